@@ -1,0 +1,49 @@
+/**
+ * What an actor kind gives the host: its kernel, its xstate machine, its configuration parser and
+ * its routing. The host does everything else (journal, snapshots, recovery, supervision,
+ * publishing), the same way for every kind.
+ *
+ * The machine's protocol with the host:
+ * - input: `{ key, config }` when the instance is created;
+ * - events in: one per frame (what `frameEvent` returns), `{ type: "config", config }` on a control
+ *   message, `{ type: "tick", ts }` on a journaled clock tick;
+ * - findings out: `emit({ type, ts?, ...fields })` actions. The host publishes each emitted event as an
+ *   envelope of that type on `troupe.out.<kind>.<key>`, with an id derived from the input's id.
+ */
+import type { AnyStateMachine, EventObject } from "xstate";
+import type { ColumnsFrame, Kernel, SampleFrame } from "../../protocol/mod.ts";
+
+/** A configuration change delivered to a machine. */
+export interface ConfigEvent<Config> {
+  type: "config";
+  config: Config;
+}
+
+/** A journaled clock tick delivered to a machine; `ts` in microseconds since the epoch. */
+export interface TickEvent {
+  type: "tick";
+  ts: number;
+}
+
+/** An actor kind. */
+export interface ActorDefinition<State, Config, Result> {
+  /** The kind's name: a subject token (`stats`, `anomaly`). */
+  readonly kind: string;
+  /** Bump when the kernel's or machine's meaning changes: snapshots of another version are discarded. */
+  readonly version: number;
+  readonly defaultConfig: Config;
+  /** Validates a configuration object over `base`; throws ConfigError naming `path` and the field. */
+  parseConfig(raw: unknown, base: Config, path: string): Config;
+  /** The keys of the instances that consume frames of `channel` (per-channel kinds: `[channel]`). */
+  route(channel: string, config: Config): readonly string[];
+  readonly kernel: Kernel<State, Config, Result>;
+  readonly machine: AnyStateMachine;
+  /** The one machine event a frame's result becomes, or undefined for none. */
+  frameEvent(result: Result, frame: SampleFrame): EventObject | undefined;
+  /** Per-sample outputs, published as a columns frame on `troupe.out.<kind>.<key>`. */
+  columns?(result: Result, frame: SampleFrame, key: string): ColumnsFrame | undefined;
+}
+
+/** An actor definition with its type parameters erased, as the host holds them. */
+// deno-lint-ignore no-explicit-any
+export type AnyActorDefinition = ActorDefinition<any, any, any>;

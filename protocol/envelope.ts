@@ -1,0 +1,152 @@
+/**
+ * The envelope every troupe message travels in: one msgpack map
+ * `{ v, id, type, src, ts, seq?, corr?, cause?, body }`. Decoding validates every field once, at
+ * the edge, and throws a ProtocolError that names the field and the value.
+ */
+import { Decoder, Encoder } from "@msgpack/msgpack";
+import { describeValue, ProtocolError } from "./protocol_error.ts";
+
+/** The protocol version this code speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** The default cap on one message's size: 1 MiB. */
+export const MESSAGE_BYTES_MAX_DEFAULT = 1 << 20;
+
+/** A decoded message. `ts` is event time in integer microseconds since the Unix epoch. */
+export interface Envelope<Body = unknown> {
+  v: number;
+  id: string;
+  type: string;
+  src: string;
+  ts: number;
+  seq?: number;
+  corr?: string;
+  cause?: string;
+  body: Body;
+}
+
+/** What a producer supplies; the version is filled in. */
+export type EnvelopeInit<Body = unknown> = Omit<Envelope<Body>, "v">;
+
+/** Limits applied when decoding. */
+export interface DecodeLimits {
+  /** Messages over this many bytes are rejected as oversize before they are parsed. */
+  messageBytesMax?: number;
+}
+
+const encoder = new Encoder({ ignoreUndefined: true });
+const decoder = new Decoder();
+
+/** Encodes an envelope. The returned bytes are a fresh buffer the caller owns. */
+export function encodeEnvelope<Body>(init: EnvelopeInit<Body>): Uint8Array {
+  const map: Record<string, unknown> = {
+    v: PROTOCOL_VERSION,
+    id: init.id,
+    type: init.type,
+    src: init.src,
+    ts: init.ts,
+    body: init.body,
+  };
+  if (init.seq !== undefined) map.seq = init.seq;
+  if (init.corr !== undefined) map.corr = init.corr;
+  if (init.cause !== undefined) map.cause = init.cause;
+  return encoder.encode(map);
+}
+
+/** Encodes any msgpack value with troupe's settings (undefined fields omitted). */
+export function encodeValue(value: unknown): Uint8Array {
+  return encoder.encode(value);
+}
+
+/** Decodes msgpack bytes, turning any decoder failure into a ProtocolError("decode"). */
+export function decodeValue(bytes: Uint8Array): unknown {
+  try {
+    return decoder.decode(bytes);
+  } catch (err) {
+    throw new ProtocolError(
+      "decode",
+      `Cannot decode ${bytes.byteLength} bytes as msgpack: ${(err as Error).message}`,
+      { field: "message", value: bytes, cause: err },
+    );
+  }
+}
+
+/** Decodes and validates an envelope; the body is returned as decoded, unvalidated. */
+export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits = {}): Envelope {
+  const max = limits.messageBytesMax ?? MESSAGE_BYTES_MAX_DEFAULT;
+  if (bytes.byteLength > max) {
+    throw new ProtocolError(
+      "oversize",
+      `Message of ${bytes.byteLength} bytes is over the limit of ${max} bytes`,
+      { field: "message", value: bytes.byteLength },
+    );
+  }
+  const raw = decodeValue(bytes);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || raw instanceof Uint8Array) {
+    throw new ProtocolError("decode", `Message must be a msgpack map, got ${describeValue(raw)}`, {
+      field: "message",
+      value: raw,
+    });
+  }
+  const m = raw as Record<string, unknown>;
+  if (m.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      "version",
+      `Message has protocol version ${describeValue(m.v)}, this host speaks ${PROTOCOL_VERSION}`,
+      { field: "v", value: m.v },
+    );
+  }
+  const env: Envelope = {
+    v: PROTOCOL_VERSION,
+    id: requireString(m, "id"),
+    type: requireString(m, "type"),
+    src: requireString(m, "src"),
+    ts: requireInteger(m, "ts"),
+    body: m.body,
+  };
+  if (!("body" in m)) {
+    throw new ProtocolError("field", `Message field "body" is missing`, { field: "body" });
+  }
+  if (m.seq !== undefined) env.seq = requireInteger(m, "seq");
+  if (m.corr !== undefined) env.corr = requireString(m, "corr");
+  if (m.cause !== undefined) env.cause = requireString(m, "cause");
+  return env;
+}
+
+/** Reads a required string field of a decoded map, or throws naming it. */
+export function requireString(m: Record<string, unknown>, field: string, where = ""): string {
+  const value = m[field];
+  if (typeof value === "string") return value;
+  throw missingOrWrong(field, where, value, "a string");
+}
+
+/** Reads a required safe-integer field of a decoded map, or throws naming it. */
+export function requireInteger(m: Record<string, unknown>, field: string, where = ""): number {
+  const value = m[field];
+  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
+  if (typeof value === "bigint") {
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  throw missingOrWrong(field, where, value, "an integer");
+}
+
+/** Reads a required bin field of a decoded map, or throws naming it. */
+export function requireBin(m: Record<string, unknown>, field: string, where = ""): Uint8Array {
+  const value = m[field];
+  if (value instanceof Uint8Array) return value;
+  throw missingOrWrong(field, where, value, "bin");
+}
+
+function missingOrWrong(field: string, where: string, value: unknown, expected: string) {
+  const name = where ? `${where}.${field}` : field;
+  if (value === undefined) {
+    return new ProtocolError("field", `Message field "${name}" is missing`, { field: name });
+  }
+  const reason = typeof value === "number" && Number.isNaN(value) ? "value" : "field";
+  return new ProtocolError(
+    reason,
+    `Message field "${name}" must be ${expected}, got ${describeValue(value)}`,
+    { field: name, value },
+  );
+}

@@ -1,0 +1,24 @@
+/**
+ * The contract of an actor kernel: a pure streaming algorithm over sample frames. All numeric work
+ * happens in a kernel; it has no clock, no I/O and no `Math.random` (a seeded PRNG lives in its
+ * state when it needs one), so folding the same frames through it always gives the same state.
+ *
+ * For speed, `step` mutates the state it is given: a state belongs to one actor instance and is
+ * never shared. `save`/`load` turn a state into bytes and back, exactly: a loaded state steps to
+ * the same results, bit for bit, as the one saved.
+ */
+import type { SampleFrame } from "./sample_frame.ts";
+
+/** A pure streaming kernel. `Result` is what one frame produces (a summary, output columns). */
+export interface Kernel<State, Config, Result> {
+  /** Creates the state of a new instance. */
+  init(config: Config, key: string): State;
+  /** Folds one frame into the state and returns what it produced. */
+  step(state: State, frame: SampleFrame): Result;
+  /** Applies a configuration change (thresholds, half-lives) to a live state. */
+  configure?(state: State, config: Config): void;
+  /** Serialises the state exactly. */
+  save(state: State): Uint8Array;
+  /** Restores a state saved by `save`. */
+  load(bytes: Uint8Array): State;
+}

@@ -1,0 +1,12 @@
+/**
+ * troupe's wire: subjects, the envelope, the msgpack codec, sample frames, validation, the Bus
+ * contract and the kernel contract. Pure: nothing here does I/O.
+ */
+export * from "./protocol_error.ts";
+export * from "./subjects.ts";
+export * from "./envelope.ts";
+export * from "./sample_frame.ts";
+export type * from "./bus.ts";
+export { BusRequestError } from "./bus.ts";
+export type * from "./kernel.ts";
+export * from "./config_error.ts";

@@ -1,0 +1,30 @@
+/**
+ * Runs uvu suites in this process, on whichever runtime started it (Node through tsx, or Deno),
+ * and prints a machine-readable count of files that failed to load, which uvu cannot see.
+ * Used by tests/run.mjs; run it directly to debug: `node --import tsx tests/_harness.ts FILE...`.
+ */
+import process from "node:process";
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+
+const g = globalThis as unknown as { UVU_DEFER: number; UVU_QUEUE: unknown[][]; UVU_INDEX: number };
+g.UVU_DEFER = 1;
+g.UVU_QUEUE = [];
+const uvu = await import("uvu");
+
+let loadFailures = 0;
+const files = process.argv.slice(2);
+for (const [index, file] of files.entries()) {
+  g.UVU_INDEX = index;
+  g.UVU_QUEUE.push([file]);
+  try {
+    await import(pathToFileURL(resolve(file)).href);
+  } catch (err) {
+    loadFailures++;
+    console.error(`\n  FAIL  ${file} could not be loaded: ${(err as Error).stack ?? err}\n`);
+  }
+}
+await uvu.exec(false);
+console.log(`@@load-failures ${loadFailures}`);
+// Suites must clean up after themselves; a leaked handle must not hang the run.
+setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref?.();

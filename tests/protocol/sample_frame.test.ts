@@ -1,0 +1,183 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  decodeColumns,
+  decodeEnvelope,
+  decodeFrame,
+  encodeColumns,
+  encodeEnvelope,
+  encodeFrame,
+  encodeValue,
+  ProtocolError,
+  type SampleFrame,
+} from "../../protocol/mod.ts";
+
+const test = suite("sample_frame");
+
+function frame(n: number, channel = "BTC-USD"): SampleFrame {
+  const t = new Float64Array(n);
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    t[i] = 1_700_000_000_000_000 + i * 1000;
+    v[i] = Math.sin(i) * 100 + 0.1 * i;
+  }
+  return { channel, seq0: 42, t, v };
+}
+
+function rejects(fn: () => unknown, reason: string, field?: string): ProtocolError {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, ProtocolError);
+    const e = err as ProtocolError;
+    assert.is(e.reason, reason, e.message);
+    if (field !== undefined) assert.is(e.field, field, e.message);
+    return e;
+  }
+  throw new Error(`expected a ProtocolError(${reason})`);
+}
+
+test("encodeFrame() and decodeFrame() round-trip every sample bit for bit", () => {
+  const f = frame(500);
+  const bytes = encodeFrame(f, { id: "i1", src: "test", seq: 7 });
+  const { envelope, frame: g } = decodeFrame(bytes);
+  assert.is(envelope.id, "i1");
+  assert.is(envelope.seq, 7);
+  assert.is(envelope.ts, f.t[499]);
+  assert.is(g.channel, "BTC-USD");
+  assert.is(g.seq0, 42);
+  assert.equal(Array.from(g.t), Array.from(f.t));
+  assert.equal(Array.from(g.v), Array.from(f.v));
+});
+
+test("decodeFrame() views aligned bytes without copying, and copies misaligned bytes once", () => {
+  const bytes = encodeFrame(frame(64), { id: "i", src: "s" });
+  for (let shift = 0; shift < 8; shift++) {
+    const buf = new Uint8Array(bytes.byteLength + shift);
+    buf.set(bytes, shift);
+    const { frame: g } = decodeFrame(buf.subarray(shift));
+    assert.is(g.v.length, 64);
+    assert.is(g.v[3], frame(64).v[3]);
+    if (g.v.buffer === buf.buffer) assert.is(g.v.byteOffset % 8, 0);
+  }
+  // At least one of the eight shifts lands aligned and must be a view.
+  const views = [...Array(8).keys()].filter((shift) => {
+    const buf = new Uint8Array(bytes.byteLength + shift);
+    buf.set(bytes, shift);
+    return decodeFrame(buf.subarray(shift)).frame.t.buffer === buf.buffer;
+  });
+  assert.is(views.length, 1);
+});
+
+test("decodeFrame() rejects bytes that are not msgpack", () => {
+  rejects(() => decodeFrame(new Uint8Array([0xc1, 0x00])), "decode");
+});
+
+test("decodeFrame() rejects another protocol version, naming both", () => {
+  const bytes = encodeValue({ v: 9, id: "a", type: "frame", src: "s", ts: 0, body: {} });
+  const e = rejects(() => decodeFrame(bytes), "version", "v");
+  assert.match(e.message, "9");
+  assert.match(e.message, "1");
+});
+
+test("decodeFrame() rejects a missing field, naming it", () => {
+  const bytes = encodeValue({ v: 1, type: "frame", src: "s", ts: 0, body: {} });
+  const e = rejects(() => decodeFrame(bytes), "field", "id");
+  assert.match(e.message, '"id" is missing');
+});
+
+test("decodeFrame() rejects a t column that is not 8-byte values, giving its length", () => {
+  const bytes = encodeEnvelope({
+    id: "a",
+    type: "frame",
+    src: "s",
+    ts: 0,
+    body: { channel: "c", seq0: 0, t: new Uint8Array(13), v: new Uint8Array(13) },
+  });
+  const e = rejects(() => decodeFrame(bytes), "field", "body.t");
+  assert.match(e.message, "13 bytes");
+});
+
+test("decodeFrame() rejects a frame whose t and v lengths differ", () => {
+  const bytes = encodeEnvelope({
+    id: "a",
+    type: "frame",
+    src: "s",
+    ts: 0,
+    body: { channel: "c", seq0: 0, t: new Uint8Array(16), v: new Uint8Array(8) },
+  });
+  rejects(() => decodeFrame(bytes), "field", "body.v");
+});
+
+test("decodeFrame() rejects NaN values and times that go backwards, naming the index", () => {
+  const f = frame(10);
+  const raw = (g: SampleFrame) =>
+    encodeEnvelope({
+      id: "a",
+      type: "frame",
+      src: "s",
+      ts: 0,
+      body: {
+        channel: g.channel,
+        seq0: 0,
+        t: new Uint8Array(g.t.buffer),
+        v: new Uint8Array(g.v.buffer),
+      },
+    });
+  f.v[4] = NaN;
+  const e = rejects(() => decodeFrame(raw(f)), "value", "body.v[4]");
+  assert.match(e.message, "NaN");
+  const g = frame(10);
+  g.t[6] = g.t[5]! - 1;
+  rejects(() => decodeFrame(raw(g)), "order", "body.t[6]");
+  const h = frame(10);
+  h.t[7] = h.t[6]!; // a repeated time is allowed
+  assert.is(decodeFrame(raw(h)).frame.t.length, 10);
+});
+
+test("decodeFrame() rejects an invalid channel name without rewriting it", () => {
+  const bytes = encodeEnvelope({
+    id: "a",
+    type: "frame",
+    src: "s",
+    ts: 0,
+    body: { channel: "BTC.USD", seq0: 0, t: new Uint8Array(0), v: new Uint8Array(0) },
+  });
+  const e = rejects(() => decodeFrame(bytes), "value", "channel");
+  assert.match(e.message, '"BTC.USD"');
+});
+
+test("decodeFrame() rejects oversize messages and frames before using them", () => {
+  const bytes = encodeFrame(frame(1000), { id: "a", src: "s" });
+  rejects(() => decodeFrame(bytes, { messageBytesMax: 1024 }), "oversize", "message");
+  rejects(() => decodeFrame(bytes, { samplesPerFrameMax: 999 }), "oversize");
+});
+
+test("encodeColumns() and decodeColumns() round-trip named columns", () => {
+  const f = frame(20);
+  const score = f.v.map((x) => Math.abs(x) / 200);
+  const bytes = encodeColumns(
+    { channel: f.channel, seq0: f.seq0, t: f.t, columns: { score, expected: f.v } },
+    { id: "o", src: "anomaly" },
+  );
+  const { frame: g } = decodeColumns(bytes);
+  assert.equal(Array.from(g.columns.score!), Array.from(score));
+  assert.equal(Array.from(g.columns.expected!), Array.from(f.v));
+});
+
+test("decodeEnvelope() keeps optional correlation fields", () => {
+  const bytes = encodeEnvelope({
+    id: "x",
+    type: "ping",
+    src: "s",
+    ts: 5,
+    corr: "c1",
+    cause: "c0",
+    seq: 3,
+    body: null,
+  });
+  const e = decodeEnvelope(bytes);
+  assert.equal([e.corr, e.cause, e.seq, e.body], ["c1", "c0", 3, null]);
+});
+
+test.run();
