@@ -1,0 +1,151 @@
+/**
+ * Starts and stops a `nats-server` child process with JetStream: used by `troupe up`, by tests
+ * (each starts its own on a free port) and by benchmarks. The binary is looked up on PATH and in
+ * the places Debian and Homebrew put it.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { delimiter, join } from "node:path";
+import process from "node:process";
+
+/** Where `nats-server` is, or undefined when it is not installed. */
+export function findNatsServer(): string | undefined {
+  const dirs = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
+  for (const dir of [...dirs, "/usr/sbin", "/usr/local/bin", "/opt/homebrew/bin"]) {
+    const path = join(dir, "nats-server");
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Options of `startNatsServer`. */
+export interface NatsServerOptions {
+  /** The JetStream store directory; JetStream is on when it is given. */
+  storeDir?: string;
+  /** The port; a free one when absent. */
+  port?: number;
+  /** The binary; found on PATH when absent. */
+  binary?: string;
+  /** Milliseconds to wait for the server to be ready. */
+  readyTimeoutMs?: number;
+  /** Extra command-line arguments. */
+  args?: string[];
+}
+
+/** A running nats-server. */
+export class NatsServer {
+  readonly url: string;
+  readonly port: number;
+  readonly options: NatsServerOptions;
+  #child: ChildProcess;
+  #exited: Promise<number | null>;
+  #log: string[] = [];
+
+  private constructor(port: number, options: NatsServerOptions, child: ChildProcess) {
+    this.port = port;
+    this.url = `nats://127.0.0.1:${port}`;
+    this.options = options;
+    this.#child = child;
+    this.#exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  }
+
+  /** Starts a server and resolves once it accepts clients. */
+  static async start(options: NatsServerOptions = {}): Promise<NatsServer> {
+    const binary = options.binary ?? findNatsServer();
+    if (!binary) {
+      throw new Error(
+        "Cannot start nats-server: the binary is not on PATH (Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server)",
+      );
+    }
+    const port = options.port ?? await freePort();
+    const args = ["-a", "127.0.0.1", "-p", String(port), ...(options.args ?? [])];
+    if (options.storeDir) {
+      mkdirSync(options.storeDir, { recursive: true });
+      args.push("-js", "-sd", options.storeDir);
+    }
+    const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const server = new NatsServer(port, { ...options, binary, port }, child);
+    await server.#ready(options.readyTimeoutMs ?? 10_000);
+    return server;
+  }
+
+  #ready(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let text = "";
+      const timer = setTimeout(() => {
+        this.#child.kill("SIGKILL");
+        reject(new Error(`nats-server on port ${this.port} was not ready in ${timeoutMs} ms:\n${text}`));
+      }, timeoutMs);
+      this.#child.stderr!.on("data", (chunk: Buffer) => {
+        const s = chunk.toString();
+        if (this.#log.length < 200) this.#log.push(s);
+        text += s;
+        if (text.includes("Server is ready")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.#child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`nats-server exited with code ${code} before it was ready:\n${text}`));
+      });
+      this.#child.once("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  /** The process id of the server. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** What the server printed so far (its first lines). */
+  get log(): string {
+    return this.#log.join("");
+  }
+
+  /** Stops the server gracefully (SIGTERM), then forcibly after `graceMs`. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#child.kill("SIGTERM");
+    const timer = setTimeout(() => this.#child.kill("SIGKILL"), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+
+  /** Kills the server at once (SIGKILL), as a crash would. */
+  async kill(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#child.kill("SIGKILL");
+    await this.#exited;
+  }
+
+  /** Stops this server and starts another on the same port and store directory. */
+  async restart(): Promise<NatsServer> {
+    await this.stop();
+    return NatsServer.start(this.options);
+  }
+}
+
+/** Makes a directory (and its parents) and returns its path. */
+export function ensureDir(path: string): string {
+  mkdirSync(path, { recursive: true });
+  return path;
+}

@@ -1,0 +1,85 @@
+/**
+ * The benchmark contract. Each `bench/<name>.ts` exports `benchmark: Benchmark`; `troupe bench
+ * <name>` loads it by name, runs it, and prints its rows as a table, or with `--json` as one JSON
+ * array of rows. Every figure with a baseline is measured against that baseline in the same run:
+ * these machines are shared, so only ratios taken side by side mean anything.
+ */
+
+/** One figure of a benchmark run (DESIGN §9). `ratio` is troupe / baseline. */
+export interface BenchRow {
+  bench: string;
+  metric: string;
+  unit: string;
+  troupe: number;
+  baseline: number | null;
+  ratio: number | null;
+  better: "higher" | "lower";
+}
+
+/** What a benchmark may use while it runs. */
+export interface BenchContext {
+  /** Progress and notes for the human: written to stderr, never into the JSON. */
+  log(message: string): void;
+  /** True under `--json`. */
+  json: boolean;
+}
+
+/** A benchmark. `run` parses its own options from `args` (node:util parseArgs). */
+export interface Benchmark {
+  name: string;
+  /** One line: what is measured, against what. */
+  summary: string;
+  /** Its options, as help text lines. */
+  usage: string;
+  run(args: string[], context: BenchContext): Promise<BenchRow[]>;
+}
+
+/** Builds a row, computing the ratio. */
+export function row(
+  bench: string,
+  metric: string,
+  unit: string,
+  troupe: number,
+  baseline: number | null,
+  better: "higher" | "lower",
+): BenchRow {
+  const ratio = baseline === null || baseline === 0 ? null : troupe / baseline;
+  return { bench, metric, unit, troupe, baseline, ratio, better };
+}
+
+/** Formats rows as an aligned table. */
+export function formatTable(rows: readonly BenchRow[]): string {
+  const fmt = (x: number | null) =>
+    x === null
+      ? "-"
+      : Math.abs(x) >= 1e5
+      ? x.toExponential(3)
+      : Math.abs(x) >= 100
+      ? x.toFixed(0)
+      : x.toPrecision(4);
+  const header = ["bench", "metric", "unit", "troupe", "baseline", "ratio", "better"];
+  const lines = rows.map((r) => [
+    r.bench,
+    r.metric,
+    r.unit,
+    fmt(r.troupe),
+    fmt(r.baseline),
+    r.ratio === null ? "-" : r.ratio.toFixed(3),
+    r.better,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const pad = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [pad(header), pad(widths.map((w) => "-".repeat(w))), ...lines.map(pad)].join("\n");
+}
+
+/** High-resolution monotonic time in milliseconds. */
+export function nowMs(): number {
+  return performance.now();
+}
+
+/** The p-th percentile (0..100) of sorted values, by nearest rank. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
