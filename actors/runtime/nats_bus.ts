@@ -1,0 +1,138 @@
+/**
+ * The NATS Bus: the Bus contract over a NATS connection (nats.js v3, `@nats-io/transport-node`,
+ * which runs on Node and on Deno). Handlers run from the client's callback, the fastest delivery
+ * path it has; reconnection is the client's, unlimited by default, so a restarted nats-server is
+ * picked up again and subscriptions resume.
+ */
+import {
+  connect,
+  headers as natsHeaders,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+} from "@nats-io/transport-node";
+import {
+  type Bus,
+  type BusHandler,
+  type BusHeaders,
+  type BusMessage,
+  BusRequestError,
+  type BusSubscription,
+  type PublishOptions,
+  type RequestOptions,
+  type SubscribeOptions,
+} from "../../protocol/mod.ts";
+
+/** Options of `NatsBus.connect`. */
+export interface NatsBusOptions {
+  /** A name the server shows for this connection. */
+  name?: string;
+  /** Called when a handler throws; defaults to console.error. */
+  onHandlerError?(err: unknown, msg: BusMessage): void;
+  /** Called on connection status changes (disconnect, reconnect). */
+  onStatus?(status: string): void;
+}
+
+function toBusHeaders(h: MsgHdrs | undefined): BusHeaders | undefined {
+  if (!h) return undefined;
+  const out: BusHeaders = {};
+  for (const [key, values] of h) out[key] = values[0] ?? "";
+  return out;
+}
+
+function toNatsHeaders(h: BusHeaders): MsgHdrs {
+  const out = natsHeaders();
+  for (const [key, value] of Object.entries(h)) out.set(key, value);
+  return out;
+}
+
+/** A Bus over NATS. */
+export class NatsBus implements Bus {
+  /** The underlying connection, for JetStream and KV. */
+  readonly nc: NatsConnection;
+  readonly #onHandlerError: (err: unknown, msg: BusMessage) => void;
+
+  private constructor(nc: NatsConnection, options: NatsBusOptions) {
+    this.nc = nc;
+    this.#onHandlerError = options.onHandlerError ??
+      ((err, msg) => console.error(`Handler for "${msg.subject}" threw:`, err));
+    if (options.onStatus) {
+      const onStatus = options.onStatus;
+      (async () => {
+        for await (const s of nc.status()) onStatus(s.type);
+      })().catch(() => {});
+    }
+  }
+
+  /** Connects to `servers` (e.g. `nats://127.0.0.1:4222`). */
+  static async connect(servers: string, options: NatsBusOptions = {}): Promise<NatsBus> {
+    const nc = await connect({
+      servers,
+      name: options.name ?? "troupe",
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      pingInterval: 10_000,
+    });
+    return new NatsBus(nc, options);
+  }
+
+  /** Wraps an existing connection. */
+  static wrap(nc: NatsConnection, options: NatsBusOptions = {}): NatsBus {
+    return new NatsBus(nc, options);
+  }
+
+  publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
+    const opts: { headers?: MsgHdrs; reply?: string } = {};
+    if (options.headers) opts.headers = toNatsHeaders(options.headers);
+    if (options.reply) opts.reply = options.reply;
+    this.nc.publish(subject, data, opts);
+  }
+
+  subscribe(pattern: string, handler: BusHandler, options: SubscribeOptions = {}): BusSubscription {
+    const callback = (err: Error | null, msg: Msg) => {
+      if (err) return;
+      const busMsg: BusMessage = {
+        subject: msg.subject,
+        data: msg.data,
+        headers: toBusHeaders(msg.headers),
+        reply: msg.reply || undefined,
+      };
+      try {
+        handler(busMsg);
+      } catch (e) {
+        this.#onHandlerError(e, busMsg);
+      }
+    };
+    const sub = options.queue === undefined
+      ? this.nc.subscribe(pattern, { callback })
+      : this.nc.subscribe(pattern, { callback, queue: options.queue });
+    return { unsubscribe: () => sub.unsubscribe() };
+  }
+
+  async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
+    try {
+      const opts: { timeout: number; headers?: MsgHdrs } = { timeout: options.timeout };
+      if (options.headers) opts.headers = toNatsHeaders(options.headers);
+      const msg = await this.nc.request(subject, data, opts);
+      return {
+        subject: msg.subject,
+        data: msg.data,
+        headers: toBusHeaders(msg.headers),
+        reply: undefined,
+      };
+    } catch (err) {
+      throw new BusRequestError(subject, `Request on "${subject}" failed: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  flush(): Promise<void> {
+    return this.nc.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.nc.drain();
+  }
+}
