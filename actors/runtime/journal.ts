@@ -1,0 +1,75 @@
+/**
+ * The journal contract: what an event-sourced actor host needs from durable storage of its inputs.
+ * Every actor instance has a stream (`"stats/BTC-USD"`) of records at consecutive positions from
+ * 1; recovery loads the newest snapshot and replays the stream past the snapshot's position. Two
+ * implementations: FileJournal (segment files on local disk) and JetStreamJournal (a JetStream
+ * subject per stream).
+ */
+
+/** One journaled record of a stream (an actor instance's inputs, e.g. stream "stats/BTC-USD"). */
+export interface JournalRecord {
+  stream: string;
+  pos: number;
+  data: Uint8Array;
+}
+
+/** Counters a journal reports for metrics. */
+export interface JournalStats {
+  bytes: number;
+  records: number;
+  truncatedBytes: number;
+}
+
+/** Append-only, per-stream ordered storage of actor inputs. */
+export interface Journal {
+  /** Appends `data` to `stream` and returns its position: 1-based, consecutive per stream. The file
+   *  journal appends synchronously to an in-memory buffer (and returns a number); the JetStream
+   *  journal returns a Promise. Records of one stream are kept in append order. */
+  append(stream: string, data: Uint8Array): number | Promise<number>;
+  /** The last position appended to `stream` (0 when empty). */
+  lastPosition(stream: string): number;
+  /** The streams that hold records. */
+  streams(): string[];
+  /** The records of `stream` with pos > after, in order. */
+  read(stream: string, after?: number): AsyncIterable<JournalRecord>;
+  /** Every record with pos > after[stream] (0 for streams not in `after`), in append order across
+   *  streams: recovery's single pass. */
+  readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord>;
+  /** Makes everything appended so far durable per the journal's policy (write + fsync). */
+  sync(): Promise<void>;
+  /** Drops records every stream no longer needs: all records with pos <= upTo[stream] may go
+   *  (whole sealed segments only; never required). */
+  compact?(upTo: ReadonlyMap<string, number>): Promise<void>;
+  stats(): JournalStats;
+  close(): Promise<void>;
+}
+
+/** When a journal forces its writes to stable storage. */
+export type FsyncPolicy = "always" | "interval" | "never";
+
+/** A journal's stored data is damaged where it cannot be a torn tail (a sealed segment, an index). */
+export class JournalCorruptError extends Error {
+  override name = "JournalCorruptError";
+  /** The file or subject at fault. */
+  readonly where: string;
+  /** The byte offset in the file, when there is one. */
+  readonly offset: number | undefined;
+
+  constructor(message: string, options: { where: string; offset?: number; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.where = options.where;
+    this.offset = options.offset;
+  }
+}
+
+/** Another writer appended to a stream this journal writes: single-writer safety was violated. */
+export class JournalConflictError extends Error {
+  override name = "JournalConflictError";
+  /** The journal stream (actor instance) both writers appended to. */
+  readonly stream: string;
+
+  constructor(message: string, options: { stream: string; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.stream = options.stream;
+  }
+}
