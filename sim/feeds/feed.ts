@@ -61,7 +61,11 @@ export interface ChangePoint {
   magnitude?: number;
 }
 
-/** A feed-wide regime (market: `calm` or `stressed`) over `[start, end]`, times in microseconds. */
+/**
+ * A feed-wide regime (market: `calm` or `stressed`) from `start` until `end`, the time the next
+ * regime starts (for the last one, the time of the last sample generated so far). Regimes tile the
+ * generated time without gaps. Times in microseconds since the epoch.
+ */
 export interface Regime {
   name: string;
   start: number;
