@@ -1,0 +1,426 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
+import process from "node:process";
+import { FileJournal, type TruncateInfo } from "../../../actors/runtime/file_journal.ts";
+import {
+  type FsyncPolicy,
+  JournalCorruptError,
+  type JournalRecord,
+} from "../../../actors/runtime/journal.ts";
+import { Prng } from "../../../sim/prng.ts";
+import { tempDir } from "../../_support/nats.ts";
+
+const test = suite("file_journal");
+
+/** The payload of the n-th append of a test: n as text, so that a record names itself. */
+function payload(n: number, extra = 0): Uint8Array {
+  return new TextEncoder().encode(`record-${n}` + "x".repeat(extra));
+}
+
+function text(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes);
+}
+
+async function collect(records: AsyncIterable<JournalRecord>): Promise<JournalRecord[]> {
+  const out: JournalRecord[] = [];
+  for await (const r of records) out.push({ ...r, data: r.data.slice() });
+  return out;
+}
+
+function segmentFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith(".seg")).sort();
+}
+
+test("append() numbers each stream's records 1, 2, 3... and readAll() returns them in append order", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "always" });
+    const streams = ["stats/A", "stats/B", "anomaly/A"];
+    const expected: { stream: string; pos: number; data: string }[] = [];
+    const prng = new Prng(1);
+    for (let n = 0; n < 300; n++) {
+      const stream = streams[prng.int(streams.length)]!;
+      const pos = j.append(stream, payload(n));
+      expected.push({ stream, pos, data: `record-${n}` });
+    }
+    for (const s of streams) {
+      const mine = expected.filter((e) => e.stream === s).map((e) => e.pos);
+      assert.equal(mine, mine.map((_, i) => i + 1), `positions of ${s}`);
+      assert.is(j.lastPosition(s), mine.length);
+    }
+    assert.is(j.lastPosition("stats/none"), 0);
+    assert.equal(j.streams().sort(), [...streams].sort());
+    const all = await collect(j.readAll());
+    assert.equal(all.map((r) => ({ stream: r.stream, pos: r.pos, data: text(r.data) })), expected);
+    assert.is(j.stats().records, 300);
+    await j.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("read() returns one stream's records after a position, and readAll() filters by `after`", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "interval" });
+    for (let n = 0; n < 40; n++) j.append(n % 2 ? "odd" : "even", payload(n));
+    const odd = await collect(j.read("odd", 15));
+    assert.equal(odd.map((r) => r.pos), [16, 17, 18, 19, 20]);
+    assert.equal(odd.map((r) => text(r.data)), [31, 33, 35, 37, 39].map((n) => `record-${n}`));
+    assert.equal(await collect(j.read("missing")), []);
+    const tail = await collect(j.readAll(new Map([["even", 18], ["odd", 20]])));
+    assert.equal(tail.map((r) => `${r.stream}:${r.pos}`), ["even:19", "even:20"]);
+    const mixed = await collect(j.readAll(new Map([["even", 19]])));
+    assert.is(mixed.length, 21);
+    assert.equal(mixed.filter((r) => r.stream === "even").map((r) => r.pos), [20]);
+    await j.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a reopened journal keeps every record and continues each stream's positions", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "interval" });
+    for (let n = 0; n < 10; n++) j.append(n < 7 ? "a" : "b", payload(n));
+    await j.close();
+    const k = await FileJournal.open(dir.path, { fsync: "interval" });
+    assert.is(k.lastPosition("a"), 7);
+    assert.is(k.lastPosition("b"), 3);
+    assert.is(k.append("a", payload(10)), 8);
+    assert.is(k.append("c", payload(11)), 1);
+    const all = await collect(k.readAll());
+    assert.equal(all.map((r) => text(r.data)), [...Array(12).keys()].map((n) => `record-${n}`));
+    assert.is(k.stats().truncatedBytes, 0);
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("open() cuts a torn tail (a partial last record), reports it and keeps every complete record", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "always" });
+    for (let n = 0; n < 20; n++) j.append("s", payload(n, 50));
+    await j.close();
+    const [seg] = segmentFiles(dir.path);
+    const path = join(dir.path, seg!);
+    const size = statSync(path).size;
+    truncateSync(path, size - 13);
+    const reports: TruncateInfo[] = [];
+    const k = await FileJournal.open(dir.path, {
+      fsync: "always",
+      onTruncate: (r) => reports.push(r),
+    });
+    const recordBytes = 18 + 1 + payload(19, 50).length;
+    assert.is(reports.length, 1);
+    assert.is(reports[0]!.segment, path);
+    assert.is(reports[0]!.offset, size - recordBytes);
+    assert.is(reports[0]!.bytes, recordBytes - 13);
+    assert.match(reports[0]!.reason, /partial record/);
+    assert.is(k.stats().truncatedBytes, recordBytes - 13);
+    assert.is(statSync(path).size, size - recordBytes);
+    assert.is(k.lastPosition("s"), 19);
+    assert.is(k.append("s", payload(99)), 20);
+    const all = await collect(k.readAll());
+    assert.equal(all.map((r) => r.pos), [...Array(20).keys()].map((i) => i + 1));
+    assert.is(text(all[19]!.data), "record-99");
+    await k.close();
+    const reopened = await FileJournal.open(dir.path, { fsync: "always" });
+    assert.is(reopened.stats().truncatedBytes, 0);
+    assert.is(reopened.lastPosition("s"), 20);
+    await reopened.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("open() cuts a last record whose CRC does not match its bytes", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never" });
+    for (let n = 0; n < 5; n++) j.append("s", payload(n));
+    await j.close();
+    const path = join(dir.path, segmentFiles(dir.path)[0]!);
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 2]! ^= 0x20; // a bit of the last record's data
+    writeFileSync(path, bytes);
+    const reports: TruncateInfo[] = [];
+    const k = await FileJournal.open(dir.path, {
+      fsync: "never",
+      onTruncate: (r) => reports.push(r),
+    });
+    assert.is(reports.length, 1);
+    assert.match(reports[0]!.reason, /CRC mismatch/);
+    assert.is(reports[0]!.bytes, 18 + 1 + payload(4).length);
+    assert.equal((await collect(k.readAll())).map((r) => text(r.data)), [
+      "record-0",
+      "record-1",
+      "record-2",
+      "record-3",
+    ]);
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a crash after sync() loses only unsynced appends: the survivors are a prefix", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "interval", fsyncIntervalMs: 60_000 });
+    const streams = ["a", "b", "c"];
+    for (let n = 0; n < 30; n++) j.append(streams[n % 3]!, payload(n));
+    await j.sync();
+    for (let n = 30; n < 45; n++) j.append(streams[n % 3]!, payload(n));
+    j.simulateCrash();
+    const k = await FileJournal.open(dir.path, { fsync: "interval" });
+    const all = await collect(k.readAll());
+    assert.equal(all.map((r) => text(r.data)), [...Array(30).keys()].map((n) => `record-${n}`));
+    for (const s of streams) assert.is(k.lastPosition(s), 10);
+    assert.is(k.append("a", payload(0)), 11);
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("kill -9 of a process appending under load leaves a prefix holding every synced record", async () => {
+  const dir = tempDir();
+  try {
+    const journalModule = resolve("actors/runtime/file_journal.ts");
+    // The child appends round-robin over 7 streams with a small write buffer, syncs every 50
+    // appends and prints how many appends the last sync covered.
+    const code = `
+      const { FileJournal } = await import(${JSON.stringify(journalModule)});
+      const j = await FileJournal.open(${
+      JSON.stringify(dir.path)
+    }, { fsync: "interval", fsyncIntervalMs: 5, writeBufferBytes: 4096, segmentBytesMax: 65536 });
+      const enc = new TextEncoder();
+      for (let n = 0; ; n++) {
+        j.append("s" + (n % 7), enc.encode("record-" + n + "-".repeat(n % 97)));
+        if (n % 50 === 49) { await j.sync(); console.log("synced " + (n + 1)); }
+      }`;
+    const isDeno = "Deno" in globalThis;
+    const args = isDeno ? ["eval", code] : ["--import", "tsx", "--input-type=module", "-e", code];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let synced = 0;
+    await new Promise<void>((done, fail) => {
+      const timer = setTimeout(
+        () => fail(new Error("the child did not sync 20000 appends in 15 s")),
+        15_000,
+      );
+      child.stdout!.on("data", (chunk: Buffer) => {
+        const m = /synced (\d+)\s*$/.exec(chunk.toString());
+        if (m) synced = Number(m[1]);
+        if (synced >= 20_000) {
+          clearTimeout(timer);
+          child.kill("SIGKILL");
+          done();
+        }
+      });
+      child.on(
+        "exit",
+        () => synced < 20_000 && fail(new Error(`the child exited after ${synced}`)),
+      );
+    });
+    await new Promise((done) =>
+      child.exitCode !== null || child.signalCode !== null ? done(0) : child.once("exit", done)
+    );
+    const k = await FileJournal.open(dir.path, { fsync: "never" });
+    let n = 0;
+    for await (const r of k.readAll()) {
+      assert.is(r.stream, `s${n % 7}`);
+      assert.is(r.pos, Math.floor(n / 7) + 1);
+      assert.is(text(r.data), `record-${n}` + "-".repeat(n % 97));
+      n++;
+    }
+    assert.ok(n >= synced, `kept ${n} records, the child had synced ${synced}`);
+    assert.ok(k.segments().length > 1, "the segments rolled");
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("segments roll at segmentBytesMax, sealed ones get an index, and open() reads indexes instead of scanning", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 4096 });
+    for (let n = 0; n < 200; n++) j.append(`s${n % 3}`, payload(n, 100));
+    const segments = j.segments();
+    assert.ok(segments.length >= 6, `${segments.length} segments`);
+    assert.ok(segments.slice(0, -1).every((s) => s.sealed && s.bytes <= 4096));
+    await j.close();
+    const files = readdirSync(dir.path);
+    for (const s of segments.slice(0, -1)) {
+      assert.ok(files.includes(s.path.slice(-12, -4) + ".idx"));
+    }
+    assert.ok(!files.includes(segments.at(-1)!.path.slice(-12, -4) + ".idx"));
+    // Damage a sealed segment's middle without changing its size: open trusts the index and
+    // does not read it, and a read of that segment then reports the damage instead of data.
+    const first = segments[0]!.path;
+    const bytes = readFileSync(first);
+    bytes[200]! ^= 0xff;
+    writeFileSync(first, bytes);
+    const k = await FileJournal.open(dir.path, { fsync: "never" });
+    assert.is(k.lastPosition("s0"), 67);
+    assert.is(k.stats().records, 200);
+    try {
+      await collect(k.readAll());
+      assert.unreachable("the damaged segment was read as data");
+    } catch (err) {
+      assert.instance(err, JournalCorruptError);
+      assert.is((err as JournalCorruptError).where, first);
+      assert.match((err as Error).message, /CRC mismatch/);
+    }
+    // Segments whose records are all covered are skipped, so the damage is never read.
+    const after = new Map([["s0", 60], ["s1", 60], ["s2", 60]]);
+    const tail = await collect(k.readAll(after));
+    assert.equal(
+      tail.map((r) => text(r.data)),
+      [...Array(20).keys()].map((i) => `record-${180 + i}` + "x".repeat(100)),
+    );
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("open() rebuilds a missing index by scanning its segment", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    for (let n = 0; n < 50; n++) j.append(`s${n % 2}`, payload(n, 60));
+    await j.close();
+    const index = join(dir.path, "00000001.idx");
+    const before = readFileSync(index);
+    writeFileSync(index, before.subarray(0, 5)); // damaged: rebuilt
+    const k = await FileJournal.open(dir.path, { fsync: "never" });
+    assert.equal(readFileSync(index), before);
+    const all = await collect(k.readAll());
+    assert.is(all.length, 50);
+    assert.is(k.lastPosition("s1"), 25);
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a torn sealed segment is cut and every later segment dropped, so what is left is a prefix", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    for (let n = 0; n < 60; n++) j.append("s", payload(n, 60));
+    await j.close();
+    const files = segmentFiles(dir.path);
+    assert.ok(files.length >= 3);
+    // As after a power loss with fsync "never": the second segment lost its end and its index.
+    const second = join(dir.path, files[1]!);
+    truncateSync(second, statSync(second).size - 10);
+    writeFileSync(join(dir.path, files[1]!.replace(".seg", ".idx")), "");
+    const reports: TruncateInfo[] = [];
+    const k = await FileJournal.open(dir.path, {
+      fsync: "never",
+      onTruncate: (r) => reports.push(r),
+    });
+    assert.is(reports.length, files.length - 1);
+    assert.is(reports[0]!.segment, second);
+    assert.equal(segmentFiles(dir.path), files.slice(0, 2));
+    const all = await collect(k.readAll());
+    assert.equal(all.map((r) => r.pos), all.map((_, i) => i + 1));
+    assert.is(k.lastPosition("s"), all.length);
+    assert.is(k.append("s", payload(0)), all.length + 1);
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("compact() deletes only sealed segments whose records are all covered, and positions continue after reopen", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    for (let n = 0; n < 60; n++) j.append("busy", payload(n, 60));
+    for (let n = 0; n < 3; n++) j.append("quiet", payload(n, 60));
+    for (let n = 60; n < 80; n++) j.append("busy", payload(n, 60));
+    const before = j.segments();
+    assert.ok(before.length >= 4, `${before.length} segments`);
+    await j.compact(new Map([["busy", 40]]));
+    const after = j.segments();
+    assert.ok(after.length < before.length && after.length >= 2);
+    const kept = await collect(j.read("busy"));
+    assert.ok(kept[0]!.pos <= 41, `the first kept record is ${kept[0]!.pos}`);
+    assert.equal(kept.map((r) => r.pos), kept.map((_, i) => kept[0]!.pos + i));
+    assert.is(kept.at(-1)!.pos, 80);
+    // Compacting everything that is sealed leaves "quiet" with no records but its position.
+    await j.compact(new Map([["busy", 80], ["quiet", 3]]));
+    assert.is(j.segments().length, 1);
+    assert.is(j.stats().records, j.segments()[0]!.records);
+    await j.close();
+    const k = await FileJournal.open(dir.path, { fsync: "never" });
+    assert.is(k.lastPosition("quiet"), 3);
+    assert.is(k.lastPosition("busy"), 80);
+    assert.is(k.append("quiet", payload(0)), 4);
+    assert.ok(existsSync(join(dir.path, "positions")));
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("records larger than the write buffer and the read chunk round-trip", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, {
+      fsync: "never",
+      writeBufferBytes: 1024,
+      readChunkBytes: 512,
+    });
+    const prng = new Prng(3);
+    const sizes = [0, 1, 3000, 10, 100_000, 511, 512, 513];
+    const sent = sizes.map((size) => {
+      const b = new Uint8Array(size);
+      for (let i = 0; i < size; i++) b[i] = prng.int(256);
+      return b;
+    });
+    for (const b of sent) j.append("big", b);
+    const got = await collect(j.read("big"));
+    assert.is(got.length, sizes.length);
+    for (let i = 0; i < sizes.length; i++) assert.equal(got[i]!.data, sent[i]!);
+    await j.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("append() rejects an empty stream name and a bad fsync option, naming the value", async () => {
+  const dir = tempDir();
+  try {
+    assert.throws(
+      () => FileJournal.open(dir.path, { fsync: "sometimes" as unknown as FsyncPolicy }),
+      /"fsync" must be "always", "interval" or "never", got "sometimes"/,
+    );
+    const j = await FileJournal.open(dir.path, { fsync: "never" });
+    assert.throws(() => j.append("", payload(0)), /stream name must be 1 to 1024 bytes, got 0/);
+    assert.is(j.lastPosition(""), 0);
+    await j.close();
+    assert.throws(() => j.append("s", payload(0)), /closed/);
+  } finally {
+    dir.remove();
+  }
+});
+
+test.run();
