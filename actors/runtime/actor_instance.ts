@@ -1,0 +1,255 @@
+/**
+ * One actor instance, `(kind, key)`: its kernel state, its xstate actor, and the positions of what
+ * it has applied. It applies inputs and says what to publish; it does no I/O itself, so the host
+ * (or the simulator, or `troupe replay`) decides where inputs come from and where outputs go.
+ */
+import { type Actor, type AnyStateMachine, createActor, type EventObject } from "xstate";
+import {
+  decodeEnvelope,
+  decodeFrame,
+  decodeValue,
+  encodeColumns,
+  encodeEnvelope,
+  encodeValue,
+  type Envelope,
+  outSubject,
+  type SampleFrame,
+} from "../../protocol/mod.ts";
+import type { AnyActorDefinition } from "./actor_definition.ts";
+import { decodeInputRecord, type InputRecord } from "./input_record.ts";
+
+/** A message an instance asks to publish. */
+export interface Output {
+  subject: string;
+  id: string;
+  data: Uint8Array;
+}
+
+/** The persisted parts of an instance (see SnapshotStore). */
+export interface InstanceSnapshot {
+  pos: number;
+  srcPos: number;
+  machine: unknown;
+  kernel: Uint8Array;
+  config: unknown;
+}
+
+/** The stream name of an instance: `<kind>/<key>`. */
+export function streamOf(kind: string, key: string): string {
+  return `${kind}/${key}`;
+}
+
+/** Splits a stream name into kind and key. */
+export function parseStream(stream: string): { kind: string; key: string } | undefined {
+  const i = stream.indexOf("/");
+  if (i <= 0) return undefined;
+  return { kind: stream.slice(0, i), key: stream.slice(i + 1) };
+}
+
+/** Raised when an instance fails to apply an input (a bug in a kernel or machine). */
+export class ApplyError extends Error {
+  override name = "ApplyError";
+  readonly pos: number;
+  constructor(message: string, pos: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.pos = pos;
+  }
+}
+
+/** An actor instance. */
+export class ActorInstance {
+  readonly def: AnyActorDefinition;
+  readonly key: string;
+  readonly stream: string;
+  /** The journal position of the last input applied (or skipped). */
+  pos = 0;
+  /** The source position of the last input applied (0 for sources without positions). */
+  srcPos = 0;
+  /** Inputs applied since the last snapshot. */
+  sinceSnapshot = 0;
+  config: unknown;
+  #state: unknown;
+  #actor: Actor<AnyStateMachine>;
+  #outbox: Array<EventObject & { ts?: number }> = [];
+  #machineError: unknown;
+  readonly #outSubject: string;
+
+  private constructor(def: AnyActorDefinition, key: string, config: unknown) {
+    this.def = def;
+    this.key = key;
+    this.stream = streamOf(def.kind, key);
+    this.config = config;
+    this.#outSubject = outSubject(def.kind, key);
+    this.#state = undefined;
+    this.#actor = undefined as unknown as Actor<AnyStateMachine>;
+  }
+
+  /** A new instance with `config`. */
+  static create(def: AnyActorDefinition, key: string, config: unknown): ActorInstance {
+    const inst = new ActorInstance(def, key, config);
+    inst.#state = def.kernel.init(config, key);
+    inst.#startMachine(undefined);
+    return inst;
+  }
+
+  /** An instance restored from a snapshot. */
+  static restore(def: AnyActorDefinition, key: string, snap: InstanceSnapshot): ActorInstance {
+    const inst = new ActorInstance(def, key, snap.config);
+    inst.#state = def.kernel.load(snap.kernel);
+    inst.#startMachine(snap.machine);
+    inst.pos = snap.pos;
+    inst.srcPos = snap.srcPos;
+    return inst;
+  }
+
+  #startMachine(snapshot: unknown) {
+    const options: Record<string, unknown> = { input: { key: this.key, config: this.config } };
+    if (snapshot !== undefined) options.snapshot = snapshot;
+    // deno-lint-ignore no-explicit-any
+    const actor = createActor(this.def.machine, options as any);
+    actor.on("*", (e: EventObject) => this.#outbox.push(e));
+    actor.subscribe({ error: (err: unknown) => (this.#machineError = err) });
+    actor.start();
+    this.#actor = actor;
+  }
+
+  /** The machine's current state value (for inspection and health). */
+  get machineState(): unknown {
+    return this.#actor.getSnapshot().value;
+  }
+
+  /** The kernel state (for inspection and tests). */
+  get kernelState(): unknown {
+    return this.#state;
+  }
+
+  /** Captures everything needed to restore this instance, detached from live objects. */
+  snapshot(): InstanceSnapshot {
+    const machine = decodeValue(encodeValue(this.#actor.getPersistedSnapshot()));
+    return {
+      pos: this.pos,
+      srcPos: this.srcPos,
+      machine,
+      kernel: this.def.kernel.save(this.#state).slice(),
+      config: this.config,
+    };
+  }
+
+  /** Stops the machine. */
+  stop(): void {
+    this.#actor.stop();
+  }
+
+  /**
+   * Applies one journaled record at position `pos`: a frame (already decoded at the edge when
+   * `decoded` is given), a control message, or a tick. Returns what to publish.
+   */
+  apply(
+    record: InputRecord,
+    pos: number,
+    decoded?: { envelope: Envelope; frame: SampleFrame },
+  ): Output[] {
+    try {
+      let outputs: Output[];
+      switch (record.kind) {
+        case "frame": {
+          const { envelope, frame } = decoded ?? decodeFrame(record.payload);
+          outputs = this.#applyFrame(envelope, frame);
+          break;
+        }
+        case "ctl": {
+          const envelope = decodeEnvelope(record.payload);
+          this.config = this.def.parseConfig(envelope.body, this.config, `ctl.${this.def.kind}`);
+          this.def.kernel.configure?.(this.#state, this.config);
+          this.#send({ type: "config", config: this.config });
+          outputs = this.#drain(envelope.id, envelope.ts);
+          break;
+        }
+        case "tick": {
+          const envelope = decodeEnvelope(record.payload);
+          this.#send({ type: "tick", ts: envelope.ts });
+          outputs = this.#drain(envelope.id, envelope.ts);
+          break;
+        }
+        default:
+          outputs = [];
+      }
+      this.pos = pos;
+      if (record.srcPos > this.srcPos) this.srcPos = record.srcPos;
+      this.sinceSnapshot++;
+      return outputs;
+    } catch (err) {
+      this.#outbox.length = 0;
+      throw new ApplyError(
+        `Actor ${this.stream} failed to apply input ${pos}: ${(err as Error).message ?? err}`,
+        pos,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Marks `pos` as consumed without applying it (a poison input moved to the dead letters). */
+  skip(pos: number, srcPos: number): void {
+    this.pos = pos;
+    if (srcPos > this.srcPos) this.srcPos = srcPos;
+    this.sinceSnapshot++;
+  }
+
+  /** Decodes a journal record and applies it. */
+  applyBytes(bytes: Uint8Array, pos: number): Output[] {
+    return this.apply(decodeInputRecord(bytes), pos);
+  }
+
+  #applyFrame(envelope: Envelope, frame: SampleFrame): Output[] {
+    const def = this.def;
+    const result = def.kernel.step(this.#state, frame);
+    const event = def.frameEvent(result, frame);
+    const outputs: Output[] = [];
+    if (def.columns) {
+      const cols = def.columns(result, frame, this.key);
+      if (cols) {
+        const id = `${envelope.id}:${def.kind}:${this.key}:c`;
+        outputs.push({
+          subject: this.#outSubject,
+          id,
+          data: encodeColumns(cols, { id, src: this.stream, cause: envelope.id }),
+        });
+      }
+    }
+    if (event) this.#send(event);
+    for (const out of this.#drain(envelope.id, envelope.ts)) outputs.push(out);
+    return outputs;
+  }
+
+  #send(event: EventObject & Record<string, unknown>) {
+    this.#actor.send(event);
+    if (this.#machineError !== undefined) {
+      const err = this.#machineError;
+      this.#machineError = undefined;
+      throw err;
+    }
+  }
+
+  #drain(inputId: string, inputTs: number): Output[] {
+    if (this.#outbox.length === 0) return [];
+    const outputs: Output[] = [];
+    for (let i = 0; i < this.#outbox.length; i++) {
+      const { type, ts, ...body } = this.#outbox[i]!;
+      const id = `${inputId}:${this.def.kind}:${this.key}:${i}`;
+      outputs.push({
+        subject: this.#outSubject,
+        id,
+        data: encodeEnvelope({
+          id,
+          type,
+          src: this.stream,
+          ts: typeof ts === "number" ? Math.round(ts) : inputTs,
+          cause: inputId,
+          body,
+        }),
+      });
+    }
+    this.#outbox.length = 0;
+    return outputs;
+  }
+}

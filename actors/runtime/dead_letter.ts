@@ -1,0 +1,52 @@
+/**
+ * Dead letters: what could not be decoded or applied goes to `troupe.dlq.<reason>` with the raw
+ * bytes, the subject it came on and a message that names the field and the value, so nothing is
+ * silently lost and an operator can see, replay or discard it.
+ */
+import {
+  type Bus,
+  decodeValue,
+  dlqSubject,
+  encodeEnvelope,
+  isValidName,
+  ProtocolError,
+} from "../../protocol/mod.ts";
+
+/** The body of a dead letter. */
+export interface DeadLetter {
+  /** The subject the message arrived on. */
+  subject: string;
+  reason: string;
+  error: string;
+  field?: string;
+  /** The actor instance it failed in, for `apply` failures. */
+  actor?: string;
+  raw: Uint8Array;
+}
+
+/** The envelope type of a dead letter. */
+export const DEAD_LETTER_TYPE = "dead_letter";
+
+/** The dead-letter reason of an error: the ProtocolError's reason, or `apply`. */
+export function reasonOf(err: unknown): string {
+  if (err instanceof ProtocolError) return err.reason;
+  return "apply";
+}
+
+/** Publishes a dead letter. `id` must be unique; `ts` in microseconds. */
+export function publishDeadLetter(
+  bus: Bus,
+  letter: DeadLetter,
+  meta: { id: string; src: string; ts: number },
+): void {
+  const reason = isValidName(letter.reason) ? letter.reason : "other";
+  const body: DeadLetter = { ...letter, reason };
+  bus.publish(dlqSubject(reason), encodeEnvelope({ ...meta, type: DEAD_LETTER_TYPE, body }));
+}
+
+/** Decodes a dead letter's body (for tools and tests). */
+export function decodeDeadLetter(bytes: Uint8Array): DeadLetter {
+  const env = decodeValue(bytes) as { body?: DeadLetter };
+  if (!env || typeof env !== "object" || !env.body) throw new Error("Not a dead letter");
+  return env.body;
+}

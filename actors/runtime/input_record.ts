@@ -1,0 +1,61 @@
+/**
+ * The journal's record of one input to an actor instance. A record is what the instance consumed,
+ * exactly: the raw message bytes as received (re-validated on replay, so a record never bypasses
+ * the edge), its subject, and the position it had in its source (the JetStream stream sequence of
+ * a feed message, or 0 for core NATS and in-process inputs, which are never redelivered).
+ *
+ * Layout (little-endian): u8 kind, f64 source position, u16 subject length, subject (UTF-8),
+ * payload. The payload of `init` and `skip` records is msgpack.
+ */
+
+/** What an input record holds. */
+export type InputKind = "frame" | "ctl" | "tick" | "init" | "skip";
+
+const KIND_CODES: Record<InputKind, number> = { frame: 1, ctl: 2, tick: 3, init: 4, skip: 5 };
+const KINDS: InputKind[] = ["frame", "frame", "ctl", "tick", "init", "skip"];
+
+/** A decoded input record. `payload` is a view into the record's bytes. */
+export interface InputRecord {
+  kind: InputKind;
+  srcPos: number;
+  subject: string;
+  payload: Uint8Array;
+}
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
+
+/** Encodes an input record. */
+export function encodeInputRecord(record: InputRecord): Uint8Array {
+  const subject = utf8.encode(record.subject);
+  const out = new Uint8Array(11 + subject.byteLength + record.payload.byteLength);
+  const view = new DataView(out.buffer);
+  out[0] = KIND_CODES[record.kind];
+  view.setFloat64(1, record.srcPos, true);
+  view.setUint16(9, subject.byteLength, true);
+  out.set(subject, 11);
+  out.set(record.payload, 11 + subject.byteLength);
+  return out;
+}
+
+/** Decodes an input record; throws on bytes that are not one. */
+export function decodeInputRecord(bytes: Uint8Array): InputRecord {
+  if (bytes.byteLength < 11) {
+    throw new Error(`Input record of ${bytes.byteLength} bytes is shorter than its 11-byte header`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const kind = KINDS[bytes[0]!];
+  if (kind === undefined || bytes[0] === 0) {
+    throw new Error(`Input record has unknown kind code ${bytes[0]}`);
+  }
+  const subjectLength = view.getUint16(9, true);
+  if (11 + subjectLength > bytes.byteLength) {
+    throw new Error(`Input record's subject of ${subjectLength} bytes runs past its end`);
+  }
+  return {
+    kind,
+    srcPos: view.getFloat64(1, true),
+    subject: utf8d.decode(bytes.subarray(11, 11 + subjectLength)),
+    payload: bytes.subarray(11 + subjectLength),
+  };
+}

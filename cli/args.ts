@@ -1,0 +1,113 @@
+/**
+ * Argument parsing for every troupe command, on node:util's parseArgs (in Node and Deno, no
+ * dependency): strict, so an unknown or malformed option is a usage error (exit 2) that names it,
+ * never silently ignored.
+ */
+import { parseArgs } from "node:util";
+
+/** The exit codes of every command. */
+export const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
+
+/** A bad command line: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** An option of a command. */
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+  /** Shown in help: what it does, with its default. */
+  help: string;
+  /** The value's placeholder in help, e.g. `URL`. */
+  arg?: string;
+}
+
+/** A command of the `troupe` CLI. */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Usage line after `troupe <name>`, e.g. `[options] FILE`. */
+  usage: string;
+  options: Record<string, OptionSpec>;
+  /** Longer help text after the options (examples, notes). */
+  details?: string;
+  run(args: ParsedArgs): Promise<number>;
+  /** For commands that pass options through (bench): takes the raw arguments instead. */
+  runRaw?(argv: string[]): Promise<number>;
+}
+
+/** Parsed options and positionals. */
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+}
+
+/** Parses `argv` for `command`; throws UsageError naming what is wrong. */
+export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
+    { help: { type: "boolean", short: "h" } };
+  for (const [name, spec] of Object.entries(command.options)) {
+    const o: { type: "string" | "boolean"; short?: string; multiple?: boolean } = { type: spec.type };
+    if (spec.short) o.short = spec.short;
+    if (spec.multiple) o.multiple = true;
+    options[name] = o;
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: values as ParsedArgs["values"], positionals };
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ""));
+  }
+}
+
+/** The help text of a command. */
+export function helpText(command: Command): string {
+  const lines = [`troupe ${command.name} — ${command.summary}`, "", `Usage: troupe ${command.name} ${command.usage}`];
+  const entries = Object.entries(command.options);
+  if (entries.length) {
+    lines.push("", "Options:");
+    const heads = entries.map(([name, spec]) =>
+      `  ${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.type === "string" ? ` ${spec.arg ?? "VALUE"}` : ""}`
+    );
+    const width = Math.max(...heads.map((h) => h.length)) + 2;
+    entries.forEach(([, spec], i) => lines.push(heads[i]!.padEnd(width) + spec.help));
+    lines.push("  -h, --help".padEnd(width) + "Show this help");
+  }
+  if (command.details) lines.push("", command.details.trimEnd());
+  return lines.join("\n");
+}
+
+/** Reads a string option. */
+export function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** Reads a boolean flag. */
+export function flag(args: ParsedArgs, name: string): boolean {
+  return args.values[name] === true;
+}
+
+/** Reads a numeric option, checking it; throws UsageError naming the option and the value. */
+export function num(
+  args: ParsedArgs,
+  name: string,
+  fallback: number,
+  bounds: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {},
+): number {
+  const raw = str(args, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  const bad = (why: string) => new UsageError(`Option --${name} ${why}, got "${raw}"`);
+  if (raw.trim() === "" || !Number.isFinite(value)) throw bad("must be a number");
+  if (bounds.integer && !Number.isInteger(value)) throw bad("must be a whole number");
+  if (bounds.min !== undefined) {
+    if (bounds.exclusiveMin ? value <= bounds.min : value < bounds.min) {
+      throw bad(`must be ${bounds.exclusiveMin ? ">" : ">="} ${bounds.min}`);
+    }
+  }
+  if (bounds.max !== undefined && value > bounds.max) throw bad(`must be <= ${bounds.max}`);
+  return value;
+}

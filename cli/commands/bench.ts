@@ -1,0 +1,69 @@
+/**
+ * `troupe bench <name>`: runs `bench/<name>.ts` and prints its rows as a table, or with `--json` as
+ * one JSON array. Options after the name belong to the benchmark.
+ */
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Benchmark } from "../../bench/_bench.ts";
+import { formatTable } from "../../bench/_bench.ts";
+import { type Command, helpText, UsageError } from "../args.ts";
+
+const BENCH_DIR = fileURLToPath(new URL("../../bench/", import.meta.url));
+
+function names(): string[] {
+  return readdirSync(BENCH_DIR)
+    .filter((f) => f.endsWith(".ts") && !f.startsWith("_"))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+async function load(name: string): Promise<Benchmark> {
+  if (!/^[a-z0-9_-]+$/.test(name) || !names().includes(name)) {
+    throw new UsageError(`Unknown benchmark "${name}"; there are: ${names().join(", ")}`);
+  }
+  const mod = await import(`../../bench/${name}.ts`) as { benchmark?: Benchmark };
+  if (!mod.benchmark) throw new Error(`bench/${name}.ts exports no benchmark`);
+  return mod.benchmark;
+}
+
+export const command: Command = {
+  name: "bench",
+  summary: "benchmarks: troupe against its baseline, measured in the same run",
+  usage: "<name> [--json] [benchmark options]   |   troupe bench --list",
+  options: {
+    json: { type: "boolean", help: "Print one JSON array of rows instead of a table" },
+    list: { type: "boolean", help: "List the benchmarks" },
+  },
+  details: "Each benchmark's own options: troupe bench <name> --help.\n" +
+    "Rows: { bench, metric, unit, troupe, baseline, ratio, better } (ratio = troupe / baseline).",
+  run() {
+    throw new Error("unreachable: bench parses its own arguments");
+  },
+  runRaw: runBench,
+};
+
+/** Bench passes unknown options through to the benchmark, so it parses argv itself. */
+async function runBench(argv: string[]): Promise<number> {
+  const json = argv.includes("--json");
+  const rest = argv.filter((a) => a !== "--json");
+  if (rest[0] === "--help" || rest[0] === "-h") {
+    console.log(helpText(command));
+    return 0;
+  }
+  if (rest.includes("--list") || rest.length === 0) {
+    for (const name of names()) {
+      const b = await load(name);
+      console.log(`${name.padEnd(12)} ${b.summary}`);
+    }
+    return rest.length === 0 ? 2 : 0;
+  }
+  const [name, ...args] = rest;
+  const bench = await load(name!);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(`troupe bench ${bench.name} — ${bench.summary}\n\nOptions:\n${bench.usage}\n  --json  one JSON array of rows`);
+    return 0;
+  }
+  const rows = await bench.run(args, { log: (m) => console.error(m), json });
+  console.log(json ? JSON.stringify(rows) : formatTable(rows));
+  return 0;
+}

@@ -1,0 +1,80 @@
+/**
+ * The `troupe` command: dispatches to one module per subcommand in cli/commands/, loaded on
+ * demand so that `troupe --help` is quick. Exit codes: 0 ok, 1 failure, 2 usage.
+ */
+import process from "node:process";
+import { type Command, EXIT_FAILURE, EXIT_USAGE, helpText, parseCommandArgs, UsageError } from "./args.ts";
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  up: {
+    summary: "everything on one machine: NATS, a host, a synthetic feed",
+    load: () => import("./commands/up.ts"),
+  },
+  run: { summary: "an actor host, from a JSON config file", load: () => import("./commands/run.ts") },
+  bench: {
+    summary: "benchmarks: troupe against its baseline, measured in the same run",
+    load: () => import("./commands/bench.ts"),
+  },
+};
+
+/** Registers a command module (used as more commands land). */
+export function registerCommand(
+  name: string,
+  summary: string,
+  load: () => Promise<{ command: Command }>,
+): void {
+  COMMANDS[name] = { summary, load };
+}
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
+  return [
+    "troupe — an event-sourced actor cluster for live numeric feeds",
+    "",
+    "Usage: troupe <command> [options]     (troupe <command> --help for its options)",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
+    "",
+    "Exit codes: 0 ok, 1 failure, 2 usage error.",
+  ].join("\n");
+}
+
+/** Runs the CLI with `argv` (without the program name) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(mainHelp());
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  if (name === "--version" || name === "-v") {
+    console.log("troupe 0.1.0");
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`troupe: unknown command "${name}"\n\n${mainHelp()}`);
+    return EXIT_USAGE;
+  }
+  const { command } = await entry.load();
+  try {
+    if (command.runRaw) return await command.runRaw(rest);
+    const args = parseCommandArgs(command, rest);
+    if (args.values.help) {
+      console.log(helpText(command));
+      return 0;
+    }
+    return await command.run(args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`troupe ${name}: ${err.message}\n\n${helpText(command)}`);
+      return EXIT_USAGE;
+    }
+    console.error(`troupe ${name}: ${(err as Error).stack ?? err}`);
+    return EXIT_FAILURE;
+  }
+}
+
+if ((import.meta as { main?: boolean }).main) {
+  process.exitCode = await main(process.argv.slice(2));
+}
