@@ -1,0 +1,134 @@
+/**
+ * `troupe up`: everything on one machine. A nats-server child process with JetStream in the data
+ * directory when the binary is on PATH (otherwise the in-process bus, said in one line), an actor
+ * host running every actor kind, and a synthetic market feed so that something flows. Ctrl-C
+ * stops the feed, drains and snapshots the host, and stops nats-server.
+ */
+import { join } from "node:path";
+import process from "node:process";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { defaultHostConfig } from "../../actors/runtime/host_config.ts";
+import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
+import { launchHost } from "../../actors/runtime/launch_host.ts";
+import { findNatsServer, freePort, NatsServer } from "../../actors/runtime/nats_server.ts";
+import { NatsBus } from "../../actors/runtime/nats_bus.ts";
+import { ensureFeedStream } from "../../actors/runtime/jetstream_input.ts";
+import type { Bus } from "../../protocol/mod.ts";
+import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
+import { createMarketFeed } from "../../sim/feeds/market.ts";
+import { type Command, flag, num, str } from "../args.ts";
+import { waitForSignal } from "../signals.ts";
+
+export const command: Command = {
+  name: "up",
+  summary: "everything on one machine: NATS, a host, a synthetic feed",
+  usage: "[--channels N] [--rate SAMPLES_PER_S] [--duration S] [--data-dir DIR] [--no-nats]",
+  options: {
+    channels: { type: "string", arg: "N", help: "Symbols in the synthetic market feed (default 8)" },
+    rate: { type: "string", arg: "N", help: "Samples per second over all channels (default 2000)" },
+    duration: { type: "string", arg: "S", help: "Stop after S seconds (default: until Ctrl-C)" },
+    seed: { type: "string", arg: "N", help: "Seed of the synthetic feed (default 1)" },
+    "data-dir": { type: "string", arg: "DIR", help: "Journals, snapshots, NATS store (default .troupe)" },
+    "http-port": { type: "string", arg: "N", help: "Port of /healthz and /metrics (default 9464, or a free one)" },
+    "no-nats": { type: "boolean", help: "Use the in-process bus even when nats-server is installed" },
+  },
+  details: "Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), " +
+    "brew install nats-server (macOS).",
+  async run(args) {
+    const channels = num(args, "channels", 8, { min: 1, max: 10_000, integer: true });
+    const rate = num(args, "rate", 2000, { min: 0, exclusiveMin: true });
+    const durationS = num(args, "duration", 0, { min: 0 });
+    const seed = num(args, "seed", 1, { integer: true });
+    const dataDir = str(args, "data-dir") ?? ".troupe";
+    const httpPort = str(args, "http-port") !== undefined
+      ? num(args, "http-port", 0, { min: 0, max: 65535, integer: true })
+      : await portOr(9464);
+
+    let nats: NatsServer | undefined;
+    let bus: Bus;
+    const binary = flag(args, "no-nats") ? undefined : findNatsServer();
+    if (binary) {
+      nats = await NatsServer.start({ binary, storeDir: join(dataDir, "nats"), port: await portOr(4222) });
+      console.log(`troupe up: nats-server on ${nats.url} (JetStream store ${join(dataDir, "nats")})`);
+      const natsBus = await NatsBus.connect(nats.url, { name: "troupe-up" });
+      await ensureFeedStream(natsBus.nc);
+      bus = natsBus;
+    } else {
+      console.log(
+        "troupe up: nats-server is not on PATH, so everything runs on the in-process bus " +
+          "(apt-get install nats-server, or brew install nats-server, for the NATS cluster)",
+      );
+      bus = new InProcessBus();
+    }
+
+    const config = defaultHostConfig();
+    config.host_id = "up-1";
+    config.data_dir = join(dataDir, "up-1");
+    config.nats = nats?.url;
+    config.input = nats ? "jetstream" : "core";
+    config.http_port = httpPort;
+    config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, {}]));
+    const launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
+    console.log(
+      `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")}; ` +
+        `http://127.0.0.1:${launched.host.httpPort}/healthz and /metrics`,
+    );
+
+    let outputs = 0, dead = 0;
+    bus.subscribe("troupe.out.>", () => outputs++);
+    bus.subscribe("troupe.dlq.>", () => dead++);
+
+    const feed = createMarketFeed({ symbols: channels, seed, batch: Math.max(1, Math.round(rate / channels / 20)), volume: false });
+    console.log(
+      `troupe up: injecting the synthetic market feed: ${channels} channels, ${rate} samples/s ` +
+        `on troupe.feed.market.*  (Ctrl-C to stop)`,
+    );
+    let sent = 0, frames = 0;
+    const t0 = performance.now();
+    let stopped = false;
+    const pump = setInterval(() => {
+      // Pace by the clock: send what the target rate allows by now, in whole steps.
+      const due = ((performance.now() - t0) / 1000) * rate;
+      while (!stopped && sent < due) {
+        for (const frame of feed.next()) {
+          bus.publish(
+            feedSubject("market", frame.channel),
+            encodeFrame(frame, { id: `up:${frame.channel}:${frame.seq0}`, src: "up" }),
+          );
+          sent += frame.v.length;
+          frames++;
+        }
+      }
+    }, 50);
+    const status = setInterval(() => {
+      const s = (performance.now() - t0) / 1000;
+      const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
+      process.stderr.write(
+        `\r${s.toFixed(0)} s: ${sent} samples in ${frames} frames sent, ${applied} inputs applied, ` +
+          `${outputs} outputs, ${dead} dead letters   `,
+      );
+    }, 1000);
+
+    const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
+    stopped = true;
+    clearInterval(pump);
+    clearInterval(status);
+    console.error(`\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`);
+    await bus.flush().catch(() => {});
+    await launched.close();
+    if (nats) await bus.close().catch(() => {});
+    await nats?.stop();
+    const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
+    console.log(`troupe up: stopped cleanly: ${sent} samples sent, ${applied} inputs applied, ${outputs} outputs, ${dead} dead letters`);
+    return 0;
+  },
+};
+
+async function portOr(preferred: number): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => freePort().then(resolve));
+    server.listen(preferred, "127.0.0.1", () => server.close(() => resolve(preferred)));
+  });
+}
