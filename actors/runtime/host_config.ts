@@ -9,6 +9,7 @@ import {
   readString,
   rejectUnknown,
 } from "../../protocol/mod.ts";
+import type { AnyActorDefinition } from "./actor_definition.ts";
 import type { FsyncPolicy } from "./journal.ts";
 import { parsePartitions } from "./partition.ts";
 
@@ -69,7 +70,11 @@ const TOP = [
 ] as const;
 
 /** Parses a host configuration object; throws ConfigError naming the field. */
-export function parseHostConfig(raw: unknown, knownKinds: readonly string[]): HostConfig {
+export function parseHostConfig(
+  raw: unknown,
+  kinds: Readonly<Record<string, AnyActorDefinition>>,
+): HostConfig {
+  const knownKinds = Object.keys(kinds);
   const d = defaultHostConfig();
   const obj = configObject(raw, "");
   rejectUnknown(obj, TOP, "");
@@ -153,7 +158,10 @@ export function parseHostConfig(raw: unknown, knownKinds: readonly string[]): Ho
   if (obj.actors !== undefined) {
     actors = configObject(obj.actors, "actors");
     for (const kind of Object.keys(actors)) {
-      if (!knownKinds.includes(kind)) {
+      const def = kinds[kind];
+      if (def) {
+        def.parseConfig(actors[kind] ?? {}, def.defaultConfig, `actors.${kind}`); // fail early
+      } else {
         throw new ConfigError(
           `actors.${kind}`,
           `Unknown actor kind "actors.${kind}"; known kinds: ${knownKinds.join(", ")}`,

@@ -27,7 +27,7 @@ export function loadHostConfig(path: string | undefined): HostConfig {
   } catch (err) {
     throw new ConfigError("", `Config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  return parseHostConfig(raw, Object.keys(ACTOR_KINDS));
+  return parseHostConfig(raw, ACTOR_KINDS);
 }
 
 export const command: Command = {

@@ -1,0 +1,72 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runTroupe } from "../_support/cli.ts";
+import { tempDir } from "../_support/nats.ts";
+
+const test = suite("cli");
+
+test("troupe --help lists the commands and exits 0; no command is a usage error", async () => {
+  const help = await runTroupe(["--help"]);
+  assert.is(help.code, 0);
+  assert.match(help.stdout, "Commands:");
+  assert.match(help.stdout, "run");
+  assert.match(help.stdout, "bench");
+  const none = await runTroupe([]);
+  assert.is(none.code, 2);
+});
+
+test("an unknown command or option exits 2 and names it", async () => {
+  const cmd = await runTroupe(["frobnicate"]);
+  assert.is(cmd.code, 2);
+  assert.match(cmd.stderr, '"frobnicate"');
+  const opt = await runTroupe(["run", "--frobnicate"]);
+  assert.is(opt.code, 2);
+  assert.match(opt.stderr, "--frobnicate");
+  assert.match(opt.stderr, "Usage: troupe run");
+});
+
+test("troupe run --help describes the config file and exits 0", async () => {
+  const r = await runTroupe(["run", "--help"]);
+  assert.is(r.code, 0);
+  assert.match(r.stdout, "--config FILE");
+  assert.match(r.stdout, "journal");
+});
+
+test("troupe run stops at startup with the file, the field and the value of a bad config, exit 2", async () => {
+  const dir = tempDir();
+  try {
+    const cases: Array<[unknown, string, string]> = [
+      [{ journal: { fsync: "sometimes" } }, "journal.fsync", "sometimes"],
+      [{ actors: { stats: { every_samples: 0 } } }, "actors.stats.every_samples", "0"],
+      [{ actors: { nope: {} } }, "actors.nope", "stats"],
+      [{ partitions: { count: 4, owned: "2-9" } }, "2-9", "0 to 3"],
+      [{ colour: "blue" }, "colour", "known fields"],
+    ];
+    for (const [i, [config, field, value]] of cases.entries()) {
+      const path = join(dir.path, `bad${i}.json`);
+      writeFileSync(path, JSON.stringify(config));
+      const r = await runTroupe(["run", "--config", path]);
+      assert.is(r.code, 2, r.stderr);
+      assert.match(r.stderr, path);
+      assert.match(r.stderr, field);
+      assert.match(r.stderr, value);
+    }
+    const path = join(dir.path, "broken.json");
+    writeFileSync(path, "{ not json");
+    const r = await runTroupe(["run", "--config", path]);
+    assert.is(r.code, 2);
+    assert.match(r.stderr, "not valid JSON");
+  } finally {
+    dir.remove();
+  }
+});
+
+test("troupe bench lists the benchmarks; an unknown one is a usage error", async () => {
+  const r = await runTroupe(["bench", "no_such_bench"]);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, "Unknown benchmark");
+});
+
+test.run();
