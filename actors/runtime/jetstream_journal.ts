@@ -1,0 +1,524 @@
+/**
+ * The JetStream journal: each journal stream (an actor instance, `"stats/BTC-USD"`) is one subject
+ * of a JetStream stream (`troupe.journal.stats.BTC-USD` in `TROUPE_JOURNAL`, file storage), so the
+ * journal survives the loss of a host and another host can take over its actors. Single-writer
+ * safety comes from the server: every append carries `Nats-Expected-Last-Subject-Sequence`, so a
+ * second writer of the same actor instance is refused and told which stream it collided on.
+ *
+ * The record's position travels in the `Troupe-Pos` header. Appends to one subject are serialized
+ * (one in flight, since each must name the sequence of the one before), appends to different
+ * subjects are pipelined. After a publish times out, the subject's last message tells whether the
+ * server stored it (then it is not sent again) or not (then it is retried), so a record is never
+ * stored twice; a `Nats-Msg-Id` would not do, as the server checks it before the expected
+ * sequence and would take a second writer's record for a duplicate of the first's.
+ *
+ * Positions are known after open: by default `open` reads the last message of every subject of
+ * the stream (one direct get each, pipelined), and a stream with no subject then is known to be
+ * empty, so another writer's first message on it is detected too. With `loadPositions: "lazy"` a
+ * stream's last message is read when it is first appended to or read, or by `prepare(stream)`;
+ * `lastPosition` of a stream not yet prepared is 0, and the single-writer guard covers a stream
+ * from the moment it is loaded. A stream whose append failed (a conflict, or a timeout after every
+ * retry) refuses appends until `prepare(stream)` reloads it from the server.
+ */
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StoredMsg,
+} from "@nats-io/jetstream";
+import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { checkName } from "../../protocol/subjects.ts";
+import {
+  type Journal,
+  JournalConflictError,
+  JournalCorruptError,
+  type JournalRecord,
+  type JournalStats,
+} from "./journal.ts";
+
+/** The JetStream stream that holds the journal, by default. */
+export const JOURNAL_STREAM = "TROUPE_JOURNAL";
+/** The subject prefix of journal records, by default. */
+export const JOURNAL_SUBJECT_PREFIX = "troupe.journal";
+/** The header that carries a record's position. */
+export const POS_HEADER = "Troupe-Pos";
+
+/** Options of `JetStreamJournal.open`. */
+export interface JetStreamJournalOptions {
+  /** The JetStream stream: `TROUPE_JOURNAL`. Created (file storage) when missing. */
+  stream?: string;
+  /** The subject prefix: `troupe.journal`. */
+  subjectPrefix?: string;
+  /** `open` (default): every stream's last position is read at open; `lazy`: on first use. */
+  loadPositions?: "open" | "lazy";
+  /** Milliseconds to wait for the server to acknowledge one publish: 5000. */
+  publishTimeoutMs?: number;
+  /** Publishes retried (with the same message id) after a timeout: 3. */
+  publishRetries?: number;
+  /** How many last-message requests `open` keeps in flight: 64. */
+  loadConcurrency?: number;
+}
+
+interface StreamState {
+  stream: string;
+  subject: string;
+  loaded: boolean;
+  lastPos: number;
+  /** The stream sequence of the subject's last message, 0 when it has none. */
+  lastSeq: number;
+  /** Why appends are refused until `prepare` (a conflict, or an append whose fate is unknown). */
+  broken: Error | undefined;
+  /** The end of this stream's chain of appends: one in flight at a time. */
+  tail: Promise<unknown>;
+}
+
+/** A Journal over a JetStream stream, one subject per journal stream. */
+export class JetStreamJournal implements Journal {
+  readonly streamName: string;
+  readonly subjectPrefix: string;
+  #nc: NatsConnection;
+  #js: JetStreamClient;
+  #jsm: JetStreamManager;
+  #direct: boolean;
+  #options: Required<Omit<JetStreamJournalOptions, "stream" | "subjectPrefix">>;
+  #states = new Map<string, StreamState>();
+  #pending = new Set<Promise<number>>();
+  #failedSinceSync: Error | undefined;
+  #bytes: number;
+  #records: number;
+  /** Whether every subject's last message was read at open: then an unseen stream is empty. */
+  #allLoaded = false;
+  #closed = false;
+
+  private constructor(
+    nc: NatsConnection,
+    jsm: JetStreamManager,
+    streamName: string,
+    subjectPrefix: string,
+    direct: boolean,
+    options: JetStreamJournalOptions,
+    state: { bytes: number; messages: number },
+  ) {
+    this.#nc = nc;
+    this.#jsm = jsm;
+    this.#js = jetstream(nc);
+    this.streamName = streamName;
+    this.subjectPrefix = subjectPrefix;
+    this.#direct = direct;
+    this.#options = {
+      loadPositions: options.loadPositions ?? "open",
+      publishTimeoutMs: options.publishTimeoutMs ?? 5000,
+      publishRetries: options.publishRetries ?? 3,
+      loadConcurrency: options.loadConcurrency ?? 64,
+    };
+    this.#bytes = state.bytes;
+    this.#records = state.messages;
+  }
+
+  /** Opens the journal, creating the JetStream stream when it does not exist. */
+  static async open(
+    nc: NatsConnection,
+    options: JetStreamJournalOptions = {},
+  ): Promise<JetStreamJournal> {
+    const streamName = options.stream ?? JOURNAL_STREAM;
+    const prefix = options.subjectPrefix ?? JOURNAL_SUBJECT_PREFIX;
+    for (const token of prefix.split(".")) checkName(token, "journal subject prefix token");
+    const jsm = await jetstreamManager(nc);
+    const wanted = `${prefix}.>`;
+    let info;
+    try {
+      info = await jsm.streams.info(streamName);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) {
+        throw err;
+      }
+      info = await jsm.streams.add({
+        name: streamName,
+        subjects: [wanted],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        allow_direct: true,
+        max_msgs_per_subject: -1,
+      });
+    }
+    if (!info.config.subjects?.includes(wanted)) {
+      throw new Error(
+        `Cannot use JetStream stream ${streamName} as the journal: its subjects ${
+          JSON.stringify(info.config.subjects ?? [])
+        } do not include ${wanted}`,
+      );
+    }
+    const journal = new JetStreamJournal(
+      nc,
+      jsm,
+      streamName,
+      prefix,
+      info.config.allow_direct === true,
+      options,
+      info.state,
+    );
+    if ((options.loadPositions ?? "open") === "open") await journal.#loadAll();
+    return journal;
+  }
+
+  /** The subject of a journal stream: `stats/BTC-USD` -> `troupe.journal.stats.BTC-USD`. */
+  subjectOf(stream: string): string {
+    const tokens = stream.split("/");
+    return `${this.subjectPrefix}.${
+      tokens.map((t) => checkName(t, "journal stream token")).join(".")
+    }`;
+  }
+
+  /** The journal stream of a subject, or undefined when it is not a journal subject. */
+  streamOf(subject: string): string | undefined {
+    if (!subject.startsWith(this.subjectPrefix + ".")) return undefined;
+    return subject.slice(this.subjectPrefix.length + 1).split(".").join("/");
+  }
+
+  /**
+   * (Re)loads `stream`'s last position from the server, clearing a refusal after a failed append.
+   * Resolves once appends queued before it have settled.
+   */
+  async prepare(stream: string): Promise<number> {
+    const st = this.#state(stream);
+    const step = st.tail.then(async () => {
+      await this.#load(st);
+      st.broken = undefined;
+      return st.lastPos;
+    });
+    st.tail = step.catch(() => {});
+    return await step;
+  }
+
+  /** Appends `data` to `stream`; resolves to its position once the server has stored it. */
+  append(stream: string, data: Uint8Array): Promise<number> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    let st: StreamState;
+    try {
+      st = this.#state(stream);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const maxPayload = this.#nc.info?.max_payload ?? Infinity;
+    if (data.length + 1024 > maxPayload) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot append to journal stream "${stream}": record of ${data.length} bytes is over the server's max payload of ${maxPayload} bytes (less 1 KiB for headers)`,
+        ),
+      );
+    }
+    const step = st.tail.then(() => this.#publish(st, data));
+    st.tail = step.catch(() => {});
+    this.#pending.add(step);
+    step.then(
+      () => this.#pending.delete(step),
+      (err: Error) => {
+        this.#pending.delete(step);
+        this.#failedSinceSync ??= err;
+      },
+    );
+    return step;
+  }
+
+  /** The last position the server acknowledged for `stream` (0 when empty or not prepared). */
+  lastPosition(stream: string): number {
+    return this.#states.get(stream)?.lastPos ?? 0;
+  }
+
+  /** The streams known to hold records. */
+  streams(): string[] {
+    return [...this.#states.values()].filter((s) => s.lastPos > 0).map((s) => s.stream);
+  }
+
+  /**
+   * The records of `stream` with pos > after, in order, up to the last one acknowledged at the
+   * call. The first record is found by binary search over the stream (direct gets), not by
+   * reading the stream from its start.
+   */
+  async *read(stream: string, after = 0): AsyncIterable<JournalRecord> {
+    const st = this.#state(stream);
+    if (!st.loaded) await this.prepare(stream);
+    const endSeq = st.lastSeq;
+    if (st.lastPos <= after || endSeq === 0) return;
+    const startSeq = after > 0 ? await this.#firstSeqAfter(st, after) : 0;
+    yield* this.#consume(st.subject, startSeq, endSeq, (_stream, pos) => pos > after);
+  }
+
+  /**
+   * Every record with pos > after[stream], in stream-sequence (append) order, up to the last
+   * message at the call. This reads the JetStream stream from its first message and filters;
+   * `compact` keeps that short.
+   */
+  async *readAll(after: ReadonlyMap<string, number> = new Map()): AsyncIterable<JournalRecord> {
+    const info = await this.#jsm.streams.info(this.streamName);
+    if (info.state.messages === 0) return;
+    yield* this.#consume(
+      `${this.subjectPrefix}.>`,
+      0,
+      info.state.last_seq,
+      (stream, pos) => pos > (after.get(stream) ?? 0),
+    );
+  }
+
+  /**
+   * Resolves when every append made so far is acknowledged by the server (which stores it per its
+   * own sync policy); rejects if an append since the last sync failed.
+   */
+  async sync(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+    const failed = this.#failedSinceSync;
+    this.#failedSinceSync = undefined;
+    if (failed) {
+      throw new Error(
+        `Cannot sync the journal ${this.streamName}: an append failed: ${failed.message}`,
+        {
+          cause: failed,
+        },
+      );
+    }
+  }
+
+  /**
+   * Purges each stream's records with pos <= upTo[stream], always keeping its last message so
+   * that its position survives. Runs in the stream's append chain, so no append is in flight.
+   */
+  async compact(upTo: ReadonlyMap<string, number>): Promise<void> {
+    const work: Promise<unknown>[] = [];
+    for (const [stream, limit] of upTo) {
+      const st = this.#states.get(stream);
+      if (!st || limit <= 0) continue;
+      const step = st.tail.then(async () => {
+        if (!st.loaded || st.broken || st.lastPos === 0) return;
+        const keep = Math.max(1, st.lastPos - limit);
+        await this.#jsm.streams.purge(this.streamName, { filter: st.subject, keep });
+      });
+      st.tail = step.catch(() => {});
+      work.push(step);
+    }
+    await Promise.all(work);
+  }
+
+  /** The stream's bytes and messages at open plus what this journal appended since. */
+  stats(): JournalStats {
+    return { bytes: this.#bytes, records: this.#records, truncatedBytes: 0 };
+  }
+
+  /** Waits for appends in flight; the connection stays open (the caller owns it). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  #closedError(): Error {
+    return new Error(`Cannot use the journal ${this.streamName}: it is closed`);
+  }
+
+  #state(stream: string): StreamState {
+    let st = this.#states.get(stream);
+    if (!st) {
+      st = {
+        stream,
+        subject: this.subjectOf(stream),
+        // Known empty when open read every subject: appends then expect no earlier message, so
+        // a writer that appended since is detected.
+        loaded: this.#allLoaded,
+        lastPos: 0,
+        lastSeq: 0,
+        broken: undefined,
+        tail: Promise.resolve(),
+      };
+      this.#states.set(stream, st);
+    }
+    return st;
+  }
+
+  async #publish(st: StreamState, data: Uint8Array): Promise<number> {
+    if (this.#closed) throw this.#closedError();
+    if (st.broken) {
+      throw new Error(
+        `Cannot append to journal stream "${st.stream}": an earlier append failed (${st.broken.message}); call prepare() to reload it`,
+        { cause: st.broken },
+      );
+    }
+    if (!st.loaded) await this.#load(st);
+    const pos = st.lastPos + 1;
+    const h = headers();
+    h.set(POS_HEADER, String(pos));
+    const options = {
+      headers: h,
+      expect: { lastSubjectSequence: st.lastSeq },
+      timeout: this.#options.publishTimeoutMs,
+    };
+    const stored = (seq: number) => {
+      st.lastSeq = seq;
+      st.lastPos = pos;
+      this.#records++;
+      this.#bytes += data.length;
+      return pos;
+    };
+    for (let attempt = 0;; attempt++) {
+      try {
+        return stored((await this.#js.publish(st.subject, data, options)).seq);
+      } catch (err) {
+        if (isWrongLastSequence(err)) throw this.#conflict(st, err);
+        if (attempt >= this.#options.publishRetries || !isRetryable(err)) {
+          st.broken = new Error(
+            `Cannot append to journal stream "${st.stream}" at position ${pos}: ${
+              (err as Error).message
+            }`,
+            { cause: err },
+          );
+          throw st.broken;
+        }
+      }
+      // The publish timed out: it may have been stored. The subject's last message says.
+      let last: StoredMsg | null;
+      try {
+        last = await this.#lastMessage(st.subject);
+      } catch {
+        continue;
+      }
+      if (last && last.seq !== st.lastSeq) {
+        if (readPos(last.header, st.subject, last.seq) === pos && sameBytes(last.data, data)) {
+          return stored(last.seq);
+        }
+        throw this.#conflict(st, undefined);
+      }
+    }
+  }
+
+  #conflict(st: StreamState, cause: unknown): JournalConflictError {
+    st.broken = new JournalConflictError(
+      `Cannot append to journal stream "${st.stream}": another writer appended to ${st.subject} (expected its last sequence to be ${st.lastSeq}); single-writer ownership of this actor instance was violated`,
+      { stream: st.stream, cause },
+    );
+    return st.broken as JournalConflictError;
+  }
+
+  /** Reads the subject's last message: its position and sequence. */
+  async #load(st: StreamState): Promise<void> {
+    const msg = await this.#lastMessage(st.subject);
+    if (msg) {
+      st.lastPos = readPos(msg.header, st.subject, msg.seq);
+      st.lastSeq = msg.seq;
+    } else {
+      st.lastPos = 0;
+      st.lastSeq = 0;
+    }
+    st.loaded = true;
+  }
+
+  async #loadAll(): Promise<void> {
+    const info = await this.#jsm.streams.info(this.streamName, {
+      subjects_filter: `${this.subjectPrefix}.>`,
+    });
+    const states: StreamState[] = [];
+    for (const subject of Object.keys(info.state.subjects ?? {})) {
+      const stream = this.streamOf(subject);
+      if (stream !== undefined) states.push(this.#state(stream));
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < states.length) await this.#load(states[next++]!);
+    };
+    const n = Math.min(this.#options.loadConcurrency, states.length);
+    await Promise.all(Array.from({ length: n }, worker));
+    this.#allLoaded = true;
+  }
+
+  #lastMessage(subject: string): Promise<StoredMsg | null> {
+    return this.#direct
+      ? this.#jsm.direct.getMessage(this.streamName, { last_by_subj: subject })
+      : this.#jsm.streams.getMessage(this.streamName, { last_by_subj: subject });
+  }
+
+  /**
+   * The stream sequence of the first record of `st` with pos > after: a binary search over
+   * sequences with "next message of this subject at or after seq" direct gets. Positions rise
+   * with sequences within a subject, so the search is sound. Without direct gets, 0 (read from
+   * the start and filter).
+   */
+  async #firstSeqAfter(st: StreamState, after: number): Promise<number> {
+    if (!this.#direct) return 0;
+    let lo = 1;
+    let hi = st.lastSeq;
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const msg = await this.#jsm.direct.getMessage(this.streamName, {
+        seq: mid,
+        next_by_subj: st.subject,
+      });
+      if (!msg) return 0; // the subject changed under us: fall back to a full read
+      if (readPos(msg.header, st.subject, msg.seq) > after) hi = Math.min(mid, msg.seq);
+      else lo = msg.seq + 1;
+    }
+    return lo;
+  }
+
+  /** Reads `filter` from `startSeq` (0: the first message) through `endSeq` with an ordered consumer. */
+  async *#consume(
+    filter: string,
+    startSeq: number,
+    endSeq: number,
+    keep: (stream: string, pos: number) => boolean,
+  ): AsyncIterable<JournalRecord> {
+    const consumer = await this.#js.consumers.get(this.streamName, {
+      filter_subjects: filter,
+      ...(startSeq > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
+        : { deliver_policy: DeliverPolicy.All }),
+    });
+    const messages = await consumer.consume({ max_messages: 1024 });
+    try {
+      for await (const m of messages) {
+        const stream = this.streamOf(m.subject);
+        if (stream !== undefined) {
+          const pos = readPos(m.headers, m.subject, m.seq);
+          if (keep(stream, pos)) yield { stream, pos, data: m.data };
+        }
+        if (m.seq >= endSeq || m.info.pending === 0) break;
+      }
+    } finally {
+      await messages.close();
+    }
+  }
+}
+
+function readPos(h: MsgHdrs | undefined, subject: string, seq: number): number {
+  const raw = h?.get(POS_HEADER);
+  const pos = Number(raw);
+  if (!raw || !Number.isSafeInteger(pos) || pos < 1) {
+    throw new JournalCorruptError(
+      `Cannot read journal message ${seq} on ${subject}: header ${POS_HEADER} must be a position >= 1, got ${
+        JSON.stringify(raw ?? null)
+      }`,
+      { where: subject, offset: seq },
+    );
+  }
+  return pos;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function isWrongLastSequence(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
+}
+
+function isRetryable(err: unknown): boolean {
+  const name = (err as Error)?.name ?? "";
+  const message = String((err as Error)?.message ?? "");
+  return name === "TimeoutError" || /timeout|no responders/i.test(message);
+}
