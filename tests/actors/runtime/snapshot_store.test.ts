@@ -14,9 +14,28 @@ import {
   unescapeStreamName,
 } from "../../../actors/runtime/snapshot_store.ts";
 import { Prng } from "../../../sim/prng.ts";
-import { tempDir } from "../../_support/nats.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { Kvm } from "@nats-io/kv";
+import { KvSnapshotStore } from "../../../actors/runtime/kv_snapshot_store.ts";
 
 const test = suite("snapshot_store");
+const withNats = haveNatsServer("snapshot_store (KvSnapshotStore)") ? test : test.skip;
+
+let server: Awaited<ReturnType<typeof startTestNats>> | undefined;
+let nc: NatsConnection;
+let bucketNo = 0;
+
+test.before(async () => {
+  if (withNats === test.skip) return;
+  server = await startTestNats();
+  nc = await connect({ servers: server.url });
+});
+
+test.after(async () => {
+  await nc?.close();
+  await server?.cleanup();
+});
 
 function sample(stream: string, pos: number, kernelBytes = 64, seed = 1): Snapshot {
   const prng = new Prng(seed);
@@ -140,5 +159,91 @@ test("FileSnapshotStore reports a corrupt snapshot and treats it as absent", asy
     dir.remove();
   }
 });
+
+withNats(
+  "KvSnapshotStore saves, replaces and loads snapshots, and lists their streams",
+  async () => {
+    const bucket = `snapshots_t${++bucketNo}`;
+    const store = await KvSnapshotStore.open(nc, { bucket });
+    await roundTrip(store);
+    const kv = await new Kvm(nc).open(bucket);
+    const keys: string[] = [];
+    for await (const k of await kv.keys()) keys.push(k);
+    assert.equal(keys.sort(), ["anomaly=2Fcpu_7", "stats=2FBTC-USD"]);
+    await store.close();
+  },
+);
+
+withNats(
+  "KvSnapshotStore splits a snapshot over the server's max payload into chunks and drops old ones",
+  async () => {
+    const bucket = `snapshots_t${++bucketNo}`;
+    const store = await KvSnapshotStore.open(nc, { bucket });
+    const big = sample("coherence/equities", 9, 2_500_000, 4); // 2.5 MB > 1 MiB max payload
+    await store.save(big);
+    assert.equal(await store.load("coherence/equities"), big);
+    const bigger = sample("coherence/equities", 10, 2_800_000, 5); // 3 chunks of 960 KiB
+    await store.save(bigger);
+    assert.equal(await store.load("coherence/equities"), bigger);
+    const kv = await new Kvm(nc).open(bucket);
+    const chunkKeys: string[] = [];
+    for await (const k of await kv.keys()) if (k.includes(".")) chunkKeys.push(k);
+    assert.is(chunkKeys.length, 3, "only the newest generation's chunks are left");
+    await store.save(sample("coherence/equities", 11));
+    chunkKeys.length = 0;
+    for await (const k of await kv.keys()) if (k.includes(".")) chunkKeys.push(k);
+    assert.is(chunkKeys.length, 0);
+    assert.is((await store.load("coherence/equities"))?.pos, 11);
+    assert.equal(await store.list(), ["coherence/equities"]);
+    await store.close();
+  },
+);
+
+withNats("KvSnapshotStore refuses a snapshot over snapshotBytesMax, naming its size", async () => {
+  const store = await KvSnapshotStore.open(nc, {
+    bucket: `snapshots_t${++bucketNo}`,
+    snapshotBytesMax: 10_000,
+  });
+  await store.save(sample("a/b", 1, 16_000)).then(
+    () => assert.unreachable("an oversize snapshot was saved"),
+    (err) =>
+      assert.match(
+        (err as Error).message,
+        /snapshot of stream "a\/b": \d+ bytes is over the limit of 10000 bytes/,
+      ),
+  );
+  assert.is(await store.load("a/b"), undefined);
+  await store.close();
+});
+
+withNats(
+  "KvSnapshotStore reports a corrupt snapshot or a missing chunk and treats it as absent",
+  async () => {
+    const bucket = `snapshots_t${++bucketNo}`;
+    const reports: CorruptSnapshotInfo[] = [];
+    const store = await KvSnapshotStore.open(nc, { bucket, onCorrupt: (r) => reports.push(r) });
+    await store.save(sample("stats/A", 7));
+    await store.save(sample("stats/B", 8, 1_500_000)); // 2 chunks
+    const kv = await new Kvm(nc).open(bucket);
+    const bytes = (await kv.get("stats=2FA"))!.value.slice();
+    bytes[bytes.length - 3]! ^= 0x04;
+    await kv.put("stats=2FA", bytes);
+    for await (const k of await kv.keys()) {
+      if (k.startsWith("stats=2FB.") && k.endsWith(".1")) {
+        await kv.purge(k);
+      }
+    }
+    assert.is(await store.load("stats/A"), undefined);
+    assert.is(await store.load("stats/B"), undefined);
+    assert.equal(reports.map((r) => r.stream), ["stats/A", "stats/B"]);
+    assert.is(reports[0]!.where, `${bucket}/stats=2FA`);
+    assert.match(reports[0]!.reason, /CRC mismatch/);
+    assert.match(reports[1]!.reason, /chunk 1 of 2 .* is missing/);
+    // A new save replaces the damage.
+    await store.save(sample("stats/A", 9));
+    assert.is((await store.load("stats/A"))?.pos, 9);
+    await store.close();
+  },
+);
 
 test.run();
