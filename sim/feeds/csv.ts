@@ -40,6 +40,8 @@ export interface CsvOptions {
   errorsMax?: number;
   /** Files larger than this are refused. Default 256 MiB. */
   bytesMax?: number;
+  /** Shift every time so that the first good row is at this time (µs). Default: the file's times. */
+  startUs?: number;
 }
 
 /** What a CSV read gives. */
@@ -66,7 +68,7 @@ export class CsvFormatError extends Error {
   }
 }
 
-const KNOWN = ["channel", "batch", "errorsMax", "bytesMax"] as const;
+const KNOWN = ["channel", "batch", "errorsMax", "bytesMax", "startUs"] as const;
 const OHLCV = ["open", "high", "low", "close", "volume"] as const;
 const TIME_NAMES = ["timestamp", "time", "date", "datetime"];
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -80,6 +82,7 @@ interface Resolved {
   batch: number;
   errorsMax: number;
   bytesMax: number;
+  startUs: number | undefined;
 }
 
 function resolve(raw: unknown): Resolved {
@@ -91,6 +94,7 @@ function resolve(raw: unknown): Resolved {
     batch: readNumber(obj, "batch", "", 100, { integer: true, min: 1, max: 65_536 }),
     errorsMax: readNumber(obj, "errorsMax", "", 1000, { integer: true, min: 0 }),
     bytesMax: readNumber(obj, "bytesMax", "", 256 * 1024 * 1024, { integer: true, min: 1 }),
+    startUs: obj.startUs === undefined ? undefined : readNumber(obj, "startUs", "", 0, { min: 0 }),
   };
 }
 
@@ -299,6 +303,10 @@ export function parseCsv(
 
   // Channel order: value, or close, open, high, low, volume (as channelsOf names them).
   const order = layout.format === "value" ? [0] : [3, 0, 1, 2, 4];
+  if (o.startUs !== undefined && t.length > 0) {
+    const shift = o.startUs - t[0]!;
+    for (let k = 0; k < t.length; k++) t[k] = t[k]! + shift;
+  }
   const frames: SampleFrame[] = [];
   for (let from = 0; from < t.length; from += o.batch) {
     const to = Math.min(t.length, from + o.batch);
@@ -372,7 +380,14 @@ export function createCsvFeed(path: string, options: CsvOptions = {}): CsvFeed {
       const lastFrame = sent > 0 ? all[(step - 1) * perStep]! : undefined;
       return {
         feed: "csv",
-        options: { path, ...o, channel: o.channel ?? result.channels[0] },
+        options: {
+          path,
+          channel: o.channel ?? result.channels[0],
+          batch: o.batch,
+          errorsMax: o.errorsMax,
+          bytesMax: o.bytesMax,
+          ...(o.startUs === undefined ? {} : { startUs: o.startUs }),
+        },
         channels: [...result.channels],
         samples: sent,
         startUs: sent > 0 ? all[0]!.t[0]! : null,

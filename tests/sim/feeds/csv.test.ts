@@ -223,6 +223,9 @@ test("createCsvFeed() hands out the file step by step, then nothing, with truth 
   assert.is(truth.endUs, (1_700_000_000 + 60 * 24) * 1e6);
   assert.is(truth.options.path, path);
   assert.equal(JSON.parse(JSON.stringify(truth)), truth);
+  const moved = createCsvFeed(path, { batch: 10, startUs: 5e15 });
+  assert.equal(Array.from(moved.next()[0]!.t.subarray(0, 2)), [5e15, 5e15 + 60e6]);
+  assert.is(moved.truth().options.startUs, 5e15);
 });
 
 test("readCsv() reads a NAB data file whole, without a bad row", () => {

@@ -1,0 +1,220 @@
+/**
+ * The injector: publishes a feed's frames to a Bus on `troupe.feed.<feed>.<channel>`, paced to a
+ * target rate in samples per second. Pacing is a token bucket on an absolute schedule: sample n is
+ * due at `n / rate` seconds after the start, so the timer's coarseness, garbage collection and slow
+ * flushes are made up by the frames that follow (the rate does not drift), while a stall longer
+ * than `burstS` is forgiven rather than repaid in one flood. Every `flushEveryFrames` frames it
+ * awaits `bus.flush()`, so a slow server slows the injector instead of filling memory. The clock is
+ * passed in: on a VirtualClock a run is exact and instant.
+ */
+import type { Bus } from "../../protocol/mod.ts";
+import {
+  ConfigError,
+  describeValue,
+  encodeFrame,
+  feedSubject,
+  FRAME_SAMPLES_MAX_DEFAULT,
+  isValidName,
+  type SampleFrame,
+} from "../../protocol/mod.ts";
+import { setImmediate } from "node:timers";
+import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
+import type { Feed } from "./feed.ts";
+
+/** Options of `inject`. */
+export interface InjectOptions {
+  /** Target samples per second, over all channels. */
+  rate: number;
+  /**
+   * Seconds to run: the run publishes `round(rate * durationS)` samples (the last frame is cut to
+   * fit), fewer if a finite feed ends first. `Infinity` runs until the feed ends or `signal` aborts.
+   */
+  durationS: number;
+  /** Samples per published frame at most: the feed's frames are split to fit. Default: the feed's batch. */
+  batch?: number;
+  /** The `<feed>` token of the subjects. Default: the feed's name. */
+  feedName?: string;
+  /** The envelopes' producer. Default "inject". Frame ids are `<src>:<channel>:<seq0>`. */
+  src?: string;
+  /** Called about every `progressEveryS` seconds and once at the end. */
+  onProgress?(sentSamples: number, elapsedS: number): void;
+  /** Default 0.1. */
+  progressEveryS?: number;
+  /** Awaits `bus.flush()` after this many frames (and after 1 MiB). Default 64. */
+  flushEveryFrames?: number;
+  /** Debt older than this is forgiven instead of repaid in a burst. Default 0.25 s. */
+  burstS?: number;
+  /** Stops the run early (the result says `aborted`). */
+  signal?: AbortSignal;
+  /** Default: the SystemClock. */
+  clock?: Clock & Sleeper;
+}
+
+/** What a run did. */
+export interface InjectResult {
+  samples: number;
+  frames: number;
+  bytes: number;
+  /** From the start to the end of the schedule (or the last publish, if later) and the final flush. */
+  elapsedS: number;
+  /** samples / elapsedS. */
+  achievedRate: number;
+  askedRate: number;
+  /** Why the run ended. */
+  stopped: "duration" | "exhausted" | "aborted";
+}
+
+const FLUSH_BYTES = 1 << 20;
+/** Frames due within this many µs are sent now rather than after a sleep the timer cannot honour. */
+const AHEAD_US = 1000;
+
+function readOptions(feed: Feed, o: InjectOptions) {
+  const positive = (name: string, x: number, allowInfinity = false) => {
+    if (
+      typeof x !== "number" || Number.isNaN(x) || x <= 0 || (!allowInfinity && !Number.isFinite(x))
+    ) {
+      throw new ConfigError(name, `Field "${name}" must be a number > 0, got ${String(x)}`, {
+        value: x,
+      });
+    }
+    return x;
+  };
+  const integer = (name: string, x: number, max: number) => {
+    if (!Number.isInteger(x) || x < 1 || x > max) {
+      throw new ConfigError(name, `Field "${name}" must be an integer from 1 to ${max}, got ${x}`, {
+        value: x,
+      });
+    }
+    return x;
+  };
+  const name = (field: string, x: string) => {
+    if (!isValidName(x)) {
+      throw new ConfigError(
+        field,
+        `Field "${field}" must be 1 to 64 of A-Z a-z 0-9 _ -, got ${describeValue(x)}`,
+        { value: x },
+      );
+    }
+    return x;
+  };
+  return {
+    rate: positive("rate", o.rate),
+    durationS: positive("durationS", o.durationS, true),
+    batch: integer("batch", o.batch ?? feed.batch, FRAME_SAMPLES_MAX_DEFAULT),
+    feedName: name("feedName", o.feedName ?? feed.name),
+    src: o.src ?? "inject",
+    progressEveryUs: positive("progressEveryS", o.progressEveryS ?? 0.1) * 1e6,
+    flushEveryFrames: integer("flushEveryFrames", o.flushEveryFrames ?? 64, 1_000_000),
+    burstUs: positive("burstS", o.burstS ?? 0.25) * 1e6,
+  };
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Publishes `feed` to `bus` at `rate` samples per second for `durationS` seconds. */
+export async function inject(bus: Bus, feed: Feed, options: InjectOptions): Promise<InjectResult> {
+  const o = readOptions(feed, options);
+  const clock = options.clock ?? new SystemClock();
+  const subjects = new Map<string, string>();
+  for (const channel of feed.channels) subjects.set(channel, feedSubject(o.feedName, channel));
+  const budget = Number.isFinite(o.durationS) ? Math.round(o.rate * o.durationS) : Infinity;
+  const usPerSample = 1e6 / o.rate;
+
+  const start = clock.now();
+  let origin = start; // the schedule's zero: moves forward when debt is forgiven
+  let samples = 0;
+  let frames = 0;
+  let bytes = 0;
+  let sinceFlushFrames = 0;
+  let sinceFlushBytes = 0;
+  let slept = false;
+  let nextProgress = start + o.progressEveryUs;
+  let stopped: InjectResult["stopped"] = "duration";
+
+  const send = async (frame: SampleFrame) => {
+    const due = origin + samples * usPerSample;
+    let now = clock.now();
+    if (due - now > AHEAD_US && sinceFlushFrames > 0) {
+      // Ahead of schedule: hand on what is buffered before waiting.
+      await flush();
+      now = clock.now();
+    }
+    if (due - now > AHEAD_US) {
+      await clock.sleep(due - now);
+      slept = true;
+    } else if (now - due > o.burstUs) {
+      origin += now - due - o.burstUs;
+    }
+    const data = encodeFrame(frame, {
+      id: `${o.src}:${frame.channel}:${frame.seq0}`,
+      src: o.src,
+      seq: frames + 1,
+    });
+    bus.publish(subjects.get(frame.channel)!, data);
+    samples += frame.t.length;
+    frames++;
+    bytes += data.byteLength;
+    sinceFlushFrames++;
+    sinceFlushBytes += data.byteLength;
+    if (sinceFlushFrames >= o.flushEveryFrames || sinceFlushBytes >= FLUSH_BYTES) await flush();
+    if (options.onProgress && clock.now() >= nextProgress) {
+      options.onProgress(samples, (clock.now() - start) / 1e6);
+      nextProgress = clock.now() + o.progressEveryUs;
+    }
+  };
+
+  const flush = async () => {
+    await bus.flush();
+    sinceFlushFrames = 0;
+    sinceFlushBytes = 0;
+    // A run that never sleeps must still let timers, signals and sockets have their turn.
+    if (!slept) await yieldToEventLoop();
+    slept = false;
+  };
+
+  run: while (samples < budget) {
+    const step = feed.next();
+    if (step.length === 0) {
+      stopped = "exhausted";
+      break;
+    }
+    for (const frame of step) {
+      for (let from = 0; from < frame.t.length; from += o.batch) {
+        if (options.signal?.aborted) {
+          stopped = "aborted";
+          break run;
+        }
+        const n = Math.min(o.batch, frame.t.length - from, budget - samples);
+        const part = n === frame.t.length ? frame : {
+          channel: frame.channel,
+          seq0: frame.seq0 + from,
+          t: frame.t.subarray(from, from + n),
+          v: frame.v.subarray(from, from + n),
+        };
+        await send(part);
+        if (samples >= budget) break run;
+      }
+    }
+  }
+
+  // The last samples are paid for at the end of the schedule, not when they were handed over.
+  if (stopped !== "aborted") {
+    const end = origin + samples * usPerSample;
+    const now = clock.now();
+    if (end > now) await clock.sleep(end - now);
+  }
+  await bus.flush();
+  const elapsedS = (clock.now() - start) / 1e6;
+  options.onProgress?.(samples, elapsedS);
+  return {
+    samples,
+    frames,
+    bytes,
+    elapsedS,
+    achievedRate: elapsedS > 0 ? samples / elapsedS : 0,
+    askedRate: o.rate,
+    stopped,
+  };
+}
