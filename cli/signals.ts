@@ -1,29 +1,48 @@
 /**
  * Waiting for Ctrl-C (SIGINT) or SIGTERM, so long-running commands drain and stop cleanly. A
- * second signal while stopping exits at once.
+ * second signal while stopping exits at once. The listeners stay installed for the life of the
+ * process: removing them would hand a late signal to the default action, which kills the process
+ * mid-drain.
  */
 import process from "node:process";
 
+let waiters: Array<(name: string) => void> = [];
+let signalled = 0;
+let installed = false;
+
+function install() {
+  if (installed) return;
+  installed = true;
+  const on = (name: string) => {
+    signalled++;
+    if (signalled > 1 && waiters.length === 0) {
+      console.error("troupe: second signal, exiting now");
+      process.exit(130);
+    }
+    const current = waiters;
+    waiters = [];
+    for (const resolve of current) resolve(name);
+  };
+  process.on("SIGINT", () => on("SIGINT"));
+  process.on("SIGTERM", () => on("SIGTERM"));
+}
+
 /** Resolves with the name of the first SIGINT or SIGTERM, or "timeout" after `ms`. */
 export function waitForSignal(ms?: number): Promise<string> {
+  install();
   return new Promise((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = (name: string) => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
       if (timer) clearTimeout(timer);
-      const again = () => {
-        console.error("troupe: second signal, exiting now");
-        process.exit(130);
-      };
-      process.once("SIGINT", again);
-      process.once("SIGTERM", again);
       resolve(name);
     };
-    const onInt = () => done("SIGINT");
-    const onTerm = () => done("SIGTERM");
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
-    if (ms !== undefined) timer = setTimeout(() => done("timeout"), ms);
+    waiters.push(done);
+    if (ms !== undefined) {
+      timer = setTimeout(() => {
+        waiters = waiters.filter((w) => w !== done);
+        signalled++; // a signal after this point means "stop now"
+        done("timeout");
+      }, ms);
+    }
   });
 }

@@ -45,6 +45,9 @@ export interface RunningTroupe {
   waitFor(text: string, timeoutMs?: number): Promise<void>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
+  /** Sends a signal to the process (process.kill: Deno's ChildProcess.kill does not deliver
+   *  SIGTERM as a plain signal the child can handle). */
+  signal(name: "SIGTERM" | "SIGINT" | "SIGKILL"): void;
 }
 
 /** Starts troupe in the background. */
@@ -59,6 +62,9 @@ export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
     child,
     output: () => out,
     exited,
+    signal(name) {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, name);
+    },
     async waitFor(text, timeoutMs = 30_000) {
       const t0 = Date.now();
       while (!out.includes(text)) {
