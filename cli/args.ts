@@ -46,16 +46,25 @@ export interface ParsedArgs {
 
 /** Parses `argv` for `command`; throws UsageError naming what is wrong. */
 export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
-    { help: { type: "boolean", short: "h" } };
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = { help: { type: "boolean", short: "h" } };
   for (const [name, spec] of Object.entries(command.options)) {
-    const o: { type: "string" | "boolean"; short?: string; multiple?: boolean } = { type: spec.type };
+    const o: { type: "string" | "boolean"; short?: string; multiple?: boolean } = {
+      type: spec.type,
+    };
     if (spec.short) o.short = spec.short;
     if (spec.multiple) o.multiple = true;
     options[name] = o;
   }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as ParsedArgs["values"], positionals };
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ""));
@@ -64,12 +73,18 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
 
 /** The help text of a command. */
 export function helpText(command: Command): string {
-  const lines = [`troupe ${command.name} — ${command.summary}`, "", `Usage: troupe ${command.name} ${command.usage}`];
+  const lines = [
+    `troupe ${command.name} — ${command.summary}`,
+    "",
+    `Usage: troupe ${command.name} ${command.usage}`,
+  ];
   const entries = Object.entries(command.options);
   if (entries.length) {
     lines.push("", "Options:");
     const heads = entries.map(([name, spec]) =>
-      `  ${spec.short ? `-${spec.short}, ` : ""}--${name}${spec.type === "string" ? ` ${spec.arg ?? "VALUE"}` : ""}`
+      `  ${spec.short ? `-${spec.short}, ` : ""}--${name}${
+        spec.type === "string" ? ` ${spec.arg ?? "VALUE"}` : ""
+      }`
     );
     const width = Math.max(...heads.map((h) => h.length)) + 2;
     entries.forEach(([, spec], i) => lines.push(heads[i]!.padEnd(width) + spec.help));

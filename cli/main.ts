@@ -3,14 +3,24 @@
  * demand so that `troupe --help` is quick. Exit codes: 0 ok, 1 failure, 2 usage.
  */
 import process from "node:process";
-import { type Command, EXIT_FAILURE, EXIT_USAGE, helpText, parseCommandArgs, UsageError } from "./args.ts";
+import {
+  type Command,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  helpText,
+  parseCommandArgs,
+  UsageError,
+} from "./args.ts";
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   up: {
     summary: "everything on one machine: NATS, a host, a synthetic feed",
     load: () => import("./commands/up.ts"),
   },
-  run: { summary: "an actor host, from a JSON config file", load: () => import("./commands/run.ts") },
+  run: {
+    summary: "an actor host, from a JSON config file",
+    load: () => import("./commands/run.ts"),
+  },
   bench: {
     summary: "benchmarks: troupe against its baseline, measured in the same run",
     load: () => import("./commands/bench.ts"),

@@ -21,7 +21,9 @@ export class Prng {
       [this.#a, this.#b, this.#c, this.#d] = seed.map((x) => x >>> 0) as PrngState;
       return;
     }
-    let s = typeof seed === "number" ? seed >>> 0 ^ Math.floor(seed / 0x100000000) : hashString(seed);
+    let s = typeof seed === "number"
+      ? seed >>> 0 ^ Math.floor(seed / 0x100000000)
+      : hashString(seed);
     const next = () => {
       s = (s + 0x9e3779b9) | 0;
       let z = s;

@@ -32,7 +32,7 @@ import {
   sysSubject,
 } from "../../protocol/mod.ts";
 import type { AnyActorDefinition } from "./actor_definition.ts";
-import { ActorInstance, ApplyError, type Output, parseStream, streamOf } from "./actor_instance.ts";
+import { ActorInstance, type Output, parseStream, streamOf } from "./actor_instance.ts";
 import { publishDeadLetter, reasonOf } from "./dead_letter.ts";
 import { HostMetrics } from "./host_metrics.ts";
 import { decodeInputRecord, encodeInputRecord, type InputRecord } from "./input_record.ts";
@@ -183,14 +183,20 @@ export class Host {
       const raw = options.config?.[def.kind];
       this.#configs.set(
         def.kind,
-        raw === undefined ? def.defaultConfig : def.parseConfig(raw, def.defaultConfig, `actors.${def.kind}`),
+        raw === undefined
+          ? def.defaultConfig
+          : def.parseConfig(raw, def.defaultConfig, `actors.${def.kind}`),
       );
     }
     for (const kind of Object.keys(options.config ?? {})) {
       if (!this.#kinds.has(kind)) {
-        throw new ConfigError(`actors.${kind}`, `Unknown actor kind "${kind}" in the configuration`, {
-          value: kind,
-        });
+        throw new ConfigError(
+          `actors.${kind}`,
+          `Unknown actor kind "${kind}" in the configuration`,
+          {
+            value: kind,
+          },
+        );
       }
     }
     this.#input = options.input ?? coreInput(this.#bus);
@@ -240,13 +246,17 @@ export class Host {
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const slot of this.#slots.values()) {
-      if (slot.inst && slot.status === "running" && slot.inst.sinceSnapshot > 0) this.#capture(slot);
+      if (slot.inst && slot.status === "running" && slot.inst.sinceSnapshot > 0) {
+        this.#capture(slot);
+      }
     }
     await this.#flushSnapshots();
     await this.#journal.sync();
     await this.#bus.flush().catch(() => {});
     for (const slot of this.#slots.values()) slot.inst?.stop();
-    await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
+    await new Promise<void>((
+      resolve,
+    ) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
   }
 
   /** The instance of `(kind, key)`, if it lives here. */
@@ -329,7 +339,12 @@ export class Host {
       // Validate against the kind's current configuration before it reaches any journal.
       const config = def.parseConfig(envelope.body, this.#configs.get(kind), `ctl.${kind}`);
       if (key === undefined) this.#configs.set(kind, config);
-      const record: InputRecord = { kind: "ctl", srcPos: 0, subject: msg.subject, payload: msg.data };
+      const record: InputRecord = {
+        kind: "ctl",
+        srcPos: 0,
+        subject: msg.subject,
+        payload: msg.data,
+      };
       const bytes = encodeInputRecord(record);
       if (key !== undefined) {
         if (this.#owned.has(partitionOf(key, this.#partitionCount))) {
@@ -343,13 +358,19 @@ export class Host {
           }
         }
       }
-      if (msg.reply) this.#bus.publish(msg.reply, encodeEnvelope({ ...this.#meta(), type: "ok", body: null }));
+      if (msg.reply) {
+        this.#bus.publish(msg.reply, encodeEnvelope({ ...this.#meta(), type: "ok", body: null }));
+      }
     } catch (err) {
       this.#deadLetter(msg, err);
       if (msg.reply) {
         this.#bus.publish(
           msg.reply,
-          encodeEnvelope({ ...this.#meta(), type: "error", body: { error: (err as Error).message } }),
+          encodeEnvelope({
+            ...this.#meta(),
+            type: "error",
+            body: { error: (err as Error).message },
+          }),
         );
       }
     }
@@ -375,7 +396,9 @@ export class Host {
     try {
       publishDeadLetter(this.#bus, letter, this.#meta());
     } catch (publishErr) {
-      this.#log(`cannot publish a dead letter for "${msg.subject}": ${(publishErr as Error).message}`);
+      this.#log(
+        `cannot publish a dead letter for "${msg.subject}": ${(publishErr as Error).message}`,
+      );
     }
   }
 
@@ -409,7 +432,12 @@ export class Host {
     const slot = this.#slot(def, key);
     if (slot.status === "stopped") {
       this.#deadLetter(
-        { subject: item.record.subject, data: item.record.payload, headers: undefined, reply: undefined },
+        {
+          subject: item.record.subject,
+          data: item.record.payload,
+          headers: undefined,
+          reply: undefined,
+        },
         Object.assign(new Error(`Actor ${slot.stream} is stopped after repeated failures`), {
           reason: "stopped",
         }),
@@ -423,9 +451,16 @@ export class Host {
     }
     if (slot.mailbox.length - slot.head >= this.#limits.mailboxMax) {
       this.#deadLetter(
-        { subject: item.record.subject, data: item.record.payload, headers: undefined, reply: undefined },
+        {
+          subject: item.record.subject,
+          data: item.record.payload,
+          headers: undefined,
+          reply: undefined,
+        },
         Object.assign(
-          new Error(`Mailbox of ${slot.stream} is full (${this.#limits.mailboxMax} inputs waiting)`),
+          new Error(
+            `Mailbox of ${slot.stream} is full (${this.#limits.mailboxMax} inputs waiting)`,
+          ),
           { reason: "overflow" },
         ),
         slot.stream,
@@ -449,7 +484,13 @@ export class Host {
           kind: "init",
           srcPos: 0,
           subject: slot.stream,
-          payload: encodeEnvelope({ id: `${slot.stream}:init`, type: "init", src: this.options.hostId, ts: 0, body: config }),
+          payload: encodeEnvelope({
+            id: `${slot.stream}:init`,
+            type: "init",
+            src: this.options.hostId,
+            ts: 0,
+            body: config,
+          }),
         });
         const r = this.#journal.append(slot.stream, init);
         slot.inst = ActorInstance.create(slot.def, slot.key, config);
@@ -541,10 +582,16 @@ export class Host {
     if (slot.failures.length >= this.#sup.failuresMax) {
       slot.status = "stopped";
       this.metrics.stopped.inc({ kind: slot.def.kind });
-      this.#log(`${slot.stream} stopped after ${slot.failures.length} failures: ${(err as Error).message}`);
+      this.#log(
+        `${slot.stream} stopped after ${slot.failures.length} failures: ${(err as Error).message}`,
+      );
       this.#bus.publish(
         sysSubject("actor", "stopped"),
-        encodeEnvelope({ ...this.#meta(), type: "actor_stopped", body: { stream: slot.stream, error: String((err as Error).message) } }),
+        encodeEnvelope({
+          ...this.#meta(),
+          type: "actor_stopped",
+          body: { stream: slot.stream, error: String((err as Error).message) },
+        }),
       );
       return;
     }
@@ -579,7 +626,9 @@ export class Host {
         inst.skip(pos, 0);
         continue;
       }
-      if (!inst) throw new Error(`${slot.stream}: journal has no starting configuration before ${pos}`);
+      if (!inst) {
+        throw new Error(`${slot.stream}: journal has no starting configuration before ${pos}`);
+      }
       if (slot.skips.has(pos) || r.kind === "skip") {
         inst.skip(pos, r.srcPos);
         continue;
@@ -728,7 +777,10 @@ export class Host {
     for (const slot of this.#slots.values()) {
       depth += slot.mailbox.length - slot.head;
       if (slot.lastEventUs > 0) {
-        this.metrics.lag.set({ kind: slot.def.kind }, Math.max(0, now / 1000 - slot.lastEventUs / 1e6));
+        this.metrics.lag.set(
+          { kind: slot.def.kind },
+          Math.max(0, now / 1000 - slot.lastEventUs / 1e6),
+        );
       }
       const inst = slot.inst;
       if (inst && slot.status === "running" && inst.sinceSnapshot > 0) {

@@ -80,9 +80,13 @@ export function parseHostConfig(
   rejectUnknown(obj, TOP, "");
   const host_id = readString(obj, "host_id", "", d.host_id);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(host_id)) {
-    throw new ConfigError("host_id", `Field "host_id" must be 1 to 64 of A-Z a-z 0-9 _ -, got "${host_id}"`, {
-      value: host_id,
-    });
+    throw new ConfigError(
+      "host_id",
+      `Field "host_id" must be 1 to 64 of A-Z a-z 0-9 _ -, got "${host_id}"`,
+      {
+        value: host_id,
+      },
+    );
   }
   const nats = obj.nats === undefined ? undefined : readString(obj, "nats", "", "");
   const data_dir = readString(obj, "data_dir", "", `.troupe/${host_id}`);
@@ -107,13 +111,26 @@ export function parseHostConfig(
     const j = configObject(obj.journal, "journal");
     rejectUnknown(j, ["kind", "fsync", "fsync_interval_ms"], "journal");
     journal = {
-      kind: readString(j, "kind", "journal", d.journal.kind, ["file", "jetstream", "memory"]) as
-        HostConfig["journal"]["kind"],
-      fsync: readString(j, "fsync", "journal", d.journal.fsync, ["always", "interval", "never"]) as FsyncPolicy,
-      fsync_interval_ms: readNumber(j, "fsync_interval_ms", "journal", d.journal.fsync_interval_ms, {
-        min: 1,
-        max: 60_000,
-      }),
+      kind: readString(j, "kind", "journal", d.journal.kind, [
+        "file",
+        "jetstream",
+        "memory",
+      ]) as HostConfig["journal"]["kind"],
+      fsync: readString(j, "fsync", "journal", d.journal.fsync, [
+        "always",
+        "interval",
+        "never",
+      ]) as FsyncPolicy,
+      fsync_interval_ms: readNumber(
+        j,
+        "fsync_interval_ms",
+        "journal",
+        d.journal.fsync_interval_ms,
+        {
+          min: 1,
+          max: 60_000,
+        },
+      ),
     };
   }
 
@@ -122,8 +139,11 @@ export function parseHostConfig(
     const s = configObject(obj.snapshots, "snapshots");
     rejectUnknown(s, ["store", "every_inputs", "every_ms"], "snapshots");
     snapshots = {
-      store: readString(s, "store", "snapshots", d.snapshots.store, ["file", "kv", "memory"]) as
-        HostConfig["snapshots"]["store"],
+      store: readString(s, "store", "snapshots", d.snapshots.store, [
+        "file",
+        "kv",
+        "memory",
+      ]) as HostConfig["snapshots"]["store"],
       every_inputs: readNumber(s, "every_inputs", "snapshots", d.snapshots.every_inputs, {
         min: 1,
         integer: true,
@@ -139,18 +159,34 @@ export function parseHostConfig(
   let limits = d.limits;
   if (obj.limits !== undefined) {
     const l = configObject(obj.limits, "limits");
-    rejectUnknown(l, ["frame_bytes_max", "samples_per_frame_max", "channels_max", "mailbox_max"], "limits");
+    rejectUnknown(
+      l,
+      ["frame_bytes_max", "samples_per_frame_max", "channels_max", "mailbox_max"],
+      "limits",
+    );
     limits = {
       frame_bytes_max: readNumber(l, "frame_bytes_max", "limits", d.limits.frame_bytes_max, {
         min: 64,
         integer: true,
       }),
-      samples_per_frame_max: readNumber(l, "samples_per_frame_max", "limits", d.limits.samples_per_frame_max, {
+      samples_per_frame_max: readNumber(
+        l,
+        "samples_per_frame_max",
+        "limits",
+        d.limits.samples_per_frame_max,
+        {
+          min: 1,
+          integer: true,
+        },
+      ),
+      channels_max: readNumber(l, "channels_max", "limits", d.limits.channels_max, {
         min: 1,
         integer: true,
       }),
-      channels_max: readNumber(l, "channels_max", "limits", d.limits.channels_max, { min: 1, integer: true }),
-      mailbox_max: readNumber(l, "mailbox_max", "limits", d.limits.mailbox_max, { min: 1, integer: true }),
+      mailbox_max: readNumber(l, "mailbox_max", "limits", d.limits.mailbox_max, {
+        min: 1,
+        integer: true,
+      }),
     };
   }
 
@@ -171,12 +207,29 @@ export function parseHostConfig(
     }
   }
   if (journal.kind === "jetstream" && nats === undefined) {
-    throw new ConfigError("journal.kind", `Field "journal.kind" is "jetstream" but no "nats" URL is set`, {
-      value: journal.kind,
-    });
+    throw new ConfigError(
+      "journal.kind",
+      `Field "journal.kind" is "jetstream" but no "nats" URL is set`,
+      {
+        value: journal.kind,
+      },
+    );
   }
   if (input === "jetstream" && nats === undefined) {
-    throw new ConfigError("input", `Field "input" is "jetstream" but no "nats" URL is set`, { value: input });
+    throw new ConfigError("input", `Field "input" is "jetstream" but no "nats" URL is set`, {
+      value: input,
+    });
   }
-  return { host_id, nats, data_dir, partitions, input, journal, snapshots, http_port, limits, actors };
+  return {
+    host_id,
+    nats,
+    data_dir,
+    partitions,
+    input,
+    journal,
+    snapshots,
+    http_port,
+    limits,
+    actors,
+  };
 }

@@ -13,8 +13,8 @@ import {
   type BusSubscription,
   type PublishOptions,
   type RequestOptions,
-  type SubscribeOptions,
   subjectMatches,
+  type SubscribeOptions,
 } from "../../protocol/mod.ts";
 
 interface Sub {
@@ -95,7 +95,12 @@ export class InProcessBus implements Bus {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         sub.unsubscribe();
-        reject(new BusRequestError(subject, `Request on "${subject}" timed out after ${options.timeout} ms`));
+        reject(
+          new BusRequestError(
+            subject,
+            `Request on "${subject}" timed out after ${options.timeout} ms`,
+          ),
+        );
       }, options.timeout);
       const sub = this.subscribe(inbox, (msg) => {
         clearTimeout(timer);

@@ -66,7 +66,10 @@ export function jetStreamInput(nc: NatsConnection, options: FeedStreamOptions = 
       const messages = await consumer.consume({
         max_messages: 1000,
         callback: (m) => {
-          deliver({ subject: m.subject, data: m.data, headers: undefined, reply: undefined }, m.seq);
+          deliver(
+            { subject: m.subject, data: m.data, headers: undefined, reply: undefined },
+            m.seq,
+          );
         },
       });
       close = () => messages.close();

@@ -61,7 +61,9 @@ export async function launchHost(
         fsync: config.journal.fsync,
         fsyncIntervalMs: config.journal.fsync_interval_ms,
         onTruncate: (info) =>
-          log(`journal: torn tail truncated: ${info.bytes} bytes at ${info.segment}:${info.offset}`),
+          log(
+            `journal: torn tail truncated: ${info.bytes} bytes at ${info.segment}:${info.offset}`,
+          ),
       });
       break;
     case "jetstream": {

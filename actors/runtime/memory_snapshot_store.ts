@@ -3,7 +3,12 @@
  * Snapshots are stored encoded (as the file store does), so a saved snapshot never aliases live
  * state.
  */
-import { decodeSnapshot, encodeSnapshot, type Snapshot, type SnapshotStore } from "./snapshot_store.ts";
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  type Snapshot,
+  type SnapshotStore,
+} from "./snapshot_store.ts";
 
 /** An in-memory snapshot store. */
 export class MemorySnapshotStore implements SnapshotStore {

@@ -121,9 +121,13 @@ export class NatsBus implements Bus {
         reply: undefined,
       };
     } catch (err) {
-      throw new BusRequestError(subject, `Request on "${subject}" failed: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new BusRequestError(
+        subject,
+        `Request on "${subject}" failed: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 

@@ -89,7 +89,9 @@ export class NatsServer {
       let text = "";
       const timer = setTimeout(() => {
         this.#child.kill("SIGKILL");
-        reject(new Error(`nats-server on port ${this.port} was not ready in ${timeoutMs} ms:\n${text}`));
+        reject(
+          new Error(`nats-server on port ${this.port} was not ready in ${timeoutMs} ms:\n${text}`),
+        );
       }, timeoutMs);
       this.#child.stderr!.on("data", (chunk: Buffer) => {
         const s = chunk.toString();

@@ -83,7 +83,9 @@ export const statsKernel: Kernel<StatsState, StatsConfig, StatsSummary> = {
 
   load(bytes) {
     if (bytes.byteLength !== SIZE * 8) {
-      throw new Error(`Cannot load stats state: expected ${SIZE * 8} bytes, got ${bytes.byteLength}`);
+      throw new Error(
+        `Cannot load stats state: expected ${SIZE * 8} bytes, got ${bytes.byteLength}`,
+      );
     }
     const s = new Float64Array(SIZE);
     new Uint8Array(s.buffer).set(bytes);

@@ -2,12 +2,7 @@
  * The `stats` actor: per channel, running count, mean, variance, min, max and rate, published
  * every N samples on `troupe.out.stats.<channel>`.
  */
-import {
-  configObject,
-  readNumber,
-  rejectUnknown,
-  type SampleFrame,
-} from "../../protocol/mod.ts";
+import { configObject, readNumber, rejectUnknown, type SampleFrame } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../runtime/actor_definition.ts";
 import { type StatsConfig, statsKernel, type StatsState, type StatsSummary } from "./kernel.ts";
 import { statsMachine } from "./machine.ts";

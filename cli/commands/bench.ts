@@ -60,7 +60,9 @@ async function runBench(argv: string[]): Promise<number> {
   const [name, ...args] = rest;
   const bench = await load(name!);
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(`troupe bench ${bench.name} — ${bench.summary}\n\nOptions:\n${bench.usage}\n  --json  one JSON array of rows`);
+    console.log(
+      `troupe bench ${bench.name} — ${bench.summary}\n\nOptions:\n${bench.usage}\n  --json  one JSON array of rows`,
+    );
     return 0;
   }
   const rows = await bench.run(args, { log: (m) => console.error(m), json });

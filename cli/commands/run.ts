@@ -5,7 +5,11 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { defaultHostConfig, type HostConfig, parseHostConfig } from "../../actors/runtime/host_config.ts";
+import {
+  defaultHostConfig,
+  type HostConfig,
+  parseHostConfig,
+} from "../../actors/runtime/host_config.ts";
 import { launchHost } from "../../actors/runtime/launch_host.ts";
 import { parsePartitions } from "../../actors/runtime/partition.ts";
 import { ConfigError } from "../../protocol/mod.ts";
@@ -35,8 +39,12 @@ export const command: Command = {
   summary: "an actor host, from a JSON config file",
   usage: "[--config FILE] [--nats URL] [--partitions LIST] [--http-port N]",
   options: {
-    config: { type: "string", arg: "FILE", help: "Host configuration (JSON); defaults when absent" },
-    nats: { type: "string", arg: "URL", help: "NATS server URL (overrides the file's \"nats\")" },
+    config: {
+      type: "string",
+      arg: "FILE",
+      help: "Host configuration (JSON); defaults when absent",
+    },
+    nats: { type: "string", arg: "URL", help: 'NATS server URL (overrides the file\'s "nats")' },
     partitions: {
       type: "string",
       arg: "LIST",

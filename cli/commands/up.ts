@@ -24,15 +24,31 @@ export const command: Command = {
   summary: "everything on one machine: NATS, a host, a synthetic feed",
   usage: "[--channels N] [--rate SAMPLES_PER_S] [--duration S] [--data-dir DIR] [--no-nats]",
   options: {
-    channels: { type: "string", arg: "N", help: "Symbols in the synthetic market feed (default 8)" },
+    channels: {
+      type: "string",
+      arg: "N",
+      help: "Symbols in the synthetic market feed (default 8)",
+    },
     rate: { type: "string", arg: "N", help: "Samples per second over all channels (default 2000)" },
     duration: { type: "string", arg: "S", help: "Stop after S seconds (default: until Ctrl-C)" },
     seed: { type: "string", arg: "N", help: "Seed of the synthetic feed (default 1)" },
-    "data-dir": { type: "string", arg: "DIR", help: "Journals, snapshots, NATS store (default .troupe)" },
-    "http-port": { type: "string", arg: "N", help: "Port of /healthz and /metrics (default 9464, or a free one)" },
-    "no-nats": { type: "boolean", help: "Use the in-process bus even when nats-server is installed" },
+    "data-dir": {
+      type: "string",
+      arg: "DIR",
+      help: "Journals, snapshots, NATS store (default .troupe)",
+    },
+    "http-port": {
+      type: "string",
+      arg: "N",
+      help: "Port of /healthz and /metrics (default 9464, or a free one)",
+    },
+    "no-nats": {
+      type: "boolean",
+      help: "Use the in-process bus even when nats-server is installed",
+    },
   },
-  details: "Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), " +
+  details:
+    "Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), " +
     "brew install nats-server (macOS).",
   async run(args) {
     const channels = num(args, "channels", 8, { min: 1, max: 10_000, integer: true });
@@ -48,8 +64,14 @@ export const command: Command = {
     let bus: Bus;
     const binary = flag(args, "no-nats") ? undefined : findNatsServer();
     if (binary) {
-      nats = await NatsServer.start({ binary, storeDir: join(dataDir, "nats"), port: await portOr(4222) });
-      console.log(`troupe up: nats-server on ${nats.url} (JetStream store ${join(dataDir, "nats")})`);
+      nats = await NatsServer.start({
+        binary,
+        storeDir: join(dataDir, "nats"),
+        port: await portOr(4222),
+      });
+      console.log(
+        `troupe up: nats-server on ${nats.url} (JetStream store ${join(dataDir, "nats")})`,
+      );
       const natsBus = await NatsBus.connect(nats.url, { name: "troupe-up" });
       await ensureFeedStream(natsBus.nc);
       bus = natsBus;
@@ -78,7 +100,12 @@ export const command: Command = {
     bus.subscribe("troupe.out.>", () => outputs++);
     bus.subscribe("troupe.dlq.>", () => dead++);
 
-    const feed = createMarketFeed({ symbols: channels, seed, batch: Math.max(1, Math.round(rate / channels / 20)), volume: false });
+    const feed = createMarketFeed({
+      symbols: channels,
+      seed,
+      batch: Math.max(1, Math.round(rate / channels / 20)),
+      volume: false,
+    });
     console.log(
       `troupe up: injecting the synthetic market feed: ${channels} channels, ${rate} samples/s ` +
         `on troupe.feed.market.*  (Ctrl-C to stop)`,
@@ -104,7 +131,9 @@ export const command: Command = {
       const s = (performance.now() - t0) / 1000;
       const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
       process.stderr.write(
-        `\r${s.toFixed(0)} s: ${sent} samples in ${frames} frames sent, ${applied} inputs applied, ` +
+        `\r${
+          s.toFixed(0)
+        } s: ${sent} samples in ${frames} frames sent, ${applied} inputs applied, ` +
           `${outputs} outputs, ${dead} dead letters   `,
       );
     }, 1000);
@@ -113,13 +142,17 @@ export const command: Command = {
     stopped = true;
     clearInterval(pump);
     clearInterval(status);
-    console.error(`\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`);
+    console.error(
+      `\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`,
+    );
     await bus.flush().catch(() => {});
     await launched.close();
     if (nats) await bus.close().catch(() => {});
     await nats?.stop();
     const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
-    console.log(`troupe up: stopped cleanly: ${sent} samples sent, ${applied} inputs applied, ${outputs} outputs, ${dead} dead letters`);
+    console.log(
+      `troupe up: stopped cleanly: ${sent} samples sent, ${applied} inputs applied, ${outputs} outputs, ${dead} dead letters`,
+    );
     return 0;
   },
 };

@@ -12,7 +12,13 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The command line that runs troupe on this test run's runtime. */
 export function troupeCommand(args: string[]): [string, string[]] {
   if (process.env.TROUPE_TEST_RUNTIME === "deno") {
-    return [join(ROOT, "node_modules/.bin/deno"), ["run", "-A", "--quiet", join(ROOT, "cli/main.ts"), ...args]];
+    return [join(ROOT, "node_modules/.bin/deno"), [
+      "run",
+      "-A",
+      "--quiet",
+      join(ROOT, "cli/main.ts"),
+      ...args,
+    ]];
   }
   return [process.execPath, [join(ROOT, "cli/troupe.mjs"), ...args]];
 }
@@ -24,7 +30,10 @@ export function runTroupe(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [cmd, cmdArgs] = troupeCommand(args);
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, cmdArgs, { cwd: options.cwd ?? ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, cmdArgs, {
+      cwd: options.cwd ?? ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "", stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
     child.stderr!.on("data", (d) => (stderr += d));
@@ -57,7 +66,9 @@ export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("close", (code) => resolve(code))
+  );
   return {
     child,
     output: () => out,
@@ -68,8 +79,12 @@ export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
     async waitFor(text, timeoutMs = 30_000) {
       const t0 = Date.now();
       while (!out.includes(text)) {
-        if (Date.now() - t0 > timeoutMs) throw new Error(`Timed out waiting for "${text}" in:\n${out}`);
-        if (child.exitCode !== null) throw new Error(`troupe exited (${child.exitCode}) before "${text}":\n${out}`);
+        if (Date.now() - t0 > timeoutMs) {
+          throw new Error(`Timed out waiting for "${text}" in:\n${out}`);
+        }
+        if (child.exitCode !== null) {
+          throw new Error(`troupe exited (${child.exitCode}) before "${text}":\n${out}`);
+        }
         await new Promise((r) => setTimeout(r, 25));
       }
     },

@@ -18,7 +18,12 @@ import { ensureFeedStream } from "../../../actors/runtime/jetstream_input.ts";
 import { launchHost } from "../../../actors/runtime/launch_host.ts";
 import { defaultHostConfig } from "../../../actors/runtime/host_config.ts";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
-import { decodeEnvelope, encodeFrame, feedSubject, type SampleFrame } from "../../../protocol/mod.ts";
+import {
+  decodeEnvelope,
+  encodeFrame,
+  feedSubject,
+  type SampleFrame,
+} from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng.ts";
 import type { NatsServer } from "../../../actors/runtime/nats_server.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
@@ -39,13 +44,20 @@ function frame(channel: string, f: number, rng: Prng): SampleFrame {
 }
 
 /** Replays a journal stream through a fresh instance: the reference state. */
-async function fullReplay(journal: FileJournal, stream: string): Promise<{ state: number[]; srcPos: number[] }> {
+async function fullReplay(
+  journal: FileJournal,
+  stream: string,
+): Promise<{ state: number[]; srcPos: number[] }> {
   let inst: ActorInstance | undefined;
   const srcPos: number[] = [];
   for await (const rec of journal.read(stream, 0)) {
     const r = decodeInputRecord(rec.data);
     if (r.kind === "init") {
-      inst = ActorInstance.create(statsActor, stream.split("/")[1]!, decodeEnvelope(r.payload).body);
+      inst = ActorInstance.create(
+        statsActor,
+        stream.split("/")[1]!,
+        decodeEnvelope(r.payload).body,
+      );
       inst.skip(rec.pos, 0);
       continue;
     }
@@ -138,7 +150,11 @@ if (haveNatsServer("durability")) {
       config.input = "jetstream";
       config.actors = { stats: { every_samples: 1_000_000 } };
       const launched = await launchHost(config, ACTOR_KINDS, { log: () => {} });
-      const pub = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+      const pub = await connect({
+        servers: nats.url,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 100,
+      });
       await ensureFeedStream(pub);
       const js = jetstream(pub);
       const rng = new Prng(3);
@@ -150,7 +166,10 @@ if (haveNatsServer("durability")) {
         }
         for (;;) {
           try {
-            await js.publish(feedSubject("test", "r0"), encodeFrame(frame("r0", f, rng), { id: `r-${f}`, src: "t" }));
+            await js.publish(
+              feedSubject("test", "r0"),
+              encodeFrame(frame("r0", f, rng), { id: `r-${f}`, src: "t" }),
+            );
             acked++;
             break;
           } catch {
@@ -159,7 +178,10 @@ if (haveNatsServer("durability")) {
         }
       }
       const deadline = Date.now() + 20_000;
-      while ((launched.host.instance("stats", "r0")?.kernelState as StatsState | undefined)?.[0] !== FRAMES * BATCH) {
+      while (
+        (launched.host.instance("stats", "r0")?.kernelState as StatsState | undefined)?.[0] !==
+          FRAMES * BATCH
+      ) {
         if (Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -89,7 +89,10 @@ test("a host creates a stats instance per channel and publishes every N samples"
 test("malformed frames go to troupe.dlq.<reason> with the raw bytes and never reach an actor", async () => {
   const bus = new InProcessBus();
   const dead: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
-  bus.subscribe("troupe.dlq.>", (m) => dead.push({ subject: m.subject, letter: decodeDeadLetter(m.data) }));
+  bus.subscribe(
+    "troupe.dlq.>",
+    (m) => dead.push({ subject: m.subject, letter: decodeDeadLetter(m.data) }),
+  );
   const host = quietHost({
     hostId: "h1",
     bus,
@@ -111,7 +114,12 @@ test("malformed frames go to troupe.dlq.<reason> with the raw bytes and never re
       type: "frame",
       src: "s",
       ts: 0,
-      body: { channel: f.channel, seq0: 0, t: new Uint8Array(f.t.buffer), v: new Uint8Array(f.v.buffer) },
+      body: {
+        channel: f.channel,
+        seq0: 0,
+        t: new Uint8Array(f.t.buffer),
+        v: new Uint8Array(f.v.buffer),
+      },
     });
   const cases: Array<[Uint8Array, string]> = [
     [new Uint8Array([0xc1, 0x01, 0x02]), "decode"],
@@ -158,8 +166,14 @@ test("a control message changes a kind's configuration, journaled, and bad contr
   publishFrames(bus, fs.slice(0, 4));
   await bus.flush();
   assert.is(out.length, 0);
-  bus.publish(ctlSubject("stats"), encodeEnvelope({ id: "ctl1", type: "config", src: "t", ts: 0, body: { every_samples: 100 } }));
-  bus.publish(ctlSubject("stats"), encodeEnvelope({ id: "ctl2", type: "config", src: "t", ts: 0, body: { every_samples: -5 } }));
+  bus.publish(
+    ctlSubject("stats"),
+    encodeEnvelope({ id: "ctl1", type: "config", src: "t", ts: 0, body: { every_samples: 100 } }),
+  );
+  bus.publish(
+    ctlSubject("stats"),
+    encodeEnvelope({ id: "ctl2", type: "config", src: "t", ts: 0, body: { every_samples: -5 } }),
+  );
   await bus.flush();
   publishFrames(bus, fs.slice(4));
   await bus.flush();
@@ -208,7 +222,13 @@ test("a restarted host recovers every instance from snapshots and the journal, e
     const c = await (async () => {
       const bus = new InProcessBus();
       const journal = await FileJournal.open(`${dir.path}/journal`, { fsync: "never" });
-      const host = quietHost({ hostId: "h1", bus, actors: [statsActor], journal, snapshots: new MemorySnapshotStore() });
+      const host = quietHost({
+        hostId: "h1",
+        bus,
+        actors: [statsActor],
+        journal,
+        snapshots: new MemorySnapshotStore(),
+      });
       await host.start();
       return { host, journal };
     })();
@@ -224,7 +244,14 @@ test("a snapshot of another machine version is discarded and the journal replaye
   const journal = new MemoryJournal();
   const snapshots = new MemorySnapshotStore();
   const bus = new InProcessBus();
-  const h1 = quietHost({ hostId: "h", bus, actors: [statsActor], journal, snapshots, snapshotEveryInputs: 2 });
+  const h1 = quietHost({
+    hostId: "h",
+    bus,
+    actors: [statsActor],
+    journal,
+    snapshots,
+    snapshotEveryInputs: 2,
+  });
   await h1.start();
   publishFrames(bus, frames("v", 5, 10));
   await bus.flush();
@@ -234,7 +261,14 @@ test("a snapshot of another machine version is discarded and the journal replaye
   assert.ok(snap && snap.pos > 1);
   await snapshots.save({ ...snap!, version: 999, kernel: new Uint8Array(56) });
   const logs: string[] = [];
-  const h2 = new Host({ hostId: "h", bus: new InProcessBus(), actors: [statsActor], journal, snapshots, log: (m) => logs.push(m) });
+  const h2 = new Host({
+    hostId: "h",
+    bus: new InProcessBus(),
+    actors: [statsActor],
+    journal,
+    snapshots,
+    log: (m) => logs.push(m),
+  });
   await h2.start();
   assert.equal(Array.from(h2.instance("stats", "v")!.kernelState as StatsState), expected);
   assert.ok(logs.some((l) => l.includes("version 999 discarded")), logs.join("\n"));
@@ -317,7 +351,12 @@ test("an instance that fails too often is stopped and reported, and the host car
   const broken = {
     ...statsActor,
     kind: "broken",
-    kernel: { ...statsActor.kernel, step(): never { throw new Error("always broken"); } },
+    kernel: {
+      ...statsActor.kernel,
+      step(): never {
+        throw new Error("always broken");
+      },
+    },
   };
   const bus = new InProcessBus();
   const stopped: string[] = [];

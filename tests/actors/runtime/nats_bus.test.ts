@@ -15,7 +15,10 @@ async function settle(bus: Bus) {
   await bus.flush();
 }
 
-function contract(name: string, make: () => Promise<{ bus: Bus; other: Bus; done(): Promise<void> }>) {
+function contract(
+  name: string,
+  make: () => Promise<{ bus: Bus; other: Bus; done(): Promise<void> }>,
+) {
   const test = suite(name);
 
   test("subscribe() matches * and > like NATS and delivers in publish order", async () => {
@@ -26,7 +29,12 @@ function contract(name: string, make: () => Promise<{ bus: Bus; other: Bus; done
       bus.subscribe("t.>", (m) => got.gt!.push(dec.decode(m.data)));
       bus.subscribe("t.a.x", (m) => got.exact!.push(dec.decode(m.data)));
       await settle(bus);
-      for (const [s, d] of [["t.a.x", "1"], ["t.b.x", "2"], ["t.a.y", "3"], ["t.a.x.z", "4"], ["u.a.x", "5"]]) {
+      for (
+        const [s, d] of [["t.a.x", "1"], ["t.b.x", "2"], ["t.a.y", "3"], ["t.a.x.z", "4"], [
+          "u.a.x",
+          "5",
+        ]]
+      ) {
         other.publish(s!, enc.encode(d));
       }
       await settle(other);
@@ -63,7 +71,10 @@ function contract(name: string, make: () => Promise<{ bus: Bus; other: Bus; done
         bus.publish(m.reply!, enc.encode(`echo:${dec.decode(m.data)}:${m.headers?.["X-Trace"]}`));
       });
       await settle(bus);
-      const reply = await other.request("svc.echo", enc.encode("hi"), { timeout: 2000, headers: { "X-Trace": "t1" } });
+      const reply = await other.request("svc.echo", enc.encode("hi"), {
+        timeout: 2000,
+        headers: { "X-Trace": "t1" },
+      });
       assert.is(dec.decode(reply.data), "echo:hi:t1");
       let err: unknown;
       try {
