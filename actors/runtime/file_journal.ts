@@ -206,6 +206,8 @@ export class FileJournal implements Journal {
         break;
       }
       if (last) {
+        // An index of the last segment is stale: a crash came between sealing it and the next.
+        removeQuietly(join(dir, indexName(id)));
         segments.push({ id, path, sealed: false, ...scanned.index });
       } else {
         writeAtomically(join(dir, indexName(id)), encodeIndex(scanned.index));

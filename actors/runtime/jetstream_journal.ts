@@ -477,7 +477,9 @@ export class JetStreamJournal implements Journal {
         ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
         : { deliver_policy: DeliverPolicy.All }),
     });
-    const messages = await consumer.consume({ max_messages: 1024 });
+    // Pull by bytes: large batches for small records, never stalled by one large record.
+    const maxPayload = this.#nc.info?.max_payload ?? 1 << 20;
+    const messages = await consumer.consume({ max_bytes: Math.max(8 << 20, 2 * maxPayload) });
     try {
       for await (const m of messages) {
         const stream = this.streamOf(m.subject);
