@@ -58,6 +58,17 @@ export interface SupervisionOptions {
   inputFailuresMax: number;
 }
 
+/** The timers a host uses (backoff, periodic snapshots and gauges). */
+export interface HostTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const REAL_TIMERS: HostTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
 /** Options of a host. */
 export interface HostOptions {
   /** A name for this host (a subject token): in metrics, dead letters and output sources. */
@@ -82,6 +93,8 @@ export interface HostOptions {
   httpPort?: number;
   /** Wall clock in milliseconds, for lag, timers and backoff only: never for actor logic. */
   now?: () => number;
+  /** Timers for backoff and periodic work; the simulator passes virtual ones. */
+  timers?: HostTimers;
   /** Where the host reports what happens (restarts, truncations, stops). */
   log?: (message: string) => void;
 }
@@ -150,7 +163,8 @@ export class Host {
   readonly #log: (message: string) => void;
   readonly #input: InputSource;
   #ctlSub: BusSubscription | undefined;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: unknown;
+  readonly #timers: HostTimers;
   #http: Server | undefined;
   #snapshotQueue = new Map<string, Snapshot>();
   #snapshotting: Promise<void> | undefined;
@@ -168,6 +182,7 @@ export class Host {
     this.#journal = options.journal;
     this.#snapshots = options.snapshots;
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
+    this.#timers = options.timers ?? REAL_TIMERS;
     this.#log = options.log ?? ((m) => console.error(`[${options.hostId}] ${m}`));
     this.#sup = { ...DEFAULT_SUPERVISION, ...options.supervision };
     this.#limits = {
@@ -229,7 +244,12 @@ export class Host {
     this.#ctlSub = this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg));
     await this.#input.start((msg, srcPos) => this.#onFeed(msg, srcPos), this.#resumeAfter);
     const every = this.options.snapshotEveryMs ?? 5000;
-    this.#timer = setInterval(() => this.#periodic(), Math.min(every, 1000));
+    const period = Math.min(every, 1000);
+    const tick = () => {
+      this.#periodic();
+      if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
+    };
+    this.#timer = this.#timers.setTimeout(tick, period);
     this.#ready = true;
   }
 
@@ -240,10 +260,10 @@ export class Host {
     this.#ready = false;
     await this.#input.stop();
     this.#ctlSub?.unsubscribe();
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     // Let in-flight asynchronous appends finish.
     for (let i = 0; i < 200 && [...this.#slots.values()].some((s) => s.pumping); i++) {
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise<void>((r) => this.#timers.setTimeout(r, 10));
     }
     for (const slot of this.#slots.values()) {
       if (slot.inst && slot.status === "running" && slot.inst.sinceSnapshot > 0) {
@@ -537,7 +557,7 @@ export class Host {
   #journalFailed(slot: Slot, err: unknown) {
     slot.pumping = false;
     this.#log(`journal append for ${slot.stream} failed: ${(err as Error).message}; retrying`);
-    setTimeout(() => this.#pump(slot), this.#sup.backoffMsBase);
+    this.#timers.setTimeout(() => this.#pump(slot), this.#sup.backoffMsBase);
   }
 
   #applyLive(slot: Slot, item: Pending, pos: number): void {
@@ -599,7 +619,7 @@ export class Host {
     const n = slot.failures.length;
     const delay = Math.min(this.#sup.backoffMsMax, this.#sup.backoffMsBase * 2 ** (n - 1));
     this.#log(`${slot.stream} failed (${(err as Error).message}); restarting in ${delay} ms`);
-    setTimeout(() => {
+    this.#timers.setTimeout(() => {
       this.#restart(slot).catch((e) => this.#failed(slot, e, -1));
     }, delay);
   }
