@@ -83,6 +83,14 @@ test("read() returns one stream's records after a position, and readAll() filter
     const mixed = await collect(j.readAll(new Map([["even", 19]])));
     assert.is(mixed.length, 21);
     assert.equal(mixed.filter((r) => r.stream === "even").map((r) => r.pos), [20]);
+    // Leaving a read early ends it cleanly; the journal reads again from the start.
+    const firstFew: number[] = [];
+    for await (const r of j.readAll()) {
+      firstFew.push(r.pos);
+      if (firstFew.length === 3) break;
+    }
+    assert.equal(firstFew, [1, 1, 2]);
+    assert.is((await collect(j.readAll())).length, 40);
     await j.close();
   } finally {
     dir.remove();
