@@ -42,7 +42,10 @@ export interface InjectOptions {
   progressEveryS?: number;
   /** Awaits `bus.flush()` after this many frames (and after 1 MiB). Default 64. */
   flushEveryFrames?: number;
-  /** Debt older than this is forgiven instead of repaid in a burst. Default 0.25 s. */
+  /**
+   * How far behind schedule the injector may fall and still catch up: debt beyond this is forgiven
+   * instead of repaid in one flood. Default 1 s.
+   */
   burstS?: number;
   /** Stops the run early (the result says `aborted`). */
   signal?: AbortSignal;
@@ -60,6 +63,8 @@ export interface InjectResult {
   /** samples / elapsedS. */
   achievedRate: number;
   askedRate: number;
+  /** Schedule time given up because the injector fell more than `burstS` behind (0 when it kept up). */
+  forgivenS: number;
   /** Why the run ended. */
   stopped: "duration" | "exhausted" | "aborted";
 }
@@ -105,7 +110,7 @@ function readOptions(feed: Feed, o: InjectOptions) {
     src: o.src ?? "inject",
     progressEveryUs: positive("progressEveryS", o.progressEveryS ?? 0.1) * 1e6,
     flushEveryFrames: integer("flushEveryFrames", o.flushEveryFrames ?? 64, 1_000_000),
-    burstUs: positive("burstS", o.burstS ?? 0.25) * 1e6,
+    burstUs: positive("burstS", o.burstS ?? 1) * 1e6,
   };
 }
 
@@ -130,6 +135,7 @@ export async function inject(bus: Bus, feed: Feed, options: InjectOptions): Prom
   let sinceFlushFrames = 0;
   let sinceFlushBytes = 0;
   let slept = false;
+  let forgivenUs = 0;
   let nextProgress = start + o.progressEveryUs;
   let stopped: InjectResult["stopped"] = "duration";
 
@@ -145,6 +151,7 @@ export async function inject(bus: Bus, feed: Feed, options: InjectOptions): Prom
       await clock.sleep(due - now);
       slept = true;
     } else if (now - due > o.burstUs) {
+      forgivenUs += now - due - o.burstUs;
       origin += now - due - o.burstUs;
     }
     const data = encodeFrame(frame, {
@@ -215,6 +222,7 @@ export async function inject(bus: Bus, feed: Feed, options: InjectOptions): Prom
     elapsedS,
     achievedRate: elapsedS > 0 ? samples / elapsedS : 0,
     askedRate: o.rate,
+    forgivenS: forgivenUs / 1e6,
     stopped,
   };
 }

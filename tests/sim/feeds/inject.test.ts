@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
+import { NatsBus } from "../../../actors/runtime/nats_bus.ts";
+import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 import {
   type Bus,
   type BusMessage,
@@ -195,6 +197,42 @@ test("inject() through an InProcessBus delivers every sample in order per channe
   assert.is([...got.values()].reduce((s, n) => s + n, 0), 40_000);
   assert.is(got.size, 8);
   assert.ok(Math.abs(r.achievedRate / 100_000 - 1) < 0.02, `achieved ${r.achievedRate}`);
+});
+
+test("inject() into a real nats-server delivers every frame to a subscriber, in order", async () => {
+  if (!haveNatsServer("inject() into nats-server")) return;
+  const server = await startTestNats();
+  const publisher = await NatsBus.connect(server.url);
+  const subscriber = await NatsBus.connect(server.url);
+  try {
+    const got = new Map<string, number>();
+    let outOfOrder = 0;
+    let samples = 0;
+    subscriber.subscribe("troupe.feed.market.*", (m) => {
+      const { frame } = decodeFrame(m.data);
+      if ((got.get(frame.channel) ?? 0) !== frame.seq0) outOfOrder++;
+      got.set(frame.channel, frame.seq0 + frame.t.length);
+      samples += frame.t.length;
+    });
+    await subscriber.flush();
+    const r = await inject(publisher, createMarketFeed({ seed: 3, symbols: 20, batch: 200 }), {
+      rate: 200_000,
+      durationS: 0.5,
+    });
+    await subscriber.flush();
+    for (let i = 0; i < 50 && samples < r.samples; i++) {
+      await new Promise((ok) => setTimeout(ok, 20));
+    }
+    assert.is(r.samples, 100_000);
+    assert.is(samples, 100_000);
+    assert.is(outOfOrder, 0);
+    assert.is(got.size, 40);
+    assert.ok(r.achievedRate > 0.9 * 200_000, `achieved ${r.achievedRate}`);
+  } finally {
+    await publisher.close();
+    await subscriber.close();
+    await server.cleanup();
+  }
 });
 
 test("inject() stops when a file feed ends, and when aborted", async () => {
