@@ -209,8 +209,8 @@ export async function inject(bus: Bus, feed: Feed, options: InjectOptions): Prom
   // The last samples are paid for at the end of the schedule, not when they were handed over.
   if (stopped !== "aborted") {
     const end = origin + samples * usPerSample;
-    const now = clock.now();
-    if (end > now) await clock.sleep(end - now);
+    // A timer may fire a little early: wait until the clock has really reached the end.
+    for (let now = clock.now(); now < end; now = clock.now()) await clock.sleep(end - now);
   }
   await bus.flush();
   const elapsedS = (clock.now() - start) / 1e6;
