@@ -86,6 +86,8 @@ export interface HostOptions {
   limits?: FrameLimits & { channelsMax?: number; mailboxMax?: number };
   snapshotEveryInputs?: number;
   snapshotEveryMs?: number;
+  /** Milliseconds between journal compactions (segments every snapshot covers): 30 s. */
+  compactEveryMs?: number;
   supervision?: Partial<SupervisionOptions>;
   /** Add a `Nats-Msg-Id` header to every output, for JetStream duplicate detection. */
   msgIdHeaders?: boolean;
@@ -167,6 +169,9 @@ export class Host {
   readonly #timers: HostTimers;
   #http: Server | undefined;
   #snapshotQueue = new Map<string, Snapshot>();
+  /** The position of each stream's newest saved snapshot: what compaction may drop up to. */
+  #savedPos = new Map<string, number>();
+  #lastCompactMs = 0;
   #snapshotting: Promise<void> | undefined;
   #channels = new Set<string>();
   #dlqSeq = 0;
@@ -711,11 +716,29 @@ export class Host {
       for (const snap of batch) {
         try {
           await this.#snapshots.save(snap);
+          this.#savedPos.set(snap.stream, snap.pos);
           this.metrics.snapshots.inc({ kind: parseStream(snap.stream)?.kind ?? "?" });
         } catch (err) {
           this.#log(`snapshot of ${snap.stream} failed: ${(err as Error).message}`);
         }
       }
+    }
+    if (!this.#closing) await this.#compact();
+  }
+
+  /** Drops journal segments every snapshot covers, at most every `compactEveryMs`. */
+  async #compact(): Promise<void> {
+    const now = this.#now();
+    if (
+      !this.#journal.compact || now - this.#lastCompactMs < (this.options.compactEveryMs ?? 30_000)
+    ) {
+      return;
+    }
+    this.#lastCompactMs = now;
+    try {
+      await this.#journal.compact(this.#savedPos);
+    } catch (err) {
+      this.#log(`journal compaction failed: ${(err as Error).message}`);
     }
   }
 
@@ -750,6 +773,7 @@ export class Host {
       slot.status = "recovering";
       const snap = await this.#loadSnapshot(slot);
       if (snap) {
+        this.#savedPos.set(stream, snap.pos);
         slot.inst = ActorInstance.restore(def, parsed.key, snap);
         this.#resumeAfter = Math.max(this.#resumeAfter, snap.srcPos);
       }
@@ -780,6 +804,15 @@ export class Host {
       }
     }
     for (const slot of pending) {
+      if (!slot.inst && !broken.has(slot)) {
+        // No snapshot (or one of another version) and no records left: compacted away.
+        this.#log(
+          `${slot.stream}: no usable snapshot and no journal records left; it starts afresh on its next input`,
+        );
+        this.#slots.delete(slot.stream);
+        this.metrics.instances.dec({ kind: slot.def.kind });
+        continue;
+      }
       if (broken.has(slot)) {
         slot.inst = undefined;
         await this.#restart(slot).catch((err) => this.#failed(slot, err, -1));

@@ -82,7 +82,8 @@ if (haveNatsServer("durability")) {
         input: "jetstream",
         journal: { kind: "file", fsync: "interval", fsync_interval_ms: 20 },
         snapshots: { every_inputs: 25 },
-        actors: { stats: { every_samples: 1_000_000 } },
+        // One output per channel, when its last sample is applied: the signal that all is in.
+        actors: { stats: { every_samples: 150 * BATCH } },
       };
       const configPath = join(dir.path, "host.json");
       writeFileSync(configPath, JSON.stringify(config));
@@ -103,6 +104,13 @@ if (haveNatsServer("durability")) {
         }
       };
 
+      const done = new Set<string>();
+      const sub = nc.subscribe("troupe.out.stats.*", {
+        callback: (_err, m) => {
+          const body = decodeEnvelope(m.data).body as { channel: string; count: number };
+          if (body.count === FRAMES * BATCH) done.add(body.channel);
+        },
+      });
       let host = startTroupe(["run", "--config", configPath]);
       await host.waitFor("troupe run: host kill9 running");
       await publish(60);
@@ -113,7 +121,11 @@ if (haveNatsServer("durability")) {
       host = startTroupe(["run", "--config", configPath]);
       await host.waitFor("troupe run: host kill9 running");
       await publish(FRAMES);
-      await new Promise((r) => setTimeout(r, 1500));
+      const deadline = Date.now() + 60_000;
+      while (done.size < CHANNELS.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      sub.unsubscribe();
       host.signal("SIGTERM");
       const code = await host.exited;
       assert.is(code, 0, `${host.output()} signal=${host.child.signalCode}`);

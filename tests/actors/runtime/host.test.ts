@@ -240,6 +240,55 @@ test("a restarted host recovers every instance from snapshots and the journal, e
   }
 });
 
+test("a host compacts journal segments its snapshots cover, and still recovers exactly", async () => {
+  const dir = tempDir();
+  try {
+    const open = async () => {
+      const bus = new InProcessBus();
+      const journal = await FileJournal.open(`${dir.path}/journal`, {
+        fsync: "never",
+        segmentBytesMax: 16 * 1024,
+      });
+      const snapshots = await FileSnapshotStore.open(`${dir.path}/snapshots`);
+      const host = quietHost({
+        hostId: "h1",
+        bus,
+        actors: [statsActor],
+        journal,
+        snapshots,
+        snapshotEveryInputs: 5,
+        compactEveryMs: 0,
+      });
+      await host.start();
+      return { bus, journal, host };
+    };
+    const a = await open();
+    for (let round = 0; round < 4; round++) {
+      publishFrames(
+        a.bus,
+        frames("m", 20, 50, 10 + round).map((f) => ({ ...f, seq0: f.seq0 + round * 1000 })),
+        `r${round}`,
+      );
+      await a.bus.flush();
+      await a.bus.flush();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const segmentsBefore = a.journal.segments().length;
+    const expected = Array.from(a.host.instance("stats", "m")!.kernelState as StatsState);
+    await a.host.stop();
+    await a.journal.close();
+    assert.ok(a.journal.stats().records < 81, `records left: ${a.journal.stats().records}`);
+    const b = await open();
+    assert.equal(Array.from(b.host.instance("stats", "m")!.kernelState as StatsState), expected);
+    assert.is(expected[0], 4000);
+    assert.ok(segmentsBefore >= 1);
+    await b.host.stop();
+    await b.journal.close();
+  } finally {
+    dir.remove();
+  }
+});
+
 test("a snapshot of another machine version is discarded and the journal replayed from the start", async () => {
   const journal = new MemoryJournal();
   const snapshots = new MemorySnapshotStore();
