@@ -142,9 +142,8 @@ interface Series {
   daily: number;
   weekend: number;
   trendPerDay: number;
-  /** Noise standard deviation as a fraction of the level, and an absolute floor. */
+  /** Noise standard deviation as a fraction of the level. */
   noiseRel: number;
-  noiseAbs: number;
   clipMax: number;
   /** The size anomalies are scaled by, in the channel's units. */
   scale: number;
@@ -158,41 +157,75 @@ interface Series {
   nextAt: number;
 }
 
+/** How each metric looks: ranges its channels draw from, noise (a fraction of the level), ceiling. */
+const PROFILES: Record<Metric, {
+  base: [number, number];
+  daily: [number, number];
+  weekend: [number, number];
+  trendPerDay: [number, number];
+  noise: number;
+  clipMax: number;
+}> = {
+  cpu: {
+    base: [20, 50],
+    daily: [0.2, 0.4],
+    weekend: [0.1, 0.3],
+    trendPerDay: [-0.002, 0.01],
+    noise: 0.06,
+    clipMax: 100,
+  },
+  latency_ms: {
+    base: [40, 200],
+    daily: [0.1, 0.25],
+    weekend: [0.05, 0.15],
+    trendPerDay: [0, 0.005],
+    noise: 0.08,
+    clipMax: Infinity,
+  },
+  requests: {
+    base: [500, 5000],
+    daily: [0.4, 0.7],
+    weekend: [0.2, 0.5],
+    trendPerDay: [0, 0.01],
+    noise: 0.04,
+    clipMax: Infinity,
+  },
+  // Poisson counts: their noise is the square root of the level.
+  errors: {
+    base: [0.5, 5],
+    daily: [0.3, 0.6],
+    weekend: [0.2, 0.4],
+    trendPerDay: [0, 0],
+    noise: 0,
+    clipMax: Infinity,
+  },
+  memory: {
+    base: [30, 60],
+    daily: [0.02, 0.06],
+    weekend: [0, 0],
+    trendPerDay: [0.005, 0.02],
+    noise: 0.01,
+    clipMax: 100,
+  },
+};
+
 function makeSeries(metric: Metric, rng: Prng, o: Resolved): Series {
-  const u = (lo: number, hi: number) => rng.uniform(lo, hi);
-  const s = o.seasonality;
-  const tr = o.trend;
-  const shape = (
-    base: number,
-    daily: number,
-    weekend: number,
-    trendPerDay: number,
-    noiseRel: number,
-    noiseAbs: number,
-    clipMax: number,
-  ) => ({
-    base,
-    daily: daily * s,
-    weekend: weekend * s,
-    trendPerDay: trendPerDay * tr,
-    noiseRel,
-    noiseAbs,
-    clipMax,
-  });
-  const p = metric === "cpu"
-    ? shape(u(20, 50), u(0.2, 0.4), u(0.1, 0.3), u(-0.002, 0.01), 0.06, 0, 100)
-    : metric === "latency_ms"
-    ? shape(u(40, 200), u(0.1, 0.25), u(0.05, 0.15), u(0, 0.005), 0.08, 0, Infinity)
-    : metric === "requests"
-    ? shape(u(500, 5000), u(0.4, 0.7), u(0.2, 0.5), u(0, 0.01), 0.04, 0, Infinity)
-    : metric === "errors"
-    ? shape(u(0.5, 5), u(0.3, 0.6), u(0.2, 0.4), 0, 0, 0, Infinity)
-    : shape(u(30, 60), u(0.02, 0.06), 0, u(0.005, 0.02), 0.01, 0, 100);
-  const noiseSd = metric === "errors" ? Math.sqrt(p.base) : p.noiseRel * p.base + p.noiseAbs;
+  const p = PROFILES[metric];
+  const draw = (range: [number, number]) => rng.uniform(range[0], range[1]);
+  const base = draw(p.base);
+  const daily = draw(p.daily) * o.seasonality;
+  const weekend = draw(p.weekend) * o.seasonality;
+  const trendPerDay = draw(p.trendPerDay) * o.trend;
+  const noiseSd = metric === "errors" ? Math.sqrt(base) : p.noise * base;
   return {
     metric,
-    ...p,
-    scale: Math.max(0.4 * p.base, 4 * noiseSd),
+    base,
+    daily,
+    weekend,
+    trendPerDay,
+    noiseRel: p.noise,
+    clipMax: p.clipMax,
+    scale: Math.max(0.4 * base, 4 * noiseSd),
     ar: 0,
     offset: 0,
     last: 0,
@@ -275,7 +308,7 @@ class MetricsFeed implements Feed {
           x = o.noise > 0 ? this.#noise.poisson(Math.max(0, level)) : level;
         } else {
           s.ar = AR_PHI * s.ar + Math.sqrt(1 - AR_PHI * AR_PHI) * this.#noise.normal();
-          x = level + o.noise * (s.noiseRel * level + s.noiseAbs) * s.ar;
+          x = level + o.noise * s.noiseRel * level * s.ar;
         }
         x += s.offset;
         if (s.effect !== NONE) x = this.#applyEffect(s, index, x);
