@@ -21,6 +21,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "an actor host, from a JSON config file",
     load: () => import("./commands/run.ts"),
   },
+  inject: {
+    summary: "publish a synthetic or file feed to NATS at a target rate",
+    load: () => import("./commands/inject.ts"),
+  },
   bench: {
     summary: "benchmarks: troupe against its baseline, measured in the same run",
     load: () => import("./commands/bench.ts"),

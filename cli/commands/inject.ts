@@ -1,0 +1,291 @@
+/**
+ * `troupe inject`: publishes a synthetic feed (`market`, `metrics`) or a CSV file to NATS on
+ * `troupe.feed.<feed>.<channel>`, paced to a target rate in samples per second, with a progress bar
+ * on stderr and, at the end, the rate achieved against the rate asked. `--labels FILE` writes the
+ * feed's ground truth (anomaly windows, change points, regimes) as JSON, so that detectors can be
+ * scored on what was injected. Ctrl-C stops the run early; the labels then cover what was sent.
+ */
+import { writeFileSync } from "node:fs";
+import process from "node:process";
+import { NatsBus } from "../../actors/runtime/nats_bus.ts";
+import { ConfigError } from "../../protocol/mod.ts";
+import {
+  createFeed,
+  CsvFormatError,
+  type Feed,
+  type GroundTruth,
+  inject,
+  type InjectResult,
+} from "../../sim/feeds/mod.ts";
+import {
+  type Command,
+  EXIT_FAILURE,
+  flag,
+  helpText,
+  num,
+  parseCommandArgs,
+  str,
+  UsageError,
+} from "../args.ts";
+import { waitForSignal } from "../signals.ts";
+
+/** The NATS server `inject`, `record` and `replay --nats` use when `--nats` is not given. */
+export const NATS_URL_DEFAULT = "nats://127.0.0.1:4222";
+
+export const command: Command = {
+  name: "inject",
+  summary: "publish a synthetic or file feed to NATS at a target rate",
+  usage: "[--feed market|metrics|csv:PATH] [--rate N] [--duration S] [options]",
+  options: {
+    feed: {
+      type: "string",
+      arg: "NAME",
+      help: "market, metrics or csv:PATH (a timestamp,value or OHLCV file) (default market)",
+    },
+    channels: {
+      type: "string",
+      arg: "N",
+      help:
+        "market: symbols (each a price and a volume channel); metrics: series (default: the feed's)",
+    },
+    rate: {
+      type: "string",
+      arg: "N",
+      help: "Samples per second over all channels (default 10000)",
+    },
+    batch: { type: "string", arg: "N", help: "Samples per frame (default: the feed's, 100)" },
+    duration: {
+      type: "string",
+      arg: "S",
+      help: "Seconds to run (default: until Ctrl-C, or the end of a file)",
+    },
+    seed: { type: "string", arg: "N", help: "Seed of a synthetic feed (default 1)" },
+    labels: { type: "string", arg: "FILE", help: "Write the ground truth (JSON) to FILE" },
+    nats: { type: "string", arg: "URL", help: `NATS server (default ${NATS_URL_DEFAULT})` },
+    "feed-name": {
+      type: "string",
+      arg: "NAME",
+      help: "The <feed> token of troupe.feed.<feed>.<channel> (default: the feed's name)",
+    },
+    json: { type: "boolean", help: "Print the result as one JSON object on stdout" },
+  },
+  details: `Examples:
+  troupe inject --feed market --channels 50 --rate 100000 --duration 60 --labels truth.json
+  troupe inject --feed csv:data/cpu.csv --rate 1000
+The rate is paced on an absolute schedule (sample n is due n/rate seconds after the start), so
+short stalls are made up; the result line compares the rate achieved with the rate asked.`,
+  // A negative number after an option is its value (`--duration -5`), not another option: join
+  // them so the error names the value instead of calling the option ambiguous.
+  runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
+  async run(args) {
+    const feedSpec = str(args, "feed") ?? "market";
+    const rate = num(args, "rate", 10_000, { min: 0, exclusiveMin: true });
+    const durationS = str(args, "duration") === undefined
+      ? Infinity
+      : num(args, "duration", 0, { min: 0, exclusiveMin: true });
+    const batch = str(args, "batch") === undefined
+      ? undefined
+      : num(args, "batch", 100, { min: 1, max: 65_536, integer: true });
+    const channels = str(args, "channels") === undefined
+      ? undefined
+      : num(args, "channels", 1, { min: 1, max: 10_000, integer: true });
+    const seed = num(args, "seed", 1, { min: 0, integer: true });
+    const labels = str(args, "labels");
+    const url = str(args, "nats") ?? NATS_URL_DEFAULT;
+    const feedName = str(args, "feed-name");
+    const json = flag(args, "json");
+
+    let feed: Feed;
+    try {
+      const options: Record<string, unknown> = {};
+      if (channels !== undefined) options.channels = channels;
+      if (batch !== undefined) options.batch = batch;
+      if (!feedSpec.startsWith("csv")) options.seed = seed;
+      feed = createFeed(feedSpec, options);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        throw new UsageError(`--${optionOf(err.field)}: ${err.message}`);
+      }
+      if (err instanceof CsvFormatError) {
+        console.error(`troupe inject: ${err.message}`);
+        return EXIT_FAILURE;
+      }
+      throw err;
+    }
+    const csv = feed as Feed & { errors?: ReadonlyArray<{ message: string }>; errorCount?: number };
+    if (csv.errorCount) {
+      console.error(
+        `troupe inject: ${feedSpec.slice(4)}: ${csv.errorCount} bad rows skipped, good rows kept:`,
+      );
+      for (const e of (csv.errors ?? []).slice(0, 10)) console.error(`  ${e.message}`);
+      if (csv.errorCount > 10) console.error(`  ... and ${csv.errorCount - 10} more`);
+    }
+    if (feedName !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(feedName)) {
+      throw new UsageError(
+        `Option --feed-name must be 1 to 64 of A-Z a-z 0-9 _ -, got "${feedName}"`,
+      );
+    }
+    // Fail now, not after an hour of injection, when the labels cannot be written.
+    if (labels !== undefined && !writeLabels(labels, feed.truth())) return EXIT_FAILURE;
+
+    let bus: NatsBus;
+    try {
+      bus = await NatsBus.connect(url, { name: "troupe-inject" });
+    } catch (err) {
+      console.error(
+        `troupe inject: cannot connect to NATS at ${url}: ${(err as Error).message}. ` +
+          `Is nats-server running? (troupe up starts one; or nats-server -js)`,
+      );
+      return EXIT_FAILURE;
+    }
+
+    const abort = new AbortController();
+    let signalName: string | undefined;
+    waitForSignal().then((name) => {
+      signalName = name;
+      abort.abort();
+    });
+    const bar = new ProgressBar(Number.isFinite(durationS) ? rate * durationS : undefined);
+    const subjects = `troupe.feed.${feedName ?? feed.name}.*`;
+    console.error(
+      `troupe inject: ${feed.name} feed, ${feed.channels.length} channels, ${rate} samples/s` +
+        `${Number.isFinite(durationS) ? ` for ${durationS} s` : ""} on ${subjects} at ${url}` +
+        `${Number.isFinite(durationS) ? "" : " (Ctrl-C to stop)"}`,
+    );
+    let result: InjectResult;
+    try {
+      result = await inject(bus, feed, {
+        rate,
+        durationS,
+        ...(batch === undefined ? {} : { batch }),
+        ...(feedName === undefined ? {} : { feedName }),
+        signal: abort.signal,
+        onProgress: (sent, elapsedS) => bar.update(sent, elapsedS),
+      });
+    } finally {
+      bar.done();
+      await bus.close().catch(() => {});
+    }
+    if (labels !== undefined && !writeLabels(labels, feed.truth())) return EXIT_FAILURE;
+    const ratio = result.achievedRate / result.askedRate;
+    if (json) {
+      console.log(JSON.stringify({
+        feed: feed.name,
+        subjects,
+        channels: feed.channels.length,
+        samples: result.samples,
+        frames: result.frames,
+        bytes: result.bytes,
+        elapsed_s: result.elapsedS,
+        asked_per_s: result.askedRate,
+        achieved_per_s: result.achievedRate,
+        achieved_over_asked: ratio,
+        forgiven_s: result.forgivenS,
+        stopped: result.stopped,
+        ...(labels === undefined ? {} : { labels }),
+      }));
+    } else {
+      const why = result.stopped === "aborted"
+        ? `stopped by ${signalName ?? "a signal"}`
+        : result.stopped === "exhausted"
+        ? "end of the file"
+        : "duration reached";
+      console.log(
+        `troupe inject: ${why}: ${result.samples} samples in ${result.frames} frames ` +
+          `(${(result.bytes / 1e6).toFixed(1)} MB) over ${result.elapsedS.toFixed(2)} s: ` +
+          `${Math.round(result.achievedRate)} samples/s achieved, ${result.askedRate} asked ` +
+          `(${(ratio * 100).toFixed(1)}%)` +
+          (result.forgivenS > 0
+            ? `; fell behind by ${result.forgivenS.toFixed(2)} s (NATS or this machine too slow)`
+            : "") +
+          (labels === undefined ? "" : `; labels in ${labels}`),
+      );
+    }
+    return 0;
+  },
+};
+
+/** `--opt -5` becomes `--opt=-5`: node:util's parseArgs would take `-5` for an option. */
+export function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a.startsWith("--") && !a.includes("=") && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** Parses `argv` for `cmd` and runs it, printing its help for `--help`: main's path, for runRaw. */
+export async function runParsed(cmd: Command, argv: string[]): Promise<number> {
+  const args = parseCommandArgs(cmd, argv);
+  if (args.values.help) {
+    console.log(helpText(cmd));
+    return 0;
+  }
+  return await cmd.run(args);
+}
+
+/** The command-line option a feed ConfigError's field comes from. */
+function optionOf(field: string): string {
+  if (field === "symbols" || field === "series") return "channels";
+  return field === "" ? "feed" : field;
+}
+
+function writeLabels(path: string, truth: GroundTruth): boolean {
+  try {
+    writeFileSync(path, JSON.stringify(truth) + "\n");
+    return true;
+  } catch (err) {
+    console.error(`troupe inject: cannot write the labels to ${path}: ${(err as Error).message}`);
+    return false;
+  }
+}
+
+/**
+ * A one-line progress bar on stderr, redrawn in place on a terminal; elsewhere (a pipe, a log
+ * file) a plain line every 5 seconds, so logs stay readable.
+ */
+class ProgressBar {
+  readonly #total: number | undefined;
+  readonly #tty = process.stderr.isTTY === true;
+  #lastLineS = 0;
+  #drawn = false;
+
+  constructor(total: number | undefined) {
+    this.#total = total;
+  }
+
+  update(sent: number, elapsedS: number): void {
+    const rate = elapsedS > 0 ? sent / elapsedS : 0;
+    const counts = `${sent.toLocaleString("en-US")} samples  ${
+      Math.round(rate).toLocaleString("en-US")
+    }/s  ${elapsedS.toFixed(1)} s`;
+    if (!this.#tty) {
+      if (elapsedS - this.#lastLineS >= 5) {
+        this.#lastLineS = elapsedS;
+        process.stderr.write(`troupe inject: ${counts}\n`);
+      }
+      return;
+    }
+    let line = counts;
+    if (this.#total !== undefined && this.#total > 0) {
+      const width = 30;
+      const f = Math.min(1, sent / this.#total);
+      const full = Math.round(f * width);
+      line = `[${"#".repeat(full)}${"-".repeat(width - full)}] ${
+        (f * 100).toFixed(0).padStart(3)
+      }%  ${counts}`;
+    }
+    process.stderr.write(`\r${line}\x1b[K`);
+    this.#drawn = true;
+  }
+
+  done(): void {
+    if (this.#drawn) process.stderr.write("\n");
+    this.#drawn = false;
+  }
+}
