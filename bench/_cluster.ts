@@ -5,7 +5,7 @@
  * temporary directories, the process's peak memory and small statistics.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -87,11 +87,16 @@ export function startBenchNats(bench: string): Promise<NatsServer> {
 /** True on Deno, where a child script runs as `deno run -A`. */
 const IS_DENO = "Deno" in globalThis;
 
-/** The command line that runs the TypeScript file `script` (relative to the repository) here. */
+/**
+ * The command line that runs the TypeScript file `script` (relative to the repository) here.
+ * `TROUPE_BENCH_CHILD_FLAGS` (space-separated) adds runtime flags, e.g. `--cpu-prof` to profile
+ * the injector.
+ */
 export function scriptCommand(script: string, args: readonly string[]): [string, string[]] {
   const path = join(REPO_DIR, script);
-  if (IS_DENO) return [process.execPath, ["run", "-A", path, ...args]];
-  return [process.execPath, ["--import", import.meta.resolve("tsx"), path, ...args]];
+  const flags = (process.env.TROUPE_BENCH_CHILD_FLAGS ?? "").split(" ").filter(Boolean);
+  if (IS_DENO) return [process.execPath, ["run", "-A", ...flags, path, ...args]];
+  return [process.execPath, [...flags, "--import", import.meta.resolve("tsx"), path, ...args]];
 }
 
 /** A JSON message a child script printed on one line of its stdout. */
@@ -217,6 +222,42 @@ export function rssPeakMb(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time (user + system) a process has used so far, in milliseconds, read from
+ * `/proc/<pid>/stat`; undefined where that is not available (not Linux, process gone).
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Measures the CPU share of processes over an interval: `stop()` gives percent of one core each. */
+export function cpuMeter(pids: Record<string, number | undefined>): () => string {
+  const t0 = nowMsCluster();
+  const start = Object.entries(pids).map(([name, pid]) => [name, pid, processCpuMs(pid)] as const);
+  return () => {
+    const dt = nowMsCluster() - t0;
+    return start.map(([name, pid, c0]) => {
+      const c1 = processCpuMs(pid);
+      return c0 === undefined || c1 === undefined
+        ? `${name} ?`
+        : `${name} ${((100 * (c1 - c0)) / dt).toFixed(0)}%`;
+    }).join(", ");
+  };
+}
+
+function nowMsCluster(): number {
+  return performance.now();
 }
 
 /** The median of `xs` (NaN when empty). */

@@ -1,27 +1,36 @@
 /**
- * The benchmarks' injector: a child process that publishes sample frames over NATS as fast as
- * its receiver keeps up. `bench/pipeline.ts` starts it once for troupe's host and once for the
- * raw nats.js subscriber, so both are fed by the same code at the same cost.
+ * The benchmarks' injector: a child process that feeds sample frames over NATS, so that the
+ * process under test (a host, or a plain subscriber) does nothing but receive. The same code feeds
+ * troupe and its baseline in each benchmark. It speaks JSON lines on stdout.
  *
- * Frames go round-robin over `--channels` channels on `troupe.feed.<feed>.<channel>`, `--batch`
- * samples each (a seeded random walk with spikes, times 1 ms apart). Flow control is by credit:
- * the receiver publishes on `--credit` how many frames it has consumed so far, and the injector
- * keeps at most `--window` frames in flight, so a slower receiver slows the injector instead of
- * piling frames up in nats-server until it cuts the receiver off as a slow consumer.
+ * `--mode throughput` (bench pipeline): frames go round-robin over `--channels` channels on
+ * `troupe.feed.<feed>.<channel>`, `--batch` samples each (a seeded random walk with spikes, times
+ * 1 ms apart), as fast as the receiver keeps up. Flow control is by credit: the receiver publishes
+ * on `--credit` how many frames it has consumed so far, and the injector keeps at most `--window`
+ * frames in flight, so a slower receiver slows the injector instead of piling frames up in
+ * nats-server until it cuts the receiver off as a slow consumer. Prints `{"ready":true}` once
+ * connected; on the stdin line `stop` it stops, flushes, prints `{"published":<frames>,...}`, exits.
  *
- * It speaks JSON lines: `{"ready":true}` once connected, then on the stdin line `stop` it stops,
- * flushes and prints `{"published":<frames>,"samples":<samples>}` and exits.
+ * `--mode latency` (bench latency): a sender thread publishes one-sample frames at `--rate` per
+ * second for `--warmup` plus `--seconds` seconds, evenly spaced (it sleeps between frames), while
+ * the main thread times the answers: with `--answers PATTERN`, actor outputs matched to their
+ * frame by `cause`; with `--raw SUBJECT`, the messages themselves, published on SUBJECT with the
+ * send time in their first 8 bytes (raw one-way latency). Both threads read the process's
+ * monotonic clock. Prints `{"latencies_us":[...sorted...],"lost":n,"sent_per_s":r,"cpu_pct":c}`.
  */
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import process from "node:process";
 import { createInterface } from "node:readline";
+import { setImmediate } from "node:timers";
 import { parseArgs } from "node:util";
-import { encodeFrame, feedSubject, type SampleFrame } from "../protocol/mod.ts";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { decodeEnvelope, encodeFrame, feedSubject, type SampleFrame } from "../protocol/mod.ts";
 import { Prng } from "../sim/prng.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
+    mode: { type: "string", default: "throughput" },
     nats: { type: "string" },
     feed: { type: "string", default: "bench" },
     channels: { type: "string", default: "64" },
@@ -29,111 +38,307 @@ const { values } = parseArgs({
     window: { type: "string", default: "512" },
     credit: { type: "string", default: "bench.credit" },
     seed: { type: "string", default: "1" },
+    rate: { type: "string", default: "10000" },
+    seconds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "0.5" },
+    answers: { type: "string" },
+    raw: { type: "string" },
   },
 });
-if (!values.nats) throw new Error("_injector.ts needs --nats <url>");
-const channels = Number(values.channels);
-const batch = Number(values.batch);
-const window = Number(values.window);
-
-// Values: one random walk with spikes, read by each channel from its own offset.
-const prng = new Prng(Number(values.seed));
-const poolLength = Math.max(1 << 17, batch * 4);
-const pool = new Float64Array(poolLength);
-for (let i = 0, x = 100; i < poolLength; i++) {
-  x += prng.normal() * 0.1;
-  pool[i] = prng.chance(0.001) ? x + prng.normal() * 5 : x;
+if (!isMainThread) {
+  await sendPaced(workerData as SenderData);
+} else {
+  if (!values.nats) throw new Error("_injector.ts needs --nats <url>");
+  const nc = await connect({ servers: values.nats, name: `troupe-bench-injector-${values.mode}` });
+  if (values.mode === "throughput") await throughput(nc);
+  else if (values.mode === "latency") await latency(nc);
+  else throw new Error(`_injector.ts: unknown --mode "${values.mode}"`);
+  await nc.close();
+  // Exit once stdout is written out: a pipe is asynchronous, and a long last line would be cut.
+  process.stdout.write("", () => process.exit(0));
 }
 
-interface Channel {
-  name: string;
-  subject: string;
-  seq: number;
-  offset: number;
-  t: Float64Array;
-}
-const t0Us = Math.round(Date.now() * 1000);
-const state: Channel[] = [];
-for (let c = 0; c < channels; c++) {
-  const name = `c${String(c).padStart(5, "0")}`;
-  state.push({
-    name,
-    subject: feedSubject(values.feed!, name),
-    seq: 0,
-    offset: prng.int(poolLength - batch),
-    t: new Float64Array(batch),
-  });
-}
+/** Publishes frames as fast as credits allow, until `stop`. */
+async function throughput(nc: NatsConnection): Promise<void> {
+  const channels = Number(values.channels);
+  const batch = Number(values.batch);
+  const window = Number(values.window);
 
-/** The next frame of channel `ch`, encoded (a fresh buffer, safe to hand to publish). */
-function nextFrame(ch: Channel): Uint8Array {
-  const { t } = ch;
-  const base = t0Us + ch.seq * 1000;
-  for (let i = 0; i < batch; i++) t[i] = base + i * 1000;
-  if (ch.offset + batch > poolLength) ch.offset = 0;
-  const frame: SampleFrame = {
-    channel: ch.name,
-    seq0: ch.seq,
-    t,
-    v: pool.subarray(ch.offset, ch.offset + batch),
-  };
-  const bytes = encodeFrame(frame, { id: `inj:${ch.name}:${ch.seq}`, src: "injector" });
-  ch.seq += batch;
-  ch.offset += batch;
-  return bytes;
-}
-
-const nc = await connect({ servers: values.nats, name: "troupe-bench-injector" });
-const decoder = new TextDecoder();
-let consumed = 0;
-let wake: (() => void) | undefined;
-nc.subscribe(values.credit!, {
-  callback: (_err, msg) => {
-    const n = Number(decoder.decode(msg.data));
-    if (n > consumed) consumed = n;
-    const w = wake;
-    wake = undefined;
-    w?.();
-  },
-});
-let stopping = false;
-createInterface({ input: process.stdin }).on("line", (line) => {
-  if (line.trim() === "stop") {
-    stopping = true;
-    const w = wake;
-    wake = undefined;
-    w?.();
+  // Values: one random walk with spikes, read by each channel from its own offset.
+  const prng = new Prng(Number(values.seed));
+  const poolLength = Math.max(1 << 17, batch * 4);
+  const pool = new Float64Array(poolLength);
+  for (let i = 0, x = 100; i < poolLength; i++) {
+    x += prng.normal() * 0.1;
+    pool[i] = prng.chance(0.001) ? x + prng.normal() * 5 : x;
   }
-});
-process.stdin.on("end", () => {
-  stopping = true;
-  wake?.();
-});
-await nc.flush();
-console.log(JSON.stringify({ ready: true }));
-
-let published = 0;
-let next = 0;
-const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
-while (!stopping) {
-  // Publish up to the window, yielding now and then so credits and `stop` get through.
-  let burst = 0;
-  while (published - consumed < window && burst < 64) {
-    const ch = state[next]!;
-    next = next + 1 === channels ? 0 : next + 1;
-    nc.publish(ch.subject, nextFrame(ch));
-    published++;
-    burst++;
+  interface Channel {
+    name: string;
+    subject: string;
+    seq: number;
+    offset: number;
+    t: Float64Array;
   }
-  if (published - consumed >= window) {
-    await new Promise<void>((resolve) => {
-      wake = resolve;
-      // A lost credit must not hang the injector: look again after a while.
-      setTimeout(resolve, 50);
+  const t0Us = Math.round(Date.now() * 1000);
+  const state: Channel[] = [];
+  for (let c = 0; c < channels; c++) {
+    const name = `c${String(c).padStart(5, "0")}`;
+    state.push({
+      name,
+      subject: feedSubject(values.feed!, name),
+      seq: 0,
+      offset: prng.int(poolLength - batch),
+      t: new Float64Array(batch),
     });
-  } else await yieldNow();
+  }
+  /** The next frame of `ch`, encoded into a fresh buffer (safe to hand to publish). */
+  const nextFrame = (ch: Channel): Uint8Array => {
+    const { t } = ch;
+    const base = t0Us + ch.seq * 1000;
+    for (let i = 0; i < batch; i++) t[i] = base + i * 1000;
+    if (ch.offset + batch > poolLength) ch.offset = 0;
+    const frame: SampleFrame = {
+      channel: ch.name,
+      seq0: ch.seq,
+      t,
+      v: pool.subarray(ch.offset, ch.offset + batch),
+    };
+    const bytes = encodeFrame(frame, { id: `inj:${ch.name}:${ch.seq}`, src: "injector" });
+    ch.seq += batch;
+    ch.offset += batch;
+    return bytes;
+  };
+
+  const decoder = new TextDecoder();
+  let consumed = 0;
+  let wake: (() => void) | undefined;
+  const wakeUp = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  nc.subscribe(values.credit!, {
+    callback: (_err, msg) => {
+      const n = Number(decoder.decode(msg.data));
+      if (n > consumed) consumed = n;
+      wakeUp();
+    },
+  });
+  let stopping = false;
+  createInterface({ input: process.stdin }).on("line", (line) => {
+    if (line.trim() === "stop") {
+      stopping = true;
+      wakeUp();
+    }
+  });
+  process.stdin.on("end", () => {
+    stopping = true;
+    wakeUp();
+  });
+  await nc.flush();
+  console.log(JSON.stringify({ ready: true }));
+
+  let published = 0;
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  while (!stopping) {
+    // Publish up to the window, yielding now and then so credits and `stop` get through.
+    let burst = 0;
+    while (published - consumed < window && burst < 64) {
+      const ch = state[next]!;
+      next = next + 1 === channels ? 0 : next + 1;
+      nc.publish(ch.subject, nextFrame(ch));
+      published++;
+      burst++;
+    }
+    if (published - consumed >= window) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        // A lost credit must not hang the injector: look again after a while.
+        setTimeout(wakeUp, 50);
+      });
+    } else await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await nc.flush();
+  console.log(JSON.stringify({
+    published,
+    samples: published * batch,
+    cpu_pct: cpuPercent(cpu0, performance.now() - t0),
+  }));
 }
-await nc.flush();
-console.log(JSON.stringify({ published, samples: published * batch }));
-await nc.close();
-process.exit(0);
+
+/** What the latency sender thread is given. */
+interface SenderData {
+  nats: string;
+  feed: string;
+  channels: number;
+  rate: number;
+  total: number;
+  warm: number;
+  /** Publish raw messages on this subject instead of frames. */
+  raw: string | undefined;
+  /** Send times (ms, this process's monotonic clock), by frame number, shared with the receiver. */
+  sentAt: SharedArrayBuffer;
+}
+
+/** This process's monotonic clock in milliseconds, the same in every thread. */
+function monoMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * Times the answers to one-sample frames that a sender thread publishes at a fixed rate. The
+ * sender has its own thread (and connection) so that it can sleep between frames without a busy
+ * loop and without delaying the receipt of answers here.
+ */
+async function latency(nc: NatsConnection): Promise<void> {
+  const rate = Number(values.rate);
+  const channels = Number(values.channels);
+  const warm = Math.round(rate * Number(values.warmup));
+  const total = warm + Math.round(rate * Number(values.seconds));
+  const sentAt = new Float64Array(new SharedArrayBuffer(total * 8)).fill(NaN);
+  const answered = new Uint8Array(total);
+  const answers = new Float64Array(total);
+  let count = 0;
+  let received = 0;
+  /** Records the answer to frame `i`, sent at `sent` (from the payload, when it carries it). */
+  const answer = (i: number, now: number, sent = sentAt[i]) => {
+    if (!(i >= 0 && i < total) || answered[i] || sent === undefined || Number.isNaN(sent)) return;
+    answered[i] = 1;
+    received++;
+    if (i >= warm) answers[count++] = (now - sent) * 1000;
+  };
+  if (values.raw !== undefined) {
+    nc.subscribe(values.raw, {
+      callback: (_err, msg) => {
+        const now = monoMs();
+        const d = msg.data;
+        const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
+        answer(view.getFloat64(8, true), now, view.getFloat64(0, true));
+      },
+    });
+  } else {
+    if (values.answers === undefined) throw new Error("--mode latency needs --answers or --raw");
+    nc.subscribe(values.answers, {
+      callback: (_err, msg) => {
+        const now = monoMs();
+        let cause: string | undefined;
+        try {
+          cause = decodeEnvelope(msg.data).cause;
+        } catch {
+          return;
+        }
+        if (cause?.startsWith("lat:")) answer(Number(cause.slice(4)), now);
+      },
+    });
+  }
+  await nc.flush();
+
+  const data: SenderData = {
+    nats: values.nats!,
+    feed: values.feed!,
+    channels,
+    rate,
+    total,
+    warm,
+    raw: values.raw,
+    sentAt: sentAt.buffer as SharedArrayBuffer,
+  };
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const sender = startThread(data);
+  const sentPerS = await new Promise<number>((resolve, reject) => {
+    sender.once("message", (m: { sentPerS: number }) => resolve(m.sentPerS));
+    sender.once("error", reject);
+    sender.once("exit", (code) => reject(new Error(`the sender thread exited with code ${code}`)));
+  });
+  const cpuPct = cpuPercent(cpu0, performance.now() - t0);
+  for (let waited = 0; received < total && waited < 2000; waited += 10) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await sender.terminate();
+  const latencies = answers.subarray(0, count).sort();
+  const line = JSON.stringify({
+    latencies_us: Array.from(latencies, (x) => Math.round(x * 10) / 10),
+    lost: total - warm - count,
+    sent_per_s: sentPerS,
+    cpu_pct: cpuPct,
+  });
+  await new Promise<void>((resolve) => process.stdout.write(`${line}\n`, () => resolve()));
+}
+
+/**
+ * Starts this file again as a worker thread. Deno runs TypeScript in workers as it is; Node's
+ * worker does not inherit tsx's loader, so a small script registers it first.
+ */
+function startThread(data: SenderData): Worker {
+  if ("Deno" in globalThis) return new Worker(new URL(import.meta.url), { workerData: data });
+  const boot = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})` +
+    `.then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  return new Worker(boot, { eval: true, workerData: data });
+}
+
+/** The sender thread: publishes `total` frames at `rate`, sleeping (not spinning) in between. */
+async function sendPaced(data: SenderData): Promise<void> {
+  const nc = await connect({ servers: data.nats, name: "troupe-bench-injector-sender" });
+  const sentAt = new Float64Array(data.sentAt);
+  let send: (i: number, at: number) => void;
+  if (data.raw !== undefined) {
+    const subject = data.raw;
+    // The same size as a one-sample frame, so the bytes moved match.
+    const size = encodeFrame(
+      { channel: "l0", seq0: 0, t: new Float64Array([1.7e15]), v: new Float64Array([1]) },
+      { id: `lat:${data.total}`, src: "bench" },
+    ).byteLength;
+    send = (i, at) => {
+      const bytes = new Uint8Array(size);
+      const view = new DataView(bytes.buffer);
+      view.setFloat64(0, at, true);
+      view.setFloat64(8, i, true);
+      nc.publish(subject, bytes);
+    };
+  } else {
+    const subjects = Array.from(
+      { length: data.channels },
+      (_, c) => feedSubject(data.feed, `l${c}`),
+    );
+    const t = new Float64Array(1);
+    const v = new Float64Array(1);
+    const seqs = new Float64Array(data.channels);
+    send = (i) => {
+      const c = i % data.channels;
+      t[0] = Math.round((performance.timeOrigin + performance.now()) * 1000);
+      v[0] = Math.sin(i / 100);
+      const frame = { channel: `l${c}`, seq0: seqs[c]!, t, v };
+      seqs[c] = seqs[c]! + 1;
+      nc.publish(subjects[c]!, encodeFrame(frame, { id: `lat:${i}`, src: "bench" }));
+    };
+  }
+  await nc.flush();
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const intervalMs = 1000 / data.rate;
+  const start = monoMs();
+  let measuredFrom = start;
+  for (let i = 0; i < data.total; i++) {
+    const wait = start + i * intervalMs - monoMs();
+    // Sleeping is late by up to the timer slack (~50 µs): the schedule is absolute, so the rate
+    // holds, and each frame is stamped when it is actually sent.
+    if (wait > 0) Atomics.wait(sleeper, 0, 0, wait);
+    const at = monoMs();
+    if (i === data.warm) measuredFrom = at;
+    sentAt[i] = at;
+    send(i, at);
+    // Let nats.js flush (it writes on a microtask).
+    await Promise.resolve();
+  }
+  const sentPerS = ((data.total - data.warm) * 1000) / (monoMs() - measuredFrom);
+  await nc.flush();
+  parentPort!.postMessage({ sentPerS });
+  await nc.close();
+}
+
+function cpuPercent(from: ReturnType<typeof process.cpuUsage>, elapsedMs: number): number {
+  const d = process.cpuUsage(from);
+  return Math.round(((d.user + d.system) / 1000 / elapsedMs) * 100);
+}

@@ -10,6 +10,7 @@
  * and nothing else of size.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import process from "node:process";
 import { launchHost } from "../actors/runtime/launch_host.ts";
 import { defaultHostConfig } from "../actors/runtime/host_config.ts";
 import type { NatsServer } from "../actors/runtime/nats_server.ts";
@@ -17,6 +18,7 @@ import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./
 import {
   actorKind,
   ChildScript,
+  cpuMeter,
   human,
   median,
   numberOption,
@@ -185,6 +187,8 @@ async function feed(
     }
   }, 1);
   const injector = ChildScript.start("bench/_injector.ts", [
+    "--mode",
+    "throughput",
     "--nats",
     nats.url,
     "--feed",
@@ -202,9 +206,15 @@ async function feed(
     const ready = await injector.next(60_000);
     if (ready.ready !== true) throw new Error(`injector said ${JSON.stringify(ready)}, not ready`);
     await sleep(s.warmupS * 1000);
+    const cpu = cpuMeter({
+      receiver: process.pid,
+      injector: injector.pid,
+      "nats-server": nats.pid,
+    });
     const c0 = consumed(), t0 = nowMs();
     await sleep(s.seconds * 1000);
     const c1 = consumed(), t1 = nowMs();
+    ctx.log(`${NAME}: CPU while measured: ${cpu()}`);
     injector.send("stop");
     const done = await injector.next(30_000);
     await injector.wait();

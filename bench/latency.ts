@@ -1,0 +1,177 @@
+/**
+ * `troupe bench latency`: how long a sample takes to become an actor's output. An injector
+ * process (`bench/_injector.ts --mode latency`) publishes frames of one sample at `--rate` per
+ * second, spread over `--channels` channels, through a nats-server this benchmark starts, to a
+ * host in this process running the actor on every channel (file journal, fsync every 100 ms; for
+ * `stats`, `every_samples: 1`, so that every frame makes an output). The injector also subscribes
+ * to the actor's outputs: a frame's latency runs from just before its publish to the arrival of
+ * the first output it caused (matched by the output's `cause`), on the injector's one clock. The
+ * baseline is raw nats.js one-way latency at the same rate from the same injector: a publisher and
+ * a subscriber in one process, the send time in the payload, messages of the same size. Frames are
+ * sent evenly spaced by a sender thread that sleeps between them, and stamped when actually sent;
+ * the warm-up (JIT, instance creation) is not measured, but a backlog it leaves is.
+ */
+import process from "node:process";
+import { defaultHostConfig } from "../actors/runtime/host_config.ts";
+import { launchHost } from "../actors/runtime/launch_host.ts";
+import type { NatsServer } from "../actors/runtime/nats_server.ts";
+import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
+import {
+  actorKind,
+  ChildScript,
+  cpuMeter,
+  numberOption,
+  parseOptions,
+  startBenchNats,
+  tempDir,
+} from "./_cluster.ts";
+
+const NAME = "latency";
+const FEED = "lat";
+const RAW_SUBJECT = "bench.latency.raw";
+
+/** Settings of a run. */
+interface LatencySettings {
+  kind: string;
+  rate: number;
+  seconds: number;
+  warmupS: number;
+  channels: number;
+}
+
+/** Latencies of one phase in microseconds (sorted), and how many frames got no answer. */
+interface PhaseResult {
+  latenciesUs: number[];
+  lost: number;
+  sentPerS: number;
+}
+
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary:
+    "publish → actor output latency of one-sample frames at a fixed rate (p50/p99/p999), against raw nats.js one-way latency at the same rate",
+  usage: [
+    "  --actor KIND     actor kind (default stats, with every_samples 1)",
+    "  --rate N         frames per second (default 10000)",
+    "  --seconds S      measured seconds per phase, after the warm-up (default 3)",
+    "  --warmup S       warm-up seconds per phase, not measured (default 1)",
+    "  --channels N     channels the frames are spread over (default 64)",
+  ].join("\n"),
+  async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
+    const o = parseOptions(args, {
+      actor: { type: "string" },
+      rate: { type: "string" },
+      seconds: { type: "string" },
+      warmup: { type: "string" },
+      channels: { type: "string" },
+    });
+    const def = actorKind(o.actor ?? "stats");
+    const settings: LatencySettings = {
+      kind: def.kind,
+      rate: numberOption(o, "rate", 10_000, { min: 1, max: 1_000_000 }),
+      seconds: numberOption(o, "seconds", 3, { min: 0.1, max: 3600 }),
+      warmupS: numberOption(o, "warmup", 1, { min: 0, max: 600 }),
+      channels: numberOption(o, "channels", 64, { min: 1, max: 100_000, integer: true }),
+    };
+    const nats = await startBenchNats(NAME);
+    let troupe: PhaseResult, raw: PhaseResult;
+    try {
+      troupe = await hostPhase(nats, settings, ctx);
+      report(ctx, `troupe (${settings.kind})`, troupe);
+      raw = await measure(nats, settings, ["--raw", RAW_SUBJECT], ctx);
+      report(ctx, "raw nats.js", raw);
+    } finally {
+      await nats.stop();
+    }
+    if (troupe.latenciesUs.length === 0) {
+      throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
+    }
+    return [50, 99, 99.9].map((p) =>
+      row(
+        NAME,
+        `latency_us_p${String(p).replace(".", "")}`,
+        "µs",
+        percentile(troupe.latenciesUs, p),
+        percentile(raw.latenciesUs, p),
+        "lower",
+      )
+    );
+  },
+};
+
+function report(ctx: BenchContext, what: string, r: PhaseResult): void {
+  const p = (q: number) => percentile(r.latenciesUs, q).toFixed(0);
+  ctx.log(
+    `${NAME}: ${what}: ${r.latenciesUs.length} frames at ${r.sentPerS.toFixed(0)}/s, p50 ${
+      p(50)
+    } µs, p99 ${p(99)} µs, p99.9 ${p(99.9)} µs, max ${p(100)} µs${
+      r.lost ? `, ${r.lost} without an answer` : ""
+    }`,
+  );
+}
+
+/** Frames through a host running the actor; latency to the first output each one causes. */
+async function hostPhase(
+  nats: NatsServer,
+  s: LatencySettings,
+  ctx: BenchContext,
+): Promise<PhaseResult> {
+  const dir = tempDir("troupe-bench-latency-");
+  const config = defaultHostConfig();
+  config.host_id = "bench-host";
+  config.nats = nats.url;
+  config.data_dir = dir.path;
+  config.journal = { kind: "file", fsync: "interval", fsync_interval_ms: 100 };
+  config.snapshots = { store: "file", every_inputs: 1000, every_ms: 5000 };
+  config.actors = { [s.kind]: s.kind === "stats" ? { every_samples: 1 } : {} };
+  const launched = await launchHost(config, { [s.kind]: actorKind(s.kind) }, {
+    log: (m) => ctx.log(`host: ${m}`),
+  });
+  try {
+    return await measure(nats, s, ["--feed", FEED, "--answers", `troupe.out.${s.kind}.>`], ctx);
+  } finally {
+    await launched.close();
+    dir.remove();
+  }
+}
+
+/** Runs the injector in latency mode with `extra` arguments and collects its latencies. */
+async function measure(
+  nats: NatsServer,
+  s: LatencySettings,
+  extra: string[],
+  ctx: BenchContext,
+): Promise<PhaseResult> {
+  const injector = ChildScript.start("bench/_injector.ts", [
+    "--mode",
+    "latency",
+    "--nats",
+    nats.url,
+    "--rate",
+    String(s.rate),
+    "--seconds",
+    String(s.seconds),
+    "--warmup",
+    String(s.warmupS),
+    "--channels",
+    String(s.channels),
+    ...extra,
+  ], ctx.log);
+  const cpu = cpuMeter({ receiver: process.pid, injector: injector.pid, "nats-server": nats.pid });
+  try {
+    const timeoutMs = 60_000 + (s.seconds + s.warmupS) * 2000;
+    const result = await injector.next(timeoutMs);
+    ctx.log(`${NAME}: CPU: ${cpu()} (injector's own count while sending: ${result.cpu_pct}%)`);
+    await injector.wait();
+    if (!Array.isArray(result.latencies_us)) {
+      throw new Error(`${NAME}: the injector answered ${JSON.stringify(result).slice(0, 200)}`);
+    }
+    return {
+      latenciesUs: result.latencies_us as number[],
+      lost: Number(result.lost),
+      sentPerS: Number(result.sent_per_s),
+    };
+  } finally {
+    await injector.kill();
+  }
+}
