@@ -1,0 +1,107 @@
+/**
+ * `troupe bench codec`: the wire codec's speed. One round is `encodeFrame` then `decodeFrame` (with
+ * its validation) of a sample frame; the figure is the frame's encoded bytes per second. The
+ * baseline is a plain copy of the same bytes (`Uint8Array.prototype.slice`), the least any codec
+ * must do. Measured for the throughput unit, a frame of `--samples` samples (default 500), and
+ * for the latency unit, a frame of one sample. Each figure is the best of several short timed
+ * runs (troupe and baseline interleaved), since this machine is shared.
+ */
+import { decodeFrame, encodeFrame, type SampleFrame } from "../protocol/mod.ts";
+import { Prng } from "../sim/prng.ts";
+import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import { human, numberOption, parseOptions } from "./_cluster.ts";
+
+const NAME = "codec";
+
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary:
+    "sample frame encode+decode bytes/s, against a plain copy of the same bytes (Uint8Array slice)",
+  usage: [
+    "  --samples N      samples per frame of the main figure (default 500)",
+    "  --ms N           milliseconds per timed run (default 200)",
+    "  --runs N         timed runs per figure; the best counts (default 5)",
+  ].join("\n"),
+  run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
+    const o = parseOptions(args, {
+      samples: { type: "string" },
+      ms: { type: "string" },
+      runs: { type: "string" },
+    });
+    const samples = numberOption(o, "samples", 500, { min: 1, max: 65_536, integer: true });
+    const ms = numberOption(o, "ms", 200, { min: 10, max: 60_000 });
+    const runs = numberOption(o, "runs", 5, { min: 1, max: 100, integer: true });
+    const rows: BenchRow[] = [];
+    for (const [n, metric] of [[samples, "bytes_per_s"], [1, "bytes_per_s_1_sample"]] as const) {
+      const frame = makeFrame(n);
+      const bytes = encodeFrame(frame, meta(0)).byteLength;
+      let codec = 0, copy = 0;
+      for (let r = 0; r < runs; r++) {
+        codec = Math.max(codec, timeCodec(frame, ms) * bytes);
+        copy = Math.max(copy, timeCopy(frame, ms) * bytes);
+      }
+      ctx.log(
+        `${NAME}: frame of ${n} samples (${bytes} bytes): encode+decode ${human(codec)} B/s (${
+          human(codec / bytes)
+        } frames/s), copy ${human(copy)} B/s`,
+      );
+      rows.push(row(NAME, metric, "B/s", codec, copy, "higher"));
+    }
+    return Promise.resolve(rows);
+  },
+};
+
+/** A frame of `n` samples: times 1 ms apart, values a random walk. */
+function makeFrame(n: number): SampleFrame {
+  const prng = new Prng(7);
+  const t = new Float64Array(n);
+  const v = new Float64Array(n);
+  const t0 = 1_700_000_000_000_000;
+  for (let i = 0, x = 100; i < n; i++) {
+    t[i] = t0 + i * 1000;
+    x += prng.normal();
+    v[i] = x;
+  }
+  return { channel: "BTC-USD", seq0: 0, t, v };
+}
+
+/** The identity of frame `i`, shaped like a real producer's. */
+function meta(i: number) {
+  return { id: `inj:BTC-USD:${1_000_000 + i}`, src: "injector" };
+}
+
+/** Written by the timed loops so that their work cannot be optimised away. */
+let sink = 0;
+
+/** Encode+decode rounds per second over `ms` milliseconds. */
+function timeCodec(frame: SampleFrame, ms: number): number {
+  let rounds = 0;
+  const t0 = nowMs();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let k = 0; k < 64; k++) {
+      const decoded = decodeFrame(encodeFrame(frame, meta(rounds)));
+      sink += decoded.frame.v[decoded.frame.v.length - 1]!;
+      rounds++;
+    }
+    t = nowMs();
+  }
+  return (rounds * 1000) / (t - t0);
+}
+
+/** Copies per second of the frame's encoded bytes over `ms` milliseconds. */
+function timeCopy(frame: SampleFrame, ms: number): number {
+  const bytes = encodeFrame(frame, meta(0));
+  let rounds = 0;
+  const t0 = nowMs();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let k = 0; k < 64; k++) {
+      const copy = bytes.slice();
+      sink += copy[copy.length - 1]!;
+      rounds++;
+    }
+    t = nowMs();
+  }
+  return (rounds * 1000) / (t - t0);
+}
