@@ -1,0 +1,237 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
+import { decodeValue } from "../../protocol/mod.ts";
+import { Recorder } from "../../sim/recorder.ts";
+import {
+  type RecordedMessage,
+  RECORDING_FORMAT_VERSION,
+  RecordingFormatError,
+  RecordingReader,
+  RecordingWriter,
+} from "../../sim/recording.ts";
+import { Prng } from "../../sim/prng.ts";
+import { tempDir } from "../_support/nats.ts";
+
+const test = suite("recording");
+const dir = tempDir("troupe-recording-");
+test.after(() => dir.remove());
+let n = 0;
+const file = () => join(dir.path, `r${++n}.rec`);
+
+interface Msg {
+  subject: string;
+  tUs: number;
+  data: Uint8Array;
+  headers?: Record<string, string>;
+}
+
+/** Messages of every size class the encoder distinguishes, from a seeded PRNG. */
+function sampleMessages(seed: number, count: number): Msg[] {
+  const prng = new Prng(seed);
+  const sizes = [0, 1, 200, 255, 256, 4000, 65_535, 65_536, 200_000];
+  const out: Msg[] = [];
+  let t = 1_704_067_200_000_000;
+  for (let i = 0; i < count; i++) {
+    const size = sizes[i % sizes.length]!;
+    const data = new Uint8Array(size);
+    for (let j = 0; j < size; j++) data[j] = prng.int(256);
+    const subjectLength = [5, 31, 32, 100, 300][i % 5]!;
+    const subject = `troupe.feed.x.${"c".repeat(subjectLength)}`;
+    t += prng.int(5000);
+    const m: Msg = { subject, tUs: t, data };
+    if (i % 3 === 0) m.headers = { "Nats-Msg-Id": `id-${i}` };
+    out.push(m);
+  }
+  return out;
+}
+
+function write(path: string, msgs: readonly Msg[]) {
+  const w = RecordingWriter.create(path, {
+    source: "test",
+    bus: "in-process",
+    config: { actors: { stats: { every_samples: 10 } } },
+    seed: 42,
+  }, { bufferBytes: 8192 });
+  for (const m of msgs) w.append(m.subject, m.tUs, m.data, m.headers);
+  w.close();
+  return w;
+}
+
+async function readAll(path: string, chunkBytes?: number) {
+  const reader = await RecordingReader.open(path, chunkBytes ? { chunkBytes } : {});
+  const msgs: RecordedMessage[] = [];
+  for await (const m of reader.messages()) msgs.push({ ...m, data: m.data.slice() });
+  return { reader, msgs };
+}
+
+function assertSame(got: readonly RecordedMessage[], want: readonly Msg[]) {
+  assert.is(got.length, want.length);
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!, w = want[i]!;
+    assert.is(g.subject, w.subject, `subject ${i}`);
+    assert.is(g.tUs, w.tUs, `time ${i}`);
+    assert.equal(g.headers, w.headers, `headers ${i}`);
+    assert.is(g.index, i);
+    assert.ok(Buffer.from(g.data).equals(Buffer.from(w.data)), `data ${i}`);
+  }
+}
+
+test("a recording reads back what was written: header, subjects, times, headers, data of every size", async () => {
+  const path = file();
+  const msgs = sampleMessages(1, 45);
+  const w = write(path, msgs);
+  assert.is(w.records, 45);
+  assert.is(w.bytes, readFileSync(path).byteLength);
+  for (const chunk of [undefined, 4096]) {
+    const { reader, msgs: got } = await readAll(path, chunk);
+    assert.is(reader.header.format, RECORDING_FORMAT_VERSION);
+    assert.is(reader.header.source, "test");
+    assert.is(reader.header.seed, 42);
+    assert.equal(reader.header.config, { actors: { stats: { every_samples: 10 } } });
+    assert.is(reader.header.subjects, "troupe.>");
+    assert.is(reader.cut, undefined);
+    assertSame(got, msgs);
+  }
+});
+
+test("a record body is plain msgpack [subject, t_us, data, headers?] after its length and CRC", () => {
+  const path = file();
+  write(path, [{
+    subject: "troupe.out.stats.a",
+    tUs: 1_700_000_000_123_456,
+    data: new Uint8Array([7, 8]),
+  }]);
+  const bytes = readFileSync(path);
+  assert.equal([...bytes.subarray(0, 8)].map((c) => String.fromCharCode(c)).join(""), "TROUPREC");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  assert.is(view.getUint32(8, true), 1);
+  const headerLength = view.getUint32(12, true);
+  const header = decodeValue(bytes.subarray(20, 20 + headerLength)) as Record<string, unknown>;
+  assert.is(header.source, "test");
+  assert.is(header.troupe, "0.1.0");
+  const at = 20 + headerLength;
+  const length = view.getUint32(at, true);
+  assert.is(at + 8 + length, bytes.byteLength);
+  const body = decodeValue(bytes.subarray(at + 8)) as unknown[];
+  assert.is(body[0], "troupe.out.stats.a");
+  assert.is(Number(body[1]), 1_700_000_000_123_456);
+  assert.equal([...(body[2] as Uint8Array)], [7, 8]);
+  assert.is(body.length, 3);
+});
+
+test("a truncated recording gives its complete records and says where it was cut, at every cut point", async () => {
+  const path = file();
+  const msgs = sampleMessages(2, 12).map((m) => ({ ...m, data: m.data.subarray(0, 300) }));
+  write(path, msgs);
+  const whole = readFileSync(path);
+  const ends: number[] = [];
+  {
+    const { msgs: got } = await readAll(path);
+    for (const m of got) ends.push(m.offset);
+    ends.push(whole.byteLength);
+  }
+  const prng = new Prng(3);
+  for (let trial = 0; trial < 25; trial++) {
+    const cutAt = ends[0]! + prng.int(whole.byteLength - ends[0]!);
+    const p = file();
+    writeFileSync(p, whole.subarray(0, cutAt));
+    const complete = ends.filter((e, i) => i > 0 && e <= cutAt).length;
+    const { reader, msgs: got } = await readAll(p, 4096);
+    assertSame(got, msgs.slice(0, complete));
+    if (ends.includes(cutAt)) {
+      assert.is(reader.cut, undefined, `cut at a record boundary ${cutAt} is a shorter recording`);
+    } else {
+      assert.ok(reader.cut, `cut at ${cutAt} is reported`);
+      assert.is(reader.cut!.offset, ends[complete]!);
+      assert.is(reader.cut!.records, complete);
+      assert.is(reader.cut!.bytesLeft, cutAt - ends[complete]!);
+      assert.match(reader.cut!.reason, `record ${complete}`);
+    }
+  }
+});
+
+test("a damaged record stops the reading there, naming the record and its offset", async () => {
+  const path = file();
+  const msgs = sampleMessages(4, 6).map((m) => ({ ...m, data: m.data.subarray(0, 100) }));
+  write(path, msgs);
+  const { msgs: ok } = await readAll(path);
+  const bytes = readFileSync(path);
+  bytes[ok[3]!.offset + 20]! ^= 0xff;
+  writeFileSync(path, bytes);
+  const { reader, msgs: got } = await readAll(path);
+  assertSame(got, msgs.slice(0, 3));
+  assert.is(reader.cut!.offset, ok[3]!.offset);
+  assert.match(reader.cut!.reason, "record 3's checksum does not match");
+});
+
+test("a recording of another format version is refused, naming both versions", async () => {
+  const path = file();
+  write(path, sampleMessages(5, 2));
+  const bytes = readFileSync(path);
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(8, 7, true);
+  writeFileSync(path, bytes);
+  try {
+    await RecordingReader.open(path);
+    assert.unreachable("opened a version 7 recording");
+  } catch (err) {
+    assert.instance(err, RecordingFormatError);
+    assert.match((err as Error).message, "format version 7");
+    assert.match((err as Error).message, `reads format version ${RECORDING_FORMAT_VERSION}`);
+    assert.is((err as RecordingFormatError).version, 7);
+  }
+});
+
+test("a file that is not a recording, or is cut inside its header, is refused with what it is", async () => {
+  const notOne = file();
+  writeFileSync(notOne, "timestamp,value\n");
+  try {
+    await RecordingReader.open(notOne);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, RecordingFormatError);
+    assert.match((err as Error).message, 'starts with "timestam"');
+  }
+  const cut = file();
+  write(cut, []);
+  truncateSync(cut, 30);
+  try {
+    await RecordingReader.open(cut);
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, RecordingFormatError);
+    assert.match((err as Error).message, "cut inside its header");
+  }
+});
+
+test("Recorder writes what crosses the bus, in order, with receive times from its clock", async () => {
+  const path = file();
+  const bus = new InProcessBus();
+  let now = 1_000_000;
+  const rec = Recorder.start(bus, {
+    path,
+    header: { source: "test", bus: "in-process", seed: 9 },
+    clock: { now: () => (now += 10) },
+  });
+  bus.subscribe("troupe.feed.>", (msg) => {
+    bus.publish(`troupe.out.echo.${msg.subject.split(".")[3]}`, msg.data);
+  });
+  for (let i = 0; i < 5; i++) bus.publish(`troupe.feed.f.c${i}`, new Uint8Array([i]));
+  bus.publish("elsewhere.x", new Uint8Array([9]));
+  await bus.flush();
+  const summary = rec.stop();
+  assert.is(summary.records, 10);
+  assert.equal(summary.byArea, { feed: 5, out: 5 });
+  const { reader, msgs } = await readAll(path);
+  assert.is(reader.header.seed, 9);
+  assert.equal(msgs.map((m) => m.subject), [
+    ...[0, 1, 2, 3, 4].map((i) => `troupe.feed.f.c${i}`),
+    ...[0, 1, 2, 3, 4].map((i) => `troupe.out.echo.c${i}`),
+  ]);
+  assert.equal(msgs.map((m) => m.tUs), msgs.map((_, i) => 1_000_020 + i * 10));
+  assert.equal(msgs.map((m) => m.data[0]), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+});
+
+test.run();
