@@ -1,0 +1,114 @@
+/**
+ * The configuration of the anomaly actor, read by its kernel and its machine alike. A control
+ * message replaces it whole after `parseAnomalyConfig` has checked every field. The fields that
+ * shape the model (`warmup_samples`, `bins`, `tail_bins_per_octave`, `hour_buckets`,
+ * `slope_span_samples`, `keys_max`) are fixed when an instance starts; the others apply at once.
+ */
+import { configObject, readNumber, rejectUnknown } from "../../protocol/config_error.ts";
+
+/** The anomaly actor's configuration. Units go last in the names. */
+export interface AnomalyConfig {
+  /** Score at or above which the machine reports an anomaly. */
+  threshold: number;
+  /** Valid samples the model learns from before it scores (the bins are fixed from their range). */
+  warmup_samples: number;
+  /** Level and slope bins across the warm-up range. */
+  bins: number;
+  /** Bins per doubling of the distance beyond the warm-up range (wider bins further out). */
+  tail_bins_per_octave: number;
+  /** Time-of-day contexts (UTC): 24 is one per hour. */
+  hour_buckets: number;
+  /** Span of the exponentially weighted local slope, in samples. */
+  slope_span_samples: number;
+  /** A value beyond the range seen so far by this fraction of the range scores 1. */
+  spatial_tolerance: number;
+  /** Novelty surprise, in bits, that maps to a score of 1 (the score is bits / this, capped). */
+  full_score_bits: number;
+  /** After a reported score, weaker scores within this many samples are reported as 0. */
+  refractory_samples: number;
+  /** Half-width of the prediction band, in standard deviations (1.2533 mean absolute errors). */
+  band_sigmas: number;
+  /** An incident ends after this many valid samples in a row score below the threshold. */
+  clear_samples: number;
+  /** Cap on the distinct (context, bin) pairs remembered; past it, new pairs are not scored. */
+  keys_max: number;
+}
+
+/** The defaults: one configuration for every channel (see README, "how the detector works"). */
+export const defaultAnomalyConfig: Readonly<AnomalyConfig> = Object.freeze({
+  threshold: 0.5,
+  warmup_samples: 150,
+  bins: 16,
+  tail_bins_per_octave: 2,
+  hour_buckets: 24,
+  slope_span_samples: 10,
+  spatial_tolerance: 0.05,
+  full_score_bits: 10,
+  refractory_samples: 30,
+  band_sigmas: 3,
+  clear_samples: 100,
+  keys_max: 65_536,
+});
+
+const FIELDS = Object.keys(defaultAnomalyConfig) as (keyof AnomalyConfig)[];
+
+/** The largest `hour_buckets`: a context id must fit in 7 bits of a table key. */
+export const HOUR_BUCKETS_MAX = 96;
+
+/**
+ * Reads an anomaly configuration over `base`: absent fields keep their base value; unknown fields
+ * and out-of-range values throw ConfigError naming `path` and the field.
+ */
+export function parseAnomalyConfig(
+  raw: unknown,
+  base: AnomalyConfig,
+  path: string,
+): AnomalyConfig {
+  const obj = configObject(raw, path);
+  rejectUnknown(obj, FIELDS, path);
+  const int = (min: number, max: number) => ({ min, max, integer: true });
+  return {
+    threshold: readNumber(obj, "threshold", path, base.threshold, { min: 0, max: 1 }),
+    warmup_samples: readNumber(obj, "warmup_samples", path, base.warmup_samples, int(2, 1e7)),
+    bins: readNumber(obj, "bins", path, base.bins, int(1, 4096)),
+    tail_bins_per_octave: readNumber(
+      obj,
+      "tail_bins_per_octave",
+      path,
+      base.tail_bins_per_octave,
+      { min: 0.1, max: 64 },
+    ),
+    hour_buckets: readNumber(
+      obj,
+      "hour_buckets",
+      path,
+      base.hour_buckets,
+      int(1, HOUR_BUCKETS_MAX),
+    ),
+    slope_span_samples: readNumber(
+      obj,
+      "slope_span_samples",
+      path,
+      base.slope_span_samples,
+      { min: 1, max: 1e6 },
+    ),
+    spatial_tolerance: readNumber(obj, "spatial_tolerance", path, base.spatial_tolerance, {
+      min: 0,
+      max: 1e6,
+    }),
+    full_score_bits: readNumber(obj, "full_score_bits", path, base.full_score_bits, {
+      min: 0.1,
+      max: 64,
+    }),
+    refractory_samples: readNumber(
+      obj,
+      "refractory_samples",
+      path,
+      base.refractory_samples,
+      int(0, 1e9),
+    ),
+    band_sigmas: readNumber(obj, "band_sigmas", path, base.band_sigmas, { min: 0, max: 1e3 }),
+    clear_samples: readNumber(obj, "clear_samples", path, base.clear_samples, int(1, 1e9)),
+    keys_max: readNumber(obj, "keys_max", path, base.keys_max, int(16, 1 << 22)),
+  };
+}

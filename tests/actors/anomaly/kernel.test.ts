@@ -1,0 +1,301 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  type AnomalyConfig,
+  anomalyCounters,
+  anomalyKernel,
+  type AnomalyResult,
+  type AnomalyState,
+  defaultAnomalyConfig,
+} from "../../../actors/anomaly/mod.ts";
+import type { SampleFrame } from "../../../protocol/mod.ts";
+import { Prng } from "../../../sim/prng.ts";
+
+const test = suite("anomaly kernel");
+
+const T0 = Date.UTC(2024, 0, 1) * 1000;
+const MINUTE_US = 60_000_000;
+const CONFIG: AnomalyConfig = { ...defaultAnomalyConfig };
+
+function frameOf(t: ArrayLike<number>, v: ArrayLike<number>, seq0 = 0): SampleFrame {
+  return { channel: "c", seq0, t: Float64Array.from(t), v: Float64Array.from(v) };
+}
+
+/** Noisy values around 100 at 5-minute steps. */
+function noisy(rng: Prng, n: number): { t: number[]; v: number[] } {
+  const t: number[] = [], v: number[] = [];
+  for (let i = 0; i < n; i++) {
+    t.push(T0 + i * 5 * MINUTE_US);
+    v.push(100 + rng.normal());
+  }
+  return { t, v };
+}
+
+function run(values: { t: number[]; v: number[] }, config = CONFIG): AnomalyResult {
+  const st = anomalyKernel.init(config, "c");
+  return anomalyKernel.step(st, frameOf(values.t, values.v));
+}
+
+function assertWellFormed(r: AnomalyResult, n: number) {
+  for (const col of [r.score, r.expected, r.lower, r.upper]) assert.is(col.length, n);
+  for (let i = 0; i < n; i++) {
+    const s = r.score[i]!;
+    assert.ok(s >= 0 && s <= 1, `score[${i}] = ${s}`);
+    assert.ok(Number.isFinite(r.expected[i]!), `expected[${i}] = ${r.expected[i]}`);
+    assert.ok(r.lower[i]! <= r.expected[i]! && r.expected[i]! <= r.upper[i]!, `band at ${i}`);
+  }
+}
+
+test("step() scores every sample in [0, 1] and brackets the expected value with the band", () => {
+  const data = noisy(new Prng(1), 2000);
+  const r = run(data);
+  assertWellFormed(r, 2000);
+  assert.is(r.valid, 2000);
+  assert.is(r.seen, 2000);
+  // The band tracks the level: the expected value is near 100 once warmed up.
+  assert.ok(Math.abs(r.expected[1999]! - 100) < 1.5, `expected ${r.expected[1999]}`);
+  assert.ok(r.upper[1999]! - r.lower[1999]! > 2 && r.upper[1999]! - r.lower[1999]! < 12);
+});
+
+test("step() scores nothing during the warm-up", () => {
+  const data = noisy(new Prng(2), 400);
+  data.v[50] = 1e6;
+  const r = run(data);
+  for (let i = 0; i < CONFIG.warmup_samples; i++) assert.is(r.score[i], 0, `score[${i}]`);
+});
+
+test("step() scores 1 for a value far outside the range seen so far", () => {
+  const data = noisy(new Prng(3), 1500);
+  data.v[1200] = 140;
+  const r = run(data);
+  assert.is(r.score[1200], 1);
+  // Ordinary noise stays well below the default threshold once the model has settled.
+  let high = 0;
+  for (let i = 1000; i < 1500; i++) if (i !== 1200 && r.score[i]! >= 0.5) high++;
+  assert.is(high, 0);
+});
+
+test("step() scores a never-seen value inside the range by its novelty in bits", () => {
+  // Two levels, 0 and 10, with small noise: the middle of the range is never visited.
+  const rng = new Prng(4);
+  const t: number[] = [], v: number[] = [];
+  for (let i = 0; i < 3000; i++) {
+    t.push(T0 + i * MINUTE_US);
+    v.push((Math.floor(i / 7) % 2 === 0 ? 0 : 10) + 0.05 * rng.normal());
+  }
+  v[2500] = 5;
+  const r = run({ t, v });
+  assert.ok(r.score[2500]! >= 0.5, `score ${r.score[2500]}`);
+  assert.ok(r.score[2500]! < 1);
+});
+
+test("step() reports one peak per incident: a weaker repeat inside the refractory period is 0", () => {
+  const data = noisy(new Prng(5), 2000);
+  data.v[1500] = 200;
+  data.v[1510] = 300; // 10 samples later: inside the 30-sample refractory period
+  data.v[1600] = 400; // after it: a new peak
+  const r = run(data);
+  assert.is(r.score[1500], 1);
+  assert.is(r.score[1510], 0);
+  assert.is(r.score[1600], 1);
+});
+
+test("step() flags a missing daily peak through its time-of-day context", () => {
+  // A daily square wave, high from 09:00 to 17:00 UTC, with a ripple whose extremes the warm-up
+  // has seen, every 5 minutes for 20 days; on day 15 the peak does not come.
+  const t: number[] = [], v: number[] = [];
+  const perDay = 288;
+  for (let i = 0; i < 20 * perDay; i++) {
+    const hour = (i % perDay) / 12;
+    const high = hour >= 9 && hour < 17;
+    const day = Math.floor(i / perDay);
+    t.push(T0 + i * 5 * MINUTE_US);
+    v.push((high && day !== 15 ? 50 : 10) + [0, 1, 0, -1][i % 4]!);
+  }
+  const r = run({ t, v });
+  let missingDay = 0, otherDays = 0;
+  for (let i = 5 * perDay; i < 20 * perDay; i++) {
+    if (r.score[i]! < 0.5) continue;
+    if (Math.floor(i / perDay) === 15) missingDay++;
+    else if (Math.floor(i / perDay) !== 16) otherDays++;
+  }
+  assert.ok(missingDay >= 1, "the day without its peak is flagged");
+  assert.is(otherDays, 0);
+});
+
+test("step() skips and counts NaN, infinities and oversized values without changing the model", () => {
+  const data = noisy(new Prng(7), 1200);
+  const clean = run(data);
+  const t = [...data.t], v = [...data.v];
+  const bad = [NaN, Infinity, -Infinity, 1e300];
+  const at = [10, 500, 800, 1100];
+  // Insert one bad sample before each index (in reverse so indexes hold).
+  for (let k = at.length - 1; k >= 0; k--) {
+    t.splice(at[k]!, 0, data.t[at[k]!]!);
+    v.splice(at[k]!, 0, bad[k]!);
+  }
+  const st = anomalyKernel.init(CONFIG, "c");
+  const r = anomalyKernel.step(st, frameOf(t, v));
+  assert.is(r.skipped, 4);
+  assert.is(r.valid, 1200);
+  assert.is(anomalyCounters(st).skipped, 4);
+  assertWellFormed(r, 1204);
+  const kept: number[] = [];
+  for (let i = 0; i < v.length; i++) {
+    if (Number.isFinite(v[i]!) && Math.abs(v[i]!) <= 1e100) kept.push(r.score[i]!);
+    else assert.is(r.score[i], 0);
+  }
+  assert.equal(kept, Array.from(clean.score));
+});
+
+test("step() skips samples with a non-finite time", () => {
+  const data = noisy(new Prng(8), 300);
+  data.t[200] = NaN;
+  const st = anomalyKernel.init(CONFIG, "c");
+  const r = anomalyKernel.step(st, frameOf(data.t, data.v));
+  assert.is(r.skipped, 1);
+  assert.is(r.score[200], 0);
+  assertWellFormed(r, 300);
+});
+
+test("step() takes gaps in time and repeated timestamps in its stride", () => {
+  const data = noisy(new Prng(9), 1500);
+  for (let i = 700; i < 1500; i++) data.t[i] = data.t[i]! + 30 * 86_400_000_000; // a 30-day gap
+  for (let i = 900; i < 910; i++) data.t[i] = data.t[900]!; // ten samples at one timestamp
+  const r = run(data);
+  assertWellFormed(r, 1500);
+  let high = 0;
+  for (let i = 1000; i < 1500; i++) if (r.score[i]! >= 0.5) high++;
+  assert.ok(high <= 1, `${high} high scores on plain noise after a gap`);
+});
+
+test("step() on a constant series scores 0, then 1 for the first departure", () => {
+  const t: number[] = [], v: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    t.push(T0 + i * MINUTE_US);
+    v.push(i === 900 ? 42.5 : 42);
+  }
+  const r = run({ t, v });
+  for (let i = 0; i < 900; i++) assert.is(r.score[i], 0, `score[${i}]`);
+  assert.is(r.score[900], 1);
+  assert.is(r.expected[899], 42);
+  assert.is(r.lower[899], 42);
+  assertWellFormed(r, 1000);
+});
+
+test("step() on a series that starts with a spike learns it in the warm-up range", () => {
+  const data = noisy(new Prng(10), 1500);
+  data.v[0] = 150;
+  data.v[1200] = 150;
+  data.v[1300] = 300;
+  const r = run(data);
+  assertWellFormed(r, 1500);
+  // The spike widened the range: a repeat is not beyond it (no spatial anomaly), twice is.
+  assert.ok(r.score[1200]! < 1, `repeat of the first spike scored ${r.score[1200]}`);
+  assert.is(r.score[1300], 1);
+});
+
+test("step() on an empty frame changes nothing and reports no peak", () => {
+  const st = anomalyKernel.init(CONFIG, "c");
+  const r = anomalyKernel.step(st, frameOf([], []));
+  assert.is(r.peak, -1);
+  assert.is(r.valid, 0);
+  assert.is(r.score.length, 0);
+  assert.is(anomalyCounters(st).seen, 0);
+});
+
+function runFrames(
+  st: AnomalyState,
+  t: Float64Array,
+  v: Float64Array,
+  from: number,
+  to: number,
+  rng: Prng,
+  out: number[],
+): AnomalyState {
+  for (let i = from; i < to;) {
+    const n = Math.min(to - i, 1 + rng.int(300));
+    const r = anomalyKernel.step(st, {
+      channel: "c",
+      seq0: i,
+      t: t.subarray(i, i + n),
+      v: v.subarray(i, i + n),
+    });
+    for (let k = 0; k < n; k++) out.push(r.score[k]!, r.expected[k]!, r.lower[k]!, r.upper[k]!);
+    i += n;
+  }
+  return st;
+}
+
+test("save() and load() restore a state that steps to bit-identical outputs", () => {
+  for (const seed of [11, 12, 13]) {
+    const rng = new Prng(seed);
+    const n = 6000;
+    const t = new Float64Array(n), v = new Float64Array(n);
+    let x = 0;
+    for (let i = 0; i < n; i++) {
+      t[i] = T0 + i * 7 * MINUTE_US;
+      x += rng.normal() * (rng.chance(0.01) ? 20 : 1); // a random walk with jumps: many keys
+      v[i] = x + 5 * Math.sin(i / 40);
+    }
+    const whole: number[] = [];
+    runFrames(anomalyKernel.init(CONFIG, "c"), t, v, 0, n, new Prng(seed + 100), whole);
+    const pieces: number[] = [];
+    let st = anomalyKernel.init(CONFIG, "c");
+    const cuts = [0, 1 + rng.int(100), 150, 151 + rng.int(2000), 4000 + rng.int(1000), n];
+    const frames = new Prng(seed + 100);
+    for (let k = 0; k + 1 < cuts.length; k++) {
+      st = runFrames(st, t, v, cuts[k]!, cuts[k + 1]!, frames, pieces);
+      st = anomalyKernel.load(anomalyKernel.save(st));
+    }
+    assert.is(pieces.length, whole.length);
+    let same = true;
+    for (let i = 0; i < whole.length; i++) {
+      if (!Object.is(whole[i], pieces[i])) {
+        same = false;
+        assert.unreachable(`seed ${seed}: output ${i} differs: ${whole[i]} vs ${pieces[i]}`);
+      }
+    }
+    assert.ok(same);
+    assert.ok(anomalyCounters(st).keys > 100, `seed ${seed}: ${anomalyCounters(st).keys} keys`);
+  }
+});
+
+test("load() rejects bytes that are not a saved state", () => {
+  assert.throws(() => anomalyKernel.load(new Uint8Array(10)), /shorter than the header/);
+  const bytes = anomalyKernel.save(anomalyKernel.init(CONFIG, "c"));
+  assert.throws(() => anomalyKernel.load(bytes.subarray(0, bytes.length - 4)), /bytes, expected/);
+  const wrong = bytes.slice();
+  wrong[0] = 0;
+  assert.throws(() => anomalyKernel.load(wrong), /magic/);
+});
+
+test("configure() changes the refractory period of a live state and keeps its model", () => {
+  const data = noisy(new Prng(14), 2000);
+  data.v[1500] = 200;
+  data.v[1510] = 300;
+  const st = anomalyKernel.init(CONFIG, "c");
+  anomalyKernel.step(st, frameOf(data.t.slice(0, 1000), data.v.slice(0, 1000)));
+  anomalyKernel.configure!(st, { ...CONFIG, refractory_samples: 0, hour_buckets: 5 });
+  const r = anomalyKernel.step(st, frameOf(data.t.slice(1000), data.v.slice(1000)));
+  assert.is(r.score[500], 1);
+  assert.is(r.score[510], 1, "without a refractory period the second spike is reported");
+  assert.is(anomalyCounters(st).seen, 2000);
+});
+
+test("the key set never grows past keys_max", () => {
+  const rng = new Prng(15);
+  const n = 5000;
+  const t: number[] = [], v: number[] = [];
+  for (let i = 0; i < n; i++) {
+    t.push(T0 + i * MINUTE_US);
+    v.push(i < 200 ? rng.normal() : rng.uniform(-1e6, 1e6));
+  }
+  const st = anomalyKernel.init({ ...CONFIG, keys_max: 100 }, "c");
+  const r = anomalyKernel.step(st, frameOf(t, v));
+  assert.is(anomalyCounters(st).keys, 100);
+  assertWellFormed(r, n);
+  assert.ok(anomalyKernel.save(st).byteLength < 4096);
+});
+
+test.run();
