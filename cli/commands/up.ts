@@ -14,8 +14,8 @@ import { findNatsServer, freePort, NatsServer } from "../../actors/runtime/nats_
 import { NatsBus } from "../../actors/runtime/nats_bus.ts";
 import { ensureFeedStream } from "../../actors/runtime/jetstream_input.ts";
 import type { Bus } from "../../protocol/mod.ts";
-import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { createMarketFeed } from "../../sim/feeds/market.ts";
+import { inject } from "../../sim/feeds/inject.ts";
 import { type Command, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 
@@ -100,47 +100,48 @@ export const command: Command = {
     bus.subscribe("troupe.out.>", () => outputs++);
     bus.subscribe("troupe.dlq.>", () => dead++);
 
+    // Live-looking event times: the feed starts now, one step per channel-share of the rate.
+    const batch = Math.max(1, Math.round(rate / channels / 20));
     const feed = createMarketFeed({
       symbols: channels,
       seed,
-      batch: Math.max(1, Math.round(rate / channels / 20)),
+      batch,
       volume: false,
+      startUs: Math.round((performance.timeOrigin + performance.now()) * 1000),
+      intervalUs: Math.max(1, Math.round((channels * 1e6) / rate)),
     });
     console.log(
       `troupe up: injecting the synthetic market feed: ${channels} channels, ${rate} samples/s ` +
         `on troupe.feed.market.*  (Ctrl-C to stop)`,
     );
-    let sent = 0, frames = 0;
     const t0 = performance.now();
-    let stopped = false;
-    const pump = setInterval(() => {
-      // Pace by the clock: send what the target rate allows by now, in whole steps.
-      const due = ((performance.now() - t0) / 1000) * rate;
-      while (!stopped && sent < due) {
-        for (const frame of feed.next()) {
-          bus.publish(
-            feedSubject("market", frame.channel),
-            encodeFrame(frame, { id: `up:${frame.channel}:${frame.seq0}`, src: "up" }),
-          );
-          sent += frame.v.length;
-          frames++;
-        }
-      }
-    }, 50);
+    const abort = new AbortController();
+    let sent = 0;
+    const injecting = inject(bus, feed, {
+      rate,
+      durationS: Infinity,
+      feedName: "market",
+      src: "up",
+      signal: abort.signal,
+      onProgress: (samples) => {
+        sent = samples;
+      },
+    });
     const status = setInterval(() => {
       const s = (performance.now() - t0) / 1000;
       const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
       process.stderr.write(
         `\r${
           s.toFixed(0)
-        } s: ${sent} samples in ${frames} frames sent, ${applied} inputs applied, ` +
+        } s: ${sent} samples sent, ${applied} inputs applied, ` +
           `${outputs} outputs, ${dead} dead letters   `,
       );
     }, 1000);
 
     const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
-    stopped = true;
-    clearInterval(pump);
+    abort.abort();
+    const result = await injecting.catch(() => undefined);
+    if (result) sent = result.samples;
     clearInterval(status);
     console.error(
       `\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`,
