@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "publish a synthetic or file feed to NATS at a target rate",
     load: () => import("./commands/inject.ts"),
   },
+  record: {
+    summary: "capture a live session into a recording file",
+    load: () => import("./commands/record.ts"),
+  },
   bench: {
     summary: "benchmarks: troupe against its baseline, measured in the same run",
     load: () => import("./commands/bench.ts"),

@@ -16,6 +16,7 @@ import { ensureFeedStream } from "../../actors/runtime/jetstream_input.ts";
 import type { Bus } from "../../protocol/mod.ts";
 import { createMarketFeed } from "../../sim/feeds/market.ts";
 import { inject } from "../../sim/feeds/inject.ts";
+import { describeRecording, Recorder } from "../../sim/recorder.ts"; // --record
 import { type Command, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 
@@ -45,6 +46,11 @@ export const command: Command = {
     "no-nats": {
       type: "boolean",
       help: "Use the in-process bus even when nats-server is installed",
+    },
+    record: {
+      type: "string",
+      arg: "FILE",
+      help: "Record the session from its start into FILE (troupe replay FILE --verify)",
     },
   },
   details:
@@ -90,11 +96,42 @@ export const command: Command = {
     config.input = nats ? "jetstream" : "core";
     config.http_port = httpPort;
     config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, {}]));
+    // --- --record (sim/recorder.ts): subscribe before the host starts, so that the recording
+    // holds every input and every output of the session.
+    const recordPath = str(args, "record");
+    let recorder: Recorder | undefined;
+    if (recordPath !== undefined) {
+      try {
+        recorder = Recorder.start(bus, {
+          path: recordPath,
+          header: {
+            source: "troupe up",
+            bus: nats?.url ?? "in-process",
+            config: { actors: config.actors, limits: config.limits },
+            seed,
+          },
+        });
+      } catch (err) {
+        console.error(`troupe up: cannot record into ${recordPath}: ${(err as Error).message}`);
+        await bus.close().catch(() => {});
+        await nats?.stop();
+        return 1;
+      }
+    }
+    // --- end --record
     const launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
     console.log(
       `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")}; ` +
         `http://127.0.0.1:${launched.host.httpPort}/healthz and /metrics`,
     );
+    // --- --record: actors recovered from an earlier run carry state the recording lacks.
+    if (recorder) {
+      const recovered = launched.host.instances().length;
+      const note = recovered === 0 ? "" : `; note: ${recovered} actor instances were recovered ` +
+        `from ${dataDir}, so a replay will not reproduce their outputs (use a fresh --data-dir)`;
+      console.log(`troupe up: recording the session into ${recordPath}${note}`);
+    }
+    // --- end --record
 
     let outputs = 0, dead = 0;
     bus.subscribe("troupe.out.>", () => outputs++);
@@ -148,6 +185,16 @@ export const command: Command = {
     );
     await bus.flush().catch(() => {});
     await launched.close();
+    // --- --record: everything the host published has reached the recorder; close the file.
+    if (recorder) {
+      await bus.flush().catch(() => {});
+      try {
+        console.log(`troupe up: recorded ${describeRecording(recorder.stop())}`);
+      } catch (err) {
+        console.error(`troupe up: ${(err as Error).message}`);
+      }
+    }
+    // --- end --record
     if (nats) await bus.close().catch(() => {});
     await nats?.stop();
     const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);

@@ -1,0 +1,119 @@
+/**
+ * `troupe record`: captures a live session from NATS into a recording file (format in
+ * sim/recording.ts) until Ctrl-C or `--duration`. It records from the moment it connects: actors
+ * that were already running carry state from before, so for a recording that `troupe replay
+ * --verify` reproduces exactly, start recording with the cluster (`troupe up --record FILE`), or
+ * before the first input. `--config FILE` stores the hosts' configuration in the header, so that
+ * a replay runs the same kinds with the same settings.
+ */
+import { NatsBus } from "../../actors/runtime/nats_bus.ts";
+import { ConfigError } from "../../protocol/mod.ts";
+import { describeRecording, Recorder } from "../../sim/recorder.ts";
+import { type Command, EXIT_FAILURE, EXIT_USAGE, num, str, UsageError } from "../args.ts";
+import { waitForSignal } from "../signals.ts";
+import { NATS_URL_DEFAULT } from "./inject.ts";
+import { loadHostConfig } from "./run.ts";
+
+export const command: Command = {
+  name: "record",
+  summary: "capture a live session into a recording file",
+  usage: "--out FILE [--duration S] [--nats URL] [--subjects PATTERNS] [--config FILE]",
+  options: {
+    out: { type: "string", arg: "FILE", help: "The recording to write (replaced if it exists)" },
+    duration: { type: "string", arg: "S", help: "Stop after S seconds (default: until Ctrl-C)" },
+    nats: { type: "string", arg: "URL", help: `NATS server (default ${NATS_URL_DEFAULT})` },
+    subjects: {
+      type: "string",
+      arg: "PATTERNS",
+      help: "Subject patterns to record, comma-separated, not overlapping (default troupe.>)",
+    },
+    config: {
+      type: "string",
+      arg: "FILE",
+      help: "The hosts' config file, stored in the header so replay runs the same actors",
+    },
+    seed: { type: "string", arg: "N", help: "The feed's seed, stored in the header" },
+  },
+  details: `The file holds every message on the subjects, with its receive time: feeds, control,
+actor outputs, dead letters. Replay it with: troupe replay FILE [--verify].`,
+  async run(args) {
+    const out = str(args, "out");
+    if (out === undefined) throw new UsageError("Option --out FILE is required");
+    const durationS = str(args, "duration") === undefined
+      ? 0
+      : num(args, "duration", 0, { min: 0, exclusiveMin: true });
+    const url = str(args, "nats") ?? NATS_URL_DEFAULT;
+    const subjects = (str(args, "subjects") ?? "troupe.>").split(",").map((s) => s.trim());
+    for (const s of subjects) {
+      if (!isPattern(s)) throw new UsageError(`Option --subjects has a malformed pattern "${s}"`);
+    }
+    const seed = str(args, "seed") === undefined ? null : num(args, "seed", 0, { integer: true });
+    const configPath = str(args, "config");
+    let config: Record<string, unknown> | null = null;
+    if (configPath !== undefined) {
+      try {
+        const c = loadHostConfig(configPath);
+        config = { actors: c.actors, limits: c.limits };
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          console.error(`troupe record: ${configPath}: ${err.message}`);
+          return EXIT_USAGE;
+        }
+        throw err;
+      }
+    }
+
+    let bus: NatsBus;
+    try {
+      bus = await NatsBus.connect(url, { name: "troupe-record" });
+    } catch (err) {
+      console.error(
+        `troupe record: cannot connect to NATS at ${url}: ${(err as Error).message}. ` +
+          `Is nats-server running? (troupe up starts one)`,
+      );
+      return EXIT_FAILURE;
+    }
+    let recorder: Recorder;
+    try {
+      recorder = Recorder.start(bus, {
+        path: out,
+        subjects,
+        header: { source: "troupe record", bus: url, config, seed },
+      });
+    } catch (err) {
+      await bus.close().catch(() => {});
+      console.error(`troupe record: cannot create ${out}: ${(err as Error).message}`);
+      return EXIT_FAILURE;
+    }
+    await bus.flush(); // the subscriptions are in place on the server
+    console.error(
+      `troupe record: recording ${subjects.join(",")} from ${url} into ${out}` +
+        (durationS > 0 ? ` for ${durationS} s` : " (Ctrl-C to stop)"),
+    );
+    const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
+    await bus.flush().catch(() => {});
+    let code = 0;
+    try {
+      const summary = recorder.stop();
+      console.log(
+        `troupe record: ${signal === "timeout" ? "duration reached" : signal}: ${
+          describeRecording(summary)
+        }`,
+      );
+    } catch (err) {
+      console.error(`troupe record: ${(err as Error).message}`);
+      code = EXIT_FAILURE;
+    }
+    await bus.close().catch(() => {});
+    return code;
+  },
+};
+
+/** Whether `s` is a NATS subject pattern: non-empty tokens, `*` and a final `>` whole tokens. */
+function isPattern(s: string): boolean {
+  const tokens = s.split(".");
+  return tokens.every((t, i) =>
+    t.length > 0 && !/\s/.test(t) &&
+    (!/[*>]/.test(t) || t === "*" || (t === ">" && i === tokens.length - 1))
+  );
+}
