@@ -45,19 +45,6 @@ const { values } = parseArgs({
     raw: { type: "string" },
   },
 });
-if (!isMainThread) {
-  await sendPaced(workerData as SenderData);
-} else {
-  if (!values.nats) throw new Error("_injector.ts needs --nats <url>");
-  const nc = await connect({ servers: values.nats, name: `troupe-bench-injector-${values.mode}` });
-  if (values.mode === "throughput") await throughput(nc);
-  else if (values.mode === "latency") await latency(nc);
-  else throw new Error(`_injector.ts: unknown --mode "${values.mode}"`);
-  await nc.close();
-  // Exit once stdout is written out: a pipe is asynchronous, and a long last line would be cut.
-  process.stdout.write("", () => process.exit(0));
-}
-
 /** Publishes frames as fast as credits allow, until `stop`. */
 async function throughput(nc: NatsConnection): Promise<void> {
   const channels = Number(values.channels);
@@ -178,13 +165,60 @@ interface SenderData {
   warm: number;
   /** Publish raw messages on this subject instead of frames. */
   raw: string | undefined;
-  /** Send times (ms, this process's monotonic clock), by frame number, shared with the receiver. */
+  /** Send times (ms, the sender thread's clock), by frame number, shared with the receiver. */
   sentAt: SharedArrayBuffer;
+  /** The handshake that relates the two threads' clocks (see `clockOffset`). */
+  sync: SharedArrayBuffer;
 }
 
-/** This process's monotonic clock in milliseconds, the same in every thread. */
+/** A thread's monotonic clock in milliseconds (each thread has its own origin). */
 function monoMs(): number {
-  return Number(process.hrtime.bigint()) / 1e6;
+  return performance.now();
+}
+
+/** Rounds of the clock handshake; the tightest counts. */
+const SYNC_ROUNDS = 16;
+
+/**
+ * The sender's half of the clock handshake: for each round it says it is ready, spins until the
+ * receiver answers, and reads its clock at once.
+ */
+function clockHandshakeSender(sync: SharedArrayBuffer): void {
+  const flags = new Int32Array(sync, 0, 2);
+  const times = new Float64Array(sync, 8, SYNC_ROUNDS);
+  for (let k = 1; k <= SYNC_ROUNDS; k++) {
+    Atomics.store(flags, 1, k);
+    Atomics.notify(flags, 1);
+    while (Atomics.load(flags, 0) !== k) { /* spin: the answer must be seen at once */ }
+    times[k - 1] = monoMs();
+  }
+  Atomics.store(flags, 1, SYNC_ROUNDS + 1);
+  Atomics.notify(flags, 1);
+}
+
+/**
+ * The receiver's half: reads its clock and answers the spinning sender, which reads its own
+ * within a microsecond or so. The smallest difference over the rounds is the sender's clock minus
+ * this thread's, so a sender time `t` is `t - offset` here. (Node shares one clock between
+ * threads, Deno does not; this works for both.)
+ */
+function clockOffset(sync: SharedArrayBuffer): number {
+  const flags = new Int32Array(sync, 0, 2);
+  const times = new Float64Array(sync, 8, SYNC_ROUNDS);
+  const mine = new Float64Array(SYNC_ROUNDS);
+  const deadline = monoMs() + 60_000;
+  for (let k = 1; k <= SYNC_ROUNDS + 1; k++) {
+    while (Atomics.load(flags, 1) < k) {
+      if (monoMs() > deadline) throw new Error("the sender thread did not start within 60 s");
+      Atomics.wait(flags, 1, k - 1, 100);
+    }
+    if (k > SYNC_ROUNDS) break;
+    mine[k - 1] = monoMs();
+    Atomics.store(flags, 0, k);
+  }
+  let offset = Infinity;
+  for (let k = 0; k < SYNC_ROUNDS; k++) offset = Math.min(offset, times[k]! - mine[k]!);
+  return offset;
 }
 
 /**
@@ -202,12 +236,14 @@ async function latency(nc: NatsConnection): Promise<void> {
   const answers = new Float64Array(total);
   let count = 0;
   let received = 0;
-  /** Records the answer to frame `i`, sent at `sent` (from the payload, when it carries it). */
+  /** The sender's clock minus this thread's, known once the sender has started. */
+  let offset = NaN;
+  /** Records the answer to frame `i`, sent at `sent` (sender's clock; from the payload, if any). */
   const answer = (i: number, now: number, sent = sentAt[i]) => {
     if (!(i >= 0 && i < total) || answered[i] || sent === undefined || Number.isNaN(sent)) return;
     answered[i] = 1;
     received++;
-    if (i >= warm) answers[count++] = (now - sent) * 1000;
+    if (i >= warm) answers[count++] = (now - (sent - offset)) * 1000;
   };
   if (values.raw !== undefined) {
     nc.subscribe(values.raw, {
@@ -244,10 +280,13 @@ async function latency(nc: NatsConnection): Promise<void> {
     warm,
     raw: values.raw,
     sentAt: sentAt.buffer as SharedArrayBuffer,
+    sync: new SharedArrayBuffer(8 + SYNC_ROUNDS * 8),
   };
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const sender = startThread(data);
+  // Blocks this thread until the sender is up: nothing is sent before it returns.
+  offset = clockOffset(data.sync);
   const sentPerS = await new Promise<number>((resolve, reject) => {
     sender.once("message", (m: { sentPerS: number }) => resolve(m.sentPerS));
     sender.once("error", reject);
@@ -283,6 +322,7 @@ function startThread(data: SenderData): Worker {
 async function sendPaced(data: SenderData): Promise<void> {
   const nc = await connect({ servers: data.nats, name: "troupe-bench-injector-sender" });
   const sentAt = new Float64Array(data.sentAt);
+  clockHandshakeSender(data.sync);
   let send: (i: number, at: number) => void;
   if (data.raw !== undefined) {
     const subject = data.raw;
@@ -341,4 +381,17 @@ async function sendPaced(data: SenderData): Promise<void> {
 function cpuPercent(from: ReturnType<typeof process.cpuUsage>, elapsedMs: number): number {
   const d = process.cpuUsage(from);
   return Math.round(((d.user + d.system) / 1000 / elapsedMs) * 100);
+}
+
+if (!isMainThread) {
+  await sendPaced(workerData as SenderData);
+} else {
+  if (!values.nats) throw new Error("_injector.ts needs --nats <url>");
+  const nc = await connect({ servers: values.nats, name: `troupe-bench-injector-${values.mode}` });
+  if (values.mode === "throughput") await throughput(nc);
+  else if (values.mode === "latency") await latency(nc);
+  else throw new Error(`_injector.ts: unknown --mode "${values.mode}"`);
+  await nc.close();
+  // Exit once stdout is written out: a pipe is asynchronous, and a long last line would be cut.
+  process.stdout.write("", () => process.exit(0));
 }
