@@ -1,0 +1,82 @@
+/**
+ * The `anomaly` actor: per channel, scores every sample in [0, 1] as it arrives, publishes the
+ * scores with the expected value and its prediction band as a columns frame on
+ * `troupe.out.anomaly.<channel>`, and an `anomaly` event per incident when the score crosses the
+ * configured threshold (see kernel.ts for the detector, machine.ts for the incident rules).
+ */
+import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
+import type { ActorDefinition } from "../runtime/actor_definition.ts";
+import { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
+import { anomalyKernel, type AnomalyResult, type AnomalyState } from "./kernel.ts";
+import { type AnomalyFrameEvent, anomalyMachine } from "./machine.ts";
+
+export { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
+export {
+  anomalyCounters,
+  anomalyKernel,
+  type AnomalyResult,
+  type AnomalyState,
+  VALUE_ABS_MAX,
+} from "./kernel.ts";
+export {
+  type AnomalyContext,
+  type AnomalyEmitted,
+  type AnomalyFrameEvent,
+  anomalyMachine,
+} from "./machine.ts";
+
+/** The machine event of a frame: its strongest valid sample, or none when no sample was valid. */
+export function anomalyFrameEvent(
+  result: AnomalyResult,
+  frame: SampleFrame,
+): AnomalyFrameEvent | undefined {
+  const i = result.peak;
+  if (i < 0) return undefined;
+  return {
+    type: "frame",
+    ts: Math.round(frame.t[i]!),
+    score: result.score[i]!,
+    value: frame.v[i]!,
+    expected: result.expected[i]!,
+    lower: result.lower[i]!,
+    upper: result.upper[i]!,
+    seen: result.seen,
+    valid: result.valid,
+    above: result.above,
+    quiet_tail: result.quiet_tail,
+  };
+}
+
+/** The per-sample outputs of a frame: `score`, `expected`, `lower`, `upper`. */
+export function anomalyColumns(
+  result: AnomalyResult,
+  frame: SampleFrame,
+  key: string,
+): ColumnsFrame | undefined {
+  if (frame.t.length === 0) return undefined;
+  return {
+    channel: key,
+    seq0: frame.seq0,
+    // A copy: the frame's times may alias a message buffer that is reused after this call.
+    t: frame.t.slice(),
+    columns: {
+      score: result.score,
+      expected: result.expected,
+      lower: result.lower,
+      upper: result.upper,
+    },
+  };
+}
+
+/** The anomaly actor kind. */
+export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyResult> = {
+  kind: "anomaly",
+  version: 1,
+  defaultConfig: defaultAnomalyConfig,
+  parseConfig: parseAnomalyConfig,
+  route: (channel) => [channel],
+  kernel: anomalyKernel,
+  machine: anomalyMachine,
+  frameEvent: anomalyFrameEvent,
+  columns: anomalyColumns,
+};

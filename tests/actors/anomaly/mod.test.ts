@@ -1,0 +1,228 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { createActor, type EventObject } from "xstate";
+import {
+  anomalyActor,
+  type AnomalyConfig,
+  type AnomalyEmitted,
+  type AnomalyState,
+} from "../../../actors/anomaly/mod.ts";
+import { ActorInstance, type Output } from "../../../actors/runtime/actor_instance.ts";
+import type { InputRecord } from "../../../actors/runtime/input_record.ts";
+import {
+  ConfigError,
+  decodeColumns,
+  decodeEnvelope,
+  encodeEnvelope,
+  encodeFrame,
+  type SampleFrame,
+} from "../../../protocol/mod.ts";
+import { Prng } from "../../../sim/prng.ts";
+
+const test = suite("anomaly actor");
+
+const T0 = Date.UTC(2024, 2, 1) * 1000;
+const STEP_US = 5 * 60_000_000;
+
+/** A daily-shaped noisy series with two incidents, cut into frames of random sizes. */
+function series(seed: number, n: number): SampleFrame[] {
+  const rng = new Prng(seed);
+  const frames: SampleFrame[] = [];
+  for (let i = 0; i < n;) {
+    const len = Math.min(n - i, 1 + rng.int(200));
+    const t = new Float64Array(len), v = new Float64Array(len);
+    for (let k = 0; k < len; k++, i++) {
+      t[k] = T0 + i * STEP_US;
+      v[k] = 50 + 20 * Math.sin((2 * Math.PI * i) / 288) + rng.normal();
+      if (i === 2500) v[k] = 200;
+      if (i >= 3500 && i < 3520) v[k] = -60;
+    }
+    frames.push({ channel: "cpu-7", seq0: i - len, t, v });
+  }
+  return frames;
+}
+
+test("parseConfig() fills defaults, applies fields over a base and names a bad field", () => {
+  const base = anomalyActor.defaultConfig;
+  assert.equal(anomalyActor.parseConfig({}, base, "ctl.anomaly"), base);
+  const c = anomalyActor.parseConfig({ threshold: 0.7, refractory_samples: 10 }, base, "x");
+  assert.is(c.threshold, 0.7);
+  assert.is(c.refractory_samples, 10);
+  assert.is(c.bins, base.bins);
+  try {
+    anomalyActor.parseConfig({ treshold: 0.7 }, base, "ctl.anomaly");
+    assert.unreachable("an unknown field must be rejected");
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    assert.is((err as ConfigError).field, "ctl.anomaly.treshold");
+  }
+  for (const [field, value] of [["threshold", 2], ["bins", 0.5], ["hour_buckets", 97]] as const) {
+    try {
+      anomalyActor.parseConfig({ [field]: value }, base, "a");
+      assert.unreachable(`${field} = ${value} must be rejected`);
+    } catch (err) {
+      assert.instance(err, ConfigError);
+      assert.is((err as ConfigError).field, `a.${field}`);
+      assert.ok((err as Error).message.includes(String(value)));
+    }
+  }
+  assert.throws(
+    () => anomalyActor.parseConfig("0.5", base, "a"),
+    (err: unknown) => err instanceof ConfigError,
+  );
+});
+
+test("route() keys one instance per channel", () => {
+  assert.equal(anomalyActor.route("cpu-7", anomalyActor.defaultConfig), ["cpu-7"]);
+});
+
+test("frameEvent() summarises a frame by its strongest sample, and none when nothing was valid", () => {
+  const config = anomalyActor.defaultConfig;
+  const st = anomalyActor.kernel.init(config, "cpu-7");
+  const frames = series(1, 3000);
+  let event: EventObject | undefined;
+  for (const f of frames) {
+    const r = anomalyActor.kernel.step(st, f);
+    const e = anomalyActor.frameEvent(r, f);
+    if (f.seq0 <= 2500 && 2500 < f.seq0 + f.v.length) {
+      event = e;
+      const i = 2500 - f.seq0;
+      assert.is(r.peak, i);
+      assert.equal(e, {
+        type: "frame",
+        ts: Math.round(f.t[i]!),
+        score: 1,
+        value: 200,
+        expected: r.expected[i],
+        lower: r.lower[i],
+        upper: r.upper[i],
+        seen: f.seq0 + f.v.length,
+        valid: f.v.length,
+        above: r.above,
+        quiet_tail: r.quiet_tail,
+      });
+    }
+  }
+  assert.ok(event !== undefined);
+  const bad: SampleFrame = {
+    channel: "cpu-7",
+    seq0: 3000,
+    t: Float64Array.of(T0, T0 + 1),
+    v: Float64Array.of(NaN, Infinity),
+  };
+  assert.is(anomalyActor.frameEvent(anomalyActor.kernel.step(st, bad), bad), undefined);
+});
+
+test("columns() gives score, expected, lower and upper for every sample of the frame", () => {
+  const st = anomalyActor.kernel.init(anomalyActor.defaultConfig, "cpu-7");
+  const [f] = series(2, 150);
+  const r = anomalyActor.kernel.step(st, f!);
+  const cols = anomalyActor.columns!(r, f!, "cpu-7")!;
+  assert.equal(Object.keys(cols.columns).sort(), ["expected", "lower", "score", "upper"]);
+  for (const c of Object.values(cols.columns)) assert.is(c.length, f!.v.length);
+  assert.equal(Array.from(cols.t), Array.from(f!.t));
+  assert.is(cols.channel, "cpu-7");
+  assert.is(cols.seq0, f!.seq0);
+});
+
+interface RunLog {
+  scores: number[];
+  events: AnomalyEmitted[];
+}
+
+/** Runs frames through kernel and machine as the host does, from an optional saved point. */
+function runDirect(
+  frames: SampleFrame[],
+  config: AnomalyConfig,
+  from?: { kernel: Uint8Array; machine: unknown },
+  changeAt = -1,
+): RunLog & { save(): { kernel: Uint8Array; machine: unknown } } {
+  const def = anomalyActor;
+  let st: AnomalyState = from ? def.kernel.load(from.kernel) : def.kernel.init(config, "cpu-7");
+  const events: AnomalyEmitted[] = [];
+  const options = from
+    ? { snapshot: from.machine as never, input: { key: "cpu-7", config } }
+    : { input: { key: "cpu-7", config } };
+  const actor = createActor(def.machine, options);
+  actor.on("anomaly", (e: EventObject) => events.push(e as AnomalyEmitted));
+  actor.start();
+  const scores: number[] = [];
+  for (const [k, f] of frames.entries()) {
+    if (k === changeAt) {
+      const next = def.parseConfig({ threshold: 0.45, refractory_samples: 40 }, config, "ctl");
+      def.kernel.configure!(st, next);
+      actor.send({ type: "config", config: next });
+    }
+    const r = def.kernel.step(st, f);
+    for (const s of r.score) scores.push(s);
+    const e = def.frameEvent(r, f);
+    if (e) actor.send(e);
+  }
+  return {
+    scores,
+    events,
+    save() {
+      const machine = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
+      const kernel = def.kernel.save(st);
+      st = def.kernel.load(kernel);
+      return { kernel, machine };
+    },
+  };
+}
+
+test("a restart from kernel bytes and the machine's persisted snapshot matches an uninterrupted run", () => {
+  const config = anomalyActor.defaultConfig;
+  const frames = series(3, 5000);
+  const whole = runDirect(frames, config, undefined, 10);
+  assert.ok(whole.events.length >= 2, `${whole.events.length} incidents`);
+  for (const cut of [1, 5, Math.floor(frames.length / 2), frames.length - 3]) {
+    const first = runDirect(frames.slice(0, cut), config, undefined, 10);
+    const saved = first.save();
+    const rest = runDirect(frames.slice(cut), config, saved, 10 - cut);
+    assert.equal([...first.scores, ...rest.scores], whole.scores, `cut at frame ${cut}`);
+    assert.equal([...first.events, ...rest.events], whole.events, `cut at frame ${cut}`);
+  }
+});
+
+function frameRecord(f: SampleFrame, k: number): InputRecord {
+  const payload = encodeFrame(f, { id: `in-${k}`, src: "test" });
+  return { kind: "frame", srcPos: k + 1, subject: "troupe.feed.f.cpu-7", payload };
+}
+
+function ctlRecord(body: unknown, k: number): InputRecord {
+  const payload = encodeEnvelope({ id: `ctl-${k}`, type: "config", src: "test", ts: T0, body });
+  return { kind: "ctl", srcPos: k + 1, subject: "troupe.ctl.anomaly", payload };
+}
+
+function publish(outputs: Output[], log: string[]) {
+  for (const o of outputs) {
+    const env = decodeEnvelope(o.data);
+    if (env.type === "columns") {
+      const { frame } = decodeColumns(o.data);
+      log.push(`${o.id} ${Array.from(frame.columns.score!).join(",")}`);
+    } else log.push(`${o.id} ${env.type} ${JSON.stringify(env.body)}`);
+  }
+}
+
+test("under the host's ActorInstance, a restore from snapshot replays to the same outputs", () => {
+  const frames = series(4, 4000);
+  const records = frames.map(frameRecord);
+  records.splice(7, 0, ctlRecord({ threshold: 0.4 }, 999));
+  const whole: string[] = [];
+  const a = ActorInstance.create(anomalyActor, "cpu-7", anomalyActor.defaultConfig);
+  records.forEach((r, k) => publish(a.apply(r, k + 1), whole));
+  assert.ok(whole.some((line) => line.includes(" anomaly ")), "an anomaly event was published");
+  const cut = 20;
+  const parts: string[] = [];
+  const b = ActorInstance.create(anomalyActor, "cpu-7", anomalyActor.defaultConfig);
+  records.slice(0, cut).forEach((r, k) => publish(b.apply(r, k + 1), parts));
+  const snap = b.snapshot();
+  b.stop();
+  const c = ActorInstance.restore(anomalyActor, "cpu-7", snap);
+  records.slice(cut).forEach((r, k) => publish(c.apply(r, cut + k + 1), parts));
+  assert.equal(parts, whole);
+  a.stop();
+  c.stop();
+});
+
+test.run();
