@@ -1,0 +1,129 @@
+/**
+ * The configuration of the collapse actor: the change-point model's prior and hazard, the
+ * probabilities at which a change is suspected and confirmed, and the bounds that keep each sample's
+ * cost fixed. Kernel and machine read the same object; a control message replaces it whole, after
+ * `parseCollapseConfig` has checked every field.
+ */
+import {
+  ConfigError,
+  configObject,
+  readNumber,
+  rejectUnknown,
+} from "../../protocol/config_error.ts";
+
+/** The collapse actor's configuration. Units go last in the names. */
+export interface CollapseConfig {
+  /** Prior probability that a change begins at any one sample (1 / expected segment length). */
+  hazard: number;
+  /** Posterior probability of a new regime at which the machine goes to `suspect`. */
+  suspect_threshold: number;
+  /** Posterior probability of a new regime at which a change is confirmed and reported. */
+  confirm_threshold: number;
+  /** Prior probability that one sample is an outlier (drawn from the broad prior predictive). */
+  outlier_prob: number;
+  /** A new change must begin at least this many samples after the previous one. */
+  min_gap_samples: number;
+  /** Hard cap on the run-length hypotheses kept: each sample costs O(runs_max). */
+  runs_max: number;
+  /** Run-length hypotheses with a posterior below this are dropped. */
+  prune_prob: number;
+  /** Prior strength of a new regime's mean, in samples (normal-gamma kappa0). */
+  prior_kappa: number;
+  /** Prior shape of a new regime's precision (normal-gamma alpha0); the predictive has 2*alpha0 dof. */
+  prior_alpha: number;
+  /** Half-life of the running noise scale that sets the prior's spread, in samples. */
+  scale_half_life_samples: number;
+  /** A time step over gap_factor times the usual interval counts the missed samples (0: off). */
+  gap_factor: number;
+  /** Samples after a change before the machine may go from `recovering` to `stable`. */
+  recover_samples: number;
+}
+
+/** Defaults tuned on the synthetic benchmark (bench/cpd.ts --synthetic). */
+export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
+  hazard: 1 / 1000,
+  suspect_threshold: 0.5,
+  confirm_threshold: 0.99,
+  outlier_prob: 0.05,
+  min_gap_samples: 5,
+  runs_max: 32,
+  prune_prob: 1e-9,
+  prior_kappa: 0.1,
+  prior_alpha: 0.6,
+  scale_half_life_samples: 200,
+  gap_factor: 3,
+  recover_samples: 50,
+});
+
+const FIELDS: readonly (keyof CollapseConfig)[] = Object.keys(
+  defaultCollapseConfig,
+) as (keyof CollapseConfig)[];
+
+/** The bounds of `runs_max`: at least the run in progress and a new one. */
+export const RUNS_MAX_LIMIT = 4096;
+
+/**
+ * Reads a collapse configuration over `base`: absent fields keep their base value, unknown fields
+ * and out-of-range values throw ConfigError naming `path` and the field.
+ */
+export function parseCollapseConfig(
+  raw: unknown,
+  base: CollapseConfig,
+  path: string,
+): CollapseConfig {
+  const obj = configObject(raw, path);
+  rejectUnknown(obj, FIELDS, path);
+  const open = { min: Number.MIN_VALUE, max: 1 - Number.EPSILON };
+  const config: CollapseConfig = {
+    hazard: readNumber(obj, "hazard", path, base.hazard, open),
+    suspect_threshold: readNumber(obj, "suspect_threshold", path, base.suspect_threshold, open),
+    confirm_threshold: readNumber(obj, "confirm_threshold", path, base.confirm_threshold, open),
+    outlier_prob: readNumber(obj, "outlier_prob", path, base.outlier_prob, { min: 0, max: 0.5 }),
+    min_gap_samples: readNumber(obj, "min_gap_samples", path, base.min_gap_samples, {
+      min: 0,
+      max: 1_000_000,
+      integer: true,
+    }),
+    runs_max: readNumber(obj, "runs_max", path, base.runs_max, {
+      min: 2,
+      max: RUNS_MAX_LIMIT,
+      integer: true,
+    }),
+    prune_prob: readNumber(obj, "prune_prob", path, base.prune_prob, { min: 0, max: 0.01 }),
+    prior_kappa: readNumber(obj, "prior_kappa", path, base.prior_kappa, {
+      min: 1e-6,
+      max: 1e6,
+    }),
+    prior_alpha: readNumber(obj, "prior_alpha", path, base.prior_alpha, { min: 0.5, max: 1e6 }),
+    scale_half_life_samples: readNumber(
+      obj,
+      "scale_half_life_samples",
+      path,
+      base.scale_half_life_samples,
+      { min: 1, max: 1e9 },
+    ),
+    gap_factor: readNumber(obj, "gap_factor", path, base.gap_factor, { min: 0, max: 1e9 }),
+    recover_samples: readNumber(obj, "recover_samples", path, base.recover_samples, {
+      min: 0,
+      max: 1e9,
+      integer: true,
+    }),
+  };
+  if (config.gap_factor > 0 && config.gap_factor < 1) {
+    const at = path ? `${path}.gap_factor` : "gap_factor";
+    throw new ConfigError(
+      at,
+      `Field "${at}" must be 0 (off) or >= 1, got ${config.gap_factor}`,
+      { value: config.gap_factor },
+    );
+  }
+  if (config.suspect_threshold > config.confirm_threshold) {
+    const at = path ? `${path}.suspect_threshold` : "suspect_threshold";
+    throw new ConfigError(
+      at,
+      `Field "${at}" must be <= confirm_threshold (${config.confirm_threshold}), got ${config.suspect_threshold}`,
+      { value: config.suspect_threshold },
+    );
+  }
+  return config;
+}

@@ -1,0 +1,657 @@
+/**
+ * The collapse kernel: Bayesian online change-point detection (Adams & MacKay 2007) over one
+ * channel. Each kept run-length hypothesis ("the current regime began at sample s") carries the
+ * sufficient statistics of a normal-gamma posterior (unknown mean and variance); a sample is scored
+ * by each hypothesis' Student-t predictive, the hypotheses grow, a new one begins with a constant
+ * hazard, and the posterior over them is renormalised and pruned to a hard cap, so a sample costs
+ * O(runs_max) whatever the history.
+ *
+ * Two departures from the textbook model make it usable on live feeds:
+ * - Heavy tails. Once a regime has many samples its Student-t predictive is nearly Gaussian, and a
+ *   single 8-sigma outlier would be read as a change. Each hypothesis' predictive is therefore a
+ *   mixture: with probability `outlier_prob` a sample is drawn from the broad prior predictive. An
+ *   outlier then costs a bounded log(1/outlier_prob) instead of an unbounded Gaussian tail, and it
+ *   enters the hypothesis' statistics with its posterior inlier weight, so it neither reads as a
+ *   change nor inflates the regime's variance.
+ * - Scale. Feeds come in any unit. The prior of a new regime is centred on the current regime's
+ *   level and scaled by a running, outlier-clipped estimate of the noise scale taken from
+ *   consecutive differences (which a level shift barely moves), so the same defaults work for
+ *   CPU percentages and bitcoin prices.
+ *
+ * A change is confirmed when the posterior mass of regimes that began more than `min_gap_samples`
+ * after the last confirmed change reaches `confirm_threshold`; it is placed at the start of the most
+ * probable such regime, so it reports where the new regime began, not when it was noticed. Missing
+ * samples (non-finite values, or time steps of more than `gap_factor` usual intervals) raise the
+ * hazard of the next valid sample as if the missed samples had passed. A constant series has a
+ * floored noise scale, so it never divides by zero: a step out of a flat line is a change of very
+ * large (capped) severity.
+ *
+ * The whole state is one Float64Array, so `save`/`load` are exact and a step allocates nothing per
+ * sample (only its per-frame output columns, and one record per confirmed change).
+ */
+import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
+import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
+import { GAMMA_SERIES_MIN, gammaHalfRatio, gammaHalfRatioOverSqrt } from "./_gamma_ratio.ts";
+
+/** Recent samples kept to place a change and measure the regimes around it. */
+export const HISTORY_SAMPLES = 512;
+/** The largest severity reported (a step out of a perfectly flat line would be infinite). */
+export const SEVERITY_MAX = 1e6;
+
+/** A change the kernel confirmed. Indices count every sample of the channel, missing ones too. */
+export interface CollapseChange {
+  /** Index of the first sample of the new regime. */
+  changeIndex: number;
+  /** Time of that sample, microseconds since the epoch. */
+  changeTs: number;
+  /** Index of the sample at which the change was confirmed. */
+  index: number;
+  /** Time of that sample. */
+  ts: number;
+  /** index - changeIndex. */
+  delaySamples: number;
+  /** Mean and standard deviation of the valid samples of the previous regime. */
+  meanBefore: number;
+  spreadBefore: number;
+  /** The same over the new regime so far (changeIndex .. index). */
+  meanAfter: number;
+  spreadAfter: number;
+  /** "up" when the new regime's mean is at or above the old one's. */
+  direction: "up" | "down";
+  /** |mean shift| / old spread + |log2(spread ratio)|, spreads floored, capped at SEVERITY_MAX. */
+  severity: number;
+  /** Posterior probability of a new regime when it was confirmed. */
+  probability: number;
+}
+
+/** What one frame produced. */
+export interface CollapseResult {
+  /** Changes confirmed in this frame, in order. */
+  changes: CollapseChange[];
+  /** Per sample: posterior probability of a regime newer than the last confirmed change (NaN: missing). */
+  changeProb: Float64Array;
+  /** Per sample: the most probable run length, in samples (NaN: missing). */
+  runLength: Float64Array;
+  /** Largest changeProb of the frame's valid samples (0 if none). */
+  changeProbMax: number;
+  /** changeProb after the frame's last valid sample. */
+  changeProbLast: number;
+  /** Samples since the last confirmed change (or since the first valid sample). */
+  samplesSinceChange: number;
+  /** Valid and missing samples in the frame. */
+  validSamples: number;
+  missingSamples: number;
+  /** Run-length hypotheses kept after the frame. */
+  runs: number;
+}
+
+/** The kernel's state: one Float64Array (header, run-length hypotheses, recent history) and views. */
+export interface CollapseState {
+  data: Float64Array;
+  runsMax: number;
+  /** Posterior probability of each kept hypothesis. */
+  prob: Float64Array;
+  /** Index of the sample at which each hypothesis' regime began. */
+  start: Float64Array;
+  /** Weighted count, mean and sum of squared deviations of each hypothesis' samples. */
+  weight: Float64Array;
+  mean: Float64Array;
+  m2: Float64Array;
+  /** The prior mean each hypothesis began with. */
+  prior: Float64Array;
+  /** Ring of the last HISTORY_SAMPLES values (NaN: missing) and times. */
+  histV: Float64Array;
+  histT: Float64Array;
+}
+
+const STATE_FORMAT = 1;
+// Header layout: configuration, then the running scalars.
+const H_FORMAT = 0;
+const H_HAZARD = 1;
+const H_CONFIRM = 2;
+const H_OUTLIER = 3;
+const H_GAP_MIN = 4;
+const H_RUNS_MAX = 5;
+const H_PRUNE = 6;
+const H_KAPPA0 = 7;
+const H_ALPHA0 = 8;
+const H_SCALE_RATE = 9;
+const H_GAP_FACTOR = 10;
+const H_G0 = 11;
+const H_INDEX = 12;
+const H_RUNS = 13;
+const H_LEVEL = 14;
+const H_ABSDIFF = 15;
+const H_DIFFS = 16;
+const H_PREV_X = 17;
+const H_LAST_T = 18;
+const H_INTERVAL = 19;
+const H_INTERVALS = 20;
+const H_MISSED = 21;
+const H_CHANGE = 22;
+const H_SEG_N = 23;
+const H_SEG_MEAN = 24;
+const H_SEG_M2 = 25;
+const H_CHANGES = 26;
+const H_PROB = 27;
+const H_RUN_LENGTH = 28;
+const H_VALID = 29;
+const HEADER = 32;
+const RUN_FIELDS = 6;
+
+/** E|x_t - x_{t-1}| = 2 sigma / sqrt(pi) for Gaussian noise. */
+const ABS_DIFF_PER_SIGMA = 1.1283791670955126;
+/** Differences over this many running scales are clipped (jumps must not inflate the scale). */
+const ABS_DIFF_CLIP = 6;
+/** Differences averaged plainly before the running scale starts clipping. */
+const ABS_DIFF_WARMUP = 10;
+/** The noise scale is at least this fraction of the level (and never below SCALE_FLOOR_ABS). */
+const SCALE_FLOOR_REL = 1e-9;
+const SCALE_FLOOR_ABS = 1e-150;
+/** Rate of the running sampling interval, and intervals seen before gaps are recognised. */
+const INTERVAL_RATE = 1 / 64;
+const INTERVALS_WARMUP = 8;
+/** Missed samples counted for one time gap at most. */
+const MISSED_MAX = 1e9;
+/** The prior predictive's log-normaliser is clamped here so ratios stay finite for absurd values. */
+const LOG_RATIO_MAX = 600;
+
+function stateLength(runsMax: number): number {
+  return HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES;
+}
+
+function viewState(data: Float64Array): CollapseState {
+  const runsMax = data[H_RUNS_MAX]!;
+  const at = (k: number) => data.subarray(HEADER + k * runsMax, HEADER + (k + 1) * runsMax);
+  const hist = HEADER + RUN_FIELDS * runsMax;
+  return {
+    data,
+    runsMax,
+    prob: at(0),
+    start: at(1),
+    weight: at(2),
+    mean: at(3),
+    m2: at(4),
+    prior: at(5),
+    histV: data.subarray(hist, hist + HISTORY_SAMPLES),
+    histT: data.subarray(hist + HISTORY_SAMPLES, hist + 2 * HISTORY_SAMPLES),
+  };
+}
+
+function writeConfig(data: Float64Array, config: CollapseConfig): void {
+  data[H_HAZARD] = config.hazard;
+  data[H_CONFIRM] = config.confirm_threshold;
+  data[H_OUTLIER] = config.outlier_prob;
+  data[H_GAP_MIN] = config.min_gap_samples;
+  data[H_PRUNE] = config.prune_prob;
+  data[H_KAPPA0] = config.prior_kappa;
+  data[H_ALPHA0] = config.prior_alpha;
+  data[H_SCALE_RATE] = 1 - Math.pow(2, -1 / config.scale_half_life_samples);
+  data[H_GAP_FACTOR] = config.gap_factor;
+  data[H_G0] = gammaHalfRatio(config.prior_alpha);
+}
+
+/** Creates the state of a channel that has seen nothing. */
+function init(config: CollapseConfig): CollapseState {
+  const data = new Float64Array(stateLength(config.runs_max));
+  data[H_FORMAT] = STATE_FORMAT;
+  data[H_RUNS_MAX] = config.runs_max;
+  writeConfig(data, config);
+  data[H_PREV_X] = NaN;
+  data[H_LAST_T] = NaN;
+  data[H_CHANGE] = -1;
+  const state = viewState(data);
+  state.histV.fill(NaN);
+  state.histT.fill(NaN);
+  return state;
+}
+
+/** Applies a new configuration; a new `runs_max` keeps the most probable hypotheses. */
+function configure(state: CollapseState, config: CollapseConfig): void {
+  writeConfig(state.data, config);
+  if (config.runs_max === state.runsMax) return;
+  const old = state;
+  const runs = old.data[H_RUNS]!;
+  const order = Array.from({ length: runs }, (_, i) => i)
+    .sort((a, b) => old.prob[b]! - old.prob[a]! || old.start[a]! - old.start[b]!)
+    .slice(0, config.runs_max);
+  const data = new Float64Array(stateLength(config.runs_max));
+  data.set(old.data.subarray(0, HEADER));
+  data[H_RUNS_MAX] = config.runs_max;
+  data[H_RUNS] = order.length;
+  const next = viewState(data);
+  let sum = 0;
+  for (const i of order) sum += old.prob[i]!;
+  order.forEach((i, k) => {
+    next.prob[k] = old.prob[i]! / sum;
+    next.start[k] = old.start[i]!;
+    next.weight[k] = old.weight[i]!;
+    next.mean[k] = old.mean[i]!;
+    next.m2[k] = old.m2[i]!;
+    next.prior[k] = old.prior[i]!;
+  });
+  next.histV.set(old.histV);
+  next.histT.set(old.histT);
+  Object.assign(state, next);
+}
+
+/** Serialises the state: its Float64Array as little-endian bytes. */
+function save(state: CollapseState): Uint8Array {
+  const { data } = state;
+  const out = new Uint8Array(data.length * 8);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat64(i * 8, data[i]!, true);
+  return out;
+}
+
+/** Restores a state saved by `save`, checking its format and length. */
+function load(bytes: Uint8Array): CollapseState {
+  if (bytes.byteLength % 8 !== 0 || bytes.byteLength < HEADER * 8) {
+    throw new RangeError(
+      `Cannot load a collapse state: expected a multiple of 8 bytes of at least ${
+        HEADER * 8
+      }, got ${bytes.byteLength}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = new Float64Array(bytes.byteLength / 8);
+  for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(i * 8, true);
+  if (data[H_FORMAT] !== STATE_FORMAT) {
+    throw new RangeError(
+      `Cannot load a collapse state: format must be ${STATE_FORMAT}, got ${data[H_FORMAT]}`,
+    );
+  }
+  const runsMax = data[H_RUNS_MAX]!;
+  if (
+    !Number.isInteger(runsMax) || runsMax < 2 || runsMax > RUNS_MAX_LIMIT ||
+    data.length !== stateLength(runsMax)
+  ) {
+    throw new RangeError(
+      `Cannot load a collapse state: ${data.length} values do not fit runs_max = ${runsMax}`,
+    );
+  }
+  return viewState(data);
+}
+
+/** Mean and standard deviation of a Welford accumulator, merged with ring entries [from, to). */
+function segmentMoments(
+  state: CollapseState,
+  acc: { n: number; mean: number; m2: number },
+  from: number,
+  to: number,
+): { n: number; mean: number; spread: number } {
+  let { n, mean, m2 } = acc;
+  for (let i = from; i < to; i++) {
+    const x = state.histV[i % HISTORY_SAMPLES]!;
+    if (x !== x) continue;
+    n++;
+    const d = x - mean;
+    mean += d / n;
+    m2 += d * (x - mean);
+  }
+  return { n, mean: n > 0 ? mean : NaN, spread: n > 1 ? Math.sqrt(m2 / (n - 1)) : 0 };
+}
+
+function scaleFloor(level: number): number {
+  return Math.max(SCALE_FLOOR_REL * Math.abs(level), SCALE_FLOOR_ABS);
+}
+
+/** Builds the record of a change at `c` confirmed at sample `j`, and starts the new segment. */
+function confirmChange(
+  state: CollapseState,
+  c: number,
+  j: number,
+  probability: number,
+): CollapseChange {
+  const { data } = state;
+  const segStart = data[H_CHANGE]!;
+  const ringFrom = Math.max(segStart, j - HISTORY_SAMPLES + 1);
+  const before = segmentMoments(
+    state,
+    { n: data[H_SEG_N]!, mean: data[H_SEG_MEAN]!, m2: data[H_SEG_M2]! },
+    ringFrom,
+    c,
+  );
+  const after = segmentMoments(state, { n: 0, mean: 0, m2: 0 }, c, j + 1);
+  const floor = scaleFloor(before.mean);
+  const sb = Math.max(before.spread, floor);
+  const sa = Math.max(after.spread, floor);
+  const severity = Math.min(
+    Math.abs(after.mean - before.mean) / sb + Math.abs(Math.log2(sa / sb)),
+    SEVERITY_MAX,
+  );
+  data[H_CHANGE] = c;
+  data[H_SEG_N] = 0;
+  data[H_SEG_MEAN] = 0;
+  data[H_SEG_M2] = 0;
+  data[H_CHANGES] = data[H_CHANGES]! + 1;
+  return {
+    changeIndex: c,
+    changeTs: state.histT[c % HISTORY_SAMPLES]!,
+    index: j,
+    ts: state.histT[j % HISTORY_SAMPLES]!,
+    delaySamples: j - c,
+    meanBefore: before.mean,
+    spreadBefore: before.spread,
+    meanAfter: after.mean,
+    spreadAfter: after.spread,
+    direction: after.mean >= before.mean || after.mean !== after.mean ? "up" : "down",
+    severity: severity === severity ? severity : 0,
+    probability,
+  };
+}
+
+/** Folds one frame into the state. */
+function step(state: CollapseState, frame: SampleFrame): CollapseResult {
+  const { data, prob, start, weight, mean, m2, prior, histV, histT } = state;
+  const ts = frame.t;
+  const vs = frame.v;
+  const n = vs.length;
+  const changeProb = new Float64Array(n);
+  const runLength = new Float64Array(n);
+  const changes: CollapseChange[] = [];
+
+  const hazard = data[H_HAZARD]!;
+  const confirm = data[H_CONFIRM]!;
+  const eps = data[H_OUTLIER]!;
+  const keep = 1 - eps;
+  const gapMin = data[H_GAP_MIN]!;
+  const runsMax = state.runsMax;
+  const prune = data[H_PRUNE]!;
+  const kappa0 = data[H_KAPPA0]!;
+  const alpha0 = data[H_ALPHA0]!;
+  const scaleRate = data[H_SCALE_RATE]!;
+  const gapFactor = data[H_GAP_FACTOR]!;
+  const g0 = data[H_G0]!;
+  const priorSpread = 2 * (kappa0 + 1) / kappa0;
+
+  let index = data[H_INDEX]!;
+  let runs = data[H_RUNS]!;
+  let level = data[H_LEVEL]!;
+  let absDiff = data[H_ABSDIFF]!;
+  let diffs = data[H_DIFFS]!;
+  let prevX = data[H_PREV_X]!;
+  let lastT = data[H_LAST_T]!;
+  let interval = data[H_INTERVAL]!;
+  let intervals = data[H_INTERVALS]!;
+  let missed = data[H_MISSED]!;
+  let segStart = data[H_CHANGE]!;
+  let segN = data[H_SEG_N]!;
+  let segMean = data[H_SEG_MEAN]!;
+  let segM2 = data[H_SEG_M2]!;
+  let lastProb = data[H_PROB]!;
+  let lastRun = data[H_RUN_LENGTH]!;
+  let valid = 0;
+  let probMax = 0;
+
+  for (let k = 0; k < n; k++) {
+    const j = index++;
+    const t = ts[k]!;
+    const x = vs[k]!;
+
+    // Time gaps: samples that should have arrived and did not.
+    if (lastT === lastT) {
+      const dt = t - lastT;
+      if (gapFactor > 0 && intervals >= INTERVALS_WARMUP && dt > gapFactor * interval) {
+        missed += Math.min(Math.round(dt / interval) - 1, MISSED_MAX);
+      } else if (dt >= 0) {
+        intervals++;
+        interval += Math.max(INTERVAL_RATE, 1 / intervals) * (dt - interval);
+      }
+    }
+    lastT = t;
+
+    // History ring: the sample leaving it joins the current segment's moments.
+    const slot = j % HISTORY_SAMPLES;
+    if (j - HISTORY_SAMPLES >= segStart) {
+      const old = histV[slot]!;
+      if (old === old) {
+        segN++;
+        const d = old - segMean;
+        segMean += d / segN;
+        segM2 += d * (old - segMean);
+      }
+    }
+    const missing = x - x !== 0;
+    histV[slot] = missing ? NaN : x;
+    histT[slot] = t;
+    if (missing) {
+      missed++;
+      changeProb[k] = NaN;
+      runLength[k] = NaN;
+      continue;
+    }
+    valid++;
+
+    let h = hazard;
+    if (missed > 0) {
+      h = 1 - Math.pow(1 - hazard, missed + 1);
+      missed = 0;
+    }
+
+    if (runs === 0) {
+      // The first valid sample opens the first regime.
+      prob[0] = 1;
+      start[0] = j;
+      weight[0] = 1;
+      mean[0] = x;
+      m2[0] = 0;
+      prior[0] = x;
+      runs = 1;
+      level = x;
+      prevX = x;
+      segStart = j;
+      lastProb = 0;
+      lastRun = 0;
+      changeProb[k] = 0;
+      runLength[k] = 0;
+      continue;
+    }
+
+    // The prior of a regime beginning now, and 1 / its predictive density at x (in a form that
+    // stays finite: every hypothesis' density is taken relative to it).
+    const sigma = Math.max(absDiff / ABS_DIFF_PER_SIGMA, scaleFloor(level));
+    const beta0 = alpha0 * sigma * sigma;
+    const d0sq = (x - level) * (x - level);
+    const den0 = beta0 * priorSpread;
+    const logQ0 = (alpha0 + 0.5) * Math.log1p(d0sq / den0);
+    const invPrior = Math.sqrt(den0) * Math.exp(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX) /
+      g0;
+
+    // Growth: every hypothesis scores x with its robust predictive and absorbs x with its
+    // posterior inlier weight.
+    let total = 0;
+    let sumP = 0;
+    // The run to evict if the cap is reached: the least probable.
+    let minP = Infinity;
+    let minI = 0;
+    const grow = 1 - h;
+    for (let i = 0; i < runs; i++) {
+      const w = weight[i]!;
+      const m = mean[i]!;
+      const s2 = m2[i]!;
+      const kap = kappa0 + w;
+      const dm = m - prior[i]!;
+      const kdm = kappa0 * dm;
+      const a = alpha0 + 0.5 * w;
+      // The Student-t predictive has nu = 2a and s^2 = b (kap + 1) / (a kap), where
+      // b = beta0 + s2 / 2 + kappa0 w dm^2 / (2 kap); iden = 1 / (nu s^2), in one division.
+      const bk = (beta0 + 0.5 * s2) * kap + 0.5 * kdm * w * dm;
+      const iden = kap * kap / (2 * (kap + 1) * bk);
+      const d = x - m + kdm / kap;
+      const norm = Math.sqrt((a < GAMMA_SERIES_MIN ? a + 4 : a) * iden) *
+        gammaHalfRatioOverSqrt(a);
+      const ratio = invPrior * norm * Math.exp(-(a + 0.5) * Math.log(1 + d * d * iden));
+      const good = keep * ratio;
+      const g = good + eps;
+      const p = prob[i]!;
+      sumP += p;
+      const np = p * g * grow;
+      prob[i] = np;
+      total += np;
+      if (np < minP) {
+        minP = np;
+        minI = i;
+      }
+      // x joins the run with its posterior inlier weight good / g (1 when outliers are off).
+      const e = x - m;
+      if (g > 0) {
+        const wi = good / g;
+        const m1 = m + good * e / (g * w + good);
+        m2[i] = s2 + wi * e * (x - m1);
+        mean[i] = m1;
+        weight[i] = w + wi;
+      } else {
+        const m1 = m + e / (w + 1);
+        m2[i] = s2 + e * (x - m1);
+        mean[i] = m1;
+        weight[i] = w + 1;
+      }
+    }
+
+    // A regime beginning at x: its predictive is the prior's, so its ratio is 1.
+    const pNew = h * sumP;
+    let slotNew = -1;
+    if (runs < runsMax) {
+      slotNew = runs++;
+    } else if (pNew > minP) {
+      slotNew = minI;
+      total -= minP;
+    }
+    if (slotNew >= 0) {
+      prob[slotNew] = pNew;
+      start[slotNew] = j;
+      weight[slotNew] = 1;
+      mean[slotNew] = x;
+      m2[slotNew] = 0;
+      prior[slotNew] = x;
+      total += pNew;
+    }
+
+    // Normalise, prune, and read the posterior: the most probable run, and the mass of regimes
+    // newer than the last confirmed change.
+    const inv = 1 / total;
+    const newer = segStart + gapMin;
+    let kept = 0;
+    let best = 0;
+    let bestP = -1;
+    let mass = 0;
+    let cand = -1;
+    let candP = -1;
+    for (let i = 0; i < runs; i++) {
+      const p = prob[i]! * inv;
+      if (p < prune) continue;
+      if (kept !== i) {
+        start[kept] = start[i]!;
+        weight[kept] = weight[i]!;
+        mean[kept] = mean[i]!;
+        m2[kept] = m2[i]!;
+        prior[kept] = prior[i]!;
+      }
+      prob[kept] = p;
+      if (p > bestP) {
+        bestP = p;
+        best = kept;
+      }
+      if (start[kept]! > newer) {
+        mass += p;
+        if (p > candP) {
+          candP = p;
+          cand = kept;
+        }
+      }
+      kept++;
+    }
+    runs = kept;
+    const wb = weight[best]!;
+    level = (kappa0 * prior[best]! + wb * mean[best]!) / (kappa0 + wb);
+    lastRun = j - start[best]!;
+    lastProb = mass;
+    changeProb[k] = mass;
+    runLength[k] = lastRun;
+    if (mass > probMax) probMax = mass;
+
+    // The running noise scale, from past differences only (it set this sample's prior).
+    let ad = Math.abs(x - prevX);
+    prevX = x;
+    diffs++;
+    if (diffs > ABS_DIFF_WARMUP && absDiff > 0 && ad > ABS_DIFF_CLIP * absDiff) {
+      ad = ABS_DIFF_CLIP * absDiff;
+    }
+    absDiff += Math.max(scaleRate, 1 / diffs) * (ad - absDiff);
+
+    if (mass >= confirm && cand >= 0) {
+      const c = Math.max(start[cand]!, j - HISTORY_SAMPLES + 1, segStart + 1);
+      data[H_CHANGE] = segStart;
+      data[H_SEG_N] = segN;
+      data[H_SEG_MEAN] = segMean;
+      data[H_SEG_M2] = segM2;
+      changes.push(confirmChange(state, c, j, mass));
+      segStart = c;
+      segN = 0;
+      segMean = 0;
+      segM2 = 0;
+    }
+  }
+
+  data[H_INDEX] = index;
+  data[H_RUNS] = runs;
+  data[H_LEVEL] = level;
+  data[H_ABSDIFF] = absDiff;
+  data[H_DIFFS] = diffs;
+  data[H_PREV_X] = prevX;
+  data[H_LAST_T] = lastT;
+  data[H_INTERVAL] = interval;
+  data[H_INTERVALS] = intervals;
+  data[H_MISSED] = missed;
+  data[H_CHANGE] = segStart;
+  data[H_SEG_N] = segN;
+  data[H_SEG_MEAN] = segMean;
+  data[H_SEG_M2] = segM2;
+  data[H_PROB] = lastProb;
+  data[H_RUN_LENGTH] = lastRun;
+  data[H_VALID] = data[H_VALID]! + valid;
+
+  return {
+    changes,
+    changeProb,
+    runLength,
+    changeProbMax: probMax,
+    changeProbLast: lastProb,
+    samplesSinceChange: segStart < 0 ? 0 : index - 1 - segStart,
+    validSamples: valid,
+    missingSamples: n - valid,
+    runs,
+  };
+}
+
+/** The collapse kernel. */
+export const collapseKernel: Kernel<CollapseState, CollapseConfig, CollapseResult> = {
+  init,
+  step,
+  configure,
+  save,
+  load,
+};
+
+/** Read-only figures of a state, for tests and diagnostics. */
+export function collapseStats(state: CollapseState): {
+  samples: number;
+  validSamples: number;
+  runs: number;
+  level: number;
+  noiseScale: number;
+  lastChangeIndex: number;
+  changes: number;
+} {
+  const { data } = state;
+  return {
+    samples: data[H_INDEX]!,
+    validSamples: data[H_VALID]!,
+    runs: data[H_RUNS]!,
+    level: data[H_LEVEL]!,
+    noiseScale: data[H_ABSDIFF]! / ABS_DIFF_PER_SIGMA,
+    lastChangeIndex: data[H_CHANGE]!,
+    changes: data[H_CHANGES]!,
+  };
+}
