@@ -1,0 +1,119 @@
+/**
+ * `troupe bench anomaly`: the anomaly kernel's speed on one core. The figure is samples per second
+ * through `anomalyKernel.step` in frames of `--samples` samples (default 500), on a synthetic
+ * metric (daily cycle, noise, a slow drift, spikes and level shifts, 5-minute steps), with the
+ * actor's default configuration; the baseline is a loop that only reads the same samples of the
+ * same frames. Also measured for frames of one sample, the latency unit. Each figure is the best
+ * of several short timed runs, kernel and baseline interleaved, since this machine is shared.
+ */
+import { anomalyActor } from "../actors/anomaly/mod.ts";
+import type { SampleFrame } from "../protocol/mod.ts";
+import { Prng } from "../sim/prng.ts";
+import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import { human, numberOption, parseOptions } from "./_cluster.ts";
+
+const NAME = "anomaly";
+const SERIES_SAMPLES = 1 << 21;
+
+/** A synthetic metric of `n` samples: the shape of the NAB series the detector is built for. */
+export function syntheticMetric(n: number, seed = 42): { t: Float64Array; v: Float64Array } {
+  const rng = new Prng(seed);
+  const t = new Float64Array(n), v = new Float64Array(n);
+  const t0 = Date.UTC(2024, 0, 1) * 1000;
+  let shift = 0;
+  for (let i = 0; i < n; i++) {
+    t[i] = t0 + i * 300_000_000;
+    if (rng.chance(1e-4)) shift += 10 * rng.normal();
+    const spike = rng.chance(1e-3) ? 30 * rng.exponential() : 0;
+    v[i] = 50 + 20 * Math.sin((2 * Math.PI * i) / 288) + i * 1e-5 + shift + spike + rng.normal();
+  }
+  return { t, v };
+}
+
+function framesOf(t: Float64Array, v: Float64Array, size: number): SampleFrame[] {
+  const frames: SampleFrame[] = [];
+  for (let i = 0; i + size <= t.length; i += size) {
+    frames.push({
+      channel: "bench",
+      seq0: i,
+      t: t.subarray(i, i + size),
+      v: v.subarray(i, i + size),
+    });
+  }
+  return frames;
+}
+
+/** Written by the timed loops so that their work cannot be optimised away. */
+let sink = 0;
+
+/** Kernel samples per second over about `ms` milliseconds, from a fresh state. */
+function timeKernel(frames: SampleFrame[], ms: number): number {
+  const kernel = anomalyActor.kernel;
+  const state = kernel.init(anomalyActor.defaultConfig, "bench");
+  let samples = 0;
+  const t0 = nowMs();
+  let now = t0;
+  for (let f = 0; f < frames.length && now - t0 < ms; f++) {
+    const frame = frames[f]!;
+    const r = kernel.step(state, frame);
+    sink += r.peak;
+    samples += frame.v.length;
+    if ((f & 15) === 15) now = nowMs();
+  }
+  return (samples * 1000) / (nowMs() - t0);
+}
+
+/** Samples per second of a loop that reads each frame's times and values, over about `ms`. */
+function timeRead(frames: SampleFrame[], ms: number): number {
+  let samples = 0, acc = 0;
+  const t0 = nowMs();
+  let now = t0;
+  for (let f = 0; f < frames.length && now - t0 < ms; f++) {
+    const { t, v } = frames[f]!;
+    for (let i = 0; i < v.length; i++) acc += t[i]! + v[i]!;
+    samples += v.length;
+    if ((f & 15) === 15) now = nowMs();
+  }
+  sink += acc;
+  return (samples * 1000) / (nowMs() - t0);
+}
+
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary: "anomaly kernel samples/s on one core, against a loop that only reads the same samples",
+  usage: [
+    "  --samples N      samples per frame of the main figure (default 500)",
+    "  --ms N           milliseconds per timed run (default 300)",
+    "  --runs N         timed runs per figure; the best counts (default 5)",
+  ].join("\n"),
+  run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
+    const o = parseOptions(args, {
+      samples: { type: "string" },
+      ms: { type: "string" },
+      runs: { type: "string" },
+    });
+    const samples = numberOption(o, "samples", 500, { min: 1, max: 65_536, integer: true });
+    const ms = numberOption(o, "ms", 300, { min: 10, max: 60_000 });
+    const runs = numberOption(o, "runs", 5, { min: 1, max: 100, integer: true });
+    const { t, v } = syntheticMetric(SERIES_SAMPLES);
+    const rows: BenchRow[] = [];
+    for (
+      const [n, metric] of [[samples, "samples_per_s"], [1, "samples_per_s_1_sample"]] as const
+    ) {
+      const frames = framesOf(t, v, n);
+      let kernel = 0, read = 0;
+      for (let r = 0; r < runs; r++) {
+        kernel = Math.max(kernel, timeKernel(frames, ms));
+        read = Math.max(read, timeRead(frames, ms));
+      }
+      ctx.log(
+        `${NAME}: frames of ${n} samples: kernel ${human(kernel)} samples/s, read loop ${
+          human(read)
+        } samples/s`,
+      );
+      rows.push(row(NAME, metric, "samples/s", kernel, read, "higher"));
+    }
+    if (sink === 0.5) ctx.log("");
+    return Promise.resolve(rows);
+  },
+};
