@@ -1,0 +1,168 @@
+/**
+ * The collapse machine: the lifecycle of one channel's regimes, driven by the kernel's per-frame
+ * summaries. `stable` while the posterior sees no new regime; `suspect` once the probability of a
+ * regime newer than the last confirmed change reaches `suspect_threshold` (and back to `stable` if
+ * it falls away); `collapsed` when the kernel confirms a change, emitting one `collapse` event per
+ * change; `recovering` from the next frame while the new regime is young, and `stable` again once
+ * it has lasted `recover_samples` with no new suspicion. The thresholds, the hazard and the rest
+ * change at run time through a `config` event (the host applies the same configuration to the
+ * kernel); ticks carry no meaning here and are ignored.
+ */
+import { assign, enqueueActions, setup } from "xstate";
+import type { CollapseConfig } from "./config.ts";
+import type { CollapseChange } from "./kernel.ts";
+
+/** The event the host sends per frame: what the kernel found in it. */
+export interface CollapseFrameEvent {
+  type: "frame";
+  /** Time of the frame's last sample, microseconds since the epoch. */
+  ts: number;
+  /** Changes confirmed in the frame, in order. */
+  changes: CollapseChange[];
+  /** Largest and last probability of a new regime over the frame's valid samples. */
+  changeProbMax: number;
+  changeProbLast: number;
+  /** Samples since the last confirmed change, at the end of the frame. */
+  samplesSinceChange: number;
+  /** Valid samples in the frame. */
+  valid: number;
+}
+
+/** What the machine emits: published as an envelope on troupe.out.collapse.<channel>. */
+export interface CollapseEmitted {
+  type: "collapse";
+  /** When the change was confirmed (microseconds since the epoch). */
+  ts: number;
+  channel: string;
+  /** When the new regime began, and the index of its first sample. */
+  changeTs: number;
+  changeIndex: number;
+  delaySamples: number;
+  meanBefore: number;
+  meanAfter: number;
+  spreadBefore: number;
+  spreadAfter: number;
+  direction: "up" | "down";
+  severity: number;
+}
+
+/** The machine's context: plain data, persisted as JSON. */
+export interface CollapseContext {
+  key: string;
+  config: CollapseConfig;
+  /** Changes confirmed so far. */
+  changes: number;
+  /** When the last confirmed regime began (null before any change). */
+  last_change_ts: number | null;
+  /** Its severity (null before any change). */
+  last_severity: number | null;
+}
+
+type CollapseMachineEvent =
+  | CollapseFrameEvent
+  | { type: "config"; config: CollapseConfig }
+  | { type: "tick"; ts: number };
+
+function frameOf(event: CollapseMachineEvent): CollapseFrameEvent | undefined {
+  return event.type === "frame" ? event : undefined;
+}
+
+/** The collapse machine. */
+export const collapseMachine = setup({
+  types: {
+    context: {} as CollapseContext,
+    input: {} as { key: string; config: CollapseConfig },
+    events: {} as CollapseMachineEvent,
+    emitted: {} as CollapseEmitted,
+  },
+  actions: {
+    report: enqueueActions(({ context, event, enqueue }) => {
+      for (const c of frameOf(event)?.changes ?? []) {
+        enqueue.emit({
+          type: "collapse",
+          ts: Math.round(c.ts),
+          channel: context.key,
+          changeTs: Math.round(c.changeTs),
+          changeIndex: c.changeIndex,
+          delaySamples: c.delaySamples,
+          meanBefore: c.meanBefore,
+          meanAfter: c.meanAfter,
+          spreadBefore: c.spreadBefore,
+          spreadAfter: c.spreadAfter,
+          direction: c.direction,
+          severity: c.severity,
+        });
+      }
+    }),
+    count: assign(({ context, event }) => {
+      const changes = frameOf(event)?.changes ?? [];
+      const last = changes[changes.length - 1];
+      if (!last) return {};
+      return {
+        changes: context.changes + changes.length,
+        last_change_ts: Math.round(last.changeTs),
+        last_severity: last.severity,
+      };
+    }),
+    configure: assign({
+      config: ({ context, event }) => (event.type === "config" ? event.config : context.config),
+    }),
+  },
+  guards: {
+    confirmed: ({ event }) => (frameOf(event)?.changes.length ?? 0) > 0,
+    suspicious: ({ context, event }) =>
+      (frameOf(event)?.changeProbMax ?? 0) >= context.config.suspect_threshold,
+    allClear: ({ context, event }) =>
+      (frameOf(event)?.changeProbLast ?? 1) < context.config.suspect_threshold,
+    settled: ({ context, event }) => {
+      const e = frameOf(event);
+      return e !== undefined && e.samplesSinceChange >= context.config.recover_samples &&
+        e.changeProbLast < context.config.suspect_threshold;
+    },
+  },
+}).createMachine({
+  id: "collapse",
+  context: ({ input }) => ({
+    key: input.key,
+    config: input.config,
+    changes: 0,
+    last_change_ts: null,
+    last_severity: null,
+  }),
+  initial: "stable",
+  on: { config: { actions: "configure" } },
+  states: {
+    stable: {
+      on: {
+        frame: [
+          { guard: "confirmed", target: "collapsed", actions: ["report", "count"] },
+          { guard: "suspicious", target: "suspect" },
+        ],
+      },
+    },
+    suspect: {
+      on: {
+        frame: [
+          { guard: "confirmed", target: "collapsed", actions: ["report", "count"] },
+          { guard: "allClear", target: "stable" },
+        ],
+      },
+    },
+    collapsed: {
+      on: {
+        frame: [
+          { guard: "confirmed", target: "collapsed", reenter: true, actions: ["report", "count"] },
+          { target: "recovering" },
+        ],
+      },
+    },
+    recovering: {
+      on: {
+        frame: [
+          { guard: "confirmed", target: "collapsed", actions: ["report", "count"] },
+          { guard: "settled", target: "stable" },
+        ],
+      },
+    },
+  },
+});

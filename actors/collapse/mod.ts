@@ -1,0 +1,82 @@
+/**
+ * The `collapse` actor: per channel, online change-point detection. It publishes a `collapse`
+ * event on `troupe.out.collapse.<channel>` for each change it confirms (where the new regime began,
+ * how late it was noticed, the level and spread before and after, direction and severity), and
+ * per sample, as a columns frame, the posterior probability of a new regime (`change_prob`) and
+ * the most probable run length (`run_length`). See kernel.ts for the detector and machine.ts for
+ * the lifecycle.
+ */
+import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
+import type { ActorDefinition } from "../runtime/actor_definition.ts";
+import { type CollapseConfig, defaultCollapseConfig, parseCollapseConfig } from "./config.ts";
+import { collapseKernel, type CollapseResult, type CollapseState } from "./kernel.ts";
+import { type CollapseFrameEvent, collapseMachine } from "./machine.ts";
+
+export {
+  type CollapseConfig,
+  defaultCollapseConfig,
+  parseCollapseConfig,
+  RUNS_MAX_LIMIT,
+} from "./config.ts";
+export {
+  type CollapseChange,
+  collapseKernel,
+  type CollapseResult,
+  type CollapseState,
+  collapseStats,
+  HISTORY_SAMPLES,
+  SEVERITY_MAX,
+} from "./kernel.ts";
+export {
+  type CollapseContext,
+  type CollapseEmitted,
+  type CollapseFrameEvent,
+  collapseMachine,
+} from "./machine.ts";
+
+/** The machine event of a frame, or none for a frame without valid samples or changes. */
+export function collapseFrameEvent(
+  result: CollapseResult,
+  frame: SampleFrame,
+): CollapseFrameEvent | undefined {
+  const n = frame.t.length;
+  if (n === 0 || (result.validSamples === 0 && result.changes.length === 0)) return undefined;
+  return {
+    type: "frame",
+    ts: Math.round(frame.t[n - 1]!),
+    changes: result.changes,
+    changeProbMax: result.changeProbMax,
+    changeProbLast: result.changeProbLast,
+    samplesSinceChange: result.samplesSinceChange,
+    valid: result.validSamples,
+  };
+}
+
+/** The per-sample outputs of a frame: `change_prob` and `run_length` (NaN for missing samples). */
+export function collapseColumns(
+  result: CollapseResult,
+  frame: SampleFrame,
+  key: string,
+): ColumnsFrame | undefined {
+  if (frame.t.length === 0) return undefined;
+  return {
+    channel: key,
+    seq0: frame.seq0,
+    // A copy: the frame's times may alias a message buffer that is reused after this call.
+    t: frame.t.slice(),
+    columns: { change_prob: result.changeProb, run_length: result.runLength },
+  };
+}
+
+/** The collapse actor kind. */
+export const collapseActor: ActorDefinition<CollapseState, CollapseConfig, CollapseResult> = {
+  kind: "collapse",
+  version: 1,
+  defaultConfig: defaultCollapseConfig,
+  parseConfig: parseCollapseConfig,
+  route: (channel) => [channel],
+  kernel: collapseKernel,
+  machine: collapseMachine,
+  frameEvent: collapseFrameEvent,
+  columns: collapseColumns,
+};
