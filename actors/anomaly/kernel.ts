@@ -22,8 +22,8 @@
  * that predictor's absolute errors.
  *
  * Bad input: a sample whose value or time is not finite, or whose value exceeds 1e100 in size, is
- * skipped and counted (`skipped`): it scores 0, takes the current expected value and band, and
- * changes no state but the counter. Gaps and repeated timestamps need nothing special (slope is
+ * skipped and counted (`skipped`): it scores 0, repeats the expected value and band of the last
+ * valid sample (0 before any), and changes no state but the counter. Gaps and repeated timestamps need nothing special (slope is
  * per sample, the time of day per timestamp). A constant series gets bins of width 1e-3 of its
  * value (1e-9 at zero), so any departure is a novelty. A series that starts with a spike has that
  * spike in its warm-up range: bins are coarser, and the spike counts as seen.
@@ -98,7 +98,10 @@ const SEEN = 0,
   SLOPE_SPAN = 27,
   KEYS_MAX = 28,
   THRESHOLD = 29,
-  SCALARS = 30;
+  LAST_EXPECTED = 30,
+  LAST_LOWER = 31,
+  LAST_UPPER = 32,
+  SCALARS = 33;
 
 /** An anomaly kernel's state: plain typed arrays, saved and loaded byte for byte. */
 export interface AnomalyState {
@@ -242,9 +245,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let reported = s[REPORTED]!, age = s[AGE]!;
   let level = s[LEVEL]!, levelMae = s[LEVEL_MAE]!, errLevel = s[ERR_LEVEL]!;
   let errProfile = s[ERR_PROFILE]!;
-  let lastExpected = level,
-    lastLower = level - band * levelMae,
-    lastUpper = level + band * levelMae;
+  let lastExpected = s[LAST_EXPECTED]!, lastLower = s[LAST_LOWER]!, lastUpper = s[LAST_UPPER]!;
   const threshold = s[THRESHOLD]!;
   let peak = -1, peakScore = -1, above = 0, quietTail = 0, valid = 0, skipped = 0;
   let lastLevelKey = -1, lastHourKey = -1, lastSlopeKey = -1;
@@ -255,9 +256,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     const ti = t[i]!;
     if (!(Math.abs(x) <= VALUE_ABS_MAX) || !Number.isFinite(ti)) {
       skipped++;
-      expected[i] = seen > 0 ? lastExpected : 0;
-      lower[i] = seen > 0 ? lastLower : 0;
-      upper[i] = seen > 0 ? lastUpper : 0;
+      expected[i] = lastExpected;
+      lower[i] = lastLower;
+      upper[i] = lastUpper;
       continue;
     }
     valid++;
@@ -400,6 +401,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[LEVEL_MAE] = levelMae;
   s[ERR_LEVEL] = errLevel;
   s[ERR_PROFILE] = errProfile;
+  s[LAST_EXPECTED] = lastExpected;
+  s[LAST_LOWER] = lastLower;
+  s[LAST_UPPER] = lastUpper;
   return {
     score,
     expected,
@@ -461,6 +465,10 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
   if (np !== 3 * s[HOURS]! || nc !== 2 * (s[HOURS]! + 2)) fail("table sizes disagree with hours");
   if (nw !== 0 && nw !== 3 * s[WARMUP]!) fail(`warm-up buffer of ${nw} values`);
+  let used = 0;
+  for (let i = 0; i < nk; i++) if (keys[i] !== 0) used++;
+  // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
+  if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
   return { s, profile, ctx, warm, keys };
 }
 

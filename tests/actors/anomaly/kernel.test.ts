@@ -148,6 +148,20 @@ test("step() skips and counts NaN, infinities and oversized values without chang
   assert.equal(kept, Array.from(clean.score));
 });
 
+test("step() gives a skipped sample the last valid sample's band, whatever the frame cut", () => {
+  const data = noisy(new Prng(16), 600);
+  data.v[400] = NaN;
+  const whole = run(data);
+  assert.is(whole.expected[400], whole.expected[399]);
+  assert.is(whole.upper[400], whole.upper[399]);
+  const st = anomalyKernel.init(CONFIG, "c");
+  anomalyKernel.step(st, frameOf(data.t.slice(0, 400), data.v.slice(0, 400)));
+  const rest = anomalyKernel.step(st, frameOf(data.t.slice(400), data.v.slice(400)));
+  assert.is(rest.expected[0], whole.expected[400]);
+  assert.is(rest.lower[0], whole.lower[400]);
+  assert.is(rest.score[0], 0);
+});
+
 test("step() skips samples with a non-finite time", () => {
   const data = noisy(new Prng(8), 300);
   data.t[200] = NaN;
@@ -268,6 +282,9 @@ test("load() rejects bytes that are not a saved state", () => {
   const wrong = bytes.slice();
   wrong[0] = 0;
   assert.throws(() => anomalyKernel.load(wrong), /magic/);
+  const full = bytes.slice();
+  full.fill(0xff, full.length - 64); // key slots claimed that the state does not count
+  assert.throws(() => anomalyKernel.load(full), /key table/);
 });
 
 test("configure() changes the refractory period of a live state and keeps its model", () => {
