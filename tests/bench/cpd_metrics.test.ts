@@ -1,6 +1,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { covering, f1Score, segmentsOf, truePositives } from "../../bench/_cpd_metrics.ts";
+import { benchmark, readTcpdDir, readTcpdSeries, runTcpd } from "../../bench/cpd.ts";
 import { Prng } from "../../sim/prng.ts";
 
 const test = suite("cpd metrics");
@@ -130,3 +134,116 @@ test("the metrics reject an empty set of annotators and a bad length", () => {
 });
 
 test.run();
+
+const loader = suite("cpd TCPD loader");
+
+/** A tiny TCPD directory: "steps" (univariate, a null, a shift at 60) and "pair" (2-D). */
+function tcpdDir(withAnnotations: boolean): string {
+  const dir = mkdtempSync(join(tmpdir(), "troupe-tcpd-"));
+  const rng = new Prng(77);
+  const write = (name: string, series: Array<Array<number | null>>) => {
+    mkdirSync(join(dir, "datasets", name), { recursive: true });
+    const n = series[0]!.length;
+    const doc = {
+      name,
+      longname: name,
+      n_obs: n,
+      n_dim: series.length,
+      time: { type: "string", format: "%Y", index: Array.from({ length: n }, (_, i) => i) },
+      series: series.map((raw, d) => ({ label: `V${d + 1}`, type: "float", raw })),
+    };
+    writeFileSync(join(dir, "datasets", name, `${name}.json`), JSON.stringify(doc));
+  };
+  const steps: Array<number | null> = Array.from(
+    { length: 120 },
+    (_, i) => (i < 60 ? 100 : 130) + rng.normal(),
+  );
+  steps[10] = null;
+  write("steps", [steps]);
+  const flat = Array.from({ length: 150 }, () => 5 + 0.1 * rng.normal());
+  const jump = Array.from({ length: 150 }, (_, i) => (i < 90 ? 0 : -8) + rng.normal());
+  write("pair", [flat, jump]);
+  if (withAnnotations) {
+    writeFileSync(
+      join(dir, "annotations.json"),
+      JSON.stringify({ steps: { "1": [60], "2": [59, 100] }, pair: { "1": [90] } }),
+    );
+  }
+  return dir;
+}
+
+loader("readTcpdSeries() reads every dimension, null as NaN, and checks the lengths", () => {
+  const dir = tcpdDir(false);
+  try {
+    const s = readTcpdSeries(join(dir, "datasets", "steps", "steps.json"));
+    assert.is(s.name, "steps");
+    assert.is(s.n, 120);
+    assert.is(s.dimensions.length, 1);
+    assert.ok(Number.isNaN(s.dimensions[0]![10]!));
+    assert.ok(Math.abs(s.dimensions[0]![100]! - 130) < 5);
+    assert.equal(readTcpdDir(dir).map((x) => [x.name, x.dimensions.length]), [
+      ["pair", 2],
+      ["steps", 1],
+    ]);
+    const bad = join(dir, "datasets", "steps", "steps.json");
+    const doc = JSON.parse(readFileSync(bad, "utf8"));
+    doc.series[0].raw.pop();
+    writeFileSync(bad, JSON.stringify(doc));
+    assert.throws(() => readTcpdSeries(bad), /"series\[0\]\.raw" has 119 values for 120 times/);
+    doc.series[0].raw.push("x");
+    writeFileSync(bad, JSON.stringify(doc));
+    assert.throws(() => readTcpdSeries(bad), /"series\[0\]\.raw\[119\]" must be a number or null/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+loader("runTcpd() finds the shifts, merges dimensions and scores against the annotations", () => {
+  const dir = tcpdDir(true);
+  try {
+    const report = runTcpd(dir);
+    const steps = report.predictions.steps!;
+    const pair = report.predictions.pair!;
+    assert.is(steps.length, 1);
+    assert.ok(Math.abs(steps[0]! - 60) <= 2, `steps: ${steps}`);
+    assert.is(pair.length, 1);
+    assert.ok(Math.abs(pair[0]! - 90) <= 2, `pair: ${pair}`);
+    const byName = Object.fromEntries(report.scores.map((s) => [s.name, s]));
+    // steps: X = {0, ~60}; union {0, 59, 60, 100} -> 2 matched of 2 predictions: P = 1.
+    // Annotator 1 {0, 60}: 2/2; annotator 2 {0, 59, 100}: 2/3. R = 5/6. F1 = 2 (5/6) / (11/6) = 10/11.
+    close(byName.steps!.f1, 10 / 11, "steps F1");
+    close(byName.pair!.f1, 1, "pair F1");
+    close(byName.steps!.f1None, f1Score({ a: [60], b: [59, 100] }, []).f1, "no-change F1");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+loader(
+  "the cpd benchmark's --data mode writes the predictions and reports averaged F1 and covering",
+  async () => {
+    const dir = tcpdDir(true);
+    const out = join(dir, "predictions.json");
+    const logs: string[] = [];
+    try {
+      const rows = await benchmark.run(["--data", dir, "--out", out], {
+        log: (m) => logs.push(m),
+        json: false,
+      });
+      const written = JSON.parse(readFileSync(out, "utf8"));
+      assert.equal(Object.keys(written).sort(), ["pair", "steps"]);
+      assert.equal(rows.map((r) => r.metric), ["f1", "covering"]);
+      close(rows[0]!.troupe, (10 / 11 + 1) / 2, "average F1");
+      assert.ok(rows[1]!.troupe > 0.9 && rows[1]!.baseline! < rows[1]!.troupe);
+      assert.ok(logs.some((l) => l.includes("steps") && l.includes("0.909")));
+      await benchmark.run(["--data", dir], { log: () => {}, json: false }).then(
+        () => assert.unreachable("--data without --out must be refused"),
+        (err: Error) => assert.match(err.message, /--data needs --out/),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+loader.run();

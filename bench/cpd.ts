@@ -1,0 +1,418 @@
+/**
+ * `troupe bench cpd`: the change-point quality of the collapse actor's kernel, run with its
+ * configuration as a host would run it, one sample at a time in frames.
+ *
+ * `--synthetic [--seed S]` scores it on labelled piecewise-stationary series (sim/feeds/piecewise):
+ * `f1` (margin 5, averaged over series as in the TCPD benchmark) over series with mean shifts of
+ * 2 to 5 sigma and spread changes of 2 to 4 times, under Gaussian and Student-t(3) noise, against
+ * the no-change detector; `delay_samples_p50`, the median number of samples from a mean shift to
+ * its confirmation (shifts found within the margin); and `false_alarms_per_10k`, changes
+ * confirmed per 10k samples of change-free noise, the worse of Gaussian and t(3). Trend changes,
+ * which a piecewise-constant model reads as a staircase of level shifts, are scored apart
+ * (`f1_trend`) so the headline does not hide them.
+ *
+ * `--data DIR --out FILE` runs it over series in the Turing Change Point Dataset format
+ * (`DIR/datasets/<name>/<name>.json`, `null` for a missing value, one detector per dimension of a
+ * multivariate series, their changes merged), writes `{ "<name>": [change indices] }` to FILE and,
+ * when `DIR/annotations.json` exists, reports per series and on average F1 and covering
+ * (bench/_cpd_metrics.ts) against the no-change detector, the reference point of that benchmark.
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  type CollapseChange,
+  type CollapseConfig,
+  collapseKernel,
+  defaultCollapseConfig,
+  parseCollapseConfig,
+} from "../actors/collapse/mod.ts";
+import { UsageError } from "../cli/args.ts";
+import { piecewise, type PiecewiseNoise } from "../sim/feeds/piecewise.ts";
+import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
+import { type Annotations, covering, f1Score, MARGIN_DEFAULT } from "./_cpd_metrics.ts";
+
+const NAME = "cpd";
+/** Samples per frame fed to the kernel. */
+const FRAME_SAMPLES = 500;
+/** Microseconds between samples of a series fed by index. */
+const STEP_US = 1_000_000;
+
+/** Synthetic suite sizes: series per noise, their length, and the change-free samples. */
+const SERIES_PER_NOISE = 25;
+const SERIES_SAMPLES = 2000;
+const QUIET_SERIES = 50;
+const QUIET_SAMPLES = 10_000;
+
+/** Runs the kernel over `values` (NaN: missing) and returns the changes it confirmed. */
+export function detectChanges(
+  values: ArrayLike<number>,
+  config: CollapseConfig = defaultCollapseConfig,
+): CollapseChange[] {
+  const n = values.length;
+  const v = Float64Array.from(values);
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) t[i] = i * STEP_US;
+  const state = collapseKernel.init(config, NAME);
+  const changes: CollapseChange[] = [];
+  for (let i = 0; i < n; i += FRAME_SAMPLES) {
+    const end = Math.min(n, i + FRAME_SAMPLES);
+    const frame = { channel: NAME, seq0: i, t: t.subarray(i, end), v: v.subarray(i, end) };
+    changes.push(...collapseKernel.step(state, frame).changes);
+  }
+  return changes;
+}
+
+/** Change indices of a multivariate series: each dimension's, merged within `min_gap_samples`. */
+export function detectSeries(
+  dimensions: readonly ArrayLike<number>[],
+  config: CollapseConfig = defaultCollapseConfig,
+): number[] {
+  const all = dimensions.flatMap((d) => detectChanges(d, config).map((c) => c.changeIndex))
+    .sort((a, b) => a - b);
+  const merged: number[] = [];
+  for (const c of all) {
+    const last = merged[merged.length - 1];
+    if (last === undefined || c - last > config.min_gap_samples) merged.push(c);
+  }
+  return merged;
+}
+
+/** One series of a TCPD-format directory. */
+export interface TcpdSeries {
+  name: string;
+  /** Samples per dimension. */
+  n: number;
+  /** One array per dimension, NaN where the file has null. */
+  dimensions: Float64Array[];
+}
+
+function fail(file: string, message: string): never {
+  throw new Error(`Cannot read TCPD series ${file}: ${message}`);
+}
+
+/** Reads one `<name>.json` of the TCPD format, checking every field it uses. */
+export function readTcpdSeries(file: string): TcpdSeries {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    fail(file, `not JSON (${(err as Error).message})`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    fail(file, "the top level must be an object");
+  }
+  const doc = raw as Record<string, unknown>;
+  if (typeof doc.name !== "string" || doc.name === "") fail(file, `field "name" must be a string`);
+  const index = (doc.time as { index?: unknown } | undefined)?.index;
+  if (!Array.isArray(index)) fail(file, `field "time.index" must be an array`);
+  const n = index.length;
+  if (doc.n_obs !== undefined && doc.n_obs !== n) {
+    fail(file, `field "n_obs" is ${doc.n_obs} but "time.index" has ${n} entries`);
+  }
+  if (!Array.isArray(doc.series) || doc.series.length === 0) {
+    fail(file, `field "series" must be a non-empty array`);
+  }
+  if (doc.n_dim !== undefined && doc.n_dim !== doc.series.length) {
+    fail(file, `field "n_dim" is ${doc.n_dim} but "series" has ${doc.series.length} entries`);
+  }
+  const dimensions = doc.series.map((s: unknown, d: number) => {
+    const values = (s as { raw?: unknown } | null)?.raw;
+    if (!Array.isArray(values)) fail(file, `field "series[${d}].raw" must be an array`);
+    if (values.length !== n) {
+      fail(file, `field "series[${d}].raw" has ${values.length} values for ${n} times`);
+    }
+    const out = new Float64Array(n);
+    values.forEach((x: unknown, i: number) => {
+      if (x === null) out[i] = NaN;
+      else if (typeof x === "number" && Number.isFinite(x)) out[i] = x;
+      else fail(file, `field "series[${d}].raw[${i}]" must be a number or null, got ${String(x)}`);
+    });
+    return out;
+  });
+  return { name: doc.name, n, dimensions };
+}
+
+/** Every series under `DIR/datasets/`, by name, in name order. */
+export function readTcpdDir(dir: string): TcpdSeries[] {
+  const root = join(dir, "datasets");
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new UsageError(`--data ${dir} has no datasets/ directory`);
+  }
+  return readdirSync(root).sort().flatMap((name) => {
+    const file = join(root, name, `${name}.json`);
+    return existsSync(file) ? [readTcpdSeries(file)] : [];
+  });
+}
+
+/** `DIR/annotations.json`, or undefined when absent. */
+export function readTcpdAnnotations(dir: string): Record<string, Annotations> | undefined {
+  const file = join(dir, "annotations.json");
+  if (!existsSync(file)) return undefined;
+  const raw = JSON.parse(readFileSync(file, "utf8")) as unknown;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new Error(`Cannot read ${file}: the top level must be an object of series`);
+  }
+  for (const [name, anns] of Object.entries(raw as Record<string, unknown>)) {
+    if (anns === null || typeof anns !== "object" || Array.isArray(anns)) {
+      throw new Error(`Cannot read ${file}: "${name}" must be an object of annotators`);
+    }
+    for (const [who, points] of Object.entries(anns as Record<string, unknown>)) {
+      if (!Array.isArray(points) || !points.every((p) => Number.isInteger(p))) {
+        throw new Error(`Cannot read ${file}: "${name}.${who}" must be an array of indices`);
+      }
+    }
+  }
+  return raw as Record<string, Annotations>;
+}
+
+/** What `--data` measured. */
+export interface TcpdReport {
+  predictions: Record<string, number[]>;
+  /** Per annotated series: F1 and covering of the detector and of the no-change detector. */
+  scores: Array<
+    { name: string; f1: number; covering: number; f1None: number; coveringNone: number }
+  >;
+}
+
+/** Runs the detector over a TCPD directory and scores it where annotations exist. */
+export function runTcpd(dir: string, config: CollapseConfig = defaultCollapseConfig): TcpdReport {
+  const series = readTcpdDir(dir);
+  const annotations = readTcpdAnnotations(dir);
+  const predictions: Record<string, number[]> = {};
+  const scores: TcpdReport["scores"] = [];
+  for (const s of series) {
+    const found = detectSeries(s.dimensions, config);
+    predictions[s.name] = found;
+    const anns = annotations?.[s.name];
+    if (!anns || Object.keys(anns).length === 0) continue;
+    scores.push({
+      name: s.name,
+      f1: f1Score(anns, found, MARGIN_DEFAULT).f1,
+      covering: covering(anns, found, s.n),
+      f1None: f1Score(anns, [], MARGIN_DEFAULT).f1,
+      coveringNone: covering(anns, [], s.n),
+    });
+  }
+  return { predictions, scores };
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN;
+}
+
+/** What `--synthetic` measured. */
+export interface SyntheticReport {
+  f1: number;
+  f1None: number;
+  f1Trend: number;
+  f1TrendNone: number;
+  /** Delays of the mean shifts found within the margin, and how many there were. */
+  delays: number[];
+  meanShifts: number;
+  falseAlarmsPer10k: Record<PiecewiseNoise, number>;
+}
+
+/** F1 of each series and the delays of its mean shifts found within the margin. */
+function scoreSeries(
+  truth: number[],
+  kinds: string[],
+  changes: CollapseChange[],
+  delays: number[],
+): { f1: number; f1None: number } {
+  const used = new Set<number>();
+  truth.forEach((tau, k) => {
+    if (kinds[k] !== "mean") return;
+    let best = -1;
+    changes.forEach((c, i) => {
+      const d = Math.abs(c.changeIndex - tau);
+      if (
+        !used.has(i) && d <= MARGIN_DEFAULT &&
+        (best < 0 || d < Math.abs(changes[best]!.changeIndex - tau))
+      ) {
+        best = i;
+      }
+    });
+    if (best >= 0) {
+      used.add(best);
+      delays.push(changes[best]!.index - tau);
+    }
+  });
+  const predicted = changes.map((c) => c.changeIndex);
+  return { f1: f1Score({ truth }, predicted).f1, f1None: f1Score({ truth }, []).f1 };
+}
+
+/** Runs the synthetic suite from `seed`. */
+export function runSynthetic(
+  seed: number,
+  config: CollapseConfig = defaultCollapseConfig,
+): SyntheticReport {
+  const f1s: number[] = [], none: number[] = [], trend: number[] = [], trendNone: number[] = [];
+  const delays: number[] = [];
+  let meanShifts = 0;
+  const falseAlarmsPer10k = { gaussian: 0, t3: 0 };
+  for (const noise of ["gaussian", "t3"] as const) {
+    for (let s = 0; s < SERIES_PER_NOISE; s++) {
+      const p = piecewise(`${seed}:${noise}:${s}`, { length: SERIES_SAMPLES, noise });
+      const kinds = p.segments.slice(1).map((g) => g.kind);
+      meanShifts += kinds.filter((k) => k === "mean").length;
+      const r = scoreSeries(p.changes, kinds, detectChanges(p.values, config), delays);
+      f1s.push(r.f1);
+      none.push(r.f1None);
+      const q = piecewise(`${seed}:${noise}:trend:${s}`, {
+        length: SERIES_SAMPLES,
+        noise,
+        kinds: ["trend"],
+      });
+      const predicted = detectChanges(q.values, config).map((c) => c.changeIndex);
+      trend.push(f1Score({ truth: q.changes }, predicted).f1);
+      trendNone.push(f1Score({ truth: q.changes }, []).f1);
+    }
+    let alarms = 0;
+    for (let s = 0; s < QUIET_SERIES; s++) {
+      const q = piecewise(`${seed}:${noise}:quiet:${s}`, {
+        length: QUIET_SAMPLES,
+        noise,
+        stationary: true,
+      });
+      alarms += detectChanges(q.values, config).length;
+    }
+    falseAlarmsPer10k[noise] = (alarms * 10_000) / (QUIET_SERIES * QUIET_SAMPLES);
+  }
+  return {
+    f1: mean(f1s),
+    f1None: mean(none),
+    f1Trend: mean(trend),
+    f1TrendNone: mean(trendNone),
+    delays: delays.sort((a, b) => a - b),
+    meanShifts,
+    falseAlarmsPer10k,
+  };
+}
+
+function readConfig(raw: string | undefined): CollapseConfig {
+  if (raw === undefined) return defaultCollapseConfig;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new UsageError(`Option --config must be a JSON object, got "${raw}"`);
+  }
+  return parseCollapseConfig(parsed, defaultCollapseConfig, "--config");
+}
+
+function syntheticRows(seed: number, config: CollapseConfig, ctx: BenchContext): BenchRow[] {
+  const r = runSynthetic(seed, config);
+  const p50 = percentile(r.delays, 50);
+  const fa = r.falseAlarmsPer10k;
+  ctx.log(
+    `${NAME}: seed ${seed}: F1 ${r.f1.toFixed(3)} (no-change ${r.f1None.toFixed(3)}) over ${
+      2 * SERIES_PER_NOISE
+    } series of mean and spread changes; trend-change F1 ${r.f1Trend.toFixed(3)} (no-change ${
+      r.f1TrendNone.toFixed(3)
+    })`,
+  );
+  ctx.log(
+    `${NAME}: mean shifts >= 2 sigma found within ${MARGIN_DEFAULT}: ${r.delays.length}/${r.meanShifts}; delay p50 ${p50}, p90 ${
+      percentile(r.delays, 90)
+    } samples; false alarms per 10k: Gaussian ${fa.gaussian.toFixed(2)}, t(3) ${fa.t3.toFixed(2)}`,
+  );
+  return [
+    row(NAME, "f1", "F1", r.f1, r.f1None, "higher"),
+    row(NAME, "delay_samples_p50", "samples", p50, null, "lower"),
+    row(NAME, "false_alarms_per_10k", "count", Math.max(fa.gaussian, fa.t3), null, "lower"),
+    row(NAME, "false_alarms_per_10k_gaussian", "count", fa.gaussian, null, "lower"),
+    row(NAME, "false_alarms_per_10k_t3", "count", fa.t3, null, "lower"),
+    row(NAME, "mean_shift_recall", "fraction", r.delays.length / r.meanShifts, null, "higher"),
+    row(NAME, "f1_trend", "F1", r.f1Trend, r.f1TrendNone, "higher"),
+  ];
+}
+
+function dataRows(dir: string, out: string, config: CollapseConfig, ctx: BenchContext): BenchRow[] {
+  const report = runTcpd(dir, config);
+  writeFileSync(out, JSON.stringify(report.predictions, null, 1) + "\n");
+  const names = Object.keys(report.predictions);
+  ctx.log(`${NAME}: ${names.length} series from ${dir}; change indices written to ${out}`);
+  if (report.scores.length === 0) {
+    const total = names.reduce((s, k) => s + report.predictions[k]!.length, 0);
+    ctx.log(`${NAME}: no annotations.json (or no annotated series): nothing to score`);
+    return [
+      row(NAME, "changes_per_series", "count", total / Math.max(1, names.length), null, "lower"),
+    ];
+  }
+  ctx.log(`${NAME}: ${"series".padEnd(28)}     f1  covering   (no change: f1, covering)`);
+  for (const s of report.scores) {
+    ctx.log(
+      `  ${s.name.padEnd(28)} ${s.f1.toFixed(3)}    ${s.covering.toFixed(3)}   (${
+        s.f1None.toFixed(3)
+      }, ${s.coveringNone.toFixed(3)})`,
+    );
+  }
+  const avg = (k: "f1" | "covering" | "f1None" | "coveringNone") =>
+    mean(report.scores.map((s) => s[k]));
+  ctx.log(
+    `${NAME}: average over ${report.scores.length} annotated series: F1 ${
+      avg("f1").toFixed(3)
+    }, covering ${avg("covering").toFixed(3)} (no change: ${avg("f1None").toFixed(3)}, ${
+      avg("coveringNone").toFixed(3)
+    })`,
+  );
+  return [
+    row(NAME, "f1", "F1", avg("f1"), avg("f1None"), "higher"),
+    row(NAME, "covering", "covering", avg("covering"), avg("coveringNone"), "higher"),
+  ];
+}
+
+/** The benchmark. */
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary:
+    "collapse change points: F1, delay and false alarms on labelled synthetic series, or TCPD F1/covering, against no change",
+  usage: [
+    "  --synthetic        score labelled synthetic series (default when --data is not given)",
+    "  --seed S           seed of the synthetic series (default 1)",
+    "  --data DIR         series in the TCPD format: DIR/datasets/<name>/<name>.json",
+    "  --out FILE         with --data: write { name: [change indices] } here (required)",
+    "  --config JSON      collapse configuration fields over the defaults, e.g. '{\"hazard\":0.01}'",
+  ].join("\n"),
+  run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
+    let values: Record<string, string | boolean | undefined>;
+    try {
+      values = parseArgs({
+        args,
+        options: {
+          synthetic: { type: "boolean" },
+          seed: { type: "string" },
+          data: { type: "string" },
+          out: { type: "string" },
+          config: { type: "string" },
+          json: { type: "boolean" },
+        },
+        strict: true,
+        allowPositionals: false,
+      }).values;
+    } catch (err) {
+      return Promise.reject(new UsageError((err as Error).message));
+    }
+    try {
+      const config = readConfig(values.config as string | undefined);
+      const data = values.data as string | undefined;
+      if (data !== undefined) {
+        if (values.synthetic) {
+          throw new UsageError("Options --synthetic and --data exclude each other");
+        }
+        const out = values.out as string | undefined;
+        if (out === undefined) throw new UsageError("Option --data needs --out FILE");
+        return Promise.resolve(dataRows(data, out, config, ctx));
+      }
+      const rawSeed = values.seed as string | undefined;
+      const seed = rawSeed === undefined ? 1 : Number(rawSeed);
+      if (!Number.isInteger(seed) || seed < 0) {
+        throw new UsageError(`Option --seed must be a whole number >= 0, got "${rawSeed}"`);
+      }
+      return Promise.resolve(syntheticRows(seed, config, ctx));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  },
+};
