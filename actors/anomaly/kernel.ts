@@ -117,11 +117,17 @@ export interface AnomalyState {
   warm: Float64Array;
 }
 
-function binOf(x: number, lo: number, w: number, bins: number, perOctave: number): number {
-  let s = Math.floor((x - lo) / w);
+/** The bin of a linear bin index `s` outside [0, bins): wider with each doubling of distance. */
+function tailBin(s: number, bins: number, perOctave: number): number {
   if (s >= bins) s = bins + Math.floor(Math.log2(1 + (s - bins) / bins) * perOctave);
-  else if (s < 0) s = -1 - Math.floor(Math.log2(1 + (-1 - s) / bins) * perOctave);
+  else s = -1 - Math.floor(Math.log2(1 + (-1 - s) / bins) * perOctave);
   return s > BIN_LIMIT ? BIN_LIMIT : s < -BIN_LIMIT ? -BIN_LIMIT : s;
+}
+
+/** The bin of `x`: linear over the warm-up range [lo, lo + bins w), then `tailBin`. */
+function binOf(x: number, lo: number, w: number, bins: number, perOctave: number): number {
+  const s = Math.floor((x - lo) / w);
+  return s >= 0 && s < bins ? s : tailBin(s, bins, perOctave);
 }
 
 function widthOf(lo: number, hi: number, bins: number, x: number): number {
@@ -251,6 +257,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let lastLevelKey = -1, lastHourKey = -1, lastSlopeKey = -1;
   let dayStart = Infinity;
   const hourSpan = DAY_US / hours;
+  // The bins, fixed at the end of the warm-up.
+  let lvlLo = s[LVL_LO]!, lvlW = s[LVL_W]!, slpLo = s[SLP_LO]!, slpW = s[SLP_W]!;
   for (let i = 0; i < n; i++) {
     const x = v[i]!;
     const ti = t[i]!;
@@ -317,10 +325,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           observe(st, 1 + hours, keyOf(1 + hours, sb));
         }
         st.warm = new Float64Array(0);
+        lvlLo = s[LVL_LO]!, lvlW = s[LVL_W]!, slpLo = s[SLP_LO]!, slpW = s[SLP_W]!;
       }
     } else {
-      const levelBin = binOf(x, s[LVL_LO]!, s[LVL_W]!, bins, perOctave);
-      const slopeBin = binOf(slope, s[SLP_LO]!, s[SLP_W]!, bins, perOctave);
+      let levelBin = Math.floor((x - lvlLo) / lvlW);
+      if (!(levelBin >= 0 && levelBin < bins)) levelBin = tailBin(levelBin, bins, perOctave);
+      let slopeBin = Math.floor((slope - slpLo) / slpW);
+      if (!(slopeBin >= 0 && slopeBin < bins)) slopeBin = tailBin(slopeBin, bins, perOctave);
       // A key equal to the view's previous one is known to be in the set (or the set is full,
       // which scores nothing either): skip the lookup, count the sample.
       const ctx = st.ctx;
@@ -342,7 +353,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       }
       let raw = bits / fullBits;
       if (raw > 1) raw = 1;
-      const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : s[LVL_W]!;
+      const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
       const beyond = x > rangeHi ? x - rangeHi : rangeLo - x;
       if (beyond > tol * span) raw = 1;
       // Refractory: within the period, only a stronger score than the last reported one passes.
