@@ -9,9 +9,12 @@
  * Alignment. A frame carries samples of one channel, so the group's bars are assembled here. A
  * sample at time `t` falls in bar `floor(t / bar_us)`; a channel's price in a bar is its last
  * valid sample there. A bar closes once every live channel has data in a later bar (frames of
- * different channels arrive in any interleaving), or at the latest when a bar `lag_bars_max`
- * newer has data; a channel that held a bar back that long is marked dormant and no longer
- * waited for until it sends again. Bars where no channel has data do not exist (a market's night
+ * different channels arrive in any interleaving), or at the latest when a bar more than
+ * `lag_bars_max` newer has data; a channel that held a bar back that long is marked dormant and no
+ * longer waited for until it sends again. So the lag must cover the span of one frame when
+ * channels send frames of many bars in turn. Nothing closes before the group has data spanning
+ * more than the lag (the join window), so that channels whose first frame comes after another
+ * channel's are in the group before its first bars close. Bars where no channel has data do not exist (a market's night
  * is not a run of zero returns). At a closing bar, a channel with a price there gets the log return
  * from its previous price; one without carries its price forward (return 0), and its next return
  * spans the gap, unless it was silent for more than `gap_bars_max` bars, in which case it restarts:
@@ -105,6 +108,8 @@ export interface CoherenceState {
   kq: number;
   basisCols: number;
   newestBucket: number;
+  /** The oldest bucket any channel has had data in: the start of the join window. */
+  firstBucket: number;
   closedBucket: number;
   trace: number;
   ratio: number;
@@ -213,6 +218,7 @@ function allocate(config: CoherenceConfig, group: string, cap: number, qcap: num
     kq: 0,
     basisCols: 0,
     newestBucket: -Infinity,
+    firstBucket: Infinity,
     closedBucket: -Infinity,
     trace: 0,
     ratio: NaN,
@@ -365,6 +371,7 @@ export function stepCoherence(s: CoherenceState, frame: SampleFrame): CoherenceR
     s.qLen[c]!++;
     s.latestBucket[c] = b;
     if (b > s.newestBucket) s.newestBucket = b;
+    if (b < s.firstBucket) s.firstBucket = b;
     closeReady(s);
   }
   return result(s, rejected);
@@ -378,6 +385,9 @@ function emptyResult(rejected: number): CoherenceResult {
 /** Closes every bar that is complete, or overdue by more than `lag_bars_max`. */
 function closeReady(s: CoherenceState): void {
   const lag = s.config.lag_bars_max;
+  // The join window: until the group has data spanning more than the lag, nothing closes, so
+  // channels whose first frames arrive after another channel's have joined before bars close.
+  if (s.newestBucket - s.firstBucket <= lag) return;
   const m = s.m;
   for (;;) {
     let bar = Infinity;
@@ -645,6 +655,7 @@ export function saveCoherence(s: CoherenceState): Uint8Array {
   for (
     const x of [
       s.newestBucket,
+      s.firstBucket,
       s.closedBucket,
       s.trace,
       s.ratio,
@@ -699,6 +710,7 @@ export function loadCoherence(bytes: Uint8Array): CoherenceState {
   s.entered = r.u32();
   const kq = r.u32();
   s.newestBucket = r.f64();
+  s.firstBucket = r.f64();
   s.closedBucket = r.f64();
   s.trace = r.f64();
   s.ratio = r.f64();
