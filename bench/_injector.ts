@@ -282,11 +282,11 @@ async function latency(nc: NatsConnection): Promise<void> {
     sentAt: sentAt.buffer as SharedArrayBuffer,
     sync: new SharedArrayBuffer(8 + SYNC_ROUNDS * 8),
   };
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
   const sender = startThread(data);
   // Blocks this thread until the sender is up: nothing is sent before it returns.
   offset = clockOffset(data.sync);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
   const sentPerS = await new Promise<number>((resolve, reject) => {
     sender.once("message", (m: { sentPerS: number }) => resolve(m.sentPerS));
     sender.once("error", reject);
