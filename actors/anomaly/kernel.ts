@@ -236,10 +236,12 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
 export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult {
   const { t, v } = frame;
   const n = v.length;
-  const score = new Float64Array(n);
-  const expected = new Float64Array(n);
-  const lower = new Float64Array(n);
-  const upper = new Float64Array(n);
+  // One buffer for the four columns: one allocation per frame.
+  const buffer = new ArrayBuffer(32 * n);
+  const score = new Float64Array(buffer, 0, n);
+  const expected = new Float64Array(buffer, 8 * n, n);
+  const lower = new Float64Array(buffer, 16 * n, n);
+  const upper = new Float64Array(buffer, 24 * n, n);
   const s = st.s;
   const profile = st.profile;
   const warmup = s[WARMUP]!, bins = s[BINS]!, perOctave = s[TAIL_PER_OCTAVE]!;
