@@ -29,10 +29,15 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "capture a live session into a recording file",
     load: () => import("./commands/record.ts"),
   },
+  replay: {
+    summary: "replay a recording through fresh actors; --verify checks the outputs",
+    load: () => import("./commands/replay.ts"),
+  },
   bench: {
     summary: "benchmarks: troupe against its baseline, measured in the same run",
     load: () => import("./commands/bench.ts"),
   },
+  sim: { summary: "deterministic simulation under faults", load: () => import("./commands/sim.ts") },
 };
 
 /** Registers a command module (used as more commands land). */

@@ -521,8 +521,63 @@ function parseHeader(path: string, body: Uint8Array, version: number): Recording
   };
 }
 
+const utf8d = new TextDecoder();
+
+/**
+ * Decodes a record body as the writer lays it out (fixarray, str, uint 64, bin, then a headers
+ * map), without the generic decoder's allocations; undefined for any other msgpack encoding of
+ * the same values, which `parseRecord` then decodes the generic way.
+ */
+function parseRecordFast(
+  b: Uint8Array,
+  index: number,
+  offset: number,
+): RecordedMessage | undefined {
+  const n = b.byteLength;
+  if (n < 12) return undefined;
+  const arr = b[0]!;
+  if (arr !== 0x93 && arr !== 0x94) return undefined;
+  const view = new DataView(b.buffer, b.byteOffset, n);
+  let p = 1;
+  const h = b[p++]!;
+  let sl: number;
+  if ((h & 0xe0) === 0xa0) sl = h & 0x1f;
+  else if (h === 0xd9) sl = b[p++]!;
+  else if (h === 0xda) (sl = view.getUint16(p), p += 2);
+  else return undefined;
+  if (p + sl + 9 > n) return undefined;
+  const subject = utf8d.decode(b.subarray(p, p + sl));
+  p += sl;
+  if (b[p++] !== 0xcf) return undefined;
+  const tUs = view.getUint32(p) * 0x1_0000_0000 + view.getUint32(p + 4);
+  p += 8;
+  const bh = b[p++];
+  let dl: number;
+  if (bh === 0xc4) dl = b[p++]!;
+  else if (bh === 0xc5) (dl = view.getUint16(p), p += 2);
+  else if (bh === 0xc6) (dl = view.getUint32(p), p += 4);
+  else return undefined;
+  if (p + dl > n) return undefined;
+  const data = b.subarray(p, p + dl);
+  p += dl;
+  let headers: Record<string, string> | undefined;
+  if (arr === 0x94) {
+    let raw: unknown;
+    try {
+      raw = decodeValue(b.subarray(p));
+    } catch {
+      return undefined;
+    }
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return undefined;
+    headers = raw as Record<string, string>;
+  } else if (p !== n) return undefined;
+  return { subject, tUs, data, headers, index, offset };
+}
+
 /** Decodes a record body, or says why it is not one. */
 function parseRecord(body: Uint8Array, index: number, offset: number): RecordedMessage | string {
+  const fast = parseRecordFast(body, index, offset);
+  if (fast) return fast;
   let raw: unknown;
   try {
     raw = decodeValue(body);

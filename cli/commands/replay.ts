@@ -1,0 +1,306 @@
+/**
+ * `troupe replay FILE`: feeds a recording's inputs through fresh actors (in this process, or into
+ * a live cluster with `--nats`), at the recorded pace times `--speed` or as fast as they go, over
+ * the range `--from`..`--to`. `--verify` compares every output with the recorded one and names
+ * the first that differs (exit 1); `--inspect kind/key` prints that actor's state at the end.
+ */
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { NatsBus } from "../../actors/runtime/nats_bus.ts";
+import { ConfigError } from "../../protocol/mod.ts";
+import { RecordingFormatError, RecordingReader } from "../../sim/recording.ts";
+import {
+  replay,
+  ReplayError,
+  type ReplayOptions,
+  type ReplayProgress,
+  type ReplayResult,
+} from "../../sim/replay.ts";
+import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, str, UsageError } from "../args.ts";
+import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
+
+export const command: Command = {
+  name: "replay",
+  summary: "replay a recording through fresh actors; --verify checks the outputs",
+  usage: "FILE [--speed 1|10|max] [--from T] [--to T] [--verify] [--inspect KIND/KEY] [--json]",
+  options: {
+    speed: {
+      type: "string",
+      arg: "X",
+      help: "A multiple of the recorded pace (1, 10, 0.5, ...) or max (default max)",
+    },
+    from: {
+      type: "string",
+      arg: "T",
+      help: "Start at T: seconds into the recording (90, 1.5) or an ISO time",
+    },
+    to: {
+      type: "string",
+      arg: "T",
+      help: "Stop after T: seconds into the recording or an ISO time",
+    },
+    verify: {
+      type: "boolean",
+      help: "Check that every output equals the recorded one; exit 1 naming the first that differs",
+    },
+    nats: {
+      type: "string",
+      arg: "URL",
+      help: `Replay into a live cluster on NATS (e.g. ${NATS_URL_DEFAULT}) instead of in-process`,
+    },
+    inspect: {
+      type: "string",
+      arg: "KIND/KEY",
+      help: "Print this actor's state at the end of the range (e.g. stats/SYM001)",
+    },
+    actors: {
+      type: "string",
+      arg: "LIST",
+      help: "Actor kinds to run, comma-separated (default: the recording's)",
+    },
+    config: {
+      type: "string",
+      arg: "FILE",
+      help: 'A JSON file of actor settings over the recording\'s: { "stats": { ... } }',
+    },
+    json: { type: "boolean", help: "Print the result as one JSON object on stdout" },
+  },
+  details:
+    `Inputs before --from are applied first, unpaced, so the actors reach their state at --from.
+A recording made with troupe up --record replays exactly; one made with troupe record of a cluster
+already running lacks the inputs before it started, so its first outputs may differ.
+Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
+  runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
+  async run(args) {
+    const [path, ...extra] = args.positionals;
+    if (path === undefined) throw new UsageError("A recording FILE is required");
+    if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}"`);
+    const speed = parseSpeed(str(args, "speed") ?? "max");
+    const json = flag(args, "json");
+    const verify = flag(args, "verify");
+    const url = str(args, "nats");
+    const inspectArg = str(args, "inspect");
+    let inspect: { kind: string; key: string } | undefined;
+    if (inspectArg !== undefined) {
+      const m = inspectArg.match(/^([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})$/);
+      if (!m) {
+        throw new UsageError(
+          `Option --inspect must be KIND/KEY (e.g. stats/SYM001), got "${inspectArg}"`,
+        );
+      }
+      inspect = { kind: m[1]!, key: m[2]! };
+      if (url !== undefined) {
+        throw new UsageError("Option --inspect needs the in-process replay: drop --nats");
+      }
+    }
+    const actorsArg = str(args, "actors");
+    const actors = actorsArg?.split(",").map((s) => s.trim()).filter(Boolean);
+    const configPath = str(args, "config");
+    const config = configPath === undefined ? undefined : readActorConfig(configPath);
+
+    let reader: RecordingReader;
+    try {
+      reader = await RecordingReader.open(path);
+    } catch (err) {
+      console.error(`troupe replay: ${describeOpenError(path, err)}`);
+      return EXIT_FAILURE;
+    }
+    const header = reader.header;
+    const fromUs = parseTime("from", str(args, "from"), header.created_us);
+    const toUs = parseTime("to", str(args, "to"), header.created_us);
+    if (fromUs !== undefined && toUs !== undefined && toUs < fromUs) {
+      throw new UsageError(
+        `Option --to (${str(args, "to")}) is before --from (${str(args, "from")})`,
+      );
+    }
+    if (!json) {
+      console.error(
+        `troupe replay: ${path}: recorded by ${header.source} on ${header.bus} at ${
+          new Date(header.created_us / 1000).toISOString()
+        } (format ${header.format}, troupe ${header.troupe}${
+          header.seed === null ? "" : `, seed ${header.seed}`
+        })`,
+      );
+    }
+
+    let bus: NatsBus | undefined;
+    if (url !== undefined) {
+      try {
+        bus = await NatsBus.connect(url, { name: "troupe-replay" });
+      } catch (err) {
+        console.error(
+          `troupe replay: cannot connect to NATS at ${url}: ${(err as Error).message}. ` +
+            `Is the cluster running?`,
+        );
+        return EXIT_FAILURE;
+      }
+    }
+    const bar = new ReplayBar();
+    const options: ReplayOptions = { speed, verify, onProgress: (p) => bar.update(p) };
+    if (fromUs !== undefined) options.fromUs = fromUs;
+    if (toUs !== undefined) options.toUs = toUs;
+    if (bus) options.bus = bus;
+    if (inspect) options.inspect = inspect;
+    if (actors) options.actors = actors;
+    if (config) options.config = config;
+    let result: ReplayResult;
+    try {
+      result = await replay(path, options);
+    } catch (err) {
+      bar.done();
+      if (err instanceof ConfigError) {
+        console.error(`troupe replay: ${configPath ? `${configPath}: ` : ""}${err.message}`);
+        return EXIT_USAGE;
+      }
+      if (err instanceof ReplayError || err instanceof RecordingFormatError) {
+        console.error(`troupe replay: ${err.message}`);
+        return EXIT_FAILURE;
+      }
+      throw err;
+    } finally {
+      await bus?.close().catch(() => {});
+    }
+    bar.done();
+    const ok = result.verify === undefined || result.verify.ok;
+    if (json) {
+      const { hostLog, ...rest } = result;
+      console.log(JSON.stringify({ ok, ...rest, host_log: hostLog }));
+    } else {
+      for (const line of report(result, speed)) console.log(line);
+      if (result.inspect) console.log(JSON.stringify(result.inspect, null, 2));
+    }
+    return ok ? 0 : EXIT_FAILURE;
+  },
+};
+
+/** The lines of the human report. */
+function report(r: ReplayResult, speed: number): string[] {
+  const lines: string[] = [];
+  const n = (x: number) => x.toLocaleString("en-US");
+  const pace = speed === Infinity ? "max speed" : `${speed}x`;
+  const achieved = r.speedAchieved > 0 ? ` (${r.speedAchieved.toFixed(1)}x the recorded pace)` : "";
+  lines.push(
+    `troupe replay: ${r.kinds.join(", ")} on ${n(r.inputs)} inputs (${n(r.frames)} frames, ${
+      n(r.ctl)
+    } control; ${n(r.samples)} samples) in ${r.elapsedS.toFixed(2)} s at ${pace}${achieved}: ${
+      n(r.rangeOutputs)
+    } outputs` +
+      (r.warmupInputs ? `; ${n(r.warmupInputs)} earlier inputs applied first, unpaced` : ""),
+  );
+  if (r.skippedKinds.length) {
+    lines.push(
+      `troupe replay: not replayed (unknown to this troupe): ${r.skippedKinds.join(", ")}`,
+    );
+  }
+  if (r.cut) {
+    lines.push(
+      `troupe replay: the recording is cut at byte ${r.cut.offset} after ${
+        n(r.cut.records)
+      } complete records (${r.cut.reason}; ${r.cut.bytesLeft} bytes left): replayed those`,
+    );
+  }
+  if (r.deadLetters.recorded || r.deadLetters.replayed) {
+    lines.push(
+      `troupe replay: dead letters: ${r.deadLetters.recorded} recorded, ${r.deadLetters.replayed} in the replay`,
+    );
+  }
+  for (const line of r.hostLog) {
+    if (!/^recovered \d+ actor instances/.test(line)) lines.push(`troupe replay: host: ${line}`);
+  }
+  const v = r.verify;
+  if (v) {
+    if (v.ok) {
+      lines.push(
+        `troupe replay: verified: ${n(v.equal)} outputs equal to the recorded ones, byte for byte` +
+          (v.unverifiable ? `; ${n(v.unverifiable)} past the cut could not be checked` : "") +
+          (v.duplicates ? `; ${n(v.duplicates)} repeated recorded outputs skipped` : ""),
+      );
+    } else {
+      const f = v.first!;
+      const what = f.kind === "different"
+        ? `output ${f.index} on ${f.subject} differs (recorded id ${f.recordedId}, replayed id ${f.replayedId})`
+        : f.kind === "missing"
+        ? `output ${f.index} on ${f.subject} (recorded id ${f.recordedId}) was not produced`
+        : `output ${f.index} on ${f.subject} (replayed id ${f.replayedId}) is not in the recording`;
+      lines.push(`troupe replay: MISMATCH: ${what}: ${f.detail}`);
+      lines.push(
+        `troupe replay: ${n(v.equal)} equal, ${n(v.different)} different, ${
+          n(v.missing)
+        } missing, ${n(v.extra)} extra`,
+      );
+    }
+  }
+  return lines;
+}
+
+function parseSpeed(raw: string): number {
+  if (raw === "max") return Infinity;
+  const x = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(x) || x <= 0) {
+    throw new UsageError(`Option --speed must be a number > 0 or max, got "${raw}"`);
+  }
+  return x;
+}
+
+/** Seconds into the recording, or an ISO time, as µs since the epoch. */
+function parseTime(name: string, raw: string | undefined, startUs: number): number | undefined {
+  if (raw === undefined) return undefined;
+  if (/^[+]?(\d+\.?\d*|\.\d+)$/.test(raw)) return startUs + Math.round(Number(raw) * 1e6);
+  if (/^\d{4}-\d{2}-\d{2}/.test(raw)) {
+    const ms = Date.parse(raw);
+    if (Number.isFinite(ms)) return Math.round(ms * 1000);
+  }
+  throw new UsageError(
+    `Option --${name} must be seconds into the recording (>= 0) or an ISO time such as ` +
+      `2024-01-01T12:00:00Z, got "${raw}"`,
+  );
+}
+
+function readActorConfig(path: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new UsageError(`Option --config: cannot read ${path} as JSON: ${(err as Error).message}`);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new UsageError(`Option --config: ${path} must hold a JSON object of kinds`);
+  }
+  // A host config file works too: its "actors" section.
+  const obj = raw as Record<string, unknown>;
+  const actors = obj.actors;
+  return actors !== null && typeof actors === "object" && !Array.isArray(actors)
+    ? actors as Record<string, unknown>
+    : obj;
+}
+
+function describeOpenError(path: string, err: unknown): string {
+  if (err instanceof RecordingFormatError) return err.message;
+  const code = (err as { code?: string }).code;
+  if (code === "ENOENT") return `${path}: no such file`;
+  return `cannot open ${path}: ${(err as Error).message}`;
+}
+
+/** Progress on stderr, on a terminal only: the share of the file read, inputs, outputs. */
+class ReplayBar {
+  readonly #tty = process.stderr.isTTY === true;
+  #drawn = false;
+
+  update(p: ReplayProgress): void {
+    if (!this.#tty) return;
+    const f = p.fileBytes > 0 ? Math.min(1, p.bytes / p.fileBytes) : 1;
+    const width = 30;
+    const full = Math.round(f * width);
+    process.stderr.write(
+      `\r[${"#".repeat(full)}${"-".repeat(width - full)}] ${(f * 100).toFixed(0).padStart(3)}%  ${
+        p.inputs.toLocaleString("en-US")
+      } inputs  ${p.outputs.toLocaleString("en-US")} outputs\x1b[K`,
+    );
+    this.#drawn = true;
+  }
+
+  done(): void {
+    if (this.#drawn) process.stderr.write("\n");
+    this.#drawn = false;
+  }
+}
