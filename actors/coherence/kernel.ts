@@ -160,6 +160,8 @@ export interface CoherenceStep {
 export interface CoherenceResult {
   /** Bars this frame closed that updated the covariance. */
   steps: number;
+  /** The group-wide index of the first of them (steps are numbered from 0 as they happen). */
+  seq0: number;
   /** Per step: bar start time, ratio and shift (fresh arrays of length `steps`). */
   t: Float64Array;
   ratio: Float64Array;
@@ -379,7 +381,16 @@ export function stepCoherence(s: CoherenceState, frame: SampleFrame): CoherenceR
 
 function emptyResult(rejected: number): CoherenceResult {
   const none = new Float64Array(0);
-  return { steps: 0, t: none, ratio: none, shift: none, last: null, topChannels: [], rejected };
+  return {
+    steps: 0,
+    seq0: 0,
+    t: none,
+    ratio: none,
+    shift: none,
+    last: null,
+    topChannels: [],
+    rejected,
+  };
 }
 
 /** Closes every bar that is complete, or overdue by more than `lag_bars_max`. */
@@ -581,6 +592,7 @@ function result(s: CoherenceState, rejected: number): CoherenceResult {
   };
   return {
     steps,
+    seq0: s.counters[C_UPDATES]! - steps,
     t: sc.outT.slice(0, steps),
     ratio: sc.outRatio.slice(0, steps),
     shift: sc.outShift.slice(0, steps),
