@@ -1,0 +1,244 @@
+/**
+ * A discrete-event scheduler on virtual time: the simulator's only clock. Events are kept in a
+ * binary heap ordered by (time, sequence), so two events due at the same virtual microsecond run in
+ * the order they were scheduled, on every runtime. Promise continuations started by an event run
+ * between events, in the order the language defines (the loop awaits after each event, and takes a
+ * full turn of the real event loop every few hundred events and at the end of every `run`, so that
+ * nothing is left pending at a check and the process stays responsive): asynchronous code under
+ * simulation (a host's recovery, a snapshot flush) runs in the same order every time, and a long
+ * promise chain may span a few events, as real asynchronous I/O would. `timers()` gives a
+ * group of virtual timers with the `setTimeout`/`clearTimeout` shape a Host takes; a crash cancels
+ * a whole group at once.
+ */
+import { setImmediate } from "node:timers";
+
+/** What an event runs. A returned promise is awaited before the next event. */
+export type EventFn = () => void | Promise<void>;
+
+/** A scheduled event; pass it to `cancel`. */
+export interface EventHandle {
+  readonly timeUs: number;
+  readonly seq: number;
+}
+
+interface Event extends EventHandle {
+  fn: EventFn;
+  cancelled: boolean;
+}
+
+/** Options of `run`. */
+export interface RunOptions {
+  /** Checked after every event: true stops the run there. */
+  stop?: () => boolean;
+}
+
+/** A full turn of the event loop every this many events (and at the end of every `run`). */
+const SETTLE_EVERY = 256;
+
+/** Events run at most, by default, in one `run` call: a runaway simulation stops, it never hangs. */
+export const EVENTS_MAX_DEFAULT = 50_000_000;
+
+/** A discrete-event scheduler on virtual time, in integer microseconds. */
+export class Scheduler {
+  #heap: Event[] = [];
+  #seq = 0;
+  #now: number;
+  #live = 0;
+  /** Events run so far. */
+  steps = 0;
+  /** Events run at most per `run` call. */
+  eventsMax: number;
+
+  constructor(startUs = 0, options: { eventsMax?: number } = {}) {
+    if (!Number.isFinite(startUs)) {
+      throw new RangeError(`Scheduler start must be a finite number of µs, got ${startUs}`);
+    }
+    this.#now = Math.round(startUs);
+    this.eventsMax = options.eventsMax ?? EVENTS_MAX_DEFAULT;
+  }
+
+  /** The current virtual time in microseconds. */
+  get nowUs(): number {
+    return this.#now;
+  }
+
+  /** Events scheduled and not yet run or cancelled. */
+  get pending(): number {
+    return this.#live;
+  }
+
+  /** Schedules `fn` at virtual time `timeUs` (rounded to the microsecond; never in the past). */
+  at(timeUs: number, fn: EventFn): EventHandle {
+    if (!Number.isFinite(timeUs)) {
+      throw new RangeError(`Cannot schedule an event at ${timeUs} µs: must be finite`);
+    }
+    const ev: Event = {
+      timeUs: Math.max(this.#now, Math.round(timeUs)),
+      seq: ++this.#seq,
+      fn,
+      cancelled: false,
+    };
+    this.#push(ev);
+    this.#live++;
+    return ev;
+  }
+
+  /** Schedules `fn` after `delayUs` microseconds of virtual time. */
+  after(delayUs: number, fn: EventFn): EventHandle {
+    return this.at(this.#now + Math.max(0, delayUs), fn);
+  }
+
+  /** Cancels an event that has not run yet; does nothing otherwise. */
+  cancel(handle: EventHandle): void {
+    const ev = handle as Event;
+    if (ev.cancelled) return;
+    ev.cancelled = true;
+    this.#live--;
+  }
+
+  /** The time of the next event that will run, or undefined when none is scheduled. */
+  nextTimeUs(): number | undefined {
+    this.#skipCancelled();
+    return this.#heap[0]?.timeUs;
+  }
+
+  /** Runs the next event (and lets what it started settle); false when there is none. */
+  async step(): Promise<boolean> {
+    this.#skipCancelled();
+    const ev = this.#pop();
+    if (!ev) return false;
+    ev.cancelled = true;
+    this.#live--;
+    this.#now = ev.timeUs;
+    this.steps++;
+    const r = ev.fn();
+    if (r !== undefined) await r;
+    if (this.steps % SETTLE_EVERY === 0) await settle();
+    return true;
+  }
+
+  /**
+   * Runs events up to and including virtual time `untilUs`, then moves the clock to `untilUs`.
+   * Stops early when `options.stop` says so (the clock stays at the last event). Returns the number
+   * of events run.
+   */
+  async run(untilUs: number, options: RunOptions = {}): Promise<number> {
+    let n = 0;
+    for (;;) {
+      const next = this.nextTimeUs();
+      if (next === undefined || next > untilUs) break;
+      if (n >= this.eventsMax) {
+        throw new Error(
+          `Scheduler ran ${n} events without reaching ${untilUs} µs (now ${this.#now} µs): a runaway simulation`,
+        );
+      }
+      await this.step();
+      n++;
+      if (options.stop?.()) {
+        await settle();
+        return n;
+      }
+    }
+    await settle();
+    if (untilUs > this.#now) this.#now = Math.round(untilUs);
+    return n;
+  }
+
+  /** A group of virtual timers in milliseconds, cancelled together by `cancelAll`. */
+  timers(): TimerGroup {
+    return new TimerGroup(this);
+  }
+
+  #skipCancelled() {
+    while (this.#heap.length && this.#heap[0]!.cancelled) this.#pop();
+  }
+
+  #push(ev: Event) {
+    const h = this.#heap;
+    h.push(ev);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(ev, h[parent]!)) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = ev;
+  }
+
+  #pop(): Event | undefined {
+    const h = this.#heap;
+    const top = h[0];
+    if (top === undefined) return undefined;
+    const last = h.pop()!;
+    if (h.length === 0) return top;
+    let i = 0;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const child = r < n && before(h[r]!, h[l]!) ? r : l;
+      if (!before(h[child]!, last)) break;
+      h[i] = h[child]!;
+      i = child;
+    }
+    h[i] = last;
+    return top;
+  }
+}
+
+function before(a: Event, b: Event): boolean {
+  return a.timeUs < b.timeUs || (a.timeUs === b.timeUs && a.seq < b.seq);
+}
+
+/** Lets the promise continuations started by an event run: one turn of the real event loop. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Virtual timers in milliseconds with the shape of `setTimeout`/`clearTimeout` (a Host's
+ * `HostTimers`). `cancelAll` cancels every pending one and makes later ones inert: what a process
+ * crash does to its timers.
+ */
+export class TimerGroup {
+  readonly #scheduler: Scheduler;
+  readonly #pending = new Set<EventHandle>();
+  #closed = false;
+
+  constructor(scheduler: Scheduler) {
+    this.#scheduler = scheduler;
+  }
+
+  /** Whether `cancelAll` has run. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs `fn` after `ms` milliseconds of virtual time. */
+  setTimeout = (fn: () => void, ms: number): unknown => {
+    if (this.#closed) return undefined;
+    const delayUs = Number.isFinite(ms) && ms > 0 ? ms * 1000 : 0;
+    const handle = this.#scheduler.after(delayUs, () => {
+      this.#pending.delete(handle);
+      fn();
+    });
+    this.#pending.add(handle);
+    return handle;
+  };
+
+  /** Cancels a timer of this group; ignores anything else. */
+  clearTimeout = (handle: unknown): void => {
+    if (handle === undefined || !this.#pending.has(handle as EventHandle)) return;
+    this.#pending.delete(handle as EventHandle);
+    this.#scheduler.cancel(handle as EventHandle);
+  };
+
+  /** Cancels every pending timer; later `setTimeout` calls do nothing. */
+  cancelAll(): void {
+    this.#closed = true;
+    for (const handle of this.#pending) this.#scheduler.cancel(handle);
+    this.#pending.clear();
+  }
+}
