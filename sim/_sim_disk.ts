@@ -1,0 +1,203 @@
+/**
+ * A simulated host's disk: its journal (a MemoryJournal) and snapshot store, which outlive the
+ * host's crashes, and the handles one incarnation of the host writes through. A handle makes an
+ * fsync and a snapshot write take virtual time (so a crash can land in the middle of one), syncs
+ * the journal on an interval (the file journal's `interval` policy), and is fenced when its
+ * process dies: whatever the dead host's leftover promise chains still try to write never
+ * happens. The disk also watches every append for the "no input applied twice" invariant (the
+ * host journals an input before it applies it, so the journal's order is the apply order), and
+ * keeps the durable/volatile split of what it watched in step with the journal's, so the check
+ * stays exact across lost tails.
+ */
+import { decodeInputRecord } from "../actors/runtime/input_record.ts";
+import type { Journal, JournalRecord, JournalStats } from "../actors/runtime/journal.ts";
+import { MemoryJournal } from "../actors/runtime/memory_journal.ts";
+import { MemorySnapshotStore } from "../actors/runtime/memory_snapshot_store.ts";
+import type { Snapshot, SnapshotStore } from "../actors/runtime/snapshot_store.ts";
+import type { TimerGroup } from "./scheduler.ts";
+
+/** Timing of a disk. */
+export interface SimDiskTiming {
+  /** How long an fsync takes, in ms. */
+  fsyncMs: number;
+  /** The journal's fsync interval, in ms. */
+  fsyncEveryMs: number;
+  /** How long a snapshot write takes, in ms. */
+  snapshotMs: number;
+}
+
+/** Called when an append breaks "no input applied twice". */
+export type AppendViolation = (stream: string, message: string) => void;
+
+/** A handle of one host incarnation on its disk. */
+export interface DiskHandle {
+  journal: Journal;
+  snapshots: SnapshotStore;
+  /** The process died: nothing more reaches the disk through this handle. */
+  kill(): void;
+}
+
+const never = <T>() => new Promise<T>(() => {});
+
+interface Watched extends JournalRecord {
+  srcPos: number;
+  frame: boolean;
+}
+
+/** A host's disk. */
+export class SimDisk {
+  readonly journal = new MemoryJournal();
+  readonly snapshots = new MemorySnapshotStore();
+  readonly timing: SimDiskTiming;
+  /** Every record appended, in order, as the journal holds it; the first `#durable` are synced. */
+  #watched: Watched[] = [];
+  #byStream = new Map<string, Watched[]>();
+  #durable = 0;
+  #lastSrcPos = new Map<string, number>();
+  readonly #onViolation: AppendViolation;
+  /** For tests of the checker: append the record at this (1-based) append count twice. */
+  appendTwiceAt: number | undefined;
+  #appends = 0;
+
+  constructor(timing: SimDiskTiming, onViolation: AppendViolation) {
+    this.timing = timing;
+    this.#onViolation = onViolation;
+  }
+
+  /** Opens a handle for a new incarnation of the host, on its timers. */
+  open(timers: TimerGroup): DiskHandle {
+    let dead = false;
+    const inner = this.journal;
+    const wait = (ms: number) =>
+      new Promise<void>((resolve) => {
+        if (timers.setTimeout(resolve, ms) === undefined) dead = true;
+      });
+    const sync = async () => {
+      if (dead) return never<void>();
+      await wait(this.timing.fsyncMs);
+      if (dead) return never<void>();
+      this.#sync();
+    };
+    const journal: Journal = {
+      append: (stream: string, data: Uint8Array): number | Promise<number> => {
+        if (dead) return never<number>();
+        const pos = this.#append(stream, data);
+        if (this.appendTwiceAt !== undefined && this.#appends === this.appendTwiceAt) {
+          return this.#append(stream, data);
+        }
+        return pos;
+      },
+      lastPosition: (stream) => inner.lastPosition(stream),
+      streams: () => inner.streams(),
+      read: (stream, after) => inner.read(stream, after),
+      readAll: (after) => inner.readAll(after),
+      sync,
+      stats: (): JournalStats => inner.stats(),
+      close: () => Promise.resolve(),
+    };
+    const snapshots: SnapshotStore = {
+      save: async (snapshot: Snapshot) => {
+        if (dead) return never<void>();
+        await wait(this.timing.snapshotMs);
+        if (dead) return never<void>();
+        await this.snapshots.save(snapshot);
+      },
+      load: (stream) => dead ? never() : this.snapshots.load(stream),
+      list: () => this.snapshots.list(),
+      close: () => Promise.resolve(),
+    };
+    const interval = () => {
+      if (dead) return;
+      void sync().then(() => timers.setTimeout(interval, this.timing.fsyncEveryMs));
+    };
+    timers.setTimeout(interval, this.timing.fsyncEveryMs);
+    return {
+      journal,
+      snapshots,
+      kill: () => {
+        dead = true;
+      },
+    };
+  }
+
+  /** The process crashed; with `loseTail`, what was not synced is lost. Returns records lost. */
+  crash(loseTail: boolean): number {
+    if (!loseTail) return 0;
+    const lost = this.journal.crash();
+    if (lost !== this.#watched.length - this.#durable) {
+      throw new Error(
+        `SimDisk lost ${lost} journal records but watched ${
+          this.#watched.length - this.#durable
+        } unsynced ones`,
+      );
+    }
+    this.#watched.length = this.#durable;
+    this.#lastSrcPos.clear();
+    this.#byStream.clear();
+    for (const w of this.#watched) {
+      if (w.frame) this.#lastSrcPos.set(w.stream, w.srcPos);
+      this.#streamOf(w.stream).push(w);
+    }
+    return lost;
+  }
+
+  /**
+   * The records of `stream` past `after`, as appended (synchronously, from the disk's own view,
+   * which follows every append and every lost tail; `records` reads the journal itself).
+   */
+  watched(stream: string, after = 0): JournalRecord[] {
+    const list = this.#byStream.get(stream) ?? [];
+    // Positions are consecutive from 1, so the record at position p is at index p - 1.
+    return list.slice(Math.max(0, Math.min(after, list.length)));
+  }
+
+  /** The records of `stream` past `after`, in order, read from the journal. */
+  async records(stream: string, after = 0): Promise<JournalRecord[]> {
+    const out: JournalRecord[] = [];
+    for await (const rec of this.journal.read(stream, after)) out.push(rec);
+    return out;
+  }
+
+  #streamOf(stream: string): Watched[] {
+    let list = this.#byStream.get(stream);
+    if (!list) this.#byStream.set(stream, list = []);
+    return list;
+  }
+
+  #append(stream: string, data: Uint8Array): number {
+    this.#appends++;
+    const rec = decodeInputRecord(data);
+    const frame = rec.kind === "frame";
+    if (frame) {
+      const last = this.#lastSrcPos.get(stream) ?? 0;
+      if (rec.srcPos <= 0) {
+        this.#onViolation(
+          stream,
+          `frame from "${rec.subject}" journaled without a source position`,
+        );
+      } else if (rec.srcPos <= last) {
+        this.#onViolation(
+          stream,
+          `input at source position ${rec.srcPos} journaled (applied) again after position ${last}`,
+        );
+      }
+      if (rec.srcPos > last) this.#lastSrcPos.set(stream, rec.srcPos);
+    }
+    const pos = this.journal.append(stream, data);
+    const w: Watched = { stream, pos, data, srcPos: rec.srcPos, frame };
+    this.#watched.push(w);
+    const list = this.#streamOf(stream);
+    if (list.length !== pos - 1) {
+      throw new Error(
+        `SimDisk saw ${stream} at ${list.length} records, the journal appended ${pos}`,
+      );
+    }
+    list.push(w);
+    return pos;
+  }
+
+  #sync() {
+    void this.journal.sync();
+    this.#durable = this.#watched.length;
+  }
+}

@@ -1,0 +1,303 @@
+/**
+ * The simulated feed stream: a durable, sequenced log of feed frames (what the `TROUPE_FEED`
+ * JetStream stream is in a real cluster) and the consumers hosts read it through, across the
+ * simulated network. Core NATS is at most once, so this is what makes "no acknowledged input lost"
+ * mean something under drops and crashes: a frame the log holds stays there, and a host resumes
+ * from the highest source position its journal holds.
+ *
+ * The protocol is a small model of an ordered push consumer with flow control. A client asks the
+ * log to deliver from a sequence (`fetch`, with a generation number); the log pushes frames in
+ * sequence order, at most `windowMax` past what the client acknowledged, and a heartbeat with its
+ * head every `heartbeatUs`. The client hands frames to the host strictly in order: a frame still
+ * missing after a short wait, or a stalled heartbeat, makes it fetch again from the next sequence it needs,
+ * under a new generation. Duplicates of frames it already handed on are passed through: the host
+ * must ignore them by source position.
+ */
+import type { BusMessage } from "../protocol/mod.ts";
+import type { HostTimers, InputSource } from "../actors/runtime/host.ts";
+import type { SimBus, SimConnection } from "./sim_bus.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+/** One frame in the log. */
+export interface FeedEntry {
+  seq: number;
+  subject: string;
+  data: Uint8Array;
+}
+
+const FETCH = "_sim.js.fetch";
+const ACK = "_sim.js.ack";
+const H_SEQ = "Sim-Seq";
+const H_GEN = "Sim-Gen";
+const H_SUBJECT = "Sim-Subject";
+const H_HEAD = "Sim-Head";
+
+/** Options of the feed log. */
+export interface SimFeedLogOptions {
+  /** Frames pushed past a consumer's acknowledged sequence at most. Default 128. */
+  windowMax?: number;
+  /** Heartbeat period. Default 500 ms. */
+  heartbeatUs?: number;
+  /** A consumer not heard from for this long is deleted. Default 10 s. */
+  inactiveUs?: number;
+  trace?: (line: string) => void;
+}
+
+interface Consumer {
+  name: string;
+  gen: number;
+  deliver: string;
+  next: number;
+  acked: number;
+  seenUs: number;
+}
+
+/** The durable feed log and its server side. */
+export class SimFeedLog {
+  readonly entries: FeedEntry[] = [];
+  readonly #conn: SimConnection;
+  readonly #scheduler: Scheduler;
+  readonly #consumers = new Map<string, Consumer>();
+  readonly #windowMax: number;
+  readonly #heartbeatUs: number;
+  readonly #inactiveUs: number;
+  readonly #trace: ((line: string) => void) | undefined;
+  #stopped = false;
+
+  constructor(bus: SimBus, scheduler: Scheduler, options: SimFeedLogOptions = {}) {
+    this.#conn = bus.connect("log");
+    this.#scheduler = scheduler;
+    this.#windowMax = options.windowMax ?? 128;
+    this.#heartbeatUs = options.heartbeatUs ?? 500_000;
+    this.#inactiveUs = options.inactiveUs ?? 10_000_000;
+    this.#trace = options.trace;
+    this.#conn.subscribe(FETCH, (msg) => this.#onFetch(msg));
+    this.#conn.subscribe(ACK, (msg) => this.#onAck(msg));
+    this.#scheduler.after(this.#heartbeatUs, () => this.#heartbeat());
+  }
+
+  /** The last sequence stored (0 when empty). */
+  get head(): number {
+    return this.entries.length;
+  }
+
+  /** Stores a frame durably and returns its sequence. */
+  append(subject: string, data: Uint8Array): number {
+    const seq = this.entries.length + 1;
+    this.entries.push({ seq, subject, data });
+    for (const c of this.#consumers.values()) this.#push(c);
+    return seq;
+  }
+
+  /** Stops the heartbeats (the end of a simulation). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  #onFetch(msg: BusMessage) {
+    const req = JSON.parse(new TextDecoder().decode(msg.data)) as {
+      c: string;
+      g: number;
+      from: number;
+      d: string;
+    };
+    let c = this.#consumers.get(req.c);
+    if (c && req.g < c.gen) return; // a stale request overtaken by a newer one
+    if (!c) {
+      c = {
+        name: req.c,
+        gen: req.g,
+        deliver: req.d,
+        next: req.from,
+        acked: req.from - 1,
+        seenUs: 0,
+      };
+      this.#consumers.set(req.c, c);
+    }
+    c.gen = req.g;
+    c.deliver = req.d;
+    c.next = Math.max(1, req.from);
+    c.acked = c.next - 1;
+    c.seenUs = this.#scheduler.nowUs;
+    this.#trace?.(`log fetch ${c.name} gen=${c.gen} from=${c.next}`);
+    this.#push(c);
+  }
+
+  #onAck(msg: BusMessage) {
+    const req = JSON.parse(new TextDecoder().decode(msg.data)) as {
+      c: string;
+      g: number;
+      upTo: number;
+    };
+    const c = this.#consumers.get(req.c);
+    if (!c || req.g !== c.gen) return;
+    if (req.upTo > c.acked) c.acked = Math.min(req.upTo, c.next - 1);
+    c.seenUs = this.#scheduler.nowUs;
+    this.#push(c);
+  }
+
+  #push(c: Consumer) {
+    const limit = Math.min(this.entries.length, c.acked + this.#windowMax);
+    while (c.next <= limit) {
+      const e = this.entries[c.next - 1]!;
+      this.#conn.publish(c.deliver, e.data, {
+        headers: { [H_SEQ]: String(e.seq), [H_GEN]: String(c.gen), [H_SUBJECT]: e.subject },
+      });
+      c.next++;
+    }
+  }
+
+  #heartbeat() {
+    if (this.#stopped) return;
+    const now = this.#scheduler.nowUs;
+    for (const c of [...this.#consumers.values()]) {
+      if (now - c.seenUs > this.#inactiveUs) {
+        this.#consumers.delete(c.name);
+        this.#trace?.(`log expire ${c.name}`);
+        continue;
+      }
+      this.#conn.publish(c.deliver, EMPTY, {
+        headers: { [H_HEAD]: String(this.entries.length), [H_GEN]: String(c.gen) },
+      });
+    }
+    this.#scheduler.after(this.#heartbeatUs, () => this.#heartbeat());
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Options of a host's feed input. */
+export interface SimFeedInputOptions {
+  /** The consumer's name: one per host incarnation. */
+  consumer: string;
+  /** The host's timers: a crash cancels the client's with them. */
+  timers: HostTimers;
+  /** Acknowledge after this many frames. Default 32. */
+  ackEvery?: number;
+  /** Frames that arrived ahead of a missing one, kept at most. Default 256. */
+  aheadMax?: number;
+  /** How long a missing frame is waited for before fetching again. Default 20 ms. */
+  gapWaitMs?: number;
+  /** Fetch again when nothing came for this long. Default 1000 ms. */
+  watchdogMs?: number;
+  trace?: (line: string) => void;
+  /** For tests of the checker: drop the frame of this sequence without handing it on. */
+  loseSeq?: number;
+}
+
+/**
+ * A host's InputSource reading the simulated feed log through `conn`. Frames are handed on
+ * strictly in sequence order: one that arrives ahead of a missing one waits (up to `aheadMax`),
+ * and a frame still missing after `gapWaitMs` is fetched again. A frame's bytes are fixed by its
+ * sequence, so what any generation delivered can be used; generations only tell current
+ * heartbeats from stale ones.
+ */
+export function simFeedInput(conn: SimConnection, options: SimFeedInputOptions): InputSource {
+  const deliverSubject = `_sim.in.${options.consumer}`;
+  const ackEvery = options.ackEvery ?? 32;
+  const aheadMax = options.aheadMax ?? 256;
+  const gapWaitMs = options.gapWaitMs ?? 20;
+  const watchdogMs = options.watchdogMs ?? 1000;
+  const timers = options.timers;
+  const trace = options.trace;
+  const ahead = new Map<number, BusMessage>();
+  let expected = 1;
+  let gen = 0;
+  let sinceAck = 0;
+  let heard = false;
+  let progressed = false;
+  let stopped = true;
+  let sub: { unsubscribe(): void } | undefined;
+  let watchdog: unknown;
+  let gapTimer: unknown;
+  let deliver: (msg: BusMessage, srcPos: number) => void = () => {};
+
+  const send = (subject: string, body: unknown) =>
+    conn.publish(subject, new TextEncoder().encode(JSON.stringify(body)));
+  const fetch = (why: string) => {
+    gen++;
+    sinceAck = 0;
+    trace?.(`${options.consumer} fetch gen=${gen} from=${expected} (${why})`);
+    send(FETCH, { c: options.consumer, g: gen, from: expected, d: deliverSubject });
+  };
+  const ack = () => {
+    sinceAck = 0;
+    send(ACK, { c: options.consumer, g: gen, upTo: expected - 1 });
+  };
+  const handOn = (msg: BusMessage, seq: number) => {
+    const subject = msg.headers![H_SUBJECT]!;
+    deliver({ subject, data: msg.data, headers: undefined, reply: undefined }, seq);
+  };
+  const advance = (msg: BusMessage) => {
+    const seq = expected++;
+    progressed = true;
+    if (seq !== options.loseSeq) handOn(msg, seq);
+    if (++sinceAck >= ackEvery) ack();
+  };
+  const armGap = () => {
+    if (gapTimer !== undefined || ahead.size === 0) return;
+    const waitingFor = expected;
+    gapTimer = timers.setTimeout(() => {
+      gapTimer = undefined;
+      if (stopped) return;
+      if (expected === waitingFor && ahead.size > 0) fetch(`gap at ${expected}`);
+      armGap();
+    }, gapWaitMs);
+  };
+  const tick = () => {
+    if (stopped) return;
+    if (!heard) fetch("silence");
+    heard = false;
+    watchdog = timers.setTimeout(tick, watchdogMs);
+  };
+  const onMessage = (msg: BusMessage) => {
+    if (stopped) return;
+    const h = msg.headers;
+    if (!h) return;
+    const head = h[H_HEAD];
+    if (head !== undefined) {
+      if (Number(h[H_GEN]) !== gen) return; // a stale generation's heartbeat
+      heard = true;
+      if (Number(head) >= expected && !progressed && ahead.size === 0) {
+        fetch(`stalled before ${expected}`);
+      } else if (sinceAck > 0) ack();
+      progressed = false;
+      return;
+    }
+    heard = true;
+    const seq = Number(h[H_SEQ]);
+    if (seq < expected) {
+      // A duplicate of what was handed on: the host must recognise it by position.
+      handOn(msg, seq);
+    } else if (seq === expected) {
+      advance(msg);
+      for (let next = ahead.get(expected); next; next = ahead.get(expected)) {
+        ahead.delete(expected);
+        advance(next);
+      }
+      armGap();
+    } else if (seq - expected <= aheadMax) {
+      ahead.set(seq, msg);
+      armGap();
+    }
+  };
+
+  return {
+    start(deliverFn, resumeAfter) {
+      deliver = deliverFn;
+      stopped = false;
+      expected = resumeAfter + 1;
+      sub = conn.subscribe(deliverSubject, onMessage);
+      fetch("start");
+      watchdog = timers.setTimeout(tick, watchdogMs);
+      return Promise.resolve();
+    },
+    stop() {
+      stopped = true;
+      sub?.unsubscribe();
+      if (watchdog !== undefined) timers.clearTimeout(watchdog);
+      if (gapTimer !== undefined) timers.clearTimeout(gapTimer);
+      return Promise.resolve();
+    },
+  };
+}

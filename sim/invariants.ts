@@ -1,0 +1,290 @@
+/**
+ * The simulator's invariants, and the fault-free reference they are checked against. The
+ * reference is the same feed folded through fresh actor instances in one pass, with no host, no
+ * network and no faults: the outputs a cluster must publish and the state it must end in. The
+ * checks are pure functions over journals, instances and outputs, so a test can break one on
+ * purpose and see it reported.
+ *
+ * - `no_input_lost`: every frame the feed log holds is, once the run drains, in the journal of
+ *   each instance it routes to (exactly once, in log order) and applied;
+ * - `no_input_applied_twice`: per instance journal, source positions strictly increase (the host
+ *   journals an input before applying it, so the journal's order is the apply order);
+ * - `recovery_equals_replay`: a live instance (after a recovery, and at the end) equals a fresh
+ *   instance fed its whole journal: kernel bytes, machine snapshot, configuration and positions;
+ * - `outputs_equal_fault_free`: every output a host publishes has an id the reference produced, with
+ *   the same bytes, and every reference output is published (at least once: duplicates aside);
+ * - `no_dead_letters`: nothing valid is dead-lettered and no instance is stopped;
+ * - `drains`: once faults stop, the cluster catches up with the log within a bound;
+ * - `no_exception`: nothing under simulation throws.
+ */
+import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import {
+  ActorInstance,
+  type InstanceSnapshot,
+  streamOf,
+} from "../actors/runtime/actor_instance.ts";
+import { decodeInputRecord, type InputRecord } from "../actors/runtime/input_record.ts";
+import type { JournalRecord } from "../actors/runtime/journal.ts";
+import { decodeEnvelope, decodeFrame, parseSubject } from "../protocol/mod.ts";
+
+/** The names of the invariants. */
+export type InvariantName =
+  | "no_input_lost"
+  | "no_input_applied_twice"
+  | "recovery_equals_replay"
+  | "outputs_equal_fault_free"
+  | "no_dead_letters"
+  | "drains"
+  | "no_exception";
+
+/** A broken invariant, when (virtual µs since the start of the run) and what exactly. */
+export interface Violation {
+  invariant: InvariantName;
+  atUs: number;
+  message: string;
+}
+
+/** A frame of the feed log, as the reference and the checks see it. */
+export interface LoggedFrame {
+  seq: number;
+  subject: string;
+  data: Uint8Array;
+}
+
+/** What a fault-free run of the same inputs gives. */
+export interface Reference {
+  /** Every output, by id. */
+  outputs: Map<string, Uint8Array>;
+  /** Per instance stream, the source positions of the frames it consumes, in order. */
+  inputs: Map<string, number[]>;
+  /** Per instance stream, its final state. */
+  finals: Map<string, InstanceSnapshot>;
+  /** Output ids produced twice with different bytes (ids must be unique). */
+  conflicts: string[];
+}
+
+/** Folds `log` through fresh instances of `actors` (configured by `configs`, already parsed). */
+export function runReference(
+  log: readonly LoggedFrame[],
+  actors: readonly AnyActorDefinition[],
+  configs: ReadonlyMap<string, unknown>,
+): Reference {
+  const outputs = new Map<string, Uint8Array>();
+  const inputs = new Map<string, number[]>();
+  const instances = new Map<string, { inst: ActorInstance; pos: number }>();
+  const conflicts: string[] = [];
+  for (const entry of log) {
+    const parsed = parseSubject(entry.subject);
+    if (parsed.kind !== "feed") continue;
+    const decoded = decodeFrame(entry.data);
+    const record: InputRecord = {
+      kind: "frame",
+      srcPos: entry.seq,
+      subject: entry.subject,
+      payload: entry.data,
+    };
+    for (const def of actors) {
+      const config = configs.get(def.kind);
+      for (const key of def.route(parsed.channel, config)) {
+        const stream = streamOf(def.kind, key);
+        let slot = instances.get(stream);
+        if (!slot) {
+          // Position 1 is the journal's `init` record, as a host writes it.
+          slot = { inst: ActorInstance.create(def, key, config), pos: 1 };
+          slot.inst.skip(1, 0);
+          instances.set(stream, slot);
+          inputs.set(stream, []);
+        }
+        slot.pos++;
+        for (const out of slot.inst.apply(record, slot.pos, decoded)) {
+          const prior = outputs.get(out.id);
+          if (prior === undefined) outputs.set(out.id, out.data);
+          else if (!bytesEqual(prior, out.data)) conflicts.push(out.id);
+        }
+        inputs.get(stream)!.push(entry.seq);
+      }
+    }
+  }
+  const finals = new Map<string, InstanceSnapshot>();
+  for (const [stream, { inst }] of instances) {
+    finals.set(stream, inst.snapshot());
+    inst.stop();
+  }
+  return { outputs, inputs, finals, conflicts };
+}
+
+/**
+ * A fresh instance fed a stream's whole journal, as recovery without snapshots would; or, with
+ * `base`, `base` (the same replay, done up to `base.pos` earlier) fed the records past it.
+ * Returns undefined when `base` cannot continue (a later record skips an input it applied).
+ */
+export function replayRecords(
+  def: AnyActorDefinition,
+  key: string,
+  records: readonly JournalRecord[],
+  base?: ActorInstance,
+): ActorInstance | undefined {
+  let inst = base;
+  const skipped = new Set<number>();
+  for (const rec of records) {
+    const r = decodeInputRecord(rec.data);
+    if (r.kind === "skip") {
+      const pos = new DataView(r.payload.buffer, r.payload.byteOffset, 8).getFloat64(0, true);
+      if (base && pos <= base.pos) return undefined;
+      skipped.add(pos);
+    }
+  }
+  for (const rec of records) {
+    if (base && rec.pos <= base.pos) continue;
+    const r = decodeInputRecord(rec.data);
+    if (r.kind === "init") {
+      inst?.stop();
+      inst = ActorInstance.create(def, key, decodeEnvelope(r.payload).body);
+      inst.skip(rec.pos, 0);
+      continue;
+    }
+    if (!inst) {
+      throw new Error(
+        `Journal of ${streamOf(def.kind, key)} has record ${rec.pos} before any init record`,
+      );
+    }
+    if (r.kind === "skip" || skipped.has(rec.pos)) inst.skip(rec.pos, r.srcPos);
+    else inst.apply(r, rec.pos);
+  }
+  if (!inst) throw new Error(`Journal of ${streamOf(def.kind, key)} is empty`);
+  return inst;
+}
+
+/** The first difference between two instance snapshots, or undefined when they are equal. */
+export function diffSnapshots(
+  actual: InstanceSnapshot,
+  expected: InstanceSnapshot,
+  options: { positions?: boolean } = {},
+): string | undefined {
+  if (options.positions !== false && actual.pos !== expected.pos) {
+    return `journal position ${actual.pos}, expected ${expected.pos}`;
+  }
+  if (actual.srcPos !== expected.srcPos) {
+    return `source position ${actual.srcPos}, expected ${expected.srcPos}`;
+  }
+  const k = firstDifference(actual.kernel, expected.kernel);
+  if (k !== undefined) {
+    return `kernel state differs at byte ${k} of ${actual.kernel.byteLength} (expected ${expected.kernel.byteLength} bytes)`;
+  }
+  const a = canonicalJson(actual.machine), e = canonicalJson(expected.machine);
+  if (a !== e) return `machine snapshot ${clip(a)}, expected ${clip(e)}`;
+  const ac = canonicalJson(actual.config), ec = canonicalJson(expected.config);
+  if (ac !== ec) return `configuration ${clip(ac)}, expected ${clip(ec)}`;
+  return undefined;
+}
+
+/**
+ * Checks that a stream's journal holds exactly the frames `expected` (source positions in log
+ * order), each once. Returns the violation, if any.
+ */
+export function checkJournalInputs(
+  stream: string,
+  records: readonly JournalRecord[],
+  expected: readonly number[],
+): { invariant: InvariantName; message: string } | undefined {
+  const got: number[] = [];
+  for (const rec of records) {
+    const r = decodeInputRecord(rec.data);
+    if (r.kind === "frame") got.push(r.srcPos);
+  }
+  for (let i = 1; i < got.length; i++) {
+    if (got[i]! <= got[i - 1]!) {
+      return {
+        invariant: "no_input_applied_twice",
+        message: `${stream}: journal applies source position ${got[i]} after ${got[i - 1]}`,
+      };
+    }
+  }
+  const have = new Set(got);
+  const missing = expected.filter((s) => !have.has(s));
+  if (missing.length) {
+    return {
+      invariant: "no_input_lost",
+      message:
+        `${stream}: ${missing.length} of ${expected.length} logged inputs never applied, first at source position ${
+          missing[0]
+        }`,
+    };
+  }
+  const want = new Set(expected);
+  const extra = got.filter((s) => !want.has(s));
+  if (extra.length) {
+    return {
+      invariant: "no_input_applied_twice",
+      message: `${stream}: journal holds ${extra.length} inputs that are not in the log, first at ${
+        extra[0]
+      }`,
+    };
+  }
+  return undefined;
+}
+
+/** Checks published outputs against the reference as they are published. */
+export class OutputChecker {
+  readonly #ref: Reference;
+  readonly #seen = new Set<string>();
+  /** Outputs published, duplicates included. */
+  published = 0;
+
+  constructor(reference: Reference) {
+    this.#ref = reference;
+  }
+
+  /** Checks one published output; returns what is wrong with it, if anything. */
+  observe(id: string | undefined, data: Uint8Array): string | undefined {
+    this.published++;
+    if (id === undefined) {
+      return `an output without a Nats-Msg-Id header (${data.byteLength} bytes)`;
+    }
+    const expected = this.#ref.outputs.get(id);
+    if (expected === undefined) return `output "${id}" is not one a fault-free run publishes`;
+    this.#seen.add(id);
+    const at = firstDifference(data, expected);
+    if (at !== undefined) {
+      return `output "${id}" differs from the fault-free run's at byte ${at} (${data.byteLength} vs ${expected.byteLength} bytes)`;
+    }
+    return undefined;
+  }
+
+  /** Reference outputs never published, in reference order. */
+  missing(): string[] {
+    const out: string[] = [];
+    for (const id of this.#ref.outputs.keys()) if (!this.#seen.has(id)) out.push(id);
+    return out;
+  }
+}
+
+/** Byte-wise equality. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return firstDifference(a, b) === undefined;
+}
+
+/** The index of the first differing byte, or undefined when equal. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number | undefined {
+  const n = Math.min(a.byteLength, b.byteLength);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.byteLength === b.byteLength ? undefined : n;
+}
+
+/** JSON with object keys sorted, so that equal values print equal. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array)) {
+      const sorted: Record<string, unknown> = {};
+      for (const k of Object.keys(v as Record<string, unknown>).sort()) {
+        sorted[k] = (v as Record<string, unknown>)[k];
+      }
+      return sorted;
+    }
+    return v;
+  });
+}
+
+function clip(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}

@@ -1,0 +1,859 @@
+/**
+ * The deterministic simulator: a whole cluster in one process on virtual time. Several Hosts
+ * (the real ones, partitions split among them), each with its own disk (a journal and a snapshot
+ * store that survive its crashes), the simulated bus and a durable feed log fed by a seeded
+ * feed, all driven by one discrete-event Scheduler. One seed decides everything: the feed, every
+ * message's latency, drop, duplicate and reordering, network partitions, host crashes and restarts
+ * (a crash drops the Host without stopping it; a restart builds a new Host on the same disk), fsync
+ * timing and the journal tails a crash loses. The invariants (see invariants.ts) are checked as the
+ * run goes (every journal append, every published output, every recovery) and once it has drained.
+ * A run returns its trace, one line per event that matters, and the trace's hash: the same seed
+ * gives the same trace, byte for byte.
+ */
+import { createHash } from "node:crypto";
+import { ACTOR_KINDS } from "../actors/mod.ts";
+import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import { type ActorInstance, parseStream } from "../actors/runtime/actor_instance.ts";
+import { Host } from "../actors/runtime/host.ts";
+import type { JournalRecord } from "../actors/runtime/journal.ts";
+import { partitionOf } from "../actors/runtime/partition.ts";
+import { decodeEnvelope, decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
+import { decodeInputRecord } from "../actors/runtime/input_record.ts";
+import { createFeed } from "./feeds/mod.ts";
+import { SimDisk } from "./_sim_disk.ts";
+import { type FeedEntry, simFeedInput, SimFeedLog } from "./_sim_feed_log.ts";
+import {
+  checkJournalInputs,
+  diffSnapshots,
+  type InvariantName,
+  OutputChecker,
+  type Reference,
+  replayRecords,
+  runReference,
+  type Violation,
+} from "./invariants.ts";
+import { Prng } from "./prng.ts";
+import { Scheduler, type TimerGroup } from "./scheduler.ts";
+import { type NetworkFaults, QUIET_NETWORK, SimBus, type SimConnection } from "./sim_bus.ts";
+
+/** Which faults a run injects. `disk` is crashes that lose the journal's unsynced tail. */
+export const FAULT_KINDS = ["none", "network", "crash", "disk", "all"] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Deliberate breakage, for tests that the checker catches it. */
+export type Sabotage = "apply_twice" | "corrupt_journal" | "lose_input";
+
+/** Options of a simulation run. */
+export interface SimOptions {
+  seed: number;
+  /** Default `all`. */
+  faults?: FaultKind;
+  /** Virtual seconds of feed. Default 10. */
+  durationS?: number;
+  /** Default 3. */
+  hosts?: number;
+  /** Feed channels. Default 8. */
+  channels?: number;
+  /** Samples per second over all channels. Default 2000. */
+  rate?: number;
+  /** Samples per frame. Default 100. */
+  batch?: number;
+  /** Partitions the keys hash to. Default 12. */
+  partitions?: number;
+  /** Actor kinds the hosts run. Default: every kind troupe ships. */
+  actors?: readonly AnyActorDefinition[];
+  /** Per-kind configuration. Default: stats publishes every 500 samples. */
+  config?: Record<string, unknown>;
+  /** Keep the trace's lines (the hash is always computed). Default true. */
+  keepTrace?: boolean;
+  /** Virtual seconds the cluster has to catch up once faults stop. Default 120. */
+  drainMaxS?: number;
+  sabotage?: Sabotage;
+}
+
+/** What a run found. */
+export interface SimResult {
+  seed: number;
+  faults: FaultKind;
+  ok: boolean;
+  violations: Violation[];
+  /** The trace's lines (empty with `keepTrace: false`). */
+  trace: string[];
+  /** SHA-256 of the trace, hex. */
+  traceHash: string;
+  /** The command that reproduces this run. */
+  command: string;
+  /** Virtual seconds simulated, drain included. */
+  virtualS: number;
+  realMs: number;
+  stats: SimStats;
+}
+
+/** Counters of a run. */
+export interface SimStats {
+  frames: number;
+  samples: number;
+  instances: number;
+  events: number;
+  crashes: number;
+  restarts: number;
+  partitions: number;
+  journalRecordsLost: number;
+  outputsPublished: number;
+  outputsExpected: number;
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+  reordered: number;
+}
+
+/** The command line that reproduces a run of `options`. */
+export function reproduceCommand(options: SimOptions): string {
+  const o = resolve(options);
+  const parts = [`troupe sim --seed ${o.seed} --faults ${o.faults} --duration ${o.durationS}`];
+  if (o.hosts !== 3) parts.push(`--hosts ${o.hosts}`);
+  if (o.channels !== 8) parts.push(`--channels ${o.channels}`);
+  if (o.rate !== 2000) parts.push(`--rate ${o.rate}`);
+  return parts.join(" ");
+}
+
+type Resolved = Required<Omit<SimOptions, "sabotage">> & { sabotage: Sabotage | undefined };
+
+function resolve(options: SimOptions): Resolved {
+  const actors = options.actors ?? Object.values(ACTOR_KINDS);
+  const config: Record<string, unknown> = options.config ??
+    (actors.some((a) => a.kind === "stats") ? { stats: { every_samples: 500 } } : {});
+  const o: Resolved = {
+    seed: options.seed,
+    faults: options.faults ?? "all",
+    durationS: options.durationS ?? 10,
+    hosts: options.hosts ?? 3,
+    channels: options.channels ?? 8,
+    rate: options.rate ?? 2000,
+    batch: options.batch ?? 100,
+    partitions: options.partitions ?? 12,
+    actors,
+    config,
+    keepTrace: options.keepTrace ?? true,
+    drainMaxS: options.drainMaxS ?? 120,
+    sabotage: options.sabotage,
+  };
+  const int = (name: string, x: number, min: number, max: number) => {
+    if (!Number.isInteger(x) || x < min || x > max) {
+      throw new RangeError(
+        `Simulation option "${name}" must be an integer from ${min} to ${max}, got ${x}`,
+      );
+    }
+  };
+  int("seed", o.seed, 0, Number.MAX_SAFE_INTEGER);
+  int("hosts", o.hosts, 1, 64);
+  int("channels", o.channels, 1, 10_000);
+  int("batch", o.batch, 1, 65_536);
+  int("partitions", o.partitions, 1, 4096);
+  if (!FAULT_KINDS.includes(o.faults)) {
+    throw new RangeError(
+      `Simulation option "faults" must be one of ${FAULT_KINDS.join(", ")}, got ${o.faults}`,
+    );
+  }
+  if (!(o.durationS > 0 && Number.isFinite(o.durationS))) {
+    throw new RangeError(`Simulation option "durationS" must be > 0, got ${o.durationS}`);
+  }
+  if (!(o.rate > 0 && Number.isFinite(o.rate))) {
+    throw new RangeError(`Simulation option "rate" must be > 0 samples/s, got ${o.rate}`);
+  }
+  if (o.actors.length === 0) throw new RangeError(`Simulation needs at least one actor kind`);
+  return o;
+}
+
+/** The virtual time a run starts at: the feeds' default start, 2024-01-01T00:00:00Z. */
+const START_US = Date.UTC(2024, 0, 1) * 1000;
+
+interface SimHost {
+  id: string;
+  index: number;
+  owned: number[];
+  disk: SimDisk;
+  incarnation: number;
+  up: boolean;
+  host: Host | undefined;
+  conn: SimConnection | undefined;
+  timers: TimerGroup | undefined;
+  kill: (() => void) | undefined;
+  /** A restart is scheduled. */
+  restarting: boolean;
+}
+
+interface Params {
+  snapshotEveryInputs: number;
+  snapshotEveryMs: number;
+  network: NetworkFaults;
+  crashMeanS: number;
+  downMaxS: number;
+  partitionMeanS: number;
+  partitionMaxS: number;
+  loseSnapshotsP: number;
+}
+
+/** Runs one simulation. Never throws for what it finds: violations are in the result. */
+export async function simulate(options: SimOptions): Promise<SimResult> {
+  const o = resolve(options);
+  const t0 = performance.now();
+  const run = new Run(o);
+  await run.execute();
+  const text = run.lines.join("\n");
+  const traceHash = createHash("sha256").update(run.hashInput ?? text).digest("hex");
+  return {
+    seed: o.seed,
+    faults: o.faults,
+    ok: run.violations.length === 0,
+    violations: run.violations,
+    trace: o.keepTrace ? run.lines : [],
+    traceHash,
+    command: reproduceCommand(options),
+    virtualS: (run.scheduler.nowUs - START_US) / 1e6,
+    realMs: performance.now() - t0,
+    stats: run.stats,
+  };
+}
+
+/** One run's state. */
+class Run {
+  readonly o: Resolved;
+  readonly scheduler = new Scheduler(START_US);
+  readonly lines: string[] = [];
+  hashInput: string | undefined;
+  readonly violations: Violation[] = [];
+  readonly stats: SimStats = {
+    frames: 0,
+    samples: 0,
+    instances: 0,
+    events: 0,
+    crashes: 0,
+    restarts: 0,
+    partitions: 0,
+    journalRecordsLost: 0,
+    outputsPublished: 0,
+    outputsExpected: 0,
+    delivered: 0,
+    dropped: 0,
+    duplicated: 0,
+    reordered: 0,
+  };
+  readonly #kinds = new Map<string, AnyActorDefinition>();
+  readonly #configs = new Map<string, unknown>();
+  readonly #params: Params;
+  readonly #faultRng: Prng;
+  readonly #netRng: Prng;
+  readonly #feedSeed: number;
+  readonly #network: boolean;
+  readonly #crashes: boolean;
+  readonly #disk: boolean;
+  #bus!: SimBus;
+  #log!: SimFeedLog;
+  #hosts: SimHost[] = [];
+  #reference!: Reference;
+  #outputs!: OutputChecker;
+  #frames: FeedEntry[] = [];
+  #frameSamples: number[] = [];
+  #draining = false;
+  readonly #shadows = new Map<string, ActorInstance>();
+  #endUs = 0;
+
+  constructor(o: Resolved) {
+    this.o = o;
+    const root = new Prng(o.seed);
+    const params = root.fork("params");
+    this.#faultRng = root.fork("faults");
+    this.#netRng = root.fork("network");
+    this.#feedSeed = root.fork("feed").nextUint32();
+    this.#network = o.faults === "network" || o.faults === "all";
+    this.#crashes = o.faults === "crash" || o.faults === "disk" || o.faults === "all";
+    this.#disk = o.faults === "disk" || o.faults === "all";
+    const latencyMin = 20 + params.int(200);
+    this.#params = {
+      snapshotEveryInputs: 4 + params.int(200),
+      snapshotEveryMs: 200 + params.int(5000),
+      network: this.#network
+        ? {
+          dropP: params.uniform(0, 0.05),
+          dupP: params.uniform(0, 0.05),
+          reorderP: params.uniform(0, 0.05),
+          reorderDelayUs: 100 + params.int(20_000),
+          latencyUsMin: latencyMin,
+          latencyUsMax: latencyMin + params.int(5000),
+        }
+        : QUIET_NETWORK,
+      crashMeanS: 1 + params.uniform(0, 6),
+      downMaxS: params.uniform(0, 3),
+      partitionMeanS: 1 + params.uniform(0, 6),
+      partitionMaxS: params.uniform(0.05, 3),
+      loseSnapshotsP: params.uniform(0, 0.2),
+    };
+    for (const def of o.actors) {
+      this.#kinds.set(def.kind, def);
+      const raw = o.config[def.kind];
+      this.#configs.set(
+        def.kind,
+        raw === undefined ? def.defaultConfig : def.parseConfig(raw, def.defaultConfig, def.kind),
+      );
+    }
+  }
+
+  trace(line: string): void {
+    const t = ((this.scheduler.nowUs - START_US) / 1e6).toFixed(6);
+    this.lines.push(`${t} ${line}`);
+  }
+
+  violate(invariant: InvariantName, message: string): void {
+    const atUs = this.scheduler.nowUs - START_US;
+    if (this.violations.length < 100) this.violations.push({ invariant, atUs, message });
+    this.trace(`VIOLATION ${invariant}: ${message}`);
+  }
+
+  async execute(): Promise<void> {
+    try {
+      this.#setup();
+      await this.scheduler.run(this.#endUs);
+      await this.#drain();
+    } catch (err) {
+      this.violate("no_exception", (err as Error).stack ?? String(err));
+    }
+    this.#log?.stop();
+    const net = this.#bus?.stats;
+    if (net) {
+      Object.assign(this.stats, {
+        delivered: net.delivered,
+        dropped: net.dropped,
+        duplicated: net.duplicated,
+        reordered: net.reordered,
+      });
+    }
+    this.stats.events = this.scheduler.steps;
+    this.stats.outputsPublished = this.#outputs?.published ?? 0;
+    this.trace(
+      `end ${
+        this.violations.length === 0 ? "ok" : `${this.violations.length} violations`
+      } events=${this.stats.events}`,
+    );
+  }
+
+  // --- setup -------------------------------------------------------------------------------------
+
+  #setup(): void {
+    const o = this.o;
+    this.trace(
+      `sim seed=${o.seed} faults=${o.faults} duration=${o.durationS}s hosts=${o.hosts} channels=${o.channels} rate=${o.rate}/s batch=${o.batch} partitions=${o.partitions} actors=${
+        [...this.#kinds.keys()].join(",")
+      }`,
+    );
+    const p = this.#params;
+    this.trace(
+      `params snapshot_every=${p.snapshotEveryInputs}/${p.snapshotEveryMs}ms drop=${
+        p.network.dropP.toFixed(4)
+      } dup=${p.network.dupP.toFixed(4)} reorder=${
+        p.network.reorderP.toFixed(4)
+      } latency=${p.network.latencyUsMin}-${p.network.latencyUsMax}us`,
+    );
+    this.#frames = this.#generateFeed();
+    this.#reference = runReference(this.#frames, this.o.actors, this.#configs);
+    for (const id of this.#reference.conflicts) {
+      this.violate(
+        "outputs_equal_fault_free",
+        `the fault-free run produces output id "${id}" twice with different bytes`,
+      );
+    }
+    this.#outputs = new OutputChecker(this.#reference);
+    this.stats.instances = this.#reference.inputs.size;
+    this.stats.outputsExpected = this.#reference.outputs.size;
+    this.#bus = new SimBus({
+      scheduler: this.scheduler,
+      prng: this.#netRng,
+      faults: p.network,
+      trace: (line) => this.trace(line),
+      onHandlerError: (err, who, msg) =>
+        this.violate(
+          "no_exception",
+          `handler of ${who} for "${msg.subject}" threw: ${(err as Error).stack ?? err}`,
+        ),
+    });
+    this.#bus.tap((from, subject, data, headers) => this.#onPublish(from, subject, data, headers));
+    this.#log = new SimFeedLog(this.#bus, this.scheduler, { trace: (l) => this.trace(l) });
+
+    // The feed: each frame is stored in the log at its time on the schedule.
+    const usPerSample = 1e6 / o.rate;
+    let samples = 0;
+    for (const [i, entry] of this.#frames.entries()) {
+      const at = START_US + Math.round(samples * usPerSample);
+      samples += this.#frameSamples[i]!;
+      this.scheduler.at(at, () => {
+        const seq = this.#log.append(entry.subject, entry.data);
+        if (seq !== entry.seq) throw new Error(`feed log stored frame ${entry.seq} at ${seq}`);
+      });
+    }
+    this.#endUs = START_US + Math.round(o.durationS * 1e6);
+
+    for (let i = 0; i < o.hosts; i++) {
+      const owned = [...Array(o.partitions).keys()].filter((q) => q % o.hosts === i);
+      const h: SimHost = {
+        id: `h${i + 1}`,
+        index: i,
+        owned,
+        disk: new SimDisk(
+          {
+            fsyncMs: 0.1 + this.#faultRng.uniform(0, 5),
+            fsyncEveryMs: 20 + this.#faultRng.int(1000),
+            snapshotMs: 0.1 + this.#faultRng.uniform(0, 10),
+          },
+          (stream, message) =>
+            this.violate("no_input_applied_twice", `h${i + 1} ${stream}: ${message}`),
+        ),
+        incarnation: 0,
+        up: false,
+        host: undefined,
+        conn: undefined,
+        timers: undefined,
+        kill: undefined,
+        restarting: false,
+      };
+      this.#hosts.push(h);
+      this.scheduler.at(START_US, () => this.#start(h));
+      if (this.#crashes) this.#scheduleCrash(h);
+      if (this.#network) this.#schedulePartition(h);
+    }
+    this.#sabotage();
+    // A digest of every host's progress once a virtual second: makes the trace sensitive to
+    // what the hosts did, not only to what the network did.
+    const digest = () => {
+      this.#digest();
+      if (!this.#draining) this.scheduler.after(1_000_000, digest);
+    };
+    this.scheduler.after(1_000_000, digest);
+  }
+
+  #generateFeed(): FeedEntry[] {
+    const o = this.o;
+    const feed = createFeed("market", {
+      seed: this.#feedSeed,
+      channels: o.channels,
+      batch: o.batch,
+      volume: false,
+    });
+    const budget = Math.round(o.rate * o.durationS);
+    const out: FeedEntry[] = [];
+    let samples = 0;
+    while (samples < budget) {
+      for (const frame of feed.next()) {
+        if (samples >= budget) break;
+        const n = Math.min(frame.t.length, budget - samples);
+        const part = n === frame.t.length ? frame : {
+          channel: frame.channel,
+          seq0: frame.seq0,
+          t: frame.t.subarray(0, n),
+          v: frame.v.subarray(0, n),
+        };
+        const seq = out.length + 1;
+        out.push({
+          seq,
+          subject: feedSubject("market", frame.channel),
+          data: encodeFrame(part, { id: `sim:${frame.channel}:${frame.seq0}`, src: "sim", seq }),
+        });
+        this.#frameSamples.push(n);
+        samples += n;
+      }
+    }
+    this.stats.frames = out.length;
+    this.stats.samples = samples;
+    return out;
+  }
+
+  // --- hosts -------------------------------------------------------------------------------------
+
+  #start(h: SimHost): void {
+    h.restarting = false;
+    h.incarnation++;
+    const timers = this.scheduler.timers();
+    const conn = this.#bus.connect(h.id);
+    const disk = h.disk.open(timers);
+    const loseSeq = this.o.sabotage === "lose_input" && h.index === 0 && h.incarnation === 1
+      ? this.#firstSeqOwnedBy(h, 10)
+      : undefined;
+    const input = simFeedInput(conn, {
+      consumer: `${h.id}-${h.incarnation}`,
+      timers,
+      trace: (l) => this.trace(l),
+      ...(loseSeq === undefined ? {} : { loseSeq }),
+    });
+    const host = new Host({
+      hostId: h.id,
+      bus: conn,
+      actors: this.o.actors,
+      config: this.o.config,
+      journal: disk.journal,
+      snapshots: disk.snapshots,
+      partitions: { count: this.o.partitions, owned: h.owned },
+      input,
+      snapshotEveryInputs: this.#params.snapshotEveryInputs,
+      snapshotEveryMs: this.#params.snapshotEveryMs,
+      msgIdHeaders: true,
+      now: () => this.scheduler.nowUs / 1000,
+      timers,
+      log: (m) => this.trace(`${h.id} log ${m}`),
+    });
+    Object.assign(h, { host, conn, timers, kill: disk.kill, up: true });
+    const incarnation = h.incarnation;
+    this.trace(`${h.id} start #${incarnation}`);
+    host.start().then(
+      () => this.#checkRecovery(h, incarnation, "recovery"),
+      (err) => {
+        if (h.host === host) {
+          this.violate("no_exception", `${h.id} start failed: ${(err as Error).stack ?? err}`);
+        }
+      },
+    ).catch((err) =>
+      this.violate("no_exception", `${h.id} recovery check failed: ${(err as Error).stack ?? err}`)
+    );
+  }
+
+  /** Drops the host without stopping it: timers, connection and disk handle die with it. */
+  #crash(h: SimHost, why: string): void {
+    if (!h.up) return;
+    h.timers!.cancelAll();
+    h.conn!.kill();
+    h.kill!();
+    Object.assign(h, {
+      host: undefined,
+      conn: undefined,
+      timers: undefined,
+      kill: undefined,
+      up: false,
+    });
+    this.stats.crashes++;
+    let detail = "";
+    if (this.#disk) {
+      const lost = h.disk.crash(true);
+      this.#dropStaleShadows(h);
+      this.stats.journalRecordsLost += lost;
+      detail = ` lost ${lost} unsynced journal records`;
+      if (this.#faultRng.chance(this.#params.loseSnapshotsP)) {
+        h.disk.snapshots.clear();
+        detail += " and every snapshot";
+      }
+    }
+    this.trace(`${h.id} crash #${h.incarnation} (${why})${detail}`);
+  }
+
+  #scheduleCrash(h: SimHost): void {
+    // Uniform gaps rather than exponential ones: Math.log is not bit-identical across runtimes.
+    const at = this.scheduler.nowUs +
+      Math.round(this.#faultRng.uniform(0, 2 * this.#params.crashMeanS) * 1e6);
+    if (at >= this.#endUs) return;
+    this.scheduler.at(at, () => {
+      if (this.#draining || !h.up) return;
+      this.#crash(h, "fault");
+      const down = Math.round(this.#faultRng.uniform(0, this.#params.downMaxS) * 1e6);
+      h.restarting = true;
+      this.scheduler.after(down, () => {
+        this.stats.restarts++;
+        this.#start(h);
+        this.#scheduleCrash(h);
+      });
+    });
+  }
+
+  #schedulePartition(h: SimHost): void {
+    const at = this.scheduler.nowUs +
+      Math.round(this.#faultRng.uniform(0, 2 * this.#params.partitionMeanS) * 1e6);
+    if (at >= this.#endUs) return;
+    this.scheduler.at(at, () => {
+      if (this.#draining) return;
+      this.#bus.isolate(h.id);
+      this.stats.partitions++;
+      const length = Math.round(this.#faultRng.uniform(0.01, this.#params.partitionMaxS) * 1e6);
+      this.scheduler.after(length, () => {
+        this.#bus.heal(h.id);
+        this.#schedulePartition(h);
+      });
+    });
+  }
+
+  #ownerOf(key: string): SimHost {
+    const p = partitionOf(key, this.o.partitions);
+    return this.#hosts[p % this.o.hosts]!;
+  }
+
+  #firstSeqOwnedBy(h: SimHost, after: number): number | undefined {
+    for (const f of this.#frames) {
+      if (f.seq <= after) continue;
+      const channel = f.subject.slice(f.subject.lastIndexOf(".") + 1);
+      for (const def of this.o.actors) {
+        for (const key of def.route(channel, this.#configs.get(def.kind))) {
+          if (this.#ownerOf(key) === h) return f.seq;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  // --- checks ------------------------------------------------------------------------------------
+
+  #onPublish(
+    from: string,
+    subject: string,
+    data: Uint8Array,
+    headers: Record<string, string> | undefined,
+  ) {
+    if (subject.startsWith("troupe.out.")) {
+      const id = headers?.["Nats-Msg-Id"];
+      this.trace(`${from} out ${id}`);
+      const problem = this.#outputs.observe(id, data);
+      if (problem) this.violate("outputs_equal_fault_free", `${from}: ${problem}`);
+    } else if (subject.startsWith("troupe.dlq.") || subject.startsWith("troupe.sys.actor.")) {
+      let detail = "";
+      try {
+        detail = JSON.stringify(decodeEnvelope(data).body).slice(0, 300);
+      } catch {
+        detail = `${data.byteLength} undecodable bytes`;
+      }
+      this.violate("no_dead_letters", `${from} published on "${subject}": ${detail}`);
+    }
+  }
+
+  /**
+   * Every instance of `h` equals a fresh instance fed its whole journal. A replay is kept per
+   * instance and continued at the next check (the journal's durable prefix never changes; a
+   * replay past what a crash lost is dropped), unless `full`: then every replay starts afresh.
+   */
+  async #checkRecovery(h: SimHost, incarnation: number, when: string, full = false): Promise<void> {
+    const host = h.host;
+    if (!host || h.incarnation !== incarnation) return; // crashed meanwhile
+    const list = host.instances();
+    // Read every journal first (a full check reads the journal itself, asynchronously), then
+    // compare with no await in between: the comparison sees one instant.
+    const journals = new Map<string, JournalRecord[]>();
+    if (full) {
+      for (const { stream } of list) journals.set(stream, await h.disk.records(stream));
+      if (h.host !== host) return;
+    }
+    this.trace(
+      `${h.id} ${when} #${incarnation} instances=${list.length} ${
+        list.map((i) => `${i.stream}@${i.pos}`).join(" ")
+      }`,
+    );
+    for (const { stream, status } of host.instances()) {
+      const parsed = parseStream(stream)!;
+      const def = this.#kinds.get(parsed.kind)!;
+      const inst = host.instance(parsed.kind, parsed.key);
+      if (!inst || status !== "running") {
+        this.violate("recovery_equals_replay", `${h.id} ${stream} is ${status} after ${when}`);
+        continue;
+      }
+      const shadowKey = `${h.id} ${stream}`;
+      const base = full ? undefined : this.#shadows.get(shadowKey);
+      let replay;
+      try {
+        replay = replayRecords(
+          def,
+          parsed.key,
+          journals.get(stream) ?? h.disk.watched(stream, base?.pos ?? 0),
+          base,
+        );
+        if (!replay) {
+          base?.stop();
+          replay = replayRecords(def, parsed.key, h.disk.watched(stream))!;
+        }
+      } catch (err) {
+        this.#shadows.get(shadowKey)?.stop();
+        this.#shadows.delete(shadowKey);
+        this.violate(
+          "recovery_equals_replay",
+          `${h.id} ${stream}: its journal does not replay: ${(err as Error).message}`,
+        );
+        continue;
+      }
+      const old = this.#shadows.get(shadowKey);
+      if (old && old !== replay) old.stop();
+      this.#shadows.set(shadowKey, replay);
+      const diff = diffSnapshots(inst.snapshot(), replay.snapshot());
+      if (diff) this.violate("recovery_equals_replay", `${h.id} ${stream} after ${when}: ${diff}`);
+    }
+  }
+
+  /** Drops the kept replays of `h` that went past what its journal still holds. */
+  #dropStaleShadows(h: SimHost): void {
+    for (const [key, shadow] of this.#shadows) {
+      if (!key.startsWith(`${h.id} `)) continue;
+      if (shadow.pos > h.disk.journal.lastPosition(shadow.stream)) {
+        shadow.stop();
+        this.#shadows.delete(key);
+      }
+    }
+  }
+
+  #digest(): void {
+    const parts: string[] = [];
+    for (const h of this.#hosts) {
+      if (!h.host) {
+        parts.push(`${h.id}=down`);
+        continue;
+      }
+      const applied = [...h.host.applied.values()].reduce((a, b) => a + b, 0);
+      const srcPos = h.host.instances().map((i) => i.pos).join(",");
+      parts.push(`${h.id}=${applied}[${srcPos}]`);
+    }
+    this.trace(`digest head=${this.#log.head} ${parts.join(" ")}`);
+  }
+
+  /** Whether every instance has applied every input the log holds for it. */
+  #caughtUp(): boolean {
+    if (this.#log.head < this.#frames.length) return false;
+    for (const h of this.#hosts) if (!h.host?.ready) return false;
+    for (const [stream, seqs] of this.#reference.inputs) {
+      const { kind, key } = parseStream(stream)!;
+      const inst = this.#ownerOf(key).host!.instance(kind, key);
+      if (!inst || inst.srcPos !== seqs[seqs.length - 1]) return false;
+    }
+    return true;
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    this.trace(`drain: faults off, partitions healed, crashed hosts restart`);
+    this.#bus.setFaults(QUIET_NETWORK);
+    this.#bus.healAll();
+    for (const h of this.#hosts) {
+      if (!h.up && !h.restarting) this.scheduler.after(0, () => this.#start(h));
+    }
+    const deadline = this.scheduler.nowUs + Math.round(this.o.drainMaxS * 1e6);
+    let caught = this.#caughtUp();
+    if (!caught) {
+      await this.scheduler.run(deadline, { stop: () => (caught = this.#caughtUp()) });
+    }
+    if (!caught) {
+      const behind: string[] = [];
+      for (const [stream, seqs] of this.#reference.inputs) {
+        const { kind, key } = parseStream(stream)!;
+        const owner = this.#ownerOf(key);
+        const inst = owner.host?.instance(kind, key);
+        const last = seqs[seqs.length - 1];
+        if (inst?.srcPos !== last) {
+          behind.push(`${owner.id} ${stream} at ${inst?.srcPos ?? "absent"} of ${last}`);
+        }
+      }
+      this.violate(
+        "drains",
+        `not caught up ${this.o.drainMaxS} virtual s after faults stopped: ${
+          behind.slice(0, 5).join("; ")
+        }${behind.length > 5 ? ` and ${behind.length - 5} more` : ""}`,
+      );
+      return;
+    }
+    this.trace(`drained`);
+    this.#digest();
+    await this.#finalChecks("drain", true);
+    // A clean stop and restart of every host: stop() must leave what recovery rebuilds exactly.
+    let stopping = 0;
+    for (const h of this.#hosts) {
+      const host = h.host!;
+      stopping++;
+      host.stop().then(
+        () => stopping--,
+        (err) => {
+          stopping--;
+          this.violate("no_exception", `${h.id} stop failed: ${(err as Error).stack ?? err}`);
+        },
+      );
+    }
+    await this.scheduler.run(this.scheduler.nowUs + 60_000_000, { stop: () => stopping === 0 });
+    if (stopping > 0) {
+      this.violate("drains", `${stopping} hosts did not stop within 60 virtual s`);
+      return;
+    }
+    for (const h of this.#hosts) {
+      h.timers!.cancelAll();
+      h.conn!.kill();
+      h.kill!();
+      h.up = false;
+      this.trace(`${h.id} stopped #${h.incarnation}`);
+      this.scheduler.after(0, () => this.#start(h));
+    }
+    await this.scheduler.run(this.scheduler.nowUs + 1_000_000, {
+      stop: () => this.#hosts.every((h) => h.host?.ready),
+    });
+    await this.#finalChecks("clean restart", false);
+  }
+
+  /** The end-of-run checks: inputs exactly once, state equal to replay and to the reference. */
+  async #finalChecks(when: string, full: boolean): Promise<void> {
+    for (const [stream, seqs] of this.#reference.inputs) {
+      const { kind, key } = parseStream(stream)!;
+      const owner = this.#ownerOf(key);
+      const records = await owner.disk.records(stream);
+      const bad = checkJournalInputs(stream, records, seqs);
+      if (bad) this.violate(bad.invariant, `${owner.id} after ${when}: ${bad.message}`);
+      const inst = owner.host?.instance(kind, key);
+      const expected = this.#reference.finals.get(stream)!;
+      if (!inst) {
+        this.violate("no_input_lost", `${owner.id} has no instance ${stream} after ${when}`);
+        continue;
+      }
+      const diff = diffSnapshots(inst.snapshot(), expected, { positions: false });
+      if (diff) {
+        this.violate(
+          "outputs_equal_fault_free",
+          `${owner.id} ${stream} after ${when}: state differs from the fault-free run: ${diff}`,
+        );
+      }
+    }
+    for (const h of this.#hosts) await this.#checkRecovery(h, h.incarnation, when, full);
+    const missing = this.#outputs.missing();
+    if (missing.length) {
+      this.violate(
+        "outputs_equal_fault_free",
+        `${missing.length} of ${this.#reference.outputs.size} outputs of the fault-free run never published, first "${
+          missing[0]
+        }"`,
+      );
+    }
+    const hash = createHash("sha256");
+    for (const stream of [...this.#reference.finals.keys()].sort()) {
+      const { kind, key } = parseStream(stream)!;
+      const inst = this.#ownerOf(key).host?.instance(kind, key);
+      if (inst) hash.update(stream).update(inst.snapshot().kernel);
+    }
+    this.trace(`state ${when} ${hash.digest("hex").slice(0, 16)}`);
+  }
+
+  #sabotage(): void {
+    const s = this.o.sabotage;
+    if (s === undefined) return;
+    const h = this.#hosts[0]!;
+    this.trace(`sabotage ${s}`);
+    if (s === "apply_twice") h.disk.appendTwiceAt = 8;
+    if (s === "corrupt_journal") {
+      this.scheduler.at(START_US + Math.round(this.o.durationS * 5e5), async () => {
+        for (const stream of h.disk.journal.streams().sort()) {
+          const records = await h.disk.records(stream);
+          const rec = records.find((r) => r.pos === 3);
+          if (!rec) continue;
+          // Flip a bit of the last sample's value (its mantissa's top byte), where it sits in the record.
+          const { frame } = decodeFrame(decodeInputRecord(rec.data).payload);
+          const last = new Uint8Array(Float64Array.of(frame.v[frame.v.length - 1]!).buffer);
+          const at = indexOfBytes(rec.data, last);
+          if (at < 0) continue;
+          rec.data[at + 6]! ^= 0x01;
+          this.trace(`sabotage flipped a bit of ${h.id} ${stream} record 3 at byte ${at}`);
+          return;
+        }
+      });
+    }
+  }
+}
+
+/** Where `needle` first occurs in `hay`, or -1. */
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = hay.byteLength - needle.byteLength; i >= 0; i--) {
+    for (let j = 0; j < needle.byteLength; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
