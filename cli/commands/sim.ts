@@ -1,0 +1,287 @@
+/**
+ * `troupe sim`: the deterministic simulator from the command line. Runs one seed or a range of
+ * seeds of a whole cluster on virtual time under the chosen faults, checks the invariants, and
+ * prints a summary; every failing seed comes with the exact command that reproduces it.
+ * `--check-determinism` runs each seed twice and compares the traces. Exit 1 when any seed fails.
+ */
+import { writeFileSync } from "node:fs";
+import process from "node:process";
+import {
+  FAULT_KINDS,
+  type FaultKind,
+  type SimOptions,
+  type SimResult,
+  simulate,
+} from "../../sim/simulator.ts";
+import {
+  type Command,
+  EXIT_FAILURE,
+  EXIT_OK,
+  flag,
+  num,
+  type ParsedArgs,
+  str,
+  UsageError,
+} from "../args.ts";
+
+/** What one seed gave, with the determinism check's verdict when asked for. */
+interface SeedOutcome {
+  result: SimResult;
+  /** Why the second run differed, when `--check-determinism` found it did. */
+  nondeterministic: string | undefined;
+}
+
+export const command: Command = {
+  name: "sim",
+  summary: "deterministic simulation of a cluster under faults, checking its invariants",
+  usage: "(--seed S | --seeds N [--from S0]) [--faults KIND] [--duration S] [options]",
+  options: {
+    seed: { type: "string", arg: "S", help: "Run this one seed (default 1)" },
+    seeds: { type: "string", arg: "N", help: "Run N seeds: S0, S0+1, ... (with --from)" },
+    from: { type: "string", arg: "S0", help: "First seed of --seeds (default 1)" },
+    faults: {
+      type: "string",
+      arg: "KIND",
+      help: `Faults to inject: ${FAULT_KINDS.join("|")} (default all)`,
+    },
+    duration: { type: "string", arg: "S", help: "Virtual seconds of feed per seed (default 10)" },
+    hosts: { type: "string", arg: "N", help: "Hosts in the cluster (default 3)" },
+    channels: { type: "string", arg: "N", help: "Feed channels (default 8)" },
+    rate: { type: "string", arg: "R", help: "Feed samples per virtual second (default 2000)" },
+    "check-determinism": {
+      type: "boolean",
+      help: "Run every seed twice and fail it if the two traces differ",
+    },
+    trace: { type: "string", arg: "FILE", help: "Write the trace of --seed to FILE" },
+    json: { type: "boolean", help: "Print the summary as JSON" },
+  },
+  details: `Faults:
+  none     a quiet network, no crashes (the cluster must match the fault-free reference exactly)
+  network  message delays, drops, duplicates, reorderings; hosts cut off for intervals
+  crash    hosts crash (dropped without stopping) and restart on the same disk
+  disk     crashes that also lose the journal's tail since the last fsync (and sometimes snapshots)
+  all      everything above
+Invariants: no acknowledged input lost, no input applied twice, state after recovery equal to a
+full replay of the journal, outputs equal to a fault-free run of the same inputs, no dead letters,
+and the cluster catches up once faults stop. The same seed gives the same trace, byte for byte.
+Examples:
+  troupe sim --seed 42 --faults all --duration 30
+  troupe sim --seeds 1000 --faults all --check-determinism`,
+  run,
+};
+
+async function run(args: ParsedArgs): Promise<number> {
+  const o = readArgs(args);
+  const started = performance.now();
+  const outcomes: SeedOutcome[] = [];
+  const progress = o.seeds.length > 1 ? new Progress(o.seeds.length) : undefined;
+  let failed = 0;
+  for (const seed of o.seeds) {
+    const options: SimOptions = { ...o.base, seed, keepTrace: o.keepTrace };
+    const result = await simulate(options);
+    let nondeterministic: string | undefined;
+    if (o.checkDeterminism) {
+      const again = await simulate(options);
+      if (again.traceHash !== result.traceHash) {
+        nondeterministic = describeDivergence(result, again);
+      }
+    }
+    const outcome = { result, nondeterministic };
+    if (!passed(outcome)) failed++;
+    outcomes.push(outcome);
+    if (o.tracePath !== undefined) writeFileSync(o.tracePath, result.trace.join("\n") + "\n");
+    progress?.update(outcomes.length, failed);
+  }
+  progress?.done();
+  const elapsedS = (performance.now() - started) / 1000;
+  if (o.json) {
+    console.log(JSON.stringify(summaryJson(o, outcomes, elapsedS), null, 2));
+  } else {
+    console.log(summaryText(o, outcomes, elapsedS));
+  }
+  return failed > 0 ? EXIT_FAILURE : EXIT_OK;
+}
+
+interface CliOptions {
+  seeds: number[];
+  base: Omit<SimOptions, "seed">;
+  checkDeterminism: boolean;
+  keepTrace: boolean;
+  tracePath: string | undefined;
+  json: boolean;
+}
+
+function readArgs(args: ParsedArgs): CliOptions {
+  if (args.positionals.length) {
+    throw new UsageError(`Unexpected argument "${args.positionals[0]}"`);
+  }
+  const hasSeed = str(args, "seed") !== undefined;
+  const hasSeeds = str(args, "seeds") !== undefined;
+  if (hasSeed && hasSeeds) throw new UsageError("Give --seed or --seeds, not both");
+  if (!hasSeeds && str(args, "from") !== undefined) {
+    throw new UsageError("Option --from goes with --seeds");
+  }
+  const seedMax = Number.MAX_SAFE_INTEGER;
+  let seeds: number[];
+  if (hasSeeds) {
+    const n = num(args, "seeds", 1, { min: 1, max: 1_000_000, integer: true });
+    const from = num(args, "from", 1, { min: 0, max: seedMax - n, integer: true });
+    seeds = Array.from({ length: n }, (_, i) => from + i);
+  } else {
+    seeds = [num(args, "seed", 1, { min: 0, max: seedMax, integer: true })];
+  }
+  const faults = str(args, "faults") ?? "all";
+  if (!(FAULT_KINDS as readonly string[]).includes(faults)) {
+    throw new UsageError(
+      `Option --faults must be one of ${FAULT_KINDS.join(", ")}, got "${faults}"`,
+    );
+  }
+  const tracePath = str(args, "trace");
+  if (tracePath !== undefined && seeds.length > 1) {
+    throw new UsageError("Option --trace goes with --seed (one seed)");
+  }
+  const checkDeterminism = flag(args, "check-determinism");
+  return {
+    seeds,
+    base: {
+      faults: faults as FaultKind,
+      durationS: num(args, "duration", 10, { min: 0, exclusiveMin: true, max: 86_400 }),
+      hosts: num(args, "hosts", 3, { min: 1, max: 64, integer: true }),
+      channels: num(args, "channels", 8, { min: 1, max: 10_000, integer: true }),
+      rate: num(args, "rate", 2000, { min: 0, exclusiveMin: true, max: 10_000_000 }),
+    },
+    checkDeterminism,
+    // The lines are needed to name where two runs diverge, and to write them out.
+    keepTrace: checkDeterminism || tracePath !== undefined,
+    tracePath,
+    json: flag(args, "json"),
+  };
+}
+
+function passed(o: SeedOutcome): boolean {
+  return o.result.ok && o.nondeterministic === undefined;
+}
+
+/** Where two traces of one seed part. */
+function describeDivergence(a: SimResult, b: SimResult): string {
+  const n = Math.max(a.trace.length, b.trace.length);
+  for (let i = 0; i < n; i++) {
+    if (a.trace[i] !== b.trace[i]) {
+      return `the two runs' traces differ (sha256 ${a.traceHash.slice(0, 12)} vs ${
+        b.traceHash.slice(0, 12)
+      }) first at line ${i + 1}: ${JSON.stringify(a.trace[i] ?? "(end)")} vs ${
+        JSON.stringify(b.trace[i] ?? "(end)")
+      }`;
+    }
+  }
+  return `the two runs' traces differ (sha256 ${a.traceHash.slice(0, 12)} vs ${
+    b.traceHash.slice(0, 12)
+  })`;
+}
+
+function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): string {
+  const lines: string[] = [];
+  const failures = outcomes.filter((x) => !passed(x));
+  if (outcomes.length === 1) {
+    const { result: r } = outcomes[0]!;
+    const s = r.stats;
+    lines.push(
+      `troupe sim: seed ${r.seed}, faults ${r.faults}: ${passed(outcomes[0]!) ? "ok" : "FAILED"}`,
+      `  ${r.virtualS.toFixed(1)} virtual s in ${(r.realMs / 1000).toFixed(2)} s (${
+        (r.virtualS / (r.realMs / 1000)).toFixed(0)
+      }x); ${s.frames} frames (${s.samples} samples) into ${s.instances} instances on ${o.base.hosts} hosts`,
+      `  faults: ${s.crashes} crashes, ${s.journalRecordsLost} journal records lost, ${s.partitions} partitions; network: ${s.dropped} dropped, ${s.duplicated} duplicated, ${s.reordered} reordered of ${
+        s.delivered + s.dropped
+      }`,
+      `  outputs: ${s.outputsPublished} published, ${s.outputsExpected} expected; trace sha256 ${r.traceHash}`,
+    );
+  } else {
+    const virtualS = outcomes.reduce((a, x) => a + x.result.virtualS, 0);
+    lines.push(
+      `troupe sim: ${outcomes.length} seeds (${o.seeds[0]}..${
+        o.seeds[o.seeds.length - 1]
+      }), faults ${o.base.faults}: ${
+        outcomes.length - failures.length
+      } passed, ${failures.length} failed` +
+        ` (${virtualS.toFixed(0)} virtual s in ${elapsedS.toFixed(1)} s${
+          o.checkDeterminism ? ", each run twice" : ""
+        })`,
+    );
+  }
+  for (const f of failures.slice(0, 50)) {
+    const r = f.result;
+    lines.push(``, `seed ${r.seed} FAILED:`);
+    for (const v of r.violations.slice(0, 10)) {
+      lines.push(`  ${v.invariant} at ${(v.atUs / 1e6).toFixed(6)} s: ${v.message}`);
+    }
+    if (r.violations.length > 10) lines.push(`  ... and ${r.violations.length - 10} more`);
+    if (f.nondeterministic) lines.push(`  nondeterministic: ${f.nondeterministic}`);
+    lines.push(`  reproduce: ${r.command}${o.checkDeterminism ? " --check-determinism" : ""}`);
+  }
+  if (failures.length > 50) lines.push(``, `... and ${failures.length - 50} more failing seeds`);
+  return lines.join("\n");
+}
+
+function summaryJson(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number) {
+  const failures = outcomes.filter((x) => !passed(x));
+  const brief = (x: SeedOutcome) => ({
+    seed: x.result.seed,
+    ok: passed(x),
+    violations: x.result.violations,
+    nondeterministic: x.nondeterministic ?? null,
+    command: x.result.command + (o.checkDeterminism ? " --check-determinism" : ""),
+    traceHash: x.result.traceHash,
+    virtualS: x.result.virtualS,
+    realMs: x.result.realMs,
+    stats: x.result.stats,
+  });
+  return {
+    faults: o.base.faults,
+    durationS: o.base.durationS,
+    hosts: o.base.hosts,
+    seedsRun: outcomes.length,
+    passed: outcomes.length - failures.length,
+    failed: failures.length,
+    elapsedS,
+    failures: failures.map(brief),
+    ...(outcomes.length === 1 ? { result: brief(outcomes[0]!) } : {}),
+  };
+}
+
+/** A progress bar on stderr: redrawn in place on a terminal, a line every 5% otherwise. */
+class Progress {
+  readonly #total: number;
+  readonly #tty = process.stderr.isTTY === true;
+  readonly #t0 = performance.now();
+  #lastStep = -1;
+
+  constructor(total: number) {
+    this.#total = total;
+  }
+
+  update(done: number, failed: number): void {
+    const elapsedS = (performance.now() - this.#t0) / 1000;
+    const rate = done / Math.max(elapsedS, 1e-9);
+    const eta = (this.#total - done) / Math.max(rate, 1e-9);
+    const width = 30;
+    const filled = Math.round((done / this.#total) * width);
+    const text = `[${"#".repeat(filled)}${
+      "-".repeat(width - filled)
+    }] ${done}/${this.#total} seeds, ${failed} failed, ${rate.toFixed(1)} seeds/s, ETA ${
+      eta.toFixed(0)
+    } s`;
+    if (this.#tty) {
+      process.stderr.write(`\r${text}\x1b[K`);
+      return;
+    }
+    const step = Math.floor((done / this.#total) * 20);
+    if (step !== this.#lastStep || done === this.#total) {
+      this.#lastStep = step;
+      process.stderr.write(`${text}\n`);
+    }
+  }
+
+  done(): void {
+    if (this.#tty) process.stderr.write("\n");
+  }
+}
