@@ -1,0 +1,301 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { statsActor } from "../../actors/stats/mod.ts";
+import { ActorInstance } from "../../actors/runtime/actor_instance.ts";
+import { encodeInputRecord } from "../../actors/runtime/input_record.ts";
+import { encodeEnvelope, encodeFrame, feedSubject } from "../../protocol/mod.ts";
+import { parseCommandArgs } from "../../cli/args.ts";
+import { command as simCommand } from "../../cli/commands/sim.ts";
+import {
+  checkJournalInputs,
+  diffSnapshots,
+  OutputChecker,
+  replayRecords,
+  runReference,
+} from "../../sim/invariants.ts";
+import { reproduceCommand, type SimOptions, simulate } from "../../sim/simulator.ts";
+import { Prng } from "../../sim/prng.ts";
+
+const test = suite("simulator");
+
+// Small runs: a few virtual seconds of a three-host cluster, only the stats kind, so that the
+// suite stays quick on both runtimes. The 1,000-seed run is a documented command, not a test.
+const base = { durationS: 4, actors: [statsActor] } satisfies Partial<SimOptions>;
+
+test("a fault-free run matches the reference exactly: every output, once, no faults", async () => {
+  const r = await simulate({ ...base, seed: 1, faults: "none" });
+  assert.ok(r.ok, JSON.stringify(r.violations));
+  assert.equal(r.violations, []);
+  assert.is(r.stats.frames, 80);
+  assert.is(r.stats.samples, 8000);
+  assert.is(r.stats.instances, 8);
+  assert.is(r.stats.crashes, 0);
+  assert.is(r.stats.dropped, 0);
+  assert.ok(r.stats.outputsExpected > 0);
+  assert.is(r.stats.outputsPublished, r.stats.outputsExpected);
+  assert.is(r.command, "troupe sim --seed 1 --faults none --duration 4");
+  assert.ok(r.trace.some((l) => l.endsWith(" drained")));
+});
+
+test("the same seed gives the same trace byte for byte; another seed another trace", async () => {
+  const a = await simulate({ ...base, seed: 5, faults: "all" });
+  const b = await simulate({ ...base, seed: 5, faults: "all" });
+  const c = await simulate({ ...base, seed: 6, faults: "all" });
+  assert.ok(a.ok && b.ok && c.ok, JSON.stringify([a.violations, b.violations, c.violations]));
+  assert.ok(a.trace.length > 50);
+  assert.equal(b.trace, a.trace);
+  assert.is(b.traceHash, a.traceHash);
+  assert.match(a.traceHash, /^[0-9a-f]{64}$/);
+  assert.is.not(c.traceHash, a.traceHash);
+  assert.equal(b.stats, a.stats);
+});
+
+test("network faults drop, duplicate and reorder messages and cut hosts off; nothing is lost", async () => {
+  const r = await simulate({ ...base, seed: 2, faults: "network" });
+  assert.ok(r.ok, JSON.stringify(r.violations));
+  assert.ok(r.stats.dropped > 0, `dropped ${r.stats.dropped}`);
+  assert.ok(r.stats.duplicated + r.stats.reordered > 0);
+  assert.ok(r.stats.partitions > 0);
+  assert.is(r.stats.crashes, 0);
+  assert.ok(r.trace.some((l) => / fetch gen=\d+ from=\d+ \((gap|silence|stalled)/.test(l)));
+  assert.is(r.stats.outputsPublished >= r.stats.outputsExpected, true);
+});
+
+test("crashes drop hosts without stopping them; restarts recover equal to a full replay", async () => {
+  const r = await simulate({ ...base, seed: 3, faults: "crash" });
+  assert.ok(r.ok, JSON.stringify(r.violations));
+  assert.ok(r.stats.crashes > 0 && r.stats.restarts > 0, JSON.stringify(r.stats));
+  assert.is(r.stats.journalRecordsLost, 0);
+  assert.is(r.stats.dropped, 0);
+  assert.ok(r.trace.some((l) => / crash #\d+ \(fault\)$/.test(l)));
+  assert.ok(r.trace.some((l) => / recovery #2 instances=/.test(l)));
+});
+
+test("disk faults lose journal tails since the last fsync, and the lost inputs are redelivered", async () => {
+  let lost = 0;
+  for (const seed of [1, 2, 3, 4]) {
+    const r = await simulate({ ...base, seed, faults: "disk" });
+    assert.ok(r.ok, `seed ${seed}: ${JSON.stringify(r.violations)}`);
+    lost += r.stats.journalRecordsLost;
+  }
+  assert.ok(lost > 0, "no seed lost a journal tail");
+});
+
+test("all faults at once, a few seeds", async () => {
+  for (const seed of [10, 11, 12]) {
+    const r = await simulate({ ...base, seed, faults: "all" });
+    assert.ok(r.ok, `seed ${seed}: ${JSON.stringify(r.violations)}\n  ${r.command}`);
+    assert.is(r.stats.outputsPublished >= r.stats.outputsExpected, true);
+  }
+});
+
+test("an input applied twice is reported with the seed's reproduce command", async () => {
+  const r = await simulate({ ...base, seed: 4, faults: "none", sabotage: "apply_twice" });
+  assert.not.ok(r.ok);
+  const kinds = new Set(r.violations.map((v) => v.invariant));
+  assert.ok(kinds.has("no_input_applied_twice"), JSON.stringify(r.violations));
+  assert.ok(kinds.has("recovery_equals_replay"));
+  assert.match(r.violations[0]!.message, /journaled \(applied\) again/);
+  assert.is(r.command, "troupe sim --seed 4 --faults none --duration 4");
+});
+
+test("a corrupted journal record makes recovery differ from the live state, and is reported", async () => {
+  const r = await simulate({ ...base, seed: 4, faults: "none", sabotage: "corrupt_journal" });
+  assert.not.ok(r.ok);
+  const v = r.violations.find((x) => x.invariant === "recovery_equals_replay");
+  assert.ok(v, JSON.stringify(r.violations));
+  assert.match(v!.message, /kernel state differs/);
+});
+
+test("an input the host never sees is reported lost, with the state and outputs it changed", async () => {
+  const r = await simulate({ ...base, seed: 4, faults: "all", sabotage: "lose_input" });
+  assert.not.ok(r.ok);
+  const lost = r.violations.find((x) => x.invariant === "no_input_lost");
+  assert.ok(lost, JSON.stringify(r.violations));
+  assert.match(lost!.message, /1 of \d+ logged inputs never applied, first at source position \d+/);
+  assert.ok(r.violations.some((x) => x.invariant === "outputs_equal_fault_free"));
+});
+
+test("reproduceCommand names every option that differs from the defaults", () => {
+  assert.is(reproduceCommand({ seed: 9 }), "troupe sim --seed 9 --faults all --duration 10");
+  assert.is(
+    reproduceCommand({ seed: 9, faults: "disk", durationS: 2.5, hosts: 5, channels: 3, rate: 900 }),
+    "troupe sim --seed 9 --faults disk --duration 2.5 --hosts 5 --channels 3 --rate 900",
+  );
+});
+
+// --- the checks themselves -------------------------------------------------------------------
+
+function frameLog(n: number, channels: string[], seed = 1) {
+  const rng = new Prng(seed);
+  const log = [];
+  for (let i = 0; i < n; i++) {
+    const channel = channels[i % channels.length]!;
+    const t = Float64Array.from({ length: 50 }, (_, k) => 1e15 + (i * 50 + k) * 1000);
+    const v = Float64Array.from({ length: 50 }, () => rng.normal());
+    const seq = i + 1;
+    log.push({
+      seq,
+      subject: feedSubject("f", channel),
+      data: encodeFrame({ channel, seq0: i * 50, t, v }, { id: `in:${seq}`, src: "test" }),
+    });
+  }
+  return log;
+}
+
+function journalOf(log: ReturnType<typeof frameLog>, channel: string) {
+  const init = encodeInputRecord({
+    kind: "init",
+    srcPos: 0,
+    subject: `stats/${channel}`,
+    payload: encodeEnvelope({
+      id: "i",
+      type: "init",
+      src: "t",
+      ts: 0,
+      body: { every_samples: 100 },
+    }),
+  });
+  const records = [{ stream: `stats/${channel}`, pos: 1, data: init }];
+  for (const e of log.filter((x) => x.subject.endsWith(`.${channel}`))) {
+    records.push({
+      stream: `stats/${channel}`,
+      pos: records.length + 1,
+      data: encodeInputRecord({
+        kind: "frame",
+        srcPos: e.seq,
+        subject: e.subject,
+        payload: e.data,
+      }),
+    });
+  }
+  return records;
+}
+
+test("runReference folds the log through fresh instances, one per routed key", () => {
+  const log = frameLog(12, ["a", "b", "c"]);
+  const ref = runReference(log, [statsActor], new Map([["stats", { every_samples: 100 }]]));
+  assert.equal([...ref.inputs.keys()], ["stats/a", "stats/b", "stats/c"]);
+  assert.equal(ref.inputs.get("stats/a"), [1, 4, 7, 10]);
+  assert.is(ref.outputs.size, 6); // every 100 samples: 2 per channel
+  assert.equal(ref.conflicts, []);
+  assert.is(ref.finals.get("stats/b")!.srcPos, 11);
+  assert.is(ref.finals.get("stats/b")!.pos, 5);
+});
+
+test("replayRecords and diffSnapshots: equal replays agree, a changed input is named", () => {
+  const log = frameLog(12, ["a", "b"]);
+  const records = journalOf(log, "a");
+  const whole = replayRecords(statsActor, "a", records)!;
+  const first = replayRecords(statsActor, "a", records.slice(0, 3))!;
+  const continued = replayRecords(statsActor, "a", records, first)!;
+  assert.is(continued, first);
+  assert.is(diffSnapshots(continued.snapshot(), whole.snapshot()), undefined);
+  const ref = runReference(log, [statsActor], new Map([["stats", { every_samples: 100 }]]));
+  assert.is(diffSnapshots(whole.snapshot(), ref.finals.get("stats/a")!), undefined);
+  const short = replayRecords(statsActor, "a", records.slice(0, -1))!;
+  assert.match(
+    diffSnapshots(short.snapshot(), whole.snapshot())!,
+    /^journal position 6, expected 7$/,
+  );
+  assert.match(
+    diffSnapshots(short.snapshot(), whole.snapshot(), { positions: false })!,
+    /^source position 9, expected 11$/,
+  );
+  const fresh = ActorInstance.create(statsActor, "a", { every_samples: 100 });
+  fresh.skip(7, 11);
+  assert.match(diffSnapshots(fresh.snapshot(), whole.snapshot())!, /kernel state differs at byte/);
+  assert.throws(() => replayRecords(statsActor, "a", records.slice(1)), /before any init record/);
+  for (const inst of [whole, first, short, fresh]) inst.stop();
+});
+
+test("checkJournalInputs finds lost inputs, inputs applied twice and inputs from nowhere", () => {
+  const log = frameLog(9, ["a", "b", "c"]);
+  const records = journalOf(log, "a"); // srcPos 1, 4, 7
+  assert.is(checkJournalInputs("stats/a", records, [1, 4, 7]), undefined);
+  const lost = checkJournalInputs("stats/a", records, [1, 4, 7, 10]);
+  assert.equal(lost, {
+    invariant: "no_input_lost",
+    message: "stats/a: 1 of 4 logged inputs never applied, first at source position 10",
+  });
+  const twice = [...records, { ...records[2]!, pos: 5 }];
+  assert.equal(
+    checkJournalInputs("stats/a", twice, [1, 4, 7])?.invariant,
+    "no_input_applied_twice",
+  );
+  assert.match(
+    checkJournalInputs("stats/a", records, [1, 7])!.message,
+    /not in the log, first at 4/,
+  );
+});
+
+test("OutputChecker accepts reference outputs (duplicates too) and names strangers and changes", () => {
+  const log = frameLog(12, ["a"]);
+  const ref = runReference(log, [statsActor], new Map([["stats", { every_samples: 100 }]]));
+  const checker = new OutputChecker(ref);
+  const [id, data] = [...ref.outputs][0]!;
+  assert.is(checker.observe(id, data), undefined);
+  assert.is(checker.observe(id, data), undefined);
+  assert.is(checker.published, 2);
+  assert.is(checker.missing().length, ref.outputs.size - 1);
+  const changed = data.slice();
+  changed[changed.length - 1]! ^= 1;
+  assert.match(checker.observe(id, changed)!, /differs from the fault-free run's at byte/);
+  assert.match(checker.observe("nope", data)!, /"nope" is not one a fault-free run publishes/);
+  assert.match(checker.observe(undefined, data)!, /without a Nats-Msg-Id/);
+});
+
+// --- the command -------------------------------------------------------------------------------
+
+async function runCli(argv: string[]): Promise<{ code: number; out: string }> {
+  const out: string[] = [];
+  const log = console.log;
+  console.log = (...xs: unknown[]) => void out.push(xs.join(" "));
+  try {
+    const code = await simCommand.run(parseCommandArgs(simCommand, argv));
+    return { code, out: out.join("\n") };
+  } finally {
+    console.log = log;
+  }
+}
+
+test("troupe sim --json reports the seeds run and passed, and exits 0", async () => {
+  const { code, out } = await runCli([
+    "--seeds",
+    "2",
+    "--from",
+    "7",
+    "--duration",
+    "2",
+    "--faults",
+    "crash",
+    "--check-determinism",
+    "--json",
+  ]);
+  assert.is(code, 0);
+  const j = JSON.parse(out);
+  assert.is(j.seedsRun, 2);
+  assert.is(j.passed, 2);
+  assert.is(j.failed, 0);
+  assert.is(j.faults, "crash");
+  assert.equal(j.failures, []);
+});
+
+test("troupe sim refuses bad arguments with a usage error", async () => {
+  const bad = [
+    ["--seed", "1", "--seeds", "2"],
+    ["--faults", "cosmic-rays"],
+    ["--duration", "0"],
+    ["--duration", "-3"],
+    ["--seeds", "0"],
+    ["--hosts", "1.5"],
+    ["--from", "3"],
+    ["--seeds", "2", "--trace", "/tmp/x"],
+  ];
+  for (const argv of bad) {
+    const err = await runCli(argv).then(() => undefined, (e: Error) => e);
+    assert.is(err?.name, "UsageError", argv.join(" "));
+  }
+});
+
+test.run();
