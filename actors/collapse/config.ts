@@ -44,7 +44,7 @@ export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
   hazard: 1 / 1000,
   suspect_threshold: 0.5,
   confirm_threshold: 0.99,
-  outlier_prob: 0.05,
+  outlier_prob: 0.1,
   min_gap_samples: 5,
   runs_max: 24,
   prune_prob: 1e-9,

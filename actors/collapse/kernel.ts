@@ -335,7 +335,7 @@ function confirmChange(
     spreadBefore: before.spread,
     meanAfter: after.mean,
     spreadAfter: after.spread,
-    direction: after.mean >= before.mean || after.mean !== after.mean ? "up" : "down",
+    direction: after.mean < before.mean ? "down" : "up",
     severity: severity === severity ? severity : 0,
     probability,
   };
@@ -441,6 +441,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       level = x;
       prevX = x;
       segStart = j;
+      missed = 0;
       lastProb = 0;
       lastRun = 0;
       changeProb[k] = 0;
