@@ -3,12 +3,14 @@
  * process under test (a host, or a plain subscriber) does nothing but receive. The same code feeds
  * troupe and its baseline in each benchmark. It speaks JSON lines on stdout.
  *
- * `--mode throughput` (bench pipeline): frames go round-robin over `--channels` channels on
- * `troupe.feed.<feed>.<channel>`, `--batch` samples each (a seeded random walk with spikes, times
- * 1 ms apart), as fast as the receiver keeps up. Flow control is by credit: the receiver publishes
- * on `--credit` how many frames it has consumed so far, and the injector keeps at most `--window`
- * frames in flight, so a slower receiver slows the injector instead of piling frames up in
- * nats-server until it cuts the receiver off as a slow consumer. Prints `{"ready":true}` once
+ * `--mode throughput` (bench pipeline): frames go round-robin over `--channels` channels,
+ * `--batch` samples each (a seeded random walk with spikes, times 1 ms apart), to
+ * `<prefix>.<channel>`, as fast as the receiver keeps up. The benchmark sets the prefix on
+ * `--control` ("<epoch> <prefix>"), which is how it switches between troupe's host and the raw
+ * subscriber without restarting anything; flow control is by grants on `--credit` ("<epoch> <n>":
+ * n more frames may be sent), which the receiver hands out as it consumes frames, so a slower
+ * receiver slows the injector instead of piling frames up in nats-server until it cuts the
+ * receiver off as a slow consumer. Grants of an old epoch are ignored. Prints `{"ready":true}` once
  * connected; on the stdin line `stop` it stops, flushes, prints `{"published":<frames>,...}`, exits.
  *
  * `--mode latency` (bench latency): a sender thread publishes one-sample frames at `--rate` per
@@ -24,7 +26,13 @@ import { createInterface } from "node:readline";
 import { setImmediate } from "node:timers";
 import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { decodeEnvelope, encodeFrame, feedSubject, type SampleFrame } from "../protocol/mod.ts";
+import {
+  checkName,
+  decodeEnvelope,
+  encodeFrame,
+  feedSubject,
+  type SampleFrame,
+} from "../protocol/mod.ts";
 import { Prng } from "../sim/prng.ts";
 
 const { values } = parseArgs({
@@ -35,8 +43,8 @@ const { values } = parseArgs({
     feed: { type: "string", default: "bench" },
     channels: { type: "string", default: "64" },
     batch: { type: "string", default: "500" },
-    window: { type: "string", default: "512" },
     credit: { type: "string", default: "bench.credit" },
+    control: { type: "string", default: "bench.control" },
     seed: { type: "string", default: "1" },
     rate: { type: "string", default: "10000" },
     seconds: { type: "string", default: "3" },
@@ -45,11 +53,13 @@ const { values } = parseArgs({
     raw: { type: "string" },
   },
 });
-/** Publishes frames as fast as credits allow, until `stop`. */
+/**
+ * Publishes frames as fast as the receiver's grants allow, to the subject prefix last set on the
+ * control subject, until `stop`.
+ */
 async function throughput(nc: NatsConnection): Promise<void> {
   const channels = Number(values.channels);
   const batch = Number(values.batch);
-  const window = Number(values.window);
 
   // Values: one random walk with spikes, read by each channel from its own offset.
   const prng = new Prng(Number(values.seed));
@@ -61,7 +71,6 @@ async function throughput(nc: NatsConnection): Promise<void> {
   }
   interface Channel {
     name: string;
-    subject: string;
     seq: number;
     offset: number;
     t: Float64Array;
@@ -69,14 +78,8 @@ async function throughput(nc: NatsConnection): Promise<void> {
   const t0Us = Math.round(Date.now() * 1000);
   const state: Channel[] = [];
   for (let c = 0; c < channels; c++) {
-    const name = `c${String(c).padStart(5, "0")}`;
-    state.push({
-      name,
-      subject: feedSubject(values.feed!, name),
-      seq: 0,
-      offset: prng.int(poolLength - batch),
-      t: new Float64Array(batch),
-    });
+    const name = checkName(`c${String(c).padStart(5, "0")}`);
+    state.push({ name, seq: 0, offset: prng.int(poolLength - batch), t: new Float64Array(batch) });
   }
   /** The next frame of `ch`, encoded into a fresh buffer (safe to hand to publish). */
   const nextFrame = (ch: Channel): Uint8Array => {
@@ -97,17 +100,35 @@ async function throughput(nc: NatsConnection): Promise<void> {
   };
 
   const decoder = new TextDecoder();
-  let consumed = 0;
+  // Control: "<epoch> <prefix>" starts sending to <prefix>.<channel> with no frames granted;
+  // grants: "<epoch> <n>" allow n more frames, and count only for the current epoch.
+  let epoch = -1;
+  let subjects: string[] | undefined;
+  let allowance = 0;
   let wake: (() => void) | undefined;
   const wakeUp = () => {
     const w = wake;
     wake = undefined;
     w?.();
   };
+  const parse = (data: Uint8Array): [number, string] => {
+    const text = decoder.decode(data);
+    const space = text.indexOf(" ");
+    return [Number(text.slice(0, space)), text.slice(space + 1)];
+  };
+  nc.subscribe(values.control!, {
+    callback: (_err, msg) => {
+      const [e, prefix] = parse(msg.data);
+      epoch = e;
+      subjects = state.map((ch) => `${prefix}.${ch.name}`);
+      allowance = 0;
+      wakeUp();
+    },
+  });
   nc.subscribe(values.credit!, {
     callback: (_err, msg) => {
-      const n = Number(decoder.decode(msg.data));
-      if (n > consumed) consumed = n;
+      const [e, n] = parse(msg.data);
+      if (e === epoch) allowance += Number(n);
       wakeUp();
     },
   });
@@ -130,19 +151,20 @@ async function throughput(nc: NatsConnection): Promise<void> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   while (!stopping) {
-    // Publish up to the window, yielding now and then so credits and `stop` get through.
+    // Publish what is granted, yielding now and then so grants, control and `stop` get through.
     let burst = 0;
-    while (published - consumed < window && burst < 64) {
+    while (subjects && allowance > 0 && burst < 64) {
       const ch = state[next]!;
+      nc.publish(subjects[next]!, nextFrame(ch));
       next = next + 1 === channels ? 0 : next + 1;
-      nc.publish(ch.subject, nextFrame(ch));
+      allowance--;
       published++;
       burst++;
     }
-    if (published - consumed >= window) {
+    if (!subjects || allowance <= 0) {
       await new Promise<void>((resolve) => {
         wake = resolve;
-        // A lost credit must not hang the injector: look again after a while.
+        // A lost grant must not hang the injector: look again after a while.
         setTimeout(wakeUp, 50);
       });
     } else await new Promise<void>((resolve) => setImmediate(resolve));

@@ -3,17 +3,21 @@
  * (`bench/_injector.ts`) publishes frames of `--batch` samples over `--channels` channels through
  * a nats-server this benchmark starts, to a host in this process running one actor kind on every
  * channel, with a file journal (fsync every 100 ms) and file snapshots in a temporary directory.
- * The figure is the samples the host applied per second in steady state (after a warm-up); the
- * baseline is the same injector feeding a plain nats.js subscriber that only counts, measured in
- * the same run. Both receivers hand the injector the same credits, so neither is overrun. The
- * host's peak resident memory is reported too: the peak of this process (which holds the host and
- * nothing else of size) up to the end of the first round's host phase.
+ * The figure is the samples the host applies per second in steady state; the baseline is the same
+ * injector feeding a plain nats.js subscriber (also in this process) that only counts frames.
+ *
+ * The injector, the host and the subscriber start once; the injector is then switched between
+ * `troupe.feed.bench.*` (the host) and `bench.raw.*` (the subscriber) for `--rounds` pairs of
+ * measured phases, so that both are measured side by side under the same machine load, and the
+ * median of each is reported. Each receiver grants the injector frames as it consumes them
+ * (`--window` in flight), so neither is overrun. The host's peak resident memory is reported too:
+ * the peak of this process up to the end of the first host phase, before the raw subscriber has
+ * received anything.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import process from "node:process";
-import { launchHost } from "../actors/runtime/launch_host.ts";
 import { defaultHostConfig } from "../actors/runtime/host_config.ts";
-import type { NatsServer } from "../actors/runtime/nats_server.ts";
+import { type LaunchedHost, launchHost } from "../actors/runtime/launch_host.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import {
   actorKind,
@@ -31,13 +35,10 @@ import {
 } from "./_cluster.ts";
 
 const NAME = "pipeline";
-const FEED = "bench";
+const HOST_PREFIX = "troupe.feed.bench";
+const RAW_PREFIX = "bench.raw";
 const CREDIT_SUBJECT = "bench.pipeline.credit";
-
-/** What one measured phase gives. */
-interface PhaseResult {
-  samplesPerS: number;
-}
+const CONTROL_SUBJECT = "bench.pipeline.control";
 
 /** Settings of a run. */
 interface PipelineSettings {
@@ -45,8 +46,17 @@ interface PipelineSettings {
   channels: number;
   batch: number;
   seconds: number;
+  settleS: number;
   warmupS: number;
   window: number;
+  rounds: number;
+}
+
+/** A receiver the injector can feed: where frames go, and how many it has consumed. */
+interface Receiver {
+  name: string;
+  prefix: string;
+  consumed(): number;
 }
 
 export const benchmark: Benchmark = {
@@ -57,10 +67,11 @@ export const benchmark: Benchmark = {
     "  --actor KIND     actor kind run on every channel (default stats)",
     "  --channels N     channels (default 64)",
     "  --batch N        samples per frame (default 500)",
-    "  --seconds S      measured seconds per phase, after the warm-up (default 3)",
-    "  --warmup S       warm-up seconds per phase, not measured (default 1)",
+    "  --seconds S      measured seconds per phase (default 2)",
+    "  --rounds N       host/raw phase pairs, interleaved; medians are reported (default 3)",
+    "  --warmup S       unmeasured seconds before the first host phase (default 1)",
+    "  --settle S       unmeasured seconds after each switch of receiver (default 0.5)",
     "  --window N       frames in flight between injector and receiver (default 512)",
-    "  --rounds N       troupe/raw rounds, interleaved; the median of each is reported (default 2)",
   ].join("\n"),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = parseOptions(args, {
@@ -68,170 +79,177 @@ export const benchmark: Benchmark = {
       channels: { type: "string" },
       batch: { type: "string" },
       seconds: { type: "string" },
-      warmup: { type: "string" },
-      window: { type: "string" },
       rounds: { type: "string" },
+      warmup: { type: "string" },
+      settle: { type: "string" },
+      window: { type: "string" },
     });
     const def = actorKind(o.actor ?? "stats");
-    const settings: PipelineSettings = {
+    const s: PipelineSettings = {
       kind: def.kind,
       channels: numberOption(o, "channels", 64, { min: 1, max: 100_000, integer: true }),
       batch: numberOption(o, "batch", 500, { min: 1, max: 65_536, integer: true }),
-      seconds: numberOption(o, "seconds", 3, { min: 0.1, max: 3600 }),
+      seconds: numberOption(o, "seconds", 2, { min: 0.1, max: 3600 }),
+      rounds: numberOption(o, "rounds", 3, { min: 1, max: 100, integer: true }),
       warmupS: numberOption(o, "warmup", 1, { min: 0, max: 600 }),
+      settleS: numberOption(o, "settle", 0.5, { min: 0, max: 600 }),
       window: numberOption(o, "window", 512, { min: 1, max: 1_000_000, integer: true }),
     };
-    const rounds = numberOption(o, "rounds", 2, { min: 1, max: 20, integer: true });
 
     const nats = await startBenchNats(NAME);
-    const control = await connect({ servers: nats.url, name: "troupe-bench-control" });
-    const troupe: number[] = [];
-    const raw: number[] = [];
-    let rssMb = NaN;
+    const dir = tempDir("troupe-bench-pipeline-");
+    const cleanup: Array<() => Promise<void> | void> = [() => nats.stop(), () => dir.remove()];
     try {
-      for (let r = 0; r < rounds; r++) {
-        const t = await hostPhase(nats, control, settings, ctx, r === 0);
-        troupe.push(t.result.samplesPerS);
-        // The first round's host has the process to itself; later ones inherit its heap.
-        if (r === 0) rssMb = t.rssMb;
-        ctx.log(
-          `${NAME}: troupe (${settings.kind} on ${settings.channels} channels): ${
-            human(t.result.samplesPerS)
-          } samples/s, host peak RSS ${t.rssMb.toFixed(1)} MB`,
-        );
-        const b = await rawPhase(nats, control, settings, ctx);
-        raw.push(b.samplesPerS);
-        ctx.log(
-          `${NAME}: raw nats.js subscriber: ${human(b.samplesPerS)} samples/s (round ${
-            r + 1
-          } ratio ${(t.result.samplesPerS / b.samplesPerS).toFixed(3)})`,
-        );
+      const control = await connect({ servers: nats.url, name: "troupe-bench-control" });
+      cleanup.unshift(() => control.close());
+
+      let peak = rssNowMb();
+      const sampler = setInterval(() => (peak = Math.max(peak, rssNowMb())), 50);
+      cleanup.unshift(() => clearInterval(sampler));
+      const launched = await startHost(nats.url, dir.path, s, ctx);
+      cleanup.unshift(() => launched.close());
+      const host: Receiver = {
+        name: `troupe (${s.kind} on ${s.channels} channels)`,
+        prefix: HOST_PREFIX,
+        consumed: () => launched.host.applied.get(s.kind) ?? 0,
+      };
+
+      const rawNc = await connect({ servers: nats.url, name: "troupe-bench-raw" });
+      cleanup.unshift(() => rawNc.close());
+      let rawFrames = 0;
+      rawNc.subscribe(`${RAW_PREFIX}.>`, { callback: () => void rawFrames++ });
+      await rawNc.flush();
+      const raw: Receiver = { name: "raw nats.js", prefix: RAW_PREFIX, consumed: () => rawFrames };
+
+      const injector = ChildScript.start("bench/_injector.ts", [
+        "--mode",
+        "throughput",
+        "--nats",
+        nats.url,
+        "--channels",
+        String(s.channels),
+        "--batch",
+        String(s.batch),
+        "--credit",
+        CREDIT_SUBJECT,
+        "--control",
+        CONTROL_SUBJECT,
+      ], ctx.log);
+      cleanup.unshift(() => injector.kill());
+      const ready = await injector.next(60_000);
+      if (ready.ready !== true) {
+        throw new Error(`injector said ${JSON.stringify(ready)}, not ready`);
       }
+
+      const feeder = new Feeder(control, s.window);
+      cleanup.unshift(() => feeder.stop());
+      const pids = { receiver: process.pid, injector: injector.pid, "nats-server": nats.pid };
+      const measure = async (receiver: Receiver, settleS: number): Promise<number> => {
+        feeder.switchTo(receiver);
+        await sleep(settleS * 1000);
+        const cpu = cpuMeter(pids);
+        const c0 = receiver.consumed(), t0 = nowMs();
+        await sleep(s.seconds * 1000);
+        const c1 = receiver.consumed(), t1 = nowMs();
+        const rate = ((c1 - c0) * s.batch) / ((t1 - t0) / 1000);
+        ctx.log(`${NAME}: ${receiver.name}: ${human(rate)} samples/s (CPU: ${cpu()})`);
+        if (c1 === c0) {
+          throw new Error(`${NAME}: ${receiver.name} consumed no frame in ${s.seconds} s`);
+        }
+        return rate;
+      };
+
+      const troupeRates: number[] = [], rawRates: number[] = [];
+      let rssMb = NaN;
+      for (let r = 0; r < s.rounds; r++) {
+        troupeRates.push(await measure(host, s.settleS + (r === 0 ? s.warmupS : 0)));
+        if (r === 0) {
+          // Up to here the process has held the host and nothing else of size.
+          rssMb = Math.max(peak, rssNowMb(), rssPeakMb() ?? 0);
+          ctx.log(`${NAME}: host peak RSS ${rssMb.toFixed(1)} MB`);
+        }
+        rawRates.push(await measure(raw, s.settleS));
+      }
+      feeder.stop();
+      injector.send("stop");
+      await injector.next(30_000);
+      await injector.wait();
+      const ratios = troupeRates.map((t, i) => (t / rawRates[i]!).toFixed(3));
+      ctx.log(`${NAME}: ratio by round: ${ratios.join(", ")}`);
+      return [
+        row(NAME, "samples_per_s", "samples/s", median(troupeRates), median(rawRates), "higher"),
+        row(NAME, "host_rss_mb", "MB", rssMb, null, "lower"),
+      ];
     } finally {
-      await control.close();
-      await nats.stop();
+      for (const step of cleanup) {
+        try {
+          await step();
+        } catch (err) {
+          ctx.log(`${NAME}: cleanup: ${(err as Error).message}`);
+        }
+      }
     }
-    return [
-      row(NAME, "samples_per_s", "samples/s", median(troupe), median(raw), "higher"),
-      row(NAME, "host_rss_mb", "MB", rssMb, null, "lower"),
-    ];
   },
 };
 
-/** Feeds a host running the actor on every channel; returns its steady rate and peak RSS. */
-async function hostPhase(
-  nats: NatsServer,
-  control: NatsConnection,
+/** Starts the host under test: the actor on every channel, file journal and snapshots in `dir`. */
+function startHost(
+  natsUrl: string,
+  dir: string,
   s: PipelineSettings,
   ctx: BenchContext,
-  first: boolean,
-): Promise<{ result: PhaseResult; rssMb: number }> {
-  const dir = tempDir("troupe-bench-pipeline-");
+): Promise<LaunchedHost> {
   const config = defaultHostConfig();
   config.host_id = "bench-host";
-  config.nats = nats.url;
-  config.data_dir = dir.path;
+  config.nats = natsUrl;
+  config.data_dir = dir;
   config.journal = { kind: "file", fsync: "interval", fsync_interval_ms: 100 };
   config.snapshots = { store: "file", every_inputs: 1000, every_ms: 5000 };
   config.actors = { [s.kind]: {} };
-  const def = actorKind(s.kind);
-  let peak = rssNowMb();
-  const sampler = setInterval(() => (peak = Math.max(peak, rssNowMb())), 50);
-  const launched = await launchHost(config, { [s.kind]: def }, {
+  return launchHost(config, { [s.kind]: actorKind(s.kind) }, {
     log: (m) => ctx.log(`host: ${m}`),
   });
-  try {
-    const applied = () => launched.host.applied.get(s.kind) ?? 0;
-    const result = await feed(nats, control, s, applied, ctx);
-    // In the first round, the process's peak so far covers start-up and this phase: all of it
-    // is the host's. In later rounds only the samples taken during the phase count.
-    peak = Math.max(peak, rssNowMb(), first ? rssPeakMb() ?? 0 : 0);
-    return { result, rssMb: peak };
-  } finally {
-    clearInterval(sampler);
-    await launched.close();
-    dir.remove();
-  }
-}
-
-/** Feeds a plain nats.js subscriber that counts the frames. */
-async function rawPhase(
-  nats: NatsServer,
-  control: NatsConnection,
-  s: PipelineSettings,
-  ctx: BenchContext,
-): Promise<PhaseResult> {
-  const nc = await connect({ servers: nats.url, name: "troupe-bench-raw" });
-  let frames = 0;
-  const sub = nc.subscribe(`troupe.feed.${FEED}.>`, { callback: () => void frames++ });
-  await nc.flush();
-  try {
-    return await feed(nats, control, s, () => frames, ctx);
-  } finally {
-    sub.unsubscribe();
-    await nc.close();
-  }
 }
 
 /**
- * Runs the injector against a receiver whose consumed-frame count is `consumed()`: credits it
- * as frames are consumed, waits out the warm-up, then measures frames consumed over `seconds`.
+ * Points the injector at one receiver at a time and grants it frames as the receiver consumes
+ * them, keeping `window` frames in flight.
  */
-async function feed(
-  nats: NatsServer,
-  control: NatsConnection,
-  s: PipelineSettings,
-  consumed: () => number,
-  ctx: BenchContext,
-): Promise<PhaseResult> {
-  let credited = -1;
-  const credit = setInterval(() => {
-    const n = consumed();
-    if (n !== credited) {
-      credited = n;
-      control.publish(CREDIT_SUBJECT, String(n));
+class Feeder {
+  readonly #control: NatsConnection;
+  readonly #window: number;
+  #epoch = 0;
+  #receiver: Receiver | undefined;
+  #granted = 0;
+  #timer: ReturnType<typeof setInterval>;
+
+  constructor(control: NatsConnection, window: number) {
+    this.#control = control;
+    this.#window = window;
+    this.#timer = setInterval(() => this.#grant(), 1);
+  }
+
+  /** Sends the injector's frames to `receiver`, with a fresh window. */
+  switchTo(receiver: Receiver): void {
+    this.#epoch++;
+    this.#receiver = receiver;
+    this.#granted = receiver.consumed();
+    this.#control.publish(CONTROL_SUBJECT, `${this.#epoch} ${receiver.prefix}`);
+    this.#control.publish(CREDIT_SUBJECT, `${this.#epoch} ${this.#window}`);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#receiver = undefined;
+  }
+
+  #grant(): void {
+    const receiver = this.#receiver;
+    if (!receiver) return;
+    const consumed = receiver.consumed();
+    if (consumed > this.#granted) {
+      this.#control.publish(CREDIT_SUBJECT, `${this.#epoch} ${consumed - this.#granted}`);
+      this.#granted = consumed;
     }
-  }, 1);
-  const injector = ChildScript.start("bench/_injector.ts", [
-    "--mode",
-    "throughput",
-    "--nats",
-    nats.url,
-    "--feed",
-    FEED,
-    "--channels",
-    String(s.channels),
-    "--batch",
-    String(s.batch),
-    "--window",
-    String(s.window),
-    "--credit",
-    CREDIT_SUBJECT,
-  ], ctx.log);
-  try {
-    const ready = await injector.next(60_000);
-    if (ready.ready !== true) throw new Error(`injector said ${JSON.stringify(ready)}, not ready`);
-    await sleep(s.warmupS * 1000);
-    const cpu = cpuMeter({
-      receiver: process.pid,
-      injector: injector.pid,
-      "nats-server": nats.pid,
-    });
-    const c0 = consumed(), t0 = nowMs();
-    await sleep(s.seconds * 1000);
-    const c1 = consumed(), t1 = nowMs();
-    ctx.log(`${NAME}: CPU while measured: ${cpu()}`);
-    injector.send("stop");
-    const done = await injector.next(30_000);
-    await injector.wait();
-    if (c1 === c0) {
-      throw new Error(
-        `${NAME}: the receiver consumed no frame in ${s.seconds} s (the injector published ${done.published})`,
-      );
-    }
-    return { samplesPerS: ((c1 - c0) * s.batch) / ((t1 - t0) / 1000) };
-  } finally {
-    clearInterval(credit);
-    await injector.kill();
   }
 }
