@@ -257,6 +257,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   const threshold = s[THRESHOLD]!;
   let peak = -1, peakScore = -1, above = 0, quietTail = 0, valid = 0, skipped = 0;
   let lastLevelKey = -1, lastHourKey = -1, lastSlopeKey = -1;
+  let levelTailIn = 0, levelTailOut = 0, slopeTailIn = 0, slopeTailOut = 0;
   let dayStart = Infinity;
   const hourSpan = DAY_US / hours;
   // The bins, fixed at the end of the warm-up.
@@ -330,10 +331,24 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         lvlLo = s[LVL_LO]!, lvlW = s[LVL_W]!, slpLo = s[SLP_LO]!, slpW = s[SLP_W]!;
       }
     } else {
+      // Linear bin indexes; those outside the warm-up range go through tailBin, memoised for a
+      // run of equal indexes (a drifting series sits in the tail for long stretches).
       let levelBin = Math.floor((x - lvlLo) / lvlW);
-      if (!(levelBin >= 0 && levelBin < bins)) levelBin = tailBin(levelBin, bins, perOctave);
+      if (!(levelBin >= 0 && levelBin < bins)) {
+        if (levelBin !== levelTailIn) {
+          levelTailIn = levelBin;
+          levelTailOut = tailBin(levelBin, bins, perOctave);
+        }
+        levelBin = levelTailOut;
+      }
       let slopeBin = Math.floor((slope - slpLo) / slpW);
-      if (!(slopeBin >= 0 && slopeBin < bins)) slopeBin = tailBin(slopeBin, bins, perOctave);
+      if (!(slopeBin >= 0 && slopeBin < bins)) {
+        if (slopeBin !== slopeTailIn) {
+          slopeTailIn = slopeBin;
+          slopeTailOut = tailBin(slopeBin, bins, perOctave);
+        }
+        slopeBin = slopeTailOut;
+      }
       // A key equal to the view's previous one is known to be in the set (or the set is full,
       // which scores nothing either): skip the lookup, count the sample.
       const ctx = st.ctx;
