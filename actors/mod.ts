@@ -2,11 +2,17 @@
  * The actor kinds troupe ships, by name. A host runs the kinds its configuration lists.
  */
 import type { AnyActorDefinition } from "./runtime/actor_definition.ts";
+import { anomalyActor } from "./anomaly/mod.ts";
+import { coherenceActor } from "./coherence/mod.ts";
+import { collapseActor } from "./collapse/mod.ts";
 import { statsActor } from "./stats/mod.ts";
 
 /** Every actor kind, by name. */
 export const ACTOR_KINDS: Readonly<Record<string, AnyActorDefinition>> = {
   stats: statsActor,
+  anomaly: anomalyActor,
+  collapse: collapseActor,
+  coherence: coherenceActor,
 };
 
-export { statsActor };
+export { anomalyActor, coherenceActor, collapseActor, statsActor };

@@ -164,15 +164,17 @@ export const command: Command = {
         sent = samples;
       },
     });
+    // A live line on a terminal; a line every 10 s when the output is a file or a pipe.
+    const tty = process.stderr.isTTY === true;
+    let ticks = 0;
     const status = setInterval(() => {
+      ticks++;
+      if (!tty && ticks % 10 !== 0) return;
       const s = (performance.now() - t0) / 1000;
       const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
-      process.stderr.write(
-        `\r${
-          s.toFixed(0)
-        } s: ${sent} samples sent, ${applied} inputs applied, ` +
-          `${outputs} outputs, ${dead} dead letters   `,
-      );
+      const line = `${s.toFixed(0)} s: ${sent} samples sent, ${applied} inputs applied, ` +
+        `${outputs} outputs, ${dead} dead letters`;
+      process.stderr.write(tty ? `\r${line}   ` : `${line}\n`);
     }, 1000);
 
     const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
