@@ -22,9 +22,12 @@
  * after the last confirmed change reaches `confirm_threshold`; it is placed at the start of the most
  * probable such regime, so it reports where the new regime began, not when it was noticed. Missing
  * samples (non-finite values, or time steps of more than `gap_factor` usual intervals) raise the
- * hazard of the next valid sample as if the missed samples had passed. A constant series has a
- * floored noise scale, so it never divides by zero: a step out of a flat line is a change of very
- * large (capped) severity.
+ * hazard of the next valid sample as if the missed samples had passed; values beyond VALUE_ABS_MAX
+ * count as missing. A constant series has a floored noise scale, so it never divides by zero: a
+ * step out of a flat line is a change of very large (capped) severity. Quantised data (counts,
+ * prices on a tick grid) repeat values exactly, which a Gaussian would read as regimes of zero
+ * variance; every predictive variance is therefore kept above q^2 / 12, the rounding noise of the
+ * smallest step q seen between consecutive samples.
  *
  * The whole state is one Float64Array, so `save`/`load` are exact and a step allocates nothing per
  * sample (only its per-frame output columns, and one record per confirmed change).
@@ -35,6 +38,8 @@ import { GAMMA_SERIES_MIN, gammaHalfRatio, gammaHalfRatioOverSqrt } from "./_gam
 
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
+/** Values beyond this magnitude are treated as missing: their squares would overflow. */
+export const VALUE_ABS_MAX = 1e150;
 /** The largest severity reported (a step out of a perfectly flat line would be infinite). */
 export const SEVERITY_MAX = 1e6;
 
@@ -136,6 +141,7 @@ const H_CHANGES = 26;
 const H_PROB = 27;
 const H_RUN_LENGTH = 28;
 const H_VALID = 29;
+const H_QUANTUM = 30;
 const HEADER = 32;
 const RUN_FIELDS = 6;
 
@@ -148,6 +154,8 @@ const ABS_DIFF_WARMUP = 10;
 /** The noise scale is at least this fraction of the level (and never below SCALE_FLOOR_ABS). */
 const SCALE_FLOOR_REL = 1e-9;
 const SCALE_FLOOR_ABS = 1e-150;
+/** Variance of rounding to a grid of step q is q^2 / 12: quantised data is never more precise. */
+const QUANTUM_VARIANCE = 1 / 12;
 /** Rate of the running sampling interval, and intervals seen before gaps are recognised. */
 const INTERVAL_RATE = 1 / 64;
 const INTERVALS_WARMUP = 8;
@@ -369,6 +377,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   let runs = data[H_RUNS]!;
   let level = data[H_LEVEL]!;
   let absDiff = data[H_ABSDIFF]!;
+  let quantum = data[H_QUANTUM]!;
   let diffs = data[H_DIFFS]!;
   let prevX = data[H_PREV_X]!;
   let lastT = data[H_LAST_T]!;
@@ -412,7 +421,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
         segM2 += d * (old - segMean);
       }
     }
-    const missing = x - x !== 0;
+    const missing = !(Math.abs(x) <= VALUE_ABS_MAX);
     histV[slot] = missing ? NaN : x;
     histT[slot] = t;
     if (missing) {
@@ -451,7 +460,8 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
 
     // The prior of a regime beginning now, and 1 / its predictive density at x (in a form that
     // stays finite: every hypothesis' density is taken relative to it).
-    const sigma = Math.max(absDiff / ABS_DIFF_PER_SIGMA, scaleFloor(level));
+    const varFloor = quantum * quantum * QUANTUM_VARIANCE;
+    const sigma = Math.max(absDiff / ABS_DIFF_PER_SIGMA, scaleFloor(level), Math.sqrt(varFloor));
     const beta0 = alpha0 * sigma * sigma;
     const d0sq = (x - level) * (x - level);
     const den0 = beta0 * priorSpread;
@@ -477,7 +487,10 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       const a = alpha0 + 0.5 * w;
       // The Student-t predictive has nu = 2a and s^2 = b (kap + 1) / (a kap), where
       // b = beta0 + s2 / 2 + kappa0 w dm^2 / (2 kap); iden = 1 / (nu s^2), in one division.
-      const bk = (beta0 + 0.5 * s2) * kap + 0.5 * kdm * w * dm;
+      const bk0 = (beta0 + 0.5 * s2) * kap + 0.5 * kdm * w * dm;
+      // The predictive variance is kept above the data's quantisation noise.
+      const bkMin = a * kap * varFloor;
+      const bk = bk0 > bkMin ? bk0 : bkMin;
       const iden = kap * kap / (2 * (kap + 1) * bk);
       const d = x - m + kdm / kap;
       const norm = Math.sqrt((a < GAMMA_SERIES_MIN ? a + 4 : a) * iden) *
@@ -574,6 +587,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
 
     // The running noise scale, from past differences only (it set this sample's prior).
     let ad = Math.abs(x - prevX);
+    if (ad > 0 && (ad < quantum || quantum === 0)) quantum = ad;
     prevX = x;
     diffs++;
     if (diffs > ABS_DIFF_WARMUP && absDiff > 0 && ad > ABS_DIFF_CLIP * absDiff) {
@@ -599,6 +613,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   data[H_RUNS] = runs;
   data[H_LEVEL] = level;
   data[H_ABSDIFF] = absDiff;
+  data[H_QUANTUM] = quantum;
   data[H_DIFFS] = diffs;
   data[H_PREV_X] = prevX;
   data[H_LAST_T] = lastT;

@@ -8,6 +8,7 @@ import {
   collapseStats,
   HISTORY_SAMPLES,
   SEVERITY_MAX,
+  VALUE_ABS_MAX,
 } from "../../../actors/collapse/kernel.ts";
 import { type CollapseConfig, defaultCollapseConfig } from "../../../actors/collapse/config.ts";
 import { gammaHalfRatio } from "../../../actors/collapse/_gamma_ratio.ts";
@@ -250,6 +251,29 @@ test("missing samples (NaN, Infinity) give NaN outputs, count in indices and lea
   const r = feed(late, [NaN, NaN, 5, 5.1, 4.9]);
   assert.equal(r.runLength.slice(0, 3), [NaN, NaN, 0]);
   assert.is(r.runLength[4], 2);
+});
+
+test("values beyond VALUE_ABS_MAX are missing samples, so their squares cannot overflow", () => {
+  const values = gaussian(SEED + 19, 400, 1e140, 1e138);
+  values[200] = 1e200;
+  values[201] = -VALUE_ABS_MAX * 2;
+  const state = collapseKernel.init(config(), "c");
+  const { changes, prob, results } = feed(state, values);
+  assert.equal(changes, []);
+  assert.is(results[0]!.missingSamples, 2);
+  assert.ok(Number.isNaN(prob[200]!) && Number.isNaN(prob[201]!));
+  assert.ok(prob.every((p, i) => i === 200 || i === 201 || (p >= 0 && p <= 1)));
+});
+
+test("small integer counts are one change, not a regime per run of equal values", () => {
+  // Counts repeat exactly; without the quantisation floor a run of equal values would look like
+  // a regime of zero variance and infinite density.
+  const rng = new Prng(SEED + 20);
+  const values = Array.from({ length: 2000 }, (_, i) => rng.poisson(i >= 1500 ? 6 : 2));
+  const { changes } = feed(collapseKernel.init(config(), "c"), values);
+  assert.is(changes.length, 1, JSON.stringify(changes));
+  assert.ok(Math.abs(changes[0]!.changeIndex - 1500) <= 5, `at ${changes[0]!.changeIndex}`);
+  assert.ok(Math.abs(changes[0]!.meanBefore - 2) < 0.2 && changes[0]!.direction === "up");
 });
 
 test("a gap in time raises the hazard of the next sample as if the missed samples had passed", () => {
