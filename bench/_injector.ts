@@ -17,8 +17,9 @@
  * second for `--warmup` plus `--seconds` seconds, evenly spaced (it sleeps between frames), while
  * the main thread times the answers: with `--answers PATTERN`, actor outputs matched to their
  * frame by `cause`; with `--raw SUBJECT`, the messages themselves, published on SUBJECT with the
- * send time in their first 8 bytes (raw one-way latency). Both threads read the process's
- * monotonic clock. Prints `{"latencies_us":[...sorted...],"lost":n,"sent_per_s":r,"cpu_pct":c}`.
+ * send time in their first 8 bytes (raw one-way latency). The two threads' clocks are related by
+ * a spin handshake before the first frame. Prints
+ * `{"latencies_us":[...sorted...],"lost":n,"sent_per_s":r,"cpu_pct":c}`.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import process from "node:process";
