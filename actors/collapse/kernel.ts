@@ -13,10 +13,13 @@
  *   outlier then costs a bounded log(1/outlier_prob) instead of an unbounded Gaussian tail, and it
  *   enters the hypothesis' statistics with its posterior inlier weight, so it neither reads as a
  *   change nor inflates the regime's variance.
- * - Scale. Feeds come in any unit. The prior of a new regime is centred on the current regime's
- *   level and scaled by a running, outlier-clipped estimate of the noise scale taken from
- *   consecutive differences (which a level shift barely moves), so the same defaults work for
- *   CPU percentages and bitcoin prices.
+ * - Scale. Feeds come in any unit. The first sample of a new regime is scored by a prior
+ *   predictive centred on the current regime's level and scaled by a running, outlier-clipped
+ *   estimate of the noise scale taken from consecutive differences (which a level shift barely
+ *   moves), so the same defaults work for CPU percentages and bitcoin prices. The new hypothesis
+ *   then centres its prior on that first sample: a large jump is paid for once, and the distance
+ *   jumped does not inflate the new regime's variance (which would invite a second, spurious
+ *   change a few samples later).
  *
  * A change is confirmed when the posterior mass of regimes that began more than `min_gap_samples`
  * after the last confirmed change reaches `confirm_threshold`; it is placed at the start of the most
