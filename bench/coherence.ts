@@ -1,0 +1,206 @@
+/**
+ * `troupe bench coherence`: the coherence kernel's incremental update against a full symmetric
+ * eigen-decomposition of the same covariance (ml-matrix's `EigenvalueDecomposition`, the
+ * reference), for N = 100 channels (n = 20) and N = 500 (n = 100), and the largest relative error
+ * of the absorption ratio over the run.
+ *
+ * The feed is a seeded factor model (a market factor that switches between calm and stressed
+ * every `--regime-bars` bars, five sectors, idiosyncratic noise), one single-sample frame per
+ * channel per bar, so each bar costs N frames and exactly one covariance update: the update time
+ * is the kernel's whole cost of a bar. After `N + --warmup-bars` bars (the covariance is then of
+ * full rank, the steady state), `--bars` bars are timed; every `--check-every`th of them the
+ * kernel's covariance is decomposed in full by the reference, which gives both the baseline time
+ * and the ratio's error. Times are this process's CPU time (`process.cpuUsage`), so that other
+ * work on a shared machine does not stretch them; wall times are logged.
+ */
+import process from "node:process";
+import { EigenvalueDecomposition, Matrix } from "ml-matrix";
+import {
+  coherenceCounters,
+  coherenceKernel,
+  covarianceOf,
+  parseCoherenceConfig,
+  topCountOf,
+} from "../actors/coherence/mod.ts";
+import { Prng } from "../sim/prng.ts";
+import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import { numberOption, parseOptions } from "./_cluster.ts";
+
+const NAME = "coherence";
+const BAR_US = 60_000_000;
+const T0 = Date.UTC(2024, 0, 2) * 1000;
+
+/** This process's CPU time in milliseconds (user + system). */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** Options of one case. */
+interface CaseOptions {
+  channels: number;
+  top: number;
+  bars: number;
+  warmupBars: number;
+  checkEvery: number;
+  regimeBars: number;
+  halfLifeBars: number;
+  seed: number;
+}
+
+/** What one case measured. */
+interface CaseResult {
+  updateMs: number;
+  updateWallMs: number;
+  fullMs: number;
+  fullWallMs: number;
+  errorMax: number;
+  checks: number;
+  iterations: number;
+}
+
+function runCase(o: CaseOptions, ctx: BenchContext): CaseResult {
+  const n = o.channels;
+  const prng = new Prng(o.seed);
+  const beta = Array.from({ length: n }, () => 0.6 + 0.8 * prng.next());
+  const sectorOf = Array.from({ length: n }, (_, i) => i % 5);
+  const idio = Array.from({ length: n }, () => 0.004 + 0.008 * prng.next());
+  const names = Array.from({ length: n }, (_, i) => `s${String(i).padStart(3, "0")}`);
+  const prices = new Float64Array(n).fill(100);
+  const sector = new Float64Array(5);
+  const config = parseCoherenceConfig({
+    bar_us: BAR_US,
+    half_life_bars: o.halfLifeBars,
+    top_n: o.top,
+    lag_bars_max: 2,
+    warmup_bars: 0,
+  });
+  const state = coherenceKernel.init(config, "all");
+  const t = new Float64Array(1);
+  const v = new Float64Array(1);
+  const frame = { channel: "", seq0: 0, t, v };
+  const bar = (b: number) => {
+    const stressed = Math.floor(b / o.regimeBars) % 2 === 1;
+    const f = (stressed ? 0.02 : 0.004) * prng.normal();
+    for (let s = 0; s < 5; s++) sector[s] = 0.003 * prng.normal();
+    t[0] = T0 + b * BAR_US;
+    let steps = 0;
+    for (let i = 0; i < n; i++) {
+      prices[i] = prices[i]! *
+        Math.exp(beta[i]! * f + sector[sectorOf[i]!]! + idio[i]! * prng.normal());
+      frame.channel = names[i]!;
+      frame.seq0 = b;
+      v[0] = prices[i]!;
+      steps += coherenceKernel.step(state, frame).steps;
+    }
+    return steps;
+  };
+  const warm = n + o.warmupBars;
+  const w0 = nowMs();
+  for (let b = 0; b < warm; b++) bar(b);
+  ctx.log(`N=${n}: ${warm} warm-up bars in ${((nowMs() - w0) / 1000).toFixed(1)} s`);
+  const iterations0 = coherenceCounters(state).iterations;
+  let updateMs = 0;
+  let updateWallMs = 0;
+  let updates = 0;
+  let fullMs = 0;
+  let fullWallMs = 0;
+  let checks = 0;
+  let errorMax = 0;
+  for (let k = 0; k < o.bars; k++) {
+    const c0 = cpuMs();
+    const t0 = nowMs();
+    const steps = bar(warm + k);
+    updateWallMs += nowMs() - t0;
+    updateMs += cpuMs() - c0;
+    if (steps !== 1) throw new Error(`Bar ${warm + k} closed ${steps} bars, expected 1`);
+    updates++;
+    if (k % o.checkEvery !== 0) continue;
+    const { matrix } = covarianceOf(state);
+    const m = state.m;
+    const a = new Matrix(m, m);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) a.set(i, j, matrix[i * m + j]!);
+    }
+    const r0 = cpuMs();
+    const rw = nowMs();
+    const eig = new EigenvalueDecomposition(a, { assumeSymmetric: true });
+    fullWallMs += nowMs() - rw;
+    fullMs += cpuMs() - r0;
+    checks++;
+    const values = eig.realEigenvalues.slice().sort((x, y) => y - x);
+    const top = topCountOf(state);
+    let sum = 0;
+    let all = 0;
+    values.forEach((x, i) => {
+      all += x;
+      if (i < top) sum += x;
+    });
+    const reference = sum / all;
+    const error = Math.abs(state.ratio - reference) / reference;
+    if (error > errorMax) errorMax = error;
+  }
+  const iterations = (coherenceCounters(state).iterations - iterations0) / updates;
+  return {
+    updateMs: updateMs / updates,
+    updateWallMs: updateWallMs / updates,
+    fullMs: fullMs / checks,
+    fullWallMs: fullWallMs / checks,
+    errorMax,
+    checks,
+    iterations,
+  };
+}
+
+/** The coherence benchmark. */
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary:
+    "coherence update time for N=100 and N=500 against a full symmetric eigen-decomposition " +
+    "(ml-matrix), and the ratio's largest relative error",
+  usage: [
+    "--bars N          timed bars (updates) per size (default 40)",
+    "--warmup-bars N   bars beyond N before timing, so the covariance has full rank (default 40)",
+    "--check-every K   decompose in full every K-th timed bar at N=500 (default 4; N=100: every bar)",
+    "--regime-bars N   bars between calm/stressed switches of the market factor (default 50)",
+    "--half-life N     covariance half-life in bars (default 120)",
+    "--seed S          feed seed (default 1)",
+  ].join("\n"),
+  run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
+    const values = parseOptions(args, {
+      bars: { type: "string" },
+      "warmup-bars": { type: "string" },
+      "check-every": { type: "string" },
+      "regime-bars": { type: "string" },
+      "half-life": { type: "string" },
+      seed: { type: "string" },
+    });
+    const common = {
+      bars: numberOption(values, "bars", 40, { min: 1, integer: true }),
+      warmupBars: numberOption(values, "warmup-bars", 40, { min: 0, integer: true }),
+      regimeBars: numberOption(values, "regime-bars", 50, { min: 1, integer: true }),
+      halfLifeBars: numberOption(values, "half-life", 120, { min: 1 }),
+      seed: numberOption(values, "seed", 1, { integer: true }),
+    };
+    const checkEvery = numberOption(values, "check-every", 4, { min: 1, integer: true });
+    const rows: BenchRow[] = [];
+    let errorMax = 0;
+    for (const [channels, top] of [[100, 20], [500, 100]] as const) {
+      const r = runCase(
+        { ...common, channels, top, checkEvery: channels === 100 ? 1 : checkEvery },
+        ctx,
+      );
+      ctx.log(
+        `N=${channels} n=${top}: update ${r.updateMs.toFixed(2)} ms CPU ` +
+          `(${r.updateWallMs.toFixed(2)} wall, ${r.iterations.toFixed(2)} block iterations), ` +
+          `full decomposition ${r.fullMs.toFixed(1)} ms CPU (${r.fullWallMs.toFixed(1)} wall), ` +
+          `ratio ${(r.updateMs / r.fullMs).toFixed(3)}; ` +
+          `max relative error ${r.errorMax.toExponential(2)} over ${r.checks} checks`,
+      );
+      rows.push(row(NAME, `update_ms_n${channels}`, "ms", r.updateMs, r.fullMs, "lower"));
+      errorMax = Math.max(errorMax, r.errorMax);
+    }
+    rows.push(row(NAME, "relative_error_max", "ratio", errorMax, null, "lower"));
+    return Promise.resolve(rows);
+  },
+};
