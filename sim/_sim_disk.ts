@@ -14,7 +14,7 @@ import type { Journal, JournalRecord, JournalStats } from "../actors/runtime/jou
 import { MemoryJournal } from "../actors/runtime/memory_journal.ts";
 import { MemorySnapshotStore } from "../actors/runtime/memory_snapshot_store.ts";
 import type { Snapshot, SnapshotStore } from "../actors/runtime/snapshot_store.ts";
-import type { TimerGroup } from "./scheduler.ts";
+import type { Scheduler, TimerGroup } from "./scheduler.ts";
 
 /** Timing of a disk. */
 export interface SimDiskTiming {
@@ -59,7 +59,10 @@ export class SimDisk {
   appendTwiceAt: number | undefined;
   #appends = 0;
 
-  constructor(timing: SimDiskTiming, onViolation: AppendViolation) {
+  readonly #scheduler: Scheduler;
+
+  constructor(scheduler: Scheduler, timing: SimDiskTiming, onViolation: AppendViolation) {
+    this.#scheduler = scheduler;
     this.timing = timing;
     this.#onViolation = onViolation;
   }
@@ -68,11 +71,18 @@ export class SimDisk {
   open(timers: TimerGroup): DiskHandle {
     let dead = false;
     const inner = this.journal;
+    // Every promise handed out, and every one a timer resolves, has continuations to settle.
+    const mark = () => this.#scheduler.markAsync();
     const wait = (ms: number) =>
       new Promise<void>((resolve) => {
-        if (timers.setTimeout(resolve, ms) === undefined) dead = true;
+        const done = () => {
+          mark();
+          resolve();
+        };
+        if (timers.setTimeout(done, ms) === undefined) dead = true;
       });
     const sync = async () => {
+      mark();
       if (dead) return never<void>();
       await wait(this.timing.fsyncMs);
       if (dead) return never<void>();
@@ -89,21 +99,22 @@ export class SimDisk {
       },
       lastPosition: (stream) => inner.lastPosition(stream),
       streams: () => inner.streams(),
-      read: (stream, after) => inner.read(stream, after),
-      readAll: (after) => inner.readAll(after),
+      read: (stream, after) => (mark(), inner.read(stream, after)),
+      readAll: (after) => (mark(), inner.readAll(after)),
       sync,
       stats: (): JournalStats => inner.stats(),
-      close: () => Promise.resolve(),
+      close: () => (mark(), Promise.resolve()),
     };
     const snapshots: SnapshotStore = {
       save: async (snapshot: Snapshot) => {
+        mark();
         if (dead) return never<void>();
         await wait(this.timing.snapshotMs);
         if (dead) return never<void>();
         await this.snapshots.save(snapshot);
       },
-      load: (stream) => dead ? never() : this.snapshots.load(stream),
-      list: () => this.snapshots.list(),
+      load: (stream) => (mark(), dead ? never() : this.snapshots.load(stream)),
+      list: () => (mark(), this.snapshots.list()),
       close: () => Promise.resolve(),
     };
     const interval = () => {

@@ -284,6 +284,7 @@ export function simFeedInput(conn: SimConnection, options: SimFeedInputOptions):
 
   return {
     start(deliverFn, resumeAfter) {
+      conn.markAsync();
       deliver = deliverFn;
       stopped = false;
       expected = resumeAfter + 1;
@@ -293,6 +294,7 @@ export function simFeedInput(conn: SimConnection, options: SimFeedInputOptions):
       return Promise.resolve();
     },
     stop() {
+      conn.markAsync();
       stopped = true;
       sub?.unsubscribe();
       if (watchdog !== undefined) timers.clearTimeout(watchdog);

@@ -1,12 +1,13 @@
 /**
  * A discrete-event scheduler on virtual time: the simulator's only clock. Events are kept in a
  * binary heap ordered by (time, sequence), so two events due at the same virtual microsecond run in
- * the order they were scheduled, on every runtime. Promise continuations started by an event run
- * between events, in the order the language defines (the loop awaits after each event, and takes a
- * full turn of the real event loop every few hundred events and at the end of every `run`, so that
- * nothing is left pending at a check and the process stays responsive): asynchronous code under
- * simulation (a host's recovery, a snapshot flush) runs in the same order every time, and a long
- * promise chain may span a few events, as real asynchronous I/O would. `timers()` gives a
+ * the order they were scheduled, on every runtime. Asynchronous code under simulation (a host's
+ * recovery, a snapshot flush) takes no virtual time unless it waits on a virtual timer: an event
+ * that started asynchronous work says so with `markAsync()` (the simulated disk, bus and feed
+ * input do, for every promise they hand out), and the scheduler then lets every promise
+ * continuation settle (a turn of the real event loop) before it runs the next event. Other
+ * events cost no turn; a turn is still taken every few hundred events and at the end of every
+ * `run`, so nothing is left pending at a check and the process stays responsive. `timers()` gives a
  * group of virtual timers with the `setTimeout`/`clearTimeout` shape a Host takes; a crash cancels
  * a whole group at once.
  */
@@ -44,6 +45,7 @@ export class Scheduler {
   #seq = 0;
   #now: number;
   #live = 0;
+  #async = false;
   /** Events run so far. */
   steps = 0;
   /** Events run at most per `run` call. */
@@ -113,7 +115,10 @@ export class Scheduler {
     this.steps++;
     const r = ev.fn();
     if (r !== undefined) await r;
-    if (this.steps % SETTLE_EVERY === 0) await settle();
+    if (this.#async || this.steps % SETTLE_EVERY === 0) {
+      await settle();
+      this.#async = false;
+    }
     return true;
   }
 
@@ -136,12 +141,19 @@ export class Scheduler {
       n++;
       if (options.stop?.()) {
         await settle();
+        this.#async = false;
         return n;
       }
     }
     await settle();
+    this.#async = false;
     if (untilUs > this.#now) this.#now = Math.round(untilUs);
     return n;
+  }
+
+  /** Says that asynchronous work was started: its continuations settle before the next event. */
+  markAsync(): void {
+    this.#async = true;
   }
 
   /** A group of virtual timers in milliseconds, cancelled together by `cancelAll`. */

@@ -188,6 +188,11 @@ export class SimBus {
     this.#route.clear();
   }
 
+  /** @internal Says a promise was handed out (see Scheduler.markAsync). */
+  _markAsync(): void {
+    this.#scheduler.markAsync();
+  }
+
   /** @internal A virtual timer for request timeouts. */
   _timer(ms: number, fn: () => void): { cancel(): void } {
     const handle = this.#scheduler.after(Math.max(0, ms) * 1000, fn);
@@ -343,17 +348,20 @@ export class SimConnection implements Bus {
   }
 
   request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
+    this.#bus._markAsync();
     if (!this.#bus._hasResponders(subject)) {
       return Promise.reject(new BusRequestError(subject, `No responders on "${subject}"`));
     }
     const inbox = `_INBOX.${this.name}.${++this.#inbox}`;
     return new Promise((resolve, reject) => {
       const sub = this.subscribe(inbox, (msg) => {
+        this.#bus._markAsync();
         timer.cancel();
         sub.unsubscribe();
         resolve(msg);
       });
       const timer = this.#timeout(options.timeout, () => {
+        this.#bus._markAsync();
         sub.unsubscribe();
         reject(
           new BusRequestError(
@@ -368,12 +376,19 @@ export class SimConnection implements Bus {
     });
   }
 
+  /** Says that this process handed out a promise (see Scheduler.markAsync). */
+  markAsync(): void {
+    this.#bus._markAsync();
+  }
+
   /** Everything published has been handed to the network. */
   flush(): Promise<void> {
+    this.#bus._markAsync();
     return Promise.resolve();
   }
 
   close(): Promise<void> {
+    this.#bus._markAsync();
     this.#closed = true;
     this.kill();
     return Promise.resolve();

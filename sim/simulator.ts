@@ -181,6 +181,8 @@ interface SimHost {
   kill: (() => void) | undefined;
   /** A restart is scheduled. */
   restarting: boolean;
+  /** A clean stop is under way. */
+  stopping: boolean;
 }
 
 interface Params {
@@ -399,6 +401,7 @@ class Run {
         index: i,
         owned,
         disk: new SimDisk(
+          this.scheduler,
           {
             fsyncMs: 0.1 + this.#faultRng.uniform(0, 5),
             fsyncEveryMs: 20 + this.#faultRng.int(1000),
@@ -414,10 +417,13 @@ class Run {
         timers: undefined,
         kill: undefined,
         restarting: false,
+        stopping: false,
       };
       this.#hosts.push(h);
-      this.scheduler.at(START_US, () => this.#start(h));
-      if (this.#crashes) this.#scheduleCrash(h);
+      this.scheduler.at(START_US, () => {
+        this.#start(h);
+        if (this.#crashes) this.#scheduleFault(h);
+      });
       if (this.#network) this.#schedulePartition(h);
     }
     this.#sabotage();
@@ -470,6 +476,7 @@ class Run {
 
   #start(h: SimHost): void {
     h.restarting = false;
+    h.stopping = false;
     h.incarnation++;
     const timers = this.scheduler.timers();
     const conn = this.#bus.connect(h.id);
@@ -542,22 +549,71 @@ class Run {
     this.trace(`${h.id} crash #${h.incarnation} (${why})${detail}`);
   }
 
-  #scheduleCrash(h: SimHost): void {
+  /**
+   * The next process fault of `h`: a crash (most often), a crash of every host at once (a power
+   * loss), or a clean stop and restart. Soon after a restart, now and then, so that faults also
+   * land in the middle of a recovery. A restart schedules the next fault; an event meant for an
+   * earlier incarnation does nothing.
+   */
+  #scheduleFault(h: SimHost): void {
+    const rng = this.#faultRng;
     // Uniform gaps rather than exponential ones: Math.log is not bit-identical across runtimes.
-    const at = this.scheduler.nowUs +
-      Math.round(this.#faultRng.uniform(0, 2 * this.#params.crashMeanS) * 1e6);
+    const gapUs = rng.chance(0.2)
+      ? rng.int(30_000)
+      : Math.round(rng.uniform(0, 2 * this.#params.crashMeanS) * 1e6);
+    const at = this.scheduler.nowUs + gapUs;
     if (at >= this.#endUs) return;
+    const incarnation = h.incarnation;
     this.scheduler.at(at, () => {
-      if (this.#draining || !h.up) return;
-      this.#crash(h, "fault");
-      const down = Math.round(this.#faultRng.uniform(0, this.#params.downMaxS) * 1e6);
-      h.restarting = true;
-      this.scheduler.after(down, () => {
+      if (this.#draining || !h.up || h.incarnation !== incarnation || h.stopping) return;
+      const roll = rng.next();
+      if (roll < 0.1) {
+        this.trace(`power loss: every host crashes`);
+        for (const other of this.#hosts) {
+          if (!other.up) continue;
+          this.#crash(other, "power loss");
+          this.#restartAfter(other);
+        }
+      } else if (roll < 0.3) {
+        this.#cleanRestart(h);
+      } else {
+        this.#crash(h, "fault");
+        this.#restartAfter(h);
+      }
+    });
+  }
+
+  #restartAfter(h: SimHost): void {
+    const downUs = this.#faultRng.chance(0.2)
+      ? 0
+      : Math.round(this.#faultRng.uniform(0, this.#params.downMaxS) * 1e6);
+    h.restarting = true;
+    this.scheduler.after(downUs, () => {
+      this.stats.restarts++;
+      this.#start(h);
+      this.#scheduleFault(h);
+    });
+  }
+
+  /** Stops `h` cleanly (which takes virtual time, and may be cut short by a crash), then restarts it. */
+  #cleanRestart(h: SimHost): void {
+    const host = h.host!;
+    h.stopping = true;
+    this.trace(`${h.id} stop #${h.incarnation}`);
+    host.stop().then(
+      () => {
+        if (h.host !== host) return; // crashed while stopping
+        h.timers!.cancelAll();
+        h.conn!.kill();
+        h.kill!();
+        h.up = false;
+        this.trace(`${h.id} stopped #${h.incarnation}`);
         this.stats.restarts++;
         this.#start(h);
-        this.#scheduleCrash(h);
-      });
-    });
+        this.#scheduleFault(h);
+      },
+      (err) => this.violate("no_exception", `${h.id} stop failed: ${(err as Error).stack ?? err}`),
+    );
   }
 
   #schedulePartition(h: SimHost): void {
@@ -568,7 +624,12 @@ class Run {
       if (this.#draining) return;
       this.#bus.isolate(h.id);
       this.stats.partitions++;
-      const length = Math.round(this.#faultRng.uniform(0.01, this.#params.partitionMaxS) * 1e6);
+      // Now and then a long one, past the feed log's consumer inactivity limit (10 s).
+      const length = Math.round(
+        (this.#faultRng.chance(0.05)
+          ? this.#faultRng.uniform(5, 15)
+          : this.#faultRng.uniform(0.01, this.#params.partitionMaxS)) * 1e6,
+      );
       this.scheduler.after(length, () => {
         this.#bus.heal(h.id);
         this.#schedulePartition(h);

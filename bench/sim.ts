@@ -1,0 +1,105 @@
+/**
+ * `troupe bench sim`: how fast the deterministic simulator runs a cluster, in simulated seconds
+ * per real second. One seeded run of `troupe sim`: 3 hosts (12 partitions), a market feed of
+ * 10,000 samples per second over 20 channels in frames of 100 samples, the `stats` kind (so that
+ * the figure is the simulator's and the host's cost, not a heavy kernel's), faults `all`. The
+ * clock runs over the whole run: generating the feed, the fault-free reference it is checked
+ * against, the simulation with its per-event checks, the drain and the final checks; the
+ * simulated time counted is the feed's duration (the drain's virtual time is not credited). A
+ * warm-up run of a few simulated seconds goes first. There is no baseline: the bar is an absolute
+ * speed-up (>= 100).
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { ACTOR_KINDS } from "../actors/mod.ts";
+import { FAULT_KINDS, type FaultKind, simulate } from "../sim/simulator.ts";
+import { type Benchmark, type BenchRow, row } from "./_bench.ts";
+
+export const benchmark: Benchmark = {
+  name: "sim",
+  summary:
+    "simulated seconds per real second of troupe sim: 3 hosts, 10k samples/s, faults all (no baseline)",
+  usage: [
+    "  --seconds S    simulated seconds of feed (default 60)",
+    "  --rate N       samples per simulated second (default 10000)",
+    "  --channels N   feed channels (default 20)",
+    "  --hosts N      hosts (default 3)",
+    "  --faults KIND  none|network|crash|disk|all (default all)",
+    "  --actors LIST  actor kinds, comma-separated (default stats)",
+    "  --seed S       the run's seed (default 1)",
+  ].join("\n"),
+  async run(args, ctx): Promise<BenchRow[]> {
+    const { values } = parseArgs({
+      args,
+      options: {
+        seconds: { type: "string", default: "60" },
+        rate: { type: "string", default: "10000" },
+        channels: { type: "string", default: "20" },
+        hosts: { type: "string", default: "3" },
+        faults: { type: "string", default: "all" },
+        actors: { type: "string", default: "stats" },
+        seed: { type: "string", default: "1" },
+      },
+      strict: true,
+    });
+    const positive = (name: string, raw: string, integer: boolean) => {
+      const x = Number(raw);
+      if (!(x > 0 && Number.isFinite(x)) || (integer && !Number.isInteger(x))) {
+        throw new Error(
+          `Option --${name} must be a ${integer ? "whole " : ""}number > 0, got "${raw}"`,
+        );
+      }
+      return x;
+    };
+    const faults = values.faults as FaultKind;
+    if (!FAULT_KINDS.includes(faults)) {
+      throw new Error(
+        `Option --faults must be one of ${FAULT_KINDS.join(", ")}, got "${values.faults}"`,
+      );
+    }
+    const actors = values.actors.split(",").map((k) => {
+      const def = ACTOR_KINDS[k.trim()];
+      if (!def) {
+        throw new Error(`Unknown actor kind "${k}"; known: ${Object.keys(ACTOR_KINDS).join(", ")}`);
+      }
+      return def;
+    });
+    const options = {
+      seed: positive("seed", values.seed, true),
+      faults,
+      durationS: positive("seconds", values.seconds, false),
+      rate: positive("rate", values.rate, false),
+      channels: positive("channels", values.channels, true),
+      hosts: positive("hosts", values.hosts, true),
+      actors,
+      keepTrace: false,
+    };
+    ctx.log(`sim: warm-up (5 simulated s)`);
+    await simulate({ ...options, seed: options.seed + 1, durationS: 5 });
+    ctx.log(
+      `sim: ${options.durationS} simulated s, ${options.hosts} hosts, ${options.rate} samples/s over ${options.channels} channels, faults ${faults}, actors ${values.actors}`,
+    );
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = await simulate(options);
+    const realS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuS = (cpu.user + cpu.system) / 1e6;
+    if (!r.ok) {
+      throw new Error(
+        `the simulation failed its invariants, so its speed means nothing: ${
+          r.violations[0]?.invariant
+        }: ${r.violations[0]?.message} (reproduce: ${r.command})`,
+      );
+    }
+    const s = r.stats;
+    ctx.log(
+      `sim: ${options.durationS} simulated s (+${
+        (r.virtualS - options.durationS).toFixed(1)
+      } s drain) in ${realS.toFixed(2)} s (${cpuS.toFixed(2)} s of CPU: ${
+        (options.durationS / cpuS).toFixed(0)
+      } simulated s per CPU s); ${s.events} events, ${s.frames} frames, ${s.crashes} crashes, ${s.partitions} partitions, ${s.dropped} messages dropped`,
+    );
+    return [row("sim", "sim_speedup", "x", options.durationS / realS, null, "higher")];
+  },
+};
