@@ -1,11 +1,15 @@
 /**
  * Warm-started subspace iteration for the top of a symmetric positive semi-definite matrix's
  * spectrum: the numeric core of the coherence tracker. It keeps `kq` orthonormal vectors (the last
- * update's Ritz vectors, `n` wanted plus some spare); after each rank-one covariance update it
- * augments them with the update's direction, which is where anything new in the spectrum comes
- * from, and runs block power steps with Rayleigh-Ritz until the estimated error of the sum of the
- * top `n` Ritz values is below the tolerance. One matrix-block product per iteration; when the
- * warm start is good (the usual case: the covariance moves a little per bar) one iteration is all.
+ * update's Ritz vectors: `n` wanted plus some spare). After each rank-one covariance update it
+ * augments them with a short Krylov sequence of the update's direction d (d, C d, C² d, ...,
+ * orthogonalised; one matrix-vector product each), which is where a rank-one update moves the top
+ * of the spectrum, then runs block power steps with Rayleigh-Ritz (a small dense eigenproblem,
+ * solved by tridiagonal QL) until the estimated error of the sum of the top `n` Ritz values is
+ * below the tolerance. Each block step is one matrix-block product; the next block is
+ * orthonormalised by Cholesky QR computed from the Gram matrix already at hand, falling back to
+ * explicit Gram-Schmidt when rounding makes that inaccurate (near-null directions during a
+ * rank-deficient warm-up). With the Krylov augmentation, one block step per update is the norm.
  *
  * Error estimate: the Ritz residuals r_i = C u_i - θ_i u_i are orthogonal to the basis, so they
  * point into the part of the spectrum the basis has not captured, at or below about the smallest
