@@ -114,6 +114,9 @@ export function reproduceCommand(options: SimOptions): string {
   if (o.hosts !== 3) parts.push(`--hosts ${o.hosts}`);
   if (o.channels !== 8) parts.push(`--channels ${o.channels}`);
   if (o.rate !== 2000) parts.push(`--rate ${o.rate}`);
+  const all = Object.keys(ACTOR_KINDS).join(",");
+  const kinds = o.actors.map((a) => a.kind).join(",");
+  if (options.actors !== undefined && kinds !== all) parts.push(`--actors ${kinds}`);
   return parts.join(" ");
 }
 

@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import process from "node:process";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   FAULT_KINDS,
   type FaultKind,
@@ -48,6 +49,13 @@ export const command: Command = {
     hosts: { type: "string", arg: "N", help: "Hosts in the cluster (default 3)" },
     channels: { type: "string", arg: "N", help: "Feed channels (default 8)" },
     rate: { type: "string", arg: "R", help: "Feed samples per virtual second (default 2000)" },
+    actors: {
+      type: "string",
+      arg: "LIST",
+      help: `Actor kinds the hosts run, comma-separated (default all: ${
+        Object.keys(ACTOR_KINDS).join(",")
+      })`,
+    },
     "check-determinism": {
       type: "boolean",
       help: "Run every seed twice and fail it if the two traces differ",
@@ -141,6 +149,16 @@ function readArgs(args: ParsedArgs): CliOptions {
     throw new UsageError("Option --trace goes with --seed (one seed)");
   }
   const checkDeterminism = flag(args, "check-determinism");
+  const actorList = str(args, "actors");
+  const actors = actorList === undefined ? undefined : actorList.split(",").map((k) => {
+    const def = ACTOR_KINDS[k.trim()];
+    if (!def) {
+      throw new UsageError(
+        `Option --actors names unknown kind "${k}"; known kinds: ${Object.keys(ACTOR_KINDS).join(", ")}`,
+      );
+    }
+    return def;
+  });
   return {
     seeds,
     base: {
@@ -149,6 +167,7 @@ function readArgs(args: ParsedArgs): CliOptions {
       hosts: num(args, "hosts", 3, { min: 1, max: 64, integer: true }),
       channels: num(args, "channels", 8, { min: 1, max: 10_000, integer: true }),
       rate: num(args, "rate", 2000, { min: 0, exclusiveMin: true, max: 10_000_000 }),
+      ...(actors === undefined ? {} : { actors }),
     },
     checkDeterminism,
     // The lines are needed to name where two runs diverge, and to write them out.

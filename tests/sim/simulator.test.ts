@@ -33,7 +33,7 @@ test("a fault-free run matches the reference exactly: every output, once, no fau
   assert.is(r.stats.dropped, 0);
   assert.ok(r.stats.outputsExpected > 0);
   assert.is(r.stats.outputsPublished, r.stats.outputsExpected);
-  assert.is(r.command, "troupe sim --seed 1 --faults none --duration 4");
+  assert.is(r.command, "troupe sim --seed 1 --faults none --duration 4 --actors stats");
   assert.ok(r.trace.some((l) => l.endsWith(" drained")));
 });
 
@@ -96,7 +96,7 @@ test("an input applied twice is reported with the seed's reproduce command", asy
   assert.ok(kinds.has("no_input_applied_twice"), JSON.stringify(r.violations));
   assert.ok(kinds.has("recovery_equals_replay"));
   assert.match(r.violations[0]!.message, /journaled \(applied\) again/);
-  assert.is(r.command, "troupe sim --seed 4 --faults none --duration 4");
+  assert.is(r.command, "troupe sim --seed 4 --faults none --duration 4 --actors stats");
 });
 
 test("a corrupted journal record makes recovery differ from the live state, and is reported", async () => {
@@ -269,6 +269,8 @@ test("troupe sim --json reports the seeds run and passed, and exits 0", async ()
     "2",
     "--faults",
     "crash",
+    "--actors",
+    "stats",
     "--check-determinism",
     "--json",
   ]);
@@ -291,6 +293,7 @@ test("troupe sim refuses bad arguments with a usage error", async () => {
     ["--hosts", "1.5"],
     ["--from", "3"],
     ["--seeds", "2", "--trace", "/tmp/x"],
+    ["--actors", "stats,telepathy"],
   ];
   for (const argv of bad) {
     const err = await runCli(argv).then(() => undefined, (e: Error) => e);
