@@ -418,15 +418,14 @@ export class RecordingReader {
         let stop: string | undefined;
         while (true) {
           if (buf.byteLength - p < 8) break;
-          const view = new DataView(buf.buffer, buf.byteOffset + p, 8);
-          const length = view.getUint32(0, true);
+          const length = le32(buf, p);
           if (length === 0 || length > RECORD_BYTES_MAX) {
             stop = `record ${index} has a bad length of ${length} bytes`;
             break;
           }
           if (buf.byteLength - p - 8 < length) break;
           const body = buf.subarray(p + 8, p + 8 + length);
-          if (crc32c(body) !== view.getUint32(4, true)) {
+          if (crc32c(body) !== le32(buf, p + 4)) {
             stop = `record ${index}'s checksum does not match`;
             break;
           }
@@ -468,7 +467,7 @@ export class RecordingReader {
         const rest = buf.subarray(p);
         let need = this.#chunkBytes;
         if (rest.byteLength >= 8) {
-          const length = new DataView(rest.buffer, rest.byteOffset, 8).getUint32(0, true);
+          const length = le32(rest, 0);
           need = Math.max(need, 8 + length);
         }
         const next = new Uint8Array(rest.byteLength + need);
@@ -523,6 +522,18 @@ function parseHeader(path: string, body: Uint8Array, version: number): Recording
 
 const utf8d = new TextDecoder();
 
+function le32(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
+function be16(b: Uint8Array, p: number): number {
+  return (b[p]! << 8) | b[p + 1]!;
+}
+
+function be32(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+}
+
 /**
  * Decodes a record body as the writer lays it out (fixarray, str, uint 64, bin, then a headers
  * map), without the generic decoder's allocations; undefined for any other msgpack encoding of
@@ -537,25 +548,24 @@ function parseRecordFast(
   if (n < 12) return undefined;
   const arr = b[0]!;
   if (arr !== 0x93 && arr !== 0x94) return undefined;
-  const view = new DataView(b.buffer, b.byteOffset, n);
   let p = 1;
   const h = b[p++]!;
   let sl: number;
   if ((h & 0xe0) === 0xa0) sl = h & 0x1f;
   else if (h === 0xd9) sl = b[p++]!;
-  else if (h === 0xda) (sl = view.getUint16(p), p += 2);
+  else if (h === 0xda) (sl = be16(b, p), p += 2);
   else return undefined;
   if (p + sl + 9 > n) return undefined;
   const subject = utf8d.decode(b.subarray(p, p + sl));
   p += sl;
   if (b[p++] !== 0xcf) return undefined;
-  const tUs = view.getUint32(p) * 0x1_0000_0000 + view.getUint32(p + 4);
+  const tUs = be32(b, p) * 0x1_0000_0000 + be32(b, p + 4);
   p += 8;
   const bh = b[p++];
   let dl: number;
   if (bh === 0xc4) dl = b[p++]!;
-  else if (bh === 0xc5) (dl = view.getUint16(p), p += 2);
-  else if (bh === 0xc6) (dl = view.getUint32(p), p += 4);
+  else if (bh === 0xc5) (dl = be16(b, p), p += 2);
+  else if (bh === 0xc6) (dl = be32(b, p), p += 4);
   else return undefined;
   if (p + dl > n) return undefined;
   const data = b.subarray(p, p + dl);

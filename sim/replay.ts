@@ -503,12 +503,18 @@ function mapValue(b: Uint8Array, p: number, key: readonly number[]): number {
   return -1;
 }
 
+function u16(b: Uint8Array, p: number): number {
+  return (b[p + 1]! << 8) | b[p + 2]!;
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return ((b[p + 1]! << 24) >>> 0) + ((b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!);
+}
+
 /** The offset just past the msgpack value at `p`. Throws past the end of `b`. */
 function skip(b: Uint8Array, p: number): number {
   const h = b[p];
   if (h === undefined) throw new RangeError("msgpack value runs past the end");
-  const u16 = () => (b[p + 1]! << 8) | b[p + 2]!;
-  const u32 = () => ((b[p + 1]! << 24) >>> 0) + ((b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!);
   if (h <= 0x7f || h >= 0xe0 || h === 0xc0 || h === 0xc2 || h === 0xc3) return p + 1;
   if ((h & 0xe0) === 0xa0) return p + 1 + (h & 0x1f);
   if ((h & 0xf0) === 0x90 || (h & 0xf0) === 0x80) {
@@ -523,16 +529,16 @@ function skip(b: Uint8Array, p: number): number {
       return p + 2 + b[p + 1]!;
     case 0xc5:
     case 0xda:
-      return p + 3 + u16();
+      return p + 3 + u16(b, p);
     case 0xc6:
     case 0xdb:
-      return p + 5 + u32();
+      return p + 5 + u32(b, p);
     case 0xc7:
       return p + 3 + b[p + 1]!;
     case 0xc8:
-      return p + 4 + u16();
+      return p + 4 + u16(b, p);
     case 0xc9:
-      return p + 6 + u32();
+      return p + 6 + u32(b, p);
     case 0xcc:
     case 0xd0:
       return p + 2;
@@ -561,7 +567,7 @@ function skip(b: Uint8Array, p: number): number {
     case 0xdd:
     case 0xde:
     case 0xdf: {
-      const count = h === 0xdc || h === 0xde ? u16() : u32();
+      const count = h === 0xdc || h === 0xde ? u16(b, p) : u32(b, p);
       const items = count * (h >= 0xde ? 2 : 1);
       let q = p + (h === 0xdc || h === 0xde ? 3 : 5);
       for (let i = 0; i < items; i++) q = skip(b, q);

@@ -1,0 +1,162 @@
+/**
+ * `troupe bench replay`: the throughput of `troupe replay` at maximum speed. A recording of
+ * `--channels` channels of the synthetic market feed (frames of `--batch` samples) is written to
+ * a temporary file, then replayed through fresh actors of the kinds `stats`, `anomaly` and
+ * `collapse` (those registered) on an in-process host: samples per second, from opening the file
+ * to the host stopped. The baseline, measured in the same run, is the least any replay must do:
+ * read the same file, decode each frame and step the same kernels over it in a bare loop (no bus,
+ * no journal, no machines, no outputs). A second pair of rows does the same for `stats` alone,
+ * the cheapest kernel, where the replay machinery's own cost shows.
+ */
+import { ACTOR_KINDS } from "../actors/mod.ts";
+import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import { decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
+import { createMarketFeed } from "../sim/feeds/mod.ts";
+import { RecordingReader, RecordingWriter } from "../sim/recording.ts";
+import { replay } from "../sim/replay.ts";
+import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import { human, median, numberOption, parseOptions, tempDir } from "./_cluster.ts";
+import { UsageError } from "../cli/args.ts";
+import { join } from "node:path";
+
+const NAME = "replay";
+const DEFAULT_KINDS = ["stats", "anomaly", "collapse"];
+
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary:
+    "samples/s of troupe replay at max speed through stats, anomaly and collapse, against the same kernels over the same recording in a bare loop",
+  usage: [
+    "  --channels N   channels in the recording (default 100)",
+    "  --samples N    samples per channel (default 10000)",
+    "  --batch N      samples per frame (default 500)",
+    "  --kinds LIST   actor kinds, comma-separated (default: stats,anomaly,collapse, those registered)",
+    "  --rounds N     troupe/baseline rounds; the median of each is reported (default 1)",
+  ].join("\n"),
+  async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
+    const o = parseOptions(args, {
+      channels: { type: "string" },
+      samples: { type: "string" },
+      batch: { type: "string" },
+      kinds: { type: "string" },
+      rounds: { type: "string" },
+    });
+    const channels = numberOption(o, "channels", 100, { min: 1, max: 10_000, integer: true });
+    const perChannel = numberOption(o, "samples", 10_000, { min: 1, integer: true });
+    const batch = numberOption(o, "batch", 500, { min: 1, max: 65_536, integer: true });
+    const rounds = numberOption(o, "rounds", 1, { min: 1, max: 20, integer: true });
+    const kinds = o.kinds === undefined
+      ? DEFAULT_KINDS.filter((k) => Object.hasOwn(ACTOR_KINDS, k))
+      : o.kinds.split(",").map((k) => k.trim());
+    for (const k of kinds) {
+      if (!Object.hasOwn(ACTOR_KINDS, k)) {
+        throw new UsageError(
+          `Option --kinds names an unknown kind "${k}"; known: ${
+            Object.keys(ACTOR_KINDS).join(", ")
+          }`,
+        );
+      }
+    }
+
+    const dir = tempDir("troupe-bench-replay-");
+    try {
+      const path = join(dir.path, "bench.rec");
+      const total = writeRecording(path, { channels, perChannel, batch, kinds });
+      ctx.log(
+        `replay: recording of ${channels} channels, ${human(total)} samples in frames of ${batch}` +
+          ` (${kinds.join(", ")})`,
+      );
+      // Warm both paths up (JIT) on a short prefix, unmeasured.
+      const warm = join(dir.path, "warm.rec");
+      writeRecording(warm, { channels, perChannel: Math.min(perChannel, batch * 2), batch, kinds });
+      await bareLoop(warm, kinds);
+      await replay(warm, { actors: kinds });
+
+      const rows: BenchRow[] = [];
+      const sets: Array<[string, string[]]> = [["samples_per_s", kinds]];
+      if (kinds.join() !== "stats" && kinds.includes("stats")) {
+        sets.push(["samples_per_s_stats_only", ["stats"]]);
+      }
+      for (const [metric, set] of sets) {
+        const troupe: number[] = [], base: number[] = [];
+        const n = metric === "samples_per_s" ? rounds : Math.max(rounds, 3);
+        for (let r = 0; r < n; r++) {
+          const b = await bareLoop(path, set);
+          base.push(b.samples / b.seconds);
+          const t0 = nowMs();
+          const res = await replay(path, { actors: set });
+          const seconds = (nowMs() - t0) / 1000;
+          if (res.samples !== b.samples) {
+            throw new Error(`replay applied ${res.samples} samples, the bare loop ${b.samples}`);
+          }
+          troupe.push(res.samples / seconds);
+          ctx.log(
+            `replay: ${set.join(",")}: troupe ${human(troupe[r]!)} samples/s ` +
+              `(${res.outputs} outputs), bare loop ${human(base[r]!)} samples/s`,
+          );
+        }
+        rows.push(row(NAME, metric, "samples/s", median(troupe), median(base), "higher"));
+      }
+      return rows;
+    } finally {
+      dir.remove();
+    }
+  },
+};
+
+/** Writes a feed-only recording of the market feed; returns the samples written. */
+function writeRecording(
+  path: string,
+  o: { channels: number; perChannel: number; batch: number; kinds: string[] },
+): number {
+  const feed = createMarketFeed({ symbols: o.channels, volume: false, seed: 1, batch: o.batch });
+  const w = RecordingWriter.create(path, {
+    source: "troupe bench replay",
+    config: { actors: Object.fromEntries(o.kinds.map((k) => [k, {}])) },
+    seed: 1,
+  });
+  let t = 1_704_067_200_000_000;
+  let samples = 0;
+  for (let done = 0; done < o.perChannel; done += o.batch) {
+    for (const f of feed.next()) {
+      const n = Math.min(o.batch, o.perChannel - done);
+      const frame = n === f.v.length
+        ? f
+        : { channel: f.channel, seq0: f.seq0, t: f.t.subarray(0, n), v: f.v.subarray(0, n) };
+      const data = encodeFrame(frame, { id: `bench:${f.channel}:${f.seq0}`, src: "bench" });
+      w.append(feedSubject("market", f.channel), t += 100, data);
+      samples += n;
+    }
+  }
+  w.close();
+  return samples;
+}
+
+/** The baseline: read the recording, decode each frame, step every kind's kernel over it. */
+async function bareLoop(
+  path: string,
+  kinds: string[],
+): Promise<{ samples: number; seconds: number }> {
+  const t0 = nowMs();
+  const defs: AnyActorDefinition[] = kinds.map((k) => ACTOR_KINDS[k]!);
+  const states = defs.map(() => new Map<string, unknown>());
+  const reader = await RecordingReader.open(path);
+  let samples = 0;
+  for await (const batch of reader.batches()) {
+    for (const m of batch) {
+      if (!m.subject.startsWith("troupe.feed.")) continue;
+      const { frame } = decodeFrame(m.data);
+      samples += frame.v.length;
+      for (let k = 0; k < defs.length; k++) {
+        const def = defs[k]!;
+        const byKey = states[k]!;
+        for (const key of def.route(frame.channel, def.defaultConfig)) {
+          let state = byKey.get(key);
+          if (state === undefined) byKey.set(key, state = def.kernel.init(def.defaultConfig, key));
+          def.kernel.step(state, frame);
+        }
+      }
+    }
+  }
+  return { samples, seconds: (nowMs() - t0) / 1000 };
+}
