@@ -12,7 +12,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import { FAULT_KINDS, type FaultKind, simulate } from "../sim/simulator.ts";
+import { parseFaults, simulate } from "../sim/simulator.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
 
 export const benchmark: Benchmark = {
@@ -24,7 +24,7 @@ export const benchmark: Benchmark = {
     "  --rate N       samples per simulated second (default 10000)",
     "  --channels N   feed channels (default 20)",
     "  --hosts N      hosts (default 3)",
-    "  --faults KIND  none|network|crash|disk|all (default all)",
+    "  --faults KIND  none|network|crash|disk|actor|all or a comma list (default all)",
     "  --actors LIST  actor kinds, comma-separated (default stats)",
     "  --seed S       the run's seed (default 1)",
   ].join("\n"),
@@ -51,12 +51,7 @@ export const benchmark: Benchmark = {
       }
       return x;
     };
-    const faults = values.faults as FaultKind;
-    if (!FAULT_KINDS.includes(faults)) {
-      throw new Error(
-        `Option --faults must be one of ${FAULT_KINDS.join(", ")}, got "${values.faults}"`,
-      );
-    }
+    const faults = parseFaults(values.faults).name;
     const actors = values.actors.split(",").map((k) => {
       const def = ACTOR_KINDS[k.trim()];
       if (!def) {

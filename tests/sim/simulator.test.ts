@@ -13,7 +13,7 @@ import {
   replayRecords,
   runReference,
 } from "../../sim/invariants.ts";
-import { reproduceCommand, type SimOptions, simulate } from "../../sim/simulator.ts";
+import { parseFaults, reproduceCommand, type SimOptions, simulate } from "../../sim/simulator.ts";
 import { Prng } from "../../sim/prng.ts";
 
 const test = suite("simulator");
@@ -79,6 +79,29 @@ test("disk faults lose journal tails since the last fsync, and the lost inputs a
     lost += r.stats.journalRecordsLost;
   }
   assert.ok(lost > 0, "no seed lost a journal tail");
+});
+
+test("actor faults make kernels throw once per chosen input; the host restarts the instance", async () => {
+  const r = await simulate({ ...base, durationS: 10, seed: 8, faults: "actor" });
+  assert.ok(r.ok, JSON.stringify(r.violations));
+  assert.is(r.stats.actorFailures, 2);
+  assert.is(r.trace.filter((l) => / actor failure stats:SYM\d+:\d+$/.test(l)).length, 2);
+  assert.is(r.trace.filter((l) => / log stats\/SYM\d+ restarted at input \d+$/.test(l)).length, 2);
+  assert.is(r.stats.crashes, 0);
+});
+
+test("parseFaults reads a kind or a comma list, spells it canonically and names unknown kinds", () => {
+  assert.equal(parseFaults("all"), {
+    set: { network: true, crash: true, disk: true, actor: false },
+    name: "all",
+  });
+  assert.is(parseFaults("disk").name, "disk");
+  assert.equal(parseFaults("disk").set, { network: false, crash: true, disk: true, actor: false });
+  assert.is(parseFaults("actor,crash").name, "crash,actor");
+  assert.is(parseFaults("network,crash,disk,actor").name, "all,actor");
+  assert.is(parseFaults("none").name, "none");
+  assert.throws(() => parseFaults("network,gremlins"), /Unknown fault kind "gremlins"/);
+  assert.throws(() => parseFaults("none,crash"), /"none" cannot be combined/);
 });
 
 test("all faults at once, a few seeds", async () => {
