@@ -88,6 +88,12 @@ export const benchmark: Benchmark = {
       );
     }
     const s = r.stats;
+    const ph = r.phasesMs;
+    ctx.log(
+      `sim: real time: feed ${ph.feed.toFixed(0)} ms, fault-free reference ${
+        ph.reference.toFixed(0)
+      } ms, run ${ph.run.toFixed(0)} ms, drain and final checks ${ph.drain.toFixed(0)} ms`,
+    );
     ctx.log(
       `sim: ${options.durationS} simulated s (+${
         (r.virtualS - options.durationS).toFixed(1)

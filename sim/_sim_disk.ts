@@ -55,9 +55,9 @@ export class SimDisk {
   #durable = 0;
   #lastSrcPos = new Map<string, number>();
   readonly #onViolation: AppendViolation;
-  /** For tests of the checker: append the record at this (1-based) append count twice. */
+  /** For tests of the checker: append the frame record at this (1-based) count twice. */
   appendTwiceAt: number | undefined;
-  #appends = 0;
+  #frameAppends = 0;
 
   readonly #scheduler: Scheduler;
 
@@ -91,8 +91,10 @@ export class SimDisk {
     const journal: Journal = {
       append: (stream: string, data: Uint8Array): number | Promise<number> => {
         if (dead) return never<number>();
+        const frames = this.#frameAppends;
         const pos = this.#append(stream, data);
-        if (this.appendTwiceAt !== undefined && this.#appends === this.appendTwiceAt) {
+        const twice = this.appendTwiceAt;
+        if (twice !== undefined && this.#frameAppends === twice && frames === twice - 1) {
           return this.#append(stream, data);
         }
         return pos;
@@ -176,9 +178,9 @@ export class SimDisk {
   }
 
   #append(stream: string, data: Uint8Array): number {
-    this.#appends++;
     const rec = decodeInputRecord(data);
     const frame = rec.kind === "frame";
+    if (frame) this.#frameAppends++;
     if (frame) {
       const last = this.#lastSrcPos.get(stream) ?? 0;
       if (rec.srcPos <= 0) {

@@ -61,7 +61,18 @@ export interface Reference {
   finals: Map<string, InstanceSnapshot>;
   /** Output ids produced twice with different bytes (ids must be unique). */
   conflicts: string[];
+  /** Each logged frame decoded (index seq - 1), for replays of journals that hold it. */
+  decoded: DecodedFrame[];
 }
+
+/** A frame message decoded. */
+export type DecodedFrame = ReturnType<typeof decodeFrame>;
+
+/**
+ * Finds the decoded form of a journaled frame's payload, if it is known (a replay then skips
+ * decoding it again); it must return undefined unless `payload` holds exactly those bytes.
+ */
+export type DecodedLookup = (srcPos: number, payload: Uint8Array) => DecodedFrame | undefined;
 
 /** Folds `log` through fresh instances of `actors` (configured by `configs`, already parsed). */
 export function runReference(
@@ -73,10 +84,12 @@ export function runReference(
   const inputs = new Map<string, number[]>();
   const instances = new Map<string, { inst: ActorInstance; pos: number }>();
   const conflicts: string[] = [];
+  const decodedFrames: DecodedFrame[] = [];
   for (const entry of log) {
     const parsed = parseSubject(entry.subject);
     if (parsed.kind !== "feed") continue;
     const decoded = decodeFrame(entry.data);
+    decodedFrames[entry.seq - 1] = decoded;
     const record: InputRecord = {
       kind: "frame",
       srcPos: entry.seq,
@@ -110,7 +123,7 @@ export function runReference(
     finals.set(stream, inst.snapshot());
     inst.stop();
   }
-  return { outputs, inputs, finals, conflicts };
+  return { outputs, inputs, finals, conflicts, decoded: decodedFrames };
 }
 
 /**
@@ -123,6 +136,7 @@ export function replayRecords(
   key: string,
   records: readonly JournalRecord[],
   base?: ActorInstance,
+  lookup?: DecodedLookup,
 ): ActorInstance | undefined {
   let inst = base;
   const skipped = new Set<number>();
@@ -149,7 +163,7 @@ export function replayRecords(
       );
     }
     if (r.kind === "skip" || skipped.has(rec.pos)) inst.skip(rec.pos, r.srcPos);
-    else inst.apply(r, rec.pos);
+    else inst.apply(r, rec.pos, r.kind === "frame" ? lookup?.(r.srcPos, r.payload) : undefined);
   }
   if (!inst) throw new Error(`Journal of ${streamOf(def.kind, key)} is empty`);
   return inst;

@@ -23,8 +23,10 @@ import { createFeed } from "./feeds/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { type FeedEntry, simFeedInput, SimFeedLog } from "./_sim_feed_log.ts";
+import { Buffer } from "node:buffer";
 import {
   checkJournalInputs,
+  type DecodedLookup,
   diffSnapshots,
   type InvariantName,
   OutputChecker,
@@ -138,6 +140,8 @@ export interface SimResult {
   /** Virtual seconds simulated, drain included. */
   virtualS: number;
   realMs: number;
+  /** Where the real time went: the feed, the reference, the run, the drain and final checks. */
+  phasesMs: { feed: number; reference: number; run: number; drain: number };
   stats: SimStats;
 }
 
@@ -267,6 +271,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     command: reproduceCommand(options),
     virtualS: (run.scheduler.nowUs - START_US) / 1e6,
     realMs: performance.now() - t0,
+    phasesMs: run.phasesMs,
     stats: run.stats,
   };
 }
@@ -278,6 +283,8 @@ class Run {
   readonly lines: string[] = [];
   hashInput: string | undefined;
   readonly violations: Violation[] = [];
+  /** Real time spent generating the feed, folding the reference, running, draining and checking. */
+  readonly phasesMs = { feed: 0, reference: 0, run: 0, drain: 0 };
   readonly stats: SimStats = {
     frames: 0,
     samples: 0,
@@ -389,8 +396,11 @@ class Run {
   async execute(): Promise<void> {
     try {
       this.#setup();
+      const t = performance.now();
       await this.scheduler.run(this.#endUs);
+      this.phasesMs.run = performance.now() - t;
       await this.#drain();
+      this.phasesMs.drain = performance.now() - t - this.phasesMs.run;
     } catch (err) {
       this.violate("no_exception", (err as Error).stack ?? String(err));
     }
@@ -430,8 +440,12 @@ class Run {
         p.network.reorderP.toFixed(4)
       } latency=${p.network.latencyUsMin}-${p.network.latencyUsMax}us`,
     );
+    let t = performance.now();
     this.#frames = this.#generateFeed();
+    this.phasesMs.feed = performance.now() - t;
+    t = performance.now();
     this.#reference = runReference(this.#frames, this.o.actors, this.#configs);
+    this.phasesMs.reference = performance.now() - t;
     for (const id of this.#reference.conflicts) {
       this.violate(
         "outputs_equal_fault_free",
@@ -793,10 +807,11 @@ class Run {
           parsed.key,
           journals.get(stream) ?? h.disk.watched(stream, base?.pos ?? 0),
           base,
+          this.#lookup,
         );
         if (!replay) {
           base?.stop();
-          replay = replayRecords(def, parsed.key, h.disk.watched(stream))!;
+          replay = replayRecords(def, parsed.key, h.disk.watched(stream), undefined, this.#lookup)!;
         }
       } catch (err) {
         this.#shadows.get(shadowKey)?.stop();
@@ -814,6 +829,16 @@ class Run {
       if (diff) this.violate("recovery_equals_replay", `${h.id} ${stream} after ${when}: ${diff}`);
     }
   }
+
+  /** The reference's decoded frame for a journaled payload holding exactly the logged bytes. */
+  readonly #lookup: DecodedLookup = (srcPos, payload) => {
+    const entry = this.#frames[srcPos - 1];
+    if (
+      !entry || !Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)
+        .equals(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength))
+    ) return undefined;
+    return this.#reference.decoded[srcPos - 1];
+  };
 
   /** Drops the kept replays of `h` that went past what its journal still holds. */
   #dropStaleShadows(h: SimHost): void {
