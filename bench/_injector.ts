@@ -14,7 +14,8 @@
  * connected; on the stdin line `stop` it stops, flushes, prints `{"published":<frames>,...}`, exits.
  *
  * `--mode latency` (bench latency): a sender thread publishes one-sample frames at `--rate` per
- * second for `--warmup` plus `--seconds` seconds, evenly spaced (it sleeps between frames), while
+ * second for `--warmup` seconds, waits until they are all answered (up to 10 s), then for
+ * `--seconds` seconds more, evenly spaced (it sleeps between frames), while
  * the main thread times the answers: with `--answers PATTERN`, actor outputs matched to their
  * frame by `cause`; with `--raw SUBJECT`, the messages themselves, published on SUBJECT with the
  * send time in their first 8 bytes (raw one-way latency). The two threads' clocks are related by
@@ -192,6 +193,8 @@ interface SenderData {
   sentAt: SharedArrayBuffer;
   /** The handshake that relates the two threads' clocks (see `clockOffset`). */
   sync: SharedArrayBuffer;
+  /** One Int32: how many frames have been answered so far. */
+  received: SharedArrayBuffer;
 }
 
 /** A thread's monotonic clock in milliseconds (each thread has its own origin). */
@@ -259,6 +262,7 @@ async function latency(nc: NatsConnection): Promise<void> {
   const answers = new Float64Array(total);
   let count = 0;
   let received = 0;
+  const receivedShared = new Int32Array(new SharedArrayBuffer(4));
   /** The sender's clock minus this thread's, known once the sender has started. */
   let offset = NaN;
   /** Records the answer to frame `i`, sent at `sent` (sender's clock; from the payload, if any). */
@@ -266,6 +270,7 @@ async function latency(nc: NatsConnection): Promise<void> {
     if (!(i >= 0 && i < total) || answered[i] || sent === undefined || Number.isNaN(sent)) return;
     answered[i] = 1;
     received++;
+    Atomics.store(receivedShared, 0, received);
     if (i >= warm) answers[count++] = (now - (sent - offset)) * 1000;
   };
   if (values.raw !== undefined) {
@@ -304,6 +309,7 @@ async function latency(nc: NatsConnection): Promise<void> {
     raw: values.raw,
     sentAt: sentAt.buffer as SharedArrayBuffer,
     sync: new SharedArrayBuffer(8 + SYNC_ROUNDS * 8),
+    received: receivedShared.buffer as SharedArrayBuffer,
   };
   const sender = startThread(data);
   // Blocks this thread until the sender is up: nothing is sent before it returns.
@@ -380,10 +386,20 @@ async function sendPaced(data: SenderData): Promise<void> {
   }
   await nc.flush();
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const received = new Int32Array(data.received);
   const intervalMs = 1000 / data.rate;
-  const start = monoMs();
+  let start = monoMs();
   let measuredFrom = start;
   for (let i = 0; i < data.total; i++) {
+    if (i === data.warm) {
+      // Let the receiver work off what the warm-up left queued (up to 10 s), so the measured
+      // frames start from a steady state; then start the schedule afresh.
+      const until = monoMs() + 10_000;
+      while (Atomics.load(received, 0) < data.warm && monoMs() < until) {
+        Atomics.wait(received, 0, Atomics.load(received, 0), 10);
+      }
+      start = monoMs() - i * intervalMs;
+    }
     const wait = start + i * intervalMs - monoMs();
     // Sleeping is late by up to the timer slack (~50 µs): the schedule is absolute, so the rate
     // holds, and each frame is stamped when it is actually sent.
