@@ -175,8 +175,9 @@ function readArgs(args: ParsedArgs): CliOptions {
       ...(actors === undefined ? {} : { actors }),
     },
     checkDeterminism,
-    // The lines are needed to name where two runs diverge, and to write them out.
-    keepTrace: checkDeterminism || tracePath !== undefined,
+    // The lines are needed to name where two runs diverge, to write them out, and to show what
+    // led to a single seed's first violation.
+    keepTrace: checkDeterminism || tracePath !== undefined || seeds.length === 1,
     tracePath,
     json: flag(args, "json"),
   };
@@ -241,6 +242,11 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
     if (r.violations.length > 10) lines.push(`  ... and ${r.violations.length - 10} more`);
     if (f.nondeterministic) lines.push(`  nondeterministic: ${f.nondeterministic}`);
     lines.push(`  reproduce: ${r.command}${o.checkDeterminism ? " --check-determinism" : ""}`);
+    const at = r.trace.findIndex((l) => l.includes(" VIOLATION "));
+    if (outcomes.length === 1 && at >= 0) {
+      lines.push(`  the trace up to the first violation (all of it: --trace FILE):`);
+      for (const l of r.trace.slice(Math.max(0, at - 15), at + 1)) lines.push(`    ${l}`);
+    }
   }
   if (failures.length > 50) lines.push(``, `... and ${failures.length - 50} more failing seeds`);
   return lines.join("\n");
