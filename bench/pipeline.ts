@@ -213,7 +213,7 @@ function startHost(
 
 /**
  * Points the injector at one receiver at a time and grants it frames as the receiver consumes
- * them, keeping `window` frames in flight.
+ * them, keeping up to `window` frames in flight.
  */
 class Feeder {
   readonly #control: NatsConnection;
@@ -247,7 +247,9 @@ class Feeder {
     const receiver = this.#receiver;
     if (!receiver) return;
     const consumed = receiver.consumed();
-    if (consumed > this.#granted) {
+    // Grant in chunks of an eighth of the window: a publish per millisecond would cost the
+    // receiving process (the host) a socket write each.
+    if (consumed - this.#granted >= Math.max(1, this.#window >> 3)) {
       this.#control.publish(CREDIT_SUBJECT, `${this.#epoch} ${consumed - this.#granted}`);
       this.#granted = consumed;
     }
