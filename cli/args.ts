@@ -44,8 +44,26 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/**
+ * Joins `--opt -5` into `--opt=-5`: parseArgs would take a negative number for an option of its
+ * own, and the usage error would not name the value.
+ */
+export function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a.startsWith("--") && !a.includes("=") && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** Parses `argv` for `command`; throws UsageError naming what is wrong. */
 export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
+  argv = joinNegativeValues(argv);
   const options: Record<
     string,
     { type: "string" | "boolean"; short?: string; multiple?: boolean }

@@ -3,6 +3,7 @@
  * demand so that `troupe --help` is quick. Exit codes: 0 ok, 1 failure, 2 usage.
  */
 import process from "node:process";
+import { TROUPE_VERSION } from "../protocol/version.ts";
 import {
   type Command,
   EXIT_FAILURE,
@@ -37,7 +38,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "benchmarks: troupe against its baseline, measured in the same run",
     load: () => import("./commands/bench.ts"),
   },
-  sim: { summary: "deterministic simulation under faults", load: () => import("./commands/sim.ts") },
+  sim: {
+    summary: "deterministic simulation under faults",
+    load: () => import("./commands/sim.ts"),
+  },
 };
 
 /** Registers a command module (used as more commands land). */
@@ -71,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? EXIT_USAGE : 0;
   }
   if (name === "--version" || name === "-v") {
-    console.log("troupe 0.1.0");
+    console.log(`troupe ${TROUPE_VERSION}`);
     return 0;
   }
   const entry = COMMANDS[name];

@@ -10,3 +10,4 @@ export type * from "./bus.ts";
 export { BusRequestError } from "./bus.ts";
 export type * from "./kernel.ts";
 export * from "./config_error.ts";
+export { TROUPE_VERSION } from "./version.ts";

@@ -45,7 +45,8 @@ import { decodeValue, encodeValue } from "../protocol/mod.ts";
 export const RECORDING_FORMAT_VERSION = 1;
 
 /** The version of troupe written into recording headers. */
-export const TROUPE_VERSION = "0.1.0";
+export { TROUPE_VERSION } from "../protocol/version.ts";
+import { TROUPE_VERSION } from "../protocol/version.ts";
 
 /** The 8 bytes every recording starts with: ASCII "TROUPREC". */
 export const RECORDING_MAGIC = new Uint8Array([0x54, 0x52, 0x4f, 0x55, 0x50, 0x52, 0x45, 0x43]);

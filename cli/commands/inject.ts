@@ -205,19 +205,8 @@ short stalls are made up; the result line compares the rate achieved with the ra
   },
 };
 
-/** `--opt -5` becomes `--opt=-5`: node:util's parseArgs would take `-5` for an option. */
-export function joinNegativeValues(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const next = argv[i + 1];
-    if (a.startsWith("--") && !a.includes("=") && next !== undefined && /^-\d|^-\.\d/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
-  }
-  return out;
-}
+import { joinNegativeValues } from "../args.ts";
+export { joinNegativeValues };
 
 /** Parses `argv` for `cmd` and runs it, printing its help for `--help`: main's path, for runRaw. */
 export async function runParsed(cmd: Command, argv: string[]): Promise<number> {

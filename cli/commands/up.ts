@@ -158,7 +158,9 @@ export const command: Command = {
       rate,
       durationS: Infinity,
       feedName: "market",
-      src: "up",
+      // Unique per run: input ids (and so output ids, and JetStream's Nats-Msg-Id) must not repeat
+      // across runs that share a data directory.
+      src: `up-${Math.round(performance.timeOrigin).toString(36)}`,
       signal: abort.signal,
       onProgress: (samples) => {
         sent = samples;
