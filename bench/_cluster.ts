@@ -16,6 +16,7 @@ import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
 import { findNatsServer, NatsServer } from "../actors/runtime/nats_server.ts";
 import { UsageError } from "../cli/args.ts";
+import { nowMs } from "./_bench.ts";
 
 /** The repository's root directory. */
 export const REPO_DIR = fileURLToPath(new URL("../", import.meta.url));
@@ -243,10 +244,10 @@ export function processCpuMs(pid: number | undefined): number | undefined {
 
 /** Measures the CPU share of processes over an interval: `stop()` gives percent of one core each. */
 export function cpuMeter(pids: Record<string, number | undefined>): () => string {
-  const t0 = nowMsCluster();
+  const t0 = nowMs();
   const start = Object.entries(pids).map(([name, pid]) => [name, pid, processCpuMs(pid)] as const);
   return () => {
-    const dt = nowMsCluster() - t0;
+    const dt = nowMs() - t0;
     return start.map(([name, pid, c0]) => {
       const c1 = processCpuMs(pid);
       return c0 === undefined || c1 === undefined
@@ -254,10 +255,6 @@ export function cpuMeter(pids: Record<string, number | undefined>): () => string
         : `${name} ${((100 * (c1 - c0)) / dt).toFixed(0)}%`;
     }).join(", ");
   };
-}
-
-function nowMsCluster(): number {
-  return performance.now();
 }
 
 /** The median of `xs` (NaN when empty). */
