@@ -161,39 +161,38 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
       { field: "body.t", value: t.length },
     );
   }
+  // One branch per sample on the fast path; the slow path below says exactly what is wrong.
+  const n = t.length;
   let prev = -Infinity;
-  for (let i = 0; i < t.length; i++) {
-    const ti = t[i]!;
-    if (!Number.isFinite(ti)) {
-      throw new ProtocolError(
-        "value",
-        `Frame of channel "${frame.channel}": body.t[${i}] must be finite, got ${
-          describeValue(ti)
-        }`,
-        { field: `body.t[${i}]`, value: ti },
-      );
-    }
-    if (ti < prev) {
-      throw new ProtocolError(
-        "order",
-        `Frame of channel "${frame.channel}": body.t[${i}] = ${ti} is before body.t[${
-          i - 1
-        }] = ${prev}`,
-        { field: `body.t[${i}]`, value: ti },
-      );
-    }
+  let i = 0;
+  for (; i < n; i++) {
+    const ti = t[i]!, vi = v[i]!;
+    if (!(ti >= prev) || ti - ti !== 0 || vi - vi !== 0) break;
     prev = ti;
-    const vi = v[i]!;
-    if (!Number.isFinite(vi)) {
-      throw new ProtocolError(
-        "value",
-        `Frame of channel "${frame.channel}": body.v[${i}] must be finite, got ${
-          describeValue(vi)
-        }`,
-        { field: `body.v[${i}]`, value: vi },
-      );
-    }
   }
+  if (i === n) return;
+  const ti = t[i]!, vi = v[i]!;
+  if (!Number.isFinite(ti)) {
+    throw new ProtocolError(
+      "value",
+      `Frame of channel "${frame.channel}": body.t[${i}] must be finite, got ${describeValue(ti)}`,
+      { field: `body.t[${i}]`, value: ti },
+    );
+  }
+  if (ti < prev) {
+    throw new ProtocolError(
+      "order",
+      `Frame of channel "${frame.channel}": body.t[${i}] = ${ti} is before body.t[${
+        i - 1
+      }] = ${prev}`,
+      { field: `body.t[${i}]`, value: ti },
+    );
+  }
+  throw new ProtocolError(
+    "value",
+    `Frame of channel "${frame.channel}": body.v[${i}] must be finite, got ${describeValue(vi)}`,
+    { field: `body.v[${i}]`, value: vi },
+  );
 }
 
 /** Encodes a multi-column output frame message. */

@@ -76,9 +76,12 @@ export function encodeRecord(
   at: number,
   name: Uint8Array,
   pos: number,
-  data: Uint8Array,
+  data: Uint8Array | readonly Uint8Array[],
 ): number {
-  const length = RECORD_PREFIX_BYTES - 8 + name.length + 8 + data.length;
+  let dataLength = 0;
+  if (data instanceof Uint8Array) dataLength = data.length;
+  else for (const part of data) dataLength += part.length;
+  const length = RECORD_PREFIX_BYTES - 8 + name.length + 8 + dataLength;
   const total = 8 + length;
   putU32(out, at, length);
   out[at + 8] = name.length & 0xff;
@@ -87,7 +90,14 @@ export function encodeRecord(
   const p = at + 10 + name.length;
   putU32(out, p, pos >>> 0);
   putU32(out, p + 4, Math.floor(pos / 0x1_0000_0000));
-  out.set(data, p + 8);
+  if (data instanceof Uint8Array) out.set(data, p + 8);
+  else {
+    let q = p + 8;
+    for (const part of data) {
+      out.set(part, q);
+      q += part.length;
+    }
+  }
   putU32(out, at + 4, recordCrc(out, at, total));
   return total;
 }

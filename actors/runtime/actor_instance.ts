@@ -46,6 +46,12 @@ export function parseStream(stream: string): { kind: string; key: string } | und
   return { kind: stream.slice(0, i), key: stream.slice(i + 1) };
 }
 
+/** Options of `apply`. */
+export interface ApplyOptions {
+  /** False while replaying a journal: the state changes, but no output is encoded. */
+  outputs?: boolean;
+}
+
 /** Raised when an instance fails to apply an input (a bug in a kernel or machine). */
 export class ApplyError extends Error {
   override name = "ApplyError";
@@ -72,6 +78,8 @@ export class ActorInstance {
   #actor: Actor<AnyStateMachine>;
   #outbox: Array<EventObject & { ts?: number }> = [];
   #machineError: unknown;
+  /** Set while replaying: outputs were published when the input was first applied. */
+  #quiet = false;
   readonly #outSubject: string;
 
   private constructor(def: AnyActorDefinition, key: string, config: unknown) {
@@ -148,7 +156,9 @@ export class ActorInstance {
     record: InputRecord,
     pos: number,
     decoded?: { envelope: Envelope; frame: SampleFrame },
+    options: ApplyOptions = {},
   ): Output[] {
+    this.#quiet = options.outputs === false;
     try {
       let outputs: Output[];
       switch (record.kind) {
@@ -205,7 +215,7 @@ export class ActorInstance {
     const result = def.kernel.step(this.#state, frame);
     const event = def.frameEvent(result, frame);
     const outputs: Output[] = [];
-    if (def.columns) {
+    if (def.columns && !this.#quiet) {
       const cols = def.columns(result, frame, this.key);
       if (cols) {
         const id = `${envelope.id}:${def.kind}:${this.key}:c`;
@@ -232,6 +242,10 @@ export class ActorInstance {
 
   #drain(inputId: string, inputTs: number): Output[] {
     if (this.#outbox.length === 0) return [];
+    if (this.#quiet) {
+      this.#outbox.length = 0;
+      return [];
+    }
     const outputs: Output[] = [];
     for (let i = 0; i < this.#outbox.length; i++) {
       const { type, ts, ...body } = this.#outbox[i]!;

@@ -55,6 +55,8 @@ import {
   type FsyncPolicy,
   type Journal,
   JournalCorruptError,
+  type JournalData,
+  journalDataLength,
   type JournalRecord,
   type JournalStats,
 } from "./journal.ts";
@@ -247,10 +249,10 @@ export class FileJournal implements Journal {
   }
 
   /** Appends `data` to `stream` (into the write buffer) and returns its position. */
-  append(stream: string, data: Uint8Array): number {
+  append(stream: string, data: JournalData): number {
     this.#check();
     const state = this.#streams.get(stream) ?? newStream(stream);
-    const total = RECORD_OVERHEAD_BYTES + state.name.length + data.length;
+    const total = RECORD_OVERHEAD_BYTES + state.name.length + journalDataLength(data);
     if (total - 8 > RECORD_BYTES_MAX) {
       throw new RangeError(
         `Cannot append to journal stream "${stream}": record of ${total} bytes is over the limit of ${RECORD_BYTES_MAX} bytes`,

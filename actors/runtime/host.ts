@@ -35,8 +35,13 @@ import type { AnyActorDefinition } from "./actor_definition.ts";
 import { ActorInstance, type Output, parseStream, streamOf } from "./actor_instance.ts";
 import { publishDeadLetter, reasonOf } from "./dead_letter.ts";
 import { HostMetrics } from "./host_metrics.ts";
-import { decodeInputRecord, encodeInputRecord, type InputRecord } from "./input_record.ts";
-import type { Journal } from "./journal.ts";
+import {
+  decodeInputRecord,
+  encodeInputRecord,
+  encodeInputRecordParts,
+  type InputRecord,
+} from "./input_record.ts";
+import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
 import type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
 
@@ -105,7 +110,7 @@ type Status = "recovering" | "running" | "backoff" | "stopped";
 
 interface Pending {
   record: InputRecord;
-  bytes: Uint8Array;
+  bytes: JournalData;
   decoded: { envelope: Envelope; frame: SampleFrame } | undefined;
 }
 
@@ -123,6 +128,9 @@ interface Slot {
   skips: Set<number>;
   lastEventUs: number;
 }
+
+/** How journal replay applies inputs: the state changes, no output is encoded. */
+const REPLAY = { outputs: false } as const;
 
 const DEFAULT_SUPERVISION: SupervisionOptions = {
   backoffMsBase: 100,
@@ -340,12 +348,12 @@ export class Host {
       return;
     }
     const record: InputRecord = { kind: "frame", srcPos, subject: msg.subject, payload: msg.data };
-    let bytes: Uint8Array | undefined;
+    let bytes: JournalData | undefined;
     for (const def of this.#kinds.values()) {
       const keys = def.route(channel, this.#configs.get(def.kind));
       for (const key of keys) {
         if (!this.#owned.has(partitionOf(key, this.#partitionCount))) continue;
-        bytes ??= encodeInputRecord(record);
+        bytes ??= encodeInputRecordParts(record);
         this.#enqueue(def, key, { record, bytes, decoded });
       }
     }
@@ -659,7 +667,7 @@ export class Host {
         continue;
       }
       try {
-        inst.apply(r, pos); // outputs of replayed inputs were published when first applied
+        inst.apply(r, pos, undefined, REPLAY); // outputs were published when first applied
       } catch (err) {
         const count = (slot.inputFailures.get(pos) ?? 0) + 1;
         slot.inputFailures.set(pos, count);
@@ -798,7 +806,7 @@ export class Host {
         continue;
       }
       try {
-        slot.inst.apply(r, rec.pos);
+        slot.inst.apply(r, rec.pos, undefined, REPLAY);
       } catch {
         broken.add(slot); // rebuilt below, the careful way
       }

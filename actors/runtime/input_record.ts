@@ -27,14 +27,29 @@ const utf8d = new TextDecoder();
 
 /** Encodes an input record. */
 export function encodeInputRecord(record: InputRecord): Uint8Array {
+  const header = inputRecordHeader(record);
+  const out = new Uint8Array(header.byteLength + record.payload.byteLength);
+  out.set(header, 0);
+  out.set(record.payload, header.byteLength);
+  return out;
+}
+
+/**
+ * An input record as two parts, its header and its payload (the message bytes, not copied): what
+ * the host hands the journal, which writes both into its buffer.
+ */
+export function encodeInputRecordParts(record: InputRecord): [Uint8Array, Uint8Array] {
+  return [inputRecordHeader(record), record.payload];
+}
+
+function inputRecordHeader(record: InputRecord): Uint8Array {
   const subject = utf8.encode(record.subject);
-  const out = new Uint8Array(11 + subject.byteLength + record.payload.byteLength);
+  const out = new Uint8Array(11 + subject.byteLength);
   const view = new DataView(out.buffer);
   out[0] = KIND_CODES[record.kind];
   view.setFloat64(1, record.srcPos, true);
   view.setUint16(9, subject.byteLength, true);
   out.set(subject, 11);
-  out.set(record.payload, 11 + subject.byteLength);
   return out;
 }
 

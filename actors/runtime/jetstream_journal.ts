@@ -36,9 +36,12 @@ import {
 import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { checkName } from "../../protocol/subjects.ts";
 import {
+  joinJournalData,
   type Journal,
   JournalConflictError,
   JournalCorruptError,
+  type JournalData,
+  journalDataLength,
   type JournalRecord,
   type JournalStats,
 } from "./journal.ts";
@@ -199,7 +202,8 @@ export class JetStreamJournal implements Journal {
   }
 
   /** Appends `data` to `stream`; resolves to its position once the server has stored it. */
-  append(stream: string, data: Uint8Array): Promise<number> {
+  append(stream: string, parts: JournalData): Promise<number> {
+    const data = joinJournalData(parts);
     if (this.#closed) return Promise.reject(this.#closedError());
     let st: StreamState;
     try {

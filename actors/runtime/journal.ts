@@ -20,12 +20,39 @@ export interface JournalStats {
   truncatedBytes: number;
 }
 
+/**
+ * What `append` takes: the record's bytes, or its parts in order (a small header and a large
+ * payload, say), which the file journal writes into its buffer without joining them first.
+ */
+export type JournalData = Uint8Array | readonly Uint8Array[];
+
+/** The total length of journal data. */
+export function journalDataLength(data: JournalData): number {
+  if (data instanceof Uint8Array) return data.length;
+  let n = 0;
+  for (const part of data) n += part.length;
+  return n;
+}
+
+/** Journal data as one array (a copy only when it is in parts). */
+export function joinJournalData(data: JournalData): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data.length === 1) return data[0]!;
+  const out = new Uint8Array(journalDataLength(data));
+  let at = 0;
+  for (const part of data) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 /** Append-only, per-stream ordered storage of actor inputs. */
 export interface Journal {
   /** Appends `data` to `stream` and returns its position: 1-based, consecutive per stream. The file
    *  journal appends synchronously to an in-memory buffer (and returns a number); the JetStream
    *  journal returns a Promise. Records of one stream are kept in append order. */
-  append(stream: string, data: Uint8Array): number | Promise<number>;
+  append(stream: string, data: JournalData): number | Promise<number>;
   /** The last position appended to `stream` (0 when empty). */
   lastPosition(stream: string): number;
   /** The streams that hold records. */

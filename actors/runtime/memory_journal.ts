@@ -4,7 +4,13 @@
  * `crash()` drops everything appended since, as a process crash before an fsync would, so the
  * simulator can inject lost journal tails.
  */
-import type { Journal, JournalRecord, JournalStats } from "./journal.ts";
+import {
+  joinJournalData,
+  type Journal,
+  type JournalData,
+  type JournalRecord,
+  type JournalStats,
+} from "./journal.ts";
 
 /** An in-memory journal. */
 export class MemoryJournal implements Journal {
@@ -13,10 +19,12 @@ export class MemoryJournal implements Journal {
   #durable = 0;
   #bytes = 0;
 
-  append(stream: string, data: Uint8Array): number {
+  append(stream: string, parts: JournalData): number {
+    const joined = joinJournalData(parts);
+    const data = joined === parts ? joined.slice() : joined;
     const pos = (this.#last.get(stream) ?? 0) + 1;
     this.#last.set(stream, pos);
-    this.#records.push({ stream, pos, data: data.slice() });
+    this.#records.push({ stream, pos, data });
     this.#bytes += data.byteLength;
     return pos;
   }
