@@ -39,6 +39,21 @@ export interface DiskHandle {
 
 const never = <T>() => new Promise<T>(() => {});
 
+/** Journal data given whole or in parts (a header and a payload), as one array. */
+function joined(parts: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  if (parts instanceof Uint8Array) return parts;
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.byteLength;
+  const out = new Uint8Array(n);
+  n = 0;
+  for (const p of parts) {
+    out.set(p, n);
+    n += p.byteLength;
+  }
+  return out;
+}
+
 interface Watched extends JournalRecord {
   srcPos: number;
   frame: boolean;
@@ -89,8 +104,9 @@ export class SimDisk {
       this.#sync();
     };
     const journal: Journal = {
-      append: (stream: string, data: Uint8Array): number | Promise<number> => {
+      append: (stream: string, parts: Uint8Array | readonly Uint8Array[]) => {
         if (dead) return never<number>();
+        const data = joined(parts);
         const frames = this.#frameAppends;
         const pos = this.#append(stream, data);
         const twice = this.appendTwiceAt;

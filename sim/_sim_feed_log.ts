@@ -8,10 +8,12 @@
  * The protocol is a small model of an ordered push consumer with flow control. A client asks the
  * log to deliver from a sequence (`fetch`, with a generation number); the log pushes frames in
  * sequence order, at most `windowMax` past what the client acknowledged, and a heartbeat with its
- * head every `heartbeatUs`. The client hands frames to the host strictly in order: a frame still
- * missing after a short wait, or a stalled heartbeat, makes it fetch again from the next sequence it needs,
- * under a new generation. Duplicates of frames it already handed on are passed through: the host
- * must ignore them by source position.
+ * head every `heartbeatUs`. The client hands frames to the host strictly in order: frames that
+ * arrive ahead of a missing one wait, and a frame still missing after a short wait is asked for
+ * again (`get`, a one-off redelivery of the missing range, as a direct get would); silence or a
+ * stalled heartbeat makes it fetch again from the next sequence it needs, under a new generation.
+ * Duplicates of frames it already handed on are passed through: the host must ignore them by
+ * source position.
  */
 import type { BusMessage } from "../protocol/mod.ts";
 import type { HostTimers, InputSource } from "../actors/runtime/host.ts";
@@ -26,6 +28,7 @@ export interface FeedEntry {
 }
 
 const FETCH = "_sim.js.fetch";
+const GET = "_sim.js.get";
 const ACK = "_sim.js.ack";
 const H_SEQ = "Sim-Seq";
 const H_GEN = "Sim-Gen";
@@ -73,6 +76,7 @@ export class SimFeedLog {
     this.#trace = options.trace;
     this.#conn.subscribe(FETCH, (msg) => this.#onFetch(msg));
     this.#conn.subscribe(ACK, (msg) => this.#onAck(msg));
+    this.#conn.subscribe(GET, (msg) => this.#onGet(msg));
     this.#scheduler.after(this.#heartbeatUs, () => this.#heartbeat());
   }
 
@@ -136,13 +140,32 @@ export class SimFeedLog {
     this.#push(c);
   }
 
+  /** Redelivers `from..to` once to a consumer's current generation; its cursor does not move. */
+  #onGet(msg: BusMessage) {
+    const req = JSON.parse(new TextDecoder().decode(msg.data)) as {
+      c: string;
+      g: number;
+      from: number;
+      to: number;
+    };
+    const c = this.#consumers.get(req.c);
+    if (!c || req.g !== c.gen) return;
+    c.seenUs = this.#scheduler.nowUs;
+    const to = Math.min(req.to, this.entries.length, req.from + this.#windowMax - 1);
+    this.#trace?.(`log get ${c.name} gen=${c.gen} ${req.from}..${to}`);
+    for (let seq = Math.max(1, req.from); seq <= to; seq++) this.#send(c, this.entries[seq - 1]!);
+  }
+
+  #send(c: Consumer, e: FeedEntry) {
+    this.#conn.publish(c.deliver, e.data, {
+      headers: { [H_SEQ]: String(e.seq), [H_GEN]: String(c.gen), [H_SUBJECT]: e.subject },
+    });
+  }
+
   #push(c: Consumer) {
     const limit = Math.min(this.entries.length, c.acked + this.#windowMax);
     while (c.next <= limit) {
-      const e = this.entries[c.next - 1]!;
-      this.#conn.publish(c.deliver, e.data, {
-        headers: { [H_SEQ]: String(e.seq), [H_GEN]: String(c.gen), [H_SUBJECT]: e.subject },
-      });
+      this.#send(c, this.entries[c.next - 1]!);
       c.next++;
     }
   }
@@ -176,7 +199,7 @@ export interface SimFeedInputOptions {
   ackEvery?: number;
   /** Frames that arrived ahead of a missing one, kept at most. Default 256. */
   aheadMax?: number;
-  /** How long a missing frame is waited for before fetching again. Default 20 ms. */
+  /** How long a missing frame is waited for before it is asked for again. Default 20 ms. */
   gapWaitMs?: number;
   /** Fetch again when nothing came for this long. Default 1000 ms. */
   watchdogMs?: number;
@@ -240,7 +263,12 @@ export function simFeedInput(conn: SimConnection, options: SimFeedInputOptions):
     gapTimer = timers.setTimeout(() => {
       gapTimer = undefined;
       if (stopped) return;
-      if (expected === waitingFor && ahead.size > 0) fetch(`gap at ${expected}`);
+      if (expected === waitingFor && ahead.size > 0) {
+        let to = expected;
+        while (!ahead.has(to + 1)) to++;
+        trace?.(`${options.consumer} get gen=${gen} ${expected}..${to} (gap)`);
+        send(GET, { c: options.consumer, g: gen, from: expected, to });
+      }
       armGap();
     }, gapWaitMs);
   };

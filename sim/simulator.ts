@@ -260,7 +260,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const run = new Run(o);
   await run.execute();
   const text = run.lines.join("\n");
-  const traceHash = createHash("sha256").update(run.hashInput ?? text).digest("hex");
+  const traceHash = createHash("sha256").update(text).digest("hex");
   return {
     seed: o.seed,
     faults: o.faults,
@@ -281,7 +281,6 @@ class Run {
   readonly o: Resolved;
   readonly scheduler = new Scheduler(START_US);
   readonly lines: string[] = [];
-  hashInput: string | undefined;
   readonly violations: Violation[] = [];
   /** Real time spent generating the feed, folding the reference, running, draining and checking. */
   readonly phasesMs = { feed: 0, reference: 0, run: 0, drain: 0 };
@@ -405,6 +404,7 @@ class Run {
       this.violate("no_exception", (err as Error).stack ?? String(err));
     }
     this.#log?.stop();
+    for (const shadow of this.#shadows.values()) shadow.stop();
     const net = this.#bus?.stats;
     if (net) {
       Object.assign(this.stats, {

@@ -9,7 +9,9 @@ import { type SimOptions, simulate } from "../../sim/simulator.ts";
  * command that reproduces it and what went wrong. The seeds listed under "pending" fail today
  * because of host bugs reported to the host's owner (actors/runtime/host.ts); they are skipped
  * until the fix lands: run them with TROUPE_SIM_PENDING=1, and move each to "fixed" once it
- * passes.
+ * passes. A seed's run depends on the simulator's own model too: if a change to the simulator
+ * moves a symptom to another seed, find one again (`troupe sim --seeds 200 --faults all,actor
+ * --actors stats` lists the failing seeds) and update the entry.
  */
 const test = suite("sim regressions");
 
@@ -34,11 +36,11 @@ const PENDING: Regression[] = [
       "the failed input's never were (1 of 40 reference outputs missing)",
   },
   {
-    options: { ...stats, seed: 3, faults: "all,actor" },
-    what: "troupe sim --seed 3 --faults all,actor --duration 10 --actors stats: duplicates that " +
+    options: { ...stats, seed: 11, faults: "all,actor" },
+    what: "troupe sim --seed 11 --faults all,actor --duration 10 --actors stats: duplicates that " +
       "arrive while an instance is in backoff are applied twice: Host #enqueue checks srcPos " +
       "against slot.inst, which is undefined during backoff, and #pump never checks again " +
-      "(stats/SYM004 journals source positions 44 and 52 twice)",
+      "(stats/SYM004 journals source position 44 twice)",
   },
   {
     options: { ...stats, seed: 89, faults: "crash,actor" },
