@@ -23,6 +23,7 @@ export const benchmark: Benchmark = {
     "  --seconds S    simulated seconds of feed (default 60)",
     "  --rate N       samples per simulated second (default 10000)",
     "  --channels N   feed channels (default 20)",
+    "  --batch N      samples per frame (default 100, the feeds' default)",
     "  --hosts N      hosts (default 3)",
     "  --faults KIND  none|network|crash|disk|actor|all or a comma list (default all)",
     "  --actors LIST  actor kinds, comma-separated (default stats)",
@@ -35,6 +36,7 @@ export const benchmark: Benchmark = {
         seconds: { type: "string", default: "60" },
         rate: { type: "string", default: "10000" },
         channels: { type: "string", default: "20" },
+        batch: { type: "string", default: "100" },
         hosts: { type: "string", default: "3" },
         faults: { type: "string", default: "all" },
         actors: { type: "string", default: "stats" },
@@ -65,6 +67,7 @@ export const benchmark: Benchmark = {
       durationS: positive("seconds", values.seconds, false),
       rate: positive("rate", values.rate, false),
       channels: positive("channels", values.channels, true),
+      batch: positive("batch", values.batch, true),
       hosts: positive("hosts", values.hosts, true),
       actors,
       keepTrace: false,
@@ -72,7 +75,7 @@ export const benchmark: Benchmark = {
     ctx.log(`sim: warm-up (5 simulated s)`);
     await simulate({ ...options, seed: options.seed + 1, durationS: 5 });
     ctx.log(
-      `sim: ${options.durationS} simulated s, ${options.hosts} hosts, ${options.rate} samples/s over ${options.channels} channels, faults ${faults}, actors ${values.actors}`,
+      `sim: ${options.durationS} simulated s, ${options.hosts} hosts, ${options.rate} samples/s over ${options.channels} channels in frames of ${options.batch}, faults ${faults}, actors ${values.actors}`,
     );
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
