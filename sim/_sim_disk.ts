@@ -4,10 +4,11 @@
  * fsync and a snapshot write take virtual time (so a crash can land in the middle of one), syncs
  * the journal on an interval (the file journal's `interval` policy), and is fenced when its
  * process dies: whatever the dead host's leftover promise chains still try to write never
- * happens. The disk also watches every append for the "no input applied twice" invariant (the
- * host journals an input before it applies it, so the journal's order is the apply order), and
- * keeps the durable/volatile split of what it watched in step with the journal's, so the check
- * stays exact across lost tails.
+ * happens. The disk also shows every journaled frame to a watcher, with the last source position
+ * of its stream (the host journals an input before it applies it, so the journal's order is the
+ * apply order: where "no input applied twice" and "no input lost" are checked at every step), and
+ * keeps the durable/volatile split of what it saw in step with the journal's, so the checks stay
+ * exact across lost tails.
  */
 import { decodeInputRecord } from "../actors/runtime/input_record.ts";
 import type { Journal, JournalRecord, JournalStats } from "../actors/runtime/journal.ts";
@@ -26,8 +27,11 @@ export interface SimDiskTiming {
   snapshotMs: number;
 }
 
-/** Called when an append breaks "no input applied twice". */
-export type AppendViolation = (stream: string, message: string) => void;
+/**
+ * Called for every frame journaled, with the source position of the last frame the stream's
+ * journal held before it (0 for none): where the simulator checks the order of inputs.
+ */
+export type FrameWatcher = (stream: string, srcPos: number, lastSrcPos: number) => void;
 
 /** A handle of one host incarnation on its disk. */
 export interface DiskHandle {
@@ -69,17 +73,17 @@ export class SimDisk {
   #byStream = new Map<string, Watched[]>();
   #durable = 0;
   #lastSrcPos = new Map<string, number>();
-  readonly #onViolation: AppendViolation;
+  readonly #onFrame: FrameWatcher;
   /** For tests of the checker: append the frame record at this (1-based) count twice. */
   appendTwiceAt: number | undefined;
   #frameAppends = 0;
 
   readonly #scheduler: Scheduler;
 
-  constructor(scheduler: Scheduler, timing: SimDiskTiming, onViolation: AppendViolation) {
+  constructor(scheduler: Scheduler, timing: SimDiskTiming, onFrame: FrameWatcher) {
     this.#scheduler = scheduler;
     this.timing = timing;
-    this.#onViolation = onViolation;
+    this.#onFrame = onFrame;
   }
 
   /** Opens a handle for a new incarnation of the host, on its timers. */
@@ -196,20 +200,10 @@ export class SimDisk {
   #append(stream: string, data: Uint8Array): number {
     const rec = decodeInputRecord(data);
     const frame = rec.kind === "frame";
-    if (frame) this.#frameAppends++;
     if (frame) {
+      this.#frameAppends++;
       const last = this.#lastSrcPos.get(stream) ?? 0;
-      if (rec.srcPos <= 0) {
-        this.#onViolation(
-          stream,
-          `frame from "${rec.subject}" journaled without a source position`,
-        );
-      } else if (rec.srcPos <= last) {
-        this.#onViolation(
-          stream,
-          `input at source position ${rec.srcPos} journaled (applied) again after position ${last}`,
-        );
-      }
+      this.#onFrame(stream, rec.srcPos, last);
       if (rec.srcPos > last) this.#lastSrcPos.set(stream, rec.srcPos);
     }
     const pos = this.journal.append(stream, data);

@@ -495,8 +495,7 @@ class Run {
             fsyncEveryMs: 20 + this.#faultRng.int(1000),
             snapshotMs: 0.1 + this.#faultRng.uniform(0, 10),
           },
-          (stream, message) =>
-            this.violate("no_input_applied_twice", `h${i + 1} ${stream}: ${message}`),
+          (stream, srcPos, last) => this.#checkJournaled(`h${i + 1}`, stream, srcPos, last),
         ),
         incarnation: 0,
         up: false,
@@ -830,6 +829,38 @@ class Run {
     }
   }
 
+  /**
+   * A frame journaled (so about to be applied) by `host` for `stream`, after `last`: it must be
+   * the next input of the stream in the log. An earlier one is applied twice; a later one means the
+   * inputs between are lost (the host never goes back: it ignores positions it has passed).
+   */
+  #checkJournaled(host: string, stream: string, srcPos: number, last: number): void {
+    const expected = this.#reference.inputs.get(stream);
+    if (srcPos <= 0) {
+      this.violate(
+        "no_input_applied_twice",
+        `${host} ${stream}: a frame journaled without a source position cannot be deduplicated`,
+      );
+    } else if (srcPos <= last) {
+      this.violate(
+        "no_input_applied_twice",
+        `${host} ${stream}: input at source position ${srcPos} journaled (applied) again after position ${last}`,
+      );
+    } else if (!expected) {
+      this.violate("no_input_lost", `${host} journaled ${stream}, which no logged input routes to`);
+    } else {
+      const next = expected[upperBound(expected, last)];
+      if (next !== srcPos) {
+        this.violate(
+          "no_input_lost",
+          next !== undefined && next < srcPos
+            ? `${host} ${stream}: journaled source position ${srcPos} after ${last}, skipping logged input ${next}, which it will now ignore`
+            : `${host} ${stream}: journaled source position ${srcPos}, which the log does not route to it`,
+        );
+      }
+    }
+  }
+
   /** The reference's decoded frame for a journaled payload holding exactly the logged bytes. */
   readonly #lookup: DecodedLookup = (srcPos, payload) => {
     const entry = this.#frames[srcPos - 1];
@@ -1018,4 +1049,15 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
     return i;
   }
   return -1;
+}
+
+/** The index of the first element of ascending `xs` greater than `x`. */
+function upperBound(xs: readonly number[], x: number): number {
+  let lo = 0, hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
