@@ -229,6 +229,8 @@ interface SimHost {
   index: number;
   owned: number[];
   disk: SimDisk;
+  /** How far this host's wall clock is off (it is used for timing and metrics, never for state). */
+  clockSkewUs: number;
   incarnation: number;
   up: boolean;
   host: Host | undefined;
@@ -306,6 +308,7 @@ class Run {
   readonly #params: Params;
   readonly #faultRng: Prng;
   readonly #netRng: Prng;
+  readonly #clockRng: Prng;
   readonly #feedSeed: number;
   readonly #network: boolean;
   readonly #crashes: boolean;
@@ -331,6 +334,7 @@ class Run {
     this.#faultRng = root.fork("faults");
     this.#netRng = root.fork("network");
     this.#feedSeed = root.fork("feed").nextUint32();
+    this.#clockRng = root.fork("clocks");
     const faults = parseFaults(o.faults).set;
     this.#network = faults.network;
     this.#crashes = faults.crash;
@@ -497,6 +501,7 @@ class Run {
           },
           (stream, srcPos, last) => this.#checkJournaled(`h${i + 1}`, stream, srcPos, last),
         ),
+        clockSkewUs: Math.round(this.#clockRng.uniform(-5e6, 5e6)),
         incarnation: 0,
         up: false,
         host: undefined,
@@ -568,7 +573,8 @@ class Run {
     const timers = this.scheduler.timers();
     const conn = this.#bus.connect(h.id);
     const disk = h.disk.open(timers);
-    const loseSeq = this.o.sabotage === "lose_input" && h.index === 0 && h.incarnation === 1
+    // Every incarnation of h1 loses the same frame: it is never handed to the host at all.
+    const loseSeq = this.o.sabotage === "lose_input" && h.index === 0
       ? this.#firstSeqOwnedBy(h, 10)
       : undefined;
     const input = simFeedInput(conn, {
@@ -589,7 +595,7 @@ class Run {
       snapshotEveryInputs: this.#params.snapshotEveryInputs,
       snapshotEveryMs: this.#params.snapshotEveryMs,
       msgIdHeaders: true,
-      now: () => this.scheduler.nowUs / 1000,
+      now: () => (this.scheduler.nowUs + h.clockSkewUs) / 1000,
       timers,
       log: (m) => this.trace(`${h.id} log ${m}`),
       // Enough failures before an instance is stopped that transient ones never stop it.
