@@ -108,12 +108,20 @@ test("parseFaults reads a kind or a comma list, spells it canonically and names 
   assert.throws(() => parseFaults("none,crash"), /"none" cannot be combined/);
 });
 
-test("all faults at once, a few seeds", async () => {
-  for (const seed of [10, 11, 12]) {
-    const r = await simulate({ ...base, seed, faults: "all" });
+test("all faults at once: 25 seeds pass, each with its own trace", async () => {
+  const hashes = new Set<string>();
+  let crashes = 0, lost = 0, dropped = 0;
+  for (let seed = 100; seed < 125; seed++) {
+    const r = await simulate({ ...base, seed, faults: "all", keepTrace: false });
     assert.ok(r.ok, `seed ${seed}: ${JSON.stringify(r.violations)}\n  ${r.command}`);
     assert.is(r.stats.outputsPublished >= r.stats.outputsExpected, true);
+    hashes.add(r.traceHash);
+    crashes += r.stats.crashes;
+    lost += r.stats.journalRecordsLost;
+    dropped += r.stats.dropped;
   }
+  assert.is(hashes.size, 25);
+  assert.ok(crashes > 25 && lost > 0 && dropped > 25, JSON.stringify({ crashes, lost, dropped }));
 });
 
 test("an input applied twice is reported with the seed's reproduce command", async () => {
