@@ -8,22 +8,26 @@
  * timing and the journal tails a crash loses. The invariants (see invariants.ts) are checked as the
  * run goes (every journal append, every published output, every recovery) and once it has drained.
  * A run returns its trace, one line per event that matters, and the trace's hash: the same seed
- * gives the same trace, byte for byte.
+ * gives the same trace, byte for byte, on one runtime. A trace line is the virtual time in seconds
+ * since the start, then what happened: network faults (`net drop|dup|hold|partition|heal`), feed
+ * consumer fetches and gap requests, host starts, crashes, stops, recoveries (with each instance's
+ * journal position) and host log lines, every output published (by id), actor failures, a digest
+ * of every host's progress each virtual second, violations, and a hash of the final states.
  */
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
 import { type ActorInstance, parseStream } from "../actors/runtime/actor_instance.ts";
 import { Host } from "../actors/runtime/host.ts";
+import { decodeInputRecord } from "../actors/runtime/input_record.ts";
 import type { JournalRecord } from "../actors/runtime/journal.ts";
 import { partitionOf } from "../actors/runtime/partition.ts";
 import { decodeEnvelope, decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
-import { decodeInputRecord } from "../actors/runtime/input_record.ts";
 import { createFeed } from "./feeds/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { type FeedEntry, simFeedInput, SimFeedLog } from "./_sim_feed_log.ts";
-import { Buffer } from "node:buffer";
 import {
   checkJournalInputs,
   type DecodedLookup,
