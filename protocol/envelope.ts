@@ -5,6 +5,7 @@
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
+import { readMsgpack, UnsupportedMsgpack } from "./_frame_codec.ts";
 
 /** The protocol version this code speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -58,8 +59,16 @@ export function encodeValue(value: unknown): Uint8Array {
   return encoder.encode(value);
 }
 
-/** Decodes msgpack bytes, turning any decoder failure into a ProtocolError("decode"). */
+/**
+ * Decodes msgpack bytes, turning any decoder failure into a ProtocolError("decode"). `bin` values
+ * are views of `bytes`.
+ */
 export function decodeValue(bytes: Uint8Array): unknown {
+  try {
+    return readMsgpack(bytes);
+  } catch (err) {
+    if (!(err instanceof UnsupportedMsgpack)) throw err;
+  }
   try {
     return decoder.decode(bytes);
   } catch (err) {

@@ -11,13 +11,22 @@
 import {
   decodeEnvelope,
   type DecodeLimits,
-  encodeEnvelope,
   type Envelope,
+  PROTOCOL_VERSION,
   requireBin,
   requireInteger,
   requireString,
 } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
+import {
+  allocFloat64,
+  binWidths,
+  MsgpackWriter,
+  strWidths,
+  uintWidths,
+  utf8Bytes,
+  utf8Length,
+} from "./_frame_codec.ts";
 import { checkName } from "./subjects.ts";
 
 /** The envelope type of a sample frame. */
@@ -89,8 +98,8 @@ export function float64Column(bin: Uint8Array, field: string): Float64Array {
     return out;
   }
   if (bin.byteOffset % 8 === 0) return new Float64Array(bin.buffer, bin.byteOffset, n);
-  const out = new Float64Array(n);
-  new Uint8Array(out.buffer).set(bin);
+  const out = allocFloat64(n);
+  new Uint8Array(out.buffer, out.byteOffset, bin.byteLength).set(bin);
   return out;
 }
 
@@ -99,14 +108,181 @@ function metaOf(meta: FrameMeta, t: Float64Array) {
   return { ...meta, ts };
 }
 
-/** Encodes a sample frame message. The frame is validated first (see `validateFrame`). */
+/**
+ * Encodes a sample frame message, sized exactly, each column copied once. Frames are validated
+ * where bytes become values (`decodeFrame`), not here; only the column lengths are checked.
+ */
 export function encodeFrame(frame: SampleFrame, meta: FrameMeta): Uint8Array {
-  validateFrame(frame);
-  return encodeEnvelope({
-    ...metaOf(meta, frame.t),
-    type: FRAME_TYPE,
-    body: { channel: frame.channel, seq0: frame.seq0, t: bytesOf(frame.t), v: bytesOf(frame.v) },
-  });
+  if (frame.t.length !== frame.v.length) {
+    throw new ProtocolError(
+      "field",
+      `Frame of channel "${frame.channel}" has ${frame.t.length} times but ${frame.v.length} values`,
+      { field: "body.v", value: frame.v.length },
+    );
+  }
+  return writeColumnsMessage(FRAME_TYPE, frame.channel, frame.seq0, frame.t, meta, [
+    [K_V, frame.v],
+  ], false);
+}
+
+const K = (s: string) => utf8Bytes(s);
+const K_V1 = K("v"), K_ID = K("id"), K_TYPE = K("type"), K_SRC = K("src"), K_TS = K("ts");
+const K_SEQ = K("seq"), K_CORR = K("corr"), K_CAUSE = K("cause"), K_BODY = K("body");
+const K_CHANNEL = K("channel"),
+  K_SEQ0 = K("seq0"),
+  K_T = K("t"),
+  K_V = K("v"),
+  K_COLUMNS = K("columns");
+
+const utf8d = new TextDecoder();
+
+/** Header widths that put a sample frame's `t` and `v` payloads at 8-byte aligned offsets. */
+interface AlignedLayout {
+  channelWidth: number;
+  seq0Width: number;
+  tKeyWidth: number;
+  tBinWidth: number;
+  /** The message's size less the value column's payload. */
+  size: number;
+}
+
+let lastLayoutKey = "";
+let lastLayout: AlignedLayout | undefined;
+
+function alignedLayout(
+  head: number,
+  channel: string,
+  seq0: number,
+  tBytes: number,
+): AlignedLayout | undefined {
+  const L = channel.length;
+  if (tBytes < 8 || utf8Length(channel) !== L) return undefined;
+  const seq0Widths = uintWidths(seq0);
+  // Consecutive frames of a channel have the same shape: reuse the last answer.
+  const key = `${head}|${L}|${seq0Widths[0]}|${tBytes}`;
+  if (key === lastLayoutKey) return lastLayout;
+  let best: AlignedLayout | undefined;
+  for (const channelWidth of strWidths(L)) {
+    for (const seq0Width of seq0Widths) {
+      for (const tKeyWidth of KEY_WIDTHS) {
+        for (const tBinWidth of binWidths(tBytes)) {
+          // channel key (8) + channel + seq0 key (5) + seq0 + t key (header + 1) + t header
+          const tAt = head + 8 + channelWidth + L + 5 + seq0Width + tKeyWidth + 1 + tBinWidth;
+          if (tAt % 8 !== 0) continue;
+          // then t's payload, the v key as str8 (3) and a bin32 header (5): v lands aligned too
+          const size = tAt + tBytes + 3 + 5;
+          if (!best || size < best.size) {
+            best = { channelWidth, seq0Width, tKeyWidth, tBinWidth, size };
+          }
+        }
+      }
+    }
+  }
+  lastLayoutKey = key;
+  lastLayout = best;
+  return best;
+}
+
+const KEY_WIDTHS = [1, 2] as const;
+
+/** Writes `{ v, id, type, src, ts, seq?, corr?, cause?, body: { channel, seq0, t, ...cols } }`. */
+function writeColumnsMessage(
+  type: string,
+  channel: string,
+  seq0: number,
+  t: Float64Array,
+  meta: FrameMeta,
+  cols: ReadonlyArray<readonly [Uint8Array, Float64Array]>,
+  nested: boolean,
+): Uint8Array {
+  const ts = meta.ts ?? (t.length ? Math.round(t[t.length - 1]!) : 0);
+  for (const [name, x] of [["ts", ts], ["seq0", seq0], ["seq", meta.seq ?? 0]] as const) {
+    if (!Number.isSafeInteger(x)) {
+      throw new ProtocolError(
+        "value",
+        `Cannot encode field "${name}": ${x} is not a safe integer`,
+        {
+          field: name,
+          value: x,
+        },
+      );
+    }
+  }
+  const { corr, cause } = meta;
+  const S = MsgpackWriter.strSize, X = MsgpackWriter.textSize, I = MsgpackWriter.intSize;
+  const B = MsgpackWriter.binSize;
+  let size = 1 + S(K_V1) + 1 + S(K_ID) + X(meta.id) + S(K_TYPE) + X(type) + S(K_SRC) + X(meta.src) +
+    S(K_TS) + I(ts) + S(K_BODY);
+  if (meta.seq !== undefined) size += S(K_SEQ) + I(meta.seq);
+  if (corr !== undefined) size += S(K_CORR) + X(corr);
+  if (cause !== undefined) size += S(K_CAUSE) + X(cause);
+  const head = size + 1; // everything before the body's first key
+  // A sample frame's columns are laid out 8-byte aligned from the message's start (msgpack allows
+  // wider headers than the smallest), so a receiver whose buffer is aligned views them in place.
+  const layout = nested ? undefined : alignedLayout(head, channel, seq0, t.byteLength);
+  if (layout) {
+    size = layout.size + cols[0]![1].byteLength;
+  } else {
+    size += 1 + S(K_CHANNEL) + X(channel) + S(K_SEQ0) + I(seq0) + S(K_T) + B(t.byteLength);
+    if (nested) size += S(K_COLUMNS) + 1;
+    for (const [name, col] of cols) size += S(name) + B(col.byteLength);
+  }
+  const w = new MsgpackWriter(size);
+  w.mapHeader(
+    6 + (meta.seq !== undefined ? 1 : 0) + (corr !== undefined ? 1 : 0) +
+      (cause !== undefined ? 1 : 0),
+  );
+  w.str(K_V1);
+  w.int(PROTOCOL_VERSION);
+  w.str(K_ID);
+  w.text(meta.id);
+  w.str(K_TYPE);
+  w.text(type);
+  w.str(K_SRC);
+  w.text(meta.src);
+  w.str(K_TS);
+  w.int(ts);
+  if (meta.seq !== undefined) {
+    w.str(K_SEQ);
+    w.int(meta.seq);
+  }
+  if (corr !== undefined) {
+    w.str(K_CORR);
+    w.text(corr);
+  }
+  if (cause !== undefined) {
+    w.str(K_CAUSE);
+    w.text(cause);
+  }
+  w.str(K_BODY);
+  w.mapHeader(nested ? 4 : 3 + cols.length);
+  w.str(K_CHANNEL);
+  if (layout) {
+    w.textWidth(channel, layout.channelWidth);
+    w.str(K_SEQ0);
+    w.uintWidth(seq0, layout.seq0Width);
+    w.textWidth("t", layout.tKeyWidth);
+    w.binWidth(bytesOf(t), layout.tBinWidth);
+    const [name, col] = cols[0]!;
+    w.textWidth(utf8d.decode(name), 2);
+    w.binWidth(bytesOf(col), 5);
+  } else {
+    w.text(channel);
+    w.str(K_SEQ0);
+    w.int(seq0);
+    w.str(K_T);
+    w.bin(bytesOf(t));
+    if (nested) {
+      w.str(K_COLUMNS);
+      w.mapHeader(cols.length);
+    }
+    for (const [name, col] of cols) {
+      w.str(name);
+      w.bin(bytesOf(col));
+    }
+  }
+  if (w.pos !== size) throw new Error(`frame writer: wrote ${w.pos} of ${size} bytes`);
+  return w.bytes;
 }
 
 /** Decodes and validates a sample frame message. */
@@ -163,6 +339,17 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
   }
   // One branch per sample on the fast path; the slow path below says exactly what is wrong.
   const n = t.length;
+  // Times: non-decreasing catches NaN and disorder; then finite ends mean all are finite.
+  // Values: x * 0 is 0 for finite x and NaN for NaN and infinities, so one sum tests them all.
+  let ordered = true;
+  let acc = 0;
+  for (let j = 1; j < n; j++) {
+    if (!(t[j]! >= t[j - 1]!)) ordered = false;
+    acc += v[j]! * 0;
+  }
+  if (n === 0) return;
+  acc += v[0]! * 0;
+  if (ordered && acc === 0 && t[0]! - t[0]! === 0 && t[n - 1]! - t[n - 1]! === 0) return;
   let prev = -Infinity;
   let i = 0;
   for (; i < n; i++) {
@@ -195,9 +382,9 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
   );
 }
 
-/** Encodes a multi-column output frame message. */
+/** Encodes a multi-column output frame message, sized exactly, each column copied once. */
 export function encodeColumns(frame: ColumnsFrame, meta: FrameMeta): Uint8Array {
-  const columns: Record<string, Uint8Array> = {};
+  const cols: Array<readonly [Uint8Array, Float64Array]> = [];
   for (const [name, col] of Object.entries(frame.columns)) {
     if (col.length !== frame.t.length) {
       throw new ProtocolError(
@@ -206,13 +393,19 @@ export function encodeColumns(frame: ColumnsFrame, meta: FrameMeta): Uint8Array 
         { field: `body.columns.${name}`, value: col.length },
       );
     }
-    columns[name] = bytesOf(col);
+    cols.push([utf8Bytes(name), col]);
   }
-  return encodeEnvelope({
-    ...metaOf(meta, frame.t),
-    type: COLUMNS_TYPE,
-    body: { channel: frame.channel, seq0: frame.seq0, t: bytesOf(frame.t), columns },
-  });
+  if (cols.length > 15) {
+    throw new ProtocolError(
+      "oversize",
+      `A columns frame holds at most 15 columns, got ${cols.length}`,
+      {
+        field: "body.columns",
+        value: cols.length,
+      },
+    );
+  }
+  return writeColumnsMessage(COLUMNS_TYPE, frame.channel, frame.seq0, frame.t, meta, cols, true);
 }
 
 /** Decodes a multi-column output frame message. */

@@ -457,50 +457,14 @@ function envelopeField(data: Uint8Array, field: "id" | "cause"): string | undefi
   }
 }
 
-/**
- * Samples in a frame message: the length of its `body.t` column, found by skipping over the
- * msgpack rather than decoding it (no allocation); 0 when it is not a frame.
- */
+/** The number of samples in a frame message (0 when it is not a readable frame). */
 function frameSamples(data: Uint8Array): number {
   try {
-    const body = mapValue(data, 0, BODY);
-    if (body < 0) return 0;
-    const t = mapValue(data, body, T);
-    if (t < 0) return 0;
-    const h = data[t];
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const length = h === 0xc4
-      ? data[t + 1]!
-      : h === 0xc5
-      ? view.getUint16(t + 1)
-      : h === 0xc6
-      ? view.getUint32(t + 1)
-      : -1;
-    return length < 0 ? 0 : length >>> 3;
+    const body = (decodeValue(data) as { body?: { t?: unknown } }).body;
+    return body?.t instanceof Uint8Array ? body.t.byteLength >>> 3 : 0;
   } catch {
     return 0;
   }
-}
-
-const BODY = [0xa4, 0x62, 0x6f, 0x64, 0x79]; // fixstr "body"
-const T = [0xa1, 0x74]; // fixstr "t"
-
-/** The offset of the value of key `key` (its encoded bytes) in the msgpack map at `p`, or -1. */
-function mapValue(b: Uint8Array, p: number, key: readonly number[]): number {
-  const h = b[p]!;
-  let n: number;
-  if ((h & 0xf0) === 0x80) (n = h & 0x0f, p += 1);
-  else if (h === 0xde) (n = (b[p + 1]! << 8) | b[p + 2]!, p += 3);
-  else return -1;
-  for (let i = 0; i < n; i++) {
-    const keyEnd = skip(b, p);
-    let match = keyEnd - p === key.length;
-    for (let j = 0; match && j < key.length; j++) match = b[p + j] === key[j];
-    p = keyEnd;
-    if (match) return p;
-    p = skip(b, p);
-  }
-  return -1;
 }
 
 function u16(b: Uint8Array, p: number): number {

@@ -1,0 +1,537 @@
+/**
+ * The hot path of the wire: a msgpack writer for sample frame messages that sizes its output
+ * exactly and copies each column once, and a msgpack reader for envelopes that returns `bin`
+ * values as views of the input (no copy). Both speak plain msgpack: what the writer produces any
+ * msgpack decoder reads, and the reader reads what any encoder produces, handing anything it does
+ * not know (extension types) to the general decoder.
+ */
+import { describeValue, ProtocolError } from "./protocol_error.ts";
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder("utf-8", { fatal: true });
+
+const SLAB_BYTES = 256 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * A fresh, 8-byte aligned byte array. Small arrays are carved from a shared slab, the way Node
+ * pools small Buffers: allocating an ArrayBuffer per message costs more than filling it. A region
+ * is never handed out twice (the slab is never reused, only replaced), so a message's bytes are
+ * its own for as long as anything refers to them.
+ */
+export function allocBytes(n: number): Uint8Array {
+  if (n > SLAB_BYTES / 8) return new Uint8Array(n);
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, n);
+  slabUsed += (n + 7) & ~7;
+  return out;
+}
+
+/** A fresh Float64Array of `n` values (see `allocBytes`). */
+export function allocFloat64(n: number): Float64Array {
+  const bytes = allocBytes(n * 8);
+  return new Float64Array(bytes.buffer, bytes.byteOffset, n);
+}
+
+/** The UTF-8 length of a string; ASCII strings are counted without encoding them. */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    if (s.charCodeAt(i) >= 0x80) return utf8.encode(s).length;
+  }
+  return n;
+}
+
+function strHeaderBytes(n: number): number {
+  return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
+}
+
+function binHeaderBytes(n: number): number {
+  return n < 256 ? 2 : n < 65536 ? 3 : 5;
+}
+
+function intBytes(x: number): number {
+  if (x >= 0) return x < 128 ? 1 : x < 256 ? 2 : x < 65536 ? 3 : x < 4294967296 ? 5 : 9;
+  return x >= -32 ? 1 : x >= -128 ? 2 : x >= -32768 ? 3 : x >= -2147483648 ? 5 : 9;
+}
+
+/** Writes msgpack into a buffer of known size. */
+export class MsgpackWriter {
+  readonly bytes: Uint8Array;
+  readonly #view: DataView;
+  pos = 0;
+
+  constructor(size: number) {
+    this.bytes = allocBytes(size);
+    this.#view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
+  }
+
+  /** The encoded size of a string given as UTF-8 bytes. */
+  static strSize(s: Uint8Array): number {
+    return strHeaderBytes(s.length) + s.length;
+  }
+
+  /** The encoded size of a string. */
+  static textSize(s: string): number {
+    const n = utf8Length(s);
+    return strHeaderBytes(n) + n;
+  }
+
+  /** The encoded size of a bin. */
+  static binSize(n: number): number {
+    return binHeaderBytes(n) + n;
+  }
+
+  /** The encoded size of a safe integer. */
+  static intSize(x: number): number {
+    return intBytes(x);
+  }
+
+  /** A string with a header of exactly `width` bytes (1 fixstr, 2 str8, 3 str16, 5 str32). */
+  textWidth(s: string, width: number): void {
+    const n = s.length; // ASCII only: callers check with utf8Length(s) === s.length
+    const b = this.bytes;
+    if (width === 1) b[this.pos++] = 0xa0 | n;
+    else if (width === 2) {
+      b[this.pos++] = 0xd9;
+      b[this.pos++] = n;
+    } else if (width === 3) {
+      b[this.pos++] = 0xda;
+      this.#view.setUint16(this.pos, n);
+      this.pos += 2;
+    } else {
+      b[this.pos++] = 0xdb;
+      this.#view.setUint32(this.pos, n);
+      this.pos += 4;
+    }
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** A non-negative integer in exactly `width` bytes (1, 2, 3, 5 or 9). */
+  uintWidth(x: number, width: number): void {
+    const b = this.bytes, v = this.#view;
+    if (width === 1) b[this.pos++] = x;
+    else if (width === 2) {
+      b[this.pos++] = 0xcc;
+      b[this.pos++] = x;
+    } else if (width === 3) {
+      b[this.pos++] = 0xcd;
+      v.setUint16(this.pos, x);
+      this.pos += 2;
+    } else if (width === 5) {
+      b[this.pos++] = 0xce;
+      v.setUint32(this.pos, x);
+      this.pos += 4;
+    } else {
+      b[this.pos++] = 0xcf;
+      v.setUint32(this.pos, Math.floor(x / 4294967296));
+      v.setUint32(this.pos + 4, x >>> 0);
+      this.pos += 8;
+    }
+  }
+
+  /** A bin with a header of exactly `width` bytes (2 bin8, 3 bin16, 5 bin32). */
+  binWidth(data: Uint8Array, width: number): void {
+    const n = data.length;
+    const b = this.bytes;
+    if (width === 2) {
+      b[this.pos++] = 0xc4;
+      b[this.pos++] = n;
+    } else if (width === 3) {
+      b[this.pos++] = 0xc5;
+      this.#view.setUint16(this.pos, n);
+      this.pos += 2;
+    } else {
+      b[this.pos++] = 0xc6;
+      this.#view.setUint32(this.pos, n);
+      this.pos += 4;
+    }
+    b.set(data, this.pos);
+    this.pos += n;
+  }
+
+  mapHeader(n: number): void {
+    if (n >= 16) throw new RangeError(`map of ${n} entries is not supported here`);
+    this.bytes[this.pos++] = 0x80 | n;
+  }
+
+  str(s: Uint8Array): void {
+    this.#strHeader(s.length);
+    this.bytes.set(s, this.pos);
+    this.pos += s.length;
+  }
+
+  /** Writes a string (ASCII directly, anything else through TextEncoder). */
+  text(s: string): void {
+    const n = s.length;
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (!ascii) return this.str(utf8.encode(s));
+    this.#strHeader(n);
+    const b = this.bytes;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  #strHeader(n: number): void {
+    const b = this.bytes;
+    if (n < 32) b[this.pos++] = 0xa0 | n;
+    else if (n < 256) {
+      b[this.pos++] = 0xd9;
+      b[this.pos++] = n;
+    } else if (n < 65536) {
+      b[this.pos++] = 0xda;
+      this.#view.setUint16(this.pos, n);
+      this.pos += 2;
+    } else {
+      b[this.pos++] = 0xdb;
+      this.#view.setUint32(this.pos, n);
+      this.pos += 4;
+    }
+  }
+
+  bin(data: Uint8Array): void {
+    const n = data.length;
+    const b = this.bytes;
+    if (n < 256) {
+      b[this.pos++] = 0xc4;
+      b[this.pos++] = n;
+    } else if (n < 65536) {
+      b[this.pos++] = 0xc5;
+      this.#view.setUint16(this.pos, n);
+      this.pos += 2;
+    } else {
+      b[this.pos++] = 0xc6;
+      this.#view.setUint32(this.pos, n);
+      this.pos += 4;
+    }
+    b.set(data, this.pos);
+    this.pos += n;
+  }
+
+  int(x: number): void {
+    const b = this.bytes, v = this.#view;
+    if (x >= 0) {
+      if (x < 128) b[this.pos++] = x;
+      else if (x < 256) {
+        b[this.pos++] = 0xcc;
+        b[this.pos++] = x;
+      } else if (x < 65536) {
+        b[this.pos++] = 0xcd;
+        v.setUint16(this.pos, x);
+        this.pos += 2;
+      } else if (x < 4294967296) {
+        b[this.pos++] = 0xce;
+        v.setUint32(this.pos, x);
+        this.pos += 4;
+      } else {
+        b[this.pos++] = 0xcf;
+        v.setBigUint64(this.pos, BigInt(x));
+        this.pos += 8;
+      }
+    } else if (x >= -32) b[this.pos++] = x & 0xff;
+    else if (x >= -128) {
+      b[this.pos++] = 0xd0;
+      v.setInt8(this.pos++, x);
+    } else if (x >= -32768) {
+      b[this.pos++] = 0xd1;
+      v.setInt16(this.pos, x);
+      this.pos += 2;
+    } else if (x >= -2147483648) {
+      b[this.pos++] = 0xd2;
+      v.setInt32(this.pos, x);
+      this.pos += 4;
+    } else {
+      b[this.pos++] = 0xd3;
+      v.setBigInt64(this.pos, BigInt(x));
+      this.pos += 8;
+    }
+  }
+}
+
+/** The header widths a string of `n` bytes may be written with. */
+export function strWidths(n: number): readonly number[] {
+  return n < 32 ? STR_W1 : n < 256 ? STR_W2 : n < 65536 ? STR_W3 : STR_W5;
+}
+const STR_W1 = [1, 2, 3, 5], STR_W2 = [2, 3, 5], STR_W3 = [3, 5], STR_W5 = [5];
+
+/** The widths a non-negative integer may be written in. */
+export function uintWidths(x: number): readonly number[] {
+  if (x >= 4294967296) return UINT_W9;
+  return x < 128 ? UINT_W1 : x < 256 ? UINT_W2 : x < 65536 ? UINT_W3 : UINT_W5;
+}
+const UINT_W1 = [1, 2, 3, 5, 9], UINT_W2 = [2, 3, 5, 9], UINT_W3 = [3, 5, 9], UINT_W5 = [5, 9];
+const UINT_W9 = [9];
+
+/** The header widths a bin of `n` bytes may be written with. */
+export function binWidths(n: number): readonly number[] {
+  return n < 256 ? BIN_W2 : n < 65536 ? BIN_W3 : BIN_W5;
+}
+const BIN_W2 = [2, 3, 5], BIN_W3 = [3, 5], BIN_W5 = [5];
+
+/** UTF-8 bytes of a string. */
+export function utf8Bytes(s: string): Uint8Array {
+  return utf8.encode(s);
+}
+
+/** Thrown by the reader for input it leaves to the general decoder (extension types). */
+export class UnsupportedMsgpack extends Error {
+  override name = "UnsupportedMsgpack";
+}
+
+/**
+ * Reads one msgpack value from `bytes`, requiring it to span all of them. Maps become plain
+ * objects, `bin` becomes a view of `bytes`, 64-bit integers become numbers.
+ */
+export function readMsgpack(bytes: Uint8Array): unknown {
+  const r = new Reader(bytes);
+  const value = r.value(0);
+  if (r.pos !== bytes.length) {
+    throw new ProtocolError(
+      "decode",
+      `Cannot decode ${bytes.length} bytes as msgpack: ${
+        bytes.length - r.pos
+      } bytes left over after the value`,
+      { field: "message", value: bytes },
+    );
+  }
+  return value;
+}
+
+const DEPTH_MAX = 64;
+const STRING_CACHE_SIZE = 1024;
+const stringCache: Array<string | undefined> = new Array(STRING_CACHE_SIZE);
+
+class Reader {
+  readonly b: Uint8Array;
+  readonly v: DataView;
+  pos = 0;
+
+  constructor(b: Uint8Array) {
+    this.b = b;
+    this.v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  #need(n: number) {
+    if (this.pos + n > this.b.length) {
+      throw new ProtocolError(
+        "decode",
+        `Cannot decode ${this.b.length} bytes as msgpack: the value at byte ${this.pos} runs past the end`,
+        { field: "message", value: this.b },
+      );
+    }
+  }
+
+  value(depth: number): unknown {
+    if (depth > DEPTH_MAX) {
+      throw new ProtocolError("decode", `Cannot decode msgpack nested over ${DEPTH_MAX} levels`, {
+        field: "message",
+      });
+    }
+    this.#need(1);
+    const t = this.b[this.pos++]!;
+    if (t < 0x80) return t;
+    if (t < 0x90) return this.map(t & 0x0f, depth);
+    if (t < 0xa0) return this.array(t & 0x0f, depth);
+    if (t < 0xc0) return this.str(t & 0x1f);
+    if (t >= 0xe0) return t - 0x100;
+    const v = this.v;
+    switch (t) {
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xc4:
+        this.#need(1);
+        return this.bin(this.b[this.pos++]!);
+      case 0xc5:
+        this.#need(2);
+        this.pos += 2;
+        return this.bin(v.getUint16(this.pos - 2));
+      case 0xc6:
+        this.#need(4);
+        this.pos += 4;
+        return this.bin(v.getUint32(this.pos - 4));
+      case 0xca:
+        this.#need(4);
+        this.pos += 4;
+        return v.getFloat32(this.pos - 4);
+      case 0xcb:
+        this.#need(8);
+        this.pos += 8;
+        return v.getFloat64(this.pos - 8);
+      case 0xcc:
+        this.#need(1);
+        return this.b[this.pos++]!;
+      case 0xcd:
+        this.#need(2);
+        this.pos += 2;
+        return v.getUint16(this.pos - 2);
+      case 0xce:
+        this.#need(4);
+        this.pos += 4;
+        return v.getUint32(this.pos - 4);
+      case 0xcf:
+        this.#need(8);
+        this.pos += 8;
+        return v.getUint32(this.pos - 8) * 4294967296 + v.getUint32(this.pos - 4);
+      case 0xd0:
+        this.#need(1);
+        return v.getInt8(this.pos++);
+      case 0xd1:
+        this.#need(2);
+        this.pos += 2;
+        return v.getInt16(this.pos - 2);
+      case 0xd2:
+        this.#need(4);
+        this.pos += 4;
+        return v.getInt32(this.pos - 4);
+      case 0xd3:
+        this.#need(8);
+        this.pos += 8;
+        return v.getInt32(this.pos - 8) * 4294967296 + v.getUint32(this.pos - 4);
+      case 0xd9:
+        this.#need(1);
+        return this.str(this.b[this.pos++]!);
+      case 0xda:
+        this.#need(2);
+        this.pos += 2;
+        return this.str(v.getUint16(this.pos - 2));
+      case 0xdb:
+        this.#need(4);
+        this.pos += 4;
+        return this.str(v.getUint32(this.pos - 4));
+      case 0xdc:
+        this.#need(2);
+        this.pos += 2;
+        return this.array(v.getUint16(this.pos - 2), depth);
+      case 0xdd:
+        this.#need(4);
+        this.pos += 4;
+        return this.array(v.getUint32(this.pos - 4), depth);
+      case 0xde:
+        this.#need(2);
+        this.pos += 2;
+        return this.map(v.getUint16(this.pos - 2), depth);
+      case 0xdf:
+        this.#need(4);
+        this.pos += 4;
+        return this.map(v.getUint32(this.pos - 4), depth);
+      case 0xc1:
+        throw new ProtocolError(
+          "decode",
+          `Cannot decode msgpack: byte ${this.pos - 1} is 0xc1, which msgpack never uses`,
+          { field: "message", value: this.b },
+        );
+      default:
+        throw new UnsupportedMsgpack(`msgpack type 0x${t.toString(16)} at byte ${this.pos - 1}`);
+    }
+  }
+
+  str(n: number): string {
+    this.#need(n);
+    const start = this.pos;
+    this.pos += n;
+    if (n <= 16) {
+      // Field names and channels repeat from message to message: look them up, verified.
+      const b = this.b;
+      let h = n;
+      for (let i = start; i < start + n; i++) h = (Math.imul(h, 31) + b[i]!) | 0;
+      const slot = h & (STRING_CACHE_SIZE - 1);
+      const cached = stringCache[slot];
+      if (cached !== undefined && cached.length === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (cached.charCodeAt(i) !== b[start + i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return cached;
+      }
+      let s = "";
+      for (let i = start; i < start + n; i++) {
+        const c = b[i]!;
+        if (c >= 0x80) return this.#utf8(start, n);
+        s += String.fromCharCode(c);
+      }
+      stringCache[slot] = s;
+      return s;
+    }
+    if (n < 64) {
+      // Short ASCII strings (ids) without the TextDecoder call.
+      const b = this.b;
+      let s = "";
+      for (let i = start; i < start + n; i++) {
+        const c = b[i]!;
+        if (c >= 0x80) return this.#utf8(start, n);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return this.#utf8(start, n);
+  }
+
+  #utf8(start: number, n: number): string {
+    try {
+      return utf8d.decode(this.b.subarray(start, start + n));
+    } catch {
+      throw new ProtocolError(
+        "decode",
+        `Cannot decode msgpack: the string at byte ${start} is not UTF-8`,
+        {
+          field: "message",
+          value: describeValue(this.b.subarray(start, start + n)),
+        },
+      );
+    }
+  }
+
+  bin(n: number): Uint8Array {
+    this.#need(n);
+    this.pos += n;
+    return this.b.subarray(this.pos - n, this.pos);
+  }
+
+  array(n: number, depth: number): unknown[] {
+    this.#need(n); // every element takes at least one byte
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = this.value(depth + 1);
+    return out;
+  }
+
+  map(n: number, depth: number): Record<string, unknown> {
+    this.#need(2 * n);
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const key = this.value(depth + 1);
+      if (typeof key !== "string" && typeof key !== "number") {
+        throw new ProtocolError(
+          "decode",
+          `Cannot decode msgpack: a map key before byte ${this.pos} is ${
+            describeValue(key)
+          }, not a string`,
+          { field: "message", value: key },
+        );
+      }
+      const value = this.value(depth + 1);
+      if (key === "__proto__") continue; // never let a message reach an object's prototype
+      out[key] = value;
+    }
+    return out;
+  }
+}
