@@ -103,11 +103,6 @@ export function float64Column(bin: Uint8Array, field: string): Float64Array {
   return out;
 }
 
-function metaOf(meta: FrameMeta, t: Float64Array) {
-  const ts = meta.ts ?? (t.length ? Math.round(t[t.length - 1]!) : 0);
-  return { ...meta, ts };
-}
-
 /**
  * Encodes a sample frame message, sized exactly, each column copied once. Frames are validated
  * where bytes become values (`decodeFrame`), not here; only the column lengths are checked.

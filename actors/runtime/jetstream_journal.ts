@@ -41,7 +41,6 @@ import {
   JournalConflictError,
   JournalCorruptError,
   type JournalData,
-  journalDataLength,
   type JournalRecord,
   type JournalStats,
 } from "./journal.ts";
