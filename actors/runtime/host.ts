@@ -112,6 +112,9 @@ interface Pending {
   record: InputRecord;
   bytes: JournalData;
   decoded: { envelope: Envelope; frame: SampleFrame } | undefined;
+  /** Set when the input was journaled on arrival (its instance was restarting). */
+  pos?: number;
+  posPromise?: Promise<number> | undefined;
 }
 
 interface Slot {
@@ -127,6 +130,11 @@ interface Slot {
   inputFailures: Map<number, number>;
   skips: Set<number>;
   lastEventUs: number;
+  /** The highest source position accepted (applied or waiting): redeliveries at or below it are
+   *  duplicates, whether or not the instance is up. */
+  srcPosMax: number;
+  /** The journal position of the last input whose outputs were published. */
+  publishedPos: number;
 }
 
 /** How journal replay applies inputs: the state changes, no output is encoded. */
@@ -384,10 +392,9 @@ export class Host {
           this.#enqueue(def, key, { record, bytes, decoded: undefined });
         }
       } else {
-        for (const slot of this.#slots.values()) {
+        for (const slot of [...this.#slots.values()]) {
           if (slot.def === def && slot.status !== "stopped") {
-            slot.mailbox.push({ record, bytes, decoded: undefined });
-            this.#pump(slot);
+            this.#enqueue(def, slot.key, { record, bytes, decoded: undefined });
           }
         }
       }
@@ -454,6 +461,8 @@ export class Host {
         inputFailures: new Map(),
         skips: new Set(),
         lastEventUs: 0,
+        srcPosMax: 0,
+        publishedPos: 0,
       };
       this.#slots.set(stream, slot);
       this.metrics.instances.inc({ kind: def.kind });
@@ -478,9 +487,13 @@ export class Host {
       );
       return;
     }
-    if (item.record.srcPos > 0 && slot.inst && item.record.srcPos <= slot.inst.srcPos) {
-      this.metrics.duplicates.inc({ kind: def.kind });
-      return;
+    const srcPos = item.record.srcPos;
+    if (srcPos > 0) {
+      if (srcPos <= slot.srcPosMax) {
+        this.metrics.duplicates.inc({ kind: def.kind });
+        return;
+      }
+      slot.srcPosMax = srcPos;
     }
     if (slot.mailbox.length - slot.head >= this.#limits.mailboxMax) {
       this.#deadLetter(
@@ -499,6 +512,14 @@ export class Host {
         slot.stream,
       );
       return;
+    }
+    if (slot.status === "backoff" || slot.status === "recovering") {
+      // Journal it now: a crash before the instance is back must not lose it (recovery resumes
+      // the feed after the highest source position journaled by any instance). The restart
+      // applies it from the journal or from here, by position, once.
+      const r = this.#journal.append(slot.stream, item.bytes);
+      if (typeof r === "number") item.pos = r;
+      else item.posPromise = r;
     }
     slot.mailbox.push(item);
     this.#pump(slot);
@@ -538,6 +559,21 @@ export class Host {
         }
         slot.inst.skip(r, 0);
         slot.inst.sinceSnapshot = 0;
+      }
+      if (item.pos !== undefined || item.posPromise !== undefined) {
+        // Journaled on arrival, while the instance was restarting.
+        if (item.pos === undefined) {
+          item.posPromise!.then((pos) => {
+            item.pos = pos;
+            item.posPromise = undefined;
+            slot.pumping = false;
+            this.#pump(slot);
+          }, (err) => this.#journalFailed(slot, err));
+          return;
+        }
+        slot.head++;
+        if (item.pos > slot.inst.pos) this.#applyLive(slot, item, item.pos);
+        continue;
       }
       const r = this.#journal.append(slot.stream, item.bytes);
       if (typeof r !== "number") {
@@ -585,6 +621,7 @@ export class Host {
       return;
     }
     this.#publish(outputs, kind);
+    slot.publishedPos = pos;
     this.metrics.processing.observe({ kind }, (performance.now() - t0) / 1000);
     this.metrics.inputs.inc({ kind });
     this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
@@ -667,7 +704,14 @@ export class Host {
         continue;
       }
       try {
-        inst.apply(r, pos, undefined, REPLAY); // outputs were published when first applied
+        // Outputs of inputs applied before were published then; those of the input that failed
+        // (and of any journaled while the instance was down) never were.
+        const fresh = pos > slot.publishedPos;
+        const outputs = inst.apply(r, pos, undefined, fresh ? undefined : REPLAY);
+        if (fresh) {
+          this.#publish(outputs, slot.def.kind);
+          slot.publishedPos = pos;
+        }
       } catch (err) {
         const count = (slot.inputFailures.get(pos) ?? 0) + 1;
         slot.inputFailures.set(pos, count);
@@ -686,10 +730,8 @@ export class Host {
       }
     }
     if (!inst) throw new Error(`${slot.stream}: nothing to restore`);
-    // Account for the skip records appended after the last record read.
-    const last = this.#journal.lastPosition(slot.stream);
-    if (last > inst.pos) inst.skip(last, 0);
     slot.inst = inst;
+    if (inst.srcPos > slot.srcPosMax) slot.srcPosMax = inst.srcPos;
     slot.status = "running";
     this.#log(`${slot.stream} restarted at input ${inst.pos}`);
     this.#capture(slot);
@@ -806,7 +848,10 @@ export class Host {
         continue;
       }
       try {
-        slot.inst.apply(r, rec.pos, undefined, REPLAY);
+        // Outputs are published again: after a crash, those of the journal's tail may have been
+        // lost in a send buffer. They carry the ids they had, so consumers drop duplicates.
+        this.#publish(slot.inst.apply(r, rec.pos), slot.def.kind);
+        slot.publishedPos = rec.pos;
       } catch {
         broken.add(slot); // rebuilt below, the careful way
       }
@@ -826,6 +871,8 @@ export class Host {
         await this.#restart(slot).catch((err) => this.#failed(slot, err, -1));
       } else if (slot.inst) {
         slot.status = "running";
+        slot.srcPosMax = Math.max(slot.srcPosMax, slot.inst.srcPos);
+        slot.publishedPos = Math.max(slot.publishedPos, slot.inst.pos);
         if (slot.inst.sinceSnapshot > 0) this.#capture(slot);
       }
     }
