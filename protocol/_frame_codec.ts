@@ -94,20 +94,8 @@ export class MsgpackWriter {
   /** A string with a header of exactly `width` bytes (1 fixstr, 2 str8, 3 str16, 5 str32). */
   textWidth(s: string, width: number): void {
     const n = s.length; // ASCII only: callers check with utf8Length(s) === s.length
+    this.#strHeader(n, width);
     const b = this.bytes;
-    if (width === 1) b[this.pos++] = 0xa0 | n;
-    else if (width === 2) {
-      b[this.pos++] = 0xd9;
-      b[this.pos++] = n;
-    } else if (width === 3) {
-      b[this.pos++] = 0xda;
-      this.#view.setUint16(this.pos, n);
-      this.pos += 2;
-    } else {
-      b[this.pos++] = 0xdb;
-      this.#view.setUint32(this.pos, n);
-      this.pos += 4;
-    }
     let p = this.pos;
     for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
     this.pos = p;
@@ -177,21 +165,17 @@ export class MsgpackWriter {
         break;
       }
     }
-    if (!ascii) return this.str(utf8.encode(s));
-    this.#strHeader(n);
-    const b = this.bytes;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
-    this.pos = p;
+    if (ascii) this.textWidth(s, strHeaderBytes(n));
+    else this.str(utf8.encode(s));
   }
 
-  #strHeader(n: number): void {
+  #strHeader(n: number, width = strHeaderBytes(n)): void {
     const b = this.bytes;
-    if (n < 32) b[this.pos++] = 0xa0 | n;
-    else if (n < 256) {
+    if (width === 1) b[this.pos++] = 0xa0 | n;
+    else if (width === 2) {
       b[this.pos++] = 0xd9;
       b[this.pos++] = n;
-    } else if (n < 65536) {
+    } else if (width === 3) {
       b[this.pos++] = 0xda;
       this.#view.setUint16(this.pos, n);
       this.pos += 2;
@@ -203,22 +187,7 @@ export class MsgpackWriter {
   }
 
   bin(data: Uint8Array): void {
-    const n = data.length;
-    const b = this.bytes;
-    if (n < 256) {
-      b[this.pos++] = 0xc4;
-      b[this.pos++] = n;
-    } else if (n < 65536) {
-      b[this.pos++] = 0xc5;
-      this.#view.setUint16(this.pos, n);
-      this.pos += 2;
-    } else {
-      b[this.pos++] = 0xc6;
-      this.#view.setUint32(this.pos, n);
-      this.pos += 4;
-    }
-    b.set(data, this.pos);
-    this.pos += n;
+    this.binWidth(data, binHeaderBytes(data.length));
   }
 
   int(x: number): void {
@@ -334,6 +303,19 @@ class Reader {
     }
   }
 
+  /** Reads a big-endian number of `n` bytes: unsigned, signed or float. */
+  #read(n: 1 | 2 | 4 | 8, kind: "u" | "i" | "f"): number {
+    this.#need(n);
+    const v = this.v, p = this.pos;
+    this.pos += n;
+    if (kind === "f") return n === 4 ? v.getFloat32(p) : v.getFloat64(p);
+    if (n === 1) return kind === "u" ? v.getUint8(p) : v.getInt8(p);
+    if (n === 2) return kind === "u" ? v.getUint16(p) : v.getInt16(p);
+    if (n === 4) return kind === "u" ? v.getUint32(p) : v.getInt32(p);
+    const hi = kind === "u" ? v.getUint32(p) : v.getInt32(p);
+    return hi * 4294967296 + v.getUint32(p + 4);
+  }
+
   value(depth: number): unknown {
     if (depth > DEPTH_MAX) {
       throw new ProtocolError("decode", `Cannot decode msgpack nested over ${DEPTH_MAX} levels`, {
@@ -347,7 +329,6 @@ class Reader {
     if (t < 0xa0) return this.array(t & 0x0f, depth);
     if (t < 0xc0) return this.str(t & 0x1f);
     if (t >= 0xe0) return t - 0x100;
-    const v = this.v;
     switch (t) {
       case 0xc0:
         return null;
@@ -356,81 +337,45 @@ class Reader {
       case 0xc3:
         return true;
       case 0xc4:
-        this.#need(1);
-        return this.bin(this.b[this.pos++]!);
+        return this.bin(this.#read(1, "u"));
       case 0xc5:
-        this.#need(2);
-        this.pos += 2;
-        return this.bin(v.getUint16(this.pos - 2));
+        return this.bin(this.#read(2, "u"));
       case 0xc6:
-        this.#need(4);
-        this.pos += 4;
-        return this.bin(v.getUint32(this.pos - 4));
+        return this.bin(this.#read(4, "u"));
       case 0xca:
-        this.#need(4);
-        this.pos += 4;
-        return v.getFloat32(this.pos - 4);
+        return this.#read(4, "f");
       case 0xcb:
-        this.#need(8);
-        this.pos += 8;
-        return v.getFloat64(this.pos - 8);
+        return this.#read(8, "f");
       case 0xcc:
-        this.#need(1);
-        return this.b[this.pos++]!;
+        return this.#read(1, "u");
       case 0xcd:
-        this.#need(2);
-        this.pos += 2;
-        return v.getUint16(this.pos - 2);
+        return this.#read(2, "u");
       case 0xce:
-        this.#need(4);
-        this.pos += 4;
-        return v.getUint32(this.pos - 4);
+        return this.#read(4, "u");
       case 0xcf:
-        this.#need(8);
-        this.pos += 8;
-        return v.getUint32(this.pos - 8) * 4294967296 + v.getUint32(this.pos - 4);
+        return this.#read(8, "u");
       case 0xd0:
-        this.#need(1);
-        return v.getInt8(this.pos++);
+        return this.#read(1, "i");
       case 0xd1:
-        this.#need(2);
-        this.pos += 2;
-        return v.getInt16(this.pos - 2);
+        return this.#read(2, "i");
       case 0xd2:
-        this.#need(4);
-        this.pos += 4;
-        return v.getInt32(this.pos - 4);
+        return this.#read(4, "i");
       case 0xd3:
-        this.#need(8);
-        this.pos += 8;
-        return v.getInt32(this.pos - 8) * 4294967296 + v.getUint32(this.pos - 4);
+        return this.#read(8, "i");
       case 0xd9:
-        this.#need(1);
-        return this.str(this.b[this.pos++]!);
+        return this.str(this.#read(1, "u"));
       case 0xda:
-        this.#need(2);
-        this.pos += 2;
-        return this.str(v.getUint16(this.pos - 2));
+        return this.str(this.#read(2, "u"));
       case 0xdb:
-        this.#need(4);
-        this.pos += 4;
-        return this.str(v.getUint32(this.pos - 4));
+        return this.str(this.#read(4, "u"));
       case 0xdc:
-        this.#need(2);
-        this.pos += 2;
-        return this.array(v.getUint16(this.pos - 2), depth);
+        return this.array(this.#read(2, "u"), depth);
       case 0xdd:
-        this.#need(4);
-        this.pos += 4;
-        return this.array(v.getUint32(this.pos - 4), depth);
+        return this.array(this.#read(4, "u"), depth);
       case 0xde:
-        this.#need(2);
-        this.pos += 2;
-        return this.map(v.getUint16(this.pos - 2), depth);
+        return this.map(this.#read(2, "u"), depth);
       case 0xdf:
-        this.#need(4);
-        this.pos += 4;
-        return this.map(v.getUint32(this.pos - 4), depth);
+        return this.map(this.#read(4, "u"), depth);
       case 0xc1:
         throw new ProtocolError(
           "decode",

@@ -1,0 +1,98 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { decode, encode } from "@msgpack/msgpack";
+import { readMsgpack, UnsupportedMsgpack } from "../../protocol/_frame_codec.ts";
+import { decodeValue, encodeFrame, ProtocolError } from "../../protocol/mod.ts";
+import { Prng } from "../../sim/prng.ts";
+
+const test = suite("frame_codec");
+
+function randomValue(rng: Prng, depth: number): unknown {
+  const pick = rng.int(depth > 3 ? 8 : 10);
+  switch (pick) {
+    case 0:
+      return null;
+    case 1:
+      return rng.chance(0.5);
+    case 2: {
+      const widths = [100, 1e3, 1e5, 1e9, 2 ** 40, 2 ** 52];
+      const x = rng.int(widths[rng.int(widths.length)]!);
+      return rng.chance(0.3) ? -x : x;
+    }
+    case 3:
+      return rng.normal() * 1e6;
+    case 4:
+      return "x".repeat(rng.int(300));
+    case 5:
+      return "é€😀".repeat(rng.int(10));
+    case 6: {
+      const b = new Uint8Array(rng.int(rng.chance(0.1) ? 70_000 : 300));
+      for (let i = 0; i < b.length; i++) b[i] = rng.int(256);
+      return b;
+    }
+    case 7:
+      return `k${rng.int(1000)}`;
+    case 8:
+      return Array.from({ length: rng.int(20) }, () => randomValue(rng, depth + 1));
+    default: {
+      const m: Record<string, unknown> = {};
+      const n = rng.int(20);
+      for (let i = 0; i < n; i++) m[`f${rng.int(50)}`] = randomValue(rng, depth + 1);
+      return m;
+    }
+  }
+}
+
+test("readMsgpack() reads what @msgpack/msgpack writes, value for value (seeded)", () => {
+  const seed = 20261120;
+  const rng = new Prng(seed);
+  for (let i = 0; i < 400; i++) {
+    const value = randomValue(rng, 0);
+    const bytes = encode(value);
+    assert.equal(readMsgpack(bytes), decode(bytes), `seed ${seed}, value ${i}`);
+  }
+});
+
+test("@msgpack/msgpack reads every frame the frame writer produces, aligned layouts included", () => {
+  const rng = new Prng(5);
+  for (let i = 0; i < 200; i++) {
+    const n = 1 + rng.int(600);
+    const t = new Float64Array(n).map((_, j) => 1.7e15 + j * 1000);
+    const v = new Float64Array(n).map(() => rng.normal());
+    const channel = "c".repeat(1 + rng.int(64));
+    const seq0 = [0, 5, 300, 70_000, 2 ** 35][rng.int(5)]!;
+    const bytes = encodeFrame({ channel, seq0, t, v }, { id: `id-${i}`, src: "s", seq: i });
+    const lib = decode(bytes) as { body: { channel: string; seq0: number; v: Uint8Array } };
+    assert.is(lib.body.channel, channel);
+    assert.is(lib.body.seq0, seq0);
+    assert.is(lib.body.v.byteLength, n * 8);
+  }
+});
+
+test("readMsgpack() rejects truncated input, the unused byte 0xc1 and trailing bytes", () => {
+  const bytes = encode({ a: [1, 2, "three"], b: new Uint8Array(10) });
+  for (let cut = 0; cut < bytes.length; cut++) {
+    assert.throws(
+      () => readMsgpack(bytes.subarray(0, cut)),
+      (e: unknown) => e instanceof ProtocolError,
+    );
+  }
+  assert.throws(() => readMsgpack(new Uint8Array([0xc1])), /0xc1/);
+  assert.throws(() => readMsgpack(new Uint8Array([0x01, 0x02])), /left over/);
+});
+
+test("readMsgpack() never sets an object's prototype from a __proto__ key", () => {
+  const bytes = encode({ ["__proto__"]: { polluted: true }, ok: 1 } as Record<string, unknown>);
+  const value = readMsgpack(bytes) as Record<string, unknown>;
+  assert.is(value.ok, 1);
+  assert.is(({} as Record<string, unknown>).polluted, undefined);
+  assert.is(Object.getPrototypeOf(value), Object.prototype);
+});
+
+test("decodeValue() hands extension types to @msgpack/msgpack", () => {
+  const bytes = encode(new Date(1_700_000_000_000));
+  assert.throws(() => readMsgpack(bytes), (e: unknown) => e instanceof UnsupportedMsgpack);
+  assert.instance(decodeValue(bytes), Date);
+});
+
+test.run();
