@@ -48,8 +48,8 @@ import { type NetworkFaults, QUIET_NETWORK, SimBus, type SimConnection } from ".
  * partitions), `crash` (hosts dropped without stopping, restarted on the same disk, power loss of
  * every host, clean stop-and-restart), `disk` (crashes that also lose the journal's unsynced tail),
  * `actor` (actor kernels that throw now and then, once per input: a bug restarts an actor, not the
- * host). `all` is network, crash and disk; `none` is a quiet run. A run takes one kind or a comma
- * list (`all,actor`).
+ * host). `all` is every one of them; `none` is a quiet run. A run takes one kind or a comma list
+ * (`network,actor`).
  */
 export const FAULT_KINDS = ["none", "network", "crash", "disk", "actor", "all"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -80,19 +80,23 @@ export function parseFaults(spec: string): { set: FaultSet; name: string } {
     if (part === "none" && parts.length > 1) {
       throw new RangeError(`Fault kind "none" cannot be combined with others, got "${spec}"`);
     }
-    if (part === "all") set.network = set.crash = set.disk = true;
+    if (part === "all") {
+      set.network =
+        set.crash =
+        set.disk =
+        set.actor =
+          true;
+    }
     if (part === "network") set.network = true;
     if (part === "crash") set.crash = true;
     if (part === "disk") set.crash = set.disk = true;
     if (part === "actor") set.actor = true;
   }
+  if (set.network && set.crash && set.disk && set.actor) return { set, name: "all" };
   const names: string[] = [];
-  if (set.network && set.crash && set.disk) names.push("all");
-  else {
-    if (set.network) names.push("network");
-    if (set.disk) names.push("disk");
-    else if (set.crash) names.push("crash");
-  }
+  if (set.network) names.push("network");
+  if (set.disk) names.push("disk");
+  else if (set.crash) names.push("crash");
   if (set.actor) names.push("actor");
   return { set, name: names.length ? names.join(",") : "none" };
 }

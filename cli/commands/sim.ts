@@ -70,14 +70,14 @@ export const command: Command = {
   disk     crashes that also lose the journal's tail since the last fsync (and sometimes snapshots)
   actor    actor kernels throw now and then, once per input: the host must restart the instance,
            publish what the input produces and lose nothing
-  all      network, crash and disk together
+  all      all of the above together
 Invariants: no acknowledged input lost, no input applied twice, state after recovery equal to a
 full replay of the journal, outputs equal to a fault-free run of the same inputs, no dead letters,
 and the cluster catches up once faults stop. The same seed gives the same trace, byte for byte.
 Examples:
   troupe sim --seed 42 --faults all --duration 30
   troupe sim --seeds 1000 --faults all --check-determinism
-  troupe sim --seeds 200 --faults all,actor --actors stats`,
+  troupe sim --seeds 200 --faults network,actor --actors stats`,
   run,
 };
 
