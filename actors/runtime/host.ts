@@ -190,6 +190,8 @@ export class Host {
   #lastCompactMs = 0;
   #snapshotting: Promise<void> | undefined;
   #channels = new Set<string>();
+  /** Feed subjects already parsed: their channel, or null for subjects that are not feeds. */
+  #feedChannels = new Map<string, string | null>();
   #dlqSeq = 0;
   #ready = false;
   #closing = false;
@@ -328,9 +330,15 @@ export class Host {
     let decoded: { envelope: Envelope; frame: SampleFrame };
     let channel: string;
     try {
-      const parsed = parseSubject(msg.subject);
-      if (parsed.kind !== "feed") return;
-      channel = parsed.channel;
+      let cached = this.#feedChannels.get(msg.subject);
+      if (cached === undefined) {
+        const parsed = parseSubject(msg.subject);
+        cached = parsed.kind === "feed" ? parsed.channel : null;
+        if (this.#feedChannels.size >= this.#limits.channelsMax) this.#feedChannels.clear();
+        this.#feedChannels.set(msg.subject, cached);
+      }
+      if (cached === null) return;
+      channel = cached;
       decoded = decodeFrame(msg.data, this.#limits);
       if (decoded.frame.channel !== channel) {
         throw Object.assign(

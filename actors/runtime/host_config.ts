@@ -5,6 +5,7 @@
 import {
   ConfigError,
   configObject,
+  readBoolean,
   readNumber,
   readString,
   rejectUnknown,
@@ -25,6 +26,8 @@ export interface HostConfig {
   journal: { kind: "file" | "jetstream" | "memory"; fsync: FsyncPolicy; fsync_interval_ms: number };
   snapshots: { store: "file" | "kv" | "memory"; every_inputs: number; every_ms: number };
   http_port: number | undefined;
+  /** Send each output's id as a `Nats-Msg-Id` header, for a JetStream stream capturing outputs. */
+  output_msg_id: boolean;
   limits: {
     frame_bytes_max: number;
     samples_per_frame_max: number;
@@ -46,6 +49,7 @@ export function defaultHostConfig(): HostConfig {
     journal: { kind: "file", fsync: "interval", fsync_interval_ms: 100 },
     snapshots: { store: "file", every_inputs: 1000, every_ms: 5000 },
     http_port: undefined,
+    output_msg_id: false,
     limits: {
       frame_bytes_max: 1 << 20,
       samples_per_frame_max: 65_536,
@@ -65,6 +69,7 @@ const TOP = [
   "journal",
   "snapshots",
   "http_port",
+  "output_msg_id",
   "limits",
   "actors",
 ] as const;
@@ -220,6 +225,7 @@ export function parseHostConfig(
       value: input,
     });
   }
+  const output_msg_id = readBoolean(obj, "output_msg_id", "", d.output_msg_id);
   return {
     host_id,
     nats,
@@ -229,6 +235,7 @@ export function parseHostConfig(
     journal,
     snapshots,
     http_port,
+    output_msg_id,
     limits,
     actors,
   };

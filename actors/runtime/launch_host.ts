@@ -109,7 +109,7 @@ export async function launchHost(
     },
     snapshotEveryInputs: config.snapshots.every_inputs,
     snapshotEveryMs: config.snapshots.every_ms,
-    msgIdHeaders: nc !== undefined,
+    msgIdHeaders: nc !== undefined && config.output_msg_id,
     ...(config.http_port === undefined ? {} : { httpPort: config.http_port }),
     log,
   });

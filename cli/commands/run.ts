@@ -57,7 +57,7 @@ export const command: Command = {
   host_id, nats, data_dir, input ("core" | "jetstream"),
   partitions { count, owned }, journal { kind: "file" | "jetstream" | "memory", fsync: "always" |
   "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" | "memory",
-  every_inputs, every_ms }, http_port, limits { frame_bytes_max, samples_per_frame_max,
+  every_inputs, every_ms }, http_port, output_msg_id, limits { frame_bytes_max, samples_per_frame_max,
   channels_max, mailbox_max }, actors { <kind>: { ...kind's options } }.
 Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_samples": 500 } } }`,
   async run(args) {
