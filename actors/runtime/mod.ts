@@ -1,0 +1,23 @@
+/**
+ * The runtime that hosts actors: the buses, the journals and snapshot stores, the host and what
+ * launches it, and the nats-server launcher.
+ */
+export type { ActorDefinition, AnyActorDefinition } from "./actor_definition.ts";
+export { ActorInstance, parseStream, streamOf } from "./actor_instance.ts";
+export { Host, type HostOptions, type InputSource } from "./host.ts";
+export { defaultHostConfig, type HostConfig, parseHostConfig } from "./host_config.ts";
+export { type LaunchedHost, launchHost } from "./launch_host.ts";
+export { InProcessBus } from "./in_process_bus.ts";
+export { NatsBus } from "./nats_bus.ts";
+export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./jetstream_input.ts";
+export * from "./journal.ts";
+export { FileJournal } from "./file_journal.ts";
+export { JetStreamJournal } from "./jetstream_journal.ts";
+export { MemoryJournal } from "./memory_journal.ts";
+export type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
+export { FileSnapshotStore } from "./file_snapshot_store.ts";
+export { KvSnapshotStore } from "./kv_snapshot_store.ts";
+export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
+export { type DeadLetter, decodeDeadLetter } from "./dead_letter.ts";
+export { parsePartitions, partitionOf } from "./partition.ts";
+export { findNatsServer, NatsServer } from "./nats_server.ts";
