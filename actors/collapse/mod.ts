@@ -62,8 +62,7 @@ export function collapseColumns(
   return {
     channel: key,
     seq0: frame.seq0,
-    // A copy: the frame's times may alias a message buffer that is reused after this call.
-    t: frame.t.slice(),
+    t: frame.t, // encoded by the host before this call returns: no copy needed
     columns: { change_prob: result.changeProb, run_length: result.runLength },
   };
 }

@@ -40,7 +40,8 @@ export interface ActorDefinition<State, Config, Result> {
   readonly machine: AnyStateMachine;
   /** The one machine event a frame's result becomes, or undefined for none. */
   frameEvent(result: Result, frame: SampleFrame): EventObject | undefined;
-  /** Per-sample outputs, published as a columns frame on `troupe.out.<kind>.<key>`. */
+  /** Per-sample outputs, published as a columns frame on `troupe.out.<kind>.<key>`. The host
+   *  encodes it before the call that returned it ends, so it may share the frame's arrays. */
   columns?(result: Result, frame: SampleFrame, key: string): ColumnsFrame | undefined;
 }
 

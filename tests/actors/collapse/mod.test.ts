@@ -78,7 +78,7 @@ test("frameEvent() summarises a frame, and gives none for a frame with nothing v
   assert.is(collapseActor.frameEvent(collapseActor.kernel.step(st, bad), bad), undefined);
 });
 
-test("columns() gives change_prob and run_length for every sample, on a copy of the times", () => {
+test("columns() gives change_prob and run_length for every sample, over the frame's times", () => {
   const st = collapseActor.kernel.init(collapseActor.defaultConfig, "cpu-7");
   const [f] = series(2, 120);
   const r = collapseActor.kernel.step(st, f!);
@@ -86,7 +86,7 @@ test("columns() gives change_prob and run_length for every sample, on a copy of 
   assert.equal(Object.keys(cols.columns).sort(), ["change_prob", "run_length"]);
   assert.is(cols.columns.change_prob!.length, f!.v.length);
   assert.equal(Array.from(cols.columns.run_length!.subarray(0, 3)), [0, 1, 2]);
-  assert.ok(cols.t !== f!.t && cols.t[0] === f!.t[0]);
+  assert.equal(Array.from(cols.t), Array.from(f!.t));
   assert.is(cols.seq0, f!.seq0);
 });
 
