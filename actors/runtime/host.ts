@@ -521,16 +521,21 @@ export class Host {
       );
       return;
     }
-    if (slot.status === "backoff" || slot.status === "recovering") {
-      // Journal it now: a crash before the instance is back must not lose it (recovery resumes
-      // the feed after the highest source position journaled by any instance). The restart
-      // applies it from the journal or from here, by position, once.
-      const r = this.#journal.append(slot.stream, item.bytes);
-      if (typeof r === "number") item.pos = r;
-      else item.posPromise = r;
-    }
+    if (slot.status === "backoff" || slot.status === "recovering") this.#journalWaiting(slot, item);
     slot.mailbox.push(item);
     this.#pump(slot);
+  }
+
+  /**
+   * Journals an input that must wait for its instance to come back: a crash meanwhile must not
+   * lose it (recovery resumes the feed after the highest source position any instance journaled).
+   * The restart applies it from the journal or from the mailbox, by position, once.
+   */
+  #journalWaiting(slot: Slot, item: Pending): void {
+    if (item.pos !== undefined || item.posPromise !== undefined) return;
+    const r = this.#journal.append(slot.stream, item.bytes);
+    if (typeof r === "number") item.pos = r;
+    else item.posPromise = r;
   }
 
   /** Journals and applies a slot's queued inputs in order. */
@@ -674,6 +679,10 @@ export class Host {
       return;
     }
     slot.status = "backoff";
+    // Inputs already waiting are journaled now, like those that arrive during the backoff.
+    for (let i = slot.head; i < slot.mailbox.length; i++) {
+      this.#journalWaiting(slot, slot.mailbox[i]!);
+    }
     const n = slot.failures.length;
     const delay = Math.min(this.#sup.backoffMsMax, this.#sup.backoffMsBase * 2 ** (n - 1));
     this.#log(`${slot.stream} failed (${(err as Error).message}); restarting in ${delay} ms`);
