@@ -327,18 +327,30 @@ export class Host {
 
   #onFeed(msg: BusMessage, srcPos: number): void {
     if (this.#closing) return;
-    let decoded: { envelope: Envelope; frame: SampleFrame };
-    let channel: string;
-    try {
-      let cached = this.#feedChannels.get(msg.subject);
-      if (cached === undefined) {
+    let cached = this.#feedChannels.get(msg.subject);
+    if (cached === undefined) {
+      try {
         const parsed = parseSubject(msg.subject);
         cached = parsed.kind === "feed" ? parsed.channel : null;
-        if (this.#feedChannels.size >= this.#limits.channelsMax) this.#feedChannels.clear();
-        this.#feedChannels.set(msg.subject, cached);
+      } catch (err) {
+        this.#deadLetter(msg, err);
+        return;
       }
-      if (cached === null) return;
-      channel = cached;
+      if (this.#feedChannels.size >= this.#limits.channelsMax) this.#feedChannels.clear();
+      this.#feedChannels.set(msg.subject, cached);
+    }
+    if (cached === null) return;
+    const channel = cached;
+    // Route first: a frame no instance here consumes is another host's to decode and judge.
+    const targets: Array<[AnyActorDefinition, string]> = [];
+    for (const def of this.#kinds.values()) {
+      for (const key of def.route(channel, this.#configs.get(def.kind))) {
+        if (this.#owned.has(partitionOf(key, this.#partitionCount))) targets.push([def, key]);
+      }
+    }
+    if (targets.length === 0) return;
+    let decoded: { envelope: Envelope; frame: SampleFrame };
+    try {
       decoded = decodeFrame(msg.data, this.#limits);
       if (decoded.frame.channel !== channel) {
         throw Object.assign(
@@ -364,15 +376,8 @@ export class Host {
       return;
     }
     const record: InputRecord = { kind: "frame", srcPos, subject: msg.subject, payload: msg.data };
-    let bytes: JournalData | undefined;
-    for (const def of this.#kinds.values()) {
-      const keys = def.route(channel, this.#configs.get(def.kind));
-      for (const key of keys) {
-        if (!this.#owned.has(partitionOf(key, this.#partitionCount))) continue;
-        bytes ??= encodeInputRecordParts(record);
-        this.#enqueue(def, key, { record, bytes, decoded });
-      }
-    }
+    const bytes = encodeInputRecordParts(record);
+    for (const [def, key] of targets) this.#enqueue(def, key, { record, bytes, decoded });
   }
 
   #onCtl(msg: BusMessage): void {
