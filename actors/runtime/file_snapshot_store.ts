@@ -14,6 +14,7 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   escapeStreamName,
+  SerialByKey,
   type Snapshot,
   type SnapshotStore,
   unescapeStreamName,
@@ -38,7 +39,7 @@ export class FileSnapshotStore implements SnapshotStore {
   #onCorrupt: ((info: CorruptSnapshotInfo) => void) | undefined;
   #fsync: boolean;
   /** The save in progress per stream: saves of one stream run in call order. */
-  #saving = new Map<string, Promise<void>>();
+  #saving = new SerialByKey();
   #tmpCounter = 0;
   #closed = false;
 
@@ -62,14 +63,7 @@ export class FileSnapshotStore implements SnapshotStore {
     this.#check();
     const bytes = encodeSnapshot(snapshot);
     const path = this.#path(snapshot.stream);
-    const previous = this.#saving.get(snapshot.stream) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(() => this.#write(path, bytes));
-    this.#saving.set(snapshot.stream, next);
-    const cleanup = () => {
-      if (this.#saving.get(snapshot.stream) === next) this.#saving.delete(snapshot.stream);
-    };
-    next.then(cleanup, cleanup);
-    return next;
+    return this.#saving.run(snapshot.stream, () => this.#write(path, bytes));
   }
 
   /** The stream's snapshot, or undefined when there is none or it is damaged (reported). */
@@ -111,7 +105,7 @@ export class FileSnapshotStore implements SnapshotStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.allSettled([...this.#saving.values()]);
+    await this.#saving.settled();
   }
 
   #check(): void {

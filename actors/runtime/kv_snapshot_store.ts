@@ -18,6 +18,7 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   escapeStreamName,
+  SerialByKey,
   type Snapshot,
   type SnapshotStore,
   unescapeStreamName,
@@ -53,7 +54,7 @@ export class KvSnapshotStore implements SnapshotStore {
   #onCorrupt: ((info: CorruptSnapshotInfo) => void) | undefined;
   #snapshotBytesMax: number;
   #chunkBytes: number;
-  #saving = new Map<string, Promise<void>>();
+  #saving = new SerialByKey();
   #closed = false;
 
   private constructor(kv: KV, bucket: string, options: KvSnapshotStoreOptions, chunkBytes: number) {
@@ -93,14 +94,7 @@ export class KvSnapshotStore implements SnapshotStore {
       );
     }
     const key = escapeStreamName(snapshot.stream);
-    const previous = this.#saving.get(snapshot.stream) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(() => this.#write(key, bytes));
-    this.#saving.set(snapshot.stream, next);
-    const cleanup = () => {
-      if (this.#saving.get(snapshot.stream) === next) this.#saving.delete(snapshot.stream);
-    };
-    next.then(cleanup, cleanup);
-    return next;
+    return this.#saving.run(snapshot.stream, () => this.#write(key, bytes));
   }
 
   /** The stream's snapshot, or undefined when there is none or it is damaged (reported). */
@@ -141,7 +135,7 @@ export class KvSnapshotStore implements SnapshotStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.allSettled([...this.#saving.values()]);
+    await this.#saving.settled();
   }
 
   #check(): void {

@@ -193,3 +193,28 @@ export function unescapeStreamName(name: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Runs tasks one after another per key (a stream's saves land in call order) and concurrently
+ * across keys; a failed task does not stop the next one of its key.
+ */
+export class SerialByKey {
+  #tails = new Map<string, Promise<void>>();
+
+  /** Runs `task` after every earlier task of `key`. */
+  run(key: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(task);
+    this.#tails.set(key, next);
+    const cleanup = () => {
+      if (this.#tails.get(key) === next) this.#tails.delete(key);
+    };
+    next.then(cleanup, cleanup);
+    return next;
+  }
+
+  /** Resolves when every task started so far has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#tails.values()]);
+  }
+}
