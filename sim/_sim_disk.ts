@@ -43,20 +43,49 @@ export interface DiskHandle {
 
 const never = <T>() => new Promise<T>(() => {});
 
-/** Journal data given whole or in parts (a header and a payload), as one array. */
-function joined(parts: Uint8Array | readonly Uint8Array[]): Uint8Array {
-  if (parts instanceof Uint8Array) return parts;
-  if (parts.length === 1) return parts[0]!;
+/** Bytes of journal data are copied into slabs of this size (a record larger gets its own). */
+const SLAB_BYTES = 1 << 20;
+
+/**
+ * Copies of journal records, carved out of large slabs: one allocation per megabyte rather than
+ * one per record (an ArrayBuffer each is slow to allocate and weighs on the garbage collector).
+ * Each copy starts 8-byte aligned, as a fresh array would.
+ */
+class Slabs {
+  #slab = new Uint8Array(0);
+  #at = 0;
+
+  /** A fresh copy of `parts`, joined. */
+  copy(parts: Uint8Array | readonly Uint8Array[]): Uint8Array {
+    let n = 0;
+    if (parts instanceof Uint8Array) n = parts.byteLength;
+    else for (const p of parts) n += p.byteLength;
+    let start = (this.#at + 7) & ~7;
+    if (start + n > this.#slab.byteLength) {
+      if (n > SLAB_BYTES / 4) return join(new Uint8Array(n), parts);
+      this.#slab = new Uint8Array(SLAB_BYTES);
+      start = 0;
+    }
+    this.#at = start + n;
+    return join(this.#slab.subarray(start, start + n), parts);
+  }
+}
+
+function join(out: Uint8Array, parts: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  if (parts instanceof Uint8Array) {
+    out.set(parts);
+    return out;
+  }
   let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const out = new Uint8Array(n);
-  n = 0;
   for (const p of parts) {
     out.set(p, n);
     n += p.byteLength;
   }
   return out;
 }
+
+/** Input record kind codes (see input_record.ts): 1 is a frame, 5 the last. */
+const FRAME_CODE = 1, KIND_CODE_MAX = 5;
 
 interface Watched extends JournalRecord {
   srcPos: number;
@@ -77,6 +106,7 @@ export class SimDisk {
   /** For tests of the checker: append the frame record at this (1-based) count twice. */
   appendTwiceAt: number | undefined;
   #frameAppends = 0;
+  readonly #slabs = new Slabs();
 
   readonly #scheduler: Scheduler;
 
@@ -110,7 +140,8 @@ export class SimDisk {
     const journal: Journal = {
       append: (stream: string, parts: Uint8Array | readonly Uint8Array[]) => {
         if (dead) return never<number>();
-        const data = joined(parts);
+        // The journal's own copy (what a real journal writes), shared with the disk's view.
+        const data = this.#slabs.copy(parts);
         const frames = this.#frameAppends;
         const pos = this.#append(stream, data);
         const twice = this.appendTwiceAt;
@@ -198,16 +229,23 @@ export class SimDisk {
   }
 
   #append(stream: string, data: Uint8Array): number {
-    const rec = decodeInputRecord(data);
-    const frame = rec.kind === "frame";
+    // The record's kind and source position, read in place (decodeInputRecord's header checks).
+    const code = data.byteLength >= 11 ? data[0]! : 0;
+    if (code < 1 || code > KIND_CODE_MAX) {
+      decodeInputRecord(data); // throws, naming what is wrong
+      throw new Error(`SimDisk cannot read the input record's kind code ${code}`);
+    }
+    const srcPos = new DataView(data.buffer, data.byteOffset + 1, 8).getFloat64(0, true);
+    const frame = code === FRAME_CODE;
     if (frame) {
       this.#frameAppends++;
       const last = this.#lastSrcPos.get(stream) ?? 0;
-      this.#onFrame(stream, rec.srcPos, last);
-      if (rec.srcPos > last) this.#lastSrcPos.set(stream, rec.srcPos);
+      this.#onFrame(stream, srcPos, last);
+      if (srcPos > last) this.#lastSrcPos.set(stream, srcPos);
     }
-    const pos = this.journal.append(stream, data);
-    const w: Watched = { stream, pos, data, srcPos: rec.srcPos, frame };
+    // Handed over as parts, so the journal keeps this copy instead of copying it again.
+    const pos = this.journal.append(stream, [data]);
+    const w: Watched = { stream, pos, data, srcPos, frame };
     this.#watched.push(w);
     const list = this.#streamOf(stream);
     if (list.length !== pos - 1) {

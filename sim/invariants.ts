@@ -70,9 +70,22 @@ export type DecodedFrame = ReturnType<typeof decodeFrame>;
 
 /**
  * Finds the decoded form of a journaled frame's payload, if it is known (a replay then skips
- * decoding it again); it must return undefined unless `payload` holds exactly those bytes.
+ * decoding it again); it must return undefined unless `payload` holds exactly those bytes and,
+ * when `subject` is given, the frame was logged on that subject.
  */
-export type DecodedLookup = (srcPos: number, payload: Uint8Array) => DecodedFrame | undefined;
+export type DecodedLookup = (
+  srcPos: number,
+  payload: Uint8Array,
+  subject?: string,
+) => DecodedFrame | undefined;
+
+/**
+ * What a replay consumed, per journal position (index pos - 1): the source position of a frame
+ * record that holds exactly the logged frame (its kind, source position, subject and payload: what
+ * the lookup vouched for), or a copy of the record's bytes. A later check compares a journal with
+ * it (`replayHolds`) before it continues the replay instead of starting afresh.
+ */
+export type Consumed = (number | Uint8Array)[];
 
 /** Folds `log` through fresh instances of `actors` (configured by `configs`, already parsed). */
 export function runReference(
@@ -126,6 +139,10 @@ export function runReference(
   return { outputs, inputs, finals, conflicts, decoded: decodedFrames };
 }
 
+const QUIET = { outputs: false } as const;
+/** The kind code of a `skip` input record (its first byte; see input_record.ts). */
+const SKIP_CODE = 5;
+
 /**
  * A fresh instance fed a stream's whole journal, as recovery without snapshots would; or, with
  * `base`, `base` (the same replay, done up to `base.pos` earlier) fed the records past it.
@@ -137,10 +154,12 @@ export function replayRecords(
   records: readonly JournalRecord[],
   base?: ActorInstance,
   lookup?: DecodedLookup,
+  consumed?: Consumed,
 ): ActorInstance | undefined {
   let inst = base;
   const skipped = new Set<number>();
   for (const rec of records) {
+    if (rec.data[0] !== SKIP_CODE) continue; // the kind code, read before decoding
     const r = decodeInputRecord(rec.data);
     if (r.kind === "skip") {
       const pos = new DataView(r.payload.buffer, r.payload.byteOffset, 8).getFloat64(0, true);
@@ -162,11 +181,36 @@ export function replayRecords(
         `Journal of ${streamOf(def.kind, key)} has record ${rec.pos} before any init record`,
       );
     }
+    // A replay publishes nothing: its outputs are not encoded (the state is the same).
+    const decoded = r.kind === "frame" ? lookup?.(r.srcPos, r.payload, r.subject) : undefined;
+    if (consumed) consumed[rec.pos - 1] = decoded ? r.srcPos : rec.data.slice();
     if (r.kind === "skip" || skipped.has(rec.pos)) inst.skip(rec.pos, r.srcPos);
-    else inst.apply(r, rec.pos, r.kind === "frame" ? lookup?.(r.srcPos, r.payload) : undefined);
+    else inst.apply(r, rec.pos, decoded, QUIET);
   }
   if (!inst) throw new Error(`Journal of ${streamOf(def.kind, key)} is empty`);
   return inst;
+}
+
+/**
+ * Whether `records` (a stream's whole journal, from position 1) hold exactly what a replay
+ * consumed (see Consumed), over every position it consumed: then the replay can go on with the
+ * records past them and end where a fresh replay of `records` would.
+ */
+export function replayHolds(
+  records: readonly JournalRecord[],
+  consumed: Consumed,
+  lookup: DecodedLookup,
+): boolean {
+  if (records.length < consumed.length) return false;
+  for (let i = 0; i < consumed.length; i++) {
+    const rec = records[i]!, c = consumed[i];
+    if (rec.pos !== i + 1 || c === undefined) return false;
+    if (typeof c === "number") {
+      const r = decodeInputRecord(rec.data);
+      if (r.kind !== "frame" || r.srcPos !== c || !lookup(c, r.payload, r.subject)) return false;
+    } else if (!bytesEqual(rec.data, c)) return false;
+  }
+  return true;
 }
 
 /** The first difference between two instance snapshots, or undefined when they are equal. */

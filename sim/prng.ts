@@ -14,7 +14,10 @@ export class Prng {
   #b: number;
   #c: number;
   #d: number;
-  #spareNormal: number | undefined;
+  // The second draw of the polar method, kept as a number and a flag (a field that switches
+  // between a number and undefined costs an allocation per draw).
+  #spare = 0;
+  #hasSpare = false;
 
   constructor(seed: number | string | PrngState) {
     if (Array.isArray(seed)) {
@@ -78,10 +81,9 @@ export class Prng {
 
   /** A standard normal draw (Marsaglia's polar method). */
   normal(): number {
-    if (this.#spareNormal !== undefined) {
-      const z = this.#spareNormal;
-      this.#spareNormal = undefined;
-      return z;
+    if (this.#hasSpare) {
+      this.#hasSpare = false;
+      return this.#spare;
     }
     let u: number, v: number, s: number;
     do {
@@ -90,7 +92,8 @@ export class Prng {
       s = u * u + v * v;
     } while (s >= 1 || s === 0);
     const f = Math.sqrt((-2 * Math.log(s)) / s);
-    this.#spareNormal = v * f;
+    this.#spare = v * f;
+    this.#hasSpare = true;
     return u * f;
   }
 

@@ -30,11 +30,13 @@ import { flakyActor } from "./_sim_flaky.ts";
 import { type FeedEntry, simFeedInput, SimFeedLog } from "./_sim_feed_log.ts";
 import {
   checkJournalInputs,
+  type Consumed,
   type DecodedLookup,
   diffSnapshots,
   type InvariantName,
   OutputChecker,
   type Reference,
+  replayHolds,
   replayRecords,
   runReference,
   type Violation,
@@ -232,6 +234,12 @@ function resolve(options: SimOptions): Resolved {
 /** The virtual time a run starts at: the feeds' default start, 2024-01-01T00:00:00Z. */
 const START_US = Date.UTC(2024, 0, 1) * 1000;
 
+/** A replay of one instance's journal on one host, kept between checks, and what it consumed. */
+interface Shadow {
+  inst: ActorInstance;
+  consumed: Consumed;
+}
+
 interface SimHost {
   id: string;
   index: number;
@@ -332,7 +340,8 @@ class Run {
   #frames: FeedEntry[] = [];
   #frameSamples: number[] = [];
   #draining = false;
-  readonly #shadows = new Map<string, ActorInstance>();
+  /** Per host and instance, the replay of its journal kept between checks. */
+  readonly #shadows = new Map<string, Shadow>();
   #endUs = 0;
 
   constructor(o: Resolved) {
@@ -416,7 +425,7 @@ class Run {
       this.violate("no_exception", (err as Error).stack ?? String(err));
     }
     this.#log?.stop();
-    for (const shadow of this.#shadows.values()) shadow.stop();
+    for (const shadow of this.#shadows.values()) shadow.inst.stop();
     const net = this.#bus?.stats;
     if (net) {
       Object.assign(this.stats, {
@@ -785,7 +794,9 @@ class Run {
   /**
    * Every instance of `h` equals a fresh instance fed its whole journal. A replay is kept per
    * instance and continued at the next check (the journal's durable prefix never changes; a
-   * replay past what a crash lost is dropped), unless `full`: then every replay starts afresh.
+   * replay past what a crash lost is dropped). A `full` check reads the journal itself: it
+   * continues a kept replay only if the journal holds exactly the records the replay consumed
+   * (byte for byte), and otherwise replays the journal afresh.
    */
   async #checkRecovery(h: SimHost, incarnation: number, when: string, full = false): Promise<void> {
     const host = h.host;
@@ -812,35 +823,46 @@ class Run {
         continue;
       }
       const shadowKey = `${h.id} ${stream}`;
-      const base = full ? undefined : this.#shadows.get(shadowKey);
-      let replay;
+      const journal = journals.get(stream);
+      let kept = this.#shadows.get(shadowKey);
+      if (kept && journal && !replayHolds(journal, kept.consumed, this.#lookup)) kept = undefined;
+      let shadow: Shadow | undefined;
       try {
-        replay = replayRecords(
-          def,
-          parsed.key,
-          journals.get(stream) ?? h.disk.watched(stream, base?.pos ?? 0),
-          base,
-          this.#lookup,
-        );
-        if (!replay) {
-          base?.stop();
-          replay = replayRecords(def, parsed.key, h.disk.watched(stream), undefined, this.#lookup)!;
+        if (kept) {
+          const from = kept.consumed.length;
+          const records = journal ? journal.slice(from) : h.disk.watched(stream, from);
+          if (replayRecords(def, parsed.key, records, kept.inst, this.#lookup, kept.consumed)) {
+            shadow = kept;
+          }
+        }
+        if (!shadow) {
+          const consumed: Consumed = [];
+          const records = journal ?? h.disk.watched(stream);
+          shadow = {
+            inst: replayRecords(def, parsed.key, records, undefined, this.#lookup, consumed)!,
+            consumed,
+          };
         }
       } catch (err) {
-        this.#shadows.get(shadowKey)?.stop();
-        this.#shadows.delete(shadowKey);
+        this.#dropShadow(shadowKey);
         this.violate(
           "recovery_equals_replay",
           `${h.id} ${stream}: its journal does not replay: ${(err as Error).message}`,
         );
         continue;
       }
-      const old = this.#shadows.get(shadowKey);
-      if (old && old !== replay) old.stop();
-      this.#shadows.set(shadowKey, replay);
-      const diff = diffSnapshots(inst.snapshot(), replay.snapshot());
+      if (shadow !== this.#shadows.get(shadowKey)) {
+        this.#dropShadow(shadowKey);
+        this.#shadows.set(shadowKey, shadow);
+      }
+      const diff = diffSnapshots(inst.snapshot(), shadow.inst.snapshot());
       if (diff) this.violate("recovery_equals_replay", `${h.id} ${stream} after ${when}: ${diff}`);
     }
+  }
+
+  #dropShadow(key: string): void {
+    this.#shadows.get(key)?.inst.stop();
+    this.#shadows.delete(key);
   }
 
   /**
@@ -876,10 +898,11 @@ class Run {
   }
 
   /** The reference's decoded frame for a journaled payload holding exactly the logged bytes. */
-  readonly #lookup: DecodedLookup = (srcPos, payload) => {
+  readonly #lookup: DecodedLookup = (srcPos, payload, subject) => {
     const entry = this.#frames[srcPos - 1];
     if (
-      !entry || !Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)
+      !entry || (subject !== undefined && subject !== entry.subject) ||
+      !Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)
         .equals(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength))
     ) return undefined;
     return this.#reference.decoded[srcPos - 1];
@@ -889,9 +912,8 @@ class Run {
   #dropStaleShadows(h: SimHost): void {
     for (const [key, shadow] of this.#shadows) {
       if (!key.startsWith(`${h.id} `)) continue;
-      if (shadow.pos > h.disk.journal.lastPosition(shadow.stream)) {
-        shadow.stop();
-        this.#shadows.delete(key);
+      if (shadow.consumed.length > h.disk.journal.lastPosition(shadow.inst.stream)) {
+        this.#dropShadow(key);
       }
     }
   }

@@ -263,11 +263,14 @@ class MarketEngine {
         this.#burstClock[i] = ev.exponential();
         this.#startBurst(i, k, Math.max(2, Math.round(ev.exponential(1 / BURST_MEAN_TICKS))), 0);
       }
+      // The draw is made without volume channels too, so that prices do not depend on them.
+      const z = rng.normal();
+      if (!o.volume) continue;
       const move = Math.abs(ret) / (MARKET_SIGMA[0]! * (vol || 1));
       out.volume[i] = Math.max(
         1,
         Math.round(
-          this.#baseVolume[i]! * Math.exp(0.35 * rng.normal()) * (1 + 0.25 * move) *
+          this.#baseVolume[i]! * Math.exp(0.35 * z) * (1 + 0.25 * move) *
             this.#burstMult[i]! * volumeRegime,
         ),
       );
