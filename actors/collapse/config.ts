@@ -46,7 +46,7 @@ export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
   confirm_threshold: 0.99,
   outlier_prob: 0.1,
   min_gap_samples: 5,
-  runs_max: 24,
+  runs_max: 8,
   prune_prob: 1e-9,
   prior_kappa: 0.1,
   prior_alpha: 0.6,

@@ -3,8 +3,10 @@
  * channel. Each kept run-length hypothesis ("the current regime began at sample s") carries the
  * sufficient statistics of a normal-gamma posterior (unknown mean and variance); a sample is scored
  * by each hypothesis' Student-t predictive, the hypotheses grow, a new one begins with a constant
- * hazard, and the posterior over them is renormalised and pruned to a hard cap, so a sample costs
- * O(runs_max) whatever the history.
+ * hazard, and the posterior over them is renormalised and pruned. At the hard cap (`runs_max`) two
+ * neighbouring hypotheses merge, chosen so that recent starts stay finely resolved and old ones
+ * coarsely (see `mergeClosest`): a few hypotheses then do the work of many evicted ones, and a
+ * sample costs O(runs_max) whatever the history.
  *
  * Two departures from the textbook model make it usable on live feeds:
  * - Heavy tails. Once a regime has many samples its Student-t predictive is nearly Gaussian, and a
@@ -37,7 +39,7 @@
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
-import { GAMMA_SERIES_MIN, gammaHalfRatio, gammaHalfRatioOverSqrt } from "./_gamma_ratio.ts";
+import { gammaHalfRatio } from "./_gamma_ratio.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
@@ -101,18 +103,24 @@ export interface CollapseState {
   prob: Float64Array;
   /** Index of the sample at which each hypothesis' regime began. */
   start: Float64Array;
-  /** Weighted count, mean and sum of squared deviations of each hypothesis' samples. */
-  weight: Float64Array;
-  mean: Float64Array;
-  m2: Float64Array;
-  /** The prior mean each hypothesis began with. */
-  prior: Float64Array;
+  /**
+   * Each hypothesis' normal-gamma posterior without the prior's scale: kappa (prior strength plus
+   * the weighted count of its samples), the posterior mean, and beta minus the prior's beta0 (which
+   * follows the running noise scale, so it is added when a sample is scored). The shape alpha is
+   * alpha0 + (kappa - kappa0) / 2.
+   */
+  kappa: Float64Array;
+  center: Float64Array;
+  spread: Float64Array;
   /** Ring of the last HISTORY_SAMPLES values (NaN: missing) and times. */
   histV: Float64Array;
   histT: Float64Array;
 }
 
-const STATE_FORMAT = 1;
+const STATE_FORMAT = 2;
+/** Format 1 kept the weighted count, mean, sum of squares and prior mean of each hypothesis. */
+const STATE_FORMAT_V1 = 1;
+const RUN_FIELDS_V1 = 6;
 // Header layout: configuration, then the running scalars.
 const H_FORMAT = 0;
 const H_HAZARD = 1;
@@ -145,8 +153,10 @@ const H_PROB = 27;
 const H_RUN_LENGTH = 28;
 const H_VALID = 29;
 const H_QUANTUM = 30;
+/** Hypotheses that began more than min_gap_samples after this sample are a new regime. */
+const H_REGIME = 31;
 const HEADER = 32;
-const RUN_FIELDS = 6;
+const RUN_FIELDS = 5;
 
 /** E|x_t - x_{t-1}| = 2 sigma / sqrt(pi) for Gaussian noise. */
 const ABS_DIFF_PER_SIGMA = 1.1283791670955126;
@@ -167,8 +177,8 @@ const MISSED_MAX = 1e9;
 /** The prior predictive's log-normaliser is clamped here so ratios stay finite for absurd values. */
 const LOG_RATIO_MAX = 600;
 
-function stateLength(runsMax: number): number {
-  return HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES;
+function stateLength(runsMax: number, fields = RUN_FIELDS): number {
+  return HEADER + fields * runsMax + 2 * HISTORY_SAMPLES;
 }
 
 function viewState(data: Float64Array): CollapseState {
@@ -180,10 +190,9 @@ function viewState(data: Float64Array): CollapseState {
     runsMax,
     prob: at(0),
     start: at(1),
-    weight: at(2),
-    mean: at(3),
-    m2: at(4),
-    prior: at(5),
+    kappa: at(2),
+    center: at(3),
+    spread: at(4),
     histV: data.subarray(hist, hist + HISTORY_SAMPLES),
     histT: data.subarray(hist + HISTORY_SAMPLES, hist + 2 * HISTORY_SAMPLES),
   };
@@ -211,6 +220,7 @@ function init(config: CollapseConfig): CollapseState {
   data[H_PREV_X] = NaN;
   data[H_LAST_T] = NaN;
   data[H_CHANGE] = -1;
+  data[H_REGIME] = -1;
   const state = viewState(data);
   state.histV.fill(NaN);
   state.histT.fill(NaN);
@@ -225,7 +235,8 @@ function configure(state: CollapseState, config: CollapseConfig): void {
   const runs = old.data[H_RUNS]!;
   const order = Array.from({ length: runs }, (_, i) => i)
     .sort((a, b) => old.prob[b]! - old.prob[a]! || old.start[a]! - old.start[b]!)
-    .slice(0, config.runs_max);
+    .slice(0, config.runs_max)
+    .sort((a, b) => old.start[a]! - old.start[b]!);
   const data = new Float64Array(stateLength(config.runs_max));
   data.set(old.data.subarray(0, HEADER));
   data[H_RUNS_MAX] = config.runs_max;
@@ -236,10 +247,9 @@ function configure(state: CollapseState, config: CollapseConfig): void {
   order.forEach((i, k) => {
     next.prob[k] = old.prob[i]! / sum;
     next.start[k] = old.start[i]!;
-    next.weight[k] = old.weight[i]!;
-    next.mean[k] = old.mean[i]!;
-    next.m2[k] = old.m2[i]!;
-    next.prior[k] = old.prior[i]!;
+    next.kappa[k] = old.kappa[i]!;
+    next.center[k] = old.center[i]!;
+    next.spread[k] = old.spread[i]!;
   });
   next.histV.set(old.histV);
   next.histT.set(old.histT);
@@ -267,21 +277,49 @@ function load(bytes: Uint8Array): CollapseState {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = new Float64Array(bytes.byteLength / 8);
   for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(i * 8, true);
-  if (data[H_FORMAT] !== STATE_FORMAT) {
+  const format = data[H_FORMAT];
+  if (format !== STATE_FORMAT && format !== STATE_FORMAT_V1) {
     throw new RangeError(
-      `Cannot load a collapse state: format must be ${STATE_FORMAT}, got ${data[H_FORMAT]}`,
+      `Cannot load a collapse state: format must be ${STATE_FORMAT} (or ${STATE_FORMAT_V1}), got ${format}`,
     );
   }
   const runsMax = data[H_RUNS_MAX]!;
+  const fields = format === STATE_FORMAT ? RUN_FIELDS : RUN_FIELDS_V1;
   if (
     !Number.isInteger(runsMax) || runsMax < 2 || runsMax > RUNS_MAX_LIMIT ||
-    data.length !== stateLength(runsMax)
+    data.length !== stateLength(runsMax, fields)
   ) {
     throw new RangeError(
       `Cannot load a collapse state: ${data.length} values do not fit runs_max = ${runsMax}`,
     );
   }
-  return viewState(data);
+  return format === STATE_FORMAT ? viewState(data) : upgradeV1(data, runsMax);
+}
+
+/** Converts a format-1 state (count, mean, sum of squares, prior mean) to the posterior form. */
+function upgradeV1(old: Float64Array, runsMax: number): CollapseState {
+  const data = new Float64Array(stateLength(runsMax));
+  data.set(old.subarray(0, HEADER));
+  data[H_FORMAT] = STATE_FORMAT;
+  data[H_REGIME] = data[H_CHANGE]!;
+  const state = viewState(data);
+  const kappa0 = data[H_KAPPA0]!;
+  const field = (k: number, i: number) => old[HEADER + k * runsMax + i]!;
+  for (let i = 0; i < data[H_RUNS]!; i++) {
+    const w = field(2, i);
+    const m = field(3, i);
+    const dm = m - field(5, i);
+    const kap = kappa0 + w;
+    state.prob[i] = field(0, i);
+    state.start[i] = field(1, i);
+    state.kappa[i] = kap;
+    state.center[i] = m - kappa0 * dm / kap;
+    state.spread[i] = 0.5 * field(4, i) + 0.5 * kappa0 * w * dm * dm / kap;
+  }
+  const hist = HEADER + RUN_FIELDS_V1 * runsMax;
+  state.histV.set(old.subarray(hist, hist + HISTORY_SAMPLES));
+  state.histT.set(old.subarray(hist + HISTORY_SAMPLES, hist + 2 * HISTORY_SAMPLES));
+  return state;
 }
 
 /** Mean and standard deviation of a Welford accumulator, merged with ring entries [from, to). */
@@ -352,9 +390,59 @@ function confirmChange(
   };
 }
 
+/**
+ * Merges the pair of neighbouring hypotheses (kept in order of start) that are most alike and least
+ * missed: the smallest gap between their starts relative to the age of the newer one (their
+ * posteriors are then nearly the same), weighted by the square root of the smaller mass. Recent
+ * starts thus stay finely resolved, old regimes coarsely, and a probable start outlives an
+ * improbable one. The merged hypothesis keeps the sum of the masses and the statistics of the
+ * more probable. A pair on both sides of `newer` (the first start that counts as a new regime) is
+ * merged only if no other pair can be, so that merging never moves mass into or out of the change
+ * probability. Returns the new count.
+ */
+function mergeClosest(state: CollapseState, runs: number, j: number, newer: number): number {
+  const { prob, start, kappa, center, spread } = state;
+  // Scores are compared squared, as gap^2 pmin / age^2, by cross-multiplying.
+  let at = -1;
+  let numAt = 1;
+  let ageAt = 0;
+  for (let i = 0; i + 1 < runs; i++) {
+    const s0 = start[i]!;
+    const s1 = start[i + 1]!;
+    if (s0 <= newer && s1 > newer) continue;
+    const p0 = prob[i]!;
+    const p1 = prob[i + 1]!;
+    const gap = s1 - s0;
+    const num = gap * gap * (p0 < p1 ? p0 : p1);
+    const age = j - s1;
+    if (num * ageAt * ageAt < numAt * age * age) {
+      at = i;
+      numAt = num;
+      ageAt = age;
+    }
+  }
+  if (at < 0) at = runs - 2;
+  const q = at + 1;
+  if (prob[q]! > prob[at]!) {
+    start[at] = start[q]!;
+    kappa[at] = kappa[q]!;
+    center[at] = center[q]!;
+    spread[at] = spread[q]!;
+  }
+  prob[at] = prob[at]! + prob[q]!;
+  for (let i = q + 1; i < runs; i++) {
+    prob[i - 1] = prob[i]!;
+    start[i - 1] = start[i]!;
+    kappa[i - 1] = kappa[i]!;
+    center[i - 1] = center[i]!;
+    spread[i - 1] = spread[i]!;
+  }
+  return runs - 1;
+}
+
 /** Folds one frame into the state. */
 function step(state: CollapseState, frame: SampleFrame): CollapseResult {
-  const { data, prob, start, weight, mean, m2, prior, histV, histT } = state;
+  const { data, prob, start, kappa, center, spread, histV, histT } = state;
   const ts = frame.t;
   const vs = frame.v;
   const n = vs.length;
@@ -375,6 +463,9 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   const gapFactor = data[H_GAP_FACTOR]!;
   const g0 = data[H_G0]!;
   const priorSpread = 2 * (kappa0 + 1) / kappa0;
+  // alpha = alpha0 + (kappa - kappa0) / 2.
+  const alphaOffset = alpha0 - 0.5 * kappa0;
+  const kappa1 = kappa0 + 1;
 
   let index = data[H_INDEX]!;
   let runs = data[H_RUNS]!;
@@ -388,6 +479,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   let intervals = data[H_INTERVALS]!;
   let missed = data[H_MISSED]!;
   let segStart = data[H_CHANGE]!;
+  let regime = data[H_REGIME]!;
   let segN = data[H_SEG_N]!;
   let segMean = data[H_SEG_MEAN]!;
   let segM2 = data[H_SEG_M2]!;
@@ -396,6 +488,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   let valid = 0;
   let probMax = 0;
 
+  let nextSlot = index % HISTORY_SAMPLES;
   for (let k = 0; k < n; k++) {
     const j = index++;
     const t = ts[k]!;
@@ -408,13 +501,16 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
         missed += Math.min(Math.round(dt / interval) - 1, MISSED_MAX);
       } else if (dt >= 0) {
         intervals++;
-        interval += Math.max(INTERVAL_RATE, 1 / intervals) * (dt - interval);
+        interval += (intervals * INTERVAL_RATE >= 1 ? INTERVAL_RATE : 1 / intervals) *
+          (dt - interval);
       }
     }
     lastT = t;
 
     // History ring: the sample leaving it joins the current segment's moments.
-    const slot = j % HISTORY_SAMPLES;
+    // (The slot is counted, not taken modulo: j is a double and a float modulo is a library call.)
+    const slot = nextSlot;
+    nextSlot = slot + 1 === HISTORY_SAMPLES ? 0 : slot + 1;
     if (j - HISTORY_SAMPLES >= segStart) {
       const old = histV[slot]!;
       if (old === old) {
@@ -445,14 +541,14 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       // The first valid sample opens the first regime.
       prob[0] = 1;
       start[0] = j;
-      weight[0] = 1;
-      mean[0] = x;
-      m2[0] = 0;
-      prior[0] = x;
+      kappa[0] = kappa1;
+      center[0] = x;
+      spread[0] = 0;
       runs = 1;
       level = x;
       prevX = x;
       segStart = j;
+      regime = j;
       missed = 0;
       lastProb = 0;
       lastRun = 0;
@@ -476,29 +572,35 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     // posterior inlier weight.
     let total = 0;
     let sumP = 0;
-    // The run to evict if the cap is reached: the least probable.
-    let minP = Infinity;
-    let minI = 0;
     const grow = 1 - h;
     for (let i = 0; i < runs; i++) {
-      const w = weight[i]!;
-      const m = mean[i]!;
-      const s2 = m2[i]!;
-      const kap = kappa0 + w;
-      const dm = m - prior[i]!;
-      const kdm = kappa0 * dm;
-      const a = alpha0 + 0.5 * w;
-      // The Student-t predictive has nu = 2a and s^2 = b (kap + 1) / (a kap), where
-      // b = beta0 + s2 / 2 + kappa0 w dm^2 / (2 kap); iden = 1 / (nu s^2), in one division.
-      const bk0 = (beta0 + 0.5 * s2) * kap + 0.5 * kdm * w * dm;
-      // The predictive variance is kept above the data's quantisation noise.
-      const bkMin = a * kap * varFloor;
-      const bk = bk0 > bkMin ? bk0 : bkMin;
-      const iden = kap * kap / (2 * (kap + 1) * bk);
-      const d = x - m + kdm / kap;
-      const norm = Math.sqrt((a < GAMMA_SERIES_MIN ? a + 4 : a) * iden) *
-        gammaHalfRatioOverSqrt(a);
-      const ratio = invPrior * norm * Math.exp(-(a + 0.5) * Math.log(1 + d * d * iden));
+      const kap = kappa[i]!;
+      const mu = center[i]!;
+      const a = alphaOffset + 0.5 * kap;
+      // The Student-t predictive has nu = 2a and s^2 = b (kap + 1) / (a kap); iden = 1 / (nu s^2).
+      // Its variance is kept above the data's quantisation noise.
+      const s2 = spread[i]!;
+      const b0 = beta0 + s2;
+      const bMin = a * varFloor;
+      // One division gives both iden and 1 / a', where a' >= GAMMA_SERIES_MIN is the argument
+      // of the gamma-ratio series (a itself, or a + 4 after four steps of its recurrence).
+      const small = a < 6;
+      const as = small ? a + 4 : a;
+      const bk = 2 * (kap + 1) * (b0 > bMin ? b0 : bMin);
+      const q = 1 / (bk * as);
+      const iden = kap * as * q;
+      const ia = bk * q;
+      const series = 1 +
+        ia *
+          (-1 / 8 + ia * (1 / 128 + ia * (5 / 1024 + ia * (-21 / 32768 + ia * (-399 / 262144)))));
+      const d = x - mu;
+      const dd = d * d;
+      let norm = Math.sqrt(as * iden) * series;
+      if (small) {
+        // Four steps of the recurrence G(a) = G(a + 1) a / (a + 1/2) (see _gamma_ratio.ts).
+        norm *= a * (a + 1) * (a + 2) * (a + 3) / ((a + 0.5) * (a + 1.5) * (a + 2.5) * (a + 3.5));
+      }
+      const ratio = invPrior * norm * Math.exp(-(a + 0.5) * Math.log1p(dd * iden));
       const good = keep * ratio;
       const g = good + eps;
       const p = prob[i]!;
@@ -506,49 +608,32 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       const np = p * g * grow;
       prob[i] = np;
       total += np;
-      if (np < minP) {
-        minP = np;
-        minI = i;
-      }
       // x joins the run with its posterior inlier weight good / g (1 when outliers are off).
-      const e = x - m;
-      if (g > 0) {
-        const wi = good / g;
-        const m1 = m + good * e / (g * w + good);
-        m2[i] = s2 + wi * e * (x - m1);
-        mean[i] = m1;
-        weight[i] = w + wi;
-      } else {
-        const m1 = m + e / (w + 1);
-        m2[i] = s2 + e * (x - m1);
-        mean[i] = m1;
-        weight[i] = w + 1;
-      }
+      const wi = g > 0 ? good / g : 1;
+      const kap1 = kap + wi;
+      const r = wi / kap1;
+      center[i] = mu + r * d;
+      spread[i] = s2 + 0.5 * kap * r * dd;
+      kappa[i] = kap1;
     }
 
+    // At the cap, two neighbouring hypotheses merge to make room: those whose starts are closest
+    // relative to their age, so recent starts stay finely resolved and old regimes coarsely.
+    if (runs === runsMax) runs = mergeClosest(state, runs, j, regime + gapMin);
     // A regime beginning at x: its predictive is the prior's, so its ratio is 1.
     const pNew = h * sumP;
-    let slotNew = -1;
-    if (runs < runsMax) {
-      slotNew = runs++;
-    } else if (pNew > minP) {
-      slotNew = minI;
-      total -= minP;
-    }
-    if (slotNew >= 0) {
-      prob[slotNew] = pNew;
-      start[slotNew] = j;
-      weight[slotNew] = 1;
-      mean[slotNew] = x;
-      m2[slotNew] = 0;
-      prior[slotNew] = x;
-      total += pNew;
-    }
+    prob[runs] = pNew;
+    start[runs] = j;
+    kappa[runs] = kappa1;
+    center[runs] = x;
+    spread[runs] = 0;
+    total += pNew;
+    runs++;
 
     // Normalise, prune, and read the posterior: the most probable run, and the mass of regimes
     // newer than the last confirmed change.
     const inv = 1 / total;
-    const newer = segStart + gapMin;
+    const newer = regime + gapMin;
     let kept = 0;
     let best = 0;
     let bestP = -1;
@@ -560,10 +645,9 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       if (p < prune) continue;
       if (kept !== i) {
         start[kept] = start[i]!;
-        weight[kept] = weight[i]!;
-        mean[kept] = mean[i]!;
-        m2[kept] = m2[i]!;
-        prior[kept] = prior[i]!;
+        kappa[kept] = kappa[i]!;
+        center[kept] = center[i]!;
+        spread[kept] = spread[i]!;
       }
       prob[kept] = p;
       if (p > bestP) {
@@ -580,8 +664,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       kept++;
     }
     runs = kept;
-    const wb = weight[best]!;
-    level = (kappa0 * prior[best]! + wb * mean[best]!) / (kappa0 + wb);
+    level = center[best]!;
     lastRun = j - start[best]!;
     lastProb = mass;
     changeProb[k] = mass;
@@ -596,7 +679,8 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     if (diffs > ABS_DIFF_WARMUP && absDiff > 0 && ad > ABS_DIFF_CLIP * absDiff) {
       ad = ABS_DIFF_CLIP * absDiff;
     }
-    absDiff += Math.max(scaleRate, 1 / diffs) * (ad - absDiff);
+    absDiff += (diffs * scaleRate >= 1 ? scaleRate : Math.max(scaleRate, 1 / diffs)) *
+      (ad - absDiff);
 
     if (mass >= confirm && cand >= 0) {
       const c = Math.max(start[cand]!, j - HISTORY_SAMPLES + 1, segStart + 1);
@@ -606,6 +690,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       data[H_SEG_M2] = segM2;
       changes.push(confirmChange(state, c, j, mass));
       segStart = c;
+      regime = c;
       segN = 0;
       segMean = 0;
       segM2 = 0;
@@ -624,6 +709,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   data[H_INTERVALS] = intervals;
   data[H_MISSED] = missed;
   data[H_CHANGE] = segStart;
+  data[H_REGIME] = regime;
   data[H_SEG_N] = segN;
   data[H_SEG_MEAN] = segMean;
   data[H_SEG_M2] = segM2;

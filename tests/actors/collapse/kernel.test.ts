@@ -191,7 +191,42 @@ test("load() rejects bytes of the wrong length or format, naming what it got", (
   assert.throws(() => collapseKernel.load(bytes.subarray(0, bytes.length - 8)), /do not fit/);
   const wrong = bytes.slice();
   new DataView(wrong.buffer).setFloat64(0, 99, true);
-  assert.throws(() => collapseKernel.load(wrong), /format must be 1, got 99/);
+  assert.throws(() => collapseKernel.load(wrong), /format must be 2 \(or 1\), got 99/);
+});
+
+test("load() upgrades a format-1 state (count, mean, sum of squares per hypothesis) exactly", () => {
+  const values = [...gaussian(SEED + 21, 600, 1, 1), ...gaussian(SEED + 22, 300, -2, 1)];
+  const a = collapseKernel.init(config(), "c");
+  feed(a, values.slice(0, 600));
+  // Format 1 of the same state: hypotheses as weighted count w, mean m, sum of squares m2 and
+  // prior mean (taken equal to m, so the posterior's beta is beta0 + m2 / 2).
+  const runsMax = a.runsMax;
+  const header = 32;
+  const v1 = new Float64Array(header + 6 * runsMax + 2 * HISTORY_SAMPLES);
+  v1.set(a.data.subarray(0, header));
+  v1[0] = 1;
+  const kappa0 = defaultCollapseConfig.prior_kappa;
+  for (let i = 0; i < runsMax; i++) {
+    v1[header + i] = a.prob[i]!;
+    v1[header + runsMax + i] = a.start[i]!;
+    v1[header + 2 * runsMax + i] = a.kappa[i]! - kappa0;
+    v1[header + 3 * runsMax + i] = a.center[i]!;
+    v1[header + 4 * runsMax + i] = 2 * a.spread[i]!;
+    v1[header + 5 * runsMax + i] = a.center[i]!;
+  }
+  v1.set(a.histV, header + 6 * runsMax);
+  v1.set(a.histT, header + 6 * runsMax + HISTORY_SAMPLES);
+  const bytes = new Uint8Array(v1.buffer);
+  const b = collapseKernel.load(bytes);
+  assert.is(b.data.length, a.data.length);
+  for (let i = 0; i < a.data.length; i++) {
+    const x = a.data[i]!, y = b.data[i]!;
+    assert.ok(x === y || Math.abs(x - y) <= 1e-12 * Math.abs(x), `value ${i}: ${x} vs ${y}`);
+  }
+  const ra = feed(a, values.slice(600), { from: 600 });
+  const rb = feed(b, values.slice(600), { from: 600 });
+  assert.is(rb.changes.length, 1);
+  assert.equal(rb.changes.map((c) => c.changeIndex), ra.changes.map((c) => c.changeIndex));
 });
 
 test("the run-length hypotheses never exceed runs_max, and configure() can shrink and grow it", () => {
