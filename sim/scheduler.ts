@@ -106,20 +106,40 @@ export class Scheduler {
 
   /** Runs the next event (and lets what it started settle); false when there is none. */
   async step(): Promise<boolean> {
+    const ev = this.#next();
+    if (!ev) return false;
+    await this.#runEvent(ev);
+    return true;
+  }
+
+  /** Takes the next event off the heap and moves the clock to it. */
+  #next(): Event | undefined {
     this.#skipCancelled();
     const ev = this.#pop();
-    if (!ev) return false;
+    if (!ev) return undefined;
     ev.cancelled = true;
     this.#live--;
     this.#now = ev.timeUs;
     this.steps++;
+    return ev;
+  }
+
+  /**
+   * Runs `ev`; returns a promise to wait for when it returned one or started asynchronous work
+   * (or a periodic settle is due), else undefined: the caller still takes one microtask turn.
+   */
+  #runEvent(ev: Event): Promise<void> | undefined {
     const r = ev.fn();
+    if (r !== undefined || this.#async || this.steps % SETTLE_EVERY === 0) return this.#finish(r);
+    return undefined;
+  }
+
+  async #finish(r: void | Promise<void>): Promise<void> {
     if (r !== undefined) await r;
     if (this.#async || this.steps % SETTLE_EVERY === 0) {
       await settle();
       this.#async = false;
     }
-    return true;
   }
 
   /**
@@ -137,7 +157,9 @@ export class Scheduler {
           `Scheduler ran ${n} events without reaching ${untilUs} µs (now ${this.#now} µs): a runaway simulation`,
         );
       }
-      await this.step();
+      // One microtask turn per event at least, as awaiting an asynchronous step would take.
+      const ev = this.#next()!;
+      await this.#runEvent(ev);
       n++;
       if (options.stop?.()) {
         await settle();

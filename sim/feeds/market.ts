@@ -175,6 +175,8 @@ class MarketEngine {
   readonly #sector: Int32Array;
   readonly #baseVolume: Float64Array;
   readonly #sectorDraw: Float64Array;
+  /** The return generator's normal draws of one tick, in the order they are used. */
+  readonly #draws: Float64Array;
   readonly #jumpClock: Float64Array;
   readonly #burstClock: Float64Array;
   readonly #burstLeft: Int32Array;
@@ -201,6 +203,8 @@ class MarketEngine {
     this.#sector = new Int32Array(n);
     this.#baseVolume = new Float64Array(n);
     this.#sectorDraw = new Float64Array(o.sectors);
+    // Per tick: the market factor, each sector factor, then per symbol its return and its volume.
+    this.#draws = new Float64Array(1 + o.sectors + 2 * n);
     this.#jumpClock = new Float64Array(n);
     this.#burstClock = new Float64Array(n);
     this.#burstLeft = new Int32Array(n);
@@ -235,8 +239,13 @@ class MarketEngine {
     }
     const r = this.#regime;
     const vol = o.volatility;
-    const market = MARKET_SIGMA[r]! * vol * rng.normal();
-    for (let s = 0; s < o.sectors; s++) this.#sectorDraw[s] = SECTOR_SIGMA[r]! * vol * rng.normal();
+    const draws = this.#draws;
+    rng.fillNormals(draws);
+    const market = MARKET_SIGMA[r]! * vol * draws[0]!;
+    for (let s = 0; s < o.sectors; s++) {
+      this.#sectorDraw[s] = SECTOR_SIGMA[r]! * vol * draws[1 + s]!;
+    }
+    let d = 1 + o.sectors;
     const idioSigma = IDIO_SIGMA[r]! * vol;
     const crashing = this.#crashLeft > 0;
     const crashStep = this.#crashStep;
@@ -246,7 +255,7 @@ class MarketEngine {
     for (let i = 0; i < o.symbols; i++) {
       const bm = this.#betaMarket[i]!;
       let ret = bm * market + this.#betaSector[i]! * this.#sectorDraw[this.#sector[i]!]! +
-        idioSigma * this.#idio[i]! * rng.normal();
+        idioSigma * this.#idio[i]! * draws[d++]!;
       if (crashing) ret -= bm * crashStep;
       if ((this.#jumpClock[i]! -= jumpRate) <= 0) {
         this.#jumpClock[i] = ev.exponential();
@@ -264,7 +273,7 @@ class MarketEngine {
         this.#startBurst(i, k, Math.max(2, Math.round(ev.exponential(1 / BURST_MEAN_TICKS))), 0);
       }
       // The draw is made without volume channels too, so that prices do not depend on them.
-      const z = rng.normal();
+      const z = draws[d++]!;
       if (!o.volume) continue;
       const move = Math.abs(ret) / (MARKET_SIGMA[0]! * (vol || 1));
       out.volume[i] = Math.max(
@@ -397,8 +406,12 @@ class MarketFeed implements Feed {
     const o = this.#o;
     const batch = o.batch;
     const n = o.symbols;
-    const cols = this.channels.map(() => new Float64Array(batch));
-    const t = new Float64Array(batch);
+    // Every column and every channel's copy of the times in one fresh buffer (one allocation,
+    // not two per channel); the frames hold disjoint views of it.
+    const nc = this.channels.length;
+    const all = new Float64Array(2 * nc * batch);
+    const cols = this.channels.map((_, c) => all.subarray(c * batch, (c + 1) * batch));
+    const t = all.subarray(nc * batch, (nc + 1) * batch);
     const tick = this.#tick;
     const per = this.#ticksPerSample;
     for (let b = 0; b < batch; b++) {
@@ -435,12 +448,11 @@ class MarketFeed implements Feed {
     }
     const seq0 = this.#samples;
     this.#samples += batch;
-    return this.channels.map((channel, c) => ({
-      channel,
-      seq0,
-      t: c === 0 ? t : t.slice(),
-      v: cols[c]!,
-    }));
+    return this.channels.map((channel, c) => {
+      let tc = t;
+      if (c > 0) (tc = all.subarray((nc + c) * batch, (nc + c + 1) * batch)).set(t);
+      return { channel, seq0, t: tc, v: cols[c]! };
+    });
   }
 
   truth(): GroundTruth {
