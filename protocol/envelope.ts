@@ -6,6 +6,7 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { readMsgpack, UnsupportedMsgpack } from "./_frame_codec.ts";
+import { writeValue } from "./_value_writer.ts";
 
 /** The protocol version this code speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -51,12 +52,12 @@ export function encodeEnvelope<Body>(init: EnvelopeInit<Body>): Uint8Array {
   if (init.seq !== undefined) map.seq = init.seq;
   if (init.corr !== undefined) map.corr = init.corr;
   if (init.cause !== undefined) map.cause = init.cause;
-  return encoder.encode(map);
+  return writeValue(map) ?? encoder.encode(map);
 }
 
 /** Encodes any msgpack value with troupe's settings (undefined fields omitted). */
 export function encodeValue(value: unknown): Uint8Array {
-  return encoder.encode(value);
+  return writeValue(value) ?? encoder.encode(value);
 }
 
 /**

@@ -1,0 +1,91 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { Encoder } from "@msgpack/msgpack";
+import { writeValue } from "../../protocol/_value_writer.ts";
+import { encodeEnvelope, encodeValue } from "../../protocol/mod.ts";
+import { Prng } from "../../sim/prng.ts";
+
+const test = suite("value_writer");
+const reference = new Encoder({ ignoreUndefined: true });
+
+function randomValue(rng: Prng, depth: number): unknown {
+  switch (rng.int(depth > 3 ? 9 : 12)) {
+    case 0:
+      return null;
+    case 1:
+      return rng.chance(0.5);
+    case 2: {
+      const widths = [30, 100, 200, 1e3, 7e4, 1e5, 1e9, 5e9, 2 ** 40, 2 ** 53];
+      const x = rng.int(widths[rng.int(widths.length)]!);
+      return rng.chance(0.4) ? -x : x;
+    }
+    case 3:
+      return [rng.normal() * 1e6, NaN, Infinity, -Infinity, -0, 2 ** 60, 0.5][rng.int(7)];
+    case 4:
+      return "x".repeat([0, 5, 31, 32, 255, 256, 70_000][rng.int(7)]!);
+    case 5:
+      return "é€😀".repeat(rng.int(40));
+    case 6: {
+      const b = new Uint8Array([0, 10, 255, 256, 70_000][rng.int(5)]!);
+      for (let i = 0; i < b.length; i++) b[i] = rng.int(256);
+      return b;
+    }
+    case 7:
+      return new Float64Array(rng.int(40)).map(() => rng.normal());
+    case 8:
+      return undefined;
+    case 9:
+      return Array.from(
+        { length: [0, 3, 15, 16, 40][rng.int(5)]! },
+        () => randomValue(rng, depth + 1),
+      );
+    default: {
+      const m: Record<string, unknown> = {};
+      const n = [0, 3, 15, 16, 20][rng.int(5)]!;
+      for (let i = 0; i < n; i++) {
+        m[`f${rng.int(50)}${"é".repeat(rng.int(2))}`] = randomValue(rng, depth + 1);
+      }
+      return m;
+    }
+  }
+}
+
+test("writeValue() writes exactly the bytes @msgpack/msgpack writes (seeded values)", () => {
+  const seed = 20261121;
+  const rng = new Prng(seed);
+  for (let i = 0; i < 2000; i++) {
+    const value = randomValue(rng, 0);
+    const mine = writeValue(value);
+    assert.ok(mine, `seed ${seed}, value ${i} was given back`);
+    assert.equal(Array.from(mine), Array.from(reference.encode(value)), `seed ${seed}, value ${i}`);
+  }
+});
+
+test("writeValue() gives back what only the general encoder knows", () => {
+  assert.is(writeValue(new Date(0)), undefined);
+  assert.is(writeValue({ a: [1, new Map()] }), undefined);
+  assert.is(writeValue(10n), undefined);
+  // The general encoder then handles (or rejects) it as before.
+  assert.instance(encodeValue(new Date(0)), Uint8Array);
+});
+
+test("writeValue() returns a fresh array each time: later writes do not change earlier bytes", () => {
+  const a = writeValue({ id: "a", x: 1 })!;
+  const copy = Array.from(a);
+  writeValue({ id: "b", x: 2, long: "y".repeat(10_000) });
+  assert.equal(Array.from(a), copy);
+});
+
+test("encodeEnvelope() leaves out fields that are undefined, like the general encoder", () => {
+  const bytes = encodeEnvelope({
+    id: "i",
+    type: "t",
+    src: "s",
+    ts: 5,
+    body: { a: 1, b: undefined },
+  });
+  const expected = reference.encode({ v: 1, id: "i", type: "t", src: "s", ts: 5, body: { a: 1 } });
+  assert.equal(Array.from(bytes), Array.from(expected));
+});
+
+test.run();
