@@ -377,6 +377,18 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
   );
 }
 
+const columnNames = new Map<string, Uint8Array>();
+
+/** The UTF-8 bytes of a column name: a kind's few names are encoded once. */
+function columnName(name: string): Uint8Array {
+  let bytes = columnNames.get(name);
+  if (bytes === undefined) {
+    bytes = utf8Bytes(name);
+    if (columnNames.size < 1024) columnNames.set(name, bytes);
+  }
+  return bytes;
+}
+
 /** Encodes a multi-column output frame message, sized exactly, each column copied once. */
 export function encodeColumns(frame: ColumnsFrame, meta: FrameMeta): Uint8Array {
   const cols: Array<readonly [Uint8Array, Float64Array]> = [];
@@ -388,7 +400,7 @@ export function encodeColumns(frame: ColumnsFrame, meta: FrameMeta): Uint8Array 
         { field: `body.columns.${name}`, value: col.length },
       );
     }
-    cols.push([utf8Bytes(name), col]);
+    cols.push([columnName(name), col]);
   }
   if (cols.length > 15) {
     throw new ProtocolError(

@@ -34,7 +34,7 @@ import {
 import type { AnyActorDefinition } from "./actor_definition.ts";
 import { ActorInstance, type Output, parseStream, streamOf } from "./actor_instance.ts";
 import { publishDeadLetter, reasonOf } from "./dead_letter.ts";
-import { HostMetrics } from "./host_metrics.ts";
+import { HostMetrics, type KindTally } from "./host_metrics.ts";
 import {
   decodeInputRecord,
   encodeInputRecord,
@@ -135,6 +135,8 @@ interface Slot {
   srcPosMax: number;
   /** The journal position of the last input whose outputs were published. */
   publishedPos: number;
+  /** The kind's per-input metrics. */
+  tally: KindTally;
 }
 
 /** How journal replay applies inputs: the state changes, no output is encoded. */
@@ -476,6 +478,7 @@ export class Host {
         lastEventUs: 0,
         srcPosMax: 0,
         publishedPos: 0,
+        tally: this.metrics.tally(def.kind),
       };
       this.#slots.set(stream, slot);
       this.metrics.instances.inc({ kind: def.kind });
@@ -638,16 +641,15 @@ export class Host {
       this.#failed(slot, err, pos);
       return;
     }
-    this.#publish(outputs, kind);
+    this.#publish(outputs);
     slot.publishedPos = pos;
-    this.metrics.processing.observe({ kind }, (performance.now() - t0) / 1000);
-    this.metrics.inputs.inc({ kind });
+    slot.tally.input((performance.now() - t0) / 1000, outputs.length);
     this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
     if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
     if (inst.sinceSnapshot >= (this.options.snapshotEveryInputs ?? 1000)) this.#capture(slot);
   }
 
-  #publish(outputs: Output[], kind: string): void {
+  #publish(outputs: Output[]): void {
     for (const out of outputs) {
       if (this.options.msgIdHeaders) {
         this.#bus.publish(out.subject, out.data, { headers: { "Nats-Msg-Id": out.id } });
@@ -655,7 +657,6 @@ export class Host {
         this.#bus.publish(out.subject, out.data);
       }
     }
-    if (outputs.length) this.metrics.outputs.inc({ kind }, outputs.length);
   }
 
   // --- supervision -----------------------------------------------------------------------------
@@ -731,7 +732,8 @@ export class Host {
         const fresh = pos > slot.publishedPos;
         const outputs = inst.apply(r, pos, undefined, fresh ? undefined : REPLAY);
         if (fresh) {
-          this.#publish(outputs, slot.def.kind);
+          this.#publish(outputs);
+          slot.tally.outputs += outputs.length;
           slot.publishedPos = pos;
         }
       } catch (err) {
@@ -872,7 +874,9 @@ export class Host {
       try {
         // Outputs are published again: after a crash, those of the journal's tail may have been
         // lost in a send buffer. They carry the ids they had, so consumers drop duplicates.
-        this.#publish(slot.inst.apply(r, rec.pos), slot.def.kind);
+        const outputs = slot.inst.apply(r, rec.pos);
+        this.#publish(outputs);
+        slot.tally.outputs += outputs.length;
         slot.publishedPos = rec.pos;
       } catch {
         broken.add(slot); // rebuilt below, the careful way

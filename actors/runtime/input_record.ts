@@ -43,13 +43,25 @@ export function encodeInputRecordParts(record: InputRecord): [Uint8Array, Uint8A
 }
 
 function inputRecordHeader(record: InputRecord): Uint8Array {
-  const subject = utf8.encode(record.subject);
-  const out = new Uint8Array(11 + subject.byteLength);
+  const s = record.subject;
+  const n = s.length;
+  let ascii = true;
+  for (let i = 0; i < n; i++) {
+    if (s.charCodeAt(i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  // Subjects are nearly always ASCII: written directly, they skip an encoder call and its array.
+  const subject = ascii ? undefined : utf8.encode(s);
+  const length = subject ? subject.byteLength : n;
+  const out = new Uint8Array(11 + length);
   const view = new DataView(out.buffer);
   out[0] = KIND_CODES[record.kind];
   view.setFloat64(1, record.srcPos, true);
-  view.setUint16(9, subject.byteLength, true);
-  out.set(subject, 11);
+  view.setUint16(9, length, true);
+  if (subject) out.set(subject, 11);
+  else for (let i = 0; i < n; i++) out[11 + i] = s.charCodeAt(i);
   return out;
 }
 

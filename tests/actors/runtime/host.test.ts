@@ -86,6 +86,40 @@ test("a host creates a stats instance per channel and publishes every N samples"
   await host.stop();
 });
 
+test("the host's metrics count inputs, outputs and processing time per kind in Prometheus text", async () => {
+  const bus = new InProcessBus();
+  const host = quietHost({
+    hostId: "h1",
+    bus,
+    actors: [statsActor],
+    config: { stats: { every_samples: 1000 } },
+    journal: new MemoryJournal(),
+    snapshots: new MemorySnapshotStore(),
+  });
+  await host.start();
+  publishFrames(bus, frames("a", 10, 500));
+  publishFrames(bus, frames("b", 4, 500, 2));
+  await bus.flush();
+  await bus.flush();
+  const text = await host.metrics.text();
+  const value = (line: string) => {
+    const found = text.split("\n").find((l) => l.startsWith(`${line} `));
+    assert.ok(found, `no line ${line} in:\n${text}`);
+    return Number(found.slice(line.length + 1));
+  };
+  assert.is(value('troupe_inputs_total{kind="stats",host="h1"}'), 14);
+  assert.is(value('troupe_outputs_total{kind="stats",host="h1"}'), 7);
+  assert.is(value('troupe_processing_seconds_count{kind="stats",host="h1"}'), 14);
+  assert.is(value('troupe_processing_seconds_bucket{le="+Inf",kind="stats",host="h1"}'), 14);
+  assert.ok(value('troupe_processing_seconds_sum{kind="stats",host="h1"}') > 0);
+  const buckets = text.split("\n").filter((l) => l.startsWith("troupe_processing_seconds_bucket"));
+  assert.is(buckets.length, 11);
+  const counts = buckets.map((l) => Number(l.split(" ")[1]));
+  assert.equal(counts, [...counts].sort((x, y) => x - y), "buckets are cumulative");
+  assert.match(text, "# TYPE troupe_processing_seconds histogram");
+  await host.stop();
+});
+
 test("malformed frames go to troupe.dlq.<reason> with the raw bytes and never reach an actor", async () => {
   const bus = new InProcessBus();
   const dead: Array<{ subject: string; letter: ReturnType<typeof decodeDeadLetter> }> = [];
