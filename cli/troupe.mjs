@@ -2,8 +2,8 @@
 // The `troupe` command on Node: registers tsx so the TypeScript sources run as they are, then
 // hands over to cli/main.ts. On Deno: `deno run -A cli/main.ts`.
 //
-// The V8 flag caps the young generation's semi-spaces at 4 MiB (Node's default grows them to 16
-// MiB, 48 MiB of young generation in all). A host's garbage is short-lived frames and records that
+// The V8 flag caps each of the young generation's two semi-spaces at 4 MiB (Node 20 grows them to
+// 16 MiB). A host's garbage is short-lived frames and records that
 // die within a scavenge either way, so the smaller nursery costs no measurable throughput and
 // keeps a host with 1,000 channels near 130 MB resident instead of 175 MB. Run as
 // `node cli/troupe.mjs`, the flag is not applied; pass it yourself if memory matters.
