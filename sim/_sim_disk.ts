@@ -195,12 +195,22 @@ export class SimDisk {
         } unsynced ones`,
       );
     }
+    // The lost records are the tails of their streams' lists: drop them there.
+    for (let i = this.#watched.length - 1; i >= this.#durable; i--) {
+      const list = this.#byStream.get(this.#watched[i]!.stream)!;
+      list.pop();
+      if (list.length === 0) this.#byStream.delete(this.#watched[i]!.stream);
+    }
     this.#watched.length = this.#durable;
+    // Each stream's last source position is now that of the last frame its journal holds.
     this.#lastSrcPos.clear();
-    this.#byStream.clear();
-    for (const w of this.#watched) {
-      if (w.frame) this.#lastSrcPos.set(w.stream, w.srcPos);
-      this.#streamOf(w.stream).push(w);
+    for (const [stream, list] of this.#byStream) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i]!.frame) {
+          this.#lastSrcPos.set(stream, list[i]!.srcPos);
+          break;
+        }
+      }
     }
     return lost;
   }

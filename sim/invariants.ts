@@ -170,6 +170,9 @@ export function replayRecords(
   for (const rec of records) {
     if (base && rec.pos <= base.pos) continue;
     const r = decodeInputRecord(rec.data);
+    // A replay publishes nothing: its outputs are not encoded (the state is the same).
+    const decoded = r.kind === "frame" ? lookup?.(r.srcPos, r.payload, r.subject) : undefined;
+    if (consumed) consumed[rec.pos - 1] = decoded ? r.srcPos : rec.data.slice();
     if (r.kind === "init") {
       inst?.stop();
       inst = ActorInstance.create(def, key, decodeEnvelope(r.payload).body);
@@ -181,9 +184,6 @@ export function replayRecords(
         `Journal of ${streamOf(def.kind, key)} has record ${rec.pos} before any init record`,
       );
     }
-    // A replay publishes nothing: its outputs are not encoded (the state is the same).
-    const decoded = r.kind === "frame" ? lookup?.(r.srcPos, r.payload, r.subject) : undefined;
-    if (consumed) consumed[rec.pos - 1] = decoded ? r.srcPos : rec.data.slice();
     if (r.kind === "skip" || skipped.has(rec.pos)) inst.skip(rec.pos, r.srcPos);
     else inst.apply(r, rec.pos, decoded, QUIET);
   }

@@ -3,13 +3,15 @@ import * as assert from "uvu/assert";
 import { statsActor } from "../../actors/stats/mod.ts";
 import { ActorInstance } from "../../actors/runtime/actor_instance.ts";
 import { encodeInputRecord } from "../../actors/runtime/input_record.ts";
-import { encodeEnvelope, encodeFrame, feedSubject } from "../../protocol/mod.ts";
+import { decodeFrame, encodeEnvelope, encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { parseCommandArgs } from "../../cli/args.ts";
 import { command as simCommand } from "../../cli/commands/sim.ts";
 import {
   checkJournalInputs,
+  type Consumed,
   diffSnapshots,
   OutputChecker,
+  replayHolds,
   replayRecords,
   runReference,
 } from "../../sim/invariants.ts";
@@ -250,6 +252,39 @@ test("replayRecords and diffSnapshots: equal replays agree, a changed input is n
   assert.match(diffSnapshots(fresh.snapshot(), whole.snapshot())!, /kernel state differs at byte/);
   assert.throws(() => replayRecords(statsActor, "a", records.slice(1)), /before any init record/);
   for (const inst of [whole, first, short, fresh]) inst.stop();
+});
+
+test("replayHolds: a kept replay continues only over a journal holding what it consumed", () => {
+  const log = frameLog(12, ["a", "b"]);
+  const records = journalOf(log, "a");
+  const bySeq = new Map(log.map((e) => [e.seq, e]));
+  const lookup = (srcPos: number, payload: Uint8Array, subject?: string) => {
+    const e = bySeq.get(srcPos);
+    if (!e || (subject !== undefined && subject !== e.subject)) return undefined;
+    if (e.data.byteLength !== payload.byteLength || e.data.some((x, i) => x !== payload[i])) {
+      return undefined;
+    }
+    return decodeFrame(e.data);
+  };
+  const consumed: Consumed = [];
+  const kept = replayRecords(statsActor, "a", records.slice(0, 4), undefined, lookup, consumed)!;
+  // Frames that hold the logged bytes are remembered by source position; the init by a copy.
+  assert.equal(consumed.slice(1), [1, 3, 5]);
+  assert.ok(consumed[0] instanceof Uint8Array);
+  assert.ok(replayHolds(records, consumed, lookup));
+  replayRecords(statsActor, "a", records.slice(4), kept, lookup, consumed);
+  const whole = replayRecords(statsActor, "a", records)!;
+  assert.is(diffSnapshots(kept.snapshot(), whole.snapshot()), undefined);
+  // A bit flipped in a frame's payload, or in the init record, is no longer what was consumed.
+  const flipped = records.map((r) => ({ ...r, data: r.data.slice() }));
+  flipped[2]!.data[flipped[2]!.data.byteLength - 3]! ^= 1;
+  assert.not.ok(replayHolds(flipped, consumed, lookup));
+  const init = records.map((r) => ({ ...r, data: r.data.slice() }));
+  init[0]!.data[init[0]!.data.byteLength - 1]! ^= 1;
+  assert.not.ok(replayHolds(init, consumed, lookup));
+  // A journal shorter than what was consumed (a lost tail) does not hold it either.
+  assert.not.ok(replayHolds(records.slice(0, 3), consumed, lookup));
+  for (const inst of [kept, whole]) inst.stop();
 });
 
 test("checkJournalInputs finds lost inputs, inputs applied twice and inputs from nowhere", () => {
