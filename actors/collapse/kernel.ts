@@ -40,6 +40,7 @@
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
 import { gammaHalfRatio } from "./_gamma_ratio.ts";
+import { expFast, log1pFast } from "./_fast_math.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
@@ -600,7 +601,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
         // Four steps of the recurrence G(a) = G(a + 1) a / (a + 1/2) (see _gamma_ratio.ts).
         norm *= a * (a + 1) * (a + 2) * (a + 3) / ((a + 0.5) * (a + 1.5) * (a + 2.5) * (a + 3.5));
       }
-      const ratio = invPrior * norm * Math.exp(-(a + 0.5) * Math.log1p(dd * iden));
+      const ratio = invPrior * norm * expFast(-(a + 0.5) * log1pFast(dd * iden));
       const good = keep * ratio;
       const g = good + eps;
       const p = prob[i]!;
