@@ -10,7 +10,8 @@
  * forced to disk: `always` (on every `sync()` and every batch), `interval` (every
  * `fsyncIntervalMs` and on `sync()`), or `never` (the operating system decides). Segments roll at
  * `segmentBytesMax`; a sealed segment gets a small index, so open reads the indexes and scans only
- * the active segment.
+ * the active segment. A `LOCK` file keeps a second process from opening the same directory while
+ * the first lives (`_dir_lock.ts`).
  */
 import {
   closeSync,
@@ -27,6 +28,7 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
+import { type DirLock, lockDir } from "./_dir_lock.ts";
 import { open as openFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setInterval } from "node:timers";
@@ -128,6 +130,7 @@ export class FileJournal implements Journal {
   #names = new NameTable();
   #failed: Error | undefined;
   #closed = false;
+  #lock: DirLock;
 
   private constructor(
     dir: string,
@@ -136,8 +139,10 @@ export class FileJournal implements Journal {
     positions: Map<string, number>,
     fd: number,
     truncatedBytes: number,
+    lock: DirLock,
   ) {
     this.dir = dir;
+    this.#lock = lock;
     this.policy = options.fsync;
     this.#segmentBytesMax = options.segmentBytesMax ?? 64 << 20;
     this.#readChunkBytes = options.readChunkBytes ?? 4 << 20;
@@ -170,6 +175,16 @@ export class FileJournal implements Journal {
   static open(dir: string, options: FileJournalOptions): Promise<FileJournal> {
     checkOptions(options);
     mkdirSync(dir, { recursive: true });
+    const lock = lockDir(dir);
+    try {
+      return Promise.resolve(FileJournal.#openLocked(dir, options, lock));
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  static #openLocked(dir: string, options: FileJournalOptions, lock: DirLock): FileJournal {
     const reports: TruncateInfo[] = [];
     const ids = readdirSync(dir).map(parseSegmentName).filter((id): id is number =>
       id !== undefined
@@ -243,9 +258,9 @@ export class FileJournal implements Journal {
       }
     }
     const truncatedBytes = reports.reduce((sum, r) => sum + r.bytes, 0);
-    const journal = new FileJournal(dir, options, segments, positions, fd, truncatedBytes);
+    const journal = new FileJournal(dir, options, segments, positions, fd, truncatedBytes, lock);
     for (const r of reports) options.onTruncate?.(r);
-    return Promise.resolve(journal);
+    return journal;
   }
 
   /** Appends `data` to `stream` (into the write buffer) and returns its position. */
@@ -416,12 +431,14 @@ export class FileJournal implements Journal {
    */
   simulateCrash(): void {
     this.#buffered = 0;
+    this.#lock.abandon();
     this.#stop();
   }
 
   #stop(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#lock.release();
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     const fd = this.#fd;

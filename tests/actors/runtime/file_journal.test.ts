@@ -224,6 +224,9 @@ test("kill -9 of a process appending under load leaves a prefix holding every sy
     const isDeno = "Deno" in globalThis;
     const args = isDeno ? ["eval", code] : ["--import", "tsx", "--input-type=module", "-e", code];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    // The exit event, not signalCode: Deno sets signalCode as the signal is sent, before the
+    // process is gone (and still holds the journal's lock).
+    const exited = new Promise((done) => child.once("exit", done));
     let synced = 0;
     await new Promise<void>((done, fail) => {
       const timer = setTimeout(
@@ -244,9 +247,7 @@ test("kill -9 of a process appending under load leaves a prefix holding every sy
         () => synced < 20_000 && fail(new Error(`the child exited after ${synced}`)),
       );
     });
-    await new Promise((done) =>
-      child.exitCode !== null || child.signalCode !== null ? done(0) : child.once("exit", done)
-    );
+    await exited;
     const k = await FileJournal.open(dir.path, { fsync: "never" });
     let n = 0;
     for await (const r of k.readAll()) {
