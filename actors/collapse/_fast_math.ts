@@ -33,8 +33,6 @@ const ROUND_SHIFT = 6755399441055744;
 /** exp(y) is taken as 0 below EXP_MIN (it is under 1e-323 there); the tables end at EXP_MAX. */
 const EXP_MIN = -744;
 const EXP_MAX = 709;
-/** log1p by its series alone below this. */
-const LOG1P_SERIES_MAX = 1 / 128;
 /** Above this, log1p defers to Math.log1p (beyond the tables' range and never hot). */
 const LOG1P_TABLE_MAX = 2 ** 1000;
 
@@ -85,9 +83,12 @@ export function expFast(y: number): number {
   return EXP_TABLE[ni & 63]! * P2[(ni >> 6) + P2_BIAS]! * poly;
 }
 
-/** log1p(z) for z >= 0 (NaN for NaN). */
+/**
+ * log1p(z) for z >= 0 (NaN for NaN). One path for every z, without a branch on its size (which
+ * the processor could not predict: hypotheses alternate between small and large z): for small z,
+ * w = 1 + z has e = 0 and idx = 0, and the `lost` term carries the bits of z that w dropped.
+ */
 export function log1pFast(z: number): number {
-  if (z < LOG1P_SERIES_MAX) return log1pPoly(z);
   if (!(z < LOG1P_TABLE_MAX)) return Math.log1p(z);
   const w = 1 + z;
   BITS[0] = w;

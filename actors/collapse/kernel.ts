@@ -161,6 +161,9 @@ const RUN_FIELDS = 5;
 
 /** E|x_t - x_{t-1}| = 2 sigma / sqrt(pi) for Gaussian noise. */
 const ABS_DIFF_PER_SIGMA = 1.1283791670955126;
+const SIGMA_PER_ABS_DIFF = 1 / ABS_DIFF_PER_SIGMA;
+/** sqrt(QUANTUM_VARIANCE): the standard deviation of rounding to a grid of step 1. */
+const QUANTUM_SIGMA = Math.sqrt(1 / 12);
 /** Differences over this many running scales are clipped (jumps must not inflate the scale). */
 const ABS_DIFF_CLIP = 6;
 /** Differences averaged plainly before the running scale starts clipping. */
@@ -464,6 +467,9 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   const gapFactor = data[H_GAP_FACTOR]!;
   const g0 = data[H_G0]!;
   const priorSpread = 2 * (kappa0 + 1) / kappa0;
+  const priorScale = Math.sqrt(alpha0 * priorSpread);
+  const invPriorScale2 = 1 / (priorScale * priorScale);
+  const priorNorm = priorScale / g0;
   // alpha = alpha0 + (kappa - kappa0) / 2.
   const alphaOffset = alpha0 - 0.5 * kappa0;
   const kappa1 = kappa0 + 1;
@@ -561,13 +567,17 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     // The prior of a regime beginning now, and 1 / its predictive density at x (in a form that
     // stays finite: every hypothesis' density is taken relative to it).
     const varFloor = quantum * quantum * QUANTUM_VARIANCE;
-    const sigma = Math.max(absDiff / ABS_DIFF_PER_SIGMA, scaleFloor(level), Math.sqrt(varFloor));
+    // sigma = max(noise scale, floor, sqrt(varFloor)), without a division or a square root.
+    let sigma = absDiff * SIGMA_PER_ABS_DIFF;
+    const floor = scaleFloor(level);
+    if (!(sigma >= floor)) sigma = floor;
+    const qs = quantum * QUANTUM_SIGMA;
+    if (qs > sigma) sigma = qs;
     const beta0 = alpha0 * sigma * sigma;
-    const d0sq = (x - level) * (x - level);
-    const den0 = beta0 * priorSpread;
-    const logQ0 = (alpha0 + 0.5) * Math.log1p(d0sq / den0);
-    const invPrior = Math.sqrt(den0) * Math.exp(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX) /
-      g0;
+    // The prior predictive's scale is sigma * priorScale.
+    const u = (x - level) / sigma;
+    const logQ0 = (alpha0 + 0.5) * Math.log1p(u * u * invPriorScale2);
+    const invPrior = sigma * priorNorm * Math.exp(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX);
 
     // Growth: every hypothesis scores x with its robust predictive and absorbs x with its
     // posterior inlier weight.
