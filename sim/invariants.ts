@@ -87,6 +87,48 @@ export type DecodedLookup = (
  */
 export type Consumed = (number | Uint8Array)[];
 
+/**
+ * Which instance streams each logged frame goes to, built frame by frame in log order: per stream
+ * (in the order streams are first routed to), the source positions it consumes. The reference and
+ * the simulator's checks route with this one index.
+ */
+export class InputIndex {
+  /** Per instance stream, the source positions of the frames it consumes, in order. */
+  readonly inputs = new Map<string, number[]>();
+  readonly #actors: readonly AnyActorDefinition[];
+  readonly #configs: ReadonlyMap<string, unknown>;
+
+  constructor(actors: readonly AnyActorDefinition[], configs: ReadonlyMap<string, unknown>) {
+    this.#actors = actors;
+    this.#configs = configs;
+  }
+
+  /**
+   * Routes one logged frame (frames must come in log order); calls `each` for every instance it
+   * goes to, in route order, saying whether it is the stream's first input. Returns false for an
+   * entry that is not a feed frame.
+   */
+  add(
+    entry: LoggedFrame,
+    each?: (def: AnyActorDefinition, key: string, stream: string, first: boolean) => void,
+  ): boolean {
+    const parsed = parseSubject(entry.subject);
+    if (parsed.kind !== "feed") return false;
+    for (const def of this.#actors) {
+      const config = this.#configs.get(def.kind);
+      for (const key of def.route(parsed.channel, config)) {
+        const stream = streamOf(def.kind, key);
+        let seqs = this.inputs.get(stream);
+        const first = seqs === undefined;
+        if (seqs === undefined) this.inputs.set(stream, seqs = []);
+        each?.(def, key, stream, first);
+        seqs.push(entry.seq);
+      }
+    }
+    return true;
+  }
+}
+
 /** Folds `log` through fresh instances of `actors` (configured by `configs`, already parsed). */
 export function runReference(
   log: readonly LoggedFrame[],
@@ -94,49 +136,39 @@ export function runReference(
   configs: ReadonlyMap<string, unknown>,
 ): Reference {
   const outputs = new Map<string, Uint8Array>();
-  const inputs = new Map<string, number[]>();
+  const index = new InputIndex(actors, configs);
   const instances = new Map<string, { inst: ActorInstance; pos: number }>();
   const conflicts: string[] = [];
   const decodedFrames: DecodedFrame[] = [];
   for (const entry of log) {
-    const parsed = parseSubject(entry.subject);
-    if (parsed.kind !== "feed") continue;
-    const decoded = decodeFrame(entry.data);
-    decodedFrames[entry.seq - 1] = decoded;
-    const record: InputRecord = {
-      kind: "frame",
-      srcPos: entry.seq,
-      subject: entry.subject,
-      payload: entry.data,
-    };
-    for (const def of actors) {
-      const config = configs.get(def.kind);
-      for (const key of def.route(parsed.channel, config)) {
-        const stream = streamOf(def.kind, key);
-        let slot = instances.get(stream);
-        if (!slot) {
-          // Position 1 is the journal's `init` record, as a host writes it.
-          slot = { inst: ActorInstance.create(def, key, config), pos: 1 };
-          slot.inst.skip(1, 0);
-          instances.set(stream, slot);
-          inputs.set(stream, []);
-        }
-        slot.pos++;
-        for (const out of slot.inst.apply(record, slot.pos, decoded)) {
-          const prior = outputs.get(out.id);
-          if (prior === undefined) outputs.set(out.id, out.data);
-          else if (!bytesEqual(prior, out.data)) conflicts.push(out.id);
-        }
-        inputs.get(stream)!.push(entry.seq);
+    let decoded: DecodedFrame | undefined;
+    let record: InputRecord | undefined;
+    index.add(entry, (def, key, stream, first) => {
+      if (decoded === undefined) {
+        decoded = decodedFrames[entry.seq - 1] = decodeFrame(entry.data);
+        record = { kind: "frame", srcPos: entry.seq, subject: entry.subject, payload: entry.data };
       }
-    }
+      let slot = instances.get(stream);
+      if (first || !slot) {
+        // Position 1 is the journal's `init` record, as a host writes it.
+        slot = { inst: ActorInstance.create(def, key, configs.get(def.kind)), pos: 1 };
+        slot.inst.skip(1, 0);
+        instances.set(stream, slot);
+      }
+      slot.pos++;
+      for (const out of slot.inst.apply(record!, slot.pos, decoded)) {
+        const prior = outputs.get(out.id);
+        if (prior === undefined) outputs.set(out.id, out.data);
+        else if (!bytesEqual(prior, out.data)) conflicts.push(out.id);
+      }
+    });
   }
   const finals = new Map<string, InstanceSnapshot>();
   for (const [stream, { inst }] of instances) {
     finals.set(stream, inst.snapshot());
     inst.stop();
   }
-  return { outputs, inputs, finals, conflicts, decoded: decodedFrames };
+  return { outputs, inputs: index.inputs, finals, conflicts, decoded: decodedFrames };
 }
 
 const QUIET = { outputs: false } as const;
@@ -284,12 +316,12 @@ export function checkJournalInputs(
 
 /** Checks published outputs against the reference as they are published. */
 export class OutputChecker {
-  readonly #ref: Reference;
+  readonly #ref: Pick<Reference, "outputs">;
   readonly #seen = new Set<string>();
   /** Outputs published, duplicates included. */
   published = 0;
 
-  constructor(reference: Reference) {
+  constructor(reference: Pick<Reference, "outputs">) {
     this.#ref = reference;
   }
 

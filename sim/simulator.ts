@@ -23,22 +23,27 @@ import { Host } from "../actors/runtime/host.ts";
 import { decodeInputRecord } from "../actors/runtime/input_record.ts";
 import type { JournalRecord } from "../actors/runtime/journal.ts";
 import { partitionOf } from "../actors/runtime/partition.ts";
-import { decodeEnvelope, decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
-import { createFeed } from "./feeds/mod.ts";
+import { decodeEnvelope, decodeFrame } from "../protocol/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { flakyActor } from "./_sim_flaky.ts";
-import { type FeedEntry, simFeedInput, SimFeedLog } from "./_sim_feed_log.ts";
+import { simFeedInput, SimFeedLog } from "./_sim_feed_log.ts";
+import {
+  feedPlan,
+  type FeedSource,
+  feedSource,
+  type ReferenceOutcome,
+} from "./_sim_feed_source.ts";
 import {
   checkJournalInputs,
   type Consumed,
+  type DecodedFrame,
   type DecodedLookup,
   diffSnapshots,
+  InputIndex,
   type InvariantName,
   OutputChecker,
-  type Reference,
   replayHolds,
   replayRecords,
-  runReference,
   type Violation,
 } from "./invariants.ts";
 import { Prng } from "./prng.ts";
@@ -104,7 +109,7 @@ export function parseFaults(spec: string): { set: FaultSet; name: string } {
 }
 
 /** Deliberate breakage, for tests that the checker catches it. */
-export type Sabotage = "apply_twice" | "corrupt_journal" | "lose_input";
+export type Sabotage = "apply_twice" | "corrupt_journal" | "lose_input" | "corrupt_output";
 
 /** Options of a simulation run. */
 export interface SimOptions {
@@ -131,6 +136,11 @@ export interface SimOptions {
   keepTrace?: boolean;
   /** Virtual seconds the cluster has to catch up once faults stop. Default 120. */
   drainMaxS?: number;
+  /**
+   * Generate the feed and fold the fault-free reference on a worker thread, in parallel with the
+   * run (the trace is the same either way). Default true; `TROUPE_SIM_THREADS=0` turns it off.
+   */
+  threads?: boolean;
   sabotage?: Sabotage;
 }
 
@@ -150,8 +160,14 @@ export interface SimResult {
   /** Virtual seconds simulated, drain included. */
   virtualS: number;
   realMs: number;
-  /** Where the real time went: the feed, the reference, the run, the drain and final checks. */
+  /**
+   * Where the real time went: the run (feed frames and output checks included) and the drain and
+   * final checks; and, within them, the time spent getting feed frames (generating them, or
+   * waiting for the worker that does) and the fault-free reference (folding it, or waiting).
+   */
   phasesMs: { feed: number; reference: number; run: number; drain: number };
+  /** Whether a worker thread generated the feed and folded the reference. */
+  threaded: boolean;
   stats: SimStats;
 }
 
@@ -206,6 +222,7 @@ function resolve(options: SimOptions): Resolved {
     config,
     keepTrace: options.keepTrace ?? true,
     drainMaxS: options.drainMaxS ?? 120,
+    threads: options.threads ?? true,
     sabotage: options.sabotage,
   };
   const int = (name: string, x: number, min: number, max: number) => {
@@ -233,6 +250,17 @@ function resolve(options: SimOptions): Resolved {
 
 /** The virtual time a run starts at: the feeds' default start, 2024-01-01T00:00:00Z. */
 const START_US = Date.UTC(2024, 0, 1) * 1000;
+
+/** An output published before the reference was known, to check once it is. */
+interface PendingOutput {
+  from: string;
+  id: string | undefined;
+  data: Uint8Array;
+  /** Virtual µs since the start. */
+  atUs: number;
+  /** The trace line its violation, if any, goes before. */
+  line: number;
+}
 
 /** A replay of one instance's journal on one host, kept between checks, and what it consumed. */
 interface Shadow {
@@ -276,6 +304,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const o = resolve(options);
   const t0 = performance.now();
   const run = new Run(o);
+  await run.prepare();
   await run.execute();
   const text = run.lines.join("\n");
   const traceHash = createHash("sha256").update(text).digest("hex");
@@ -290,6 +319,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
     virtualS: (run.scheduler.nowUs - START_US) / 1e6,
     realMs: performance.now() - t0,
     phasesMs: run.phasesMs,
+    threaded: run.threaded,
     stats: run.stats,
   };
 }
@@ -335,14 +365,26 @@ class Run {
   #bus!: SimBus;
   #log!: SimFeedLog;
   #hosts: SimHost[] = [];
-  #reference!: Reference;
-  #outputs!: OutputChecker;
-  #frames: FeedEntry[] = [];
-  #frameSamples: number[] = [];
+  #feed!: FeedSource;
+  /** Which instances each logged frame goes to (built as frames are logged). */
+  #index!: InputIndex;
+  /** The reference, once the feed source has it. */
+  #reference: ReferenceOutcome | undefined;
+  #outputs: OutputChecker | undefined;
+  /** Published outputs waiting for the reference, with the trace line they are checked at. */
+  #pendingOutputs: PendingOutput[] = [];
+  /** Each logged frame decoded (index seq - 1), when a replay has needed it. */
+  readonly #decoded: DecodedFrame[] = [];
+  /** Every violation, with the index of the trace line it is reported at (before merging). */
+  readonly #found: { v: Violation; line: number; late: boolean; text: string }[] = [];
   #draining = false;
   /** Per host and instance, the replay of its journal kept between checks. */
   readonly #shadows = new Map<string, Shadow>();
   #endUs = 0;
+  /** Outputs h1 published (the corrupt_output sabotage corrupts some). */
+  #h1Outputs = 0;
+  /** The number of trace lines written by the setup's start. */
+  #setupLines = 0;
 
   constructor(o: Resolved) {
     this.o = o;
@@ -409,8 +451,94 @@ class Run {
 
   violate(invariant: InvariantName, message: string): void {
     const atUs = this.scheduler.nowUs - START_US;
-    if (this.violations.length < 100) this.violations.push({ invariant, atUs, message });
     this.trace(`VIOLATION ${invariant}: ${message}`);
+    const line = this.lines.length - 1;
+    this.#found.push({ v: { invariant, atUs, message }, line, late: false, text: "" });
+  }
+
+  /**
+   * A violation found late (by a check that waited for the reference), reported where it would
+   * have been: at virtual time `atUs` (since the start), before the trace line now at `line`.
+   */
+  #violateLate(line: number, atUs: number, invariant: InvariantName, message: string): void {
+    const t = (atUs / 1e6).toFixed(6);
+    this.#found.push({
+      v: { invariant, atUs, message },
+      line,
+      late: true,
+      text: `${t} VIOLATION ${invariant}: ${message}`,
+    });
+  }
+
+  /**
+   * Puts late violations' lines where they belong and lists the first 100 violations in the
+   * order they are reported: what checking each at once would have given.
+   */
+  #mergeViolations(): void {
+    const late = this.#found.filter((f) => f.late);
+    if (late.length) {
+      late.sort((a, b) => a.line - b.line); // stable: same line, in the order found
+      const lines: string[] = [];
+      let j = 0;
+      for (let i = 0; i <= this.lines.length; i++) {
+        while (j < late.length && late[j]!.line === i) lines.push(late[j++]!.text);
+        if (i < this.lines.length) lines.push(this.lines[i]!);
+      }
+      this.lines.length = 0;
+      for (const l of lines) this.lines.push(l);
+    }
+    const order = this.#found.map((f, i) => ({ f, i }));
+    // A late violation precedes the line it was found before; otherwise, the order found.
+    order.sort((a, b) =>
+      a.f.line - b.f.line || (a.f.late === b.f.late ? a.i - b.i : a.f.late ? -1 : 1)
+    );
+    this.violations.length = 0;
+    for (const { f } of order.slice(0, 100)) this.violations.push(f.v);
+  }
+
+  /** Checks what waited for the reference, if it is there (with `wait`, once it is). */
+  #useReference(wait: boolean): ReferenceOutcome | undefined {
+    if (this.#reference) return this.#reference;
+    const ref = this.#feed.reference(wait);
+    if (!ref) return undefined;
+    this.#reference = ref;
+    for (const id of ref.conflicts) {
+      this.#violateLate(
+        this.#setupLines,
+        0,
+        "outputs_equal_fault_free",
+        `the fault-free run produces output id "${id}" twice with different bytes`,
+      );
+    }
+    const outputs = this.#outputs = new OutputChecker(ref);
+    for (const p of this.#pendingOutputs) {
+      const problem = outputs.observe(p.id, p.data);
+      if (problem) {
+        this.#violateLate(p.line, p.atUs, "outputs_equal_fault_free", `${p.from}: ${problem}`);
+      }
+    }
+    this.#pendingOutputs = [];
+    return ref;
+  }
+
+  /** Whether a worker thread computes the feed and the reference. */
+  get threaded(): boolean {
+    return this.#feed?.threaded ?? false;
+  }
+
+  /** Gets the feed source (which may start the worker that computes it). */
+  async prepare(): Promise<void> {
+    const o = this.o;
+    this.#feed = await feedSource(
+      { seed: this.#feedSeed, channels: o.channels, batch: o.batch, budget: this.#budget() },
+      { actors: o.actors, configs: this.#configs, config: o.config },
+      o.threads,
+    );
+  }
+
+  /** The feed's samples: the rate over the duration. */
+  #budget(): number {
+    return Math.round(this.o.rate * this.o.durationS);
   }
 
   async execute(): Promise<void> {
@@ -424,6 +552,17 @@ class Run {
     } catch (err) {
       this.violate("no_exception", (err as Error).stack ?? String(err));
     }
+    try {
+      this.#useReference(true);
+    } catch (err) {
+      this.violate("no_exception", (err as Error).stack ?? String(err));
+    }
+    this.#feed?.close();
+    this.phasesMs.feed = this.#feed?.feedMs ?? 0;
+    this.phasesMs.reference = this.#feed?.referenceMs ?? 0;
+    this.stats.instances = this.#index?.inputs.size ?? 0;
+    this.stats.outputsExpected = this.#reference?.outputs.size ?? 0;
+    this.#mergeViolations();
     this.#log?.stop();
     for (const shadow of this.#shadows.values()) shadow.inst.stop();
     const net = this.#bus?.stats;
@@ -461,21 +600,17 @@ class Run {
         p.network.reorderP.toFixed(4)
       } latency=${p.network.latencyUsMin}-${p.network.latencyUsMax}us`,
     );
-    let t = performance.now();
-    this.#frames = this.#generateFeed();
-    this.phasesMs.feed = performance.now() - t;
-    t = performance.now();
-    this.#reference = runReference(this.#frames, this.o.actors, this.#configs);
-    this.phasesMs.reference = performance.now() - t;
-    for (const id of this.#reference.conflicts) {
-      this.violate(
-        "outputs_equal_fault_free",
-        `the fault-free run produces output id "${id}" twice with different bytes`,
-      );
-    }
-    this.#outputs = new OutputChecker(this.#reference);
-    this.stats.instances = this.#reference.inputs.size;
-    this.stats.outputsExpected = this.#reference.outputs.size;
+    // Where the reference's conflicts are reported, once it is known.
+    this.#setupLines = this.lines.length;
+    this.#index = new InputIndex(o.actors, this.#configs);
+    const plan = feedPlan({
+      seed: this.#feedSeed,
+      channels: o.channels,
+      batch: o.batch,
+      budget: this.#budget(),
+    });
+    this.stats.frames = plan.length;
+    this.stats.samples = this.#budget();
     this.#bus = new SimBus({
       scheduler: this.scheduler,
       prng: this.#netRng,
@@ -490,15 +625,18 @@ class Run {
     this.#bus.tap((from, subject, data, headers) => this.#onPublish(from, subject, data, headers));
     this.#log = new SimFeedLog(this.#bus, this.scheduler, { trace: (l) => this.trace(l) });
 
-    // The feed: each frame is stored in the log at its time on the schedule.
+    // The feed: each frame is stored in the log at its time on the schedule (the frames are
+    // generated, or handed over by the worker, as the log takes them).
     const usPerSample = 1e6 / o.rate;
     let samples = 0;
-    for (const [i, entry] of this.#frames.entries()) {
+    for (let i = 0; i < plan.length; i++) {
       const at = START_US + Math.round(samples * usPerSample);
-      samples += this.#frameSamples[i]!;
+      samples += plan[i]!;
       this.scheduler.at(at, () => {
+        const entry = this.#feed.entry(i + 1);
         const seq = this.#log.append(entry.subject, entry.data);
         if (seq !== entry.seq) throw new Error(`feed log stored frame ${entry.seq} at ${seq}`);
+        this.#index.add(entry);
       });
     }
     this.#endUs = START_US + Math.round(o.durationS * 1e6);
@@ -543,42 +681,6 @@ class Run {
       if (!this.#draining) this.scheduler.after(1_000_000, digest);
     };
     this.scheduler.after(1_000_000, digest);
-  }
-
-  #generateFeed(): FeedEntry[] {
-    const o = this.o;
-    const feed = createFeed("market", {
-      seed: this.#feedSeed,
-      channels: o.channels,
-      batch: o.batch,
-      volume: false,
-    });
-    const budget = Math.round(o.rate * o.durationS);
-    const out: FeedEntry[] = [];
-    let samples = 0;
-    while (samples < budget) {
-      for (const frame of feed.next()) {
-        if (samples >= budget) break;
-        const n = Math.min(frame.t.length, budget - samples);
-        const part = n === frame.t.length ? frame : {
-          channel: frame.channel,
-          seq0: frame.seq0,
-          t: frame.t.subarray(0, n),
-          v: frame.v.subarray(0, n),
-        };
-        const seq = out.length + 1;
-        out.push({
-          seq,
-          subject: feedSubject("market", frame.channel),
-          data: encodeFrame(part, { id: `sim:${frame.channel}:${frame.seq0}`, src: "sim", seq }),
-        });
-        this.#frameSamples.push(n);
-        samples += n;
-      }
-    }
-    this.stats.frames = out.length;
-    this.stats.samples = samples;
-    return out;
   }
 
   // --- hosts -------------------------------------------------------------------------------------
@@ -755,8 +857,8 @@ class Run {
   }
 
   #firstSeqOwnedBy(h: SimHost, after: number): number | undefined {
-    for (const f of this.#frames) {
-      if (f.seq <= after) continue;
+    for (let seq = after + 1; seq <= this.#feed.count; seq++) {
+      const f = this.#feed.entry(seq);
       const channel = f.subject.slice(f.subject.lastIndexOf(".") + 1);
       for (const def of this.o.actors) {
         for (const key of def.route(channel, this.#configs.get(def.kind))) {
@@ -778,8 +880,25 @@ class Run {
     if (subject.startsWith("troupe.out.")) {
       const id = headers?.["Nats-Msg-Id"];
       this.trace(`${from} out ${id}`);
-      const problem = this.#outputs.observe(id, data);
-      if (problem) this.violate("outputs_equal_fault_free", `${from}: ${problem}`);
+      if (this.o.sabotage === "corrupt_output" && from === "h1" && ++this.#h1Outputs % 4 === 3) {
+        // What the checker sees of every fourth output of h1 has its last byte flipped.
+        data = data.slice();
+        data[data.byteLength - 1]! ^= 0x01;
+      }
+      const outputs = this.#outputs ?? (this.#useReference(false) && this.#outputs);
+      if (outputs) {
+        const problem = outputs.observe(id, data);
+        if (problem) this.violate("outputs_equal_fault_free", `${from}: ${problem}`);
+      } else {
+        // Checked once the reference is known, and reported here.
+        this.#pendingOutputs.push({
+          from,
+          id,
+          data: data.slice(),
+          atUs: this.scheduler.nowUs - START_US,
+          line: this.lines.length,
+        });
+      }
     } else if (subject.startsWith("troupe.dlq.") || subject.startsWith("troupe.sys.actor.")) {
       let detail = "";
       try {
@@ -871,7 +990,7 @@ class Run {
    * inputs between are lost (the host never goes back: it ignores positions it has passed).
    */
   #checkJournaled(host: string, stream: string, srcPos: number, last: number): void {
-    const expected = this.#reference.inputs.get(stream);
+    const expected = this.#index.inputs.get(stream);
     if (srcPos <= 0) {
       this.violate(
         "no_input_applied_twice",
@@ -899,13 +1018,15 @@ class Run {
 
   /** The reference's decoded frame for a journaled payload holding exactly the logged bytes. */
   readonly #lookup: DecodedLookup = (srcPos, payload, subject) => {
-    const entry = this.#frames[srcPos - 1];
+    // Only frames the log holds (and so the index has routed) are known.
+    if (!(srcPos >= 1 && srcPos <= this.#log.head)) return undefined;
+    const entry = this.#feed.entry(srcPos);
     if (
-      !entry || (subject !== undefined && subject !== entry.subject) ||
+      (subject !== undefined && subject !== entry.subject) ||
       !Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)
         .equals(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength))
     ) return undefined;
-    return this.#reference.decoded[srcPos - 1];
+    return this.#decoded[srcPos - 1] ??= decodeFrame(entry.data);
   };
 
   /** Drops the kept replays of `h` that went past what its journal still holds. */
@@ -934,9 +1055,9 @@ class Run {
 
   /** Whether every instance has applied every input the log holds for it. */
   #caughtUp(): boolean {
-    if (this.#log.head < this.#frames.length) return false;
+    if (this.#log.head < this.#feed.count) return false;
     for (const h of this.#hosts) if (!h.host?.ready) return false;
-    for (const [stream, seqs] of this.#reference.inputs) {
+    for (const [stream, seqs] of this.#index.inputs) {
       const { kind, key } = parseStream(stream)!;
       const inst = this.#ownerOf(key).host!.instance(kind, key);
       if (!inst || inst.srcPos !== seqs[seqs.length - 1]) return false;
@@ -959,7 +1080,7 @@ class Run {
     }
     if (!caught) {
       const behind: string[] = [];
-      for (const [stream, seqs] of this.#reference.inputs) {
+      for (const [stream, seqs] of this.#index.inputs) {
         const { kind, key } = parseStream(stream)!;
         const owner = this.#ownerOf(key);
         const inst = owner.host?.instance(kind, key);
@@ -1013,14 +1134,15 @@ class Run {
 
   /** The end-of-run checks: inputs exactly once, state equal to replay and to the reference. */
   async #finalChecks(when: string, full: boolean): Promise<void> {
-    for (const [stream, seqs] of this.#reference.inputs) {
+    const reference = this.#useReference(true)!;
+    for (const [stream, seqs] of this.#index.inputs) {
       const { kind, key } = parseStream(stream)!;
       const owner = this.#ownerOf(key);
       const records = await owner.disk.records(stream);
       const bad = checkJournalInputs(stream, records, seqs);
       if (bad) this.violate(bad.invariant, `${owner.id} after ${when}: ${bad.message}`);
       const inst = owner.host?.instance(kind, key);
-      const expected = this.#reference.finals.get(stream)!;
+      const expected = reference.finals.get(stream)!;
       if (!inst) {
         this.violate("no_input_lost", `${owner.id} has no instance ${stream} after ${when}`);
         continue;
@@ -1034,17 +1156,17 @@ class Run {
       }
     }
     for (const h of this.#hosts) await this.#checkRecovery(h, h.incarnation, when, full);
-    const missing = full ? this.#outputs.missing() : []; // once, after the drain
+    const missing = full ? this.#outputs!.missing() : []; // once, after the drain
     if (missing.length) {
       this.violate(
         "outputs_equal_fault_free",
-        `${missing.length} of ${this.#reference.outputs.size} outputs of the fault-free run never published, first "${
+        `${missing.length} of ${reference.outputs.size} outputs of the fault-free run never published, first "${
           missing[0]
         }"`,
       );
     }
     const hash = createHash("sha256");
-    for (const stream of [...this.#reference.finals.keys()].sort()) {
+    for (const stream of [...reference.finals.keys()].sort()) {
       const { kind, key } = parseStream(stream)!;
       const inst = this.#ownerOf(key).host?.instance(kind, key);
       if (inst) hash.update(stream).update(inst.snapshot().kernel);

@@ -161,6 +161,32 @@ test("an input the host never sees is reported lost at the step it is skipped, a
   assert.ok(r.violations.some((x) => x.invariant === "outputs_equal_fault_free"));
 });
 
+test("an output that differs from the fault-free run's is reported where it is published", async () => {
+  const r = await simulate({ ...base, seed: 4, faults: "none", sabotage: "corrupt_output" });
+  assert.not.ok(r.ok);
+  const bad = r.violations.filter((x) => x.invariant === "outputs_equal_fault_free");
+  assert.ok(bad.length > 0, JSON.stringify(r.violations));
+  assert.match(bad[0]!.message, /^h1: output ".+" differs from the fault-free run's at byte \d+/);
+  // Each violation's line follows the line of the output it is about.
+  const at = r.trace.findIndex((l) => l.includes("VIOLATION outputs_equal_fault_free"));
+  assert.match(r.trace[at - 1]!, / h1 out /);
+});
+
+test("the feed and reference from the worker thread give the trace and verdicts of a run in process", async () => {
+  for (const sabotage of ["corrupt_output", "lose_input", undefined] as const) {
+    const options: SimOptions = { ...base, seed: 3, faults: "all" };
+    if (sabotage) options.sabotage = sabotage;
+    const threaded = await simulate(options);
+    const local = await simulate({ ...options, threads: false });
+    assert.ok(threaded.threaded, "the worker thread was used");
+    assert.not.ok(local.threaded);
+    assert.is(threaded.ok, sabotage === undefined);
+    assert.equal(threaded.violations, local.violations);
+    assert.equal(threaded.trace, local.trace);
+    assert.equal(threaded.stats, local.stats);
+  }
+});
+
 test("reproduceCommand names every option that differs from the defaults", () => {
   assert.is(reproduceCommand({ seed: 9 }), "troupe sim --seed 9 --faults all --duration 10");
   assert.is(
