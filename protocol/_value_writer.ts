@@ -203,15 +203,82 @@ function array(a: unknown[], depth: number): void {
   for (let i = 0; i < a.length; i++) any(a[i], depth + 1);
 }
 
-function object(o: Record<string, unknown>, depth: number): void {
+function object(o: Record<string, unknown>, depth: number, omit?: ReadonlySet<string>): void {
+  const keys = Object.keys(o);
   let n = 0;
-  for (const k in o) if (Object.hasOwn(o, k) && o[k] !== undefined) n++;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (o[k] !== undefined && !omit?.has(k)) n++;
+  }
   header(n, 0x80, 16, 0, 0xde, 0xdf);
-  for (const k in o) {
-    if (!Object.hasOwn(o, k)) continue;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     const v = o[k];
-    if (v === undefined) continue;
+    if (v === undefined || omit?.has(k)) continue;
     string(k);
     any(v, depth + 1);
   }
+}
+
+function field(key: string, value: unknown): void {
+  if (value === undefined) return;
+  string(key);
+  any(value, 1);
+}
+
+/** The fields of an envelope, as `encodeEnvelope` takes them. */
+export interface EnvelopeFields {
+  id: string;
+  type: string;
+  src: string;
+  ts: number;
+  seq?: number | undefined;
+  corr?: string | undefined;
+  cause?: string | undefined;
+  body: unknown;
+}
+
+/**
+ * Encodes the envelope map `{ v, id, type, src, ts, body, seq?, corr?, cause? }` (the field order
+ * `encodeEnvelope` always used) without building it as an object first. With `bodyOmit`, `body`
+ * must be a plain object and the named fields of it are left out (an actor's emitted event is
+ * its own body, less `type` and `ts`). Returns undefined when a value needs the general encoder.
+ */
+export function writeEnvelope(
+  version: number,
+  f: EnvelopeFields,
+  bodyOmit?: ReadonlySet<string>,
+): Uint8Array | undefined {
+  pos = 0;
+  try {
+    const { id, type, src, ts, body, seq, corr, cause } = f;
+    const n = (id !== undefined ? 1 : 0) + (type !== undefined ? 1 : 0) +
+      (src !== undefined ? 1 : 0) + (ts !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0) +
+      (seq !== undefined ? 1 : 0) + (corr !== undefined ? 1 : 0) + (cause !== undefined ? 1 : 0);
+    header(1 + n, 0x80, 16, 0, 0xde, 0xdf);
+    string("v");
+    number(version);
+    field("id", id);
+    field("type", type);
+    field("src", src);
+    field("ts", ts);
+    if (body !== undefined) {
+      string("body");
+      if (bodyOmit) {
+        if (typeof body !== "object" || body === null || Array.isArray(body)) throw UNSUPPORTED;
+        const proto = Object.getPrototypeOf(body);
+        if (proto !== Object.prototype && proto !== null) throw UNSUPPORTED;
+        object(body as Record<string, unknown>, 1, bodyOmit);
+      } else any(body, 1);
+    }
+    field("seq", seq);
+    field("corr", corr);
+    field("cause", cause);
+  } catch (err) {
+    if (err === UNSUPPORTED) return undefined;
+    throw err;
+  }
+  const out = allocBytes(pos);
+  out.set(scratch.subarray(0, pos));
+  return out;
 }

@@ -6,7 +6,7 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { readMsgpack, UnsupportedMsgpack } from "./_frame_codec.ts";
-import { writeValue } from "./_value_writer.ts";
+import { writeEnvelope, writeValue } from "./_value_writer.ts";
 
 /** The protocol version this code speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -41,6 +41,29 @@ const decoder = new Decoder();
 
 /** Encodes an envelope. The returned bytes are a fresh buffer the caller owns. */
 export function encodeEnvelope<Body>(init: EnvelopeInit<Body>): Uint8Array {
+  return writeEnvelope(PROTOCOL_VERSION, init) ?? encoder.encode(envelopeMap(init));
+}
+
+const EVENT_OWN_FIELDS: ReadonlySet<string> = new Set(["type", "ts"]);
+
+/**
+ * Encodes an envelope whose body is `event` less its `type` and `ts` fields (which are the
+ * envelope's own): what a host publishes for each event a machine emits. The same bytes as
+ * `encodeEnvelope` with that body, without copying the event.
+ */
+export function encodeEventEnvelope(
+  meta: Omit<EnvelopeInit, "body">,
+  event: Record<string, unknown>,
+): Uint8Array {
+  return writeEnvelope(PROTOCOL_VERSION, { ...meta, body: event }, EVENT_OWN_FIELDS) ??
+    (() => {
+      const body: Record<string, unknown> = {};
+      for (const k of Object.keys(event)) if (!EVENT_OWN_FIELDS.has(k)) body[k] = event[k];
+      return encoder.encode(envelopeMap({ ...meta, body }));
+    })();
+}
+
+function envelopeMap<Body>(init: EnvelopeInit<Body>): Record<string, unknown> {
   const map: Record<string, unknown> = {
     v: PROTOCOL_VERSION,
     id: init.id,
@@ -52,7 +75,7 @@ export function encodeEnvelope<Body>(init: EnvelopeInit<Body>): Uint8Array {
   if (init.seq !== undefined) map.seq = init.seq;
   if (init.corr !== undefined) map.corr = init.corr;
   if (init.cause !== undefined) map.cause = init.cause;
-  return writeValue(map) ?? encoder.encode(map);
+  return map;
 }
 
 /** Encodes any msgpack value with troupe's settings (undefined fields omitted). */

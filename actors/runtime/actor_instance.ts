@@ -9,7 +9,7 @@ import {
   decodeFrame,
   decodeValue,
   encodeColumns,
-  encodeEnvelope,
+  encodeEventEnvelope,
   encodeValue,
   type Envelope,
   outSubject,
@@ -248,19 +248,20 @@ export class ActorInstance {
     }
     const outputs: Output[] = [];
     for (let i = 0; i < this.#outbox.length; i++) {
-      const { type, ts, ...body } = this.#outbox[i]!;
+      const event = this.#outbox[i]!;
+      const ts = event.ts;
       const id = `${inputId}:${this.def.kind}:${this.key}:${i}`;
       outputs.push({
         subject: this.#outSubject,
         id,
-        data: encodeEnvelope({
+        // The body is the event less its type and ts, written without copying the event.
+        data: encodeEventEnvelope({
           id,
-          type,
+          type: event.type,
           src: this.stream,
           ts: typeof ts === "number" ? Math.round(ts) : inputTs,
           cause: inputId,
-          body,
-        }),
+        }, event as Record<string, unknown>),
       });
     }
     this.#outbox.length = 0;
