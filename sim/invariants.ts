@@ -261,10 +261,19 @@ export function diffSnapshots(
   if (k !== undefined) {
     return `kernel state differs at byte ${k} of ${actual.kernel.byteLength} (expected ${expected.kernel.byteLength} bytes)`;
   }
-  const a = canonicalJson(actual.machine), e = canonicalJson(expected.machine);
-  if (a !== e) return `machine snapshot ${clip(a)}, expected ${clip(e)}`;
-  const ac = canonicalJson(actual.config), ec = canonicalJson(expected.config);
-  if (ac !== ec) return `configuration ${clip(ac)}, expected ${clip(ec)}`;
+  // Equal as they are (same keys in the same order) is equal canonically: the sort only runs
+  // when they differ.
+  if (JSON.stringify(actual.machine) !== JSON.stringify(expected.machine)) {
+    const a = canonicalJson(actual.machine), e = canonicalJson(expected.machine);
+    if (a !== e) return `machine snapshot ${clip(a)}, expected ${clip(e)}`;
+  }
+  if (
+    actual.config !== expected.config &&
+    JSON.stringify(actual.config) !== JSON.stringify(expected.config)
+  ) {
+    const ac = canonicalJson(actual.config), ec = canonicalJson(expected.config);
+    if (ac !== ec) return `configuration ${clip(ac)}, expected ${clip(ec)}`;
+  }
   return undefined;
 }
 

@@ -280,6 +280,25 @@ test("replayRecords and diffSnapshots: equal replays agree, a changed input is n
   for (const inst of [whole, first, short, fresh]) inst.stop();
 });
 
+test("diffSnapshots ignores key order in machine and configuration, and names a changed value", () => {
+  const kernel = new Uint8Array([1, 2, 3]);
+  const snap = (machine: unknown, config: unknown) => ({
+    pos: 3,
+    srcPos: 5,
+    kernel,
+    machine,
+    config,
+  });
+  const a = snap({ value: "idle", context: { n: 1, m: [1, 2] } }, { every_samples: 100, x: 1 });
+  const b = snap({ context: { m: [1, 2], n: 1 }, value: "idle" }, { x: 1, every_samples: 100 });
+  assert.is(diffSnapshots(a, b), undefined);
+  assert.is(diffSnapshots(a, a), undefined);
+  const c = snap({ context: { m: [1, 3], n: 1 }, value: "idle" }, a.config);
+  assert.match(diffSnapshots(a, c)!, /^machine snapshot .*"m":\[1,2\].*, expected .*"m":\[1,3\]/);
+  const d = snap(a.machine, { every_samples: 200, x: 1 });
+  assert.match(diffSnapshots(a, d)!, /^configuration \{"every_samples":100,"x":1\}, expected/);
+});
+
 test("replayHolds: a kept replay continues only over a journal holding what it consumed", () => {
   const log = frameLog(12, ["a", "b"]);
   const records = journalOf(log, "a");
