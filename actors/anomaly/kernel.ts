@@ -29,6 +29,7 @@
  * spike in its warm-up range: bins are coarser, and the spike counts as seen.
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
+import { log2Fast } from "../portable_math.ts";
 import { type AnomalyConfig, HOUR_BUCKETS_MAX } from "./config.ts";
 
 /** What one frame produces: per-sample columns and a summary of its strongest sample. */
@@ -119,8 +120,8 @@ export interface AnomalyState {
 
 /** The bin of a linear bin index `s` outside [0, bins): wider with each doubling of distance. */
 function tailBin(s: number, bins: number, perOctave: number): number {
-  if (s >= bins) s = bins + Math.floor(Math.log2(1 + (s - bins) / bins) * perOctave);
-  else s = -1 - Math.floor(Math.log2(1 + (-1 - s) / bins) * perOctave);
+  if (s >= bins) s = bins + Math.floor(log2Fast(1 + (s - bins) / bins) * perOctave);
+  else s = -1 - Math.floor(log2Fast(1 + (-1 - s) / bins) * perOctave);
   return s > BIN_LIMIT ? BIN_LIMIT : s < -BIN_LIMIT ? -BIN_LIMIT : s;
 }
 
@@ -183,7 +184,7 @@ function observe(st: AnomalyState, c: number, key: number): number {
   ctx[2 * c] = n + 1;
   if (!insertKey(st, key)) return 0;
   ctx[2 * c + 1] = d + 1;
-  return -Math.log2((d + 1) / (n + d + 1));
+  return -log2Fast((d + 1) / (n + d + 1));
 }
 
 /** The table key of `bin` in context `c`. */

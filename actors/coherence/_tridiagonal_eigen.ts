@@ -6,6 +6,7 @@
  * tracker's Rayleigh-Ritz step needs at k ≈ 100. Accurate to working precision relative to the
  * matrix's norm, and deterministic.
  */
+import { hypotFast } from "../portable_math.ts";
 
 const EPS = 2.220446049250313e-16;
 /** QL iterations allowed per eigenvalue; two or three is typical. */
@@ -162,7 +163,7 @@ function ql(d: Float64Array, e: Float64Array, n: number, zt: Float64Array): void
         throw new Error(`Cannot find eigenvalue ${l} of a ${n} x ${n} tridiagonal matrix`);
       }
       let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
-      let r = Math.hypot(g, 1);
+      let r = hypotFast(g, 1);
       g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? r : -r));
       let s = 1;
       let c = 1;
@@ -172,7 +173,7 @@ function ql(d: Float64Array, e: Float64Array, n: number, zt: Float64Array): void
       for (; i >= l; i--) {
         const f = s * e[i]!;
         const b = c * e[i]!;
-        r = Math.hypot(f, g);
+        r = hypotFast(f, g);
         e[i + 1] = r;
         if (r === 0) {
           d[i + 1]! -= p;

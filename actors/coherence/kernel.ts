@@ -30,6 +30,7 @@
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { ByteReader, ByteWriter } from "./_bytes.ts";
+import { logFast, powFast } from "../portable_math.ts";
 import {
   fillColumn,
   KRYLOV_DEPTH,
@@ -180,7 +181,7 @@ const REORTHOGONALIZE_EVERY = 64;
 const QCAP_MIN = 4;
 
 function alphaOf(halfLife: number): number {
-  return 1 - Math.pow(2, -1 / halfLife);
+  return 1 - powFast(2, -1 / halfLife);
 }
 
 function newScratch(cap: number): Scratch {
@@ -443,7 +444,7 @@ function closeBar(s: CoherenceState, bar: number): void {
     const prev = s.lastPrice[c]!;
     if (prev === prev) {
       if (bars - s.lastBar[c]! <= gapMax) {
-        ret[c] = Math.log(price / prev);
+        ret[c] = logFast(price / prev);
         any = true;
         if ((s.flags[c]! & ENTERED) === 0) {
           s.flags[c]! |= ENTERED;

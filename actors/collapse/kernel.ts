@@ -40,7 +40,7 @@
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
 import { gammaHalfRatio } from "./_gamma_ratio.ts";
-import { expFast, log1pFast } from "./_fast_math.ts";
+import { expFast, log1pFast, log2Fast, powFast } from "../portable_math.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
@@ -210,7 +210,7 @@ function writeConfig(data: Float64Array, config: CollapseConfig): void {
   data[H_PRUNE] = config.prune_prob;
   data[H_KAPPA0] = config.prior_kappa;
   data[H_ALPHA0] = config.prior_alpha;
-  data[H_SCALE_RATE] = 1 - Math.pow(2, -1 / config.scale_half_life_samples);
+  data[H_SCALE_RATE] = 1 - powFast(2, -1 / config.scale_half_life_samples);
   data[H_GAP_FACTOR] = config.gap_factor;
   data[H_G0] = gammaHalfRatio(config.prior_alpha);
 }
@@ -370,7 +370,7 @@ function confirmChange(
   const sb = Math.max(before.spread, floor);
   const sa = Math.max(after.spread, floor);
   const severity = Math.min(
-    Math.abs(after.mean - before.mean) / sb + Math.abs(Math.log2(sa / sb)),
+    Math.abs(after.mean - before.mean) / sb + Math.abs(log2Fast(sa / sb)),
     SEVERITY_MAX,
   );
   data[H_CHANGE] = c;
@@ -540,7 +540,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
 
     let h = hazard;
     if (missed > 0) {
-      h = 1 - Math.pow(1 - hazard, missed + 1);
+      h = 1 - powFast(1 - hazard, missed + 1);
       missed = 0;
     }
 
@@ -576,8 +576,8 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     const beta0 = alpha0 * sigma * sigma;
     // The prior predictive's scale is sigma * priorScale.
     const u = (x - level) / sigma;
-    const logQ0 = (alpha0 + 0.5) * Math.log1p(u * u * invPriorScale2);
-    const invPrior = sigma * priorNorm * Math.exp(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX);
+    const logQ0 = (alpha0 + 0.5) * log1pFast(u * u * invPriorScale2);
+    const invPrior = sigma * priorNorm * expFast(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX);
 
     // Growth: every hypothesis scores x with its robust predictive and absorbs x with its
     // posterior inlier weight.
