@@ -1,5 +1,5 @@
 /**
- * exp, log, log1p, log2, pow and hypot that give the same bits on every runtime. `Math.exp`, `Math.log`
+ * exp, log, log1p, log2, pow, hypot and cos that give the same bits on every runtime. `Math.exp`, `Math.log`
  * and the rest are only specified to be close to the true value, and they differ in the last bit
  * between JavaScript engines and between versions of one (Node 20 and Deno 2 disagree on many
  * arguments), so a kernel that used them would step to different states on another runtime, and a
@@ -196,4 +196,42 @@ export function hypotFast(a: number, b: number): number {
   if (!(m === m)) return NaN;
   const x = a / m, y = b / m;
   return m * Math.sqrt(x * x + y * y);
+}
+
+/** pi / 2 in three parts, so that n * PIO2_1 and n * PIO2_2 are exact for |n| < 2^20. */
+const PIO2_1 = 1.5707963267341256;
+const PIO2_2 = 6.077100506506192e-11;
+const PIO2_3 = 2.0222662487959506e-21;
+const INV_PIO2 = 0.6366197723675814;
+
+/** cos(r) and sin(r) for |r| <= pi/4 by their Taylor series to the 16th and 17th powers. */
+function cosPoly(r: number): number {
+  const z = r * r;
+  return 1 - z / 2 * (1 - z / 12 * (1 - z / 30 * (1 - z / 56 * (1 - z / 90 * (1 - z / 132 *
+                          (1 - z / 182 * (1 - z / 240)))))));
+}
+function sinPoly(r: number): number {
+  const z = r * r;
+  return r * (1 - z / 6 * (1 - z / 20 * (1 - z / 42 * (1 - z / 72 * (1 - z / 110 * (1 - z / 156 *
+                          (1 - z / 210 * (1 - z / 272))))))));
+}
+
+/**
+ * cos(x) for |x| < 2^20 (NaN beyond, and for NaN and infinities): x less the nearest multiple n of
+ * pi/2, taken off in three exact-product parts, then the series of the quadrant's function.
+ */
+export function cosFast(x: number): number {
+  if (!(Math.abs(x) < 1048576)) return NaN;
+  const n = Math.round(x * INV_PIO2);
+  const r = ((x - n * PIO2_1) - n * PIO2_2) - n * PIO2_3;
+  switch (n & 3) {
+    case 0:
+      return cosPoly(r);
+    case 1:
+      return -sinPoly(r);
+    case 2:
+      return -cosPoly(r);
+    default:
+      return sinPoly(r);
+  }
 }

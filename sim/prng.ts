@@ -2,8 +2,11 @@
  * A seeded pseudo-random generator: sfc32 (Chris Doty-Humphrey's small fast counter), seeded
  * through splitmix32, with the distributions troupe's feeds and simulator need. Its whole state is
  * four 32-bit words, so it can be saved in a kernel's or simulator's state and restored exactly.
- * `Math.random` is never used where replay matters: this is.
+ * `Math.random` is never used where replay matters: this is. Its normal, exponential and Poisson
+ * draws take their log and exp from actors/portable_math.ts, so a seed gives the same draws on
+ * every runtime, not only from run to run.
  */
+import { expFast, logFast } from "../actors/portable_math.ts";
 
 /** The saved state of a Prng: four unsigned 32-bit words. */
 export type PrngState = [number, number, number, number];
@@ -91,7 +94,7 @@ export class Prng {
       v = 2 * this.next() - 1;
       s = u * u + v * v;
     } while (s >= 1 || s === 0);
-    const f = Math.sqrt((-2 * Math.log(s)) / s);
+    const f = Math.sqrt((-2 * logFast(s)) / s);
     this.#spare = v * f;
     this.#hasSpare = true;
     return u * f;
@@ -115,7 +118,7 @@ export class Prng {
         v = 2 * this.next() - 1;
         s = u * u + v * v;
       } while (s >= 1 || s === 0);
-      const f = Math.sqrt((-2 * Math.log(s)) / s);
+      const f = Math.sqrt((-2 * logFast(s)) / s);
       out[i++] = u * f;
       if (i < n) out[i++] = v * f;
       else {
@@ -127,7 +130,7 @@ export class Prng {
 
   /** An exponential draw with the given rate. */
   exponential(rate = 1): number {
-    return -Math.log(1 - this.next()) / rate;
+    return -logFast(1 - this.next()) / rate;
   }
 
   /** A chi-squared draw with `k` (integer) degrees of freedom. */
@@ -148,7 +151,7 @@ export class Prng {
   /** A Poisson draw (Knuth's method for small means, normal approximation for large). */
   poisson(mean: number): number {
     if (mean > 60) return Math.max(0, Math.round(mean + Math.sqrt(mean) * this.normal()));
-    const limit = Math.exp(-mean);
+    const limit = expFast(-mean);
     let k = 0;
     let p = this.next();
     while (p > limit) {

@@ -771,7 +771,7 @@ class Run {
    */
   #scheduleFault(h: SimHost): void {
     const rng = this.#faultRng;
-    // Uniform gaps rather than exponential ones: Math.log is not bit-identical across runtimes.
+    // Uniform gaps rather than exponential ones (kept so that traces stay as they were).
     const gapUs = rng.chance(0.2)
       ? rng.int(30_000)
       : Math.round(rng.uniform(0, 2 * this.#params.crashMeanS) * 1e6);

@@ -22,6 +22,7 @@
 import type { SampleFrame } from "../../protocol/mod.ts";
 import { ConfigError, readBoolean, readNumber, readString } from "../../protocol/mod.ts";
 import { Prng } from "../prng.ts";
+import { expFast, logFast } from "../../actors/portable_math.ts";
 import type { AnomalyWindow, ChangePoint, Feed, FeedOptions, GroundTruth, Regime } from "./feed.ts";
 import {
   optionRecord,
@@ -210,12 +211,12 @@ class MarketEngine {
     this.#burstLeft = new Int32Array(n);
     this.#burstMult = new Float64Array(n).fill(1);
     for (let i = 0; i < n; i++) {
-      this.#logPrice[i] = Math.log(setup.uniform(20, 500));
+      this.#logPrice[i] = logFast(setup.uniform(20, 500));
       this.#betaMarket[i] = setup.uniform(0.7, 1.3);
       this.#betaSector[i] = setup.uniform(0.4, 0.9);
       this.#idio[i] = setup.uniform(0.8, 1.2);
       this.#sector[i] = i % o.sectors;
-      this.#baseVolume[i] = Math.round(Math.exp(setup.uniform(Math.log(50), Math.log(2000))));
+      this.#baseVolume[i] = Math.round(expFast(setup.uniform(logFast(50), logFast(2000))));
       this.#jumpClock[i] = this.#eventRng.exponential();
       this.#burstClock[i] = this.#eventRng.exponential();
     }
@@ -263,7 +264,7 @@ class MarketEngine {
         this.#sink.anomaly(i, "jump", true, k, k);
       }
       const lp = (this.#logPrice[i] = this.#logPrice[i]! + ret);
-      out.price[i] = Math.exp(lp);
+      out.price[i] = expFast(lp);
       // Volume: lognormal noise, more when the price moves, bursts, more when stressed.
       if (this.#burstLeft[i]! > 0) {
         this.#burstLeft[i] = this.#burstLeft[i]! - 1;
@@ -279,7 +280,7 @@ class MarketEngine {
       out.volume[i] = Math.max(
         1,
         Math.round(
-          this.#baseVolume[i]! * Math.exp(0.35 * z) * (1 + 0.25 * move) *
+          this.#baseVolume[i]! * expFast(0.35 * z) * (1 + 0.25 * move) *
             this.#burstMult[i]! * volumeRegime,
         ),
       );
@@ -300,8 +301,8 @@ class MarketEngine {
     this.#crashLeft = ticks;
     this.#crashStep = drop / ticks;
     for (let i = 0; i < this.#o.symbols; i++) {
-      const price = Math.exp(this.#logPrice[i]!);
-      const magnitude = price * (Math.exp(-this.#betaMarket[i]! * drop) - 1);
+      const price = expFast(this.#logPrice[i]!);
+      const magnitude = price * (expFast(-this.#betaMarket[i]! * drop) - 1);
       this.#sink.change(i, "crash", k, magnitude);
       this.#sink.anomaly(i, "crash", true, k, k + ticks - 1);
       if (this.#burstLeft[i]! === 0) this.#startBurst(i, k, CRASH_BURST_TICKS, 8);

@@ -19,6 +19,7 @@
 import type { SampleFrame } from "../../protocol/mod.ts";
 import { ConfigError, describeValue, readBoolean, readNumber } from "../../protocol/mod.ts";
 import { Prng } from "../prng.ts";
+import { cosFast } from "../../actors/portable_math.ts";
 import type { AnomalyWindow, ChangePoint, Feed, FeedOptions, GroundTruth } from "./feed.ts";
 import { optionRecord, readCommon, readPositive, rejectUnknownOptions } from "./_options.ts";
 
@@ -290,7 +291,7 @@ class MetricsFeed implements Feed {
       t[b] = time;
       // Lowest at 03:00 UTC, highest at 15:00 UTC.
       const hours = (((time % DAY_US) + DAY_US) % DAY_US) / 3_600e6;
-      daily[b] = -Math.cos((2 * Math.PI * (hours - 3)) / 24);
+      daily[b] = -cosFast((2 * Math.PI * (hours - 3)) / 24);
       weekend[b] = weekendness(time);
       days[b] = (time - o.startUs) / DAY_US;
     }
