@@ -20,6 +20,7 @@ import {
   actorKind,
   ChildScript,
   cpuMeter,
+  median,
   numberOption,
   parseOptions,
   startBenchNats,
@@ -56,6 +57,7 @@ export const benchmark: Benchmark = {
     "  --seconds S      measured seconds per phase, after the warm-up (default 3)",
     "  --warmup S       warm-up seconds per phase, not measured (default 1)",
     "  --channels N     channels the frames are spread over (default 64)",
+    "  --rounds N       host/raw phase pairs, interleaved; each percentile's median is reported (default 3)",
   ].join("\n"),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = parseOptions(args, {
@@ -64,6 +66,7 @@ export const benchmark: Benchmark = {
       seconds: { type: "string" },
       warmup: { type: "string" },
       channels: { type: "string" },
+      rounds: { type: "string" },
     });
     const def = actorKind(o.actor ?? "stats");
     const settings: LatencySettings = {
@@ -73,26 +76,41 @@ export const benchmark: Benchmark = {
       warmupS: numberOption(o, "warmup", 1, { min: 0, max: 600 }),
       channels: numberOption(o, "channels", 64, { min: 1, max: 100_000, integer: true }),
     };
+    const rounds = numberOption(o, "rounds", 3, { min: 1, max: 50, integer: true });
     const nats = await startBenchNats(NAME);
-    let troupe: PhaseResult, raw: PhaseResult;
+    const troupe: PhaseResult[] = [], raw: PhaseResult[] = [];
     try {
-      troupe = await hostPhase(nats, settings, ctx);
-      report(ctx, `troupe (${settings.kind})`, troupe);
-      raw = await measure(nats, settings, ["--raw", RAW_SUBJECT], ctx);
-      report(ctx, "raw nats.js", raw);
+      const host = await startHost(nats, settings, ctx);
+      try {
+        // Host and raw phases alternate, so both are measured under the same machine load.
+        for (let r = 0; r < rounds; r++) {
+          const t = await measure(nats, settings, hostArgs(settings), ctx);
+          if (t.latenciesUs.length === 0) {
+            throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
+          }
+          report(ctx, `troupe (${settings.kind}), round ${r + 1}`, t);
+          troupe.push(t);
+          const w = await measure(nats, settings, ["--raw", RAW_SUBJECT], ctx);
+          report(ctx, `raw nats.js, round ${r + 1}`, w);
+          raw.push(w);
+        }
+      } finally {
+        await host.stop();
+      }
     } finally {
       await nats.stop();
     }
-    if (troupe.latenciesUs.length === 0) {
-      throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
-    }
+    const p99 = troupe.map((t, i) =>
+      (percentile(t.latenciesUs, 99) / percentile(raw[i]!.latenciesUs, 99)).toFixed(2)
+    );
+    ctx.log(`${NAME}: p99 ratio by round: ${p99.join(", ")}`);
     return [50, 99, 99.9].map((p) =>
       row(
         NAME,
         `latency_us_p${String(p).replace(".", "")}`,
         "µs",
-        percentile(troupe.latenciesUs, p),
-        percentile(raw.latenciesUs, p),
+        median(troupe.map((t) => percentile(t.latenciesUs, p))),
+        median(raw.map((t) => percentile(t.latenciesUs, p))),
         "lower",
       )
     );
@@ -110,12 +128,17 @@ function report(ctx: BenchContext, what: string, r: PhaseResult): void {
   );
 }
 
-/** Frames through a host running the actor; latency to the first output each one causes. */
-async function hostPhase(
+/** The injector's arguments that send frames to the host and time the first output of each. */
+function hostArgs(s: LatencySettings): string[] {
+  return ["--feed", FEED, "--answers", `troupe.out.${s.kind}.>`];
+}
+
+/** Starts a host running the actor on every channel (file journal, fsync every 100 ms). */
+async function startHost(
   nats: NatsServer,
   s: LatencySettings,
   ctx: BenchContext,
-): Promise<PhaseResult> {
+): Promise<{ stop(): Promise<void> }> {
   const dir = tempDir("troupe-bench-latency-");
   const config = defaultHostConfig();
   config.host_id = "bench-host";
@@ -127,12 +150,12 @@ async function hostPhase(
   const launched = await launchHost(config, { [s.kind]: actorKind(s.kind) }, {
     log: (m) => ctx.log(`host: ${m}`),
   });
-  try {
-    return await measure(nats, s, ["--feed", FEED, "--answers", `troupe.out.${s.kind}.>`], ctx);
-  } finally {
-    await launched.close();
-    dir.remove();
-  }
+  return {
+    async stop() {
+      await launched.close();
+      dir.remove();
+    },
+  };
 }
 
 /** Runs the injector in latency mode with `extra` arguments and collects its latencies. */
