@@ -41,7 +41,7 @@ const decoder = new Decoder();
 
 /** Encodes an envelope. The returned bytes are a fresh buffer the caller owns. */
 export function encodeEnvelope<Body>(init: EnvelopeInit<Body>): Uint8Array {
-  return writeEnvelope(PROTOCOL_VERSION, init) ?? encoder.encode(envelopeMap(init));
+  return writeEnvelope(PROTOCOL_VERSION, init, init.body) ?? encoder.encode(envelopeMap(init));
 }
 
 const EVENT_OWN_FIELDS: ReadonlySet<string> = new Set(["type", "ts"]);
@@ -55,7 +55,7 @@ export function encodeEventEnvelope(
   meta: Omit<EnvelopeInit, "body">,
   event: Record<string, unknown>,
 ): Uint8Array {
-  return writeEnvelope(PROTOCOL_VERSION, { ...meta, body: event }, EVENT_OWN_FIELDS) ??
+  return writeEnvelope(PROTOCOL_VERSION, meta, event, EVENT_OWN_FIELDS) ??
     (() => {
       const body: Record<string, unknown> = {};
       for (const k of Object.keys(event)) if (!EVENT_OWN_FIELDS.has(k)) body[k] = event[k];
