@@ -23,6 +23,7 @@ export interface InputRecord {
 }
 
 const utf8 = new TextEncoder();
+const ASCII = /^[\x00-\x7f]*$/;
 const utf8d = new TextDecoder();
 
 /** Encodes an input record. */
@@ -45,15 +46,8 @@ export function encodeInputRecordParts(record: InputRecord): [Uint8Array, Uint8A
 function inputRecordHeader(record: InputRecord): Uint8Array {
   const s = record.subject;
   const n = s.length;
-  let ascii = true;
-  for (let i = 0; i < n; i++) {
-    if (s.charCodeAt(i) >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
   // Subjects are nearly always ASCII: written directly, they skip an encoder call and its array.
-  const subject = ascii ? undefined : utf8.encode(s);
+  const subject = ASCII.test(s) ? undefined : utf8.encode(s);
   const length = subject ? subject.byteLength : n;
   const out = new Uint8Array(11 + length);
   const view = new DataView(out.buffer);

@@ -1,0 +1,31 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  decodeInputRecord,
+  encodeInputRecord,
+  encodeInputRecordParts,
+} from "../../../actors/runtime/input_record.ts";
+
+const test = suite("input_record");
+
+test("an input record round-trips its kind, source position, subject and payload (ASCII or not)", () => {
+  for (const subject of ["troupe.feed.m.cpu", "troupe.feed.m.température", ""]) {
+    const record = {
+      kind: "frame" as const,
+      srcPos: 2 ** 40 + 3,
+      subject,
+      payload: new Uint8Array([1, 2, 3]),
+    };
+    const bytes = encodeInputRecord(record);
+    const back = decodeInputRecord(bytes);
+    assert.is(back.kind, "frame");
+    assert.is(back.srcPos, record.srcPos);
+    assert.is(back.subject, subject);
+    assert.equal(Array.from(back.payload), [1, 2, 3]);
+    const [header, payload] = encodeInputRecordParts(record);
+    assert.equal(Array.from(header), Array.from(bytes.subarray(0, bytes.length - 3)));
+    assert.is(payload, record.payload);
+  }
+});
+
+test.run();
