@@ -23,7 +23,7 @@ export interface InputRecord {
 }
 
 const utf8 = new TextEncoder();
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const utf8d = new TextDecoder();
 
 /** Encodes an input record. */
@@ -47,7 +47,7 @@ function inputRecordHeader(record: InputRecord): Uint8Array {
   const s = record.subject;
   const n = s.length;
   // Subjects are nearly always ASCII: written directly, they skip an encoder call and its array.
-  const subject = ASCII.test(s) ? undefined : utf8.encode(s);
+  const subject = NON_ASCII.test(s) ? utf8.encode(s) : undefined;
   const length = subject ? subject.byteLength : n;
   const out = new Uint8Array(11 + length);
   const view = new DataView(out.buffer);
