@@ -23,8 +23,21 @@ export interface InputRecord {
 }
 
 const utf8 = new TextEncoder();
-const NON_ASCII = /[\u0080-\uffff]/;
 const utf8d = new TextDecoder();
+
+/** Subjects' UTF-8 bytes: a host sees the same few subjects over and over. */
+const subjectBytesCache = new Map<string, Uint8Array>();
+const SUBJECT_CACHE_MAX = 65_536;
+
+function subjectBytes(subject: string): Uint8Array {
+  let bytes = subjectBytesCache.get(subject);
+  if (bytes === undefined) {
+    bytes = utf8.encode(subject);
+    if (subjectBytesCache.size >= SUBJECT_CACHE_MAX) subjectBytesCache.clear();
+    subjectBytesCache.set(subject, bytes);
+  }
+  return bytes;
+}
 
 /** Encodes an input record. */
 export function encodeInputRecord(record: InputRecord): Uint8Array {
@@ -44,18 +57,14 @@ export function encodeInputRecordParts(record: InputRecord): [Uint8Array, Uint8A
 }
 
 function inputRecordHeader(record: InputRecord): Uint8Array {
-  const s = record.subject;
-  const n = s.length;
-  // Subjects are nearly always ASCII: written directly, they skip an encoder call and its array.
-  const subject = NON_ASCII.test(s) ? utf8.encode(s) : undefined;
-  const length = subject ? subject.byteLength : n;
-  const out = new Uint8Array(11 + length);
+  const subject = subjectBytes(record.subject);
+  const n = subject.byteLength;
+  const out = new Uint8Array(11 + n);
   const view = new DataView(out.buffer);
   out[0] = KIND_CODES[record.kind];
   view.setFloat64(1, record.srcPos, true);
-  view.setUint16(9, length, true);
-  if (subject) out.set(subject, 11);
-  else for (let i = 0; i < n; i++) out[11 + i] = s.charCodeAt(i);
+  view.setUint16(9, n, true);
+  for (let i = 0; i < n; i++) out[11 + i] = subject[i]!;
   return out;
 }
 
