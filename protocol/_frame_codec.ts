@@ -191,43 +191,55 @@ export class MsgpackWriter {
   }
 
   int(x: number): void {
-    const b = this.bytes, v = this.#view;
-    if (x >= 0) {
-      if (x < 128) b[this.pos++] = x;
-      else if (x < 256) {
-        b[this.pos++] = 0xcc;
-        b[this.pos++] = x;
-      } else if (x < 65536) {
-        b[this.pos++] = 0xcd;
-        v.setUint16(this.pos, x);
-        this.pos += 2;
-      } else if (x < 4294967296) {
-        b[this.pos++] = 0xce;
-        v.setUint32(this.pos, x);
-        this.pos += 4;
-      } else {
-        b[this.pos++] = 0xcf;
-        v.setBigUint64(this.pos, BigInt(x));
-        this.pos += 8;
-      }
-    } else if (x >= -32) b[this.pos++] = x & 0xff;
-    else if (x >= -128) {
-      b[this.pos++] = 0xd0;
-      v.setInt8(this.pos++, x);
-    } else if (x >= -32768) {
-      b[this.pos++] = 0xd1;
-      v.setInt16(this.pos, x);
-      this.pos += 2;
-    } else if (x >= -2147483648) {
-      b[this.pos++] = 0xd2;
-      v.setInt32(this.pos, x);
-      this.pos += 4;
-    } else {
-      b[this.pos++] = 0xd3;
-      v.setBigInt64(this.pos, BigInt(x));
-      this.pos += 8;
-    }
+    this.pos = putInt(this.bytes, this.#view, this.pos, x);
   }
+}
+
+/**
+ * Writes the safe integer `x` at `b[at]` in msgpack's smallest integer form (as @msgpack/msgpack
+ * does; `view` views `b`) and returns the position after it. `b` must have 9 bytes of room.
+ */
+export function putInt(b: Uint8Array, view: DataView, at: number, x: number): number {
+  if (x >= 0) {
+    if (x < 128) b[at++] = x;
+    else if (x < 256) {
+      b[at++] = 0xcc;
+      b[at++] = x;
+    } else if (x < 65536) {
+      b[at++] = 0xcd;
+      view.setUint16(at, x);
+      at += 2;
+    } else if (x < 4294967296) {
+      b[at++] = 0xce;
+      view.setUint32(at, x);
+      at += 4;
+    } else {
+      b[at++] = 0xcf;
+      view.setUint32(at, Math.floor(x / 4294967296));
+      view.setUint32(at + 4, x >>> 0);
+      at += 8;
+    }
+  } else if (x >= -32) b[at++] = x & 0xff;
+  else if (x >= -128) {
+    b[at++] = 0xd0;
+    view.setInt8(at++, x);
+  } else if (x >= -32768) {
+    b[at++] = 0xd1;
+    view.setInt16(at, x);
+    at += 2;
+  } else if (x >= -2147483648) {
+    b[at++] = 0xd2;
+    view.setInt32(at, x);
+    at += 4;
+  } else {
+    b[at++] = 0xd3;
+    // Two's complement of a safe negative integer, high word first.
+    const hi = Math.floor(x / 4294967296);
+    view.setInt32(at, hi);
+    view.setUint32(at + 4, x - hi * 4294967296);
+    at += 8;
+  }
+  return at;
 }
 
 /** The header widths a string of `n` bytes may be written with. */

@@ -8,7 +8,7 @@
  * past the depth limit) makes `writeValue` return undefined, and the caller uses the general
  * encoder.
  */
-import { allocBytes } from "./_frame_codec.ts";
+import { allocBytes, putInt } from "./_frame_codec.ts";
 
 const DEPTH_MAX = 100;
 const utf8 = new TextEncoder();
@@ -82,50 +82,11 @@ function any(value: unknown, depth: number): void {
 
 function number(x: number): void {
   ensure(9);
-  const b = scratch;
   if (Number.isSafeInteger(x)) {
-    if (x >= 0) {
-      if (x < 128) b[pos++] = x;
-      else if (x < 256) {
-        b[pos++] = 0xcc;
-        b[pos++] = x;
-      } else if (x < 65536) {
-        b[pos++] = 0xcd;
-        view.setUint16(pos, x);
-        pos += 2;
-      } else if (x < 4294967296) {
-        b[pos++] = 0xce;
-        view.setUint32(pos, x);
-        pos += 4;
-      } else {
-        b[pos++] = 0xcf;
-        view.setUint32(pos, Math.floor(x / 4294967296));
-        view.setUint32(pos + 4, x >>> 0);
-        pos += 8;
-      }
-    } else if (x >= -32) b[pos++] = x & 0xff;
-    else if (x >= -128) {
-      b[pos++] = 0xd0;
-      view.setInt8(pos++, x);
-    } else if (x >= -32768) {
-      b[pos++] = 0xd1;
-      view.setInt16(pos, x);
-      pos += 2;
-    } else if (x >= -2147483648) {
-      b[pos++] = 0xd2;
-      view.setInt32(pos, x);
-      pos += 4;
-    } else {
-      b[pos++] = 0xd3;
-      // Two's complement of a safe negative integer, high word first.
-      const hi = Math.floor(x / 4294967296);
-      view.setInt32(pos, hi);
-      view.setUint32(pos + 4, x - hi * 4294967296);
-      pos += 8;
-    }
+    pos = putInt(scratch, view, pos, x);
     return;
   }
-  b[pos++] = 0xcb;
+  scratch[pos++] = 0xcb;
   view.setFloat64(pos, x);
   pos += 8;
 }

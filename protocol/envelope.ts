@@ -55,12 +55,11 @@ export function encodeEventEnvelope(
   meta: Omit<EnvelopeInit, "body">,
   event: Record<string, unknown>,
 ): Uint8Array {
-  return writeEnvelope(PROTOCOL_VERSION, meta, event, EVENT_OWN_FIELDS) ??
-    (() => {
-      const body: Record<string, unknown> = {};
-      for (const k of Object.keys(event)) if (!EVENT_OWN_FIELDS.has(k)) body[k] = event[k];
-      return encoder.encode(envelopeMap({ ...meta, body }));
-    })();
+  const bytes = writeEnvelope(PROTOCOL_VERSION, meta, event, EVENT_OWN_FIELDS);
+  if (bytes) return bytes;
+  const body: Record<string, unknown> = {};
+  for (const k of Object.keys(event)) if (!EVENT_OWN_FIELDS.has(k)) body[k] = event[k];
+  return encoder.encode(envelopeMap({ ...meta, body }));
 }
 
 function envelopeMap<Body>(init: EnvelopeInit<Body>): Record<string, unknown> {
