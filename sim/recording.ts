@@ -4,13 +4,13 @@
  * each message with its subject and the time it was received, so that `troupe replay` can feed the
  * inputs back through fresh actors and compare what they publish with what was published.
  *
- * Format version 1. All integers little-endian; CRC-32C (Castagnoli) as in the journal.
+ * Format version 2 (version 1 used CRC-32C). All integers little-endian; CRC-32 (zlib) as in the journal.
  *
  * ```
  * header   offset 0   8 bytes  magic, ASCII "TROUPREC"
- *          offset 8   u32      format version: 1
+ *          offset 8   u32      format version: 2
  *          offset 12  u32      H, the byte length of the header body
- *          offset 16  u32      CRC-32C of the header body
+ *          offset 16  u32      CRC-32 of the header body
  *          offset 20  H bytes  header body: a msgpack map
  *                       troupe      str        version of troupe that wrote the file
  *                       created_us  int        wall-clock start of the recording, µs since the epoch
@@ -22,7 +22,7 @@
  *                       seed        int | nil  the seed of the synthetic feed, when there was one
  *                       (readers ignore keys they do not know)
  * record   u32      L, the byte length of the body (1 to 64 MiB)
- *          u32      CRC-32C of the body
+ *          u32      CRC-32 of the body
  *          L bytes  body: a msgpack array [subject, t_us, data] or [subject, t_us, data, headers]
  *                     subject  str                 the subject the message was published on
  *                     t_us     int                 receive time, µs since the epoch (recorder's clock)
@@ -38,11 +38,11 @@
  */
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { open as openAsync } from "node:fs/promises";
-import { crc32c } from "../actors/runtime/crc32c.ts";
+import { crc32 } from "../actors/runtime/crc32.ts";
 import { decodeValue, encodeValue } from "../protocol/mod.ts";
 
 /** The format version this code writes and reads. */
-export const RECORDING_FORMAT_VERSION = 1;
+export const RECORDING_FORMAT_VERSION = 2;
 
 /** The version of troupe written into recording headers. */
 export { TROUPE_VERSION } from "../protocol/version.ts";
@@ -147,7 +147,7 @@ export function encodeRecordingHeader(init: RecordingHeaderInit, createdUs: numb
   out.set(RECORDING_MAGIC, 0);
   view.setUint32(8, RECORDING_FORMAT_VERSION, true);
   view.setUint32(12, body.byteLength, true);
-  view.setUint32(16, crc32c(body), true);
+  view.setUint32(16, crc32(body), true);
   out.set(body, RECORDING_PREFIX_BYTES);
   return out;
 }
@@ -263,7 +263,7 @@ export class RecordingWriter {
       p += head.byteLength;
     }
     v.setUint32(start, body, true);
-    v.setUint32(start + 4, crc32c(b, start + 8, p), true);
+    v.setUint32(start + 4, crc32(b, start + 8, p), true);
     this.#used = p;
     this.records++;
     this.bytes += size;
@@ -381,7 +381,7 @@ export class RecordingReader {
       }
       const body = new Uint8Array(length);
       await fh.read(body, 0, length, RECORDING_PREFIX_BYTES);
-      if (crc32c(body) !== view.getUint32(16, true)) {
+      if (crc32(body) !== view.getUint32(16, true)) {
         throw new RecordingFormatError(path, `${path}: the header's checksum does not match`, {
           version,
         });
@@ -426,7 +426,7 @@ export class RecordingReader {
           }
           if (buf.byteLength - p - 8 < length) break;
           const body = buf.subarray(p + 8, p + 8 + length);
-          if (crc32c(body) !== le32(buf, p + 4)) {
+          if (crc32(body) !== le32(buf, p + 4)) {
             stop = `record ${index}'s checksum does not match`;
             break;
           }

@@ -8,26 +8,26 @@
  * ```
  * offset   size  field
  * 0        4     length L of everything after the CRC field: 10 + S + D
- * 4        4     CRC-32C of the length field (bytes 0..3) and of the L bytes that follow the CRC
+ * 4        4     CRC-32 of the length field (bytes 0..3) and of the L bytes that follow the CRC
  * 8        2     S, the byte length of the stream name (UTF-8)
  * 10       S     the stream name
  * 10+S     8     pos, a safe integer as u32 low then u32 high
  * 18+S     D     data
  * ```
  *
- * A sealed segment has an index `NNNNNNNN.idx`: the magic `TRPI`, the CRC-32C of the body (u32),
+ * A sealed segment has an index `NNNNNNNN.idx`: the magic `TRPI`, the CRC-32 of the body (u32),
  * and a msgpack body `{ v, bytes, records, streams: [[name, first, last, count], ...] }` where
  * `bytes` is the segment's size, so that open reads a small index instead of the whole segment.
  * The file `positions` (magic `TRPP`, CRC, msgpack `{ v, streams: [[name, last], ...] }`) keeps
  * the last position of streams whose records compaction deleted, so positions never restart.
  */
 import { decodeValue, encodeValue } from "../../protocol/envelope.ts";
-import { crc32c } from "./crc32c.ts";
+import { crc32 } from "./crc32.ts";
 
 /** The segment header: magic `TRPJ` and the format version. */
 export const SEGMENT_MAGIC = 0x4a505254; // "TRPJ" read as a little-endian u32
-/** The segment format version this code reads and writes. */
-export const SEGMENT_VERSION = 1;
+/** The segment format version this code reads and writes (version 1 checksummed with CRC-32C). */
+export const SEGMENT_VERSION = 2;
 /** Bytes of the segment header. */
 export const SEGMENT_HEADER_BYTES = 8;
 /** Bytes of a record before its stream name: length, CRC, name length. */
@@ -104,7 +104,7 @@ export function encodeRecord(
 
 /** The CRC of the record at `at` of `total` bytes: the length field, then what follows the CRC. */
 export function recordCrc(buf: Uint8Array, at: number, total: number): number {
-  return crc32c(buf, at + 8, at + total, crc32c(buf, at, at + 4));
+  return crc32(buf, at + 8, at + total, crc32(buf, at, at + 4));
 }
 
 /** Reads a u32 (little-endian). */
@@ -213,14 +213,14 @@ export function decodePositions(bytes: Uint8Array): Map<string, number> | undefi
 function sealBody(magic: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(8 + body.length);
   putU32(out, 0, magic);
-  putU32(out, 4, crc32c(body));
+  putU32(out, 4, crc32(body));
   out.set(body, 8);
   return out;
 }
 
 function openBody(magic: number, bytes: Uint8Array): Record<string, unknown> | undefined {
   if (bytes.length < 8 || getU32(bytes, 0) !== magic) return undefined;
-  if (crc32c(bytes, 8) !== getU32(bytes, 4)) return undefined;
+  if (crc32(bytes, 8) !== getU32(bytes, 4)) return undefined;
   try {
     const body = decodeValue(bytes.subarray(8));
     return body !== null && typeof body === "object" && !Array.isArray(body)

@@ -7,7 +7,7 @@
  * KvSnapshotStore; both encode with `encodeSnapshot` and `decodeSnapshot` here.
  */
 import { decodeValue, encodeValue } from "../../protocol/envelope.ts";
-import { crc32c } from "./crc32c.ts";
+import { crc32 } from "./crc32.ts";
 
 /** An actor instance's state after the journal record at `pos` of `stream`. */
 export interface Snapshot {
@@ -45,10 +45,10 @@ export class SnapshotCorruptError extends Error {
 
 const MAGIC = [0x54, 0x52, 0x50, 0x53]; // "TRPS"
 const HEADER_BYTES = 8;
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 
 /**
- * Encodes a snapshot: the magic `TRPS`, the CRC-32C of the body (u32, little-endian), then the
+ * Encodes a snapshot: the magic `TRPS`, the CRC-32 of the body (u32, little-endian), then the
  * body, a msgpack map `{ f, stream, version, pos, machine, kernel, meta? }` (`f` is the format).
  */
 export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
@@ -64,7 +64,7 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
   });
   const out = new Uint8Array(HEADER_BYTES + body.length);
   out.set(MAGIC, 0);
-  new DataView(out.buffer).setUint32(4, crc32c(body), true);
+  new DataView(out.buffer).setUint32(4, crc32(body), true);
   out.set(body, HEADER_BYTES);
   return out;
 }
@@ -78,7 +78,7 @@ export function decodeSnapshot(bytes: Uint8Array): Snapshot {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stored = view.getUint32(4, true);
-  const actual = crc32c(bytes, HEADER_BYTES);
+  const actual = crc32(bytes, HEADER_BYTES);
   if (stored !== actual) {
     throw new SnapshotCorruptError(
       `Cannot decode a snapshot of ${bytes.length} bytes: CRC mismatch (stored ${

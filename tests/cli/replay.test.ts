@@ -100,7 +100,7 @@ test("troupe replay refuses another format version naming both, and bad options 
   const r = await runTroupe(["replay", v3]);
   assert.is(r.code, 1);
   assert.match(r.stderr, "format version 3");
-  assert.match(r.stderr, "reads format version 1");
+  assert.match(r.stderr, "reads format version 2");
   const cases: Array<[string[], string]> = [
     [[session, "--speed", "-2"], '"-2"'],
     [[session, "--from", "yesterday"], '"yesterday"'],

@@ -2,6 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import zlib from "node:zlib";
 import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
 import { decodeValue } from "../../protocol/mod.ts";
 import { Recorder } from "../../sim/recorder.ts";
@@ -97,7 +98,7 @@ test("a recording reads back what was written: header, subjects, times, headers,
   }
 });
 
-test("a record body is plain msgpack [subject, t_us, data, headers?] after its length and CRC", () => {
+test("a record body is plain msgpack [subject, t_us, data, headers?] after its length and zlib CRC-32", () => {
   const path = file();
   write(path, [{
     subject: "troupe.out.stats.a",
@@ -107,14 +108,16 @@ test("a record body is plain msgpack [subject, t_us, data, headers?] after its l
   const bytes = readFileSync(path);
   assert.equal([...bytes.subarray(0, 8)].map((c) => String.fromCharCode(c)).join(""), "TROUPREC");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  assert.is(view.getUint32(8, true), 1);
+  assert.is(view.getUint32(8, true), 2);
   const headerLength = view.getUint32(12, true);
+  assert.is(view.getUint32(16, true), zlib.crc32(bytes.subarray(20, 20 + headerLength)));
   const header = decodeValue(bytes.subarray(20, 20 + headerLength)) as Record<string, unknown>;
   assert.is(header.source, "test");
   assert.is(header.troupe, "0.1.0");
   const at = 20 + headerLength;
   const length = view.getUint32(at, true);
   assert.is(at + 8 + length, bytes.byteLength);
+  assert.is(view.getUint32(at + 4, true), zlib.crc32(bytes.subarray(at + 8)));
   const body = decodeValue(bytes.subarray(at + 8)) as unknown[];
   assert.is(body[0], "troupe.out.stats.a");
   assert.is(Number(body[1]), 1_700_000_000_123_456);

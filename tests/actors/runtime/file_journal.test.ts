@@ -432,4 +432,27 @@ test("append() rejects an empty stream name and a bad fsync option, naming the v
   }
 });
 
+test("open() refuses a segment of another format version, naming both versions", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "always" });
+    j.append("stats/A", payload(1));
+    await j.close();
+    const seg = join(dir.path, segmentFiles(dir.path)[0]!);
+    const bytes = readFileSync(seg);
+    bytes[4] = 1; // version 1: records checksummed with CRC-32C
+    writeFileSync(seg, bytes);
+    try {
+      await FileJournal.open(dir.path, { fsync: "always" });
+      assert.unreachable("a version 1 segment was opened");
+    } catch (err) {
+      assert.instance(err, JournalCorruptError);
+      assert.is((err as JournalCorruptError).where, seg);
+      assert.match((err as Error).message, /format version 1, this code reads 2/);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
 test.run();
