@@ -20,17 +20,24 @@
  * actors must reach their state at `fromUs`; their outputs are verified too, since a difference
  * there is the first one); inputs from `fromUs` to `toUs` are paced; replay stops after `toUs`.
  */
+import { availableParallelism } from "node:os";
 import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
-import type { ActorInstance } from "../actors/runtime/actor_instance.ts";
 import { Host } from "../actors/runtime/host.ts";
 import { InProcessBus } from "../actors/runtime/in_process_bus.ts";
-import type { Journal, JournalRecord, JournalStats } from "../actors/runtime/journal.ts";
-import { MemorySnapshotStore } from "../actors/runtime/memory_snapshot_store.ts";
-import type { Snapshot, SnapshotStore } from "../actors/runtime/snapshot_store.ts";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import { type Bus, decodeValue, type FrameLimits, SUBJECT_ROOT } from "../protocol/mod.ts";
+import {
+  inspectInstance,
+  jsonable,
+  noSuchInstance,
+  type ReplayInspection,
+} from "./_replay_inspect.ts";
+import { CompactingSnapshots, ReplayJournal } from "./_replay_journal.ts";
+import { ReplayThreadError, ReplayThreads } from "./_replay_threads.ts";
 import { type Clock, type Sleeper, SystemClock } from "./clock.ts";
 import { type RecordingCut, type RecordingHeader, RecordingReader } from "./recording.ts";
+
+export { jsonable, type ReplayInspection };
 
 /** Options of `replay`. */
 export interface ReplayOptions {
@@ -46,6 +53,17 @@ export interface ReplayOptions {
   bus?: Bus;
   /** The actor kinds known, by name. Default ACTOR_KINDS. */
   registry?: Readonly<Record<string, AnyActorDefinition>>;
+  /**
+   * The URL of a module exporting the same kinds as `registry` (`export const registry = {...}`),
+   * for worker threads to load: a custom registry replays on threads only when it is given.
+   */
+  registryModule?: string | URL;
+  /**
+   * Worker threads to run the actors on (in-process replay only): 1 runs them in this thread.
+   * Default: at maximum speed, a recording of at least `THREADS_MIN_FILE_BYTES` runs on
+   * min(available cores, 4) threads; otherwise 1.
+   */
+  threads?: number;
   /** The kinds to run. Default: from the header's configuration, else from the recorded outputs. */
   actors?: readonly string[];
   /** Per-kind configuration, over the header's (e.g. to try a detector change on a recording). */
@@ -105,18 +123,6 @@ export interface ReplayVerification {
   first: ReplayMismatch | undefined;
 }
 
-/** The state of an instance at the end of a replay. */
-export interface ReplayInspection {
-  kind: string;
-  key: string;
-  /** The instance's journal position: its records so far (its starting configuration included). */
-  journalPosition: number;
-  machine: { value: unknown; status: unknown; context: unknown };
-  /** The kernel state as JSON (typed arrays as arrays, long ones shortened), and its saved size. */
-  kernel: unknown;
-  kernelBytes: number;
-}
-
 /** What a replay did. */
 export interface ReplayResult {
   path: string;
@@ -125,6 +131,8 @@ export interface ReplayResult {
   cut: RecordingCut | undefined;
   /** The kinds run, and recorded kinds that could not be (unknown to this troupe). */
   kinds: string[];
+  /** Worker threads the actors ran on; 0: in this thread (or in a live cluster). */
+  threads: number;
   skippedKinds: string[];
   /** Receive times of the first and last inputs replayed in the range (µs), null if none. */
   firstUs: number | null;
@@ -162,6 +170,23 @@ const AHEAD_US = 1000;
 const TAIL_US = 10_000_000;
 /** Snapshots (and with them journal compaction) every this many inputs per instance. */
 const SNAPSHOT_EVERY_INPUTS = 256;
+/** Recordings at least this big replay on worker threads by default (at maximum speed): about
+ *  250k samples; below, starting the threads (~60 ms each, and ~80 ms to bundle on Node) costs
+ *  more than they save. */
+export const THREADS_MIN_FILE_BYTES = 4 << 20;
+/** Worker threads used by default, at most. */
+export const THREADS_DEFAULT_MAX = 4;
+/** Worker threads, at most. */
+export const THREADS_MAX = 64;
+
+/** Where the replay's inputs go: a bus (a host in this thread, or a live cluster) or the threads. */
+interface InputSink {
+  publish(area: "feed" | "ctl", subject: string, data: Uint8Array): void;
+  /** Called every FLUSH_EVERY_INPUTS inputs: bounds what is in flight. */
+  breathe(): Promise<void>;
+  /** Resolves when every input so far is applied and its outputs are handed on. */
+  flush(): Promise<void>;
+}
 
 /** Replays the recording at `path`. */
 export async function replay(path: string, options: ReplayOptions = {}): Promise<ReplayResult> {
@@ -176,6 +201,7 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
   const verify = options.verify ?? false;
   const hostLog: string[] = [];
   const log = options.log ?? ((m: string) => hostLog.push(m));
+  const threads = threadsFor(options, registry, speed, reader.fileBytes);
 
   const { kinds, skippedKinds, fromOutputs } = await chooseKinds(reader, registry, options);
   if (verify && !header.config?.actors && options.actors === undefined && !fromOutputs) {
@@ -191,16 +217,28 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
   }
   const replayed = new Set(kinds);
 
-  // The actors: a fresh host in this process, or a live cluster behind options.bus.
+  const cmp = new OutputComparator();
+  let outputs = 0, rangeOutputs = 0, inRange = false, dlqReplayed = 0;
+  const onOutput = (subject: string, data: Uint8Array) => {
+    if (!replayed.has(kindOf(subject))) return;
+    outputs++;
+    if (inRange) rangeOutputs++;
+    options.onOutput?.(subject, data);
+    if (verify) cmp.replayed(subject, data);
+  };
+
+  // The actors: a fresh host in this thread, hosts on worker threads, or a live cluster.
   let host: Host | undefined;
-  let bus: Bus;
+  let bus: Bus | undefined;
+  let pool: ReplayThreads | undefined;
+  let sink: InputSink;
+  const subs: Array<{ unsubscribe(): void }> = [];
   if (options.bus) {
     if (options.inspect) {
       throw new ReplayError("Inspecting an actor needs the in-process replay (no live cluster)");
     }
     bus = options.bus;
   } else {
-    bus = new InProcessBus();
     const config: Record<string, unknown> = {};
     for (const kind of kinds) {
       const fromHeader = header.config?.actors?.[kind];
@@ -210,34 +248,54 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
         ? base
         : { ...(base as Record<string, unknown>), ...(override as Record<string, unknown>) };
     }
-    const journal = new ReplayJournal();
-    host = new Host({
-      hostId: "replay",
-      bus,
-      actors: kinds.map((k) => registry[k]!),
-      config,
-      journal,
-      snapshots: new CompactingSnapshots(journal),
-      limits: limitsOf(header),
-      snapshotEveryInputs: SNAPSHOT_EVERY_INPUTS,
-      snapshotEveryMs: 3_600_000,
-      log,
-    });
-    await host.start();
+    if (threads > 1) {
+      pool = await ReplayThreads.start({
+        threads,
+        path,
+        kinds,
+        registry,
+        registryModule: options.registryModule === undefined
+          ? undefined
+          : String(options.registryModule),
+        config,
+        limits: limitsOf(header),
+        snapshotEveryInputs: SNAPSHOT_EVERY_INPUTS,
+        onOutput,
+        log,
+      }).catch((err) => {
+        throw err instanceof ReplayThreadError ? new ReplayError(err.message, { cause: err }) : err;
+      });
+    } else {
+      bus = new InProcessBus();
+      const journal = new ReplayJournal();
+      host = new Host({
+        hostId: "replay",
+        bus,
+        actors: kinds.map((k) => registry[k]!),
+        config,
+        journal,
+        snapshots: new CompactingSnapshots(journal),
+        limits: limitsOf(header),
+        snapshotEveryInputs: SNAPSHOT_EVERY_INPUTS,
+        snapshotEveryMs: 3_600_000,
+        log,
+      });
+      await host.start();
+    }
   }
-
-  const cmp = new OutputComparator();
-  let outputs = 0, rangeOutputs = 0, inRange = false, dlqReplayed = 0;
-  const subs = [
-    bus.subscribe(`${SUBJECT_ROOT}.out.>`, (msg) => {
-      if (!replayed.has(kindOf(msg.subject))) return;
-      outputs++;
-      if (inRange) rangeOutputs++;
-      options.onOutput?.(msg.subject, msg.data);
-      if (verify) cmp.replayed(msg.subject, msg.data);
-    }),
-    bus.subscribe(`${SUBJECT_ROOT}.dlq.>`, () => dlqReplayed++),
-  ];
+  if (pool) sink = pool;
+  else {
+    const b = bus!;
+    sink = {
+      publish: (_area, subject, data) => b.publish(subject, data),
+      breathe: () => b.flush(),
+      flush: () => b.flush(),
+    };
+    subs.push(
+      b.subscribe(`${SUBJECT_ROOT}.out.>`, (msg) => onOutput(msg.subject, msg.data)),
+      b.subscribe(`${SUBJECT_ROOT}.dlq.>`, () => dlqReplayed++),
+    );
+  }
 
   let warmupInputs = 0, inputs = 0, frames = 0, ctl = 0, samples = 0;
   let recordedOutputs = 0, dlqRecorded = 0;
@@ -283,7 +341,7 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
         if (area === "feed" || area === "ctl") {
           if (m.tUs >= fromUs) {
             if (!inRange) {
-              await bus.flush(); // the warm-up's outputs are out
+              await sink.flush(); // the warm-up's outputs are out
               inRange = true;
               firstUs = m.tUs;
               paceWall = clock.now();
@@ -293,7 +351,7 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
               const due = paceWall + (m.tUs - paceUs) / speed;
               const now = clock.now();
               if (due - now > AHEAD_US) {
-                await bus.flush();
+                await sink.flush();
                 await clock.sleep(due - clock.now());
                 sinceFlush = 0;
               }
@@ -305,9 +363,9 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
               samples += frameSamples(m.data);
             } else ctl++;
           } else warmupInputs++;
-          bus.publish(m.subject, m.data);
+          sink.publish(area, m.subject, m.data);
           if (++sinceFlush >= FLUSH_EVERY_INPUTS) {
-            await bus.flush();
+            await sink.breathe();
             sinceFlush = 0;
             if (options.onProgress && clock.now() >= nextProgress) {
               progress();
@@ -323,11 +381,22 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
         }
       }
     }
-    await bus.flush();
+    await sink.flush();
     if (options.bus) await settle(clock, options.settleS ?? 2, () => outputs, () => cmp.waiting);
     const elapsedS = (clock.now() - t0) / 1e6;
     let inspect: ReplayInspection | undefined;
-    if (options.inspect && host) inspect = inspectInstance(host, options.inspect);
+    if (pool) {
+      const found = await pool.finish(options.inspect);
+      dlqReplayed += pool.deadLetters;
+      if (found && "streams" in found) {
+        throw new ReplayError(noSuchInstance(options.inspect!, found.streams));
+      }
+      inspect = found;
+    } else if (options.inspect && host) {
+      const found = inspectInstance(host, options.inspect);
+      if ("streams" in found) throw new ReplayError(noSuchInstance(options.inspect, found.streams));
+      inspect = found;
+    }
     progress();
     const spanS = firstUs !== null && lastUs !== null ? (lastUs - firstUs) / 1e6 : 0;
     return {
@@ -335,6 +404,7 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
       header,
       cut: tail ? undefined : reader.cut,
       kinds,
+      threads: pool ? pool.threads : 0,
       skippedKinds,
       firstUs,
       lastUs,
@@ -353,13 +423,50 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
       inspect,
       hostLog,
     };
+  } catch (err) {
+    throw err instanceof ReplayThreadError ? new ReplayError(err.message, { cause: err }) : err;
   } finally {
     for (const sub of subs) sub.unsubscribe();
+    if (pool) await pool.close();
     if (host) {
       await host.stop();
-      await bus.close();
+      await bus!.close();
     }
   }
+}
+
+/** How many worker threads run the actors (1: this thread). */
+function threadsFor(
+  options: ReplayOptions,
+  registry: Readonly<Record<string, AnyActorDefinition>>,
+  speed: number,
+  fileBytes: number,
+): number {
+  const asked = options.threads;
+  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1 && asked <= THREADS_MAX)) {
+    throw new RangeError(
+      `Replay threads must be an integer from 1 to ${THREADS_MAX}, got ${asked}`,
+    );
+  }
+  // A custom registry reaches the threads only as a module they can load.
+  const loadable = registry === ACTOR_KINDS || options.registryModule !== undefined;
+  if (asked !== undefined && asked > 1) {
+    if (options.bus) {
+      throw new ReplayError(
+        "Replay threads run the actors in this process; with a live cluster's bus it runs them",
+      );
+    }
+    if (!loadable) {
+      throw new ReplayError(
+        "Replay threads need the custom registry as a module they can load: give registryModule",
+      );
+    }
+    return asked;
+  }
+  if (asked === 1 || options.bus || !loadable) return 1;
+  if (speed !== Infinity || fileBytes < THREADS_MIN_FILE_BYTES) return 1;
+  const n = Math.min(availableParallelism(), THREADS_DEFAULT_MAX);
+  return n >= 2 ? n : 1;
 }
 
 /** Waits for a live cluster's outputs: until none is awaited, or none came for `settleS`. */
@@ -465,62 +572,6 @@ function frameSamples(data: Uint8Array): number {
   } catch {
     return 0;
   }
-}
-
-// --- inspection --------------------------------------------------------------------------------
-
-function inspectInstance(host: Host, which: { kind: string; key: string }): ReplayInspection {
-  const inst: ActorInstance | undefined = host.instance(which.kind, which.key);
-  if (!inst) {
-    const names = host.instances().map((i) => i.stream);
-    const shown = names.slice(0, 12).join(", ");
-    throw new ReplayError(
-      `No actor ${which.kind}/${which.key} ran in this replay; ${
-        names.length
-          ? `there were ${names.length}: ${shown}${names.length > 12 ? ", ..." : ""}`
-          : "none ran"
-      }`,
-    );
-  }
-  const snap = inst.snapshot();
-  const machine = (snap.machine ?? {}) as Record<string, unknown>;
-  return {
-    kind: which.kind,
-    key: which.key,
-    journalPosition: inst.pos,
-    machine: { value: machine.value, status: machine.status, context: jsonable(machine.context) },
-    kernel: jsonable(inst.kernelState),
-    kernelBytes: snap.kernel.byteLength,
-  };
-}
-
-const ARRAY_SHOWN_MAX = 64;
-
-/** A JSON-safe view of a value: typed arrays as arrays (long ones cut), non-finite numbers as strings. */
-export function jsonable(value: unknown, depth = 0): unknown {
-  if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
-  if (typeof value === "bigint") return value.toString();
-  if (value === null || typeof value !== "object") {
-    return typeof value === "function" || typeof value === "symbol" ? undefined : value;
-  }
-  if (depth > 6) return "…";
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    const arr = Array.from(value as unknown as ArrayLike<number | bigint>);
-    const shown = arr.slice(0, ARRAY_SHOWN_MAX).map((x) => jsonable(x, depth + 1));
-    return arr.length > ARRAY_SHOWN_MAX
-      ? { type: value.constructor.name, length: arr.length, first: shown }
-      : shown;
-  }
-  if (Array.isArray(value)) {
-    const shown = value.slice(0, ARRAY_SHOWN_MAX).map((x) => jsonable(x, depth + 1));
-    return value.length > ARRAY_SHOWN_MAX ? { length: value.length, first: shown } : shown;
-  }
-  if (value instanceof Map) {
-    return jsonable(Object.fromEntries([...value].map(([k, v]) => [String(k), v])), depth);
-  }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = jsonable(v, depth + 1);
-  return out;
 }
 
 // --- comparing outputs -------------------------------------------------------------------------
@@ -750,98 +801,4 @@ function show(v: unknown): string {
   }
   const s = JSON.stringify(jsonable(v));
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
-// --- the in-memory journal of a replay host ----------------------------------------------------
-
-/**
- * The journal of a replay host: in memory, per stream, and compacted when a snapshot is saved, so
- * it holds at most the inputs since each instance's last snapshot. The host appends fresh buffers
- * it never reuses, so they are kept without a copy. A replay host starts from an empty journal, so
- * `readAll` (recovery) has nothing to order across streams.
- */
-class ReplayJournal implements Journal {
-  #streams = new Map<string, { base: number; records: Uint8Array[] }>();
-  #bytes = 0;
-  #records = 0;
-
-  append(stream: string, data: Uint8Array): number {
-    let s = this.#streams.get(stream);
-    if (!s) this.#streams.set(stream, s = { base: 0, records: [] });
-    s.records.push(data);
-    this.#bytes += data.byteLength;
-    this.#records++;
-    return s.base + s.records.length;
-  }
-
-  lastPosition(stream: string): number {
-    const s = this.#streams.get(stream);
-    return s ? s.base + s.records.length : 0;
-  }
-
-  streams(): string[] {
-    return [...this.#streams.keys()];
-  }
-
-  async *read(stream: string, after = 0): AsyncIterable<JournalRecord> {
-    const s = this.#streams.get(stream);
-    if (!s) return;
-    for (let i = Math.max(0, after - s.base); i < s.records.length; i++) {
-      yield { stream, pos: s.base + i + 1, data: s.records[i]! };
-    }
-  }
-
-  async *readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord> {
-    for (const stream of this.#streams.keys()) yield* this.read(stream, after?.get(stream) ?? 0);
-  }
-
-  /** Forgets the records of `stream` up to `pos`: a snapshot holds their effect. */
-  dropUpTo(stream: string, pos: number): void {
-    const s = this.#streams.get(stream);
-    if (!s || pos <= s.base) return;
-    const n = Math.min(pos - s.base, s.records.length);
-    for (let i = 0; i < n; i++) this.#bytes -= s.records[i]!.byteLength;
-    s.records.splice(0, n);
-    s.base += n;
-    this.#records -= n;
-  }
-
-  sync(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  stats(): JournalStats {
-    return { bytes: this.#bytes, records: this.#records, truncatedBytes: 0 };
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-/** An in-memory snapshot store that compacts the replay journal behind each snapshot it saves. */
-class CompactingSnapshots implements SnapshotStore {
-  readonly #inner = new MemorySnapshotStore();
-  readonly #journal: ReplayJournal;
-
-  constructor(journal: ReplayJournal) {
-    this.#journal = journal;
-  }
-
-  async save(snapshot: Snapshot): Promise<void> {
-    await this.#inner.save(snapshot);
-    this.#journal.dropUpTo(snapshot.stream, snapshot.pos);
-  }
-
-  load(stream: string): Promise<Snapshot | undefined> {
-    return this.#inner.load(stream);
-  }
-
-  list(): Promise<string[]> {
-    return this.#inner.list();
-  }
-
-  close(): Promise<void> {
-    return this.#inner.close();
-  }
 }

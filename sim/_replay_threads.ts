@@ -1,0 +1,689 @@
+/**
+ * Parallel in-process replay: the actor instances of a replay split across worker threads, each
+ * running its own Host over an InProcessBus for the partitions it owns (see _replay_worker.ts).
+ *
+ * This side reads nothing itself: the replay hands it each input in order. It routes the input as
+ * a host would (the kinds' `route` under their current configuration; control messages for a whole
+ * kind go to every worker) and batches it, as bytes, to the workers that own its instances only.
+ * Each worker sends back its outputs tagged with the index of the input that caused them; they are
+ * merged here into the order one host would have published them in: by input, and within an input
+ * in the order the host applies its instances (the route's order for a frame, the order the
+ * instances were created in for a control message to a whole kind). So the outputs are the same
+ * bytes in the same order as the single-threaded replay's, however the instances are spread.
+ *
+ * Inputs a host would reject before routing them to an instance (a malformed subject, an envelope
+ * or a frame that fails validation) go to one worker only, so their dead letter is counted once;
+ * one over the channel limit is counted here, as each worker sees only some channels.
+ *
+ * Partitions are assigned to workers before the hosts start, by the bytes of frames per partition
+ * in the recording's first records (largest first, to the least loaded worker); an instance never
+ * seen there goes to the worker its partition's number names.
+ */
+import type { Worker } from "node:worker_threads";
+import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import { partitionOf } from "../actors/runtime/partition.ts";
+import { startWorker, workerModuleUrl } from "../actors/runtime/worker_thread.ts";
+import {
+  decodeEnvelope,
+  decodeFrame,
+  type FrameLimits,
+  parseSubject,
+  SUBJECT_ROOT,
+  subjectMatches,
+} from "../protocol/mod.ts";
+import { type BatchEntry, BatchReader, BatchWriter } from "./_replay_batch.ts";
+import type { ReplayInspection } from "./_replay_inspect.ts";
+import {
+  type FromWorker,
+  INPUT_CTL,
+  INPUT_FEED,
+  type ReplayWorkerData,
+  type ToWorker,
+  type WorkerOutputs,
+} from "./_replay_worker.ts";
+import { RecordingReader } from "./recording.ts";
+
+/** What the threads are started with. */
+export interface ReplayThreadsOptions {
+  threads: number;
+  /** The recording: its first records decide how partitions are spread. */
+  path: string;
+  /** The kinds run, in the order a host applies them. */
+  kinds: string[];
+  registry: Readonly<Record<string, AnyActorDefinition>>;
+  /** A module URL exporting the same `registry`, for the workers; undefined: ACTOR_KINDS. */
+  registryModule: string | undefined;
+  /** Per-kind raw configuration, as a Host is given it. */
+  config: Record<string, unknown>;
+  limits: FrameLimits & { channelsMax?: number };
+  snapshotEveryInputs: number;
+  /** Every output, in order. */
+  onOutput(subject: string, data: Uint8Array): void;
+  log(message: string): void;
+}
+
+/** Raised when a worker thread fails: the replay cannot go on. */
+export class ReplayThreadError extends Error {
+  override name = "ReplayThreadError";
+}
+
+/** Partitions: enough that keys rarely share one, so the spread can be even. */
+const PARTITIONS = 4096;
+/** A worker's batch is sent once it holds this many bytes or inputs. */
+const BATCH_BYTES = 256 << 10;
+const BATCH_INPUTS = 4096;
+/** Batches a worker may have in hand before the replay waits for it. */
+const IN_FLIGHT_MAX = 4;
+/** Records read to spread the partitions. */
+const SPREAD_RECORDS_MAX = 100_000;
+
+const FEED_PATTERN = `${SUBJECT_ROOT}.feed.>`;
+const CTL_PATTERN = `${SUBJECT_ROOT}.ctl.>`;
+const OUT_PREFIX_LENGTH = `${SUBJECT_ROOT}.out.`.length;
+
+/** How a frame's channel routes: its instances in the host's order, and the workers that own them. */
+interface Route {
+  streams: string[];
+  workers: number[];
+  /** Each instance's place in `streams`, when more than one worker is involved. */
+  order: Map<string, number> | undefined;
+}
+
+interface WorkerState {
+  worker: Worker | undefined;
+  /** Stops this replay's listening to the worker. */
+  detach: (() => void) | undefined;
+  writer: BatchWriter;
+  reader: BatchReader;
+  /** Outputs received and not yet merged, from `head` on. */
+  queue: BatchEntry[];
+  head: number;
+  inFlight: number;
+  /** Every input up to this index that this worker was sent is applied and its outputs are here. */
+  through: number;
+  /** Caught up to this index once the batches in hand come back (nothing was sent since). */
+  idleThrough: number;
+  ready: boolean;
+  ended: boolean;
+  inspect: ReplayInspection | { streams: string[] } | undefined;
+}
+
+/** The worker threads of one replay. */
+export class ReplayThreads {
+  readonly threads: number;
+  readonly #o: ReplayThreadsOptions;
+  readonly #w: WorkerState[] = [];
+  readonly #defs: AnyActorDefinition[];
+  readonly #configs = new Map<string, unknown>();
+  /** partition -> worker. */
+  #owners: Int32Array = new Int32Array(PARTITIONS);
+  /** Feed subject -> channel (null: not a feed a host takes; undefined entry: not seen). */
+  readonly #channels = new Map<string, string | null | Error>();
+  #routes = new Map<string, Route>();
+  /** Every instance, in the order a single host would have created it. */
+  readonly #rank = new Map<string, number>();
+  /** Channels whose frames passed validation (the host's channel limit counts them). */
+  readonly #seenChannels = new Set<string>();
+  readonly #channelsMax: number;
+  /** Inputs sent to several workers, and how to order their outputs (null: by `#rank`). */
+  readonly #multi: Array<{ index: number; order: Map<string, number> | null }> = [];
+  #multiHead = 0;
+  #next = 0;
+  #pendingInputs = 0;
+  #failure: Error | undefined;
+  #finished = false;
+  #closed = false;
+  #registryKey = "";
+  #waiters: Array<() => void> = [];
+  readonly #streamOf = new Map<string, string>();
+  /** Dead letters counted here, and reported by the workers. */
+  deadLetters = 0;
+
+  private constructor(o: ReplayThreadsOptions) {
+    this.threads = o.threads;
+    this.#o = o;
+    this.#defs = o.kinds.map((k) => o.registry[k]!);
+    // The configurations as a host parses them (a bad one throws ConfigError here, before any thread).
+    for (const def of this.#defs) {
+      const raw = o.config[def.kind];
+      this.#configs.set(
+        def.kind,
+        raw === undefined
+          ? def.defaultConfig
+          : def.parseConfig(raw, def.defaultConfig, `actors.${def.kind}`),
+      );
+    }
+    this.#channelsMax = o.limits.channelsMax ?? 100_000;
+  }
+
+  /** Starts the workers and their hosts. */
+  static async start(o: ReplayThreadsOptions): Promise<ReplayThreads> {
+    const t = new ReplayThreads(o);
+    try {
+      await t.#start();
+    } catch (err) {
+      await t.close();
+      throw err;
+    }
+    return t;
+  }
+
+  async #start(): Promise<void> {
+    const o = this.#o;
+    const registryModule = o.registryModule === undefined
+      ? undefined
+      : (await workerModuleUrl(new URL(o.registryModule))).href;
+    this.#registryKey = registryModule ?? "";
+    for (let i = 0; i < o.threads; i++) {
+      this.#w.push({
+        worker: undefined,
+        detach: undefined,
+        writer: new BatchWriter(),
+        reader: new BatchReader(),
+        queue: [],
+        head: 0,
+        inFlight: 0,
+        through: -1,
+        idleThrough: -1,
+        ready: false,
+        ended: false,
+        inspect: undefined,
+      });
+    }
+    const started = this.#w.map(async (w, i) => {
+      const worker = await acquireWorker(this.#registryKey);
+      w.worker = worker;
+      if (this.#closed) await worker.terminate();
+      else w.detach = this.#attach(worker, i);
+    });
+    // The spread is worked out while the threads start.
+    const [spread, ...rest] = await Promise.allSettled([this.#spread(), ...started]);
+    for (const r of [spread, ...rest]) if (r.status === "rejected") throw r.reason;
+    const owned: number[][] = this.#w.map(() => []);
+    for (let p = 0; p < PARTITIONS; p++) owned[this.#owners[p]!]!.push(p);
+    this.#w.forEach((w, i) =>
+      this.#post(w, {
+        type: "init",
+        kinds: o.kinds,
+        config: o.config,
+        limits: o.limits,
+        snapshotEveryInputs: o.snapshotEveryInputs,
+        partitions: PARTITIONS,
+        owned: owned[i]!,
+      })
+    );
+    await this.#until(() => this.#w.every((w) => w.ready));
+  }
+
+  /** Listens to a worker; returns what stops listening. */
+  #attach(worker: Worker, i: number): () => void {
+    const name = `Replay worker ${i + 1} of ${this.threads}`;
+    const onMessage = (msg: FromWorker) => {
+      try {
+        this.#onMessage(this.#w[i]!, msg, name);
+      } catch (err) {
+        this.#fail(new ReplayThreadError(`${name}: ${(err as Error).message}`, { cause: err }));
+      }
+    };
+    const onError = (err: unknown) => {
+      const e = err as Error;
+      this.#fail(
+        new ReplayThreadError(`${name} failed: ${e?.stack ?? e?.message ?? String(err)}`, {
+          cause: err,
+        }),
+      );
+    };
+    const onMessageError = (err: unknown) => {
+      this.#fail(new ReplayThreadError(`${name} sent a message that cannot be read: ${err}`));
+    };
+    const onExit = (code: number) => {
+      if (this.#closed) return;
+      this.#fail(new ReplayThreadError(`${name} exited (code ${code}) before the replay ended`));
+    };
+    worker.on("message", onMessage);
+    worker.on("error", onError);
+    worker.on("messageerror", onMessageError);
+    worker.on("exit", onExit);
+    worker.ref();
+    return () => {
+      worker.off("message", onMessage);
+      worker.off("error", onError);
+      worker.off("messageerror", onMessageError);
+      worker.off("exit", onExit);
+    };
+  }
+
+  #onMessage(w: WorkerState, msg: FromWorker, name: string): void {
+    switch (msg.type) {
+      case "ready":
+        w.ready = true;
+        break;
+      case "done":
+        this.#take(w, msg);
+        w.inFlight--;
+        w.through = Math.max(w.through, msg.through, w.inFlight === 0 ? w.idleThrough : -1);
+        this.#merge();
+        break;
+      case "ended":
+        this.#take(w, msg);
+        w.inspect = msg.inspect;
+        w.ended = true;
+        break;
+      case "failed":
+        this.#fail(new ReplayThreadError(`${name} failed: ${msg.message}`));
+        return;
+    }
+    this.#wake();
+  }
+
+  #take(w: WorkerState, out: WorkerOutputs): void {
+    for (const e of w.reader.read(out)) w.queue.push(e);
+    this.deadLetters += out.deadLetters;
+    for (const line of out.log) this.#o.log(line);
+  }
+
+  // --- inputs ------------------------------------------------------------------------------------
+
+  /** Sends a feed frame or control message (`area`: "feed" or "ctl") to the workers that take it. */
+  publish(area: "feed" | "ctl", subject: string, data: Uint8Array): void {
+    if (this.#failure) throw this.#failure;
+    const index = this.#next++;
+    if (area === "feed") this.#feed(index, subject, data);
+    else this.#ctl(index, subject, data);
+    if (++this.#pendingInputs >= BATCH_INPUTS) this.#ship();
+  }
+
+  #feed(index: number, subject: string, data: Uint8Array): void {
+    let channel = this.#channels.get(subject);
+    if (channel === undefined) {
+      if (!subjectMatches(FEED_PATTERN, subject)) channel = null; // no host would get it
+      else {
+        try {
+          const parsed = parseSubject(subject);
+          channel = parsed.kind === "feed" ? parsed.channel : null;
+        } catch (err) {
+          channel = err as Error;
+        }
+      }
+      if (this.#channels.size >= 100_000) this.#channels.clear();
+      this.#channels.set(subject, channel);
+    }
+    if (channel === null) return;
+    if (channel instanceof Error) {
+      this.#send(0, index, subject, data, INPUT_FEED); // one host dead-letters it
+      return;
+    }
+    let route: Route;
+    try {
+      route = this.#route(channel);
+    } catch (err) {
+      // A bug in a kind: a host would throw out of its input handler.
+      throw new ReplayThreadError(
+        `Cannot route input ${index} ("${subject}") to its actors: ${(err as Error)?.message}`,
+        { cause: err },
+      );
+    }
+    if (route.streams.length === 0) return;
+    // Validation as the host does it, so that a rejected frame is dead-lettered once.
+    try {
+      const { frame } = decodeFrame(data, this.#o.limits);
+      if (frame.channel !== channel) throw new Error("channel");
+    } catch {
+      this.#send(route.workers[0]!, index, subject, data, INPUT_FEED);
+      return;
+    }
+    if (!this.#seenChannels.has(channel)) {
+      if (this.#seenChannels.size >= this.#channelsMax) {
+        this.deadLetters++; // over the host's channel limit
+        return;
+      }
+      this.#seenChannels.add(channel);
+    }
+    for (const s of route.streams) if (!this.#rank.has(s)) this.#rank.set(s, this.#rank.size);
+    if (route.order) this.#multi.push({ index, order: route.order });
+    for (const w of route.workers) this.#send(w, index, subject, data, INPUT_FEED);
+  }
+
+  #ctl(index: number, subject: string, data: Uint8Array): void {
+    if (!subjectMatches(CTL_PATTERN, subject)) return;
+    let kind: string, key: string | undefined;
+    try {
+      const parsed = parseSubject(subject);
+      if (parsed.kind !== "ctl") return;
+      ({ actor: kind, key } = parsed);
+    } catch {
+      this.#send(0, index, subject, data, INPUT_CTL);
+      return;
+    }
+    const def = this.#defs.find((d) => d.kind === kind);
+    if (!def) return; // a kind not replayed: every host ignores it
+    let config: unknown;
+    try {
+      const envelope = decodeEnvelope(data, this.#o.limits);
+      config = def.parseConfig(envelope.body, this.#configs.get(kind), `ctl.${kind}`);
+    } catch {
+      this.#send(0, index, subject, data, INPUT_CTL); // one host dead-letters it
+      return;
+    }
+    if (key === undefined) {
+      this.#configs.set(kind, config);
+      this.#routes = new Map(); // routes may depend on the configuration
+      if (this.threads > 1) this.#multi.push({ index, order: null });
+      for (let w = 0; w < this.threads; w++) this.#send(w, index, subject, data, INPUT_CTL);
+    } else {
+      const stream = `${kind}/${key}`;
+      if (!this.#rank.has(stream)) this.#rank.set(stream, this.#rank.size);
+      this.#send(this.#owner(key), index, subject, data, INPUT_CTL);
+    }
+  }
+
+  #route(channel: string): Route {
+    let route = this.#routes.get(channel);
+    if (!route) {
+      const streams: string[] = [];
+      const workers: number[] = [];
+      for (const def of this.#defs) {
+        for (const key of def.route(channel, this.#configs.get(def.kind))) {
+          streams.push(`${def.kind}/${key}`);
+          const w = this.#owner(key);
+          if (!workers.includes(w)) workers.push(w);
+        }
+      }
+      const order = workers.length > 1 ? new Map(streams.map((s, i) => [s, i])) : undefined;
+      route = { streams, workers, order };
+      if (this.#routes.size >= 100_000) this.#routes.clear();
+      this.#routes.set(channel, route);
+    }
+    return route;
+  }
+
+  #owner(key: string): number {
+    return this.#owners[partitionOf(key, PARTITIONS)]!;
+  }
+
+  #send(w: number, index: number, subject: string, data: Uint8Array, flags: number): void {
+    const state = this.#w[w]!;
+    state.writer.append(index, subject, data, flags);
+    if (state.writer.bytes >= BATCH_BYTES) this.#ship();
+  }
+
+  /** Sends every worker its batch (a worker with nothing to do and nothing in hand is caught up). */
+  #ship(): void {
+    this.#pendingInputs = 0;
+    const through = this.#next - 1;
+    for (const w of this.#w) {
+      if (w.writer.count === 0) {
+        // Nothing new for it: caught up to here now, or once the batches it has come back.
+        if (w.inFlight === 0) w.through = through;
+        else w.idleThrough = through;
+        continue;
+      }
+      const batch = w.writer.take();
+      this.#post(w, { type: "inputs", through, ...batch }, [batch.buf]);
+      w.inFlight++;
+    }
+    this.#merge();
+  }
+
+  #post(w: WorkerState, msg: ToWorker, transfer: ArrayBuffer[] = []): void {
+    w.worker!.postMessage(msg, transfer);
+  }
+
+  /** Waits while a worker has too many batches in hand (the replay must not read far ahead). */
+  breathe(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return this.#until(() => this.#w.every((w) => w.inFlight < IN_FLIGHT_MAX));
+  }
+
+  /** Sends what is batched and waits until every input so far is applied and its outputs merged. */
+  async flush(): Promise<void> {
+    this.#ship();
+    await this.#until(() => this.#w.every((w) => w.inFlight === 0));
+    this.#merge();
+  }
+
+  /**
+   * Ends the replay: flushes, inspects `which` where it ran, stops every host (their last
+   * outputs merged too) and the threads.
+   */
+  async finish(
+    which: { kind: string; key: string } | undefined,
+  ): Promise<ReplayInspection | { streams: string[] } | undefined> {
+    await this.flush();
+    for (const w of this.#w) this.#post(w, { type: "end", inspect: which });
+    await this.#until(() => this.#w.every((w) => w.ended));
+    for (const w of this.#w) w.through = Infinity;
+    this.#merge();
+    this.#finished = true;
+    if (!which) return undefined;
+    const streams: string[] = [];
+    for (const w of this.#w) {
+      const r = w.inspect;
+      if (r && !("streams" in r)) return r;
+      if (r) streams.push(...r.streams);
+    }
+    const rank = (s: string) => this.#rank.get(s) ?? Infinity;
+    return { streams: streams.sort((a, b) => rank(a) - rank(b)) };
+  }
+
+  /**
+   * Lets go of the threads: after `finish`, back to the pool of idle workers (their hosts are
+   * stopped, their code is warm); after a failure, terminated.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const reuse = this.#finished && !this.#failure;
+    await Promise.all(this.#w.map(async (w) => {
+      w.detach?.();
+      if (!w.worker) return;
+      if (reuse) releaseWorker(w.worker, this.#registryKey);
+      else await w.worker.terminate().catch(() => {});
+    }));
+  }
+
+  // --- outputs -----------------------------------------------------------------------------------
+
+  /** Hands on, in order, every output of the inputs that all workers have applied. */
+  #merge(): void {
+    let through = Infinity;
+    for (const w of this.#w) if (w.through < through) through = w.through;
+    while (true) {
+      // The smallest input index at the head of a queue, if it is final.
+      let index = Infinity;
+      let from = -1, count = 0;
+      for (let i = 0; i < this.#w.length; i++) {
+        const w = this.#w[i]!;
+        if (w.head >= w.queue.length) continue;
+        const x = w.queue[w.head]!.index;
+        if (x < index) (index = x, from = i, count = 1);
+        else if (x === index) count++;
+      }
+      if (from < 0 || index > through) break;
+      if (count === 1) {
+        const w = this.#w[from]!;
+        while (w.head < w.queue.length && w.queue[w.head]!.index === index) {
+          const e = w.queue[w.head++]!;
+          this.#o.onOutput(e.subject, e.data);
+        }
+      } else {
+        const entries: BatchEntry[] = [];
+        for (const w of this.#w) {
+          while (w.head < w.queue.length && w.queue[w.head]!.index === index) {
+            entries.push(w.queue[w.head++]!);
+          }
+        }
+        const rankOf = this.#orderOf(index);
+        const ranked = entries.map((e, i) => ({ e, r: rankOf(this.#stream(e.subject)), i }));
+        ranked.sort((a, b) => a.r - b.r || a.i - b.i);
+        for (const { e } of ranked) this.#o.onOutput(e.subject, e.data);
+      }
+    }
+    for (const w of this.#w) {
+      if (w.head >= w.queue.length) (w.queue = [], w.head = 0);
+      else if (w.head > 4096) (w.queue = w.queue.slice(w.head), w.head = 0);
+    }
+    while (this.#multiHead < this.#multi.length && this.#multi[this.#multiHead]!.index <= through) {
+      this.#multiHead++;
+    }
+    if (this.#multiHead > 1024) {
+      this.#multi.splice(0, this.#multiHead);
+      this.#multiHead = 0;
+    }
+  }
+
+  /** How the outputs of input `index` from several workers are ordered. */
+  #orderOf(index: number): (stream: string) => number {
+    let m = this.#multiHead;
+    while (m < this.#multi.length && this.#multi[m]!.index < index) m++;
+    const entry = this.#multi[m];
+    if (entry && entry.index === index && entry.order) {
+      const order = entry.order;
+      return (s) => order.get(s) ?? Infinity;
+    }
+    return (s) => this.#rank.get(s) ?? Infinity;
+  }
+
+  /** `kind/key` of an output subject `troupe.out.<kind>.<key>`. */
+  #stream(subject: string): string {
+    let s = this.#streamOf.get(subject);
+    if (s === undefined) {
+      const dot = subject.indexOf(".", OUT_PREFIX_LENGTH);
+      s = dot < 0 ? subject : `${subject.slice(OUT_PREFIX_LENGTH, dot)}/${subject.slice(dot + 1)}`;
+      if (this.#streamOf.size >= 100_000) this.#streamOf.clear();
+      this.#streamOf.set(subject, s);
+    }
+    return s;
+  }
+
+  // --- waiting and failing -----------------------------------------------------------------------
+
+  async #until(done: () => boolean): Promise<void> {
+    while (true) {
+      if (this.#failure) throw this.#failure;
+      if (done()) return;
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #fail(err: Error): void {
+    this.#failure ??= err;
+    this.#wake();
+  }
+
+  // --- spreading the partitions ------------------------------------------------------------------
+
+  /** Assigns partitions to workers by the frame bytes of each in the recording's first records. */
+  async #spread(): Promise<void> {
+    const n = this.threads;
+    const owners = new Int32Array(PARTITIONS);
+    for (let p = 0; p < PARTITIONS; p++) owners[p] = p % n;
+    const bytes = new Map<string, number>();
+    const reader = await RecordingReader.open(this.#o.path);
+    let records = 0;
+    read: for await (const batch of reader.batches()) {
+      for (const m of batch) {
+        if (++records > SPREAD_RECORDS_MAX) break read;
+        if (!m.subject.startsWith(`${SUBJECT_ROOT}.feed.`)) continue;
+        bytes.set(m.subject, (bytes.get(m.subject) ?? 0) + m.data.byteLength);
+      }
+    }
+    const weight = new Float64Array(PARTITIONS);
+    for (const [subject, b] of bytes) {
+      let channel: string;
+      try {
+        const parsed = parseSubject(subject);
+        if (parsed.kind !== "feed") continue;
+        channel = parsed.channel;
+      } catch {
+        continue;
+      }
+      for (const def of this.#defs) {
+        let keys: readonly string[];
+        try {
+          keys = def.route(channel, this.#configs.get(def.kind));
+        } catch {
+          continue; // reported when the replay routes its first frame
+        }
+        for (const key of keys) weight[partitionOf(key, PARTITIONS)]! += b;
+      }
+    }
+    const used = [...weight.keys()].filter((p) => weight[p]! > 0);
+    used.sort((a, b) => weight[b]! - weight[a]! || a - b);
+    const load = new Float64Array(n);
+    for (const p of used) {
+      let best = 0;
+      for (let w = 1; w < n; w++) if (load[w]! < load[best]!) best = w;
+      owners[p] = best;
+      load[best]! += weight[p]!;
+    }
+    this.#owners = owners;
+  }
+}
+
+// --- the pool of idle workers ----------------------------------------------------------------------
+
+/** Idle workers kept for the next replay in this process, at most, per registry. */
+const IDLE_WORKERS_MAX = 8;
+/** An idle worker is ended after this long unused. */
+const IDLE_MS = 30_000;
+
+/**
+ * Idle workers, by registry module ("" for ACTOR_KINDS). A fresh worker runs its first hundreds of
+ * milliseconds of kernels cold (interpreted, then compiled as they get hot, on a small heap): a
+ * million samples cost it about twice the CPU time they cost warm code. Workers are kept,
+ * unreferenced (they never keep the process alive), for the next replay in the same process.
+ */
+const idle = new Map<string, Map<Worker, ReturnType<typeof setTimeout>>>();
+
+/** A worker for a replay: an idle one, or a fresh one. */
+async function acquireWorker(registryKey: string): Promise<Worker> {
+  const pool = idle.get(registryKey);
+  if (pool) {
+    for (const [worker, timer] of pool) {
+      pool.delete(worker);
+      clearTimeout(timer);
+      worker.removeAllListeners("exit");
+      worker.removeAllListeners("error");
+      return worker;
+    }
+  }
+  const workerData: ReplayWorkerData = {
+    troupeReplayWorker: true,
+    registryModule: registryKey === "" ? undefined : registryKey,
+  };
+  return await startWorker(new URL("./_replay_worker.ts", import.meta.url), { workerData });
+}
+
+/** Keeps a worker whose replay ended well for the next one (or ends it when enough are kept). */
+function releaseWorker(worker: Worker, registryKey: string): void {
+  let pool = idle.get(registryKey);
+  if (!pool) idle.set(registryKey, pool = new Map());
+  if (pool.size >= IDLE_WORKERS_MAX) {
+    worker.terminate().catch(() => {});
+    return;
+  }
+  const drop = () => {
+    const timer = pool.get(worker);
+    if (timer !== undefined) clearTimeout(timer);
+    pool.delete(worker);
+  };
+  worker.once("exit", drop);
+  worker.once("error", () => {
+    drop();
+    worker.terminate().catch(() => {});
+  });
+  const timer = setTimeout(() => {
+    drop();
+    worker.terminate().catch(() => {});
+  }, IDLE_MS);
+  (timer as { unref?: () => void }).unref?.();
+  worker.unref();
+  pool.set(worker, timer);
+}
