@@ -132,10 +132,13 @@ const TWO54 = 18014398509481984;
 
 /**
  * Splits a positive finite x into e and the table index and remainder of its mantissa m in
- * [1, 2): x = 2^e m, m = c (1 + t), c = 1 + idx/128, 0 <= t < 1/128. Results in SPLIT_E, SPLIT_IDX,
- * SPLIT_T (no allocation).
+ * [1, 2): x = 2^e m, m = c (1 + t), c = 1 + idx/128, 0 <= t < 1/128. Results in SPLIT_E, SPLIT_IDX
+ * (small integers) and SPLIT_T[0]: a double goes in a typed array, because a module-level `let`
+ * holding a double gets a fresh heap number at every assignment (6 MB/s of garbage in a host
+ * running `anomaly`).
  */
-let SPLIT_E = 0, SPLIT_IDX = 0, SPLIT_T = 0;
+let SPLIT_E = 0, SPLIT_IDX = 0;
+const SPLIT_T = new Float64Array(1);
 function split(x: number): void {
   let bias = 0;
   if (x < 2.2250738585072014e-308) {
@@ -148,7 +151,7 @@ function split(x: number): void {
   const idx = (hi >> 13) & 127;
   SPLIT_E = e + bias;
   SPLIT_IDX = idx;
-  SPLIT_T = (x * P2[P2_BIAS - e]! - (1 + idx / 128)) * INV_TABLE[idx]!;
+  SPLIT_T[0] = (x * P2[P2_BIAS - e]! - (1 + idx / 128)) * INV_TABLE[idx]!;
 }
 
 /**
@@ -164,7 +167,7 @@ export function logFast(x: number): number {
   if (!(x > 0 && x < Infinity)) return x === 0 ? -Infinity : x === Infinity ? Infinity : NaN;
   if (x > 0.5 && x < 2) return logNearOne(x);
   split(x);
-  return SPLIT_E * LN2_HI + (LOG_TABLE[SPLIT_IDX]! + (SPLIT_E * LN2_LO + log1pPoly(SPLIT_T)));
+  return SPLIT_E * LN2_HI + (LOG_TABLE[SPLIT_IDX]! + (SPLIT_E * LN2_LO + log1pPoly(SPLIT_T[0]!)));
 }
 
 /** log2(x), exact at powers of two: NaN below 0 and for NaN, -Infinity at 0, Infinity at Infinity. */
@@ -172,7 +175,7 @@ export function log2Fast(x: number): number {
   if (!(x > 0 && x < Infinity)) return x === 0 ? -Infinity : x === Infinity ? Infinity : NaN;
   if (x > 0.5 && x < 2) return logNearOne(x) * INV_LN2;
   split(x);
-  return SPLIT_E + (LOG_TABLE[SPLIT_IDX]! + log1pPoly(SPLIT_T)) * INV_LN2;
+  return SPLIT_E + (LOG_TABLE[SPLIT_IDX]! + log1pPoly(SPLIT_T[0]!)) * INV_LN2;
 }
 
 /**

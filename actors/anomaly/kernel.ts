@@ -122,7 +122,8 @@ export interface AnomalyState {
 function tailBin(s: number, bins: number, perOctave: number): number {
   if (s >= bins) s = bins + Math.floor(log2Fast(1 + (s - bins) / bins) * perOctave);
   else s = -1 - Math.floor(log2Fast(1 + (-1 - s) / bins) * perOctave);
-  return s > BIN_LIMIT ? BIN_LIMIT : s < -BIN_LIMIT ? -BIN_LIMIT : s;
+  // `| 0`: an int32 result is returned as a small integer, where a double would be boxed.
+  return (s > BIN_LIMIT ? BIN_LIMIT : s < -BIN_LIMIT ? -BIN_LIMIT : s) | 0;
 }
 
 /** The bin of `x`: linear over the warm-up range [lo, lo + bins w), then `tailBin`. */
