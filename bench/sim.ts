@@ -6,8 +6,9 @@
  * clock runs over the whole run: generating the feed, the fault-free reference it is checked
  * against, the simulation with its per-event checks, the drain and the final checks; the
  * simulated time counted is the feed's duration (the drain's virtual time is not credited). The
- * feed and the reference are computed on a worker thread while the run goes (the simulator's
- * default; `TROUPE_SIM_THREADS=0` keeps them in process), so the CPU figure counts both threads.
+ * feed, the reference and the recovery checks' replays are computed on a worker thread while the
+ * run goes (the simulator's default; `TROUPE_SIM_THREADS=0` keeps them in process), so the CPU
+ * figure counts both threads.
  * A warm-up run of a few simulated seconds goes first. There is no baseline: the bar is an absolute
  * speed-up (>= 100).
  */
@@ -97,9 +98,11 @@ export const benchmark: Benchmark = {
     ctx.log(
       `sim: real time: run ${ph.run.toFixed(0)} ms, drain and final checks ${
         ph.drain.toFixed(0)
-      } ms; within them, getting the feed ${ph.feed.toFixed(0)} ms and the fault-free reference ${
+      } ms; within them, getting the feed ${ph.feed.toFixed(0)} ms, the fault-free reference ${
         ph.reference.toFixed(0)
-      } ms (${r.threaded ? "computed on a worker thread" : "computed in process"})`,
+      } ms and the recovery checks' verdicts ${ph.checks.toFixed(0)} ms (${
+        r.threaded ? "computed on a worker thread" : "computed in process"
+      })`,
     );
     ctx.log(
       `sim: ${options.durationS} simulated s (+${

@@ -25,11 +25,20 @@ import {
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
 import type { InstanceSnapshot } from "../actors/runtime/actor_instance.ts";
-import { encodeFrame, feedSubject, type SampleFrame } from "../protocol/mod.ts";
+import type { JournalRecord } from "../actors/runtime/journal.ts";
+import { decodeFrame, encodeFrame, feedSubject, type SampleFrame } from "../protocol/mod.ts";
 import { createFeed } from "./feeds/mod.ts";
 import type { Feed } from "./feeds/feed.ts";
 import type { FeedEntry } from "./_sim_feed_log.ts";
-import { runReference } from "./invariants.ts";
+import {
+  type DecodedFrame,
+  type InvariantName,
+  type LoggedFrames,
+  type RecoveryCheck,
+  RecoveryChecker,
+  type RecoveryInstance,
+  runReference,
+} from "./invariants.ts";
 
 /** The feed of a run: the seeded market feed of `channels` price channels, cut at `budget` samples. */
 export interface FeedSpec {
@@ -130,12 +139,72 @@ export interface FeedSource {
   feedMs: number;
   /** Real milliseconds the run spent getting the reference (folding it, or waiting). */
   referenceMs: number;
+  /** Real milliseconds the run spent waiting for the recovery checks' verdicts (or running them). */
+  checksMs: number;
   /** The frame at `seq` (1-based, at most `count`). */
   entry(seq: number): FeedEntry;
   /** The reference if it is ready; with `wait`, once it is (it never returns undefined then). */
   reference(wait: boolean): ReferenceOutcome | undefined;
-  /** Releases what the source holds (a worker's port). */
+  /**
+   * Hands recovery-check work over, in the order it happened (see RecoveryChecker): done here, or
+   * on the worker while the run goes on. A `patch` must be handed over before the record changes.
+   */
+  check(ops: readonly CheckOp[]): void;
+  /** The violations of every check handed over, by id, once all of them are known. */
+  checked(): Map<number, CheckViolation[]>;
+  /** Releases what the source holds (a worker's port, the checks' replays). */
   close(): void;
+}
+
+/** A violation found by a recovery check. */
+export interface CheckViolation {
+  invariant: InvariantName;
+  message: string;
+}
+
+/**
+ * Recovery-check work (see RecoveryChecker): the disk's view of a journal now holds its first
+ * `base` records and then `data`; a crash cut a host's journals back to `lengths`; a record's bytes
+ * change to `data` (a sabotage); a check, answered by its `id`. Byte arrays are the journal's own:
+ * they are read (copied) when handed over and never kept.
+ */
+export type CheckOp =
+  | { op: "records"; host: string; stream: string; base: number; data: Uint8Array[] }
+  | { op: "cut"; host: string; lengths: Map<string, number> }
+  | { op: "patch"; host: string; stream: string; pos: number; data: Uint8Array }
+  | { op: "check"; id: number; check: RecoveryCheck };
+
+/** Runs check work on a RecoveryChecker; the checks' violations go to `results`. */
+function runChecks(
+  checker: RecoveryChecker,
+  ops: readonly CheckOp[],
+  results: Map<number, CheckViolation[]>,
+): void {
+  for (const op of ops) {
+    if (op.op === "records") checker.records(op.host, op.stream, op.base, op.data);
+    else if (op.op === "cut") checker.cut(op.host, op.lengths);
+    else if (op.op === "patch") checker.patch(op.host, op.stream, op.pos, op.data);
+    else {
+      let found: CheckViolation[];
+      try {
+        found = checker.check(op.check);
+      } catch (err) {
+        found = [{
+          invariant: "no_exception",
+          message: `${op.check.host} recovery check failed: ${(err as Error).stack ?? err}`,
+        }];
+      }
+      results.set(op.id, found);
+    }
+  }
+}
+
+/** The logged frames of `entries` for a checker, decoded once each (into `decoded`). */
+function loggedFrames(entry: (seq: number) => FeedEntry, decoded: DecodedFrame[]): LoggedFrames {
+  return {
+    entry,
+    decoded: (seq) => decoded[seq - 1] ??= decodeFrame(entry(seq).data),
+  };
 }
 
 /** How a source folds its reference: the actor kinds and their parsed configurations. */
@@ -152,17 +221,34 @@ class LocalSource implements FeedSource {
   readonly threaded = false;
   feedMs = 0;
   referenceMs = 0;
+  checksMs = 0;
   readonly #gen: FeedGenerator;
   readonly #plan: readonly number[];
   readonly #setup: ReferenceSetup;
   readonly #entries: FeedEntry[] = [];
   #reference: ReferenceOutcome | undefined;
+  #checker: RecoveryChecker | undefined;
+  readonly #checked = new Map<number, CheckViolation[]>();
 
   constructor(spec: FeedSpec, setup: ReferenceSetup) {
     this.#plan = feedPlan(spec);
     this.count = this.#plan.length;
     this.#gen = new FeedGenerator(spec);
     this.#setup = setup;
+  }
+
+  check(ops: readonly CheckOp[]): void {
+    this.#checker ??= new RecoveryChecker(
+      new Map(this.#setup.actors.map((def) => [def.kind, def])),
+      loggedFrames((seq) => this.entry(seq), []),
+    );
+    const t = performance.now();
+    runChecks(this.#checker, ops, this.#checked);
+    this.checksMs += performance.now() - t;
+  }
+
+  checked(): Map<number, CheckViolation[]> {
+    return this.#checked;
   }
 
   entry(seq: number): FeedEntry {
@@ -188,7 +274,9 @@ class LocalSource implements FeedSource {
     return this.#reference;
   }
 
-  close(): void {}
+  close(): void {
+    this.#checker?.stop();
+  }
 }
 
 function checkPlanned(e: FeedEntry, plan: readonly number[]): void {
@@ -223,7 +311,96 @@ type Reply =
     finals: [string, InstanceSnapshot][];
     conflicts: string[];
   }
+  | { type: "checked"; results: [number, CheckViolation[]][] }
   | { type: "error"; message: string };
+
+/** Check work as it crosses to the worker: byte arrays are items of the message's pack. */
+type WireOp =
+  | { op: "records"; host: string; stream: string; base: number; first: number; count: number }
+  | { op: "cut"; host: string; lengths: [string, number][] }
+  | { op: "patch"; host: string; stream: string; pos: number; item: number }
+  | {
+    op: "check";
+    id: number;
+    host: string;
+    when: string;
+    head: number;
+    instances: RecoveryInstance[];
+    /** A full check's journals: stream, positions, and the pack's items from `first`. */
+    journals: [string, number[], number][] | undefined;
+  };
+
+/** What the run sends the worker once it has its job. */
+type Request = { type: "ops"; ops: WireOp[]; packed: Packed } | { type: "end" };
+
+/** Check work for the worker: byte arrays copied into one pack. */
+function wire(ops: readonly CheckOp[]): Request & { type: "ops" } {
+  const items: Uint8Array[] = [];
+  const out: WireOp[] = [];
+  for (const op of ops) {
+    if (op.op === "records") {
+      const { host, stream, base } = op;
+      out.push({ op: "records", host, stream, base, first: items.length, count: op.data.length });
+      for (const d of op.data) items.push(d);
+    } else if (op.op === "cut") {
+      out.push({ op: "cut", host: op.host, lengths: [...op.lengths] });
+    } else if (op.op === "patch") {
+      out.push({ op: "patch", host: op.host, stream: op.stream, pos: op.pos, item: items.length });
+      items.push(op.data);
+    } else {
+      const c = op.check;
+      let journals: [string, number[], number][] | undefined;
+      if (c.journals) {
+        journals = [];
+        for (const [stream, records] of c.journals) {
+          journals.push([stream, records.map((r) => r.pos), items.length]);
+          for (const r of records) items.push(r.data);
+        }
+      }
+      out.push({
+        op: "check",
+        id: op.id,
+        host: c.host,
+        when: c.when,
+        head: c.head,
+        instances: c.instances,
+        journals,
+      });
+    }
+  }
+  return { type: "ops", ops: out, packed: pack([], items) };
+}
+
+/** The check work of a Request, as the worker runs it. */
+function unwire(req: Request & { type: "ops" }): CheckOp[] {
+  const items = unpack(req.packed);
+  return req.ops.map((op): CheckOp => {
+    if (op.op === "records") {
+      const data = items.slice(op.first, op.first + op.count);
+      return { op: "records", host: op.host, stream: op.stream, base: op.base, data };
+    }
+    if (op.op === "cut") return { op: "cut", host: op.host, lengths: new Map(op.lengths) };
+    if (op.op === "patch") {
+      return { op: "patch", host: op.host, stream: op.stream, pos: op.pos, data: items[op.item]! };
+    }
+    const check: RecoveryCheck = {
+      host: op.host,
+      when: op.when,
+      head: op.head,
+      instances: op.instances,
+    };
+    if (op.journals) {
+      check.journals = new Map();
+      for (const [stream, positions, first] of op.journals) {
+        check.journals.set(
+          stream,
+          positions.map((pos, i): JournalRecord => ({ stream, pos, data: items[first + i]! })),
+        );
+      }
+    }
+    return { op: "check", id: op.id, check };
+  });
+}
 
 /** Packs byte strings into one buffer, each at an 8-byte aligned offset (columns stay aligned). */
 function pack(ids: string[], items: Uint8Array[]): Packed {
@@ -296,10 +473,32 @@ function runJob(job: Job): void {
       finals: [...ref.finals],
       conflicts: ref.conflicts,
     }, [outputs.buf]);
+    // Then the recovery checks, as the run hands them over (queued meanwhile), on the frames
+    // the reference decoded.
+    const checker = new RecoveryChecker(
+      new Map(actors.map((def) => [def.kind, def])),
+      loggedFrames((seq) => entries[seq - 1]!, ref.decoded),
+    );
+    const end = () => {
+      checker.stop();
+      job.port.close();
+    };
+    job.port.on("close", () => checker.stop());
+    job.port.on("message", (req: Request) => {
+      if (req.type === "end") return end();
+      const results = new Map<number, CheckViolation[]>();
+      try {
+        runChecks(checker, unwire(req), results);
+      } catch (err) {
+        send({ type: "error", message: (err as Error).stack ?? String(err) }, []);
+        return end();
+      }
+      send({ type: "checked", results: [...results] }, []);
+    });
   } catch (err) {
     send({ type: "error", message: (err as Error).stack ?? String(err) }, []);
+    job.port.close();
   }
-  job.port.close();
 }
 
 interface WorkerData {
@@ -359,6 +558,7 @@ class ThreadSource implements FeedSource {
   readonly threaded = true;
   feedMs = 0;
   referenceMs = 0;
+  checksMs = 0;
   readonly #spec: FeedSpec;
   readonly #setup: ReferenceSetup;
   readonly #plan: readonly number[];
@@ -368,6 +568,10 @@ class ThreadSource implements FeedSource {
   #reference: ReferenceOutcome | undefined;
   /** The in-process fallback once the worker failed. */
   #local: LocalSource | undefined;
+  /** Every check op handed over (what a fallback replays), and the checks' violations by id. */
+  readonly #ops: CheckOp[] = [];
+  readonly #checked = new Map<number, CheckViolation[]>();
+  #checks = 0;
 
   constructor(worker: Worker, spec: FeedSpec, setup: ReferenceSetup) {
     this.#spec = spec;
@@ -409,8 +613,46 @@ class ThreadSource implements FeedSource {
     return this.#reference ?? this.#failed()?.reference(wait);
   }
 
+  check(ops: readonly CheckOp[]): void {
+    for (const op of ops) {
+      if (op.op === "patch") this.#keepBefore(op);
+      this.#ops.push(op);
+      if (op.op === "check") this.#checks++;
+    }
+    if (this.#local) return this.#local.check(ops);
+    const req = wire(ops);
+    this.#port.postMessage(req, [req.packed.buf]);
+  }
+
+  checked(): Map<number, CheckViolation[]> {
+    if (this.#local) return this.#local.checked();
+    const t = performance.now();
+    while (this.#checked.size < this.#checks && !this.#failed()) this.#receive(true);
+    this.checksMs += performance.now() - t;
+    return this.#failed()?.checked() ?? this.#checked;
+  }
+
+  /**
+   * The ops kept for a fallback hold the journal's own byte arrays, which a patch is about to
+   * change in place: those of the patched record are replaced by copies, as they are now.
+   */
+  #keepBefore(patch: CheckOp & { op: "patch" }): void {
+    for (const op of this.#ops) {
+      if (op.op === "records" && op.host === patch.host && op.stream === patch.stream) {
+        const i = patch.pos - op.base - 1;
+        if (i >= 0 && i < op.data.length) op.data[i] = op.data[i]!.slice();
+      } else if (op.op === "check" && op.check.host === patch.host && op.check.journals) {
+        const records = op.check.journals.get(patch.stream);
+        const i = records?.findIndex((r) => r.pos === patch.pos) ?? -1;
+        if (i >= 0) records![i] = { ...records![i]!, data: records![i]!.data.slice() };
+      }
+    }
+  }
+
   close(): void {
+    if (!this.#local) this.#port.postMessage({ type: "end" } satisfies Request);
     this.#port.close();
+    this.#local?.close();
   }
 
   /** The in-process fallback, once the worker failed. */
@@ -455,16 +697,19 @@ class ThreadSource implements FeedSource {
       const data = unpack(reply.outputs);
       for (let i = 0; i < data.length; i++) outputs.set(reply.outputs.ids[i]!, data[i]!);
       this.#reference = { outputs, finals: new Map(reply.finals), conflicts: reply.conflicts };
-      this.close();
+    } else if (reply.type === "checked") {
+      for (const [id, found] of reply.results) this.#checked.set(id, found);
     } else this.#fail(reply.message);
   }
 
   /** Goes on in process: the same feed and reference, computed here. */
   #fail(why: string): void {
     if (process.env.TROUPE_SIM_DEBUG) console.error(`sim: reference worker failed: ${why}`);
-    this.close();
+    this.#port.close();
     this.#local = new LocalSource(this.#spec, this.#setup);
-    // The frames already received are the same frames: the local generator regenerates them.
+    // The frames already received are the same frames: the local generator regenerates them. The
+    // checks are run again from the first, on the same ops.
+    this.#local.check(this.#ops);
   }
 }
 

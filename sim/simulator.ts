@@ -14,11 +14,10 @@
  * journal position) and host log lines, every output published (by id), actor failures, a digest
  * of every host's progress each virtual second, violations, and a hash of the final states.
  */
-import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
-import { type ActorInstance, parseStream } from "../actors/runtime/actor_instance.ts";
+import { parseStream } from "../actors/runtime/actor_instance.ts";
 import { Host } from "../actors/runtime/host.ts";
 import { decodeInputRecord } from "../actors/runtime/input_record.ts";
 import type { JournalRecord } from "../actors/runtime/journal.ts";
@@ -28,6 +27,7 @@ import { SimDisk } from "./_sim_disk.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { simFeedInput, SimFeedLog } from "./_sim_feed_log.ts";
 import {
+  type CheckOp,
   feedPlan,
   type FeedSource,
   feedSource,
@@ -35,15 +35,11 @@ import {
 } from "./_sim_feed_source.ts";
 import {
   checkJournalInputs,
-  type Consumed,
-  type DecodedFrame,
-  type DecodedLookup,
   diffSnapshots,
   InputIndex,
   type InvariantName,
   OutputChecker,
-  replayHolds,
-  replayRecords,
+  type RecoveryInstance,
   type Violation,
 } from "./invariants.ts";
 import { Prng } from "./prng.ts";
@@ -163,10 +159,11 @@ export interface SimResult {
   /**
    * Where the real time went: the run (feed frames and output checks included) and the drain and
    * final checks; and, within them, the time spent getting feed frames (generating them, or
-   * waiting for the worker that does) and the fault-free reference (folding it, or waiting).
+   * waiting for the worker that does), the fault-free reference (folding it, or waiting) and the
+   * recovery checks' replays (running them, or waiting for the worker's verdicts).
    */
-  phasesMs: { feed: number; reference: number; run: number; drain: number };
-  /** Whether a worker thread generated the feed and folded the reference. */
+  phasesMs: { feed: number; reference: number; checks: number; run: number; drain: number };
+  /** Whether a worker thread generated the feed, folded the reference and ran the replays. */
   threaded: boolean;
   stats: SimStats;
 }
@@ -262,12 +259,6 @@ interface PendingOutput {
   line: number;
 }
 
-/** A replay of one instance's journal on one host, kept between checks, and what it consumed. */
-interface Shadow {
-  inst: ActorInstance;
-  consumed: Consumed;
-}
-
 interface SimHost {
   id: string;
   index: number;
@@ -331,7 +322,7 @@ class Run {
   readonly lines: string[] = [];
   readonly violations: Violation[] = [];
   /** Real time spent generating the feed, folding the reference, running, draining and checking. */
-  readonly phasesMs = { feed: 0, reference: 0, run: 0, drain: 0 };
+  readonly phasesMs = { feed: 0, reference: 0, checks: 0, run: 0, drain: 0 };
   readonly stats: SimStats = {
     frames: 0,
     samples: 0,
@@ -373,13 +364,17 @@ class Run {
   #outputs: OutputChecker | undefined;
   /** Published outputs waiting for the reference, with the trace line they are checked at. */
   #pendingOutputs: PendingOutput[] = [];
-  /** Each logged frame decoded (index seq - 1), when a replay has needed it. */
-  readonly #decoded: DecodedFrame[] = [];
   /** Every violation, with the index of the trace line it is reported at (before merging). */
   readonly #found: { v: Violation; line: number; late: boolean; text: string }[] = [];
   #draining = false;
-  /** Per host and instance, the replay of its journal kept between checks. */
-  readonly #shadows = new Map<string, Shadow>();
+  /**
+   * The recovery checks' work not yet handed to the feed source (which runs it, or has its worker
+   * run it), and per host and stream, how many records of the disk's view it was given.
+   */
+  #checkOps: CheckOp[] = [];
+  readonly #checkSent = new Map<string, Map<string, number>>();
+  /** Per recovery check handed over (by id), the trace line and time its violations belong at. */
+  readonly #checkAt: { line: number; atUs: number }[] = [];
   #endUs = 0;
   /** Outputs h1 published (the corrupt_output sabotage corrupts some). */
   #h1Outputs = 0;
@@ -557,14 +552,19 @@ class Run {
     } catch (err) {
       this.violate("no_exception", (err as Error).stack ?? String(err));
     }
+    try {
+      this.#recoveryVerdicts();
+    } catch (err) {
+      this.violate("no_exception", (err as Error).stack ?? String(err));
+    }
     this.#feed?.close();
     this.phasesMs.feed = this.#feed?.feedMs ?? 0;
     this.phasesMs.reference = this.#feed?.referenceMs ?? 0;
+    this.phasesMs.checks = this.#feed?.checksMs ?? 0;
     this.stats.instances = this.#index?.inputs.size ?? 0;
     this.stats.outputsExpected = this.#reference?.outputs.size ?? 0;
     this.#mergeViolations();
     this.#log?.stop();
-    for (const shadow of this.#shadows.values()) shadow.inst.stop();
     const net = this.#bus?.stats;
     if (net) {
       Object.assign(this.stats, {
@@ -752,7 +752,7 @@ class Run {
     let detail = "";
     if (this.#disk) {
       const lost = h.disk.crash(true);
-      this.#dropStaleShadows(h);
+      this.#cutCheckViews(h);
       this.stats.journalRecordsLost += lost;
       detail = ` lost ${lost} unsynced journal records`;
       if (this.#faultRng.chance(this.#params.loseSnapshotsP)) {
@@ -911,20 +911,20 @@ class Run {
   }
 
   /**
-   * Every instance of `h` equals a fresh instance fed its whole journal. A replay is kept per
-   * instance and continued at the next check (the journal's durable prefix never changes; a
-   * replay past what a crash lost is dropped). A `full` check reads the journal itself: it
-   * continues a kept replay only if the journal holds exactly the records the replay consumed
-   * (byte for byte), and otherwise replays the journal afresh.
+   * Every instance of `h` equals a fresh instance fed its whole journal (see RecoveryChecker):
+   * what the comparison needs is taken now, in one instant (the live instances' snapshots and the
+   * journals' new records), and handed to the feed source, which replays and compares while the
+   * run goes on (on its worker, or here). Its violations are reported, at the end, at the trace
+   * line where they would have been. A `full` check reads the journal itself, asynchronously,
+   * before that instant.
    */
   async #checkRecovery(h: SimHost, incarnation: number, when: string, full = false): Promise<void> {
     const host = h.host;
     if (!host || h.incarnation !== incarnation) return; // crashed meanwhile
     const list = host.instances();
-    // Read every journal first (a full check reads the journal itself, asynchronously), then
-    // compare with no await in between: the comparison sees one instant.
-    const journals = new Map<string, JournalRecord[]>();
+    let journals: Map<string, JournalRecord[]> | undefined;
     if (full) {
+      journals = new Map();
       for (const { stream } of list) journals.set(stream, await h.disk.records(stream));
       if (h.host !== host) return;
     }
@@ -933,55 +933,68 @@ class Run {
         list.map((i) => `${i.stream}@${i.pos}`).join(" ")
       }`,
     );
+    let sent = this.#checkSent.get(h.id);
+    if (!sent) this.#checkSent.set(h.id, sent = new Map());
+    const instances: RecoveryInstance[] = [];
     for (const { stream, status } of host.instances()) {
       const parsed = parseStream(stream)!;
-      const def = this.#kinds.get(parsed.kind)!;
       const inst = host.instance(parsed.kind, parsed.key);
-      if (!inst || status !== "running") {
-        this.violate("recovery_equals_replay", `${h.id} ${stream} is ${status} after ${when}`);
-        continue;
+      instances.push({
+        stream,
+        status,
+        live: inst && status === "running" ? inst.snapshot() : undefined,
+      });
+      // The records of the disk's view the checker has not been given yet.
+      const base = sent.get(stream) ?? 0;
+      const data = h.disk.watched(stream, base).map((r) => r.data);
+      sent.set(stream, base + data.length);
+      if (data.length || base === 0) {
+        this.#checkOps.push({ op: "records", host: h.id, stream, base, data });
       }
-      const shadowKey = `${h.id} ${stream}`;
-      const journal = journals.get(stream);
-      let kept = this.#shadows.get(shadowKey);
-      if (kept && journal && !replayHolds(journal, kept.consumed, this.#lookup)) kept = undefined;
-      let shadow: Shadow | undefined;
-      try {
-        if (kept) {
-          const from = kept.consumed.length;
-          const records = journal ? journal.slice(from) : h.disk.watched(stream, from);
-          if (replayRecords(def, parsed.key, records, kept.inst, this.#lookup, kept.consumed)) {
-            shadow = kept;
-          }
-        }
-        if (!shadow) {
-          const consumed: Consumed = [];
-          const records = journal ?? h.disk.watched(stream);
-          shadow = {
-            inst: replayRecords(def, parsed.key, records, undefined, this.#lookup, consumed)!,
-            consumed,
-          };
-        }
-      } catch (err) {
-        this.#dropShadow(shadowKey);
-        this.violate(
-          "recovery_equals_replay",
-          `${h.id} ${stream}: its journal does not replay: ${(err as Error).message}`,
-        );
-        continue;
-      }
-      if (shadow !== this.#shadows.get(shadowKey)) {
-        this.#dropShadow(shadowKey);
-        this.#shadows.set(shadowKey, shadow);
-      }
-      const diff = diffSnapshots(inst.snapshot(), shadow.inst.snapshot());
-      if (diff) this.violate("recovery_equals_replay", `${h.id} ${stream} after ${when}: ${diff}`);
     }
+    const id = this.#checkAt.length;
+    this.#checkAt.push({ line: this.lines.length, atUs: this.scheduler.nowUs - START_US });
+    const check = {
+      host: h.id,
+      when,
+      head: this.#log.head,
+      instances,
+      ...(journals ? { journals } : {}),
+    };
+    this.#checkOps.push({ op: "check", id, check });
+    this.#feed.check(this.#checkOps);
+    this.#checkOps = [];
   }
 
-  #dropShadow(key: string): void {
-    this.#shadows.get(key)?.inst.stop();
-    this.#shadows.delete(key);
+  /** A crash lost the unsynced tails of `h`'s journals: the checker's views are cut back too. */
+  #cutCheckViews(h: SimHost): void {
+    const sent = this.#checkSent.get(h.id);
+    if (!sent) return;
+    const lengths = new Map<string, number>();
+    for (const [stream, n] of sent) {
+      const last = h.disk.journal.lastPosition(stream);
+      lengths.set(stream, last);
+      if (n > last) sent.set(stream, last);
+    }
+    this.#checkOps.push({ op: "cut", host: h.id, lengths });
+  }
+
+  /** The recovery checks' violations, reported where each check would have reported them. */
+  #recoveryVerdicts(): void {
+    if (!this.#feed) return;
+    if (this.#checkOps.length) this.#feed.check(this.#checkOps);
+    this.#checkOps = [];
+    if (this.#checkAt.length === 0) return;
+    const verdicts = this.#feed.checked();
+    for (let id = 0; id < this.#checkAt.length; id++) {
+      const { line, atUs } = this.#checkAt[id]!;
+      const found = verdicts.get(id);
+      if (!found) {
+        this.#violateLate(line, atUs, "no_exception", `recovery check ${id} was never answered`);
+        continue;
+      }
+      for (const v of found) this.#violateLate(line, atUs, v.invariant, v.message);
+    }
   }
 
   /**
@@ -1012,29 +1025,6 @@ class Run {
             ? `${host} ${stream}: journaled source position ${srcPos} after ${last}, skipping logged input ${next}, which it will now ignore`
             : `${host} ${stream}: journaled source position ${srcPos}, which the log does not route to it`,
         );
-      }
-    }
-  }
-
-  /** The reference's decoded frame for a journaled payload holding exactly the logged bytes. */
-  readonly #lookup: DecodedLookup = (srcPos, payload, subject) => {
-    // Only frames the log holds (and so the index has routed) are known.
-    if (!(srcPos >= 1 && srcPos <= this.#log.head)) return undefined;
-    const entry = this.#feed.entry(srcPos);
-    if (
-      (subject !== undefined && subject !== entry.subject) ||
-      !Buffer.from(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength)
-        .equals(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength))
-    ) return undefined;
-    return this.#decoded[srcPos - 1] ??= decodeFrame(entry.data);
-  };
-
-  /** Drops the kept replays of `h` that went past what its journal still holds. */
-  #dropStaleShadows(h: SimHost): void {
-    for (const [key, shadow] of this.#shadows) {
-      if (!key.startsWith(`${h.id} `)) continue;
-      if (shadow.consumed.length > h.disk.journal.lastPosition(shadow.inst.stream)) {
-        this.#dropShadow(key);
       }
     }
   }
@@ -1191,7 +1181,15 @@ class Run {
           const last = new Uint8Array(Float64Array.of(frame.v[frame.v.length - 1]!).buffer);
           const at = indexOfBytes(rec.data, last);
           if (at < 0) continue;
-          rec.data[at + 6]! ^= 0x01;
+          const bad = rec.data.slice();
+          bad[at + 6]! ^= 0x01;
+          // The disk's view shares the journal's bytes: the checker is told before they change.
+          if (h.disk.watched(stream, 2)[0]?.data === rec.data) {
+            this.#checkOps.push({ op: "patch", host: h.id, stream, pos: 3, data: bad });
+            this.#feed.check(this.#checkOps);
+            this.#checkOps = [];
+          }
+          rec.data.set(bad);
           this.trace(`sabotage flipped a bit of ${h.id} ${stream} record 3 at byte ${at}`);
           return;
         }

@@ -11,11 +11,18 @@ import {
   type Consumed,
   diffSnapshots,
   OutputChecker,
+  RecoveryChecker,
   replayHolds,
   replayRecords,
   runReference,
 } from "../../sim/invariants.ts";
-import { parseFaults, reproduceCommand, type SimOptions, simulate } from "../../sim/simulator.ts";
+import {
+  parseFaults,
+  reproduceCommand,
+  type Sabotage,
+  type SimOptions,
+  simulate,
+} from "../../sim/simulator.ts";
 import { Prng } from "../../sim/prng.ts";
 
 const test = suite("simulator");
@@ -172,8 +179,15 @@ test("an output that differs from the fault-free run's is reported where it is p
   assert.match(r.trace[at - 1]!, / h1 out /);
 });
 
-test("the feed and reference from the worker thread give the trace and verdicts of a run in process", async () => {
-  for (const sabotage of ["corrupt_output", "lose_input", undefined] as const) {
+test("the feed, reference and replays on the worker thread give the trace and verdicts of a run in process", async () => {
+  const sabotages: (Sabotage | undefined)[] = [
+    "corrupt_output",
+    "lose_input",
+    "corrupt_journal",
+    "apply_twice",
+    undefined,
+  ];
+  for (const sabotage of sabotages) {
     const options: SimOptions = { ...base, seed: 3, faults: "all" };
     if (sabotage) options.sabotage = sabotage;
     const threaded = await simulate(options);
@@ -330,6 +344,67 @@ test("replayHolds: a kept replay continues only over a journal holding what it c
   // A journal shorter than what was consumed (a lost tail) does not hold it either.
   assert.not.ok(replayHolds(records.slice(0, 3), consumed, lookup));
   for (const inst of [kept, whole]) inst.stop();
+});
+
+test("RecoveryChecker: replays kept between checks, cut back by lost tails, and patched bytes", () => {
+  const log = frameLog(12, ["a", "b"]);
+  const records = journalOf(log, "a");
+  const frames = {
+    entry: (seq: number) => log[seq - 1]!,
+    decoded: (seq: number) => decodeFrame(log[seq - 1]!.data),
+  };
+  const checker = new RecoveryChecker(new Map([["stats", statsActor]]), frames);
+  const liveAt = (n: number) => {
+    const inst = replayRecords(statsActor, "a", records.slice(0, n))!;
+    const snap = inst.snapshot();
+    inst.stop();
+    return snap;
+  };
+  const check = (n: number, extra: Partial<Parameters<typeof checker.check>[0]> = {}) =>
+    checker.check({
+      host: "h1",
+      when: "recovery",
+      head: 12,
+      instances: [{ stream: "stats/a", status: "running", live: liveAt(n) }],
+      ...extra,
+    });
+  const data = records.map((r) => r.data);
+  checker.records("h1", "stats/a", 0, data.slice(0, 4));
+  assert.equal(check(4), []);
+  checker.records("h1", "stats/a", 4, data.slice(4));
+  assert.equal(check(7), []);
+  // A live state that differs from the replay is named.
+  assert.match(
+    check(6)[0]!.message,
+    /^h1 stats\/a after recovery: journal position 6, expected 7$/,
+  );
+  // A crash cut the journal back to 5 records: the replay past them is dropped, and the view
+  // replayed afresh once it holds the new tail.
+  checker.cut("h1", new Map([["stats/a", 5]]));
+  checker.records("h1", "stats/a", 5, []);
+  assert.equal(check(5), []);
+  // A record's bytes changed in place: a fresh replay (after a cut) sees the new bytes.
+  const bad = data[2]!.slice();
+  bad[bad.byteLength - 3]! ^= 1;
+  checker.patch("h1", "stats/a", 3, bad);
+  checker.cut("h1", new Map([["stats/a", 4]]));
+  checker.records("h1", "stats/a", 4, data.slice(4, 5));
+  assert.match(check(5)[0]!.message, /kernel state differs at byte/);
+  // A full check reads the journal it is given, not the view.
+  const journals = new Map([["stats/a", records.slice(0, 5)]]);
+  assert.equal(check(5, { journals, when: "drain" }), []);
+  // Instances that are not running are reported, not replayed.
+  const stopped = checker.check({
+    host: "h1",
+    when: "drain",
+    head: 12,
+    instances: [{ stream: "stats/a", status: "stopped", live: undefined }],
+  });
+  assert.equal(stopped, [{
+    invariant: "recovery_equals_replay",
+    message: "h1 stats/a is stopped after drain",
+  }]);
+  checker.stop();
 });
 
 test("checkJournalInputs finds lost inputs, inputs applied twice and inputs from nowhere", () => {
