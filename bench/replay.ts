@@ -2,21 +2,28 @@
  * `troupe bench replay`: the throughput of `troupe replay` at maximum speed. A recording of
  * `--channels` channels of the synthetic market feed (frames of `--batch` samples) is written to
  * a temporary file, then replayed through fresh actors of the kinds `stats`, `anomaly` and
- * `collapse` (those registered) on an in-process host: samples per second, from opening the file
- * to the host stopped. The baseline, measured in the same run, is the least any replay must do:
- * read the same file, decode each frame and step the same kernels over it in a bare loop (no bus,
- * no journal, no machines, no outputs). A second pair of rows does the same for `stats` alone,
- * the cheapest kernel, where the replay machinery's own cost shows.
+ * `collapse` (those registered), in process: samples per second, from opening the file to the
+ * hosts stopped. The replay runs as `troupe replay` would on this machine: a recording this size
+ * goes to worker threads, one per core up to 4 (`--threads N` to choose; 1 is a single host in
+ * the bench's own thread), and the log line says how many ran. The threads are warmed up with
+ * the warm-up replay, as the baseline's code is, and kept for the measured one (a replay keeps its
+ * workers for the next in the same process).
+ *
+ * The baseline, measured in the same run, is the least any replay must do, on one thread: read the
+ * same file, decode each frame and step the same kernels over it in a bare loop (no bus, no
+ * journal, no machines, no outputs). A second pair of rows does the same for `stats` alone, the
+ * cheapest kernel, where the replay machinery's own cost shows.
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
 import { decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed } from "../sim/feeds/mod.ts";
 import { RecordingReader, RecordingWriter } from "../sim/recording.ts";
-import { replay } from "../sim/replay.ts";
+import { defaultReplayThreads, replay, THREADS_MAX } from "../sim/replay.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import { human, median, numberOption, parseOptions, tempDir } from "./_cluster.ts";
 import { UsageError } from "../cli/args.ts";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 
 const NAME = "replay";
@@ -32,6 +39,7 @@ export const benchmark: Benchmark = {
     "  --batch N      samples per frame (default 500)",
     "  --kinds LIST   actor kinds, comma-separated (default: stats,anomaly,collapse, those registered)",
     "  --rounds N     troupe/baseline rounds; the median of each is reported (default 1)",
+    "  --threads N    worker threads of the replay (default: as troupe replay: one per core, up to 4)",
   ].join("\n"),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = parseOptions(args, {
@@ -40,11 +48,15 @@ export const benchmark: Benchmark = {
       batch: { type: "string" },
       kinds: { type: "string" },
       rounds: { type: "string" },
+      threads: { type: "string" },
     });
     const channels = numberOption(o, "channels", 100, { min: 1, max: 10_000, integer: true });
     const perChannel = numberOption(o, "samples", 10_000, { min: 1, integer: true });
     const batch = numberOption(o, "batch", 500, { min: 1, max: 65_536, integer: true });
     const rounds = numberOption(o, "rounds", 1, { min: 1, max: 20, integer: true });
+    const threadsAsked = o.threads === undefined
+      ? undefined
+      : numberOption(o, "threads", 1, { min: 1, max: THREADS_MAX, integer: true });
     const kinds = o.kinds === undefined
       ? DEFAULT_KINDS.filter((k) => Object.hasOwn(ACTOR_KINDS, k))
       : o.kinds.split(",").map((k) => k.trim());
@@ -62,16 +74,18 @@ export const benchmark: Benchmark = {
     try {
       const path = join(dir.path, "bench.rec");
       const total = writeRecording(path, { channels, perChannel, batch, kinds });
+      const threads = threadsAsked ?? defaultReplayThreads(statSync(path).size);
       ctx.log(
         `replay: recording of ${channels} channels, ${human(total)} samples in frames of ${batch}` +
-          ` (${kinds.join(", ")})`,
+          ` (${kinds.join(", ")}); troupe on ${
+            threads === 1 ? "1 thread (its host in this one)" : `${threads} worker threads`
+          }, the bare loop on 1`,
       );
-      // Warm both paths up (JIT) on a short prefix, unmeasured.
+      // Warm both paths up (JIT) on a short prefix, unmeasured: the replay on its threads.
       const warm = join(dir.path, "warm.rec");
       writeRecording(warm, { channels, perChannel: Math.min(perChannel, batch * 2), batch, kinds });
       await bareLoop(warm, kinds);
-      await replay(warm, { actors: kinds });
-
+      await replay(warm, { actors: kinds, threads });
       const rows: BenchRow[] = [];
       const sets: Array<[string, string[]]> = [["samples_per_s", kinds]];
       if (kinds.join() !== "stats" && kinds.includes("stats")) {
@@ -84,7 +98,7 @@ export const benchmark: Benchmark = {
           const b = await bareLoop(path, set);
           base.push(b.samples / b.seconds);
           const t0 = nowMs();
-          const res = await replay(path, { actors: set });
+          const res = await replay(path, { actors: set, threads });
           const seconds = (nowMs() - t0) / 1000;
           if (res.samples !== b.samples) {
             throw new Error(`replay applied ${res.samples} samples, the bare loop ${b.samples}`);
@@ -92,7 +106,9 @@ export const benchmark: Benchmark = {
           troupe.push(res.samples / seconds);
           ctx.log(
             `replay: ${set.join(",")}: troupe ${human(troupe[r]!)} samples/s ` +
-              `(${res.outputs} outputs), bare loop ${human(base[r]!)} samples/s`,
+              `(${res.outputs} outputs, ${Math.max(1, res.threads)} thread${
+                res.threads > 1 ? "s" : ""
+              }), bare loop ${human(base[r]!)} samples/s (1 thread)`,
           );
         }
         rows.push(row(NAME, metric, "samples/s", median(troupe), median(base), "higher"));

@@ -9,6 +9,9 @@
  * as it publishes them, so each is attributed to exactly the input being applied. An exception
  * out of the host (a bug: its own failures are supervised) fails the worker, and with it the
  * replay, naming the input; it is never swallowed.
+ *
+ * A worker serves one replay at a time, from its "init" to its "end", and then the next one it is
+ * given with a fresh host: a replay keeps its workers, their code compiled and warm, for the next.
  */
 import { isMainThread, type MessagePort, parentPort, workerData } from "node:worker_threads";
 import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";

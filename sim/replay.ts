@@ -8,8 +8,12 @@
  * By default the actors run in this process: a real Host on an InProcessBus, with an in-memory
  * journal (compacted at each snapshot, so a long recording does not pile up in memory) and an
  * in-memory snapshot store, running the kinds the recording's header lists (or, without a
- * configuration in the header, the kinds whose outputs it holds). Given a `bus`, the inputs are
- * published there instead, into a live cluster, and its outputs are collected from it.
+ * configuration in the header, the kinds whose outputs it holds). With `threads` > 1 (by default
+ * for a big recording at maximum speed) the instances are split across worker threads, each such
+ * a host for its share (see _replay_threads.ts): this thread reads the recording once, routes and
+ * batches the inputs, and merges the outputs back into the order one host gives them, so the
+ * outputs are the same bytes in the same order with any number of threads. Given a `bus`, the
+ * inputs are published there instead, into a live cluster, and its outputs are collected from it.
  *
  * Outputs are deterministic: an output's id derives from its input's id, its time from the
  * input's event times, and nothing an actor publishes depends on the wall clock, so replaying the
@@ -464,6 +468,15 @@ function threadsFor(
     return asked;
   }
   if (asked === 1 || options.bus || !loadable) return 1;
+  return defaultReplayThreads(fileBytes, speed);
+}
+
+/**
+ * The worker threads an in-process replay of a recording of `fileBytes` runs on by default: at
+ * maximum speed, from `THREADS_MIN_FILE_BYTES` on, one per core up to `THREADS_DEFAULT_MAX`
+ * (none on one core); otherwise 1, this thread.
+ */
+export function defaultReplayThreads(fileBytes: number, speed = Infinity): number {
   if (speed !== Infinity || fileBytes < THREADS_MIN_FILE_BYTES) return 1;
   const n = Math.min(availableParallelism(), THREADS_DEFAULT_MAX);
   return n >= 2 ? n : 1;

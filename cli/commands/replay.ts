@@ -15,6 +15,7 @@ import {
   type ReplayOptions,
   type ReplayProgress,
   type ReplayResult,
+  THREADS_MAX,
 } from "../../sim/replay.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, str, UsageError } from "../args.ts";
 import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
@@ -22,7 +23,8 @@ import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
 export const command: Command = {
   name: "replay",
   summary: "replay a recording through fresh actors; --verify checks the outputs",
-  usage: "FILE [--speed 1|10|max] [--from T] [--to T] [--verify] [--inspect KIND/KEY] [--json]",
+  usage:
+    "FILE [--speed 1|10|max] [--from T] [--to T] [--verify] [--inspect KIND/KEY] [--threads N] [--json]",
   options: {
     speed: {
       type: "string",
@@ -63,10 +65,19 @@ export const command: Command = {
       arg: "FILE",
       help: 'A JSON file of actor settings over the recording\'s: { "stats": { ... } }',
     },
+    threads: {
+      type: "string",
+      arg: "N",
+      help:
+        "Run the actors on N worker threads; 1: in this thread (default: one per core, up to 4, at max speed for recordings of 4 MiB or more)",
+    },
     json: { type: "boolean", help: "Print the result as one JSON object on stdout" },
   },
   details:
     `Inputs before --from are applied first, unpaced, so the actors reach their state at --from.
+With --threads, each thread runs its own host for a share of the actor instances (by key); this
+thread reads the recording, routes the inputs and merges the outputs back into the one order a
+single host gives, so outputs and --verify are the same with any number of threads.
 A recording made with troupe up --record replays exactly; one made with troupe record of a cluster
 already running lacks the inputs before it started, so its first outputs may differ.
 Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
@@ -92,6 +103,10 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
       if (url !== undefined) {
         throw new UsageError("Option --inspect needs the in-process replay: drop --nats");
       }
+    }
+    const threads = parseThreads(str(args, "threads"));
+    if (threads !== undefined && threads > 1 && url !== undefined) {
+      throw new UsageError("Option --threads runs the actors in this process: drop --nats");
     }
     const actorsArg = str(args, "actors");
     const actors = actorsArg?.split(",").map((s) => s.trim()).filter(Boolean);
@@ -143,6 +158,7 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
     if (inspect) options.inspect = inspect;
     if (actors) options.actors = actors;
     if (config) options.config = config;
+    if (threads !== undefined) options.threads = threads;
     let result: ReplayResult;
     try {
       result = await replay(path, options);
@@ -231,6 +247,17 @@ function report(r: ReplayResult, speed: number): string[] {
     }
   }
   return lines;
+}
+
+function parseThreads(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || n < 1 || n > THREADS_MAX) {
+    throw new UsageError(
+      `Option --threads must be an integer from 1 to ${THREADS_MAX}, got "${raw}"`,
+    );
+  }
+  return n;
 }
 
 function parseSpeed(raw: string): number {
