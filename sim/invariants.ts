@@ -99,6 +99,8 @@ export class InputIndex {
   readonly inputs = new Map<string, number[]>();
   readonly #actors: readonly AnyActorDefinition[];
   readonly #configs: ReadonlyMap<string, unknown>;
+  /** Per subject seen, its feed channel (null: not a feed subject). */
+  readonly #channels = new Map<string, string | null>();
 
   constructor(actors: readonly AnyActorDefinition[], configs: ReadonlyMap<string, unknown>) {
     this.#actors = actors;
@@ -114,11 +116,16 @@ export class InputIndex {
     entry: LoggedFrame,
     each?: (def: AnyActorDefinition, key: string, stream: string, first: boolean) => void,
   ): boolean {
-    const parsed = parseSubject(entry.subject);
-    if (parsed.kind !== "feed") return false;
+    let channel = this.#channels.get(entry.subject);
+    if (channel === undefined) {
+      const parsed = parseSubject(entry.subject);
+      channel = parsed.kind === "feed" ? parsed.channel : null;
+      this.#channels.set(entry.subject, channel);
+    }
+    if (channel === null) return false;
     for (const def of this.#actors) {
       const config = this.#configs.get(def.kind);
-      for (const key of def.route(parsed.channel, config)) {
+      for (const key of def.route(channel, config)) {
         const stream = streamOf(def.kind, key);
         let seqs = this.inputs.get(stream);
         const first = seqs === undefined;
