@@ -18,8 +18,17 @@ import { findNatsServer, NatsServer } from "../actors/runtime/nats_server.ts";
 import { UsageError } from "../cli/args.ts";
 import { nowMs } from "./_bench.ts";
 
-/** The repository's root directory. */
-export const REPO_DIR = fileURLToPath(new URL("../", import.meta.url));
+/**
+ * The root of the sources this module runs from: the repository, or on Node the compiled mirror
+ * of it that cli/_compile.mjs keeps under `node_modules/.cache/troupe/js-<hash>/`.
+ */
+const SOURCE_DIR = fileURLToPath(new URL("../", import.meta.url));
+
+/** Whether this module runs from the compiled mirror (JavaScript, no tsx needed). */
+const COMPILED = import.meta.url.endsWith(".js");
+
+/** The repository's root directory (where `.troupe/` and `../shared` are found). */
+export const REPO_DIR = COMPILED ? join(SOURCE_DIR, "..", "..", "..", "..") : SOURCE_DIR;
 
 /** The option specs `parseOptions` accepts: every option takes a value. */
 export type OptionSpecs = Record<string, { type: "string" }>;
@@ -94,9 +103,15 @@ const IS_DENO = "Deno" in globalThis;
  * the injector.
  */
 export function scriptCommand(script: string, args: readonly string[]): [string, string[]] {
-  const path = join(REPO_DIR, script);
   const flags = (process.env.TROUPE_BENCH_CHILD_FLAGS ?? "").split(" ").filter(Boolean);
-  if (IS_DENO) return [process.execPath, ["run", "-A", ...flags, path, ...args]];
+  if (IS_DENO) {
+    return [process.execPath, ["run", "-A", ...flags, join(SOURCE_DIR, script), ...args]];
+  }
+  if (COMPILED) {
+    const path = join(SOURCE_DIR, script.replace(/\.ts$/, ".js"));
+    return [process.execPath, [...flags, path, ...args]];
+  }
+  const path = join(SOURCE_DIR, script);
   return [process.execPath, [...flags, "--import", import.meta.resolve("tsx"), path, ...args]];
 }
 

@@ -341,7 +341,10 @@ async function latency(nc: NatsConnection): Promise<void> {
  * worker does not inherit tsx's loader, so a small script registers it first.
  */
 function startThread(data: SenderData): Worker {
-  if ("Deno" in globalThis) return new Worker(new URL(import.meta.url), { workerData: data });
+  // Deno runs the TypeScript, and on Node the compiled mirror (cli/_compile.mjs) is JavaScript.
+  if ("Deno" in globalThis || import.meta.url.endsWith(".js")) {
+    return new Worker(new URL(import.meta.url), { workerData: data });
+  }
   const boot = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})` +
     `.then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
   return new Worker(boot, { eval: true, workerData: data });

@@ -12,7 +12,8 @@ const BENCH_DIR = fileURLToPath(new URL("../../bench/", import.meta.url));
 
 function names(): string[] {
   return readdirSync(BENCH_DIR)
-    .filter((f) => f.endsWith(".ts") && !f.startsWith("_"))
+    // .ts here, .js in the compiled mirror (cli/_compile.mjs)
+    .filter((f) => (f.endsWith(".ts") || f.endsWith(".js")) && !f.startsWith("_"))
     .map((f) => f.slice(0, -3))
     .sort();
 }
