@@ -49,10 +49,12 @@ const SLAB_BYTES = 1 << 20;
 /**
  * Copies of journal records, carved out of large slabs: one allocation per megabyte rather than
  * one per record (an ArrayBuffer each is slow to allocate and weighs on the garbage collector).
- * Each copy starts 8-byte aligned, as a fresh array would.
+ * Each copy starts 8-byte aligned, as a fresh array would. The slabs are SharedArrayBuffers, so
+ * that the simulator's worker thread reads the records where they are (the recovery checks'
+ * replays), without a copy.
  */
 class Slabs {
-  #slab = new Uint8Array(0);
+  #slab = new Uint8Array(new SharedArrayBuffer(0));
   #at = 0;
 
   /** A fresh copy of `parts`, joined. */
@@ -62,8 +64,8 @@ class Slabs {
     else for (const p of parts) n += p.byteLength;
     let start = (this.#at + 7) & ~7;
     if (start + n > this.#slab.byteLength) {
-      if (n > SLAB_BYTES / 4) return join(new Uint8Array(n), parts);
-      this.#slab = new Uint8Array(SLAB_BYTES);
+      if (n > SLAB_BYTES / 4) return join(new Uint8Array(new SharedArrayBuffer(n)), parts);
+      this.#slab = new Uint8Array(new SharedArrayBuffer(SLAB_BYTES));
       start = 0;
     }
     this.#at = start + n;

@@ -147,7 +147,8 @@ export interface FeedSource {
   reference(wait: boolean): ReferenceOutcome | undefined;
   /**
    * Hands recovery-check work over, in the order it happened (see RecoveryChecker): done here, or
-   * on the worker while the run goes on. A `patch` must be handed over before the record changes.
+   * on the worker while the run goes on. A `patch` must be handed over before the record changes
+   * (the worker may read the journal's bytes in place: this waits for the checks before it).
    */
   check(ops: readonly CheckOp[]): void;
   /** The violations of every check handed over, by id, once all of them are known. */
@@ -314,11 +315,16 @@ type Reply =
   | { type: "checked"; results: [number, CheckViolation[]][] }
   | { type: "error"; message: string };
 
-/** Check work as it crosses to the worker: byte arrays are items of the message's pack. */
+/**
+ * Check work as it crosses to the worker. A byte array is sent as a reference, three numbers: the
+ * id of the SharedArrayBuffer it lies in (the disk's journal slabs are shared, see _sim_disk.ts;
+ * each is sent once, and the worker keeps it), its offset and its length; or, for bytes in an
+ * ordinary buffer, -1, the index of its copy in the message's pack, and 0.
+ */
 type WireOp =
-  | { op: "records"; host: string; stream: string; base: number; first: number; count: number }
+  | { op: "records"; host: string; stream: string; base: number; refs: number[] }
   | { op: "cut"; host: string; lengths: [string, number][] }
-  | { op: "patch"; host: string; stream: string; pos: number; item: number }
+  | { op: "patch"; host: string; stream: string; pos: number; refs: number[] }
   | {
     op: "check";
     id: number;
@@ -326,35 +332,57 @@ type WireOp =
     when: string;
     head: number;
     instances: RecoveryInstance[];
-    /** A full check's journals: stream, positions, and the pack's items from `first`. */
-    journals: [string, number[], number][] | undefined;
+    /** A full check's journals: stream, positions and the records' bytes. */
+    journals: [string, number[], number[]][] | undefined;
   };
 
 /** What the run sends the worker once it has its job. */
-type Request = { type: "ops"; ops: WireOp[]; packed: Packed } | { type: "end" };
+type Request =
+  | { type: "ops"; ops: WireOp[]; slabs: [number, SharedArrayBuffer][]; packed: Packed }
+  | { type: "end" };
 
-/** Check work for the worker: byte arrays copied into one pack. */
-function wire(ops: readonly CheckOp[]): Request & { type: "ops" } {
+/** Check work for the worker: byte arrays by reference into shared slabs, or copied. */
+function wire(
+  ops: readonly CheckOp[],
+  slabIds: Map<SharedArrayBuffer, number>,
+): Request & { type: "ops" } {
   const items: Uint8Array[] = [];
+  const slabs: [number, SharedArrayBuffer][] = [];
+  const refsOf = (data: readonly Uint8Array[]) => {
+    const refs: number[] = [];
+    for (const d of data) {
+      const buf = d.buffer;
+      if (buf instanceof SharedArrayBuffer) {
+        let id = slabIds.get(buf);
+        if (id === undefined) {
+          slabIds.set(buf, id = slabIds.size);
+          slabs.push([id, buf]);
+        }
+        refs.push(id, d.byteOffset, d.byteLength);
+      } else {
+        refs.push(-1, items.length, 0);
+        items.push(d);
+      }
+    }
+    return refs;
+  };
   const out: WireOp[] = [];
   for (const op of ops) {
     if (op.op === "records") {
       const { host, stream, base } = op;
-      out.push({ op: "records", host, stream, base, first: items.length, count: op.data.length });
-      for (const d of op.data) items.push(d);
+      out.push({ op: "records", host, stream, base, refs: refsOf(op.data) });
     } else if (op.op === "cut") {
       out.push({ op: "cut", host: op.host, lengths: [...op.lengths] });
     } else if (op.op === "patch") {
-      out.push({ op: "patch", host: op.host, stream: op.stream, pos: op.pos, item: items.length });
-      items.push(op.data);
+      const { host, stream, pos } = op;
+      out.push({ op: "patch", host, stream, pos, refs: refsOf([op.data]) });
     } else {
       const c = op.check;
-      let journals: [string, number[], number][] | undefined;
+      let journals: [string, number[], number[]][] | undefined;
       if (c.journals) {
         journals = [];
         for (const [stream, records] of c.journals) {
-          journals.push([stream, records.map((r) => r.pos), items.length]);
-          for (const r of records) items.push(r.data);
+          journals.push([stream, records.map((r) => r.pos), refsOf(records.map((r) => r.data))]);
         }
       }
       out.push({
@@ -368,20 +396,35 @@ function wire(ops: readonly CheckOp[]): Request & { type: "ops" } {
       });
     }
   }
-  return { type: "ops", ops: out, packed: pack([], items) };
+  return { type: "ops", ops: out, slabs, packed: pack([], items) };
 }
 
-/** The check work of a Request, as the worker runs it. */
-function unwire(req: Request & { type: "ops" }): CheckOp[] {
+/** The check work of a Request, as the worker runs it; `slabs` keeps the shared slabs by id. */
+function unwire(req: Request & { type: "ops" }, slabs: Map<number, SharedArrayBuffer>): CheckOp[] {
+  for (const [id, buf] of req.slabs) slabs.set(id, buf);
   const items = unpack(req.packed);
+  const bytes = (refs: number[]) => {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < refs.length; i += 3) {
+      const id = refs[i]!, at = refs[i + 1]!;
+      out.push(id < 0 ? items[at]! : new Uint8Array(slabs.get(id)!, at, refs[i + 2]!));
+    }
+    return out;
+  };
   return req.ops.map((op): CheckOp => {
     if (op.op === "records") {
-      const data = items.slice(op.first, op.first + op.count);
-      return { op: "records", host: op.host, stream: op.stream, base: op.base, data };
+      return {
+        op: "records",
+        host: op.host,
+        stream: op.stream,
+        base: op.base,
+        data: bytes(op.refs),
+      };
     }
     if (op.op === "cut") return { op: "cut", host: op.host, lengths: new Map(op.lengths) };
     if (op.op === "patch") {
-      return { op: "patch", host: op.host, stream: op.stream, pos: op.pos, data: items[op.item]! };
+      const [data] = bytes(op.refs);
+      return { op: "patch", host: op.host, stream: op.stream, pos: op.pos, data: data! };
     }
     const check: RecoveryCheck = {
       host: op.host,
@@ -391,10 +434,11 @@ function unwire(req: Request & { type: "ops" }): CheckOp[] {
     };
     if (op.journals) {
       check.journals = new Map();
-      for (const [stream, positions, first] of op.journals) {
+      for (const [stream, positions, refs] of op.journals) {
+        const data = bytes(refs);
         check.journals.set(
           stream,
-          positions.map((pos, i): JournalRecord => ({ stream, pos, data: items[first + i]! })),
+          positions.map((pos, i): JournalRecord => ({ stream, pos, data: data[i]! })),
         );
       }
     }
@@ -484,11 +528,12 @@ function runJob(job: Job): void {
       job.port.close();
     };
     job.port.on("close", () => checker.stop());
+    const slabs = new Map<number, SharedArrayBuffer>();
     job.port.on("message", (req: Request) => {
       if (req.type === "end") return end();
       const results = new Map<number, CheckViolation[]>();
       try {
-        runChecks(checker, unwire(req), results);
+        runChecks(checker, unwire(req, slabs), results);
       } catch (err) {
         send({ type: "error", message: (err as Error).stack ?? String(err) }, []);
         return end();
@@ -572,6 +617,8 @@ class ThreadSource implements FeedSource {
   readonly #ops: CheckOp[] = [];
   readonly #checked = new Map<number, CheckViolation[]>();
   #checks = 0;
+  /** The shared slabs the worker has been sent, by id. */
+  readonly #slabIds = new Map<SharedArrayBuffer, number>();
 
   constructor(worker: Worker, spec: FeedSpec, setup: ReferenceSetup) {
     this.#spec = spec;
@@ -614,14 +661,21 @@ class ThreadSource implements FeedSource {
   }
 
   check(ops: readonly CheckOp[]): void {
+    let patched = false;
     for (const op of ops) {
-      if (op.op === "patch") this.#keepBefore(op);
+      if (op.op === "patch") {
+        this.#keepBefore(op);
+        patched = true;
+      }
       this.#ops.push(op);
       if (op.op === "check") this.#checks++;
     }
     if (this.#local) return this.#local.check(ops);
-    const req = wire(ops);
+    const req = wire(ops, this.#slabIds);
     this.#port.postMessage(req, [req.packed.buf]);
+    // The worker reads the journal's bytes where they are (shared): before they change in place,
+    // every check handed over must have been run.
+    if (patched) this.checked();
   }
 
   checked(): Map<number, CheckViolation[]> {
