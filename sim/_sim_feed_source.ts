@@ -617,6 +617,8 @@ class ThreadSource implements FeedSource {
   readonly #ops: CheckOp[] = [];
   readonly #checked = new Map<number, CheckViolation[]>();
   #checks = 0;
+  /** The worker's reply count when the port was last found empty. */
+  #emptyAt = -1;
   /** The shared slabs the worker has been sent, by id. */
   readonly #slabIds = new Map<SharedArrayBuffer, number>();
 
@@ -716,6 +718,9 @@ class ThreadSource implements FeedSource {
 
   /** Takes the worker's next reply (with `block`, waits for one); false when there is none. */
   #receive(block: boolean): boolean {
+    // The worker counts its replies in the signal after posting each: a poll that finds the
+    // count where it was when the port was last found empty has nothing to take.
+    if (!block && Atomics.load(this.#signal, 0) === this.#emptyAt) return false;
     const since = performance.now();
     for (;;) {
       const seen = Atomics.load(this.#signal, 0);
@@ -724,6 +729,7 @@ class ThreadSource implements FeedSource {
         this.#take(m.message as Reply);
         return true;
       }
+      this.#emptyAt = seen;
       if (!block) return false;
       if (performance.now() - since > STALL_MS) {
         this.#fail(`the reference worker made no progress for ${STALL_MS} ms`);

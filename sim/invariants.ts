@@ -521,6 +521,7 @@ export class OutputChecker {
     const expected = this.#ref.outputs.get(id);
     if (expected === undefined) return `output "${id}" is not one a fault-free run publishes`;
     this.#seen.add(id);
+    if (bytesEqualFast(data, expected)) return undefined;
     const at = firstDifference(data, expected);
     if (at !== undefined) {
       return `output "${id}" differs from the fault-free run's at byte ${at} (${data.byteLength} vs ${expected.byteLength} bytes)`;
