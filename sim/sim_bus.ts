@@ -82,6 +82,8 @@ export interface SimBusOptions {
 interface Sub {
   conn: SimConnection;
   pattern: string;
+  /** The pattern has no wildcard token (`*`, `>`): it matches exactly the subject it spells. */
+  literal: boolean;
   queue: string | undefined;
   handler: BusHandler;
   active: boolean;
@@ -174,7 +176,8 @@ export class SimBus {
 
   /** @internal */
   _subscribe(conn: SimConnection, pattern: string, handler: BusHandler, queue?: string): Sub {
-    const sub: Sub = { conn, pattern, queue, handler, active: true };
+    const literal = !pattern.split(".").some((t) => t === "*" || t === ">");
+    const sub: Sub = { conn, pattern, literal, queue, handler, active: true };
     this.#subs.push(sub);
     this.#route.clear();
     return sub;
@@ -239,7 +242,9 @@ export class SimBus {
   #match(subject: string): Sub[] {
     let subs = this.#route.get(subject);
     if (subs === undefined) {
-      subs = this.#subs.filter((s) => subjectMatches(s.pattern, subject));
+      subs = this.#subs.filter((s) =>
+        s.literal ? s.pattern === subject : subjectMatches(s.pattern, subject)
+      );
       if (this.#route.size > 100_000) this.#route.clear();
       this.#route.set(subject, subs);
     }

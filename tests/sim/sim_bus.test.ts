@@ -86,6 +86,19 @@ test("SimBus delivers on wildcard subjects after the network's latency, never in
   assert.is(bus.stats.unrouted, 1);
 });
 
+test("SimBus: a pattern without a whole-token wildcard matches only the subject it spells", async () => {
+  const { scheduler, bus } = setup();
+  const a = bus.connect("a");
+  const b = bus.connect("b");
+  const got: string[] = [];
+  b.subscribe("x.a*.y", (m) => got.push(`lit:${m.subject}`));
+  b.subscribe("x.*.y", (m) => got.push(`wild:${m.subject}`));
+  a.publish("x.a*.y", bytes("1"));
+  a.publish("x.ab.y", bytes("2"));
+  await scheduler.run(10_000);
+  assert.equal(got.sort(), ["lit:x.a*.y", "wild:x.a*.y", "wild:x.ab.y"]);
+});
+
 test("SimBus keeps per-link order on a quiet network", async () => {
   const { scheduler, bus } = setup(7);
   const a = bus.connect("a");
