@@ -916,16 +916,24 @@ class Run {
    * journals' new records), and handed to the feed source, which replays and compares while the
    * run goes on (on its worker, or here). Its violations are reported, at the end, at the trace
    * line where they would have been. A `full` check reads the journal itself, asynchronously,
-   * before that instant.
+   * before that instant (or takes the journals `read` at the same instant by the final checks).
    */
-  async #checkRecovery(h: SimHost, incarnation: number, when: string, full = false): Promise<void> {
+  async #checkRecovery(
+    h: SimHost,
+    incarnation: number,
+    when: string,
+    full = false,
+    read?: ReadonlyMap<string, JournalRecord[]>,
+  ): Promise<void> {
     const host = h.host;
     if (!host || h.incarnation !== incarnation) return; // crashed meanwhile
     const list = host.instances();
     let journals: Map<string, JournalRecord[]> | undefined;
     if (full) {
       journals = new Map();
-      for (const { stream } of list) journals.set(stream, await h.disk.records(stream));
+      for (const { stream } of list) {
+        journals.set(stream, read?.get(`${h.id} ${stream}`) ?? await h.disk.records(stream));
+      }
       if (h.host !== host) return;
     }
     this.trace(
@@ -1125,10 +1133,14 @@ class Run {
   /** The end-of-run checks: inputs exactly once, state equal to replay and to the reference. */
   async #finalChecks(when: string, full: boolean): Promise<void> {
     const reference = this.#useReference(true)!;
+    // The journals as read here, by host and stream: nothing runs until the recovery checks
+    // below, so a full one takes them as they are instead of reading them again.
+    const read = new Map<string, JournalRecord[]>();
     for (const [stream, seqs] of this.#index.inputs) {
       const { kind, key } = parseStream(stream)!;
       const owner = this.#ownerOf(key);
       const records = await owner.disk.records(stream);
+      read.set(`${owner.id} ${stream}`, records);
       const bad = checkJournalInputs(stream, records, seqs);
       if (bad) this.violate(bad.invariant, `${owner.id} after ${when}: ${bad.message}`);
       const inst = owner.host?.instance(kind, key);
@@ -1145,7 +1157,7 @@ class Run {
         );
       }
     }
-    for (const h of this.#hosts) await this.#checkRecovery(h, h.incarnation, when, full);
+    for (const h of this.#hosts) await this.#checkRecovery(h, h.incarnation, when, full, read);
     const missing = full ? this.#outputs!.missing() : []; // once, after the drain
     if (missing.length) {
       this.violate(
