@@ -77,6 +77,7 @@ export class FeedGenerator {
   readonly #plan: readonly number[];
   readonly #feed: Feed;
   #queue: SampleFrame[] = [];
+  readonly #subjects = new Map<string, string>();
   #at = 0;
   #samples = 0;
   #seq = 0;
@@ -95,6 +96,15 @@ export class FeedGenerator {
   /** Frames generated so far. */
   get count(): number {
     return this.#seq;
+  }
+
+  /** The feed subject of `channel`, made once per channel. */
+  #subject(channel: string): string {
+    let subject = this.#subjects.get(channel);
+    if (subject === undefined) {
+      this.#subjects.set(channel, subject = feedSubject("market", channel));
+    }
+    return subject;
   }
 
   /** The next frame, or undefined once the budget is spent. */
@@ -123,7 +133,7 @@ export class FeedGenerator {
     this.#samples += n;
     return {
       seq,
-      subject: feedSubject("market", frame.channel),
+      subject: this.#subject(frame.channel),
       data: encodeFrame(part, { id: `sim:${frame.channel}:${frame.seq0}`, src: "sim", seq }),
     };
   }

@@ -378,6 +378,8 @@ class Run {
   #endUs = 0;
   /** Outputs h1 published (the corrupt_output sabotage corrupts some). */
   #h1Outputs = 0;
+  /** Per instance stream, its kind, key and owner (the drain asks after every event). */
+  readonly #streamAt = new Map<string, { kind: string; key: string; owner: SimHost }>();
   /** The number of trace lines written by the setup's start. */
   #setupLines = 0;
 
@@ -1056,8 +1058,12 @@ class Run {
     if (this.#log.head < this.#feed.count) return false;
     for (const h of this.#hosts) if (!h.host?.ready) return false;
     for (const [stream, seqs] of this.#index.inputs) {
-      const { kind, key } = parseStream(stream)!;
-      const inst = this.#ownerOf(key).host!.instance(kind, key);
+      let at = this.#streamAt.get(stream);
+      if (!at) {
+        const { kind, key } = parseStream(stream)!;
+        this.#streamAt.set(stream, at = { kind, key, owner: this.#ownerOf(key) });
+      }
+      const inst = at.owner.host!.instance(at.kind, at.key);
       if (!inst || inst.srcPos !== seqs[seqs.length - 1]) return false;
     }
     return true;
