@@ -582,7 +582,8 @@ function referenceThread(): Promise<Worker | undefined> {
     let worker: Worker;
     try {
       const data: WorkerData = { troupeSimReference: true };
-      if ("Deno" in globalThis) {
+      // Deno runs the TypeScript; on Node the compiled mirror (cli/_compile.mjs) is JavaScript.
+      if ("Deno" in globalThis || import.meta.url.endsWith(".js")) {
         worker = new Worker(new URL(import.meta.url), { workerData: data });
       } else {
         const boot = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})` +
