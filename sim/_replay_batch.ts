@@ -69,6 +69,9 @@ export class BatchWriter {
 
   /** The batch so far (its buffer is the caller's, to transfer), and a fresh buffer for the next. */
   take(): { buf: ArrayBuffer; bytes: number; subjects: string[] } {
+    if (this.#used === 0 && this.#fresh.length === 0) {
+      return { buf: new ArrayBuffer(0), bytes: 0, subjects: [] }; // keeps its buffer
+    }
     const out = { buf: this.#buf, bytes: this.#used, subjects: this.#fresh };
     // The next batch is likely the size of this one.
     const size = Math.max(this.#initialBytes, Math.min(this.#buf.byteLength, this.#used * 2));

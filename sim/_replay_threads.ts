@@ -57,8 +57,15 @@ export interface ReplayThreadsOptions {
   config: Record<string, unknown>;
   limits: FrameLimits & { channelsMax?: number };
   snapshotEveryInputs: number;
+  /**
+   * "bytes": every output comes back, to `onOutput`, in order; "count": the threads only count
+   * them, for `onCount` (a replay whose outputs no one reads need not move them between threads).
+   */
+  outputs: "bytes" | "count";
   /** Every output, in order. */
   onOutput(subject: string, data: Uint8Array): void;
+  /** Outputs counted on the threads, as they report them (all of the inputs sent before a flush). */
+  onCount(n: number): void;
   log(message: string): void;
 }
 
@@ -208,6 +215,7 @@ export class ReplayThreads {
         config: o.config,
         limits: o.limits,
         snapshotEveryInputs: o.snapshotEveryInputs,
+        outputs: o.outputs,
         partitions: PARTITIONS,
         owned: owned[i]!,
       })
@@ -278,6 +286,7 @@ export class ReplayThreads {
 
   #take(w: WorkerState, out: WorkerOutputs): void {
     for (const e of w.reader.read(out)) w.queue.push(e);
+    if (out.counted > 0) this.#o.onCount(out.counted);
     this.deadLetters += out.deadLetters;
     for (const line of out.log) this.#o.log(line);
   }

@@ -49,6 +49,8 @@ export interface ReplayWorkerInit {
   snapshotEveryInputs: number;
   partitions: number;
   owned: number[];
+  /** "bytes": send every output back; "count": only how many (no one reads them). */
+  outputs: "bytes" | "count";
 }
 
 /** Messages to a worker. */
@@ -69,7 +71,8 @@ export interface WorkerOutputs {
   buf: ArrayBuffer;
   bytes: number;
   subjects: string[];
-  /** Dead letters and host log lines since the last report. */
+  /** Outputs counted and not sent (in "count" mode), dead letters and host log lines since the last report. */
+  counted: number;
   deadLetters: number;
   log: string[];
 }
@@ -162,7 +165,10 @@ async function setUp(
   const outputs = new BatchWriter(1 << 20);
   let current = 0;
   let failure: Error | undefined;
-  bus.onOutput = (subject, bytes) => outputs.append(current, subject, bytes);
+  let counted = 0;
+  bus.onOutput = init.outputs === "bytes"
+    ? (subject, bytes) => outputs.append(current, subject, bytes)
+    : () => counted++;
   bus.onError = (err, msg) => {
     failure ??= new Error(
       `the host threw on input ${current} ("${msg.subject}"): ${(err as Error)?.stack ?? err}`,
@@ -202,10 +208,12 @@ async function setUp(
     const taken = outputs.take();
     const out = {
       ...taken,
+      counted,
       deadLetters: bus.deadLetters,
       log,
       transfer: [taken.buf],
     };
+    counted = 0;
     bus.deadLetters = 0;
     log = [];
     return out;

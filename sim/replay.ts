@@ -264,7 +264,12 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
         config,
         limits: limitsOf(header),
         snapshotEveryInputs: SNAPSHOT_EVERY_INPUTS,
+        outputs: verify || options.onOutput ? "bytes" : "count",
         onOutput,
+        onCount: (n) => {
+          outputs += n;
+          if (inRange) rangeOutputs += n;
+        },
         log,
       }).catch((err) => {
         throw err instanceof ReplayThreadError ? new ReplayError(err.message, { cause: err }) : err;

@@ -185,6 +185,11 @@ test("a threaded replay of a range gives the same outputs and counts as the sing
   assert.ok(one.result.rangeOutputs > 0 && one.result.rangeOutputs < one.result.outputs);
   assert.equal(counts(two.result), counts(one.result));
   assert.equal(two.outputs, one.outputs);
+  // No one reads the outputs: the threads only count them, the same.
+  const counted = await replay(session, { fromUs: range.fromUs, toUs: range.toUs, threads: 3 });
+  assert.is(counted.outputs, one.result.outputs);
+  assert.is(counted.rangeOutputs, one.result.rangeOutputs);
+  assert.equal(counted.deadLetters, one.result.deadLetters);
 });
 
 test("inspect on threads fetches the state from the thread that ran the instance", async () => {
