@@ -6,8 +6,8 @@
  * hosts stopped. The replay runs as `troupe replay` would on this machine: a recording this size
  * goes to worker threads, one per core up to 4 (`--threads N` to choose; 1 is a single host in
  * the bench's own thread), and the log line says how many ran. Both sides are warmed up with
- * one unmeasured round over the whole recording; the replay keeps its worker threads, warm, for the
- * next replay in the same process. A one-shot `troupe replay` starts its threads cold: each pays
+ * one unmeasured round over the whole recording, then measured over `--rounds` (3) and the median
+ * of each reported; the replay keeps its worker threads, warm, for the next in the same process. A one-shot `troupe replay` starts its threads cold: each pays
  * the compilation of the kernels again (about 0.5-0.8 s of CPU for 1M samples here).
  *
  * The baseline, measured in the same run, is the least any replay must do, on one thread: read the
@@ -39,7 +39,7 @@ export const benchmark: Benchmark = {
     "  --samples N    samples per channel (default 10000)",
     "  --batch N      samples per frame (default 500)",
     "  --kinds LIST   actor kinds, comma-separated (default: stats,anomaly,collapse, those registered)",
-    "  --rounds N     troupe/baseline rounds; the median of each is reported (default 1)",
+    "  --rounds N     troupe/baseline rounds; the median of each is reported (default 3)",
     "  --threads N    worker threads of the replay (default: as troupe replay: one per core, up to 4)",
   ].join("\n"),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
@@ -54,7 +54,9 @@ export const benchmark: Benchmark = {
     const channels = numberOption(o, "channels", 100, { min: 1, max: 10_000, integer: true });
     const perChannel = numberOption(o, "samples", 10_000, { min: 1, integer: true });
     const batch = numberOption(o, "batch", 500, { min: 1, max: 65_536, integer: true });
-    const rounds = numberOption(o, "rounds", 1, { min: 1, max: 20, integer: true });
+    // Three rounds: on a shared machine one round swings by 10-20%, and the first after the
+    // warm-up still pays compilations on V8's background threads (~0.3 s of CPU on two cores).
+    const rounds = numberOption(o, "rounds", 3, { min: 1, max: 20, integer: true });
     const threadsAsked = o.threads === undefined
       ? undefined
       : numberOption(o, "threads", 1, { min: 1, max: THREADS_MAX, integer: true });
@@ -95,7 +97,7 @@ export const benchmark: Benchmark = {
       }
       for (const [metric, set] of sets) {
         const troupe: number[] = [], base: number[] = [];
-        const n = metric === "samples_per_s" ? rounds : Math.max(rounds, 3);
+        const n = rounds;
         for (let r = 0; r < n; r++) {
           const b = await bareLoop(path, set);
           base.push(b.samples / b.seconds);
