@@ -1,8 +1,9 @@
 /**
  * Worker threads that run troupe's TypeScript modules, started cheaply on both runtimes. Deno runs
- * TypeScript natively, so a worker starts from the module itself. Node does not: a worker that
- * registers tsx's loader first costs 400-800 ms and ~30 MB before it runs a line of troupe. So on
- * Node the module is bundled with esbuild (imports included, npm packages too) into one JavaScript
+ * TypeScript natively, so a worker starts from the module itself; so does a Node process running
+ * troupe from its compiled mirror (cli/_compile.mjs), where the module is JavaScript. Under tsx
+ * (the tests, `TROUPE_TSX=1`), a worker that registers tsx's loader first costs 400-800 ms and
+ * ~30 MB before it runs a line of troupe. So there the module is bundled with esbuild (imports included, npm packages too) into one JavaScript
  * file under the OS temporary directory, and workers start from that file (a `data:` URL of the
  * same bundle starts 30-60 ms slower here). A bundle takes ~80 ms to build; a manifest of the
  * source files it was built from (their sizes and modification times) lets the next process reuse
@@ -43,7 +44,10 @@ export async function startWorker(entry: URL, options: StartWorkerOptions = {}):
  * module itself on Deno, its bundle on Node (built on first use, then the same for the process).
  */
 export function workerModuleUrl(entry: URL): Promise<URL> {
-  if (isDeno || entry.protocol !== "file:") return Promise.resolve(entry);
+  // A .js module (troupe running from its compiled mirror, cli/_compile.mjs) needs no bundle.
+  if (isDeno || entry.protocol !== "file:" || entry.pathname.endsWith(".js")) {
+    return Promise.resolve(entry);
+  }
   let url = bundles.get(entry.href);
   if (!url) {
     url = bundle(entry);
