@@ -1,3 +1,4 @@
+// @ts-self-types="./_compile.d.mts"
 // Compiles troupe's TypeScript sources to JavaScript for Node, once per change of the sources, so
 // that a troupe process runs plain JavaScript instead of loading TypeScript through tsx. tsx's
 // loader runs on a thread of its own in every process and worker (Node 20's module hooks are
@@ -10,7 +11,7 @@
 // esbuild without bundling, with relative `.ts` specifiers rewritten to `.js`. The hash covers
 // every source file's path, size and modification time, so an edited source gives a new mirror;
 // a mirror is written to a temporary folder and renamed into place, so concurrent processes never
-// see half of one. Bare specifiers (`xstate`, `@nats-io/...`) resolve from the repository's
+// see half of one; a mirror no process has started from for a day is removed. Bare specifiers (`xstate`, `@nats-io/...`) resolve from the repository's
 // node_modules, which encloses the mirror. Each file links its source map, so that
 // `--enable-source-maps` gives stack traces in the TypeScript.
 import { createHash } from "node:crypto";
@@ -21,6 +22,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -34,6 +36,11 @@ const SOURCE_DIRS = ["protocol", "actors", "sim", "collab", "cli", "bench"];
 
 /** Relative `./x.ts` and `../x.ts` specifiers in quotes or backquotes (static, dynamic, URLs). */
 const TS_SPECIFIER = /(["'`])(\.\.?\/[^"'`\n]*?)\.ts\1/g;
+
+/** `code` with its relative `.ts` module specifiers (and URLs) pointing at `.js` files. */
+export function rewriteSpecifiers(code) {
+  return code.replace(TS_SPECIFIER, "$1$2.js$1");
+}
 
 function listSources() {
   const files = [];
@@ -79,7 +86,10 @@ export async function compiledMain() {
   const files = listSources();
   const outDir = join(cacheDir, `js-${fingerprint(files, esbuild.version)}`);
   const main = join(outDir, "cli", "main.js");
-  if (existsSync(main)) return pathToFileURL(main).href;
+  if (existsSync(main)) {
+    touch(outDir);
+    return pathToFileURL(main).href;
+  }
   const tmpDir = `${outDir}.tmp-${process.pid}`;
   try {
     const result = await esbuild.build({
@@ -97,9 +107,7 @@ export async function compiledMain() {
     });
     for (const out of result.outputFiles) {
       mkdirSync(dirname(out.path), { recursive: true });
-      const text = out.path.endsWith(".js")
-        ? out.text.replace(TS_SPECIFIER, "$1$2.js$1")
-        : out.text;
+      const text = out.path.endsWith(".js") ? rewriteSpecifiers(out.text) : out.text;
       writeFileSync(out.path, text);
     }
     try {
@@ -117,14 +125,30 @@ export async function compiledMain() {
   return pathToFileURL(main).href;
 }
 
-/** Removes mirrors of older sources (best effort: another process may be using one). */
+/** How long a mirror nobody started from is kept: a process still running from it may load more. */
+const UNUSED_MS = 24 * 3600_000;
+
+/** Marks a mirror as used now (its modification time), so that `prune` leaves it alone. */
+function touch(dir) {
+  try {
+    const now = new Date();
+    utimesSync(dir, now, now);
+  } catch {
+    // Not worth failing a command over.
+  }
+}
+
+/**
+ * Removes mirrors of older sources that no process has started from for a day (best effort). A
+ * process loads some modules lazily (commands, benchmarks, worker threads), so a mirror is not
+ * removed while a process may still be running from it.
+ */
 function prune(cacheDir, keep) {
   try {
     for (const name of readdirSync(cacheDir)) {
       const path = join(cacheDir, name);
-      if (path === keep || !name.startsWith("js-")) continue;
-      // Leave a mirror another process may still be starting from for a minute.
-      if (Date.now() - statSync(path).mtimeMs < 60_000) continue;
+      if (path === keep || !/^js-[0-9a-f]+(\.tmp-\d+)?$/.test(name)) continue;
+      if (Date.now() - statSync(path).mtimeMs < UNUSED_MS) continue;
       rmSync(path, { recursive: true, force: true });
     }
   } catch {
