@@ -31,6 +31,9 @@ test("rewriteSpecifiers() points relative .ts imports, dynamic imports and URLs 
 
 // Deno runs the TypeScript: the mirror is Node's alone.
 const nodeOnly = "Deno" in globalThis ? test.skip : test;
+if ("Deno" in globalThis) {
+  console.log("  SKIP  compiled mirror: Node's alone (Deno runs the TypeScript)");
+}
 
 nodeOnly("compiledMain() gives an up-to-date mirror whose modules import .js files", async () => {
   const url = await compiledMain();
