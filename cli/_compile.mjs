@@ -19,12 +19,14 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -76,15 +78,18 @@ function fingerprint(files, esbuildVersion) {
  * in which case the caller loads the TypeScript through tsx.
  */
 export async function compiledMain() {
-  let esbuild;
+  // The version from esbuild's package.json: importing esbuild itself costs ~25 ms, and a start
+  // from an up-to-date mirror does not need it.
+  let esbuildVersion;
   try {
-    esbuild = await import("esbuild");
+    const manifest = createRequire(import.meta.url).resolve("esbuild/package.json");
+    esbuildVersion = JSON.parse(readFileSync(manifest, "utf8")).version;
   } catch {
     return undefined;
   }
   const cacheDir = join(REPO_DIR, "node_modules", ".cache", "troupe");
   const files = listSources();
-  const outDir = join(cacheDir, `js-${fingerprint(files, esbuild.version)}`);
+  const outDir = join(cacheDir, `js-${fingerprint(files, esbuildVersion)}`);
   const main = join(outDir, "cli", "main.js");
   if (existsSync(main)) {
     touch(outDir);
@@ -92,6 +97,7 @@ export async function compiledMain() {
   }
   const tmpDir = `${outDir}.tmp-${process.pid}`;
   try {
+    const esbuild = await import("esbuild");
     const result = await esbuild.build({
       entryPoints: files,
       outdir: tmpDir,
