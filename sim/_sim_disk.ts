@@ -228,10 +228,8 @@ export class SimDisk {
   }
 
   /** The records of `stream` past `after`, in order, read from the journal. */
-  async records(stream: string, after = 0): Promise<JournalRecord[]> {
-    const out: JournalRecord[] = [];
-    for await (const rec of this.journal.read(stream, after)) out.push(rec);
-    return out;
+  records(stream: string, after = 0): Promise<JournalRecord[]> {
+    return Promise.resolve(this.journal.recordsOf(stream, after));
   }
 
   #streamOf(stream: string): Watched[] {

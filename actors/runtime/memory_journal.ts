@@ -3,6 +3,10 @@
  * keeps the durable/volatile distinction of a real journal: `sync()` marks what is durable, and
  * `crash()` drops everything appended since, as a process crash before an fsync would, so the
  * simulator can inject lost journal tails.
+ *
+ * Records are kept in append order and indexed by stream, so that reading a stream's tail, a
+ * recovery's `readAll` and a crash cost what they return or drop, not the whole journal (the
+ * simulator reads and crashes journals of tens of thousands of records hundreds of times a run).
  */
 import {
   joinJournalData,
@@ -12,37 +16,68 @@ import {
   type JournalStats,
 } from "./journal.ts";
 
+/** A stream's records (its positions are consecutive from 1) and where each is in append order. */
+interface StreamRecords {
+  records: JournalRecord[];
+  /** The index in the journal's append order of each of `records`. */
+  order: number[];
+}
+
 /** An in-memory journal. */
 export class MemoryJournal implements Journal {
+  /** Every record, in append order. */
   #records: JournalRecord[] = [];
-  #last = new Map<string, number>();
+  #streams = new Map<string, StreamRecords>();
   #durable = 0;
   #bytes = 0;
 
   append(stream: string, parts: JournalData): number {
     const joined = joinJournalData(parts);
     const data = joined === parts ? joined.slice() : joined;
-    const pos = (this.#last.get(stream) ?? 0) + 1;
-    this.#last.set(stream, pos);
-    this.#records.push({ stream, pos, data });
+    let s = this.#streams.get(stream);
+    if (!s) this.#streams.set(stream, s = { records: [], order: [] });
+    const pos = s.records.length + 1;
+    const rec: JournalRecord = { stream, pos, data };
+    s.records.push(rec);
+    s.order.push(this.#records.length);
+    this.#records.push(rec);
     this.#bytes += data.byteLength;
     return pos;
   }
 
   lastPosition(stream: string): number {
-    return this.#last.get(stream) ?? 0;
+    return this.#streams.get(stream)?.records.length ?? 0;
   }
 
   streams(): string[] {
-    return [...this.#last.keys()];
+    return [...this.#streams.keys()];
   }
 
-  async *read(stream: string, after = 0): AsyncIterable<JournalRecord> {
-    for (const rec of this.#records) if (rec.stream === stream && rec.pos > after) yield rec;
+  read(stream: string, after = 0): AsyncIterable<JournalRecord> {
+    // Positions are consecutive from 1: the record at position p is at index p - 1. Read as the
+    // records are when each is asked for (one appended meanwhile is seen, one lost is not).
+    let i = Math.max(0, after);
+    return iterable(() => this.#streams.get(stream)?.records[i++]);
   }
 
-  async *readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord> {
-    for (const rec of this.#records) if (rec.pos > (after?.get(rec.stream) ?? 0)) yield rec;
+  /** The records of `stream` with pos > after, in order, at once (what `read` yields). */
+  recordsOf(stream: string, after = 0): JournalRecord[] {
+    return this.#streams.get(stream)?.records.slice(Math.max(0, after)) ?? [];
+  }
+
+  readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord> {
+    // Every record before the first one some stream needs is one no stream needs: start there.
+    let i = this.#records.length;
+    for (const [stream, s] of this.#streams) {
+      const first = s.order[Math.max(0, after?.get(stream) ?? 0)];
+      if (first !== undefined && first < i) i = first;
+    }
+    return iterable(() => {
+      for (;;) {
+        const rec = this.#records[i++];
+        if (rec === undefined || rec.pos > (after?.get(rec.stream) ?? 0)) return rec;
+      }
+    });
   }
 
   sync(): Promise<void> {
@@ -53,13 +88,16 @@ export class MemoryJournal implements Journal {
   /** Drops every record appended since the last `sync()`, as a crash before fsync would. */
   crash(): number {
     const lost = this.#records.length - this.#durable;
-    this.#records.length = this.#durable;
-    this.#last.clear();
-    this.#bytes = 0;
-    for (const rec of this.#records) {
-      this.#last.set(rec.stream, rec.pos);
-      this.#bytes += rec.data.byteLength;
+    // The lost records are the tails of their streams.
+    for (let i = this.#records.length - 1; i >= this.#durable; i--) {
+      const rec = this.#records[i]!;
+      const s = this.#streams.get(rec.stream)!;
+      s.records.pop();
+      s.order.pop();
+      if (s.records.length === 0) this.#streams.delete(rec.stream);
+      this.#bytes -= rec.data.byteLength;
     }
+    this.#records.length = this.#durable;
     return lost;
   }
 
@@ -70,4 +108,24 @@ export class MemoryJournal implements Journal {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * The records `next` gives, one per call until it gives undefined, as an AsyncIterable. Each
+ * `next()` is an already resolved promise: what an async generator yields, without its queue and
+ * the promises it makes around every `yield`.
+ */
+function iterable(next: () => JournalRecord | undefined): AsyncIterable<JournalRecord> {
+  const iterator: AsyncIterator<JournalRecord> = {
+    next() {
+      const value = next();
+      return Promise.resolve(
+        value === undefined ? { done: true, value: undefined } : { done: false, value },
+      );
+    },
+    return() {
+      return Promise.resolve({ done: true, value: undefined });
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
 }
