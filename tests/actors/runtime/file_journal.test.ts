@@ -5,6 +5,7 @@ import {
   existsSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -410,6 +411,104 @@ test("records larger than the write buffer and the read chunk round-trip", async
     assert.is(got.length, sizes.length);
     for (let i = 0; i < sizes.length; i++) assert.equal(got[i]!.data, sent[i]!);
     await j.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+/** Files under `dir` this process holds open, where the platform lists them (Linux). */
+function openFilesUnder(dir: string): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync("/proc/self/fd");
+  } catch {
+    return [];
+  }
+  const open: string[] = [];
+  for (const fd of fds) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(dir)) open.push(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return open;
+}
+
+for (const [policy, buffersMax] of [["interval", 4], ["always", 1], ["never", 1]] as const) {
+  test(
+    `batches written in the background under fsync ${policy} (${buffersMax} waiting buffer${
+      buffersMax > 1 ? "s" : ""
+    }) keep every record in order across segment rolls, reads, syncs and reopen`,
+    async () => {
+      const dir = tempDir();
+      try {
+        const j = await FileJournal.open(dir.path, {
+          fsync: policy,
+          fsyncIntervalMs: 5,
+          segmentBytesMax: 16 * 1024,
+          writeBufferBytes: 1024,
+          writeBuffersMax: buffersMax,
+        });
+        const streams = ["a", "b", "c", "d", "e"];
+        const expected: string[] = [];
+        for (let n = 0; n < 3000; n++) {
+          j.append(streams[n % 5]!, payload(n, n % 37));
+          expected.push(`record-${n}` + "x".repeat(n % 37));
+          // Reads, syncs and compactions land while batches are in flight and segments seal.
+          if (n === 1000) {
+            const sofar = await collect(j.readAll());
+            assert.equal(sofar.map((r) => text(r.data)), expected);
+          }
+          if (n % 500 === 250) await j.sync();
+          if (n === 2000) await j.compact(new Map());
+        }
+        const segments = j.segments();
+        assert.ok(segments.length >= 6, `${segments.length} segments`);
+        assert.ok(segments.slice(0, -1).every((s) => s.sealed));
+        const all = await collect(j.readAll());
+        assert.equal(all.map((r) => text(r.data)), expected);
+        for (const s of streams) assert.is(j.lastPosition(s), 600);
+        await j.close();
+        // Every sealed segment got its index; every file the journal opened is closed.
+        const files = readdirSync(dir.path);
+        for (const s of segments.slice(0, -1)) {
+          assert.ok(files.includes(s.path.slice(-12, -4) + ".idx"), `index of ${s.path}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+        assert.equal(openFilesUnder(dir.path), []);
+        const k = await FileJournal.open(dir.path, { fsync: "never" });
+        assert.is(k.stats().truncatedBytes, 0);
+        assert.equal((await collect(k.readAll())).map((r) => text(r.data)), expected);
+        await k.close();
+      } finally {
+        dir.remove();
+      }
+    },
+  );
+}
+
+test("a crash while batches wait for the disk leaves a prefix holding every synced record", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, {
+      fsync: "interval",
+      fsyncIntervalMs: 60_000,
+      segmentBytesMax: 8 * 1024,
+      writeBufferBytes: 512,
+    });
+    for (let n = 0; n < 400; n++) j.append("s", payload(n, 20));
+    await j.sync();
+    // Many batches are handed to the disk, and segments roll, right before the crash.
+    for (let n = 400; n < 1200; n++) j.append("s", payload(n, 20));
+    j.simulateCrash();
+    const k = await FileJournal.open(dir.path, { fsync: "interval" });
+    const got = (await collect(k.readAll())).map((r) => text(r.data));
+    assert.ok(got.length >= 400, `${got.length} records survived`);
+    assert.equal(got, [...Array(got.length).keys()].map((n) => `record-${n}` + "x".repeat(20)));
+    assert.is(k.lastPosition("s"), got.length);
+    await k.close();
   } finally {
     dir.remove();
   }
