@@ -10,11 +10,21 @@
  * it while none of them changed. esbuild is imported only on Node, only when a bundle is built.
  *
  * Within a process a bundle is built or checked once: a long-lived process does not see later
- * edits. The worker does not inherit tsx from the parent's `--import tsx` (it would load it for
+ * edits. Each start from a bundle marks it used; a build removes bundles unused for a day. The worker does not inherit tsx from the parent's `--import tsx` (it would load it for
  * nothing); the parent's other Node options pass through as usual.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import process from "node:process";
@@ -79,7 +89,10 @@ async function bundle(entry: URL): Promise<URL> {
   const dir = join(tmpdir(), "troupe-worker-bundles");
   const manifestPath = join(dir, `${name}-${hashOf(path)}.json`);
   const cached = reusable(manifestPath);
-  if (cached) return pathToFileURL(cached);
+  if (cached) {
+    markUsed(cached);
+    return pathToFileURL(cached);
+  }
 
   const esbuild = await import("esbuild");
   const absWorkingDir = process.cwd();
@@ -117,6 +130,7 @@ async function bundle(entry: URL): Promise<URL> {
   const file = join(dir, `${name}-${hashOf(text)}.mjs`);
   mkdirSync(dir, { recursive: true });
   if (!existsSync(file)) writeAtomically(file, text);
+  else markUsed(file);
   const inputs: BundleManifest["inputs"] = {};
   for (const input of Object.keys(result.metafile.inputs)) {
     const abs = resolve(absWorkingDir, input);
@@ -134,7 +148,38 @@ async function bundle(entry: URL): Promise<URL> {
     inputs,
   };
   writeAtomically(manifestPath, JSON.stringify(manifest));
+  pruneBundles(dir);
   return pathToFileURL(file);
+}
+
+/** How long a bundle no worker started from is kept (a process may still start workers from it). */
+const UNUSED_MS = 24 * 3600_000;
+
+/** Marks a bundle as used now (its modification time), so that `pruneBundles` leaves it alone. */
+function markUsed(file: string): void {
+  try {
+    const now = new Date();
+    utimesSync(file, now, now);
+  } catch {
+    // Not worth failing a worker over.
+  }
+}
+
+/**
+ * Removes bundles (and manifests) of older sources that no worker started from for a day: each
+ * edit of a bundled source leaves one behind. Best effort, run after a build.
+ */
+function pruneBundles(dir: string): void {
+  try {
+    const now = Date.now();
+    for (const name of readdirSync(dir)) {
+      if (!/-[0-9a-f]{16}\.(mjs|json)$/.test(name)) continue;
+      const path = join(dir, name);
+      if (now - statSync(path).mtimeMs >= UNUSED_MS) rmSync(path, { force: true });
+    }
+  } catch {
+    // Not worth failing a worker over.
+  }
 }
 
 /** The bundle a manifest names, when it exists and none of its inputs changed since. */
