@@ -417,7 +417,7 @@ export class RecoveryChecker {
     if (!(srcPos >= 1 && srcPos <= this.#head)) return undefined;
     const entry = this.#frames.entry(srcPos);
     if (
-      (subject !== undefined && subject !== entry.subject) || !bytesEqualFast(entry.data, payload)
+      (subject !== undefined && subject !== entry.subject) || !bytesEqual(entry.data, payload)
     ) return undefined;
     return this.#frames.decoded(srcPos);
   };
@@ -521,7 +521,7 @@ export class OutputChecker {
     const expected = this.#ref.outputs.get(id);
     if (expected === undefined) return `output "${id}" is not one a fault-free run publishes`;
     this.#seen.add(id);
-    if (bytesEqualFast(data, expected)) return undefined;
+    if (bytesEqual(data, expected)) return undefined;
     const at = firstDifference(data, expected);
     if (at !== undefined) {
       return `output "${id}" differs from the fault-free run's at byte ${at} (${data.byteLength} vs ${expected.byteLength} bytes)`;
@@ -537,13 +537,8 @@ export class OutputChecker {
   }
 }
 
-/** Byte-wise equality. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return firstDifference(a, b) === undefined;
-}
-
 /** Byte-wise equality, compared as Buffers (memcmp). */
-function bytesEqualFast(a: Uint8Array, b: Uint8Array): boolean {
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength &&
     Buffer.from(a.buffer, a.byteOffset, a.byteLength)
       .equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));

@@ -18,11 +18,11 @@ import { createHash } from "node:crypto";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
 import { parseStream } from "../actors/runtime/actor_instance.ts";
-import { Host } from "../actors/runtime/host.ts";
+import { type DecodedFrame, type FrameDecoder, Host } from "../actors/runtime/host.ts";
 import { decodeInputRecord } from "../actors/runtime/input_record.ts";
 import type { JournalRecord } from "../actors/runtime/journal.ts";
 import { partitionOf } from "../actors/runtime/partition.ts";
-import { decodeEnvelope, decodeFrame } from "../protocol/mod.ts";
+import { decodeEnvelope, decodeFrame, type FrameLimits } from "../protocol/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { simFeedInput, SimFeedLog } from "./_sim_feed_log.ts";
@@ -34,6 +34,7 @@ import {
   type ReferenceOutcome,
 } from "./_sim_feed_source.ts";
 import {
+  bytesEqual,
   checkJournalInputs,
   diffSnapshots,
   InputIndex,
@@ -382,6 +383,8 @@ class Run {
   readonly #streamAt = new Map<string, { kind: string; key: string; owner: SimHost }>();
   /** The number of trace lines written by the setup's start. */
   #setupLines = 0;
+  /** Logged frames decoded by the hosts' decoders, by sequence less one (see #frameDecoders). */
+  readonly #decoded: DecodedFrame[] = [];
 
   constructor(o: Resolved) {
     this.o = o;
@@ -721,6 +724,7 @@ class Run {
       log: (m) => this.trace(`${h.id} log ${m}`),
       // Enough failures before an instance is stopped that transient ones never stop it.
       supervision: { failuresMax: 20 },
+      frameDecoders: this.#frameDecoders,
     });
     Object.assign(h, { host, conn, timers, kill: disk.kill, up: true });
     const incarnation = h.incarnation;
@@ -736,6 +740,27 @@ class Run {
       this.violate("no_exception", `${h.id} recovery check failed: ${(err as Error).stack ?? err}`)
     );
   }
+
+  /**
+   * The hosts' frame decoders. A frame is delivered again and again (redeliveries, refetches) and
+   * replayed from journals at every recovery, always the same bytes: a frame whose bytes are those
+   * the log holds at its source position is decoded once, and that decoding (a pure function of
+   * the bytes) is handed out every time. Anything else (bytes that differ, such as a corrupted
+   * journal record's; a position the log does not hold; limits other than the defaults) is
+   * decoded as it is.
+   */
+  readonly #frameDecoders = (limits: FrameLimits): FrameDecoder => {
+    if (limits.messageBytesMax !== undefined || limits.samplesPerFrameMax !== undefined) {
+      return (bytes) => decodeFrame(bytes, limits);
+    }
+    return (bytes, srcPos) => {
+      const entry = this.#log.entries[srcPos - 1];
+      if (entry === undefined || (bytes !== entry.data && !bytesEqual(bytes, entry.data))) {
+        return decodeFrame(bytes, limits);
+      }
+      return this.#decoded[srcPos - 1] ??= decodeFrame(entry.data, limits);
+    };
+  };
 
   /** Drops the host without stopping it: timers, connection and disk handle die with it. */
   #crash(h: SimHost, why: string): void {

@@ -63,6 +63,18 @@ export interface SupervisionOptions {
   inputFailuresMax: number;
 }
 
+/** A frame message decoded: its envelope and its validated frame (what `decodeFrame` returns). */
+export interface DecodedFrame {
+  envelope: Envelope;
+  frame: SampleFrame;
+}
+
+/**
+ * Decodes the frame message `bytes`, which has source position `srcPos` (0 for sources without
+ * positions), under the limits it was made for.
+ */
+export type FrameDecoder = (bytes: Uint8Array, srcPos: number) => DecodedFrame;
+
 /** The timers a host uses (backoff, periodic snapshots and gauges). */
 export interface HostTimers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -104,6 +116,14 @@ export interface HostOptions {
   timers?: HostTimers;
   /** Where the host reports what happens (restarts, truncations, stops). */
   log?: (message: string) => void;
+  /**
+   * Makes the host's frame decoders, one per set of limits: of feed messages as they arrive (the
+   * host's limits) and of journaled frames in replay (the default limits). Each must return what
+   * `decodeFrame(bytes, limits)` returns, or throw as it does. By default, `decodeFrame` itself,
+   * with journaled frames decoded by the instance; the simulator, whose hosts see the same
+   * frames again and again (redeliveries, recoveries), passes decoders that decode each once.
+   */
+  frameDecoders?: (limits: FrameLimits) => FrameDecoder;
 }
 
 type Status = "recovering" | "running" | "backoff" | "stopped";
@@ -111,7 +131,7 @@ type Status = "recovering" | "running" | "backoff" | "stopped";
 interface Pending {
   record: InputRecord;
   bytes: JournalData;
-  decoded: { envelope: Envelope; frame: SampleFrame } | undefined;
+  decoded: DecodedFrame | undefined;
   /** Set when the input was journaled on arrival (its instance was restarting). */
   pos?: number;
   posPromise?: Promise<number> | undefined;
@@ -182,6 +202,9 @@ export class Host {
   readonly #now: () => number;
   readonly #log: (message: string) => void;
   readonly #input: InputSource;
+  readonly #decodeLive: FrameDecoder;
+  /** Decodes journaled frames for replay; undefined: the instance does. */
+  readonly #decodeReplay: FrameDecoder | undefined;
   #ctlSub: BusSubscription | undefined;
   #timer: unknown;
   readonly #timers: HostTimers;
@@ -240,6 +263,9 @@ export class Host {
       }
     }
     this.#input = options.input ?? coreInput(this.#bus);
+    const limits = this.#limits;
+    this.#decodeLive = options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits));
+    this.#decodeReplay = options.frameDecoders?.({});
   }
 
   /** Whether the host has recovered and is consuming. */
@@ -351,9 +377,9 @@ export class Host {
       }
     }
     if (targets.length === 0) return;
-    let decoded: { envelope: Envelope; frame: SampleFrame };
+    let decoded: DecodedFrame;
     try {
-      decoded = decodeFrame(msg.data, this.#limits);
+      decoded = this.#decodeLive(msg.data, srcPos);
       if (decoded.frame.channel !== channel) {
         throw Object.assign(
           new Error(
@@ -730,7 +756,7 @@ export class Host {
         // Outputs of inputs applied before were published then; those of the input that failed
         // (and of any journaled while the instance was down) never were.
         const fresh = pos > slot.publishedPos;
-        const outputs = inst.apply(r, pos, undefined, fresh ? undefined : REPLAY);
+        const outputs = inst.apply(r, pos, this.#replayDecoded(r), fresh ? undefined : REPLAY);
         if (fresh) {
           this.#publish(outputs);
           slot.tally.outputs += outputs.length;
@@ -760,6 +786,19 @@ export class Host {
     this.#log(`${slot.stream} restarted at input ${inst.pos}`);
     this.#capture(slot);
     this.#pump(slot);
+  }
+
+  /**
+   * A journaled frame decoded by the replay decoder, if there is one (else the instance decodes
+   * it); undefined too when it fails, so that the instance fails on it as it would have.
+   */
+  #replayDecoded(r: InputRecord): DecodedFrame | undefined {
+    if (this.#decodeReplay === undefined || r.kind !== "frame") return undefined;
+    try {
+      return this.#decodeReplay(r.payload, r.srcPos);
+    } catch {
+      return undefined;
+    }
   }
 
   // --- snapshots and recovery --------------------------------------------------------------------
@@ -874,7 +913,7 @@ export class Host {
       try {
         // Outputs are published again: after a crash, those of the journal's tail may have been
         // lost in a send buffer. They carry the ids they had, so consumers drop duplicates.
-        const outputs = slot.inst.apply(r, rec.pos);
+        const outputs = slot.inst.apply(r, rec.pos, this.#replayDecoded(r));
         this.#publish(outputs);
         slot.tally.outputs += outputs.length;
         slot.publishedPos = rec.pos;
