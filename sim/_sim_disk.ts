@@ -10,11 +10,11 @@
  * keeps the durable/volatile split of what it saw in step with the journal's, so the checks stay
  * exact across lost tails.
  */
-import { decodeInputRecord } from "../actors/runtime/input_record.ts";
 import type { Journal, JournalRecord, JournalStats } from "../actors/runtime/journal.ts";
 import { MemoryJournal } from "../actors/runtime/memory_journal.ts";
 import { MemorySnapshotStore } from "../actors/runtime/memory_snapshot_store.ts";
 import type { Snapshot, SnapshotStore } from "../actors/runtime/snapshot_store.ts";
+import { FRAME_CODE, inputKindCode, inputSourcePosition } from "./_input_head.ts";
 import type { Scheduler, TimerGroup } from "./scheduler.ts";
 
 /** Timing of a disk. */
@@ -85,9 +85,6 @@ function join(out: Uint8Array, parts: Uint8Array | readonly Uint8Array[]): Uint8
   }
   return out;
 }
-
-/** Input record kind codes (see input_record.ts): 1 is a frame, 5 the last. */
-const FRAME_CODE = 1, KIND_CODE_MAX = 5;
 
 interface Watched extends JournalRecord {
   srcPos: number;
@@ -239,13 +236,9 @@ export class SimDisk {
   }
 
   #append(stream: string, data: Uint8Array): number {
-    // The record's kind and source position, read in place (decodeInputRecord's header checks).
-    const code = data.byteLength >= 11 ? data[0]! : 0;
-    if (code < 1 || code > KIND_CODE_MAX) {
-      decodeInputRecord(data); // throws, naming what is wrong
-      throw new Error(`SimDisk cannot read the input record's kind code ${code}`);
-    }
-    const srcPos = new DataView(data.buffer, data.byteOffset + 1, 8).getFloat64(0, true);
+    // The record's kind and source position, read in place.
+    const code = inputKindCode(data);
+    const srcPos = inputSourcePosition(data);
     const frame = code === FRAME_CODE;
     if (frame) {
       this.#frameAppends++;

@@ -34,6 +34,12 @@ const H_SEQ = "Sim-Seq";
 const H_GEN = "Sim-Gen";
 const H_SUBJECT = "Sim-Subject";
 const H_HEAD = "Sim-Head";
+// (Headers are written with these names spelled out: an object literal with computed keys is
+// built property by property, one with plain keys is cloned from its template.)
+
+/** The control messages' codec: JSON, as UTF-8. */
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder();
 
 /** Options of the feed log. */
 export interface SimFeedLogOptions {
@@ -99,7 +105,7 @@ export class SimFeedLog {
   }
 
   #onFetch(msg: BusMessage) {
-    const req = JSON.parse(new TextDecoder().decode(msg.data)) as {
+    const req = JSON.parse(utf8d.decode(msg.data)) as {
       c: string;
       g: number;
       from: number;
@@ -128,7 +134,7 @@ export class SimFeedLog {
   }
 
   #onAck(msg: BusMessage) {
-    const req = JSON.parse(new TextDecoder().decode(msg.data)) as {
+    const req = JSON.parse(utf8d.decode(msg.data)) as {
       c: string;
       g: number;
       upTo: number;
@@ -142,7 +148,7 @@ export class SimFeedLog {
 
   /** Redelivers `from..to` once to a consumer's current generation; its cursor does not move. */
   #onGet(msg: BusMessage) {
-    const req = JSON.parse(new TextDecoder().decode(msg.data)) as {
+    const req = JSON.parse(utf8d.decode(msg.data)) as {
       c: string;
       g: number;
       from: number;
@@ -158,7 +164,7 @@ export class SimFeedLog {
 
   #send(c: Consumer, e: FeedEntry) {
     this.#conn.publish(c.deliver, e.data, {
-      headers: { [H_SEQ]: String(e.seq), [H_GEN]: String(c.gen), [H_SUBJECT]: e.subject },
+      headers: { "Sim-Seq": String(e.seq), "Sim-Gen": String(c.gen), "Sim-Subject": e.subject },
     });
   }
 
@@ -180,7 +186,7 @@ export class SimFeedLog {
         continue;
       }
       this.#conn.publish(c.deliver, EMPTY, {
-        headers: { [H_HEAD]: String(this.entries.length), [H_GEN]: String(c.gen) },
+        headers: { "Sim-Head": String(this.entries.length), "Sim-Gen": String(c.gen) },
       });
     }
     this.#scheduler.after(this.#heartbeatUs, () => this.#heartbeat());
@@ -236,7 +242,7 @@ export function simFeedInput(conn: SimConnection, options: SimFeedInputOptions):
   let deliver: (msg: BusMessage, srcPos: number) => void = () => {};
 
   const send = (subject: string, body: unknown) =>
-    conn.publish(subject, new TextEncoder().encode(JSON.stringify(body)));
+    conn.publish(subject, utf8.encode(JSON.stringify(body)));
   const fetch = (why: string) => {
     gen++;
     sinceAck = 0;

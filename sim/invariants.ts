@@ -28,6 +28,7 @@ import {
 import { decodeInputRecord, type InputRecord } from "../actors/runtime/input_record.ts";
 import type { JournalRecord } from "../actors/runtime/journal.ts";
 import { decodeEnvelope, decodeFrame, parseSubject } from "../protocol/mod.ts";
+import { FRAME_CODE, inputKindCode, inputSourcePosition } from "./_input_head.ts";
 
 /** The names of the invariants. */
 export type InvariantName =
@@ -466,8 +467,7 @@ export function checkJournalInputs(
 ): { invariant: InvariantName; message: string } | undefined {
   const got: number[] = [];
   for (const rec of records) {
-    const r = decodeInputRecord(rec.data);
-    if (r.kind === "frame") got.push(r.srcPos);
+    if (inputKindCode(rec.data) === FRAME_CODE) got.push(inputSourcePosition(rec.data));
   }
   for (let i = 1; i < got.length; i++) {
     if (got[i]! <= got[i - 1]!) {

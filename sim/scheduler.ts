@@ -10,6 +10,11 @@
  * `run`, so nothing is left pending at a check and the process stays responsive. `timers()` gives a
  * group of virtual timers with the `setTimeout`/`clearTimeout` shape a Host takes; a crash cancels
  * a whole group at once.
+ *
+ * An event scheduled no earlier than every event of the lane (a queue beside the heap) joins the
+ * lane instead of the heap: a run schedules its whole feed up front, in time order, so the heap
+ * keeps only the few hundred events of the moment instead of tens of thousands. The next event is
+ * the earlier of the lane's head and the heap's top, in the same (time, sequence) order.
  */
 import { setImmediate } from "node:timers";
 
@@ -42,6 +47,9 @@ export const EVENTS_MAX_DEFAULT = 50_000_000;
 /** A discrete-event scheduler on virtual time, in integer microseconds. */
 export class Scheduler {
   #heap: Event[] = [];
+  /** Events in (time, sequence) order, each scheduled after all before it; its head at #laneAt. */
+  #lane: Event[] = [];
+  #laneAt = 0;
   #seq = 0;
   #now: number;
   #live = 0;
@@ -80,7 +88,9 @@ export class Scheduler {
       fn,
       cancelled: false,
     };
-    this.#push(ev);
+    const lane = this.#lane;
+    if (lane.length === this.#laneAt || ev.timeUs >= lane[lane.length - 1]!.timeUs) lane.push(ev);
+    else this.#push(ev);
     this.#live++;
     return ev;
   }
@@ -101,7 +111,9 @@ export class Scheduler {
   /** The time of the next event that will run, or undefined when none is scheduled. */
   nextTimeUs(): number | undefined {
     this.#skipCancelled();
-    return this.#heap[0]?.timeUs;
+    const top = this.#heap[0], head = this.#lane[this.#laneAt];
+    if (head === undefined) return top?.timeUs;
+    return top === undefined || before(head, top) ? head.timeUs : top.timeUs;
   }
 
   /** Runs the next event (and lets what it started settle); false when there is none. */
@@ -115,7 +127,10 @@ export class Scheduler {
   /** Takes the next event off the heap and moves the clock to it. */
   #next(): Event | undefined {
     this.#skipCancelled();
-    const ev = this.#pop();
+    const top = this.#heap[0], head = this.#lane[this.#laneAt];
+    let ev: Event | undefined;
+    if (head !== undefined && (top === undefined || before(head, top))) ev = this.#shift();
+    else ev = this.#pop();
     if (!ev) return undefined;
     ev.cancelled = true;
     this.#live--;
@@ -185,6 +200,21 @@ export class Scheduler {
 
   #skipCancelled() {
     while (this.#heap.length && this.#heap[0]!.cancelled) this.#pop();
+    while (this.#lane[this.#laneAt]?.cancelled) this.#shift();
+  }
+
+  /** Takes the lane's head (dropping the part of the lane already run, now and then). */
+  #shift(): Event | undefined {
+    const lane = this.#lane;
+    const ev = lane[this.#laneAt++];
+    if (this.#laneAt === lane.length) {
+      lane.length = 0;
+      this.#laneAt = 0;
+    } else if (this.#laneAt >= 4096 && this.#laneAt * 2 >= lane.length) {
+      lane.splice(0, this.#laneAt);
+      this.#laneAt = 0;
+    }
+    return ev;
   }
 
   #push(ev: Event) {

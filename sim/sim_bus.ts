@@ -100,7 +100,8 @@ export class SimBus {
   #route = new Map<string, Sub[]>();
   readonly #conns = new Map<string, SimConnection>();
   readonly #isolated = new Set<string>();
-  readonly #lastArrival = new Map<string, number>();
+  /** Per link, by sender and receiver: the arrival time of the last delivery in order. */
+  readonly #lastArrival = new Map<string, Map<string, number>>();
   readonly #taps: PublishTap[] = [];
   readonly stats: NetworkStats = {
     published: 0,
@@ -268,22 +269,23 @@ export class SimBus {
     }
     const now = this.#scheduler.nowUs;
     const latency = f.latencyUsMin + rng.int(f.latencyUsMax - f.latencyUsMin + 1);
-    const link = `${from}>${to}`;
+    let arrivals = this.#lastArrival.get(from);
+    if (!arrivals) this.#lastArrival.set(from, arrivals = new Map());
     let arrival: number;
     if (f.reorderP > 0 && rng.chance(f.reorderP)) {
       // Held back: later messages on this link overtake it (it does not hold them up).
       arrival = now + latency + 1 + rng.int(Math.max(1, f.reorderDelayUs));
       this.stats.reordered++;
-      this.#trace?.(`net hold ${link} ${msg.subject} +${arrival - now}us`);
+      this.#trace?.(`net hold ${from}>${to} ${msg.subject} +${arrival - now}us`);
     } else {
-      arrival = Math.max(now + latency, this.#lastArrival.get(link) ?? 0);
-      this.#lastArrival.set(link, arrival);
+      arrival = Math.max(now + latency, arrivals.get(to) ?? 0);
+      arrivals.set(to, arrival);
     }
     this.#scheduler.at(arrival, () => this.#arrive(sub, msg));
     if (f.dupP > 0 && rng.chance(f.dupP)) {
       const again = arrival + 1 + rng.int(f.latencyUsMax + 1);
       this.stats.duplicated++;
-      this.#trace?.(`net dup ${link} ${msg.subject} +${again - now}us`);
+      this.#trace?.(`net dup ${from}>${to} ${msg.subject} +${again - now}us`);
       this.#scheduler.at(again, () => this.#arrive(sub, msg));
     }
   }

@@ -383,6 +383,9 @@ class Run {
   readonly #streamAt = new Map<string, { kind: string; key: string; owner: SimHost }>();
   /** The number of trace lines written by the setup's start. */
   #setupLines = 0;
+  /** The virtual time of the last trace line, and that time as the trace writes it. */
+  #traceUs = -1;
+  #traceTime = "";
   /** Logged frames decoded by the hosts' decoders, by sequence less one (see #frameDecoders). */
   readonly #decoded: DecodedFrame[] = [];
 
@@ -445,8 +448,12 @@ class Run {
   }
 
   trace(line: string): void {
-    const t = ((this.scheduler.nowUs - START_US) / 1e6).toFixed(6);
-    this.lines.push(`${t} ${line}`);
+    const us = this.scheduler.nowUs - START_US;
+    if (us !== this.#traceUs) {
+      this.#traceUs = us;
+      this.#traceTime = secondsText(us);
+    }
+    this.lines.push(`${this.#traceTime} ${line}`);
   }
 
   violate(invariant: InvariantName, message: string): void {
@@ -1239,6 +1246,16 @@ class Run {
       });
     }
   }
+}
+
+/**
+ * `us / 1e6` with six decimals, as `toFixed(6)` writes it, without its decimal conversion for a
+ * whole number of microseconds below 2^50 (for those, the quotient rounds to these same digits).
+ */
+export function secondsText(us: number): string {
+  if (!(Number.isInteger(us) && us >= 0 && us < 2 ** 50)) return (us / 1e6).toFixed(6);
+  const frac = us % 1e6;
+  return `${(us - frac) / 1e6}.${String(frac).padStart(6, "0")}`;
 }
 
 /** Where `needle` first occurs in `hay`, or -1. */

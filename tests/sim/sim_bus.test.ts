@@ -38,6 +38,41 @@ test("Scheduler runs events in time order, ties in the order they were scheduled
   assert.is(s.nowUs, 2000);
 });
 
+test("Scheduler runs events in (time, order scheduled) order however they were scheduled", async () => {
+  const seed = 11;
+  const rng = new Prng(seed);
+  const s = new Scheduler(0);
+  const ran: number[] = [];
+  const expected: { timeUs: number; id: number; cancelled: boolean }[] = [];
+  let id = 0;
+  const schedule = (timeUs: number) => {
+    const mine = id++;
+    const handle = s.at(timeUs, () => {
+      ran.push(mine);
+      // Events scheduled while running: some later than everything, some among the others.
+      if (rng.chance(0.3)) schedule(s.nowUs + rng.int(3) * 1000);
+      if (rng.chance(0.05)) schedule(s.nowUs + 2_000_000);
+    });
+    const entry = { timeUs: handle.timeUs, id: mine, cancelled: false };
+    expected.push(entry);
+    if (rng.chance(0.1)) {
+      s.cancel(handle);
+      entry.cancelled = true;
+    }
+  };
+  // A feed-like run of events in time order, then others at random times.
+  for (let t = 0; t < 1000; t++) schedule(t * 997);
+  for (let k = 0; k < 500; k++) schedule(rng.int(1_000_000));
+  await s.run(10_000_000);
+  const order = expected
+    .filter((e) => !e.cancelled)
+    .sort((a, b) => a.timeUs - b.timeUs || a.id - b.id)
+    .map((e) => e.id);
+  assert.equal(ran, order, `seed ${seed}`);
+  assert.is(s.pending, 0);
+  assert.is(s.nextTimeUs(), undefined);
+});
+
 test("Scheduler timer groups take milliseconds and cancelAll silences the whole group", async () => {
   const s = new Scheduler(0);
   const a = s.timers();
