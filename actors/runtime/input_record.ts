@@ -50,13 +50,33 @@ export function encodeInputRecord(record: InputRecord): Uint8Array {
 
 /**
  * An input record as two parts, its header and its payload (the message bytes, not copied): what
- * the host hands the journal, which writes both into its buffer.
+ * the host hands the journal, which writes both into its buffer. The header may be shared with
+ * other records: read it, never change it.
  */
 export function encodeInputRecordParts(record: InputRecord): [Uint8Array, Uint8Array] {
   return [inputRecordHeader(record), record.payload];
 }
 
+/**
+ * Headers of frames without a source position (core NATS, in-process), by subject: the same bytes
+ * for every frame of a channel, made once. Shared: the journals copy what they are given.
+ */
+const frameHeaderCache = new Map<string, Uint8Array>();
+
 function inputRecordHeader(record: InputRecord): Uint8Array {
+  if (record.srcPos === 0 && record.kind === "frame") {
+    let header = frameHeaderCache.get(record.subject);
+    if (header === undefined) {
+      header = makeHeader(record);
+      if (frameHeaderCache.size >= SUBJECT_CACHE_MAX) frameHeaderCache.clear();
+      frameHeaderCache.set(record.subject, header);
+    }
+    return header;
+  }
+  return makeHeader(record);
+}
+
+function makeHeader(record: InputRecord): Uint8Array {
   const subject = subjectBytes(record.subject);
   const n = subject.byteLength;
   const out = new Uint8Array(11 + n);
@@ -64,7 +84,7 @@ function inputRecordHeader(record: InputRecord): Uint8Array {
   out[0] = KIND_CODES[record.kind];
   view.setFloat64(1, record.srcPos, true);
   view.setUint16(9, n, true);
-  for (let i = 0; i < n; i++) out[11 + i] = subject[i]!;
+  out.set(subject, 11);
   return out;
 }
 

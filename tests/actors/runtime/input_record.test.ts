@@ -28,4 +28,34 @@ test("an input record round-trips its kind, source position, subject and payload
   }
 });
 
+test("records of every kind and position keep their own header, also when frame headers are reused", () => {
+  const payload = new Uint8Array([9]);
+  const cases = [
+    { kind: "frame" as const, srcPos: 0, subject: "troupe.feed.m.a" },
+    { kind: "frame" as const, srcPos: 0, subject: "troupe.feed.m.b" },
+    { kind: "frame" as const, srcPos: 7, subject: "troupe.feed.m.a" },
+    { kind: "ctl" as const, srcPos: 0, subject: "troupe.feed.m.a" },
+    { kind: "frame" as const, srcPos: 0, subject: "troupe.feed.m.a" },
+  ];
+  for (const c of cases) {
+    for (const bytes of [encodeInputRecord({ ...c, payload }), joinParts({ ...c, payload })]) {
+      const back = decodeInputRecord(bytes);
+      assert.equal([back.kind, back.srcPos, back.subject, Array.from(back.payload)], [
+        c.kind,
+        c.srcPos,
+        c.subject,
+        [9],
+      ]);
+    }
+  }
+});
+
+function joinParts(record: Parameters<typeof encodeInputRecordParts>[0]): Uint8Array {
+  const [header, payload] = encodeInputRecordParts(record);
+  const out = new Uint8Array(header.length + payload.length);
+  out.set(header);
+  out.set(payload, header.length);
+  return out;
+}
+
 test.run();
