@@ -7,6 +7,8 @@ import { decodeInputRecord } from "../actors/runtime/input_record.ts";
 
 /** The kind code of a frame record. */
 export const FRAME_CODE = 1;
+/** The bytes of a record's head before its subject. */
+const FIXED_BYTES = 11;
 /** The highest kind code (a skip record). */
 const KIND_CODE_MAX = 5;
 
@@ -19,13 +21,20 @@ const scratchView = new DataView(scratch.buffer);
  */
 export function inputKindCode(data: Uint8Array): number {
   const n = data.byteLength;
-  const code = n >= 11 ? data[0]! : 0;
-  if (code < 1 || code > KIND_CODE_MAX || 11 + (data[9]! | (data[10]! << 8)) > n) {
+  const code = n >= FIXED_BYTES ? data[0]! : 0;
+  if (code < 1 || code > KIND_CODE_MAX || FIXED_BYTES + (data[9]! | (data[10]! << 8)) > n) {
     decodeInputRecord(data); // throws, naming what is wrong
     throw new Error(`Cannot read the head of an input record of ${n} bytes, kind code ${code}`);
   }
   return code;
 }
+
+/** The length of the head of an input record on `subject`: what precedes its payload. */
+export function inputHeadBytes(subject: string): number {
+  return FIXED_BYTES + utf8.encode(subject).byteLength;
+}
+
+const utf8 = new TextEncoder();
 
 /** The source position of input record `data` (a whole one: see `inputKindCode`). */
 export function inputSourcePosition(data: Uint8Array): number {

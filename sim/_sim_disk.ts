@@ -104,6 +104,12 @@ export class SimDisk {
   readonly #onFrame: FrameWatcher;
   /** For tests of the checker: append the frame record at this (1-based) count twice. */
   appendTwiceAt: number | undefined;
+  /**
+   * A record's bytes where they already lie, if they do (its head and then its payload, which the
+   * journal then holds instead of a copy; see FeedEntry.headroom), else undefined (it is copied).
+   * Records are never changed in place (see `replace`), so sharing their bytes is safe.
+   */
+  inPlace: ((parts: readonly Uint8Array[]) => Uint8Array | undefined) | undefined;
   #frameAppends = 0;
   readonly #slabs = new Slabs();
 
@@ -139,8 +145,10 @@ export class SimDisk {
     const journal: Journal = {
       append: (stream: string, parts: Uint8Array | readonly Uint8Array[]) => {
         if (dead) return never<number>();
-        // The journal's own copy (what a real journal writes), shared with the disk's view.
-        const data = this.#slabs.copy(parts);
+        // The journal's own copy (what a real journal writes), shared with the disk's view; or
+        // the bytes where they are, when the record's head has room before its payload.
+        const data = (parts instanceof Uint8Array ? undefined : this.inPlace?.(parts)) ??
+          this.#slabs.copy(parts);
         const frames = this.#frameAppends;
         const pos = this.#append(stream, data);
         const twice = this.appendTwiceAt;
@@ -212,6 +220,16 @@ export class SimDisk {
       }
     }
     return lost;
+  }
+
+  /**
+   * Replaces the bytes of record `pos` of `stream` (a sabotage), in the journal and in the disk's
+   * view: the bytes it had are left as they were (they may be shared).
+   */
+  replace(stream: string, pos: number, data: Uint8Array): void {
+    this.journal.replace(stream, pos, data);
+    const w = this.#byStream.get(stream)?.[pos - 1];
+    if (w) w.data = data;
   }
 
   /**

@@ -25,6 +25,11 @@ export interface FeedEntry {
   seq: number;
   subject: string;
   data: Uint8Array;
+  /**
+   * Bytes left free right before `data` in its buffer, for the head of the journal record that
+   * holds the frame (see SimDisk): a journal then holds the frame where the log does.
+   */
+  headroom?: number;
 }
 
 const FETCH = "_sim.js.fetch";
@@ -91,10 +96,15 @@ export class SimFeedLog {
     return this.entries.length;
   }
 
-  /** Stores a frame durably and returns its sequence. */
-  append(subject: string, data: Uint8Array): number {
+  /**
+   * Stores a frame durably and returns its sequence (`headroom`: bytes free before `data`, see
+   * FeedEntry).
+   */
+  append(subject: string, data: Uint8Array, headroom?: number): number {
     const seq = this.entries.length + 1;
-    this.entries.push({ seq, subject, data });
+    this.entries.push(
+      headroom === undefined ? { seq, subject, data } : { seq, subject, data, headroom },
+    );
     for (const c of this.#consumers.values()) this.#push(c);
     return seq;
   }

@@ -30,6 +30,7 @@ import { decodeFrame, encodeFrame, feedSubject, type SampleFrame } from "../prot
 import { createFeed } from "./feeds/mod.ts";
 import type { Feed } from "./feeds/feed.ts";
 import type { FeedEntry } from "./_sim_feed_log.ts";
+import { inputHeadBytes } from "./_input_head.ts";
 import {
   type DecodedFrame,
   type InvariantName,
@@ -157,8 +158,9 @@ export interface FeedSource {
   reference(wait: boolean): ReferenceOutcome | undefined;
   /**
    * Hands recovery-check work over, in the order it happened (see RecoveryChecker): done here, or
-   * on the worker while the run goes on. A `patch` must be handed over before the record changes
-   * (the worker may read the journal's bytes in place: this waits for the checks before it).
+   * on the worker while the run goes on. Records' bytes are read where they are (the worker
+   * reads the shared ones in place): a record that changes is given new bytes (a `patch`), its
+   * old ones are never written to.
    */
   check(ops: readonly CheckOp[]): void;
   /** The violations of every check handed over, by id, once all of them are known. */
@@ -176,8 +178,8 @@ export interface CheckViolation {
 /**
  * Recovery-check work (see RecoveryChecker): the disk's view of a journal now holds its first
  * `base` records and then `data`; a crash cut a host's journals back to `lengths`; a record's bytes
- * change to `data` (a sabotage); a check, answered by its `id`. Byte arrays are the journal's own:
- * they are read (copied) when handed over and never kept.
+ * change to `data` (a sabotage); a check, answered by its `id`. Byte arrays are the journal's own,
+ * which never change (a record that changes gets new ones): they are read where they are.
  */
 export type CheckOp =
   | { op: "records"; host: string; stream: string; base: number; data: Uint8Array[] }
@@ -312,10 +314,21 @@ interface Job {
   config: Record<string, unknown>;
 }
 
-type Packed = { ids: string[]; starts: Uint32Array; lengths: Uint32Array; buf: ArrayBuffer };
+type Packed<Buffer = ArrayBuffer> = {
+  ids: string[];
+  starts: Uint32Array;
+  lengths: Uint32Array;
+  buf: Buffer;
+};
 
 type Reply =
-  | { type: "frames"; first: number; subjects: string[]; packed: Packed }
+  | {
+    type: "frames";
+    first: number;
+    subjects: string[];
+    packed: Packed<SharedArrayBuffer>;
+    headroom: number[];
+  }
   | {
     type: "reference";
     outputs: Packed;
@@ -472,7 +485,38 @@ function pack(ids: string[], items: Uint8Array[]): Packed {
   return { ids, starts, lengths, buf };
 }
 
-function unpack(p: Packed): Uint8Array[] {
+/**
+ * Packs a chunk of frames into one SharedArrayBuffer (each 8-byte aligned, as `pack` does) with
+ * room right before each for the head of the journal record on its subject: a run's journals then
+ * hold frames where the log holds them, head included, instead of copies (see SimDisk), and the
+ * worker reads them there. The entries are repointed at their bytes in the pack.
+ */
+function packFrames(
+  chunk: FeedEntry[],
+): { packed: Packed<SharedArrayBuffer>; headroom: number[] } {
+  const starts = new Uint32Array(chunk.length);
+  const lengths = new Uint32Array(chunk.length);
+  const headroom: number[] = [];
+  let size = 0;
+  for (let i = 0; i < chunk.length; i++) {
+    const room = inputHeadBytes(chunk[i]!.subject);
+    headroom.push(room);
+    starts[i] = (size + room + 7) & ~7;
+    lengths[i] = chunk[i]!.data.byteLength;
+    size = starts[i]! + lengths[i]!;
+  }
+  const buf = new SharedArrayBuffer(size);
+  for (let i = 0; i < chunk.length; i++) {
+    const e = chunk[i]!;
+    const data = new Uint8Array(buf, starts[i]!, lengths[i]!);
+    data.set(e.data);
+    e.data = data;
+    e.headroom = headroom[i]!;
+  }
+  return { packed: { ids: [], starts, lengths, buf }, headroom };
+}
+
+function unpack(p: Packed<ArrayBuffer | SharedArrayBuffer>): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let i = 0; i < p.starts.length; i++) {
     out.push(new Uint8Array(p.buf, p.starts[i]!, p.lengths[i]!));
@@ -494,13 +538,9 @@ function runJob(job: Job): void {
     let chunk: FeedEntry[] = [];
     const flush = () => {
       if (!chunk.length) return;
-      const packed = pack([], chunk.map((e) => e.data));
-      send(
-        { type: "frames", first: chunk[0]!.seq, subjects: chunk.map((e) => e.subject), packed },
-        [
-          packed.buf,
-        ],
-      );
+      const { packed, headroom } = packFrames(chunk);
+      const subjects = chunk.map((e) => e.subject);
+      send({ type: "frames", first: chunk[0]!.seq, subjects, packed, headroom }, []);
       chunk = [];
     };
     for (let e = gen.next(); e; e = gen.next()) {
@@ -674,21 +714,13 @@ class ThreadSource implements FeedSource {
   }
 
   check(ops: readonly CheckOp[]): void {
-    let patched = false;
     for (const op of ops) {
-      if (op.op === "patch") {
-        this.#keepBefore(op);
-        patched = true;
-      }
       this.#ops.push(op);
       if (op.op === "check") this.#checks++;
     }
     if (this.#local) return this.#local.check(ops);
     const req = wire(ops, this.#slabIds);
     this.#port.postMessage(req, [req.packed.buf]);
-    // The worker reads the journal's bytes where they are (shared): before they change in place,
-    // every check handed over must have been run.
-    if (patched) this.checked();
   }
 
   checked(): Map<number, CheckViolation[]> {
@@ -697,23 +729,6 @@ class ThreadSource implements FeedSource {
     while (this.#checked.size < this.#checks && !this.#failed()) this.#receive(true);
     this.checksMs += performance.now() - t;
     return this.#failed()?.checked() ?? this.#checked;
-  }
-
-  /**
-   * The ops kept for a fallback hold the journal's own byte arrays, which a patch is about to
-   * change in place: those of the patched record are replaced by copies, as they are now.
-   */
-  #keepBefore(patch: CheckOp & { op: "patch" }): void {
-    for (const op of this.#ops) {
-      if (op.op === "records" && op.host === patch.host && op.stream === patch.stream) {
-        const i = patch.pos - op.base - 1;
-        if (i >= 0 && i < op.data.length) op.data[i] = op.data[i]!.slice();
-      } else if (op.op === "check" && op.check.host === patch.host && op.check.journals) {
-        const records = op.check.journals.get(patch.stream);
-        const i = records?.findIndex((r) => r.pos === patch.pos) ?? -1;
-        if (i >= 0) records![i] = { ...records![i]!, data: records![i]!.data.slice() };
-      }
-    }
   }
 
   close(): void {
@@ -759,7 +774,12 @@ class ThreadSource implements FeedSource {
           this.#fail(`the reference worker sent frame ${seq} after ${this.#entries.length}`);
           return;
         }
-        const e: FeedEntry = { seq, subject: reply.subjects[i]!, data: data[i]! };
+        const e: FeedEntry = {
+          seq,
+          subject: reply.subjects[i]!,
+          data: data[i]!,
+          headroom: reply.headroom[i]!,
+        };
         checkPlanned(e, this.#plan);
         this.#entries.push(e);
       }

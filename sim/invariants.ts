@@ -537,11 +537,10 @@ export class OutputChecker {
   }
 }
 
-/** Byte-wise equality, compared as Buffers (memcmp). */
+/** Byte-wise equality: the same bytes, or a memcmp. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength &&
-    Buffer.from(a.buffer, a.byteOffset, a.byteLength)
-      .equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  if (a.byteLength !== b.byteLength) return false;
+  return (a.buffer === b.buffer && a.byteOffset === b.byteOffset) || Buffer.compare(a, b) === 0;
 }
 
 /** The index of the first differing byte, or undefined when equal. */

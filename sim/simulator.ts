@@ -23,6 +23,7 @@ import { decodeInputRecord } from "../actors/runtime/input_record.ts";
 import type { JournalRecord } from "../actors/runtime/journal.ts";
 import { partitionOf } from "../actors/runtime/partition.ts";
 import { decodeEnvelope, decodeFrame, type FrameLimits } from "../protocol/mod.ts";
+import { FRAME_CODE, inputSourcePosition } from "./_input_head.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { simFeedInput, SimFeedLog } from "./_sim_feed_log.ts";
@@ -646,7 +647,7 @@ class Run {
       samples += plan[i]!;
       this.scheduler.at(at, () => {
         const entry = this.#feed.entry(i + 1);
-        const seq = this.#log.append(entry.subject, entry.data);
+        const seq = this.#log.append(entry.subject, entry.data, entry.headroom);
         if (seq !== entry.seq) throw new Error(`feed log stored frame ${entry.seq} at ${seq}`);
         this.#index.add(entry);
       });
@@ -678,6 +679,7 @@ class Run {
         restarting: false,
         stopping: false,
       };
+      h.disk.inPlace = this.#inPlace;
       this.#hosts.push(h);
       this.scheduler.at(START_US, () => {
         this.#start(h);
@@ -767,6 +769,28 @@ class Run {
       }
       return this.#decoded[srcPos - 1] ??= decodeFrame(entry.data, limits);
     };
+  };
+
+  /**
+   * A frame record's bytes where the log holds them (see FeedEntry.headroom): the record of a
+   * logged frame, as the host writes it (its head, then the frame's bytes as delivered), is the
+   * room before the frame with the head written in; undefined for anything else (it is copied).
+   */
+  readonly #inPlace = (parts: readonly Uint8Array[]): Uint8Array | undefined => {
+    const [head, payload] = parts;
+    if (parts.length !== 2 || head!.byteLength < 11 || head![0] !== FRAME_CODE) return undefined;
+    const entry = this.#log.entries[inputSourcePosition(head!) - 1];
+    const data = entry?.data;
+    const room = head!.byteLength;
+    if (
+      !data || entry.headroom !== room || payload!.buffer !== data.buffer ||
+      payload!.byteOffset !== data.byteOffset || payload!.byteLength !== data.byteLength
+    ) return undefined;
+    const record = new Uint8Array(data.buffer, data.byteOffset - room, room + data.byteLength);
+    // The head of a frame's record is the same every time: written once, then found there.
+    if (record[0] === 0) record.set(head!);
+    else if (!bytesEqual(record.subarray(0, room), head!)) return undefined;
+    return record;
   };
 
   /** Drops the host without stopping it: timers, connection and disk handle die with it. */
@@ -1233,13 +1257,14 @@ class Run {
           if (at < 0) continue;
           const bad = rec.data.slice();
           bad[at + 6]! ^= 0x01;
-          // The disk's view shares the journal's bytes: the checker is told before they change.
+          // The checker's view of the disk holds the record's bytes: it is told of the new ones.
           if (h.disk.watched(stream, 2)[0]?.data === rec.data) {
             this.#checkOps.push({ op: "patch", host: h.id, stream, pos: 3, data: bad });
             this.#feed.check(this.#checkOps);
             this.#checkOps = [];
           }
-          rec.data.set(bad);
+          // Replaced, not changed in place: the record may hold the log's own bytes.
+          h.disk.replace(stream, 3, bad);
           this.trace(`sabotage flipped a bit of ${h.id} ${stream} record 3 at byte ${at}`);
           return;
         }

@@ -80,6 +80,16 @@ export class MemoryJournal implements Journal {
     });
   }
 
+  /**
+   * Replaces the bytes of the record at `pos` of `stream` (a corruption, for the simulator's
+   * tests of its checks). The bytes it had are left as they were. Returns whether it exists.
+   */
+  replace(stream: string, pos: number, data: Uint8Array): boolean {
+    const rec = this.#streams.get(stream)?.records[pos - 1];
+    if (rec) rec.data = data;
+    return rec !== undefined;
+  }
+
   sync(): Promise<void> {
     this.#durable = this.#records.length;
     return Promise.resolve();

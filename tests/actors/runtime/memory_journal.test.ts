@@ -86,6 +86,17 @@ test("crash() drops what was appended since the last sync, stream by stream", as
   assert.equal(await collect(j.read("a/1", 1)), ["a/1@2:3", "a/1@3:7"]);
 });
 
+test("replace() gives a record new bytes and leaves the old ones as they were", async () => {
+  const j = new MemoryJournal();
+  j.append("a/1", Uint8Array.of(1));
+  j.append("a/1", Uint8Array.of(2));
+  const old = j.recordsOf("a/1")[1]!.data;
+  assert.ok(j.replace("a/1", 2, Uint8Array.of(7)));
+  assert.not.ok(j.replace("a/1", 3, Uint8Array.of(8)));
+  assert.equal([...old], [2]);
+  assert.equal(await collect(j.readAll()), ["a/1@1:1", "a/1@2:7"]);
+});
+
 test("append() keeps its own copy of bytes given whole", async () => {
   const j = new MemoryJournal();
   const bytes = Uint8Array.of(1, 2, 3);
