@@ -338,6 +338,11 @@ test("replayHolds: a kept replay continues only over a journal holding what it c
   const flipped = records.map((r) => ({ ...r, data: r.data.slice() }));
   flipped[2]!.data[flipped[2]!.data.byteLength - 3]! ^= 1;
   assert.not.ok(replayHolds(flipped, consumed, lookup));
+  // So is a frame's record on another subject (the last letter of its channel changed).
+  const moved = records.map((r) => ({ ...r, data: r.data.slice() }));
+  const subjectEnd = 11 + (moved[2]!.data[9]! | (moved[2]!.data[10]! << 8));
+  moved[2]!.data[subjectEnd - 1]! ^= 2;
+  assert.not.ok(replayHolds(moved, consumed, lookup));
   const init = records.map((r) => ({ ...r, data: r.data.slice() }));
   init[0]!.data[init[0]!.data.byteLength - 1]! ^= 1;
   assert.not.ok(replayHolds(init, consumed, lookup));
