@@ -1,7 +1,15 @@
 /**
- * The stats kernel: per channel, the running count, mean and variance (Welford's update, stable
- * over long runs), minimum, maximum and sample rate. It is the smallest real kernel, and the
- * model the others follow: a typed-array state, a tight loop per frame, exact save and load.
+ * The stats kernel: per channel, the running count, mean and variance, minimum, maximum and sample
+ * rate, and when the next publication is due. It is the smallest real kernel, and the model the
+ * others follow: a typed-array state, a tight loop per frame, exact save and load.
+ *
+ * A frame's samples are folded in as a batch: their mean and sum of squared deviations in two
+ * passes (no division in the loop, which on Welford's per-sample update was a chain of one
+ * division per sample: ~7 ns of the ~9 ns a sample cost), then merged into the running figures
+ * with Chan et al.'s pairwise update, which is as stable as Welford's over long runs.
+ *
+ * The kernel counts the samples since the last publication, so that the machine gets an event
+ * only for frames that complete `every_samples` (`due`), instead of one per frame to count.
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 
@@ -22,15 +30,19 @@ export interface StatsSummary {
   rate_per_s: number;
   /** The time of the last sample, microseconds since the epoch. */
   t_last_us: number;
+  /** Whether this frame completed `every_samples` samples since the last publication. */
+  due: boolean;
 }
 
-// State layout: one Float64Array, so save/load is a byte copy.
-const COUNT = 0, MEAN = 1, M2 = 2, MIN = 3, MAX = 4, T_FIRST = 5, T_LAST = 6, SIZE = 7;
+// State layout: one Float64Array, so save/load is a byte copy. SINCE counts the samples since the
+// last publication, EVERY is the configured every_samples.
+const COUNT = 0, MEAN = 1, M2 = 2, MIN = 3, MAX = 4, T_FIRST = 5, T_LAST = 6, SINCE = 7, EVERY = 8;
+const SIZE = 9;
 
 /** The stats kernel's state. */
 export type StatsState = Float64Array;
 
-function summarise(s: StatsState): StatsSummary {
+function summarise(s: StatsState, due: boolean): StatsSummary {
   const count = s[COUNT]!;
   const span = s[T_LAST]! - s[T_FIRST]!;
   return {
@@ -41,40 +53,60 @@ function summarise(s: StatsState): StatsSummary {
     max: s[MAX]!,
     rate_per_s: span > 0 ? ((count - 1) * 1e6) / span : 0,
     t_last_us: s[T_LAST]!,
+    due,
   };
 }
 
 /** The stats kernel. */
 export const statsKernel: Kernel<StatsState, StatsConfig, StatsSummary> = {
-  init() {
+  init(config) {
     const s = new Float64Array(SIZE);
     s[MIN] = Infinity;
     s[MAX] = -Infinity;
+    s[EVERY] = config.every_samples;
     return s;
+  },
+
+  configure(s, config) {
+    s[EVERY] = config.every_samples;
   },
 
   step(s, frame: SampleFrame) {
     const { t, v } = frame;
     const n = v.length;
-    if (n === 0) return summarise(s);
-    let count = s[COUNT]!, mean = s[MEAN]!, m2 = s[M2]!, min = s[MIN]!, max = s[MAX]!;
+    if (n === 0) return summarise(s, false);
+    let sum = 0, min = s[MIN]!, max = s[MAX]!;
     for (let i = 0; i < n; i++) {
       const x = v[i]!;
-      count++;
-      const d = x - mean;
-      mean += d / count;
-      m2 += d * (x - mean);
+      sum += x;
       if (x < min) min = x;
       if (x > max) max = x;
     }
-    if (s[COUNT] === 0) s[T_FIRST] = t[0]!;
-    s[COUNT] = count;
-    s[MEAN] = mean;
-    s[M2] = m2;
+    const batchMean = sum / n;
+    let batchM2 = 0;
+    for (let i = 0; i < n; i++) {
+      const d = v[i]! - batchMean;
+      batchM2 += d * d;
+    }
+    const count = s[COUNT]!;
+    const total = count + n;
+    const delta = batchMean - s[MEAN]!;
+    if (count === 0) {
+      s[T_FIRST] = t[0]!;
+      s[MEAN] = batchMean;
+      s[M2] = batchM2;
+    } else {
+      s[MEAN] = s[MEAN]! + delta * (n / total);
+      s[M2] = s[M2]! + batchM2 + delta * delta * ((count * n) / total);
+    }
+    s[COUNT] = total;
     s[MIN] = min;
     s[MAX] = max;
     s[T_LAST] = t[n - 1]!;
-    return summarise(s);
+    const since = s[SINCE]! + n;
+    const due = since >= s[EVERY]!;
+    s[SINCE] = due ? 0 : since;
+    return summarise(s, due);
   },
 
   save(s) {

@@ -1,12 +1,14 @@
 /**
- * The stats machine: decides when to publish. It counts the samples folded since the last
- * publication and emits a `stats` event once `every_samples` have gone by. Time enters only
- * through journaled events, so replay is exact.
+ * The stats machine: publishes. The host sends it a `frame` event for each frame that completes
+ * `every_samples` samples since the last publication (the kernel counts them, so that frames in
+ * between cost no machine step), and it emits the running statistics as a `stats` event. It waits
+ * for its first publication in `waiting`, then is `live`. Time enters only through journaled
+ * events, so replay is exact.
  */
 import { assign, emit, setup } from "xstate";
 import type { StatsConfig, StatsSummary } from "./kernel.ts";
 
-/** The event the host sends per frame. */
+/** The event the host sends per frame that completes `every_samples` samples. */
 export interface StatsFrameEvent {
   type: "frame";
   samples: number;
@@ -30,7 +32,7 @@ export interface StatsEmitted {
 /** The stats machine. */
 export const statsMachine = setup({
   types: {
-    context: {} as { key: string; config: StatsConfig; since_last_samples: number },
+    context: {} as { key: string; config: StatsConfig },
     input: {} as { key: string; config: StatsConfig },
     events: {} as
       | StatsFrameEvent
@@ -39,10 +41,6 @@ export const statsMachine = setup({
     emitted: {} as StatsEmitted,
   },
   actions: {
-    count: assign({
-      since_last_samples: ({ context, event }) =>
-        context.since_last_samples + (event.type === "frame" ? event.samples : 0),
-    }),
     publish: emit(({ context, event }) => {
       const e = event as StatsFrameEvent;
       return {
@@ -57,34 +55,17 @@ export const statsMachine = setup({
         rate_per_s: e.summary.rate_per_s,
       };
     }),
-    reset: assign({ since_last_samples: 0 }),
     configure: assign({
       config: ({ context, event }) => event.type === "config" ? event.config : context.config,
     }),
   },
-  guards: {
-    due: ({ context, event }) =>
-      event.type === "frame" &&
-      context.since_last_samples + event.samples >= context.config.every_samples,
-  },
 }).createMachine({
   id: "stats",
-  context: ({ input }) => ({ key: input.key, config: input.config, since_last_samples: 0 }),
+  context: ({ input }) => ({ key: input.key, config: input.config }),
   initial: "waiting",
   on: { config: { actions: "configure" } },
   states: {
-    waiting: {
-      on: {
-        frame: [
-          { guard: "due", target: "live", actions: ["publish", "reset"] },
-          { target: "live", actions: "count" },
-        ],
-      },
-    },
-    live: {
-      on: {
-        frame: [{ guard: "due", actions: ["publish", "reset"] }, { actions: "count" }],
-      },
-    },
+    waiting: { on: { frame: { target: "live", actions: "publish" } } },
+    live: { on: { frame: { actions: "publish" } } },
   },
 });

@@ -14,7 +14,8 @@ export { type StatsEmitted, statsMachine } from "./machine.ts";
 /** The stats actor kind. */
 export const statsActor: ActorDefinition<StatsState, StatsConfig, StatsSummary> = {
   kind: "stats",
-  version: 1,
+  // 2: the kernel counts the samples since the last publication (was the machine's context).
+  version: 2,
   defaultConfig: { every_samples: 1000 },
   parseConfig(raw, base, path) {
     const obj = configObject(raw, path);
@@ -29,10 +30,14 @@ export const statsActor: ActorDefinition<StatsState, StatsConfig, StatsSummary> 
   route: (channel) => [channel],
   kernel: statsKernel,
   machine: statsMachine,
-  frameEvent: (summary, frame: SampleFrame) => ({
-    type: "frame",
-    samples: frame.v.length,
-    ts: Math.round(frame.t[frame.t.length - 1] ?? 0),
-    summary,
-  }),
+  // Only frames that complete `every_samples` reach the machine: it has nothing to do on others.
+  frameEvent: (summary, frame: SampleFrame) =>
+    summary.due
+      ? {
+        type: "frame",
+        samples: frame.v.length,
+        ts: Math.round(frame.t[frame.t.length - 1] ?? 0),
+        summary,
+      }
+      : undefined,
 };

@@ -60,7 +60,7 @@ function checksum(
 }
 
 const EXPECTED: Record<string, number> = {
-  stats: 135160941,
+  stats: -76522241,
   anomaly: 348235513,
   collapse: 2073100903,
   coherence: 2062313853,

@@ -299,7 +299,8 @@ test("--inspect gives the machine's state and context and the kernel's state at 
   assert.is(context.config.every_samples, 7); // the control message took effect
   const kernel = i.kernel as number[];
   assert.is(kernel[0], 400); // samples counted
-  assert.is(i.kernelBytes, 56);
+  assert.is(kernel[8], 7); // the kernel's every_samples, which the control message changed too
+  assert.is(i.kernelBytes, 72);
   // Before the control message, the configuration was still the recorded one.
   const records = await readRecords(session);
   const ctl = records.find((m) => m.subject.startsWith("troupe.ctl."))!;
