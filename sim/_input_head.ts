@@ -3,21 +3,23 @@
  * kind, f64 source position, u16 subject length, subject, payload): what the simulator's checks
  * read of every journaled record, without decoding its subject or making views of it.
  */
-import { decodeInputRecord } from "../actors/runtime/input_record.ts";
+import { decodeInputRecord, REGULAR_FRAME_CODE } from "../actors/runtime/input_record.ts";
 
 /** The kind code of a frame record. */
 export const FRAME_CODE = 1;
 /** The bytes of a record's head before its subject. */
 const FIXED_BYTES = 11;
-/** The highest kind code (a skip record). */
-const KIND_CODE_MAX = 5;
+/** The highest kind code (a frame without its evenly spaced times, which the simulator's hosts
+ *  do not write: see HostOptions.journalEvenTimes). */
+const KIND_CODE_MAX = REGULAR_FRAME_CODE;
 
 const scratch = new Uint8Array(8);
 const scratchView = new DataView(scratch.buffer);
 
 /**
- * The kind code of input record `data` (1 frame, 2 control, 3 tick, 4 init, 5 skip). Bytes that
- * are not an input record throw, as `decodeInputRecord` does.
+ * The kind code of input record `data` (1 frame, 2 control, 3 tick, 4 init, 5 skip; a frame
+ * without its time column counts as 1). Bytes that are not an input record throw, as
+ * `decodeInputRecord` does.
  */
 export function inputKindCode(data: Uint8Array): number {
   const n = data.byteLength;
@@ -26,7 +28,7 @@ export function inputKindCode(data: Uint8Array): number {
     decodeInputRecord(data); // throws, naming what is wrong
     throw new Error(`Cannot read the head of an input record of ${n} bytes, kind code ${code}`);
   }
-  return code;
+  return code === REGULAR_FRAME_CODE ? FRAME_CODE : code;
 }
 
 /** The length of the head of an input record on `subject`: what precedes its payload. */

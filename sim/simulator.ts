@@ -734,6 +734,8 @@ class Run {
       // Enough failures before an instance is stopped that transient ones never stop it.
       supervision: { failuresMax: 20 },
       frameDecoders: this.#frameDecoders,
+      // The disks hold logged frames in place (SimDisk.inPlace), header and whole payload.
+      journalEvenTimes: false,
     });
     Object.assign(h, { host, conn, timers, kill: disk.kill, up: true });
     const incarnation = h.incarnation;

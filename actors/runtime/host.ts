@@ -40,6 +40,7 @@ import {
   encodeInputRecord,
   encodeInputRecordParts,
   type InputRecord,
+  type TimeColumn,
 } from "./input_record.ts";
 import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
@@ -124,6 +125,12 @@ export interface HostOptions {
    * frames again and again (redeliveries, recoveries), passes decoders that decode each once.
    */
   frameDecoders?: (limits: FrameLimits) => FrameDecoder;
+  /**
+   * Journal frames whose times are evenly spaced without their time column (see
+   * input_record.ts): half the bytes written for metrics and bars. Default true; the simulator,
+   * whose journals hold the logged bytes in place, passes false.
+   */
+  journalEvenTimes?: boolean;
 }
 
 type Status = "recovering" | "running" | "backoff" | "stopped";
@@ -353,6 +360,16 @@ export class Host {
 
   // --- inputs ----------------------------------------------------------------------------------
 
+  /** Where the decoded frame's time column lies in `payload`, when it is a view of it. */
+  #timeColumn(payload: Uint8Array, decoded: DecodedFrame): TimeColumn | undefined {
+    if (this.options.journalEvenTimes === false) return undefined;
+    const bin = (decoded.envelope.body as { t?: unknown } | null)?.t;
+    if (!(bin instanceof Uint8Array) || bin.buffer !== payload.buffer) return undefined;
+    const at = bin.byteOffset - payload.byteOffset;
+    const t = decoded.frame.t;
+    return at >= 0 && bin.byteLength === t.length * 8 ? { at, t } : undefined;
+  }
+
   #onFeed(msg: BusMessage, srcPos: number): void {
     if (this.#closing) return;
     let cached = this.#feedChannels.get(msg.subject);
@@ -404,7 +421,7 @@ export class Host {
       return;
     }
     const record: InputRecord = { kind: "frame", srcPos, subject: msg.subject, payload: msg.data };
-    const bytes = encodeInputRecordParts(record);
+    const bytes = encodeInputRecordParts(record, this.#timeColumn(msg.data, decoded));
     for (const [def, key] of targets) this.#enqueue(def, key, { record, bytes, decoded });
   }
 

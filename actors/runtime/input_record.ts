@@ -6,13 +6,23 @@
  *
  * Layout (little-endian): u8 kind, f64 source position, u16 subject length, subject (UTF-8),
  * payload. The payload of `init` and `skip` records is msgpack.
+ *
+ * A frame whose times are evenly spaced (every `t[i]` is exactly `t[0] + i * dt`, as with metrics
+ * and bars) can be recorded without its time column, half of its bytes: kind code 6, then after
+ * the subject u32 `at` (where the column's n * 8 bytes stood in the payload), u32 n, f64 t[0],
+ * f64 dt, then the payload less the column. Decoding puts the column back, byte for byte, so the
+ * payload read back is the one received.
  */
 
 /** What an input record holds. */
 export type InputKind = "frame" | "ctl" | "tick" | "init" | "skip";
 
 const KIND_CODES: Record<InputKind, number> = { frame: 1, ctl: 2, tick: 3, init: 4, skip: 5 };
-const KINDS: InputKind[] = ["frame", "frame", "ctl", "tick", "init", "skip"];
+const KINDS: InputKind[] = ["frame", "frame", "ctl", "tick", "init", "skip", "frame"];
+/** The kind code of a frame recorded without its evenly spaced time column. */
+export const REGULAR_FRAME_CODE = 6;
+/** Frames shorter than this keep their time column: too little to gain. */
+const REGULAR_SAMPLES_MIN = 8;
 
 /** A decoded input record. `payload` is a view into the record's bytes. */
 export interface InputRecord {
@@ -48,13 +58,56 @@ export function encodeInputRecord(record: InputRecord): Uint8Array {
   return out;
 }
 
+/** Where a frame's time column lies in its payload, and its values (see `encodeInputRecordParts`). */
+export interface TimeColumn {
+  /** The offset in the payload of the column's first byte (n little-endian f64). */
+  at: number;
+  t: Float64Array;
+}
+
 /**
- * An input record as two parts, its header and its payload (the message bytes, not copied): what
- * the host hands the journal, which writes both into its buffer. The header may be shared with
- * other records: read it, never change it.
+ * An input record as parts, its header and its payload (the message bytes, not copied): what the
+ * host hands the journal, which writes them into its buffer. Given the frame's time column and
+ * evenly spaced times, the payload's parts leave the column out (see the layout above). The
+ * header may be shared with other records: read it, never change it.
  */
-export function encodeInputRecordParts(record: InputRecord): [Uint8Array, Uint8Array] {
+export function encodeInputRecordParts(record: InputRecord, times?: TimeColumn): Uint8Array[] {
+  if (times && record.kind === "frame") {
+    const { at, t } = times;
+    const n = t.length;
+    const payload = record.payload;
+    if (n >= REGULAR_SAMPLES_MIN && at >= 0 && at + n * 8 <= payload.byteLength && isRegular(t)) {
+      const subject = subjectBytes(record.subject);
+      const head = new Uint8Array(11 + subject.byteLength + 24);
+      const view = new DataView(head.buffer);
+      head[0] = REGULAR_FRAME_CODE;
+      view.setFloat64(1, record.srcPos, true);
+      view.setUint16(9, subject.byteLength, true);
+      head.set(subject, 11);
+      const p = 11 + subject.byteLength;
+      view.setUint32(p, at, true);
+      view.setUint32(p + 4, n, true);
+      view.setFloat64(p + 8, t[0]!, true);
+      view.setFloat64(p + 16, t[1]! - t[0]!, true);
+      return [head, payload.subarray(0, at), payload.subarray(at + n * 8)];
+    }
+  }
   return [inputRecordHeader(record), record.payload];
+}
+
+/**
+ * Whether `t[i] === t[0] + i * dt` exactly for every i (dt = t[1] - t[0]), the formula decoding
+ * uses, so the values come back with the same bits. A zero anywhere is refused: 0 and -0 compare
+ * equal but differ in their bits.
+ */
+function isRegular(t: Float64Array): boolean {
+  const t0 = t[0]!, dt = t[1]! - t[0]!;
+  if (t0 === 0) return false;
+  for (let i = 1; i < t.length; i++) {
+    const x = t[i]!;
+    if (x !== t0 + i * dt || x === 0) return false;
+  }
+  return true;
 }
 
 /**
@@ -102,10 +155,33 @@ export function decodeInputRecord(bytes: Uint8Array): InputRecord {
   if (11 + subjectLength > bytes.byteLength) {
     throw new Error(`Input record's subject of ${subjectLength} bytes runs past its end`);
   }
+  const p = 11 + subjectLength;
   return {
     kind,
     srcPos: view.getFloat64(1, true),
-    subject: utf8d.decode(bytes.subarray(11, 11 + subjectLength)),
-    payload: bytes.subarray(11 + subjectLength),
+    subject: utf8d.decode(bytes.subarray(11, p)),
+    payload: bytes[0] === REGULAR_FRAME_CODE ? restoreTimes(bytes, view, p) : bytes.subarray(p),
   };
+}
+
+/** The payload of a regular frame record (code 6, from `p`) with its time column put back. */
+function restoreTimes(bytes: Uint8Array, view: DataView, p: number): Uint8Array {
+  if (p + 24 > bytes.byteLength) {
+    throw new Error(`Input record of a regular frame of ${bytes.byteLength} bytes is cut short`);
+  }
+  const at = view.getUint32(p, true), n = view.getUint32(p + 4, true);
+  const t0 = view.getFloat64(p + 8, true), dt = view.getFloat64(p + 16, true);
+  const rest = bytes.subarray(p + 24);
+  if (at > rest.byteLength) {
+    throw new Error(
+      `Input record's time column at ${at} lies past its payload of ${rest.byteLength}`,
+    );
+  }
+  const out = new Uint8Array(rest.byteLength + n * 8);
+  out.set(rest.subarray(0, at), 0);
+  const col = new DataView(out.buffer, at, n * 8);
+  col.setFloat64(0, t0, true);
+  for (let i = 1; i < n; i++) col.setFloat64(i * 8, t0 + i * dt, true);
+  out.set(rest.subarray(at), at + n * 8);
+  return out;
 }

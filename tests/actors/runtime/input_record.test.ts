@@ -22,9 +22,10 @@ test("an input record round-trips its kind, source position, subject and payload
     assert.is(back.srcPos, record.srcPos);
     assert.is(back.subject, subject);
     assert.equal(Array.from(back.payload), [1, 2, 3]);
-    const [header, payload] = encodeInputRecordParts(record);
-    assert.equal(Array.from(header), Array.from(bytes.subarray(0, bytes.length - 3)));
-    assert.is(payload, record.payload);
+    const parts = encodeInputRecordParts(record);
+    assert.is(parts.length, 2);
+    assert.equal(Array.from(parts[0]!), Array.from(bytes.subarray(0, bytes.length - 3)));
+    assert.is(parts[1], record.payload);
   }
 });
 
@@ -50,12 +51,67 @@ test("records of every kind and position keep their own header, also when frame 
   }
 });
 
-function joinParts(record: Parameters<typeof encodeInputRecordParts>[0]): Uint8Array {
-  const [header, payload] = encodeInputRecordParts(record);
-  const out = new Uint8Array(header.length + payload.length);
-  out.set(header);
-  out.set(payload, header.length);
+function joinParts(...args: Parameters<typeof encodeInputRecordParts>): Uint8Array {
+  const parts = encodeInputRecordParts(...args);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
+
+/** A frame message's bytes: `before`, the times as little-endian f64, `after`; and the column. */
+function frameBytes(times: number[], before = 37, after = 4011) {
+  const t = new Float64Array(times);
+  const payload = new Uint8Array(before + t.length * 8 + after);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + 3) & 0xff;
+  const view = new DataView(payload.buffer);
+  t.forEach((x, i) => view.setFloat64(before + i * 8, x, true));
+  return { payload, times: { at: before, t } };
+}
+
+test("a frame with evenly spaced times is journaled without its time column and decodes to the same bytes", () => {
+  const base = 1_700_000_000_123_456;
+  const { payload, times } = frameBytes([...Array(500).keys()].map((i) => base + i * 1000));
+  const record = { kind: "frame" as const, srcPos: 12, subject: "troupe.feed.m.a", payload };
+  const bytes = joinParts(record, times);
+  assert.ok(bytes.length < payload.length - 3900, `${bytes.length} bytes for ${payload.length}`);
+  const back = decodeInputRecord(bytes);
+  assert.equal([back.kind, back.srcPos, back.subject], ["frame", 12, "troupe.feed.m.a"]);
+  assert.equal(back.payload, payload);
+  // Fractional steps too, as long as t[0] + i * dt gives each value exactly.
+  const halves = frameBytes([...Array(64).keys()].map((i) => 0.5 + i * 0.25), 0, 9);
+  const h = decodeInputRecord(joinParts({ ...record, payload: halves.payload }, halves.times));
+  assert.equal(h.payload, halves.payload);
+});
+
+test("a frame whose times are not exactly t[0] + i * dt, or that is short, keeps its time column", () => {
+  const base = 1_700_000_000_000_000;
+  const cases = [
+    [...Array(100).keys()].map((i) => base + i * 1000 + (i === 57 ? 1 : 0)), // one tick off
+    [...Array(100).keys()].reduce((t: number[]) => [...t, (t.at(-1) ?? 0) + 0.1], []), // summed
+    [...Array(100).keys()].map((i) => (i - 50) * 1000), // crosses 0 (whose sign bit is lost)
+    [...Array(5).keys()].map((i) => base + i), // too short to gain
+  ];
+  for (const times of cases) {
+    const { payload, times: col } = frameBytes(times);
+    const record = { kind: "frame" as const, srcPos: 0, subject: "troupe.feed.m.b", payload };
+    const parts = encodeInputRecordParts(record, col);
+    assert.is(parts.length, 2);
+    assert.is(parts[1], payload);
+    assert.equal(decodeInputRecord(joinParts(record, col)).payload, payload);
+  }
+});
+
+test("a regular frame record cut short or naming a column past its payload is refused", () => {
+  const { payload, times } = frameBytes([...Array(16).keys()].map((i) => 1e15 + i * 10));
+  const bytes = joinParts({ kind: "frame", srcPos: 0, subject: "s", payload }, times);
+  assert.throws(() => decodeInputRecord(bytes.subarray(0, 11 + 1 + 20)), /cut short/);
+  const bad = bytes.slice();
+  new DataView(bad.buffer).setUint32(12, 1 << 20, true);
+  assert.throws(() => decodeInputRecord(bad), /lies past its payload/);
+});
 
 test.run();
