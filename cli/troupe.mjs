@@ -8,9 +8,9 @@
 // current snapshot, frames waiting in a mailbox) is promoted and dies in the old generation, which
 // V8 otherwise lets grow to several times its live size before collecting it;
 // `--heap-growing-percent=100` collects it once it has doubled. With both, a host running `stats`
-// on 1,000 channels peaks near 107 MB resident instead of 161 (bench pipeline --channels 1000), for
-// a throughput cost within this machine's noise (about 5%). Run as `node cli/troupe.mjs`, the flags
-// are not applied; pass them yourself where memory matters.
+// on 1,000 channels peaks near 108 MB resident instead of 137-168 (bench pipeline --channels
+// 1000), for a throughput cost within this machine's noise (about 5%). Run as
+// `node cli/troupe.mjs`, the flags are not applied; pass them yourself where memory matters.
 //
 // The sources run compiled to JavaScript (cli/_compile.mjs: a mirror of the TypeScript, rebuilt
 // when a source changes); where that cannot be done, or with TROUPE_TSX=1, through tsx.
