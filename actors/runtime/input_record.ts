@@ -146,31 +146,45 @@ export function decodeInputRecord(bytes: Uint8Array): InputRecord {
   if (bytes.byteLength < 11) {
     throw new Error(`Input record of ${bytes.byteLength} bytes is shorter than its 11-byte header`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const kind = KINDS[bytes[0]!];
   if (kind === undefined || bytes[0] === 0) {
     throw new Error(`Input record has unknown kind code ${bytes[0]}`);
   }
-  const subjectLength = view.getUint16(9, true);
+  const subjectLength = bytes[9]! | (bytes[10]! << 8);
   if (11 + subjectLength > bytes.byteLength) {
     throw new Error(`Input record's subject of ${subjectLength} bytes runs past its end`);
   }
   const p = 11 + subjectLength;
   return {
     kind,
-    srcPos: view.getFloat64(1, true),
+    srcPos: getF64(bytes, 1),
     subject: utf8d.decode(bytes.subarray(11, p)),
-    payload: bytes[0] === REGULAR_FRAME_CODE ? restoreTimes(bytes, view, p) : bytes.subarray(p),
+    payload: bytes[0] === REGULAR_FRAME_CODE ? restoreTimes(bytes, p) : bytes.subarray(p),
   };
 }
 
+// Fields read through a scratch buffer: a DataView over a record's own small buffer made V8
+// move that buffer off its heap, per record.
+const scratch = new Uint8Array(8);
+const scratchView = new DataView(scratch.buffer);
+
+function getF64(bytes: Uint8Array, at: number): number {
+  for (let i = 0; i < 8; i++) scratch[i] = bytes[at + i]!;
+  return scratchView.getFloat64(0, true);
+}
+
+function getU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>>
+    0;
+}
+
 /** The payload of a regular frame record (code 6, from `p`) with its time column put back. */
-function restoreTimes(bytes: Uint8Array, view: DataView, p: number): Uint8Array {
+function restoreTimes(bytes: Uint8Array, p: number): Uint8Array {
   if (p + 24 > bytes.byteLength) {
     throw new Error(`Input record of a regular frame of ${bytes.byteLength} bytes is cut short`);
   }
-  const at = view.getUint32(p, true), n = view.getUint32(p + 4, true);
-  const t0 = view.getFloat64(p + 8, true), dt = view.getFloat64(p + 16, true);
+  const at = getU32(bytes, p), n = getU32(bytes, p + 4);
+  const t0 = getF64(bytes, p + 8), dt = getF64(bytes, p + 16);
   const rest = bytes.subarray(p + 24);
   if (at > rest.byteLength) {
     throw new Error(
