@@ -1,16 +1,17 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=100
-// The `troupe` command on Node: registers tsx so the TypeScript sources run as they are, then
-// hands over to cli/main.ts. On Deno: `deno run -A cli/main.ts`.
+#!/usr/bin/env -S node --max-semi-space-size=4
+// The `troupe` command on Node: runs cli/main.ts, from the compiled mirror (below). On Deno:
+// `deno run -A cli/main.ts`.
 //
-// The V8 flags bound a host's memory. `--max-semi-space-size=4` caps each of the young
-// generation's two semi-spaces at 4 MiB (Node 20 grows them to 16 MiB). A host's garbage is
-// short-lived frames, records and machine snapshots; what survives a scavenge or two (an instance's
-// current snapshot, frames waiting in a mailbox) is promoted and dies in the old generation, which
-// V8 otherwise lets grow to several times its live size before collecting it;
-// `--heap-growing-percent=100` collects it once it has doubled. With both, a host running `stats`
-// on 1,000 channels peaks near 108 MB resident instead of 137-168 (bench pipeline --channels
-// 1000), for a throughput cost within this machine's noise (about 5%). Run as
-// `node cli/troupe.mjs`, the flags are not applied; pass them yourself where memory matters.
+// The V8 flag bounds a host's memory: `--max-semi-space-size=4` caps each of the young
+// generation's two semi-spaces at 4 MiB (Node 20 grows them to 16 MiB under a host's allocation
+// rate). A host's garbage is short-lived frames, records and machine snapshots, so a smaller young
+// generation costs little: a host running `stats` on 1,000 channels peaks at 118-136 MB resident
+// instead of 137-168 (bench pipeline --channels 1000). `--heap-growing-percent=100`, used here
+// before, took it to ~108 MB but by collecting the old generation often: 9 full collections of
+// 3-11 ms in a latency bench run instead of 1-6, which put latency p99 ~1 ms higher (1.80-2.03x
+// raw against 1.51-1.58x over 7 rounds), the simulator 10% slower, and a raw nats.js subscriber in
+// the same process 15-20% slower. Run as `node cli/troupe.mjs`, the flag is not applied; pass it
+// yourself where memory matters.
 //
 // The sources run compiled to JavaScript (cli/_compile.mjs: a mirror of the TypeScript, rebuilt
 // when a source changes); where that cannot be done, or with TROUPE_TSX=1, through tsx.
