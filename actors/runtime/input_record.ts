@@ -97,15 +97,14 @@ export function encodeInputRecordParts(record: InputRecord, times?: TimeColumn):
 
 /**
  * Whether `t[i] === t[0] + i * dt` exactly for every i (dt = t[1] - t[0]), the formula decoding
- * uses, so the values come back with the same bits. A zero anywhere is refused: 0 and -0 compare
- * equal but differ in their bits.
+ * uses, so the values come back with the same bits. Only for `t[0] > 0` and `dt >= 0`, where every
+ * value is positive: 0 and -0 compare equal but differ in their bits.
  */
 function isRegular(t: Float64Array): boolean {
   const t0 = t[0]!, dt = t[1]! - t[0]!;
-  if (t0 === 0) return false;
+  if (!(t0 > 0 && dt >= 0)) return false;
   for (let i = 1; i < t.length; i++) {
-    const x = t[i]!;
-    if (x !== t0 + i * dt || x === 0) return false;
+    if (t[i] !== t0 + i * dt) return false;
   }
   return true;
 }

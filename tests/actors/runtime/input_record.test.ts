@@ -93,6 +93,7 @@ test("a frame whose times are not exactly t[0] + i * dt, or that is short, keeps
     [...Array(100).keys()].map((i) => base + i * 1000 + (i === 57 ? 1 : 0)), // one tick off
     [...Array(100).keys()].reduce((t: number[]) => [...t, (t.at(-1) ?? 0) + 0.1], []), // summed
     [...Array(100).keys()].map((i) => (i - 50) * 1000), // crosses 0 (whose sign bit is lost)
+    [...Array(100).keys()].map((i) => i === 50 ? -0 : 5e6 - i * 1e5), // falls through -0
     [...Array(5).keys()].map((i) => base + i), // too short to gain
   ];
   for (const times of cases) {
