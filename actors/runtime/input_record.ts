@@ -77,14 +77,9 @@ export function encodeInputRecordParts(record: InputRecord, times?: TimeColumn):
     const n = t.length;
     const payload = record.payload;
     if (n >= REGULAR_SAMPLES_MIN && at >= 0 && at + n * 8 <= payload.byteLength && isRegular(t)) {
-      const subject = subjectBytes(record.subject);
-      const head = new Uint8Array(11 + subject.byteLength + 24);
+      const head = makeHeader(record, REGULAR_FRAME_CODE, 24);
       const view = new DataView(head.buffer);
-      head[0] = REGULAR_FRAME_CODE;
-      view.setFloat64(1, record.srcPos, true);
-      view.setUint16(9, subject.byteLength, true);
-      head.set(subject, 11);
-      const p = 11 + subject.byteLength;
+      const p = head.byteLength - 24;
       view.setUint32(p, at, true);
       view.setUint32(p + 4, n, true);
       view.setFloat64(p + 8, t[0]!, true);
@@ -128,12 +123,13 @@ function inputRecordHeader(record: InputRecord): Uint8Array {
   return makeHeader(record);
 }
 
-function makeHeader(record: InputRecord): Uint8Array {
+/** A record's head (kind `code`, source position, subject) with `extra` bytes left after it. */
+function makeHeader(record: InputRecord, code = KIND_CODES[record.kind], extra = 0): Uint8Array {
   const subject = subjectBytes(record.subject);
   const n = subject.byteLength;
-  const out = new Uint8Array(11 + n);
+  const out = new Uint8Array(11 + n + extra);
   const view = new DataView(out.buffer);
-  out[0] = KIND_CODES[record.kind];
+  out[0] = code;
   view.setFloat64(1, record.srcPos, true);
   view.setUint16(9, n, true);
   out.set(subject, 11);

@@ -3,9 +3,10 @@ import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrame, decodeValue, encodeEnvelope, type Envelope } from "../../protocol/mod.ts";
-import { type RecordedMessage, RecordingReader, RecordingWriter } from "../../sim/recording.ts";
+import { RecordingReader, RecordingWriter } from "../../sim/recording.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { readRecords } from "../_support/recording.ts";
 
 const test = suite("troupe record and replay");
 const dir = tempDir("troupe-replay-cli-");
@@ -39,15 +40,8 @@ test.after(async () => {
   dir.remove();
 });
 
-async function records(path: string): Promise<RecordedMessage[]> {
-  const reader = await RecordingReader.open(path);
-  const out: RecordedMessage[] = [];
-  for await (const m of reader.messages()) out.push({ ...m, data: m.data.slice() });
-  return out;
-}
-
 test("troupe up --record writes a recording that troupe replay --verify reproduces byte for byte", async () => {
-  const recs = await records(session);
+  const recs = await readRecords(session);
   const outputs = recs.filter((m) => m.subject.startsWith("troupe.out."));
   assert.ok(
     outputs.filter((m) => m.subject.startsWith("troupe.out.stats.")).length >= 4,
@@ -60,7 +54,7 @@ test("troupe up --record writes a recording that troupe replay --verify reproduc
 });
 
 test("troupe replay exits 1 naming the first output that differs", async () => {
-  const recs = await records(session);
+  const recs = await readRecords(session);
   const target = recs.find((m) => m.subject.startsWith("troupe.out.stats."))!;
   const reader = await RecordingReader.open(session);
   const path = join(dir.path, "tampered.rec");
@@ -82,7 +76,7 @@ test("troupe replay exits 1 naming the first output that differs", async () => {
 });
 
 test("troupe replay of a truncated recording replays what is complete and says where it was cut", async () => {
-  const recs = await records(session);
+  const recs = await readRecords(session);
   const cut = recs[Math.floor(recs.length / 2)]!;
   const path = join(dir.path, "cut.rec");
   writeFileSync(path, readFileSync(session).subarray(0, cut.offset + 5));
@@ -139,7 +133,9 @@ test("troupe replay --inspect prints an actor's state at the end of the range", 
   assert.ok(out.verify.equal > 0);
   assert.is(out.inspect.machine.context.key, "SYM002");
   assert.is(out.inspect.machine.value, "live");
-  const frames = (await records(session)).filter((m) => m.subject === "troupe.feed.market.SYM002");
+  const frames = (await readRecords(session)).filter((m) =>
+    m.subject === "troupe.feed.market.SYM002"
+  );
   const samples = frames.reduce((a, m) => a + decodeFrame(m.data).frame.v.length, 0);
   assert.is(out.inspect.kernel[0], samples);
 });

@@ -27,6 +27,7 @@ import {
 } from "../../sim/recording.ts";
 import { replay, ReplayError } from "../../sim/replay.ts";
 import { tempDir } from "../_support/nats.ts";
+import { readRecords } from "../_support/recording.ts";
 
 const test = suite("replay");
 const dir = tempDir("troupe-replay-");
@@ -88,13 +89,6 @@ async function recordSession(
   }
   await host.stop();
   return rec.stop();
-}
-
-async function readRecords(path: string): Promise<RecordedMessage[]> {
-  const reader = await RecordingReader.open(path);
-  const out: RecordedMessage[] = [];
-  for await (const m of reader.messages()) out.push({ ...m, data: m.data.slice() });
-  return out;
 }
 
 /** Rewrites a recording through `edit` (return undefined to drop a record). */

@@ -18,9 +18,10 @@ import {
 import { VirtualClock } from "../../sim/clock.ts";
 import { createMarketFeed } from "../../sim/feeds/mod.ts";
 import { Recorder } from "../../sim/recorder.ts";
-import { type RecordedMessage, RecordingReader, RecordingWriter } from "../../sim/recording.ts";
+import { RecordingReader, RecordingWriter } from "../../sim/recording.ts";
 import { replay, ReplayError, type ReplayOptions, type ReplayResult } from "../../sim/replay.ts";
 import { tempDir } from "../_support/nats.ts";
+import { readRecords } from "../_support/recording.ts";
 import { BOOM_CHANNEL, registry as testKinds } from "./_replay_kinds.ts";
 
 const test = suite("replay on worker threads");
@@ -93,13 +94,6 @@ async function recordSession(path: string): Promise<void> {
   }
   await host.stop();
   rec.stop();
-}
-
-async function readRecords(path: string): Promise<RecordedMessage[]> {
-  const reader = await RecordingReader.open(path);
-  const out: RecordedMessage[] = [];
-  for await (const m of reader.messages()) out.push({ ...m, data: m.data.slice() });
-  return out;
 }
 
 /** A replay's outputs, as subject and base64 bytes, in the order it gave them. */
