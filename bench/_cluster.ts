@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { findNatsServer, NatsServer } from "../actors/runtime/nats_server.ts";
 import { UsageError } from "../cli/args.ts";
 import { nowMs } from "./_bench.ts";

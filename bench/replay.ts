@@ -16,7 +16,7 @@
  * cheapest kernel, where the replay machinery's own cost shows.
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed } from "../sim/feeds/mod.ts";
 import { RecordingReader, RecordingWriter } from "../sim/recording.ts";
