@@ -12,7 +12,7 @@
  */
 import { type KV, Kvm } from "@nats-io/kv";
 import { type NatsConnection, nuid } from "@nats-io/transport-node";
-import { decodeValue, encodeValue } from "../../protocol/envelope.ts";
+import { decodeValue, encodeValue } from "../../protocol/mod.ts";
 import {
   type CorruptSnapshotInfo,
   decodeSnapshot,

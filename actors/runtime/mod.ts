@@ -27,4 +27,4 @@ export { KvSnapshotStore } from "./kv_snapshot_store.ts";
 export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
 export { type DeadLetter, decodeDeadLetter } from "./dead_letter.ts";
 export { parsePartitions, partitionOf } from "./partition.ts";
-export { findNatsServer, NatsServer } from "./nats_server.ts";
+export { findNatsServer, freePort, NatsServer } from "./nats_server.ts";

@@ -6,7 +6,7 @@
  * replays the journal from the start), never loaded. Two stores: FileSnapshotStore and
  * KvSnapshotStore; both encode with `encodeSnapshot` and `decodeSnapshot` here.
  */
-import { decodeValue, encodeValue } from "../../protocol/envelope.ts";
+import { decodeValue, encodeValue } from "../../protocol/mod.ts";
 import { crc32 } from "./crc32.ts";
 
 /** An actor instance's state after the journal record at `pos` of `stream`. */
