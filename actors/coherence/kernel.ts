@@ -27,6 +27,11 @@
  * last closed bar, a channel not in the group, or a channel beyond `channels_max` is skipped and
  * counted (`coherenceCounters`). A constant channel just has zero variance; when the whole group
  * has none, the ratio is undefined: NaN, and the shift statistics skip that bar.
+ *
+ * Phase. Every bar past warm-up moves the group's phase by its shift (phase.ts), here, bar by bar,
+ * so that the machine is handed every change in order, with the bar's ratio, shift and top
+ * loadings, whatever the framing of the samples (issue 12: a frame of many bars was judged by its
+ * last bar only).
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { ByteReader, ByteWriter } from "./_bytes.ts";
@@ -39,6 +44,7 @@ import {
   trackTopSubspace,
 } from "./_subspace.ts";
 import { type CoherenceConfig, isMember, parseCoherenceConfig } from "./config.ts";
+import { type CoherencePhase, nextPhase } from "./phase.ts";
 
 /** The standard deviation the shift divides by is at least this: below it the ratio is flat. */
 export const SHIFT_STD_FLOOR = 1e-6;
@@ -120,6 +126,8 @@ export interface CoherenceState {
   longVar: number;
   ratioCount: number;
   lastIterations: number;
+  /** The group's phase after the last closed bar. */
+  phase: CoherencePhase;
   counters: Float64Array;
   /** Scratch, rebuilt on load: nothing in it survives a bar. */
   scratch: Scratch;
@@ -133,12 +141,26 @@ interface Scratch {
   outRatio: Float64Array;
   outShift: Float64Array;
   outCount: number;
+  /** The phase changes of the frame being stepped. */
+  changes: CoherenceChange[];
 }
 
 /** A channel and its loading on the first eigenvector (sign chosen so the loadings sum >= 0). */
 export interface Loading {
   channel: string;
   loading: number;
+}
+
+/** A change of the group's phase, at the bar that made it. */
+export interface CoherenceChange {
+  /** Start of the bar, microseconds since the epoch. */
+  ts: number;
+  from: CoherencePhase;
+  to: CoherencePhase;
+  ratio: number;
+  shift: number;
+  /** The channels loading most on the first eigenvector after that bar. */
+  topChannels: Loading[];
 }
 
 /** The group after the last bar a frame closed. */
@@ -173,6 +195,8 @@ export interface CoherenceResult {
   topChannels: Loading[];
   /** Samples of this frame that were skipped (see `coherenceCounters` for why). */
   rejected: number;
+  /** The phase changes of this frame's bars, in order. */
+  changes: readonly CoherenceChange[];
 }
 
 const CAP_MIN = 8;
@@ -193,6 +217,7 @@ function newScratch(cap: number): Scratch {
     outRatio: new Float64Array(16),
     outShift: new Float64Array(16),
     outCount: 0,
+    changes: [],
   };
 }
 
@@ -231,6 +256,7 @@ function allocate(config: CoherenceConfig, group: string, cap: number, qcap: num
     longVar: 0,
     ratioCount: 0,
     lastIterations: 0,
+    phase: "normal",
     counters: new Float64Array(COUNTER_NAMES.length),
     scratch: newScratch(cap),
   };
@@ -289,6 +315,7 @@ function growChannels(s: CoherenceState, need: number): void {
   s.scratch.outRatio = outs.outRatio;
   s.scratch.outShift = outs.outShift;
   s.scratch.outCount = outs.outCount;
+  s.scratch.changes = outs.changes;
 }
 
 function growQueues(s: CoherenceState): void {
@@ -324,6 +351,7 @@ function join(s: CoherenceState, channel: string): number {
 /** Folds one frame into the group; returns the bars it closed. */
 export function stepCoherence(s: CoherenceState, frame: SampleFrame): CoherenceResult {
   s.scratch.outCount = 0;
+  s.scratch.changes.length = 0;
   const n = frame.t.length;
   let rejected = 0;
   if (!isMember(frame.channel, s.group, s.config)) {
@@ -391,8 +419,11 @@ function emptyResult(rejected: number): CoherenceResult {
     last: null,
     topChannels: [],
     rejected,
+    changes: NO_CHANGES,
   };
 }
+
+const NO_CHANGES: readonly CoherenceChange[] = Object.freeze([]);
 
 /** Closes every bar that is complete, or overdue by more than `lag_bars_max`. */
 function closeReady(s: CoherenceState): void {
@@ -460,6 +491,27 @@ function closeBar(s: CoherenceState, bar: number): void {
   if (!any) return;
   update(s);
   pushOutput(s, bar * s.config.bar_us);
+  judge(s, bar * s.config.bar_us);
+}
+
+function isReady(s: CoherenceState): boolean {
+  return s.ratio === s.ratio && s.entered >= 2 && s.ratioCount >= s.config.warmup_bars;
+}
+
+/** Moves the phase by the bar just closed; records a change with the bar's figures. */
+function judge(s: CoherenceState, ts: number): void {
+  if (!isReady(s)) return;
+  const to = nextPhase(s.phase, s.shift, s.config);
+  if (to === s.phase) return;
+  s.scratch.changes.push({
+    ts,
+    from: s.phase,
+    to,
+    ratio: s.ratio,
+    shift: s.shift,
+    topChannels: topLoadings(s, s.config.top_channels),
+  });
+  s.phase = to;
 }
 
 function update(s: CoherenceState): void {
@@ -586,7 +638,7 @@ function result(s: CoherenceState, rejected: number): CoherenceResult {
     ts: sc.outT[steps - 1]!,
     ratio,
     shift: s.shift,
-    ready: ratio === ratio && s.entered >= 2 && s.ratioCount >= s.config.warmup_bars,
+    ready: isReady(s),
     channels: s.entered,
     top: topOf(s),
     iterations: s.lastIterations,
@@ -600,6 +652,7 @@ function result(s: CoherenceState, rejected: number): CoherenceResult {
     last: step,
     topChannels: ratio === ratio ? topLoadings(s, s.config.top_channels) : [],
     rejected,
+    changes: sc.changes.length > 0 ? sc.changes.splice(0) : NO_CHANGES,
   };
 }
 
@@ -624,10 +677,15 @@ export function topLoadings(s: CoherenceState, count: number): Loading[] {
   return picked.map((c) => ({ channel: s.names[c]!, loading: sign * q[c]! }));
 }
 
-/** Applies a new configuration; a different `bar_us` restarts the group (bars change meaning). */
+/**
+ * Applies a new configuration; a different `bar_us` restarts the group (bars change meaning), but
+ * keeps its phase, which the machine announced.
+ */
 export function configureCoherence(s: CoherenceState, config: CoherenceConfig): void {
   if (config.bar_us !== s.config.bar_us) {
+    const phase = s.phase;
     Object.assign(s, initCoherence(config, s.group));
+    s.phase = phase;
     return;
   }
   s.config = config;
@@ -654,7 +712,9 @@ export function topCountOf(s: CoherenceState): number {
 }
 
 const MAGIC = 0x54434f48; // "TCOH"
-const FORMAT = 1;
+// 2: the phase (the hysteresis the machine held) is in the state.
+const FORMAT = 2;
+const PHASES: readonly CoherencePhase[] = ["normal", "coherent", "fragmented"];
 
 /** Serialises the state exactly (only the `m` channels in use). */
 export function saveCoherence(s: CoherenceState): Uint8Array {
@@ -665,6 +725,7 @@ export function saveCoherence(s: CoherenceState): Uint8Array {
   const m = s.m;
   w.u32(s.entered);
   w.u32(s.kq);
+  w.u32(PHASES.indexOf(s.phase));
   for (
     const x of [
       s.newestBucket,
@@ -722,6 +783,9 @@ export function loadCoherence(bytes: Uint8Array): CoherenceState {
   head.names.forEach((name, c) => s.slots.set(name, c));
   s.entered = r.u32();
   const kq = r.u32();
+  const phase = PHASES[r.u32()];
+  if (phase === undefined) throw new RangeError("Cannot load a coherence state: unknown phase");
+  s.phase = phase;
   s.newestBucket = r.f64();
   s.firstBucket = r.f64();
   s.closedBucket = r.f64();

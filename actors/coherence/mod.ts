@@ -3,7 +3,7 @@
  * members' prices on bars, tracks the absorption ratio of their exponentially weighted covariance
  * and its standardized shift (kernel.ts), publishes both per bar as a columns frame on
  * `troupe.out.coherence.<group>`, and a `coherence` event each time the group turns `coherent`,
- * `fragmented` or back to `normal` (machine.ts). Groups come from the configuration: explicit
+ * `fragmented` or back to `normal` (judged per bar, phase.ts; announced by machine.ts). Groups come from the configuration: explicit
  * channel lists or prefixes (config.ts); with none configured every channel is in group `all`.
  */
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
@@ -24,7 +24,9 @@ export {
   groupsOf,
   parseCoherenceConfig,
 } from "./config.ts";
+export { type CoherencePhase, nextPhase } from "./phase.ts";
 export {
+  type CoherenceChange,
   coherenceCounters,
   coherenceKernel,
   type CoherenceResult,
@@ -46,26 +48,14 @@ export {
 } from "./machine.ts";
 
 /**
- * The machine event of a frame: the group after the last bar it closed, or none if it closed none.
- * Live, a frame of one channel closes at most about one bar; a replay in frames of many bars is
- * judged by the machine at frame boundaries (the columns still carry every bar).
+ * The machine event of a frame: every phase change its bars made, in order, or none if they made
+ * none (the kernel judges each bar, so a frame of many bars is judged as single bars would be).
  */
 export function coherenceFrameEvent(
   result: CoherenceResult,
   _frame: SampleFrame,
 ): CoherenceFrameEvent | undefined {
-  const last = result.last;
-  if (last === null) return undefined;
-  return {
-    type: "frame",
-    ts: last.ts,
-    ratio: last.ratio,
-    shift: last.shift,
-    ready: last.ready,
-    channels: last.channels,
-    top: last.top,
-    topChannels: result.topChannels,
-  };
+  return result.changes.length > 0 ? { type: "frame", changes: result.changes } : undefined;
 }
 
 /** Per-bar outputs of a frame, keyed by group: `ratio` and `shift` at each bar it closed. */
@@ -86,7 +76,8 @@ export function coherenceColumns(
 /** The coherence actor kind. */
 export const coherenceActor: ActorDefinition<CoherenceState, CoherenceConfig, CoherenceResult> = {
   kind: "coherence",
-  version: 1,
+  // 2: the kernel judges the phase per bar and the machine announces every change (format 2).
+  version: 2,
   defaultConfig: defaultCoherenceConfig,
   parseConfig: parseCoherenceConfig,
   route: groupsOf,

@@ -1,15 +1,18 @@
 /**
  * The stats kernel: per channel, the running count, mean and variance, minimum, maximum and sample
- * rate, and when the next publication is due. It is the smallest real kernel, and the model the
+ * rate, published every `every_samples` samples. It is the smallest real kernel, and the model the
  * others follow: a typed-array state, a tight loop per frame, exact save and load.
  *
- * A frame's samples are folded in as a batch: their mean and sum of squared deviations in two
- * passes (no division in the loop, which on Welford's per-sample update was a chain of one
- * division per sample: ~7 ns of the ~9 ns a sample cost), then merged into the running figures
- * with Chan et al.'s pairwise update, which is as stable as Welford's over long runs.
- *
- * The kernel counts the samples since the last publication, so that the machine gets an event
- * only for frames that complete `every_samples` (`due`), instead of one per frame to count.
+ * What it publishes must not depend on how the samples were framed (issue 12): a publication falls
+ * on the sample that completes `every_samples` since the last one, wherever frames begin and end,
+ * and carries the figures as of that sample, bit for bit the same for frames of 1 or of 4,096. So
+ * the samples since the last publication (the open block) are summed one by one, in order, as
+ * deviations from a shift fixed when the block opened (the running mean, or the block's first
+ * sample): a sum and a sum of squares, two independent additions per sample and no division (a
+ * division per sample, as in Welford's update, was a dependency chain: ~7 ns of ~9 ns a sample).
+ * When the block completes, its mean and squared deviations are merged into the running figures
+ * with Chan et al.'s pairwise update, as stable as Welford's over long runs. A frame's loop is cut
+ * only where a publication falls.
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 
@@ -19,7 +22,7 @@ export interface StatsConfig {
   every_samples: number;
 }
 
-/** A channel's running statistics (also the kernel's result for a frame). */
+/** A channel's running statistics as of one sample. */
 export interface StatsSummary {
   count: number;
   mean: number;
@@ -28,37 +31,95 @@ export interface StatsSummary {
   max: number;
   /** Samples per second over the span seen so far (0 until the span is positive). */
   rate_per_s: number;
-  /** The time of the last sample, microseconds since the epoch. */
+  /** The time of the last sample counted, microseconds since the epoch. */
   t_last_us: number;
-  /** Whether this frame completed `every_samples` samples since the last publication. */
-  due: boolean;
 }
 
-// State layout: one Float64Array, so save/load is a byte copy. SINCE counts the samples since the
-// last publication, EVERY is the configured every_samples.
+/** What a frame produced: the publications that fell in it, in order (usually none). */
+export type StatsResult = readonly StatsSummary[];
+
+// State layout: one Float64Array, so save/load is a byte copy. COUNT, MEAN and M2 are the running
+// figures up to the last publication; SINCE samples came since (the open block), summed as
+// deviations from SHIFT into S1 and S2. MIN, MAX, T_FIRST and T_LAST cover every sample. EVERY is
+// the configured every_samples.
 const COUNT = 0, MEAN = 1, M2 = 2, MIN = 3, MAX = 4, T_FIRST = 5, T_LAST = 6, SINCE = 7, EVERY = 8;
-const SIZE = 9;
+const SHIFT = 9, S1 = 10, S2 = 11;
+const SIZE = 12;
 
 /** The stats kernel's state. */
 export type StatsState = Float64Array;
 
-function summarise(s: StatsState, due: boolean): StatsSummary {
-  const count = s[COUNT]!;
-  const span = s[T_LAST]! - s[T_FIRST]!;
+const NONE: StatsResult = Object.freeze([]);
+
+/** Count, mean and sum of squared deviations over every sample so far (the open block merged in). */
+function merged(s: StatsState): { count: number; mean: number; m2: number } {
+  const committed = s[COUNT]!;
+  const n = s[SINCE]!;
+  if (n === 0) return { count: committed, mean: s[MEAN]!, m2: s[M2]! };
+  const s1 = s[S1]!;
+  const blockMean = s[SHIFT]! + s1 / n;
+  const blockM2 = Math.max(0, s[S2]! - (s1 * s1) / n);
+  if (committed === 0) return { count: n, mean: blockMean, m2: blockM2 };
+  const count = committed + n;
+  const delta = blockMean - s[MEAN]!;
   return {
     count,
-    mean: s[MEAN]!,
-    variance: count > 1 ? s[M2]! / (count - 1) : 0,
-    min: s[MIN]!,
-    max: s[MAX]!,
-    rate_per_s: span > 0 ? ((count - 1) * 1e6) / span : 0,
-    t_last_us: s[T_LAST]!,
-    due,
+    mean: s[MEAN]! + delta * (n / count),
+    m2: s[M2]! + blockM2 + delta * delta * ((committed * n) / count),
   };
 }
 
+function summarise(s: StatsState, m: { count: number; mean: number; m2: number }): StatsSummary {
+  const span = s[T_LAST]! - s[T_FIRST]!;
+  return {
+    count: m.count,
+    mean: m.mean,
+    variance: m.count > 1 ? m.m2 / (m.count - 1) : 0,
+    min: s[MIN]!,
+    max: s[MAX]!,
+    rate_per_s: span > 0 ? ((m.count - 1) * 1e6) / span : 0,
+    t_last_us: s[T_LAST]!,
+  };
+}
+
+/** The running figures over every sample so far (the state unchanged). */
+export function statsSummary(s: StatsState): StatsSummary {
+  return summarise(s, merged(s));
+}
+
+/** Closes the open block: its figures become the running ones; returns them. */
+function publish(s: StatsState): StatsSummary {
+  const m = merged(s);
+  s[COUNT] = m.count;
+  s[MEAN] = m.mean;
+  s[M2] = m.m2;
+  s[SINCE] = 0;
+  s[S1] = 0;
+  s[S2] = 0;
+  return summarise(s, m);
+}
+
+/** Sums samples `from` to `to` of `v` into the open block, in order. */
+function fold(s: StatsState, v: Float64Array, from: number, to: number): void {
+  const shift = s[SHIFT]!;
+  let s1 = s[S1]!, s2 = s[S2]!, min = s[MIN]!, max = s[MAX]!;
+  for (let i = from; i < to; i++) {
+    const x = v[i]!;
+    const d = x - shift;
+    s1 += d;
+    s2 += d * d;
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  s[S1] = s1;
+  s[S2] = s2;
+  s[MIN] = min;
+  s[MAX] = max;
+  s[SINCE] = s[SINCE]! + (to - from);
+}
+
 /** The stats kernel. */
-export const statsKernel: Kernel<StatsState, StatsConfig, StatsSummary> = {
+export const statsKernel: Kernel<StatsState, StatsConfig, StatsResult> = {
   init(config) {
     const s = new Float64Array(SIZE);
     s[MIN] = Infinity;
@@ -68,45 +129,26 @@ export const statsKernel: Kernel<StatsState, StatsConfig, StatsSummary> = {
   },
 
   configure(s, config) {
+    // Samples already in the open block count towards the new period; one already past it
+    // publishes at the next sample.
     s[EVERY] = config.every_samples;
   },
 
   step(s, frame: SampleFrame) {
     const { t, v } = frame;
     const n = v.length;
-    if (n === 0) return summarise(s, false);
-    let sum = 0, min = s[MIN]!, max = s[MAX]!;
-    for (let i = 0; i < n; i++) {
-      const x = v[i]!;
-      sum += x;
-      if (x < min) min = x;
-      if (x > max) max = x;
+    if (n === 0) return NONE;
+    if (s[COUNT]! + s[SINCE]! === 0) s[T_FIRST] = t[0]!;
+    let out: StatsSummary[] | undefined;
+    for (let i = 0; i < n;) {
+      if (s[SINCE] === 0) s[SHIFT] = s[COUNT]! > 0 ? s[MEAN]! : v[i]!;
+      const end = Math.min(n, i + Math.max(1, s[EVERY]! - s[SINCE]!));
+      fold(s, v, i, end);
+      s[T_LAST] = t[end - 1]!;
+      i = end;
+      if (s[SINCE]! >= s[EVERY]!) (out ??= []).push(publish(s));
     }
-    const batchMean = sum / n;
-    let batchM2 = 0;
-    for (let i = 0; i < n; i++) {
-      const d = v[i]! - batchMean;
-      batchM2 += d * d;
-    }
-    const count = s[COUNT]!;
-    const total = count + n;
-    const delta = batchMean - s[MEAN]!;
-    if (count === 0) {
-      s[T_FIRST] = t[0]!;
-      s[MEAN] = batchMean;
-      s[M2] = batchM2;
-    } else {
-      s[MEAN] = s[MEAN]! + delta * (n / total);
-      s[M2] = s[M2]! + batchM2 + delta * delta * ((count * n) / total);
-    }
-    s[COUNT] = total;
-    s[MIN] = min;
-    s[MAX] = max;
-    s[T_LAST] = t[n - 1]!;
-    const since = s[SINCE]! + n;
-    const due = since >= s[EVERY]!;
-    s[SINCE] = due ? 0 : since;
-    return summarise(s, due);
+    return out ?? NONE;
   },
 
   save(s) {

@@ -1,19 +1,17 @@
 /**
- * The stats machine: publishes. The host sends it a `frame` event for each frame that completes
- * `every_samples` samples since the last publication (the kernel counts them, so that frames in
- * between cost no machine step), and it emits the running statistics as a `stats` event. It waits
- * for its first publication in `waiting`, then is `live`. Time enters only through journaled
- * events, so replay is exact.
+ * The stats machine: publishes. The host sends it a `frame` event for each frame in which at
+ * least one publication fell (the kernel decides them per sample, so that frames in between cost
+ * no machine step and the framing changes nothing), and it emits each, in order, as a `stats`
+ * event stamped with the time of the sample that completed it. It waits for its first publication
+ * in `waiting`, then is `live`. Time enters only through journaled events, so replay is exact.
  */
-import { assertEvent, assign, emit, setup } from "xstate";
+import { assertEvent, assign, enqueueActions, setup } from "xstate";
 import type { StatsConfig, StatsSummary } from "./kernel.ts";
 
-/** The event the host sends per frame that completes `every_samples` samples. */
+/** The event the host sends per frame in which publications fell: each, in order. */
 export interface StatsFrameEvent {
   type: "frame";
-  samples: number;
-  ts: number;
-  summary: StatsSummary;
+  publications: readonly StatsSummary[];
 }
 
 /** What the machine emits: published on troupe.out.stats.<channel>. */
@@ -41,19 +39,21 @@ export const statsMachine = setup({
     emitted: {} as StatsEmitted,
   },
   actions: {
-    publish: emit(({ context, event }) => {
+    publish: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, "frame");
-      return {
-        type: "stats" as const,
-        ts: event.ts,
-        channel: context.key,
-        count: event.summary.count,
-        mean: event.summary.mean,
-        variance: event.summary.variance,
-        min: event.summary.min,
-        max: event.summary.max,
-        rate_per_s: event.summary.rate_per_s,
-      };
+      for (const p of event.publications) {
+        enqueue.emit({
+          type: "stats" as const,
+          ts: Math.round(p.t_last_us),
+          channel: context.key,
+          count: p.count,
+          mean: p.mean,
+          variance: p.variance,
+          min: p.min,
+          max: p.max,
+          rate_per_s: p.rate_per_s,
+        });
+      }
     }),
     configure: assign({
       config: ({ context, event }) => event.type === "config" ? event.config : context.config,

@@ -2,20 +2,21 @@
  * The `stats` actor: per channel, running count, mean, variance, min, max and rate, published
  * every N samples on `troupe.out.stats.<channel>`.
  */
-import { configObject, readNumber, rejectUnknown, type SampleFrame } from "../../protocol/mod.ts";
+import { configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";
-import { type StatsConfig, statsKernel, type StatsState, type StatsSummary } from "./kernel.ts";
+import { type StatsConfig, statsKernel, type StatsResult, type StatsState } from "./kernel.ts";
 import { statsMachine } from "./machine.ts";
 
-export type { StatsConfig, StatsState, StatsSummary } from "./kernel.ts";
-export { statsKernel } from "./kernel.ts";
-export { type StatsEmitted, statsMachine } from "./machine.ts";
+export type { StatsConfig, StatsResult, StatsState, StatsSummary } from "./kernel.ts";
+export { statsKernel, statsSummary } from "./kernel.ts";
+export { type StatsEmitted, type StatsFrameEvent, statsMachine } from "./machine.ts";
 
 /** The stats actor kind. */
-export const statsActor: ActorDefinition<StatsState, StatsConfig, StatsSummary> = {
+export const statsActor: ActorDefinition<StatsState, StatsConfig, StatsResult> = {
   kind: "stats",
-  // 2: the kernel counts the samples since the last publication (was the machine's context).
-  version: 2,
+  // 3: publications fall on the sample that completes every_samples, whatever the framing (2: the
+  // kernel counted the samples since the last publication, per frame).
+  version: 3,
   defaultConfig: { every_samples: 1000 },
   parseConfig(raw, base, path) {
     const obj = configObject(raw, path);
@@ -30,14 +31,7 @@ export const statsActor: ActorDefinition<StatsState, StatsConfig, StatsSummary> 
   route: (channel) => [channel],
   kernel: statsKernel,
   machine: statsMachine,
-  // Only frames that complete `every_samples` reach the machine: it has nothing to do on others.
-  frameEvent: (summary, frame: SampleFrame) =>
-    summary.due
-      ? {
-        type: "frame",
-        samples: frame.v.length,
-        ts: Math.round(frame.t[frame.t.length - 1] ?? 0),
-        summary,
-      }
-      : undefined,
+  // Only frames in which a publication fell reach the machine: it has nothing to do on others.
+  frameEvent: (publications) =>
+    publications.length > 0 ? { type: "frame", publications } : undefined,
 };

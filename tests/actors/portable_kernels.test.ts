@@ -60,10 +60,10 @@ function checksum(
 }
 
 const EXPECTED: Record<string, number> = {
-  stats: -76522241,
+  stats: 942779083,
   anomaly: 348235513,
   collapse: 2073100903,
-  coherence: 2062313853,
+  coherence: 1515324478,
 };
 
 for (const kind of Object.keys(EXPECTED)) {

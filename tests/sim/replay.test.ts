@@ -292,9 +292,9 @@ test("--inspect gives the machine's state and context and the kernel's state at 
   assert.is(context.key, "api-cpu");
   assert.is(context.config.every_samples, 7); // the control message took effect
   const kernel = i.kernel as number[];
-  assert.is(kernel[0], 400); // samples counted
+  assert.is(kernel[0]! + kernel[7]!, 400); // samples counted: published (399 = 57 x 7) and since
   assert.is(kernel[8], 7); // the kernel's every_samples, which the control message changed too
-  assert.is(i.kernelBytes, 72);
+  assert.is(i.kernelBytes, 96);
   // Before the control message, the configuration was still the recorded one.
   const records = await readRecords(session);
   const ctl = records.find((m) => m.subject.startsWith("troupe.ctl."))!;

@@ -1,6 +1,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { statsActor, statsKernel } from "../../../actors/stats/mod.ts";
+import {
+  statsActor,
+  type StatsFrameEvent,
+  statsKernel,
+  statsSummary,
+} from "../../../actors/stats/mod.ts";
 import type { SampleFrame } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng.ts";
 
@@ -28,7 +33,8 @@ test("running count, mean, variance, min, max and rate equal a two-pass over eve
     const s = statsKernel.init({ every_samples: 100 }, "c");
     const all: number[] = [];
     for (const frame of frames([1, 0, 7, 500, 1, 64, 333], level)) {
-      const r = statsKernel.step(s, frame);
+      statsKernel.step(s, frame);
+      const r = statsSummary(s);
       all.push(...frame.v);
       if (all.length === 0) continue;
       const mean = all.reduce((a, x) => a + x, 0) / all.length;
@@ -49,27 +55,34 @@ test("running count, mean, variance, min, max and rate equal a two-pass over eve
   }
 });
 
-test("a frame is due when it completes every_samples since the last due frame; configure() moves the bar", () => {
+test("a publication falls on the sample that completes every_samples; configure() moves the bar", () => {
   const s = statsKernel.init({ every_samples: 1000 }, "c");
-  const due = frames([300, 300, 300, 300, 300, 300, 300, 2500, 10], 5).map((f) =>
-    statsKernel.step(s, f).due
-  );
-  // 1200 >= 1000 at the 4th frame; then 300, 600, 900, and 3400 with the 2500; then 10.
-  assert.equal(due, [false, false, false, true, false, false, false, true, false]);
+  const fs = frames([300, 300, 300, 300, 300, 300, 300, 2500, 10], 5);
+  const counts = fs.map((f) => statsKernel.step(s, f).map((p) => p.count));
+  // Samples 1000, 2000 (in the 7th frame), then 3000 and 4000 within the 2,500.
+  assert.equal(counts, [[], [], [], [1000], [], [], [2000], [3000, 4000], []]);
+  // Each publication is stamped with its own sample's time, not the frame's last.
+  const t0 = 1_700_000_000_000_000;
+  const again = statsKernel.init({ every_samples: 1000 }, "c");
+  const times = fs.flatMap((f) => statsKernel.step(again, f).map((p) => p.t_last_us));
+  assert.equal(times, [999, 1999, 2999, 3999].map((i) => t0 + i * 1000));
+  // 610 samples are in the open block (4,610 so far): past 15, it publishes at the next sample.
   statsKernel.configure!(s, { every_samples: 15 });
-  assert.equal(frames([5, 5, 5, 20], 5, 2).map((f) => statsKernel.step(s, f).due), [
-    true, // the 10 counted before the change, + 5
-    false,
-    false,
-    true,
+  assert.equal(frames([5, 5, 5, 20], 5, 2).map((f) => statsKernel.step(s, f).map((p) => p.count)), [
+    [4611],
+    [],
+    [],
+    [4626, 4641],
   ]);
 });
 
-test("only due frames become machine events", () => {
-  const s = statsKernel.init({ every_samples: 600 }, "c");
-  const events = frames([500, 500], 5).map((f) => statsActor.frameEvent(statsKernel.step(s, f), f));
+test("only frames in which a publication fell become machine events, with each publication", () => {
+  const s = statsKernel.init({ every_samples: 300 }, "c");
+  const events = frames([250, 700], 5).map((f) => statsActor.frameEvent(statsKernel.step(s, f), f));
   assert.is(events[0], undefined);
   assert.is(events[1]?.type, "frame");
+  const pubs = (events[1] as StatsFrameEvent).publications;
+  assert.equal(pubs.map((p) => p.count), [300, 600, 900]);
 });
 
 test("a saved and loaded state steps to the same bits as the original", () => {
@@ -81,7 +94,8 @@ test("a saved and loaded state steps to the same bits as the original", () => {
     assert.equal(statsKernel.step(b, f), statsKernel.step(a, f));
   }
   assert.equal(Array.from(b), Array.from(a));
-  assert.throws(() => statsKernel.load(new Uint8Array(56)), /expected 72 bytes, got 56/);
+  assert.equal(statsSummary(b), statsSummary(a));
+  assert.throws(() => statsKernel.load(new Uint8Array(72)), /expected 96 bytes, got 72/);
 });
 
 test.run();
