@@ -45,6 +45,9 @@ export interface ActorDefinition<State, Config, Result> {
   /** Per-sample outputs, published as a columns frame on `troupe.out.<kind>.<key>`. The host
    *  encodes it before the call that returned it ends, so it may share the frame's arrays. */
   columns?(result: Result, frame: SampleFrame, key: string): ColumnsFrame | undefined;
+  /** The kernel state's fields by name, for people (`troupe replay --inspect`); without it, the
+   *  state is shown as it is held (a typed array shows as bare numbers). */
+  describeState?(state: State): Record<string, unknown>;
 }
 
 /** An actor definition with its type parameters erased, as the host holds them. */

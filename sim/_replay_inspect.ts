@@ -12,7 +12,8 @@ export interface ReplayInspection {
   /** The instance's journal position: its records so far (its starting configuration included). */
   journalPosition: number;
   machine: { value: unknown; status: unknown; context: unknown };
-  /** The kernel state as JSON (typed arrays as arrays, long ones shortened), and its saved size. */
+  /** The kernel state as JSON, its fields by name where the kind describes them (else typed arrays
+   *  as arrays, long ones shortened), and its saved size. */
   kernel: unknown;
   kernelBytes: number;
 }
@@ -31,7 +32,8 @@ export function inspectInstance(
     key: which.key,
     journalPosition: inst.pos,
     machine: { value: machine.value, status: machine.status, context: jsonable(machine.context) },
-    kernel: jsonable(inst.kernelState),
+    // By name where the kind says what its fields are; else as the kernel holds it.
+    kernel: jsonable(inst.def.describeState?.(inst.kernelState) ?? inst.kernelState),
     kernelBytes: snap.kernel.byteLength,
   };
 }

@@ -14,7 +14,14 @@ import {
   groupsOf,
   parseCoherenceConfig,
 } from "./config.ts";
-import { coherenceKernel, type CoherenceResult, type CoherenceState } from "./kernel.ts";
+import {
+  coherenceCounters,
+  coherenceKernel,
+  type CoherenceResult,
+  type CoherenceState,
+  topCountOf,
+  topLoadings,
+} from "./kernel.ts";
 import { type CoherenceFrameEvent, coherenceMachine } from "./machine.ts";
 
 export {
@@ -73,6 +80,26 @@ export function coherenceColumns(
   };
 }
 
+/** The group's state by name (the covariance and basis left out: they are m x m numbers). */
+export function describeCoherence(s: CoherenceState): Record<string, unknown> {
+  return {
+    group: s.group,
+    phase: s.phase,
+    ratio: s.ratio,
+    shift: s.shift,
+    short_mean: s.shortMean,
+    long_mean: s.longMean,
+    long_std: Math.sqrt(s.longVar),
+    bars_with_ratio: s.ratioCount,
+    channels: s.names.slice(0, s.m),
+    channels_entered: s.entered,
+    top_n: topCountOf(s),
+    top_channels: topLoadings(s, s.config.top_channels),
+    last_closed_bar_us: s.closedBucket * s.config.bar_us,
+    counters: coherenceCounters(s),
+  };
+}
+
 /** The coherence actor kind. */
 export const coherenceActor: ActorDefinition<CoherenceState, CoherenceConfig, CoherenceResult> = {
   kind: "coherence",
@@ -85,4 +112,5 @@ export const coherenceActor: ActorDefinition<CoherenceState, CoherenceConfig, Co
   machine: coherenceMachine,
   frameEvent: coherenceFrameEvent,
   columns: coherenceColumns,
+  describeState: describeCoherence,
 };

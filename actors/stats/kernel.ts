@@ -87,6 +87,17 @@ export function statsSummary(s: StatsState): StatsSummary {
   return summarise(s, merged(s));
 }
 
+/** The state's fields by name: the running figures, and the publication's count and period. */
+export function describeStats(s: StatsState): Record<string, unknown> {
+  return {
+    ...statsSummary(s),
+    t_first_us: s[T_FIRST]!,
+    samples_since_publication: s[SINCE]!,
+    every_samples: s[EVERY]!,
+    published_count: s[COUNT]!,
+  };
+}
+
 /** Closes the open block: its figures become the running ones; returns them. */
 function publish(s: StatsState): StatsSummary {
   const m = merged(s);

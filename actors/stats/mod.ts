@@ -4,11 +4,17 @@
  */
 import { configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";
-import { type StatsConfig, statsKernel, type StatsResult, type StatsState } from "./kernel.ts";
+import {
+  describeStats,
+  type StatsConfig,
+  statsKernel,
+  type StatsResult,
+  type StatsState,
+} from "./kernel.ts";
 import { statsMachine } from "./machine.ts";
 
 export type { StatsConfig, StatsResult, StatsState, StatsSummary } from "./kernel.ts";
-export { statsKernel, statsSummary } from "./kernel.ts";
+export { describeStats, statsKernel, statsSummary } from "./kernel.ts";
 export { type StatsEmitted, type StatsFrameEvent, statsMachine } from "./machine.ts";
 
 /** The stats actor kind. */
@@ -34,4 +40,5 @@ export const statsActor: ActorDefinition<StatsState, StatsConfig, StatsResult> =
   // Only frames in which a publication fell reach the machine: it has nothing to do on others.
   frameEvent: (publications) =>
     publications.length > 0 ? { type: "frame", publications } : undefined,
+  describeState: describeStats,
 };

@@ -291,9 +291,11 @@ test("--inspect gives the machine's state and context and the kernel's state at 
   const context = i.machine.context as { config: { every_samples: number }; key: string };
   assert.is(context.key, "api-cpu");
   assert.is(context.config.every_samples, 7); // the control message took effect
-  const kernel = i.kernel as number[];
-  assert.is(kernel[0]! + kernel[7]!, 400); // samples counted: published (399 = 57 x 7) and since
-  assert.is(kernel[8], 7); // the kernel's every_samples, which the control message changed too
+  const kernel = i.kernel as Record<string, number>;
+  assert.is(kernel.count, 400); // samples counted
+  assert.is(kernel.published_count, 399); // at the last publication: 57 x 7
+  assert.is(kernel.samples_since_publication, 1);
+  assert.is(kernel.every_samples, 7); // the kernel's, which the control message changed too
   assert.is(i.kernelBytes, 96);
   // Before the control message, the configuration was still the recorded one.
   const records = await readRecords(session);

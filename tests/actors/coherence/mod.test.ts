@@ -6,6 +6,7 @@ import {
   type CoherenceConfig,
   coherenceFrameEvent,
   coherenceKernel,
+  type CoherenceState,
 } from "../../../actors/coherence/mod.ts";
 import { ActorInstance, type Output } from "../../../actors/runtime/actor_instance.ts";
 import type { InputRecord } from "../../../actors/runtime/input_record.ts";
@@ -215,6 +216,12 @@ test("under the host's ActorInstance, a stress turns the group coherent, and a r
     next += values!.split(",").length;
   }
   assert.ok(next >= 590, `${next} bars`);
+  // The kernel's phase is the machine's state; describeState names the group's fields.
+  const described = coherenceActor.describeState!(a.kernelState as CoherenceState);
+  assert.is(described.phase, a.machineState);
+  assert.is((described.channels as string[]).length, 12);
+  assert.is((described.counters as Record<string, number>).updates, next);
+  assert.is(described.ratio, Number(seqs.at(-1)![2]!.split(",").at(-1)));
   for (const cut of [25, 3100]) {
     const parts: string[] = [];
     const b = ActorInstance.create(coherenceActor, "all", config);
