@@ -104,9 +104,11 @@ export function helpText(command: Command): string {
         spec.type === "string" ? ` ${spec.arg ?? "VALUE"}` : ""
       }`
     );
-    const width = Math.max(...heads.map((h) => h.length)) + 2;
+    const helpHead = "  -h, --help";
+    // The help line counts too: with only short options, it was longer than the column.
+    const width = Math.max(helpHead.length, ...heads.map((h) => h.length)) + 2;
     entries.forEach(([, spec], i) => lines.push(heads[i]!.padEnd(width) + spec.help));
-    lines.push("  -h, --help".padEnd(width) + "Show this help");
+    lines.push(helpHead.padEnd(width) + "Show this help");
   }
   if (command.details) lines.push("", command.details.trimEnd());
   return lines.join("\n");
@@ -142,5 +144,35 @@ export function num(
     }
   }
   if (bounds.max !== undefined && value > bounds.max) throw bad(`must be <= ${bounds.max}`);
+  return value;
+}
+
+const DURATION = /^\+?(\d+\.?\d*|\.\d+)(ms|s|m|h)?$/;
+const UNIT_S: Record<string, number> = { ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** Seconds in `raw`: a number of seconds (`90`, `1.5`) or one with a unit (`500ms`, `30s`, `5m`,
+ *  `1h`); undefined when it is neither. */
+export function parseDuration(raw: string): number | undefined {
+  const m = DURATION.exec(raw.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * UNIT_S[m[2] ?? "s"]!;
+}
+
+/** Reads a duration option in seconds (see parseDuration); throws UsageError naming the value. */
+export function duration(
+  args: ParsedArgs,
+  name: string,
+  fallback: number,
+  bounds: { max?: number; positive?: boolean } = {},
+): number {
+  const raw = str(args, name);
+  if (raw === undefined) return fallback;
+  const value = parseDuration(raw);
+  const bad = (why: string) => new UsageError(`Option --${name} ${why}, got "${raw}"`);
+  if (value === undefined) {
+    throw bad("must be seconds, or a number with a unit: 500ms, 30s, 5m, 1h");
+  }
+  if (bounds.positive && value <= 0) throw bad("must be > 0");
+  if (bounds.max !== undefined && value > bounds.max) throw bad(`must be <= ${bounds.max} s`);
   return value;
 }

@@ -34,6 +34,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "replay a recording through fresh actors; --verify checks the outputs",
     load: () => import("./commands/replay.ts"),
   },
+  ctl: {
+    summary: "change an actor kind's configuration at run time",
+    load: () => import("./commands/ctl.ts"),
+  },
   bench: {
     summary: "benchmarks: troupe against its baseline, measured in the same run",
     load: () => import("./commands/bench.ts"),
@@ -53,6 +57,18 @@ export function registerCommand(
   COMMANDS[name] = { summary, load };
 }
 
+/** The commands' names, in the order `troupe --help` lists them. */
+export function commandNames(): string[] {
+  return Object.keys(COMMANDS);
+}
+
+/** Loads a command's module (its options and help). */
+export async function loadCommand(name: string): Promise<Command> {
+  const entry = COMMANDS[name];
+  if (!entry) throw new Error(`No command "${name}"`);
+  return (await entry.load()).command;
+}
+
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
   return [
@@ -65,6 +81,11 @@ function mainHelp(): string {
     "",
     "Exit codes: 0 ok, 1 failure, 2 usage error.",
   ].join("\n");
+}
+
+/** The line after a usage error: how to get the command's help (not the whole help page). */
+export function usageHint(name: string): string {
+  return `Run troupe ${name} --help for its options.`;
 }
 
 /** Runs the CLI with `argv` (without the program name) and returns the exit code. */
@@ -80,7 +101,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    console.error(`troupe: unknown command "${name}"\n\n${mainHelp()}`);
+    console.error(
+      `troupe: unknown command "${name}"; the commands are ${Object.keys(COMMANDS).join(", ")}\n` +
+        "Run troupe --help for what each does.",
+    );
     return EXIT_USAGE;
   }
   const { command } = await entry.load();
@@ -94,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(args);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`troupe ${name}: ${err.message}\n\n${helpText(command)}`);
+      console.error(`troupe ${name}: ${err.message}\n${usageHint(name)}`);
       return EXIT_USAGE;
     }
     console.error(`troupe ${name}: ${(err as Error).stack ?? err}`);

@@ -79,7 +79,6 @@ export function parseHostConfig(
   raw: unknown,
   kinds: Readonly<Record<string, AnyActorDefinition>>,
 ): HostConfig {
-  const knownKinds = Object.keys(kinds);
   const d = defaultHostConfig();
   const obj = configObject(raw, "");
   rejectUnknown(obj, TOP, "");
@@ -195,22 +194,7 @@ export function parseHostConfig(
     };
   }
 
-  let actors = d.actors;
-  if (obj.actors !== undefined) {
-    actors = configObject(obj.actors, "actors");
-    for (const kind of Object.keys(actors)) {
-      const def = kinds[kind];
-      if (def) {
-        def.parseConfig(actors[kind] ?? {}, def.defaultConfig, `actors.${kind}`); // fail early
-      } else {
-        throw new ConfigError(
-          `actors.${kind}`,
-          `Unknown actor kind "actors.${kind}"; known kinds: ${knownKinds.join(", ")}`,
-          { value: kind },
-        );
-      }
-    }
-  }
+  const actors = parseActors(obj.actors, kinds);
   if (journal.kind === "jetstream" && nats === undefined) {
     throw new ConfigError(
       "journal.kind",
@@ -239,4 +223,36 @@ export function parseHostConfig(
     limits,
     actors,
   };
+}
+
+/**
+ * The kinds a host runs and their configurations: every kind it knows, each with the fields its
+ * `actors.<kind>` section gives, but those whose section says `"enabled": false`. (Listing one
+ * kind used to run that kind alone, which surprised users: issue 12.)
+ */
+function parseActors(
+  raw: unknown,
+  kinds: Readonly<Record<string, AnyActorDefinition>>,
+): Record<string, unknown> {
+  const given = raw === undefined ? {} : configObject(raw, "actors");
+  for (const kind of Object.keys(given)) {
+    if (!kinds[kind]) {
+      throw new ConfigError(
+        `actors.${kind}`,
+        `Unknown actor kind "actors.${kind}"; known kinds: ${Object.keys(kinds).join(", ")}`,
+        { value: kind },
+      );
+    }
+  }
+  const actors: Record<string, unknown> = {};
+  for (const [kind, def] of Object.entries(kinds)) {
+    const path = `actors.${kind}`;
+    const section = { ...configObject(given[kind] ?? {}, path) };
+    const enabled = readBoolean(section, "enabled", path, true);
+    delete section.enabled;
+    if (!enabled) continue;
+    def.parseConfig(section, def.defaultConfig, path); // fail early
+    actors[kind] = section;
+  }
+  return actors;
 }

@@ -19,6 +19,7 @@ import {
 } from "../../sim/feeds/mod.ts";
 import {
   type Command,
+  duration,
   EXIT_FAILURE,
   flag,
   helpText,
@@ -28,9 +29,10 @@ import {
   UsageError,
 } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
+import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
 
 /** The NATS server `inject`, `record` and `replay --nats` use when `--nats` is not given. */
-export const NATS_URL_DEFAULT = "nats://127.0.0.1:4222";
+export { NATS_URL_DEFAULT } from "../nats_url.ts";
 
 export const command: Command = {
   name: "inject",
@@ -45,8 +47,8 @@ export const command: Command = {
     channels: {
       type: "string",
       arg: "N",
-      help:
-        "market: symbols (each a price and a volume channel); metrics: series (default: the feed's)",
+      help: "Channels: market: N symbols' prices (as troupe up; without --channels, 20 symbols " +
+        "each with a price and a volume channel); metrics: N series (default: the feed's)",
     },
     rate: {
       type: "string",
@@ -57,11 +59,11 @@ export const command: Command = {
     duration: {
       type: "string",
       arg: "S",
-      help: "Seconds to run (default: until Ctrl-C, or the end of a file)",
+      help: "Seconds to run, or 30s, 5m, 1h (default: until Ctrl-C, or the end of a file)",
     },
     seed: { type: "string", arg: "N", help: "Seed of a synthetic feed (default 1)" },
     labels: { type: "string", arg: "FILE", help: "Write the ground truth (JSON) to FILE" },
-    nats: { type: "string", arg: "URL", help: `NATS server (default ${NATS_URL_DEFAULT})` },
+    nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
     "feed-name": {
       type: "string",
       arg: "NAME",
@@ -82,7 +84,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
     const rate = num(args, "rate", 10_000, { min: 0, exclusiveMin: true });
     const durationS = str(args, "duration") === undefined
       ? Infinity
-      : num(args, "duration", 0, { min: 0, exclusiveMin: true });
+      : duration(args, "duration", 0, { positive: true });
     const batch = str(args, "batch") === undefined
       ? undefined
       : num(args, "batch", 100, { min: 1, max: 65_536, integer: true });
@@ -91,7 +93,8 @@ short stalls are made up; the result line compares the rate achieved with the ra
       : num(args, "channels", 1, { min: 1, max: 10_000, integer: true });
     const seed = num(args, "seed", 1, { min: 0, integer: true });
     const labels = str(args, "labels");
-    const url = str(args, "nats") ?? NATS_URL_DEFAULT;
+    const nats = resolveNatsUrl(str(args, "nats"));
+    const url = nats.url;
     const feedName = str(args, "feed-name");
     const json = flag(args, "json");
 
@@ -99,6 +102,8 @@ short stalls are made up; the result line compares the rate achieved with the ra
     try {
       const options: Record<string, unknown> = {};
       if (channels !== undefined) options.channels = channels;
+      // N channels, as troupe up gives: the market's symbols without their volume channels.
+      if (channels !== undefined && feedSpec === "market") options.volume = false;
       if (batch !== undefined) options.batch = batch;
       if (!feedSpec.startsWith("csv")) options.seed = seed;
       feed = createFeed(feedSpec, options);
@@ -107,6 +112,11 @@ short stalls are made up; the result line compares the rate achieved with the ra
         throw new UsageError(`--${optionOf(err.field)}: ${err.message}`);
       }
       if (err instanceof CsvFormatError) {
+        // A file that is not there is a mistake on the command line; a bad file is a failure.
+        const code = (err.cause as { code?: unknown } | undefined)?.code;
+        if (code === "ENOENT" || code === "EISDIR") {
+          throw new UsageError(`Option --feed ${feedSpec}: ${err.message}`);
+        }
         console.error(`troupe inject: ${err.message}`);
         return EXIT_FAILURE;
       }
@@ -133,7 +143,8 @@ short stalls are made up; the result line compares the rate achieved with the ra
       bus = await NatsBus.connect(url, { name: "troupe-inject" });
     } catch (err) {
       console.error(
-        `troupe inject: cannot connect to NATS at ${url}: ${(err as Error).message}. ` +
+        `troupe inject: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
+          `${(err as Error).message}. ` +
           `Is nats-server running? (troupe up starts one; or nats-server -js)`,
       );
       return EXIT_FAILURE;

@@ -9,9 +9,9 @@
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import { describeRecording, Recorder } from "../../sim/mod.ts";
-import { type Command, EXIT_FAILURE, EXIT_USAGE, num, str, UsageError } from "../args.ts";
+import { type Command, duration, EXIT_FAILURE, EXIT_USAGE, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
-import { NATS_URL_DEFAULT } from "./inject.ts";
+import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
 import { loadHostConfig } from "./run.ts";
 
 export const command: Command = {
@@ -20,8 +20,12 @@ export const command: Command = {
   usage: "--out FILE [--duration S] [--nats URL] [--subjects PATTERNS] [--config FILE]",
   options: {
     out: { type: "string", arg: "FILE", help: "The recording to write (replaced if it exists)" },
-    duration: { type: "string", arg: "S", help: "Stop after S seconds (default: until Ctrl-C)" },
-    nats: { type: "string", arg: "URL", help: `NATS server (default ${NATS_URL_DEFAULT})` },
+    duration: {
+      type: "string",
+      arg: "S",
+      help: "Stop after S seconds, or 30s, 5m, 1h (default: until Ctrl-C)",
+    },
+    nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
     subjects: {
       type: "string",
       arg: "PATTERNS",
@@ -41,8 +45,9 @@ actor outputs, dead letters. Replay it with: troupe replay FILE [--verify].`,
     if (out === undefined) throw new UsageError("Option --out FILE is required");
     const durationS = str(args, "duration") === undefined
       ? 0
-      : num(args, "duration", 0, { min: 0, exclusiveMin: true });
-    const url = str(args, "nats") ?? NATS_URL_DEFAULT;
+      : duration(args, "duration", 0, { positive: true });
+    const nats = resolveNatsUrl(str(args, "nats"));
+    const url = nats.url;
     const subjects = (str(args, "subjects") ?? "troupe.>").split(",").map((s) => s.trim());
     for (const s of subjects) {
       if (!isPattern(s)) throw new UsageError(`Option --subjects has a malformed pattern "${s}"`);
@@ -68,7 +73,8 @@ actor outputs, dead letters. Replay it with: troupe replay FILE [--verify].`,
       bus = await NatsBus.connect(url, { name: "troupe-record" });
     } catch (err) {
       console.error(
-        `troupe record: cannot connect to NATS at ${url}: ${(err as Error).message}. ` +
+        `troupe record: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
+          `${(err as Error).message}. ` +
           `Is nats-server running? (troupe up starts one)`,
       );
       return EXIT_FAILURE;

@@ -18,7 +18,15 @@ import {
   type ReplayResult,
   THREADS_MAX,
 } from "../../sim/mod.ts";
-import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, str, UsageError } from "../args.ts";
+import {
+  type Command,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  flag,
+  parseDuration,
+  str,
+  UsageError,
+} from "../args.ts";
 import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
 
 export const command: Command = {
@@ -273,13 +281,14 @@ function parseSpeed(raw: string): number {
 /** Seconds into the recording, or an ISO time, as µs since the epoch. */
 function parseTime(name: string, raw: string | undefined, startUs: number): number | undefined {
   if (raw === undefined) return undefined;
-  if (/^[+]?(\d+\.?\d*|\.\d+)$/.test(raw)) return startUs + Math.round(Number(raw) * 1e6);
+  const seconds = parseDuration(raw);
+  if (seconds !== undefined) return startUs + Math.round(seconds * 1e6);
   if (/^\d{4}-\d{2}-\d{2}/.test(raw)) {
     const ms = Date.parse(raw);
     if (Number.isFinite(ms)) return Math.round(ms * 1000);
   }
   throw new UsageError(
-    `Option --${name} must be seconds into the recording (>= 0) or an ISO time such as ` +
+    `Option --${name} must be seconds into the recording (90, 1.5, 30s, 5m) or an ISO time such as ` +
       `2024-01-01T12:00:00Z, got "${raw}"`,
   );
 }

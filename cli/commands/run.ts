@@ -6,7 +6,6 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
-  defaultHostConfig,
   type HostConfig,
   launchHost,
   parseHostConfig,
@@ -18,7 +17,7 @@ import { waitForSignal } from "../signals.ts";
 
 /** Reads and parses a host config file; a mistake is reported with the path and the field. */
 export function loadHostConfig(path: string | undefined): HostConfig {
-  if (path === undefined) return defaultHostConfig();
+  if (path === undefined) return parseHostConfig({}, ACTOR_KINDS);
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -58,8 +57,10 @@ export const command: Command = {
   partitions { count, owned }, journal { kind: "file" | "jetstream" | "memory", fsync: "always" |
   "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" | "memory",
   every_inputs, every_ms }, http_port, output_msg_id, limits { frame_bytes_max, samples_per_frame_max,
-  channels_max, mailbox_max }, actors { <kind>: { ...kind's options } }.
-Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_samples": 500 } } }`,
+  channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's options } }.
+Every kind runs unless its section says "enabled": false.
+Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_samples": 500 },
+  "coherence": { "enabled": false } } }`,
   async run(args) {
     let config: HostConfig;
     try {
@@ -89,10 +90,13 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
     }
     const launched = await launchHost(config, ACTOR_KINDS);
     const port = launched.host.httpPort;
+    const off = Object.keys(ACTOR_KINDS).filter((k) => !(k in config.actors));
     console.log(
-      `troupe run: host ${config.host_id} running ${Object.keys(config.actors).join(", ")} on ${
-        config.nats ?? "the in-process bus"
-      }, partitions ${config.partitions.owned.join(",")} of ${config.partitions.count}` +
+      `troupe run: host ${config.host_id} running ${Object.keys(config.actors).join(", ")}${
+        off.length ? ` (off: ${off.join(", ")})` : ""
+      } on ${config.nats ?? "the in-process bus"}, partitions ${
+        config.partitions.owned.join(",")
+      } of ${config.partitions.count}` +
         (port ? `; http://127.0.0.1:${port}/metrics` : ""),
     );
     const signal = await waitForSignal();

@@ -16,6 +16,7 @@ import {
 } from "../../sim/mod.ts";
 import {
   type Command,
+  duration,
   EXIT_FAILURE,
   EXIT_OK,
   flag,
@@ -45,7 +46,11 @@ export const command: Command = {
       arg: "KIND",
       help: `Faults to inject: ${FAULT_KINDS.join("|")}, or a comma list (default all)`,
     },
-    duration: { type: "string", arg: "S", help: "Virtual seconds of feed per seed (default 10)" },
+    duration: {
+      type: "string",
+      arg: "S",
+      help: "Virtual seconds of feed per seed, or 5m, 1h (default 10)",
+    },
     hosts: { type: "string", arg: "N", help: "Hosts in the cluster (default 3)" },
     channels: { type: "string", arg: "N", help: "Feed channels (default 8)" },
     rate: { type: "string", arg: "R", help: "Feed samples per virtual second (default 2000)" },
@@ -168,7 +173,7 @@ function readArgs(args: ParsedArgs): CliOptions {
     seeds,
     base: {
       faults,
-      durationS: num(args, "duration", 10, { min: 0, exclusiveMin: true, max: 86_400 }),
+      durationS: duration(args, "duration", 10, { positive: true, max: 86_400 }),
       hosts: num(args, "hosts", 3, { min: 1, max: 64, integer: true }),
       channels: num(args, "channels", 8, { min: 1, max: 10_000, integer: true }),
       rate: num(args, "rate", 2000, { min: 0, exclusiveMin: true, max: 10_000_000 }),

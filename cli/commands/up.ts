@@ -20,13 +20,15 @@ import {
 import type { Bus } from "../../protocol/mod.ts";
 import { createMarketFeed, inject } from "../../sim/feeds/mod.ts";
 import { describeRecording, Recorder } from "../../sim/mod.ts"; // --record
-import { type Command, flag, num, str } from "../args.ts";
+import { type Command, duration, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
+import { DATA_DIR_DEFAULT, NATS_URL_FILE, removeNatsUrl, writeNatsUrl } from "../nats_url.ts";
 
 export const command: Command = {
   name: "up",
   summary: "everything on one machine: NATS, a host, a synthetic feed",
-  usage: "[--channels N] [--rate SAMPLES_PER_S] [--duration S] [--data-dir DIR] [--no-nats]",
+  usage: "[--channels N] [--rate N] [--duration S] [--seed N] [--data-dir DIR] " +
+    "[--http-port N] [--no-nats] [--record FILE]",
   options: {
     channels: {
       type: "string",
@@ -34,7 +36,11 @@ export const command: Command = {
       help: "Symbols in the synthetic market feed (default 8)",
     },
     rate: { type: "string", arg: "N", help: "Samples per second over all channels (default 2000)" },
-    duration: { type: "string", arg: "S", help: "Stop after S seconds (default: until Ctrl-C)" },
+    duration: {
+      type: "string",
+      arg: "S",
+      help: "Stop after S seconds, or 30s, 5m, 1h (default: until Ctrl-C)",
+    },
     seed: { type: "string", arg: "N", help: "Seed of the synthetic feed (default 1)" },
     "data-dir": {
       type: "string",
@@ -62,7 +68,7 @@ export const command: Command = {
   async run(args) {
     const channels = num(args, "channels", 8, { min: 1, max: 10_000, integer: true });
     const rate = num(args, "rate", 2000, { min: 0, exclusiveMin: true });
-    const durationS = num(args, "duration", 0, { min: 0 });
+    const durationS = duration(args, "duration", 0);
     const seed = num(args, "seed", 1, { integer: true });
     const dataDir = str(args, "data-dir") ?? ".troupe";
     const httpPort = str(args, "http-port") !== undefined
@@ -71,23 +77,29 @@ export const command: Command = {
 
     let nats: NatsServer | undefined;
     let bus: Bus;
-    const binary = flag(args, "no-nats") ? undefined : findNatsServer();
+    const noNats = flag(args, "no-nats");
+    const binary = noNats ? undefined : findNatsServer();
     if (binary) {
       nats = await NatsServer.start({
         binary,
         storeDir: join(dataDir, "nats"),
-        port: await portOr(4222),
+        port: await portOr(NATS_PORT),
       });
       console.log(
         `troupe up: nats-server on ${nats.url} (JetStream store ${join(dataDir, "nats")})`,
       );
+      // The other commands find this server through the file, wherever it listens.
+      writeNatsUrl(dataDir, nats.url);
+      if (nats.port !== NATS_PORT) console.log(natsPortTaken(nats.url, dataDir));
       const natsBus = await NatsBus.connect(nats.url, { name: "troupe-up" });
       await ensureFeedStream(natsBus.nc);
       bus = natsBus;
     } else {
       console.log(
-        "troupe up: nats-server is not on PATH, so everything runs on the in-process bus " +
-          "(apt-get install nats-server, or brew install nats-server, for the NATS cluster)",
+        noNats
+          ? "troupe up: --no-nats: everything runs on the in-process bus"
+          : "troupe up: nats-server is not on PATH, so everything runs on the in-process bus " +
+            "(apt-get install nats-server, or brew install nats-server, for the NATS cluster)",
       );
       bus = new InProcessBus();
     }
@@ -204,6 +216,7 @@ export const command: Command = {
     // --- end --record
     if (nats) await bus.close().catch(() => {});
     await nats?.stop();
+    if (nats) removeNatsUrl(dataDir, nats.url);
     const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
     console.log(
       `troupe up: stopped cleanly: ${sent} samples sent, ${applied} inputs applied, ${outputs} outputs, ${dead} dead letters`,
@@ -211,6 +224,17 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** NATS's own port: `troupe up` takes it when it is free. */
+const NATS_PORT = 4222;
+
+/** The one line saying that NATS listens elsewhere, and how the other commands find it. */
+function natsPortTaken(url: string, dataDir: string): string {
+  const found = join(dataDir) === join(DATA_DIR_DEFAULT)
+    ? `inject, record and ctl run from this directory find it in ${join(dataDir, NATS_URL_FILE)}`
+    : `pass --nats ${url} to inject, record and ctl`;
+  return `troupe up: port ${NATS_PORT} is taken, so NATS listens on ${url}; ${found}`;
+}
 
 async function portOr(preferred: number): Promise<number> {
   const { createServer } = await import("node:net");

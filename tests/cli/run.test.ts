@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runTroupe } from "../_support/cli.ts";
+import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
 
 const test = suite("cli");
@@ -24,7 +24,7 @@ test("an unknown command or option exits 2 and names it", async () => {
   const opt = await runTroupe(["run", "--frobnicate"]);
   assert.is(opt.code, 2);
   assert.match(opt.stderr, "--frobnicate");
-  assert.match(opt.stderr, "Usage: troupe run");
+  assert.match(opt.stderr, "Run troupe run --help for its options.");
 });
 
 test("troupe run --help describes the config file and exits 0", async () => {
@@ -63,7 +63,40 @@ test("troupe run stops at startup with the file, the field and the value of a ba
   }
 });
 
-test("troupe bench lists the benchmarks; an unknown one is a usage error", async () => {
+test("troupe run runs every kind but those a config turns off, and prints the kinds running", async () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir.path, "host.json");
+    writeFileSync(
+      path,
+      JSON.stringify({
+        data_dir: join(dir.path, "data"),
+        actors: { anomaly: { threshold: 0.4 }, coherence: { enabled: false } },
+      }),
+    );
+    const run = startTroupe(["run", "--config", path]);
+    try {
+      await run.waitFor("troupe run: host host-1 running");
+      assert.match(
+        run.output(),
+        "running stats, anomaly, collapse (off: coherence) on the in-process bus",
+      );
+      run.signal("SIGINT");
+      assert.is(await run.exited, 0, run.output());
+    } finally {
+      run.signal("SIGKILL");
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test("troupe bench --help aligns its options; an unknown benchmark is a usage error", async () => {
+  const help = await runTroupe(["bench", "--help"]);
+  assert.is(help.code, 0);
+  assert.match(help.stdout, /^ {2}-h, --help +Show this help$/m);
+  assert.not.match(help.stdout, "--helpShow");
+
   const r = await runTroupe(["bench", "no_such_bench"]);
   assert.is(r.code, 2);
   assert.match(r.stderr, "Unknown benchmark");

@@ -1,7 +1,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
-import { runTroupe } from "../_support/cli.ts";
+import { parseDuration } from "../../cli/args.ts";
+import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe up");
@@ -21,7 +24,7 @@ test("troupe up --no-nats runs every kind on the in-process bus, says so, and st
       "up",
       "--no-nats",
       "--duration",
-      "3",
+      "3s",
       "--channels",
       "4",
       "--data-dir",
@@ -30,7 +33,8 @@ test("troupe up --no-nats runs every kind on the in-process bus, says so, and st
       "0",
     ]);
     assert.is(r.code, 0, r.stderr);
-    assert.match(r.stdout, "in-process bus");
+    assert.match(r.stdout, "troupe up: --no-nats: everything runs on the in-process bus");
+    assert.not.match(r.stdout, "not on PATH");
     assert.match(r.stdout, "stats, anomaly, collapse, coherence");
     assert.ok(applied(r.stdout) > 20, r.stdout);
   } finally {
@@ -38,7 +42,76 @@ test("troupe up --no-nats runs every kind on the in-process bus, says so, and st
   }
 });
 
+test("a bad duration is a usage error in two lines; 30s, 5m and 1h are durations", async () => {
+  const r = await runTroupe(["up", "--no-nats", "--duration", "5 minutes"]);
+  assert.is(r.code, 2, r.stderr);
+  assert.is(
+    r.stderr,
+    'troupe up: Option --duration must be seconds, or a number with a unit: 500ms, 30s, 5m, 1h, got "5 minutes"\n' +
+      "Run troupe up --help for its options.\n",
+  );
+  assert.is(parseDuration("30s"), 30);
+  assert.is(parseDuration("5m"), 300);
+  assert.is(parseDuration("1h"), 3600);
+  assert.is(parseDuration("1.5"), 1.5);
+  assert.is(parseDuration("250ms"), 0.25);
+  for (const bad of ["", "-5", "5x", "m", "1h30m", "5 m"]) {
+    assert.is(parseDuration(bad), undefined, bad);
+  }
+});
+
+test("troupe up --help lists every option, with its usage line", async () => {
+  const r = await runTroupe(["up", "--help"]);
+  assert.is(r.code, 0);
+  for (const option of ["--seed", "--http-port", "--record", "--no-nats", "--data-dir"]) {
+    assert.match(r.stdout.split("\n")[2]!, option, `usage line: ${option}`);
+    assert.match(r.stdout, new RegExp(`^  ${option} `, "m"), `options: ${option}`);
+  }
+});
+
 if (haveNatsServer("troupe up")) {
+  test("with 4222 taken, troupe up says where NATS listens, and inject and ctl find it", async () => {
+    const dir = tempDir();
+    // Hold 4222 unless someone already does: either way troupe up cannot have it.
+    const holder = createServer();
+    await new Promise<void>((resolve) => {
+      holder.once("error", () => resolve());
+      holder.listen(4222, "127.0.0.1", () => resolve());
+    });
+    const up = startTroupe(
+      ["up", "--duration", "20", "--channels", "2", "--http-port", "0"],
+      dir.path,
+    );
+    try {
+      await up.waitFor("is taken, so NATS listens on", 20_000);
+      const line = up.output().split("\n").find((l) => l.includes("is taken"))!;
+      assert.match(
+        line,
+        "inject, record and ctl run from this directory find it in .troupe/nats.url",
+      );
+      const url = line.match(/nats:\/\/127\.0\.0\.1:(\d+)/)![0];
+      assert.is.not(url, "nats://127.0.0.1:4222");
+      assert.is(readFileSync(join(dir.path, ".troupe", "nats.url"), "utf8").trim(), url);
+      await up.waitFor("injecting the synthetic market feed", 20_000);
+      const ctl = await runTroupe(["ctl", "stats", "--set", "every_samples=50"], { cwd: dir.path });
+      assert.is(ctl.code, 0, ctl.stderr);
+      assert.match(ctl.stdout, 'troupe ctl: up-1 accepted stats {"every_samples":50}');
+      const inj = await runTroupe(
+        ["inject", "--channels", "2", "--duration", "1s", "--rate", "1000", "--feed-name", "extra"],
+        { cwd: dir.path },
+      );
+      assert.is(inj.code, 0, inj.stderr);
+      assert.match(inj.stdout, "1000 samples");
+      up.signal("SIGINT");
+      assert.is(await up.exited, 0, up.output());
+      assert.not.ok(existsSync(join(dir.path, ".troupe", "nats.url")), "nats.url removed at stop");
+    } finally {
+      up.signal("SIGKILL");
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+      dir.remove();
+    }
+  });
+
   test("troupe up starts nats-server with JetStream, and a second run recovers the actors", async () => {
     const dir = tempDir();
     try {

@@ -1,0 +1,158 @@
+/**
+ * `troupe ctl`: changes an actor kind's configuration at run time. It sends the control message
+ * (an envelope of type `config` whose body is the fields to change) as a request on
+ * `troupe.ctl.<kind>[.<key>]`, and prints the host's answer: an acknowledgement (exit 0), or the
+ * refusal with the host's reason (exit 1). The host validates the fields against the kind's
+ * current configuration and journals an accepted change like any input, so replay sees it too.
+ */
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { NatsBus } from "../../actors/runtime/mod.ts";
+import {
+  BusRequestError,
+  ctlSubject,
+  decodeEnvelope,
+  encodeEnvelope,
+  ProtocolError,
+} from "../../protocol/mod.ts";
+import {
+  type Command,
+  EXIT_FAILURE,
+  EXIT_OK,
+  num,
+  type ParsedArgs,
+  str,
+  UsageError,
+} from "../args.ts";
+import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
+
+export const command: Command = {
+  name: "ctl",
+  summary: "change an actor kind's configuration at run time",
+  usage: "KIND [--key KEY] --set FIELD=VALUE [--set FIELD=VALUE ...] [--nats URL]",
+  options: {
+    key: {
+      type: "string",
+      arg: "KEY",
+      help: "Only the instance of this key (a channel, or a coherence group); default every one",
+    },
+    set: {
+      type: "string",
+      arg: "FIELD=VALUE",
+      multiple: true,
+      help: "A field to change; VALUE is read as a number, true/false, null or JSON where it " +
+        "looks like one, else as text",
+    },
+    nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
+    timeout: {
+      type: "string",
+      arg: "MS",
+      help: "How long to wait for a host's answer (default 2000)",
+    },
+  },
+  details: `Examples:
+  troupe ctl anomaly --set threshold=0.4
+  troupe ctl stats --key api-cpu --set every_samples=100
+  troupe ctl coherence --set 'groups={"eq":["eq_*"]}'
+Exit codes: 0 the host accepted the change, 1 it refused it (the reason is printed) or no host
+answered, 2 a usage error.`,
+  async run(args) {
+    const { kind, key, body } = parseCtl(args);
+    const timeout = num(args, "timeout", 2000, { min: 1, integer: true });
+    const nats = resolveNatsUrl(str(args, "nats"));
+    let subject: string;
+    try {
+      subject = ctlSubject(kind, key);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new UsageError(`Option --key: ${err.message}`);
+      throw err;
+    }
+    let bus: NatsBus;
+    try {
+      bus = await NatsBus.connect(nats.url, { name: "troupe-ctl" });
+    } catch (err) {
+      console.error(
+        `troupe ctl: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
+          `${(err as Error).message}. Is a host running? (troupe up starts one)`,
+      );
+      return EXIT_FAILURE;
+    }
+    const nowMs = Date.now();
+    const request = encodeEnvelope({
+      id: `ctl-${nowMs.toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(36)}`,
+      type: "config",
+      src: "troupe-ctl",
+      ts: nowMs * 1000,
+      body,
+    });
+    const what = `${kind}${key === undefined ? "" : ` ${key}`} ${JSON.stringify(body)}`;
+    try {
+      const reply = decodeEnvelope((await bus.request(subject, request, { timeout })).data);
+      if (reply.type === "ok") {
+        console.log(`troupe ctl: ${reply.src} accepted ${what}`);
+        return EXIT_OK;
+      }
+      const reason = (reply.body as { error?: unknown } | null)?.error ??
+        JSON.stringify(reply.body);
+      console.error(`troupe ctl: ${reply.src} refused ${what}: ${reason}`);
+      return EXIT_FAILURE;
+    } catch (err) {
+      if (!(err instanceof BusRequestError)) throw err;
+      console.error(
+        `troupe ctl: no host answered on ${subject} within ${timeout} ms at ` +
+          `${describeNatsUrl(nats)} (${err.message}); is a host running the ${kind} actors?`,
+      );
+      return EXIT_FAILURE;
+    } finally {
+      await bus.close().catch(() => {});
+    }
+  },
+};
+
+/** The kind, the key and the fields to change; throws UsageError naming what is wrong. */
+export function parseCtl(
+  args: ParsedArgs,
+): { kind: string; key: string | undefined; body: Record<string, unknown> } {
+  const [kind, ...extra] = args.positionals;
+  if (kind === undefined) throw new UsageError("Name the actor kind: troupe ctl KIND --set F=V");
+  if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
+  if (!(kind in ACTOR_KINDS)) {
+    throw new UsageError(
+      `Unknown actor kind "${kind}"; the kinds are ${Object.keys(ACTOR_KINDS).join(", ")}`,
+    );
+  }
+  const sets = (args.values.set ?? []) as string[];
+  if (sets.length === 0) throw new UsageError("Option --set FIELD=VALUE is required");
+  const body: Record<string, unknown> = {};
+  for (const set of sets) {
+    const eq = set.indexOf("=");
+    if (eq <= 0) throw new UsageError(`Option --set must be FIELD=VALUE, got "${set}"`);
+    const field = set.slice(0, eq).trim();
+    if (field in body) throw new UsageError(`Option --set gives field "${field}" twice`);
+    body[field] = parseValue(set.slice(eq + 1), field);
+  }
+  return { kind, key: str(args, "key"), body };
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A --set value: a number, a boolean, null or JSON where it looks like one, else the text. */
+export function parseValue(raw: string, field: string): unknown {
+  const text = raw.trim();
+  if (NUMBER.test(text)) return Number(text);
+  if (text === "true") return true;
+  if (text === "false") return false;
+  if (text === "null") return null;
+  if (/^[[{"]/.test(text)) {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(
+        `Option --set ${field}: the value looks like JSON but is not (${
+          (err as Error).message
+        }), ` +
+          `got ${raw}`,
+      );
+    }
+  }
+  return raw;
+}
