@@ -22,6 +22,7 @@ export {
   type ReplayResult,
   THREADS_MAX,
 } from "./replay.ts";
+export { type Incident, type KindDiff, OutputDiff, type OutputDiffReport } from "./output_diff.ts";
 export { FAULT_KINDS, parseFaults, reproduceCommand, simulate } from "./simulator.ts";
 export type { FaultKind, SimOptions, SimResult } from "./simulator.ts";
 export { SimBus } from "./sim_bus.ts";

@@ -78,6 +78,8 @@ export interface ReplayOptions {
   clock?: Clock & Sleeper;
   /** Called with every output the replay produces, in order. */
   onOutput?(subject: string, data: Uint8Array): void;
+  /** With `verify`: called with every recorded output the replay's are compared with. */
+  onRecordedOutput?(subject: string, data: Uint8Array): void;
   /** Called about every `progressEveryS` seconds, and at the end. */
   onProgress?(progress: ReplayProgress): void;
   progressEveryS?: number;
@@ -344,6 +346,7 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
             if (cause !== undefined && notReplayed.has(cause)) continue;
             recordedOutputs++;
             cmp.recorded(m.subject, m.data.slice(), m.index);
+            options.onRecordedOutput?.(m.subject, m.data);
           }
           continue;
         }
@@ -384,7 +387,10 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
         } else if (area === "out") {
           if (!replayed.has(kindOf(m.subject))) continue;
           recordedOutputs++;
-          if (verify) cmp.recorded(m.subject, m.data.slice(), m.index);
+          if (verify) {
+            cmp.recorded(m.subject, m.data.slice(), m.index);
+            options.onRecordedOutput?.(m.subject, m.data);
+          }
         } else if (area === "dlq") {
           dlqRecorded++;
         }

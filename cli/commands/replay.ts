@@ -9,6 +9,9 @@ import process from "node:process";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import {
+  type Incident,
+  OutputDiff,
+  type OutputDiffReport,
   RecordingFormatError,
   RecordingReader,
   replay,
@@ -72,7 +75,8 @@ export const command: Command = {
     config: {
       type: "string",
       arg: "FILE",
-      help: 'A JSON file of actor settings over the recording\'s: { "stats": { ... } }',
+      help: 'A JSON file of actor settings over the recording\'s: { "stats": { ... } }; with ' +
+        "--verify, a what-if: the incidents that appeared and disappeared, per kind",
     },
     threads: {
       type: "string",
@@ -89,6 +93,8 @@ thread reads the recording, routes the inputs and merges the outputs back into t
 single host gives, so outputs and --verify are the same with any number of threads.
 A recording made with troupe up --record replays exactly; one made with troupe record of a cluster
 already running lacks the inputs before it started, so its first outputs may differ.
+--config FILE --verify is a what-if: instead of output by output, it compares per kind and key,
+and lists the events (incidents) that appeared and disappeared with the new settings (exit 0).
 Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
   runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
   async run(args) {
@@ -160,7 +166,21 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
       }
     }
     const bar = new ReplayBar();
-    const options: ReplayOptions = { speed, verify, onProgress: (p) => bar.update(p) };
+    let lastRecordUs = header.created_us;
+    const options: ReplayOptions = {
+      speed,
+      verify,
+      onProgress: (p) => {
+        lastRecordUs = p.tUs;
+        bar.update(p);
+      },
+    };
+    // --config with --verify: a what-if, compared per kind and key (sim/output_diff.ts).
+    const whatIf = verify && config !== undefined ? new OutputDiff() : undefined;
+    if (whatIf) {
+      options.onOutput = (subject, data) => whatIf.replayed(subject, data);
+      options.onRecordedOutput = (subject, data) => whatIf.recorded(subject, data);
+    }
     if (fromUs !== undefined) options.fromUs = fromUs;
     if (toUs !== undefined) options.toUs = toUs;
     if (bus) options.bus = bus;
@@ -186,12 +206,26 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
       await bus?.close().catch(() => {});
     }
     bar.done();
-    const ok = result.verify === undefined || result.verify.ok;
+    if (fromUs !== undefined && result.inputs === 0) {
+      console.error(
+        `troupe replay: --from ${str(args, "from")} is past the end of ${path}: its last record ` +
+          `is at ${secondsInto(lastRecordUs, header.created_us)} s (${
+            new Date(lastRecordUs / 1000).toISOString()
+          }); nothing was replayed in the range`,
+      );
+      return EXIT_USAGE;
+    }
+    const diff = whatIf?.finish(result.kinds);
+    const ok = diff !== undefined || result.verify === undefined || result.verify.ok;
     if (json) {
       const { hostLog, ...rest } = result;
-      console.log(JSON.stringify({ ok, ...rest, host_log: hostLog }));
+      const out = { ok, ...rest, host_log: hostLog };
+      if (diff) out.verify = undefined;
+      console.log(JSON.stringify(diff ? { ...out, what_if: diff } : out));
     } else {
-      for (const line of report(result, speed)) console.log(line);
+      const lines = report(diff ? { ...result, verify: undefined } : result, speed);
+      for (const line of lines) console.log(line);
+      if (diff) { for (const line of whatIfReport(diff)) console.log(line); }
       if (result.inspect) console.log(JSON.stringify(result.inspect, null, 2));
     }
     return ok ? 0 : EXIT_FAILURE;
@@ -256,6 +290,57 @@ function report(r: ReplayResult, speed: number): string[] {
     }
   }
   return lines;
+}
+
+/** Seconds from `startUs` to `tUs`, to one decimal. */
+function secondsInto(tUs: number, startUs: number): string {
+  return ((tUs - startUs) / 1e6).toFixed(1);
+}
+
+/** Incidents listed per kind and direction, at most. */
+const INCIDENTS_SHOWN = 20;
+
+/** The lines of a what-if: per kind, the series and events compared, the incidents that moved. */
+function whatIfReport(diff: OutputDiffReport): string[] {
+  const lines = [
+    diff.same
+      ? "troupe replay: what-if: the new settings change no output"
+      : "troupe replay: what-if, per kind (recorded -> with the new settings):",
+  ];
+  const n = (x: number) => x.toLocaleString("en-US");
+  for (const d of diff.kinds) {
+    const series = d.seriesKeys === 0
+      ? ""
+      : `per-sample outputs of ${n(d.seriesKeys)} keys: ${n(d.seriesSame)} the same, ${
+        n(d.seriesChanged.length)
+      } changed${
+        d.seriesChanged.length
+          ? ` (${d.seriesChanged.slice(0, 8).join(", ")}${
+            d.seriesChanged.length > 8 ? ", ..." : ""
+          })`
+          : ""
+      }; `;
+    lines.push(
+      `  ${d.kind}: ${series}events ${n(d.eventsRecorded)} -> ${n(d.eventsReplayed)}: ` +
+        `${n(d.appeared.length)} appeared, ${n(d.disappeared.length)} disappeared, ` +
+        `${n(d.eventsChanged)} changed, ${n(d.eventsSame)} the same`,
+    );
+    for (const [sign, list] of [["+", d.appeared], ["-", d.disappeared]] as const) {
+      for (const i of list.slice(0, INCIDENTS_SHOWN)) {
+        lines.push(`    ${sign} ${describeIncident(i)}`);
+      }
+      if (list.length > INCIDENTS_SHOWN) {
+        lines.push(`    ${sign} ... and ${n(list.length - INCIDENTS_SHOWN)} more`);
+      }
+    }
+  }
+  return lines;
+}
+
+function describeIncident(i: Incident): string {
+  const score = i.score === undefined ? "" : ` score ${Number(i.score.toPrecision(3))}`;
+  const state = i.state === undefined ? "" : ` ${i.state}`;
+  return `${i.type} ${i.channel} at ${new Date(i.ts / 1000).toISOString()}${state}${score}`;
 }
 
 function parseThreads(raw: string | undefined): number | undefined {

@@ -2,7 +2,13 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeFrame, decodeValue, encodeEnvelope, type Envelope } from "../../protocol/mod.ts";
+import {
+  decodeEnvelope,
+  decodeFrame,
+  decodeValue,
+  encodeEnvelope,
+  type Envelope,
+} from "../../protocol/mod.ts";
 import { RecordingReader, RecordingWriter } from "../../sim/recording.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -51,6 +57,59 @@ test("troupe up --record writes a recording that troupe replay --verify reproduc
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stderr, "recorded by troupe up on in-process");
   assert.match(r.stdout, `verified: ${outputs.length} outputs equal to the recorded ones`);
+});
+
+test("--config with --verify is a what-if: per kind, the events that appeared and disappeared", async () => {
+  const recs = await readRecords(session);
+  const recordedStats =
+    recs.filter((m) =>
+      m.subject.startsWith("troupe.out.stats.") && decodeEnvelope(m.data).type === "stats"
+    ).length;
+  const same = join(dir.path, "same.json");
+  writeFileSync(same, JSON.stringify({ stats: { every_samples: 1000 } }));
+  const unchanged = await runTroupe(["replay", session, "--config", same, "--verify"]);
+  assert.is(unchanged.code, 0, unchanged.stdout + unchanged.stderr);
+  assert.match(unchanged.stdout, "what-if: the new settings change no output");
+  const path = join(dir.path, "often.json");
+  writeFileSync(path, JSON.stringify({ stats: { every_samples: 250 } }));
+  const r = await runTroupe(["replay", session, "--config", path, "--verify"]);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.not.match(r.stdout, "MISMATCH");
+  const line = r.stdout.split("\n").find((l) => l.startsWith("  stats: events"))!;
+  assert.ok(line, r.stdout);
+  // Every 250 samples instead of every 1,000: the publications at multiples of 1,000 stay, at the
+  // same samples (their figures may differ in the last bits: merged from four blocks instead of
+  // one), and three in four appear.
+  const m = line.match(
+    /events (\d+) -> (\d+): (\d+) appeared, (\d+) disappeared, (\d+) changed, (\d+) the same/,
+  );
+  assert.ok(m, line);
+  const [recorded, replayed, appeared, disappeared, changed, sameCount] = m!.slice(1).map(Number);
+  assert.is(recorded, recordedStats);
+  assert.ok(replayed! >= 3 * recorded!, line);
+  assert.is(disappeared, 0, line);
+  assert.is(changed! + sameCount!, recorded, line);
+  assert.is(appeared, replayed! - recorded!);
+  assert.match(r.stdout, /^ {4}\+ stats SYM00\d at 20\d\d-/m);
+  // The other kinds did not change.
+  for (const kind of ["anomaly", "collapse", "coherence"]) {
+    const k = r.stdout.split("\n").find((l) => l.startsWith(`  ${kind}: `))!;
+    assert.match(k, " 0 changed", k);
+    assert.match(k, "0 appeared, 0 disappeared", k);
+  }
+  const json = await runTroupe(["replay", session, "--config", path, "--verify", "--json"]);
+  const out = JSON.parse(json.stdout) as { what_if: { same: boolean; kinds: { kind: string }[] } };
+  assert.is(out.what_if.same, false);
+  assert.equal(out.what_if.kinds.map((k) => k.kind), ["anomaly", "coherence", "collapse", "stats"]);
+});
+
+test("--from past the end of the recording says so (exit 2)", async () => {
+  const r = await runTroupe(["replay", session, "--from", "1h"]);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    `troupe replay: --from 1h is past the end of ${session}: its last record is at`,
+  );
 });
 
 test("troupe replay exits 1 naming the first output that differs", async () => {
