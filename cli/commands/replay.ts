@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import {
@@ -125,6 +126,19 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
     }
     const actorsArg = str(args, "actors");
     const actors = actorsArg?.split(",").map((s) => s.trim()).filter(Boolean);
+    // An actor name the command line got wrong is a usage error, before the file is read.
+    for (const [option, kind] of [
+      ...(actors ?? []).map((k) => ["actors", k] as const),
+      ...(inspect ? [["inspect", inspect.kind] as const] : []),
+    ]) {
+      if (!(kind in ACTOR_KINDS)) {
+        throw new UsageError(
+          `Option --${option} names unknown actor kind "${kind}"; the kinds are ${
+            Object.keys(ACTOR_KINDS).join(", ")
+          }`,
+        );
+      }
+    }
     const configPath = str(args, "config");
     const config = configPath === undefined ? undefined : readActorConfig(configPath);
 

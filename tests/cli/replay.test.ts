@@ -158,6 +158,8 @@ test("troupe replay refuses another format version naming both, and bad options 
     [[session, "--speed", "-2"], '"-2"'],
     [[session, "--from", "yesterday"], '"yesterday"'],
     [[session, "--inspect", "stats"], '"stats"'],
+    [[session, "--inspect", "stat/SYM001"], 'Option --inspect names unknown actor kind "stat"'],
+    [[session, "--actors", "stats,nope"], 'Option --actors names unknown actor kind "nope"'],
   ];
   const results = await Promise.all(cases.map(([args]) => runTroupe(["replay", ...args])));
   cases.forEach(([args, text], i) => {
