@@ -32,7 +32,22 @@ import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../portable_math.ts";
 import { type AnomalyConfig, HOUR_BUCKETS_MAX } from "./config.ts";
 
-/** What one frame produces: per-sample columns and a summary of its strongest sample. */
+/**
+ * A change of the channel's incident state at one sample: an incident opens at a valid sample
+ * scoring at or above the threshold while none is open, and closes at the `clear_samples`-th valid
+ * sample in a row scoring below it. Decided per sample, so framing never changes one.
+ */
+export interface AnomalyChange {
+  /** Index of the sample in the frame. */
+  index: number;
+  /** True when an incident opens at this sample, false when the open one closes. */
+  open: boolean;
+}
+
+/** No changes: shared by every frame without one (never written to). */
+const NO_CHANGES: readonly AnomalyChange[] = Object.freeze([]);
+
+/** What one frame produces: per-sample columns and the incident changes, in order. */
 export interface AnomalyResult {
   /** Per sample: the anomaly score in [0, 1]. */
   score: Float64Array;
@@ -42,12 +57,8 @@ export interface AnomalyResult {
   lower: Float64Array;
   /** Per sample: the prediction band's upper edge. */
   upper: Float64Array;
-  /** Index in the frame of the highest-scoring valid sample (the first on ties), -1 if none. */
-  peak: number;
-  /** Valid samples scoring at or above the configured threshold. */
-  above: number;
-  /** Valid samples at the end of the frame after the last one at or above the threshold. */
-  quiet_tail: number;
+  /** Every opening and closing of an incident in this frame, in sample order. */
+  changes: readonly AnomalyChange[];
   /** Valid samples in this frame. */
   valid: number;
   /** Samples of this frame skipped as invalid. */
@@ -66,7 +77,7 @@ const PROFILE_ALPHA_MIN = 0.1;
 const PROFILE_SHRINK = 3;
 const BIN_LIMIT = (1 << 23) - 1;
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
-const SAVE_VERSION = 1;
+const SAVE_VERSION = 2;
 
 // Scalar slots of the state.
 const SEEN = 0,
@@ -102,7 +113,10 @@ const SEEN = 0,
   LAST_EXPECTED = 30,
   LAST_LOWER = 31,
   LAST_UPPER = 32,
-  SCALARS = 33;
+  ALERTING = 33,
+  QUIET = 34,
+  CLEAR = 35,
+  SCALARS = 36;
 
 /** An anomaly kernel's state: plain typed arrays, saved and loaded byte for byte. */
 export interface AnomalyState {
@@ -199,6 +213,7 @@ function applyLive(s: Float64Array, config: AnomalyConfig): void {
   s[FULL_BITS] = config.full_score_bits;
   s[REFRACTORY] = config.refractory_samples;
   s[BAND_SIGMAS] = config.band_sigmas;
+  s[CLEAR] = config.clear_samples;
 }
 
 function initKeysCapacity(keysMax: number): number {
@@ -256,8 +271,10 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let level = s[LEVEL]!, levelMae = s[LEVEL_MAE]!, errLevel = s[ERR_LEVEL]!;
   let errProfile = s[ERR_PROFILE]!;
   let lastExpected = s[LAST_EXPECTED]!, lastLower = s[LAST_LOWER]!, lastUpper = s[LAST_UPPER]!;
-  const threshold = s[THRESHOLD]!;
-  let peak = -1, peakScore = -1, above = 0, quietTail = 0, valid = 0, skipped = 0;
+  const threshold = s[THRESHOLD]!, clear = s[CLEAR]!;
+  let alerting = s[ALERTING]!, quiet = s[QUIET]!;
+  let changes = NO_CHANGES as AnomalyChange[];
+  let valid = 0, skipped = 0;
   let lastLevelKey = -1, lastHourKey = -1, lastSlopeKey = -1;
   let levelTailIn = 0, levelTailOut = 0, slopeTailIn = 0, slopeTailOut = 0;
   let dayStart = Infinity;
@@ -275,7 +292,6 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       continue;
     }
     valid++;
-    quietTail++;
     // The hour bucket; the start of the day (an exact multiple of a day) is recomputed only
     // when the time leaves the current day, so a restored state finds the same bucket.
     let sinceDay = ti - dayStart;
@@ -384,13 +400,19 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       }
     }
     score[i] = out;
-    if (out > peakScore) {
-      peakScore = out;
-      peak = i;
-    }
+    // Incidents, per sample: one opens at a high score, closes after `clear` low ones in a row.
     if (out >= threshold && out > 0) {
-      above++;
-      quietTail = 0;
+      quiet = 0;
+      if (alerting === 0) {
+        alerting = 1;
+        if (changes === NO_CHANGES) changes = [];
+        changes.push({ index: i, open: true });
+      }
+    } else if (alerting !== 0 && ++quiet >= clear) {
+      alerting = 0;
+      quiet = 0;
+      if (changes === NO_CHANGES) changes = [];
+      changes.push({ index: i, open: false });
     }
 
     // Learn.
@@ -434,14 +456,14 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[LAST_EXPECTED] = lastExpected;
   s[LAST_LOWER] = lastLower;
   s[LAST_UPPER] = lastUpper;
+  s[ALERTING] = alerting;
+  s[QUIET] = quiet;
   return {
     score,
     expected,
     lower,
     upper,
-    peak,
-    above,
-    quiet_tail: quietTail,
+    changes,
     valid,
     skipped,
     seen,
