@@ -61,7 +61,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: -76522241,
-  anomaly: -659128993,
+  anomaly: -707991582,
   collapse: 2073100903,
   coherence: 2062313853,
 };

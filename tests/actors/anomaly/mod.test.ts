@@ -57,7 +57,15 @@ test("parseConfig() fills defaults, applies fields over a base and names a bad f
     assert.instance(err, ConfigError);
     assert.is((err as ConfigError).field, "ctl.anomaly.treshold");
   }
-  for (const [field, value] of [["threshold", 2], ["bins", 0.5], ["hour_buckets", 97]] as const) {
+  for (
+    const [field, value] of [
+      ["threshold", 2],
+      ["bins", 0.5],
+      ["hour_buckets", 97],
+      ["grids", 0],
+      ["grids", 9],
+    ] as const
+  ) {
     try {
       anomalyActor.parseConfig({ [field]: value }, base, "a");
       assert.unreachable(`${field} = ${value} must be rejected`);
