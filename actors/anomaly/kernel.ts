@@ -11,11 +11,19 @@
  * (`tail_bins_per_octave` per doubling of the distance), so a far excursion is one novelty, not
  * many. A pair (context, bin) never seen before is a novelty; in a context that has seen N samples
  * fall into D distinct bins, its surprise is -log2((D + 1) / (N + D + 1)) bits: a settled context
- * that rarely meets anything new is surprised a lot, a context still exploring hardly at all. The
- * sample's score is the largest surprise over the views divided by `full_score_bits` (capped at 1),
- * and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that range.
- * A refractory period then reports a score only if it beats every score reported in the last
- * `refractory_samples` samples, so one incident makes one peak.
+ * that rarely meets anything new is surprised a lot, a context still exploring hardly at all.
+ * There are `grids` such binnings, each shifted by 1/grids of a bin from the last, each with its
+ * own contexts; a grid's surprise is the largest over its three views, and the sample's is the
+ * average over the grids (averaged shifted histograms: a novelty that only crosses one grid's bin
+ * edge counts a third, one that leaves the bins of every grid counts fully). The score is that
+ * surprise divided by `full_score_bits` (capped at 1), and 1 when the value leaves the range seen
+ * so far by more than `spatial_tolerance` of that range. A refractory period then reports a score
+ * only if it beats every score reported in the last `refractory_samples` samples, so one incident
+ * makes one peak.
+ *
+ * Incidents are decided here, per sample, so that framing never changes one: an incident opens at
+ * a sample scoring at or above `threshold` while none is open, and closes at the `clear_samples`-th
+ * valid sample in a row below it; the frame's result lists every opening and closing in order.
  *
  * The expected value is the better, by recent mean absolute error, of an exponentially weighted
  * level and a time-of-day profile; the band is it ± `band_sigmas` standard deviations estimated from
@@ -23,8 +31,8 @@
  *
  * Bad input: a sample whose value or time is not finite, or whose value exceeds 1e100 in size, is
  * skipped and counted (`skipped`): it scores 0, repeats the expected value and band of the last
- * valid sample (0 before any), and changes no state but the counter. Gaps and repeated timestamps need nothing special (slope is
- * per sample, the time of day per timestamp). A constant series gets bins of width 1e-3 of its
+ * valid sample (0 before any), and changes no state but the counter. Gaps and repeated timestamps
+ * need nothing special (slope is per sample, the time of day per timestamp). A constant series gets bins of width 1e-3 of its
  * value (1e-9 at zero), so any departure is a novelty. A series that starts with a spike has that
  * spike in its warm-up range: bins are coarser, and the spike counts as seen.
  */
