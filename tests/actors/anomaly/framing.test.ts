@@ -11,7 +11,6 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { anomalyActor, type AnomalyConfig } from "../../../actors/anomaly/mod.ts";
 import { ActorInstance } from "../../../actors/runtime/mod.ts";
-import type { InputRecord } from "../../../actors/runtime/input_record.ts";
 import { readNabFile } from "../../../bench/_nab_corpus.ts";
 import { decodeColumns, decodeEnvelope, encodeFrame } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng.ts";
@@ -22,6 +21,9 @@ const NAB_DEV = fileURLToPath(new URL("../../../../shared/datasets/nab-dev", imp
 const NAB_FILE = "realKnownCause/nyc_taxi.csv";
 const STEP_US = 5 * 60_000_000;
 const T0 = Date.UTC(2024, 2, 1) * 1000;
+
+/** What ActorInstance.apply takes (the runtime's mod.ts does not export the record type). */
+type InputRecord = Parameters<ActorInstance["apply"]>[0];
 
 /** A real series (times in us) when the NAB split is present, a seeded synthetic one otherwise. */
 function realSeries(): { t: Float64Array; v: Float64Array; name: string } {
