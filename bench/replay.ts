@@ -19,8 +19,13 @@ import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
 import { decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed } from "../sim/feeds/mod.ts";
-import { RecordingReader, RecordingWriter } from "../sim/recording.ts";
-import { defaultReplayThreads, replay, THREADS_MAX } from "../sim/replay.ts";
+import {
+  defaultReplayThreads,
+  RecordingReader,
+  RecordingWriter,
+  replay,
+  THREADS_MAX,
+} from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import { human, median, numberOption, parseOptions, tempDir } from "./_cluster.ts";
 import { UsageError } from "../cli/args.ts";

@@ -3,8 +3,15 @@
  * launches it, and the nats-server launcher.
  */
 export type { ActorDefinition, AnyActorDefinition } from "./actor_definition.ts";
-export { ActorInstance, parseStream, streamOf } from "./actor_instance.ts";
-export { Host, type HostOptions, type InputSource } from "./host.ts";
+export { ActorInstance, type InstanceSnapshot, parseStream, streamOf } from "./actor_instance.ts";
+export {
+  type DecodedFrame,
+  type FrameDecoder,
+  Host,
+  type HostOptions,
+  type HostTimers,
+  type InputSource,
+} from "./host.ts";
 export { defaultHostConfig, type HostConfig, parseHostConfig } from "./host_config.ts";
 export { type LaunchedHost, launchHost } from "./launch_host.ts";
 export { InProcessBus } from "./in_process_bus.ts";
@@ -21,3 +28,5 @@ export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
 export { type DeadLetter, decodeDeadLetter } from "./dead_letter.ts";
 export { parsePartitions, partitionOf } from "./partition.ts";
 export { findNatsServer, NatsServer } from "./nats_server.ts";
+export { crc32 } from "./crc32.ts";
+export { startWorker, type StartWorkerOptions, workerModuleUrl } from "./worker_thread.ts";

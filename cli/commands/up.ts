@@ -16,7 +16,7 @@ import { ensureFeedStream } from "../../actors/runtime/jetstream_input.ts";
 import type { Bus } from "../../protocol/mod.ts";
 import { createMarketFeed } from "../../sim/feeds/market.ts";
 import { inject } from "../../sim/feeds/inject.ts";
-import { describeRecording, Recorder } from "../../sim/recorder.ts"; // --record
+import { describeRecording, Recorder } from "../../sim/mod.ts"; // --record
 import { type Command, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 
@@ -96,7 +96,7 @@ export const command: Command = {
     config.input = nats ? "jetstream" : "core";
     config.http_port = httpPort;
     config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, {}]));
-    // --- --record (sim/recorder.ts): subscribe before the host starts, so that the recording
+    // --- --record (sim/recording/): subscribe before the host starts, so that the recording
     // holds every input and every output of the session.
     const recordPath = str(args, "record");
     let recorder: Recorder | undefined;

@@ -38,15 +38,11 @@
  */
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { open as openAsync } from "node:fs/promises";
-import { crc32 } from "../actors/runtime/crc32.ts";
-import { decodeValue, encodeValue } from "../protocol/mod.ts";
+import { crc32 } from "../../actors/runtime/mod.ts";
+import { decodeValue, encodeValue, TROUPE_VERSION } from "../../protocol/mod.ts";
 
 /** The format version this code writes and reads. */
 export const RECORDING_FORMAT_VERSION = 2;
-
-/** The version of troupe written into recording headers. */
-export { TROUPE_VERSION } from "../protocol/version.ts";
-import { TROUPE_VERSION } from "../protocol/version.ts";
 
 /** The 8 bytes every recording starts with: ASCII "TROUPREC". */
 export const RECORDING_MAGIC = new Uint8Array([0x54, 0x52, 0x4f, 0x55, 0x50, 0x52, 0x45, 0x43]);

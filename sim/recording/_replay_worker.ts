@@ -14,10 +14,13 @@
  * given with a fresh host: a replay keeps its workers, their code compiled and warm, for the next.
  */
 import { isMainThread, type MessagePort, parentPort, workerData } from "node:worker_threads";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
-import { Host, type InputSource } from "../actors/runtime/host.ts";
-import { InProcessBus } from "../actors/runtime/in_process_bus.ts";
-import { ACTOR_KINDS } from "../actors/mod.ts";
+import {
+  type AnyActorDefinition,
+  Host,
+  InProcessBus,
+  type InputSource,
+} from "../../actors/runtime/mod.ts";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   type Bus,
   type BusHandler,
@@ -28,7 +31,7 @@ import {
   type RequestOptions,
   SUBJECT_ROOT,
   type SubscribeOptions,
-} from "../protocol/mod.ts";
+} from "../../protocol/mod.ts";
 import { BatchReader, BatchWriter } from "./_replay_batch.ts";
 import { inspectInstance, type ReplayInspection } from "./_replay_inspect.ts";
 import { CompactingSnapshots, ReplayJournal } from "./_replay_journal.ts";

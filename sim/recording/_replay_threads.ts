@@ -20,9 +20,12 @@
  * seen there goes to the worker its partition's number names.
  */
 import type { Worker } from "node:worker_threads";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
-import { partitionOf } from "../actors/runtime/partition.ts";
-import { startWorker, workerModuleUrl } from "../actors/runtime/worker_thread.ts";
+import {
+  type AnyActorDefinition,
+  partitionOf,
+  startWorker,
+  workerModuleUrl,
+} from "../../actors/runtime/mod.ts";
 import {
   decodeEnvelope,
   decodeFrame,
@@ -30,7 +33,7 @@ import {
   parseSubject,
   SUBJECT_ROOT,
   subjectMatches,
-} from "../protocol/mod.ts";
+} from "../../protocol/mod.ts";
 import { type BatchEntry, BatchReader, BatchWriter } from "./_replay_batch.ts";
 import type { ReplayInspection } from "./_replay_inspect.ts";
 import {

@@ -25,11 +25,9 @@
  * there is the first one); inputs from `fromUs` to `toUs` are paced; replay stops after `toUs`.
  */
 import { availableParallelism } from "node:os";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
-import { Host } from "../actors/runtime/host.ts";
-import { InProcessBus } from "../actors/runtime/in_process_bus.ts";
-import { ACTOR_KINDS } from "../actors/mod.ts";
-import { type Bus, decodeValue, type FrameLimits, SUBJECT_ROOT } from "../protocol/mod.ts";
+import { type AnyActorDefinition, Host, InProcessBus } from "../../actors/runtime/mod.ts";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { type Bus, decodeValue, type FrameLimits, SUBJECT_ROOT } from "../../protocol/mod.ts";
 import {
   inspectInstance,
   jsonable,
@@ -38,7 +36,7 @@ import {
 } from "./_replay_inspect.ts";
 import { CompactingSnapshots, ReplayJournal } from "./_replay_journal.ts";
 import { ReplayThreadError, ReplayThreads } from "./_replay_threads.ts";
-import { type Clock, type Sleeper, SystemClock } from "./clock.ts";
+import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
 import { type RecordingCut, type RecordingHeader, RecordingReader } from "./recording.ts";
 
 export { jsonable, type ReplayInspection };
