@@ -23,14 +23,15 @@ import {
   workerData,
 } from "node:worker_threads";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
-import type { InstanceSnapshot } from "../actors/runtime/actor_instance.ts";
-import type { JournalRecord } from "../actors/runtime/journal.ts";
+import {
+  type AnyActorDefinition,
+  frameRecordHeadBytes,
+  type InstanceSnapshot,
+  type JournalRecord,
+} from "../actors/runtime/mod.ts";
 import { decodeFrame, encodeFrame, feedSubject, type SampleFrame } from "../protocol/mod.ts";
-import { createFeed } from "./feeds/mod.ts";
-import type { Feed } from "./feeds/feed.ts";
+import { createFeed, type Feed } from "./feeds/mod.ts";
 import type { FeedEntry } from "./_sim_feed_log.ts";
-import { inputHeadBytes } from "./_input_head.ts";
 import {
   type DecodedFrame,
   type InvariantName,
@@ -499,7 +500,7 @@ function packFrames(
   const headroom: number[] = [];
   let size = 0;
   for (let i = 0; i < chunk.length; i++) {
-    const room = inputHeadBytes(chunk[i]!.subject);
+    const room = frameRecordHeadBytes(chunk[i]!.subject);
     headroom.push(room);
     starts[i] = (size + room + 7) & ~7;
     lengths[i] = chunk[i]!.data.byteLength;

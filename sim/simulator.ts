@@ -16,14 +16,19 @@
  */
 import { createHash } from "node:crypto";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
-import { parseStream } from "../actors/runtime/actor_instance.ts";
-import { type DecodedFrame, type FrameDecoder, Host } from "../actors/runtime/host.ts";
-import { decodeInputRecord } from "../actors/runtime/input_record.ts";
-import type { JournalRecord } from "../actors/runtime/journal.ts";
-import { partitionOf } from "../actors/runtime/partition.ts";
+import {
+  type AnyActorDefinition,
+  type DecodedFrame,
+  decodeInputRecord,
+  type FrameDecoder,
+  Host,
+  inputRecordSourcePosition,
+  isFrameRecordHead,
+  type JournalRecord,
+  parseStream,
+  partitionOf,
+} from "../actors/runtime/mod.ts";
 import { decodeEnvelope, decodeFrame, type FrameLimits } from "../protocol/mod.ts";
-import { FRAME_CODE, inputSourcePosition } from "./_input_head.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { simFeedInput, SimFeedLog } from "./_sim_feed_log.ts";
@@ -780,8 +785,8 @@ class Run {
    */
   readonly #inPlace = (parts: readonly Uint8Array[]): Uint8Array | undefined => {
     const [head, payload] = parts;
-    if (parts.length !== 2 || head!.byteLength < 11 || head![0] !== FRAME_CODE) return undefined;
-    const entry = this.#log.entries[inputSourcePosition(head!) - 1];
+    if (parts.length !== 2 || !isFrameRecordHead(head!)) return undefined;
+    const entry = this.#log.entries[inputRecordSourcePosition(head!) - 1];
     const data = entry?.data;
     const room = head!.byteLength;
     if (

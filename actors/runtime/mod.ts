@@ -30,3 +30,15 @@ export { parsePartitions, partitionOf } from "./partition.ts";
 export { findNatsServer, NatsServer } from "./nats_server.ts";
 export { crc32 } from "./crc32.ts";
 export { startWorker, type StartWorkerOptions, workerModuleUrl } from "./worker_thread.ts";
+export {
+  decodeInputRecord,
+  encodeInputRecord,
+  frameRecordHeadBytes,
+  type InputKind,
+  type InputRecord,
+  inputRecordKind,
+  inputRecordSourcePosition,
+  isFrameRecordHead,
+  isSkipRecord,
+  skippedPosition,
+} from "./input_record.ts";
