@@ -42,3 +42,4 @@ export {
   isSkipRecord,
   skippedPosition,
 } from "./input_record.ts";
+export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";
