@@ -7,7 +7,14 @@ export * from "./clock.ts";
 export * from "./feeds/mod.ts";
 export { inject } from "./feeds/inject.ts";
 export * from "./recording/mod.ts";
-export { FAULT_KINDS, parseFaults, reproduceCommand, simulate } from "./simulator.ts";
-export type { FaultKind, SimOptions, SimResult } from "./simulator.ts";
+export {
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultSet,
+  type FaultSpec,
+  parseFaults,
+} from "./faults.ts";
+export { reproduceCommand, simulate } from "./simulator.ts";
+export type { Sabotage, SimOptions, SimResult, SimStats } from "./simulator.ts";
 export { SimBus } from "./sim_bus.ts";
 export { Scheduler } from "./scheduler.ts";
