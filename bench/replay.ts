@@ -16,10 +16,10 @@
  * cheapest kernel, where the replay machinery's own cost shows.
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
-import { createMarketFeed } from "../sim/feeds/mod.ts";
 import {
+  createMarketFeed,
   defaultReplayThreads,
   RecordingReader,
   RecordingWriter,

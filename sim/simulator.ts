@@ -25,7 +25,8 @@ import { SimChecks } from "./_sim_checks.ts";
 import { SimCluster, type SimHost } from "./_sim_cluster.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { SimFeedLog } from "./_sim_feed_log.ts";
-import { feedPlan, type FeedSource, feedSource } from "./_sim_feed_source.ts";
+import { feedPlan } from "./_sim_feed_generator.ts";
+import { type FeedSource, feedSource } from "./_sim_feed_source.ts";
 import { SimTrace } from "./_sim_trace.ts";
 import {
   checkFaults,
