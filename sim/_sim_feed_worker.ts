@@ -22,31 +22,19 @@ import {
 } from "./_sim_feed_wire.ts";
 import { RecoveryChecker, runReference } from "./invariants.ts";
 
-/** Runs one job in the worker: the feed, chunk by chunk, then the reference. */
+/** Hands a reply to the run and counts it in the job's signal (which the run waits on). */
+type Send = (reply: Reply, transfer: ArrayBuffer[]) => void;
+
+/** Runs one job in the worker: the feed, chunk by chunk, then the reference, then the checks. */
 function runJob(job: Job): void {
   const signal = new Int32Array(job.signal);
-  const send = (reply: Reply, transfer: ArrayBuffer[]) => {
+  const send: Send = (reply, transfer) => {
     job.port.postMessage(reply, transfer);
     Atomics.add(signal, 0, 1);
     Atomics.notify(signal, 0);
   };
   try {
-    const gen = new FeedGenerator(job.feed);
-    const entries: FeedEntry[] = [];
-    let chunk: FeedEntry[] = [];
-    const flush = () => {
-      if (!chunk.length) return;
-      const { packed, headroom } = packFrames(chunk);
-      const subjects = chunk.map((e) => e.subject);
-      send({ type: "frames", first: chunk[0]!.seq, subjects, packed, headroom }, []);
-      chunk = [];
-    };
-    for (let e = gen.next(); e; e = gen.next()) {
-      entries.push(e);
-      chunk.push(e);
-      if (chunk.length >= (entries.length <= CHUNK_FIRST ? CHUNK_FIRST : CHUNK)) flush();
-    }
-    flush();
+    const entries = sendFeed(job, send);
     const actors = job.kinds.map((k) => ACTOR_KINDS[k]!);
     const configs = new Map<string, unknown>();
     for (const def of actors) {
@@ -71,27 +59,53 @@ function runJob(job: Job): void {
       new Map(actors.map((def) => [def.kind, def])),
       loggedFrames((seq) => entries[seq - 1]!, ref.decoded),
     );
-    const end = () => {
-      checker.stop();
-      job.port.close();
-    };
-    job.port.on("close", () => checker.stop());
-    const slabs = new Map<number, SharedArrayBuffer>();
-    job.port.on("message", (req: Request) => {
-      if (req.type === "end") return end();
-      const results = new Map<number, CheckViolation[]>();
-      try {
-        runChecks(checker, unwire(req, slabs), results);
-      } catch (err) {
-        send({ type: "error", message: (err as Error).stack ?? String(err) }, []);
-        return end();
-      }
-      send({ type: "checked", results: [...results] }, []);
-    });
+    runChecksAsAsked(job, checker, send);
   } catch (err) {
     send({ type: "error", message: (err as Error).stack ?? String(err) }, []);
     job.port.close();
   }
+}
+
+/** Generates the job's feed and sends it chunk by chunk (a small first one); returns it whole. */
+function sendFeed(job: Job, send: Send): FeedEntry[] {
+  const gen = new FeedGenerator(job.feed);
+  const entries: FeedEntry[] = [];
+  let chunk: FeedEntry[] = [];
+  const flush = () => {
+    if (!chunk.length) return;
+    const { packed, headroom } = packFrames(chunk);
+    const subjects = chunk.map((e) => e.subject);
+    send({ type: "frames", first: chunk[0]!.seq, subjects, packed, headroom }, []);
+    chunk = [];
+  };
+  for (let e = gen.next(); e; e = gen.next()) {
+    entries.push(e);
+    chunk.push(e);
+    if (chunk.length >= (entries.length <= CHUNK_FIRST ? CHUNK_FIRST : CHUNK)) flush();
+  }
+  flush();
+  return entries;
+}
+
+/** Runs the recovery checks the run sends, in order, and answers each batch with its verdicts. */
+function runChecksAsAsked(job: Job, checker: RecoveryChecker, send: Send): void {
+  const end = () => {
+    checker.stop();
+    job.port.close();
+  };
+  job.port.on("close", () => checker.stop());
+  const slabs = new Map<number, SharedArrayBuffer>();
+  job.port.on("message", (req: Request) => {
+    if (req.type === "end") return end();
+    const results = new Map<number, CheckViolation[]>();
+    try {
+      runChecks(checker, unwire(req, slabs), results);
+    } catch (err) {
+      send({ type: "error", message: (err as Error).stack ?? String(err) }, []);
+      return end();
+    }
+    send({ type: "checked", results: [...results] }, []);
+  });
 }
 
 /** What the worker is started with. */
