@@ -4,7 +4,7 @@
  * half B, so each half has every category), per-category scores, and the grid of settings of
  * `troupe bench nab --sweep`.
  */
-import { UsageError } from "../cli/args.ts";
+import { BenchOptionError } from "./_bench.ts";
 import type { NabFileInput, NabProfileReport } from "./_nab_scorer.ts";
 
 /** The two halves of a corpus's files (`<category>/<file>.csv` paths), stratified by category. */
@@ -68,7 +68,7 @@ export function parseSweep(text: string): Record<string, number>[] {
     const field = part.slice(0, eq).trim();
     const values = part.slice(eq + 1).split(",").map((x) => Number(x.trim()));
     if (eq <= 0 || values.some((x) => !Number.isFinite(x))) {
-      throw new UsageError(
+      throw new BenchOptionError(
         `Option --sweep must be "field=v1,v2;field=..." with numbers, got "${part}"`,
       );
     }

@@ -18,8 +18,14 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { anomalyActor, type AnomalyConfig } from "../actors/anomaly/mod.ts";
 import { ConfigError } from "../protocol/mod.ts";
-import { UsageError } from "../cli/args.ts";
-import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import {
+  type BenchContext,
+  type Benchmark,
+  BenchOptionError,
+  type BenchRow,
+  nowMs,
+  row,
+} from "./_bench.ts";
 import { numberOption, parseOptions, REPO_DIR } from "./_cluster.ts";
 import {
   listNabFiles,
@@ -104,7 +110,9 @@ function configOption(text: string | undefined): AnomalyConfig {
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new UsageError(`Option --config must be a JSON object of anomaly fields, got "${text}"`);
+    throw new BenchOptionError(
+      `Option --config must be a JSON object of anomaly fields, got "${text}"`,
+    );
   }
   return parseConfigOver(raw, anomalyActor.defaultConfig);
 }
@@ -113,7 +121,7 @@ function parseConfigOver(raw: unknown, base: AnomalyConfig): AnomalyConfig {
   try {
     return anomalyActor.parseConfig(raw, base, "anomaly");
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
+    if (err instanceof ConfigError) throw new BenchOptionError(err.message);
     throw err;
   }
 }
@@ -124,7 +132,7 @@ function selectFiles(all: string[], files: string | undefined): string[] {
   const wanted = files.split(",").map((x) => x.trim()).filter((x) => x !== "");
   for (const w of wanted) {
     if (!all.includes(w)) {
-      throw new UsageError(`Option --files names "${w}", which is not a CSV of the corpus`);
+      throw new BenchOptionError(`Option --files names "${w}", which is not a CSV of the corpus`);
     }
   }
   return all.filter((p) => wanted.includes(p));
@@ -216,8 +224,22 @@ function sweep(
     }; fitted on B ${JSON.stringify(fitB.over)} (B ${fitB.b.toFixed(2)}): A ${fitB.a.toFixed(2)}`,
   );
   return [
-    row(NAME, "nab_standard_b_fitted_on_a", "score", fitA.b, null, "higher"),
-    row(NAME, "nab_standard_a_fitted_on_b", "score", fitB.a, null, "higher"),
+    row({
+      bench: NAME,
+      metric: "nab_standard_b_fitted_on_a",
+      unit: "score",
+      troupe: fitA.b,
+      baseline: null,
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "nab_standard_a_fitted_on_b",
+      unit: "score",
+      troupe: fitB.a,
+      baseline: null,
+      better: "higher",
+    }),
   ];
 }
 
@@ -248,12 +270,14 @@ export const benchmark: Benchmark = {
     });
     const data = o.data ?? (existsSync(NAB_DEV_DIR) ? NAB_DEV_DIR : undefined);
     if (data === undefined) {
-      throw new UsageError(
+      throw new BenchOptionError(
         `Option --data is required: the default corpus ${NAB_DEV_DIR} is absent`,
       );
     }
     if (!existsSync(join(data, "data"))) {
-      throw new UsageError(`Option --data must be a NAB corpus with a data/ folder, got "${data}"`);
+      throw new BenchOptionError(
+        `Option --data must be a NAB corpus with a data/ folder, got "${data}"`,
+      );
     }
     const out = o.out ?? join(REPO_DIR, ".troupe", "bench", "nab");
     const frameSamples = numberOption(o, "frame-samples", 500, {
@@ -263,15 +287,15 @@ export const benchmark: Benchmark = {
     });
     const cv = o.cv !== undefined;
     if (cv && o.cv !== "2") {
-      throw new UsageError(`Option --cv must be 2 (two folds), got "${o.cv}"`);
+      throw new BenchOptionError(`Option --cv must be 2 (two folds), got "${o.cv}"`);
     }
     const config = configOption(o.config);
     const paths = selectFiles(listNabFiles(join(data, "data")), o.files);
-    if (paths.length === 0) throw new UsageError(`No CSV files under ${join(data, "data")}`);
+    if (paths.length === 0) throw new BenchOptionError(`No CSV files under ${join(data, "data")}`);
     const windows = readNabWindows(data);
     if (o.sweep !== undefined) {
       if (windows === undefined) {
-        throw new UsageError(`Option --sweep needs ${join(data, "labels")}`);
+        throw new BenchOptionError(`Option --sweep needs ${join(data, "labels")}`);
       }
       const files = paths.map((p) => readNabFile(data, p));
       const rows = sweep(files, windows, readNabProfiles(data), config, o.sweep, frameSamples, ctx);
@@ -304,14 +328,14 @@ export const benchmark: Benchmark = {
     logReports(ctx, reports);
     for (const r of reports) logCategories(ctx, r, inputs, profiles[r.profile]!);
     const rows = reports.map((r) =>
-      row(
-        NAME,
-        METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`,
-        "score",
-        r.normalized,
-        null,
-        "higher",
-      )
+      row({
+        bench: NAME,
+        metric: METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`,
+        unit: "score",
+        troupe: r.normalized,
+        baseline: null,
+        better: "higher",
+      })
     );
     if (cv) {
       const halves = cvHalves(inputs.map((x) => x.name));
@@ -319,7 +343,14 @@ export const benchmark: Benchmark = {
         ctx.log(`${NAME}: half ${name.toUpperCase()}: ${half.join(", ")}`);
         for (const r of halfScore(inputs, half, profiles)) {
           const metric = METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`;
-          rows.push(row(NAME, `${metric}_cv_${name}`, "score", r.normalized, null, "higher"));
+          rows.push(row({
+            bench: NAME,
+            metric: `${metric}_cv_${name}`,
+            unit: "score",
+            troupe: r.normalized,
+            baseline: null,
+            better: "higher",
+          }));
         }
       }
     }

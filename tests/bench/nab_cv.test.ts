@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { categoryScores, cvHalves, parseSweep } from "../../bench/_nab_cv.ts";
 import { scoreCorpus } from "../../bench/_nab_scorer.ts";
 import { benchmark } from "../../bench/nab.ts";
-import { UsageError } from "../../cli/args.ts";
+import { BenchOptionError } from "../../bench/mod.ts";
 
 const test = suite("nab_cv");
 
@@ -33,9 +33,9 @@ test("parseSweep() gives every combination, and names a bad part", () => {
   ]);
   assert.equal(parseSweep(""), [{}]);
   assert.throws(() => parseSweep("bins=12,x"), (e: unknown) => {
-    return e instanceof UsageError && e.message.includes('"bins=12,x"');
+    return e instanceof BenchOptionError && e.message.includes('"bins=12,x"');
   });
-  assert.throws(() => parseSweep("=3"), (e: unknown) => e instanceof UsageError);
+  assert.throws(() => parseSweep("=3"), (e: unknown) => e instanceof BenchOptionError);
 });
 
 test("categoryScores() normalises each category over its own windows", () => {
@@ -110,7 +110,7 @@ nabTest(
         await runBench([...args]);
         assert.unreachable(args.join(" "));
       } catch (err) {
-        assert.instance(err, UsageError);
+        assert.instance(err, BenchOptionError);
         assert.ok((err as Error).message.includes(text), (err as Error).message);
       }
     }
