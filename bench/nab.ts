@@ -243,6 +243,131 @@ function sweep(
   ];
 }
 
+/** `--cv 2`: every profile's score on each half of the stratified split. */
+function cvRows(
+  inputs: NabFileInput[],
+  profiles: Record<string, NabProfile>,
+  ctx: BenchContext,
+): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const halves = cvHalves(inputs.map((x) => x.name));
+  for (const [name, half] of [["a", halves.a], ["b", halves.b]] as const) {
+    ctx.log(`${NAME}: half ${name.toUpperCase()}: ${half.join(", ")}`);
+    for (const r of halfScore(inputs, half, profiles)) {
+      const metric = METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`;
+      rows.push(row({
+        bench: NAME,
+        metric: `${metric}_cv_${name}`,
+        unit: "score",
+        troupe: r.normalized,
+        baseline: null,
+        better: "higher",
+      }));
+    }
+  }
+  return rows;
+}
+
+/** The options of a run, checked. */
+interface NabOptions {
+  data: string;
+  out: string;
+  frameSamples: number;
+  cv: boolean;
+  config: AnomalyConfig;
+  paths: string[];
+  sweep: string | undefined;
+}
+
+function nabOptions(args: string[]): NabOptions {
+  const o = parseOptions(args, {
+    data: { type: "string" },
+    out: { type: "string" },
+    "frame-samples": { type: "string" },
+    config: { type: "string" },
+    files: { type: "string" },
+    cv: { type: "string" },
+    sweep: { type: "string" },
+  });
+  const data = o.data ?? (existsSync(NAB_DEV_DIR) ? NAB_DEV_DIR : undefined);
+  if (data === undefined) {
+    throw new BenchOptionError(
+      `Option --data is required: the default corpus ${NAB_DEV_DIR} is absent`,
+    );
+  }
+  if (!existsSync(join(data, "data"))) {
+    throw new BenchOptionError(
+      `Option --data must be a NAB corpus with a data/ folder, got "${data}"`,
+    );
+  }
+  const out = o.out ?? join(REPO_DIR, ".troupe", "bench", "nab");
+  const frameSamples = numberOption(o, "frame-samples", 500, {
+    min: 1,
+    max: 65_536,
+    integer: true,
+  });
+  const cv = o.cv !== undefined;
+  if (cv && o.cv !== "2") {
+    throw new BenchOptionError(`Option --cv must be 2 (two folds), got "${o.cv}"`);
+  }
+  const config = configOption(o.config);
+  const paths = selectFiles(listNabFiles(join(data, "data")), o.files);
+  if (paths.length === 0) throw new BenchOptionError(`No CSV files under ${join(data, "data")}`);
+  return { data, out, frameSamples, cv, config, paths, sweep: o.sweep };
+}
+
+/** The benchmark proper; see the module comment. */
+function runNab(args: string[], ctx: BenchContext): BenchRow[] {
+  const { data, out, frameSamples, cv, config, paths, sweep: spec } = nabOptions(args);
+  const windows = readNabWindows(data);
+  if (spec !== undefined) {
+    if (windows === undefined) {
+      throw new BenchOptionError(`Option --sweep needs ${join(data, "labels")}`);
+    }
+    const files = paths.map((p) => readNabFile(data, p));
+    const rows = sweep(files, windows, readNabProfiles(data), config, spec, frameSamples, ctx);
+    return rows;
+  }
+
+  const scored: { file: NabDataFile; scores: Float64Array }[] = [];
+  let samples = 0, kernelMs = 0;
+  for (const path of paths) {
+    const file = readNabFile(data, path);
+    const t0 = nowMs();
+    const scores = scoreNabFile(file, frameSamples, config);
+    kernelMs += nowMs() - t0;
+    samples += scores.length;
+    writeScores(out, file, scores);
+    scored.push({ file, scores });
+  }
+  ctx.log(
+    `${NAME}: ${paths.length} files, ${samples} samples scored in ${
+      kernelMs.toFixed(0)
+    } ms; written under ${out}`,
+  );
+  if (windows === undefined) {
+    ctx.log(`${NAME}: no ${join(data, "labels")}: scores written, nothing to score them against`);
+    return [];
+  }
+  const inputs = labelled(scored, windows, ctx);
+  const profiles = readNabProfiles(data);
+  const reports = scoreCorpus(inputs, profiles);
+  logReports(ctx, reports);
+  for (const r of reports) logCategories(ctx, r, inputs, profiles[r.profile]!);
+  const rows = reports.map((r) =>
+    row({
+      bench: NAME,
+      metric: METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`,
+      unit: "score",
+      troupe: r.normalized,
+      baseline: null,
+      better: "higher",
+    })
+  );
+  if (cv) rows.push(...cvRows(inputs, profiles, ctx));
+  return rows;
+}
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
@@ -259,101 +384,11 @@ export const benchmark: Benchmark = {
     "                       combination on both halves, report each half's best on the other",
   ].join("\n"),
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      data: { type: "string" },
-      out: { type: "string" },
-      "frame-samples": { type: "string" },
-      config: { type: "string" },
-      files: { type: "string" },
-      cv: { type: "string" },
-      sweep: { type: "string" },
-    });
-    const data = o.data ?? (existsSync(NAB_DEV_DIR) ? NAB_DEV_DIR : undefined);
-    if (data === undefined) {
-      throw new BenchOptionError(
-        `Option --data is required: the default corpus ${NAB_DEV_DIR} is absent`,
-      );
+    // A bad option rejects the promise (troupe bench turns a rejection into a usage error).
+    try {
+      return Promise.resolve(runNab(args, ctx));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (!existsSync(join(data, "data"))) {
-      throw new BenchOptionError(
-        `Option --data must be a NAB corpus with a data/ folder, got "${data}"`,
-      );
-    }
-    const out = o.out ?? join(REPO_DIR, ".troupe", "bench", "nab");
-    const frameSamples = numberOption(o, "frame-samples", 500, {
-      min: 1,
-      max: 65_536,
-      integer: true,
-    });
-    const cv = o.cv !== undefined;
-    if (cv && o.cv !== "2") {
-      throw new BenchOptionError(`Option --cv must be 2 (two folds), got "${o.cv}"`);
-    }
-    const config = configOption(o.config);
-    const paths = selectFiles(listNabFiles(join(data, "data")), o.files);
-    if (paths.length === 0) throw new BenchOptionError(`No CSV files under ${join(data, "data")}`);
-    const windows = readNabWindows(data);
-    if (o.sweep !== undefined) {
-      if (windows === undefined) {
-        throw new BenchOptionError(`Option --sweep needs ${join(data, "labels")}`);
-      }
-      const files = paths.map((p) => readNabFile(data, p));
-      const rows = sweep(files, windows, readNabProfiles(data), config, o.sweep, frameSamples, ctx);
-      return Promise.resolve(rows);
-    }
-
-    const scored: { file: NabDataFile; scores: Float64Array }[] = [];
-    let samples = 0, kernelMs = 0;
-    for (const path of paths) {
-      const file = readNabFile(data, path);
-      const t0 = nowMs();
-      const scores = scoreNabFile(file, frameSamples, config);
-      kernelMs += nowMs() - t0;
-      samples += scores.length;
-      writeScores(out, file, scores);
-      scored.push({ file, scores });
-    }
-    ctx.log(
-      `${NAME}: ${paths.length} files, ${samples} samples scored in ${
-        kernelMs.toFixed(0)
-      } ms; written under ${out}`,
-    );
-    if (windows === undefined) {
-      ctx.log(`${NAME}: no ${join(data, "labels")}: scores written, nothing to score them against`);
-      return Promise.resolve([]);
-    }
-    const inputs = labelled(scored, windows, ctx);
-    const profiles = readNabProfiles(data);
-    const reports = scoreCorpus(inputs, profiles);
-    logReports(ctx, reports);
-    for (const r of reports) logCategories(ctx, r, inputs, profiles[r.profile]!);
-    const rows = reports.map((r) =>
-      row({
-        bench: NAME,
-        metric: METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`,
-        unit: "score",
-        troupe: r.normalized,
-        baseline: null,
-        better: "higher",
-      })
-    );
-    if (cv) {
-      const halves = cvHalves(inputs.map((x) => x.name));
-      for (const [name, half] of [["a", halves.a], ["b", halves.b]] as const) {
-        ctx.log(`${NAME}: half ${name.toUpperCase()}: ${half.join(", ")}`);
-        for (const r of halfScore(inputs, half, profiles)) {
-          const metric = METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`;
-          rows.push(row({
-            bench: NAME,
-            metric: `${metric}_cv_${name}`,
-            unit: "score",
-            troupe: r.normalized,
-            baseline: null,
-            better: "higher",
-          }));
-        }
-      }
-    }
-    return Promise.resolve(rows);
   },
 };

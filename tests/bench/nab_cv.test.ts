@@ -96,7 +96,7 @@ nabTest("bench nab --files --cv 2 scores the listed files and both halves of the
 });
 
 nabTest(
-  "bench nab rejects an unknown file, a bad --config field and a --cv other than 2",
+  "bench nab rejects (as a promise) an unknown file, a bad --config field and a --cv other than 2",
   async () => {
     for (
       const [args, text] of [
@@ -106,8 +106,15 @@ nabTest(
         [["--cv", "3"], "--cv"],
       ] as const
     ) {
+      // Not thrown at the call but rejected, so that troupe bench reports it as a usage error.
+      let pending: Promise<unknown> = Promise.resolve();
       try {
-        await runBench([...args]);
+        pending = runBench([...args]);
+      } catch (err) {
+        assert.unreachable(`${args.join(" ")} threw at the call: ${(err as Error).message}`);
+      }
+      try {
+        await pending;
         assert.unreachable(args.join(" "));
       } catch (err) {
         assert.instance(err, BenchOptionError);
