@@ -31,6 +31,16 @@ export interface CollapseConfig {
   prior_kappa: number;
   /** Prior shape of a new regime's precision (normal-gamma alpha0); the predictive has 2*alpha0 dof. */
   prior_alpha: number;
+  /**
+   * Prior standard deviation of a new regime's slope, in noise scales per sample (0: every regime
+   * is flat, the piecewise-constant model).
+   */
+  slope_prior: number;
+  /**
+   * Drift of a regime's level per sample, as a variance in noise variances (0: a regime's line is
+   * fixed; above 0 it may wander as a random walk of that step variance).
+   */
+  level_drift: number;
   /** Half-life of the running noise scale that sets the prior's spread, in samples. */
   scale_half_life_samples: number;
   /** A time step over gap_factor times the usual interval counts the missed samples (0: off). */
@@ -50,6 +60,8 @@ export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
   prune_prob: 1e-9,
   prior_kappa: 0.1,
   prior_alpha: 0.6,
+  slope_prior: 0.1,
+  level_drift: 0,
   scale_half_life_samples: 200,
   gap_factor: 3,
   recover_samples: 50,
@@ -95,6 +107,8 @@ export function parseCollapseConfig(
       max: 1e6,
     }),
     prior_alpha: readNumber(obj, "prior_alpha", path, base.prior_alpha, { min: 0.5, max: 1e6 }),
+    slope_prior: readNumber(obj, "slope_prior", path, base.slope_prior, { min: 0, max: 1e3 }),
+    level_drift: readNumber(obj, "level_drift", path, base.level_drift, { min: 0, max: 1e3 }),
     scale_half_life_samples: readNumber(
       obj,
       "scale_half_life_samples",

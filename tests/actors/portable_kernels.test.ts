@@ -62,7 +62,7 @@ function checksum(
 const EXPECTED: Record<string, number> = {
   stats: -76522241,
   anomaly: 348235513,
-  collapse: 2073100903,
+  collapse: -96388835,
   coherence: 2062313853,
 };
 
