@@ -3,8 +3,10 @@
  * is chosen on some series and checked on others: the scored series (sorted by name) are dealt
  * alternately into halves A and B; every configuration of a fixed grid is scored on each series;
  * the configuration best on A is scored on B and the one best on B on A. Both held-out figures are
- * the estimate of how a configuration chosen this way does on series it was not chosen on. The
- * grid and the halves are fixed here, so `troupe bench cpd --data DIR --cv` is reproducible.
+ * the estimate of how a configuration chosen this way does on series it was not chosen on. A
+ * configuration is a candidate only if it is admissible (the caller's check: the synthetic bars of
+ * `troupe bench cpd --synthetic`), checked lazily from the best down. The grid and the halves are
+ * fixed here, so `troupe bench cpd --data DIR --cv` is reproducible.
  */
 import { type CollapseConfig, parseCollapseConfig } from "../actors/collapse/mod.ts";
 import { f1Score, MARGIN_DEFAULT } from "./_cpd_metrics.ts";
@@ -17,10 +19,9 @@ import { detectSeries, readTcpdAnnotations, readTcpdDir } from "./cpd.ts";
  * change is missed), so they are not candidates for a default.
  */
 export const CV_GRID: Readonly<Record<string, readonly number[]>> = {
-  slope_prior: [0, 0.03, 0.1, 0.3],
-  hazard: [1e-3, 1e-4],
-  confirm_threshold: [0.99, 0.999],
-  outlier_prob: [0.1, 0.3],
+  slope_prior: [0, 0.05, 0.1, 0.2, 0.3],
+  outlier_prob: [0.05, 0.1, 0.2, 0.3],
+  hazard: [1e-3, 3e-4],
 };
 
 /** One configuration's F1 on each half. */
@@ -35,11 +36,14 @@ export interface CvReport {
   halfA: string[];
   halfB: string[];
   entries: CvEntry[];
-  /** Chosen on A, scored on B; chosen on B, scored on A. */
-  fitA: CvEntry;
-  fitB: CvEntry;
+  /** Chosen on A, scored on B; chosen on B, scored on A (undefined: nothing admissible). */
+  fitA: CvEntry | undefined;
+  fitB: CvEntry | undefined;
   /** Best on both halves together (what a default chosen on the whole split would be). */
-  fitAll: CvEntry;
+  fitAll: CvEntry | undefined;
+  /** Configurations checked for admissibility, and those that passed. */
+  checked: number;
+  admitted: number;
 }
 
 function combinations(grid: Readonly<Record<string, readonly number[]>>): Record<string, number>[] {
@@ -50,14 +54,25 @@ function combinations(grid: Readonly<Record<string, readonly number[]>>): Record
   return out;
 }
 
-function best(entries: readonly CvEntry[], score: (e: CvEntry) => number): CvEntry {
-  return entries.reduce((a, b) => (score(b) > score(a) ? b : a));
+/** The admissible entry of highest score (ties to the earlier in grid order), or undefined. */
+function best<E extends CvEntry>(
+  entries: readonly E[],
+  score: (e: E) => number,
+  admissible: (e: E) => boolean,
+): E | undefined {
+  const order = entries.map((e, i) => ({ e, i }))
+    .sort((a, b) => score(b.e) - score(a.e) || a.i - b.i);
+  return order.find(({ e }) => admissible(e))?.e;
 }
 
 /** Runs the grid over the `scored` series of `dir` (every annotated series when none is given). */
 export function crossValidate(
   dir: string,
-  options: { base: CollapseConfig; scored?: readonly string[] },
+  options: {
+    base: CollapseConfig;
+    scored?: readonly string[];
+    admissible?: (config: CollapseConfig) => boolean;
+  },
 ): CvReport {
   const annotations = readTcpdAnnotations(dir);
   if (!annotations) throw new Error(`--cv needs ${dir}/annotations.json`);
@@ -77,14 +92,25 @@ export function crossValidate(
       f1Score(annotations[s.name]!, detectSeries(s.dimensions, config), MARGIN_DEFAULT).f1,
     ]));
     const avg = (half: string[]) => half.reduce((t, n) => t + f1.get(n)!, 0) / half.length;
-    return { fields, f1A: avg(halfA), f1B: avg(halfB) };
+    return { fields, config, f1A: avg(halfA), f1B: avg(halfB) };
   });
+  const verdicts = new Map<CvEntry, boolean>();
+  const admissible = (e: CvEntry & { config: CollapseConfig }) => {
+    if (!verdicts.has(e)) verdicts.set(e, options.admissible?.(e.config) ?? true);
+    return verdicts.get(e)!;
+  };
+  const fitA = best(entries, (e) => e.f1A, admissible);
+  const fitB = best(entries, (e) => e.f1B, admissible);
+  const fitAll = best(entries, (e) => e.f1A * halfA.length + e.f1B * halfB.length, admissible);
+  const strip = (e: CvEntry | undefined) => e && { fields: e.fields, f1A: e.f1A, f1B: e.f1B };
   return {
     halfA,
     halfB,
-    entries,
-    fitA: best(entries, (e) => e.f1A),
-    fitB: best(entries, (e) => e.f1B),
-    fitAll: best(entries, (e) => e.f1A * halfA.length + e.f1B * halfB.length),
+    entries: entries.map((e) => strip(e)!),
+    fitA: strip(fitA),
+    fitB: strip(fitB),
+    fitAll: strip(fitAll),
+    checked: verdicts.size,
+    admitted: [...verdicts.values()].filter((v) => v).length,
   };
 }

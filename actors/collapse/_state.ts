@@ -86,7 +86,11 @@ export const H_SUSPECT = 35;
 export const H_RECOVER = 36;
 /** The lifecycle phase after the last valid sample (see PHASES). */
 export const H_PHASE = 37;
-export const HEADER = 40;
+export const H_CONFIRM_SAMPLES = 38;
+/** Consecutive samples so far with the new-regime probability at or above confirm_threshold. */
+export const H_ABOVE = 39;
+export const H_SLOPE_DRIFT = 40;
+export const HEADER = 44;
 export const RUN_FIELDS = 9;
 
 /** The lifecycle phases, by their code in H_PHASE: the machine's states. */
@@ -145,6 +149,8 @@ function writeConfig(data: Float64Array, config: CollapseConfig): void {
   data[H_G0] = gammaHalfRatio(config.prior_alpha);
   data[H_SLOPE_VAR] = config.slope_prior * config.slope_prior;
   data[H_LEVEL_DRIFT] = config.level_drift;
+  data[H_CONFIRM_SAMPLES] = config.confirm_samples;
+  data[H_SLOPE_DRIFT] = config.slope_drift;
   data[H_SUSPECT] = config.suspect_threshold;
   data[H_RECOVER] = config.recover_samples;
 }

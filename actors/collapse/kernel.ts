@@ -42,11 +42,13 @@ import {
   type CollapsePhase,
   type CollapseState,
   configureState,
+  H_ABOVE,
   H_ABSDIFF,
   H_ALPHA0,
   H_CHANGE,
   H_CHANGES,
   H_CONFIRM,
+  H_CONFIRM_SAMPLES,
   H_DIFFS,
   H_G0,
   H_GAP_FACTOR,
@@ -75,6 +77,7 @@ import {
   H_SEG_MEAN,
   H_SEG_N,
   H_SLOPE,
+  H_SLOPE_DRIFT,
   H_SLOPE_VAR,
   H_SUSPECT,
   H_VALID,
@@ -149,6 +152,10 @@ interface Growth {
   varFloor: number;
   /** Growth factor of every hypothesis' mass: 1 - hazard. */
   grow: number;
+  /** Variance of the level's step per sample, in noise variances. */
+  drift: number;
+  /** Variance of the slope's step per sample, in noise variances. */
+  slopeDrift: number;
 }
 
 /** The constants of a frame, read once from the header. */
@@ -156,7 +163,6 @@ interface FrameConstants {
   keep: number;
   eps: number;
   alpha0: number;
-  drift: number;
 }
 
 /** Sum of the grown masses and of the masses before growth (a typed array: no boxed doubles). */
@@ -170,16 +176,17 @@ const SUMS = new Float64Array(2);
  */
 function growRuns(state: CollapseState, runs: number, g: Growth, c: FrameConstants): void {
   const { prob, weight, level, slope, p00, p01, p11, spread } = state;
-  const { steps, x, invPrior, beta0, varFloor, grow } = g;
-  const { keep, eps, alpha0, drift } = c;
+  const { steps, x, invPrior, beta0, varFloor, grow, drift, slopeDrift } = g;
+  const { keep, eps, alpha0 } = c;
   let total = 0;
   let sumP = 0;
   for (let i = 0; i < runs; i++) {
     const s = slope[i]!;
     const lv = level[i]! + steps * s;
-    const c11 = p11[i]!;
-    const c01 = p01[i]! + steps * c11;
+    const q11 = p11[i]!;
+    const c01 = p01[i]! + steps * q11;
     const c00 = p00[i]! + steps * (p01[i]! + c01) + steps * drift;
+    const c11 = q11 + steps * slopeDrift;
     const a = alpha0 + 0.5 * weight[i]!;
     const s2 = spread[i]!;
     const b0 = beta0 + s2;
@@ -281,6 +288,7 @@ interface Running {
   lastProb: number;
   lastRun: number;
   phase: number;
+  above: number;
 }
 
 function loadRunning(data: Float64Array): Running {
@@ -305,6 +313,7 @@ function loadRunning(data: Float64Array): Running {
     lastProb: data[H_PROB]!,
     lastRun: data[H_RUN_LENGTH]!,
     phase: data[H_PHASE]!,
+    above: data[H_ABOVE]!,
   };
 }
 
@@ -329,6 +338,7 @@ function storeRunning(data: Float64Array, r: Running): void {
   data[H_PROB] = r.lastProb;
   data[H_RUN_LENGTH] = r.lastRun;
   data[H_PHASE] = r.phase;
+  data[H_ABOVE] = r.above;
 }
 
 /** Counts samples missed in a gap of time before `t`, and keeps the usual interval. */
@@ -444,6 +454,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
 
   const hazard = data[H_HAZARD]!;
   const confirm = data[H_CONFIRM]!;
+  const confirmSamples = data[H_CONFIRM_SAMPLES]!;
   const eps = data[H_OUTLIER]!;
   const gapMin = data[H_GAP_MIN]!;
   const runsMax = state.runsMax;
@@ -455,8 +466,18 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   const priorScale = Math.sqrt(alpha0 * priorSpread);
   const invPriorScale2 = 1 / (priorScale * priorScale);
   const priorNorm = priorScale / data[H_G0]!;
-  const consts: FrameConstants = { keep: 1 - eps, eps, alpha0, drift: data[H_LEVEL_DRIFT]! };
-  const growth: Growth = { steps: 1, x: 0, invPrior: 1, beta0: 0, varFloor: 0, grow: 1 };
+  const consts: FrameConstants = { keep: 1 - eps, eps, alpha0 };
+  const growth: Growth = {
+    steps: 1,
+    x: 0,
+    invPrior: 1,
+    beta0: 0,
+    varFloor: 0,
+    grow: 1,
+    drift: 0,
+    slopeDrift: data[H_SLOPE_DRIFT]!,
+  };
+  const levelDrift = data[H_LEVEL_DRIFT]!;
 
   const r = loadRunning(data);
   let valid = 0;
@@ -516,6 +537,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     growth.beta0 = alpha0 * sigma * sigma;
     growth.varFloor = varFloor;
     growth.grow = 1 - h;
+    growth.drift = levelDrift;
     growRuns(state, r.runs, growth, consts);
     let total = SUMS[0]!;
 
@@ -537,7 +559,8 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     if (mass > probMax) probMax = mass;
     trackScale(r, x, scaleRate);
 
-    const confirmed = mass >= confirm && cand >= 0;
+    r.above = mass >= confirm && cand >= 0 ? r.above + 1 : 0;
+    const confirmed = r.above >= confirmSamples;
     if (confirmed) {
       const c = Math.max(start[cand]!, j - HISTORY_SAMPLES + 1, r.segStart + 1);
       data[H_CHANGE] = r.segStart;
@@ -550,6 +573,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       r.segN = 0;
       r.segMean = 0;
       r.segM2 = 0;
+      r.above = 0;
     }
     r.phase = nextPhase(r.phase, confirmed, mass, j - r.segStart, data);
   }

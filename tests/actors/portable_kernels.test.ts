@@ -62,7 +62,7 @@ function checksum(
 const EXPECTED: Record<string, number> = {
   stats: -76522241,
   anomaly: 348235513,
-  collapse: -96388835,
+  collapse: -1463298144,
   coherence: 2062313853,
 };
 
