@@ -1,10 +1,12 @@
 /**
  * `troupe bench detect`: what the detectors find on troupe's own synthetic feeds, scored against
- * the ground truth those feeds carry (`troupe inject --labels`). The market feed (ticks, prices
- * only) and the metrics feed are generated from a seed and run, frame by frame, through the
- * anomaly, collapse and coherence actors exactly as a host applies them (ActorInstance, each kind
- * with the configuration `--config` gives, over its defaults), without a bus; their events are
- * then scored (bench/_detect_score.ts):
+ * the ground truth those feeds carry (`troupe inject --labels`). The market feed (ticks 1 s apart,
+ * prices only, the feed's default rates) and the metrics feed are generated from a seed and run,
+ * frame by frame, through the anomaly, collapse and coherence actors exactly as a host applies them
+ * (ActorInstance), without a bus. The market runs with the settings `troupe up` runs it with
+ * (cli/demo.ts: a wandering level for collapse on prices, short coherence bars), the metrics with
+ * every kind's defaults; `--config` adds fields over both. The events are then scored
+ * (bench/_detect_score.ts):
  * - `anomaly_f1`: anomaly events against the labelled anomaly windows, over both feeds;
  * - `collapse_f1`: collapse events against the labelled change points (market crashes, metrics
  *   level shifts and drifts), and `collapse_false_alarms_per_channel_hour`: collapse events near
@@ -19,6 +21,7 @@ import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts
 import { decodeEnvelope, encodeFrame } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, type Feed } from "../sim/mod.ts";
 import { UsageError } from "../cli/args.ts";
+import { demoActorConfigs } from "../cli/demo.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import {
   type DetectionScore,
@@ -35,6 +38,7 @@ const MARKET_SAMPLES = 100_000;
 const METRICS_SAMPLES = 40_000;
 const CHANNELS = 10;
 const FRAME_SAMPLES = 100;
+const MARKET_INTERVAL_US = 1_000_000;
 
 /** Configurations per kind, over each kind's defaults. */
 export type KindConfigs = Partial<Record<(typeof KINDS)[number], unknown>>;
@@ -127,18 +131,27 @@ export function runDetect(
   seed: number,
   options: { marketSamples?: number; metricsSamples?: number; configs?: KindConfigs } = {},
 ): DetectReport {
-  const configs = options.configs ?? {};
+  const over = options.configs ?? {};
+  const demo = demoActorConfigs(MARKET_INTERVAL_US);
+  const marketConfigs: KindConfigs = {};
+  for (const k of KINDS) {
+    marketConfigs[k] = { ...demo[k], ...(over[k] as Record<string, unknown> | undefined) };
+  }
   const market = createMarketFeed({
+    intervalUs: MARKET_INTERVAL_US,
     symbols: CHANNELS,
     seed,
     volume: false,
     batch: FRAME_SAMPLES,
   });
   const metrics = createMetricsFeed({ series: CHANNELS, seed, batch: FRAME_SAMPLES });
-  const mk = runFeed(market, { samples: options.marketSamples ?? MARKET_SAMPLES, configs });
+  const mk = runFeed(market, {
+    samples: options.marketSamples ?? MARKET_SAMPLES,
+    configs: marketConfigs,
+  });
   const mt = runFeed(metrics, {
     samples: options.metricsSamples ?? METRICS_SAMPLES,
-    configs,
+    configs: over,
     kinds: ["anomaly", "collapse"],
   });
   const mTruth = market.truth(), tTruth = metrics.truth();

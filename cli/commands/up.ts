@@ -18,6 +18,7 @@ import { createMarketFeed } from "../../sim/feeds/market.ts";
 import { inject } from "../../sim/feeds/inject.ts";
 import { describeRecording, Recorder } from "../../sim/recorder.ts"; // --record
 import { type Command, flag, num, str } from "../args.ts";
+import { DEMO_CRASH_RATE, demoActorConfigs, describeDemo } from "../demo.ts";
 import { waitForSignal } from "../signals.ts";
 
 export const command: Command = {
@@ -95,7 +96,10 @@ export const command: Command = {
     config.nats = nats?.url;
     config.input = nats ? "jetstream" : "core";
     config.http_port = httpPort;
-    config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, {}]));
+    // Settings that suit a demo of the synthetic market (cli/demo.ts), said in one line below.
+    const intervalUs = Math.max(1, Math.round((channels * 1e6) / rate));
+    const demo = demoActorConfigs(intervalUs);
+    config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
     // --- --record (sim/recorder.ts): subscribe before the host starts, so that the recording
     // holds every input and every output of the session.
     const recordPath = str(args, "record");
@@ -145,8 +149,10 @@ export const command: Command = {
       batch,
       volume: false,
       startUs: Math.round((performance.timeOrigin + performance.now()) * 1000),
-      intervalUs: Math.max(1, Math.round((channels * 1e6) / rate)),
+      intervalUs,
+      crashRate: DEMO_CRASH_RATE,
     });
+    console.log(`troupe up: ${describeDemo(intervalUs)}`);
     console.log(
       `troupe up: injecting the synthetic market feed: ${channels} channels, ${rate} samples/s ` +
         `on troupe.feed.market.*  (Ctrl-C to stop)`,
