@@ -4,7 +4,7 @@
  * prices only, the feed's default rates) and the metrics feed are generated from a seed and run,
  * frame by frame, through the anomaly, collapse and coherence actors exactly as a host applies them
  * (ActorInstance), without a bus. The market runs with the settings `troupe up` runs it with
- * (cli/demo.ts: a wandering level for collapse on prices, short coherence bars), the metrics with
+ * (sim/demo.ts: a wandering level for collapse on prices, short coherence bars), the metrics with
  * every kind's defaults; `--config` adds fields over both. The events are then scored
  * (bench/_detect_score.ts):
  * - `anomaly_f1`: anomaly events against the labelled anomaly windows, over both feeds;
@@ -19,10 +19,15 @@ import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { decodeEnvelope, encodeFrame } from "../protocol/mod.ts";
-import { createMarketFeed, createMetricsFeed, type Feed } from "../sim/mod.ts";
-import { UsageError } from "../cli/args.ts";
-import { demoActorConfigs } from "../cli/demo.ts";
-import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
+import { createMarketFeed, createMetricsFeed, demoActorConfigs, type Feed } from "../sim/mod.ts";
+import {
+  type BenchContext,
+  type Benchmark,
+  BenchOptionError,
+  type BenchRow,
+  percentile,
+  row,
+} from "./_bench.ts";
 import {
   type DetectionScore,
   type Finding,
@@ -193,14 +198,16 @@ function readConfigs(raw: string | undefined): KindConfigs {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new UsageError(`Option --config must be a JSON object of kinds, got "${raw}"`);
+    throw new BenchOptionError(`Option --config must be a JSON object of kinds, got "${raw}"`);
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new UsageError(`Option --config must be a JSON object of kinds, got ${raw}`);
+    throw new BenchOptionError(`Option --config must be a JSON object of kinds, got ${raw}`);
   }
   for (const k of Object.keys(parsed)) {
     if (!(KINDS as readonly string[]).includes(k)) {
-      throw new UsageError(`Option --config: unknown kind "${k}" (kinds: ${KINDS.join(", ")})`);
+      throw new BenchOptionError(
+        `Option --config: unknown kind "${k}" (kinds: ${KINDS.join(", ")})`,
+      );
     }
   }
   return parsed as KindConfigs;
@@ -210,7 +217,7 @@ function positive(raw: string | undefined, name: string, fallback: number): numb
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
-    throw new UsageError(`Option --${name} must be a whole number >= 1, got "${raw}"`);
+    throw new BenchOptionError(`Option --${name} must be a whole number >= 1, got "${raw}"`);
   }
   return n;
 }
@@ -234,24 +241,38 @@ function rows(report: DetectReport, ctx: BenchContext): BenchRow[] {
     })`,
   );
   return [
-    row(NAME, "anomaly_f1", "F1", report.anomaly.f1, null, "higher"),
-    row(NAME, "collapse_f1", "F1", report.collapse.f1, null, "higher"),
-    row(
-      NAME,
-      "collapse_false_alarms_per_channel_hour",
-      "count",
-      Math.max(fa.market, fa.metrics),
-      null,
-      "lower",
-    ),
-    row(
-      NAME,
-      "coherence_regime_accuracy",
-      "fraction",
-      report.coherence.accuracy,
-      report.coherence.baseline,
-      "higher",
-    ),
+    row({
+      bench: NAME,
+      metric: "anomaly_f1",
+      unit: "F1",
+      troupe: report.anomaly.f1,
+      baseline: null,
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "collapse_f1",
+      unit: "F1",
+      troupe: report.collapse.f1,
+      baseline: null,
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "collapse_false_alarms_per_channel_hour",
+      unit: "count",
+      troupe: Math.max(fa.market, fa.metrics),
+      baseline: null,
+      better: "lower",
+    }),
+    row({
+      bench: NAME,
+      metric: "coherence_regime_accuracy",
+      unit: "fraction",
+      troupe: report.coherence.accuracy,
+      baseline: report.coherence.baseline,
+      better: "higher",
+    }),
   ];
 }
 
@@ -283,7 +304,7 @@ export const benchmark: Benchmark = {
       const rawSeed = values.seed;
       const seed = rawSeed === undefined ? 1 : Number(rawSeed);
       if (!Number.isInteger(seed) || seed < 0) {
-        throw new UsageError(`Option --seed must be a whole number >= 0, got "${rawSeed}"`);
+        throw new BenchOptionError(`Option --seed must be a whole number >= 0, got "${rawSeed}"`);
       }
       const report = runDetect(seed, {
         marketSamples: positive(values["market-samples"], "market-samples", MARKET_SAMPLES),
@@ -293,7 +314,9 @@ export const benchmark: Benchmark = {
       return Promise.resolve(rows(report, ctx));
     } catch (err) {
       return Promise.reject(
-        err instanceof TypeError && /option/i.test(err.message) ? new UsageError(err.message) : err,
+        err instanceof TypeError && /option/i.test(err.message)
+          ? new BenchOptionError(err.message)
+          : err,
       );
     }
   },

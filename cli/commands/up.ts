@@ -7,18 +7,26 @@
 import { join } from "node:path";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { defaultHostConfig } from "../../actors/runtime/host_config.ts";
-import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
-import { launchHost } from "../../actors/runtime/launch_host.ts";
-import { findNatsServer, freePort, NatsServer } from "../../actors/runtime/nats_server.ts";
-import { NatsBus } from "../../actors/runtime/nats_bus.ts";
-import { ensureFeedStream } from "../../actors/runtime/jetstream_input.ts";
+import {
+  defaultHostConfig,
+  ensureFeedStream,
+  findNatsServer,
+  freePort,
+  InProcessBus,
+  launchHost,
+  NatsBus,
+  NatsServer,
+} from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
-import { createMarketFeed } from "../../sim/feeds/market.ts";
-import { inject } from "../../sim/feeds/inject.ts";
-import { describeRecording, Recorder } from "../../sim/recorder.ts"; // --record
+import { createMarketFeed, inject } from "../../sim/feeds/mod.ts";
+import {
+  DEMO_CRASH_RATE,
+  demoActorConfigs,
+  describeDemo,
+  describeRecording,
+  Recorder,
+} from "../../sim/mod.ts";
 import { type Command, flag, num, str } from "../args.ts";
-import { DEMO_CRASH_RATE, demoActorConfigs, describeDemo } from "../demo.ts";
 import { waitForSignal } from "../signals.ts";
 
 export const command: Command = {
@@ -96,11 +104,11 @@ export const command: Command = {
     config.nats = nats?.url;
     config.input = nats ? "jetstream" : "core";
     config.http_port = httpPort;
-    // Settings that suit a demo of the synthetic market (cli/demo.ts), said in one line below.
+    // Settings that suit a demo of the synthetic market (sim/demo.ts), said in one line below.
     const intervalUs = Math.max(1, Math.round((channels * 1e6) / rate));
     const demo = demoActorConfigs(intervalUs);
     config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
-    // --- --record (sim/recorder.ts): subscribe before the host starts, so that the recording
+    // --- --record (sim/recording/): subscribe before the host starts, so that the recording
     // holds every input and every output of the session.
     const recordPath = str(args, "record");
     let recorder: Recorder | undefined;

@@ -1,8 +1,12 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { runFeed } from "../../bench/detect.ts";
-import { DEMO_CRASH_RATE, demoActorConfigs, describeDemo } from "../../cli/demo.ts";
-import { createMarketFeed } from "../../sim/mod.ts";
+import {
+  createMarketFeed,
+  DEMO_CRASH_RATE,
+  demoActorConfigs,
+  describeDemo,
+} from "../../sim/mod.ts";
 
 const test = suite("troupe up demo settings");
 const T0 = 1_700_000_000_000_000;
