@@ -62,7 +62,7 @@ function checksum(
 const EXPECTED: Record<string, number> = {
   stats: -76522241,
   anomaly: -707991582,
-  collapse: 2073100903,
+  collapse: -1463298144,
   coherence: 2062313853,
 };
 

@@ -19,7 +19,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "d8de6af2982007f78d1dc5cf736b5b2a88882ebff3c6f6fedc27f59eb7ecb9c6");
+  assert.is(r.traceHash, "97cdbc2d6efce7bffee22405d1d34e071ce336868bfa33ca5a7eba0896eb2c26");
 });
 
 test.run();
