@@ -127,10 +127,12 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
     const actorsArg = str(args, "actors");
     const actors = actorsArg?.split(",").map((s) => s.trim()).filter(Boolean);
     // An actor name the command line got wrong is a usage error, before the file is read.
-    for (const [option, kind] of [
-      ...(actors ?? []).map((k) => ["actors", k] as const),
-      ...(inspect ? [["inspect", inspect.kind] as const] : []),
-    ]) {
+    for (
+      const [option, kind] of [
+        ...(actors ?? []).map((k) => ["actors", k] as const),
+        ...(inspect ? [["inspect", inspect.kind] as const] : []),
+      ]
+    ) {
       if (!(kind in ACTOR_KINDS)) {
         throw new UsageError(
           `Option --${option} names unknown actor kind "${kind}"; the kinds are ${
@@ -189,7 +191,7 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
         bar.update(p);
       },
     };
-    // --config with --verify: a what-if, compared per kind and key (sim/output_diff.ts).
+    // --config with --verify: a what-if, compared per kind and key (sim/recording/output_diff.ts).
     const whatIf = verify && config !== undefined ? new OutputDiff() : undefined;
     if (whatIf) {
       options.onOutput = (subject, data) => whatIf.replayed(subject, data);

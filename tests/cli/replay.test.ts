@@ -9,7 +9,7 @@ import {
   encodeEnvelope,
   type Envelope,
 } from "../../protocol/mod.ts";
-import { RecordingReader, RecordingWriter } from "../../sim/recording.ts";
+import { RecordingReader, RecordingWriter } from "../../sim/recording/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";

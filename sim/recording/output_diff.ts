@@ -6,7 +6,7 @@
  * framing apart); events are matched per key by type and time: an event of the one run without a
  * match in the other appeared or disappeared, one whose body differs changed.
  */
-import { decodeColumns, decodeEnvelope, parseSubject } from "../protocol/mod.ts";
+import { decodeColumns, decodeEnvelope, parseSubject } from "../../protocol/mod.ts";
 
 /** An event the other run did not have. */
 export interface Incident {
