@@ -8,7 +8,8 @@
  * instance's inputs and state against the reference.
  */
 import { createHash } from "node:crypto";
-import { type JournalRecord, parseStream } from "../actors/runtime/mod.ts";
+import { type AnyActorDefinition, type JournalRecord, parseStream } from "../actors/runtime/mod.ts";
+import { checkFraming } from "./framing_check.ts";
 import { decodeEnvelope } from "../protocol/mod.ts";
 import type { SimCluster, SimHost } from "./_sim_cluster.ts";
 import type { SimFeedLog } from "./_sim_feed_log.ts";
@@ -45,7 +46,12 @@ export interface SimChecksOptions {
   setupLines: number;
   /** What the checker sees of every fourth output of h1 has its last byte flipped (a sabotage). */
   corruptOutput: boolean;
+  /** The kinds the run routes to (the framing check folds their journals again). */
+  actors: readonly AnyActorDefinition[];
 }
+
+/** Streams per kind whose journals the framing check folds again at the end (bounds its cost). */
+const FRAMING_STREAMS_MAX = 2;
 
 /** The checks of one run. */
 export class SimChecks {
@@ -322,6 +328,7 @@ export class SimChecks {
         );
       }
     }
+    if (full) this.#framing(read, when);
     for (const h of cluster.hosts) await this.recovery(h, h.incarnation, when, full, read);
     const missing = full ? this.#outputs!.missing() : []; // once, after the drain
     if (missing.length) {
@@ -333,6 +340,30 @@ export class SimChecks {
       );
     }
     trace.line(`state ${when} ${this.#stateHash(reference)}`);
+  }
+
+  /**
+   * The framing invariant on the first few streams of each kind (by name): their journals folded as
+   * journaled and re-framed give the same outputs (framing_check.ts).
+   */
+  #framing(read: ReadonlyMap<string, JournalRecord[]>, when: string): void {
+    const byKind = new Map<string, [string, JournalRecord[]][]>();
+    for (const [at, records] of read) {
+      const stream = at.slice(at.indexOf(" ") + 1);
+      const kind = parseStream(stream)!.kind;
+      let list = byKind.get(kind);
+      if (!list) byKind.set(kind, list = []);
+      list.push([stream, records]);
+    }
+    for (const def of this.#o.actors) {
+      const streams = (byKind.get(def.kind) ?? []).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      for (const [stream, records] of streams.slice(0, FRAMING_STREAMS_MAX)) {
+        const diff = checkFraming(def, parseStream(stream)!.key, records);
+        if (diff) {
+          this.#o.trace.violate("framing_independent", `${stream} after ${when}: ${diff}`);
+        }
+      }
+    }
   }
 
   /** A hash of every instance's final state, in stream order. */

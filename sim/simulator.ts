@@ -400,6 +400,7 @@ class Run {
       index,
       setupLines,
       corruptOutput: o.sabotage === "corrupt_output",
+      actors: o.actors,
     });
     this.#scheduleFeed(feed, log, index);
     cluster.addHosts();

@@ -3,7 +3,13 @@
  * launches it, and the nats-server launcher.
  */
 export type { ActorDefinition, AnyActorDefinition } from "../../protocol/mod.ts";
-export { ActorInstance, type InstanceSnapshot, parseStream, streamOf } from "./actor_instance.ts";
+export {
+  ActorInstance,
+  type InstanceSnapshot,
+  type Output,
+  parseStream,
+  streamOf,
+} from "./actor_instance.ts";
 export { Host } from "./host.ts";
 export type { HostLimits, HostOptions } from "./host_options.ts";
 export { coreInput, type InputSource } from "./input_source.ts";
