@@ -1,0 +1,21 @@
+/**
+ * Shared sessions: signed session tokens, the session document, and the collaboration server that
+ * speaks the y-websocket protocol, persists through the journal, fans out over NATS and bridges
+ * threshold changes to the actors.
+ */
+export {
+  canWrite,
+  checkSessionName,
+  Keyring,
+  type MintOptions,
+  mintToken,
+  parseTtl,
+  type Role,
+  ROLES,
+  type TokenClaims,
+  TokenError,
+  type TokenFailure,
+  type VerifyOptions,
+  verifyToken,
+} from "./token.ts";
+export { loadKeyring, type LoadKeyringOptions, SECRET_FILE } from "./secret.ts";
