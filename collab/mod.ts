@@ -19,3 +19,20 @@ export {
   verifyToken,
 } from "./token.ts";
 export { loadKeyring, type LoadKeyringOptions, SECRET_FILE } from "./secret.ts";
+export {
+  type Annotation,
+  checkPanel,
+  checkSettings,
+  DOC_LIMITS,
+  type Panel,
+  parseThresholdKey,
+  type ScanDefinition,
+  SCHEMA_VERSION,
+  SessionDoc,
+  SessionDocError,
+  type SettingValue,
+  type Threshold,
+  thresholdKey,
+  type ThresholdStatus,
+  type WorkflowStep,
+} from "./session_doc.ts";

@@ -6,6 +6,7 @@
  * the same code runs on Node and Deno; the key id lets a server accept tokens of an old key while it
  * mints with a new one (see `Keyring`).
  */
+import { isValidName } from "../protocol/mod.ts";
 
 /** What a token lets its holder do: watch, edit, or edit and administer. */
 export type Role = "viewer" | "editor" | "owner";
@@ -42,16 +43,14 @@ export class TokenError extends Error {
   }
 }
 
-/** A session name: 1-128 characters of `A-Z a-z 0-9 _ - .` (it becomes a NATS subject token). */
-export const SESSION_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
-
-/** Throws a TypeError naming the value when `session` is not a valid session name. */
+/**
+ * Throws a TypeError naming the value when `session` is not a valid session name: 1 to 64 of
+ * `A-Z a-z 0-9 _ -`, since it becomes a subject token (`troupe.collab.<session>`).
+ */
 export function checkSessionName(session: unknown): asserts session is string {
-  if (typeof session !== "string" || !SESSION_NAME.test(session) || session.includes("..")) {
+  if (!isValidName(session)) {
     throw new TypeError(
-      `Session name must be 1-128 characters of A-Z a-z 0-9 _ - . (not starting with "."), got ${
-        JSON.stringify(session)
-      }`,
+      `Session name must be 1 to 64 of A-Z a-z 0-9 _ -, got ${JSON.stringify(session)}`,
     );
   }
 }
