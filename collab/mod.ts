@@ -36,3 +36,13 @@ export {
   type ThresholdStatus,
   type WorkflowStep,
 } from "./session_doc.ts";
+export { CollabMetrics } from "./collab_metrics.ts";
+export {
+  type CollabLimits,
+  CollabServer,
+  type CollabServerOptions,
+  DEFAULT_COLLAB_LIMITS,
+} from "./collab_server.ts";
+export { DocStore, docStream } from "./doc_store.ts";
+export { launchCollab, type LaunchCollabOptions, type LaunchedCollab } from "./launch_collab.ts";
+export { REMOTE_ORIGIN, type Room, type RoomConn, SERVER_ORIGIN } from "./_room.ts";

@@ -1,0 +1,74 @@
+/**
+ * The collaboration server's Prometheus metrics: connections, sessions loaded, updates in and out,
+ * bytes, refused tokens by reason, dropped viewer writes, sockets closed for bad messages, and the
+ * persistence lag (from an update's arrival to its journal record being durable).
+ */
+import { Counter, Gauge, Registry } from "prom-client";
+
+export class CollabMetrics {
+  readonly registry = new Registry();
+  readonly connections: Gauge;
+  readonly sessionsLoaded: Gauge;
+  readonly updatesIn: Counter;
+  readonly updatesOut: Counter;
+  readonly bytesIn: Counter;
+  readonly bytesOut: Counter;
+  readonly tokensRejected: Counter<"reason">;
+  readonly viewerWritesDropped: Counter;
+  readonly socketsClosed: Counter<"reason">;
+  readonly persistLagSeconds: Gauge;
+  readonly compactions: Counter;
+  readonly peerMessagesIn: Counter;
+
+  constructor(labels: Record<string, string> = {}) {
+    this.registry.setDefaultLabels(labels);
+    const registers = [this.registry];
+    const counter = (name: string, help: string) => new Counter({ name, help, registers });
+    this.connections = new Gauge({
+      name: "troupe_collab_connections",
+      help: "Open client connections",
+      registers,
+    });
+    this.sessionsLoaded = new Gauge({
+      name: "troupe_collab_sessions_loaded",
+      help: "Session documents in memory",
+      registers,
+    });
+    this.updatesIn = counter(
+      "troupe_collab_updates_in_total",
+      "Document updates accepted from clients",
+    );
+    this.updatesOut = counter(
+      "troupe_collab_updates_out_total",
+      "Document updates sent to clients",
+    );
+    this.bytesIn = counter("troupe_collab_bytes_in_total", "Bytes received from clients");
+    this.bytesOut = counter("troupe_collab_bytes_out_total", "Bytes sent to clients");
+    this.tokensRejected = new Counter({
+      name: "troupe_collab_tokens_rejected_total",
+      help: "Upgrades refused for their token, by reason",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.viewerWritesDropped = counter(
+      "troupe_collab_viewer_writes_dropped_total",
+      "Document updates from viewers, dropped",
+    );
+    this.socketsClosed = new Counter({
+      name: "troupe_collab_sockets_closed_total",
+      help: "Sockets the server closed, by reason (malformed, oversize, rate, idle, liveness)",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.persistLagSeconds = new Gauge({
+      name: "troupe_collab_persistence_lag_seconds",
+      help: "From an update's arrival to its journal record being durable (last update)",
+      registers,
+    });
+    this.compactions = counter("troupe_collab_compactions_total", "Snapshots of session documents");
+    this.peerMessagesIn = counter(
+      "troupe_collab_peer_messages_in_total",
+      "Updates and awareness received from other nodes over NATS",
+    );
+  }
+}
