@@ -50,6 +50,8 @@ export interface RoomOptions {
   publish: ((msg: Omit<PeerMessage, "node">) => void) | undefined;
   /** Compact after this many journal records past the snapshot. */
   compactEveryUpdates: number;
+  /** Bytes of not-yet-integrable updates a document keeps (see #boundPending). */
+  pendingBytesMax: number;
   now(): number;
   /** Called when the journal fails: the room can no longer accept updates. */
   onFailure(err: Error): void;
@@ -155,6 +157,7 @@ export class Room {
         if (this.#failed) throw this.#failed;
         m.updatesIn.inc();
         Y.applyUpdate(this.doc, msg.update, conn);
+        this.#boundPending();
         return;
       }
       case "awareness": {
@@ -177,6 +180,22 @@ export class Room {
   applyRemote(update: Uint8Array): void {
     checkUpdate(update);
     Y.applyUpdate(this.doc, update, REMOTE_ORIGIN);
+    this.#boundPending();
+  }
+
+  /**
+   * Yjs keeps structs and deletions whose dependencies it lacks, and retries them on every later
+   * update: a client sending updates with gaps would make each update dearer. Past the bound they
+   * are dropped (never journaled nor acknowledged; a client re-sends them when it syncs again).
+   */
+  #boundPending(): void {
+    const store = this.doc.store;
+    const bytes = (store.pendingStructs?.update.length ?? 0) + (store.pendingDs?.length ?? 0);
+    if (bytes > this.#options.pendingBytesMax) {
+      store.pendingStructs = null;
+      store.pendingDs = null;
+      this.#options.metrics.pendingDropped.inc();
+    }
   }
 
   /** Applies an awareness update from another node. */

@@ -9,6 +9,7 @@ export class CollabMetrics {
   readonly registry = new Registry();
   readonly connections: Gauge;
   readonly sessionsLoaded: Gauge;
+  readonly messagesIn: Counter;
   readonly updatesIn: Counter;
   readonly updatesOut: Counter;
   readonly bytesIn: Counter;
@@ -18,6 +19,7 @@ export class CollabMetrics {
   readonly socketsClosed: Counter<"reason">;
   readonly persistLagSeconds: Gauge;
   readonly compactions: Counter;
+  readonly pendingDropped: Counter;
   readonly peerMessagesIn: Counter;
 
   constructor(labels: Record<string, string> = {}) {
@@ -34,6 +36,10 @@ export class CollabMetrics {
       help: "Session documents in memory",
       registers,
     });
+    this.messagesIn = counter(
+      "troupe_collab_messages_in_total",
+      "Client messages handled (taken or refused), past the size cap and the rate limit",
+    );
     this.updatesIn = counter(
       "troupe_collab_updates_in_total",
       "Document updates accepted from clients",
@@ -66,6 +72,10 @@ export class CollabMetrics {
       registers,
     });
     this.compactions = counter("troupe_collab_compactions_total", "Snapshots of session documents");
+    this.pendingDropped = counter(
+      "troupe_collab_pending_dropped_total",
+      "Times a document dropped updates it could not integrate, past pending_bytes_max",
+    );
     this.peerMessagesIn = counter(
       "troupe_collab_peer_messages_in_total",
       "Updates and awareness received from other nodes over NATS",

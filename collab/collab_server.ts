@@ -47,6 +47,13 @@ export interface CollabLimits {
   compact_every_updates: number;
   /** ... or after this long with records past the snapshot: 60 s. */
   compact_every_ms: number;
+  /**
+   * Bytes of updates a document keeps while their dependencies are missing: 0, none. Yjs retries
+   * them on every later update, so a client sending gaps would make every update dearer; a
+   * y-websocket client's next sync step 2 carries whatever was dropped, since it is computed
+   * against the server's state vector.
+   */
+  pending_bytes_max: number;
   /** How long a node waits for another node's copy of a session it loads: 300 ms. */
   catch_up_ms: number;
 }
@@ -61,6 +68,7 @@ export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
   compact_every_updates: 500,
   compact_every_ms: 60_000,
   catch_up_ms: 300,
+  pending_bytes_max: 0,
 };
 
 /** Options of `CollabServer.start`. */
@@ -273,21 +281,29 @@ export class CollabServer {
           `more than ${this.limits.messages_per_s} messages/s`,
         );
       }
-      conn.chain = conn.chain.then(() => conn.closing ? undefined : room!.handle(conn, bytes))
+      conn.chain = conn.chain.then(() => {
+        if (conn.closing) return;
+        this.metrics.messagesIn.inc();
+        return room!.handle(conn, bytes);
+      })
         .catch((err) => {
           if (err instanceof MalformedMessageError) {
             this.#closeConn(conn, 1007, "malformed", err.message);
           } else this.#closeConn(conn, 1011, "error", (err as Error).message);
         });
     });
-    ws.on("close", (code) => {
-      if (code === 1009) this.metrics.socketsClosed.inc({ reason: "oversize" });
+    ws.on("close", () => {
       conn.closing = true;
       this.#conns.delete(conn);
       this.metrics.connections.set(this.#conns.size);
       void conn.chain.finally(() => room?.leave(conn));
     });
-    ws.on("error", () => {});
+    // ws closes the socket itself on a frame it cannot take (over maxPayload: 1009).
+    ws.on("error", (err: Error & { code?: string }) => {
+      conn.closing = true;
+      const oversize = err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
+      this.metrics.socketsClosed.inc({ reason: oversize ? "oversize" : "protocol" });
+    });
   }
 
   #takeToken(conn: Conn): boolean {
@@ -329,6 +345,7 @@ export class CollabServer {
         ? (m) => bus.publish(subject, encodePeerMessage({ ...m, node: this.nodeId }))
         : undefined,
       compactEveryUpdates: this.limits.compact_every_updates,
+      pendingBytesMax: this.limits.pending_bytes_max,
       now: this.#now,
       onFailure: (err) => {
         for (const c of room.conns) this.#closeConn(c as Conn, 1011, "error", err.message);
