@@ -16,6 +16,7 @@ import { type CollabLimits, CollabServer } from "./collab_server.ts";
 import { DocStore } from "./doc_store.ts";
 import type { Room } from "./_room.ts";
 import { loadKeyring } from "./secret.ts";
+import { attachBridge, type BridgeOptions } from "./bridge.ts";
 
 /** Options of `launchCollab`. */
 export interface LaunchCollabOptions {
@@ -30,6 +31,10 @@ export interface LaunchCollabOptions {
    *  operating system's page cache keeps it), `interval` or `always` (machine crashes too). */
   fsync?: FsyncPolicy;
   limits?: Partial<CollabLimits>;
+  /** Send threshold changes to the actors over the bus (default: when there is a bus). */
+  bridge?: boolean;
+  /** Options of the bridge (its answer timeout, an answer callback). */
+  bridgeOptions?: Omit<BridgeOptions, "bus" | "src">;
   onRoom?(room: Room): void;
 }
 
@@ -62,7 +67,12 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       bus,
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
-      ...(options.onRoom ? { onRoom: options.onRoom } : {}),
+      onRoom: (room) => {
+        if (bus && options.bridge !== false) {
+          attachBridge(room, { ...options.bridgeOptions, bus, src: server.nodeId });
+        }
+        options.onRoom?.(room);
+      },
     });
   } catch (err) {
     await store.close();

@@ -46,3 +46,4 @@ export {
 export { DocStore, docStream } from "./doc_store.ts";
 export { launchCollab, type LaunchCollabOptions, type LaunchedCollab } from "./launch_collab.ts";
 export { REMOTE_ORIGIN, type Room, type RoomConn, SERVER_ORIGIN } from "./_room.ts";
+export { attachBridge, type BridgeOptions } from "./bridge.ts";
