@@ -16,6 +16,7 @@ import { type CollabLimits, CollabServer } from "./collab_server.ts";
 import { DocStore } from "./doc_store.ts";
 import type { Room } from "./_room.ts";
 import { loadKeyring } from "./secret.ts";
+import type { Keyring } from "./token.ts";
 import { attachBridge, type BridgeOptions } from "./bridge.ts";
 
 /** Options of `launchCollab`. */
@@ -41,6 +42,8 @@ export interface LaunchCollabOptions {
 /** A running collaboration server and what it opened. */
 export interface LaunchedCollab {
   server: CollabServer;
+  /** The keyring tokens are checked with (mint with `mintToken(keyring, ...)`). */
+  keyring: Keyring;
   store: DocStore;
   bus: Bus | undefined;
   close(): Promise<void>;
@@ -81,6 +84,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
   }
   return {
     server,
+    keyring,
     store,
     bus,
     async close() {
