@@ -239,7 +239,7 @@ export class Room {
   async #flushLoop(): Promise<void> {
     const { store, metrics, now } = this.#options;
     // Let updates of the same turn of the event loop join the batch.
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.#pending.length) {
       const batch = this.#pending;
       this.#pending = [];
