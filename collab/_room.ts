@@ -277,7 +277,7 @@ export class Room {
     for (const c of this.conns) {
       if (c === origin) continue;
       c.send(msg);
-      m.updatesOut.inc();
+      m.tally.updatesOut++;
     }
     if (origin !== REMOTE_ORIGIN) this.#options.publish?.({ kind: "update", payload: update });
   }

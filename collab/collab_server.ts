@@ -256,7 +256,7 @@ export class CollabServer {
       send: (bytes) => {
         if (ws.readyState !== ws.OPEN) return;
         ws.send(bytes);
-        this.metrics.bytesOut.inc(bytes.length);
+        this.metrics.tally.bytesOut += bytes.length;
       },
     };
     this.#conns.add(conn);
@@ -271,7 +271,7 @@ export class CollabServer {
     ws.on("message", (data, isBinary) => {
       if (conn.closing) return;
       const bytes = toBytes(data);
-      this.metrics.bytesIn.inc(bytes.length);
+      this.metrics.tally.bytesIn += bytes.length;
       if (!isBinary) return this.#closeConn(conn, 1003, "malformed", "text frames are not taken");
       if (!this.#takeToken(conn)) {
         return this.#closeConn(
@@ -283,7 +283,7 @@ export class CollabServer {
       }
       conn.chain = conn.chain.then(() => {
         if (conn.closing) return;
-        this.metrics.messagesIn.inc();
+        this.metrics.tally.messagesIn++;
         return room!.handle(conn, bytes);
       })
         .catch((err) => {
