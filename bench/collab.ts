@@ -21,8 +21,7 @@ import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import { HocuspocusProvider } from "@hocuspocus/provider";
 import { Keyring, mintToken } from "../collab/mod.ts";
-import { type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
-import { UsageError } from "../cli/args.ts";
+import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
 import { ChildScript, median, numberOption, parseOptions, sleep, tempDir } from "./_cluster.ts";
 
 const NAME = "collab";
@@ -188,7 +187,7 @@ export const benchmark: Benchmark = {
       clients: (o.clients ?? "50,200,500").split(",").map((x) => {
         const v = Number(x);
         if (!Number.isInteger(v) || v < 2 || v > 5000) {
-          throw new UsageError(
+          throw new BenchOptionError(
             `Option --clients must list whole numbers from 2 to 5000, got "${x}"`,
           );
         }
@@ -225,31 +224,23 @@ function rowsOf(s: Settings, results: Map<string, Round[]>): BenchRow[] {
   const fig = (kind: Kind, n: number, f: (r: Round) => number) =>
     median((results.get(`${kind}/${n}`) ?? []).map(f));
   const rows: BenchRow[] = [];
+  const top = Math.max(...s.clients);
   for (const ref of ["ywss", "hocuspocus"] as const) {
-    const tag = (r: BenchRow): BenchRow => ({ ...r, reference: REFERENCE[ref] });
+    const add = (metric: string, unit: string, n: number, f: (r: Round) => number) =>
+      rows.push(row({
+        bench: NAME,
+        metric,
+        unit,
+        troupe: fig("troupe", n, f),
+        baseline: fig(ref, n, f),
+        better: "lower",
+        reference: REFERENCE[ref],
+      }));
     for (const n of s.clients) {
-      for (const [p, f] of [["p50", (r: Round) => r.p50], ["p99", (r: Round) => r.p99]] as const) {
-        rows.push(
-          tag(
-            row(NAME, `fanout_ms_${p}_c${n}`, "ms", fig("troupe", n, f), fig(ref, n, f), "lower"),
-          ),
-        );
-      }
+      add(`fanout_ms_p50_c${n}`, "ms", n, (r) => r.p50);
+      add(`fanout_ms_p99_c${n}`, "ms", n, (r) => r.p99);
     }
-    const top = Math.max(...s.clients);
-    const rss = (r: Round) => r.rssMb;
-    rows.push(
-      tag(
-        row(
-          NAME,
-          `server_rss_mb_c${top}`,
-          "MB",
-          fig("troupe", top, rss),
-          fig(ref, top, rss),
-          "lower",
-        ),
-      ),
-    );
+    add(`server_rss_mb_c${top}`, "MB", top, (r) => r.rssMb);
   }
   let converged = 0, total = 0;
   for (const [key, rounds] of results) {
@@ -259,8 +250,13 @@ function rowsOf(s: Settings, results: Map<string, Round[]>): BenchRow[] {
       total++;
     }
   }
-  rows.push(
-    row(NAME, "converged_ratio", "fraction", total ? converged / total : NaN, null, "higher"),
-  );
+  rows.push(row({
+    bench: NAME,
+    metric: "converged_ratio",
+    unit: "fraction",
+    troupe: total ? converged / total : NaN,
+    baseline: null,
+    better: "higher",
+  }));
   return rows;
 }

@@ -23,7 +23,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import { parseFaults, simulate } from "../sim/simulator.ts";
+import { parseFaults, simulate } from "../sim/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
 
 export const benchmark: Benchmark = {
@@ -66,7 +66,7 @@ export const benchmark: Benchmark = {
       }
       return x;
     };
-    const faults = parseFaults(values.faults).name;
+    const faults = parseFaults(values.faults);
     const actors = values.actors.split(",").map((k) => {
       const def = ACTOR_KINDS[k.trim()];
       if (!def) {
@@ -89,7 +89,7 @@ export const benchmark: Benchmark = {
     ctx.log(`sim: warm-up (${warmupS} simulated s)`);
     await simulate({ ...options, seed: options.seed + 1, durationS: warmupS });
     ctx.log(
-      `sim: ${options.durationS} simulated s, ${options.hosts} hosts, ${options.rate} samples/s over ${options.channels} channels in frames of ${options.batch}, faults ${faults}, actors ${values.actors}`,
+      `sim: ${options.durationS} simulated s, ${options.hosts} hosts, ${options.rate} samples/s over ${options.channels} channels in frames of ${options.batch}, faults ${faults.name}, actors ${values.actors}`,
     );
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -122,6 +122,15 @@ export const benchmark: Benchmark = {
         (options.durationS / cpuS).toFixed(0)
       } simulated s per CPU s); ${s.events} events, ${s.frames} frames, ${s.crashes} crashes, ${s.partitions} partitions, ${s.dropped} messages dropped`,
     );
-    return [row("sim", "sim_speedup", "x", options.durationS / realS, null, "higher")];
+    return [
+      row({
+        bench: "sim",
+        metric: "sim_speedup",
+        unit: "x",
+        troupe: options.durationS / realS,
+        baseline: null,
+        better: "higher",
+      }),
+    ];
   },
 };

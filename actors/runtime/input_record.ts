@@ -5,7 +5,7 @@
  * a feed message, or 0 for core NATS and in-process inputs, which are never redelivered).
  *
  * Layout (little-endian): u8 kind, f64 source position, u16 subject length, subject (UTF-8),
- * payload. The payload of `init` and `skip` records is msgpack.
+ * payload. The payload of an `init` record is msgpack; of a `skip` record, the f64 position it skips.
  *
  * A frame whose times are evenly spaced (every `t[i]` is exactly `t[0] + i * dt`, as with metrics
  * and bars) can be recorded without its time column, half of its bytes: kind code 6, then after
@@ -158,6 +158,31 @@ export function decodeInputRecord(bytes: Uint8Array): InputRecord {
   };
 }
 
+/**
+ * A record saying that the input journaled at `pos` was skipped as poison (it failed its instance
+ * repeatedly): it keeps the skipped input's subject and source position, and `pos` as its payload.
+ */
+export function encodeSkipRecord(pos: number, skipped: InputRecord): Uint8Array {
+  const payload = new Uint8Array(8);
+  new DataView(payload.buffer).setFloat64(0, pos, true);
+  return encodeInputRecord({
+    kind: "skip",
+    srcPos: skipped.srcPos,
+    subject: skipped.subject,
+    payload,
+  });
+}
+
+/** The journal position a skip record names (see `encodeSkipRecord`). */
+export function skippedPosition(record: InputRecord): number {
+  if (record.kind !== "skip" || record.payload.byteLength < 8) {
+    throw new Error(
+      `Input record of kind "${record.kind}" with ${record.payload.byteLength} payload bytes is not a skip record`,
+    );
+  }
+  return getF64(record.payload, 0);
+}
+
 // Fields read through a scratch buffer: a DataView over a record's own small buffer made V8
 // move that buffer off its heap, per record.
 const scratch = new Uint8Array(8);
@@ -193,4 +218,54 @@ function restoreTimes(bytes: Uint8Array, p: number): Uint8Array {
   for (let i = 1; i < n; i++) col.setFloat64(i * 8, t0 + i * dt, true);
   out.set(rest.subarray(at), at + n * 8);
   return out;
+}
+
+// --- Reading a record in place: what the simulator's checks read of every journaled record,
+// without decoding its subject or making views of it.
+
+/** The bytes of a record's head before its subject: kind, source position, subject length. */
+const HEAD_FIXED_BYTES = 11;
+
+/**
+ * The kind of input record `bytes`, read in place (a frame without its time column is a
+ * `frame`). Bytes that are not an input record throw, as `decodeInputRecord` does.
+ */
+export function inputRecordKind(bytes: Uint8Array): InputKind {
+  const n = bytes.byteLength;
+  const kind = n >= HEAD_FIXED_BYTES ? KINDS[bytes[0]!] : undefined;
+  if (
+    kind === undefined || bytes[0] === 0 ||
+    HEAD_FIXED_BYTES + (bytes[9]! | (bytes[10]! << 8)) > n
+  ) {
+    decodeInputRecord(bytes); // throws, naming what is wrong
+    throw new Error(`Cannot read the head of an input record of ${n} bytes, kind code ${bytes[0]}`);
+  }
+  return kind;
+}
+
+/** The source position of input record `bytes`, read in place (see `inputRecordKind`). */
+export function inputRecordSourcePosition(bytes: Uint8Array): number {
+  return getF64(bytes, 1);
+}
+
+/**
+ * The length of the head of a frame record on `subject` with its time column (as
+ * `encodeInputRecordParts` writes it without `times`): the bytes before the frame's.
+ */
+export function frameRecordHeadBytes(subject: string): number {
+  return HEAD_FIXED_BYTES + subjectBytes(subject).byteLength;
+}
+
+/**
+ * Whether `head` is the head of a frame record with its time column (the first part
+ * `encodeInputRecordParts` gives without `times`), whole: its subject ends where it ends.
+ */
+export function isFrameRecordHead(head: Uint8Array): boolean {
+  return head.byteLength >= HEAD_FIXED_BYTES && head[0] === KIND_CODES.frame &&
+    HEAD_FIXED_BYTES + (head[9]! | (head[10]! << 8)) === head.byteLength;
+}
+
+/** Whether input record `bytes` is a `skip` record, read from its kind code alone. */
+export function isSkipRecord(bytes: Uint8Array): boolean {
+  return bytes[0] === KIND_CODES.skip;
 }

@@ -1,14 +1,14 @@
 /**
  * `troupe record`: captures a live session from NATS into a recording file (format in
- * sim/recording.ts) until Ctrl-C or `--duration`. It records from the moment it connects: actors
+ * sim/recording/) until Ctrl-C or `--duration`. It records from the moment it connects: actors
  * that were already running carry state from before, so for a recording that `troupe replay
  * --verify` reproduces exactly, start recording with the cluster (`troupe up --record FILE`), or
  * before the first input. `--config FILE` stores the hosts' configuration in the header, so that
  * a replay runs the same kinds with the same settings.
  */
-import { NatsBus } from "../../actors/runtime/nats_bus.ts";
+import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
-import { describeRecording, Recorder } from "../../sim/recorder.ts";
+import { describeRecording, Recorder } from "../../sim/mod.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { NATS_URL_DEFAULT } from "./inject.ts";
