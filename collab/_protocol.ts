@@ -80,15 +80,19 @@ export function encodeAwareness(update: Uint8Array): Uint8Array {
 export interface PeerMessage {
   /** The node that published it (a node ignores its own). */
   node: string;
-  kind: "update" | "awareness";
+  /** `update` a change, `awareness` presence, `state` a checkpoint: the node's whole document
+   *  (published at each compaction and on unload, so a recording can be verified). */
+  kind: "update" | "awareness" | "state";
   payload: Uint8Array;
 }
 
-/** Encodes a peer message: varstring node, varuint kind (0 update, 1 awareness), varuint8array. */
+const PEER_KINDS = ["update", "awareness", "state"] as const;
+
+/** Encodes a peer message: varstring node, varuint kind (0 update, 1 awareness, 2 state), bytes. */
 export function encodePeerMessage(m: PeerMessage): Uint8Array {
   const e = encoding.createEncoder();
   encoding.writeVarString(e, m.node);
-  encoding.writeVarUint(e, m.kind === "update" ? 0 : 1);
+  encoding.writeVarUint(e, PEER_KINDS.indexOf(m.kind));
   encoding.writeVarUint8Array(e, m.payload);
   return encoding.toUint8Array(e);
 }
@@ -100,8 +104,9 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
     const node = decoding.readVarString(d);
     const k = decoding.readVarUint(d);
     const payload = decoding.readVarUint8Array(d);
-    if (k > 1 || d.pos !== bytes.length) throw new Error("bad kind or trailing bytes");
-    return { node, kind: k === 0 ? "update" : "awareness", payload };
+    const kind = PEER_KINDS[k];
+    if (kind === undefined || d.pos !== bytes.length) throw new Error("bad kind or trailing bytes");
+    return { node, kind, payload };
   } catch (err) {
     throw new MalformedMessageError(`cannot decode a ${bytes.length}-byte peer message: ${err}`);
   }

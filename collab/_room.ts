@@ -214,11 +214,14 @@ export class Room {
     this.lastCompactMs = this.#options.now();
     await store.compact(this.session, state, pos);
     this.#options.metrics.compactions.inc();
+    this.#options.publish?.({ kind: "state", payload: state });
   }
 
   /** Makes everything durable, compacts, and frees the document. */
   async unload(): Promise<void> {
     await this.compact().catch(() => {});
+    // A last checkpoint, so that a recording ends with the state the session had.
+    this.#options.publish?.({ kind: "state", payload: Y.encodeStateAsUpdate(this.doc) });
     this.#closed = true;
     this.awareness.destroy();
     this.doc.destroy();
@@ -266,6 +269,7 @@ export class Room {
           this.lastCompactMs = now();
           await store.compact(this.session, state, pos);
           metrics.compactions.inc();
+          this.#options.publish?.({ kind: "state", payload: state });
         }
       }
     }

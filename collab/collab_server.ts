@@ -370,8 +370,8 @@ export class CollabServer {
       const m = decodePeerMessage(data);
       if (m.node === this.nodeId) return;
       this.metrics.peerMessagesIn.inc();
-      if (m.kind === "update") room.applyRemote(m.payload);
-      else room.applyRemoteAwareness(m.payload);
+      if (m.kind === "awareness") room.applyRemoteAwareness(m.payload);
+      else room.applyRemote(m.payload); // an update, or a checkpoint: it merges the same way
     } catch {
       this.metrics.socketsClosed.inc({ reason: "peer_malformed" });
     }
