@@ -6,7 +6,8 @@
  * `@y/websocket-server` 0.1.1, `@hocuspocus/provider` clients for `@hocuspocus/server`. One client
  * writes 20 updates/s (a map entry holding its sequence number); a client's latency for an update
  * runs from just before the writer's change to the moment the client's document has it, on this
- * process's one clock. The first second is warm-up, not measured. Afterwards every client must
+ * process's one clock. Measuring starts 2 s after the last client synced (the joins' awareness
+ * traffic has died down), and the first second of updates is warm-up, not measured. Afterwards every client must
  * hold the writer's last update (`converged_ratio`). The server's resident memory is sampled from
  * `/proc/<pid>/status` during the run; its peak at 500 clients is reported. Servers run in
  * alternation per client count, `--rounds` times; each figure is the median over rounds.
@@ -46,6 +47,7 @@ interface Settings {
   seconds: number;
   rate: number;
   rounds: number;
+  settleS: number;
 }
 
 interface Client {
@@ -122,6 +124,8 @@ async function round(
     if (!(await waitUntil(() => clients.every((c) => c.synced()), 60_000))) {
       throw new Error(`${kind}: not every one of ${n} clients synced within 60 s`);
     }
+    // Let the joins' awareness traffic (every client's state to every client) die down first.
+    await sleep(s.settleS * 1000);
     const sentAt: number[] = [];
     const warmup = s.rate; // the first second
     const latencies: number[] = [];
@@ -175,6 +179,7 @@ export const benchmark: Benchmark = {
     "  --seconds S      measured seconds per round, after 1 s of warm-up (default 5)",
     "  --rate N         the writer's updates per second (default 20)",
     "  --rounds N       rounds per server and client count, alternated; medians reported (default 1)",
+    "  --settle S       seconds between the last client's sync and the first update (default 2)",
   ].join("\n"),
   async run(args, context) {
     const o = parseOptions(args, {
@@ -182,6 +187,7 @@ export const benchmark: Benchmark = {
       seconds: { type: "string" },
       rate: { type: "string" },
       rounds: { type: "string" },
+      settle: { type: "string" },
     });
     const s: Settings = {
       clients: (o.clients ?? "50,200,500").split(",").map((x) => {
@@ -196,6 +202,7 @@ export const benchmark: Benchmark = {
       seconds: numberOption(o, "seconds", 5, { min: 1 }),
       rate: numberOption(o, "rate", 20, { min: 1, max: 1000 }),
       rounds: numberOption(o, "rounds", 1, { min: 1, integer: true }),
+      settleS: numberOption(o, "settle", 2, { min: 0 }),
     };
     const log = (m: string) => context.log(m);
     process.env.TROUPE_SECRET = SECRET; // the troupe server child reads it
