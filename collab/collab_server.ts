@@ -96,7 +96,9 @@ interface Conn extends RoomConn {
   tokens: number;
   refillAtMs: number;
   closing: boolean;
+  /** Every message of the connection is handled after the one before (and after the load). */
   chain: Promise<void>;
+  room: Room | undefined;
 }
 
 interface LoadedRoom {
@@ -253,6 +255,7 @@ export class CollabServer {
       refillAtMs: this.#now(),
       closing: false,
       chain: Promise.resolve(),
+      room: undefined,
       send: (bytes) => {
         if (ws.readyState !== ws.OPEN) return;
         ws.send(bytes);
@@ -261,48 +264,44 @@ export class CollabServer {
     };
     this.#conns.add(conn);
     this.metrics.connections.set(this.#conns.size);
-    let room: Room | undefined;
     conn.chain = this.#roomFor(session).then((r) => {
-      room = r;
+      conn.room = r;
       if (!conn.closing) r.join(conn);
     });
     conn.chain.catch((err) => this.#closeConn(conn, 1011, "error", (err as Error).message));
     ws.on("pong", () => (conn.alive = true));
-    ws.on("message", (data, isBinary) => {
-      if (conn.closing) return;
-      const bytes = toBytes(data);
-      this.metrics.tally.bytesIn += bytes.length;
-      if (!isBinary) return this.#closeConn(conn, 1003, "malformed", "text frames are not taken");
-      if (!this.#takeToken(conn)) {
-        return this.#closeConn(
-          conn,
-          1008,
-          "rate",
-          `more than ${this.limits.messages_per_s} messages/s`,
-        );
-      }
-      conn.chain = conn.chain.then(() => {
-        if (conn.closing) return;
-        this.metrics.tally.messagesIn++;
-        return room!.handle(conn, bytes);
-      })
-        .catch((err) => {
-          if (err instanceof MalformedMessageError) {
-            this.#closeConn(conn, 1007, "malformed", err.message);
-          } else this.#closeConn(conn, 1011, "error", (err as Error).message);
-        });
-    });
+    ws.on("message", (data, isBinary) => this.#onMessage(conn, toBytes(data), isBinary));
     ws.on("close", () => {
       conn.closing = true;
       this.#conns.delete(conn);
       this.metrics.connections.set(this.#conns.size);
-      void conn.chain.finally(() => room?.leave(conn));
+      void conn.chain.finally(() => conn.room?.leave(conn));
     });
     // ws closes the socket itself on a frame it cannot take (over maxPayload: 1009).
     ws.on("error", (err: Error & { code?: string }) => {
       conn.closing = true;
       const oversize = err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
       this.metrics.socketsClosed.inc({ reason: oversize ? "oversize" : "protocol" });
+    });
+  }
+
+  /** One message: past the rate limit, handled in order after the room has loaded. */
+  #onMessage(conn: Conn, bytes: Uint8Array, isBinary: boolean): void {
+    if (conn.closing) return;
+    this.metrics.tally.bytesIn += bytes.length;
+    if (!isBinary) return this.#closeConn(conn, 1003, "malformed", "text frames are not taken");
+    if (!this.#takeToken(conn)) {
+      const why = `more than ${this.limits.messages_per_s} messages/s`;
+      return this.#closeConn(conn, 1008, "rate", why);
+    }
+    conn.chain = conn.chain.then(() => {
+      if (conn.closing) return;
+      this.metrics.tally.messagesIn++;
+      return conn.room!.handle(conn, bytes);
+    }).catch((err) => {
+      if (err instanceof MalformedMessageError) {
+        this.#closeConn(conn, 1007, "malformed", err.message);
+      } else this.#closeConn(conn, 1011, "error", (err as Error).message);
     });
   }
 
