@@ -97,6 +97,42 @@ async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolea
   return true;
 }
 
+/** One writer at `s.rate` updates/s; every other client's latency per update, and convergence. */
+async function measure(
+  clients: Client[],
+  s: Settings,
+): Promise<{ latencies: number[]; converged: number }> {
+  const sentAt: number[] = [];
+  const warmup = s.rate; // the first second
+  const latencies: number[] = [];
+  const writer = clients[0]!;
+  for (const c of clients.slice(1)) {
+    const map = c.doc.getMap<number>("bench");
+    let seen = -1;
+    map.observe(() => {
+      const seq = map.get("seq") ?? -1;
+      const t = performance.now();
+      // Updates that arrive together each count, with this arrival time.
+      for (let q = seen + 1; q <= seq; q++) if (q >= warmup) latencies.push(t - sentAt[q]!);
+      if (seq > seen) seen = seq;
+    });
+  }
+  const total = Math.round(s.rate * (s.seconds + 1));
+  const t0 = performance.now();
+  for (let seq = 0; seq < total; seq++) {
+    const due = t0 + (seq * 1000) / s.rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    sentAt[seq] = performance.now();
+    writer.doc.getMap<number>("bench").set("seq", seq);
+  }
+  const last = total - 1;
+  const has = (c: Client) => c.doc.getMap<number>("bench").get("seq") === last;
+  await waitUntil(() => clients.every(has), 10_000);
+  const converged = clients.filter(has).length / clients.length;
+  return { latencies, converged };
+}
+
 async function round(
   kind: Kind,
   n: number,
@@ -126,34 +162,7 @@ async function round(
     }
     // Let the joins' awareness traffic (every client's state to every client) die down first.
     await sleep(s.settleS * 1000);
-    const sentAt: number[] = [];
-    const warmup = s.rate; // the first second
-    const latencies: number[] = [];
-    const writer = clients[0]!;
-    for (const c of clients.slice(1)) {
-      const map = c.doc.getMap<number>("bench");
-      let seen = -1;
-      map.observe(() => {
-        const seq = map.get("seq") ?? -1;
-        const t = performance.now();
-        // Updates that arrive together each count, with this arrival time.
-        for (let q = seen + 1; q <= seq; q++) if (q >= warmup) latencies.push(t - sentAt[q]!);
-        if (seq > seen) seen = seq;
-      });
-    }
-    const total = Math.round(s.rate * (s.seconds + 1));
-    const t0 = performance.now();
-    for (let seq = 0; seq < total; seq++) {
-      const due = t0 + (seq * 1000) / s.rate;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      sentAt[seq] = performance.now();
-      writer.doc.getMap<number>("bench").set("seq", seq);
-    }
-    const last = total - 1;
-    const has = (c: Client) => c.doc.getMap<number>("bench").get("seq") === last;
-    await waitUntil(() => clients.every(has), 10_000);
-    const converged = clients.filter(has).length / clients.length;
+    const { latencies, converged } = await measure(clients, s);
     latencies.sort((a, b) => a - b);
     return {
       p50: percentile(latencies, 50),
