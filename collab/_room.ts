@@ -52,6 +52,8 @@ export interface RoomOptions {
   compactEveryUpdates: number;
   /** Bytes of not-yet-integrable updates a document keeps (see #boundPending). */
   pendingBytesMax: number;
+  /** Awareness changes are sent in batches this often (see #flushAwareness). */
+  awarenessBatchMs: number;
   now(): number;
   /** Called when the journal fails: the room can no longer accept updates. */
   onFailure(err: Error): void;
@@ -80,6 +82,9 @@ export class Room {
   #flushing: Promise<void> | undefined;
   #failed: Error | undefined;
   #closed = false;
+  #awarenessOut = new Set<number>();
+  #awarenessPeer = new Set<number>();
+  #awarenessTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(session: string, options: RoomOptions) {
     this.session = session;
@@ -223,6 +228,7 @@ export class Room {
     // A last checkpoint, so that a recording ends with the state the session had.
     this.#options.publish?.({ kind: "state", payload: Y.encodeStateAsUpdate(this.doc) });
     this.#closed = true;
+    if (this.#awarenessTimer !== undefined) clearTimeout(this.#awarenessTimer);
     this.awareness.destroy();
     this.doc.destroy();
   }
@@ -287,17 +293,43 @@ export class Room {
   }
 
   #onAwareness(change: AwarenessChange, origin: unknown): void {
-    const changed = change.added.concat(change.updated, change.removed);
     if (this.conns.has(origin as RoomConn)) {
       const ids = (origin as RoomConn).awarenessIds;
       for (const id of change.added) ids.add(id);
       for (const id of change.updated) ids.add(id);
       for (const id of change.removed) ids.delete(id);
     }
-    const update = encodeAwarenessUpdate(this.awareness, changed);
-    const msg = encodeAwareness(update);
-    for (const c of this.conns) c.send(msg);
-    if (origin !== REMOTE_ORIGIN) this.#options.publish?.({ kind: "awareness", payload: update });
+    const remote = origin === REMOTE_ORIGIN;
+    for (const id of change.added.concat(change.updated, change.removed)) {
+      this.#awarenessOut.add(id);
+      if (!remote) this.#awarenessPeer.add(id);
+    }
+    if (this.#awarenessTimer === undefined) {
+      this.#awarenessTimer = setTimeout(
+        () => this.#flushAwareness(),
+        this.#options.awarenessBatchMs,
+      );
+    }
+  }
+
+  /**
+   * Awareness changes go out in batches, one message per connection every `awarenessBatchMs`
+   * holding every client that changed: each y-websocket client renews its state every 15 s, so
+   * relaying each renewal to every connection at once costs N² sends per 15 s.
+   */
+  #flushAwareness(): void {
+    this.#awarenessTimer = undefined;
+    if (this.#closed) return;
+    if (this.#awarenessOut.size) {
+      const msg = encodeAwareness(encodeAwarenessUpdate(this.awareness, [...this.#awarenessOut]));
+      for (const c of this.conns) c.send(msg);
+    }
+    if (this.#awarenessPeer.size) {
+      const update = encodeAwarenessUpdate(this.awareness, [...this.#awarenessPeer]);
+      this.#options.publish?.({ kind: "awareness", payload: update });
+    }
+    this.#awarenessOut.clear();
+    this.#awarenessPeer.clear();
   }
 }
 

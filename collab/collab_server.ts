@@ -54,6 +54,8 @@ export interface CollabLimits {
    * against the server's state vector.
    */
   pending_bytes_max: number;
+  /** Awareness changes are relayed in batches, one message per connection this often: 50 ms. */
+  awareness_batch_ms: number;
   /** How long a node waits for another node's copy of a session it loads: 300 ms. */
   catch_up_ms: number;
 }
@@ -69,6 +71,7 @@ export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
   compact_every_ms: 60_000,
   catch_up_ms: 300,
   pending_bytes_max: 0,
+  awareness_batch_ms: 50,
 };
 
 /** Options of `CollabServer.start`. */
@@ -345,6 +348,7 @@ export class CollabServer {
         : undefined,
       compactEveryUpdates: this.limits.compact_every_updates,
       pendingBytesMax: this.limits.pending_bytes_max,
+      awarenessBatchMs: this.limits.awareness_batch_ms,
       now: this.#now,
       onFailure: (err) => {
         for (const c of room.conns) this.#closeConn(c as Conn, 1011, "error", err.message);
