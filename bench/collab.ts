@@ -48,6 +48,7 @@ interface Settings {
   rate: number;
   rounds: number;
   settleS: number;
+  servers: Kind[];
 }
 
 interface Client {
@@ -189,6 +190,7 @@ export const benchmark: Benchmark = {
     "  --rate N         the writer's updates per second (default 20)",
     "  --rounds N       rounds per server and client count, alternated; medians reported (default 1)",
     "  --settle S       seconds between the last client's sync and the first update (default 2)",
+    "  --servers LIST   which servers (default troupe,ywss,hocuspocus; rows need troupe and both)",
   ].join("\n"),
   async run(args, context) {
     const o = parseOptions(args, {
@@ -197,6 +199,7 @@ export const benchmark: Benchmark = {
       rate: { type: "string" },
       rounds: { type: "string" },
       settle: { type: "string" },
+      servers: { type: "string" },
     });
     const s: Settings = {
       clients: (o.clients ?? "50,200,500").split(",").map((x) => {
@@ -212,6 +215,12 @@ export const benchmark: Benchmark = {
       rate: numberOption(o, "rate", 20, { min: 1, max: 1000 }),
       rounds: numberOption(o, "rounds", 1, { min: 1, integer: true }),
       settleS: numberOption(o, "settle", 2, { min: 0 }),
+      servers: (o.servers ?? KINDS.join(",")).split(",").map((k) => {
+        if (!KINDS.includes(k as Kind)) {
+          throw new BenchOptionError(`Option --servers lists ${KINDS.join(", ")}, got "${k}"`);
+        }
+        return k as Kind;
+      }),
     };
     const log = (m: string) => context.log(m);
     process.env.TROUPE_SECRET = SECRET; // the troupe server child reads it
@@ -219,7 +228,7 @@ export const benchmark: Benchmark = {
     const results = new Map<string, Round[]>();
     for (const n of s.clients) {
       for (let r = 0; r < s.rounds; r++) {
-        for (const kind of KINDS) {
+        for (const kind of s.servers) {
           const res = await round(kind, n, s, log);
           context.log(
             `${kind} c${n} round ${r + 1}: p50 ${res.p50.toFixed(2)} ms, p99 ${
