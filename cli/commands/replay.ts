@@ -18,6 +18,7 @@ import {
   type ReplayResult,
   THREADS_MAX,
 } from "../../sim/mod.ts";
+import { replaySessions, type SessionReplayResult } from "../../collab/mod.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, str, UsageError } from "../args.ts";
 import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
 
@@ -160,6 +161,8 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
     if (actors) options.actors = actors;
     if (config) options.config = config;
     if (threads !== undefined) options.threads = threads;
+    // Shared sessions (troupe.collab.<session>): each document rebuilt, and verified.
+    const sessions = await replaySessions(path, { verify }).catch(() => []);
     let result: ReplayResult;
     try {
       result = await replay(path, options);
@@ -168,6 +171,11 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
       if (err instanceof ConfigError) {
         console.error(`troupe replay: ${configPath ? `${configPath}: ` : ""}${err.message}`);
         return EXIT_USAGE;
+      }
+      if (err instanceof ReplayError && sessions.length > 0) {
+        // A recording of sessions alone: nothing for actors, the sessions still replay.
+        console.error(`troupe replay: actors: ${err.message}`);
+        return printSessions(sessions, json) ? 0 : EXIT_FAILURE;
       }
       if (err instanceof ReplayError || err instanceof RecordingFormatError) {
         console.error(`troupe replay: ${err.message}`);
@@ -178,19 +186,44 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
       await bus?.close().catch(() => {});
     }
     bar.done();
-    const ok = result.verify === undefined || result.verify.ok;
+    const sessionsOk = sessions.every((s) => s.verified === undefined || s.verified.ok);
+    const ok = (result.verify === undefined || result.verify.ok) && sessionsOk;
     if (json) {
       const { hostLog, ...rest } = result;
-      console.log(JSON.stringify({ ok, ...rest, host_log: hostLog }));
+      console.log(
+        JSON.stringify({ ok, ...rest, sessions: sessionsJson(sessions), host_log: hostLog }),
+      );
     } else {
       for (const line of report(result, speed)) console.log(line);
       if (result.inspect) console.log(JSON.stringify(result.inspect, null, 2));
+      printSessions(sessions, false);
     }
     return ok ? 0 : EXIT_FAILURE;
   },
 };
 
 /** The lines of the human report. */
+function sessionsJson(sessions: SessionReplayResult[]) {
+  return sessions.map(({ state, ...s }) => ({ ...s, state_bytes: state.length }));
+}
+
+/** Prints each rebuilt session (a line each, or JSON); returns whether every one verified. */
+function printSessions(sessions: SessionReplayResult[], json: boolean): boolean {
+  const ok = sessions.every((s) => s.verified === undefined || s.verified.ok);
+  if (json) console.log(JSON.stringify({ ok, sessions: sessionsJson(sessions) }));
+  else {
+    for (const s of sessions) {
+      const v = s.verified;
+      console.log(
+        `session ${s.session}: ${s.updates} updates, ${s.checkpoints} checkpoints, ` +
+          `${s.state.length} bytes rebuilt` +
+          (v === undefined ? "" : v.ok ? "; verified" : `; MISMATCH: ${v.problems.join("; ")}`),
+      );
+    }
+  }
+  return ok;
+}
+
 function report(r: ReplayResult, speed: number): string[] {
   const lines: string[] = [];
   const n = (x: number) => x.toLocaleString("en-US");

@@ -26,6 +26,7 @@ import {
   describeRecording,
   Recorder,
 } from "../../sim/mod.ts";
+import { launchCollab, mintToken } from "../../collab/mod.ts";
 import { type Command, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 
@@ -51,6 +52,11 @@ export const command: Command = {
       type: "string",
       arg: "N",
       help: "Port of /healthz and /metrics (default 9464, or a free one)",
+    },
+    "collab-port": {
+      type: "string",
+      arg: "N",
+      help: "Port of the collaboration server (default 1234, or a free one)",
     },
     "no-nats": {
       type: "boolean",
@@ -136,6 +142,25 @@ export const command: Command = {
       `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")}; ` +
         `http://127.0.0.1:${launched.host.httpPort}/healthz and /metrics`,
     );
+    // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
+    const collab = await launchCollab({
+      dataDir,
+      port: str(args, "collab-port") !== undefined
+        ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
+        : await portOr(1234),
+      bus,
+      nodeId: "up-1-collab",
+    });
+    const ownerToken = await mintToken(collab.keyring, {
+      session: "main",
+      role: "owner",
+      ttlS: 8 * 3600,
+      nowMs: Date.now(),
+    });
+    console.log(
+      `troupe up: collab server ${collab.server.url} (y-websocket; session "main", owner token ` +
+        `${ownerToken}; more with troupe token --data-dir ${dataDir})`,
+    );
     // --- --record: actors recovered from an earlier run carry state the recording lacks.
     if (recorder) {
       const recovered = launched.host.instances().length;
@@ -201,6 +226,7 @@ export const command: Command = {
     console.error(
       `\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`,
     );
+    await collab.close();
     await bus.flush().catch(() => {});
     await launched.close();
     // --- --record: everything the host published has reached the recorder; close the file.
