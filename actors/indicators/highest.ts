@@ -1,0 +1,58 @@
+/**
+ * The highest value over the last `period` values of a column (the upper Donchian channel when the
+ * column is the highs), and its mirror {@link lowest}. The extreme is rescanned only when the value
+ * that held it leaves the window, so a column costs O(n) on most data and O(n·period) at worst
+ * (a steadily falling column, for `highest`), without a deque to allocate.
+ */
+import { checkPeriod, outputFor } from "./_check.ts";
+
+/** Options of {@link highest} and {@link lowest}. */
+export interface ExtremeOptions {
+  period: number;
+  /** Where to write (as long as the input); a new array when absent. */
+  out?: Float64Array;
+}
+
+/** Bars needed before the first value. */
+export function extremeWarmup(period: number): number {
+  return period;
+}
+
+/** The highest of the last `period` values of `src`, per value. */
+export function highest(src: Float64Array, options: ExtremeOptions): Float64Array {
+  return extreme(src, options, 1, "highest");
+}
+
+/** The lowest of the last `period` values of `src`, per value. */
+export function lowest(src: Float64Array, options: ExtremeOptions): Float64Array {
+  return extreme(src, options, -1, "lowest");
+}
+
+// sign 1 finds maxima; -1 finds minima (compares -x, which is exact).
+function extreme(src: Float64Array, options: ExtremeOptions, sign: number, name: string) {
+  const { period } = options;
+  checkPeriod(name, "period", period);
+  const n = src.length;
+  const out = outputFor(name, n, options.out);
+  let at = -1, best = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = sign * src[i]!;
+    if (at <= i - period) {
+      // The extreme left the window: rescan it.
+      at = i;
+      best = x;
+      for (let j = i - 1; j > i - period && j >= 0; j--) {
+        const y = sign * src[j]!;
+        if (y > best) {
+          best = y;
+          at = j;
+        }
+      }
+    } else if (x >= best) {
+      best = x;
+      at = i;
+    }
+    out[i] = i >= period - 1 ? sign * best : NaN;
+  }
+  return out;
+}
