@@ -3,6 +3,7 @@
  */
 import type { AnyActorDefinition } from "./runtime/actor_definition.ts";
 import { anomalyActor } from "./anomaly/mod.ts";
+import { barsActor } from "./bars/mod.ts";
 import { coherenceActor } from "./coherence/mod.ts";
 import { collapseActor } from "./collapse/mod.ts";
 import { statsActor } from "./stats/mod.ts";
@@ -13,6 +14,7 @@ export const ACTOR_KINDS: Readonly<Record<string, AnyActorDefinition>> = {
   anomaly: anomalyActor,
   collapse: collapseActor,
   coherence: coherenceActor,
+  bars: barsActor,
 };
 
-export { anomalyActor, coherenceActor, collapseActor, statsActor };
+export { anomalyActor, barsActor, coherenceActor, collapseActor, statsActor };
