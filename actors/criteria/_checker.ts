@@ -31,6 +31,8 @@ export interface Checked {
   type: ValueType;
   /** Bars needed before the expression has a value at the last bar. */
   barsNeeded: number;
+  /** How many bars before the last one the expression reads (1 inside crosses_above). */
+  lagMax: number;
   /** Resolution of each call node. */
   calls: Map<Node, ResolvedCall>;
 }
@@ -40,7 +42,7 @@ const FIELDS = new Set<string>(BAR_FIELDS);
 /** Checks `root`, adding its indicator calls to `slots` (shared between the criteria and the rank). */
 export function check(root: Node, expression: string, slots: Map<string, CallSlot>): Checked {
   const calls = new Map<Node, ResolvedCall>();
-  let barsNeeded = 1;
+  let barsNeeded = 1, lagMax = 0;
   const fail = (col: number, message: string) => new CriteriaError(expression, col, message);
 
   const visit = (node: Node, lag: number): ValueType => {
@@ -50,12 +52,14 @@ export function check(root: Node, expression: string, slots: Map<string, CallSlo
       case "field":
         if (!FIELDS.has(node.name)) throw fail(node.col, unknownName(node.name));
         barsNeeded = Math.max(barsNeeded, 1 + lag);
+        lagMax = Math.max(lagMax, lag);
         return "number";
       case "call": {
         const resolved = resolveCall(node, slots, fail);
         calls.set(node, resolved);
         const warmup = resolved.slot.spec.warmup(resolved.slot.params, resolved.output);
         barsNeeded = Math.max(barsNeeded, warmup + lag);
+        lagMax = Math.max(lagMax, lag);
         return "number";
       }
       case "neg":
@@ -90,7 +94,7 @@ export function check(root: Node, expression: string, slots: Map<string, CallSlo
   };
 
   const type = visit(root, 0);
-  return { type, barsNeeded, calls };
+  return { type, barsNeeded, lagMax, calls };
 }
 
 function unknownName(name: string): string {

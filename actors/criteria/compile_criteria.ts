@@ -48,6 +48,7 @@ export class CompiledCriteria {
   #rank: Eval | undefined;
   #slots: Slot[];
   #ctx: Context;
+  #lagMax: number;
 
   /** @internal use {@link compileCriteria}. */
   constructor(
@@ -58,6 +59,7 @@ export class CompiledCriteria {
       slots: Slot[];
       ctx: Context;
       barsNeeded: number;
+      lagMax: number;
     },
   ) {
     this.criteria = source.criteria;
@@ -68,6 +70,7 @@ export class CompiledCriteria {
     this.#rank = compiled.rank;
     this.#slots = compiled.slots;
     this.#ctx = compiled.ctx;
+    this.#lagMax = compiled.lagMax;
   }
 
   /** The verdict on a symbol's bars (oldest first), at its last bar. */
@@ -77,10 +80,11 @@ export class CompiledCriteria {
       return { kind: "insufficient_history", needed: this.barsNeeded, have: n };
     }
     this.#ctx.bars = bars;
+    const from = n - 1 - this.#lagMax;
     for (const slot of this.#slots) {
       if (slot.outs[0]!.length !== n) resize(slot, n);
       const src = slot.source === null ? bars.close : bars[slot.source];
-      slot.spec.compute(bars, src, slot.params, slot.outs);
+      slot.spec.compute(bars, src, slot.params, slot.outs, from);
     }
     const last = n - 1;
     if (this.#criteria(last) === 0) return { kind: "no_match" };
@@ -146,6 +150,7 @@ export function compileCriteria(criteria: string, options: CriteriaOptions = {})
       slots: [...built.values()],
       ctx,
       barsNeeded: Math.max(checked.barsNeeded, rankChecked?.barsNeeded ?? 1),
+      lagMax: Math.max(checked.lagMax, rankChecked?.lagMax ?? 0),
     },
   );
 }

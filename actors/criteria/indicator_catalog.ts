@@ -43,12 +43,16 @@ export interface IndicatorSpec {
   outputs: string[];
   /** Bars needed before output `output` (an index into outputs) has a value. */
   warmup(params: readonly number[], output: number): number;
-  /** Computes every output into `outs` (one buffer per output, each `bars.close.length` long). */
+  /**
+   * Computes every output into `outs` (one buffer per output, each `bars.close.length` long), at
+   * least from index `from` on: windowed indicators skip what comes before, recursive ones cannot.
+   */
   compute(
     bars: BarColumns,
     src: Float64Array,
     params: readonly number[],
     outs: Float64Array[],
+    from: number,
   ): void;
 }
 
@@ -72,7 +76,7 @@ const SPECS: IndicatorSpec[] = [
     source: "close",
     outputs: ["value"],
     warmup: (a) => p(a, 0),
-    compute: (_, src, a, outs) => sma(src, { period: p(a, 0), out: o(outs, 0) }),
+    compute: (_, src, a, outs, from) => sma(src, { period: p(a, 0), out: o(outs, 0), from }),
   },
   {
     name: "ema",
@@ -117,8 +121,9 @@ const SPECS: IndicatorSpec[] = [
     source: "close",
     outputs: ["upper", "middle", "lower", "pct_b", "bandwidth"],
     warmup: (a) => p(a, 0),
-    compute: (_, src, a, outs) =>
+    compute: (_, src, a, outs, from) =>
       void bollinger(src, {
+        from,
         period: p(a, 0),
         stddevs: p(a, 1),
         upper: o(outs, 0),
@@ -162,7 +167,7 @@ const SPECS: IndicatorSpec[] = [
     source: "volume",
     outputs: ["value"],
     warmup: (a) => p(a, 0),
-    compute: (_, src, a, outs) => zscore(src, { period: p(a, 0), out: o(outs, 0) }),
+    compute: (_, src, a, outs, from) => zscore(src, { period: p(a, 0), out: o(outs, 0), from }),
   },
   {
     name: "return",
@@ -171,7 +176,7 @@ const SPECS: IndicatorSpec[] = [
     source: "close",
     outputs: ["value"],
     warmup: (a) => p(a, 0) + 1,
-    compute: (_, src, a, outs) => barReturn(src, { period: p(a, 0), out: o(outs, 0) }),
+    compute: (_, src, a, outs, from) => barReturn(src, { period: p(a, 0), out: o(outs, 0), from }),
   },
   {
     name: "highest",
@@ -180,7 +185,7 @@ const SPECS: IndicatorSpec[] = [
     source: "high",
     outputs: ["value"],
     warmup: (a) => p(a, 0),
-    compute: (_, src, a, outs) => highest(src, { period: p(a, 0), out: o(outs, 0) }),
+    compute: (_, src, a, outs, from) => highest(src, { period: p(a, 0), out: o(outs, 0), from }),
   },
   {
     name: "lowest",
@@ -189,7 +194,7 @@ const SPECS: IndicatorSpec[] = [
     source: "low",
     outputs: ["value"],
     warmup: (a) => p(a, 0),
-    compute: (_, src, a, outs) => lowest(src, { period: p(a, 0), out: o(outs, 0) }),
+    compute: (_, src, a, outs, from) => lowest(src, { period: p(a, 0), out: o(outs, 0), from }),
   },
 ];
 

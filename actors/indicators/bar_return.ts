@@ -8,6 +8,8 @@ export interface BarReturnOptions {
   period: number;
   /** Where to write (as long as the input); a new array when absent. */
   out?: Float64Array;
+  /** Compute only from this index on (out is NaN before it): a scan needs the last values only. */
+  from?: number;
 }
 
 /** Bars needed before the first value. */
@@ -21,7 +23,9 @@ export function barReturn(src: Float64Array, options: BarReturnOptions): Float64
   checkPeriod("return", "period", period);
   const n = src.length;
   const out = outputFor("return", n, options.out);
-  for (let i = 0; i < n; i++) {
+  const from = Math.min(n, Math.max(0, options.from ?? 0));
+  out.fill(NaN, 0, from);
+  for (let i = from; i < n; i++) {
     if (i < period) {
       out[i] = NaN;
       continue;

@@ -18,6 +18,8 @@ export interface BollingerOptions {
   lower?: Float64Array;
   pctB?: Float64Array;
   bandwidth?: Float64Array;
+  /** Compute only from this index on (out is NaN before it): a scan needs the last values only. */
+  from?: number;
 }
 
 /** The five Bollinger series. */
@@ -50,7 +52,9 @@ export function bollinger(src: Float64Array, options: BollingerOptions): Bolling
   const lower = outputFor("bollinger", n, options.lower);
   const pctB = outputFor("bollinger", n, options.pctB);
   const bandwidth = outputFor("bollinger", n, options.bandwidth);
-  for (let i = 0; i < n; i++) {
+  const from = Math.min(n, Math.max(0, options.from ?? 0));
+  for (const col of [upper, middle, lower, pctB, bandwidth]) col.fill(NaN, 0, from);
+  for (let i = from; i < n; i++) {
     if (i < period - 1) {
       upper[i] =
         middle[i] =

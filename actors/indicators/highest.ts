@@ -11,6 +11,8 @@ export interface ExtremeOptions {
   period: number;
   /** Where to write (as long as the input); a new array when absent. */
   out?: Float64Array;
+  /** Compute only from this index on (out is NaN before it): a scan needs the last values only. */
+  from?: number;
 }
 
 /** Bars needed before the first value. */
@@ -34,8 +36,10 @@ function extreme(src: Float64Array, options: ExtremeOptions, sign: number, name:
   checkPeriod(name, "period", period);
   const n = src.length;
   const out = outputFor(name, n, options.out);
-  let at = -1, best = -Infinity;
-  for (let i = 0; i < n; i++) {
+  const from = Math.min(n, Math.max(0, options.from ?? 0));
+  out.fill(NaN, 0, from);
+  let at = -Infinity, best = -Infinity; // forces a scan of the first window
+  for (let i = from; i < n; i++) {
     const x = sign * src[i]!;
     if (at <= i - period) {
       // The extreme left the window: rescan it.

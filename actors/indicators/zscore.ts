@@ -10,6 +10,8 @@ export interface ZscoreOptions {
   period: number;
   /** Where to write (as long as the input); a new array when absent. */
   out?: Float64Array;
+  /** Compute only from this index on (out is NaN before it): a scan needs the last values only. */
+  from?: number;
 }
 
 /** Bars needed before the first value. */
@@ -23,7 +25,9 @@ export function zscore(src: Float64Array, options: ZscoreOptions): Float64Array 
   checkPeriod("zscore", "period", period);
   const n = src.length;
   const out = outputFor("zscore", n, options.out);
-  for (let i = 0; i < n; i++) {
+  const from = Math.min(n, Math.max(0, options.from ?? 0));
+  out.fill(NaN, 0, from);
+  for (let i = from; i < n; i++) {
     if (i < period - 1) {
       out[i] = NaN;
       continue;

@@ -327,4 +327,32 @@ test("outputs are written into the arrays given, so that a scan reuses its buffe
   assert.equal(Array.from(hist), Array.from(macd(c, { fast: 12, slow: 26, signal: 9 }).hist));
 });
 
+test("from: windowed indicators computed from an index on equal the full series there, NaN before", () => {
+  const b = randomBars(300, 11);
+  for (const from of [0, 1, 19, 150, 299, 300]) {
+    const pairs: [string, Float64Array, Float64Array][] = [
+      ["sma", sma(b.close, { period: 20, from }), sma(b.close, { period: 20 })],
+      ["zscore", zscore(b.volume, { period: 20, from }), zscore(b.volume, { period: 20 })],
+      ["return", barReturn(b.close, { period: 5, from }), barReturn(b.close, { period: 5 })],
+      ["highest", highest(b.high, { period: 30, from }), highest(b.high, { period: 30 })],
+      ["lowest", lowest(b.low, { period: 30, from }), lowest(b.low, { period: 30 })],
+      [
+        "bollinger",
+        bollinger(b.close, { period: 20, from }).pctB,
+        bollinger(b.close, { period: 20 }).pctB,
+      ],
+    ];
+    for (const [name, part, full] of pairs) {
+      for (let i = 0; i < 300; i++) {
+        if (i < from) assert.ok(Number.isNaN(part[i]!), `${name} from ${from}: value at ${i}`);
+        else if (Number.isNaN(full[i]!)) assert.ok(Number.isNaN(part[i]!), `${name} at ${i}`);
+        else {assert.ok(
+            close(part[i]!, full[i]!),
+            `${name} from ${from} at ${i}: ${part[i]} vs ${full[i]}`,
+          );}
+      }
+    }
+  }
+});
+
 test.run();
