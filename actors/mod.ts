@@ -1,7 +1,7 @@
 /**
  * The actor kinds troupe ships, by name. A host runs the kinds its configuration lists.
  */
-import type { AnyActorDefinition } from "./runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { anomalyActor } from "./anomaly/mod.ts";
 import { barsActor } from "./bars/mod.ts";
 import { coherenceActor } from "./coherence/mod.ts";

@@ -34,17 +34,23 @@ export interface Benchmark {
   run(args: string[], context: BenchContext): Promise<BenchRow[]>;
 }
 
-/** Builds a row, computing the ratio. */
-export function row(
-  bench: string,
-  metric: string,
-  unit: string,
-  troupe: number,
-  baseline: number | null,
-  better: "higher" | "lower",
-): BenchRow {
+/** A row's figures: everything but the ratio, which `row` computes. */
+export type RowFigures = Omit<BenchRow, "ratio">;
+
+/** Builds a row, computing the ratio (null without a baseline, or with a baseline of 0). */
+export function row(figures: RowFigures): BenchRow {
+  const { baseline, troupe } = figures;
   const ratio = baseline === null || baseline === 0 ? null : troupe / baseline;
-  return { bench, metric, unit, troupe, baseline, ratio, better };
+  return { ...figures, ratio };
+}
+
+/**
+ * A benchmark's option is wrong (unknown, out of range, missing its partner): `troupe bench`
+ * reports it as a usage error (exit 2). Benchmarks throw this rather than the command line's own
+ * error, so that the benchmarks do not depend on the command.
+ */
+export class BenchOptionError extends Error {
+  override name = "BenchOptionError";
 }
 
 /** Formats rows as an aligned table. */

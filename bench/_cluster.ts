@@ -13,10 +13,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
-import { findNatsServer, NatsServer } from "../actors/runtime/nats_server.ts";
-import { UsageError } from "../cli/args.ts";
-import { nowMs } from "./_bench.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
+import { findNatsServer, NatsServer } from "../actors/runtime/mod.ts";
+import { BenchOptionError, nowMs } from "./_bench.ts";
 
 /**
  * The root of the sources this module runs from: the repository, or on Node the compiled mirror
@@ -33,7 +32,7 @@ export const REPO_DIR = COMPILED ? join(SOURCE_DIR, "..", "..", "..", "..") : SO
 /** The option specs `parseOptions` accepts: every option takes a value. */
 export type OptionSpecs = Record<string, { type: "string" }>;
 
-/** Parses a benchmark's options; an unknown option or a stray argument is a UsageError. */
+/** Parses a benchmark's options; an unknown option or a stray argument is a BenchOptionError. */
 export function parseOptions(
   args: string[],
   options: OptionSpecs,
@@ -42,7 +41,9 @@ export function parseOptions(
     const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
     return values as Record<string, string | undefined>;
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ""));
+    throw new BenchOptionError(
+      (err as Error).message.replace(/\. To specify a positional.*$/s, ""),
+    );
   }
 }
 
@@ -53,7 +54,7 @@ export interface NumberBounds {
   integer?: boolean;
 }
 
-/** Reads numeric option `name`; a value that is not a number within bounds is a UsageError. */
+/** Reads numeric option `name`; a value that is not a number within bounds is a BenchOptionError. */
 export function numberOption(
   values: Record<string, string | undefined>,
   name: string,
@@ -63,7 +64,7 @@ export function numberOption(
   const raw = values[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  const bad = (why: string) => new UsageError(`Option --${name} ${why}, got "${raw}"`);
+  const bad = (why: string) => new BenchOptionError(`Option --${name} ${why}, got "${raw}"`);
   if (raw.trim() === "" || !Number.isFinite(value)) throw bad("must be a number");
   if (bounds.integer && !Number.isInteger(value)) throw bad("must be a whole number");
   if (bounds.min !== undefined && value < bounds.min) throw bad(`must be >= ${bounds.min}`);
@@ -71,11 +72,11 @@ export function numberOption(
   return value;
 }
 
-/** The actor kind registered under `name` in ACTOR_KINDS; a UsageError naming the known kinds otherwise. */
+/** The actor kind registered under `name` in ACTOR_KINDS; a BenchOptionError naming the known kinds otherwise. */
 export function actorKind(name: string): AnyActorDefinition {
   const def = Object.hasOwn(ACTOR_KINDS, name) ? ACTOR_KINDS[name] : undefined;
   if (!def) {
-    throw new UsageError(
+    throw new BenchOptionError(
       `Option --actor names an unknown actor kind "${name}"; known kinds: ${
         Object.keys(ACTOR_KINDS).sort().join(", ")
       }`,

@@ -35,7 +35,7 @@ import {
   feedSubject,
   type SampleFrame,
 } from "../protocol/mod.ts";
-import { Prng } from "../sim/prng.ts";
+import { Prng } from "../sim/mod.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),

@@ -11,7 +11,7 @@
 import process from "node:process";
 import { anomalyActor } from "../actors/anomaly/mod.ts";
 import type { SampleFrame } from "../protocol/mod.ts";
-import { Prng } from "../sim/prng.ts";
+import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import { human, numberOption, parseOptions } from "./_cluster.ts";
 
@@ -133,7 +133,16 @@ export const benchmark: Benchmark = {
           human(kernel.wall)
         }/s wall), read loop ${human(read.cpu)} samples/CPU-s (${human(read.wall)}/s wall)`,
       );
-      rows.push(row(NAME, metric, "samples/s", kernel.cpu, read.cpu, "higher"));
+      rows.push(
+        row({
+          bench: NAME,
+          metric,
+          unit: "samples/s",
+          troupe: kernel.cpu,
+          baseline: read.cpu,
+          better: "higher",
+        }),
+      );
     }
     if (sink === 0.5) ctx.log("");
     return Promise.resolve(rows);

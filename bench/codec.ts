@@ -7,7 +7,7 @@
  * runs (troupe and baseline interleaved), since this machine is shared.
  */
 import { decodeFrame, encodeFrame, type SampleFrame } from "../protocol/mod.ts";
-import { Prng } from "../sim/prng.ts";
+import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import { human, numberOption, parseOptions } from "./_cluster.ts";
 
@@ -45,7 +45,9 @@ export const benchmark: Benchmark = {
           human(codec / bytes)
         } frames/s), copy ${human(copy)} B/s`,
       );
-      rows.push(row(NAME, metric, "B/s", codec, copy, "higher"));
+      rows.push(
+        row({ bench: NAME, metric, unit: "B/s", troupe: codec, baseline: copy, better: "higher" }),
+      );
     }
     return Promise.resolve(rows);
   },

@@ -22,7 +22,7 @@ import {
   parseCoherenceConfig,
   topCountOf,
 } from "../actors/coherence/mod.ts";
-import { Prng } from "../sim/prng.ts";
+import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import { numberOption, parseOptions } from "./_cluster.ts";
 
@@ -197,10 +197,28 @@ export const benchmark: Benchmark = {
           `ratio ${(r.updateMs / r.fullMs).toFixed(3)}; ` +
           `max relative error ${r.errorMax.toExponential(2)} over ${r.checks} checks`,
       );
-      rows.push(row(NAME, `update_ms_n${channels}`, "ms", r.updateMs, r.fullMs, "lower"));
+      rows.push(
+        row({
+          bench: NAME,
+          metric: `update_ms_n${channels}`,
+          unit: "ms",
+          troupe: r.updateMs,
+          baseline: r.fullMs,
+          better: "lower",
+        }),
+      );
       errorMax = Math.max(errorMax, r.errorMax);
     }
-    rows.push(row(NAME, "relative_error_max", "ratio", errorMax, null, "lower"));
+    rows.push(
+      row({
+        bench: NAME,
+        metric: "relative_error_max",
+        unit: "ratio",
+        troupe: errorMax,
+        baseline: null,
+        better: "lower",
+      }),
+    );
     return Promise.resolve(rows);
   },
 };

@@ -14,9 +14,15 @@ import {
   defaultCollapseConfig,
   parseCollapseConfig,
 } from "../actors/collapse/mod.ts";
-import { UsageError } from "../cli/args.ts";
-import { piecewise } from "../sim/feeds/piecewise.ts";
-import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import {
+  type BenchContext,
+  type Benchmark,
+  BenchOptionError,
+  type BenchRow,
+  nowMs,
+  row,
+} from "./_bench.ts";
+import { piecewise } from "../sim/feeds/mod.ts";
 
 const NAME = "collapse";
 
@@ -77,7 +83,7 @@ function option(values: Record<string, string | undefined>, name: string, fallba
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
-    throw new UsageError(`Option --${name} must be a whole number >= 1, got "${raw}"`);
+    throw new BenchOptionError(`Option --${name} must be a whole number >= 1, got "${raw}"`);
   }
   return n;
 }
@@ -97,7 +103,7 @@ function measure(args: string[], ctx: BenchContext): BenchRow[] {
       allowPositionals: false,
     }).values;
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new BenchOptionError((err as Error).message);
   }
   const samples = option(values, "samples", 1_000_000);
   const frame = option(values, "frame", 500);
@@ -108,7 +114,7 @@ function measure(args: string[], ctx: BenchContext): BenchRow[] {
     try {
       raw = JSON.parse(values.config);
     } catch {
-      throw new UsageError(`Option --config must be a JSON object, got "${values.config}"`);
+      throw new BenchOptionError(`Option --config must be a JSON object, got "${values.config}"`);
     }
     config = parseCollapseConfig(raw, defaultCollapseConfig, "--config");
   }
@@ -148,14 +154,14 @@ function measure(args: string[], ctx: BenchContext): BenchRow[] {
     })`,
   );
   return [
-    row(
-      NAME,
-      "samples_per_s",
-      "samples/s",
-      perSecond(kernel.cpuMs),
-      perSecond(base.cpuMs),
-      "higher",
-    ),
+    row({
+      bench: NAME,
+      metric: "samples_per_s",
+      unit: "samples/s",
+      troupe: perSecond(kernel.cpuMs),
+      baseline: perSecond(base.cpuMs),
+      better: "higher",
+    }),
   ];
 }
 

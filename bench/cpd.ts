@@ -27,9 +27,15 @@ import {
   defaultCollapseConfig,
   parseCollapseConfig,
 } from "../actors/collapse/mod.ts";
-import { UsageError } from "../cli/args.ts";
-import { piecewise, type PiecewiseNoise } from "../sim/feeds/piecewise.ts";
-import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
+import {
+  type BenchContext,
+  type Benchmark,
+  BenchOptionError,
+  type BenchRow,
+  percentile,
+  row,
+} from "./_bench.ts";
+import { piecewise, type PiecewiseNoise } from "../sim/feeds/mod.ts";
 import { type Annotations, covering, f1Score, MARGIN_DEFAULT } from "./_cpd_metrics.ts";
 
 const NAME = "cpd";
@@ -137,7 +143,7 @@ export function readTcpdSeries(file: string): TcpdSeries {
 export function readTcpdDir(dir: string): TcpdSeries[] {
   const root = join(dir, "datasets");
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new UsageError(`--data ${dir} has no datasets/ directory`);
+    throw new BenchOptionError(`--data ${dir} has no datasets/ directory`);
   }
   return readdirSync(root).sort().flatMap((name) => {
     const file = join(root, name, `${name}.json`);
@@ -296,7 +302,7 @@ function readConfig(raw: string | undefined): CollapseConfig {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new UsageError(`Option --config must be a JSON object, got "${raw}"`);
+    throw new BenchOptionError(`Option --config must be a JSON object, got "${raw}"`);
   }
   return parseCollapseConfig(parsed, defaultCollapseConfig, "--config");
 }
@@ -318,13 +324,62 @@ function syntheticRows(seed: number, config: CollapseConfig, ctx: BenchContext):
     } samples; false alarms per 10k: Gaussian ${fa.gaussian.toFixed(2)}, t(3) ${fa.t3.toFixed(2)}`,
   );
   return [
-    row(NAME, "f1", "F1", r.f1, r.f1None, "higher"),
-    row(NAME, "delay_samples_p50", "samples", p50, null, "lower"),
-    row(NAME, "false_alarms_per_10k", "count", Math.max(fa.gaussian, fa.t3), null, "lower"),
-    row(NAME, "false_alarms_per_10k_gaussian", "count", fa.gaussian, null, "lower"),
-    row(NAME, "false_alarms_per_10k_t3", "count", fa.t3, null, "lower"),
-    row(NAME, "mean_shift_recall", "fraction", r.delays.length / r.meanShifts, null, "higher"),
-    row(NAME, "f1_trend", "F1", r.f1Trend, r.f1TrendNone, "higher"),
+    row({
+      bench: NAME,
+      metric: "f1",
+      unit: "F1",
+      troupe: r.f1,
+      baseline: r.f1None,
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "delay_samples_p50",
+      unit: "samples",
+      troupe: p50,
+      baseline: null,
+      better: "lower",
+    }),
+    row({
+      bench: NAME,
+      metric: "false_alarms_per_10k",
+      unit: "count",
+      troupe: Math.max(fa.gaussian, fa.t3),
+      baseline: null,
+      better: "lower",
+    }),
+    row({
+      bench: NAME,
+      metric: "false_alarms_per_10k_gaussian",
+      unit: "count",
+      troupe: fa.gaussian,
+      baseline: null,
+      better: "lower",
+    }),
+    row({
+      bench: NAME,
+      metric: "false_alarms_per_10k_t3",
+      unit: "count",
+      troupe: fa.t3,
+      baseline: null,
+      better: "lower",
+    }),
+    row({
+      bench: NAME,
+      metric: "mean_shift_recall",
+      unit: "fraction",
+      troupe: r.delays.length / r.meanShifts,
+      baseline: null,
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "f1_trend",
+      unit: "F1",
+      troupe: r.f1Trend,
+      baseline: r.f1TrendNone,
+      better: "higher",
+    }),
   ];
 }
 
@@ -337,7 +392,14 @@ function dataRows(dir: string, out: string, config: CollapseConfig, ctx: BenchCo
     const total = names.reduce((s, k) => s + report.predictions[k]!.length, 0);
     ctx.log(`${NAME}: no annotations.json (or no annotated series): nothing to score`);
     return [
-      row(NAME, "changes_per_series", "count", total / Math.max(1, names.length), null, "lower"),
+      row({
+        bench: NAME,
+        metric: "changes_per_series",
+        unit: "count",
+        troupe: total / Math.max(1, names.length),
+        baseline: null,
+        better: "lower",
+      }),
     ];
   }
   ctx.log(`${NAME}: ${"series".padEnd(28)}     f1  covering   (no change: f1, covering)`);
@@ -358,8 +420,22 @@ function dataRows(dir: string, out: string, config: CollapseConfig, ctx: BenchCo
     })`,
   );
   return [
-    row(NAME, "f1", "F1", avg("f1"), avg("f1None"), "higher"),
-    row(NAME, "covering", "covering", avg("covering"), avg("coveringNone"), "higher"),
+    row({
+      bench: NAME,
+      metric: "f1",
+      unit: "F1",
+      troupe: avg("f1"),
+      baseline: avg("f1None"),
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "covering",
+      unit: "covering",
+      troupe: avg("covering"),
+      baseline: avg("coveringNone"),
+      better: "higher",
+    }),
   ];
 }
 
@@ -392,23 +468,23 @@ export const benchmark: Benchmark = {
         allowPositionals: false,
       }).values;
     } catch (err) {
-      return Promise.reject(new UsageError((err as Error).message));
+      return Promise.reject(new BenchOptionError((err as Error).message));
     }
     try {
       const config = readConfig(values.config as string | undefined);
       const data = values.data as string | undefined;
       if (data !== undefined) {
         if (values.synthetic) {
-          throw new UsageError("Options --synthetic and --data exclude each other");
+          throw new BenchOptionError("Options --synthetic and --data exclude each other");
         }
         const out = values.out as string | undefined;
-        if (out === undefined) throw new UsageError("Option --data needs --out FILE");
+        if (out === undefined) throw new BenchOptionError("Option --data needs --out FILE");
         return Promise.resolve(dataRows(data, out, config, ctx));
       }
       const rawSeed = values.seed as string | undefined;
       const seed = rawSeed === undefined ? 1 : Number(rawSeed);
       if (!Number.isInteger(seed) || seed < 0) {
-        throw new UsageError(`Option --seed must be a whole number >= 0, got "${rawSeed}"`);
+        throw new BenchOptionError(`Option --seed must be a whole number >= 0, got "${rawSeed}"`);
       }
       return Promise.resolve(syntheticRows(seed, config, ctx));
     } catch (err) {

@@ -8,12 +8,16 @@
  * is read from the server rather than by a subscriber in this process, which would take CPU from
  * the injector it measures.
  */
-import { NatsBus } from "../actors/runtime/nats_bus.ts";
-import { findNatsServer, freePort, NatsServer } from "../actors/runtime/nats_server.ts";
+import { findNatsServer, freePort, NatsBus, NatsServer } from "../actors/runtime/mod.ts";
 import { createFeed, inject } from "../sim/feeds/mod.ts";
-import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
+import {
+  type BenchContext,
+  type Benchmark,
+  BenchOptionError,
+  type BenchRow,
+  row,
+} from "./_bench.ts";
 import { numberOption, parseOptions, sleep } from "./_cluster.ts";
-import { UsageError } from "../cli/args.ts";
 
 const NAME = "inject";
 
@@ -37,7 +41,7 @@ export const benchmark: Benchmark = {
     const rates = (o.rates ?? "10000,100000,1000000").split(",").map((r) => {
       const x = Number(r);
       if (!Number.isFinite(x) || x <= 0) {
-        throw new UsageError(`Option --rates must list numbers > 0, got "${r}"`);
+        throw new BenchOptionError(`Option --rates must list numbers > 0, got "${r}"`);
       }
       return x;
     });
@@ -82,21 +86,28 @@ export const benchmark: Benchmark = {
           ctx.log(`inject: ${r.frames - received} frames published but not received by the server`);
         }
         rows.push(
-          row(
-            NAME,
-            `achieved_over_asked_${label(rate)}`,
-            "samples/s",
-            r.achievedRate,
-            rate,
-            "higher",
-          ),
+          row({
+            bench: NAME,
+            metric: `achieved_over_asked_${label(rate)}`,
+            unit: "samples/s",
+            troupe: r.achievedRate,
+            baseline: rate,
+            better: "higher",
+          }),
         );
         if (!worst || ratio < worst.achieved / worst.asked) {
           worst = { achieved: r.achievedRate, asked: rate };
         }
       }
       rows.unshift(
-        row(NAME, "achieved_over_asked", "samples/s", worst!.achieved, worst!.asked, "higher"),
+        row({
+          bench: NAME,
+          metric: "achieved_over_asked",
+          unit: "samples/s",
+          troupe: worst!.achieved,
+          baseline: worst!.asked,
+          better: "higher",
+        }),
       );
       return rows;
     } finally {

@@ -12,9 +12,7 @@
  * the warm-up (JIT, instance creation) is not measured, but a backlog it leaves is.
  */
 import process from "node:process";
-import { defaultHostConfig } from "../actors/runtime/host_config.ts";
-import { launchHost } from "../actors/runtime/launch_host.ts";
-import type { NatsServer } from "../actors/runtime/nats_server.ts";
+import { defaultHostConfig, launchHost, type NatsServer } from "../actors/runtime/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import {
   actorKind,
@@ -105,14 +103,14 @@ export const benchmark: Benchmark = {
     );
     ctx.log(`${NAME}: p99 ratio by round: ${p99.join(", ")}`);
     return [50, 99, 99.9].map((p) =>
-      row(
-        NAME,
-        `latency_us_p${String(p).replace(".", "")}`,
-        "µs",
-        median(troupe.map((t) => percentile(t.latenciesUs, p))),
-        median(raw.map((t) => percentile(t.latenciesUs, p))),
-        "lower",
-      )
+      row({
+        bench: NAME,
+        metric: `latency_us_p${String(p).replace(".", "")}`,
+        unit: "µs",
+        troupe: median(troupe.map((t) => percentile(t.latenciesUs, p))),
+        baseline: median(raw.map((t) => percentile(t.latenciesUs, p))),
+        better: "lower",
+      })
     );
   },
 };

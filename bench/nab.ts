@@ -11,8 +11,14 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { anomalyActor } from "../actors/anomaly/mod.ts";
-import { UsageError } from "../cli/args.ts";
-import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import {
+  type BenchContext,
+  type Benchmark,
+  BenchOptionError,
+  type BenchRow,
+  nowMs,
+  row,
+} from "./_bench.ts";
 import { numberOption, parseOptions, REPO_DIR } from "./_cluster.ts";
 import {
   listNabFiles,
@@ -98,12 +104,14 @@ export const benchmark: Benchmark = {
     });
     const data = o.data ?? (existsSync(NAB_DEV_DIR) ? NAB_DEV_DIR : undefined);
     if (data === undefined) {
-      throw new UsageError(
+      throw new BenchOptionError(
         `Option --data is required: the default corpus ${NAB_DEV_DIR} is absent`,
       );
     }
     if (!existsSync(join(data, "data"))) {
-      throw new UsageError(`Option --data must be a NAB corpus with a data/ folder, got "${data}"`);
+      throw new BenchOptionError(
+        `Option --data must be a NAB corpus with a data/ folder, got "${data}"`,
+      );
     }
     const out = o.out ?? join(REPO_DIR, ".troupe", "bench", "nab");
     const frameSamples = numberOption(o, "frame-samples", 500, {
@@ -112,7 +120,7 @@ export const benchmark: Benchmark = {
       integer: true,
     });
     const paths = listNabFiles(join(data, "data"));
-    if (paths.length === 0) throw new UsageError(`No CSV files under ${join(data, "data")}`);
+    if (paths.length === 0) throw new BenchOptionError(`No CSV files under ${join(data, "data")}`);
 
     const scored: { file: NabDataFile; scores: Float64Array }[] = [];
     let samples = 0, kernelMs = 0;
@@ -149,14 +157,14 @@ export const benchmark: Benchmark = {
     logReports(ctx, reports);
     return Promise.resolve(
       reports.map((r) =>
-        row(
-          NAME,
-          METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`,
-          "score",
-          r.normalized,
-          null,
-          "higher",
-        )
+        row({
+          bench: NAME,
+          metric: METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`,
+          unit: "score",
+          troupe: r.normalized,
+          baseline: null,
+          better: "higher",
+        })
       ),
     );
   },

@@ -16,8 +16,7 @@
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import process from "node:process";
-import { defaultHostConfig } from "../actors/runtime/host_config.ts";
-import { type LaunchedHost, launchHost } from "../actors/runtime/launch_host.ts";
+import { defaultHostConfig, type LaunchedHost, launchHost } from "../actors/runtime/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import {
   actorKind,
@@ -177,8 +176,22 @@ export const benchmark: Benchmark = {
       const ratios = troupeRates.map((t, i) => (t / rawRates[i]!).toFixed(3));
       ctx.log(`${NAME}: ratio by round: ${ratios.join(", ")}`);
       return [
-        row(NAME, "samples_per_s", "samples/s", median(troupeRates), median(rawRates), "higher"),
-        row(NAME, "host_rss_mb", "MB", rssMb, null, "lower"),
+        row({
+          bench: NAME,
+          metric: "samples_per_s",
+          unit: "samples/s",
+          troupe: median(troupeRates),
+          baseline: median(rawRates),
+          better: "higher",
+        }),
+        row({
+          bench: NAME,
+          metric: "host_rss_mb",
+          unit: "MB",
+          troupe: rssMb,
+          baseline: null,
+          better: "lower",
+        }),
       ];
     } finally {
       for (const step of cleanup) {

@@ -11,13 +11,10 @@
  * files are in the page cache, as they are after a process restart on the same machine.
  */
 import { join } from "node:path";
-import { FileJournal } from "../actors/runtime/file_journal.ts";
-import { FileSnapshotStore } from "../actors/runtime/file_snapshot_store.ts";
-import { Host } from "../actors/runtime/host.ts";
-import { InProcessBus } from "../actors/runtime/in_process_bus.ts";
+import { FileJournal, FileSnapshotStore, Host, InProcessBus } from "../actors/runtime/mod.ts";
 import { statsActor } from "../actors/stats/mod.ts";
 import { decodeEnvelope, encodeFrame, feedSubject, outSubject } from "../protocol/mod.ts";
-import { Prng } from "../sim/prng.ts";
+import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import { human, median, numberOption, parseOptions, tempDir } from "./_cluster.ts";
 
@@ -75,8 +72,22 @@ export const benchmark: Benchmark = {
       );
       const baseline = median(read) / 1000;
       return [
-        row(NAME, "recovery_s", "s", median(withSnapshots) / 1000, baseline, "lower"),
-        row(NAME, "recovery_s_no_snapshots", "s", median(without) / 1000, baseline, "lower"),
+        row({
+          bench: NAME,
+          metric: "recovery_s",
+          unit: "s",
+          troupe: median(withSnapshots) / 1000,
+          baseline,
+          better: "lower",
+        }),
+        row({
+          bench: NAME,
+          metric: "recovery_s_no_snapshots",
+          unit: "s",
+          troupe: median(without) / 1000,
+          baseline,
+          better: "lower",
+        }),
       ];
     } finally {
       dir.remove();

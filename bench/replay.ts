@@ -16,14 +16,25 @@
  * cheapest kernel, where the replay machinery's own cost shows.
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed } from "../sim/feeds/mod.ts";
-import { RecordingReader, RecordingWriter } from "../sim/recording.ts";
-import { defaultReplayThreads, replay, THREADS_MAX } from "../sim/replay.ts";
-import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import {
+  defaultReplayThreads,
+  RecordingReader,
+  RecordingWriter,
+  replay,
+  THREADS_MAX,
+} from "../sim/mod.ts";
+import {
+  type BenchContext,
+  type Benchmark,
+  BenchOptionError,
+  type BenchRow,
+  nowMs,
+  row,
+} from "./_bench.ts";
 import { human, median, numberOption, parseOptions, tempDir } from "./_cluster.ts";
-import { UsageError } from "../cli/args.ts";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -65,7 +76,7 @@ export const benchmark: Benchmark = {
       : o.kinds.split(",").map((k) => k.trim());
     for (const k of kinds) {
       if (!Object.hasOwn(ACTOR_KINDS, k)) {
-        throw new UsageError(
+        throw new BenchOptionError(
           `Option --kinds names an unknown kind "${k}"; known: ${
             Object.keys(ACTOR_KINDS).join(", ")
           }`,
@@ -115,7 +126,16 @@ export const benchmark: Benchmark = {
               }), bare loop ${human(base[r]!)} samples/s (1 thread)`,
           );
         }
-        rows.push(row(NAME, metric, "samples/s", median(troupe), median(base), "higher"));
+        rows.push(
+          row({
+            bench: NAME,
+            metric,
+            unit: "samples/s",
+            troupe: median(troupe),
+            baseline: median(base),
+            better: "higher",
+          }),
+        );
       }
       return rows;
     } finally {

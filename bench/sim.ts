@@ -23,7 +23,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import { parseFaults, simulate } from "../sim/simulator.ts";
+import { parseFaults, simulate } from "../sim/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
 
 export const benchmark: Benchmark = {
@@ -122,6 +122,15 @@ export const benchmark: Benchmark = {
         (options.durationS / cpuS).toFixed(0)
       } simulated s per CPU s); ${s.events} events, ${s.frames} frames, ${s.crashes} crashes, ${s.partitions} partitions, ${s.dropped} messages dropped`,
     );
-    return [row("sim", "sim_speedup", "x", options.durationS / realS, null, "higher")];
+    return [
+      row({
+        bench: "sim",
+        metric: "sim_speedup",
+        unit: "x",
+        troupe: options.durationS / realS,
+        baseline: null,
+        better: "higher",
+      }),
+    ];
   },
 };

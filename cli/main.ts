@@ -3,7 +3,7 @@
  * demand so that `troupe --help` is quick. Exit codes: 0 ok, 1 failure, 2 usage.
  */
 import process from "node:process";
-import { TROUPE_VERSION } from "../protocol/version.ts";
+import { TROUPE_VERSION } from "../protocol/mod.ts";
 import {
   type Command,
   EXIT_FAILURE,

@@ -1,6 +1,6 @@
 /**
- * troupe's wire: subjects, the envelope, the msgpack codec, sample frames, validation, the Bus
- * contract and the kernel contract. Pure: nothing here does I/O.
+ * troupe's wire: subjects, the envelope, the msgpack codec, sample frames, validation, and the
+ * contracts both sides see: the Bus, the kernel and the actor kind. Pure: nothing here does I/O.
  */
 export * from "./protocol_error.ts";
 export * from "./subjects.ts";
@@ -9,5 +9,6 @@ export * from "./sample_frame.ts";
 export type * from "./bus.ts";
 export { BusRequestError } from "./bus.ts";
 export type * from "./kernel.ts";
+export type * from "./actor_definition.ts";
 export * from "./config_error.ts";
 export { TROUPE_VERSION } from "./version.ts";

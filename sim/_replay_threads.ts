@@ -20,7 +20,7 @@
  * seen there goes to the worker its partition's number names.
  */
 import type { Worker } from "node:worker_threads";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { partitionOf } from "../actors/runtime/partition.ts";
 import { startWorker, workerModuleUrl } from "../actors/runtime/worker_thread.ts";
 import {

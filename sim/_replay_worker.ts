@@ -14,8 +14,8 @@
  * given with a fresh host: a replay keeps its workers, their code compiled and warm, for the next.
  */
 import { isMainThread, type MessagePort, parentPort, workerData } from "node:worker_threads";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
-import { Host, type InputSource } from "../actors/runtime/host.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
+import { Host, type InputSource } from "../actors/runtime/mod.ts";
 import { InProcessBus } from "../actors/runtime/in_process_bus.ts";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import {

@@ -16,7 +16,7 @@
  * source position.
  */
 import type { BusMessage } from "../protocol/mod.ts";
-import type { HostTimers, InputSource } from "../actors/runtime/host.ts";
+import type { HostTimers, InputSource } from "../actors/runtime/mod.ts";
 import type { SimBus, SimConnection } from "./sim_bus.ts";
 import type { Scheduler } from "./scheduler.ts";
 

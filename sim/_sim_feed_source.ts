@@ -23,7 +23,7 @@ import {
   workerData,
 } from "node:worker_threads";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
 import type { InstanceSnapshot } from "../actors/runtime/actor_instance.ts";
 import type { JournalRecord } from "../actors/runtime/journal.ts";
 import { decodeFrame, encodeFrame, feedSubject, type SampleFrame } from "../protocol/mod.ts";

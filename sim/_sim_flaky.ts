@@ -7,7 +7,7 @@
  * already failed is shared by every host of one run, so a replay never fails where the live apply
  * did.
  */
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
 
 /** Options of `flakyActor`. */
 export interface FlakyOptions {

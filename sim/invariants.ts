@@ -18,7 +18,7 @@
  * - `no_exception`: nothing under simulation throws.
  */
 import { Buffer } from "node:buffer";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
 import {
   ActorInstance,
   type InstanceSnapshot,

@@ -12,8 +12,16 @@ export {
   RecordingReader,
   RecordingWriter,
 } from "./recording.ts";
-export { Recorder } from "./recorder.ts";
-export { replay, ReplayError } from "./replay.ts";
+export { describeRecording, Recorder } from "./recorder.ts";
+export {
+  defaultReplayThreads,
+  replay,
+  ReplayError,
+  type ReplayOptions,
+  type ReplayProgress,
+  type ReplayResult,
+  THREADS_MAX,
+} from "./replay.ts";
 export { FAULT_KINDS, parseFaults, reproduceCommand, simulate } from "./simulator.ts";
 export type { FaultKind, SimOptions, SimResult } from "./simulator.ts";
 export { SimBus } from "./sim_bus.ts";

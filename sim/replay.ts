@@ -25,7 +25,7 @@
  * there is the first one); inputs from `fromUs` to `toUs` are paced; replay stops after `toUs`.
  */
 import { availableParallelism } from "node:os";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { Host } from "../actors/runtime/host.ts";
 import { InProcessBus } from "../actors/runtime/in_process_bus.ts";
 import { ACTOR_KINDS } from "../actors/mod.ts";

@@ -16,9 +16,9 @@
  */
 import { createHash } from "node:crypto";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { parseStream } from "../actors/runtime/actor_instance.ts";
-import { type DecodedFrame, type FrameDecoder, Host } from "../actors/runtime/host.ts";
+import { type DecodedFrame, type FrameDecoder, Host } from "../actors/runtime/mod.ts";
 import { decodeInputRecord } from "../actors/runtime/input_record.ts";
 import type { JournalRecord } from "../actors/runtime/journal.ts";
 import { partitionOf } from "../actors/runtime/partition.ts";

@@ -4,7 +4,7 @@
  * shape the model (`warmup_samples`, `bins`, `tail_bins_per_octave`, `hour_buckets`,
  * `slope_span_samples`, `keys_max`) are fixed when an instance starts; the others apply at once.
  */
-import { configObject, readNumber, rejectUnknown } from "../../protocol/config_error.ts";
+import { configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
 
 /** The anomaly actor's configuration. Units go last in the names. */
 export interface AnomalyConfig {

@@ -5,7 +5,7 @@
  * configured threshold (see kernel.ts for the detector, machine.ts for the incident rules).
  */
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
-import type { ActorDefinition } from "../runtime/actor_definition.ts";
+import type { ActorDefinition } from "../../protocol/mod.ts";
 import { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
 import { anomalyKernel, type AnomalyResult, type AnomalyState } from "./kernel.ts";
 import { type AnomalyFrameEvent, anomalyMachine } from "./machine.ts";

@@ -9,7 +9,7 @@
  * first eigenvector. Frames before warm-up (or with an undefined ratio) change nothing; the
  * thresholds change at run time through a `config` event; ticks carry no meaning here.
  */
-import { assign, emit, setup } from "xstate";
+import { assertEvent, assign, emit, setup } from "xstate";
 import type { CoherenceConfig } from "./config.ts";
 import type { Loading } from "./kernel.ts";
 
@@ -73,16 +73,16 @@ export const coherenceMachine = setup({
   },
   actions: {
     announce: emit(({ context, event }, params: Change) => {
-      const e = event as CoherenceFrameEvent;
+      assertEvent(event, "frame");
       return {
         type: "coherence" as const,
-        ts: e.ts,
+        ts: event.ts,
         group: context.group,
         state: params.to,
         from: params.from,
-        ratio: e.ratio,
-        shift: e.shift,
-        topChannels: e.topChannels.map((l) => ({ channel: l.channel, loading: l.loading })),
+        ratio: event.ratio,
+        shift: event.shift,
+        topChannels: event.topChannels.map((l) => ({ channel: l.channel, loading: l.loading })),
       };
     }),
     count: assign({ changes: ({ context }) => context.changes + 1 }),

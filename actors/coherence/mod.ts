@@ -7,7 +7,7 @@
  * channel lists or prefixes (config.ts); with none configured every channel is in group `all`.
  */
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
-import type { ActorDefinition } from "../runtime/actor_definition.ts";
+import type { ActorDefinition } from "../../protocol/mod.ts";
 import {
   type CoherenceConfig,
   defaultCoherenceConfig,

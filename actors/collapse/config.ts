@@ -4,12 +4,7 @@
  * cost fixed. Kernel and machine read the same object; a control message replaces it whole, after
  * `parseCollapseConfig` has checked every field.
  */
-import {
-  ConfigError,
-  configObject,
-  readNumber,
-  rejectUnknown,
-} from "../../protocol/config_error.ts";
+import { ConfigError, configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
 
 /** The collapse actor's configuration. Units go last in the names. */
 export interface CollapseConfig {

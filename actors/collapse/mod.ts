@@ -7,7 +7,7 @@
  * the lifecycle.
  */
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
-import type { ActorDefinition } from "../runtime/actor_definition.ts";
+import type { ActorDefinition } from "../../protocol/mod.ts";
 import { type CollapseConfig, defaultCollapseConfig, parseCollapseConfig } from "./config.ts";
 import { collapseKernel, type CollapseResult, type CollapseState } from "./kernel.ts";
 import { type CollapseFrameEvent, collapseMachine } from "./machine.ts";

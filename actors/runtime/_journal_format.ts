@@ -21,7 +21,7 @@
  * The file `positions` (magic `TRPP`, CRC, msgpack `{ v, streams: [[name, last], ...] }`) keeps
  * the last position of streams whose records compaction deleted, so positions never restart.
  */
-import { decodeValue, encodeValue } from "../../protocol/envelope.ts";
+import { decodeValue, encodeValue } from "../../protocol/mod.ts";
 import { crc32 } from "./crc32.ts";
 
 /** The segment header: magic `TRPJ` and the format version. */

@@ -15,7 +15,7 @@ import {
   outSubject,
   type SampleFrame,
 } from "../../protocol/mod.ts";
-import type { AnyActorDefinition } from "./actor_definition.ts";
+import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import { decodeInputRecord, type InputRecord } from "./input_record.ts";
 
 /** A message an instance asks to publish. */

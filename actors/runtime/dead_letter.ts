@@ -11,6 +11,7 @@ import {
   isValidName,
   ProtocolError,
 } from "../../protocol/mod.ts";
+import { InputRejectedError } from "./input_rejected_error.ts";
 
 /** The body of a dead letter. */
 export interface DeadLetter {
@@ -27,9 +28,9 @@ export interface DeadLetter {
 /** The envelope type of a dead letter. */
 export const DEAD_LETTER_TYPE = "dead_letter";
 
-/** The dead-letter reason of an error: the ProtocolError's reason, or `apply`. */
+/** The dead-letter reason of an error: the ProtocolError's or InputRejectedError's, or `apply`. */
 export function reasonOf(err: unknown): string {
-  if (err instanceof ProtocolError) return err.reason;
+  if (err instanceof ProtocolError || err instanceof InputRejectedError) return err.reason;
   return "apply";
 }
 

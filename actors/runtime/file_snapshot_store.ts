@@ -14,10 +14,10 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   escapeStreamName,
-  SerialByKey,
+  listStreams,
   type Snapshot,
   type SnapshotStore,
-  unescapeStreamName,
+  StoreSaves,
 } from "./snapshot_store.ts";
 
 /** Options of `FileSnapshotStore.open`. */
@@ -38,15 +38,15 @@ export class FileSnapshotStore implements SnapshotStore {
   readonly dir: string;
   #onCorrupt: ((info: CorruptSnapshotInfo) => void) | undefined;
   #fsync: boolean;
-  /** The save in progress per stream: saves of one stream run in call order. */
-  #saving = new SerialByKey();
+  /** Saves in progress: saves of one stream run in call order. */
+  readonly #saves: StoreSaves;
   #tmpCounter = 0;
-  #closed = false;
 
   private constructor(dir: string, options: FileSnapshotStoreOptions) {
     this.dir = dir;
     this.#onCorrupt = options.onCorrupt;
     this.#fsync = options.fsync ?? true;
+    this.#saves = new StoreSaves(`in ${dir}`);
   }
 
   /** Opens (creating it when needed) the store in `dir`, removing temporary files a crash left. */
@@ -60,15 +60,15 @@ export class FileSnapshotStore implements SnapshotStore {
 
   /** Replaces the stream's snapshot atomically; saves of one stream land in call order. */
   save(snapshot: Snapshot): Promise<void> {
-    this.#check();
+    this.#saves.check();
     const bytes = encodeSnapshot(snapshot);
     const path = this.#path(snapshot.stream);
-    return this.#saving.run(snapshot.stream, () => this.#write(path, bytes));
+    return this.#saves.run(snapshot.stream, () => this.#write(path, bytes));
   }
 
   /** The stream's snapshot, or undefined when there is none or it is damaged (reported). */
   async load(stream: string): Promise<Snapshot | undefined> {
-    this.#check();
+    this.#saves.check();
     const path = this.#path(stream);
     let bytes: Uint8Array;
     try {
@@ -91,25 +91,15 @@ export class FileSnapshotStore implements SnapshotStore {
 
   /** The streams with a snapshot file. */
   async list(): Promise<string[]> {
-    this.#check();
-    const streams: string[] = [];
-    for (const name of await readdir(this.dir)) {
-      if (!name.endsWith(SUFFIX)) continue;
-      const stream = unescapeStreamName(name.slice(0, -SUFFIX.length));
-      if (stream !== undefined) streams.push(stream);
-    }
-    return streams.sort();
+    this.#saves.check();
+    const name = (entry: string) =>
+      entry.endsWith(SUFFIX) ? entry.slice(0, -SUFFIX.length) : undefined;
+    return listStreams(await readdir(this.dir), name);
   }
 
   /** Waits for saves in progress, then refuses further use. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#saving.settled();
-  }
-
-  #check(): void {
-    if (this.#closed) throw new Error(`Cannot use the snapshot store in ${this.dir}: it is closed`);
+  close(): Promise<void> {
+    return this.#saves.close();
   }
 
   #path(stream: string): string {

@@ -10,7 +10,7 @@ import {
   readString,
   rejectUnknown,
 } from "../../protocol/mod.ts";
-import type { AnyActorDefinition } from "./actor_definition.ts";
+import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import type { FsyncPolicy } from "./journal.ts";
 import { parsePartitions } from "./partition.ts";
 

@@ -5,7 +5,7 @@
  * a feed message, or 0 for core NATS and in-process inputs, which are never redelivered).
  *
  * Layout (little-endian): u8 kind, f64 source position, u16 subject length, subject (UTF-8),
- * payload. The payload of `init` and `skip` records is msgpack.
+ * payload. The payload of an `init` record is msgpack; of a `skip` record, the f64 position it skips.
  *
  * A frame whose times are evenly spaced (every `t[i]` is exactly `t[0] + i * dt`, as with metrics
  * and bars) can be recorded without its time column, half of its bytes: kind code 6, then after
@@ -156,6 +156,31 @@ export function decodeInputRecord(bytes: Uint8Array): InputRecord {
     subject: utf8d.decode(bytes.subarray(11, p)),
     payload: bytes[0] === REGULAR_FRAME_CODE ? restoreTimes(bytes, p) : bytes.subarray(p),
   };
+}
+
+/**
+ * A record saying that the input journaled at `pos` was skipped as poison (it failed its instance
+ * repeatedly): it keeps the skipped input's subject and source position, and `pos` as its payload.
+ */
+export function encodeSkipRecord(pos: number, skipped: InputRecord): Uint8Array {
+  const payload = new Uint8Array(8);
+  new DataView(payload.buffer).setFloat64(0, pos, true);
+  return encodeInputRecord({
+    kind: "skip",
+    srcPos: skipped.srcPos,
+    subject: skipped.subject,
+    payload,
+  });
+}
+
+/** The journal position a skip record names (see `encodeSkipRecord`). */
+export function skippedPosition(record: InputRecord): number {
+  if (record.kind !== "skip" || record.payload.byteLength < 8) {
+    throw new Error(
+      `Input record of kind "${record.kind}" with ${record.payload.byteLength} payload bytes is not a skip record`,
+    );
+  }
+  return getF64(record.payload, 0);
 }
 
 // Fields read through a scratch buffer: a DataView over a record's own small buffer made V8

@@ -15,7 +15,7 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { SUBJECT_ROOT } from "../../protocol/mod.ts";
-import type { InputSource } from "./host.ts";
+import type { InputSource } from "./input_source.ts";
 
 /** The stream that keeps feed frames. */
 export const FEED_STREAM = "TROUPE_FEED";

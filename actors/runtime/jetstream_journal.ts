@@ -34,7 +34,7 @@ import {
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { checkName } from "../../protocol/subjects.ts";
+import { checkName } from "../../protocol/mod.ts";
 import {
   joinJournalData,
   type Journal,

@@ -12,16 +12,16 @@
  */
 import { type KV, Kvm } from "@nats-io/kv";
 import { type NatsConnection, nuid } from "@nats-io/transport-node";
-import { decodeValue, encodeValue } from "../../protocol/envelope.ts";
+import { decodeValue, encodeValue } from "../../protocol/mod.ts";
 import {
   type CorruptSnapshotInfo,
   decodeSnapshot,
   encodeSnapshot,
   escapeStreamName,
-  SerialByKey,
+  listStreams,
   type Snapshot,
   type SnapshotStore,
-  unescapeStreamName,
+  StoreSaves,
 } from "./snapshot_store.ts";
 
 /** The bucket snapshots are kept in, by default. */
@@ -54,8 +54,7 @@ export class KvSnapshotStore implements SnapshotStore {
   #onCorrupt: ((info: CorruptSnapshotInfo) => void) | undefined;
   #snapshotBytesMax: number;
   #chunkBytes: number;
-  #saving = new SerialByKey();
-  #closed = false;
+  readonly #saves: StoreSaves;
 
   private constructor(kv: KV, bucket: string, options: KvSnapshotStoreOptions, chunkBytes: number) {
     this.#kv = kv;
@@ -63,6 +62,7 @@ export class KvSnapshotStore implements SnapshotStore {
     this.#onCorrupt = options.onCorrupt;
     this.#snapshotBytesMax = options.snapshotBytesMax ?? 64 << 20;
     this.#chunkBytes = chunkBytes;
+    this.#saves = new StoreSaves(`in bucket ${bucket}`);
   }
 
   /** Opens the store, creating the bucket (file storage, history 1) when it does not exist. */
@@ -84,7 +84,7 @@ export class KvSnapshotStore implements SnapshotStore {
 
   /** Replaces the stream's snapshot; saves of one stream land in call order. */
   save(snapshot: Snapshot): Promise<void> {
-    this.#check();
+    this.#saves.check();
     const bytes = encodeSnapshot(snapshot);
     if (bytes.length > this.#snapshotBytesMax) {
       return Promise.reject(
@@ -94,12 +94,12 @@ export class KvSnapshotStore implements SnapshotStore {
       );
     }
     const key = escapeStreamName(snapshot.stream);
-    return this.#saving.run(snapshot.stream, () => this.#write(key, bytes));
+    return this.#saves.run(snapshot.stream, () => this.#write(key, bytes));
   }
 
   /** The stream's snapshot, or undefined when there is none or it is damaged (reported). */
   async load(stream: string): Promise<Snapshot | undefined> {
-    this.#check();
+    this.#saves.check();
     const key = escapeStreamName(stream);
     const entry = await this.#kv.get(key);
     if (!entry || entry.operation !== "PUT" || entry.value.length === 0) return undefined;
@@ -121,27 +121,14 @@ export class KvSnapshotStore implements SnapshotStore {
 
   /** The streams with a snapshot in the bucket. */
   async list(): Promise<string[]> {
-    this.#check();
-    const streams: string[] = [];
-    for await (const key of await this.#kv.keys()) {
-      if (key.includes(".")) continue; // a chunk
-      const stream = unescapeStreamName(key);
-      if (stream !== undefined) streams.push(stream);
-    }
-    return streams.sort();
+    this.#saves.check();
+    // A key with a dot is a chunk of a large snapshot.
+    return listStreams(await this.#kv.keys(), (key) => key.includes(".") ? undefined : key);
   }
 
   /** Waits for saves in progress, then refuses further use; the connection stays open. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#saving.settled();
-  }
-
-  #check(): void {
-    if (this.#closed) {
-      throw new Error(`Cannot use the snapshot store in bucket ${this.bucket}: it is closed`);
-    }
+  close(): Promise<void> {
+    return this.#saves.close();
   }
 
   async #write(key: string, bytes: Uint8Array): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { Bus } from "../../protocol/mod.ts";
-import type { AnyActorDefinition } from "./actor_definition.ts";
+import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import { FileJournal } from "./file_journal.ts";
 import { FileSnapshotStore } from "./file_snapshot_store.ts";
 import { Host } from "./host.ts";

@@ -2,9 +2,16 @@
  * The runtime that hosts actors: the buses, the journals and snapshot stores, the host and what
  * launches it, and the nats-server launcher.
  */
-export type { ActorDefinition, AnyActorDefinition } from "./actor_definition.ts";
+export type { ActorDefinition, AnyActorDefinition } from "../../protocol/mod.ts";
 export { ActorInstance, parseStream, streamOf } from "./actor_instance.ts";
-export { Host, type HostOptions, type InputSource } from "./host.ts";
+export { Host } from "./host.ts";
+export type { HostLimits, HostOptions } from "./host_options.ts";
+export { coreInput, type InputSource } from "./input_source.ts";
+export type { DecodedFrame, FrameDecoder } from "./frame_decoder.ts";
+export { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
+export { DEFAULT_SUPERVISION, type SupervisionOptions } from "./supervision.ts";
+export { InputRejectedError, type RejectionReason } from "./input_rejected_error.ts";
+export { type FoldInput, foldInput, type FoldResult, MissingInitError } from "./journal_fold.ts";
 export { defaultHostConfig, type HostConfig, parseHostConfig } from "./host_config.ts";
 export { type LaunchedHost, launchHost } from "./launch_host.ts";
 export { InProcessBus } from "./in_process_bus.ts";
@@ -20,4 +27,4 @@ export { KvSnapshotStore } from "./kv_snapshot_store.ts";
 export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
 export { type DeadLetter, decodeDeadLetter } from "./dead_letter.ts";
 export { parsePartitions, partitionOf } from "./partition.ts";
-export { findNatsServer, NatsServer } from "./nats_server.ts";
+export { findNatsServer, freePort, NatsServer } from "./nats_server.ts";

@@ -6,7 +6,7 @@
  * replays the journal from the start), never loaded. Two stores: FileSnapshotStore and
  * KvSnapshotStore; both encode with `encodeSnapshot` and `decodeSnapshot` here.
  */
-import { decodeValue, encodeValue } from "../../protocol/envelope.ts";
+import { decodeValue, encodeValue } from "../../protocol/mod.ts";
 import { crc32 } from "./crc32.ts";
 
 /** An actor instance's state after the journal record at `pos` of `stream`. */
@@ -217,4 +217,53 @@ export class SerialByKey {
   async settled(): Promise<void> {
     await Promise.allSettled([...this.#tails.values()]);
   }
+}
+
+/**
+ * A store's saves and whether it is open: saves of one stream land in call order, `close()` waits
+ * for those in progress and then the store refuses further use. Shared by the file and KV stores.
+ */
+export class StoreSaves {
+  readonly #serial = new SerialByKey();
+  readonly #where: string;
+  #closed = false;
+
+  /** `where` names the store in errors: `in /data/snapshots`, `in bucket TROUPE_SNAPSHOTS`. */
+  constructor(where: string) {
+    this.#where = where;
+  }
+
+  /** Throws once the store is closed. */
+  check(): void {
+    if (this.#closed) throw new Error(`Cannot use the snapshot store ${this.#where}: it is closed`);
+  }
+
+  /** Runs a save of `stream` after the stream's earlier saves. */
+  run(stream: string, task: () => Promise<void>): Promise<void> {
+    return this.#serial.run(stream, task);
+  }
+
+  /** Waits for saves in progress, then refuses further use. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#serial.settled();
+  }
+}
+
+/**
+ * The streams a store holds snapshots of, sorted, from its entries' names: `streamOf` gives the
+ * escaped stream name of an entry that is a snapshot, undefined for any other entry.
+ */
+export async function listStreams(
+  entries: Iterable<string> | AsyncIterable<string>,
+  streamOf: (entry: string) => string | undefined,
+): Promise<string[]> {
+  const streams: string[] = [];
+  for await (const entry of entries) {
+    const escaped = streamOf(entry);
+    const stream = escaped === undefined ? undefined : unescapeStreamName(escaped);
+    if (stream !== undefined) streams.push(stream);
+  }
+  return streams.sort();
 }

@@ -5,7 +5,7 @@
  * for its first publication in `waiting`, then is `live`. Time enters only through journaled
  * events, so replay is exact.
  */
-import { assign, emit, setup } from "xstate";
+import { assertEvent, assign, emit, setup } from "xstate";
 import type { StatsConfig, StatsSummary } from "./kernel.ts";
 
 /** The event the host sends per frame that completes `every_samples` samples. */
@@ -42,17 +42,17 @@ export const statsMachine = setup({
   },
   actions: {
     publish: emit(({ context, event }) => {
-      const e = event as StatsFrameEvent;
+      assertEvent(event, "frame");
       return {
         type: "stats" as const,
-        ts: e.ts,
+        ts: event.ts,
         channel: context.key,
-        count: e.summary.count,
-        mean: e.summary.mean,
-        variance: e.summary.variance,
-        min: e.summary.min,
-        max: e.summary.max,
-        rate_per_s: e.summary.rate_per_s,
+        count: event.summary.count,
+        mean: event.summary.mean,
+        variance: event.summary.variance,
+        min: event.summary.min,
+        max: event.summary.max,
+        rate_per_s: event.summary.rate_per_s,
       };
     }),
     configure: assign({

@@ -3,7 +3,7 @@
  * every N samples on `troupe.out.stats.<channel>`.
  */
 import { configObject, readNumber, rejectUnknown, type SampleFrame } from "../../protocol/mod.ts";
-import type { ActorDefinition } from "../runtime/actor_definition.ts";
+import type { ActorDefinition } from "../../protocol/mod.ts";
 import { type StatsConfig, statsKernel, type StatsState, type StatsSummary } from "./kernel.ts";
 import { statsMachine } from "./machine.ts";
 

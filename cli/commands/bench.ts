@@ -4,8 +4,7 @@
  */
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Benchmark } from "../../bench/_bench.ts";
-import { formatTable } from "../../bench/_bench.ts";
+import { type Benchmark, BenchOptionError, formatTable } from "../../bench/mod.ts";
 import { type Command, helpText, UsageError } from "../args.ts";
 
 const BENCH_DIR = fileURLToPath(new URL("../../bench/", import.meta.url));
@@ -66,7 +65,9 @@ async function runBench(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  const rows = await bench.run(args, { log: (m) => console.error(m), json });
+  const rows = await bench.run(args, { log: (m) => console.error(m), json }).catch((err) => {
+    throw err instanceof BenchOptionError ? new UsageError(err.message, { cause: err }) : err;
+  });
   console.log(json ? JSON.stringify(rows) : formatTable(rows));
   return 0;
 }

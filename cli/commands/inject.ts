@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import { NatsBus } from "../../actors/runtime/nats_bus.ts";
+import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import {
   createFeed,

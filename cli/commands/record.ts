@@ -6,9 +6,9 @@
  * before the first input. `--config FILE` stores the hosts' configuration in the header, so that
  * a replay runs the same kinds with the same settings.
  */
-import { NatsBus } from "../../actors/runtime/nats_bus.ts";
+import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
-import { describeRecording, Recorder } from "../../sim/recorder.ts";
+import { describeRecording, Recorder } from "../../sim/mod.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { NATS_URL_DEFAULT } from "./inject.ts";

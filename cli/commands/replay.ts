@@ -6,17 +6,18 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { NatsBus } from "../../actors/runtime/nats_bus.ts";
+import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
-import { RecordingFormatError, RecordingReader } from "../../sim/recording.ts";
 import {
+  RecordingFormatError,
+  RecordingReader,
   replay,
   ReplayError,
   type ReplayOptions,
   type ReplayProgress,
   type ReplayResult,
   THREADS_MAX,
-} from "../../sim/replay.ts";
+} from "../../sim/mod.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, str, UsageError } from "../args.ts";
 import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
 

@@ -8,10 +8,10 @@ import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   defaultHostConfig,
   type HostConfig,
+  launchHost,
   parseHostConfig,
-} from "../../actors/runtime/host_config.ts";
-import { launchHost } from "../../actors/runtime/launch_host.ts";
-import { parsePartitions } from "../../actors/runtime/partition.ts";
+  parsePartitions,
+} from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import { type Command, EXIT_USAGE, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";

@@ -13,7 +13,7 @@ import {
   type SimOptions,
   type SimResult,
   simulate,
-} from "../../sim/simulator.ts";
+} from "../../sim/mod.ts";
 import {
   type Command,
   EXIT_FAILURE,

@@ -7,16 +7,19 @@
 import { join } from "node:path";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { defaultHostConfig } from "../../actors/runtime/host_config.ts";
-import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
-import { launchHost } from "../../actors/runtime/launch_host.ts";
-import { findNatsServer, freePort, NatsServer } from "../../actors/runtime/nats_server.ts";
-import { NatsBus } from "../../actors/runtime/nats_bus.ts";
-import { ensureFeedStream } from "../../actors/runtime/jetstream_input.ts";
+import {
+  defaultHostConfig,
+  ensureFeedStream,
+  findNatsServer,
+  freePort,
+  InProcessBus,
+  launchHost,
+  NatsBus,
+  NatsServer,
+} from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
-import { createMarketFeed } from "../../sim/feeds/market.ts";
-import { inject } from "../../sim/feeds/inject.ts";
-import { describeRecording, Recorder } from "../../sim/recorder.ts"; // --record
+import { createMarketFeed, inject } from "../../sim/feeds/mod.ts";
+import { describeRecording, Recorder } from "../../sim/mod.ts"; // --record
 import { type Command, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 

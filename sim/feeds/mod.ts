@@ -31,6 +31,14 @@ export {
   readCsv,
 } from "./csv.ts";
 export { inject, type InjectOptions, type InjectResult } from "./inject.ts";
+export {
+  piecewise,
+  type PiecewiseChangeKind,
+  type PiecewiseNoise,
+  type PiecewiseOptions,
+  type PiecewiseSegment,
+  type PiecewiseSeries,
+} from "./piecewise.ts";
 
 /** The feed names `createFeed` knows, as a user writes them. */
 export const FEED_NAMES = ["market", "metrics", "csv:PATH"] as const;

@@ -7,7 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import type { AnyActorDefinition } from "../../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import { Prng } from "../../sim/prng.ts";
 
 const test = suite("portable kernels");

@@ -4,7 +4,7 @@
  * channel SYM004 (a bug outside the host's supervision, so it fails the thread that runs it); and
  * `badroute`, a copy whose routing throws on SYM004.
  */
-import type { AnyActorDefinition } from "../../actors/runtime/actor_definition.ts";
+import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import { statsActor } from "../../actors/stats/mod.ts";
 
 /** The channel `boom` and `badroute` fail on. */

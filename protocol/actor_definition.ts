@@ -1,5 +1,6 @@
 /**
- * What an actor kind gives the host: its kernel, its xstate machine, its configuration parser and
+ * The contract between an actor kind and the runtime that hosts it, here beside the kernel
+ * contract so that a kind's folder imports nothing but `protocol/`. What an actor kind gives the host: its kernel, its xstate machine, its configuration parser and
  * its routing. The host does everything else (journal, snapshots, recovery, supervision,
  * publishing), the same way for every kind.
  *
@@ -11,7 +12,8 @@
  *   envelope of that type on `troupe.out.<kind>.<key>`, with an id derived from the input's id.
  */
 import type { AnyStateMachine, EventObject } from "xstate";
-import type { ColumnsFrame, Kernel, SampleFrame } from "../../protocol/mod.ts";
+import type { Kernel } from "./kernel.ts";
+import type { ColumnsFrame, SampleFrame } from "./sample_frame.ts";
 
 /** A configuration change delivered to a machine. */
 export interface ConfigEvent<Config> {

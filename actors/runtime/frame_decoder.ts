@@ -1,0 +1,31 @@
+/**
+ * How a host turns a feed message into a validated frame. The host decodes with `decodeFrame` by
+ * default; the simulator, whose hosts see the same frames again and again (redeliveries,
+ * recoveries), passes decoders that decode each once.
+ */
+import type { Envelope, SampleFrame } from "../../protocol/mod.ts";
+import type { TimeColumn } from "./input_record.ts";
+
+/** A frame message decoded: its envelope and its validated frame (what `decodeFrame` returns). */
+export interface DecodedFrame {
+  envelope: Envelope;
+  frame: SampleFrame;
+}
+
+/**
+ * Decodes the frame message `bytes`, which has source position `srcPos` (0 for sources without
+ * positions), under the limits it was made for.
+ */
+export type FrameDecoder = (bytes: Uint8Array, srcPos: number) => DecodedFrame;
+
+/**
+ * Where the decoded frame's time column lies in `payload`, the message it was decoded from, when
+ * the column is a view of it (what `encodeInputRecordParts` needs to leave it out).
+ */
+export function timeColumnIn(payload: Uint8Array, decoded: DecodedFrame): TimeColumn | undefined {
+  const bin = (decoded.envelope.body as { t?: unknown } | null)?.t;
+  if (!(bin instanceof Uint8Array) || bin.buffer !== payload.buffer) return undefined;
+  const at = bin.byteOffset - payload.byteOffset;
+  const t = decoded.frame.t;
+  return at >= 0 && bin.byteLength === t.length * 8 ? { at, t } : undefined;
+}

@@ -1,0 +1,186 @@
+/**
+ * How a host brings its actor instances back: all of them at start (the newest snapshot of each,
+ * then one pass over the journal past them), and one at a time after a failure (its snapshot and
+ * its journal, the careful way: inputs that keep failing it are recorded as skipped, dead-lettered,
+ * and passed over). Both fold the journal through `foldInput`.
+ */
+import type { AnyActorDefinition, BusMessage } from "../../protocol/mod.ts";
+import { ActorInstance, type Output, parseStream } from "./actor_instance.ts";
+import type { DecodedFrame } from "./frame_decoder.ts";
+import type { HostMetrics } from "./host_metrics.ts";
+import { InputRejectedError } from "./input_rejected_error.ts";
+import {
+  decodeInputRecord,
+  encodeSkipRecord,
+  type InputRecord,
+  skippedPosition,
+} from "./input_record.ts";
+import { foldInput, MissingInitError } from "./journal_fold.ts";
+import type { Journal } from "./journal.ts";
+import type { Slot } from "./_slot.ts";
+import type { Snapshotter } from "./snapshotter.ts";
+import { isPoison, type SupervisionOptions } from "./supervision.ts";
+
+/** What recovery needs of its host. */
+export interface RecoveryHost {
+  journal: Journal;
+  snapshotter: Snapshotter;
+  supervision: SupervisionOptions;
+  metrics: HostMetrics;
+  log: (message: string) => void;
+  kinds: ReadonlyMap<string, AnyActorDefinition>;
+  slots: Map<string, Slot>;
+  /** Whether this host owns the key's partition. */
+  owns(key: string): boolean;
+  /** The slot of `(def.kind, key)`, made when missing. */
+  slot(def: AnyActorDefinition, key: string): Slot;
+  /** Decodes a journaled frame ahead of the instance, or undefined (the instance decodes it). */
+  decode(record: InputRecord): DecodedFrame | undefined;
+  publish(outputs: Output[]): void;
+  deadLetter(msg: BusMessage, err: unknown, actor?: string): void;
+  /** Hands a failed instance to supervision. */
+  failed(slot: Slot, err: unknown, pos: number): void;
+  /** Applies what waits in the slot's mailbox. */
+  pump(slot: Slot): void;
+  closing(): boolean;
+}
+
+/** Rebuilds a host's instances from snapshots and the journal. */
+export class Recovery {
+  readonly #h: RecoveryHost;
+
+  constructor(host: RecoveryHost) {
+    this.#h = host;
+  }
+
+  /**
+   * Recovers every instance the journal holds for this host's partitions; returns the highest
+   * source position journaled (where the input resumes).
+   */
+  async recoverAll(): Promise<number> {
+    const h = this.#h;
+    let resumeAfter = 0;
+    const after = new Map<string, number>();
+    const pending: Slot[] = [];
+    for (const stream of h.journal.streams()) {
+      const parsed = parseStream(stream);
+      const def = parsed && h.kinds.get(parsed.kind);
+      if (!parsed || !def || !h.owns(parsed.key)) continue;
+      const slot = h.slot(def, parsed.key);
+      slot.status = "recovering";
+      const snap = await h.snapshotter.load(slot);
+      if (snap) {
+        h.snapshotter.savedPos.set(stream, snap.pos);
+        slot.inst = ActorInstance.restore(def, parsed.key, snap);
+        resumeAfter = Math.max(resumeAfter, snap.srcPos);
+      }
+      after.set(stream, snap?.pos ?? 0);
+      pending.push(slot);
+    }
+    if (pending.length === 0) return resumeAfter;
+    const broken = new Set<Slot>();
+    for await (const rec of h.journal.readAll(after)) {
+      const slot = h.slots.get(rec.stream);
+      if (!slot || slot.status !== "recovering" || broken.has(slot)) continue;
+      const record = decodeInputRecord(rec.data);
+      if (record.srcPos > resumeAfter) resumeAfter = record.srcPos;
+      try {
+        // Outputs are published again: after a crash, those of the journal's tail may have been
+        // lost in a send buffer. They carry the ids they had, so consumers drop duplicates.
+        const step = { pos: rec.pos, record, decode: h.decode, outputs: true };
+        const { inst, outputs } = foldInput(slot.def, slot.key, slot.inst, step);
+        slot.inst = inst;
+        if (outputs === undefined) continue;
+        h.publish(outputs);
+        slot.tally.outputs += outputs.length;
+        slot.publishedPos = rec.pos;
+      } catch {
+        broken.add(slot); // rebuilt below, the careful way
+      }
+    }
+    for (const slot of pending) {
+      if (broken.has(slot)) {
+        slot.inst = undefined;
+        await this.restart(slot).catch((err) => h.failed(slot, err, -1));
+      } else {
+        this.#settle(slot);
+      }
+    }
+    return resumeAfter;
+  }
+
+  /** Puts a slot that `recoverAll` rebuilt to work, or forgets it when nothing was left of it. */
+  #settle(slot: Slot): void {
+    const h = this.#h;
+    if (!slot.inst) {
+      // No snapshot (or one of another version) and no records left: compacted away.
+      h.log(
+        `${slot.stream}: no usable snapshot and no journal records left; it starts afresh on its next input`,
+      );
+      h.slots.delete(slot.stream);
+      h.metrics.instances.dec({ kind: slot.def.kind });
+    } else {
+      slot.status = "running";
+      slot.srcPosMax = Math.max(slot.srcPosMax, slot.inst.srcPos);
+      slot.publishedPos = Math.max(slot.publishedPos, slot.inst.pos);
+      if (slot.inst.sinceSnapshot > 0) h.snapshotter.capture(slot);
+    }
+  }
+
+  /** Rebuilds one instance from its snapshot and journal, skipping poison inputs. */
+  async restart(slot: Slot): Promise<void> {
+    const h = this.#h;
+    if (h.closing()) return;
+    h.metrics.restarts.inc({ kind: slot.def.kind });
+    slot.status = "recovering";
+    const records: Array<{ pos: number; record: InputRecord }> = [];
+    const snap = await h.snapshotter.load(slot);
+    for await (const rec of h.journal.read(slot.stream, snap?.pos ?? 0)) {
+      const record = decodeInputRecord(rec.data.slice());
+      if (record.kind === "skip") slot.skips.add(skippedPosition(record));
+      records.push({ pos: rec.pos, record });
+    }
+    let inst = snap ? ActorInstance.restore(slot.def, slot.key, snap) : undefined;
+    for (const { pos, record } of records) {
+      // Outputs of inputs applied before were published then; those of the input that failed
+      // (and of any journaled while the instance was down) never were.
+      const fresh = pos > slot.publishedPos;
+      const step = { pos, record, decode: h.decode, skipped: slot.skips.has(pos), outputs: fresh };
+      try {
+        const folded = foldInput(slot.def, slot.key, inst, step);
+        inst = folded.inst;
+        if (fresh && folded.outputs !== undefined) {
+          h.publish(folded.outputs);
+          slot.tally.outputs += folded.outputs.length;
+          slot.publishedPos = pos;
+        }
+      } catch (err) {
+        if (err instanceof MissingInitError || !isPoison(slot, pos, h.supervision)) throw err;
+        await this.#skipPoison(slot, pos, record, err);
+        // Rebuild cleanly: the failed attempt may have left the state half-changed.
+        return this.restart(slot);
+      }
+    }
+    if (!inst) throw new Error(`${slot.stream}: nothing to restore`);
+    slot.inst = inst;
+    if (inst.srcPos > slot.srcPosMax) slot.srcPosMax = inst.srcPos;
+    slot.status = "running";
+    h.log(`${slot.stream} restarted at input ${inst.pos}`);
+    h.snapshotter.capture(slot);
+    h.pump(slot);
+  }
+
+  /** Records the input at `pos` as skipped and dead-letters it. */
+  async #skipPoison(slot: Slot, pos: number, record: InputRecord, err: unknown): Promise<void> {
+    const h = this.#h;
+    await h.journal.append(slot.stream, encodeSkipRecord(pos, record));
+    slot.skips.add(pos);
+    h.deadLetter(
+      { subject: record.subject, data: record.payload, headers: undefined, reply: undefined },
+      new InputRejectedError("apply", (err as Error).message, { cause: err }),
+      slot.stream,
+    );
+    const count = slot.inputFailures.get(pos) ?? 0;
+    h.log(`${slot.stream}: input ${pos} failed ${count} times; moved to the dead letters`);
+  }
+}

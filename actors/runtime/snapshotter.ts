@@ -1,0 +1,121 @@
+/**
+ * A host's snapshots and journal compaction. Snapshots are captured from live instances, queued,
+ * and saved in batches, each only after the journal is synced up to it (a snapshot is never ahead
+ * of the durable journal); after saving, journal segments that every saved snapshot covers are
+ * dropped, at most every `compactEveryMs`. A snapshot of another machine version is discarded on
+ * load, so that the instance is rebuilt from its journal.
+ */
+import { parseStream } from "./actor_instance.ts";
+import type { HostMetrics } from "./host_metrics.ts";
+import type { Journal } from "./journal.ts";
+import type { Slot } from "./_slot.ts";
+import type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
+
+/** A snapshot as an instance is restored from it. */
+export interface RestorableSnapshot {
+  pos: number;
+  srcPos: number;
+  machine: unknown;
+  kernel: Uint8Array;
+  config: unknown;
+}
+
+/** What a snapshotter works with. */
+export interface SnapshotterOptions {
+  journal: Journal;
+  store: SnapshotStore;
+  metrics: HostMetrics;
+  log: (message: string) => void;
+  /** The host clock, in ms. */
+  now: () => number;
+  /** Milliseconds between journal compactions: 30 s. */
+  compactEveryMs?: number;
+  /** Whether the host is stopping (no compaction then). */
+  closing: () => boolean;
+}
+
+/** Saves instances' snapshots and compacts the journal behind them. */
+export class Snapshotter {
+  readonly #o: SnapshotterOptions;
+  #queue = new Map<string, Snapshot>();
+  /** The position of each stream's newest saved snapshot: what compaction may drop up to. */
+  readonly savedPos = new Map<string, number>();
+  #lastCompactMs = 0;
+  #saving: Promise<void> | undefined;
+
+  constructor(options: SnapshotterOptions) {
+    this.#o = options;
+  }
+
+  /** Captures the slot's instance now and saves it in the background. */
+  capture(slot: Slot): void {
+    const inst = slot.inst;
+    if (!inst) return;
+    const s = inst.snapshot();
+    inst.sinceSnapshot = 0;
+    this.#queue.set(slot.stream, {
+      stream: slot.stream,
+      version: slot.def.version,
+      pos: s.pos,
+      machine: { xstate: s.machine, config: s.config },
+      kernel: s.kernel,
+      meta: { srcPos: s.srcPos },
+    });
+    this.#saving ??= this.flush().finally(() => (this.#saving = undefined));
+  }
+
+  /** Saves every captured snapshot, after syncing the journal up to them. */
+  async flush(): Promise<void> {
+    if (this.#saving) await this.#saving;
+    const o = this.#o;
+    while (this.#queue.size) {
+      const batch = [...this.#queue.values()];
+      this.#queue.clear();
+      // A snapshot must never be ahead of the durable journal.
+      await o.journal.sync();
+      for (const snap of batch) {
+        try {
+          await o.store.save(snap);
+          this.savedPos.set(snap.stream, snap.pos);
+          o.metrics.snapshots.inc({ kind: parseStream(snap.stream)?.kind ?? "?" });
+        } catch (err) {
+          o.log(`snapshot of ${snap.stream} failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    if (!o.closing()) await this.#compact();
+  }
+
+  /** The slot's newest snapshot, unless there is none or it is of another machine version. */
+  async load(slot: Slot): Promise<RestorableSnapshot | undefined> {
+    const snap = await this.#o.store.load(slot.stream);
+    if (!snap) return undefined;
+    if (snap.version !== slot.def.version) {
+      this.#o.log(
+        `${slot.stream}: snapshot of version ${snap.version} discarded (machine version is ${slot.def.version}); replaying the journal from the start`,
+      );
+      return undefined;
+    }
+    const m = snap.machine as { xstate: unknown; config: unknown };
+    return {
+      pos: snap.pos,
+      srcPos: Number(snap.meta?.srcPos ?? 0),
+      machine: m.xstate,
+      kernel: snap.kernel,
+      config: m.config,
+    };
+  }
+
+  /** Drops journal segments every snapshot covers, at most every `compactEveryMs`. */
+  async #compact(): Promise<void> {
+    const { journal, now, compactEveryMs = 30_000 } = this.#o;
+    const t = now();
+    if (!journal.compact || t - this.#lastCompactMs < compactEveryMs) return;
+    this.#lastCompactMs = t;
+    try {
+      await journal.compact(this.savedPos);
+    } catch (err) {
+      this.#o.log(`journal compaction failed: ${(err as Error).message}`);
+    }
+  }
+}

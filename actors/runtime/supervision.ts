@@ -1,0 +1,71 @@
+/**
+ * Supervision policy: how long an instance that failed waits before it is rebuilt (exponential
+ * backoff), when it is stopped instead (too many failures in a window), and when an input that
+ * keeps failing it is given up on. The host applies the decision; this file only makes it.
+ */
+
+/** Supervision settings. */
+export interface SupervisionOptions {
+  backoffMsBase: number;
+  backoffMsMax: number;
+  /** Failures within `failureWindowMs` after which an instance is stopped. */
+  failuresMax: number;
+  failureWindowMs: number;
+  /** Failures of one input after which it goes to the dead letters and is skipped. */
+  inputFailuresMax: number;
+}
+
+/** The defaults: backoff from 100 ms to 10 s, stop after 5 failures in a minute, skip after 3. */
+export const DEFAULT_SUPERVISION: SupervisionOptions = {
+  backoffMsBase: 100,
+  backoffMsMax: 10_000,
+  failuresMax: 5,
+  failureWindowMs: 60_000,
+  inputFailuresMax: 3,
+};
+
+/** An instance's failure history, kept by its host. */
+export interface FailureHistory {
+  /** When it failed (host clock, ms), within the window. */
+  failures: number[];
+  /** How often each journal position failed it. */
+  inputFailures: Map<number, number>;
+}
+
+/** What to do with an instance that just failed. */
+export type FailureDecision = { stop: true; failures: number } | { stop: false; delayMs: number };
+
+/**
+ * Records a failure of the instance on the input at `pos` (at `nowMs`) and decides: stop it, or
+ * rebuild it after a backoff that doubles with each failure in the window.
+ */
+export function recordFailure(
+  history: FailureHistory,
+  at: { pos: number; nowMs: number },
+  options: SupervisionOptions,
+): FailureDecision {
+  const { pos, nowMs } = at;
+  history.failures = history.failures.filter((t) => nowMs - t < options.failureWindowMs);
+  history.failures.push(nowMs);
+  history.inputFailures.set(pos, (history.inputFailures.get(pos) ?? 0) + 1);
+  const n = history.failures.length;
+  if (n >= options.failuresMax) return { stop: true, failures: n };
+  return {
+    stop: false,
+    delayMs: Math.min(options.backoffMsMax, options.backoffMsBase * 2 ** (n - 1)),
+  };
+}
+
+/**
+ * Counts one more failure of the input at `pos` during a rebuild; true when it has now failed
+ * `inputFailuresMax` times and is to be skipped.
+ */
+export function isPoison(
+  history: FailureHistory,
+  pos: number,
+  options: SupervisionOptions,
+): boolean {
+  const count = (history.inputFailures.get(pos) ?? 0) + 1;
+  history.inputFailures.set(pos, count);
+  return count >= options.inputFailuresMax;
+}
