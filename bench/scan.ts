@@ -29,7 +29,7 @@ import {
   stochastic,
   zscore,
 } from "../actors/indicators/mod.ts";
-import { Prng } from "../sim/prng.ts";
+import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
 import { numberOption, parseOptions } from "./_cluster.ts";
 
@@ -301,8 +301,22 @@ export const benchmark: Benchmark = {
         `${(evalPerS / barePerS).toFixed(2)}`,
     );
     return [
-      row(NAME, "indicator_values_per_s", "values/s", oursPerS, theirsPerS, "higher"),
-      row(NAME, "evaluator_symbols_per_s", "symbols/s", evalPerS, barePerS, "higher"),
+      row({
+        bench: NAME,
+        metric: "indicator_values_per_s",
+        unit: "values/s",
+        troupe: oursPerS,
+        baseline: theirsPerS,
+        better: "higher",
+      }),
+      row({
+        bench: NAME,
+        metric: "evaluator_symbols_per_s",
+        unit: "symbols/s",
+        troupe: evalPerS,
+        baseline: barePerS,
+        better: "higher",
+      }),
     ];
   },
 };
