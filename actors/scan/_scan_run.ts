@@ -224,6 +224,11 @@ export class ScanRun {
     return () => this.#subscribers.delete(s);
   }
 
+  /** Subscribers now listening. */
+  get subscribers(): number {
+    return this.#subscribers.size;
+  }
+
   /** Tells every subscriber the scan ended, and drops them. */
   endAll(stats: ScanStats): void {
     for (const s of this.#subscribers) s.listener.end(stats);

@@ -199,6 +199,11 @@ export class ScanService {
     return run.subscribe(after, listener, () => this.#stats(run));
   }
 
+  /** How many subscribers a scan has now (0 for no such scan). */
+  subscriberCount(scanId: string): number {
+    return this.#runs.get(scanId)?.subscribers ?? 0;
+  }
+
   #us(): number {
     return Math.round(this.#o.now() * 1000);
   }
