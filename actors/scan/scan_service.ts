@@ -153,8 +153,15 @@ export class ScanService {
     const chunks = this.#chunks(def);
     const run = this.#newRun(scanId, def, chunks);
     this.#runs.set(scanId, run);
-    await run.record({ k: "def", scanId, def, chunks, ts: this.#us() });
-    await run.record({ k: "start", ts: this.#us() });
+    try {
+      await run.record({ k: "def", scanId, def, chunks, ts: this.#us() });
+      await run.record({ k: "start", ts: this.#us() });
+    } catch (e) {
+      // Not journaled, not started: the client gets the error, nothing is left behind.
+      run.actor.stop();
+      this.#runs.delete(scanId);
+      throw e;
+    }
     run.dispatch();
     return { scanId };
   }
@@ -258,7 +265,12 @@ export class ScanService {
       this.#dropped++;
       return;
     }
-    void run.chunkDone(m, this.#us());
+    run.chunkDone(m, this.#us()).catch((e) => this.#fail(run, e));
+  }
+
+  /** A scan whose journal refused a record cannot go on: it fails (in memory: the journal is out). */
+  #fail(run: ScanRun, e: unknown): void {
+    run.apply({ k: "fail", error: `journal: ${(e as Error).message ?? e}`, ts: this.#us() });
   }
 
   #periodic(): void {
@@ -270,7 +282,7 @@ export class ScanService {
       if (
         limit !== null && ctx.started_ts !== null && now * 1000 - ctx.started_ts >= limit * 1000
       ) {
-        void run.stop("timeout", this.#us());
+        run.stop("timeout", this.#us()).catch((e) => this.#fail(run, e));
         continue;
       }
       run.resendLate(now - this.#o.chunk_timeout_ms);

@@ -247,4 +247,35 @@ test("a service restarted over the scan's journal numbers every result as before
   await bus.close();
 });
 
+test("a journal that refuses a record fails the scan, and its subscribers are told", async () => {
+  const u = universe(200, 5);
+  const bus = new InProcessBus();
+  class FullJournal extends MemoryJournal {
+    override append(stream: string, data: Uint8Array | readonly Uint8Array[]): number {
+      if (this.lastPosition(stream) >= 3) throw new Error("disk full");
+      return super.append(stream, data);
+    }
+  }
+  const service = new ScanService({
+    bus,
+    journal: new FullJournal(),
+    bars: source(u),
+    chunk_symbols: 20,
+    newId: () => "f",
+  });
+  await service.start();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  const { scanId } = await service.startScan({ criteria: CRITERIA });
+  const r = recorder();
+  service.subscribe(scanId, 0, r.listener);
+  await until(() => r.ended !== undefined, 5000, "the failure");
+  assert.is(r.ended!.state, "failed");
+  assert.is(r.ended!.error, "journal: disk full");
+  assert.is(r.ended!.chunks_done, 1);
+  worker.stop();
+  service.close();
+  await bus.close();
+});
+
 test.run();
