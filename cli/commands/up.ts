@@ -99,7 +99,7 @@ export const command: Command = {
     config.input = nats ? "jetstream" : "core";
     config.http_port = httpPort;
     config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, {}]));
-    // --- --record (sim/recorder.ts): subscribe before the host starts, so that the recording
+    // --- --record (sim/recording/): subscribe before the host starts, so that the recording
     // holds every input and every output of the session.
     const recordPath = str(args, "record");
     let recorder: Recorder | undefined;
