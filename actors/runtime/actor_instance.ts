@@ -177,7 +177,10 @@ export class ActorInstance {
         }
         case "tick": {
           const envelope = decodeEnvelope(record.payload);
-          this.#send({ type: "tick", ts: envelope.ts });
+          const event = this.def.tickEvent
+            ? this.def.tickEvent(this.#state, envelope.ts)
+            : { type: "tick", ts: envelope.ts };
+          if (event) this.#send(event);
           outputs = this.#drain(envelope.id, envelope.ts);
           break;
         }
