@@ -64,6 +64,10 @@ export async function launchHost(
           log(
             `journal: torn tail truncated: ${info.bytes} bytes at ${info.segment}:${info.offset}`,
           ),
+        onDamage: (d) =>
+          log(
+            `journal: damaged: ${d.bytes} bytes at ${d.segment}:${d.offset} (${d.reason}); kept on disk, read on at the next intact record`,
+          ),
       });
       break;
     case "jetstream": {
