@@ -47,6 +47,9 @@ export interface Slot extends FailureHistory {
   srcPosMax: number;
   /** The journal position of the last input whose outputs were published. */
   publishedPos: number;
+  /** Set while the input gives back what the journal lost: source positions above `after` and
+   *  at most `srcPosMax` are taken unless `applied` holds them (see journal_loss.ts). */
+  rebuild: { after: number; applied: Set<number> } | undefined;
   /** The kind's per-input metrics. */
   tally: KindTally;
 }
@@ -69,6 +72,7 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     lastSnapMs: 0,
     srcPosMax: 0,
     publishedPos: 0,
+    rebuild: undefined,
     tally,
   };
 }

@@ -41,6 +41,7 @@ import { coreInput, type InputSource } from "./input_source.ts";
 import { encodeInputRecord, encodeInputRecordParts, type InputRecord } from "./input_record.ts";
 import type { Journal } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
+import { planLossRebuild } from "./journal_loss.ts";
 import { Recovery } from "./recovery.ts";
 import { newSlot, type Pending, type Slot, type Status } from "./_slot.ts";
 import { Snapshotter } from "./snapshotter.ts";
@@ -123,6 +124,12 @@ export class Host {
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
       pump: (slot) => this.#pump(slot),
       closing: () => this.#closing,
+      config: (kind) => this.#configs.get(kind),
+      judgeLosses: async (losses) =>
+        planLossRebuild(losses, {
+          firstSrcPos: losses.length > 0 ? await this.#input.firstPosition?.() : undefined,
+          accept: options.acceptJournalLoss === true,
+        }),
     });
   }
 
@@ -365,10 +372,17 @@ export class Host {
     const srcPos = item.record.srcPos;
     if (srcPos > 0) {
       if (srcPos <= slot.srcPosMax) {
-        this.metrics.duplicates.inc({ kind: def.kind });
-        return;
+        // A redelivery, unless it gives back what the journal lost (see journal_loss.ts).
+        const rb = slot.rebuild;
+        if (!rb || srcPos <= rb.after || rb.applied.has(srcPos)) {
+          this.metrics.duplicates.inc({ kind: def.kind });
+          return;
+        }
+        rb.applied.add(srcPos);
+      } else {
+        slot.srcPosMax = srcPos;
+        slot.rebuild = undefined;
       }
-      slot.srcPosMax = srcPos;
     }
     if (slot.mailbox.length - slot.head >= this.#limits.mailboxMax) {
       const message =

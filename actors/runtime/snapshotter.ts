@@ -86,6 +86,11 @@ export class Snapshotter {
     if (!o.closing()) await this.#compact();
   }
 
+  /** The streams with a stored snapshot. */
+  streams(): Promise<string[]> {
+    return this.#o.store.list();
+  }
+
   /** The slot's newest snapshot, unless there is none or it is of another machine version. */
   async load(slot: Slot): Promise<RestorableSnapshot | undefined> {
     const snap = await this.#o.store.load(slot.stream);
