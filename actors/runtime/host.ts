@@ -517,6 +517,7 @@ export class Host {
     const inst = slot.inst!;
     const kind = slot.def.kind;
     const t0 = performance.now();
+    const duplicates = inst.duplicates;
     let outputs: Output[];
     try {
       outputs = inst.apply(item.record, pos, item.decoded);
@@ -524,6 +525,7 @@ export class Host {
       this.#failed(slot, err, pos);
       return;
     }
+    if (inst.duplicates !== duplicates) this.metrics.duplicates.inc({ kind });
     this.#publish(outputs);
     slot.publishedPos = pos;
     slot.tally.input((performance.now() - t0) / 1000, outputs.length);

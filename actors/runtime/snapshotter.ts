@@ -7,6 +7,7 @@
  */
 import { parseStream } from "./actor_instance.ts";
 import type { HostMetrics } from "./host_metrics.ts";
+import { idsOf } from "./input_id_window.ts";
 import type { Journal } from "./journal.ts";
 import type { Slot } from "./_slot.ts";
 import type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
@@ -18,6 +19,8 @@ export interface RestorableSnapshot {
   machine: unknown;
   kernel: Uint8Array;
   config: unknown;
+  /** The instance's recent input ids (see input_id_window.ts). */
+  ids: string[];
 }
 
 /** What a snapshotter works with. */
@@ -57,7 +60,7 @@ export class Snapshotter {
       stream: slot.stream,
       version: slot.def.version,
       pos: s.pos,
-      machine: { xstate: s.machine, config: s.config },
+      machine: { xstate: s.machine, config: s.config, ids: s.ids ?? [] },
       kernel: s.kernel,
       meta: { srcPos: s.srcPos },
     });
@@ -101,13 +104,16 @@ export class Snapshotter {
       );
       return undefined;
     }
-    const m = snap.machine as { xstate: unknown; config: unknown };
+    // A snapshot from before the id window has none: it starts empty (inputs applied before the
+    // snapshot are still told apart by source position where the input has them).
+    const m = snap.machine as { xstate: unknown; config: unknown; ids?: unknown };
     return {
       pos: snap.pos,
       srcPos: Number(snap.meta?.srcPos ?? 0),
       machine: m.xstate,
       kernel: snap.kernel,
       config: m.config,
+      ids: idsOf(m.ids),
     };
   }
 

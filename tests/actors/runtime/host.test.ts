@@ -38,13 +38,15 @@ function frames(channel: string, count: number, batch: number, seed = 1): Sample
   return out;
 }
 
+/** Publishes frames, each with an id naming its channel and its index in the channel's feed. */
 function publishFrames(bus: InProcessBus, fs: SampleFrame[], idPrefix = "in") {
-  fs.forEach((f, i) =>
+  for (const f of fs) {
+    const n = f.seq0 / f.t.length;
     bus.publish(
       feedSubject("test", f.channel),
-      encodeFrame(f, { id: `${idPrefix}-${f.channel}-${i}`, src: "test" }),
-    )
-  );
+      encodeFrame(f, { id: `${idPrefix}-${f.channel}-${n}`, src: "test" }),
+    );
+  }
 }
 
 function collect(bus: InProcessBus, pattern: string): Envelope[] {
