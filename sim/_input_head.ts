@@ -9,16 +9,16 @@ import { decodeInputRecord, REGULAR_FRAME_CODE } from "../actors/runtime/input_r
 export const FRAME_CODE = 1;
 /** The bytes of a record's head before its subject. */
 const FIXED_BYTES = 11;
-/** The highest kind code (a frame without its evenly spaced times, which the simulator's hosts
- *  do not write: see HostOptions.journalEvenTimes). */
-const KIND_CODE_MAX = REGULAR_FRAME_CODE;
+/** The highest kind code: a host's edge decision, `dead` (kind 6, a frame without its evenly
+ *  spaced times, the simulator's hosts do not write: see HostOptions.journalEvenTimes). */
+const KIND_CODE_MAX = 8;
 
 const scratch = new Uint8Array(8);
 const scratchView = new DataView(scratch.buffer);
 
 /**
- * The kind code of input record `data` (1 frame, 2 control, 3 tick, 4 init, 5 skip; a frame
- * without its time column counts as 1). Bytes that are not an input record throw, as
+ * The kind code of input record `data` (1 frame, 2 control, 3 tick, 4 init, 5 skip, 7 admit,
+ * 8 dead; a frame without its time column counts as 1). Bytes that are not an input record throw, as
  * `decodeInputRecord` does.
  */
 export function inputKindCode(data: Uint8Array): number {

@@ -76,3 +76,14 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     tally,
   };
 }
+
+/** Drops the applied inputs from the front of a slot's mailbox (all of them, or past 1,024). */
+export function compactMailbox(slot: Slot): void {
+  if (slot.head >= slot.mailbox.length) {
+    slot.mailbox.length = 0;
+    slot.head = 0;
+  } else if (slot.head > 1024) {
+    slot.mailbox = slot.mailbox.slice(slot.head);
+    slot.head = 0;
+  }
+}

@@ -72,13 +72,14 @@ export class Recovery {
 
   /**
    * Recovers every instance the journal (or the snapshot store) holds for this host's partitions;
-   * returns the source position the input resumes after: the highest journaled, or lower where
+   * returns the source position the input resumes after: the highest journaled (or `floor`, the
+   * highest the host's edge decided), or lower where
    * the journal lost inputs the input gives back. Losses are judged before any instance is put to
    * work, so a refusal (a throw) leaves nothing started.
    */
-  async recoverAll(): Promise<number> {
+  async recoverAll(floor = 0): Promise<number> {
     const h = this.#h;
-    let resumeAfter = 0;
+    let resumeAfter = floor; // the highest source position decided at the host's edge
     const after = new Map<string, number>();
     const pending: Slot[] = [];
     const track = new Map<Slot, Track>();

@@ -35,6 +35,9 @@ export interface SnapshotterOptions {
   compactEveryMs?: number;
   /** Whether the host is stopping (no compaction then). */
   closing: () => boolean;
+  /** A snapshot that is no instance's, saved with each batch when there is one (the host's edge
+   *  decisions: see edge_decisions.ts), so that compaction is never held back by its records. */
+  extra?: () => Snapshot | undefined;
 }
 
 /** Saves instances' snapshots and compacts the journal behind them. */
@@ -74,6 +77,8 @@ export class Snapshotter {
     while (this.#queue.size) {
       const batch = [...this.#queue.values()];
       this.#queue.clear();
+      const extra = o.extra?.();
+      if (extra) batch.push(extra);
       // A snapshot must never be ahead of the durable journal.
       await o.journal.sync();
       for (const snap of batch) {
