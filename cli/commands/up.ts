@@ -106,7 +106,7 @@ export const command: Command = {
     config.http_port = httpPort;
     config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, {}]));
     config.accept_journal_loss = flag(args, "accept-journal-loss");
-    // --- --record (sim/recorder.ts): subscribe before the host starts, so that the recording
+    // --- --record (sim/recording/): subscribe before the host starts, so that the recording
     // holds every input and every output of the session.
     const recordPath = str(args, "record");
     let recorder: Recorder | undefined;

@@ -7,13 +7,14 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { simulate } from "../../sim/simulator.ts";
+import { parseFaults } from "../../sim/faults.ts";
 
 const test = suite("portable trace");
 
 test("seed 3 with every actor kind and every fault gives the same trace hash on every runtime", async () => {
   const r = await simulate({
     seed: 3,
-    faults: "all",
+    faults: parseFaults("all"),
     durationS: 3,
     actors: Object.values(ACTOR_KINDS),
   });
