@@ -17,3 +17,4 @@ export { reproduceCommand, simulate } from "./simulator.ts";
 export type { Sabotage, SimOptions, SimResult, SimStats } from "./simulator.ts";
 export { SimBus } from "./sim_bus.ts";
 export { Scheduler } from "./scheduler.ts";
+export { DEMO_CRASH_RATE, demoActorConfigs, describeDemo } from "./demo.ts";
