@@ -265,8 +265,18 @@ function report(r: ReplayResult, speed: number): string[] {
           (v.unverifiable ? `; ${n(v.unverifiable)} past the cut could not be checked` : "") +
           (v.duplicates ? `; ${n(v.duplicates)} repeated recorded outputs skipped` : ""),
       );
-    } else {
-      const f = v.first!;
+    } else if (v.unread) {
+      const u = v.unread;
+      lines.push(
+        `troupe replay: NOT VERIFIED: the recording is damaged at byte ${u.offset} (${u.reason}): ${
+          n(u.records)
+        } intact records after it were not read, ${n(u.outputs)} of them outputs not compared; ${
+          n(v.equal)
+        } outputs compared equal before it`,
+      );
+    }
+    if (!v.ok && v.first) {
+      const f = v.first;
       const what = f.kind === "different"
         ? `output ${f.index} on ${f.subject} differs (recorded id ${f.recordedId}, replayed id ${f.replayedId})`
         : f.kind === "missing"

@@ -13,6 +13,7 @@ import {
   findNatsServer,
   freePort,
   InProcessBus,
+  JournalLossError,
   launchHost,
   NatsBus,
   NatsServer,
@@ -33,7 +34,8 @@ import { waitForSignal } from "../signals.ts";
 export const command: Command = {
   name: "up",
   summary: "everything on one machine: NATS, a host, a synthetic feed",
-  usage: "[--channels N] [--rate SAMPLES_PER_S] [--duration S] [--data-dir DIR] [--no-nats]",
+  usage:
+    "[--channels N] [--rate SAMPLES_PER_S] [--duration S] [--data-dir DIR] [--no-nats] [--accept-journal-loss]",
   options: {
     channels: {
       type: "string",
@@ -66,6 +68,10 @@ export const command: Command = {
       type: "string",
       arg: "FILE",
       help: "Record the session from its start into FILE (troupe replay FILE --verify)",
+    },
+    "accept-journal-loss": {
+      type: "boolean",
+      help: "Start even where the journal lost inputs the input cannot give back (named)",
     },
   },
   details:
@@ -114,6 +120,7 @@ export const command: Command = {
     const intervalUs = Math.max(1, Math.round((channels * 1e6) / rate));
     const demo = demoActorConfigs(intervalUs);
     config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
+    config.accept_journal_loss = flag(args, "accept-journal-loss");
     // --- --record (sim/recording/): subscribe before the host starts, so that the recording
     // holds every input and every output of the session.
     const recordPath = str(args, "record");
@@ -137,7 +144,17 @@ export const command: Command = {
       }
     }
     // --- end --record
-    const launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
+    let launched;
+    try {
+      launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
+    } catch (err) {
+      recorder?.stop();
+      await bus.close().catch(() => {});
+      await nats?.stop();
+      if (!(err instanceof JournalLossError)) throw err;
+      console.error(`troupe up: ${err.message}`);
+      return 1;
+    }
     console.log(
       `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")}; ` +
         `http://127.0.0.1:${launched.host.httpPort}/healthz and /metrics`,
