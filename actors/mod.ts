@@ -4,6 +4,7 @@
  */
 import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { anomalyActor } from "./anomaly/mod.ts";
+import { barsActor } from "./bars/mod.ts";
 import { coherenceActor } from "./coherence/mod.ts";
 import { collapseActor } from "./collapse/mod.ts";
 import { statsActor } from "./stats/mod.ts";
@@ -14,8 +15,9 @@ export const ACTOR_KINDS: Readonly<Record<string, AnyActorDefinition>> = {
   anomaly: anomalyActor,
   collapse: collapseActor,
   coherence: coherenceActor,
+  bars: barsActor,
 };
 
-export { anomalyActor, coherenceActor, collapseActor, statsActor };
+export { anomalyActor, barsActor, coherenceActor, collapseActor, statsActor };
 /** The math kernels share, computed the same, bit for bit, on every runtime (see the file). */
 export * from "./portable_math.ts";

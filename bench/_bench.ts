@@ -14,6 +14,8 @@ export interface BenchRow {
   baseline: number | null;
   ratio: number | null;
   better: "higher" | "lower";
+  /** Which baseline, where a benchmark measures against several (one row per reference). */
+  reference?: string;
 }
 
 /** What a benchmark may use while it runs. */
@@ -72,7 +74,9 @@ export function formatTable(rows: readonly BenchRow[]): string {
     fmt(r.baseline),
     r.ratio === null ? "-" : r.ratio.toFixed(3),
     r.better,
+    ...(rows.some((x) => x.reference) ? [r.reference ?? "-"] : []),
   ]);
+  if (rows.some((x) => x.reference)) header.push("baseline is");
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const pad = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   return [pad(header), pad(widths.map((w) => "-".repeat(w))), ...lines.map(pad)].join("\n");

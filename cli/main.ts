@@ -46,6 +46,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "deterministic simulation under faults",
     load: () => import("./commands/sim.ts"),
   },
+  collab: {
+    summary: "the collaboration server (y-websocket protocol, tokens, journal, NATS fan-out)",
+    load: () => import("./commands/collab.ts"),
+  },
+  token: {
+    summary: "mint a signed session token for the collaboration server",
+    load: () => import("./commands/token.ts"),
+  },
 };
 
 /** Registers a command module (used as more commands land). */

@@ -7,7 +7,7 @@
  * The machine's protocol with the host:
  * - input: `{ key, config }` when the instance is created;
  * - events in: one per frame (what `frameEvent` returns), `{ type: "config", config }` on a control
- *   message, `{ type: "tick", ts }` on a journaled clock tick;
+ *   message, `{ type: "tick", ts }` on a journaled clock tick (or what `tickEvent` makes of it);
  * - findings out: `emit({ type, ts?, ...fields })` actions. The host publishes each emitted event as an
  *   envelope of that type on `troupe.out.<kind>.<key>`, with an id derived from the input's id.
  */
@@ -42,6 +42,9 @@ export interface ActorDefinition<State, Config, Result> {
   readonly machine: AnyStateMachine;
   /** The one machine event a frame's result becomes, or undefined for none. */
   frameEvent(result: Result, frame: SampleFrame): EventObject | undefined;
+  /** What a journaled clock tick does to the kernel and the machine event it becomes (undefined for
+   *  none); without it the machine gets `{ type: "tick", ts }`. The bars kernel closes quiet bars. */
+  tickEvent?(state: State, ts: number): EventObject | undefined;
   /** Per-sample outputs, published as a columns frame on `troupe.out.<kind>.<key>`. The host
    *  encodes it before the call that returned it ends, so it may share the frame's arrays. */
   columns?(result: Result, frame: SampleFrame, key: string): ColumnsFrame | undefined;

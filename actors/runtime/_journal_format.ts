@@ -153,6 +153,26 @@ export function probeRecord(buf: Uint8Array, at: number, end: number): RecordPro
   return { kind: "record", total, nameLength, pos };
 }
 
+/**
+ * The offset of the first intact record in `buf[from, end)`, or -1 when there is none: where
+ * reading resynchronises after damage. Every offset is tried; a cheap look at the length, the name
+ * length and the position's high word rules out most before a CRC is computed, and a CRC-32 match
+ * on damaged bytes is a 1 in 2^32 chance.
+ */
+export function findRecord(buf: Uint8Array, from: number, end: number): number {
+  for (let at = from; at + RECORD_OVERHEAD_BYTES <= end; at++) {
+    const length = getU32(buf, at);
+    if (length < RECORD_OVERHEAD_BYTES - 8 || length > end - at - 8) continue;
+    const nameLength = buf[at + 8]! | (buf[at + 9]! << 8);
+    if (nameLength === 0 || nameLength > STREAM_NAME_BYTES_MAX || 10 + nameLength > length) {
+      continue;
+    }
+    if (getU32(buf, at + 14 + nameLength) >= 0x200000) continue; // positions are safe integers
+    if (probeRecord(buf, at, end).kind === "record") return at;
+  }
+  return -1;
+}
+
 /** Per-stream extent of one segment. */
 export interface StreamExtent {
   first: number;
@@ -165,6 +185,8 @@ export interface SegmentIndex {
   bytes: number;
   records: number;
   streams: Map<string, StreamExtent>;
+  /** Damaged byte ranges [start, end) found by a scan, which reads pass over (not in the file). */
+  holes?: Array<[number, number]>;
 }
 
 /** Encodes a segment index file. */

@@ -22,6 +22,7 @@ import {
   decodeIndex,
   decodePositions,
   encodeIndex,
+  findRecord,
   getU32,
   indexName,
   NameTable,
@@ -36,7 +37,7 @@ import {
   segmentName,
 } from "./_journal_format.ts";
 import { writeAll } from "./_write_queue.ts";
-import { JournalCorruptError, type JournalRecord } from "./journal.ts";
+import { JournalCorruptError, type JournalDamage, type JournalRecord } from "./journal.ts";
 
 /** A torn tail the journal cut off when it opened. */
 export interface TruncateInfo {
@@ -66,15 +67,20 @@ export interface OpenedSegments {
   fd: number;
   /** The torn tails cut off. */
   reports: TruncateInfo[];
+  /** The damaged ranges found between intact records (kept on disk, skipped by reads). */
+  damaged: JournalDamage[];
 }
 
 /**
  * Opens the segments of the journal in `dir`: reads the sealed segments' indexes, scans the
- * active segment (and any whose index is missing or stale) and cuts off a torn tail, with every
- * later segment. Creates the first segment of an empty directory (fsynced when `durable`).
+ * active segment (and any whose index is missing or stale). Only the end of the last segment can
+ * be a torn tail, and only that is cut off; damage followed by intact records (in the same segment
+ * or a later one) is reported and skipped, never cut, so no intact record is deleted. Creates the
+ * first segment of an empty directory (fsynced when `durable`).
  */
 export function openSegments(dir: string, durable: boolean): OpenedSegments {
   const reports: TruncateInfo[] = [];
+  const damaged: JournalDamage[] = [];
   const ids = readdirSync(dir).map(parseSegmentName).filter((id): id is number => id !== undefined)
     .sort((a, b) => a - b);
   const positions = readPositions(dir);
@@ -92,30 +98,31 @@ export function openSegments(dir: string, durable: boolean): OpenedSegments {
       }
     }
     const scanned = scanSegment(path);
-    if (scanned.torn) {
+    damaged.push(...scanned.damaged);
+    if (scanned.torn && last) {
       reports.push(scanned.torn);
-      // Later segments follow the damage, so they are not part of the surviving prefix.
-      for (const laterId of ids.slice(i + 1)) {
-        const laterPath = join(dir, segmentName(laterId));
-        reports.push({
-          segment: laterPath,
-          offset: 0,
-          bytes: statSync(laterPath).size,
-          reason: `follows a torn segment ${path}`,
-        });
-        unlinkSync(laterPath);
-        removeQuietly(join(dir, indexName(laterId)));
-      }
       removeQuietly(join(dir, indexName(id)));
       segments.push({ id, path, sealed: false, ...scanned.index });
       break;
+    }
+    if (scanned.torn) {
+      // Intact records follow in later segments: the bad end of this one is damage, not a torn
+      // tail. It stays on disk (its index, which would not match the file, is not written).
+      damaged.push(scanned.torn);
+      if (scanned.index.bytes >= SEGMENT_HEADER_BYTES) {
+        removeQuietly(join(dir, indexName(id)));
+        segments.push({ id, path, sealed: true, ...scanned.index });
+      }
+      continue;
     }
     if (last) {
       // An index of the last segment is stale: a crash came between sealing it and the next.
       removeQuietly(join(dir, indexName(id)));
       segments.push({ id, path, sealed: false, ...scanned.index });
     } else {
-      writeAtomically(join(dir, indexName(id)), encodeIndex(scanned.index));
+      if (scanned.damaged.length === 0) {
+        writeAtomically(join(dir, indexName(id)), encodeIndex(scanned.index));
+      }
       segments.push({ id, path, sealed: true, ...scanned.index });
     }
   }
@@ -137,20 +144,34 @@ export function openSegments(dir: string, durable: boolean): OpenedSegments {
       fsyncSync(fd);
     }
   }
-  return { segments, positions, fd, reports };
+  return { segments, positions, fd, reports, damaged };
 }
 
-/** The records of `seg` up to byte `end`, a batch per chunk read, each CRC-checked. */
+/** Options of `readSegment`. */
+export interface ReadSegmentOptions {
+  chunkBytes: number;
+  names: NameTable;
+  /** Told of each damaged range met (the same range again on each read of it). */
+  onDamage?(damage: JournalDamage): void;
+}
+
+/**
+ * The records of `seg` up to byte `end`, a batch per chunk read, each CRC-checked. The segment's
+ * known holes are passed over; bytes that are not an intact record are reported to `onDamage` and
+ * reading goes on at the next intact record (none: the segment's records end there).
+ */
 export async function* readSegment(
   seg: Segment,
   end: number,
-  options: { chunkBytes: number; names: NameTable },
+  options: ReadSegmentOptions,
 ): AsyncIterable<JournalRecord[]> {
   const file = await openFile(seg.path, "r");
+  const holes = seg.holes ?? [];
+  let hole = 0;
   try {
-    let buf = new Uint8Array(0);
+    let buf: Uint8Array = new Uint8Array(0);
     let at = 0; // parse offset in buf
-    let filePos = SEGMENT_HEADER_BYTES; // file offset of buf[buf.length]
+    let base = SEGMENT_HEADER_BYTES; // file offset of buf[0]
     if (end > SEGMENT_HEADER_BYTES) {
       const header = new Uint8Array(SEGMENT_HEADER_BYTES);
       await readFully(file, header, 0, SEGMENT_HEADER_BYTES, 0, seg.path);
@@ -159,37 +180,69 @@ export async function* readSegment(
     let need = RECORD_OVERHEAD_BYTES;
     while (true) {
       const left = buf.length - at;
+      const filePos = base + buf.length;
       if (filePos >= end) {
         if (left === 0) return;
-        throw new JournalCorruptError(
-          `Cannot read journal segment ${seg.path}: a record at offset ${
-            filePos - left
-          } runs past the end of the written data (${end} bytes)`,
-          { where: seg.path, offset: filePos - left },
-        );
+        // A record runs past the written data: damage, unless an intact record follows.
+        const next = findRecord(buf, at + 1, buf.length);
+        options.onDamage?.({
+          segment: seg.path,
+          offset: base + at,
+          bytes: (next < 0 ? buf.length : next) - at,
+          reason: `a record of ${need} bytes runs past the end of the written data (${end} bytes)`,
+        });
+        if (next < 0) return;
+        at = next;
+        need = RECORD_OVERHEAD_BYTES;
+      } else {
+        const size = Math.min(end - filePos, Math.max(options.chunkBytes, need) - left);
+        const next = new Uint8Array(left + size);
+        next.set(buf.subarray(at), 0);
+        await readFully(file, next, left, size, filePos, seg.path);
+        base = filePos - left;
+        buf = next;
+        at = 0;
       }
-      const size = Math.min(end - filePos, Math.max(options.chunkBytes, need) - left);
-      const next = new Uint8Array(left + size);
-      next.set(buf.subarray(at), 0);
-      await readFully(file, next, left, size, filePos, seg.path);
-      const base = filePos - left; // file offset of next[0]
-      filePos += size;
-      buf = next;
-      at = 0;
       const batch: JournalRecord[] = [];
       while (true) {
+        while (hole < holes.length && holes[hole]![1] <= base + at) hole++;
+        if (hole < holes.length && holes[hole]![0] <= base + at) {
+          // A known hole: skip it (reading on once its end is in the buffer).
+          const skipTo = holes[hole]![1] - base;
+          if (skipTo > buf.length) {
+            // Its end is not buffered yet: drop what is and read on from the hole's end.
+            base = holes[hole]![1];
+            buf = new Uint8Array(0);
+            at = 0;
+            need = RECORD_OVERHEAD_BYTES;
+            break;
+          }
+          at = skipTo;
+          continue;
+        }
         const probe = probeRecord(buf, at, buf.length);
         if (probe.kind === "partial") {
           need = probe.need;
           break;
         }
         if (probe.kind === "bad") {
-          throw new JournalCorruptError(
-            `Cannot read journal segment ${seg.path}: record at offset ${
-              base + at
-            } is damaged: ${probe.reason}`,
-            { where: seg.path, offset: base + at },
-          );
+          const rest = await readRest(file, base + at, end, seg.path);
+          const next = findRecord(rest, 1, rest.length);
+          options.onDamage?.({
+            segment: seg.path,
+            offset: base + at,
+            bytes: next < 0 ? rest.length : next,
+            reason: probe.reason,
+          });
+          if (next < 0) {
+            if (batch.length) yield batch;
+            return;
+          }
+          base += at;
+          buf = rest;
+          at = next;
+          need = RECORD_OVERHEAD_BYTES;
+          continue;
         }
         const stream = options.names.get(buf, at + 10, probe.nameLength);
         const dataAt = at + RECORD_OVERHEAD_BYTES + probe.nameLength;
@@ -201,6 +254,18 @@ export async function* readSegment(
   } finally {
     await file.close();
   }
+}
+
+/** The bytes of a file from `from` to `end`: a damaged segment's rest, to resynchronise in. */
+async function readRest(
+  file: Awaited<ReturnType<typeof openFile>>,
+  from: number,
+  end: number,
+  path: string,
+): Promise<Uint8Array> {
+  const rest = new Uint8Array(end - from);
+  await readFully(file, rest, 0, rest.length, from, path);
+  return rest;
 }
 
 /** Checks a segment file's magic and format version. */
@@ -221,20 +286,26 @@ export function checkHeader(header: Uint8Array, path: string): void {
 }
 
 /**
- * Reads a whole segment and finds where its intact records end. Positions must rise by one per
- * stream within the segment; an intact record that breaks this is not a torn write but damage.
+ * Reads a whole segment and finds its intact records. Bad bytes followed by an intact record are
+ * damage: reported and skipped to that record. Bad bytes with no intact record after them end the
+ * segment (`torn`; a torn tail when the segment is the last). An intact record whose position does
+ * not rise on its stream's last is damage too, reported and skipped (its bytes become a hole that
+ * reads pass over); a position that jumps ahead is a gap, lost records, for recovery to judge.
  */
-function scanSegment(path: string): { index: SegmentIndex; torn: TruncateInfo | undefined } {
+function scanSegment(
+  path: string,
+): { index: SegmentIndex; torn: TruncateInfo | undefined; damaged: JournalDamage[] } {
   const buf = readFileSync(path);
   const streams = new Map<string, { first: number; last: number; count: number }>();
   const index: SegmentIndex = { bytes: SEGMENT_HEADER_BYTES, records: 0, streams };
+  const damaged: JournalDamage[] = [];
   if (buf.length < SEGMENT_HEADER_BYTES) {
     // A segment whose header was never fully written (a crash as it was created).
     index.bytes = 0;
     const torn = buf.length > 0
       ? { segment: path, offset: 0, bytes: buf.length, reason: "incomplete segment header" }
       : undefined;
-    return { index, torn };
+    return { index, torn, damaged };
   }
   checkHeader(buf, path);
   const names = new NameTable();
@@ -246,18 +317,30 @@ function scanSegment(path: string): { index: SegmentIndex; torn: TruncateInfo | 
       const reason = probe.kind === "bad"
         ? probe.reason
         : `partial record: ${buf.length - at} of ${probe.need} bytes`;
-      torn = { segment: path, offset: at, bytes: buf.length - at, reason };
-      break;
+      const next = findRecord(buf, at + 1, buf.length);
+      if (next < 0) {
+        torn = { segment: path, offset: at, bytes: buf.length - at, reason };
+        break;
+      }
+      damaged.push({ segment: path, offset: at, bytes: next - at, reason });
+      (index.holes ??= []).push([at, next]);
+      at = next;
+      continue;
     }
     const stream = names.get(buf, at + 10, probe.nameLength);
     const e = streams.get(stream);
+    if (e && probe.pos <= e.last) {
+      damaged.push({
+        segment: path,
+        offset: at,
+        bytes: probe.total,
+        reason: `record of stream "${stream}" has position ${probe.pos} after ${e.last}`,
+      });
+      (index.holes ??= []).push([at, at + probe.total]);
+      at += probe.total;
+      continue;
+    }
     if (e) {
-      if (probe.pos !== e.last + 1) {
-        throw new JournalCorruptError(
-          `Cannot open journal segment ${path}: record at offset ${at} of stream "${stream}" has position ${probe.pos} after ${e.last}`,
-          { where: path, offset: at },
-        );
-      }
       e.last = probe.pos;
       e.count++;
     } else streams.set(stream, { first: probe.pos, last: probe.pos, count: 1 });
@@ -265,7 +348,7 @@ function scanSegment(path: string): { index: SegmentIndex; torn: TruncateInfo | 
     at += probe.total;
   }
   index.bytes = at;
-  return { index, torn };
+  return { index, torn, damaged };
 }
 
 function readIndex(dir: string, id: number): SegmentIndex | undefined {

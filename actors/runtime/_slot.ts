@@ -47,6 +47,9 @@ export interface Slot extends FailureHistory {
   srcPosMax: number;
   /** The journal position of the last input whose outputs were published. */
   publishedPos: number;
+  /** Set while the input gives back what the journal lost: source positions above `after` and
+   *  at most `srcPosMax` are taken unless `applied` holds them (see journal_loss.ts). */
+  rebuild: { after: number; applied: Set<number> } | undefined;
   /** The kind's per-input metrics. */
   tally: KindTally;
 }
@@ -69,6 +72,18 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     lastSnapMs: 0,
     srcPosMax: 0,
     publishedPos: 0,
+    rebuild: undefined,
     tally,
   };
+}
+
+/** Drops the applied inputs from the front of a slot's mailbox (all of them, or past 1,024). */
+export function compactMailbox(slot: Slot): void {
+  if (slot.head >= slot.mailbox.length) {
+    slot.mailbox.length = 0;
+    slot.head = 0;
+  } else if (slot.head > 1024) {
+    slot.mailbox = slot.mailbox.slice(slot.head);
+    slot.head = 0;
+  }
 }

@@ -17,6 +17,7 @@ import {
 } from "../../protocol/mod.ts";
 import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import { decodeInputRecord, type InputRecord } from "./input_record.ts";
+import { InputIdWindow } from "./input_id_window.ts";
 
 /** A message an instance asks to publish. */
 export interface Output {
@@ -32,6 +33,8 @@ export interface InstanceSnapshot {
   machine: unknown;
   kernel: Uint8Array;
   config: unknown;
+  /** The ids of the inputs applied most recently, oldest first (absent: none remembered). */
+  ids?: string[];
 }
 
 /** The stream name of an instance: `<kind>/<key>`. */
@@ -73,8 +76,11 @@ export class ActorInstance {
   srcPos = 0;
   /** Inputs applied since the last snapshot. */
   sinceSnapshot = 0;
+  /** Inputs passed over because their id was applied already (a count for metrics). */
+  duplicates = 0;
   config: unknown;
   #state: unknown;
+  #ids: InputIdWindow;
   #actor: Actor<AnyStateMachine>;
   #outbox: Array<EventObject & { ts?: number }> = [];
   #machineError: unknown;
@@ -89,6 +95,7 @@ export class ActorInstance {
     this.config = config;
     this.#outSubject = outSubject(def.kind, key);
     this.#state = undefined;
+    this.#ids = new InputIdWindow();
     this.#actor = undefined as unknown as Actor<AnyStateMachine>;
   }
 
@@ -107,6 +114,7 @@ export class ActorInstance {
     inst.#startMachine(snap.machine);
     inst.pos = snap.pos;
     inst.srcPos = snap.srcPos;
+    if (snap.ids) inst.#ids = new InputIdWindow(snap.ids);
     return inst;
   }
 
@@ -140,6 +148,7 @@ export class ActorInstance {
       machine,
       kernel: this.def.kernel.save(this.#state).slice(),
       config: this.config,
+      ids: this.#ids.toArray(),
     };
   }
 
@@ -150,7 +159,8 @@ export class ActorInstance {
 
   /**
    * Applies one journaled record at position `pos`: a frame (already decoded at the edge when
-   * `decoded` is given), a control message, or a tick. Returns what to publish.
+   * `decoded` is given), a control message, or a tick. Returns what to publish. An input whose
+   * envelope id the instance applied recently is consumed without being applied (`duplicates`).
    */
   apply(
     record: InputRecord,
@@ -164,20 +174,27 @@ export class ActorInstance {
       switch (record.kind) {
         case "frame": {
           const { envelope, frame } = decoded ?? decodeFrame(record.payload);
+          if (this.#seen(envelope.id)) return this.#passOver(record, pos);
           outputs = this.#applyFrame(envelope, frame);
+          this.#ids.add(envelope.id);
           break;
         }
         case "ctl": {
           const envelope = decodeEnvelope(record.payload);
+          if (this.#seen(envelope.id)) return this.#passOver(record, pos);
           this.config = this.def.parseConfig(envelope.body, this.config, `ctl.${this.def.kind}`);
           this.def.kernel.configure?.(this.#state, this.config);
           this.#send({ type: "config", config: this.config });
           outputs = this.#drain(envelope.id, envelope.ts);
+          this.#ids.add(envelope.id);
           break;
         }
         case "tick": {
           const envelope = decodeEnvelope(record.payload);
-          this.#send({ type: "tick", ts: envelope.ts });
+          const event = this.def.tickEvent
+            ? this.def.tickEvent(this.#state, envelope.ts)
+            : { type: "tick", ts: envelope.ts };
+          if (event) this.#send(event);
           outputs = this.#drain(envelope.id, envelope.ts);
           break;
         }
@@ -196,6 +213,18 @@ export class ActorInstance {
         { cause: err },
       );
     }
+  }
+
+  #seen(id: string): boolean {
+    if (!this.#ids.has(id)) return false;
+    this.duplicates++;
+    return true;
+  }
+
+  /** Consumes a record at `pos` without applying it: its id was applied already. */
+  #passOver(record: InputRecord, pos: number): Output[] {
+    this.skip(pos, record.srcPos);
+    return [];
   }
 
   /** Marks `pos` as consumed without applying it (a poison input moved to the dead letters). */

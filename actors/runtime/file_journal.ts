@@ -54,6 +54,7 @@ import { WriteQueue } from "./_write_queue.ts";
 import {
   type FsyncPolicy,
   type Journal,
+  type JournalDamage,
   type JournalData,
   journalDataLength,
   type JournalRecord,
@@ -78,6 +79,9 @@ export interface FileJournalOptions {
   readChunkBytes?: number;
   /** Called for each torn tail cut off on open (also counted in `stats().truncatedBytes`). */
   onTruncate?(info: TruncateInfo): void;
+  /** Called once for each damaged range found between intact records, on open or on a read
+   *  (also listed by `damage()` and counted in `stats().damagedBytes`). */
+  onDamage?(damage: JournalDamage): void;
   /** Called when a background write or fsync fails; the journal then refuses further appends. */
   onError?(error: Error): void;
 }
@@ -113,6 +117,9 @@ export class FileJournal implements Journal {
   #sealing: Promise<void> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #truncatedBytes = 0;
+  /** Damaged ranges met, by "path:offset". */
+  #damage = new Map<string, JournalDamage>();
+  #onDamage: ((damage: JournalDamage) => void) | undefined;
   #names = new NameTable();
   #failed: Error | undefined;
   #closed = false;
@@ -131,6 +138,7 @@ export class FileJournal implements Journal {
     this.#segmentBytesMax = options.segmentBytesMax ?? 64 << 20;
     this.#readChunkBytes = options.readChunkBytes ?? 4 << 20;
     this.#onError = options.onError;
+    this.#onDamage = options.onDamage;
     this.#buffer = new Uint8Array(options.writeBufferBytes ?? 1 << 20);
     this.#queue = new WriteQueue({
       failed: () => this.#failed,
@@ -179,6 +187,7 @@ export class FileJournal implements Journal {
     const truncatedBytes = opened.reports.reduce((sum, r) => sum + r.bytes, 0);
     const journal = new FileJournal(dir, options, opened, truncatedBytes, lock);
     for (const r of opened.reports) options.onTruncate?.(r);
+    for (const d of opened.damaged) journal.#damaged(d);
     return journal;
   }
 
@@ -237,10 +246,7 @@ export class FileJournal implements Journal {
       const extent = seg.streams.get(stream);
       if (!extent || extent.last <= after) continue;
       for await (
-        const batch of readSegment(seg, end, {
-          chunkBytes: this.#readChunkBytes,
-          names: this.#names,
-        })
+        const batch of readSegment(seg, end, this.#readOptions)
       ) {
         for (const r of batch) {
           if (r.pos > after && r.stream === stream) yield r;
@@ -272,16 +278,45 @@ export class FileJournal implements Journal {
       }
       if (!needed) continue;
       for await (
-        const batch of readSegment(seg, end, {
-          chunkBytes: this.#readChunkBytes,
-          names: this.#names,
-        })
+        const batch of readSegment(seg, end, this.#readOptions)
       ) {
         const kept: JournalRecord[] = [];
         for (const r of batch) if (r.pos > (after.get(r.stream) ?? 0)) kept.push(r);
         if (kept.length) yield kept;
       }
     }
+  }
+
+  /** The damaged ranges met so far, on open and while reading, in the order found. */
+  damage(): readonly JournalDamage[] {
+    return [...this.#damage.values()];
+  }
+
+  /** Continues `stream`'s positions after `pos` (see `Journal.advance`); never moves them back. */
+  advance(stream: string, pos: number): void {
+    this.#check();
+    if (!Number.isSafeInteger(pos) || pos < 0) {
+      throw new RangeError(`Cannot advance journal stream "${stream}" to position ${pos}`);
+    }
+    const state = this.#streams.get(stream);
+    if (state) {
+      if (pos > state.last) state.last = pos;
+    } else if (pos > 0) this.#streams.set(stream, { ...newStream(stream), last: pos });
+  }
+
+  get #readOptions() {
+    return {
+      chunkBytes: this.#readChunkBytes,
+      names: this.#names,
+      onDamage: (d: JournalDamage) => this.#damaged(d),
+    };
+  }
+
+  #damaged(d: JournalDamage): void {
+    const key = `${d.segment}:${d.offset}`;
+    if (this.#damage.has(key)) return;
+    this.#damage.set(key, d);
+    this.#onDamage?.(d);
   }
 
   /** Writes out the buffer and, unless the policy is `never`, fsyncs before resolving. */
@@ -331,7 +366,9 @@ export class FileJournal implements Journal {
       if (seg !== this.#active) bytes += seg.bytes;
       records += seg.records;
     }
-    return { bytes, records, truncatedBytes: this.#truncatedBytes };
+    let damagedBytes = 0;
+    for (const d of this.#damage.values()) damagedBytes += d.bytes;
+    return { bytes, records, truncatedBytes: this.#truncatedBytes, damagedBytes };
   }
 
   /** The segments (path, sealed, bytes, records), oldest first: for metrics and tests. */
@@ -431,7 +468,8 @@ export class FileJournal implements Journal {
         });
         if (end > this.#durable) this.#durable = end;
       }
-      writeAtomically(join(this.dir, indexName(old.id)), encodeIndex(old));
+      // A segment with damage keeps no index: each open scans it and reports the damage again.
+      if (!old.holes) writeAtomically(join(this.dir, indexName(old.id)), encodeIndex(old));
     })().catch((err: Error) => {
       this.#fail(err, "seal", old.path);
     }).finally(() => {

@@ -4,7 +4,7 @@
  * recoveries), passes decoders that decode each once.
  */
 import type { Envelope, SampleFrame } from "../../protocol/mod.ts";
-import type { TimeColumn } from "./input_record.ts";
+import type { InputRecord, TimeColumn } from "./input_record.ts";
 
 /** A frame message decoded: its envelope and its validated frame (what `decodeFrame` returns). */
 export interface DecodedFrame {
@@ -28,4 +28,20 @@ export function timeColumnIn(payload: Uint8Array, decoded: DecodedFrame): TimeCo
   const at = bin.byteOffset - payload.byteOffset;
   const t = decoded.frame.t;
   return at >= 0 && bin.byteLength === t.length * 8 ? { at, t } : undefined;
+}
+
+/**
+ * A journaled frame decoded by the replay decoder, if there is one (else the instance decodes it);
+ * undefined too when it fails, so that the instance fails on it as it would have.
+ */
+export function replayDecoded(
+  decode: FrameDecoder | undefined,
+  r: InputRecord,
+): DecodedFrame | undefined {
+  if (decode === undefined || r.kind !== "frame") return undefined;
+  try {
+    return decode(r.payload, r.srcPos);
+  } catch {
+    return undefined;
+  }
 }

@@ -30,19 +30,31 @@ import {
   sysSubject,
 } from "../../protocol/mod.ts";
 import { ActorInstance, type Output, streamOf } from "./actor_instance.ts";
-import { publishDeadLetter, reasonOf } from "./dead_letter.ts";
-import { type DecodedFrame, type FrameDecoder, timeColumnIn } from "./frame_decoder.ts";
+import { deadLetterOf, publishDeadLetter, reasonOf } from "./dead_letter.ts";
+import { EdgeDecisions } from "./edge_decisions.ts";
+import {
+  type DecodedFrame,
+  type FrameDecoder,
+  replayDecoded,
+  timeColumnIn,
+} from "./frame_decoder.ts";
 import { serveHostHttp } from "./host_http.ts";
 import { HostMetrics } from "./host_metrics.ts";
 import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 import { coreInput, type InputSource } from "./input_source.ts";
-import { encodeInputRecord, encodeInputRecordParts, type InputRecord } from "./input_record.ts";
+import {
+  encodeInitRecord,
+  encodeInputRecord,
+  encodeInputRecordParts,
+  type InputRecord,
+} from "./input_record.ts";
 import type { Journal } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
+import { planLossRebuild } from "./journal_loss.ts";
 import { Recovery } from "./recovery.ts";
-import { newSlot, type Pending, type Slot, type Status } from "./_slot.ts";
+import { compactMailbox, newSlot, type Pending, type Slot, type Status } from "./_slot.ts";
 import { Snapshotter } from "./snapshotter.ts";
 import { DEFAULT_SUPERVISION, recordFailure, type SupervisionOptions } from "./supervision.ts";
 
@@ -71,7 +83,8 @@ export class Host {
   #ctlSub: BusSubscription | undefined;
   #timer: unknown;
   #http: Server | undefined;
-  #channels = new Set<string>();
+  /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
+  readonly #edge: EdgeDecisions;
   /** Feed subjects already parsed: their channel, or null for subjects that are not feeds. */
   #feedChannels = new Map<string, string | null>();
   #dlqSeq = 0;
@@ -98,6 +111,11 @@ export class Host {
     const limits = this.#limits;
     this.#decodeLive = options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits));
     this.#decodeReplay = options.frameDecoders?.({});
+    this.#edge = new EdgeDecisions({
+      hostId: options.hostId,
+      journal: this.#journal,
+      log: this.#log,
+    });
     this.#snapshotter = new Snapshotter({
       journal: this.#journal,
       store: options.snapshots,
@@ -106,6 +124,7 @@ export class Host {
       now: this.#now,
       ...(options.compactEveryMs === undefined ? {} : { compactEveryMs: options.compactEveryMs }),
       closing: () => this.#closing,
+      extra: () => (this.#edge.sinceSnapshot > 0 ? this.#edge.snapshot() : undefined),
     });
     this.#recovery = new Recovery({
       journal: this.#journal,
@@ -117,12 +136,18 @@ export class Host {
       slots: this.#slots,
       owns: (key) => this.#owned.has(partitionOf(key, this.#partitionCount)),
       slot: (def, key) => this.#slot(def, key),
-      decode: (record) => this.#replayDecoded(record),
+      decode: (record) => replayDecoded(this.#decodeReplay, record),
       publish: (outputs) => this.#publish(outputs),
       deadLetter: (msg, err, actor) => this.#deadLetter(msg, err, actor),
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
       pump: (slot) => this.#pump(slot),
       closing: () => this.#closing,
+      config: (kind) => this.#configs.get(kind),
+      judgeLosses: async (losses) =>
+        planLossRebuild(losses, {
+          firstSrcPos: losses.length > 0 ? await this.#input.firstPosition?.() : undefined,
+          accept: options.acceptJournalLoss === true,
+        }),
     });
   }
 
@@ -148,7 +173,10 @@ export class Host {
       });
     }
     const t0 = this.#now();
-    const resumeAfter = await this.#recovery.recoverAll();
+    // A journal with no streams is a new host's: nothing decided yet, nothing to wait for.
+    if (this.#journal.streams().length > 0) await this.#edge.recover(this.options.snapshots);
+    const resumeAfter = await this.#recovery.recoverAll(this.#edge.maxSrcPos);
+    this.#edge.resumeAt(resumeAfter);
     const stats = this.#journal.stats();
     this.metrics.journalTruncatedBytes.set(stats.truncatedBytes);
     if (stats.truncatedBytes > 0) {
@@ -220,6 +248,7 @@ export class Host {
 
   #onFeed(msg: BusMessage, srcPos: number): void {
     if (this.#closing) return;
+    if (srcPos > 0 && this.#edge.deadLettered(srcPos)) return; // decided before a restart
     let cached = this.#feedChannels.get(msg.subject);
     if (cached === undefined) {
       try {
@@ -227,6 +256,7 @@ export class Host {
         cached = parsed.kind === "feed" ? parsed.channel : null;
       } catch (err) {
         this.#deadLetter(msg, err);
+        this.#edge.deadLetter(srcPos, msg.subject, reasonOf(err));
         return;
       }
       if (this.#feedChannels.size >= this.#limits.channelsMax) this.#feedChannels.clear();
@@ -252,18 +282,19 @@ export class Host {
           { value: decoded.frame.channel },
         );
       }
-      if (!this.#channels.has(channel)) {
-        if (this.#channels.size >= this.#limits.channelsMax) {
+      if (!this.#edge.admitted(channel)) {
+        if (this.#edge.channels >= this.#limits.channelsMax) {
           throw new ProtocolError(
             "oversize",
             `Channel "${channel}" is over this host's limit of ${this.#limits.channelsMax} channels`,
             { value: channel },
           );
         }
-        this.#channels.add(channel);
+        this.#edge.admit(channel);
       }
     } catch (err) {
       this.#deadLetter(msg, err);
+      this.#edge.deadLetter(srcPos, msg.subject, reasonOf(err));
       return;
     }
     const record: InputRecord = { kind: "frame", srcPos, subject: msg.subject, payload: msg.data };
@@ -323,16 +354,8 @@ export class Host {
   }
 
   #deadLetter(msg: BusMessage, err: unknown, actor?: string): void {
-    const reason = reasonOf(err);
-    this.metrics.deadLetters.inc({ reason });
-    const letter: Parameters<typeof publishDeadLetter>[1] = {
-      subject: msg.subject,
-      reason,
-      error: (err as Error).message ?? String(err),
-      raw: msg.data,
-    };
-    if (err instanceof ProtocolError && err.field !== undefined) letter.field = err.field;
-    if (actor !== undefined) letter.actor = actor;
+    const letter = deadLetterOf(msg, err, actor);
+    this.metrics.deadLetters.inc({ reason: letter.reason });
     try {
       publishDeadLetter(this.#bus, letter, this.#meta());
     } catch (publishErr) {
@@ -365,10 +388,17 @@ export class Host {
     const srcPos = item.record.srcPos;
     if (srcPos > 0) {
       if (srcPos <= slot.srcPosMax) {
-        this.metrics.duplicates.inc({ kind: def.kind });
-        return;
+        // A redelivery, unless it gives back what the journal lost (see journal_loss.ts).
+        const rb = slot.rebuild;
+        if (!rb || srcPos <= rb.after || rb.applied.has(srcPos)) {
+          this.metrics.duplicates.inc({ kind: def.kind });
+          return;
+        }
+        rb.applied.add(srcPos);
+      } else {
+        slot.srcPosMax = srcPos;
+        slot.rebuild = undefined;
       }
-      slot.srcPosMax = srcPos;
     }
     if (slot.mailbox.length - slot.head >= this.#limits.mailboxMax) {
       const message =
@@ -383,7 +413,8 @@ export class Host {
 
   /** Dead-letters an input its instance cannot take. */
   #reject(slot: Slot, item: Pending, err: InputRejectedError): void {
-    const { subject, payload } = item.record;
+    const { subject, payload, srcPos } = item.record;
+    if (item.record.kind === "frame") this.#edge.deadLetter(srcPos, subject, err.reason);
     this.#deadLetter(
       { subject, data: payload, headers: undefined, reply: undefined },
       err,
@@ -431,7 +462,7 @@ export class Host {
           slot.head++;
           this.#applyLive(slot, item, pos);
           slot.pumping = false;
-          this.#compactMailbox(slot);
+          compactMailbox(slot);
           this.#pump(slot);
         }, (err) => this.#journalFailed(slot, err));
         return;
@@ -439,7 +470,7 @@ export class Host {
       slot.head++;
       this.#applyLive(slot, item, r);
     }
-    this.#compactMailbox(slot);
+    compactMailbox(slot);
     slot.pumping = false;
   }
 
@@ -455,18 +486,7 @@ export class Host {
    */
   #startInstance(slot: Slot): boolean {
     const config = this.#configs.get(slot.def.kind);
-    const init = encodeInputRecord({
-      kind: "init",
-      srcPos: 0,
-      subject: slot.stream,
-      payload: encodeEnvelope({
-        id: `${slot.stream}:init`,
-        type: "init",
-        src: this.options.hostId,
-        ts: 0,
-        body: config,
-      }),
-    });
+    const init = encodeInitRecord(slot.stream, { src: this.options.hostId, config });
     const r = this.#journal.append(slot.stream, init);
     const inst = ActorInstance.create(slot.def, slot.key, config);
     slot.inst = inst;
@@ -483,16 +503,6 @@ export class Host {
     return true;
   }
 
-  #compactMailbox(slot: Slot) {
-    if (slot.head >= slot.mailbox.length) {
-      slot.mailbox.length = 0;
-      slot.head = 0;
-    } else if (slot.head > 1024) {
-      slot.mailbox = slot.mailbox.slice(slot.head);
-      slot.head = 0;
-    }
-  }
-
   #journalFailed(slot: Slot, err: unknown) {
     slot.pumping = false;
     this.#log(`journal append for ${slot.stream} failed: ${(err as Error).message}; retrying`);
@@ -503,6 +513,7 @@ export class Host {
     const inst = slot.inst!;
     const kind = slot.def.kind;
     const t0 = performance.now();
+    const duplicates = inst.duplicates;
     let outputs: Output[];
     try {
       outputs = inst.apply(item.record, pos, item.decoded);
@@ -510,6 +521,7 @@ export class Host {
       this.#failed(slot, err, pos);
       return;
     }
+    if (inst.duplicates !== duplicates) this.metrics.duplicates.inc({ kind });
     this.#publish(outputs);
     slot.publishedPos = pos;
     slot.tally.input((performance.now() - t0) / 1000, outputs.length);
@@ -560,19 +572,6 @@ export class Host {
     this.#timers.setTimeout(() => {
       this.#recovery.restart(slot).catch((e) => this.#failed(slot, e, -1));
     }, decision.delayMs);
-  }
-
-  /**
-   * A journaled frame decoded by the replay decoder, if there is one (else the instance decodes
-   * it); undefined too when it fails, so that the instance fails on it as it would have.
-   */
-  #replayDecoded(r: InputRecord): DecodedFrame | undefined {
-    if (this.#decodeReplay === undefined || r.kind !== "frame") return undefined;
-    try {
-      return this.#decodeReplay(r.payload, r.srcPos);
-    } catch {
-      return undefined;
-    }
   }
 
   #periodic(): void {

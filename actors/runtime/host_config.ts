@@ -28,6 +28,8 @@ export interface HostConfig {
   http_port: number | undefined;
   /** Send each output's id as a `Nats-Msg-Id` header, for a JetStream stream capturing outputs. */
   output_msg_id: boolean;
+  /** Start over journal losses the input cannot give back (`--accept-journal-loss`). */
+  accept_journal_loss: boolean;
   limits: {
     frame_bytes_max: number;
     samples_per_frame_max: number;
@@ -50,6 +52,7 @@ export function defaultHostConfig(): HostConfig {
     snapshots: { store: "file", every_inputs: 1000, every_ms: 5000 },
     http_port: undefined,
     output_msg_id: false,
+    accept_journal_loss: false,
     limits: {
       frame_bytes_max: 1 << 20,
       samples_per_frame_max: 65_536,
@@ -70,6 +73,7 @@ const TOP = [
   "snapshots",
   "http_port",
   "output_msg_id",
+  "accept_journal_loss",
   "limits",
   "actors",
 ] as const;
@@ -210,6 +214,12 @@ export function parseHostConfig(
     });
   }
   const output_msg_id = readBoolean(obj, "output_msg_id", "", d.output_msg_id);
+  const accept_journal_loss = readBoolean(
+    obj,
+    "accept_journal_loss",
+    "",
+    d.accept_journal_loss,
+  );
   return {
     host_id,
     nats,
@@ -220,6 +230,7 @@ export function parseHostConfig(
     snapshots,
     http_port,
     output_msg_id,
+    accept_journal_loss,
     limits,
     actors,
   };

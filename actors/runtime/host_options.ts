@@ -47,6 +47,8 @@ export interface HostOptions {
   now?: () => number;
   /** Timers for backoff and periodic work; the simulator passes virtual ones. */
   timers?: HostTimers;
+  /** Start over journal losses that cannot be rebuilt from the input (default false: refuse). */
+  acceptJournalLoss?: boolean;
   /** Where the host reports what happens (restarts, truncations, stops). */
   log?: (message: string) => void;
   /**

@@ -5,7 +5,8 @@
  * a feed message, or 0 for core NATS and in-process inputs, which are never redelivered).
  *
  * Layout (little-endian): u8 kind, f64 source position, u16 subject length, subject (UTF-8),
- * payload. The payload of an `init` record is msgpack; of a `skip` record, the f64 position it skips.
+ * payload. The payload of an `init` record is msgpack; of a `skip` record, the f64 position it
+ * skips; of an `admit` record (subject: the channel) nothing; of a `dead` record, the reason.
  *
  * A frame whose times are evenly spaced (every `t[i]` is exactly `t[0] + i * dt`, as with metrics
  * and bars) can be recorded without its time column, half of its bytes: kind code 6, then after
@@ -14,11 +15,33 @@
  * payload read back is the one received.
  */
 
-/** What an input record holds. */
-export type InputKind = "frame" | "ctl" | "tick" | "init" | "skip";
+import { encodeEnvelope } from "../../protocol/mod.ts";
 
-const KIND_CODES: Record<InputKind, number> = { frame: 1, ctl: 2, tick: 3, init: 4, skip: 5 };
-const KINDS: InputKind[] = ["frame", "frame", "ctl", "tick", "init", "skip", "frame"];
+/** What an input record holds. `admit` and `dead` are a host's edge decisions (a channel
+ *  admitted; the input at `srcPos` on `subject` dead-lettered, the reason as UTF-8 payload), kept
+ *  in the host's own stream (see edge_decisions.ts), never in an instance's. */
+export type InputKind = "frame" | "ctl" | "tick" | "init" | "skip" | "admit" | "dead";
+
+const KIND_CODES: Record<InputKind, number> = {
+  frame: 1,
+  ctl: 2,
+  tick: 3,
+  init: 4,
+  skip: 5,
+  admit: 7,
+  dead: 8,
+};
+const KINDS: InputKind[] = [
+  "frame",
+  "frame",
+  "ctl",
+  "tick",
+  "init",
+  "skip",
+  "frame",
+  "admit",
+  "dead",
+];
 /** The kind code of a frame recorded without its evenly spaced time column. */
 export const REGULAR_FRAME_CODE = 6;
 /** Frames shorter than this keep their time column: too little to gain. */
@@ -156,6 +179,21 @@ export function decodeInputRecord(bytes: Uint8Array): InputRecord {
     subject: utf8d.decode(bytes.subarray(11, p)),
     payload: bytes[0] === REGULAR_FRAME_CODE ? restoreTimes(bytes, p) : bytes.subarray(p),
   };
+}
+
+/** The first record of an instance's stream: its starting configuration, as an envelope. */
+export function encodeInitRecord(
+  stream: string,
+  init: { src: string; config: unknown },
+): Uint8Array {
+  const payload = encodeEnvelope({
+    id: `${stream}:init`,
+    type: "init",
+    src: init.src,
+    ts: 0,
+    body: init.config,
+  });
+  return encodeInputRecord({ kind: "init", srcPos: 0, subject: stream, payload });
 }
 
 /**

@@ -16,6 +16,9 @@ export interface InputSource {
   /** Starts delivering; `resumeAfter` is the highest source position already journaled. */
   start(deliver: (msg: BusMessage, srcPos: number) => void, resumeAfter: number): Promise<void>;
   stop(): Promise<void>;
+  /** The first source position the source still holds (for reading again what a journal lost);
+   *  absent for sources without positions. */
+  firstPosition?(): Promise<number>;
 }
 
 /** A core-NATS (or in-process) subscription to `troupe.feed.>`: no positions, no redelivery. */

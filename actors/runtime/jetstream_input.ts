@@ -78,5 +78,12 @@ export function jetStreamInput(nc: NatsConnection, options: FeedStreamOptions = 
       stopped = true;
       await close?.();
     },
+    async firstPosition() {
+      await ensureFeedStream(nc, options);
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info(options.stream ?? FEED_STREAM);
+      // An empty stream's first_seq is where its next message will go.
+      return info.state.first_seq;
+    },
   };
 }

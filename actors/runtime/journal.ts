@@ -18,6 +18,23 @@ export interface JournalStats {
   bytes: number;
   records: number;
   truncatedBytes: number;
+  /** Bytes found damaged between intact records (skipped, kept on disk, never read as data). */
+  damagedBytes?: number;
+}
+
+/**
+ * A damaged range of a journal file followed by intact records: the journal reads on past it, at
+ * the next intact record, and keeps the file as it is. What the range held is lost to the journal.
+ */
+export interface JournalDamage {
+  /** The file's path. */
+  segment: string;
+  /** The first byte that is not an intact record. */
+  offset: number;
+  /** How many bytes up to the next intact record (or the end of the written data). */
+  bytes: number;
+  /** Why the bytes there were not a record. */
+  reason: string;
 }
 
 /**
@@ -68,6 +85,11 @@ export interface Journal {
    *  (whole sealed segments only; never required). */
   compact?(upTo: ReadonlyMap<string, number>): Promise<void>;
   stats(): JournalStats;
+  /** The damaged ranges met so far (on open and while reading), oldest first. */
+  damage?(): readonly JournalDamage[];
+  /** Continues `stream`'s positions after `pos` when the journal lost records a snapshot covers
+   *  (a damaged or deleted tail): the next append gets `pos + 1`, never a position used before. */
+  advance?(stream: string, pos: number): void;
   close(): Promise<void>;
 }
 

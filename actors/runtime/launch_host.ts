@@ -64,6 +64,10 @@ export async function launchHost(
           log(
             `journal: torn tail truncated: ${info.bytes} bytes at ${info.segment}:${info.offset}`,
           ),
+        onDamage: (d) =>
+          log(
+            `journal: damaged: ${d.bytes} bytes at ${d.segment}:${d.offset} (${d.reason}); kept on disk, read on at the next intact record`,
+          ),
       });
       break;
     case "jetstream": {
@@ -79,12 +83,22 @@ export async function launchHost(
   let snapshots: SnapshotStore;
   switch (config.snapshots.store) {
     case "file":
-      snapshots = await FileSnapshotStore.open(join(config.data_dir, "snapshots"));
+      snapshots = await FileSnapshotStore.open(join(config.data_dir, "snapshots"), {
+        onCorrupt: (info) =>
+          log(
+            `snapshot of ${info.stream} damaged (${info.where}: ${info.reason}); rebuilding it from the journal`,
+          ),
+      });
       break;
     case "kv": {
       if (!nc) throw new Error(`snapshots.store "kv" needs a NATS connection`);
       const { KvSnapshotStore } = await import("./kv_snapshot_store.ts");
-      snapshots = await KvSnapshotStore.open(nc);
+      snapshots = await KvSnapshotStore.open(nc, {
+        onCorrupt: (info) =>
+          log(
+            `snapshot of ${info.stream} damaged (${info.where}: ${info.reason}); rebuilding it from the journal`,
+          ),
+      });
       break;
     }
     default:
@@ -110,10 +124,20 @@ export async function launchHost(
     snapshotEveryInputs: config.snapshots.every_inputs,
     snapshotEveryMs: config.snapshots.every_ms,
     msgIdHeaders: nc !== undefined && config.output_msg_id,
+    acceptJournalLoss: config.accept_journal_loss,
     ...(config.http_port === undefined ? {} : { httpPort: config.http_port }),
     log,
   });
-  await host.start();
+  try {
+    await host.start();
+  } catch (err) {
+    // A host that cannot start leaves nothing open behind it (the process can then exit).
+    await host.stop().catch(() => {});
+    await journal.close().catch(() => {});
+    await snapshots.close().catch(() => {});
+    if (ownsBus) await bus.close().catch(() => {});
+    throw err;
+  }
   return {
     host,
     bus,

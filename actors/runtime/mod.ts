@@ -24,6 +24,13 @@ export { InProcessBus } from "./in_process_bus.ts";
 export { NatsBus } from "./nats_bus.ts";
 export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./jetstream_input.ts";
 export * from "./journal.ts";
+export {
+  describeLoss,
+  type JournalLoss,
+  JournalLossError,
+  type LossPlan,
+  planLossRebuild,
+} from "./journal_loss.ts";
 export { FileJournal } from "./file_journal.ts";
 export { JetStreamJournal } from "./jetstream_journal.ts";
 export { MemoryJournal } from "./memory_journal.ts";

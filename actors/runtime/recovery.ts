@@ -16,6 +16,7 @@ import {
   skippedPosition,
 } from "./input_record.ts";
 import { foldInput, MissingInitError } from "./journal_fold.ts";
+import { describeLoss, type JournalLoss, type LossPlan } from "./journal_loss.ts";
 import type { Journal } from "./journal.ts";
 import type { Slot } from "./_slot.ts";
 import type { Snapshotter } from "./snapshotter.ts";
@@ -43,6 +44,22 @@ export interface RecoveryHost {
   /** Applies what waits in the slot's mailbox. */
   pump(slot: Slot): void;
   closing(): boolean;
+  /** The kind's current configuration (an instance whose starting one was lost starts from it). */
+  config(kind: string): unknown;
+  /** Judges the journal's losses; throws (JournalLossError) to refuse to start over them. */
+  judgeLosses(losses: readonly JournalLoss[]): Promise<LossPlan>;
+}
+
+/** Where recovery is in one stream's positions, to find what the journal lost. */
+interface Track {
+  /** The next position expected. */
+  expected: number;
+  /** The highest source position kept so far. */
+  src: number;
+  /** The source positions kept after the first loss (they must not be taken again). */
+  applied: Set<number> | undefined;
+  /** The lowest `srcAfter` of the stream's losses. */
+  lossAfter: number | undefined;
 }
 
 /** Rebuilds a host's instances from snapshots and the journal. */
@@ -54,15 +71,26 @@ export class Recovery {
   }
 
   /**
-   * Recovers every instance the journal holds for this host's partitions; returns the highest
-   * source position journaled (where the input resumes).
+   * Recovers every instance the journal (or the snapshot store) holds for this host's partitions;
+   * returns the source position the input resumes after: the highest journaled (or `floor`, the
+   * highest the host's edge decided), or lower where
+   * the journal lost inputs the input gives back. Losses are judged before any instance is put to
+   * work, so a refusal (a throw) leaves nothing started.
    */
-  async recoverAll(): Promise<number> {
+  async recoverAll(floor = 0): Promise<number> {
     const h = this.#h;
-    let resumeAfter = 0;
+    let resumeAfter = floor; // the highest source position decided at the host's edge
     const after = new Map<string, number>();
     const pending: Slot[] = [];
-    for (const stream of h.journal.streams()) {
+    const track = new Map<Slot, Track>();
+    const streams = new Set(h.journal.streams());
+    // Streams the journal lost entirely, their snapshots kept (an empty journal is a new host).
+    if (streams.size > 0) {
+      for (const stream of await h.snapshotter.streams()) {
+        streams.add(stream);
+      }
+    }
+    for (const stream of streams) {
       const parsed = parseStream(stream);
       const def = parsed && h.kinds.get(parsed.kind);
       if (!parsed || !def || !h.owns(parsed.key)) continue;
@@ -73,17 +101,44 @@ export class Recovery {
         h.snapshotter.savedPos.set(stream, snap.pos);
         slot.inst = ActorInstance.restore(def, parsed.key, snap);
         resumeAfter = Math.max(resumeAfter, snap.srcPos);
+        const last = h.journal.lastPosition(stream);
+        if (last < snap.pos && h.journal.advance) {
+          h.log(
+            `${stream}: the journal ends at position ${last}, before its snapshot at ${snap.pos}; positions continue after ${snap.pos}`,
+          );
+          h.journal.advance(stream, snap.pos);
+        }
       }
       after.set(stream, snap?.pos ?? 0);
+      track.set(slot, {
+        expected: (snap?.pos ?? 0) + 1,
+        src: snap?.srcPos ?? 0,
+        applied: undefined,
+        lossAfter: undefined,
+      });
       pending.push(slot);
     }
     if (pending.length === 0) return resumeAfter;
     const broken = new Set<Slot>();
+    const losses: JournalLoss[] = [];
     for await (const rec of h.journal.readAll(after)) {
       const slot = h.slots.get(rec.stream);
-      if (!slot || slot.status !== "recovering" || broken.has(slot)) continue;
+      if (!slot || slot.status !== "recovering") continue;
       const record = decodeInputRecord(rec.data);
+      const t = track.get(slot)!;
+      if (rec.pos > t.expected) losses.push(this.#lost(slot, t, rec.pos - 1));
+      t.expected = rec.pos + 1;
+      if (record.srcPos > 0) {
+        t.applied?.add(record.srcPos);
+        if (record.srcPos > t.src) t.src = record.srcPos;
+      }
       if (record.srcPos > resumeAfter) resumeAfter = record.srcPos;
+      if (broken.has(slot)) continue;
+      if (!slot.inst && record.kind !== "init" && t.applied) {
+        // Its starting configuration was lost: the kind's current one stands in (if accepted).
+        slot.inst = ActorInstance.create(slot.def, slot.key, h.config(slot.def.kind));
+        slot.inst.skip(rec.pos - 1, 0);
+      }
       try {
         // Outputs are published again: after a crash, those of the journal's tail may have been
         // lost in a send buffer. They carry the ids they had, so consumers drop duplicates.
@@ -98,6 +153,20 @@ export class Recovery {
         broken.add(slot); // rebuilt below, the careful way
       }
     }
+    for (const [slot, t] of track) {
+      const last = h.journal.lastPosition(slot.stream);
+      if (last >= t.expected) losses.push(this.#lost(slot, t, last));
+    }
+    const plan = await h.judgeLosses(losses);
+    for (const loss of plan.rebuilt) {
+      h.log(`journal lost ${describeLoss(loss)}: reading them again from the input`);
+    }
+    for (const loss of plan.accepted) h.log(`journal lost ${describeLoss(loss)}: accepted as lost`);
+    const rebuilt = new Set(plan.rebuilt.map((l) => l.stream));
+    for (const [slot, t] of track) {
+      if (rebuilt.has(slot.stream)) slot.rebuild = { after: t.lossAfter!, applied: t.applied! };
+    }
+    if (plan.resumeAfter !== undefined) resumeAfter = Math.min(resumeAfter, plan.resumeAfter);
     for (const slot of pending) {
       if (broken.has(slot)) {
         slot.inst = undefined;
@@ -107,6 +176,13 @@ export class Recovery {
       }
     }
     return resumeAfter;
+  }
+
+  /** The loss of `slot`'s positions from `t.expected` to `to`, noted in its track. */
+  #lost(slot: Slot, t: Track, to: number): JournalLoss {
+    t.applied ??= new Set();
+    t.lossAfter ??= t.src;
+    return { stream: slot.stream, from: t.expected, to, srcAfter: t.src, init: t.expected === 1 };
   }
 
   /** Puts a slot that `recoverAll` rebuilt to work, or forgets it when nothing was left of it. */

@@ -7,6 +7,7 @@
  */
 import { parseStream } from "./actor_instance.ts";
 import type { HostMetrics } from "./host_metrics.ts";
+import { idsOf } from "./input_id_window.ts";
 import type { Journal } from "./journal.ts";
 import type { Slot } from "./_slot.ts";
 import type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
@@ -18,6 +19,8 @@ export interface RestorableSnapshot {
   machine: unknown;
   kernel: Uint8Array;
   config: unknown;
+  /** The instance's recent input ids (see input_id_window.ts). */
+  ids: string[];
 }
 
 /** What a snapshotter works with. */
@@ -32,6 +35,9 @@ export interface SnapshotterOptions {
   compactEveryMs?: number;
   /** Whether the host is stopping (no compaction then). */
   closing: () => boolean;
+  /** A snapshot that is no instance's, saved with each batch when there is one (the host's edge
+   *  decisions: see edge_decisions.ts), so that compaction is never held back by its records. */
+  extra?: () => Snapshot | undefined;
 }
 
 /** Saves instances' snapshots and compacts the journal behind them. */
@@ -57,7 +63,7 @@ export class Snapshotter {
       stream: slot.stream,
       version: slot.def.version,
       pos: s.pos,
-      machine: { xstate: s.machine, config: s.config },
+      machine: { xstate: s.machine, config: s.config, ids: s.ids ?? [] },
       kernel: s.kernel,
       meta: { srcPos: s.srcPos },
     });
@@ -71,6 +77,8 @@ export class Snapshotter {
     while (this.#queue.size) {
       const batch = [...this.#queue.values()];
       this.#queue.clear();
+      const extra = o.extra?.();
+      if (extra) batch.push(extra);
       // A snapshot must never be ahead of the durable journal.
       await o.journal.sync();
       for (const snap of batch) {
@@ -86,6 +94,11 @@ export class Snapshotter {
     if (!o.closing()) await this.#compact();
   }
 
+  /** The streams with a stored snapshot. */
+  streams(): Promise<string[]> {
+    return this.#o.store.list();
+  }
+
   /** The slot's newest snapshot, unless there is none or it is of another machine version. */
   async load(slot: Slot): Promise<RestorableSnapshot | undefined> {
     const snap = await this.#o.store.load(slot.stream);
@@ -96,13 +109,16 @@ export class Snapshotter {
       );
       return undefined;
     }
-    const m = snap.machine as { xstate: unknown; config: unknown };
+    // A snapshot from before the id window has none: it starts empty (inputs applied before the
+    // snapshot are still told apart by source position where the input has them).
+    const m = snap.machine as { xstate: unknown; config: unknown; ids?: unknown };
     return {
       pos: snap.pos,
       srcPos: Number(snap.meta?.srcPos ?? 0),
       machine: m.xstate,
       kernel: snap.kernel,
       config: m.config,
+      ids: idsOf(m.ids),
     };
   }
 

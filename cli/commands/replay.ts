@@ -22,6 +22,7 @@ import {
   type ReplayResult,
   THREADS_MAX,
 } from "../../sim/mod.ts";
+import { replaySessions, type SessionReplayResult } from "../../collab/mod.ts";
 import {
   type Command,
   EXIT_FAILURE,
@@ -204,6 +205,8 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
     if (actors) options.actors = actors;
     if (config) options.config = config;
     if (threads !== undefined) options.threads = threads;
+    // Shared sessions (troupe.collab.<session>): each document rebuilt, and verified.
+    const sessions = await replaySessions(path, { verify }).catch(() => []);
     let result: ReplayResult;
     try {
       result = await replay(path, options);
@@ -212,6 +215,11 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
       if (err instanceof ConfigError) {
         console.error(`troupe replay: ${configPath ? `${configPath}: ` : ""}${err.message}`);
         return EXIT_USAGE;
+      }
+      if (err instanceof ReplayError && sessions.length > 0) {
+        // A recording of sessions alone: nothing for actors, the sessions still replay.
+        console.error(`troupe replay: actors: ${err.message}`);
+        return printSessions(sessions, json) ? 0 : EXIT_FAILURE;
       }
       if (err instanceof ReplayError || err instanceof RecordingFormatError) {
         console.error(`troupe replay: ${err.message}`);
@@ -232,10 +240,12 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
       return EXIT_USAGE;
     }
     const diff = whatIf?.finish(result.kinds);
-    const ok = diff !== undefined || result.verify === undefined || result.verify.ok;
+    const sessionsOk = sessions.every((s) => s.verified === undefined || s.verified.ok);
+    const ok = (diff !== undefined || result.verify === undefined || result.verify.ok) &&
+      sessionsOk;
     if (json) {
       const { hostLog, ...rest } = result;
-      const out = { ok, ...rest, host_log: hostLog };
+      const out = { ok, ...rest, sessions: sessionsJson(sessions), host_log: hostLog };
       if (diff) out.verify = undefined;
       console.log(JSON.stringify(diff ? { ...out, what_if: diff } : out));
     } else {
@@ -243,12 +253,34 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
       for (const line of lines) console.log(line);
       if (diff) { for (const line of whatIfReport(diff)) console.log(line); }
       if (result.inspect) console.log(JSON.stringify(result.inspect, null, 2));
+      printSessions(sessions, false);
     }
     return ok ? 0 : EXIT_FAILURE;
   },
 };
 
 /** The lines of the human report. */
+function sessionsJson(sessions: SessionReplayResult[]) {
+  return sessions.map(({ state, ...s }) => ({ ...s, state_bytes: state.length }));
+}
+
+/** Prints each rebuilt session (a line each, or JSON); returns whether every one verified. */
+function printSessions(sessions: SessionReplayResult[], json: boolean): boolean {
+  const ok = sessions.every((s) => s.verified === undefined || s.verified.ok);
+  if (json) console.log(JSON.stringify({ ok, sessions: sessionsJson(sessions) }));
+  else {
+    for (const s of sessions) {
+      const v = s.verified;
+      console.log(
+        `session ${s.session}: ${s.updates} updates, ${s.checkpoints} checkpoints, ` +
+          `${s.state.length} bytes rebuilt` +
+          (v === undefined ? "" : v.ok ? "; verified" : `; MISMATCH: ${v.problems.join("; ")}`),
+      );
+    }
+  }
+  return ok;
+}
+
 function report(r: ReplayResult, speed: number): string[] {
   const lines: string[] = [];
   const n = (x: number) => x.toLocaleString("en-US");
@@ -290,8 +322,18 @@ function report(r: ReplayResult, speed: number): string[] {
           (v.unverifiable ? `; ${n(v.unverifiable)} past the cut could not be checked` : "") +
           (v.duplicates ? `; ${n(v.duplicates)} repeated recorded outputs skipped` : ""),
       );
-    } else {
-      const f = v.first!;
+    } else if (v.unread) {
+      const u = v.unread;
+      lines.push(
+        `troupe replay: NOT VERIFIED: the recording is damaged at byte ${u.offset} (${u.reason}): ${
+          n(u.records)
+        } intact records after it were not read, ${n(u.outputs)} of them outputs not compared; ${
+          n(v.equal)
+        } outputs compared equal before it`,
+      );
+    }
+    if (!v.ok && v.first) {
+      const f = v.first;
       const what = f.kind === "different"
         ? `output ${f.index} on ${f.subject} differs (recorded id ${f.recordedId}, replayed id ${f.replayedId})`
         : f.kind === "missing"

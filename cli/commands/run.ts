@@ -7,12 +7,13 @@ import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   type HostConfig,
+  JournalLossError,
   launchHost,
   parseHostConfig,
   parsePartitions,
 } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
-import { type Command, EXIT_USAGE, num, str, UsageError } from "../args.ts";
+import { type Command, EXIT_USAGE, flag, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 
 /** Reads and parses a host config file; a mistake is reported with the path and the field. */
@@ -36,7 +37,7 @@ export function loadHostConfig(path: string | undefined): HostConfig {
 export const command: Command = {
   name: "run",
   summary: "an actor host, from a JSON config file",
-  usage: "[--config FILE] [--nats URL] [--partitions LIST] [--http-port N]",
+  usage: "[--config FILE] [--nats URL] [--partitions LIST] [--http-port N] [--accept-journal-loss]",
   options: {
     config: {
       type: "string",
@@ -51,10 +52,14 @@ export const command: Command = {
     },
     "http-port": { type: "string", arg: "N", help: "Serve /healthz and /metrics on this port" },
     "data-dir": { type: "string", arg: "DIR", help: "Journal and snapshots directory" },
+    "accept-journal-loss": {
+      type: "boolean",
+      help: "Start even where the journal lost inputs the input cannot give back (named)",
+    },
   },
   details: `Config file fields (all optional):
   host_id, nats, data_dir, input ("core" | "jetstream"),
-  partitions { count, owned }, journal { kind: "file" | "jetstream" | "memory", fsync: "always" |
+  accept_journal_loss, partitions { count, owned }, journal { kind: "file" | "jetstream" | "memory", fsync: "always" |
   "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" | "memory",
   every_inputs, every_ms }, http_port, output_msg_id, limits { frame_bytes_max, samples_per_frame_max,
   channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's options } }.
@@ -88,7 +93,15 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
     if (str(args, "http-port") !== undefined) {
       config.http_port = num(args, "http-port", 0, { min: 0, max: 65535, integer: true });
     }
-    const launched = await launchHost(config, ACTOR_KINDS);
+    if (flag(args, "accept-journal-loss")) config.accept_journal_loss = true;
+    let launched;
+    try {
+      launched = await launchHost(config, ACTOR_KINDS);
+    } catch (err) {
+      if (!(err instanceof JournalLossError)) throw err;
+      console.error(`troupe run: ${err.message}`);
+      return 1;
+    }
     const port = launched.host.httpPort;
     const off = Object.keys(ACTOR_KINDS).filter((k) => !(k in config.actors));
     console.log(

@@ -13,6 +13,7 @@ import {
   findNatsServer,
   freePort,
   InProcessBus,
+  JournalLossError,
   launchHost,
   NatsBus,
   NatsServer,
@@ -26,6 +27,7 @@ import {
   describeRecording,
   Recorder,
 } from "../../sim/mod.ts";
+import { launchCollab, mintToken } from "../../collab/mod.ts";
 import { type Command, duration, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { DATA_DIR_DEFAULT, NATS_URL_FILE, removeNatsUrl, writeNatsUrl } from "../nats_url.ts";
@@ -34,7 +36,7 @@ export const command: Command = {
   name: "up",
   summary: "everything on one machine: NATS, a host, a synthetic feed",
   usage: "[--channels N] [--rate N] [--duration S] [--seed N] [--data-dir DIR] " +
-    "[--http-port N] [--no-nats] [--record FILE]",
+    "[--http-port N] [--collab-port N] [--no-nats] [--record FILE] [--accept-journal-loss]",
   options: {
     channels: {
       type: "string",
@@ -58,6 +60,11 @@ export const command: Command = {
       arg: "N",
       help: "Port of /healthz and /metrics (default 9464, or a free one)",
     },
+    "collab-port": {
+      type: "string",
+      arg: "N",
+      help: "Port of the collaboration server (default 1234, or a free one)",
+    },
     "no-nats": {
       type: "boolean",
       help: "Use the in-process bus even when nats-server is installed",
@@ -66,6 +73,10 @@ export const command: Command = {
       type: "string",
       arg: "FILE",
       help: "Record the session from its start into FILE (troupe replay FILE --verify)",
+    },
+    "accept-journal-loss": {
+      type: "boolean",
+      help: "Start even where the journal lost inputs the input cannot give back (named)",
     },
   },
   details:
@@ -120,6 +131,7 @@ export const command: Command = {
     const intervalUs = Math.max(1, Math.round((channels * 1e6) / rate));
     const demo = demoActorConfigs(intervalUs);
     config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
+    config.accept_journal_loss = flag(args, "accept-journal-loss");
     // --- --record (sim/recording/): subscribe before the host starts, so that the recording
     // holds every input and every output of the session.
     const recordPath = str(args, "record");
@@ -143,10 +155,39 @@ export const command: Command = {
       }
     }
     // --- end --record
-    const launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
+    let launched;
+    try {
+      launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
+    } catch (err) {
+      recorder?.stop();
+      await bus.close().catch(() => {});
+      await nats?.stop();
+      if (!(err instanceof JournalLossError)) throw err;
+      console.error(`troupe up: ${err.message}`);
+      return 1;
+    }
     console.log(
       `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")}; ` +
         `http://127.0.0.1:${launched.host.httpPort}/healthz and /metrics`,
+    );
+    // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
+    const collab = await launchCollab({
+      dataDir,
+      port: str(args, "collab-port") !== undefined
+        ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
+        : await portOr(1234),
+      bus,
+      nodeId: "up-1-collab",
+    });
+    const ownerToken = await mintToken(collab.keyring, {
+      session: "main",
+      role: "owner",
+      ttlS: 8 * 3600,
+      nowMs: Date.now(),
+    });
+    console.log(
+      `troupe up: collab server ${collab.server.url} (y-websocket; session "main", owner token ` +
+        `${ownerToken}; more with troupe token --data-dir ${dataDir})`,
     );
     // --- --record: actors recovered from an earlier run carry state the recording lacks.
     if (recorder) {
@@ -213,6 +254,7 @@ export const command: Command = {
     console.error(
       `\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`,
     );
+    await collab.close();
     await bus.flush().catch(() => {});
     await launched.close();
     // --- --record: everything the host published has reached the recorder; close the file.

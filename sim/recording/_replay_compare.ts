@@ -33,6 +33,22 @@ export interface ReplayVerification {
   /** Repeated recorded outputs (an at-least-once redelivery seen by the recorder), skipped. */
   duplicates: number;
   first: ReplayMismatch | undefined;
+  /** Intact records (and outputs among them) after damage in the recording, never read nor
+   *  compared: a verification with any fails. Undefined when every record was read. */
+  unread: { records: number; outputs: number; offset: number; reason: string } | undefined;
+}
+
+/**
+ * `v` with what a damaged recording left unread: damage followed by intact records (not a torn
+ * tail) fails the verification, however many outputs compared equal before it.
+ */
+export function withUnread(
+  v: ReplayVerification,
+  cut: { offset: number; reason: string; unread: { records: number; outputs: number } } | undefined,
+): ReplayVerification {
+  if (!cut || cut.unread.records === 0) return v;
+  const { records, outputs } = cut.unread;
+  return { ...v, ok: false, unread: { records, outputs, offset: cut.offset, reason: cut.reason } };
 }
 
 interface Pending {
@@ -173,6 +189,7 @@ export class OutputComparator {
       unverifiable,
       duplicates: this.#duplicates,
       first,
+      unread: undefined,
     };
   }
 }

@@ -40,6 +40,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { open as openAsync } from "node:fs/promises";
 import { crc32 } from "../../actors/runtime/mod.ts";
 import { decodeValue, encodeValue, TROUPE_VERSION } from "../../protocol/mod.ts";
+import { countUnread, type UnreadRecords } from "./_recording_resync.ts";
 
 /** The format version this code writes and reads. */
 export const RECORDING_FORMAT_VERSION = 2;
@@ -102,6 +103,9 @@ export interface RecordingCut {
   /** Bytes from the cut to the end of the file. */
   bytesLeft: number;
   reason: string;
+  /** Intact records after the cut, not read: none for a torn tail (a recorder stopped
+   *  mid-write), some where the cut is damage in the middle of the file. */
+  unread: UnreadRecords;
 }
 
 /** A file that is not a recording this code can read (magic, version, header). */
@@ -419,6 +423,7 @@ export class RecordingReader {
             records: index,
             bytesLeft: this.fileBytes - filePos - p,
             reason: stop,
+            unread: await this.#unreadAfter(fh, filePos + p),
           };
           return;
         }
@@ -432,6 +437,7 @@ export class RecordingReader {
               reason: left < 8
                 ? `the file ends inside record ${index}'s length prefix`
                 : `the file ends inside record ${index}`,
+              unread: await this.#unreadAfter(fh, filePos + p),
             };
           }
           return;
@@ -454,6 +460,21 @@ export class RecordingReader {
     } finally {
       await fh.close();
     }
+  }
+
+  /** The intact records from file offset `from` to the end (a damaged recording's rest). */
+  async #unreadAfter(
+    fh: Awaited<ReturnType<typeof openAsync>>,
+    from: number,
+  ): Promise<UnreadRecords> {
+    const rest = new Uint8Array(Math.max(0, this.fileBytes - from));
+    let done = 0;
+    while (done < rest.byteLength) {
+      const { bytesRead } = await fh.read(rest, done, rest.byteLength - done, from + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return countUnread(rest.subarray(0, done), from, RECORD_BYTES_MAX);
   }
 
   /** The records one by one (see `batches`). */

@@ -30,7 +30,7 @@ import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
 import type { Bus, FrameLimits } from "../../protocol/mod.ts";
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
 import { startActors } from "./_replay_actors.ts";
-import type { ReplayMismatch, ReplayVerification } from "./_replay_compare.ts";
+import { type ReplayMismatch, type ReplayVerification, withUnread } from "./_replay_compare.ts";
 import { jsonable, noSuchInstance, type ReplayInspection } from "./_replay_inspect.ts";
 import { areaOf, kindOf, ReplayReading } from "./_replay_reading.ts";
 import { ReplayThreadError } from "./_replay_threads.ts";
@@ -212,7 +212,12 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
       deadLetters: { recorded: r.dlqRecorded, replayed: actors.deadLetters() },
       elapsedS,
       speedAchieved: elapsedS > 0 ? spanS / elapsedS : 0,
-      verify: verify ? r.cmp.finish(reader.cut !== undefined && !r.tail) : undefined,
+      verify: verify
+        ? withUnread(
+          r.cmp.finish(reader.cut !== undefined && !r.tail),
+          r.tail ? undefined : reader.cut,
+        )
+        : undefined,
       inspect: found,
       hostLog,
     };

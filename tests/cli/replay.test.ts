@@ -145,6 +145,35 @@ test("troupe replay of a truncated recording replays what is complete and says w
   assert.match(r.stdout, "verified");
 });
 
+test("troupe replay --verify fails on a recording damaged mid-file or in its first record, saying how much it did not read", async () => {
+  const recs = await readRecords(session);
+  const whole = readFileSync(session);
+  const outputsAfter = (i: number) =>
+    recs.slice(i + 1).filter((m) => m.subject.startsWith("troupe.out.")).length;
+  const middle = Math.floor(recs.length / 2);
+  const cases: Array<[string, number]> = [["mid-file", middle], ["first record", 0]];
+  for (const [what, i] of cases) {
+    const bytes = Buffer.from(whole);
+    const at = recs[i]!.offset + 12; // 8 bytes inside the record's body: its CRC no longer holds
+    for (let k = 0; k < 8; k++) bytes[at + k]! ^= 0x5a;
+    const path = join(dir.path, `damaged-${i}.rec`);
+    writeFileSync(path, bytes);
+    const r = await runTroupe(["replay", path, "--verify"]);
+    assert.is(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
+    assert.not.match(r.stdout, "troupe replay: verified:");
+    assert.match(
+      r.stdout,
+      `NOT VERIFIED: the recording is damaged at byte ${
+        recs[i]!.offset
+      } (record ${i}'s checksum does not match): ${
+        (recs.length - i - 1).toLocaleString("en-US")
+      } intact records after it were not read, ${
+        outputsAfter(i).toLocaleString("en-US")
+      } of them outputs not compared`,
+    );
+  }
+});
+
 test("troupe replay refuses another format version naming both, and bad options with exit 2", async () => {
   const bytes = readFileSync(session);
   new DataView(bytes.buffer, bytes.byteOffset).setUint32(8, 3, true);

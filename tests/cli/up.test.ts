@@ -132,8 +132,8 @@ if (haveNatsServer("troupe up")) {
       assert.ok(applied(first.stdout) > 10, first.stdout);
       const second = await runTroupe(args);
       assert.is(second.code, 0, second.stderr);
-      // 3 channels x 3 per-channel kinds + the coherence group
-      assert.match(second.stderr, "recovered 10 actor instances");
+      // 3 channels x 4 per-channel kinds (stats, anomaly, collapse, bars) + the coherence group
+      assert.match(second.stderr, "recovered 13 actor instances");
     } finally {
       dir.remove();
     }

@@ -152,7 +152,30 @@ test("a truncated recording gives its complete records and says where it was cut
       assert.is(reader.cut!.records, complete);
       assert.is(reader.cut!.bytesLeft, cutAt - ends[complete]!);
       assert.match(reader.cut!.reason, `record ${complete}`);
+      assert.equal(reader.cut!.unread.records, 0, "a torn tail leaves nothing intact unread");
     }
+  }
+});
+
+test("a recording damaged mid-file stops there and counts the intact records after the damage", async () => {
+  const path = file();
+  const msgs = sampleMessages(2, 12).map((m) => ({ ...m, data: m.data.subarray(0, 300) }));
+  write(path, msgs);
+  const { msgs: got } = await readAll(path);
+  const whole = readFileSync(path);
+  for (const i of [0, 5, got.length - 1]) {
+    const bytes = Buffer.from(whole);
+    bytes[got[i]!.offset + 20]! ^= 0xff;
+    const p = file();
+    writeFileSync(p, bytes);
+    const { reader, msgs: read } = await readAll(p, 4096);
+    assert.is(read.length, i);
+    const outputs = msgs.slice(i + 1).filter((m) => m.subject.startsWith("troupe.out.")).length;
+    assert.equal(reader.cut!.unread, {
+      records: msgs.length - i - 1,
+      outputs,
+      firstOffset: i + 1 < got.length ? got[i + 1]!.offset : undefined,
+    });
   }
 });
 

@@ -16,6 +16,7 @@ import { FileJournal, type TruncateInfo } from "../../../actors/runtime/file_jou
 import {
   type FsyncPolicy,
   JournalCorruptError,
+  type JournalDamage,
   type JournalRecord,
 } from "../../../actors/runtime/journal.ts";
 import { Prng } from "../../../sim/prng.ts";
@@ -280,22 +281,31 @@ test("segments roll at segmentBytesMax, sealed ones get an index, and open() rea
     }
     assert.ok(!files.includes(segments.at(-1)!.path.slice(-12, -4) + ".idx"));
     // Damage a sealed segment's middle without changing its size: open trusts the index and
-    // does not read it, and a read of that segment then reports the damage instead of data.
+    // does not read it; a read of that segment reports the damage (once) and reads on after it.
     const first = segments[0]!.path;
     const bytes = readFileSync(first);
     bytes[200]! ^= 0xff;
     writeFileSync(first, bytes);
-    const k = await FileJournal.open(dir.path, { fsync: "never" });
+    const damage: JournalDamage[] = [];
+    const k = await FileJournal.open(dir.path, {
+      fsync: "never",
+      onDamage: (d) => damage.push(d),
+    });
     assert.is(k.lastPosition("s0"), 67);
     assert.is(k.stats().records, 200);
-    try {
-      await collect(k.readAll());
-      assert.unreachable("the damaged segment was read as data");
-    } catch (err) {
-      assert.instance(err, JournalCorruptError);
-      assert.is((err as JournalCorruptError).where, first);
-      assert.match((err as Error).message, /CRC mismatch/);
+    assert.is(damage.length, 0);
+    const recordBytes = 18 + 2 + payload(0, 100).length;
+    for (let round = 0; round < 2; round++) {
+      const all = await collect(k.readAll());
+      assert.is(all.length, 199, "every record but the damaged one");
+      assert.ok(!all.some((r) => text(r.data) === `record-1${"x".repeat(100)}`));
     }
+    assert.is(damage.length, 1, "reported once however often it is read");
+    assert.is(damage[0]!.segment, first);
+    assert.is(damage[0]!.offset, 8 + recordBytes);
+    assert.is(damage[0]!.bytes, recordBytes);
+    assert.match(damage[0]!.reason, /CRC mismatch/);
+    assert.is(k.stats().damagedBytes, recordBytes);
     // Segments whose records are all covered are skipped, so the damage is never read.
     const after = new Map([["s0", 60], ["s1", 60], ["s2", 60]]);
     const tail = await collect(k.readAll(after));
@@ -329,7 +339,7 @@ test("open() rebuilds a missing index by scanning its segment", async () => {
   }
 });
 
-test("a torn sealed segment is cut and every later segment dropped, so what is left is a prefix", async () => {
+test("a sealed segment that lost its end is damage, not a torn tail: later segments are kept", async () => {
   const dir = tempDir();
   try {
     const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
@@ -339,20 +349,31 @@ test("a torn sealed segment is cut and every later segment dropped, so what is l
     assert.ok(files.length >= 3);
     // As after a power loss with fsync "never": the second segment lost its end and its index.
     const second = join(dir.path, files[1]!);
-    truncateSync(second, statSync(second).size - 10);
+    const size = statSync(second).size;
+    truncateSync(second, size - 10);
     writeFileSync(join(dir.path, files[1]!.replace(".seg", ".idx")), "");
     const reports: TruncateInfo[] = [];
+    const damage: JournalDamage[] = [];
     const k = await FileJournal.open(dir.path, {
       fsync: "never",
       onTruncate: (r) => reports.push(r),
+      onDamage: (d) => damage.push(d),
     });
-    assert.is(reports.length, files.length - 1);
-    assert.is(reports[0]!.segment, second);
-    assert.equal(segmentFiles(dir.path), files.slice(0, 2));
+    assert.is(reports.length, 0);
+    assert.is(damage.length, 1);
+    assert.is(damage[0]!.segment, second);
+    assert.is(damage[0]!.offset + damage[0]!.bytes, size - 10);
+    assert.equal(segmentFiles(dir.path), files);
+    assert.is(statSync(second).size, size - 10);
     const all = await collect(k.readAll());
-    assert.equal(all.map((r) => r.pos), all.map((_, i) => i + 1));
-    assert.is(k.lastPosition("s"), all.length);
-    assert.is(k.append("s", payload(0)), all.length + 1);
+    // Only the second segment's last record is gone: a gap of one position.
+    assert.is(all.length, 59);
+    assert.is(all[all.length - 1]!.pos, 60);
+    const gap = all.findIndex((r, i) => r.pos !== i + 1);
+    assert.ok(gap > 0);
+    assert.is(all[gap]!.pos, gap + 2);
+    assert.is(k.lastPosition("s"), 60);
+    assert.is(k.append("s", payload(0)), 61);
     await k.close();
   } finally {
     dir.remove();

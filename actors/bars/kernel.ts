@@ -1,0 +1,303 @@
+/**
+ * The bars kernel: per channel and bar size, the open bar (open, high, low, close, count, sum of
+ * the samples in it) and the last `history_bars` closed bars in a typed-array ring. Bars are aligned
+ * to the Unix epoch (a 1d bar is a UTC day); a bar with no sample is not made.
+ *
+ * A bar closes when a sample past its end arrives (on data) or when a journaled clock tick is
+ * `close_grace_ms` past its end (`advance`), so a quiet channel's bar still closes. A sample older
+ * than the bar it would belong to (a bar already closed, or a gap before the open bar) is dropped
+ * and counted in `late`. Samples are folded one at a time, every size per sample, so the bars
+ * closed come out in time order and the same samples give the same bars however they are framed.
+ *
+ * Rings start small and double up to `history_bars`: a 1d ring holds what has closed, not 500
+ * empty days (10,000 channels × 5 sizes × 500 bars × 7 columns would be 1.4 GB). A step allocates
+ * nothing but a ring's doubling and the closed-bars scratch's growth.
+ */
+import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
+import { type BarsConfig, barSizeUs } from "./config.ts";
+
+// Per-size metadata. OPEN_T is NaN while no bar is open; THROUGH is the end of the last bar closed.
+const SIZE_US = 0, OPEN_T = 1, O = 2, H = 3, L = 4, C = 5, N = 6, SUM = 7;
+const HEAD = 8, LEN = 9, CAP = 10, THROUGH = 11;
+const META = 12;
+// Ring columns (each `cap` long, in one array).
+const COLS = 7;
+const RING_CAP_MIN = 16;
+// A closed bar in the scratch: its size (µs), then its start, o, h, l, c, count, sum.
+/** Fields per closed bar in {@link ClosedBars.data}. */
+export const CLOSED_FIELDS = 8;
+// Header of the saved bytes: format, sizes, history, grace (µs), late samples.
+const FORMAT = 1, HEADER = 5;
+
+/** One bar size's open bar and ring. */
+interface SizeRing {
+  meta: Float64Array;
+  ring: Float64Array;
+}
+
+/** The bars closed by the last step or advance, in order (scratch: valid until the next call). */
+export interface ClosedBars {
+  count: number;
+  /** CLOSED_FIELDS values per bar: size (µs), start (µs), open, high, low, close, count, sum. */
+  data: Float64Array;
+  /** Samples dropped as late, in total so far. */
+  late: number;
+}
+
+/** The bars kernel's state. */
+export interface BarsState {
+  sizes: SizeRing[];
+  history: number;
+  graceUs: number;
+  closed: ClosedBars;
+}
+
+function newSize(sizeUs: number): SizeRing {
+  const meta = new Float64Array(META);
+  meta[SIZE_US] = sizeUs;
+  meta[OPEN_T] = NaN;
+  meta[THROUGH] = -Infinity;
+  meta[CAP] = 0;
+  return { meta, ring: new Float64Array(0) };
+}
+
+function init(config: BarsConfig): BarsState {
+  return {
+    sizes: config.bar_sizes.map((name) => newSize(barSizeUs(name)!)),
+    history: config.history_bars,
+    graceUs: config.close_grace_ms * 1000,
+    closed: { count: 0, data: new Float64Array(CLOSED_FIELDS * 16), late: 0 },
+  };
+}
+
+/** Copies the ring's bars, oldest first, into `dst` (column-major, `dstCap` per column). */
+function unroll(
+  m: Float64Array,
+  ring: Float64Array,
+  dst: Float64Array,
+  dstCap: number,
+  keep: number,
+) {
+  const cap = m[CAP]!, len = m[LEN]!, head = m[HEAD]!;
+  const skip = len - keep;
+  for (let k = 0; k < keep; k++) {
+    const from = (head - len + skip + k + cap) % cap;
+    for (let c = 0; c < COLS; c++) dst[c * dstCap + k] = ring[c * cap + from]!;
+  }
+}
+
+function push(s: BarsState, r: SizeRing): void {
+  const m = r.meta;
+  let cap = m[CAP]!;
+  if (m[LEN]! === cap && cap < s.history) {
+    const next = Math.min(s.history, Math.max(RING_CAP_MIN, cap * 2));
+    const ring = new Float64Array(COLS * next);
+    unroll(m, r.ring, ring, next, m[LEN]!);
+    r.ring = ring;
+    m[CAP] = cap = next;
+    m[HEAD] = m[LEN]! % next;
+  }
+  const at = m[HEAD]!, ring = r.ring;
+  ring[at] = m[OPEN_T]!;
+  ring[cap + at] = m[O]!;
+  ring[2 * cap + at] = m[H]!;
+  ring[3 * cap + at] = m[L]!;
+  ring[4 * cap + at] = m[C]!;
+  ring[5 * cap + at] = m[N]!;
+  ring[6 * cap + at] = m[SUM]!;
+  m[HEAD] = (at + 1) % cap;
+  if (m[LEN]! < cap) m[LEN] = m[LEN]! + 1;
+  // The closed-bars scratch.
+  const out = s.closed;
+  if ((out.count + 1) * CLOSED_FIELDS > out.data.length) {
+    const data = new Float64Array(out.data.length * 2);
+    data.set(out.data);
+    out.data = data;
+  }
+  const d = out.data, b = out.count * CLOSED_FIELDS;
+  d[b] = m[SIZE_US]!;
+  for (let f = 0; f < COLS; f++) d[b + 1 + f] = m[OPEN_T + f]!;
+  out.count++;
+  m[THROUGH] = m[OPEN_T]! + m[SIZE_US]!;
+  m[OPEN_T] = NaN;
+}
+
+function step(s: BarsState, frame: SampleFrame): ClosedBars {
+  const { t, v } = frame;
+  const n = t.length, sizes = s.sizes, z = sizes.length;
+  s.closed.count = 0;
+  let late = 0;
+  for (let i = 0; i < n; i++) {
+    const ti = t[i]!, x = v[i]!;
+    let dropped = false;
+    for (let j = 0; j < z; j++) {
+      const r = sizes[j]!, m = r.meta;
+      const open = m[OPEN_T]!, size = m[SIZE_US]!;
+      if (ti >= open && ti < open + size) {
+        if (x > m[H]!) m[H] = x;
+        if (x < m[L]!) m[L] = x;
+        m[C] = x;
+        m[N] = m[N]! + 1;
+        m[SUM] = m[SUM]! + x;
+        continue;
+      }
+      const start = ti - (((ti % size) + size) % size);
+      if (ti < m[THROUGH]! || start < open) {
+        dropped = true;
+        continue;
+      }
+      if (open === open) push(s, r); // NaN !== NaN: no bar open
+      m[OPEN_T] = start;
+      m[O] =
+        m[H] =
+        m[L] =
+        m[C] =
+          x;
+      m[N] = 1;
+      m[SUM] = x;
+    }
+    if (dropped) late++;
+  }
+  s.closed.late += late;
+  return s.closed;
+}
+
+/** Closes every open bar whose end is `close_grace_ms` or more before `ts` (µs). */
+function advance(s: BarsState, ts: number): ClosedBars {
+  s.closed.count = 0;
+  for (let j = 0; j < s.sizes.length; j++) {
+    const r = s.sizes[j]!, m = r.meta;
+    const open = m[OPEN_T]!;
+    if (open === open && open + m[SIZE_US]! + s.graceUs <= ts) push(s, r);
+  }
+  return s.closed;
+}
+
+/** Applies a new configuration: sizes kept keep their bars (the last `history_bars`), new ones start empty. */
+function configure(s: BarsState, config: BarsConfig): void {
+  const old = new Map(s.sizes.map((r) => [r.meta[SIZE_US]!, r]));
+  s.history = config.history_bars;
+  s.graceUs = config.close_grace_ms * 1000;
+  s.sizes = config.bar_sizes.map((name) => {
+    const us = barSizeUs(name)!;
+    const r = old.get(us);
+    if (!r) return newSize(us);
+    const m = r.meta;
+    const keep = Math.min(m[LEN]!, s.history);
+    const cap = Math.min(s.history, Math.max(RING_CAP_MIN, keep));
+    const ring = new Float64Array(COLS * cap);
+    unroll(m, r.ring, ring, cap, keep);
+    m[CAP] = cap;
+    m[LEN] = keep;
+    m[HEAD] = keep % cap;
+    return { meta: m, ring };
+  });
+}
+
+function save(s: BarsState): Uint8Array {
+  let total = HEADER;
+  for (const r of s.sizes) total += META + r.ring.length;
+  const out = new Float64Array(total);
+  out[0] = FORMAT;
+  out[1] = s.sizes.length;
+  out[2] = s.history;
+  out[3] = s.graceUs;
+  out[4] = s.closed.late;
+  let at = HEADER;
+  for (const r of s.sizes) {
+    out.set(r.meta, at);
+    out.set(r.ring, at + META);
+    at += META + r.ring.length;
+  }
+  return new Uint8Array(out.buffer);
+}
+
+function load(bytes: Uint8Array): BarsState {
+  const fail = (why: string) => new Error(`Cannot load bars state: ${why}`);
+  if (bytes.byteLength % 8 !== 0 || bytes.byteLength < HEADER * 8) {
+    throw fail(`expected a multiple of 8 bytes, at least ${HEADER * 8}, got ${bytes.byteLength}`);
+  }
+  const f = new Float64Array(bytes.byteLength / 8);
+  new Uint8Array(f.buffer).set(bytes);
+  if (f[0] !== FORMAT) throw fail(`unknown format ${f[0]}, expected ${FORMAT}`);
+  const count = f[1]!;
+  const sizes: SizeRing[] = [];
+  let at = HEADER;
+  for (let j = 0; j < count; j++) {
+    if (at + META > f.length) throw fail(`truncated in bar size ${j} of ${count}`);
+    const meta = f.slice(at, at + META);
+    const cap = meta[CAP]!;
+    const ring = f.slice(at + META, at + META + COLS * cap);
+    if (ring.length !== COLS * cap) throw fail(`truncated in the ring of bar size ${j}`);
+    sizes.push({ meta, ring });
+    at += META + COLS * cap;
+  }
+  if (at !== f.length) throw fail(`${(f.length - at) * 8} bytes left over`);
+  return {
+    sizes,
+    history: f[2]!,
+    graceUs: f[3]!,
+    closed: { count: 0, data: new Float64Array(CLOSED_FIELDS * 16), late: f[4]! },
+  };
+}
+
+/** The bars kernel; `advance` is what a clock tick does. */
+export const barsKernel: Kernel<BarsState, BarsConfig, ClosedBars> & {
+  advance(state: BarsState, ts: number): ClosedBars;
+} = {
+  init,
+  step,
+  advance,
+  configure,
+  save,
+  load,
+};
+
+/** Closed bars held for one size, oldest first. */
+export interface HeldBars {
+  t: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  count: Float64Array;
+  sum: Float64Array;
+}
+
+/** The index of the bar size of `sizeUs` in the state, or -1. */
+export function sizeIndex(s: BarsState, sizeUs: number): number {
+  return s.sizes.findIndex((r) => r.meta[SIZE_US] === sizeUs);
+}
+
+/** How many closed bars the state holds for size index `j`. */
+export function heldCount(s: BarsState, j: number): number {
+  return s.sizes[j]?.meta[LEN] ?? 0;
+}
+
+/**
+ * Copies the closed bars of size index `j`, oldest first, into `out` (each column at least
+ * `heldCount` long; the bars go at the start). Returns how many were copied.
+ */
+export function readHeld(s: BarsState, j: number, out: HeldBars): number {
+  const r = s.sizes[j];
+  if (!r) return 0;
+  const m = r.meta, ring = r.ring;
+  const cap = m[CAP]!, len = m[LEN]!, head = m[HEAD]!;
+  if (len === 0) return 0;
+  const cols = [out.t, out.open, out.high, out.low, out.close, out.count, out.sum];
+  for (let c = 0; c < COLS; c++) {
+    const col = cols[c]!;
+    if (col.length < len) {
+      throw new RangeError(
+        `Cannot read bars: a column holds ${col.length} values, ${len} are held`,
+      );
+    }
+    const base = c * cap;
+    // Oldest first: from head - len (wrapped) to head.
+    const first = (head - len + cap) % cap;
+    const tail = Math.min(len, cap - first);
+    col.set(ring.subarray(base + first, base + first + tail), 0);
+    if (tail < len) col.set(ring.subarray(base, base + len - tail), tail);
+  }
+  return len;
+}

@@ -1,0 +1,64 @@
+/**
+ * The bars machine: publishes each closed bar as a `bar` event (on troupe.out.bars.<channel>),
+ * in the order the kernel closed them. It waits for its first bar in `waiting`, then is `live`.
+ * The kernel decides when a bar closes (on data, or on a journaled tick); the machine only says it.
+ */
+import { assign, enqueueActions, setup } from "xstate";
+import type { BarsConfig } from "./config.ts";
+
+/** A closed bar as published. Times in microseconds since the epoch. */
+export interface BarEmitted {
+  type: "bar";
+  /** The bar's end: when it closed in event time. */
+  ts: number;
+  channel: string;
+  /** The bar size as configured (`1m`). */
+  bar: string;
+  /** The bar's start. */
+  t: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  /** Samples in the bar (tick volume). */
+  count: number;
+  /** Sum of the samples' values (traded volume, on a volume channel). */
+  sum: number;
+}
+
+/** The event a frame or tick that closed bars becomes. */
+export interface BarsClosedEvent {
+  type: "bars";
+  bars: Omit<BarEmitted, "type" | "channel">[];
+}
+
+/** The bars machine. */
+export const barsMachine = setup({
+  types: {
+    context: {} as { key: string; config: BarsConfig },
+    input: {} as { key: string; config: BarsConfig },
+    events: {} as
+      | BarsClosedEvent
+      | { type: "config"; config: BarsConfig }
+      | { type: "tick"; ts: number },
+    emitted: {} as BarEmitted,
+  },
+  actions: {
+    publish: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "bars") return;
+      for (const b of event.bars) enqueue.emit({ type: "bar", channel: context.key, ...b });
+    }),
+    configure: assign({
+      config: ({ context, event }) => event.type === "config" ? event.config : context.config,
+    }),
+  },
+}).createMachine({
+  id: "bars",
+  context: ({ input }) => ({ key: input.key, config: input.config }),
+  initial: "waiting",
+  on: { config: { actions: "configure" } },
+  states: {
+    waiting: { on: { bars: { target: "live", actions: "publish" } } },
+    live: { on: { bars: { actions: "publish" } } },
+  },
+});

@@ -1,0 +1,70 @@
+/**
+ * The `bars` actor: per channel, OHLCV bars per bar size (1s, 1m, 5m, 1h, 1d by default), the last
+ * `history_bars` closed bars of each in typed-array rings (what scans read), and each closed bar
+ * published as a `bar` event on `troupe.out.bars.<channel>`. A bar closes on data or on a clock
+ * tick; see kernel.ts.
+ *
+ * Volume: a channel's bars count their samples (`count`, tick volume) and sum their values (`sum`);
+ * a feed that sends traded sizes on `<SYM>_vol` gets bars of it whose `sum` is the traded volume.
+ */
+import type { ActorDefinition } from "../runtime/mod.ts";
+import { type BarsConfig, barSizeName, defaultBarsConfig, parseBarsConfig } from "./config.ts";
+import { barsKernel, type BarsState, CLOSED_FIELDS, type ClosedBars } from "./kernel.ts";
+import { type BarsClosedEvent, barsMachine } from "./machine.ts";
+
+export {
+  BAR_SIZES_MAX,
+  type BarsConfig,
+  barSizeName,
+  barSizeUs,
+  defaultBarsConfig,
+  HISTORY_BARS_MAX,
+  parseBarsConfig,
+} from "./config.ts";
+export {
+  barsKernel,
+  type BarsState,
+  CLOSED_FIELDS,
+  type ClosedBars,
+  type HeldBars,
+  heldCount,
+  readHeld,
+  sizeIndex,
+} from "./kernel.ts";
+export { type BarEmitted, type BarsClosedEvent, barsMachine } from "./machine.ts";
+
+/** The machine event of the bars a frame or tick closed, or undefined when none closed. */
+export function barsClosedEvent(closed: ClosedBars): BarsClosedEvent | undefined {
+  if (closed.count === 0) return undefined;
+  const bars: BarsClosedEvent["bars"] = [];
+  const d = closed.data;
+  for (let k = 0; k < closed.count; k++) {
+    const b = k * CLOSED_FIELDS;
+    const size = d[b]!, t = d[b + 1]!;
+    bars.push({
+      ts: t + size,
+      bar: barSizeName(size),
+      t,
+      open: d[b + 2]!,
+      high: d[b + 3]!,
+      low: d[b + 4]!,
+      close: d[b + 5]!,
+      count: d[b + 6]!,
+      sum: d[b + 7]!,
+    });
+  }
+  return { type: "bars", bars };
+}
+
+/** The bars actor kind. */
+export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
+  kind: "bars",
+  version: 1,
+  defaultConfig: defaultBarsConfig,
+  parseConfig: parseBarsConfig,
+  route: (channel) => [channel],
+  kernel: barsKernel,
+  machine: barsMachine,
+  frameEvent: (closed) => barsClosedEvent(closed),
+  tickEvent: (state, ts) => barsClosedEvent(barsKernel.advance(state, ts)),
+};

@@ -1,0 +1,48 @@
+/**
+ * The z-score of a column's value against its last `period` values (the current one included):
+ * (x − mean) / population standard deviation, 0 when the window has no spread (every value equals
+ * the mean). Used on volumes: how unusual this bar's volume is for the symbol.
+ */
+import { checkPeriod, outputFor } from "./_check.ts";
+
+/** Options of {@link zscore}. */
+export interface ZscoreOptions {
+  period: number;
+  /** Where to write (as long as the input); a new array when absent. */
+  out?: Float64Array;
+  /** Compute only from this index on (out is NaN before it): a scan needs the last values only. */
+  from?: number;
+}
+
+/** Bars needed before the first value. */
+export function zscoreWarmup(period: number): number {
+  return period;
+}
+
+/** The z-score of each value of `src` in its trailing window of `period` values. */
+export function zscore(src: Float64Array, options: ZscoreOptions): Float64Array {
+  const { period } = options;
+  checkPeriod("zscore", "period", period);
+  const n = src.length;
+  const out = outputFor("zscore", n, options.out);
+  const from = Math.min(n, Math.max(0, options.from ?? 0));
+  out.fill(NaN, 0, from);
+  for (let i = from; i < n; i++) {
+    if (i < period - 1) {
+      out[i] = NaN;
+      continue;
+    }
+    const start = i - period + 1;
+    let sum = 0;
+    for (let j = start; j <= i; j++) sum += src[j]!;
+    const mean = sum / period;
+    let ss = 0;
+    for (let j = start; j <= i; j++) {
+      const dev = src[j]! - mean;
+      ss += dev * dev;
+    }
+    const sd = Math.sqrt(ss / period);
+    out[i] = sd === 0 ? 0 : (src[i]! - mean) / sd;
+  }
+  return out;
+}

@@ -1,0 +1,241 @@
+/**
+ * One scan as the service runs it: its machine, its journal stream, its numbered results and its
+ * subscribers, and which chunks are out with the workers. Every change goes through `record`:
+ * journaled first (appends of one scan in order), then applied, the same way on recovery.
+ */
+import { type Actor, createActor } from "xstate";
+import { encodeValue } from "../../protocol/mod.ts";
+import type { Journal } from "../runtime/mod.ts";
+import { type ScanContext, type ScanEvent, scanMachine } from "./scan_machine.ts";
+import type { ScanDefinition } from "./scan_request.ts";
+import type { ScanListener, ScanResult, ScanStats } from "./scan_service.ts";
+import { type ChunkMessage, encodeScanMessage, type ScanRecord } from "./_wire.ts";
+
+/** What a ScanRun needs from its service. */
+export interface ScanRunOptions {
+  scanId: string;
+  def: ScanDefinition;
+  chunks: string[][];
+  journal: Journal;
+  inflightMax: number;
+  send(work: Uint8Array): void;
+  publishResults(data: Uint8Array): void;
+  now(): number;
+  stats(run: ScanRun): ScanStats;
+}
+
+interface Subscriber {
+  listener: ScanListener;
+  /** The last sequence number it was given. */
+  at: number;
+}
+
+/** One scan. */
+export class ScanRun {
+  readonly scanId: string;
+  readonly def: ScanDefinition;
+  readonly chunks: string[][];
+  readonly actor: Actor<typeof scanMachine>;
+  /** Results in sequence order: results[i] has seq i + 1. */
+  readonly results: ScanResult[] = [];
+  #o: ScanRunOptions;
+  #subscribers = new Set<Subscriber>();
+  /** Chunk index → when it was last sent (ms), for chunks out with the workers. */
+  #inflight = new Map<number, { at: number; attempt: number }>();
+  /** The next chunk, in priority order, not yet sent. */
+  #next = 0;
+  #tail: Promise<unknown> = Promise.resolve();
+  /** Chunk results dropped as copies of results already in, or come after the end. */
+  dropped = 0;
+
+  constructor(options: ScanRunOptions) {
+    this.#o = options;
+    this.scanId = options.scanId;
+    this.def = options.def;
+    this.chunks = options.chunks;
+    this.actor = createActor(scanMachine, {
+      input: {
+        scanId: options.scanId,
+        chunks: options.chunks.length,
+        symbols: options.chunks.reduce((n, c) => n + c.length, 0),
+        max_signals: options.def.max_signals,
+      },
+    });
+    this.actor.start();
+  }
+
+  get context(): ScanContext {
+    return this.actor.getSnapshot().context;
+  }
+
+  get state(): ScanStats["state"] {
+    const v = this.actor.getSnapshot().value;
+    return (v === "counted" ? "running" : v) as ScanStats["state"];
+  }
+
+  get running(): boolean {
+    return this.state === "running";
+  }
+
+  get ended(): boolean {
+    return this.actor.getSnapshot().status === "done";
+  }
+
+  /** Whether results of `chunk` would be taken now. */
+  accepts(chunk: number): boolean {
+    return this.running && chunk < this.chunks.length && this.context.done[chunk] === 0;
+  }
+
+  /** Journals a record (after those before it), then applies it. */
+  record(r: ScanRecord): Promise<void> {
+    const append = async () => {
+      // Decided here, after the records before it are applied: a copy of a chunk that raced the
+      // first, a stop of a scan already stopping, max_signals over two chunks in flight.
+      if (r.k === "chunk") {
+        if (!this.accepts(r.chunk)) {
+          this.dropped++;
+          return;
+        }
+        const max = this.def.max_signals;
+        if (max !== null) {
+          r = { ...r, hits: r.hits.slice(0, Math.max(0, max - this.context.signals)) };
+        }
+      }
+      if (r.k === "stop" && !this.running) return;
+      if (r.k === "drained" && this.state !== "stopping") return;
+      await this.#o.journal.append(`scan/${this.scanId}`, encodeScanMessage(r));
+      this.apply(r);
+    };
+    const p = this.#tail.then(append);
+    this.#tail = p.catch(() => {});
+    return p;
+  }
+
+  /** Applies a journaled record: live after `record`, or on recovery. */
+  apply(r: ScanRecord): void {
+    const was = this.ended;
+    switch (r.k) {
+      case "def":
+        return;
+      case "start":
+        this.#send({ type: "start", ts: r.ts });
+        break;
+      case "chunk": {
+        if (!this.accepts(r.chunk)) return;
+        this.#inflight.delete(r.chunk);
+        const fresh: ScanResult[] = r.hits.map(([symbol, rank]) => ({
+          seq: 0,
+          symbol,
+          rank,
+          chunk: r.chunk,
+        }));
+        fresh.forEach((x, i) => (x.seq = this.results.length + i + 1));
+        this.results.push(...fresh);
+        this.#send({
+          type: "chunk",
+          chunk: r.chunk,
+          symbols: r.symbols,
+          signals: r.hits.length,
+          insufficient: r.insufficient.length,
+          unknown: r.unknown.length,
+          ts: r.ts,
+        });
+        for (const s of this.#subscribers) this.#catchUp(s);
+        if (fresh.length > 0) {
+          this.#o.publishResults(encodeValue(fresh));
+        }
+        break;
+      }
+      case "stop":
+        this.#send({ type: "stop", reason: r.reason, ts: r.ts });
+        break;
+      case "drained":
+        this.#send({ type: "drained", ts: r.ts });
+        this.#inflight.clear();
+        break;
+      case "fail":
+        this.#send({ type: "fail", error: r.error, ts: r.ts });
+        break;
+    }
+    if (!was && this.ended) this.endAll(this.#o.stats(this));
+  }
+
+  /** Journals the results of a chunk (capped at what max_signals leaves), then sends more. */
+  async chunkDone(m: ChunkMessage, ts: number): Promise<void> {
+    await this.record({
+      k: "chunk",
+      chunk: m.chunk,
+      hits: m.hits,
+      insufficient: m.insufficient,
+      unknown: m.unknown,
+      symbols: m.symbols,
+      ts,
+    });
+    if (this.state === "stopping") await this.record({ k: "drained", ts });
+    else this.dispatch();
+  }
+
+  /** Stops the scan: nothing more is taken. */
+  async stop(reason: "timeout" | "requested", ts: number): Promise<void> {
+    await this.record({ k: "stop", reason, ts });
+    await this.record({ k: "drained", ts });
+  }
+
+  /** Sends chunks, in priority order, up to the in-flight bound. */
+  dispatch(): void {
+    if (!this.running) return;
+    const done = this.context.done;
+    while (this.#inflight.size < this.#o.inflightMax && this.#next < this.chunks.length) {
+      const chunk = this.#next++;
+      if (done[chunk] === 0) this.#sendChunk(chunk, 0);
+    }
+  }
+
+  /** Sends again the chunks out since before `before` (ms). */
+  resendLate(before: number): void {
+    for (const [chunk, { at, attempt }] of this.#inflight) {
+      if (at < before) this.#sendChunk(chunk, attempt + 1);
+    }
+  }
+
+  #sendChunk(chunk: number, attempt: number): void {
+    this.#inflight.set(chunk, { at: this.#o.now(), attempt });
+    this.#o.send(encodeScanMessage({
+      scanId: this.scanId,
+      chunk,
+      attempt,
+      symbols: this.chunks[chunk]!,
+      def: this.def,
+    }));
+  }
+
+  #send(event: ScanEvent): void {
+    this.actor.send(event);
+  }
+
+  subscribe(after: number, listener: ScanListener, stats: () => ScanStats): () => void {
+    const s: Subscriber = { listener, at: Math.max(0, Math.min(after, this.results.length)) };
+    this.#catchUp(s);
+    if (this.ended) {
+      listener.end(stats());
+      return () => {};
+    }
+    this.#subscribers.add(s);
+    return () => this.#subscribers.delete(s);
+  }
+
+  /** Subscribers now listening. */
+  get subscribers(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Tells every subscriber the scan ended, and drops them. */
+  endAll(stats: ScanStats): void {
+    for (const s of this.#subscribers) s.listener.end(stats);
+    this.#subscribers.clear();
+  }
+
+  #catchUp(s: Subscriber): void {
+    while (s.at < this.results.length) s.listener.result(this.results[s.at++]!);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Where a scan worker gets a symbol's bars: the bars actors' rings on this host. A symbol's volume
+ * is the traded volume of its `<symbol>_vol` channel's bars (their `sum`) where that channel has
+ * bars at the same times, else its tick count.
+ */
+import {
+  barSizeUs,
+  type BarsState,
+  type HeldBars,
+  heldCount,
+  readHeld,
+  sizeIndex,
+} from "../bars/mod.ts";
+import type { BarColumns } from "../indicators/mod.ts";
+
+/** Bars by symbol and size. */
+export interface BarsSource {
+  /** The symbols whose bars are held here (volume channels `<sym>_vol` left out). */
+  symbols(): string[];
+  /**
+   * The closed bars of `symbol` at size `bar`, oldest first, or undefined for a symbol not held.
+   * The columns are views into buffers the source reuses: valid until its next call.
+   */
+  bars(symbol: string, bar: string): BarColumns | undefined;
+}
+
+/** A BarsSource over bars kernel states, looked up by channel. */
+export function heldBarsSource(options: {
+  channels(): string[];
+  state(channel: string): BarsState | undefined;
+  volumeSuffix?: string;
+}): BarsSource {
+  const suffix = options.volumeSuffix ?? "_vol";
+  let cap = 0;
+  let a: HeldBars, v: HeldBars;
+  const grow = (n: number) => {
+    if (n <= cap) return;
+    cap = Math.max(n, 64);
+    const h = (): HeldBars => {
+      const c = () => new Float64Array(cap);
+      return { t: c(), open: c(), high: c(), low: c(), close: c(), count: c(), sum: c() };
+    };
+    a = h();
+    v = h();
+  };
+  return {
+    symbols() {
+      const all = options.channels();
+      const set = new Set(all);
+      return all.filter((c) => !(c.endsWith(suffix) && set.has(c.slice(0, -suffix.length))));
+    },
+    bars(symbol, bar) {
+      const s = options.state(symbol);
+      const us = barSizeUs(bar);
+      if (!s || us === undefined) return undefined;
+      const j = sizeIndex(s, us);
+      if (j < 0) return undefined;
+      const n = heldCount(s, j);
+      const vs = options.state(symbol + suffix);
+      const vj = vs ? sizeIndex(vs, us) : -1;
+      grow(Math.max(n, vs && vj >= 0 ? heldCount(vs, vj) : 0));
+      readHeld(s, j, a);
+      const volume = a.count.subarray(0, n);
+      if (vs && vj >= 0) {
+        // Merge-join on bar start: the volume channel's sum where it has the bar, else 0.
+        const m = readHeld(vs, vj, v);
+        let k = 0;
+        for (let i = 0; i < n; i++) {
+          const t = a.t[i]!;
+          while (k < m && v.t[k]! < t) k++;
+          volume[i] = k < m && v.t[k] === t ? v.sum[k]! : 0;
+        }
+      }
+      return {
+        t: a.t.subarray(0, n),
+        open: a.open.subarray(0, n),
+        high: a.high.subarray(0, n),
+        low: a.low.subarray(0, n),
+        close: a.close.subarray(0, n),
+        volume,
+      };
+    },
+  };
+}
+
+/** A BarsSource over fixed columns by symbol (bars loaded elsewhere: files, tests, benchmarks). */
+export function columnsBarsSource(
+  bySymbol: ReadonlyMap<string, BarColumns>,
+  bar: string,
+): BarsSource {
+  return {
+    symbols: () => [...bySymbol.keys()],
+    bars: (symbol, size) => (size === bar ? bySymbol.get(symbol) : undefined),
+  };
+}

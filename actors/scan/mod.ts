@@ -1,0 +1,33 @@
+/**
+ * Scans: a scan asks, over a universe of symbols and a bar size, which symbols meet a criteria,
+ * ranked. The service (one per host) turns a request into an event-sourced scan (`scan/<scanId>`),
+ * hands chunks of symbols to the workers' queue group in priority order, numbers the results and
+ * streams them to subscribers; a worker scans the bars its host holds.
+ */
+export { type BarsSource, columnsBarsSource, heldBarsSource } from "./bars_source.ts";
+export {
+  DEFAULT_PRIORITY,
+  defaultScanLimits,
+  parseScanRequest,
+  type ScanDefinition,
+  type ScanLimits,
+  ScanRequestError,
+} from "./scan_request.ts";
+export { type ScanContext, type ScanEvent, scanMachine } from "./scan_machine.ts";
+export {
+  type ScanListener,
+  type ScanResult,
+  ScanService,
+  type ScanServiceOptions,
+  type ScanStats,
+} from "./scan_service.ts";
+export { ScanWorker, type ScanWorkerOptions } from "./scan_worker.ts";
+export { SCAN_BODY_BYTES_MAX, type ScanHttp, scanHttp } from "./scan_http.ts";
+export {
+  chunkSubject,
+  decodeChunk,
+  decodeWork,
+  resultsSubject,
+  WORK_QUEUE,
+  WORK_SUBJECT,
+} from "./_wire.ts";

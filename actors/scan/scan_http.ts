@@ -1,0 +1,227 @@
+/**
+ * The scan API over HTTP, WebSocket and Server-Sent Events, as handlers a node:http server mounts
+ * (the host's HTTP port, next to /healthz and /metrics):
+ *
+ *   POST   /scan/stream              start a scan: { scanId, websocketUrl, sseUrl }
+ *   WS     /ws/results/{scanId}      results as JSON text messages (?after=N resumes)
+ *   GET    /events/results/{scanId}  the same as Server-Sent Events (Last-Event-ID or ?after=N)
+ *   GET    /scan/stats/{scanId}      live statistics
+ *   POST   /scan/stop/{scanId}       stop early
+ *   DELETE /scan/{scanId}            release the scan
+ *   GET    /scans/active             the scans not yet ended
+ *
+ * Each result carries its sequence number (the SSE event id); a client that reconnects with the
+ * last one it saw gets what it missed, then the live stream, each result once. A client that goes
+ * away releases its subscription.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Buffer } from "node:buffer";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import type { ScanResult, ScanService, ScanStats } from "./scan_service.ts";
+import { ScanRequestError } from "./scan_request.ts";
+
+/** Request bodies larger than this are refused (413). */
+export const SCAN_BODY_BYTES_MAX = 4 * 1024 * 1024;
+
+/** The scan API's handlers. */
+export interface ScanHttp {
+  /** Answers a scan route; false for a path that is not one (the server answers it). */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Takes a WebSocket upgrade to /ws/results/{scanId}; false for another path. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): boolean;
+  /** Closes the open WebSockets. */
+  close(): void;
+}
+
+const ID = "([A-Za-z0-9_-]{1,64})";
+const ROUTES: [string, RegExp, string][] = [
+  ["POST", /^\/scan\/stream$/, "start"],
+  ["GET", new RegExp(`^/scan/stats/${ID}$`), "stats"],
+  ["POST", new RegExp(`^/scan/stop/${ID}$`), "stop"],
+  ["DELETE", new RegExp(`^/scan/${ID}$`), "delete"],
+  ["GET", /^\/scans\/active$/, "active"],
+  ["GET", new RegExp(`^/events/results/${ID}$`), "sse"],
+];
+const WS_PATH = new RegExp(`^/ws/results/${ID}$`);
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    req.on("data", (c: Uint8Array) => {
+      size += c.length;
+      if (size > SCAN_BODY_BYTES_MAX) {
+        reject(
+          new ScanRequestError(413, "", `The request body is over ${SCAN_BODY_BYTES_MAX} bytes`),
+        );
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+/** The sequence number to resume after: `Last-Event-ID`, else `?after=`, else 0. */
+function afterOf(req: IncomingMessage, url: URL): number {
+  const raw = (req.headers["last-event-id"] as string | undefined) ??
+    url.searchParams.get("after") ?? "0";
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ScanRequestError(
+      400,
+      "after",
+      `The sequence number to resume after must be a whole number >= 0, got "${raw}"`,
+    );
+  }
+  return n;
+}
+
+/** The scan API over `service`. */
+export function scanHttp(service: ScanService): ScanHttp {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+
+  async function route(
+    kind: string,
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ) {
+    switch (kind) {
+      case "start": {
+        const text = await readBody(req);
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch (e) {
+          throw new ScanRequestError(
+            400,
+            "",
+            `The request body is not JSON: ${(e as Error).message}`,
+          );
+        }
+        const { scanId } = await service.startScan(body);
+        const host = req.headers.host ?? "127.0.0.1";
+        return json(res, 200, {
+          scanId,
+          websocketUrl: `ws://${host}/ws/results/${scanId}`,
+          sseUrl: `http://${host}/events/results/${scanId}`,
+        });
+      }
+      case "stats": {
+        const stats = service.stats(id);
+        return stats ? json(res, 200, stats) : notFound(res, id);
+      }
+      case "stop":
+        return (await service.stopScan(id)) ? json(res, 200, service.stats(id)) : notFound(res, id);
+      case "delete":
+        return (await service.deleteScan(id)) ? json(res, 200, { deleted: id }) : notFound(res, id);
+      case "active":
+        return json(res, 200, service.active());
+      case "sse":
+        return sse(id, req, res, url);
+    }
+  }
+
+  function notFound(res: ServerResponse, id: string) {
+    json(res, 404, { error: `No scan "${id}"` });
+  }
+
+  function sse(id: string, req: IncomingMessage, res: ServerResponse, url: URL) {
+    const after = afterOf(req, url);
+    if (!service.stats(id)) return notFound(res, id);
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
+    // A comment line: the headers go out now, so the client knows it is subscribed.
+    res.write(": subscribed\n\n");
+    let unsubscribe: (() => void) | undefined;
+    let ended = false;
+    const finish = (stats: ScanStats) => {
+      res.write(`event: end\ndata: ${JSON.stringify(stats)}\n\n`);
+      ended = true;
+      res.end();
+    };
+    unsubscribe = service.subscribe(id, after, {
+      result: (r: ScanResult) =>
+        res.write(`id: ${r.seq}\nevent: result\ndata: ${JSON.stringify(r)}\n\n`),
+      end: finish,
+    });
+    if (ended) unsubscribe = undefined;
+    res.on("close", () => unsubscribe?.());
+  }
+
+  return {
+    async handle(req, res) {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const path = url.pathname;
+      const hit = ROUTES.find(([, re]) => re.test(path));
+      if (!hit) return false;
+      const [method, re, kind] = hit;
+      if (req.method !== method) {
+        json(res, 405, { error: `${req.method} ${path}: use ${method}` });
+        return true;
+      }
+      const id = re.exec(path)?.[1] ?? "";
+      try {
+        await route(kind, id, req, res, url);
+      } catch (e) {
+        if (res.headersSent) {
+          res.end();
+        } else if (e instanceof ScanRequestError) {
+          json(res, e.status, { error: e.message, field: e.field });
+        } else {
+          json(res, 500, { error: (e as Error).message });
+        }
+      }
+      return true;
+    },
+
+    upgrade(req, socket, head) {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const m = WS_PATH.exec(url.pathname);
+      if (!m) return false;
+      const id = m[1]!;
+      let after: number;
+      try {
+        after = afterOf(req, url);
+      } catch (e) {
+        socket.end(`HTTP/1.1 400 Bad Request\r\n\r\n${(e as Error).message}`);
+        return true;
+      }
+      if (!service.stats(id)) {
+        socket.end(`HTTP/1.1 404 Not Found\r\n\r\nNo scan "${id}"`);
+        return true;
+      }
+      wss.handleUpgrade(req, socket, Buffer.from(head), (ws) => {
+        let unsubscribe: (() => void) | undefined;
+        let ended = false;
+        unsubscribe = service.subscribe(id, after, {
+          result: (r) => ws.send(JSON.stringify({ type: "result", ...r })),
+          end: (stats) => {
+            ended = true;
+            ws.send(JSON.stringify({ type: "end", stats }));
+            ws.close(1000, "scan ended");
+          },
+        });
+        if (ended) unsubscribe = undefined;
+        ws.on("close", () => unsubscribe?.());
+      });
+      return true;
+    },
+
+    close() {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}

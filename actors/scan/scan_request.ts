@@ -1,0 +1,198 @@
+/**
+ * A scan request as a client sends it (`POST /scan/stream`'s JSON body) and its validation into a
+ * scan definition: the criteria and rank compile, the bar size exists, the universe is a list of
+ * symbols or a `PREFIX*` pattern within the configured limit. A bad request is a ScanRequestError
+ * carrying the HTTP status it deserves (400, or 413 for a universe over the limit), raised before
+ * anything starts.
+ */
+import { compileCriteria, CriteriaError } from "../criteria/mod.ts";
+import { barSizeUs } from "../bars/mod.ts";
+import { isValidName } from "../../protocol/mod.ts";
+
+/** A validated scan definition: what the scan's journal starts with. */
+export interface ScanDefinition {
+  criteria: string;
+  rank: string | null;
+  order: "asc" | "desc";
+  /** The bar size (`1m`). */
+  bar: string;
+  /** Symbols, or one `PREFIX*` pattern, or null for every symbol held. */
+  universe: string[] | string | null;
+  max_signals: number | null;
+  timeout_ms: number | null;
+  /** What orders the chunks, most promising first (descending). */
+  priority: string;
+}
+
+/** Limits on requests. */
+export interface ScanLimits {
+  /** Symbols a universe may list. */
+  universe_max: number;
+}
+
+/** The default limits. */
+export const defaultScanLimits: ScanLimits = { universe_max: 100_000 };
+
+/** The default priority: recent volatility, the Bollinger bandwidth over 20 bars. */
+export const DEFAULT_PRIORITY = "bollinger(20, 2).bandwidth";
+
+/** A request that cannot start a scan; `status` is the HTTP status to answer with. */
+export class ScanRequestError extends Error {
+  override name = "ScanRequestError";
+  readonly status: number;
+  /** The field at fault. */
+  readonly field: string;
+  constructor(status: number, field: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.status = status;
+    this.field = field;
+  }
+}
+
+const KNOWN = [
+  "criteria",
+  "rank",
+  "order",
+  "bar",
+  "universe",
+  "max_signals",
+  "timeout_ms",
+  "priority",
+];
+
+/** Validates a request body into a definition; throws ScanRequestError naming the field. */
+export function parseScanRequest(
+  body: unknown,
+  limits: ScanLimits = defaultScanLimits,
+): ScanDefinition {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new ScanRequestError(
+      400,
+      "",
+      `A scan request must be a JSON object, got ${JSON.stringify(body)}`,
+    );
+  }
+  const b = body as Record<string, unknown>;
+  for (const key of Object.keys(b)) {
+    if (!KNOWN.includes(key)) {
+      throw new ScanRequestError(
+        400,
+        key,
+        `Unknown field "${key}"; known fields: ${KNOWN.join(", ")}`,
+      );
+    }
+  }
+  const str = (key: string, fallback: string | null): string | null => {
+    const v = b[key];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v !== "string") {
+      throw new ScanRequestError(
+        400,
+        key,
+        `Field "${key}" must be a string, got ${JSON.stringify(v)}`,
+      );
+    }
+    return v;
+  };
+  const positive = (key: string): number | null => {
+    const v = b[key];
+    if (v === undefined || v === null) return null;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+      throw new ScanRequestError(
+        400,
+        key,
+        `Field "${key}" must be a whole number >= 1, got ${JSON.stringify(v)}`,
+      );
+    }
+    return v;
+  };
+  const criteria = str("criteria", null);
+  if (criteria === null) {
+    throw new ScanRequestError(400, "criteria", `Field "criteria" is required`);
+  }
+  const rank = str("rank", null);
+  const order = str("order", "desc")!;
+  if (order !== "asc" && order !== "desc") {
+    throw new ScanRequestError(
+      400,
+      "order",
+      `Field "order" must be "asc" or "desc", got ${JSON.stringify(order)}`,
+    );
+  }
+  const priority = str("priority", DEFAULT_PRIORITY)!;
+  compileOrThrow("criteria", criteria, rank, order);
+  compileOrThrow("priority", "1 > 0", priority, "desc");
+  const bar = str("bar", "1m")!;
+  if (barSizeUs(bar) === undefined) {
+    throw new ScanRequestError(
+      400,
+      "bar",
+      `Field "bar" must be a bar size such as "1m", got ${JSON.stringify(bar)}`,
+    );
+  }
+  return {
+    criteria,
+    rank,
+    order,
+    bar,
+    universe: parseUniverse(b.universe, limits),
+    max_signals: positive("max_signals"),
+    timeout_ms: positive("timeout_ms"),
+    priority,
+  };
+}
+
+function compileOrThrow(
+  field: string,
+  criteria: string,
+  rank: string | null,
+  order: "asc" | "desc",
+) {
+  try {
+    compileCriteria(criteria, rank === null ? { order } : { rank, order });
+  } catch (e) {
+    if (!(e instanceof CriteriaError)) throw e;
+    const which = e.expression === "rank" && field === "criteria" ? "rank" : field;
+    throw new ScanRequestError(400, which, `Field "${which}": ${e.message}`, { cause: e });
+  }
+}
+
+function parseUniverse(u: unknown, limits: ScanLimits): string[] | string | null {
+  if (u === undefined || u === null) return null;
+  if (typeof u === "string") {
+    if (!/^[A-Za-z0-9_-]{0,63}\*$/.test(u) && !isValidName(u)) {
+      throw new ScanRequestError(
+        400,
+        "universe",
+        `Field "universe" must be a list of symbols or a PREFIX* pattern, got ${JSON.stringify(u)}`,
+      );
+    }
+    return u.endsWith("*") ? u : [u];
+  }
+  if (!Array.isArray(u)) {
+    throw new ScanRequestError(
+      400,
+      "universe",
+      `Field "universe" must be a list of symbols or a PREFIX* pattern, got ${JSON.stringify(u)}`,
+    );
+  }
+  if (u.length > limits.universe_max) {
+    throw new ScanRequestError(
+      413,
+      "universe",
+      `Field "universe" lists ${u.length} symbols; the limit is ${limits.universe_max}`,
+    );
+  }
+  u.forEach((s, i) => {
+    if (!isValidName(s)) {
+      throw new ScanRequestError(
+        400,
+        "universe",
+        `Field "universe" item ${i} is not a symbol name ([A-Za-z0-9_-]{1,64}): ${
+          JSON.stringify(s)
+        }`,
+      );
+    }
+  });
+  return [...new Set(u as string[])];
+}

@@ -1,0 +1,319 @@
+/**
+ * The scan service: starts scans, hands their chunks to the workers' queue group, collects the
+ * chunks' results, numbers them, and streams them to subscribers. Each scan is an event-sourced
+ * instance `scan/<scanId>`: its journal stream holds the definition (with the chunks, in priority
+ * order), the start, each chunk's results as first received, and any stop; the scan machine folds
+ * the same records, live and on recovery. A result's sequence number is its place in the journal's
+ * order, so a recovered service numbers every result as before: a subscriber that resumes from the
+ * last number it saw gets each result once.
+ *
+ * A chunk whose results do not come back within `chunk_timeout_ms` (its worker died, a message was
+ * lost) is sent again; the first results of a chunk count and later copies are dropped, so a
+ * result is never doubled. Stopping (a request, `timeout_ms`, `max_signals`) ends the scan at once:
+ * results of chunks still in flight are dropped.
+ */
+import type { Bus, BusSubscription } from "../../protocol/mod.ts";
+import type { Journal } from "../runtime/mod.ts";
+import { compileCriteria } from "../criteria/mod.ts";
+import type { BarsSource } from "./bars_source.ts";
+import type { ScanContext } from "./scan_machine.ts";
+import {
+  defaultScanLimits,
+  parseScanRequest,
+  type ScanDefinition,
+  type ScanLimits,
+} from "./scan_request.ts";
+import {
+  decodeChunk,
+  decodeScanRecord,
+  resultsSubject,
+  type ScanRecord,
+  WORK_SUBJECT,
+} from "./_wire.ts";
+import { ScanRun } from "./_scan_run.ts";
+
+/** A result as subscribers receive it. */
+export interface ScanResult {
+  seq: number;
+  symbol: string;
+  rank: number | null;
+  chunk: number;
+}
+
+/** Live statistics of a scan. */
+export interface ScanStats {
+  scanId: string;
+  state: "queued" | "running" | "stopping" | "done" | "stopped" | "failed";
+  stop_reason: ScanContext["stop_reason"];
+  symbols_total: number;
+  symbols_done: number;
+  chunks_total: number;
+  chunks_done: number;
+  signals: number;
+  insufficient_history: number;
+  unknown_symbols: number;
+  elapsed_ms: number;
+  first_result_ms: number | null;
+  symbols_per_s: number;
+  eta_ms: number | null;
+  error: string | null;
+}
+
+/** What a subscriber is told. */
+export interface ScanListener {
+  result(r: ScanResult): void;
+  /** The scan ended (or was deleted); no more results follow. */
+  end(stats: ScanStats): void;
+}
+
+/** Options of a ScanService. */
+export interface ScanServiceOptions {
+  bus: Bus;
+  journal: Journal;
+  /** This host's bars, for the chunks' priority order and the universe. */
+  bars: BarsSource;
+  limits?: ScanLimits;
+  /** Symbols per chunk. Default 250. */
+  chunk_symbols?: number;
+  /** Chunks handed out and not yet back, per scan. Default 8. */
+  inflight_max?: number;
+  /** Resend a chunk whose results have not come back after this long. Default 5000. */
+  chunk_timeout_ms?: number;
+  /** Milliseconds since the epoch. Default Date.now. */
+  now?: () => number;
+  /** New scan ids. Default crypto.randomUUID without dashes. */
+  newId?: () => string;
+  /** Timers, for the chunk timeouts and scan timeouts (checked every 100 ms). */
+  timers?: { setInterval(f: () => void, ms: number): unknown; clearInterval(t: unknown): void };
+}
+
+const STREAM_PREFIX = "scan/";
+
+/** The scan service of a host. */
+export class ScanService {
+  #o: Required<Omit<ScanServiceOptions, "timers">> & {
+    timers: NonNullable<ScanServiceOptions["timers"]>;
+  };
+  #runs = new Map<string, ScanRun>();
+  #sub: BusSubscription | undefined;
+  #timer: unknown;
+  #dropped = 0;
+
+  constructor(options: ScanServiceOptions) {
+    this.#o = {
+      limits: defaultScanLimits,
+      chunk_symbols: 250,
+      inflight_max: 8,
+      chunk_timeout_ms: 5000,
+      now: () => Date.now(),
+      newId: () => crypto.randomUUID().replaceAll("-", ""),
+      timers: {
+        setInterval: (f, ms) => setInterval(f, ms),
+        clearInterval: (t) => clearInterval(t as ReturnType<typeof setInterval>),
+      },
+      ...options,
+    };
+  }
+
+  /** Chunk results dropped: malformed, for no scan here, copies of results in, or too late. */
+  get dropped(): number {
+    let n = this.#dropped;
+    for (const run of this.#runs.values()) n += run.dropped;
+    return n;
+  }
+
+  /** Recovers the scans of the journal, resumes the unfinished ones, and starts listening. */
+  async start(): Promise<void> {
+    for (const stream of this.#o.journal.streams()) {
+      if (!stream.startsWith(STREAM_PREFIX)) continue;
+      const records: ScanRecord[] = [];
+      for await (const r of this.#o.journal.read(stream)) records.push(decodeScanRecord(r.data));
+      const first = records[0];
+      if (first?.k !== "def") continue;
+      const run = this.#newRun(first.scanId, first.def, first.chunks);
+      for (const r of records) run.apply(r);
+      this.#runs.set(first.scanId, run);
+    }
+    this.#sub = this.#o.bus.subscribe("troupe.scan.*.chunk", (msg) => this.#onChunk(msg.data));
+    this.#timer = this.#o.timers.setInterval(() => this.#periodic(), 100);
+    for (const run of this.#runs.values()) if (run.running) run.dispatch();
+  }
+
+  /** Stops listening (scans stay in the journal, to resume on the next start). */
+  close(): void {
+    this.#sub?.unsubscribe();
+    if (this.#timer !== undefined) this.#o.timers.clearInterval(this.#timer);
+    for (const run of this.#runs.values()) run.actor.stop();
+  }
+
+  /** Starts a scan; throws ScanRequestError (with its HTTP status) on a bad request. */
+  async startScan(request: unknown): Promise<{ scanId: string }> {
+    const def = parseScanRequest(request, this.#o.limits);
+    const scanId = this.#o.newId();
+    const chunks = this.#chunks(def);
+    const run = this.#newRun(scanId, def, chunks);
+    this.#runs.set(scanId, run);
+    try {
+      await run.record({ k: "def", scanId, def, chunks, ts: this.#us() });
+      await run.record({ k: "start", ts: this.#us() });
+    } catch (e) {
+      // Not journaled, not started: the client gets the error, nothing is left behind.
+      run.actor.stop();
+      this.#runs.delete(scanId);
+      throw e;
+    }
+    run.dispatch();
+    return { scanId };
+  }
+
+  /** Asks a scan to stop; false when there is no such scan. */
+  async stopScan(scanId: string): Promise<boolean> {
+    const run = this.#runs.get(scanId);
+    if (!run) return false;
+    if (run.running) await run.stop("requested", this.#us());
+    return true;
+  }
+
+  /** Forgets a scan (stopping it first); its subscribers are ended. False when there is none. */
+  async deleteScan(scanId: string): Promise<boolean> {
+    const run = this.#runs.get(scanId);
+    if (!run) return false;
+    if (run.running) await run.stop("requested", this.#us());
+    run.endAll(this.#stats(run));
+    run.actor.stop();
+    this.#runs.delete(scanId);
+    return true;
+  }
+
+  /** A scan's live statistics, or undefined. */
+  stats(scanId: string): ScanStats | undefined {
+    const run = this.#runs.get(scanId);
+    return run ? this.#stats(run) : undefined;
+  }
+
+  /** The scans not yet ended. */
+  active(): ScanStats[] {
+    return [...this.#runs.values()].filter((r) => !r.ended).map((r) => this.#stats(r));
+  }
+
+  /**
+   * Subscribes to a scan's results after sequence number `after` (0 for all): what was missed
+   * first, then live, each once. Returns the unsubscribe function, or undefined for no such scan.
+   */
+  subscribe(scanId: string, after: number, listener: ScanListener): (() => void) | undefined {
+    const run = this.#runs.get(scanId);
+    if (!run) return undefined;
+    return run.subscribe(after, listener, () => this.#stats(run));
+  }
+
+  /** How many subscribers a scan has now (0 for no such scan). */
+  subscriberCount(scanId: string): number {
+    return this.#runs.get(scanId)?.subscribers ?? 0;
+  }
+
+  #us(): number {
+    return Math.round(this.#o.now() * 1000);
+  }
+
+  #newRun(scanId: string, def: ScanDefinition, chunks: string[][]): ScanRun {
+    return new ScanRun({
+      scanId,
+      def,
+      chunks,
+      journal: this.#o.journal,
+      inflightMax: this.#o.inflight_max,
+      send: (data) => this.#o.bus.publish(WORK_SUBJECT, data),
+      publishResults: (data) => this.#o.bus.publish(resultsSubject(scanId), data),
+      now: () => this.#o.now(),
+      stats: (run) => this.#stats(run),
+    });
+  }
+
+  /** The universe in priority order (most promising first), in chunks. */
+  #chunks(def: ScanDefinition): string[][] {
+    const source = this.#o.bars;
+    const universe = def.universe === null
+      ? source.symbols()
+      : typeof def.universe === "string"
+      ? source.symbols().filter((s) => s.startsWith((def.universe as string).slice(0, -1)))
+      : def.universe;
+    const priority = compileCriteria("1 > 0", { rank: def.priority, order: "desc" });
+    const keyed = universe.map((symbol, i) => {
+      const bars = source.bars(symbol, def.bar);
+      const v = bars ? priority.evaluate(bars) : undefined;
+      const p = v?.kind === "match" && v.rank !== null ? v.rank : -Infinity;
+      return { symbol, p, i };
+    });
+    keyed.sort((a, b) => (b.p - a.p) || (a.i - b.i));
+    const out: string[][] = [];
+    for (let i = 0; i < keyed.length; i += this.#o.chunk_symbols) {
+      out.push(keyed.slice(i, i + this.#o.chunk_symbols).map((k) => k.symbol));
+    }
+    return out;
+  }
+
+  #onChunk(data: Uint8Array): void {
+    let m;
+    try {
+      m = decodeChunk(data);
+    } catch {
+      this.#dropped++;
+      return;
+    }
+    const run = this.#runs.get(m.scanId);
+    if (!run || !run.accepts(m.chunk)) {
+      this.#dropped++;
+      return;
+    }
+    run.chunkDone(m, this.#us()).catch((e) => this.#fail(run, e));
+  }
+
+  /** A scan whose journal refused a record cannot go on: it fails (in memory: the journal is out). */
+  #fail(run: ScanRun, e: unknown): void {
+    run.apply({ k: "fail", error: `journal: ${(e as Error).message ?? e}`, ts: this.#us() });
+  }
+
+  #periodic(): void {
+    const now = this.#o.now();
+    for (const run of this.#runs.values()) {
+      if (!run.running) continue;
+      const ctx = run.context;
+      const limit = run.def.timeout_ms;
+      if (
+        limit !== null && ctx.started_ts !== null && now * 1000 - ctx.started_ts >= limit * 1000
+      ) {
+        run.stop("timeout", this.#us()).catch((e) => this.#fail(run, e));
+        continue;
+      }
+      run.resendLate(now - this.#o.chunk_timeout_ms);
+    }
+  }
+
+  #stats(run: ScanRun): ScanStats {
+    const c = run.context;
+    const state = run.state;
+    const endUs = c.ended_ts ?? this.#us();
+    const elapsed = c.started_ts === null ? 0 : (endUs - c.started_ts) / 1000;
+    const rate = elapsed > 0 ? (c.symbols_done * 1000) / elapsed : 0;
+    const left = c.symbols - c.symbols_done;
+    return {
+      scanId: run.scanId,
+      state,
+      stop_reason: c.stop_reason,
+      symbols_total: c.symbols,
+      symbols_done: c.symbols_done,
+      chunks_total: c.chunks,
+      chunks_done: c.chunks_done,
+      signals: c.signals,
+      insufficient_history: c.insufficient,
+      unknown_symbols: c.unknown,
+      elapsed_ms: elapsed,
+      first_result_ms: c.first_result_ts === null || c.started_ts === null
+        ? null
+        : (c.first_result_ts - c.started_ts) / 1000,
+      symbols_per_s: rate,
+      eta_ms: state === "running" && rate > 0 ? (left / rate) * 1000 : null,
+      error: c.error,
+    };
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * `troupe bench collab`: fan-out latency and server memory of the collaboration server against the
+ * two reference servers, under the same load in the same run. For each client count (50, 200, 500)
+ * and each server, a server process of its own (`bench/_collab_server.ts`) and, in this process,
+ * that many clients of one session: stock `y-websocket` clients for troupe's server and for
+ * `@y/websocket-server` 0.1.1, `@hocuspocus/provider` clients for `@hocuspocus/server`. One client
+ * writes 20 updates/s (a map entry holding its sequence number); a client's latency for an update
+ * runs from just before the writer's change to the moment the client's document has it, on this
+ * process's one clock. Measuring starts 2 s after the last client synced (the joins' awareness
+ * traffic has died down), and the first second of updates is warm-up, not measured. Afterwards every client must
+ * hold the writer's last update (`converged_ratio`). The server's resident memory is sampled from
+ * `/proc/<pid>/status` during the run; its peak at 500 clients is reported. Servers run in
+ * alternation per client count, `--rounds` times; each figure is the median over rounds.
+ *
+ * troupe's server does more per update than the references (it journals every update before it
+ * relays it), so the comparison includes that cost.
+ */
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { WebSocket } from "ws";
+import * as Y from "yjs";
+import { WebsocketProvider } from "y-websocket";
+import { HocuspocusProvider } from "@hocuspocus/provider";
+import { Keyring, mintToken } from "../collab/mod.ts";
+import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
+import { ChildScript, median, numberOption, parseOptions, sleep, tempDir } from "./_cluster.ts";
+
+const NAME = "collab";
+const ROOM = "bench";
+const KINDS = ["troupe", "ywss", "hocuspocus"] as const;
+type Kind = typeof KINDS[number];
+const REFERENCE: Record<Exclude<Kind, "troupe">, string> = {
+  ywss: "@y/websocket-server 0.1.1",
+  hocuspocus: "@hocuspocus/server 4",
+};
+const SECRET = "troupe-bench-collab-secret";
+
+interface Round {
+  p50: number;
+  p99: number;
+  rssMb: number;
+  converged: number;
+}
+
+interface Settings {
+  clients: number[];
+  seconds: number;
+  rate: number;
+  rounds: number;
+  settleS: number;
+  servers: Kind[];
+}
+
+interface Client {
+  doc: Y.Doc;
+  synced(): boolean;
+  destroy(): void;
+}
+
+function connect(kind: Kind, port: number, token: string): Client {
+  const doc = new Y.Doc();
+  if (kind === "hocuspocus") {
+    const p = new HocuspocusProvider(
+      {
+        url: `ws://127.0.0.1:${port}`,
+        name: ROOM,
+        document: doc,
+        WebSocketPolyfill: WebSocket,
+      } as unknown as ConstructorParameters<typeof HocuspocusProvider>[0],
+    );
+    return { doc, synced: () => p.isSynced, destroy: () => p.destroy() };
+  }
+  const url = kind === "troupe" ? `ws://127.0.0.1:${port}/collab` : `ws://127.0.0.1:${port}`;
+  const p = new WebsocketProvider(url, ROOM, doc, {
+    // deno-lint-ignore no-explicit-any
+    WebSocketPolyfill: WebSocket as any,
+    params: kind === "troupe" ? { token } : {},
+    disableBc: true,
+  });
+  return { doc, synced: () => p.synced, destroy: () => p.destroy() };
+}
+
+function rssMb(pid: number | undefined): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > end) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+/** One writer at `s.rate` updates/s; every other client's latency per update, and convergence. */
+async function measure(
+  clients: Client[],
+  s: Settings,
+): Promise<{ latencies: number[]; converged: number }> {
+  const sentAt: number[] = [];
+  const warmup = s.rate; // the first second
+  const latencies: number[] = [];
+  const writer = clients[0]!;
+  for (const c of clients.slice(1)) {
+    const map = c.doc.getMap<number>("bench");
+    let seen = -1;
+    map.observe(() => {
+      const seq = map.get("seq") ?? -1;
+      const t = performance.now();
+      // Updates that arrive together each count, with this arrival time.
+      for (let q = seen + 1; q <= seq; q++) if (q >= warmup) latencies.push(t - sentAt[q]!);
+      if (seq > seen) seen = seq;
+    });
+  }
+  const total = Math.round(s.rate * (s.seconds + 1));
+  const t0 = performance.now();
+  for (let seq = 0; seq < total; seq++) {
+    const due = t0 + (seq * 1000) / s.rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    sentAt[seq] = performance.now();
+    writer.doc.getMap<number>("bench").set("seq", seq);
+  }
+  const last = total - 1;
+  const has = (c: Client) => c.doc.getMap<number>("bench").get("seq") === last;
+  await waitUntil(() => clients.every(has), 10_000);
+  const converged = clients.filter(has).length / clients.length;
+  return { latencies, converged };
+}
+
+async function round(
+  kind: Kind,
+  n: number,
+  s: Settings,
+  log: (m: string) => void,
+): Promise<Round> {
+  const dir = tempDir("troupe-bench-collab-");
+  const server = ChildScript.start("bench/_collab_server.ts", [kind, dir.path], log);
+  const clients: Client[] = [];
+  let rssMax = 0;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server.pid) || 0)), 100);
+  try {
+    const { port } = await server.next(30_000) as { port: number };
+    const ring = await Keyring.fromSecrets([new TextEncoder().encode(SECRET)]);
+    const token = await mintToken(ring, {
+      session: ROOM,
+      role: "editor",
+      ttlS: 3600,
+      nowMs: Date.now(),
+    });
+    for (let i = 0; i < n; i += 25) {
+      for (let j = i; j < Math.min(n, i + 25); j++) clients.push(connect(kind, port, token));
+      await waitUntil(() => clients.every((c) => c.synced()), 30_000);
+    }
+    if (!(await waitUntil(() => clients.every((c) => c.synced()), 60_000))) {
+      throw new Error(`${kind}: not every one of ${n} clients synced within 60 s`);
+    }
+    // Let the joins' awareness traffic (every client's state to every client) die down first.
+    await sleep(s.settleS * 1000);
+    const { latencies, converged } = await measure(clients, s);
+    latencies.sort((a, b) => a - b);
+    return {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      rssMb: rssMax,
+      converged,
+    };
+  } finally {
+    clearInterval(sampler);
+    for (const c of clients) c.destroy();
+    server.send("stop");
+    await server.wait(10_000).catch(() => server.kill());
+    dir.remove();
+  }
+}
+
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary:
+    "fan-out latency (p50/p99) and server RSS with 50/200/500 clients in one room, one writer at 20 updates/s, against @y/websocket-server 0.1.1 and @hocuspocus/server 4",
+  usage: [
+    "  --clients LIST   client counts (default 50,200,500)",
+    "  --seconds S      measured seconds per round, after 1 s of warm-up (default 5)",
+    "  --rate N         the writer's updates per second (default 20)",
+    "  --rounds N       rounds per server and client count, alternated; medians reported (default 1)",
+    "  --settle S       seconds between the last client's sync and the first update (default 2)",
+    "  --servers LIST   which servers (default troupe,ywss,hocuspocus; rows need troupe and both)",
+  ].join("\n"),
+  async run(args, context) {
+    const o = parseOptions(args, {
+      clients: { type: "string" },
+      seconds: { type: "string" },
+      rate: { type: "string" },
+      rounds: { type: "string" },
+      settle: { type: "string" },
+      servers: { type: "string" },
+    });
+    const s: Settings = {
+      clients: (o.clients ?? "50,200,500").split(",").map((x) => {
+        const v = Number(x);
+        if (!Number.isInteger(v) || v < 2 || v > 5000) {
+          throw new BenchOptionError(
+            `Option --clients must list whole numbers from 2 to 5000, got "${x}"`,
+          );
+        }
+        return v;
+      }),
+      seconds: numberOption(o, "seconds", 5, { min: 1 }),
+      rate: numberOption(o, "rate", 20, { min: 1, max: 1000 }),
+      rounds: numberOption(o, "rounds", 1, { min: 1, integer: true }),
+      settleS: numberOption(o, "settle", 2, { min: 0 }),
+      servers: (o.servers ?? KINDS.join(",")).split(",").map((k) => {
+        if (!KINDS.includes(k as Kind)) {
+          throw new BenchOptionError(`Option --servers lists ${KINDS.join(", ")}, got "${k}"`);
+        }
+        return k as Kind;
+      }),
+    };
+    const log = (m: string) => context.log(m);
+    process.env.TROUPE_SECRET = SECRET; // the troupe server child reads it
+    process.setMaxListeners(0); // every y-websocket provider listens for the process exit
+    const results = new Map<string, Round[]>();
+    for (const n of s.clients) {
+      for (let r = 0; r < s.rounds; r++) {
+        for (const kind of s.servers) {
+          const res = await round(kind, n, s, log);
+          context.log(
+            `${kind} c${n} round ${r + 1}: p50 ${res.p50.toFixed(2)} ms, p99 ${
+              res.p99.toFixed(2)
+            } ms, ` +
+              `RSS ${res.rssMb.toFixed(0)} MB, converged ${(res.converged * 100).toFixed(1)}%`,
+          );
+          const key = `${kind}/${n}`;
+          results.set(key, [...(results.get(key) ?? []), res]);
+        }
+      }
+    }
+    return rowsOf(s, results);
+  },
+};
+
+function rowsOf(s: Settings, results: Map<string, Round[]>): BenchRow[] {
+  const fig = (kind: Kind, n: number, f: (r: Round) => number) =>
+    median((results.get(`${kind}/${n}`) ?? []).map(f));
+  const rows: BenchRow[] = [];
+  const top = Math.max(...s.clients);
+  for (const ref of ["ywss", "hocuspocus"] as const) {
+    const add = (metric: string, unit: string, n: number, f: (r: Round) => number) =>
+      rows.push(row({
+        bench: NAME,
+        metric,
+        unit,
+        troupe: fig("troupe", n, f),
+        baseline: fig(ref, n, f),
+        better: "lower",
+        reference: REFERENCE[ref],
+      }));
+    for (const n of s.clients) {
+      add(`fanout_ms_p50_c${n}`, "ms", n, (r) => r.p50);
+      add(`fanout_ms_p99_c${n}`, "ms", n, (r) => r.p99);
+    }
+    add(`server_rss_mb_c${top}`, "MB", top, (r) => r.rssMb);
+  }
+  let converged = 0, total = 0;
+  for (const [key, rounds] of results) {
+    if (!key.startsWith("troupe/")) continue;
+    for (const r of rounds) {
+      converged += r.converged;
+      total++;
+    }
+  }
+  rows.push(row({
+    bench: NAME,
+    metric: "converged_ratio",
+    unit: "fraction",
+    troupe: total ? converged / total : NaN,
+    baseline: null,
+    better: "higher",
+  }));
+  return rows;
+}

@@ -1,0 +1,67 @@
+/**
+ * `troupe collab`: the collaboration server alone, until Ctrl-C, which closes every connection,
+ * makes every document durable, compacts it and stops. Several servers given the same `--nats`
+ * fan out to each other, so clients on any of them converge.
+ */
+import type { FsyncPolicy } from "../../actors/runtime/mod.ts";
+import { launchCollab } from "../../collab/mod.ts";
+import { type Command, num, str, UsageError } from "../args.ts";
+import { waitForSignal } from "../signals.ts";
+
+export const command: Command = {
+  name: "collab",
+  summary: "the collaboration server (y-websocket protocol, tokens, journal, NATS fan-out)",
+  usage: "[--port P] [--host H] [--data-dir DIR] [--nats URL] [--node-id ID] [--fsync POLICY]",
+  options: {
+    port: {
+      type: "string",
+      arg: "P",
+      help: "Port of ws://HOST:P/collab, /healthz, /metrics (default 1234)",
+    },
+    host: { type: "string", arg: "H", help: "Address to listen on (default 127.0.0.1)" },
+    "data-dir": {
+      type: "string",
+      arg: "DIR",
+      help: "Journal, snapshots and collab.secret (default .troupe)",
+    },
+    nats: {
+      type: "string",
+      arg: "URL",
+      help: "Fan out to other collab nodes over this NATS server",
+    },
+    "node-id": { type: "string", arg: "ID", help: "This node's name on NATS (default: random)" },
+    fsync: {
+      type: "string",
+      arg: "POLICY",
+      help: "never (default; a killed process loses nothing), interval or always (power loss)",
+    },
+  },
+  details: "Clients: new WebsocketProvider('ws://HOST:P/collab', SESSION, doc, " +
+    "{ params: { token } }) with a token from `troupe token --session SESSION`.",
+  async run(args) {
+    const port = num(args, "port", 1234, { min: 0, max: 65535, integer: true });
+    const fsync = (str(args, "fsync") ?? "never") as FsyncPolicy;
+    if (!["never", "interval", "always"].includes(fsync)) {
+      throw new UsageError(`Option --fsync must be never, interval or always, got "${fsync}"`);
+    }
+    const nodeId = str(args, "node-id");
+    const launched = await launchCollab({
+      dataDir: str(args, "data-dir") ?? ".troupe",
+      port,
+      host: str(args, "host") ?? "127.0.0.1",
+      nats: str(args, "nats"),
+      fsync,
+      ...(nodeId !== undefined ? { nodeId } : {}),
+    });
+    const s = launched.server;
+    console.log(
+      `troupe collab: ${s.url}/<session> (node ${s.nodeId}${
+        launched.bus ? ", fan-out over NATS" : ""
+      }); http://127.0.0.1:${s.port}/healthz and /metrics`,
+    );
+    const signal = await waitForSignal();
+    console.error(`troupe collab: ${signal}: closing`);
+    await launched.close();
+    return 0;
+  },
+};

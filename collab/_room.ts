@@ -1,0 +1,353 @@
+/**
+ * One loaded session: its Yjs document and awareness, the connections on this node, and the path
+ * every accepted update takes: applied to the document, appended to the journal, and only once the
+ * journal has it durable, relayed to the other connections and published to the other nodes. The
+ * document is loaded fully before any message of any connection is handled, and a sync step 1 is
+ * answered only after every update applied before it is durable, so no client ever sees state that
+ * a crash could take back.
+ */
+import * as Y from "yjs";
+import {
+  applyAwarenessUpdate,
+  Awareness,
+  encodeAwarenessUpdate,
+  removeAwarenessStates,
+} from "y-protocols/awareness";
+import {
+  decodeClientMessage,
+  encodeAwareness,
+  encodeSyncStep1,
+  encodeSyncUpdate,
+  MalformedMessageError,
+  type PeerMessage,
+  SYNC_STEP2,
+} from "./_protocol.ts";
+import type { CollabMetrics } from "./collab_metrics.ts";
+import { type DocStore, LOAD_ORIGIN } from "./doc_store.ts";
+import { SessionDoc } from "./session_doc.ts";
+import { canWrite, type Role } from "./token.ts";
+
+/** The origin of updates and awareness that came from another node. */
+export const REMOTE_ORIGIN = Symbol("collab-remote");
+/** The origin of the server's own writes (schema stamp, the bridge's answers). */
+export const SERVER_ORIGIN = Symbol("collab-server");
+
+/** A client connection as a room sees it. */
+export interface RoomConn {
+  readonly role: Role;
+  /** Who the client is, for the bridge's `by` (the token's role and a connection number). */
+  readonly label: string;
+  send(bytes: Uint8Array): void;
+  /** Awareness client ids this connection set, removed when it leaves. */
+  readonly awarenessIds: Set<number>;
+}
+
+/** What a room needs from its server. */
+export interface RoomOptions {
+  store: DocStore;
+  metrics: CollabMetrics;
+  /** Publishes to the other nodes (absent without NATS). */
+  publish: ((msg: Omit<PeerMessage, "node">) => void) | undefined;
+  /** Compact after this many journal records past the snapshot. */
+  compactEveryUpdates: number;
+  /** Bytes of not-yet-integrable updates a document keeps (see #boundPending). */
+  pendingBytesMax: number;
+  /** Awareness changes are sent in batches this often (see #flushAwareness). */
+  awarenessBatchMs: number;
+  now(): number;
+  /** Called when the journal fails: the room can no longer accept updates. */
+  onFailure(err: Error): void;
+}
+
+interface Pending {
+  update: Uint8Array;
+  origin: unknown;
+  pos: number | Promise<number>;
+  atMs: number;
+}
+
+export class Room {
+  readonly session: string;
+  readonly sdoc: SessionDoc;
+  readonly doc: Y.Doc;
+  readonly awareness: Awareness;
+  readonly conns = new Set<RoomConn>();
+  /** Resolves once the stored document is loaded. */
+  readonly ready: Promise<void>;
+  /** When the last connection left (ms), or undefined while any is connected. */
+  idleSinceMs: number | undefined;
+  lastCompactMs: number;
+  #options: RoomOptions;
+  #pending: Pending[] = [];
+  #flushing: Promise<void> | undefined;
+  #failed: Error | undefined;
+  #closed = false;
+  #awarenessOut = new Set<number>();
+  #awarenessPeer = new Set<number>();
+  #awarenessTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(session: string, options: RoomOptions) {
+    this.session = session;
+    this.#options = options;
+    this.doc = new Y.Doc();
+    this.sdoc = new SessionDoc(this.doc);
+    this.awareness = new Awareness(this.doc);
+    this.awareness.setLocalState(null);
+    this.idleSinceMs = options.now();
+    this.lastCompactMs = options.now();
+    this.ready = this.#load();
+  }
+
+  async #load(): Promise<void> {
+    await this.#options.store.load(this.session, this.doc);
+    this.doc.on("update", (update: Uint8Array, origin: unknown) => this.#onUpdate(update, origin));
+    this.awareness.on("update", (change: AwarenessChange, origin: unknown) => {
+      this.#onAwareness(change, origin);
+    });
+    this.sdoc.init(SERVER_ORIGIN);
+    await this.durable();
+  }
+
+  /** Resolves when every update applied so far is durable and relayed. */
+  async durable(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+    if (this.#failed) throw this.#failed;
+  }
+
+  /** Adds a connection and greets it as the reference server does: sync step 1, awareness. */
+  join(conn: RoomConn): void {
+    this.conns.add(conn);
+    this.idleSinceMs = undefined;
+    conn.send(encodeSyncStep1(Y.encodeStateVector(this.doc)));
+    const states = [...this.awareness.getStates().keys()];
+    if (states.length) conn.send(encodeAwareness(encodeAwarenessUpdate(this.awareness, states)));
+  }
+
+  /** Removes a connection and the awareness states it set. */
+  leave(conn: RoomConn): void {
+    if (!this.conns.delete(conn)) return;
+    if (conn.awarenessIds.size && !this.#closed) {
+      removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
+    }
+    if (this.conns.size === 0) this.idleSinceMs = this.#options.now();
+  }
+
+  /**
+   * Handles one message of `conn`; throws MalformedMessageError when it cannot be taken (the
+   * caller closes that socket with the reason).
+   */
+  async handle(conn: RoomConn, bytes: Uint8Array): Promise<void> {
+    const msg = decodeClientMessage(bytes);
+    const m = this.#options.metrics;
+    switch (msg.type) {
+      case "step1": {
+        try {
+          Y.decodeStateVector(msg.stateVector);
+        } catch {
+          throw new MalformedMessageError("sync step 1 holds no valid state vector");
+        }
+        await this.durable();
+        const answer = Y.encodeStateAsUpdate(this.doc, msg.stateVector);
+        conn.send(encodeSyncUpdate(answer, SYNC_STEP2));
+        return;
+      }
+      case "step2":
+      case "update": {
+        const changes = checkUpdate(msg.update);
+        if (!canWrite(conn.role)) {
+          // A viewer's sync step 2 is usually empty; only a real change is a dropped write.
+          if (changes) m.viewerWritesDropped.inc();
+          return;
+        }
+        if (this.#failed) throw this.#failed;
+        m.updatesIn.inc();
+        Y.applyUpdate(this.doc, msg.update, conn);
+        this.#boundPending();
+        return;
+      }
+      case "awareness": {
+        try {
+          applyAwarenessUpdate(this.awareness, msg.update, conn);
+        } catch {
+          throw new MalformedMessageError("awareness message holds no valid awareness update");
+        }
+        return;
+      }
+      case "query-awareness": {
+        const ids = [...this.awareness.getStates().keys()];
+        conn.send(encodeAwareness(encodeAwarenessUpdate(this.awareness, ids)));
+        return;
+      }
+    }
+  }
+
+  /** Applies an update from another node. */
+  applyRemote(update: Uint8Array): void {
+    checkUpdate(update);
+    Y.applyUpdate(this.doc, update, REMOTE_ORIGIN);
+    this.#boundPending();
+  }
+
+  /**
+   * Yjs keeps structs and deletions whose dependencies it lacks, and retries them on every later
+   * update: a client sending updates with gaps would make each update dearer. Past the bound they
+   * are dropped (never journaled nor acknowledged; a client re-sends them when it syncs again).
+   */
+  #boundPending(): void {
+    const store = this.doc.store;
+    const bytes = (store.pendingStructs?.update.length ?? 0) + (store.pendingDs?.length ?? 0);
+    if (bytes > this.#options.pendingBytesMax) {
+      store.pendingStructs = null;
+      store.pendingDs = null;
+      this.#options.metrics.pendingDropped.inc();
+    }
+  }
+
+  /** Applies an awareness update from another node. */
+  applyRemoteAwareness(update: Uint8Array): void {
+    applyAwarenessUpdate(this.awareness, update, REMOTE_ORIGIN);
+  }
+
+  /** Compacts when the journal holds records past the snapshot and nothing is in flight. */
+  async compact(): Promise<void> {
+    await this.durable();
+    const store = this.#options.store;
+    if (this.#pending.length || store.sinceSnapshot(this.session) === 0) return;
+    // Captured synchronously: the state holds exactly the records up to `pos`.
+    const pos = store.lastPosition(this.session);
+    const state = Y.encodeStateAsUpdate(this.doc);
+    this.lastCompactMs = this.#options.now();
+    await store.compact(this.session, state, pos);
+    this.#options.metrics.compactions.inc();
+    this.#options.publish?.({ kind: "state", payload: state });
+  }
+
+  /** Makes everything durable, compacts, and frees the document. */
+  async unload(): Promise<void> {
+    await this.compact().catch(() => {});
+    // A last checkpoint, so that a recording ends with the state the session had.
+    this.#options.publish?.({ kind: "state", payload: Y.encodeStateAsUpdate(this.doc) });
+    this.#closed = true;
+    if (this.#awarenessTimer !== undefined) clearTimeout(this.#awarenessTimer);
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+
+  #onUpdate(update: Uint8Array, origin: unknown): void {
+    if (origin === LOAD_ORIGIN) return;
+    const pos = this.#options.store.append(this.session, update);
+    this.#pending.push({ update, origin, pos, atMs: this.#options.now() });
+    if (!this.#flushing) {
+      this.#flushing = this.#flushLoop().finally(() => {
+        this.#flushing = undefined;
+      });
+    }
+  }
+
+  /** Group commit: whatever arrived while the last sync ran is synced together. */
+  async #flushLoop(): Promise<void> {
+    const { store, metrics, now } = this.#options;
+    // Let updates of the same turn of the event loop join the batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.#pending.length) {
+      const batch = this.#pending;
+      this.#pending = [];
+      try {
+        for (const p of batch) if (typeof p.pos !== "number") await p.pos;
+        await store.sync();
+      } catch (err) {
+        this.#failed = new Error(
+          `Cannot persist session "${this.session}": ${(err as Error).message}`,
+          { cause: err },
+        );
+        this.#options.onFailure(this.#failed);
+        return;
+      }
+      const t = now();
+      for (const p of batch) {
+        metrics.persistLagSeconds.set((t - p.atMs) / 1000);
+        this.#relay(p.update, p.origin);
+      }
+      if (store.sinceSnapshot(this.session) >= this.#options.compactEveryUpdates) {
+        if (this.#pending.length === 0) {
+          const pos = store.lastPosition(this.session);
+          const state = Y.encodeStateAsUpdate(this.doc);
+          this.lastCompactMs = now();
+          await store.compact(this.session, state, pos);
+          metrics.compactions.inc();
+          this.#options.publish?.({ kind: "state", payload: state });
+        }
+      }
+    }
+  }
+
+  #relay(update: Uint8Array, origin: unknown): void {
+    const msg = encodeSyncUpdate(update);
+    const m = this.#options.metrics;
+    for (const c of this.conns) {
+      if (c === origin) continue;
+      c.send(msg);
+      m.tally.updatesOut++;
+    }
+    if (origin !== REMOTE_ORIGIN) this.#options.publish?.({ kind: "update", payload: update });
+  }
+
+  #onAwareness(change: AwarenessChange, origin: unknown): void {
+    if (this.conns.has(origin as RoomConn)) {
+      const ids = (origin as RoomConn).awarenessIds;
+      for (const id of change.added) ids.add(id);
+      for (const id of change.updated) ids.add(id);
+      for (const id of change.removed) ids.delete(id);
+    }
+    const remote = origin === REMOTE_ORIGIN;
+    for (const id of change.added.concat(change.updated, change.removed)) {
+      this.#awarenessOut.add(id);
+      if (!remote) this.#awarenessPeer.add(id);
+    }
+    if (this.#awarenessTimer === undefined) {
+      this.#awarenessTimer = setTimeout(
+        () => this.#flushAwareness(),
+        this.#options.awarenessBatchMs,
+      );
+    }
+  }
+
+  /**
+   * Awareness changes go out in batches, one message per connection every `awarenessBatchMs`
+   * holding every client that changed: each y-websocket client renews its state every 15 s, so
+   * relaying each renewal to every connection at once costs N² sends per 15 s.
+   */
+  #flushAwareness(): void {
+    this.#awarenessTimer = undefined;
+    if (this.#closed) return;
+    if (this.#awarenessOut.size) {
+      const msg = encodeAwareness(encodeAwarenessUpdate(this.awareness, [...this.#awarenessOut]));
+      for (const c of this.conns) c.send(msg);
+    }
+    if (this.#awarenessPeer.size) {
+      const update = encodeAwarenessUpdate(this.awareness, [...this.#awarenessPeer]);
+      this.#options.publish?.({ kind: "awareness", payload: update });
+    }
+    this.#awarenessOut.clear();
+    this.#awarenessPeer.clear();
+  }
+}
+
+interface AwarenessChange {
+  added: number[];
+  updated: number[];
+  removed: number[];
+}
+
+/**
+ * Parses a Yjs update fully before it touches the document; throws MalformedMessageError. Returns
+ * whether it changes anything (holds structs or deletions).
+ */
+function checkUpdate(update: Uint8Array): boolean {
+  try {
+    const { structs, ds } = Y.decodeUpdate(update);
+    return structs.length > 0 || ds.clients.size > 0;
+  } catch {
+    throw new MalformedMessageError(`${update.length}-byte sync message holds no valid Yjs update`);
+  }
+}

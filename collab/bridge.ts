@@ -1,0 +1,112 @@
+/**
+ * The bridge from a session document to the actors: a threshold entry whose settings a client
+ * (an editor or an owner: viewers' writes never reach the document) changed becomes one control
+ * request on `troupe.ctl.<kind>[.<channel>]`, whose body is the settings. The host validates it,
+ * journals it as an input of every instance it concerns (so a replay reproduces it) and answers
+ * `ok` or `error` with the reason; the answer is written back beside the settings (`status`,
+ * `reason`) where the session sees it. Only the node the client is connected to sends the
+ * request: changes that arrive from other nodes, from storage or from the server itself do not
+ * cross the bridge.
+ */
+import * as Y from "yjs";
+import { type Bus, ctlSubject, decodeEnvelope, encodeEnvelope } from "../protocol/mod.ts";
+import type { Room } from "./_room.ts";
+import { SERVER_ORIGIN } from "./_room.ts";
+import { checkSettings, parseThresholdKey } from "./session_doc.ts";
+import { canWrite, type Role } from "./token.ts";
+
+/** Options of `attachBridge`. */
+export interface BridgeOptions {
+  bus: Bus;
+  /** The `src` of the control envelopes (the server node). */
+  src: string;
+  /** How long to wait for a host's answer: 5000 ms. */
+  timeoutMs?: number;
+  /** Milliseconds since the epoch. */
+  now?(): number;
+  /** Called after each answer is written back (tests, metrics). */
+  onAnswer?(key: string, status: "ok" | "error", reason: string | undefined): void;
+}
+
+let requestSeq = 0;
+
+/** Watches `room`'s thresholds and sends clients' changes to the actors; returns a detach. */
+export function attachBridge(room: Room, options: BridgeOptions): () => void {
+  const thresholds = room.sdoc.thresholds;
+  const observer = (events: Y.YEvent<Y.AbstractType<unknown>>[], txn: Y.Transaction) => {
+    if (!fromWriter(txn.origin)) return;
+    const keys = new Set<string>();
+    for (const e of events) {
+      if (e.target === thresholds) {
+        for (const k of (e as Y.YMapEvent<unknown>).keysChanged) {
+          if (thresholds.get(k) instanceof Y.Map) keys.add(k);
+        }
+      } else if (e.path.length === 1 && (e as Y.YMapEvent<unknown>).keysChanged.has("settings")) {
+        keys.add(String(e.path[0]));
+      }
+    }
+    for (const key of keys) send(room, key, options);
+  };
+  thresholds.observeDeep(observer);
+  return () => thresholds.unobserveDeep(observer);
+}
+
+function fromWriter(origin: unknown): boolean {
+  if (origin === null || typeof origin !== "object") return false;
+  const role = (origin as { role?: Role }).role;
+  return role !== undefined && canWrite(role);
+}
+
+function send(room: Room, key: string, options: BridgeOptions): void {
+  const entry = room.sdoc.thresholds.get(key);
+  if (!(entry instanceof Y.Map)) return;
+  const now = options.now ?? Date.now;
+  const id = `${options.src}:${room.session}:${now()}:${++requestSeq}`;
+  const answer = (status: "ok" | "error", reason?: string) => {
+    // A newer change of the same entry supersedes this one's answer.
+    if (entry.get("ctl_id") !== id || room.doc.isDestroyed) return;
+    room.doc.transact(() => {
+      entry.set("status", status);
+      if (reason === undefined) entry.delete("reason");
+      else entry.set("reason", reason);
+      entry.set("answered_ms", now());
+    }, SERVER_ORIGIN);
+    options.onAnswer?.(key, status, reason);
+  };
+  room.doc.transact(() => {
+    entry.set("ctl_id", id);
+    entry.set("status", "pending");
+  }, SERVER_ORIGIN);
+  const target = parseThresholdKey(key);
+  if (!target) return answer("error", `"${key}" is not <kind> or <kind>/<channel>`);
+  let body: Record<string, unknown>;
+  let subject: string;
+  try {
+    body = checkSettings(`thresholds.${key}.settings`, entry.get("settings"));
+    subject = ctlSubject(target.kind, target.channel);
+  } catch (err) {
+    return answer("error", (err as Error).message);
+  }
+  const timeout = options.timeoutMs ?? 5000;
+  const bytes = encodeEnvelope({
+    id,
+    type: "config",
+    src: options.src,
+    ts: Math.round(now() * 1000),
+    corr: `${room.session}/${key}`,
+    body,
+  });
+  options.bus.request(subject, bytes, { timeout }).then(
+    (reply) => {
+      try {
+        const env = decodeEnvelope(reply.data);
+        if (env.type === "ok") return answer("ok");
+        const error = (env.body as { error?: unknown } | null)?.error;
+        answer("error", typeof error === "string" ? error : `the host answered ${env.type}`);
+      } catch (err) {
+        answer("error", `the host's answer cannot be read: ${(err as Error).message}`);
+      }
+    },
+    () => answer("error", `no actor host answered on ${subject} within ${timeout} ms`),
+  );
+}

@@ -1,0 +1,479 @@
+/**
+ * The collaboration server: y-websocket's protocol at `ws://HOST:PORT/collab/<session>`, so the
+ * stock `y-websocket` client connects with server URL `ws://HOST:PORT/collab` and the session as
+ * its room. Beyond the reference server it checks a signed token at the upgrade (before any
+ * document is touched: 401 otherwise), drops and counts viewers' writes, persists every update
+ * through the journal before relaying it (see `_room.ts`), unloads idle documents, caps message
+ * size, limits each connection's message rate, closes a socket that sends a malformed message with
+ * the reason (never the server), pings to find dead peers, fans updates and awareness out to other
+ * nodes over `troupe.collab.<session>`, and serves `/healthz` and `/metrics`.
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { type WebSocket, WebSocketServer } from "ws";
+import * as Y from "yjs";
+import type { Bus, BusSubscription } from "../protocol/mod.ts";
+import {
+  decodeCatchUp,
+  decodePeerMessage,
+  encodeCatchUp,
+  encodePeerMessage,
+  MalformedMessageError,
+} from "./_protocol.ts";
+import { Room, type RoomConn } from "./_room.ts";
+import { CollabMetrics } from "./collab_metrics.ts";
+import type { DocStore } from "./doc_store.ts";
+import {
+  checkSessionName,
+  type Keyring,
+  type TokenClaims,
+  TokenError,
+  verifyToken,
+} from "./token.ts";
+
+/** The server's bounds. */
+export interface CollabLimits {
+  /** A larger message closes its socket (1009): 1 MiB. */
+  message_bytes_max: number;
+  /** Sustained messages per second per connection: 200. */
+  messages_per_s: number;
+  /** Messages a connection may send in a burst above the rate: 400. */
+  messages_burst: number;
+  /** A session with no connection for this long is unloaded: 60 s. */
+  idle_unload_ms: number;
+  /** Every connection is pinged this often; one that missed the last pong is closed: 30 s. */
+  ping_ms: number;
+  /** Compact a document after this many journal records: 500. */
+  compact_every_updates: number;
+  /** ... or after this long with records past the snapshot: 60 s. */
+  compact_every_ms: number;
+  /**
+   * Bytes of updates a document keeps while their dependencies are missing: 0, none. Yjs retries
+   * them on every later update, so a client sending gaps would make every update dearer; a
+   * y-websocket client's next sync step 2 carries whatever was dropped, since it is computed
+   * against the server's state vector.
+   */
+  pending_bytes_max: number;
+  /** Awareness changes are relayed in batches, one message per connection this often: 50 ms. */
+  awareness_batch_ms: number;
+  /** How long a node waits for another node's copy of a session it loads: 300 ms. */
+  catch_up_ms: number;
+}
+
+/** The defaults of CollabLimits. */
+export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
+  message_bytes_max: 1 << 20,
+  messages_per_s: 200,
+  messages_burst: 400,
+  idle_unload_ms: 60_000,
+  ping_ms: 30_000,
+  compact_every_updates: 500,
+  compact_every_ms: 60_000,
+  catch_up_ms: 300,
+  pending_bytes_max: 0,
+  awareness_batch_ms: 50,
+};
+
+/** Options of `CollabServer.start`. */
+export interface CollabServerOptions {
+  keyring: Keyring;
+  store: DocStore;
+  /** 0 (default): a free port. */
+  port?: number;
+  /** 127.0.0.1 by default. */
+  host?: string;
+  /** Fan-out to other nodes (a NatsBus); absent: this node alone. */
+  bus?: Bus | undefined;
+  /** This node's name on the bus (unique per node). */
+  nodeId?: string;
+  limits?: Partial<CollabLimits>;
+  /** Milliseconds since the epoch (token expiry, idle time). */
+  now?(): number;
+  /** Called when a loaded session is created (the bridge attaches here). */
+  onRoom?(room: Room): void;
+}
+
+interface Conn extends RoomConn {
+  ws: WebSocket;
+  alive: boolean;
+  tokens: number;
+  refillAtMs: number;
+  closing: boolean;
+  /** Every message of the connection is handled after the one before (and after the load). */
+  chain: Promise<void>;
+  room: Room | undefined;
+}
+
+interface LoadedRoom {
+  room: Room;
+  subs: BusSubscription[];
+}
+
+let connectionSeq = 0;
+
+export class CollabServer {
+  readonly metrics: CollabMetrics;
+  readonly limits: CollabLimits;
+  readonly nodeId: string;
+  #http: Server;
+  #wss: WebSocketServer;
+  #options: CollabServerOptions;
+  #now: () => number;
+  #rooms = new Map<string, LoadedRoom>();
+  #unloading = new Map<string, Promise<void>>();
+  #conns = new Set<Conn>();
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #port = 0;
+  #closed = false;
+
+  private constructor(options: CollabServerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.limits = { ...DEFAULT_COLLAB_LIMITS, ...options.limits };
+    this.nodeId = options.nodeId ?? `collab-${Math.random().toString(36).slice(2, 10)}`;
+    this.metrics = new CollabMetrics({ node: this.nodeId });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.limits.message_bytes_max,
+      perMessageDeflate: false,
+    });
+    this.#http = createServer((req, res) => {
+      void this.#onHttp(req, res);
+    });
+    this.#http.on("upgrade", (req, socket, head) => {
+      void this.#onUpgrade(req, socket, head);
+    });
+  }
+
+  /** Starts a server listening on `options.port`. */
+  static async start(options: CollabServerOptions): Promise<CollabServer> {
+    const server = new CollabServer(options);
+    await new Promise<void>((resolve, reject) => {
+      server.#http.once("error", reject);
+      server.#http.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+    });
+    const address = server.#http.address();
+    server.#port = typeof address === "object" && address ? address.port : 0;
+    const tick = Math.min(1000, server.limits.idle_unload_ms / 2);
+    server.#timers.push(setInterval(() => void server.#housekeep(), tick));
+    server.#timers.push(setInterval(() => server.#ping(), server.limits.ping_ms));
+    return server;
+  }
+
+  /** The port the server listens on. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** The y-websocket server URL (the session is the client's room). */
+  get url(): string {
+    return `ws://${this.#options.host ?? "127.0.0.1"}:${this.#port}/collab`;
+  }
+
+  /** Loaded sessions' names. */
+  sessions(): string[] {
+    return [...this.#rooms.keys()];
+  }
+
+  /** The loaded room of `session`, if any (tests and the bridge read its document). */
+  room(session: string): Room | undefined {
+    return this.#rooms.get(session)?.room;
+  }
+
+  /** Health: connections and loaded sessions. */
+  health(): { ok: boolean; node: string; connections: number; sessions: number } {
+    return {
+      ok: !this.#closed,
+      node: this.nodeId,
+      connections: this.#conns.size,
+      sessions: this.#rooms.size,
+    };
+  }
+
+  /** Closes every connection, makes every document durable and compacted, and stops. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    for (const c of this.#conns) c.ws.close(1001, "server shutting down");
+    for (const session of [...this.#rooms.keys()]) await this.#unload(session);
+    await Promise.all(this.#unloading.values());
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    for (const c of this.#conns) c.ws.terminate();
+    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+  }
+
+  async #onHttp(req: IncomingMessage, res: import("node:http").ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/healthz") {
+      const h = this.health();
+      res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify(h) + "\n");
+    } else if (path === "/metrics") {
+      this.metrics.connections.set(this.#conns.size);
+      this.metrics.sessionsLoaded.set(this.#rooms.size);
+      res.writeHead(200, { "content-type": this.metrics.registry.contentType });
+      res.end(await this.metrics.registry.metrics());
+    } else {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("Not found: WebSocket at /collab/<session>?token=..., or /healthz, /metrics\n");
+    }
+  }
+
+  async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on("error", () => socket.destroy());
+    const url = new URL(req.url ?? "/", "http://collab");
+    const m = /^\/collab\/([^/]+)$/.exec(url.pathname);
+    if (this.#closed) return refuse(socket, 503, "Server shutting down");
+    if (!m) return refuse(socket, 404, "Not found: connect to /collab/<session>?token=...");
+    let session: string;
+    try {
+      session = decodeURIComponent(m[1]!);
+      checkSessionName(session);
+    } catch (err) {
+      return refuse(socket, 400, (err as Error).message);
+    }
+    let claims: TokenClaims;
+    try {
+      claims = await verifyToken(this.#options.keyring, url.searchParams.get("token"), {
+        session,
+        nowMs: this.#now(),
+      });
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      this.metrics.tokensRejected.inc({ reason: err.reason });
+      return refuse(socket, 401, err.message);
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, session, claims));
+  }
+
+  #onConnection(ws: WebSocket, session: string, claims: TokenClaims): void {
+    const conn: Conn = {
+      ws,
+      role: claims.role,
+      label: `${claims.role}#${++connectionSeq}@${this.nodeId}`,
+      awarenessIds: new Set(),
+      alive: true,
+      tokens: this.limits.messages_burst,
+      refillAtMs: this.#now(),
+      closing: false,
+      chain: Promise.resolve(),
+      room: undefined,
+      send: (bytes) => {
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(bytes);
+        this.metrics.tally.bytesOut += bytes.length;
+      },
+    };
+    this.#conns.add(conn);
+    this.metrics.connections.set(this.#conns.size);
+    conn.chain = this.#roomFor(session).then((r) => {
+      conn.room = r;
+      if (!conn.closing) r.join(conn);
+    });
+    conn.chain.catch((err) => this.#closeConn(conn, 1011, "error", (err as Error).message));
+    ws.on("pong", () => (conn.alive = true));
+    ws.on("message", (data, isBinary) => this.#onMessage(conn, toBytes(data), isBinary));
+    ws.on("close", () => {
+      conn.closing = true;
+      this.#conns.delete(conn);
+      this.metrics.connections.set(this.#conns.size);
+      void conn.chain.finally(() => conn.room?.leave(conn));
+    });
+    // ws closes the socket itself on a frame it cannot take (over maxPayload: 1009).
+    ws.on("error", (err: Error & { code?: string }) => {
+      conn.closing = true;
+      const oversize = err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
+      this.metrics.socketsClosed.inc({ reason: oversize ? "oversize" : "protocol" });
+    });
+  }
+
+  /** One message: past the rate limit, handled in order after the room has loaded. */
+  #onMessage(conn: Conn, bytes: Uint8Array, isBinary: boolean): void {
+    if (conn.closing) return;
+    this.metrics.tally.bytesIn += bytes.length;
+    if (!isBinary) return this.#closeConn(conn, 1003, "malformed", "text frames are not taken");
+    if (!this.#takeToken(conn)) {
+      const why = `more than ${this.limits.messages_per_s} messages/s`;
+      return this.#closeConn(conn, 1008, "rate", why);
+    }
+    conn.chain = conn.chain.then(() => {
+      if (conn.closing) return;
+      this.metrics.tally.messagesIn++;
+      return conn.room!.handle(conn, bytes);
+    }).catch((err) => {
+      if (err instanceof MalformedMessageError) {
+        this.#closeConn(conn, 1007, "malformed", err.message);
+      } else this.#closeConn(conn, 1011, "error", (err as Error).message);
+    });
+  }
+
+  #takeToken(conn: Conn): boolean {
+    const now = this.#now();
+    const { messages_per_s: rate, messages_burst: burst } = this.limits;
+    conn.tokens = Math.min(burst, conn.tokens + ((now - conn.refillAtMs) / 1000) * rate);
+    conn.refillAtMs = now;
+    if (conn.tokens < 1) return false;
+    conn.tokens--;
+    return true;
+  }
+
+  #closeConn(conn: Conn, code: number, reason: string, detail: string): void {
+    if (conn.closing) return;
+    conn.closing = true;
+    this.metrics.socketsClosed.inc({ reason });
+    // A close reason is at most 123 bytes.
+    conn.ws.close(code, truncate(detail, 120));
+  }
+
+  /** The loaded room of `session`, loading it (after any unload in progress) when needed. */
+  async #roomFor(session: string): Promise<Room> {
+    for (;;) {
+      const loaded = this.#rooms.get(session);
+      if (loaded) {
+        await loaded.room.ready;
+        return loaded.room;
+      }
+      const unloading = this.#unloading.get(session);
+      if (!unloading) break;
+      await unloading;
+    }
+    const bus = this.#options.bus;
+    const subject = `troupe.collab.${session}`;
+    const room = new Room(session, {
+      store: this.#options.store,
+      metrics: this.metrics,
+      publish: bus
+        ? (m) => bus.publish(subject, encodePeerMessage({ ...m, node: this.nodeId }))
+        : undefined,
+      compactEveryUpdates: this.limits.compact_every_updates,
+      pendingBytesMax: this.limits.pending_bytes_max,
+      awarenessBatchMs: this.limits.awareness_batch_ms,
+      now: this.#now,
+      onFailure: (err) => {
+        for (const c of room.conns) this.#closeConn(c as Conn, 1011, "error", err.message);
+      },
+    });
+    const loaded: LoadedRoom = { room, subs: [] };
+    this.#rooms.set(session, loaded);
+    this.metrics.sessionsLoaded.set(this.#rooms.size);
+    if (bus) {
+      loaded.subs.push(bus.subscribe(subject, (msg) => {
+        void room.ready.then(() => this.#onPeer(room, msg.data));
+      }));
+    }
+    await room.ready;
+    if (bus) await this.#catchUp(room, bus, loaded);
+    this.#options.onRoom?.(room);
+    return room;
+  }
+
+  #onPeer(room: Room, data: Uint8Array): void {
+    try {
+      const m = decodePeerMessage(data);
+      if (m.node === this.nodeId) return;
+      this.metrics.peerMessagesIn.inc();
+      if (m.kind === "awareness") room.applyRemoteAwareness(m.payload);
+      else room.applyRemote(m.payload); // an update, or a checkpoint: it merges the same way
+    } catch {
+      this.metrics.socketsClosed.inc({ reason: "peer_malformed" });
+    }
+  }
+
+  /**
+   * Asks a node that has `room` loaded for what this node lacks (and publishes what it lacks),
+   * then answers such requests itself while the room stays loaded.
+   */
+  async #catchUp(room: Room, bus: Bus, loaded: LoadedRoom): Promise<void> {
+    const subject = `troupe.sys.collab.${room.session}`;
+    try {
+      const reply = await bus.request(subject, Y.encodeStateVector(room.doc), {
+        timeout: this.limits.catch_up_ms,
+      });
+      const { update, stateVector } = decodeCatchUp(reply.data);
+      room.applyRemote(update);
+      const theirs = Y.encodeStateAsUpdate(room.doc, stateVector);
+      const { structs, ds } = Y.decodeUpdate(theirs);
+      if (structs.length || ds.clients.size) {
+        bus.publish(
+          `troupe.collab.${room.session}`,
+          encodePeerMessage({ node: this.nodeId, kind: "update", payload: theirs }),
+        );
+      }
+    } catch {
+      // No other node has it loaded: this node's copy is the session's.
+    }
+    loaded.subs.push(bus.subscribe(subject, (msg) => {
+      if (!msg.reply) return;
+      try {
+        const diff = Y.encodeStateAsUpdate(room.doc, msg.data);
+        bus.publish(msg.reply, encodeCatchUp(diff, Y.encodeStateVector(room.doc)));
+      } catch {
+        // A malformed state vector: no answer.
+      }
+    }));
+  }
+
+  async #housekeep(): Promise<void> {
+    const now = this.#now();
+    for (const [session, { room }] of this.#rooms) {
+      if (room.conns.size === 0 && room.idleSinceMs !== undefined) {
+        if (now - room.idleSinceMs >= this.limits.idle_unload_ms) {
+          void this.#unload(session);
+          continue;
+        }
+      }
+      if (now - room.lastCompactMs >= this.limits.compact_every_ms) {
+        await room.compact().catch(() => {});
+      }
+    }
+  }
+
+  #unload(session: string): Promise<void> {
+    const loaded = this.#rooms.get(session);
+    if (!loaded) return this.#unloading.get(session) ?? Promise.resolve();
+    this.#rooms.delete(session);
+    this.metrics.sessionsLoaded.set(this.#rooms.size);
+    for (const s of loaded.subs) s.unsubscribe();
+    const done = loaded.room.ready.catch(() => {}).then(() => loaded.room.unload()).finally(() => {
+      this.#unloading.delete(session);
+    });
+    this.#unloading.set(session, done);
+    return done;
+  }
+
+  #ping(): void {
+    for (const c of this.#conns) {
+      if (!c.alive) {
+        this.metrics.socketsClosed.inc({ reason: "liveness" });
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const text = { 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 503: "Unavailable" }[
+    status
+  ] ?? "Error";
+  const body = truncate(message, 500) + "\n";
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${
+      new TextEncoder().encode(body).length
+    }\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function toBytes(data: unknown): Uint8Array {
+  // ws hands binary messages over as Buffers (binaryType "nodebuffer"), which are Uint8Arrays.
+  return data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
+}
+
+function truncate(text: string, max: number): string {
+  let out = text;
+  while (new TextEncoder().encode(out).length > max) out = out.slice(0, -2);
+  return out;
+}

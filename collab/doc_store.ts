@@ -1,0 +1,93 @@
+/**
+ * Where session documents live: every update a server accepts is a record of the journal stream
+ * `collab/<session>` (a FileJournal, or a JetStreamJournal), and the compacted document, the
+ * merged update of everything up to a journal position, is a snapshot in a SnapshotStore (its
+ * `kernel` bytes). Loading applies the snapshot and then the journal's tail past it; compaction
+ * saves a new snapshot once the journal is durable up to it, then lets the journal drop segments
+ * every session's snapshot covers.
+ */
+import * as Y from "yjs";
+import type { Journal, SnapshotStore } from "../actors/runtime/mod.ts";
+import { SCHEMA_VERSION } from "./session_doc.ts";
+
+/** The origin of transactions that load a document from storage. */
+export const LOAD_ORIGIN = Symbol("collab-load");
+
+/** The journal stream of a session. */
+export function docStream(session: string): string {
+  return `collab/${session}`;
+}
+
+/** A session document's persistence. */
+export class DocStore {
+  readonly journal: Journal;
+  readonly snapshots: SnapshotStore;
+  /** The snapshot position of every session this store has loaded or compacted. */
+  readonly #snapshotPos = new Map<string, number>();
+
+  constructor(journal: Journal, snapshots: SnapshotStore) {
+    this.journal = journal;
+    this.snapshots = snapshots;
+  }
+
+  /** Applies the stored document of `session` to `doc`; returns the journal records replayed. */
+  async load(session: string, doc: Y.Doc): Promise<{ snapshotPos: number; records: number }> {
+    const stream = docStream(session);
+    const snap = await this.snapshots.load(stream);
+    const from = snap?.pos ?? 0;
+    if (snap) Y.applyUpdate(doc, snap.kernel, LOAD_ORIGIN);
+    this.#snapshotPos.set(stream, from);
+    let records = 0;
+    const batch: Uint8Array[] = [];
+    for await (const r of this.journal.read(stream, from)) {
+      batch.push(r.data);
+      records++;
+    }
+    if (batch.length) Y.applyUpdate(doc, Y.mergeUpdates(batch), LOAD_ORIGIN);
+    return { snapshotPos: from, records };
+  }
+
+  /** Appends one accepted update; resolves (or returns) its journal position. */
+  append(session: string, update: Uint8Array): number | Promise<number> {
+    return this.journal.append(docStream(session), update);
+  }
+
+  /** The last journal position of `session`. */
+  lastPosition(session: string): number {
+    return this.journal.lastPosition(docStream(session));
+  }
+
+  /** Journal records of `session` past its snapshot. */
+  sinceSnapshot(session: string): number {
+    const stream = docStream(session);
+    return this.journal.lastPosition(stream) - (this.#snapshotPos.get(stream) ?? 0);
+  }
+
+  /**
+   * Saves `state` (a document's whole state as one update) as the snapshot of `session` at journal
+   * position `pos`: `state` must hold exactly the records up to `pos`, all of them durable. Then
+   * lets the journal drop what every snapshot covers.
+   */
+  async compact(session: string, state: Uint8Array, pos: number): Promise<void> {
+    const stream = docStream(session);
+    await this.snapshots.save({
+      stream,
+      version: SCHEMA_VERSION,
+      pos,
+      machine: null,
+      kernel: state,
+    });
+    this.#snapshotPos.set(stream, pos);
+    await this.journal.compact?.(this.#snapshotPos);
+  }
+
+  /** Syncs the journal (everything appended so far durable per its policy). */
+  sync(): Promise<void> {
+    return this.journal.sync();
+  }
+
+  async close(): Promise<void> {
+    await this.journal.close();
+    await this.snapshots.close();
+  }
+}

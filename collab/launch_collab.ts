@@ -1,0 +1,96 @@
+/**
+ * Starts a collaboration server from a data directory: the file journal in `<dir>/collab/journal`,
+ * snapshots in `<dir>/collab/snapshots`, the token secret of TROUPE_SECRET or `<dir>/collab.secret`,
+ * and, given a NATS URL, the fan-out to other nodes over NATS. What `troupe collab` and `troupe up`
+ * run.
+ */
+import { join } from "node:path";
+import {
+  FileJournal,
+  FileSnapshotStore,
+  type FsyncPolicy,
+  NatsBus,
+} from "../actors/runtime/mod.ts";
+import type { Bus } from "../protocol/mod.ts";
+import { type CollabLimits, CollabServer } from "./collab_server.ts";
+import { DocStore } from "./doc_store.ts";
+import type { Room } from "./_room.ts";
+import { loadKeyring } from "./secret.ts";
+import type { Keyring } from "./token.ts";
+import { attachBridge, type BridgeOptions } from "./bridge.ts";
+
+/** Options of `launchCollab`. */
+export interface LaunchCollabOptions {
+  dataDir: string;
+  port?: number;
+  host?: string;
+  /** A NATS URL to fan out over (a connection of its own), or a bus to share. */
+  nats?: string | undefined;
+  bus?: Bus | undefined;
+  nodeId?: string;
+  /** The journal's fsync policy: `never` (default: a killed process loses nothing written, the
+   *  operating system's page cache keeps it), `interval` or `always` (machine crashes too). */
+  fsync?: FsyncPolicy;
+  limits?: Partial<CollabLimits>;
+  /** Send threshold changes to the actors over the bus (default: when there is a bus). */
+  bridge?: boolean;
+  /** Options of the bridge (its answer timeout, an answer callback). */
+  bridgeOptions?: Omit<BridgeOptions, "bus" | "src">;
+  onRoom?(room: Room): void;
+}
+
+/** A running collaboration server and what it opened. */
+export interface LaunchedCollab {
+  server: CollabServer;
+  /** The keyring tokens are checked with (mint with `mintToken(keyring, ...)`). */
+  keyring: Keyring;
+  store: DocStore;
+  bus: Bus | undefined;
+  close(): Promise<void>;
+}
+
+/** Opens the journal, snapshots and keyring of `dataDir` and starts a server. */
+export async function launchCollab(options: LaunchCollabOptions): Promise<LaunchedCollab> {
+  const dir = join(options.dataDir, "collab");
+  const keyring = await loadKeyring({ dataDir: options.dataDir });
+  const journal = await FileJournal.open(join(dir, "journal"), { fsync: options.fsync ?? "never" });
+  const snapshots = await FileSnapshotStore.open(join(dir, "snapshots"));
+  const store = new DocStore(journal, snapshots);
+  const ownBus = options.nats !== undefined
+    ? await NatsBus.connect(options.nats, { name: options.nodeId ?? "troupe-collab" })
+    : undefined;
+  const bus = options.bus ?? ownBus;
+  let server: CollabServer;
+  try {
+    server = await CollabServer.start({
+      keyring,
+      store,
+      port: options.port ?? 0,
+      host: options.host ?? "127.0.0.1",
+      bus,
+      ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      onRoom: (room) => {
+        if (bus && options.bridge !== false) {
+          attachBridge(room, { ...options.bridgeOptions, bus, src: server.nodeId });
+        }
+        options.onRoom?.(room);
+      },
+    });
+  } catch (err) {
+    await store.close();
+    await ownBus?.close();
+    throw err;
+  }
+  return {
+    server,
+    keyring,
+    store,
+    bus,
+    async close() {
+      await server.close();
+      await store.close();
+      await ownBus?.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Shared sessions: signed session tokens, the session document, and the collaboration server that
+ * speaks the y-websocket protocol, persists through the journal, fans out over NATS and bridges
+ * threshold changes to the actors.
+ */
+export {
+  canWrite,
+  checkSessionName,
+  Keyring,
+  type MintOptions,
+  mintToken,
+  parseTtl,
+  type Role,
+  ROLES,
+  type TokenClaims,
+  TokenError,
+  type TokenFailure,
+  type VerifyOptions,
+  verifyToken,
+} from "./token.ts";
+export { loadKeyring, type LoadKeyringOptions, SECRET_FILE } from "./secret.ts";
+export {
+  type Annotation,
+  checkPanel,
+  checkSettings,
+  DOC_LIMITS,
+  type Panel,
+  parseThresholdKey,
+  type ScanDefinition,
+  SCHEMA_VERSION,
+  SessionDoc,
+  SessionDocError,
+  type SettingValue,
+  type Threshold,
+  thresholdKey,
+  type ThresholdStatus,
+  type WorkflowStep,
+} from "./session_doc.ts";
+export { CollabMetrics } from "./collab_metrics.ts";
+export {
+  type CollabLimits,
+  CollabServer,
+  type CollabServerOptions,
+  DEFAULT_COLLAB_LIMITS,
+} from "./collab_server.ts";
+export { DocStore, docStream } from "./doc_store.ts";
+export { launchCollab, type LaunchCollabOptions, type LaunchedCollab } from "./launch_collab.ts";
+export { REMOTE_ORIGIN, type Room, type RoomConn, SERVER_ORIGIN } from "./_room.ts";
+export { attachBridge, type BridgeOptions } from "./bridge.ts";
+export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";

@@ -1,0 +1,349 @@
+/**
+ * The shared document of a session, with typed accessors so that no other code juggles raw Y.Maps:
+ * `dashboard` (panels), `thresholds` (actor settings per kind and channel, with the actors'
+ * answer written back beside them), `annotations`, `workflow` (checklist steps) and `scans` (saved
+ * scan definitions), plus `meta.schema_version` for later migrations. Every write is validated
+ * first: a bad value throws a SessionDocError naming the field and the value, and nothing is
+ * written.
+ */
+import * as Y from "yjs";
+import { isValidName } from "../protocol/mod.ts";
+
+/** The document schema this code writes. */
+export const SCHEMA_VERSION = 1;
+
+/** Bounds on what a session document holds. */
+export const DOC_LIMITS = {
+  title_chars_max: 200,
+  text_chars_max: 4000,
+  channels_per_panel_max: 64,
+  settings_fields_max: 32,
+  annotations_max: 10_000,
+} as const;
+
+/** A value written to the session document was not valid. */
+export class SessionDocError extends TypeError {
+  override name = "SessionDocError";
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message);
+    this.field = field;
+  }
+}
+
+/** A dashboard panel. `layout` is in grid units. */
+export interface Panel {
+  id: string;
+  kind: "chart" | "gauge" | "events" | "table";
+  channels: string[];
+  title: string;
+  layout: { x: number; y: number; w: number; h: number };
+}
+
+/** A scalar actor setting. */
+export type SettingValue = number | string | boolean;
+
+/** The actors' answer to a threshold change: pending until the host replies. */
+export type ThresholdStatus = "pending" | "ok" | "error";
+
+/** A threshold entry: settings for an actor kind (all its instances) or one channel of it. */
+export interface Threshold {
+  kind: string;
+  channel: string | undefined;
+  settings: Record<string, SettingValue>;
+  /** Who changed the settings last (as the session knows them). */
+  by: string;
+  status: ThresholdStatus | undefined;
+  /** The refusal's reason when status is "error". */
+  reason: string | undefined;
+}
+
+/** A note on a chart. `t` is milliseconds since the epoch. */
+export interface Annotation {
+  id: string;
+  t: number;
+  channel: string;
+  text: string;
+  author: string;
+}
+
+/** A checklist step. */
+export interface WorkflowStep {
+  id: string;
+  title: string;
+  status: "todo" | "doing" | "done" | "skipped";
+  assignee: string;
+  /** Due time, milliseconds since the epoch, or 0 for none. */
+  due: number;
+}
+
+/** A saved scan definition. */
+export interface ScanDefinition {
+  name: string;
+  channels: string[];
+  params: Record<string, SettingValue>;
+}
+
+const PANEL_KINDS = ["chart", "gauge", "events", "table"];
+const STEP_STATUSES = ["todo", "doing", "done", "skipped"];
+
+function fail(field: string, expected: string, value: unknown): never {
+  const shown = typeof value === "string"
+    ? JSON.stringify(value.length > 80 ? value.slice(0, 80) + "…" : value)
+    : Array.isArray(value)
+    ? `an array of ${value.length}`
+    : value !== null && typeof value === "object"
+    ? "an object"
+    : String(value);
+  throw new SessionDocError(
+    field,
+    `Session document field "${field}" must be ${expected}, got ${shown}`,
+  );
+}
+
+function text(field: string, value: unknown, max: number, allowEmpty = false): string {
+  if (typeof value !== "string" || value.length > max || (!allowEmpty && value.length === 0)) {
+    fail(field, `a string of ${allowEmpty ? 0 : 1} to ${max} characters`, value);
+  }
+  return value;
+}
+
+function name(field: string, value: unknown): string {
+  if (!isValidName(value)) fail(field, "1 to 64 of A-Z a-z 0-9 _ -", value);
+  return value;
+}
+
+function finite(field: string, value: unknown, min = -Infinity): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
+    fail(field, min === -Infinity ? "a finite number" : `a finite number >= ${min}`, value);
+  }
+  return value;
+}
+
+function channels(field: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > DOC_LIMITS.channels_per_panel_max) {
+    fail(field, `an array of at most ${DOC_LIMITS.channels_per_panel_max} channel names`, value);
+  }
+  return value.map((c, i) => name(`${field}[${i}]`, c));
+}
+
+function settings(field: string, value: unknown): Record<string, SettingValue> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    fail(field, "an object of settings", value);
+  }
+  const entries = Object.entries(value);
+  if (entries.length === 0 || entries.length > DOC_LIMITS.settings_fields_max) {
+    fail(field, `an object of 1 to ${DOC_LIMITS.settings_fields_max} settings`, value);
+  }
+  const out: Record<string, SettingValue> = {};
+  for (const [k, v] of entries) {
+    name(`${field} key`, k);
+    if (typeof v === "number") finite(`${field}.${k}`, v);
+    else if (typeof v === "string") text(`${field}.${k}`, v, DOC_LIMITS.title_chars_max, true);
+    else if (typeof v !== "boolean") fail(`${field}.${k}`, "a number, a string or a boolean", v);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Checks a panel; returns a clean copy. */
+export function checkPanel(p: Panel): Panel {
+  const id = name("dashboard.id", p?.id);
+  const f = `dashboard.${id}`;
+  if (!PANEL_KINDS.includes(p.kind)) fail(`${f}.kind`, `one of ${PANEL_KINDS.join(", ")}`, p.kind);
+  const l = p.layout;
+  if (l === null || typeof l !== "object") fail(`${f}.layout`, "{ x, y, w, h }", l);
+  return {
+    id,
+    kind: p.kind,
+    channels: channels(`${f}.channels`, p.channels),
+    title: text(`${f}.title`, p.title, DOC_LIMITS.title_chars_max, true),
+    layout: {
+      x: finite(`${f}.layout.x`, l.x, 0),
+      y: finite(`${f}.layout.y`, l.y, 0),
+      w: finite(`${f}.layout.w`, l.w, 1),
+      h: finite(`${f}.layout.h`, l.h, 1),
+    },
+  };
+}
+
+/** The key of a threshold entry: `<kind>` or `<kind>/<channel>`. */
+export function thresholdKey(kind: string, channel?: string): string {
+  name("thresholds.kind", kind);
+  return channel === undefined ? kind : `${kind}/${name("thresholds.channel", channel)}`;
+}
+
+/** Splits a threshold key; undefined when it is not one. */
+export function parseThresholdKey(
+  key: string,
+): { kind: string; channel: string | undefined } | undefined {
+  const [kind, channel, more] = key.split("/");
+  if (more !== undefined || !isValidName(kind)) return undefined;
+  if (channel !== undefined && !isValidName(channel)) return undefined;
+  return { kind, channel };
+}
+
+/** Checks threshold settings as they are read back from a document (written by any client). */
+export function checkSettings(field: string, value: unknown): Record<string, SettingValue> {
+  return settings(field, value);
+}
+
+/** A session's Yjs document with typed, validated accessors. */
+export class SessionDoc {
+  readonly doc: Y.Doc;
+
+  constructor(doc: Y.Doc = new Y.Doc()) {
+    this.doc = doc;
+  }
+
+  /** The top-level shared types, by name. */
+  get meta(): Y.Map<unknown> {
+    return this.doc.getMap("meta");
+  }
+  get dashboard(): Y.Map<Panel> {
+    return this.doc.getMap("dashboard");
+  }
+  get thresholds(): Y.Map<Y.Map<unknown>> {
+    return this.doc.getMap("thresholds");
+  }
+  get annotations(): Y.Array<Annotation> {
+    return this.doc.getArray("annotations");
+  }
+  get workflow(): Y.Map<WorkflowStep> {
+    return this.doc.getMap("workflow");
+  }
+  get scans(): Y.Map<ScanDefinition> {
+    return this.doc.getMap("scans");
+  }
+
+  /** The schema version the document was written with (0 when never stamped). */
+  schemaVersion(): number {
+    const v = this.meta.get("schema_version");
+    return typeof v === "number" ? v : 0;
+  }
+
+  /** Stamps the schema version; throws when the document is of a newer schema than this code. */
+  init(origin?: unknown): void {
+    const v = this.schemaVersion();
+    if (v > SCHEMA_VERSION) {
+      throw new SessionDocError(
+        "meta.schema_version",
+        `Session document has schema ${v}, newer than this code's ${SCHEMA_VERSION}`,
+      );
+    }
+    if (v < SCHEMA_VERSION) {
+      this.doc.transact(() => this.meta.set("schema_version", SCHEMA_VERSION), origin);
+    }
+  }
+
+  /** Adds or replaces a panel. */
+  setPanel(panel: Panel): void {
+    const clean = checkPanel(panel);
+    this.dashboard.set(clean.id, clean);
+  }
+
+  /** Every panel, by id order. */
+  panels(): Panel[] {
+    return [...this.dashboard.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * Sets the settings of an actor kind, or of one channel of it, marking them pending until the
+   * bridge writes the actors' answer back.
+   */
+  setThreshold(
+    kind: string,
+    channel: string | undefined,
+    values: Record<string, SettingValue>,
+    by: string,
+  ): void {
+    const key = thresholdKey(kind, channel);
+    const clean = settings(`thresholds.${key}.settings`, values);
+    const author = text(`thresholds.${key}.by`, by, DOC_LIMITS.title_chars_max);
+    this.doc.transact(() => {
+      let entry = this.thresholds.get(key);
+      if (!(entry instanceof Y.Map)) {
+        entry = new Y.Map();
+        this.thresholds.set(key, entry);
+      }
+      entry.set("settings", clean);
+      entry.set("by", author);
+      entry.set("status", "pending");
+      entry.delete("reason");
+    });
+  }
+
+  /** A threshold entry, or undefined. */
+  threshold(kind: string, channel?: string): Threshold | undefined {
+    const key = thresholdKey(kind, channel);
+    const entry = this.thresholds.get(key);
+    if (!(entry instanceof Y.Map)) return undefined;
+    const status = entry.get("status");
+    const reason = entry.get("reason");
+    return {
+      kind,
+      channel,
+      settings: (entry.get("settings") ?? {}) as Record<string, SettingValue>,
+      by: String(entry.get("by") ?? ""),
+      status: status === "pending" || status === "ok" || status === "error" ? status : undefined,
+      reason: typeof reason === "string" ? reason : undefined,
+    };
+  }
+
+  /** Adds an annotation at the end. */
+  addAnnotation(a: Annotation): void {
+    const id = name("annotations.id", a?.id);
+    const f = `annotations.${id}`;
+    if (this.annotations.length >= DOC_LIMITS.annotations_max) {
+      fail("annotations", `at most ${DOC_LIMITS.annotations_max} entries`, this.annotations.length);
+    }
+    this.annotations.push([{
+      id,
+      t: finite(`${f}.t`, a.t, 0),
+      channel: name(`${f}.channel`, a.channel),
+      text: text(`${f}.text`, a.text, DOC_LIMITS.text_chars_max),
+      author: text(`${f}.author`, a.author, DOC_LIMITS.title_chars_max),
+    }]);
+  }
+
+  /** Every annotation, in document order. */
+  annotationList(): Annotation[] {
+    return this.annotations.toArray();
+  }
+
+  /** Adds or replaces a checklist step. */
+  setStep(step: WorkflowStep): void {
+    const id = name("workflow.id", step?.id);
+    const f = `workflow.${id}`;
+    if (!STEP_STATUSES.includes(step.status)) {
+      fail(`${f}.status`, `one of ${STEP_STATUSES.join(", ")}`, step.status);
+    }
+    this.workflow.set(id, {
+      id,
+      title: text(`${f}.title`, step.title, DOC_LIMITS.title_chars_max),
+      status: step.status,
+      assignee: text(`${f}.assignee`, step.assignee, DOC_LIMITS.title_chars_max, true),
+      due: finite(`${f}.due`, step.due, 0),
+    });
+  }
+
+  /** Every checklist step, by id order. */
+  steps(): WorkflowStep[] {
+    return [...this.workflow.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** Saves a scan definition under its name. */
+  setScan(scan: ScanDefinition): void {
+    const n = name("scans.name", scan?.name);
+    this.scans.set(n, {
+      name: n,
+      channels: channels(`scans.${n}.channels`, scan.channels),
+      params: settings(`scans.${n}.params`, scan.params),
+    });
+  }
+
+  /** A saved scan definition, or undefined. */
+  scan(scanName: string): ScanDefinition | undefined {
+    return this.scans.get(scanName);
+  }
+}

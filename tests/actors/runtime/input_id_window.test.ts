@@ -1,0 +1,57 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { statsActor, type StatsState } from "../../../actors/stats/mod.ts";
+import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
+import { idsOf, InputIdWindow } from "../../../actors/runtime/input_id_window.ts";
+import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
+import type { InputRecord } from "../../../actors/runtime/input_record.ts";
+
+const test = suite("input_id_window");
+
+test("InputIdWindow keeps the newest ids up to its bound, oldest first, and forgets the oldest", () => {
+  const w = new InputIdWindow([], 3);
+  for (const id of ["a", "b", "a", "c", "d"]) w.add(id);
+  assert.equal(w.toArray(), ["b", "c", "d"]);
+  assert.not.ok(w.has("a"));
+  assert.ok(w.has("b") && w.has("d"));
+  const restored = new InputIdWindow(["x", ...w.toArray()], 3);
+  assert.equal(restored.toArray(), ["b", "c", "d"]);
+  restored.add("e");
+  assert.equal(restored.toArray(), ["c", "d", "e"]);
+  assert.throws(() => new InputIdWindow([], 0), /at least one id, got 0/);
+  assert.equal(idsOf(undefined), []);
+  assert.equal(idsOf(["a", 3, "b"]), ["a", "b"]);
+});
+
+function frameRecord(id: string, seq0: number, value: number): InputRecord {
+  const t = new Float64Array(4).map((_, i) => 1_700_000_000_000_000 + (seq0 + i) * 1000);
+  const v = new Float64Array(4).fill(value);
+  return {
+    kind: "frame",
+    srcPos: 0,
+    subject: feedSubject("t", "k"),
+    payload: encodeFrame({ channel: "k", seq0, t, v }, { id, src: "t" }),
+  };
+}
+
+test("an instance applies an input id once, whatever the frame, and its snapshot keeps the window", () => {
+  const inst = ActorInstance.create(statsActor, "k", { every_samples: 4 });
+  inst.skip(1, 0);
+  const first = inst.apply(frameRecord("f1", 0, 1), 2);
+  const again = inst.apply(frameRecord("f1", 4, 50), 3);
+  assert.is(first.length, 1);
+  assert.equal(again, []);
+  assert.is(inst.pos, 3, "the duplicate is consumed");
+  assert.is(inst.duplicates, 1);
+  assert.is((inst.kernelState as StatsState)[0], 4);
+  const snap = inst.snapshot();
+  assert.ok(snap.ids!.includes("f1"));
+  const back = ActorInstance.restore(statsActor, "k", snap);
+  assert.equal(back.apply(frameRecord("f1", 8, 9), 4), []);
+  const next = back.apply(frameRecord("f2", 8, 3), 5);
+  assert.is(next.length, 1);
+  assert.is(next[0]!.id, "f2:stats:k:0");
+  assert.is((back.kernelState as StatsState)[0], 8);
+});
+
+test.run();

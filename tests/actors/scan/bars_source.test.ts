@@ -1,0 +1,47 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { barsKernel, type BarsState } from "../../../actors/bars/mod.ts";
+import { heldBarsSource } from "../../../actors/scan/mod.ts";
+
+const test = suite("heldBarsSource");
+
+const T0 = 1_699_999_980_000_000; // a whole minute, µs
+const CONFIG = { bar_sizes: ["1m"], history_bars: 10, close_grace_ms: 0 };
+
+/** A bars state fed samples at the given seconds after T0. */
+function fed(key: string, seconds: number[], values: number[]): BarsState {
+  const s = barsKernel.init(CONFIG, key);
+  barsKernel.step(s, {
+    channel: key,
+    seq0: 0,
+    t: new Float64Array(seconds.map((x) => T0 + x * 1e6)),
+    v: new Float64Array(values),
+  });
+  return s;
+}
+
+test("a symbol's bars come from its bars actor; volume from <sym>_vol where it has the bar, else 0", () => {
+  const states = new Map<string, BarsState>([
+    // Prices in minutes 0, 1, 2 and 3 (the bar of minute 3 is still open).
+    ["AAA", fed("AAA", [1, 30, 61, 125, 130, 200], [10, 11, 12, 13, 9, 14])],
+    // Traded sizes in minutes 0 and 2 only.
+    ["AAA_vol", fed("AAA_vol", [1, 30, 125, 130, 200], [100, 50, 7, 8, 1])],
+    ["BBB", fed("BBB", [5, 65, 70], [1, 2, 3])],
+  ]);
+  const src = heldBarsSource({ channels: () => [...states.keys()], state: (c) => states.get(c) });
+  assert.equal(src.symbols(), ["AAA", "BBB"]);
+  const a = src.bars("AAA", "1m")!;
+  assert.equal(Array.from(a.t), [T0, T0 + 60e6, T0 + 120e6]);
+  assert.equal(Array.from(a.open), [10, 12, 13]);
+  assert.equal(Array.from(a.high), [11, 12, 13]);
+  assert.equal(Array.from(a.low), [10, 12, 9]);
+  assert.equal(Array.from(a.close), [11, 12, 9]);
+  assert.equal(Array.from(a.volume), [150, 0, 15]);
+  // Without a volume channel: the tick count.
+  assert.equal(Array.from(src.bars("BBB", "1m")!.volume), [1]);
+  assert.is(src.bars("CCC", "1m"), undefined);
+  assert.is(src.bars("AAA", "5m"), undefined);
+  assert.is(src.bars("AAA", "bogus"), undefined);
+});
+
+test.run();

@@ -1,0 +1,213 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { createServer, type Server } from "node:http";
+import { WebSocket } from "ws";
+import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
+import { scanHttp, type ScanResult, ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
+import { CRITERIA, expected, RANK, source, universe, until } from "./_scan_setup.ts";
+
+const test = suite("scan HTTP API");
+
+async function serve(n: number, limits?: { universe_max: number }) {
+  const u = universe(n, 4);
+  const bus = new InProcessBus();
+  let id = 0;
+  const service = new ScanService({
+    bus,
+    journal: new MemoryJournal(),
+    bars: source(u),
+    chunk_symbols: 20,
+    inflight_max: 2,
+    newId: () => `scan${++id}`,
+    ...(limits ? { limits } : {}),
+  });
+  await service.start();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  const api = scanHttp(service);
+  const server: Server = createServer(async (req, res) => {
+    if (!(await api.handle(req, res))) {
+      res.writeHead(404);
+      res.end("not a scan route");
+    }
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (!api.upgrade(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    u,
+    service,
+    worker,
+    base,
+    async close() {
+      api.close();
+      worker.stop();
+      service.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await bus.close();
+    },
+  };
+}
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+async function post(url: string, body: unknown): Promise<{ status: number; body: Json }> {
+  const res = await fetch(url, { method: "POST", body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+async function getJson(url: string, method = "GET"): Promise<Json> {
+  return await (await fetch(url, { method })).json();
+}
+
+/** Reads an SSE stream until its `end` event (or until `stopAfter` results, then disconnects). */
+async function readSse(url: string, headers: Record<string, string> = {}, stopAfter = Infinity) {
+  const ctl = new AbortController();
+  const res = await fetch(url, { headers, signal: ctl.signal });
+  assert.is(res.status, 200);
+  assert.is(res.headers.get("content-type"), "text/event-stream");
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const results: { id: string; data: ScanResult }[] = [];
+  let end: Record<string, unknown> | undefined, text = "";
+  while (end === undefined && results.length < stopAfter) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = text.indexOf("\n\n")) >= 0) {
+      const block = text.slice(0, cut);
+      text = text.slice(cut + 2);
+      const field = (name: string) =>
+        block.split("\n").find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+      if (field("event") === "result") {
+        results.push({ id: field("id")!, data: JSON.parse(field("data")!) });
+      }
+      if (field("event") === "end") end = JSON.parse(field("data")!);
+    }
+  }
+  if (end === undefined) ctl.abort();
+  return { results, end };
+}
+
+test("bad requests: 400 with the column, 413 over the universe limit, 404 for an unknown scan, nothing started", async () => {
+  const s = await serve(50, { universe_max: 10 });
+  const bad = await post(`${s.base}/scan/stream`, { criteria: "rsi(14 < 30" });
+  assert.is(bad.status, 400);
+  assert.equal(bad.body, {
+    error: `Field "criteria": col 7: expected ')', got '<'`,
+    field: "criteria",
+  });
+  assert.is((await post(`${s.base}/scan/stream`, { criteria: "rsx(2) > 1" })).status, 400);
+  const big = await post(`${s.base}/scan/stream`, {
+    criteria: "close > 1",
+    universe: [...s.u.keys()].slice(0, 11),
+  });
+  assert.is(big.status, 413);
+  const notJson = await fetch(`${s.base}/scan/stream`, { method: "POST", body: "{criteria" });
+  assert.is(notJson.status, 400);
+  assert.match(((await notJson.json()) as Json).error, /^The request body is not JSON/);
+  assert.equal(s.service.active(), []);
+  const missing: [string, string][] = [
+    ["GET", "/scan/stats/nope"],
+    ["POST", "/scan/stop/nope"],
+    ["DELETE", "/scan/nope"],
+    ["GET", "/events/results/nope"],
+  ];
+  for (const [method, path] of missing) {
+    const res = await fetch(`${s.base}${path}`, { method });
+    assert.is(res.status, 404, `${method} ${path}`);
+    assert.equal(await res.json(), { error: `No scan "nope"` });
+  }
+  assert.is((await fetch(`${s.base}/scan/stream`)).status, 405);
+  assert.is((await fetch(`${s.base}/elsewhere`)).status, 404);
+  await s.close();
+});
+
+test("SSE streams every result with its sequence number as id; Last-Event-ID resumes after it", async () => {
+  const s = await serve(300);
+  s.worker.start();
+  const start = await post(`${s.base}/scan/stream`, { criteria: CRITERIA, rank: RANK });
+  assert.is(start.status, 200);
+  const { scanId, sseUrl, websocketUrl } = start.body;
+  assert.is(sseUrl, `${s.base}/events/results/${scanId}`);
+  assert.is(websocketUrl, `${s.base.replace("http", "ws")}/ws/results/${scanId}`);
+  const all = await readSse(sseUrl);
+  const want = expected(s.u);
+  assert.equal(
+    all.results.map((r) => r.id),
+    Array.from({ length: want.size }, (_, i) => String(i + 1)),
+  );
+  assert.equal(new Map(all.results.map((r) => [r.data.symbol, r.data.rank])), want);
+  assert.is(all.end?.state, "done");
+  const resumed = await readSse(sseUrl, { "last-event-id": "4" });
+  assert.equal(resumed.results, all.results.slice(4));
+  const stats = await getJson(`${s.base}/scan/stats/${scanId}`);
+  assert.is(stats.signals, want.size);
+  assert.is((await fetch(`${s.base}/scan/${scanId}`, { method: "DELETE" })).status, 200);
+  assert.is((await fetch(`${s.base}/scan/stats/${scanId}`)).status, 404);
+  await s.close();
+});
+
+test("WebSocket subscribers, a third reconnecting mid-scan from its last sequence number, lose and repeat nothing", async () => {
+  const s = await serve(400);
+  const { scanId, websocketUrl } =
+    (await post(`${s.base}/scan/stream`, { criteria: CRITERIA, rank: RANK })).body;
+  const want = expected(s.u);
+  type Got = { results: ScanResult[]; end: boolean };
+  const client = (after: number, dropAfter = Infinity) =>
+    new Promise<Got>((resolve) => {
+      const results: ScanResult[] = [];
+      const ws = new WebSocket(`${websocketUrl}?after=${after}`);
+      ws.on("message", (data) => {
+        const m = JSON.parse(String(data));
+        if (m.type === "result") {
+          results.push({ seq: m.seq, symbol: m.symbol, rank: m.rank, chunk: m.chunk });
+          if (results.length >= dropAfter) {
+            ws.terminate();
+            resolve({ results, end: false });
+          }
+        } else if (m.type === "end") resolve({ results, end: true });
+      });
+    });
+  const subs = [client(0), client(0), client(0, 3)];
+  await until(() => s.service.subscriberCount(scanId) === 3, 2000, "three subscribers");
+  s.worker.start();
+  const [a, b, dropped] = (await Promise.all(subs)) as [Got, Got, Got];
+  // The third reconnects from the last number it saw.
+  const rest = await client(dropped.results.at(-1)!.seq);
+  for (const got of [a.results, b.results, [...dropped.results, ...rest.results]]) {
+    assert.equal(got.map((r) => r.seq), Array.from({ length: want.size }, (_, i) => i + 1));
+    assert.equal(new Map(got.map((r) => [r.symbol, r.rank])), want);
+  }
+  assert.ok(a.end && b.end && rest.end);
+  await s.close();
+});
+
+test("a client that disconnects mid-scan releases its subscription; stop and active answer", async () => {
+  const s = await serve(200);
+  const { scanId, sseUrl, websocketUrl } =
+    (await post(`${s.base}/scan/stream`, { criteria: CRITERIA })).body;
+  const active = await getJson(`${s.base}/scans/active`);
+  assert.equal(active.map((x: { scanId: string }) => x.scanId), [scanId]);
+  const ws = new WebSocket(websocketUrl);
+  const opened = new Promise((r) => ws.once("open", r));
+  const ctl = new AbortController();
+  const res = await fetch(sseUrl, { signal: ctl.signal });
+  assert.is(res.status, 200);
+  await until(() => s.service.subscriberCount(scanId) === 2, 2000, "two subscribers");
+  await opened;
+  ws.terminate();
+  ctl.abort();
+  await until(() => s.service.subscriberCount(scanId) === 0, 2000, "the subscriptions released");
+  const stop = await fetch(`${s.base}/scan/stop/${scanId}`, { method: "POST" });
+  assert.is(stop.status, 200);
+  assert.is(((await stop.json()) as Json).state, "stopped");
+  assert.equal(await (await fetch(`${s.base}/scans/active`)).json(), []);
+  await s.close();
+});
+
+test.run();

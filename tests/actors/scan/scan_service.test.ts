@@ -1,0 +1,281 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
+import {
+  decodeWork,
+  type ScanResult,
+  ScanService,
+  type ScanStats,
+  ScanWorker,
+  WORK_QUEUE,
+  WORK_SUBJECT,
+} from "../../../actors/scan/mod.ts";
+import { CRITERIA, expected, RANK, source, universe, until } from "./_scan_setup.ts";
+
+const test = suite("ScanService");
+
+/** A subscriber that records what it gets. */
+function recorder() {
+  const got: ScanResult[] = [];
+  let ended: ScanStats | undefined;
+  return {
+    got,
+    get ended() {
+      return ended;
+    },
+    listener: {
+      result: (r: ScanResult) => void got.push(r),
+      end: (s: ScanStats) => void (ended = s),
+    },
+  };
+}
+
+function setup(n: number, options: { chunk_timeout_ms?: number; workers?: number } = {}) {
+  const u = universe(n);
+  const bus = new InProcessBus();
+  const journal = new MemoryJournal();
+  let id = 0;
+  const service = new ScanService({
+    bus,
+    journal,
+    bars: source(u),
+    chunk_symbols: 25,
+    chunk_timeout_ms: options.chunk_timeout_ms ?? 5000,
+    newId: () => `scan${++id}`,
+  });
+  const workers = Array.from(
+    { length: options.workers ?? 2 },
+    (_, i) => new ScanWorker({ bus, bars: source(u), id: `w${i}` }),
+  );
+  return { u, bus, journal, service, workers };
+}
+
+async function teardown(s: { service: ScanService; workers: ScanWorker[]; bus: InProcessBus }) {
+  s.service.close();
+  for (const w of s.workers) w.stop();
+  await s.bus.close();
+}
+
+test("a scan streams every matching symbol once, numbered 1..N, with its rank, and ends done", async () => {
+  const s = setup(600);
+  await s.service.start();
+  s.workers.forEach((w) => w.start());
+  const { scanId } = await s.service.startScan({
+    criteria: CRITERIA,
+    rank: RANK,
+    universe: [...s.u.keys(), "NOPE"],
+  });
+  const r = recorder();
+  s.service.subscribe(scanId, 0, r.listener);
+  await until(() => r.ended !== undefined, 10_000, "the scan's end");
+  const want = expected(s.u);
+  assert.ok(want.size > 15, `${want.size} matches`);
+  assert.equal(r.got.map((x) => x.seq), Array.from({ length: want.size }, (_, i) => i + 1));
+  assert.equal(new Map(r.got.map((x) => [x.symbol, x.rank])), want);
+  const stats = r.ended!;
+  assert.is(stats.state, "done");
+  assert.is(stats.symbols_total, 601);
+  assert.is(stats.symbols_done, 601);
+  assert.is(stats.signals, want.size);
+  assert.is(stats.unknown_symbols, 1);
+  assert.is(stats.insufficient_history, [...s.u.keys()].filter((_, i) => i % 97 === 5).length);
+  assert.ok(stats.first_result_ms !== null && stats.first_result_ms >= 0);
+  assert.ok(s.workers.every((w) => w.chunks > 0), "both workers took chunks");
+  assert.equal(s.service.stats(scanId), stats);
+  assert.equal(s.service.active(), []);
+  await teardown(s);
+});
+
+test("a late subscriber gets what it missed from its sequence number, then nothing twice", async () => {
+  const s = setup(400);
+  await s.service.start();
+  const { scanId } = await s.service.startScan({ criteria: CRITERIA, rank: RANK });
+  const early = recorder();
+  s.service.subscribe(scanId, 0, early.listener);
+  s.workers.forEach((w) => w.start());
+  await until(() => early.got.length >= 5, 5000, "five results");
+  const late = recorder();
+  const from = early.got[2]!.seq;
+  s.service.subscribe(scanId, from, late.listener);
+  await until(() => early.ended !== undefined && late.ended !== undefined, 10_000, "the end");
+  assert.equal(late.got, early.got.slice(3));
+  const after = recorder();
+  s.service.subscribe(scanId, 0, after.listener);
+  assert.equal(after.got, early.got);
+  assert.is(after.ended?.state, "done");
+  await teardown(s);
+});
+
+test("chunks go out in priority order: the most volatile symbols first", async () => {
+  const s = setup(300, { workers: 0 });
+  const sent: string[][] = [];
+  s.bus.subscribe(WORK_SUBJECT, (m) => {
+    const { symbols } = JSON.parse(JSON.stringify(decodeWork(m.data)));
+    sent.push(symbols);
+  }, { queue: WORK_QUEUE });
+  await s.service.start();
+  await s.service.startScan({ criteria: "close > 0", priority: "return(1) * 0 + close" });
+  await until(() => sent.length === 8, 2000, "eight chunks in flight");
+  const closes = sent.flat().map((sym) => s.u.get(sym)!.close.at(-1)!);
+  const sorted = [...s.u.values()].map((b) => b.close.at(-1)!).sort((a, b) => b - a);
+  assert.equal(
+    closes,
+    sorted.slice(0, 200),
+    "the first 8 chunks hold the 200 highest closes, best first",
+  );
+  await teardown(s);
+});
+
+test("max_signals ends the scan with exactly that many results", async () => {
+  const s = setup(600);
+  await s.service.start();
+  s.workers.forEach((w) => w.start());
+  const { scanId } = await s.service.startScan({ criteria: CRITERIA, max_signals: 7 });
+  const r = recorder();
+  s.service.subscribe(scanId, 0, r.listener);
+  await until(() => r.ended !== undefined, 10_000, "the end");
+  assert.is(r.got.length, 7);
+  assert.is(r.ended!.state, "stopped");
+  assert.is(r.ended!.stop_reason, "max_signals");
+  await new Promise((res) => setTimeout(res, 50));
+  assert.is(r.got.length, 7, "nothing after the end");
+  await teardown(s);
+});
+
+test("a stop request ends the scan; stop, stats and delete of an unknown scan say so", async () => {
+  const s = setup(200, { workers: 0 });
+  await s.service.start();
+  const { scanId } = await s.service.startScan({ criteria: CRITERIA });
+  assert.is(s.service.active().length, 1);
+  const r = recorder();
+  const unsubscribe = s.service.subscribe(scanId, 0, r.listener)!;
+  assert.ok(await s.service.stopScan(scanId));
+  assert.is(r.ended?.state, "stopped");
+  assert.is(r.ended?.stop_reason, "requested");
+  unsubscribe();
+  assert.ok(await s.service.deleteScan(scanId));
+  assert.is(s.service.stats(scanId), undefined);
+  assert.not.ok(await s.service.stopScan("nope"));
+  assert.not.ok(await s.service.deleteScan("nope"));
+  assert.is(s.service.subscribe("nope", 0, r.listener), undefined);
+  await teardown(s);
+});
+
+test("timeout_ms stops a scan whose chunks do not come back", async () => {
+  const s = setup(100, { workers: 0 });
+  await s.service.start();
+  const { scanId } = await s.service.startScan({ criteria: CRITERIA, timeout_ms: 150 });
+  const r = recorder();
+  s.service.subscribe(scanId, 0, r.listener);
+  await until(() => r.ended !== undefined, 3000, "the timeout");
+  assert.is(r.ended!.stop_reason, "timeout");
+  assert.ok(r.ended!.elapsed_ms >= 150, `${r.ended!.elapsed_ms} ms`);
+  await teardown(s);
+});
+
+test("a worker that dies mid-chunk: its chunks are taken again and no result is doubled", async () => {
+  const s = setup(500, { chunk_timeout_ms: 100, workers: 1 });
+  // A member of the queue group that takes every other chunk and never answers.
+  let swallowed = 0;
+  s.bus.subscribe(WORK_SUBJECT, () => void swallowed++, { queue: WORK_QUEUE });
+  // And every result message delivered twice, as a redelivery would.
+  s.bus.subscribe("troupe.scan.*.chunk", (m) => {
+    if (!m.headers?.dup) s.bus.publish(m.subject, m.data, { headers: { dup: "1" } });
+  });
+  await s.service.start();
+  s.workers.forEach((w) => w.start());
+  const { scanId } = await s.service.startScan({ criteria: CRITERIA, rank: RANK });
+  const r = recorder();
+  s.service.subscribe(scanId, 0, r.listener);
+  await until(() => r.ended !== undefined, 20_000, "the end");
+  assert.ok(swallowed >= 3, `${swallowed} chunks swallowed`);
+  const want = expected(s.u);
+  assert.is(r.got.length, want.size);
+  assert.equal(new Map(r.got.map((x) => [x.symbol, x.rank])), want);
+  assert.ok(s.service.dropped >= 10, `${s.service.dropped} copies dropped`);
+  await teardown(s);
+});
+
+test("a service restarted over the scan's journal numbers every result as before and finishes it", async () => {
+  const u = universe(500, 2);
+  const bus = new InProcessBus();
+  const journal = new MemoryJournal();
+  const a = new ScanService({
+    bus,
+    journal,
+    bars: source(u),
+    chunk_symbols: 20,
+    inflight_max: 1,
+    newId: () => "s1",
+  });
+  await a.start();
+  const { scanId } = await a.startScan({ criteria: CRITERIA, rank: RANK });
+  const first = recorder();
+  a.subscribe(scanId, 0, first.listener);
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  await until(() => first.got.length >= 10, 5000, "ten results");
+  worker.stop();
+  a.close(); // the crash: a's in-memory state is gone, the journal stays
+  const seen = first.got.length;
+  const b = new ScanService({
+    bus,
+    journal,
+    bars: source(u),
+    chunk_symbols: 20,
+    newId: () => "s2",
+  });
+  await b.start();
+  assert.ok(b.stats(scanId)!.chunks_done > 0);
+  const replayed = recorder();
+  b.subscribe(scanId, 0, replayed.listener);
+  assert.equal(
+    replayed.got.slice(0, seen),
+    first.got.slice(0, seen),
+    "the same numbers after recovery",
+  );
+  const resumed = recorder();
+  b.subscribe(scanId, first.got.at(-1)!.seq, resumed.listener);
+  worker.start();
+  await until(() => resumed.ended !== undefined, 10_000, "the end after recovery");
+  const all = [...first.got, ...resumed.got];
+  assert.equal(all.map((x) => x.seq), Array.from({ length: all.length }, (_, i) => i + 1));
+  assert.equal(new Map(all.map((x) => [x.symbol, x.rank])), expected(u));
+  assert.is(resumed.ended!.state, "done");
+  worker.stop();
+  b.close();
+  await bus.close();
+});
+
+test("a journal that refuses a record fails the scan, and its subscribers are told", async () => {
+  const u = universe(200, 5);
+  const bus = new InProcessBus();
+  class FullJournal extends MemoryJournal {
+    override append(stream: string, data: Uint8Array | readonly Uint8Array[]): number {
+      if (this.lastPosition(stream) >= 3) throw new Error("disk full");
+      return super.append(stream, data);
+    }
+  }
+  const service = new ScanService({
+    bus,
+    journal: new FullJournal(),
+    bars: source(u),
+    chunk_symbols: 20,
+    newId: () => "f",
+  });
+  await service.start();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  const { scanId } = await service.startScan({ criteria: CRITERIA });
+  const r = recorder();
+  service.subscribe(scanId, 0, r.listener);
+  await until(() => r.ended !== undefined, 5000, "the failure");
+  assert.is(r.ended!.state, "failed");
+  assert.is(r.ended!.error, "journal: disk full");
+  assert.is(r.ended!.chunks_done, 1);
+  worker.stop();
+  service.close();
+  await bus.close();
+});
+
+test.run();

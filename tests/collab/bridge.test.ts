@@ -1,0 +1,105 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { join } from "node:path";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { defaultHostConfig, launchHost, NatsBus } from "../../actors/runtime/mod.ts";
+import { launchCollab } from "../../collab/mod.ts";
+import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { connectClient, nodeOnly, tokenFor, waitFor } from "./_support.ts";
+
+const test = suite("collab bridge to the actors");
+const run = nodeOnly("collab bridge to the actors") &&
+  haveNatsServer("collab bridge to the actors");
+
+test("a threshold an editor sets becomes a control message: the actor's configuration changes and the answer is written back; a refusal carries its reason; a viewer's never crosses", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-collab-bridge-");
+  const config = defaultHostConfig();
+  config.host_id = "h1";
+  config.nats = nats.url;
+  config.data_dir = join(dir.path, "host");
+  config.input = "core";
+  config.actors = { stats: {} };
+  const host = await launchHost(config, ACTOR_KINDS, { log: () => {} });
+  const collab = await launchCollab({
+    dataDir: join(dir.path, "collab"),
+    nats: nats.url,
+    bridgeOptions: { timeoutMs: 3000 },
+  });
+  const feed = await NatsBus.connect(nats.url);
+  try {
+    // An instance stats/c1 exists once a frame of channel c1 arrived.
+    feed.publish(
+      feedSubject("test", "c1"),
+      encodeFrame({
+        channel: "c1",
+        seq0: 0,
+        t: new Float64Array([1_700_000_000_000_000]),
+        v: new Float64Array([1]),
+      }, { id: "f1", src: "test" }),
+    );
+    await waitFor(() => host.host.instance("stats", "c1") !== undefined, 5000, "stats/c1");
+    const before = (host.host.instance("stats", "c1")!.config as { every_samples: number })
+      .every_samples;
+    assert.is.not(before, 7);
+
+    const editor = await connectClient(
+      collab.server.url,
+      "ops",
+      await tokenFor(join(dir.path, "collab"), "ops", "editor"),
+    );
+    let ctl = 0;
+    feed.subscribe("troupe.ctl.>", () => ctl++);
+    await feed.flush();
+    editor.sdoc.setThreshold("stats", "c1", { every_samples: 7 }, "ana");
+    await waitFor(() => editor.sdoc.threshold("stats", "c1")?.status === "ok", 5000, "ok");
+    assert.is(ctl, 1, "one change, one control message");
+    await waitFor(
+      () =>
+        (host.host.instance("stats", "c1")!.config as { every_samples: number }).every_samples ===
+          7,
+      5000,
+      "the actor's configuration to change",
+    );
+
+    editor.sdoc.setThreshold("stats", "c1", { every_samples: -5 }, "ana");
+    await waitFor(() => editor.sdoc.threshold("stats", "c1")?.status === "error", 5000, "refused");
+    assert.match(editor.sdoc.threshold("stats", "c1")!.reason!, "every_samples");
+    assert.match(editor.sdoc.threshold("stats", "c1")!.reason!, "-5");
+    assert.is(
+      (host.host.instance("stats", "c1")!.config as { every_samples: number }).every_samples,
+      7,
+    );
+
+    // A kind no host runs: refused once the timeout passes, with the reason.
+    editor.sdoc.setThreshold("nosuchkind", undefined, { x: 1 }, "ana");
+    await waitFor(() => editor.sdoc.threshold("nosuchkind")?.status === "error", 8000, "timeout");
+    assert.match(editor.sdoc.threshold("nosuchkind")!.reason!, "no actor host answered");
+
+    // A viewer's change is dropped at the server, so nothing reaches the actors.
+    const viewer = await connectClient(
+      collab.server.url,
+      "ops",
+      await tokenFor(join(dir.path, "collab"), "ops", "viewer"),
+    );
+    ctl = 0;
+    viewer.sdoc.setThreshold("stats", "c1", { every_samples: 3 }, "vic");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.is(ctl, 0);
+    assert.is(
+      (host.host.instance("stats", "c1")!.config as { every_samples: number }).every_samples,
+      7,
+    );
+    editor.destroy();
+    viewer.destroy();
+  } finally {
+    await feed.close();
+    await collab.close();
+    await host.close();
+    await nats.cleanup();
+    dir.remove();
+  }
+});
+
+if (run) test.run();

@@ -1,0 +1,218 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import * as Y from "yjs";
+import { launchCollab, type LaunchedCollab } from "../../collab/mod.ts";
+import { tempDir } from "../_support/nats.ts";
+import {
+  connectClient,
+  getText,
+  metric,
+  nodeOnly,
+  rawConnect,
+  tokenFor,
+  waitFor,
+} from "./_support.ts";
+
+const test = suite("collab server");
+const run = nodeOnly("collab server");
+
+async function withServer(
+  fn: (c: LaunchedCollab, dataDir: string, http: string) => Promise<void>,
+): Promise<void> {
+  const dir = tempDir("troupe-collab-");
+  const c = await launchCollab({ dataDir: dir.path });
+  try {
+    await fn(c, dir.path, `http://127.0.0.1:${c.server.port}`);
+  } finally {
+    await c.close();
+    dir.remove();
+  }
+}
+
+test("stock y-websocket clients sync through the server and see each other's edits", async () => {
+  await withServer(async (c, dir, http) => {
+    const token = await tokenFor(dir, "ops", "editor");
+    const a = await connectClient(c.server.url, "ops", token);
+    const b = await connectClient(c.server.url, "ops", token);
+    try {
+      a.sdoc.setThreshold("anomaly", "BTC", { z: 4 }, "ana");
+      b.sdoc.addAnnotation({ id: "n1", t: 5, channel: "BTC", text: "look", author: "bo" });
+      await waitFor(
+        () => b.sdoc.threshold("anomaly", "BTC") !== undefined,
+        5000,
+        "b sees a's edit",
+      );
+      await waitFor(() => a.sdoc.annotationList().length === 1, 5000, "a sees b's edit");
+      assert.equal(b.sdoc.threshold("anomaly", "BTC")?.settings, { z: 4 });
+      assert.is(b.sdoc.schemaVersion(), 1, "the server stamps the schema version on load");
+      // Awareness reaches the other client through the server.
+      a.provider.awareness.setLocalStateField("user", { name: "ana" });
+      await waitFor(
+        () => [...b.provider.awareness.getStates().values()].some((s) => s.user?.name === "ana"),
+        5000,
+        "b sees a's awareness",
+      );
+      const m = await getText(`${http}/metrics`);
+      assert.is(metric(m, "troupe_collab_connections"), 2);
+      assert.is(metric(m, "troupe_collab_sessions_loaded"), 1);
+      assert.ok(metric(m, "troupe_collab_updates_in_total") >= 2, m);
+      assert.ok(metric(m, "troupe_collab_updates_out_total") >= 2, m);
+      const h = JSON.parse(await getText(`${http}/healthz`));
+      assert.equal([h.ok, h.connections, h.sessions], [true, 2, 1]);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+});
+
+test("a missing, wrong, expired or other-session token is refused with 401 before any document loads", async () => {
+  await withServer(async (c, dir, http) => {
+    const other = tempDir("troupe-collab-other-");
+    try {
+      const cases: [string, string | undefined][] = [
+        ["missing", undefined],
+        ["malformed", "garbage"],
+        ["unknown_key", await tokenFor(other.path, "ops", "owner")],
+        ["expired", await tokenFor(dir, "ops", "owner", 0.001)],
+        ["session", await tokenFor(dir, "finance", "owner")],
+      ];
+      await new Promise((r) => setTimeout(r, 20));
+      for (const [reason, token] of cases) {
+        const url = `${c.server.url}/ops` + (token === undefined ? "" : `?token=${token}`);
+        const r = await rawConnect(url);
+        assert.ok("status" in r, `${reason}: the upgrade must be refused`);
+        if ("status" in r) {
+          assert.is(r.status, 401, reason);
+          assert.ok(r.body.length > 0, `${reason}: the body says why`);
+        }
+      }
+      assert.equal(c.server.sessions(), [], "no document was loaded");
+      const m = await getText(`${http}/metrics`);
+      for (const [reason] of cases) {
+        assert.is(
+          metric(m, "troupe_collab_tokens_rejected_total", `reason="${reason}"`),
+          1,
+          reason,
+        );
+      }
+      const bad = await rawConnect(`${c.server.url}/a.b?token=x`);
+      assert.ok("status" in bad && bad.status === 400);
+      const none = await rawConnect(`ws://127.0.0.1:${c.server.port}/elsewhere`);
+      assert.ok("status" in none && none.status === 404);
+    } finally {
+      other.remove();
+    }
+  });
+});
+
+test("a viewer receives edits and awareness but its writes are dropped and counted", async () => {
+  await withServer(async (c, dir, http) => {
+    const editor = await connectClient(c.server.url, "ops", await tokenFor(dir, "ops", "editor"));
+    const viewer = await connectClient(c.server.url, "ops", await tokenFor(dir, "ops", "viewer"));
+    try {
+      editor.sdoc.setStep({ id: "s1", title: "check", status: "todo", assignee: "", due: 0 });
+      await waitFor(() => viewer.sdoc.steps().length === 1, 5000, "the viewer sees the edit");
+      viewer.sdoc.setStep({ id: "s2", title: "sneaky", status: "todo", assignee: "", due: 0 });
+      const dropped = async () =>
+        metric(await getText(`${http}/metrics`), "troupe_collab_viewer_writes_dropped_total");
+      const end = Date.now() + 5000;
+      while ((await dropped()) < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      assert.is(await dropped(), 1);
+      editor.sdoc.setStep({ id: "s3", title: "after", status: "todo", assignee: "", due: 0 });
+      await waitFor(() => editor.sdoc.steps().length === 2, 5000, "editor sees its own edit");
+      await new Promise((r) => setTimeout(r, 200));
+      const server = c.server.room("ops")!.sdoc;
+      assert.equal(server.steps().map((s) => s.id), ["s1", "s3"], "the viewer's step never landed");
+      assert.equal(editor.sdoc.steps().map((s) => s.id), ["s1", "s3"]);
+    } finally {
+      editor.destroy();
+      viewer.destroy();
+    }
+  });
+});
+
+test("a document is persisted: a new server on the same data directory serves every edit", async () => {
+  const dir = tempDir("troupe-collab-");
+  try {
+    const first = await launchCollab({ dataDir: dir.path });
+    const token = await tokenFor(dir.path, "ops", "owner");
+    const a = await connectClient(first.server.url, "ops", token);
+    for (let i = 0; i < 30; i++) {
+      a.sdoc.addAnnotation({ id: `n${i}`, t: i, channel: "BTC", text: `note ${i}`, author: "ana" });
+    }
+    await waitFor(() => first.server.room("ops")?.sdoc.annotationList().length === 30, 5000, "30");
+    a.destroy();
+    await first.close();
+    const second = await launchCollab({ dataDir: dir.path });
+    try {
+      const b = await connectClient(second.server.url, "ops", token);
+      assert.is(b.sdoc.annotationList().length, 30);
+      assert.is(b.sdoc.annotationList()[29]?.text, "note 29");
+      b.destroy();
+    } finally {
+      await second.close();
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test("an idle document is unloaded (compacted) and loaded again on demand", async () => {
+  const dir = tempDir("troupe-collab-");
+  const c = await launchCollab({ dataDir: dir.path, limits: { idle_unload_ms: 200 } });
+  try {
+    const token = await tokenFor(dir.path, "ops", "editor");
+    const a = await connectClient(c.server.url, "ops", token);
+    a.sdoc.setScan({ name: "brk", channels: ["BTC"], params: { window: 20 } });
+    await waitFor(() => c.server.room("ops")?.sdoc.scan("brk") !== undefined, 5000, "scan lands");
+    a.destroy();
+    await waitFor(() => c.server.sessions().length === 0, 5000, "the idle session to unload");
+    const compactions = async () =>
+      metric(
+        await getText(`http://127.0.0.1:${c.server.port}/metrics`),
+        "troupe_collab_compactions_total",
+      );
+    const end = Date.now() + 5000;
+    while ((await compactions()) < 1 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok((await compactions()) >= 1, "unloading compacts");
+    const b = await connectClient(c.server.url, "ops", token);
+    assert.equal(b.sdoc.scan("brk")?.params, { window: 20 });
+    b.destroy();
+  } finally {
+    await c.close();
+    dir.remove();
+  }
+});
+
+test("two clients editing while cut off from each other converge when they meet", async () => {
+  await withServer(async (c, dir) => {
+    const token = await tokenFor(dir, "ops", "editor");
+    const a = await connectClient(c.server.url, "ops", token);
+    const b = await connectClient(c.server.url, "ops", token);
+    a.provider.disconnect();
+    b.provider.disconnect();
+    a.sdoc.setThreshold("anomaly", "BTC", { z: 4 }, "ana");
+    a.sdoc.addAnnotation({ id: "fa", t: 1, channel: "BTC", text: "from a", author: "ana" });
+    b.sdoc.setThreshold("anomaly", "ETH", { z: 3 }, "bo");
+    b.sdoc.addAnnotation({ id: "fb", t: 2, channel: "ETH", text: "from b", author: "bo" });
+    a.provider.connect();
+    b.provider.connect();
+    await waitFor(
+      () => a.sdoc.annotationList().length === 2 && b.sdoc.annotationList().length === 2,
+      5000,
+      "both to have both annotations",
+    );
+    assert.equal(a.doc.toJSON(), b.doc.toJSON());
+    assert.equal(
+      Y.encodeStateVector(a.doc),
+      Y.encodeStateVector(b.doc),
+    );
+    a.destroy();
+    b.destroy();
+  });
+});
+
+if (run) test.run();
