@@ -12,6 +12,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ensureFeedStream } from "../../../actors/runtime/jetstream_input.ts";
 import { decodeEnvelope, encodeFrame, type Envelope, feedSubject } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
+import { onlyKinds } from "../../_support/only_kinds.ts";
 import { startTroupe } from "../../_support/cli.ts";
 
 const test = suite("duplicate_id");
@@ -59,7 +60,7 @@ if (haveNatsServer("duplicate_id")) {
             nats: nats.url,
             data_dir: join(dir.path, "host"),
             input,
-            actors: { stats: { every_samples: BATCH } }, // an output per frame applied
+            actors: onlyKinds({ stats: { every_samples: BATCH } }), // an output per frame applied
           }),
         );
         if (input === "jetstream") await ensureFeedStream(nc);

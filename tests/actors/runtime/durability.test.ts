@@ -27,6 +27,7 @@ import {
 import { Prng } from "../../../sim/prng.ts";
 import type { NatsServer } from "../../../actors/runtime/nats_server.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
+import { onlyKinds } from "../../_support/only_kinds.ts";
 import { startTroupe } from "../../_support/cli.ts";
 
 const test = suite("durability");
@@ -83,7 +84,7 @@ if (haveNatsServer("durability")) {
         journal: { kind: "file", fsync: "interval", fsync_interval_ms: 20 },
         snapshots: { every_inputs: 25 },
         // One output per channel, when its last sample is applied: the signal that all is in.
-        actors: { stats: { every_samples: 150 * BATCH } },
+        actors: onlyKinds({ stats: { every_samples: 150 * BATCH } }),
       };
       const configPath = join(dir.path, "host.json");
       writeFileSync(configPath, JSON.stringify(config));

@@ -14,6 +14,7 @@ import { ensureFeedStream } from "../../../actors/runtime/jetstream_input.ts";
 import { decodeDeadLetter } from "../../../actors/runtime/dead_letter.ts";
 import { decodeEnvelope, encodeFrame, feedSubject } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
+import { onlyKinds } from "../../_support/only_kinds.ts";
 import { startTroupe } from "../../_support/cli.ts";
 
 const test = suite("edge_decisions");
@@ -53,7 +54,7 @@ if (haveNatsServer("edge_decisions")) {
           input: "jetstream",
           journal: { kind: "file", fsync: "interval", fsync_interval_ms: 20 },
           limits: { channels_max: 2 },
-          actors: { stats: { every_samples: BATCH } }, // an output per frame applied
+          actors: onlyKinds({ stats: { every_samples: BATCH } }), // an output per frame applied
         }),
       );
       const dead: string[] = [];

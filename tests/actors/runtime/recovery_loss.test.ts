@@ -8,7 +8,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { statsActor, type StatsState } from "../../../actors/stats/mod.ts";
+import { statsActor, type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
 import { Host } from "../../../actors/runtime/host.ts";
 import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
 import { FileJournal } from "../../../actors/runtime/file_journal.ts";
@@ -96,7 +96,7 @@ async function refused(h: Opened): Promise<JournalLossError> {
 }
 
 function count(h: Opened, key: string): number {
-  return (h.host.instance("stats", key)!.kernelState as StatsState)[0]!;
+  return statsSummary(h.host.instance("stats", key)!.kernelState as StatsState).count;
 }
 
 test("a damaged snapshot over a compacted journal is reported, and the loss refused until accepted", async () => {
