@@ -20,10 +20,8 @@ import {
   type Bus,
   type BusMessage,
   type BusSubscription,
-  decodeEnvelope,
   decodeFrame,
   encodeEnvelope,
-  type Envelope,
   parseSubject,
   ProtocolError,
   SUBJECT_ROOT,
@@ -34,12 +32,15 @@ import { publishDeadLetter, reasonOf } from "./dead_letter.ts";
 import { type DecodedFrame, type FrameDecoder, timeColumnIn } from "./frame_decoder.ts";
 import { serveHostHttp } from "./host_http.ts";
 import { HostMetrics } from "./host_metrics.ts";
+import { isFatalIoError } from "./fatal_error.ts";
+import { type ControlHost, onKeptControl, onLiveControl } from "./control_input.ts";
+import { countByStatus, type HostHealth, ProgressWatch } from "./liveness.ts";
 import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 import { coreInput, type InputSource } from "./input_source.ts";
 import { encodeInputRecord, encodeInputRecordParts, type InputRecord } from "./input_record.ts";
-import type { Journal } from "./journal.ts";
+import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
 import { Recovery } from "./recovery.ts";
 import { newSlot, type Pending, type Slot, type Status } from "./_slot.ts";
@@ -68,6 +69,10 @@ export class Host {
   readonly #timers: HostTimers;
   readonly #snapshotter: Snapshotter;
   readonly #recovery: Recovery;
+  readonly #progress = new ProgressWatch();
+  readonly #ctlHost: ControlHost;
+  /** Inputs applied, all kinds: what the progress watch follows. */
+  #appliedTotal = 0;
   #ctlSub: BusSubscription | undefined;
   #timer: unknown;
   #http: Server | undefined;
@@ -77,6 +82,8 @@ export class Host {
   #dlqSeq = 0;
   #ready = false;
   #closing = false;
+  /** The error that stopped the host (its journal cannot be written), if one did. */
+  #fatal: Error | undefined;
   /** Inputs applied, by kind (a cheap counter for tests and benchmarks). */
   readonly applied = new Map<string, number>();
 
@@ -124,6 +131,16 @@ export class Host {
       pump: (slot) => this.#pump(slot),
       closing: () => this.#closing,
     });
+    this.#ctlHost = {
+      kinds: this.#kinds,
+      configs: this.#configs,
+      limits: this.#limits,
+      owns: (key) => this.#owned.has(partitionOf(key, this.#partitionCount)),
+      slots: () => this.#slots.values(),
+      enqueue: (def, key, item) => this.#enqueue(def, key, item),
+      reply: (msg, type, body) => this.#reply(msg, type, body),
+      deadLetter: (msg, err) => this.#deadLetter(msg, err),
+    };
   }
 
   /** Whether the host has recovered and is consuming. */
@@ -139,34 +156,49 @@ export class Host {
 
   /** Recovers every instance from snapshots and the journal, then starts consuming. */
   async start(): Promise<void> {
-    if (this.options.httpPort !== undefined) {
-      this.#http = await serveHostHttp(this.options.httpPort, {
-        hostId: this.options.hostId,
-        health: () => this.health(),
-        metrics: this.metrics,
-        refreshGauges: () => this.#refreshGauges(),
-      });
+    try {
+      if (this.options.httpPort !== undefined) {
+        this.#http = await serveHostHttp(this.options.httpPort, {
+          hostId: this.options.hostId,
+          health: () => this.health(),
+          metrics: this.metrics,
+          refreshGauges: () => this.#refreshGauges(),
+        });
+      }
+      const t0 = this.#now();
+      const resumeAfter = await this.#recovery.recoverAll();
+      const stats = this.#journal.stats();
+      this.metrics.journalTruncatedBytes.set(stats.truncatedBytes);
+      if (stats.truncatedBytes > 0) {
+        this.#log(`journal: truncated a torn tail of ${stats.truncatedBytes} bytes on open`);
+      }
+      this.#log(
+        `recovered ${this.#slots.size} actor instances in ${(this.#now() - t0).toFixed(0)} ms`,
+      );
+      this.#ctlSub = this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg));
+      if (this.options.control) {
+        await this.options.control.start((msg) => {
+          if (this.#closing || this.#fatal) {
+            return Promise.reject(new Error("the host is stopping"));
+          }
+          onKeptControl(msg, this.#ctlHost);
+          return this.#journal.sync();
+        });
+      }
+      await this.#input.start((msg, srcPos) => this.#onFeed(msg, srcPos), resumeAfter);
+      const every = this.options.snapshotEveryMs ?? 5000;
+      const period = Math.min(every, 1000);
+      const tick = () => {
+        this.#periodic();
+        if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
+      };
+      this.#timer = this.#timers.setTimeout(tick, period);
+      this.#ready = true;
+    } catch (err) {
+      // Nothing left open: a failed start leaves no port taken.
+      await this.#closeHttp();
+      throw err;
     }
-    const t0 = this.#now();
-    const resumeAfter = await this.#recovery.recoverAll();
-    const stats = this.#journal.stats();
-    this.metrics.journalTruncatedBytes.set(stats.truncatedBytes);
-    if (stats.truncatedBytes > 0) {
-      this.#log(`journal: truncated a torn tail of ${stats.truncatedBytes} bytes on open`);
-    }
-    this.#log(
-      `recovered ${this.#slots.size} actor instances in ${(this.#now() - t0).toFixed(0)} ms`,
-    );
-    this.#ctlSub = this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg));
-    await this.#input.start((msg, srcPos) => this.#onFeed(msg, srcPos), resumeAfter);
-    const every = this.options.snapshotEveryMs ?? 5000;
-    const period = Math.min(every, 1000);
-    const tick = () => {
-      this.#periodic();
-      if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
-    };
-    this.#timer = this.#timers.setTimeout(tick, period);
-    this.#ready = true;
   }
 
   /** Stops consuming, applies what is queued, snapshots every instance and closes the journal. */
@@ -175,24 +207,65 @@ export class Host {
     this.#closing = true;
     this.#ready = false;
     await this.#input.stop();
+    if (this.options.control) await this.options.control.stop();
     this.#ctlSub?.unsubscribe();
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     // Let in-flight asynchronous appends finish.
     for (let i = 0; i < 200 && [...this.#slots.values()].some((s) => s.pumping); i++) {
       await new Promise<void>((r) => this.#timers.setTimeout(r, 10));
     }
-    for (const slot of this.#slots.values()) {
-      if (slot.inst && slot.status === "running" && slot.inst.sinceSnapshot > 0) {
-        this.#snapshotter.capture(slot);
+    // After a fatal journal error, what the journal holds stays as it is: nothing more is
+    // appended, synced or snapshotted past it.
+    if (this.#fatal === undefined) {
+      for (const slot of this.#slots.values()) {
+        if (slot.inst && slot.status === "running" && slot.inst.sinceSnapshot > 0) {
+          this.#snapshotter.capture(slot);
+        }
       }
+      await this.#snapshotter.flush();
+      await this.#journal.sync();
     }
-    await this.#snapshotter.flush();
-    await this.#journal.sync();
     await this.#bus.flush().catch(() => {});
     for (const slot of this.#slots.values()) slot.inst?.stop();
-    await new Promise<void>((
-      resolve,
-    ) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
+    await this.#closeHttp();
+  }
+
+  #closeHttp(): Promise<void> {
+    const http = this.#http;
+    this.#http = undefined;
+    return new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+  }
+
+  /**
+   * Stops consuming and appending after an error the host cannot go on after (its journal's
+   * file cannot be written), and tells the owner (`onFatal`), which closes the host and exits.
+   */
+  fail(err: unknown): void {
+    this.#stopOnFatal(err);
+  }
+
+  #stopOnFatal(err: unknown): void {
+    if (this.#fatal !== undefined || this.#closing) return;
+    this.#fatal = err instanceof Error ? err : new Error(String(err));
+    this.#ready = false;
+    this.#log(`stopping: ${this.#fatal.message}`);
+    this.#ctlSub?.unsubscribe();
+    this.#ctlSub = undefined;
+    this.#input.stop().catch(() => {});
+    this.options.control?.stop().catch(() => {});
+    this.options.onFatal?.(this.#fatal);
+  }
+
+  /** Appends to the journal; undefined (and the host stops) when the journal cannot be written. */
+  #append(stream: string, bytes: JournalData): number | Promise<number> | undefined {
+    if (this.#fatal !== undefined) return undefined;
+    try {
+      return this.#journal.append(stream, bytes);
+    } catch (err) {
+      if (!isFatalIoError(err)) throw err;
+      this.#stopOnFatal(err);
+      return undefined;
+    }
   }
 
   /** The instance of `(kind, key)`, if it lives here. */
@@ -209,17 +282,36 @@ export class Host {
     }));
   }
 
-  /** Health: ready, instance counts by status. */
-  health(): { ok: boolean; ready: boolean; instances: Record<Status, number> } {
-    const instances: Record<Status, number> = { recovering: 0, running: 0, backoff: 0, stopped: 0 };
-    for (const s of this.#slots.values()) instances[s.status]++;
-    return { ok: this.#ready && instances.stopped === 0, ready: this.#ready, instances };
+  /**
+   * Health: ready, connected, consuming, no instance stopped; the reasons when not, and the
+   * instances by status.
+   */
+  health(): HostHealth {
+    const instances = countByStatus([...this.#slots.values()].map((s) => s.status));
+    const reasons: string[] = [];
+    if (this.#fatal) reasons.push(`stopped: ${this.#fatal.message}`);
+    else if (!this.#ready) {
+      reasons.push(this.#closing ? "stopping" : "starting: recovering actor instances");
+    }
+    if (instances.stopped > 0) {
+      reasons.push(`${instances.stopped} actor instances stopped after repeated failures`);
+    }
+    const now = this.#now();
+    for (const check of this.options.liveness ?? []) {
+      const reason = check();
+      if (reason !== undefined) reasons.push(reason);
+    }
+    const input = this.#ready ? this.#input.health?.() : undefined;
+    if (input !== undefined) reasons.push(input);
+    const progress = this.#progress.problem(now);
+    if (progress !== undefined) reasons.push(progress);
+    return { ok: reasons.length === 0, ready: this.#ready, reasons, instances };
   }
 
   // --- inputs ----------------------------------------------------------------------------------
 
   #onFeed(msg: BusMessage, srcPos: number): void {
-    if (this.#closing) return;
+    if (this.#closing || this.#fatal) return;
     let cached = this.#feedChannels.get(msg.subject);
     if (cached === undefined) {
       try {
@@ -271,45 +363,15 @@ export class Host {
       ? undefined
       : timeColumnIn(msg.data, decoded);
     const bytes = encodeInputRecordParts(record, times);
-    for (const [def, key] of targets) this.#enqueue(def, key, { record, bytes, decoded });
+    const arrivedMs = performance.now();
+    for (const [def, key] of targets) {
+      this.#enqueue(def, key, { record, bytes, decoded, arrivedMs });
+    }
   }
 
   #onCtl(msg: BusMessage): void {
-    if (this.#closing) return;
-    let kind: string, key: string | undefined, envelope: Envelope;
-    try {
-      const parsed = parseSubject(msg.subject);
-      if (parsed.kind !== "ctl") return;
-      ({ actor: kind, key } = parsed);
-      envelope = decodeEnvelope(msg.data, this.#limits);
-      const def = this.#kinds.get(kind);
-      if (!def) return; // another host's kinds
-      // Validate against the kind's current configuration before it reaches any journal.
-      const config = def.parseConfig(envelope.body, this.#configs.get(kind), `ctl.${kind}`);
-      if (key === undefined) this.#configs.set(kind, config);
-      const record: InputRecord = {
-        kind: "ctl",
-        srcPos: 0,
-        subject: msg.subject,
-        payload: msg.data,
-      };
-      const bytes = encodeInputRecord(record);
-      if (key !== undefined) {
-        if (this.#owned.has(partitionOf(key, this.#partitionCount))) {
-          this.#enqueue(def, key, { record, bytes, decoded: undefined });
-        }
-      } else {
-        for (const slot of [...this.#slots.values()]) {
-          if (slot.def === def && slot.status !== "stopped") {
-            this.#enqueue(def, slot.key, { record, bytes, decoded: undefined });
-          }
-        }
-      }
-      this.#reply(msg, "ok", null);
-    } catch (err) {
-      this.#deadLetter(msg, err);
-      this.#reply(msg, "error", { error: (err as Error).message });
-    }
+    if (this.#closing || this.#fatal) return;
+    onLiveControl(msg, this.#ctlHost, this.options.control !== undefined);
   }
 
   /** Answers a control request, when it asked for an answer. */
@@ -398,7 +460,8 @@ export class Host {
    */
   #journalWaiting(slot: Slot, item: Pending): void {
     if (item.pos !== undefined || item.posPromise !== undefined) return;
-    const r = this.#journal.append(slot.stream, item.bytes);
+    const r = this.#append(slot.stream, item.bytes);
+    if (r === undefined) return;
     if (typeof r === "number") item.pos = r;
     else item.posPromise = r;
   }
@@ -425,7 +488,8 @@ export class Host {
         if (item.pos > inst.pos) this.#applyLive(slot, item, item.pos);
         continue;
       }
-      const r = this.#journal.append(slot.stream, item.bytes);
+      const r = this.#append(slot.stream, item.bytes);
+      if (r === undefined) break; // the host stops: the input stays where it is
       if (typeof r !== "number") {
         r.then((pos) => {
           slot.head++;
@@ -467,7 +531,11 @@ export class Host {
         body: config,
       }),
     });
-    const r = this.#journal.append(slot.stream, init);
+    const r = this.#append(slot.stream, init);
+    if (r === undefined) {
+      slot.pumping = false; // the host stops
+      return false;
+    }
     const inst = ActorInstance.create(slot.def, slot.key, config);
     slot.inst = inst;
     if (typeof r !== "number") {
@@ -495,6 +563,10 @@ export class Host {
 
   #journalFailed(slot: Slot, err: unknown) {
     slot.pumping = false;
+    if (isFatalIoError(err)) {
+      this.#stopOnFatal(err);
+      return;
+    }
     this.#log(`journal append for ${slot.stream} failed: ${(err as Error).message}; retrying`);
     this.#timers.setTimeout(() => this.#pump(slot), this.#sup.backoffMsBase);
   }
@@ -511,13 +583,19 @@ export class Host {
       return;
     }
     this.#publish(outputs);
+    for (const out of outputs) if (out.type !== undefined) this.#countEvent(kind, out.type);
     slot.publishedPos = pos;
     slot.tally.input((performance.now() - t0) / 1000, outputs.length);
     this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
+    this.#appliedTotal++;
     if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
     if (inst.sinceSnapshot >= (this.options.snapshotEveryInputs ?? 1000)) {
       this.#snapshotter.capture(slot);
     }
+  }
+
+  #countEvent(kind: string, type: string): void {
+    this.metrics.events.inc({ kind, type });
   }
 
   #publish(outputs: Output[]): void {
@@ -578,15 +656,9 @@ export class Host {
   #periodic(): void {
     const now = this.#now();
     const every = this.options.snapshotEveryMs ?? 5000;
-    let depth = 0;
+    const depth = this.#refreshGauges();
+    this.#progress.observe(depth, this.#appliedTotal, now);
     for (const slot of this.#slots.values()) {
-      depth += slot.mailbox.length - slot.head;
-      if (slot.lastEventUs > 0) {
-        this.metrics.lag.set(
-          { kind: slot.def.kind },
-          Math.max(0, now / 1000 - slot.lastEventUs / 1e6),
-        );
-      }
       const inst = slot.inst;
       if (inst && slot.status === "running" && inst.sinceSnapshot > 0) {
         if (now - slot.lastSnapMs >= every) {
@@ -595,14 +667,29 @@ export class Host {
         }
       }
     }
-    this.metrics.mailbox.set(depth);
-    this.metrics.journalBytes.set(this.#journal.stats().bytes);
   }
 
-  #refreshGauges() {
+  /**
+   * Brings the gauges up to date: journal bytes, mailbox depth, health, and the lag of each kind
+   * (the age of its oldest input waiting, from arrival). Returns the mailbox depth.
+   */
+  #refreshGauges(): number {
     this.metrics.journalBytes.set(this.#journal.stats().bytes);
+    const arrival = performance.now();
+    const oldest = new Map<string, number>();
     let depth = 0;
-    for (const slot of this.#slots.values()) depth += slot.mailbox.length - slot.head;
+    for (const slot of this.#slots.values()) {
+      const kind = slot.def.kind;
+      if (!oldest.has(kind)) oldest.set(kind, arrival);
+      const waiting = slot.mailbox.length - slot.head;
+      if (waiting === 0) continue;
+      depth += waiting;
+      const at = slot.mailbox[slot.head]!.arrivedMs;
+      if (at < oldest.get(kind)!) oldest.set(kind, at);
+    }
+    for (const [kind, at] of oldest) this.metrics.lag.set({ kind }, (arrival - at) / 1000);
     this.metrics.mailbox.set(depth);
+    this.metrics.healthy.set(this.health().ok ? 1 : 0);
+    return depth;
   }
 }

@@ -16,6 +16,8 @@ export interface InputSource {
   /** Starts delivering; `resumeAfter` is the highest source position already journaled. */
   start(deliver: (msg: BusMessage, srcPos: number) => void, resumeAfter: number): Promise<void>;
   stop(): Promise<void>;
+  /** A reason (one line) while the source is not delivering what it has, else undefined. */
+  health?(): string | undefined;
 }
 
 /** A core-NATS (or in-process) subscription to `troupe.feed.>`: no positions, no redelivery. */
