@@ -74,3 +74,14 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     tally,
   };
 }
+
+/** Drops the inputs a slot's mailbox has applied: all of them, or the first when over 1,024. */
+export function compactMailbox(slot: Slot): void {
+  if (slot.head >= slot.mailbox.length) {
+    slot.mailbox.length = 0;
+    slot.head = 0;
+  } else if (slot.head > 1024) {
+    slot.mailbox = slot.mailbox.slice(slot.head);
+    slot.head = 0;
+  }
+}

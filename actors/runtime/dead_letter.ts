@@ -34,6 +34,23 @@ export function reasonOf(err: unknown): string {
   return "apply";
 }
 
+/** The dead letter of a message that failed with `err` (in `actor`, for apply failures). */
+export function deadLetterOf(
+  msg: { subject: string; data: Uint8Array },
+  err: unknown,
+  actor?: string,
+): DeadLetter {
+  const letter: DeadLetter = {
+    subject: msg.subject,
+    reason: reasonOf(err),
+    error: (err as Error).message ?? String(err),
+    raw: msg.data,
+  };
+  if (err instanceof ProtocolError && err.field !== undefined) letter.field = err.field;
+  if (actor !== undefined) letter.actor = actor;
+  return letter;
+}
+
 /** Publishes a dead letter. `id` must be unique; `ts` in microseconds. */
 export function publishDeadLetter(
   bus: Bus,

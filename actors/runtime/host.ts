@@ -22,28 +22,27 @@ import {
   type BusSubscription,
   decodeFrame,
   encodeEnvelope,
-  parseSubject,
-  ProtocolError,
   SUBJECT_ROOT,
   sysSubject,
 } from "../../protocol/mod.ts";
 import { ActorInstance, type Output, streamOf } from "./actor_instance.ts";
-import { publishDeadLetter, reasonOf } from "./dead_letter.ts";
+import { deadLetterOf, publishDeadLetter } from "./dead_letter.ts";
+import { FeedEdge } from "./feed_edge.ts";
 import { type DecodedFrame, type FrameDecoder, timeColumnIn } from "./frame_decoder.ts";
 import { serveHostHttp } from "./host_http.ts";
 import { HostMetrics } from "./host_metrics.ts";
 import { isFatalIoError } from "./fatal_error.ts";
 import { type ControlHost, onKeptControl, onLiveControl } from "./control_input.ts";
-import { countByStatus, type HostHealth, ProgressWatch } from "./liveness.ts";
+import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
 import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 import { coreInput, type InputSource } from "./input_source.ts";
-import { encodeInputRecord, encodeInputRecordParts, type InputRecord } from "./input_record.ts";
+import { encodeInitRecord, encodeInputRecordParts, type InputRecord } from "./input_record.ts";
 import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
 import { Recovery } from "./recovery.ts";
-import { newSlot, type Pending, type Slot, type Status } from "./_slot.ts";
+import { compactMailbox, newSlot, type Pending, type Slot, type Status } from "./_slot.ts";
 import { Snapshotter } from "./snapshotter.ts";
 import { DEFAULT_SUPERVISION, recordFailure, type SupervisionOptions } from "./supervision.ts";
 
@@ -63,7 +62,7 @@ export class Host {
   readonly #now: () => number;
   readonly #log: (message: string) => void;
   readonly #input: InputSource;
-  readonly #decodeLive: FrameDecoder;
+  readonly #edge: FeedEdge;
   /** Decodes journaled frames for replay; undefined: the instance does. */
   readonly #decodeReplay: FrameDecoder | undefined;
   readonly #timers: HostTimers;
@@ -76,9 +75,6 @@ export class Host {
   #ctlSub: BusSubscription | undefined;
   #timer: unknown;
   #http: Server | undefined;
-  #channels = new Set<string>();
-  /** Feed subjects already parsed: their channel, or null for subjects that are not feeds. */
-  #feedChannels = new Map<string, string | null>();
   #dlqSeq = 0;
   #ready = false;
   #closing = false;
@@ -103,7 +99,13 @@ export class Host {
     this.#configs = kindConfigs(options.actors, options.config);
     this.#input = options.input ?? coreInput(this.#bus);
     const limits = this.#limits;
-    this.#decodeLive = options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits));
+    this.#edge = new FeedEdge({
+      kinds: this.#kinds,
+      configs: this.#configs,
+      owns: (key) => this.#owned.has(partitionOf(key, this.#partitionCount)),
+      limits,
+      decode: options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
+    });
     this.#decodeReplay = options.frameDecoders?.({});
     this.#snapshotter = new Snapshotter({
       journal: this.#journal,
@@ -287,73 +289,33 @@ export class Host {
    * instances by status.
    */
   health(): HostHealth {
-    const instances = countByStatus([...this.#slots.values()].map((s) => s.status));
-    const reasons: string[] = [];
-    if (this.#fatal) reasons.push(`stopped: ${this.#fatal.message}`);
-    else if (!this.#ready) {
-      reasons.push(this.#closing ? "stopping" : "starting: recovering actor instances");
-    }
-    if (instances.stopped > 0) {
-      reasons.push(`${instances.stopped} actor instances stopped after repeated failures`);
-    }
-    const now = this.#now();
-    for (const check of this.options.liveness ?? []) {
-      const reason = check();
-      if (reason !== undefined) reasons.push(reason);
-    }
-    const input = this.#ready ? this.#input.health?.() : undefined;
-    if (input !== undefined) reasons.push(input);
-    const progress = this.#progress.problem(now);
-    if (progress !== undefined) reasons.push(progress);
-    return { ok: reasons.length === 0, ready: this.#ready, reasons, instances };
+    return hostHealth({
+      statuses: [...this.#slots.values()].map((s) => s.status),
+      ready: this.#ready,
+      closing: this.#closing,
+      fatal: this.#fatal,
+      checks: this.options.liveness ?? [],
+      input: this.#ready ? this.#input.health?.() : undefined,
+      progress: this.#progress.problem(this.#now()),
+    });
   }
 
   // --- inputs ----------------------------------------------------------------------------------
 
   #onFeed(msg: BusMessage, srcPos: number): void {
     if (this.#closing || this.#fatal) return;
-    let cached = this.#feedChannels.get(msg.subject);
-    if (cached === undefined) {
-      try {
-        const parsed = parseSubject(msg.subject);
-        cached = parsed.kind === "feed" ? parsed.channel : null;
-      } catch (err) {
-        this.#deadLetter(msg, err);
-        return;
-      }
-      if (this.#feedChannels.size >= this.#limits.channelsMax) this.#feedChannels.clear();
-      this.#feedChannels.set(msg.subject, cached);
-    }
-    if (cached === null) return;
-    const channel = cached;
-    // Route first: a frame no instance here consumes is another host's to decode and judge.
-    const targets: Array<[AnyActorDefinition, string]> = [];
-    for (const def of this.#kinds.values()) {
-      for (const key of def.route(channel, this.#configs.get(def.kind))) {
-        if (this.#owned.has(partitionOf(key, this.#partitionCount))) targets.push([def, key]);
-      }
-    }
-    if (targets.length === 0) return;
-    let decoded: DecodedFrame;
+    let channel: string | null, decoded: DecodedFrame;
     try {
-      decoded = this.#decodeLive(msg.data, srcPos);
-      if (decoded.frame.channel !== channel) {
-        throw new ProtocolError(
-          "value",
-          `Frame on "${msg.subject}" names channel "${decoded.frame.channel}", not "${channel}"`,
-          { value: decoded.frame.channel },
-        );
-      }
-      if (!this.#channels.has(channel)) {
-        if (this.#channels.size >= this.#limits.channelsMax) {
-          throw new ProtocolError(
-            "oversize",
-            `Channel "${channel}" is over this host's limit of ${this.#limits.channelsMax} channels`,
-            { value: channel },
-          );
-        }
-        this.#channels.add(channel);
-      }
+      channel = this.#edge.channelOf(msg.subject);
+    } catch (err) {
+      this.#deadLetter(msg, err);
+      return;
+    }
+    if (channel === null) return;
+    const targets = this.#edge.targets(channel);
+    if (targets.length === 0) return;
+    try {
+      decoded = this.#edge.decode(msg, channel, srcPos);
     } catch (err) {
       this.#deadLetter(msg, err);
       return;
@@ -385,16 +347,8 @@ export class Host {
   }
 
   #deadLetter(msg: BusMessage, err: unknown, actor?: string): void {
-    const reason = reasonOf(err);
-    this.metrics.deadLetters.inc({ reason });
-    const letter: Parameters<typeof publishDeadLetter>[1] = {
-      subject: msg.subject,
-      reason,
-      error: (err as Error).message ?? String(err),
-      raw: msg.data,
-    };
-    if (err instanceof ProtocolError && err.field !== undefined) letter.field = err.field;
-    if (actor !== undefined) letter.actor = actor;
+    const letter = deadLetterOf(msg, err, actor);
+    this.metrics.deadLetters.inc({ reason: letter.reason });
     try {
       publishDeadLetter(this.#bus, letter, this.#meta());
     } catch (publishErr) {
@@ -495,7 +449,7 @@ export class Host {
           slot.head++;
           this.#applyLive(slot, item, pos);
           slot.pumping = false;
-          this.#compactMailbox(slot);
+          compactMailbox(slot);
           this.#pump(slot);
         }, (err) => this.#journalFailed(slot, err));
         return;
@@ -503,7 +457,7 @@ export class Host {
       slot.head++;
       this.#applyLive(slot, item, r);
     }
-    this.#compactMailbox(slot);
+    compactMailbox(slot);
     slot.pumping = false;
   }
 
@@ -519,18 +473,7 @@ export class Host {
    */
   #startInstance(slot: Slot): boolean {
     const config = this.#configs.get(slot.def.kind);
-    const init = encodeInputRecord({
-      kind: "init",
-      srcPos: 0,
-      subject: slot.stream,
-      payload: encodeEnvelope({
-        id: `${slot.stream}:init`,
-        type: "init",
-        src: this.options.hostId,
-        ts: 0,
-        body: config,
-      }),
-    });
+    const init = encodeInitRecord(slot.stream, this.options.hostId, config);
     const r = this.#append(slot.stream, init);
     if (r === undefined) {
       slot.pumping = false; // the host stops
@@ -549,16 +492,6 @@ export class Host {
     inst.skip(r, 0);
     inst.sinceSnapshot = 0;
     return true;
-  }
-
-  #compactMailbox(slot: Slot) {
-    if (slot.head >= slot.mailbox.length) {
-      slot.mailbox.length = 0;
-      slot.head = 0;
-    } else if (slot.head > 1024) {
-      slot.mailbox = slot.mailbox.slice(slot.head);
-      slot.head = 0;
-    }
   }
 
   #journalFailed(slot: Slot, err: unknown) {
@@ -669,27 +602,8 @@ export class Host {
     }
   }
 
-  /**
-   * Brings the gauges up to date: journal bytes, mailbox depth, health, and the lag of each kind
-   * (the age of its oldest input waiting, from arrival). Returns the mailbox depth.
-   */
+  /** Brings the gauges up to date (see refreshGauges); returns the inputs waiting. */
   #refreshGauges(): number {
-    this.metrics.journalBytes.set(this.#journal.stats().bytes);
-    const arrival = performance.now();
-    const oldest = new Map<string, number>();
-    let depth = 0;
-    for (const slot of this.#slots.values()) {
-      const kind = slot.def.kind;
-      if (!oldest.has(kind)) oldest.set(kind, arrival);
-      const waiting = slot.mailbox.length - slot.head;
-      if (waiting === 0) continue;
-      depth += waiting;
-      const at = slot.mailbox[slot.head]!.arrivedMs;
-      if (at < oldest.get(kind)!) oldest.set(kind, at);
-    }
-    for (const [kind, at] of oldest) this.metrics.lag.set({ kind }, (arrival - at) / 1000);
-    this.metrics.mailbox.set(depth);
-    this.metrics.healthy.set(this.health().ok ? 1 : 0);
-    return depth;
+    return refreshGauges(this.metrics, this.#journal, this.#slots.values(), () => this.health());
   }
 }

@@ -14,6 +14,8 @@
  * payload read back is the one received.
  */
 
+import { encodeEnvelope } from "../../protocol/mod.ts";
+
 /** What an input record holds. */
 export type InputKind = "frame" | "ctl" | "tick" | "init" | "skip";
 
@@ -218,4 +220,10 @@ function restoreTimes(bytes: Uint8Array, p: number): Uint8Array {
   for (let i = 1; i < n; i++) col.setFloat64(i * 8, t0 + i * dt, true);
   out.set(rest.subarray(at), at + n * 8);
   return out;
+}
+
+/** The first record of an instance's stream: its starting configuration, from host `src`. */
+export function encodeInitRecord(stream: string, src: string, config: unknown): Uint8Array {
+  const payload = encodeEnvelope({ id: `${stream}:init`, type: "init", src, ts: 0, body: config });
+  return encodeInputRecord({ kind: "init", srcPos: 0, subject: stream, payload });
 }

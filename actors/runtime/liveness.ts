@@ -3,7 +3,9 @@
  * its input flowing, its mailboxes draining, no instance stopped. Each check gives a one-line
  * reason when it fails, so that a 503 says why; a host is healthy when no check has one.
  */
-import type { Status } from "./_slot.ts";
+import type { HostMetrics } from "./host_metrics.ts";
+import type { Journal } from "./journal.ts";
+import type { Slot, Status } from "./_slot.ts";
 
 /** A host's health. */
 export interface HostHealth {
@@ -75,4 +77,66 @@ export function countByStatus(statuses: Iterable<Status>): Record<Status, number
   const counts: Record<Status, number> = { recovering: 0, running: 0, backoff: 0, stopped: 0 };
   for (const s of statuses) counts[s]++;
   return counts;
+}
+
+/** What a host's health is made of. */
+export interface HealthParts {
+  statuses: Iterable<Status>;
+  ready: boolean;
+  closing: boolean;
+  /** The error that stopped the host, if one did. */
+  fatal: Error | undefined;
+  checks: readonly LivenessCheck[];
+  /** The input's reason, if it has one. */
+  input: string | undefined;
+  /** The mailboxes' reason (ProgressWatch), if they have one. */
+  progress: string | undefined;
+}
+
+/** A host's health from its parts: ok when no part gives a reason. */
+export function hostHealth(p: HealthParts): HostHealth {
+  const instances = countByStatus(p.statuses);
+  const reasons: string[] = [];
+  if (p.fatal) reasons.push(`stopped: ${p.fatal.message}`);
+  else if (!p.ready) reasons.push(p.closing ? "stopping" : "starting: recovering actor instances");
+  if (instances.stopped > 0) {
+    reasons.push(`${instances.stopped} actor instances stopped after repeated failures`);
+  }
+  for (const check of p.checks) {
+    const reason = check();
+    if (reason !== undefined) reasons.push(reason);
+  }
+  if (p.input !== undefined) reasons.push(p.input);
+  if (p.progress !== undefined) reasons.push(p.progress);
+  return { ok: reasons.length === 0, ready: p.ready, reasons, instances };
+}
+
+/**
+ * Brings a host's gauges up to date: journal bytes, mailbox depth, health, and each kind's lag
+ * (the age of its oldest input waiting, from its arrival at the host; 0 when none waits).
+ * Returns the inputs waiting.
+ */
+export function refreshGauges(
+  metrics: HostMetrics,
+  journal: Journal,
+  slots: Iterable<Slot>,
+  health: () => HostHealth,
+): number {
+  metrics.journalBytes.set(journal.stats().bytes);
+  const now = performance.now();
+  const oldest = new Map<string, number>();
+  let depth = 0;
+  for (const slot of slots) {
+    const kind = slot.def.kind;
+    if (!oldest.has(kind)) oldest.set(kind, now);
+    const waiting = slot.mailbox.length - slot.head;
+    if (waiting === 0) continue;
+    depth += waiting;
+    const at = slot.mailbox[slot.head]!.arrivedMs;
+    if (at < oldest.get(kind)!) oldest.set(kind, at);
+  }
+  for (const [kind, at] of oldest) metrics.lag.set({ kind }, (now - at) / 1000);
+  metrics.mailbox.set(depth);
+  metrics.healthy.set(health().ok ? 1 : 0);
+  return depth;
 }

@@ -7,6 +7,7 @@ export { ActorInstance, parseStream, streamOf } from "./actor_instance.ts";
 export { Host } from "./host.ts";
 export type { HostLimits, HostOptions } from "./host_options.ts";
 export { coreInput, type InputSource } from "./input_source.ts";
+export { decodeInputRecord, type InputRecord } from "./input_record.ts";
 export type { DecodedFrame, FrameDecoder } from "./frame_decoder.ts";
 export { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 export { DEFAULT_SUPERVISION, type SupervisionOptions } from "./supervision.ts";

@@ -102,6 +102,23 @@ test("a bad NATS URL or limit is a config error (exit 2) naming the field; extra
   }
 });
 
+test("record --subjects refuses overlapping patterns, exit 2", async () => {
+  const dir = tempDir();
+  try {
+    const r = await runTroupe([
+      "record",
+      "--out",
+      join(dir.path, "r.rec"),
+      "--subjects",
+      "troupe.feed.>,troupe.*.x",
+    ]);
+    assert.is(r.code, 2, r.stderr);
+    assert.match(r.stderr, 'overlapping patterns "troupe.feed.>" and "troupe.*.x"');
+  } finally {
+    dir.remove();
+  }
+});
+
 test("HTTP port taken: one line with the port, exit 1", async () => {
   const blocker: Server = createServer();
   const port = await new Promise<number>((resolve) =>
