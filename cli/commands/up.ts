@@ -9,10 +9,12 @@ import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   defaultHostConfig,
+  describeError,
   ensureFeedStream,
   findNatsServer,
   freePort,
   InProcessBus,
+  type LaunchedHost,
   launchHost,
   NatsBus,
   NatsServer,
@@ -122,7 +124,21 @@ export const command: Command = {
       }
     }
     // --- end --record
-    const launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
+    let launched: LaunchedHost;
+    try {
+      launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
+    } catch (err) {
+      // One line naming the cause and the value (the port, the file, the other process id).
+      console.error(`troupe up: cannot start the host: ${describeError(err)}`);
+      try {
+        recorder?.stop();
+      } catch {
+        // The recording is as complete as it could be.
+      }
+      await bus.close().catch(() => {});
+      await nats?.stop();
+      return 1;
+    }
     console.log(
       `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")}; ` +
         `http://127.0.0.1:${launched.host.httpPort}/healthz and /metrics`,
