@@ -16,6 +16,7 @@ import {
   DeliverPolicy,
   DiscardPolicy,
   jetstream,
+  type JetStreamManager,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
@@ -80,11 +81,11 @@ class JetStreamInput implements InputSource {
   #opening: Promise<void> | undefined;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #checking = false;
+  #jsm: JetStreamManager | undefined;
   /** Messages the stream holds past the last delivered, when last looked at. */
   #behind = 0;
   /** When the stall began, while one lasts. */
   #stalledSinceMs: number | undefined;
-  reopened = 0;
 
   constructor(nc: NatsConnection, options: FeedStreamOptions) {
     this.#nc = nc;
@@ -157,7 +158,6 @@ class JetStreamInput implements InputSource {
   /** Closes the consumer and opens another past the last delivered sequence. */
   #reopen(): void {
     if (this.#stopped || this.#opening) return;
-    this.reopened++;
     this.#opening = (async () => {
       await this.#close();
       for (let attempt = 0; !this.#stopped; attempt++) {
@@ -188,11 +188,13 @@ class JetStreamInput implements InputSource {
     if (Date.now() - this.#lastDeliveryMs < this.#stallMs) return;
     this.#checking = true;
     try {
-      const jsm = await jetstreamManager(this.#nc, { timeout: 1000 });
-      const info = await jsm.streams.info(this.#stream);
+      this.#jsm ??= await jetstreamManager(this.#nc, { timeout: 1000, checkAPI: false });
+      const info = await this.#jsm.streams.info(this.#stream);
       this.#behind = Math.max(0, info.state.last_seq - this.#lastSeq);
       if (this.#behind === 0) {
+        // Idle, not stalled: look again in `stallMs`.
         this.#stalledSinceMs = undefined;
+        this.#lastDeliveryMs = Date.now();
         return;
       }
       this.#stalledSinceMs ??= this.#lastDeliveryMs;
