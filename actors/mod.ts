@@ -1,5 +1,6 @@
 /**
- * The actor kinds troupe ships, by name. A host runs the kinds its configuration lists.
+ * The actor kinds troupe ships, by name (a host runs the kinds its configuration lists), and the
+ * portable math their kernels and the feed generators share.
  */
 import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { anomalyActor } from "./anomaly/mod.ts";
@@ -16,3 +17,5 @@ export const ACTOR_KINDS: Readonly<Record<string, AnyActorDefinition>> = {
 };
 
 export { anomalyActor, coherenceActor, collapseActor, statsActor };
+/** The math kernels share, computed the same, bit for bit, on every runtime (see the file). */
+export * from "./portable_math.ts";

@@ -27,7 +27,8 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { setImmediate } from "node:timers";
 import { parseArgs } from "node:util";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { startWorker } from "../actors/runtime/mod.ts";
 import {
   checkName,
   decodeEnvelope,
@@ -311,7 +312,8 @@ async function latency(nc: NatsConnection): Promise<void> {
     sync: new SharedArrayBuffer(8 + SYNC_ROUNDS * 8),
     received: receivedShared.buffer as SharedArrayBuffer,
   };
-  const sender = startThread(data);
+  // This file again, on a worker thread (the one way troupe starts them: see startWorker).
+  const sender = await startWorker(new URL(import.meta.url), { workerData: data });
   // Blocks this thread until the sender is up: nothing is sent before it returns.
   offset = clockOffset(data.sync);
   const cpu0 = process.cpuUsage();
@@ -334,20 +336,6 @@ async function latency(nc: NatsConnection): Promise<void> {
     cpu_pct: cpuPct,
   });
   await new Promise<void>((resolve) => process.stdout.write(`${line}\n`, () => resolve()));
-}
-
-/**
- * Starts this file again as a worker thread. Deno runs TypeScript in workers as it is; Node's
- * worker does not inherit tsx's loader, so a small script registers it first.
- */
-function startThread(data: SenderData): Worker {
-  // Deno runs the TypeScript, and on Node the compiled mirror (cli/_compile.mjs) is JavaScript.
-  if ("Deno" in globalThis || import.meta.url.endsWith(".js")) {
-    return new Worker(new URL(import.meta.url), { workerData: data });
-  }
-  const boot = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})` +
-    `.then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  return new Worker(boot, { eval: true, workerData: data });
 }
 
 /** The sender thread: publishes `total` frames at `rate`, sleeping (not spinning) in between. */

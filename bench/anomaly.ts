@@ -75,7 +75,7 @@ function timeKernel(frames: SampleFrame[], ms: number): Rate {
   for (let f = 0; f < frames.length && used < ms; f++) {
     const frame = frames[f]!;
     const r = kernel.step(state, frame);
-    sink += r.peak;
+    sink += r.changes.length + r.valid;
     samples += frame.v.length;
     if ((f & 15) === 15) used = cpuMs() - cpu0;
   }

@@ -16,6 +16,8 @@
  * multivariate series, their changes merged), writes `{ "<name>": [change indices] }` to FILE and,
  * when `DIR/annotations.json` exists, reports per series and on average F1 and covering
  * (bench/_cpd_metrics.ts) against the no-change detector, the reference point of that benchmark.
+ * When `DIR/split.json` exists, the average is over its `scored` series, as TCPD's papers score,
+ * and the others (`extra`) are reported apart. `--data DIR --cv` cross-validates the settings.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -37,6 +39,7 @@ import {
 } from "./_bench.ts";
 import { piecewise, type PiecewiseNoise } from "../sim/feeds/mod.ts";
 import { type Annotations, covering, f1Score, MARGIN_DEFAULT } from "./_cpd_metrics.ts";
+import { crossValidate, type CvEntry } from "./_cpd_cv.ts";
 
 const NAME = "cpd";
 /** Samples per frame fed to the kernel. */
@@ -170,6 +173,30 @@ export function readTcpdAnnotations(dir: string): Record<string, Annotations> | 
     }
   }
   return raw as Record<string, Annotations>;
+}
+
+/** `DIR/split.json` (`{ scored: [names], extra: [names] }`), or undefined when absent. */
+export interface TcpdSplit {
+  scored: string[];
+  extra: string[];
+}
+
+/** Reads `DIR/split.json` when it exists, checking both lists. */
+export function readTcpdSplit(dir: string): TcpdSplit | undefined {
+  const file = join(dir, "split.json");
+  if (!existsSync(file)) return undefined;
+  const raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown> | null;
+  const list = (key: string): string[] => {
+    const v = raw?.[key] ?? [];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
+      throw new Error(`Cannot read ${file}: field "${key}" must be an array of series names`);
+    }
+    return v as string[];
+  };
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || !("scored" in raw)) {
+    throw new Error(`Cannot read ${file}: the top level must be an object with "scored"`);
+  }
+  return { scored: list("scored"), extra: list("extra") };
 }
 
 /** What `--data` measured. */
@@ -383,11 +410,39 @@ function syntheticRows(seed: number, config: CollapseConfig, ctx: BenchContext):
   ];
 }
 
+type Score = TcpdReport["scores"][number];
+
+function logAverage(label: string, scores: readonly Score[], ctx: BenchContext): void {
+  const avg = (k: "f1" | "covering" | "f1None" | "coveringNone") => mean(scores.map((s) => s[k]));
+  ctx.log(
+    `${NAME}: average over ${scores.length} ${label}: F1 ${avg("f1").toFixed(3)}, covering ${
+      avg("covering").toFixed(3)
+    } (no change: ${avg("f1None").toFixed(3)}, ${avg("coveringNone").toFixed(3)})`,
+  );
+}
+
 function dataRows(dir: string, out: string, config: CollapseConfig, ctx: BenchContext): BenchRow[] {
   const report = runTcpd(dir, config);
   writeFileSync(out, JSON.stringify(report.predictions, null, 1) + "\n");
   const names = Object.keys(report.predictions);
   ctx.log(`${NAME}: ${names.length} series from ${dir}; change indices written to ${out}`);
+  const split = readTcpdSplit(dir);
+  if (split) {
+    // As TCPD's papers do: the score is over the split's scored series; the others apart.
+    const missing = split.scored.filter((n) => !report.scores.some((s) => s.name === n));
+    if (missing.length > 0) {
+      throw new Error(`${dir}/split.json scores series without data or annotations: ${missing}`);
+    }
+    const extra = report.scores.filter((s) => !split.scored.includes(s.name));
+    report.scores = report.scores.filter((s) => split.scored.includes(s.name));
+    if (extra.length > 0) {
+      for (const s of extra) {
+        ctx.log(`  (extra) ${s.name.padEnd(20)} ${s.f1.toFixed(3)}    ${s.covering.toFixed(3)}`);
+      }
+      logAverage("extra series (not in the score)", extra, ctx);
+    }
+    ctx.log(`${NAME}: split.json: scoring its ${split.scored.length} "scored" series`);
+  }
   if (report.scores.length === 0) {
     const total = names.reduce((s, k) => s + report.predictions[k]!.length, 0);
     ctx.log(`${NAME}: no annotations.json (or no annotated series): nothing to score`);
@@ -412,13 +467,7 @@ function dataRows(dir: string, out: string, config: CollapseConfig, ctx: BenchCo
   }
   const avg = (k: "f1" | "covering" | "f1None" | "coveringNone") =>
     mean(report.scores.map((s) => s[k]));
-  ctx.log(
-    `${NAME}: average over ${report.scores.length} annotated series: F1 ${
-      avg("f1").toFixed(3)
-    }, covering ${avg("covering").toFixed(3)} (no change: ${avg("f1None").toFixed(3)}, ${
-      avg("coveringNone").toFixed(3)
-    })`,
-  );
+  logAverage("annotated series", report.scores, ctx);
   return [
     row({
       bench: NAME,
@@ -439,6 +488,62 @@ function dataRows(dir: string, out: string, config: CollapseConfig, ctx: BenchCo
   ];
 }
 
+/** The synthetic bars: F1 >= 0.9, median delay <= 10 samples, <= 1 false alarm per 10k. */
+export function meetsSyntheticBars(config: CollapseConfig, seed = 1): boolean {
+  const r = runSynthetic(seed, config);
+  const fa = Math.max(r.falseAlarmsPer10k.gaussian, r.falseAlarmsPer10k.t3);
+  return r.f1 >= 0.9 && percentile(r.delays, 50) <= 10 && fa <= 1;
+}
+
+function cvRows(dir: string, config: CollapseConfig, ctx: BenchContext): BenchRow[] {
+  const scored = readTcpdSplit(dir)?.scored;
+  const r = crossValidate(dir, {
+    base: config,
+    admissible: (c) => meetsSyntheticBars(c),
+    ...(scored ? { scored } : {}),
+  });
+  const show = (e: CvEntry | undefined) =>
+    e ? `${JSON.stringify(e.fields)}: F1 A ${e.f1A.toFixed(3)}, B ${e.f1B.toFixed(3)}` : "none";
+  ctx.log(
+    `${NAME}: 2-fold cross-validation over ${r.entries.length} configurations (${r.checked} checked against the synthetic bars, ${r.admitted} met them)`,
+  );
+  ctx.log(`${NAME}: half A: ${r.halfA.join(", ")}`);
+  ctx.log(`${NAME}: half B: ${r.halfB.join(", ")}`);
+  ctx.log(`${NAME}: chosen on A ${show(r.fitA)} (B held out)`);
+  ctx.log(`${NAME}: chosen on B ${show(r.fitB)} (A held out)`);
+  ctx.log(`${NAME}: chosen on both ${show(r.fitAll)}`);
+  const heldOutB = r.fitA?.f1B ?? NaN;
+  const heldOutA = r.fitB?.f1A ?? NaN;
+  const heldOut = (heldOutB * r.halfB.length + heldOutA * r.halfA.length) /
+    (r.halfA.length + r.halfB.length);
+  return [
+    row({
+      bench: NAME,
+      metric: "cv_f1_held_out_b",
+      unit: "F1",
+      troupe: heldOutB,
+      baseline: null,
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "cv_f1_held_out_a",
+      unit: "F1",
+      troupe: heldOutA,
+      baseline: null,
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "cv_f1_held_out",
+      unit: "F1",
+      troupe: heldOut,
+      baseline: null,
+      better: "higher",
+    }),
+  ];
+}
+
 /** The benchmark. */
 export const benchmark: Benchmark = {
   name: NAME,
@@ -449,6 +554,8 @@ export const benchmark: Benchmark = {
     "  --seed S           seed of the synthetic series (default 1)",
     "  --data DIR         series in the TCPD format: DIR/datasets/<name>/<name>.json",
     "  --out FILE         with --data: write { name: [change indices] } here (required)",
+    "  --cv               with --data: 2-fold cross-validation of a grid of settings over the",
+    "                     scored series (bench/_cpd_cv.ts), fit on one half, scored on the other",
     "  --config JSON      collapse configuration fields over the defaults, e.g. '{\"hazard\":0.01}'",
   ].join("\n"),
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
@@ -462,6 +569,7 @@ export const benchmark: Benchmark = {
           data: { type: "string" },
           out: { type: "string" },
           config: { type: "string" },
+          cv: { type: "boolean" },
           json: { type: "boolean" },
         },
         strict: true,
@@ -477,6 +585,7 @@ export const benchmark: Benchmark = {
         if (values.synthetic) {
           throw new BenchOptionError("Options --synthetic and --data exclude each other");
         }
+        if (values.cv) return Promise.resolve(cvRows(data, config, ctx));
         const out = values.out as string | undefined;
         if (out === undefined) throw new BenchOptionError("Option --data needs --out FILE");
         return Promise.resolve(dataRows(data, out, config, ctx));

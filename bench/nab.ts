@@ -7,10 +7,17 @@
  * corpus, with the threshold optimised over the corpus given, and reports the normalised scores:
  * `nab_standard`, `nab_reward_low_fp`, `nab_reward_low_fn`. The baseline is the null detector,
  * which scores 0 by construction, so the rows have no baseline column.
+ *
+ * Guarding against fitting one corpus: `--cv 2` also scores the two halves of the corpus's
+ * stratified 2-fold split (bench/_nab_cv.ts), each with its own threshold; `--files` scores a list
+ * of files; `--config` sets anomaly fields over the defaults; `--sweep` scores every combination of
+ * the given values on both halves, picks the best setting on each half (standard profile) and
+ * reports it on the other.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { anomalyActor } from "../actors/anomaly/mod.ts";
+import { anomalyActor, type AnomalyConfig } from "../actors/anomaly/mod.ts";
+import { ConfigError } from "../protocol/mod.ts";
 import {
   type BenchContext,
   type Benchmark,
@@ -27,7 +34,13 @@ import {
   readNabProfiles,
   readNabWindows,
 } from "./_nab_corpus.ts";
-import { type NabFileInput, type NabProfileReport, scoreCorpus } from "./_nab_scorer.ts";
+import { categoryScores, cvHalves, parseSweep } from "./_nab_cv.ts";
+import {
+  type NabFileInput,
+  type NabProfile,
+  type NabProfileReport,
+  scoreCorpus,
+} from "./_nab_scorer.ts";
 
 const NAME = "nab";
 
@@ -42,9 +55,13 @@ const METRICS: Readonly<Record<string, string>> = {
 };
 
 /** Scores every row of a data file with the anomaly kernel, fed in frames of `frameSamples`. */
-export function scoreNabFile(file: NabDataFile, frameSamples: number): Float64Array {
+export function scoreNabFile(
+  file: NabDataFile,
+  frameSamples: number,
+  config: AnomalyConfig = anomalyActor.defaultConfig,
+): Float64Array {
   const kernel = anomalyActor.kernel;
-  const state = kernel.init(anomalyActor.defaultConfig, "nab");
+  const state = kernel.init(config, "nab");
   const n = file.v.length;
   const t = new Float64Array(n);
   for (let i = 0; i < n; i++) t[i] = file.t[i]! * 1000; // ms -> us
@@ -86,6 +103,271 @@ function logReports(ctx: BenchContext, reports: NabProfileReport[]): void {
   }
 }
 
+/** The configuration of `--config JSON` over the actor's defaults. */
+function configOption(text: string | undefined): AnomalyConfig {
+  if (text === undefined) return anomalyActor.defaultConfig;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new BenchOptionError(
+      `Option --config must be a JSON object of anomaly fields, got "${text}"`,
+    );
+  }
+  return parseConfigOver(raw, anomalyActor.defaultConfig);
+}
+
+function parseConfigOver(raw: unknown, base: AnomalyConfig): AnomalyConfig {
+  try {
+    return anomalyActor.parseConfig(raw, base, "anomaly");
+  } catch (err) {
+    if (err instanceof ConfigError) throw new BenchOptionError(err.message);
+    throw err;
+  }
+}
+
+/** The corpus paths to score: all of them, or those of `--files` (comma-separated). */
+function selectFiles(all: string[], files: string | undefined): string[] {
+  if (files === undefined) return all;
+  const wanted = files.split(",").map((x) => x.trim()).filter((x) => x !== "");
+  for (const w of wanted) {
+    if (!all.includes(w)) {
+      throw new BenchOptionError(`Option --files names "${w}", which is not a CSV of the corpus`);
+    }
+  }
+  return all.filter((p) => wanted.includes(p));
+}
+
+/** Labelled inputs of scored files; files without labels are logged and left out. */
+function labelled(
+  scored: { file: NabDataFile; scores: Float64Array }[],
+  windows: Record<string, [number, number][]>,
+  ctx: BenchContext,
+): NabFileInput[] {
+  const inputs: NabFileInput[] = [];
+  for (const { file, scores } of scored) {
+    const w = windows[file.path];
+    if (w === undefined) {
+      ctx.log(`${NAME}: ${file.path} has no entry in the labels; left out of the score`);
+      continue;
+    }
+    inputs.push({ name: file.path, t: file.t, scores, windows: w });
+  }
+  return inputs;
+}
+
+function logCategories(
+  ctx: BenchContext,
+  report: NabProfileReport,
+  inputs: NabFileInput[],
+  profile: NabProfile,
+): void {
+  for (const c of categoryScores(report, inputs, profile.fnWeight, profile.tpWeight)) {
+    const score = c.normalized === null ? "no windows" : c.normalized.toFixed(2);
+    ctx.log(
+      `${NAME}: ${report.profile}: ${c.category}: ${score} (raw ${
+        c.raw.toFixed(3)
+      }, ${c.files} files, ${c.windows} windows)`,
+    );
+  }
+}
+
+/** The standard-profile score of the files of `half` (with their own threshold). */
+function halfScore(
+  inputs: NabFileInput[],
+  half: string[],
+  profiles: Record<string, NabProfile>,
+): NabProfileReport[] {
+  return scoreCorpus(inputs.filter((x) => half.includes(x.name)), profiles);
+}
+
+/** `--sweep`: every setting on both halves; the best of each half, checked on the other. */
+function sweep(
+  files: NabDataFile[],
+  windows: Record<string, [number, number][]>,
+  profiles: Record<string, NabProfile>,
+  base: AnomalyConfig,
+  spec: string,
+  frameSamples: number,
+  ctx: BenchContext,
+): BenchRow[] {
+  const standard = profiles.standard ? { standard: profiles.standard } : profiles;
+  const { a, b } = cvHalves(files.map((f) => f.path));
+  ctx.log(`${NAME}: half A: ${a.join(", ")}`);
+  ctx.log(`${NAME}: half B: ${b.join(", ")}`);
+  const results: { over: Record<string, number>; a: number; b: number; all: number }[] = [];
+  for (const over of parseSweep(spec)) {
+    const config = parseConfigOver(over, base);
+    const scored = files.map((file) => ({
+      file,
+      scores: scoreNabFile(file, frameSamples, config),
+    }));
+    const inputs = labelled(scored, windows, ctx);
+    const r = {
+      over,
+      a: halfScore(inputs, a, standard)[0]!.normalized,
+      b: halfScore(inputs, b, standard)[0]!.normalized,
+      all: scoreCorpus(inputs, standard)[0]!.normalized,
+    };
+    results.push(r);
+    ctx.log(
+      `${NAME}: A ${r.a.toFixed(2)}  B ${r.b.toFixed(2)}  all ${r.all.toFixed(2)}  ${
+        JSON.stringify(over)
+      }`,
+    );
+  }
+  const best = (key: "a" | "b") => results.reduce((x, y) => (y[key] > x[key] ? y : x));
+  const fitA = best("a"), fitB = best("b");
+  ctx.log(
+    `${NAME}: fitted on A ${JSON.stringify(fitA.over)} (A ${fitA.a.toFixed(2)}): B ${
+      fitA.b.toFixed(2)
+    }; fitted on B ${JSON.stringify(fitB.over)} (B ${fitB.b.toFixed(2)}): A ${fitB.a.toFixed(2)}`,
+  );
+  return [
+    row({
+      bench: NAME,
+      metric: "nab_standard_b_fitted_on_a",
+      unit: "score",
+      troupe: fitA.b,
+      baseline: null,
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "nab_standard_a_fitted_on_b",
+      unit: "score",
+      troupe: fitB.a,
+      baseline: null,
+      better: "higher",
+    }),
+  ];
+}
+
+/** `--cv 2`: every profile's score on each half of the stratified split. */
+function cvRows(
+  inputs: NabFileInput[],
+  profiles: Record<string, NabProfile>,
+  ctx: BenchContext,
+): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const halves = cvHalves(inputs.map((x) => x.name));
+  for (const [name, half] of [["a", halves.a], ["b", halves.b]] as const) {
+    ctx.log(`${NAME}: half ${name.toUpperCase()}: ${half.join(", ")}`);
+    for (const r of halfScore(inputs, half, profiles)) {
+      const metric = METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`;
+      rows.push(row({
+        bench: NAME,
+        metric: `${metric}_cv_${name}`,
+        unit: "score",
+        troupe: r.normalized,
+        baseline: null,
+        better: "higher",
+      }));
+    }
+  }
+  return rows;
+}
+
+/** The options of a run, checked. */
+interface NabOptions {
+  data: string;
+  out: string;
+  frameSamples: number;
+  cv: boolean;
+  config: AnomalyConfig;
+  paths: string[];
+  sweep: string | undefined;
+}
+
+function nabOptions(args: string[]): NabOptions {
+  const o = parseOptions(args, {
+    data: { type: "string" },
+    out: { type: "string" },
+    "frame-samples": { type: "string" },
+    config: { type: "string" },
+    files: { type: "string" },
+    cv: { type: "string" },
+    sweep: { type: "string" },
+  });
+  const data = o.data ?? (existsSync(NAB_DEV_DIR) ? NAB_DEV_DIR : undefined);
+  if (data === undefined) {
+    throw new BenchOptionError(
+      `Option --data is required: the default corpus ${NAB_DEV_DIR} is absent`,
+    );
+  }
+  if (!existsSync(join(data, "data"))) {
+    throw new BenchOptionError(
+      `Option --data must be a NAB corpus with a data/ folder, got "${data}"`,
+    );
+  }
+  const out = o.out ?? join(REPO_DIR, ".troupe", "bench", "nab");
+  const frameSamples = numberOption(o, "frame-samples", 500, {
+    min: 1,
+    max: 65_536,
+    integer: true,
+  });
+  const cv = o.cv !== undefined;
+  if (cv && o.cv !== "2") {
+    throw new BenchOptionError(`Option --cv must be 2 (two folds), got "${o.cv}"`);
+  }
+  const config = configOption(o.config);
+  const paths = selectFiles(listNabFiles(join(data, "data")), o.files);
+  if (paths.length === 0) throw new BenchOptionError(`No CSV files under ${join(data, "data")}`);
+  return { data, out, frameSamples, cv, config, paths, sweep: o.sweep };
+}
+
+/** The benchmark proper; see the module comment. */
+function runNab(args: string[], ctx: BenchContext): BenchRow[] {
+  const { data, out, frameSamples, cv, config, paths, sweep: spec } = nabOptions(args);
+  const windows = readNabWindows(data);
+  if (spec !== undefined) {
+    if (windows === undefined) {
+      throw new BenchOptionError(`Option --sweep needs ${join(data, "labels")}`);
+    }
+    const files = paths.map((p) => readNabFile(data, p));
+    const rows = sweep(files, windows, readNabProfiles(data), config, spec, frameSamples, ctx);
+    return rows;
+  }
+
+  const scored: { file: NabDataFile; scores: Float64Array }[] = [];
+  let samples = 0, kernelMs = 0;
+  for (const path of paths) {
+    const file = readNabFile(data, path);
+    const t0 = nowMs();
+    const scores = scoreNabFile(file, frameSamples, config);
+    kernelMs += nowMs() - t0;
+    samples += scores.length;
+    writeScores(out, file, scores);
+    scored.push({ file, scores });
+  }
+  ctx.log(
+    `${NAME}: ${paths.length} files, ${samples} samples scored in ${
+      kernelMs.toFixed(0)
+    } ms; written under ${out}`,
+  );
+  if (windows === undefined) {
+    ctx.log(`${NAME}: no ${join(data, "labels")}: scores written, nothing to score them against`);
+    return [];
+  }
+  const inputs = labelled(scored, windows, ctx);
+  const profiles = readNabProfiles(data);
+  const reports = scoreCorpus(inputs, profiles);
+  logReports(ctx, reports);
+  for (const r of reports) logCategories(ctx, r, inputs, profiles[r.profile]!);
+  const rows = reports.map((r) =>
+    row({
+      bench: NAME,
+      metric: METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`,
+      unit: "score",
+      troupe: r.normalized,
+      baseline: null,
+      better: "higher",
+    })
+  );
+  if (cv) rows.push(...cvRows(inputs, profiles, ctx));
+  return rows;
+}
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
@@ -95,77 +377,18 @@ export const benchmark: Benchmark = {
     "                       (default ../shared/datasets/nab-dev when present)",
     "  --out DIR            where the scored CSVs go (default .troupe/bench/nab)",
     "  --frame-samples N    samples per frame fed to the kernel (default 500)",
+    "  --config JSON        anomaly configuration fields over the defaults, e.g. '{\"bins\":12}'",
+    "  --files LIST         only these corpus files, comma-separated <category>/<file>.csv",
+    "  --cv 2               also score the two halves of the stratified 2-fold split",
+    '  --sweep SPEC         cross-validate settings, SPEC "field=v1,v2;field=v1,...": score every',
+    "                       combination on both halves, report each half's best on the other",
   ].join("\n"),
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      data: { type: "string" },
-      out: { type: "string" },
-      "frame-samples": { type: "string" },
-    });
-    const data = o.data ?? (existsSync(NAB_DEV_DIR) ? NAB_DEV_DIR : undefined);
-    if (data === undefined) {
-      throw new BenchOptionError(
-        `Option --data is required: the default corpus ${NAB_DEV_DIR} is absent`,
-      );
+    // A bad option rejects the promise (troupe bench turns a rejection into a usage error).
+    try {
+      return Promise.resolve(runNab(args, ctx));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (!existsSync(join(data, "data"))) {
-      throw new BenchOptionError(
-        `Option --data must be a NAB corpus with a data/ folder, got "${data}"`,
-      );
-    }
-    const out = o.out ?? join(REPO_DIR, ".troupe", "bench", "nab");
-    const frameSamples = numberOption(o, "frame-samples", 500, {
-      min: 1,
-      max: 65_536,
-      integer: true,
-    });
-    const paths = listNabFiles(join(data, "data"));
-    if (paths.length === 0) throw new BenchOptionError(`No CSV files under ${join(data, "data")}`);
-
-    const scored: { file: NabDataFile; scores: Float64Array }[] = [];
-    let samples = 0, kernelMs = 0;
-    for (const path of paths) {
-      const file = readNabFile(data, path);
-      const t0 = nowMs();
-      const scores = scoreNabFile(file, frameSamples);
-      kernelMs += nowMs() - t0;
-      samples += scores.length;
-      writeScores(out, file, scores);
-      scored.push({ file, scores });
-    }
-    ctx.log(
-      `${NAME}: ${paths.length} files, ${samples} samples scored in ${
-        kernelMs.toFixed(0)
-      } ms; written under ${out}`,
-    );
-
-    const windows = readNabWindows(data);
-    if (windows === undefined) {
-      ctx.log(`${NAME}: no ${join(data, "labels")}: scores written, nothing to score them against`);
-      return Promise.resolve([]);
-    }
-    const inputs: NabFileInput[] = [];
-    for (const { file, scores } of scored) {
-      const w = windows[file.path];
-      if (w === undefined) {
-        ctx.log(`${NAME}: ${file.path} has no entry in the labels; left out of the score`);
-        continue;
-      }
-      inputs.push({ name: file.path, t: file.t, scores, windows: w });
-    }
-    const reports = scoreCorpus(inputs, readNabProfiles(data));
-    logReports(ctx, reports);
-    return Promise.resolve(
-      reports.map((r) =>
-        row({
-          bench: NAME,
-          metric: METRICS[r.profile] ?? `nab_${r.profile.toLowerCase()}`,
-          unit: "score",
-          troupe: r.normalized,
-          baseline: null,
-          better: "higher",
-        })
-      ),
-    );
   },
 };

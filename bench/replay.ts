@@ -18,8 +18,8 @@
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
-import { createMarketFeed } from "../sim/feeds/mod.ts";
 import {
+  createMarketFeed,
   defaultReplayThreads,
   RecordingReader,
   RecordingWriter,

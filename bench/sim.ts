@@ -66,7 +66,7 @@ export const benchmark: Benchmark = {
       }
       return x;
     };
-    const faults = parseFaults(values.faults).name;
+    const faults = parseFaults(values.faults);
     const actors = values.actors.split(",").map((k) => {
       const def = ACTOR_KINDS[k.trim()];
       if (!def) {
@@ -89,7 +89,7 @@ export const benchmark: Benchmark = {
     ctx.log(`sim: warm-up (${warmupS} simulated s)`);
     await simulate({ ...options, seed: options.seed + 1, durationS: warmupS });
     ctx.log(
-      `sim: ${options.durationS} simulated s, ${options.hosts} hosts, ${options.rate} samples/s over ${options.channels} channels in frames of ${options.batch}, faults ${faults}, actors ${values.actors}`,
+      `sim: ${options.durationS} simulated s, ${options.hosts} hosts, ${options.rate} samples/s over ${options.channels} channels in frames of ${options.batch}, faults ${faults.name}, actors ${values.actors}`,
     );
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();

@@ -10,11 +10,17 @@
  * keeps the durable/volatile split of what it saw in step with the journal's, so the checks stay
  * exact across lost tails.
  */
-import type { Journal, JournalRecord, JournalStats } from "../actors/runtime/journal.ts";
-import { MemoryJournal } from "../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../actors/runtime/memory_snapshot_store.ts";
-import type { Snapshot, SnapshotStore } from "../actors/runtime/snapshot_store.ts";
-import { FRAME_CODE, inputKindCode, inputSourcePosition } from "./_input_head.ts";
+import {
+  inputRecordKind,
+  inputRecordSourcePosition,
+  type Journal,
+  type JournalRecord,
+  type JournalStats,
+  MemoryJournal,
+  MemorySnapshotStore,
+  type Snapshot,
+  type SnapshotStore,
+} from "../actors/runtime/mod.ts";
 import type { Scheduler, TimerGroup } from "./scheduler.ts";
 
 /** Timing of a disk. */
@@ -255,9 +261,8 @@ export class SimDisk {
 
   #append(stream: string, data: Uint8Array): number {
     // The record's kind and source position, read in place.
-    const code = inputKindCode(data);
-    const srcPos = inputSourcePosition(data);
-    const frame = code === FRAME_CODE;
+    const frame = inputRecordKind(data) === "frame";
+    const srcPos = inputRecordSourcePosition(data);
     if (frame) {
       this.#frameAppends++;
       const last = this.#lastSrcPos.get(stream) ?? 0;

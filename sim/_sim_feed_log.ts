@@ -232,118 +232,150 @@ export interface SimFeedInputOptions {
  * heartbeats from stale ones.
  */
 export function simFeedInput(conn: SimConnection, options: SimFeedInputOptions): InputSource {
-  const deliverSubject = `_sim.in.${options.consumer}`;
-  const ackEvery = options.ackEvery ?? 32;
-  const aheadMax = options.aheadMax ?? 256;
-  const gapWaitMs = options.gapWaitMs ?? 20;
-  const watchdogMs = options.watchdogMs ?? 1000;
-  const timers = options.timers;
-  const trace = options.trace;
-  const ahead = new Map<number, BusMessage>();
-  let expected = 1;
-  let gen = 0;
-  let sinceAck = 0;
-  let heard = false;
-  let progressed = false;
-  let stopped = true;
-  let sub: { unsubscribe(): void } | undefined;
-  let watchdog: unknown;
-  let gapTimer: unknown;
-  let deliver: (msg: BusMessage, srcPos: number) => void = () => {};
+  return new SimFeedInput(conn, options);
+}
 
-  const send = (subject: string, body: unknown) =>
-    conn.publish(subject, utf8.encode(JSON.stringify(body)));
-  const fetch = (why: string) => {
-    gen++;
-    sinceAck = 0;
-    trace?.(`${options.consumer} fetch gen=${gen} from=${expected} (${why})`);
-    send(FETCH, { c: options.consumer, g: gen, from: expected, d: deliverSubject });
-  };
-  const ack = () => {
-    sinceAck = 0;
-    send(ACK, { c: options.consumer, g: gen, upTo: expected - 1 });
-  };
-  const handOn = (msg: BusMessage, seq: number) => {
+/** The client side of the feed log, for one host incarnation (see `simFeedInput`). */
+class SimFeedInput implements InputSource {
+  readonly #conn: SimConnection;
+  readonly #o: SimFeedInputOptions;
+  readonly #consumer: string;
+  readonly #deliverSubject: string;
+  readonly #ackEvery: number;
+  readonly #aheadMax: number;
+  readonly #gapWaitMs: number;
+  readonly #watchdogMs: number;
+  readonly #timers: HostTimers;
+  /** Frames that arrived ahead of the next one expected, by sequence. */
+  readonly #ahead = new Map<number, BusMessage>();
+  #expected = 1;
+  #gen = 0;
+  #sinceAck = 0;
+  #heard = false;
+  #progressed = false;
+  #stopped = true;
+  #sub: { unsubscribe(): void } | undefined;
+  #watchdog: unknown;
+  #gapTimer: unknown;
+  #deliver: (msg: BusMessage, srcPos: number) => void = () => {};
+
+  constructor(conn: SimConnection, options: SimFeedInputOptions) {
+    this.#conn = conn;
+    this.#o = options;
+    this.#consumer = options.consumer;
+    this.#deliverSubject = `_sim.in.${options.consumer}`;
+    this.#ackEvery = options.ackEvery ?? 32;
+    this.#aheadMax = options.aheadMax ?? 256;
+    this.#gapWaitMs = options.gapWaitMs ?? 20;
+    this.#watchdogMs = options.watchdogMs ?? 1000;
+    this.#timers = options.timers;
+  }
+
+  start(deliver: (msg: BusMessage, srcPos: number) => void, resumeAfter: number): Promise<void> {
+    this.#conn.markAsync();
+    this.#deliver = deliver;
+    this.#stopped = false;
+    this.#expected = resumeAfter + 1;
+    this.#sub = this.#conn.subscribe(this.#deliverSubject, (msg) => this.#onMessage(msg));
+    this.#fetch("start");
+    this.#watchdog = this.#timers.setTimeout(this.#tick, this.#watchdogMs);
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    this.#conn.markAsync();
+    this.#stopped = true;
+    this.#sub?.unsubscribe();
+    if (this.#watchdog !== undefined) this.#timers.clearTimeout(this.#watchdog);
+    if (this.#gapTimer !== undefined) this.#timers.clearTimeout(this.#gapTimer);
+    return Promise.resolve();
+  }
+
+  #send(subject: string, body: unknown): void {
+    this.#conn.publish(subject, utf8.encode(JSON.stringify(body)));
+  }
+
+  #fetch(why: string): void {
+    const gen = ++this.#gen;
+    this.#sinceAck = 0;
+    const from = this.#expected;
+    this.#o.trace?.(`${this.#consumer} fetch gen=${gen} from=${from} (${why})`);
+    this.#send(FETCH, { c: this.#consumer, g: gen, from, d: this.#deliverSubject });
+  }
+
+  #ack(): void {
+    this.#sinceAck = 0;
+    this.#send(ACK, { c: this.#consumer, g: this.#gen, upTo: this.#expected - 1 });
+  }
+
+  #handOn(msg: BusMessage, seq: number): void {
     const subject = msg.headers![H_SUBJECT]!;
-    deliver({ subject, data: msg.data, headers: undefined, reply: undefined }, seq);
-  };
-  const advance = (msg: BusMessage) => {
-    const seq = expected++;
-    progressed = true;
-    if (seq !== options.loseSeq) handOn(msg, seq);
-    if (++sinceAck >= ackEvery) ack();
-  };
-  const armGap = () => {
-    if (gapTimer !== undefined || ahead.size === 0) return;
-    const waitingFor = expected;
-    gapTimer = timers.setTimeout(() => {
-      gapTimer = undefined;
-      if (stopped) return;
-      if (expected === waitingFor && ahead.size > 0) {
-        let to = expected;
+    this.#deliver({ subject, data: msg.data, headers: undefined, reply: undefined }, seq);
+  }
+
+  #advance(msg: BusMessage): void {
+    const seq = this.#expected++;
+    this.#progressed = true;
+    if (seq !== this.#o.loseSeq) this.#handOn(msg, seq);
+    if (++this.#sinceAck >= this.#ackEvery) this.#ack();
+  }
+
+  /** Asks for the missing frames again if they are still missing after a short wait. */
+  #armGap(): void {
+    if (this.#gapTimer !== undefined || this.#ahead.size === 0) return;
+    const waitingFor = this.#expected;
+    this.#gapTimer = this.#timers.setTimeout(() => {
+      this.#gapTimer = undefined;
+      if (this.#stopped) return;
+      const ahead = this.#ahead;
+      if (this.#expected === waitingFor && ahead.size > 0) {
+        let to = this.#expected;
         while (!ahead.has(to + 1)) to++;
-        trace?.(`${options.consumer} get gen=${gen} ${expected}..${to} (gap)`);
-        send(GET, { c: options.consumer, g: gen, from: expected, to });
+        this.#o.trace?.(`${this.#consumer} get gen=${this.#gen} ${this.#expected}..${to} (gap)`);
+        this.#send(GET, { c: this.#consumer, g: this.#gen, from: this.#expected, to });
       }
-      armGap();
-    }, gapWaitMs);
+      this.#armGap();
+    }, this.#gapWaitMs);
+  }
+
+  /** The watchdog: fetches again when nothing was heard since it last ran. */
+  readonly #tick = (): void => {
+    if (this.#stopped) return;
+    if (!this.#heard) this.#fetch("silence");
+    this.#heard = false;
+    this.#watchdog = this.#timers.setTimeout(this.#tick, this.#watchdogMs);
   };
-  const tick = () => {
-    if (stopped) return;
-    if (!heard) fetch("silence");
-    heard = false;
-    watchdog = timers.setTimeout(tick, watchdogMs);
-  };
-  const onMessage = (msg: BusMessage) => {
-    if (stopped) return;
+
+  #onMessage(msg: BusMessage): void {
+    if (this.#stopped) return;
     const h = msg.headers;
     if (!h) return;
     const head = h[H_HEAD];
     if (head !== undefined) {
-      if (Number(h[H_GEN]) !== gen) return; // a stale generation's heartbeat
-      heard = true;
-      if (Number(head) >= expected && !progressed && ahead.size === 0) {
-        fetch(`stalled before ${expected}`);
-      } else if (sinceAck > 0) ack();
-      progressed = false;
+      if (Number(h[H_GEN]) !== this.#gen) return; // a stale generation's heartbeat
+      this.#heard = true;
+      if (Number(head) >= this.#expected && !this.#progressed && this.#ahead.size === 0) {
+        this.#fetch(`stalled before ${this.#expected}`);
+      } else if (this.#sinceAck > 0) this.#ack();
+      this.#progressed = false;
       return;
     }
-    heard = true;
+    this.#heard = true;
     const seq = Number(h[H_SEQ]);
-    if (seq < expected) {
+    if (seq < this.#expected) {
       // A duplicate of what was handed on: the host must recognise it by position.
-      handOn(msg, seq);
-    } else if (seq === expected) {
-      advance(msg);
-      for (let next = ahead.get(expected); next; next = ahead.get(expected)) {
-        ahead.delete(expected);
-        advance(next);
+      this.#handOn(msg, seq);
+    } else if (seq === this.#expected) {
+      this.#advance(msg);
+      const ahead = this.#ahead;
+      for (let next = ahead.get(this.#expected); next; next = ahead.get(this.#expected)) {
+        ahead.delete(this.#expected);
+        this.#advance(next);
       }
-      armGap();
-    } else if (seq - expected <= aheadMax) {
-      ahead.set(seq, msg);
-      armGap();
+      this.#armGap();
+    } else if (seq - this.#expected <= this.#aheadMax) {
+      this.#ahead.set(seq, msg);
+      this.#armGap();
     }
-  };
-
-  return {
-    start(deliverFn, resumeAfter) {
-      conn.markAsync();
-      deliver = deliverFn;
-      stopped = false;
-      expected = resumeAfter + 1;
-      sub = conn.subscribe(deliverSubject, onMessage);
-      fetch("start");
-      watchdog = timers.setTimeout(tick, watchdogMs);
-      return Promise.resolve();
-    },
-    stop() {
-      conn.markAsync();
-      stopped = true;
-      sub?.unsubscribe();
-      if (watchdog !== undefined) timers.clearTimeout(watchdog);
-      if (gapTimer !== undefined) timers.clearTimeout(gapTimer);
-      return Promise.resolve();
-    },
-  };
+  }
 }

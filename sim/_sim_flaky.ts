@@ -7,7 +7,7 @@
  * already failed is shared by every host of one run, so a replay never fails where the live apply
  * did.
  */
-import type { AnyActorDefinition } from "../protocol/mod.ts";
+import type { AnyActorDefinition } from "../actors/runtime/mod.ts";
 
 /** Options of `flakyActor`. */
 export interface FlakyOptions {

@@ -18,17 +18,21 @@
  * - `no_exception`: nothing under simulation throws.
  */
 import { Buffer } from "node:buffer";
-import type { AnyActorDefinition } from "../protocol/mod.ts";
 import {
   ActorInstance,
+  type AnyActorDefinition,
+  decodeInputRecord,
+  type InputRecord,
+  inputRecordKind,
+  inputRecordSourcePosition,
   type InstanceSnapshot,
+  isSkipRecord,
+  type JournalRecord,
   parseStream,
+  skippedPosition,
   streamOf,
-} from "../actors/runtime/actor_instance.ts";
-import { decodeInputRecord, type InputRecord } from "../actors/runtime/input_record.ts";
-import type { JournalRecord } from "../actors/runtime/journal.ts";
+} from "../actors/runtime/mod.ts";
 import { decodeEnvelope, decodeFrame, parseSubject } from "../protocol/mod.ts";
-import { FRAME_CODE, inputKindCode, inputSourcePosition } from "./_input_head.ts";
 
 /** The names of the invariants. */
 export type InvariantName =
@@ -182,8 +186,6 @@ export function runReference(
 }
 
 const QUIET = { outputs: false } as const;
-/** The kind code of a `skip` input record (its first byte; see input_record.ts). */
-const SKIP_CODE = 5;
 
 /**
  * A fresh instance fed a stream's whole journal, as recovery without snapshots would; or, with
@@ -201,10 +203,10 @@ export function replayRecords(
   let inst = base;
   const skipped = new Set<number>();
   for (const rec of records) {
-    if (rec.data[0] !== SKIP_CODE) continue; // the kind code, read before decoding
+    if (!isSkipRecord(rec.data)) continue; // read before decoding
     const r = decodeInputRecord(rec.data);
     if (r.kind === "skip") {
-      const pos = new DataView(r.payload.buffer, r.payload.byteOffset, 8).getFloat64(0, true);
+      const pos = skippedPosition(r);
       if (base && pos <= base.pos) return undefined;
       skipped.add(pos);
     }
@@ -467,7 +469,7 @@ export function checkJournalInputs(
 ): { invariant: InvariantName; message: string } | undefined {
   const got: number[] = [];
   for (const rec of records) {
-    if (inputKindCode(rec.data) === FRAME_CODE) got.push(inputSourcePosition(rec.data));
+    if (inputRecordKind(rec.data) === "frame") got.push(inputRecordSourcePosition(rec.data));
   }
   for (let i = 1; i < got.length; i++) {
     if (got[i]! <= got[i - 1]!) {

@@ -5,24 +5,16 @@
 export * from "./prng.ts";
 export * from "./clock.ts";
 export * from "./feeds/mod.ts";
-export { inject } from "./feeds/inject.ts";
+export * from "./recording/mod.ts";
 export {
-  RECORDING_FORMAT_VERSION,
-  RecordingFormatError,
-  RecordingReader,
-  RecordingWriter,
-} from "./recording.ts";
-export { describeRecording, Recorder } from "./recorder.ts";
-export {
-  defaultReplayThreads,
-  replay,
-  ReplayError,
-  type ReplayOptions,
-  type ReplayProgress,
-  type ReplayResult,
-  THREADS_MAX,
-} from "./replay.ts";
-export { FAULT_KINDS, parseFaults, reproduceCommand, simulate } from "./simulator.ts";
-export type { FaultKind, SimOptions, SimResult } from "./simulator.ts";
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultSet,
+  type FaultSpec,
+  parseFaults,
+} from "./faults.ts";
+export { reproduceCommand, simulate } from "./simulator.ts";
+export type { Sabotage, SimOptions, SimResult, SimStats } from "./simulator.ts";
 export { SimBus } from "./sim_bus.ts";
 export { Scheduler } from "./scheduler.ts";
+export { DEMO_CRASH_RATE, demoActorConfigs, describeDemo } from "./demo.ts";

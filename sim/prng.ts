@@ -6,7 +6,7 @@
  * draws take their log and exp from actors/portable_math.ts, so a seed gives the same draws on
  * every runtime, not only from run to run.
  */
-import { expFast, logFast } from "../actors/portable_math.ts";
+import { expFast, logFast } from "../actors/mod.ts";
 
 /** The saved state of a Prng: four unsigned 32-bit words. */
 export type PrngState = [number, number, number, number];

@@ -22,6 +22,7 @@ import {
   subjectMatches,
   type SubscribeOptions,
 } from "../protocol/mod.ts";
+import { type FanOut, fanOut } from "../actors/runtime/mod.ts";
 import type { Prng } from "./prng.ts";
 import type { Scheduler } from "./scheduler.ts";
 
@@ -222,23 +223,14 @@ export class SimBus {
       this.stats.unrouted++;
       return;
     }
-    let groups: Map<string, Sub[]> | undefined;
-    for (const sub of subs) {
-      if (sub.queue === undefined) {
-        this.#send(from.name, sub, msg);
-      } else {
-        groups ??= new Map();
-        const members = groups.get(sub.queue);
-        if (members) members.push(sub);
-        else groups.set(sub.queue, [sub]);
-      }
-    }
-    if (groups) {
-      for (const members of groups.values()) {
-        this.#send(from.name, members[this.#prng.int(members.length)]!, msg);
-      }
-    }
+    fanOut(subs, { from: from.name, msg }, this.#fanOut);
   }
+
+  /** A queue group's member is picked by the PRNG: the pick is part of the seed's run. */
+  readonly #fanOut: FanOut<Sub, { from: string; msg: BusMessage }> = {
+    deliver: (sub, { from, msg }) => this.#send(from, sub, msg),
+    pick: (_queue, members) => members[this.#prng.int(members.length)]!,
+  };
 
   #match(subject: string): Sub[] {
     let subs = this.#route.get(subject);

@@ -1,7 +1,7 @@
 /**
  * The configuration of the anomaly actor, read by its kernel and its machine alike. A control
  * message replaces it whole after `parseAnomalyConfig` has checked every field. The fields that
- * shape the model (`warmup_samples`, `bins`, `tail_bins_per_octave`, `hour_buckets`,
+ * shape the model (`warmup_samples`, `bins`, `grids`, `tail_bins_per_octave`, `hour_buckets`,
  * `slope_span_samples`, `keys_max`) are fixed when an instance starts; the others apply at once.
  */
 import { configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
@@ -14,6 +14,11 @@ export interface AnomalyConfig {
   warmup_samples: number;
   /** Level and slope bins across the warm-up range. */
   bins: number;
+  /**
+   * Bin grids, each shifted by 1/grids of a bin from the last; the surprise is their average, so
+   * where a bin edge happens to fall matters less (averaged shifted histograms).
+   */
+  grids: number;
   /** Bins per doubling of the distance beyond the warm-up range (wider bins further out). */
   tail_bins_per_octave: number;
   /** Time-of-day contexts (UTC): 24 is one per hour. */
@@ -39,6 +44,7 @@ export const defaultAnomalyConfig: Readonly<AnomalyConfig> = Object.freeze({
   threshold: 0.5,
   warmup_samples: 150,
   bins: 16,
+  grids: 3,
   tail_bins_per_octave: 2,
   hour_buckets: 24,
   slope_span_samples: 10,
@@ -52,8 +58,10 @@ export const defaultAnomalyConfig: Readonly<AnomalyConfig> = Object.freeze({
 
 const FIELDS = Object.keys(defaultAnomalyConfig) as (keyof AnomalyConfig)[];
 
-/** The largest `hour_buckets`: a context id must fit in 7 bits of a table key. */
+/** The largest `hour_buckets`. */
 export const HOUR_BUCKETS_MAX = 96;
+/** The largest `grids`: (hour_buckets + 2) contexts per grid must fit in 12 bits of a table key. */
+export const GRIDS_MAX = 8;
 
 /**
  * Reads an anomaly configuration over `base`: absent fields keep their base value; unknown fields
@@ -71,6 +79,7 @@ export function parseAnomalyConfig(
     threshold: readNumber(obj, "threshold", path, base.threshold, { min: 0, max: 1 }),
     warmup_samples: readNumber(obj, "warmup_samples", path, base.warmup_samples, int(2, 1e7)),
     bins: readNumber(obj, "bins", path, base.bins, int(1, 4096)),
+    grids: readNumber(obj, "grids", path, base.grids, int(1, GRIDS_MAX)),
     tail_bins_per_octave: readNumber(
       obj,
       "tail_bins_per_octave",

@@ -11,11 +11,19 @@
  * (`tail_bins_per_octave` per doubling of the distance), so a far excursion is one novelty, not
  * many. A pair (context, bin) never seen before is a novelty; in a context that has seen N samples
  * fall into D distinct bins, its surprise is -log2((D + 1) / (N + D + 1)) bits: a settled context
- * that rarely meets anything new is surprised a lot, a context still exploring hardly at all. The
- * sample's score is the largest surprise over the views divided by `full_score_bits` (capped at 1),
- * and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that range.
- * A refractory period then reports a score only if it beats every score reported in the last
- * `refractory_samples` samples, so one incident makes one peak.
+ * that rarely meets anything new is surprised a lot, a context still exploring hardly at all.
+ * There are `grids` such binnings, each shifted by 1/grids of a bin from the last, each with its
+ * own contexts; a grid's surprise is the largest over its three views, and the sample's is the
+ * average over the grids (averaged shifted histograms: a novelty that only crosses one grid's bin
+ * edge counts a third, one that leaves the bins of every grid counts fully). The score is that
+ * surprise divided by `full_score_bits` (capped at 1), and 1 when the value leaves the range seen
+ * so far by more than `spatial_tolerance` of that range. A refractory period then reports a score
+ * only if it beats every score reported in the last `refractory_samples` samples, so one incident
+ * makes one peak.
+ *
+ * Incidents are decided here, per sample, so that framing never changes one: an incident opens at
+ * a sample scoring at or above `threshold` while none is open, and closes at the `clear_samples`-th
+ * valid sample in a row below it; the frame's result lists every opening and closing in order.
  *
  * The expected value is the better, by recent mean absolute error, of an exponentially weighted
  * level and a time-of-day profile; the band is it ± `band_sigmas` standard deviations estimated from
@@ -23,16 +31,31 @@
  *
  * Bad input: a sample whose value or time is not finite, or whose value exceeds 1e100 in size, is
  * skipped and counted (`skipped`): it scores 0, repeats the expected value and band of the last
- * valid sample (0 before any), and changes no state but the counter. Gaps and repeated timestamps need nothing special (slope is
- * per sample, the time of day per timestamp). A constant series gets bins of width 1e-3 of its
+ * valid sample (0 before any), and changes no state but the counter. Gaps and repeated timestamps
+ * need nothing special (slope is per sample, the time of day per timestamp). A constant series gets bins of width 1e-3 of its
  * value (1e-9 at zero), so any departure is a novelty. A series that starts with a spike has that
  * spike in its warm-up range: bins are coarser, and the spike counts as seen.
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../portable_math.ts";
-import { type AnomalyConfig, HOUR_BUCKETS_MAX } from "./config.ts";
+import { type AnomalyConfig, GRIDS_MAX, HOUR_BUCKETS_MAX } from "./config.ts";
 
-/** What one frame produces: per-sample columns and a summary of its strongest sample. */
+/**
+ * A change of the channel's incident state at one sample: an incident opens at a valid sample
+ * scoring at or above the threshold while none is open, and closes at the `clear_samples`-th valid
+ * sample in a row scoring below it. Decided per sample, so framing never changes one.
+ */
+export interface AnomalyChange {
+  /** Index of the sample in the frame. */
+  index: number;
+  /** True when an incident opens at this sample, false when the open one closes. */
+  open: boolean;
+}
+
+/** No changes: shared by every frame without one (never written to). */
+const NO_CHANGES: readonly AnomalyChange[] = Object.freeze([]);
+
+/** What one frame produces: per-sample columns and the incident changes, in order. */
 export interface AnomalyResult {
   /** Per sample: the anomaly score in [0, 1]. */
   score: Float64Array;
@@ -42,12 +65,8 @@ export interface AnomalyResult {
   lower: Float64Array;
   /** Per sample: the prediction band's upper edge. */
   upper: Float64Array;
-  /** Index in the frame of the highest-scoring valid sample (the first on ties), -1 if none. */
-  peak: number;
-  /** Valid samples scoring at or above the configured threshold. */
-  above: number;
-  /** Valid samples at the end of the frame after the last one at or above the threshold. */
-  quiet_tail: number;
+  /** Every opening and closing of an incident in this frame, in sample order. */
+  changes: readonly AnomalyChange[];
   /** Valid samples in this frame. */
   valid: number;
   /** Samples of this frame skipped as invalid. */
@@ -64,9 +83,12 @@ const LEVEL_ALPHA = 0.1;
 const ERROR_ALPHA = 0.02;
 const PROFILE_ALPHA_MIN = 0.1;
 const PROFILE_SHRINK = 3;
-const BIN_LIMIT = (1 << 23) - 1;
+const BIN_LIMIT = (1 << 19) - 1;
+/** A table key is a context id (12 bits) and a bin (20 bits, two's complement). */
+const BIN_BITS = 20;
+const BIN_MASK = (1 << BIN_BITS) - 1;
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
-const SAVE_VERSION = 1;
+const SAVE_VERSION = 2;
 
 // Scalar slots of the state.
 const SEEN = 0,
@@ -102,7 +124,11 @@ const SEEN = 0,
   LAST_EXPECTED = 30,
   LAST_LOWER = 31,
   LAST_UPPER = 32,
-  SCALARS = 33;
+  ALERTING = 33,
+  QUIET = 34,
+  CLEAR = 35,
+  GRIDS = 36,
+  SCALARS = 37;
 
 /** An anomaly kernel's state: plain typed arrays, saved and loaded byte for byte. */
 export interface AnomalyState {
@@ -118,6 +144,10 @@ export interface AnomalyState {
   warm: Float64Array;
 }
 
+/** Per-call scratch of `stepAnomaly`: last key per grid and view, last tail bin per grid. */
+const LAST_KEY = new Float64Array(3 * GRIDS_MAX);
+const TAIL_MEMO = new Float64Array(4 * GRIDS_MAX);
+
 /** The bin of a linear bin index `s` outside [0, bins): wider with each doubling of distance. */
 function tailBin(s: number, bins: number, perOctave: number): number {
   if (s >= bins) s = bins + Math.floor(log2Fast(1 + (s - bins) / bins) * perOctave);
@@ -126,9 +156,16 @@ function tailBin(s: number, bins: number, perOctave: number): number {
   return (s > BIN_LIMIT ? BIN_LIMIT : s < -BIN_LIMIT ? -BIN_LIMIT : s) | 0;
 }
 
-/** The bin of `x`: linear over the warm-up range [lo, lo + bins w), then `tailBin`. */
-function binOf(x: number, lo: number, w: number, bins: number, perOctave: number): number {
-  const s = Math.floor((x - lo) / w);
+/** The bin of `x` in the grid shifted by `shift` bins: linear over `bins` bins, then `tailBin`. */
+function binOf(
+  x: number,
+  lo: number,
+  w: number,
+  shift: number,
+  bins: number,
+  perOctave: number,
+): number {
+  const s = Math.floor((x - lo) / w + shift);
   return s >= 0 && s < bins ? s : tailBin(s, bins, perOctave);
 }
 
@@ -188,9 +225,29 @@ function observe(st: AnomalyState, c: number, key: number): number {
   return -log2Fast((d + 1) / (n + d + 1));
 }
 
+/**
+ * `observe` for the view in slot `slot` of `lastKey`: a key equal to the view's previous one is
+ * known to be in the set (or the set is full, which scores nothing either), so it only counts.
+ */
+function surprise(
+  st: AnomalyState,
+  lastKey: Float64Array,
+  slot: number,
+  c: number,
+  bin: number,
+): number {
+  const key = keyOf(c, bin);
+  if (key === lastKey[slot]) {
+    st.ctx[2 * c] = st.ctx[2 * c]! + 1;
+    return 0;
+  }
+  lastKey[slot] = key;
+  return observe(st, c, key);
+}
+
 /** The table key of `bin` in context `c`. */
 function keyOf(c: number, bin: number): number {
-  return ((c << 24) | (bin & 0xffffff)) >>> 0;
+  return ((c << BIN_BITS) | (bin & BIN_MASK)) >>> 0;
 }
 
 function applyLive(s: Float64Array, config: AnomalyConfig): void {
@@ -199,6 +256,7 @@ function applyLive(s: Float64Array, config: AnomalyConfig): void {
   s[FULL_BITS] = config.full_score_bits;
   s[REFRACTORY] = config.refractory_samples;
   s[BAND_SIGMAS] = config.band_sigmas;
+  s[CLEAR] = config.clear_samples;
 }
 
 function initKeysCapacity(keysMax: number): number {
@@ -224,11 +282,12 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[HOURS] = hours;
   s[SLOPE_SPAN] = config.slope_span_samples;
   s[KEYS_MAX] = config.keys_max;
+  s[GRIDS] = Math.min(Math.max(1, Math.floor(config.grids)), GRIDS_MAX);
   applyLive(s, config);
   return {
     s,
     profile: new Float64Array(3 * hours),
-    ctx: new Float64Array(2 * (hours + 2)),
+    ctx: new Float64Array(2 * (hours + 2) * s[GRIDS]!),
     keys: new Uint32Array(initKeysCapacity(config.keys_max)),
     warm: new Float64Array(3 * s[WARMUP]!),
   };
@@ -256,10 +315,16 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let level = s[LEVEL]!, levelMae = s[LEVEL_MAE]!, errLevel = s[ERR_LEVEL]!;
   let errProfile = s[ERR_PROFILE]!;
   let lastExpected = s[LAST_EXPECTED]!, lastLower = s[LAST_LOWER]!, lastUpper = s[LAST_UPPER]!;
-  const threshold = s[THRESHOLD]!;
-  let peak = -1, peakScore = -1, above = 0, quietTail = 0, valid = 0, skipped = 0;
-  let lastLevelKey = -1, lastHourKey = -1, lastSlopeKey = -1;
-  let levelTailIn = 0, levelTailOut = 0, slopeTailIn = 0, slopeTailOut = 0;
+  const threshold = s[THRESHOLD]!, clear = s[CLEAR]!;
+  let alerting = s[ALERTING]!, quiet = s[QUIET]!;
+  let changes = NO_CHANGES as AnomalyChange[];
+  let valid = 0, skipped = 0;
+  const grids = s[GRIDS]!, perGrid = hours + 2;
+  // Per grid and view: the last key looked up (a repeat needs no lookup), and per grid and
+  // feature the last tail bin computed (a drifting series sits in the tail for long stretches).
+  // Scratch shared by every call (reset here, so no state carries over): no allocation per frame.
+  const lastKey = LAST_KEY.fill(-1, 0, 3 * grids);
+  const tailMemo = TAIL_MEMO.fill(0.5, 0, 4 * grids);
   let dayStart = Infinity;
   const hourSpan = DAY_US / hours;
   // The bins, fixed at the end of the warm-up.
@@ -275,7 +340,6 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       continue;
     }
     valid++;
-    quietTail++;
     // The hour bucket; the start of the day (an exact multiple of a day) is recomputed only
     // when the time leaves the current day, so a restored state finds the same bucket.
     let sinceDay = ti - dayStart;
@@ -322,55 +386,50 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         s[LVL_W] = widthOf(s[LVL_LO]!, s[LVL_HI]!, bins, x);
         s[SLP_W] = widthOf(s[SLP_LO]!, s[SLP_HI]!, bins, slope);
         // The warm-up samples are history too: they are the first things the model has seen.
-        for (let k = 0; k < warmup; k++) {
-          const lb = binOf(warm[3 * k]!, s[LVL_LO]!, s[LVL_W]!, bins, perOctave);
-          observe(st, 0, keyOf(0, lb));
-          observe(st, 1 + warm[3 * k + 2]!, keyOf(1 + warm[3 * k + 2]!, lb));
-          const sb = binOf(warm[3 * k + 1]!, s[SLP_LO]!, s[SLP_W]!, bins, perOctave);
-          observe(st, 1 + hours, keyOf(1 + hours, sb));
+        for (let g = 0; g < grids; g++) {
+          const shift = g / grids, c = g * perGrid;
+          for (let k = 0; k < warmup; k++) {
+            const lb = binOf(warm[3 * k]!, s[LVL_LO]!, s[LVL_W]!, shift, bins, perOctave);
+            const h = c + 1 + warm[3 * k + 2]!;
+            observe(st, c, keyOf(c, lb));
+            observe(st, h, keyOf(h, lb));
+            const sb = binOf(warm[3 * k + 1]!, s[SLP_LO]!, s[SLP_W]!, shift, bins, perOctave);
+            observe(st, c + 1 + hours, keyOf(c + 1 + hours, sb));
+          }
         }
         st.warm = new Float64Array(0);
         lvlLo = s[LVL_LO]!, lvlW = s[LVL_W]!, slpLo = s[SLP_LO]!, slpW = s[SLP_W]!;
       }
     } else {
-      // Linear bin indexes; those outside the warm-up range go through tailBin, memoised for a
-      // run of equal indexes (a drifting series sits in the tail for long stretches).
-      let levelBin = Math.floor((x - lvlLo) / lvlW);
-      if (!(levelBin >= 0 && levelBin < bins)) {
-        if (levelBin !== levelTailIn) {
-          levelTailIn = levelBin;
-          levelTailOut = tailBin(levelBin, bins, perOctave);
+      // Per grid: the bins of the level and the slope (linear over the warm-up range shifted by
+      // g / grids of a bin, tailBin beyond it), and the largest surprise over the three views.
+      let total = 0;
+      for (let g = 0; g < grids; g++) {
+        const shift = g / grids, c = g * perGrid;
+        let levelBin = Math.floor((x - lvlLo) / lvlW + shift);
+        if (!(levelBin >= 0 && levelBin < bins)) {
+          if (levelBin !== tailMemo[4 * g]) {
+            tailMemo[4 * g] = levelBin;
+            tailMemo[4 * g + 1] = tailBin(levelBin, bins, perOctave);
+          }
+          levelBin = tailMemo[4 * g + 1]!;
         }
-        levelBin = levelTailOut;
-      }
-      let slopeBin = Math.floor((slope - slpLo) / slpW);
-      if (!(slopeBin >= 0 && slopeBin < bins)) {
-        if (slopeBin !== slopeTailIn) {
-          slopeTailIn = slopeBin;
-          slopeTailOut = tailBin(slopeBin, bins, perOctave);
+        let slopeBin = Math.floor((slope - slpLo) / slpW + shift);
+        if (!(slopeBin >= 0 && slopeBin < bins)) {
+          if (slopeBin !== tailMemo[4 * g + 2]) {
+            tailMemo[4 * g + 2] = slopeBin;
+            tailMemo[4 * g + 3] = tailBin(slopeBin, bins, perOctave);
+          }
+          slopeBin = tailMemo[4 * g + 3]!;
         }
-        slopeBin = slopeTailOut;
+        let bits = surprise(st, lastKey, 3 * g, c, levelBin);
+        const b2 = surprise(st, lastKey, 3 * g + 1, c + 1 + hour, levelBin);
+        if (b2 > bits) bits = b2;
+        const b3 = surprise(st, lastKey, 3 * g + 2, c + 1 + hours, slopeBin);
+        if (b3 > bits) bits = b3;
+        total += bits;
       }
-      // A key equal to the view's previous one is known to be in the set (or the set is full,
-      // which scores nothing either): skip the lookup, count the sample.
-      const ctx = st.ctx;
-      let bits = 0;
-      const k1 = keyOf(0, levelBin);
-      if (k1 === lastLevelKey) ctx[0] = ctx[0]! + 1;
-      else bits = observe(st, 0, lastLevelKey = k1);
-      const k2 = keyOf(1 + hour, levelBin);
-      if (k2 === lastHourKey) ctx[2 + 2 * hour] = ctx[2 + 2 * hour]! + 1;
-      else {
-        const b = observe(st, 1 + hour, lastHourKey = k2);
-        if (b > bits) bits = b;
-      }
-      const k3 = keyOf(1 + hours, slopeBin);
-      if (k3 === lastSlopeKey) ctx[2 + 2 * hours] = ctx[2 + 2 * hours]! + 1;
-      else {
-        const b = observe(st, 1 + hours, lastSlopeKey = k3);
-        if (b > bits) bits = b;
-      }
-      let raw = bits / fullBits;
+      let raw = total / grids / fullBits;
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
       const beyond = x > rangeHi ? x - rangeHi : rangeLo - x;
@@ -384,13 +443,19 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       }
     }
     score[i] = out;
-    if (out > peakScore) {
-      peakScore = out;
-      peak = i;
-    }
+    // Incidents, per sample: one opens at a high score, closes after `clear` low ones in a row.
     if (out >= threshold && out > 0) {
-      above++;
-      quietTail = 0;
+      quiet = 0;
+      if (alerting === 0) {
+        alerting = 1;
+        if (changes === NO_CHANGES) changes = [];
+        changes.push({ index: i, open: true });
+      }
+    } else if (alerting !== 0 && ++quiet >= clear) {
+      alerting = 0;
+      quiet = 0;
+      if (changes === NO_CHANGES) changes = [];
+      changes.push({ index: i, open: false });
     }
 
     // Learn.
@@ -434,14 +499,14 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[LAST_EXPECTED] = lastExpected;
   s[LAST_LOWER] = lastLower;
   s[LAST_UPPER] = lastUpper;
+  s[ALERTING] = alerting;
+  s[QUIET] = quiet;
   return {
     score,
     expected,
     lower,
     upper,
-    peak,
-    above,
-    quiet_tail: quietTail,
+    changes,
     valid,
     skipped,
     seen,
@@ -493,7 +558,11 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const s = read(SCALARS), profile = read(np), ctx = read(nc), warm = read(nw);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
-  if (np !== 3 * s[HOURS]! || nc !== 2 * (s[HOURS]! + 2)) fail("table sizes disagree with hours");
+  const grids = s[GRIDS]!;
+  if (!(Number.isInteger(grids) && grids >= 1 && grids <= GRIDS_MAX)) fail(`${grids} grids`);
+  if (np !== 3 * s[HOURS]! || nc !== 2 * (s[HOURS]! + 2) * grids) {
+    fail("table sizes disagree with hours and grids");
+  }
   if (nw !== 0 && nw !== 3 * s[WARMUP]!) fail(`warm-up buffer of ${nw} values`);
   let used = 0;
   for (let i = 0; i < nk; i++) if (keys[i] !== 0) used++;

@@ -1,34 +1,38 @@
 /**
- * The anomaly machine: turns the kernel's per-frame summaries into incidents. It stays `warming`
- * until the kernel has seen `warmup_samples` valid samples (no alarm before the model knows the
- * channel), then goes `normal`; the first frame whose strongest sample scores at or above
- * `threshold` emits one `anomaly` event and moves to `alerting`, where further high scores only
- * extend the incident. The incident ends, back to `normal`, once `clear_samples` valid samples in a
- * row have scored below the threshold, so one incident makes one event (NAB charges every extra
- * detection outside a window, and so does a team paged twice). The threshold and the other fields
- * change at run time through a `config` event; ticks carry no meaning here and are ignored.
+ * The anomaly machine: turns the kernel's incident changes into events. The kernel decides per
+ * sample (an incident opens at a valid sample scoring at or above `threshold` while none is open,
+ * and closes at the `clear_samples`-th valid sample in a row below it), so the same samples give
+ * the same incidents however they are framed; each frame's event carries every change of the
+ * frame, in order. The machine stays `warming` until the kernel has seen `warmup_samples` valid
+ * samples, then follows the kernel: `normal`, or `alerting` while an incident is open. Each opening
+ * emits one `anomaly` event with its sample's fields, so one incident makes one event (NAB charges
+ * every extra detection outside a window, and so does a team paged twice). The configuration
+ * changes at run time through a `config` event (the host hands the kernel the same one); ticks
+ * carry no meaning here and are ignored.
  */
-import { and, assign, emit, setup } from "xstate";
+import { and, assign, enqueueActions, setup } from "xstate";
 import type { AnomalyConfig } from "./config.ts";
 
-/** The event the host sends per frame: the frame's strongest sample and the frame's counts. */
-export interface AnomalyFrameEvent {
-  type: "frame";
-  /** Time of the strongest sample, microseconds since the epoch. */
+/** One incident change of a frame, with the fields of its sample. */
+export interface AnomalyFrameChange {
+  /** True when an incident opens, false when it closes. */
+  open: boolean;
+  /** Time of the sample, microseconds since the epoch. */
   ts: number;
   score: number;
   value: number;
   expected: number;
   lower: number;
   upper: number;
+}
+
+/** The event the host sends per frame with a valid sample. */
+export interface AnomalyFrameEvent {
+  type: "frame";
   /** Valid samples the kernel has seen, this frame included. */
   seen: number;
-  /** Valid samples in this frame. */
-  valid: number;
-  /** Valid samples of this frame scoring at or above the threshold. */
-  above: number;
-  /** Valid samples at the end of this frame after the last one at or above the threshold. */
-  quiet_tail: number;
+  /** The frame's incident changes, in sample order (openings and closings alternate). */
+  changes: AnomalyFrameChange[];
 }
 
 /** What the machine emits: published as an envelope on troupe.out.anomaly.<channel>. */
@@ -47,8 +51,6 @@ export interface AnomalyEmitted {
 export interface AnomalyContext {
   key: string;
   config: AnomalyConfig;
-  /** Valid samples since the last one at or above the threshold (while alerting). */
-  quiet_samples: number;
   /** Incidents raised so far. */
   incidents: number;
 }
@@ -57,6 +59,10 @@ type AnomalyMachineEvent =
   | AnomalyFrameEvent
   | { type: "config"; config: AnomalyConfig }
   | { type: "tick"; ts: number };
+
+function lastChange(event: AnomalyMachineEvent): AnomalyFrameChange | undefined {
+  return event.type === "frame" ? event.changes[event.changes.length - 1] : undefined;
+}
 
 /** The anomaly machine. */
 export const anomalyMachine = setup({
@@ -67,28 +73,24 @@ export const anomalyMachine = setup({
     emitted: {} as AnomalyEmitted,
   },
   actions: {
-    raise: emit(({ context, event }) => {
-      const e = event as AnomalyFrameEvent;
-      return {
-        type: "anomaly" as const,
-        ts: e.ts,
-        channel: context.key,
-        score: e.score,
-        value: e.value,
-        expected: e.expected,
-        lower: e.lower,
-        upper: e.upper,
-      };
-    }),
-    open: assign({
-      quiet_samples: ({ event }) => (event as AnomalyFrameEvent).quiet_tail,
-      incidents: ({ context }) => context.incidents + 1,
-    }),
-    extend: assign({
-      quiet_samples: ({ context, event }) => {
-        const e = event as AnomalyFrameEvent;
-        return e.above > 0 ? e.quiet_tail : context.quiet_samples + e.valid;
-      },
+    raise: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "frame") return;
+      let opened = 0;
+      for (const c of event.changes) {
+        if (!c.open) continue;
+        opened++;
+        enqueue.emit({
+          type: "anomaly" as const,
+          ts: c.ts,
+          channel: context.key,
+          score: c.score,
+          value: c.value,
+          expected: c.expected,
+          lower: c.lower,
+          upper: c.upper,
+        });
+      }
+      if (opened > 0) enqueue.assign({ incidents: context.incidents + opened });
     }),
     configure: assign({
       config: ({ context, event }) => (event.type === "config" ? event.config : context.config),
@@ -97,18 +99,14 @@ export const anomalyMachine = setup({
   guards: {
     warm: ({ context, event }) =>
       event.type === "frame" && event.seen >= context.config.warmup_samples,
-    high: ({ context, event }) =>
-      event.type === "frame" && event.score > 0 && event.score >= context.config.threshold,
-    cleared: ({ context, event }) =>
-      event.type === "frame" && event.above === 0 &&
-      context.quiet_samples + event.valid >= context.config.clear_samples,
+    endsOpen: ({ event }) => lastChange(event)?.open === true,
+    endsClosed: ({ event }) => lastChange(event)?.open === false,
   },
 }).createMachine({
   id: "anomaly",
   context: ({ input }) => ({
     key: input.key,
     config: input.config,
-    quiet_samples: 0,
     incidents: 0,
   }),
   initial: "warming",
@@ -117,21 +115,24 @@ export const anomalyMachine = setup({
     warming: {
       on: {
         frame: [
-          { guard: and(["warm", "high"]), target: "alerting", actions: ["raise", "open"] },
-          { guard: "warm", target: "normal" },
+          { guard: and(["warm", "endsOpen"]), target: "alerting", actions: "raise" },
+          { guard: "warm", target: "normal", actions: "raise" },
         ],
       },
     },
     normal: {
       on: {
-        frame: { guard: "high", target: "alerting", actions: ["raise", "open"] },
+        frame: [
+          { guard: "endsOpen", target: "alerting", actions: "raise" },
+          { guard: "endsClosed", actions: "raise" },
+        ],
       },
     },
     alerting: {
       on: {
         frame: [
-          { guard: "cleared", target: "normal", actions: assign({ quiet_samples: 0 }) },
-          { actions: "extend" },
+          { guard: "endsClosed", target: "normal", actions: "raise" },
+          { guard: "endsOpen", actions: "raise" },
         ],
       },
     },

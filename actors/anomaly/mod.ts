@@ -8,10 +8,11 @@ import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";
 import { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
 import { anomalyKernel, type AnomalyResult, type AnomalyState } from "./kernel.ts";
-import { type AnomalyFrameEvent, anomalyMachine } from "./machine.ts";
+import { type AnomalyFrameChange, type AnomalyFrameEvent, anomalyMachine } from "./machine.ts";
 
 export { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
 export {
+  type AnomalyChange,
   anomalyCounters,
   anomalyKernel,
   type AnomalyResult,
@@ -21,30 +22,33 @@ export {
 export {
   type AnomalyContext,
   type AnomalyEmitted,
+  type AnomalyFrameChange,
   type AnomalyFrameEvent,
   anomalyMachine,
 } from "./machine.ts";
 
-/** The machine event of a frame: its strongest valid sample, or none when no sample was valid. */
+/**
+ * The machine event of a frame: every incident change of the frame, in order, each with its
+ * sample's fields; undefined when no sample of the frame was valid.
+ */
 export function anomalyFrameEvent(
   result: AnomalyResult,
   frame: SampleFrame,
 ): AnomalyFrameEvent | undefined {
-  const i = result.peak;
-  if (i < 0) return undefined;
-  return {
-    type: "frame",
-    ts: Math.round(frame.t[i]!),
-    score: result.score[i]!,
-    value: frame.v[i]!,
-    expected: result.expected[i]!,
-    lower: result.lower[i]!,
-    upper: result.upper[i]!,
-    seen: result.seen,
-    valid: result.valid,
-    above: result.above,
-    quiet_tail: result.quiet_tail,
-  };
+  if (result.valid === 0) return undefined;
+  const changes: AnomalyFrameChange[] = [];
+  for (const { index: i, open } of result.changes) {
+    changes.push({
+      open,
+      ts: Math.round(frame.t[i]!),
+      score: result.score[i]!,
+      value: frame.v[i]!,
+      expected: result.expected[i]!,
+      lower: result.lower[i]!,
+      upper: result.upper[i]!,
+    });
+  }
+  return { type: "frame", seen: result.seen, changes };
 }
 
 /** The per-sample outputs of a frame: `score`, `expected`, `lower`, `upper`. */
@@ -70,7 +74,7 @@ export function anomalyColumns(
 /** The anomaly actor kind. */
 export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyResult> = {
   kind: "anomaly",
-  version: 1,
+  version: 2,
   defaultConfig: defaultAnomalyConfig,
   parseConfig: parseAnomalyConfig,
   route: (channel) => [channel],

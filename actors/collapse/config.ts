@@ -14,6 +14,8 @@ export interface CollapseConfig {
   suspect_threshold: number;
   /** Posterior probability of a new regime at which a change is confirmed and reported. */
   confirm_threshold: number;
+  /** Consecutive samples that must reach confirm_threshold before a change is confirmed. */
+  confirm_samples: number;
   /** Prior probability that one sample is an outlier (drawn from the broad prior predictive). */
   outlier_prob: number;
   /** A new change must begin at least this many samples after the previous one. */
@@ -26,6 +28,18 @@ export interface CollapseConfig {
   prior_kappa: number;
   /** Prior shape of a new regime's precision (normal-gamma alpha0); the predictive has 2*alpha0 dof. */
   prior_alpha: number;
+  /**
+   * Prior standard deviation of a new regime's slope, in noise scales per sample (0: every regime
+   * is flat, the piecewise-constant model).
+   */
+  slope_prior: number;
+  /**
+   * Drift of a regime's level per sample, as a variance in noise variances (0: a regime's line is
+   * fixed; above 0 it may wander as a random walk of that step variance).
+   */
+  level_drift: number;
+  /** Drift of a regime's slope per sample, as a variance in noise variances per sample squared. */
+  slope_drift: number;
   /** Half-life of the running noise scale that sets the prior's spread, in samples. */
   scale_half_life_samples: number;
   /** A time step over gap_factor times the usual interval counts the missed samples (0: off). */
@@ -34,17 +48,26 @@ export interface CollapseConfig {
   recover_samples: number;
 }
 
-/** Defaults tuned on the synthetic benchmark (bench/cpd.ts --synthetic). */
+/**
+ * Defaults: slope_prior, outlier_prob and hazard chosen by `troupe bench cpd --data
+ * ../shared/datasets/tcpd-dev --cv` (2-fold cross-validation over TCPD's dev split, among settings
+ * that meet the synthetic bars of `troupe bench cpd --synthetic`); the rest from the synthetic
+ * benchmark. level_drift, slope_drift and prior_alpha above 0.6 fail the synthetic bars.
+ */
 export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
   hazard: 1 / 1000,
   suspect_threshold: 0.5,
   confirm_threshold: 0.99,
-  outlier_prob: 0.1,
+  confirm_samples: 1,
+  outlier_prob: 0.2,
   min_gap_samples: 5,
   runs_max: 8,
   prune_prob: 1e-9,
   prior_kappa: 0.1,
   prior_alpha: 0.6,
+  slope_prior: 0.2,
+  level_drift: 0,
+  slope_drift: 0,
   scale_half_life_samples: 200,
   gap_factor: 3,
   recover_samples: 50,
@@ -73,6 +96,11 @@ export function parseCollapseConfig(
     hazard: readNumber(obj, "hazard", path, base.hazard, open),
     suspect_threshold: readNumber(obj, "suspect_threshold", path, base.suspect_threshold, open),
     confirm_threshold: readNumber(obj, "confirm_threshold", path, base.confirm_threshold, open),
+    confirm_samples: readNumber(obj, "confirm_samples", path, base.confirm_samples, {
+      min: 1,
+      max: 64,
+      integer: true,
+    }),
     outlier_prob: readNumber(obj, "outlier_prob", path, base.outlier_prob, { min: 0, max: 0.5 }),
     min_gap_samples: readNumber(obj, "min_gap_samples", path, base.min_gap_samples, {
       min: 0,
@@ -90,6 +118,9 @@ export function parseCollapseConfig(
       max: 1e6,
     }),
     prior_alpha: readNumber(obj, "prior_alpha", path, base.prior_alpha, { min: 0.5, max: 1e6 }),
+    slope_prior: readNumber(obj, "slope_prior", path, base.slope_prior, { min: 0, max: 1e3 }),
+    level_drift: readNumber(obj, "level_drift", path, base.level_drift, { min: 0, max: 1e3 }),
+    slope_drift: readNumber(obj, "slope_drift", path, base.slope_drift, { min: 0, max: 1e3 }),
     scale_half_life_samples: readNumber(
       obj,
       "scale_half_life_samples",

@@ -1,16 +1,18 @@
 /**
- * The collapse machine: the lifecycle of one channel's regimes, driven by the kernel's per-frame
- * summaries. `stable` while the posterior sees no new regime; `suspect` once the probability of a
- * regime newer than the last confirmed change reaches `suspect_threshold` (and back to `stable` if
- * it falls away); `collapsed` when the kernel confirms a change, emitting one `collapse` event per
- * change; `recovering` from the next frame while the new regime is young, and `stable` again once
- * it has lasted `recover_samples` with no new suspicion. The thresholds, the hazard and the rest
- * change at run time through a `config` event (the host applies the same configuration to the
- * kernel); ticks carry no meaning here and are ignored.
+ * The collapse machine: the lifecycle of one channel's regimes. `stable` while the posterior sees
+ * no new regime; `suspect` once the probability of a regime newer than the last confirmed change
+ * reaches `suspect_threshold` (and back to `stable` if it falls away); `collapsed` at the sample
+ * that confirms a change, emitting one `collapse` event per change; `recovering` from the next
+ * sample while the new regime is young, and `stable` again once it has lasted `recover_samples`
+ * with no new suspicion. The kernel walks this lifecycle sample by sample and each frame event
+ * carries every change, in order, and the phase after the frame's last sample: the machine's
+ * events and its state after a frame do not depend on how the samples were framed. The thresholds,
+ * the hazard and the rest change at run time through a `config` event (the host applies the same
+ * configuration to the kernel); ticks carry no meaning here and are ignored.
  */
 import { assign, enqueueActions, setup } from "xstate";
 import type { CollapseConfig } from "./config.ts";
-import type { CollapseChange } from "./kernel.ts";
+import type { CollapseChange, CollapsePhase } from "./kernel.ts";
 
 /** The event the host sends per frame: what the kernel found in it. */
 export interface CollapseFrameEvent {
@@ -24,6 +26,8 @@ export interface CollapseFrameEvent {
   changeProbLast: number;
   /** Samples since the last confirmed change, at the end of the frame. */
   samplesSinceChange: number;
+  /** The lifecycle phase after the frame's last valid sample, decided per sample by the kernel. */
+  phase: CollapsePhase;
   /** Valid samples in the frame. */
   valid: number;
 }
@@ -109,16 +113,8 @@ export const collapseMachine = setup({
     }),
   },
   guards: {
-    confirmed: ({ event }) => (frameOf(event)?.changes.length ?? 0) > 0,
-    suspicious: ({ context, event }) =>
-      (frameOf(event)?.changeProbMax ?? 0) >= context.config.suspect_threshold,
-    allClear: ({ context, event }) =>
-      (frameOf(event)?.changeProbLast ?? 1) < context.config.suspect_threshold,
-    settled: ({ context, event }) => {
-      const e = frameOf(event);
-      return e !== undefined && e.samplesSinceChange >= context.config.recover_samples &&
-        e.changeProbLast < context.config.suspect_threshold;
-    },
+    phaseIs: ({ event }, params: { phase: CollapsePhase }) =>
+      frameOf(event)?.phase === params.phase,
   },
 }).createMachine({
   id: "collapse",
@@ -130,39 +126,27 @@ export const collapseMachine = setup({
     last_severity: null,
   }),
   initial: "stable",
-  on: { config: { actions: "configure" } },
-  states: {
-    stable: {
-      on: {
-        frame: [
-          { guard: "confirmed", target: "collapsed", actions: ["report", "count"] },
-          { guard: "suspicious", target: "suspect" },
-        ],
+  on: {
+    config: { actions: "configure" },
+    frame: [
+      {
+        guard: { type: "phaseIs", params: { phase: "collapsed" } },
+        target: ".collapsed",
+        reenter: true,
+        actions: ["report", "count"],
       },
-    },
-    suspect: {
-      on: {
-        frame: [
-          { guard: "confirmed", target: "collapsed", actions: ["report", "count"] },
-          { guard: "allClear", target: "stable" },
-        ],
+      {
+        guard: { type: "phaseIs", params: { phase: "suspect" } },
+        target: ".suspect",
+        actions: ["report", "count"],
       },
-    },
-    collapsed: {
-      on: {
-        frame: [
-          { guard: "confirmed", target: "collapsed", reenter: true, actions: ["report", "count"] },
-          { target: "recovering" },
-        ],
+      {
+        guard: { type: "phaseIs", params: { phase: "recovering" } },
+        target: ".recovering",
+        actions: ["report", "count"],
       },
-    },
-    recovering: {
-      on: {
-        frame: [
-          { guard: "confirmed", target: "collapsed", actions: ["report", "count"] },
-          { guard: "settled", target: "stable" },
-        ],
-      },
-    },
+      { target: ".stable", actions: ["report", "count"] },
+    ],
   },
+  states: { stable: {}, suspect: {}, collapsed: {}, recovering: {} },
 });

@@ -21,11 +21,14 @@ export {
 export {
   type CollapseChange,
   collapseKernel,
+  type CollapsePhase,
   type CollapseResult,
   type CollapseState,
   collapseStats,
   HISTORY_SAMPLES,
+  PHASES,
   SEVERITY_MAX,
+  VALUE_ABS_MAX,
 } from "./kernel.ts";
 export {
   type CollapseContext,
@@ -48,6 +51,7 @@ export function collapseFrameEvent(
     changeProbMax: result.changeProbMax,
     changeProbLast: result.changeProbLast,
     samplesSinceChange: result.samplesSinceChange,
+    phase: result.phase,
     valid: result.validSamples,
   };
 }
@@ -70,7 +74,8 @@ export function collapseColumns(
 /** The collapse actor kind. */
 export const collapseActor: ActorDefinition<CollapseState, CollapseConfig, CollapseResult> = {
   kind: "collapse",
-  version: 1,
+  // 2: regimes hold a line (level and slope), state format 3, the phase decided per sample.
+  version: 2,
   defaultConfig: defaultCollapseConfig,
   parseConfig: parseCollapseConfig,
   route: (channel) => [channel],

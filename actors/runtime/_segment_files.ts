@@ -121,17 +121,9 @@ export function openSegments(dir: string, durable: boolean): OpenedSegments {
   }
   let fd: number;
   if (segments.length === 0) {
-    const id = 1;
-    const path = join(dir, segmentName(id));
-    fd = createSegmentFile(path, dir, durable);
-    segments.push({
-      id,
-      path,
-      sealed: false,
-      bytes: SEGMENT_HEADER_BYTES,
-      records: 0,
-      streams: new Map(),
-    });
+    const first = createSegment(dir, 1, durable);
+    fd = first.fd;
+    segments.push(first.segment);
   } else {
     const active = segments[segments.length - 1]!;
     fd = openSync(active.path, constants.O_RDWR);
@@ -303,8 +295,26 @@ export function readPositions(dir: string): Map<string, number> {
   return positions;
 }
 
-/** Creates a segment file with its header (fsynced, and its name, when `durable`). */
-export function createSegmentFile(path: string, dir: string, durable: boolean): number {
+/** Creates the empty segment `id` of `dir` (fsynced, and its name, when `durable`), open as `fd`. */
+export function createSegment(
+  dir: string,
+  id: number,
+  durable: boolean,
+): { segment: Segment; fd: number } {
+  const path = join(dir, segmentName(id));
+  const fd = createSegmentFile(path, dir, durable);
+  const segment = {
+    id,
+    path,
+    sealed: false,
+    bytes: SEGMENT_HEADER_BYTES,
+    records: 0,
+    streams: new Map(),
+  };
+  return { segment, fd };
+}
+
+function createSegmentFile(path: string, dir: string, durable: boolean): number {
   const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL);
   writeAll(fd, segmentHeader(), 0);
   if (durable) {

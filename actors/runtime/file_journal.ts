@@ -37,11 +37,10 @@ import {
   RECORD_BYTES_MAX,
   RECORD_OVERHEAD_BYTES,
   SEGMENT_HEADER_BYTES,
-  segmentName,
   STREAM_NAME_BYTES_MAX,
 } from "./_journal_format.ts";
 import {
-  createSegmentFile,
+  createSegment,
   type OpenedSegments,
   openSegments,
   readPositions,
@@ -442,18 +441,10 @@ export class FileJournal implements Journal {
       if (this.#sealing === sealing) this.#sealing = undefined;
     });
     this.#sealing = sealing;
-    const id = old.id + 1;
-    const path = join(this.dir, segmentName(id));
-    this.#fd = createSegmentFile(path, this.dir, this.policy !== "never");
+    const next = createSegment(this.dir, old.id + 1, this.policy !== "never");
+    this.#fd = next.fd;
     this.#fileBytes = SEGMENT_HEADER_BYTES;
-    this.#active = {
-      id,
-      path,
-      sealed: false,
-      bytes: SEGMENT_HEADER_BYTES,
-      records: 0,
-      streams: new Map(),
-    };
+    this.#active = next.segment;
     this.#segments.push(this.#active);
   }
 

@@ -144,7 +144,6 @@ export class HostMetrics {
       help: "1 while /healthz answers 200 (ready, connected, consuming), else 0",
       registers,
     });
-    collectDefaultMetrics({ register: this.registry });
     this.journalTruncatedBytes = new Gauge({
       name: "troupe_journal_truncated_bytes",
       help: "Bytes of torn journal tail truncated on open",
@@ -192,9 +191,10 @@ export class HostMetrics {
     return t;
   }
 
-  /** The exposition text. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** The exposition text: this host's metrics and the process's. */
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    return `${own.trimEnd()}\n\n${await processRegistry().metrics()}`;
   }
 
   /** The exposition format's content type. */
@@ -246,4 +246,18 @@ function processingHistogram(tallies: Map<string, KindTally>) {
       });
     },
   };
+}
+
+let processMetrics: Registry | undefined;
+
+/**
+ * prom-client's default metrics of this process (CPU, memory, event loop lag, open files, garbage
+ * collection), collected once per process however many hosts it runs, from the first scrape on.
+ */
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
 }

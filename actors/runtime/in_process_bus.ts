@@ -16,6 +16,7 @@ import {
   subjectMatches,
   type SubscribeOptions,
 } from "../../protocol/mod.ts";
+import { type FanOut, fanOut } from "./queue_groups.ts";
 
 interface Sub {
   id: number;
@@ -173,26 +174,19 @@ export class InProcessBus implements Bus {
       return;
     }
     this.counters.delivered++;
-    let groups: Map<string, Sub[]> | undefined;
-    for (const sub of subs) {
-      if (!sub.active) continue;
-      if (sub.queue === undefined) {
-        this.#call(sub, msg);
-      } else {
-        groups ??= new Map();
-        const members = groups.get(sub.queue);
-        if (members) members.push(sub);
-        else groups.set(sub.queue, [sub]);
-      }
-    }
-    if (groups) {
-      for (const [queue, members] of groups) {
-        const n = this.#rr.get(queue) ?? 0;
-        this.#rr.set(queue, n + 1);
-        this.#call(members[n % members.length]!, msg);
-      }
-    }
+    fanOut(subs, msg, this.#fanOut);
   }
+
+  /** Round robin over each queue group's members; unsubscribed ones take no part. */
+  readonly #fanOut: FanOut<Sub, BusMessage> = {
+    deliver: (sub, msg) => this.#call(sub, msg),
+    pick: (queue, members) => {
+      const n = this.#rr.get(queue) ?? 0;
+      this.#rr.set(queue, n + 1);
+      return members[n % members.length]!;
+    },
+    active: (sub) => sub.active,
+  };
 
   #call(sub: Sub, msg: BusMessage) {
     try {

@@ -222,6 +222,56 @@ function restoreTimes(bytes: Uint8Array, p: number): Uint8Array {
   return out;
 }
 
+// --- Reading a record in place: what the simulator's checks read of every journaled record,
+// without decoding its subject or making views of it.
+
+/** The bytes of a record's head before its subject: kind, source position, subject length. */
+const HEAD_FIXED_BYTES = 11;
+
+/**
+ * The kind of input record `bytes`, read in place (a frame without its time column is a
+ * `frame`). Bytes that are not an input record throw, as `decodeInputRecord` does.
+ */
+export function inputRecordKind(bytes: Uint8Array): InputKind {
+  const n = bytes.byteLength;
+  const kind = n >= HEAD_FIXED_BYTES ? KINDS[bytes[0]!] : undefined;
+  if (
+    kind === undefined || bytes[0] === 0 ||
+    HEAD_FIXED_BYTES + (bytes[9]! | (bytes[10]! << 8)) > n
+  ) {
+    decodeInputRecord(bytes); // throws, naming what is wrong
+    throw new Error(`Cannot read the head of an input record of ${n} bytes, kind code ${bytes[0]}`);
+  }
+  return kind;
+}
+
+/** The source position of input record `bytes`, read in place (see `inputRecordKind`). */
+export function inputRecordSourcePosition(bytes: Uint8Array): number {
+  return getF64(bytes, 1);
+}
+
+/**
+ * The length of the head of a frame record on `subject` with its time column (as
+ * `encodeInputRecordParts` writes it without `times`): the bytes before the frame's.
+ */
+export function frameRecordHeadBytes(subject: string): number {
+  return HEAD_FIXED_BYTES + subjectBytes(subject).byteLength;
+}
+
+/**
+ * Whether `head` is the head of a frame record with its time column (the first part
+ * `encodeInputRecordParts` gives without `times`), whole: its subject ends where it ends.
+ */
+export function isFrameRecordHead(head: Uint8Array): boolean {
+  return head.byteLength >= HEAD_FIXED_BYTES && head[0] === KIND_CODES.frame &&
+    HEAD_FIXED_BYTES + (head[9]! | (head[10]! << 8)) === head.byteLength;
+}
+
+/** Whether input record `bytes` is a `skip` record, read from its kind code alone. */
+export function isSkipRecord(bytes: Uint8Array): boolean {
+  return bytes[0] === KIND_CODES.skip;
+}
+
 /** The first record of an instance's stream: its starting configuration, from host `src`. */
 export function encodeInitRecord(stream: string, src: string, config: unknown): Uint8Array {
   const payload = encodeEnvelope({ id: `${stream}:init`, type: "init", src, ts: 0, body: config });

@@ -3,11 +3,10 @@
  * launches it, and the nats-server launcher.
  */
 export type { ActorDefinition, AnyActorDefinition } from "../../protocol/mod.ts";
-export { ActorInstance, parseStream, streamOf } from "./actor_instance.ts";
+export { ActorInstance, type InstanceSnapshot, parseStream, streamOf } from "./actor_instance.ts";
 export { Host } from "./host.ts";
 export type { HostLimits, HostOptions } from "./host_options.ts";
 export { coreInput, type InputSource } from "./input_source.ts";
-export { decodeInputRecord, type InputRecord } from "./input_record.ts";
 export type { DecodedFrame, FrameDecoder } from "./frame_decoder.ts";
 export { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 export { DEFAULT_SUPERVISION, type SupervisionOptions } from "./supervision.ts";
@@ -36,3 +35,18 @@ export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
 export { type DeadLetter, decodeDeadLetter } from "./dead_letter.ts";
 export { parsePartitions, partitionOf } from "./partition.ts";
 export { findNatsServer, freePort, NatsServer } from "./nats_server.ts";
+export { crc32 } from "./crc32.ts";
+export { startWorker, type StartWorkerOptions, workerModuleUrl } from "./worker_thread.ts";
+export {
+  decodeInputRecord,
+  encodeInputRecord,
+  frameRecordHeadBytes,
+  type InputKind,
+  type InputRecord,
+  inputRecordKind,
+  inputRecordSourcePosition,
+  isFrameRecordHead,
+  isSkipRecord,
+  skippedPosition,
+} from "./input_record.ts";
+export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";

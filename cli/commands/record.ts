@@ -1,6 +1,6 @@
 /**
  * `troupe record`: captures a live session from NATS into a recording file (format in
- * sim/recording.ts) until Ctrl-C or `--duration`. It records from the moment it connects: actors
+ * sim/recording/) until Ctrl-C or `--duration`. It records from the moment it connects: actors
  * that were already running carry state from before, so for a recording that `troupe replay
  * --verify` reproduces exactly, start recording with the cluster (`troupe up --record FILE`), or
  * before the first input. `--config FILE` stores the hosts' configuration in the header, so that

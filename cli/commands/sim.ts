@@ -9,6 +9,7 @@ import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   FAULT_KINDS,
+  type FaultSpec,
   parseFaults,
   type SimOptions,
   type SimResult,
@@ -141,9 +142,9 @@ function readArgs(args: ParsedArgs): CliOptions {
   } else {
     seeds = [num(args, "seed", 1, { min: 0, max: seedMax, integer: true })];
   }
-  let faults: string;
+  let faults: FaultSpec;
   try {
-    faults = parseFaults(str(args, "faults") ?? "all").name;
+    faults = parseFaults(str(args, "faults") ?? "all");
   } catch (err) {
     throw new UsageError(`Option --faults: ${(err as Error).message}`);
   }
@@ -225,7 +226,7 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
     lines.push(
       `troupe sim: ${outcomes.length} seeds (${o.seeds[0]}..${
         o.seeds[o.seeds.length - 1]
-      }), faults ${o.base.faults}: ${
+      }), faults ${o.base.faults!.name}: ${
         outcomes.length - failures.length
       } passed, ${failures.length} failed` +
         ` (${virtualS.toFixed(0)} virtual s in ${elapsedS.toFixed(1)} s${
@@ -266,7 +267,7 @@ function summaryJson(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number) {
     stats: x.result.stats,
   });
   return {
-    faults: o.base.faults,
+    faults: o.base.faults!.name,
     durationS: o.base.durationS,
     hosts: o.base.hosts,
     seedsRun: outcomes.length,

@@ -21,7 +21,13 @@ import {
 } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
 import { createMarketFeed, inject } from "../../sim/feeds/mod.ts";
-import { describeRecording, Recorder } from "../../sim/mod.ts"; // --record
+import {
+  DEMO_CRASH_RATE,
+  demoActorConfigs,
+  describeDemo,
+  describeRecording,
+  Recorder,
+} from "../../sim/mod.ts";
 import { type Command, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 
@@ -100,8 +106,11 @@ export const command: Command = {
     config.nats = nats?.url;
     config.input = nats ? "jetstream" : "core";
     config.http_port = httpPort;
-    config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, {}]));
-    // --- --record (sim/recorder.ts): subscribe before the host starts, so that the recording
+    // Settings that suit a demo of the synthetic market (sim/demo.ts), said in one line below.
+    const intervalUs = Math.max(1, Math.round((channels * 1e6) / rate));
+    const demo = demoActorConfigs(intervalUs);
+    config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
+    // --- --record (sim/recording/): subscribe before the host starts, so that the recording
     // holds every input and every output of the session.
     const recordPath = str(args, "record");
     let recorder: Recorder | undefined;
@@ -164,8 +173,10 @@ export const command: Command = {
       batch,
       volume: false,
       startUs: Math.round((performance.timeOrigin + performance.now()) * 1000),
-      intervalUs: Math.max(1, Math.round((channels * 1e6) / rate)),
+      intervalUs,
+      crashRate: DEMO_CRASH_RATE,
     });
+    console.log(`troupe up: ${describeDemo(intervalUs)}`);
     console.log(
       `troupe up: injecting the synthetic market feed: ${channels} channels, ${rate} samples/s ` +
         `on troupe.feed.market.*  (Ctrl-C to stop)`,

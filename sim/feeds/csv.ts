@@ -205,7 +205,7 @@ export function parseCsv(
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   const errors: CsvRowError[] = [];
   let errorCount = 0;
-  const bad = (line: number, reason: string, value: string) => {
+  const bad: BadRow = (line, reason, value) => {
     errorCount++;
     if (errors.length < o.errorsMax) {
       const v = shown(value);
@@ -242,6 +242,25 @@ export function parseCsv(
     i++;
   }
   const channels = channelsOf(layout.format, name, source);
+  const { t, cols } = readRows(lines, i, layout, bad);
+  if (o.startUs !== undefined && t.length > 0) {
+    const shift = o.startUs - t[0]!;
+    for (let k = 0; k < t.length; k++) t[k] = t[k]! + shift;
+  }
+  const frames = framesOf(t, cols, { format: layout.format, channels, batch: o.batch });
+  return { format: layout.format, channels, samples: t.length, frames, errors, errorCount };
+}
+
+/** Reports a bad row: its line, what is wrong, and the text it is about. */
+type BadRow = (line: number, reason: string, value: string) => void;
+
+/** The rows of `lines` from index `from` on, as times and a column per field; bad ones reported. */
+function readRows(
+  lines: readonly string[],
+  from: number,
+  layout: Layout,
+  bad: BadRow,
+): { t: number[]; cols: number[][] } {
   const width = layout.fields.length;
   const t: number[] = [];
   const cols: number[][] = layout.fields.map(() => []);
@@ -249,8 +268,7 @@ export function parseCsv(
   let lastTime = -Infinity;
   let lastLine = 0;
   let lastText = "";
-
-  rows: for (; i < lines.length; i++) {
+  rows: for (let i = from; i < lines.length; i++) {
     const raw = lines[i]!;
     const line = i + 1;
     if (raw.trim() === "") continue;
@@ -274,21 +292,10 @@ export function parseCsv(
       }
       row[f] = x;
     }
-    if (layout.format === "ohlcv") {
-      const open = row[0]!, high = row[1]!, low = row[2]!, close = row[3]!, volume = row[4]!;
-      const why = high < low
-        ? `high ${high} is below low ${low}`
-        : high < Math.max(open, close)
-        ? `high ${high} is below open ${open} or close ${close}`
-        : low > Math.min(open, close)
-        ? `low ${low} is above open ${open} or close ${close}`
-        : volume < 0
-        ? `volume ${volume} is negative`
-        : undefined;
-      if (why) {
-        bad(line, why, raw);
-        continue;
-      }
+    const why = layout.format === "ohlcv" ? barProblem(row) : undefined;
+    if (why) {
+      bad(line, why, raw);
+      continue;
     }
     if (time < lastTime) {
       bad(line, `timestamp is before line ${lastLine}'s ${JSON.stringify(lastText)}`, timeText);
@@ -300,27 +307,45 @@ export function parseCsv(
     t.push(time);
     for (let f = 0; f < width; f++) cols[f]!.push(row[f]!);
   }
+  return { t, cols };
+}
 
+/** What is wrong with a bar (open, high, low, close, volume), or undefined. */
+function barProblem(row: Float64Array): string | undefined {
+  const open = row[0]!, high = row[1]!, low = row[2]!, close = row[3]!, volume = row[4]!;
+  return high < low
+    ? `high ${high} is below low ${low}`
+    : high < Math.max(open, close)
+    ? `high ${high} is below open ${open} or close ${close}`
+    : low > Math.min(open, close)
+    ? `low ${low} is above open ${open} or close ${close}`
+    : volume < 0
+    ? `volume ${volume} is negative`
+    : undefined;
+}
+
+/** The frames of the rows' times and columns, `batch` samples each, on `channels`. */
+function framesOf(
+  t: readonly number[],
+  cols: readonly number[][],
+  o: { format: "value" | "ohlcv"; channels: readonly string[]; batch: number },
+): SampleFrame[] {
   // Channel order: value, or close, open, high, low, volume (as channelsOf names them).
-  const order = layout.format === "value" ? [0] : [3, 0, 1, 2, 4];
-  if (o.startUs !== undefined && t.length > 0) {
-    const shift = o.startUs - t[0]!;
-    for (let k = 0; k < t.length; k++) t[k] = t[k]! + shift;
-  }
+  const order = o.format === "value" ? [0] : [3, 0, 1, 2, 4];
   const frames: SampleFrame[] = [];
   for (let from = 0; from < t.length; from += o.batch) {
     const to = Math.min(t.length, from + o.batch);
     const times = Float64Array.from(t.slice(from, to));
     for (const [c, f] of order.entries()) {
       frames.push({
-        channel: channels[c]!,
+        channel: o.channels[c]!,
         seq0: from,
         t: c === 0 ? times : times.slice(),
         v: Float64Array.from(cols[f]!.slice(from, to)),
       });
     }
   }
-  return { format: layout.format, channels, samples: t.length, frames, errors, errorCount };
+  return frames;
 }
 
 /** Reads a CSV file into frames (see `parseCsv`). The channel defaults to the file's stem. */

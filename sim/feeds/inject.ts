@@ -119,110 +119,143 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /** Publishes `feed` to `bus` at `rate` samples per second for `durationS` seconds. */
-export async function inject(bus: Bus, feed: Feed, options: InjectOptions): Promise<InjectResult> {
-  const o = readOptions(feed, options);
-  const clock = options.clock ?? new SystemClock();
-  const subjects = new Map<string, string>();
-  for (const channel of feed.channels) subjects.set(channel, feedSubject(o.feedName, channel));
-  const budget = Number.isFinite(o.durationS) ? Math.round(o.rate * o.durationS) : Infinity;
-  const usPerSample = 1e6 / o.rate;
+export async function inject(
+  bus: Bus,
+  feed: Feed,
+  options: InjectOptions,
+): Promise<InjectResult> {
+  return await new Injection(bus, feed, options).run();
+}
 
-  const start = clock.now();
-  let origin = start; // the schedule's zero: moves forward when debt is forgiven
-  let samples = 0;
-  let frames = 0;
-  let bytes = 0;
-  let sinceFlushFrames = 0;
-  let sinceFlushBytes = 0;
-  let slept = false;
-  let forgivenUs = 0;
-  let nextProgress = start + o.progressEveryUs;
-  let stopped: InjectResult["stopped"] = "duration";
+/** One run of `inject`: the schedule, what was sent, and what is buffered in the bus. */
+class Injection {
+  readonly #bus: Bus;
+  readonly #feed: Feed;
+  readonly #options: InjectOptions;
+  readonly #o: ReturnType<typeof readOptions>;
+  readonly #clock: Clock & Sleeper;
+  readonly #subjects = new Map<string, string>();
+  readonly #budget: number;
+  readonly #usPerSample: number;
+  #start = 0;
+  /** The schedule's zero: moves forward when debt is forgiven. */
+  #origin = 0;
+  #samples = 0;
+  #frames = 0;
+  #bytes = 0;
+  #sinceFlushFrames = 0;
+  #sinceFlushBytes = 0;
+  #slept = false;
+  #forgivenUs = 0;
+  #nextProgress = 0;
 
-  const send = async (frame: SampleFrame) => {
-    const due = origin + samples * usPerSample;
+  constructor(bus: Bus, feed: Feed, options: InjectOptions) {
+    this.#bus = bus;
+    this.#feed = feed;
+    this.#options = options;
+    const o = this.#o = readOptions(feed, options);
+    this.#clock = options.clock ?? new SystemClock();
+    for (const channel of feed.channels) {
+      this.#subjects.set(channel, feedSubject(o.feedName, channel));
+    }
+    this.#budget = Number.isFinite(o.durationS) ? Math.round(o.rate * o.durationS) : Infinity;
+    this.#usPerSample = 1e6 / o.rate;
+  }
+
+  async run(): Promise<InjectResult> {
+    const clock = this.#clock;
+    this.#start = this.#origin = clock.now();
+    this.#nextProgress = this.#start + this.#o.progressEveryUs;
+    const stopped = await this.#sendAll();
+    // The last samples are paid for at the end of the schedule, not when they were handed over.
+    if (stopped !== "aborted") {
+      const end = this.#origin + this.#samples * this.#usPerSample;
+      // A timer may fire a little early: wait until the clock has really reached the end.
+      for (let now = clock.now(); now < end; now = clock.now()) await clock.sleep(end - now);
+    }
+    await this.#bus.flush();
+    const elapsedS = (clock.now() - this.#start) / 1e6;
+    this.#options.onProgress?.(this.#samples, elapsedS);
+    return {
+      samples: this.#samples,
+      frames: this.#frames,
+      bytes: this.#bytes,
+      elapsedS,
+      achievedRate: elapsedS > 0 ? this.#samples / elapsedS : 0,
+      askedRate: this.#o.rate,
+      forgivenS: this.#forgivenUs / 1e6,
+      stopped,
+    };
+  }
+
+  /** Sends the feed's frames, cut to the batch size, until the budget is spent; says why it ended. */
+  async #sendAll(): Promise<InjectResult["stopped"]> {
+    const batch = this.#o.batch, budget = this.#budget;
+    while (this.#samples < budget) {
+      const step = this.#feed.next();
+      if (step.length === 0) return "exhausted";
+      for (const frame of step) {
+        for (let from = 0; from < frame.t.length; from += batch) {
+          if (this.#options.signal?.aborted) return "aborted";
+          const n = Math.min(batch, frame.t.length - from, budget - this.#samples);
+          const part = n === frame.t.length ? frame : {
+            channel: frame.channel,
+            seq0: frame.seq0 + from,
+            t: frame.t.subarray(from, from + n),
+            v: frame.v.subarray(from, from + n),
+          };
+          await this.#send(part);
+          if (this.#samples >= budget) return "duration";
+        }
+      }
+    }
+    return "duration";
+  }
+
+  /** Sends a frame when the schedule says (sleeping when ahead, forgiving debt past the burst). */
+  async #send(frame: SampleFrame): Promise<void> {
+    const clock = this.#clock, o = this.#o;
+    const due = this.#origin + this.#samples * this.#usPerSample;
     let now = clock.now();
-    if (due - now > AHEAD_US && sinceFlushFrames > 0) {
+    if (due - now > AHEAD_US && this.#sinceFlushFrames > 0) {
       // Ahead of schedule: hand on what is buffered before waiting.
-      await flush();
+      await this.#flush();
       now = clock.now();
     }
     if (due - now > AHEAD_US) {
       await clock.sleep(due - now);
-      slept = true;
+      this.#slept = true;
     } else if (now - due > o.burstUs) {
-      forgivenUs += now - due - o.burstUs;
-      origin += now - due - o.burstUs;
+      this.#forgivenUs += now - due - o.burstUs;
+      this.#origin += now - due - o.burstUs;
     }
     const data = encodeFrame(frame, {
       id: `${o.src}:${frame.channel}:${frame.seq0}`,
       src: o.src,
-      seq: frames + 1,
+      seq: this.#frames + 1,
     });
-    bus.publish(subjects.get(frame.channel)!, data);
-    samples += frame.t.length;
-    frames++;
-    bytes += data.byteLength;
-    sinceFlushFrames++;
-    sinceFlushBytes += data.byteLength;
-    if (sinceFlushFrames >= o.flushEveryFrames || sinceFlushBytes >= FLUSH_BYTES) await flush();
-    if (options.onProgress && clock.now() >= nextProgress) {
-      options.onProgress(samples, (clock.now() - start) / 1e6);
-      nextProgress = clock.now() + o.progressEveryUs;
+    this.#bus.publish(this.#subjects.get(frame.channel)!, data);
+    this.#samples += frame.t.length;
+    this.#frames++;
+    this.#bytes += data.byteLength;
+    this.#sinceFlushFrames++;
+    this.#sinceFlushBytes += data.byteLength;
+    if (this.#sinceFlushFrames >= o.flushEveryFrames || this.#sinceFlushBytes >= FLUSH_BYTES) {
+      await this.#flush();
     }
-  };
+    const onProgress = this.#options.onProgress;
+    if (onProgress && clock.now() >= this.#nextProgress) {
+      onProgress(this.#samples, (clock.now() - this.#start) / 1e6);
+      this.#nextProgress = clock.now() + o.progressEveryUs;
+    }
+  }
 
-  const flush = async () => {
-    await bus.flush();
-    sinceFlushFrames = 0;
-    sinceFlushBytes = 0;
+  async #flush(): Promise<void> {
+    await this.#bus.flush();
+    this.#sinceFlushFrames = 0;
+    this.#sinceFlushBytes = 0;
     // A run that never sleeps must still let timers, signals and sockets have their turn.
-    if (!slept) await yieldToEventLoop();
-    slept = false;
-  };
-
-  run: while (samples < budget) {
-    const step = feed.next();
-    if (step.length === 0) {
-      stopped = "exhausted";
-      break;
-    }
-    for (const frame of step) {
-      for (let from = 0; from < frame.t.length; from += o.batch) {
-        if (options.signal?.aborted) {
-          stopped = "aborted";
-          break run;
-        }
-        const n = Math.min(o.batch, frame.t.length - from, budget - samples);
-        const part = n === frame.t.length ? frame : {
-          channel: frame.channel,
-          seq0: frame.seq0 + from,
-          t: frame.t.subarray(from, from + n),
-          v: frame.v.subarray(from, from + n),
-        };
-        await send(part);
-        if (samples >= budget) break run;
-      }
-    }
+    if (!this.#slept) await yieldToEventLoop();
+    this.#slept = false;
   }
-
-  // The last samples are paid for at the end of the schedule, not when they were handed over.
-  if (stopped !== "aborted") {
-    const end = origin + samples * usPerSample;
-    // A timer may fire a little early: wait until the clock has really reached the end.
-    for (let now = clock.now(); now < end; now = clock.now()) await clock.sleep(end - now);
-  }
-  await bus.flush();
-  const elapsedS = (clock.now() - start) / 1e6;
-  options.onProgress?.(samples, elapsedS);
-  return {
-    samples,
-    frames,
-    bytes,
-    elapsedS,
-    achievedRate: elapsedS > 0 ? samples / elapsedS : 0,
-    askedRate: o.rate,
-    forgivenS: forgivenUs / 1e6,
-    stopped,
-  };
 }

@@ -22,7 +22,7 @@
 import type { SampleFrame } from "../../protocol/mod.ts";
 import { ConfigError, readBoolean, readNumber, readString } from "../../protocol/mod.ts";
 import { Prng } from "../prng.ts";
-import { expFast, logFast } from "../../actors/portable_math.ts";
+import { expFast, logFast } from "../../actors/mod.ts";
 import type { AnomalyWindow, ChangePoint, Feed, FeedOptions, GroundTruth, Regime } from "./feed.ts";
 import {
   optionRecord,

@@ -68,8 +68,8 @@ function check(name: string, value: number, ok: boolean): void {
   }
 }
 
-/** Generates a labelled piecewise-stationary series from `seed`. */
-export function piecewise(seed: number | string, options: PiecewiseOptions): PiecewiseSeries {
+/** The options with their defaults, checked. */
+function resolve(options: PiecewiseOptions): Required<PiecewiseOptions> {
   const {
     length,
     kinds = ["mean", "variance"],
@@ -112,6 +112,43 @@ export function piecewise(seed: number | string, options: PiecewiseOptions): Pie
       throw new RangeError(`piecewise(): option "kinds" has an unknown kind "${kind}"`);
     }
   }
+
+  return {
+    length,
+    kinds,
+    noise,
+    segmentMin,
+    segmentMax,
+    shiftMin,
+    shiftMax,
+    spreadMin,
+    spreadMax,
+    slopeMin,
+    slopeMax,
+    level,
+    sigma,
+    stationary,
+  };
+}
+
+/** Generates a labelled piecewise-stationary series from `seed`. */
+export function piecewise(seed: number | string, options: PiecewiseOptions): PiecewiseSeries {
+  const {
+    length,
+    kinds,
+    noise,
+    segmentMin,
+    segmentMax,
+    shiftMin,
+    shiftMax,
+    spreadMin,
+    spreadMax,
+    slopeMin,
+    slopeMax,
+    level,
+    sigma,
+    stationary,
+  } = resolve(options);
 
   const rng = new Prng(seed);
   const plan = rng.fork("plan");

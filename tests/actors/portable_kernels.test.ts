@@ -61,8 +61,8 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: -76522241,
-  anomaly: 348235513,
-  collapse: 2073100903,
+  anomaly: -707991582,
+  collapse: -1463298144,
   coherence: 2062313853,
 };
 

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrame, decodeValue, encodeEnvelope, type Envelope } from "../../protocol/mod.ts";
-import { RecordingReader, RecordingWriter } from "../../sim/recording.ts";
+import { RecordingReader, RecordingWriter } from "../../sim/recording/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { createMarketFeed } from "../../sim/feeds/mod.ts";
-import { RecordingWriter } from "../../sim/recording.ts";
+import { RecordingWriter } from "../../sim/recording/mod.ts";
 import { runTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
 

@@ -7,18 +7,19 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { simulate } from "../../sim/simulator.ts";
+import { parseFaults } from "../../sim/faults.ts";
 
 const test = suite("portable trace");
 
 test("seed 3 with every actor kind and every fault gives the same trace hash on every runtime", async () => {
   const r = await simulate({
     seed: 3,
-    faults: "all",
+    faults: parseFaults("all"),
     durationS: 3,
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "028b758f1aa769f5e8f8377e31ab2ce3a584fabc69214795979dd812352a809b");
+  assert.is(r.traceHash, "97cdbc2d6efce7bffee22405d1d34e071ce336868bfa33ca5a7eba0896eb2c26");
 });
 
 test.run();

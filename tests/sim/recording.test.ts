@@ -5,14 +5,14 @@ import { join } from "node:path";
 import zlib from "node:zlib";
 import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
 import { decodeValue } from "../../protocol/mod.ts";
-import { Recorder } from "../../sim/recorder.ts";
+import { Recorder } from "../../sim/recording/mod.ts";
 import {
   type RecordedMessage,
   RECORDING_FORMAT_VERSION,
   RecordingFormatError,
   RecordingReader,
   RecordingWriter,
-} from "../../sim/recording.ts";
+} from "../../sim/recording/mod.ts";
 import { Prng } from "../../sim/prng.ts";
 import { tempDir } from "../_support/nats.ts";
 

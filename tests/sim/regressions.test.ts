@@ -2,6 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../actors/stats/mod.ts";
 import { type SimOptions, simulate } from "../../sim/simulator.ts";
+import { parseFaults } from "../../sim/faults.ts";
 
 /**
  * Seeds the simulator found failing, kept so that what was fixed stays fixed. Each names the
@@ -24,17 +25,17 @@ const stats = { actors: [statsActor], durationS: 10 };
 // host now passes them. None of the 1,000-seed runs of `--faults all` had failed.
 const FIXED: Regression[] = [
   {
-    options: { ...stats, seed: 10, faults: "actor" },
+    options: { ...stats, seed: 10, faults: parseFaults("actor") },
     what: "the outputs of an input whose live apply threw were never published: the restart " +
       "re-applied the journal without publishing, and the failed input's outputs never had been",
   },
   {
-    options: { ...stats, seed: 11, faults: "all" }, // network, crash, disk and actor faults
+    options: { ...stats, seed: 11, faults: parseFaults("all") }, // network, crash, disk and actor faults
     what: "duplicates that arrived while an instance was in backoff were applied twice: the " +
       "duplicate check looked at the instance, which does not exist during backoff",
   },
   {
-    options: { ...stats, seed: 89, faults: "crash,actor" },
+    options: { ...stats, seed: 89, faults: parseFaults("crash,actor") },
     what: "an input waiting in the mailbox of an instance in backoff was lost when the host " +
       "crashed: it was never journaled, while other instances journaled later source positions, " +
       "and recovery resumes the feed after the highest one",
@@ -42,7 +43,7 @@ const FIXED: Regression[] = [
 ];
 
 for (const r of FIXED) {
-  test(`seed ${r.options.seed} (${r.options.faults}) passes: ${r.what}`, async () => {
+  test(`seed ${r.options.seed} (${r.options.faults!.name}) passes: ${r.what}`, async () => {
     const result = await simulate(r.options);
     assert.equal(result.violations, [], result.command);
   });

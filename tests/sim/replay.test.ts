@@ -18,14 +18,13 @@ import {
 } from "../../protocol/mod.ts";
 import { VirtualClock } from "../../sim/clock.ts";
 import { createMarketFeed, createMetricsFeed } from "../../sim/feeds/mod.ts";
-import { Recorder } from "../../sim/recorder.ts";
+import { Recorder, replay, ReplayError } from "../../sim/recording/mod.ts";
 import {
   type RecordedMessage,
   type RecordingHeaderInit,
   RecordingReader,
   RecordingWriter,
-} from "../../sim/recording.ts";
-import { replay, ReplayError } from "../../sim/replay.ts";
+} from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";
 

@@ -17,9 +17,15 @@ import {
 } from "../../protocol/mod.ts";
 import { VirtualClock } from "../../sim/clock.ts";
 import { createMarketFeed } from "../../sim/feeds/mod.ts";
-import { Recorder } from "../../sim/recorder.ts";
-import { RecordingReader, RecordingWriter } from "../../sim/recording.ts";
-import { replay, ReplayError, type ReplayOptions, type ReplayResult } from "../../sim/replay.ts";
+import {
+  Recorder,
+  RecordingReader,
+  RecordingWriter,
+  replay,
+  ReplayError,
+  type ReplayOptions,
+  type ReplayResult,
+} from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";
 import { BOOM_CHANNEL, registry as testKinds } from "./_replay_kinds.ts";

@@ -16,13 +16,8 @@ import {
   replayRecords,
   runReference,
 } from "../../sim/invariants.ts";
-import {
-  parseFaults,
-  reproduceCommand,
-  type Sabotage,
-  type SimOptions,
-  simulate,
-} from "../../sim/simulator.ts";
+import { reproduceCommand, type Sabotage, type SimOptions, simulate } from "../../sim/simulator.ts";
+import { parseFaults } from "../../sim/faults.ts";
 import { Prng } from "../../sim/prng.ts";
 
 const test = suite("simulator");
@@ -32,7 +27,7 @@ const test = suite("simulator");
 const base = { durationS: 4, actors: [statsActor] } satisfies Partial<SimOptions>;
 
 test("a fault-free run matches the reference exactly: every output, once, no faults", async () => {
-  const r = await simulate({ ...base, seed: 1, faults: "none" });
+  const r = await simulate({ ...base, seed: 1, faults: parseFaults("none") });
   assert.ok(r.ok, JSON.stringify(r.violations));
   assert.equal(r.violations, []);
   assert.is(r.stats.frames, 80);
@@ -47,9 +42,9 @@ test("a fault-free run matches the reference exactly: every output, once, no fau
 });
 
 test("the same seed gives the same trace byte for byte; another seed another trace", async () => {
-  const a = await simulate({ ...base, seed: 5, faults: "all" });
-  const b = await simulate({ ...base, seed: 5, faults: "all" });
-  const c = await simulate({ ...base, seed: 6, faults: "all" });
+  const a = await simulate({ ...base, seed: 5, faults: parseFaults("all") });
+  const b = await simulate({ ...base, seed: 5, faults: parseFaults("all") });
+  const c = await simulate({ ...base, seed: 6, faults: parseFaults("all") });
   assert.ok(a.ok && b.ok && c.ok, JSON.stringify([a.violations, b.violations, c.violations]));
   assert.ok(a.trace.length > 50);
   assert.equal(b.trace, a.trace);
@@ -60,7 +55,7 @@ test("the same seed gives the same trace byte for byte; another seed another tra
 });
 
 test("network faults drop, duplicate and reorder messages and cut hosts off; nothing is lost", async () => {
-  const r = await simulate({ ...base, seed: 2, faults: "network" });
+  const r = await simulate({ ...base, seed: 2, faults: parseFaults("network") });
   assert.ok(r.ok, JSON.stringify(r.violations));
   assert.ok(r.stats.dropped > 0, `dropped ${r.stats.dropped}`);
   assert.ok(r.stats.duplicated + r.stats.reordered > 0);
@@ -75,7 +70,7 @@ test("network faults drop, duplicate and reorder messages and cut hosts off; not
 });
 
 test("crashes drop hosts without stopping them; restarts recover equal to a full replay", async () => {
-  const r = await simulate({ ...base, seed: 3, faults: "crash" });
+  const r = await simulate({ ...base, seed: 3, faults: parseFaults("crash") });
   assert.ok(r.ok, JSON.stringify(r.violations));
   assert.ok(r.stats.crashes > 0 && r.stats.restarts > 0, JSON.stringify(r.stats));
   assert.is(r.stats.journalRecordsLost, 0);
@@ -87,7 +82,7 @@ test("crashes drop hosts without stopping them; restarts recover equal to a full
 test("disk faults lose journal tails since the last fsync, and the lost inputs are redelivered", async () => {
   let lost = 0;
   for (const seed of [1, 2, 3, 4]) {
-    const r = await simulate({ ...base, seed, faults: "disk" });
+    const r = await simulate({ ...base, seed, faults: parseFaults("disk") });
     assert.ok(r.ok, `seed ${seed}: ${JSON.stringify(r.violations)}`);
     lost += r.stats.journalRecordsLost;
   }
@@ -95,7 +90,7 @@ test("disk faults lose journal tails since the last fsync, and the lost inputs a
 });
 
 test("actor faults make kernels throw once per chosen input; the host restarts the instance", async () => {
-  const r = await simulate({ ...base, durationS: 10, seed: 8, faults: "actor" });
+  const r = await simulate({ ...base, durationS: 10, seed: 8, faults: parseFaults("actor") });
   assert.ok(r.ok, JSON.stringify(r.violations));
   assert.is(r.stats.actorFailures, 2);
   assert.is(r.trace.filter((l) => / actor failure stats:SYM\d+:\d+$/.test(l)).length, 2);
@@ -119,11 +114,30 @@ test("parseFaults reads a kind or a comma list, spells it canonically and names 
   assert.throws(() => parseFaults("none,crash"), /"none" cannot be combined/);
 });
 
+test("simulate() takes the faults parsed, and refuses a spec parseFaults would not have made", async () => {
+  const made = parseFaults("network");
+  const cases: [unknown, RegExp][] = [
+    ["all", /must be parsed by parseFaults\(\), got "all"/],
+    [{ ...made, name: "all" }, /named "all", but its set spells "network"/],
+    [{ set: { ...made.set, disk: true }, name: "disk" }, /disk faults are crashes too/],
+  ];
+  for (const [faults, message] of cases) {
+    let err: unknown;
+    try {
+      await simulate({ ...base, seed: 1, faults: faults as ReturnType<typeof parseFaults> });
+    } catch (e) {
+      err = e;
+    }
+    assert.instance(err, RangeError);
+    assert.match((err as Error).message, message);
+  }
+});
+
 test("all faults at once: 25 seeds pass, each with its own trace", async () => {
   const hashes = new Set<string>();
   let crashes = 0, lost = 0, dropped = 0;
   for (let seed = 100; seed < 125; seed++) {
-    const r = await simulate({ ...base, seed, faults: "all", keepTrace: false });
+    const r = await simulate({ ...base, seed, faults: parseFaults("all"), keepTrace: false });
     assert.ok(r.ok, `seed ${seed}: ${JSON.stringify(r.violations)}\n  ${r.command}`);
     assert.is(r.stats.outputsPublished >= r.stats.outputsExpected, true);
     hashes.add(r.traceHash);
@@ -136,7 +150,12 @@ test("all faults at once: 25 seeds pass, each with its own trace", async () => {
 });
 
 test("an input applied twice is reported with the seed's reproduce command", async () => {
-  const r = await simulate({ ...base, seed: 4, faults: "none", sabotage: "apply_twice" });
+  const r = await simulate({
+    ...base,
+    seed: 4,
+    faults: parseFaults("none"),
+    sabotage: "apply_twice",
+  });
   assert.not.ok(r.ok);
   const kinds = new Set(r.violations.map((v) => v.invariant));
   assert.ok(kinds.has("no_input_applied_twice"), JSON.stringify(r.violations));
@@ -146,7 +165,12 @@ test("an input applied twice is reported with the seed's reproduce command", asy
 });
 
 test("a corrupted journal record makes recovery differ from the live state, and is reported", async () => {
-  const r = await simulate({ ...base, seed: 4, faults: "none", sabotage: "corrupt_journal" });
+  const r = await simulate({
+    ...base,
+    seed: 4,
+    faults: parseFaults("none"),
+    sabotage: "corrupt_journal",
+  });
   assert.not.ok(r.ok);
   const v = r.violations.find((x) => x.invariant === "recovery_equals_replay");
   assert.ok(v, JSON.stringify(r.violations));
@@ -154,7 +178,12 @@ test("a corrupted journal record makes recovery differ from the live state, and 
 });
 
 test("an input the host never sees is reported lost at the step it is skipped, and at the end", async () => {
-  const r = await simulate({ ...base, seed: 4, faults: "all", sabotage: "lose_input" });
+  const r = await simulate({
+    ...base,
+    seed: 4,
+    faults: parseFaults("all"),
+    sabotage: "lose_input",
+  });
   assert.not.ok(r.ok);
   const lost = r.violations.filter((x) => x.invariant === "no_input_lost").map((x) => x.message);
   assert.ok(
@@ -169,7 +198,12 @@ test("an input the host never sees is reported lost at the step it is skipped, a
 });
 
 test("an output that differs from the fault-free run's is reported where it is published", async () => {
-  const r = await simulate({ ...base, seed: 4, faults: "none", sabotage: "corrupt_output" });
+  const r = await simulate({
+    ...base,
+    seed: 4,
+    faults: parseFaults("none"),
+    sabotage: "corrupt_output",
+  });
   assert.not.ok(r.ok);
   const bad = r.violations.filter((x) => x.invariant === "outputs_equal_fault_free");
   assert.ok(bad.length > 0, JSON.stringify(r.violations));
@@ -188,7 +222,7 @@ test("the feed, reference and replays on the worker thread give the trace and ve
     undefined,
   ];
   for (const sabotage of sabotages) {
-    const options: SimOptions = { ...base, seed: 3, faults: "all" };
+    const options: SimOptions = { ...base, seed: 3, faults: parseFaults("all") };
     if (sabotage) options.sabotage = sabotage;
     const threaded = await simulate(options);
     const local = await simulate({ ...options, threads: false });
@@ -204,7 +238,14 @@ test("the feed, reference and replays on the worker thread give the trace and ve
 test("reproduceCommand names every option that differs from the defaults", () => {
   assert.is(reproduceCommand({ seed: 9 }), "troupe sim --seed 9 --faults all --duration 10");
   assert.is(
-    reproduceCommand({ seed: 9, faults: "disk", durationS: 2.5, hosts: 5, channels: 3, rate: 900 }),
+    reproduceCommand({
+      seed: 9,
+      faults: parseFaults("disk"),
+      durationS: 2.5,
+      hosts: 5,
+      channels: 3,
+      rate: 900,
+    }),
     "troupe sim --seed 9 --faults disk --duration 2.5 --hosts 5 --channels 3 --rate 900",
   );
 });

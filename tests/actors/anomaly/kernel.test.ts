@@ -89,6 +89,26 @@ test("step() scores a never-seen value inside the range by its novelty in bits",
   assert.ok(r.score[2500]! < 1);
 });
 
+test("step() averages the surprise over grids shifted by a third of a bin", () => {
+  // Warm-up range [0, 16]: bins of width 1; grid g has its edges at whole numbers minus g/3. A
+  // channel settled at 4.5 meets 4.8 (across grid 1's edge at 4.67 only) or 5.2 (across 4.67
+  // and grid 0's 5).
+  const probe = (x: number, grids: number) => {
+    const t: number[] = [], v: number[] = [];
+    for (let i = 0; i < 2200; i++) {
+      t.push(T0 + i * MINUTE_US);
+      v.push(i < 150 ? (i % 2 === 0 ? 0 : 16) : 4.5);
+    }
+    v[2100] = x;
+    return run({ t, v }, { ...CONFIG, grids, refractory_samples: 0 }).score[2100]!;
+  };
+  const one = probe(4.8, 3), two = probe(5.2, 3);
+  assert.ok(one > 0.1, `new in one grid: ${one}`);
+  assert.ok(Math.abs(two / one - 2) < 0.05, `new in two grids: ${two}, one: ${one}`);
+  assert.is(probe(4.8, 1), 0); // the single grid has no edge between 4.5 and 4.8
+  assert.ok(Math.abs(probe(5.2, 1) / one - 3) < 0.1, `single grid: ${probe(5.2, 1)}`);
+});
+
 test("step() reports one peak per incident: a weaker repeat inside the refractory period is 0", () => {
   const data = noisy(new Prng(5), 2000);
   data.v[1500] = 200;
@@ -209,10 +229,10 @@ test("step() on a series that starts with a spike learns it in the warm-up range
   assert.is(r.score[1300], 1);
 });
 
-test("step() on an empty frame changes nothing and reports no peak", () => {
+test("step() on an empty frame changes nothing and reports no change", () => {
   const st = anomalyKernel.init(CONFIG, "c");
   const r = anomalyKernel.step(st, frameOf([], []));
-  assert.is(r.peak, -1);
+  assert.equal(r.changes, []);
   assert.is(r.valid, 0);
   assert.is(r.score.length, 0);
   assert.is(anomalyCounters(st).seen, 0);
@@ -285,6 +305,9 @@ test("load() rejects bytes that are not a saved state", () => {
   const full = bytes.slice();
   full.fill(0xff, full.length - 64); // key slots claimed that the state does not count
   assert.throws(() => anomalyKernel.load(full), /key table/);
+  const grids = bytes.slice();
+  new DataView(grids.buffer).setFloat64(24 + 8 * 36, 2, true); // the grid count, not the tables'
+  assert.throws(() => anomalyKernel.load(grids), /table sizes disagree with hours and grids/);
 });
 
 test("configure() changes the refractory period of a live state and keeps its model", () => {

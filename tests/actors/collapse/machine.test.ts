@@ -49,29 +49,35 @@ function frame(over: Partial<CollapseFrameEvent> = {}): CollapseFrameEvent {
     changeProbMax: 0.001,
     changeProbLast: 0.001,
     samplesSinceChange: 1000,
+    phase: "stable",
     valid: 50,
     ...over,
   };
 }
 
-test("the machine goes stable -> suspect -> stable as the new-regime probability rises and falls", () => {
+test("the machine takes the phase the kernel decided after the frame's last sample", () => {
   const m = start();
   assert.is(m.state(), "stable");
-  m.actor.send(frame({ changeProbMax: 0.3, changeProbLast: 0.3 }));
-  assert.is(m.state(), "stable");
-  m.actor.send(frame({ changeProbMax: 0.7, changeProbLast: 0.2 }));
+  m.actor.send(frame({ changeProbMax: 0.7, changeProbLast: 0.6, phase: "suspect" }));
   assert.is(m.state(), "suspect");
-  m.actor.send(frame({ changeProbMax: 0.6, changeProbLast: 0.55 }));
-  assert.is(m.state(), "suspect");
-  m.actor.send(frame({ changeProbMax: 0.55, changeProbLast: 0.01 }));
+  m.actor.send(frame({ changeProbMax: 0.7, changeProbLast: 0.01, phase: "stable" }));
   assert.is(m.state(), "stable");
+  m.actor.send(frame({ phase: "recovering" }));
+  assert.is(m.state(), "recovering");
   assert.equal(m.emitted, []);
 });
 
 test("a confirmed change emits one collapse event with every field, then recovering, then stable", () => {
   const m = start();
-  m.actor.send(frame({ changeProbMax: 0.8, changeProbLast: 0.8 }));
-  m.actor.send(frame({ changes: [change(500)], changeProbMax: 0.999, samplesSinceChange: 10 }));
+  m.actor.send(frame({ changeProbMax: 0.8, changeProbLast: 0.8, phase: "suspect" }));
+  m.actor.send(
+    frame({
+      changes: [change(500)],
+      changeProbMax: 0.999,
+      samplesSinceChange: 4,
+      phase: "collapsed",
+    }),
+  );
   assert.is(m.state(), "collapsed");
   assert.equal(m.emitted, [{
     type: "collapse",
@@ -87,55 +93,50 @@ test("a confirmed change emits one collapse event with every field, then recover
     direction: "up",
     severity: 4,
   }]);
-  m.actor.send(frame({ samplesSinceChange: 60 }));
+  m.actor.send(frame({ samplesSinceChange: 60, phase: "recovering" }));
   assert.is(m.state(), "recovering");
-  m.actor.send(frame({ samplesSinceChange: 99 }));
-  assert.is(m.state(), "recovering");
-  m.actor.send(frame({ samplesSinceChange: 150, changeProbLast: 0.7 }));
-  assert.is(m.state(), "recovering", "a new suspicion keeps it recovering");
-  m.actor.send(frame({ samplesSinceChange: 200 }));
+  m.actor.send(frame({ samplesSinceChange: 200, phase: "stable" }));
   assert.is(m.state(), "stable");
   const ctx = m.actor.getSnapshot().context;
   assert.equal([ctx.changes, ctx.last_change_ts, ctx.last_severity], [1, 500_000, 4]);
   assert.is(m.emitted.length, 1);
 });
 
-test("several changes in one frame, or in a row, emit one event each", () => {
+test("changes in a frame that ends in another phase are still each reported, in order", () => {
   const m = start();
-  m.actor.send(frame({ changes: [change(100), change(200, { direction: "down" })] }));
+  m.actor.send(
+    frame({ changes: [change(100), change(200, { direction: "down" })], phase: "recovering" }),
+  );
   assert.equal(m.emitted.map((e) => [e.changeIndex, e.direction]), [[100, "up"], [200, "down"]]);
-  m.actor.send(frame({ changes: [change(300)] }));
-  assert.is(m.state(), "collapsed");
-  m.actor.send(frame({ samplesSinceChange: 5 }));
-  m.actor.send(frame({ changes: [change(400)], samplesSinceChange: 3 }));
+  assert.is(m.state(), "recovering");
+  m.actor.send(frame({ changes: [change(300)], phase: "stable" }));
+  assert.is(m.state(), "stable");
+  m.actor.send(frame({ changes: [change(400)], samplesSinceChange: 0, phase: "collapsed" }));
   assert.is(m.state(), "collapsed");
   assert.equal(m.emitted.map((e) => e.changeIndex), [100, 200, 300, 400]);
   assert.is(m.actor.getSnapshot().context.changes, 4);
 });
 
-test("a config event changes the suspect threshold and recovery length; ticks change nothing", () => {
+test("a config event replaces the configuration; ticks change nothing", () => {
   const m = start();
-  m.actor.send(frame({ changeProbMax: 0.3 }));
-  assert.is(m.state(), "stable");
   m.actor.send({ type: "config", config: { ...config, suspect_threshold: 0.2 } });
   m.actor.send({ type: "tick", ts: 5 });
-  m.actor.send(frame({ changeProbMax: 0.3, changeProbLast: 0.3 }));
-  assert.is(m.state(), "suspect");
+  assert.is(m.state(), "stable");
   assert.is(m.actor.getSnapshot().context.config.suspect_threshold, 0.2);
   assert.equal(m.emitted, []);
 });
 
 test("the persisted snapshot is plain JSON and a restored machine carries on where it was", () => {
   const m = start();
-  m.actor.send(frame({ changes: [change(100)] }));
-  m.actor.send(frame({ samplesSinceChange: 50 }));
+  m.actor.send(frame({ changes: [change(100)], phase: "collapsed" }));
+  m.actor.send(frame({ samplesSinceChange: 50, phase: "recovering" }));
   const json = JSON.stringify(m.actor.getPersistedSnapshot());
   const r = start(JSON.parse(json));
   assert.is(r.state(), "recovering");
   assert.is(r.actor.getSnapshot().context.changes, 1);
-  r.actor.send(frame({ samplesSinceChange: 150 }));
+  r.actor.send(frame({ samplesSinceChange: 150, phase: "stable" }));
   assert.is(r.state(), "stable");
-  r.actor.send(frame({ changes: [change(900)] }));
+  r.actor.send(frame({ changes: [change(900)], phase: "collapsed" }));
   assert.equal(r.emitted.map((e) => e.changeIndex), [900]);
 });
 

@@ -67,6 +67,7 @@ test("frameEvent() summarises a frame, and gives none for a frame with nothing v
     changeProbMax: r.changeProbMax,
     changeProbLast: r.changeProbLast,
     samplesSinceChange: 2,
+    phase: "stable",
     valid: 3,
   });
   const bad: SampleFrame = {

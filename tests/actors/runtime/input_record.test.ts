@@ -4,6 +4,13 @@ import {
   decodeInputRecord,
   encodeInputRecord,
   encodeInputRecordParts,
+  frameRecordHeadBytes,
+  type InputRecord,
+  inputRecordKind,
+  inputRecordSourcePosition,
+  isFrameRecordHead,
+  isSkipRecord,
+  skippedPosition,
 } from "../../../actors/runtime/input_record.ts";
 
 const test = suite("input_record");
@@ -113,6 +120,61 @@ test("a regular frame record cut short or naming a column past its payload is re
   const bad = bytes.slice();
   new DataView(bad.buffer).setUint32(12, 1 << 20, true);
   assert.throws(() => decodeInputRecord(bad), /lies past its payload/);
+});
+
+test("a record's kind and source position read in place are those decoding gives, for every kind", () => {
+  const times = new Float64Array(16).map((_, i) => 1.7e15 + i * 1000);
+  const payload = new Uint8Array(8 + times.byteLength);
+  payload.set(new Uint8Array(times.buffer), 8);
+  const kinds = ["frame", "ctl", "tick", "init", "skip"] as const;
+  for (const [i, kind] of kinds.entries()) {
+    const record: InputRecord = { kind, srcPos: 1000 + i, subject: "troupe.feed.m.é", payload };
+    const bytes = encodeInputRecord(record);
+    assert.is(inputRecordKind(bytes), kind);
+    assert.is(inputRecordSourcePosition(bytes), 1000 + i);
+    assert.is(isSkipRecord(bytes), kind === "skip");
+  }
+  // A frame without its time column is a frame too.
+  const record: InputRecord = { kind: "frame", srcPos: 77, subject: "troupe.feed.m.x", payload };
+  const parts = encodeInputRecordParts(record, { at: 8, t: times });
+  assert.is(parts.length, 3, "journaled without its time column");
+  const regular = joinParts(record, { at: 8, t: times });
+  assert.is(inputRecordKind(regular), "frame");
+  assert.is(inputRecordSourcePosition(regular), 77);
+  assert.is(isFrameRecordHead(parts[0]!), false, "the head of a record without its time column");
+});
+
+test("inputRecordKind() refuses bytes that are not an input record, naming what is wrong", () => {
+  assert.throws(() => inputRecordKind(new Uint8Array(5)), /shorter than its 11-byte header/);
+  const bytes = encodeInputRecord({
+    kind: "ctl",
+    srcPos: 1,
+    subject: "troupe.ctl.stats",
+    payload: new Uint8Array(0),
+  });
+  const unknown = bytes.slice();
+  unknown[0] = 9;
+  assert.throws(() => inputRecordKind(unknown), /unknown kind code 9/);
+  assert.throws(() => inputRecordKind(bytes.subarray(0, 14)), /subject of 16 bytes runs past/);
+});
+
+test("a frame record's head is recognised, and its length is what frameRecordHeadBytes() says", () => {
+  for (const subject of ["troupe.feed.m.cpu", "troupe.feed.m.température"]) {
+    const record: InputRecord = { kind: "frame", srcPos: 5, subject, payload: new Uint8Array(3) };
+    const [head] = encodeInputRecordParts(record);
+    assert.is(head!.byteLength, frameRecordHeadBytes(subject));
+    assert.ok(isFrameRecordHead(head!));
+    assert.not.ok(isFrameRecordHead(head!.subarray(0, head!.byteLength - 1)), "cut short");
+    const ctl = encodeInputRecordParts({ ...record, kind: "ctl" })[0]!;
+    assert.not.ok(isFrameRecordHead(ctl), "a control record's head");
+  }
+});
+
+test("skippedPosition() reads the position a skip record names", () => {
+  const payload = new Uint8Array(8);
+  new DataView(payload.buffer).setFloat64(0, 2 ** 33 + 5, true);
+  const bytes = encodeInputRecord({ kind: "skip", srcPos: 9, subject: "troupe.feed.m.a", payload });
+  assert.is(skippedPosition(decodeInputRecord(bytes)), 2 ** 33 + 5);
 });
 
 test.run();

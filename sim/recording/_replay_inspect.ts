@@ -2,8 +2,7 @@
  * The state of one actor instance at the end of a replay, as JSON-safe data: what `--inspect`
  * prints. Used by the in-process replay and by each replay worker thread for the instances it ran.
  */
-import type { ActorInstance } from "../actors/runtime/actor_instance.ts";
-import type { Host } from "../actors/runtime/host.ts";
+import type { ActorInstance, Host } from "../../actors/runtime/mod.ts";
 
 /** The state of an instance at the end of a replay. */
 export interface ReplayInspection {

@@ -38,15 +38,11 @@
  */
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { open as openAsync } from "node:fs/promises";
-import { crc32 } from "../actors/runtime/crc32.ts";
-import { decodeValue, encodeValue } from "../protocol/mod.ts";
+import { crc32 } from "../../actors/runtime/mod.ts";
+import { decodeValue, encodeValue, TROUPE_VERSION } from "../../protocol/mod.ts";
 
 /** The format version this code writes and reads. */
 export const RECORDING_FORMAT_VERSION = 2;
-
-/** The version of troupe written into recording headers. */
-export { TROUPE_VERSION } from "../protocol/version.ts";
-import { TROUPE_VERSION } from "../protocol/version.ts";
 
 /** The 8 bytes every recording starts with: ASCII "TROUPREC". */
 export const RECORDING_MAGIC = new Uint8Array([0x54, 0x52, 0x4f, 0x55, 0x50, 0x52, 0x45, 0x43]);
@@ -413,32 +409,8 @@ export class RecordingReader {
       this.cut = undefined;
       this.records = 0;
       while (true) {
-        // Parse the complete records in buf.
-        const batch: RecordedMessage[] = [];
-        let p = 0;
-        let stop: string | undefined;
-        while (true) {
-          if (buf.byteLength - p < 8) break;
-          const length = le32(buf, p);
-          if (length === 0 || length > RECORD_BYTES_MAX) {
-            stop = `record ${index} has a bad length of ${length} bytes`;
-            break;
-          }
-          if (buf.byteLength - p - 8 < length) break;
-          const body = buf.subarray(p + 8, p + 8 + length);
-          if (crc32(body) !== le32(buf, p + 4)) {
-            stop = `record ${index}'s checksum does not match`;
-            break;
-          }
-          const msg = parseRecord(body, index, filePos + p);
-          if (typeof msg === "string") {
-            stop = msg;
-            break;
-          }
-          batch.push(msg);
-          index++;
-          p += 8 + length;
-        }
+        const { batch, p, stop } = parseRecords(buf, filePos, index);
+        index += batch.length;
         this.records = index;
         if (batch.length) yield batch;
         if (stop !== undefined) {
@@ -451,8 +423,8 @@ export class RecordingReader {
           return;
         }
         if (eof) {
-          if (p < buf.byteLength) {
-            const left = buf.byteLength - p;
+          const left = buf.byteLength - p;
+          if (left > 0) {
             this.cut = {
               offset: filePos + p,
               records: index,
@@ -619,4 +591,35 @@ function describeBytes(b: Uint8Array): string {
   return printable
     ? JSON.stringify(String.fromCharCode(...b))
     : [...b].map((c) => c.toString(16).padStart(2, "0")).join(" ");
+}
+
+/**
+ * The complete records at the start of `buf` (at file offset `filePos`), numbered from `index`:
+ * them, where they end in `buf`, and why parsing stopped short of its end at a bad record, if it
+ * did (a partial record at its end is not one: the next chunk completes it).
+ */
+function parseRecords(
+  buf: Uint8Array,
+  filePos: number,
+  index: number,
+): { batch: RecordedMessage[]; p: number; stop: string | undefined } {
+  const batch: RecordedMessage[] = [];
+  let p = 0;
+  while (buf.byteLength - p >= 8) {
+    const i = index + batch.length;
+    const length = le32(buf, p);
+    if (length === 0 || length > RECORD_BYTES_MAX) {
+      return { batch, p, stop: `record ${i} has a bad length of ${length} bytes` };
+    }
+    if (buf.byteLength - p - 8 < length) break;
+    const body = buf.subarray(p + 8, p + 8 + length);
+    if (crc32(body) !== le32(buf, p + 4)) {
+      return { batch, p, stop: `record ${i}'s checksum does not match` };
+    }
+    const msg = parseRecord(body, i, filePos + p);
+    if (typeof msg === "string") return { batch, p, stop: msg };
+    batch.push(msg);
+    p += 8 + length;
+  }
+  return { batch, p, stop: undefined };
 }

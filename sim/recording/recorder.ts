@@ -5,8 +5,8 @@
  * first input, which is what `troupe replay --verify` needs to reproduce every output; attached to
  * a running cluster (`troupe record`), it holds what crossed the bus from then on.
  */
-import type { Bus, BusSubscription } from "../protocol/mod.ts";
-import { type Clock, SystemClock } from "./clock.ts";
+import type { Bus, BusSubscription } from "../../protocol/mod.ts";
+import { type Clock, SystemClock } from "../clock.ts";
 import {
   type RecordingHeaderInit,
   RecordingWriter,

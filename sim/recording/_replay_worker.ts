@@ -14,10 +14,13 @@
  * given with a fresh host: a replay keeps its workers, their code compiled and warm, for the next.
  */
 import { isMainThread, type MessagePort, parentPort, workerData } from "node:worker_threads";
-import type { AnyActorDefinition } from "../protocol/mod.ts";
-import { Host, type InputSource } from "../actors/runtime/mod.ts";
-import { InProcessBus } from "../actors/runtime/in_process_bus.ts";
-import { ACTOR_KINDS } from "../actors/mod.ts";
+import {
+  type AnyActorDefinition,
+  Host,
+  InProcessBus,
+  type InputSource,
+} from "../../actors/runtime/mod.ts";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   type Bus,
   type BusHandler,
@@ -28,7 +31,7 @@ import {
   type RequestOptions,
   SUBJECT_ROOT,
   type SubscribeOptions,
-} from "../protocol/mod.ts";
+} from "../../protocol/mod.ts";
 import { BatchReader, BatchWriter } from "./_replay_batch.ts";
 import { inspectInstance, type ReplayInspection } from "./_replay_inspect.ts";
 import { CompactingSnapshots, ReplayJournal } from "./_replay_journal.ts";
@@ -148,6 +151,131 @@ function loadRegistry(data: ReplayWorkerData): Promise<Registry> {
   return registryLoaded;
 }
 
+/** One replay's host in this worker, set up on "init", fed the replay's batches of inputs. */
+class WorkerReplay {
+  readonly #port: MessagePort;
+  readonly #bus = new CaptureBus();
+  readonly #outputs = new BatchWriter(1 << 20);
+  readonly #inputs = new BatchReader();
+  readonly #host: Host;
+  /** The index of the input being applied: what outputs and failures are tied to. */
+  #current = 0;
+  #failure: Error | undefined;
+  #counted = 0;
+  #log: string[] = [];
+  #deliver: ((msg: BusMessage, srcPos: number) => void) | undefined;
+
+  constructor(port: MessagePort, actors: AnyActorDefinition[], init: ReplayWorkerInit) {
+    this.#port = port;
+    const bus = this.#bus;
+    bus.onOutput = init.outputs === "bytes"
+      ? (subject, bytes) => this.#outputs.append(this.#current, subject, bytes)
+      : () => this.#counted++;
+    bus.onError = (err, msg) => {
+      this.#failure ??= new Error(
+        `the host threw on input ${this.#current} ("${msg.subject}"): ${
+          (err as Error)?.stack ?? err
+        }`,
+      );
+    };
+    const input: InputSource = {
+      start: (fn) => {
+        this.#deliver = fn;
+        return Promise.resolve();
+      },
+      stop: () => {
+        this.#deliver = undefined;
+        return Promise.resolve();
+      },
+    };
+    const journal = new ReplayJournal();
+    this.#host = new Host({
+      hostId: "replay",
+      bus,
+      actors,
+      config: init.config,
+      journal,
+      snapshots: new CompactingSnapshots(journal),
+      partitions: { count: init.partitions, owned: init.owned },
+      input,
+      limits: init.limits,
+      snapshotEveryInputs: init.snapshotEveryInputs,
+      snapshotEveryMs: 3_600_000,
+      log: (m) => this.#log.push(m),
+    });
+  }
+
+  /** Starts the host and says so. */
+  async start(): Promise<void> {
+    await this.#host.start();
+    this.#port.postMessage({ type: "ready" } satisfies FromWorker);
+  }
+
+  /** Handles a message of the replay after "init". */
+  handle(msg: ToWorker): Promise<void> {
+    return msg.type === "inputs"
+      ? this.#apply(msg)
+      : msg.type === "end"
+      ? this.#end(msg)
+      : Promise.resolve();
+  }
+
+  /** Applies a batch of inputs, in order, and sends their outputs back. */
+  async #apply(msg: Extract<ToWorker, { type: "inputs" }>): Promise<void> {
+    const bus = this.#bus;
+    for (const e of this.#inputs.read(msg)) {
+      this.#current = e.index;
+      if (e.flags === INPUT_CTL) {
+        bus.inner.publish(e.subject, e.data);
+        await bus.inner.flush();
+      } else {
+        try {
+          this.#deliver!(
+            { subject: e.subject, data: e.data, headers: undefined, reply: undefined },
+            0,
+          );
+        } catch (err) {
+          throw new Error(
+            `the host threw on input ${e.index} ("${e.subject}"): ${(err as Error)?.stack ?? err}`,
+          );
+        }
+      }
+      if (this.#failure) throw this.#failure;
+    }
+    const { transfer, ...out } = this.#report();
+    this.#port.postMessage(
+      { type: "done", through: msg.through, ...out } satisfies FromWorker,
+      transfer,
+    );
+  }
+
+  /** Ends the replay: inspects what was asked for, stops the host, sends the last outputs. */
+  async #end(msg: Extract<ToWorker, { type: "end" }>): Promise<void> {
+    await this.#bus.flush();
+    const inspect = msg.inspect ? inspectInstance(this.#host, msg.inspect) : undefined;
+    await this.#host.stop();
+    if (this.#failure) throw this.#failure;
+    const { transfer, ...out } = this.#report();
+    this.#port.postMessage({ type: "ended", inspect, ...out } satisfies FromWorker, transfer);
+  }
+
+  /** The outputs, counts and log lines since the last report. */
+  #report(): WorkerOutputs & { transfer: ArrayBuffer[] } {
+    const taken = this.#outputs.take();
+    const out = {
+      ...taken,
+      counted: this.#counted,
+      deadLetters: this.#bus.deadLetters,
+      log: this.#log,
+      transfer: [taken.buf],
+    };
+    this.#counted = 0;
+    this.#bus.deadLetters = 0;
+    this.#log = [];
+    return out;
+  }
+}
+
 /** Sets up a host on "init"; returns what handles the replay's messages after it. */
 async function setUp(
   port: MessagePort,
@@ -160,97 +288,9 @@ async function setUp(
     if (!def) throw new Error(`Unknown actor kind "${k}" in this worker's registry`);
     return def;
   });
-
-  const bus = new CaptureBus();
-  const outputs = new BatchWriter(1 << 20);
-  let current = 0;
-  let failure: Error | undefined;
-  let counted = 0;
-  bus.onOutput = init.outputs === "bytes"
-    ? (subject, bytes) => outputs.append(current, subject, bytes)
-    : () => counted++;
-  bus.onError = (err, msg) => {
-    failure ??= new Error(
-      `the host threw on input ${current} ("${msg.subject}"): ${(err as Error)?.stack ?? err}`,
-    );
-  };
-  let log: string[] = [];
-  let deliver: ((msg: BusMessage, srcPos: number) => void) | undefined;
-  const input: InputSource = {
-    start(fn) {
-      deliver = fn;
-      return Promise.resolve();
-    },
-    stop() {
-      deliver = undefined;
-      return Promise.resolve();
-    },
-  };
-  const journal = new ReplayJournal();
-  const host = new Host({
-    hostId: "replay",
-    bus,
-    actors,
-    config: init.config,
-    journal,
-    snapshots: new CompactingSnapshots(journal),
-    partitions: { count: init.partitions, owned: init.owned },
-    input,
-    limits: init.limits,
-    snapshotEveryInputs: init.snapshotEveryInputs,
-    snapshotEveryMs: 3_600_000,
-    log: (m) => log.push(m),
-  });
-  await host.start();
-  port.postMessage({ type: "ready" } satisfies FromWorker);
-
-  const report = (): WorkerOutputs & { transfer: ArrayBuffer[] } => {
-    const taken = outputs.take();
-    const out = {
-      ...taken,
-      counted,
-      deadLetters: bus.deadLetters,
-      log,
-      transfer: [taken.buf],
-    };
-    counted = 0;
-    bus.deadLetters = 0;
-    log = [];
-    return out;
-  };
-
-  const inputs = new BatchReader();
-  const apply = async (msg: Extract<ToWorker, { type: "inputs" }>) => {
-    for (const e of inputs.read(msg)) {
-      current = e.index;
-      if (e.flags === INPUT_CTL) {
-        bus.inner.publish(e.subject, e.data);
-        await bus.inner.flush();
-      } else {
-        try {
-          deliver!({ subject: e.subject, data: e.data, headers: undefined, reply: undefined }, 0);
-        } catch (err) {
-          throw new Error(
-            `the host threw on input ${e.index} ("${e.subject}"): ${(err as Error)?.stack ?? err}`,
-          );
-        }
-      }
-      if (failure) throw failure;
-    }
-    const { transfer, ...out } = report();
-    port.postMessage({ type: "done", through: msg.through, ...out } satisfies FromWorker, transfer);
-  };
-  const end = async (msg: Extract<ToWorker, { type: "end" }>) => {
-    await bus.flush();
-    const inspect = msg.inspect ? inspectInstance(host, msg.inspect) : undefined;
-    await host.stop();
-    if (failure) throw failure;
-    const { transfer, ...out } = report();
-    port.postMessage({ type: "ended", inspect, ...out } satisfies FromWorker, transfer);
-  };
-
-  return (msg) =>
-    msg.type === "inputs" ? apply(msg) : msg.type === "end" ? end(msg) : Promise.resolve();
+  const replay = new WorkerReplay(port, actors, init);
+  await replay.start();
+  return (msg) => replay.handle(msg);
 }
 
 /** Handles the messages of the replay strictly in order, each after the previous one settled. */

@@ -2,9 +2,14 @@
  * The journal and snapshot store of a replay host (in this process or in a replay worker thread):
  * in memory, and compacted behind each snapshot, so a long recording does not pile up in memory.
  */
-import type { Journal, JournalRecord, JournalStats } from "../actors/runtime/journal.ts";
-import { MemorySnapshotStore } from "../actors/runtime/memory_snapshot_store.ts";
-import type { Snapshot, SnapshotStore } from "../actors/runtime/snapshot_store.ts";
+import {
+  type Journal,
+  type JournalRecord,
+  type JournalStats,
+  MemorySnapshotStore,
+  type Snapshot,
+  type SnapshotStore,
+} from "../../actors/runtime/mod.ts";
 
 /**
  * The journal of a replay host: in memory, per stream, and compacted when a snapshot is saved, so

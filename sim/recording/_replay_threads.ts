@@ -20,9 +20,7 @@
  * seen there goes to the worker its partition's number names.
  */
 import type { Worker } from "node:worker_threads";
-import type { AnyActorDefinition } from "../protocol/mod.ts";
-import { partitionOf } from "../actors/runtime/partition.ts";
-import { startWorker, workerModuleUrl } from "../actors/runtime/worker_thread.ts";
+import { type AnyActorDefinition, partitionOf, workerModuleUrl } from "../../actors/runtime/mod.ts";
 import {
   decodeEnvelope,
   decodeFrame,
@@ -30,18 +28,18 @@ import {
   parseSubject,
   SUBJECT_ROOT,
   subjectMatches,
-} from "../protocol/mod.ts";
+} from "../../protocol/mod.ts";
 import { type BatchEntry, BatchReader, BatchWriter } from "./_replay_batch.ts";
 import type { ReplayInspection } from "./_replay_inspect.ts";
 import {
   type FromWorker,
   INPUT_CTL,
   INPUT_FEED,
-  type ReplayWorkerData,
   type ToWorker,
   type WorkerOutputs,
 } from "./_replay_worker.ts";
-import { RecordingReader } from "./recording.ts";
+import { PARTITIONS, spreadPartitions } from "./_replay_spread.ts";
+import { acquireWorker, releaseWorker } from "./_replay_worker_pool.ts";
 
 /** What the threads are started with. */
 export interface ReplayThreadsOptions {
@@ -74,15 +72,11 @@ export class ReplayThreadError extends Error {
   override name = "ReplayThreadError";
 }
 
-/** Partitions: enough that keys rarely share one, so the spread can be even. */
-const PARTITIONS = 4096;
 /** A worker's batch is sent once it holds this many bytes or inputs. */
 const BATCH_BYTES = 256 << 10;
 const BATCH_INPUTS = 4096;
 /** Batches a worker may have in hand before the replay waits for it. */
 const IN_FLIGHT_MAX = 4;
-/** Records read to spread the partitions. */
-const SPREAD_RECORDS_MAX = 100_000;
 
 const FEED_PATTERN = `${SUBJECT_ROOT}.feed.>`;
 const CTL_PATTERN = `${SUBJECT_ROOT}.ctl.>`;
@@ -204,7 +198,15 @@ export class ReplayThreads {
       else w.detach = this.#attach(worker, i);
     });
     // The spread is worked out while the threads start.
-    const [spread, ...rest] = await Promise.allSettled([this.#spread(), ...started]);
+    const spreading = spreadPartitions({
+      path: o.path,
+      threads: this.threads,
+      defs: this.#defs,
+      configs: this.#configs,
+    }).then((owners) => {
+      this.#owners = owners;
+    });
+    const [spread, ...rest] = await Promise.allSettled([spreading, ...started]);
     for (const r of [spread, ...rest]) if (r.status === "rejected") throw r.reason;
     const owned: number[][] = this.#w.map(() => []);
     for (let p = 0; p < PARTITIONS; p++) owned[this.#owners[p]!]!.push(p);
@@ -585,114 +587,4 @@ export class ReplayThreads {
     this.#failure ??= err;
     this.#wake();
   }
-
-  // --- spreading the partitions ------------------------------------------------------------------
-
-  /** Assigns partitions to workers by the frame bytes of each in the recording's first records. */
-  async #spread(): Promise<void> {
-    const n = this.threads;
-    const owners = new Int32Array(PARTITIONS);
-    for (let p = 0; p < PARTITIONS; p++) owners[p] = p % n;
-    const bytes = new Map<string, number>();
-    const reader = await RecordingReader.open(this.#o.path);
-    let records = 0;
-    read: for await (const batch of reader.batches()) {
-      for (const m of batch) {
-        if (++records > SPREAD_RECORDS_MAX) break read;
-        if (!m.subject.startsWith(`${SUBJECT_ROOT}.feed.`)) continue;
-        bytes.set(m.subject, (bytes.get(m.subject) ?? 0) + m.data.byteLength);
-      }
-    }
-    const weight = new Float64Array(PARTITIONS);
-    for (const [subject, b] of bytes) {
-      let channel: string;
-      try {
-        const parsed = parseSubject(subject);
-        if (parsed.kind !== "feed") continue;
-        channel = parsed.channel;
-      } catch {
-        continue;
-      }
-      for (const def of this.#defs) {
-        let keys: readonly string[];
-        try {
-          keys = def.route(channel, this.#configs.get(def.kind));
-        } catch {
-          continue; // reported when the replay routes its first frame
-        }
-        for (const key of keys) weight[partitionOf(key, PARTITIONS)]! += b;
-      }
-    }
-    const used = [...weight.keys()].filter((p) => weight[p]! > 0);
-    used.sort((a, b) => weight[b]! - weight[a]! || a - b);
-    const load = new Float64Array(n);
-    for (const p of used) {
-      let best = 0;
-      for (let w = 1; w < n; w++) if (load[w]! < load[best]!) best = w;
-      owners[p] = best;
-      load[best]! += weight[p]!;
-    }
-    this.#owners = owners;
-  }
-}
-
-// --- the pool of idle workers ----------------------------------------------------------------------
-
-/** Idle workers kept for the next replay in this process, at most, per registry. */
-const IDLE_WORKERS_MAX = 8;
-/** An idle worker is ended after this long unused. */
-const IDLE_MS = 30_000;
-
-/**
- * Idle workers, by registry module ("" for ACTOR_KINDS). A fresh worker runs its first hundreds of
- * milliseconds of kernels cold (interpreted, then compiled as they get hot, on a small heap): a
- * million samples cost it about twice the CPU time they cost warm code. Workers are kept,
- * unreferenced (they never keep the process alive), for the next replay in the same process.
- */
-const idle = new Map<string, Map<Worker, ReturnType<typeof setTimeout>>>();
-
-/** A worker for a replay: an idle one, or a fresh one. */
-async function acquireWorker(registryKey: string): Promise<Worker> {
-  const pool = idle.get(registryKey);
-  if (pool) {
-    for (const [worker, timer] of pool) {
-      pool.delete(worker);
-      clearTimeout(timer);
-      worker.removeAllListeners("exit");
-      worker.removeAllListeners("error");
-      return worker;
-    }
-  }
-  const workerData: ReplayWorkerData = {
-    troupeReplayWorker: true,
-    registryModule: registryKey === "" ? undefined : registryKey,
-  };
-  return await startWorker(new URL("./_replay_worker.ts", import.meta.url), { workerData });
-}
-
-/** Keeps a worker whose replay ended well for the next one (or ends it when enough are kept). */
-function releaseWorker(worker: Worker, registryKey: string): void {
-  let pool = idle.get(registryKey);
-  if (!pool) idle.set(registryKey, pool = new Map());
-  if (pool.size >= IDLE_WORKERS_MAX) {
-    worker.terminate().catch(() => {});
-    return;
-  }
-  const drop = () => {
-    const timer = pool.get(worker);
-    if (timer !== undefined) clearTimeout(timer);
-    pool.delete(worker);
-  };
-  worker.once("exit", drop);
-  worker.once("error", () => {
-    drop();
-    worker.terminate().catch(() => {});
-  });
-  const timer = setTimeout(() => {
-    drop();
-    worker.terminate().catch(() => {});
-  }, IDLE_MS);
-  (timer as { unref?: () => void }).unref?.();
-  worker.unref();
-  pool.set(worker, timer);
 }

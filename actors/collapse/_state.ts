@@ -1,0 +1,239 @@
+/**
+ * The collapse kernel's state: one Float64Array holding a header (configuration and running
+ * scalars), the run-length hypotheses as columns, and a ring of recent samples; `viewState` gives
+ * typed views of it. Being one array, it saves and loads exactly, and a step allocates nothing per
+ * sample.
+ */
+import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
+import { gammaHalfRatio } from "./_gamma_ratio.ts";
+import { powFast } from "../portable_math.ts";
+
+/** Recent samples kept to place a change and measure the regimes around it. */
+export const HISTORY_SAMPLES = 512;
+
+/** The kernel's state: one Float64Array (header, run-length hypotheses, recent history) and views. */
+export interface CollapseState {
+  data: Float64Array;
+  runsMax: number;
+  /** Posterior probability of each kept hypothesis. */
+  prob: Float64Array;
+  /** Index of the sample at which each hypothesis' regime began. */
+  start: Float64Array;
+  /** Weighted count of the hypothesis' samples (each enters with its inlier weight). */
+  weight: Float64Array;
+  /**
+   * The regime's line after its last sample: level and slope per sample, and their covariance
+   * (p00, p01, p11) in units of the regime's noise variance (normal-inverse-gamma posterior).
+   */
+  level: Float64Array;
+  slope: Float64Array;
+  p00: Float64Array;
+  p01: Float64Array;
+  p11: Float64Array;
+  /**
+   * The posterior's beta minus the prior's beta0 (beta0 follows the running noise scale, so it is
+   * added when a sample is scored). The shape alpha is alpha0 + weight / 2.
+   */
+  spread: Float64Array;
+  /** Ring of the last HISTORY_SAMPLES values (NaN: missing) and times. */
+  histV: Float64Array;
+  histT: Float64Array;
+  /** The hypothesis columns above in layout order, prob first (for moving whole hypotheses). */
+  columns: readonly Float64Array[];
+}
+
+/** Format 3: hypotheses carry a line (level, slope, covariance); format 2 kept only a level. */
+export const STATE_FORMAT = 3;
+// Header layout: configuration, then the running scalars.
+export const H_FORMAT = 0;
+export const H_HAZARD = 1;
+export const H_CONFIRM = 2;
+export const H_OUTLIER = 3;
+export const H_GAP_MIN = 4;
+export const H_RUNS_MAX = 5;
+export const H_PRUNE = 6;
+export const H_KAPPA0 = 7;
+export const H_ALPHA0 = 8;
+export const H_SCALE_RATE = 9;
+export const H_GAP_FACTOR = 10;
+export const H_G0 = 11;
+export const H_INDEX = 12;
+export const H_RUNS = 13;
+/** The most probable regime's level and slope after the last valid sample. */
+export const H_LEVEL = 14;
+export const H_ABSDIFF = 15;
+export const H_DIFFS = 16;
+export const H_PREV_X = 17;
+export const H_LAST_T = 18;
+export const H_INTERVAL = 19;
+export const H_INTERVALS = 20;
+export const H_MISSED = 21;
+export const H_CHANGE = 22;
+export const H_SEG_N = 23;
+export const H_SEG_MEAN = 24;
+export const H_SEG_M2 = 25;
+export const H_CHANGES = 26;
+export const H_PROB = 27;
+export const H_RUN_LENGTH = 28;
+export const H_VALID = 29;
+export const H_QUANTUM = 30;
+/** Hypotheses that began more than min_gap_samples after this sample are a new regime. */
+export const H_REGIME = 31;
+export const H_SLOPE = 32;
+export const H_SLOPE_VAR = 33;
+export const H_LEVEL_DRIFT = 34;
+export const H_SUSPECT = 35;
+export const H_RECOVER = 36;
+/** The lifecycle phase after the last valid sample (see PHASES). */
+export const H_PHASE = 37;
+export const H_CONFIRM_SAMPLES = 38;
+/** Consecutive samples so far with the new-regime probability at or above confirm_threshold. */
+export const H_ABOVE = 39;
+export const H_SLOPE_DRIFT = 40;
+export const HEADER = 44;
+export const RUN_FIELDS = 9;
+
+/** The lifecycle phases, by their code in H_PHASE: the machine's states. */
+export const PHASES = ["stable", "suspect", "collapsed", "recovering"] as const;
+export type CollapsePhase = typeof PHASES[number];
+
+function stateLength(runsMax: number): number {
+  return HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES;
+}
+
+/** Typed views over a state array. */
+export function viewState(data: Float64Array): CollapseState {
+  const runsMax = data[H_RUNS_MAX]!;
+  const at = (k: number) => data.subarray(HEADER + k * runsMax, HEADER + (k + 1) * runsMax);
+  const hist = HEADER + RUN_FIELDS * runsMax;
+  const columns = Array.from({ length: RUN_FIELDS }, (_, k) => at(k));
+  const [prob, start, weight, level, slope, p00, p01, p11, spread] = columns as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
+  return {
+    data,
+    runsMax,
+    prob,
+    start,
+    weight,
+    level,
+    slope,
+    p00,
+    p01,
+    p11,
+    spread,
+    histV: data.subarray(hist, hist + HISTORY_SAMPLES),
+    histT: data.subarray(hist + HISTORY_SAMPLES, hist + 2 * HISTORY_SAMPLES),
+    columns,
+  };
+}
+
+function writeConfig(data: Float64Array, config: CollapseConfig): void {
+  data[H_HAZARD] = config.hazard;
+  data[H_CONFIRM] = config.confirm_threshold;
+  data[H_OUTLIER] = config.outlier_prob;
+  data[H_GAP_MIN] = config.min_gap_samples;
+  data[H_PRUNE] = config.prune_prob;
+  data[H_KAPPA0] = config.prior_kappa;
+  data[H_ALPHA0] = config.prior_alpha;
+  data[H_SCALE_RATE] = 1 - powFast(2, -1 / config.scale_half_life_samples);
+  data[H_GAP_FACTOR] = config.gap_factor;
+  data[H_G0] = gammaHalfRatio(config.prior_alpha);
+  data[H_SLOPE_VAR] = config.slope_prior * config.slope_prior;
+  data[H_LEVEL_DRIFT] = config.level_drift;
+  data[H_CONFIRM_SAMPLES] = config.confirm_samples;
+  data[H_SLOPE_DRIFT] = config.slope_drift;
+  data[H_SUSPECT] = config.suspect_threshold;
+  data[H_RECOVER] = config.recover_samples;
+}
+
+/** Creates the state of a channel that has seen nothing. */
+export function initState(config: CollapseConfig): CollapseState {
+  const data = new Float64Array(stateLength(config.runs_max));
+  data[H_FORMAT] = STATE_FORMAT;
+  data[H_RUNS_MAX] = config.runs_max;
+  writeConfig(data, config);
+  data[H_PREV_X] = NaN;
+  data[H_LAST_T] = NaN;
+  data[H_CHANGE] = -1;
+  data[H_REGIME] = -1;
+  const state = viewState(data);
+  state.histV.fill(NaN);
+  state.histT.fill(NaN);
+  return state;
+}
+
+/** Applies a new configuration; a new `runs_max` keeps the most probable hypotheses. */
+export function configureState(state: CollapseState, config: CollapseConfig): void {
+  writeConfig(state.data, config);
+  if (config.runs_max === state.runsMax) return;
+  const old = state;
+  const runs = old.data[H_RUNS]!;
+  const order = Array.from({ length: runs }, (_, i) => i)
+    .sort((a, b) => old.prob[b]! - old.prob[a]! || old.start[a]! - old.start[b]!)
+    .slice(0, config.runs_max)
+    .sort((a, b) => old.start[a]! - old.start[b]!);
+  const data = new Float64Array(stateLength(config.runs_max));
+  data.set(old.data.subarray(0, HEADER));
+  data[H_RUNS_MAX] = config.runs_max;
+  data[H_RUNS] = order.length;
+  const next = viewState(data);
+  const from = old.columns;
+  const to = next.columns;
+  order.forEach((i, k) => {
+    for (let f = 0; f < RUN_FIELDS; f++) to[f]![k] = from[f]![i]!;
+  });
+  let sum = 0;
+  for (let k = 0; k < order.length; k++) sum += next.prob[k]!;
+  for (let k = 0; k < order.length; k++) next.prob[k] = next.prob[k]! / sum;
+  next.histV.set(old.histV);
+  next.histT.set(old.histT);
+  Object.assign(state, next);
+}
+
+/** Serialises the state: its Float64Array as little-endian bytes. */
+export function saveState(state: CollapseState): Uint8Array {
+  const { data } = state;
+  const out = new Uint8Array(data.length * 8);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat64(i * 8, data[i]!, true);
+  return out;
+}
+
+/** Restores a state saved by `saveState`, checking its format and length. */
+export function loadState(bytes: Uint8Array): CollapseState {
+  if (bytes.byteLength % 8 !== 0 || bytes.byteLength < HEADER * 8) {
+    throw new RangeError(
+      `Cannot load a collapse state: expected a multiple of 8 bytes of at least ${
+        HEADER * 8
+      }, got ${bytes.byteLength}`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = new Float64Array(bytes.byteLength / 8);
+  for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(i * 8, true);
+  const format = data[H_FORMAT];
+  if (format !== STATE_FORMAT) {
+    throw new RangeError(
+      `Cannot load a collapse state: format must be ${STATE_FORMAT}, got ${format}`,
+    );
+  }
+  const runsMax = data[H_RUNS_MAX]!;
+  if (
+    !Number.isInteger(runsMax) || runsMax < 2 || runsMax > RUNS_MAX_LIMIT ||
+    data.length !== stateLength(runsMax)
+  ) {
+    throw new RangeError(
+      `Cannot load a collapse state: ${data.length} values do not fit runs_max = ${runsMax}`,
+    );
+  }
+  return viewState(data);
+}

@@ -1,0 +1,78 @@
+/**
+ * Cross-validation inside a NAB corpus, so that a setting is chosen on one part of it and checked
+ * on another: the 2-fold split (per category, files in sorted order go alternately to half A and
+ * half B, so each half has every category), per-category scores, and the grid of settings of
+ * `troupe bench nab --sweep`.
+ */
+import { BenchOptionError } from "./_bench.ts";
+import type { NabFileInput, NabProfileReport } from "./_nab_scorer.ts";
+
+/** The two halves of a corpus's files (`<category>/<file>.csv` paths), stratified by category. */
+export function cvHalves(paths: readonly string[]): { a: string[]; b: string[] } {
+  const byCategory = new Map<string, string[]>();
+  for (const p of [...paths].sort()) {
+    const category = p.slice(0, p.indexOf("/"));
+    const list = byCategory.get(category) ?? [];
+    list.push(p);
+    byCategory.set(category, list);
+  }
+  const a: string[] = [], b: string[] = [];
+  for (const list of byCategory.values()) list.forEach((p, i) => (i % 2 === 0 ? a : b).push(p));
+  return { a, b };
+}
+
+/** One category's share of a scored corpus, at the corpus's threshold. */
+export interface NabCategoryScore {
+  category: string;
+  files: number;
+  windows: number;
+  /** Sum of the category's per-file scores. */
+  raw: number;
+  /** Normalised as the corpus is, over the category's windows; null when it has none. */
+  normalized: number | null;
+}
+
+/** Per-category scores of `report` (the files of `inputs`, in the same order). */
+export function categoryScores(
+  report: NabProfileReport,
+  inputs: readonly NabFileInput[],
+  fnWeight: number,
+  tpWeight: number,
+): NabCategoryScore[] {
+  const out = new Map<string, NabCategoryScore>();
+  report.files.forEach((f, k) => {
+    const category = f.name.slice(0, f.name.indexOf("/"));
+    const c = out.get(category) ??
+      { category, files: 0, windows: 0, raw: 0, normalized: null };
+    c.files++;
+    c.windows += inputs[k]!.windows.length;
+    c.raw += f.score;
+    out.set(category, c);
+  });
+  for (const c of out.values()) {
+    const nullScore = -c.windows * fnWeight, perfect = c.windows * tpWeight;
+    c.normalized = c.windows === 0 ? null : (100 * (c.raw - nullScore)) / (perfect - nullScore);
+  }
+  return [...out.values()];
+}
+
+/**
+ * Parses `--sweep "field=v1,v2;field=v1,..."` into every combination of the values, as
+ * configuration overrides (the fields are checked by the actor's parseConfig afterwards).
+ */
+export function parseSweep(text: string): Record<string, number>[] {
+  let combos: Record<string, number>[] = [{}];
+  for (const part of text.split(";")) {
+    if (part.trim() === "") continue;
+    const eq = part.indexOf("=");
+    const field = part.slice(0, eq).trim();
+    const values = part.slice(eq + 1).split(",").map((x) => Number(x.trim()));
+    if (eq <= 0 || values.some((x) => !Number.isFinite(x))) {
+      throw new BenchOptionError(
+        `Option --sweep must be "field=v1,v2;field=..." with numbers, got "${part}"`,
+      );
+    }
+    combos = combos.flatMap((c) => values.map((x) => ({ ...c, [field]: x })));
+  }
+  return combos;
+}

@@ -1,0 +1,323 @@
+/**
+ * `troupe bench detect`: what the detectors find on troupe's own synthetic feeds, scored against
+ * the ground truth those feeds carry (`troupe inject --labels`). The market feed (ticks 1 s apart,
+ * prices only, the feed's default rates) and the metrics feed are generated from a seed and run,
+ * frame by frame, through the anomaly, collapse and coherence actors exactly as a host applies them
+ * (ActorInstance), without a bus. The market runs with the settings `troupe up` runs it with
+ * (sim/demo.ts: a wandering level for collapse on prices, short coherence bars), the metrics with
+ * every kind's defaults; `--config` adds fields over both. The events are then scored
+ * (bench/_detect_score.ts):
+ * - `anomaly_f1`: anomaly events against the labelled anomaly windows, over both feeds;
+ * - `collapse_f1`: collapse events against the labelled change points (market crashes, metrics
+ *   level shifts and drifts), and `collapse_false_alarms_per_channel_hour`: collapse events near
+ *   no label, per channel-hour of data (the worse of the two feeds);
+ * - `coherence_regime_accuracy`: the share of the market's time in which the coherence state says
+ *   `coherent` exactly when the market is `stressed` (baseline: always `normal`).
+ * Delays are in samples from the labelled onset to the event.
+ */
+import { parseArgs } from "node:util";
+import { ACTOR_KINDS } from "../actors/mod.ts";
+import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts";
+import { decodeEnvelope, encodeFrame } from "../protocol/mod.ts";
+import { createMarketFeed, createMetricsFeed, demoActorConfigs, type Feed } from "../sim/mod.ts";
+import {
+  type BenchContext,
+  type Benchmark,
+  BenchOptionError,
+  type BenchRow,
+  percentile,
+  row,
+} from "./_bench.ts";
+import {
+  type DetectionScore,
+  type Finding,
+  regimeAccuracy,
+  scoreAnomalies,
+  scoreChanges,
+} from "./_detect_score.ts";
+
+const NAME = "detect";
+const KINDS = ["anomaly", "collapse", "coherence"] as const;
+/** Defaults: samples per channel of each feed, and channels. */
+const MARKET_SAMPLES = 100_000;
+const METRICS_SAMPLES = 40_000;
+const CHANNELS = 10;
+const FRAME_SAMPLES = 100;
+const MARKET_INTERVAL_US = 1_000_000;
+
+/** Configurations per kind, over each kind's defaults. */
+export type KindConfigs = Partial<Record<(typeof KINDS)[number], unknown>>;
+
+/** Runs `samples` per channel of `feed` through the actors; returns every finding, in order. */
+export function runFeed(
+  feed: Feed,
+  options: { samples: number; configs?: KindConfigs; kinds?: readonly string[] },
+): Finding[] {
+  const defs = (options.kinds ?? KINDS).map((k) => {
+    const def = ACTOR_KINDS[k] as AnyActorDefinition;
+    const raw = options.configs?.[k as (typeof KINDS)[number]];
+    const config = raw === undefined
+      ? def.defaultConfig
+      : def.parseConfig(raw, def.defaultConfig, k);
+    return { def, config, instances: new Map<string, ActorInstance>() };
+  });
+  const findings: Finding[] = [];
+  let pos = 0;
+  for (let seen = 0; seen < options.samples;) {
+    const frames = feed.next();
+    if (frames.length === 0) break;
+    for (const frame of frames) {
+      pos++;
+      const payload = encodeFrame(frame, { id: `d-${pos}`, src: NAME });
+      const record = {
+        kind: "frame" as const,
+        srcPos: pos,
+        subject: `troupe.feed.${feed.name}.${frame.channel}`,
+        payload,
+      };
+      for (const { def, config, instances } of defs) {
+        for (const key of def.route(frame.channel, config)) {
+          let inst = instances.get(key);
+          if (!inst) {
+            inst = ActorInstance.create(def, key, config);
+            instances.set(key, inst);
+          }
+          for (const o of inst.apply(record, pos)) {
+            const env = decodeEnvelope(o.data);
+            if (env.type === "columns") continue;
+            findings.push({
+              kind: def.kind,
+              key,
+              ts: env.ts,
+              body: env.body as Record<string, unknown>,
+            });
+          }
+        }
+      }
+    }
+    seen += frames[0]!.t.length;
+  }
+  for (const { instances } of defs) for (const inst of instances.values()) inst.stop();
+  return findings;
+}
+
+/** What one run of the benchmark measured. */
+export interface DetectReport {
+  anomaly: DetectionScore;
+  collapse: DetectionScore;
+  /** The same per feed. */
+  feeds: Record<"market" | "metrics", { anomaly: DetectionScore; collapse: DetectionScore }>;
+  /** False collapse alarms per channel-hour, per feed. */
+  falseAlarmsPerChannelHour: { market: number; metrics: number };
+  coherence: { accuracy: number; baseline: number };
+}
+
+function merge(a: DetectionScore, b: DetectionScore): DetectionScore {
+  const tp = a.events - a.falsePositives - a.elsewhere + b.events - b.falsePositives - b.elsewhere;
+  const fp = a.falsePositives + b.falsePositives;
+  const found = a.found + b.found, labels = a.labels + b.labels;
+  const precision = tp + fp > 0 ? tp / (tp + fp) : 1;
+  const recall = labels > 0 ? found / labels : 1;
+  return {
+    labels,
+    found,
+    events: a.events + b.events,
+    falsePositives: fp,
+    elsewhere: a.elsewhere + b.elsewhere,
+    precision,
+    recall,
+    f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+    delays: [...a.delays, ...b.delays].sort((x, y) => x - y),
+  };
+}
+
+/** Runs both feeds from `seed` and scores them. */
+export function runDetect(
+  seed: number,
+  options: { marketSamples?: number; metricsSamples?: number; configs?: KindConfigs } = {},
+): DetectReport {
+  const over = options.configs ?? {};
+  const demo = demoActorConfigs(MARKET_INTERVAL_US);
+  const marketConfigs: KindConfigs = {};
+  for (const k of KINDS) {
+    marketConfigs[k] = { ...demo[k], ...(over[k] as Record<string, unknown> | undefined) };
+  }
+  const market = createMarketFeed({
+    intervalUs: MARKET_INTERVAL_US,
+    symbols: CHANNELS,
+    seed,
+    volume: false,
+    batch: FRAME_SAMPLES,
+  });
+  const metrics = createMetricsFeed({ series: CHANNELS, seed, batch: FRAME_SAMPLES });
+  const mk = runFeed(market, {
+    samples: options.marketSamples ?? MARKET_SAMPLES,
+    configs: marketConfigs,
+  });
+  const mt = runFeed(metrics, {
+    samples: options.metricsSamples ?? METRICS_SAMPLES,
+    configs: over,
+    kinds: ["anomaly", "collapse"],
+  });
+  const mTruth = market.truth(), tTruth = metrics.truth();
+  const mInterval = Number(mTruth.options.intervalUs);
+  const tInterval = Number(tTruth.options.intervalUs);
+  const mOpt = { channels: mTruth.channels, intervalUs: mInterval };
+  const tOpt = { channels: tTruth.channels, intervalUs: tInterval };
+  const mChanges = scoreChanges(mTruth, mk, mOpt), tChanges = scoreChanges(tTruth, mt, tOpt);
+  const mAnomalies = scoreAnomalies(mTruth, mk, mOpt);
+  const tAnomalies = scoreAnomalies(tTruth, mt, tOpt);
+  const perHour = (fp: number, truth: typeof mTruth, interval: number) =>
+    fp / (truth.channels.length * (truth.samples * interval) / 3.6e9);
+  return {
+    anomaly: merge(mAnomalies, tAnomalies),
+    collapse: merge(mChanges, tChanges),
+    feeds: {
+      market: { anomaly: mAnomalies, collapse: mChanges },
+      metrics: { anomaly: tAnomalies, collapse: tChanges },
+    },
+    falseAlarmsPerChannelHour: {
+      market: perHour(mChanges.falsePositives, mTruth, mInterval),
+      metrics: perHour(tChanges.falsePositives, tTruth, tInterval),
+    },
+    coherence: regimeAccuracy(mTruth, mk, "all"),
+  };
+}
+
+function describe(name: string, s: DetectionScore): string {
+  return `${name}: F1 ${s.f1.toFixed(3)} (precision ${s.precision.toFixed(3)}, recall ${
+    s.recall.toFixed(3)
+  }: ${s.found}/${s.labels} labels found, ${s.events} events, ${s.falsePositives} false${
+    s.elsewhere ? `, ${s.elsewhere} at other labels` : ""
+  }); delay p50 ${percentile(s.delays, 50)}, p90 ${percentile(s.delays, 90)} samples`;
+}
+
+function readConfigs(raw: string | undefined): KindConfigs {
+  if (raw === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new BenchOptionError(`Option --config must be a JSON object of kinds, got "${raw}"`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new BenchOptionError(`Option --config must be a JSON object of kinds, got ${raw}`);
+  }
+  for (const k of Object.keys(parsed)) {
+    if (!(KINDS as readonly string[]).includes(k)) {
+      throw new BenchOptionError(
+        `Option --config: unknown kind "${k}" (kinds: ${KINDS.join(", ")})`,
+      );
+    }
+  }
+  return parsed as KindConfigs;
+}
+
+function positive(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new BenchOptionError(`Option --${name} must be a whole number >= 1, got "${raw}"`);
+  }
+  return n;
+}
+
+function rows(report: DetectReport, ctx: BenchContext): BenchRow[] {
+  const fa = report.falseAlarmsPerChannelHour;
+  for (const feed of ["market", "metrics"] as const) {
+    ctx.log(describe(`${feed} anomaly`, report.feeds[feed].anomaly));
+    ctx.log(describe(`${feed} collapse`, report.feeds[feed].collapse));
+  }
+  ctx.log(describe("anomaly", report.anomaly));
+  ctx.log(describe("collapse", report.collapse));
+  ctx.log(
+    `collapse false alarms per channel-hour: market ${fa.market.toFixed(3)}, metrics ${
+      fa.metrics.toFixed(3)
+    }`,
+  );
+  ctx.log(
+    `coherence: regime accuracy ${report.coherence.accuracy.toFixed(3)} (always normal: ${
+      report.coherence.baseline.toFixed(3)
+    })`,
+  );
+  return [
+    row({
+      bench: NAME,
+      metric: "anomaly_f1",
+      unit: "F1",
+      troupe: report.anomaly.f1,
+      baseline: null,
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "collapse_f1",
+      unit: "F1",
+      troupe: report.collapse.f1,
+      baseline: null,
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "collapse_false_alarms_per_channel_hour",
+      unit: "count",
+      troupe: Math.max(fa.market, fa.metrics),
+      baseline: null,
+      better: "lower",
+    }),
+    row({
+      bench: NAME,
+      metric: "coherence_regime_accuracy",
+      unit: "fraction",
+      troupe: report.coherence.accuracy,
+      baseline: report.coherence.baseline,
+      better: "higher",
+    }),
+  ];
+}
+
+/** The benchmark. */
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary:
+    "detectors on the labelled market and metrics feeds: anomaly/collapse F1, false collapses per channel-hour, coherence regime accuracy",
+  usage: [
+    "  --seed S              seed of both feeds (default 1)",
+    `  --market-samples N    samples per market channel (default ${MARKET_SAMPLES}, 1 s apart)`,
+    `  --metrics-samples N   samples per metrics channel (default ${METRICS_SAMPLES}, 60 s apart)`,
+    '  --config JSON         per-kind configuration over the defaults, e.g. \'{"collapse":{"hazard":0.0001}}\'',
+  ].join("\n"),
+  run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
+    try {
+      const { values } = parseArgs({
+        args,
+        options: {
+          seed: { type: "string" },
+          "market-samples": { type: "string" },
+          "metrics-samples": { type: "string" },
+          config: { type: "string" },
+          json: { type: "boolean" },
+        },
+        strict: true,
+        allowPositionals: false,
+      });
+      const rawSeed = values.seed;
+      const seed = rawSeed === undefined ? 1 : Number(rawSeed);
+      if (!Number.isInteger(seed) || seed < 0) {
+        throw new BenchOptionError(`Option --seed must be a whole number >= 0, got "${rawSeed}"`);
+      }
+      const report = runDetect(seed, {
+        marketSamples: positive(values["market-samples"], "market-samples", MARKET_SAMPLES),
+        metricsSamples: positive(values["metrics-samples"], "metrics-samples", METRICS_SAMPLES),
+        configs: readConfigs(values.config),
+      });
+      return Promise.resolve(rows(report, ctx));
+    } catch (err) {
+      return Promise.reject(
+        err instanceof TypeError && /option/i.test(err.message)
+          ? new BenchOptionError(err.message)
+          : err,
+      );
+    }
+  },
+};

@@ -1,0 +1,359 @@
+/**
+ * The checks a simulation makes of its cluster (the invariants, see invariants.ts): every frame
+ * journaled is the stream's next input in the log (as it is journaled), every output published
+ * equals the fault-free reference's (checked once the reference is there: outputs published
+ * before are checked then, and reported where they were published), every recovery leaves each
+ * instance equal to a replay of its journal (the replays run on the feed source's worker while
+ * the run goes on, their verdicts reported where each check was made), and at the end, each
+ * instance's inputs and state against the reference.
+ */
+import { createHash } from "node:crypto";
+import { type JournalRecord, parseStream } from "../actors/runtime/mod.ts";
+import { decodeEnvelope } from "../protocol/mod.ts";
+import type { SimCluster, SimHost } from "./_sim_cluster.ts";
+import type { SimFeedLog } from "./_sim_feed_log.ts";
+import type { CheckOp, FeedSource, ReferenceOutcome } from "./_sim_feed_source.ts";
+import type { SimTrace } from "./_sim_trace.ts";
+import {
+  checkJournalInputs,
+  diffSnapshots,
+  type InputIndex,
+  OutputChecker,
+  type RecoveryInstance,
+} from "./invariants.ts";
+
+/** An output published before the reference was known, to check once it is. */
+interface PendingOutput {
+  from: string;
+  id: string | undefined;
+  data: Uint8Array;
+  /** Virtual µs since the start. */
+  atUs: number;
+  /** The trace line its violation, if any, goes before. */
+  line: number;
+}
+
+/** Options of SimChecks. */
+export interface SimChecksOptions {
+  trace: SimTrace;
+  cluster: SimCluster;
+  feed: FeedSource;
+  log: SimFeedLog;
+  /** Which instances each logged frame goes to. */
+  index: InputIndex;
+  /** The trace line where the reference's own conflicts are reported. */
+  setupLines: number;
+  /** What the checker sees of every fourth output of h1 has its last byte flipped (a sabotage). */
+  corruptOutput: boolean;
+}
+
+/** The checks of one run. */
+export class SimChecks {
+  readonly #o: SimChecksOptions;
+  /** The reference, once the feed source has it. */
+  #reference: ReferenceOutcome | undefined;
+  #outputs: OutputChecker | undefined;
+  /** Published outputs waiting for the reference, with the trace line they are checked at. */
+  #pendingOutputs: PendingOutput[] = [];
+  /**
+   * The recovery checks' work not yet handed to the feed source (which runs it, or has its worker
+   * run it), and per host and stream, how many records of the disk's view it was given.
+   */
+  #checkOps: CheckOp[] = [];
+  readonly #checkSent = new Map<string, Map<string, number>>();
+  /** Per recovery check handed over (by id), the trace line and time its violations belong at. */
+  readonly #checkAt: { line: number; atUs: number }[] = [];
+  /** Outputs h1 published (the corrupt_output sabotage corrupts some). */
+  #h1Outputs = 0;
+
+  constructor(options: SimChecksOptions) {
+    this.#o = options;
+  }
+
+  /** The reference, once known. */
+  get reference(): ReferenceOutcome | undefined {
+    return this.#reference;
+  }
+
+  /** Outputs checked against the reference. */
+  get outputsPublished(): number {
+    return this.#outputs?.published ?? 0;
+  }
+
+  /** Checks what waited for the reference, if it is there (with `wait`, once it is). */
+  useReference(wait: boolean): ReferenceOutcome | undefined {
+    if (this.#reference) return this.#reference;
+    const ref = this.#o.feed.reference(wait);
+    if (!ref) return undefined;
+    this.#reference = ref;
+    const trace = this.#o.trace;
+    for (const id of ref.conflicts) {
+      trace.violateLate(
+        this.#o.setupLines,
+        0,
+        "outputs_equal_fault_free",
+        `the fault-free run produces output id "${id}" twice with different bytes`,
+      );
+    }
+    const outputs = this.#outputs = new OutputChecker(ref);
+    for (const p of this.#pendingOutputs) {
+      const problem = outputs.observe(p.id, p.data);
+      if (problem) {
+        trace.violateLate(p.line, p.atUs, "outputs_equal_fault_free", `${p.from}: ${problem}`);
+      }
+    }
+    this.#pendingOutputs = [];
+    return ref;
+  }
+
+  /** Every message published on the bus: outputs are checked, dead letters are violations. */
+  onPublish(
+    from: string,
+    subject: string,
+    data: Uint8Array,
+    headers: Record<string, string> | undefined,
+  ): void {
+    const trace = this.#o.trace;
+    if (subject.startsWith("troupe.out.")) {
+      const id = headers?.["Nats-Msg-Id"];
+      trace.line(`${from} out ${id}`);
+      if (this.#o.corruptOutput && from === "h1" && ++this.#h1Outputs % 4 === 3) {
+        data = data.slice();
+        data[data.byteLength - 1]! ^= 0x01;
+      }
+      const outputs = this.#outputs ?? (this.useReference(false) && this.#outputs);
+      if (outputs) {
+        const problem = outputs.observe(id, data);
+        if (problem) trace.violate("outputs_equal_fault_free", `${from}: ${problem}`);
+      } else {
+        // Checked once the reference is known, and reported here.
+        this.#pendingOutputs.push({
+          from,
+          id,
+          data: data.slice(),
+          atUs: trace.nowUs,
+          line: trace.lines.length,
+        });
+      }
+    } else if (subject.startsWith("troupe.dlq.") || subject.startsWith("troupe.sys.actor.")) {
+      let detail = "";
+      try {
+        detail = JSON.stringify(decodeEnvelope(data).body).slice(0, 300);
+      } catch {
+        detail = `${data.byteLength} undecodable bytes`;
+      }
+      trace.violate("no_dead_letters", `${from} published on "${subject}": ${detail}`);
+    }
+  }
+
+  /**
+   * A frame journaled (so about to be applied) by `host` for `stream`, after `last`: it must be
+   * the next input of the stream in the log. An earlier one is applied twice; a later one means the
+   * inputs between are lost (the host never goes back: it ignores positions it has passed).
+   */
+  journaled(host: string, stream: string, srcPos: number, last: number): void {
+    const trace = this.#o.trace;
+    const expected = this.#o.index.inputs.get(stream);
+    if (srcPos <= 0) {
+      trace.violate(
+        "no_input_applied_twice",
+        `${host} ${stream}: a frame journaled without a source position cannot be deduplicated`,
+      );
+    } else if (srcPos <= last) {
+      trace.violate(
+        "no_input_applied_twice",
+        `${host} ${stream}: input at source position ${srcPos} journaled (applied) again after position ${last}`,
+      );
+    } else if (!expected) {
+      trace.violate(
+        "no_input_lost",
+        `${host} journaled ${stream}, which no logged input routes to`,
+      );
+    } else {
+      const next = expected[upperBound(expected, last)];
+      if (next !== srcPos) {
+        trace.violate(
+          "no_input_lost",
+          next !== undefined && next < srcPos
+            ? `${host} ${stream}: journaled source position ${srcPos} after ${last}, skipping logged input ${next}, which it will now ignore`
+            : `${host} ${stream}: journaled source position ${srcPos}, which the log does not route to it`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Every instance of `h` equals a fresh instance fed its whole journal (see RecoveryChecker):
+   * what the comparison needs is taken now, in one instant (the live instances' snapshots and the
+   * journals' new records), and handed to the feed source, which replays and compares while the
+   * run goes on (on its worker, or here). Its violations are reported, at the end, at the trace
+   * line where they would have been. A `full` check reads the journal itself, asynchronously,
+   * before that instant (or takes the journals `read` at the same instant by the final checks).
+   */
+  async recovery(
+    h: SimHost,
+    incarnation: number,
+    when: string,
+    full = false,
+    read?: ReadonlyMap<string, JournalRecord[]>,
+  ): Promise<void> {
+    const host = h.host;
+    if (!host || h.incarnation !== incarnation) return; // crashed meanwhile
+    const list = host.instances();
+    let journals: Map<string, JournalRecord[]> | undefined;
+    if (full) {
+      journals = new Map();
+      for (const { stream } of list) {
+        journals.set(stream, read?.get(`${h.id} ${stream}`) ?? await h.disk.records(stream));
+      }
+      if (h.host !== host) return;
+    }
+    const trace = this.#o.trace;
+    trace.line(
+      `${h.id} ${when} #${incarnation} instances=${list.length} ${
+        list.map((i) => `${i.stream}@${i.pos}`).join(" ")
+      }`,
+    );
+    const instances = this.#instancesOf(h);
+    const id = this.#checkAt.length;
+    this.#checkAt.push({ line: trace.lines.length, atUs: trace.nowUs });
+    const check = {
+      host: h.id,
+      when,
+      head: this.#o.log.head,
+      instances,
+      ...(journals ? { journals } : {}),
+    };
+    this.#checkOps.push({ op: "check", id, check });
+    this.#flush();
+  }
+
+  /** `h`'s instances as a recovery check takes them, and the records of theirs not handed over. */
+  #instancesOf(h: SimHost): RecoveryInstance[] {
+    const host = h.host!;
+    let sent = this.#checkSent.get(h.id);
+    if (!sent) this.#checkSent.set(h.id, sent = new Map());
+    const instances: RecoveryInstance[] = [];
+    for (const { stream, status } of host.instances()) {
+      const parsed = parseStream(stream)!;
+      const inst = host.instance(parsed.kind, parsed.key);
+      instances.push({
+        stream,
+        status,
+        live: inst && status === "running" ? inst.snapshot() : undefined,
+      });
+      // The records of the disk's view the checker has not been given yet.
+      const base = sent.get(stream) ?? 0;
+      const data = h.disk.watched(stream, base).map((r) => r.data);
+      sent.set(stream, base + data.length);
+      if (data.length || base === 0) {
+        this.#checkOps.push({ op: "records", host: h.id, stream, base, data });
+      }
+    }
+    return instances;
+  }
+
+  /** A crash lost the unsynced tails of `h`'s journals: the checker's views are cut back too. */
+  lostTails(h: SimHost): void {
+    const sent = this.#checkSent.get(h.id);
+    if (!sent) return;
+    const lengths = new Map<string, number>();
+    for (const [stream, n] of sent) {
+      const last = h.disk.journal.lastPosition(stream);
+      lengths.set(stream, last);
+      if (n > last) sent.set(stream, last);
+    }
+    this.#checkOps.push({ op: "cut", host: h.id, lengths });
+  }
+
+  /** A record the checker was given changed on `host`'s disk: it is given the new bytes. */
+  patched(host: string, stream: string, pos: number, data: Uint8Array): void {
+    this.#checkOps.push({ op: "patch", host, stream, pos, data });
+    this.#flush();
+  }
+
+  #flush(): void {
+    this.#o.feed.check(this.#checkOps);
+    this.#checkOps = [];
+  }
+
+  /** The recovery checks' violations, reported where each check would have reported them. */
+  recoveryVerdicts(): void {
+    if (this.#checkOps.length) this.#o.feed.check(this.#checkOps);
+    this.#checkOps = [];
+    if (this.#checkAt.length === 0) return;
+    const verdicts = this.#o.feed.checked();
+    const trace = this.#o.trace;
+    for (let id = 0; id < this.#checkAt.length; id++) {
+      const { line, atUs } = this.#checkAt[id]!;
+      const found = verdicts.get(id);
+      if (!found) {
+        trace.violateLate(line, atUs, "no_exception", `recovery check ${id} was never answered`);
+        continue;
+      }
+      for (const v of found) trace.violateLate(line, atUs, v.invariant, v.message);
+    }
+  }
+
+  /** The end-of-run checks: inputs exactly once, state equal to replay and to the reference. */
+  async final(when: string, full: boolean): Promise<void> {
+    const reference = this.useReference(true)!;
+    const { trace, cluster } = this.#o;
+    // The journals as read here, by host and stream: nothing runs until the recovery checks
+    // below, so a full one takes them as they are instead of reading them again.
+    const read = new Map<string, JournalRecord[]>();
+    for (const [stream, seqs] of this.#o.index.inputs) {
+      const { kind, key, owner } = cluster.streamOwner(stream);
+      const records = await owner.disk.records(stream);
+      read.set(`${owner.id} ${stream}`, records);
+      const bad = checkJournalInputs(stream, records, seqs);
+      if (bad) trace.violate(bad.invariant, `${owner.id} after ${when}: ${bad.message}`);
+      const inst = owner.host?.instance(kind, key);
+      const expected = reference.finals.get(stream)!;
+      if (!inst) {
+        trace.violate("no_input_lost", `${owner.id} has no instance ${stream} after ${when}`);
+        continue;
+      }
+      const diff = diffSnapshots(inst.snapshot(), expected, { positions: false });
+      if (diff) {
+        trace.violate(
+          "outputs_equal_fault_free",
+          `${owner.id} ${stream} after ${when}: state differs from the fault-free run: ${diff}`,
+        );
+      }
+    }
+    for (const h of cluster.hosts) await this.recovery(h, h.incarnation, when, full, read);
+    const missing = full ? this.#outputs!.missing() : []; // once, after the drain
+    if (missing.length) {
+      trace.violate(
+        "outputs_equal_fault_free",
+        `${missing.length} of ${reference.outputs.size} outputs of the fault-free run never published, first "${
+          missing[0]
+        }"`,
+      );
+    }
+    trace.line(`state ${when} ${this.#stateHash(reference)}`);
+  }
+
+  /** A hash of every instance's final state, in stream order. */
+  #stateHash(reference: ReferenceOutcome): string {
+    const hash = createHash("sha256");
+    for (const stream of [...reference.finals.keys()].sort()) {
+      const { kind, key, owner } = this.#o.cluster.streamOwner(stream);
+      const inst = owner.host?.instance(kind, key);
+      if (inst) hash.update(stream).update(inst.snapshot().kernel);
+    }
+    return hash.digest("hex").slice(0, 16);
+  }
+}
+
+/** The index of the first element of ascending `xs` greater than `x`. */
+function upperBound(xs: readonly number[], x: number): number {
+  let lo = 0, hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,464 @@
+/**
+ * The cluster a simulation drives: its hosts (the real Host, each on its own simulated disk, its
+ * wall clock skewed), started, crashed, stopped and restarted as the run's faults say, and the
+ * network partitions that cut them off. The process faults come from the run's "faults" PRNG and
+ * are scheduled on its Scheduler, so a seed always injects the same ones at the same virtual
+ * times. What the cluster does is written to the trace; what its hosts journal, and each start
+ * and crash, is told to the checks (`ClusterWatcher`).
+ */
+import {
+  type AnyActorDefinition,
+  type DecodedFrame,
+  type FrameDecoder,
+  Host,
+  inputRecordSourcePosition,
+  isFrameRecordHead,
+  parseStream,
+  partitionOf,
+} from "../actors/runtime/mod.ts";
+import { decodeFrame, type FrameLimits } from "../protocol/mod.ts";
+import { SimDisk } from "./_sim_disk.ts";
+import { simFeedInput, type SimFeedLog } from "./_sim_feed_log.ts";
+import type { FeedSource } from "./_sim_feed_source.ts";
+import type { SimTrace } from "./_sim_trace.ts";
+import type { FaultParams, FaultSet } from "./faults.ts";
+import { bytesEqual } from "./invariants.ts";
+import type { Prng } from "./prng.ts";
+import type { Scheduler, TimerGroup } from "./scheduler.ts";
+import type { SimBus, SimConnection } from "./sim_bus.ts";
+
+/** One host of the cluster, across its incarnations. */
+export interface SimHost {
+  id: string;
+  index: number;
+  owned: number[];
+  disk: SimDisk;
+  /** How far this host's wall clock is off (it is used for timing and metrics, never for state). */
+  clockSkewUs: number;
+  incarnation: number;
+  up: boolean;
+  host: Host | undefined;
+  conn: SimConnection | undefined;
+  timers: TimerGroup | undefined;
+  kill: (() => void) | undefined;
+  /** A restart is scheduled. */
+  restarting: boolean;
+  /** A clean stop is under way. */
+  stopping: boolean;
+}
+
+/** What the checks are told of the cluster. */
+export interface ClusterWatcher {
+  /** A frame journaled by `host` for `stream`, after source position `last`. */
+  journaled(host: string, stream: string, srcPos: number, last: number): void;
+  /** Incarnation `incarnation` of `h` has started (recovered). */
+  started(h: SimHost, incarnation: number): Promise<void>;
+  /** `h` crashed and its disk lost its unsynced journal tails. */
+  lostTails(h: SimHost): void;
+}
+
+/** The counters the cluster keeps. */
+export interface ClusterStats {
+  crashes: number;
+  restarts: number;
+  partitions: number;
+  journalRecordsLost: number;
+}
+
+/** Options of a SimCluster. */
+export interface SimClusterOptions {
+  scheduler: Scheduler;
+  trace: SimTrace;
+  bus: SimBus;
+  log: SimFeedLog;
+  feed: FeedSource;
+  hosts: number;
+  partitions: number;
+  /** The kinds as the run knows them (routing), and as the hosts run them (maybe flaky). */
+  actors: readonly AnyActorDefinition[];
+  hostActors: readonly AnyActorDefinition[];
+  /** The kinds' configuration, raw (for the hosts) and parsed (for routing). */
+  config: Record<string, unknown>;
+  configs: ReadonlyMap<string, unknown>;
+  faults: FaultSet;
+  params: FaultParams;
+  /** The run's "faults" and "clocks" PRNG forks. */
+  faultRng: Prng;
+  clockRng: Prng;
+  /** The virtual time the run starts, and the time faults stop being scheduled. */
+  startUs: number;
+  endUs: number;
+  /** Every incarnation of h1 never gets the first frame it owns after the 10th (a sabotage). */
+  loseInput: boolean;
+  stats: ClusterStats;
+  watcher: ClusterWatcher;
+}
+
+/** The simulated cluster. */
+export class SimCluster {
+  readonly hosts: SimHost[] = [];
+  /** Set once the run drains: no more faults. */
+  draining = false;
+  readonly #o: SimClusterOptions;
+  /** Logged frames decoded by the hosts' decoders, by sequence less one (see #frameDecoders). */
+  readonly #decoded: DecodedFrame[] = [];
+  /** Per instance stream, its kind, key and owner. */
+  readonly #streams = new Map<string, StreamOwner>();
+
+  constructor(options: SimClusterOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Makes the hosts, each started at the start of the run with its faults scheduled. The draws
+   * from the PRNGs, host by host, are part of what a seed means.
+   */
+  addHosts(): void {
+    const o = this.#o;
+    for (let i = 0; i < o.hosts; i++) {
+      const owned = [...Array(o.partitions).keys()].filter((q) => q % o.hosts === i);
+      const id = `h${i + 1}`;
+      const h: SimHost = {
+        id,
+        index: i,
+        owned,
+        disk: new SimDisk(
+          o.scheduler,
+          {
+            fsyncMs: 0.1 + o.faultRng.uniform(0, 5),
+            fsyncEveryMs: 20 + o.faultRng.int(1000),
+            snapshotMs: 0.1 + o.faultRng.uniform(0, 10),
+          },
+          (stream, srcPos, last) => o.watcher.journaled(id, stream, srcPos, last),
+        ),
+        clockSkewUs: Math.round(o.clockRng.uniform(-5e6, 5e6)),
+        incarnation: 0,
+        up: false,
+        host: undefined,
+        conn: undefined,
+        timers: undefined,
+        kill: undefined,
+        restarting: false,
+        stopping: false,
+      };
+      h.disk.inPlace = this.#inPlace;
+      this.hosts.push(h);
+      o.scheduler.at(o.startUs, () => {
+        this.start(h);
+        if (o.faults.crash) this.#scheduleFault(h);
+      });
+      if (o.faults.network) this.#schedulePartition(h);
+    }
+  }
+
+  /** Starts a new incarnation of `h` on its disk. */
+  start(h: SimHost): void {
+    const o = this.#o;
+    h.restarting = false;
+    h.stopping = false;
+    h.incarnation++;
+    const timers = o.scheduler.timers();
+    const conn = o.bus.connect(h.id);
+    const disk = h.disk.open(timers);
+    // Every incarnation of h1 loses the same frame: it is never handed to the host at all.
+    const loseSeq = o.loseInput && h.index === 0 ? this.#firstSeqOwnedBy(h, 10) : undefined;
+    const input = simFeedInput(conn, {
+      consumer: `${h.id}-${h.incarnation}`,
+      timers,
+      trace: (l) => o.trace.line(l),
+      ...(loseSeq === undefined ? {} : { loseSeq }),
+    });
+    const host = new Host({
+      hostId: h.id,
+      bus: conn,
+      actors: o.hostActors,
+      config: o.config,
+      journal: disk.journal,
+      snapshots: disk.snapshots,
+      partitions: { count: o.partitions, owned: h.owned },
+      input,
+      snapshotEveryInputs: o.params.snapshotEveryInputs,
+      snapshotEveryMs: o.params.snapshotEveryMs,
+      msgIdHeaders: true,
+      now: () => (o.scheduler.nowUs + h.clockSkewUs) / 1000,
+      timers,
+      log: (m) => o.trace.line(`${h.id} log ${m}`),
+      // Enough failures before an instance is stopped that transient ones never stop it.
+      supervision: { failuresMax: 20 },
+      frameDecoders: this.#frameDecoders,
+      // The disks hold logged frames in place (SimDisk.inPlace), header and whole payload.
+      journalEvenTimes: false,
+    });
+    Object.assign(h, { host, conn, timers, kill: disk.kill, up: true });
+    const incarnation = h.incarnation;
+    o.trace.line(`${h.id} start #${incarnation}`);
+    host.start().then(
+      () => o.watcher.started(h, incarnation),
+      (err) => {
+        if (h.host === host) {
+          o.trace.violate("no_exception", `${h.id} start failed: ${(err as Error).stack ?? err}`);
+        }
+      },
+    ).catch((err) =>
+      o.trace.violate(
+        "no_exception",
+        `${h.id} recovery check failed: ${(err as Error).stack ?? err}`,
+      )
+    );
+  }
+
+  /** Takes `h` down after a clean stop: its timers, connection and disk handle go with it. */
+  stopped(h: SimHost): void {
+    h.timers!.cancelAll();
+    h.conn!.kill();
+    h.kill!();
+    h.up = false;
+    this.#o.trace.line(`${h.id} stopped #${h.incarnation}`);
+  }
+
+  /** The host that owns `key`'s partition. */
+  ownerOf(key: string): SimHost {
+    const p = partitionOf(key, this.#o.partitions);
+    return this.hosts[p % this.#o.hosts]!;
+  }
+
+  /** The kind and key of instance `stream`, and the host that owns it (parsed once). */
+  streamOwner(stream: string): StreamOwner {
+    let at = this.#streams.get(stream);
+    if (!at) {
+      const { kind, key } = parseStream(stream)!;
+      this.#streams.set(stream, at = { kind, key, owner: this.ownerOf(key) });
+    }
+    return at;
+  }
+
+  /**
+   * Whether every input the log holds is logged, every host ready, and every instance has applied
+   * every input `inputs` (source positions by stream) says the log holds for it.
+   */
+  caughtUp(inputs: ReadonlyMap<string, readonly number[]>): boolean {
+    if (this.#o.log.head < this.#o.feed.count) return false;
+    for (const h of this.hosts) if (!h.host?.ready) return false;
+    for (const [stream, seqs] of inputs) {
+      const { kind, key, owner } = this.streamOwner(stream);
+      const inst = owner.host!.instance(kind, key);
+      if (!inst || inst.srcPos !== seqs[seqs.length - 1]) return false;
+    }
+    return true;
+  }
+
+  /** The instances behind `inputs`, as `h1 stats/BTC at 5 of 9` (`absent` for one not there). */
+  behind(inputs: ReadonlyMap<string, readonly number[]>): string[] {
+    const behind: string[] = [];
+    for (const [stream, seqs] of inputs) {
+      const { kind, key, owner } = this.streamOwner(stream);
+      const inst = owner.host?.instance(kind, key);
+      const last = seqs[seqs.length - 1];
+      if (inst?.srcPos !== last) {
+        behind.push(`${owner.id} ${stream} at ${inst?.srcPos ?? "absent"} of ${last}`);
+      }
+    }
+    return behind;
+  }
+
+  /** Traces a digest of every host's progress. */
+  digest(): void {
+    const parts: string[] = [];
+    for (const h of this.hosts) {
+      if (!h.host) {
+        parts.push(`${h.id}=down`);
+        continue;
+      }
+      const applied = [...h.host.applied.values()].reduce((a, b) => a + b, 0);
+      const srcPos = h.host.instances().map((i) => i.pos).join(",");
+      parts.push(`${h.id}=${applied}[${srcPos}]`);
+    }
+    this.#o.trace.line(`digest head=${this.#o.log.head} ${parts.join(" ")}`);
+  }
+
+  // --- faults ------------------------------------------------------------------------------------
+
+  /** Drops the host without stopping it: timers, connection and disk handle die with it. */
+  #crash(h: SimHost, why: string): void {
+    if (!h.up) return;
+    const o = this.#o;
+    h.timers!.cancelAll();
+    h.conn!.kill();
+    h.kill!();
+    Object.assign(h, {
+      host: undefined,
+      conn: undefined,
+      timers: undefined,
+      kill: undefined,
+      up: false,
+    });
+    o.stats.crashes++;
+    let detail = "";
+    if (o.faults.disk) {
+      const lost = h.disk.crash(true);
+      o.watcher.lostTails(h);
+      o.stats.journalRecordsLost += lost;
+      detail = ` lost ${lost} unsynced journal records`;
+      if (o.faultRng.chance(o.params.loseSnapshotsP)) {
+        h.disk.snapshots.clear();
+        detail += " and every snapshot";
+      }
+    }
+    o.trace.line(`${h.id} crash #${h.incarnation} (${why})${detail}`);
+  }
+
+  /**
+   * The next process fault of `h`: a crash (most often), a crash of every host at once (a power
+   * loss), or a clean stop and restart. Soon after a restart, now and then, so that faults also
+   * land in the middle of a recovery. A restart schedules the next fault; an event meant for an
+   * earlier incarnation does nothing.
+   */
+  #scheduleFault(h: SimHost): void {
+    const o = this.#o;
+    const rng = o.faultRng;
+    // Uniform gaps rather than exponential ones (kept so that traces stay as they were).
+    const gapUs = rng.chance(0.2)
+      ? rng.int(30_000)
+      : Math.round(rng.uniform(0, 2 * o.params.crashMeanS) * 1e6);
+    const at = o.scheduler.nowUs + gapUs;
+    if (at >= o.endUs) return;
+    const incarnation = h.incarnation;
+    o.scheduler.at(at, () => {
+      if (this.draining || !h.up || h.incarnation !== incarnation || h.stopping) return;
+      const roll = rng.next();
+      if (roll < 0.1) {
+        o.trace.line(`power loss: every host crashes`);
+        for (const other of this.hosts) {
+          if (!other.up) continue;
+          this.#crash(other, "power loss");
+          this.#restartAfter(other);
+        }
+      } else if (roll < 0.3) {
+        this.#cleanRestart(h);
+      } else {
+        this.#crash(h, "fault");
+        this.#restartAfter(h);
+      }
+    });
+  }
+
+  #restartAfter(h: SimHost): void {
+    const o = this.#o;
+    const downUs = o.faultRng.chance(0.2)
+      ? 0
+      : Math.round(o.faultRng.uniform(0, o.params.downMaxS) * 1e6);
+    h.restarting = true;
+    o.scheduler.after(downUs, () => {
+      o.stats.restarts++;
+      this.start(h);
+      this.#scheduleFault(h);
+    });
+  }
+
+  /** Stops `h` cleanly (which takes virtual time, and may be cut short by a crash), then restarts it. */
+  #cleanRestart(h: SimHost): void {
+    const o = this.#o;
+    const host = h.host!;
+    h.stopping = true;
+    o.trace.line(`${h.id} stop #${h.incarnation}`);
+    host.stop().then(
+      () => {
+        if (h.host !== host) return; // crashed while stopping
+        this.stopped(h);
+        o.stats.restarts++;
+        this.start(h);
+        this.#scheduleFault(h);
+      },
+      (err) =>
+        o.trace.violate("no_exception", `${h.id} stop failed: ${(err as Error).stack ?? err}`),
+    );
+  }
+
+  #schedulePartition(h: SimHost): void {
+    const o = this.#o;
+    const at = o.scheduler.nowUs +
+      Math.round(o.faultRng.uniform(0, 2 * o.params.partitionMeanS) * 1e6);
+    if (at >= o.endUs) return;
+    o.scheduler.at(at, () => {
+      if (this.draining) return;
+      o.bus.isolate(h.id);
+      o.stats.partitions++;
+      // Now and then a long one, past the feed log's consumer inactivity limit (10 s).
+      const length = Math.round(
+        (o.faultRng.chance(0.05)
+          ? o.faultRng.uniform(5, 15)
+          : o.faultRng.uniform(0.01, o.params.partitionMaxS)) * 1e6,
+      );
+      o.scheduler.after(length, () => {
+        o.bus.heal(h.id);
+        this.#schedulePartition(h);
+      });
+    });
+  }
+
+  #firstSeqOwnedBy(h: SimHost, after: number): number | undefined {
+    const { feed, actors, configs } = this.#o;
+    for (let seq = after + 1; seq <= feed.count; seq++) {
+      const f = feed.entry(seq);
+      const channel = f.subject.slice(f.subject.lastIndexOf(".") + 1);
+      for (const def of actors) {
+        for (const key of def.route(channel, configs.get(def.kind))) {
+          if (this.ownerOf(key) === h) return f.seq;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  // --- the hosts' frames -------------------------------------------------------------------------
+
+  /**
+   * The hosts' frame decoders. A frame is delivered again and again (redeliveries, refetches) and
+   * replayed from journals at every recovery, always the same bytes: a frame whose bytes are those
+   * the log holds at its source position is decoded once, and that decoding (a pure function of
+   * the bytes) is handed out every time. Anything else (bytes that differ, such as a corrupted
+   * journal record's; a position the log does not hold; limits other than the defaults) is
+   * decoded as it is.
+   */
+  readonly #frameDecoders = (limits: FrameLimits): FrameDecoder => {
+    if (limits.messageBytesMax !== undefined || limits.samplesPerFrameMax !== undefined) {
+      return (bytes) => decodeFrame(bytes, limits);
+    }
+    return (bytes, srcPos) => {
+      const entry = this.#o.log.entries[srcPos - 1];
+      if (entry === undefined || (bytes !== entry.data && !bytesEqual(bytes, entry.data))) {
+        return decodeFrame(bytes, limits);
+      }
+      return this.#decoded[srcPos - 1] ??= decodeFrame(entry.data, limits);
+    };
+  };
+
+  /**
+   * A frame record's bytes where the log holds them (see FeedEntry.headroom): the record of a
+   * logged frame, as the host writes it (its head, then the frame's bytes as delivered), is the
+   * room before the frame with the head written in; undefined for anything else (it is copied).
+   */
+  readonly #inPlace = (parts: readonly Uint8Array[]): Uint8Array | undefined => {
+    const [head, payload] = parts;
+    if (parts.length !== 2 || !isFrameRecordHead(head!)) return undefined;
+    const entry = this.#o.log.entries[inputRecordSourcePosition(head!) - 1];
+    const data = entry?.data;
+    const room = head!.byteLength;
+    if (
+      !data || entry.headroom !== room || payload!.buffer !== data.buffer ||
+      payload!.byteOffset !== data.byteOffset || payload!.byteLength !== data.byteLength
+    ) return undefined;
+    const record = new Uint8Array(data.buffer, data.byteOffset - room, room + data.byteLength);
+    // The head of a frame's record is the same every time: written once, then found there.
+    if (record[0] === 0) record.set(head!);
+    else if (!bytesEqual(record.subarray(0, room), head!)) return undefined;
+    return record;
+  };
+}
+
+/** The kind and key of an instance stream, and the host that owns it. */
+export interface StreamOwner {
+  kind: string;
+  key: string;
+  owner: SimHost;
+}

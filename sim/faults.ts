@@ -1,0 +1,143 @@
+/**
+ * The faults a simulation injects: the kinds a run is asked for (parsed once, by whoever reads
+ * the request: the command line, a benchmark, a test) and the run's fault parameters, drawn from
+ * its seed (how often hosts crash, how lossy the network is, how often kernels throw).
+ */
+import type { Prng } from "./prng.ts";
+import { type NetworkFaults, QUIET_NETWORK } from "./sim_bus.ts";
+
+/**
+ * The fault kinds a run can inject: `network` (delays, drops, duplicates, reorderings,
+ * partitions), `crash` (hosts dropped without stopping, restarted on the same disk, power loss of
+ * every host, clean stop-and-restart), `disk` (crashes that also lose the journal's unsynced tail),
+ * `actor` (actor kernels that throw now and then, once per input: a bug restarts an actor, not the
+ * host). `all` is every one of them; `none` is a quiet run. A run takes one kind or a comma list
+ * (`network,actor`).
+ */
+export const FAULT_KINDS = ["none", "network", "crash", "disk", "actor", "all"] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Which faults a run injects, resolved. */
+export interface FaultSet {
+  network: boolean;
+  crash: boolean;
+  disk: boolean;
+  actor: boolean;
+}
+
+/** A fault specification, parsed: what `parseFaults` gives and a simulation takes. */
+export interface FaultSpec {
+  set: FaultSet;
+  /** The canonical spelling (`all`, `network,disk`, `none`). */
+  name: string;
+}
+
+/**
+ * Parses a fault kind or a comma list of them into a FaultSet and its canonical spelling. Throws a
+ * RangeError naming the unknown kind.
+ */
+export function parseFaults(spec: string): FaultSpec {
+  const set: FaultSet = { network: false, crash: false, disk: false, actor: false };
+  const parts = spec.split(",").map((p) => p.trim());
+  for (const part of parts) {
+    if (!(FAULT_KINDS as readonly string[]).includes(part)) {
+      throw new RangeError(
+        `Unknown fault kind "${part}" in "${spec}"; kinds are ${
+          FAULT_KINDS.join(", ")
+        } (or a comma list)`,
+      );
+    }
+    if (part === "none" && parts.length > 1) {
+      throw new RangeError(`Fault kind "none" cannot be combined with others, got "${spec}"`);
+    }
+    if (part === "all") {
+      set.network =
+        set.crash =
+        set.disk =
+        set.actor =
+          true;
+    }
+    if (part === "network") set.network = true;
+    if (part === "crash") set.crash = true;
+    if (part === "disk") set.crash = set.disk = true;
+    if (part === "actor") set.actor = true;
+  }
+  return { set, name: faultsName(set) };
+}
+
+/** The canonical spelling of `set`. */
+function faultsName(set: FaultSet): string {
+  if (set.network && set.crash && set.disk && set.actor) return "all";
+  const names: string[] = [];
+  if (set.network) names.push("network");
+  if (set.disk) names.push("disk");
+  else if (set.crash) names.push("crash");
+  if (set.actor) names.push("actor");
+  return names.length ? names.join(",") : "none";
+}
+
+/**
+ * Checks that `spec` is a FaultSpec as `parseFaults` makes one (its name the canonical spelling
+ * of its set), and returns it. Throws a RangeError naming what is wrong.
+ */
+export function checkFaults(spec: FaultSpec): FaultSpec {
+  const set = spec?.set;
+  const flags = ["network", "crash", "disk", "actor"] as const;
+  if (typeof set !== "object" || set === null || flags.some((f) => typeof set[f] !== "boolean")) {
+    throw new RangeError(
+      `Simulation option "faults" must be parsed by parseFaults(), got ${JSON.stringify(spec)}`,
+    );
+  }
+  if (set.disk && !set.crash) {
+    throw new RangeError(
+      `Simulation option "faults": disk faults are crashes too, got crash false`,
+    );
+  }
+  if (spec.name !== faultsName(set)) {
+    throw new RangeError(
+      `Simulation option "faults" is named "${spec.name}", but its set spells "${faultsName(set)}"`,
+    );
+  }
+  return spec;
+}
+
+/** A run's fault parameters, drawn from its seed. */
+export interface FaultParams {
+  snapshotEveryInputs: number;
+  snapshotEveryMs: number;
+  network: NetworkFaults;
+  crashMeanS: number;
+  downMaxS: number;
+  partitionMeanS: number;
+  partitionMaxS: number;
+  loseSnapshotsP: number;
+  actorFailP: number;
+}
+
+/**
+ * Draws a run's fault parameters from `params` (the run's "params" fork). The draws and their
+ * order are part of what a seed means: reorder them and every seed's trace changes.
+ */
+export function drawFaultParams(params: Prng, set: FaultSet): FaultParams {
+  const latencyMin = 20 + params.int(200);
+  return {
+    snapshotEveryInputs: 4 + params.int(200),
+    snapshotEveryMs: 200 + params.int(5000),
+    network: set.network
+      ? {
+        dropP: params.uniform(0, 0.05),
+        dupP: params.uniform(0, 0.05),
+        reorderP: params.uniform(0, 0.05),
+        reorderDelayUs: 100 + params.int(20_000),
+        latencyUsMin: latencyMin,
+        latencyUsMax: latencyMin + params.int(5000),
+      }
+      : QUIET_NETWORK,
+    crashMeanS: 1 + params.uniform(0, 6),
+    downMaxS: params.uniform(0, 3),
+    partitionMeanS: 1 + params.uniform(0, 6),
+    partitionMaxS: params.uniform(0.05, 3),
+    loseSnapshotsP: params.uniform(0, 0.2),
+    actorFailP: params.uniform(0, 0.01),
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * Verifying a replay: its outputs compared with the recorded ones, subject by subject and in
+ * order, byte for byte; the first that differs (or is missing, or extra) is named, with the first
+ * field of its decoded value that differs.
+ */
+import { decodeValue } from "../../protocol/mod.ts";
+import { jsonable } from "./_replay_inspect.ts";
+
+/** The first output that differs, or is missing, or is extra. */
+export interface ReplayMismatch {
+  kind: "different" | "missing" | "extra";
+  subject: string;
+  /** The output's 0-based index among the outputs on its subject. */
+  index: number;
+  /** The id of the recorded output (missing, different) and of the replayed one (extra, different). */
+  recordedId: string | undefined;
+  replayedId: string | undefined;
+  /** What differs: `body.mean: recorded 1.5, replayed 1.25`. */
+  detail: string;
+}
+
+/** What `verify` found. */
+export interface ReplayVerification {
+  ok: boolean;
+  /** Outputs compared and equal. */
+  equal: number;
+  different: number;
+  /** Recorded outputs the replay did not produce, and replayed outputs the recording lacks. */
+  missing: number;
+  extra: number;
+  /** Extra outputs that may have been lost to a cut at the end of the recording. */
+  unverifiable: number;
+  /** Repeated recorded outputs (an at-least-once redelivery seen by the recorder), skipped. */
+  duplicates: number;
+  first: ReplayMismatch | undefined;
+}
+
+interface Pending {
+  data: Uint8Array;
+  /** Record index (recorded outputs) or arrival order (replayed ones). */
+  order: number;
+}
+
+interface SubjectState {
+  recorded: Pending[];
+  replayed: Pending[];
+  /** Outputs compared on this subject so far. */
+  matched: number;
+  lastRecorded: Uint8Array | undefined;
+}
+
+/**
+ * Compares outputs subject by subject, in order: an instance publishes its outputs in the order of
+ * its inputs on its own subject, while outputs of different instances may interleave differently.
+ */
+export class OutputComparator {
+  #subjects = new Map<string, SubjectState>();
+  #replayedOrder = 0;
+  #first: ReplayMismatch | undefined;
+  #different = 0;
+  #equal = 0;
+  #duplicates = 0;
+  /** Recorded outputs not yet matched by a replayed one. */
+  waiting = 0;
+
+  #state(subject: string): SubjectState {
+    let s = this.#subjects.get(subject);
+    if (!s) {
+      s = { recorded: [], replayed: [], matched: 0, lastRecorded: undefined };
+      this.#subjects.set(subject, s);
+    }
+    return s;
+  }
+
+  recorded(subject: string, data: Uint8Array, index: number): void {
+    const s = this.#state(subject);
+    // The recorder saw the same output twice (redelivery): its id is unique, so equal bytes repeat it.
+    if (s.lastRecorded && sameBytes(s.lastRecorded, data)) {
+      this.#duplicates++;
+      return;
+    }
+    s.lastRecorded = data;
+    const other = s.replayed.shift();
+    if (other) this.#compare(subject, s, data, other.data);
+    else {
+      s.recorded.push({ data, order: index });
+      this.waiting++;
+    }
+  }
+
+  replayed(subject: string, data: Uint8Array): void {
+    const s = this.#state(subject);
+    const other = s.recorded.shift();
+    if (other) {
+      this.waiting--;
+      this.#compare(subject, s, other.data, data);
+    } else s.replayed.push({ data, order: this.#replayedOrder++ });
+  }
+
+  #compare(subject: string, s: SubjectState, recorded: Uint8Array, replayed: Uint8Array) {
+    const index = s.matched++;
+    if (sameBytes(recorded, replayed)) {
+      this.#equal++;
+      return;
+    }
+    this.#different++;
+    if (!this.#first) {
+      const a = safeDecode(recorded), b = safeDecode(replayed);
+      this.#first = {
+        kind: "different",
+        subject,
+        index,
+        recordedId: idOf(a),
+        replayedId: idOf(b),
+        detail: firstDifference(a, b, "") ?? "the bytes differ, the decoded values do not",
+      };
+    }
+  }
+
+  /** The verdict. `cut`: the recording stopped short, so outputs past its end cannot be checked. */
+  finish(cut: boolean): ReplayVerification {
+    let missing = 0, extra = 0, unverifiable = 0;
+    let firstMissing: ReplayMismatch & { order: number } | undefined;
+    let firstExtra: ReplayMismatch & { order: number } | undefined;
+    for (const [subject, s] of this.#subjects) {
+      missing += s.recorded.length;
+      const m = s.recorded[0];
+      if (m && (!firstMissing || m.order < firstMissing.order)) {
+        firstMissing = {
+          kind: "missing",
+          subject,
+          index: s.matched,
+          recordedId: idOf(safeDecode(m.data)),
+          replayedId: undefined,
+          detail:
+            `the recording has ${s.recorded.length} more output(s) on this subject than the replay produced`,
+          order: m.order,
+        };
+      }
+      if (cut) {
+        unverifiable += s.replayed.length;
+        continue;
+      }
+      extra += s.replayed.length;
+      const e = s.replayed[0];
+      if (e && (!firstExtra || e.order < firstExtra.order)) {
+        firstExtra = {
+          kind: "extra",
+          subject,
+          index: s.matched,
+          recordedId: undefined,
+          replayedId: idOf(safeDecode(e.data)),
+          detail:
+            `the replay produced ${s.replayed.length} output(s) on this subject that the recording does not have`,
+          order: e.order,
+        };
+      }
+    }
+    const strip = (
+      m: (ReplayMismatch & { order: number }) | undefined,
+    ): ReplayMismatch | undefined => {
+      if (!m) return undefined;
+      const { order: _order, ...rest } = m;
+      return rest;
+    };
+    const first = this.#first ?? strip(firstMissing) ?? strip(firstExtra);
+    return {
+      ok: this.#different === 0 && missing === 0 && extra === 0,
+      equal: this.#equal,
+      different: this.#different,
+      missing,
+      extra,
+      unverifiable,
+      duplicates: this.#duplicates,
+      first,
+    };
+  }
+}
+
+/** Whether `a` and `b` hold the same bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function safeDecode(data: Uint8Array): unknown {
+  try {
+    return decodeValue(data);
+  } catch {
+    return data;
+  }
+}
+
+function idOf(value: unknown): string | undefined {
+  const id = (value as { id?: unknown } | null)?.id;
+  return typeof id === "string" ? id : undefined;
+}
+
+/** The path and values of the first difference between two decoded values, or undefined. */
+function firstDifference(a: unknown, b: unknown, path: string): string | undefined {
+  const at = path || "message";
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    if (!(a instanceof Uint8Array && b instanceof Uint8Array)) {
+      return `${at}: recorded ${show(a)}, replayed ${show(b)}`;
+    }
+    if (sameBytes(a, b)) return undefined;
+    if (a.byteLength !== b.byteLength) {
+      return `${at}: recorded ${a.byteLength} bytes, replayed ${b.byteLength} bytes`;
+    }
+    let i = 0;
+    while (a[i] === b[i]) i++;
+    if (a.byteLength % 8 === 0) {
+      const k = i >>> 3;
+      const va = new DataView(a.buffer, a.byteOffset + k * 8, 8).getFloat64(0, true);
+      const vb = new DataView(b.buffer, b.byteOffset + k * 8, 8).getFloat64(0, true);
+      return `${at}[${k}] (8-byte values): recorded ${va}, replayed ${vb}`;
+    }
+    return `${at}: byte ${i} differs: recorded ${a[i]}, replayed ${b[i]}`;
+  }
+  if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
+    if (Array.isArray(a) !== Array.isArray(b)) {
+      return `${at}: recorded ${show(a)}, replayed ${show(b)}`;
+    }
+    const ka = Object.keys(a), kb = Object.keys(b);
+    for (const k of ka) {
+      if (!(k in b)) {
+        return `${path ? `${path}.` : ""}${k}: recorded ${
+          show((a as Record<string, unknown>)[k])
+        }, replayed absent`;
+      }
+      const d = firstDifference(
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+        path ? `${path}.${k}` : k,
+      );
+      if (d) return d;
+    }
+    for (const k of kb) {
+      if (!(k in a)) {
+        return `${path ? `${path}.` : ""}${k}: recorded absent, replayed ${
+          show((b as Record<string, unknown>)[k])
+        }`;
+      }
+    }
+    if (ka.join() !== kb.join()) return `${at}: the fields come in another order`;
+    return undefined;
+  }
+  if (Object.is(a, b)) return undefined;
+  if (typeof a === "number" && typeof b === "number" && a === b) {
+    return `${at}: ${a} encoded differently`;
+  }
+  return `${at}: recorded ${show(a)}, replayed ${show(b)}`;
+}
+
+function show(v: unknown): string {
+  if (v instanceof Uint8Array) return `${v.byteLength} bytes`;
+  if (typeof v === "string") return JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v);
+  if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) {
+    return String(v);
+  }
+  const s = JSON.stringify(jsonable(v));
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

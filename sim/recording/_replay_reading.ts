@@ -1,0 +1,252 @@
+/**
+ * A replay reading its recording: inputs before the range are applied at once, inputs in the
+ * range at the recorded pace times the speed (or as fast as they go), recorded outputs of the
+ * kinds replayed are handed to the comparator, and past the range only the recorded outputs of
+ * inputs replayed are still read (for `verify`). It keeps the replay's counters, outputs included
+ * (the actors hand theirs to `onOutput` or `onCount`).
+ */
+import { decodeValue } from "../../protocol/mod.ts";
+import type { Clock, Sleeper } from "../clock.ts";
+import { OutputComparator } from "./_replay_compare.ts";
+import type { RecordedMessage, RecordingReader } from "./recording.ts";
+
+/** Inputs published between two flushes of the bus, at most: bounds what is in flight. */
+const FLUSH_EVERY_INPUTS = 256;
+/** Pacing: records due within this many µs are sent now. */
+const AHEAD_US = 1000;
+/** After `toUs`, recorded outputs are read for this long to find those of replayed inputs. */
+const TAIL_US = 10_000_000;
+
+/** Where the replay's inputs go: a bus (a host in this thread, or a live cluster) or the threads. */
+export interface InputSink {
+  publish(area: "feed" | "ctl", subject: string, data: Uint8Array): void;
+  /** Called every FLUSH_EVERY_INPUTS inputs: bounds what is in flight. */
+  breathe(): Promise<void>;
+  /** Resolves when every input so far is applied and its outputs are handed on. */
+  flush(): Promise<void>;
+}
+
+/** How a replay reads (see ReplayOptions). */
+export interface ReplayReadingOptions {
+  /** The kinds replayed: recorded outputs of others are not counted. */
+  replayed: ReadonlySet<string>;
+  verify: boolean;
+  fromUs: number;
+  toUs: number;
+  speed: number;
+  clock: Clock & Sleeper;
+  progressEveryS: number;
+  onOutput?(subject: string, data: Uint8Array): void;
+  onProgress?(progress: {
+    bytes: number;
+    fileBytes: number;
+    inputs: number;
+    outputs: number;
+    tUs: number;
+  }): void;
+}
+
+/** A replay's counters (see ReplayResult). */
+export interface ReplayCounts {
+  firstUs: number | null;
+  lastUs: number | null;
+  warmupInputs: number;
+  inputs: number;
+  frames: number;
+  ctl: number;
+  samples: number;
+  outputs: number;
+  rangeOutputs: number;
+  recordedOutputs: number;
+}
+
+/** One replay's reading of its recording, and its counters. */
+export class ReplayReading {
+  readonly cmp = new OutputComparator();
+  outputs = 0;
+  rangeOutputs = 0;
+  inRange = false;
+  warmupInputs = 0;
+  inputs = 0;
+  frames = 0;
+  ctl = 0;
+  samples = 0;
+  recordedOutputs = 0;
+  dlqRecorded = 0;
+  firstUs: number | null = null;
+  lastUs: number | null = null;
+  /** The reading went past the range (the recording's end was not reached). */
+  tail = false;
+  /** When the reading started (the clock's µs). */
+  t0 = 0;
+  readonly #reader: RecordingReader;
+  readonly #o: ReplayReadingOptions;
+  readonly #notReplayed = new Set<string>();
+  #sinceFlush = 0;
+  #paceWall = 0;
+  #paceUs = 0;
+  #nextProgress = 0;
+  #bytes: number;
+  #lastRecordUs = 0;
+
+  constructor(reader: RecordingReader, options: ReplayReadingOptions) {
+    this.#reader = reader;
+    this.#o = options;
+    this.#bytes = reader.headerBytes;
+  }
+
+  /** An output the actors published. */
+  readonly onOutput = (subject: string, data: Uint8Array): void => {
+    if (!this.#o.replayed.has(kindOf(subject))) return;
+    this.outputs++;
+    if (this.inRange) this.rangeOutputs++;
+    this.#o.onOutput?.(subject, data);
+    if (this.#o.verify) this.cmp.replayed(subject, data);
+  };
+
+  /** Outputs the actors published, counted only. */
+  readonly onCount = (n: number): void => {
+    this.outputs += n;
+    if (this.inRange) this.rangeOutputs += n;
+  };
+
+  /** The counters, as a replay's result gives them. */
+  counts(): ReplayCounts {
+    return {
+      firstUs: this.firstUs,
+      lastUs: this.lastUs,
+      warmupInputs: this.warmupInputs,
+      inputs: this.inputs,
+      frames: this.frames,
+      ctl: this.ctl,
+      samples: this.samples,
+      outputs: this.outputs,
+      rangeOutputs: this.rangeOutputs,
+      recordedOutputs: this.recordedOutputs,
+    };
+  }
+
+  /** Reports progress. */
+  progress(): void {
+    this.#o.onProgress?.({
+      bytes: this.#bytes,
+      fileBytes: this.#reader.fileBytes,
+      inputs: this.warmupInputs + this.inputs,
+      outputs: this.outputs,
+      tUs: this.#lastRecordUs,
+    });
+  }
+
+  /** Reads the recording through, handing its inputs to `sink`. */
+  async read(sink: InputSink): Promise<void> {
+    const { clock, toUs, verify } = this.#o;
+    this.t0 = clock.now();
+    this.#nextProgress = this.t0 + this.#o.progressEveryS * 1e6;
+    for await (const batch of this.#reader.batches()) {
+      for (const m of batch) {
+        this.#bytes = m.offset + 8 + m.data.byteLength;
+        this.#lastRecordUs = m.tUs;
+        const area = areaOf(m.subject);
+        if (m.tUs > toUs) {
+          // Past the range: only recorded outputs of replayed inputs are still wanted.
+          if (!verify || m.tUs > toUs + TAIL_US) return;
+          this.#past(m, area);
+        } else if (area === "feed" || area === "ctl") {
+          await this.#input(m, area, sink);
+        } else if (area === "out") {
+          if (!this.#o.replayed.has(kindOf(m.subject))) continue;
+          this.recordedOutputs++;
+          if (verify) this.cmp.recorded(m.subject, m.data.slice(), m.index);
+        } else if (area === "dlq") {
+          this.dlqRecorded++;
+        }
+      }
+    }
+  }
+
+  /** A record past the range: inputs are noted as not replayed, outputs of replayed ones kept. */
+  #past(m: RecordedMessage, area: string): void {
+    this.tail = true;
+    if (area === "feed" || area === "ctl") {
+      const id = envelopeField(m.data, "id");
+      if (id !== undefined) this.#notReplayed.add(id);
+    } else if (area === "out" && this.#o.replayed.has(kindOf(m.subject))) {
+      const cause = envelopeField(m.data, "cause");
+      if (cause !== undefined && this.#notReplayed.has(cause)) return;
+      this.recordedOutputs++;
+      this.cmp.recorded(m.subject, m.data.slice(), m.index);
+    }
+  }
+
+  /** An input, before the range (applied at once) or in it (paced). */
+  async #input(m: RecordedMessage, area: "feed" | "ctl", sink: InputSink): Promise<void> {
+    const { clock, speed } = this.#o;
+    if (m.tUs >= this.#o.fromUs) {
+      if (!this.inRange) {
+        await sink.flush(); // the warm-up's outputs are out
+        this.inRange = true;
+        this.firstUs = m.tUs;
+        this.#paceWall = clock.now();
+        this.#paceUs = m.tUs;
+      }
+      if (speed !== Infinity) {
+        const due = this.#paceWall + (m.tUs - this.#paceUs) / speed;
+        if (due - clock.now() > AHEAD_US) {
+          await sink.flush();
+          await clock.sleep(due - clock.now());
+          this.#sinceFlush = 0;
+        }
+      }
+      this.inputs++;
+      this.lastUs = m.tUs;
+      if (area === "feed") {
+        this.frames++;
+        this.samples += frameSamples(m.data);
+      } else this.ctl++;
+    } else this.warmupInputs++;
+    sink.publish(area, m.subject, m.data);
+    if (++this.#sinceFlush >= FLUSH_EVERY_INPUTS) {
+      await sink.breathe();
+      this.#sinceFlush = 0;
+      if (this.#o.onProgress && clock.now() >= this.#nextProgress) {
+        this.progress();
+        this.#nextProgress = clock.now() + this.#o.progressEveryS * 1e6;
+      }
+    }
+  }
+}
+
+/** `feed`, `ctl`, `out`, `dlq`, ... of a troupe subject; "" for others. */
+export function areaOf(subject: string): string {
+  if (!subject.startsWith("troupe.")) return "";
+  const end = subject.indexOf(".", 7);
+  return end < 0 ? subject.slice(7) : subject.slice(7, end);
+}
+
+/** The `<kind>` of `troupe.out.<kind>.<key>`. */
+export function kindOf(subject: string): string {
+  const start = 11; // "troupe.out.".length
+  const end = subject.indexOf(".", start);
+  return end < 0 ? subject.slice(start) : subject.slice(start, end);
+}
+
+/** A string field of an envelope, or undefined when it is not one. */
+function envelopeField(data: Uint8Array, field: "id" | "cause"): string | undefined {
+  try {
+    const m = decodeValue(data) as Record<string, unknown>;
+    const v = m?.[field];
+    return typeof v === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The number of samples in a frame message (0 when it is not a readable frame). */
+function frameSamples(data: Uint8Array): number {
+  try {
+    const body = (decodeValue(data) as { body?: { t?: unknown } }).body;
+    return body?.t instanceof Uint8Array ? body.t.byteLength >>> 3 : 0;
+  } catch {
+    return 0;
+  }
+}

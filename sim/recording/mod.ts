@@ -1,0 +1,43 @@
+/**
+ * Recording and replay: the recording file format (its writer and reader), the recorder that
+ * writes what a bus carries to one, and replay, which feeds a recording through fresh actors
+ * (in process, or on worker threads) and can verify what they publish against what was recorded.
+ */
+export {
+  encodeRecordingHeader,
+  RECORD_BYTES_MAX,
+  type RecordedMessage,
+  RECORDING_FORMAT_VERSION,
+  RECORDING_MAGIC,
+  RECORDING_PREFIX_BYTES,
+  type RecordingConfig,
+  type RecordingCut,
+  RecordingFormatError,
+  type RecordingHeader,
+  type RecordingHeaderInit,
+  RecordingReader,
+  type RecordingReaderOptions,
+  RecordingWriter,
+  type RecordingWriterOptions,
+} from "./recording.ts";
+export {
+  describeRecording,
+  Recorder,
+  type RecorderOptions,
+  type RecorderSummary,
+} from "./recorder.ts";
+export {
+  defaultReplayThreads,
+  jsonable,
+  replay,
+  ReplayError,
+  type ReplayInspection,
+  type ReplayMismatch,
+  type ReplayOptions,
+  type ReplayProgress,
+  type ReplayResult,
+  type ReplayVerification,
+  THREADS_DEFAULT_MAX,
+  THREADS_MAX,
+  THREADS_MIN_FILE_BYTES,
+} from "./replay.ts";

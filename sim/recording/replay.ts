@@ -1,0 +1,380 @@
+/**
+ * Replay: feeds a recording's inputs (`troupe.feed.*` frames and `troupe.ctl.*` control messages)
+ * back through fresh actors, at the recorded pace times a speed or as fast as they go, and
+ * collects what the actors publish. With `verify`, every output is compared with the recorded one
+ * on the same subject, byte for byte, and the first that differs is named (subject, index on that
+ * subject, recorded and replayed ids, the first field that differs).
+ *
+ * By default the actors run in this process: a real Host on an InProcessBus, with an in-memory
+ * journal (compacted at each snapshot, so a long recording does not pile up in memory) and an
+ * in-memory snapshot store, running the kinds the recording's header lists (or, without a
+ * configuration in the header, the kinds whose outputs it holds). With `threads` > 1 (by default
+ * for a big recording at maximum speed) the instances are split across worker threads, each such
+ * a host for its share (see _replay_threads.ts): this thread reads the recording once, routes and
+ * batches the inputs, and merges the outputs back into the order one host gives them, so the
+ * outputs are the same bytes in the same order with any number of threads. Given a `bus`, the
+ * inputs are published there instead, into a live cluster, and its outputs are collected from it.
+ *
+ * Outputs are deterministic: an output's id derives from its input's id, its time from the
+ * input's event times, and nothing an actor publishes depends on the wall clock, so replaying the
+ * same recording twice gives the same bytes. Dead letters are counted, not compared: the host
+ * stamps them with its own clock.
+ *
+ * The range: inputs received before `fromUs` are applied first at full speed without pacing (the
+ * actors must reach their state at `fromUs`; their outputs are verified too, since a difference
+ * there is the first one); inputs from `fromUs` to `toUs` are paced; replay stops after `toUs`.
+ */
+import { availableParallelism } from "node:os";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
+import type { Bus, FrameLimits } from "../../protocol/mod.ts";
+import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
+import { startActors } from "./_replay_actors.ts";
+import type { ReplayMismatch, ReplayVerification } from "./_replay_compare.ts";
+import { jsonable, noSuchInstance, type ReplayInspection } from "./_replay_inspect.ts";
+import { areaOf, kindOf, ReplayReading } from "./_replay_reading.ts";
+import { ReplayThreadError } from "./_replay_threads.ts";
+import { type RecordingCut, type RecordingHeader, RecordingReader } from "./recording.ts";
+
+export { jsonable, type ReplayInspection, type ReplayMismatch, type ReplayVerification };
+
+/** Options of `replay`. */
+export interface ReplayOptions {
+  /** A multiple of the recorded pace (1: as recorded, 10: ten times faster); Infinity: no pacing. Default Infinity. */
+  speed?: number;
+  /** Replay from this receive time (µs since the epoch); earlier inputs are applied unpaced. */
+  fromUs?: number;
+  /** Replay up to this receive time (µs since the epoch), inclusive. */
+  toUs?: number;
+  /** Compare every output with the recorded one. */
+  verify?: boolean;
+  /** Publish the inputs on this bus (a live cluster) instead of running actors in this process. */
+  bus?: Bus;
+  /** The actor kinds known, by name. Default ACTOR_KINDS. */
+  registry?: Readonly<Record<string, AnyActorDefinition>>;
+  /**
+   * The URL of a module exporting the same kinds as `registry` (`export const registry = {...}`),
+   * for worker threads to load: a custom registry replays on threads only when it is given.
+   */
+  registryModule?: string | URL;
+  /**
+   * Worker threads to run the actors on (in-process replay only): 1 runs them in this thread.
+   * Default: at maximum speed, a recording of at least `THREADS_MIN_FILE_BYTES` runs on
+   * min(available cores, 4) threads; otherwise 1.
+   */
+  threads?: number;
+  /** The kinds to run. Default: from the header's configuration, else from the recorded outputs. */
+  actors?: readonly string[];
+  /** Per-kind configuration, over the header's (e.g. to try a detector change on a recording). */
+  config?: Record<string, unknown>;
+  /** Report the state of this instance at the end (in-process only). */
+  inspect?: { kind: string; key: string };
+  /** Pacing and timing. Default: the SystemClock. */
+  clock?: Clock & Sleeper;
+  /** Called with every output the replay produces, in order. */
+  onOutput?(subject: string, data: Uint8Array): void;
+  /** Called about every `progressEveryS` seconds, and at the end. */
+  onProgress?(progress: ReplayProgress): void;
+  progressEveryS?: number;
+  /** Live cluster: how long to wait for outputs after the last input once they stop coming. Default 2 s. */
+  settleS?: number;
+  /** Where the in-process host reports (restarts, failures). Default: kept in `result.hostLog`. */
+  log?(message: string): void;
+}
+
+/** Progress of a replay. */
+export interface ReplayProgress {
+  /** Bytes of the file read so far, and its size. */
+  bytes: number;
+  fileBytes: number;
+  inputs: number;
+  outputs: number;
+  /** Receive time of the last record read (µs). */
+  tUs: number;
+}
+
+/** What a replay did. */
+export interface ReplayResult {
+  path: string;
+  header: RecordingHeader;
+  /** Where the recording stopped short, if it did. */
+  cut: RecordingCut | undefined;
+  /** The kinds run, and recorded kinds that could not be (unknown to this troupe). */
+  kinds: string[];
+  /** Worker threads the actors ran on; 0: in this thread (or in a live cluster). */
+  threads: number;
+  skippedKinds: string[];
+  /** Receive times of the first and last inputs replayed in the range (µs), null if none. */
+  firstUs: number | null;
+  lastUs: number | null;
+  /** Inputs applied before the range (unpaced) and in it; the range's frames, control messages, samples. */
+  warmupInputs: number;
+  inputs: number;
+  frames: number;
+  ctl: number;
+  samples: number;
+  /** Outputs produced by the replay, in all and from inputs in the range (in-process exact). */
+  outputs: number;
+  rangeOutputs: number;
+  /** Outputs in the recording from the kinds replayed. */
+  recordedOutputs: number;
+  deadLetters: { recorded: number; replayed: number };
+  elapsedS: number;
+  /** Recorded seconds replayed per second. */
+  speedAchieved: number;
+  verify: ReplayVerification | undefined;
+  inspect: ReplayInspection | undefined;
+  hostLog: string[];
+}
+
+/** A replay that cannot be done as asked (unknown kind, inspect of a missing instance, ...). */
+export class ReplayError extends Error {
+  override name = "ReplayError";
+}
+
+/** Recordings at least this big replay on worker threads by default (at maximum speed): about
+ *  250k samples; below, starting the threads (~60 ms each, and ~80 ms to bundle on Node) costs
+ *  more than they save. */
+export const THREADS_MIN_FILE_BYTES = 4 << 20;
+/** Worker threads used by default, at most. */
+export const THREADS_DEFAULT_MAX = 4;
+/** Worker threads, at most. */
+export const THREADS_MAX = 64;
+
+/** Replays the recording at `path`. */
+export async function replay(path: string, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const speed = options.speed ?? Infinity;
+  if (!(speed > 0)) throw new RangeError(`Replay speed must be > 0, got ${speed}`);
+  const clock = options.clock ?? new SystemClock();
+  const registry = options.registry ?? ACTOR_KINDS;
+  const reader = await RecordingReader.open(path);
+  const header = reader.header;
+  const verify = options.verify ?? false;
+  const hostLog: string[] = [];
+  const threads = threadsFor(options, registry, speed, reader.fileBytes);
+  const kinds = await kindsToReplay(path, reader, registry, options);
+  if (options.bus && options.inspect) {
+    throw new ReplayError("Inspecting an actor needs the in-process replay (no live cluster)");
+  }
+  const reading = new ReplayReading(reader, {
+    replayed: new Set(kinds.kinds),
+    verify,
+    fromUs: options.fromUs ?? -Infinity,
+    toUs: options.toUs ?? Infinity,
+    speed,
+    clock,
+    progressEveryS: options.progressEveryS ?? 0.5,
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const actors = await startActors({
+    path,
+    kinds: kinds.kinds,
+    registry,
+    registryModule: options.registryModule === undefined
+      ? undefined
+      : String(options.registryModule),
+    config: configOf(kinds.kinds, header, options),
+    limits: limitsOf(header),
+    threads,
+    bus: options.bus,
+    outputBytes: verify || options.onOutput !== undefined,
+    reading,
+    log: options.log ?? ((m: string) => hostLog.push(m)),
+  }).catch((err) => {
+    throw replayError(err);
+  });
+  try {
+    await reading.read(actors.sink);
+    await actors.sink.flush();
+    if (options.bus) {
+      await settle(clock, options.settleS ?? 2, () => reading.outputs, () => reading.cmp.waiting);
+    }
+    const elapsedS = (clock.now() - reading.t0) / 1e6;
+    const found = await actors.finish(options.inspect);
+    if (found && "streams" in found) {
+      throw new ReplayError(noSuchInstance(options.inspect!, found.streams));
+    }
+    reading.progress();
+    const r = reading;
+    const spanS = r.firstUs !== null && r.lastUs !== null ? (r.lastUs - r.firstUs) / 1e6 : 0;
+    return {
+      path,
+      header,
+      cut: r.tail ? undefined : reader.cut,
+      kinds: kinds.kinds,
+      threads: actors.threads,
+      skippedKinds: kinds.skippedKinds,
+      ...r.counts(),
+      deadLetters: { recorded: r.dlqRecorded, replayed: actors.deadLetters() },
+      elapsedS,
+      speedAchieved: elapsedS > 0 ? spanS / elapsedS : 0,
+      verify: verify ? r.cmp.finish(reader.cut !== undefined && !r.tail) : undefined,
+      inspect: found,
+      hostLog,
+    };
+  } catch (err) {
+    throw replayError(err);
+  } finally {
+    await actors.close();
+  }
+}
+
+/** A worker thread's error as a ReplayError (what a caller catches); others as they are. */
+function replayError(err: unknown): unknown {
+  return err instanceof ReplayThreadError ? new ReplayError(err.message, { cause: err }) : err;
+}
+
+/** Per kind, the header's configuration with `options.config`'s over it. */
+function configOf(
+  kinds: readonly string[],
+  header: RecordingHeader,
+  options: ReplayOptions,
+): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const kind of kinds) {
+    const fromHeader = header.config?.actors?.[kind];
+    const override = options.config?.[kind];
+    const base = fromHeader ?? {};
+    config[kind] = override === undefined
+      ? base
+      : { ...(base as Record<string, unknown>), ...(override as Record<string, unknown>) };
+  }
+  return config;
+}
+
+/** The kinds to replay (see chooseKinds); throws when none can be, or `verify` has nothing to compare. */
+async function kindsToReplay(
+  path: string,
+  reader: RecordingReader,
+  registry: Readonly<Record<string, AnyActorDefinition>>,
+  options: ReplayOptions,
+): Promise<{ kinds: string[]; skippedKinds: string[] }> {
+  const { kinds, skippedKinds, fromOutputs } = await chooseKinds(reader, registry, options);
+  const header = reader.header;
+  if (options.verify && !header.config?.actors && options.actors === undefined && !fromOutputs) {
+    throw new ReplayError(
+      `Cannot verify ${path}: it holds no actor outputs and no configuration to compare with`,
+    );
+  }
+  if (kinds.length === 0) {
+    throw new ReplayError(
+      `None of the recorded actor kinds (${skippedKinds.join(", ")}) is known to this troupe; ` +
+        `it has ${Object.keys(registry).join(", ")}`,
+    );
+  }
+  return { kinds, skippedKinds };
+}
+
+/** How many worker threads run the actors (1: this thread). */
+function threadsFor(
+  options: ReplayOptions,
+  registry: Readonly<Record<string, AnyActorDefinition>>,
+  speed: number,
+  fileBytes: number,
+): number {
+  const asked = options.threads;
+  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1 && asked <= THREADS_MAX)) {
+    throw new RangeError(
+      `Replay threads must be an integer from 1 to ${THREADS_MAX}, got ${asked}`,
+    );
+  }
+  // A custom registry reaches the threads only as a module they can load.
+  const loadable = registry === ACTOR_KINDS || options.registryModule !== undefined;
+  if (asked !== undefined && asked > 1) {
+    if (options.bus) {
+      throw new ReplayError(
+        "Replay threads run the actors in this process; with a live cluster's bus it runs them",
+      );
+    }
+    if (!loadable) {
+      throw new ReplayError(
+        "Replay threads need the custom registry as a module they can load: give registryModule",
+      );
+    }
+    return asked;
+  }
+  if (asked === 1 || options.bus || !loadable) return 1;
+  return defaultReplayThreads(fileBytes, speed);
+}
+
+/**
+ * The worker threads an in-process replay of a recording of `fileBytes` runs on by default: at
+ * maximum speed, from `THREADS_MIN_FILE_BYTES` on, one per core up to `THREADS_DEFAULT_MAX`
+ * (none on one core); otherwise 1, this thread.
+ */
+export function defaultReplayThreads(fileBytes: number, speed = Infinity): number {
+  if (speed !== Infinity || fileBytes < THREADS_MIN_FILE_BYTES) return 1;
+  const n = Math.min(availableParallelism(), THREADS_DEFAULT_MAX);
+  return n >= 2 ? n : 1;
+}
+
+/** Waits for a live cluster's outputs: until none is awaited, or none came for `settleS`. */
+async function settle(
+  clock: Clock & Sleeper,
+  settleS: number,
+  count: () => number,
+  waiting: () => number,
+): Promise<void> {
+  let last = count();
+  let quietSince = clock.now();
+  const deadline = clock.now() + Math.max(60, settleS * 10) * 1e6;
+  while (clock.now() < deadline) {
+    if (waiting() === 0 && clock.now() - quietSince >= Math.min(settleS * 1e6, 200_000)) return;
+    await clock.sleep(50_000);
+    const n = count();
+    if (n !== last) {
+      last = n;
+      quietSince = clock.now();
+    } else if (clock.now() - quietSince >= settleS * 1e6) return;
+  }
+}
+
+/** The kinds to run: asked for, from the header's configuration, or from the recorded outputs. */
+async function chooseKinds(
+  reader: RecordingReader,
+  registry: Readonly<Record<string, AnyActorDefinition>>,
+  options: ReplayOptions,
+): Promise<{ kinds: string[]; skippedKinds: string[]; fromOutputs: boolean }> {
+  const known = Object.keys(registry);
+  if (options.actors !== undefined) {
+    for (const kind of options.actors) {
+      if (!registry[kind]) {
+        throw new ReplayError(`Unknown actor kind "${kind}"; this troupe has ${known.join(", ")}`);
+      }
+    }
+    return { kinds: [...options.actors], skippedKinds: [], fromOutputs: false };
+  }
+  let wanted: string[];
+  let fromOutputs = false;
+  const configured = reader.header.config?.actors;
+  if (configured && typeof configured === "object") {
+    wanted = Object.keys(configured);
+  } else {
+    const seen = new Set<string>();
+    for await (const batch of reader.batches()) {
+      for (const m of batch) if (areaOf(m.subject) === "out") seen.add(kindOf(m.subject));
+    }
+    wanted = [...seen];
+    fromOutputs = wanted.length > 0;
+    if (!fromOutputs) wanted = known; // a recording of feeds only: run every kind on it
+  }
+  return {
+    kinds: wanted.filter((k) => registry[k]),
+    skippedKinds: wanted.filter((k) => !registry[k]),
+    fromOutputs,
+  };
+}
+
+function limitsOf(header: RecordingHeader): FrameLimits & { channelsMax?: number } {
+  const l = header.config?.limits;
+  const limits: FrameLimits & { channelsMax?: number } = {};
+  if (!l || typeof l !== "object") return limits;
+  const n = (k: string) => typeof l[k] === "number" ? l[k] as number : undefined;
+  const bytes = n("frame_bytes_max"), samples = n("samples_per_frame_max");
+  const channels = n("channels_max");
+  if (bytes !== undefined) limits.messageBytesMax = bytes;
+  if (samples !== undefined) limits.samplesPerFrameMax = samples;
+  if (channels !== undefined) limits.channelsMax = channels;
+  return limits;
+}

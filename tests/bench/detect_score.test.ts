@@ -1,0 +1,106 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  CHANGE_MARGIN_SAMPLES,
+  type Finding,
+  regimeAccuracy,
+  scoreAnomalies,
+  scoreChanges,
+} from "../../bench/_detect_score.ts";
+import type { GroundTruth } from "../../sim/mod.ts";
+
+const test = suite("bench detect scoring");
+const S = 1_000_000; // one sample per second
+
+function truth(over: Partial<GroundTruth> = {}): GroundTruth {
+  return {
+    feed: "t",
+    options: { intervalUs: S },
+    channels: ["a", "b"],
+    samples: 1000,
+    startUs: 0,
+    endUs: 999 * S,
+    anomalies: [],
+    changePoints: [],
+    regimes: [],
+    ...over,
+  };
+}
+
+function finding(kind: string, key: string, ts: number, body: Record<string, unknown> = {}) {
+  return { kind, key, ts, body } satisfies Finding;
+}
+
+const opts = { channels: ["a", "b"], intervalUs: S };
+
+test("scoreAnomalies() counts a window found once, with its delay, and events outside as false", () => {
+  const t = truth({
+    anomalies: [
+      { channel: "a", kind: "spike", start: 90 * S, end: 120 * S, onset: 100 * S, index: 100 },
+      { channel: "b", kind: "spike", start: 400 * S, end: 420 * S, onset: 410 * S, index: 410 },
+    ],
+  });
+  const s = scoreAnomalies(t, [
+    finding("anomaly", "a", 103 * S),
+    finding("anomaly", "a", 110 * S), // same window: a true positive, not a second find
+    finding("anomaly", "b", 100 * S), // window of another channel: false
+    finding("collapse", "a", 500 * S), // another kind: ignored
+  ], opts);
+  assert.equal([s.labels, s.found, s.events, s.falsePositives], [2, 1, 3, 1]);
+  assert.equal(s.delays, [3]);
+  assert.is(s.precision, 2 / 3);
+  assert.is(s.recall, 0.5);
+  assert.ok(Math.abs(s.f1 - 4 / 7) < 1e-12);
+});
+
+test("scoreChanges() matches a regime start in the change's window, apart at other labels", () => {
+  const t = truth({
+    changePoints: [
+      { channel: "a", kind: "level_shift", index: 200, time: 200 * S },
+      { channel: "b", kind: "crash", index: 600, time: 600 * S },
+    ],
+    anomalies: [
+      {
+        channel: "a",
+        kind: "level_shift",
+        start: 150 * S,
+        end: 260 * S,
+        onset: 200 * S,
+        index: 200,
+      },
+      { channel: "a", kind: "flatline", start: 700 * S, end: 800 * S, onset: 720 * S, index: 720 },
+    ],
+  });
+  const s = scoreChanges(t, [
+    finding("collapse", "a", 205 * S, { changeTs: 199 * S }),
+    finding("collapse", "a", 740 * S, { changeTs: 730 * S }), // at a flatline: apart
+    finding("collapse", "a", 900 * S, { changeTs: 890 * S }), // near nothing: false
+    finding("collapse", "b", 640 * S, { changeTs: (600 + CHANGE_MARGIN_SAMPLES + 1) * S }),
+  ], opts);
+  assert.equal([s.labels, s.found, s.events, s.falsePositives, s.elsewhere], [2, 1, 4, 2, 1]);
+  assert.equal(s.delays, [5]);
+  assert.is(s.precision, 1 / 3);
+  assert.is(s.recall, 0.5);
+});
+
+test("regimeAccuracy() is the share of time coherent exactly when stressed, against always normal", () => {
+  const t = truth({
+    startUs: 0,
+    endUs: 1000,
+    regimes: [
+      { name: "calm", start: 0, end: 600 },
+      { name: "stressed", start: 600, end: 1000 },
+    ],
+  });
+  const events = [
+    finding("coherence", "all", 700, { state: "coherent" }),
+    finding("coherence", "all", 900, { state: "normal" }),
+    finding("coherence", "other", 100, { state: "coherent" }),
+  ];
+  const r = regimeAccuracy(t, events, "all");
+  // Right: calm 0..600 (normal), stressed 700..900 (coherent) = 800 of 1000.
+  assert.is(r.accuracy, 0.8);
+  assert.is(r.baseline, 0.6);
+});
+
+test.run();
