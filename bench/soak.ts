@@ -150,14 +150,19 @@ async function soak(s: SoakSettings, ctx: BenchContext): Promise<SoakResult> {
       }
     }
     await sending;
-    // Let the host answer what was acknowledged (until it is quiet for 3 s), then stop it.
-    const drainEnd = Date.now() + 30_000;
-    while (
-      watch.answered < publisher.acked && Date.now() < drainEnd &&
-      Date.now() - watch.lastOutputMs < 3000
-    ) {
-      await sleep(100);
+    // Let the host apply every frame acknowledged (the last kill may be recent), then stop it.
+    const lastSeq = Math.max(0, ...[...publisher.seqs.values()].map((q) => q.at(-1) ?? 0));
+    const drainEnd = Date.now() + 60_000;
+    for (;;) {
+      host.send("progress");
+      const { srcPos } = await host.next(10_000) as { srcPos: number };
       watch.sample();
+      if (srcPos >= lastSeq) break;
+      if (Date.now() > drainEnd) {
+        ctx.log(`${NAME}: the host reached sequence ${srcPos} of ${lastSeq} in 60 s`);
+        break;
+      }
+      await sleep(200);
     }
     process.kill(host.pid!, "SIGTERM");
     await host.wait(20_000);
