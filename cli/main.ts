@@ -3,6 +3,7 @@
  * demand so that `troupe --help` is quick. Exit codes: 0 ok, 1 failure, 2 usage.
  */
 import process from "node:process";
+import { setTimeout as unrefTimeoutBase } from "node:timers";
 import { TROUPE_VERSION } from "../protocol/mod.ts";
 import {
   type Command,
@@ -55,6 +56,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import("./commands/token.ts"),
   },
 };
+
+function unrefTimeout(fn: () => void, ms: number): void {
+  unrefTimeoutBase(fn, ms).unref();
+}
 
 /** Registers a command module (used as more commands land). */
 export function registerCommand(
@@ -129,11 +134,25 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`troupe ${name}: ${err.message}\n${usageHint(name)}`);
       return EXIT_USAGE;
     }
-    console.error(`troupe ${name}: ${(err as Error).stack ?? err}`);
+    // A bug: its stack, or (an error some library left without one) its name and message.
+    const e = err as Error;
+    console.error(
+      `troupe ${name}: ${e.stack || `${e.name ?? "Error"}: ${e.message || String(err)}`}`,
+    );
     return EXIT_FAILURE;
   }
 }
 
+/**
+ * Ends the process with `code` once a command has returned: at once when nothing is left running,
+ * else within a second (a connection or file a failure left open must not keep a supervisor
+ * waiting on a process that has finished).
+ */
+export function finish(code: number): void {
+  process.exitCode = code;
+  unrefTimeout(() => process.exit(code), 1000);
+}
+
 if ((import.meta as { main?: boolean }).main) {
-  process.exitCode = await main(process.argv.slice(2));
+  finish(await main(process.argv.slice(2)));
 }

@@ -18,14 +18,14 @@
 import { compiledMain } from "./_compile.mjs";
 
 const compiled = process.env.TROUPE_TSX === "1" ? undefined : await compiledMain();
-let main;
+let main, finish;
 if (compiled !== undefined) {
   // Stack traces name the compiled files; NODE_OPTIONS=--enable-source-maps maps them to the
   // TypeScript (it costs ~7 MB and ~60 ms at start-up, so it is not the default).
-  ({ main } = await import(compiled));
+  ({ main, finish } = await import(compiled));
 } else {
   const { register } = await import("tsx/esm/api");
   register();
-  ({ main } = await import("./main.ts"));
+  ({ main, finish } = await import("./main.ts"));
 }
-process.exitCode = await main(process.argv.slice(2));
+finish(await main(process.argv.slice(2)));

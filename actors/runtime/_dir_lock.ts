@@ -51,13 +51,23 @@ export function lockDir(dir: string): DirLock {
     // over, atomically, so a reader never sees a half-written lock.
     tookOverPid = owner;
     const tmp = `${path}.${process.pid}.tmp`;
-    const fd = openSync(tmp, "w");
     try {
-      writeSync(fd, `${process.pid}\n`);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(tmp, "w");
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+    } catch (err) {
+      // A full or failing disk: leave no half-written lock behind.
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // Never created.
+      }
+      throw err;
     }
-    renameSync(tmp, path);
   }
   held.add(key);
   let done = false;
@@ -91,9 +101,12 @@ function create(path: string): boolean {
   }
   try {
     writeSync(fd, `${process.pid}\n`);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    unlinkSync(path); // a lock with no owner in it would stop the next host
+    throw err;
   }
+  closeSync(fd);
   return true;
 }
 

@@ -21,6 +21,8 @@ export interface Pending {
   record: InputRecord;
   bytes: JournalData;
   decoded: DecodedFrame | undefined;
+  /** When it arrived at the host (performance.now(), ms): what the lag is measured from. */
+  arrivedMs: number;
   /** Set when the input was journaled on arrival (its instance was restarting). */
   pos?: number;
   posPromise?: Promise<number> | undefined;

@@ -24,6 +24,8 @@ export interface Output {
   subject: string;
   id: string;
   data: Uint8Array;
+  /** The event's type, for events (per-sample column frames have none). */
+  type?: string;
 }
 
 /** The persisted parts of an instance (see SnapshotStore). */
@@ -283,6 +285,7 @@ export class ActorInstance {
       outputs.push({
         subject: this.#outSubject,
         id,
+        type: event.type,
         // The body is the event less its type and ts, written without copying the event.
         data: encodeEventEnvelope({
           id,

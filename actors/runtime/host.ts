@@ -20,18 +20,15 @@ import {
   type Bus,
   type BusMessage,
   type BusSubscription,
-  decodeEnvelope,
   decodeFrame,
   encodeEnvelope,
-  type Envelope,
-  parseSubject,
-  ProtocolError,
   SUBJECT_ROOT,
   sysSubject,
 } from "../../protocol/mod.ts";
 import { ActorInstance, type Output, streamOf } from "./actor_instance.ts";
 import { deadLetterOf, publishDeadLetter, reasonOf } from "./dead_letter.ts";
 import { EdgeDecisions } from "./edge_decisions.ts";
+import { FeedEdge } from "./feed_edge.ts";
 import {
   type DecodedFrame,
   type FrameDecoder,
@@ -40,17 +37,15 @@ import {
 } from "./frame_decoder.ts";
 import { serveHostHttp } from "./host_http.ts";
 import { HostMetrics } from "./host_metrics.ts";
+import { isFatalIoError } from "./fatal_error.ts";
+import { type ControlHost, onKeptControl, onLiveControl } from "./control_input.ts";
+import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
 import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 import { coreInput, type InputSource } from "./input_source.ts";
-import {
-  encodeInitRecord,
-  encodeInputRecord,
-  encodeInputRecordParts,
-  type InputRecord,
-} from "./input_record.ts";
-import type { Journal } from "./journal.ts";
+import { encodeInitRecord, encodeInputRecordParts, type InputRecord } from "./input_record.ts";
+import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
 import { planLossRebuild } from "./journal_loss.ts";
 import { Recovery } from "./recovery.ts";
@@ -74,22 +69,26 @@ export class Host {
   readonly #now: () => number;
   readonly #log: (message: string) => void;
   readonly #input: InputSource;
-  readonly #decodeLive: FrameDecoder;
+  readonly #edge: FeedEdge;
   /** Decodes journaled frames for replay; undefined: the instance does. */
   readonly #decodeReplay: FrameDecoder | undefined;
   readonly #timers: HostTimers;
   readonly #snapshotter: Snapshotter;
   readonly #recovery: Recovery;
+  readonly #progress = new ProgressWatch();
+  readonly #ctlHost: ControlHost;
+  /** Inputs applied, all kinds: what the progress watch follows. */
+  #appliedTotal = 0;
   #ctlSub: BusSubscription | undefined;
   #timer: unknown;
   #http: Server | undefined;
   /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
-  readonly #edge: EdgeDecisions;
-  /** Feed subjects already parsed: their channel, or null for subjects that are not feeds. */
-  #feedChannels = new Map<string, string | null>();
+  readonly #decisions: EdgeDecisions;
   #dlqSeq = 0;
   #ready = false;
   #closing = false;
+  /** The error that stopped the host (its journal cannot be written), if one did. */
+  #fatal: Error | undefined;
   /** Inputs applied, by kind (a cheap counter for tests and benchmarks). */
   readonly applied = new Map<string, number>();
 
@@ -109,13 +108,20 @@ export class Host {
     this.#configs = kindConfigs(options.actors, options.config);
     this.#input = options.input ?? coreInput(this.#bus);
     const limits = this.#limits;
-    this.#decodeLive = options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits));
-    this.#decodeReplay = options.frameDecoders?.({});
-    this.#edge = new EdgeDecisions({
+    this.#decisions = new EdgeDecisions({
       hostId: options.hostId,
       journal: this.#journal,
       log: this.#log,
     });
+    this.#edge = new FeedEdge({
+      kinds: this.#kinds,
+      configs: this.#configs,
+      owns: (key) => this.#owned.has(partitionOf(key, this.#partitionCount)),
+      limits,
+      decode: options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
+      decisions: this.#decisions,
+    });
+    this.#decodeReplay = options.frameDecoders?.({});
     this.#snapshotter = new Snapshotter({
       journal: this.#journal,
       store: options.snapshots,
@@ -124,7 +130,7 @@ export class Host {
       now: this.#now,
       ...(options.compactEveryMs === undefined ? {} : { compactEveryMs: options.compactEveryMs }),
       closing: () => this.#closing,
-      extra: () => (this.#edge.sinceSnapshot > 0 ? this.#edge.snapshot() : undefined),
+      extra: () => (this.#decisions.sinceSnapshot > 0 ? this.#decisions.snapshot() : undefined),
     });
     this.#recovery = new Recovery({
       journal: this.#journal,
@@ -149,6 +155,16 @@ export class Host {
           accept: options.acceptJournalLoss === true,
         }),
     });
+    this.#ctlHost = {
+      kinds: this.#kinds,
+      configs: this.#configs,
+      limits: this.#limits,
+      owns: (key) => this.#owned.has(partitionOf(key, this.#partitionCount)),
+      slots: () => this.#slots.values(),
+      enqueue: (def, key, item) => this.#enqueue(def, key, item),
+      reply: (msg, type, body) => this.#reply(msg, type, body),
+      deadLetter: (msg, err) => this.#deadLetter(msg, err),
+    };
   }
 
   /** Whether the host has recovered and is consuming. */
@@ -164,37 +180,52 @@ export class Host {
 
   /** Recovers every instance from snapshots and the journal, then starts consuming. */
   async start(): Promise<void> {
-    if (this.options.httpPort !== undefined) {
-      this.#http = await serveHostHttp(this.options.httpPort, {
-        hostId: this.options.hostId,
-        health: () => this.health(),
-        metrics: this.metrics,
-        refreshGauges: () => this.#refreshGauges(),
-      });
+    try {
+      if (this.options.httpPort !== undefined) {
+        this.#http = await serveHostHttp(this.options.httpPort, {
+          hostId: this.options.hostId,
+          health: () => this.health(),
+          metrics: this.metrics,
+          refreshGauges: () => this.#refreshGauges(),
+        });
+      }
+      const t0 = this.#now();
+      // A journal with no streams is a new host's: nothing decided yet, nothing to wait for.
+      if (this.#journal.streams().length > 0) await this.#decisions.recover(this.options.snapshots);
+      const resumeAfter = await this.#recovery.recoverAll(this.#decisions.maxSrcPos);
+      this.#decisions.resumeAt(resumeAfter);
+      const stats = this.#journal.stats();
+      this.metrics.journalTruncatedBytes.set(stats.truncatedBytes);
+      if (stats.truncatedBytes > 0) {
+        this.#log(`journal: truncated a torn tail of ${stats.truncatedBytes} bytes on open`);
+      }
+      this.#log(
+        `recovered ${this.#slots.size} actor instances in ${(this.#now() - t0).toFixed(0)} ms`,
+      );
+      this.#ctlSub = this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg));
+      if (this.options.control) {
+        await this.options.control.start((msg) => {
+          if (this.#closing || this.#fatal) {
+            return Promise.reject(new Error("the host is stopping"));
+          }
+          onKeptControl(msg, this.#ctlHost);
+          return this.#journal.sync();
+        });
+      }
+      await this.#input.start((msg, srcPos) => this.#onFeed(msg, srcPos), resumeAfter);
+      const every = this.options.snapshotEveryMs ?? 5000;
+      const period = Math.min(every, 1000);
+      const tick = () => {
+        this.#periodic();
+        if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
+      };
+      this.#timer = this.#timers.setTimeout(tick, period);
+      this.#ready = true;
+    } catch (err) {
+      // Nothing left open: a failed start leaves no port taken.
+      await this.#closeHttp();
+      throw err;
     }
-    const t0 = this.#now();
-    // A journal with no streams is a new host's: nothing decided yet, nothing to wait for.
-    if (this.#journal.streams().length > 0) await this.#edge.recover(this.options.snapshots);
-    const resumeAfter = await this.#recovery.recoverAll(this.#edge.maxSrcPos);
-    this.#edge.resumeAt(resumeAfter);
-    const stats = this.#journal.stats();
-    this.metrics.journalTruncatedBytes.set(stats.truncatedBytes);
-    if (stats.truncatedBytes > 0) {
-      this.#log(`journal: truncated a torn tail of ${stats.truncatedBytes} bytes on open`);
-    }
-    this.#log(
-      `recovered ${this.#slots.size} actor instances in ${(this.#now() - t0).toFixed(0)} ms`,
-    );
-    this.#ctlSub = this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg));
-    await this.#input.start((msg, srcPos) => this.#onFeed(msg, srcPos), resumeAfter);
-    const every = this.options.snapshotEveryMs ?? 5000;
-    const period = Math.min(every, 1000);
-    const tick = () => {
-      this.#periodic();
-      if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
-    };
-    this.#timer = this.#timers.setTimeout(tick, period);
-    this.#ready = true;
   }
 
   /** Stops consuming, applies what is queued, snapshots every instance and closes the journal. */
@@ -203,24 +234,65 @@ export class Host {
     this.#closing = true;
     this.#ready = false;
     await this.#input.stop();
+    if (this.options.control) await this.options.control.stop();
     this.#ctlSub?.unsubscribe();
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     // Let in-flight asynchronous appends finish.
     for (let i = 0; i < 200 && [...this.#slots.values()].some((s) => s.pumping); i++) {
       await new Promise<void>((r) => this.#timers.setTimeout(r, 10));
     }
-    for (const slot of this.#slots.values()) {
-      if (slot.inst && slot.status === "running" && slot.inst.sinceSnapshot > 0) {
-        this.#snapshotter.capture(slot);
+    // After a fatal journal error, what the journal holds stays as it is: nothing more is
+    // appended, synced or snapshotted past it.
+    if (this.#fatal === undefined) {
+      for (const slot of this.#slots.values()) {
+        if (slot.inst && slot.status === "running" && slot.inst.sinceSnapshot > 0) {
+          this.#snapshotter.capture(slot);
+        }
       }
+      await this.#snapshotter.flush();
+      await this.#journal.sync();
     }
-    await this.#snapshotter.flush();
-    await this.#journal.sync();
     await this.#bus.flush().catch(() => {});
     for (const slot of this.#slots.values()) slot.inst?.stop();
-    await new Promise<void>((
-      resolve,
-    ) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
+    await this.#closeHttp();
+  }
+
+  #closeHttp(): Promise<void> {
+    const http = this.#http;
+    this.#http = undefined;
+    return new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+  }
+
+  /**
+   * Stops consuming and appending after an error the host cannot go on after (its journal's
+   * file cannot be written), and tells the owner (`onFatal`), which closes the host and exits.
+   */
+  fail(err: unknown): void {
+    this.#stopOnFatal(err);
+  }
+
+  #stopOnFatal(err: unknown): void {
+    if (this.#fatal !== undefined || this.#closing) return;
+    this.#fatal = err instanceof Error ? err : new Error(String(err));
+    this.#ready = false;
+    this.#log(`stopping: ${this.#fatal.message}`);
+    this.#ctlSub?.unsubscribe();
+    this.#ctlSub = undefined;
+    this.#input.stop().catch(() => {});
+    this.options.control?.stop().catch(() => {});
+    this.options.onFatal?.(this.#fatal);
+  }
+
+  /** Appends to the journal; undefined (and the host stops) when the journal cannot be written. */
+  #append(stream: string, bytes: JournalData): number | Promise<number> | undefined {
+    if (this.#fatal !== undefined) return undefined;
+    try {
+      return this.#journal.append(stream, bytes);
+    } catch (err) {
+      if (!isFatalIoError(err)) throw err;
+      this.#stopOnFatal(err);
+      return undefined;
+    }
   }
 
   /** The instance of `(kind, key)`, if it lives here. */
@@ -237,64 +309,43 @@ export class Host {
     }));
   }
 
-  /** Health: ready, instance counts by status. */
-  health(): { ok: boolean; ready: boolean; instances: Record<Status, number> } {
-    const instances: Record<Status, number> = { recovering: 0, running: 0, backoff: 0, stopped: 0 };
-    for (const s of this.#slots.values()) instances[s.status]++;
-    return { ok: this.#ready && instances.stopped === 0, ready: this.#ready, instances };
+  /**
+   * Health: ready, connected, consuming, no instance stopped; the reasons when not, and the
+   * instances by status.
+   */
+  health(): HostHealth {
+    return hostHealth({
+      statuses: [...this.#slots.values()].map((s) => s.status),
+      ready: this.#ready,
+      closing: this.#closing,
+      fatal: this.#fatal,
+      checks: this.options.liveness ?? [],
+      input: this.#ready ? this.#input.health?.() : undefined,
+      progress: this.#progress.problem(this.#now()),
+    });
   }
 
   // --- inputs ----------------------------------------------------------------------------------
 
   #onFeed(msg: BusMessage, srcPos: number): void {
-    if (this.#closing) return;
-    if (srcPos > 0 && this.#edge.deadLettered(srcPos)) return; // decided before a restart
-    let cached = this.#feedChannels.get(msg.subject);
-    if (cached === undefined) {
-      try {
-        const parsed = parseSubject(msg.subject);
-        cached = parsed.kind === "feed" ? parsed.channel : null;
-      } catch (err) {
-        this.#deadLetter(msg, err);
-        this.#edge.deadLetter(srcPos, msg.subject, reasonOf(err));
-        return;
-      }
-      if (this.#feedChannels.size >= this.#limits.channelsMax) this.#feedChannels.clear();
-      this.#feedChannels.set(msg.subject, cached);
-    }
-    if (cached === null) return;
-    const channel = cached;
-    // Route first: a frame no instance here consumes is another host's to decode and judge.
-    const targets: Array<[AnyActorDefinition, string]> = [];
-    for (const def of this.#kinds.values()) {
-      for (const key of def.route(channel, this.#configs.get(def.kind))) {
-        if (this.#owned.has(partitionOf(key, this.#partitionCount))) targets.push([def, key]);
-      }
-    }
-    if (targets.length === 0) return;
-    let decoded: DecodedFrame;
+    if (this.#closing || this.#fatal) return;
+    if (srcPos > 0 && this.#decisions.deadLettered(srcPos)) return; // decided before a restart
+    let channel: string | null, decoded: DecodedFrame;
     try {
-      decoded = this.#decodeLive(msg.data, srcPos);
-      if (decoded.frame.channel !== channel) {
-        throw new ProtocolError(
-          "value",
-          `Frame on "${msg.subject}" names channel "${decoded.frame.channel}", not "${channel}"`,
-          { value: decoded.frame.channel },
-        );
-      }
-      if (!this.#edge.admitted(channel)) {
-        if (this.#edge.channels >= this.#limits.channelsMax) {
-          throw new ProtocolError(
-            "oversize",
-            `Channel "${channel}" is over this host's limit of ${this.#limits.channelsMax} channels`,
-            { value: channel },
-          );
-        }
-        this.#edge.admit(channel);
-      }
+      channel = this.#edge.channelOf(msg.subject);
     } catch (err) {
       this.#deadLetter(msg, err);
-      this.#edge.deadLetter(srcPos, msg.subject, reasonOf(err));
+      this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
+      return;
+    }
+    if (channel === null) return;
+    const targets = this.#edge.targets(channel);
+    if (targets.length === 0) return;
+    try {
+      decoded = this.#edge.decode(msg, channel, srcPos);
+    } catch (err) {
+      this.#deadLetter(msg, err);
+      this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
       return;
     }
     const record: InputRecord = { kind: "frame", srcPos, subject: msg.subject, payload: msg.data };
@@ -302,45 +353,15 @@ export class Host {
       ? undefined
       : timeColumnIn(msg.data, decoded);
     const bytes = encodeInputRecordParts(record, times);
-    for (const [def, key] of targets) this.#enqueue(def, key, { record, bytes, decoded });
+    const arrivedMs = performance.now();
+    for (const [def, key] of targets) {
+      this.#enqueue(def, key, { record, bytes, decoded, arrivedMs });
+    }
   }
 
   #onCtl(msg: BusMessage): void {
-    if (this.#closing) return;
-    let kind: string, key: string | undefined, envelope: Envelope;
-    try {
-      const parsed = parseSubject(msg.subject);
-      if (parsed.kind !== "ctl") return;
-      ({ actor: kind, key } = parsed);
-      envelope = decodeEnvelope(msg.data, this.#limits);
-      const def = this.#kinds.get(kind);
-      if (!def) return; // another host's kinds
-      // Validate against the kind's current configuration before it reaches any journal.
-      const config = def.parseConfig(envelope.body, this.#configs.get(kind), `ctl.${kind}`);
-      if (key === undefined) this.#configs.set(kind, config);
-      const record: InputRecord = {
-        kind: "ctl",
-        srcPos: 0,
-        subject: msg.subject,
-        payload: msg.data,
-      };
-      const bytes = encodeInputRecord(record);
-      if (key !== undefined) {
-        if (this.#owned.has(partitionOf(key, this.#partitionCount))) {
-          this.#enqueue(def, key, { record, bytes, decoded: undefined });
-        }
-      } else {
-        for (const slot of [...this.#slots.values()]) {
-          if (slot.def === def && slot.status !== "stopped") {
-            this.#enqueue(def, slot.key, { record, bytes, decoded: undefined });
-          }
-        }
-      }
-      this.#reply(msg, "ok", null);
-    } catch (err) {
-      this.#deadLetter(msg, err);
-      this.#reply(msg, "error", { error: (err as Error).message });
-    }
+    if (this.#closing || this.#fatal) return;
+    onLiveControl(msg, this.#ctlHost, this.options.control !== undefined);
   }
 
   /** Answers a control request, when it asked for an answer. */
@@ -414,7 +435,7 @@ export class Host {
   /** Dead-letters an input its instance cannot take. */
   #reject(slot: Slot, item: Pending, err: InputRejectedError): void {
     const { subject, payload, srcPos } = item.record;
-    if (item.record.kind === "frame") this.#edge.deadLetter(srcPos, subject, err.reason);
+    if (item.record.kind === "frame") this.#decisions.deadLetter(srcPos, subject, err.reason);
     this.#deadLetter(
       { subject, data: payload, headers: undefined, reply: undefined },
       err,
@@ -429,7 +450,8 @@ export class Host {
    */
   #journalWaiting(slot: Slot, item: Pending): void {
     if (item.pos !== undefined || item.posPromise !== undefined) return;
-    const r = this.#journal.append(slot.stream, item.bytes);
+    const r = this.#append(slot.stream, item.bytes);
+    if (r === undefined) return;
     if (typeof r === "number") item.pos = r;
     else item.posPromise = r;
   }
@@ -456,7 +478,8 @@ export class Host {
         if (item.pos > inst.pos) this.#applyLive(slot, item, item.pos);
         continue;
       }
-      const r = this.#journal.append(slot.stream, item.bytes);
+      const r = this.#append(slot.stream, item.bytes);
+      if (r === undefined) break; // the host stops: the input stays where it is
       if (typeof r !== "number") {
         r.then((pos) => {
           slot.head++;
@@ -487,7 +510,11 @@ export class Host {
   #startInstance(slot: Slot): boolean {
     const config = this.#configs.get(slot.def.kind);
     const init = encodeInitRecord(slot.stream, { src: this.options.hostId, config });
-    const r = this.#journal.append(slot.stream, init);
+    const r = this.#append(slot.stream, init);
+    if (r === undefined) {
+      slot.pumping = false; // the host stops
+      return false;
+    }
     const inst = ActorInstance.create(slot.def, slot.key, config);
     slot.inst = inst;
     if (typeof r !== "number") {
@@ -505,6 +532,10 @@ export class Host {
 
   #journalFailed(slot: Slot, err: unknown) {
     slot.pumping = false;
+    if (isFatalIoError(err)) {
+      this.#stopOnFatal(err);
+      return;
+    }
     this.#log(`journal append for ${slot.stream} failed: ${(err as Error).message}; retrying`);
     this.#timers.setTimeout(() => this.#pump(slot), this.#sup.backoffMsBase);
   }
@@ -523,13 +554,19 @@ export class Host {
     }
     if (inst.duplicates !== duplicates) this.metrics.duplicates.inc({ kind });
     this.#publish(outputs);
+    for (const out of outputs) if (out.type !== undefined) this.#countEvent(kind, out.type);
     slot.publishedPos = pos;
     slot.tally.input((performance.now() - t0) / 1000, outputs.length);
     this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
+    this.#appliedTotal++;
     if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
     if (inst.sinceSnapshot >= (this.options.snapshotEveryInputs ?? 1000)) {
       this.#snapshotter.capture(slot);
     }
+  }
+
+  #countEvent(kind: string, type: string): void {
+    this.metrics.events.inc({ kind, type });
   }
 
   #publish(outputs: Output[]): void {
@@ -577,15 +614,9 @@ export class Host {
   #periodic(): void {
     const now = this.#now();
     const every = this.options.snapshotEveryMs ?? 5000;
-    let depth = 0;
+    const depth = this.#refreshGauges();
+    this.#progress.observe(depth, this.#appliedTotal, now);
     for (const slot of this.#slots.values()) {
-      depth += slot.mailbox.length - slot.head;
-      if (slot.lastEventUs > 0) {
-        this.metrics.lag.set(
-          { kind: slot.def.kind },
-          Math.max(0, now / 1000 - slot.lastEventUs / 1e6),
-        );
-      }
       const inst = slot.inst;
       if (inst && slot.status === "running" && inst.sinceSnapshot > 0) {
         if (now - slot.lastSnapMs >= every) {
@@ -594,14 +625,10 @@ export class Host {
         }
       }
     }
-    this.metrics.mailbox.set(depth);
-    this.metrics.journalBytes.set(this.#journal.stats().bytes);
   }
 
-  #refreshGauges() {
-    this.metrics.journalBytes.set(this.#journal.stats().bytes);
-    let depth = 0;
-    for (const slot of this.#slots.values()) depth += slot.mailbox.length - slot.head;
-    this.metrics.mailbox.set(depth);
+  /** Brings the gauges up to date (see refreshGauges); returns the inputs waiting. */
+  #refreshGauges(): number {
+    return refreshGauges(this.metrics, this.#journal, this.#slots.values(), () => this.health());
   }
 }

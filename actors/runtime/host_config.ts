@@ -63,6 +63,48 @@ export function defaultHostConfig(): HostConfig {
   };
 }
 
+/**
+ * The largest values the limits take: a frame is one NATS message (a server's max_payload is at
+ * most 64 MiB); a frame's samples fit in it as two float64 columns; channels and mailboxes are
+ * held in memory.
+ */
+export const LIMITS_MAX = {
+  frame_bytes_max: 64 * 1024 * 1024,
+  samples_per_frame_max: 4 * 1024 * 1024,
+  channels_max: 10_000_000,
+  mailbox_max: 10_000_000,
+} as const;
+
+/** URL schemes a NATS client connects with. */
+const NATS_SCHEMES = ["nats:", "tls:", "ws:", "wss:"];
+
+/**
+ * Checks a NATS server list (`nats://host:port`, `host:port`, comma-separated); throws a
+ * ConfigError naming `field` and the value when an entry is not a server URL.
+ */
+export function checkNatsUrl(value: string, field: string): string {
+  const entries = value.split(",").map((s) => s.trim());
+  for (const entry of entries) {
+    let url: URL | undefined;
+    try {
+      url = new URL(/^[a-z]+:\/\//i.test(entry) ? entry : `nats://${entry}`);
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url || !NATS_SCHEMES.includes(url.protocol) || url.hostname === "" || url.pathname.length > 1
+    ) {
+      throw new ConfigError(
+        field,
+        `Field "${field}" must be a NATS server URL such as nats://127.0.0.1:4222 ` +
+          `(or several, comma-separated), got "${entry}"`,
+        { value },
+      );
+    }
+  }
+  return value;
+}
+
 const TOP = [
   "host_id",
   "nats",
@@ -96,7 +138,9 @@ export function parseHostConfig(
       },
     );
   }
-  const nats = obj.nats === undefined ? undefined : readString(obj, "nats", "", "");
+  const nats = obj.nats === undefined
+    ? undefined
+    : checkNatsUrl(readString(obj, "nats", "", ""), "nats");
   const data_dir = readString(obj, "data_dir", "", `.troupe/${host_id}`);
 
   let partitions = d.partitions;
@@ -175,6 +219,7 @@ export function parseHostConfig(
     limits = {
       frame_bytes_max: readNumber(l, "frame_bytes_max", "limits", d.limits.frame_bytes_max, {
         min: 64,
+        max: LIMITS_MAX.frame_bytes_max,
         integer: true,
       }),
       samples_per_frame_max: readNumber(
@@ -184,15 +229,18 @@ export function parseHostConfig(
         d.limits.samples_per_frame_max,
         {
           min: 1,
+          max: LIMITS_MAX.samples_per_frame_max,
           integer: true,
         },
       ),
       channels_max: readNumber(l, "channels_max", "limits", d.limits.channels_max, {
         min: 1,
+        max: LIMITS_MAX.channels_max,
         integer: true,
       }),
       mailbox_max: readNumber(l, "mailbox_max", "limits", d.limits.mailbox_max, {
         min: 1,
+        max: LIMITS_MAX.mailbox_max,
         integer: true,
       }),
     };

@@ -1,12 +1,14 @@
 /**
- * A host's Prometheus metrics, in the text exposition format through prom-client: inputs and
- * outputs per actor kind, lag, processing time, restarts, dead letters, journal bytes.
+ * A host's Prometheus metrics, in the text exposition format through prom-client: inputs,
+ * outputs and events (findings) per actor kind, lag behind arrival, processing time, restarts,
+ * dead letters, journal bytes, the NATS connection's state, whether the host is healthy, and
+ * prom-client's process metrics (CPU, memory, event loop lag, open files, garbage collection).
  *
  * The three figures updated on every input (inputs, outputs, processing time) are kept in plain
  * per-kind tallies and read into the exposition when it is scraped: prom-client validates and
  * hashes the labels on every call, which cost a host several percent of its time per input.
  */
-import { Counter, Gauge, type Metric, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from "prom-client";
 
 /** Upper bounds of the processing-time histogram's buckets, in seconds. */
 export const PROCESSING_BUCKETS = [1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5];
@@ -47,6 +49,8 @@ export class HostMetrics {
   readonly mailbox: Gauge;
   readonly journalBytes: Gauge;
   readonly journalTruncatedBytes: Gauge;
+  readonly events: Counter<"kind" | "type">;
+  readonly healthy: Gauge;
 
   readonly #tallies = new Map<string, KindTally>();
 
@@ -108,7 +112,8 @@ export class HostMetrics {
     this.registry.registerMetric(this.processing as unknown as Metric);
     this.lag = new Gauge({
       name: "troupe_lag_seconds",
-      help: "Wall time minus the event time of the last input applied",
+      help:
+        "Age of the oldest input waiting for a kind's instances, from its arrival at this host (0 when none waits)",
       labelNames: ["kind"],
       registers,
     });
@@ -128,10 +133,54 @@ export class HostMetrics {
       help: "Bytes in the journal",
       registers,
     });
+    this.events = new Counter({
+      name: "troupe_events_total",
+      help: "Events (findings) published by actor instances, by kind and event type",
+      labelNames: ["kind", "type"],
+      registers,
+    });
+    this.healthy = new Gauge({
+      name: "troupe_healthy",
+      help: "1 while /healthz answers 200 (ready, connected, consuming), else 0",
+      registers,
+    });
     this.journalTruncatedBytes = new Gauge({
       name: "troupe_journal_truncated_bytes",
       help: "Bytes of torn journal tail truncated on open",
       registers,
+    });
+  }
+
+  /**
+   * Shows a NATS connection's state: `troupe_nats_connected` (1 or 0), the seconds since it last
+   * changed, and the disconnections so far.
+   */
+  watchNats(state: () => { connected: boolean; sinceMs: number; disconnects: number }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "troupe_nats_connected",
+      help: "1 while the host's NATS connection is up, 0 while it is disconnected",
+      registers,
+      collect() {
+        this.set(state().connected ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "troupe_nats_state_seconds",
+      help: "Seconds since the NATS connection last connected or disconnected",
+      registers,
+      collect() {
+        this.set(Math.max(0, (Date.now() - state().sinceMs) / 1000));
+      },
+    });
+    new Counter({
+      name: "troupe_nats_disconnects_total",
+      help: "Times the host's NATS connection was lost",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(state().disconnects);
+      },
     });
   }
 
@@ -142,9 +191,10 @@ export class HostMetrics {
     return t;
   }
 
-  /** The exposition text. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** The exposition text: this host's metrics and the process's. */
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    return `${own.trimEnd()}\n\n${await processRegistry().metrics()}`;
   }
 
   /** The exposition format's content type. */
@@ -196,4 +246,18 @@ function processingHistogram(tallies: Map<string, KindTally>) {
       });
     },
   };
+}
+
+let processMetrics: Registry | undefined;
+
+/**
+ * prom-client's default metrics of this process (CPU, memory, event loop lag, open files, garbage
+ * collection), collected once per process however many hosts it runs, from the first scrape on.
+ */
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
 }

@@ -9,9 +9,11 @@ import {
   ConfigError,
   type FrameLimits,
 } from "../../protocol/mod.ts";
+import type { ControlSource } from "./control_stream.ts";
 import type { FrameDecoder } from "./frame_decoder.ts";
 import type { HostTimers } from "./host_timers.ts";
 import type { InputSource } from "./input_source.ts";
+import type { LivenessCheck } from "./liveness.ts";
 import type { Journal } from "./journal.ts";
 import type { SnapshotStore } from "./snapshot_store.ts";
 import type { SupervisionOptions } from "./supervision.ts";
@@ -51,6 +53,19 @@ export interface HostOptions {
   acceptJournalLoss?: boolean;
   /** Where the host reports what happens (restarts, truncations, stops). */
   log?: (message: string) => void;
+  /**
+   * Called once when the host meets an error it cannot go on after (its journal cannot be
+   * written: a full or read-only disk). The host has stopped consuming and appending; its owner
+   * closes it and exits. Without it, the error is only logged.
+   */
+  onFatal?: (err: unknown) => void;
+  /**
+   * Where kept control messages come from (JetStream input: the control stream); the live
+   * subscription then only answers requests. Default: none, the live subscription applies them.
+   */
+  control?: ControlSource;
+  /** Checks /healthz runs besides the host's own (e.g. the NATS connection's). */
+  liveness?: LivenessCheck[];
   /**
    * Makes the host's frame decoders, one per set of limits: of feed messages as they arrive (the
    * host's limits) and of journaled frames in replay (the default limits). Each must return what

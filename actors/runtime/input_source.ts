@@ -19,6 +19,8 @@ export interface InputSource {
   /** The first source position the source still holds (for reading again what a journal lost);
    *  absent for sources without positions. */
   firstPosition?(): Promise<number>;
+  /** A reason (one line) while the source is not delivering what it has, else undefined. */
+  health?(): string | undefined;
 }
 
 /** A core-NATS (or in-process) subscription to `troupe.feed.>`: no positions, no redelivery. */

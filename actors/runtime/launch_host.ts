@@ -3,20 +3,26 @@
  * JetStream or memory), the snapshot store (file, NATS KV or memory), the input (core or
  * JetStream), and the host itself. `troupe run` and `troupe up` both start hosts through here.
  */
-import { join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Bus } from "../../protocol/mod.ts";
 import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import { FileJournal } from "./file_journal.ts";
 import { FileSnapshotStore } from "./file_snapshot_store.ts";
+import { describeError, HostFatalError } from "./fatal_error.ts";
 import { Host } from "./host.ts";
 import type { HostConfig } from "./host_config.ts";
+import type { HostOptions } from "./host_options.ts";
+import { controlStreamSource } from "./control_stream.ts";
 import { InProcessBus } from "./in_process_bus.ts";
+import { natsLiveness } from "./liveness.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
 import type { Journal } from "./journal.ts";
 import { MemoryJournal } from "./memory_journal.ts";
 import { MemorySnapshotStore } from "./memory_snapshot_store.ts";
 import { NatsBus } from "./nats_bus.ts";
-import type { SnapshotStore } from "./snapshot_store.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { CorruptSnapshotInfo, SnapshotStore } from "./snapshot_store.ts";
 
 /** A host with what it was built from. */
 export interface LaunchedHost {
@@ -24,6 +30,8 @@ export interface LaunchedHost {
   bus: Bus;
   journal: Journal;
   snapshots: SnapshotStore;
+  /** Resolves with the error that stopped the host while it ran (e.g. a full disk); never rejects. */
+  fatal: Promise<HostFatalError>;
   /** Stops the host, then closes the journal, the snapshot store and (if it owns it) the bus. */
   close(): Promise<void>;
 }
@@ -35,29 +43,111 @@ export interface LaunchOptions {
   log?: (message: string) => void;
 }
 
-/** Builds and starts a host from its configuration. */
+/**
+ * Builds and starts a host from its configuration. A failure to start closes whatever was opened
+ * (the NATS connection, the journal and its lock, the HTTP port) and rejects with a
+ * HostFatalError whose message is one line naming the cause and the value.
+ */
 export async function launchHost(
   config: HostConfig,
   kinds: Readonly<Record<string, AnyActorDefinition>>,
   options: LaunchOptions = {},
 ): Promise<LaunchedHost> {
   const log = options.log ?? ((m: string) => console.error(`[${config.host_id}] ${m}`));
-  const ownsBus = options.bus === undefined;
-  const bus: Bus = options.bus ??
-    (config.nats
-      ? await NatsBus.connect(config.nats, {
-        name: config.host_id,
-        onStatus: (s) => {
-          if (s === "disconnect" || s === "reconnect") log(`NATS ${s}`);
-        },
-      })
-      : new InProcessBus());
-  const nc = bus instanceof NatsBus ? bus.nc : undefined;
+  const opened: Array<() => Promise<void>> = [];
+  let reportFatal: (err: HostFatalError) => void = () => {};
+  const fatal = new Promise<HostFatalError>((resolve) => (reportFatal = resolve));
+  try {
+    const bus = options.bus ?? await connectBus(config, log);
+    if (options.bus === undefined) opened.push(() => bus.close());
+    const nc = bus instanceof NatsBus ? bus.nc : undefined;
+    const onFatal = (err: unknown) => reportFatal(asFatal(err));
+    const built: { host?: Host } = {};
+    // The journal's write errors go to the host, which stops consuming, then to onFatal.
+    const journal = await openJournal(
+      config,
+      nc,
+      log,
+      (err) => built.host ? built.host.fail(err) : onFatal(err),
+    );
+    opened.push(() => journal.close());
+    const snapshots = await openSnapshots(config, nc, log);
+    opened.push(() => snapshots.close());
+    const host = new Host(
+      hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal }),
+    );
+    built.host = host;
+    const started = host;
+    if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);
+    opened.push(() => started.stop());
+    await host.start();
+    const ownsBus = options.bus === undefined;
+    return {
+      host,
+      bus,
+      journal,
+      snapshots,
+      fatal,
+      async close() {
+        await started.stop().catch((err) => log(`stopping: ${describeError(err)}`));
+        // After a fatal disk error the journal cannot sync what it holds: it keeps what is on disk.
+        await journal.close().catch((err) => log(`journal: ${describeError(err)}`));
+        await snapshots.close().catch((err) => log(`snapshots: ${describeError(err)}`));
+        if (ownsBus) await bus.close().catch(() => {});
+      },
+    };
+  } catch (err) {
+    for (const close of opened.reverse()) await close().catch(() => {});
+    throw asFatal(err);
+  }
+}
 
-  let journal: Journal;
+/**
+ * Makes a directory and its parents. Node reports a recursive mkdir on a read-only file system
+ * as ENOENT: the parent that exists is made again without `recursive`, for the real cause (EROFS).
+ */
+function makeDir(path: string): string {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT" && existsSync(dirname(path))) mkdirSync(path);
+    throw err;
+  }
+  return path;
+}
+
+function asFatal(err: unknown): HostFatalError {
+  return err instanceof HostFatalError
+    ? err
+    : new HostFatalError(describeError(err), { cause: err });
+}
+
+async function connectBus(config: HostConfig, log: (m: string) => void): Promise<Bus> {
+  if (!config.nats) return new InProcessBus();
+  try {
+    return await NatsBus.connect(config.nats, {
+      name: config.host_id,
+      onStatus: (s) => {
+        if (s === "disconnect" || s === "reconnect") log(`NATS ${s}`);
+      },
+    });
+  } catch (err) {
+    throw new HostFatalError(
+      `Cannot connect to NATS at ${config.nats}: ${describeError(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+async function openJournal(
+  config: HostConfig,
+  nc: NatsConnection | undefined,
+  log: (m: string) => void,
+  onFatal: (err: unknown) => void,
+): Promise<Journal> {
   switch (config.journal.kind) {
     case "file":
-      journal = await FileJournal.open(join(config.data_dir, "journal"), {
+      return await FileJournal.open(makeDir(join(config.data_dir, "journal")), {
         fsync: config.journal.fsync,
         fsyncIntervalMs: config.journal.fsync_interval_ms,
         onTruncate: (info) =>
@@ -68,53 +158,67 @@ export async function launchHost(
           log(
             `journal: damaged: ${d.bytes} bytes at ${d.segment}:${d.offset} (${d.reason}); kept on disk, read on at the next intact record`,
           ),
+        // A write or fsync that failed: the journal refuses appends from now on.
+        onError: onFatal,
       });
-      break;
     case "jetstream": {
-      if (!nc) throw new Error(`journal.kind "jetstream" needs a NATS connection`);
+      if (!nc) throw new HostFatalError(`journal.kind "jetstream" needs a NATS connection`);
       const { JetStreamJournal } = await import("./jetstream_journal.ts");
-      journal = await JetStreamJournal.open(nc);
-      break;
+      return await JetStreamJournal.open(nc);
     }
     default:
-      journal = new MemoryJournal();
+      return new MemoryJournal();
   }
+}
 
-  let snapshots: SnapshotStore;
+async function openSnapshots(
+  config: HostConfig,
+  nc: NatsConnection | undefined,
+  log: (m: string) => void,
+): Promise<SnapshotStore> {
+  const onCorrupt = (info: CorruptSnapshotInfo) =>
+    log(
+      `snapshot of ${info.stream} damaged (${info.where}: ${info.reason}); rebuilding it from the journal`,
+    );
   switch (config.snapshots.store) {
     case "file":
-      snapshots = await FileSnapshotStore.open(join(config.data_dir, "snapshots"), {
-        onCorrupt: (info) =>
-          log(
-            `snapshot of ${info.stream} damaged (${info.where}: ${info.reason}); rebuilding it from the journal`,
-          ),
+      return await FileSnapshotStore.open(makeDir(join(config.data_dir, "snapshots")), {
+        onCorrupt,
       });
-      break;
     case "kv": {
-      if (!nc) throw new Error(`snapshots.store "kv" needs a NATS connection`);
+      if (!nc) throw new HostFatalError(`snapshots.store "kv" needs a NATS connection`);
       const { KvSnapshotStore } = await import("./kv_snapshot_store.ts");
-      snapshots = await KvSnapshotStore.open(nc, {
-        onCorrupt: (info) =>
-          log(
-            `snapshot of ${info.stream} damaged (${info.where}: ${info.reason}); rebuilding it from the journal`,
-          ),
-      });
-      break;
+      return await KvSnapshotStore.open(nc, { onCorrupt });
     }
     default:
-      snapshots = new MemorySnapshotStore();
+      return new MemorySnapshotStore();
   }
+}
 
-  const actors = Object.keys(config.actors).map((kind) => kinds[kind]!);
-  const host = new Host({
+function hostOptions(
+  config: HostConfig,
+  kinds: Readonly<Record<string, AnyActorDefinition>>,
+  parts: {
+    bus: Bus;
+    nc: NatsConnection | undefined;
+    journal: Journal;
+    snapshots: SnapshotStore;
+    log: (m: string) => void;
+    onFatal: (err: unknown) => void;
+  },
+): HostOptions {
+  const { bus, nc, journal, snapshots, log, onFatal } = parts;
+  return {
     hostId: config.host_id,
     bus,
-    actors,
+    actors: Object.keys(config.actors).map((kind) => kinds[kind]!),
     config: config.actors,
     journal,
     snapshots,
     partitions: { count: config.partitions.count, owned: config.partitions.owned },
-    ...(config.input === "jetstream" && nc ? { input: jetStreamInput(nc) } : {}),
+    ...(config.input === "jetstream" && nc
+      ? { input: jetStreamInput(nc), control: controlStreamSource(nc, config.host_id) }
+      : {}),
     limits: {
       messageBytesMax: config.limits.frame_bytes_max,
       samplesPerFrameMax: config.limits.samples_per_frame_max,
@@ -127,27 +231,7 @@ export async function launchHost(
     acceptJournalLoss: config.accept_journal_loss,
     ...(config.http_port === undefined ? {} : { httpPort: config.http_port }),
     log,
-  });
-  try {
-    await host.start();
-  } catch (err) {
-    // A host that cannot start leaves nothing open behind it (the process can then exit).
-    await host.stop().catch(() => {});
-    await journal.close().catch(() => {});
-    await snapshots.close().catch(() => {});
-    if (ownsBus) await bus.close().catch(() => {});
-    throw err;
-  }
-  return {
-    host,
-    bus,
-    journal,
-    snapshots,
-    async close() {
-      await host.stop();
-      await journal.close();
-      await snapshots.close();
-      if (ownsBus) await bus.close();
-    },
+    onFatal,
+    ...(bus instanceof NatsBus ? { liveness: [natsLiveness(() => bus.state)] } : {}),
   };
 }

@@ -18,7 +18,14 @@ export { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 export { DEFAULT_SUPERVISION, type SupervisionOptions } from "./supervision.ts";
 export { InputRejectedError, type RejectionReason } from "./input_rejected_error.ts";
 export { type FoldInput, foldInput, type FoldResult, MissingInitError } from "./journal_fold.ts";
-export { defaultHostConfig, type HostConfig, parseHostConfig } from "./host_config.ts";
+export {
+  checkNatsUrl,
+  defaultHostConfig,
+  type HostConfig,
+  LIMITS_MAX,
+  parseHostConfig,
+} from "./host_config.ts";
+export { describeError, HostFatalError, isFatalIoError } from "./fatal_error.ts";
 export { type LaunchedHost, launchHost } from "./launch_host.ts";
 export { InProcessBus } from "./in_process_bus.ts";
 export { NatsBus } from "./nats_bus.ts";

@@ -33,6 +33,20 @@ export interface NatsBusOptions {
   onStatus?(status: string): void;
 }
 
+/** Where a NATS connection stands. */
+export interface NatsConnectionState {
+  connected: boolean;
+  /** The server it is (or was last) connected to. */
+  server: string;
+  /** Milliseconds since the epoch of the last change (connect, disconnect, reconnect). */
+  sinceMs: number;
+  /** Disconnections so far. */
+  disconnects: number;
+}
+
+/** How long close() and flush() wait for a server that does not answer. */
+const GIVE_UP_MS = 2000;
+
 function toBusHeaders(h: MsgHdrs | undefined): BusHeaders | undefined {
   if (!h) return undefined;
   const out: BusHeaders = {};
@@ -51,17 +65,50 @@ export class NatsBus implements Bus {
   /** The underlying connection, for JetStream and KV. */
   readonly nc: NatsConnection;
   readonly #onHandlerError: (err: unknown, msg: BusMessage) => void;
+  readonly #state: NatsConnectionState;
 
   private constructor(nc: NatsConnection, options: NatsBusOptions) {
     this.nc = nc;
     this.#onHandlerError = options.onHandlerError ??
       ((err, msg) => console.error(`Handler for "${msg.subject}" threw:`, err));
-    if (options.onStatus) {
-      const onStatus = options.onStatus;
-      (async () => {
-        for await (const s of nc.status()) onStatus(s.type);
-      })().catch(() => {});
+    const state: NatsConnectionState = {
+      connected: !nc.isClosed(),
+      server: nc.getServer(),
+      sinceMs: Date.now(),
+      disconnects: 0,
+    };
+    this.#state = state;
+    const onStatus = options.onStatus;
+    (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === "disconnect" || s.type === "reconnect") {
+          state.connected = s.type === "reconnect";
+          state.sinceMs = Date.now();
+          if (s.type === "disconnect") state.disconnects++;
+          else state.server = nc.getServer();
+        }
+        onStatus?.(s.type);
+      }
+    })().catch(() => {});
+    nc.closed().then(() => {
+      state.connected = false;
+      state.sinceMs = Date.now();
+    });
+  }
+
+  /** Resolves true once the connection is up, false when `ms` pass first or `signal` aborts. */
+  async whenConnected(ms: number, signal?: AbortSignal): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (!this.#state.connected) {
+      if (this.nc.isClosed() || Date.now() >= until || signal?.aborted) return false;
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, until - Date.now()))));
     }
+    return true;
+  }
+
+  /** Whether the connection is up, to which server, and since when. */
+  get state(): Readonly<NatsConnectionState> {
+    return this.#state;
   }
 
   /** Connects to `servers` (e.g. `nats://127.0.0.1:4222`). */
@@ -131,12 +178,37 @@ export class NatsBus implements Bus {
     }
   }
 
+  /** Waits for the server to have what was published; rejects at once while disconnected. */
   flush(): Promise<void> {
-    return this.nc.flush();
+    if (!this.#state.connected) {
+      return Promise.reject(new Error(`NATS at ${this.#state.server} is disconnected`));
+    }
+    return withTimeout(this.nc.flush(), GIVE_UP_MS, `NATS flush at ${this.#state.server}`);
   }
 
+  /**
+   * Drains the connection (what is published is sent, subscriptions finish), or closes it at once
+   * while the server is away, so that a process whose nats-server went away still stops.
+   */
   async close(): Promise<void> {
     if (this.nc.isClosed()) return;
-    await this.nc.drain();
+    if (this.#state.connected) {
+      try {
+        await withTimeout(this.nc.drain(), GIVE_UP_MS, "NATS drain");
+        return;
+      } catch {
+        // The server went away while draining: close without it.
+      }
+    }
+    await this.nc.close().catch(() => {});
   }
+}
+
+/** `p`, or a rejection naming `what` after `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} got no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -67,7 +67,10 @@ export class Snapshotter {
       kernel: s.kernel,
       meta: { srcPos: s.srcPos },
     });
-    this.#saving ??= this.flush().finally(() => (this.#saving = undefined));
+    // A journal that cannot sync (a full disk) fails the batch; the host reports that error.
+    this.#saving ??= this.flush()
+      .catch((err) => this.#o.log(`snapshots not saved: ${(err as Error).message}`))
+      .finally(() => (this.#saving = undefined));
   }
 
   /** Saves every captured snapshot, after syncing the journal up to them. */

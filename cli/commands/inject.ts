@@ -7,7 +7,8 @@
  */
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import { NatsBus } from "../../actors/runtime/mod.ts";
+import { describeError, NatsBus } from "../../actors/runtime/mod.ts";
+import type { Bus } from "../../protocol/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import {
   createFeed,
@@ -163,9 +164,13 @@ short stalls are made up; the result line compares the rate achieved with the ra
         `${Number.isFinite(durationS) ? ` for ${durationS} s` : ""} on ${subjects} at ${url}` +
         `${Number.isFinite(durationS) ? "" : " (Ctrl-C to stop)"}`,
     );
+    // A NATS connection lost mid-run: wait for it to come back (the client reconnects and sends
+    // what it buffered), but never past the end of --duration.
+    const deadlineMs = Date.now() + (Number.isFinite(durationS) ? durationS * 1000 : Infinity);
+    const patient = patientBus(bus, url, deadlineMs, abort.signal);
     let result: InjectResult;
     try {
-      result = await inject(bus, feed, {
+      result = await inject(patient, feed, {
         rate,
         durationS,
         ...(batch === undefined ? {} : { batch }),
@@ -173,6 +178,11 @@ short stalls are made up; the result line compares the rate achieved with the ra
         signal: abort.signal,
         onProgress: (sent, elapsedS) => bar.update(sent, elapsedS),
       });
+    } catch (err) {
+      bar.done();
+      await bus.close().catch(() => {});
+      console.error(`troupe inject: stopped: ${describeError(err)}`);
+      return EXIT_FAILURE;
     } finally {
       bar.done();
       await bus.close().catch(() => {});
@@ -227,6 +237,46 @@ export async function runParsed(cmd: Command, argv: string[]): Promise<number> {
     return 0;
   }
   return await cmd.run(args);
+}
+
+/**
+ * `bus` with a flush that outlasts a lost connection: it waits for the client to reconnect (it
+ * says so on stderr, once per outage) and flushes again, until `deadlineMs`; then it fails with
+ * the reason. Publishes made meanwhile are buffered by the client and sent on reconnection.
+ */
+function patientBus(bus: NatsBus, url: string, deadlineMs: number, signal: AbortSignal): Bus {
+  return {
+    publish: (subject, data, options) => bus.publish(subject, data, options),
+    subscribe: (pattern, handler, options) => bus.subscribe(pattern, handler, options),
+    request: (subject, data, options) => bus.request(subject, data, options),
+    close: () => bus.close(),
+    async flush() {
+      for (let told = false;;) {
+        try {
+          return await bus.flush();
+        } catch (err) {
+          if (signal.aborted) return;
+          const left = deadlineMs - Date.now();
+          if (left <= 0 || bus.nc.isClosed()) {
+            throw new Error(`lost the NATS connection to ${url}: ${describeError(err)}`);
+          }
+          if (!told) {
+            process.stderr.write(`\ntroupe inject: NATS at ${url} went away; reconnecting\n`);
+            told = true;
+          }
+          if (!await bus.whenConnected(Math.min(left, 2_147_000_000), signal)) {
+            if (signal.aborted) return;
+            throw new Error(
+              `NATS at ${url} did not come back before the end of --duration: ${
+                describeError(err)
+              }`,
+            );
+          }
+          process.stderr.write(`troupe inject: NATS at ${url} is back; carrying on\n`);
+        }
+      }
+    },
+  };
 }
 
 /** The command-line option a feed ConfigError's field comes from. */

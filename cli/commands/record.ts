@@ -52,6 +52,17 @@ actor outputs, dead letters. Replay it with: troupe replay FILE [--verify].`,
     for (const s of subjects) {
       if (!isPattern(s)) throw new UsageError(`Option --subjects has a malformed pattern "${s}"`);
     }
+    for (let i = 0; i < subjects.length; i++) {
+      for (let j = i + 1; j < subjects.length; j++) {
+        if (overlap(subjects[i]!, subjects[j]!)) {
+          throw new UsageError(
+            `Option --subjects has overlapping patterns "${subjects[i]}" and "${
+              subjects[j]
+            }": a message on both would be recorded twice`,
+          );
+        }
+      }
+    }
     const seed = str(args, "seed") === undefined ? null : num(args, "seed", 0, { integer: true });
     const configPath = str(args, "config");
     let config: Record<string, unknown> | null = null;
@@ -122,4 +133,16 @@ function isPattern(s: string): boolean {
     t.length > 0 && !/\s/.test(t) &&
     (!/[*>]/.test(t) || t === "*" || (t === ">" && i === tokens.length - 1))
   );
+}
+
+/** Whether some subject matches both patterns (both well-formed). */
+export function overlap(a: string, b: string): boolean {
+  const x = a.split("."), y = b.split(".");
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const s = x[i], t = y[i];
+    if (s === ">" || t === ">") return s !== undefined && t !== undefined;
+    if (s === undefined || t === undefined) return false;
+    if (s !== t && s !== "*" && t !== "*") return false;
+  }
+  return true;
 }

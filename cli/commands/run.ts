@@ -6,14 +6,16 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
+  checkNatsUrl,
+  describeError,
   type HostConfig,
-  JournalLossError,
+  type LaunchedHost,
   launchHost,
   parseHostConfig,
   parsePartitions,
 } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
-import { type Command, EXIT_USAGE, flag, num, str, UsageError } from "../args.ts";
+import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 
 /** Reads and parses a host config file; a mistake is reported with the path and the field. */
@@ -78,8 +80,21 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
       }
       throw err;
     }
+    if (args.positionals.length > 0) {
+      throw new UsageError(
+        `troupe run takes no arguments, got "${
+          args.positionals.join(" ")
+        }" (options start with --)`,
+      );
+    }
     const nats = str(args, "nats");
-    if (nats !== undefined) config.nats = nats;
+    if (nats !== undefined) {
+      try {
+        config.nats = checkNatsUrl(nats, "--nats");
+      } catch (err) {
+        throw new UsageError((err as Error).message.replace('Field "--nats"', "Option --nats"));
+      }
+    }
     const dataDir = str(args, "data-dir");
     if (dataDir !== undefined) config.data_dir = dataDir;
     const parts = str(args, "partitions");
@@ -94,13 +109,12 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
       config.http_port = num(args, "http-port", 0, { min: 0, max: 65535, integer: true });
     }
     if (flag(args, "accept-journal-loss")) config.accept_journal_loss = true;
-    let launched;
+    let launched: LaunchedHost;
     try {
       launched = await launchHost(config, ACTOR_KINDS);
     } catch (err) {
-      if (!(err instanceof JournalLossError)) throw err;
-      console.error(`troupe run: ${err.message}`);
-      return 1;
+      console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
+      return EXIT_FAILURE;
     }
     const port = launched.host.httpPort;
     const off = Object.keys(ACTOR_KINDS).filter((k) => !(k in config.actors));
@@ -112,10 +126,41 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
       } of ${config.partitions.count}` +
         (port ? `; http://127.0.0.1:${port}/metrics` : ""),
     );
-    const signal = await waitForSignal();
-    console.error(`troupe run: ${signal}: draining and stopping`);
-    await launched.close();
-    process.exitCode = 0;
-    return 0;
+    const stopped = await Promise.race([
+      waitForSignal().then((signal) => ({ signal, fatal: undefined })),
+      launched.fatal.then((fatal) => ({ signal: undefined, fatal })),
+    ]);
+    if (stopped.fatal) {
+      console.error(`troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}`);
+    } else {
+      console.error(`troupe run: ${stopped.signal}: draining and stopping`);
+    }
+    const closed = await closeWithin(launched, CLOSE_TIMEOUT_MS);
+    if (!closed) {
+      console.error(
+        `troupe run: host ${config.host_id} did not stop within ${
+          CLOSE_TIMEOUT_MS / 1000
+        } s (NATS unreachable?); exiting without a final snapshot`,
+      );
+    }
+    const code = stopped.fatal || !closed ? EXIT_FAILURE : 0;
+    process.exitCode = code;
+    return code;
   },
 };
+
+/** How long a host may take to drain and stop before the command gives up on it. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+/** Closes the host; false when it did not finish within `ms`. */
+async function closeWithin(launched: LaunchedHost, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const done = launched.close().then(() => true, (err) => {
+    console.error(`troupe run: while stopping: ${describeError(err)}`);
+    return true;
+  });
+  const closed = await Promise.race([done, timeout]);
+  clearTimeout(timer);
+  return closed;
+}

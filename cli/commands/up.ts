@@ -9,11 +9,12 @@ import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   defaultHostConfig,
+  describeError,
   ensureFeedStream,
   findNatsServer,
   freePort,
   InProcessBus,
-  JournalLossError,
+  type LaunchedHost,
   launchHost,
   NatsBus,
   NatsServer,
@@ -155,15 +156,19 @@ export const command: Command = {
       }
     }
     // --- end --record
-    let launched;
+    let launched: LaunchedHost;
     try {
       launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
     } catch (err) {
-      recorder?.stop();
+      // One line naming the cause and the value (the port, the file, the other process id).
+      console.error(`troupe up: cannot start the host: ${describeError(err)}`);
+      try {
+        recorder?.stop();
+      } catch {
+        // The recording is as complete as it could be.
+      }
       await bus.close().catch(() => {});
       await nats?.stop();
-      if (!(err instanceof JournalLossError)) throw err;
-      console.error(`troupe up: ${err.message}`);
       return 1;
     }
     console.log(

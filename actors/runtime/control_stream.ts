@@ -1,0 +1,97 @@
+/**
+ * Control messages kept like feed frames: with JetStream input, the stream `TROUPE_CTL` keeps
+ * what is sent on `troupe.ctl.>`, and each host reads it through its own durable consumer
+ * (`ctl_<host id>`), acknowledging a message once the host has journaled it. A control message
+ * sent while a host is down is applied when it comes back; one applied but not yet acknowledged
+ * when the host died is applied again (a configuration change: setting the same fields twice).
+ *
+ * The stream does not acknowledge publishes (`no_ack`): a control request's reply subject belongs
+ * to the host that answers it ("ok" or the error), not to the stream.
+ */
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { type BusMessage, SUBJECT_ROOT } from "../../protocol/mod.ts";
+
+/** The stream that keeps control messages. */
+export const CONTROL_STREAM = "TROUPE_CTL";
+
+/** Where a host's kept control messages come from. */
+export interface ControlSource {
+  /** Starts delivering; `apply` resolves once the message is journaled (then it is acknowledged). */
+  start(apply: (msg: BusMessage) => Promise<void>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Creates the control stream if it does not exist: a day of control messages, at most 64 MiB. */
+export async function ensureControlStream(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.streams.info(CONTROL_STREAM);
+  } catch {
+    await jsm.streams.add({
+      name: CONTROL_STREAM,
+      subjects: [`${SUBJECT_ROOT}.ctl.>`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: 24 * 3600 * 1e9,
+      max_bytes: 64 << 20,
+      no_ack: true,
+    });
+  }
+}
+
+/** The durable consumer of host `hostId` on the control stream. */
+export function controlStreamSource(nc: NatsConnection, hostId: string): ControlSource {
+  let messages: ConsumerMessages | undefined;
+  let stopped = false;
+  return {
+    async start(apply) {
+      await ensureControlStream(nc);
+      const jsm = await jetstreamManager(nc);
+      const name = `ctl_${hostId}`;
+      try {
+        await jsm.consumers.info(CONTROL_STREAM, name);
+      } catch {
+        await jsm.consumers.add(CONTROL_STREAM, {
+          durable_name: name,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: 5e9,
+        });
+      }
+      const consumer = await jetstream(nc).consumers.get(CONTROL_STREAM, name);
+      if (stopped) return;
+      // One at a time, in order: each is acknowledged once journaled.
+      messages = await consumer.consume({ max_messages: 1 });
+      (async () => {
+        for await (const m of messages!) {
+          const msg = { subject: m.subject, data: m.data, headers: undefined, reply: undefined };
+          try {
+            await apply(msg);
+            m.ack();
+          } catch {
+            m.nak(1000); // the host could not journal it now: again in a second
+          }
+        }
+      })().catch(() => {});
+    },
+    async stop() {
+      stopped = true;
+      const m = messages;
+      messages = undefined;
+      if (m) {
+        await Promise.race([m.close().catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
+      }
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The edge where a feed message becomes an input: its subject parsed (cached per subject), the
+ * instances here that consume its channel (routing comes first: a frame no instance here
+ * consumes is another host's to decode and judge), then its frame decoded and checked: it names
+ * the channel of its subject, and a channel new to the host is within the host's limit (the
+ * channels admitted are journaled decisions, so the limit holds across a restart).
+ */
+import {
+  type AnyActorDefinition,
+  type BusMessage,
+  parseSubject,
+  ProtocolError,
+} from "../../protocol/mod.ts";
+import type { EdgeDecisions } from "./edge_decisions.ts";
+import type { DecodedFrame, FrameDecoder } from "./frame_decoder.ts";
+import type { HostLimits } from "./host_options.ts";
+
+/** What the edge needs of its host. */
+export interface FeedEdgeParts {
+  kinds: ReadonlyMap<string, AnyActorDefinition>;
+  /** Each kind's current configuration (routing may depend on it). */
+  configs: ReadonlyMap<string, unknown>;
+  /** Whether this host owns the key's partition. */
+  owns(key: string): boolean;
+  limits: HostLimits;
+  decode: FrameDecoder;
+  /** The channels admitted, journaled so that the limit holds across restarts. */
+  decisions: EdgeDecisions;
+}
+
+/** A host's feed edge. */
+export class FeedEdge {
+  readonly #p: FeedEdgeParts;
+  /** Feed subjects already parsed: their channel, or null for subjects that are not feeds. */
+  readonly #subjects = new Map<string, string | null>();
+
+  constructor(parts: FeedEdgeParts) {
+    this.#p = parts;
+  }
+
+  /** The channel of a subject, or null when it is not a feed's; throws for a malformed one. */
+  channelOf(subject: string): string | null {
+    let cached = this.#subjects.get(subject);
+    if (cached === undefined) {
+      const parsed = parseSubject(subject);
+      cached = parsed.kind === "feed" ? parsed.channel : null;
+      if (this.#subjects.size >= this.#p.limits.channelsMax) this.#subjects.clear();
+      this.#subjects.set(subject, cached);
+    }
+    return cached;
+  }
+
+  /** The instances here, `[kind, key]`, that consume `channel`. */
+  targets(channel: string): Array<[AnyActorDefinition, string]> {
+    const targets: Array<[AnyActorDefinition, string]> = [];
+    for (const def of this.#p.kinds.values()) {
+      for (const key of def.route(channel, this.#p.configs.get(def.kind))) {
+        if (this.#p.owns(key)) targets.push([def, key]);
+      }
+    }
+    return targets;
+  }
+
+  /** Decodes the frame of `msg` and checks it against its subject's channel and the limits. */
+  decode(msg: BusMessage, channel: string, srcPos: number): DecodedFrame {
+    const decoded = this.#p.decode(msg.data, srcPos);
+    if (decoded.frame.channel !== channel) {
+      throw new ProtocolError(
+        "value",
+        `Frame on "${msg.subject}" names channel "${decoded.frame.channel}", not "${channel}"`,
+        { value: decoded.frame.channel },
+      );
+    }
+    const decisions = this.#p.decisions;
+    if (!decisions.admitted(channel)) {
+      const max = this.#p.limits.channelsMax;
+      if (decisions.channels >= max) {
+        throw new ProtocolError(
+          "oversize",
+          `Channel "${channel}" is over this host's limit of ${max} channels`,
+          { value: channel },
+        );
+      }
+      decisions.admit(channel);
+    }
+    return decoded;
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * `troupe bench soak`: an hour of faults compressed into a few minutes. A real nats-server with
+ * JetStream, a real host in a child process (JetStream input, file journal fsynced every 20 ms,
+ * file snapshots, `stats` with one output per frame), and a publisher that sends frames on
+ * `--channels` channels at `--rate` frames per second with JetStream acknowledgements (and message
+ * ids, so a publish retried across a restart is stored once). On a schedule, the host is killed
+ * with SIGKILL and started again, and the nats-server is restarted on its port and store.
+ *
+ * At the end the host is stopped cleanly and its journal read: every acknowledged frame must be
+ * in it once. The figures are `lost` (acknowledged frames not journaled), `doubled` (frames
+ * journaled twice for one instance) and `stall_s_max`, the longest time the host published
+ * nothing while frames it had not answered were acknowledged (kills and restarts included: what
+ * a consumer of its outputs sees). The bar is 0, 0 and at most 5 s. There is no baseline.
+ */
+import { join } from "node:path";
+import process from "node:process";
+import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  decodeInputRecord,
+  ensureFeedStream,
+  FileJournal,
+  findNatsServer,
+  NatsServer,
+} from "../actors/runtime/mod.ts";
+import { decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
+import {
+  type BenchContext,
+  type Benchmark,
+  BenchOptionError,
+  type BenchRow,
+  row,
+} from "./_bench.ts";
+import { ChildScript, numberOption, parseOptions, sleep, tempDir } from "./_cluster.ts";
+
+const NAME = "soak";
+const BATCH = 10;
+
+interface SoakSettings {
+  minutes: number;
+  channels: number;
+  rate: number;
+  killEveryS: number;
+  restartEveryS: number;
+}
+
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary:
+    "host kills and nats-server restarts on a schedule for a few minutes: inputs lost, doubled, longest stall (bar 0, 0, <= 5 s)",
+  usage: [
+    "  --minutes N         how long to run (default 3)",
+    "  --channels N        channels, one stats instance each (default 20)",
+    "  --rate N            frames per second over all channels (default 400)",
+    "  --kill-every S      seconds between host kills (SIGKILL) (default 40)",
+    "  --restart-every S   seconds between nats-server restarts (default 55)",
+  ].join("\n"),
+  async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
+    const o = parseOptions(args, {
+      minutes: { type: "string" },
+      channels: { type: "string" },
+      rate: { type: "string" },
+      "kill-every": { type: "string" },
+      "restart-every": { type: "string" },
+    });
+    const s: SoakSettings = {
+      minutes: numberOption(o, "minutes", 3, { min: 0.2, max: 600 }),
+      channels: numberOption(o, "channels", 20, { min: 1, max: 1000, integer: true }),
+      rate: numberOption(o, "rate", 400, { min: 1, max: 100_000 }),
+      killEveryS: numberOption(o, "kill-every", 40, { min: 5, max: 36_000 }),
+      restartEveryS: numberOption(o, "restart-every", 55, { min: 5, max: 36_000 }),
+    };
+    if (!findNatsServer()) {
+      throw new BenchOptionError(`Cannot run benchmark "${NAME}": nats-server is not installed`);
+    }
+    const r = await soak(s, ctx);
+    ctx.log(
+      `${NAME}: ${r.acked} frames acknowledged, ${r.kills} host kills, ${r.restarts} nats-server restarts; ` +
+        `lost ${r.lost}, doubled ${r.doubled}, longest stall ${r.stallS.toFixed(2)} s`,
+    );
+    const fig = (metric: string, unit: string, troupe: number) =>
+      row({ bench: NAME, metric, unit, troupe, baseline: null, better: "lower" });
+    return [
+      fig("lost", "frames", r.lost),
+      fig("doubled", "frames", r.doubled),
+      fig("stall_s_max", "s", r.stallS),
+    ];
+  },
+};
+
+interface SoakResult {
+  acked: number;
+  lost: number;
+  doubled: number;
+  stallS: number;
+  kills: number;
+  restarts: number;
+}
+
+/** The run: a server, a host, a publisher, the schedule; then the journal's account. */
+async function soak(s: SoakSettings, ctx: BenchContext): Promise<SoakResult> {
+  const dir = tempDir("troupe-bench-soak-");
+  let nats = await NatsServer.start({ storeDir: join(dir.path, "js") });
+  const first = nats;
+  const hostConfig = {
+    host_id: "soak",
+    nats: nats.url,
+    data_dir: join(dir.path, "host"),
+    input: "jetstream",
+    journal: { kind: "file", fsync: "interval", fsync_interval_ms: 20 },
+    snapshots: { every_inputs: 200 },
+    actors: { stats: { every_samples: BATCH } },
+  };
+  const startHost = async () => {
+    const h = ChildScript.start("bench/_soak_host.ts", [JSON.stringify(hostConfig)], ctx.log);
+    await h.next(60_000);
+    return h;
+  };
+  const pub = await connect({
+    servers: nats.url,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 100,
+  });
+  const watch = new Watch();
+  let host: ChildScript | undefined;
+  try {
+    await ensureFeedStream(pub);
+    watch.listen(pub);
+    host = await startHost();
+    const publisher = new Publisher(jetstream(pub), s.channels, () => watch.acked());
+    const endMs = Date.now() + s.minutes * 60_000;
+    const sending = publisher.run(s.rate, endMs);
+    let nextKill = Date.now() + s.killEveryS * 1000;
+    let nextRestart = Date.now() + s.restartEveryS * 1000;
+    let kills = 0, restarts = 0;
+    while (Date.now() < endMs) {
+      await sleep(100);
+      watch.sample();
+      if (Date.now() >= nextKill) {
+        ctx.log(`${NAME}: kill -9 the host (${++kills})`);
+        await host.kill();
+        host = await startHost();
+        nextKill += s.killEveryS * 1000;
+      }
+      if (Date.now() >= nextRestart) {
+        ctx.log(`${NAME}: restart nats-server (${++restarts})`);
+        await nats.stop();
+        nats = await NatsServer.start(first.options);
+        nextRestart += s.restartEveryS * 1000;
+      }
+    }
+    await sending;
+    // Let the host apply every frame acknowledged (the last kill may be recent), then stop it.
+    const lastSeq = Math.max(0, ...[...publisher.seqs.values()].map((q) => q.at(-1) ?? 0));
+    const drainEnd = Date.now() + 60_000;
+    for (;;) {
+      host.send("progress");
+      const { srcPos } = await host.next(10_000) as { srcPos: number };
+      watch.sample();
+      if (srcPos >= lastSeq) break;
+      if (Date.now() > drainEnd) {
+        ctx.log(`${NAME}: the host reached sequence ${srcPos} of ${lastSeq} in 60 s`);
+        break;
+      }
+      await sleep(200);
+    }
+    process.kill(host.pid!, "SIGTERM");
+    await host.wait(20_000);
+    host = undefined;
+    const { lost, doubled } = await account(join(dir.path, "host", "journal"), publisher.seqs);
+    return { acked: publisher.acked, lost, doubled, stallS: watch.stallMs / 1000, kills, restarts };
+  } finally {
+    await host?.kill();
+    await pub.close().catch(() => {});
+    await nats.stop();
+    dir.remove();
+  }
+}
+
+/** Publishes frames round-robin over the channels, each acknowledged by JetStream. */
+class Publisher {
+  readonly #js: JetStreamClient;
+  readonly #channels: number;
+  readonly #onAck: () => void;
+  acked = 0;
+  /** The stream sequences acknowledged, by channel. */
+  readonly seqs = new Map<string, number[]>();
+
+  constructor(js: JetStreamClient, channels: number, onAck: () => void) {
+    this.#js = js;
+    this.#channels = channels;
+    this.#onAck = onAck;
+    for (let c = 0; c < channels; c++) this.seqs.set(`s${c}`, []);
+  }
+
+  async run(rate: number, endMs: number): Promise<void> {
+    const t0 = Date.now();
+    for (let n = 0; Date.now() < endMs; n++) {
+      const due = t0 + (n * 1000) / rate;
+      if (due > Date.now()) await sleep(due - Date.now());
+      const channel = `s${n % this.#channels}`;
+      const f = Math.floor(n / this.#channels);
+      const t = new Float64Array(BATCH), v = new Float64Array(BATCH);
+      for (let i = 0; i < BATCH; i++) {
+        t[i] = 1_700_000_000_000_000 + (f * BATCH + i) * 1000;
+        v[i] = Math.sin(f + i);
+      }
+      const id = `${channel}-${f}`;
+      const data = encodeFrame({ channel, seq0: f * BATCH, t, v }, { id, src: "soak" });
+      // Retried across a restart; the message id keeps it stored once.
+      for (;;) {
+        try {
+          const ack = await this.#js.publish(feedSubject("soak", channel), data, {
+            msgID: id,
+            timeout: 2000,
+          });
+          // A duplicate: an earlier attempt was stored but its acknowledgement lost.
+          this.seqs.get(channel)!.push(ack.seq);
+          this.acked++;
+          this.#onAck();
+          break;
+        } catch {
+          if (Date.now() > endMs + 30_000) throw new Error(`cannot publish ${id}: NATS is away`);
+          await sleep(100);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Follows the host's outputs: the frames it answered (by the output's cause, the frame's id), and
+ * its longest silence while a frame acknowledged after its last output waited.
+ */
+class Watch {
+  readonly #ids = new Set<string>();
+  #lastOutputMs = Date.now();
+  /** When the first frame acknowledged after the last output was, while one waits. */
+  #waitingSinceMs: number | undefined;
+  stallMs = 0;
+
+  get answered(): number {
+    return this.#ids.size;
+  }
+
+  get lastOutputMs(): number {
+    return this.#lastOutputMs;
+  }
+
+  listen(nc: NatsConnection): void {
+    nc.subscribe("troupe.out.stats.*", {
+      callback: (_err, m) => {
+        let cause: string | undefined;
+        try {
+          cause = decodeEnvelope(m.data).cause;
+        } catch {
+          return;
+        }
+        if (cause !== undefined && !this.#ids.has(cause)) {
+          this.#ids.add(cause);
+          this.#lastOutputMs = Date.now();
+          this.#waitingSinceMs = undefined;
+        }
+      },
+    });
+  }
+
+  /** A frame was acknowledged. */
+  acked(): void {
+    this.#waitingSinceMs ??= Date.now();
+  }
+
+  /** Called every 100 ms. */
+  sample(): void {
+    if (this.#waitingSinceMs === undefined) return;
+    const silent = Date.now() - this.#waitingSinceMs;
+    if (silent > this.stallMs) this.stallMs = silent;
+  }
+}
+
+/** Reads the journal: acknowledged frames missing from it, and frames journaled twice. */
+async function account(
+  journalDir: string,
+  seqs: ReadonlyMap<string, number[]>,
+): Promise<{ lost: number; doubled: number }> {
+  const journal = await FileJournal.open(journalDir, { fsync: "never" });
+  let lost = 0, doubled = 0;
+  try {
+    for (const [channel, acked] of seqs) {
+      const seen = new Map<number, number>();
+      let first = true;
+      for await (const rec of journal.read(`stats/${channel}`, 0)) {
+        const r = decodeInputRecord(rec.data);
+        if (first && r.kind !== "init") {
+          throw new Error(`the journal of stats/${channel} was compacted: cannot account for it`);
+        }
+        first = false;
+        if (r.kind === "frame") seen.set(r.srcPos, (seen.get(r.srcPos) ?? 0) + 1);
+      }
+      for (const seq of acked) if (!seen.has(seq)) lost++;
+      for (const n of seen.values()) if (n > 1) doubled += n - 1;
+    }
+  } finally {
+    await journal.close();
+  }
+  return { lost, doubled };
+}

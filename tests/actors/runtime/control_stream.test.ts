@@ -1,0 +1,122 @@
+/**
+ * Control messages with JetStream input, against a real nats-server: a request is answered by the
+ * host and applied once (not once per path it came by); one sent while the host is down is kept
+ * by the control stream and applied when the host comes back.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { join } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { ACTOR_KINDS } from "../../../actors/mod.ts";
+import {
+  defaultHostConfig,
+  FileJournal,
+  type HostConfig,
+  type LaunchedHost,
+  launchHost,
+} from "../../../actors/runtime/mod.ts";
+import {
+  ctlSubject,
+  decodeEnvelope,
+  encodeEnvelope,
+  encodeFrame,
+  feedSubject,
+} from "../../../protocol/mod.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
+
+const test = suite("control stream");
+
+function frame(f: number) {
+  const t = new Float64Array(10), v = new Float64Array(10);
+  for (let i = 0; i < 10; i++) {
+    t[i] = 1_700_000_000_000_000 + (f * 10 + i) * 1000;
+    v[i] = i;
+  }
+  return encodeFrame({ channel: "c0", seq0: f * 10, t, v }, { id: `c0-${f}`, src: "t" });
+}
+
+function everySamples(launched: LaunchedHost): number | undefined {
+  const config = launched.host.instance("stats", "c0")?.config as { every_samples?: number };
+  return config?.every_samples;
+}
+
+async function until(what: string, ms: number, done: () => boolean) {
+  const t0 = Date.now();
+  while (!done()) {
+    if (Date.now() - t0 > ms) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function ctlRecords(dataDir: string): Promise<number> {
+  const journal = await FileJournal.open(join(dataDir, "journal"), { fsync: "never" });
+  let n = 0;
+  for await (const rec of journal.read("stats/c0", 0)) {
+    // The record's kind is its first field; a ctl record holds the control subject.
+    if (new TextDecoder().decode(rec.data).includes("troupe.ctl.stats.c0")) n++;
+  }
+  await journal.close();
+  return n;
+}
+
+if (haveNatsServer("control stream")) {
+  test("with JetStream input, a control request is answered and applied once; one sent while the host is down is applied when it is back", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    let nc: NatsConnection | undefined;
+    let launched: LaunchedHost | undefined;
+    try {
+      const config: HostConfig = defaultHostConfig();
+      config.host_id = "ctl";
+      config.nats = nats.url;
+      config.data_dir = join(dir.path, "host");
+      config.input = "jetstream";
+      launched = await launchHost(config, ACTOR_KINDS, { log: () => {} });
+      nc = await connect({ servers: nats.url });
+      nc.publish(feedSubject("t", "c0"), frame(0));
+      await until("the instance", 10_000, () => everySamples(launched!) !== undefined);
+
+      const reply = await nc.request(
+        ctlSubject("stats", "c0"),
+        encodeEnvelope({
+          id: "ctl-1",
+          type: "config",
+          src: "t",
+          ts: 1,
+          body: { every_samples: 77 },
+        }),
+        { timeout: 5000 },
+      );
+      assert.is(decodeEnvelope(reply.data).type, "ok");
+      await until("the change applied", 10_000, () => everySamples(launched!) === 77);
+      await launched.close();
+      launched = undefined;
+      assert.is(await ctlRecords(config.data_dir), 1, "applied once, not once per path");
+
+      // The host is down: the stream keeps the message.
+      nc.publish(
+        ctlSubject("stats", "c0"),
+        encodeEnvelope({
+          id: "ctl-2",
+          type: "config",
+          src: "t",
+          ts: 2,
+          body: { every_samples: 88 },
+        }),
+      );
+      await nc.flush();
+      launched = await launchHost(config, ACTOR_KINDS, { log: () => {} });
+      await until("the change sent while down", 10_000, () => everySamples(launched!) === 88);
+      await launched.close();
+      launched = undefined;
+      assert.is(await ctlRecords(config.data_dir), 2);
+    } finally {
+      await launched?.close();
+      await nc?.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+}
+
+test.run();

@@ -1,0 +1,93 @@
+/**
+ * A host's HTTP endpoints over real HTTP: /healthz and /metrics answer GET whatever the query
+ * string and refuse other methods (405); /metrics counts events by kind and type, shows the
+ * lag behind arrival and the process metrics; a port already taken fails the start with one line
+ * naming it; a failed start leaves no port open.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { createServer } from "node:net";
+import { statsActor } from "../../../actors/stats/mod.ts";
+import {
+  Host,
+  HostFatalError,
+  InProcessBus,
+  MemoryJournal,
+  MemorySnapshotStore,
+} from "../../../actors/runtime/mod.ts";
+import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
+
+const test = suite("host http");
+
+function host(httpPort: number) {
+  const bus = new InProcessBus();
+  const h = new Host({
+    hostId: "web",
+    bus,
+    actors: [statsActor],
+    config: { stats: { every_samples: 10 } },
+    journal: new MemoryJournal(),
+    snapshots: new MemorySnapshotStore(),
+    httpPort,
+    log: () => {},
+  });
+  return { h, bus };
+}
+
+test("GET with a query string works, POST is 405, events are counted by kind and type", async () => {
+  const { h, bus } = host(0);
+  await h.start();
+  try {
+    const base = `http://127.0.0.1:${h.httpPort}`;
+    const health = await fetch(`${base}/healthz?x=1`);
+    assert.is(health.status, 200);
+    const body = await health.json() as { ok: boolean; reasons: string[] };
+    assert.is(body.ok, true);
+    assert.equal(body.reasons, []);
+    const post = await fetch(`${base}/metrics`, { method: "POST", body: "x" });
+    assert.is(post.status, 405);
+    assert.is(post.headers.get("allow"), "GET, HEAD");
+    await post.text();
+    assert.is(await fetch(`${base}/nope`).then(async (r) => (await r.text(), r.status)), 404);
+
+    for (let f = 0; f < 5; f++) {
+      const t = new Float64Array(10).map((_, i) => 1e15 + (f * 10 + i) * 1000);
+      const v = new Float64Array(10).map((_, i) => i);
+      bus.publish(
+        feedSubject("w", "c0"),
+        encodeFrame({ channel: "c0", seq0: f * 10, t, v }, { id: `w-${f}`, src: "t" }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const text = await (await fetch(`${base}/metrics?fresh=1`)).text();
+    assert.match(text, /troupe_events_total\{kind="stats",type="stats",host="web"\} 5/);
+    // Nothing waits: the lag behind arrival is 0, whatever the samples' own (1970s) times.
+    assert.match(text, /troupe_lag_seconds\{kind="stats",host="web"\} 0\n/);
+    assert.match(text, "process_cpu_seconds_total");
+    assert.match(text, /troupe_healthy\{host="web"\} 1/);
+  } finally {
+    await h.stop();
+  }
+});
+
+test("an HTTP port in use fails the start with a HostFatalError naming it", async () => {
+  const blocker = createServer();
+  const port = await new Promise<number>((resolve) =>
+    blocker.listen(0, "127.0.0.1", () => resolve((blocker.address() as { port: number }).port))
+  );
+  try {
+    const { h } = host(port);
+    try {
+      await h.start();
+      assert.unreachable("started on a port in use");
+    } catch (err) {
+      assert.instance(err, HostFatalError);
+      assert.match((err as Error).message, `127.0.0.1:${port}`);
+      assert.match((err as Error).message, "in use");
+    }
+  } finally {
+    blocker.close();
+  }
+});
+
+test.run();
