@@ -65,7 +65,9 @@ async function runBench(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  const rows = await bench.run(args, { log: (m) => console.error(m), json }).catch((err) => {
+  // A benchmark that throws at the call (not through its promise) is treated the same way.
+  const run = () => bench.run(args, { log: (m) => console.error(m), json });
+  const rows = await Promise.resolve().then(run).catch((err) => {
     throw err instanceof BenchOptionError ? new UsageError(err.message, { cause: err }) : err;
   });
   console.log(json ? JSON.stringify(rows) : formatTable(rows));
