@@ -35,7 +35,6 @@ import {
   type FromWorker,
   INPUT_CTL,
   INPUT_FEED,
-  type ReplayWorkerData,
   type ToWorker,
   type WorkerOutputs,
 } from "./_replay_worker.ts";
