@@ -48,7 +48,7 @@ import { encodeInitRecord, encodeInputRecordParts, type InputRecord } from "./in
 import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
 import { planLossRebuild } from "./journal_loss.ts";
-import { Recovery } from "./recovery.ts";
+import { Recovery, type RecoveryHost } from "./recovery.ts";
 import { compactMailbox, newSlot, type Pending, type Slot, type Status } from "./_slot.ts";
 import { Snapshotter } from "./snapshotter.ts";
 import { DEFAULT_SUPERVISION, recordFailure, type SupervisionOptions } from "./supervision.ts";
@@ -132,7 +132,13 @@ export class Host {
       closing: () => this.#closing,
       extra: () => (this.#decisions.sinceSnapshot > 0 ? this.#decisions.snapshot() : undefined),
     });
-    this.#recovery = new Recovery({
+    this.#recovery = new Recovery(this.#recoveryHost());
+    this.#ctlHost = this.#controlHost();
+  }
+
+  /** What recovery works with: this host's journal, slots and supervision. */
+  #recoveryHost(): RecoveryHost {
+    return {
       journal: this.#journal,
       snapshotter: this.#snapshotter,
       supervision: this.#sup,
@@ -152,10 +158,14 @@ export class Host {
       judgeLosses: async (losses) =>
         planLossRebuild(losses, {
           firstSrcPos: losses.length > 0 ? await this.#input.firstPosition?.() : undefined,
-          accept: options.acceptJournalLoss === true,
+          accept: this.options.acceptJournalLoss === true,
         }),
-    });
-    this.#ctlHost = {
+    };
+  }
+
+  /** What control messages work with: this host's kinds, configurations and slots. */
+  #controlHost(): ControlHost {
+    return {
       kinds: this.#kinds,
       configs: this.#configs,
       limits: this.#limits,
