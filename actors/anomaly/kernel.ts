@@ -586,3 +586,56 @@ export const anomalyKernel: Kernel<AnomalyState, AnomalyConfig, AnomalyResult> =
   save: saveAnomalyState,
   load: loadAnomalyState,
 };
+
+/** The scalar slots' names, in slot order (SEEN first). */
+const SCALAR_NAMES = [
+  "seen",
+  "skipped",
+  "level_lo",
+  "level_hi",
+  "level_bin_width",
+  "slope_lo",
+  "slope_hi",
+  "slope_bin_width",
+  "prev_value",
+  "slope",
+  "range_lo",
+  "range_hi",
+  "reported",
+  "age",
+  "level",
+  "level_mae",
+  "error_level",
+  "error_profile",
+  "keys",
+  "spatial_tolerance",
+  "full_bits",
+  "refractory_samples",
+  "band_sigmas",
+  "warmup_samples",
+  "bins",
+  "tail_bins_per_octave",
+  "hour_buckets",
+  "slope_span_samples",
+  "keys_max",
+  "threshold",
+  "last_expected",
+  "last_lower",
+  "last_upper",
+  "alerting",
+  "quiet_samples",
+  "clear_samples",
+  "grids",
+] as const;
+
+/** The state's fields by name, for people (`troupe replay --inspect`): scalars and table sizes. */
+export function describeAnomaly(state: AnomalyState): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  SCALAR_NAMES.forEach((name, i) => (out[name] = state.s[i]));
+  out.alerting = state.s[ALERTING] === 1;
+  out.hour_profile_slots = state.profile.length;
+  out.contexts = state.ctx.length / 2;
+  out.table_capacity = state.keys.length;
+  out.warmup_held = state.warm.length;
+  return out;
+}

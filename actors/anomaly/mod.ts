@@ -7,7 +7,7 @@
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";
 import { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
-import { anomalyKernel, type AnomalyResult, type AnomalyState } from "./kernel.ts";
+import { anomalyKernel, type AnomalyResult, type AnomalyState, describeAnomaly } from "./kernel.ts";
 import { type AnomalyFrameChange, type AnomalyFrameEvent, anomalyMachine } from "./machine.ts";
 
 export { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
@@ -79,6 +79,7 @@ export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyR
   parseConfig: parseAnomalyConfig,
   route: (channel) => [channel],
   kernel: anomalyKernel,
+  describeState: describeAnomaly,
   machine: anomalyMachine,
   frameEvent: anomalyFrameEvent,
   columns: anomalyColumns,

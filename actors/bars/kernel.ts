@@ -301,3 +301,30 @@ export function readHeld(s: BarsState, j: number, out: HeldBars): number {
   }
   return len;
 }
+
+/**
+ * The state's fields by name, for people (`troupe replay --inspect`): per bar size, the open bar
+ * and how many closed bars the ring holds; the late samples dropped.
+ */
+export function describeBars(state: BarsState): Record<string, unknown> {
+  return {
+    history_bars: state.history,
+    close_grace_us: state.graceUs,
+    late_samples: state.closed.late,
+    sizes: state.sizes.map(({ meta }) => ({
+      size_us: meta[SIZE_US],
+      open_bar: Number.isNaN(meta[OPEN_T]!) ? null : {
+        start_us: meta[OPEN_T],
+        open: meta[O],
+        high: meta[H],
+        low: meta[L],
+        close: meta[C],
+        count: meta[N],
+        sum: meta[SUM],
+      },
+      closed_held: meta[LEN],
+      ring_capacity: meta[CAP],
+      closed_through_us: meta[THROUGH],
+    })),
+  };
+}

@@ -9,7 +9,13 @@
  */
 import type { ActorDefinition } from "../runtime/mod.ts";
 import { type BarsConfig, barSizeName, defaultBarsConfig, parseBarsConfig } from "./config.ts";
-import { barsKernel, type BarsState, CLOSED_FIELDS, type ClosedBars } from "./kernel.ts";
+import {
+  barsKernel,
+  type BarsState,
+  CLOSED_FIELDS,
+  type ClosedBars,
+  describeBars,
+} from "./kernel.ts";
 import { type BarsClosedEvent, barsMachine } from "./machine.ts";
 
 export {
@@ -64,6 +70,7 @@ export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
   parseConfig: parseBarsConfig,
   route: (channel) => [channel],
   kernel: barsKernel,
+  describeState: describeBars,
   machine: barsMachine,
   frameEvent: (closed) => barsClosedEvent(closed),
   tickEvent: (state, ts) => barsClosedEvent(barsKernel.advance(state, ts)),

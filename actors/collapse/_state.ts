@@ -237,3 +237,69 @@ export function loadState(bytes: Uint8Array): CollapseState {
   }
   return viewState(data);
 }
+
+/** The header slots' names, in slot order (H_FORMAT first); unnamed slots are reserved. */
+const HEADER_NAMES: readonly string[] = [
+  "format",
+  "hazard",
+  "confirm_threshold",
+  "outlier_prob",
+  "gap_min",
+  "runs_max",
+  "prune_below",
+  "kappa0",
+  "alpha0",
+  "scale_rate",
+  "gap_factor",
+  "g0",
+  "index",
+  "runs",
+  "level",
+  "abs_diff",
+  "diffs",
+  "prev_x",
+  "last_t",
+  "interval",
+  "intervals",
+  "missed",
+  "change",
+  "segment_n",
+  "segment_mean",
+  "segment_m2",
+  "changes",
+  "change_prob",
+  "run_length",
+  "valid",
+  "quantum",
+  "regime",
+  "trend",
+  "slope_var",
+  "level_drift",
+  "suspect_threshold",
+  "recover_samples",
+  "phase",
+  "confirm_samples",
+  "above",
+  "slope_drift",
+];
+
+/**
+ * The state's fields by name, for people (`troupe replay --inspect`): the header, the lifecycle
+ * phase, and the kept hypotheses (regime start, probability, line), most probable first.
+ */
+export function describeCollapse(state: CollapseState): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  HEADER_NAMES.forEach((name, i) => (out[name] = state.data[i]));
+  out.phase = PHASES[state.data[H_PHASE]!] ?? state.data[H_PHASE];
+  const runs = state.data[H_RUNS]!;
+  const order = Array.from({ length: runs }, (_, i) => i)
+    .sort((a, b) => state.prob[b]! - state.prob[a]!);
+  out.hypotheses = order.map((i) => ({
+    start: state.start[i],
+    prob: state.prob[i],
+    weight: state.weight[i],
+    level: state.level[i],
+    slope: state.slope[i],
+  }));
+  return out;
+}

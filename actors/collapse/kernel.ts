@@ -90,7 +90,13 @@ import {
 import { expFast, log1pFast, powFast } from "../portable_math.ts";
 
 export { type CollapseChange, SEVERITY_MAX } from "./_change.ts";
-export { type CollapsePhase, type CollapseState, HISTORY_SAMPLES, PHASES } from "./_state.ts";
+export {
+  type CollapsePhase,
+  type CollapseState,
+  describeCollapse,
+  HISTORY_SAMPLES,
+  PHASES,
+} from "./_state.ts";
 
 /** Values beyond this magnitude are treated as missing: their squares would overflow. */
 export const VALUE_ABS_MAX = 1e150;

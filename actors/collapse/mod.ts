@@ -9,7 +9,12 @@
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";
 import { type CollapseConfig, defaultCollapseConfig, parseCollapseConfig } from "./config.ts";
-import { collapseKernel, type CollapseResult, type CollapseState } from "./kernel.ts";
+import {
+  collapseKernel,
+  type CollapseResult,
+  type CollapseState,
+  describeCollapse,
+} from "./kernel.ts";
 import { type CollapseFrameEvent, collapseMachine } from "./machine.ts";
 
 export {
@@ -80,6 +85,7 @@ export const collapseActor: ActorDefinition<CollapseState, CollapseConfig, Colla
   parseConfig: parseCollapseConfig,
   route: (channel) => [channel],
   kernel: collapseKernel,
+  describeState: describeCollapse,
   machine: collapseMachine,
   frameEvent: collapseFrameEvent,
   columns: collapseColumns,
