@@ -48,7 +48,10 @@ test("collapse: the described phase is one of the machine's states", () => {
   const state = def.kernel.init(def.defaultConfig, "cpu");
   def.kernel.step(state, frame(400));
   const d = def.describeState!(state);
-  assert.ok(["stable", "suspect", "collapsed", "recovering"].includes(String(d.phase)), d.phase);
+  assert.ok(
+    ["stable", "suspect", "collapsed", "recovering"].includes(String(d.phase)),
+    String(d.phase),
+  );
   assert.ok(Array.isArray(d.hypotheses) && d.hypotheses.length > 0);
 });
 
