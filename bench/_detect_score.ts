@@ -4,6 +4,9 @@
  * - anomaly events against the labelled anomaly windows (NAB-style): an event inside a window of
  *   its channel detects it (the first one; its delay is counted from the onset), an event outside
  *   every window of its channel is a false positive;
+ * - in both, a window is one true positive however many events fall in it: the events after the
+ *   first are `repeats`, neither true nor false (as NAB ignores them), so precision is
+ *   found / (found + false) and a detector cannot buy precision by firing again inside a window;
  * - collapse events against the labelled change points: an event whose regime start (`changeTs`)
  *   falls in a change's window (the change's own anomaly window when it has one, else
  *   CHANGE_MARGIN_SAMPLES either side) detects it; an event in the window of another labelled
@@ -30,6 +33,8 @@ export interface DetectionScore {
   falsePositives: number;
   /** Events in the window of a label of another kind (collapse only). */
   elsewhere: number;
+  /** Events in the window of a label already found: neither true nor false. */
+  repeats: number;
   precision: number;
   recall: number;
   f1: number;
@@ -40,8 +45,9 @@ export interface DetectionScore {
 /** A change point without an anomaly window is matched this many samples either side. */
 export const CHANGE_MARGIN_SAMPLES = 20;
 
-function f1Of(tp: number, fp: number, found: number, labels: number) {
-  const precision = tp + fp > 0 ? tp / (tp + fp) : labels === 0 ? 1 : 0;
+/** Precision, recall and F1 of `found` of `labels` labels with `fp` false events: one true per label. */
+export function f1Of(found: number, fp: number, labels: number) {
+  const precision = found + fp > 0 ? found / (found + fp) : labels === 0 ? 1 : 0;
   const recall = labels > 0 ? found / labels : 1;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
   return { precision, recall, f1 };
@@ -67,7 +73,7 @@ export function scoreAnomalies(
   const windows = truth.anomalies.filter((a) => wanted.has(a.channel));
   const perChannel = byChannel(windows);
   const first = new Map<AnomalyWindow, number>();
-  let tp = 0, fp = 0, events = 0;
+  let fp = 0, events = 0;
   for (const f of findings) {
     if (f.kind !== "anomaly" || !wanted.has(f.key)) continue;
     events++;
@@ -76,7 +82,6 @@ export function scoreAnomalies(
       fp++;
       continue;
     }
-    tp++;
     if (!first.has(w) || f.ts < first.get(w)!) first.set(w, f.ts);
   }
   const delays = [...first.entries()]
@@ -88,7 +93,8 @@ export function scoreAnomalies(
     events,
     falsePositives: fp,
     elsewhere: 0,
-    ...f1Of(tp, fp, first.size, windows.length),
+    repeats: events - fp - first.size,
+    ...f1Of(first.size, fp, windows.length),
     delays,
   };
 }
@@ -116,14 +122,13 @@ export function scoreChanges(
   const perChannel = byChannel(windows.map((w) => ({ ...w, channel: w.c.channel })));
   const others = byChannel(truth.anomalies.filter((a) => wanted.has(a.channel)));
   const first = new Map<ChangePoint, number>();
-  let tp = 0, fp = 0, elsewhere = 0, events = 0;
+  let fp = 0, elsewhere = 0, events = 0;
   for (const f of findings) {
     if (f.kind !== "collapse" || !wanted.has(f.key)) continue;
     events++;
     const at = Number(f.body.changeTs);
     const w = (perChannel.get(f.key) ?? []).find((x) => at >= x.span[0] && at <= x.span[1]);
     if (w) {
-      tp++;
       if (!first.has(w.c) || f.ts < first.get(w.c)!) first.set(w.c, f.ts);
     } else if ((others.get(f.key) ?? []).some((a) => at >= a.start && at <= a.end)) {
       elsewhere++;
@@ -138,7 +143,8 @@ export function scoreChanges(
     events,
     falsePositives: fp,
     elsewhere,
-    ...f1Of(tp, fp, first.size, changes.length),
+    repeats: events - fp - elsewhere - first.size,
+    ...f1Of(first.size, fp, changes.length),
     delays,
   };
 }
