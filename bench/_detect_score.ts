@@ -40,6 +40,22 @@ export interface DetectionScore {
   f1: number;
   /** Samples from each found label's onset to its first finding, sorted. */
   delays: number[];
+  /** Labels and labels found per label kind (spike, drift, crash, ...), so a miss shows its kind. */
+  byKind: Record<string, { labels: number; found: number }>;
+}
+
+/** Labels and labels found per kind. */
+export function countByKind<T extends { kind: string }>(
+  labels: readonly T[],
+  found: (label: T) => boolean,
+): Record<string, { labels: number; found: number }> {
+  const out: Record<string, { labels: number; found: number }> = {};
+  for (const l of labels) {
+    const c = out[l.kind] ??= { labels: 0, found: 0 };
+    c.labels++;
+    if (found(l)) c.found++;
+  }
+  return out;
 }
 
 /** A change point without an anomaly window is matched this many samples either side. */
@@ -96,6 +112,7 @@ export function scoreAnomalies(
     repeats: events - fp - first.size,
     ...f1Of(first.size, fp, windows.length),
     delays,
+    byKind: countByKind(windows, (w) => first.has(w)),
   };
 }
 
@@ -146,6 +163,7 @@ export function scoreChanges(
     repeats: events - fp - elsewhere - first.size,
     ...f1Of(first.size, fp, changes.length),
     delays,
+    byKind: countByKind(changes, (c) => first.has(c)),
   };
 }
 

@@ -125,7 +125,20 @@ function merge(a: DetectionScore, b: DetectionScore): DetectionScore {
     repeats: a.repeats + b.repeats,
     ...f1Of(found, fp, labels),
     delays: [...a.delays, ...b.delays].sort((x, y) => x - y),
+    byKind: mergeKinds(a.byKind, b.byKind),
   };
+}
+
+function mergeKinds(a: DetectionScore["byKind"], b: DetectionScore["byKind"]) {
+  const out: DetectionScore["byKind"] = {};
+  for (const side of [a, b]) {
+    for (const [kind, c] of Object.entries(side)) {
+      const o = out[kind] ??= { labels: 0, found: 0 };
+      o.labels += c.labels;
+      o.found += c.found;
+    }
+  }
+  return out;
 }
 
 /** Runs both feeds from `seed` and scores them. */
@@ -186,7 +199,9 @@ function describe(name: string, s: DetectionScore): string {
     s.recall.toFixed(3)
   }: ${s.found}/${s.labels} labels found, ${s.events} events, ${s.falsePositives} false, ${s.repeats} repeats${
     s.elsewhere ? `, ${s.elsewhere} at other labels` : ""
-  }); delay p50 ${percentile(s.delays, 50)}, p90 ${percentile(s.delays, 90)} samples`;
+  }); delay p50 ${percentile(s.delays, 50)}, p90 ${percentile(s.delays, 90)} samples; found ${
+    Object.entries(s.byKind).map(([k, c]) => `${k} ${c.found}/${c.labels}`).join(", ")
+  }`;
 }
 
 function readConfigs(raw: string | undefined): KindConfigs {

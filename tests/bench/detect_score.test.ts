@@ -48,6 +48,7 @@ test("scoreAnomalies() counts a window found once, with its delay, and events ou
     finding("collapse", "a", 500 * S), // another kind: ignored
   ], opts);
   assert.equal([s.labels, s.found, s.events, s.falsePositives, s.repeats], [2, 1, 3, 1, 1]);
+  assert.equal(s.byKind, { spike: { labels: 2, found: 1 } });
   assert.equal(s.delays, [3]);
   assert.is(s.precision, 1 / 2);
   assert.is(s.recall, 0.5);
@@ -69,6 +70,7 @@ test("scoreAnomalies(): firing again inside a found window buys no precision", (
     finding("anomaly", "a", 500 * S),
   ], opts);
   assert.equal([many.found, many.falsePositives, many.repeats], [1, 1, 4]);
+  assert.equal(many.byKind, { spike: { labels: 1, found: 1 } });
   assert.is(many.precision, once.precision);
   assert.is(many.precision, 0.5);
   assert.is(many.f1, once.f1);
@@ -111,6 +113,8 @@ test("scoreChanges() matches a regime start in the change's window, apart at oth
     [2, 1, 5, 2, 1, 1],
   );
   assert.equal(s.delays, [5]);
+  // Only change points are expected of collapse: the flatline is no label of its own here.
+  assert.equal(s.byKind, { level_shift: { labels: 1, found: 1 }, crash: { labels: 1, found: 0 } });
   assert.is(s.precision, 1 / 3);
   assert.is(s.recall, 0.5);
 });
