@@ -4,6 +4,9 @@
  * - anomaly events against the labelled anomaly windows (NAB-style): an event inside a window of
  *   its channel detects it (the first one; its delay is counted from the onset), an event outside
  *   every window of its channel is a false positive;
+ * - in both, a window is one true positive however many events fall in it: the events after the
+ *   first are `repeats`, neither true nor false (as NAB ignores them), so precision is
+ *   found / (found + false) and a detector cannot buy precision by firing again inside a window;
  * - collapse events against the labelled change points: an event whose regime start (`changeTs`)
  *   falls in a change's window (the change's own anomaly window when it has one, else
  *   CHANGE_MARGIN_SAMPLES either side) detects it; an event in the window of another labelled
@@ -30,18 +33,37 @@ export interface DetectionScore {
   falsePositives: number;
   /** Events in the window of a label of another kind (collapse only). */
   elsewhere: number;
+  /** Events in the window of a label already found: neither true nor false. */
+  repeats: number;
   precision: number;
   recall: number;
   f1: number;
   /** Samples from each found label's onset to its first finding, sorted. */
   delays: number[];
+  /** Labels and labels found per label kind (spike, drift, crash, ...), so a miss shows its kind. */
+  byKind: Record<string, { labels: number; found: number }>;
+}
+
+/** Labels and labels found per kind. */
+export function countByKind<T extends { kind: string }>(
+  labels: readonly T[],
+  found: (label: T) => boolean,
+): Record<string, { labels: number; found: number }> {
+  const out: Record<string, { labels: number; found: number }> = {};
+  for (const l of labels) {
+    const c = out[l.kind] ??= { labels: 0, found: 0 };
+    c.labels++;
+    if (found(l)) c.found++;
+  }
+  return out;
 }
 
 /** A change point without an anomaly window is matched this many samples either side. */
 export const CHANGE_MARGIN_SAMPLES = 20;
 
-function f1Of(tp: number, fp: number, found: number, labels: number) {
-  const precision = tp + fp > 0 ? tp / (tp + fp) : labels === 0 ? 1 : 0;
+/** Precision, recall and F1 of `found` of `labels` labels with `fp` false events: one true per label. */
+export function f1Of(found: number, fp: number, labels: number) {
+  const precision = found + fp > 0 ? found / (found + fp) : labels === 0 ? 1 : 0;
   const recall = labels > 0 ? found / labels : 1;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
   return { precision, recall, f1 };
@@ -67,7 +89,7 @@ export function scoreAnomalies(
   const windows = truth.anomalies.filter((a) => wanted.has(a.channel));
   const perChannel = byChannel(windows);
   const first = new Map<AnomalyWindow, number>();
-  let tp = 0, fp = 0, events = 0;
+  let fp = 0, events = 0;
   for (const f of findings) {
     if (f.kind !== "anomaly" || !wanted.has(f.key)) continue;
     events++;
@@ -76,7 +98,6 @@ export function scoreAnomalies(
       fp++;
       continue;
     }
-    tp++;
     if (!first.has(w) || f.ts < first.get(w)!) first.set(w, f.ts);
   }
   const delays = [...first.entries()]
@@ -88,8 +109,10 @@ export function scoreAnomalies(
     events,
     falsePositives: fp,
     elsewhere: 0,
-    ...f1Of(tp, fp, first.size, windows.length),
+    repeats: events - fp - first.size,
+    ...f1Of(first.size, fp, windows.length),
     delays,
+    byKind: countByKind(windows, (w) => first.has(w)),
   };
 }
 
@@ -116,14 +139,13 @@ export function scoreChanges(
   const perChannel = byChannel(windows.map((w) => ({ ...w, channel: w.c.channel })));
   const others = byChannel(truth.anomalies.filter((a) => wanted.has(a.channel)));
   const first = new Map<ChangePoint, number>();
-  let tp = 0, fp = 0, elsewhere = 0, events = 0;
+  let fp = 0, elsewhere = 0, events = 0;
   for (const f of findings) {
     if (f.kind !== "collapse" || !wanted.has(f.key)) continue;
     events++;
     const at = Number(f.body.changeTs);
     const w = (perChannel.get(f.key) ?? []).find((x) => at >= x.span[0] && at <= x.span[1]);
     if (w) {
-      tp++;
       if (!first.has(w.c) || f.ts < first.get(w.c)!) first.set(w.c, f.ts);
     } else if ((others.get(f.key) ?? []).some((a) => at >= a.start && at <= a.end)) {
       elsewhere++;
@@ -138,8 +160,10 @@ export function scoreChanges(
     events,
     falsePositives: fp,
     elsewhere,
-    ...f1Of(tp, fp, first.size, changes.length),
+    repeats: events - fp - elsewhere - first.size,
+    ...f1Of(first.size, fp, changes.length),
     delays,
+    byKind: countByKind(changes, (c) => first.has(c)),
   };
 }
 

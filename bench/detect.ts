@@ -30,6 +30,7 @@ import {
 } from "./_bench.ts";
 import {
   type DetectionScore,
+  f1Of,
   type Finding,
   regimeAccuracy,
   scoreAnomalies,
@@ -113,22 +114,31 @@ export interface DetectReport {
 }
 
 function merge(a: DetectionScore, b: DetectionScore): DetectionScore {
-  const tp = a.events - a.falsePositives - a.elsewhere + b.events - b.falsePositives - b.elsewhere;
   const fp = a.falsePositives + b.falsePositives;
   const found = a.found + b.found, labels = a.labels + b.labels;
-  const precision = tp + fp > 0 ? tp / (tp + fp) : 1;
-  const recall = labels > 0 ? found / labels : 1;
   return {
     labels,
     found,
     events: a.events + b.events,
     falsePositives: fp,
     elsewhere: a.elsewhere + b.elsewhere,
-    precision,
-    recall,
-    f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0,
+    repeats: a.repeats + b.repeats,
+    ...f1Of(found, fp, labels),
     delays: [...a.delays, ...b.delays].sort((x, y) => x - y),
+    byKind: mergeKinds(a.byKind, b.byKind),
   };
+}
+
+function mergeKinds(a: DetectionScore["byKind"], b: DetectionScore["byKind"]) {
+  const out: DetectionScore["byKind"] = {};
+  for (const side of [a, b]) {
+    for (const [kind, c] of Object.entries(side)) {
+      const o = out[kind] ??= { labels: 0, found: 0 };
+      o.labels += c.labels;
+      o.found += c.found;
+    }
+  }
+  return out;
 }
 
 /** Runs both feeds from `seed` and scores them. */
@@ -187,9 +197,11 @@ export function runDetect(
 function describe(name: string, s: DetectionScore): string {
   return `${name}: F1 ${s.f1.toFixed(3)} (precision ${s.precision.toFixed(3)}, recall ${
     s.recall.toFixed(3)
-  }: ${s.found}/${s.labels} labels found, ${s.events} events, ${s.falsePositives} false${
+  }: ${s.found}/${s.labels} labels found, ${s.events} events, ${s.falsePositives} false, ${s.repeats} repeats${
     s.elsewhere ? `, ${s.elsewhere} at other labels` : ""
-  }); delay p50 ${percentile(s.delays, 50)}, p90 ${percentile(s.delays, 90)} samples`;
+  }); delay p50 ${percentile(s.delays, 50)}, p90 ${percentile(s.delays, 90)} samples; found ${
+    Object.entries(s.byKind).map(([k, c]) => `${k} ${c.found}/${c.labels}`).join(", ")
+  }`;
 }
 
 function readConfigs(raw: string | undefined): KindConfigs {

@@ -2,6 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
   CHANGE_MARGIN_SAMPLES,
+  f1Of,
   type Finding,
   regimeAccuracy,
   scoreAnomalies,
@@ -42,15 +43,44 @@ test("scoreAnomalies() counts a window found once, with its delay, and events ou
   });
   const s = scoreAnomalies(t, [
     finding("anomaly", "a", 103 * S),
-    finding("anomaly", "a", 110 * S), // same window: a true positive, not a second find
+    finding("anomaly", "a", 110 * S), // same window: a repeat, neither true nor false
     finding("anomaly", "b", 100 * S), // window of another channel: false
     finding("collapse", "a", 500 * S), // another kind: ignored
   ], opts);
-  assert.equal([s.labels, s.found, s.events, s.falsePositives], [2, 1, 3, 1]);
+  assert.equal([s.labels, s.found, s.events, s.falsePositives, s.repeats], [2, 1, 3, 1, 1]);
+  assert.equal(s.byKind, { spike: { labels: 2, found: 1 } });
   assert.equal(s.delays, [3]);
-  assert.is(s.precision, 2 / 3);
+  assert.is(s.precision, 1 / 2);
   assert.is(s.recall, 0.5);
-  assert.ok(Math.abs(s.f1 - 4 / 7) < 1e-12);
+  assert.is(s.f1, 0.5);
+});
+
+test("scoreAnomalies(): firing again inside a found window buys no precision", () => {
+  const t = truth({
+    anomalies: [
+      { channel: "a", kind: "spike", start: 90 * S, end: 120 * S, onset: 100 * S, index: 100 },
+    ],
+  });
+  const once = scoreAnomalies(t, [
+    finding("anomaly", "a", 101 * S),
+    finding("anomaly", "a", 500 * S), // false
+  ], opts);
+  const many = scoreAnomalies(t, [
+    ...[101, 105, 110, 115, 120].map((i) => finding("anomaly", "a", i * S)),
+    finding("anomaly", "a", 500 * S),
+  ], opts);
+  assert.equal([many.found, many.falsePositives, many.repeats], [1, 1, 4]);
+  assert.equal(many.byKind, { spike: { labels: 1, found: 1 } });
+  assert.is(many.precision, once.precision);
+  assert.is(many.precision, 0.5);
+  assert.is(many.f1, once.f1);
+  // The earliest event gives the delay, whatever the order they come in.
+  const late = scoreAnomalies(t, [
+    finding("anomaly", "a", 115 * S),
+    finding("anomaly", "a", 102 * S),
+  ], opts);
+  assert.equal(late.delays, [2]);
+  assert.equal([late.precision, late.recall, late.f1], [1, 1, 1]);
 });
 
 test("scoreChanges() matches a regime start in the change's window, apart at other labels", () => {
@@ -73,14 +103,28 @@ test("scoreChanges() matches a regime start in the change's window, apart at oth
   });
   const s = scoreChanges(t, [
     finding("collapse", "a", 205 * S, { changeTs: 199 * S }),
+    finding("collapse", "a", 230 * S, { changeTs: 220 * S }), // same change again: a repeat
     finding("collapse", "a", 740 * S, { changeTs: 730 * S }), // at a flatline: apart
     finding("collapse", "a", 900 * S, { changeTs: 890 * S }), // near nothing: false
     finding("collapse", "b", 640 * S, { changeTs: (600 + CHANGE_MARGIN_SAMPLES + 1) * S }),
   ], opts);
-  assert.equal([s.labels, s.found, s.events, s.falsePositives, s.elsewhere], [2, 1, 4, 2, 1]);
+  assert.equal(
+    [s.labels, s.found, s.events, s.falsePositives, s.elsewhere, s.repeats],
+    [2, 1, 5, 2, 1, 1],
+  );
   assert.equal(s.delays, [5]);
+  // Only change points are expected of collapse: the flatline is no label of its own here.
+  assert.equal(s.byKind, { level_shift: { labels: 1, found: 1 }, crash: { labels: 1, found: 0 } });
   assert.is(s.precision, 1 / 3);
   assert.is(s.recall, 0.5);
+});
+
+test("f1Of() counts one true positive per label found", () => {
+  assert.equal(f1Of(3, 1, 4), { precision: 0.75, recall: 0.75, f1: 0.75 });
+  // No events: precision 0 when there was something to find, 1 when not.
+  assert.equal(f1Of(0, 0, 5), { precision: 0, recall: 0, f1: 0 });
+  assert.equal(f1Of(0, 0, 0), { precision: 1, recall: 1, f1: 1 });
+  assert.equal(f1Of(0, 4, 0), { precision: 0, recall: 1, f1: 0 });
 });
 
 test("regimeAccuracy() is the share of time coherent exactly when stressed, against always normal", () => {
