@@ -12,7 +12,8 @@ import * as assert from "uvu/assert";
 import { anomalyActor, type AnomalyConfig } from "../../../actors/anomaly/mod.ts";
 import { ActorInstance } from "../../../actors/runtime/mod.ts";
 import { readNabFile } from "../../../bench/_nab_corpus.ts";
-import { decodeColumns, decodeEnvelope, encodeFrame } from "../../../protocol/mod.ts";
+import { decodeColumns, decodeEnvelope } from "../../../protocol/mod.ts";
+import { framedInputs } from "../../_support/framing.ts";
 import { Prng } from "../../../sim/prng.ts";
 
 const test = suite("anomaly framing");
@@ -23,7 +24,6 @@ const STEP_US = 5 * 60_000_000;
 const T0 = Date.UTC(2024, 2, 1) * 1000;
 
 /** What ActorInstance.apply takes (the runtime's mod.ts does not export the record type). */
-type InputRecord = Parameters<ActorInstance["apply"]>[0];
 
 /** A real series (times in us) when the NAB split is present, a seeded synthetic one otherwise. */
 function realSeries(): { t: Float64Array; v: Float64Array; name: string } {
@@ -54,17 +54,8 @@ interface Outputs {
 function runFramed(t: Float64Array, v: Float64Array, size: number, config: AnomalyConfig): Outputs {
   const actor = ActorInstance.create(anomalyActor, "c", config);
   const out: Outputs = { columns: [[], [], [], []], events: [] };
-  for (let i = 0, k = 0; i < v.length; i += size, k++) {
-    const end = Math.min(v.length, i + size);
-    const frame = { channel: "c", seq0: i, t: t.subarray(i, end), v: v.subarray(i, end) };
-    const payload = encodeFrame(frame, { id: `in-${k}`, src: "test" });
-    const record: InputRecord = {
-      kind: "frame",
-      srcPos: k + 1,
-      subject: "troupe.feed.f.c",
-      payload,
-    };
-    for (const o of actor.apply(record, k + 1)) {
+  for (const { record, pos } of framedInputs(t, v, size)) {
+    for (const o of actor.apply(record, pos)) {
       const env = decodeEnvelope(o.data);
       if (env.type === "columns") {
         const cols = decodeColumns(o.data).frame.columns;

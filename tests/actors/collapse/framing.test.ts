@@ -11,8 +11,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { collapseActor } from "../../../actors/collapse/mod.ts";
 import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
-import type { InputRecord } from "../../../actors/runtime/input_record.ts";
-import { decodeColumns, decodeEnvelope, encodeFrame } from "../../../protocol/mod.ts";
+import { decodeColumns, decodeEnvelope } from "../../../protocol/mod.ts";
+import { framedInputs } from "../../_support/framing.ts";
 import { piecewise } from "../../../sim/feeds/piecewise.ts";
 import { Prng } from "../../../sim/prng.ts";
 import { readTcpdSeries } from "../../../bench/cpd.ts";
@@ -44,18 +44,10 @@ function run(values: Float64Array, times: Float64Array, frameSize: number): Run 
     context: "",
     states: new Map(),
   };
-  let k = 0;
-  for (let i = 0; i < values.length; i += frameSize, k++) {
-    const end = Math.min(values.length, i + frameSize);
-    const frame = { channel: "c", seq0: i, t: times.subarray(i, end), v: values.subarray(i, end) };
-    const payload = encodeFrame(frame, { id: `in-${k}`, src: "test" });
-    const record: InputRecord = {
-      kind: "frame",
-      srcPos: k + 1,
-      subject: "troupe.feed.f.c",
-      payload,
-    };
-    for (const o of a.apply(record, k + 1)) {
+  let end = 0;
+  for (const { record, pos } of framedInputs(times, values, frameSize)) {
+    end = Math.min(values.length, end + frameSize);
+    for (const o of a.apply(record, pos)) {
       const env = decodeEnvelope(o.data);
       if (env.type === "columns") {
         const cols = decodeColumns(o.data).frame.columns;

@@ -7,8 +7,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor, type StatsConfig } from "../../../actors/stats/mod.ts";
 import { ActorInstance } from "../../../actors/runtime/mod.ts";
-import type { InputRecord } from "../../../actors/runtime/input_record.ts";
-import { decodeEnvelope, encodeFrame } from "../../../protocol/mod.ts";
+import { decodeEnvelope } from "../../../protocol/mod.ts";
+import { framedInputs } from "../../_support/framing.ts";
 import { Prng } from "../../../sim/prng.ts";
 
 const test = suite("stats framing");
@@ -34,17 +34,8 @@ function series(n: number, seed: number): { t: Float64Array; v: Float64Array } {
 function runFramed(t: Float64Array, v: Float64Array, size: number, config: StatsConfig): string[] {
   const actor = ActorInstance.create(statsActor, "c", config);
   const events: string[] = [];
-  for (let i = 0, k = 0; i < v.length; i += size, k++) {
-    const end = Math.min(v.length, i + size);
-    const frame = { channel: "c", seq0: i, t: t.subarray(i, end), v: v.subarray(i, end) };
-    const payload = encodeFrame(frame, { id: `in-${k}`, src: "test" });
-    const record: InputRecord = {
-      kind: "frame",
-      srcPos: k + 1,
-      subject: "troupe.feed.f.c",
-      payload,
-    };
-    for (const o of actor.apply(record, k + 1)) {
+  for (const { record, pos } of framedInputs(t, v, size)) {
+    for (const o of actor.apply(record, pos)) {
       const env = decodeEnvelope(o.data);
       events.push(`${env.type} ${env.ts} ${JSON.stringify(env.body)}`);
     }
@@ -74,20 +65,12 @@ test("a snapshot taken between any two frames resumes to the same events", () =>
   const a = ActorInstance.create(statsActor, "c", config);
   const events: string[] = [];
   let actor = a;
-  for (let i = 0, k = 0; i < v.length; i += 7, k++) {
-    const frame = { channel: "c", seq0: i, t: t.subarray(i, i + 7), v: v.subarray(i, i + 7) };
-    const payload = encodeFrame(frame, { id: `in-${k}`, src: "test" });
-    const record: InputRecord = {
-      kind: "frame",
-      srcPos: k + 1,
-      subject: "troupe.feed.f.c",
-      payload,
-    };
-    for (const o of actor.apply(record, k + 1)) {
+  for (const { record, pos } of framedInputs(t, v, 7)) {
+    for (const o of actor.apply(record, pos)) {
       const env = decodeEnvelope(o.data);
       events.push(`${env.type} ${env.ts} ${JSON.stringify(env.body)}`);
     }
-    if (k % 50 === 49) {
+    if (pos % 50 === 0) {
       const snap = actor.snapshot();
       actor.stop();
       actor = ActorInstance.restore(statsActor, "c", snap);
