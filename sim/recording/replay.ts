@@ -34,7 +34,8 @@ import { type ReplayMismatch, type ReplayVerification, withUnread } from "./_rep
 import { jsonable, noSuchInstance, type ReplayInspection } from "./_replay_inspect.ts";
 import { areaOf, kindOf, ReplayReading } from "./_replay_reading.ts";
 import { ReplayThreadError } from "./_replay_threads.ts";
-import { type RecordingCut, type RecordingHeader, RecordingReader } from "./recording.ts";
+import type { RecordingCut, RecordingHeader } from "./recording.ts";
+import { RecordingReader } from "./recording_reader.ts";
 
 export { jsonable, type ReplayInspection, type ReplayMismatch, type ReplayVerification };
 
