@@ -522,7 +522,7 @@ export class Host {
     }
     if (inst.duplicates !== duplicates) this.metrics.duplicates.inc({ kind });
     this.#publish(outputs);
-    for (const out of outputs) if (out.type !== undefined) this.#countEvent(kind, out.type);
+    for (const out of outputs) if (out.type !== undefined) slot.tally.event(out.type);
     slot.publishedPos = pos;
     slot.tally.input((performance.now() - t0) / 1000, outputs.length);
     this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
@@ -531,10 +531,6 @@ export class Host {
     if (inst.sinceSnapshot >= (this.options.snapshotEveryInputs ?? 1000)) {
       this.#snapshotter.capture(slot);
     }
-  }
-
-  #countEvent(kind: string, type: string): void {
-    this.metrics.events.inc({ kind, type });
   }
 
   #publish(outputs: Output[]): void {
