@@ -30,6 +30,7 @@ import {
   TokenError,
   verifyToken,
 } from "./token.ts";
+import { type DashboardHandler, dashboardHttp } from "./web/mod.ts";
 
 /** The server's bounds. */
 export interface CollabLimits {
@@ -91,6 +92,10 @@ export interface CollabServerOptions {
   now?(): number;
   /** Called when a loaded session is created (the bridge attaches here). */
   onRoom?(room: Room): void;
+  /** Serve the web dashboard at `/` (default true). */
+  dashboard?: boolean;
+  /** The host's HTTP base URL, where the dashboard's `/api/*` proxy sends scan requests. */
+  scanUrl?: string | undefined;
 }
 
 interface Conn extends RoomConn {
@@ -125,6 +130,7 @@ export class CollabServer {
   #timers: ReturnType<typeof setInterval>[] = [];
   #port = 0;
   #closed = false;
+  #dashboard: DashboardHandler | undefined;
 
   private constructor(options: CollabServerOptions) {
     this.#options = options;
@@ -132,6 +138,13 @@ export class CollabServer {
     this.limits = { ...DEFAULT_COLLAB_LIMITS, ...options.limits };
     this.nodeId = options.nodeId ?? `collab-${Math.random().toString(36).slice(2, 10)}`;
     this.metrics = new CollabMetrics({ node: this.nodeId });
+    if (options.dashboard !== false) {
+      this.#dashboard = dashboardHttp({
+        keyring: options.keyring,
+        scanUrl: options.scanUrl,
+        now: this.#now,
+      });
+    }
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.message_bytes_max,
@@ -214,7 +227,7 @@ export class CollabServer {
       this.metrics.sessionsLoaded.set(this.#rooms.size);
       res.writeHead(200, { "content-type": this.metrics.registry.contentType });
       res.end(await this.metrics.registry.metrics());
-    } else {
+    } else if (!(await this.#dashboard?.(req, res))) {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("Not found: WebSocket at /collab/<session>?token=..., or /healthz, /metrics\n");
     }

@@ -37,6 +37,8 @@ export interface LaunchCollabOptions {
   /** Options of the bridge (its answer timeout, an answer callback). */
   bridgeOptions?: Omit<BridgeOptions, "bus" | "src">;
   onRoom?(room: Room): void;
+  /** The host's HTTP base URL for the dashboard's scan proxy (`/api/*`). */
+  scanUrl?: string | undefined;
 }
 
 /** A running collaboration server and what it opened. */
@@ -70,6 +72,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       bus,
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
+      scanUrl: options.scanUrl,
       onRoom: (room) => {
         if (bus && options.bridge !== false) {
           attachBridge(room, { ...options.bridgeOptions, bus, src: server.nodeId });
