@@ -16,8 +16,11 @@ import { LiveRouter } from "./live_router.ts";
 import { PresencePanel } from "./presence_panel.ts";
 import { ScanPanel } from "./scan_panel.ts";
 import { connectSession, pageParams } from "./session_link.ts";
-import { StreamLink } from "./stream_link.ts";
 import { ThresholdsPanel } from "./thresholds_panel.ts";
+import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
+
+/** What the dashboard subscribes to. */
+export const DASHBOARD_SUBJECTS = ["troupe.out.>", "troupe.dlq.>", "troupe.sys.>"] as const;
 
 /** Milliseconds each routed message took, kept for the bench (bounded like the frame times). */
 const MESSAGE_TIMES_MAX = 8192;
@@ -53,18 +56,29 @@ function start(): void {
   const router = new LiveRouter({ grid, events, coherence });
   const messageTimes: number[] = [];
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const stream = new StreamLink({
-    url: `${scheme}://${location.host}/stream?token=${encodeURIComponent(params.token)}`,
-    onMessage: (subject, data) => {
+  const stream = new StreamClient({
+    url: `${scheme}://${location.host}/stream`,
+    token: params.token,
+    // The DOM's send() is typed for ArrayBuffer-backed views only; the client sends exactly those.
+    WebSocket: WebSocket as unknown as StreamSocketConstructor,
+    onMessage: (m) => {
       const t0 = performance.now();
-      router.route(subject, data);
+      router.route(m.subject, m.data);
       messageTimes.push(performance.now() - t0);
       if (messageTimes.length > MESSAGE_TIMES_MAX) messageTimes.splice(0, MESSAGE_TIMES_MAX / 2);
     },
-    onGap: (missed) => setStatus("stream-status", true, `live (${missed} missed)`),
+    onGap: (g) => setStatus("stream-status", true, `live (${g.missed} missed)`),
+    onRefused: (_id, reason) => setStatus("stream-status", false, `refused: ${reason}`),
     onStatus: (status, detail) =>
-      setStatus("stream-status", status === "up", status === "up" ? "live" : detail),
+      setStatus(
+        "stream-status",
+        status === "open",
+        status === "open" ? "live" : `${status}${detail ? ` ${detail.code} ${detail.reason}` : ""}`,
+      ),
   });
+  // Everything the page shows, in one subscription (the client resumes it exactly); `since: 0`
+  // backfills from the gateway's buffer, so a reload redraws the recent past.
+  stream.subscribe({ subjects: [...DASHBOARD_SUBJECTS], slow: "gap", since: 0 });
   new ThresholdsPanel(link);
   new ChecklistPanel(link);
   new AnnotationsPanel(link, grid, () => focused);
