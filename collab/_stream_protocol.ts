@@ -109,6 +109,65 @@ export function encodeServerMessage(m: ServerMessage): Uint8Array {
   return encode(m);
 }
 
+const textEncoder = new TextEncoder();
+const MSG_HEAD = encode({ t: "msg" }).subarray(1); // `t: "msg"` without its map header
+
+/**
+ * Encodes `{t: "msg", seq, sub, subject, data}` directly (the gateway's hot path: one call per
+ * message and subscription id, where @msgpack/msgpack's `encode` allocates an encoder each time).
+ * What it writes is plain msgpack; `decodeServerMessage` reads it.
+ */
+export function encodeMsgFrame(
+  seq: number,
+  sub: number,
+  subject: string,
+  data: Uint8Array,
+): Uint8Array {
+  const subjectBytes = textEncoder.encode(subject);
+  const size = 1 + MSG_HEAD.length + 4 + 9 + 4 + 9 + 8 + 5 + subjectBytes.length + 5 + 5 +
+    data.length;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  out[at++] = 0x85; // fixmap of 5
+  out.set(MSG_HEAD, at);
+  at += MSG_HEAD.length;
+  const key = (k: string) => {
+    out[at++] = 0xa0 | k.length;
+    for (let i = 0; i < k.length; i++) out[at++] = k.charCodeAt(i);
+  };
+  const uint = (x: number) => {
+    if (x < 0x80) out[at++] = x;
+    else if (x <= 0xffffffff) {
+      out[at++] = 0xce;
+      view.setUint32(at, x);
+      at += 4;
+    } else {
+      out[at++] = 0xcf;
+      view.setBigUint64(at, BigInt(x));
+      at += 8;
+    }
+  };
+  key("seq");
+  uint(seq);
+  key("sub");
+  uint(sub);
+  key("subject");
+  const n = subjectBytes.length;
+  if (n < 32) out[at++] = 0xa0 | n;
+  else if (n < 256) (out[at++] = 0xd9), (out[at++] = n);
+  else (out[at++] = 0xda), view.setUint16(at, n), (at += 2);
+  out.set(subjectBytes, at);
+  at += n;
+  key("data");
+  out[at++] = 0xc6; // bin 32
+  view.setUint32(at, data.length);
+  at += 4;
+  out.set(data, at);
+  at += data.length;
+  return out.subarray(0, at);
+}
+
 /** Decodes and checks a server message. */
 export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
   const m = decodeMap(bytes, "server");
@@ -242,7 +301,16 @@ function checkSub(m: Record<string, unknown>): SubRequest {
       `must be an array of 1 to ${STREAM_LIMITS.subjects_max} patterns`,
     );
   }
-  const out: SubRequest = { op: "sub", id, subjects: subjects.map((s) => checkStreamPattern(s)) };
+  const out: SubRequest = {
+    op: "sub",
+    id,
+    subjects: subjects.map((s) => {
+      // Only the shape here: a pattern outside the relayed prefixes is refused by the gateway
+      // with an `err` (the socket stays open), not as a malformed message.
+      if (typeof s !== "string") throw bad("subjects", s, "must hold strings");
+      return s;
+    }),
+  };
   if (m.channels !== undefined && m.channels !== null) {
     const ch = m.channels;
     if (!Array.isArray(ch) || ch.length > STREAM_LIMITS.channels_max) {

@@ -55,6 +55,7 @@ export {
   decodeClientMessage,
   decodeServerMessage,
   encodeClientMessage,
+  encodeMsgFrame,
   encodeServerMessage,
   filterMatches,
   type ServerMessage,
@@ -77,3 +78,11 @@ export {
   type StreamStatus,
   type StreamSubscription,
 } from "./stream_client.ts";
+export {
+  DEFAULT_STREAM_LIMITS,
+  StreamGateway,
+  type StreamGatewayLimits,
+  type StreamGatewayOptions,
+} from "./stream_gateway.ts";
+export { type RingEntry, StreamRing, type StreamRingLimits } from "./stream_ring.ts";
+export type { StreamStats } from "./stream_metrics.ts";

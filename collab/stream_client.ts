@@ -59,6 +59,8 @@ export interface StreamClientOptions {
   WebSocket: StreamSocketConstructor;
   onMessage?(m: StreamMsg): void;
   onGap?(g: StreamGap): void;
+  /** A subscription taken by the server: `seq` its latest seq then, `oldest` the oldest it holds. */
+  onSubscribed?(id: number, seq: number, oldest: number): void;
   /** A subscription refused by the server (the socket stays open). */
   onRefused?(id: number, reason: string): void;
   onStatus?(status: StreamStatus, detail?: { code: number; reason: string }): void;
@@ -239,6 +241,7 @@ export class StreamClient {
         if (sub.sentSince !== undefined && m.seq < sub.sentSince) this.#lastSeq = undefined;
         // Live only: nothing before the gateway's seq now is wanted, so resume from there.
         if (sub.sentSince === undefined && this.#lastSeq === undefined) this.#lastSeq = m.seq;
+        this.#options.onSubscribed?.(m.id, m.seq, m.oldest);
         break;
       }
     }

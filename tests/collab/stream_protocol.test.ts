@@ -7,6 +7,7 @@ import {
   decodeClientMessage,
   decodeServerMessage,
   encodeClientMessage,
+  encodeMsgFrame,
   encodeServerMessage,
   filterMatches,
   type ServerMessage,
@@ -56,6 +57,19 @@ test("server messages round-trip through encode and decode", () => {
     { t: "pong", id: 9 },
   ];
   for (const m of all) assert.equal(decodeServerMessage(encodeServerMessage(m)), m);
+});
+
+test("encodeMsgFrame() writes msgpack that decodeServerMessage() reads back, for small and large values", () => {
+  const cases: Array<[number, number, string, number]> = [
+    [1, 0, "troupe.out.stats.c1", 0],
+    [127, 127, "troupe.out.anomaly." + "x".repeat(40), 300],
+    [2 ** 32 + 5, 70_000, "troupe.scan.s." + "y".repeat(250) + ".results", 70_000],
+  ];
+  for (const [seq, sub, subject, n] of cases) {
+    const data = new Uint8Array(n).map((_, i) => i & 0xff);
+    const m = decodeServerMessage(encodeMsgFrame(seq, sub, subject, data));
+    assert.equal(m, { t: "msg", seq, sub, subject, data });
+  }
 });
 
 test("decodeClientMessage() names the field and value of a malformed request", () => {

@@ -77,7 +77,9 @@ export class CandleChart {
 
   flush(): void {
     const r = this.#ring;
-    this.#plot.setData([r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)]);
+    this.#plot.batch(() =>
+      this.#plot.setData([r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)])
+    );
   }
 
   resize(width: number): void {

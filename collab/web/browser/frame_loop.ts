@@ -1,8 +1,10 @@
 /// <reference lib="dom" />
 /**
- * Batches the page's redraws: live messages only mark what changed, and once per animation frame
- * every marked panel redraws, once, however many messages arrived since the last frame. It also
- * times each frame's redraw work (the bench reads `frameTimes`).
+ * Batches the page's redraws: live messages only mark what changed, and on the next animation
+ * frame (at most every `interval_ms`, 50 ms by default: 20 redraws a second is smooth for live
+ * numbers and leaves the main thread to the messages and the user) every marked panel redraws,
+ * once, however many messages arrived since. It also times each frame's redraw work into
+ * `frameTimes` for the bench (panels draw synchronously in `flush`: uPlot's `batch`).
  */
 
 /** A panel that redraws on demand. */
@@ -13,34 +15,50 @@ export interface Flushable {
 /** How many frame times are kept for the bench and the status line. */
 export const FRAME_TIMES_MAX = 4096;
 
+/** Options of a FrameLoop. */
+export interface FrameLoopOptions {
+  /** The least time between two redraws: 50 ms. */
+  interval_ms?: number;
+}
+
 export class FrameLoop {
   readonly #dirty = new Set<Flushable>();
+  readonly #intervalMs: number;
   #scheduled = false;
+  #lastMs = -Infinity;
   /** Milliseconds each frame's redraws took, the most recent last (bounded). */
   readonly frameTimes: number[] = [];
   readonly #run = () => this.#frame();
 
+  constructor(options: FrameLoopOptions = {}) {
+    this.#intervalMs = options.interval_ms ?? 50;
+  }
+
   /** Marks `panel` for the next frame. */
   mark(panel: Flushable): void {
     this.#dirty.add(panel);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      requestAnimationFrame(this.#run);
-    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    const wait = this.#lastMs + this.#intervalMs - performance.now();
+    if (wait <= 0) requestAnimationFrame(this.#run);
+    else setTimeout(() => requestAnimationFrame(this.#run), wait);
   }
 
-  /** Redraws now what is marked (tests and the bench call this to skip the wait). */
-  flushNow(): void {
-    this.#frame();
+  /** Redraws what is marked now and returns the milliseconds it took (the bench calls this). */
+  flushNow(): number {
+    return this.#frame();
   }
 
-  #frame(): void {
+  #frame(): number {
     this.#scheduled = false;
-    if (this.#dirty.size === 0) return;
+    if (this.#dirty.size === 0) return 0;
     const t0 = performance.now();
+    this.#lastMs = t0;
     for (const panel of this.#dirty) panel.flush();
     this.#dirty.clear();
-    this.frameTimes.push(performance.now() - t0);
+    const ms = performance.now() - t0;
+    this.frameTimes.push(ms);
     if (this.frameTimes.length > FRAME_TIMES_MAX) this.frameTimes.splice(0, FRAME_TIMES_MAX / 2);
+    return ms;
   }
 }

@@ -20,7 +20,14 @@ import { ThresholdsPanel } from "./thresholds_panel.ts";
 import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
 
 /** What the dashboard subscribes to. */
-export const DASHBOARD_SUBJECTS = ["troupe.out.>", "troupe.dlq.>", "troupe.sys.>"] as const;
+export const DASHBOARD_SUBJECTS = [
+  "troupe.out.anomaly.>",
+  "troupe.out.collapse.>",
+  "troupe.out.coherence.>",
+  "troupe.out.bars.>",
+  "troupe.dlq.>",
+  "troupe.sys.>",
+] as const;
 
 /** Milliseconds each routed message took, kept for the bench (bounded like the frame times). */
 const MESSAGE_TIMES_MAX = 8192;
