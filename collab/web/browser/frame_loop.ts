@@ -26,12 +26,25 @@ export class FrameLoop {
   readonly #intervalMs: number;
   #scheduled = false;
   #lastMs = -Infinity;
-  /** Milliseconds each frame's redraws took, the most recent last (bounded). */
+  #chargedMs = 0;
+  /**
+   * Milliseconds each frame's updates took to apply, the most recent last (bounded): the work
+   * charged since the frame before (decoding and appending the messages it draws) plus the redraws.
+   */
   readonly frameTimes: number[] = [];
+  /** How many panels each frame redrew, and when it started (`performance.now()`): parallel to
+   *  frameTimes. */
+  readonly frameSizes: number[] = [];
+  readonly frameStarts: number[] = [];
   readonly #run = () => this.#frame();
 
   constructor(options: FrameLoopOptions = {}) {
     this.#intervalMs = options.interval_ms ?? 50;
+  }
+
+  /** Counts `ms` of work done for the next frame (routing a message) into its time. */
+  charge(ms: number): void {
+    this.#chargedMs += ms;
   }
 
   /** Marks `panel` for the next frame. */
@@ -54,11 +67,19 @@ export class FrameLoop {
     if (this.#dirty.size === 0) return 0;
     const t0 = performance.now();
     this.#lastMs = t0;
+    const size = this.#dirty.size;
     for (const panel of this.#dirty) panel.flush();
     this.#dirty.clear();
-    const ms = performance.now() - t0;
+    const ms = performance.now() - t0 + this.#chargedMs;
+    this.#chargedMs = 0;
     this.frameTimes.push(ms);
-    if (this.frameTimes.length > FRAME_TIMES_MAX) this.frameTimes.splice(0, FRAME_TIMES_MAX / 2);
+    this.frameSizes.push(size);
+    this.frameStarts.push(t0);
+    if (this.frameTimes.length > FRAME_TIMES_MAX) {
+      for (const list of [this.frameTimes, this.frameSizes, this.frameStarts]) {
+        list.splice(0, FRAME_TIMES_MAX / 2);
+      }
+    }
     return ms;
   }
 }

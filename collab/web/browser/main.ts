@@ -61,7 +61,7 @@ function start(): void {
   });
   const coherence = new CoherencePanel(loop);
   const router = new LiveRouter({ grid, events, coherence });
-  const messageTimes: number[] = [];
+  const messageTimes: number[] = [], messageStarts: number[] = [];
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const stream = new StreamClient({
     url: `${scheme}://${location.host}/stream`,
@@ -71,8 +71,14 @@ function start(): void {
     onMessage: (m) => {
       const t0 = performance.now();
       router.route(m.subject, m.data);
-      messageTimes.push(performance.now() - t0);
-      if (messageTimes.length > MESSAGE_TIMES_MAX) messageTimes.splice(0, MESSAGE_TIMES_MAX / 2);
+      const ms = performance.now() - t0;
+      messageTimes.push(ms);
+      messageStarts.push(t0);
+      loop.charge(ms);
+      if (messageTimes.length > MESSAGE_TIMES_MAX) {
+        messageTimes.splice(0, MESSAGE_TIMES_MAX / 2);
+        messageStarts.splice(0, MESSAGE_TIMES_MAX / 2);
+      }
     },
     onGap: (g) => setStatus("stream-status", true, `live (${g.missed} missed)`),
     onRefused: (_id, reason) => setStatus("stream-status", false, `refused: ${reason}`),
@@ -84,14 +90,31 @@ function start(): void {
       ),
   });
   // Everything the page shows, in one subscription (the client resumes it exactly); `since: 0`
-  // backfills from the gateway's buffer, so a reload redraws the recent past.
-  stream.subscribe({ subjects: [...DASHBOARD_SUBJECTS], slow: "gap", since: 0 });
+  // backfills from the gateway's buffer, so a reload redraws the recent past (`&backfill=0`: live
+  // only, what the bench uses).
+  stream.subscribe({
+    subjects: [...DASHBOARD_SUBJECTS],
+    slow: "gap",
+    ...(params.backfill ? { since: 0 } : {}),
+  });
   new ThresholdsPanel(link);
   new ChecklistPanel(link);
   new AnnotationsPanel(link, grid, () => focused);
   new ScanPanel(link, params);
   Object.assign(globalThis, {
-    troupe: { params, link, grid, events, coherence, router, stream, loop, presence, messageTimes },
+    troupe: {
+      params,
+      link,
+      grid,
+      events,
+      coherence,
+      router,
+      stream,
+      loop,
+      presence,
+      messageTimes,
+      messageStarts,
+    },
   });
 }
 

@@ -23,6 +23,8 @@ export interface PageParams {
   name: string;
   /** Naive redraws (the bench's baseline). */
   mode: "batched" | "naive";
+  /** Whether to start from the gateway's buffer (default) or from now (`&backfill=0`). */
+  backfill: boolean;
 }
 
 /** Reads `?session=S&token=T[&name=N]` (a missing one is an error naming it). */
@@ -36,7 +38,13 @@ export function pageParams(search: string): PageParams {
   const saved = localStorage.getItem("troupe.name");
   const name = q.get("name") ?? saved ?? `guest-${Math.floor(Math.random() * 1e4)}`;
   localStorage.setItem("troupe.name", name);
-  return { session, token, name, mode: q.get("mode") === "naive" ? "naive" : "batched" };
+  return {
+    session,
+    token,
+    name,
+    mode: q.get("mode") === "naive" ? "naive" : "batched",
+    backfill: q.get("backfill") !== "0",
+  };
 }
 
 /** The role a token claims (unverified: it only decides which controls are enabled). */
