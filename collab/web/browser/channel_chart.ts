@@ -10,10 +10,17 @@
 import uPlot from "uplot";
 import { el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
+import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
 import { SeriesRing } from "./series_ring.ts";
 
 /** Bounds of the overlays one chart keeps. */
-export const CHART_LIMITS = { points: 2000, markers_max: 256, height_px: 170 } as const;
+export const CHART_LIMITS = {
+  points: 2000,
+  markers_max: 256,
+  height_px: 170,
+  /** Pixel columns a chart decimates its window to at most. */
+  columns_max: 2048,
+} as const;
 
 /** A marker in time: seconds since the epoch. */
 interface Marker {
@@ -41,6 +48,12 @@ export class ChannelChart {
   readonly card: HTMLElement;
   readonly watchers: HTMLElement;
   readonly #ring: SeriesRing;
+  /** The decimated window handed to uPlot (two points per pixel column at most). */
+  readonly #shown = Array.from(
+    { length: DECIMATE_COLUMNS },
+    () => new Float64Array(2 * CHART_LIMITS.columns_max),
+  );
+  readonly #views: Float64Array[] = [];
   readonly #plot: uPlot;
   readonly #loop: FrameLoop;
   readonly #naive: boolean;
@@ -120,10 +133,23 @@ export class ChannelChart {
 
   /** Redraws from the ring's views (the FrameLoop calls this once per frame at most). */
   flush(): void {
-    const r = this.#ring;
+    const r = this.#ring, views = this.#views;
+    for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = r.view(c);
+    let data = views;
+    if (!this.#pinned) {
+      // Following the live edge: the whole window, two points per pixel column at most. Zoomed
+      // in (pinned), every point.
+      const columns = Math.min(
+        CHART_LIMITS.columns_max,
+        Math.max(16, this.#plot.bbox.width / devicePixelRatio),
+      );
+      const m = decimate(views, this.#shown, Math.floor(columns));
+      for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = this.#shown[c]!.subarray(0, m);
+      data = views;
+    }
     // batch: uPlot commits (scales, paths, draw) now, once, rather than in a later microtask.
     this.#plot.batch(() => {
-      this.#plot.setData([r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)], !this.#pinned);
+      this.#plot.setData(data as unknown as uPlot.AlignedData, !this.#pinned);
       if (this.#pinned) this.#plot.setScale("x", this.#pinned);
     });
   }
