@@ -37,6 +37,28 @@ export interface AnomalyConfig {
   clear_samples: number;
   /** Cap on the distinct (context, bin) pairs remembered; past it, new pairs are not scored. */
   keys_max: number;
+  /**
+   * A level bin first seen less than this many hours ago is not new at any hour of the day: a
+   * lasting shift is reported once, by the level view, not again at each hour (0: off).
+   */
+  settle_hours: number;
+  /**
+   * After a time-of-day novelty strong enough to alarm alone, time-of-day novelties are not
+   * scored for this many hours: a level shift meets each hour's context anew for a day, and that
+   * is the same change, not a new one each time (0: off).
+   */
+  settle_alarm_hours: number;
+  /**
+   * Consecutive values within this fraction of the channel's mean absolute increment of each
+   * other make a flat run; a run longer than every finished run of the past is a novelty.
+   */
+  flat_tolerance: number;
+  /**
+   * Above this ratio of the level's variance about its long average to what a random walk with
+   * the channel's increments would give, the channel is scored by its increments and slope only,
+   * not its level (new highs of a random walk are not anomalies); 0: never.
+   */
+  walk_threshold: number;
 }
 
 /** The defaults: one configuration for every channel (see README, "how the detector works"). */
@@ -54,6 +76,10 @@ export const defaultAnomalyConfig: Readonly<AnomalyConfig> = Object.freeze({
   band_sigmas: 3,
   clear_samples: 100,
   keys_max: 65_536,
+  settle_hours: 24,
+  settle_alarm_hours: 6,
+  flat_tolerance: 0.01,
+  walk_threshold: 0.6,
 });
 
 const FIELDS = Object.keys(defaultAnomalyConfig) as (keyof AnomalyConfig)[];
@@ -119,5 +145,18 @@ export function parseAnomalyConfig(
     band_sigmas: readNumber(obj, "band_sigmas", path, base.band_sigmas, { min: 0, max: 1e3 }),
     clear_samples: readNumber(obj, "clear_samples", path, base.clear_samples, int(1, 1e9)),
     keys_max: readNumber(obj, "keys_max", path, base.keys_max, int(16, 1 << 22)),
+    settle_hours: readNumber(obj, "settle_hours", path, base.settle_hours, { min: 0, max: 1e6 }),
+    settle_alarm_hours: readNumber(obj, "settle_alarm_hours", path, base.settle_alarm_hours, {
+      min: 0,
+      max: 1e6,
+    }),
+    flat_tolerance: readNumber(obj, "flat_tolerance", path, base.flat_tolerance, {
+      min: 0,
+      max: 1,
+    }),
+    walk_threshold: readNumber(obj, "walk_threshold", path, base.walk_threshold, {
+      min: 0,
+      max: 1e6,
+    }),
   };
 }

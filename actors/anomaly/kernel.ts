@@ -2,24 +2,41 @@
  * The anomaly kernel: scores each sample of a channel in [0, 1] from the past alone, in constant
  * time and bounded memory, and gives the expected value and a prediction band the dashboard draws.
  *
- * The score asks "has this channel ever looked like this?" in three views, and answers with the
+ * The score asks "has this channel ever looked like this?" in several views, and answers with the
  * surprise of a novelty under a Witten–Bell escape estimate:
  * - level: the value's bin;
  * - level at this hour of the day (UTC): the value's bin in the sample's time-of-day context;
- * - slope: the bin of the exponentially weighted first difference.
+ * - slope: the bin of the exponentially weighted first difference;
+ * - increment: the bin of the sample-to-sample change over the channel's recent mean absolute
+ *   change (a jump, measured against the channel's current volatility);
+ * - flat run: how long the value has stayed put (within `flat_tolerance` of the mean absolute
+ *   change), so a frozen exporter is seen: a run of 7 samples or more scores the tail probability
+ *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits, on
+ *   a channel where at most 1% of runs last a sample or more (elsewhere runs are ordinary).
  * Bins are fixed after the warm-up: `bins` across the warm-up range, then wider bins beyond it
  * (`tail_bins_per_octave` per doubling of the distance), so a far excursion is one novelty, not
- * many. A pair (context, bin) never seen before is a novelty; in a context that has seen N samples
- * fall into D distinct bins, its surprise is -log2((D + 1) / (N + D + 1)) bits: a settled context
- * that rarely meets anything new is surprised a lot, a context still exploring hardly at all.
- * There are `grids` such binnings, each shifted by 1/grids of a bin from the last, each with its
- * own contexts; a grid's surprise is the largest over its three views, and the sample's is the
- * average over the grids (averaged shifted histograms: a novelty that only crosses one grid's bin
- * edge counts a third, one that leaves the bins of every grid counts fully). The score is that
- * surprise divided by `full_score_bits` (capped at 1), and 1 when the value leaves the range seen
- * so far by more than `spatial_tolerance` of that range. A refractory period then reports a score
- * only if it beats every score reported in the last `refractory_samples` samples, so one incident
- * makes one peak.
+ * many; increments have fixed bins over ±4 mean absolute changes. A pair (context, bin) never seen
+ * before is a novelty; in a context that has seen N samples fall into D distinct bins, its surprise
+ * is -log2((D + 1) / (N + D + 1)) bits: a settled context that rarely meets anything new is
+ * surprised a lot, a context still exploring hardly at all. There are `grids` such binnings, each
+ * shifted by 1/grids of a bin from the last, each with its own contexts; a grid's surprise is the
+ * largest over its views, the grids' average is the binned surprise (averaged shifted histograms),
+ * and the sample's surprise is the larger of it and the flat run's (both are bits of a rare event). The score is that surprise
+ * divided by `full_score_bits` (capped at 1), and 1 when the value leaves the range seen so far by
+ * more than `spatial_tolerance` of that range.
+ *
+ * Three rules keep lasting changes from alarming again and again:
+ * - a level bin first seen less than `settle_hours` ago is not new at any hour of the day: after
+ *   a level shift the level view reports it once, and each hour's context meeting the new level
+ *   during the next day is not another anomaly;
+ * - after a time-of-day novelty strong enough to alarm alone, time-of-day novelties are not
+ *   scored for `settle_alarm_hours`: a shift into levels known from other hours meets one hour's
+ *   context after another, and that is the same change;
+ * - a channel whose level wanders like a random walk (the variance of its level about a long
+ *   average, over what a random walk with its increments would give, above `walk_threshold`) is
+ *   scored by its increments, slope and flat runs only: its new highs and lows are expected.
+ * A refractory period then reports a score only if it beats every score reported in the last
+ * `refractory_samples` samples, so one incident makes one peak.
  *
  * Incidents are decided here, per sample, so that framing never changes one: an incident opens at
  * a sample scoring at or above `threshold` while none is open, and closes at the `clear_samples`-th
@@ -32,13 +49,25 @@
  * Bad input: a sample whose value or time is not finite, or whose value exceeds 1e100 in size, is
  * skipped and counted (`skipped`): it scores 0, repeats the expected value and band of the last
  * valid sample (0 before any), and changes no state but the counter. Gaps and repeated timestamps
- * need nothing special (slope is per sample, the time of day per timestamp). A constant series gets bins of width 1e-3 of its
- * value (1e-9 at zero), so any departure is a novelty. A series that starts with a spike has that
- * spike in its warm-up range: bins are coarser, and the spike counts as seen.
+ * need nothing special (slope is per sample, the time of day per timestamp). A constant series gets
+ * bins of width 1e-3 of its value (1e-9 at zero), so any departure is a novelty; its one endless run
+ * is never compared with anything. A series that starts with a spike has that spike in its warm-up
+ * range: bins are coarser, and the spike counts as seen.
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../portable_math.ts";
-import { type AnomalyConfig, GRIDS_MAX, HOUR_BUCKETS_MAX } from "./config.ts";
+import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
+import { keyOf, LAST_BORN, observe } from "./_table.ts";
+import * as S from "./_state.ts";
+
+export {
+  anomalyCounters,
+  type AnomalyState,
+  describeAnomaly,
+  loadAnomalyState,
+  saveAnomalyState,
+} from "./_state.ts";
+type AnomalyState = S.AnomalyState;
 
 /**
  * A change of the channel's incident state at one sample: an incident opens at a valid sample
@@ -84,69 +113,23 @@ const ERROR_ALPHA = 0.02;
 const PROFILE_ALPHA_MIN = 0.1;
 const PROFILE_SHRINK = 3;
 const BIN_LIMIT = (1 << 19) - 1;
-/** A table key is a context id (12 bits) and a bin (20 bits, two's complement). */
-const BIN_BITS = 20;
-const BIN_MASK = (1 << BIN_BITS) - 1;
-const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
-const SAVE_VERSION = 2;
+/** Weight of the latest increment in its mean absolute value and mean square (span 100). */
+const INCREMENT_ALPHA = 0.01;
+/** Increments are binned over ±INCREMENT_RANGE mean absolute increments, then in the tails. */
+const INCREMENT_RANGE = 6;
+/** The flat-run view scores channels whose value stayed put in at most this share of samples. */
+const FLAT_SHARE_MAX = 0.01;
+/** Flat runs score from this bin on (3: runs of 7 samples or more). */
+const FLAT_BIN_MIN = 3;
+/** Weight of the latest value in the walk test's long average and variance (span 1000). */
+const WALK_ALPHA = 0.001;
+/** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
+const VIEWS = 4;
 
-// Scalar slots of the state.
-const SEEN = 0,
-  SKIPPED = 1,
-  LVL_LO = 2,
-  LVL_HI = 3,
-  LVL_W = 4,
-  SLP_LO = 5,
-  SLP_HI = 6,
-  SLP_W = 7,
-  PREV = 8,
-  SLOPE = 9,
-  RANGE_LO = 10,
-  RANGE_HI = 11,
-  REPORTED = 12,
-  AGE = 13,
-  LEVEL = 14,
-  LEVEL_MAE = 15,
-  ERR_LEVEL = 16,
-  ERR_PROFILE = 17,
-  KEYS = 18,
-  SPATIAL_TOL = 19,
-  FULL_BITS = 20,
-  REFRACTORY = 21,
-  BAND_SIGMAS = 22,
-  WARMUP = 23,
-  BINS = 24,
-  TAIL_PER_OCTAVE = 25,
-  HOURS = 26,
-  SLOPE_SPAN = 27,
-  KEYS_MAX = 28,
-  THRESHOLD = 29,
-  LAST_EXPECTED = 30,
-  LAST_LOWER = 31,
-  LAST_UPPER = 32,
-  ALERTING = 33,
-  QUIET = 34,
-  CLEAR = 35,
-  GRIDS = 36,
-  SCALARS = 37;
-
-/** An anomaly kernel's state: plain typed arrays, saved and loaded byte for byte. */
-export interface AnomalyState {
-  /** Scalars, indexed by the slot constants above (structural config included). */
-  s: Float64Array;
-  /** Per hour bucket: profile mean, mean absolute error and count. */
-  profile: Float64Array;
-  /** Per context (level, each hour bucket, slope): samples seen N and distinct bins D. */
-  ctx: Float64Array;
-  /** Open-addressing set of (context, bin) keys + 1; 0 is empty. */
-  keys: Uint32Array;
-  /** The warm-up samples (value, slope, hour bucket), learned once the bins are fixed. */
-  warm: Float64Array;
-}
-
-/** Per-call scratch of `stepAnomaly`: last key per grid and view, last tail bin per grid. */
-const LAST_KEY = new Float64Array(3 * GRIDS_MAX);
-const TAIL_MEMO = new Float64Array(4 * GRIDS_MAX);
+/** Per-call scratch of `stepAnomaly`: last key and birth per grid and view, last tail bins. */
+const LAST_KEY = new Float64Array(VIEWS * GRIDS_MAX);
+const LAST_BORN_OF = new Float64Array(GRIDS_MAX);
+const TAIL_MEMO = new Float64Array(6 * GRIDS_MAX);
 
 /** The bin of a linear bin index `s` outside [0, bins): wider with each doubling of distance. */
 function tailBin(s: number, bins: number, perOctave: number): number {
@@ -169,132 +152,103 @@ function binOf(
   return s >= 0 && s < bins ? s : tailBin(s, bins, perOctave);
 }
 
+/**
+ * `binOf` with a memo of the last tail bin computed for this grid and feature in `TAIL_MEMO` at
+ * `m` (a drifting series sits in the tail for long stretches).
+ */
+function binMemo(
+  x: number,
+  lo: number,
+  w: number,
+  shift: number,
+  bins: number,
+  perOctave: number,
+  m: number,
+): number {
+  const s = Math.floor((x - lo) / w + shift);
+  if (s >= 0 && s < bins) return s;
+  if (s !== TAIL_MEMO[m]) {
+    TAIL_MEMO[m] = s;
+    TAIL_MEMO[m + 1] = tailBin(s, bins, perOctave);
+  }
+  return TAIL_MEMO[m + 1]!;
+}
+
 function widthOf(lo: number, hi: number, bins: number, x: number): number {
   const w = (hi - lo) / bins;
   return w > 0 ? w : Math.max(Math.abs(x) * 1e-3, 1e-9);
 }
 
-function mix(key: number): number {
-  let h = Math.imul(key ^ (key >>> 16), 0x45d9f3b);
-  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** Looks `key` up in the set and inserts it when absent; true when it was absent. */
-function insertKey(st: AnomalyState, key: number): boolean {
-  let keys = st.keys;
-  let mask = keys.length - 1;
-  const stored = key + 1;
-  let h = mix(key);
-  for (let i = h & mask;; i = (i + 1) & mask) {
-    const k = keys[i]!;
-    if (k === stored) return false;
-    if (k === 0) break;
-  }
-  const s = st.s;
-  // A full set remembers nothing new and scores nothing new (memory stays bounded).
-  if (s[KEYS]! >= s[KEYS_MAX]!) return false;
-  if ((s[KEYS]! + 1) * 2 > keys.length) {
-    const grown = new Uint32Array(keys.length * 2);
-    const gmask = grown.length - 1;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      if (k === 0) continue;
-      let j = mix(k - 1) & gmask;
-      while (grown[j] !== 0) j = (j + 1) & gmask;
-      grown[j] = k;
-    }
-    st.keys = keys = grown;
-    mask = gmask;
-  }
-  h = h & mask;
-  while (keys[h] !== 0) h = (h + 1) & mask;
-  keys[h] = stored;
-  s[KEYS] = s[KEYS]! + 1;
-  return true;
-}
-
-/** Surprise in bits of a novelty of `key` in context `c`, or 0 when seen; counts the sample. */
-function observe(st: AnomalyState, c: number, key: number): number {
-  const ctx = st.ctx;
-  const n = ctx[2 * c]!;
-  const d = ctx[2 * c + 1]!;
-  ctx[2 * c] = n + 1;
-  if (!insertKey(st, key)) return 0;
-  ctx[2 * c + 1] = d + 1;
-  return -log2Fast((d + 1) / (n + d + 1));
+/** The bin of a flat run of `run` samples: 1 for 1 or 2, 2 for 3 to 6, ... (log2 of run + 1). */
+function runBin(run: number): number {
+  return 31 - Math.clz32(run + 1 > 0x7fffffff ? 0x7fffffff : run + 1); // at most 30 < RUN_BINS
 }
 
 /**
- * `observe` for the view in slot `slot` of `lastKey`: a key equal to the view's previous one is
- * known to be in the set (or the set is full, which scores nothing either), so it only counts.
+ * Per linear bin of the slope and increment views of each grid: the call (CALL[0]) that last
+ * found its key in the set, so a bin met again in the same frame needs no lookup. Keys are never
+ * removed, so this only skips lookups whose answer is known (0 bits): framing changes nothing.
  */
-function surprise(
+const KNOWN = new Uint32Array(2 * GRIDS_MAX * 4096);
+const CALL = new Uint32Array(1);
+
+/** `surprise` through KNOWN for linear bin `bin` of entry `m` (grid and view) of KNOWN. */
+function surpriseKnown(
   st: AnomalyState,
-  lastKey: Float64Array,
   slot: number,
   c: number,
   bin: number,
+  time: number,
+  bins: number,
+  m: number,
 ): number {
-  const key = keyOf(c, bin);
-  if (key === lastKey[slot]) {
+  if (bin < 0 || bin >= bins) return surprise(st, slot, c, bin, time);
+  const k = m * bins + bin;
+  if (KNOWN[k] === CALL[0]) {
     st.ctx[2 * c] = st.ctx[2 * c]! + 1;
     return 0;
   }
-  lastKey[slot] = key;
-  return observe(st, c, key);
+  KNOWN[k] = CALL[0]!;
+  return surprise(st, slot, c, bin, time);
 }
 
-/** The table key of `bin` in context `c`. */
-function keyOf(c: number, bin: number): number {
-  return ((c << BIN_BITS) | (bin & BIN_MASK)) >>> 0;
+/**
+ * `observe` for the view in slot `slot` of `LAST_KEY`: a key equal to the view's previous one is
+ * known to be in the set (or the set is full, which scores nothing either), so it only counts.
+ */
+function surprise(st: AnomalyState, slot: number, c: number, bin: number, time: number): number {
+  const key = keyOf(c, bin);
+  if (key === LAST_KEY[slot]) {
+    st.ctx[2 * c] = st.ctx[2 * c]! + 1;
+    return 0;
+  }
+  LAST_KEY[slot] = key;
+  return observe(st, c, key, time);
 }
 
-function applyLive(s: Float64Array, config: AnomalyConfig): void {
-  s[THRESHOLD] = config.threshold;
-  s[SPATIAL_TOL] = config.spatial_tolerance;
-  s[FULL_BITS] = config.full_score_bits;
-  s[REFRACTORY] = config.refractory_samples;
-  s[BAND_SIGMAS] = config.band_sigmas;
-  s[CLEAR] = config.clear_samples;
-}
-
-function initKeysCapacity(keysMax: number): number {
-  let cap = 64;
-  while (cap < 1024 && cap < keysMax * 2) cap *= 2;
-  return cap;
-}
-
-/** Creates a fresh state for `config`. */
-export function createAnomalyState(config: AnomalyConfig): AnomalyState {
-  const hours = Math.min(Math.max(1, Math.floor(config.hour_buckets)), HOUR_BUCKETS_MAX);
-  const s = new Float64Array(SCALARS);
-  s[LVL_LO] = Infinity;
-  s[LVL_HI] = -Infinity;
-  s[SLP_LO] = Infinity;
-  s[SLP_HI] = -Infinity;
-  s[RANGE_LO] = Infinity;
-  s[RANGE_HI] = -Infinity;
-  s[AGE] = Infinity;
-  s[WARMUP] = Math.max(2, Math.floor(config.warmup_samples));
-  s[BINS] = Math.max(1, Math.floor(config.bins));
-  s[TAIL_PER_OCTAVE] = config.tail_bins_per_octave;
-  s[HOURS] = hours;
-  s[SLOPE_SPAN] = config.slope_span_samples;
-  s[KEYS_MAX] = config.keys_max;
-  s[GRIDS] = Math.min(Math.max(1, Math.floor(config.grids)), GRIDS_MAX);
-  applyLive(s, config);
-  return {
-    s,
-    profile: new Float64Array(3 * hours),
-    ctx: new Float64Array(2 * (hours + 2) * s[GRIDS]!),
-    keys: new Uint32Array(initKeysCapacity(config.keys_max)),
-    warm: new Float64Array(3 * s[WARMUP]!),
-  };
+/** Learns the warm-up samples once the bins are fixed: they are the first things seen. */
+function learnWarmup(st: AnomalyState, time: number): void {
+  const s = st.s, warm = st.warm;
+  const grids = s[S.GRIDS]!, hours = s[S.HOURS]!, warmup = s[S.WARMUP]!;
+  const bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
+  const perGrid = S.contextsPerGrid(hours);
+  for (let g = 0; g < grids; g++) {
+    const shift = g / grids, c = g * perGrid;
+    for (let k = 0; k < warmup; k++) {
+      const lb = binOf(warm[3 * k]!, s[S.LVL_LO]!, s[S.LVL_W]!, shift, bins, perOctave);
+      const h = c + 1 + warm[3 * k + 2]!;
+      observe(st, c, keyOf(c, lb), time);
+      observe(st, h, keyOf(h, lb), time);
+      const sb = binOf(warm[3 * k + 1]!, s[S.SLP_LO]!, s[S.SLP_W]!, shift, bins, perOctave);
+      observe(st, c + 1 + hours, keyOf(c + 1 + hours, sb), time);
+    }
+  }
+  st.warm = new Float64Array(0);
 }
 
 /** Folds one frame into the state; see the module comment for the model. */
 export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult {
+  // One hot loop over the samples: its state lives in locals, written back at the end.
   const { t, v } = frame;
   const n = v.length;
   // One buffer for the four columns: one allocation per frame.
@@ -305,30 +259,41 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   const upper = new Float64Array(buffer, 24 * n, n);
   const s = st.s;
   const profile = st.profile;
-  const warmup = s[WARMUP]!, bins = s[BINS]!, perOctave = s[TAIL_PER_OCTAVE]!;
-  const hours = s[HOURS]!, slopeAlpha = 1 / s[SLOPE_SPAN]!;
-  const tol = s[SPATIAL_TOL]!, fullBits = s[FULL_BITS]!, refractory = s[REFRACTORY]!;
-  const band = s[BAND_SIGMAS]! * SIGMA_PER_MAE;
-  let seen = s[SEEN]!, prev = s[PREV]!, slope = s[SLOPE]!;
-  let rangeLo = s[RANGE_LO]!, rangeHi = s[RANGE_HI]!;
-  let reported = s[REPORTED]!, age = s[AGE]!;
-  let level = s[LEVEL]!, levelMae = s[LEVEL_MAE]!, errLevel = s[ERR_LEVEL]!;
-  let errProfile = s[ERR_PROFILE]!;
-  let lastExpected = s[LAST_EXPECTED]!, lastLower = s[LAST_LOWER]!, lastUpper = s[LAST_UPPER]!;
-  const threshold = s[THRESHOLD]!, clear = s[CLEAR]!;
-  let alerting = s[ALERTING]!, quiet = s[QUIET]!;
+  const warmup = s[S.WARMUP]!, bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
+  const hours = s[S.HOURS]!, slopeAlpha = 1 / s[S.SLOPE_SPAN]!;
+  const tol = s[S.SPATIAL_TOL]!, fullBits = s[S.FULL_BITS]!, refractory = s[S.REFRACTORY]!;
+  const band = s[S.BAND_SIGMAS]! * SIGMA_PER_MAE;
+  const alarmSettleUs = s[S.ALARM_SETTLE_US]!;
+  const settleUs = s[S.SETTLE_US]!, flatTol = s[S.FLAT_TOL]!, walkThreshold = s[S.WALK_THRESHOLD]!;
+  let seen = s[S.SEEN]!, prev = s[S.PREV]!, slope = s[S.SLOPE]!;
+  let rangeLo = s[S.RANGE_LO]!, rangeHi = s[S.RANGE_HI]!;
+  let reported = s[S.REPORTED]!, age = s[S.AGE]!;
+  let level = s[S.LEVEL]!, levelMae = s[S.LEVEL_MAE]!, errLevel = s[S.ERR_LEVEL]!;
+  let errProfile = s[S.ERR_PROFILE]!;
+  let lastExpected = s[S.LAST_EXPECTED]!, lastLower = s[S.LAST_LOWER]!;
+  let lastUpper = s[S.LAST_UPPER]!;
+  const runs = st.runs;
+  let run = s[S.RUN]!, incMad = s[S.INC_MAD]!, incSq = s[S.INC_SQ]!;
+  let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!, hourAlarm = s[S.HOUR_ALARM]!;
+  const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
+  let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
   let changes = NO_CHANGES as AnomalyChange[];
   let valid = 0, skipped = 0;
-  const grids = s[GRIDS]!, perGrid = hours + 2;
-  // Per grid and view: the last key looked up (a repeat needs no lookup), and per grid and
-  // feature the last tail bin computed (a drifting series sits in the tail for long stretches).
+  const grids = s[S.GRIDS]!, perGrid = S.contextsPerGrid(hours);
   // Scratch shared by every call (reset here, so no state carries over): no allocation per frame.
-  const lastKey = LAST_KEY.fill(-1, 0, 3 * grids);
-  const tailMemo = TAIL_MEMO.fill(0.5, 0, 4 * grids);
+  LAST_KEY.fill(-1, 0, VIEWS * grids);
+  CALL[0] = CALL[0]! + 1; // wraps to 0 after 2^32 calls: start the stamps afresh
+  if (CALL[0] === 0) {
+    KNOWN.fill(0);
+    CALL[0] = 1;
+  }
+  const known = bins <= 4096;
+  TAIL_MEMO.fill(0.5, 0, 6 * grids);
   let dayStart = Infinity;
   const hourSpan = DAY_US / hours;
+  const incW = (2 * INCREMENT_RANGE) / bins;
   // The bins, fixed at the end of the warm-up.
-  let lvlLo = s[LVL_LO]!, lvlW = s[LVL_W]!, slpLo = s[SLP_LO]!, slpW = s[SLP_W]!;
+  let lvlLo = s[S.LVL_LO]!, lvlW = s[S.LVL_W]!, slpLo = s[S.SLP_LO]!, slpW = s[S.SLP_W]!;
   for (let i = 0; i < n; i++) {
     const x = v[i]!;
     const ti = t[i]!;
@@ -369,71 +334,99 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     lower[i] = lastLower;
     upper[i] = lastUpper;
 
-    // Features.
+    // Features: slope, the increment against the recent mean absolute increment, the flat run.
     const d = seen === 0 ? 0 : x - prev;
+    const ad = d < 0 ? -d : d;
     slope += (d - slope) * slopeAlpha;
+    const z = incMad > 0 ? d / incMad : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
+    const flat = seen > 0 && ad <= flatTol * incMad;
+    let runBits = 0;
+    if (flat) {
+      run++;
+      // A run as long as few finished runs of the past were: its tail probability, with one
+      // pseudo-run each side, in bits; on a channel whose value often stays put (more than
+      // FLAT_SHARE_MAX of its runs), runs say little and score nothing, and fewer than
+      // 1 / FLAT_SHARE_MAX finished runs cannot tell.
+      const b = runBin(run);
+      if (
+        b >= FLAT_BIN_MIN && seen >= warmup && runs[0]! * FLAT_SHARE_MAX >= 1 &&
+        runs[1]! <= FLAT_SHARE_MAX * runs[0]!
+      ) {
+        runBits = -log2Fast((runs[b]! + 1) / (runs[0]! + 2));
+      }
+    } else if (seen > 0) {
+      // A run ends (of 0 samples when the value moved twice in a row): count the bins it reached.
+      for (let b = runBin(run); b >= 0; b--) runs[b] = runs[b]! + 1;
+      run = 0;
+    }
     let out = 0;
     if (seen < warmup) {
-      if (x < s[LVL_LO]!) s[LVL_LO] = x;
-      if (x > s[LVL_HI]!) s[LVL_HI] = x;
-      if (slope < s[SLP_LO]!) s[SLP_LO] = slope;
-      if (slope > s[SLP_HI]!) s[SLP_HI] = slope;
+      if (x < s[S.LVL_LO]!) s[S.LVL_LO] = x;
+      if (x > s[S.LVL_HI]!) s[S.LVL_HI] = x;
+      if (slope < s[S.SLP_LO]!) s[S.SLP_LO] = slope;
+      if (slope > s[S.SLP_HI]!) s[S.SLP_HI] = slope;
       const warm = st.warm;
       warm[3 * seen] = x;
       warm[3 * seen + 1] = slope;
       warm[3 * seen + 2] = hour;
+      // Increments have fixed bins: learned as they come.
+      for (let g = 0; g < grids; g++) {
+        const c = g * perGrid + hours + 2;
+        observe(st, c, keyOf(c, binOf(z, -INCREMENT_RANGE, incW, g / grids, bins, perOctave)), ti);
+      }
       if (seen + 1 === warmup) {
-        s[LVL_W] = widthOf(s[LVL_LO]!, s[LVL_HI]!, bins, x);
-        s[SLP_W] = widthOf(s[SLP_LO]!, s[SLP_HI]!, bins, slope);
-        // The warm-up samples are history too: they are the first things the model has seen.
-        for (let g = 0; g < grids; g++) {
-          const shift = g / grids, c = g * perGrid;
-          for (let k = 0; k < warmup; k++) {
-            const lb = binOf(warm[3 * k]!, s[LVL_LO]!, s[LVL_W]!, shift, bins, perOctave);
-            const h = c + 1 + warm[3 * k + 2]!;
-            observe(st, c, keyOf(c, lb));
-            observe(st, h, keyOf(h, lb));
-            const sb = binOf(warm[3 * k + 1]!, s[SLP_LO]!, s[SLP_W]!, shift, bins, perOctave);
-            observe(st, c + 1 + hours, keyOf(c + 1 + hours, sb));
-          }
-        }
-        st.warm = new Float64Array(0);
-        lvlLo = s[LVL_LO]!, lvlW = s[LVL_W]!, slpLo = s[SLP_LO]!, slpW = s[SLP_W]!;
+        s[S.LVL_W] = widthOf(s[S.LVL_LO]!, s[S.LVL_HI]!, bins, x);
+        s[S.SLP_W] = widthOf(s[S.SLP_LO]!, s[S.SLP_HI]!, bins, slope);
+        learnWarmup(st, ti);
+        lvlLo = s[S.LVL_LO]!, lvlW = s[S.LVL_W]!, slpLo = s[S.SLP_LO]!, slpW = s[S.SLP_W]!;
       }
     } else {
-      // Per grid: the bins of the level and the slope (linear over the warm-up range shifted by
-      // g / grids of a bin, tailBin beyond it), and the largest surprise over the three views.
-      let total = 0;
+      // A random walk (the level's variance about its long average over what the increments
+      // would give a walk) is scored without its level views.
+      const walk = walkThreshold > 0 && walkVar * 2 * WALK_ALPHA > walkThreshold * incSq;
+      let total = 0, hourBits = 0;
       for (let g = 0; g < grids; g++) {
         const shift = g / grids, c = g * perGrid;
-        let levelBin = Math.floor((x - lvlLo) / lvlW + shift);
-        if (!(levelBin >= 0 && levelBin < bins)) {
-          if (levelBin !== tailMemo[4 * g]) {
-            tailMemo[4 * g] = levelBin;
-            tailMemo[4 * g + 1] = tailBin(levelBin, bins, perOctave);
-          }
-          levelBin = tailMemo[4 * g + 1]!;
+        const levelBin = binMemo(x, lvlLo, lvlW, shift, bins, perOctave, 6 * g);
+        const slopeBin = binMemo(slope, slpLo, slpW, shift, bins, perOctave, 6 * g + 2);
+        const incBin = binMemo(z, -INCREMENT_RANGE, incW, shift, bins, perOctave, 6 * g + 4);
+        const slot = VIEWS * g;
+        // The level view, with the birth of its key (a repeated key keeps the last one's).
+        const k1 = keyOf(c, levelBin);
+        let b1 = 0;
+        if (k1 === LAST_KEY[slot]) st.ctx[2 * c] = st.ctx[2 * c]! + 1;
+        else {
+          LAST_KEY[slot] = k1;
+          b1 = observe(st, c, k1, ti);
+          LAST_BORN_OF[g] = LAST_BORN[0]!;
         }
-        let slopeBin = Math.floor((slope - slpLo) / slpW + shift);
-        if (!(slopeBin >= 0 && slopeBin < bins)) {
-          if (slopeBin !== tailMemo[4 * g + 2]) {
-            tailMemo[4 * g + 2] = slopeBin;
-            tailMemo[4 * g + 3] = tailBin(slopeBin, bins, perOctave);
-          }
-          slopeBin = tailMemo[4 * g + 3]!;
+        let b2 = surprise(st, slot + 1, c + 1 + hour, levelBin, ti);
+        if (b2 > hourBits) hourBits = b2;
+        if (b2 > 0 && (ti - LAST_BORN_OF[g]! < settleUs || ti - hourAlarm < alarmSettleUs)) b2 = 0;
+        let bits: number, b4: number;
+        if (known) {
+          bits = surpriseKnown(st, slot + 2, c + 1 + hours, slopeBin, ti, bins, 2 * g);
+          b4 = surpriseKnown(st, slot + 3, c + 2 + hours, incBin, ti, bins, 2 * g + 1);
+        } else {
+          bits = surprise(st, slot + 2, c + 1 + hours, slopeBin, ti);
+          b4 = surprise(st, slot + 3, c + 2 + hours, incBin, ti);
         }
-        let bits = surprise(st, lastKey, 3 * g, c, levelBin);
-        const b2 = surprise(st, lastKey, 3 * g + 1, c + 1 + hour, levelBin);
-        if (b2 > bits) bits = b2;
-        const b3 = surprise(st, lastKey, 3 * g + 2, c + 1 + hours, slopeBin);
-        if (b3 > bits) bits = b3;
+        if (b4 > bits) bits = b4;
+        if (!walk) {
+          if (b1 > bits) bits = b1;
+          if (b2 > bits) bits = b2;
+        }
         total += bits;
       }
-      let raw = total / grids / fullBits;
+      // A time-of-day novelty strong enough to alarm alone: the next day's are the same change.
+      if (alarmSettleUs > 0 && hourBits >= threshold * fullBits) hourAlarm = ti;
+      let raw = total / grids;
+      if (runBits > raw) raw = runBits;
+      raw /= fullBits;
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
       const beyond = x > rangeHi ? x - rangeHi : rangeLo - x;
-      if (beyond > tol * span) raw = 1;
+      if (!walk && beyond > tol * span) raw = 1;
       // Refractory: within the period, only a stronger score than the last reported one passes.
       age++;
       if (raw > (age < refractory ? reported : 0)) {
@@ -463,11 +456,18 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     if (x > rangeHi) rangeHi = x;
     if (seen === 0) {
       level = x;
+      walkMean = x;
     } else {
       const e = Math.abs(x - level);
       errLevel += (e - errLevel) * ERROR_ALPHA;
       levelMae += (e - levelMae) * (seen < 10 ? 1 / (seen + 1) : LEVEL_ALPHA);
       level += (x - level) * LEVEL_ALPHA;
+      const a = seen < 100 ? 1 / seen : INCREMENT_ALPHA;
+      incMad += (ad - incMad) * a;
+      incSq += (d * d - incSq) * a;
+      const w = x - walkMean;
+      walkMean += w * WALK_ALPHA;
+      walkVar += (w * w * (1 - WALK_ALPHA) - walkVar) * WALK_ALPHA;
     }
     if (pn > 0) {
       const r = x - profile[3 * hour]!;
@@ -484,158 +484,39 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     prev = x;
     seen++;
   }
-  s[SEEN] = seen;
-  s[SKIPPED] = s[SKIPPED]! + skipped;
-  s[PREV] = prev;
-  s[SLOPE] = slope;
-  s[RANGE_LO] = rangeLo;
-  s[RANGE_HI] = rangeHi;
-  s[REPORTED] = reported;
-  s[AGE] = age;
-  s[LEVEL] = level;
-  s[LEVEL_MAE] = levelMae;
-  s[ERR_LEVEL] = errLevel;
-  s[ERR_PROFILE] = errProfile;
-  s[LAST_EXPECTED] = lastExpected;
-  s[LAST_LOWER] = lastLower;
-  s[LAST_UPPER] = lastUpper;
-  s[ALERTING] = alerting;
-  s[QUIET] = quiet;
-  return {
-    score,
-    expected,
-    lower,
-    upper,
-    changes,
-    valid,
-    skipped,
-    seen,
-  };
-}
-
-/** Serialises a state exactly: header, scalars, profile, contexts, key set. */
-export function saveAnomalyState(st: AnomalyState): Uint8Array {
-  const bytes = new Uint8Array(
-    24 + 8 * (st.s.length + st.profile.length + st.ctx.length + st.warm.length) +
-      4 * st.keys.length,
-  );
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, SAVE_MAGIC, true);
-  view.setUint32(4, SAVE_VERSION, true);
-  view.setUint32(8, st.profile.length, true);
-  view.setUint32(12, st.ctx.length, true);
-  view.setUint32(16, st.keys.length, true);
-  view.setUint32(20, st.warm.length, true);
-  let p = 24;
-  for (const a of [st.s, st.profile, st.ctx, st.warm]) {
-    for (let i = 0; i < a.length; i++, p += 8) view.setFloat64(p, a[i]!, true);
-  }
-  for (let i = 0; i < st.keys.length; i++, p += 4) view.setUint32(p, st.keys[i]!, true);
-  return bytes;
-}
-
-/** Restores a state saved by `saveAnomalyState`; throws RangeError on bytes that are not one. */
-export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const fail = (why: string): never => {
-    throw new RangeError(`Cannot load anomaly kernel state: ${why}`);
-  };
-  if (bytes.byteLength < 24) fail(`${bytes.byteLength} bytes is shorter than the header`);
-  if (view.getUint32(0, true) !== SAVE_MAGIC) fail("bad magic");
-  const version = view.getUint32(4, true);
-  if (version !== SAVE_VERSION) fail(`version ${version}, expected ${SAVE_VERSION}`);
-  const np = view.getUint32(8, true), nc = view.getUint32(12, true), nk = view.getUint32(16, true);
-  const nw = view.getUint32(20, true);
-  const size = 24 + 8 * (SCALARS + np + nc + nw) + 4 * nk;
-  if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
-  if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
-  let p = 24;
-  const read = (len: number) => {
-    const a = new Float64Array(len);
-    for (let i = 0; i < len; i++, p += 8) a[i] = view.getFloat64(p, true);
-    return a;
-  };
-  const s = read(SCALARS), profile = read(np), ctx = read(nc), warm = read(nw);
-  const keys = new Uint32Array(nk);
-  for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
-  const grids = s[GRIDS]!;
-  if (!(Number.isInteger(grids) && grids >= 1 && grids <= GRIDS_MAX)) fail(`${grids} grids`);
-  if (np !== 3 * s[HOURS]! || nc !== 2 * (s[HOURS]! + 2) * grids) {
-    fail("table sizes disagree with hours and grids");
-  }
-  if (nw !== 0 && nw !== 3 * s[WARMUP]!) fail(`warm-up buffer of ${nw} values`);
-  let used = 0;
-  for (let i = 0; i < nk; i++) if (keys[i] !== 0) used++;
-  // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
-  if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
-  return { s, profile, ctx, warm, keys };
-}
-
-/** Live counters of a state, for health and tests. */
-export function anomalyCounters(st: AnomalyState): { seen: number; skipped: number; keys: number } {
-  return { seen: st.s[SEEN]!, skipped: st.s[SKIPPED]!, keys: st.s[KEYS]! };
+  s[S.SEEN] = seen;
+  s[S.SKIPPED] = s[S.SKIPPED]! + skipped;
+  s[S.PREV] = prev;
+  s[S.SLOPE] = slope;
+  s[S.RANGE_LO] = rangeLo;
+  s[S.RANGE_HI] = rangeHi;
+  s[S.REPORTED] = reported;
+  s[S.AGE] = age;
+  s[S.LEVEL] = level;
+  s[S.LEVEL_MAE] = levelMae;
+  s[S.ERR_LEVEL] = errLevel;
+  s[S.ERR_PROFILE] = errProfile;
+  s[S.LAST_EXPECTED] = lastExpected;
+  s[S.LAST_LOWER] = lastLower;
+  s[S.LAST_UPPER] = lastUpper;
+  s[S.ALERTING] = alerting;
+  s[S.QUIET] = quiet;
+  s[S.RUN] = run;
+  s[S.INC_MAD] = incMad;
+  s[S.INC_SQ] = incSq;
+  s[S.WALK_MEAN] = walkMean;
+  s[S.WALK_VAR] = walkVar;
+  s[S.HOUR_ALARM] = hourAlarm;
+  return { score, expected, lower, upper, changes, valid, skipped, seen };
 }
 
 /** The anomaly kernel. */
 export const anomalyKernel: Kernel<AnomalyState, AnomalyConfig, AnomalyResult> = {
-  init: (config) => createAnomalyState(config),
+  init: (config) => S.createAnomalyState(config),
   step: stepAnomaly,
   configure(st, config) {
-    applyLive(st.s, config);
+    S.applyLive(st.s, config);
   },
-  save: saveAnomalyState,
-  load: loadAnomalyState,
+  save: S.saveAnomalyState,
+  load: S.loadAnomalyState,
 };
-
-/** The scalar slots' names, in slot order (SEEN first). */
-const SCALAR_NAMES = [
-  "seen",
-  "skipped",
-  "level_lo",
-  "level_hi",
-  "level_bin_width",
-  "slope_lo",
-  "slope_hi",
-  "slope_bin_width",
-  "prev_value",
-  "slope",
-  "range_lo",
-  "range_hi",
-  "reported",
-  "age",
-  "level",
-  "level_mae",
-  "error_level",
-  "error_profile",
-  "keys",
-  "spatial_tolerance",
-  "full_bits",
-  "refractory_samples",
-  "band_sigmas",
-  "warmup_samples",
-  "bins",
-  "tail_bins_per_octave",
-  "hour_buckets",
-  "slope_span_samples",
-  "keys_max",
-  "threshold",
-  "last_expected",
-  "last_lower",
-  "last_upper",
-  "alerting",
-  "quiet_samples",
-  "clear_samples",
-  "grids",
-] as const;
-
-/** The state's fields by name, for people (`troupe replay --inspect`): scalars and table sizes. */
-export function describeAnomaly(state: AnomalyState): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  SCALAR_NAMES.forEach((name, i) => (out[name] = state.s[i]));
-  out.alerting = state.s[ALERTING] === 1;
-  out.hour_profile_slots = state.profile.length;
-  out.contexts = state.ctx.length / 2;
-  out.table_capacity = state.keys.length;
-  out.warmup_held = state.warm.length;
-  return out;
-}

@@ -61,7 +61,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -707991582,
+  anomaly: 1622843089,
   collapse: -1463298144,
   coherence: 1515324478,
 };

@@ -20,7 +20,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "54cc51d5b4b2a9d3bedaeb33be2bf6b6d66ae7a10c51334b92bfb151faa13e20");
+  assert.is(r.traceHash, "eb76b2628f4195d8dbb20da69e47c112c7e94568d315e610c9ac4e8a09c8a2a5");
 });
 
 test.run();

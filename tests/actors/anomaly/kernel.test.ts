@@ -69,10 +69,13 @@ test("step() scores 1 for a value far outside the range seen so far", () => {
   data.v[1200] = 140;
   const r = run(data);
   assert.is(r.score[1200], 1);
-  // Ordinary noise stays well below the default threshold once the model has settled.
+  // Ordinary noise stays below the default threshold once the model has settled, but for the
+  // first time an increment of 3.7 sigma comes (sample 1010: the increment view has not seen one
+  // in 860 samples, a novelty of 6 bits; plain noise crosses 0.5 about as often as the level
+  // views alone did: 14 vs 8 times in samples 1,000 to 10,000 over 5 seeds).
   let high = 0;
   for (let i = 1000; i < 1500; i++) if (i !== 1200 && r.score[i]! >= 0.5) high++;
-  assert.is(high, 0);
+  assert.ok(high <= 1, `${high} high scores`);
 });
 
 test("step() scores a never-seen value inside the range by its novelty in bits", () => {
@@ -91,13 +94,13 @@ test("step() scores a never-seen value inside the range by its novelty in bits",
 
 test("step() averages the surprise over grids shifted by a third of a bin", () => {
   // Warm-up range [0, 16]: bins of width 1; grid g has its edges at whole numbers minus g/3. A
-  // channel settled at 4.5 meets 4.8 (across grid 1's edge at 4.67 only) or 5.2 (across 4.67
-  // and grid 0's 5).
+  // channel alternating between 4.5 and 10.2 meets 4.8 (across grid 1's edge at 4.67 only) or 5.2
+  // (across 4.67 and grid 0's 5) where 4.5 was due: a new level, not a new increment or slope.
   const probe = (x: number, grids: number) => {
     const t: number[] = [], v: number[] = [];
     for (let i = 0; i < 2200; i++) {
       t.push(T0 + i * MINUTE_US);
-      v.push(i < 150 ? (i % 2 === 0 ? 0 : 16) : 4.5);
+      v.push(i < 150 ? (i % 2 === 0 ? 0 : 16) : i % 2 === 0 ? 4.5 : 10.2);
     }
     v[2100] = x;
     return run({ t, v }, { ...CONFIG, grids, refractory_samples: 0 }).score[2100]!;
@@ -335,7 +338,7 @@ test("the key set never grows past keys_max", () => {
   const r = anomalyKernel.step(st, frameOf(t, v));
   assert.is(anomalyCounters(st).keys, 100);
   assertWellFormed(r, n);
-  assert.ok(anomalyKernel.save(st).byteLength < 4096);
+  assert.ok(anomalyKernel.save(st).byteLength < 8192); // 256 slots of 12 bytes, and the rest
 });
 
 test.run();

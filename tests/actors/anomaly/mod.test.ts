@@ -64,6 +64,9 @@ test("parseConfig() fills defaults, applies fields over a base and names a bad f
       ["hour_buckets", 97],
       ["grids", 0],
       ["grids", 9],
+      ["settle_hours", -1],
+      ["flat_tolerance", 1.5],
+      ["walk_threshold", -0.1],
     ] as const
   ) {
     try {

@@ -1,0 +1,130 @@
+/**
+ * The anomaly kernel's memory of what it has seen: an open-addressing set of (context, bin) keys
+ * with, per key, the time it was first seen, and per context the Witten–Bell counts (samples N,
+ * distinct bins D). A novelty's surprise is -log2((D + 1) / (N + D + 1)) bits.
+ */
+import { log2Fast } from "../portable_math.ts";
+
+/** The part of the kernel state the table works on. */
+export interface AnomalyTable {
+  /** Scalars; `keysSlot` and `keysMaxSlot` hold the key count and its cap. */
+  s: Float64Array;
+  /** Per context: samples seen N and distinct bins D. */
+  ctx: Float64Array;
+  /** Open-addressing set of (context, bin) keys + 1; 0 is empty. */
+  keys: Uint32Array;
+  /** Per slot of `keys`: the time (µs) its key was first seen. */
+  born: Float64Array;
+}
+
+/** A table key is a context id (12 bits) and a bin (20 bits, two's complement). */
+const BIN_BITS = 20;
+const BIN_MASK = (1 << BIN_BITS) - 1;
+
+/** The scalar slots the table counts keys in; set by the state layout (see _state.ts). */
+export const TABLE_SLOTS = { keys: 18, keysMax: 28 } as const;
+
+/**
+ * `LAST_BORN[0]`: when the key of the last `insertKey` was first seen (µs); -Infinity when the set
+ * was full and did not hold it. Module-level, read right after the call: no allocation per lookup.
+ */
+export const LAST_BORN = new Float64Array(1);
+
+/** The table key of `bin` in context `c`. */
+export function keyOf(c: number, bin: number): number {
+  return ((c << BIN_BITS) | (bin & BIN_MASK)) >>> 0;
+}
+
+function mix(key: number): number {
+  let h = Math.imul(key ^ (key >>> 16), 0x45d9f3b);
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A key set's initial number of slots for a cap of `keysMax` keys. */
+export function initKeysCapacity(keysMax: number): number {
+  let cap = 64;
+  while (cap < 1024 && cap < keysMax * 2) cap *= 2;
+  return cap;
+}
+
+function grow(st: AnomalyTable): void {
+  const keys = st.keys, born = st.born;
+  const grown = new Uint32Array(keys.length * 2);
+  const grownBorn = new Float64Array(grown.length);
+  const gmask = grown.length - 1;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k === 0) continue;
+    let j = mix(k - 1) & gmask;
+    while (grown[j] !== 0) j = (j + 1) & gmask;
+    grown[j] = k;
+    grownBorn[j] = born[i]!;
+  }
+  st.keys = grown;
+  st.born = grownBorn;
+}
+
+/** Whether `key` is in the set (no insertion). */
+export function hasKey(st: AnomalyTable, key: number): boolean {
+  const keys = st.keys, mask = keys.length - 1, stored = key + 1;
+  for (let i = mix(key) & mask;; i = (i + 1) & mask) {
+    const k = keys[i]!;
+    if (k === stored) return true;
+    if (k === 0) return false;
+  }
+}
+
+/**
+ * Looks `key` up in the set and inserts it, first seen at `time`, when absent; true when it was
+ * absent. Sets `LAST_BORN[0]` to when the key was first seen.
+ */
+export function insertKey(st: AnomalyTable, key: number, time: number): boolean {
+  let keys = st.keys;
+  let mask = keys.length - 1;
+  const stored = key + 1;
+  let h = mix(key);
+  for (let i = h & mask;; i = (i + 1) & mask) {
+    const k = keys[i]!;
+    if (k === stored) {
+      LAST_BORN[0] = st.born[i]!;
+      return false;
+    }
+    if (k === 0) break;
+  }
+  const s = st.s;
+  // A full set remembers nothing new and scores nothing new (memory stays bounded).
+  if (s[TABLE_SLOTS.keys]! >= s[TABLE_SLOTS.keysMax]!) {
+    LAST_BORN[0] = -Infinity;
+    return false;
+  }
+  if ((s[TABLE_SLOTS.keys]! + 1) * 2 > keys.length) {
+    grow(st);
+    keys = st.keys;
+    mask = keys.length - 1;
+  }
+  h = h & mask;
+  while (keys[h] !== 0) h = (h + 1) & mask;
+  keys[h] = stored;
+  st.born[h] = time;
+  LAST_BORN[0] = time;
+  s[TABLE_SLOTS.keys] = s[TABLE_SLOTS.keys]! + 1;
+  return true;
+}
+
+/** The surprise in bits of a novelty in context `c`: N samples fell into D distinct bins there. */
+export function noveltyBits(st: AnomalyTable, c: number): number {
+  const n = st.ctx[2 * c]!, d = st.ctx[2 * c + 1]!;
+  return -log2Fast((d + 1) / (n + d + 1));
+}
+
+/** Surprise in bits of a novelty of `key` in context `c` at `time`, or 0 when seen; counts it. */
+export function observe(st: AnomalyTable, c: number, key: number, time: number): number {
+  const ctx = st.ctx;
+  const n = ctx[2 * c]!;
+  const d = ctx[2 * c + 1]!;
+  ctx[2 * c] = n + 1;
+  if (!insertKey(st, key, time)) return 0;
+  ctx[2 * c + 1] = d + 1;
+  return -log2Fast((d + 1) / (n + d + 1));
+}
