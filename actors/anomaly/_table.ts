@@ -65,16 +65,6 @@ function grow(st: AnomalyTable): void {
   st.born = grownBorn;
 }
 
-/** Whether `key` is in the set (no insertion). */
-export function hasKey(st: AnomalyTable, key: number): boolean {
-  const keys = st.keys, mask = keys.length - 1, stored = key + 1;
-  for (let i = mix(key) & mask;; i = (i + 1) & mask) {
-    const k = keys[i]!;
-    if (k === stored) return true;
-    if (k === 0) return false;
-  }
-}
-
 /**
  * Looks `key` up in the set and inserts it, first seen at `time`, when absent; true when it was
  * absent. Sets `LAST_BORN[0]` to when the key was first seen.
@@ -110,12 +100,6 @@ export function insertKey(st: AnomalyTable, key: number, time: number): boolean 
   LAST_BORN[0] = time;
   s[TABLE_SLOTS.keys] = s[TABLE_SLOTS.keys]! + 1;
   return true;
-}
-
-/** The surprise in bits of a novelty in context `c`: N samples fell into D distinct bins there. */
-export function noveltyBits(st: AnomalyTable, c: number): number {
-  const n = st.ctx[2 * c]!, d = st.ctx[2 * c + 1]!;
-  return -log2Fast((d + 1) / (n + d + 1));
 }
 
 /** Surprise in bits of a novelty of `key` in context `c` at `time`, or 0 when seen; counts it. */
