@@ -200,7 +200,10 @@ export class CollabServer {
     await Promise.all(this.#unloading.values());
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     for (const c of this.#conns) c.ws.terminate();
-    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    // Keep-alive HTTP connections (a scrape of /metrics) too: Deno's node:http waits for them.
+    this.#http.closeAllConnections();
+    await closed;
   }
 
   async #onHttp(req: IncomingMessage, res: import("node:http").ServerResponse): Promise<void> {

@@ -6,11 +6,10 @@ import { defaultHostConfig, launchHost, NatsBus } from "../../actors/runtime/mod
 import { launchCollab } from "../../collab/mod.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { connectClient, nodeOnly, tokenFor, waitFor } from "./_support.ts";
+import { connectClient, tokenFor, waitFor } from "./_support.ts";
 
 const test = suite("collab bridge to the actors");
-const run = nodeOnly("collab bridge to the actors") &&
-  haveNatsServer("collab bridge to the actors");
+const run = haveNatsServer("collab bridge to the actors");
 
 test("a threshold an editor sets becomes a control message: the actor's configuration changes and the answer is written back; a refusal carries its reason; a viewer's never crosses", async () => {
   const nats = await startTestNats();

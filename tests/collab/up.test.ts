@@ -3,10 +3,9 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { startTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
-import { connectClient, nodeOnly, waitFor } from "./_support.ts";
+import { connectClient, waitFor } from "./_support.ts";
 
 const test = suite("troupe up's collab server");
-const run = nodeOnly("troupe up's collab server");
 
 test("troupe up prints the collab URL and an owner token that opens the session; a threshold reaches the host", async () => {
   const dir = tempDir();
@@ -43,4 +42,4 @@ test("troupe up prints the collab URL and an owner token that opens the session;
   }
 });
 
-if (run) test.run();
+test.run();
