@@ -21,6 +21,7 @@ import {
   MalformedMessageError,
 } from "./_protocol.ts";
 import { Room, type RoomConn } from "./_room.ts";
+import { AntiEntropy } from "./anti_entropy.ts";
 import { CollabMetrics } from "./collab_metrics.ts";
 import type { DocStore } from "./doc_store.ts";
 import {
@@ -58,6 +59,9 @@ export interface CollabLimits {
   awareness_batch_ms: number;
   /** How long a node waits for another node's copy of a session it loads: 300 ms. */
   catch_up_ms: number;
+  /** Nodes compare each session's digest this often and repair what differs (anti_entropy.ts):
+   *  5000 ms; 0 turns it off. */
+  anti_entropy_ms: number;
 }
 
 /** The defaults of CollabLimits. */
@@ -70,6 +74,7 @@ export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
   compact_every_updates: 500,
   compact_every_ms: 60_000,
   catch_up_ms: 300,
+  anti_entropy_ms: 5000,
   pending_bytes_max: 0,
   awareness_batch_ms: 50,
 };
@@ -125,6 +130,7 @@ export class CollabServer {
   #timers: ReturnType<typeof setInterval>[] = [];
   #port = 0;
   #closed = false;
+  #antiEntropy: AntiEntropy | undefined;
 
   private constructor(options: CollabServerOptions) {
     this.#options = options;
@@ -132,6 +138,14 @@ export class CollabServer {
     this.limits = { ...DEFAULT_COLLAB_LIMITS, ...options.limits };
     this.nodeId = options.nodeId ?? `collab-${Math.random().toString(36).slice(2, 10)}`;
     this.metrics = new CollabMetrics({ node: this.nodeId });
+    if (options.bus && this.limits.anti_entropy_ms > 0) {
+      this.#antiEntropy = new AntiEntropy({
+        bus: options.bus,
+        nodeId: this.nodeId,
+        onRepair: () => this.metrics.antiEntropyRepairs.inc(),
+        onMalformed: () => this.metrics.socketsClosed.inc({ reason: "peer_malformed" }),
+      });
+    }
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.message_bytes_max,
@@ -157,6 +171,8 @@ export class CollabServer {
     const tick = Math.min(1000, server.limits.idle_unload_ms / 2);
     server.#timers.push(setInterval(() => void server.#housekeep(), tick));
     server.#timers.push(setInterval(() => server.#ping(), server.limits.ping_ms));
+    const ae = server.#antiEntropy;
+    if (ae) server.#timers.push(setInterval(() => ae.tick(), server.limits.anti_entropy_ms));
     return server;
   }
 
@@ -367,6 +383,7 @@ export class CollabServer {
     }
     await room.ready;
     if (bus) await this.#catchUp(room, bus, loaded);
+    if (this.#antiEntropy) loaded.subs.push(this.#antiEntropy.attach(room));
     this.#options.onRoom?.(room);
     return room;
   }
