@@ -113,7 +113,7 @@ async function round(
     const latencies: number[] = [];
     let converged = 0;
     for (const p of procs) {
-      const r = await p.next(30_000) as { latencies: number[]; converged: number };
+      const r = await p.next(120_000) as { latencies: number[]; converged: number };
       for (const x of r.latencies) latencies.push(x);
       converged += r.converged;
     }
