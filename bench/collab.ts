@@ -1,14 +1,17 @@
 /**
  * `troupe bench collab`: fan-out latency and server memory of the collaboration server against the
  * two reference servers, under the same load in the same run. For each client count (50, 200, 500)
- * and each server, a server process of its own (`bench/_collab_server.ts`) and, in this process,
- * that many clients of one session: stock `y-websocket` clients for troupe's server and for
- * `@y/websocket-server` 0.1.1, `@hocuspocus/provider` clients for `@hocuspocus/server`. One client
- * writes 20 updates/s (a map entry holding its sequence number); a client's latency for an update
- * runs from just before the writer's change to the moment the client's document has it, on this
- * process's one clock. Measuring starts 2 s after the last client synced (the joins' awareness
- * traffic has died down), and the first second of updates is warm-up, not measured. Afterwards every client must
- * hold the writer's last update (`converged_ratio`). The server's resident memory is sampled from
+ * and each server, a server process of its own (`bench/_collab_server.ts`) and the clients of one
+ * session spread over `--procs` client processes (`bench/_collab_clients.ts`; 1 by default). The
+ * profiles of the last session showed one process holding 500 clients busy about 7 s in 12.6 s
+ * with the servers mostly idle, so more processes are an option; on a 2-core machine at a load
+ * of 14-20 four processes did worse than one (each got a few percent of a core). Stock `y-websocket` clients for troupe's server and for `@y/websocket-server` 0.1.1,
+ * `@hocuspocus/provider` clients for `@hocuspocus/server`. One client writes 20 updates/s (an
+ * array entry holding its send time); a client's latency for an update runs from that time to the
+ * moment its document has it (the machine's clock, read the same way in every process). Measuring
+ * starts 2 s after the last client synced (the joins' awareness traffic has died down), and the
+ * first second of updates is warm-up, not measured. Afterwards every client must hold the writer's
+ * last update (`converged_ratio`). The server's resident memory is sampled from
  * `/proc/<pid>/status` during the run; its peak at 500 clients is reported. Servers run in
  * alternation per client count, `--rounds` times; each figure is the median over rounds.
  *
@@ -17,13 +20,17 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { WebSocket } from "ws";
-import * as Y from "yjs";
-import { WebsocketProvider } from "y-websocket";
-import { HocuspocusProvider } from "@hocuspocus/provider";
 import { Keyring, mintToken } from "../collab/mod.ts";
 import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
-import { ChildScript, median, numberOption, parseOptions, sleep, tempDir } from "./_cluster.ts";
+import {
+  ChildScript,
+  cpuMeter,
+  median,
+  numberOption,
+  parseOptions,
+  sleep,
+  tempDir,
+} from "./_cluster.ts";
 
 const NAME = "collab";
 const ROOM = "bench";
@@ -48,36 +55,8 @@ interface Settings {
   rate: number;
   rounds: number;
   settleS: number;
+  procs: number;
   servers: Kind[];
-}
-
-interface Client {
-  doc: Y.Doc;
-  synced(): boolean;
-  destroy(): void;
-}
-
-function connect(kind: Kind, port: number, token: string): Client {
-  const doc = new Y.Doc();
-  if (kind === "hocuspocus") {
-    const p = new HocuspocusProvider(
-      {
-        url: `ws://127.0.0.1:${port}`,
-        name: ROOM,
-        document: doc,
-        WebSocketPolyfill: WebSocket,
-      } as unknown as ConstructorParameters<typeof HocuspocusProvider>[0],
-    );
-    return { doc, synced: () => p.isSynced, destroy: () => p.destroy() };
-  }
-  const url = kind === "troupe" ? `ws://127.0.0.1:${port}/collab` : `ws://127.0.0.1:${port}`;
-  const p = new WebsocketProvider(url, ROOM, doc, {
-    // deno-lint-ignore no-explicit-any
-    WebSocketPolyfill: WebSocket as any,
-    params: kind === "troupe" ? { token } : {},
-    disableBc: true,
-  });
-  return { doc, synced: () => p.synced, destroy: () => p.destroy() };
 }
 
 function rssMb(pid: number | undefined): number {
@@ -89,49 +68,10 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
-async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) return false;
-    await sleep(20);
-  }
-  return true;
-}
-
-/** One writer at `s.rate` updates/s; every other client's latency per update, and convergence. */
-async function measure(
-  clients: Client[],
-  s: Settings,
-): Promise<{ latencies: number[]; converged: number }> {
-  const sentAt: number[] = [];
-  const warmup = s.rate; // the first second
-  const latencies: number[] = [];
-  const writer = clients[0]!;
-  for (const c of clients.slice(1)) {
-    const map = c.doc.getMap<number>("bench");
-    let seen = -1;
-    map.observe(() => {
-      const seq = map.get("seq") ?? -1;
-      const t = performance.now();
-      // Updates that arrive together each count, with this arrival time.
-      for (let q = seen + 1; q <= seq; q++) if (q >= warmup) latencies.push(t - sentAt[q]!);
-      if (seq > seen) seen = seq;
-    });
-  }
-  const total = Math.round(s.rate * (s.seconds + 1));
-  const t0 = performance.now();
-  for (let seq = 0; seq < total; seq++) {
-    const due = t0 + (seq * 1000) / s.rate;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    sentAt[seq] = performance.now();
-    writer.doc.getMap<number>("bench").set("seq", seq);
-  }
-  const last = total - 1;
-  const has = (c: Client) => c.doc.getMap<number>("bench").get("seq") === last;
-  await waitUntil(() => clients.every(has), 10_000);
-  const converged = clients.filter(has).length / clients.length;
-  return { latencies, converged };
+/** Splits `n` clients over `procs` processes, as evenly as it goes. */
+function shares(n: number, procs: number): number[] {
+  const k = Math.min(procs, n);
+  return Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0));
 }
 
 async function round(
@@ -142,7 +82,7 @@ async function round(
 ): Promise<Round> {
   const dir = tempDir("troupe-bench-collab-");
   const server = ChildScript.start("bench/_collab_server.ts", [kind, dir.path], log);
-  const clients: Client[] = [];
+  const procs: ChildScript[] = [];
   let rssMax = 0;
   const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server.pid) || 0)), 100);
   try {
@@ -154,26 +94,41 @@ async function round(
       ttlS: 3600,
       nowMs: Date.now(),
     });
-    for (let i = 0; i < n; i += 25) {
-      for (let j = i; j < Math.min(n, i + 25); j++) clients.push(connect(kind, port, token));
-      await waitUntil(() => clients.every((c) => c.synced()), 30_000);
-    }
-    if (!(await waitUntil(() => clients.every((c) => c.synced()), 60_000))) {
-      throw new Error(`${kind}: not every one of ${n} clients synced within 60 s`);
+    // One process at a time joins its clients, so the joins do not all land at once.
+    for (const [i, count] of shares(n, s.procs).entries()) {
+      const args = [kind, String(port), token, String(count), i === 0 ? "writer" : "reader"];
+      const p = ChildScript.start("bench/_collab_clients.ts", args, log);
+      procs.push(p);
+      await p.next(120_000); // { ready }
     }
     // Let the joins' awareness traffic (every client's state to every client) die down first.
     await sleep(s.settleS * 1000);
-    const { latencies, converged } = await measure(clients, s);
+    const total = Math.round(s.rate * (s.seconds + 1));
+    const pids: Record<string, number | undefined> = { server: server.pid };
+    for (const [i, p] of procs.entries()) pids[`clients${i + 1}`] = p.pid;
+    const cpu = cpuMeter(pids);
+    procs[0]!.send(`go ${s.rate} ${total}`);
+    await procs[0]!.next(total * 1000 / s.rate + 30_000); // { written }
+    for (const p of procs) p.send(`finish ${total} ${s.rate}`); // the first second is warm-up
+    const latencies: number[] = [];
+    let converged = 0;
+    for (const p of procs) {
+      const r = await p.next(120_000) as { latencies: number[]; converged: number };
+      for (const x of r.latencies) latencies.push(x);
+      converged += r.converged;
+    }
+    log(`${kind} c${n}: CPU while measuring (of one core): ${cpu()}`);
     latencies.sort((a, b) => a - b);
     return {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       rssMb: rssMax,
-      converged,
+      converged: converged / n,
     };
   } finally {
     clearInterval(sampler);
-    for (const c of clients) c.destroy();
+    for (const p of procs) p.send("stop");
+    for (const p of procs) await p.wait(10_000).catch(() => p.kill());
     server.send("stop");
     await server.wait(10_000).catch(() => server.kill());
     dir.remove();
@@ -190,6 +145,7 @@ export const benchmark: Benchmark = {
     "  --rate N         the writer's updates per second (default 20)",
     "  --rounds N       rounds per server and client count, alternated; medians reported (default 1)",
     "  --settle S       seconds between the last client's sync and the first update (default 2)",
+    "  --procs N        client processes the clients are spread over (default 1)",
     "  --servers LIST   which servers (default troupe,ywss,hocuspocus; rows need troupe and both)",
   ].join("\n"),
   async run(args, context) {
@@ -199,6 +155,7 @@ export const benchmark: Benchmark = {
       rate: { type: "string" },
       rounds: { type: "string" },
       settle: { type: "string" },
+      procs: { type: "string" },
       servers: { type: "string" },
     });
     const s: Settings = {
@@ -215,6 +172,7 @@ export const benchmark: Benchmark = {
       rate: numberOption(o, "rate", 20, { min: 1, max: 1000 }),
       rounds: numberOption(o, "rounds", 1, { min: 1, integer: true }),
       settleS: numberOption(o, "settle", 2, { min: 0 }),
+      procs: numberOption(o, "procs", 1, { min: 1, max: 64, integer: true }),
       servers: (o.servers ?? KINDS.join(",")).split(",").map((k) => {
         if (!KINDS.includes(k as Kind)) {
           throw new BenchOptionError(`Option --servers lists ${KINDS.join(", ")}, got "${k}"`);
@@ -224,7 +182,6 @@ export const benchmark: Benchmark = {
     };
     const log = (m: string) => context.log(m);
     process.env.TROUPE_SECRET = SECRET; // the troupe server child reads it
-    process.setMaxListeners(0); // every y-websocket provider listens for the process exit
     const results = new Map<string, Round[]>();
     for (const n of s.clients) {
       for (let r = 0; r < s.rounds; r++) {

@@ -3,12 +3,14 @@
  * (an editor or an owner: viewers' writes never reach the document) changed becomes one control
  * request on `troupe.ctl.<kind>[.<channel>]`, whose body is the settings. The host validates it,
  * journals it as an input of every instance it concerns (so a replay reproduces it) and answers
- * `ok` or `error` with the reason; the answer is written back beside the settings (`status`,
- * `reason`) where the session sees it. Only the node the client is connected to sends the
+ * `ok` with what it applied, or `error` with the reason; the answer is written back beside the
+ * settings (`status`, `applied` or `reason`, and the answering `host`) where the session sees it.
+ * A key is a channel, or for group kinds (`coherence/<group>`) a group: the host's key either way. Only the node the client is connected to sends the
  * request: changes that arrive from other nodes, from storage or from the server itself do not
  * cross the bridge.
  */
 import * as Y from "yjs";
+import { describeControlApplied } from "../actors/runtime/mod.ts";
 import { type Bus, ctlSubject, decodeEnvelope, encodeEnvelope } from "../protocol/mod.ts";
 import type { Room } from "./_room.ts";
 import { SERVER_ORIGIN } from "./_room.ts";
@@ -25,7 +27,7 @@ export interface BridgeOptions {
   /** Milliseconds since the epoch. */
   now?(): number;
   /** Called after each answer is written back (tests, metrics). */
-  onAnswer?(key: string, status: "ok" | "error", reason: string | undefined): void;
+  onAnswer?(key: string, status: "ok" | "error", detail: string | undefined): void;
 }
 
 let requestSeq = 0;
@@ -62,16 +64,19 @@ function send(room: Room, key: string, options: BridgeOptions): void {
   if (!(entry instanceof Y.Map)) return;
   const now = options.now ?? Date.now;
   const id = `${options.src}:${room.session}:${now()}:${++requestSeq}`;
-  const answer = (status: "ok" | "error", reason?: string) => {
+  /** Writes the answer back: `detail` is what was applied (ok) or the reason (error). */
+  const answer = (status: "ok" | "error", detail: string, host?: string) => {
     // A newer change of the same entry supersedes this one's answer.
     if (entry.get("ctl_id") !== id || room.doc.isDestroyed) return;
     room.doc.transact(() => {
       entry.set("status", status);
-      if (reason === undefined) entry.delete("reason");
-      else entry.set("reason", reason);
+      entry.delete(status === "ok" ? "reason" : "applied");
+      entry.set(status === "ok" ? "applied" : "reason", detail);
+      if (host === undefined) entry.delete("host");
+      else entry.set("host", host);
       entry.set("answered_ms", now());
     }, SERVER_ORIGIN);
-    options.onAnswer?.(key, status, reason);
+    options.onAnswer?.(key, status, detail);
   };
   room.doc.transact(() => {
     entry.set("ctl_id", id);
@@ -100,9 +105,10 @@ function send(room: Room, key: string, options: BridgeOptions): void {
     (reply) => {
       try {
         const env = decodeEnvelope(reply.data);
-        if (env.type === "ok") return answer("ok");
+        if (env.type === "ok") return answer("ok", describeControlApplied(env.body), env.src);
         const error = (env.body as { error?: unknown } | null)?.error;
-        answer("error", typeof error === "string" ? error : `the host answered ${env.type}`);
+        const why = typeof error === "string" ? error : `the host answered ${env.type}`;
+        answer("error", why, env.src);
       } catch (err) {
         answer("error", `the host's answer cannot be read: ${(err as Error).message}`);
       }

@@ -24,6 +24,7 @@ export class CollabMetrics {
   readonly compactions: Counter;
   readonly pendingDropped: Counter;
   readonly peerMessagesIn: Counter;
+  readonly antiEntropyRepairs: Counter;
 
   constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
@@ -99,6 +100,10 @@ export class CollabMetrics {
     this.peerMessagesIn = counter(
       "troupe_collab_peer_messages_in_total",
       "Updates and awareness received from other nodes over NATS",
+    );
+    this.antiEntropyRepairs = counter(
+      "troupe_collab_anti_entropy_repairs_total",
+      "Updates sent to another node whose digest showed it lacked them",
     );
   }
 }

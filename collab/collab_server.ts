@@ -22,6 +22,7 @@ import {
 } from "./_protocol.ts";
 import { refuse, truncate } from "./_refuse.ts";
 import { Room, type RoomConn } from "./_room.ts";
+import { AntiEntropy } from "./anti_entropy.ts";
 import { CollabMetrics } from "./collab_metrics.ts";
 import type { StreamGateway } from "./stream_gateway.ts";
 import type { DocStore } from "./doc_store.ts";
@@ -61,6 +62,9 @@ export interface CollabLimits {
   awareness_batch_ms: number;
   /** How long a node waits for another node's copy of a session it loads: 300 ms. */
   catch_up_ms: number;
+  /** Nodes compare each session's digest this often and repair what differs (anti_entropy.ts):
+   *  5000 ms; 0 turns it off. */
+  anti_entropy_ms: number;
 }
 
 /** The defaults of CollabLimits. */
@@ -73,6 +77,7 @@ export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
   compact_every_updates: 500,
   compact_every_ms: 60_000,
   catch_up_ms: 300,
+  anti_entropy_ms: 5000,
   pending_bytes_max: 0,
   awareness_batch_ms: 50,
 };
@@ -135,6 +140,7 @@ export class CollabServer {
   #port = 0;
   #closed = false;
   #dashboard: DashboardHandler | undefined;
+  #antiEntropy: AntiEntropy | undefined;
 
   private constructor(options: CollabServerOptions) {
     this.#options = options;
@@ -150,6 +156,14 @@ export class CollabServer {
       });
     }
     options.stream?.registerMetrics(this.metrics.registry);
+    if (options.bus && this.limits.anti_entropy_ms > 0) {
+      this.#antiEntropy = new AntiEntropy({
+        bus: options.bus,
+        nodeId: this.nodeId,
+        onRepair: () => this.metrics.antiEntropyRepairs.inc(),
+        onMalformed: () => this.metrics.socketsClosed.inc({ reason: "peer_malformed" }),
+      });
+    }
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.message_bytes_max,
@@ -175,6 +189,8 @@ export class CollabServer {
     const tick = Math.min(1000, server.limits.idle_unload_ms / 2);
     server.#timers.push(setInterval(() => void server.#housekeep(), tick));
     server.#timers.push(setInterval(() => server.#ping(), server.limits.ping_ms));
+    const ae = server.#antiEntropy;
+    if (ae) server.#timers.push(setInterval(() => ae.tick(), server.limits.anti_entropy_ms));
     return server;
   }
 
@@ -219,7 +235,10 @@ export class CollabServer {
     await Promise.all(this.#unloading.values());
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     for (const c of this.#conns) c.ws.terminate();
-    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    // Keep-alive HTTP connections (a scrape of /metrics) too: Deno's node:http waits for them.
+    this.#http.closeAllConnections();
+    await closed;
   }
 
   async #onHttp(req: IncomingMessage, res: import("node:http").ServerResponse): Promise<void> {
@@ -392,6 +411,7 @@ export class CollabServer {
     }
     await room.ready;
     if (bus) await this.#catchUp(room, bus, loaded);
+    if (this.#antiEntropy) loaded.subs.push(this.#antiEntropy.attach(room));
     this.#options.onRoom?.(room);
     return room;
   }

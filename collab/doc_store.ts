@@ -13,9 +13,12 @@ import { SCHEMA_VERSION } from "./session_doc.ts";
 /** The origin of transactions that load a document from storage. */
 export const LOAD_ORIGIN = Symbol("collab-load");
 
-/** The journal stream of a session. */
-export function docStream(session: string): string {
-  return `collab/${session}`;
+/**
+ * The journal stream of a session: `collab/<session>`, or `collab/<node>/<session>` where nodes
+ * share one journal (JetStream), which is single-writer per stream: each node journals its own copy.
+ */
+export function docStream(session: string, node?: string): string {
+  return node === undefined ? `collab/${session}` : `collab/${node}/${session}`;
 }
 
 /** A session document's persistence. */
@@ -25,14 +28,22 @@ export class DocStore {
   /** The snapshot position of every session this store has loaded or compacted. */
   readonly #snapshotPos = new Map<string, number>();
 
-  constructor(journal: Journal, snapshots: SnapshotStore) {
+  /** The node whose streams these are, where nodes share a journal and snapshots. */
+  readonly node: string | undefined;
+
+  constructor(journal: Journal, snapshots: SnapshotStore, options: { node?: string } = {}) {
     this.journal = journal;
     this.snapshots = snapshots;
+    this.node = options.node;
+  }
+
+  #stream(session: string): string {
+    return docStream(session, this.node);
   }
 
   /** Applies the stored document of `session` to `doc`; returns the journal records replayed. */
   async load(session: string, doc: Y.Doc): Promise<{ snapshotPos: number; records: number }> {
-    const stream = docStream(session);
+    const stream = this.#stream(session);
     const snap = await this.snapshots.load(stream);
     const from = snap?.pos ?? 0;
     if (snap) Y.applyUpdate(doc, snap.kernel, LOAD_ORIGIN);
@@ -49,17 +60,17 @@ export class DocStore {
 
   /** Appends one accepted update; resolves (or returns) its journal position. */
   append(session: string, update: Uint8Array): number | Promise<number> {
-    return this.journal.append(docStream(session), update);
+    return this.journal.append(this.#stream(session), update);
   }
 
   /** The last journal position of `session`. */
   lastPosition(session: string): number {
-    return this.journal.lastPosition(docStream(session));
+    return this.journal.lastPosition(this.#stream(session));
   }
 
   /** Journal records of `session` past its snapshot. */
   sinceSnapshot(session: string): number {
-    const stream = docStream(session);
+    const stream = this.#stream(session);
     return this.journal.lastPosition(stream) - (this.#snapshotPos.get(stream) ?? 0);
   }
 
@@ -69,7 +80,7 @@ export class DocStore {
    * lets the journal drop what every snapshot covers.
    */
   async compact(session: string, state: Uint8Array, pos: number): Promise<void> {
-    const stream = docStream(session);
+    const stream = this.#stream(session);
     await this.snapshots.save({
       stream,
       version: SCHEMA_VERSION,

@@ -3,15 +3,26 @@
  * snapshots in `<dir>/collab/snapshots`, the token secret of TROUPE_SECRET or `<dir>/collab.secret`,
  * and, given a NATS URL (or a bus), the fan-out to other nodes over NATS and the stream gateway at
  * `/stream`. What `troupe collab` and `troupe up` run.
+ *
+ * With `journal: "jetstream"` (as a host's `journal.kind`), documents live in NATS instead: the
+ * journal in the JetStream stream `TROUPE_COLLAB_JOURNAL` (subjects
+ * `troupe.journal_collab.collab.<node>.<session>`) and snapshots in the KV bucket
+ * `troupe_collab_snapshots`, so a node restarted anywhere with the same node id finds its
+ * documents. Each node journals its own copy (a JetStream journal stream has one writer), which is
+ * why the node id is required and must stay the same across restarts.
  */
 import { join } from "node:path";
 import {
   FileJournal,
   FileSnapshotStore,
   type FsyncPolicy,
+  JetStreamJournal,
+  type Journal,
+  KvSnapshotStore,
   NatsBus,
+  type SnapshotStore,
 } from "../actors/runtime/mod.ts";
-import type { Bus } from "../protocol/mod.ts";
+import { type Bus, checkName } from "../protocol/mod.ts";
 import { type CollabLimits, CollabServer } from "./collab_server.ts";
 import { DocStore } from "./doc_store.ts";
 import type { Room } from "./_room.ts";
@@ -32,6 +43,9 @@ export interface LaunchCollabOptions {
   /** The journal's fsync policy: `never` (default: a killed process loses nothing written, the
    *  operating system's page cache keeps it), `interval` or `always` (machine crashes too). */
   fsync?: FsyncPolicy;
+  /** Where documents are kept: `file` (default, in the data directory) or `jetstream` (in NATS:
+   *  needs `nats` or a NatsBus as `bus`, and `nodeId`). */
+  journal?: "file" | "jetstream";
   limits?: Partial<CollabLimits>;
   /** Send threshold changes to the actors over the bus (default: when there is a bus). */
   bridge?: boolean;
@@ -59,15 +73,18 @@ export interface LaunchedCollab {
 
 /** Opens the journal, snapshots and keyring of `dataDir` and starts a server. */
 export async function launchCollab(options: LaunchCollabOptions): Promise<LaunchedCollab> {
-  const dir = join(options.dataDir, "collab");
   const keyring = await loadKeyring({ dataDir: options.dataDir });
-  const journal = await FileJournal.open(join(dir, "journal"), { fsync: options.fsync ?? "never" });
-  const snapshots = await FileSnapshotStore.open(join(dir, "snapshots"));
-  const store = new DocStore(journal, snapshots);
   const ownBus = options.nats !== undefined
     ? await NatsBus.connect(options.nats, { name: options.nodeId ?? "troupe-collab" })
     : undefined;
   const bus = options.bus ?? ownBus;
+  let store: DocStore;
+  try {
+    store = await openStore(options, bus);
+  } catch (err) {
+    await ownBus?.close().catch(() => {});
+    throw err;
+  }
   const stream = bus && options.stream !== false
     ? StreamGateway.start({
       bus,
@@ -112,4 +129,50 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       await ownBus?.close().catch(() => {});
     },
   };
+}
+
+/** The JetStream stream of collab journals, and its subject prefix. */
+export const COLLAB_JOURNAL_STREAM = "TROUPE_COLLAB_JOURNAL";
+export const COLLAB_JOURNAL_PREFIX = "troupe.journal_collab";
+/** The KV bucket of collab snapshots. */
+export const COLLAB_SNAPSHOT_BUCKET = "troupe_collab_snapshots";
+
+async function openStore(options: LaunchCollabOptions, bus: Bus | undefined): Promise<DocStore> {
+  const kind = options.journal ?? "file";
+  if (kind === "file") {
+    const dir = join(options.dataDir, "collab");
+    const journal = await FileJournal.open(join(dir, "journal"), {
+      fsync: options.fsync ?? "never",
+    });
+    const snapshots = await FileSnapshotStore.open(join(dir, "snapshots"));
+    return new DocStore(journal, snapshots);
+  }
+  if (kind !== "jetstream") {
+    throw new Error(`launchCollab option "journal" must be file or jetstream, got "${kind}"`);
+  }
+  if (!(bus instanceof NatsBus)) {
+    throw new Error(
+      `launchCollab journal "jetstream" needs a NATS connection ("nats" or a NatsBus)`,
+    );
+  }
+  if (options.nodeId === undefined) {
+    throw new Error(
+      `launchCollab journal "jetstream" needs a "nodeId" (each node journals its own copy)`,
+    );
+  }
+  checkName(options.nodeId, "collab node id");
+  let journal: Journal | undefined;
+  let snapshots: SnapshotStore | undefined;
+  try {
+    journal = await JetStreamJournal.open(bus.nc, {
+      stream: COLLAB_JOURNAL_STREAM,
+      subjectPrefix: COLLAB_JOURNAL_PREFIX,
+      loadPositions: "lazy",
+    });
+    snapshots = await KvSnapshotStore.open(bus.nc, { bucket: COLLAB_SNAPSHOT_BUCKET });
+    return new DocStore(journal, snapshots, { node: options.nodeId });
+  } catch (err) {
+    await journal?.close().catch(() => {});
+    throw err;
+  }
 }

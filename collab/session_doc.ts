@@ -56,6 +56,10 @@ export interface Threshold {
   status: ThresholdStatus | undefined;
   /** The refusal's reason when status is "error". */
   reason: string | undefined;
+  /** What the host applied when status is "ok" (`applied to stats/BTC`, ...). */
+  applied: string | undefined;
+  /** The host that answered. */
+  host: string | undefined;
 }
 
 /** A note on a chart. `t` is milliseconds since the epoch. */
@@ -270,6 +274,8 @@ export class SessionDoc {
       entry.set("by", author);
       entry.set("status", "pending");
       entry.delete("reason");
+      entry.delete("applied");
+      entry.delete("host");
     });
   }
 
@@ -280,6 +286,8 @@ export class SessionDoc {
     if (!(entry instanceof Y.Map)) return undefined;
     const status = entry.get("status");
     const reason = entry.get("reason");
+    const applied = entry.get("applied");
+    const host = entry.get("host");
     return {
       kind,
       channel,
@@ -287,6 +295,8 @@ export class SessionDoc {
       by: String(entry.get("by") ?? ""),
       status: status === "pending" || status === "ok" || status === "error" ? status : undefined,
       reason: typeof reason === "string" ? reason : undefined,
+      applied: typeof applied === "string" ? applied : undefined,
+      host: typeof host === "string" ? host : undefined,
     };
   }
 

@@ -2,7 +2,10 @@
  * A host's control messages (`troupe.ctl.<kind>[.<key>]`): validated against the kind's current
  * configuration before they reach any journal, then journaled and applied to the instances they
  * address (one key, or every instance of the kind here, and the kind's configuration for
- * instances to come). A request is answered "ok" or with the error; a bad message is dead-lettered.
+ * instances to come). A request is answered "ok" with what was applied (`ControlApplied`), or
+ * "error" with the reason; a bad message is dead-lettered. A host that does not own the partition
+ * of the key a message addresses applies nothing and does not answer: with several hosts the
+ * request's first answer wins, and it must be the owner's.
  *
  * Where control messages are kept in a stream (JetStream input), the live subscription only
  * answers, and the host applies what the stream delivers: a message sent while the host was down
@@ -32,6 +35,20 @@ export interface ControlHost {
   deadLetter(msg: BusMessage, err: unknown): void;
 }
 
+/** The body of an "ok" answer: what the host applied. */
+export interface ControlApplied {
+  kind: string;
+  /** The key addressed, or null for every instance of the kind. */
+  key: string | null;
+  /** Instances here the change was journaled to (kind-wide: those running; none yet is 0). */
+  instances: number;
+  /** Whether the kind's configuration for instances to come changed (kind-wide changes). */
+  kind_config: boolean;
+  /** `now`: journaled and queued to the instances; `stream`: accepted, and applied when the
+   *  control stream delivers it (JetStream input). */
+  via: "now" | "stream";
+}
+
 /** A validated control message. */
 interface Control {
   def: AnyActorDefinition;
@@ -50,22 +67,53 @@ function parseControl(msg: BusMessage, host: ControlHost): Control | undefined {
   return { def, key: parsed.key, config };
 }
 
+/** Whether `msg` addresses one key whose partition another host owns. */
+function forAnotherOwner(msg: BusMessage, host: ControlHost): boolean {
+  try {
+    const parsed = parseSubject(msg.subject);
+    return parsed.kind === "ctl" && parsed.key !== undefined && !host.owns(parsed.key);
+  } catch {
+    return false; // parseControl refuses it with the reason
+  }
+}
+
+/** Throws when `ctl` addresses one instance that is stopped: nothing would take it. */
+function checkTarget(ctl: Control, host: ControlHost): void {
+  if (ctl.key === undefined) return;
+  for (const slot of host.slots()) {
+    if (slot.def === ctl.def && slot.key === ctl.key && slot.status === "stopped") {
+      throw new Error(`Actor ${slot.stream} is stopped after repeated failures: nothing applied`);
+    }
+  }
+}
+
 /** Journals and applies a validated control message to the instances it addresses. */
-function applyControl(ctl: Control, msg: BusMessage, host: ControlHost): void {
+function applyControl(ctl: Control, msg: BusMessage, host: ControlHost): number {
   const { def, key } = ctl;
   if (key === undefined) host.configs.set(def.kind, ctl.config);
   const record: InputRecord = { kind: "ctl", srcPos: 0, subject: msg.subject, payload: msg.data };
   const bytes = encodeInputRecord(record);
   const arrivedMs = performance.now();
   if (key !== undefined) {
-    if (host.owns(key)) host.enqueue(def, key, { record, bytes, decoded: undefined, arrivedMs });
-    return;
+    if (!host.owns(key)) return 0;
+    host.enqueue(def, key, { record, bytes, decoded: undefined, arrivedMs });
+    return 1;
   }
+  let instances = 0;
   for (const slot of [...host.slots()]) {
     if (slot.def === def && slot.status !== "stopped") {
       host.enqueue(def, slot.key, { record, bytes, decoded: undefined, arrivedMs });
+      instances++;
     }
   }
+  return instances;
+}
+
+/** Instances a kind-wide message would reach here now (a kept message is applied later). */
+function runningInstances(def: AnyActorDefinition, host: ControlHost): number {
+  let n = 0;
+  for (const slot of host.slots()) if (slot.def === def && slot.status !== "stopped") n++;
+  return n;
 }
 
 /**
@@ -73,11 +121,22 @@ function applyControl(ctl: Control, msg: BusMessage, host: ControlHost): void {
  * delivers it to `onKeptControl`).
  */
 export function onLiveControl(msg: BusMessage, host: ControlHost, kept: boolean): void {
+  if (forAnotherOwner(msg, host)) return; // the owner applies (or refuses) and answers
   try {
     const ctl = parseControl(msg, host);
     if (!ctl) return;
-    if (!kept) applyControl(ctl, msg, host);
-    host.reply(msg, "ok", null);
+    checkTarget(ctl, host);
+    const instances = kept
+      ? (ctl.key === undefined ? runningInstances(ctl.def, host) : 1)
+      : applyControl(ctl, msg, host);
+    const applied: ControlApplied = {
+      kind: ctl.def.kind,
+      key: ctl.key ?? null,
+      instances,
+      kind_config: ctl.key === undefined,
+      via: kept ? "stream" : "now",
+    };
+    host.reply(msg, "ok", applied);
   } catch (err) {
     if (!kept) host.deadLetter(msg, err);
     host.reply(msg, "error", { error: (err as Error).message });
@@ -92,4 +151,16 @@ export function onKeptControl(msg: BusMessage, host: ControlHost): void {
   } catch (err) {
     host.deadLetter(msg, err);
   }
+}
+
+/** One line saying what an "ok" answer's body says was applied (any body: older hosts send null). */
+export function describeControlApplied(body: unknown): string {
+  const a = body as Partial<ControlApplied> | null;
+  if (!a || typeof a !== "object" || typeof a.instances !== "number") return "accepted";
+  const target = a.key ? `${a.kind}/${a.key}` : `${a.instances} running ${a.kind} instance(s)`;
+  const parts = a.key ? [target] : [target, "the configuration of those to come"];
+  const how = a.via === "stream"
+    ? "accepted, applied as the control stream delivers it, to"
+    : "applied to";
+  return `${how} ${parts.join(" and ")}`;
 }

@@ -40,6 +40,7 @@ export {
 } from "./journal_loss.ts";
 export { FileJournal } from "./file_journal.ts";
 export { JetStreamJournal } from "./jetstream_journal.ts";
+export { type ControlApplied, describeControlApplied } from "./control_input.ts";
 export { MemoryJournal } from "./memory_journal.ts";
 export type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
 export { FileSnapshotStore } from "./file_snapshot_store.ts";

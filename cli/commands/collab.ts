@@ -11,7 +11,8 @@ import { waitForSignal } from "../signals.ts";
 export const command: Command = {
   name: "collab",
   summary: "the collaboration server (y-websocket protocol, tokens, journal, NATS fan-out)",
-  usage: "[--port P] [--host H] [--data-dir DIR] [--nats URL] [--node-id ID] [--fsync POLICY]",
+  usage:
+    "[--port P] [--host H] [--data-dir DIR] [--nats URL] [--node-id ID] [--fsync POLICY] [--journal KIND]",
   options: {
     port: {
       type: "string",
@@ -35,6 +36,11 @@ export const command: Command = {
       arg: "POLICY",
       help: "never (default; a killed process loses nothing), interval or always (power loss)",
     },
+    journal: {
+      type: "string",
+      arg: "KIND",
+      help: "file (default, in the data directory) or jetstream (in NATS: needs --nats, --node-id)",
+    },
   },
   details: "Clients: new WebsocketProvider('ws://HOST:P/collab', SESSION, doc, " +
     "{ params: { token } }) with a token from `troupe token --session SESSION`.",
@@ -45,18 +51,30 @@ export const command: Command = {
       throw new UsageError(`Option --fsync must be never, interval or always, got "${fsync}"`);
     }
     const nodeId = str(args, "node-id");
+    const journal = str(args, "journal") ?? "file";
+    if (journal !== "file" && journal !== "jetstream") {
+      throw new UsageError(`Option --journal must be file or jetstream, got "${journal}"`);
+    }
+    if (journal === "jetstream" && (str(args, "nats") === undefined || nodeId === undefined)) {
+      throw new UsageError(
+        "Option --journal jetstream needs --nats URL and --node-id ID (the same on every restart)",
+      );
+    }
     const launched = await launchCollab({
       dataDir: str(args, "data-dir") ?? ".troupe",
       port,
       host: str(args, "host") ?? "127.0.0.1",
       nats: str(args, "nats"),
       fsync,
+      journal,
       ...(nodeId !== undefined ? { nodeId } : {}),
     });
     const s = launched.server;
     console.log(
       `troupe collab: ${s.url}/<session> (node ${s.nodeId}${
         launched.bus ? ", fan-out over NATS" : ""
+      }${
+        journal === "jetstream" ? ", journal in JetStream" : ""
       }); http://127.0.0.1:${s.port}/healthz and /metrics`,
     );
     const signal = await waitForSignal();

@@ -6,7 +6,7 @@
  * current configuration and journals an accepted change like any input, so replay sees it too.
  */
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { NatsBus } from "../../actors/runtime/mod.ts";
+import { describeControlApplied, NatsBus } from "../../actors/runtime/mod.ts";
 import {
   BusRequestError,
   ctlSubject,
@@ -88,7 +88,9 @@ answered, 2 a usage error.`,
     try {
       const reply = decodeEnvelope((await bus.request(subject, request, { timeout })).data);
       if (reply.type === "ok") {
-        console.log(`troupe ctl: ${reply.src} accepted ${what}`);
+        console.log(
+          `troupe ctl: ${reply.src} accepted ${what}: ${describeControlApplied(reply.body)}`,
+        );
         return EXIT_OK;
       }
       const reason = (reply.body as { error?: unknown } | null)?.error ??

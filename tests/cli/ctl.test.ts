@@ -117,7 +117,10 @@ if (haveNatsServer("troupe ctl against nats-server")) {
       nats.url,
     ]);
     assert.is(r.code, 0, r.stderr);
-    assert.match(r.stdout, 'troupe ctl: ctl-host accepted stats api-cpu {"every_samples":7}');
+    assert.match(
+      r.stdout,
+      'troupe ctl: ctl-host accepted stats api-cpu {"every_samples":7}: applied to stats/api-cpu',
+    );
     assert.equal(await statsConfig(7), { every_samples: 7 });
   });
 
@@ -142,7 +145,10 @@ if (haveNatsServer("troupe ctl against nats-server")) {
     writeFileSync(join(cwd, ".troupe", "nats.url"), `${nats.url}\n`);
     const r = await runTroupe(["ctl", "stats", "--set", "every_samples=9"], { cwd });
     assert.is(r.code, 0, r.stderr);
-    assert.match(r.stdout, 'accepted stats {"every_samples":9}');
+    assert.match(
+      r.stdout,
+      /accepted stats \{"every_samples":9\}: applied to [1-9]\d* running stats instance\(s\) and the configuration of those to come/,
+    );
     assert.equal(await statsConfig(9), { every_samples: 9 });
   });
 

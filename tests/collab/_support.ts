@@ -97,13 +97,3 @@ export async function getText(url: string): Promise<string> {
   const res = await fetch(url);
   return await res.text();
 }
-
-/** Whether these suites run on Node; on Deno, prints one loud SKIP line for `suiteName`. */
-export function nodeOnly(suiteName: string): boolean {
-  if (!("Deno" in globalThis)) return true;
-  console.log(
-    `\n  !!! SKIPPED ${suiteName} on Deno: the collab server runs on Node (ws's server under ` +
-      `Deno's node:http upgrade stalls) !!!\n`,
-  );
-  return false;
-}

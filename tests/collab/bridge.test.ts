@@ -6,13 +6,12 @@ import { defaultHostConfig, launchHost, NatsBus } from "../../actors/runtime/mod
 import { launchCollab } from "../../collab/mod.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { connectClient, nodeOnly, tokenFor, waitFor } from "./_support.ts";
+import { connectClient, tokenFor, waitFor } from "./_support.ts";
 
 const test = suite("collab bridge to the actors");
-const run = nodeOnly("collab bridge to the actors") &&
-  haveNatsServer("collab bridge to the actors");
+const run = haveNatsServer("collab bridge to the actors");
 
-test("a threshold an editor sets becomes a control message: the actor's configuration changes and the answer is written back; a refusal carries its reason; a viewer's never crosses", async () => {
+test("a threshold an editor sets becomes a control message: the actor's configuration changes and what the host applied is written back; a group kind's key is its group; kind-wide changes count instances; a refusal carries its reason; a viewer's never crosses", async () => {
   const nats = await startTestNats();
   const dir = tempDir("troupe-collab-bridge-");
   const config = defaultHostConfig();
@@ -20,7 +19,7 @@ test("a threshold an editor sets becomes a control message: the actor's configur
   config.nats = nats.url;
   config.data_dir = join(dir.path, "host");
   config.input = "core";
-  config.actors = { stats: {} };
+  config.actors = { stats: {}, coherence: {} };
   const host = await launchHost(config, ACTOR_KINDS, { log: () => {} });
   const collab = await launchCollab({
     dataDir: join(dir.path, "collab"),
@@ -55,6 +54,8 @@ test("a threshold an editor sets becomes a control message: the actor's configur
     editor.sdoc.setThreshold("stats", "c1", { every_samples: 7 }, "ana");
     await waitFor(() => editor.sdoc.threshold("stats", "c1")?.status === "ok", 5000, "ok");
     assert.is(ctl, 1, "one change, one control message");
+    assert.is(editor.sdoc.threshold("stats", "c1")!.applied, "applied to stats/c1");
+    assert.is(editor.sdoc.threshold("stats", "c1")!.host, "h1");
     await waitFor(
       () =>
         (host.host.instance("stats", "c1")!.config as { every_samples: number }).every_samples ===
@@ -70,6 +71,33 @@ test("a threshold an editor sets becomes a control message: the actor's configur
     assert.is(
       (host.host.instance("stats", "c1")!.config as { every_samples: number }).every_samples,
       7,
+    );
+
+    // A group kind's key is its group: coherence/all (every channel, no groups configured).
+    await waitFor(() => host.host.instance("coherence", "all") !== undefined, 5000, "group all");
+    editor.sdoc.setThreshold("coherence", "all", { warmup_bars: 7 }, "ana");
+    await waitFor(() => editor.sdoc.threshold("coherence", "all")?.status === "ok", 5000, "ok");
+    assert.is(editor.sdoc.threshold("coherence", "all")!.applied, "applied to coherence/all");
+    await waitFor(
+      () =>
+        (host.host.instance("coherence", "all")!.config as { warmup_bars: number }).warmup_bars ===
+          7,
+      5000,
+      "the group's configuration to change",
+    );
+    // Kind-wide: every instance of the kind here, and those to come.
+    editor.sdoc.setThreshold("stats", undefined, { every_samples: 11 }, "ana");
+    await waitFor(() => editor.sdoc.threshold("stats")?.status === "ok", 5000, "kind-wide ok");
+    assert.is(
+      editor.sdoc.threshold("stats")!.applied,
+      "applied to 1 running stats instance(s) and the configuration of those to come",
+    );
+    await waitFor(
+      () =>
+        (host.host.instance("stats", "c1")!.config as { every_samples: number }).every_samples ===
+          11,
+      5000,
+      "the kind-wide change to reach stats/c1",
     );
 
     // A kind no host runs: refused once the timeout passes, with the reason.
@@ -89,7 +117,7 @@ test("a threshold an editor sets becomes a control message: the actor's configur
     assert.is(ctl, 0);
     assert.is(
       (host.host.instance("stats", "c1")!.config as { every_samples: number }).every_samples,
-      7,
+      11,
     );
     editor.destroy();
     viewer.destroy();

@@ -3,18 +3,9 @@ import * as assert from "uvu/assert";
 import * as Y from "yjs";
 import { launchCollab, type LaunchedCollab } from "../../collab/mod.ts";
 import { tempDir } from "../_support/nats.ts";
-import {
-  connectClient,
-  getText,
-  metric,
-  nodeOnly,
-  rawConnect,
-  tokenFor,
-  waitFor,
-} from "./_support.ts";
+import { connectClient, getText, metric, rawConnect, tokenFor, waitFor } from "./_support.ts";
 
 const test = suite("collab server");
-const run = nodeOnly("collab server");
 
 async function withServer(
   fn: (c: LaunchedCollab, dataDir: string, http: string) => Promise<void>,
@@ -215,4 +206,4 @@ test("two clients editing while cut off from each other converge when they meet"
   });
 });
 
-if (run) test.run();
+test.run();

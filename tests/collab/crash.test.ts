@@ -2,10 +2,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { startTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
-import { connectClient, nodeOnly, tokenFor, waitFor } from "./_support.ts";
+import { connectClient, tokenFor, waitFor } from "./_support.ts";
 
 const test = suite("collab server kill -9");
-const run = nodeOnly("collab server kill -9");
 
 function ids(list: { id: string }[]): Set<string> {
   return new Set(list.map((a) => a.id));
@@ -75,4 +74,4 @@ test("kill -9 with clients editing loses no acknowledged edit; the clients recon
   }
 });
 
-if (run) test.run();
+test.run();

@@ -7,18 +7,9 @@ import { Awareness } from "y-protocols/awareness";
 import { launchCollab } from "../../collab/mod.ts";
 import { Prng } from "../../sim/mod.ts";
 import { tempDir } from "../_support/nats.ts";
-import {
-  connectClient,
-  getText,
-  metric,
-  nodeOnly,
-  rawConnect,
-  tokenFor,
-  waitFor,
-} from "./_support.ts";
+import { connectClient, getText, metric, rawConnect, tokenFor, waitFor } from "./_support.ts";
 
 const test = suite("collab server under bad input");
-const run = nodeOnly("collab server under bad input");
 const SEED = Number(process.env.TROUPE_FUZZ_SEED ?? 15);
 const MESSAGES_MIN = Number(process.env.TROUPE_FUZZ_MESSAGES ?? 100_000);
 
@@ -136,145 +127,143 @@ async function fuzzWorker(
   }
 }
 
-if (run) {
-  test(`${MESSAGES_MIN} random and mutated messages: bad ones close their socket only, the server and other clients go on (seed ${SEED})`, async () => {
-    const dir = tempDir("troupe-collab-fuzz-");
-    const c = await launchCollab({
-      dataDir: dir.path,
-      limits: { messages_per_s: 1e6, messages_burst: 1e6 },
-    });
-    const http = `http://127.0.0.1:${c.server.port}`;
-    try {
-      const token = await tokenFor(dir.path, "ops", "editor");
-      const a = await connectClient(c.server.url, "ops", token);
-      const b = await connectClient(c.server.url, "ops", token);
-      const url = `${c.server.url}/ops?token=${token}`;
-      const handled = async () =>
-        metric(await getText(`${http}/metrics`), "troupe_collab_messages_in_total");
-      let done = false;
-      const closes = new Map<number, number>();
-      const root = new Prng(SEED);
-      const known = new Set([a.doc.clientID, b.doc.clientID]);
-      const workers = [0, 1, 2, 3].map((i) =>
-        fuzzWorker(url, new Source(root.fork(`w${i}`), known), () => done, closes)
-      );
-      const t0 = Date.now();
-      let edits = 0;
-      while ((await handled()) < MESSAGES_MIN) {
-        if (Date.now() - t0 > 240_000) {
-          done = true;
-          await Promise.all(workers);
-          assert.unreachable(`fuzzing took over 240 s: ${await handled()} messages (seed ${SEED})`);
-        }
-        a.sdoc.addAnnotation({
-          id: `a${edits++}`,
-          t: 1,
-          channel: "BTC",
-          text: "still here",
-          author: "a",
-        });
-        await new Promise((r) => setTimeout(r, 50));
+test(`${MESSAGES_MIN} random and mutated messages: bad ones close their socket only, the server and other clients go on (seed ${SEED})`, async () => {
+  const dir = tempDir("troupe-collab-fuzz-");
+  const c = await launchCollab({
+    dataDir: dir.path,
+    limits: { messages_per_s: 1e6, messages_burst: 1e6 },
+  });
+  const http = `http://127.0.0.1:${c.server.port}`;
+  try {
+    const token = await tokenFor(dir.path, "ops", "editor");
+    const a = await connectClient(c.server.url, "ops", token);
+    const b = await connectClient(c.server.url, "ops", token);
+    const url = `${c.server.url}/ops?token=${token}`;
+    const handled = async () =>
+      metric(await getText(`${http}/metrics`), "troupe_collab_messages_in_total");
+    let done = false;
+    const closes = new Map<number, number>();
+    const root = new Prng(SEED);
+    const known = new Set([a.doc.clientID, b.doc.clientID]);
+    const workers = [0, 1, 2, 3].map((i) =>
+      fuzzWorker(url, new Source(root.fork(`w${i}`), known), () => done, closes)
+    );
+    const t0 = Date.now();
+    let edits = 0;
+    while ((await handled()) < MESSAGES_MIN) {
+      if (Date.now() - t0 > 240_000) {
+        done = true;
+        await Promise.all(workers);
+        assert.unreachable(`fuzzing took over 240 s: ${await handled()} messages (seed ${SEED})`);
       }
-      done = true;
-      await Promise.all(workers);
-      console.log(
-        `  fuzz: ${await handled()} messages in ${Date.now() - t0} ms, closes ${[...closes]}`,
-      );
-      const m = await getText(`${http}/metrics`);
-      const malformed = metric(m, "troupe_collab_sockets_closed_total", `reason="malformed"`);
-      assert.ok(malformed > 100, `malformed messages closed ${malformed} sockets (seed ${SEED})`);
-      assert.ok((closes.get(1007) ?? 0) > 100, `closes by code: ${[...closes]}`);
-      // The bystanders were never cut off and still converge.
-      await waitFor(
-        () => b.sdoc.annotationList().length === edits,
-        10_000,
-        `b to see all ${edits} of a's edits (seed ${SEED})`,
-      );
-      assert.ok(a.provider.wsconnected && b.provider.wsconnected);
-      assert.equal(a.doc.getArray("annotations").toJSON(), b.doc.getArray("annotations").toJSON());
-      const h = JSON.parse(await getText(`${http}/healthz`));
-      assert.is(h.ok, true);
-      a.destroy();
-      b.destroy();
-    } finally {
-      await c.close();
-      dir.remove();
+      a.sdoc.addAnnotation({
+        id: `a${edits++}`,
+        t: 1,
+        channel: "BTC",
+        text: "still here",
+        author: "a",
+      });
+      await new Promise((r) => setTimeout(r, 50));
     }
-  });
+    done = true;
+    await Promise.all(workers);
+    console.log(
+      `  fuzz: ${await handled()} messages in ${Date.now() - t0} ms, closes ${[...closes]}`,
+    );
+    const m = await getText(`${http}/metrics`);
+    const malformed = metric(m, "troupe_collab_sockets_closed_total", `reason="malformed"`);
+    assert.ok(malformed > 100, `malformed messages closed ${malformed} sockets (seed ${SEED})`);
+    assert.ok((closes.get(1007) ?? 0) > 100, `closes by code: ${[...closes]}`);
+    // The bystanders were never cut off and still converge.
+    await waitFor(
+      () => b.sdoc.annotationList().length === edits,
+      10_000,
+      `b to see all ${edits} of a's edits (seed ${SEED})`,
+    );
+    assert.ok(a.provider.wsconnected && b.provider.wsconnected);
+    assert.equal(a.doc.getArray("annotations").toJSON(), b.doc.getArray("annotations").toJSON());
+    const h = JSON.parse(await getText(`${http}/healthz`));
+    assert.is(h.ok, true);
+    a.destroy();
+    b.destroy();
+  } finally {
+    await c.close();
+    dir.remove();
+  }
+});
 
-  test("an oversized message closes its socket with 1009; the server goes on", async () => {
-    const dir = tempDir("troupe-collab-");
-    const c = await launchCollab({ dataDir: dir.path, limits: { message_bytes_max: 4096 } });
-    try {
-      const token = await tokenFor(dir.path, "ops", "editor");
-      const other = await connectClient(c.server.url, "ops", token);
-      const r = await rawConnect(`${c.server.url}/ops?token=${token}`);
-      assert.ok("ws" in r);
-      const ws = (r as { ws: WebSocket }).ws;
-      const code = new Promise<number>((resolve) => ws.on("close", (c: number) => resolve(c)));
-      ws.send(frame([0, 2], new Uint8Array(5000)));
-      assert.is(await code, 1009);
-      other.sdoc.setStep({ id: "s", title: "t", status: "todo", assignee: "", due: 0 });
-      await waitFor(() => c.server.room("ops")?.sdoc.steps().length === 1, 5000, "edit after");
-      const m = await getText(`http://127.0.0.1:${c.server.port}/metrics`);
-      assert.is(metric(m, "troupe_collab_sockets_closed_total", `reason="oversize"`), 1);
-      other.destroy();
-    } finally {
-      await c.close();
-      dir.remove();
-    }
-  });
+test("an oversized message closes its socket with 1009; the server goes on", async () => {
+  const dir = tempDir("troupe-collab-");
+  const c = await launchCollab({ dataDir: dir.path, limits: { message_bytes_max: 4096 } });
+  try {
+    const token = await tokenFor(dir.path, "ops", "editor");
+    const other = await connectClient(c.server.url, "ops", token);
+    const r = await rawConnect(`${c.server.url}/ops?token=${token}`);
+    assert.ok("ws" in r);
+    const ws = (r as { ws: WebSocket }).ws;
+    const code = new Promise<number>((resolve) => ws.on("close", (c: number) => resolve(c)));
+    ws.send(frame([0, 2], new Uint8Array(5000)));
+    assert.is(await code, 1009);
+    other.sdoc.setStep({ id: "s", title: "t", status: "todo", assignee: "", due: 0 });
+    await waitFor(() => c.server.room("ops")?.sdoc.steps().length === 1, 5000, "edit after");
+    const m = await getText(`http://127.0.0.1:${c.server.port}/metrics`);
+    assert.is(metric(m, "troupe_collab_sockets_closed_total", `reason="oversize"`), 1);
+    other.destroy();
+  } finally {
+    await c.close();
+    dir.remove();
+  }
+});
 
-  test("a connection over its message rate is closed with 1008 and a reason", async () => {
-    const dir = tempDir("troupe-collab-");
-    const c = await launchCollab({
-      dataDir: dir.path,
-      limits: { messages_per_s: 50, messages_burst: 100 },
-    });
-    try {
-      const token = await tokenFor(dir.path, "ops", "editor");
+test("a connection over its message rate is closed with 1008 and a reason", async () => {
+  const dir = tempDir("troupe-collab-");
+  const c = await launchCollab({
+    dataDir: dir.path,
+    limits: { messages_per_s: 50, messages_burst: 100 },
+  });
+  try {
+    const token = await tokenFor(dir.path, "ops", "editor");
+    const r = await rawConnect(`${c.server.url}/ops?token=${token}`);
+    const ws = (r as { ws: WebSocket }).ws;
+    const closed = new Promise<[number, string]>((resolve) =>
+      ws.on("close", (code: number, reason: Buffer) => resolve([code, String(reason)]))
+    );
+    for (let i = 0; i < 300; i++) ws.send(frame([3]));
+    const [code, reason] = await closed;
+    assert.is(code, 1008);
+    assert.match(reason, "more than 50 messages/s");
+  } finally {
+    await c.close();
+    dir.remove();
+  }
+});
+
+test("a malformed message's close frame names what was wrong", async () => {
+  const dir = tempDir("troupe-collab-");
+  const c = await launchCollab({ dataDir: dir.path });
+  try {
+    const token = await tokenFor(dir.path, "ops", "editor");
+    const cases: [Uint8Array, string][] = [
+      [new Uint8Array([9]), "unknown message type 9"],
+      [new Uint8Array([0, 7, 0]), "unknown sync message type 7"],
+      [frame([0, 2], new Uint8Array([1, 2, 3])), "holds no valid Yjs update"],
+      [new Uint8Array([3, 0]), "1 bytes after the message's end"],
+    ];
+    for (const [bytes, why] of cases) {
       const r = await rawConnect(`${c.server.url}/ops?token=${token}`);
       const ws = (r as { ws: WebSocket }).ws;
       const closed = new Promise<[number, string]>((resolve) =>
         ws.on("close", (code: number, reason: Buffer) => resolve([code, String(reason)]))
       );
-      for (let i = 0; i < 300; i++) ws.send(frame([3]));
+      ws.send(bytes);
       const [code, reason] = await closed;
-      assert.is(code, 1008);
-      assert.match(reason, "more than 50 messages/s");
-    } finally {
-      await c.close();
-      dir.remove();
+      assert.is(code, 1007, why);
+      assert.match(reason, why);
     }
-  });
+  } finally {
+    await c.close();
+    dir.remove();
+  }
+});
 
-  test("a malformed message's close frame names what was wrong", async () => {
-    const dir = tempDir("troupe-collab-");
-    const c = await launchCollab({ dataDir: dir.path });
-    try {
-      const token = await tokenFor(dir.path, "ops", "editor");
-      const cases: [Uint8Array, string][] = [
-        [new Uint8Array([9]), "unknown message type 9"],
-        [new Uint8Array([0, 7, 0]), "unknown sync message type 7"],
-        [frame([0, 2], new Uint8Array([1, 2, 3])), "holds no valid Yjs update"],
-        [new Uint8Array([3, 0]), "1 bytes after the message's end"],
-      ];
-      for (const [bytes, why] of cases) {
-        const r = await rawConnect(`${c.server.url}/ops?token=${token}`);
-        const ws = (r as { ws: WebSocket }).ws;
-        const closed = new Promise<[number, string]>((resolve) =>
-          ws.on("close", (code: number, reason: Buffer) => resolve([code, String(reason)]))
-        );
-        ws.send(bytes);
-        const [code, reason] = await closed;
-        assert.is(code, 1007, why);
-        assert.match(reason, why);
-      }
-    } finally {
-      await c.close();
-      dir.remove();
-    }
-  });
-
-  test.run();
-}
+test.run();

@@ -7,7 +7,7 @@ import { applyUpdate, Doc } from "yjs";
 import { Recorder, RecordingReader } from "../../sim/mod.ts";
 import { runTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
-import { connectClient, nodeOnly, tokenFor, waitFor } from "./_support.ts";
+import { connectClient, tokenFor, waitFor } from "./_support.ts";
 
 /** JSON with every object's keys sorted (replicas may order a map's keys differently). */
 function canon(value: unknown): string {
@@ -33,7 +33,6 @@ function view(doc: Doc): Record<string, unknown> {
 }
 
 const test = suite("collab sessions recorded and replayed");
-const run = nodeOnly("collab sessions recorded and replayed");
 
 test("troupe replay rebuilds each recorded session's document and --verify checks it against the recorded checkpoints", async () => {
   const dir = tempDir("troupe-collab-rec-");
@@ -126,4 +125,4 @@ test("troupe replay rebuilds each recorded session's document and --verify check
   }
 });
 
-if (run) test.run();
+test.run();

@@ -50,6 +50,8 @@ test("typed accessors write and read every part of the document", () => {
     by: "ana",
     status: "pending",
     reason: undefined,
+    applied: undefined,
+    host: undefined,
   });
   assert.equal(s.threshold("anomaly")?.settings, { z: 5 });
   assert.is(s.annotationList()[0]?.text, "spike");

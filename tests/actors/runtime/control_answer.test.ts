@@ -1,0 +1,109 @@
+/**
+ * A host's answer to a control request says what it applied: the owner of a key's partition
+ * answers with the instance, a host that does not own it stays silent (with several hosts the
+ * first answer wins, and it must be the owner's), a kind-wide change names the instances it
+ * reached and the kind's configuration, and a bad change is refused with the reason.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { statsActor } from "../../../actors/stats/mod.ts";
+import {
+  type ControlApplied,
+  describeControlApplied,
+  Host,
+  InProcessBus,
+  MemoryJournal,
+  MemorySnapshotStore,
+  partitionOf,
+} from "../../../actors/runtime/mod.ts";
+import {
+  ctlSubject,
+  decodeEnvelope,
+  encodeEnvelope,
+  encodeFrame,
+  type Envelope,
+  feedSubject,
+} from "../../../protocol/mod.ts";
+
+const test = suite("control answers");
+
+function frame(channel: string) {
+  const t = new Float64Array([1_700_000_000_000_000]), v = new Float64Array([1]);
+  return encodeFrame({ channel, seq0: 0, t, v }, { id: `${channel}-0`, src: "t" });
+}
+
+/** Sends a control request with its own reply subject; every answer to it, after 100 ms. */
+async function answers(bus: InProcessBus, subject: string, body: unknown): Promise<Envelope[]> {
+  const inbox = `_INBOX.t${Math.random().toString(36).slice(2)}`;
+  const got: Envelope[] = [];
+  const sub = bus.subscribe(inbox, (m) => got.push(decodeEnvelope(m.data)));
+  bus.publish(subject, encodeEnvelope({ id: "c", type: "config", src: "t", ts: 1, body }), {
+    reply: inbox,
+  });
+  await bus.flush();
+  await new Promise((r) => setTimeout(r, 100));
+  sub.unsubscribe();
+  return got;
+}
+
+test("the owner answers with what it applied, the other host is silent; kind-wide answers count instances; a refusal has the reason", async () => {
+  const bus = new InProcessBus();
+  const mk = (owned: number[]) =>
+    new Host({
+      hostId: `h${owned[0]}`,
+      bus,
+      actors: [statsActor],
+      journal: new MemoryJournal(),
+      snapshots: new MemorySnapshotStore(),
+      partitions: { count: 2, owned },
+      log: () => {},
+    });
+  const h0 = mk([0]), h1 = mk([1]);
+  await h0.start();
+  await h1.start();
+  try {
+    // Two channels, one in each partition.
+    const names = Array.from({ length: 20 }, (_, i) => `ch${i}`);
+    const in0 = names.find((c) => partitionOf(c, 2) === 0)!;
+    const in1 = names.find((c) => partitionOf(c, 2) === 1)!;
+    for (const c of [in0, in1]) bus.publish(feedSubject("t", c), frame(c));
+    await bus.flush();
+
+    const keyed = await answers(bus, ctlSubject("stats", in1), { every_samples: 5 });
+    assert.is(keyed.length, 1, "exactly one answer, the owner's");
+    assert.is(keyed[0]!.type, "ok");
+    assert.is(keyed[0]!.src, "h1");
+    const applied = keyed[0]!.body as ControlApplied;
+    assert.equal(applied, {
+      kind: "stats",
+      key: in1,
+      instances: 1,
+      kind_config: false,
+      via: "now",
+    });
+    assert.is(describeControlApplied(applied), `applied to stats/${in1}`);
+
+    const wide = await answers(bus, ctlSubject("stats"), { every_samples: 6 });
+    assert.is(wide.length, 2, "each host applies a kind-wide change and answers");
+    for (const a of wide) {
+      assert.equal(a.body, {
+        kind: "stats",
+        key: null,
+        instances: 1,
+        kind_config: true,
+        via: "now",
+      });
+    }
+    assert.match(describeControlApplied(wide[0]!.body), "and the configuration of those to come");
+
+    const bad = await answers(bus, ctlSubject("stats", in0), { every_samples: -1 });
+    assert.is(bad.length, 1);
+    assert.is(bad[0]!.type, "error");
+    assert.match((bad[0]!.body as { error: string }).error, "every_samples");
+  } finally {
+    await h0.stop();
+    await h1.stop();
+  }
+});
+
+test.run();
