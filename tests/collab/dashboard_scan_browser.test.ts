@@ -13,10 +13,10 @@ import { launchCollab } from "../../collab/mod.ts";
 import { CRITERIA, expected, RANK, source, universe } from "../actors/scan/_scan_setup.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { tempDir } from "../_support/nats.ts";
-import { nodeOnly, tokenFor } from "./_support.ts";
+import { tokenFor } from "./_support.ts";
 
 const NAME = "dashboard scan panel in the browser";
-const run = nodeOnly(NAME) && haveBrowser(NAME);
+const run = haveBrowser(NAME);
 const test = suite(NAME);
 
 test("an editor's scan streams every match into the table, which sorts by rank; a viewer's form is disabled", async () => {

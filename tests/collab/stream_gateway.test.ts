@@ -9,11 +9,11 @@ import {
   mintToken,
 } from "../../collab/mod.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
-import { getText, metric, nodeOnly, rawConnect, tokenFor, waitFor } from "./_support.ts";
+import { getText, metric, rawConnect, tokenFor, waitFor } from "./_support.ts";
 import { indexOf, record, withGateway } from "./_stream_support.ts";
 
 const test = suite("stream gateway");
-const run = nodeOnly("stream gateway") && haveNatsServer("stream gateway");
+const run = haveNatsServer("stream gateway");
 
 test("relays troupe.out messages to each client by its subject patterns and channel globs", async () => {
   await withGateway(async (env) => {

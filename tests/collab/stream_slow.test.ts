@@ -7,13 +7,12 @@ import {
   type SlowPolicy,
 } from "../../collab/mod.ts";
 import { haveNatsServer } from "../_support/nats.ts";
-import { nodeOnly, waitFor } from "./_support.ts";
+import { waitFor } from "./_support.ts";
 import { type GatewayEnv, withGateway } from "./_stream_support.ts";
 import { type RawFrame, rawWebSocket, type RawWs } from "./_raw_ws.ts";
 
 const test = suite("stream gateway slow clients");
-const run = nodeOnly("stream gateway slow clients") &&
-  haveNatsServer("stream gateway slow clients");
+const run = haveNatsServer("stream gateway slow clients");
 
 const CLIENT_BOUND = 256 << 10;
 const RING_BOUND = 1 << 20;
