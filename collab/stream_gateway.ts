@@ -151,7 +151,13 @@ export class StreamGateway {
       noServer: true,
       clientTracking: false,
       maxPayload: this.limits.message_bytes_max,
-      perMessageDeflate: { threshold: this.limits.deflate_threshold_bytes },
+      // Without context takeover, so that the threshold applies (ws compresses every message,
+      // however small, when the window is kept) and no socket keeps a compression window.
+      perMessageDeflate: {
+        threshold: this.limits.deflate_threshold_bytes,
+        serverNoContextTakeover: true,
+        clientNoContextTakeover: true,
+      },
     });
     this.#pump = setInterval(() => this.#pumpAll(), this.limits.pump_ms);
     (this.#pump as { unref?: () => void }).unref?.();
