@@ -5,7 +5,7 @@
  * has an encoder and a checked decoder: a malformed message is a `StreamProtocolError` naming the
  * field and the value. Pure TypeScript with no `node:` import, so it bundles for the browser.
  */
-import { decode, encode } from "@msgpack/msgpack";
+import { Decoder, Encoder } from "@msgpack/msgpack";
 import { subjectMatches } from "../protocol/mod.ts";
 
 /** What a subscriber does when it falls behind: drop and send one `gap`, or be closed (4008). */
@@ -18,6 +18,12 @@ export const STREAM_PREFIXES: readonly string[] = [
   "troupe.sys.>",
   "troupe.scan.*.results",
 ];
+
+// One of each, reused: `decode()` and `encode()` build a new one per call, which a client reading
+// thousands of frames a second feels.
+const decoder = new Decoder();
+const encoder = new Encoder();
+const encode = (value: unknown) => encoder.encode(value);
 
 /** Bounds of a subscription request. */
 export const STREAM_LIMITS = {
@@ -336,7 +342,7 @@ function checkSub(m: Record<string, unknown>): SubRequest {
 function decodeMap(bytes: Uint8Array, side: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = decode(bytes);
+    value = decoder.decode(bytes);
   } catch (err) {
     throw bad(
       "message",

@@ -168,7 +168,8 @@ export class StreamClient {
     const sep = url.includes("?") ? "&" : "?";
     this.#options.onStatus?.("connecting");
     const ws = new this.#options.WebSocket(`${url}${sep}token=${encodeURIComponent(token)}`);
-    ws.binaryType = "arraybuffer";
+    // Browsers and Deno hand over Blobs by default; ws hands over Buffers, which need no copy.
+    if (ws.binaryType === "blob") ws.binaryType = "arraybuffer";
     this.#ws = ws;
     ws.onopen = () => {
       this.#attempt = 0;

@@ -102,6 +102,13 @@ interface Client {
   subs: Map<number, Sub>;
   closing: boolean;
   expiry: ReturnType<typeof setTimeout> | undefined;
+  /** The socket held corked until the end of this turn (see #cork). */
+  corked: Corkable | undefined;
+}
+
+interface Corkable {
+  cork(): void;
+  uncork(): void;
 }
 
 /** Plain counters read by `stats()` and `/metrics`. */
@@ -125,6 +132,8 @@ export class StreamGateway {
   #wss: WebSocketServer;
   #clients = new Set<Client>();
   #lagging = new Set<Client>();
+  #corkedClients: Client[] = [];
+  #uncorkScheduled = false;
   #subs: BusSubscription[] = [];
   #pump: ReturnType<typeof setInterval>;
   #closed = false;
@@ -239,7 +248,14 @@ export class StreamGateway {
   }
 
   #onConnection(ws: WebSocket, claims: TokenClaims): void {
-    const client: Client = { ws, claims, subs: new Map(), closing: false, expiry: undefined };
+    const client: Client = {
+      ws,
+      claims,
+      subs: new Map(),
+      closing: false,
+      expiry: undefined,
+      corked: undefined,
+    };
     this.#clients.add(client);
     const expiresInMs = claims.exp * 1000 - this.#now();
     client.expiry = setTimeout(() => {
@@ -403,9 +419,34 @@ export class StreamGateway {
   }
 
   #sendFrame(client: Client, frame: Uint8Array): void {
+    this.#cork(client);
     client.ws.send(frame);
     this.#tally.relayed++;
     this.#tally.bytesOut += frame.length;
+  }
+
+  /**
+   * Holds `client`'s socket writes until this turn of the event loop ends: NATS hands messages
+   * over in bursts, and one write per socket per burst instead of one per message was most of the
+   * gateway's time (a profile at 100 clients: `writev` 37%). `_socket` is ws's own field (its
+   * net.Socket); where it is missing, frames go one write each as before.
+   */
+  #cork(client: Client): void {
+    if (client.corked) return;
+    const socket = (client.ws as unknown as { _socket?: Corkable })._socket;
+    if (!socket?.cork) return;
+    socket.cork();
+    client.corked = socket;
+    this.#corkedClients.push(client);
+    if (this.#uncorkScheduled) return;
+    this.#uncorkScheduled = true;
+    setImmediate(() => {
+      this.#uncorkScheduled = false;
+      for (const c of this.#corkedClients.splice(0)) {
+        c.corked?.uncork();
+        c.corked = undefined;
+      }
+    });
   }
 
   #send(client: Client, m: ServerMessage): void {
