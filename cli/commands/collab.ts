@@ -57,7 +57,8 @@ export const command: Command = {
     console.log(
       `troupe collab: ${s.url}/<session> (node ${s.nodeId}${
         launched.bus ? ", fan-out over NATS" : ""
-      }); http://127.0.0.1:${s.port}/healthz and /metrics`,
+      }); http://127.0.0.1:${s.port}/healthz and /metrics` +
+        (launched.stream ? `; stream gateway ws://127.0.0.1:${s.port}/stream` : ""),
     );
     const signal = await waitForSignal();
     console.error(`troupe collab: ${signal}: closing`);
