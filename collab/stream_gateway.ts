@@ -257,15 +257,21 @@ export class StreamGateway {
       corked: undefined,
     };
     this.#clients.add(client);
-    const expiresInMs = claims.exp * 1000 - this.#now();
-    client.expiry = setTimeout(() => {
-      const at = new Date(claims.exp * 1000).toISOString();
-      this.#close(client, STREAM_CLOSE.token_expired, `token expired at ${at}`);
-    }, Math.min(Math.max(0, expiresInMs), 2 ** 31 - 1));
+    this.#armExpiry(client);
     ws.on("message", (data, isBinary) => this.#onClientMessage(client, data, isBinary));
     ws.on("close", () => this.#forget(client));
     // ws closes the socket itself on a frame it cannot take (over maxPayload: 1009).
     ws.on("error", () => (client.closing = true));
+  }
+
+  /** Closes `client` with 4401 when its token expires (timers hold at most ~24.8 days). */
+  #armExpiry(client: Client): void {
+    const leftMs = client.claims.exp * 1000 - this.#now();
+    client.expiry = setTimeout(() => {
+      if (client.claims.exp * 1000 > this.#now()) return this.#armExpiry(client);
+      const at = new Date(client.claims.exp * 1000).toISOString();
+      this.#close(client, STREAM_CLOSE.token_expired, `token expired at ${at}`);
+    }, Math.min(Math.max(0, leftMs), 2 ** 31 - 1));
   }
 
   #forget(client: Client): void {
@@ -451,6 +457,9 @@ export class StreamGateway {
 
   #send(client: Client, m: ServerMessage): void {
     if (client.closing) return;
+    // Replies count against the bound too: a client that pings and never reads is a slow one.
+    const buffered = client.ws.bufferedAmount;
+    if (buffered > this.limits.client_buffered_bytes_max) return this.#closeSlow(client, buffered);
     client.ws.send(encodeServerMessage(m));
   }
 
