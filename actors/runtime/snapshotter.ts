@@ -73,6 +73,22 @@ export class Snapshotter {
       .finally(() => (this.#saving = undefined));
   }
 
+  /**
+   * Captures every running instance with inputs since its last snapshot: all of them, or, given
+   * the time `now` and a period, those whose last capture is at least that old.
+   */
+  captureDue(slots: Iterable<Slot>, now?: number, everyMs = 0): void {
+    for (const slot of slots) {
+      const inst = slot.inst;
+      if (!inst || slot.status !== "running" || inst.sinceSnapshot === 0) continue;
+      if (now !== undefined) {
+        if (now - slot.lastSnapMs < everyMs) continue;
+        slot.lastSnapMs = now;
+      }
+      this.capture(slot);
+    }
+  }
+
   /** Saves every captured snapshot, after syncing the journal up to them. */
   async flush(): Promise<void> {
     if (this.#saving) await this.#saving;
