@@ -270,7 +270,7 @@ export const benchmark: Benchmark = {
     "events/s from NATS to 100 WebSocket clients through the stream gateway vs raw nats.js fan-out to 100 subscribers; gateway RSS with one stalled client",
   usage: [
     "  --clients N      clients (WebSocket) and subscribers (NATS) (default 100)",
-    "  --messages N     events published per relay round (default 20000)",
+    "  --messages N     events published per relay round (default 5000)",
     "  --stall-mb N     MiB of 1 KiB messages in each memory round (default 24)",
     "  --stall-clients N  reading clients beside the stalled one in memory rounds (default 10)",
     "  --rounds N       rounds, alternating which side goes first; medians reported (default 3)",
@@ -285,7 +285,7 @@ export const benchmark: Benchmark = {
     });
     const s: Settings = {
       clients: numberOption(o, "clients", 100, { min: 1, max: 1000, integer: true }),
-      messages: numberOption(o, "messages", 20_000, { min: 100, integer: true }),
+      messages: numberOption(o, "messages", 5_000, { min: 100, integer: true }),
       stallMb: numberOption(o, "stall-mb", 24, { min: 1, max: 1024 }),
       stallClients: numberOption(o, "stall-clients", 10, { min: 1, max: 1000, integer: true }),
       rounds: numberOption(o, "rounds", 3, { min: 1, integer: true }),
