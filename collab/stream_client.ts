@@ -176,7 +176,10 @@ export class StreamClient {
       this.#options.onStatus?.("open");
       for (const id of this.#subs.keys()) this.#sendSub(id);
     };
-    ws.onmessage = (ev) => this.#onData(ev.data);
+    // ws (Node) builds a MessageEvent per message for `onmessage`; its own emitter does not.
+    const emitter = ws as unknown as { on?: (e: string, f: (d: unknown) => void) => void };
+    if (typeof emitter.on === "function") emitter.on("message", (data) => this.#onData(data));
+    else ws.onmessage = (ev) => this.#onData(ev.data);
     ws.onerror = () => {};
     ws.onclose = (ev) => {
       if (this.#ws !== ws) return;
