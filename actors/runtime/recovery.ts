@@ -205,7 +205,7 @@ export class Recovery {
    */
   async #judgeLosses(pass: RecoveryPass): Promise<void> {
     const h = this.#h;
-    const plan = await h.judgeLosses(pass.losses);
+    const plan = await h.judgeLosses(pass.losses.filter((loss) => !this.#upgradeLoss(loss)));
     for (const loss of plan.rebuilt) {
       h.log(`journal lost ${describeLoss(loss)}: reading them again from the input`);
     }
@@ -217,6 +217,21 @@ export class Recovery {
     if (plan.resumeAfter !== undefined) {
       pass.resumeAfter = Math.min(pass.resumeAfter, plan.resumeAfter);
     }
+  }
+
+  /**
+   * Whether `loss` is what an upgrade of the stream's kind leaves: the journal's start, compacted
+   * behind a snapshot the new version cannot read. The old version applied those inputs; the
+   * instance starts afresh on what the journal still holds, with the kind's current
+   * configuration, and says so. Not damage, so not refused.
+   */
+  #upgradeLoss(loss: JournalLoss): boolean {
+    const up = this.#h.snapshotter.upgraded.get(loss.stream);
+    if (!up || loss.from !== 1 || loss.to > up.pos) return false;
+    this.#h.log(
+      `${loss.stream}: its kind was upgraded (version ${up.version} state cannot be read); inputs 1-${loss.to}, applied by the old version and compacted, are not replayed: the instance starts afresh after them`,
+    );
+    return true;
   }
 
   /** The loss of `slot`'s positions from `t.expected` to `to`, noted in its track. */

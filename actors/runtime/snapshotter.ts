@@ -46,6 +46,12 @@ export class Snapshotter {
   #queue = new Map<string, Snapshot>();
   /** The position of each stream's newest saved snapshot: what compaction may drop up to. */
   readonly savedPos = new Map<string, number>();
+  /**
+   * Streams whose snapshot was of another version of their kind (an upgrade of troupe), with
+   * that snapshot's position and version: what compaction dropped before it cannot be replayed
+   * by the new version (see recovery.ts).
+   */
+  readonly upgraded = new Map<string, { pos: number; version: number }>();
   #lastCompactMs = 0;
   #saving: Promise<void> | undefined;
 
@@ -126,6 +132,7 @@ export class Snapshotter {
       this.#o.log(
         `${slot.stream}: snapshot of version ${snap.version} discarded (machine version is ${slot.def.version}); replaying the journal from the start`,
       );
+      this.upgraded.set(slot.stream, { pos: snap.pos, version: snap.version });
       return undefined;
     }
     // A snapshot from before the id window has none: it starts empty (inputs applied before the
