@@ -55,6 +55,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "mint a signed session token for the collaboration server",
     load: () => import("./commands/token.ts"),
   },
+  watch: {
+    summary: "what the actors find, live: one line per finding, or NDJSON",
+    load: () => import("./commands/watch.ts"),
+  },
 };
 
 function unrefTimeout(fn: () => void, ms: number): void {

@@ -5,7 +5,7 @@
  * has an encoder and a checked decoder: a malformed message is a `StreamProtocolError` naming the
  * field and the value. Pure TypeScript with no `node:` import, so it bundles for the browser.
  */
-import { decode, encode } from "@msgpack/msgpack";
+import { Decoder, Encoder } from "@msgpack/msgpack";
 import { subjectMatches } from "../protocol/mod.ts";
 
 /** What a subscriber does when it falls behind: drop and send one `gap`, or be closed (4008). */
@@ -18,6 +18,12 @@ export const STREAM_PREFIXES: readonly string[] = [
   "troupe.sys.>",
   "troupe.scan.*.results",
 ];
+
+// One of each, reused: `decode()` and `encode()` build a new one per call, which a client reading
+// thousands of frames a second feels.
+const decoder = new Decoder();
+const encoder = new Encoder();
+const encode = (value: unknown) => encoder.encode(value);
 
 /** Bounds of a subscription request. */
 export const STREAM_LIMITS = {
@@ -168,8 +174,55 @@ export function encodeMsgFrame(
   return out.subarray(0, at);
 }
 
+const textDecoder = new TextDecoder();
+
+/**
+ * Reads a `msg` frame laid out exactly as `encodeMsgFrame` writes it (a client reads thousands a
+ * second, and the generic decoder was the larger part of its time); anything else, undefined,
+ * for the generic decoder.
+ */
+function readMsgFrame(b: Uint8Array): StreamMsg | undefined {
+  if (b.length < 32 || b[0] !== 0x85) return undefined;
+  for (let i = 0; i < MSG_HEAD.length; i++) if (b[1 + i] !== MSG_HEAD[i]) return undefined;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let at = 1 + MSG_HEAD.length;
+  const key = (k: string) => {
+    if (b[at] !== (0xa0 | k.length)) return false;
+    for (let i = 0; i < k.length; i++) if (b[at + 1 + i] !== k.charCodeAt(i)) return false;
+    at += 1 + k.length;
+    return true;
+  };
+  const uint = () => {
+    const x = b[at]!;
+    if (x < 0x80) return (at += 1), x;
+    if (x === 0xce && at + 5 <= b.length) return (at += 5), view.getUint32(at - 4);
+    if (x === 0xcf && at + 9 <= b.length) return (at += 9), Number(view.getBigUint64(at - 8));
+    return -1;
+  };
+  if (!key("seq")) return undefined;
+  const seq = uint();
+  if (seq < 0 || !key("sub")) return undefined;
+  const sub = uint();
+  if (sub < 0 || !key("subject")) return undefined;
+  let n = -1;
+  const tag = b[at]!;
+  if ((tag & 0xe0) === 0xa0) (n = tag & 0x1f), (at += 1);
+  else if (tag === 0xd9) (n = b[at + 1]!), (at += 2);
+  else if (tag === 0xda && at + 3 <= b.length) (n = view.getUint16(at + 1)), (at += 3);
+  if (n < 0 || at + n > b.length) return undefined;
+  const subject = textDecoder.decode(b.subarray(at, at + n));
+  at += n;
+  if (!key("data") || b[at] !== 0xc6 || at + 5 > b.length) return undefined;
+  const len = view.getUint32(at + 1);
+  at += 5;
+  if (at + len !== b.length) return undefined;
+  return { t: "msg", seq, sub, subject, data: b.subarray(at, at + len) };
+}
+
 /** Decodes and checks a server message. */
 export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
+  const fast = readMsgFrame(bytes);
+  if (fast) return fast;
   const m = decodeMap(bytes, "server");
   switch (m.t) {
     case "ok":
@@ -336,7 +389,7 @@ function checkSub(m: Record<string, unknown>): SubRequest {
 function decodeMap(bytes: Uint8Array, side: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = decode(bytes);
+    value = decoder.decode(bytes);
   } catch (err) {
     throw bad(
       "message",

@@ -86,3 +86,11 @@ export {
 } from "./stream_gateway.ts";
 export { type RingEntry, StreamRing, type StreamRingLimits } from "./stream_ring.ts";
 export type { StreamStats } from "./stream_metrics.ts";
+export {
+  type Finding,
+  FINDING_KINDS,
+  FINDING_SUBJECTS,
+  type FindingKind,
+  findingsOf,
+  formatFinding,
+} from "./finding.ts";

@@ -168,14 +168,18 @@ export class StreamClient {
     const sep = url.includes("?") ? "&" : "?";
     this.#options.onStatus?.("connecting");
     const ws = new this.#options.WebSocket(`${url}${sep}token=${encodeURIComponent(token)}`);
-    ws.binaryType = "arraybuffer";
+    // Browsers and Deno hand over Blobs by default; ws hands over Buffers, which need no copy.
+    if (ws.binaryType === "blob") ws.binaryType = "arraybuffer";
     this.#ws = ws;
     ws.onopen = () => {
       this.#attempt = 0;
       this.#options.onStatus?.("open");
       for (const id of this.#subs.keys()) this.#sendSub(id);
     };
-    ws.onmessage = (ev) => this.#onData(ev.data);
+    // ws (Node) builds a MessageEvent per message for `onmessage`; its own emitter does not.
+    const emitter = ws as unknown as { on?: (e: string, f: (d: unknown) => void) => void };
+    if (typeof emitter.on === "function") emitter.on("message", (data) => this.#onData(data));
+    else ws.onmessage = (ev) => this.#onData(ev.data);
     ws.onerror = () => {};
     ws.onclose = (ev) => {
       if (this.#ws !== ws) return;

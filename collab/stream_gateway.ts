@@ -102,6 +102,13 @@ interface Client {
   subs: Map<number, Sub>;
   closing: boolean;
   expiry: ReturnType<typeof setTimeout> | undefined;
+  /** The socket held corked until the end of this turn (see #cork). */
+  corked: Corkable | undefined;
+}
+
+interface Corkable {
+  cork(): void;
+  uncork(): void;
 }
 
 /** Plain counters read by `stats()` and `/metrics`. */
@@ -125,6 +132,8 @@ export class StreamGateway {
   #wss: WebSocketServer;
   #clients = new Set<Client>();
   #lagging = new Set<Client>();
+  #corkedClients: Client[] = [];
+  #uncorkScheduled = false;
   #subs: BusSubscription[] = [];
   #pump: ReturnType<typeof setInterval>;
   #closed = false;
@@ -151,7 +160,13 @@ export class StreamGateway {
       noServer: true,
       clientTracking: false,
       maxPayload: this.limits.message_bytes_max,
-      perMessageDeflate: { threshold: this.limits.deflate_threshold_bytes },
+      // Without context takeover, so that the threshold applies (ws compresses every message,
+      // however small, when the window is kept) and no socket keeps a compression window.
+      perMessageDeflate: {
+        threshold: this.limits.deflate_threshold_bytes,
+        serverNoContextTakeover: true,
+        clientNoContextTakeover: true,
+      },
     });
     this.#pump = setInterval(() => this.#pumpAll(), this.limits.pump_ms);
     (this.#pump as { unref?: () => void }).unref?.();
@@ -233,17 +248,30 @@ export class StreamGateway {
   }
 
   #onConnection(ws: WebSocket, claims: TokenClaims): void {
-    const client: Client = { ws, claims, subs: new Map(), closing: false, expiry: undefined };
+    const client: Client = {
+      ws,
+      claims,
+      subs: new Map(),
+      closing: false,
+      expiry: undefined,
+      corked: undefined,
+    };
     this.#clients.add(client);
-    const expiresInMs = claims.exp * 1000 - this.#now();
-    client.expiry = setTimeout(() => {
-      const at = new Date(claims.exp * 1000).toISOString();
-      this.#close(client, STREAM_CLOSE.token_expired, `token expired at ${at}`);
-    }, Math.min(Math.max(0, expiresInMs), 2 ** 31 - 1));
+    this.#armExpiry(client);
     ws.on("message", (data, isBinary) => this.#onClientMessage(client, data, isBinary));
     ws.on("close", () => this.#forget(client));
     // ws closes the socket itself on a frame it cannot take (over maxPayload: 1009).
     ws.on("error", () => (client.closing = true));
+  }
+
+  /** Closes `client` with 4401 when its token expires (timers hold at most ~24.8 days). */
+  #armExpiry(client: Client): void {
+    const leftMs = client.claims.exp * 1000 - this.#now();
+    client.expiry = setTimeout(() => {
+      if (client.claims.exp * 1000 > this.#now()) return this.#armExpiry(client);
+      const at = new Date(client.claims.exp * 1000).toISOString();
+      this.#close(client, STREAM_CLOSE.token_expired, `token expired at ${at}`);
+    }, Math.min(Math.max(0, leftMs), 2 ** 31 - 1));
   }
 
   #forget(client: Client): void {
@@ -397,13 +425,41 @@ export class StreamGateway {
   }
 
   #sendFrame(client: Client, frame: Uint8Array): void {
+    this.#cork(client);
     client.ws.send(frame);
     this.#tally.relayed++;
     this.#tally.bytesOut += frame.length;
   }
 
+  /**
+   * Holds `client`'s socket writes until this turn of the event loop ends: NATS hands messages
+   * over in bursts, and one write per socket per burst instead of one per message was most of the
+   * gateway's time (a profile at 100 clients: `writev` 37%). `_socket` is ws's own field (its
+   * net.Socket); where it is missing, frames go one write each as before.
+   */
+  #cork(client: Client): void {
+    if (client.corked) return;
+    const socket = (client.ws as unknown as { _socket?: Corkable })._socket;
+    if (!socket?.cork) return;
+    socket.cork();
+    client.corked = socket;
+    this.#corkedClients.push(client);
+    if (this.#uncorkScheduled) return;
+    this.#uncorkScheduled = true;
+    setImmediate(() => {
+      this.#uncorkScheduled = false;
+      for (const c of this.#corkedClients.splice(0)) {
+        c.corked?.uncork();
+        c.corked = undefined;
+      }
+    });
+  }
+
   #send(client: Client, m: ServerMessage): void {
     if (client.closing) return;
+    // Replies count against the bound too: a client that pings and never reads is a slow one.
+    const buffered = client.ws.bufferedAmount;
+    if (buffered > this.limits.client_buffered_bytes_max) return this.#closeSlow(client, buffered);
     client.ws.send(encodeServerMessage(m));
   }
 

@@ -75,7 +75,8 @@ export const command: Command = {
         launched.bus ? ", fan-out over NATS" : ""
       }${
         journal === "jetstream" ? ", journal in JetStream" : ""
-      }); http://127.0.0.1:${s.port}/healthz and /metrics`,
+      }); http://127.0.0.1:${s.port}/healthz and /metrics` +
+        (launched.stream ? `; stream gateway ws://127.0.0.1:${s.port}/stream` : ""),
     );
     const signal = await waitForSignal();
     console.error(`troupe collab: ${signal}: closing`);

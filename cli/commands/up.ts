@@ -28,7 +28,9 @@ import {
   describeRecording,
   Recorder,
 } from "../../sim/mod.ts";
-import { launchCollab, mintToken } from "../../collab/mod.ts";
+import { launchCollab, type LaunchedCollab, mintToken } from "../../collab/mod.ts";
+import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_file.ts";
+import { LatestFindings } from "../latest_findings.ts";
 import { type Command, duration, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { DATA_DIR_DEFAULT, NATS_URL_FILE, removeNatsUrl, writeNatsUrl } from "../nats_url.ts";
@@ -198,6 +200,20 @@ export const command: Command = {
       `troupe up: collab server ${collab.server.url} (y-websocket; session "main", owner token ` +
         `${ownerToken}; more with troupe token --data-dir ${dataDir})`,
     );
+    // --- the dashboard and the stream gateway (issue 17): the URL to open, and collab.json for
+    // troupe watch (a viewer token: watching needs no more).
+    const collabFile = await dashboardFile(collab, dataDir);
+    console.log(`troupe up: dashboard ${collabFile.dashboard}?session=main&token=${ownerToken}`);
+    console.log(
+      `troupe up: share it read-only or for editing: troupe token --session main --role ` +
+        `viewer|editor --data-dir ${dataDir}, then ${collabFile.dashboard}?session=main&token=<token>`,
+    );
+    console.log(
+      `troupe up: findings live in the terminal: troupe watch` +
+        (join(dataDir) === join(DATA_DIR_DEFAULT) ? "" : ` --data-dir ${dataDir}`) +
+        ` (stream ${collabFile.stream})`,
+    );
+    const findings = new LatestFindings(bus);
     // --- --record: actors recovered from an earlier run carry state the recording lacks.
     if (recorder) {
       const recovered = launched.host.instances().length;
@@ -252,7 +268,10 @@ export const command: Command = {
       const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
       const line = `${s.toFixed(0)} s: ${sent} samples sent, ${applied} inputs applied, ` +
         `${outputs} outputs, ${dead} dead letters`;
-      process.stderr.write(tty ? `\r${line}   ` : `${line}\n`);
+      // The latest findings every 10 s: a line or three above the status line.
+      const found = ticks % 10 === 0 ? findings.take() : [];
+      const above = found.map((l) => `troupe up: ${l}\n`).join("");
+      process.stderr.write(tty ? `\r\x1b[K${above}${line}   ` : `${above}${line}\n`);
     }, 1000);
 
     const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
@@ -263,6 +282,8 @@ export const command: Command = {
     console.error(
       `\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`,
     );
+    findings.close();
+    removeCollabFile(dataDir, collabFile.stream);
     await collab.close();
     await bus.flush().catch(() => {});
     await launched.close();
@@ -286,6 +307,27 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** Writes `<dataDir>/collab.json` (the gateway's URL and a viewer token) and returns it. */
+async function dashboardFile(collab: LaunchedCollab, dataDir: string): Promise<CollabFile> {
+  const base = `127.0.0.1:${collab.server.port}`;
+  const ttlS = 8 * 3600;
+  const token = await mintToken(collab.keyring, {
+    session: "main",
+    role: "viewer",
+    ttlS,
+    nowMs: Date.now(),
+  });
+  const file: CollabFile = {
+    stream: `ws://${base}/stream`,
+    dashboard: `http://${base}/`,
+    session: "main",
+    token,
+    exp: Math.floor(Date.now() / 1000 + ttlS),
+  };
+  writeCollabFile(dataDir, file);
+  return file;
+}
 
 /** NATS's own port: `troupe up` takes it when it is free. */
 const NATS_PORT = 4222;

@@ -72,6 +72,14 @@ test("encodeMsgFrame() writes msgpack that decodeServerMessage() reads back, for
   }
 });
 
+test("decodeServerMessage() refuses a msg frame cut short or with a byte added, naming why", () => {
+  const frame = encodeMsgFrame(300, 2, "troupe.out.stats.c1", new Uint8Array(50));
+  throwsNaming(() => decodeServerMessage(frame.subarray(0, -1)), "message", /not msgpack/);
+  const longer = new Uint8Array(frame.length + 1);
+  longer.set(frame);
+  throwsNaming(() => decodeServerMessage(longer), "message", /not msgpack/);
+});
+
 test("decodeClientMessage() names the field and value of a malformed request", () => {
   throwsNaming(() => decodeClientMessage(new Uint8Array([0xc1])), "message", /not msgpack/);
   throwsNaming(

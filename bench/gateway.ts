@@ -1,0 +1,344 @@
+/**
+ * `troupe bench gateway`: how fast the stream gateway relays what the actors publish to many
+ * WebSocket clients, against raw nats.js fan-out to the same number of subscribers, in the same
+ * run; and the gateway's memory with one client that never reads.
+ *
+ * - `events_per_s`: a publisher sends `--messages` anomaly events (real envelopes, ~170 bytes) on
+ *   `troupe.out.anomaly.*` as fast as NATS takes them; the figure is messages / the time until
+ *   every one of `--clients` clients holds every message. troupe: StreamClients (over `ws`,
+ *   decoding every frame) subscribed to `troupe.out.>` through a gateway running in a process of
+ *   its own; baseline: as many nats.js connections, each subscribed to `troupe.out.>` (nats-server
+ *   does the fan-out). Clients and the publisher share this process in both cases.
+ * - `rss_mb_stalled_client`: the gateway process's peak resident memory while `--stall-mb` MiB of
+ *   1 KiB messages pass through it to `--stall-clients` reading clients plus one raw client that
+ *   subscribes and then never reads; baseline: the same run without the stalled client. Equal figures mean the stalled
+ *   client costs nothing beyond its socket's bound.
+ *
+ * Rounds alternate which side goes first; each figure is the median over `--rounds`, and the log
+ * gives every round's figure.
+ */
+import { readFileSync } from "node:fs";
+import { connect as tcpConnect, type Socket } from "node:net";
+import process from "node:process";
+import { WebSocket } from "ws";
+import { NatsBus, type NatsServer } from "../actors/runtime/mod.ts";
+import {
+  encodeClientMessage,
+  Keyring,
+  mintToken,
+  StreamClient,
+  type StreamSocketConstructor,
+} from "../collab/mod.ts";
+import { encodeEventEnvelope } from "../protocol/mod.ts";
+import { type Benchmark, type BenchRow, row } from "./_bench.ts";
+import {
+  ChildScript,
+  median,
+  numberOption,
+  parseOptions,
+  sleep,
+  startBenchNats,
+  tempDir,
+} from "./_cluster.ts";
+
+const NAME = "gateway";
+const SECRET = "troupe-bench-gateway-secret";
+
+interface Settings {
+  clients: number;
+  messages: number;
+  rounds: number;
+  stallMb: number;
+  stallClients: number;
+}
+
+/** A set of clients that count what they receive. */
+interface Receivers {
+  counts: Int32Array;
+  /** When each client got its last expected message (performance.now()). */
+  doneAt: Float64Array;
+  close(): Promise<void>;
+}
+
+function rssMb(pid: number | undefined): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`Timed out after ${timeoutMs} ms: ${what}`);
+    await sleep(10);
+  }
+}
+
+function counting(n: number, expected: () => number): Omit<Receivers, "close"> & {
+  hit(i: number): void;
+} {
+  const counts = new Int32Array(n);
+  const doneAt = new Float64Array(n);
+  return {
+    counts,
+    doneAt,
+    hit(i) {
+      if (++counts[i]! === expected()) doneAt[i] = performance.now();
+    },
+  };
+}
+
+/** `n` StreamClients of the gateway at `port`, subscribed to `troupe.out.>`. */
+async function streamClients(port: number, n: number, expected: () => number): Promise<Receivers> {
+  const ring = await Keyring.fromSecrets([new TextEncoder().encode(SECRET)]);
+  const token = await mintToken(ring, {
+    session: "bench",
+    role: "viewer",
+    ttlS: 3600,
+    nowMs: Date.now(),
+  });
+  const c = counting(n, expected);
+  let subscribed = 0;
+  const clients = Array.from({ length: n }, (_, i) => {
+    const client = new StreamClient({
+      url: `ws://127.0.0.1:${port}/stream`,
+      token,
+      WebSocket: WebSocket as unknown as StreamSocketConstructor,
+      onMessage: () => c.hit(i),
+      onSubscribed: () => subscribed++,
+      reconnect: false,
+    });
+    client.subscribe({ subjects: ["troupe.out.>"] });
+    return client;
+  });
+  await waitUntil(() => subscribed === n, 60_000, `${n} stream clients to subscribe`);
+  return { ...c, close: async () => clients.forEach((x) => x.close()) };
+}
+
+/** `n` nats.js connections, each subscribed to `troupe.out.>`. */
+async function natsClients(url: string, n: number, expected: () => number): Promise<Receivers> {
+  const c = counting(n, expected);
+  const buses: NatsBus[] = [];
+  for (let i = 0; i < n; i++) {
+    const bus = await NatsBus.connect(url, { name: `bench-sub-${i}` });
+    bus.subscribe("troupe.out.>", () => c.hit(i));
+    buses.push(bus);
+  }
+  await Promise.all(buses.map((b) => b.flush()));
+  return { ...c, close: async () => void await Promise.all(buses.map((b) => b.close())) };
+}
+
+/** Publishes `count` copies of `payload` on 16 channels, flushing every 500. */
+async function publish(
+  pub: NatsBus,
+  count: number,
+  payload: (i: number) => Uint8Array,
+): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    pub.publish(`troupe.out.anomaly.C${i % 16}`, payload(i));
+    // nats.js's own flush: the bus's has a 2 s timeout, which a loaded machine can exceed.
+    if (i % 500 === 499) await pub.nc.flush();
+  }
+  await pub.nc.flush();
+}
+
+function anomalyEvent(i: number): Uint8Array {
+  const ts = 1_800_000_000_000_000 + i * 1000;
+  return encodeEventEnvelope({ id: `bench-${i}`, type: "anomaly", src: "bench", ts }, {
+    type: "anomaly",
+    ts,
+    channel: `C${i % 16}`,
+    score: 0.93,
+    value: 105.25,
+    expected: 100.5,
+    lower: 98.125,
+    upper: 102.875,
+  });
+}
+
+/** A raw WebSocket client that subscribes to everything and then never reads again. */
+function stalledClient(port: number, token: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect(port, "127.0.0.1");
+    socket.on("error", reject);
+    socket.write(
+      `GET /stream?token=${token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
+        `Sec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    socket.once("data", (head) => {
+      if (!head.toString().startsWith("HTTP/1.1 101")) return reject(new Error(`${head}`));
+      const body = encodeClientMessage({ op: "sub", id: 1, subjects: ["troupe.out.>"] });
+      // A masked binary frame with a zero mask: the payload goes as it is.
+      socket.write(new Uint8Array([0x82, 0x80 | body.length, 0, 0, 0, 0, ...body]));
+      setTimeout(() => {
+        socket.pause();
+        resolve(socket);
+      }, 200);
+    });
+  });
+}
+
+interface Side {
+  eventsPerS: number;
+  rssMb: number;
+}
+
+/** One relay round through a gateway process (or, `nats`, straight from nats-server). */
+async function relayRound(
+  kind: "troupe" | "nats" | "stalled" | "unstalled",
+  nats: NatsServer,
+  s: Settings,
+  log: (m: string) => void,
+): Promise<Side> {
+  const stall = kind === "stalled" || kind === "unstalled";
+  const count = stall ? Math.round((s.stallMb * (1 << 20)) / 1024) : s.messages;
+  const payload = stall
+    ? (() => {
+      const bytes = new Uint8Array(1024).map((_, i) => (i * 131) & 0xff);
+      return () => bytes;
+    })()
+    : anomalyEvent;
+  const dir = tempDir("troupe-bench-gateway-");
+  const server = kind === "nats"
+    ? undefined
+    : ChildScript.start("bench/_gateway_server.ts", [nats.url, dir.path], log);
+  let rssMax = 0;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server?.pid) || 0)), 50);
+  const pub = await NatsBus.connect(nats.url, { name: "bench-publisher" });
+  let receivers: Receivers | undefined;
+  let stalled: Socket | undefined;
+  try {
+    if (server) {
+      const { port } = await server.next(60_000) as { port: number };
+      receivers = await streamClients(port, stall ? s.stallClients : s.clients, () => count);
+      if (kind === "stalled") {
+        const ring = await Keyring.fromSecrets([new TextEncoder().encode(SECRET)]);
+        const token = await mintToken(ring, {
+          session: "b",
+          role: "viewer",
+          ttlS: 600,
+          nowMs: Date.now(),
+        });
+        stalled = await stalledClient(port, token);
+      }
+    } else receivers = await natsClients(nats.url, s.clients, () => count);
+    const r = receivers;
+    const t0 = performance.now();
+    await publish(pub, count, payload);
+    const all = () => r.counts.every((x) => x >= count);
+    await waitUntil(all, 300_000, `${kind}: every client to hold ${count}`).catch((err) => {
+      const held = r.counts.reduce((a, b) => a + b, 0);
+      throw new Error(
+        `${(err as Error).message} (they hold ${held} of ${count * r.counts.length})`,
+      );
+    });
+    const elapsedS = (Math.max(...r.doneAt) - t0) / 1000;
+    if (server) {
+      server.send("stats");
+      const st = await server.next(10_000);
+      log(
+        `${kind}: gateway relayed ${st.relayed}, buffer ${
+          (Number(st.buffer_bytes) / 1048576).toFixed(1)
+        } MiB, ` +
+          `most queued on one socket ${
+            (Number(st.client_buffered_bytes_max) / 1048576).toFixed(1)
+          } MiB, ` +
+          `dropped for slowness ${st.dropped_slow}`,
+      );
+    }
+    return { eventsPerS: count / elapsedS, rssMb: rssMax };
+  } finally {
+    clearInterval(sampler);
+    stalled?.destroy();
+    await receivers?.close();
+    await pub.close().catch(() => {});
+    if (server) {
+      server.send("stop");
+      await server.wait(10_000).catch(() => server.kill());
+    }
+    dir.remove();
+  }
+}
+
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary:
+    "events/s from NATS to 100 WebSocket clients through the stream gateway vs raw nats.js fan-out to 100 subscribers; gateway RSS with one stalled client",
+  usage: [
+    "  --clients N      clients (WebSocket) and subscribers (NATS) (default 100)",
+    "  --messages N     events published per relay round (default 5000)",
+    "  --stall-mb N     MiB of 1 KiB messages in each memory round (default 24)",
+    "  --stall-clients N  reading clients beside the stalled one in memory rounds (default 10)",
+    "  --rounds N       rounds, alternating which side goes first; medians reported (default 3)",
+  ].join("\n"),
+  async run(args, context) {
+    const o = parseOptions(args, {
+      clients: { type: "string" },
+      messages: { type: "string" },
+      "stall-mb": { type: "string" },
+      "stall-clients": { type: "string" },
+      rounds: { type: "string" },
+    });
+    const s: Settings = {
+      clients: numberOption(o, "clients", 100, { min: 1, max: 1000, integer: true }),
+      messages: numberOption(o, "messages", 5_000, { min: 100, integer: true }),
+      stallMb: numberOption(o, "stall-mb", 24, { min: 1, max: 1024 }),
+      stallClients: numberOption(o, "stall-clients", 10, { min: 1, max: 1000, integer: true }),
+      rounds: numberOption(o, "rounds", 3, { min: 1, integer: true }),
+    };
+    const log = (m: string) => context.log(m);
+    process.env.TROUPE_SECRET = SECRET; // the gateway child reads it
+    process.setMaxListeners(0);
+    const nats = await startBenchNats(NAME);
+    const got = new Map<string, Side[]>();
+    try {
+      for (let r = 0; r < s.rounds; r++) {
+        const relay = r % 2 === 0 ? ["troupe", "nats"] as const : ["nats", "troupe"] as const;
+        const memory = r % 2 === 0
+          ? ["stalled", "unstalled"] as const
+          : ["unstalled", "stalled"] as const;
+        for (const kind of [...relay, ...memory]) {
+          const side = await relayRound(kind, nats, s, log);
+          log(
+            `round ${r + 1} ${kind}: ${
+              Math.round(side.eventsPerS)
+            } events/s to each of ${s.clients}` +
+              (kind === "nats" ? "" : `, gateway RSS peak ${side.rssMb.toFixed(0)} MB`),
+          );
+          got.set(kind, [...(got.get(kind) ?? []), side]);
+        }
+      }
+    } finally {
+      await nats.stop();
+    }
+    return rowsOf(got);
+  },
+};
+
+function rowsOf(got: Map<string, Side[]>): BenchRow[] {
+  const fig = (kind: string, f: (x: Side) => number) => median((got.get(kind) ?? []).map(f));
+  return [
+    row({
+      bench: NAME,
+      metric: "events_per_s",
+      unit: "events/s",
+      troupe: fig("troupe", (x) => x.eventsPerS),
+      baseline: fig("nats", (x) => x.eventsPerS),
+      better: "higher",
+      reference: "raw nats.js fan-out",
+    }),
+    row({
+      bench: NAME,
+      metric: "rss_mb_stalled_client",
+      unit: "MB",
+      troupe: fig("stalled", (x) => x.rssMb),
+      baseline: fig("unstalled", (x) => x.rssMb),
+      better: "lower",
+      reference: "the same gateway, no stalled client",
+    }),
+  ];
+}

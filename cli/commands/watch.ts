@@ -1,0 +1,249 @@
+/**
+ * `troupe watch`: the terminal view of what the actors find, through the stream gateway. One
+ * readable line per finding (time, kind, channel, what, how strong), or NDJSON with `--json`, for
+ * people who live in a terminal and for scripts. Next to `troupe up` it needs no options: up
+ * writes the gateway's URL and a viewer token to `<data dir>/collab.json`. It reconnects and
+ * resumes where it left off; what the gateway could not keep is said on stderr.
+ */
+import process from "node:process";
+import { WebSocket as NodeWebSocket } from "ws";
+import {
+  compileChannelGlobs,
+  type Finding,
+  FINDING_KINDS,
+  FINDING_SUBJECTS,
+  type FindingKind,
+  findingsOf,
+  formatFinding,
+  StreamClient,
+  type StreamSocketConstructor,
+  type StreamSubscription,
+} from "../../collab/mod.ts";
+import { type Command, duration, flag, num, type ParsedArgs, str, UsageError } from "../args.ts";
+import { COLLAB_FILE, readCollabFile } from "../collab_file.ts";
+import { DATA_DIR_DEFAULT } from "../nats_url.ts";
+import { waitForSignal } from "../signals.ts";
+
+/** Kinds whose subjects end in a channel (the gateway filters those by `--channel` itself). */
+const CHANNEL_KINDS: ReadonlySet<FindingKind> = new Set(["anomaly", "collapse", "coherence"]);
+
+export const command: Command = {
+  name: "watch",
+  summary: "what the actors find, live: one line per finding, or NDJSON",
+  usage: "[--kinds anomaly,collapse,coherence,scan,dlq,actor] [--channel PATTERN] " +
+    "[--min-severity X] [--json] [--url ws://HOST:PORT/stream] [--token T] [--data-dir DIR] " +
+    "[--duration S] [--count N]",
+  options: {
+    kinds: {
+      type: "string",
+      arg: "LIST",
+      help: `Kinds of finding, comma-separated (default all: ${FINDING_KINDS.join(",")})`,
+    },
+    channel: {
+      type: "string",
+      arg: "PATTERN",
+      help: "Only channels (groups, symbols) matching this glob, * = any run (default all)",
+    },
+    "min-severity": {
+      type: "string",
+      arg: "X",
+      help: "Only findings of severity >= X, in [0, 1] (scan hits have none and always pass)",
+    },
+    json: { type: "boolean", help: "One JSON object per line (NDJSON), gaps on stderr" },
+    url: {
+      type: "string",
+      arg: "URL",
+      help: `The gateway (default: the one troupe up wrote to ${DATA_DIR_DEFAULT}/${COLLAB_FILE})`,
+    },
+    token: { type: "string", arg: "T", help: "A session token, any role (default: up's)" },
+    "data-dir": { type: "string", arg: "DIR", help: "Where up's collab.json is (default .troupe)" },
+    duration: { type: "string", arg: "S", help: "Stop after S seconds (default: until Ctrl-C)" },
+    count: { type: "string", arg: "N", help: "Stop after N findings" },
+  },
+  details: "Severity: anomaly = its score; collapse and coherence = 1 - exp(-s/2) of the shift " +
+    "s in spreads (standard deviations); dead letters and stopped actors = 1. " +
+    "Mint a token for another gateway with troupe token --session S --role viewer.",
+  async run(args) {
+    const options = parseWatchArgs(args);
+    return await watch(options);
+  },
+};
+
+interface WatchOptions {
+  url: string;
+  token: string;
+  kinds: FindingKind[];
+  channel: string | undefined;
+  minSeverity: number;
+  json: boolean;
+  durationS: number;
+  count: number;
+}
+
+function parseWatchArgs(args: ParsedArgs): WatchOptions {
+  const kinds = (str(args, "kinds") ?? FINDING_KINDS.join(",")).split(",").map((k) => k.trim());
+  for (const k of kinds) {
+    if (!(FINDING_KINDS as readonly string[]).includes(k)) {
+      throw new UsageError(
+        `Option --kinds takes ${FINDING_KINDS.join(", ")}, got "${k}" in "${str(args, "kinds")}"`,
+      );
+    }
+  }
+  const channel = str(args, "channel");
+  if (channel !== undefined && (channel === "" || /[\s.]/.test(channel))) {
+    throw new UsageError(
+      `Option --channel must be a glob without dots or spaces, got "${channel}"`,
+    );
+  }
+  const minSeverity = num(args, "min-severity", 0, { min: 0, max: 1 });
+  const durationS = duration(args, "duration", 0);
+  const count = num(args, "count", 0, { min: 1, integer: true });
+  const dataDir = str(args, "data-dir") ?? DATA_DIR_DEFAULT;
+  let file;
+  try {
+    file = readCollabFile(dataDir);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const url = str(args, "url") ?? file?.stream;
+  const token = str(args, "token") ?? file?.token;
+  if (url === undefined || token === undefined) {
+    throw new UsageError(
+      `No gateway to watch: pass --url ws://HOST:PORT/stream and --token T, or run troupe up ` +
+        `with --data-dir ${dataDir} (it writes ${dataDir}/${COLLAB_FILE})`,
+    );
+  }
+  if (!/^wss?:\/\/[^/]+\/stream$/.test(url)) {
+    throw new UsageError(`Option --url must be ws://HOST:PORT/stream, got "${url}"`);
+  }
+  return {
+    url,
+    token,
+    kinds: kinds as FindingKind[],
+    channel,
+    minSeverity,
+    json: flag(args, "json"),
+    durationS,
+    count,
+  };
+}
+
+/** The gateway subscriptions for `o`: one for the channel kinds (filtered by the gateway), one for the rest. */
+function subscriptionsOf(o: WatchOptions): StreamSubscription[] {
+  const subs: StreamSubscription[] = [];
+  const byChannel = o.kinds.filter((k) => CHANNEL_KINDS.has(k)).map((k) => FINDING_SUBJECTS[k]);
+  const others = o.kinds.filter((k) => !CHANNEL_KINDS.has(k)).map((k) => FINDING_SUBJECTS[k]);
+  if (byChannel.length) {
+    subs.push(o.channel ? { subjects: byChannel, channels: [o.channel] } : { subjects: byChannel });
+  }
+  if (others.length) subs.push({ subjects: others });
+  return subs;
+}
+
+async function watch(o: WatchOptions): Promise<number> {
+  const glob = o.channel ? compileChannelGlobs([o.channel])[0]! : undefined;
+  const kinds = new Set(o.kinds);
+  let shown = 0;
+  let opened = false;
+  let failure: string | undefined;
+  let finish: (why: string) => void = () => {};
+  const finished = new Promise<string>((resolve) => (finish = resolve));
+  let done = false;
+  const show = (f: Finding, seq: number) => {
+    if (done || !kinds.has(f.kind) || (glob && !glob.test(f.channel))) return;
+    if (f.severity !== null && f.severity < o.minSeverity) return;
+    process.stdout.write((o.json ? JSON.stringify(jsonOf(f, seq)) : formatFinding(f)) + "\n");
+    if (o.count > 0 && ++shown >= o.count) {
+      done = true;
+      finish("count");
+    }
+  };
+  // A reader that went away (`troupe watch | head`) ends the watch quietly.
+  process.stdout.on("error", () => finish("stdout closed"));
+  const refusal = { status: 0, body: "" };
+  const client = new StreamClient({
+    url: o.url,
+    token: o.token,
+    WebSocket: webSocketFor(refusal),
+    onMessage: (m) => {
+      const nowUs = Date.now() * 1000;
+      for (const f of findingsOf(m.subject, m.data, nowUs)) show(f, m.seq);
+    },
+    onGap: (g) => {
+      const line =
+        `troupe watch: missed ${g.missed} messages (seq ${g.from}..${g.to}): the gateway no longer held them`;
+      process.stderr.write((o.json ? JSON.stringify({ gap: g }) : line) + "\n");
+    },
+    onRefused: (_id, reason) => {
+      failure = `the gateway refused the subscription: ${reason}`;
+      finish("refused");
+    },
+    onStatus: (status, detail) => {
+      if (status === "open") opened = true;
+      if (status !== "closed") return;
+      if (!opened) {
+        const why = refusal.status ? `HTTP ${refusal.status}: ${refusal.body.trim()}` : "no answer";
+        failure = `cannot connect to ${o.url} (${why})`;
+        finish("failed");
+      } else if (detail && [1003, 1007, 1008, 1009, 4008, 4401].includes(detail.code)) {
+        failure = `the gateway closed the stream (${detail.code}: ${detail.reason})`;
+        finish("closed");
+      } else {process.stderr.write(
+          `troupe watch: connection lost (${detail?.code}); reconnecting\n`,
+        );}
+    },
+  });
+  for (const s of subscriptionsOf(o)) client.subscribe(s);
+  const why = await Promise.race([
+    finished,
+    waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined),
+  ]);
+  client.close();
+  if (failure) {
+    process.stderr.write(`troupe watch: ${failure}\n`);
+    return 1;
+  }
+  if (why === "SIGINT" || why === "SIGTERM") {
+    process.stderr.write(`troupe watch: ${why}: ${shown} findings shown\n`);
+  }
+  return 0;
+}
+
+/** The WebSocket to use: Deno's global one, or `ws` on Node (which says why an upgrade failed). */
+function webSocketFor(refusal: { status: number; body: string }): StreamSocketConstructor {
+  if ("Deno" in globalThis) return globalThis.WebSocket as unknown as StreamSocketConstructor;
+  class Ws extends NodeWebSocket {
+    constructor(url: string) {
+      super(url);
+      this.on("unexpected-response", (_req, res) => {
+        refusal.status = res.statusCode ?? 0;
+        res.on("data", (d: Buffer) => (refusal.body += d));
+        res.on("end", () => this.terminate());
+      });
+    }
+  }
+  return Ws as unknown as StreamSocketConstructor;
+}
+
+function jsonOf(f: Finding, seq: number): Record<string, unknown> {
+  return {
+    time: new Date(f.ts_us / 1000).toISOString(),
+    ts_us: f.ts_us,
+    kind: f.kind,
+    channel: f.channel,
+    what: f.what,
+    strength: f.strength,
+    severity: f.severity,
+    subject: f.subject,
+    seq,
+    detail: Object.fromEntries(
+      Object.entries(f.detail).map(([k, v]) => [k, v instanceof Uint8Array ? base64(v) : v]),
+    ),
+  };
+}
+
+function base64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}

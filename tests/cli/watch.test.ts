@@ -1,0 +1,195 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { join } from "node:path";
+import { encodeColumns, encodeEnvelope, encodeEventEnvelope } from "../../protocol/mod.ts";
+import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { haveNatsServer, tempDir } from "../_support/nats.ts";
+import { nodeOnly, waitFor } from "../collab/_support.ts";
+import { type GatewayEnv, withGateway } from "../collab/_stream_support.ts";
+
+const test = suite("troupe watch");
+const run = nodeOnly("troupe watch") && haveNatsServer("troupe watch");
+const TS = 1_800_000_000_000_000;
+
+function anomaly(channel: string, score: number): Uint8Array {
+  return encodeEventEnvelope({ id: `a-${channel}-${score}`, type: "anomaly", src: "t", ts: TS }, {
+    type: "anomaly",
+    ts: TS,
+    channel,
+    score,
+    value: 110,
+    expected: 100,
+    lower: 95,
+    upper: 105,
+  });
+}
+
+function collapse(channel: string, severity: number): Uint8Array {
+  return encodeEventEnvelope({ id: `c-${channel}`, type: "collapse", src: "t", ts: TS + 1 }, {
+    type: "collapse",
+    ts: TS + 1,
+    channel,
+    changeTs: TS - 1_000_000,
+    changeIndex: 3,
+    delaySamples: 4,
+    meanBefore: 10,
+    meanAfter: 20,
+    spreadBefore: 2,
+    spreadAfter: 2,
+    direction: "up",
+    severity,
+  });
+}
+
+/** Publishes what the actors would: findings mixed with data that is not one. */
+function publishMix(env: GatewayEnv): void {
+  const p = (subject: string, data: Uint8Array) => env.pub.publish(subject, data);
+  const columns = encodeColumns(
+    {
+      channel: "BTC",
+      seq0: 0,
+      t: new Float64Array([1]),
+      columns: { score: new Float64Array([1]) },
+    },
+    { id: "cols", src: "t" },
+  );
+  p("troupe.out.anomaly.BTC", columns); // data, not a finding
+  p("troupe.out.anomaly.BTC", anomaly("BTC", 0.3)); // under --min-severity 0.5
+  p("troupe.out.anomaly.ETH", anomaly("ETH", 0.95)); // outside --channel B*
+  p("troupe.out.anomaly.BTC", anomaly("BTC", 0.9));
+  p("troupe.out.collapse.BNB", collapse("BNB", 4));
+  p(
+    "troupe.dlq.decode",
+    encodeEnvelope({
+      id: "d1",
+      type: "dead_letter",
+      src: "t",
+      ts: TS + 2,
+      body: {
+        subject: "troupe.feed.m.BTC",
+        reason: "decode",
+        error: "field t is short",
+        raw: new Uint8Array(2),
+      },
+    }),
+  );
+}
+
+test("troupe watch --json prints one NDJSON finding per line, filtered by kind, channel and severity", async () => {
+  await withGateway(async (env) => {
+    const watch = startTroupe([
+      "watch",
+      "--url",
+      env.url,
+      "--token",
+      env.token,
+      "--json",
+      "--kinds",
+      "anomaly,collapse,dlq",
+      "--channel",
+      "B*",
+      "--min-severity",
+      "0.5",
+      "--count",
+      "2",
+    ]);
+    await waitFor(
+      () => env.collab.stream!.stats().subscriptions === 2,
+      30_000,
+      "watch to subscribe",
+    );
+    publishMix(env);
+    await env.pub.flush();
+    assert.is(await watch.exited, 0, watch.output());
+    const lines = watch.output().trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines.map((l) => [l.kind, l.channel, l.severity > 0.5]), [
+      ["anomaly", "BTC", true],
+      ["collapse", "BNB", true],
+    ]);
+    assert.is(lines[0].time, "2027-01-15T08:00:00.000Z");
+    assert.is(lines[0].strength, "score 0.90");
+    assert.match(lines[0].what, "value 110, expected 100, band 95..105, above the band");
+    assert.is(lines[0].subject, "troupe.out.anomaly.BTC");
+    assert.is(lines[1].detail.meanAfter, 20);
+  });
+});
+
+test("troupe watch prints a readable line per finding: time, kind, channel, what, how strong", async () => {
+  await withGateway(async (env) => {
+    const watch = startTroupe(["watch", "--url", env.url, "--token", env.token, "--count", "4"]);
+    await waitFor(
+      () => env.collab.stream!.stats().subscriptions === 2,
+      30_000,
+      "watch to subscribe",
+    );
+    publishMix(env);
+    await env.pub.flush();
+    assert.is(await watch.exited, 0, watch.output());
+    const lines = watch.output().trim().split("\n");
+    assert.is(lines.length, 4, watch.output());
+    assert.match(
+      lines[0]!,
+      /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: value 110.*\[score 0\.30\]$/,
+    );
+    assert.match(lines[2]!, /anomaly {3}BTC .*\[score 0\.90\]$/);
+    assert.match(lines[3]!, /collapse {2}BNB +regime change up: mean 10 -> 20.*\[4\.0 spreads\]$/);
+  });
+});
+
+test("troupe watch names a refused token and exits 1; usage errors exit 2", async () => {
+  await withGateway(async (env) => {
+    const r = await runTroupe(["watch", "--url", env.url, "--token", "nope.nope"]);
+    assert.is(r.code, 1, r.stderr);
+    assert.match(r.stderr, /cannot connect to ws:\/\/127\.0\.0\.1:\d+\/stream \(HTTP 401: Token/);
+  });
+  for (
+    const [args, why] of [
+      [["--min-severity", "2"], /--min-severity must be <= 1, got "2"/],
+      [["--kinds", "anomaly,weather"], /got "weather"/],
+      [["--url", "http://x/stream", "--token", "t"], /--url must be ws:\/\/HOST:PORT\/stream/],
+      [["--channel", "a.b"], /--channel must be a glob without dots/],
+    ] as const
+  ) {
+    const dir = tempDir();
+    const r = await runTroupe(["watch", "--data-dir", dir.path, ...args]);
+    dir.remove();
+    assert.is(r.code, 2, r.stderr);
+    assert.match(r.stderr, why);
+  }
+});
+
+test("next to troupe up, troupe watch needs no options: up writes its gateway and a viewer token", async () => {
+  const dir = tempDir();
+  const dataDir = join(dir.path, "d");
+  const up = startTroupe([
+    "up",
+    "--no-nats",
+    "--duration",
+    "60",
+    "--channels",
+    "4",
+    "--data-dir",
+    dataDir,
+    "--http-port",
+    "0",
+    "--collab-port",
+    "0",
+  ]);
+  try {
+    await up.waitFor("troupe watch");
+    assert.match(up.output(), /dashboard http:\/\/127\.0\.0\.1:\d+\/\?session=main&token=\S+\n/);
+    assert.match(up.output(), /troupe token --session main --role viewer\|editor/);
+    const r = await runTroupe(["watch", "--data-dir", dataDir, "--json", "--count", "1"], {
+      timeoutMs: 45_000,
+    });
+    assert.is(r.code, 0, r.stderr);
+    const f = JSON.parse(r.stdout.trim());
+    assert.ok(["anomaly", "collapse", "coherence"].includes(f.kind), r.stdout);
+  } finally {
+    up.signal("SIGINT");
+    assert.is(await up.exited, 0, up.output());
+    dir.remove();
+  }
+});
+
+if (run) test.run();

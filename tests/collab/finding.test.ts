@@ -1,0 +1,129 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { findingsOf, formatFinding } from "../../collab/mod.ts";
+import {
+  encodeColumns,
+  encodeEnvelope,
+  encodeEventEnvelope,
+  encodeValue,
+} from "../../protocol/mod.ts";
+
+const test = suite("findings");
+const TS = 1_800_000_000_000_000;
+const meta = (type: string) => ({ id: `x-${type}`, type, src: "test", ts: TS });
+
+test("findingsOf() reads an anomaly event: value, expected, band and its score as severity", () => {
+  const bytes = encodeEventEnvelope(meta("anomaly"), {
+    type: "anomaly",
+    ts: TS,
+    channel: "BTC",
+    score: 0.93,
+    value: 105,
+    expected: 100,
+    lower: 98,
+    upper: 102,
+  });
+  const [f, ...rest] = findingsOf("troupe.out.anomaly.BTC", bytes, 0);
+  assert.is(rest.length, 0);
+  assert.is(f!.kind, "anomaly");
+  assert.is(f!.channel, "BTC");
+  assert.is(f!.severity, 0.93);
+  assert.is(f!.ts_us, TS);
+  assert.match(f!.what, "value 105, expected 100, band 98..102, above the band");
+  assert.is(f!.strength, "score 0.93");
+  assert.is(f!.detail.expected, 100);
+  assert.match(
+    formatFinding(f!),
+    /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: .* \[score 0\.93\]$/,
+  );
+});
+
+test("findingsOf() reads collapse change points and coherence regime changes, severities in [0, 1]", () => {
+  const collapse = encodeEventEnvelope(meta("collapse"), {
+    type: "collapse",
+    ts: TS,
+    channel: "ETH",
+    changeTs: TS - 5_000_000,
+    changeIndex: 10,
+    delaySamples: 5,
+    meanBefore: 1,
+    meanAfter: 3,
+    spreadBefore: 1,
+    spreadAfter: 1,
+    direction: "up",
+    severity: 2,
+  });
+  const [c] = findingsOf("troupe.out.collapse.ETH", collapse, 0);
+  assert.is(c!.kind, "collapse");
+  assert.match(c!.what, "regime change up: mean 1 -> 3");
+  assert.ok(Math.abs(c!.severity! - (1 - Math.exp(-1))) < 1e-12);
+  const coherence = encodeEventEnvelope(meta("coherence"), {
+    type: "coherence",
+    ts: TS,
+    group: "all",
+    state: "coherent",
+    from: "normal",
+    ratio: 0.84,
+    shift: 1.5,
+    topChannels: [{ channel: "A", loading: 0.6 }, { channel: "B", loading: 0.5 }],
+  });
+  const [h] = findingsOf("troupe.out.coherence.all", coherence, 0);
+  assert.is(h!.channel, "all");
+  assert.match(h!.what, "normal -> coherent, absorption ratio 0.84, top A 0.60, B 0.50");
+  assert.ok(h!.severity! > 0.5 && h!.severity! < 0.55);
+});
+
+test("findingsOf() reads scan results (one per symbol), dead letters and stopped actors", () => {
+  const results = encodeValue([
+    { seq: 1, symbol: "AAA", rank: 2.5, chunk: 0 },
+    { seq: 2, symbol: "BBB", rank: null, chunk: 0 },
+  ]);
+  const hits = findingsOf("troupe.scan.s1.results", results, 42);
+  assert.equal(hits.map((f) => [f.kind, f.channel, f.strength, f.severity, f.ts_us]), [
+    ["scan", "AAA", "rank 2.5", null, 42],
+    ["scan", "BBB", "matched", null, 42],
+  ]);
+  const dead = encodeEnvelope({
+    ...meta("dead_letter"),
+    body: {
+      subject: "troupe.feed.m.X",
+      reason: "decode",
+      error: "bad t",
+      raw: new Uint8Array([1]),
+    },
+  });
+  const [d] = findingsOf("troupe.dlq.decode", dead, 0);
+  assert.equal([d!.kind, d!.channel, d!.severity], ["dlq", "decode", 1]);
+  assert.match(d!.what, "dead letter from troupe.feed.m.X: bad t");
+  const stopped = encodeEnvelope({
+    ...meta("actor_stopped"),
+    body: { stream: "anomaly/X", error: "boom" },
+  });
+  assert.equal(findingsOf("troupe.sys.actor.stopped", stopped, 0).map((f) => [f.kind, f.channel]), [
+    ["actor", "anomaly/X"],
+  ]);
+});
+
+test("findingsOf() finds nothing in data (columns frames, stats) or in bytes it cannot read", () => {
+  const columns = encodeColumns(
+    {
+      channel: "BTC",
+      seq0: 0,
+      t: new Float64Array([1]),
+      columns: { score: new Float64Array([0.5]) },
+    },
+    { id: "c", src: "t", ts: 1 },
+  );
+  assert.equal(findingsOf("troupe.out.anomaly.BTC", columns, 0), []);
+  const stats = encodeEventEnvelope(meta("stats"), {
+    type: "stats",
+    ts: TS,
+    channel: "c",
+    count: 1,
+  });
+  assert.equal(findingsOf("troupe.out.stats.c", stats, 0), []);
+  assert.equal(findingsOf("troupe.out.anomaly.BTC", new Uint8Array([0xc1]), 0), []);
+  assert.equal(findingsOf("troupe.scan.s.results", new Uint8Array([0xc1]), 0), []);
+});
+
+test.run();
