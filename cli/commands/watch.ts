@@ -209,9 +209,11 @@ async function watch(o: WatchOptions): Promise<number> {
   return 0;
 }
 
-/** The WebSocket to use: Deno's global one, or `ws` on Node (which says why an upgrade failed). */
+/**
+ * The WebSocket to use: `ws`'s, on Node and Deno alike, because it says why an upgrade failed (the
+ * status and body of a 401), which the standard WebSocket hides.
+ */
 function webSocketFor(refusal: { status: number; body: string }): StreamSocketConstructor {
-  if ("Deno" in globalThis) return globalThis.WebSocket as unknown as StreamSocketConstructor;
   class Ws extends NodeWebSocket {
     constructor(url: string) {
       super(url);

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { encodeColumns, encodeEnvelope, encodeEventEnvelope } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
-import { nodeOnly, waitFor } from "../collab/_support.ts";
+import { waitFor } from "../collab/_support.ts";
 import { type GatewayEnv, withGateway } from "../collab/_stream_support.ts";
 
 const test = suite("troupe watch");
-const run = nodeOnly("troupe watch") && haveNatsServer("troupe watch");
+const run = haveNatsServer("troupe watch");
 const TS = 1_800_000_000_000_000;
 
 function anomaly(channel: string, score: number): Uint8Array {
