@@ -197,7 +197,7 @@ export class Host {
           health: () => this.health(),
           metrics: this.metrics,
           refreshGauges: () => this.#refreshGauges(),
-        });
+        }, this.options.http);
       }
       const t0 = this.#now();
       // A journal with no streams is a new host's: nothing decided yet, nothing to wait for.

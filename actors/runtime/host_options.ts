@@ -12,6 +12,7 @@ import {
 import type { ControlSource } from "./control_stream.ts";
 import type { FrameDecoder } from "./frame_decoder.ts";
 import type { HostTimers } from "./host_timers.ts";
+import type { HttpExtension } from "./host_http.ts";
 import type { InputSource } from "./input_source.ts";
 import type { LivenessCheck } from "./liveness.ts";
 import type { Journal } from "./journal.ts";
@@ -45,6 +46,8 @@ export interface HostOptions {
   msgIdHeaders?: boolean;
   /** Serve /healthz and /metrics on this port (0: a free port); none when absent. */
   httpPort?: number;
+  /** Routes served on the same port besides /healthz and /metrics (the scan API). */
+  http?: HttpExtension;
   /** Wall clock in milliseconds, for lag, timers and backoff only: never for actor logic. */
   now?: () => number;
   /** Timers for backoff and periodic work; the simulator passes virtual ones. */

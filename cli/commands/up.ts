@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { scanHostService } from "../../actors/scan/mod.ts";
 import {
   defaultHostConfig,
   describeError,
@@ -158,7 +159,8 @@ export const command: Command = {
     // --- end --record
     let launched: LaunchedHost;
     try {
-      launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
+      const service = scanHostService();
+      launched = await launchHost(config, ACTOR_KINDS, nats ? { service } : { bus, service });
     } catch (err) {
       // One line naming the cause and the value (the port, the file, the other process id).
       console.error(`troupe up: cannot start the host: ${describeError(err)}`);
