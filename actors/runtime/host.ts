@@ -51,6 +51,7 @@ import { planLossRebuild } from "./journal_loss.ts";
 import { Recovery, type RecoveryHost } from "./recovery.ts";
 import { compactMailbox, newSlot, type Pending, type Slot, type Status } from "./_slot.ts";
 import { Snapshotter } from "./snapshotter.ts";
+import { Ticker } from "./ticker.ts";
 import { DEFAULT_SUPERVISION, recordFailure, type SupervisionOptions } from "./supervision.ts";
 
 /** An actor host. */
@@ -77,6 +78,7 @@ export class Host {
   readonly #recovery: Recovery;
   readonly #progress = new ProgressWatch();
   readonly #ctlHost: ControlHost;
+  readonly #ticker: Ticker;
   /** Inputs applied, all kinds: what the progress watch follows. */
   #appliedTotal = 0;
   #ctlSub: BusSubscription | undefined;
@@ -134,6 +136,13 @@ export class Host {
     });
     this.#recovery = new Recovery(this.#recoveryHost());
     this.#ctlHost = this.#controlHost();
+    this.#ticker = new Ticker({
+      hostId: options.hostId,
+      timers: this.#timers,
+      now: this.#now,
+      slots: () => this.#slots.values(),
+      enqueue: (slot, item) => this.#enqueue(slot.def, slot.key, item),
+    });
   }
 
   /** What recovery works with: this host's journal, slots and supervision. */
@@ -230,6 +239,7 @@ export class Host {
         if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
       };
       this.#timer = this.#timers.setTimeout(tick, period);
+      this.#ticker.start();
       this.#ready = true;
     } catch (err) {
       // Nothing left open: a failed start leaves no port taken.
@@ -247,6 +257,7 @@ export class Host {
     if (this.options.control) await this.options.control.stop();
     this.#ctlSub?.unsubscribe();
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#ticker.stop();
     // Let in-flight asynchronous appends finish.
     for (let i = 0; i < 200 && [...this.#slots.values()].some((s) => s.pumping); i++) {
       await new Promise<void>((r) => this.#timers.setTimeout(r, 10));
