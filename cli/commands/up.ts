@@ -33,6 +33,7 @@ import { launchCollab, mintToken } from "../../collab/mod.ts";
 import { type Command, duration, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { DATA_DIR_DEFAULT, NATS_URL_FILE, removeNatsUrl, writeNatsUrl } from "../nats_url.ts";
+import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
 
 export const command: Command = {
   name: "up",
@@ -173,9 +174,12 @@ export const command: Command = {
       await nats?.stop();
       return 1;
     }
+    const httpUrl = `http://127.0.0.1:${launched.host.httpPort}`;
+    // troupe scan finds the host's port through this file, wherever it listens.
+    writeHttpUrl(dataDir, httpUrl);
     console.log(
       `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")}; ` +
-        `http://127.0.0.1:${launched.host.httpPort}/healthz and /metrics`,
+        `${httpUrl}/healthz and /metrics; scans: troupe scan, or POST ${httpUrl}/scan/stream`,
     );
     // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
     const collab = await launchCollab({
@@ -277,6 +281,7 @@ export const command: Command = {
     if (nats) await bus.close().catch(() => {});
     await nats?.stop();
     if (nats) removeNatsUrl(dataDir, nats.url);
+    removeHttpUrl(dataDir, httpUrl);
     const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
     console.log(
       `troupe up: stopped cleanly: ${sent} samples sent, ${applied} inputs applied, ${outputs} outputs, ${dead} dead letters`,
