@@ -140,6 +140,7 @@ export class Host {
       hostId: options.hostId,
       timers: this.#timers,
       now: this.#now,
+      everyMs: options.tickEveryMs ?? 0,
       slots: () => this.#slots.values(),
       enqueue: (slot, item) => this.#enqueue(slot.def, slot.key, item),
     });

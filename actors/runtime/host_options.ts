@@ -52,6 +52,13 @@ export interface HostOptions {
   now?: () => number;
   /** Timers for backoff and periodic work; the simulator passes virtual ones. */
   timers?: HostTimers;
+  /**
+   * Milliseconds between looks for the clock ticks that kinds acting on time wait for (bars: a
+   * quiet channel's bar closes; see ticker.ts). Default 0: none, as a recording (which holds the
+   * bus, not a host's ticks) and the simulator's check against a fault-free run need. `troupe run`
+   * and `troupe up` tick every second (launch_host.ts).
+   */
+  tickEveryMs?: number;
   /** Start over journal losses that cannot be rebuilt from the input (default false: refuse). */
   acceptJournalLoss?: boolean;
   /** Where the host reports what happens (restarts, truncations, stops). */

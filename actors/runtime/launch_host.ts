@@ -17,6 +17,7 @@ import type { HostOptions } from "./host_options.ts";
 import { controlStreamSource } from "./control_stream.ts";
 import { InProcessBus } from "./in_process_bus.ts";
 import { natsLiveness } from "./liveness.ts";
+import { TICK_EVERY_MS } from "./ticker.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
 import type { Journal } from "./journal.ts";
 import { MemoryJournal } from "./memory_journal.ts";
@@ -58,6 +59,8 @@ export interface LaunchOptions {
   /** A bus to use instead of connecting (e.g. the in-process bus `troupe up` shares). */
   bus?: Bus;
   log?: (message: string) => void;
+  /** Milliseconds between looks for due clock ticks (default TICK_EVERY_MS; 0: none). */
+  tickEveryMs?: number;
   /** Builds a service once the host has started (recovered); its routes join the host's port. */
   service?: (parts: HostServiceParts) => Promise<HostService>;
 }
@@ -101,6 +104,7 @@ export async function launchHost(
     const host = new Host({
       ...hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal }),
       ...(options.service ? { http } : {}),
+      tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
     });
     built.host = host;
     const started = host;

@@ -161,7 +161,13 @@ export const command: Command = {
     let launched: LaunchedHost;
     try {
       const service = scanHostService();
-      launched = await launchHost(config, ACTOR_KINDS, nats ? { service } : { bus, service });
+      // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
+      const ticks = recorder ? { tickEveryMs: 0 } : {};
+      launched = await launchHost(
+        config,
+        ACTOR_KINDS,
+        nats ? { service, ...ticks } : { bus, service, ...ticks },
+      );
     } catch (err) {
       // One line naming the cause and the value (the port, the file, the other process id).
       console.error(`troupe up: cannot start the host: ${describeError(err)}`);

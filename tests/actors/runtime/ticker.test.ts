@@ -1,7 +1,7 @@
 /**
  * The host's clock ticks (ticker.ts): journaled per instance of a time-driven kind, on the host's
  * timers and clock (virtual here, as in the simulator), so a quiet channel's bar closes; replaying
- * the journal gives the same state.
+ * the journal gives the same state. A host ticks when told to (`tickEveryMs`; launchHost does).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -68,6 +68,7 @@ function host(bus: InProcessBus, journal: Journal, time: ReturnType<typeof virtu
     snapshots: new MemorySnapshotStore(),
     timers: time.timers,
     now: time.now,
+    tickEveryMs: 1000,
     log: () => {},
   });
 }
@@ -93,10 +94,13 @@ test("the host ticks bars instances about every second on its own clock: a quiet
     encodeFrame({ channel: "a", seq0: 0, t, v }, { id: "f1", src: "t" }),
   );
   await bus.flush();
-  time.advance(1000); // T0 + 1.5 s: the 1 s bar ended at T0 + 1 s, within its 1 s grace
+  // The 1 s bar of T0 is due at T0 + 2 s (its end and the 1 s grace), once the channel has been
+  // quiet for 2 s of the host's clock (a bar and the grace) from when the host first saw it wait.
+  time.advance(1000); // T0 + 1.5 s: first seen waiting
+  time.advance(1000); // T0 + 2.5 s: quiet for 1 s
   await bus.flush();
   assert.is(bars.length, 0);
-  time.advance(1000); // T0 + 2.5 s: past the grace
+  time.advance(1000); // T0 + 3.5 s: quiet for 2 s
   await bus.flush();
   assert.is(bars.length, 1);
   const bar = bars[0]!.body as Record<string, number>;
@@ -106,7 +110,14 @@ test("the host ticks bars instances about every second on its own clock: a quiet
   assert.is(bars.length, 1, "a closed bar closes once");
   const recorded = await kinds(journal, "bars/a");
   assert.equal(recorded.slice(0, 2), ["init", "frame"]);
-  assert.is(recorded.filter((k) => k === "tick").length, 7);
+  // A tick is journaled only when one is due: the one that closed the bar, at its due time.
+  assert.is(recorded.filter((k) => k === "tick").length, 1);
+  let tickTs = 0;
+  for await (const r of journal.read("bars/a")) {
+    const rec = decodeInputRecord(r.data);
+    if (rec.kind === "tick") tickTs = decodeEnvelope(rec.payload).ts;
+  }
+  assert.is(tickTs, T0_US + 2e6);
   assert.not.ok((await kinds(journal, "stats/a")).includes("tick"));
   const saved = barsActor.kernel.save(h.instance("bars", "a")!.kernelState as never).slice();
   await h.stop();
@@ -119,15 +130,23 @@ test("the host ticks bars instances about every second on its own clock: a quiet
   await again.stop();
 });
 
-test("a tick goes to each running, idle instance of a time-driven kind: not one with inputs waiting, a stopped one or a kind without tickEvent", () => {
+test("a tick goes to an idle, running instance once it has waited the quiet its kind names, at the event time it names: not to one with nothing open, inputs waiting, or stopped; nor to a kind without tickEvent", () => {
   const tally = new HostMetrics({ host: "h" }).tally("bars");
-  const slot = (def: AnyActorDefinition, key: string) => {
+  /** A slot whose instance holds one sample at `atUs` (none when undefined). */
+  const slot = (def: AnyActorDefinition, key: string, atUs?: number) => {
     const s = newSlot(def, key, tally);
     s.inst = ActorInstance.create(def, key, def.defaultConfig);
+    if (atUs !== undefined) {
+      const frame = { channel: key, seq0: 0, t: Float64Array.of(atUs), v: Float64Array.of(1) };
+      def.kernel.step(s.inst.kernelState, frame);
+    }
     return s;
   };
-  const idle = slot(barsActor, "a"), busy = slot(barsActor, "b"), stopped = slot(barsActor, "c");
-  const stats = slot(statsActor, "a");
+  // a's 1 s bar (T0) is due at T0 + 2 s, d's (T0 + 4 s) at T0 + 6 s: each after 2 s of quiet.
+  const idle = slot(barsActor, "a", T0_US), later = slot(barsActor, "d", T0_US + 4.5e6);
+  const busy = slot(barsActor, "b", T0_US), stopped = slot(barsActor, "c", T0_US);
+  const fresh = slot(barsActor, "e");
+  const stats = slot(statsActor, "a", T0_US);
   busy.mailbox.push({
     record: { kind: "tick", srcPos: 0, subject: "x", payload: new Uint8Array() },
     bytes: new Uint8Array(),
@@ -135,26 +154,28 @@ test("a tick goes to each running, idle instance of a time-driven kind: not one 
     arrivedMs: 0,
   });
   stopped.status = "stopped";
-  const time = virtualTime(T0_US / 1000);
-  const got: Array<[string, string, number]> = [];
+  // The host's clock is far ahead of the data's: the ticks' times are the data's.
+  const time = virtualTime(T0_US / 1000 + 3_600_000);
+  const got: Array<[string, number]> = [];
   const ticker = new Ticker({
     hostId: "h",
     timers: time.timers,
     now: time.now,
-    slots: () => [idle, busy, stopped, stats],
+    slots: () => [idle, later, busy, stopped, fresh, stats],
     enqueue: (s, item) => {
-      const env = decodeEnvelope(decodeInputRecord(item.bytes as Uint8Array).payload);
-      got.push([s.stream, item.record.kind, env.ts]);
+      assert.is(item.record.kind, "tick");
+      got.push([s.stream, decodeEnvelope(decodeInputRecord(item.bytes as Uint8Array).payload).ts]);
     },
   });
-  assert.is(ticker.tick(), 1);
-  assert.equal(got, [["bars/a", "tick", T0_US]]);
+  assert.is(ticker.tick(), 0, "first seen waiting");
   ticker.start();
-  time.advance(2500);
-  assert.equal(got.map((g) => g[2]), [T0_US, T0_US + 1e6, T0_US + 2e6]);
+  time.advance(1500);
+  assert.equal(got, [], "quiet for 1 s");
+  time.advance(1000);
+  assert.equal(got, [["bars/a", T0_US + 2e6], ["bars/d", T0_US + 6e6]]);
   ticker.stop();
   time.advance(5000);
-  assert.is(got.length, 3, "no tick after stop()");
+  assert.is(got.length, 2, "no tick after stop()");
 });
 
 test.run();
