@@ -1,5 +1,5 @@
 /**
- * `troupe bench scan`, the part that needs no host:
+ * `troupe bench scan`. The part that needs no host:
  *
  * - `indicator_values_per_s`: troupe's indicators (actors/indicators/) against trading-signals'
  *   classes (its only implementation since v7: plain numbers, no big.js) computing the same seven
@@ -10,8 +10,11 @@
  *   `rsi(14) < 45 and close > sma(200) and macd(12,26,9).hist > 0 and bollinger(20,2).pct_b < 0.9
  *   and volume_z(20) > -1`, ranked by rsi(14)) against a bare loop that calls the same indicator
  *   functions into preallocated buffers, the windowed ones for the last bar only as the evaluator
- *   does, and tests the same condition by hand: what the language costs over hand-written code. The full `symbols_per_s` of the issue (through workers, the API
- *   and a WebSocket subscriber) needs the scan host, which is not built yet.
+ *   does, and tests the same condition by hand: what the language costs over hand-written code.
+ *
+ * Then the host part (_scan_host.ts): the same bars held by a running host's bars actors, scanned
+ * through the HTTP API and a WebSocket: `full_scan_ms`, `first_result_ms`, `symbols_per_s` against
+ * the bare loop, `lost_or_repeated` over concurrent scans and `rss_growth_ratio`.
  *
  * Times are this process's CPU time; troupe and the baseline alternate, round after round, and the
  * figure is each side's median over the rounds (the range is logged).
@@ -32,6 +35,7 @@ import {
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
 import { numberOption, parseOptions } from "./_cluster.ts";
+import { hostScanRows } from "./_scan_host.ts";
 
 const NAME = "scan";
 /** The scan benchmark's criteria: five indicators. */
@@ -224,13 +228,17 @@ const range = (xs: number[], scale: number) =>
 export const benchmark: Benchmark = {
   name: NAME,
   summary: "indicator values/s against trading-signals, and the compiled criteria's symbols/s " +
-    "against a bare loop of the same five indicators (the host-free part of the scan bench)",
+    "against a bare loop of the same five indicators; then scans of a running host's bars " +
+    "through its API (full scan, first result, symbols/s, concurrent scans, RSS)",
   usage: [
     "  --symbols N             symbols for the criteria figures (default 10000)",
     "  --indicator-symbols N   of them, for the indicator figures (default 1000)",
     "  --bars N                bars per symbol (default 500)",
     "  --rounds N              alternated rounds per figure (default 5)",
     "  --seed S                bars seed (default 1)",
+    "  --host-symbols N        of them, held by a host and scanned through its API (default all;",
+    "                          0: no host part)",
+    "  --concurrent N          concurrent scans of the host part (default 100)",
   ].join("\n"),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = parseOptions(args, {
@@ -239,6 +247,8 @@ export const benchmark: Benchmark = {
       bars: { type: "string" },
       rounds: { type: "string" },
       seed: { type: "string" },
+      "host-symbols": { type: "string" },
+      concurrent: { type: "string" },
     });
     const symbols = numberOption(o, "symbols", 10_000, { min: 1, max: 100_000, integer: true });
     const indSymbols = Math.min(
@@ -248,6 +258,11 @@ export const benchmark: Benchmark = {
     const bars = numberOption(o, "bars", 500, { min: 234, max: 100_000, integer: true });
     const rounds = numberOption(o, "rounds", 5, { min: 1, max: 100, integer: true });
     const seed = numberOption(o, "seed", 1, { integer: true });
+    const hostSymbols = Math.min(
+      symbols,
+      numberOption(o, "host-symbols", symbols, { min: 0, integer: true }),
+    );
+    const concurrent = numberOption(o, "concurrent", 100, { min: 1, max: 1000, integer: true });
     let ts: TradingSignals;
     try {
       ts = await import("trading-signals");
@@ -300,6 +315,14 @@ export const benchmark: Benchmark = {
         `bare loop ${range(tBare, symbols * 1000)} symbols/s; ratio of medians ` +
         `${(evalPerS / barePerS).toFixed(2)}`,
     );
+    const held = all.slice(0, hostSymbols);
+    const hostRows = hostSymbols === 0 ? [] : await hostScanRows(held, {
+      criteria: BENCH_CRITERIA,
+      rank: BENCH_RANK,
+      rounds,
+      concurrent,
+      bare: () => bareLoopPass(held, buf, z),
+    }, ctx);
     return [
       row({
         bench: NAME,
@@ -317,6 +340,7 @@ export const benchmark: Benchmark = {
         baseline: barePerS,
         better: "higher",
       }),
+      ...hostRows,
     ];
   },
 };

@@ -39,6 +39,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "change an actor kind's configuration at run time",
     load: () => import("./commands/ctl.ts"),
   },
+  scan: {
+    summary: "start a scan on a host and stream its results",
+    load: () => import("./commands/scan.ts"),
+  },
   bench: {
     summary: "benchmarks: troupe against its baseline, measured in the same run",
     load: () => import("./commands/bench.ts"),

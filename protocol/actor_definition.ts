@@ -45,6 +45,14 @@ export interface ActorDefinition<State, Config, Result> {
   /** What a journaled clock tick does to the kernel and the machine event it becomes (undefined for
    *  none); without it the machine gets `{ type: "tick", ts }`. The bars kernel closes quiet bars. */
   tickEvent?(state: State, ts: number): EventObject | undefined;
+  /**
+   * The tick the instance waits for, if any: at event time `ts` (µs), once the instance has had no
+   * input that changed it for `quietMs` of the host's clock (a bars instance: its open bar's end
+   * plus the grace, after a bar and the grace of quiet). The host journals that tick, with that
+   * `ts`, so data replayed fast is never cut by the host's own clock. Without it, a tick goes to
+   * the instance every period, at the host's time.
+   */
+  tickDue?(state: State): TickDue | undefined;
   /** Per-sample outputs, published as a columns frame on `troupe.out.<kind>.<key>`. The host
    *  encodes it before the call that returned it ends, so it may share the frame's arrays. */
   columns?(result: Result, frame: SampleFrame, key: string): ColumnsFrame | undefined;
@@ -55,4 +63,12 @@ export interface ActorDefinition<State, Config, Result> {
 
 /** An actor definition with its type parameters erased, as the host holds them. */
 // deno-lint-ignore no-explicit-any
+/** A tick an instance waits for (see `ActorDefinition.tickDue`). */
+export interface TickDue {
+  /** Its event time, µs. */
+  ts: number;
+  /** Host milliseconds without a change before it goes. */
+  quietMs: number;
+}
+
 export type AnyActorDefinition = ActorDefinition<any, any, any>;

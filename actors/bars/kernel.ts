@@ -13,7 +13,7 @@
  * empty days (10,000 channels × 5 sizes × 500 bars × 7 columns would be 1.4 GB). A step allocates
  * nothing but a ring's doubling and the closed-bars scratch's growth.
  */
-import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
+import type { Kernel, SampleFrame, TickDue } from "../../protocol/mod.ts";
 import { type BarsConfig, barSizeUs } from "./config.ts";
 
 // Per-size metadata. OPEN_T is NaN while no bar is open; THROUGH is the end of the last bar closed.
@@ -173,6 +173,23 @@ function advance(s: BarsState, ts: number): ClosedBars {
   return s.closed;
 }
 
+/**
+ * The tick that would close the earliest-ending open bar: at its end plus the grace, after as
+ * long a quiet (the bar's size and the grace: its last sample may have come at its start).
+ */
+function tickDue(s: BarsState): TickDue | undefined {
+  let ts = Infinity, size = 0;
+  for (let j = 0; j < s.sizes.length; j++) {
+    const m = s.sizes[j]!.meta;
+    const open = m[OPEN_T]!;
+    if (open === open && open + m[SIZE_US]! + s.graceUs < ts) {
+      ts = open + m[SIZE_US]! + s.graceUs;
+      size = m[SIZE_US]!;
+    }
+  }
+  return ts === Infinity ? undefined : { ts, quietMs: (size + s.graceUs) / 1000 };
+}
+
 /** Applies a new configuration: sizes kept keep their bars (the last `history_bars`), new ones start empty. */
 function configure(s: BarsState, config: BarsConfig): void {
   const old = new Map(s.sizes.map((r) => [r.meta[SIZE_US]!, r]));
@@ -244,10 +261,12 @@ function load(bytes: Uint8Array): BarsState {
 /** The bars kernel; `advance` is what a clock tick does. */
 export const barsKernel: Kernel<BarsState, BarsConfig, ClosedBars> & {
   advance(state: BarsState, ts: number): ClosedBars;
+  tickDue(state: BarsState): TickDue | undefined;
 } = {
   init,
   step,
   advance,
+  tickDue,
   configure,
   save,
   load,

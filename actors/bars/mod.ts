@@ -74,4 +74,5 @@ export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
   machine: barsMachine,
   frameEvent: (closed) => barsClosedEvent(closed),
   tickEvent: (state, ts) => barsClosedEvent(barsKernel.advance(state, ts)),
+  tickDue: (state) => barsKernel.tickDue(state),
 };

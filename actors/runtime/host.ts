@@ -52,6 +52,7 @@ import {
   type Status,
 } from "./_slot.ts";
 import { Snapshotter } from "./snapshotter.ts";
+import { Ticker } from "./ticker.ts";
 import { DEFAULT_SUPERVISION, recordFailure, type SupervisionOptions } from "./supervision.ts";
 
 /** An actor host. */
@@ -79,6 +80,7 @@ export class Host {
   readonly #progress = new ProgressWatch();
   readonly #ctlHost: ControlHost;
   readonly #notices: HostNotices;
+  readonly #ticker: Ticker;
   /** Inputs applied, all kinds: what the progress watch follows. */
   #appliedTotal = 0;
   #ctlSub: BusSubscription | undefined;
@@ -142,6 +144,14 @@ export class Host {
     });
     this.#recovery = new Recovery(this.#recoveryHost());
     this.#ctlHost = this.#controlHost();
+    this.#ticker = new Ticker({
+      hostId: options.hostId,
+      timers: this.#timers,
+      now: this.#now,
+      everyMs: options.tickEveryMs ?? 0,
+      slots: () => this.#slots.values(),
+      enqueue: (slot, item) => this.#enqueue(slot.def, slot.key, item),
+    });
   }
 
   /** What recovery works with: this host's journal, slots and supervision. */
@@ -205,7 +215,7 @@ export class Host {
           health: () => this.health(),
           metrics: this.metrics,
           refreshGauges: () => this.#refreshGauges(),
-        });
+        }, this.options.http);
       }
       const t0 = this.#now();
       // A journal with no streams is a new host's: nothing decided yet, nothing to wait for.
@@ -238,6 +248,7 @@ export class Host {
         if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
       };
       this.#timer = this.#timers.setTimeout(tick, period);
+      this.#ticker.start();
       this.#ready = true;
     } catch (err) {
       // Nothing left open: a failed start leaves no port taken.
@@ -255,6 +266,7 @@ export class Host {
     if (this.options.control) await this.options.control.stop();
     this.#ctlSub?.unsubscribe();
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#ticker.stop();
     // Let in-flight asynchronous appends finish.
     for (let i = 0; i < 200 && [...this.#slots.values()].some((s) => s.pumping); i++) {
       await new Promise<void>((r) => this.#timers.setTimeout(r, 10));

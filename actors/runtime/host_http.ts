@@ -1,9 +1,11 @@
 /**
  * A host's HTTP endpoints: `/healthz` (200 while the host is ready, connected and consuming, 503
  * otherwise, with the reasons and the counts as JSON) and `/metrics` (Prometheus text format), on
- * loopback. Both answer GET and HEAD, whatever the query string; other methods get 405.
+ * loopback. Both answer GET and HEAD, whatever the query string; other methods get 405. A service
+ * mounted beside the host (the scan API) answers its own paths first, and its WebSocket upgrades.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { HostFatalError } from "./fatal_error.ts";
 import type { HostMetrics } from "./host_metrics.ts";
 
@@ -16,13 +18,29 @@ export interface HttpHost {
   refreshGauges(): void;
 }
 
+/** Routes a service adds to the host's port (the scan API). */
+export interface HttpExtension {
+  /** Answers a request of its own; false for a path it does not serve. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Takes a WebSocket upgrade of its own; false for another path (the socket is then closed). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): boolean;
+}
+
 const PATHS = new Set(["/healthz", "/metrics"]);
 
-/** Serves a host's /healthz and /metrics on `port` (0: a free one) of 127.0.0.1. */
-export function serveHostHttp(port: number, host: HttpHost): Promise<Server> {
+/**
+ * Serves a host's /healthz and /metrics on `port` (0: a free one) of 127.0.0.1, and what `extra`
+ * serves.
+ */
+export function serveHostHttp(
+  port: number,
+  host: HttpHost,
+  extra?: HttpExtension,
+): Promise<Server> {
   const server = createServer(async (req, res) => {
     try {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      if (!PATHS.has(path) && extra && await extra.handle(req, res)) return;
       if (!PATHS.has(path)) {
         res.writeHead(404, { "content-type": "text/plain" });
         res.end("Not found: try /healthz or /metrics\n");
@@ -40,9 +58,13 @@ export function serveHostHttp(port: number, host: HttpHost): Promise<Server> {
         res.end(text);
       }
     } catch (err) {
+      if (res.headersSent) return void res.end();
       res.writeHead(500, { "content-type": "text/plain" });
       res.end(String((err as Error).message));
     }
+  });
+  server.on("upgrade", (req, socket, head) => {
+    if (!extra?.upgrade(req, socket, head)) socket.destroy();
   });
   return new Promise((resolve, reject) => {
     server.once("error", (err: Error & { code?: string }) => {

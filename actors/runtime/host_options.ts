@@ -12,6 +12,7 @@ import {
 import type { ControlSource } from "./control_stream.ts";
 import type { FrameDecoder } from "./frame_decoder.ts";
 import type { HostTimers } from "./host_timers.ts";
+import type { HttpExtension } from "./host_http.ts";
 import type { InputSource } from "./input_source.ts";
 import type { LivenessCheck } from "./liveness.ts";
 import type { Journal } from "./journal.ts";
@@ -45,10 +46,19 @@ export interface HostOptions {
   msgIdHeaders?: boolean;
   /** Serve /healthz and /metrics on this port (0: a free port); none when absent. */
   httpPort?: number;
+  /** Routes served on the same port besides /healthz and /metrics (the scan API). */
+  http?: HttpExtension;
   /** Wall clock in milliseconds, for lag, timers and backoff only: never for actor logic. */
   now?: () => number;
   /** Timers for backoff and periodic work; the simulator passes virtual ones. */
   timers?: HostTimers;
+  /**
+   * Milliseconds between looks for the clock ticks that kinds acting on time wait for (bars: a
+   * quiet channel's bar closes; see ticker.ts). Default 0: none, as a recording (which holds the
+   * bus, not a host's ticks) and the simulator's check against a fault-free run need. `troupe run`
+   * and `troupe up` tick every second (launch_host.ts).
+   */
+  tickEveryMs?: number;
   /** Start over journal losses that cannot be rebuilt from the input (default false: refuse). */
   acceptJournalLoss?: boolean;
   /** Where the host reports what happens (restarts, truncations, stops). */

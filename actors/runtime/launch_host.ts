@@ -12,10 +12,12 @@ import { FileSnapshotStore } from "./file_snapshot_store.ts";
 import { describeError, HostFatalError } from "./fatal_error.ts";
 import { Host } from "./host.ts";
 import type { HostConfig } from "./host_config.ts";
+import type { HttpExtension } from "./host_http.ts";
 import type { HostOptions } from "./host_options.ts";
 import { controlStreamSource } from "./control_stream.ts";
 import { InProcessBus } from "./in_process_bus.ts";
 import { natsLiveness } from "./liveness.ts";
+import { TICK_EVERY_MS } from "./ticker.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
 import type { Journal } from "./journal.ts";
 import { MemoryJournal } from "./memory_journal.ts";
@@ -36,11 +38,31 @@ export interface LaunchedHost {
   close(): Promise<void>;
 }
 
+/** A service run beside a host, on its bus and its HTTP port (the scan service and worker). */
+export interface HostService {
+  /** Routes it serves on the host's HTTP port. */
+  http?: HttpExtension;
+  /** Stops it; called before the host stops. */
+  close(): Promise<void>;
+}
+
+/** What a host service is built from: the started host, its bus and configuration. */
+export interface HostServiceParts {
+  host: Host;
+  bus: Bus;
+  config: HostConfig;
+  log: (message: string) => void;
+}
+
 /** Options of `launchHost`. */
 export interface LaunchOptions {
   /** A bus to use instead of connecting (e.g. the in-process bus `troupe up` shares). */
   bus?: Bus;
   log?: (message: string) => void;
+  /** Milliseconds between looks for due clock ticks (default TICK_EVERY_MS; 0: none). */
+  tickEveryMs?: number;
+  /** Builds a service once the host has started (recovered); its routes join the host's port. */
+  service?: (parts: HostServiceParts) => Promise<HostService>;
 }
 
 /**
@@ -73,14 +95,27 @@ export async function launchHost(
     opened.push(() => journal.close());
     const snapshots = await openSnapshots(config, nc, log);
     opened.push(() => snapshots.close());
-    const host = new Host(
-      hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal }),
-    );
+    // The service is built once the host has recovered; its routes answer from then on.
+    const mounted: { service?: HostService } = {};
+    const http: HttpExtension = {
+      handle: (req, res) => mounted.service?.http?.handle(req, res) ?? Promise.resolve(false),
+      upgrade: (req, socket, head) => mounted.service?.http?.upgrade(req, socket, head) ?? false,
+    };
+    const host = new Host({
+      ...hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal }),
+      ...(options.service ? { http } : {}),
+      tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
+    });
     built.host = host;
     const started = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);
     opened.push(() => started.stop());
     await host.start();
+    if (options.service) {
+      const service = await options.service({ host, bus, config, log });
+      mounted.service = service;
+      opened.push(() => service.close());
+    }
     const ownsBus = options.bus === undefined;
     return {
       host,
@@ -89,6 +124,7 @@ export async function launchHost(
       snapshots,
       fatal,
       async close() {
+        await mounted.service?.close().catch((err) => log(`service: ${describeError(err)}`));
         await started.stop().catch((err) => log(`stopping: ${describeError(err)}`));
         // After a fatal disk error the journal cannot sync what it holds: it keeps what is on disk.
         await journal.close().catch((err) => log(`journal: ${describeError(err)}`));

@@ -26,7 +26,14 @@ export {
   parseHostConfig,
 } from "./host_config.ts";
 export { describeError, HostFatalError, isFatalIoError } from "./fatal_error.ts";
-export { type LaunchedHost, launchHost } from "./launch_host.ts";
+export {
+  type HostService,
+  type HostServiceParts,
+  type LaunchedHost,
+  launchHost,
+  type LaunchOptions,
+} from "./launch_host.ts";
+export type { HttpExtension } from "./host_http.ts";
 export { InProcessBus } from "./in_process_bus.ts";
 export { NatsBus } from "./nats_bus.ts";
 export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./jetstream_input.ts";

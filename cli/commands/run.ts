@@ -14,6 +14,7 @@ import {
   parseHostConfig,
   parsePartitions,
 } from "../../actors/runtime/mod.ts";
+import { scanHostService } from "../../actors/scan/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
@@ -111,7 +112,7 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
     if (flag(args, "accept-journal-loss")) config.accept_journal_loss = true;
     let launched: LaunchedHost;
     try {
-      launched = await launchHost(config, ACTOR_KINDS);
+      launched = await launchHost(config, ACTOR_KINDS, { service: scanHostService() });
     } catch (err) {
       console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
       return EXIT_FAILURE;
@@ -124,7 +125,10 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
       } on ${config.nats ?? "the in-process bus"}, partitions ${
         config.partitions.owned.join(",")
       } of ${config.partitions.count}` +
-        (port ? `; http://127.0.0.1:${port}/metrics` : ""),
+        (port ? `; http://127.0.0.1:${port}/metrics` : "") +
+        (port && "bars" in config.actors
+          ? `; scans: POST http://127.0.0.1:${port}/scan/stream`
+          : ""),
     );
     const stopped = await Promise.race([
       waitForSignal().then((signal) => ({ signal, fatal: undefined })),

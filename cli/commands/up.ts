@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { scanHostService } from "../../actors/scan/mod.ts";
 import {
   defaultHostConfig,
   describeError,
@@ -34,6 +35,7 @@ import { LatestFindings } from "../latest_findings.ts";
 import { type Command, duration, flag, num, str } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { DATA_DIR_DEFAULT, NATS_URL_FILE, removeNatsUrl, writeNatsUrl } from "../nats_url.ts";
+import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
 
 export const command: Command = {
   name: "up",
@@ -160,7 +162,14 @@ export const command: Command = {
     // --- end --record
     let launched: LaunchedHost;
     try {
-      launched = await launchHost(config, ACTOR_KINDS, nats ? {} : { bus });
+      const service = scanHostService();
+      // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
+      const ticks = recorder ? { tickEveryMs: 0 } : {};
+      launched = await launchHost(
+        config,
+        ACTOR_KINDS,
+        nats ? { service, ...ticks } : { bus, service, ...ticks },
+      );
     } catch (err) {
       // One line naming the cause and the value (the port, the file, the other process id).
       console.error(`troupe up: cannot start the host: ${describeError(err)}`);
@@ -173,9 +182,12 @@ export const command: Command = {
       await nats?.stop();
       return 1;
     }
+    const httpUrl = `http://127.0.0.1:${launched.host.httpPort}`;
+    // troupe scan finds the host's port through this file, wherever it listens.
+    writeHttpUrl(dataDir, httpUrl);
     console.log(
       `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")}; ` +
-        `http://127.0.0.1:${launched.host.httpPort}/healthz and /metrics`,
+        `${httpUrl}/healthz and /metrics; scans: troupe scan, or POST ${httpUrl}/scan/stream`,
     );
     // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
     const collab = await launchCollab({
@@ -300,6 +312,7 @@ export const command: Command = {
     if (nats) await bus.close().catch(() => {});
     await nats?.stop();
     if (nats) removeNatsUrl(dataDir, nats.url);
+    removeHttpUrl(dataDir, httpUrl);
     const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
     console.log(
       `troupe up: stopped cleanly: ${sent} samples sent, ${applied} inputs applied, ${outputs} outputs, ${dead} dead letters`,

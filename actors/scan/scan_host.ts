@@ -1,0 +1,88 @@
+/**
+ * The scans of a host, as the service `launchHost` runs beside it (`troupe run`, `troupe up`): a
+ * scan worker over the bars its bars actors hold, the scan service, and the scan API on the
+ * host's HTTP port. The service keeps its scans in a journal of its own (`<data_dir>/scans`, or in
+ * memory when the host's journal is), never in the host's: the host's recovery would take a
+ * `scan/<id>` stream for an actor instance of a kind it does not know.
+ */
+import { join } from "node:path";
+import type { BarsState } from "../bars/mod.ts";
+import {
+  FileJournal,
+  type HostService,
+  type HostServiceParts,
+  type Journal,
+  MemoryJournal,
+} from "../runtime/mod.ts";
+import { type BarsSource, heldBarsSource } from "./bars_source.ts";
+import { scanHttp } from "./scan_http.ts";
+import type { ScanLimits } from "./scan_request.ts";
+import { ScanService } from "./scan_service.ts";
+import { ScanWorker } from "./scan_worker.ts";
+
+/** Options of the scans a host runs. */
+export interface ScanHostOptions {
+  limits?: ScanLimits;
+  /** Symbols per chunk (default 250). */
+  chunk_symbols?: number;
+  /** Chunks in flight per scan (default 8). */
+  inflight_max?: number;
+  /** Resend a chunk not back after this long (default 5000). */
+  chunk_timeout_ms?: number;
+}
+
+const BARS_PREFIX = "bars/";
+
+/** The bars a host's bars actors hold, by channel. */
+export function hostBarsSource(host: HostServiceParts["host"]): BarsSource {
+  return heldBarsSource({
+    channels: () => {
+      const out: string[] = [];
+      for (const i of host.instances()) {
+        if (i.stream.startsWith(BARS_PREFIX)) out.push(i.stream.slice(BARS_PREFIX.length));
+      }
+      return out;
+    },
+    state: (channel) => host.instance("bars", channel)?.kernelState as BarsState | undefined,
+  });
+}
+
+/**
+ * Makes the service `launchHost` runs beside a host: with the host running bars, a scan worker
+ * and the scan service with its API; without, nothing.
+ */
+export function scanHostService(
+  options: ScanHostOptions = {},
+): (parts: HostServiceParts) => Promise<HostService> {
+  return async ({ host, bus, config }) => {
+    if (!("bars" in config.actors)) return { close: () => Promise.resolve() };
+    const journal: Journal = config.journal.kind === "memory"
+      ? new MemoryJournal()
+      : await FileJournal.open(join(config.data_dir, "scans"), {
+        fsync: config.journal.fsync,
+        fsyncIntervalMs: config.journal.fsync_interval_ms,
+      });
+    const bars = hostBarsSource(host);
+    const worker = new ScanWorker({ bus, bars, id: config.host_id });
+    const service = new ScanService({ bus, journal, bars, ...options });
+    try {
+      worker.start();
+      await service.start();
+    } catch (e) {
+      worker.stop();
+      service.close();
+      await journal.close();
+      throw e;
+    }
+    const http = scanHttp(service);
+    return {
+      http,
+      async close() {
+        http.close();
+        service.close();
+        worker.stop();
+        await journal.close();
+      },
+    };
+  };
+}

@@ -1,0 +1,283 @@
+/**
+ * The host part of `troupe bench scan`: the bench's bars held by the bars actors of a running host
+ * (launchHost with the scan service, as `troupe run` starts it; in-process bus, file journal), fed
+ * as sample frames (four samples a bar, open high low close, and the volume on `<symbol>_vol`, so
+ * the held bars equal the bench's), then scanned through the HTTP API with one WebSocket
+ * subscriber:
+ *
+ * - `full_scan_ms` (POST to the end message) and `first_result_ms` (POST to the first result),
+ *   medians over the rounds;
+ * - `symbols_per_s` through workers, API and subscriber, against the bare loop of the same five
+ *   indicators over the same bars, alternated round by round (wall time both);
+ * - `lost_or_repeated` over N concurrent scans, a subscriber each, a third of them dropping their
+ *   WebSocket after their first result and reconnecting from it;
+ * - `rss_growth_ratio`: the process's RSS after those scans are deleted over before they started.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { WebSocket } from "ws";
+import { ACTOR_KINDS } from "../actors/mod.ts";
+import type { BarColumns } from "../actors/indicators/mod.ts";
+import { type LaunchedHost, launchHost, parseHostConfig } from "../actors/runtime/mod.ts";
+import { scanHostService } from "../actors/scan/mod.ts";
+import { encodeFrame, feedSubject } from "../protocol/mod.ts";
+import { type BenchContext, type BenchRow, row } from "./_bench.ts";
+
+/** What the host part is given. */
+export interface HostScanOptions {
+  criteria: string;
+  rank: string;
+  rounds: number;
+  concurrent: number;
+  /** The bare loop over the same bars; returns its matches. */
+  bare(): number;
+}
+
+/** A minute boundary: the bars' first start. */
+const BASE_US = 28_333_334 * 60e6;
+const BAR_US = 60e6;
+
+const symbolName = (i: number) => `S${String(i).padStart(5, "0")}`;
+
+/** Feeds every symbol's bars to the host as frames, plus one sample opening the next bar. */
+async function seed(launched: LaunchedHost, all: BarColumns[]): Promise<void> {
+  const bus = launched.bus;
+  let id = 0;
+  for (let s = 0; s < all.length; s++) {
+    const b = all[s]!, n = b.close.length, name = symbolName(s);
+    const t = new Float64Array(4 * n + 1), v = new Float64Array(4 * n + 1);
+    const vt = new Float64Array(n + 1), vv = new Float64Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      const at = BASE_US + i * BAR_US;
+      for (let k = 0; k < 4; k++) t[4 * i + k] = at + k * 15e6;
+      v.set([b.open[i]!, b.high[i]!, b.low[i]!, b.close[i]!], 4 * i);
+      vt[i] = at;
+      vv[i] = b.volume[i]!;
+    }
+    t[4 * n] = vt[n] = BASE_US + n * BAR_US;
+    v[4 * n] = b.close[n - 1]!;
+    bus.publish(
+      feedSubject("bench", name),
+      encodeFrame({ channel: name, seq0: 0, t, v }, {
+        id: `b${++id}`,
+        src: "bench",
+      }),
+    );
+    const vol = `${name}_vol`;
+    bus.publish(
+      feedSubject("bench", vol),
+      encodeFrame({ channel: vol, seq0: 0, t: vt, v: vv }, {
+        id: `b${++id}`,
+        src: "bench",
+      }),
+    );
+    if (s % 250 === 249) await bus.flush();
+  }
+  await bus.flush();
+  const want = 2 * all.length;
+  const t0 = performance.now();
+  while ((launched.host.applied.get("bars") ?? 0) < want) {
+    if (performance.now() - t0 > 600_000) throw new Error("bench scan: the host took over 10 min");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface Subscribed {
+  first: Promise<number>;
+  end: Promise<{ seqs: number[]; stats: { signals: number; state: string; elapsed_ms: number } }>;
+}
+
+/** Subscribes to a scan over WebSocket; `dropAfterFirst` reconnects once, after the first result. */
+function subscribe(url: string, dropAfterFirst = false): Subscribed {
+  const seqs: number[] = [];
+  let firstAt: (t: number) => void = () => {};
+  const first = new Promise<number>((r) => (firstAt = r));
+  const end = new Promise<Subscribed["end"] extends Promise<infer T> ? T : never>(
+    (resolve, reject) => {
+      let dropped = !dropAfterFirst;
+      const open = (after: number) => {
+        const ws = new WebSocket(`${url}?after=${after}`);
+        ws.on("error", reject);
+        ws.on("message", (data) => {
+          const m = JSON.parse(String(data));
+          if (m.type === "result") {
+            if (seqs.length === 0) firstAt(performance.now());
+            seqs.push(m.seq);
+            if (!dropped) {
+              dropped = true;
+              ws.terminate();
+              setTimeout(() => open(seqs.at(-1)!), 5);
+            }
+          } else if (m.type === "end") {
+            firstAt(performance.now());
+            resolve({ seqs, stats: m.stats });
+          }
+        });
+      };
+      open(0);
+    },
+  );
+  return { first, end };
+}
+
+async function startScan(base: string, body: unknown): Promise<{ scanId: string; ws: string }> {
+  const res = await fetch(`${base}/scan/stream`, { method: "POST", body: JSON.stringify(body) });
+  const j = await res.json() as { scanId: string; websocketUrl: string; error?: string };
+  if (res.status !== 200) throw new Error(`bench scan: POST /scan/stream: ${j.error}`);
+  return { scanId: j.scanId, ws: j.websocketUrl };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const span = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
+
+/** Runs the host part over `all`; its rows. */
+export async function hostScanRows(
+  all: BarColumns[],
+  o: HostScanOptions,
+  ctx: BenchContext,
+): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), "troupe-bench-scan-"));
+  const config = parseHostConfig({
+    host_id: "bench-scan",
+    data_dir: dir,
+    http_port: 0,
+    journal: { kind: "file", fsync: "never" },
+    snapshots: { store: "memory", every_inputs: 1_000_000_000, every_ms: 3_600_000 },
+    actors: {
+      ...Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }])),
+      bars: { bar_sizes: ["1m"], history_bars: all[0]!.close.length },
+    },
+  }, ACTOR_KINDS);
+  // No ticks: the bars held stay those fed for the whole run.
+  const launched = await launchHost(config, ACTOR_KINDS, {
+    log: () => {},
+    tickEveryMs: 0,
+    service: scanHostService(),
+  });
+  try {
+    const t0 = performance.now();
+    await seed(launched, all);
+    ctx.log(
+      `host: ${all.length} symbols x ${all[0]!.close.length} bars fed to the bars actors in ` +
+        `${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    const base = `http://127.0.0.1:${launched.host.httpPort}`;
+    const request = { criteria: o.criteria, rank: o.rank, bar: "1m" };
+    const bareMatches = o.bare();
+    const full: number[] = [], first: number[] = [], bare: number[] = [], served: number[] = [];
+    for (let r = 0; r <= o.rounds; r++) {
+      const ts = performance.now();
+      const { scanId, ws } = await startScan(base, request);
+      const sub = subscribe(ws);
+      const done = await sub.end;
+      const te = performance.now();
+      const tf = await sub.first;
+      await fetch(`${base}/scan/${scanId}`, { method: "DELETE" });
+      if (done.stats.signals !== bareMatches || done.seqs.length !== bareMatches) {
+        throw new Error(
+          `bench scan: the host's scan found ${done.stats.signals} signals (${done.seqs.length} ` +
+            `received), the bare loop ${bareMatches}`,
+        );
+      }
+      const tb = performance.now();
+      o.bare();
+      const bareMs = performance.now() - tb;
+      if (r === 0) continue; // warm-up
+      full.push(te - ts);
+      served.push(done.stats.elapsed_ms);
+      first.push(tf - ts);
+      bare.push(bareMs);
+    }
+    ctx.log(
+      `host scan (${bareMatches} signals): full ${span(full)} ms (the service's own start to ` +
+        `end ${span(served)} ms), first result ${span(first)} ms, ` +
+        `bare loop ${span(bare)} ms over ${o.rounds} rounds`,
+    );
+    const concurrency = await concurrent(base, o, ctx);
+    const n = all.length;
+    return [
+      row({
+        bench: "scan",
+        metric: "full_scan_ms",
+        unit: "ms",
+        troupe: median(full),
+        baseline: null,
+        better: "lower",
+      }),
+      row({
+        bench: "scan",
+        metric: "first_result_ms",
+        unit: "ms",
+        troupe: median(first),
+        baseline: null,
+        better: "lower",
+      }),
+      row({
+        bench: "scan",
+        metric: "symbols_per_s",
+        unit: "symbols/s",
+        troupe: n / (median(full) / 1000),
+        baseline: n / (median(bare) / 1000),
+        better: "higher",
+      }),
+      ...concurrency,
+    ];
+  } finally {
+    await launched.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** N concurrent scans, a third reconnecting mid-scan; then the RSS once they are deleted. */
+async function concurrent(base: string, o: HostScanOptions, ctx: BenchContext) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  await new Promise((r) => setTimeout(r, 200));
+  const rss0 = process.memoryUsage().rss;
+  const scans = await Promise.all(
+    Array.from({ length: o.concurrent }, async (_, k) => {
+      const body = { criteria: o.criteria, rank: o.rank, bar: "1m", universe: `S0${k % 10}*` };
+      const { scanId, ws } = await startScan(base, body);
+      return { scanId, sub: subscribe(ws, k % 3 === 0) };
+    }),
+  );
+  let bad = 0, results = 0;
+  for (const { sub } of scans) {
+    const { seqs, stats } = await sub.end;
+    results += seqs.length;
+    const want = Array.from({ length: stats.signals }, (_, i) => i + 1);
+    if (seqs.length !== want.length) bad += Math.abs(seqs.length - want.length);
+    bad += seqs.filter((s, i) => s !== want[i]).length;
+  }
+  for (const { scanId } of scans) await fetch(`${base}/scan/${scanId}`, { method: "DELETE" });
+  gc?.();
+  await new Promise((r) => setTimeout(r, 1000));
+  gc?.();
+  const rss1 = process.memoryUsage().rss;
+  ctx.log(
+    `${o.concurrent} concurrent scans (${results} results, a third reconnecting): ` +
+      `${bad} lost or repeated; RSS ${(rss0 / 2 ** 20).toFixed(0)} MB before, ` +
+      `${(rss1 / 2 ** 20).toFixed(0)} MB after they were deleted` +
+      (gc ? "" : " (no --expose-gc: RSS without a forced collection)"),
+  );
+  return [
+    row({
+      bench: "scan",
+      metric: "lost_or_repeated",
+      unit: "results",
+      troupe: bad,
+      baseline: null,
+      better: "lower",
+    }),
+    row({
+      bench: "scan",
+      metric: "rss_growth_ratio",
+      unit: "ratio",
+      troupe: rss1 / rss0,
+      baseline: null,
+      better: "lower",
+    }),
+  ];
+}

@@ -1,0 +1,230 @@
+/**
+ * `troupe scan`: starts a scan on a host's HTTP port (`POST /scan/stream`) and streams its results
+ * to the terminal as they arrive, over the scan's WebSocket: a table, or NDJSON with `--json`. On a
+ * terminal a progress line with the live statistics is kept on stderr. Ctrl-C stops the scan on
+ * the server (`POST /scan/stop/{id}`) and prints what came in; a scan that ended is released
+ * (`DELETE /scan/{id}`) unless `--keep`. A WebSocket that drops mid-scan is reopened from the last
+ * result received, so none is lost or printed twice.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import process from "node:process";
+import { WebSocket } from "ws";
+import {
+  type Command,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  flag,
+  num,
+  type ParsedArgs,
+  str,
+  UsageError,
+} from "../args.ts";
+import { waitForSignal } from "../signals.ts";
+import { HTTP_URL_DEFAULT, HTTP_URL_FILE, resolveHttpUrl } from "../host_url.ts";
+import { DATA_DIR_DEFAULT } from "../nats_url.ts";
+import { type Result, ScanView, type Stats } from "../scan_view.ts";
+
+export const command: Command = {
+  name: "scan",
+  summary: "start a scan on a host and stream its results",
+  usage: "CRITERIA [--rank EXPR] [--order desc|asc] [--bar SIZE] [--universe PREFIX|FILE] " +
+    "[--max N] [--timeout MS] [--json] [--keep] [--url URL]",
+  options: {
+    rank: { type: "string", arg: "EXPR", help: "What orders the results, e.g. 'rsi(14)'" },
+    order: { type: "string", arg: "desc|asc", help: "Best first is highest (desc, default)" },
+    bar: { type: "string", arg: "SIZE", help: "Bar size: 1s, 1m (default), 5m, 1h, 1d" },
+    universe: {
+      type: "string",
+      arg: "PREFIX|FILE",
+      help: "A file of symbols (one a line, or comma-separated), else a symbol prefix " +
+        "(default: every symbol the hosts hold)",
+    },
+    max: { type: "string", arg: "N", help: "Stop after N signals" },
+    timeout: { type: "string", arg: "MS", help: "Stop after MS milliseconds" },
+    json: { type: "boolean", help: "NDJSON on stdout, a result a line" },
+    keep: { type: "boolean", help: "Keep the scan on the server after it ends (default: delete)" },
+    url: {
+      type: "string",
+      arg: "URL",
+      help:
+        `A host's HTTP port (default: troupe up's, from ${DATA_DIR_DEFAULT}/${HTTP_URL_FILE}, ` +
+        `else ${HTTP_URL_DEFAULT})`,
+    },
+  },
+  details: `Examples:
+  troupe scan 'rsi(14) < 30 and close > sma(200)' --rank 'rsi(14)' --bar 1m
+  troupe scan 'close > highest(20)' --universe BTC --max 10 --json
+The criteria language: numbers, open high low close volume, sma ema rsi macd(..).line|signal|hist
+bollinger(..).upper|middle|lower|pct_b|bandwidth atr stoch(..).k|d volume_z return highest lowest,
++ - * /, < <= > >= == !=, and or not, crosses_above crosses_below.
+Exit codes: 0 the scan ran (done, stopped or Ctrl-C), 1 it failed or no host answered, 2 a usage
+error or a request the host refused (400, 413: the message names the field and the column).`,
+  async run(args) {
+    const request = scanRequest(args);
+    const base = baseUrl(args);
+    let started: Response;
+    try {
+      started = await fetch(`${base}/scan/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(request),
+      });
+    } catch (err) {
+      console.error(
+        `troupe scan: no host answers at ${base} (${causeOf(err)}); start one with troupe up, ` +
+          "or pass --url",
+      );
+      return EXIT_FAILURE;
+    }
+    const body = await started.json().catch(() => ({})) as Record<string, string>;
+    if (started.status !== 200) {
+      console.error(`troupe scan: ${refusal(started.status, body, request)}`);
+      return started.status === 400 || started.status === 413 ? EXIT_USAGE : EXIT_FAILURE;
+    }
+    const scanId = body.scanId!;
+    const view = new ScanView({
+      json: flag(args, "json"),
+      tty: process.stderr.isTTY === true,
+      out: (s) => process.stdout.write(s),
+      err: (s) => process.stderr.write(s),
+    });
+    const end = follow(body.websocketUrl!, view).catch((err) => {
+      view.note(`troupe scan: ${(err as Error).message}`);
+      return undefined;
+    });
+    const progress = setInterval(() => {
+      fetch(`${base}/scan/stats/${scanId}`).then((r) => r.json()).then(
+        (s) => view.progress(s as Stats),
+        () => {},
+      );
+    }, 250);
+    const outcome = await Promise.race([end, waitForSignal().then(() => "signal" as const)]);
+    let stats: Stats | undefined;
+    // Ctrl-C: the scan stops on the server, whose end message brings the final statistics.
+    if (outcome === "signal") {
+      view.note(`\ntroupe scan: stopping scan ${scanId} on the server`);
+      const stop = await fetch(`${base}/scan/stop/${scanId}`, { method: "POST" }).catch(() => {});
+      stats = await Promise.race([
+        end,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000)),
+      ]) ??
+        (await stop?.json().catch(() => undefined) as Stats | undefined);
+    } else stats = outcome;
+    clearInterval(progress);
+    view.finish(stats);
+    if (!flag(args, "keep")) {
+      await fetch(`${base}/scan/${scanId}`, { method: "DELETE" }).catch(() => {});
+    }
+    return stats?.state === "failed" || stats === undefined ? EXIT_FAILURE : EXIT_OK;
+  },
+};
+
+/** The request body the options describe; throws UsageError on a bad option. */
+function scanRequest(args: ParsedArgs): Record<string, unknown> {
+  if (args.positionals.length !== 1) {
+    throw new UsageError(
+      args.positionals.length === 0
+        ? "troupe scan needs a criteria, e.g. troupe scan 'rsi(14) < 30'"
+        : `troupe scan takes one criteria (quote it), got ${args.positionals.length} arguments: ` +
+          args.positionals.map((p) => `"${p}"`).join(" "),
+    );
+  }
+  const request: Record<string, unknown> = { criteria: args.positionals[0] };
+  const rank = str(args, "rank");
+  if (rank !== undefined) request.rank = rank;
+  const order = str(args, "order");
+  if (order !== undefined) {
+    if (order !== "asc" && order !== "desc") {
+      throw new UsageError(`Option --order must be desc or asc, got "${order}"`);
+    }
+    request.order = order;
+  }
+  request.bar = str(args, "bar") ?? "1m";
+  const universe = str(args, "universe");
+  if (universe !== undefined) request.universe = universeOf(universe);
+  if (str(args, "max") !== undefined) {
+    request.max_signals = num(args, "max", 0, { min: 1, integer: true });
+  }
+  if (str(args, "timeout") !== undefined) {
+    request.timeout_ms = num(args, "timeout", 0, { min: 1, integer: true });
+  }
+  return request;
+}
+
+/** A file's symbols, or a `PREFIX*` pattern. */
+function universeOf(value: string): string[] | string {
+  if (existsSync(value)) {
+    const symbols = readFileSync(value, "utf8").split(/[\s,]+/).filter((s) => s !== "");
+    if (symbols.length === 0) throw new UsageError(`Option --universe: file ${value} is empty`);
+    return symbols;
+  }
+  const prefix = value.endsWith("*") ? value.slice(0, -1) : value;
+  if (prefix.includes("*") || /[\s/\\]/.test(prefix)) {
+    throw new UsageError(
+      `Option --universe must be a file of symbols or a symbol prefix, got "${value}" ` +
+        "(no such file)",
+    );
+  }
+  return `${prefix}*`;
+}
+
+function baseUrl(args: ParsedArgs): string {
+  const { url } = resolveHttpUrl(str(args, "url"));
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`Option --url must be an http:// URL, got "${url}"`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new UsageError(`Option --url must be an http:// URL, got "${url}"`);
+  }
+  return url.replace(/\/+$/, "");
+}
+
+function causeOf(err: unknown): string {
+  const e = err as { cause?: { code?: string; message?: string }; message?: string };
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+}
+
+/** The host's refusal, with the expression and a caret under the column it names. */
+function refusal(status: number, body: Record<string, string>, request: Record<string, unknown>) {
+  const message = `the host refused the scan (${status}): ${body.error ?? JSON.stringify(body)}`;
+  const col = /col (\d+)/.exec(body.error ?? "")?.[1];
+  const expr = request[body.field ?? ""];
+  if (col === undefined || typeof expr !== "string") return message;
+  return `${message}\n  ${expr}\n  ${" ".repeat(Number(col) - 1)}^`;
+}
+
+/**
+ * Shows a scan's results as they arrive over its WebSocket, reopening it from the last sequence
+ * number when it drops; resolves with the final statistics.
+ */
+function follow(url: string, view: ScanView): Promise<Stats> {
+  let last = 0, retries = 0;
+  return new Promise((resolve, reject) => {
+    const open = () => {
+      const ws = new WebSocket(`${url}?after=${last}`);
+      let ended = false;
+      ws.on("message", (data) => {
+        retries = 0;
+        const m = JSON.parse(String(data)) as Result & { type: string; stats?: Stats };
+        if (m.type === "result" && m.seq > last) {
+          last = m.seq;
+          view.result(m);
+        } else if (m.type === "end") {
+          ended = true;
+          resolve(m.stats!);
+        }
+      });
+      ws.on("error", () => {});
+      ws.on("close", () => {
+        if (ended) return;
+        if (++retries > 10) reject(new Error(`the results' WebSocket ${url} keeps closing`));
+        else setTimeout(open, 200 * retries);
+      });
+    };
+    open();
+  });
+}

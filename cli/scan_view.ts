@@ -1,0 +1,123 @@
+/**
+ * How `troupe scan` shows a scan: each result as a table row (or an NDJSON line) on stdout as it
+ * arrives; on a terminal, a progress line with the live statistics on stderr, cleared before each
+ * row and drawn again after it; a summary line on stderr at the end.
+ */
+
+/** A result as the scan API sends it. */
+export interface Result {
+  seq: number;
+  symbol: string;
+  rank: number | null;
+  chunk: number;
+}
+
+/** A scan's statistics as the scan API sends them (the fields shown). */
+export interface Stats {
+  scanId: string;
+  state: string;
+  stop_reason: string | null;
+  symbols_total: number;
+  symbols_done: number;
+  signals: number;
+  insufficient_history: number;
+  unknown_symbols: number;
+  elapsed_ms: number;
+  first_result_ms: number | null;
+  symbols_per_s: number;
+  eta_ms: number | null;
+  error: string | null;
+}
+
+/** Options of a ScanView. */
+export interface ScanViewOptions {
+  /** NDJSON instead of a table. */
+  json: boolean;
+  /** stderr is a terminal: keep a progress line. */
+  tty: boolean;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const BAR_WIDTH = 24;
+const CLEAR = "\r\x1b[K";
+
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+
+function ms(n: number): string {
+  return n < 1000 ? `${n.toFixed(n < 10 ? 1 : 0)} ms` : `${(n / 1000).toFixed(1)} s`;
+}
+
+/** The progress line of `s`: a bar, done/total, signals, first result, rate, ETA. */
+export function progressLine(s: Stats): string {
+  const f = s.symbols_total > 0 ? Math.min(1, s.symbols_done / s.symbols_total) : 0;
+  const filled = Math.round(f * BAR_WIDTH);
+  return `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${(f * 100).toFixed(0)}% ` +
+    `${int(s.symbols_done)}/${int(s.symbols_total)} symbols · ${int(s.signals)} signals` +
+    (s.first_result_ms === null ? "" : ` · first ${ms(s.first_result_ms)}`) +
+    ` · ${int(s.symbols_per_s)}/s` + (s.eta_ms === null ? "" : ` · ETA ${ms(s.eta_ms)}`);
+}
+
+/** The summary line of a scan that ended. */
+export function summaryLine(s: Stats): string {
+  const why = s.state === "stopped" && s.stop_reason ? ` (${s.stop_reason})` : "";
+  return `${s.state}${why}: ${int(s.symbols_done)} of ${int(s.symbols_total)} symbols in ` +
+    `${ms(s.elapsed_ms)}, ${int(s.signals)} signals` +
+    (s.first_result_ms === null ? "" : ` (first after ${ms(s.first_result_ms)})`) +
+    `, ${int(s.insufficient_history)} with too little history, ${int(s.unknown_symbols)} unknown` +
+    (s.error ? `; error: ${s.error}` : "");
+}
+
+/** Shows one scan. */
+export class ScanView {
+  readonly #o: ScanViewOptions;
+  #rows = 0;
+  #line = "";
+
+  constructor(options: ScanViewOptions) {
+    this.#o = options;
+  }
+
+  /** Shows a result as it arrives. */
+  result(r: Result): void {
+    if (this.#o.json) {
+      this.#o.out(`${JSON.stringify(r)}\n`);
+      return;
+    }
+    this.#clear();
+    if (this.#rows++ === 0) this.#o.out(`${"#".padStart(6)}  ${"symbol".padEnd(16)}  rank\n`);
+    const rank = r.rank === null ? "" : Number(r.rank.toPrecision(6)).toString();
+    this.#o.out(`${String(r.seq).padStart(6)}  ${r.symbol.padEnd(16)}  ${rank}\n`);
+    this.#draw();
+  }
+
+  /** Updates the progress line (on a terminal only). */
+  progress(s: Stats): void {
+    if (!this.#o.tty) return;
+    this.#line = progressLine(s);
+    this.#draw();
+  }
+
+  /** A line of its own on stderr, below the progress line. */
+  note(text: string): void {
+    this.#clear();
+    this.#o.err(`${text.replace(/^\n/, "")}\n`);
+    this.#draw();
+  }
+
+  /** Clears the progress line and prints the summary (or that none came). */
+  finish(s: Stats | undefined): void {
+    this.#clear();
+    this.#line = "";
+    if (!this.#o.json && this.#rows === 0 && s) this.#o.err("no symbol met the criteria\n");
+    this.#o.err(s ? `${summaryLine(s)}\n` : "the scan's end was not received\n");
+  }
+
+  #clear(): void {
+    if (this.#o.tty && this.#line) this.#o.err(CLEAR);
+  }
+
+  #draw(): void {
+    if (this.#o.tty && this.#line) this.#o.err(this.#line);
+  }
+}
