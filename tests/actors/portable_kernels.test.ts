@@ -62,7 +62,7 @@ function checksum(
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
   anomaly: -707991582,
-  collapse: -1463298144,
+  collapse: -200943043,
   coherence: 1515324478,
 };
 
