@@ -152,6 +152,17 @@ test("ar_max 0 and season_us 0 leave the detector as it was (no correlation, no 
   assert.equal(a.prob, b.prob);
 });
 
+test("with a season and prewhitening the outputs are the same whatever the frame boundaries", () => {
+  const values = daily("frames", 2, 6, 4, 2000).map((v, i) => v + 0.5 * Math.sin(i));
+  const cfg = config({ season_us: DAY_US, season_harmonics: 2, ar_max: 0.9 });
+  const whole = run(collapseKernel.init(cfg, "c"), values, 0, 4096);
+  for (const batch of [1, 7, 500]) {
+    const framed = run(collapseKernel.init(cfg, "c"), values, 0, batch);
+    assert.equal(framed.prob, whole.prob, `frames of ${batch}`);
+    assert.equal(framed.changes, whole.changes, `frames of ${batch}`);
+  }
+});
+
 test("save() and load() are exact with a season and prewhitening learned", () => {
   const values = daily("exact", 3, 6, 4, 3000).map((v, i) => v + 0.5 * Math.sin(i));
   const cfg = config({ season_us: DAY_US, season_harmonics: 2, ar_max: 0.9 });
