@@ -20,8 +20,10 @@ import {
   encodePeerMessage,
   MalformedMessageError,
 } from "./_protocol.ts";
+import { refuse, truncate } from "./_refuse.ts";
 import { Room, type RoomConn } from "./_room.ts";
 import { CollabMetrics } from "./collab_metrics.ts";
+import type { StreamGateway } from "./stream_gateway.ts";
 import type { DocStore } from "./doc_store.ts";
 import {
   checkSessionName,
@@ -30,6 +32,7 @@ import {
   TokenError,
   verifyToken,
 } from "./token.ts";
+import { type DashboardHandler, dashboardHttp } from "./web/mod.ts";
 
 /** The server's bounds. */
 export interface CollabLimits {
@@ -91,6 +94,12 @@ export interface CollabServerOptions {
   now?(): number;
   /** Called when a loaded session is created (the bridge attaches here). */
   onRoom?(room: Room): void;
+  /** Serve the web dashboard at `/` (default true). */
+  dashboard?: boolean;
+  /** The host's HTTP base URL, where the dashboard's `/api/*` proxy sends scan requests. */
+  scanUrl?: string | undefined;
+  /** The stream gateway served at `/stream` (it needs NATS); absent: `/stream` answers 503. */
+  stream?: StreamGateway | undefined;
 }
 
 interface Conn extends RoomConn {
@@ -125,6 +134,7 @@ export class CollabServer {
   #timers: ReturnType<typeof setInterval>[] = [];
   #port = 0;
   #closed = false;
+  #dashboard: DashboardHandler | undefined;
 
   private constructor(options: CollabServerOptions) {
     this.#options = options;
@@ -132,6 +142,14 @@ export class CollabServer {
     this.limits = { ...DEFAULT_COLLAB_LIMITS, ...options.limits };
     this.nodeId = options.nodeId ?? `collab-${Math.random().toString(36).slice(2, 10)}`;
     this.metrics = new CollabMetrics({ node: this.nodeId });
+    if (options.dashboard !== false) {
+      this.#dashboard = dashboardHttp({
+        keyring: options.keyring,
+        scanUrl: options.scanUrl,
+        now: this.#now,
+      });
+    }
+    options.stream?.registerMetrics(this.metrics.registry);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.message_bytes_max,
@@ -196,6 +214,7 @@ export class CollabServer {
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     for (const c of this.#conns) c.ws.close(1001, "server shutting down");
+    await this.#options.stream?.close();
     for (const session of [...this.#rooms.keys()]) await this.#unload(session);
     await Promise.all(this.#unloading.values());
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
@@ -214,7 +233,7 @@ export class CollabServer {
       this.metrics.sessionsLoaded.set(this.#rooms.size);
       res.writeHead(200, { "content-type": this.metrics.registry.contentType });
       res.end(await this.metrics.registry.metrics());
-    } else {
+    } else if (!(await this.#dashboard?.(req, res))) {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("Not found: WebSocket at /collab/<session>?token=..., or /healthz, /metrics\n");
     }
@@ -225,6 +244,7 @@ export class CollabServer {
     const url = new URL(req.url ?? "/", "http://collab");
     const m = /^\/collab\/([^/]+)$/.exec(url.pathname);
     if (this.#closed) return refuse(socket, 503, "Server shutting down");
+    if (url.pathname === "/stream") return this.#onStreamUpgrade(req, socket, head);
     if (!m) return refuse(socket, 404, "Not found: connect to /collab/<session>?token=...");
     let session: string;
     try {
@@ -245,6 +265,14 @@ export class CollabServer {
       return refuse(socket, 401, err.message);
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, session, claims));
+  }
+
+  #onStreamUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | void {
+    const stream = this.#options.stream;
+    if (stream) return stream.handleUpgrade(req, socket, head);
+    const why =
+      "No stream gateway here: this collab server runs without NATS (start it with --nats)";
+    return refuse(socket, 503, why);
   }
 
   #onConnection(ws: WebSocket, session: string, claims: TokenClaims): void {
@@ -455,25 +483,7 @@ export class CollabServer {
   }
 }
 
-function refuse(socket: Duplex, status: number, message: string): void {
-  const text = { 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 503: "Unavailable" }[
-    status
-  ] ?? "Error";
-  const body = truncate(message, 500) + "\n";
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${
-      new TextEncoder().encode(body).length
-    }\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
-
 function toBytes(data: unknown): Uint8Array {
   // ws hands binary messages over as Buffers (binaryType "nodebuffer"), which are Uint8Arrays.
   return data instanceof Uint8Array ? data : new Uint8Array(data as ArrayBuffer);
-}
-
-function truncate(text: string, max: number): string {
-  let out = text;
-  while (new TextEncoder().encode(out).length > max) out = out.slice(0, -2);
-  return out;
 }

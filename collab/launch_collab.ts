@@ -1,8 +1,8 @@
 /**
  * Starts a collaboration server from a data directory: the file journal in `<dir>/collab/journal`,
  * snapshots in `<dir>/collab/snapshots`, the token secret of TROUPE_SECRET or `<dir>/collab.secret`,
- * and, given a NATS URL, the fan-out to other nodes over NATS. What `troupe collab` and `troupe up`
- * run.
+ * and, given a NATS URL (or a bus), the fan-out to other nodes over NATS and the stream gateway at
+ * `/stream`. What `troupe collab` and `troupe up` run.
  */
 import { join } from "node:path";
 import {
@@ -18,6 +18,7 @@ import type { Room } from "./_room.ts";
 import { loadKeyring } from "./secret.ts";
 import type { Keyring } from "./token.ts";
 import { attachBridge, type BridgeOptions } from "./bridge.ts";
+import { StreamGateway, type StreamGatewayLimits } from "./stream_gateway.ts";
 
 /** Options of `launchCollab`. */
 export interface LaunchCollabOptions {
@@ -37,6 +38,11 @@ export interface LaunchCollabOptions {
   /** Options of the bridge (its answer timeout, an answer callback). */
   bridgeOptions?: Omit<BridgeOptions, "bus" | "src">;
   onRoom?(room: Room): void;
+  /** The host's HTTP base URL for the dashboard's scan proxy (`/api/*`). */
+  scanUrl?: string | undefined;
+  /** Serve the stream gateway at `/stream` (default: when there is a bus; it needs one). */
+  stream?: boolean;
+  streamLimits?: Partial<StreamGatewayLimits>;
 }
 
 /** A running collaboration server and what it opened. */
@@ -46,6 +52,8 @@ export interface LaunchedCollab {
   keyring: Keyring;
   store: DocStore;
   bus: Bus | undefined;
+  /** The stream gateway, when there is a bus. */
+  stream: StreamGateway | undefined;
   close(): Promise<void>;
 }
 
@@ -60,6 +68,13 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
     ? await NatsBus.connect(options.nats, { name: options.nodeId ?? "troupe-collab" })
     : undefined;
   const bus = options.bus ?? ownBus;
+  const stream = bus && options.stream !== false
+    ? StreamGateway.start({
+      bus,
+      keyring,
+      ...(options.streamLimits ? { limits: options.streamLimits } : {}),
+    })
+    : undefined;
   let server: CollabServer;
   try {
     server = await CollabServer.start({
@@ -68,8 +83,10 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       port: options.port ?? 0,
       host: options.host ?? "127.0.0.1",
       bus,
+      stream,
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
+      scanUrl: options.scanUrl,
       onRoom: (room) => {
         if (bus && options.bridge !== false) {
           attachBridge(room, { ...options.bridgeOptions, bus, src: server.nodeId });
@@ -78,6 +95,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       },
     });
   } catch (err) {
+    await stream?.close();
     await store.close();
     await ownBus?.close();
     throw err;
@@ -87,6 +105,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
     keyring,
     store,
     bus,
+    stream,
     async close() {
       await server.close();
       await store.close();

@@ -48,3 +48,41 @@ export { launchCollab, type LaunchCollabOptions, type LaunchedCollab } from "./l
 export { REMOTE_ORIGIN, type Room, type RoomConn, SERVER_ORIGIN } from "./_room.ts";
 export { attachBridge, type BridgeOptions } from "./bridge.ts";
 export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";
+export {
+  checkStreamPattern,
+  type ClientMessage,
+  compileChannelGlobs,
+  decodeClientMessage,
+  decodeServerMessage,
+  encodeClientMessage,
+  encodeMsgFrame,
+  encodeServerMessage,
+  filterMatches,
+  type ServerMessage,
+  type SlowPolicy,
+  STREAM_CLOSE,
+  STREAM_LIMITS,
+  STREAM_PREFIXES,
+  type StreamFilter,
+  type StreamGap,
+  type StreamMsg,
+  StreamProtocolError,
+  subjectChannel,
+  type SubRequest,
+} from "./_stream_protocol.ts";
+export {
+  StreamClient,
+  type StreamClientOptions,
+  type StreamSocket,
+  type StreamSocketConstructor,
+  type StreamStatus,
+  type StreamSubscription,
+} from "./stream_client.ts";
+export {
+  DEFAULT_STREAM_LIMITS,
+  StreamGateway,
+  type StreamGatewayLimits,
+  type StreamGatewayOptions,
+} from "./stream_gateway.ts";
+export { type RingEntry, StreamRing, type StreamRingLimits } from "./stream_ring.ts";
+export type { StreamStats } from "./stream_metrics.ts";

@@ -138,8 +138,9 @@ export async function mintToken(keyring: Keyring, options: MintOptions): Promise
 
 /** Options of `verifyToken`. */
 export interface VerifyOptions {
-  /** The session the token must be for. */
-  session: string;
+  /** The session the token must be for; `null`: any session (the stream gateway, whose live data
+   *  is the same for every session). */
+  session: string | null;
   nowMs: number;
 }
 
@@ -189,7 +190,7 @@ export async function verifyToken(
       `Token expired at ${new Date(claims.exp * 1000).toISOString()}`,
     );
   }
-  if (claims.session !== options.session) {
+  if (options.session !== null && claims.session !== options.session) {
     throw new TokenError(
       "session",
       `Token is for session "${claims.session}", not "${options.session}"`,

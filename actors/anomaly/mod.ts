@@ -51,7 +51,11 @@ export function anomalyFrameEvent(
   return { type: "frame", seen: result.seen, changes };
 }
 
-/** The per-sample outputs of a frame: `score`, `expected`, `lower`, `upper`. */
+/**
+ * The per-sample outputs of a frame: `score`, `expected`, `lower`, `upper`, and the `value` scored,
+ * so that a consumer of `troupe.out.anomaly.<channel>` (the dashboard) draws the series with its
+ * band without subscribing to the feed.
+ */
 export function anomalyColumns(
   result: AnomalyResult,
   frame: SampleFrame,
@@ -67,6 +71,7 @@ export function anomalyColumns(
       expected: result.expected,
       lower: result.lower,
       upper: result.upper,
+      value: frame.v,
     },
   };
 }

@@ -34,8 +34,7 @@
  * last bar only).
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
-import { ByteReader, ByteWriter } from "./_bytes.ts";
-import { logFast, powFast } from "../portable_math.ts";
+import { logFast } from "../portable_math.ts";
 import {
   fillColumn,
   KRYLOV_DEPTH,
@@ -43,310 +42,54 @@ import {
   subspaceWork,
   trackTopSubspace,
 } from "./_subspace.ts";
-import { type CoherenceConfig, isMember, parseCoherenceConfig } from "./config.ts";
-import { type CoherencePhase, nextPhase } from "./phase.ts";
+import { type CoherenceConfig, isMember } from "./config.ts";
+import { nextPhase } from "./phase.ts";
+import {
+  alphaOf,
+  C_BARS,
+  C_DORMANT,
+  C_FOREIGN,
+  C_INVALID,
+  C_ITERATIONS,
+  C_LATE,
+  C_NONPOSITIVE,
+  C_OVERFLOW,
+  C_RESTARTS,
+  C_UNCONVERGED,
+  C_UPDATES,
+  type CoherenceChange,
+  type CoherenceResult,
+  type CoherenceState,
+  type CoherenceStep,
+  COUNTER_NAMES,
+  type CounterName,
+  DORMANT,
+  ENTERED,
+  growQueues,
+  initCoherence,
+  join,
+  type Loading,
+} from "./_coherence_state.ts";
+import { loadCoherence, saveCoherence } from "./_coherence_codec.ts";
+
+export {
+  type CoherenceChange,
+  type CoherenceResult,
+  type CoherenceState,
+  type CoherenceStep,
+  COUNTER_NAMES,
+  type CounterName,
+  initCoherence,
+  loadCoherence,
+  type Loading,
+  saveCoherence,
+};
 
 /** The standard deviation the shift divides by is at least this: below it the ratio is flat. */
 export const SHIFT_STD_FLOOR = 1e-6;
 
-const ENTERED = 1;
-const DORMANT = 2;
-
-/** Why samples were skipped, and what the solver did: indices into `CoherenceState.counters`. */
-export const COUNTER_NAMES = [
-  "invalid_samples",
-  "nonpositive_prices",
-  "late_samples",
-  "foreign_samples",
-  "overflow_samples",
-  "restarts",
-  "dormant",
-  "unconverged_updates",
-  "iterations",
-  "bars",
-  "updates",
-] as const;
-/** A counter's name. */
-export type CounterName = typeof COUNTER_NAMES[number];
-const C_INVALID = 0;
-const C_NONPOSITIVE = 1;
-const C_LATE = 2;
-const C_FOREIGN = 3;
-const C_OVERFLOW = 4;
-const C_RESTARTS = 5;
-const C_DORMANT = 6;
-const C_UNCONVERGED = 7;
-const C_ITERATIONS = 8;
-const C_BARS = 9;
-const C_UPDATES = 10;
-
-/** The state of one group. Typed arrays are sized for `cap` channels; only `m` are in use. */
-export interface CoherenceState {
-  config: CoherenceConfig;
-  group: string;
-  names: string[];
-  slots: Map<string, number>;
-  /** Channels joined (slots in use). */
-  m: number;
-  /** Channels entered into the covariance (N). */
-  entered: number;
-  cap: number;
-  /** Per channel: the last price turned into a return (NaN: none yet). */
-  lastPrice: Float64Array;
-  /** Per channel: the bar count when `lastPrice` was taken. */
-  lastBar: Float64Array;
-  /** Per channel: time of the last accepted sample. */
-  lastT: Float64Array;
-  /** Per channel: the newest bucket it has data in. */
-  latestBucket: Float64Array;
-  /** Per channel: EW mean of its returns. */
-  mean: Float64Array;
-  flags: Uint8Array;
-  /** Per channel pending bars: a ring of `qcap` (bucket, price) entries at `c * qcap`. */
-  qcap: number;
-  qBucket: Float64Array;
-  qPrice: Float64Array;
-  qHead: Int32Array;
-  qLen: Int32Array;
-  /** The EW covariance, row-major with leading dimension `cap`. */
-  cov: Float64Array;
-  /** The tracked top eigenvectors: `kq` columns of leading dimension `cap`. */
-  basis: Float64Array;
-  kq: number;
-  basisCols: number;
-  newestBucket: number;
-  /** The oldest bucket any channel has had data in: the start of the join window. */
-  firstBucket: number;
-  closedBucket: number;
-  trace: number;
-  ratio: number;
-  shift: number;
-  shortMean: number;
-  longMean: number;
-  longVar: number;
-  ratioCount: number;
-  lastIterations: number;
-  /** The group's phase after the last closed bar. */
-  phase: CoherencePhase;
-  counters: Float64Array;
-  /** Scratch, rebuilt on load: nothing in it survives a bar. */
-  scratch: Scratch;
-}
-
-interface Scratch {
-  ret: Float64Array;
-  dev: Float64Array;
-  work: SubspaceWork | null;
-  outT: Float64Array;
-  outRatio: Float64Array;
-  outShift: Float64Array;
-  outCount: number;
-  /** The phase changes of the frame being stepped. */
-  changes: CoherenceChange[];
-}
-
-/** A channel and its loading on the first eigenvector (sign chosen so the loadings sum >= 0). */
-export interface Loading {
-  channel: string;
-  loading: number;
-}
-
-/** A change of the group's phase, at the bar that made it. */
-export interface CoherenceChange {
-  /** Start of the bar, microseconds since the epoch. */
-  ts: number;
-  from: CoherencePhase;
-  to: CoherencePhase;
-  ratio: number;
-  shift: number;
-  /** The channels loading most on the first eigenvector after that bar. */
-  topChannels: Loading[];
-}
-
-/** The group after the last bar a frame closed. */
-export interface CoherenceStep {
-  /** Start of the bar, microseconds since the epoch. */
-  ts: number;
-  ratio: number;
-  shift: number;
-  /** Past warm-up, with two or more channels and a defined ratio. */
-  ready: boolean;
-  /** Channels in the covariance (N). */
-  channels: number;
-  /** Eigenvalues summed (n). */
-  top: number;
-  /** Block iterations that bar's update took. */
-  iterations: number;
-}
-
-/** What one frame produced. */
-export interface CoherenceResult {
-  /** Bars this frame closed that updated the covariance. */
-  steps: number;
-  /** The group-wide index of the first of them (steps are numbered from 0 as they happen). */
-  seq0: number;
-  /** Per step: bar start time, ratio and shift (fresh arrays of length `steps`). */
-  t: Float64Array;
-  ratio: Float64Array;
-  shift: Float64Array;
-  /** The last step, or null when the frame closed none. */
-  last: CoherenceStep | null;
-  /** The channels loading most on the first eigenvector after the last step. */
-  topChannels: Loading[];
-  /** Samples of this frame that were skipped (see `coherenceCounters` for why). */
-  rejected: number;
-  /** The phase changes of this frame's bars, in order. */
-  changes: readonly CoherenceChange[];
-}
-
-const CAP_MIN = 8;
 /** Updates between re-orthonormalisations of the tracked basis. */
 const REORTHOGONALIZE_EVERY = 64;
-const QCAP_MIN = 4;
-
-function alphaOf(halfLife: number): number {
-  return 1 - powFast(2, -1 / halfLife);
-}
-
-function newScratch(cap: number): Scratch {
-  return {
-    ret: new Float64Array(cap),
-    dev: new Float64Array(cap),
-    work: null,
-    outT: new Float64Array(16),
-    outRatio: new Float64Array(16),
-    outShift: new Float64Array(16),
-    outCount: 0,
-    changes: [],
-  };
-}
-
-function allocate(config: CoherenceConfig, group: string, cap: number, qcap: number) {
-  const state: CoherenceState = {
-    config,
-    group,
-    names: [],
-    slots: new Map(),
-    m: 0,
-    entered: 0,
-    cap,
-    lastPrice: new Float64Array(cap).fill(NaN),
-    lastBar: new Float64Array(cap),
-    lastT: new Float64Array(cap).fill(-Infinity),
-    latestBucket: new Float64Array(cap).fill(-Infinity),
-    mean: new Float64Array(cap),
-    flags: new Uint8Array(cap),
-    qcap,
-    qBucket: new Float64Array(cap * qcap),
-    qPrice: new Float64Array(cap * qcap),
-    qHead: new Int32Array(cap),
-    qLen: new Int32Array(cap),
-    cov: new Float64Array(cap * cap),
-    basis: new Float64Array(0),
-    kq: 0,
-    basisCols: 0,
-    newestBucket: -Infinity,
-    firstBucket: Infinity,
-    closedBucket: -Infinity,
-    trace: 0,
-    ratio: NaN,
-    shift: NaN,
-    shortMean: 0,
-    longMean: 0,
-    longVar: 0,
-    ratioCount: 0,
-    lastIterations: 0,
-    phase: "normal",
-    counters: new Float64Array(COUNTER_NAMES.length),
-    scratch: newScratch(cap),
-  };
-  return state;
-}
-
-/** Creates the state of group `group`. */
-export function initCoherence(config: CoherenceConfig, group: string): CoherenceState {
-  return allocate(config, group, CAP_MIN, QCAP_MIN);
-}
-
-function growChannels(s: CoherenceState, need: number): void {
-  let cap = s.cap;
-  while (cap < need) cap *= 2;
-  if (cap === s.cap) return;
-  const old = s.cap;
-  const copy = (a: Float64Array, fill: number) => {
-    const b = new Float64Array(cap).fill(fill);
-    b.set(a.subarray(0, s.m));
-    return b;
-  };
-  s.lastPrice = copy(s.lastPrice, NaN);
-  s.lastBar = copy(s.lastBar, 0);
-  s.lastT = copy(s.lastT, -Infinity);
-  s.latestBucket = copy(s.latestBucket, -Infinity);
-  s.mean = copy(s.mean, 0);
-  const flags = new Uint8Array(cap);
-  flags.set(s.flags.subarray(0, s.m));
-  s.flags = flags;
-  const qBucket = new Float64Array(cap * s.qcap);
-  const qPrice = new Float64Array(cap * s.qcap);
-  qBucket.set(s.qBucket.subarray(0, s.m * s.qcap));
-  qPrice.set(s.qPrice.subarray(0, s.m * s.qcap));
-  s.qBucket = qBucket;
-  s.qPrice = qPrice;
-  const qHead = new Int32Array(cap);
-  const qLen = new Int32Array(cap);
-  qHead.set(s.qHead.subarray(0, s.m));
-  qLen.set(s.qLen.subarray(0, s.m));
-  s.qHead = qHead;
-  s.qLen = qLen;
-  const cov = new Float64Array(cap * cap);
-  for (let i = 0; i < s.m; i++) {
-    cov.set(s.cov.subarray(i * old, i * old + s.m), i * cap);
-  }
-  s.cov = cov;
-  const basis = new Float64Array(cap * s.basisCols);
-  for (let j = 0; j < s.kq; j++) {
-    basis.set(s.basis.subarray(j * old, j * old + s.m), j * cap);
-  }
-  s.basis = basis;
-  s.cap = cap;
-  const outs = s.scratch;
-  s.scratch = newScratch(cap);
-  s.scratch.outT = outs.outT;
-  s.scratch.outRatio = outs.outRatio;
-  s.scratch.outShift = outs.outShift;
-  s.scratch.outCount = outs.outCount;
-  s.scratch.changes = outs.changes;
-}
-
-function growQueues(s: CoherenceState): void {
-  const qcap = s.qcap * 2;
-  const qBucket = new Float64Array(s.cap * qcap);
-  const qPrice = new Float64Array(s.cap * qcap);
-  for (let c = 0; c < s.m; c++) {
-    const head = s.qHead[c]!;
-    const len = s.qLen[c]!;
-    for (let e = 0; e < len; e++) {
-      const from = c * s.qcap + (head + e) % s.qcap;
-      qBucket[c * qcap + e] = s.qBucket[from]!;
-      qPrice[c * qcap + e] = s.qPrice[from]!;
-    }
-    s.qHead[c] = 0;
-  }
-  s.qcap = qcap;
-  s.qBucket = qBucket;
-  s.qPrice = qPrice;
-}
-
-function join(s: CoherenceState, channel: string): number {
-  if (s.m >= s.config.channels_max) return -1;
-  if (s.m === s.cap) growChannels(s, s.m + 1);
-  const c = s.m++;
-  // Dormant until its first valid sample: a channel that never sends must not hold bars back.
-  s.flags[c] = DORMANT;
-  s.names.push(channel);
-  s.slots.set(channel, c);
-  return c;
-}
 
 /** Folds one frame into the group; returns the bars it closed. */
 export function stepCoherence(s: CoherenceState, frame: SampleFrame): CoherenceResult {
@@ -709,139 +452,6 @@ export function covarianceOf(s: CoherenceState): { names: string[]; matrix: Floa
 /** How many eigenvalues the ratio currently sums (n). */
 export function topCountOf(s: CoherenceState): number {
   return topOf(s);
-}
-
-const MAGIC = 0x54434f48; // "TCOH"
-// 2: the phase (the hysteresis the machine held) is in the state.
-const FORMAT = 2;
-const PHASES: readonly CoherencePhase[] = ["normal", "coherent", "fragmented"];
-
-/** Serialises the state exactly (only the `m` channels in use). */
-export function saveCoherence(s: CoherenceState): Uint8Array {
-  const w = new ByteWriter();
-  w.u32(MAGIC);
-  w.u32(FORMAT);
-  w.json({ config: s.config, group: s.group, names: s.names });
-  const m = s.m;
-  w.u32(s.entered);
-  w.u32(s.kq);
-  w.u32(PHASES.indexOf(s.phase));
-  for (
-    const x of [
-      s.newestBucket,
-      s.firstBucket,
-      s.closedBucket,
-      s.trace,
-      s.ratio,
-      s.shift,
-      s.shortMean,
-      s.longMean,
-      s.longVar,
-      s.ratioCount,
-      s.lastIterations,
-    ]
-  ) w.f64(x);
-  w.u32(s.counters.length);
-  w.f64s(s.counters);
-  w.f64s(s.lastPrice, m);
-  w.f64s(s.lastBar, m);
-  w.f64s(s.lastT, m);
-  w.f64s(s.latestBucket, m);
-  w.f64s(s.mean, m);
-  w.bytes(s.flags.slice(0, m));
-  for (let c = 0; c < m; c++) {
-    const len = s.qLen[c]!;
-    w.u32(len);
-    for (let e = 0; e < len; e++) {
-      const at = c * s.qcap + (s.qHead[c]! + e) % s.qcap;
-      w.f64(s.qBucket[at]!);
-      w.f64(s.qPrice[at]!);
-    }
-  }
-  for (let i = 0; i < m; i++) w.f64s(s.cov.subarray(i * s.cap), m);
-  for (let j = 0; j < s.kq; j++) w.f64s(s.basis.subarray(j * s.cap), m);
-  return w.finish();
-}
-
-/** Restores a state saved by `saveCoherence`. */
-export function loadCoherence(bytes: Uint8Array): CoherenceState {
-  const r = new ByteReader(bytes, "a coherence state");
-  if (r.u32() !== MAGIC) throw new RangeError("Cannot load a coherence state: bad magic number");
-  const format = r.u32();
-  if (format !== FORMAT) {
-    throw new RangeError(`Cannot load a coherence state of format ${format}; this reads ${FORMAT}`);
-  }
-  const head = r.json() as { config: unknown; group: string; names: string[] };
-  const config = parseCoherenceConfig(head.config);
-  const m = head.names.length;
-  let cap = CAP_MIN;
-  while (cap < m) cap *= 2;
-  let qcap = QCAP_MIN;
-  const s = allocate(config, head.group, cap, qcap);
-  s.m = m;
-  s.names = head.names.slice();
-  head.names.forEach((name, c) => s.slots.set(name, c));
-  s.entered = r.u32();
-  const kq = r.u32();
-  const phase = PHASES[r.u32()];
-  if (phase === undefined) throw new RangeError("Cannot load a coherence state: unknown phase");
-  s.phase = phase;
-  s.newestBucket = r.f64();
-  s.firstBucket = r.f64();
-  s.closedBucket = r.f64();
-  s.trace = r.f64();
-  s.ratio = r.f64();
-  s.shift = r.f64();
-  s.shortMean = r.f64();
-  s.longMean = r.f64();
-  s.longVar = r.f64();
-  s.ratioCount = r.f64();
-  s.lastIterations = r.f64();
-  const nCounters = r.u32();
-  const counters = new Float64Array(Math.max(nCounters, COUNTER_NAMES.length));
-  r.f64s(counters, nCounters);
-  s.counters = counters;
-  r.f64s(s.lastPrice, m);
-  r.f64s(s.lastBar, m);
-  r.f64s(s.lastT, m);
-  r.f64s(s.latestBucket, m);
-  r.f64s(s.mean, m);
-  const flags = r.bytes();
-  s.flags.set(flags.subarray(0, m));
-  const queues: { bucket: number; price: number }[][] = [];
-  for (let c = 0; c < m; c++) {
-    const len = r.u32();
-    const q: { bucket: number; price: number }[] = [];
-    for (let e = 0; e < len; e++) q.push({ bucket: r.f64(), price: r.f64() });
-    queues.push(q);
-    while (qcap < len) qcap *= 2;
-  }
-  if (qcap !== s.qcap) {
-    s.qcap = qcap;
-    s.qBucket = new Float64Array(cap * qcap);
-    s.qPrice = new Float64Array(cap * qcap);
-  }
-  queues.forEach((q, c) => {
-    q.forEach((e, i) => {
-      s.qBucket[c * qcap + i] = e.bucket;
-      s.qPrice[c * qcap + i] = e.price;
-    });
-    s.qLen[c] = q.length;
-  });
-  const row = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    r.f64s(row, m);
-    s.cov.set(row, i * cap);
-  }
-  s.basisCols = Math.max(kq, 4);
-  s.basis = new Float64Array(cap * s.basisCols);
-  for (let j = 0; j < kq; j++) {
-    r.f64s(row, m);
-    s.basis.set(row, j * cap);
-  }
-  s.kq = kq;
-  r.end();
-  return s;
 }
 
 /** The coherence kernel (see the module comment). */

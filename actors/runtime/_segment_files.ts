@@ -126,25 +126,32 @@ export function openSegments(dir: string, durable: boolean): OpenedSegments {
       segments.push({ id, path, sealed: true, ...scanned.index });
     }
   }
-  let fd: number;
+  const fd = openActive(dir, segments, durable);
+  return { segments, positions, fd, reports, damaged };
+}
+
+/**
+ * Opens the last segment for appending, cut back to its last intact record (a new first segment
+ * for an empty directory); returns its file descriptor.
+ */
+function openActive(dir: string, segments: Segment[], durable: boolean): number {
   if (segments.length === 0) {
     const first = createSegment(dir, 1, durable);
-    fd = first.fd;
     segments.push(first.segment);
-  } else {
-    const active = segments[segments.length - 1]!;
-    fd = openSync(active.path, constants.O_RDWR);
-    const size = statSync(active.path).size;
-    if (size !== active.bytes || active.bytes < SEGMENT_HEADER_BYTES) {
-      ftruncateSync(fd, active.bytes);
-      if (active.bytes < SEGMENT_HEADER_BYTES) {
-        writeAll(fd, segmentHeader(), 0);
-        active.bytes = SEGMENT_HEADER_BYTES;
-      }
-      fsyncSync(fd);
-    }
+    return first.fd;
   }
-  return { segments, positions, fd, reports, damaged };
+  const active = segments[segments.length - 1]!;
+  const fd = openSync(active.path, constants.O_RDWR);
+  const size = statSync(active.path).size;
+  if (size !== active.bytes || active.bytes < SEGMENT_HEADER_BYTES) {
+    ftruncateSync(fd, active.bytes);
+    if (active.bytes < SEGMENT_HEADER_BYTES) {
+      writeAll(fd, segmentHeader(), 0);
+      active.bytes = SEGMENT_HEADER_BYTES;
+    }
+    fsyncSync(fd);
+  }
+  return fd;
 }
 
 /** Options of `readSegment`. */
@@ -159,6 +166,10 @@ export interface ReadSegmentOptions {
  * The records of `seg` up to byte `end`, a batch per chunk read, each CRC-checked. The segment's
  * known holes are passed over; bytes that are not an intact record are reported to `onDamage` and
  * reading goes on at the next intact record (none: the segment's records end there).
+ *
+ * One piece on purpose: it is the loop every recovery and read runs over every byte of the
+ * journal, and its state (the buffer, the parse offset, the buffer's file offset, the bytes the
+ * next record needs, the next known hole) is shared by every step of it.
  */
 export async function* readSegment(
   seg: Segment,

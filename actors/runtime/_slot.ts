@@ -89,3 +89,20 @@ export function compactMailbox(slot: Slot): void {
     slot.head = 0;
   }
 }
+
+/**
+ * Whether an input at source position `srcPos` (0: none) is new to the slot, taking its position;
+ * false for a redelivery, unless it gives back what the journal lost (see journal_loss.ts).
+ */
+export function admitSrcPos(slot: Slot, srcPos: number): boolean {
+  if (srcPos <= 0) return true;
+  if (srcPos > slot.srcPosMax) {
+    slot.srcPosMax = srcPos;
+    slot.rebuild = undefined;
+    return true;
+  }
+  const rb = slot.rebuild;
+  if (!rb || srcPos <= rb.after || rb.applied.has(srcPos)) return false;
+  rb.applied.add(srcPos);
+  return true;
+}

@@ -12,8 +12,18 @@ import {
   ProtocolError,
 } from "../../protocol/mod.ts";
 import type { EdgeDecisions } from "./edge_decisions.ts";
-import type { DecodedFrame, FrameDecoder } from "./frame_decoder.ts";
+import { type DecodedFrame, type FrameDecoder, timeColumnIn } from "./frame_decoder.ts";
 import type { HostLimits } from "./host_options.ts";
+import { encodeInputRecordParts, type InputRecord } from "./input_record.ts";
+
+/** A feed message made an input: the instances here it goes to, and what each journals. */
+export interface EdgeInput {
+  targets: Array<[AnyActorDefinition, string]>;
+  record: InputRecord;
+  /** The journal record's bytes. */
+  bytes: ReturnType<typeof encodeInputRecordParts>;
+  decoded: DecodedFrame;
+}
 
 /** What the edge needs of its host. */
 export interface FeedEdgeParts {
@@ -36,6 +46,26 @@ export class FeedEdge {
 
   constructor(parts: FeedEdgeParts) {
     this.#p = parts;
+  }
+
+  /**
+   * Makes the feed message `msg` (at source position `srcPos`, 0 for none) an input: undefined
+   * when it is no feed's or no instance here consumes it; throws (a ProtocolError, with the
+   * reason it is dead-lettered for) when it is malformed or over a limit. `evenTimes`: journal
+   * an evenly spaced time column as its start and step (see input_record.ts).
+   */
+  input(msg: BusMessage, srcPos: number, evenTimes: boolean): EdgeInput | undefined {
+    const channel = this.channelOf(msg.subject);
+    if (channel === null) return undefined;
+    const targets = this.targets(channel);
+    if (targets.length === 0) return undefined;
+    const decoded = this.decode(msg, channel, srcPos);
+    const record: InputRecord = { kind: "frame", srcPos, subject: msg.subject, payload: msg.data };
+    const bytes = encodeInputRecordParts(
+      record,
+      evenTimes ? timeColumnIn(msg.data, decoded) : undefined,
+    );
+    return { targets, record, bytes, decoded };
   }
 
   /** The channel of a subject, or null when it is not a feed's; throws for a malformed one. */

@@ -47,10 +47,11 @@ import {
   readSegment,
   type Segment,
   syncDir,
-  type TruncateInfo,
   writeAtomically,
 } from "./_segment_files.ts";
 import { WriteQueue } from "./_write_queue.ts";
+import { flattenBatches } from "./_flatten_batches.ts";
+import { checkFileJournalOptions, type FileJournalOptions } from "./file_journal_options.ts";
 import {
   type FsyncPolicy,
   type Journal,
@@ -62,29 +63,7 @@ import {
 } from "./journal.ts";
 
 export type { TruncateInfo } from "./_segment_files.ts";
-
-/** Options of `FileJournal.open`. */
-export interface FileJournalOptions {
-  /** When writes are forced to disk. */
-  fsync: FsyncPolicy;
-  /** Milliseconds between background writes (and fsyncs under `interval` and `always`): 100. */
-  fsyncIntervalMs?: number;
-  /** A segment is sealed and a new one started past this many bytes: 64 MiB. */
-  segmentBytesMax?: number;
-  /** Appends are buffered up to this many bytes before they are written out: 1 MiB. */
-  writeBufferBytes?: number;
-  /** Full buffers that may wait for the disk before appends write them themselves: 4. */
-  writeBuffersMax?: number;
-  /** Reads go to the file in chunks of this many bytes: 4 MiB. */
-  readChunkBytes?: number;
-  /** Called for each torn tail cut off on open (also counted in `stats().truncatedBytes`). */
-  onTruncate?(info: TruncateInfo): void;
-  /** Called once for each damaged range found between intact records, on open or on a read
-   *  (also listed by `damage()` and counted in `stats().damagedBytes`). */
-  onDamage?(damage: JournalDamage): void;
-  /** Called when a background write or fsync fails; the journal then refuses further appends. */
-  onError?(error: Error): void;
-}
+export type { FileJournalOptions } from "./file_journal_options.ts";
 
 interface StreamState {
   last: number;
@@ -171,7 +150,7 @@ export class FileJournal implements Journal {
    * scans the active segment and cuts off a torn tail.
    */
   static open(dir: string, options: FileJournalOptions): Promise<FileJournal> {
-    checkOptions(options);
+    checkFileJournalOptions(options);
     mkdirSync(dir, { recursive: true });
     const lock = lockDir(dir);
     try {
@@ -257,7 +236,7 @@ export class FileJournal implements Journal {
 
   /** Every record with pos > after[stream], in append order, as of the call. */
   readAll(after: ReadonlyMap<string, number> = new Map()): AsyncIterable<JournalRecord> {
-    return flatten(this.readAllBatches(after));
+    return flattenBatches(this.readAllBatches(after));
   }
 
   /**
@@ -565,62 +544,6 @@ export class FileJournal implements Journal {
       this.#onError?.(this.#failed);
     }
     return this.#failed;
-  }
-}
-
-/**
- * The records of batches one by one. A hand-written iterator: an async generator's `yield*` costs
- * several promises per record, which is most of the time of a recovery over small records.
- */
-function flatten(batches: AsyncIterable<JournalRecord[]>): AsyncIterable<JournalRecord> {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<JournalRecord> {
-      const source = batches[Symbol.asyncIterator]();
-      let batch: JournalRecord[] = [];
-      let i = 0;
-      const pull = async (): Promise<IteratorResult<JournalRecord>> => {
-        while (i >= batch.length) {
-          const next = await source.next();
-          if (next.done) return { done: true, value: undefined };
-          batch = next.value;
-          i = 0;
-        }
-        return { done: false, value: batch[i++]! };
-      };
-      return {
-        next: () =>
-          i < batch.length ? Promise.resolve({ done: false, value: batch[i++]! }) : pull(),
-        return: async () => {
-          batch = [];
-          await source.return?.();
-          return { done: true, value: undefined };
-        },
-      };
-    },
-  };
-}
-
-function checkOptions(options: FileJournalOptions): void {
-  if (!["always", "interval", "never"].includes(options.fsync)) {
-    throw new RangeError(
-      `FileJournal option "fsync" must be "always", "interval" or "never", got ${
-        JSON.stringify(options.fsync)
-      }`,
-    );
-  }
-  const positive: [string, number | undefined][] = [
-    ["fsyncIntervalMs", options.fsyncIntervalMs],
-    ["segmentBytesMax", options.segmentBytesMax],
-    ["writeBufferBytes", options.writeBufferBytes],
-    ["writeBuffersMax", options.writeBuffersMax],
-    ["readChunkBytes", options.readChunkBytes],
-  ];
-  for (const [field, value] of positive) {
-    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
-      throw new RangeError(
-        `FileJournal option "${field}" must be a positive integer, got ${value}`,
-      );
-    }
   }
 }
 

@@ -21,21 +21,15 @@ import {
   type BusMessage,
   type BusSubscription,
   decodeFrame,
-  encodeEnvelope,
   SUBJECT_ROOT,
-  sysSubject,
 } from "../../protocol/mod.ts";
 import { ActorInstance, type Output, streamOf } from "./actor_instance.ts";
-import { deadLetterOf, publishDeadLetter, reasonOf } from "./dead_letter.ts";
+import { reasonOf } from "./dead_letter.ts";
 import { EdgeDecisions } from "./edge_decisions.ts";
-import { FeedEdge } from "./feed_edge.ts";
-import {
-  type DecodedFrame,
-  type FrameDecoder,
-  replayDecoded,
-  timeColumnIn,
-} from "./frame_decoder.ts";
+import { type EdgeInput, FeedEdge } from "./feed_edge.ts";
+import { type FrameDecoder, replayDecoded } from "./frame_decoder.ts";
 import { serveHostHttp } from "./host_http.ts";
+import { HostNotices } from "./host_notices.ts";
 import { HostMetrics } from "./host_metrics.ts";
 import { isFatalIoError } from "./fatal_error.ts";
 import { type ControlHost, onKeptControl, onLiveControl } from "./control_input.ts";
@@ -44,12 +38,19 @@ import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 import { coreInput, type InputSource } from "./input_source.ts";
-import { encodeInitRecord, encodeInputRecordParts, type InputRecord } from "./input_record.ts";
+import { encodeInitRecord } from "./input_record.ts";
 import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
 import { planLossRebuild } from "./journal_loss.ts";
 import { Recovery, type RecoveryHost } from "./recovery.ts";
-import { compactMailbox, newSlot, type Pending, type Slot, type Status } from "./_slot.ts";
+import {
+  admitSrcPos,
+  compactMailbox,
+  newSlot,
+  type Pending,
+  type Slot,
+  type Status,
+} from "./_slot.ts";
 import { Snapshotter } from "./snapshotter.ts";
 import { DEFAULT_SUPERVISION, recordFailure, type SupervisionOptions } from "./supervision.ts";
 
@@ -77,6 +78,7 @@ export class Host {
   readonly #recovery: Recovery;
   readonly #progress = new ProgressWatch();
   readonly #ctlHost: ControlHost;
+  readonly #notices: HostNotices;
   /** Inputs applied, all kinds: what the progress watch follows. */
   #appliedTotal = 0;
   #ctlSub: BusSubscription | undefined;
@@ -84,7 +86,6 @@ export class Host {
   #http: Server | undefined;
   /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
   readonly #decisions: EdgeDecisions;
-  #dlqSeq = 0;
   #ready = false;
   #closing = false;
   /** The error that stopped the host (its journal cannot be written), if one did. */
@@ -104,6 +105,13 @@ export class Host {
     this.#partitionCount = options.partitions?.count ?? 1;
     this.#owned = new Set(options.partitions?.owned ?? [...Array(this.#partitionCount).keys()]);
     this.metrics = new HostMetrics({ host: options.hostId });
+    this.#notices = new HostNotices({
+      hostId: options.hostId,
+      bus: this.#bus,
+      metrics: this.metrics,
+      now: this.#now,
+      log: this.#log,
+    });
     for (const def of options.actors) this.#kinds.set(def.kind, def);
     this.#configs = kindConfigs(options.actors, options.config);
     this.#input = options.input ?? coreInput(this.#bus);
@@ -150,7 +158,7 @@ export class Host {
       slot: (def, key) => this.#slot(def, key),
       decode: (record) => replayDecoded(this.#decodeReplay, record),
       publish: (outputs) => this.#publish(outputs),
-      deadLetter: (msg, err, actor) => this.#deadLetter(msg, err, actor),
+      deadLetter: (msg, err, actor) => this.#notices.deadLetter(msg, err, actor),
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
       pump: (slot) => this.#pump(slot),
       closing: () => this.#closing,
@@ -172,8 +180,8 @@ export class Host {
       owns: (key) => this.#owned.has(partitionOf(key, this.#partitionCount)),
       slots: () => this.#slots.values(),
       enqueue: (def, key, item) => this.#enqueue(def, key, item),
-      reply: (msg, type, body) => this.#reply(msg, type, body),
-      deadLetter: (msg, err) => this.#deadLetter(msg, err),
+      reply: (msg, type, body) => this.#notices.reply(msg, type, body),
+      deadLetter: (msg, err) => this.#notices.deadLetter(msg, err),
     };
   }
 
@@ -254,11 +262,7 @@ export class Host {
     // After a fatal journal error, what the journal holds stays as it is: nothing more is
     // appended, synced or snapshotted past it.
     if (this.#fatal === undefined) {
-      for (const slot of this.#slots.values()) {
-        if (slot.inst && slot.status === "running" && slot.inst.sinceSnapshot > 0) {
-          this.#snapshotter.capture(slot);
-        }
-      }
+      this.#snapshotter.captureDue(this.#slots.values());
       await this.#snapshotter.flush();
       await this.#journal.sync();
     }
@@ -340,31 +344,18 @@ export class Host {
   #onFeed(msg: BusMessage, srcPos: number): void {
     if (this.#closing || this.#fatal) return;
     if (srcPos > 0 && this.#decisions.deadLettered(srcPos)) return; // decided before a restart
-    let channel: string | null, decoded: DecodedFrame;
+    let input: EdgeInput | undefined;
     try {
-      channel = this.#edge.channelOf(msg.subject);
+      input = this.#edge.input(msg, srcPos, this.options.journalEvenTimes !== false);
     } catch (err) {
-      this.#deadLetter(msg, err);
+      this.#notices.deadLetter(msg, err);
       this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
       return;
     }
-    if (channel === null) return;
-    const targets = this.#edge.targets(channel);
-    if (targets.length === 0) return;
-    try {
-      decoded = this.#edge.decode(msg, channel, srcPos);
-    } catch (err) {
-      this.#deadLetter(msg, err);
-      this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
-      return;
-    }
-    const record: InputRecord = { kind: "frame", srcPos, subject: msg.subject, payload: msg.data };
-    const times = this.options.journalEvenTimes === false
-      ? undefined
-      : timeColumnIn(msg.data, decoded);
-    const bytes = encodeInputRecordParts(record, times);
+    if (input === undefined) return;
+    const { record, bytes, decoded } = input;
     const arrivedMs = performance.now();
-    for (const [def, key] of targets) {
+    for (const [def, key] of input.targets) {
       this.#enqueue(def, key, { record, bytes, decoded, arrivedMs });
     }
   }
@@ -372,28 +363,6 @@ export class Host {
   #onCtl(msg: BusMessage): void {
     if (this.#closing || this.#fatal) return;
     onLiveControl(msg, this.#ctlHost, this.options.control !== undefined);
-  }
-
-  /** Answers a control request, when it asked for an answer. */
-  #reply(msg: BusMessage, type: "ok" | "error", body: unknown): void {
-    if (msg.reply) this.#bus.publish(msg.reply, encodeEnvelope({ ...this.#meta(), type, body }));
-  }
-
-  #meta() {
-    const ts = Math.round(this.#now() * 1000);
-    return { id: `${this.options.hostId}:${ts}:${++this.#dlqSeq}`, src: this.options.hostId, ts };
-  }
-
-  #deadLetter(msg: BusMessage, err: unknown, actor?: string): void {
-    const letter = deadLetterOf(msg, err, actor);
-    this.metrics.deadLetters.inc({ reason: letter.reason });
-    try {
-      publishDeadLetter(this.#bus, letter, this.#meta());
-    } catch (publishErr) {
-      this.#log(
-        `cannot publish a dead letter for "${msg.subject}": ${(publishErr as Error).message}`,
-      );
-    }
   }
 
   // --- instances -------------------------------------------------------------------------------
@@ -416,20 +385,9 @@ export class Host {
       this.#reject(slot, item, new InputRejectedError("stopped", message));
       return;
     }
-    const srcPos = item.record.srcPos;
-    if (srcPos > 0) {
-      if (srcPos <= slot.srcPosMax) {
-        // A redelivery, unless it gives back what the journal lost (see journal_loss.ts).
-        const rb = slot.rebuild;
-        if (!rb || srcPos <= rb.after || rb.applied.has(srcPos)) {
-          this.metrics.duplicates.inc({ kind: def.kind });
-          return;
-        }
-        rb.applied.add(srcPos);
-      } else {
-        slot.srcPosMax = srcPos;
-        slot.rebuild = undefined;
-      }
+    if (!admitSrcPos(slot, item.record.srcPos)) {
+      this.metrics.duplicates.inc({ kind: def.kind });
+      return;
     }
     if (slot.mailbox.length - slot.head >= this.#limits.mailboxMax) {
       const message =
@@ -446,7 +404,7 @@ export class Host {
   #reject(slot: Slot, item: Pending, err: InputRejectedError): void {
     const { subject, payload, srcPos } = item.record;
     if (item.record.kind === "frame") this.#decisions.deadLetter(srcPos, subject, err.reason);
-    this.#deadLetter(
+    this.#notices.deadLetter(
       { subject, data: payload, headers: undefined, reply: undefined },
       err,
       slot.stream,
@@ -564,7 +522,7 @@ export class Host {
     }
     if (inst.duplicates !== duplicates) this.metrics.duplicates.inc({ kind });
     this.#publish(outputs);
-    for (const out of outputs) if (out.type !== undefined) this.#countEvent(kind, out.type);
+    for (const out of outputs) if (out.type !== undefined) slot.tally.event(out.type);
     slot.publishedPos = pos;
     slot.tally.input((performance.now() - t0) / 1000, outputs.length);
     this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
@@ -573,10 +531,6 @@ export class Host {
     if (inst.sinceSnapshot >= (this.options.snapshotEveryInputs ?? 1000)) {
       this.#snapshotter.capture(slot);
     }
-  }
-
-  #countEvent(kind: string, type: string): void {
-    this.metrics.events.inc({ kind, type });
   }
 
   #publish(outputs: Output[]): void {
@@ -600,14 +554,7 @@ export class Host {
       slot.status = "stopped";
       this.metrics.stopped.inc({ kind: slot.def.kind });
       this.#log(`${slot.stream} stopped after ${decision.failures} failures: ${message}`);
-      this.#bus.publish(
-        sysSubject("actor", "stopped"),
-        encodeEnvelope({
-          ...this.#meta(),
-          type: "actor_stopped",
-          body: { stream: slot.stream, error: String(message) },
-        }),
-      );
+      this.#notices.actorStopped(slot.stream, String(message));
       return;
     }
     slot.status = "backoff";
@@ -626,15 +573,7 @@ export class Host {
     const every = this.options.snapshotEveryMs ?? 5000;
     const depth = this.#refreshGauges();
     this.#progress.observe(depth, this.#appliedTotal, now);
-    for (const slot of this.#slots.values()) {
-      const inst = slot.inst;
-      if (inst && slot.status === "running" && inst.sinceSnapshot > 0) {
-        if (now - slot.lastSnapMs >= every) {
-          slot.lastSnapMs = now;
-          this.#snapshotter.capture(slot);
-        }
-      }
-    }
+    this.#snapshotter.captureDue(this.#slots.values(), now, every);
   }
 
   /** Brings the gauges up to date (see refreshGauges); returns the inputs waiting. */

@@ -133,155 +133,123 @@ export function parseHostConfig(
     throw new ConfigError(
       "host_id",
       `Field "host_id" must be 1 to 64 of A-Z a-z 0-9 _ -, got "${host_id}"`,
-      {
-        value: host_id,
-      },
+      { value: host_id },
     );
   }
-  const nats = obj.nats === undefined
-    ? undefined
-    : checkNatsUrl(readString(obj, "nats", "", ""), "nats");
-  const data_dir = readString(obj, "data_dir", "", `.troupe/${host_id}`);
+  const config: HostConfig = {
+    host_id,
+    nats: obj.nats === undefined
+      ? undefined
+      : checkNatsUrl(readString(obj, "nats", "", ""), "nats"),
+    data_dir: readString(obj, "data_dir", "", `.troupe/${host_id}`),
+    partitions: obj.partitions === undefined
+      ? d.partitions
+      : parsePartitionsSection(obj.partitions),
+    input: readString(obj, "input", "", d.input, ["core", "jetstream"]) as HostConfig["input"],
+    journal: obj.journal === undefined ? d.journal : parseJournalSection(obj.journal, d.journal),
+    snapshots: obj.snapshots === undefined
+      ? d.snapshots
+      : parseSnapshotsSection(obj.snapshots, d.snapshots),
+    http_port: obj.http_port === undefined
+      ? undefined
+      : readNumber(obj, "http_port", "", 0, { min: 0, max: 65535, integer: true }),
+    output_msg_id: readBoolean(obj, "output_msg_id", "", d.output_msg_id),
+    accept_journal_loss: readBoolean(obj, "accept_journal_loss", "", d.accept_journal_loss),
+    limits: obj.limits === undefined ? d.limits : parseLimitsSection(obj.limits, d.limits),
+    actors: parseActors(obj.actors, kinds),
+  };
+  checkNatsNeeded(config);
+  return config;
+}
 
-  let partitions = d.partitions;
-  if (obj.partitions !== undefined) {
-    const p = configObject(obj.partitions, "partitions");
-    rejectUnknown(p, ["count", "owned"], "partitions");
-    const count = readNumber(p, "count", "partitions", 1, { min: 1, max: 4096, integer: true });
-    const ownedSpec = readString(p, "owned", "partitions", "all");
-    try {
-      partitions = { count, owned: parsePartitions(ownedSpec, count) };
-    } catch (err) {
-      throw new ConfigError("partitions.owned", (err as Error).message, { value: ownedSpec });
-    }
+function parsePartitionsSection(raw: unknown): HostConfig["partitions"] {
+  const p = configObject(raw, "partitions");
+  rejectUnknown(p, ["count", "owned"], "partitions");
+  const count = readNumber(p, "count", "partitions", 1, { min: 1, max: 4096, integer: true });
+  const ownedSpec = readString(p, "owned", "partitions", "all");
+  try {
+    return { count, owned: parsePartitions(ownedSpec, count) };
+  } catch (err) {
+    throw new ConfigError("partitions.owned", (err as Error).message, { value: ownedSpec });
   }
+}
 
-  const input = readString(obj, "input", "", d.input, ["core", "jetstream"]) as HostConfig["input"];
+function parseJournalSection(raw: unknown, d: HostConfig["journal"]): HostConfig["journal"] {
+  const j = configObject(raw, "journal");
+  rejectUnknown(j, ["kind", "fsync", "fsync_interval_ms"], "journal");
+  return {
+    kind: readString(j, "kind", "journal", d.kind, [
+      "file",
+      "jetstream",
+      "memory",
+    ]) as HostConfig["journal"]["kind"],
+    fsync: readString(j, "fsync", "journal", d.fsync, [
+      "always",
+      "interval",
+      "never",
+    ]) as FsyncPolicy,
+    fsync_interval_ms: readNumber(j, "fsync_interval_ms", "journal", d.fsync_interval_ms, {
+      min: 1,
+      max: 60_000,
+    }),
+  };
+}
 
-  let journal = d.journal;
-  if (obj.journal !== undefined) {
-    const j = configObject(obj.journal, "journal");
-    rejectUnknown(j, ["kind", "fsync", "fsync_interval_ms"], "journal");
-    journal = {
-      kind: readString(j, "kind", "journal", d.journal.kind, [
-        "file",
-        "jetstream",
-        "memory",
-      ]) as HostConfig["journal"]["kind"],
-      fsync: readString(j, "fsync", "journal", d.journal.fsync, [
-        "always",
-        "interval",
-        "never",
-      ]) as FsyncPolicy,
-      fsync_interval_ms: readNumber(
-        j,
-        "fsync_interval_ms",
-        "journal",
-        d.journal.fsync_interval_ms,
-        {
-          min: 1,
-          max: 60_000,
-        },
-      ),
-    };
+function parseSnapshotsSection(
+  raw: unknown,
+  d: HostConfig["snapshots"],
+): HostConfig["snapshots"] {
+  const s = configObject(raw, "snapshots");
+  rejectUnknown(s, ["store", "every_inputs", "every_ms"], "snapshots");
+  return {
+    store: readString(s, "store", "snapshots", d.store, [
+      "file",
+      "kv",
+      "memory",
+    ]) as HostConfig["snapshots"]["store"],
+    every_inputs: readNumber(s, "every_inputs", "snapshots", d.every_inputs, {
+      min: 1,
+      integer: true,
+    }),
+    every_ms: readNumber(s, "every_ms", "snapshots", d.every_ms, { min: 10 }),
+  };
+}
+
+function parseLimitsSection(raw: unknown, d: HostConfig["limits"]): HostConfig["limits"] {
+  const l = configObject(raw, "limits");
+  const fields = [
+    "frame_bytes_max",
+    "samples_per_frame_max",
+    "channels_max",
+    "mailbox_max",
+  ] as const;
+  rejectUnknown(l, fields, "limits");
+  const mins = { frame_bytes_max: 64, samples_per_frame_max: 1, channels_max: 1, mailbox_max: 1 };
+  const limits = { ...d };
+  for (const f of fields) {
+    limits[f] = readNumber(l, f, "limits", d[f], {
+      min: mins[f],
+      max: LIMITS_MAX[f],
+      integer: true,
+    });
   }
+  return limits;
+}
 
-  let snapshots = d.snapshots;
-  if (obj.snapshots !== undefined) {
-    const s = configObject(obj.snapshots, "snapshots");
-    rejectUnknown(s, ["store", "every_inputs", "every_ms"], "snapshots");
-    snapshots = {
-      store: readString(s, "store", "snapshots", d.snapshots.store, [
-        "file",
-        "kv",
-        "memory",
-      ]) as HostConfig["snapshots"]["store"],
-      every_inputs: readNumber(s, "every_inputs", "snapshots", d.snapshots.every_inputs, {
-        min: 1,
-        integer: true,
-      }),
-      every_ms: readNumber(s, "every_ms", "snapshots", d.snapshots.every_ms, { min: 10 }),
-    };
-  }
-
-  const http_port = obj.http_port === undefined
-    ? undefined
-    : readNumber(obj, "http_port", "", 0, { min: 0, max: 65535, integer: true });
-
-  let limits = d.limits;
-  if (obj.limits !== undefined) {
-    const l = configObject(obj.limits, "limits");
-    rejectUnknown(
-      l,
-      ["frame_bytes_max", "samples_per_frame_max", "channels_max", "mailbox_max"],
-      "limits",
-    );
-    limits = {
-      frame_bytes_max: readNumber(l, "frame_bytes_max", "limits", d.limits.frame_bytes_max, {
-        min: 64,
-        max: LIMITS_MAX.frame_bytes_max,
-        integer: true,
-      }),
-      samples_per_frame_max: readNumber(
-        l,
-        "samples_per_frame_max",
-        "limits",
-        d.limits.samples_per_frame_max,
-        {
-          min: 1,
-          max: LIMITS_MAX.samples_per_frame_max,
-          integer: true,
-        },
-      ),
-      channels_max: readNumber(l, "channels_max", "limits", d.limits.channels_max, {
-        min: 1,
-        max: LIMITS_MAX.channels_max,
-        integer: true,
-      }),
-      mailbox_max: readNumber(l, "mailbox_max", "limits", d.limits.mailbox_max, {
-        min: 1,
-        max: LIMITS_MAX.mailbox_max,
-        integer: true,
-      }),
-    };
-  }
-
-  const actors = parseActors(obj.actors, kinds);
-  if (journal.kind === "jetstream" && nats === undefined) {
+/** A JetStream journal or input needs a NATS URL. */
+function checkNatsNeeded(config: HostConfig): void {
+  if (config.journal.kind === "jetstream" && config.nats === undefined) {
     throw new ConfigError(
       "journal.kind",
       `Field "journal.kind" is "jetstream" but no "nats" URL is set`,
-      {
-        value: journal.kind,
-      },
+      { value: config.journal.kind },
     );
   }
-  if (input === "jetstream" && nats === undefined) {
+  if (config.input === "jetstream" && config.nats === undefined) {
     throw new ConfigError("input", `Field "input" is "jetstream" but no "nats" URL is set`, {
-      value: input,
+      value: config.input,
     });
   }
-  const output_msg_id = readBoolean(obj, "output_msg_id", "", d.output_msg_id);
-  const accept_journal_loss = readBoolean(
-    obj,
-    "accept_journal_loss",
-    "",
-    d.accept_journal_loss,
-  );
-  return {
-    host_id,
-    nats,
-    data_dir,
-    partitions,
-    input,
-    journal,
-    snapshots,
-    http_port,
-    output_msg_id,
-    accept_journal_loss,
-    limits,
-    actors,
-  };
 }
 
 /**

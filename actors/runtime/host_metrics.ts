@@ -4,7 +4,7 @@
  * dead letters, journal bytes, the NATS connection's state, whether the host is healthy, and
  * prom-client's process metrics (CPU, memory, event loop lag, open files, garbage collection).
  *
- * The three figures updated on every input (inputs, outputs, processing time) are kept in plain
+ * The figures updated on every input (inputs, outputs, events, processing time) are kept in plain
  * per-kind tallies and read into the exposition when it is scraped: prom-client validates and
  * hashes the labels on every call, which cost a host several percent of its time per input.
  */
@@ -21,6 +21,8 @@ export class KindTally {
   sum = 0;
   /** Inputs per processing-time bucket (not cumulative); the last counts those above all bounds. */
   readonly buckets = new Float64Array(PROCESSING_BUCKETS.length + 1);
+  /** Events (findings) published, by event type. */
+  readonly events = new Map<string, number>();
 
   /** Counts one input that took `seconds` and produced `outputs` messages. */
   input(seconds: number, outputs: number): void {
@@ -30,6 +32,11 @@ export class KindTally {
     let b = 0;
     while (b < PROCESSING_BUCKETS.length && seconds > PROCESSING_BUCKETS[b]!) b++;
     this.buckets[b]!++;
+  }
+
+  /** Counts one event of `type`. */
+  event(type: string): void {
+    this.events.set(type, (this.events.get(type) ?? 0) + 1);
   }
 }
 
@@ -56,99 +63,85 @@ export class HostMetrics {
 
   constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
-    const registers = [this.registry];
     const tallies = this.#tallies;
-    this.inputs = new Counter({
-      name: "troupe_inputs_total",
-      help: "Inputs applied to actor instances",
-      labelNames: ["kind"],
-      registers,
-      collect() {
-        this.reset();
-        for (const [kind, t] of tallies) this.inc({ kind }, t.inputs);
-      },
-    });
-    this.outputs = new Counter({
-      name: "troupe_outputs_total",
-      help: "Messages published by actor instances",
-      labelNames: ["kind"],
-      registers,
-      collect() {
-        this.reset();
-        for (const [kind, t] of tallies) if (t.outputs > 0) this.inc({ kind }, t.outputs);
-      },
-    });
-    this.duplicates = new Counter({
-      name: "troupe_duplicate_inputs_total",
-      help: "Redelivered inputs ignored because they were already applied",
-      labelNames: ["kind"],
-      registers,
-    });
-    this.deadLetters = new Counter({
-      name: "troupe_dead_letters_total",
-      help: "Messages sent to troupe.dlq.<reason>",
-      labelNames: ["reason"],
-      registers,
-    });
-    this.restarts = new Counter({
-      name: "troupe_actor_restarts_total",
-      help: "Actor instances restarted after a failure",
-      labelNames: ["kind"],
-      registers,
-    });
-    this.stopped = new Counter({
-      name: "troupe_actor_stopped_total",
-      help: "Actor instances stopped after too many failures",
-      labelNames: ["kind"],
-      registers,
-    });
-    this.snapshots = new Counter({
-      name: "troupe_snapshots_total",
-      help: "Snapshots saved",
-      labelNames: ["kind"],
-      registers,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name, help, labelNames, registers: [this.registry] });
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+      new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+    /** A counter read from the tallies when scraped. */
+    const tallied = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: L[],
+      read: (c: Counter<L>, kind: string, t: KindTally) => void,
+    ) =>
+      new Counter<L>({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [kind, t] of tallies) read(this, kind, t);
+        },
+      });
+    this.inputs = tallied(
+      "troupe_inputs_total",
+      "Inputs applied to actor instances",
+      ["kind"],
+      (c, kind, t) => c.inc({ kind }, t.inputs),
+    );
+    this.outputs = tallied(
+      "troupe_outputs_total",
+      "Messages published by actor instances",
+      ["kind"],
+      (c, kind, t) => t.outputs > 0 && c.inc({ kind }, t.outputs),
+    );
+    this.events = tallied(
+      "troupe_events_total",
+      "Events (findings) published by actor instances, by kind and event type",
+      ["kind", "type"],
+      (c, kind, t) => t.events.forEach((n, type) => c.inc({ kind, type }, n)),
+    );
+    this.duplicates = counter(
+      "troupe_duplicate_inputs_total",
+      "Redelivered inputs ignored because they were already applied",
+      ["kind"],
+    );
+    this.deadLetters = counter(
+      "troupe_dead_letters_total",
+      "Messages sent to troupe.dlq.<reason>",
+      ["reason"],
+    );
+    this.restarts = counter(
+      "troupe_actor_restarts_total",
+      "Actor instances restarted after a failure",
+      ["kind"],
+    );
+    this.stopped = counter(
+      "troupe_actor_stopped_total",
+      "Actor instances stopped after too many failures",
+      ["kind"],
+    );
+    this.snapshots = counter("troupe_snapshots_total", "Snapshots saved", ["kind"]);
     this.processing = processingHistogram(tallies);
     this.registry.registerMetric(this.processing as unknown as Metric);
-    this.lag = new Gauge({
-      name: "troupe_lag_seconds",
-      help:
-        "Age of the oldest input waiting for a kind's instances, from its arrival at this host (0 when none waits)",
-      labelNames: ["kind"],
-      registers,
-    });
-    this.instances = new Gauge({
-      name: "troupe_actor_instances",
-      help: "Live actor instances",
-      labelNames: ["kind"],
-      registers,
-    });
-    this.mailbox = new Gauge({
-      name: "troupe_mailbox_depth",
-      help: "Inputs waiting in mailboxes",
-      registers,
-    });
-    this.journalBytes = new Gauge({
-      name: "troupe_journal_bytes",
-      help: "Bytes in the journal",
-      registers,
-    });
-    this.events = new Counter({
-      name: "troupe_events_total",
-      help: "Events (findings) published by actor instances, by kind and event type",
-      labelNames: ["kind", "type"],
-      registers,
-    });
-    this.healthy = new Gauge({
-      name: "troupe_healthy",
-      help: "1 while /healthz answers 200 (ready, connected, consuming), else 0",
-      registers,
-    });
-    this.journalTruncatedBytes = new Gauge({
-      name: "troupe_journal_truncated_bytes",
-      help: "Bytes of torn journal tail truncated on open",
-      registers,
-    });
+    this.lag = gauge(
+      "troupe_lag_seconds",
+      "Age of the oldest input waiting for a kind's instances, from its arrival at this host (0 when none waits)",
+      ["kind"],
+    );
+    this.instances = gauge("troupe_actor_instances", "Live actor instances", ["kind"]);
+    this.mailbox = gauge("troupe_mailbox_depth", "Inputs waiting in mailboxes");
+    this.journalBytes = gauge("troupe_journal_bytes", "Bytes in the journal");
+    this.healthy = gauge(
+      "troupe_healthy",
+      "1 while /healthz answers 200 (ready, connected, consuming), else 0",
+    );
+    this.journalTruncatedBytes = gauge(
+      "troupe_journal_truncated_bytes",
+      "Bytes of torn journal tail truncated on open",
+    );
   }
 
   /**

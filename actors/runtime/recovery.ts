@@ -62,6 +62,20 @@ interface Track {
   lossAfter: number | undefined;
 }
 
+/** What one start-up recovery carries from phase to phase. */
+interface RecoveryPass {
+  /** Where the input resumes: the highest source position recovered (or decided at the edge). */
+  resumeAfter: number;
+  /** Each stream's snapshot position: its journal is read past it. */
+  after: Map<string, number>;
+  /** The slots being recovered. */
+  pending: Slot[];
+  track: Map<Slot, Track>;
+  /** Slots whose instance threw while folding: rebuilt the careful way. */
+  broken: Set<Slot>;
+  losses: JournalLoss[];
+}
+
 /** Rebuilds a host's instances from snapshots and the journal. */
 export class Recovery {
   readonly #h: RecoveryHost;
@@ -78,11 +92,32 @@ export class Recovery {
    * work, so a refusal (a throw) leaves nothing started.
    */
   async recoverAll(floor = 0): Promise<number> {
+    const pass: RecoveryPass = {
+      resumeAfter: floor, // the highest source position decided at the host's edge
+      after: new Map(),
+      pending: [],
+      track: new Map(),
+      broken: new Set(),
+      losses: [],
+    };
+    await this.#loadSnapshots(pass);
+    if (pass.pending.length === 0) return pass.resumeAfter;
+    await this.#foldJournal(pass);
+    await this.#judgeLosses(pass);
+    for (const slot of pass.pending) {
+      if (pass.broken.has(slot)) {
+        slot.inst = undefined;
+        await this.restart(slot).catch((err) => this.#h.failed(slot, err, -1));
+      } else {
+        this.#settle(slot);
+      }
+    }
+    return pass.resumeAfter;
+  }
+
+  /** Restores each stream's newest snapshot, and notes where its journal is read from. */
+  async #loadSnapshots(pass: RecoveryPass): Promise<void> {
     const h = this.#h;
-    let resumeAfter = floor; // the highest source position decided at the host's edge
-    const after = new Map<string, number>();
-    const pending: Slot[] = [];
-    const track = new Map<Slot, Track>();
     const streams = new Set(h.journal.streams());
     // Streams the journal lost entirely, their snapshots kept (an empty journal is a new host).
     if (streams.size > 0) {
@@ -100,7 +135,7 @@ export class Recovery {
       if (snap) {
         h.snapshotter.savedPos.set(stream, snap.pos);
         slot.inst = ActorInstance.restore(def, parsed.key, snap);
-        resumeAfter = Math.max(resumeAfter, snap.srcPos);
+        pass.resumeAfter = Math.max(pass.resumeAfter, snap.srcPos);
         const last = h.journal.lastPosition(stream);
         if (last < snap.pos && h.journal.advance) {
           h.log(
@@ -109,31 +144,36 @@ export class Recovery {
           h.journal.advance(stream, snap.pos);
         }
       }
-      after.set(stream, snap?.pos ?? 0);
-      track.set(slot, {
+      pass.after.set(stream, snap?.pos ?? 0);
+      pass.track.set(slot, {
         expected: (snap?.pos ?? 0) + 1,
         src: snap?.srcPos ?? 0,
         applied: undefined,
         lossAfter: undefined,
       });
-      pending.push(slot);
+      pass.pending.push(slot);
     }
-    if (pending.length === 0) return resumeAfter;
-    const broken = new Set<Slot>();
-    const losses: JournalLoss[] = [];
-    for await (const rec of h.journal.readAll(after)) {
+  }
+
+  /**
+   * Folds the journal past the snapshots into the instances in one pass, noting the positions
+   * it lacks (losses) and the instances that throw (rebuilt the careful way afterwards).
+   */
+  async #foldJournal(pass: RecoveryPass): Promise<void> {
+    const h = this.#h;
+    for await (const rec of h.journal.readAll(pass.after)) {
       const slot = h.slots.get(rec.stream);
       if (!slot || slot.status !== "recovering") continue;
       const record = decodeInputRecord(rec.data);
-      const t = track.get(slot)!;
-      if (rec.pos > t.expected) losses.push(this.#lost(slot, t, rec.pos - 1));
+      const t = pass.track.get(slot)!;
+      if (rec.pos > t.expected) pass.losses.push(this.#lost(slot, t, rec.pos - 1));
       t.expected = rec.pos + 1;
       if (record.srcPos > 0) {
         t.applied?.add(record.srcPos);
         if (record.srcPos > t.src) t.src = record.srcPos;
       }
-      if (record.srcPos > resumeAfter) resumeAfter = record.srcPos;
-      if (broken.has(slot)) continue;
+      if (record.srcPos > pass.resumeAfter) pass.resumeAfter = record.srcPos;
+      if (pass.broken.has(slot)) continue;
       if (!slot.inst && record.kind !== "init" && t.applied) {
         // Its starting configuration was lost: the kind's current one stands in (if accepted).
         slot.inst = ActorInstance.create(slot.def, slot.key, h.config(slot.def.kind));
@@ -150,32 +190,48 @@ export class Recovery {
         slot.tally.outputs += outputs.length;
         slot.publishedPos = rec.pos;
       } catch {
-        broken.add(slot); // rebuilt below, the careful way
+        pass.broken.add(slot); // rebuilt afterwards, the careful way
       }
     }
-    for (const [slot, t] of track) {
+    for (const [slot, t] of pass.track) {
       const last = h.journal.lastPosition(slot.stream);
-      if (last >= t.expected) losses.push(this.#lost(slot, t, last));
+      if (last >= t.expected) pass.losses.push(this.#lost(slot, t, last));
     }
-    const plan = await h.judgeLosses(losses);
+  }
+
+  /**
+   * Has the host judge the losses (a throw refuses the start); marks the streams rebuilt from
+   * the input, and lowers where the input resumes to give them back.
+   */
+  async #judgeLosses(pass: RecoveryPass): Promise<void> {
+    const h = this.#h;
+    const plan = await h.judgeLosses(pass.losses.filter((loss) => !this.#upgradeLoss(loss)));
     for (const loss of plan.rebuilt) {
       h.log(`journal lost ${describeLoss(loss)}: reading them again from the input`);
     }
     for (const loss of plan.accepted) h.log(`journal lost ${describeLoss(loss)}: accepted as lost`);
     const rebuilt = new Set(plan.rebuilt.map((l) => l.stream));
-    for (const [slot, t] of track) {
+    for (const [slot, t] of pass.track) {
       if (rebuilt.has(slot.stream)) slot.rebuild = { after: t.lossAfter!, applied: t.applied! };
     }
-    if (plan.resumeAfter !== undefined) resumeAfter = Math.min(resumeAfter, plan.resumeAfter);
-    for (const slot of pending) {
-      if (broken.has(slot)) {
-        slot.inst = undefined;
-        await this.restart(slot).catch((err) => h.failed(slot, err, -1));
-      } else {
-        this.#settle(slot);
-      }
+    if (plan.resumeAfter !== undefined) {
+      pass.resumeAfter = Math.min(pass.resumeAfter, plan.resumeAfter);
     }
-    return resumeAfter;
+  }
+
+  /**
+   * Whether `loss` is what an upgrade of the stream's kind leaves: the journal's start, compacted
+   * behind a snapshot the new version cannot read. The old version applied those inputs; the
+   * instance starts afresh on what the journal still holds, with the kind's current
+   * configuration, and says so. Not damage, so not refused.
+   */
+  #upgradeLoss(loss: JournalLoss): boolean {
+    const up = this.#h.snapshotter.upgraded.get(loss.stream);
+    if (!up || loss.from !== 1 || loss.to > up.pos) return false;
+    this.#h.log(
+      `${loss.stream}: its kind was upgraded (version ${up.version} state cannot be read); inputs 1-${loss.to}, applied by the old version and compacted, are not replayed: the instance starts afresh after them`,
+    );
+    return true;
   }
 
   /** The loss of `slot`'s positions from `t.expected` to `to`, noted in its track. */

@@ -46,6 +46,12 @@ export class Snapshotter {
   #queue = new Map<string, Snapshot>();
   /** The position of each stream's newest saved snapshot: what compaction may drop up to. */
   readonly savedPos = new Map<string, number>();
+  /**
+   * Streams whose snapshot was of another version of their kind (an upgrade of troupe), with
+   * that snapshot's position and version: what compaction dropped before it cannot be replayed
+   * by the new version (see recovery.ts).
+   */
+  readonly upgraded = new Map<string, { pos: number; version: number }>();
   #lastCompactMs = 0;
   #saving: Promise<void> | undefined;
 
@@ -71,6 +77,22 @@ export class Snapshotter {
     this.#saving ??= this.flush()
       .catch((err) => this.#o.log(`snapshots not saved: ${(err as Error).message}`))
       .finally(() => (this.#saving = undefined));
+  }
+
+  /**
+   * Captures every running instance with inputs since its last snapshot: all of them, or, given
+   * the time `now` and a period, those whose last capture is at least that old.
+   */
+  captureDue(slots: Iterable<Slot>, now?: number, everyMs = 0): void {
+    for (const slot of slots) {
+      const inst = slot.inst;
+      if (!inst || slot.status !== "running" || inst.sinceSnapshot === 0) continue;
+      if (now !== undefined) {
+        if (now - slot.lastSnapMs < everyMs) continue;
+        slot.lastSnapMs = now;
+      }
+      this.capture(slot);
+    }
   }
 
   /** Saves every captured snapshot, after syncing the journal up to them. */
@@ -110,6 +132,7 @@ export class Snapshotter {
       this.#o.log(
         `${slot.stream}: snapshot of version ${snap.version} discarded (machine version is ${slot.def.version}); replaying the journal from the start`,
       );
+      this.upgraded.set(slot.stream, { pos: snap.pos, version: snap.version });
       return undefined;
     }
     // A snapshot from before the id window has none: it starts empty (inputs applied before the

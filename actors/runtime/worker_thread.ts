@@ -94,11 +94,39 @@ async function bundle(entry: URL): Promise<URL> {
     return pathToFileURL(cached);
   }
 
-  const esbuild = await import("esbuild");
   const absWorkingDir = process.cwd();
-  let result;
+  const result = await buildBundle(path, absWorkingDir);
+  const text = result.outputFiles[0]!.contents;
+  const file = join(dir, `${name}-${hashOf(text)}.mjs`);
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(file)) writeAtomically(file, text);
+  else markUsed(file);
+  const inputs: BundleManifest["inputs"] = {};
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const abs = resolve(absWorkingDir, input);
+    try {
+      const st = statSync(abs);
+      inputs[abs] = [st.mtimeMs, st.size];
+    } catch {
+      return pathToFileURL(file); // an input that is not a file: no manifest, build again next time
+    }
+  }
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    node: process.versions.node,
+    bundle: file,
+    inputs,
+  };
+  writeAtomically(manifestPath, JSON.stringify(manifest));
+  pruneBundles(dir);
+  return pathToFileURL(file);
+}
+
+/** Bundles `path` (ESM for this Node), in memory, with its metafile. */
+async function buildBundle(path: string, absWorkingDir: string) {
+  const esbuild = await import("esbuild");
   try {
-    result = await esbuild.build({
+    return await esbuild.build({
       entryPoints: [path],
       absWorkingDir,
       bundle: true,
@@ -126,30 +154,6 @@ async function bundle(entry: URL): Promise<URL> {
       { cause: err },
     );
   }
-  const text = result.outputFiles[0]!.contents;
-  const file = join(dir, `${name}-${hashOf(text)}.mjs`);
-  mkdirSync(dir, { recursive: true });
-  if (!existsSync(file)) writeAtomically(file, text);
-  else markUsed(file);
-  const inputs: BundleManifest["inputs"] = {};
-  for (const input of Object.keys(result.metafile.inputs)) {
-    const abs = resolve(absWorkingDir, input);
-    try {
-      const st = statSync(abs);
-      inputs[abs] = [st.mtimeMs, st.size];
-    } catch {
-      return pathToFileURL(file); // an input that is not a file: no manifest, build again next time
-    }
-  }
-  const manifest: BundleManifest = {
-    format: BUNDLE_FORMAT,
-    node: process.versions.node,
-    bundle: file,
-    inputs,
-  };
-  writeAtomically(manifestPath, JSON.stringify(manifest));
-  pruneBundles(dir);
-  return pathToFileURL(file);
 }
 
 /** How long a bundle no worker started from is kept (a process may still start workers from it). */

@@ -183,6 +183,10 @@ export const command: Command = {
         : await portOr(1234),
       bus,
       nodeId: "up-1-collab",
+      // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
+      scanUrl: launched.host.httpPort === undefined
+        ? undefined
+        : `http://127.0.0.1:${launched.host.httpPort}`,
     });
     const ownerToken = await mintToken(collab.keyring, {
       session: "main",

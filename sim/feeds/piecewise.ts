@@ -68,88 +68,64 @@ function check(name: string, value: number, ok: boolean): void {
   }
 }
 
+/** The options' defaults (all but `length`). */
+const DEFAULTS: Required<Omit<PiecewiseOptions, "length">> = {
+  kinds: ["mean", "variance"],
+  noise: "gaussian",
+  segmentMin: 100,
+  segmentMax: 400,
+  shiftMin: 2,
+  shiftMax: 5,
+  spreadMin: 2,
+  spreadMax: 4,
+  slopeMin: 0.02,
+  slopeMax: 0.1,
+  level: 0,
+  sigma: 1,
+  stationary: false,
+};
+
 /** The options with their defaults, checked. */
 function resolve(options: PiecewiseOptions): Required<PiecewiseOptions> {
-  const {
-    length,
-    kinds = ["mean", "variance"],
-    noise = "gaussian",
-    segmentMin = 100,
-    segmentMax = 400,
-    shiftMin = 2,
-    shiftMax = 5,
-    spreadMin = 2,
-    spreadMax = 4,
-    slopeMin = 0.02,
-    slopeMax = 0.1,
-    level = 0,
-    sigma = 1,
-    stationary = false,
-  } = options;
-  check("length", length, Number.isInteger(length) && length >= 1 && length <= LENGTH_MAX);
-  check("segmentMin", segmentMin, Number.isInteger(segmentMin) && segmentMin >= 1);
-  check(
-    "segmentMax",
-    segmentMax,
-    Number.isInteger(segmentMax) && segmentMax >= segmentMin,
-  );
-  check("shiftMin", shiftMin, shiftMin >= 0);
-  check("shiftMax", shiftMax, shiftMax >= shiftMin);
-  check("spreadMin", spreadMin, spreadMin >= 1);
-  check("spreadMax", spreadMax, spreadMax >= spreadMin);
-  check("slopeMin", slopeMin, slopeMin >= 0);
-  check("slopeMax", slopeMax, slopeMax >= slopeMin);
-  check("level", level, true);
-  check("sigma", sigma, sigma > 0);
-  if (noise !== "gaussian" && noise !== "t3") {
-    throw new RangeError(`piecewise(): option "noise" must be "gaussian" or "t3", got "${noise}"`);
+  const o: Required<PiecewiseOptions> = { ...DEFAULTS, ...withoutUndefined(options) };
+  check("length", o.length, Number.isInteger(o.length) && o.length >= 1 && o.length <= LENGTH_MAX);
+  check("segmentMin", o.segmentMin, Number.isInteger(o.segmentMin) && o.segmentMin >= 1);
+  check("segmentMax", o.segmentMax, Number.isInteger(o.segmentMax) && o.segmentMax >= o.segmentMin);
+  check("shiftMin", o.shiftMin, o.shiftMin >= 0);
+  check("shiftMax", o.shiftMax, o.shiftMax >= o.shiftMin);
+  check("spreadMin", o.spreadMin, o.spreadMin >= 1);
+  check("spreadMax", o.spreadMax, o.spreadMax >= o.spreadMin);
+  check("slopeMin", o.slopeMin, o.slopeMin >= 0);
+  check("slopeMax", o.slopeMax, o.slopeMax >= o.slopeMin);
+  check("level", o.level, true);
+  check("sigma", o.sigma, o.sigma > 0);
+  if (o.noise !== "gaussian" && o.noise !== "t3") {
+    throw new RangeError(
+      `piecewise(): option "noise" must be "gaussian" or "t3", got "${o.noise}"`,
+    );
   }
-  if (!stationary && kinds.length === 0) {
+  if (!o.stationary && o.kinds.length === 0) {
     throw new RangeError(`piecewise(): option "kinds" must name at least one kind, got []`);
   }
-  for (const kind of kinds) {
+  for (const kind of o.kinds) {
     if (kind !== "mean" && kind !== "variance" && kind !== "trend") {
       throw new RangeError(`piecewise(): option "kinds" has an unknown kind "${kind}"`);
     }
   }
+  return o;
+}
 
-  return {
-    length,
-    kinds,
-    noise,
-    segmentMin,
-    segmentMax,
-    shiftMin,
-    shiftMax,
-    spreadMin,
-    spreadMax,
-    slopeMin,
-    slopeMax,
-    level,
-    sigma,
-    stationary,
-  };
+/** The options that are set (an option given as undefined takes its default). */
+function withoutUndefined(options: PiecewiseOptions): PiecewiseOptions {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, v]) => v !== undefined),
+  ) as unknown as PiecewiseOptions;
 }
 
 /** Generates a labelled piecewise-stationary series from `seed`. */
 export function piecewise(seed: number | string, options: PiecewiseOptions): PiecewiseSeries {
-  const {
-    length,
-    kinds,
-    noise,
-    segmentMin,
-    segmentMax,
-    shiftMin,
-    shiftMax,
-    spreadMin,
-    spreadMax,
-    slopeMin,
-    slopeMax,
-    level,
-    sigma,
-    stationary,
-  } = resolve(options);
-
+  const o = resolve(options);
+  const { length, segmentMin, segmentMax, level, sigma } = o;
   const rng = new Prng(seed);
   const plan = rng.fork("plan");
   const draw = rng.fork("noise");
@@ -162,37 +138,47 @@ export function piecewise(seed: number | string, options: PiecewiseOptions): Pie
     sd: sigma,
   }];
   const changes: number[] = [];
-  const span = (lo: number, hi: number) => lo + (hi - lo) * plan.next();
   const segmentLength = () => segmentMin + plan.int(segmentMax - segmentMin + 1);
   const unitT3 = Math.sqrt(1 / 3);
 
   let seg = segments[0]!;
-  let next = stationary ? length : segmentLength();
+  let next = o.stationary ? length : segmentLength();
   for (let i = 0; i < length; i++) {
     if (i === next) {
-      // Begin a new segment unless too little would be left of the series for it.
-      const end = seg.mean + seg.slope * (i - seg.start);
-      const kind = kinds[plan.int(kinds.length)]!;
-      const up = plan.next() < 0.5;
-      let { slope, sd } = seg;
-      let mean = end;
-      if (kind === "mean") {
-        mean = end + (up ? 1 : -1) * span(shiftMin, shiftMax) * sd;
-      } else if (kind === "variance") {
-        const factor = span(spreadMin, spreadMax);
-        const wider = sd * factor <= sigma * SD_RANGE && (up || sd / factor < sigma / SD_RANGE);
-        sd = wider ? sd * factor : sd / factor;
-      } else {
-        slope = slope === 0 ? (up ? 1 : -1) * span(slopeMin, slopeMax) * sd : 0;
-      }
-      seg = { start: i, kind, mean, slope, sd };
+      seg = nextSegment(seg, i, plan, o);
       segments.push(seg);
       changes.push(i);
       next = i + segmentLength();
+      // No new segment where too little would be left of the series for it.
       if (length - next < segmentMin) next = length;
     }
-    const e = noise === "gaussian" ? draw.normal() : draw.studentT(3) * unitT3;
+    const e = o.noise === "gaussian" ? draw.normal() : draw.studentT(3) * unitT3;
     values[i] = seg.mean + seg.slope * (i - seg.start) + seg.sd * e;
   }
   return { values, changes, segments };
+}
+
+/** The segment that begins at `i` after `seg`: its kind of change and its size, drawn from `plan`. */
+function nextSegment(
+  seg: PiecewiseSegment,
+  i: number,
+  plan: Prng,
+  o: Required<PiecewiseOptions>,
+): PiecewiseSegment {
+  const span = (lo: number, hi: number) => lo + (hi - lo) * plan.next();
+  const end = seg.mean + seg.slope * (i - seg.start);
+  const kind = o.kinds[plan.int(o.kinds.length)]!;
+  const up = plan.next() < 0.5;
+  let { slope, sd } = seg;
+  let mean = end;
+  if (kind === "mean") {
+    mean = end + (up ? 1 : -1) * span(o.shiftMin, o.shiftMax) * sd;
+  } else if (kind === "variance") {
+    const factor = span(o.spreadMin, o.spreadMax);
+    const wider = sd * factor <= o.sigma * SD_RANGE && (up || sd / factor < o.sigma / SD_RANGE);
+    sd = wider ? sd * factor : sd / factor;
+  } else {
+    slope = slope === 0 ? (up ? 1 : -1) * span(o.slopeMin, o.slopeMax) * sd : 0;
+  }
+  return { start: i, kind, mean, slope, sd };
 }

@@ -8,7 +8,8 @@
 import { decodeValue } from "../../protocol/mod.ts";
 import type { Clock, Sleeper } from "../clock.ts";
 import { OutputComparator } from "./_replay_compare.ts";
-import type { RecordedMessage, RecordingReader } from "./recording.ts";
+import type { RecordedMessage } from "./recording.ts";
+import type { RecordingReader } from "./recording_reader.ts";
 
 /** Inputs published between two flushes of the bus, at most: bounds what is in flight. */
 const FLUSH_EVERY_INPUTS = 256;

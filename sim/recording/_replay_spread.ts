@@ -5,7 +5,7 @@
  */
 import { type AnyActorDefinition, partitionOf } from "../../actors/runtime/mod.ts";
 import { parseSubject, SUBJECT_ROOT } from "../../protocol/mod.ts";
-import { RecordingReader } from "./recording.ts";
+import { RecordingReader } from "./recording_reader.ts";
 
 /** Partitions: enough that keys rarely share one, so the spread can be even. */
 export const PARTITIONS = 4096;

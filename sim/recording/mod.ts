@@ -15,11 +15,9 @@ export {
   RecordingFormatError,
   type RecordingHeader,
   type RecordingHeaderInit,
-  RecordingReader,
-  type RecordingReaderOptions,
-  RecordingWriter,
-  type RecordingWriterOptions,
 } from "./recording.ts";
+export { RecordingReader, type RecordingReaderOptions } from "./recording_reader.ts";
+export { RecordingWriter, type RecordingWriterOptions } from "./recording_writer.ts";
 export {
   describeRecording,
   Recorder,

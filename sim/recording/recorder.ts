@@ -7,11 +7,8 @@
  */
 import type { Bus, BusSubscription } from "../../protocol/mod.ts";
 import { type Clock, SystemClock } from "../clock.ts";
-import {
-  type RecordingHeaderInit,
-  RecordingWriter,
-  type RecordingWriterOptions,
-} from "./recording.ts";
+import type { RecordingHeaderInit } from "./recording.ts";
+import { RecordingWriter, type RecordingWriterOptions } from "./recording_writer.ts";
 
 /** Options of `Recorder.start`. */
 export interface RecorderOptions extends RecordingWriterOptions {

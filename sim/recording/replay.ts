@@ -34,7 +34,8 @@ import { type ReplayMismatch, type ReplayVerification, withUnread } from "./_rep
 import { jsonable, noSuchInstance, type ReplayInspection } from "./_replay_inspect.ts";
 import { areaOf, kindOf, ReplayReading } from "./_replay_reading.ts";
 import { ReplayThreadError } from "./_replay_threads.ts";
-import { type RecordingCut, type RecordingHeader, RecordingReader } from "./recording.ts";
+import type { RecordingCut, RecordingHeader } from "./recording.ts";
+import { RecordingReader } from "./recording_reader.ts";
 
 export { jsonable, type ReplayInspection, type ReplayMismatch, type ReplayVerification };
 
@@ -158,18 +159,7 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
   if (options.bus && options.inspect) {
     throw new ReplayError("Inspecting an actor needs the in-process replay (no live cluster)");
   }
-  const reading = new ReplayReading(reader, {
-    replayed: new Set(kinds.kinds),
-    verify,
-    fromUs: options.fromUs ?? -Infinity,
-    toUs: options.toUs ?? Infinity,
-    speed,
-    clock,
-    progressEveryS: options.progressEveryS ?? 0.5,
-    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
-    ...(options.onRecordedOutput ? { onRecordedOutput: options.onRecordedOutput } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
+  const reading = new ReplayReading(reader, readingOptions(options, kinds.kinds, speed, clock));
   const actors = await startActors({
     path,
     kinds: kinds.kinds,
@@ -199,33 +189,69 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
       throw new ReplayError(noSuchInstance(options.inspect!, found.streams));
     }
     reading.progress();
-    const r = reading;
-    const spanS = r.firstUs !== null && r.lastUs !== null ? (r.lastUs - r.firstUs) / 1e6 : 0;
-    return {
-      path,
-      header,
-      cut: r.tail ? undefined : reader.cut,
-      kinds: kinds.kinds,
-      threads: actors.threads,
-      skippedKinds: kinds.skippedKinds,
-      ...r.counts(),
-      deadLetters: { recorded: r.dlqRecorded, replayed: actors.deadLetters() },
-      elapsedS,
-      speedAchieved: elapsedS > 0 ? spanS / elapsedS : 0,
-      verify: verify
-        ? withUnread(
-          r.cmp.finish(reader.cut !== undefined && !r.tail),
-          r.tail ? undefined : reader.cut,
-        )
-        : undefined,
-      inspect: found,
-      hostLog,
-    };
+    return resultOf(path, reader, reading, { kinds, actors, found, elapsedS, verify, hostLog });
   } catch (err) {
     throw replayError(err);
   } finally {
     await actors.close();
   }
+}
+
+/** What the reading of a replay is told. */
+function readingOptions(
+  options: ReplayOptions,
+  kinds: string[],
+  speed: number,
+  clock: Clock & Sleeper,
+): ConstructorParameters<typeof ReplayReading>[1] {
+  return {
+    replayed: new Set(kinds),
+    verify: options.verify ?? false,
+    fromUs: options.fromUs ?? -Infinity,
+    toUs: options.toUs ?? Infinity,
+    speed,
+    clock,
+    progressEveryS: options.progressEveryS ?? 0.5,
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    ...(options.onRecordedOutput ? { onRecordedOutput: options.onRecordedOutput } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  };
+}
+
+/** A finished replay's result, from its reading and its actors. */
+function resultOf(
+  path: string,
+  reader: RecordingReader,
+  r: ReplayReading,
+  done: {
+    kinds: Awaited<ReturnType<typeof kindsToReplay>>;
+    actors: Awaited<ReturnType<typeof startActors>>;
+    found: ReplayResult["inspect"];
+    elapsedS: number;
+    verify: boolean;
+    hostLog: string[];
+  },
+): ReplayResult {
+  const { kinds, actors, elapsedS } = done;
+  const spanS = r.firstUs !== null && r.lastUs !== null ? (r.lastUs - r.firstUs) / 1e6 : 0;
+  const cut = r.tail ? undefined : reader.cut;
+  return {
+    path,
+    header: reader.header,
+    cut,
+    kinds: kinds.kinds,
+    threads: actors.threads,
+    skippedKinds: kinds.skippedKinds,
+    ...r.counts(),
+    deadLetters: { recorded: r.dlqRecorded, replayed: actors.deadLetters() },
+    elapsedS,
+    speedAchieved: elapsedS > 0 ? spanS / elapsedS : 0,
+    verify: done.verify
+      ? withUnread(r.cmp.finish(reader.cut !== undefined && !r.tail), cut)
+      : undefined,
+    inspect: done.found,
+    hostLog: done.hostLog,
+  };
 }
 
 /** A worker thread's error as a ReplayError (what a caller catches); others as they are. */

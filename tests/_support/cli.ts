@@ -74,7 +74,13 @@ export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
     output: () => out,
     exited,
     signal(name) {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, name);
+      if (child.pid === undefined || child.exitCode !== null) return;
+      try {
+        process.kill(child.pid, name);
+      } catch (err) {
+        // Gone already (Deno may not have set exitCode yet): the caller's own error is the news.
+        if ((err as { code?: string }).code !== "ESRCH") throw err;
+      }
     },
     async waitFor(text, timeoutMs = 30_000) {
       const t0 = Date.now();

@@ -124,12 +124,13 @@ test("frameEvent() carries each incident change with its sample, and none when n
   assert.is(anomalyActor.frameEvent(anomalyActor.kernel.step(st, bad), bad), undefined);
 });
 
-test("columns() gives score, expected, lower and upper for every sample of the frame", () => {
+test("columns() gives score, expected, lower, upper and the value scored for every sample of the frame", () => {
   const st = anomalyActor.kernel.init(anomalyActor.defaultConfig, "cpu-7");
   const [f] = series(2, 150);
   const r = anomalyActor.kernel.step(st, f!);
   const cols = anomalyActor.columns!(r, f!, "cpu-7")!;
-  assert.equal(Object.keys(cols.columns).sort(), ["expected", "lower", "score", "upper"]);
+  assert.equal(Object.keys(cols.columns).sort(), ["expected", "lower", "score", "upper", "value"]);
+  assert.equal(Array.from(cols.columns.value!), Array.from(f!.v));
   for (const c of Object.values(cols.columns)) assert.is(c.length, f!.v.length);
   assert.equal(Array.from(cols.t), Array.from(f!.t));
   assert.is(cols.channel, "cpu-7");

@@ -44,4 +44,57 @@ test("a bad enabled flag, an unknown kind or a bad field is refused naming the f
   }
 });
 
+test("every section is read with its defaults kept for the fields it leaves out", () => {
+  const c = parseHostConfig({
+    host_id: "h-1",
+    nats: "nats://127.0.0.1:4222",
+    partitions: { count: 8, owned: "0-2,5" },
+    input: "jetstream",
+    journal: { kind: "jetstream", fsync: "always" },
+    snapshots: { every_inputs: 50 },
+    http_port: 0,
+    output_msg_id: true,
+    accept_journal_loss: true,
+    limits: { channels_max: 7 },
+  }, ACTOR_KINDS);
+  const d = parseHostConfig({}, ACTOR_KINDS);
+  assert.is(c.host_id, "h-1");
+  assert.is(c.data_dir, ".troupe/h-1");
+  assert.equal(c.partitions, { count: 8, owned: [0, 1, 2, 5] });
+  assert.equal(c.journal, { ...d.journal, kind: "jetstream", fsync: "always" });
+  assert.equal(c.snapshots, { ...d.snapshots, every_inputs: 50 });
+  assert.equal(c.limits, { ...d.limits, channels_max: 7 });
+  assert.is(c.http_port, 0);
+  assert.is(c.output_msg_id, true);
+  assert.is(c.accept_journal_loss, true);
+  assert.equal(Object.keys(c), Object.keys(d));
+});
+
+test("a bad field of any section is refused naming the field and the value", () => {
+  const cases: Array<[Record<string, unknown>, string, string]> = [
+    [{ host_id: "a b" }, "host_id", '"a b"'],
+    [{ partitions: { count: 4, owned: "9" } }, "partitions.owned", "9"],
+    [{ partitions: { count: 0 } }, "partitions.count", ">= 1"],
+    [{ journal: { kind: "tape" } }, "journal.kind", "tape"],
+    [{ journal: { fsync_interval_ms: 0 } }, "journal.fsync_interval_ms", ">= 1"],
+    [{ snapshots: { every_inputs: 0.5 } }, "snapshots.every_inputs", "integer"],
+    [{ snapshots: { size: 1 } }, "snapshots.size", "size"],
+    [{ limits: { mailbox_max: 0 } }, "limits.mailbox_max", ">= 1"],
+    [{ limits: { frame_bytes_max: 1e20 } }, "limits.frame_bytes_max", "<= 67108864"],
+    [{ journal: { kind: "jetstream" } }, "journal.kind", 'no "nats" URL'],
+    [{ input: "jetstream" }, "input", 'no "nats" URL'],
+    [{ http_port: 70000 }, "http_port", "<= 65535"],
+  ];
+  for (const [raw, field, text] of cases) {
+    try {
+      parseHostConfig(raw, ACTOR_KINDS);
+      assert.unreachable(`${field} accepted`);
+    } catch (err) {
+      assert.instance(err, ConfigError, String(err));
+      assert.is((err as ConfigError).field, field, (err as Error).message);
+      assert.match((err as Error).message, text);
+    }
+  }
+});
+
 test.run();

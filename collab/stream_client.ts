@@ -1,0 +1,249 @@
+/**
+ * A client of the stream gateway (`ws://HOST:PORT/stream?token=T`) for the browser, Node and Deno:
+ * it takes a WebSocket constructor (the global one in browsers and Deno, `ws`'s on Node 20),
+ * subscribes, remembers the last seq it handed over, reconnects with backoff and resumes every
+ * subscription with `since`, and hands decoded `msg` and `gap` to callbacks. No `node:` import, so
+ * esbuild bundles it for the browser.
+ *
+ * Resume is exact for one subscription (the usual case: put several subjects in one). With several,
+ * a connection lost in the middle of the backfill of the second can skip part of it, because the
+ * client keeps one cursor (the highest seq seen).
+ */
+import {
+  checkStreamPattern,
+  decodeServerMessage,
+  encodeClientMessage,
+  type ServerMessage,
+  type SlowPolicy,
+  type StreamGap,
+  type StreamMsg,
+  StreamProtocolError,
+  type SubRequest,
+} from "./_stream_protocol.ts";
+
+/** The part of a WebSocket this client uses (the WHATWG one, which `ws` also implements). */
+export interface StreamSocket {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+/** A WebSocket constructor: `globalThis.WebSocket`, or `WebSocket` from the `ws` package. */
+export type StreamSocketConstructor = new (url: string) => StreamSocket;
+
+/** What to subscribe to. */
+export interface StreamSubscription {
+  /** NATS subject patterns inside `troupe.out.>`, `troupe.dlq.>`, `troupe.sys.>`, `troupe.scan.*.results`. */
+  subjects: string[];
+  /** Channel globs (`*` = any run of characters) matched against the subject's last token. */
+  channels?: string[];
+  /** Falling behind: `"gap"` (default) drops and sends a gap notice, `"close"` closes (4008). */
+  slow?: SlowPolicy;
+  /** Resume after this seq on the first connection (0: the whole buffer that matches). */
+  since?: number;
+}
+
+/** The state a client reports through `onStatus`. */
+export type StreamStatus = "connecting" | "open" | "closed";
+
+/** Options of `StreamClient`. */
+export interface StreamClientOptions {
+  /** `ws://HOST:PORT/stream` (the token is added as a query parameter). */
+  url: string;
+  token: string;
+  WebSocket: StreamSocketConstructor;
+  onMessage?(m: StreamMsg): void;
+  onGap?(g: StreamGap): void;
+  /** A subscription taken by the server: `seq` its latest seq then, `oldest` the oldest it holds. */
+  onSubscribed?(id: number, seq: number, oldest: number): void;
+  /** A subscription refused by the server (the socket stays open). */
+  onRefused?(id: number, reason: string): void;
+  onStatus?(status: StreamStatus, detail?: { code: number; reason: string }): void;
+  /** Reconnect after a close (default true); the delay doubles from min to max. */
+  reconnect?: boolean;
+  backoff_ms_min?: number;
+  backoff_ms_max?: number;
+  /**
+   * Whether a close code ends the client instead of reconnecting. Default: 1003/1007/1008/1009
+   * (this client's own fault), 4008 under `slow: "close"` and 4401 (token expired).
+   */
+  isFinal?(code: number): boolean;
+}
+
+const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4008, 4401]);
+
+interface Sub {
+  request: SubRequest;
+  /** The `since` to send on the first connection (later ones resume from the cursor). */
+  initialSince: number | undefined;
+  /** The `since` sent on this connection. */
+  sentSince: number | undefined;
+}
+
+/** A reconnecting, resuming client of the stream gateway. */
+export class StreamClient {
+  #options: StreamClientOptions;
+  #subs = new Map<number, Sub>();
+  #nextId = 1;
+  #ws: StreamSocket | undefined;
+  #lastSeq: number | undefined;
+  #closed = false;
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pings = new Map<number, () => void>();
+  #nextPing = 1;
+
+  constructor(options: StreamClientOptions) {
+    if (!options.url || typeof options.url !== "string") {
+      throw new TypeError(`StreamClient needs a url, got ${JSON.stringify(options.url)}`);
+    }
+    this.#options = options;
+    this.#connect();
+  }
+
+  /** The highest seq handed to `onMessage` (or named by a gap), if any. */
+  get lastSeq(): number | undefined {
+    return this.#lastSeq;
+  }
+
+  /** Whether the socket is open now. */
+  get open(): boolean {
+    return this.#ws !== undefined && this.#ws.readyState === 1;
+  }
+
+  /** Subscribes (now if open, else on connecting) and returns the subscription's id. */
+  subscribe(sub: StreamSubscription): number {
+    if (!Array.isArray(sub.subjects)) {
+      throw new StreamProtocolError(
+        "subjects",
+        sub.subjects,
+        "subscribe() needs subjects: an array of patterns",
+      );
+    }
+    sub.subjects.forEach((p) => checkStreamPattern(p));
+    const id = this.#nextId++;
+    const request: SubRequest = { op: "sub", id, subjects: [...sub.subjects] };
+    if (sub.channels) request.channels = [...sub.channels];
+    if (sub.slow) request.slow = sub.slow;
+    this.#subs.set(id, { request, initialSince: sub.since, sentSince: undefined });
+    if (this.open) this.#sendSub(id);
+    return id;
+  }
+
+  /** Ends a subscription. */
+  unsubscribe(id: number): void {
+    if (!this.#subs.delete(id)) return;
+    if (this.open) this.#ws!.send(encodeClientMessage({ op: "unsub", id }));
+  }
+
+  /** Resolves with the round trip in milliseconds; rejects if the socket closes first. */
+  ping(): Promise<number> {
+    if (!this.open) {
+      return Promise.reject(new Error("Cannot ping the stream gateway: not connected"));
+    }
+    const id = this.#nextPing++;
+    const started = Date.now();
+    return new Promise((resolve) => {
+      this.#pings.set(id, () => resolve(Date.now() - started));
+      this.#ws!.send(encodeClientMessage({ op: "ping", id }));
+    });
+  }
+
+  /** Closes for good (no reconnect). */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#ws?.close(1000, "client closed");
+    this.#ws = undefined;
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const { url, token } = this.#options;
+    const sep = url.includes("?") ? "&" : "?";
+    this.#options.onStatus?.("connecting");
+    const ws = new this.#options.WebSocket(`${url}${sep}token=${encodeURIComponent(token)}`);
+    ws.binaryType = "arraybuffer";
+    this.#ws = ws;
+    ws.onopen = () => {
+      this.#attempt = 0;
+      this.#options.onStatus?.("open");
+      for (const id of this.#subs.keys()) this.#sendSub(id);
+    };
+    ws.onmessage = (ev) => this.#onData(ev.data);
+    ws.onerror = () => {};
+    ws.onclose = (ev) => {
+      if (this.#ws !== ws) return;
+      this.#ws = undefined;
+      this.#pings.clear();
+      this.#options.onStatus?.("closed", { code: ev.code, reason: ev.reason });
+      const final = (this.#options.isFinal ?? ((c: number) => FINAL_CODES.has(c)))(ev.code);
+      if (this.#closed || final || this.#options.reconnect === false) {
+        this.#closed = true;
+        return;
+      }
+      const min = this.#options.backoff_ms_min ?? 250;
+      const max = this.#options.backoff_ms_max ?? 10_000;
+      const delay = Math.min(max, min * 2 ** this.#attempt++);
+      this.#timer = setTimeout(() => this.#connect(), delay);
+    };
+  }
+
+  #sendSub(id: number): void {
+    const sub = this.#subs.get(id)!;
+    const since = this.#lastSeq ?? sub.initialSince;
+    sub.sentSince = since;
+    const request: SubRequest = since === undefined ? sub.request : { ...sub.request, since };
+    this.#ws!.send(encodeClientMessage(request));
+  }
+
+  #onData(data: unknown): void {
+    const bytes = data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : data instanceof Uint8Array
+      ? data
+      : undefined;
+    let m: ServerMessage;
+    try {
+      if (!bytes) throw new StreamProtocolError("message", typeof data, "must be binary");
+      m = decodeServerMessage(bytes);
+    } catch (err) {
+      this.#ws?.close(1007, (err as Error).message.slice(0, 120));
+      return;
+    }
+    switch (m.t) {
+      case "msg":
+        // Backfills of several subscriptions interleave seqs; the cursor is the highest seen.
+        if (this.#lastSeq === undefined || m.seq > this.#lastSeq) this.#lastSeq = m.seq;
+        this.#options.onMessage?.(m);
+        break;
+      case "gap":
+        if (this.#lastSeq === undefined || m.to > this.#lastSeq) this.#lastSeq = m.to;
+        this.#options.onGap?.(m);
+        break;
+      case "err":
+        this.#subs.delete(m.id);
+        this.#options.onRefused?.(m.id, m.reason);
+        break;
+      case "pong":
+        this.#pings.get(m.id)?.();
+        this.#pings.delete(m.id);
+        break;
+      case "ok": {
+        const sub = this.#subs.get(m.id);
+        if (!sub) break;
+        // A gateway that restarted numbers from 1 again: its seq is below what this client saw.
+        if (sub.sentSince !== undefined && m.seq < sub.sentSince) this.#lastSeq = undefined;
+        // Live only: nothing before the gateway's seq now is wanted, so resume from there.
+        if (sub.sentSince === undefined && this.#lastSeq === undefined) this.#lastSeq = m.seq;
+        this.#options.onSubscribed?.(m.id, m.seq, m.oldest);
+        break;
+      }
+    }
+  }
+}

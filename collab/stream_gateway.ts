@@ -1,0 +1,452 @@
+/**
+ * The stream gateway: `/stream` on the collab server's port relays what the actors publish
+ * (`troupe.out.>`, `troupe.dlq.>`, `troupe.sys.>`, `troupe.scan.*.results`) to WebSocket clients
+ * as msgpack frames (the protocol is in `_stream_protocol.ts`). It holds one NATS subscription
+ * per prefix, numbers every message with one monotonic seq, and keeps a bounded ring of recent
+ * messages (`stream_ring.ts`) for resume and backfill.
+ *
+ * Every subscription is either live (new messages are sent as they arrive) or catching up (it is
+ * fed from the ring as its socket drains, by a pump on a short timer). A subscription that asked
+ * for a backfill starts catching up; a live one whose socket has `client_buffered_bytes_max`
+ * queued falls back to catching up under `slow: "gap"`, or is closed with 4008 under `"close"`.
+ * Catching up, if the ring evicts what a subscription has not yet been sent, those seqs are
+ * counted as dropped and one `gap` notice is sent when the socket has room. So a stalled client
+ * costs at most its socket's bound: the ring is shared and bounded on its own.
+ *
+ * A message matching several subscriptions of one socket is sent once, under the first (by
+ * subscription order) that covers its seq (`from < seq`).
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Registry } from "prom-client";
+import { type WebSocket, WebSocketServer } from "ws";
+import type { Bus, BusSubscription } from "../protocol/mod.ts";
+import { refuse, truncate } from "./_refuse.ts";
+import {
+  checkStreamPattern,
+  type ClientMessage,
+  compileChannelGlobs,
+  decodeClientMessage,
+  encodeMsgFrame,
+  encodeServerMessage,
+  filterMatches,
+  type ServerMessage,
+  type SlowPolicy,
+  STREAM_CLOSE,
+  STREAM_LIMITS,
+  STREAM_PREFIXES,
+  type StreamFilter,
+  StreamProtocolError,
+  type SubRequest,
+} from "./_stream_protocol.ts";
+import { type RingEntry, StreamRing } from "./stream_ring.ts";
+import { registerStreamMetrics, type StreamStats } from "./stream_metrics.ts";
+import { type Keyring, type TokenClaims, TokenError, verifyToken } from "./token.ts";
+
+/** The gateway's bounds. */
+export interface StreamGatewayLimits {
+  /** Messages the ring keeps for resume and backfill: 65,536. */
+  buffer_messages_max: number;
+  /** ... and bytes: 64 MiB, whichever is reached first. */
+  buffer_bytes_max: number;
+  /** Bytes queued on one socket before its subscriptions fall back (or it is closed): 8 MiB. */
+  client_buffered_bytes_max: number;
+  /** A larger client message closes its socket (1009): 64 KiB. */
+  message_bytes_max: number;
+  /** Open sockets: 1,000; more are refused with 503. */
+  clients_max: number;
+  /** Messages under this size are sent uncompressed: 1 KiB. */
+  deflate_threshold_bytes: number;
+  /** How often lagging subscriptions are fed from the ring: 20 ms. */
+  pump_ms: number;
+}
+
+/** The defaults of StreamGatewayLimits. */
+export const DEFAULT_STREAM_LIMITS: StreamGatewayLimits = {
+  buffer_messages_max: 65_536,
+  buffer_bytes_max: 64 << 20,
+  client_buffered_bytes_max: 8 << 20,
+  message_bytes_max: 64 << 10,
+  clients_max: 1_000,
+  deflate_threshold_bytes: 1 << 10,
+  pump_ms: 20,
+};
+
+/** Options of `StreamGateway.start`. */
+export interface StreamGatewayOptions {
+  bus: Bus;
+  keyring: Keyring;
+  limits?: Partial<StreamGatewayLimits>;
+  /** Milliseconds since the epoch (token expiry). */
+  now?(): number;
+}
+
+interface Sub {
+  id: number;
+  filter: StreamFilter;
+  /** Identical filters share one match per message. */
+  key: string;
+  slow: SlowPolicy;
+  /** This subscription covers seqs above `from`. */
+  from: number;
+  live: boolean;
+  /** Catching up: every seq up to `cursor` has been handled. */
+  cursor: number;
+  /** Seqs lost to the ring's eviction, not yet told. */
+  gap: { from: number; to: number; missed: number } | undefined;
+}
+
+interface Client {
+  ws: WebSocket;
+  claims: TokenClaims;
+  subs: Map<number, Sub>;
+  closing: boolean;
+  expiry: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Plain counters read by `stats()` and `/metrics`. */
+interface Tally {
+  received: number;
+  relayed: number;
+  bytesOut: number;
+  droppedSlow: number;
+  gapsSent: number;
+  closedSlow: number;
+  closedMalformed: number;
+  refused: Record<string, number>;
+}
+
+/** The `/stream` endpoint: hand it the upgrades of that path. */
+export class StreamGateway {
+  readonly limits: StreamGatewayLimits;
+  #options: StreamGatewayOptions;
+  #now: () => number;
+  #ring: StreamRing;
+  #wss: WebSocketServer;
+  #clients = new Set<Client>();
+  #lagging = new Set<Client>();
+  #subs: BusSubscription[] = [];
+  #pump: ReturnType<typeof setInterval>;
+  #closed = false;
+  #tally: Tally = {
+    received: 0,
+    relayed: 0,
+    bytesOut: 0,
+    droppedSlow: 0,
+    gapsSent: 0,
+    closedSlow: 0,
+    closedMalformed: 0,
+    refused: {},
+  };
+
+  private constructor(options: StreamGatewayOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.limits = { ...DEFAULT_STREAM_LIMITS, ...options.limits };
+    this.#ring = new StreamRing({
+      messages_max: this.limits.buffer_messages_max,
+      bytes_max: this.limits.buffer_bytes_max,
+    });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: this.limits.message_bytes_max,
+      perMessageDeflate: { threshold: this.limits.deflate_threshold_bytes },
+    });
+    this.#pump = setInterval(() => this.#pumpAll(), this.limits.pump_ms);
+    (this.#pump as { unref?: () => void }).unref?.();
+  }
+
+  /** Subscribes to the relayed prefixes on `options.bus` and returns the gateway. */
+  static start(options: StreamGatewayOptions): StreamGateway {
+    const gw = new StreamGateway(options);
+    for (const prefix of STREAM_PREFIXES) {
+      gw.#subs.push(options.bus.subscribe(prefix, (m) => gw.#onBus(m.subject, m.data)));
+    }
+    return gw;
+  }
+
+  /** What the gateway holds and has done (the numbers `/metrics` shows). */
+  stats(): StreamStats {
+    let subscriptions = 0;
+    let buffered = 0;
+    for (const c of this.#clients) {
+      subscriptions += c.subs.size;
+      buffered = Math.max(buffered, c.ws.bufferedAmount);
+    }
+    const t = this.#tally;
+    return {
+      clients: this.#clients.size,
+      subscriptions,
+      lagging_clients: this.#lagging.size,
+      seq: this.#ring.latest,
+      oldest: this.#ring.oldest,
+      buffer_messages: this.#ring.size,
+      buffer_bytes: this.#ring.bytes,
+      client_buffered_bytes_max: buffered,
+      received: t.received,
+      relayed: t.relayed,
+      bytes_out: t.bytesOut,
+      dropped_slow: t.droppedSlow,
+      gaps_sent: t.gapsSent,
+      closed_slow: t.closedSlow,
+      closed_malformed: t.closedMalformed,
+      refused: { ...t.refused },
+    };
+  }
+
+  /** Adds the gateway's metrics (`troupe_stream_*`) to `registry` (the collab server's). */
+  registerMetrics(registry: Registry): void {
+    registerStreamMetrics(registry, () => this.stats());
+  }
+
+  /** Takes over an upgrade of `/stream`: checks the token (401 with the reason) and connects. */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://stream");
+    if (this.#closed) return refuse(socket, 503, "Stream gateway shutting down");
+    let claims: TokenClaims;
+    try {
+      claims = await verifyToken(this.#options.keyring, url.searchParams.get("token"), {
+        session: null,
+        nowMs: this.#now(),
+      });
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      this.#tally.refused[err.reason] = (this.#tally.refused[err.reason] ?? 0) + 1;
+      return refuse(socket, 401, err.message);
+    }
+    if (this.#clients.size >= this.limits.clients_max) {
+      this.#tally.refused.full = (this.#tally.refused.full ?? 0) + 1;
+      return refuse(socket, 503, `Stream gateway full: ${this.#clients.size} clients connected`);
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, claims));
+  }
+
+  /** Closes every socket (1001) and leaves the bus. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#pump);
+    for (const s of this.#subs) s.unsubscribe();
+    for (const c of this.#clients) this.#close(c, 1001, "server shutting down");
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+
+  #onConnection(ws: WebSocket, claims: TokenClaims): void {
+    const client: Client = { ws, claims, subs: new Map(), closing: false, expiry: undefined };
+    this.#clients.add(client);
+    const expiresInMs = claims.exp * 1000 - this.#now();
+    client.expiry = setTimeout(() => {
+      const at = new Date(claims.exp * 1000).toISOString();
+      this.#close(client, STREAM_CLOSE.token_expired, `token expired at ${at}`);
+    }, Math.min(Math.max(0, expiresInMs), 2 ** 31 - 1));
+    ws.on("message", (data, isBinary) => this.#onClientMessage(client, data, isBinary));
+    ws.on("close", () => this.#forget(client));
+    // ws closes the socket itself on a frame it cannot take (over maxPayload: 1009).
+    ws.on("error", () => (client.closing = true));
+  }
+
+  #forget(client: Client): void {
+    client.closing = true;
+    clearTimeout(client.expiry);
+    this.#clients.delete(client);
+    this.#lagging.delete(client);
+  }
+
+  #onClientMessage(client: Client, data: unknown, isBinary: boolean): void {
+    if (client.closing) return;
+    if (!isBinary) {
+      this.#tally.closedMalformed++;
+      return this.#close(client, STREAM_CLOSE.unsupported, "text frames are not taken");
+    }
+    let m: ClientMessage;
+    try {
+      m = decodeClientMessage(toBytes(data));
+    } catch (err) {
+      if (!(err instanceof StreamProtocolError)) throw err;
+      this.#tally.closedMalformed++;
+      return this.#close(client, STREAM_CLOSE.malformed, err.message);
+    }
+    if (m.op === "ping") this.#send(client, { t: "pong", id: m.id });
+    else if (m.op === "unsub") {
+      if (!client.subs.delete(m.id)) {
+        this.#send(client, { t: "err", id: m.id, reason: `No subscription ${m.id} to end` });
+      }
+    } else this.#subscribe(client, m);
+  }
+
+  #subscribe(client: Client, m: SubRequest): void {
+    if (client.subs.has(m.id)) {
+      return this.#send(client, {
+        t: "err",
+        id: m.id,
+        reason: `Subscription id ${m.id} is in use`,
+      });
+    }
+    if (client.subs.size >= STREAM_LIMITS.subs_per_socket_max) {
+      const reason = `At most ${STREAM_LIMITS.subs_per_socket_max} subscriptions per socket`;
+      return this.#send(client, { t: "err", id: m.id, reason });
+    }
+    try {
+      m.subjects.forEach((p) => checkStreamPattern(p));
+    } catch (err) {
+      if (!(err instanceof StreamProtocolError)) throw err;
+      return this.#send(client, { t: "err", id: m.id, reason: err.message });
+    }
+    const latest = this.#ring.latest;
+    // A `since` past the latest seq comes from before this gateway restarted: all of it is new.
+    const from = m.since === undefined ? latest : m.since > latest ? 0 : m.since;
+    const filter: StreamFilter = m.channels
+      ? { subjects: m.subjects, channels: compileChannelGlobs(m.channels) }
+      : { subjects: m.subjects };
+    const sub: Sub = {
+      id: m.id,
+      filter,
+      key: JSON.stringify([m.subjects, m.channels ?? null]),
+      slow: m.slow ?? "gap",
+      from,
+      live: from === latest,
+      cursor: from,
+      gap: undefined,
+    };
+    client.subs.set(m.id, sub);
+    this.#send(client, { t: "ok", id: m.id, seq: latest, oldest: this.#ring.oldest });
+    if (!sub.live) {
+      this.#lagging.add(client);
+      this.#pumpClient(client);
+    }
+  }
+
+  /** A message from the bus: numbered, kept, and sent to every live subscription it is for. */
+  #onBus(subject: string, data: Uint8Array): void {
+    if (this.#closed) return;
+    const entry = this.#ring.push(subject, data);
+    this.#tally.received++;
+    const matches = new Map<string, boolean>();
+    const frames = new Map<number, Uint8Array>();
+    const bound = this.limits.client_buffered_bytes_max;
+    for (const c of this.#clients) {
+      if (c.closing || c.subs.size === 0) continue;
+      const owner = ownerOf(c, entry, matches);
+      if (!owner?.live) continue;
+      let frame = frames.get(owner.id);
+      if (!frame) {
+        frames.set(owner.id, frame = encodeMsgFrame(entry.seq, owner.id, subject, entry.data));
+      }
+      const buffered = c.ws.bufferedAmount;
+      if (buffered + frame.length <= bound) {
+        this.#sendFrame(c, frame);
+      } else if (owner.slow === "close") {
+        this.#closeSlow(c, buffered);
+      } else {
+        owner.live = false;
+        owner.cursor = entry.seq - 1;
+        this.#lagging.add(c);
+      }
+    }
+  }
+
+  #pumpAll(): void {
+    for (const c of this.#lagging) this.#pumpClient(c);
+  }
+
+  /** Feeds `client`'s catching-up subscriptions from the ring while its socket has room. */
+  #pumpClient(client: Client): void {
+    if (client.closing) return void this.#lagging.delete(client);
+    let behind = false;
+    for (const sub of client.subs.values()) {
+      if (!sub.live && !this.#catchUp(client, sub)) behind = true;
+      if (client.closing) return;
+    }
+    if (!behind) this.#lagging.delete(client);
+  }
+
+  /** Returns whether `sub` is live again. */
+  #catchUp(client: Client, sub: Sub): boolean {
+    const ring = this.#ring;
+    const lowWater = this.limits.client_buffered_bytes_max / 2;
+    if (sub.cursor + 1 < ring.oldest) {
+      const from = sub.cursor + 1;
+      const to = ring.oldest - 1;
+      // Under "close", losing what it was being fed closes; a `since` older than the buffer
+      // (nothing fed yet) is a gap notice under either policy.
+      if (sub.slow === "close" && sub.cursor > sub.from) {
+        this.#closeSlow(client, client.ws.bufferedAmount);
+        return false;
+      }
+      sub.gap = sub.gap
+        ? { from: sub.gap.from, to, missed: sub.gap.missed + (to - from + 1) }
+        : { from, to, missed: to - from + 1 };
+      this.#tally.droppedSlow += to - from + 1;
+      sub.cursor = to;
+    }
+    if (client.ws.bufferedAmount > lowWater) return false;
+    if (sub.gap) {
+      this.#send(client, { t: "gap", sub: sub.id, ...sub.gap });
+      this.#tally.gapsSent++;
+      sub.gap = undefined;
+    }
+    while (sub.cursor < ring.latest) {
+      if (client.ws.bufferedAmount > lowWater) return false;
+      const entry = ring.get(++sub.cursor)!;
+      if (ownerOf(client, entry, undefined) !== sub) continue;
+      this.#sendFrame(client, encodeMsgFrame(entry.seq, sub.id, entry.subject, entry.data));
+    }
+    sub.live = true;
+    return true;
+  }
+
+  #sendFrame(client: Client, frame: Uint8Array): void {
+    client.ws.send(frame);
+    this.#tally.relayed++;
+    this.#tally.bytesOut += frame.length;
+  }
+
+  #send(client: Client, m: ServerMessage): void {
+    if (client.closing) return;
+    client.ws.send(encodeServerMessage(m));
+  }
+
+  #closeSlow(client: Client, buffered: number): void {
+    this.#tally.closedSlow++;
+    const bound = this.limits.client_buffered_bytes_max;
+    this.#close(
+      client,
+      STREAM_CLOSE.slow_consumer,
+      `slow consumer: ${buffered} bytes buffered, bound ${bound}`,
+    );
+  }
+
+  #close(client: Client, code: number, reason: string): void {
+    if (client.closing) return;
+    client.closing = true;
+    this.#lagging.delete(client);
+    client.ws.close(code, truncate(reason, 120));
+    // A client that does not read may never complete the closing handshake.
+    setTimeout(() => client.ws.terminate(), 2_000).unref?.();
+  }
+}
+
+/** The first subscription of `client` that covers `entry` (`from < seq`) and whose filter matches. */
+function ownerOf(
+  client: Client,
+  entry: RingEntry,
+  cache: Map<string, boolean> | undefined,
+): Sub | undefined {
+  for (const sub of client.subs.values()) {
+    if (sub.from >= entry.seq) continue;
+    let match = cache?.get(sub.key);
+    if (match === undefined) {
+      match = filterMatches(sub.filter, entry.subject);
+      cache?.set(sub.key, match);
+    }
+    if (match) return sub;
+  }
+  return undefined;
+}
+
+function toBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data as Buffer[]));
+  return new Uint8Array(data as ArrayBuffer);
+}

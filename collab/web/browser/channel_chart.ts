@@ -1,0 +1,320 @@
+/// <reference lib="dom" />
+/**
+ * One channel's live chart (uPlot): the value with the anomaly actor's expected value and band,
+ * anomaly markers, the collapse actor's change points with the regime (mean) between them, and the
+ * session's annotations. Points arrive in columns into a SeriesRing; the chart redraws at most
+ * once per animation frame (FrameLoop), from views of the ring, so an update allocates nothing
+ * per point. `mode: "naive"` is the baseline the bench measures against: every message rebuilds
+ * plain arrays of the whole window and redraws at once.
+ */
+import uPlot from "uplot";
+import { el } from "./dom.ts";
+import type { FrameLoop } from "./frame_loop.ts";
+import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
+import { SeriesRing } from "./series_ring.ts";
+
+/** Bounds of the overlays one chart keeps. */
+export const CHART_LIMITS = {
+  points: 2000,
+  markers_max: 256,
+  height_px: 170,
+  /** Pixel columns a chart decimates its window to at most. */
+  columns_max: 2048,
+} as const;
+
+/** A marker in time: seconds since the epoch. */
+interface Marker {
+  t: number;
+  y: number;
+  text: string;
+  color: string;
+}
+
+/** Options of a ChannelChart. */
+export interface ChannelChartOptions {
+  channel: string;
+  loop: FrameLoop;
+  points?: number;
+  mode?: "batched" | "naive";
+  /** Called when the user clicks the chart (it marks what they look at). */
+  onLook?(channel: string): void;
+}
+
+const COLUMNS = ["value", "expected", "lower", "upper"] as const;
+const NO_PATH = () => null;
+
+/** Ticks as `HH:MM:SS` (UTC), one line. */
+function timeLabels(_u: uPlot, splits: number[]): string[] {
+  return splits.map((s) => new Date(s * 1000).toISOString().slice(11, 19));
+}
+
+/** The prediction band: one polygon along the upper edge and back along the lower. */
+function drawBand(u: uPlot): void {
+  const [t, , , lo, up] = u.data as unknown as Float64Array[];
+  const n = t?.length ?? 0;
+  if (!t || n < 2 || !lo || !up) return;
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+  ctx.clip();
+  ctx.beginPath();
+  ctx.moveTo(u.valToPos(t[0]!, "x", true), u.valToPos(up[0]!, "y", true));
+  for (let i = 1; i < n; i++) {
+    ctx.lineTo(u.valToPos(t[i]!, "x", true), u.valToPos(up[i]!, "y", true));
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    ctx.lineTo(u.valToPos(t[i]!, "x", true), u.valToPos(lo[i]!, "y", true));
+  }
+  ctx.closePath();
+  ctx.fillStyle = "rgba(79,163,255,0.18)";
+  ctx.fill();
+  ctx.restore();
+}
+const AXIS = { stroke: "#8a96a3", grid: { stroke: "#2a323c", width: 1 }, ticks: { show: false } };
+
+export class ChannelChart {
+  readonly channel: string;
+  readonly card: HTMLElement;
+  readonly watchers: HTMLElement;
+  readonly #ring: SeriesRing;
+  /** The decimated window handed to uPlot (two points per pixel column at most). */
+  readonly #shown = Array.from(
+    { length: DECIMATE_COLUMNS },
+    () => new Float64Array(2 * CHART_LIMITS.columns_max),
+  );
+  readonly #views: Float64Array[] = [];
+  readonly #plot: uPlot;
+  readonly #loop: FrameLoop;
+  readonly #naive: boolean;
+  readonly #anomalies: Marker[] = [];
+  readonly #changes: Marker[] = [];
+  #annotations: Marker[] = [];
+  #pinned: { min: number; max: number } | undefined;
+  /** Points appended since the page started (the tests read it). */
+  points = 0;
+
+  constructor(parent: HTMLElement, options: ChannelChartOptions) {
+    this.channel = options.channel;
+    this.#loop = options.loop;
+    this.#naive = options.mode === "naive";
+    this.#ring = new SeriesRing(1 + COLUMNS.length, options.points ?? CHART_LIMITS.points);
+    this.watchers = el("span", { class: "watchers" });
+    const live = el("button", { class: "live", title: "follow the live edge" }, "live");
+    live.addEventListener("click", () => this.follow());
+    const body = el("div", { class: "plot" });
+    this.card = el(
+      "div",
+      { class: "card", "data-channel": this.channel },
+      el("h3", {}, el("span", {}, this.channel), live, this.watchers),
+      body,
+    );
+    parent.append(this.card);
+    this.card.addEventListener("pointerdown", () => options.onLook?.(this.channel));
+    this.#plot = new uPlot(this.#options(Math.max(300, parent.clientWidth > 900 ? 420 : 380)), [
+      [],
+      [],
+      [],
+      [],
+      [],
+    ], body);
+  }
+
+  #options(width: number): uPlot.Options {
+    return {
+      width,
+      height: CHART_LIMITS.height_px,
+      scales: { x: { time: true } },
+      legend: { show: false },
+      cursor: { drag: { x: true, y: false, setScale: true } },
+      series: [
+        {},
+        // Solid lines only: a dashed line cost more than the rest of a redraw on a
+        // software-rendered canvas. The band's edges take part in the y range but draw nothing
+        // themselves: the band is one filled polygon (drawBand), cheaper than uPlot's clipped bands.
+        { label: "value", stroke: "#d8dee6", width: 1, points: { show: false } },
+        { label: "expected", stroke: "#4fa3ff", width: 1, points: { show: false } },
+        { label: "lower", paths: NO_PATH, points: { show: false } },
+        { label: "upper", paths: NO_PATH, points: { show: false } },
+      ],
+      // Fewer, one-line labels: text is a large share of a small chart's redraw.
+      axes: [{ ...AXIS, space: 90, values: timeLabels }, { ...AXIS, size: 50, space: 40 }],
+      hooks: {
+        drawAxes: [(u) => drawBand(u)],
+        draw: [(u) => this.#drawOverlays(u)],
+        setSelect: [(u) => {
+          if (u.select.width > 0) this.#pinned = u.scales.x as { min: number; max: number };
+        }],
+      },
+    };
+  }
+
+  /**
+   * Appends the anomaly actor's columns of one message: `t` in microseconds and `value`,
+   * `expected`, `lower`, `upper` per sample.
+   */
+  append(t: Float64Array, columns: Record<string, Float64Array>): void {
+    const value = columns.value ?? columns.expected;
+    const { expected, lower, upper } = columns;
+    if (!value || !expected || !lower || !upper) return;
+    this.#ring.append([t, value, expected, lower, upper], 0, t.length, 1e-6);
+    this.points += t.length;
+    if (this.#naive) this.#redrawNaive();
+    else this.#loop.mark(this);
+  }
+
+  /** Redraws from the ring's views (the FrameLoop calls this once per frame at most). */
+  flush(): void {
+    const r = this.#ring, views = this.#views;
+    for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = r.view(c);
+    let data = views;
+    if (!this.#pinned) {
+      // Following the live edge: the whole window, two points per pixel column at most. Zoomed
+      // in (pinned), every point.
+      const columns = Math.min(
+        CHART_LIMITS.columns_max,
+        Math.max(16, this.#plot.bbox.width / devicePixelRatio),
+      );
+      const m = decimate(views, this.#shown, Math.floor(columns));
+      for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = this.#shown[c]!.subarray(0, m);
+      data = views;
+    }
+    // batch: uPlot commits (scales, paths, draw) now, once, rather than in a later microtask.
+    this.#plot.batch(() => {
+      this.#plot.setData(data as unknown as uPlot.AlignedData, !this.#pinned);
+      if (this.#pinned) this.#plot.setScale("x", this.#pinned);
+    });
+  }
+
+  #redrawNaive(): void {
+    const r = this.#ring;
+    const data: number[][] = [];
+    for (let c = 0; c <= COLUMNS.length; c++) data.push(Array.from(r.view(c)));
+    this.#plot.batch(() => this.#plot.setData(data as unknown as uPlot.AlignedData));
+  }
+
+  /** Adds an anomaly marker (`t` microseconds). */
+  addAnomaly(tUs: number, value: number, text: string): void {
+    push(this.#anomalies, { t: tUs * 1e-6, y: value, text, color: "#ff5d5d" });
+    this.#loop.mark(this);
+  }
+
+  /** Adds a change point; the regime after it is drawn at `meanAfter` (`t` microseconds). */
+  addChange(tUs: number, meanAfter: number, text: string): void {
+    push(this.#changes, { t: tUs * 1e-6, y: meanAfter, text, color: "#ffb347" });
+    this.#changes.sort((a, b) => a.t - b.t);
+    this.#loop.mark(this);
+  }
+
+  /** Replaces the annotations drawn (`t` milliseconds since the epoch). */
+  setAnnotations(list: Array<{ t: number; text: string; color: string }>): void {
+    this.#annotations = list.slice(-CHART_LIMITS.markers_max).map((a) => ({
+      t: a.t / 1000,
+      y: NaN,
+      text: a.text,
+      color: a.color,
+    }));
+    this.#loop.mark(this);
+  }
+
+  /** Shows the window around `tMs` (milliseconds since the epoch) and stops following. */
+  focus(tMs: number): void {
+    const t = tMs / 1000;
+    const r = this.#ring;
+    const span = r.length > 1 ? (r.lastTime() - r.view(0)[0]!) / 2 : 30;
+    this.#pinned = { min: t - span / 2, max: t + span / 2 };
+    this.#plot.setScale("x", this.#pinned);
+    this.card.classList.add("focused");
+    this.card.scrollIntoView({ block: "nearest" });
+  }
+
+  /** Follows the live edge again. */
+  follow(): void {
+    this.#pinned = undefined;
+    this.card.classList.remove("focused");
+    this.#loop.mark(this);
+  }
+
+  /** The x range shown, seconds (tests read it). */
+  xRange(): { min: number; max: number } {
+    return { min: this.#plot.scales.x!.min!, max: this.#plot.scales.x!.max! };
+  }
+
+  /** Resizes to the card's width. */
+  resize(width: number): void {
+    this.#plot.setSize({ width, height: CHART_LIMITS.height_px });
+  }
+
+  #drawOverlays(u: uPlot): void {
+    const ctx = u.ctx;
+    const { left, top, width, height } = u.bbox;
+    const min = u.scales.x!.min!, max = u.scales.x!.max!;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    this.#drawRegimes(u, min, max);
+    for (const m of this.#changes) {
+      if (m.t < min || m.t > max) continue;
+      vline(ctx, u.valToPos(m.t, "x", true), top, height, m.color, []);
+    }
+    for (const m of this.#annotations) {
+      if (m.t < min || m.t > max) continue;
+      const x = u.valToPos(m.t, "x", true);
+      vline(ctx, x, top, height, m.color, [3, 3]);
+      ctx.fillStyle = m.color;
+      ctx.font = `${11 * devicePixelRatio}px system-ui`;
+      ctx.fillText(m.text.slice(0, 40), x + 4, top + 12 * devicePixelRatio);
+    }
+    ctx.fillStyle = "#ff5d5d";
+    for (const m of this.#anomalies) {
+      if (m.t < min || m.t > max) continue;
+      ctx.beginPath();
+      ctx.arc(u.valToPos(m.t, "x", true), u.valToPos(m.y, "y", true), 4 * devicePixelRatio, 0, 7);
+      ctx.fill();
+    }
+    ctx.restore();
+  }
+
+  /** Each regime's mean as a level from its change point to the next. */
+  #drawRegimes(u: uPlot, min: number, max: number): void {
+    const ctx = u.ctx;
+    ctx.strokeStyle = "rgba(255,179,71,0.8)";
+    ctx.lineWidth = 2 * devicePixelRatio;
+    for (let i = 0; i < this.#changes.length; i++) {
+      const a = this.#changes[i]!;
+      const end = this.#changes[i + 1]?.t ?? max;
+      if (end < min || a.t > max) continue;
+      const y = u.valToPos(a.y, "y", true);
+      ctx.beginPath();
+      ctx.moveTo(u.valToPos(Math.max(a.t, min), "x", true), y);
+      ctx.lineTo(u.valToPos(Math.min(end, max), "x", true), y);
+      ctx.stroke();
+    }
+  }
+}
+
+function push(list: Marker[], m: Marker): void {
+  list.push(m);
+  if (list.length > CHART_LIMITS.markers_max) {
+    list.splice(0, list.length - CHART_LIMITS.markers_max);
+  }
+}
+
+function vline(
+  ctx: CanvasRenderingContext2D,
+  x: number,
+  top: number,
+  height: number,
+  color: string,
+  dash: number[],
+): void {
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1.5 * devicePixelRatio;
+  ctx.setLineDash(dash);
+  ctx.beginPath();
+  ctx.moveTo(x, top);
+  ctx.lineTo(x, top + height);
+  ctx.stroke();
+  ctx.setLineDash([]);
+}

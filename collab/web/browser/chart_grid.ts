@@ -1,0 +1,103 @@
+/// <reference lib="dom" />
+/**
+ * The grid of channel charts: one card per channel, created when its first data arrives (in order
+ * of arrival, at most `charts_max`), each a ChannelChart with a CandleChart below once bars exist.
+ * It also places who-looks-where dots and the session's annotations on the cards.
+ */
+import { CandleChart } from "./candle_chart.ts";
+import { ChannelChart } from "./channel_chart.ts";
+import { byId, el } from "./dom.ts";
+import type { FrameLoop } from "./frame_loop.ts";
+
+/** Bounds of the grid. */
+export const GRID_LIMITS = { charts_max: 64 } as const;
+
+/** Options of a ChartGrid. */
+export interface ChartGridOptions {
+  loop: FrameLoop;
+  mode?: "batched" | "naive";
+  points?: number;
+  onLook?(channel: string): void;
+}
+
+interface Entry {
+  chart: ChannelChart;
+  candles: CandleChart | undefined;
+}
+
+export class ChartGrid {
+  readonly #root = byId("charts");
+  readonly #entries = new Map<string, Entry>();
+  readonly #options: ChartGridOptions;
+  #annotations: Array<{ t: number; channel: string; text: string; color: string }> = [];
+
+  constructor(options: ChartGridOptions) {
+    this.#options = options;
+    addEventListener("resize", () => {
+      for (const e of this.#entries.values()) {
+        const w = e.chart.card.clientWidth - 18;
+        e.chart.resize(w);
+        e.candles?.resize(w);
+      }
+    });
+  }
+
+  /** The chart of `channel`, created if there is room. */
+  chart(channel: string): ChannelChart | undefined {
+    return this.#entry(channel)?.chart;
+  }
+
+  /** The candle chart of `channel`, created with its card if needed. */
+  candles(channel: string): CandleChart | undefined {
+    const e = this.#entry(channel);
+    if (!e) return undefined;
+    e.candles ??= new CandleChart(e.chart.card, e.chart.card.clientWidth - 18, this.#options.loop);
+    return e.candles;
+  }
+
+  /** Channels with a card. */
+  channels(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  #entry(channel: string): Entry | undefined {
+    let e = this.#entries.get(channel);
+    if (e || this.#entries.size >= GRID_LIMITS.charts_max) return e;
+    const chart = new ChannelChart(this.#root, {
+      channel,
+      loop: this.#options.loop,
+      ...(this.#options.mode ? { mode: this.#options.mode } : {}),
+      ...(this.#options.points ? { points: this.#options.points } : {}),
+      ...(this.#options.onLook ? { onLook: this.#options.onLook } : {}),
+    });
+    e = { chart, candles: undefined };
+    this.#entries.set(channel, e);
+    chart.setAnnotations(this.#annotations.filter((a) => a.channel === channel));
+    return e;
+  }
+
+  /** Replaces the annotations drawn on the charts. */
+  setAnnotations(list: Array<{ t: number; channel: string; text: string; color: string }>): void {
+    this.#annotations = list;
+    for (const [channel, e] of this.#entries) {
+      e.chart.setAnnotations(list.filter((a) => a.channel === channel));
+    }
+  }
+
+  /** Shows who looks at which chart: a dot in their colour on each card. */
+  setWatchers(list: Array<{ name: string; color: string; chart: string | undefined }>): void {
+    for (const [channel, e] of this.#entries) {
+      e.chart.watchers.replaceChildren(
+        ...list.filter((w) => w.chart === channel).map((w) =>
+          el("i", { style: `background:${w.color}`, title: w.name })
+        ),
+      );
+    }
+  }
+
+  /** Focuses the chart of `channel` at `tMs` (from the event list). */
+  focus(channel: string, tMs: number): void {
+    for (const e of this.#entries.values()) e.chart.card.classList.remove("focused");
+    this.#entries.get(channel)?.chart.focus(tMs);
+  }
+}

@@ -1,0 +1,81 @@
+/// <reference lib="dom" />
+/**
+ * The event list: what the actors found (anomalies, collapse change points, coherence states), dead
+ * letters and actor failures, newest first, bounded, with kind and severity filters. Clicking an
+ * event focuses its channel's chart at the event's time.
+ */
+import { byId, el, find } from "./dom.ts";
+
+/** How severe an event is, for the filter and the colour. */
+export type Severity = "low" | "medium" | "high";
+
+/** One row of the list. */
+export interface DashboardEvent {
+  kind: "anomaly" | "collapse" | "coherence" | "dead_letter" | "actor";
+  /** The channel (or group, or stream) it is about. */
+  channel: string;
+  /** Milliseconds since the epoch. */
+  t: number;
+  severity: Severity;
+  text: string;
+}
+
+/** Bounds of the list. */
+export const EVENTS_LIMITS = { rows_max: 500 } as const;
+
+const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
+
+export class EventsPanel {
+  readonly #list: HTMLUListElement;
+  readonly #kind: HTMLSelectElement;
+  readonly #severity: HTMLSelectElement;
+  readonly #onFocus: (channel: string, tMs: number) => void;
+  /** Events added since the page started, by kind (tests read it). */
+  readonly counts = new Map<string, number>();
+
+  constructor(onFocus: (channel: string, tMs: number) => void) {
+    const root = byId("events");
+    this.#list = find<HTMLUListElement>(root, "ul");
+    this.#kind = byId<HTMLSelectElement>("event-kind");
+    this.#severity = byId<HTMLSelectElement>("event-severity");
+    this.#onFocus = onFocus;
+    this.#kind.addEventListener("change", () => this.#refilter());
+    this.#severity.addEventListener("change", () => this.#refilter());
+  }
+
+  add(ev: DashboardEvent): void {
+    this.counts.set(ev.kind, (this.counts.get(ev.kind) ?? 0) + 1);
+    const time = new Date(ev.t).toISOString().slice(11, 23);
+    const li = el(
+      "li",
+      {
+        class: `event sev-${ev.severity}`,
+        "data-kind": ev.kind,
+        "data-severity": ev.severity,
+        "data-channel": ev.channel,
+        "data-t": ev.t,
+        title: "show on the chart",
+      },
+      `${time} ${ev.kind} ${ev.channel}: ${ev.text}`,
+    );
+    li.addEventListener("click", () => this.#onFocus(ev.channel, ev.t));
+    li.hidden = !this.#shows(li);
+    this.#list.prepend(li);
+    while (this.#list.childElementCount > EVENTS_LIMITS.rows_max) {
+      this.#list.lastElementChild!.remove();
+    }
+  }
+
+  #shows(li: HTMLElement): boolean {
+    const kind = this.#kind.value, sev = this.#severity.value as Severity | "";
+    if (kind && li.dataset.kind !== kind) return false;
+    if (sev && RANK[li.dataset.severity as Severity] < RANK[sev]) return false;
+    return true;
+  }
+
+  #refilter(): void {
+    for (const li of this.#list.children) {
+      (li as HTMLElement).hidden = !this.#shows(li as HTMLElement);
+    }
+  }
+}

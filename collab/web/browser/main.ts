@@ -1,0 +1,129 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard page's entry (bundled by `../bundle.ts`): reads `?session=S&token=T` from the
+ * address, joins the session's Yjs document (presence, thresholds, checklist, annotations) and
+ * subscribes to the stream gateway (charts, gauges, events), and wires the panels together. It
+ * exposes what it built as `window.troupe` for the browser tests and the bench.
+ */
+import { AnnotationsPanel } from "./annotations_panel.ts";
+import { ChartGrid } from "./chart_grid.ts";
+import { ChecklistPanel } from "./checklist_panel.ts";
+import { CoherencePanel } from "./coherence_panel.ts";
+import { byId } from "./dom.ts";
+import { EventsPanel } from "./events_panel.ts";
+import { FrameLoop } from "./frame_loop.ts";
+import { LiveRouter } from "./live_router.ts";
+import { PresencePanel } from "./presence_panel.ts";
+import { ScanPanel } from "./scan_panel.ts";
+import { connectSession, pageParams } from "./session_link.ts";
+import { ThresholdsPanel } from "./thresholds_panel.ts";
+import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
+
+/** What the dashboard subscribes to. */
+export const DASHBOARD_SUBJECTS = [
+  "troupe.out.anomaly.>",
+  "troupe.out.collapse.>",
+  "troupe.out.coherence.>",
+  "troupe.out.bars.>",
+  "troupe.dlq.>",
+  "troupe.sys.>",
+] as const;
+
+/** Milliseconds each routed message took, kept for the bench (bounded like the frame times). */
+const MESSAGE_TIMES_MAX = 8192;
+
+function setStatus(id: string, up: boolean, text: string): void {
+  const b = byId(id);
+  b.textContent = text;
+  b.className = up ? "up" : "down";
+}
+
+function start(): void {
+  const params = pageParams(location.search);
+  const loop = new FrameLoop();
+  const link = connectSession(params, (s) => setStatus("collab-status", s === "connected", s));
+  byId("session-label").textContent =
+    `session ${params.session} · ${link.me.name} (${link.me.role})`;
+  let focused: string | undefined;
+  const grid = new ChartGrid({
+    loop,
+    mode: params.mode,
+    onLook: (channel) => {
+      focused = channel;
+      presence.look(channel);
+    },
+  });
+  const presence = new PresencePanel(link.provider.awareness, grid);
+  const events = new EventsPanel((channel, tMs) => {
+    focused = channel;
+    presence.look(channel);
+    grid.focus(channel, tMs);
+  });
+  const coherence = new CoherencePanel(loop);
+  const router = new LiveRouter({ grid, events, coherence });
+  const messageTimes: number[] = [], messageStarts: number[] = [];
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const stream = new StreamClient({
+    url: `${scheme}://${location.host}/stream`,
+    token: params.token,
+    // The DOM's send() is typed for ArrayBuffer-backed views only; the client sends exactly those.
+    WebSocket: WebSocket as unknown as StreamSocketConstructor,
+    onMessage: (m) => {
+      const t0 = performance.now();
+      router.route(m.subject, m.data);
+      const ms = performance.now() - t0;
+      messageTimes.push(ms);
+      messageStarts.push(t0);
+      loop.charge(ms);
+      if (messageTimes.length > MESSAGE_TIMES_MAX) {
+        messageTimes.splice(0, MESSAGE_TIMES_MAX / 2);
+        messageStarts.splice(0, MESSAGE_TIMES_MAX / 2);
+      }
+    },
+    onGap: (g) => setStatus("stream-status", true, `live (${g.missed} missed)`),
+    onRefused: (_id, reason) => setStatus("stream-status", false, `refused: ${reason}`),
+    onStatus: (status, detail) =>
+      setStatus(
+        "stream-status",
+        status === "open",
+        status === "open" ? "live" : `${status}${detail ? ` ${detail.code} ${detail.reason}` : ""}`,
+      ),
+  });
+  // Everything the page shows, in one subscription (the client resumes it exactly); `since: 0`
+  // backfills from the gateway's buffer, so a reload redraws the recent past (`&backfill=0`: live
+  // only, what the bench uses).
+  stream.subscribe({
+    subjects: [...DASHBOARD_SUBJECTS],
+    slow: "gap",
+    ...(params.backfill ? { since: 0 } : {}),
+  });
+  new ThresholdsPanel(link);
+  new ChecklistPanel(link);
+  new AnnotationsPanel(link, grid, () => focused);
+  new ScanPanel(link, params);
+  Object.assign(globalThis, {
+    troupe: {
+      params,
+      link,
+      grid,
+      events,
+      coherence,
+      router,
+      stream,
+      loop,
+      presence,
+      messageTimes,
+      messageStarts,
+    },
+  });
+}
+
+try {
+  start();
+} catch (err) {
+  document.body.prepend(Object.assign(document.createElement("pre"), {
+    className: "error",
+    textContent: (err as Error).message,
+  }));
+  throw err;
+}

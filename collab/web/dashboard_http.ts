@@ -1,0 +1,80 @@
+/**
+ * The collab server's web pages: the dashboard at `/` (its HTML shell, `/dashboard.js` and
+ * `/dashboard.css` from the in-memory bundle) and the `/api/*` proxy to the scan service. One
+ * function the server calls for each plain HTTP request it does not answer itself.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Keyring } from "../token.ts";
+import { API_PREFIX, proxyApi } from "./api_proxy.ts";
+import { dashboardBundle } from "./bundle.ts";
+import { DASHBOARD_HTML } from "./page_html.ts";
+
+/** Options of `dashboardHttp`. */
+export interface DashboardHttpOptions {
+  keyring: Keyring;
+  /** The host's HTTP base URL, where the scan API is mounted (`troupe up` sets it). */
+  scanUrl?: string | undefined;
+  /** Milliseconds since the epoch (token expiry). */
+  now?(): number;
+}
+
+/** Answers a request; resolves false when the path is not one of the dashboard's. */
+export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** The handler of `/`, `/dashboard.js`, `/dashboard.css` and `/api/*`. */
+export function dashboardHttp(options: DashboardHttpOptions): DashboardHandler {
+  const now = options.now ?? Date.now;
+  return async (req, res) => {
+    const path = (req.url ?? "/").split("?")[0]!;
+    if (path.startsWith(API_PREFIX)) {
+      await proxyApi(req, res, { keyring: options.keyring, scanUrl: options.scanUrl, now });
+      return true;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
+    if (path === "/" || path === "/index.html") {
+      send(res, 200, "text/html; charset=utf-8", DASHBOARD_HTML, req.method);
+      return true;
+    }
+    if (path === "/favicon.ico") {
+      res.writeHead(204);
+      res.end();
+      return true;
+    }
+    if (path !== "/dashboard.js" && path !== "/dashboard.css") return false;
+    let bundle;
+    try {
+      bundle = await dashboardBundle();
+    } catch (err) {
+      send(res, 500, "text/plain; charset=utf-8", (err as Error).message + "\n", req.method);
+      return true;
+    }
+    if (req.headers["if-none-match"] === bundle.etag) {
+      res.writeHead(304, { etag: bundle.etag });
+      res.end();
+      return true;
+    }
+    const js = path === "/dashboard.js";
+    res.setHeader("etag", bundle.etag);
+    res.setHeader("cache-control", "no-cache");
+    send(
+      res,
+      200,
+      js ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
+      js ? bundle.js : bundle.css,
+      req.method,
+    );
+    return true;
+  };
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Uint8Array,
+  method: string,
+): void {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  res.writeHead(status, { "content-type": type, "content-length": String(bytes.length) });
+  res.end(method === "HEAD" ? undefined : bytes);
+}

@@ -1,0 +1,77 @@
+/**
+ * The dashboard's HTML shell: the panels' containers and the page's own styles. Everything in it
+ * is filled by the bundled script (`browser/main.ts`), which reads `?session=S&token=T` from the
+ * address.
+ */
+export const DASHBOARD_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>troupe dashboard</title>
+<link rel="stylesheet" href="/dashboard.css">
+<style>
+:root { --bg:#0f1419; --panel:#171d24; --line:#2a323c; --text:#d8dee6; --dim:#8a96a3;
+  --accent:#4fa3ff; --bad:#ff5d5d; --warn:#ffb347; --ok:#5ed17d; font: 13px system-ui, sans-serif; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--text); }
+header { display:flex; gap:16px; align-items:center; padding:8px 14px; border-bottom:1px solid var(--line); }
+header h1 { font-size:16px; margin:0; }
+.status { color:var(--dim); }
+.status b.up { color:var(--ok); } .status b.down { color:var(--bad); }
+#presence { display:flex; gap:6px; list-style:none; margin:0 0 0 auto; padding:0; }
+#presence li { padding:2px 8px; border-radius:10px; color:#000; font-weight:600; }
+main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
+#charts { display:grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap:10px; align-content:start; }
+.card, aside section { background:var(--panel); border:1px solid var(--line); border-radius:6px; padding:8px; }
+.card.focused { outline:2px solid var(--accent); }
+.card h3, aside h2 { margin:0 0 6px; font-size:13px; display:flex; gap:8px; align-items:center; }
+.card h3 .watchers { margin-left:auto; display:flex; gap:4px; }
+.card h3 .watchers i { width:10px; height:10px; border-radius:50%; display:inline-block; }
+aside { display:flex; flex-direction:column; gap:10px; }
+aside section { max-height:420px; overflow:auto; }
+table { border-collapse:collapse; width:100%; } th, td { text-align:left; padding:2px 4px; border-bottom:1px solid var(--line); }
+th { cursor:pointer; color:var(--dim); }
+#events li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line); cursor:pointer; }
+#events ul { margin:0; padding:0; }
+.sev-high { border-left:3px solid var(--bad); } .sev-medium { border-left:3px solid var(--warn); } .sev-low { border-left:3px solid var(--dim); }
+.gauge { display:flex; gap:8px; align-items:center; margin-bottom:6px; }
+.gauge meter { width:120px; }
+.gauge .state-fragmented, .gauge .state-locked { color:var(--warn); }
+input, select, button { background:#0c1116; color:var(--text); border:1px solid var(--line); border-radius:4px; padding:3px 6px; font:inherit; }
+button { cursor:pointer; } button:disabled, input:disabled, select:disabled { opacity:.45; cursor:not-allowed; }
+.row { display:flex; gap:4px; flex-wrap:wrap; margin-bottom:4px; }
+.pending { color:var(--warn); } .ok { color:var(--ok); } .error { color:var(--bad); }
+.readonly-note { color:var(--dim); font-style:italic; }
+</style>
+</head>
+<body>
+<header>
+  <h1>troupe</h1>
+  <span class="status" id="session-label"></span>
+  <span class="status">collab <b id="collab-status" class="down">connecting</b></span>
+  <span class="status">stream <b id="stream-status" class="down">connecting</b></span>
+  <ul id="presence" aria-label="who is here"></ul>
+</header>
+<main>
+  <div id="charts" aria-label="charts"></div>
+  <aside>
+    <section id="coherence"><h2>Coherence</h2><div id="gauges"></div></section>
+    <section id="events"><h2>Events
+      <select id="event-kind" aria-label="kind filter"><option value="">all kinds</option>
+        <option>anomaly</option><option>collapse</option><option>coherence</option>
+        <option>dead_letter</option><option>actor</option></select>
+      <select id="event-severity" aria-label="severity filter"><option value="">any severity</option>
+        <option value="medium">medium and up</option><option value="high">high</option></select>
+    </h2><ul></ul></section>
+    <section id="thresholds"><h2>Thresholds</h2><div class="editor"></div><table><tbody></tbody></table></section>
+    <section id="checklist"><h2>Checklist</h2><div class="editor"></div><ul></ul></section>
+    <section id="annotations"><h2>Annotations</h2><div class="editor"></div><ul></ul></section>
+    <section id="scan"><h2>Scan</h2><div class="editor"></div><div id="scan-stats" class="status"></div>
+      <table><thead></thead><tbody></tbody></table></section>
+  </aside>
+</main>
+<script type="module" src="/dashboard.js"></script>
+</body>
+</html>
+`;

@@ -1,0 +1,202 @@
+/**
+ * Streams a recording file: its header, then its records in batches, and where and why it stops
+ * short when it is cut or damaged (the format is in `recording.ts`).
+ */
+import { open as openAsync } from "node:fs/promises";
+import { crc32 } from "../../actors/runtime/mod.ts";
+import { TROUPE_VERSION } from "../../protocol/mod.ts";
+import { describeBytes, le32, parseRecords } from "./_record_codec.ts";
+import { countUnread, type UnreadRecords } from "./_recording_resync.ts";
+import {
+  parseRecordingHeader,
+  RECORD_BYTES_MAX,
+  type RecordedMessage,
+  RECORDING_FORMAT_VERSION,
+  RECORDING_MAGIC,
+  RECORDING_PREFIX_BYTES,
+  type RecordingCut,
+  RecordingFormatError,
+  type RecordingHeader,
+} from "./recording.ts";
+
+/** Options of `RecordingReader.open`. */
+export interface RecordingReaderOptions {
+  /** Bytes read from the file at a time. Default 1 MiB. */
+  chunkBytes?: number;
+}
+
+/**
+ * Streams a recording: the header at `open`, then the records in file order, in batches (one per
+ * chunk read). After the records run out, `cut` says whether and where the file stopped short.
+ */
+export class RecordingReader {
+  readonly path: string;
+  readonly header: RecordingHeader;
+  /** Byte length of the header; records start here. */
+  readonly headerBytes: number;
+  /** The file's size when it was opened. */
+  readonly fileBytes: number;
+  /** Set once reading stops before the end of the file; undefined for a complete recording. */
+  cut: RecordingCut | undefined;
+  /** Complete records read so far. */
+  records = 0;
+  readonly #chunkBytes: number;
+
+  private constructor(
+    path: string,
+    header: RecordingHeader,
+    headerBytes: number,
+    fileBytes: number,
+    chunkBytes: number,
+  ) {
+    this.path = path;
+    this.header = header;
+    this.headerBytes = headerBytes;
+    this.fileBytes = fileBytes;
+    this.#chunkBytes = chunkBytes;
+  }
+
+  /** Opens `path` and reads its header; throws RecordingFormatError when it is not a recording. */
+  static async open(path: string, options: RecordingReaderOptions = {}): Promise<RecordingReader> {
+    const fh = await openAsync(path, "r");
+    try {
+      const size = (await fh.stat()).size;
+      const prefix = new Uint8Array(RECORDING_PREFIX_BYTES);
+      const { bytesRead } = await fh.read(prefix, 0, RECORDING_PREFIX_BYTES, 0);
+      const first = prefix.subarray(0, Math.min(bytesRead, 8));
+      if (bytesRead < 8 || !RECORDING_MAGIC.every((b, i) => first[i] === b)) {
+        throw new RecordingFormatError(
+          path,
+          `${path} is not a troupe recording: it starts with ${
+            describeBytes(first)
+          }, not "TROUPREC"`,
+        );
+      }
+      if (bytesRead < RECORDING_PREFIX_BYTES) {
+        throw new RecordingFormatError(
+          path,
+          `${path} is cut inside its header: ${size} bytes, the header alone takes ${RECORDING_PREFIX_BYTES}`,
+        );
+      }
+      const view = new DataView(prefix.buffer);
+      const version = view.getUint32(8, true);
+      if (version !== RECORDING_FORMAT_VERSION) {
+        throw new RecordingFormatError(
+          path,
+          `${path} is a recording of format version ${version}; this troupe (${TROUPE_VERSION}) reads format version ${RECORDING_FORMAT_VERSION}`,
+          { version },
+        );
+      }
+      const length = view.getUint32(12, true);
+      if (length > RECORD_BYTES_MAX || RECORDING_PREFIX_BYTES + length > size) {
+        throw new RecordingFormatError(
+          path,
+          `${path} is cut inside its header: the header says ${length} bytes, the file has ${
+            size - RECORDING_PREFIX_BYTES
+          } after the prefix`,
+          { version },
+        );
+      }
+      const body = new Uint8Array(length);
+      await fh.read(body, 0, length, RECORDING_PREFIX_BYTES);
+      if (crc32(body) !== view.getUint32(16, true)) {
+        throw new RecordingFormatError(path, `${path}: the header's checksum does not match`, {
+          version,
+        });
+      }
+      const header = parseRecordingHeader(path, body, version);
+      return new RecordingReader(
+        path,
+        header,
+        RECORDING_PREFIX_BYTES + length,
+        size,
+        Math.max(4096, options.chunkBytes ?? 1 << 20),
+      );
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * The records, a batch per chunk read. Each batch's `data` views stay valid (each chunk is a
+   * fresh buffer). Stops at the end of the file or at a cut (see `cut`).
+   */
+  async *batches(): AsyncGenerator<RecordedMessage[]> {
+    const fh = await openAsync(this.path, "r");
+    try {
+      let filePos = this.headerBytes; // file offset of buf[0]
+      let buf = new Uint8Array(0);
+      let eof = false;
+      let index = 0;
+      this.cut = undefined;
+      this.records = 0;
+      while (true) {
+        const { batch, p, stop } = parseRecords(buf, filePos, index);
+        index += batch.length;
+        this.records = index;
+        if (batch.length) yield batch;
+        if (stop !== undefined) {
+          this.cut = {
+            offset: filePos + p,
+            records: index,
+            bytesLeft: this.fileBytes - filePos - p,
+            reason: stop,
+            unread: await this.#unreadAfter(fh, filePos + p),
+          };
+          return;
+        }
+        if (eof) {
+          const left = buf.byteLength - p;
+          if (left > 0) {
+            this.cut = {
+              offset: filePos + p,
+              records: index,
+              bytesLeft: left,
+              reason: left < 8
+                ? `the file ends inside record ${index}'s length prefix`
+                : `the file ends inside record ${index}`,
+              unread: await this.#unreadAfter(fh, filePos + p),
+            };
+          }
+          return;
+        }
+        // Read on: keep the partial record, in a fresh buffer big enough for it.
+        const rest = buf.subarray(p);
+        let need = this.#chunkBytes;
+        if (rest.byteLength >= 8) {
+          const length = le32(rest, 0);
+          need = Math.max(need, 8 + length);
+        }
+        const next = new Uint8Array(rest.byteLength + need);
+        next.set(rest);
+        const { bytesRead } = await fh.read(next, rest.byteLength, need, filePos + buf.byteLength);
+        if (bytesRead === 0) eof = true;
+        filePos += p;
+        buf = next.subarray(0, rest.byteLength + bytesRead);
+        if (bytesRead < need) eof = true;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The intact records from file offset `from` to the end (a damaged recording's rest). */
+  async #unreadAfter(
+    fh: Awaited<ReturnType<typeof openAsync>>,
+    from: number,
+  ): Promise<UnreadRecords> {
+    const rest = new Uint8Array(Math.max(0, this.fileBytes - from));
+    let done = 0;
+    while (done < rest.byteLength) {
+      const { bytesRead } = await fh.read(rest, done, rest.byteLength - done, from + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return countUnread(rest.subarray(0, done), from, RECORD_BYTES_MAX);
+  }
+
+  /** The records one by one (see `batches`). */
+  async *messages(): AsyncGenerator<RecordedMessage> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+}

@@ -1,0 +1,122 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  decodeServerMessage,
+  encodeClientMessage,
+  type ServerMessage,
+  type SlowPolicy,
+} from "../../collab/mod.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { nodeOnly, waitFor } from "./_support.ts";
+import { type GatewayEnv, withGateway } from "./_stream_support.ts";
+import { type RawFrame, rawWebSocket, type RawWs } from "./_raw_ws.ts";
+
+const test = suite("stream gateway slow clients");
+const run = nodeOnly("stream gateway slow clients") &&
+  haveNatsServer("stream gateway slow clients");
+
+const CLIENT_BOUND = 256 << 10;
+const RING_BOUND = 1 << 20;
+const PAD = 16 << 10;
+const LIMITS = {
+  client_buffered_bytes_max: CLIENT_BOUND,
+  buffer_bytes_max: RING_BOUND,
+  pump_ms: 10,
+};
+
+/** Connects a raw client, subscribes to everything under `slow`, and waits for the `ok`. */
+async function stalledClient(
+  env: GatewayEnv,
+  slow: SlowPolicy,
+): Promise<{ ws: RawWs; got: ServerMessage[]; closes: RawFrame[] }> {
+  const ws = await rawWebSocket(env.port, `/stream?token=${env.token}`);
+  const got: ServerMessage[] = [];
+  const closes: RawFrame[] = [];
+  ws.resume((f) => f.op === "binary" ? got.push(decodeServerMessage(f.data)) : closes.push(f));
+  ws.send(encodeClientMessage({ op: "sub", id: 1, subjects: ["troupe.out.>"], slow }));
+  await waitFor(() => got.length === 1, 5_000, "the ok");
+  ws.stall();
+  return { ws, got, closes };
+}
+
+/**
+ * Publishes 16 KiB messages in chunks until `done` holds (the kernel's socket buffers take some
+ * megabytes first), checking the gateway's accounting after each chunk: no socket holds more than
+ * its bound plus one frame, and the ring stays within its bytes.
+ */
+async function flood(env: GatewayEnv, done: () => boolean): Promise<void> {
+  const gw = env.collab.stream!;
+  for (let chunk = 0; chunk < 100 && !done(); chunk++) {
+    await env.publish("troupe.out.stats.c1", 50, PAD);
+    await env.received(env.published());
+    await new Promise((r) => setTimeout(r, 20));
+    const s = gw.stats();
+    assert.ok(
+      s.client_buffered_bytes_max <= CLIENT_BOUND + PAD + 100,
+      `socket queue ${s.client_buffered_bytes_max}`,
+    );
+    assert.ok(s.buffer_bytes <= RING_BOUND, `ring ${s.buffer_bytes}`);
+  }
+  assert.ok(done(), "the flood ended before the gateway acted on the stalled client");
+}
+
+test('a client that never reads stays bounded, then under slow: "gap" gets every seq or a gap naming it', async () => {
+  await withGateway(async (env) => {
+    const gw = env.collab.stream!;
+    const { ws, got } = await stalledClient(env, "gap");
+    await flood(env, () => gw.stats().dropped_slow > 0);
+    await env.publish("troupe.out.stats.c1", 20, PAD);
+    await env.received(env.published());
+    const latest = gw.stats().seq;
+    // It reads again: what it missed is named in gap notices, the rest arrives in order.
+    got.length = 0;
+    ws.resume((f) => f.op === "binary" && got.push(decodeServerMessage(f.data)));
+    await waitFor(
+      () => got.some((m) => m.t === "msg" && m.seq === latest),
+      20_000,
+      "the last message",
+    );
+    let next = 1;
+    let missed = 0;
+    for (const m of got) {
+      if (m.t === "gap") {
+        assert.is(m.from, next, "a gap starts where the messages stopped");
+        assert.is(m.missed, m.to - m.from + 1);
+        missed += m.missed;
+        next = m.to + 1;
+      } else if (m.t === "msg") {
+        assert.is(m.seq, next, "no loss, no repeat outside a gap");
+        next++;
+      }
+    }
+    assert.is(next, latest + 1);
+    const s = gw.stats();
+    assert.ok(s.gaps_sent >= 1);
+    assert.is(s.dropped_slow, missed, "the gateway's count of drops is what the gaps told");
+    assert.is(s.lagging_clients, 0, "caught up, live again");
+    ws.socket.destroy();
+  }, LIMITS);
+});
+
+test('a client that never reads under slow: "close" is closed with 4008 naming the bytes buffered', async () => {
+  await withGateway(async (env) => {
+    const gw = env.collab.stream!;
+    const bystander = await stalledClient(env, "gap");
+    bystander.ws.resume(() => {}); // this one reads
+    const { ws, closes } = await stalledClient(env, "close");
+    await flood(env, () => gw.stats().closed_slow > 0);
+    ws.resume(() => {});
+    await ws.ended;
+    const close = closes.find((f) => f.op === "close");
+    // The close frame is queued behind what it did not read; the server gives up waiting after 2 s.
+    if (close?.op === "close") {
+      assert.is(close.code, 4008);
+      assert.match(close.reason, /slow consumer: \d+ bytes buffered, bound 262144/);
+    }
+    await waitFor(() => gw.stats().clients === 1, 5_000, "only the bystander left");
+    assert.is(gw.stats().closed_slow, 1);
+    bystander.ws.socket.destroy();
+  }, LIMITS);
+});
+
+if (run) test.run();
