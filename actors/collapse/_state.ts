@@ -7,6 +7,7 @@
 import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
 import { gammaHalfRatio } from "./_gamma_ratio.ts";
 import { powFast } from "../portable_math.ts";
+import { SEASON_BLOCK, seasonReset } from "./_season.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
@@ -38,12 +39,19 @@ export interface CollapseState {
   /** Ring of the last HISTORY_SAMPLES values (NaN: missing) and times. */
   histV: Float64Array;
   histT: Float64Array;
+  /** The channel's season (see _season.ts): coefficients, then their covariance. */
+  season: Float64Array;
+  /** The season of its noise's log-variance, likewise. */
+  spreadSeason: Float64Array;
   /** The hypothesis columns above in layout order, prob first (for moving whole hypotheses). */
   columns: readonly Float64Array[];
 }
 
-/** Format 3: hypotheses carry a line (level, slope, covariance); format 2 kept only a level. */
-export const STATE_FORMAT = 3;
+/**
+ * Format 4: a channel season block and a longer header; format 3 had hypotheses with a line
+ * (level, slope, covariance), format 2 only a level.
+ */
+export const STATE_FORMAT = 4;
 // Header layout: configuration, then the running scalars.
 export const H_FORMAT = 0;
 export const H_HAZARD = 1;
@@ -90,7 +98,18 @@ export const H_CONFIRM_SAMPLES = 38;
 /** Consecutive samples so far with the new-regime probability at or above confirm_threshold. */
 export const H_ABOVE = 39;
 export const H_SLOPE_DRIFT = 40;
-export const HEADER = 44;
+/** The previous valid value less its season (the noise scale follows its differences). */
+export const H_PREV_Y = 41;
+/** The season's period in microseconds (0: none) and its features (level and 2 per harmonic). */
+export const H_SEASON_US = 42;
+export const H_SEASON_M = 43;
+/** The cap of the residuals' autocorrelation (0: none), and its running moments (see kernel.ts). */
+export const H_AR_MAX = 44;
+export const H_AR_C0 = 45;
+export const H_AR_C1 = 46;
+export const H_AR_E = 47;
+export const H_AR_N = 48;
+export const HEADER = 56;
 export const RUN_FIELDS = 9;
 
 /** The lifecycle phases, by their code in H_PHASE: the machine's states. */
@@ -98,7 +117,7 @@ export const PHASES = ["stable", "suspect", "collapsed", "recovering"] as const;
 export type CollapsePhase = typeof PHASES[number];
 
 function stateLength(runsMax: number): number {
-  return HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES;
+  return HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES + 2 * SEASON_BLOCK;
 }
 
 /** Typed views over a state array. */
@@ -132,11 +151,26 @@ export function viewState(data: Float64Array): CollapseState {
     spread,
     histV: data.subarray(hist, hist + HISTORY_SAMPLES),
     histT: data.subarray(hist + HISTORY_SAMPLES, hist + 2 * HISTORY_SAMPLES),
+    season: data.subarray(hist + 2 * HISTORY_SAMPLES, hist + 2 * HISTORY_SAMPLES + SEASON_BLOCK),
+    spreadSeason: data.subarray(
+      hist + 2 * HISTORY_SAMPLES + SEASON_BLOCK,
+      hist + 2 * HISTORY_SAMPLES + 2 * SEASON_BLOCK,
+    ),
     columns,
   };
 }
 
-function writeConfig(data: Float64Array, config: CollapseConfig): void {
+/** Writes the configuration into the header; a new season period or harmonics resets the season. */
+function writeConfig(state: CollapseState, config: CollapseConfig): void {
+  const { data } = state;
+  const seasonM = config.season_us > 0 ? 1 + 2 * config.season_harmonics : 0;
+  if (data[H_SEASON_US] !== config.season_us || data[H_SEASON_M] !== seasonM) {
+    data[H_SEASON_US] = config.season_us;
+    data[H_SEASON_M] = seasonM;
+    const x = data[H_PREV_X]!;
+    seasonReset(state.season, x === x ? x : 0);
+    seasonReset(state.spreadSeason, 0);
+  }
   data[H_HAZARD] = config.hazard;
   data[H_CONFIRM] = config.confirm_threshold;
   data[H_OUTLIER] = config.outlier_prob;
@@ -151,6 +185,7 @@ function writeConfig(data: Float64Array, config: CollapseConfig): void {
   data[H_LEVEL_DRIFT] = config.level_drift;
   data[H_CONFIRM_SAMPLES] = config.confirm_samples;
   data[H_SLOPE_DRIFT] = config.slope_drift;
+  data[H_AR_MAX] = config.ar_max;
   data[H_SUSPECT] = config.suspect_threshold;
   data[H_RECOVER] = config.recover_samples;
 }
@@ -160,12 +195,14 @@ export function initState(config: CollapseConfig): CollapseState {
   const data = new Float64Array(stateLength(config.runs_max));
   data[H_FORMAT] = STATE_FORMAT;
   data[H_RUNS_MAX] = config.runs_max;
-  writeConfig(data, config);
   data[H_PREV_X] = NaN;
+  data[H_PREV_Y] = NaN;
   data[H_LAST_T] = NaN;
   data[H_CHANGE] = -1;
   data[H_REGIME] = -1;
+  data[H_SEASON_US] = NaN; // so that writeConfig resets the season
   const state = viewState(data);
+  writeConfig(state, config);
   state.histV.fill(NaN);
   state.histT.fill(NaN);
   return state;
@@ -173,7 +210,7 @@ export function initState(config: CollapseConfig): CollapseState {
 
 /** Applies a new configuration; a new `runs_max` keeps the most probable hypotheses. */
 export function configureState(state: CollapseState, config: CollapseConfig): void {
-  writeConfig(state.data, config);
+  writeConfig(state, config);
   if (config.runs_max === state.runsMax) return;
   const old = state;
   const runs = old.data[H_RUNS]!;
@@ -196,6 +233,8 @@ export function configureState(state: CollapseState, config: CollapseConfig): vo
   for (let k = 0; k < order.length; k++) next.prob[k] = next.prob[k]! / sum;
   next.histV.set(old.histV);
   next.histT.set(old.histT);
+  next.season.set(old.season);
+  next.spreadSeason.set(old.spreadSeason);
   Object.assign(state, next);
 }
 
@@ -281,6 +320,14 @@ const HEADER_NAMES: readonly string[] = [
   "confirm_samples",
   "above",
   "slope_drift",
+  "prev_y",
+  "season_us",
+  "season_features",
+  "ar_max",
+  "residual_var",
+  "residual_cov1",
+  "residual_last",
+  "residuals",
 ];
 
 /**
@@ -301,5 +348,8 @@ export function describeCollapse(state: CollapseState): Record<string, unknown> 
     level: state.level[i],
     slope: state.slope[i],
   }));
+  const m = state.data[H_SEASON_M]!;
+  out.season = Array.from(state.season.subarray(0, m)); // level, harmonics
+  out.spread_season = Array.from(state.spreadSeason.subarray(0, m)); // log-variance, harmonics
   return out;
 }

@@ -5,6 +5,7 @@
  * `parseCollapseConfig` has checked every field.
  */
 import { ConfigError, configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
+import { SEASON_HARMONICS_MAX } from "./_season.ts";
 
 /** The collapse actor's configuration. Units go last in the names. */
 export interface CollapseConfig {
@@ -40,6 +41,21 @@ export interface CollapseConfig {
   level_drift: number;
   /** Drift of a regime's slope per sample, as a variance in noise variances per sample squared. */
   slope_drift: number;
+  /**
+   * Period of the channel's season in microseconds of the samples' timestamps (e.g. 86400e6 for a
+   * daily cycle; 0: no season). The season is fitted online as `season_harmonics` harmonics of it
+   * and taken out before the regimes are modelled, so a seasonal swing is not a change.
+   */
+  season_us: number;
+  /** Harmonics of the season's period fitted (1 to SEASON_HARMONICS_MAX). */
+  season_harmonics: number;
+  /**
+   * Cap of the residuals' lag-1 autocorrelation phi, estimated online from the most probable
+   * regime's one-step residuals (0: residuals are taken as independent). With phi > 0 each sample
+   * is prewhitened (x - phi x_prev, the regime's line likewise), so serially correlated noise
+   * carries the evidence of (1 - phi) / (1 + phi) independent samples, not of one each.
+   */
+  ar_max: number;
   /** Half-life of the running noise scale that sets the prior's spread, in samples. */
   scale_half_life_samples: number;
   /** A time step over gap_factor times the usual interval counts the missed samples (0: off). */
@@ -68,6 +84,9 @@ export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
   slope_prior: 0.2,
   level_drift: 0,
   slope_drift: 0,
+  season_us: 0,
+  season_harmonics: 1,
+  ar_max: 0,
   scale_half_life_samples: 200,
   gap_factor: 3,
   recover_samples: 50,
@@ -121,6 +140,13 @@ export function parseCollapseConfig(
     slope_prior: readNumber(obj, "slope_prior", path, base.slope_prior, { min: 0, max: 1e3 }),
     level_drift: readNumber(obj, "level_drift", path, base.level_drift, { min: 0, max: 1e3 }),
     slope_drift: readNumber(obj, "slope_drift", path, base.slope_drift, { min: 0, max: 1e3 }),
+    season_us: readNumber(obj, "season_us", path, base.season_us, { min: 0, max: 1e15 }),
+    season_harmonics: readNumber(obj, "season_harmonics", path, base.season_harmonics, {
+      min: 1,
+      max: SEASON_HARMONICS_MAX,
+      integer: true,
+    }),
+    ar_max: readNumber(obj, "ar_max", path, base.ar_max, { min: 0, max: 0.95 }),
     scale_half_life_samples: readNumber(
       obj,
       "scale_half_life_samples",

@@ -45,6 +45,11 @@ import {
   H_ABOVE,
   H_ABSDIFF,
   H_ALPHA0,
+  H_AR_C0,
+  H_AR_C1,
+  H_AR_E,
+  H_AR_MAX,
+  H_AR_N,
   H_CHANGE,
   H_CHANGES,
   H_CONFIRM,
@@ -65,6 +70,7 @@ import {
   H_OUTLIER,
   H_PHASE,
   H_PREV_X,
+  H_PREV_Y,
   H_PROB,
   H_PRUNE,
   H_QUANTUM,
@@ -73,6 +79,8 @@ import {
   H_RUN_LENGTH,
   H_RUNS,
   H_SCALE_RATE,
+  H_SEASON_M,
+  H_SEASON_US,
   H_SEG_M2,
   H_SEG_MEAN,
   H_SEG_N,
@@ -87,7 +95,15 @@ import {
   PHASES,
   saveState,
 } from "./_state.ts";
-import { expFast, log1pFast, powFast } from "../portable_math.ts";
+import { expFast, log1pFast, logFast, powFast } from "../portable_math.ts";
+import {
+  SEASON_COEFFS,
+  SEASON_HALF_LIFE_PERIODS,
+  seasonFeatures,
+  seasonLearn,
+  seasonRelevel,
+  seasonValue,
+} from "./_season.ts";
 
 export { type CollapseChange, SEVERITY_MAX } from "./_change.ts";
 export {
@@ -144,6 +160,13 @@ const MISSED_MAX = 1e9;
 const LOG_RATIO_MAX = 600;
 /** A sample whose inlier weight is below this leaves a hypothesis' line as it was. */
 const WEIGHT_MIN = 1e-12;
+/** The residuals' moments: their rate (half-life ~1000 samples) and the largest weight it gives. */
+const AR_RATE = 1 / 1443;
+const AR_WEIGHT_MAX = 1443;
+/** Independent residuals the autocorrelation's estimate is shrunk towards 0 by. */
+const AR_PRIOR_SAMPLES = 100;
+/** Residuals are clipped at this many noise scales before they enter the autocorrelation. */
+const AR_CLIP = 3;
 const STABLE = 0, SUSPECT = 1, COLLAPSED = 2, RECOVERING = 3;
 
 /** What every hypothesis' growth at one sample shares. */
@@ -162,6 +185,14 @@ interface Growth {
   drift: number;
   /** Variance of the slope's step per sample, in noise variances. */
   slopeDrift: number;
+  /**
+   * The observation x (prewhitened: y - rho y_prev, rho the residuals' autocorrelation over the
+   * steps) is ha level + hb slope + noise, ha = 1 - rho and hb = rho steps.
+   */
+  ha: number;
+  hb: number;
+  /** The noise variance of this sample relative to the regime's (its season; 1 without one). */
+  g: number;
 }
 
 /** The constants of a frame, read once from the header. */
@@ -170,6 +201,13 @@ interface FrameConstants {
   eps: number;
   alpha0: number;
 }
+
+/** The noise's seasonal variance factor is kept within exp(+-LOG_G_MAX). */
+const LOG_G_MAX = 4.6;
+/** Standard deviation of the log of a chi-square variable of one degree of freedom (pi^2 / 2). */
+const LOG_CHI2_SD = Math.PI / Math.SQRT2;
+/** The season's harmonics at the current sample. */
+const FEATURES = new Float64Array(SEASON_COEFFS);
 
 /** Sum of the grown masses and of the masses before growth (a typed array: no boxed doubles). */
 const SUMS = new Float64Array(2);
@@ -180,9 +218,9 @@ const SUMS = new Float64Array(2);
  * This is the hot loop (runs_max times per sample): one division, one square root, one exp and
  * one log1p per hypothesis.
  */
-function growRuns(state: CollapseState, runs: number, g: Growth, c: FrameConstants): void {
+function growRuns(state: CollapseState, runs: number, growth: Growth, c: FrameConstants): void {
   const { prob, weight, level, slope, p00, p01, p11, spread } = state;
-  const { steps, x, invPrior, beta0, varFloor, grow, drift, slopeDrift } = g;
+  const { steps, x, invPrior, beta0, varFloor, grow, drift, slopeDrift, ha, hb, g } = growth;
   const { keep, eps, alpha0 } = c;
   let total = 0;
   let sumP = 0;
@@ -202,14 +240,19 @@ function growRuns(state: CollapseState, runs: number, g: Growth, c: FrameConstan
     // gamma-ratio series (a itself, or a + 4 after four steps of its recurrence).
     const small = a < 6;
     const as = small ? a + 4 : a;
-    const bk = 2 * (1 + c00) * (b0 > bMin ? b0 : bMin);
+    // The sample observes ha level + hb slope (prewhitened; ha 1 and hb 0 without autocorrelation):
+    // m = P h, hph = h' P h.
+    const m0 = ha * c00 + hb * c01;
+    const m1 = ha * c01 + hb * c11;
+    const hph = ha * m0 + hb * m1;
+    const bk = 2 * (g + hph) * (b0 > bMin ? b0 : bMin);
     const q = 1 / (bk * as);
     const iden = as * q;
     const ia = bk * q;
     const series = 1 +
       ia *
         (-1 / 8 + ia * (1 / 128 + ia * (5 / 1024 + ia * (-21 / 32768 + ia * (-399 / 262144)))));
-    const d = x - lv;
+    const d = x - (ha * lv + hb * s);
     const dd = d * d;
     let norm = Math.sqrt(as * iden) * series;
     if (small) {
@@ -225,19 +268,19 @@ function growRuns(state: CollapseState, runs: number, g: Growth, c: FrameConstan
     prob[i] = np;
     total += np;
     // x enters with inlier weight wi = good / gm: as one observation of variance sigma^2 / wi, a
-    // Kalman update of the line whose gain is c0. / (c00 + 1 / wi).
+    // Kalman update of the line whose gain is P h / (h' P h + 1 / wi).
     if (good > WEIGHT_MIN * gm) {
-      // One division: kg = 1 / (c00 + 1 / wi) and wi itself.
-      const den = c00 * good + gm;
+      // One division: kg = 1 / (hph + g / wi) and wi itself.
+      const den = hph * good + g * gm;
       const r = 1 / (gm * den);
       const kg = good * gm * r;
-      const g0 = c00 * kg;
-      const g1 = c01 * kg;
+      const g0 = m0 * kg;
+      const g1 = m1 * kg;
       level[i] = lv + g0 * d;
       slope[i] = s + g1 * d;
-      p00[i] = c00 - g0 * c00;
-      p01[i] = c01 - g0 * c01;
-      p11[i] = c11 - g1 * c01;
+      p00[i] = c00 - g0 * m0;
+      p01[i] = c01 - g0 * m1;
+      p11[i] = c11 - g1 * m1;
       spread[i] = s2 + 0.5 * dd * kg;
       weight[i] = weight[i]! + good * den * r;
     } else {
@@ -282,6 +325,7 @@ interface Running {
   quantum: number;
   diffs: number;
   prevX: number;
+  prevY: number;
   lastT: number;
   interval: number;
   intervals: number;
@@ -307,6 +351,7 @@ function loadRunning(data: Float64Array): Running {
     quantum: data[H_QUANTUM]!,
     diffs: data[H_DIFFS]!,
     prevX: data[H_PREV_X]!,
+    prevY: data[H_PREV_Y]!,
     lastT: data[H_LAST_T]!,
     interval: data[H_INTERVAL]!,
     intervals: data[H_INTERVALS]!,
@@ -332,6 +377,7 @@ function storeRunning(data: Float64Array, r: Running): void {
   data[H_QUANTUM] = r.quantum;
   data[H_DIFFS] = r.diffs;
   data[H_PREV_X] = r.prevX;
+  data[H_PREV_Y] = r.prevY;
   data[H_LAST_T] = r.lastT;
   data[H_INTERVAL] = r.interval;
   data[H_INTERVALS] = r.intervals;
@@ -362,11 +408,16 @@ function trackTime(r: Running, t: number, gapFactor: number): void {
   r.lastT = t;
 }
 
-/** The running noise scale and quantum, from past differences only (x set no prior of its own). */
-function trackScale(r: Running, x: number, scaleRate: number): void {
-  let ad = Math.abs(x - r.prevX);
-  if (ad > 0 && (ad < r.quantum || r.quantum === 0)) r.quantum = ad;
+/**
+ * The running noise scale, from the differences of the deseasonalised values y, and the quantum,
+ * from those of the raw values x: past differences only (x set no prior of its own).
+ */
+function trackScale(r: Running, x: number, y: number, scaleRate: number): void {
+  const aq = Math.abs(x - r.prevX);
+  if (aq > 0 && (aq < r.quantum || r.quantum === 0)) r.quantum = aq;
   r.prevX = x;
+  let ad = Math.abs(y - r.prevY);
+  r.prevY = y;
   r.diffs++;
   if (r.diffs > ABS_DIFF_WARMUP && r.absDiff > 0 && ad > ABS_DIFF_CLIP * r.absDiff) {
     ad = ABS_DIFF_CLIP * r.absDiff;
@@ -375,7 +426,38 @@ function trackScale(r: Running, x: number, scaleRate: number): void {
     (ad - r.absDiff);
 }
 
-/** Opens the first regime at the channel's first valid sample j. */
+/**
+ * The residuals' lag-1 autocorrelation so far, within [0, cap], shrunk towards 0 by a prior of
+ * AR_PRIOR_SAMPLES independent residuals: a change not yet confirmed also makes residuals
+ * correlated, and short series cannot tell the two apart.
+ */
+function autocorrelation(data: Float64Array, cap: number): number {
+  const c0 = data[H_AR_C0]!;
+  const c1 = data[H_AR_C1]!;
+  if (!(c0 > 0 && c1 > 0)) return 0;
+  const n = data[H_AR_N]!;
+  const w = n < AR_WEIGHT_MAX ? n : AR_WEIGHT_MAX;
+  const phi = c1 / c0 * (w / (w + AR_PRIOR_SAMPLES));
+  return phi < cap ? phi : cap;
+}
+
+/**
+ * The running moments of the most probable regime's one-step residuals (clipped, so a jump or an
+ * outlier adds a bounded amount): variance and lag-1 covariance, rate as the noise scale's.
+ */
+function trackResiduals(data: Float64Array, e: number, sigma: number): void {
+  const lim = AR_CLIP * sigma;
+  if (e > lim) e = lim;
+  else if (e < -lim) e = -lim;
+  const n = data[H_AR_N]! + 1;
+  data[H_AR_N] = n;
+  const rate = n * AR_RATE >= 1 ? AR_RATE : 1 / n;
+  data[H_AR_C0] = data[H_AR_C0]! + rate * (e * e - data[H_AR_C0]!);
+  if (n > 1) data[H_AR_C1] = data[H_AR_C1]! + rate * (e * data[H_AR_E]! - data[H_AR_C1]!);
+  data[H_AR_E] = e;
+}
+
+/** Opens the first regime at the channel's first valid sample j (x: deseasonalised). */
 function openFirst(state: CollapseState, r: Running, x: number, j: number): void {
   const kappa0 = state.data[H_KAPPA0]!;
   state.prob[0] = 1;
@@ -384,7 +466,7 @@ function openFirst(state: CollapseState, r: Running, x: number, j: number): void
   r.runs = 1;
   r.level = x;
   r.trend = 0;
-  r.prevX = x;
+  r.prevY = x;
   r.segStart = j;
   r.regime = j;
   r.missed = 0;
@@ -482,8 +564,16 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     grow: 1,
     drift: 0,
     slopeDrift: data[H_SLOPE_DRIFT]!,
+    ha: 1,
+    hb: 0,
+    g: 1,
   };
   const levelDrift = data[H_LEVEL_DRIFT]!;
+  const seasonUs = data[H_SEASON_US]!;
+  const seasonM = data[H_SEASON_M]!;
+  const season = state.season;
+  const spreadSeason = state.spreadSeason;
+  const arMax = data[H_AR_MAX]!;
 
   const r = loadRunning(data);
   let valid = 0;
@@ -517,8 +607,21 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       continue;
     }
     valid++;
+    // y: x less the channel's season, and g: its noise variance relative to the regime's (both
+    // as learned from the samples before this one).
+    let y = x;
+    let g = 1;
+    if (seasonM > 0) {
+      seasonFeatures(ts[k]!, seasonUs, (seasonM - 1) / 2, FEATURES);
+      y = x - seasonValue(season, FEATURES, seasonM);
+      let lg = seasonValue(spreadSeason, FEATURES, seasonM);
+      lg = lg > LOG_G_MAX ? LOG_G_MAX : lg < -LOG_G_MAX ? -LOG_G_MAX : lg;
+      g = expFast(lg);
+    }
     if (r.runs === 0) {
-      openFirst(state, r, x, j);
+      openFirst(state, r, y, j);
+      r.prevX = x;
+      if (seasonM > 0) season[0] = x;
       changeProb[k] = 0;
       runLength[k] = 0;
       continue;
@@ -535,11 +638,25 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     if (!(sigma >= floor)) sigma = floor;
     const qs = r.quantum * QUANTUM_SIGMA;
     if (qs > sigma) sigma = qs;
-    const u = (x - r.level - steps * r.trend) / sigma;
+    // With autocorrelation phi, the noise scale from differences is sigma sqrt(1 - phi) for a
+    // residual sd sigma, and the innovations' sd is sigma sqrt(1 - phi^2): sigma sqrt(1 + phi).
+    let rho = 0;
+    if (arMax > 0) {
+      const phi = autocorrelation(data, arMax);
+      rho = steps === 1 ? phi : powFast(phi, steps);
+      sigma *= Math.sqrt(1 + phi);
+    }
+    // A new regime's prior predictive has this sample's noise scale.
+    const sigmaT = g === 1 ? sigma : sigma * Math.sqrt(g);
+    const u = (y - r.level - steps * r.trend) / sigmaT;
     const logQ0 = (alpha0 + 0.5) * log1pFast(u * u * invPriorScale2);
     growth.steps = steps;
-    growth.x = x;
-    growth.invPrior = sigma * priorNorm * expFast(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX);
+    growth.x = y - rho * r.prevY;
+    growth.g = g;
+    growth.ha = 1 - rho;
+    growth.hb = rho * steps;
+    const residual = y - r.level - steps * r.trend;
+    growth.invPrior = sigmaT * priorNorm * expFast(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX);
     growth.beta0 = alpha0 * sigma * sigma;
     growth.varFloor = varFloor;
     growth.grow = 1 - h;
@@ -553,7 +670,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     const pNew = h * SUMS[1]!;
     prob[r.runs] = pNew;
     start[r.runs] = j;
-    openRun(state, r.runs, x, kappa0);
+    openRun(state, r.runs, y, kappa0);
     total += pNew;
     r.runs++;
 
@@ -563,7 +680,17 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     changeProb[k] = mass;
     runLength[k] = r.lastRun;
     if (mass > probMax) probMax = mass;
-    trackScale(r, x, scaleRate);
+    trackScale(r, x, y, scaleRate);
+    if (arMax > 0) trackResiduals(data, residual, sigma);
+    if (seasonM > 0) {
+      // The season learns from x, and the noise's season from the log of the squared residual
+      // (log chi-square noise: sd LOG_CHI2_SD; its mean offset goes into the level, not used).
+      const forget = powFast(2, -r.interval / (SEASON_HALF_LIFE_PERIODS * seasonUs));
+      const e = y - season[0]!;
+      seasonLearn(season, FEATURES, seasonM, x, sigmaT, forget);
+      const e2 = e * e + varFloor + 1e-12 * sigma * sigma;
+      seasonLearn(spreadSeason, FEATURES, seasonM, logFast(e2), LOG_CHI2_SD, forget);
+    }
 
     r.above = mass >= confirm && cand >= 0 ? r.above + 1 : 0;
     const confirmed = r.above >= confirmSamples;
@@ -576,6 +703,10 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       changes.push(confirmChange(state, c, j, mass));
       r.segStart = c;
       r.regime = c;
+      if (seasonM > 0) {
+        seasonRelevel(season);
+        seasonRelevel(spreadSeason);
+      }
       r.segN = 0;
       r.segMean = 0;
       r.segM2 = 0;

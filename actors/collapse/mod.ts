@@ -80,7 +80,8 @@ export function collapseColumns(
 export const collapseActor: ActorDefinition<CollapseState, CollapseConfig, CollapseResult> = {
   kind: "collapse",
   // 2: regimes hold a line (level and slope), state format 3, the phase decided per sample.
-  version: 2,
+  // 3: a channel season and prewhitening for correlated noise, state format 4.
+  version: 3,
   defaultConfig: defaultCollapseConfig,
   parseConfig: parseCollapseConfig,
   route: (channel) => [channel],

@@ -20,7 +20,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "eb76b2628f4195d8dbb20da69e47c112c7e94568d315e610c9ac4e8a09c8a2a5");
+  assert.is(r.traceHash, "76c1b803e8e9782662e98f0d883b591b8d23b0282ea43469e0476611ebb456c1");
 });
 
 test.run();

@@ -41,6 +41,12 @@ test("parseCollapseConfig() rejects out-of-range and mistyped values with the fi
   fails({ level_drift: -1 }, "actors.collapse.level_drift", /must be >= 0, got -1/);
   fails({ confirm_samples: 0 }, "actors.collapse.confirm_samples", /must be >= 1, got 0/);
   fails({ confirm_samples: 2.5 }, "actors.collapse.confirm_samples", /must be an integer/);
+  fails({ season_us: -1 }, "actors.collapse.season_us", /must be >= 0, got -1/);
+  fails({ season_harmonics: 0 }, "actors.collapse.season_harmonics", /must be >= 1, got 0/);
+  fails({ season_harmonics: 5 }, "actors.collapse.season_harmonics", /must be <= 4, got 5/);
+  fails({ season_harmonics: 1.5 }, "actors.collapse.season_harmonics", /must be an integer/);
+  fails({ ar_max: 0.99 }, "actors.collapse.ar_max", /must be <= 0.95, got 0.99/);
+  fails({ ar_max: -0.1 }, "actors.collapse.ar_max", /must be >= 0, got -0.1/);
   fails([], "actors.collapse", /must be an object/);
 });
 

@@ -1,0 +1,164 @@
+/**
+ * The channel's season: a periodic curve of known period (`season_us`, e.g. one day), as the first
+ * `season_harmonics` harmonics of that period in the samples' own timestamps. The season is a
+ * property of the channel, not of a regime (a level shift does not reset the daily cycle), so it
+ * is kept once per channel, like the running noise scale, and the run-length hypotheses model the
+ * value less its season. Each sample's season is estimated from the samples before it.
+ *
+ * The fit is a small structural time-series model of its own, a Kalman filter over a reference
+ * level (a slow random walk, LEVEL_STEP_VARIANCE noise variances per sample) plus the harmonics
+ * (fixed, but forgotten with a half-life of SEASON_HALF_LIFE_PERIODS periods, so a season that
+ * changes shape is followed). It does not learn from the regimes' lines: a line that follows part
+ * of the swing would feed the season its own delayed copy (tried: the fit drifted in phase and
+ * grew). Nor may its level follow the swing (a fast walk took a quarter of the daily amplitude);
+ * instead, when the detector confirms a change, `seasonRelevel` makes the level unknown again, so
+ * it moves to the new regime in a few samples while the harmonics stay. Residuals are clipped at
+ * RESIDUAL_CLIP predictive sds, so a jump or an outlier moves the harmonics by a bounded amount. The
+ * harmonics carry a Gaussian prior of SEASON_PRIOR_VARIANCE noise variances each, which keeps the
+ * fit small while little of a period has been seen.
+ *
+ * The same fit, on the log of the squared residuals, gives the season of the noise's variance
+ * (service metrics are noisier at their daily peak), which the kernel uses as each sample's
+ * variance relative to its regime's.
+ *
+ * A block lives in the state array: SEASON_COEFFS coefficients (the level first), then their
+ * covariance (in noise variances, full square, row-major).
+ */
+import { cosFast } from "../portable_math.ts";
+
+/** Harmonics a season may have. */
+export const SEASON_HARMONICS_MAX = 4;
+/** Coefficients: the level, then a cosine and a sine per harmonic. */
+export const SEASON_COEFFS = 1 + 2 * SEASON_HARMONICS_MAX;
+/** Values of the season block in the state: coefficients and their covariance. */
+export const SEASON_BLOCK = SEASON_COEFFS + SEASON_COEFFS * SEASON_COEFFS;
+/** Prior variance of each harmonic's coefficient, in noise variances (a season up to ~30 sigmas). */
+export const SEASON_PRIOR_VARIANCE = 100;
+/** The harmonics' memory: their weights halve every this many periods. */
+export const SEASON_HALF_LIFE_PERIODS = 4;
+/** Variance of the reference level's step per sample, in noise variances. */
+export const LEVEL_STEP_VARIANCE = 1e-8;
+/** Prior variance of the reference level about the first value, in noise variances. */
+const LEVEL_PRIOR_VARIANCE = 1e4;
+/** Residuals beyond this many noise scales are clipped before the fit learns from them. */
+const RESIDUAL_CLIP = 3;
+
+const TWO_PI = 2 * Math.PI;
+const HALF_PI = Math.PI / 2;
+
+/**
+ * The features of time `t` (microseconds) for `period` (microseconds), into `f`: 1 (the level),
+ * then cos and sin of each harmonic's angle.
+ */
+export function seasonFeatures(
+  t: number,
+  period: number,
+  harmonics: number,
+  f: Float64Array,
+): void {
+  let phase = t % period;
+  if (phase < 0) phase += period;
+  const angle = TWO_PI * (phase / period);
+  const c1 = cosFast(angle);
+  const s1 = cosFast(angle - HALF_PI);
+  let c = c1, s = s1;
+  f[0] = 1;
+  for (let k = 0; k < harmonics; k++) {
+    f[1 + 2 * k] = c;
+    f[2 + 2 * k] = s;
+    // cos and sin of (k + 2) angle from those of (k + 1) angle.
+    const cn = c * c1 - s * s1;
+    s = s * c1 + c * s1;
+    c = cn;
+  }
+}
+
+/** The season at features `f` (the harmonics only, not the level), of the first `m` features. */
+export function seasonValue(block: Float64Array, f: Float64Array, m: number): number {
+  let v = 0;
+  for (let i = 1; i < m; i++) v += block[i]! * f[i]!;
+  return v;
+}
+
+/** A season of nothing learned, its level at `x`: zero harmonics, the prior covariance. */
+export function seasonReset(block: Float64Array, x: number): void {
+  block.fill(0);
+  block[0] = x;
+  block[SEASON_COEFFS] = LEVEL_PRIOR_VARIANCE;
+  for (let i = 1; i < SEASON_COEFFS; i++) {
+    block[SEASON_COEFFS + i * SEASON_COEFFS + i] = SEASON_PRIOR_VARIANCE;
+  }
+}
+
+/**
+ * A change was confirmed: the reference level is unknown again (its variance back to the prior,
+ * its covariance with the harmonics dropped), so it moves to the new regime within a few samples
+ * while the harmonics stay as learned.
+ */
+export function seasonRelevel(block: Float64Array): void {
+  const C = SEASON_COEFFS;
+  for (let i = 1; i < C; i++) {
+    block[C + i] = 0;
+    block[C + i * C] = 0;
+  }
+  block[C] = LEVEL_PRIOR_VARIANCE;
+}
+
+const PF = new Float64Array(SEASON_COEFFS);
+
+/**
+ * One step of the fit: `x` observed at features `f` (the first `m`), with noise scale `sigma`;
+ * `forget` (< 1) discounts what was learned of the harmonics. The residual is clipped at
+ * RESIDUAL_CLIP standard deviations of the prediction.
+ */
+export function seasonLearn(
+  block: Float64Array,
+  f: Float64Array,
+  m: number,
+  x: number,
+  sigma: number,
+  forget: number,
+): void {
+  const C = SEASON_COEFFS;
+  // Time update: the level steps as a random walk, the harmonics' covariance is discounted.
+  block[C] = block[C]! + LEVEL_STEP_VARIANCE;
+  const inflate = 1 / Math.sqrt(forget);
+  for (let i = 1; i < m; i++) {
+    block[C + i] = block[C + i]! * inflate;
+    block[C + i * C] = block[C + i * C]! * inflate;
+    for (let j = 1; j < m; j++) block[C + i * C + j] = block[C + i * C + j]! / forget;
+  }
+  // Measurement update with the clipped residual.
+  let fpf = 0;
+  for (let i = 0; i < m; i++) {
+    let acc = 0;
+    for (let j = 0; j < m; j++) acc += block[C + i * C + j]! * f[j]!;
+    PF[i] = acc;
+    fpf += f[i]! * acc;
+  }
+  // Clipped at RESIDUAL_CLIP sd of the prediction, so an unknown level is not held back.
+  let e = x - block[0]! - seasonValue(block, f, m);
+  const lim = RESIDUAL_CLIP * sigma * Math.sqrt(1 + fpf);
+  if (e > lim) e = lim;
+  else if (e < -lim) e = -lim;
+  const den = 1 / (1 + fpf);
+  for (let i = 0; i < m; i++) block[i] = block[i]! + PF[i]! * den * e;
+  for (let i = 0; i < m; i++) {
+    const ki = PF[i]! * den;
+    for (let j = 0; j < m; j++) block[C + i * C + j] = block[C + i * C + j]! - ki * PF[j]!;
+  }
+  // Forgetting must not wind the harmonics' covariance up where f never reaches (a period equal
+  // to the sampling interval, say): past the prior's trace, their rows and columns are scaled
+  // back (D P D with D diagonal, so it stays a covariance).
+  let trace = 0;
+  for (let i = 1; i < m; i++) trace += block[C + i * C + i]!;
+  const cap = (m - 1) * SEASON_PRIOR_VARIANCE;
+  if (trace > cap) {
+    const d = Math.sqrt(cap / trace);
+    for (let i = 1; i < m; i++) {
+      block[C + i] = block[C + i]! * d;
+      block[C + i * C] = block[C + i * C]! * d;
+      for (let j = 1; j < m; j++) block[C + i * C + j] = block[C + i * C + j]! * d * d;
+    }
+  }
+}

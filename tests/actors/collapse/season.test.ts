@@ -1,0 +1,203 @@
+/**
+ * The collapse kernel's season (a daily cycle fitted online from the timestamps) and its
+ * prewhitening of serially correlated noise (`ar_max`): each is tested on series where the
+ * detector without it reads the cycle or the correlation as changes, and must then find the one
+ * real change; plus exact save/load and configure() with both on.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  type CollapseChange,
+  collapseKernel,
+  type CollapseState,
+} from "../../../actors/collapse/kernel.ts";
+import { type CollapseConfig, defaultCollapseConfig } from "../../../actors/collapse/config.ts";
+import {
+  SEASON_COEFFS,
+  seasonFeatures,
+  seasonLearn,
+  seasonReset,
+} from "../../../actors/collapse/_season.ts";
+import { Prng } from "../../../sim/prng.ts";
+
+const test = suite("collapse season and correlated noise");
+const DAY_US = 86_400e6;
+/** A minute apart, from a Monday 00:00 UTC. */
+const DT = 60e6;
+const T0 = 1_700_438_400_000_000;
+
+function config(over: Partial<CollapseConfig> = {}): CollapseConfig {
+  return { ...defaultCollapseConfig, ...over };
+}
+
+function run(
+  state: CollapseState,
+  values: readonly number[],
+  from = 0,
+  batch = 500,
+): { changes: CollapseChange[]; prob: number[] } {
+  const changes: CollapseChange[] = [];
+  const prob: number[] = [];
+  for (let i = 0; i < values.length; i += batch) {
+    const n = Math.min(batch, values.length - i);
+    const v = Float64Array.from({ length: n }, (_, k) => values[i + k]!);
+    const t = Float64Array.from({ length: n }, (_, k) => T0 + (from + i + k) * DT);
+    const r = collapseKernel.step(state, { channel: "c", seq0: from + i, t, v });
+    changes.push(...r.changes);
+    prob.push(...r.changeProb);
+  }
+  return { changes, prob };
+}
+
+/** A daily cycle of `amplitude` (peak at 15:00), unit Gaussian noise, `shift` added from `at`. */
+function daily(seed: string, days: number, amplitude: number, shift: number, at: number): number[] {
+  const rng = new Prng(seed);
+  return Array.from({ length: days * 1440 }, (_, i) => {
+    const hours = ((i * DT) % DAY_US) / 3_600e6;
+    const cycle = -amplitude * Math.cos(2 * Math.PI * (hours - 3) / 24);
+    return 100 + cycle + rng.normal() + (i >= at ? shift : 0);
+  });
+}
+
+/** AR(1) noise of lag-1 correlation `phi` and unit variance, `shift` added from `at`. */
+function ar1(seed: string, n: number, phi: number, shift: number, at: number): number[] {
+  const rng = new Prng(seed);
+  let e = 0;
+  return Array.from({ length: n }, (_, i) => {
+    e = phi * e + Math.sqrt(1 - phi * phi) * rng.normal();
+    return 50 + e + (i >= at ? shift : 0);
+  });
+}
+
+test("seasonFeatures() gives the harmonics of the time's phase in the period", () => {
+  const f = new Float64Array(SEASON_COEFFS);
+  for (const t of [0, 3_600e6 * 7.25, DAY_US * 3 + 1234, -DAY_US / 3]) {
+    seasonFeatures(t, DAY_US, 4, f);
+    const angle = 2 * Math.PI * ((((t % DAY_US) + DAY_US) % DAY_US) / DAY_US);
+    assert.is(f[0], 1);
+    for (let k = 1; k <= 4; k++) {
+      assert.ok(Math.abs(f[2 * k - 1]! - Math.cos(k * angle)) < 1e-12, `cos ${k} at ${t}`);
+      assert.ok(Math.abs(f[2 * k]! - Math.sin(k * angle)) < 1e-12, `sin ${k} at ${t}`);
+    }
+  }
+});
+
+test("seasonLearn() recovers a cycle's level and coefficients from noisy samples", () => {
+  const block = new Float64Array(SEASON_COEFFS + SEASON_COEFFS * SEASON_COEFFS);
+  seasonReset(block, 0);
+  const f = new Float64Array(SEASON_COEFFS);
+  const rng = new Prng("learn");
+  const forget = Math.pow(2, -DT / (4 * DAY_US));
+  for (let i = 0; i < 4 * 1440; i++) {
+    seasonFeatures(i * DT, DAY_US, 1, f);
+    const x = 20 + 6 * f[1]! - 3 * f[2]! + rng.normal();
+    seasonLearn(block, f, 3, x, 1, forget);
+  }
+  assert.ok(Math.abs(block[0]! - 20) < 0.2, `level ${block[0]}`);
+  assert.ok(Math.abs(block[1]! - 6) < 0.2, `cos ${block[1]}`);
+  assert.ok(Math.abs(block[2]! + 3) < 0.2, `sin ${block[2]}`);
+});
+
+/** Changes after the first two days: a season is learned over its first periods (a warm-up). */
+function afterTwoDays(changes: CollapseChange[]): CollapseChange[] {
+  return changes.filter((c) => c.changeIndex >= 2 * 1440);
+}
+
+test("a daily cycle is no change with season_us a day, and a real shift in it is one", () => {
+  const shiftAt = Math.round(3.3 * 1440);
+  const values = daily("cycle", 6, 8, 5, shiftAt);
+  const flat = afterTwoDays(run(collapseKernel.init(config(), "c"), values).changes);
+  assert.ok(flat.length >= 5, `without a season: ${flat.length} changes`);
+  const seasonal = afterTwoDays(
+    run(collapseKernel.init(config({ season_us: DAY_US }), "c"), values).changes,
+  );
+  assert.is(seasonal.length, 1, JSON.stringify(seasonal.map((c) => c.changeIndex)));
+  assert.ok(Math.abs(seasonal[0]!.changeIndex - shiftAt) <= 10, `at ${seasonal[0]!.changeIndex}`);
+  assert.ok(seasonal[0]!.delaySamples <= 30, `delay ${seasonal[0]!.delaySamples}`);
+});
+
+test("the noise's daily variance cycle is no change with a season", () => {
+  // Noise four times larger at the peak than at the trough, around a daily cycle.
+  const rng = new Prng("variance");
+  const values = Array.from({ length: 5 * 1440 }, (_, i) => {
+    const cycle = -Math.cos(2 * Math.PI * ((i * DT) % DAY_US) / DAY_US);
+    return 100 + 10 * cycle + (2.5 + 1.5 * cycle) * rng.normal();
+  });
+  const flat = afterTwoDays(run(collapseKernel.init(config(), "c"), values).changes);
+  assert.ok(flat.length >= 5, `without a season: ${flat.length} changes`);
+  const seasonal = afterTwoDays(
+    run(collapseKernel.init(config({ season_us: DAY_US }), "c"), values).changes,
+  );
+  assert.ok(seasonal.length <= 1, `with a season: ${seasonal.length} changes`);
+});
+
+test("correlated noise is no change with ar_max, and a real shift in it is still found", () => {
+  // The correlation is learned over the first samples (a known warm-up): changes after 1,000.
+  const late = (cs: CollapseChange[]) => cs.filter((c) => c.changeIndex >= 1000);
+  const quiet = ar1("quiet", 20_000, 0.6, 0, Infinity);
+  const plain = late(run(collapseKernel.init(config(), "c"), quiet).changes);
+  assert.ok(plain.length >= 20, `independent model: ${plain.length} changes`);
+  const white = late(run(collapseKernel.init(config({ ar_max: 0.9 }), "c"), quiet).changes);
+  assert.ok(white.length <= 1, `prewhitened: ${white.length} changes`);
+  const shifted = ar1("shift", 6000, 0.6, 3, 4000);
+  const found = late(run(collapseKernel.init(config({ ar_max: 0.9 }), "c"), shifted).changes);
+  assert.is(found.length, 1, JSON.stringify(found.map((c) => c.changeIndex)));
+  assert.ok(Math.abs(found[0]!.changeIndex - 4000) <= 10, `at ${found[0]!.changeIndex}`);
+});
+
+test("ar_max 0 and season_us 0 leave the detector as it was (no correlation, no season)", () => {
+  const values = ar1("same", 3000, 0.3, 4, 2000);
+  const a = run(collapseKernel.init(config(), "c"), values);
+  const b = run(collapseKernel.init(config({ season_harmonics: 3 }), "c"), values);
+  assert.equal(a.prob, b.prob);
+});
+
+test("with a season and prewhitening the outputs are the same whatever the frame boundaries", () => {
+  const values = daily("frames", 2, 6, 4, 2000).map((v, i) => v + 0.5 * Math.sin(i));
+  const cfg = config({ season_us: DAY_US, season_harmonics: 2, ar_max: 0.9 });
+  const whole = run(collapseKernel.init(cfg, "c"), values, 0, 4096);
+  for (const batch of [1, 7, 500]) {
+    const framed = run(collapseKernel.init(cfg, "c"), values, 0, batch);
+    assert.equal(framed.prob, whole.prob, `frames of ${batch}`);
+    assert.equal(framed.changes, whole.changes, `frames of ${batch}`);
+  }
+});
+
+test("save() and load() are exact with a season and prewhitening learned", () => {
+  const values = daily("exact", 3, 6, 4, 3000).map((v, i) => v + 0.5 * Math.sin(i));
+  const cfg = config({ season_us: DAY_US, season_harmonics: 2, ar_max: 0.9 });
+  const a = collapseKernel.init(cfg, "c");
+  run(a, values.slice(0, 2500));
+  const bytes = collapseKernel.save(a);
+  const b = collapseKernel.load(bytes);
+  assert.equal(collapseKernel.save(b), bytes);
+  const ra = run(a, values.slice(2500), 2500);
+  const rb = run(b, values.slice(2500), 2500);
+  assert.equal(ra.prob, rb.prob);
+  assert.equal(ra.changes, rb.changes);
+  assert.equal(collapseKernel.save(a), collapseKernel.save(b));
+});
+
+test("configure(): a new runs_max keeps the season, a new period starts it afresh", () => {
+  const values = daily("configure", 2, 6, 0, Infinity);
+  const state = collapseKernel.init(config({ season_us: DAY_US }), "c");
+  run(state, values);
+  const learned = Array.from(state.season.subarray(0, 3));
+  assert.ok(Math.abs(learned[1]!) > 1, `learned ${learned}`);
+  collapseKernel.configure!(state, config({ season_us: DAY_US, runs_max: 16 }));
+  assert.equal(Array.from(state.season.subarray(0, 3)), learned);
+  collapseKernel.configure!(state, config({ season_us: DAY_US / 2, runs_max: 16 }));
+  assert.equal(Array.from(state.season.subarray(1, 3)), [0, 0]);
+});
+
+test("a period equal to the sampling interval cannot wind the fit up", () => {
+  const rng = new Prng("windup");
+  const values = Array.from({ length: 20_000 }, () => 10 + rng.normal());
+  const state = collapseKernel.init(config({ season_us: DT, ar_max: 0.9 }), "c");
+  const { changes, prob } = run(state, values);
+  assert.ok(changes.length <= 1, `${changes.length} changes`);
+  assert.ok(prob.every((p) => Number.isFinite(p)));
+  assert.ok(Array.from(state.season).every((v) => Number.isFinite(v)));
+});
+
+test.run();
