@@ -25,7 +25,7 @@ import { SimChecks } from "./_sim_checks.ts";
 import { SimCluster, type SimHost } from "./_sim_cluster.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { SimFeedLog } from "./_sim_feed_log.ts";
-import { feedPlan } from "./_sim_feed_generator.ts";
+import { planFeed } from "./_sim_feed_generator.ts";
 import { type FeedSource, feedSource } from "./_sim_feed_source.ts";
 import { SimTrace } from "./_sim_trace.ts";
 import {
@@ -41,7 +41,12 @@ import { Scheduler } from "./scheduler.ts";
 import { QUIET_NETWORK, SimBus } from "./sim_bus.ts";
 
 /** Deliberate breakage, for tests that the checker catches it. */
-export type Sabotage = "apply_twice" | "corrupt_journal" | "lose_input" | "corrupt_output";
+export type Sabotage =
+  | "apply_twice"
+  | "corrupt_journal"
+  | "lose_input"
+  | "corrupt_output"
+  | "apply_duplicate";
 
 /** Options of a simulation run. */
 export interface SimOptions {
@@ -121,6 +126,10 @@ export interface SimStats {
   dropped: number;
   duplicated: number;
   reordered: number;
+  /** Copies of earlier frames logged (the `duplicate` fault). */
+  copies: number;
+  /** Inputs the fault-free run applies again: copies whose id left an instance's window. */
+  reapplied: number;
 }
 
 /** The command line that reproduces a run of `options`. */
@@ -234,6 +243,8 @@ class Run {
     dropped: 0,
     duplicated: 0,
     reordered: 0,
+    copies: 0,
+    reapplied: 0,
   };
   readonly #configs = new Map<string, unknown>();
   readonly #params: FaultParams;
@@ -295,10 +306,22 @@ class Run {
   async prepare(): Promise<void> {
     const o = this.o;
     this.#feed = await feedSource(
-      { seed: this.#feedSeed, channels: o.channels, batch: o.batch, budget: this.#budget() },
+      this.#feedSpec(),
       { actors: o.actors, configs: this.#configs, config: o.config },
       o.threads,
     );
+  }
+
+  /** The feed the run logs (copies of frames only under the `duplicate` fault). */
+  #feedSpec() {
+    const o = this.o;
+    const spec = {
+      seed: this.#feedSeed,
+      channels: o.channels,
+      batch: o.batch,
+      budget: this.#budget(),
+    };
+    return o.faults.set.duplicate ? { ...spec, duplicates: true } : spec;
   }
 
   /** The feed's samples: the rate over the duration. */
@@ -339,6 +362,7 @@ class Run {
     const stats = this.stats;
     stats.instances = this.#index?.inputs.size ?? 0;
     stats.outputsExpected = this.#checks?.reference?.outputs.size ?? 0;
+    stats.reapplied = this.#checks?.reference?.reapplied ?? 0;
     this.phasesMs.feed = this.#feed?.feedMs ?? 0;
     this.phasesMs.reference = this.#feed?.referenceMs ?? 0;
     this.phasesMs.checks = this.#feed?.checksMs ?? 0;
@@ -420,13 +444,9 @@ class Run {
    */
   #scheduleFeed(feed: FeedSource, log: SimFeedLog, index: InputIndex): void {
     const o = this.o;
-    const plan = feedPlan({
-      seed: this.#feedSeed,
-      channels: o.channels,
-      batch: o.batch,
-      budget: this.#budget(),
-    });
+    const { samples: plan, copies } = planFeed(this.#feedSpec());
     this.stats.frames = plan.length;
+    this.stats.copies = copies.size;
     this.stats.samples = this.#budget();
     const usPerSample = 1e6 / o.rate;
     let samples = 0;
@@ -438,6 +458,8 @@ class Run {
         const seq = log.append(entry.subject, entry.data, entry.headroom);
         if (seq !== entry.seq) throw new Error(`feed log stored frame ${entry.seq} at ${seq}`);
         index.add(entry);
+        const copy = copies.get(seq);
+        if (copy) this.trace.line(`log copy seq=${seq} (${copy.kind}) of an earlier frame`);
       });
     }
   }
@@ -463,6 +485,9 @@ class Run {
       startUs: START_US,
       endUs: this.#endUs,
       loseInput: o.sabotage === "lose_input",
+      applyCopies: o.sabotage === "apply_duplicate"
+        ? new Set(planFeed(this.#feedSpec()).copies.keys())
+        : undefined,
       stats: this.stats,
       watcher: {
         journaled: (host, stream, srcPos, last) =>
