@@ -149,9 +149,8 @@ export class InputIndex {
 }
 
 /**
- * The key under which the reference keeps a second version of an output id: the outputs of an input
- * applied again because its id had left the instance's window (a copy logged far after the first;
- * see _sim_feed_generator.ts) carry the ids of the first application's, as a host's do.
+ * The key suffix of a second version of an output id: an input applied again (its id had left the
+ * instance's window) gives outputs with the first application's ids, as a host's does.
  */
 export const AGAIN = "\u0000again";
 

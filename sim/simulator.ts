@@ -9,7 +9,7 @@
  * run goes (every journal append, every published output, every recovery) and once it has drained.
  * This file holds the run: its options, its seed's PRNG forks, the setup and the drain; the
  * cluster it drives is in _sim_cluster.ts, the checks it makes in _sim_checks.ts, its trace in
- * _sim_trace.ts, the faults in faults.ts.
+ * _sim_trace.ts, the faults in faults.ts, the sabotages' breakage in _sim_sabotage.ts.
  * A run returns its trace, one line per event that matters, and the trace's hash: the same seed
  * gives the same trace, byte for byte, on one runtime. A trace line is the virtual time in seconds
  * since the start, then what happened: network faults (`net drop|dup|hold|partition|heal`), feed
@@ -19,9 +19,9 @@
  */
 import { createHash } from "node:crypto";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import { type AnyActorDefinition, decodeInputRecord } from "../actors/runtime/mod.ts";
-import { decodeFrame } from "../protocol/mod.ts";
+import type { AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { SimChecks } from "./_sim_checks.ts";
+import { corruptJournal } from "./_sim_sabotage.ts";
 import { SimCluster, type SimHost } from "./_sim_cluster.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { SimFeedLog } from "./_sim_feed_log.ts";
@@ -579,39 +579,8 @@ class Run {
     if (s === "corrupt_journal") {
       this.scheduler.at(
         START_US + Math.round(this.o.durationS * 5e5),
-        () => this.#corruptJournal(h, checks),
+        () => corruptJournal(h, checks, (l) => this.trace.line(l)),
       );
     }
   }
-
-  /** Flips a bit of a sample's value in record 3 of the first of `h`'s streams that has one. */
-  async #corruptJournal(h: SimHost, checks: SimChecks): Promise<void> {
-    for (const stream of h.disk.journal.streams().sort()) {
-      const records = await h.disk.records(stream);
-      const rec = records.find((r) => r.pos === 3);
-      if (!rec) continue;
-      // Flip a bit of the last sample's value (its mantissa's top byte), where it sits in the record.
-      const { frame } = decodeFrame(decodeInputRecord(rec.data).payload);
-      const last = new Uint8Array(Float64Array.of(frame.v[frame.v.length - 1]!).buffer);
-      const at = indexOfBytes(rec.data, last);
-      if (at < 0) continue;
-      const bad = rec.data.slice();
-      bad[at + 6]! ^= 0x01;
-      // The checker's view of the disk holds the record's bytes: it is told of the new ones.
-      if (h.disk.watched(stream, 2)[0]?.data === rec.data) checks.patched(h.id, stream, 3, bad);
-      // Replaced, not changed in place: the record may hold the log's own bytes.
-      h.disk.replace(stream, 3, bad);
-      this.trace.line(`sabotage flipped a bit of ${h.id} ${stream} record 3 at byte ${at}`);
-      return;
-    }
-  }
-}
-
-/** Where `needle` first occurs in `hay`, or -1. */
-function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
-  outer: for (let i = hay.byteLength - needle.byteLength; i >= 0; i--) {
-    for (let j = 0; j < needle.byteLength; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
 }

@@ -361,7 +361,9 @@ export class JetStreamJournal implements Journal {
   /** Notes damage at stream sequence `seq` of `subject` (reported once). */
   #damaged(subject: string, seq: number, bytes: number, reason: string): void {
     const damage = { segment: `${this.streamName}:${subject}`, offset: seq, bytes, reason };
-    if (!noteDamage(this.#damage, damage)) return;
+    const key = `${damage.segment}#${seq}`;
+    if (this.#damage.has(key)) return;
+    this.#damage.set(key, damage);
     this.#damagedBytes += bytes;
     this.#onDamage?.(damage);
   }
@@ -562,17 +564,6 @@ export class JetStreamJournal implements Journal {
       await messages.close();
     }
   }
-}
-
-/** The journal's damage, once per subject and sequence. */
-function noteDamage(
-  seen: Map<string, JournalDamage>,
-  damage: JournalDamage,
-): boolean {
-  const key = `${damage.segment}#${damage.offset}`;
-  if (seen.has(key)) return false;
-  seen.set(key, damage);
-  return true;
 }
 
 function readPos(h: MsgHdrs | undefined, subject: string, seq: number): number {
