@@ -74,7 +74,14 @@ export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
     output: () => out,
     exited,
     signal(name) {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, name);
+      if (child.pid === undefined || child.exitCode !== null) return;
+      try {
+        process.kill(child.pid, name);
+      } catch (err) {
+        // Gone already (it exited, its exit not yet seen): a signal to it is moot, and throwing
+        // here (in a test's `finally`, say) would hide the failure that made it exit.
+        if ((err as { code?: string }).code !== "ESRCH") throw err;
+      }
     },
     async waitFor(text, timeoutMs = 30_000) {
       const t0 = Date.now();
