@@ -294,7 +294,8 @@ async function latency(nc: NatsConnection): Promise<void> {
         } catch {
           return;
         }
-        if (cause?.startsWith("lat:")) answer(Number(cause.slice(4)), now);
+        // `lat:<sender's run>:<index>`
+        if (cause?.startsWith("lat:")) answer(Number(cause.slice(cause.lastIndexOf(":") + 1)), now);
       },
     });
   }
@@ -338,9 +339,15 @@ async function latency(nc: NatsConnection): Promise<void> {
   await new Promise<void>((resolve) => process.stdout.write(`${line}\n`, () => resolve()));
 }
 
-/** The sender thread: publishes `total` frames at `rate`, sleeping (not spinning) in between. */
+/**
+ * The sender thread: publishes `total` frames at `rate`, sleeping (not spinning) in between. Frame
+ * ids are unique to the sender (its process and start time, then the frame's index): each phase
+ * sends from index 0 again, and an instance passes over an id it applied recently (its window of
+ * 256), so ids reused from the previous phase would get no answer at low rates.
+ */
 async function sendPaced(data: SenderData): Promise<void> {
   const nc = await connect({ servers: data.nats, name: "troupe-bench-injector-sender" });
+  const run = `${process.pid}.${Date.now().toString(36)}`;
   const sentAt = new Float64Array(data.sentAt);
   clockHandshakeSender(data.sync);
   let send: (i: number, at: number) => void;
@@ -349,7 +356,7 @@ async function sendPaced(data: SenderData): Promise<void> {
     // The same size as a one-sample frame, so the bytes moved match.
     const size = encodeFrame(
       { channel: "l0", seq0: 0, t: new Float64Array([1.7e15]), v: new Float64Array([1]) },
-      { id: `lat:${data.total}`, src: "bench" },
+      { id: `lat:${run}:${data.total}`, src: "bench" },
     ).byteLength;
     send = (i, at) => {
       const bytes = new Uint8Array(size);
@@ -372,7 +379,7 @@ async function sendPaced(data: SenderData): Promise<void> {
       v[0] = Math.sin(i / 100);
       const frame = { channel: `l${c}`, seq0: seqs[c]!, t, v };
       seqs[c] = seqs[c]! + 1;
-      nc.publish(subjects[c]!, encodeFrame(frame, { id: `lat:${i}`, src: "bench" }));
+      nc.publish(subjects[c]!, encodeFrame(frame, { id: `lat:${run}:${i}`, src: "bench" }));
     };
   }
   await nc.flush();

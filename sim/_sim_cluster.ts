@@ -90,6 +90,11 @@ export interface SimClusterOptions {
   endUs: number;
   /** Every incarnation of h1 never gets the first frame it owns after the 10th (a sabotage). */
   loseInput: boolean;
+  /**
+   * Every incarnation of h1 decodes the frames logged at these sequences (copies of earlier
+   * frames) with an envelope id of their own, so it applies them as new inputs (a sabotage).
+   */
+  applyCopies: ReadonlySet<number> | undefined;
   stats: ClusterStats;
   watcher: ClusterWatcher;
 }
@@ -185,7 +190,9 @@ export class SimCluster {
       log: (m) => o.trace.line(`${h.id} log ${m}`),
       // Enough failures before an instance is stopped that transient ones never stop it.
       supervision: { failuresMax: 20 },
-      frameDecoders: this.#frameDecoders,
+      frameDecoders: o.applyCopies && h.index === 0
+        ? this.#renamingDecoders(o.applyCopies)
+        : this.#frameDecoders,
       // The disks hold logged frames in place (SimDisk.inPlace), header and whole payload.
       journalEvenTimes: false,
     });
@@ -432,6 +439,18 @@ export class SimCluster {
       return this.#decoded[srcPos - 1] ??= decodeFrame(entry.data, limits);
     };
   };
+
+  /** The hosts' decoders, giving the frames at `seqs` an envelope id of their own (a sabotage). */
+  #renamingDecoders(seqs: ReadonlySet<number>): (limits: FrameLimits) => FrameDecoder {
+    return (limits) => {
+      const decode = this.#frameDecoders(limits);
+      return (bytes, srcPos) => {
+        const decoded = decode(bytes, srcPos);
+        if (!seqs.has(srcPos)) return decoded;
+        return { ...decoded, envelope: { ...decoded.envelope, id: `${decoded.envelope.id}'` } };
+      };
+    };
+  }
 
   /**
    * A frame record's bytes where the log holds them (see FeedEntry.headroom): the record of a

@@ -111,7 +111,12 @@ export class LocalSource implements FeedSource {
     if (this.count > 0) this.entry(this.count);
     const t = performance.now();
     const ref = runReference(this.#entries, this.#setup.actors, this.#setup.configs);
-    this.#reference = { outputs: ref.outputs, finals: ref.finals, conflicts: ref.conflicts };
+    this.#reference = {
+      outputs: ref.outputs,
+      finals: ref.finals,
+      conflicts: ref.conflicts,
+      reapplied: ref.reapplied,
+    };
     this.referenceMs += performance.now() - t;
     return this.#reference;
   }

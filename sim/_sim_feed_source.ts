@@ -25,6 +25,8 @@ export interface FeedSpec {
   channels: number;
   batch: number;
   budget: number;
+  /** Log copies of earlier frames too (the `duplicate` fault; see _sim_feed_generator.ts). */
+  duplicates?: boolean;
 }
 
 /** What the checks need of the fault-free reference. */
@@ -35,6 +37,8 @@ export interface ReferenceOutcome {
   finals: Map<string, InstanceSnapshot>;
   /** Output ids produced twice with different bytes. */
   conflicts: string[];
+  /** Inputs applied again: ids an instance had applied before, past its window (copies far back). */
+  reapplied: number;
 }
 
 /** The feed and reference of one run, pulled by the simulator. */

@@ -199,7 +199,12 @@ export class ThreadSource implements FeedSource {
       const outputs = new Map<string, Uint8Array>();
       const data = unpack(reply.outputs);
       for (let i = 0; i < data.length; i++) outputs.set(reply.outputs.ids[i]!, data[i]!);
-      this.#reference = { outputs, finals: new Map(reply.finals), conflicts: reply.conflicts };
+      this.#reference = {
+        outputs,
+        finals: new Map(reply.finals),
+        conflicts: reply.conflicts,
+        reapplied: reply.reapplied,
+      };
     } else if (reply.type === "checked") {
       for (const [id, found] of reply.results) this.#checked.set(id, found);
     } else this.#fail(reply.message);

@@ -47,6 +47,7 @@ export type Reply =
     outputs: Packed;
     finals: [string, InstanceSnapshot][];
     conflicts: string[];
+    reapplied: number;
   }
   | { type: "checked"; results: [number, CheckViolation[]][] }
   | { type: "error"; message: string };

@@ -52,6 +52,7 @@ function runJob(job: Job): void {
       outputs,
       finals: [...ref.finals],
       conflicts: ref.conflicts,
+      reapplied: ref.reapplied,
     }, [outputs.buf]);
     // Then the recovery checks, as the run hands them over (queued meanwhile), on the frames
     // the reference decoded.

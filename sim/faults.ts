@@ -11,10 +11,22 @@ import { type NetworkFaults, QUIET_NETWORK } from "./sim_bus.ts";
  * partitions), `crash` (hosts dropped without stopping, restarted on the same disk, power loss of
  * every host, clean stop-and-restart), `disk` (crashes that also lose the journal's unsynced tail),
  * `actor` (actor kernels that throw now and then, once per input: a bug restarts an actor, not the
- * host). `all` is every one of them; `none` is a quiet run. A run takes one kind or a comma list
+ * host), `duplicate` (the feed log holds byte-for-byte copies of frames it already holds: the same
+ * envelope id at a new sequence, a producer's retry; a copy of one of the last few frames, within
+ * every instance's window of recent ids, or of a frame far back, past it). `all` is network,
+ * crash, disk and actor (what it always was: seeds keep their traces); `duplicate` is asked for by
+ * name (`all,duplicate`); `none` is a quiet run. A run takes one kind or a comma list
  * (`network,actor`).
  */
-export const FAULT_KINDS = ["none", "network", "crash", "disk", "actor", "all"] as const;
+export const FAULT_KINDS = [
+  "none",
+  "network",
+  "crash",
+  "disk",
+  "actor",
+  "duplicate",
+  "all",
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Which faults a run injects, resolved. */
@@ -23,6 +35,7 @@ export interface FaultSet {
   crash: boolean;
   disk: boolean;
   actor: boolean;
+  duplicate: boolean;
 }
 
 /** A fault specification, parsed: what `parseFaults` gives and a simulation takes. */
@@ -37,7 +50,13 @@ export interface FaultSpec {
  * RangeError naming the unknown kind.
  */
 export function parseFaults(spec: string): FaultSpec {
-  const set: FaultSet = { network: false, crash: false, disk: false, actor: false };
+  const set: FaultSet = {
+    network: false,
+    crash: false,
+    disk: false,
+    actor: false,
+    duplicate: false,
+  };
   const parts = spec.split(",").map((p) => p.trim());
   for (const part of parts) {
     if (!(FAULT_KINDS as readonly string[]).includes(part)) {
@@ -61,18 +80,22 @@ export function parseFaults(spec: string): FaultSpec {
     if (part === "crash") set.crash = true;
     if (part === "disk") set.crash = set.disk = true;
     if (part === "actor") set.actor = true;
+    if (part === "duplicate") set.duplicate = true;
   }
   return { set, name: faultsName(set) };
 }
 
 /** The canonical spelling of `set`. */
 function faultsName(set: FaultSet): string {
-  if (set.network && set.crash && set.disk && set.actor) return "all";
   const names: string[] = [];
-  if (set.network) names.push("network");
-  if (set.disk) names.push("disk");
-  else if (set.crash) names.push("crash");
-  if (set.actor) names.push("actor");
+  if (set.network && set.crash && set.disk && set.actor) names.push("all");
+  else {
+    if (set.network) names.push("network");
+    if (set.disk) names.push("disk");
+    else if (set.crash) names.push("crash");
+    if (set.actor) names.push("actor");
+  }
+  if (set.duplicate) names.push("duplicate");
   return names.length ? names.join(",") : "none";
 }
 
@@ -82,7 +105,7 @@ function faultsName(set: FaultSet): string {
  */
 export function checkFaults(spec: FaultSpec): FaultSpec {
   const set = spec?.set;
-  const flags = ["network", "crash", "disk", "actor"] as const;
+  const flags = ["network", "crash", "disk", "actor", "duplicate"] as const;
   if (typeof set !== "object" || set === null || flags.some((f) => typeof set[f] !== "boolean")) {
     throw new RangeError(
       `Simulation option "faults" must be parsed by parseFaults(), got ${JSON.stringify(spec)}`,

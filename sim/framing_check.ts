@@ -6,7 +6,9 @@
  * events (type, time, body; envelope ids apart) must be the same. The journal's first frames, up
  * to `FRAMING_SAMPLES_MAX` samples, are checked. A journal holding anything but
  * frames after its configuration (a control message, a skipped input) is not checked: where those
- * fall among the samples is the framing's to say.
+ * fall among the samples is the framing's to say. A frame whose envelope id an earlier one had (a
+ * copy, which the instance passes over: the checked frames are fewer than its window of ids) adds
+ * no samples.
  */
 import {
   ActorInstance,
@@ -50,9 +52,13 @@ export function checkFraming(
   if (init?.kind !== "init" || rest.some((r) => r.kind !== "frame")) return undefined;
   const config = decodeEnvelope(init.payload).body;
   const frames: SampleFrame[] = [];
+  const ids = new Set<string>();
   let samples = 0;
   for (const r of rest) {
-    const frame = decodeFrame(r.payload).frame;
+    const { envelope, frame } = decodeFrame(r.payload);
+    // A copy of a frame checked already (the same id) is passed over by the instance: not samples.
+    if (ids.has(envelope.id)) continue;
+    ids.add(envelope.id);
     if (frames.length > 0 && samples + frame.v.length > FRAMING_SAMPLES_MAX) break;
     frames.push(frame);
     samples += frame.v.length;

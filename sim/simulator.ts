@@ -9,7 +9,7 @@
  * run goes (every journal append, every published output, every recovery) and once it has drained.
  * This file holds the run: its options, its seed's PRNG forks, the setup and the drain; the
  * cluster it drives is in _sim_cluster.ts, the checks it makes in _sim_checks.ts, its trace in
- * _sim_trace.ts, the faults in faults.ts.
+ * _sim_trace.ts, the faults in faults.ts, the sabotages' breakage in _sim_sabotage.ts.
  * A run returns its trace, one line per event that matters, and the trace's hash: the same seed
  * gives the same trace, byte for byte, on one runtime. A trace line is the virtual time in seconds
  * since the start, then what happened: network faults (`net drop|dup|hold|partition|heal`), feed
@@ -19,13 +19,13 @@
  */
 import { createHash } from "node:crypto";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import { type AnyActorDefinition, decodeInputRecord } from "../actors/runtime/mod.ts";
-import { decodeFrame } from "../protocol/mod.ts";
+import type { AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { SimChecks } from "./_sim_checks.ts";
+import { corruptJournal } from "./_sim_sabotage.ts";
 import { SimCluster, type SimHost } from "./_sim_cluster.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { SimFeedLog } from "./_sim_feed_log.ts";
-import { feedPlan } from "./_sim_feed_generator.ts";
+import { planFeed } from "./_sim_feed_generator.ts";
 import { type FeedSource, feedSource } from "./_sim_feed_source.ts";
 import { SimTrace } from "./_sim_trace.ts";
 import {
@@ -41,7 +41,12 @@ import { Scheduler } from "./scheduler.ts";
 import { QUIET_NETWORK, SimBus } from "./sim_bus.ts";
 
 /** Deliberate breakage, for tests that the checker catches it. */
-export type Sabotage = "apply_twice" | "corrupt_journal" | "lose_input" | "corrupt_output";
+export type Sabotage =
+  | "apply_twice"
+  | "corrupt_journal"
+  | "lose_input"
+  | "corrupt_output"
+  | "apply_duplicate";
 
 /** Options of a simulation run. */
 export interface SimOptions {
@@ -121,6 +126,10 @@ export interface SimStats {
   dropped: number;
   duplicated: number;
   reordered: number;
+  /** Copies of earlier frames logged (the `duplicate` fault). */
+  copies: number;
+  /** Inputs the fault-free run applies again: copies whose id left an instance's window. */
+  reapplied: number;
 }
 
 /** The command line that reproduces a run of `options`. */
@@ -234,6 +243,8 @@ class Run {
     dropped: 0,
     duplicated: 0,
     reordered: 0,
+    copies: 0,
+    reapplied: 0,
   };
   readonly #configs = new Map<string, unknown>();
   readonly #params: FaultParams;
@@ -295,10 +306,22 @@ class Run {
   async prepare(): Promise<void> {
     const o = this.o;
     this.#feed = await feedSource(
-      { seed: this.#feedSeed, channels: o.channels, batch: o.batch, budget: this.#budget() },
+      this.#feedSpec(),
       { actors: o.actors, configs: this.#configs, config: o.config },
       o.threads,
     );
+  }
+
+  /** The feed the run logs (copies of frames only under the `duplicate` fault). */
+  #feedSpec() {
+    const o = this.o;
+    const spec = {
+      seed: this.#feedSeed,
+      channels: o.channels,
+      batch: o.batch,
+      budget: this.#budget(),
+    };
+    return o.faults.set.duplicate ? { ...spec, duplicates: true } : spec;
   }
 
   /** The feed's samples: the rate over the duration. */
@@ -339,6 +362,7 @@ class Run {
     const stats = this.stats;
     stats.instances = this.#index?.inputs.size ?? 0;
     stats.outputsExpected = this.#checks?.reference?.outputs.size ?? 0;
+    stats.reapplied = this.#checks?.reference?.reapplied ?? 0;
     this.phasesMs.feed = this.#feed?.feedMs ?? 0;
     this.phasesMs.reference = this.#feed?.referenceMs ?? 0;
     this.phasesMs.checks = this.#feed?.checksMs ?? 0;
@@ -420,13 +444,9 @@ class Run {
    */
   #scheduleFeed(feed: FeedSource, log: SimFeedLog, index: InputIndex): void {
     const o = this.o;
-    const plan = feedPlan({
-      seed: this.#feedSeed,
-      channels: o.channels,
-      batch: o.batch,
-      budget: this.#budget(),
-    });
+    const { samples: plan, copies } = planFeed(this.#feedSpec());
     this.stats.frames = plan.length;
+    this.stats.copies = copies.size;
     this.stats.samples = this.#budget();
     const usPerSample = 1e6 / o.rate;
     let samples = 0;
@@ -438,6 +458,8 @@ class Run {
         const seq = log.append(entry.subject, entry.data, entry.headroom);
         if (seq !== entry.seq) throw new Error(`feed log stored frame ${entry.seq} at ${seq}`);
         index.add(entry);
+        const copy = copies.get(seq);
+        if (copy) this.trace.line(`log copy seq=${seq} (${copy.kind}) of an earlier frame`);
       });
     }
   }
@@ -463,6 +485,9 @@ class Run {
       startUs: START_US,
       endUs: this.#endUs,
       loseInput: o.sabotage === "lose_input",
+      applyCopies: o.sabotage === "apply_duplicate"
+        ? new Set(planFeed(this.#feedSpec()).copies.keys())
+        : undefined,
       stats: this.stats,
       watcher: {
         journaled: (host, stream, srcPos, last) =>
@@ -554,39 +579,8 @@ class Run {
     if (s === "corrupt_journal") {
       this.scheduler.at(
         START_US + Math.round(this.o.durationS * 5e5),
-        () => this.#corruptJournal(h, checks),
+        () => corruptJournal(h, checks, (l) => this.trace.line(l)),
       );
     }
   }
-
-  /** Flips a bit of a sample's value in record 3 of the first of `h`'s streams that has one. */
-  async #corruptJournal(h: SimHost, checks: SimChecks): Promise<void> {
-    for (const stream of h.disk.journal.streams().sort()) {
-      const records = await h.disk.records(stream);
-      const rec = records.find((r) => r.pos === 3);
-      if (!rec) continue;
-      // Flip a bit of the last sample's value (its mantissa's top byte), where it sits in the record.
-      const { frame } = decodeFrame(decodeInputRecord(rec.data).payload);
-      const last = new Uint8Array(Float64Array.of(frame.v[frame.v.length - 1]!).buffer);
-      const at = indexOfBytes(rec.data, last);
-      if (at < 0) continue;
-      const bad = rec.data.slice();
-      bad[at + 6]! ^= 0x01;
-      // The checker's view of the disk holds the record's bytes: it is told of the new ones.
-      if (h.disk.watched(stream, 2)[0]?.data === rec.data) checks.patched(h.id, stream, 3, bad);
-      // Replaced, not changed in place: the record may hold the log's own bytes.
-      h.disk.replace(stream, 3, bad);
-      this.trace.line(`sabotage flipped a bit of ${h.id} ${stream} record 3 at byte ${at}`);
-      return;
-    }
-  }
-}
-
-/** Where `needle` first occurs in `hay`, or -1. */
-function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
-  outer: for (let i = hay.byteLength - needle.byteLength; i >= 0; i--) {
-    for (let j = 0; j < needle.byteLength; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
 }

@@ -3,7 +3,8 @@
  * instances here that consume its channel (routing comes first: a frame no instance here
  * consumes is another host's to decode and judge), then its frame decoded and checked: it names
  * the channel of its subject, and a channel new to the host is within the host's limit (the
- * channels admitted are journaled decisions, so the limit holds across a restart).
+ * channels admitted are journaled decisions, so the limit holds across a restart). A frame of an
+ * input without positions (core NATS) is also checked for samples lost before it (input_gaps.ts).
  */
 import {
   type AnyActorDefinition,
@@ -14,6 +15,7 @@ import {
 import type { EdgeDecisions } from "./edge_decisions.ts";
 import { type DecodedFrame, type FrameDecoder, timeColumnIn } from "./frame_decoder.ts";
 import type { HostLimits } from "./host_options.ts";
+import { SequenceGaps } from "./input_gaps.ts";
 import { encodeInputRecordParts, type InputRecord } from "./input_record.ts";
 
 /** A feed message made an input: the instances here it goes to, and what each journals. */
@@ -36,6 +38,8 @@ export interface FeedEdgeParts {
   decode: FrameDecoder;
   /** The channels admitted, journaled so that the limit holds across restarts. */
   decisions: EdgeDecisions;
+  /** The host's clock, in ms (when a gap was seen). */
+  now: () => number;
 }
 
 /** A host's feed edge. */
@@ -43,9 +47,12 @@ export class FeedEdge {
   readonly #p: FeedEdgeParts;
   /** Feed subjects already parsed: their channel, or null for subjects that are not feeds. */
   readonly #subjects = new Map<string, string | null>();
+  /** Samples lost on an input without positions, found as gaps in channels' sequences. */
+  readonly gaps: SequenceGaps;
 
   constructor(parts: FeedEdgeParts) {
     this.#p = parts;
+    this.gaps = new SequenceGaps(parts.limits.channelsMax);
   }
 
   /**
@@ -112,6 +119,10 @@ export class FeedEdge {
         );
       }
       decisions.admit(channel);
+    }
+    if (srcPos === 0) {
+      const { seq0, t } = decoded.frame;
+      this.gaps.observe(channel, seq0, t.length, this.#p.now());
     }
     return decoded;
   }

@@ -130,7 +130,9 @@ export class Host {
       limits,
       decode: options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
       decisions: this.#decisions,
+      now: this.#now,
     });
+    this.metrics.watchGaps(this.#edge.gaps);
     this.#decodeReplay = options.frameDecoders?.({});
     this.#snapshotter = new Snapshotter({
       journal: this.#journal,
@@ -348,6 +350,7 @@ export class Host {
       checks: this.options.liveness ?? [],
       input: this.#ready ? this.#input.health?.() : undefined,
       progress: this.#progress.problem(this.#now()),
+      loss: this.#edge.gaps.problem(this.#now()),
     });
   }
 

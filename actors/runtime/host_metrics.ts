@@ -177,6 +177,33 @@ export class HostMetrics {
     });
   }
 
+  /**
+   * Shows the samples an input without positions lost (SequenceGaps): `troupe_input_gaps_total`
+   * and `troupe_input_lost_samples_total`.
+   */
+  watchGaps(gaps: { readonly gaps: number; readonly samples: number }): void {
+    const registers = [this.registry];
+    new Counter({
+      name: "troupe_input_gaps_total",
+      help: "Gaps in feed channels' sample sequences on an input without positions (core NATS): " +
+        "frames lost on the way, never redelivered",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(gaps.gaps);
+      },
+    });
+    new Counter({
+      name: "troupe_input_lost_samples_total",
+      help: "Samples missing in those gaps",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(gaps.samples);
+      },
+    });
+  }
+
   /** The tally of `kind`, which the host updates on every input. */
   tally(kind: string): KindTally {
     let t = this.#tallies.get(kind);

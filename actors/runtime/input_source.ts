@@ -27,9 +27,12 @@ export interface InputSource {
 export function coreInput(bus: Bus, pattern = `${SUBJECT_ROOT}.feed.>`): InputSource {
   let sub: BusSubscription | undefined;
   return {
-    start(deliver) {
+    async start(deliver) {
       sub = bus.subscribe(pattern, (msg) => deliver(msg, 0));
-      return Promise.resolve();
+      // The server has the subscription before the host says it runs: a frame published after
+      // that reaches it (core NATS keeps nothing for a subscription not there yet). Disconnected,
+      // the client subscribes again when it reconnects.
+      await bus.flush().catch(() => {});
     },
     stop() {
       sub?.unsubscribe();

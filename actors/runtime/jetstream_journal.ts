@@ -19,6 +19,13 @@
  * `lastPosition` of a stream not yet prepared is 0, and the single-writer guard covers a stream
  * from the moment it is loaded. A stream whose append failed (a conflict, or a timeout after every
  * retry) refuses appends until `prepare(stream)` reloads it from the server.
+ *
+ * Damage: a message deleted from the stream (by hand, by a limit) leaves its subject's positions
+ * with a hole; a message whose position header is unreadable cannot be placed. Reads pass over
+ * both and report each once (`damage()`, `onDamage`, `stats().damagedBytes`), naming the subject,
+ * the stream sequence and the positions missing; recovery finds the same holes in the positions
+ * it reads and judges the loss (journal_loss.ts), as for the file journal. `advance` continues a
+ * stream's positions past a snapshot when the journal lost its tail.
  */
 import {
   DeliverPolicy,
@@ -40,6 +47,7 @@ import {
   type Journal,
   JournalConflictError,
   JournalCorruptError,
+  type JournalDamage,
   type JournalData,
   type JournalRecord,
   type JournalStats,
@@ -66,6 +74,8 @@ export interface JetStreamJournalOptions {
   publishRetries?: number;
   /** How many last-message requests `open` keeps in flight: 64. */
   loadConcurrency?: number;
+  /** Called once for each damage found while reading (also listed by `damage()`). */
+  onDamage?(damage: JournalDamage): void;
 }
 
 interface StreamState {
@@ -75,6 +85,8 @@ interface StreamState {
   lastPos: number;
   /** The stream sequence of the subject's last message, 0 when it has none. */
   lastSeq: number;
+  /** Positions continue past this one (`advance`), whatever the subject's last message says. */
+  floor: number;
   /** Why appends are refused until `prepare` (a conflict, or an append whose fate is unknown). */
   broken: Error | undefined;
   /** The end of this stream's chain of appends: one in flight at a time. */
@@ -89,7 +101,11 @@ export class JetStreamJournal implements Journal {
   #js: JetStreamClient;
   #jsm: JetStreamManager;
   #direct: boolean;
-  #options: Required<Omit<JetStreamJournalOptions, "stream" | "subjectPrefix">>;
+  #options: Required<Omit<JetStreamJournalOptions, "stream" | "subjectPrefix" | "onDamage">>;
+  #onDamage: ((damage: JournalDamage) => void) | undefined;
+  /** The damage met so far, by subject and stream sequence (each reported once). */
+  #damage = new Map<string, JournalDamage>();
+  #damagedBytes = 0;
   #states = new Map<string, StreamState>();
   #pending = new Set<Promise<number>>();
   #failedSinceSync: Error | undefined;
@@ -120,6 +136,7 @@ export class JetStreamJournal implements Journal {
       publishRetries: options.publishRetries ?? 3,
       loadConcurrency: options.loadConcurrency ?? 64,
     };
+    this.#onDamage = options.onDamage;
     this.#bytes = state.bytes;
     this.#records = state.messages;
   }
@@ -311,7 +328,27 @@ export class JetStreamJournal implements Journal {
 
   /** The stream's bytes and messages at open plus what this journal appended since. */
   stats(): JournalStats {
-    return { bytes: this.#bytes, records: this.#records, truncatedBytes: 0 };
+    return {
+      bytes: this.#bytes,
+      records: this.#records,
+      truncatedBytes: 0,
+      damagedBytes: this.#damagedBytes,
+    };
+  }
+
+  /** The damage met so far while reading, in the order it was met. */
+  damage(): readonly JournalDamage[] {
+    return [...this.#damage.values()];
+  }
+
+  /**
+   * Continues `stream`'s positions after `pos` (a snapshot past what the journal still holds): the
+   * next append gets `pos + 1`, never a position a lost message had.
+   */
+  advance(stream: string, pos: number): void {
+    const st = this.#state(stream);
+    st.floor = Math.max(st.floor, pos);
+    if (st.lastPos < pos) st.lastPos = pos;
   }
 
   /** Waits for appends in flight; the connection stays open (the caller owns it). */
@@ -319,6 +356,16 @@ export class JetStreamJournal implements Journal {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Notes damage at stream sequence `seq` of `subject` (reported once). */
+  #damaged(subject: string, seq: number, bytes: number, reason: string): void {
+    const damage = { segment: `${this.streamName}:${subject}`, offset: seq, bytes, reason };
+    const key = `${damage.segment}#${seq}`;
+    if (this.#damage.has(key)) return;
+    this.#damage.set(key, damage);
+    this.#damagedBytes += bytes;
+    this.#onDamage?.(damage);
   }
 
   #closedError(): Error {
@@ -336,6 +383,7 @@ export class JetStreamJournal implements Journal {
         loaded: this.#allLoaded,
         lastPos: 0,
         lastSeq: 0,
+        floor: 0,
         broken: undefined,
         tail: Promise.resolve(),
       };
@@ -411,10 +459,10 @@ export class JetStreamJournal implements Journal {
   async #load(st: StreamState): Promise<void> {
     const msg = await this.#lastMessage(st.subject);
     if (msg) {
-      st.lastPos = readPos(msg.header, st.subject, msg.seq);
+      st.lastPos = Math.max(st.floor, readPos(msg.header, st.subject, msg.seq));
       st.lastSeq = msg.seq;
     } else {
-      st.lastPos = 0;
+      st.lastPos = st.floor;
       st.lastSeq = 0;
     }
     st.loaded = true;
@@ -483,11 +531,31 @@ export class JetStreamJournal implements Journal {
     // Pull by bytes: large batches for small records, never stalled by one large record.
     const maxPayload = this.#nc.info?.max_payload ?? 1 << 20;
     const messages = await consumer.consume({ max_bytes: Math.max(8 << 20, 2 * maxPayload) });
+    // Per subject, the position of its last message read: a later one must follow it.
+    const last = new Map<string, number>();
     try {
       for await (const m of messages) {
         const stream = this.streamOf(m.subject);
-        if (stream !== undefined) {
-          const pos = readPos(m.headers, m.subject, m.seq);
+        let pos: number | undefined;
+        try {
+          if (stream !== undefined) pos = readPos(m.headers, m.subject, m.seq);
+        } catch (err) {
+          this.#damaged(m.subject, m.seq, m.data.length, (err as Error).message);
+        }
+        if (stream !== undefined && pos !== undefined) {
+          const before = last.get(m.subject);
+          if (before !== undefined && pos > before + 1) {
+            const what = pos === before + 2
+              ? `position ${before + 1}`
+              : `positions ${before + 1}-${pos - 1}`;
+            this.#damaged(
+              m.subject,
+              m.seq,
+              0,
+              `${what} missing before it: deleted from ${this.streamName}`,
+            );
+          }
+          last.set(m.subject, pos);
           if (keep(stream, pos)) yield { stream, pos, data: m.data };
         }
         if (m.seq >= endSeq || m.info.pending === 0) break;

@@ -200,7 +200,12 @@ async function openJournal(
     case "jetstream": {
       if (!nc) throw new HostFatalError(`journal.kind "jetstream" needs a NATS connection`);
       const { JetStreamJournal } = await import("./jetstream_journal.ts");
-      return await JetStreamJournal.open(nc);
+      return await JetStreamJournal.open(nc, {
+        onDamage: (d) =>
+          log(
+            `journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on past it`,
+          ),
+      });
     }
     default:
       return new MemoryJournal();

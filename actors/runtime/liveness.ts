@@ -91,6 +91,8 @@ export interface HealthParts {
   input: string | undefined;
   /** The mailboxes' reason (ProgressWatch), if they have one. */
   progress: string | undefined;
+  /** The input's recent silent loss (SequenceGaps), if any. */
+  loss?: string | undefined;
 }
 
 /** A host's health from its parts: ok when no part gives a reason. */
@@ -108,6 +110,7 @@ export function hostHealth(p: HealthParts): HostHealth {
   }
   if (p.input !== undefined) reasons.push(p.input);
   if (p.progress !== undefined) reasons.push(p.progress);
+  if (p.loss !== undefined) reasons.push(p.loss);
   return { ok: reasons.length === 0, ready: p.ready, reasons, instances };
 }
 

@@ -13,6 +13,7 @@ export {
 export { Host } from "./host.ts";
 export type { HostLimits, HostOptions } from "./host_options.ts";
 export { coreInput, type InputSource } from "./input_source.ts";
+export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./input_gaps.ts";
 export type { DecodedFrame, FrameDecoder } from "./frame_decoder.ts";
 export { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 export { DEFAULT_SUPERVISION, type SupervisionOptions } from "./supervision.ts";

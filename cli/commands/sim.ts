@@ -226,6 +226,11 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
       }`,
       `  outputs: ${s.outputsPublished} published, ${s.outputsExpected} expected; trace sha256 ${r.traceHash}`,
     );
+    if (s.copies > 0) {
+      lines.push(
+        `  duplicate ids: ${s.copies} frames logged again, ${s.reapplied} inputs applied again past the id window`,
+      );
+    }
   } else {
     const virtualS = outcomes.reduce((a, x) => a + x.result.virtualS, 0);
     lines.push(

@@ -78,7 +78,8 @@ export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
       try {
         process.kill(child.pid, name);
       } catch (err) {
-        // Gone already (Deno may not have set exitCode yet): the caller's own error is the news.
+        // Gone already (it exited, its exit not yet seen): a signal to it is moot, and throwing
+        // here (in a test's `finally`, say) would hide the failure that made it exit.
         if ((err as { code?: string }).code !== "ESRCH") throw err;
       }
     },

@@ -100,16 +100,24 @@ test("actor faults make kernels throw once per chosen input; the host restarts t
 
 test("parseFaults reads a kind or a comma list, spells it canonically and names unknown kinds", () => {
   assert.equal(parseFaults("all"), {
-    set: { network: true, crash: true, disk: true, actor: true },
+    set: { network: true, crash: true, disk: true, actor: true, duplicate: false },
     name: "all",
   });
   assert.is(parseFaults("disk").name, "disk");
-  assert.equal(parseFaults("disk").set, { network: false, crash: true, disk: true, actor: false });
+  assert.equal(parseFaults("disk").set, {
+    network: false,
+    crash: true,
+    disk: true,
+    actor: false,
+    duplicate: false,
+  });
   assert.is(parseFaults("actor,crash").name, "crash,actor");
   assert.is(parseFaults("network,crash,disk,actor").name, "all");
   assert.is(parseFaults("network,crash,disk").name, "network,disk");
   assert.is(parseFaults("all,crash").name, "all");
   assert.is(parseFaults("none").name, "none");
+  assert.is(parseFaults("duplicate,all").name, "all,duplicate");
+  assert.is(parseFaults("actor,duplicate").name, "actor,duplicate");
   assert.throws(() => parseFaults("network,gremlins"), /Unknown fault kind "gremlins"/);
   assert.throws(() => parseFaults("none,crash"), /"none" cannot be combined/);
 });
