@@ -115,7 +115,13 @@ async function streamClients(port: number, n: number, expected: () => number): P
     return client;
   });
   await waitUntil(() => subscribed === n, 60_000, `${n} stream clients to subscribe`);
-  return { ...c, close: async () => clients.forEach((x) => x.close()) };
+  return {
+    ...c,
+    close: () => {
+      for (const x of clients) x.close();
+      return Promise.resolve();
+    },
+  };
 }
 
 /** `n` nats.js connections, each subscribed to `troupe.out.>`. */

@@ -61,8 +61,6 @@ export interface ActorDefinition<State, Config, Result> {
   describeState?(state: State): Record<string, unknown>;
 }
 
-/** An actor definition with its type parameters erased, as the host holds them. */
-// deno-lint-ignore no-explicit-any
 /** A tick an instance waits for (see `ActorDefinition.tickDue`). */
 export interface TickDue {
   /** Its event time, µs. */
@@ -71,4 +69,6 @@ export interface TickDue {
   quietMs: number;
 }
 
+/** An actor definition with its type parameters erased, as the host holds them. */
+// deno-lint-ignore no-explicit-any
 export type AnyActorDefinition = ActorDefinition<any, any, any>;

@@ -75,7 +75,7 @@ export class Ticker {
       const def = slot.def;
       if (!def.tickEvent || slot.status !== "running" || !slot.inst) continue;
       if (slot.mailbox.length > slot.head) continue;
-      let ts = Math.round(nowMs * 1000);
+      const ts = Math.round(nowMs * 1000);
       if (def.tickDue) {
         const due = def.tickDue(slot.inst.kernelState);
         const w = this.#waiting.get(slot);
