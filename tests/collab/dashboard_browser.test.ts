@@ -202,16 +202,19 @@ test("ana sets an anomaly threshold: bo sees it within a second, the actor answe
   });
   const after = w.host.host.instance("anomaly", "SYM001")!.config as { band_sigmas: number };
   assert.is(after.band_sigmas, 12);
-  // The band of the outputs published after the change is about 12/3 times as wide.
+  // The band of the outputs published after the change is about 12/3 times as wide. They are
+  // read as they arrive here, which under load can lag the host by a second or more (seen on
+  // Deno in CI: outputs received 300 ms after the answer were still the old width), so the
+  // newest five are taken once outputs have kept coming for 2 s past the answer.
   const okAtMs = Date.now();
   await waitFor(
-    () => w.band.some((b) => b.atMs > okAtMs + 300),
-    10_000,
+    () => w.band.filter((b) => b.atMs > okAtMs + 2000).length >= 5,
+    15_000,
     "outputs after the change",
   );
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const old = mean(w.band.filter((b) => b.atMs < sentAtMs).slice(-5).map((b) => b.half));
-  const wide = mean(w.band.filter((b) => b.atMs > okAtMs + 300).slice(0, 5).map((b) => b.half));
+  const wide = mean(w.band.slice(-5).map((b) => b.half));
   assert.ok(wide / old > 2.5, `band half-width ${old} before, ${wide} after (ratio ${wide / old})`);
 });
 
