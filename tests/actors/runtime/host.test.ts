@@ -276,53 +276,64 @@ test("a restarted host recovers every instance from snapshots and the journal, e
   }
 });
 
+/** A host over a file journal in `dir` with small segments, snapshotting and compacting often. */
+async function compactingHost(dir: string, def = statsActor, log?: (m: string) => void) {
+  const bus = new InProcessBus();
+  const journal = await FileJournal.open(`${dir}/journal`, {
+    fsync: "never",
+    segmentBytesMax: 16 * 1024,
+  });
+  const snapshots = await FileSnapshotStore.open(`${dir}/snapshots`);
+  const host = new Host({
+    hostId: "h1",
+    bus,
+    actors: [def],
+    journal,
+    snapshots,
+    snapshotEveryInputs: 5,
+    compactEveryMs: 0,
+    log: log ?? (() => {}),
+  });
+  await host.start();
+  return { bus, journal, host };
+}
+
+/**
+ * Feeds 4,000 samples of channel "m" to a compacting host and waits until compaction has dropped
+ * the segments its snapshots cover; returns the host's state and segment count before it stops.
+ */
+async function feedAndCompact(a: Awaited<ReturnType<typeof compactingHost>>) {
+  for (let round = 0; round < 4; round++) {
+    publishFrames(
+      a.bus,
+      frames("m", 20, 50, 10 + round).map((f) => ({ ...f, seq0: f.seq0 + round * 1000 })),
+      `r${round}`,
+    );
+    await a.bus.flush();
+    await a.bus.flush();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // Snapshots are saved (fsynced) and segments compacted in the background: on a loaded
+  // machine that takes longer than the frames do.
+  for (let i = 0; i < 250 && a.journal.stats().records >= 81; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const segments = a.journal.segments().length;
+  const state = Array.from(a.host.instance("stats", "m")!.kernelState as StatsState);
+  await a.host.stop();
+  await a.journal.close();
+  assert.ok(a.journal.stats().records < 81, `records left: ${a.journal.stats().records}`);
+  return { segments, state };
+}
+
 test("a host compacts journal segments its snapshots cover, and still recovers exactly", async () => {
   const dir = tempDir();
   try {
-    const open = async () => {
-      const bus = new InProcessBus();
-      const journal = await FileJournal.open(`${dir.path}/journal`, {
-        fsync: "never",
-        segmentBytesMax: 16 * 1024,
-      });
-      const snapshots = await FileSnapshotStore.open(`${dir.path}/snapshots`);
-      const host = quietHost({
-        hostId: "h1",
-        bus,
-        actors: [statsActor],
-        journal,
-        snapshots,
-        snapshotEveryInputs: 5,
-        compactEveryMs: 0,
-      });
-      await host.start();
-      return { bus, journal, host };
-    };
-    const a = await open();
-    for (let round = 0; round < 4; round++) {
-      publishFrames(
-        a.bus,
-        frames("m", 20, 50, 10 + round).map((f) => ({ ...f, seq0: f.seq0 + round * 1000 })),
-        `r${round}`,
-      );
-      await a.bus.flush();
-      await a.bus.flush();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    // Snapshots are saved (fsynced) and segments compacted in the background: on a loaded
-    // machine that takes longer than the frames do.
-    for (let i = 0; i < 250 && a.journal.stats().records >= 81; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const segmentsBefore = a.journal.segments().length;
-    const expected = Array.from(a.host.instance("stats", "m")!.kernelState as StatsState);
-    await a.host.stop();
-    await a.journal.close();
-    assert.ok(a.journal.stats().records < 81, `records left: ${a.journal.stats().records}`);
-    const b = await open();
+    const { segments, state: expected } = await feedAndCompact(await compactingHost(dir.path));
+    const b = await compactingHost(dir.path);
     assert.equal(Array.from(b.host.instance("stats", "m")!.kernelState as StatsState), expected);
     assert.is(expected[0], 4000);
-    assert.ok(segmentsBefore >= 1);
+    assert.ok(segments >= 1);
     await b.host.stop();
     await b.journal.close();
   } finally {
@@ -333,46 +344,10 @@ test("a host compacts journal segments its snapshots cover, and still recovers e
 test("an upgraded kind over a compacted journal starts afresh on what the journal holds, without --accept-journal-loss", async () => {
   const dir = tempDir();
   try {
-    const open = async (def: typeof statsActor, log?: (m: string) => void) => {
-      const bus = new InProcessBus();
-      const journal = await FileJournal.open(`${dir.path}/journal`, {
-        fsync: "never",
-        segmentBytesMax: 16 * 1024,
-      });
-      const snapshots = await FileSnapshotStore.open(`${dir.path}/snapshots`);
-      const host = new Host({
-        hostId: "h1",
-        bus,
-        actors: [def],
-        journal,
-        snapshots,
-        snapshotEveryInputs: 5,
-        compactEveryMs: 0,
-        log: log ?? (() => {}),
-      });
-      await host.start();
-      return { bus, journal, host };
-    };
-    const a = await open(statsActor);
-    for (let round = 0; round < 4; round++) {
-      publishFrames(
-        a.bus,
-        frames("m", 20, 50, 10 + round).map((f) => ({ ...f, seq0: f.seq0 + round * 1000 })),
-        `r${round}`,
-      );
-      await a.bus.flush();
-      await a.bus.flush();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    // Snapshots are saved and segments compacted in the background (see the test above).
-    for (let i = 0; i < 250 && a.journal.stats().records >= 81; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await a.host.stop();
-    await a.journal.close();
-    assert.ok(a.journal.stats().records < 81, `records left: ${a.journal.stats().records}`);
+    await feedAndCompact(await compactingHost(dir.path));
     const logs: string[] = [];
-    const b = await open({ ...statsActor, version: statsActor.version + 1 }, (m) => logs.push(m));
+    const upgraded = { ...statsActor, version: statsActor.version + 1 };
+    const b = await compactingHost(dir.path, upgraded, (m) => logs.push(m));
     const state = b.host.instance("stats", "m")!.kernelState as StatsState;
     await b.host.stop();
     await b.journal.close();
