@@ -40,108 +40,63 @@ export class KindTally {
   }
 }
 
-/** The metrics of one host. */
-export class HostMetrics {
-  readonly registry = new Registry();
+/** The counters read from the per-kind tallies when scraped. */
+interface TalliedCounters {
   readonly inputs: Counter<"kind">;
   readonly outputs: Counter<"kind">;
+  readonly events: Counter<"kind" | "type">;
+}
+
+/** The counters the host increments where things happen. */
+interface EventCounters {
   readonly duplicates: Counter<"kind">;
   readonly deadLetters: Counter<"reason">;
   readonly restarts: Counter<"kind">;
   readonly stopped: Counter<"kind">;
   readonly snapshots: Counter<"kind">;
-  readonly processing: { name: string };
+}
+
+/** The gauges the host sets. */
+interface HostGauges {
   readonly lag: Gauge<"kind">;
   readonly instances: Gauge<"kind">;
   readonly mailbox: Gauge;
   readonly journalBytes: Gauge;
   readonly journalTruncatedBytes: Gauge;
-  readonly events: Counter<"kind" | "type">;
   readonly healthy: Gauge;
+}
+
+/** The metrics of one host. */
+export class HostMetrics implements TalliedCounters, EventCounters, HostGauges {
+  readonly registry = new Registry();
+  readonly inputs!: Counter<"kind">;
+  readonly outputs!: Counter<"kind">;
+  readonly events!: Counter<"kind" | "type">;
+  readonly duplicates!: Counter<"kind">;
+  readonly deadLetters!: Counter<"reason">;
+  readonly restarts!: Counter<"kind">;
+  readonly stopped!: Counter<"kind">;
+  readonly snapshots!: Counter<"kind">;
+  readonly processing: { name: string };
+  readonly lag!: Gauge<"kind">;
+  readonly instances!: Gauge<"kind">;
+  readonly mailbox!: Gauge;
+  readonly journalBytes!: Gauge;
+  readonly journalTruncatedBytes!: Gauge;
+  readonly healthy!: Gauge;
 
   readonly #tallies = new Map<string, KindTally>();
 
   constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
-    const tallies = this.#tallies;
-    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
-      new Counter<L>({ name, help, labelNames, registers: [this.registry] });
-    const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
-      new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
-    /** A counter read from the tallies when scraped. */
-    const tallied = <L extends string>(
-      name: string,
-      help: string,
-      labelNames: L[],
-      read: (c: Counter<L>, kind: string, t: KindTally) => void,
-    ) =>
-      new Counter<L>({
-        name,
-        help,
-        labelNames,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          for (const [kind, t] of tallies) read(this, kind, t);
-        },
-      });
-    this.inputs = tallied(
-      "troupe_inputs_total",
-      "Inputs applied to actor instances",
-      ["kind"],
-      (c, kind, t) => c.inc({ kind }, t.inputs),
+    Object.assign(
+      this,
+      talliedCounters(this.registry, this.#tallies),
+      eventCounters(this.registry),
+      hostGauges(this.registry),
     );
-    this.outputs = tallied(
-      "troupe_outputs_total",
-      "Messages published by actor instances",
-      ["kind"],
-      (c, kind, t) => t.outputs > 0 && c.inc({ kind }, t.outputs),
-    );
-    this.events = tallied(
-      "troupe_events_total",
-      "Events (findings) published by actor instances, by kind and event type",
-      ["kind", "type"],
-      (c, kind, t) => t.events.forEach((n, type) => c.inc({ kind, type }, n)),
-    );
-    this.duplicates = counter(
-      "troupe_duplicate_inputs_total",
-      "Redelivered inputs ignored because they were already applied",
-      ["kind"],
-    );
-    this.deadLetters = counter(
-      "troupe_dead_letters_total",
-      "Messages sent to troupe.dlq.<reason>",
-      ["reason"],
-    );
-    this.restarts = counter(
-      "troupe_actor_restarts_total",
-      "Actor instances restarted after a failure",
-      ["kind"],
-    );
-    this.stopped = counter(
-      "troupe_actor_stopped_total",
-      "Actor instances stopped after too many failures",
-      ["kind"],
-    );
-    this.snapshots = counter("troupe_snapshots_total", "Snapshots saved", ["kind"]);
-    this.processing = processingHistogram(tallies);
+    this.processing = processingHistogram(this.#tallies);
     this.registry.registerMetric(this.processing as unknown as Metric);
-    this.lag = gauge(
-      "troupe_lag_seconds",
-      "Age of the oldest input waiting for a kind's instances, from its arrival at this host (0 when none waits)",
-      ["kind"],
-    );
-    this.instances = gauge("troupe_actor_instances", "Live actor instances", ["kind"]);
-    this.mailbox = gauge("troupe_mailbox_depth", "Inputs waiting in mailboxes");
-    this.journalBytes = gauge("troupe_journal_bytes", "Bytes in the journal");
-    this.healthy = gauge(
-      "troupe_healthy",
-      "1 while /healthz answers 200 (ready, connected, consuming), else 0",
-    );
-    this.journalTruncatedBytes = gauge(
-      "troupe_journal_truncated_bytes",
-      "Bytes of torn journal tail truncated on open",
-    );
   }
 
   /**
@@ -221,6 +176,99 @@ export class HostMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** The counters of inputs, outputs and events, read from the per-kind tallies when scraped. */
+function talliedCounters(registry: Registry, tallies: Map<string, KindTally>): TalliedCounters {
+  const tallied = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    read: (c: Counter<L>, kind: string, t: KindTally) => void,
+  ) =>
+    new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [kind, t] of tallies) read(this, kind, t);
+      },
+    });
+  return {
+    inputs: tallied(
+      "troupe_inputs_total",
+      "Inputs applied to actor instances",
+      ["kind"],
+      (c, kind, t) => c.inc({ kind }, t.inputs),
+    ),
+    outputs: tallied(
+      "troupe_outputs_total",
+      "Messages published by actor instances",
+      ["kind"],
+      (c, kind, t) => t.outputs > 0 && c.inc({ kind }, t.outputs),
+    ),
+    events: tallied(
+      "troupe_events_total",
+      "Events (findings) published by actor instances, by kind and event type",
+      ["kind", "type"],
+      (c, kind, t) => t.events.forEach((n, type) => c.inc({ kind, type }, n)),
+    ),
+  };
+}
+
+/** The counters the host increments where things happen. */
+function eventCounters(registry: Registry): EventCounters {
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  return {
+    duplicates: counter(
+      "troupe_duplicate_inputs_total",
+      "Redelivered inputs ignored because they were already applied",
+      ["kind"],
+    ),
+    deadLetters: counter(
+      "troupe_dead_letters_total",
+      "Messages sent to troupe.dlq.<reason>",
+      ["reason"],
+    ),
+    restarts: counter(
+      "troupe_actor_restarts_total",
+      "Actor instances restarted after a failure",
+      ["kind"],
+    ),
+    stopped: counter(
+      "troupe_actor_stopped_total",
+      "Actor instances stopped after too many failures",
+      ["kind"],
+    ),
+    snapshots: counter("troupe_snapshots_total", "Snapshots saved", ["kind"]),
+  };
+}
+
+/** The gauges the host sets. */
+function hostGauges(registry: Registry): HostGauges {
+  const gauge = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+    new Gauge<L>({ name, help, labelNames, registers: [registry] });
+  return {
+    lag: gauge(
+      "troupe_lag_seconds",
+      "Age of the oldest input waiting for a kind's instances, from its arrival at this host (0 when none waits)",
+      ["kind"],
+    ),
+    instances: gauge("troupe_actor_instances", "Live actor instances", ["kind"]),
+    mailbox: gauge("troupe_mailbox_depth", "Inputs waiting in mailboxes"),
+    journalBytes: gauge("troupe_journal_bytes", "Bytes in the journal"),
+    healthy: gauge(
+      "troupe_healthy",
+      "1 while /healthz answers 200 (ready, connected, consuming), else 0",
+    ),
+    journalTruncatedBytes: gauge(
+      "troupe_journal_truncated_bytes",
+      "Bytes of torn journal tail truncated on open",
+    ),
+  };
 }
 
 /**

@@ -95,25 +95,19 @@ export async function launchHost(
     opened.push(() => journal.close());
     const snapshots = await openSnapshots(config, nc, log);
     opened.push(() => snapshots.close());
-    // The service is built once the host has recovered; its routes answer from then on.
-    const mounted: { service?: HostService } = {};
-    const http: HttpExtension = {
-      handle: (req, res) => mounted.service?.http?.handle(req, res) ?? Promise.resolve(false),
-      upgrade: (req, socket, head) => mounted.service?.http?.upgrade(req, socket, head) ?? false,
-    };
+    const mount = serviceMount();
     const host = new Host({
       ...hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal }),
-      ...(options.service ? { http } : {}),
+      ...(options.service ? { http: mount.http } : {}),
       tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
     });
     built.host = host;
-    const started = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);
-    opened.push(() => started.stop());
+    opened.push(() => host.stop());
     await host.start();
     if (options.service) {
       const service = await options.service({ host, bus, config, log });
-      mounted.service = service;
+      mount.service = service;
       opened.push(() => service.close());
     }
     const ownsBus = options.bus === undefined;
@@ -124,8 +118,8 @@ export async function launchHost(
       snapshots,
       fatal,
       async close() {
-        await mounted.service?.close().catch((err) => log(`service: ${describeError(err)}`));
-        await started.stop().catch((err) => log(`stopping: ${describeError(err)}`));
+        await mount.service?.close().catch((err) => log(`service: ${describeError(err)}`));
+        await host.stop().catch((err) => log(`stopping: ${describeError(err)}`));
         // After a fatal disk error the journal cannot sync what it holds: it keeps what is on disk.
         await journal.close().catch((err) => log(`journal: ${describeError(err)}`));
         await snapshots.close().catch((err) => log(`snapshots: ${describeError(err)}`));
@@ -136,6 +130,20 @@ export async function launchHost(
     for (const close of opened.reverse()) await close().catch(() => {});
     throw asFatal(err);
   }
+}
+
+/**
+ * Where a host service's routes join the host's port: built once the host has recovered, the
+ * service answers from then on; until then its routes are not found.
+ */
+function serviceMount(): { http: HttpExtension; service?: HostService } {
+  const mount: { http: HttpExtension; service?: HostService } = {
+    http: {
+      handle: (req, res) => mount.service?.http?.handle(req, res) ?? Promise.resolve(false),
+      upgrade: (req, socket, head) => mount.service?.http?.upgrade(req, socket, head) ?? false,
+    },
+  };
+  return mount;
 }
 
 /**
