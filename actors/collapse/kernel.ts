@@ -61,8 +61,10 @@ import {
   H_PHASE,
   H_RUNS,
   H_SCALE_RATE,
+  H_SEASON_FROM,
   H_SEASON_M,
   H_SEASON_US,
+  H_SEASON_WARMING,
   H_SEG_M2,
   H_SEG_MEAN,
   H_SEG_N,
@@ -77,7 +79,7 @@ import {
 } from "./_state.ts";
 import { type FrameConstants, GROW_SUMS, growRuns, type Growth } from "./_grow.ts";
 import { loadRunning, storeRunning, trackScale, trackTime } from "./_running.ts";
-import { autocorrelation, trackResiduals } from "./_residuals.ts";
+import { autocorrelation, resetResiduals, trackResiduals } from "./_residuals.ts";
 import { nextPhase, normalise, openFirst, openRun, PICK } from "./_regimes.ts";
 import { expFast, log1pFast, logFast, powFast } from "../portable_math.ts";
 import {
@@ -184,6 +186,10 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   const season = state.season;
   const spreadSeason = state.spreadSeason;
   const arMax = data[H_AR_MAX]!;
+  // The season's forgetting factor depends on the sampling interval only, which is constant on a
+  // regular feed: computed when the interval moves, not per sample.
+  let forgetInterval = NaN;
+  let forget = 1;
 
   const r = loadRunning(data);
   let valid = 0;
@@ -227,6 +233,22 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       let lg = seasonValue(spreadSeason, FEATURES, seasonM);
       lg = lg > LOG_G_MAX ? LOG_G_MAX : lg < -LOG_G_MAX ? -LOG_G_MAX : lg;
       g = expFast(lg);
+    }
+    // The season's warm-up: until one period has been seen, a swing cannot be told from a
+    // change, so no change is counted (the regimes' origin follows the samples); when it ends the
+    // regimes start afresh, on values the season now explains.
+    let warming = false;
+    if (seasonM > 0 && data[H_SEASON_WARMING] === 1) {
+      const from = data[H_SEASON_FROM]!;
+      if (from !== from) data[H_SEASON_FROM] = ts[k]!;
+      else if (ts[k]! - from >= seasonUs) {
+        data[H_SEASON_WARMING] = 0;
+        r.runs = 0;
+        resetResiduals(data);
+        seasonRelevel(season);
+        seasonRelevel(spreadSeason);
+      }
+      warming = data[H_SEASON_WARMING] === 1;
     }
     if (r.runs === 0) {
       openFirst(state, r, y, j);
@@ -284,6 +306,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     total += pNew;
     r.runs++;
 
+    if (warming) r.regime = j;
     const mass = normalise(state, r, total, r.regime + gapMin);
     const cand = PICK[0]!;
     r.lastProb = mass;
@@ -295,7 +318,10 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     if (seasonM > 0) {
       // The season learns from x, and the noise's season from the log of the squared residual
       // (log chi-square noise: sd LOG_CHI2_SD; its mean offset goes into the level, not used).
-      const forget = powFast(2, -r.interval / (SEASON_HALF_LIFE_PERIODS * seasonUs));
+      if (r.interval !== forgetInterval) {
+        forgetInterval = r.interval;
+        forget = powFast(2, -r.interval / (SEASON_HALF_LIFE_PERIODS * seasonUs));
+      }
       const e = y - season[0]!;
       seasonLearn(season, FEATURES, seasonM, x, sigmaT, forget);
       const e2 = e * e + varFloor + 1e-12 * sigma * sigma;
