@@ -20,6 +20,7 @@ import { type CollapseFrameEvent, collapseMachine } from "./machine.ts";
 export {
   type CollapseConfig,
   defaultCollapseConfig,
+  metricsCollapseConfig,
   parseCollapseConfig,
   RUNS_MAX_LIMIT,
 } from "./config.ts";
