@@ -6,7 +6,9 @@
  * (ActorInstance), without a bus. The market runs with the settings `troupe up` runs it with
  * (sim/demo.ts: a wandering level for collapse on prices, short coherence bars), the metrics with
  * every kind's defaults but collapse's, which is told what a user would tell it of service metrics
- * (METRICS_COLLAPSE: a daily season, serially correlated noise); `--config` adds fields over both. The events are then scored
+ * (METRICS_COLLAPSE, the collapse actor's metricsCollapseConfig: a daily season, serially correlated
+ * noise; `troupe up --feed metrics` runs the same); `--config` adds fields over both. The events
+ * are then scored
  * (bench/_detect_score.ts):
  * - `anomaly_f1`: anomaly events against the labelled anomaly windows, over both feeds;
  * - `collapse_f1`: collapse events against the labelled change points (market crashes, metrics
@@ -19,6 +21,7 @@
 import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts";
+import { type CollapseConfig, metricsCollapseConfig } from "../actors/collapse/mod.ts";
 import { decodeEnvelope, encodeFrame } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, demoActorConfigs, type Feed } from "../sim/mod.ts";
 import {
@@ -47,17 +50,8 @@ const CHANNELS = 10;
 const FRAME_SAMPLES = 100;
 const MARKET_INTERVAL_US = 1_000_000;
 
-/**
- * The collapse configuration of the metrics feed: service metrics have a daily cycle (one
- * harmonic of a day, fitted online from the timestamps) and serially correlated noise (the
- * residuals' autocorrelation estimated online, up to 0.9). Both are properties of the feed a user
- * knows, not constants fitted to it: the kernel learns the cycle's shape and the correlation.
- */
-export const METRICS_COLLAPSE: Readonly<Record<string, number>> = Object.freeze({
-  season_us: 86_400e6,
-  season_harmonics: 1,
-  ar_max: 0.9,
-});
+/** The collapse configuration of the metrics feed: the actor's settings for service metrics. */
+export const METRICS_COLLAPSE: Readonly<Partial<CollapseConfig>> = metricsCollapseConfig;
 
 /** Configurations per kind, over each kind's defaults. */
 export type KindConfigs = Partial<Record<(typeof KINDS)[number], unknown>>;

@@ -7,7 +7,12 @@
  * - coherence: bars of DEMO_BAR_TICKS ticks, a 10-bar covariance, a 5-bar over 200-bar shift and a
  *   50-bar warm-up (the defaults, one-second bars and 250 bars of warm-up, suit minutes of data);
  * - the feed: crashes four times as often as the feed's default, so a minute usually holds one.
+ *
+ * `troupe up --feed metrics` and `troupe inject --feed metrics` run the metrics feed with the
+ * collapse actor's settings for service metrics instead (metricsActorConfigs), the ones `troupe
+ * bench detect` scores that feed with.
  */
+import { metricsCollapseConfig } from "../actors/collapse/mod.ts";
 
 /** Ticks per coherence bar. */
 export const DEMO_BAR_TICKS = 5;
@@ -43,4 +48,16 @@ export function describeDemo(intervalUs: number): string {
     `(${(bar * DEMO_WARMUP_BARS / 1000).toFixed(1)} s); crashes every ~${
       Math.round(1 / DEMO_CRASH_RATE)
     } ticks`;
+}
+
+/** Per-kind configuration over the defaults for service metrics (the metrics feed, or a user's). */
+export function metricsActorConfigs(): Record<string, Record<string, unknown>> {
+  return { collapse: { ...metricsCollapseConfig } };
+}
+
+/** The one line `troupe up --feed metrics` and `troupe inject --feed metrics` print about it. */
+export function describeMetricsSettings(): string {
+  const c = metricsCollapseConfig;
+  return `metrics settings: collapse season_us ${c.season_us} (a daily cycle, ${c.season_harmonics} ` +
+    `harmonic, learned during the first day), ar_max ${c.ar_max} (serially correlated noise)`;
 }

@@ -17,4 +17,10 @@ export { reproduceCommand, simulate } from "./simulator.ts";
 export type { Sabotage, SimOptions, SimResult, SimStats } from "./simulator.ts";
 export { SimBus } from "./sim_bus.ts";
 export { Scheduler } from "./scheduler.ts";
-export { DEMO_CRASH_RATE, demoActorConfigs, describeDemo } from "./demo.ts";
+export {
+  DEMO_CRASH_RATE,
+  demoActorConfigs,
+  describeDemo,
+  describeMetricsSettings,
+  metricsActorConfigs,
+} from "./demo.ts";

@@ -48,10 +48,10 @@ export interface CollapseState {
 }
 
 /**
- * Format 4: a channel season block and a longer header; format 3 had hypotheses with a line
- * (level, slope, covariance), format 2 only a level.
+ * Format 5: the season's warm-up in the header; format 4 had a channel season block and a longer
+ * header, format 3 hypotheses with a line (level, slope, covariance), format 2 only a level.
  */
-export const STATE_FORMAT = 4;
+export const STATE_FORMAT = 5;
 // Header layout: configuration, then the running scalars.
 export const H_FORMAT = 0;
 export const H_HAZARD = 1;
@@ -109,6 +109,12 @@ export const H_AR_C0 = 45;
 export const H_AR_C1 = 46;
 export const H_AR_E = 47;
 export const H_AR_N = 48;
+/**
+ * The time of the first valid sample since the season was reset (NaN: none yet), and 1 while the
+ * season has been seen for less than one period (its warm-up), 0 after.
+ */
+export const H_SEASON_FROM = 49;
+export const H_SEASON_WARMING = 50;
 export const HEADER = 56;
 export const RUN_FIELDS = 9;
 
@@ -170,6 +176,8 @@ function writeConfig(state: CollapseState, config: CollapseConfig): void {
     const x = data[H_PREV_X]!;
     seasonReset(state.season, x === x ? x : 0);
     seasonReset(state.spreadSeason, 0);
+    data[H_SEASON_FROM] = NaN;
+    data[H_SEASON_WARMING] = seasonM > 0 ? 1 : 0;
   }
   data[H_HAZARD] = config.hazard;
   data[H_CONFIRM] = config.confirm_threshold;
@@ -328,6 +336,8 @@ const HEADER_NAMES: readonly string[] = [
   "residual_cov1",
   "residual_last",
   "residuals",
+  "season_from_t",
+  "season_warming",
 ];
 
 /**

@@ -92,6 +92,20 @@ export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
   recover_samples: 50,
 });
 
+/**
+ * The settings that suit service metrics (CPU, latency, requests, memory): a daily cycle (one
+ * harmonic of a day, fitted online from the samples' timestamps, so a user's own metrics need no
+ * constants of theirs) and serially correlated noise (the residuals' autocorrelation estimated
+ * online, up to 0.9). `troupe up --feed metrics`, `troupe inject --feed metrics` and
+ * `troupe bench detect` run the metrics feed with them; `troupe ctl collapse --set` applies them to a
+ * user's own channels.
+ */
+export const metricsCollapseConfig: Readonly<Partial<CollapseConfig>> = Object.freeze({
+  season_us: 86_400e6,
+  season_harmonics: 1,
+  ar_max: 0.9,
+});
+
 const FIELDS: readonly (keyof CollapseConfig)[] = Object.keys(
   defaultCollapseConfig,
 ) as (keyof CollapseConfig)[];

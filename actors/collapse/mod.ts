@@ -20,6 +20,7 @@ import { type CollapseFrameEvent, collapseMachine } from "./machine.ts";
 export {
   type CollapseConfig,
   defaultCollapseConfig,
+  metricsCollapseConfig,
   parseCollapseConfig,
   RUNS_MAX_LIMIT,
 } from "./config.ts";
@@ -81,7 +82,8 @@ export const collapseActor: ActorDefinition<CollapseState, CollapseConfig, Colla
   kind: "collapse",
   // 2: regimes hold a line (level and slope), state format 3, the phase decided per sample.
   // 3: a channel season and prewhitening for correlated noise, state format 4.
-  version: 3,
+  // 4: the season's warm-up (no change counted until one period is seen), state format 5.
+  version: 4,
   defaultConfig: defaultCollapseConfig,
   parseConfig: parseCollapseConfig,
   route: (channel) => [channel],

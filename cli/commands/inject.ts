@@ -30,6 +30,8 @@ import {
   UsageError,
 } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
+import { sendMetricsSettings } from "../metrics_settings.ts";
+import { describeMetricsSettings } from "../../sim/mod.ts";
 import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
 
 /** The NATS server `inject`, `record` and `replay --nats` use when `--nats` is not given. */
@@ -157,6 +159,24 @@ short stalls are made up; the result line compares the rate achieved with the ra
       signalName = name;
       abort.abort();
     });
+    // The synthetic metrics feed: the collapse settings for service metrics, per channel, to the
+    // host that runs the actors (said in one line; no host answering is no failure).
+    if (feedSpec === "metrics") {
+      const sent = await sendMetricsSettings(bus, {
+        channels: feed.channels,
+        timeoutMs: 1000,
+        nowMs: Date.now(),
+      });
+      console.error(
+        `troupe inject: ${describeMetricsSettings()}: ` +
+          (sent.refused !== undefined
+            ? `refused: ${sent.refused}`
+            : sent.unanswered > 0
+            ? `no host answered for ${sent.unanswered} of ${feed.channels.length} channels ` +
+              `(troupe ctl collapse --key CHANNEL --set ... sets them later)`
+            : `taken for ${sent.accepted} channels`),
+      );
+    }
     const bar = new ProgressBar(Number.isFinite(durationS) ? rate * durationS : undefined);
     const subjects = `troupe.feed.${feedName ?? feed.name}.*`;
     console.error(

@@ -1,7 +1,8 @@
 /**
  * `troupe up`: everything on one machine. A nats-server child process with JetStream in the data
  * directory when the binary is on PATH (otherwise the in-process bus, said in one line), an actor
- * host running every actor kind, and a synthetic market feed so that something flows. Ctrl-C
+ * host running every actor kind, and a synthetic feed so that something flows (the market by
+ * default, or with `--feed metrics` the service metrics feed, with the settings that suit it). Ctrl-C
  * stops the feed, drains and snapshots the host, and stops nats-server.
  */
 import { join } from "node:path";
@@ -21,18 +22,20 @@ import {
   NatsServer,
 } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
-import { createMarketFeed, inject } from "../../sim/feeds/mod.ts";
+import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../../sim/feeds/mod.ts";
 import {
   DEMO_CRASH_RATE,
   demoActorConfigs,
   describeDemo,
+  describeMetricsSettings,
   describeRecording,
+  metricsActorConfigs,
   Recorder,
 } from "../../sim/mod.ts";
 import { launchCollab, type LaunchedCollab, mintToken } from "../../collab/mod.ts";
 import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_file.ts";
 import { LatestFindings } from "../latest_findings.ts";
-import { type Command, duration, flag, num, str } from "../args.ts";
+import { type Command, duration, flag, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { DATA_DIR_DEFAULT, NATS_URL_FILE, removeNatsUrl, writeNatsUrl } from "../nats_url.ts";
 import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
@@ -40,13 +43,20 @@ import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
 export const command: Command = {
   name: "up",
   summary: "everything on one machine: NATS, a host, a synthetic feed",
-  usage: "[--channels N] [--rate N] [--duration S] [--seed N] [--data-dir DIR] " +
+  usage:
+    "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] [--data-dir DIR] " +
     "[--http-port N] [--collab-port N] [--no-nats] [--record FILE] [--accept-journal-loss]",
   options: {
+    feed: {
+      type: "string",
+      arg: "NAME",
+      help: "market (default): the synthetic market, with demo settings; metrics: the service " +
+        "metrics feed (a sample a minute of event time), with the settings for service metrics",
+    },
     channels: {
       type: "string",
       arg: "N",
-      help: "Symbols in the synthetic market feed (default 8)",
+      help: "Symbols in the synthetic market feed, or metrics series (default 8)",
     },
     rate: { type: "string", arg: "N", help: "Samples per second over all channels (default 2000)" },
     duration: {
@@ -88,6 +98,10 @@ export const command: Command = {
     "Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), " +
     "brew install nats-server (macOS).",
   async run(args) {
+    const feedKind = str(args, "feed") ?? "market";
+    if (feedKind !== "market" && feedKind !== "metrics") {
+      throw new UsageError(`Option --feed must be market or metrics, got "${feedKind}"`);
+    }
     const channels = num(args, "channels", 8, { min: 1, max: 10_000, integer: true });
     const rate = num(args, "rate", 2000, { min: 0, exclusiveMin: true });
     const durationS = duration(args, "duration", 0);
@@ -132,9 +146,10 @@ export const command: Command = {
     config.nats = nats?.url;
     config.input = nats ? "jetstream" : "core";
     config.http_port = httpPort;
-    // Settings that suit a demo of the synthetic market (sim/demo.ts), said in one line below.
+    // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
+    // in one line below.
     const intervalUs = Math.max(1, Math.round((channels * 1e6) / rate));
-    const demo = demoActorConfigs(intervalUs);
+    const demo = feedKind === "metrics" ? metricsActorConfigs() : demoActorConfigs(intervalUs);
     config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
     config.accept_journal_loss = flag(args, "accept-journal-loss");
     // --- --record (sim/recording/): subscribe before the host starts, so that the recording
@@ -241,19 +256,26 @@ export const command: Command = {
 
     // Live-looking event times: the feed starts now, one step per channel-share of the rate.
     const batch = Math.max(1, Math.round(rate / channels / 20));
-    const feed = createMarketFeed({
-      symbols: channels,
-      seed,
-      batch,
-      volume: false,
-      startUs: Math.round((performance.timeOrigin + performance.now()) * 1000),
-      intervalUs,
-      crashRate: DEMO_CRASH_RATE,
-    });
-    console.log(`troupe up: ${describeDemo(intervalUs)}`);
+    const startUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
+    // The metrics feed keeps its minute between samples: a day of event time passes in
+    // 1440 * channels / rate seconds, so its daily cycle shows.
+    const feed: Feed = feedKind === "metrics"
+      ? createMetricsFeed({ series: channels, seed, batch, startUs })
+      : createMarketFeed({
+        symbols: channels,
+        seed,
+        batch,
+        volume: false,
+        startUs,
+        intervalUs,
+        crashRate: DEMO_CRASH_RATE,
+      });
     console.log(
-      `troupe up: injecting the synthetic market feed: ${channels} channels, ${rate} samples/s ` +
-        `on troupe.feed.market.*  (Ctrl-C to stop)`,
+      `troupe up: ${feedKind === "metrics" ? describeMetricsSettings() : describeDemo(intervalUs)}`,
+    );
+    console.log(
+      `troupe up: injecting the synthetic ${feedKind} feed: ${channels} channels, ${rate} ` +
+        `samples/s on troupe.feed.${feedKind}.*  (Ctrl-C to stop)`,
     );
     const t0 = performance.now();
     const abort = new AbortController();
@@ -261,7 +283,7 @@ export const command: Command = {
     const injecting = inject(bus, feed, {
       rate,
       durationS: Infinity,
-      feedName: "market",
+      feedName: feedKind,
       // Unique per run: input ids (and so output ids, and JetStream's Nats-Msg-Id) must not repeat
       // across runs that share a data directory.
       src: `up-${Math.round(performance.timeOrigin).toString(36)}`,

@@ -60,6 +60,12 @@ test("a bad duration is a usage error in two lines; 30s, 5m and 1h are durations
   }
 });
 
+test("troupe up --feed takes market or metrics, and names anything else", async () => {
+  const r = await runTroupe(["up", "--no-nats", "--feed", "stocks"]);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, 'Option --feed must be market or metrics, got "stocks"');
+});
+
 test("troupe up --help lists every option, with its usage line", async () => {
   const r = await runTroupe(["up", "--help"]);
   assert.is(r.code, 0);
@@ -108,6 +114,46 @@ if (haveNatsServer("troupe up")) {
     } finally {
       up.signal("SIGKILL");
       await new Promise<void>((resolve) => holder.close(() => resolve()));
+      dir.remove();
+    }
+  });
+
+  test("troupe up --feed metrics runs the metrics feed with the metrics settings, and troupe inject --feed metrics sends them to its host", async () => {
+    const dir = tempDir();
+    const up = startTroupe(
+      ["up", "--feed", "metrics", "--duration", "40", "--channels", "2", "--http-port", "0"],
+      dir.path,
+    );
+    try {
+      await up.waitFor("injecting the synthetic metrics feed", 30_000);
+      const out = up.output();
+      assert.match(out, "troupe up: metrics settings: collapse season_us 86400000000");
+      assert.match(out, "on troupe.feed.metrics.*");
+      assert.not.match(out, "demo settings");
+      const inj = await runTroupe(
+        [
+          "inject",
+          "--feed",
+          "metrics",
+          "--channels",
+          "2",
+          "--duration",
+          "1s",
+          "--rate",
+          "500",
+          "--feed-name",
+          "extra",
+        ],
+        { cwd: dir.path },
+      );
+      assert.is(inj.code, 0, inj.stderr);
+      // Each channel's collapse instance on the host took the settings.
+      assert.match(inj.stderr, "troupe inject: metrics settings: collapse season_us 86400000000");
+      assert.match(inj.stderr, "taken for 2 channels");
+      up.signal("SIGINT");
+      assert.is(await up.exited, 0, up.output());
+    } finally {
+      up.signal("SIGKILL");
       dir.remove();
     }
   });

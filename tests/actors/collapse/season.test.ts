@@ -116,6 +116,20 @@ test("a daily cycle is no change with season_us a day, and a real shift in it is
   assert.ok(seasonal[0]!.delaySamples <= 30, `delay ${seasonal[0]!.delaySamples}`);
 });
 
+test("no change is counted in the season's first period, and a shift after it is found", () => {
+  // A 12-sigma cycle, and a shift half a day after the first period: before the season has been
+  // seen once, the swing would read as changes.
+  const shiftAt = Math.round(1.5 * 1440);
+  const values = daily("warm-up", 3, 12, 6, shiftAt);
+  const state = collapseKernel.init(config({ season_us: DAY_US }), "c");
+  const first = run(state, values.slice(0, 1440));
+  assert.is(first.changes.length, 0, JSON.stringify(first.changes.map((c) => c.changeIndex)));
+  assert.ok(first.prob.every((p) => p === 0), "no new-regime probability in the warm-up");
+  const rest = run(state, values.slice(1440), 1440).changes;
+  assert.is(rest.length, 1, JSON.stringify(rest.map((c) => c.changeIndex)));
+  assert.ok(Math.abs(rest[0]!.changeIndex - shiftAt) <= 10, `at ${rest[0]!.changeIndex}`);
+});
+
 test("the noise's daily variance cycle is no change with a season", () => {
   // Noise four times larger at the peak than at the trough, around a daily cycle.
   const rng = new Prng("variance");
