@@ -20,7 +20,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "0459f9c9faba964c9e630ccc813ec09d415be30f786be80bbcf37a5a6a69566c");
+  assert.is(r.traceHash, "95d3ba7dc0db3f4f7db002503daa41151b137a80d93c267198a67a877d8fe52b");
 });
 
 test.run();
