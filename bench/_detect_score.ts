@@ -3,7 +3,8 @@
  * for `troupe bench detect`:
  * - anomaly events against the labelled anomaly windows (NAB-style): an event inside a window of
  *   its channel detects it (the first one; its delay is counted from the onset), an event outside
- *   every window of its channel is a false positive;
+ *   every window of its channel is a false positive; as in NAB, the first `probationSamples` of
+ *   the feed are a learning period: events there are not scored, nor labels that begin there;
  * - in both, a window is one true positive however many events fall in it: the events after the
  *   first are `repeats`, neither true nor false (as NAB ignores them), so precision is
  *   found / (found + false) and a detector cannot buy precision by firing again inside a window;
@@ -79,19 +80,28 @@ function byChannel<T extends { channel: string }>(items: readonly T[]): Map<stri
   return out;
 }
 
+/** Options of `scoreAnomalies`. */
+export interface AnomalyScoreOptions {
+  channels: readonly string[];
+  intervalUs: number;
+  /** Samples at the start not scored (NAB's probationary period); default 0. */
+  probationSamples?: number;
+}
+
 /** Anomaly events against the anomaly windows of `channels`. */
 export function scoreAnomalies(
   truth: GroundTruth,
   findings: readonly Finding[],
-  options: { channels: readonly string[]; intervalUs: number },
+  options: AnomalyScoreOptions,
 ): DetectionScore {
   const wanted = new Set(options.channels);
-  const windows = truth.anomalies.filter((a) => wanted.has(a.channel));
+  const scoredFrom = (truth.startUs ?? 0) + (options.probationSamples ?? 0) * options.intervalUs;
+  const windows = truth.anomalies.filter((a) => wanted.has(a.channel) && a.start >= scoredFrom);
   const perChannel = byChannel(windows);
   const first = new Map<AnomalyWindow, number>();
   let fp = 0, events = 0;
   for (const f of findings) {
-    if (f.kind !== "anomaly" || !wanted.has(f.key)) continue;
+    if (f.kind !== "anomaly" || !wanted.has(f.key) || f.ts < scoredFrom) continue;
     events++;
     const w = (perChannel.get(f.key) ?? []).find((a) => f.ts >= a.start && f.ts <= a.end);
     if (!w) {

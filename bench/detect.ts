@@ -10,7 +10,8 @@
  * noise; `troupe up --feed metrics` runs the same); `--config` adds fields over both. The events
  * are then scored
  * (bench/_detect_score.ts):
- * - `anomaly_f1`: anomaly events against the labelled anomaly windows, over both feeds;
+ * - `anomaly_f1`: anomaly events against the labelled anomaly windows, over both feeds, after
+ *   NAB's probationary period (each channel's first min(15%, 750) samples are not scored);
  * - `collapse_f1`: collapse events against the labelled change points (market crashes, metrics
  *   level shifts and drifts), and `collapse_false_alarms_per_channel_hour`: collapse events near
  *   no label, per channel-hour of data (the worse of the two feeds);
@@ -40,6 +41,7 @@ import {
   scoreAnomalies,
   scoreChanges,
 } from "./_detect_score.ts";
+import { probationLength } from "./_nab_scorer.ts";
 
 const NAME = "detect";
 const KINDS = ["anomaly", "collapse", "coherence"] as const;
@@ -185,8 +187,15 @@ export function runDetect(
   const mOpt = { channels: mTruth.channels, intervalUs: mInterval };
   const tOpt = { channels: tTruth.channels, intervalUs: tInterval };
   const mChanges = scoreChanges(mTruth, mk, mOpt), tChanges = scoreChanges(tTruth, mt, tOpt);
-  const mAnomalies = scoreAnomalies(mTruth, mk, mOpt);
-  const tAnomalies = scoreAnomalies(tTruth, mt, tOpt);
+  // NAB's probationary period: a detector's first min(15%, 750) samples are its learning time.
+  const mAnomalies = scoreAnomalies(mTruth, mk, {
+    ...mOpt,
+    probationSamples: probationLength(mTruth.samples),
+  });
+  const tAnomalies = scoreAnomalies(tTruth, mt, {
+    ...tOpt,
+    probationSamples: probationLength(tTruth.samples),
+  });
   const perHour = (fp: number, truth: typeof mTruth, interval: number) =>
     fp / (truth.channels.length * (truth.samples * interval) / 3.6e9);
   return {

@@ -6,8 +6,11 @@ import { type AnomalyConfig, GRIDS_MAX, HOUR_BUCKETS_MAX } from "./config.ts";
 import { initKeysCapacity, TABLE_SLOTS } from "./_table.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
-/** Version 3: per-key birth times, the flat-run context, the increment view, the walk test. */
-const SAVE_VERSION = 3;
+/**
+ * Version 4: the jump view's counters and the very recent mean absolute increment (3: per-key
+ * birth times, the flat-run context, the increment view, the walk test).
+ */
+const SAVE_VERSION = 4;
 const HOUR_US = 3_600_000_000;
 
 // Scalar slots of the state.
@@ -58,7 +61,8 @@ export const SEEN = 0,
   WALK_THRESHOLD = 44,
   HOUR_ALARM = 45,
   ALARM_SETTLE_US = 46,
-  SCALARS = 47;
+  INC_MAD_FAST = 47,
+  SCALARS = 48;
 
 /** The scalar slots' names, in slot order (SEEN first). */
 const SCALAR_NAMES = [
@@ -109,6 +113,7 @@ const SCALAR_NAMES = [
   "walk_threshold",
   "hour_alarm_us",
   "settle_alarm_us",
+  "increment_mae_fast",
 ] as const;
 
 /** An anomaly kernel's state: plain typed arrays, saved and loaded byte for byte. */
@@ -130,7 +135,12 @@ export interface AnomalyState {
   warm: Float64Array;
   /** Per flat-run bin b (RUN_BINS of them): finished runs that reached it (b = 0: every run). */
   runs: Float64Array;
+  /** Per jump bin b (JUMP_BINS of them): past increments beyond the increment range reaching it. */
+  jumps: Float64Array;
 }
+
+/** Jump bins: half-octaves of an increment's size beyond the increment bins' range. */
+export const JUMP_BINS = 16;
 
 /** Flat-run bins: a run of r samples reaches bins 0 to floor(log2(r + 1)). */
 export const RUN_BINS = 32;
@@ -183,13 +193,14 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
     born: new Float64Array(capacity),
     warm: new Float64Array(3 * s[WARMUP]!),
     runs: new Float64Array(RUN_BINS),
+    jumps: new Float64Array(JUMP_BINS),
   };
 }
 
 /** Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, key set. */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
   const floats = st.s.length + st.profile.length + st.ctx.length + st.warm.length +
-    st.born.length + RUN_BINS;
+    st.born.length + RUN_BINS + JUMP_BINS;
   const bytes = new Uint8Array(24 + 8 * floats + 4 * st.keys.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, SAVE_MAGIC, true);
@@ -199,7 +210,7 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   view.setUint32(16, st.keys.length, true);
   view.setUint32(20, st.warm.length, true);
   let p = 24;
-  for (const a of [st.s, st.profile, st.ctx, st.warm, st.born, st.runs]) {
+  for (const a of [st.s, st.profile, st.ctx, st.warm, st.born, st.runs, st.jumps]) {
     for (let i = 0; i < a.length; i++, p += 8) view.setFloat64(p, a[i]!, true);
   }
   for (let i = 0; i < st.keys.length; i++, p += 4) view.setUint32(p, st.keys[i]!, true);
@@ -218,7 +229,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (version !== SAVE_VERSION) fail(`version ${version}, expected ${SAVE_VERSION}`);
   const np = view.getUint32(8, true), nc = view.getUint32(12, true), nk = view.getUint32(16, true);
   const nw = view.getUint32(20, true);
-  const size = 24 + 8 * (SCALARS + np + nc + nw + nk + RUN_BINS) + 4 * nk;
+  const size = 24 + 8 * (SCALARS + np + nc + nw + nk + RUN_BINS + JUMP_BINS) + 4 * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
   if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
   let p = 24;
@@ -228,7 +239,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
     return a;
   };
   const s = read(SCALARS), profile = read(np), ctx = read(nc), warm = read(nw), born = read(nk);
-  const runs = read(RUN_BINS);
+  const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
   const grids = s[GRIDS]!;
@@ -241,7 +252,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   for (let i = 0; i < nk; i++) if (keys[i] !== 0) used++;
   // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
   if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
-  return { s, profile, ctx, warm, keys, born, runs };
+  return { s, profile, ctx, warm, keys, born, runs, jumps };
 }
 
 /** Live counters of a state, for health and tests. */
@@ -261,5 +272,8 @@ export function describeAnomaly(state: AnomalyState): Record<string, unknown> {
   let bins = 0;
   while (bins < RUN_BINS && state.runs[bins]! > 0) bins++;
   out.flat_runs_by_bin = Array.from(state.runs.subarray(0, bins));
+  let jumpBins = 0;
+  while (jumpBins < JUMP_BINS && state.jumps[jumpBins]! > 0) jumpBins++;
+  out.jumps_by_bin = Array.from(state.jumps.subarray(0, jumpBins));
   return out;
 }

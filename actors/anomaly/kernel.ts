@@ -12,16 +12,22 @@
  * - flat run: how long the value has stayed put (within `flat_tolerance` of the mean absolute
  *   change), so a frozen exporter is seen: a run of 7 samples or more scores the tail probability
  *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits, on
- *   a channel where at most 1% of runs last a sample or more (elsewhere runs are ordinary).
+ *   a channel where at most 1% of runs last a sample or more (elsewhere runs are ordinary);
+ * - jump: an increment beyond the increment bins' range (measured against the larger of the recent
+ *   and the very recent mean absolute change, so a switch to a wilder regime is not a run of
+ *   jumps) scores the tail probability of increments that large among all the channel's samples,
+ *   -log2((larger + 1) / (samples + 2)) bits less 5 (so a jump alarms when fewer than about one
+ *   sample in 1,024 has moved as far): a tail probability, not a novelty, so a channel's second
+ *   jump of similar size is found too, and a channel that jumps often learns that it does.
  * Bins are fixed after the warm-up: `bins` across the warm-up range, then wider bins beyond it
  * (`tail_bins_per_octave` per doubling of the distance), so a far excursion is one novelty, not
- * many; increments have fixed bins over ±4 mean absolute changes. A pair (context, bin) never seen
+ * many; increments have fixed bins over ±6 mean absolute changes. A pair (context, bin) never seen
  * before is a novelty; in a context that has seen N samples fall into D distinct bins, its surprise
  * is -log2((D + 1) / (N + D + 1)) bits: a settled context that rarely meets anything new is
  * surprised a lot, a context still exploring hardly at all. There are `grids` such binnings, each
  * shifted by 1/grids of a bin from the last, each with its own contexts; a grid's surprise is the
  * largest over its views, the grids' average is the binned surprise (averaged shifted histograms),
- * and the sample's surprise is the larger of it and the flat run's (both are bits of a rare event). The score is that surprise
+ * and the sample's surprise is the largest of it, the flat run's and the jump's (bits of a rare event). The score is that surprise
  * divided by `full_score_bits` (capped at 1), and 1 when the value leaves the range seen so far by
  * more than `spatial_tolerance` of that range.
  *
@@ -115,12 +121,18 @@ const PROFILE_SHRINK = 3;
 const BIN_LIMIT = (1 << 19) - 1;
 /** Weight of the latest increment in its mean absolute value and mean square (span 100). */
 const INCREMENT_ALPHA = 0.01;
+/** Weight of the latest increment in the very recent mean absolute increment (span 10). */
+const INCREMENT_FAST_ALPHA = 0.1;
 /** Increments are binned over ±INCREMENT_RANGE mean absolute increments, then in the tails. */
 const INCREMENT_RANGE = 6;
 /** The flat-run view scores channels whose value stayed put in at most this share of samples. */
 const FLAT_SHARE_MAX = 0.01;
 /** Flat runs score from this bin on (3: runs of 7 samples or more). */
 const FLAT_BIN_MIN = 3;
+/** Tail bins of increments beyond INCREMENT_RANGE: two per doubling of the size. */
+const JUMP_BINS_PER_OCTAVE = 2;
+/** Bits a jump's tail probability must exceed before it scores (see the module comment). */
+const JUMP_FREE_BITS = 5;
 /** Weight of the latest value in the walk test's long average and variance (span 1000). */
 const WALK_ALPHA = 0.001;
 /** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
@@ -182,6 +194,12 @@ function widthOf(lo: number, hi: number, bins: number, x: number): number {
 /** The bin of a flat run of `run` samples: 1 for 1 or 2, 2 for 3 to 6, ... (log2 of run + 1). */
 function runBin(run: number): number {
   return 31 - Math.clz32(run + 1 > 0x7fffffff ? 0x7fffffff : run + 1); // at most 30 < RUN_BINS
+}
+
+/** The tail bin of an increment of `az` (≥ INCREMENT_RANGE) mean absolute increments. */
+function jumpBin(az: number): number {
+  const b = Math.floor(log2Fast(az / INCREMENT_RANGE) * JUMP_BINS_PER_OCTAVE);
+  return b < S.JUMP_BINS ? b : S.JUMP_BINS - 1;
 }
 
 /**
@@ -272,8 +290,11 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let errProfile = s[S.ERR_PROFILE]!;
   let lastExpected = s[S.LAST_EXPECTED]!, lastLower = s[S.LAST_LOWER]!;
   let lastUpper = s[S.LAST_UPPER]!;
-  const runs = st.runs;
-  let run = s[S.RUN]!, incMad = s[S.INC_MAD]!, incSq = s[S.INC_SQ]!;
+  const runs = st.runs, jumps = st.jumps;
+  let run = s[S.RUN]!,
+    incMad = s[S.INC_MAD]!,
+    incMadFast = s[S.INC_MAD_FAST]!,
+    incSq = s[S.INC_SQ]!;
   let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!, hourAlarm = s[S.HOUR_ALARM]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
@@ -339,6 +360,10 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     const ad = d < 0 ? -d : d;
     slope += (d - slope) * slopeAlpha;
     const z = incMad > 0 ? d / incMad : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
+    // Jumps are measured against the larger of the recent and the very recent volatility, so a
+    // calm-to-stressed switch does not read as a run of jumps.
+    const madJ = incMadFast > incMad ? incMadFast : incMad;
+    const zj = madJ > 0 ? d / madJ : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
     const flat = seen > 0 && ad <= flatTol * incMad;
     let runBits = 0;
     if (flat) {
@@ -358,6 +383,15 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       // A run ends (of 0 samples when the value moved twice in a row): count the bins it reached.
       for (let b = runBin(run); b >= 0; b--) runs[b] = runs[b]! + 1;
       run = 0;
+    }
+    // A jump: an increment beyond the increment bins' range scores its tail probability among
+    // the channel's increments, with one pseudo-count each side, less JUMP_FREE_BITS.
+    let jumpBits = 0;
+    const az = zj < 0 ? -zj : zj;
+    if (az >= INCREMENT_RANGE && seen > 0) {
+      const b = jumpBin(az);
+      if (seen >= warmup) jumpBits = -log2Fast((jumps[b]! + 1) / (seen + 2)) - JUMP_FREE_BITS;
+      for (let j = b; j >= 0; j--) jumps[j] = jumps[j]! + 1;
     }
     let out = 0;
     if (seen < warmup) {
@@ -422,6 +456,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       if (alarmSettleUs > 0 && hourBits >= threshold * fullBits) hourAlarm = ti;
       let raw = total / grids;
       if (runBits > raw) raw = runBits;
+      if (jumpBits > raw) raw = jumpBits;
       raw /= fullBits;
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
@@ -464,6 +499,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       level += (x - level) * LEVEL_ALPHA;
       const a = seen < 100 ? 1 / seen : INCREMENT_ALPHA;
       incMad += (ad - incMad) * a;
+      incMadFast += (ad - incMadFast) * (seen < 10 ? 1 / seen : INCREMENT_FAST_ALPHA);
       incSq += (d * d - incSq) * a;
       const w = x - walkMean;
       walkMean += w * WALK_ALPHA;
@@ -503,6 +539,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.QUIET] = quiet;
   s[S.RUN] = run;
   s[S.INC_MAD] = incMad;
+  s[S.INC_MAD_FAST] = incMadFast;
   s[S.INC_SQ] = incSq;
   s[S.WALK_MEAN] = walkMean;
   s[S.WALK_VAR] = walkVar;

@@ -86,7 +86,14 @@ const MARKET_SIGMA = [0.001, 0.0028];
 const SECTOR_SIGMA = [0.0008, 0.0013];
 const IDIO_SIGMA = [0.0015, 0.0019];
 const STRESS_EVENT_FACTOR = 3;
-const JUMP_SIGMA = 0.025;
+/**
+ * A jump's size: JUMP_MIN_SDS of the symbol's own per-tick standard deviation in the stressed
+ * regime, plus a half-normal of JUMP_SIGMA. The floor keeps every labelled jump beyond what the
+ * symbol's own noise reaches in a long feed (6 sd: about 2e-9 a tick), so a label is a move that
+ * can be seen; a plain normal of 0.025 made a third of the jumps smaller than 5 calm-regime sds.
+ */
+const JUMP_MIN_SDS = 6;
+const JUMP_SIGMA = 0.0125;
 const CRASH_DROP_MIN = 0.06;
 const CRASH_DROP_MAX = 0.18;
 const CRASH_TICKS_MAX = 5;
@@ -173,6 +180,8 @@ class MarketEngine {
   readonly #betaMarket: Float64Array;
   readonly #betaSector: Float64Array;
   readonly #idio: Float64Array;
+  /** Per symbol: the smallest jump, JUMP_MIN_SDS of its stressed-regime per-tick sd. */
+  readonly #jumpMin: Float64Array;
   readonly #sector: Int32Array;
   readonly #baseVolume: Float64Array;
   readonly #sectorDraw: Float64Array;
@@ -201,6 +210,7 @@ class MarketEngine {
     this.#betaMarket = new Float64Array(n);
     this.#betaSector = new Float64Array(n);
     this.#idio = new Float64Array(n);
+    this.#jumpMin = new Float64Array(n);
     this.#sector = new Int32Array(n);
     this.#baseVolume = new Float64Array(n);
     this.#sectorDraw = new Float64Array(o.sectors);
@@ -215,6 +225,9 @@ class MarketEngine {
       this.#betaMarket[i] = setup.uniform(0.7, 1.3);
       this.#betaSector[i] = setup.uniform(0.4, 0.9);
       this.#idio[i] = setup.uniform(0.8, 1.2);
+      const m = this.#betaMarket[i]! * MARKET_SIGMA[1]!;
+      const sec = this.#betaSector[i]! * SECTOR_SIGMA[1]!, idio = this.#idio[i]! * IDIO_SIGMA[1]!;
+      this.#jumpMin[i] = JUMP_MIN_SDS * Math.sqrt(m * m + sec * sec + idio * idio);
       this.#sector[i] = i % o.sectors;
       this.#baseVolume[i] = Math.round(expFast(setup.uniform(logFast(50), logFast(2000))));
       this.#jumpClock[i] = this.#eventRng.exponential();
@@ -260,7 +273,9 @@ class MarketEngine {
       if (crashing) ret -= bm * crashStep;
       if ((this.#jumpClock[i]! -= jumpRate) <= 0) {
         this.#jumpClock[i] = ev.exponential();
-        ret += JUMP_SIGMA * vol * ev.normal();
+        const z = ev.normal();
+        const size = vol * (this.#jumpMin[i]! + JUMP_SIGMA * Math.abs(z));
+        ret += z < 0 ? -size : size;
         this.#sink.anomaly(i, "jump", true, k, k);
       }
       const lp = (this.#logPrice[i] = this.#logPrice[i]! + ret);

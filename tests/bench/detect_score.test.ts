@@ -55,6 +55,26 @@ test("scoreAnomalies() counts a window found once, with its delay, and events ou
   assert.is(s.f1, 0.5);
 });
 
+test("scoreAnomalies() scores neither events nor labels of the probationary period", () => {
+  const t = truth({
+    anomalies: [
+      { channel: "a", kind: "spike", start: 90 * S, end: 120 * S, onset: 100 * S, index: 100 },
+      { channel: "a", kind: "jump", start: 400 * S, end: 420 * S, onset: 410 * S, index: 410 },
+    ],
+  });
+  const events = [
+    finding("anomaly", "a", 50 * S),
+    finding("anomaly", "a", 103 * S),
+    finding("anomaly", "a", 200 * S),
+    finding("anomaly", "a", 411 * S),
+  ];
+  const all = scoreAnomalies(t, events, opts);
+  assert.equal([all.labels, all.found, all.events, all.falsePositives], [2, 2, 4, 2]);
+  const s = scoreAnomalies(t, events, { ...opts, probationSamples: 150 });
+  assert.equal([s.labels, s.found, s.events, s.falsePositives], [1, 1, 2, 1]);
+  assert.equal(s.byKind, { jump: { labels: 1, found: 1 } });
+});
+
 test("scoreAnomalies(): firing again inside a found window buys no precision", () => {
   const t = truth({
     anomalies: [

@@ -1,7 +1,8 @@
 /**
  * The anomaly kernel's views beyond the level: flat runs (a frozen exporter), settling after a
  * lasting shift (one report, not one per hour of the next day), and random walks (scored by their
- * increments, not by their new highs and lows).
+ * increments, not by their new highs and lows), and jumps (scored by their tail probability, so
+ * the second jump of a size is found as the first was).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -111,6 +112,21 @@ test("a random walk is scored by its increments: its new highs are not anomalies
     );
   }
   assert.ok(walkHighs < levelHighs, `as a walk: ${walkHighs}, by level: ${levelHighs}`);
+});
+
+test("every jump of a similar size scores, not only the first: jumps score their tail probability", () => {
+  const rng = new Prng(8);
+  const at = [4000, 6000, 8000, 10_000, 12_000, 14_000];
+  let lp = 0;
+  const v = Array.from({ length: 15_000 }, (_, i) => {
+    const k = at.indexOf(i);
+    lp += 0.002 * rng.normal() + (k < 0 ? 0 : k % 2 === 0 ? 0.03 : -0.03);
+    return Math.exp(lp);
+  });
+  const r = run(v);
+  // Each jump is 15 sd: the increment view's tail bin is known after the first, the jump view's
+  // tail probability (at most 6 in 15,000 samples) is not.
+  for (const i of at) assert.ok(r.score[i]! >= 0.5, `the jump at ${i} scored ${r.score[i]}`);
 });
 
 test("walk_threshold 0 never treats a channel as a walk", () => {
