@@ -43,12 +43,15 @@ const TIME_HEADERS = new Set(["time", "timestamp", "date", "datetime", "t"]);
 const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** Epoch seconds as µs, or undefined past the safe integers. */
+function secondsUs(text: string): number | undefined {
+  const us = Math.round(Number(text) * 1e6);
+  return Number.isSafeInteger(us) ? us : undefined;
+}
+
 /** A bar start in µs from a CSV time field, or undefined when it is neither form. */
 export function parseCsvTime(text: string): number | undefined {
-  if (NUMBER.test(text)) {
-    const us = Math.round(Number(text) * 1e6);
-    return Number.isSafeInteger(us) ? us : undefined;
-  }
+  if (NUMBER.test(text)) return secondsUs(text);
   const m = ISO.exec(text);
   if (!m) return undefined;
   let iso = text.replace(" ", "T");
@@ -58,8 +61,33 @@ export function parseCsvTime(text: string): number | undefined {
 }
 
 function isHeader(fields: string[]): boolean {
-  return fields.length >= 5 && TIME_HEADERS.has(fields[0]!.toLowerCase()) &&
-    COLUMNS.every((c, i) => i >= fields.length - 1 || fields[i + 1]!.toLowerCase() === c);
+  return fields.length >= 5 && TIME_HEADERS.has(fields[0]!.trim().toLowerCase()) &&
+    COLUMNS.every((c, i) => i >= fields.length - 1 || fields[i + 1]!.trim().toLowerCase() === c);
+}
+
+/**
+ * A CSV field as a number: NaN for a field that is not a plain decimal (blank, `0x1F`, `1,5`...).
+ * `Number()` does the work (it trims spaces); what it takes beyond decimals is refused here.
+ */
+function fieldNumber(f: string): number {
+  const x = Number(f);
+  if (x !== x || f.trim() === "") return NaN;
+  const c0 = f.charCodeAt(0), c1 = f.charCodeAt(1);
+  // Number() reads 0x.., 0b.., 0o.. and Infinity: not decimals.
+  if (c0 === 48 && (c1 | 32) > 97 && (c1 | 32) !== 101) return NaN; // 0 then a letter but e
+  return x;
+}
+
+/** The fields of a line, split on commas (a CSV of numbers has no quoted fields). */
+function splitFields(line: string, out: string[]): number {
+  let n = 0, from = 0;
+  for (;;) {
+    const at = line.indexOf(",", from);
+    if (n < 8) out[n] = at < 0 ? line.slice(from) : line.slice(from, at);
+    n++;
+    if (at < 0) return n;
+    from = at + 1;
+  }
 }
 
 /** Parses one CSV file's text; see the module's comment. */
@@ -70,38 +98,41 @@ export function parseBarsCsv(text: string, options: ParseBarsCsvOptions): Parsed
   const errors: CsvLineError[] = [];
   let n = 0, last = -Infinity;
   const values = new Float64Array(5);
+  const fields: string[] = [];
   for (let k = 0; k < lines.length; k++) {
     const raw = lines[k]!;
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "") continue;
-    const fields = line.split(",").map((f) => f.trim());
-    if (n === 0 && errors.length === 0 && isHeader(fields) && fields.length <= 6) continue;
-    const bad = (value: string, message: string) => errors.push({ line: k + 1, value, message });
-    if (fields.length < 5 || fields.length > 6) {
-      bad(line, `expected 5 or 6 fields (time,open,high,low,close[,volume]), got ${fields.length}`);
+    if (line.length === 0 || line.trim() === "") continue;
+    const count = splitFields(line, fields);
+    if (n === 0 && errors.length === 0 && count <= 6 && isHeader(fields.slice(0, count))) continue;
+    const bad = (value: string, message: string) =>
+      errors.push({ line: k + 1, value: value.trim(), message });
+    if (count < 5 || count > 6) {
+      bad(line, `expected 5 or 6 fields (time,open,high,low,close[,volume]), got ${count}`);
       continue;
     }
-    const t = parseCsvTime(fields[0]!);
+    const f0 = fields[0]!;
+    const t = NUMBER.test(f0) ? secondsUs(f0) : parseCsvTime(f0.trim());
     if (t === undefined) {
-      bad(fields[0]!, `field "time" must be epoch seconds or an ISO 8601 date-time`);
+      bad(f0, `field "time" must be epoch seconds or an ISO 8601 date-time`);
       continue;
     }
     if (t % sizeUs !== 0) {
-      bad(fields[0]!, `field "time" is not the start of a bar of ${sizeUs / 1e6} s`);
+      bad(f0, `field "time" is not the start of a bar of ${sizeUs / 1e6} s`);
       continue;
     }
     if (!(t > last)) {
-      bad(fields[0]!, `field "time" must come after the bar before it`);
+      bad(f0, `field "time" must come after the bar before it`);
       continue;
     }
     let ok = true;
     for (let c = 0; c < 5 && ok; c++) {
-      const f = fields[c + 1];
-      if (f === undefined) {
+      if (c + 1 >= count) {
         values[c] = 0; // no volume column
         continue;
       }
-      const x = NUMBER.test(f) ? Number(f) : NaN;
+      const f = fields[c + 1]!;
+      const x = fieldNumber(f);
       if (!Number.isFinite(x) || (c === 4 && x < 0)) {
         bad(f, `field "${COLUMNS[c]}" must be a ${c === 4 ? "number ≥ 0" : "finite number"}`);
         ok = false;
@@ -109,13 +140,16 @@ export function parseBarsCsv(text: string, options: ParseBarsCsvOptions): Parsed
       values[c] = x;
     }
     if (!ok) continue;
-    const [o, h, l, c] = values as unknown as [number, number, number, number];
+    const o = values[0]!, h = values[1]!, l = values[2]!, c = values[3]!;
     if (h < Math.max(o, l, c) || l > Math.min(o, c)) {
       bad(line, `high ${h} and low ${l} must bound open ${o} and close ${c}`);
       continue;
     }
     cols[0]![n] = t;
-    for (let j = 0; j < 4; j++) cols[j + 1]![n] = values[j]!;
+    cols[1]![n] = o;
+    cols[2]![n] = h;
+    cols[3]![n] = l;
+    cols[4]![n] = c;
     cols[5]![n] = cols[6]![n] = values[4]!;
     n++;
     last = t;

@@ -98,6 +98,8 @@ test("parseBarsCsv() keeps every good line and names the line and value of each 
     "", // blank: ignored
     `${T0_S + 401 * 60},10,11`, // line 12: too few fields
     `${T0_S + 402 * 60},10,11,9,10,-4`, // line 13: negative volume
+    `${T0_S + 403 * 60},0x10,20,9,10,5`, // line 14: hexadecimal
+    `${T0_S + 404 * 60},10,11, ,10,5`, // line 15: blank
     ...lines.slice(5),
   ].join("\r\n");
   const parsed = parseBarsCsv(text, { sizeUs: MIN_US, keep: 100 });
@@ -110,6 +112,8 @@ test("parseBarsCsv() keeps every good line and names the line and value of each 
       [10, `${T0_S + 400 * 60},10,9,8,10,1`],
       [12, `${T0_S + 401 * 60},10,11`],
       [13, "-4"],
+      [14, "0x10"],
+      [15, ""],
     ],
   );
   assert.match(parsed.errors[0]!.message, /field "high" must be a finite number/);
