@@ -341,6 +341,44 @@ export function heldCount(s: BarsState, j: number): number {
   return s.sizes[j]?.meta[LEN] ?? 0;
 }
 
+/** The last views made of each ring, while its head and length stay (a scan reads them often). */
+const views = new WeakMap<
+  Float64Array,
+  { head: number; len: number; through: number; view: HeldBars }
+>();
+
+/**
+ * The closed bars of size index `j`, oldest first, as views into the ring when they lie in one
+ * stretch of it (a ring not yet wrapped, or wrapped exactly: what a seeded ring is), else
+ * undefined (`readHeld` copies them). Read-only, and valid until the state next changes; the same
+ * object while no bar closes (making 7 views costs more than a scan's lookups), and a new one
+ * once one has: a scan may key what it computed of a symbol's bars by this object.
+ */
+export function heldView(s: BarsState, j: number): HeldBars | undefined {
+  const r = s.sizes[j];
+  if (!r) return undefined;
+  const m = r.meta, ring = r.ring;
+  const cap = m[CAP]!, len = m[LEN]!, head = m[HEAD]!;
+  const first = len === 0 ? 0 : (head - len + cap) % cap;
+  if (first + len > cap) return undefined;
+  // The end of the last bar closed tells a ring that came round to the same head apart.
+  const through = m[THROUGH]!;
+  const known = views.get(ring);
+  if (known?.head === head && known.len === len && known.through === through) return known.view;
+  const col = (c: number) => ring.subarray(c * cap + first, c * cap + first + len);
+  const view = {
+    t: col(0),
+    open: col(1),
+    high: col(2),
+    low: col(3),
+    close: col(4),
+    count: col(5),
+    sum: col(6),
+  };
+  views.set(ring, { head, len, through, view });
+  return view;
+}
+
 /**
  * Copies the closed bars of size index `j`, oldest first, into `out` (each column at least
  * `heldCount` long; the bars go at the start). Returns how many were copied.

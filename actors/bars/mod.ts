@@ -36,6 +36,7 @@ export {
   type ClosedBars,
   type HeldBars,
   heldCount,
+  heldView,
   readHeld,
   type SeedBars,
   sizeIndex,

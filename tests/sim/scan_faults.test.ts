@@ -137,7 +137,7 @@ async function run(seed: number) {
   const resuming = new Reader(service, scanId);
   first.join(0);
   resuming.join(0);
-  let resumed = false;
+  let resumed = false, lateJoined = false;
   const endUs = T0_US + 120_000_000;
   while (!(first.ended && late.ended && resuming.ended) && scheduler.nowUs < endUs) {
     await scheduler.run(scheduler.nowUs + 20_000);
@@ -146,8 +146,9 @@ async function run(seed: number) {
       scheduler.after(400_000, () => resuming.join(resuming.results.at(-1)!.seq));
       resumed = true;
     }
-    if (scheduler.nowUs >= T0_US + 600_000 && !late.ended && late.results.length === 0) {
+    if (scheduler.nowUs >= T0_US + 600_000 && !lateJoined) {
       late.join(0);
+      lateJoined = true;
     }
   }
   return { service, scanId, want, readers: { first, late, resuming }, work, sentBy, died, doomed };

@@ -17,6 +17,7 @@ import {
   type BarsState,
   type HeldBars,
   heldCount,
+  heldView,
   parseBarsCsv,
   parseCsvTime,
   readHeld,
@@ -175,6 +176,48 @@ test("a seed body survives msgpack and seeds the ring; bars at or before those h
     () => barsKernel.seed(state, { ...bars, sizeUs: 5 * MIN_US }),
     /not a size built here/,
   );
+});
+
+test("heldView() gives the ring's own columns where they lie in one stretch, else nothing", () => {
+  const config: BarsConfig = { bar_sizes: ["1m"], history_bars: 8, close_grace_ms: 0 };
+  const { rows } = series(7, 12);
+  const col = (k: number, from: number, to: number) =>
+    new Float64Array(rows.slice(from, to).map((r) => r[k]!));
+  const seed = (state: BarsState, from: number, to: number) =>
+    barsKernel.seed(state, {
+      sizeUs: MIN_US,
+      t: col(0, from, to),
+      open: col(1, from, to),
+      high: col(2, from, to),
+      low: col(3, from, to),
+      close: col(4, from, to),
+      count: col(5, from, to),
+      sum: col(5, from, to),
+    });
+  const state = barsKernel.init(config, "X");
+  assert.equal(heldView(state, 0)?.t.length, 0, "empty");
+  seed(state, 0, 8); // exactly full: one stretch
+  const view = heldView(state, 0)!;
+  const copy = held(state);
+  for (const k of ["t", "open", "high", "low", "close", "count", "sum"] as const) {
+    assert.equal([...view[k]], [...copy[k]], k);
+  }
+  assert.is(heldView(state, 0), view, "the same object while no bar closes");
+  seed(state, 8, 11); // wrapped
+  assert.is(heldView(state, 0), undefined);
+  assertRows(held(state), rows.slice(3, 11), "wrapped, copied");
+  // Round to the same head again: 5 more bars from live samples, a new object with the new bars.
+  const t = rows[10]![0]! + MIN_US;
+  const times = Array.from({ length: 6 }, (_, i) => t + i * MIN_US);
+  barsKernel.step(state, {
+    channel: "X",
+    seq0: 0,
+    t: new Float64Array(times),
+    v: new Float64Array([1, 2, 3, 4, 5, 6]),
+  });
+  const again = heldView(state, 0)!;
+  assert.ok(again !== view, "a new object once bars closed");
+  assert.equal([...again.t], [...rows.slice(8, 11).map((r) => r[0]!), ...times.slice(0, 5)]);
 });
 
 async function launch(dataDir: string, historyDir?: string): Promise<LaunchedHost> {
