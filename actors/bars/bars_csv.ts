@@ -90,7 +90,10 @@ function splitFields(line: string, out: string[]): number {
   }
 }
 
-/** Parses one CSV file's text; see the module's comment. */
+/**
+ * Parses one CSV file's text; see the module's comment. One loop over the lines, longer than a
+ * function should be: it runs once per bar of history (5 million at 10,000 files of 500 bars).
+ */
 export function parseBarsCsv(text: string, options: ParseBarsCsvOptions): ParsedBarsCsv {
   const { sizeUs, keep } = options;
   const lines = text.split("\n");
