@@ -19,7 +19,7 @@ import process from "node:process";
 import { WebSocket } from "ws";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { BarColumns } from "../actors/indicators/mod.ts";
-import { launchHost, parseHostConfig } from "../actors/runtime/mod.ts";
+import { type Host, launchHost, parseHostConfig } from "../actors/runtime/mod.ts";
 import { scanHostService } from "../actors/scan/mod.ts";
 import { type BenchContext, type BenchRow, row } from "./_bench.ts";
 
@@ -55,6 +55,26 @@ function writeHistory(dir: string, all: BarColumns[]): void {
     }
     writeFileSync(join(dir, `${symbolName(s)}.1m.csv`), lines.join("\n") + "\n");
   }
+}
+
+/** Waits (up to 10 min) until the host has saved a snapshot of each of its `n` instances. */
+async function snapshotted(host: Host, n: number, ctx: BenchContext): Promise<void> {
+  const t0 = performance.now();
+  for (;;) {
+    const { values } = await host.metrics.snapshots.get();
+    const saved = values.reduce((sum, v) => sum + v.value, 0);
+    if (saved >= n) break;
+    if (performance.now() - t0 > 600_000) {
+      ctx.log(`host: ${saved} of ${n} seeded instances snapshotted after 10 min; going on`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  ctx.log(
+    `host: its snapshots of the seeded instances took ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s`,
+  );
 }
 
 interface Subscribed {
@@ -148,8 +168,9 @@ export async function hostScanRows(
         `in ${((t2 - t1) / 1000).toFixed(1)} s`,
     );
     // The host's first periodic look (each second) snapshots every instance the seed changed:
-    // 10,000 snapshots of 28 KB, once, which is not the scans' cost.
-    await new Promise((r) => setTimeout(r, 2500));
+    // 10,000 snapshots of 28 KB, once, which is not the scans' cost (under load it held the event
+    // loop long enough for the first POST to time out).
+    await snapshotted(launched.host, all.length, ctx);
     const base = `http://127.0.0.1:${launched.host.httpPort}`;
     const request = { criteria: o.criteria, rank: o.rank, bar: "1m" };
     const bareMatches = o.bare();
