@@ -1,9 +1,8 @@
 /**
  * The host part of `troupe bench scan`: the bench's bars held by the bars actors of a running host
- * (launchHost with the scan service, as `troupe run` starts it; in-process bus, file journal), fed
- * as sample frames (four samples a bar, open high low close, and the volume on `<symbol>_vol`, so
- * the held bars equal the bench's), then scanned through the HTTP API with one WebSocket
- * subscriber:
+ * (launchHost with the scan service, as `troupe run` starts it; in-process bus, file journal),
+ * seeded from CSV files through `actors.bars.history_dir` (the held bars equal the bench's, bit for
+ * bit), then scanned through the HTTP API with one WebSocket subscriber:
  *
  * - `full_scan_ms` (POST to the end message) and `first_result_ms` (POST to the first result),
  *   medians over the rounds;
@@ -13,16 +12,15 @@
  *   WebSocket after their first result and reconnecting from it;
  * - `rss_growth_ratio`: the process's RSS after those scans are deleted over before they started.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { WebSocket } from "ws";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { BarColumns } from "../actors/indicators/mod.ts";
-import { type LaunchedHost, launchHost, parseHostConfig } from "../actors/runtime/mod.ts";
+import { type Host, launchHost, parseHostConfig } from "../actors/runtime/mod.ts";
 import { scanHostService } from "../actors/scan/mod.ts";
-import { encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { type BenchContext, type BenchRow, row } from "./_bench.ts";
 
 /** What the host part is given. */
@@ -41,47 +39,42 @@ const BAR_US = 60e6;
 
 const symbolName = (i: number) => `S${String(i).padStart(5, "0")}`;
 
-/** Feeds every symbol's bars to the host as frames, plus one sample opening the next bar. */
-async function seed(launched: LaunchedHost, all: BarColumns[]): Promise<void> {
-  const bus = launched.bus;
-  let id = 0;
+/**
+ * Writes every symbol's bars as `<symbol>.1m.csv` in `dir` (the host's `history_dir`). Numbers are
+ * written as JavaScript prints them, the shortest text that reads back to the same double, so the
+ * bars the host holds equal the bench's bit for bit.
+ */
+function writeHistory(dir: string, all: BarColumns[]): void {
+  mkdirSync(dir);
   for (let s = 0; s < all.length; s++) {
-    const b = all[s]!, n = b.close.length, name = symbolName(s);
-    const t = new Float64Array(4 * n + 1), v = new Float64Array(4 * n + 1);
-    const vt = new Float64Array(n + 1), vv = new Float64Array(n + 1);
+    const b = all[s]!, n = b.close.length;
+    const lines = ["time,open,high,low,close,volume"];
     for (let i = 0; i < n; i++) {
-      const at = BASE_US + i * BAR_US;
-      for (let k = 0; k < 4; k++) t[4 * i + k] = at + k * 15e6;
-      v.set([b.open[i]!, b.high[i]!, b.low[i]!, b.close[i]!], 4 * i);
-      vt[i] = at;
-      vv[i] = b.volume[i]!;
+      const t = (BASE_US + i * BAR_US) / 1e6;
+      lines.push(`${t},${b.open[i]},${b.high[i]},${b.low[i]},${b.close[i]},${b.volume[i]}`);
     }
-    t[4 * n] = vt[n] = BASE_US + n * BAR_US;
-    v[4 * n] = b.close[n - 1]!;
-    bus.publish(
-      feedSubject("bench", name),
-      encodeFrame({ channel: name, seq0: 0, t, v }, {
-        id: `b${++id}`,
-        src: "bench",
-      }),
-    );
-    const vol = `${name}_vol`;
-    bus.publish(
-      feedSubject("bench", vol),
-      encodeFrame({ channel: vol, seq0: 0, t: vt, v: vv }, {
-        id: `b${++id}`,
-        src: "bench",
-      }),
-    );
-    if (s % 250 === 249) await bus.flush();
+    writeFileSync(join(dir, `${symbolName(s)}.1m.csv`), lines.join("\n") + "\n");
   }
-  await bus.flush();
-  const want = 2 * all.length;
+}
+
+/** Waits (up to 10 min) until the host has saved a snapshot of each of its `n` instances. */
+async function snapshotted(host: Host, n: number, ctx: BenchContext): Promise<void> {
   const t0 = performance.now();
-  while ((launched.host.applied.get("bars") ?? 0) < want) {
-    if (performance.now() - t0 > 600_000) throw new Error("bench scan: the host took over 10 min");
-    await new Promise((r) => setTimeout(r, 50));
+  for (;;) {
+    const { values } = await host.metrics.snapshots.get();
+    const saved = values.reduce((sum, v) => sum + v.value, 0);
+    if (saved >= n) break;
+    if (performance.now() - t0 > 600_000) {
+      ctx.log(`host: ${saved} of ${n} seeded instances snapshotted after 10 min; going on`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
+  ctx.log(
+    `host: its snapshots of the seeded instances took ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s`,
+  );
 }
 
 interface Subscribed {
@@ -139,6 +132,9 @@ export async function hostScanRows(
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "troupe-bench-scan-"));
+  const t0 = performance.now();
+  writeHistory(join(dir, "history"), all);
+  const t1 = performance.now();
   const config = parseHostConfig({
     host_id: "bench-scan",
     data_dir: dir,
@@ -147,22 +143,34 @@ export async function hostScanRows(
     snapshots: { store: "memory", every_inputs: 1_000_000_000, every_ms: 3_600_000 },
     actors: {
       ...Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }])),
-      bars: { bar_sizes: ["1m"], history_bars: all[0]!.close.length },
+      bars: {
+        bar_sizes: ["1m"],
+        history_bars: all[0]!.close.length,
+        history_dir: join(dir, "history"),
+      },
     },
   }, ACTOR_KINDS);
-  // No ticks: the bars held stay those fed for the whole run.
+  // No ticks: the bars held stay those seeded for the whole run.
   const launched = await launchHost(config, ACTOR_KINDS, {
-    log: () => {},
+    log: (m) => m.startsWith("bars history") && ctx.log(`host: ${m}`),
     tickEveryMs: 0,
     service: scanHostService(),
   });
+  const t2 = performance.now();
   try {
-    const t0 = performance.now();
-    await seed(launched, all);
+    const held = launched.host.instances().length;
+    if (held !== all.length) {
+      throw new Error(`bench scan: the host holds ${held} bars instances, ${all.length} written`);
+    }
     ctx.log(
-      `host: ${all.length} symbols x ${all[0]!.close.length} bars fed to the bars actors in ` +
-        `${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `host: ${all.length} symbols x ${all[0]!.close.length} bars written as CSV in ` +
+        `${((t1 - t0) / 1000).toFixed(1)} s, seeded from history_dir (read, journaled, applied) ` +
+        `in ${((t2 - t1) / 1000).toFixed(1)} s`,
     );
+    // The host's first periodic look (each second) snapshots every instance the seed changed:
+    // 10,000 snapshots of 28 KB, once, which is not the scans' cost (under load it held the event
+    // loop long enough for the first POST to time out).
+    await snapshotted(launched.host, all.length, ctx);
     const base = `http://127.0.0.1:${launched.host.httpPort}`;
     const request = { criteria: o.criteria, rank: o.rank, bar: "1m" };
     const bareMatches = o.bare();

@@ -53,6 +53,12 @@ export interface ActorDefinition<State, Config, Result> {
    * the instance every period, at the host's time.
    */
   tickDue?(state: State): TickDue | undefined;
+  /**
+   * What a journaled seed does to the kernel: history loaded from outside the bus (the bars kind's
+   * OHLCV CSV files, `Host.seed`), `body` as the seed's envelope holds it. Throws on a body it
+   * cannot take. A seed publishes nothing. Without it, the kind takes no seeds.
+   */
+  seed?(state: State, body: unknown): void;
   /** Per-sample outputs, published as a columns frame on `troupe.out.<kind>.<key>`. The host
    *  encodes it before the call that returned it ends, so it may share the frame's arrays. */
   columns?(result: Result, frame: SampleFrame, key: string): ColumnsFrame | undefined;

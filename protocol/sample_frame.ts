@@ -73,7 +73,8 @@ export interface FrameLimits extends DecodeLimits {
 
 const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
-function bytesOf(a: Float64Array): Uint8Array {
+/** The 8-byte little-endian values of `a` as bytes (a view of it on a little-endian machine). */
+export function float64Bytes(a: Float64Array): Uint8Array {
   if (LITTLE_ENDIAN) return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const out = new Uint8Array(a.length * 8);
   const view = new DataView(out.buffer);
@@ -257,23 +258,23 @@ function writeColumnsMessage(
     w.str(K_SEQ0);
     w.uintWidth(seq0, layout.seq0Width);
     w.textWidth("t", layout.tKeyWidth);
-    w.binWidth(bytesOf(t), layout.tBinWidth);
+    w.binWidth(float64Bytes(t), layout.tBinWidth);
     const [name, col] = cols[0]!;
     w.textWidth(utf8d.decode(name), 2);
-    w.binWidth(bytesOf(col), 5);
+    w.binWidth(float64Bytes(col), 5);
   } else {
     w.text(channel);
     w.str(K_SEQ0);
     w.int(seq0);
     w.str(K_T);
-    w.bin(bytesOf(t));
+    w.bin(float64Bytes(t));
     if (nested) {
       w.str(K_COLUMNS);
       w.mapHeader(cols.length);
     }
     for (const [name, col] of cols) {
       w.str(name);
-      w.bin(bytesOf(col));
+      w.bin(float64Bytes(col));
     }
   }
   if (w.pos !== size) throw new Error(`frame writer: wrote ${w.pos} of ${size} bytes`);

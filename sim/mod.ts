@@ -7,8 +7,10 @@ export * from "./clock.ts";
 export * from "./feeds/mod.ts";
 export * from "./recording/mod.ts";
 export {
+  drawFaultParams,
   FAULT_KINDS,
   type FaultKind,
+  type FaultParams,
   type FaultSet,
   type FaultSpec,
   parseFaults,

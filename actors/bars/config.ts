@@ -12,6 +12,9 @@ export interface BarsConfig {
   history_bars: number;
   /** A clock tick closes a bar once it is this late past the bar's end with no newer sample. */
   close_grace_ms: number;
+  /** A directory of OHLCV CSV files (`<channel>.<size>.csv`) that seeds the rings when a host
+   *  starts (history_dir.ts); read once, at the start. */
+  history_dir?: string;
 }
 
 /** The default: 1s, 1m, 5m, 1h and 1d bars, 500 of each, closed by ticks 1 s after their end. */
@@ -47,7 +50,7 @@ export function barSizeName(us: number): string {
 /** Validates a bars configuration over `base`; throws ConfigError naming the field. */
 export function parseBarsConfig(raw: unknown, base: BarsConfig, path: string): BarsConfig {
   const obj = configObject(raw, path);
-  rejectUnknown(obj, ["bar_sizes", "history_bars", "close_grace_ms"], path);
+  rejectUnknown(obj, ["bar_sizes", "history_bars", "close_grace_ms", "history_dir"], path);
   let sizes = base.bar_sizes;
   if (obj.bar_sizes !== undefined) {
     const at = path ? `${path}.bar_sizes` : "bar_sizes";
@@ -80,7 +83,20 @@ export function parseBarsConfig(raw: unknown, base: BarsConfig, path: string): B
     }
     sizes = list as string[];
   }
+  let historyDir = base.history_dir;
+  if (obj.history_dir !== undefined) {
+    const at = path ? `${path}.history_dir` : "history_dir";
+    if (typeof obj.history_dir !== "string" || obj.history_dir === "") {
+      throw new ConfigError(
+        at,
+        `Field "${at}" must be a directory's path, got ${JSON.stringify(obj.history_dir)}`,
+        { value: obj.history_dir },
+      );
+    }
+    historyDir = obj.history_dir;
+  }
   return {
+    ...(historyDir === undefined ? {} : { history_dir: historyDir }),
     bar_sizes: sizes,
     history_bars: readNumber(obj, "history_bars", path, base.history_bars, {
       min: 2,

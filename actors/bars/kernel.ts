@@ -86,7 +86,8 @@ function unroll(
   }
 }
 
-function push(s: BarsState, r: SizeRing): void {
+/** Stores a closed bar in the ring (7 values from `src[at]`: start, o, h, l, c, count, sum). */
+function store(s: BarsState, r: SizeRing, src: Float64Array, at: number): void {
   const m = r.meta;
   let cap = m[CAP]!;
   if (m[LEN]! === cap && cap < s.history) {
@@ -97,17 +98,16 @@ function push(s: BarsState, r: SizeRing): void {
     m[CAP] = cap = next;
     m[HEAD] = m[LEN]! % next;
   }
-  const at = m[HEAD]!, ring = r.ring;
-  ring[at] = m[OPEN_T]!;
-  ring[cap + at] = m[O]!;
-  ring[2 * cap + at] = m[H]!;
-  ring[3 * cap + at] = m[L]!;
-  ring[4 * cap + at] = m[C]!;
-  ring[5 * cap + at] = m[N]!;
-  ring[6 * cap + at] = m[SUM]!;
-  m[HEAD] = (at + 1) % cap;
+  const h = m[HEAD]!, ring = r.ring;
+  for (let c = 0; c < COLS; c++) ring[c * cap + h] = src[at + c]!;
+  m[HEAD] = (h + 1) % cap;
   if (m[LEN]! < cap) m[LEN] = m[LEN]! + 1;
-  // The closed-bars scratch.
+  m[THROUGH] = src[at]! + m[SIZE_US]!;
+}
+
+/** Closes the open bar: into the ring and the closed-bars scratch. */
+function push(s: BarsState, r: SizeRing): void {
+  const m = r.meta;
   const out = s.closed;
   if ((out.count + 1) * CLOSED_FIELDS > out.data.length) {
     const data = new Float64Array(out.data.length * 2);
@@ -118,8 +118,54 @@ function push(s: BarsState, r: SizeRing): void {
   d[b] = m[SIZE_US]!;
   for (let f = 0; f < COLS; f++) d[b + 1 + f] = m[OPEN_T + f]!;
   out.count++;
-  m[THROUGH] = m[OPEN_T]! + m[SIZE_US]!;
+  store(s, r, m, OPEN_T);
   m[OPEN_T] = NaN;
+}
+
+/** Closed bars to seed a size's ring with, oldest first (see `seedBars`). */
+export interface SeedBars {
+  /** The bar size, µs. */
+  sizeUs: number;
+  t: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  count: Float64Array;
+  sum: Float64Array;
+}
+
+/**
+ * Seeds the ring of size `bars.sizeUs` with closed bars (history from files): starts aligned to
+ * the size and rising. A bar at or before one already closed, or at or past the open bar, is
+ * dropped and counted as late: a seed never rewrites what data built. Nothing is published.
+ * Returns how many were dropped; throws on a size the state does not build or unordered starts.
+ */
+function seedBars(s: BarsState, bars: SeedBars): number {
+  const j = sizeIndex(s, bars.sizeUs);
+  if (j < 0) throw new Error(`Cannot seed bars of ${bars.sizeUs} µs: not a size built here`);
+  const r = s.sizes[j]!, m = r.meta, size = bars.sizeUs;
+  const cols = [bars.t, bars.open, bars.high, bars.low, bars.close, bars.count, bars.sum];
+  const n = bars.t.length;
+  if (cols.some((c) => c.length !== n)) {
+    throw new Error(`Cannot seed bars: columns differ in length`);
+  }
+  const one = new Float64Array(COLS);
+  let dropped = 0;
+  for (let i = 0; i < n; i++) {
+    const t = bars.t[i]!;
+    if (!(t % size === 0) || (i > 0 && !(t > bars.t[i - 1]!))) {
+      throw new Error(`Cannot seed bars: bar ${i} starts at ${t} µs, not aligned and rising`);
+    }
+    if (t < m[THROUGH]! || t + size > m[OPEN_T]!) {
+      dropped++;
+      continue;
+    }
+    for (let c = 0; c < COLS; c++) one[c] = cols[c]![i]!;
+    store(s, r, one, 0);
+  }
+  s.closed.late += dropped;
+  return dropped;
 }
 
 function step(s: BarsState, frame: SampleFrame): ClosedBars {
@@ -261,11 +307,13 @@ function load(bytes: Uint8Array): BarsState {
 /** The bars kernel; `advance` is what a clock tick does. */
 export const barsKernel: Kernel<BarsState, BarsConfig, ClosedBars> & {
   advance(state: BarsState, ts: number): ClosedBars;
+  seed(state: BarsState, bars: SeedBars): number;
   tickDue(state: BarsState): TickDue | undefined;
 } = {
   init,
   step,
   advance,
+  seed: seedBars,
   tickDue,
   configure,
   save,
@@ -291,6 +339,44 @@ export function sizeIndex(s: BarsState, sizeUs: number): number {
 /** How many closed bars the state holds for size index `j`. */
 export function heldCount(s: BarsState, j: number): number {
   return s.sizes[j]?.meta[LEN] ?? 0;
+}
+
+/** The last views made of each ring, while its head and length stay (a scan reads them often). */
+const views = new WeakMap<
+  Float64Array,
+  { head: number; len: number; through: number; view: HeldBars }
+>();
+
+/**
+ * The closed bars of size index `j`, oldest first, as views into the ring when they lie in one
+ * stretch of it (a ring not yet wrapped, or wrapped exactly: what a seeded ring is), else
+ * undefined (`readHeld` copies them). Read-only, and valid until the state next changes; the same
+ * object while no bar closes (making 7 views costs more than a scan's lookups), and a new one
+ * once one has: a scan may key what it computed of a symbol's bars by this object.
+ */
+export function heldView(s: BarsState, j: number): HeldBars | undefined {
+  const r = s.sizes[j];
+  if (!r) return undefined;
+  const m = r.meta, ring = r.ring;
+  const cap = m[CAP]!, len = m[LEN]!, head = m[HEAD]!;
+  const first = len === 0 ? 0 : (head - len + cap) % cap;
+  if (first + len > cap) return undefined;
+  // The end of the last bar closed tells a ring that came round to the same head apart.
+  const through = m[THROUGH]!;
+  const known = views.get(ring);
+  if (known?.head === head && known.len === len && known.through === through) return known.view;
+  const col = (c: number) => ring.subarray(c * cap + first, c * cap + first + len);
+  const view = {
+    t: col(0),
+    open: col(1),
+    high: col(2),
+    low: col(3),
+    close: col(4),
+    count: col(5),
+    sum: col(6),
+  };
+  views.set(ring, { head, len, through, view });
+  return view;
 }
 
 /**

@@ -6,6 +6,7 @@
  *
  * Volume: a channel's bars count their samples (`count`, tick volume) and sum their values (`sum`);
  * a feed that sends traded sizes on `<SYM>_vol` gets bars of it whose `sum` is the traded volume.
+ * Bars seeded from CSV history (`history_dir`) hold the file's volume as both `count` and `sum`.
  */
 import type { ActorDefinition } from "../runtime/mod.ts";
 import { type BarsConfig, barSizeName, defaultBarsConfig, parseBarsConfig } from "./config.ts";
@@ -17,6 +18,7 @@ import {
   describeBars,
 } from "./kernel.ts";
 import { type BarsClosedEvent, barsMachine } from "./machine.ts";
+import { barsOfSeedBody } from "./bars_seed.ts";
 
 export {
   BAR_SIZES_MAX,
@@ -34,9 +36,14 @@ export {
   type ClosedBars,
   type HeldBars,
   heldCount,
+  heldView,
   readHeld,
+  type SeedBars,
   sizeIndex,
 } from "./kernel.ts";
+export { type CsvLineError, parseBarsCsv, parseCsvTime, type ParsedBarsCsv } from "./bars_csv.ts";
+export { barsOfSeedBody, barsSeedBody } from "./bars_seed.ts";
+export { type BarsHistoryReport, seedBarsHistory, type SeedTarget } from "./history_dir.ts";
 export { type BarEmitted, type BarsClosedEvent, barsMachine } from "./machine.ts";
 
 /** The machine event of the bars a frame or tick closed, or undefined when none closed. */
@@ -75,4 +82,5 @@ export const barsActor: ActorDefinition<BarsState, BarsConfig, ClosedBars> = {
   frameEvent: (closed) => barsClosedEvent(closed),
   tickEvent: (state, ts) => barsClosedEvent(barsKernel.advance(state, ts)),
   tickDue: (state) => barsKernel.tickDue(state),
+  seed: (state, body) => void barsKernel.seed(state, barsOfSeedBody(body)),
 };

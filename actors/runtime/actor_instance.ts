@@ -19,6 +19,9 @@ import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import { decodeInputRecord, type InputRecord } from "./input_record.ts";
 import { InputIdWindow } from "./input_id_window.ts";
 
+/** A seed's envelope at most (journaled by the host itself, so above the bus's message cap). */
+export const SEED_BYTES_MAX = 64 << 20;
+
 /** A message an instance asks to publish. */
 export interface Output {
   subject: string;
@@ -198,6 +201,15 @@ export class ActorInstance {
             : { type: "tick", ts: envelope.ts };
           if (event) this.#send(event);
           outputs = this.#drain(envelope.id, envelope.ts);
+          break;
+        }
+        case "seed": {
+          const envelope = decodeEnvelope(record.payload, { messageBytesMax: SEED_BYTES_MAX });
+          if (this.#seen(envelope.id)) return this.#passOver(record, pos);
+          if (!this.def.seed) throw new Error(`kind "${this.def.kind}" takes no seeds`);
+          this.def.seed(this.#state, envelope.body);
+          this.#ids.add(envelope.id);
+          outputs = [];
           break;
         }
         default:

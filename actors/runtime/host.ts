@@ -38,7 +38,7 @@ import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 import { coreInput, type InputSource } from "./input_source.ts";
-import { encodeInitRecord } from "./input_record.ts";
+import { encodeInitRecord, encodeInputRecord, seedRecord } from "./input_record.ts";
 import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
 import { planLossRebuild } from "./journal_loss.ts";
@@ -321,6 +321,23 @@ export class Host {
       this.#stopOnFatal(err);
       return undefined;
     }
+  }
+
+  /**
+   * Journals and applies a seed to `(kind, key)`: history loaded from outside the bus (the bars
+   * kind's `history_dir`), an input like any other, so recovery folds it again. False when another
+   * host owns the key's partition; throws for a kind here that takes no seeds.
+   */
+  seed(kind: string, key: string, seed: { id: string; body: unknown }): boolean {
+    const def = this.#kinds.get(kind);
+    if (!def?.seed) {
+      throw new Error(`Cannot seed ${kind}/${key}: no kind "${kind}" here takes seeds`);
+    }
+    if (!this.#owned.has(partitionOf(key, this.#partitionCount))) return false;
+    const record = seedRecord(streamOf(kind, key), { ...seed, src: this.options.hostId });
+    const item = { record, bytes: encodeInputRecord(record), decoded: undefined };
+    this.#enqueue(def, key, { ...item, arrivedMs: performance.now() });
+    return true;
   }
 
   /** The instance of `(kind, key)`, if it lives here. */

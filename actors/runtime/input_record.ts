@@ -6,7 +6,9 @@
  *
  * Layout (little-endian): u8 kind, f64 source position, u16 subject length, subject (UTF-8),
  * payload. The payload of an `init` record is msgpack; of a `skip` record, the f64 position it
- * skips; of an `admit` record (subject: the channel) nothing; of a `dead` record, the reason.
+ * skips; of an `admit` record (subject: the channel) nothing; of a `dead` record, the reason; of a
+ * `seed` record (history loaded from outside the bus, see `Host.seed`), an envelope whose body the
+ * kind's `seed` reads.
  *
  * A frame whose times are evenly spaced (every `t[i]` is exactly `t[0] + i * dt`, as with metrics
  * and bars) can be recorded without its time column, half of its bytes: kind code 6, then after
@@ -20,7 +22,15 @@ import { encodeEnvelope } from "../../protocol/mod.ts";
 /** What an input record holds. `admit` and `dead` are a host's edge decisions (a channel
  *  admitted; the input at `srcPos` on `subject` dead-lettered, the reason as UTF-8 payload), kept
  *  in the host's own stream (see edge_decisions.ts), never in an instance's. */
-export type InputKind = "frame" | "ctl" | "tick" | "init" | "skip" | "admit" | "dead";
+export type InputKind =
+  | "frame"
+  | "ctl"
+  | "tick"
+  | "init"
+  | "skip"
+  | "admit"
+  | "dead"
+  | "seed";
 
 const KIND_CODES: Record<InputKind, number> = {
   frame: 1,
@@ -30,6 +40,7 @@ const KIND_CODES: Record<InputKind, number> = {
   skip: 5,
   admit: 7,
   dead: 8,
+  seed: 9,
 };
 const KINDS: InputKind[] = [
   "frame",
@@ -41,6 +52,7 @@ const KINDS: InputKind[] = [
   "frame",
   "admit",
   "dead",
+  "seed",
 ];
 /** The kind code of a frame recorded without its evenly spaced time column. */
 export const REGULAR_FRAME_CODE = 6;
@@ -194,6 +206,21 @@ export function encodeInitRecord(
     body: init.config,
   });
   return encodeInputRecord({ kind: "init", srcPos: 0, subject: stream, payload });
+}
+
+/** A seed for instance `stream`: an envelope of type "seed" holding `body` (see `Host.seed`). */
+export function seedRecord(
+  stream: string,
+  seed: { id: string; src: string; body: unknown },
+): InputRecord {
+  const payload = encodeEnvelope({
+    id: seed.id,
+    type: "seed",
+    src: seed.src,
+    ts: 0,
+    body: seed.body,
+  });
+  return { kind: "seed", srcPos: 0, subject: stream, payload };
 }
 
 /**

@@ -181,11 +181,15 @@ export class ScanRun {
     await this.record({ k: "drained", ts });
   }
 
-  /** Sends chunks, in priority order, up to the in-flight bound. */
+  /**
+   * Sends chunks, in priority order, up to the in-flight bound, which starts at 1 and doubles with
+   * each chunk back: the first chunk's results are not queued behind seven more chunks' work.
+   */
   dispatch(): void {
     if (!this.running) return;
     const done = this.context.done;
-    while (this.#inflight.size < this.#o.inflightMax && this.#next < this.chunks.length) {
+    const window = Math.min(this.#o.inflightMax, 2 ** Math.min(this.context.chunks_done, 30));
+    while (this.#inflight.size < window && this.#next < this.chunks.length) {
       const chunk = this.#next++;
       if (done[chunk] === 0) this.#sendChunk(chunk, 0);
     }

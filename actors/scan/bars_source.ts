@@ -8,6 +8,7 @@ import {
   type BarsState,
   type HeldBars,
   heldCount,
+  heldView,
   readHeld,
   sizeIndex,
 } from "../bars/mod.ts";
@@ -19,10 +20,14 @@ export interface BarsSource {
   symbols(): string[];
   /**
    * The closed bars of `symbol` at size `bar`, oldest first, or undefined for a symbol not held.
-   * The columns are views into buffers the source reuses: valid until its next call.
+   * The columns are views into buffers the source reuses, or into the bars actor's own ring:
+   * read them only, and only until the source's next call.
    */
   bars(symbol: string, bar: string): BarColumns | undefined;
 }
+
+/** The columns of a ring's views (see `heldView`): the same object while the ring is unchanged. */
+const columnsOfView = new WeakMap<HeldBars, BarColumns>();
 
 /** A BarsSource over bars kernel states, looked up by channel. */
 export function heldBarsSource(options: {
@@ -32,7 +37,8 @@ export function heldBarsSource(options: {
 }): BarsSource {
   const suffix = options.volumeSuffix ?? "_vol";
   let cap = 0;
-  let a: HeldBars, v: HeldBars;
+  let a: HeldBars, v: HeldBars, vol: Float64Array;
+  let lastBar = "", lastUs: number | undefined;
   const grow = (n: number) => {
     if (n <= cap) return;
     cap = Math.max(n, 64);
@@ -42,6 +48,7 @@ export function heldBarsSource(options: {
     };
     a = h();
     v = h();
+    vol = new Float64Array(cap);
   };
   return {
     symbols() {
@@ -51,32 +58,49 @@ export function heldBarsSource(options: {
     },
     bars(symbol, bar) {
       const s = options.state(symbol);
-      const us = barSizeUs(bar);
+      if (bar !== lastBar) {
+        lastBar = bar;
+        lastUs = barSizeUs(bar);
+      }
+      const us = lastUs;
       if (!s || us === undefined) return undefined;
       const j = sizeIndex(s, us);
       if (j < 0) return undefined;
       const n = heldCount(s, j);
       const vs = options.state(symbol + suffix);
       const vj = vs ? sizeIndex(vs, us) : -1;
-      grow(Math.max(n, vs && vj >= 0 ? heldCount(vs, vj) : 0));
-      readHeld(s, j, a);
-      const volume = a.count.subarray(0, n);
+      // The ring's own columns where they lie in one stretch (no copy), else a copy.
+      const view = heldView(s, j);
+      if (view && !(vs && vj >= 0)) {
+        let cols = columnsOfView.get(view);
+        if (cols === undefined) {
+          const { t, open, high, low, close, count } = view;
+          cols = { t, open, high, low, close, volume: count };
+          columnsOfView.set(view, cols);
+        }
+        return cols;
+      }
+      grow(Math.max(view ? 0 : n, vs && vj >= 0 ? Math.max(n, heldCount(vs, vj)) : 0));
+      const b = view ?? a;
+      if (!view) readHeld(s, j, a);
+      let volume = b.count.subarray(0, n);
       if (vs && vj >= 0) {
         // Merge-join on bar start: the volume channel's sum where it has the bar, else 0.
         const m = readHeld(vs, vj, v);
+        volume = vol.subarray(0, n);
         let k = 0;
         for (let i = 0; i < n; i++) {
-          const t = a.t[i]!;
+          const t = b.t[i]!;
           while (k < m && v.t[k]! < t) k++;
           volume[i] = k < m && v.t[k] === t ? v.sum[k]! : 0;
         }
       }
       return {
-        t: a.t.subarray(0, n),
-        open: a.open.subarray(0, n),
-        high: a.high.subarray(0, n),
-        low: a.low.subarray(0, n),
-        close: a.close.subarray(0, n),
+        t: b.t.subarray(0, n),
+        open: b.open.subarray(0, n),
+        high: b.high.subarray(0, n),
+        low: b.low.subarray(0, n),
+        close: b.close.subarray(0, n),
         volume,
       };
     },

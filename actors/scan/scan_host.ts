@@ -1,12 +1,17 @@
 /**
- * The scans of a host, as the service `launchHost` runs beside it (`troupe run`, `troupe up`): a
- * scan worker over the bars its bars actors hold, the scan service, and the scan API on the
- * host's HTTP port. The service keeps its scans in a journal of its own (`<data_dir>/scans`, or in
+ * The scans of a host, as the service `launchHost` runs beside it (`troupe run`, `troupe up`): the
+ * bars actors seeded from `actors.bars.history_dir` (once the host has recovered), a scan worker
+ * over the bars they hold, the scan service, and the scan API on the host's HTTP port. The service keeps its scans in a journal of its own (`<data_dir>/scans`, or in
  * memory when the host's journal is), never in the host's: the host's recovery would take a
  * `scan/<id>` stream for an actor instance of a kind it does not know.
  */
 import { join } from "node:path";
-import type { BarsState } from "../bars/mod.ts";
+import {
+  type BarsState,
+  defaultBarsConfig,
+  parseBarsConfig,
+  seedBarsHistory,
+} from "../bars/mod.ts";
 import {
   FileJournal,
   type HostService,
@@ -54,8 +59,12 @@ export function hostBarsSource(host: HostServiceParts["host"]): BarsSource {
 export function scanHostService(
   options: ScanHostOptions = {},
 ): (parts: HostServiceParts) => Promise<HostService> {
-  return async ({ host, bus, config }) => {
+  return async ({ host, bus, config, log }) => {
     if (!("bars" in config.actors)) return { close: () => Promise.resolve() };
+    // History first: the first scan sees it.
+    seedBarsHistory(host, parseBarsConfig(config.actors.bars, defaultBarsConfig, "actors.bars"), {
+      log,
+    });
     const journal: Journal = config.journal.kind === "memory"
       ? new MemoryJournal()
       : await FileJournal.open(join(config.data_dir, "scans"), {

@@ -14,7 +14,8 @@
  */
 import type { Bus, BusSubscription } from "../../protocol/mod.ts";
 import type { Journal } from "../runtime/mod.ts";
-import { compileCriteria } from "../criteria/mod.ts";
+import { compileCriteria, type CompiledCriteria } from "../criteria/mod.ts";
+import type { BarColumns } from "../indicators/mod.ts";
 import type { BarsSource } from "./bars_source.ts";
 import type { ScanContext } from "./scan_machine.ts";
 import {
@@ -88,6 +89,10 @@ export interface ScanServiceOptions {
 }
 
 const STREAM_PREFIX = "scan/";
+/** Symbols in a scan's first chunk; the next ones double up to `chunk_symbols`. */
+export const FIRST_CHUNK_SYMBOLS = 32;
+/** Priority expressions whose values are kept (see `#priorityCache`). */
+const PRIORITIES_CACHED_MAX = 16;
 
 /** The scan service of a host. */
 export class ScanService {
@@ -98,6 +103,10 @@ export class ScanService {
   #sub: BusSubscription | undefined;
   #timer: unknown;
   #dropped = 0;
+  #priorities = new Map<
+    string,
+    { priority: CompiledCriteria; known: WeakMap<BarColumns, number> }
+  >();
 
   constructor(options: ScanServiceOptions) {
     this.#o = {
@@ -229,7 +238,11 @@ export class ScanService {
     });
   }
 
-  /** The universe in priority order (most promising first), in chunks. */
+  /**
+   * The universe in priority order (most promising first), in chunks that grow from
+   * `FIRST_CHUNK_SYMBOLS` to `chunk_symbols`, doubling: the first results come after a few dozen
+   * symbols, the rest in chunks large enough to keep messages few.
+   */
   #chunks(def: ScanDefinition): string[][] {
     const source = this.#o.bars;
     const universe = def.universe === null
@@ -237,19 +250,48 @@ export class ScanService {
       : typeof def.universe === "string"
       ? source.symbols().filter((s) => s.startsWith((def.universe as string).slice(0, -1)))
       : def.universe;
-    const priority = compileCriteria("1 > 0", { rank: def.priority, order: "desc" });
-    const keyed = universe.map((symbol, i) => {
-      const bars = source.bars(symbol, def.bar);
-      const v = bars ? priority.evaluate(bars) : undefined;
-      const p = v?.kind === "match" && v.rank !== null ? v.rank : -Infinity;
-      return { symbol, p, i };
-    });
-    keyed.sort((a, b) => (b.p - a.p) || (a.i - b.i));
+    const p = new Float64Array(universe.length);
+    const cached = this.#priorityCache(def);
+    for (let i = 0; i < universe.length; i++) {
+      const bars = source.bars(universe[i]!, def.bar);
+      if (!bars) {
+        p[i] = -Infinity;
+        continue;
+      }
+      let v = cached.known.get(bars);
+      if (v === undefined) {
+        const r = cached.priority.evaluate(bars);
+        v = r.kind === "match" && r.rank !== null ? r.rank : -Infinity;
+        cached.known.set(bars, v);
+      }
+      p[i] = v;
+    }
+    const order = Array.from(universe.keys()).sort((a, b) => (p[b]! - p[a]!) || (a - b));
     const out: string[][] = [];
-    for (let i = 0; i < keyed.length; i += this.#o.chunk_symbols) {
-      out.push(keyed.slice(i, i + this.#o.chunk_symbols).map((k) => k.symbol));
+    let size = Math.min(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols);
+    for (let i = 0; i < order.length; i += size, size = Math.min(2 * size, this.#o.chunk_symbols)) {
+      out.push(order.slice(i, i + size).map((k) => universe[k]!));
     }
     return out;
+  }
+
+  /**
+   * The compiled priority of `def` and the priorities it gave, by bars object: a source that hands
+   * out the same columns object while a symbol's bars are unchanged (the bars actors' rings do)
+   * gets each priority computed once per closed bar, not once per scan.
+   */
+  #priorityCache(def: ScanDefinition) {
+    const key = `${def.bar}\n${def.priority}`;
+    let c = this.#priorities.get(key);
+    if (c === undefined) {
+      if (this.#priorities.size >= PRIORITIES_CACHED_MAX) this.#priorities.clear();
+      c = {
+        priority: compileCriteria("1 > 0", { rank: def.priority, order: "desc" }),
+        known: new WeakMap(),
+      };
+      this.#priorities.set(key, c);
+    }
+    return c;
   }
 
   #onChunk(data: Uint8Array): void {

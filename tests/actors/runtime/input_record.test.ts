@@ -10,8 +10,10 @@ import {
   inputRecordSourcePosition,
   isFrameRecordHead,
   isSkipRecord,
+  seedRecord,
   skippedPosition,
 } from "../../../actors/runtime/input_record.ts";
+import { decodeEnvelope } from "../../../protocol/mod.ts";
 
 const test = suite("input_record");
 
@@ -153,9 +155,21 @@ test("inputRecordKind() refuses bytes that are not an input record, naming what 
     payload: new Uint8Array(0),
   });
   const unknown = bytes.slice();
-  unknown[0] = 9;
-  assert.throws(() => inputRecordKind(unknown), /unknown kind code 9/);
+  unknown[0] = 10;
+  assert.throws(() => inputRecordKind(unknown), /unknown kind code 10/);
   assert.throws(() => inputRecordKind(bytes.subarray(0, 14)), /subject of 16 bytes runs past/);
+});
+
+test("a seed record round-trips: kind, stream and an envelope of type seed with its body", () => {
+  const record = seedRecord("bars/AAPL", { id: "seed:AAPL.1m.csv:ab", src: "h1", body: { n: 3 } });
+  const back = decodeInputRecord(encodeInputRecord(record));
+  assert.is(back.kind, "seed");
+  assert.is(inputRecordKind(encodeInputRecord(record)), "seed");
+  assert.is(back.subject, "bars/AAPL");
+  const env = decodeEnvelope(back.payload);
+  assert.equal([env.id, env.type, env.src, env.body], ["seed:AAPL.1m.csv:ab", "seed", "h1", {
+    n: 3,
+  }]);
 });
 
 test("a frame record's head is recognised, and its length is what frameRecordHeadBytes() says", () => {

@@ -30,7 +30,10 @@ function recorder() {
   };
 }
 
-function setup(n: number, options: { chunk_timeout_ms?: number; workers?: number } = {}) {
+function setup(
+  n: number,
+  options: { chunk_timeout_ms?: number; workers?: number; chunk_symbols?: number } = {},
+) {
   const u = universe(n);
   const bus = new InProcessBus();
   const journal = new MemoryJournal();
@@ -39,7 +42,7 @@ function setup(n: number, options: { chunk_timeout_ms?: number; workers?: number
     bus,
     journal,
     bars: source(u),
-    chunk_symbols: 25,
+    chunk_symbols: options.chunk_symbols ?? 25,
     chunk_timeout_ms: options.chunk_timeout_ms ?? 5000,
     newId: () => `scan${++id}`,
   });
@@ -106,23 +109,29 @@ test("a late subscriber gets what it missed from its sequence number, then nothi
   await teardown(s);
 });
 
-test("chunks go out in priority order: the most volatile symbols first", async () => {
-  const s = setup(300, { workers: 0 });
+test("chunks go out in priority order, the first small and doubling, one in flight at first", async () => {
+  const s = setup(300, { workers: 1, chunk_symbols: 100 });
   const sent: string[][] = [];
+  let inflightAtSecond = -1;
   s.bus.subscribe(WORK_SUBJECT, (m) => {
     const { symbols } = JSON.parse(JSON.stringify(decodeWork(m.data)));
+    if (sent.length === 1) inflightAtSecond = s.workers[0]!.chunks;
     sent.push(symbols);
-  }, { queue: WORK_QUEUE });
+  });
   await s.service.start();
-  await s.service.startScan({ criteria: "close > 0", priority: "return(1) * 0 + close" });
-  await until(() => sent.length === 8, 2000, "eight chunks in flight");
+  s.workers.forEach((w) => w.start());
+  const { scanId } = await s.service.startScan({
+    criteria: "close > 0",
+    priority: "return(1) * 0 + close",
+  });
+  const r = recorder();
+  s.service.subscribe(scanId, 0, r.listener);
+  await until(() => r.ended !== undefined, 10_000, "the end");
+  assert.equal(sent.map((c) => c.length), [32, 64, 100, 100, 4]);
+  assert.is(inflightAtSecond, 1, "the second chunk went out once the first was back");
   const closes = sent.flat().map((sym) => s.u.get(sym)!.close.at(-1)!);
   const sorted = [...s.u.values()].map((b) => b.close.at(-1)!).sort((a, b) => b - a);
-  assert.equal(
-    closes,
-    sorted.slice(0, 200),
-    "the first 8 chunks hold the 200 highest closes, best first",
-  );
+  assert.equal(closes, sorted, "every chunk in priority order: the highest closes first");
   await teardown(s);
 });
 
