@@ -20,6 +20,7 @@ import {
   encodePeerMessage,
   MalformedMessageError,
 } from "./_protocol.ts";
+import { FrameWriter } from "./_frame_writer.ts";
 import { refuse, truncate } from "./_refuse.ts";
 import { Room, type RoomConn } from "./_room.ts";
 import { AntiEntropy } from "./anti_entropy.ts";
@@ -141,6 +142,7 @@ export class CollabServer {
   #closed = false;
   #dashboard: DashboardHandler | undefined;
   #antiEntropy: AntiEntropy | undefined;
+  #frames = new FrameWriter();
 
   private constructor(options: CollabServerOptions) {
     this.#options = options;
@@ -308,7 +310,7 @@ export class CollabServer {
       room: undefined,
       send: (bytes) => {
         if (ws.readyState !== ws.OPEN) return;
-        ws.send(bytes);
+        this.#frames.send(ws, bytes);
         this.metrics.tally.bytesOut += bytes.length;
       },
     };
