@@ -45,6 +45,16 @@ export {
 } from "./collab_server.ts";
 export { DocStore, docStream } from "./doc_store.ts";
 export {
+  AntiEntropy,
+  type AntiEntropyOptions,
+  decodeDigest,
+  type Digest,
+  digestOf,
+  digestSubject,
+  encodeDigest,
+  repairOrder,
+} from "./anti_entropy.ts";
+export {
   COLLAB_JOURNAL_PREFIX,
   COLLAB_JOURNAL_STREAM,
   COLLAB_SNAPSHOT_BUCKET,
