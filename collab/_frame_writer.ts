@@ -21,8 +21,6 @@ interface RawSocket {
   cork(): void;
   uncork(): void;
   readonly destroyed: boolean;
-  /** Bytes queued in the socket, not yet handed to the operating system. */
-  readonly writableLength: number;
 }
 
 /** A server's WebSocket frame of a binary message: FIN, opcode 2, no mask, then the payload. */
@@ -74,11 +72,6 @@ export class FrameWriter {
     }
     this.#cork(socket);
     socket.write(this.#lastFrame!);
-  }
-
-  /** Bytes `ws`'s socket holds that the operating system has not taken yet. */
-  buffered(ws: WebSocket): number {
-    return rawSocket(ws)?.writableLength ?? ws.bufferedAmount;
   }
 
   #cork(socket: RawSocket): void {
