@@ -126,10 +126,12 @@ test("troupe up --record, then troupe replay --verify: the session is rebuilt fr
 });
 
 test("troupe up --journal: a bad kind, or jetstream with --no-nats, is a usage error", async () => {
-  const bad = await runTroupe(["up", "--journal", "sqlite", "--no-nats"]);
+  // Generous: under a heavy load, starting the command alone has taken most of a minute.
+  const slow = { timeoutMs: 120_000 };
+  const bad = await runTroupe(["up", "--journal", "sqlite", "--no-nats"], slow);
   assert.is(bad.code, 2, bad.stdout + bad.stderr);
   assert.match(bad.stderr, `Option --journal must be file or jetstream, got "sqlite"`);
-  const noNats = await runTroupe(["up", "--journal", "jetstream", "--no-nats"]);
+  const noNats = await runTroupe(["up", "--journal", "jetstream", "--no-nats"], slow);
   assert.is(noNats.code, 2, noNats.stdout + noNats.stderr);
   assert.match(noNats.stderr, "--journal jetstream needs NATS");
 });
