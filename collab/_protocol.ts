@@ -81,18 +81,26 @@ export interface PeerMessage {
   /** The node that published it (a node ignores its own). */
   node: string;
   /** `update` a change, `awareness` presence, `state` a checkpoint: the node's whole document
-   *  (published at each compaction and on unload, so a recording can be verified). */
-  kind: "update" | "awareness" | "state";
+   *  (published at each compaction and on unload, so a recording can be verified), `repair` an
+   *  update sent by anti-entropy to the node named `target`, which every node merges like an
+   *  update (anti_entropy.ts). */
+  kind: "update" | "awareness" | "state" | "repair";
+  /** The node a `repair` is for. */
+  target?: string;
   payload: Uint8Array;
 }
 
-const PEER_KINDS = ["update", "awareness", "state"] as const;
+const PEER_KINDS = ["update", "awareness", "state", "repair"] as const;
 
-/** Encodes a peer message: varstring node, varuint kind (0 update, 1 awareness, 2 state), bytes. */
+/**
+ * Encodes a peer message: varstring node, varuint kind (0 update, 1 awareness, 2 state, 3 repair),
+ * a repair's varstring target, bytes.
+ */
 export function encodePeerMessage(m: PeerMessage): Uint8Array {
   const e = encoding.createEncoder();
   encoding.writeVarString(e, m.node);
   encoding.writeVarUint(e, PEER_KINDS.indexOf(m.kind));
+  if (m.kind === "repair") encoding.writeVarString(e, m.target ?? "");
   encoding.writeVarUint8Array(e, m.payload);
   return encoding.toUint8Array(e);
 }
@@ -102,11 +110,12 @@ export function decodePeerMessage(bytes: Uint8Array): PeerMessage {
   try {
     const d = decoding.createDecoder(bytes);
     const node = decoding.readVarString(d);
-    const k = decoding.readVarUint(d);
+    const kind = PEER_KINDS[decoding.readVarUint(d)];
+    if (kind === undefined) throw new Error("unknown kind");
+    const target = kind === "repair" ? decoding.readVarString(d) : undefined;
     const payload = decoding.readVarUint8Array(d);
-    const kind = PEER_KINDS[k];
-    if (kind === undefined || d.pos !== bytes.length) throw new Error("bad kind or trailing bytes");
-    return { node, kind, payload };
+    if (d.pos !== bytes.length) throw new Error(`${bytes.length - d.pos} trailing bytes`);
+    return target === undefined ? { node, kind, payload } : { node, kind, target, payload };
   } catch (err) {
     throw new MalformedMessageError(`cannot decode a ${bytes.length}-byte peer message: ${err}`);
   }

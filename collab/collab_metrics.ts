@@ -25,6 +25,7 @@ export class CollabMetrics {
   readonly pendingDropped: Counter;
   readonly peerMessagesIn: Counter;
   readonly antiEntropyRepairs: Counter;
+  readonly antiEntropyRepairsCovered: Counter;
 
   constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
@@ -103,7 +104,11 @@ export class CollabMetrics {
     );
     this.antiEntropyRepairs = counter(
       "troupe_collab_anti_entropy_repairs_total",
-      "Updates sent to another node whose digest showed it lacked them",
+      "Repairs sent to another node whose digest showed it lacked them",
+    );
+    this.antiEntropyRepairsCovered = counter(
+      "troupe_collab_anti_entropy_repairs_covered_total",
+      "Repairs this node held off and then did not send: another node's repair covered them",
     );
   }
 }

@@ -20,6 +20,7 @@ import {
   encodePeerMessage,
   MalformedMessageError,
 } from "./_protocol.ts";
+import { FrameWriter } from "./_frame_writer.ts";
 import { refuse, truncate } from "./_refuse.ts";
 import { Room, type RoomConn } from "./_room.ts";
 import { AntiEntropy } from "./anti_entropy.ts";
@@ -62,9 +63,12 @@ export interface CollabLimits {
   awareness_batch_ms: number;
   /** How long a node waits for another node's copy of a session it loads: 300 ms. */
   catch_up_ms: number;
-  /** Nodes compare each session's digest this often and repair what differs (anti_entropy.ts):
-   *  5000 ms; 0 turns it off. */
+  /** Nodes compare each session's digest this often on average and repair what differs
+   *  (anti_entropy.ts): 5000 ms; 0 turns it off. */
   anti_entropy_ms: number;
+  /** With several nodes able to repair a stale one, the k-th in rank waits k times this for the
+   *  others' repairs before it sends what they did not carry: 500 ms. */
+  anti_entropy_holdoff_ms: number;
 }
 
 /** The defaults of CollabLimits. */
@@ -78,6 +82,7 @@ export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
   compact_every_ms: 60_000,
   catch_up_ms: 300,
   anti_entropy_ms: 5000,
+  anti_entropy_holdoff_ms: 500,
   pending_bytes_max: 0,
   awareness_batch_ms: 50,
 };
@@ -141,6 +146,7 @@ export class CollabServer {
   #closed = false;
   #dashboard: DashboardHandler | undefined;
   #antiEntropy: AntiEntropy | undefined;
+  #frames = new FrameWriter();
 
   private constructor(options: CollabServerOptions) {
     this.#options = options;
@@ -160,7 +166,11 @@ export class CollabServer {
       this.#antiEntropy = new AntiEntropy({
         bus: options.bus,
         nodeId: this.nodeId,
+        periodMs: this.limits.anti_entropy_ms,
+        holdoffMs: this.limits.anti_entropy_holdoff_ms,
+        now: this.#now,
         onRepair: () => this.metrics.antiEntropyRepairs.inc(),
+        onRepairCovered: () => this.metrics.antiEntropyRepairsCovered.inc(),
         onMalformed: () => this.metrics.socketsClosed.inc({ reason: "peer_malformed" }),
       });
     }
@@ -189,8 +199,7 @@ export class CollabServer {
     const tick = Math.min(1000, server.limits.idle_unload_ms / 2);
     server.#timers.push(setInterval(() => void server.#housekeep(), tick));
     server.#timers.push(setInterval(() => server.#ping(), server.limits.ping_ms));
-    const ae = server.#antiEntropy;
-    if (ae) server.#timers.push(setInterval(() => ae.tick(), server.limits.anti_entropy_ms));
+    server.#antiEntropy?.start();
     return server;
   }
 
@@ -229,6 +238,7 @@ export class CollabServer {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
+    this.#antiEntropy?.stop();
     for (const c of this.#conns) c.ws.close(1001, "server shutting down");
     await this.#options.stream?.close();
     for (const session of [...this.#rooms.keys()]) await this.#unload(session);
@@ -308,7 +318,7 @@ export class CollabServer {
       room: undefined,
       send: (bytes) => {
         if (ws.readyState !== ws.OPEN) return;
-        ws.send(bytes);
+        this.#frames.send(ws, bytes);
         this.metrics.tally.bytesOut += bytes.length;
       },
     };
@@ -421,8 +431,9 @@ export class CollabServer {
       const m = decodePeerMessage(data);
       if (m.node === this.nodeId) return;
       this.metrics.peerMessagesIn.inc();
-      if (m.kind === "awareness") room.applyRemoteAwareness(m.payload);
-      else room.applyRemote(m.payload); // an update, or a checkpoint: it merges the same way
+      if (m.kind === "awareness") return room.applyRemoteAwareness(m.payload);
+      room.applyRemote(m.payload); // an update, a repair or a checkpoint: each merges the same way
+      if (m.kind === "repair") this.#antiEntropy?.repairSeen(room.session, m.target!, m.payload);
     } catch {
       this.metrics.socketsClosed.inc({ reason: "peer_malformed" });
     }

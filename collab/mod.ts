@@ -44,7 +44,24 @@ export {
   DEFAULT_COLLAB_LIMITS,
 } from "./collab_server.ts";
 export { DocStore, docStream } from "./doc_store.ts";
-export { launchCollab, type LaunchCollabOptions, type LaunchedCollab } from "./launch_collab.ts";
+export {
+  AntiEntropy,
+  type AntiEntropyOptions,
+  decodeDigest,
+  type Digest,
+  digestOf,
+  digestSubject,
+  encodeDigest,
+  repairOrder,
+} from "./anti_entropy.ts";
+export {
+  COLLAB_JOURNAL_PREFIX,
+  COLLAB_JOURNAL_STREAM,
+  COLLAB_SNAPSHOT_BUCKET,
+  launchCollab,
+  type LaunchCollabOptions,
+  type LaunchedCollab,
+} from "./launch_collab.ts";
 export { REMOTE_ORIGIN, type Room, type RoomConn, SERVER_ORIGIN } from "./_room.ts";
 export { attachBridge, type BridgeOptions } from "./bridge.ts";
 export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";

@@ -56,7 +56,7 @@ export class SessionReplay {
     }
     try {
       const m = decodePeerMessage(data);
-      if (m.kind === "update") {
+      if (m.kind === "update" || m.kind === "repair") {
         Y.applyUpdate(s.doc, m.payload);
         s.updates++;
       } else if (m.kind === "state") {

@@ -3,7 +3,8 @@
  * directory when the binary is on PATH (otherwise the in-process bus, said in one line), an actor
  * host running every actor kind, and a synthetic feed so that something flows (the market by
  * default, or with `--feed metrics` the service metrics feed, with the settings that suit it). Ctrl-C
- * stops the feed, drains and snapshots the host, and stops nats-server.
+ * stops the feed, drains and snapshots the host, and stops nats-server. `--journal jetstream`
+ * keeps the host's journal in JetStream, and the collaboration server's documents with it.
  */
 import { join } from "node:path";
 import process from "node:process";
@@ -15,6 +16,7 @@ import {
   ensureFeedStream,
   findNatsServer,
   freePort,
+  type HostConfig,
   InProcessBus,
   type LaunchedHost,
   launchHost,
@@ -32,7 +34,12 @@ import {
   metricsActorConfigs,
   Recorder,
 } from "../../sim/mod.ts";
-import { launchCollab, type LaunchedCollab, mintToken } from "../../collab/mod.ts";
+import {
+  COLLAB_JOURNAL_STREAM,
+  launchCollab,
+  type LaunchedCollab,
+  mintToken,
+} from "../../collab/mod.ts";
 import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_file.ts";
 import { LatestFindings } from "../latest_findings.ts";
 import { type Command, duration, flag, num, str, UsageError } from "../args.ts";
@@ -45,7 +52,8 @@ export const command: Command = {
   summary: "everything on one machine: NATS, a host, a synthetic feed",
   usage:
     "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] [--data-dir DIR] " +
-    "[--http-port N] [--collab-port N] [--no-nats] [--record FILE] [--accept-journal-loss]",
+    "[--http-port N] [--collab-port N] [--no-nats] [--journal KIND] [--record FILE] " +
+    "[--accept-journal-loss]",
   options: {
     feed: {
       type: "string",
@@ -84,6 +92,12 @@ export const command: Command = {
       type: "boolean",
       help: "Use the in-process bus even when nats-server is installed",
     },
+    journal: {
+      type: "string",
+      arg: "KIND",
+      help: "file (default, in the data directory) or jetstream (in NATS, for the host and the " +
+        "collaboration server's documents; needs nats-server)",
+    },
     record: {
       type: "string",
       arg: "FILE",
@@ -111,10 +125,24 @@ export const command: Command = {
       ? num(args, "http-port", 0, { min: 0, max: 65535, integer: true })
       : await portOr(9464);
 
+    const journal = str(args, "journal") ?? "file";
+    if (journal !== "file" && journal !== "jetstream") {
+      throw new UsageError(`Option --journal must be file or jetstream, got "${journal}"`);
+    }
     let nats: NatsServer | undefined;
     let bus: Bus;
     const noNats = flag(args, "no-nats");
+    if (journal === "jetstream" && noNats) {
+      throw new UsageError("Option --journal jetstream needs NATS: it cannot go with --no-nats");
+    }
     const binary = noNats ? undefined : findNatsServer();
+    if (journal === "jetstream" && !binary) {
+      console.error(
+        "troupe up: --journal jetstream needs nats-server, which is not on PATH " +
+          "(apt-get install nats-server, or brew install nats-server)",
+      );
+      return 1;
+    }
     if (binary) {
       nats = await NatsServer.start({
         binary,
@@ -145,6 +173,7 @@ export const command: Command = {
     config.data_dir = join(dataDir, "up-1");
     config.nats = nats?.url;
     config.input = nats ? "jetstream" : "core";
+    config.journal.kind = journal;
     config.http_port = httpPort;
     // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
     // in one line below.
@@ -201,7 +230,10 @@ export const command: Command = {
     // troupe scan finds the host's port through this file, wherever it listens.
     writeHttpUrl(dataDir, httpUrl);
     console.log(
-      `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")}; ` +
+      `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")} ` +
+        `(journal ${
+          config.journal.kind === "jetstream" ? "in JetStream" : "in " + config.data_dir
+        }); ` +
         `${httpUrl}/healthz and /metrics; scans: troupe scan, or POST ${httpUrl}/scan/stream`,
     );
     // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
@@ -211,7 +243,9 @@ export const command: Command = {
         ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
         : await portOr(1234),
       bus,
+      // The node id names the collab journal's streams in JetStream: the same on every run.
       nodeId: "up-1-collab",
+      journal: collabJournalOf(config.journal.kind),
       // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
       scanUrl: launched.host.httpPort === undefined
         ? undefined
@@ -227,6 +261,12 @@ export const command: Command = {
       `troupe up: collab server ${collab.server.url} (y-websocket; session "main", owner token ` +
         `${ownerToken}; more with troupe token --data-dir ${dataDir})`,
     );
+    if (journal === "jetstream") {
+      console.log(
+        `troupe up: collab documents in JetStream (stream ${COLLAB_JOURNAL_STREAM}, ` +
+          `node ${collab.server.nodeId})`,
+      );
+    }
     // --- the dashboard and the stream gateway (issue 17): the URL to open, and collab.json for
     // troupe watch (a viewer token: watching needs no more).
     const collabFile = await dashboardFile(collab, dataDir);
@@ -362,6 +402,15 @@ async function dashboardFile(collab: LaunchedCollab, dataDir: string): Promise<C
   };
   writeCollabFile(dataDir, file);
   return file;
+}
+
+/**
+ * Where the collaboration server keeps documents for a host journal kind: beside the host's
+ * journal, in JetStream when the host's is there, in the data directory otherwise (a memory
+ * journal keeps nothing across a restart; documents should).
+ */
+function collabJournalOf(kind: HostConfig["journal"]["kind"]): "file" | "jetstream" {
+  return kind === "jetstream" ? "jetstream" : "file";
 }
 
 /** NATS's own port: `troupe up` takes it when it is free. */

@@ -1,10 +1,18 @@
 import { suite } from "uvu";
 import * as Y from "yjs";
-import { replaySessions, SessionDoc } from "../../collab/mod.ts";
+import { existsSync, rmSync } from "node:fs";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import {
+  COLLAB_JOURNAL_PREFIX,
+  COLLAB_JOURNAL_STREAM,
+  replaySessions,
+  SessionDoc,
+} from "../../collab/mod.ts";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
-import { tempDir } from "../_support/nats.ts";
+import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { connectClient, waitFor } from "./_support.ts";
 
 const test = suite("troupe up's collab server");
@@ -116,5 +124,93 @@ test("troupe up --record, then troupe replay --verify: the session is rebuilt fr
     dir.remove();
   }
 });
+
+test("troupe up --journal: a bad kind, or jetstream with --no-nats, is a usage error", async () => {
+  // Generous: under a heavy load, starting the command alone has taken most of a minute.
+  const slow = { timeoutMs: 120_000 };
+  const bad = await runTroupe(["up", "--journal", "sqlite", "--no-nats"], slow);
+  assert.is(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, `Option --journal must be file or jetstream, got "sqlite"`);
+  const noNats = await runTroupe(["up", "--journal", "jetstream", "--no-nats"], slow);
+  assert.is(noNats.code, 2, noNats.stdout + noNats.stderr);
+  assert.match(noNats.stderr, "--journal jetstream needs NATS");
+});
+
+/** Starts `troupe up --journal jetstream` on `dataDir`; its collab URL, owner token and NATS URL. */
+async function upOnJetStream(dataDir: string) {
+  const up = startTroupe([
+    "up",
+    "--journal",
+    "jetstream",
+    "--duration",
+    "60",
+    "--channels",
+    "2",
+    "--data-dir",
+    dataDir,
+    "--http-port",
+    "0",
+    "--collab-port",
+    "0",
+  ]);
+  await up.waitFor("collab documents in JetStream", 60_000);
+  const m = /collab server (ws:\/\/\S+) \(y-websocket; session "main", owner token (\S+);/
+    .exec(up.output());
+  const nats = /nats-server on (nats:\/\/\S+)/.exec(up.output());
+  assert.ok(m && nats, up.output());
+  return { up, url: m![1]!, token: m![2]!, nats: nats![1]! };
+}
+
+if (haveNatsServer("troupe up --journal jetstream")) {
+  test("troupe up --journal jetstream keeps the host's journal and the collab documents in JetStream: the documents survive a restart with the data directory's collab files gone", async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, "d");
+    let first = await upOnJetStream(dataDir);
+    try {
+      assert.match(first.up.output(), "(journal in JetStream)");
+      const a = await connectClient(first.url, "main", first.token);
+      for (let i = 0; i < 10; i++) {
+        a.sdoc.addAnnotation({ id: `n${i}`, t: i, channel: "c0", text: `note ${i}`, author: "a" });
+      }
+      const seen = a.sdoc.annotationList();
+      // Every edit is a record of the node's collab journal stream in JetStream.
+      const nc = await connect({ servers: first.nats });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const subject = `${COLLAB_JOURNAL_PREFIX}.collab.up-1-collab.main`;
+        let records = 0;
+        for (let i = 0; i < 100 && records < 10; i++) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 100));
+          const info = await jsm.streams.info(COLLAB_JOURNAL_STREAM, { subjects_filter: subject });
+          records = info.state.subjects?.[subject] ?? 0;
+        }
+        assert.ok(records >= 10, `${records} records on ${subject}`);
+      } finally {
+        await nc.close();
+      }
+      a.destroy();
+      first.up.signal("SIGINT");
+      assert.is(await first.up.exited, 0, first.up.output());
+      assert.not.ok(
+        existsSync(join(dataDir, "collab", "journal")),
+        "no collab journal in the data directory",
+      );
+      // Anything collab kept on disk goes; the token secret stays (the same tokens open it).
+      rmSync(join(dataDir, "collab"), { recursive: true, force: true });
+
+      first = await upOnJetStream(dataDir);
+      const b = await connectClient(first.url, "main", first.token);
+      try {
+        assert.equal(b.sdoc.annotationList(), seen, "every edit, from JetStream");
+      } finally {
+        b.destroy();
+      }
+    } finally {
+      first.up.signal("SIGINT");
+      assert.is(await first.up.exited, 0, first.up.output());
+      dir.remove();
+    }
+  });
+}
 
 test.run();

@@ -12,6 +12,7 @@ import {
   describeControlApplied,
   Host,
   InProcessBus,
+  inputRecordKind,
   MemoryJournal,
   MemorySnapshotStore,
   partitionOf,
@@ -103,6 +104,75 @@ test("the owner answers with what it applied, the other host is silent; kind-wid
   } finally {
     await h0.stop();
     await h1.stop();
+  }
+});
+
+test("a keyed change for an instance stopped after repeated failures is refused with the reason and journaled nowhere; a kind-wide change does not count it", async () => {
+  const broken = {
+    ...statsActor,
+    kind: "broken",
+    kernel: {
+      ...statsActor.kernel,
+      step(): never {
+        throw new Error("always broken");
+      },
+    },
+  };
+  const bus = new InProcessBus();
+  const journal = new MemoryJournal();
+  const stopped: string[] = [];
+  bus.subscribe("troupe.sys.actor.stopped", (m) => stopped.push(decodeEnvelope(m.data).src));
+  const dead: string[] = [];
+  bus.subscribe("troupe.dlq.>", (m) => dead.push(m.subject));
+  const host = new Host({
+    hostId: "h",
+    bus,
+    actors: [broken, statsActor],
+    journal,
+    snapshots: new MemorySnapshotStore(),
+    supervision: { backoffMsBase: 2, failuresMax: 3, inputFailuresMax: 100 },
+    log: () => {},
+  });
+  await host.start();
+  try {
+    for (const c of ["w", "x"]) bus.publish(feedSubject("t", c), frame(c));
+    await bus.flush();
+    for (let i = 0; i < 200 && stopped.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    const statuses = Object.fromEntries(host.instances().map((i) => [i.stream, i.status]));
+    assert.is(statuses["broken/w"], "stopped");
+    assert.is(statuses["broken/x"], "stopped");
+    const ctlRecords = async () => {
+      let n = 0;
+      for await (const r of journal.read("broken/w", 0)) if (inputRecordKind(r.data) === "ctl") n++;
+      return n;
+    };
+    const before = await ctlRecords();
+    const deadBefore = dead.length;
+
+    const keyed = await answers(bus, ctlSubject("broken", "w"), { every_samples: 5 });
+    assert.is(keyed.length, 1, "one answer");
+    assert.is(keyed[0]!.type, "error");
+    assert.is(
+      (keyed[0]!.body as { error: string }).error,
+      "Actor broken/w is stopped after repeated failures: nothing applied",
+    );
+    assert.is(await ctlRecords(), before, "nothing journaled for the stopped instance");
+    assert.equal(dead.slice(deadBefore), ["troupe.dlq.apply"], "the refusal is dead-lettered");
+
+    // The running stats instances still take changes; the kind-wide change skips stopped ones.
+    const wide = await answers(bus, ctlSubject("broken"), { every_samples: 6 });
+    assert.is(wide.length, 1);
+    assert.equal(wide[0]!.body, {
+      kind: "broken",
+      key: null,
+      instances: 0,
+      kind_config: true,
+      via: "now",
+    });
+    const running = await answers(bus, ctlSubject("stats", "w"), { every_samples: 7 });
+    assert.is(running[0]!.type, "ok");
+  } finally {
+    await host.stop();
   }
 });
 

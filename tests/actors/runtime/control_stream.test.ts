@@ -1,7 +1,8 @@
 /**
  * Control messages with JetStream input, against a real nats-server: a request is answered by the
- * host and applied once (not once per path it came by); one sent while the host is down is kept
- * by the control stream and applied when the host comes back.
+ * host (`via: "stream"`: accepted, applied as the stream delivers it) and applied once (not once
+ * per path it came by); one sent while the host is down is kept by the control stream and applied
+ * when the host comes back.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -9,7 +10,9 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import {
+  type ControlApplied,
   defaultHostConfig,
+  describeControlApplied,
   FileJournal,
   type HostConfig,
   type LaunchedHost,
@@ -87,8 +90,41 @@ if (haveNatsServer("control stream")) {
         }),
         { timeout: 5000 },
       );
-      assert.is(decodeEnvelope(reply.data).type, "ok");
+      const answer = decodeEnvelope(reply.data);
+      assert.is(answer.type, "ok");
+      // The live path only answers: the stream applies it, and the answer says so.
+      assert.equal(answer.body as ControlApplied, {
+        kind: "stats",
+        key: "c0",
+        instances: 1,
+        kind_config: false,
+        via: "stream",
+      });
+      assert.is(
+        describeControlApplied(answer.body),
+        "accepted, applied as the control stream delivers it, to stats/c0",
+      );
       await until("the change applied", 10_000, () => everySamples(launched!) === 77);
+
+      // Kind-wide: the running instances it will reach, and the kind's configuration.
+      const wide = await nc.request(
+        ctlSubject("stats"),
+        encodeEnvelope({
+          id: "ctl-wide",
+          type: "config",
+          src: "t",
+          ts: 1,
+          body: { every_samples: 77 },
+        }),
+        { timeout: 5000 },
+      );
+      assert.equal(decodeEnvelope(wide.data).body as ControlApplied, {
+        kind: "stats",
+        key: null,
+        instances: 1,
+        kind_config: true,
+        via: "stream",
+      });
       await launched.close();
       launched = undefined;
       assert.is(await ctlRecords(config.data_dir), 1, "applied once, not once per path");
