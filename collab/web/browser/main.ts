@@ -80,6 +80,8 @@ function start(): void {
         messageStarts.splice(0, MESSAGE_TIMES_MAX / 2);
       }
     },
+    // The bench and the tests wait for this before publishing what the page must see live.
+    onSubscribed: () => document.body.setAttribute("data-stream-subscribed", "1"),
     onGap: (g) => setStatus("stream-status", true, `live (${g.missed} missed)`),
     onRefused: (_id, reason) => setStatus("stream-status", false, `refused: ${reason}`),
     onStatus: (status, detail) =>
