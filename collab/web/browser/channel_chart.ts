@@ -78,6 +78,7 @@ export class ChannelChart {
   readonly channel: string;
   readonly card: HTMLElement;
   readonly watchers: HTMLElement;
+  readonly #title: HTMLElement;
   readonly #ring: SeriesRing;
   /** The decimated window handed to uPlot (two points per pixel column at most). */
   readonly #shown = Array.from(
@@ -108,10 +109,11 @@ export class ChannelChart {
     const live = el("button", { class: "live", title: "follow the live edge" }, "live");
     live.addEventListener("click", () => this.follow());
     const body = el("div", { class: "plot" });
+    this.#title = el("span", { class: "title" }, this.channel);
     this.card = el(
       "div",
       { class: "card", "data-channel": this.channel },
-      el("h3", {}, el("span", {}, this.channel), live, this.watchers),
+      el("h3", {}, this.#title, live, this.watchers),
       body,
     );
     parent.append(this.card);
@@ -260,6 +262,11 @@ export class ChannelChart {
     this.#plot.batch(() => this.#plot.setData(data as unknown as uPlot.AlignedData));
   }
 
+  /** Titles the card: the session's panel title with the channel, or the channel alone. */
+  setTitle(title: string | undefined): void {
+    this.#title.textContent = title ? `${title} · ${this.channel}` : this.channel;
+  }
+
   /** Adds an anomaly marker (`t` microseconds). */
   addAnomaly(tUs: number, value: number, text: string): void {
     push(this.#anomalies, { t: tUs * 1e-6, y: value, text, color: "#ff5d5d" });
@@ -332,6 +339,11 @@ export class ChannelChart {
     for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = r.view(c);
     if (this.#live) this.#syncLayout(this.#live);
     this.#live?.redraw(views, this);
+  }
+
+  /** The chart's width, CSS pixels. */
+  get width(): number {
+    return this.#plot.width;
   }
 
   /** Resizes to the card's width. */

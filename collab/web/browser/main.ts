@@ -99,6 +99,10 @@ function start(): void {
     slow: "gap",
     ...(params.backfill ? { since: 0 } : {}),
   });
+  // The session's dashboard panels lay the charts out (titles, order, width), live.
+  const layout = () => grid.setPanels(link.sdoc.panels());
+  link.sdoc.dashboard.observe(layout);
+  layout();
   new ThresholdsPanel(link);
   new ChecklistPanel(link);
   new AnnotationsPanel(link, grid, () => focused);
