@@ -253,7 +253,7 @@ export const benchmark: Benchmark = {
             `round ${round + 1} ${mode}: ${sorted.length} updates of ${s.charts} charts, ` +
               `p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${
                 percentile(sorted, 99).toFixed(2)
-              } ms`,
+              } ms, worst ${sorted.slice(-3).map((x) => x.toFixed(1)).join(", ")} ms`,
           );
         }
       }
