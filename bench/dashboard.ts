@@ -23,6 +23,8 @@ import { encodeColumns } from "../protocol/mod.ts";
 import { NatsBus } from "../actors/runtime/mod.ts";
 import { type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import { browserMissing, launchBrowser } from "./_browser.ts";
+import { formatProfile, startProfile } from "./_cdp_profile.ts";
+import { writeFileSync } from "node:fs";
 import { median, numberOption, parseOptions, sleep, startBenchNats, tempDir } from "./_cluster.ts";
 
 const NAME = "dashboard";
@@ -37,6 +39,10 @@ interface Settings {
   updates: number;
   rate: number;
   rounds: number;
+  /** Where to write a summary of a CPU profile of troupe's page (the first round), or "". */
+  profile: string;
+  /** Where to write a screenshot of troupe's page after the first round, or "". */
+  screenshot: string;
 }
 
 /** What the page exposes as `globalThis.troupe` (read inside `page.evaluate`). */
@@ -57,6 +63,8 @@ function options(args: string[]): Settings {
     updates: { type: "string" },
     rate: { type: "string" },
     rounds: { type: "string" },
+    profile: { type: "string" },
+    screenshot: { type: "string" },
   });
   return {
     charts: numberOption(v, "charts", 16, { min: 1, max: 64, integer: true }),
@@ -65,6 +73,8 @@ function options(args: string[]): Settings {
     updates: numberOption(v, "updates", 150, { min: 20, integer: true }),
     rate: numberOption(v, "rate", 5, { min: 0.5, max: 60 }),
     rounds: numberOption(v, "rounds", 3, { min: 1, max: 20, integer: true }),
+    profile: v.profile ?? "",
+    screenshot: v.screenshot ?? "",
   };
 }
 
@@ -121,6 +131,8 @@ async function runMode(
     });
     await page.goto(`http://127.0.0.1:${ctx.port}/?${q}`);
     await page.waitForSelector("#stream-status.up", { timeout: 20_000 });
+    // Subscribed, not only connected: with backfill=0, what is published before is never shown.
+    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
     // Channels unique to this run: the gateway's buffer is not replayed (backfill=0) anyway.
     const series = Array.from(
       { length: s.charts },
@@ -143,6 +155,7 @@ async function runMode(
       return { frames: t.loop.frameTimes.length, messages: t.messageTimes.length };
     });
     const gapMs = 1000 / s.rate;
+    const stopProfile = s.profile && ctx.round === 0 ? await startProfile(page) : undefined;
     const t0 = performance.now();
     for (let u = 0; u < s.updates; u++) {
       for (const x of series) ctx.bus.publish(`troupe.out.anomaly.${x.channel}`, x.frame(s.points));
@@ -150,6 +163,16 @@ async function runMode(
       if (wait > 0) await sleep(wait);
     }
     await sleep(1000);
+    if (stopProfile) {
+      const file = mode === "troupe" ? s.profile : `${s.profile}.${mode}`;
+      writeFileSync(file, formatProfile(await stopProfile(40)) + "\n");
+    }
+    if (s.screenshot && ctx.round === 0) {
+      const file = mode === "troupe"
+        ? s.screenshot
+        : s.screenshot.replace(/(\.png)?$/, ".naive.png");
+      await page.screenshot({ path: file, fullPage: true });
+    }
     return await page.evaluate(([m, n, firstFrame, firstMessage]) => {
       const t = (globalThis as unknown as PageTroupe).troupe;
       const times = t.messageTimes.slice(firstMessage),
@@ -188,6 +211,9 @@ export const benchmark: Benchmark = {
     "--updates N   rounds of updates measured per run (default 150)",
     "--rate R      rounds a second (default 5)",
     "--rounds N    alternations of troupe and the baseline (default 3)",
+    "--profile F   write the functions with the most self time in the first round's pages to F " +
+    "(troupe) and F.naive",
+    "--screenshot F  write a screenshot of the first round's troupe page to F (and the baseline's)",
   ].join("\n"),
   async run(args, context): Promise<BenchRow[]> {
     const s = options(args);
@@ -227,7 +253,7 @@ export const benchmark: Benchmark = {
             `round ${round + 1} ${mode}: ${sorted.length} updates of ${s.charts} charts, ` +
               `p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${
                 percentile(sorted, 99).toFixed(2)
-              } ms`,
+              } ms, worst ${sorted.slice(-3).map((x) => x.toFixed(1)).join(", ")} ms`,
           );
         }
       }

@@ -136,6 +136,16 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
         strength: "stopped",
         severity: 1,
       };
+    case "actor_restarted":
+      return {
+        kind: "actor",
+        ts_us: ts,
+        channel: String(b.stream),
+        what: `actor restarted after failure ${num(b.failures)} (backoff ${num(b.delay_ms)} ms): ` +
+          `${b.error}`,
+        strength: "restarted",
+        severity: 0.5,
+      };
     default:
       return undefined;
   }

@@ -141,7 +141,11 @@ export class SimChecks {
           line: trace.lines.length,
         });
       }
-    } else if (subject.startsWith("troupe.dlq.") || subject.startsWith("troupe.sys.actor.")) {
+    } else if (
+      subject.startsWith("troupe.dlq.") ||
+      // A restart is supervision doing its job (the host announces it); a stop is not.
+      (subject.startsWith("troupe.sys.actor.") && subject !== "troupe.sys.actor.restarted")
+    ) {
       let detail = "";
       try {
         detail = JSON.stringify(decodeEnvelope(data).body).slice(0, 300);

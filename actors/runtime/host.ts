@@ -596,7 +596,15 @@ export class Host {
     }
     this.#log(`${slot.stream} failed (${message}); restarting in ${decision.delayMs} ms`);
     this.#timers.setTimeout(() => {
-      this.#recovery.restart(slot).catch((e) => this.#failed(slot, e, -1));
+      this.#recovery.restart(slot).then(
+        () =>
+          this.#notices.actorRestarted(slot.stream, {
+            error: String(message),
+            failures: decision.failures,
+            delay_ms: decision.delayMs,
+          }),
+        (e) => this.#failed(slot, e, -1),
+      );
     }, decision.delayMs);
   }
 

@@ -1,7 +1,7 @@
 /**
  * What a host says on the bus about itself rather than for an actor: dead letters (with the
- * metric that counts them), answers to control requests, and system notices such as an actor
- * stopped after repeated failures. Each carries an envelope id unique to this host.
+ * metric that counts them), answers to control requests, and system notices: an actor restarted
+ * after a failure, or stopped after repeated failures. Each carries an envelope id unique to this host.
  */
 import { type Bus, type BusMessage, encodeEnvelope, sysSubject } from "../../protocol/mod.ts";
 import { deadLetterOf, publishDeadLetter } from "./dead_letter.ts";
@@ -49,6 +49,20 @@ export class HostNotices {
     this.#o.bus.publish(
       sysSubject("actor", "stopped"),
       encodeEnvelope({ ...this.#meta(), type: "actor_stopped", body: { stream, error } }),
+    );
+  }
+
+  /**
+   * Announces that the instance of `stream` is running again after failing with `error`: restarted
+   * from its snapshot and journal, `failures` failures into its window, after `delay_ms` of backoff.
+   */
+  actorRestarted(
+    stream: string,
+    body: { error: string; failures: number; delay_ms: number },
+  ): void {
+    this.#o.bus.publish(
+      sysSubject("actor", "restarted"),
+      encodeEnvelope({ ...this.#meta(), type: "actor_restarted", body: { stream, ...body } }),
     );
   }
 

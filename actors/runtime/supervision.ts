@@ -33,7 +33,9 @@ export interface FailureHistory {
 }
 
 /** What to do with an instance that just failed. */
-export type FailureDecision = { stop: true; failures: number } | { stop: false; delayMs: number };
+export type FailureDecision =
+  | { stop: true; failures: number }
+  | { stop: false; failures: number; delayMs: number };
 
 /**
  * Records a failure of the instance on the input at `pos` (at `nowMs`) and decides: stop it, or
@@ -52,6 +54,7 @@ export function recordFailure(
   if (n >= options.failuresMax) return { stop: true, failures: n };
   return {
     stop: false,
+    failures: n,
     delayMs: Math.min(options.backoffMsMax, options.backoffMsBase * 2 ** (n - 1)),
   };
 }

@@ -73,7 +73,7 @@ test("findingsOf() reads collapse change points and coherence regime changes, se
   assert.ok(h!.severity! > 0.5 && h!.severity! < 0.55);
 });
 
-test("findingsOf() reads scan results (one per symbol), dead letters and stopped actors", () => {
+test("findingsOf() reads scan results (one per symbol), dead letters, stopped and restarted actors", () => {
   const results = encodeValue([
     { seq: 1, symbol: "AAA", rank: 2.5, chunk: 0 },
     { seq: 2, symbol: "BBB", rank: null, chunk: 0 },
@@ -102,6 +102,18 @@ test("findingsOf() reads scan results (one per symbol), dead letters and stopped
   assert.equal(findingsOf("troupe.sys.actor.stopped", stopped, 0).map((f) => [f.kind, f.channel]), [
     ["actor", "anomaly/X"],
   ]);
+  const restarted = encodeEnvelope({
+    ...meta("actor_restarted"),
+    body: { stream: "collapse/Y", error: "kernel bug", failures: 2, delay_ms: 200 },
+  });
+  const [r] = findingsOf("troupe.sys.actor.restarted", restarted, 0);
+  assert.equal([r!.kind, r!.channel, r!.strength, r!.severity], [
+    "actor",
+    "collapse/Y",
+    "restarted",
+    0.5,
+  ]);
+  assert.is(r!.what, "actor restarted after failure 2 (backoff 200 ms): kernel bug");
 });
 
 test("findingsOf() finds nothing in data (columns frames, stats) or in bytes it cannot read", () => {

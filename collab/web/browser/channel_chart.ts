@@ -1,16 +1,19 @@
 /// <reference lib="dom" />
 /**
- * One channel's live chart (uPlot): the value with the anomaly actor's expected value and band,
- * anomaly markers, the collapse actor's change points with the regime (mean) between them, and the
+ * One channel's live chart: the value with the anomaly actor's expected value and band, anomaly
+ * markers, the collapse actor's change points with the regime (mean) between them, and the
  * session's annotations. Points arrive in columns into a SeriesRing; the chart redraws at most
  * once per animation frame (FrameLoop), from views of the ring, so an update allocates nothing
- * per point. `mode: "naive"` is the baseline the bench measures against: every message rebuilds
- * plain arrays of the whole window and redraws at once.
+ * per point. While it follows the live edge a LivePlot draws it, scrolling and painting only the
+ * new strip; zoomed in or focused (pinned), uPlot draws the window, and gives the axes, the cursor
+ * and drag-to-zoom in both. `mode: "naive"` is the baseline the bench measures against: every
+ * message rebuilds plain arrays of the whole window and redraws it with uPlot at once.
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
+import { type LiveMarker, LivePlot } from "./live_plot.ts";
 import { SeriesRing } from "./series_ring.ts";
 
 /** Bounds of the overlays one chart keeps. */
@@ -20,15 +23,11 @@ export const CHART_LIMITS = {
   height_px: 170,
   /** Pixel columns a chart decimates its window to at most. */
   columns_max: 2048,
+  /** Live updates between two repaints with fresh scales (when the frame has room for one). */
+  updates_per_repaint: 100,
 } as const;
 
-/** A marker in time: seconds since the epoch. */
-interface Marker {
-  t: number;
-  y: number;
-  text: string;
-  color: string;
-}
+type Marker = LiveMarker;
 
 /** Options of a ChannelChart. */
 export interface ChannelChartOptions {
@@ -41,6 +40,8 @@ export interface ChannelChartOptions {
 }
 
 const COLUMNS = ["value", "expected", "lower", "upper"] as const;
+/** The live view's margins around its plot (CSS pixels): value labels left, time labels below. */
+const LIVE_MARGINS_CSS = { left: 50, top: 10, right: 12, bottom: 26 } as const;
 const NO_PATH = () => null;
 
 /** Ticks as `HH:MM:SS` (UTC), one line. */
@@ -77,6 +78,7 @@ export class ChannelChart {
   readonly channel: string;
   readonly card: HTMLElement;
   readonly watchers: HTMLElement;
+  readonly #title: HTMLElement;
   readonly #ring: SeriesRing;
   /** The decimated window handed to uPlot (two points per pixel column at most). */
   readonly #shown = Array.from(
@@ -85,12 +87,16 @@ export class ChannelChart {
   );
   readonly #views: Float64Array[] = [];
   readonly #plot: uPlot;
+  /** The live view (undefined in naive mode, which always redraws with uPlot). */
+  readonly #live: LivePlot | undefined;
   readonly #loop: FrameLoop;
   readonly #naive: boolean;
   readonly #anomalies: Marker[] = [];
   readonly #changes: Marker[] = [];
   #annotations: Marker[] = [];
   #pinned: { min: number; max: number } | undefined;
+  #sinceRepaint = 0;
+  #layoutKey = "";
   /** Points appended since the page started (the tests read it). */
   points = 0;
 
@@ -103,21 +109,27 @@ export class ChannelChart {
     const live = el("button", { class: "live", title: "follow the live edge" }, "live");
     live.addEventListener("click", () => this.follow());
     const body = el("div", { class: "plot" });
+    this.#title = el("span", { class: "title" }, this.channel);
     this.card = el(
       "div",
       { class: "card", "data-channel": this.channel },
-      el("h3", {}, el("span", {}, this.channel), live, this.watchers),
+      el("h3", {}, this.#title, live, this.watchers),
       body,
     );
     parent.append(this.card);
     this.card.addEventListener("pointerdown", () => options.onLook?.(this.channel));
-    this.#plot = new uPlot(this.#options(Math.max(300, parent.clientWidth > 900 ? 420 : 380)), [
-      [],
-      [],
-      [],
-      [],
-      [],
-    ], body);
+    const width = Math.max(300, parent.clientWidth > 900 ? 420 : 380);
+    this.#plot = new uPlot(this.#options(width), [[], [], [], [], []], body);
+    if (!this.#naive) {
+      // Under uPlot's cursor layer, over its canvas: drag-to-zoom and the cursor still work.
+      const canvas = el("canvas", {
+        class: "live-plot",
+        style: "position:absolute;left:0;top:0;pointer-events:none",
+      }) as HTMLCanvasElement;
+      this.#plot.over.before(canvas);
+      this.#live = new LivePlot(canvas);
+      this.#showLive(true);
+    }
   }
 
   #options(width: number): uPlot.Options {
@@ -126,7 +138,8 @@ export class ChannelChart {
       height: CHART_LIMITS.height_px,
       scales: { x: { time: true } },
       legend: { show: false },
-      cursor: { drag: { x: true, y: false, setScale: true } },
+      // The zoom is applied by the setSelect hook, from whichever view is shown.
+      cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
       series: [
         {},
         // Solid lines only: a dashed line cost more than the rest of a redraw on a
@@ -142,11 +155,47 @@ export class ChannelChart {
       hooks: {
         drawAxes: [(u) => drawBand(u)],
         draw: [(u) => this.#drawOverlays(u)],
-        setSelect: [(u) => {
-          if (u.select.width > 0) this.#pinned = u.scales.x as { min: number; max: number };
-        }],
+        setSelect: [(u) => this.#zoom(u)],
       },
     };
+  }
+
+  /** Drag-to-zoom: pins the dragged time range, read from the view that was shown. */
+  #zoom(u: uPlot): void {
+    const { left, width } = u.select;
+    if (width <= 0) return;
+    const live = this.#pinned ? undefined : this.#live;
+    // The selection is in uPlot's cursor layer; the live view's times are by canvas pixel.
+    const at = u.over.offsetLeft;
+    const min = live ? live.timeAt(at + left) : u.posToVal(left, "x");
+    const max = live ? live.timeAt(at + left + width) : u.posToVal(left + width, "x");
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    this.#pin({ min, max });
+  }
+
+  /** Sizes the live view's canvas as uPlot's, with its own plot rectangle (uPlot sizes its axes
+   *  only once it has data, which it gets only while pinned). */
+  #syncLayout(live: LivePlot): void {
+    const width = this.#plot.width, dpr = devicePixelRatio;
+    const key = `${width},${dpr}`;
+    if (key === this.#layoutKey) return;
+    this.#layoutKey = key;
+    const px = (css: number) => Math.round(css * dpr);
+    const { left, top, right, bottom } = LIVE_MARGINS_CSS;
+    live.layout(width, CHART_LIMITS.height_px, {
+      left: px(left),
+      top: px(top),
+      width: px(width - left - right),
+      height: px(CHART_LIMITS.height_px - top - bottom),
+    }, dpr);
+  }
+
+  /** Shows the live view (following) or uPlot's (pinned). */
+  #showLive(on: boolean): void {
+    if (!this.#live) return;
+    this.#live.canvas.style.visibility = on ? "visible" : "hidden";
+    this.#plot.ctx.canvas.style.visibility = on ? "hidden" : "visible";
+    if (on) this.#live.invalidate();
   }
 
   /**
@@ -167,10 +216,19 @@ export class ChannelChart {
   flush(): void {
     const r = this.#ring, views = this.#views;
     for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = r.view(c);
+    if (this.#live && !this.#pinned) {
+      this.#syncLayout(this.#live);
+      // Fresh scales every so often, when this frame has room for a whole repaint.
+      const repaint = this.#sinceRepaint >= CHART_LIMITS.updates_per_repaint &&
+        this.#loop.takeRepaint();
+      const kind = this.#live.update(views, this, repaint);
+      this.#sinceRepaint = kind === "full" ? 0 : this.#sinceRepaint + 1;
+      return;
+    }
     let data = views;
     if (!this.#pinned) {
-      // Following the live edge: the whole window, two points per pixel column at most. Zoomed
-      // in (pinned), every point.
+      // uPlot following the live edge (naive mode's markers): the whole window, two points per
+      // pixel column at most. Zoomed in (pinned), every point.
       const columns = Math.min(
         CHART_LIMITS.columns_max,
         Math.max(16, this.#plot.bbox.width / devicePixelRatio),
@@ -186,6 +244,17 @@ export class ChannelChart {
     });
   }
 
+  /** What the live view draws besides the series (LiveOverlays). */
+  get anomalies(): readonly Marker[] {
+    return this.#anomalies;
+  }
+  get changes(): readonly Marker[] {
+    return this.#changes;
+  }
+  get annotations(): readonly Marker[] {
+    return this.#annotations;
+  }
+
   #redrawNaive(): void {
     const r = this.#ring;
     const data: number[][] = [];
@@ -193,9 +262,15 @@ export class ChannelChart {
     this.#plot.batch(() => this.#plot.setData(data as unknown as uPlot.AlignedData));
   }
 
+  /** Titles the card: the session's panel title with the channel, or the channel alone. */
+  setTitle(title: string | undefined): void {
+    this.#title.textContent = title ? `${title} · ${this.channel}` : this.channel;
+  }
+
   /** Adds an anomaly marker (`t` microseconds). */
   addAnomaly(tUs: number, value: number, text: string): void {
     push(this.#anomalies, { t: tUs * 1e-6, y: value, text, color: "#ff5d5d" });
+    this.#live?.invalidateFrom(tUs * 1e-6);
     this.#loop.mark(this);
   }
 
@@ -203,6 +278,9 @@ export class ChannelChart {
   addChange(tUs: number, meanAfter: number, text: string): void {
     push(this.#changes, { t: tUs * 1e-6, y: meanAfter, text, color: "#ffb347" });
     this.#changes.sort((a, b) => a.t - b.t);
+    // The regime before it now ends there: repaint from the change before it on.
+    const i = this.#changes.findIndex((m) => m.t === tUs * 1e-6);
+    this.#live?.invalidateFrom(this.#changes[Math.max(0, i - 1)]!.t);
     this.#loop.mark(this);
   }
 
@@ -214,6 +292,7 @@ export class ChannelChart {
       text: a.text,
       color: a.color,
     }));
+    this.#live?.invalidate();
     this.#loop.mark(this);
   }
 
@@ -222,27 +301,55 @@ export class ChannelChart {
     const t = tMs / 1000;
     const r = this.#ring;
     const span = r.length > 1 ? (r.lastTime() - r.view(0)[0]!) / 2 : 30;
-    this.#pinned = { min: t - span / 2, max: t + span / 2 };
-    this.#plot.setScale("x", this.#pinned);
+    this.#pin({ min: t - span / 2, max: t + span / 2 });
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
+  }
+
+  /** Stops following and shows `range` (seconds) with uPlot, now. */
+  #pin(range: { min: number; max: number }): void {
+    this.#pinned = range;
+    this.#showLive(false);
+    this.flush();
   }
 
   /** Follows the live edge again. */
   follow(): void {
     this.#pinned = undefined;
+    this.#showLive(true);
     this.card.classList.remove("focused");
     this.#loop.mark(this);
   }
 
   /** The x range shown, seconds (tests read it). */
   xRange(): { min: number; max: number } {
+    if (this.#live && !this.#pinned) return this.#live.range();
     return { min: this.#plot.scales.x!.min!, max: this.#plot.scales.x!.max! };
+  }
+
+  /** The live view's paint counts (the bench and tests read them), if it has one. */
+  livePaints(): { none: number; strip: number; full: number } | undefined {
+    return this.#live ? { ...this.#live.paints } : undefined;
+  }
+
+  /** Repaints the whole live view now at its current scales (the tests compare what the strips
+   *  painted with it). */
+  repaintLive(): void {
+    const r = this.#ring, views = this.#views;
+    for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = r.view(c);
+    if (this.#live) this.#syncLayout(this.#live);
+    this.#live?.redraw(views, this);
+  }
+
+  /** The chart's width, CSS pixels. */
+  get width(): number {
+    return this.#plot.width;
   }
 
   /** Resizes to the card's width. */
   resize(width: number): void {
     this.#plot.setSize({ width, height: CHART_LIMITS.height_px });
+    this.#loop.mark(this);
   }
 
   #drawOverlays(u: uPlot): void {

@@ -2,12 +2,16 @@
 /**
  * The grid of channel charts: one card per channel, created when its first data arrives (in order
  * of arrival, at most `charts_max`), each a ChannelChart with a CandleChart below once bars exist.
- * It also places who-looks-where dots and the session's annotations on the cards.
+ * The session document's chart panels (`dashboard`) lay it out: a panel's channels get their cards
+ * at once, titled with the panel's title, placed by its layout (row `y`, then column `x`; `w` grid
+ * columns wide), before the channels no panel names. It also places who-looks-where dots and the
+ * session's annotations on the cards.
  */
 import { CandleChart } from "./candle_chart.ts";
 import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
+import type { Panel } from "../../session_doc.ts";
 
 /** Bounds of the grid. */
 export const GRID_LIMITS = { charts_max: 64 } as const;
@@ -30,6 +34,8 @@ export class ChartGrid {
   readonly #entries = new Map<string, Entry>();
   readonly #options: ChartGridOptions;
   #annotations: Array<{ t: number; channel: string; text: string; color: string }> = [];
+  #panels: readonly Panel[] = [];
+  #relayout = false;
 
   constructor(options: ChartGridOptions) {
     this.#options = options;
@@ -72,6 +78,14 @@ export class ChartGrid {
     });
     e = { chart, candles: undefined };
     this.#entries.set(channel, e);
+    // A channel that arrives after the panels were read takes its place among them.
+    if (this.#panels.length > 0 && !this.#relayout) {
+      this.#relayout = true;
+      queueMicrotask(() => {
+        this.#relayout = false;
+        this.setPanels(this.#panels);
+      });
+    }
     chart.setAnnotations(this.#annotations.filter((a) => a.channel === channel));
     return e;
   }
@@ -93,6 +107,42 @@ export class ChartGrid {
         ),
       );
     }
+  }
+
+  /**
+   * Lays the cards out by the session's chart panels (the others keep their order of arrival,
+   * after them), creating the cards of the channels the panels name.
+   */
+  setPanels(panels: readonly Panel[]): void {
+    const charts = panels.filter((p) => p.kind === "chart")
+      .sort((a, b) => a.layout.y - b.layout.y || a.layout.x - b.layout.x || (a.id < b.id ? -1 : 1));
+    const placed = new Map<string, { order: number; title: string; span: number }>();
+    charts.forEach((p, i) =>
+      p.channels.forEach((c, k) => {
+        if (!placed.has(c)) {
+          placed.set(c, { order: i * 100 + k, title: p.title, span: Math.round(p.layout.w) });
+        }
+      })
+    );
+    for (const c of placed.keys()) this.#entry(c);
+    let next = charts.length * 100;
+    for (const [channel, e] of this.#entries) {
+      const at = placed.get(channel);
+      const card = e.chart.card;
+      card.style.order = String(at ? at.order : next++);
+      card.style.gridColumn = at && at.span > 1 ? `span ${at.span}` : "";
+      card.dataset.panel = at ? "1" : "";
+      e.chart.setTitle(at?.title);
+    }
+    // A card that changed width (its panel's w) sizes its charts to it.
+    for (const e of this.#entries.values()) {
+      const w = e.chart.card.clientWidth - 18;
+      if (w > 0 && Math.abs(w - e.chart.width) > 2) {
+        e.chart.resize(w);
+        e.candles?.resize(w);
+      }
+    }
+    this.#panels = panels;
   }
 
   /** Focuses the chart of `channel` at `tMs` (from the event list). */

@@ -3,7 +3,8 @@
  * Batches the page's redraws: live messages only mark what changed, and on the next animation
  * frame (at most every `interval_ms`, 50 ms by default: 20 redraws a second is smooth for live
  * numbers and leaves the main thread to the messages and the user) every marked panel redraws,
- * once, however many messages arrived since. It also times each frame's redraw work into
+ * once, however many messages arrived since. Whole repaints that can wait take turns: at most
+ * `repaints_per_frame` a frame. It also times each frame's redraw work into
  * `frameTimes` for the bench (panels draw synchronously in `flush`: uPlot's `batch`).
  */
 
@@ -19,11 +20,15 @@ export const FRAME_TIMES_MAX = 4096;
 export interface FrameLoopOptions {
   /** The least time between two redraws: 50 ms. */
   interval_ms?: number;
+  /** Optional whole repaints (fresh scales) allowed per frame: 1. Needed ones are not counted. */
+  repaints_per_frame?: number;
 }
 
 export class FrameLoop {
   readonly #dirty = new Set<Flushable>();
   readonly #intervalMs: number;
+  readonly #repaintsPerFrame: number;
+  #repaintsLeft = 0;
   #scheduled = false;
   #lastMs = -Infinity;
   #chargedMs = 0;
@@ -40,6 +45,17 @@ export class FrameLoop {
 
   constructor(options: FrameLoopOptions = {}) {
     this.#intervalMs = options.interval_ms ?? 50;
+    this.#repaintsPerFrame = options.repaints_per_frame ?? 1;
+  }
+
+  /**
+   * Whether a panel may do an optional whole repaint in this frame (it then counts against the
+   * frame's budget), so that panels refreshing their scales take turns instead of all at once.
+   */
+  takeRepaint(): boolean {
+    if (this.#repaintsLeft <= 0) return false;
+    this.#repaintsLeft--;
+    return true;
   }
 
   /** Counts `ms` of work done for the next frame (routing a message) into its time. */
@@ -68,6 +84,7 @@ export class FrameLoop {
     const t0 = performance.now();
     this.#lastMs = t0;
     const size = this.#dirty.size;
+    this.#repaintsLeft = this.#repaintsPerFrame;
     for (const panel of this.#dirty) panel.flush();
     this.#dirty.clear();
     const ms = performance.now() - t0 + this.#chargedMs;

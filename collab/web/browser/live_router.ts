@@ -133,15 +133,22 @@ export class LiveRouter {
     });
   }
 
+  /** A host's notice about an instance: stopped after repeated failures (high), restarted after
+   *  one (medium: it runs again). */
   #actor(env: Envelope): void {
     const body = (env.body ?? {}) as Body;
     const severity: Severity = env.type === "actor_stopped" ? "high" : "medium";
+    const error = String(body.error ?? "").slice(0, 200);
     this.#t.events.add({
       kind: "actor",
       channel: String(body.stream ?? env.src),
       t: env.ts / 1000,
       severity,
-      text: `${env.type}: ${String(body.error ?? "").slice(0, 200)}`,
+      text: env.type === "actor_restarted"
+        ? `restarted after failure ${body.failures} (backoff ${body.delay_ms} ms): ${error}`
+        : env.type === "actor_stopped"
+        ? `stopped after repeated failures: ${error}`
+        : `${env.type}: ${error}`,
     });
   }
 }

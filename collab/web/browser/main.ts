@@ -80,6 +80,8 @@ function start(): void {
         messageStarts.splice(0, MESSAGE_TIMES_MAX / 2);
       }
     },
+    // The bench and the tests wait for this before publishing what the page must see live.
+    onSubscribed: () => document.body.setAttribute("data-stream-subscribed", "1"),
     onGap: (g) => setStatus("stream-status", true, `live (${g.missed} missed)`),
     onRefused: (_id, reason) => setStatus("stream-status", false, `refused: ${reason}`),
     onStatus: (status, detail) =>
@@ -97,6 +99,10 @@ function start(): void {
     slow: "gap",
     ...(params.backfill ? { since: 0 } : {}),
   });
+  // The session's dashboard panels lay the charts out (titles, order, width), live.
+  const layout = () => grid.setPanels(link.sdoc.panels());
+  link.sdoc.dashboard.observe(layout);
+  layout();
   new ThresholdsPanel(link);
   new ChecklistPanel(link);
   new AnnotationsPanel(link, grid, () => focused);

@@ -437,6 +437,11 @@ test("an input that keeps failing an instance is dead-lettered and skipped; the 
     const l = decodeDeadLetter(m.data);
     dead.push({ subject: m.subject, actor: l.actor, error: l.error });
   });
+  const restarted: Array<{ type: string; src: string; body: Record<string, unknown> }> = [];
+  bus.subscribe("troupe.sys.actor.restarted", (m) => {
+    const e = decodeEnvelope(m.data);
+    restarted.push({ type: e.type, src: e.src, body: e.body as Record<string, unknown> });
+  });
   const logs: string[] = [];
   const host = new Host({
     hostId: "h",
@@ -466,7 +471,22 @@ test("an input that keeps failing an instance is dead-lettered and skipped; the 
     50,
     "five good frames of ten applied, the poison one skipped",
   );
-  assert.ok(logs.some((l) => l.includes("restarting in")), logs.join("\n"));
+  const restarts = logs.filter((l) => l.includes("restarting in"));
+  assert.ok(restarts.length > 0, logs.join("\n"));
+  // A restart is announced once the instance runs again (a rebuild that fails again is one more
+  // failure, not a restart): the last announcement counts every failure and its backoff.
+  assert.ok(
+    restarted.length >= 1 && restarted.length <= restarts.length,
+    JSON.stringify(restarted),
+  );
+  for (const r of restarted) {
+    assert.is(r.type, "actor_restarted");
+    assert.is(r.src, "h");
+    assert.is(r.body.stream, "flaky/z");
+    assert.match(String(r.body.error), "kernel bug on 666");
+  }
+  assert.is(restarted.at(-1)!.body.failures, restarts.length);
+  assert.is(restarted.at(-1)!.body.delay_ms, 5 * 2 ** (restarts.length - 1));
   await host.stop();
 });
 

@@ -1,0 +1,83 @@
+/**
+ * Actor restarts in the dashboard's event list, end to end: a real host on a real nats-server runs
+ * a kind whose kernel throws on one input; the host restarts the instance and announces it on
+ * `troupe.sys.actor.restarted`; the stream gateway relays it to the page in headless Chromium,
+ * whose event list shows it as an actor event naming the instance, the failure and the backoff.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { Host, MemoryJournal, MemorySnapshotStore, NatsBus } from "../../actors/runtime/mod.ts";
+import { statsActor, type StatsState } from "../../actors/stats/mod.ts";
+import { launchCollab } from "../../collab/mod.ts";
+import { encodeFrame, feedSubject, type SampleFrame } from "../../protocol/mod.ts";
+import { haveBrowser, launchBrowser } from "../_support/browser.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { tokenFor } from "./_support.ts";
+
+const NAME = "dashboard event list in the browser";
+const run = haveNatsServer(NAME) && haveBrowser(NAME);
+const test = suite(NAME);
+
+/** Stats, except that the kernel throws on the value 666. */
+const flaky = {
+  ...statsActor,
+  kind: "flaky",
+  kernel: {
+    ...statsActor.kernel,
+    step(state: StatsState, frame: SampleFrame) {
+      if (frame.v.includes(666)) throw new Error("kernel bug on 666");
+      return statsActor.kernel.step(state, frame);
+    },
+  },
+};
+
+test("a restarted actor appears in the event list with its failure and backoff", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-dash-events-");
+  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
+  const bus = await NatsBus.connect(nats.url, { name: "dash-events-host" });
+  const logs: string[] = [];
+  const host = new Host({
+    hostId: "h-events",
+    bus,
+    actors: [flaky],
+    journal: new MemoryJournal(),
+    snapshots: new MemorySnapshotStore(),
+    supervision: { backoffMsBase: 20, inputFailuresMax: 2, failuresMax: 10 },
+    log: (m) => logs.push(m),
+  });
+  const browser = await launchBrowser();
+  try {
+    await host.start();
+    const page = await browser.newPage();
+    const token = await tokenFor(dir.path, "ops", "viewer");
+    await page.goto(
+      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
+    );
+    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    for (let f = 0; f < 4; f++) {
+      const t = new Float64Array(5).map((_, i) => 1_700_000_000_000_000 + (f * 5 + i) * 1000);
+      const v = new Float64Array(5).map((_, i) => (f === 1 && i === 2 ? 666 : 10 + i));
+      bus.publish(
+        feedSubject("test", "z"),
+        encodeFrame({ channel: "z", seq0: f * 5, t, v }, { id: `ev-z-${f}`, src: "test" }),
+      );
+    }
+    const row = page.locator('#events li[data-kind="actor"][data-channel="flaky/z"]').first();
+    await row.waitFor({ timeout: 20_000 });
+    const text = await row.textContent();
+    assert.match(text ?? "", /restarted after failure \d+ \(backoff \d+ ms\)/);
+    assert.match(text ?? "", "kernel bug on 666");
+    assert.is(await row.getAttribute("data-severity"), "medium");
+    assert.ok(logs.some((l) => l.includes("restarting in")), logs.join("\n"));
+  } finally {
+    await browser.cleanup();
+    await host.stop();
+    await bus.close();
+    await collab.close();
+    await nats.stop();
+    dir.remove();
+  }
+});
+
+if (run) test.run();

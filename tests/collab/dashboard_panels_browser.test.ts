@@ -1,0 +1,149 @@
+/**
+ * The session document's dashboard panels lay out the dashboard's charts, in headless Chromium on
+ * pages served by a real collab server: an editor writes chart panels through the page's own
+ * SessionDoc (the real Yjs path), and a viewer's page creates the cards the panels name, titles
+ * them, and places them by the panels' layout (read from where the browser actually drew them);
+ * moving a panel moves its cards live, and a reload keeps the layout.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import type { Page } from "playwright-core";
+import { launchCollab, type Panel, type SessionDoc } from "../../collab/mod.ts";
+import { haveBrowser, launchBrowser } from "../_support/browser.ts";
+import { tempDir } from "../_support/nats.ts";
+import { tokenFor } from "./_support.ts";
+
+const NAME = "dashboard panels in the browser";
+const run = haveBrowser(NAME);
+const test = suite(NAME);
+
+interface PageTroupe {
+  troupe: { link: { sdoc: SessionDoc } };
+}
+
+/** The cards as drawn: channel, title and width, in reading order (top, then left). */
+async function cards(
+  page: Page,
+): Promise<Array<{ channel: string; title: string; wide: boolean }>> {
+  return await page.$$eval(".card[data-channel]", (list) =>
+    list.map((c) => {
+      const r = c.getBoundingClientRect();
+      return {
+        top: Math.round(r.top),
+        left: Math.round(r.left),
+        width: r.width,
+        channel: (c as HTMLElement).dataset.channel!,
+        title: c.querySelector("h3 .title")?.textContent ?? "",
+      };
+    }).sort((a, b) => a.top - b.top || a.left - b.left).map((c, _i, all) => ({
+      channel: c.channel,
+      title: c.title,
+      wide: c.width > 1.5 * Math.min(...all.map((x) => x.width)),
+    })));
+}
+
+async function setPanels(page: Page, panels: Panel[]): Promise<void> {
+  await page.evaluate((ps) => {
+    const sdoc = (globalThis as unknown as PageTroupe).troupe.link.sdoc;
+    for (const p of ps) sdoc.setPanel(p);
+  }, panels);
+}
+
+test("chart panels title, order and size the cards on every page, live and after a reload", async () => {
+  const dir = tempDir("troupe-dash-panels-");
+  const collab = await launchCollab({ dataDir: dir.path });
+  const browser = await launchBrowser({ width: 1600, height: 1000 });
+  try {
+    const base = `http://127.0.0.1:${collab.server.port}`;
+    const open = async (role: "editor" | "viewer", name: string) => {
+      const page = await browser.newPage();
+      const token = await tokenFor(dir.path, "ops", role);
+      await page.goto(`${base}/?session=ops&token=${token}&name=${name}`);
+      await page.waitForSelector("#collab-status.up", { timeout: 15_000 });
+      return page;
+    };
+    const editor = await open("editor", "ed");
+    const viewer = await open("viewer", "vi");
+    await setPanels(editor, [
+      {
+        id: "p1",
+        kind: "chart",
+        channels: ["AAA", "CCC"],
+        title: "Rates",
+        layout: { x: 0, y: 0, w: 2, h: 1 },
+      },
+      {
+        id: "p2",
+        kind: "chart",
+        channels: ["BBB"],
+        title: "Latency",
+        layout: { x: 0, y: 1, w: 1, h: 1 },
+      },
+      {
+        id: "p3",
+        kind: "gauge",
+        channels: ["ZZZ"],
+        title: "not a chart",
+        layout: { x: 0, y: 2, w: 1, h: 1 },
+      },
+    ]);
+    await viewer.waitForFunction(
+      () => document.querySelectorAll(".card[data-channel]").length === 3,
+      null,
+      {
+        timeout: 10_000,
+      },
+    );
+    assert.equal(await cards(viewer), [
+      { channel: "AAA", title: "Rates · AAA", wide: true },
+      { channel: "CCC", title: "Rates · CCC", wide: true },
+      { channel: "BBB", title: "Latency · BBB", wide: false },
+    ]);
+    // Latency moves above Rates: the viewer's cards follow.
+    await setPanels(editor, [
+      {
+        id: "p2",
+        kind: "chart",
+        channels: ["BBB"],
+        title: "Latency",
+        layout: { x: 0, y: 0, w: 1, h: 1 },
+      },
+      {
+        id: "p1",
+        kind: "chart",
+        channels: ["AAA", "CCC"],
+        title: "Rates",
+        layout: { x: 0, y: 1, w: 1, h: 1 },
+      },
+    ]);
+    await viewer.waitForFunction(
+      () =>
+        (document.querySelector('.card[data-channel="AAA"]') as HTMLElement | null)?.style.order ===
+          "100",
+      null,
+      { timeout: 10_000 },
+    );
+    const moved = (await cards(viewer)).map((c) => c.channel);
+    assert.equal(moved, ["BBB", "AAA", "CCC"]);
+    await viewer.reload();
+    await viewer.waitForSelector("#collab-status.up", { timeout: 15_000 });
+    await viewer.waitForFunction(
+      () => document.querySelectorAll(".card[data-channel]").length === 3,
+      null,
+      {
+        timeout: 10_000,
+      },
+    );
+    assert.equal((await cards(viewer)).map((c) => [c.channel, c.title]), [
+      ["BBB", "Latency · BBB"],
+      ["AAA", "Rates · AAA"],
+      ["CCC", "Rates · CCC"],
+    ]);
+  } finally {
+    await browser.cleanup();
+    await collab.close();
+    dir.remove();
+  }
+});
+
+if (run) test.run();

@@ -1,0 +1,188 @@
+/**
+ * The dashboard's live chart view (collab/web/browser/live_plot.ts) in a real browser: headless
+ * Chromium on the page served by a real collab server, fed anomaly columns frames through the
+ * stream gateway from a real nats-server. What the view painted strip by strip (scrolling the
+ * canvas) must equal a repaint of the whole plot from the data at the same scales; a value outside
+ * the y range repaints with new scales; drag-to-zoom pins the dragged time range and `live`
+ * follows again.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import type { Page } from "playwright-core";
+import { NatsBus } from "../../../actors/runtime/mod.ts";
+import { launchCollab } from "../../../collab/mod.ts";
+import { encodeColumns } from "../../../protocol/mod.ts";
+import { haveBrowser, launchBrowser } from "../../_support/browser.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
+import { tokenFor } from "../_support.ts";
+
+const NAME = "dashboard live chart in the browser";
+const run = haveNatsServer(NAME) && haveBrowser(NAME);
+const test = suite(NAME);
+
+interface Chart {
+  points: number;
+  xRange(): { min: number; max: number };
+  livePaints(): { none: number; strip: number; full: number };
+  repaintLive(): void;
+}
+interface PageTroupe {
+  troupe: { grid: { chart(c: string): Chart | undefined } };
+}
+
+/** A channel's frames: a wandering value with its expected value and band, 10 samples a second. */
+function series(channel: string) {
+  let t = Date.UTC(2026, 0, 1) * 1000, i = 0;
+  return (n: number, lift = 0): Uint8Array => {
+    const tt = new Float64Array(n), value = new Float64Array(n), expected = new Float64Array(n);
+    const lower = new Float64Array(n), upper = new Float64Array(n), score = new Float64Array(n);
+    for (let k = 0; k < n; k++, i++) {
+      t += 100_000;
+      tt[k] = t;
+      expected[k] = 100 + 20 * Math.sin(i / 40);
+      value[k] = expected[k]! + 3 * Math.sin(i / 3) + lift;
+      lower[k] = expected[k]! - 6;
+      upper[k] = expected[k]! + 6;
+      score[k] = 0.1;
+    }
+    return encodeColumns(
+      { channel, seq0: i - n, t: tt, columns: { score, expected, lower, upper, value } },
+      { id: `live-plot-test:${channel}:${i}`, src: "live-plot-test" },
+    );
+  };
+}
+
+/** The live canvas's pixels, and how many are not transparent. */
+async function pixels(page: Page, channel: string): Promise<{ data: number[]; inked: number }> {
+  return await page.evaluate((ch) => {
+    const canvas = document.querySelector(`.card[data-channel="${ch}"] canvas.live-plot`) as
+      | HTMLCanvasElement
+      | null;
+    if (!canvas) throw new Error(`no live canvas for ${ch}`);
+    const img = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let inked = 0;
+    for (let i = 3; i < img.length; i += 4) if (img[i]! > 0) inked++;
+    return { data: Array.from(img), inked };
+  }, channel);
+}
+
+/** Share of pixels whose channels differ by more than 32 between two captures. */
+function differing(a: number[], b: number[]): number {
+  assert.is(a.length, b.length, "the two captures have the same size");
+  let n = 0;
+  for (let i = 0; i < a.length; i += 4) {
+    let d = 0;
+    for (let c = 0; c < 4; c++) d = Math.max(d, Math.abs(a[i + c]! - b[i + c]!));
+    if (d > 32) n++;
+  }
+  return n / (a.length / 4);
+}
+
+async function chart<T>(page: Page, channel: string, f: (c: Chart) => T): Promise<T> {
+  return await page.evaluate(
+    ([ch, src]) => {
+      const c = (globalThis as unknown as PageTroupe).troupe.grid.chart(ch);
+      if (!c) throw new Error(`no chart for ${ch}`);
+      return (new Function("c", `return (${src})(c)`))(c);
+    },
+    [channel, f.toString()] as const,
+  ) as T;
+}
+
+test("strips scrolled in equal a whole repaint; a value out of range rescales; a drag zooms", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-live-plot-");
+  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
+  const bus = await NatsBus.connect(nats.url, { name: "live-plot-test" });
+  const browser = await launchBrowser({ width: 1400, height: 900 });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const token = await tokenFor(dir.path, "ops", "viewer");
+    await page.goto(
+      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
+    );
+    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    const next = series("LP1");
+    // 300 points, so that a whole repaint draws every sample (no decimation) and the two
+    // pictures can be compared pixel for pixel.
+    bus.publish("troupe.out.anomaly.LP1", next(300));
+    await page.waitForFunction(
+      () => ((globalThis as unknown as PageTroupe).troupe.grid.chart("LP1")?.points ?? 0) >= 300,
+      undefined,
+      { timeout: 20_000 },
+    );
+    for (let u = 0; u < 40; u++) {
+      bus.publish("troupe.out.anomaly.LP1", next(4));
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    await page.waitForFunction(
+      () => ((globalThis as unknown as PageTroupe).troupe.grid.chart("LP1")?.points ?? 0) >= 460,
+      undefined,
+      { timeout: 20_000 },
+    );
+    await page.waitForTimeout(300);
+    const paints = await chart(page, "LP1", (c) => c.livePaints());
+    assert.ok(paints.strip >= 10, `most updates paint a strip: ${JSON.stringify(paints)}`);
+    assert.ok(paints.full <= 3, `few whole repaints: ${JSON.stringify(paints)}`);
+    const strips = await pixels(page, "LP1");
+    assert.ok(strips.inked > 3000, `the chart is drawn: ${strips.inked} pixels inked`);
+    await chart(page, "LP1", (c) => c.repaintLive());
+    const whole = await pixels(page, "LP1");
+    const share = differing(strips.data, whole.data);
+    assert.ok(share < 0.002, `strips and a whole repaint differ in ${(share * 100).toFixed(3)}%`);
+
+    // A value far above the range: the next update repaints with new scales.
+    bus.publish("troupe.out.anomaly.LP1", next(4, 500));
+    await page.waitForFunction(
+      (full) => {
+        const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("LP1");
+        return (c?.livePaints().full ?? 0) > full;
+      },
+      paints.full,
+      { timeout: 10_000 },
+    );
+
+    // Drag across the middle of the plot: the chart pins a range inside the one shown.
+    const shown = await chart(page, "LP1", (c) => c.xRange());
+    const over = await page.locator('.card[data-channel="LP1"] .u-over').boundingBox();
+    assert.ok(over, "uPlot's cursor layer is there");
+    const y = over.y + over.height / 2;
+    await page.mouse.move(over.x + over.width * 0.3, y);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.6, y, { steps: 5 });
+    await page.mouse.up();
+    const zoomed = await chart(page, "LP1", (c) => c.xRange());
+    const span = shown.max - shown.min;
+    assert.ok(
+      zoomed.min > shown.min && zoomed.max < shown.max && zoomed.max - zoomed.min < span * 0.5,
+      `zoomed ${JSON.stringify(zoomed)} inside ${JSON.stringify(shown)}`,
+    );
+    assert.ok(
+      await page.locator('.card[data-channel="LP1"] canvas.live-plot').evaluate((c) =>
+        (c as HTMLElement).style.visibility === "hidden"
+      ),
+      "the live view is hidden while pinned",
+    );
+    await page.click('.card[data-channel="LP1"] button.live');
+    bus.publish("troupe.out.anomaly.LP1", next(4));
+    await page.waitForFunction(
+      (max) => {
+        const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("LP1");
+        return (c?.xRange().max ?? 0) > max;
+      },
+      zoomed.max,
+      { timeout: 10_000 },
+    );
+    assert.equal(errors, []);
+  } finally {
+    await browser.cleanup();
+    await bus.close();
+    await collab.close();
+    await nats.stop();
+    dir.remove();
+  }
+});
+
+if (run) test.run();
