@@ -25,6 +25,7 @@ interface StreamRecords {
 
 /** An in-memory journal. */
 export class MemoryJournal implements Journal {
+  readonly volatile = true;
   /** Every record, in append order. */
   #records: JournalRecord[] = [];
   #streams = new Map<string, StreamRecords>();
