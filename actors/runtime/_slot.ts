@@ -49,6 +49,12 @@ export interface Slot extends FailureHistory {
   srcPosMax: number;
   /** The journal position of the last input whose outputs were published. */
   publishedPos: number;
+  /**
+   * Set while the instance is applied again what a rebuild voided (see recovery.ts): the highest
+   * source position voided. No snapshot is taken before the instance is past it, so that a crash
+   * meanwhile finds the void record again and goes on with the rebuild.
+   */
+  rebuildUntil: number | undefined;
   /** The kind's per-input metrics. */
   tally: KindTally;
 }
@@ -71,6 +77,7 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     lastSnapMs: 0,
     srcPosMax: 0,
     publishedPos: 0,
+    rebuildUntil: undefined,
     tally,
   };
 }

@@ -11,7 +11,7 @@
  * first came (held_inputs.ts keeps the control messages and ticks, which the input cannot give,
  * for their place). A loss accepted as lost folds what follows the hole as journaled.
  */
-import type { AnyActorDefinition, BusMessage } from "../../protocol/mod.ts";
+import { type AnyActorDefinition, type BusMessage, decodeEnvelope } from "../../protocol/mod.ts";
 import { ActorInstance, type Output, parseStream } from "./actor_instance.ts";
 import type { DecodedFrame } from "./frame_decoder.ts";
 import type { HostMetrics } from "./host_metrics.ts";
@@ -76,6 +76,11 @@ interface Track {
   losses: JournalLoss[];
   /** Set from the first hole on: nothing past it is folded until the loss is judged. */
   hold: StreamHold | undefined;
+  /**
+   * Set when a void record of an earlier start ended the hold: the rebuild it began, and the ids
+   * of the control messages and ticks applied again after it (a crash may have cut it short).
+   */
+  rebuilding: { hold: StreamHold; ids: Set<string> } | undefined;
 }
 
 /** What one start-up recovery carries from phase to phase. */
@@ -84,6 +89,8 @@ interface RecoveryPass {
   resumeAfter: number;
   /** The highest source position journaled so far in the pass, any stream. */
   seenSrc: number;
+  /** Where streams being rebuilt need the input to resume, at the latest (lowered at the end). */
+  rebuildAfter: number;
   /** Each stream's snapshot position: its journal is read past it. */
   after: Map<string, number>;
   /** The slots being recovered. */
@@ -91,6 +98,11 @@ interface RecoveryPass {
   track: Map<Slot, Track>;
   /** Slots whose instance threw while folding: rebuilt the careful way. */
   broken: Set<Slot>;
+}
+
+/** The envelope id of a control message or tick record (what tells one from another). */
+function envelopeIdOf(record: InputRecord): string {
+  return decodeEnvelope(record.payload).id;
 }
 
 /** Rebuilds a host's instances from snapshots and the journal. */
@@ -115,6 +127,7 @@ export class Recovery {
     const pass: RecoveryPass = {
       resumeAfter: floor, // the highest source position decided at the host's edge
       seenSrc: 0,
+      rebuildAfter: Infinity,
       after: new Map(),
       pending: [],
       track: new Map(),
@@ -124,6 +137,7 @@ export class Recovery {
     if (pass.pending.length === 0) return pass.resumeAfter;
     await this.#foldJournal(pass);
     await this.#resolveLosses(pass);
+    pass.resumeAfter = Math.min(pass.resumeAfter, pass.rebuildAfter);
     for (const slot of pass.pending) {
       if (pass.broken.has(slot)) {
         slot.inst = undefined;
@@ -173,6 +187,7 @@ export class Recovery {
         start: snap?.pos ?? 0,
         losses: [],
         hold: undefined,
+        rebuilding: undefined,
       });
       pass.pending.push(slot);
     }
@@ -192,24 +207,46 @@ export class Recovery {
       const t = pass.track.get(slot)!;
       if (rec.pos > t.expected) this.#lost(slot, t, rec.pos - 1);
       t.expected = rec.pos + 1;
-      if (record.srcPos > pass.resumeAfter) pass.resumeAfter = record.srcPos;
       const seenSrc = pass.seenSrc;
       if (record.srcPos > seenSrc) pass.seenSrc = record.srcPos;
       if (t.hold) {
-        if (!this.#endsHold(slot, t, rec.pos, record)) {
+        if (!this.#endsHold(pass, slot, t, rec.pos, record)) {
           t.hold.note(record, rec.data, seenSrc);
           continue;
         }
       } else if (record.kind === "void" && voidedRange(record).from > t.start) {
         pass.broken.add(slot); // it voids records folded already: rebuilt the careful way
       }
+      if (record.srcPos > pass.resumeAfter) pass.resumeAfter = record.srcPos;
       if (record.srcPos > t.src) t.src = record.srcPos;
+      if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
+        t.rebuilding.ids.add(envelopeIdOf(record));
+      }
       this.#fold(pass, slot, rec.pos, record, false);
     }
     for (const [slot, t] of pass.track) {
       const last = h.journal.lastPosition(slot.stream);
       if (last >= t.expected) this.#lost(slot, t, last);
+      if (t.rebuilding && !t.hold) this.#goOnRebuilding(pass, slot, t);
     }
+  }
+
+  /**
+   * Goes on with a rebuild an earlier start began and a crash cut short (the stream's inputs
+   * applied again stop below those its void record voided): the input resumes after the last
+   * one applied, and what the rebuild held and had not applied yet is held again.
+   */
+  #goOnRebuilding(pass: RecoveryPass, slot: Slot, t: Track): void {
+    const { hold, ids } = t.rebuilding!;
+    if (t.src >= hold.maxSrc) return;
+    pass.rebuildAfter = Math.min(pass.rebuildAfter, t.src);
+    slot.rebuildUntil = hold.maxSrc;
+    const inputs = hold.inputs().filter((i) => !ids.has(envelopeIdOf(i.record)));
+    this.held.hold(slot, inputs);
+    this.#h.log(
+      `${slot.stream}: its rebuild stopped at source position ${t.src} (the inputs it voided went to ${hold.maxSrc}); it goes on from there` +
+        (inputs.length > 0 ? `, with ${inputs.length} control or tick inputs held again` : ""),
+    );
   }
 
   /**
@@ -217,14 +254,17 @@ export class Recovery {
    * all after it (the loss was rebuilt by an earlier start), or a starting configuration (the
    * instance started afresh there, so what came before it no longer counts).
    */
-  #endsHold(slot: Slot, t: Track, pos: number, record: InputRecord): boolean {
+  #endsHold(pass: RecoveryPass, slot: Slot, t: Track, pos: number, record: InputRecord): boolean {
     const hold = t.hold!;
     if (record.kind === "void") {
       if (!hold.voidedBy(voidedRange(record), pos)) return false;
+      t.rebuilding = { hold, ids: new Set() };
     } else if (record.kind === "init") {
       this.#h.log(
         `${slot.stream}: starts afresh at position ${pos}, after the inputs the journal lost`,
       );
+      // What came before was applied (by the instance's earlier life): the input is past it.
+      if (hold.maxSrc > pass.resumeAfter) pass.resumeAfter = hold.maxSrc;
     } else {
       return false;
     }
@@ -278,7 +318,7 @@ export class Recovery {
       }
       if (rebuild) {
         await this.#voidAfterHole(slot, hold);
-        pass.resumeAfter = Math.min(pass.resumeAfter, hold.srcAfter);
+        pass.rebuildAfter = Math.min(pass.rebuildAfter, hold.srcAfter);
       } else {
         await this.#foldAfterHole(pass, slot, hold);
       }
@@ -298,9 +338,11 @@ export class Recovery {
       encodeVoidRecord(slot.stream, hold.from, last),
     );
     slot.inst?.skip(pos, 0);
+    if (hold.maxSrc > hold.srcAfter) slot.rebuildUntil = hold.maxSrc;
     const inputs = hold.inputs();
     h.log(
-      `${slot.stream}: positions ${hold.from}-${last} voided (the loss and the ${hold.records} records after it), ` +
+      `${slot.stream}: positions ${hold.from}-${last} voided (the loss and ${hold.records} ` +
+        `record${hold.records === 1 ? "" : "s"} after it), ` +
         `at position ${pos}; every input after source position ${hold.srcAfter} is applied again, in order` +
         (inputs.length > 0
           ? `, with ${inputs.length} control or tick inputs held for their place`
@@ -311,6 +353,7 @@ export class Recovery {
 
   /** Folds what the journal holds past an accepted loss, as journaled. */
   async #foldAfterHole(pass: RecoveryPass, slot: Slot, hold: StreamHold): Promise<void> {
+    if (hold.maxSrc > pass.resumeAfter) pass.resumeAfter = hold.maxSrc; // applied: the input is past it
     const records: Array<{ pos: number; data: Uint8Array }> = [];
     for await (const rec of this.#h.journal.read(slot.stream, hold.from - 1)) {
       records.push({ pos: rec.pos, data: rec.data.slice() });

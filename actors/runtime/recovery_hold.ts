@@ -17,6 +17,8 @@ export class StreamHold {
   readonly srcAfter: number;
   /** Records seen after the hole. */
   records = 0;
+  /** The highest source position among them (what voiding them takes back), or 0. */
+  maxSrc = 0;
   #lastSrc: number;
   readonly #held: HeldInput[] = [];
   /** Inputs without a source position that no frame of the stream has followed yet. */
@@ -34,6 +36,7 @@ export class StreamHold {
    */
   note(record: InputRecord, data: Uint8Array, seenSrc: number): void {
     this.records++;
+    if (record.srcPos > this.maxSrc) this.maxSrc = record.srcPos;
     if (record.srcPos > 0) {
       for (const o of this.#open) this.#held.push({ record: o.record, before: record.srcPos });
       this.#open = [];

@@ -63,6 +63,10 @@ export class Snapshotter {
   capture(slot: Slot): void {
     const inst = slot.inst;
     if (!inst) return;
+    if (slot.rebuildUntil !== undefined) {
+      if (inst.srcPos < slot.rebuildUntil) return; // a rebuild under way (see _slot.ts)
+      slot.rebuildUntil = undefined;
+    }
     const s = inst.snapshot();
     inst.sinceSnapshot = 0;
     this.#queue.set(slot.stream, {
