@@ -21,7 +21,9 @@ import {
   ensureFeedStream,
   FileJournal,
   findNatsServer,
+  type JournalRecord,
   NatsServer,
+  VoidedPositions,
 } from "../actors/runtime/mod.ts";
 import { decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import {
@@ -289,13 +291,21 @@ async function account(
     for (const [channel, acked] of seqs) {
       const seen = new Map<number, number>();
       let first = true;
+      const records: JournalRecord[] = [];
       for await (const rec of journal.read(`stats/${channel}`, 0)) {
+        records.push({ ...rec, data: rec.data.slice() });
+      }
+      // Records a rebuild voided were never applied: they are not counted (see recovery.ts).
+      const voided = VoidedPositions.of(records);
+      for (const rec of records) {
         const r = decodeInputRecord(rec.data);
         if (first && r.kind !== "init") {
           throw new Error(`the journal of stats/${channel} was compacted: cannot account for it`);
         }
         first = false;
-        if (r.kind === "frame") seen.set(r.srcPos, (seen.get(r.srcPos) ?? 0) + 1);
+        if (r.kind === "frame" && !voided.has(rec.pos)) {
+          seen.set(r.srcPos, (seen.get(r.srcPos) ?? 0) + 1);
+        }
       }
       for (const seq of acked) if (!seen.has(seq)) lost++;
       for (const n of seen.values()) if (n > 1) doubled += n - 1;

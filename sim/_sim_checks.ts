@@ -15,8 +15,8 @@ import type { SimCluster, SimHost } from "./_sim_cluster.ts";
 import type { SimFeedLog } from "./_sim_feed_log.ts";
 import type { CheckOp, FeedSource, ReferenceOutcome } from "./_sim_feed_source.ts";
 import type { SimTrace } from "./_sim_trace.ts";
+import { checkJournalInputs } from "./check_journal_inputs.ts";
 import {
-  checkJournalInputs,
   diffSnapshots,
   type InputIndex,
   OutputChecker,

@@ -22,6 +22,7 @@ import { simFeedInput, type SimFeedLog } from "./_sim_feed_log.ts";
 import type { FeedSource } from "./_sim_feed_source.ts";
 import type { SimTrace } from "./_sim_trace.ts";
 import type { FaultParams, FaultSet } from "./faults.ts";
+import { damageJournal } from "./_sim_damage.ts";
 import { bytesEqual } from "./invariants.ts";
 import type { Prng } from "./prng.ts";
 import type { Scheduler, TimerGroup } from "./scheduler.ts";
@@ -63,6 +64,8 @@ export interface ClusterStats {
   restarts: number;
   partitions: number;
   journalRecordsLost: number;
+  /** Journal records damaged between intact ones (the `damage` fault). */
+  journalRecordsDamaged: number;
 }
 
 /** Options of a SimCluster. */
@@ -82,9 +85,10 @@ export interface SimClusterOptions {
   configs: ReadonlyMap<string, unknown>;
   faults: FaultSet;
   params: FaultParams;
-  /** The run's "faults" and "clocks" PRNG forks. */
+  /** The run's "faults" and "clocks" PRNG forks, and its "damage" one under `damage` faults. */
   faultRng: Prng;
   clockRng: Prng;
+  damageRng: Prng | undefined;
   /** The virtual time the run starts, and the time faults stop being scheduled. */
   startUs: number;
   endUs: number;
@@ -95,6 +99,11 @@ export interface SimClusterOptions {
    * frames) with an envelope id of their own, so it applies them as new inputs (a sabotage).
    */
   applyCopies: ReadonlySet<number> | undefined;
+  /**
+   * h1 is told its input gives nothing back and to accept journal losses, so it folds what
+   * follows a hole as journaled (a sabotage of the `damage` fault).
+   */
+  acceptDamage: boolean;
   stats: ClusterStats;
   watcher: ClusterWatcher;
 }
@@ -167,11 +176,13 @@ export class SimCluster {
     const disk = h.disk.open(timers);
     // Every incarnation of h1 loses the same frame: it is never handed to the host at all.
     const loseSeq = o.loseInput && h.index === 0 ? this.#firstSeqOwnedBy(h, 10) : undefined;
+    const sabotaged = o.acceptDamage && h.index === 0;
     const input = simFeedInput(conn, {
       consumer: `${h.id}-${h.incarnation}`,
       timers,
       trace: (l) => o.trace.line(l),
       ...(loseSeq === undefined ? {} : { loseSeq }),
+      keepsPositions: !sabotaged,
     });
     const host = new Host({
       hostId: h.id,
@@ -195,6 +206,7 @@ export class SimCluster {
         : this.#frameDecoders,
       // The disks hold logged frames in place (SimDisk.inPlace), header and whole payload.
       journalEvenTimes: false,
+      acceptJournalLoss: sabotaged,
     });
     Object.assign(h, { host, conn, timers, kill: disk.kill, up: true });
     const incarnation = h.incarnation;
@@ -310,6 +322,11 @@ export class SimCluster {
         h.disk.snapshots.clear();
         detail += " and every snapshot";
       }
+    }
+    const damaged = o.damageRng && damageJournal(h, o.damageRng);
+    if (damaged) {
+      o.stats.journalRecordsDamaged++;
+      detail += `; damaged ${damaged.stream} record ${damaged.pos}`;
     }
     o.trace.line(`${h.id} crash #${h.incarnation} (${why})${detail}`);
   }

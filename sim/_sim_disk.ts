@@ -11,6 +11,8 @@
  * exact across lost tails.
  */
 import {
+  decodeInputRecord,
+  encodeInputRecord,
   inputRecordKind,
   inputRecordSourcePosition,
   type Journal,
@@ -20,6 +22,7 @@ import {
   MemorySnapshotStore,
   type Snapshot,
   type SnapshotStore,
+  voidedRange,
 } from "../actors/runtime/mod.ts";
 import type { Scheduler, TimerGroup } from "./scheduler.ts";
 
@@ -48,6 +51,30 @@ export interface DiskHandle {
 }
 
 const never = <T>() => new Promise<T>(() => {});
+
+/**
+ * The source position of the last frame in force among the first `end` records of `list` (0 for
+ * none): frames a void record voids are not; `voiding`, a void record about to follow them.
+ */
+function lastFrame(list: readonly Watched[], end: number, voiding?: Uint8Array): number {
+  let i = end - 1;
+  if (voiding) i = Math.min(i, voidedRange(decodeInputRecord(voiding)).from - 2);
+  for (; i >= 0; i--) {
+    const w = list[i]!;
+    if (w.frame) return w.srcPos;
+    if (inputRecordKind(w.data) === "void") {
+      i = Math.min(i, voidedRange(decodeInputRecord(w.data)).from - 1);
+    }
+  }
+  return 0;
+}
+
+/** A void record as a skip record of position 0 (the `drop_void` sabotage); others as they are. */
+function withoutVoid(data: Uint8Array): Uint8Array {
+  if (inputRecordKind(data) !== "void") return data;
+  const r = decodeInputRecord(data);
+  return encodeInputRecord({ ...r, kind: "skip", payload: new Uint8Array(8) });
+}
 
 /** Bytes of journal data are copied into slabs of this size (a record larger gets its own). */
 const SLAB_BYTES = 1 << 20;
@@ -111,6 +138,11 @@ export class SimDisk {
   /** For tests of the checker: append the frame record at this (1-based) count twice. */
   appendTwiceAt: number | undefined;
   /**
+   * For tests of the checker: journal each void record as a skip record of position 0 instead (a
+   * host whose rebuild leaves the records after a hole in force).
+   */
+  dropVoids = false;
+  /**
    * A record's bytes where they already lie, if they do (its head and then its payload, which the
    * journal then holds instead of a copy; see FeedEntry.headroom), else undefined (it is copied).
    * Records are never changed in place (see `replace`), so sharing their bytes is safe.
@@ -118,6 +150,7 @@ export class SimDisk {
   inPlace: ((parts: readonly Uint8Array[]) => Uint8Array | undefined) | undefined;
   #frameAppends = 0;
   readonly #slabs = new Slabs();
+  readonly #snapshotPos = new Map<string, number>();
 
   readonly #scheduler: Scheduler;
 
@@ -156,7 +189,7 @@ export class SimDisk {
         const data = (parts instanceof Uint8Array ? undefined : this.inPlace?.(parts)) ??
           this.#slabs.copy(parts);
         const frames = this.#frameAppends;
-        const pos = this.#append(stream, data);
+        const pos = this.#append(stream, this.dropVoids ? withoutVoid(data) : data);
         const twice = this.appendTwiceAt;
         if (twice !== undefined && this.#frameAppends === twice && frames === twice - 1) {
           return this.#append(stream, data);
@@ -178,6 +211,7 @@ export class SimDisk {
         await wait(this.timing.snapshotMs);
         if (dead) return never<void>();
         await this.snapshots.save(snapshot);
+        this.#snapshotPos.set(snapshot.stream, snapshot.pos);
       },
       load: (stream) => (mark(), dead ? never() : this.snapshots.load(stream)),
       list: () => (mark(), this.snapshots.list()),
@@ -218,14 +252,24 @@ export class SimDisk {
     // Each stream's last source position is now that of the last frame its journal holds.
     this.#lastSrcPos.clear();
     for (const [stream, list] of this.#byStream) {
-      for (let i = list.length - 1; i >= 0; i--) {
-        if (list[i]!.frame) {
-          this.#lastSrcPos.set(stream, list[i]!.srcPos);
-          break;
-        }
-      }
+      const last = lastFrame(list, list.length);
+      if (last > 0) this.#lastSrcPos.set(stream, last);
     }
     return lost;
+  }
+
+  /**
+   * Damages record `pos` of `stream` between intact records (the `damage` fault): the journal's
+   * reads pass over it. The disk's view, what the checks know, keeps what the record held (an
+   * oracle's view: a replay of it is what the host applied). Returns whether it existed.
+   */
+  damage(stream: string, pos: number): boolean {
+    return this.journal.damageRecord(stream, pos);
+  }
+
+  /** The position of the newest snapshot of `stream` saved through a handle (0: none). */
+  snapshotPos(stream: string): number {
+    return this.#snapshotPos.get(stream) ?? 0;
   }
 
   /**
@@ -248,9 +292,12 @@ export class SimDisk {
     return list.slice(Math.max(0, Math.min(after, list.length)));
   }
 
-  /** The records of `stream` past `after`, in order, read from the journal. */
+  /**
+   * The records of `stream` past `after`, in order, read from the journal; damaged ones with what
+   * they held (what the checks replay: the host applied them before the damage).
+   */
   records(stream: string, after = 0): Promise<JournalRecord[]> {
-    return Promise.resolve(this.journal.recordsOf(stream, after));
+    return Promise.resolve(this.journal.recordsOf(stream, after, true));
   }
 
   #streamOf(stream: string): Watched[] {
@@ -268,6 +315,10 @@ export class SimDisk {
       const last = this.#lastSrcPos.get(stream) ?? 0;
       this.#onFrame(stream, srcPos, last);
       if (srcPos > last) this.#lastSrcPos.set(stream, srcPos);
+    } else if (inputRecordKind(data) === "void") {
+      // The frames it voids were never applied: the stream's last is the last frame before them.
+      const list = this.#byStream.get(stream) ?? [];
+      this.#lastSrcPos.set(stream, lastFrame(list, list.length, data));
     }
     // Handed over as parts, so the journal keeps this copy instead of copying it again.
     const pos = this.journal.append(stream, [data]);

@@ -222,6 +222,8 @@ export interface SimFeedInputOptions {
   trace?: (line: string) => void;
   /** For tests of the checker: drop the frame of this sequence without handing it on. */
   loseSeq?: number;
+  /** Whether the input says it still holds every sequence (`firstPosition`). Default true. */
+  keepsPositions?: boolean;
 }
 
 /**
@@ -280,6 +282,14 @@ class SimFeedInput implements InputSource {
     this.#fetch("start");
     this.#watchdog = this.#timers.setTimeout(this.#tick, this.#watchdogMs);
     return Promise.resolve();
+  }
+
+  /**
+   * The log keeps every frame from sequence 1: what a journal lost can be read again (without
+   * `keepsPositions`, it says it holds none of what came before).
+   */
+  firstPosition(): Promise<number> {
+    return Promise.resolve(this.#o.keepsPositions === false ? Number.MAX_SAFE_INTEGER : 1);
   }
 
   stop(): Promise<void> {

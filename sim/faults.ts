@@ -13,9 +13,11 @@ import { type NetworkFaults, QUIET_NETWORK } from "./sim_bus.ts";
  * `actor` (actor kernels that throw now and then, once per input: a bug restarts an actor, not the
  * host), `duplicate` (the feed log holds byte-for-byte copies of frames it already holds: the same
  * envelope id at a new sequence, a producer's retry; a copy of one of the last few frames, within
- * every instance's window of recent ids, or of a frame far back, past it). `all` is network,
- * crash, disk and actor (what it always was: seeds keep their traces); `duplicate` is asked for by
- * name (`all,duplicate`); `none` is a quiet run. A run takes one kind or a comma list
+ * every instance's window of recent ids, or of a frame far back, past it), `damage` (crashes that
+ * also damage one journal record of the crashed host between intact ones: bytes flipped inside a
+ * segment; the restarted host rebuilds what it lost from the feed log, in order). `all` is
+ * network, crash, disk and actor (what it always was: seeds keep their traces); `duplicate` and
+ * `damage` are asked for by name (`all,duplicate,damage`); `none` is a quiet run. A run takes one kind or a comma list
  * (`network,actor`).
  */
 export const FAULT_KINDS = [
@@ -25,6 +27,7 @@ export const FAULT_KINDS = [
   "disk",
   "actor",
   "duplicate",
+  "damage",
   "all",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -36,6 +39,7 @@ export interface FaultSet {
   disk: boolean;
   actor: boolean;
   duplicate: boolean;
+  damage: boolean;
 }
 
 /** A fault specification, parsed: what `parseFaults` gives and a simulation takes. */
@@ -56,6 +60,7 @@ export function parseFaults(spec: string): FaultSpec {
     disk: false,
     actor: false,
     duplicate: false,
+    damage: false,
   };
   const parts = spec.split(",").map((p) => p.trim());
   for (const part of parts) {
@@ -81,6 +86,7 @@ export function parseFaults(spec: string): FaultSpec {
     if (part === "disk") set.crash = set.disk = true;
     if (part === "actor") set.actor = true;
     if (part === "duplicate") set.duplicate = true;
+    if (part === "damage") set.crash = set.damage = true;
   }
   return { set, name: faultsName(set) };
 }
@@ -92,10 +98,11 @@ function faultsName(set: FaultSet): string {
   else {
     if (set.network) names.push("network");
     if (set.disk) names.push("disk");
-    else if (set.crash) names.push("crash");
+    else if (set.crash && !set.damage) names.push("crash");
     if (set.actor) names.push("actor");
   }
   if (set.duplicate) names.push("duplicate");
+  if (set.damage) names.push("damage");
   return names.length ? names.join(",") : "none";
 }
 
@@ -105,10 +112,15 @@ function faultsName(set: FaultSet): string {
  */
 export function checkFaults(spec: FaultSpec): FaultSpec {
   const set = spec?.set;
-  const flags = ["network", "crash", "disk", "actor", "duplicate"] as const;
+  const flags = ["network", "crash", "disk", "actor", "duplicate", "damage"] as const;
   if (typeof set !== "object" || set === null || flags.some((f) => typeof set[f] !== "boolean")) {
     throw new RangeError(
       `Simulation option "faults" must be parsed by parseFaults(), got ${JSON.stringify(spec)}`,
+    );
+  }
+  if (set.damage && !set.crash) {
+    throw new RangeError(
+      `Simulation option "faults": damage faults are crashes too, got crash false`,
     );
   }
   if (set.disk && !set.crash) {

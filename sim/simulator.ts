@@ -46,7 +46,9 @@ export type Sabotage =
   | "corrupt_journal"
   | "lose_input"
   | "corrupt_output"
-  | "apply_duplicate";
+  | "apply_duplicate"
+  | "drop_void"
+  | "accept_damage";
 
 /** Options of a simulation run. */
 export interface SimOptions {
@@ -130,6 +132,8 @@ export interface SimStats {
   copies: number;
   /** Inputs the fault-free run applies again: copies whose id left an instance's window. */
   reapplied: number;
+  /** Journal records damaged between intact ones (the `damage` fault). */
+  journalRecordsDamaged: number;
 }
 
 /** The command line that reproduces a run of `options`. */
@@ -245,12 +249,14 @@ class Run {
     reordered: 0,
     copies: 0,
     reapplied: 0,
+    journalRecordsDamaged: 0,
   };
   readonly #configs = new Map<string, unknown>();
   readonly #params: FaultParams;
   readonly #faultRng: Prng;
   readonly #netRng: Prng;
   readonly #clockRng: Prng;
+  readonly #damageRng: Prng | undefined;
   readonly #feedSeed: number;
   /** What the hosts run: the kinds, made flaky under `actor` faults. */
   readonly #hostActors: readonly AnyActorDefinition[];
@@ -273,6 +279,8 @@ class Run {
     this.#netRng = root.fork("network");
     this.#feedSeed = root.fork("feed").nextUint32();
     this.#clockRng = root.fork("clocks");
+    // Forked only when asked for: a fork draws from the root, and other runs keep their traces.
+    this.#damageRng = o.faults.set.damage ? root.fork("damage") : undefined;
     this.#params = drawFaultParams(params, o.faults.set);
     const failed = new Set<string>();
     this.#hostActors = o.faults.set.actor
@@ -485,6 +493,8 @@ class Run {
       startUs: START_US,
       endUs: this.#endUs,
       loseInput: o.sabotage === "lose_input",
+      acceptDamage: o.sabotage === "accept_damage",
+      damageRng: this.#damageRng,
       applyCopies: o.sabotage === "apply_duplicate"
         ? new Set(planFeed(this.#feedSpec()).copies.keys())
         : undefined,
@@ -576,6 +586,7 @@ class Run {
     if (s === undefined) return;
     this.trace.line(`sabotage ${s}`);
     if (s === "apply_twice") h.disk.appendTwiceAt = 8;
+    if (s === "drop_void") h.disk.dropVoids = true;
     if (s === "corrupt_journal") {
       this.scheduler.at(
         START_US + Math.round(this.o.durationS * 5e5),

@@ -49,9 +49,12 @@ export interface Slot extends FailureHistory {
   srcPosMax: number;
   /** The journal position of the last input whose outputs were published. */
   publishedPos: number;
-  /** Set while the input gives back what the journal lost: source positions above `after` and
-   *  at most `srcPosMax` are taken unless `applied` holds them (see journal_loss.ts). */
-  rebuild: { after: number; applied: Set<number> } | undefined;
+  /**
+   * Set while the instance is applied again what a rebuild voided (see recovery.ts): the highest
+   * source position voided. No snapshot is taken before the instance is past it, so that a crash
+   * meanwhile finds the void record again and goes on with the rebuild.
+   */
+  rebuildUntil: number | undefined;
   /** The kind's per-input metrics. */
   tally: KindTally;
 }
@@ -74,7 +77,7 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     lastSnapMs: 0,
     srcPosMax: 0,
     publishedPos: 0,
-    rebuild: undefined,
+    rebuildUntil: undefined,
     tally,
   };
 }
@@ -92,17 +95,11 @@ export function compactMailbox(slot: Slot): void {
 
 /**
  * Whether an input at source position `srcPos` (0: none) is new to the slot, taking its position;
- * false for a redelivery, unless it gives back what the journal lost (see journal_loss.ts).
+ * false for a redelivery.
  */
 export function admitSrcPos(slot: Slot, srcPos: number): boolean {
   if (srcPos <= 0) return true;
-  if (srcPos > slot.srcPosMax) {
-    slot.srcPosMax = srcPos;
-    slot.rebuild = undefined;
-    return true;
-  }
-  const rb = slot.rebuild;
-  if (!rb || srcPos <= rb.after || rb.applied.has(srcPos)) return false;
-  rb.applied.add(srcPos);
+  if (srcPos <= slot.srcPosMax) return false;
+  slot.srcPosMax = srcPos;
   return true;
 }

@@ -173,6 +173,7 @@ export class Host {
       deadLetter: (msg, err, actor) => this.#notices.deadLetter(msg, err, actor),
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
       pump: (slot) => this.#pump(slot),
+      enqueue: (slot, item) => this.#enqueue(slot.def, slot.key, item),
       closing: () => this.#closing,
       config: (kind) => this.#configs.get(kind),
       judgeLosses: async (losses) =>
@@ -242,7 +243,12 @@ export class Host {
           return this.#journal.sync();
         });
       }
-      await this.#input.start((msg, srcPos) => this.#onFeed(msg, srcPos), resumeAfter);
+      const held = this.#recovery.held; // inputs of rebuilt instances, waiting for their place
+      await this.#input.start((msg, srcPos) => {
+        if (held.waiting > 0) held.before(srcPos);
+        this.#onFeed(msg, srcPos);
+        if (held.waiting > 0) held.after(srcPos);
+      }, resumeAfter);
       const every = this.options.snapshotEveryMs ?? 5000;
       const period = Math.min(every, 1000);
       const tick = () => {

@@ -6,9 +6,9 @@
  *
  * Layout (little-endian): u8 kind, f64 source position, u16 subject length, subject (UTF-8),
  * payload. The payload of an `init` record is msgpack; of a `skip` record, the f64 position it
- * skips; of an `admit` record (subject: the channel) nothing; of a `dead` record, the reason; of a
- * `seed` record (history loaded from outside the bus, see `Host.seed`), an envelope whose body the
- * kind's `seed` reads.
+ * skips; of a `void` record, the f64 first and last positions it voids; of an `admit` record
+ * (subject: the channel) nothing; of a `dead` record, the reason; of a `seed` record (history
+ * loaded from outside the bus, see `Host.seed`), an envelope whose body the kind's `seed` reads.
  *
  * A frame whose times are evenly spaced (every `t[i]` is exactly `t[0] + i * dt`, as with metrics
  * and bars) can be recorded without its time column, half of its bytes: kind code 6, then after
@@ -30,7 +30,8 @@ export type InputKind =
   | "skip"
   | "admit"
   | "dead"
-  | "seed";
+  | "seed"
+  | "void";
 
 const KIND_CODES: Record<InputKind, number> = {
   frame: 1,
@@ -41,6 +42,7 @@ const KIND_CODES: Record<InputKind, number> = {
   admit: 7,
   dead: 8,
   seed: 9,
+  void: 10,
 };
 const KINDS: InputKind[] = [
   "frame",
@@ -53,6 +55,7 @@ const KINDS: InputKind[] = [
   "admit",
   "dead",
   "seed",
+  "void",
 ];
 /** The kind code of a frame recorded without its evenly spaced time column. */
 export const REGULAR_FRAME_CODE = 6;
@@ -248,6 +251,30 @@ export function skippedPosition(record: InputRecord): number {
   return getF64(record.payload, 0);
 }
 
+/**
+ * A record saying that the stream's positions `from` to `to` are void: consumed, never applied.
+ * Recovery writes one after a hole in the journal (damage, a deleted message) whose inputs the
+ * input gives back: the records after the hole are voided, and every input from the hole on is
+ * applied again, in order, at positions past this record (see recovery.ts).
+ */
+export function encodeVoidRecord(stream: string, from: number, to: number): Uint8Array {
+  const payload = new Uint8Array(16);
+  const view = new DataView(payload.buffer);
+  view.setFloat64(0, from, true);
+  view.setFloat64(8, to, true);
+  return encodeInputRecord({ kind: "void", srcPos: 0, subject: stream, payload });
+}
+
+/** The positions a void record voids (see `encodeVoidRecord`). */
+export function voidedRange(record: InputRecord): { from: number; to: number } {
+  if (record.kind !== "void" || record.payload.byteLength < 16) {
+    throw new Error(
+      `Input record of kind "${record.kind}" with ${record.payload.byteLength} payload bytes is not a void record`,
+    );
+  }
+  return { from: getF64(record.payload, 0), to: getF64(record.payload, 8) };
+}
+
 // Fields read through a scratch buffer: a DataView over a record's own small buffer made V8
 // move that buffer off its heap, per record.
 const scratch = new Uint8Array(8);
@@ -333,4 +360,9 @@ export function isFrameRecordHead(head: Uint8Array): boolean {
 /** Whether input record `bytes` is a `skip` record, read from its kind code alone. */
 export function isSkipRecord(bytes: Uint8Array): boolean {
   return bytes[0] === KIND_CODES.skip;
+}
+
+/** Whether input record `bytes` is a `void` record, read from its kind code alone. */
+export function isVoidRecord(bytes: Uint8Array): boolean {
+  return bytes[0] === KIND_CODES.void;
 }

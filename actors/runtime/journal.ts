@@ -66,6 +66,8 @@ export function joinJournalData(data: JournalData): Uint8Array {
 
 /** Append-only, per-stream ordered storage of actor inputs. */
 export interface Journal {
+  /** True for a journal whose records do not outlive the process (in memory). */
+  readonly volatile?: boolean;
   /** Appends `data` to `stream` and returns its position: 1-based, consecutive per stream. The file
    *  journal appends synchronously to an in-memory buffer (and returns a number); the JetStream
    *  journal returns a Promise. Records of one stream are kept in append order. */

@@ -4,8 +4,9 @@
  * the host both when it recovers every instance at start and when it rebuilds one that failed.
  *
  * An `init` record starts a fresh instance from the configuration it holds (the first record of
- * every stream); a `skip` record, or an input a skip record names, is consumed without being
- * applied; anything else is applied through the instance's kernel and machine.
+ * every stream); a `skip` or `void` record, an input a skip record names, or a position a void
+ * record voids, is consumed without being applied; anything else is applied through the
+ * instance's kernel and machine.
  */
 import { type AnyActorDefinition, decodeEnvelope } from "../../protocol/mod.ts";
 import { ActorInstance, type Output, streamOf } from "./actor_instance.ts";
@@ -21,6 +22,9 @@ export interface FoldInput {
   decode?: (record: InputRecord) => DecodedFrame | undefined;
   /** A skip record named it: consume it without applying it. */
   skipped?: boolean;
+  /** A void record voids its position: consume it without applying it, and without taking its
+   *  source position (the input gives it again; see recovery.ts). */
+  voided?: boolean;
   /** Whether to encode the outputs (to publish them) or only change the state (replay). */
   outputs: boolean;
 }
@@ -59,12 +63,20 @@ export function foldInput(
   input: FoldInput,
 ): FoldResult {
   const { pos, record } = input;
+  if (input.voided && inst) {
+    inst.skip(pos, 0);
+    return { inst, outputs: undefined };
+  }
   if (record.kind === "init") {
     const fresh = ActorInstance.create(def, key, decodeEnvelope(record.payload).body);
     fresh.skip(pos, 0);
     return { inst: fresh, outputs: undefined };
   }
   if (!inst) throw new MissingInitError(streamOf(def.kind, key), pos);
+  if (record.kind === "void") {
+    inst.skip(pos, 0);
+    return { inst, outputs: undefined };
+  }
   if (record.kind === "skip" || input.skipped) {
     inst.skip(pos, record.srcPos);
     return { inst, outputs: undefined };

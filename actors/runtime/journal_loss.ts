@@ -3,9 +3,10 @@
  * record holds any more (damage skipped over, a deleted segment, a snapshot too damaged to load
  * over a compacted journal). Recovery finds them as gaps in a stream's positions; this file judges
  * them. Where the input keeps positions (JetStream) and still holds everything after the last input
- * kept before the loss, the loss is rebuilt: the host resumes the input there, and the instance
- * takes again only the inputs it has not applied. Anything else cannot be rebuilt, and the host
- * starts over it only when told to accept the loss, naming what is lost.
+ * kept before the loss, the loss is rebuilt: the host voids what its journal holds after the hole,
+ * resumes the input there, and applies everything again in order (see recovery.ts). Anything else
+ * cannot be rebuilt, and the host starts over it only when told to accept the loss, naming what is
+ * lost.
  */
 
 /** A run of journal positions of one stream that recovery needs and no intact record holds. */

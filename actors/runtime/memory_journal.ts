@@ -11,6 +11,7 @@
 import {
   joinJournalData,
   type Journal,
+  type JournalDamage,
   type JournalData,
   type JournalRecord,
   type JournalStats,
@@ -25,11 +26,15 @@ interface StreamRecords {
 
 /** An in-memory journal. */
 export class MemoryJournal implements Journal {
+  readonly volatile = true;
   /** Every record, in append order. */
   #records: JournalRecord[] = [];
   #streams = new Map<string, StreamRecords>();
   #durable = 0;
   #bytes = 0;
+  /** Records made unreadable (`damage`): reads pass over them, as over a damaged range. */
+  readonly #damaged = new Set<JournalRecord>();
+  readonly #damage: JournalDamage[] = [];
 
   append(stream: string, parts: JournalData): number {
     const joined = joinJournalData(parts);
@@ -57,12 +62,22 @@ export class MemoryJournal implements Journal {
     // Positions are consecutive from 1: the record at position p is at index p - 1. Read as the
     // records are when each is asked for (one appended meanwhile is seen, one lost is not).
     let i = Math.max(0, after);
-    return iterable(() => this.#streams.get(stream)?.records[i++]);
+    return iterable(() => {
+      for (;;) {
+        const rec = this.#streams.get(stream)?.records[i++];
+        if (rec === undefined || !this.#damaged.has(rec)) return rec;
+      }
+    });
   }
 
-  /** The records of `stream` with pos > after, in order, at once (what `read` yields). */
-  recordsOf(stream: string, after = 0): JournalRecord[] {
-    return this.#streams.get(stream)?.records.slice(Math.max(0, after)) ?? [];
+  /**
+   * The records of `stream` with pos > after, in order, at once (what `read` yields; with
+   * `damaged`, those `damageRecord` made unreadable too).
+   */
+  recordsOf(stream: string, after = 0, damaged = false): JournalRecord[] {
+    const records = this.#streams.get(stream)?.records.slice(Math.max(0, after)) ?? [];
+    if (damaged || this.#damaged.size === 0) return records;
+    return records.filter((r) => !this.#damaged.has(r));
   }
 
   readAll(after?: ReadonlyMap<string, number>): AsyncIterable<JournalRecord> {
@@ -75,7 +90,8 @@ export class MemoryJournal implements Journal {
     return iterable(() => {
       for (;;) {
         const rec = this.#records[i++];
-        if (rec === undefined || rec.pos > (after?.get(rec.stream) ?? 0)) return rec;
+        if (rec === undefined) return rec;
+        if (rec.pos > (after?.get(rec.stream) ?? 0) && !this.#damaged.has(rec)) return rec;
       }
     });
   }
@@ -88,6 +104,29 @@ export class MemoryJournal implements Journal {
     const rec = this.#streams.get(stream)?.records[pos - 1];
     if (rec) rec.data = data;
     return rec !== undefined;
+  }
+
+  /**
+   * Makes the record at `pos` of `stream` unreadable, as bytes damaged on disk between intact
+   * records would (the simulator's mid-journal damage): reads pass over it, its position stays
+   * used, and `damage()` reports it. Returns whether it exists.
+   */
+  damageRecord(stream: string, pos: number): boolean {
+    const rec = this.#streams.get(stream)?.records[pos - 1];
+    if (!rec || this.#damaged.has(rec)) return false;
+    this.#damaged.add(rec);
+    this.#damage.push({
+      segment: `memory:${stream}`,
+      offset: pos,
+      bytes: rec.data.byteLength,
+      reason: `record ${pos} of ${stream} damaged`,
+    });
+    return true;
+  }
+
+  /** The records made unreadable, oldest first. */
+  damage(): readonly JournalDamage[] {
+    return this.#damage;
   }
 
   sync(): Promise<void> {
@@ -104,6 +143,7 @@ export class MemoryJournal implements Journal {
       const s = this.#streams.get(rec.stream)!;
       s.records.pop();
       s.order.pop();
+      this.#damaged.delete(rec);
       if (s.records.length === 0) this.#streams.delete(rec.stream);
       this.#bytes -= rec.data.byteLength;
     }

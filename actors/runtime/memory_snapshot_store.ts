@@ -12,6 +12,7 @@ import {
 
 /** An in-memory snapshot store. */
 export class MemorySnapshotStore implements SnapshotStore {
+  readonly volatile = true;
   #snaps = new Map<string, Uint8Array>();
 
   save(snapshot: Snapshot): Promise<void> {

@@ -69,6 +69,9 @@ export {
   inputRecordSourcePosition,
   isFrameRecordHead,
   isSkipRecord,
+  isVoidRecord,
   skippedPosition,
+  voidedRange,
 } from "./input_record.ts";
+export { VoidedPositions } from "./voided_positions.ts";
 export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";

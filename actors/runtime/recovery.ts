@@ -3,24 +3,36 @@
  * then one pass over the journal past them), and one at a time after a failure (its snapshot and
  * its journal, the careful way: inputs that keep failing it are recorded as skipped, dead-lettered,
  * and passed over). Both fold the journal through `foldInput`.
+ *
+ * A hole in a stream's positions (damage, a deleted message) stops its fold there until the loss
+ * is judged (journal_loss.ts). A loss the input gives back is rebuilt in order: one journaled void
+ * record voids the hole and every record after it, the input resumes after the last source
+ * position folded before the hole, and everything from there is applied again in the order it
+ * first came (held_inputs.ts keeps the control messages and ticks, which the input cannot give,
+ * for their place). A loss accepted as lost folds what follows the hole as journaled.
  */
-import type { AnyActorDefinition, BusMessage } from "../../protocol/mod.ts";
+import { type AnyActorDefinition, type BusMessage, decodeEnvelope } from "../../protocol/mod.ts";
 import { ActorInstance, type Output, parseStream } from "./actor_instance.ts";
 import type { DecodedFrame } from "./frame_decoder.ts";
 import type { HostMetrics } from "./host_metrics.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
+import { HeldInputs } from "./held_inputs.ts";
 import {
   decodeInputRecord,
   encodeSkipRecord,
+  encodeVoidRecord,
   type InputRecord,
   skippedPosition,
+  voidedRange,
 } from "./input_record.ts";
 import { foldInput, MissingInitError } from "./journal_fold.ts";
 import { describeLoss, type JournalLoss, type LossPlan } from "./journal_loss.ts";
 import type { Journal } from "./journal.ts";
-import type { Slot } from "./_slot.ts";
+import type { Pending, Slot } from "./_slot.ts";
+import { StreamHold } from "./recovery_hold.ts";
 import type { Snapshotter } from "./snapshotter.ts";
 import { isPoison, type SupervisionOptions } from "./supervision.ts";
+import { VoidedPositions } from "./voided_positions.ts";
 
 /** What recovery needs of its host. */
 export interface RecoveryHost {
@@ -43,6 +55,8 @@ export interface RecoveryHost {
   failed(slot: Slot, err: unknown, pos: number): void;
   /** Applies what waits in the slot's mailbox. */
   pump(slot: Slot): void;
+  /** Journals and applies an input to the slot's instance, through its mailbox. */
+  enqueue(slot: Slot, item: Pending): void;
   closing(): boolean;
   /** The kind's current configuration (an instance whose starting one was lost starts from it). */
   config(kind: string): unknown;
@@ -54,18 +68,29 @@ export interface RecoveryHost {
 interface Track {
   /** The next position expected. */
   expected: number;
-  /** The highest source position kept so far. */
+  /** The highest source position folded so far. */
   src: number;
-  /** The source positions kept after the first loss (they must not be taken again). */
-  applied: Set<number> | undefined;
-  /** The lowest `srcAfter` of the stream's losses. */
-  lossAfter: number | undefined;
+  /** The snapshot's position: the journal is read past it. */
+  start: number;
+  /** The stream's losses not voided since. */
+  losses: JournalLoss[];
+  /** Set from the first hole on: nothing past it is folded until the loss is judged. */
+  hold: StreamHold | undefined;
+  /**
+   * Set when a void record of an earlier start ended the hold: the rebuild it began, and the ids
+   * of the control messages and ticks applied again after it (a crash may have cut it short).
+   */
+  rebuilding: { hold: StreamHold; ids: Set<string> } | undefined;
 }
 
 /** What one start-up recovery carries from phase to phase. */
 interface RecoveryPass {
   /** Where the input resumes: the highest source position recovered (or decided at the edge). */
   resumeAfter: number;
+  /** The highest source position journaled so far in the pass, any stream. */
+  seenSrc: number;
+  /** Where streams being rebuilt need the input to resume, at the latest (lowered at the end). */
+  rebuildAfter: number;
   /** Each stream's snapshot position: its journal is read past it. */
   after: Map<string, number>;
   /** The slots being recovered. */
@@ -73,37 +98,46 @@ interface RecoveryPass {
   track: Map<Slot, Track>;
   /** Slots whose instance threw while folding: rebuilt the careful way. */
   broken: Set<Slot>;
-  losses: JournalLoss[];
+}
+
+/** The envelope id of a control message or tick record (what tells one from another). */
+function envelopeIdOf(record: InputRecord): string {
+  return decodeEnvelope(record.payload).id;
 }
 
 /** Rebuilds a host's instances from snapshots and the journal. */
 export class Recovery {
   readonly #h: RecoveryHost;
+  /** Inputs of rebuilt instances that the input cannot give again, waiting for their place. */
+  readonly held: HeldInputs;
 
   constructor(host: RecoveryHost) {
     this.#h = host;
+    this.held = new HeldInputs(host.enqueue);
   }
 
   /**
    * Recovers every instance the journal (or the snapshot store) holds for this host's partitions;
    * returns the source position the input resumes after: the highest journaled (or `floor`, the
-   * highest the host's edge decided), or lower where
-   * the journal lost inputs the input gives back. Losses are judged before any instance is put to
-   * work, so a refusal (a throw) leaves nothing started.
+   * highest the host's edge decided), or lower where the journal lost inputs the input gives back.
+   * Losses are judged before any instance is put to work, so a refusal (a throw) leaves nothing
+   * started.
    */
   async recoverAll(floor = 0): Promise<number> {
     const pass: RecoveryPass = {
       resumeAfter: floor, // the highest source position decided at the host's edge
+      seenSrc: 0,
+      rebuildAfter: Infinity,
       after: new Map(),
       pending: [],
       track: new Map(),
       broken: new Set(),
-      losses: [],
     };
     await this.#loadSnapshots(pass);
     if (pass.pending.length === 0) return pass.resumeAfter;
     await this.#foldJournal(pass);
-    await this.#judgeLosses(pass);
+    await this.#resolveLosses(pass);
+    pass.resumeAfter = Math.min(pass.resumeAfter, pass.rebuildAfter);
     for (const slot of pass.pending) {
       if (pass.broken.has(slot)) {
         slot.inst = undefined;
@@ -112,6 +146,8 @@ export class Recovery {
         this.#settle(slot);
       }
     }
+    // What was held after a position the input will not give again goes in now.
+    this.held.after(pass.resumeAfter);
     return pass.resumeAfter;
   }
 
@@ -148,16 +184,19 @@ export class Recovery {
       pass.track.set(slot, {
         expected: (snap?.pos ?? 0) + 1,
         src: snap?.srcPos ?? 0,
-        applied: undefined,
-        lossAfter: undefined,
+        start: snap?.pos ?? 0,
+        losses: [],
+        hold: undefined,
+        rebuilding: undefined,
       });
       pass.pending.push(slot);
     }
   }
 
   /**
-   * Folds the journal past the snapshots into the instances in one pass, noting the positions
-   * it lacks (losses) and the instances that throw (rebuilt the careful way afterwards).
+   * Folds the journal past the snapshots into the instances in one pass, up to each stream's
+   * first hole, noting the positions it lacks (losses) and the instances that throw (rebuilt the
+   * careful way afterwards).
    */
   async #foldJournal(pass: RecoveryPass): Promise<void> {
     const h = this.#h;
@@ -166,56 +205,162 @@ export class Recovery {
       if (!slot || slot.status !== "recovering") continue;
       const record = decodeInputRecord(rec.data);
       const t = pass.track.get(slot)!;
-      if (rec.pos > t.expected) pass.losses.push(this.#lost(slot, t, rec.pos - 1));
+      if (rec.pos > t.expected) this.#lost(slot, t, rec.pos - 1);
       t.expected = rec.pos + 1;
-      if (record.srcPos > 0) {
-        t.applied?.add(record.srcPos);
-        if (record.srcPos > t.src) t.src = record.srcPos;
+      const seenSrc = pass.seenSrc;
+      if (record.srcPos > seenSrc) pass.seenSrc = record.srcPos;
+      if (t.hold) {
+        if (!this.#endsHold(pass, slot, t, rec.pos, record)) {
+          t.hold.note(record, rec.data, seenSrc);
+          continue;
+        }
+      } else if (record.kind === "void" && voidedRange(record).from > t.start) {
+        pass.broken.add(slot); // it voids records folded already: rebuilt the careful way
       }
       if (record.srcPos > pass.resumeAfter) pass.resumeAfter = record.srcPos;
-      if (pass.broken.has(slot)) continue;
-      if (!slot.inst && record.kind !== "init" && t.applied) {
-        // Its starting configuration was lost: the kind's current one stands in (if accepted).
-        slot.inst = ActorInstance.create(slot.def, slot.key, h.config(slot.def.kind));
-        slot.inst.skip(rec.pos - 1, 0);
+      if (record.srcPos > t.src) t.src = record.srcPos;
+      if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
+        t.rebuilding.ids.add(envelopeIdOf(record));
       }
-      try {
-        // Outputs are published again: after a crash, those of the journal's tail may have been
-        // lost in a send buffer. They carry the ids they had, so consumers drop duplicates.
-        const step = { pos: rec.pos, record, decode: h.decode, outputs: true };
-        const { inst, outputs } = foldInput(slot.def, slot.key, slot.inst, step);
-        slot.inst = inst;
-        if (outputs === undefined) continue;
-        h.publish(outputs);
-        slot.tally.outputs += outputs.length;
-        slot.publishedPos = rec.pos;
-      } catch {
-        pass.broken.add(slot); // rebuilt afterwards, the careful way
-      }
+      this.#fold(pass, slot, rec.pos, record, false);
     }
     for (const [slot, t] of pass.track) {
       const last = h.journal.lastPosition(slot.stream);
-      if (last >= t.expected) pass.losses.push(this.#lost(slot, t, last));
+      if (last >= t.expected) this.#lost(slot, t, last);
+      if (t.rebuilding && !t.hold) this.#goOnRebuilding(pass, slot, t);
     }
   }
 
   /**
-   * Has the host judge the losses (a throw refuses the start); marks the streams rebuilt from
-   * the input, and lowers where the input resumes to give them back.
+   * Goes on with a rebuild an earlier start began and a crash cut short (the stream's inputs
+   * applied again stop below those its void record voided): the input resumes after the last
+   * one applied, and what the rebuild held and had not applied yet is held again.
    */
-  async #judgeLosses(pass: RecoveryPass): Promise<void> {
+  #goOnRebuilding(pass: RecoveryPass, slot: Slot, t: Track): void {
+    const { hold, ids } = t.rebuilding!;
+    if (t.src >= hold.maxSrc) return;
+    pass.rebuildAfter = Math.min(pass.rebuildAfter, t.src);
+    slot.rebuildUntil = hold.maxSrc;
+    const inputs = hold.inputs().filter((i) => !ids.has(envelopeIdOf(i.record)));
+    this.held.hold(slot, inputs);
+    this.#h.log(
+      `${slot.stream}: its rebuild stopped at source position ${t.src} (the inputs it voided went to ${hold.maxSrc}); it goes on from there` +
+        (inputs.length > 0 ? `, with ${inputs.length} control or tick inputs held again` : ""),
+    );
+  }
+
+  /**
+   * Whether `record`, at `pos` in a held stream, ends the hold: a void record of the hole and
+   * all after it (the loss was rebuilt by an earlier start), or a starting configuration (the
+   * instance started afresh there, so what came before it no longer counts).
+   */
+  #endsHold(pass: RecoveryPass, slot: Slot, t: Track, pos: number, record: InputRecord): boolean {
+    const hold = t.hold!;
+    if (record.kind === "void") {
+      if (!hold.voidedBy(voidedRange(record), pos)) return false;
+      t.rebuilding = { hold, ids: new Set() };
+    } else if (record.kind === "init") {
+      this.#h.log(
+        `${slot.stream}: starts afresh at position ${pos}, after the inputs the journal lost`,
+      );
+      // What came before was applied (by the instance's earlier life): the input is past it.
+      if (hold.maxSrc > pass.resumeAfter) pass.resumeAfter = hold.maxSrc;
+    } else {
+      return false;
+    }
+    t.losses = t.losses.filter((loss) => loss.from < hold.from);
+    t.hold = undefined;
+    return true;
+  }
+
+  /** Folds the record at `pos` into `slot`'s instance and publishes its outputs. */
+  #fold(pass: RecoveryPass, slot: Slot, pos: number, record: InputRecord, voided: boolean): void {
     const h = this.#h;
-    const plan = await h.judgeLosses(pass.losses.filter((loss) => !this.#upgradeLoss(loss)));
-    for (const loss of plan.rebuilt) {
-      h.log(`journal lost ${describeLoss(loss)}: reading them again from the input`);
+    if (pass.broken.has(slot)) return;
+    if (!slot.inst && record.kind !== "init" && !voided) {
+      // Its starting configuration was lost: the kind's current one stands in (loss accepted).
+      slot.inst = ActorInstance.create(slot.def, slot.key, h.config(slot.def.kind));
+      slot.inst.skip(pos - 1, 0);
     }
-    for (const loss of plan.accepted) h.log(`journal lost ${describeLoss(loss)}: accepted as lost`);
-    const rebuilt = new Set(plan.rebuilt.map((l) => l.stream));
+    try {
+      // Outputs are published again: after a crash, those of the journal's tail may have been
+      // lost in a send buffer. They carry the ids they had, so consumers drop duplicates.
+      const step = { pos, record, decode: h.decode, outputs: true, voided };
+      const { inst, outputs } = foldInput(slot.def, slot.key, slot.inst, step);
+      slot.inst = inst;
+      if (outputs === undefined) return;
+      h.publish(outputs);
+      slot.tally.outputs += outputs.length;
+      slot.publishedPos = pos;
+    } catch {
+      pass.broken.add(slot); // rebuilt afterwards, the careful way
+    }
+  }
+
+  /**
+   * Has the host judge the losses (a throw refuses the start). A stream whose first loss the
+   * input gives back has the records after its hole voided, and resumes from the input after the
+   * hole's source position, in order; a stream whose first loss is accepted folds what follows
+   * its hole as journaled (its later losses accepted with it).
+   */
+  async #resolveLosses(pass: RecoveryPass): Promise<void> {
+    const h = this.#h;
+    const all = [...pass.track.values()].flatMap((t) => t.losses);
+    const plan = await h.judgeLosses(all.filter((loss) => !this.#upgradeLoss(loss)));
+    const rebuilt = new Set(plan.rebuilt), judged = new Set([...plan.rebuilt, ...plan.accepted]);
     for (const [slot, t] of pass.track) {
-      if (rebuilt.has(slot.stream)) slot.rebuild = { after: t.lossAfter!, applied: t.applied! };
+      const hold = t.hold;
+      if (!hold) continue;
+      const rebuild = rebuilt.has(t.losses[0]!);
+      for (const loss of t.losses) {
+        if (rebuild) h.log(`journal lost ${describeLoss(loss)}: reading them again from the input`);
+        else if (judged.has(loss)) h.log(`journal lost ${describeLoss(loss)}: accepted as lost`);
+      }
+      if (rebuild) {
+        await this.#voidAfterHole(slot, hold);
+        pass.rebuildAfter = Math.min(pass.rebuildAfter, hold.srcAfter);
+      } else {
+        await this.#foldAfterHole(pass, slot, hold);
+      }
+      t.hold = undefined;
     }
-    if (plan.resumeAfter !== undefined) {
-      pass.resumeAfter = Math.min(pass.resumeAfter, plan.resumeAfter);
+  }
+
+  /**
+   * Voids the positions from `hold`'s hole to the stream's last with one journaled void record,
+   * and holds the inputs the input cannot give again for their place among those it gives.
+   */
+  async #voidAfterHole(slot: Slot, hold: StreamHold): Promise<void> {
+    const h = this.#h;
+    const last = h.journal.lastPosition(slot.stream);
+    const pos = await h.journal.append(
+      slot.stream,
+      encodeVoidRecord(slot.stream, hold.from, last),
+    );
+    slot.inst?.skip(pos, 0);
+    if (hold.maxSrc > hold.srcAfter) slot.rebuildUntil = hold.maxSrc;
+    const inputs = hold.inputs();
+    h.log(
+      `${slot.stream}: positions ${hold.from}-${last} voided (the loss and ${hold.records} ` +
+        `record${hold.records === 1 ? "" : "s"} after it), ` +
+        `at position ${pos}; every input after source position ${hold.srcAfter} is applied again, in order` +
+        (inputs.length > 0
+          ? `, with ${inputs.length} control or tick inputs held for their place`
+          : ""),
+    );
+    this.held.hold(slot, inputs);
+  }
+
+  /** Folds what the journal holds past an accepted loss, as journaled. */
+  async #foldAfterHole(pass: RecoveryPass, slot: Slot, hold: StreamHold): Promise<void> {
+    if (hold.maxSrc > pass.resumeAfter) pass.resumeAfter = hold.maxSrc; // applied: the input is past it
+    const records: Array<{ pos: number; data: Uint8Array }> = [];
+    for await (const rec of this.#h.journal.read(slot.stream, hold.from - 1)) {
+      records.push({ pos: rec.pos, data: rec.data.slice() });
+    }
+    const voided = VoidedPositions.of(records);
+    for (const rec of records) {
+      this.#fold(pass, slot, rec.pos, decodeInputRecord(rec.data), voided.has(rec.pos));
     }
   }
 
@@ -234,11 +379,17 @@ export class Recovery {
     return true;
   }
 
-  /** The loss of `slot`'s positions from `t.expected` to `to`, noted in its track. */
-  #lost(slot: Slot, t: Track, to: number): JournalLoss {
-    t.applied ??= new Set();
-    t.lossAfter ??= t.src;
-    return { stream: slot.stream, from: t.expected, to, srcAfter: t.src, init: t.expected === 1 };
+  /** Notes the loss of `slot`'s positions from `t.expected` to `to`; holds the stream. */
+  #lost(slot: Slot, t: Track, to: number): void {
+    const loss = {
+      stream: slot.stream,
+      from: t.expected,
+      to,
+      srcAfter: t.src,
+      init: t.expected === 1,
+    };
+    t.losses.push(loss);
+    t.hold ??= new StreamHold(t.expected, t.src);
   }
 
   /** Puts a slot that `recoverAll` rebuilt to work, or forgets it when nothing was left of it. */
@@ -266,10 +417,12 @@ export class Recovery {
     h.metrics.restarts.inc({ kind: slot.def.kind });
     slot.status = "recovering";
     const records: Array<{ pos: number; record: InputRecord }> = [];
+    const voided = new VoidedPositions();
     const snap = await h.snapshotter.load(slot);
     for await (const rec of h.journal.read(slot.stream, snap?.pos ?? 0)) {
       const record = decodeInputRecord(rec.data.slice());
       if (record.kind === "skip") slot.skips.add(skippedPosition(record));
+      if (record.kind === "void") voided.add(voidedRange(record));
       records.push({ pos: rec.pos, record });
     }
     let inst = snap ? ActorInstance.restore(slot.def, slot.key, snap) : undefined;
@@ -277,7 +430,14 @@ export class Recovery {
       // Outputs of inputs applied before were published then; those of the input that failed
       // (and of any journaled while the instance was down) never were.
       const fresh = pos > slot.publishedPos;
-      const step = { pos, record, decode: h.decode, skipped: slot.skips.has(pos), outputs: fresh };
+      const step = {
+        pos,
+        record,
+        decode: h.decode,
+        skipped: slot.skips.has(pos),
+        voided: voided.has(pos),
+        outputs: fresh,
+      };
       try {
         const folded = foldInput(slot.def, slot.key, inst, step);
         inst = folded.inst;

@@ -21,6 +21,9 @@ export interface Snapshot {
 
 /** Durable storage of the newest snapshot per stream. */
 export interface SnapshotStore {
+  /** True for a store whose snapshots do not outlive the process (in memory): a journal that
+   *  does outlive it is never compacted behind them. */
+  readonly volatile?: boolean;
   save(snapshot: Snapshot): Promise<void>;
   /** The newest snapshot of `stream`, or undefined. A corrupt snapshot is reported (onCorrupt) and treated as absent. */
   load(stream: string): Promise<Snapshot | undefined>;

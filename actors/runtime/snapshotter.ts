@@ -63,6 +63,10 @@ export class Snapshotter {
   capture(slot: Slot): void {
     const inst = slot.inst;
     if (!inst) return;
+    if (slot.rebuildUntil !== undefined) {
+      if (inst.srcPos < slot.rebuildUntil) return; // a rebuild under way (see _slot.ts)
+      slot.rebuildUntil = undefined;
+    }
     const s = inst.snapshot();
     inst.sinceSnapshot = 0;
     this.#queue.set(slot.stream, {
@@ -148,9 +152,13 @@ export class Snapshotter {
     };
   }
 
-  /** Drops journal segments every snapshot covers, at most every `compactEveryMs`. */
+  /**
+   * Drops journal segments every snapshot covers, at most every `compactEveryMs`; never when the
+   * snapshots are kept in memory and the journal is not: the next start would find neither.
+   */
   async #compact(): Promise<void> {
-    const { journal, now, compactEveryMs = 30_000 } = this.#o;
+    const { journal, store, now, compactEveryMs = 30_000 } = this.#o;
+    if (store.volatile && !journal.volatile) return;
     const t = now();
     if (!journal.compact || t - this.#lastCompactMs < compactEveryMs) return;
     this.#lastCompactMs = t;

@@ -70,6 +70,7 @@ export const command: Command = {
       ...(nodeId !== undefined ? { nodeId } : {}),
     });
     const s = launched.server;
+    const signalled = waitForSignal(); // listening before saying it runs (see run.ts)
     console.log(
       `troupe collab: ${s.url}/<session> (node ${s.nodeId}${
         launched.bus ? ", fan-out over NATS" : ""
@@ -78,7 +79,7 @@ export const command: Command = {
       }); http://127.0.0.1:${s.port}/healthz and /metrics` +
         (launched.stream ? `; stream gateway ws://127.0.0.1:${s.port}/stream` : ""),
     );
-    const signal = await waitForSignal();
+    const signal = await signalled;
     console.error(`troupe collab: ${signal}: closing`);
     await launched.close();
     return 0;

@@ -117,6 +117,9 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
       console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
       return EXIT_FAILURE;
     }
+    // Listening for signals before saying it runs: a supervisor (or a test) that stops the host
+    // as soon as it reads the line would otherwise meet the default action, which kills it.
+    const signalled = waitForSignal();
     const port = launched.host.httpPort;
     const off = Object.keys(ACTOR_KINDS).filter((k) => !(k in config.actors));
     console.log(
@@ -131,7 +134,7 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
           : ""),
     );
     const stopped = await Promise.race([
-      waitForSignal().then((signal) => ({ signal, fatal: undefined })),
+      signalled.then((signal) => ({ signal, fatal: undefined })),
       launched.fatal.then((fatal) => ({ signal: undefined, fatal })),
     ]);
     if (stopped.fatal) {

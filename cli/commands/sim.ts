@@ -77,6 +77,9 @@ export const command: Command = {
   actor    actor kernels throw now and then, once per input: the host must restart the instance,
            publish what the input produces and lose nothing
   all      all of the above together
+  duplicate  (by name) the feed log holds copies of earlier frames: the same id again
+  damage   (by name) crashes that also damage one journal record between intact ones; the host
+           rebuilds what it lost from the feed log, in order (e.g. --faults all,damage)
 Invariants: no acknowledged input lost, no input applied twice, state after recovery equal to a
 full replay of the journal, outputs equal to a fault-free run of the same inputs, no dead letters,
 and the cluster catches up once faults stop. The same seed gives the same trace, byte for byte.
@@ -226,6 +229,11 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
       }`,
       `  outputs: ${s.outputsPublished} published, ${s.outputsExpected} expected; trace sha256 ${r.traceHash}`,
     );
+    if (s.journalRecordsDamaged > 0) {
+      lines.push(
+        `  journal damage: ${s.journalRecordsDamaged} records damaged between intact ones`,
+      );
+    }
     if (s.copies > 0) {
       lines.push(
         `  duplicate ids: ${s.copies} frames logged again, ${s.reapplied} inputs applied again past the id window`,

@@ -6,8 +6,8 @@ import { encodeInputRecord } from "../../actors/runtime/input_record.ts";
 import { decodeFrame, encodeEnvelope, encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { parseCommandArgs } from "../../cli/args.ts";
 import { command as simCommand } from "../../cli/commands/sim.ts";
+import { checkJournalInputs } from "../../sim/check_journal_inputs.ts";
 import {
-  checkJournalInputs,
   type Consumed,
   diffSnapshots,
   OutputChecker,
@@ -100,7 +100,7 @@ test("actor faults make kernels throw once per chosen input; the host restarts t
 
 test("parseFaults reads a kind or a comma list, spells it canonically and names unknown kinds", () => {
   assert.equal(parseFaults("all"), {
-    set: { network: true, crash: true, disk: true, actor: true, duplicate: false },
+    set: { network: true, crash: true, disk: true, actor: true, duplicate: false, damage: false },
     name: "all",
   });
   assert.is(parseFaults("disk").name, "disk");
@@ -110,6 +110,7 @@ test("parseFaults reads a kind or a comma list, spells it canonically and names 
     disk: true,
     actor: false,
     duplicate: false,
+    damage: false,
   });
   assert.is(parseFaults("actor,crash").name, "crash,actor");
   assert.is(parseFaults("network,crash,disk,actor").name, "all");
@@ -118,6 +119,7 @@ test("parseFaults reads a kind or a comma list, spells it canonically and names 
   assert.is(parseFaults("none").name, "none");
   assert.is(parseFaults("duplicate,all").name, "all,duplicate");
   assert.is(parseFaults("actor,duplicate").name, "actor,duplicate");
+  assert.is(parseFaults("damage,disk").name, "disk,damage");
   assert.throws(() => parseFaults("network,gremlins"), /Unknown fault kind "gremlins"/);
   assert.throws(() => parseFaults("none,crash"), /"none" cannot be combined/);
 });

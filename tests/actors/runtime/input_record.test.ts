@@ -4,14 +4,18 @@ import {
   decodeInputRecord,
   encodeInputRecord,
   encodeInputRecordParts,
+  encodeSkipRecord,
+  encodeVoidRecord,
   frameRecordHeadBytes,
   type InputRecord,
   inputRecordKind,
   inputRecordSourcePosition,
   isFrameRecordHead,
   isSkipRecord,
+  isVoidRecord,
   seedRecord,
   skippedPosition,
+  voidedRange,
 } from "../../../actors/runtime/input_record.ts";
 import { decodeEnvelope } from "../../../protocol/mod.ts";
 
@@ -128,13 +132,14 @@ test("a record's kind and source position read in place are those decoding gives
   const times = new Float64Array(16).map((_, i) => 1.7e15 + i * 1000);
   const payload = new Uint8Array(8 + times.byteLength);
   payload.set(new Uint8Array(times.buffer), 8);
-  const kinds = ["frame", "ctl", "tick", "init", "skip"] as const;
+  const kinds = ["frame", "ctl", "tick", "init", "skip", "void"] as const;
   for (const [i, kind] of kinds.entries()) {
     const record: InputRecord = { kind, srcPos: 1000 + i, subject: "troupe.feed.m.é", payload };
     const bytes = encodeInputRecord(record);
     assert.is(inputRecordKind(bytes), kind);
     assert.is(inputRecordSourcePosition(bytes), 1000 + i);
     assert.is(isSkipRecord(bytes), kind === "skip");
+    assert.is(isVoidRecord(bytes), kind === "void");
   }
   // A frame without its time column is a frame too.
   const record: InputRecord = { kind: "frame", srcPos: 77, subject: "troupe.feed.m.x", payload };
@@ -155,8 +160,8 @@ test("inputRecordKind() refuses bytes that are not an input record, naming what 
     payload: new Uint8Array(0),
   });
   const unknown = bytes.slice();
-  unknown[0] = 10;
-  assert.throws(() => inputRecordKind(unknown), /unknown kind code 10/);
+  unknown[0] = 11;
+  assert.throws(() => inputRecordKind(unknown), /unknown kind code 11/);
   assert.throws(() => inputRecordKind(bytes.subarray(0, 14)), /subject of 16 bytes runs past/);
 });
 
@@ -189,6 +194,17 @@ test("skippedPosition() reads the position a skip record names", () => {
   new DataView(payload.buffer).setFloat64(0, 2 ** 33 + 5, true);
   const bytes = encodeInputRecord({ kind: "skip", srcPos: 9, subject: "troupe.feed.m.a", payload });
   assert.is(skippedPosition(decodeInputRecord(bytes)), 2 ** 33 + 5);
+});
+
+test("a void record names the positions it voids, and other records are refused as one", () => {
+  const bytes = encodeVoidRecord("stats/BTC", 12, 2 ** 33 + 1);
+  const record = decodeInputRecord(bytes);
+  assert.is(record.kind, "void");
+  assert.is(record.srcPos, 0, "a void takes no source position");
+  assert.is(record.subject, "stats/BTC");
+  assert.equal(voidedRange(record), { from: 12, to: 2 ** 33 + 1 });
+  const skip = decodeInputRecord(encodeSkipRecord(3, record));
+  assert.throws(() => voidedRange(skip), /kind "skip" with 8 payload bytes is not a void record/);
 });
 
 test.run();

@@ -1,7 +1,8 @@
 /**
  * A journal damaged in the middle, against real `troupe run` processes and a real nats-server:
  * the records after the damage are kept; with JetStream input what the damage took is read again
- * from the stream (each input once); with core input, which cannot give anything back, the host
+ * from the stream, each input once and in order (the records after the damage voided and applied
+ * again after it); with core input, which cannot give anything back, the host
  * refuses to start, naming what was lost, until told `--accept-journal-loss`.
  */
 import { suite } from "uvu";
@@ -15,6 +16,7 @@ import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
 import { FileJournal } from "../../../actors/runtime/file_journal.ts";
 import { FileSnapshotStore } from "../../../actors/runtime/file_snapshot_store.ts";
 import { decodeInputRecord } from "../../../actors/runtime/input_record.ts";
+import { type JournalRecord, VoidedPositions } from "../../../actors/runtime/mod.ts";
 import { ensureFeedStream } from "../../../actors/runtime/jetstream_input.ts";
 import { decodeEnvelope, encodeFrame, feedSubject } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng.ts";
@@ -109,7 +111,14 @@ async function readJournal(dir: string) {
     for (const ch of CHANNELS) {
       let inst: ActorInstance | undefined;
       const srcPos: number[] = [], ids: string[] = [];
+      const records: JournalRecord[] = [];
       for await (const rec of journal.read(`stats/${ch}`)) {
+        records.push({ ...rec, data: rec.data.slice() });
+      }
+      // What a rebuild voided is consumed, never applied (see recovery.ts).
+      const voided = VoidedPositions.of(records);
+      for (const rec of records) {
+        if (voided.has(rec.pos)) continue;
         const r = decodeInputRecord(rec.data);
         if (r.kind === "init") {
           inst = ActorInstance.create(statsActor, ch, decodeEnvelope(r.payload).body);
@@ -181,8 +190,8 @@ if (haveNatsServer("journal_damage")) {
       try {
         for (const ch of CHANNELS) {
           const s = streams.get(ch)!;
-          // Every acknowledged input journaled and readable exactly once (the rebuilt ones last).
-          assert.equal([...s.srcPos].sort((a, b) => a - b), seqs.get(ch), `inputs of ${ch}`);
+          // Every acknowledged input journaled and readable exactly once, in the order it came.
+          assert.equal(s.srcPos, seqs.get(ch), `inputs of ${ch}`);
           assert.is(new Set(s.ids).size, s.ids.length, `no id twice in ${ch}`);
           assert.is(s.count, FRAMES * BATCH + 0, `samples of ${ch} in a replay of its journal`);
           const snap = await snapshots.load(`stats/${ch}`);

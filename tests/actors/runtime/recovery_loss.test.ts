@@ -13,6 +13,7 @@ import { Host } from "../../../actors/runtime/host.ts";
 import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
 import { FileJournal } from "../../../actors/runtime/file_journal.ts";
 import { FileSnapshotStore } from "../../../actors/runtime/file_snapshot_store.ts";
+import { MemorySnapshotStore } from "../../../actors/runtime/memory_snapshot_store.ts";
 import { JournalLossError } from "../../../actors/runtime/journal_loss.ts";
 import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
@@ -204,6 +205,51 @@ test("a snapshot ahead of a journal that lost its tail continues the stream's po
     await c.host.start();
     assert.is(count(c, "z"), 41 * BATCH);
     await c.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a file journal is never compacted behind snapshots kept in memory: the next start finds every input", async () => {
+  const dir = tempDir();
+  try {
+    const open = async () => {
+      const journal = await FileJournal.open(join(dir.path, "journal"), {
+        fsync: "never",
+        segmentBytesMax: 4096,
+      });
+      const bus = new InProcessBus();
+      const host = new Host({
+        hostId: "h",
+        bus,
+        actors: [statsActor],
+        config: { stats: { every_samples: 1_000_000 } },
+        journal,
+        snapshots: new MemorySnapshotStore(),
+        snapshotEveryInputs: 10,
+        compactEveryMs: 0,
+        log: () => {},
+      });
+      await host.start();
+      return { host, bus, journal };
+    };
+    const a = await open();
+    publish(a.bus, "m", 0, 100);
+    await a.bus.flush();
+    await new Promise((r) => setTimeout(r, 300)); // snapshots saved (and compaction not done)
+    const segments = a.journal.segments().length;
+    const first = a.journal.segments()[0]!.path;
+    assert.ok(segments > 4, `${segments} segments`);
+    await a.host.stop();
+    await a.journal.close();
+    const b = await open();
+    assert.is(b.journal.segments()[0]!.path, first, "the first segment is kept");
+    assert.is(
+      statsSummary(b.host.instance("stats", "m")!.kernelState as StatsState).count,
+      100 * BATCH,
+    );
+    await b.host.stop();
+    await b.journal.close();
   } finally {
     dir.remove();
   }
