@@ -53,7 +53,8 @@ import {
 } from "./_slot.ts";
 import { Snapshotter } from "./snapshotter.ts";
 import { Ticker } from "./ticker.ts";
-import { DEFAULT_SUPERVISION, recordFailure, type SupervisionOptions } from "./supervision.ts";
+import { onInstanceFailed, type RestartParts } from "./restarts.ts";
+import { DEFAULT_SUPERVISION, type SupervisionOptions } from "./supervision.ts";
 
 /** An actor host. */
 export class Host {
@@ -80,6 +81,7 @@ export class Host {
   readonly #progress = new ProgressWatch();
   readonly #ctlHost: ControlHost;
   readonly #notices: HostNotices;
+  readonly #restartParts: RestartParts;
   readonly #ticker: Ticker;
   /** Inputs applied, all kinds: what the progress watch follows. */
   #appliedTotal = 0;
@@ -126,7 +128,7 @@ export class Host {
     this.#edge = new FeedEdge({
       kinds: this.#kinds,
       configs: this.#configs,
-      owns: (key) => this.#owned.has(partitionOf(key, this.#partitionCount)),
+      owns: (key) => this.#owns(key),
       limits,
       decode: options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
       decisions: this.#decisions,
@@ -145,6 +147,16 @@ export class Host {
       extra: () => (this.#decisions.sinceSnapshot > 0 ? this.#decisions.snapshot() : undefined),
     });
     this.#recovery = new Recovery(this.#recoveryHost());
+    this.#restartParts = {
+      supervision: this.#sup,
+      now: this.#now,
+      timers: this.#timers,
+      metrics: this.metrics,
+      notices: this.#notices,
+      log: this.#log,
+      journalWaiting: (slot, item) => this.#journalWaiting(slot, item),
+      rebuild: (slot) => this.#recovery.restart(slot),
+    };
     this.#ctlHost = this.#controlHost();
     this.#ticker = new Ticker({
       hostId: options.hostId,
@@ -166,7 +178,7 @@ export class Host {
       log: this.#log,
       kinds: this.#kinds,
       slots: this.#slots,
-      owns: (key) => this.#owned.has(partitionOf(key, this.#partitionCount)),
+      owns: (key) => this.#owns(key),
       slot: (def, key) => this.#slot(def, key),
       decode: (record) => replayDecoded(this.#decodeReplay, record),
       publish: (outputs) => this.#publish(outputs),
@@ -190,7 +202,7 @@ export class Host {
       kinds: this.#kinds,
       configs: this.#configs,
       limits: this.#limits,
-      owns: (key) => this.#owned.has(partitionOf(key, this.#partitionCount)),
+      owns: (key) => this.#owns(key),
       slots: () => this.#slots.values(),
       enqueue: (def, key, item) => this.#enqueue(def, key, item),
       reply: (msg, type, body) => this.#notices.reply(msg, type, body),
@@ -339,11 +351,16 @@ export class Host {
     if (!def?.seed) {
       throw new Error(`Cannot seed ${kind}/${key}: no kind "${kind}" here takes seeds`);
     }
-    if (!this.#owned.has(partitionOf(key, this.#partitionCount))) return false;
+    if (!this.#owns(key)) return false;
     const record = seedRecord(streamOf(kind, key), { ...seed, src: this.options.hostId });
     const item = { record, bytes: encodeInputRecord(record), decoded: undefined };
     this.#enqueue(def, key, { ...item, arrivedMs: performance.now() });
     return true;
+  }
+
+  /** Whether this host owns the partition of `key`. */
+  #owns(key: string): boolean {
+    return this.#owned.has(partitionOf(key, this.#partitionCount));
   }
 
   /** The instance of `(kind, key)`, if it lives here. */
@@ -581,37 +598,10 @@ export class Host {
     }
   }
 
-  // --- supervision -----------------------------------------------------------------------------
+  // --- supervision (restarts.ts) ---------------------------------------------------------------
 
   #failed(slot: Slot, err: unknown, pos: number): void {
-    const decision = recordFailure(slot, { pos, nowMs: this.#now() }, this.#sup);
-    slot.inst?.stop();
-    slot.inst = undefined;
-    const message = (err as Error).message;
-    if (decision.stop) {
-      slot.status = "stopped";
-      this.metrics.stopped.inc({ kind: slot.def.kind });
-      this.#log(`${slot.stream} stopped after ${decision.failures} failures: ${message}`);
-      this.#notices.actorStopped(slot.stream, String(message));
-      return;
-    }
-    slot.status = "backoff";
-    // Inputs already waiting are journaled now, like those that arrive during the backoff.
-    for (let i = slot.head; i < slot.mailbox.length; i++) {
-      this.#journalWaiting(slot, slot.mailbox[i]!);
-    }
-    this.#log(`${slot.stream} failed (${message}); restarting in ${decision.delayMs} ms`);
-    this.#timers.setTimeout(() => {
-      this.#recovery.restart(slot).then(
-        () =>
-          this.#notices.actorRestarted(slot.stream, {
-            error: String(message),
-            failures: decision.failures,
-            delay_ms: decision.delayMs,
-          }),
-        (e) => this.#failed(slot, e, -1),
-      );
-    }, decision.delayMs);
+    onInstanceFailed(slot, err, pos, this.#restartParts);
   }
 
   #periodic(): void {

@@ -1,0 +1,55 @@
+/**
+ * What a host does with an instance that failed, once supervision.ts has decided: a stopped
+ * instance is counted, logged and reported on `troupe.sys.actor.stopped`; one to rebuild goes into
+ * backoff (the inputs already waiting for it are journaled now, like those that arrive meanwhile),
+ * is rebuilt from its snapshot and journal after the delay, and is reported on
+ * `troupe.sys.actor.restarted` once it runs again.
+ */
+import type { HostMetrics } from "./host_metrics.ts";
+import type { HostNotices } from "./host_notices.ts";
+import type { HostTimers } from "./host_timers.ts";
+import type { Pending, Slot } from "./_slot.ts";
+import { recordFailure, type SupervisionOptions } from "./supervision.ts";
+
+/** What applying a failure needs of its host. */
+export interface RestartParts {
+  supervision: SupervisionOptions;
+  now: () => number;
+  timers: HostTimers;
+  metrics: HostMetrics;
+  notices: HostNotices;
+  log: (message: string) => void;
+  /** Journals an input waiting in a mailbox while its instance is down. */
+  journalWaiting(slot: Slot, item: Pending): void;
+  /** Rebuilds the slot's instance from its snapshot and journal. */
+  rebuild(slot: Slot): Promise<void>;
+}
+
+/** Stops or schedules the rebuild of `slot`, whose instance failed with `err` at `pos`. */
+export function onInstanceFailed(slot: Slot, err: unknown, pos: number, p: RestartParts): void {
+  const decision = recordFailure(slot, { pos, nowMs: p.now() }, p.supervision);
+  slot.inst?.stop();
+  slot.inst = undefined;
+  const message = String((err as Error).message);
+  if (decision.stop) {
+    slot.status = "stopped";
+    p.metrics.stopped.inc({ kind: slot.def.kind });
+    p.log(`${slot.stream} stopped after ${decision.failures} failures: ${message}`);
+    p.notices.actorStopped(slot.stream, message);
+    return;
+  }
+  slot.status = "backoff";
+  for (let i = slot.head; i < slot.mailbox.length; i++) p.journalWaiting(slot, slot.mailbox[i]!);
+  p.log(`${slot.stream} failed (${message}); restarting in ${decision.delayMs} ms`);
+  p.timers.setTimeout(() => {
+    p.rebuild(slot).then(
+      () =>
+        p.notices.actorRestarted(slot.stream, {
+          error: message,
+          failures: decision.failures,
+          delay_ms: decision.delayMs,
+        }),
+      (e) => onInstanceFailed(slot, e, -1, p),
+    );
+  }, decision.delayMs);
+}
