@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { Encoder } from "@msgpack/msgpack";
 import { writeValue } from "../../protocol/_value_writer.ts";
 import { encodeEnvelope, encodeEventEnvelope, encodeValue } from "../../protocol/mod.ts";
-import { Prng } from "../../sim/prng.ts";
+import { Prng } from "../../sim/prng/mod.ts";
 
 const test = suite("value_writer");
 const reference = new Encoder({ ignoreUndefined: true });
