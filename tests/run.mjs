@@ -5,6 +5,8 @@
 //   npm test                      all suites, both runtimes
 //   npm test -- tests/protocol    the suites under a folder (or single files)
 //   npm test -- --node | --deno   one runtime
+//   npm test -- --serial          both runtimes one after the other (default: side by side, each
+//                                 runtime's output printed whole when it finishes)
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -17,6 +19,7 @@ const runtimes = args.includes("--node")
   : args.includes("--deno")
   ? ["deno"]
   : ["node", "deno"];
+const serial = args.includes("--serial") || runtimes.length === 1;
 const roots = args.filter((a) => !a.startsWith("--"));
 
 function find(path) {
@@ -40,7 +43,10 @@ function runOn(runtime) {
   const [cmd, cmdArgs] = runtime === "node"
     ? [process.execPath, ["--import", "tsx", "tests/_harness.ts", ...files]]
     : [denoBin, ["run", "-A", "--quiet", "tests/_harness.ts", ...files]];
-  console.log(`\n=== ${runtime}: ${files.length} test files ===`);
+  const header = `\n=== ${runtime}: ${files.length} test files ===\n`;
+  if (serial) process.stdout.write(header);
+  else console.log(`${runtime}: ${files.length} test files started`);
+  const started = performance.now();
   return new Promise((done) => {
     const child = spawn(cmd, cmdArgs, {
       cwd: root,
@@ -50,13 +56,16 @@ function runOn(runtime) {
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;
-      process.stdout.write(chunk);
+      if (serial) process.stdout.write(chunk);
     });
     child.on("error", (err) => {
       console.error(`Cannot start ${runtime}: ${err.message}`);
       done({ total: 1, passed: 0, skipped: 0 });
     });
     child.on("close", (code) => {
+      if (!serial) process.stdout.write(header + out);
+      const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+      console.log(`${runtime}: finished in ${minutes} min`);
       const text = strip(out);
       const num = (label) => {
         const m = text.match(new RegExp(`^\\s*${label}:\\s+(\\d+)`, "m"));
@@ -79,8 +88,15 @@ function runOn(runtime) {
 }
 
 let passed = 0, failed = 0, skipped = 0;
-for (const runtime of runtimes) {
-  const r = await runOn(runtime);
+// Most suites wait on servers, sockets and child processes, so two runtimes side by side take
+// little longer than the slower one alone.
+const results = [];
+if (serial) { for (const runtime of runtimes) results.push([runtime, await runOn(runtime)]); }
+else {
+  const all = await Promise.all(runtimes.map((runtime) => runOn(runtime)));
+  all.forEach((r, i) => results.push([runtimes[i], r]));
+}
+for (const [runtime, r] of results) {
   passed += r.passed;
   failed += r.total - r.passed;
   skipped += r.skipped;
