@@ -18,7 +18,12 @@
  *   jumps) scores the tail probability of increments that large among all the channel's samples,
  *   -log2((larger + 1) / (samples + 2)) bits less 5 (so a jump alarms when fewer than about one
  *   sample in 1,024 has moved as far): a tail probability, not a novelty, so a channel's second
- *   jump of similar size is found too, and a channel that jumps often learns that it does.
+ *   jump of similar size is found too, and a channel that jumps often learns that it does;
+ * - shift (_shift.ts): a two-sided CUSUM on the residual of a slow level plus a season (per hour
+ *   of weekdays and of weekends, learned from earlier days), standardized by its long-run sd, for
+ *   lasting changes no single sample shows (a small level shift, a ramp inside known levels); its
+ *   threshold is an in-control average run length of 2^17 samples, capped by how rare an
+ *   excursion that high is among the channel's own (not scored on random walks).
  * Bins are fixed after the warm-up: `bins` across the warm-up range, then wider bins beyond it
  * (`tail_bins_per_octave` per doubling of the distance), so a far excursion is one novelty, not
  * many; increments have fixed bins over ±6 mean absolute changes. A pair (context, bin) never seen
@@ -27,9 +32,9 @@
  * surprised a lot, a context still exploring hardly at all. There are `grids` such binnings, each
  * shifted by 1/grids of a bin from the last, each with its own contexts; a grid's surprise is the
  * largest over its views, the grids' average is the binned surprise (averaged shifted histograms),
- * and the sample's surprise is the largest of it, the flat run's and the jump's (bits of a rare event). The score is that surprise
- * divided by `full_score_bits` (capped at 1), and 1 when the value leaves the range seen so far by
- * more than `spatial_tolerance` of that range.
+ * and the sample's surprise is the largest of it, the flat run's, the jump's and the shift's
+ * (bits of a rare event). The score is that surprise divided by `full_score_bits` (capped at 1),
+ * and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that range.
  *
  * Three rules keep lasting changes from alarming again and again:
  * - a level bin first seen less than `settle_hours` ago is not new at any hour of the day: after
@@ -64,6 +69,7 @@ import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
 import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
 import { keyOf, LAST_BORN, observe } from "./_table.ts";
+import { stepShift } from "./_shift.ts";
 import * as S from "./_state.ts";
 
 export {
@@ -310,7 +316,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   }
   const known = bins <= 4096;
   TAIL_MEMO.fill(0.5, 0, 6 * grids);
-  let dayStart = Infinity;
+  let dayStart = Infinity, weekDay = 0;
+  const shift = st.shift;
   const hourSpan = DAY_US / hours;
   const incW = (2 * INCREMENT_RANGE) / bins;
   // The bins, fixed at the end of the warm-up.
@@ -332,6 +339,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     if (!(sinceDay >= 0 && sinceDay < DAY_US)) {
       dayStart = ti - (((ti % DAY_US) + DAY_US) % DAY_US);
       sinceDay = ti - dayStart;
+      weekDay = (((dayStart / DAY_US) % 7) + 7) % 7;
     }
     let hour = Math.floor(sinceDay / hourSpan);
     if (hour >= hours) hour = hours - 1;
@@ -394,7 +402,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       for (let j = b; j >= 0; j--) jumps[j] = jumps[j]! + 1;
     }
     let out = 0;
+    const weekBucket = (weekDay === 2 || weekDay === 3 ? hours : 0) + hour;
     if (seen < warmup) {
+      stepShift(shift, x, weekBucket, sinceDay / hourSpan - hour, false);
       if (x < s[S.LVL_LO]!) s[S.LVL_LO] = x;
       if (x > s[S.LVL_HI]!) s[S.LVL_HI] = x;
       if (slope < s[S.SLP_LO]!) s[S.SLP_LO] = slope;
@@ -457,6 +467,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       let raw = total / grids;
       if (runBits > raw) raw = runBits;
       if (jumpBits > raw) raw = jumpBits;
+      // The shift view: a CUSUM on the level-and-weekly-season residual (not on random walks).
+      const shiftBits = stepShift(shift, x, weekBucket, sinceDay / hourSpan - hour, !walk);
+      if (shiftBits > raw) raw = shiftBits;
       raw /= fullBits;
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
