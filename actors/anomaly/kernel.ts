@@ -11,8 +11,9 @@
  *   change (a jump, measured against the channel's current volatility);
  * - flat run: how long the value has stayed put (within `flat_tolerance` of the mean absolute
  *   change), so a frozen exporter is seen: a run of 7 samples or more scores the tail probability
- *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits, on
- *   a channel where at most 1% of runs last a sample or more (elsewhere runs are ordinary);
+ *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits,
+ *   less 5 on a channel where more than 1% of runs last a sample or more (counts, coarse
+ *   readings: runs there are ordinary, and only one longer than 1 run in 1,024 scores);
  * - jump: an increment beyond the increment bins' range (measured against the larger of the recent
  *   and the very recent mean absolute change, so a switch to a wilder regime is not a run of
  *   jumps) scores the tail probability of increments that large among all the channel's samples,
@@ -133,6 +134,8 @@ const INCREMENT_FAST_ALPHA = 0.1;
 const INCREMENT_RANGE = 6;
 /** The flat-run view scores channels whose value stayed put in at most this share of samples. */
 const FLAT_SHARE_MAX = 0.01;
+/** Bits a run's tail probability must exceed on a channel whose value often stays put. */
+const FLAT_FREE_BITS = 5;
 /** Flat runs score from this bin on (3: runs of 7 samples or more). */
 const FLAT_BIN_MIN = 3;
 /** Tail bins of increments beyond INCREMENT_RANGE: two per doubling of the size. */
@@ -378,14 +381,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       run++;
       // A run as long as few finished runs of the past were: its tail probability, with one
       // pseudo-run each side, in bits; on a channel whose value often stays put (more than
-      // FLAT_SHARE_MAX of its runs), runs say little and score nothing, and fewer than
-      // 1 / FLAT_SHARE_MAX finished runs cannot tell.
+      // FLAT_SHARE_MAX of its runs: counts, coarse readings), less FLAT_FREE_BITS, so a run
+      // scores where fewer than one run in 1,024 lasted as long; fewer than 1 / FLAT_SHARE_MAX
+      // finished runs cannot tell.
       const b = runBin(run);
-      if (
-        b >= FLAT_BIN_MIN && seen >= warmup && runs[0]! * FLAT_SHARE_MAX >= 1 &&
-        runs[1]! <= FLAT_SHARE_MAX * runs[0]!
-      ) {
+      if (b >= FLAT_BIN_MIN && seen >= warmup && runs[0]! * FLAT_SHARE_MAX >= 1) {
         runBits = -log2Fast((runs[b]! + 1) / (runs[0]! + 2));
+        if (runs[1]! > FLAT_SHARE_MAX * runs[0]!) runBits -= FLAT_FREE_BITS;
       }
     } else if (seen > 0) {
       // A run ends (of 0 samples when the value moved twice in a row): count the bins it reached.
