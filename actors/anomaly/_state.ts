@@ -4,13 +4,22 @@
  */
 import { type AnomalyConfig, GRIDS_MAX, HOUR_BUCKETS_MAX } from "./config.ts";
 import { initKeysCapacity, TABLE_SLOTS } from "./_table.ts";
+import {
+  createShiftState,
+  DAY_TYPES,
+  describeShift,
+  SHIFT_SCALARS,
+  shiftBuckets,
+} from "./_shift.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
- * Version 4: the jump view's counters and the very recent mean absolute increment (3: per-key
- * birth times, the flat-run context, the increment view, the walk test).
+ * Version 5: the shift view's state after the jump view's (4: the jump view's counters and the
+ * very recent mean absolute increment; 3: per-key birth times, the flat-run context, the
+ * increment view, the walk test). Version 4 still loads, with a fresh shift view.
  */
-const SAVE_VERSION = 4;
+const SAVE_VERSION = 5;
+const SAVE_VERSION_JUMPS = 4;
 const HOUR_US = 3_600_000_000;
 
 // Scalar slots of the state.
@@ -137,6 +146,8 @@ export interface AnomalyState {
   runs: Float64Array;
   /** Per jump bin b (JUMP_BINS of them): past increments beyond the increment range reaching it. */
   jumps: Float64Array;
+  /** The shift view (see _shift.ts): its scalars, then per season bucket offset and visits. */
+  shift: Float64Array;
 }
 
 /** Jump bins: half-octaves of an increment's size beyond the increment bins' range. */
@@ -194,13 +205,17 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
     warm: new Float64Array(3 * s[WARMUP]!),
     runs: new Float64Array(RUN_BINS),
     jumps: new Float64Array(JUMP_BINS),
+    shift: createShiftState(hours),
   };
 }
 
-/** Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, key set. */
+/**
+ * Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, flat runs,
+ * jumps, the shift view, key set.
+ */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
   const floats = st.s.length + st.profile.length + st.ctx.length + st.warm.length +
-    st.born.length + RUN_BINS + JUMP_BINS;
+    st.born.length + RUN_BINS + JUMP_BINS + st.shift.length;
   const bytes = new Uint8Array(24 + 8 * floats + 4 * st.keys.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, SAVE_MAGIC, true);
@@ -210,14 +225,17 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   view.setUint32(16, st.keys.length, true);
   view.setUint32(20, st.warm.length, true);
   let p = 24;
-  for (const a of [st.s, st.profile, st.ctx, st.warm, st.born, st.runs, st.jumps]) {
+  for (const a of [st.s, st.profile, st.ctx, st.warm, st.born, st.runs, st.jumps, st.shift]) {
     for (let i = 0; i < a.length; i++, p += 8) view.setFloat64(p, a[i]!, true);
   }
   for (let i = 0; i < st.keys.length; i++, p += 4) view.setUint32(p, st.keys[i]!, true);
   return bytes;
 }
 
-/** Restores a state saved by `saveAnomalyState`; throws RangeError on bytes that are not one. */
+/**
+ * Restores a state saved by `saveAnomalyState` (this version or version 4, whose shift view starts
+ * afresh); throws RangeError on bytes that are not one.
+ */
 export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fail = (why: string): never => {
@@ -226,10 +244,14 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (bytes.byteLength < 24) fail(`${bytes.byteLength} bytes is shorter than the header`);
   if (view.getUint32(0, true) !== SAVE_MAGIC) fail("bad magic");
   const version = view.getUint32(4, true);
-  if (version !== SAVE_VERSION) fail(`version ${version}, expected ${SAVE_VERSION}`);
+  if (version !== SAVE_VERSION && version !== SAVE_VERSION_JUMPS) {
+    fail(`version ${version}, expected ${SAVE_VERSION_JUMPS} or ${SAVE_VERSION}`);
+  }
   const np = view.getUint32(8, true), nc = view.getUint32(12, true), nk = view.getUint32(16, true);
   const nw = view.getUint32(20, true);
-  const size = 24 + 8 * (SCALARS + np + nc + nw + nk + RUN_BINS + JUMP_BINS) + 4 * nk;
+  // The shift view's length follows from the hour buckets (np / 3): 7 days of them.
+  const ns = version === SAVE_VERSION ? SHIFT_SCALARS + 2 * DAY_TYPES * (np / 3) : 0;
+  const size = 24 + 8 * (SCALARS + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns) + 4 * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
   if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
   let p = 24;
@@ -240,6 +262,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   };
   const s = read(SCALARS), profile = read(np), ctx = read(nc), warm = read(nw), born = read(nk);
   const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
+  const shift = ns > 0 ? read(ns) : createShiftState(np / 3);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
   const grids = s[GRIDS]!;
@@ -252,7 +275,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   for (let i = 0; i < nk; i++) if (keys[i] !== 0) used++;
   // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
   if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
-  return { s, profile, ctx, warm, keys, born, runs, jumps };
+  if (shiftBuckets(shift) !== DAY_TYPES * s[HOURS]!) fail("shift view size disagrees with hours");
+  return { s, profile, ctx, warm, keys, born, runs, jumps, shift };
 }
 
 /** Live counters of a state, for health and tests. */
@@ -275,5 +299,6 @@ export function describeAnomaly(state: AnomalyState): Record<string, unknown> {
   let jumpBins = 0;
   while (jumpBins < JUMP_BINS && state.jumps[jumpBins]! > 0) jumpBins++;
   out.jumps_by_bin = Array.from(state.jumps.subarray(0, jumpBins));
+  out.shift = describeShift(state.shift);
   return out;
 }

@@ -11,14 +11,20 @@
  *   change (a jump, measured against the channel's current volatility);
  * - flat run: how long the value has stayed put (within `flat_tolerance` of the mean absolute
  *   change), so a frozen exporter is seen: a run of 7 samples or more scores the tail probability
- *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits, on
- *   a channel where at most 1% of runs last a sample or more (elsewhere runs are ordinary);
+ *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits,
+ *   less 5 on a channel where more than 1% of runs last a sample or more (counts, coarse
+ *   readings: runs there are ordinary, and only one longer than 1 run in 1,024 scores);
  * - jump: an increment beyond the increment bins' range (measured against the larger of the recent
  *   and the very recent mean absolute change, so a switch to a wilder regime is not a run of
  *   jumps) scores the tail probability of increments that large among all the channel's samples,
  *   -log2((larger + 1) / (samples + 2)) bits less 5 (so a jump alarms when fewer than about one
  *   sample in 1,024 has moved as far): a tail probability, not a novelty, so a channel's second
- *   jump of similar size is found too, and a channel that jumps often learns that it does.
+ *   jump of similar size is found too, and a channel that jumps often learns that it does;
+ * - shift (_shift.ts): a two-sided CUSUM on the residual of a slow level plus a season (per hour
+ *   of weekdays and of weekends, learned from earlier days), standardized by its long-run sd, for
+ *   lasting changes no single sample shows (a small level shift, a ramp inside known levels); its
+ *   threshold is an in-control average run length of 2^17 samples, capped by how rare an
+ *   excursion that high is among the channel's own (not scored on random walks).
  * Bins are fixed after the warm-up: `bins` across the warm-up range, then wider bins beyond it
  * (`tail_bins_per_octave` per doubling of the distance), so a far excursion is one novelty, not
  * many; increments have fixed bins over ±6 mean absolute changes. A pair (context, bin) never seen
@@ -27,9 +33,9 @@
  * surprised a lot, a context still exploring hardly at all. There are `grids` such binnings, each
  * shifted by 1/grids of a bin from the last, each with its own contexts; a grid's surprise is the
  * largest over its views, the grids' average is the binned surprise (averaged shifted histograms),
- * and the sample's surprise is the largest of it, the flat run's and the jump's (bits of a rare event). The score is that surprise
- * divided by `full_score_bits` (capped at 1), and 1 when the value leaves the range seen so far by
- * more than `spatial_tolerance` of that range.
+ * and the sample's surprise is the largest of it, the flat run's, the jump's and the shift's
+ * (bits of a rare event). The score is that surprise divided by `full_score_bits` (capped at 1),
+ * and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that range.
  *
  * Three rules keep lasting changes from alarming again and again:
  * - a level bin first seen less than `settle_hours` ago is not new at any hour of the day: after
@@ -64,6 +70,7 @@ import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
 import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
 import { keyOf, LAST_BORN, observe } from "./_table.ts";
+import { stepShift } from "./_shift.ts";
 import * as S from "./_state.ts";
 
 export {
@@ -127,6 +134,8 @@ const INCREMENT_FAST_ALPHA = 0.1;
 const INCREMENT_RANGE = 6;
 /** The flat-run view scores channels whose value stayed put in at most this share of samples. */
 const FLAT_SHARE_MAX = 0.01;
+/** Bits a run's tail probability must exceed on a channel whose value often stays put. */
+const FLAT_FREE_BITS = 5;
 /** Flat runs score from this bin on (3: runs of 7 samples or more). */
 const FLAT_BIN_MIN = 3;
 /** Tail bins of increments beyond INCREMENT_RANGE: two per doubling of the size. */
@@ -310,7 +319,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   }
   const known = bins <= 4096;
   TAIL_MEMO.fill(0.5, 0, 6 * grids);
-  let dayStart = Infinity;
+  let dayStart = Infinity, weekDay = 0;
+  const shift = st.shift;
   const hourSpan = DAY_US / hours;
   const incW = (2 * INCREMENT_RANGE) / bins;
   // The bins, fixed at the end of the warm-up.
@@ -332,6 +342,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     if (!(sinceDay >= 0 && sinceDay < DAY_US)) {
       dayStart = ti - (((ti % DAY_US) + DAY_US) % DAY_US);
       sinceDay = ti - dayStart;
+      weekDay = (((dayStart / DAY_US) % 7) + 7) % 7;
     }
     let hour = Math.floor(sinceDay / hourSpan);
     if (hour >= hours) hour = hours - 1;
@@ -370,14 +381,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       run++;
       // A run as long as few finished runs of the past were: its tail probability, with one
       // pseudo-run each side, in bits; on a channel whose value often stays put (more than
-      // FLAT_SHARE_MAX of its runs), runs say little and score nothing, and fewer than
-      // 1 / FLAT_SHARE_MAX finished runs cannot tell.
+      // FLAT_SHARE_MAX of its runs: counts, coarse readings), less FLAT_FREE_BITS, so a run
+      // scores where fewer than one run in 1,024 lasted as long; fewer than 1 / FLAT_SHARE_MAX
+      // finished runs cannot tell.
       const b = runBin(run);
-      if (
-        b >= FLAT_BIN_MIN && seen >= warmup && runs[0]! * FLAT_SHARE_MAX >= 1 &&
-        runs[1]! <= FLAT_SHARE_MAX * runs[0]!
-      ) {
+      if (b >= FLAT_BIN_MIN && seen >= warmup && runs[0]! * FLAT_SHARE_MAX >= 1) {
         runBits = -log2Fast((runs[b]! + 1) / (runs[0]! + 2));
+        if (runs[1]! > FLAT_SHARE_MAX * runs[0]!) runBits -= FLAT_FREE_BITS;
       }
     } else if (seen > 0) {
       // A run ends (of 0 samples when the value moved twice in a row): count the bins it reached.
@@ -394,7 +404,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       for (let j = b; j >= 0; j--) jumps[j] = jumps[j]! + 1;
     }
     let out = 0;
+    const weekBucket = (weekDay === 2 || weekDay === 3 ? hours : 0) + hour;
     if (seen < warmup) {
+      stepShift(shift, x, weekBucket, sinceDay / hourSpan - hour, false);
       if (x < s[S.LVL_LO]!) s[S.LVL_LO] = x;
       if (x > s[S.LVL_HI]!) s[S.LVL_HI] = x;
       if (slope < s[S.SLP_LO]!) s[S.SLP_LO] = slope;
@@ -457,6 +469,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       let raw = total / grids;
       if (runBits > raw) raw = runBits;
       if (jumpBits > raw) raw = jumpBits;
+      // The shift view: a CUSUM on the level-and-weekly-season residual (not on random walks).
+      const shiftBits = stepShift(shift, x, weekBucket, sinceDay / hourSpan - hour, !walk);
+      if (shiftBits > raw) raw = shiftBits;
       raw /= fullBits;
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;

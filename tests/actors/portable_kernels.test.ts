@@ -61,7 +61,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -2058530292,
+  anomaly: 1764669333,
   collapse: -1170663616,
   coherence: 1515324478,
 };

@@ -20,7 +20,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "ca0af86d05d99d640dab65632990a4ac1e945f1ab2f84c6aae5f432b4b26e478");
+  assert.is(r.traceHash, "e000f0fd50b47f5723fa063845434acfd7010a659e0ae322be374e4ff690b56e");
 });
 
 test.run();

@@ -298,6 +298,40 @@ test("save() and load() restore a state that steps to bit-identical outputs", ()
   }
 });
 
+/** The bytes of `st` in save format 4, the one before the shift view (its floats dropped). */
+function saveVersion4(st: AnomalyState): Uint8Array {
+  const bytes = anomalyKernel.save(st);
+  const view = new DataView(bytes.buffer);
+  const keysAt = bytes.length - 4 * view.getUint32(16, true);
+  const shiftAt = keysAt - 8 * st.shift.length;
+  const old = new Uint8Array(bytes.length - 8 * st.shift.length);
+  old.set(bytes.subarray(0, shiftAt));
+  old.set(bytes.subarray(keysAt), shiftAt);
+  new DataView(old.buffer).setUint32(4, 4, true);
+  return old;
+}
+
+test("load() reads a version-4 state (before the shift view), which starts its shift view afresh", () => {
+  const rng = new Prng(21);
+  const n = 3000;
+  const t = Float64Array.from({ length: n }, (_, i) => T0 + i * 7 * MINUTE_US);
+  const v = Float64Array.from({ length: n }, (_, i) => 5 * Math.sin(i / 40) + rng.normal());
+  const st = runFrames(anomalyKernel.init(CONFIG, "c"), t, v, 0, n, new Prng(22), []);
+  const fresh = anomalyKernel.init(CONFIG, "c").shift;
+  assert.not.equal(Array.from(st.shift), Array.from(fresh), "the shift view has learned");
+  const loaded = anomalyKernel.load(saveVersion4(st));
+  assert.equal(Array.from(loaded.shift), Array.from(fresh));
+  for (const k of ["s", "profile", "ctx", "warm", "born", "runs", "jumps", "keys"] as const) {
+    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+  }
+  // It steps on, and saves in the current format.
+  runFrames(loaded, t, v, 0, 500, new Prng(23), []);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 5);
+  const bad = saveVersion4(st);
+  new DataView(bad.buffer).setUint32(4, 3, true);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 or 5/);
+});
+
 test("load() rejects bytes that are not a saved state", () => {
   assert.throws(() => anomalyKernel.load(new Uint8Array(10)), /shorter than the header/);
   const bytes = anomalyKernel.save(anomalyKernel.init(CONFIG, "c"));

@@ -1,8 +1,9 @@
 /**
  * The anomaly kernel's views beyond the level: flat runs (a frozen exporter), settling after a
  * lasting shift (one report, not one per hour of the next day), and random walks (scored by their
- * increments, not by their new highs and lows), and jumps (scored by their tail probability, so
- * the second jump of a size is found as the first was).
+ * increments, not by their new highs and lows), jumps (scored by their tail probability, so
+ * the second jump of a size is found as the first was), and shifts (a CUSUM on the residual of a
+ * level and a season: a slow ramp inside the levels each hour has seen).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -57,13 +58,20 @@ test("a value frozen for 50 samples on a channel that never repeats is an anomal
   assert.is(first, 3006);
 });
 
-test("a channel whose values often repeat does not alarm on a run of them", () => {
-  // Integer counts around 3: a third of the values repeat the last one, and runs of 7 happen.
+test("a channel whose values often repeat alarms only on a run far longer than its own", () => {
+  // Counts near 0: three values in four are 0, and runs of 7 to 20 zeros happen. A run of 20
+  // zeros is ordinary here; a counter frozen for 60 samples on a channel of counts near 3 (where
+  // a run of 7 equal values is about one in 10^4) is not. Runs score their tail probability less
+  // 5 bits on such channels (before, nothing: the frozen counter was missed).
   const rng = new Prng(2);
   const v = Array.from({ length: 4000 }, () => rng.poisson(0.3));
-  for (let i = 3000; i < 3050; i++) v[i] = 0;
+  for (let i = 3000; i < 3020; i++) v[i] = 0;
   const r = run(v);
-  assert.ok(maxScore(r, 3000, 3050) < 0.5, `score ${maxScore(r, 3000, 3050)} in the run`);
+  assert.ok(maxScore(r, 3000, 3020) < 0.5, `score ${maxScore(r, 3000, 3020)} in the run`);
+  const counts = Array.from({ length: 4000 }, () => rng.poisson(3));
+  for (let i = 3000; i < 3060; i++) counts[i] = counts[2999]!;
+  const frozen = run(counts);
+  assert.ok(maxScore(frozen, 3000, 3060) >= 0.5, `frozen: ${maxScore(frozen, 3000, 3060)}`);
 });
 
 test("a lasting level shift is reported once, not again at each hour of the next day", () => {
@@ -127,6 +135,21 @@ test("every jump of a similar size scores, not only the first: jumps score their
   // Each jump is 15 sd: the increment view's tail bin is known after the first, the jump view's
   // tail probability (at most 6 in 15,000 samples) is not.
   for (const i of at) assert.ok(r.score[i]! >= 0.5, `the jump at ${i} scored ${r.score[i]}`);
+});
+
+test("a ramp of 3 sd inside the daily range is found within 45 samples by the shift view", () => {
+  // 20 days from a Monday, a ramp of 3 noise sds over 60 samples on the 18th (a Thursday): each
+  // hour has seen its new level on other days' cycles, but not at this hour. Without the shift
+  // view the first alarm came 56 samples in (seeds 1, 2) or never (seed 3, 0.44 at most).
+  for (const seed of [1, 2, 3]) {
+    const v = daily(new Prng(seed), 20 * PER_DAY);
+    const from = 17 * PER_DAY + 100;
+    for (let i = from; i < v.length; i++) v[i] = v[i]! + 3 * Math.min(1, (i - from + 1) / 60);
+    const r = run(v);
+    let first = -1;
+    for (let i = from; i < from + 60 && first < 0; i++) if (r.score[i]! >= 0.5) first = i - from;
+    assert.ok(first >= 0 && first < 45, `seed ${seed}: first alarm ${first} samples into the ramp`);
+  }
 });
 
 test("walk_threshold 0 never treats a channel as a walk", () => {
