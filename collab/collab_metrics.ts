@@ -84,7 +84,8 @@ export class CollabMetrics {
     );
     this.socketsClosed = new Counter({
       name: "troupe_collab_sockets_closed_total",
-      help: "Sockets the server closed, by reason (malformed, oversize, rate, idle, liveness)",
+      help:
+        "Sockets the server closed, by reason (malformed, oversize, rate, slow: unsent bytes past the bound, liveness, error)",
       labelNames: ["reason"],
       registers,
     });

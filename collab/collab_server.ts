@@ -59,6 +59,12 @@ export interface CollabLimits {
    * against the server's state vector.
    */
   pending_bytes_max: number;
+  /**
+   * Bytes a connection may have waiting to be sent (its socket's queue) when another message is
+   * due: 8 MiB. Past it the client is not reading; the connection is closed with 4008 and the
+   * reason, and its client resyncs on reconnecting (sync step 1 and 2), so it loses nothing.
+   */
+  send_buffered_bytes_max: number;
   /** Awareness changes are relayed in batches, one message per connection this often: 50 ms. */
   awareness_batch_ms: number;
   /** How long a node waits for another node's copy of a session it loads: 300 ms. */
@@ -84,8 +90,17 @@ export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
   anti_entropy_ms: 5000,
   anti_entropy_holdoff_ms: 500,
   pending_bytes_max: 0,
+  send_buffered_bytes_max: 8 << 20,
   awareness_batch_ms: 50,
 };
+
+/** The close code of a connection whose unsent bytes passed `send_buffered_bytes_max` (the stream
+ *  gateway's slow-consumer code). */
+export const COLLAB_CLOSE_SLOW = 4008;
+
+/** How long a connection closed as a slow consumer may take over the closing handshake: it is not
+ *  reading, so the close frame may never reach it. */
+const SLOW_CLOSE_GRACE_MS = 2_000;
 
 /** Options of `CollabServer.start`. */
 export interface CollabServerOptions {
@@ -317,7 +332,10 @@ export class CollabServer {
       chain: Promise.resolve(),
       room: undefined,
       send: (bytes) => {
-        if (ws.readyState !== ws.OPEN) return;
+        if (ws.readyState !== ws.OPEN || conn.closing) return;
+        // What ws and its socket still hold for this client, corked bytes included.
+        const buffered = ws.bufferedAmount;
+        if (buffered > this.limits.send_buffered_bytes_max) return this.#closeSlow(conn, buffered);
         this.#frames.send(ws, bytes);
         this.metrics.tally.bytesOut += bytes.length;
       },
@@ -381,6 +399,13 @@ export class CollabServer {
     this.metrics.socketsClosed.inc({ reason });
     // A close reason is at most 123 bytes.
     conn.ws.close(code, truncate(detail, 120));
+  }
+
+  #closeSlow(conn: Conn, buffered: number): void {
+    const bound = this.limits.send_buffered_bytes_max;
+    const why = `slow consumer: ${buffered} bytes unsent, bound ${bound}; reconnect to resync`;
+    this.#closeConn(conn, COLLAB_CLOSE_SLOW, "slow", why);
+    setTimeout(() => conn.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref?.();
   }
 
   /** The loaded room of `session`, loading it (after any unload in progress) when needed. */
