@@ -26,6 +26,7 @@ export class CollabMetrics {
   readonly peerMessagesIn: Counter;
   readonly antiEntropyRepairs: Counter;
   readonly antiEntropyRepairsCovered: Counter;
+  readonly antiEntropyRepairsAsUpdate: Counter;
 
   constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
@@ -110,6 +111,10 @@ export class CollabMetrics {
     this.antiEntropyRepairsCovered = counter(
       "troupe_collab_anti_entropy_repairs_covered_total",
       "Repairs this node held off and then did not send: another node's repair covered them",
+    );
+    this.antiEntropyRepairsAsUpdate = counter(
+      "troupe_collab_anti_entropy_repairs_as_update_total",
+      "Repairs sent as updates, because a node heard from lately does not read repair messages",
     );
   }
 }

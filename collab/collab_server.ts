@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import * as Y from "yjs";
-import type { Bus, BusSubscription } from "../protocol/mod.ts";
+import type { Bus, BusMessage, BusSubscription } from "../protocol/mod.ts";
 import {
   decodeCatchUp,
   decodePeerMessage,
@@ -23,7 +23,7 @@ import {
 import { FrameWriter } from "./_frame_writer.ts";
 import { refuse, truncate } from "./_refuse.ts";
 import { Room, type RoomConn } from "./_room.ts";
-import { AntiEntropy } from "./anti_entropy.ts";
+import { AntiEntropy, headerOf, REPAIR_FOR_HEADER } from "./anti_entropy.ts";
 import { CollabMetrics } from "./collab_metrics.ts";
 import type { StreamGateway } from "./stream_gateway.ts";
 import type { DocStore } from "./doc_store.ts";
@@ -186,6 +186,7 @@ export class CollabServer {
         now: this.#now,
         onRepair: () => this.metrics.antiEntropyRepairs.inc(),
         onRepairCovered: () => this.metrics.antiEntropyRepairsCovered.inc(),
+        onRepairAsUpdate: () => this.metrics.antiEntropyRepairsAsUpdate.inc(),
         onMalformed: () => this.metrics.socketsClosed.inc({ reason: "peer_malformed" }),
       });
     }
@@ -441,7 +442,7 @@ export class CollabServer {
     this.metrics.sessionsLoaded.set(this.#rooms.size);
     if (bus) {
       loaded.subs.push(bus.subscribe(subject, (msg) => {
-        void room.ready.then(() => this.#onPeer(room, msg.data));
+        void room.ready.then(() => this.#onPeer(room, msg));
       }));
     }
     await room.ready;
@@ -451,14 +452,16 @@ export class CollabServer {
     return room;
   }
 
-  #onPeer(room: Room, data: Uint8Array): void {
+  #onPeer(room: Room, msg: BusMessage): void {
     try {
-      const m = decodePeerMessage(data);
+      const m = decodePeerMessage(msg.data);
       if (m.node === this.nodeId) return;
       this.metrics.peerMessagesIn.inc();
       if (m.kind === "awareness") return room.applyRemoteAwareness(m.payload);
       room.applyRemote(m.payload); // an update, a repair or a checkpoint: each merges the same way
-      if (m.kind === "repair") this.#antiEntropy?.repairSeen(room.session, m.target!, m.payload);
+      // A repair, or one sent as an update for a node that does not read repairs.
+      const target = m.kind === "repair" ? m.target : headerOf(msg.headers, REPAIR_FOR_HEADER);
+      if (target !== undefined) this.#antiEntropy?.repairSeen(room.session, target, m.payload);
     } catch {
       this.metrics.socketsClosed.inc({ reason: "peer_malformed" });
     }

@@ -53,7 +53,10 @@ export {
   digestOf,
   digestSubject,
   encodeDigest,
+  LEGACY_NODE,
+  REPAIR_FOR_HEADER,
   repairOrder,
+  SPEAKS_HEADER,
 } from "./anti_entropy.ts";
 export {
   COLLAB_JOURNAL_PREFIX,
