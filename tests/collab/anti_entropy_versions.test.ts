@@ -16,11 +16,15 @@ import {
   digestSubject,
   encodeDigest,
   launchCollab,
+  type LaunchedCollab,
   LEGACY_NODE,
+  REPAIR_FOR_HEADER,
+  repairOrder,
   SPEAKS_HEADER,
 } from "../../collab/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { connectClient, getText, metric, tokenFor, waitFor } from "./_support.ts";
+import { type Client, connectClient, getText, metric, tokenFor, waitFor } from "./_support.ts";
+import { join } from "node:path";
 
 const test = suite("collab anti-entropy across versions");
 
@@ -44,7 +48,7 @@ test("decodeDigest() reads the oldest format as the legacy node, and the named o
 
 /**
  * A node of an older version on a real NATS connection, as that version's wire was: it publishes
- * digests of its document every 100 ms (`v1` without a node name, `v2` with one, neither with a
+ * digests of its document every `periodMs` (`v1` without a node name, `v2` with one, neither with a
  * header) and merges the peer messages its decoder knew (kinds 0-2 for `v1`, 0-3 for `v2`),
  * counting any other as malformed, as that version's decoder did.
  */
@@ -55,7 +59,7 @@ class OlderNode {
   #bus: NatsBus;
   #timer: ReturnType<typeof setInterval>;
 
-  constructor(bus: NatsBus, version: "v1" | "v2") {
+  constructor(bus: NatsBus, version: "v1" | "v2", periodMs: number) {
     this.#bus = bus;
     const maxKind = version === "v1" ? 2 : 3;
     bus.subscribe("troupe.collab.ops", (m) => {
@@ -71,7 +75,7 @@ class OlderNode {
     });
     const digest = () =>
       version === "v1" ? legacyDigest(this.doc) : encodeDigest(digestOf(this.doc, "old"));
-    this.#timer = setInterval(() => bus.publish(digestSubject("ops"), digest()), 100);
+    this.#timer = setInterval(() => bus.publish(digestSubject("ops"), digest()), periodMs);
   }
 
   async close(): Promise<void> {
@@ -80,9 +84,19 @@ class OlderNode {
   }
 }
 
+interface Env {
+  old: OlderNode;
+  asUpdate(): Promise<number>;
+  /** The speaks headers of a's digests. */
+  speaks: string[];
+  /** The senders of updates that were repairs (with the repair-for header), in order. */
+  repairUpdates: string[];
+}
+
 async function withOlderNode(
   version: "v1" | "v2",
-  fn: (a: { old: OlderNode; asUpdate(): Promise<number>; speaks: string[] }) => Promise<void>,
+  fn: (a: Env) => Promise<void>,
+  nodes: 1 | 2 = 1,
 ): Promise<void> {
   const nats = await startTestNats();
   const dir = tempDir("troupe-collab-aev-");
@@ -94,11 +108,18 @@ async function withOlderNode(
     const key = Object.keys(h).find((k) => k.toLowerCase() === SPEAKS_HEADER);
     if (key) speaks.push(h[key]!);
   });
+  const repairUpdates: string[] = [];
+  watcher.subscribe("troupe.collab.ops", (m) => {
+    const key = Object.keys(m.headers ?? {}).find((k) => k.toLowerCase() === REPAIR_FOR_HEADER);
+    if (key) repairUpdates.push(decoding.readVarString(decoding.createDecoder(m.data)));
+  });
+  const more: { node: LaunchedCollab; bus: NatsBus; client: Client }[] = [];
+  const limits = { anti_entropy_ms: 200, anti_entropy_holdoff_ms: 400 };
   const a = await launchCollab({
     dataDir: dir.path,
     bus,
     nodeId: "a",
-    limits: { anti_entropy_ms: 200, anti_entropy_holdoff_ms: 200 },
+    limits,
   });
   const client = await connectClient(
     a.server.url,
@@ -111,18 +132,42 @@ async function withOlderNode(
       client.sdoc.addAnnotation({ id: `n${i}`, t: i, channel: "X", text: "t", author: "a" });
     }
     await waitFor(() => a.server.room("ops")?.sdoc.annotationList().length === 3, 5000, "3 edits");
+    if (nodes === 2) {
+      // Node b loads the session (catching up from a) when its client connects.
+      const bBus = await NatsBus.connect(nats.url, { name: "b" });
+      const b = await launchCollab({
+        dataDir: join(dir.path, "b"),
+        bus: bBus,
+        nodeId: "b",
+        limits,
+      });
+      const token = await tokenFor(join(dir.path, "b"), "ops", "editor");
+      more.push({ node: b, bus: bBus, client: await connectClient(b.server.url, "ops", token) });
+      await waitFor(() => b.server.room("ops")?.sdoc.annotationList().length === 3, 5000, "b");
+      // Long enough for a and b to have heard each other's digests (periods up to 300 ms).
+      await new Promise((r) => setTimeout(r, 700));
+    }
     // It joins after the edits went out: only anti-entropy can bring them.
     await a.server.room("ops")!.durable();
     await bus.flush();
-    old = new OlderNode(await NatsBus.connect(nats.url, { name: "old" }), version);
+    // With two current nodes its digests come slower than a hold-off, so that the second node's
+    // hold-off ends before a digest shows the first one's repair: only seeing that repair for
+    // what it is keeps the second from sending another.
+    const periodMs = nodes === 2 ? 1000 : 100;
+    old = new OlderNode(await NatsBus.connect(nats.url, { name: "old" }), version, periodMs);
     const asUpdate = async () =>
       metric(
         await getText(`http://127.0.0.1:${a.server.port}/metrics`),
         "troupe_collab_anti_entropy_repairs_as_update_total",
       );
-    await fn({ old, asUpdate, speaks });
+    await fn({ old, asUpdate, speaks, repairUpdates });
   } finally {
     client.destroy();
+    for (const m of more) {
+      m.client.destroy();
+      await m.node.close();
+      await m.bus.close();
+    }
     await old?.close();
     await a.close();
     await bus.close();
@@ -155,6 +200,17 @@ if (haveNatsServer("collab anti-entropy across versions")) {
       assert.ok(old.kinds.includes(3), `a repair message: kinds ${old.kinds}`);
       assert.is(await asUpdate(), 0);
     });
+  });
+
+  test("with an older node about, repairs go as updates and two current nodes still send it one", async () => {
+    await withOlderNode("v1", async ({ old, repairUpdates }) => {
+      await waitFor(() => holdsAll(old), 8000, "the older node to be repaired");
+      // Past the second node's hold-off and a few more digests of the older node.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.is(old.malformed, 0);
+      const first = repairOrder("ops", LEGACY_NODE, ["a", "b"])[0]!;
+      assert.equal(repairUpdates, [first], "one repair, as an update, from the first in order");
+    }, 2);
   });
 }
 
