@@ -1,14 +1,16 @@
 /**
  * The client side of `troupe bench collab`, one of several processes so that no single client
  * process is the bottleneck: N clients of one session, stock `y-websocket` providers (troupe,
- * `ywss`) or `@hocuspocus/provider` (`hocuspocus`). Arguments: kind, port, token, count, and
- * `writer` when this process's first client writes.
+ * `ywss`) or `@hocuspocus/provider` (`hocuspocus`). Arguments: kind, port, token, count, `writer`
+ * when this process's first client writes (`reader` otherwise), and the file its latencies go to.
  *
  * Lines it prints (JSON): `{ "ready": N }` once every client synced; the writer's process
- * `{ "written": total }` after its last update; every process `{ "latencies": [...], "converged":
- * k, "count": N }` after `finish`. Lines it reads: `go RATE TOTAL` (the writer starts), `finish
- * TOTAL WARMUP` (wait until every client holds the writer's last update, up to 10 s, and report),
- * `stop`.
+ * `{ "written": total }` after its last update; every process `{ "latencies": N, "converged": k,
+ * "count": N }` after `finish`, the latencies (milliseconds) written to the file as 8-byte floats:
+ * a 15 s round at c500 makes 150,000 of them, and printed as one JSON line of 3 MB they did not
+ * reach the bench within its 120 s wait. Lines it reads: `go RATE TOTAL` (the writer starts),
+ * `finish TOTAL WARMUP` (wait until every client holds the writer's last update, up to 10 s, and
+ * report), `stop`.
  *
  * The writer appends its send time to the array `sent` (one entry per update); a client's latency
  * for entry q runs from that time to the moment its document has it. Both times are
@@ -16,6 +18,7 @@
  * monotonic clock since, the same clock for every process on one machine (to within the clock's
  * reading at start, well under a millisecond on Linux).
  */
+import { writeFileSync } from "node:fs";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { WebSocket } from "ws";
@@ -24,7 +27,7 @@ import { WebsocketProvider } from "y-websocket";
 import { HocuspocusProvider } from "@hocuspocus/provider";
 
 const ROOM = "bench";
-const [kind, portArg, token, countArg, role] = process.argv.slice(2);
+const [kind, portArg, token, countArg, role, latenciesFile] = process.argv.slice(2);
 const port = Number(portArg);
 const count = Number(countArg);
 
@@ -117,8 +120,13 @@ async function write(rate: number, total: number): Promise<void> {
 async function finish(total: number, warmup: number): Promise<void> {
   const has = (c: Client) => c.doc.getArray("sent").length === total;
   await waitUntil(() => clients.every(has), 10_000);
-  const latencies = arrivals.flatMap((got) => got.slice(warmup));
-  say({ latencies, converged: clients.filter(has).length, count: clients.length });
+  const latencies = Float64Array.from(arrivals.flatMap((got) => got.slice(warmup)));
+  writeFileSync(latenciesFile!, new Uint8Array(latencies.buffer));
+  say({
+    latencies: latencies.length,
+    converged: clients.filter(has).length,
+    count: clients.length,
+  });
 }
 
 createInterface({ input: process.stdin }).on("line", (line) => {

@@ -2,10 +2,13 @@
  * `troupe bench collab`: fan-out latency and server memory of the collaboration server against the
  * two reference servers, under the same load in the same run. For each client count (50, 200, 500)
  * and each server, a server process of its own (`bench/_collab_server.ts`) and the clients of one
- * session spread over `--procs` client processes (`bench/_collab_clients.ts`; 1 by default). The
- * profiles of the last session showed one process holding 500 clients busy about 7 s in 12.6 s
- * with the servers mostly idle, so more processes are an option; on a 2-core machine at a load
- * of 14-20 four processes did worse than one (each got a few percent of a core). Stock `y-websocket` clients for troupe's server and for `@y/websocket-server` 0.1.1,
+ * session spread over `--procs` client processes (`bench/_collab_clients.ts`). By default one
+ * client process per core beyond the server's (at least one): a client process's share of an
+ * update is serial (each of its clients applies it in turn), so it takes a core of its own to
+ * shorten the tail, and a process without one only adds its scheduling delay to the tail. On this
+ * 2-core machine (load 6-14) c500's p99 over 3 alternated rounds was 91-1,090 ms with one
+ * process, 158-1,498 with two, 1,070-3,400 with three and 745-4,400 with four: the default there
+ * is one. Stock `y-websocket` clients for troupe's server and for `@y/websocket-server` 0.1.1,
  * `@hocuspocus/provider` clients for `@hocuspocus/server`. One client writes 20 updates/s (an
  * array entry holding its send time); a client's latency for an update runs from that time to the
  * moment its document has it (the machine's clock, read the same way in every process). Measuring
@@ -13,12 +16,17 @@
  * first second of updates is warm-up, not measured. Afterwards every client must hold the writer's
  * last update (`converged_ratio`). The server's resident memory is sampled from
  * `/proc/<pid>/status` during the run; its peak at 500 clients is reported. Servers run in
- * alternation per client count, `--rounds` times; each figure is the median over rounds.
+ * alternation per client count, `--rounds` times; each figure is the median over rounds, and the
+ * log ends with each server's median and range over rounds. A p99 over 100 updates is the
+ * latency of about the worst update's slowest clients, so one stall sets it: `--seconds 15` or
+ * more makes it the third-worst update's.
  *
  * troupe's server does more per update than the references (it journals every update before it
  * relays it), so the comparison includes that cost.
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { Keyring, mintToken } from "../collab/mod.ts";
 import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
@@ -96,7 +104,8 @@ async function round(
     });
     // One process at a time joins its clients, so the joins do not all land at once.
     for (const [i, count] of shares(n, s.procs).entries()) {
-      const args = [kind, String(port), token, String(count), i === 0 ? "writer" : "reader"];
+      const file = join(dir.path, `latencies-${i}.f64`);
+      const args = [kind, String(port), token, String(count), i === 0 ? "writer" : "reader", file];
       const p = ChildScript.start("bench/_collab_clients.ts", args, log);
       procs.push(p);
       await p.next(120_000); // { ready }
@@ -112,9 +121,12 @@ async function round(
     for (const p of procs) p.send(`finish ${total} ${s.rate}`); // the first second is warm-up
     const latencies: number[] = [];
     let converged = 0;
-    for (const p of procs) {
-      const r = await p.next(120_000) as { latencies: number[]; converged: number };
-      for (const x of r.latencies) latencies.push(x);
+    for (const [i, p] of procs.entries()) {
+      const r = await p.next(120_000) as { converged: number };
+      const bytes = readFileSync(join(dir.path, `latencies-${i}.f64`));
+      // A copy: a Buffer from readFileSync may sit at an offset that is not a multiple of 8.
+      const got = new Float64Array(new Uint8Array(bytes).buffer);
+      for (const x of got) latencies.push(x);
       converged += r.converged;
     }
     log(`${kind} c${n}: CPU while measuring (of one core): ${cpu()}`);
@@ -145,7 +157,7 @@ export const benchmark: Benchmark = {
     "  --rate N         the writer's updates per second (default 20)",
     "  --rounds N       rounds per server and client count, alternated; medians reported (default 1)",
     "  --settle S       seconds between the last client's sync and the first update (default 2)",
-    "  --procs N        client processes the clients are spread over (default 1)",
+    `  --procs N        client processes the clients are spread over (default ${defaultProcs()}: cores less one)`,
     "  --servers LIST   which servers (default troupe,ywss,hocuspocus; rows need troupe and both)",
   ].join("\n"),
   async run(args, context) {
@@ -172,7 +184,7 @@ export const benchmark: Benchmark = {
       rate: numberOption(o, "rate", 20, { min: 1, max: 1000 }),
       rounds: numberOption(o, "rounds", 1, { min: 1, integer: true }),
       settleS: numberOption(o, "settle", 2, { min: 0 }),
-      procs: numberOption(o, "procs", 1, { min: 1, max: 64, integer: true }),
+      procs: numberOption(o, "procs", defaultProcs(), { min: 1, max: 64, integer: true }),
       servers: (o.servers ?? KINDS.join(",")).split(",").map((k) => {
         if (!KINDS.includes(k as Kind)) {
           throw new BenchOptionError(`Option --servers lists ${KINDS.join(", ")}, got "${k}"`);
@@ -198,9 +210,36 @@ export const benchmark: Benchmark = {
         }
       }
     }
+    for (const line of rangesOf(s, results)) log(line);
     return rowsOf(s, results);
   },
 };
+
+/** One client process per core beyond the server's, at least one. */
+function defaultProcs(): number {
+  return Math.max(1, Math.min(8, availableParallelism() - 1));
+}
+
+/** Per server and client count: the median and range over rounds of p50, p99 and RSS. */
+function rangesOf(s: Settings, results: Map<string, Round[]>): string[] {
+  const lines = [`medians and ranges over ${s.rounds} round(s), --procs ${s.procs}:`];
+  const span = (xs: number[], digits: number) =>
+    `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${
+      Math.max(...xs).toFixed(digits)
+    })`;
+  for (const n of s.clients) {
+    for (const kind of s.servers) {
+      const rs = results.get(`${kind}/${n}`) ?? [];
+      if (!rs.length) continue;
+      lines.push(
+        `  ${kind} c${n}: p50 ${span(rs.map((r) => r.p50), 1)} ms, p99 ${
+          span(rs.map((r) => r.p99), 0)
+        } ms, RSS ${span(rs.map((r) => r.rssMb), 0)} MB`,
+      );
+    }
+  }
+  return lines;
+}
 
 function rowsOf(s: Settings, results: Map<string, Round[]>): BenchRow[] {
   const fig = (kind: Kind, n: number, f: (r: Round) => number) =>

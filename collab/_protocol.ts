@@ -90,7 +90,8 @@ export interface PeerMessage {
   payload: Uint8Array;
 }
 
-const PEER_KINDS = ["update", "awareness", "state", "repair"] as const;
+/** The peer message kinds this version reads, in the order of their codes. */
+export const PEER_KINDS = ["update", "awareness", "state", "repair"] as const;
 
 /**
  * Encodes a peer message: varstring node, varuint kind (0 update, 1 awareness, 2 state, 3 repair),

@@ -21,18 +21,51 @@
  * digest that comes while a repair for its node is on its way (sent or seen within a hold-off)
  * is answered only beyond what that repair carried. In sync, a round costs one digest per node
  * and session and nothing else.
+ *
+ * Nodes of different versions: a digest says which peer message kinds its node reads, in the
+ * header `troupe-collab-speaks` (its bytes stay what the version before read, which ignores
+ * headers). A digest without it comes from that version, which reads `repair`; a digest without
+ * a node name comes from the version before that (`LEGACY_NODE`), which drops `repair` as
+ * malformed and answers no digest it cannot read. A repair goes out as `repair` only when every
+ * node heard from lately reads it (the message reaches them all); otherwise as an `update`, which
+ * every version merges, with the header `troupe-collab-repair-for` naming its target, so that the
+ * nodes that read headers still count it against what they owe.
  */
 import { createHash } from "node:crypto";
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
-import type { Bus, BusSubscription } from "../protocol/mod.ts";
-import { encodePeerMessage } from "./_protocol.ts";
+import type { Bus, BusHeaders, BusSubscription } from "../protocol/mod.ts";
+import { encodePeerMessage, PEER_KINDS } from "./_protocol.ts";
 import type { Room } from "./_room.ts";
 
 /** The subject of a session's digests. */
 export function digestSubject(session: string): string {
   return `troupe.sys.collab.${session}.digest`;
+}
+
+/** The header of a digest listing the peer message kinds its node reads, comma-separated. */
+export const SPEAKS_HEADER = "troupe-collab-speaks";
+/** The header of an `update` that is a repair for the node it names (sent so to older nodes). */
+export const REPAIR_FOR_HEADER = "troupe-collab-repair-for";
+/** The name a digest of the oldest format (state vector and delete-set hash, no node) gets. */
+export const LEGACY_NODE = "";
+
+/** What a node without the speaks header reads: every kind but `repair` if its digest names no
+ *  node (the oldest format), every kind of this version otherwise (the version that added names
+ *  and `repair`). */
+function speaksOf(headers: BusHeaders | undefined, digest: Digest): ReadonlySet<string> {
+  const listed = headerOf(headers, SPEAKS_HEADER);
+  if (listed !== undefined) return new Set(listed.split(","));
+  if (digest.node === LEGACY_NODE) return new Set(["update", "awareness", "state"]);
+  return new Set(PEER_KINDS);
+}
+
+/** The value of header `name` (NATS may change a header name's case). */
+export function headerOf(headers: BusHeaders | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
+  return undefined;
 }
 
 /** A node's view of a document: its name, state vector and the SHA-256 of its delete set. */
@@ -65,10 +98,25 @@ export function encodeDigest(d: Digest): Uint8Array {
   return encoding.toUint8Array(e);
 }
 
-/** Decodes a digest; throws naming what is wrong. */
+/**
+ * Decodes a digest; one of the oldest format (no node name) gets the node `LEGACY_NODE`. Throws
+ * naming what is wrong.
+ */
 export function decodeDigest(bytes: Uint8Array): Digest {
+  try {
+    return decodeDigestOf(bytes, true);
+  } catch (err) {
+    try {
+      return decodeDigestOf(bytes, false);
+    } catch {
+      throw err;
+    }
+  }
+}
+
+function decodeDigestOf(bytes: Uint8Array, named: boolean): Digest {
   const d = decoding.createDecoder(bytes);
-  const node = decoding.readVarString(d);
+  const node = named ? decoding.readVarString(d) : LEGACY_NODE;
   const stateVector = decoding.readVarUint8Array(d);
   const deleteSetHash = decoding.readVarUint8Array(d);
   if (decoding.hasContent(d)) throw new Error(`digest has ${bytes.length - d.pos} trailing bytes`);
@@ -134,6 +182,9 @@ export interface AntiEntropyOptions {
   onRepair?(session: string, bytes: number): void;
   /** Called when a repair is not sent because others' repairs covered it (metrics). */
   onRepairCovered?(session: string): void;
+  /** Called with each repair sent as an `update`, because a node heard from lately does not read
+   *  `repair` (metrics). */
+  onRepairAsUpdate?(session: string): void;
   /** Called when a digest cannot be read (metrics). */
   onMalformed?(session: string, err: Error): void;
 }
@@ -168,6 +219,8 @@ interface RoomState {
   owed: Map<string, Owed>;
   /** Repairs for each node, sent or seen, within the last few hold-offs. */
   repairs: Map<string, Sent[]>;
+  /** The peer message kinds each node reads, from its last digest. */
+  speaks: Map<string, ReadonlySet<string>>;
 }
 
 /** The anti-entropy of one node's loaded sessions. */
@@ -212,6 +265,7 @@ export class AntiEntropy {
       previous: new Map(),
       owed: new Map(),
       repairs: new Map(),
+      speaks: new Map(),
     };
     this.#rooms.set(room.session, state);
     const sub = this.#options.bus.subscribe(digestSubject(room.session), (msg) => {
@@ -223,7 +277,9 @@ export class AntiEntropy {
         this.#options.onMalformed?.(room.session, err as Error);
         return;
       }
-      if (theirs.node !== this.#options.nodeId) this.#onDigest(state, theirs);
+      if (theirs.node === this.#options.nodeId) return;
+      state.speaks.set(theirs.node, speaksOf(msg.headers, theirs));
+      this.#onDigest(state, theirs);
     });
     return {
       unsubscribe: () => {
@@ -239,7 +295,8 @@ export class AntiEntropy {
     for (const { room } of this.#rooms.values()) {
       if (room.doc.isDestroyed) continue;
       const digest = encodeDigest(digestOf(room.doc, this.#options.nodeId));
-      this.#options.bus.publish(digestSubject(room.session), digest);
+      const headers = { [SPEAKS_HEADER]: PEER_KINDS.join(",") };
+      this.#options.bus.publish(digestSubject(room.session), digest, { headers });
     }
   }
 
@@ -283,7 +340,10 @@ export class AntiEntropy {
     const aliveMs = 3 * this.#options.periodMs;
     const candidates = [nodeId];
     for (const [node, at] of state.peers) {
-      if (node !== theirs.node && now - at <= aliveMs) candidates.push(node);
+      // A node of the oldest format answers no digest of this version: it never repairs.
+      if (node !== theirs.node && node !== LEGACY_NODE && now - at <= aliveMs) {
+        candidates.push(node);
+      }
     }
     const rank = repairOrder(state.room.session, theirs.node, candidates).indexOf(nodeId);
     if (rank === 0) return this.#repair(state, theirs, now - holdoffMs);
@@ -344,10 +404,30 @@ export class AntiEntropy {
     const { bus, nodeId } = this.#options;
     this.#remember(state, theirs.node, Y.parseUpdateMeta(diff));
     this.#options.onRepair?.(room.session, diff.length);
-    bus.publish(
-      `troupe.collab.${room.session}`,
-      encodePeerMessage({ node: nodeId, kind: "repair", target: theirs.node, payload: diff }),
-    );
+    const subject = `troupe.collab.${room.session}`;
+    if (this.#allRead(state, "repair")) {
+      const m = encodePeerMessage({
+        node: nodeId,
+        kind: "repair",
+        target: theirs.node,
+        payload: diff,
+      });
+      return bus.publish(subject, m);
+    }
+    this.#options.onRepairAsUpdate?.(room.session);
+    const headers = { [REPAIR_FOR_HEADER]: theirs.node };
+    bus.publish(subject, encodePeerMessage({ node: nodeId, kind: "update", payload: diff }), {
+      headers,
+    });
+  }
+
+  /** Whether every node heard from within three periods reads peer messages of `kind`. */
+  #allRead(state: RoomState, kind: string): boolean {
+    const since = this.#now() - 3 * this.#options.periodMs;
+    for (const [node, at] of state.peers) {
+      if (at >= since && !state.speaks.get(node)?.has(kind)) return false;
+    }
+    return true;
   }
 }
 

@@ -26,6 +26,7 @@ export class CollabMetrics {
   readonly peerMessagesIn: Counter;
   readonly antiEntropyRepairs: Counter;
   readonly antiEntropyRepairsCovered: Counter;
+  readonly antiEntropyRepairsAsUpdate: Counter;
 
   constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
@@ -84,7 +85,8 @@ export class CollabMetrics {
     );
     this.socketsClosed = new Counter({
       name: "troupe_collab_sockets_closed_total",
-      help: "Sockets the server closed, by reason (malformed, oversize, rate, idle, liveness)",
+      help:
+        "Sockets the server closed, by reason (malformed, oversize, rate, slow: unsent bytes past the bound, liveness, error)",
       labelNames: ["reason"],
       registers,
     });
@@ -109,6 +111,10 @@ export class CollabMetrics {
     this.antiEntropyRepairsCovered = counter(
       "troupe_collab_anti_entropy_repairs_covered_total",
       "Repairs this node held off and then did not send: another node's repair covered them",
+    );
+    this.antiEntropyRepairsAsUpdate = counter(
+      "troupe_collab_anti_entropy_repairs_as_update_total",
+      "Repairs sent as updates, because a node heard from lately does not read repair messages",
     );
   }
 }

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import * as Y from "yjs";
-import type { Bus, BusSubscription } from "../protocol/mod.ts";
+import type { Bus, BusMessage, BusSubscription } from "../protocol/mod.ts";
 import {
   decodeCatchUp,
   decodePeerMessage,
@@ -23,7 +23,7 @@ import {
 import { FrameWriter } from "./_frame_writer.ts";
 import { refuse, truncate } from "./_refuse.ts";
 import { Room, type RoomConn } from "./_room.ts";
-import { AntiEntropy } from "./anti_entropy.ts";
+import { AntiEntropy, headerOf, REPAIR_FOR_HEADER } from "./anti_entropy.ts";
 import { CollabMetrics } from "./collab_metrics.ts";
 import type { StreamGateway } from "./stream_gateway.ts";
 import type { DocStore } from "./doc_store.ts";
@@ -59,6 +59,12 @@ export interface CollabLimits {
    * against the server's state vector.
    */
   pending_bytes_max: number;
+  /**
+   * Bytes a connection may have waiting to be sent (its socket's queue) when another message is
+   * due: 8 MiB. Past it the client is not reading; the connection is closed with 4008 and the
+   * reason, and its client resyncs on reconnecting (sync step 1 and 2), so it loses nothing.
+   */
+  send_buffered_bytes_max: number;
   /** Awareness changes are relayed in batches, one message per connection this often: 50 ms. */
   awareness_batch_ms: number;
   /** How long a node waits for another node's copy of a session it loads: 300 ms. */
@@ -84,8 +90,17 @@ export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
   anti_entropy_ms: 5000,
   anti_entropy_holdoff_ms: 500,
   pending_bytes_max: 0,
+  send_buffered_bytes_max: 8 << 20,
   awareness_batch_ms: 50,
 };
+
+/** The close code of a connection whose unsent bytes passed `send_buffered_bytes_max` (the stream
+ *  gateway's slow-consumer code). */
+export const COLLAB_CLOSE_SLOW = 4008;
+
+/** How long a connection closed as a slow consumer may take over the closing handshake: it is not
+ *  reading, so the close frame may never reach it. */
+const SLOW_CLOSE_GRACE_MS = 2_000;
 
 /** Options of `CollabServer.start`. */
 export interface CollabServerOptions {
@@ -171,6 +186,7 @@ export class CollabServer {
         now: this.#now,
         onRepair: () => this.metrics.antiEntropyRepairs.inc(),
         onRepairCovered: () => this.metrics.antiEntropyRepairsCovered.inc(),
+        onRepairAsUpdate: () => this.metrics.antiEntropyRepairsAsUpdate.inc(),
         onMalformed: () => this.metrics.socketsClosed.inc({ reason: "peer_malformed" }),
       });
     }
@@ -317,7 +333,10 @@ export class CollabServer {
       chain: Promise.resolve(),
       room: undefined,
       send: (bytes) => {
-        if (ws.readyState !== ws.OPEN) return;
+        if (ws.readyState !== ws.OPEN || conn.closing) return;
+        // What ws and its socket still hold for this client, corked bytes included.
+        const buffered = ws.bufferedAmount;
+        if (buffered > this.limits.send_buffered_bytes_max) return this.#closeSlow(conn, buffered);
         this.#frames.send(ws, bytes);
         this.metrics.tally.bytesOut += bytes.length;
       },
@@ -383,6 +402,13 @@ export class CollabServer {
     conn.ws.close(code, truncate(detail, 120));
   }
 
+  #closeSlow(conn: Conn, buffered: number): void {
+    const bound = this.limits.send_buffered_bytes_max;
+    const why = `slow consumer: ${buffered} bytes unsent, bound ${bound}; reconnect to resync`;
+    this.#closeConn(conn, COLLAB_CLOSE_SLOW, "slow", why);
+    setTimeout(() => conn.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref?.();
+  }
+
   /** The loaded room of `session`, loading it (after any unload in progress) when needed. */
   async #roomFor(session: string): Promise<Room> {
     for (;;) {
@@ -416,7 +442,7 @@ export class CollabServer {
     this.metrics.sessionsLoaded.set(this.#rooms.size);
     if (bus) {
       loaded.subs.push(bus.subscribe(subject, (msg) => {
-        void room.ready.then(() => this.#onPeer(room, msg.data));
+        void room.ready.then(() => this.#onPeer(room, msg));
       }));
     }
     await room.ready;
@@ -426,14 +452,16 @@ export class CollabServer {
     return room;
   }
 
-  #onPeer(room: Room, data: Uint8Array): void {
+  #onPeer(room: Room, msg: BusMessage): void {
     try {
-      const m = decodePeerMessage(data);
+      const m = decodePeerMessage(msg.data);
       if (m.node === this.nodeId) return;
       this.metrics.peerMessagesIn.inc();
       if (m.kind === "awareness") return room.applyRemoteAwareness(m.payload);
       room.applyRemote(m.payload); // an update, a repair or a checkpoint: each merges the same way
-      if (m.kind === "repair") this.#antiEntropy?.repairSeen(room.session, m.target!, m.payload);
+      // A repair, or one sent as an update for a node that does not read repairs.
+      const target = m.kind === "repair" ? m.target : headerOf(msg.headers, REPAIR_FOR_HEADER);
+      if (target !== undefined) this.#antiEntropy?.repairSeen(room.session, target, m.payload);
     } catch {
       this.metrics.socketsClosed.inc({ reason: "peer_malformed" });
     }

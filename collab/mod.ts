@@ -38,6 +38,7 @@ export {
 } from "./session_doc.ts";
 export { CollabMetrics } from "./collab_metrics.ts";
 export {
+  COLLAB_CLOSE_SLOW,
   type CollabLimits,
   CollabServer,
   type CollabServerOptions,
@@ -52,7 +53,10 @@ export {
   digestOf,
   digestSubject,
   encodeDigest,
+  LEGACY_NODE,
+  REPAIR_FOR_HEADER,
   repairOrder,
+  SPEAKS_HEADER,
 } from "./anti_entropy.ts";
 export {
   COLLAB_JOURNAL_PREFIX,

@@ -6,6 +6,7 @@
  * stops the feed, drains and snapshots the host, and stops nats-server. `--journal jetstream`
  * keeps the host's journal in JetStream, and the collaboration server's documents with it.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
@@ -110,7 +111,8 @@ export const command: Command = {
   },
   details:
     "Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), " +
-    "brew install nats-server (macOS).",
+    "brew install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start " +
+    "instead of the one on PATH.",
   async run(args) {
     const feedKind = str(args, "feed") ?? "market";
     if (feedKind !== "market" && feedKind !== "metrics") {
@@ -135,29 +137,24 @@ export const command: Command = {
     if (journal === "jetstream" && noNats) {
       throw new UsageError("Option --journal jetstream needs NATS: it cannot go with --no-nats");
     }
-    const binary = noNats ? undefined : findNatsServer();
+    const binary = noNats ? undefined : natsServerBinary();
     if (journal === "jetstream" && !binary) {
       console.error(
-        "troupe up: --journal jetstream needs nats-server, which is not on PATH " +
+        `troupe up: --journal jetstream needs nats-server, ${whyNoNatsServer()} ` +
           "(apt-get install nats-server, or brew install nats-server)",
       );
       return 1;
     }
     if (binary) {
-      nats = await NatsServer.start({
-        binary,
-        storeDir: join(dataDir, "nats"),
-        port: await portOr(NATS_PORT),
-      });
-      console.log(
-        `troupe up: nats-server on ${nats.url} (JetStream store ${join(dataDir, "nats")})`,
-      );
-      // The other commands find this server through the file, wherever it listens.
-      writeNatsUrl(dataDir, nats.url);
-      if (nats.port !== NATS_PORT) console.log(natsPortTaken(nats.url, dataDir));
-      const natsBus = await NatsBus.connect(nats.url, { name: "troupe-up" });
-      await ensureFeedStream(natsBus.nc);
-      bus = natsBus;
+      const started = await startNats(binary, dataDir);
+      if (typeof started === "string") {
+        const why = journal === "jetstream"
+          ? "--journal jetstream needs it"
+          : "--no-nats runs everything on the in-process bus";
+        console.error(`troupe up: ${started}; ${why}`);
+        return 1;
+      }
+      ({ nats, bus } = started);
     } else {
       console.log(
         noNats
@@ -411,6 +408,61 @@ async function dashboardFile(collab: LaunchedCollab, dataDir: string): Promise<C
  * journal, in JetStream when the host's is there, in the data directory otherwise (a memory
  * journal keeps nothing across a restart; documents should).
  */
+/** The environment variable naming the nats-server binary `troupe up` starts (PATH otherwise). */
+const NATS_SERVER_ENV = "TROUPE_NATS_SERVER";
+
+/** The nats-server binary: the one `TROUPE_NATS_SERVER` names, if it exists, or the one on PATH. */
+function natsServerBinary(): string | undefined {
+  const named = process.env[NATS_SERVER_ENV];
+  if (named) return existsSync(named) ? named : undefined;
+  return findNatsServer();
+}
+
+/** Why `natsServerBinary` found none. */
+function whyNoNatsServer(): string {
+  const named = process.env[NATS_SERVER_ENV];
+  return named
+    ? `and ${NATS_SERVER_ENV} names "${named}", which does not exist`
+    : "which is not on PATH";
+}
+
+/**
+ * Starts nats-server with JetStream in the data directory and connects to it; what went wrong
+ * otherwise (a server that exits or is not ready within 10 s, one that cannot be connected to),
+ * with nothing left running.
+ */
+async function startNats(
+  binary: string,
+  dataDir: string,
+): Promise<{ nats: NatsServer; bus: NatsBus } | string> {
+  const storeDir = join(dataDir, "nats");
+  let nats: NatsServer;
+  try {
+    nats = await NatsServer.start({ binary, storeDir, port: await portOr(NATS_PORT) });
+  } catch (err) {
+    return `cannot start nats-server (${binary}): ${firstLines((err as Error).message)}`;
+  }
+  let bus: NatsBus | undefined;
+  try {
+    bus = await NatsBus.connect(nats.url, { name: "troupe-up" });
+    await ensureFeedStream(bus.nc);
+  } catch (err) {
+    await bus?.close().catch(() => {});
+    await nats.stop();
+    return `cannot use nats-server on ${nats.url}: ${firstLines((err as Error).message)}`;
+  }
+  console.log(`troupe up: nats-server on ${nats.url} (JetStream store ${storeDir})`);
+  // The other commands find this server through the file, wherever it listens.
+  writeNatsUrl(dataDir, nats.url);
+  if (nats.port !== NATS_PORT) console.log(natsPortTaken(nats.url, dataDir));
+  return { nats, bus };
+}
+
+/** The first lines of `text`, joined (a server's log can be long). */
+function firstLines(text: string, n = 4): string {
+  return text.trim().split("\n").slice(0, n).join(" | ");
+}
+
 function collabJournalOf(kind: HostConfig["journal"]["kind"]): "file" | "jetstream" {
   return kind === "jetstream" ? "jetstream" : "file";
 }

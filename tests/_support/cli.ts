@@ -26,12 +26,13 @@ export function troupeCommand(args: string[]): [string, string[]] {
 /** Runs troupe to completion and returns its exit code and output. */
 export function runTroupe(
   args: string[],
-  options: { timeoutMs?: number; cwd?: string } = {},
+  options: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [cmd, cmdArgs] = troupeCommand(args);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, cmdArgs, {
       cwd: options.cwd ?? ROOT,
+      env: { ...process.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "", stderr = "";

@@ -19,7 +19,7 @@ import {
 } from "../../collab/mod.ts";
 import { AntiEntropy, SessionReplay } from "../../collab/mod.ts";
 import { decodePeerMessage, encodePeerMessage } from "../../collab/_protocol.ts";
-import type { Bus, BusMessage, BusSubscription } from "../../protocol/mod.ts";
+import type { Bus, BusMessage, BusSubscription, PublishOptions } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { type Client, connectClient, getText, metric, tokenFor, waitFor } from "./_support.ts";
 
@@ -107,8 +107,8 @@ class FilterBus implements Bus {
   constructor(inner: NatsBus) {
     this.inner = inner;
   }
-  publish(subject: string, data: Uint8Array): void {
-    if (!this.dropOut(subject, data)) this.inner.publish(subject, data);
+  publish(subject: string, data: Uint8Array, options?: PublishOptions): void {
+    if (!this.dropOut(subject, data)) this.inner.publish(subject, data, options);
   }
   subscribe(pattern: string, handler: (msg: BusMessage) => void): BusSubscription {
     return this.inner.subscribe(pattern, (m) => {

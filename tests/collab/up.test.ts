@@ -136,6 +136,34 @@ test("troupe up --journal: a bad kind, or jetstream with --no-nats, is a usage e
   assert.match(noNats.stderr, "--journal jetstream needs NATS");
 });
 
+test("troupe up --journal jetstream without a nats-server it can start ends with 1 and the reason, at once", async () => {
+  const dir = tempDir();
+  try {
+    const args = ["up", "--journal", "jetstream", "--data-dir", join(dir.path, "d")];
+    const slow = { timeoutMs: 120_000 };
+    const absent = await runTroupe(args, {
+      ...slow,
+      env: { TROUPE_NATS_SERVER: join(dir.path, "no-such-nats-server") },
+    });
+    assert.is(absent.code, 1, absent.stdout + absent.stderr);
+    assert.match(
+      absent.stderr,
+      /--journal jetstream needs nats-server, and TROUPE_NATS_SERVER names ".*no-such-nats-server", which does not exist/,
+    );
+    // A binary that exits before it is ready (as nats-server does on a bad store or port).
+    const broken = await runTroupe(args, { ...slow, env: { TROUPE_NATS_SERVER: "/bin/false" } });
+    assert.is(broken.code, 1, broken.stdout + broken.stderr);
+    assert.match(
+      broken.stderr,
+      "troupe up: cannot start nats-server (/bin/false): nats-server exited with code 1 before it was ready",
+    );
+    assert.match(broken.stderr, "--journal jetstream needs it");
+    assert.not.match(broken.stdout, "collab server", "nothing started");
+  } finally {
+    dir.remove();
+  }
+});
+
 /** Starts `troupe up --journal jetstream` on `dataDir`; its collab URL, editor token and NATS URL. */
 async function upOnJetStream(dataDir: string) {
   const up = startTroupe([
