@@ -59,5 +59,6 @@ export function metricsActorConfigs(): Record<string, Record<string, unknown>> {
 export function describeMetricsSettings(): string {
   const c = metricsCollapseConfig;
   return `metrics settings: collapse season_us ${c.season_us} (a daily cycle, ${c.season_harmonics} ` +
-    `harmonic, learned during the first day), ar_max ${c.ar_max} (serially correlated noise)`;
+    `harmonic, learned during the first day), season_weekend ${c.season_weekend} (Saturdays and ` +
+    `Sundays UTC have their own level and swing), ar_max ${c.ar_max} (serially correlated noise)`;
 }

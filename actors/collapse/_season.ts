@@ -25,11 +25,12 @@
  * covariance (in noise variances, full square, row-major).
  */
 import { cosFast } from "../math/mod.ts";
+import { WEEKEND_FEATURES, weekendFeatures } from "./_weekend.ts";
 
 /** Harmonics a season may have. */
 export const SEASON_HARMONICS_MAX = 4;
-/** Coefficients: the level, then a cosine and a sine per harmonic. */
-export const SEASON_COEFFS = 1 + 2 * SEASON_HARMONICS_MAX;
+/** Coefficients: the level, a cosine and a sine per harmonic, then the weekend's (_weekend.ts). */
+export const SEASON_COEFFS = 1 + 2 * SEASON_HARMONICS_MAX + WEEKEND_FEATURES;
 /** Values of the season block in the state: coefficients and their covariance. */
 export const SEASON_BLOCK = SEASON_COEFFS + SEASON_COEFFS * SEASON_COEFFS;
 /** Prior variance of each harmonic's coefficient, in noise variances (a season up to ~30 sigmas). */
@@ -48,13 +49,14 @@ const HALF_PI = Math.PI / 2;
 
 /**
  * The features of time `t` (microseconds) for `period` (microseconds), into `f`: 1 (the level),
- * then cos and sin of each harmonic's angle.
+ * then cos and sin of each harmonic's angle; with `weekend`, then the weekend's (_weekend.ts).
  */
 export function seasonFeatures(
   t: number,
   period: number,
   harmonics: number,
   f: Float64Array,
+  weekend = false,
 ): void {
   let phase = t % period;
   if (phase < 0) phase += period;
@@ -71,6 +73,7 @@ export function seasonFeatures(
     s = s * c1 + c * s1;
     c = cn;
   }
+  if (weekend) weekendFeatures(t, f, 1 + 2 * harmonics);
 }
 
 /** The season at features `f` (the harmonics only, not the level), of the first `m` features. */
@@ -120,21 +123,26 @@ export function seasonLearn(
   forget: number,
 ): void {
   const C = SEASON_COEFFS;
-  // Time update: the level steps as a random walk, the harmonics' covariance is discounted.
-  block[C] = block[C]! + LEVEL_STEP_VARIANCE;
+  // Time update (the level steps as a random walk, the harmonics' covariance is discounted) and
+  // P f, row by row in one pass. Features that are 0 (the weekend's, on a weekday: the last ones)
+  // add nothing to P f.
   const inflate = 1 / Math.sqrt(forget);
-  for (let i = 1; i < m; i++) {
-    block[C + i] = block[C + i]! * inflate;
-    block[C + i * C] = block[C + i * C]! * inflate;
-    for (let j = 1; j < m; j++) block[C + i * C + j] = block[C + i * C + j]! / forget;
-  }
-  // Measurement update with the clipped residual.
+  let n = m;
+  while (n > 1 && f[n - 1] === 0) n--;
   let fpf = 0;
   for (let i = 0; i < m; i++) {
+    const row = C + i * C;
     let acc = 0;
-    for (let j = 0; j < m; j++) acc += block[C + i * C + j]! * f[j]!;
+    if (i === 0) {
+      block[C] = block[C]! + LEVEL_STEP_VARIANCE;
+      for (let j = 1; j < m; j++) block[C + j] = block[C + j]! * inflate;
+    } else {
+      block[row] = block[row]! * inflate;
+      for (let j = 1; j < m; j++) block[row + j] = block[row + j]! / forget;
+    }
+    for (let j = 0; j < n; j++) acc += block[row + j]! * f[j]!;
     PF[i] = acc;
-    fpf += f[i]! * acc;
+    if (i < n) fpf += f[i]! * acc;
   }
   // Clipped at RESIDUAL_CLIP sd of the prediction, so an unknown level is not held back.
   let e = x - block[0]! - seasonValue(block, f, m);
@@ -144,8 +152,9 @@ export function seasonLearn(
   const den = 1 / (1 + fpf);
   for (let i = 0; i < m; i++) block[i] = block[i]! + PF[i]! * den * e;
   for (let i = 0; i < m; i++) {
+    const row = C + i * C;
     const ki = PF[i]! * den;
-    for (let j = 0; j < m; j++) block[C + i * C + j] = block[C + i * C + j]! - ki * PF[j]!;
+    for (let j = 0; j < m; j++) block[row + j] = block[row + j]! - ki * PF[j]!;
   }
   // Forgetting must not wind the harmonics' covariance up where f never reaches (a period equal
   // to the sampling interval, say): past the prior's trace, their rows and columns are scaled

@@ -7,7 +7,8 @@
 import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
 import { gammaHalfRatio } from "./_gamma_ratio.ts";
 import { powFast } from "../math/mod.ts";
-import { SEASON_BLOCK, seasonReset } from "./_season.ts";
+import { SEASON_BLOCK, SEASON_COEFFS, seasonReset } from "./_season.ts";
+import { WEEKEND_FEATURES } from "./_weekend.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
@@ -48,10 +49,16 @@ export interface CollapseState {
 }
 
 /**
- * Format 5: the season's warm-up in the header; format 4 had a channel season block and a longer
- * header, format 3 hypotheses with a line (level, slope, covariance), format 2 only a level.
+ * Format 6: the season's blocks have room for the weekend's features (loadState reads format 5,
+ * whose blocks were WEEKEND_FEATURES coefficients shorter); format 5 added the season's warm-up in
+ * the header, format 4 had a channel season block and a longer header, format 3 hypotheses with a
+ * line (level, slope, covariance), format 2 only a level.
  */
-export const STATE_FORMAT = 5;
+export const STATE_FORMAT = 6;
+/** The oldest format loadState reads. */
+export const STATE_FORMAT_OLDEST = 5;
+/** The coefficients of a season block in format 5: the level and two per harmonic. */
+const FORMAT5_COEFFS = SEASON_COEFFS - WEEKEND_FEATURES;
 // Header layout: configuration, then the running scalars.
 export const H_FORMAT = 0;
 export const H_HAZARD = 1;
@@ -115,6 +122,8 @@ export const H_AR_N = 48;
  */
 export const H_SEASON_FROM = 49;
 export const H_SEASON_WARMING = 50;
+/** 1 when the season has the weekend's features (season_weekend), 0 when not. */
+export const H_SEASON_WEEKEND = 51;
 export const HEADER = 56;
 export const RUN_FIELDS = 9;
 
@@ -122,8 +131,8 @@ export const RUN_FIELDS = 9;
 export const PHASES = ["stable", "suspect", "collapsed", "recovering"] as const;
 export type CollapsePhase = typeof PHASES[number];
 
-function stateLength(runsMax: number): number {
-  return HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES + 2 * SEASON_BLOCK;
+function stateLength(runsMax: number, block = SEASON_BLOCK): number {
+  return HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES + 2 * block;
 }
 
 /** Typed views over a state array. */
@@ -169,10 +178,14 @@ export function viewState(data: Float64Array): CollapseState {
 /** Writes the configuration into the header; a new season period or harmonics resets the season. */
 function writeConfig(state: CollapseState, config: CollapseConfig): void {
   const { data } = state;
-  const seasonM = config.season_us > 0 ? 1 + 2 * config.season_harmonics : 0;
+  const weekend = config.season_us > 0 ? config.season_weekend : 0;
+  const seasonM = config.season_us > 0
+    ? 1 + 2 * config.season_harmonics + WEEKEND_FEATURES * weekend
+    : 0;
   if (data[H_SEASON_US] !== config.season_us || data[H_SEASON_M] !== seasonM) {
     data[H_SEASON_US] = config.season_us;
     data[H_SEASON_M] = seasonM;
+    data[H_SEASON_WEEKEND] = weekend;
     const x = data[H_PREV_X]!;
     seasonReset(state.season, x === x ? x : 0);
     seasonReset(state.spreadSeason, 0);
@@ -268,21 +281,45 @@ export function loadState(bytes: Uint8Array): CollapseState {
   const data = new Float64Array(bytes.byteLength / 8);
   for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(i * 8, true);
   const format = data[H_FORMAT];
-  if (format !== STATE_FORMAT) {
+  if (format !== STATE_FORMAT && format !== STATE_FORMAT_OLDEST) {
     throw new RangeError(
-      `Cannot load a collapse state: format must be ${STATE_FORMAT}, got ${format}`,
+      `Cannot load a collapse state: format must be ${STATE_FORMAT_OLDEST} to ${STATE_FORMAT}, got ${format}`,
     );
   }
   const runsMax = data[H_RUNS_MAX]!;
+  const block = format === STATE_FORMAT ? SEASON_BLOCK : FORMAT5_COEFFS * (1 + FORMAT5_COEFFS);
   if (
     !Number.isInteger(runsMax) || runsMax < 2 || runsMax > RUNS_MAX_LIMIT ||
-    data.length !== stateLength(runsMax)
+    data.length !== stateLength(runsMax, block)
   ) {
     throw new RangeError(
       `Cannot load a collapse state: ${data.length} values do not fit runs_max = ${runsMax}`,
     );
   }
-  return viewState(data);
+  return viewState(format === STATE_FORMAT ? data : fromFormat5(data, runsMax));
+}
+
+/**
+ * A format-5 state in format 6: the same header, hypotheses and history, and each season block
+ * copied into the longer one (coefficients and covariance; the weekend's rows stay 0, never read
+ * since a format-5 state has no weekend).
+ */
+function fromFormat5(old: Float64Array, runsMax: number): Float64Array {
+  const data = new Float64Array(stateLength(runsMax));
+  const blocks = HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES;
+  data.set(old.subarray(0, blocks));
+  data[H_FORMAT] = STATE_FORMAT;
+  data[H_SEASON_WEEKEND] = 0;
+  const C5 = FORMAT5_COEFFS, C = SEASON_COEFFS;
+  for (let b = 0; b < 2; b++) {
+    const from = blocks + b * C5 * (1 + C5), to = blocks + b * SEASON_BLOCK;
+    data.set(old.subarray(from, from + C5), to);
+    for (let i = 0; i < C5; i++) {
+      const row = from + C5 + i * C5;
+      data.set(old.subarray(row, row + C5), to + C + i * C);
+    }
+  }
+  return data;
 }
 
 /** The header slots' names, in slot order (H_FORMAT first); unnamed slots are reserved. */
@@ -338,6 +375,7 @@ const HEADER_NAMES: readonly string[] = [
   "residuals",
   "season_from_t",
   "season_warming",
+  "season_weekend",
 ];
 
 /**

@@ -50,6 +50,12 @@ export interface CollapseConfig {
   /** Harmonics of the season's period fitted (1 to SEASON_HARMONICS_MAX). */
   season_harmonics: number;
   /**
+   * 1: the season also fits a weekend (Saturday and Sunday UTC, with ramps of a few hours around
+   * midnight) with its own level and its own swing of the first harmonic, as service load has; 0:
+   * every day alike. Only with a season (`season_us` > 0).
+   */
+  season_weekend: number;
+  /**
    * Cap of the residuals' lag-1 autocorrelation phi, estimated online from the most probable
    * regime's one-step residuals (0: residuals are taken as independent). With phi > 0 each sample
    * is prewhitened (x - phi x_prev, the regime's line likewise), so serially correlated noise
@@ -86,6 +92,7 @@ export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
   slope_drift: 0,
   season_us: 0,
   season_harmonics: 1,
+  season_weekend: 0,
   ar_max: 0,
   scale_half_life_samples: 200,
   gap_factor: 3,
@@ -95,14 +102,15 @@ export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
 /**
  * The settings that suit service metrics (CPU, latency, requests, memory): a daily cycle (one
  * harmonic of a day, fitted online from the samples' timestamps, so a user's own metrics need no
- * constants of theirs) and serially correlated noise (the residuals' autocorrelation estimated
- * online, up to 0.9). `troupe up --feed metrics`, `troupe inject --feed metrics` and
+ * constants of theirs), a weekend with its own level and swing (Saturday and Sunday UTC) and
+ * serially correlated noise (the residuals' autocorrelation estimated online, up to 0.9). `troupe up --feed metrics`, `troupe inject --feed metrics` and
  * `troupe bench detect` run the metrics feed with them; `troupe ctl collapse --set` applies them to a
  * user's own channels.
  */
 export const metricsCollapseConfig: Readonly<Partial<CollapseConfig>> = Object.freeze({
   season_us: 86_400e6,
   season_harmonics: 1,
+  season_weekend: 1,
   ar_max: 0.9,
 });
 
@@ -158,6 +166,11 @@ export function parseCollapseConfig(
     season_harmonics: readNumber(obj, "season_harmonics", path, base.season_harmonics, {
       min: 1,
       max: SEASON_HARMONICS_MAX,
+      integer: true,
+    }),
+    season_weekend: readNumber(obj, "season_weekend", path, base.season_weekend, {
+      min: 0,
+      max: 1,
       integer: true,
     }),
     ar_max: readNumber(obj, "ar_max", path, base.ar_max, { min: 0, max: 0.95 }),

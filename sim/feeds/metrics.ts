@@ -238,6 +238,31 @@ function makeSeries(metric: Metric, rng: Prng, o: Resolved): Series {
   };
 }
 
+/** The smallest level shift or drift, in the channel's anomaly scales. */
+const SHIFT_MIN_SCALES = 0.75;
+/** A change may take the curve's lowest point down to this fraction of it, no further. */
+const FLOOR_FRACTION = 0.3;
+/** A change may take the curve's highest point up to this fraction of the ceiling, no further. */
+const CEILING_FRACTION = 0.95;
+
+/**
+ * How far a lasting change or a spike may move the series down and up, in its units: the curve's
+ * lowest point (the daily trough on a weekend, at the trend reached `elapsedUs` in) shifted by the
+ * current offset stays above FLOOR_FRACTION of that trough, and its highest point (the weekday
+ * peak) below CEILING_FRACTION of the ceiling. Bounding against the trough, not the base, is what
+ * keeps a downward change from clipping at 0 for hours every night (the daily swing of requests
+ * takes the trough to 15% of the base).
+ */
+function shiftRoom(s: Series, elapsedUs: number): { down: number; up: number } {
+  const trend = 1 + s.trendPerDay * elapsedUs / DAY_US;
+  const low = s.base * (1 - s.daily) * (1 - s.weekend) * trend;
+  const high = s.base * (1 + s.daily) * trend;
+  return {
+    down: Math.max(0, (1 - FLOOR_FRACTION) * low + s.offset),
+    up: Math.max(0, CEILING_FRACTION * s.clipMax - high - s.offset),
+  };
+}
+
 /** 0 on weekdays, 1 on weekends, with two-hour ramps around Saturday and Monday 00:00 UTC. */
 function weekendness(tUs: number): number {
   const h = (((tUs - MONDAY_OFFSET_US) % WEEK_US + WEEK_US) % WEEK_US) / 3_600e6;
@@ -354,15 +379,19 @@ class MetricsFeed implements Feed {
     const ev = this.#events;
     const kind = o.anomalyKinds[ev.int(o.anomalyKinds.length)]!;
     // Errors only go up. Lasting changes head back towards the original level once away from it,
-    // so that offsets stay bounded; and nothing goes below 30% of the base.
+    // so that offsets stay bounded; and a change keeps the curve within its bounds (shiftRoom), so
+    // no value is clipped and each change's labelled size is the size in the data.
     const lasting = kind === "level_shift" || kind === "drift";
-    const room = 0.7 * s.base + s.offset;
+    const room = shiftRoom(s, this.#time(index) - o.startUs);
     const wanted = s.metric === "errors" ||
       (lasting && Math.abs(s.offset) > 0.5 * s.scale
         ? s.offset < 0
         : ev.chance(kind === "spike" ? 0.8 : 0.5));
-    const up = wanted || room < 0.75 * s.scale;
-    const signed = (size: number) => up ? size : -Math.min(size, room);
+    const least = SHIFT_MIN_SCALES * s.scale;
+    const up = wanted
+      ? room.up >= least || room.up >= room.down
+      : room.down < least && room.up > room.down;
+    const signed = (size: number) => up ? Math.min(size, room.up) : -Math.min(size, room.down);
     let last = index;
     let change: number | undefined;
     switch (kind) {
@@ -373,7 +402,7 @@ class MetricsFeed implements Feed {
         break;
       }
       case "level_shift": {
-        const size = signed(ev.uniform(0.75, 1.5) * s.scale);
+        const size = signed(ev.uniform(SHIFT_MIN_SCALES, 1.5) * s.scale);
         s.offset += size;
         change = size;
         break;
@@ -381,7 +410,7 @@ class MetricsFeed implements Feed {
       case "drift": {
         last = index + 100 + ev.int(301) - 1;
         s.effect = DRIFT;
-        s.effectSize = signed(ev.uniform(0.75, 1.5) * s.scale);
+        s.effectSize = signed(ev.uniform(SHIFT_MIN_SCALES, 1.5) * s.scale);
         change = s.effectSize;
         break;
       }

@@ -62,7 +62,7 @@ function checksum(
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
   anomaly: 1764669333,
-  collapse: -1170663616,
+  collapse: 1921824742,
   coherence: 1515324478,
 };
 
@@ -82,15 +82,15 @@ for (const kind of Object.keys(EXPECTED)) {
   });
 }
 
-test("the collapse kernel with a season and prewhitening has the same bits on every runtime", () => {
-  // Its season (cosFast, logFast, expFast) and autocorrelation paths are off by default.
+test("the collapse kernel with a season, a weekend and prewhitening has the same bits on every runtime", () => {
+  // Its season (cosFast, logFast, expFast), weekend and autocorrelation paths are off by default.
   const def = ACTOR_KINDS.collapse!;
   const config = def.parseConfig(
-    { season_us: 3_600e6, season_harmonics: 2, ar_max: 0.9 },
+    { season_us: 3_600e6, season_harmonics: 2, season_weekend: 1, ar_max: 0.9 },
     def.defaultConfig,
     "collapse",
   );
-  assert.is(checksum(def, config, "c0", ["c0"]), -1169229935);
+  assert.is(checksum(def, config, "c0", ["c0"]), 1329223525);
 });
 
 test.run();

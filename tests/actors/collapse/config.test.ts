@@ -45,6 +45,8 @@ test("parseCollapseConfig() rejects out-of-range and mistyped values with the fi
   fails({ season_harmonics: 0 }, "actors.collapse.season_harmonics", /must be >= 1, got 0/);
   fails({ season_harmonics: 5 }, "actors.collapse.season_harmonics", /must be <= 4, got 5/);
   fails({ season_harmonics: 1.5 }, "actors.collapse.season_harmonics", /must be an integer/);
+  fails({ season_weekend: 2 }, "actors.collapse.season_weekend", /must be <= 1, got 2/);
+  fails({ season_weekend: 0.5 }, "actors.collapse.season_weekend", /must be an integer/);
   fails({ ar_max: 0.99 }, "actors.collapse.ar_max", /must be <= 0.95, got 0.99/);
   fails({ ar_max: -0.1 }, "actors.collapse.ar_max", /must be >= 0, got -0.1/);
   fails([], "actors.collapse", /must be an object/);

@@ -18,7 +18,10 @@ import {
   seasonLearn,
   seasonReset,
 } from "../../../actors/collapse/_season.ts";
+import { weekendness } from "../../../actors/collapse/_weekend.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
+import { cosFast } from "../../../actors/mod.ts";
+import { FORMAT5_DAY4, FORMAT5_STATE_BASE64 } from "./_format5_state.ts";
 
 const test = suite("collapse season and correlated noise");
 const DAY_US = 86_400e6;
@@ -82,6 +85,23 @@ test("seasonFeatures() gives the harmonics of the time's phase in the period", (
   }
 });
 
+test("weekendness() is 0 on weekdays, 1 on Saturday and Sunday UTC, and ramps around both midnights", () => {
+  const HOUR_US = 3_600e6;
+  // T0 is a Monday 00:00 UTC.
+  const at = (day: number, hour: number) => weekendness(T0 + day * DAY_US + hour * HOUR_US);
+  assert.is(at(2, 12), 0); // Wednesday noon
+  assert.is(at(4, 20), 0); // Friday 20:00, before the ramp
+  assert.is(at(5, 12), 1); // Saturday noon
+  assert.is(at(6, 23 - 3), 1); // Sunday 20:00
+  assert.is(at(7, 4), 0); // Monday 04:00
+  assert.ok(Math.abs(at(5, 0) - 0.5) < 1e-12, `Saturday 00:00: ${at(5, 0)}`);
+  assert.ok(Math.abs(at(7, 0) - 0.5) < 1e-12, `Monday 00:00: ${at(7, 0)}`);
+  assert.ok(at(4, 23) > 0 && at(4, 23) < 0.5 && at(5, 1) > 0.5 && at(5, 1) < 1);
+  // The same a year earlier and before the epoch.
+  assert.is(weekendness(T0 + 5.5 * DAY_US - 52 * 7 * DAY_US), 1);
+  assert.is(weekendness(-4 * DAY_US + 12 * HOUR_US), 1); // Sunday 1969-12-28, noon
+});
+
 test("seasonLearn() recovers a cycle's level and coefficients from noisy samples", () => {
   const block = new Float64Array(SEASON_COEFFS + SEASON_COEFFS * SEASON_COEFFS);
   seasonReset(block, 0);
@@ -128,6 +148,36 @@ test("no change is counted in the season's first period, and a shift after it is
   const rest = run(state, values.slice(1440), 1440).changes;
   assert.is(rest.length, 1, JSON.stringify(rest.map((c) => c.changeIndex)));
   assert.ok(Math.abs(rest[0]!.changeIndex - shiftAt) <= 10, `at ${rest[0]!.changeIndex}`);
+});
+
+/**
+ * Three weeks of minutes from a Monday: a daily cycle of `amplitude` (peak at 15:00), on weekends
+ * `dip` lower with a swing `swing` times as large (coming in as the kernel's calendar says), unit
+ * noise, and `shift` added from `at`.
+ */
+function weekly(seed: string, dip: number, swing: number, shift: number, at: number): number[] {
+  const rng = new Prng(seed);
+  return Array.from({ length: 21 * 1440 }, (_, i) => {
+    const hours = ((i * DT) % DAY_US) / 3_600e6;
+    const w = weekendness(T0 + i * DT);
+    const cycle = -10 * Math.cos(2 * Math.PI * (hours - 3) / 24) * (1 - (1 - swing) * w);
+    return 100 + cycle - dip * w + rng.normal() + (i >= at ? shift : 0);
+  });
+}
+
+test("weekends with their own level and swing are no change with season_weekend, and a real shift is one", () => {
+  // After the first week: the weekend's features are learned over the first weekend.
+  const shiftAt = Math.round(16.4 * 1440); // a Wednesday of the third week
+  const values = weekly("weekend", 12, 0.4, 6, shiftAt);
+  const afterWeek = (cs: CollapseChange[]) => cs.filter((c) => c.changeIndex >= 7 * 1440);
+  const daily = afterWeek(
+    run(collapseKernel.init(config({ season_us: DAY_US, ar_max: 0.9 }), "c"), values).changes,
+  );
+  assert.ok(daily.length >= 4, `a daily season alone: ${daily.length} changes`);
+  const cfg = config({ season_us: DAY_US, ar_max: 0.9, season_weekend: 1 });
+  const weekend = afterWeek(run(collapseKernel.init(cfg, "c"), values).changes);
+  assert.is(weekend.length, 1, JSON.stringify(weekend.map((c) => c.changeIndex)));
+  assert.ok(Math.abs(weekend[0]!.changeIndex - shiftAt) <= 10, `at ${weekend[0]!.changeIndex}`);
 });
 
 test("the noise's daily variance cycle is no change with a season", () => {
@@ -190,6 +240,32 @@ test("save() and load() are exact with a season and prewhitening learned", () =>
   assert.equal(ra.prob, rb.prob);
   assert.equal(ra.changes, rb.changes);
   assert.equal(collapseKernel.save(a), collapseKernel.save(b));
+});
+
+test("load() reads a format-5 state (before the weekend), and it goes on as the format-5 kernel did", () => {
+  const bytes = Uint8Array.from(atob(FORMAT5_STATE_BASE64), (c) => c.charCodeAt(0));
+  assert.is(new DataView(bytes.buffer).getFloat64(0, true), 5);
+  const state = collapseKernel.load(bytes);
+  assert.is(state.data[0], 6);
+  // The same series as when it was saved (see _format5_state.ts): day 4.
+  const rng = new Prng("format5");
+  const values = Array.from({ length: 4 * 1440 }, (_, i) => {
+    const hours = ((i * DT) % DAY_US) / 3_600e6;
+    const cycle = 8 * cosFast(2 * Math.PI * (hours - 3) / 24);
+    return 100 - cycle + rng.normal() + (i >= 3.5 * 1440 ? 6 : 0);
+  });
+  const rest = run(state, values.slice(3 * 1440), 3 * 1440);
+  const f = new Float64Array(1), w = new Uint32Array(f.buffer);
+  let h = 0;
+  for (const p of rest.prob) {
+    f[0] = p;
+    h = (Math.imul(h, 31) + (w[0]! ^ w[1]!)) | 0;
+  }
+  assert.equal(rest.changes.map((c) => c.changeIndex), FORMAT5_DAY4.changes);
+  assert.is(h, FORMAT5_DAY4.probHash);
+  // And it saves as format 6, which loads exactly.
+  const again = collapseKernel.save(state);
+  assert.equal(collapseKernel.save(collapseKernel.load(again)), again);
 });
 
 test("configure(): a new runs_max keeps the season, a new period starts it afresh", () => {

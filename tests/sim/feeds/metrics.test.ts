@@ -112,6 +112,54 @@ test("with noise, seasonality and trend off, a series leaves its labelled level 
   assert.ok(checkedInside > 1000);
 });
 
+test("with the daily and weekend swing, the data outside anomalies is the curve plus the labelled shifts: nothing clips", () => {
+  // Four weeks of 20 series without noise, with anomalies and without (the same curves): outside
+  // the anomalies they differ by the labelled shifts so far. A shift under the nightly trough
+  // would clip at 0 (a ceiling, at 100%), and the data would then differ from its label.
+  const options = { series: 20, batch: 1440, noise: 0, anomalyEverySamples: 1000 };
+  for (const seed of [1, 2]) {
+    const feed = createMetricsFeed({ ...options, seed });
+    const on = collect(feed, 28);
+    const off = collect(createMetricsFeed({ ...options, seed, anomalies: false }), 28);
+    const truth = feed.truth();
+    let checked = 0, shifts = 0;
+    for (const [channel, s] of on) {
+      const plain = off.get(channel)!.v;
+      const mine = truth.anomalies.filter((a) => a.channel === channel);
+      const affected = new Uint8Array(s.v.length);
+      const shiftAt = new Float64Array(s.v.length);
+      for (const a of mine) {
+        const last = a.index + (a.end - a.start) / MINUTE_US - 2 * (a.onset - a.start) / MINUTE_US;
+        for (let i = a.index; i <= last && i < s.v.length; i++) affected[i] = 1;
+        const c = truth.changePoints.find((x) => x.channel === channel && x.index === a.index);
+        // A level shift moves the level at its index; a drift once its ramp is over.
+        const done = c?.kind === "drift" ? last + 1 : a.index;
+        if (c && done < s.v.length) shiftAt[done] = c.magnitude!;
+      }
+      const counts = channel.endsWith("requests") || channel.endsWith("errors");
+      let offset = 0;
+      for (let i = 0; i < s.v.length; i++) {
+        offset += shiftAt[i]!;
+        if (shiftAt[i]) shifts++;
+        if (affected[i]) continue;
+        checked++;
+        const tolerance = counts ? 1 : 1e-9 * Math.abs(plain[i]!) + 1e-9;
+        if (Math.abs(s.v[i]! - plain[i]! - offset) > tolerance) {
+          assert.unreachable(
+            `seed ${seed}, ${channel}[${i}] = ${s.v[i]}: the curve ${
+              plain[i]
+            } plus the labelled shifts ${offset}`,
+          );
+        }
+      }
+    }
+    assert.ok(
+      shifts > 200 && checked > 500_000,
+      `seed ${seed}: ${shifts} shifts, ${checked} samples`,
+    );
+  }
+});
+
 test("labelled anomalies are in the data: spikes stand out, flat-lines are flat, shifts move the mean", () => {
   const pad = 50;
   const feed = createMetricsFeed({
