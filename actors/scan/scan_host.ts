@@ -49,6 +49,8 @@ export function hostBarsSource(host: HostServiceParts["host"]): BarsSource {
       return out;
     },
     state: (channel) => host.instance("bars", channel)?.kernelState as BarsState | undefined,
+    // Every change to a bars instance (a new channel, a closed bar, a seed) is an input applied.
+    version: () => host.applied.get("bars") ?? 0,
   });
 }
 
@@ -59,11 +61,14 @@ export function hostBarsSource(host: HostServiceParts["host"]): BarsSource {
 export function scanHostService(
   options: ScanHostOptions = {},
 ): (parts: HostServiceParts) => Promise<HostService> {
-  return async ({ host, bus, config, log }) => {
+  return async ({ host, bus, config, log, notReady }) => {
     if (!("bars" in config.actors)) return { close: () => Promise.resolve() };
-    // History first: the first scan sees it.
-    seedBarsHistory(host, parseBarsConfig(config.actors.bars, defaultBarsConfig, "actors.bars"), {
+    // History first: the first scan sees it. Meanwhile /healthz says how far seeding is.
+    const barsConfig = parseBarsConfig(config.actors.bars, defaultBarsConfig, "actors.bars");
+    await seedBarsHistory(host, barsConfig, {
       log,
+      progress: (done, files) =>
+        notReady(`seeding: bars history ${done} of ${files} files (${barsConfig.history_dir})`),
     });
     const journal: Journal = config.journal.kind === "memory"
       ? new MemoryJournal()

@@ -12,7 +12,7 @@
  * result is never doubled. Stopping (a request, `timeout_ms`, `max_signals`) ends the scan at once:
  * results of chunks still in flight are dropped.
  */
-import type { Bus, BusSubscription } from "../../protocol/mod.ts";
+import { type Bus, type BusSubscription, encodeValue } from "../../protocol/mod.ts";
 import type { Journal } from "../runtime/mod.ts";
 import { compileCriteria, type CompiledCriteria } from "../criteria/mod.ts";
 import type { BarColumns } from "../indicators/mod.ts";
@@ -94,6 +94,13 @@ export const FIRST_CHUNK_SYMBOLS = 32;
 /** Priority expressions whose values are kept (see `#priorityCache`). */
 const PRIORITIES_CACHED_MAX = 16;
 
+/** A universe in chunks, its msgpack encoding, and the source version it was ordered at. */
+interface Chunks {
+  version: number | undefined;
+  lists: string[][];
+  encoded: Uint8Array;
+}
+
 /** The scan service of a host. */
 export class ScanService {
   #o: Required<Omit<ScanServiceOptions, "timers">> & {
@@ -107,6 +114,8 @@ export class ScanService {
     string,
     { priority: CompiledCriteria; known: WeakMap<BarColumns, number> }
   >();
+  /** The chunks of recent universes, by bar, priority and universe (see `#chunks`). */
+  #ordered = new Map<string, Chunks>();
 
   constructor(options: ScanServiceOptions) {
     this.#o = {
@@ -160,10 +169,10 @@ export class ScanService {
     const def = parseScanRequest(request, this.#o.limits);
     const scanId = this.#o.newId();
     const chunks = this.#chunks(def);
-    const run = this.#newRun(scanId, def, chunks);
+    const run = this.#newRun(scanId, def, chunks.lists);
     this.#runs.set(scanId, run);
     try {
-      await run.record({ k: "def", scanId, def, chunks, ts: this.#us() });
+      await run.recordDef(def, chunks.encoded, this.#us());
       await run.record({ k: "start", ts: this.#us() });
     } catch (e) {
       // Not journaled, not started: the client gets the error, nothing is left behind.
@@ -241,9 +250,28 @@ export class ScanService {
   /**
    * The universe in priority order (most promising first), in chunks that grow from
    * `FIRST_CHUNK_SYMBOLS` to `chunk_symbols`, doubling: the first results come after a few dozen
-   * symbols, the rest in chunks large enough to keep messages few.
+   * symbols, the rest in chunks large enough to keep messages few. While the source's version
+   * holds (no bar closed, no channel added since), a universe of all symbols or of a prefix gets
+   * the chunks it got last time, and their msgpack encoding with them: a scan of an unchanged
+   * market starts without a pass over its symbols.
    */
-  #chunks(def: ScanDefinition): string[][] {
+  #chunks(def: ScanDefinition): Chunks {
+    const version = this.#o.bars.version?.();
+    const key = def.universe === null || typeof def.universe === "string"
+      ? `${def.bar}\n${def.priority}\n${def.universe ?? ""}`
+      : undefined;
+    const kept = key === undefined ? undefined : this.#ordered.get(key);
+    if (kept !== undefined && version !== undefined && kept.version === version) return kept;
+    const lists = this.#order(def);
+    const chunks: Chunks = { version, lists, encoded: encodeValue(lists) };
+    if (key !== undefined && version !== undefined) {
+      if (this.#ordered.size >= PRIORITIES_CACHED_MAX) this.#ordered.clear();
+      this.#ordered.set(key, chunks);
+    }
+    return chunks;
+  }
+
+  #order(def: ScanDefinition): string[][] {
     const source = this.#o.bars;
     const universe = def.universe === null
       ? source.symbols()

@@ -126,11 +126,15 @@ async function run(seed: number) {
       conn.kill();
       died = { atUs: scheduler.nowUs, symbol };
       scheduler.after(1_000_000, () => {
-        new ScanWorker({ bus: bus.connect(`w${w}-restarted`), bars: source(u), id: `w${w}b` })
-          .start();
+        new ScanWorker({
+          bus: bus.connect(`w${w}-restarted`),
+          bars: source(u),
+          id: `w${w}b`,
+          defer: (run) => run(), // on the simulator's time, not the event loop's
+        }).start();
       });
     });
-    new ScanWorker({ bus: conn, bars, id: `w${w}` }).start();
+    new ScanWorker({ bus: conn, bars, id: `w${w}`, defer: (run) => run() }).start();
   }
   const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK, bar: "1m" });
   const first = new Reader(service, scanId), late = new Reader(service, scanId);

@@ -1,8 +1,12 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
+import { decodeValue, encodeValue } from "../../../protocol/mod.ts";
 import {
+  type BarsSource,
+  chunkSubject,
   decodeWork,
+  parseScanRequest,
   type ScanResult,
   ScanService,
   type ScanStats,
@@ -284,6 +288,75 @@ test("a journal that refuses a record fails the scan, and its subscribers are to
   assert.is(r.ended!.chunks_done, 1);
   worker.stop();
   service.close();
+  await bus.close();
+});
+
+test("a worker given chunks together scans one per turn of the event loop: the first one's results leave before the last is scanned", async () => {
+  const u = universe(200);
+  const bus = new InProcessBus();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  const def = parseScanRequest({ criteria: CRITERIA, rank: RANK });
+  const symbols = [...u.keys()];
+  const scannedWhenBack: number[] = [];
+  bus.subscribe(chunkSubject("s1"), () => void scannedWhenBack.push(worker.chunks));
+  for (let chunk = 0; chunk < 4; chunk++) {
+    const work = { scanId: "s1", chunk, attempt: 0, symbols: symbols.slice(50 * chunk), def };
+    bus.publish(WORK_SUBJECT, encodeValue(work));
+  }
+  await until(() => scannedWhenBack.length === 4, 5000, "four chunks back");
+  assert.ok(scannedWhenBack[0]! < 4, `chunks scanned when the first came back: ${scannedWhenBack}`);
+  worker.stop();
+  await bus.close();
+});
+
+test("scans of an unchanged universe reuse its priority order: one pass over the symbols while the source's version holds", async () => {
+  const u = universe(300);
+  const inner = source(u);
+  let version = 1, listed = 0;
+  const counted: BarsSource = {
+    symbols: () => (listed++, inner.symbols()),
+    bars: (symbol, bar) => inner.bars(symbol, bar),
+    version: () => version,
+  };
+  const bus = new InProcessBus();
+  const journal = new MemoryJournal();
+  let id = 0;
+  const options = { bus, journal, bars: counted, chunk_symbols: 40, newId: () => `scan${++id}` };
+  const service = new ScanService(options);
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  await service.start();
+  worker.start();
+  const scan = async () => {
+    const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK });
+    await until(() => service.stats(scanId)?.state === "done", 10_000, `${scanId} done`);
+    const r = recorder();
+    service.subscribe(scanId, 0, r.listener);
+    assert.equal(new Map(r.got.map((x) => [x.symbol, x.rank])), expected(u), scanId);
+    const def = [];
+    for await (const rec of journal.read(`scan/${scanId}`)) def.push(decodeValue(rec.data));
+    return def[0] as { k: string; scanId: string; chunks: string[][] };
+  };
+  const first = await scan(), second = await scan();
+  assert.is(listed, 1, "one listing for two scans");
+  assert.is(second.k, "def");
+  assert.is(second.scanId, "scan2");
+  assert.equal(second.chunks, first.chunks);
+  assert.equal(second.chunks.map((c) => c.length), [32, 40, 40, 40, 40, 40, 40, 28]);
+  version++;
+  await scan();
+  assert.is(listed, 2, "listed again once the version moved");
+  // A service restarted over the journal reads the definitions back (the chunks were journaled
+  // from their kept encoding).
+  service.close();
+  const again = new ScanService({ ...options, bus: new InProcessBus() });
+  await again.start();
+  for (const scanId of ["scan1", "scan2", "scan3"]) {
+    assert.equal(again.stats(scanId)?.symbols_total, 300, scanId);
+    assert.equal(again.stats(scanId)?.state, "done", scanId);
+  }
+  again.close();
+  worker.stop();
   await bus.close();
 });
 
