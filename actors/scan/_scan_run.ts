@@ -132,6 +132,11 @@ export class ScanRun {
     return p;
   }
 
+  /** Resolves once the records asked for so far are journaled (or refused). */
+  idle(): Promise<void> {
+    return this.#tail.then(() => {});
+  }
+
   /** Applies a journaled record: live after `record`, or on recovery. */
   apply(r: ScanRecord): void {
     const was = this.ended;

@@ -32,6 +32,7 @@ import {
   WORK_SUBJECT,
 } from "./_wire.ts";
 import { ScanRun } from "./_scan_run.ts";
+import { memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 
 /** A result as subscribers receive it. */
 export interface ScanResult {
@@ -70,7 +71,8 @@ export interface ScanListener {
 /** Options of a ScanService. */
 export interface ScanServiceOptions {
   bus: Bus;
-  journal: Journal;
+  /** Where each scan is journaled (default: in memory, `memoryScanJournals()`). */
+  journals?: ScanJournals;
   /** This host's bars, for the chunks' priority order and the universe. */
   bars: BarsSource;
   limits?: ScanLimits;
@@ -123,6 +125,7 @@ export class ScanService {
       chunk_symbols: 250,
       inflight_max: 8,
       chunk_timeout_ms: 5000,
+      journals: memoryScanJournals(),
       now: () => Date.now(),
       newId: () => crypto.randomUUID().replaceAll("-", ""),
       timers: {
@@ -140,24 +143,34 @@ export class ScanService {
     return n;
   }
 
-  /** Recovers the scans of the journal, resumes the unfinished ones, and starts listening. */
+  /** Recovers the scans of the journals, resumes the unfinished ones, and starts listening. */
   async start(): Promise<void> {
-    for (const stream of this.#o.journal.streams()) {
-      if (!stream.startsWith(STREAM_PREFIX)) continue;
+    const journals = this.#o.journals;
+    for (const scanId of (await journals.ids()).sort()) {
+      const journal = await journals.open(scanId);
       const records: ScanRecord[] = [];
-      for await (const r of this.#o.journal.read(stream)) records.push(decodeScanRecord(r.data));
+      for await (const r of journal.read(STREAM_PREFIX + scanId)) {
+        records.push(decodeScanRecord(r.data));
+      }
       const first = records[0];
-      if (first?.k !== "def") continue;
-      const run = this.#newRun(first.scanId, first.def, first.chunks);
+      if (first?.k !== "def" || first.scanId !== scanId) {
+        // Made, but its definition never journaled (a crash in between): no scan to resume.
+        await journals.remove(scanId);
+        continue;
+      }
+      const run = this.#newRun(scanId, first.def, first.chunks, journal);
       for (const r of records) run.apply(r);
-      this.#runs.set(first.scanId, run);
+      this.#runs.set(scanId, run);
     }
     this.#sub = this.#o.bus.subscribe("troupe.scan.*.chunk", (msg) => this.#onChunk(msg.data));
     this.#timer = this.#o.timers.setInterval(() => this.#periodic(), 100);
     for (const run of this.#runs.values()) if (run.running) run.dispatch();
   }
 
-  /** Stops listening (scans stay in the journal, to resume on the next start). */
+  /**
+   * Stops listening (scans stay in their journals, to resume on the next start; whoever made the
+   * journals closes them).
+   */
   close(): void {
     this.#sub?.unsubscribe();
     if (this.#timer !== undefined) this.#o.timers.clearInterval(this.#timer);
@@ -169,7 +182,8 @@ export class ScanService {
     const def = parseScanRequest(request, this.#o.limits);
     const scanId = this.#o.newId();
     const chunks = this.#chunks(def);
-    const run = this.#newRun(scanId, def, chunks.lists);
+    const journal = await this.#o.journals.open(scanId);
+    const run = this.#newRun(scanId, def, chunks.lists, journal);
     this.#runs.set(scanId, run);
     try {
       await run.recordDef(def, chunks.encoded, this.#us());
@@ -178,6 +192,7 @@ export class ScanService {
       // Not journaled, not started: the client gets the error, nothing is left behind.
       run.actor.stop();
       this.#runs.delete(scanId);
+      await this.#o.journals.remove(scanId).catch(() => {});
       throw e;
     }
     run.dispatch();
@@ -192,14 +207,19 @@ export class ScanService {
     return true;
   }
 
-  /** Forgets a scan (stopping it first); its subscribers are ended. False when there is none. */
+  /**
+   * Deletes a scan (stopping it first): its subscribers are ended, and its journal is deleted, so
+   * a restart does not bring it back. False when there is none.
+   */
   async deleteScan(scanId: string): Promise<boolean> {
     const run = this.#runs.get(scanId);
     if (!run) return false;
-    if (run.running) await run.stop("requested", this.#us());
+    this.#runs.delete(scanId);
+    if (run.running) await run.stop("requested", this.#us()).catch(() => {});
     run.endAll(this.#stats(run));
     run.actor.stop();
-    this.#runs.delete(scanId);
+    await run.idle();
+    await this.#o.journals.remove(scanId);
     return true;
   }
 
@@ -233,12 +253,12 @@ export class ScanService {
     return Math.round(this.#o.now() * 1000);
   }
 
-  #newRun(scanId: string, def: ScanDefinition, chunks: string[][]): ScanRun {
+  #newRun(scanId: string, def: ScanDefinition, chunks: string[][], journal: Journal): ScanRun {
     return new ScanRun({
       scanId,
       def,
       chunks,
-      journal: this.#o.journal,
+      journal,
       inflightMax: this.#o.inflight_max,
       send: (data) => this.#o.bus.publish(WORK_SUBJECT, data),
       publishResults: (data) => this.#o.bus.publish(resultsSubject(scanId), data),

@@ -14,7 +14,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { Bus } from "../../protocol/mod.ts";
-import { MemoryJournal } from "../../actors/runtime/mod.ts";
 import {
   type BarsSource,
   decodeChunk,
@@ -89,7 +88,6 @@ async function run(seed: number) {
   const group = scheduler.timers();
   const service = new ScanService({
     bus: asyncBus(bus.connect("svc")),
-    journal: new MemoryJournal(),
     bars: source(u),
     chunk_symbols: CHUNK,
     inflight_max: 4,

@@ -1,11 +1,16 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { decodeValue, encodeValue } from "../../../protocol/mod.ts";
+import { tempDir } from "../../_support/nats.ts";
 import {
   type BarsSource,
   chunkSubject,
   decodeWork,
+  fileScanJournals,
+  memoryScanJournals,
   parseScanRequest,
   type ScanResult,
   ScanService,
@@ -40,11 +45,11 @@ function setup(
 ) {
   const u = universe(n);
   const bus = new InProcessBus();
-  const journal = new MemoryJournal();
+  const journals = memoryScanJournals();
   let id = 0;
   const service = new ScanService({
     bus,
-    journal,
+    journals,
     bars: source(u),
     chunk_symbols: options.chunk_symbols ?? 25,
     chunk_timeout_ms: options.chunk_timeout_ms ?? 5000,
@@ -54,7 +59,7 @@ function setup(
     { length: options.workers ?? 2 },
     (_, i) => new ScanWorker({ bus, bars: source(u), id: `w${i}` }),
   );
-  return { u, bus, journal, service, workers };
+  return { u, bus, journals, service, workers };
 }
 
 async function teardown(s: { service: ScanService; workers: ScanWorker[]; bus: InProcessBus }) {
@@ -212,10 +217,10 @@ test("a worker that dies mid-chunk: its chunks are taken again and no result is 
 test("a service restarted over the scan's journal numbers every result as before and finishes it", async () => {
   const u = universe(500, 2);
   const bus = new InProcessBus();
-  const journal = new MemoryJournal();
+  const journals = memoryScanJournals();
   const a = new ScanService({
     bus,
-    journal,
+    journals,
     bars: source(u),
     chunk_symbols: 20,
     inflight_max: 1,
@@ -233,7 +238,7 @@ test("a service restarted over the scan's journal numbers every result as before
   const seen = first.got.length;
   const b = new ScanService({
     bus,
-    journal,
+    journals,
     bars: source(u),
     chunk_symbols: 20,
     newId: () => "s2",
@@ -271,7 +276,7 @@ test("a journal that refuses a record fails the scan, and its subscribers are to
   }
   const service = new ScanService({
     bus,
-    journal: new FullJournal(),
+    journals: { ...memoryScanJournals(), open: () => Promise.resolve(new FullJournal()) },
     bars: source(u),
     chunk_symbols: 20,
     newId: () => "f",
@@ -320,9 +325,9 @@ test("scans of an unchanged universe reuse its priority order: one pass over the
     version: () => version,
   };
   const bus = new InProcessBus();
-  const journal = new MemoryJournal();
+  const journals = memoryScanJournals();
   let id = 0;
-  const options = { bus, journal, bars: counted, chunk_symbols: 40, newId: () => `scan${++id}` };
+  const options = { bus, journals, bars: counted, chunk_symbols: 40, newId: () => `scan${++id}` };
   const service = new ScanService(options);
   const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
   await service.start();
@@ -334,6 +339,7 @@ test("scans of an unchanged universe reuse its priority order: one pass over the
     service.subscribe(scanId, 0, r.listener);
     assert.equal(new Map(r.got.map((x) => [x.symbol, x.rank])), expected(u), scanId);
     const def = [];
+    const journal = await journals.open(scanId);
     for await (const rec of journal.read(`scan/${scanId}`)) def.push(decodeValue(rec.data));
     return def[0] as { k: string; scanId: string; chunks: string[][] };
   };
@@ -358,6 +364,71 @@ test("scans of an unchanged universe reuse its priority order: one pass over the
   again.close();
   worker.stop();
   await bus.close();
+});
+
+test("a deleted scan's journal is deleted: its directory goes, and a restart brings back the scans kept but not it", async () => {
+  const u = universe(300, 3);
+  const dir = tempDir();
+  const bus = new InProcessBus();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  let id = 0;
+  const open = () => {
+    const journals = fileScanJournals(dir.path, { fsync: "never" });
+    const service = new ScanService({
+      bus,
+      journals,
+      bars: source(u),
+      chunk_symbols: 50,
+      newId: () => `scan${++id}`,
+    });
+    return { journals, service };
+  };
+  try {
+    let { journals, service } = open();
+    await service.start();
+    const ids: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK });
+      await until(() => service.stats(scanId)?.state === "done", 10_000, `${scanId} done`);
+      ids.push(scanId);
+    }
+    const kept = recorder();
+    service.subscribe("scan1", 0, kept.listener);
+    assert.equal(readdirSync(dir.path).sort(), ids);
+    const bytes = (scanId: string) =>
+      readdirSync(join(dir.path, scanId)).reduce(
+        (n, f) => n + statSync(join(dir.path, scanId, f)).size,
+        0,
+      );
+    await (await journals.open("scan2")).sync();
+    assert.ok(bytes("scan2") > 3000, `scan2's journal holds ${bytes("scan2")} bytes`);
+    assert.is(await service.deleteScan("scan2"), true);
+    assert.is(service.stats("scan2"), undefined);
+    assert.equal(readdirSync(dir.path).sort(), ["scan1", "scan3"], "scan2's directory is gone");
+    assert.is(await service.deleteScan("scan2"), false);
+    service.close();
+    await journals.close();
+    // What a crash leaves: a delete cut short, and a scan made whose definition never got in.
+    mkdirSync(join(dir.path, "scan9.deleted"));
+    writeFileSync(join(dir.path, "scan9.deleted", "x"), "left over");
+    mkdirSync(join(dir.path, "scan8"));
+    ({ journals, service } = open());
+    await service.start();
+    assert.equal(readdirSync(dir.path).sort(), ["scan1", "scan3"], "leftovers removed at start");
+    assert.is(service.stats("scan2"), undefined, "a deleted scan does not come back");
+    assert.is(service.stats("scan3")?.state, "done");
+    const again = recorder();
+    service.subscribe("scan1", 0, again.listener);
+    assert.equal(again.got, kept.got, "a kept scan's results, as they were");
+    assert.ok(kept.got.length > 10);
+    service.close();
+    await journals.close();
+  } finally {
+    worker.stop();
+    await bus.close();
+    dir.remove();
+  }
 });
 
 test.run();
