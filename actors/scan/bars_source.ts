@@ -41,7 +41,10 @@ export function heldBarsSource(options: {
   channels(): string[];
   state(channel: string): BarsState | undefined;
   volumeSuffix?: string;
-  /** See `BarsSource.version`; with it, the symbol list is kept while the version holds. */
+  /**
+   * See `BarsSource.version`; with it, the symbol list, and the columns of each symbol read in
+   * place from its ring, are kept while the version holds: a symbol's bars cost one lookup.
+   */
   version?(): number;
 }): BarsSource {
   const suffix = options.volumeSuffix ?? "_vol";
@@ -61,6 +64,9 @@ export function heldBarsSource(options: {
   };
   const version = options.version;
   let listed: { version: number; symbols: string[] } | undefined;
+  /** Columns read in place, by bar size and symbol, as of `keptAt`. */
+  const kept = new Map<string, Map<string, BarColumns>>();
+  let keptAt: number | undefined;
   const list = () => {
     const all = options.channels();
     const set = new Set(all);
@@ -75,6 +81,18 @@ export function heldBarsSource(options: {
     },
     ...(version ? { version } : {}),
     bars(symbol, bar) {
+      let keep: Map<string, BarColumns> | undefined;
+      if (version !== undefined) {
+        const now = version();
+        if (now !== keptAt) {
+          kept.clear();
+          keptAt = now;
+        }
+        keep = kept.get(bar);
+        if (keep === undefined) kept.set(bar, keep = new Map());
+        const known = keep.get(symbol);
+        if (known !== undefined) return known;
+      }
       const s = options.state(symbol);
       if (bar !== lastBar) {
         lastBar = bar;
@@ -96,6 +114,8 @@ export function heldBarsSource(options: {
           cols = { t, open, high, low, close, volume: count };
           columnsOfView.set(view, cols);
         }
+        // The ring's own arrays stay valid while the version holds (the copies below do not).
+        keep?.set(symbol, cols);
         return cols;
       }
       grow(Math.max(view ? 0 : n, vs && vj >= 0 ? Math.max(n, heldCount(vs, vj)) : 0));
