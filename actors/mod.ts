@@ -20,4 +20,4 @@ export const ACTOR_KINDS: Readonly<Record<string, AnyActorDefinition>> = {
 
 export { anomalyActor, barsActor, coherenceActor, collapseActor, statsActor };
 /** The math kernels share, computed the same, bit for bit, on every runtime (see the file). */
-export * from "./portable_math.ts";
+export * from "./math/mod.ts";

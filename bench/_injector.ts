@@ -28,7 +28,7 @@ import { createInterface } from "node:readline";
 import { setImmediate } from "node:timers";
 import { parseArgs } from "node:util";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { startWorker } from "../actors/runtime/mod.ts";
+import { startWorker } from "../actors/threads/mod.ts";
 import {
   checkName,
   decodeEnvelope,
@@ -36,7 +36,7 @@ import {
   feedSubject,
   type SampleFrame,
 } from "../protocol/mod.ts";
-import { Prng } from "../sim/mod.ts";
+import { Prng } from "../sim/prng/mod.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),

@@ -24,7 +24,7 @@ import type { SimTrace } from "./_sim_trace.ts";
 import type { FaultParams, FaultSet } from "./faults.ts";
 import { damageJournal } from "./_sim_damage.ts";
 import { bytesEqual } from "./invariants.ts";
-import type { Prng } from "./prng.ts";
+import type { Prng } from "./prng/mod.ts";
 import type { Scheduler, TimerGroup } from "./scheduler.ts";
 import type { SimBus, SimConnection } from "./sim_bus.ts";
 

@@ -6,7 +6,7 @@
  * the hole and applies every input from the hole on again (see actors/runtime/recovery.ts).
  */
 import type { SimHost } from "./_sim_cluster.ts";
-import type { Prng } from "./prng.ts";
+import type { Prng } from "./prng/mod.ts";
 
 /**
  * Damages one record of one of `h`'s instance streams, drawn from `rng`: past the stream's newest

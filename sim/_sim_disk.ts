@@ -182,20 +182,8 @@ export class SimDisk {
       this.#sync();
     };
     const journal: Journal = {
-      append: (stream: string, parts: Uint8Array | readonly Uint8Array[]) => {
-        if (dead) return never<number>();
-        // The journal's own copy (what a real journal writes), shared with the disk's view; or
-        // the bytes where they are, when the record's head has room before its payload.
-        const data = (parts instanceof Uint8Array ? undefined : this.inPlace?.(parts)) ??
-          this.#slabs.copy(parts);
-        const frames = this.#frameAppends;
-        const pos = this.#append(stream, this.dropVoids ? withoutVoid(data) : data);
-        const twice = this.appendTwiceAt;
-        if (twice !== undefined && this.#frameAppends === twice && frames === twice - 1) {
-          return this.#append(stream, data);
-        }
-        return pos;
-      },
+      append: (stream: string, parts: Uint8Array | readonly Uint8Array[]) =>
+        dead ? never<number>() : this.#appendRecord(stream, parts),
       lastPosition: (stream) => inner.lastPosition(stream),
       streams: () => inner.streams(),
       read: (stream, after) => (mark(), inner.read(stream, after)),
@@ -229,6 +217,21 @@ export class SimDisk {
         dead = true;
       },
     };
+  }
+
+  /** A journal append on a live handle, with the faults the disk is set to make. */
+  #appendRecord(stream: string, parts: Uint8Array | readonly Uint8Array[]): number {
+    // The journal's own copy (what a real journal writes), shared with the disk's view; or
+    // the bytes where they are, when the record's head has room before its payload.
+    const data = (parts instanceof Uint8Array ? undefined : this.inPlace?.(parts)) ??
+      this.#slabs.copy(parts);
+    const frames = this.#frameAppends;
+    const pos = this.#append(stream, this.dropVoids ? withoutVoid(data) : data);
+    const twice = this.appendTwiceAt;
+    if (twice !== undefined && this.#frameAppends === twice && frames === twice - 1) {
+      return this.#append(stream, data);
+    }
+    return pos;
   }
 
   /** The process crashed; with `loseTail`, what was not synced is lost. Returns records lost. */

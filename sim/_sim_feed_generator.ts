@@ -11,7 +11,7 @@ import { encodeFrame, feedSubject, type SampleFrame } from "../protocol/mod.ts";
 import { createFeed, type Feed } from "./feeds/mod.ts";
 import type { FeedEntry } from "./_sim_feed_log.ts";
 import type { FeedSpec } from "./_sim_feed_source.ts";
-import { Prng } from "./prng.ts";
+import { Prng } from "./prng/mod.ts";
 
 /** The chance that a copy of an earlier frame follows a frame, under the `duplicate` fault. */
 export const DUPLICATE_P = 0.04;

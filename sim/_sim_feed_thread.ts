@@ -11,7 +11,7 @@ import {
   receiveMessageOnPort,
   type Worker,
 } from "node:worker_threads";
-import { startWorker } from "../actors/runtime/mod.ts";
+import { startWorker } from "../actors/threads/mod.ts";
 import { checkPlanned, feedPlan } from "./_sim_feed_generator.ts";
 import { LocalSource } from "./_sim_feed_local.ts";
 import type { FeedEntry } from "./_sim_feed_log.ts";

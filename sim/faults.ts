@@ -3,7 +3,7 @@
  * the request: the command line, a benchmark, a test) and the run's fault parameters, drawn from
  * its seed (how often hosts crash, how lossy the network is, how often kernels throw).
  */
-import type { Prng } from "./prng.ts";
+import type { Prng } from "./prng/mod.ts";
 import { type NetworkFaults, QUIET_NETWORK } from "./sim_bus.ts";
 
 /**

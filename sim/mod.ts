@@ -2,7 +2,7 @@
  * Deterministic simulation, feeds, recording and replay: the seeded PRNG and clocks, the feed
  * generators and injector, the recording format, replay, and the whole-cluster simulator.
  */
-export * from "./prng.ts";
+export * from "./prng/mod.ts";
 export * from "./clock.ts";
 export * from "./feeds/mod.ts";
 export * from "./recording/mod.ts";

@@ -23,7 +23,7 @@ import {
   type SubscribeOptions,
 } from "../protocol/mod.ts";
 import { type FanOut, fanOut } from "../actors/runtime/mod.ts";
-import type { Prng } from "./prng.ts";
+import type { Prng } from "./prng/mod.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 /** The network's misbehaviour; probabilities are per delivery. */

@@ -36,7 +36,7 @@ import {
   parseFaults,
 } from "./faults.ts";
 import { InputIndex, type Violation } from "./invariants.ts";
-import { Prng } from "./prng.ts";
+import { Prng } from "./prng/mod.ts";
 import { Scheduler } from "./scheduler.ts";
 import { QUIET_NETWORK, SimBus } from "./sim_bus.ts";
 

@@ -24,7 +24,27 @@ for (const [index, file] of files.entries()) {
     console.error(`\n  FAIL  ${file} could not be loaded: ${(err as Error).stack ?? err}\n`);
   }
 }
+// Each file's time, to say which files the run's time goes to.
+const seconds = new Map<string, number>();
+for (const group of g.UVU_QUEUE) {
+  const file = group[0] as string;
+  for (let i = 1; i < group.length; i++) {
+    const run = group[i] as () => Promise<unknown>;
+    group[i] = async () => {
+      const t0 = performance.now();
+      try {
+        return await run();
+      } finally {
+        seconds.set(file, (seconds.get(file) ?? 0) + (performance.now() - t0) / 1000);
+      }
+    };
+  }
+}
 await uvu.exec(false);
+const slowest = [...seconds].sort((a, b) => b[1] - a[1]).slice(0, 12);
+console.log(
+  `Slowest files:\n${slowest.map(([f, s]) => `  ${s.toFixed(1).padStart(6)} s  ${f}`).join("\n")}`,
+);
 console.log(`@@load-failures ${loadFailures}`);
 // Suites must clean up after themselves; a leaked handle must not hang the run.
 setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref?.();

@@ -3,7 +3,7 @@
  * with, per key, the time it was first seen, and per context the Witten–Bell counts (samples N,
  * distinct bins D). A novelty's surprise is -log2((D + 1) / (N + D + 1)) bits.
  */
-import { log2Fast } from "../portable_math.ts";
+import { log2Fast } from "../math/mod.ts";
 
 /** The part of the kernel state the table works on. */
 export interface AnomalyTable {

@@ -61,7 +61,7 @@
  * range: bins are coarser, and the spike counts as seen.
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
-import { log2Fast } from "../portable_math.ts";
+import { log2Fast } from "../math/mod.ts";
 import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
 import { keyOf, LAST_BORN, observe } from "./_table.ts";
 import * as S from "./_state.ts";

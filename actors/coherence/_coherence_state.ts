@@ -3,7 +3,7 @@
  * what it skipped, what a step gives back, and how the state is allocated and grows as channels
  * join. Typed arrays throughout, grown by doubling, so a step allocates nothing per sample.
  */
-import { powFast } from "../portable_math.ts";
+import { powFast } from "../math/mod.ts";
 import { type SubspaceWork } from "./_subspace.ts";
 import { type CoherenceConfig } from "./config.ts";
 import { type CoherencePhase } from "./phase.ts";

@@ -6,7 +6,7 @@
  * tracker's Rayleigh-Ritz step needs at k ≈ 100. Accurate to working precision relative to the
  * matrix's norm, and deterministic.
  */
-import { hypotFast } from "../portable_math.ts";
+import { hypotFast } from "../math/mod.ts";
 
 const EPS = 2.220446049250313e-16;
 /** QL iterations allowed per eigenvalue; two or three is typical. */

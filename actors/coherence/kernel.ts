@@ -34,7 +34,7 @@
  * last bar only).
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
-import { logFast } from "../portable_math.ts";
+import { logFast } from "../math/mod.ts";
 import {
   fillColumn,
   KRYLOV_DEPTH,

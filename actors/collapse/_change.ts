@@ -3,7 +3,7 @@
  * level and spread of the regimes on either side, measured over the samples the kernel still holds
  * (the older part of the previous regime is summarised by a running Welford accumulator).
  */
-import { log2Fast } from "../portable_math.ts";
+import { log2Fast } from "../math/mod.ts";
 import {
   type CollapseState,
   H_CHANGE,

@@ -4,7 +4,7 @@
  * sample with its posterior inlier weight. Runs runs_max times per sample, so it allocates nothing
  * and reads what every hypothesis shares from one Growth record set once per sample.
  */
-import { expFast, log1pFast } from "../portable_math.ts";
+import { expFast, log1pFast } from "../math/mod.ts";
 import type { CollapseState } from "./_state.ts";
 
 /** A sample whose inlier weight is below this leaves a hypothesis' line as it was. */

@@ -24,7 +24,7 @@
  * A block lives in the state array: SEASON_COEFFS coefficients (the level first), then their
  * covariance (in noise variances, full square, row-major).
  */
-import { cosFast } from "../portable_math.ts";
+import { cosFast } from "../math/mod.ts";
 
 /** Harmonics a season may have. */
 export const SEASON_HARMONICS_MAX = 4;

@@ -6,7 +6,7 @@
  */
 import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
 import { gammaHalfRatio } from "./_gamma_ratio.ts";
-import { powFast } from "../portable_math.ts";
+import { powFast } from "../math/mod.ts";
 import { SEASON_BLOCK, seasonReset } from "./_season.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */

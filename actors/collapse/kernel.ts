@@ -81,7 +81,7 @@ import { type FrameConstants, GROW_SUMS, growRuns, type Growth } from "./_grow.t
 import { loadRunning, storeRunning, trackScale, trackTime } from "./_running.ts";
 import { autocorrelation, resetResiduals, trackResiduals } from "./_residuals.ts";
 import { nextPhase, normalise, openFirst, openRun, PICK } from "./_regimes.ts";
-import { expFast, log1pFast, logFast, powFast } from "../portable_math.ts";
+import { expFast, log1pFast, logFast, powFast } from "../math/mod.ts";
 import {
   SEASON_COEFFS,
   SEASON_HALF_LIFE_PERIODS,

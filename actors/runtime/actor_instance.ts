@@ -175,49 +175,25 @@ export class ActorInstance {
   ): Output[] {
     this.#quiet = options.outputs === false;
     try {
+      // An input applied recently (its id seen) is passed over: consumed, nothing applied.
       let outputs: Output[];
       switch (record.kind) {
-        case "frame": {
-          const { envelope, frame } = decoded ?? decodeFrame(record.payload);
-          if (this.#seen(envelope.id)) return this.#passOver(record, pos);
-          outputs = this.#applyFrame(envelope, frame);
-          this.#ids.add(envelope.id);
+        case "frame":
+          outputs = this.#frameInput(record, decoded);
           break;
-        }
-        case "ctl": {
-          const envelope = decodeEnvelope(record.payload);
-          if (this.#seen(envelope.id)) return this.#passOver(record, pos);
-          this.config = this.def.parseConfig(envelope.body, this.config, `ctl.${this.def.kind}`);
-          this.def.kernel.configure?.(this.#state, this.config);
-          this.#send({ type: "config", config: this.config });
-          outputs = this.#drain(envelope.id, envelope.ts);
-          this.#ids.add(envelope.id);
+        case "ctl":
+          outputs = this.#ctlInput(record);
           break;
-        }
-        case "tick": {
-          const envelope = decodeEnvelope(record.payload);
-          const event = this.def.tickEvent
-            ? this.def.tickEvent(this.#state, envelope.ts)
-            : { type: "tick", ts: envelope.ts };
-          if (event) this.#send(event);
-          outputs = this.#drain(envelope.id, envelope.ts);
+        case "tick":
+          outputs = this.#tickInput(record);
           break;
-        }
-        case "seed": {
-          const envelope = decodeEnvelope(record.payload, { messageBytesMax: SEED_BYTES_MAX });
-          if (this.#seen(envelope.id)) return this.#passOver(record, pos);
-          if (!this.def.seed) throw new Error(`kind "${this.def.kind}" takes no seeds`);
-          this.def.seed(this.#state, envelope.body);
-          this.#ids.add(envelope.id);
-          outputs = [];
+        case "seed":
+          outputs = this.#seedInput(record);
           break;
-        }
         default:
           outputs = [];
       }
-      this.pos = pos;
-      if (record.srcPos > this.srcPos) this.srcPos = record.srcPos;
-      this.sinceSnapshot++;
+      this.skip(pos, record.srcPos);
       return outputs;
     } catch (err) {
       this.#outbox.length = 0;
@@ -236,8 +212,47 @@ export class ActorInstance {
   }
 
   /** Consumes a record at `pos` without applying it: its id was applied already. */
-  #passOver(record: InputRecord, pos: number): Output[] {
-    this.skip(pos, record.srcPos);
+  /** A sample frame, decoded at the edge or here. */
+  #frameInput(
+    record: InputRecord,
+    decoded: { envelope: Envelope; frame: SampleFrame } | undefined,
+  ): Output[] {
+    const { envelope, frame } = decoded ?? decodeFrame(record.payload);
+    if (this.#seen(envelope.id)) return [];
+    const outputs = this.#applyFrame(envelope, frame);
+    this.#ids.add(envelope.id);
+    return outputs;
+  }
+
+  /** A control message: the kind's configuration, changed. */
+  #ctlInput(record: InputRecord): Output[] {
+    const envelope = decodeEnvelope(record.payload);
+    if (this.#seen(envelope.id)) return [];
+    this.config = this.def.parseConfig(envelope.body, this.config, `ctl.${this.def.kind}`);
+    this.def.kernel.configure?.(this.#state, this.config);
+    this.#send({ type: "config", config: this.config });
+    const outputs = this.#drain(envelope.id, envelope.ts);
+    this.#ids.add(envelope.id);
+    return outputs;
+  }
+
+  /** A clock tick (ticks are journaled once per host, so they carry no id to check). */
+  #tickInput(record: InputRecord): Output[] {
+    const envelope = decodeEnvelope(record.payload);
+    const event = this.def.tickEvent
+      ? this.def.tickEvent(this.#state, envelope.ts)
+      : { type: "tick", ts: envelope.ts };
+    if (event) this.#send(event);
+    return this.#drain(envelope.id, envelope.ts);
+  }
+
+  /** History loaded from outside the bus (see Host.seed). */
+  #seedInput(record: InputRecord): Output[] {
+    const envelope = decodeEnvelope(record.payload, { messageBytesMax: SEED_BYTES_MAX });
+    if (this.#seen(envelope.id)) return [];
+    if (!this.def.seed) throw new Error(`kind "${this.def.kind}" takes no seeds`);
+    this.def.seed(this.#state, envelope.body);
+    this.#ids.add(envelope.id);
     return [];
   }
 

@@ -28,7 +28,7 @@ import { reasonOf } from "./dead_letter.ts";
 import { EdgeDecisions } from "./edge_decisions.ts";
 import { type EdgeInput, FeedEdge } from "./feed_edge.ts";
 import { type FrameDecoder, replayDecoded } from "./frame_decoder.ts";
-import { serveHostHttp } from "./host_http.ts";
+import { closeServer, serveHostHttp, serverPort } from "./host_http.ts";
 import { HostNotices } from "./host_notices.ts";
 import { HostMetrics } from "./host_metrics.ts";
 import { isFatalIoError } from "./fatal_error.ts";
@@ -43,14 +43,8 @@ import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
 import { planLossRebuild } from "./journal_loss.ts";
 import { Recovery, type RecoveryHost } from "./recovery.ts";
-import {
-  admitSrcPos,
-  compactMailbox,
-  newSlot,
-  type Pending,
-  type Slot,
-  type Status,
-} from "./_slot.ts";
+import { compactMailbox, type Pending, type Slot, type Status } from "./_slot.ts";
+import { Mailboxes } from "./mailboxes.ts";
 import { Snapshotter } from "./snapshotter.ts";
 import { Ticker } from "./ticker.ts";
 import { onInstanceFailed, type RestartParts } from "./restarts.ts";
@@ -64,7 +58,8 @@ export class Host {
   readonly #journal: Journal;
   readonly #kinds = new Map<string, AnyActorDefinition>();
   readonly #configs: Map<string, unknown>;
-  readonly #slots = new Map<string, Slot>();
+  readonly #mail: Mailboxes;
+  readonly #slots: Map<string, Slot>;
   readonly #owned: Set<number>;
   readonly #partitionCount: number;
   readonly #sup: SupervisionOptions;
@@ -119,44 +114,25 @@ export class Host {
     for (const def of options.actors) this.#kinds.set(def.kind, def);
     this.#configs = kindConfigs(options.actors, options.config);
     this.#input = options.input ?? coreInput(this.#bus);
-    const limits = this.#limits;
     this.#decisions = new EdgeDecisions({
       hostId: options.hostId,
       journal: this.#journal,
       log: this.#log,
     });
-    this.#edge = new FeedEdge({
-      kinds: this.#kinds,
-      configs: this.#configs,
-      owns: (key) => this.#owns(key),
-      limits,
-      decode: options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
-      decisions: this.#decisions,
-      now: this.#now,
+    this.#mail = new Mailboxes({
+      metrics: this.metrics,
+      mailboxMax: this.#limits.mailboxMax,
+      append: (stream, bytes) => this.#append(stream, bytes),
+      reject: (slot, item, err) => this.#reject(slot, item, err),
+      pump: (slot) => this.#pump(slot),
     });
+    this.#slots = this.#mail.slots;
+    this.#edge = this.#feedEdge();
     this.metrics.watchGaps(this.#edge.gaps);
     this.#decodeReplay = options.frameDecoders?.({});
-    this.#snapshotter = new Snapshotter({
-      journal: this.#journal,
-      store: options.snapshots,
-      metrics: this.metrics,
-      log: this.#log,
-      now: this.#now,
-      ...(options.compactEveryMs === undefined ? {} : { compactEveryMs: options.compactEveryMs }),
-      closing: () => this.#closing,
-      extra: () => (this.#decisions.sinceSnapshot > 0 ? this.#decisions.snapshot() : undefined),
-    });
+    this.#snapshotter = this.#newSnapshotter();
     this.#recovery = new Recovery(this.#recoveryHost());
-    this.#restartParts = {
-      supervision: this.#sup,
-      now: this.#now,
-      timers: this.#timers,
-      metrics: this.metrics,
-      notices: this.#notices,
-      log: this.#log,
-      journalWaiting: (slot, item) => this.#journalWaiting(slot, item),
-      rebuild: (slot) => this.#recovery.restart(slot),
-    };
+    this.#restartParts = this.#restartsHost();
     this.#ctlHost = this.#controlHost();
     this.#ticker = new Ticker({
       hostId: options.hostId,
@@ -164,8 +140,50 @@ export class Host {
       now: this.#now,
       everyMs: options.tickEveryMs ?? 0,
       slots: () => this.#slots.values(),
-      enqueue: (slot, item) => this.#enqueue(slot.def, slot.key, item),
+      enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
     });
+  }
+
+  /** The feed edge: where a feed message becomes an input (decode, validate, route). */
+  #feedEdge(): FeedEdge {
+    const limits = this.#limits;
+    return new FeedEdge({
+      kinds: this.#kinds,
+      configs: this.#configs,
+      owns: (key) => this.#owns(key),
+      limits,
+      decode: this.options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
+      decisions: this.#decisions,
+      now: this.#now,
+    });
+  }
+
+  #newSnapshotter(): Snapshotter {
+    const { compactEveryMs } = this.options;
+    return new Snapshotter({
+      journal: this.#journal,
+      store: this.options.snapshots,
+      metrics: this.metrics,
+      log: this.#log,
+      now: this.#now,
+      ...(compactEveryMs === undefined ? {} : { compactEveryMs }),
+      closing: () => this.#closing,
+      extra: () => (this.#decisions.sinceSnapshot > 0 ? this.#decisions.snapshot() : undefined),
+    });
+  }
+
+  /** What a failed instance's restart works with (restarts.ts). */
+  #restartsHost(): RestartParts {
+    return {
+      supervision: this.#sup,
+      now: this.#now,
+      timers: this.#timers,
+      metrics: this.metrics,
+      notices: this.#notices,
+      log: this.#log,
+      journalWaiting: (slot, item) => this.#mail.journalWaiting(slot, item),
+      rebuild: (slot) => this.#recovery.restart(slot),
+    };
   }
 
   /** What recovery works with: this host's journal, slots and supervision. */
@@ -179,13 +197,13 @@ export class Host {
       kinds: this.#kinds,
       slots: this.#slots,
       owns: (key) => this.#owns(key),
-      slot: (def, key) => this.#slot(def, key),
+      slot: (def, key) => this.#mail.slot(def, key),
       decode: (record) => replayDecoded(this.#decodeReplay, record),
       publish: (outputs) => this.#publish(outputs),
       deadLetter: (msg, err, actor) => this.#notices.deadLetter(msg, err, actor),
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
       pump: (slot) => this.#pump(slot),
-      enqueue: (slot, item) => this.#enqueue(slot.def, slot.key, item),
+      enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
       closing: () => this.#closing,
       config: (kind) => this.#configs.get(kind),
       judgeLosses: async (losses) =>
@@ -204,7 +222,7 @@ export class Host {
       limits: this.#limits,
       owns: (key) => this.#owns(key),
       slots: () => this.#slots.values(),
-      enqueue: (def, key, item) => this.#enqueue(def, key, item),
+      enqueue: (def, key, item) => this.#mail.enqueue(def, key, item),
       reply: (msg, type, body) => this.#notices.reply(msg, type, body),
       deadLetter: (msg, err) => this.#notices.deadLetter(msg, err),
     };
@@ -217,8 +235,7 @@ export class Host {
 
   /** The HTTP port of /healthz and /metrics, once started. */
   get httpPort(): number | undefined {
-    const address = this.#http?.address();
-    return typeof address === "object" && address ? address.port : undefined;
+    return serverPort(this.#http);
   }
 
   /** Recovers every instance from snapshots and the journal, then starts consuming. */
@@ -306,7 +323,7 @@ export class Host {
   #closeHttp(): Promise<void> {
     const http = this.#http;
     this.#http = undefined;
-    return new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+    return closeServer(http);
   }
 
   /**
@@ -354,7 +371,7 @@ export class Host {
     if (!this.#owns(key)) return false;
     const record = seedRecord(streamOf(kind, key), { ...seed, src: this.options.hostId });
     const item = { record, bytes: encodeInputRecord(record), decoded: undefined };
-    this.#enqueue(def, key, { ...item, arrivedMs: performance.now() });
+    this.#mail.enqueue(def, key, { ...item, arrivedMs: performance.now() });
     return true;
   }
 
@@ -411,7 +428,7 @@ export class Host {
     const { record, bytes, decoded } = input;
     const arrivedMs = performance.now();
     for (const [def, key] of input.targets) {
-      this.#enqueue(def, key, { record, bytes, decoded, arrivedMs });
+      this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
     }
   }
 
@@ -422,39 +439,6 @@ export class Host {
 
   // --- instances -------------------------------------------------------------------------------
 
-  #slot(def: AnyActorDefinition, key: string): Slot {
-    const stream = streamOf(def.kind, key);
-    let slot = this.#slots.get(stream);
-    if (!slot) {
-      slot = newSlot(def, key, this.metrics.tally(def.kind));
-      this.#slots.set(stream, slot);
-      this.metrics.instances.inc({ kind: def.kind });
-    }
-    return slot;
-  }
-
-  #enqueue(def: AnyActorDefinition, key: string, item: Pending): void {
-    const slot = this.#slot(def, key);
-    if (slot.status === "stopped") {
-      const message = `Actor ${slot.stream} is stopped after repeated failures`;
-      this.#reject(slot, item, new InputRejectedError("stopped", message));
-      return;
-    }
-    if (!admitSrcPos(slot, item.record.srcPos)) {
-      this.metrics.duplicates.inc({ kind: def.kind });
-      return;
-    }
-    if (slot.mailbox.length - slot.head >= this.#limits.mailboxMax) {
-      const message =
-        `Mailbox of ${slot.stream} is full (${this.#limits.mailboxMax} inputs waiting)`;
-      this.#reject(slot, item, new InputRejectedError("overflow", message));
-      return;
-    }
-    if (slot.status === "backoff" || slot.status === "recovering") this.#journalWaiting(slot, item);
-    slot.mailbox.push(item);
-    this.#pump(slot);
-  }
-
   /** Dead-letters an input its instance cannot take. */
   #reject(slot: Slot, item: Pending, err: InputRejectedError): void {
     const { subject, payload, srcPos } = item.record;
@@ -464,19 +448,6 @@ export class Host {
       err,
       slot.stream,
     );
-  }
-
-  /**
-   * Journals an input that must wait for its instance to come back: a crash meanwhile must not
-   * lose it (recovery resumes the feed after the highest source position any instance journaled).
-   * The restart applies it from the journal or from the mailbox, by position, once.
-   */
-  #journalWaiting(slot: Slot, item: Pending): void {
-    if (item.pos !== undefined || item.posPromise !== undefined) return;
-    const r = this.#append(slot.stream, item.bytes);
-    if (r === undefined) return;
-    if (typeof r === "number") item.pos = r;
-    else item.posPromise = r;
   }
 
   /** Journals and applies a slot's queued inputs in order. */

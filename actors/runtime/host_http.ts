@@ -79,3 +79,14 @@ export function serveHostHttp(
     server.listen(port, "127.0.0.1", () => resolve(server));
   });
 }
+
+/** The port a server listens on; undefined before it listens, or for none. */
+export function serverPort(server: Server | undefined): number | undefined {
+  const address = server?.address();
+  return typeof address === "object" && address ? address.port : undefined;
+}
+
+/** Closes a server (resolves at once for none). */
+export function closeServer(server: Server | undefined): Promise<void> {
+  return new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+}

@@ -121,26 +121,30 @@ export async function launchHost(
       mount.service = service;
       opened.push(() => service.close());
     }
-    const ownsBus = options.bus === undefined;
-    return {
-      host,
-      bus,
-      journal,
-      snapshots,
-      fatal,
-      async close() {
-        await mount.service?.close().catch((err) => log(`service: ${describeError(err)}`));
-        await host.stop().catch((err) => log(`stopping: ${describeError(err)}`));
-        // After a fatal disk error the journal cannot sync what it holds: it keeps what is on disk.
-        await journal.close().catch((err) => log(`journal: ${describeError(err)}`));
-        await snapshots.close().catch((err) => log(`snapshots: ${describeError(err)}`));
-        if (ownsBus) await bus.close().catch(() => {});
-      },
-    };
+    const launched = { host, bus, journal, snapshots, fatal };
+    const ownBus = options.bus === undefined ? bus : undefined;
+    return { ...launched, close: () => closeLaunched({ ...launched, mount, ownBus }, log) };
   } catch (err) {
     for (const close of opened.reverse()) await close().catch(() => {});
     throw asFatal(err);
   }
+}
+
+/** Closes what launchHost opened, service first, logging (not throwing) what fails to close. */
+async function closeLaunched(
+  parts: Omit<LaunchedHost, "close" | "fatal"> & {
+    mount: { service?: HostService };
+    ownBus: Bus | undefined;
+  },
+  log: (message: string) => void,
+): Promise<void> {
+  const { mount, host, journal, snapshots, ownBus } = parts;
+  await mount.service?.close().catch((err) => log(`service: ${describeError(err)}`));
+  await host.stop().catch((err) => log(`stopping: ${describeError(err)}`));
+  // After a fatal disk error the journal cannot sync what it holds: it keeps what is on disk.
+  await journal.close().catch((err) => log(`journal: ${describeError(err)}`));
+  await snapshots.close().catch((err) => log(`snapshots: ${describeError(err)}`));
+  await ownBus?.close().catch(() => {});
 }
 
 /** A host service's place beside the host: its routes, and why it is not ready yet. */

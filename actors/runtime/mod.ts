@@ -59,7 +59,7 @@ export { type DeadLetter, decodeDeadLetter } from "./dead_letter.ts";
 export { parsePartitions, partitionOf } from "./partition.ts";
 export { findNatsServer, freePort, NatsServer } from "./nats_server.ts";
 export { crc32 } from "./crc32.ts";
-export { startWorker, type StartWorkerOptions, workerModuleUrl } from "./worker_thread.ts";
+export { startWorker, type StartWorkerOptions, workerModuleUrl } from "../threads/mod.ts";
 export {
   decodeInputRecord,
   encodeInputRecord,

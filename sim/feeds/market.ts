@@ -21,7 +21,7 @@
  */
 import type { SampleFrame } from "../../protocol/mod.ts";
 import { ConfigError, readBoolean, readNumber, readString } from "../../protocol/mod.ts";
-import { Prng } from "../prng.ts";
+import { Prng } from "../prng/mod.ts";
 import { expFast, logFast } from "../../actors/mod.ts";
 import type { AnomalyWindow, ChangePoint, Feed, FeedOptions, GroundTruth, Regime } from "./feed.ts";
 import {
@@ -238,19 +238,27 @@ class MarketEngine {
     sink.regime(REGIME_NAMES[0], 0);
   }
 
+  /**
+   * Runs the regime and crash clocks to tick `k`; returns how much likelier events are now. The
+   * clocks run in hazard units: one exponential draw per event, not per tick.
+   */
+  #advanceClocks(k: number): number {
+    if (k > 0 && (this.#regimeLeft -= 1) <= 0) this.#setRegime(1 - this.#regime, k);
+    const stress = this.#regime === 1 ? STRESS_EVENT_FACTOR : 1;
+    if ((this.#crashClock -= this.#o.crashRate * stress) <= 0) {
+      this.#crashClock = this.#eventRng.exponential();
+      if (this.#crashLeft === 0) this.#startCrash(k);
+    }
+    return stress;
+  }
+
   /** Advances one tick, writing every symbol's price and traded size into `out`. */
   step(out: Tick): void {
     const o = this.#o;
     const rng = this.#rng;
     const ev = this.#eventRng;
     const k = this.#tick++;
-    // Regime and crash clocks run in hazard units: one exponential draw per event, not per tick.
-    if (k > 0 && (this.#regimeLeft -= 1) <= 0) this.#setRegime(1 - this.#regime, k);
-    const stress = this.#regime === 1 ? STRESS_EVENT_FACTOR : 1;
-    if ((this.#crashClock -= o.crashRate * stress) <= 0) {
-      this.#crashClock = ev.exponential();
-      if (this.#crashLeft === 0) this.#startCrash(k);
-    }
+    const stress = this.#advanceClocks(k);
     const r = this.#regime;
     const vol = o.volatility;
     const draws = this.#draws;

@@ -6,7 +6,7 @@
  * standard deviation at that point (Student-t(3) noise is scaled to unit variance, so "a 2 sigma
  * shift" means the same under both noises).
  */
-import { Prng } from "../prng.ts";
+import { Prng } from "../prng/mod.ts";
 
 /** What changes at a change point. */
 export type PiecewiseChangeKind = "mean" | "variance" | "trend";

@@ -3,7 +3,7 @@
  * (its kernels' code already warm) or starts a fresh one, and gives it back when it ended well.
  */
 import type { Worker } from "node:worker_threads";
-import { startWorker } from "../../actors/runtime/mod.ts";
+import { startWorker } from "../../actors/threads/mod.ts";
 import type { ReplayWorkerData } from "./_replay_worker.ts";
 
 /** Idle workers kept for the next replay in this process, at most, per registry. */

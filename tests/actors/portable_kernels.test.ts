@@ -1,6 +1,6 @@
 /**
  * Every kernel steps to the same bytes on every runtime: the saved state after a fixed input is
- * checked against a checksum computed once. Kernels use actors/portable_math.ts, not Math.exp and
+ * checked against a checksum computed once. Kernels use actors/math/portable_math.ts, not Math.exp and
  * friends, whose last bits differ between JavaScript engines; a checksum that changes on one
  * runtime means a session recorded there would not replay bit for bit on another.
  */
@@ -8,7 +8,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import type { AnyActorDefinition } from "../../protocol/mod.ts";
-import { Prng } from "../../sim/prng.ts";
+import { Prng } from "../../sim/prng/mod.ts";
 
 const test = suite("portable kernels");
 

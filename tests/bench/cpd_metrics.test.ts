@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { covering, f1Score, segmentsOf, truePositives } from "../../bench/_cpd_metrics.ts";
 import { benchmark, readTcpdDir, readTcpdSeries, runTcpd } from "../../bench/cpd.ts";
-import { Prng } from "../../sim/prng.ts";
+import { Prng } from "../../sim/prng/mod.ts";
 
 const test = suite("cpd metrics");
 

@@ -21,7 +21,7 @@ import {
   readNabProfiles,
   readNabWindows,
 } from "../../bench/_nab_corpus.ts";
-import { Prng } from "../../sim/prng.ts";
+import { Prng } from "../../sim/prng/mod.ts";
 
 const test = suite("nab_scorer");
 

@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { encodeColumns, encodeEnvelope, encodeEventEnvelope } from "../../protocol/mod.ts";
-import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { waitFor } from "../collab/_support.ts";
 import { type GatewayEnv, withGateway } from "../collab/_stream_support.ts";
@@ -93,48 +93,66 @@ test("troupe watch --json prints one NDJSON finding per line, filtered by kind, 
       "--count",
       "2",
     ]);
-    await waitFor(
-      () => env.collab.stream!.stats().subscriptions === 2,
-      30_000,
-      "watch to subscribe",
-    );
-    publishMix(env);
-    await env.pub.flush();
-    assert.is(await watch.exited, 0, watch.output());
-    const lines = watch.output().trim().split("\n").map((l) => JSON.parse(l));
-    assert.equal(lines.map((l) => [l.kind, l.channel, l.severity > 0.5]), [
-      ["anomaly", "BTC", true],
-      ["collapse", "BNB", true],
-    ]);
-    assert.is(lines[0].time, "2027-01-15T08:00:00.000Z");
-    assert.is(lines[0].strength, "score 0.90");
-    assert.match(lines[0].what, "value 110, expected 100, band 95..105, above the band");
-    assert.is(lines[0].subject, "troupe.out.anomaly.BTC");
-    assert.is(lines[1].detail.meanAfter, 20);
+    try {
+      await watchJson(env, watch);
+    } finally {
+      watch.signal("SIGKILL"); // moot once it exited; a failed check must not leave it running
+    }
   });
 });
+
+/** Publishes the mix once watch subscribes; checks its two NDJSON lines. */
+async function watchJson(env: GatewayEnv, watch: RunningTroupe): Promise<void> {
+  await waitFor(
+    () => env.collab.stream!.stats().subscriptions === 2,
+    30_000,
+    "watch to subscribe",
+  );
+  publishMix(env);
+  await env.pub.flush();
+  assert.is(await watch.exited, 0, watch.output());
+  const lines = watch.output().trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.map((l) => [l.kind, l.channel, l.severity > 0.5]), [
+    ["anomaly", "BTC", true],
+    ["collapse", "BNB", true],
+  ]);
+  assert.is(lines[0].time, "2027-01-15T08:00:00.000Z");
+  assert.is(lines[0].strength, "score 0.90");
+  assert.match(lines[0].what, "value 110, expected 100, band 95..105, above the band");
+  assert.is(lines[0].subject, "troupe.out.anomaly.BTC");
+  assert.is(lines[1].detail.meanAfter, 20);
+}
 
 test("troupe watch prints a readable line per finding: time, kind, channel, what, how strong", async () => {
   await withGateway(async (env) => {
     const watch = startTroupe(["watch", "--url", env.url, "--token", env.token, "--count", "4"]);
-    await waitFor(
-      () => env.collab.stream!.stats().subscriptions === 2,
-      30_000,
-      "watch to subscribe",
-    );
-    publishMix(env);
-    await env.pub.flush();
-    assert.is(await watch.exited, 0, watch.output());
-    const lines = watch.output().trim().split("\n");
-    assert.is(lines.length, 4, watch.output());
-    assert.match(
-      lines[0]!,
-      /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: value 110.*\[score 0\.30\]$/,
-    );
-    assert.match(lines[2]!, /anomaly {3}BTC .*\[score 0\.90\]$/);
-    assert.match(lines[3]!, /collapse {2}BNB +regime change up: mean 10 -> 20.*\[4\.0 spreads\]$/);
+    try {
+      await watchText(env, watch);
+    } finally {
+      watch.signal("SIGKILL");
+    }
   });
 });
+
+/** Publishes the mix once watch subscribes; checks its four readable lines. */
+async function watchText(env: GatewayEnv, watch: RunningTroupe): Promise<void> {
+  await waitFor(
+    () => env.collab.stream!.stats().subscriptions === 2,
+    30_000,
+    "watch to subscribe",
+  );
+  publishMix(env);
+  await env.pub.flush();
+  assert.is(await watch.exited, 0, watch.output());
+  const lines = watch.output().trim().split("\n");
+  assert.is(lines.length, 4, watch.output());
+  assert.match(
+    lines[0]!,
+    /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: value 110.*\[score 0\.30\]$/,
+  );
+  assert.match(lines[2]!, /anomaly {3}BTC .*\[score 0\.90\]$/);
+  assert.match(lines[3]!, /collapse {2}BNB +regime change up: mean 10 -> 20.*\[4\.0 spreads\]$/);
+}
 
 test("troupe watch names a refused token and exits 1; usage errors exit 2", async () => {
   await withGateway(async (env) => {

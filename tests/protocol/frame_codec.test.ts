@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { decode, encode } from "@msgpack/msgpack";
 import { readMsgpack, UnsupportedMsgpack } from "../../protocol/_frame_codec.ts";
 import { decodeValue, encodeFrame, ProtocolError } from "../../protocol/mod.ts";
-import { Prng } from "../../sim/prng.ts";
+import { Prng } from "../../sim/prng/mod.ts";
 
 const test = suite("frame_codec");
 

@@ -10,7 +10,7 @@ import {
 import { statsActor, type StatsSummary } from "../../actors/stats/mod.ts";
 import { encodeEnvelope, encodeFrame, type SampleFrame } from "../../protocol/mod.ts";
 import { checkFraming } from "../../sim/framing_check.ts";
-import { Prng } from "../../sim/prng.ts";
+import { Prng } from "../../sim/prng/mod.ts";
 
 const test = suite("framing check");
 

@@ -1,6 +1,6 @@
 /**
  * A simulation's trace is the same on every runtime, not only from run to run: the feed, the
- * Prng and the kernels use portable arithmetic (actors/portable_math.ts), so a failing seed found
+ * Prng and the kernels use portable arithmetic (actors/math/portable_math.ts), so a failing seed found
  * on Node reproduces on Deno byte for byte. The hash below was computed once, and again when a
  * kernel changed or a kind joined ACTOR_KINDS (last: bars), the same on Node and Deno.
  */

@@ -13,7 +13,7 @@ import {
   RecordingReader,
   RecordingWriter,
 } from "../../sim/recording/mod.ts";
-import { Prng } from "../../sim/prng.ts";
+import { Prng } from "../../sim/prng/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 
 const test = suite("recording");

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { BusMessage } from "../../protocol/mod.ts";
-import { Prng } from "../../sim/prng.ts";
+import { Prng } from "../../sim/prng/mod.ts";
 import { Scheduler } from "../../sim/scheduler.ts";
 import { type NetworkFaults, QUIET_NETWORK, SimBus } from "../../sim/sim_bus.ts";
 

@@ -18,7 +18,7 @@ import {
 } from "../../sim/invariants.ts";
 import { reproduceCommand, type Sabotage, type SimOptions, simulate } from "../../sim/simulator.ts";
 import { parseFaults } from "../../sim/faults.ts";
-import { Prng } from "../../sim/prng.ts";
+import { Prng } from "../../sim/prng/mod.ts";
 
 const test = suite("simulator");
 

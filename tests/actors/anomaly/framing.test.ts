@@ -14,7 +14,7 @@ import { ActorInstance } from "../../../actors/runtime/mod.ts";
 import { readNabFile } from "../../../bench/_nab_corpus.ts";
 import { decodeColumns, decodeEnvelope } from "../../../protocol/mod.ts";
 import { framedInputs } from "../../_support/framing.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("anomaly framing");
 

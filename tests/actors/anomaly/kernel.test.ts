@@ -9,7 +9,7 @@ import {
   defaultAnomalyConfig,
 } from "../../../actors/anomaly/mod.ts";
 import type { SampleFrame } from "../../../protocol/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("anomaly kernel");
 

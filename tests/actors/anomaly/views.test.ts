@@ -12,7 +12,7 @@ import {
   type AnomalyResult,
   defaultAnomalyConfig,
 } from "../../../actors/anomaly/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("anomaly views");
 

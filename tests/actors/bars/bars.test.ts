@@ -19,7 +19,7 @@ import {
   encodeFrame,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("bars");
 

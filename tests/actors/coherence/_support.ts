@@ -4,7 +4,7 @@
  * a full symmetric eigen-decomposition (ml-matrix) of the kernel's own covariance.
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import {
   type CoherenceResult,
   type CoherenceState,

@@ -10,7 +10,7 @@ import { coherenceActor, type CoherenceConfig } from "../../../actors/coherence/
 import { ActorInstance } from "../../../actors/runtime/mod.ts";
 import type { InputRecord } from "../../../actors/runtime/input_record.ts";
 import { decodeColumns, decodeEnvelope, encodeFrame } from "../../../protocol/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { BAR_US, factorFeed, T0 } from "./_support.ts";
 
 const test = suite("coherence framing");

@@ -13,7 +13,7 @@ import {
   topLoadings,
 } from "../../../actors/coherence/kernel.ts";
 import { type CoherenceConfig, parseCoherenceConfig } from "../../../actors/coherence/config.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { BAR_US, eigenvalues, factorFeed, feedBar, referenceRatio, T0 } from "./_support.ts";
 
 const test = suite("coherence kernel");

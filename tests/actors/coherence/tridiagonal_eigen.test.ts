@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { eigenWork, symmetricEigen } from "../../../actors/coherence/_tridiagonal_eigen.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { eigenvalues } from "./_support.ts";
 
 const test = suite("tridiagonal eigen");

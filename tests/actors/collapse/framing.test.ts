@@ -14,7 +14,7 @@ import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
 import { decodeColumns, decodeEnvelope } from "../../../protocol/mod.ts";
 import { framedInputs } from "../../_support/framing.ts";
 import { piecewise } from "../../../sim/feeds/piecewise.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { readTcpdSeries } from "../../../bench/cpd.ts";
 
 const test = suite("collapse framing");

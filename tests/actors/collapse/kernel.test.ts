@@ -12,7 +12,7 @@ import {
 } from "../../../actors/collapse/kernel.ts";
 import { type CollapseConfig, defaultCollapseConfig } from "../../../actors/collapse/config.ts";
 import { gammaHalfRatio } from "../../../actors/collapse/_gamma_ratio.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("collapse kernel");
 const SEED = 20240;

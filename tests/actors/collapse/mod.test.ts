@@ -11,7 +11,7 @@ import {
   encodeFrame,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("collapse actor");
 const T0 = Date.UTC(2024, 2, 1) * 1000;

@@ -18,7 +18,7 @@ import {
   seasonLearn,
   seasonReset,
 } from "../../../actors/collapse/_season.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("collapse season and correlated noise");
 const DAY_US = 86_400e6;

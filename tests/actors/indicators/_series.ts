@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { BarColumns } from "../../../actors/indicators/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 /** `n` random-walk OHLCV bars from `seed`, around `level`. */
 export function randomBars(n: number, seed: number, level = 100): BarColumns {

@@ -24,7 +24,7 @@ import {
   feedSubject,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import type { NatsServer } from "../../../actors/runtime/nats_server.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 import { onlyKinds } from "../../_support/only_kinds.ts";

@@ -19,7 +19,7 @@ import {
   type JournalDamage,
   type JournalRecord,
 } from "../../../actors/runtime/journal.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
 
 const test = suite("file_journal");

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FileJournal, type TruncateInfo } from "../../../actors/runtime/file_journal.ts";
 import type { JournalDamage, JournalRecord } from "../../../actors/runtime/journal.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
 
 const test = suite("file_journal_damage");

@@ -18,7 +18,7 @@ import {
   feedSubject,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
 
 const test = suite("host");

@@ -5,7 +5,7 @@ import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { JetStreamJournal } from "../../../actors/runtime/jetstream_journal.ts";
 import { JournalConflictError, type JournalRecord } from "../../../actors/runtime/journal.ts";
 import { ProtocolError } from "../../../protocol/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 import { NatsServer } from "../../../actors/runtime/nats_server.ts";
 

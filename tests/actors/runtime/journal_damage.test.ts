@@ -19,7 +19,7 @@ import { decodeInputRecord } from "../../../actors/runtime/input_record.ts";
 import { type JournalRecord, VoidedPositions } from "../../../actors/runtime/mod.ts";
 import { ensureFeedStream } from "../../../actors/runtime/jetstream_input.ts";
 import { decodeEnvelope, encodeFrame, feedSubject } from "../../../protocol/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 import { onlyKinds } from "../../_support/only_kinds.ts";
 import { runTroupe, startTroupe } from "../../_support/cli.ts";

@@ -33,7 +33,7 @@ import {
   encodeFrame,
   feedSubject,
 } from "../../../protocol/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 
 const test = suite("ordered rebuild");

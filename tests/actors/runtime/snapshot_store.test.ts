@@ -13,7 +13,7 @@ import {
   type SnapshotStore,
   unescapeStreamName,
 } from "../../../actors/runtime/snapshot_store.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";

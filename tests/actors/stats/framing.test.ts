@@ -9,7 +9,7 @@ import { statsActor, type StatsConfig } from "../../../actors/stats/mod.ts";
 import { ActorInstance } from "../../../actors/runtime/mod.ts";
 import { decodeEnvelope } from "../../../protocol/mod.ts";
 import { framedInputs } from "../../_support/framing.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("stats framing");
 

@@ -7,7 +7,7 @@ import {
   statsSummary,
 } from "../../../actors/stats/mod.ts";
 import type { SampleFrame } from "../../../protocol/mod.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("stats kernel");
 

@@ -1,6 +1,6 @@
 /**
  * A feed's bytes for a seed are the same on every runtime, not only from run to run: the feeds
- * and the Prng use actors/portable_math.ts instead of Math.log/exp/cos, whose last bits differ
+ * and the Prng use actors/math/portable_math.ts instead of Math.log/exp/cos, whose last bits differ
  * between JavaScript engines. The checksums below were computed once; a runtime that gives
  * another one would generate another feed from the same seed.
  */
@@ -8,7 +8,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createMarketFeed } from "../../../sim/feeds/market.ts";
 import { createMetricsFeed } from "../../../sim/feeds/metrics.ts";
-import { Prng } from "../../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 import { feedBytes } from "./_collect.ts";
 
 const test = suite("portable feeds");

@@ -3,10 +3,10 @@
  * through splitmix32, with the distributions troupe's feeds and simulator need. Its whole state is
  * four 32-bit words, so it can be saved in a kernel's or simulator's state and restored exactly.
  * `Math.random` is never used where replay matters: this is. Its normal, exponential and Poisson
- * draws take their log and exp from actors/portable_math.ts, so a seed gives the same draws on
+ * draws take their log and exp from actors/math/portable_math.ts, so a seed gives the same draws on
  * every runtime, not only from run to run.
  */
-import { expFast, logFast } from "../actors/mod.ts";
+import { expFast, logFast } from "../../actors/math/mod.ts";
 
 /** The saved state of a Prng: four unsigned 32-bit words. */
 export type PrngState = [number, number, number, number];

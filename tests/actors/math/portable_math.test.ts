@@ -8,8 +8,8 @@ import {
   log2Fast,
   logFast,
   powFast,
-} from "../../actors/portable_math.ts";
-import { Prng } from "../../sim/prng.ts";
+} from "../../../actors/math/mod.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("portable math");
 const ULP = 2 ** -52;

@@ -9,7 +9,7 @@ import {
   startWorker,
   workerExecArgv,
   workerModuleUrl,
-} from "../../../actors/runtime/worker_thread.ts";
+} from "../../../actors/threads/worker_thread.ts";
 
 const test = suite("worker_thread");
 const isDeno = "Deno" in globalThis;

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Prng } from "../../sim/prng.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("prng");
 
