@@ -6,6 +6,11 @@
  * journal alone replays to the same bars, and a channel the host already holds (recovered from its
  * journal) is not seeded again: what it holds already includes its seed or newer bars.
  *
+ * Seeding runs in slices of a few milliseconds, letting the event loop turn between them: 10,000
+ * files take seconds, during which the host answers /healthz (not ready, "seeding", with the
+ * count) and applies what it journaled so far. The files are read, parsed and seeded in name
+ * order, one journaled seed input each, whatever the slicing: the journal is the same.
+ *
  * Bad input loses nothing good: a line that is not a bar is reported with file, line and value and
  * left out (bars_csv.ts); a file with a name that is not `<channel>.<size>.csv` of a configured
  * size is reported and skipped. A directory that cannot be read is an error naming it.
@@ -13,6 +18,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setImmediate } from "node:timers";
 import { type BarsConfig, barSizeUs } from "./config.ts";
 import { parseBarsCsv } from "./bars_csv.ts";
 import { barsSeedBody } from "./bars_seed.ts";
@@ -47,12 +53,32 @@ export interface BarsHistoryReport {
 
 const FILE = /^([A-Za-z0-9_-]{1,64})\.([^.]+)\.csv$/;
 
+const isDeno = "Deno" in globalThis;
+
+/**
+ * Resolves once the event loop has turned: timers and I/O (an HTTP request) ran. Node's
+ * setImmediate does that; Deno's runs its immediates before timers and I/O (a chain of them
+ * starved /healthz in a test), so on Deno a timer waits instead.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => isDeno ? setTimeout(resolve, 0) : setImmediate(resolve));
+}
+
+/** Options of `seedBarsHistory`. */
+export interface SeedHistoryOptions {
+  log?: (message: string) => void;
+  /** Told the files done and found, after each slice. */
+  progress?: (done: number, files: number) => void;
+  /** Milliseconds of work before the event loop gets a turn (default 20). */
+  slice_ms?: number;
+}
+
 /** Seeds `target`'s bars actors from `config.history_dir` (nothing when it is unset). */
-export function seedBarsHistory(
+export async function seedBarsHistory(
   target: SeedTarget,
   config: BarsConfig,
-  options: { log?: (message: string) => void } = {},
-): BarsHistoryReport {
+  options: SeedHistoryOptions = {},
+): Promise<BarsHistoryReport> {
   const report: BarsHistoryReport = {
     files: 0,
     seeded: 0,
@@ -80,7 +106,14 @@ export function seedBarsHistory(
     const m = FILE.exec(name);
     if (m && target.instance("bars", m[1]!) !== undefined) held.add(m[1]!);
   }
+  const sliceMs = options.slice_ms ?? 20;
+  let sliceEnd = performance.now() + sliceMs;
   for (const name of names) {
+    if (performance.now() >= sliceEnd) {
+      options.progress?.(report.files, names.length);
+      await nextTurn();
+      sliceEnd = performance.now() + sliceMs;
+    }
     report.files++;
     const path = join(dir, name);
     const m = FILE.exec(name);
@@ -100,6 +133,7 @@ export function seedBarsHistory(
     }
     seedFile(target, { path, channel, sizeUs, keep: config.history_bars }, report);
   }
+  options.progress?.(report.files, names.length);
   logReport(report, dir, options.log);
   return report;
 }

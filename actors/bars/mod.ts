@@ -43,7 +43,12 @@ export {
 } from "./kernel.ts";
 export { type CsvLineError, parseBarsCsv, parseCsvTime, type ParsedBarsCsv } from "./bars_csv.ts";
 export { barsOfSeedBody, barsSeedBody } from "./bars_seed.ts";
-export { type BarsHistoryReport, seedBarsHistory, type SeedTarget } from "./history_dir.ts";
+export {
+  type BarsHistoryReport,
+  seedBarsHistory,
+  type SeedHistoryOptions,
+  type SeedTarget,
+} from "./history_dir.ts";
 export { type BarEmitted, type BarsClosedEvent, barsMachine } from "./machine.ts";
 
 /** The machine event of the bars a frame or tick closed, or undefined when none closed. */

@@ -3,6 +3,12 @@
  * expressions become closures over per-scan buffers, each distinct indicator call is computed once
  * per symbol into buffers reused from symbol to symbol, and a symbol with fewer bars than the
  * expressions need is reported as insufficient history instead of being scored.
+ *
+ * An indicator is computed when the expression first reads it, and `and`/`or` stop at their first
+ * operand when it decides: `rsi(14) < 45 and macd(12,26,9).hist > 0` computes no MACD for a symbol
+ * whose RSI is 45 or more. The verdict is the same as computing every indicator first (the history
+ * each one needs is checked before any is computed, and the indicators are pure functions of the
+ * bars), at a fraction of the cost when the first conditions are selective.
  */
 import { type BarColumns, crossesAbove, crossesBelow } from "../indicators/mod.ts";
 import type { Node } from "./ast.ts";
@@ -28,12 +34,18 @@ type Eval = (i: number) => number;
 
 interface Context {
   bars: BarColumns;
+  /** The evaluation under way (one per symbol): a slot computed for an older one is stale. */
+  round: number;
+  /** Where the windowed indicators start: the last bar less the deepest lag read. */
+  from: number;
 }
 
 interface Slot extends CallSlot {
   /** Backing buffers (capacity ≥ the bars) and the views of the current length. */
   backing: Float64Array[];
   outs: Float64Array[];
+  /** The evaluation round its outputs were computed for. */
+  round: number;
 }
 
 /** A compiled criteria: evaluate it on each symbol's bars. */
@@ -79,13 +91,12 @@ export class CompiledCriteria {
     if (n < this.barsNeeded) {
       return { kind: "insufficient_history", needed: this.barsNeeded, have: n };
     }
-    this.#ctx.bars = bars;
-    const from = n - 1 - this.#lagMax;
-    for (const slot of this.#slots) {
-      if (slot.outs[0]!.length !== n) resize(slot, n);
-      const src = slot.source === null ? bars.close : bars[slot.source];
-      slot.spec.compute(bars, src, slot.params, slot.outs, from);
-    }
+    const ctx = this.#ctx;
+    ctx.bars = bars;
+    ctx.from = n - 1 - this.#lagMax;
+    // Slots are computed on first read (see `computed`); a new round makes every one stale.
+    ctx.round = ctx.round >= Number.MAX_SAFE_INTEGER ? 1 : ctx.round + 1;
+    if (ctx.round === 1) { for (const slot of this.#slots) slot.round = 0; }
     const last = n - 1;
     if (this.#criteria(last) === 0) return { kind: "no_match" };
     if (!this.#rank) return { kind: "match", rank: null };
@@ -133,11 +144,11 @@ export function compileCriteria(criteria: string, options: CriteriaOptions = {})
       );
     }
   }
-  const ctx: Context = { bars: undefined as unknown as BarColumns };
+  const ctx: Context = { bars: undefined as unknown as BarColumns, round: 0, from: 0 };
   const built = new Map<CallSlot, Slot>();
   for (const s of slots.values()) {
     const backing = s.spec.outputs.map(() => new Float64Array(0));
-    built.set(s, { ...s, backing, outs: backing.slice() });
+    built.set(s, { ...s, backing, outs: backing.slice(), round: 0 });
   }
   const resolve = (call: ResolvedCall) => ({ slot: built.get(call.slot)!, output: call.output });
   const calls = new Map([...checked.calls, ...(rankChecked?.calls ?? [])]);
@@ -153,6 +164,18 @@ export function compileCriteria(criteria: string, options: CriteriaOptions = {})
       lagMax: Math.max(checked.lagMax, rankChecked?.lagMax ?? 0),
     },
   );
+}
+
+/** `slot` with its outputs computed over the current symbol's bars (once per evaluation). */
+function computed(slot: Slot, ctx: Context): Slot {
+  if (slot.round === ctx.round) return slot;
+  const bars = ctx.bars;
+  const n = bars.close.length;
+  if (slot.outs[0]!.length !== n) resize(slot, n);
+  const src = slot.source === null ? bars.close : bars[slot.source];
+  slot.spec.compute(bars, src, slot.params, slot.outs, ctx.from);
+  slot.round = ctx.round;
+  return slot;
 }
 
 function resize(slot: Slot, n: number): void {
@@ -179,7 +202,7 @@ function toClosure(
     }
     case "call": {
       const { slot, output } = callOf(node);
-      return (i) => slot.outs[output]![i]!;
+      return (i) => computed(slot, ctx).outs[output]![i]!;
     }
     case "neg": {
       const a = go(node.a);

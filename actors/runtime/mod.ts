@@ -47,6 +47,7 @@ export {
   planLossRebuild,
 } from "./journal_loss.ts";
 export { FileJournal } from "./file_journal.ts";
+export type { FileJournalOptions } from "./file_journal_options.ts";
 export { JetStreamJournal } from "./jetstream_journal.ts";
 export { type ControlApplied, describeControlApplied } from "./control_input.ts";
 export { MemoryJournal } from "./memory_journal.ts";

@@ -24,6 +24,9 @@ export interface ScanRunOptions {
   stats(run: ScanRun): ScanStats;
 }
 
+/** The key of the def record's chunks, encoded. */
+const DEF_CHUNKS_KEY = encodeValue("chunks");
+
 interface Subscriber {
   listener: ScanListener;
   /** The last sequence number it was given. */
@@ -109,6 +112,29 @@ export class ScanRun {
     const p = this.#tail.then(append);
     this.#tail = p.catch(() => {});
     return p;
+  }
+
+  /**
+   * Journals the definition record, `{ k: "def", scanId, def, ts, chunks }`, with the chunks
+   * given already encoded (`encodeValue(this.chunks)`): a universe of 10,000 symbols is encoded
+   * once per order, not once per scan.
+   */
+  recordDef(def: ScanDefinition, chunks: Uint8Array, ts: number): Promise<void> {
+    const head = encodeValue({ k: "def", scanId: this.scanId, def, ts });
+    // A msgpack map of 4 entries (fixmap 0x84) becomes one of 5 with the chunks appended.
+    if (head[0] !== 0x84) throw new Error(`scan ${this.scanId}: def record head is not a fixmap 4`);
+    head[0] = 0x85;
+    const parts = [head, DEF_CHUNKS_KEY, chunks];
+    const p = this.#tail.then(async () => {
+      await this.#o.journal.append(`scan/${this.scanId}`, parts);
+    });
+    this.#tail = p.catch(() => {});
+    return p;
+  }
+
+  /** Resolves once the records asked for so far are journaled (or refused). */
+  idle(): Promise<void> {
+    return this.#tail.then(() => {});
   }
 
   /** Applies a journaled record: live after `record`, or on recovery. */

@@ -16,14 +16,21 @@ import type { BarColumns } from "../indicators/mod.ts";
 
 /** Bars by symbol and size. */
 export interface BarsSource {
-  /** The symbols whose bars are held here (volume channels `<sym>_vol` left out). */
-  symbols(): string[];
+  /** The symbols whose bars are held here (volume channels `<sym>_vol` left out); read only. */
+  symbols(): readonly string[];
   /**
    * The closed bars of `symbol` at size `bar`, oldest first, or undefined for a symbol not held.
    * The columns are views into buffers the source reuses, or into the bars actor's own ring:
    * read them only, and only until the source's next call.
    */
   bars(symbol: string, bar: string): BarColumns | undefined;
+  /**
+   * A number that changes whenever the symbols or their bars may have changed (a channel added, a
+   * bar closed, a seed). Two calls that return the same number saw the same symbols and bars, so
+   * what was derived from them (the symbol list, the priority order) still holds. Optional: a
+   * source without it is read afresh each time.
+   */
+  version?(): number;
 }
 
 /** The columns of a ring's views (see `heldView`): the same object while the ring is unchanged. */
@@ -34,6 +41,11 @@ export function heldBarsSource(options: {
   channels(): string[];
   state(channel: string): BarsState | undefined;
   volumeSuffix?: string;
+  /**
+   * See `BarsSource.version`; with it, the symbol list, and the columns of each symbol read in
+   * place from its ring, are kept while the version holds: a symbol's bars cost one lookup.
+   */
+  version?(): number;
 }): BarsSource {
   const suffix = options.volumeSuffix ?? "_vol";
   let cap = 0;
@@ -50,13 +62,37 @@ export function heldBarsSource(options: {
     v = h();
     vol = new Float64Array(cap);
   };
+  const version = options.version;
+  let listed: { version: number; symbols: string[] } | undefined;
+  /** Columns read in place, by bar size and symbol, as of `keptAt`. */
+  const kept = new Map<string, Map<string, BarColumns>>();
+  let keptAt: number | undefined;
+  const list = () => {
+    const all = options.channels();
+    const set = new Set(all);
+    return all.filter((c) => !(c.endsWith(suffix) && set.has(c.slice(0, -suffix.length))));
+  };
   return {
     symbols() {
-      const all = options.channels();
-      const set = new Set(all);
-      return all.filter((c) => !(c.endsWith(suffix) && set.has(c.slice(0, -suffix.length))));
+      if (version === undefined) return list();
+      const now = version();
+      if (listed?.version !== now) listed = { version: now, symbols: list() };
+      return listed.symbols;
     },
+    ...(version ? { version } : {}),
     bars(symbol, bar) {
+      let keep: Map<string, BarColumns> | undefined;
+      if (version !== undefined) {
+        const now = version();
+        if (now !== keptAt) {
+          kept.clear();
+          keptAt = now;
+        }
+        keep = kept.get(bar);
+        if (keep === undefined) kept.set(bar, keep = new Map());
+        const known = keep.get(symbol);
+        if (known !== undefined) return known;
+      }
       const s = options.state(symbol);
       if (bar !== lastBar) {
         lastBar = bar;
@@ -78,6 +114,8 @@ export function heldBarsSource(options: {
           cols = { t, open, high, low, close, volume: count };
           columnsOfView.set(view, cols);
         }
+        // The ring's own arrays stay valid while the version holds (the copies below do not).
+        keep?.set(symbol, cols);
         return cols;
       }
       grow(Math.max(view ? 0 : n, vs && vj >= 0 ? Math.max(n, heldCount(vs, vj)) : 0));

@@ -1,9 +1,11 @@
 /**
  * The scans of a host, as the service `launchHost` runs beside it (`troupe run`, `troupe up`): the
  * bars actors seeded from `actors.bars.history_dir` (once the host has recovered), a scan worker
- * over the bars they hold, the scan service, and the scan API on the host's HTTP port. The service keeps its scans in a journal of its own (`<data_dir>/scans`, or in
- * memory when the host's journal is), never in the host's: the host's recovery would take a
- * `scan/<id>` stream for an actor instance of a kind it does not know.
+ * over the bars they hold, the scan service, and the scan API on the host's HTTP port. The
+ * service keeps each scan in a journal of its own (`<data_dir>/scans/<scanId>/`, or in memory
+ * when the host's journal is), never in the host's: the host's recovery would take a
+ * `scan/<id>` stream for an actor instance of a kind it does not know, and a deleted scan's
+ * journal is deleted with it.
  */
 import { join } from "node:path";
 import {
@@ -12,18 +14,13 @@ import {
   parseBarsConfig,
   seedBarsHistory,
 } from "../bars/mod.ts";
-import {
-  FileJournal,
-  type HostService,
-  type HostServiceParts,
-  type Journal,
-  MemoryJournal,
-} from "../runtime/mod.ts";
+import type { HostService, HostServiceParts } from "../runtime/mod.ts";
 import { type BarsSource, heldBarsSource } from "./bars_source.ts";
 import { scanHttp } from "./scan_http.ts";
 import type { ScanLimits } from "./scan_request.ts";
 import { ScanService } from "./scan_service.ts";
 import { ScanWorker } from "./scan_worker.ts";
+import { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 
 /** Options of the scans a host runs. */
 export interface ScanHostOptions {
@@ -49,6 +46,8 @@ export function hostBarsSource(host: HostServiceParts["host"]): BarsSource {
       return out;
     },
     state: (channel) => host.instance("bars", channel)?.kernelState as BarsState | undefined,
+    // Every change to a bars instance (a new channel, a closed bar, a seed) is an input applied.
+    version: () => host.applied.get("bars") ?? 0,
   });
 }
 
@@ -59,28 +58,31 @@ export function hostBarsSource(host: HostServiceParts["host"]): BarsSource {
 export function scanHostService(
   options: ScanHostOptions = {},
 ): (parts: HostServiceParts) => Promise<HostService> {
-  return async ({ host, bus, config, log }) => {
+  return async ({ host, bus, config, log, notReady }) => {
     if (!("bars" in config.actors)) return { close: () => Promise.resolve() };
-    // History first: the first scan sees it.
-    seedBarsHistory(host, parseBarsConfig(config.actors.bars, defaultBarsConfig, "actors.bars"), {
+    // History first: the first scan sees it. Meanwhile /healthz says how far seeding is.
+    const barsConfig = parseBarsConfig(config.actors.bars, defaultBarsConfig, "actors.bars");
+    await seedBarsHistory(host, barsConfig, {
       log,
+      progress: (done, files) =>
+        notReady(`seeding: bars history ${done} of ${files} files (${barsConfig.history_dir})`),
     });
-    const journal: Journal = config.journal.kind === "memory"
-      ? new MemoryJournal()
-      : await FileJournal.open(join(config.data_dir, "scans"), {
+    const journals: ScanJournals = config.journal.kind === "memory"
+      ? memoryScanJournals()
+      : fileScanJournals(join(config.data_dir, "scans"), {
         fsync: config.journal.fsync,
         fsyncIntervalMs: config.journal.fsync_interval_ms,
       });
     const bars = hostBarsSource(host);
     const worker = new ScanWorker({ bus, bars, id: config.host_id });
-    const service = new ScanService({ bus, journal, bars, ...options });
+    const service = new ScanService({ bus, journals, bars, ...options });
     try {
       worker.start();
       await service.start();
     } catch (e) {
       worker.stop();
       service.close();
-      await journal.close();
+      await journals.close();
       throw e;
     }
     const http = scanHttp(service);
@@ -90,7 +92,7 @@ export function scanHostService(
         http.close();
         service.close();
         worker.stop();
-        await journal.close();
+        await journals.close();
       },
     };
   };

@@ -12,7 +12,7 @@
  * result is never doubled. Stopping (a request, `timeout_ms`, `max_signals`) ends the scan at once:
  * results of chunks still in flight are dropped.
  */
-import type { Bus, BusSubscription } from "../../protocol/mod.ts";
+import { type Bus, type BusSubscription, encodeValue } from "../../protocol/mod.ts";
 import type { Journal } from "../runtime/mod.ts";
 import { compileCriteria, type CompiledCriteria } from "../criteria/mod.ts";
 import type { BarColumns } from "../indicators/mod.ts";
@@ -32,6 +32,7 @@ import {
   WORK_SUBJECT,
 } from "./_wire.ts";
 import { ScanRun } from "./_scan_run.ts";
+import { memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 
 /** A result as subscribers receive it. */
 export interface ScanResult {
@@ -70,7 +71,8 @@ export interface ScanListener {
 /** Options of a ScanService. */
 export interface ScanServiceOptions {
   bus: Bus;
-  journal: Journal;
+  /** Where each scan is journaled (default: in memory, `memoryScanJournals()`). */
+  journals?: ScanJournals;
   /** This host's bars, for the chunks' priority order and the universe. */
   bars: BarsSource;
   limits?: ScanLimits;
@@ -94,6 +96,13 @@ export const FIRST_CHUNK_SYMBOLS = 32;
 /** Priority expressions whose values are kept (see `#priorityCache`). */
 const PRIORITIES_CACHED_MAX = 16;
 
+/** A universe in chunks, its msgpack encoding, and the source version it was ordered at. */
+interface Chunks {
+  version: number | undefined;
+  lists: string[][];
+  encoded: Uint8Array;
+}
+
 /** The scan service of a host. */
 export class ScanService {
   #o: Required<Omit<ScanServiceOptions, "timers">> & {
@@ -107,6 +116,8 @@ export class ScanService {
     string,
     { priority: CompiledCriteria; known: WeakMap<BarColumns, number> }
   >();
+  /** The chunks of recent universes, by bar, priority and universe (see `#chunks`). */
+  #ordered = new Map<string, Chunks>();
 
   constructor(options: ScanServiceOptions) {
     this.#o = {
@@ -114,6 +125,7 @@ export class ScanService {
       chunk_symbols: 250,
       inflight_max: 8,
       chunk_timeout_ms: 5000,
+      journals: memoryScanJournals(),
       now: () => Date.now(),
       newId: () => crypto.randomUUID().replaceAll("-", ""),
       timers: {
@@ -131,24 +143,34 @@ export class ScanService {
     return n;
   }
 
-  /** Recovers the scans of the journal, resumes the unfinished ones, and starts listening. */
+  /** Recovers the scans of the journals, resumes the unfinished ones, and starts listening. */
   async start(): Promise<void> {
-    for (const stream of this.#o.journal.streams()) {
-      if (!stream.startsWith(STREAM_PREFIX)) continue;
+    const journals = this.#o.journals;
+    for (const scanId of (await journals.ids()).sort()) {
+      const journal = await journals.open(scanId);
       const records: ScanRecord[] = [];
-      for await (const r of this.#o.journal.read(stream)) records.push(decodeScanRecord(r.data));
+      for await (const r of journal.read(STREAM_PREFIX + scanId)) {
+        records.push(decodeScanRecord(r.data));
+      }
       const first = records[0];
-      if (first?.k !== "def") continue;
-      const run = this.#newRun(first.scanId, first.def, first.chunks);
+      if (first?.k !== "def" || first.scanId !== scanId) {
+        // Made, but its definition never journaled (a crash in between): no scan to resume.
+        await journals.remove(scanId);
+        continue;
+      }
+      const run = this.#newRun(scanId, first.def, first.chunks, journal);
       for (const r of records) run.apply(r);
-      this.#runs.set(first.scanId, run);
+      this.#runs.set(scanId, run);
     }
     this.#sub = this.#o.bus.subscribe("troupe.scan.*.chunk", (msg) => this.#onChunk(msg.data));
     this.#timer = this.#o.timers.setInterval(() => this.#periodic(), 100);
     for (const run of this.#runs.values()) if (run.running) run.dispatch();
   }
 
-  /** Stops listening (scans stay in the journal, to resume on the next start). */
+  /**
+   * Stops listening (scans stay in their journals, to resume on the next start; whoever made the
+   * journals closes them).
+   */
   close(): void {
     this.#sub?.unsubscribe();
     if (this.#timer !== undefined) this.#o.timers.clearInterval(this.#timer);
@@ -160,15 +182,17 @@ export class ScanService {
     const def = parseScanRequest(request, this.#o.limits);
     const scanId = this.#o.newId();
     const chunks = this.#chunks(def);
-    const run = this.#newRun(scanId, def, chunks);
+    const journal = await this.#o.journals.open(scanId);
+    const run = this.#newRun(scanId, def, chunks.lists, journal);
     this.#runs.set(scanId, run);
     try {
-      await run.record({ k: "def", scanId, def, chunks, ts: this.#us() });
+      await run.recordDef(def, chunks.encoded, this.#us());
       await run.record({ k: "start", ts: this.#us() });
     } catch (e) {
       // Not journaled, not started: the client gets the error, nothing is left behind.
       run.actor.stop();
       this.#runs.delete(scanId);
+      await this.#o.journals.remove(scanId).catch(() => {});
       throw e;
     }
     run.dispatch();
@@ -183,14 +207,19 @@ export class ScanService {
     return true;
   }
 
-  /** Forgets a scan (stopping it first); its subscribers are ended. False when there is none. */
+  /**
+   * Deletes a scan (stopping it first): its subscribers are ended, and its journal is deleted, so
+   * a restart does not bring it back. False when there is none.
+   */
   async deleteScan(scanId: string): Promise<boolean> {
     const run = this.#runs.get(scanId);
     if (!run) return false;
-    if (run.running) await run.stop("requested", this.#us());
+    this.#runs.delete(scanId);
+    if (run.running) await run.stop("requested", this.#us()).catch(() => {});
     run.endAll(this.#stats(run));
     run.actor.stop();
-    this.#runs.delete(scanId);
+    await run.idle();
+    await this.#o.journals.remove(scanId);
     return true;
   }
 
@@ -224,12 +253,12 @@ export class ScanService {
     return Math.round(this.#o.now() * 1000);
   }
 
-  #newRun(scanId: string, def: ScanDefinition, chunks: string[][]): ScanRun {
+  #newRun(scanId: string, def: ScanDefinition, chunks: string[][], journal: Journal): ScanRun {
     return new ScanRun({
       scanId,
       def,
       chunks,
-      journal: this.#o.journal,
+      journal,
       inflightMax: this.#o.inflight_max,
       send: (data) => this.#o.bus.publish(WORK_SUBJECT, data),
       publishResults: (data) => this.#o.bus.publish(resultsSubject(scanId), data),
@@ -241,9 +270,28 @@ export class ScanService {
   /**
    * The universe in priority order (most promising first), in chunks that grow from
    * `FIRST_CHUNK_SYMBOLS` to `chunk_symbols`, doubling: the first results come after a few dozen
-   * symbols, the rest in chunks large enough to keep messages few.
+   * symbols, the rest in chunks large enough to keep messages few. While the source's version
+   * holds (no bar closed, no channel added since), a universe of all symbols or of a prefix gets
+   * the chunks it got last time, and their msgpack encoding with them: a scan of an unchanged
+   * market starts without a pass over its symbols.
    */
-  #chunks(def: ScanDefinition): string[][] {
+  #chunks(def: ScanDefinition): Chunks {
+    const version = this.#o.bars.version?.();
+    const key = def.universe === null || typeof def.universe === "string"
+      ? `${def.bar}\n${def.priority}\n${def.universe ?? ""}`
+      : undefined;
+    const kept = key === undefined ? undefined : this.#ordered.get(key);
+    if (kept !== undefined && version !== undefined && kept.version === version) return kept;
+    const lists = this.#order(def);
+    const chunks: Chunks = { version, lists, encoded: encodeValue(lists) };
+    if (key !== undefined && version !== undefined) {
+      if (this.#ordered.size >= PRIORITIES_CACHED_MAX) this.#ordered.clear();
+      this.#ordered.set(key, chunks);
+    }
+    return chunks;
+  }
+
+  #order(def: ScanDefinition): string[][] {
     const source = this.#o.bars;
     const universe = def.universe === null
       ? source.symbols()

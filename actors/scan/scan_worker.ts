@@ -5,7 +5,13 @@
  * with their ranks (best first), the symbols with too little history, the symbols not held here.
  * A chunk that arrives again (it timed out and was sent again) is simply scanned again: the
  * service keeps the first results of each chunk.
+ *
+ * Chunks that arrive together are queued and scanned one per turn of the event loop: a bus that
+ * hands over eight chunks at once (the service's in-flight window) would otherwise have the
+ * worker scan all eight before the first one's results leave, and hold the host's I/O (a client's
+ * WebSocket upgrade, /healthz) for as long.
  */
+import { setImmediate } from "node:timers";
 import type { Bus, BusSubscription } from "../../protocol/mod.ts";
 import { compileCriteria, type CompiledCriteria } from "../criteria/mod.ts";
 import type { BarsSource } from "./bars_source.ts";
@@ -29,15 +35,25 @@ export interface ScanWorkerOptions {
   compiledMax?: number;
   /** Called on a message it could not decode. */
   onError?(error: Error): void;
+  /** Runs the next queued chunk later (default: setImmediate, the next turn of the event loop). */
+  defer?(run: () => void): void;
 }
+
+/** Chunks waiting to be scanned, at most; more are dropped (the service sends them again). */
+export const WORK_QUEUED_MAX = 4096;
 
 /** A scan worker. */
 export class ScanWorker {
   #options: ScanWorkerOptions;
   #sub: BusSubscription | undefined;
   #compiled = new Map<string, CompiledCriteria>();
+  #queue: WorkMessage[] = [];
+  #head = 0;
+  #scheduled = false;
   /** Chunks scanned (for tests and metrics). */
   chunks = 0;
+  /** Chunks dropped as over `WORK_QUEUED_MAX`. */
+  dropped = 0;
 
   constructor(options: ScanWorkerOptions) {
     this.#options = options;
@@ -53,14 +69,49 @@ export class ScanWorker {
         this.#options.onError?.(e as Error);
         return;
       }
-      this.#scan(work);
+      if (this.#queue.length - this.#head >= WORK_QUEUED_MAX) {
+        this.dropped++;
+        return;
+      }
+      this.#queue.push(work);
+      this.#schedule();
     }, { queue: WORK_QUEUE });
   }
 
-  /** Leaves the queue group. */
+  /** Leaves the queue group; chunks still queued are dropped (the service sends them again). */
   stop(): void {
     this.#sub?.unsubscribe();
     this.#sub = undefined;
+    this.#queue = [];
+    this.#head = 0;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    const defer = this.#options.defer ?? ((run: () => void) => void setImmediate(run));
+    defer(() => this.#next());
+  }
+
+  /** Scans the oldest queued chunk, then lets the event loop turn before the next. */
+  #next(): void {
+    this.#scheduled = false;
+    const work = this.#queue[this.#head];
+    if (work === undefined) return;
+    this.#queue[this.#head++] = undefined as unknown as WorkMessage;
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    try {
+      this.#scan(work);
+    } finally {
+      // After the scan: its results' delivery is queued before the next chunk.
+      if (this.#head < this.#queue.length) this.#schedule();
+    }
   }
 
   #criteria(work: WorkMessage): CompiledCriteria {

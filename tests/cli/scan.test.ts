@@ -9,7 +9,7 @@ import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, InProcessBus, MemoryJournal } from "../../actors/runtime/mod.ts";
+import { freePort, InProcessBus } from "../../actors/runtime/mod.ts";
 import { scanHttp, ScanService, ScanWorker } from "../../actors/scan/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
@@ -24,7 +24,6 @@ async function serve(n: number, idle = false) {
   let id = 0;
   const service = new ScanService({
     bus,
-    journal: new MemoryJournal(),
     bars: source(u),
     chunk_symbols: 25,
     newId: () => `scan${++id}`,

@@ -7,7 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:http";
-import { InProcessBus, MemoryJournal } from "../../actors/runtime/mod.ts";
+import { InProcessBus } from "../../actors/runtime/mod.ts";
 import { scanHttp, ScanService, ScanWorker } from "../../actors/scan/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
 import { CRITERIA, expected, RANK, source, universe } from "../actors/scan/_scan_setup.ts";
@@ -26,7 +26,6 @@ test("an editor's scan streams every match into the table, which sorts by rank; 
   let n = 0;
   const service = new ScanService({
     bus,
-    journal: new MemoryJournal(),
     bars: source(u),
     chunk_symbols: 25,
     inflight_max: 2,

@@ -14,7 +14,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { Bus } from "../../protocol/mod.ts";
-import { MemoryJournal } from "../../actors/runtime/mod.ts";
 import {
   type BarsSource,
   decodeChunk,
@@ -89,7 +88,6 @@ async function run(seed: number) {
   const group = scheduler.timers();
   const service = new ScanService({
     bus: asyncBus(bus.connect("svc")),
-    journal: new MemoryJournal(),
     bars: source(u),
     chunk_symbols: CHUNK,
     inflight_max: 4,
@@ -126,11 +124,15 @@ async function run(seed: number) {
       conn.kill();
       died = { atUs: scheduler.nowUs, symbol };
       scheduler.after(1_000_000, () => {
-        new ScanWorker({ bus: bus.connect(`w${w}-restarted`), bars: source(u), id: `w${w}b` })
-          .start();
+        new ScanWorker({
+          bus: bus.connect(`w${w}-restarted`),
+          bars: source(u),
+          id: `w${w}b`,
+          defer: (run) => run(), // on the simulator's time, not the event loop's
+        }).start();
       });
     });
-    new ScanWorker({ bus: conn, bars, id: `w${w}` }).start();
+    new ScanWorker({ bus: conn, bars, id: `w${w}`, defer: (run) => run() }).start();
   }
   const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK, bar: "1m" });
   const first = new Reader(service, scanId), late = new Reader(service, scanId);

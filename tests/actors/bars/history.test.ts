@@ -7,6 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import {
@@ -22,6 +23,7 @@ import {
   parseCsvTime,
   readHeld,
   type SeedBars,
+  seedBarsHistory,
 } from "../../../actors/bars/mod.ts";
 import {
   decodeInputRecord,
@@ -323,6 +325,126 @@ test("history_dir seeds a launched host; a restart without the files folds the s
     dir.remove();
   }
 });
+
+test("seedBarsHistory() seeds in slices, letting the event loop turn, the same seeds in the same order whatever the slice", async () => {
+  const dir = tempDir();
+  try {
+    for (let i = 0; i < 12; i++) {
+      writeFileSync(join(dir.path, `S${i}.1m.csv`), series(20 + i, 60).lines.join("\n"));
+    }
+    const config: BarsConfig = {
+      bar_sizes: ["1m"],
+      history_bars: 50,
+      history_dir: dir.path,
+    } as BarsConfig;
+    const run = async (slice_ms: number) => {
+      const seeds: unknown[] = [];
+      const progress: number[] = [];
+      let turns = 0;
+      let turning = true;
+      const turn = () => {
+        turns++;
+        if (turning) setTimeout(turn, 0);
+      };
+      setTimeout(turn, 0);
+      const report = await seedBarsHistory(
+        {
+          seed: (kind, key, seed) => {
+            seeds.push([kind, key, seed.id, encodeValue(seed.body)]);
+            return true;
+          },
+          instance: () => undefined,
+        },
+        config,
+        { slice_ms, progress: (done) => progress.push(done) },
+      );
+      turning = false;
+      return { seeds, progress, turns, report };
+    };
+    const whole = await run(1e9), sliced = await run(0);
+    assert.is(whole.report.seeded, 12);
+    assert.equal(sliced.seeds, whole.seeds, "the same seeds, in the same order");
+    assert.equal(sliced.report, whole.report);
+    assert.equal(whole.progress, [12], "one slice: told once, at the end");
+    assert.is(
+      sliced.progress.length,
+      13,
+      "a slice a file: told before each file but the first, and at the end",
+    );
+    assert.ok(sliced.turns >= 2, `timers ran while seeding in slices (${sliced.turns} turns)`);
+  } finally {
+    dir.remove();
+  }
+});
+
+/** A TCP port free now on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+test("/healthz answers while a launched host seeds its history: 503, seeding, with the count; then 200", async () => {
+  const dir = tempDir();
+  const hist = join(dir.path, "history");
+  mkdirSync(hist);
+  try {
+    const FILES = 300;
+    const one = series(7, 100).lines.join("\n");
+    for (let i = 0; i < FILES; i++) writeFileSync(join(hist, `H${i}.1m.csv`), one);
+    const port = await freePort();
+    const config = parseHostConfig({
+      host_id: "seeding",
+      data_dir: join(dir.path, "data"),
+      http_port: port,
+      journal: { kind: "file", fsync: "never" },
+      actors: {
+        ...Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }])),
+        bars: { bar_sizes: ["1m"], history_bars: 100, history_dir: hist },
+      },
+    }, ACTOR_KINDS);
+    let launched: LaunchedHost | undefined;
+    const starting = launchHost(config, ACTOR_KINDS, {
+      log: () => {},
+      tickEveryMs: 0,
+      service: scanHostService(),
+    }).then((h) => (launched = h));
+    const seen: Array<{ status: number; reasons: string[] }> = [];
+    while (launched === undefined) {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+      if (r) seen.push({ status: r.status, reasons: ((await r.json()) as HealthBody).reasons });
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await starting;
+    try {
+      const seeding = seen.filter((h) => h.reasons.some((x) => x.startsWith("seeding")));
+      assert.ok(seeding.length > 0, `healthz said seeding at least once: ${JSON.stringify(seen)}`);
+      for (const h of seeding) {
+        assert.is(h.status, 503);
+        assert.match(
+          h.reasons.join(";"),
+          new RegExp(`seeding: bars history \\d+ of ${FILES} files`),
+        );
+      }
+      const after = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert.is(after.status, 200);
+      assert.is(launched.host.instances().length, FILES);
+    } finally {
+      await launched.close();
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+interface HealthBody {
+  reasons: string[];
+}
 
 test("a history_dir that does not exist stops the start, naming it", async () => {
   const dir = tempDir();

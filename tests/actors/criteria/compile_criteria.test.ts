@@ -214,4 +214,39 @@ test("compareRanks orders best first by the order, nulls last", () => {
   );
 });
 
+test("evaluate() computes an indicator only where it is read: each verdict and rank equals its parts evaluated on their own", () => {
+  // Parts that share indicators (rsi, sma), so a slot computed for one symbol and skipped for
+  // the next would show as a stale value.
+  const A = "rsi(14) < 50", B = "macd(12,26,9).hist > 0", C = "close crosses_above sma(10)";
+  const D = "bollinger(20,2).pct_b > 1", R = "rsi(14) + sma(10) / 100";
+  const whole = compileCriteria(`${A} and (${B} or ${C}) and not ${D}`, { rank: R });
+  const part = (c: string) => compileCriteria(c);
+  const [a, b, c, d] = [A, B, C, D].map(part);
+  // The same deepest lag as `whole` (crosses_above reads the bar before): windowed indicators
+  // start at the same bar, so the rank is the same to the last bit.
+  const rank = compileCriteria(`${C} or 1 > 0`, { rank: R });
+  const is = (x: ReturnType<typeof part>, bars: BarColumns) => x.evaluate(bars).kind === "match";
+  let matches = 0, skipped = 0;
+  for (let i = 0; i < 400; i++) {
+    const bars = head(randomBars(120, 9000 + i), i % 37 === 3 ? 30 : 120);
+    const got = whole.evaluate(bars);
+    if (bars.close.length < whole.barsNeeded) {
+      assert.is(got.kind, "insufficient_history", `symbol ${i}`);
+      continue;
+    }
+    const want = is(a!, bars) && (is(b!, bars) || is(c!, bars)) && !is(d!, bars);
+    if (!is(a!, bars)) skipped++;
+    assert.is(got.kind, want ? "match" : "no_match", `symbol ${i}`);
+    if (got.kind === "match") {
+      matches++;
+      const r = rank.evaluate(bars);
+      assert.is(got.rank, r.kind === "match" ? r.rank : NaN, `symbol ${i} rank`);
+    }
+  }
+  assert.ok(
+    matches > 10 && skipped > 50,
+    `both paths taken: ${matches} matches, ${skipped} stopped at the first part`,
+  );
+});
+
 test.run();

@@ -44,4 +44,42 @@ test("a symbol's bars come from its bars actor; volume from <sym>_vol where it h
   assert.is(src.bars("AAA", "bogus"), undefined);
 });
 
+test("with a version, the symbol list and the bars read in place are kept while it holds, and read afresh once it moves", () => {
+  const states = new Map<string, BarsState>([
+    ["AAA", fed("AAA", [1, 61, 125], [10, 12, 13])],
+    ["AAA_vol", fed("AAA_vol", [1, 61], [100, 50])],
+    ["BBB", fed("BBB", [5, 65, 70], [1, 2, 3])],
+  ]);
+  let version = 1, listed = 0, looked = 0;
+  const src = heldBarsSource({
+    channels: () => (listed++, [...states.keys()]),
+    state: (c) => (looked++, states.get(c)),
+    version: () => version,
+  });
+  const list = src.symbols();
+  assert.equal(list, ["AAA", "BBB"]);
+  assert.is(src.symbols(), list, "the same list while the version holds");
+  assert.is(listed, 1);
+  const b = src.bars("BBB", "1m")!;
+  assert.equal(Array.from(b.close), [1]);
+  const lookups = looked;
+  assert.is(src.bars("BBB", "1m"), b, "the same columns, without a lookup");
+  assert.is(looked, lookups);
+  // A volume join is a copy into reused buffers: never kept.
+  assert.equal(Array.from(src.bars("AAA", "1m")!.volume), [100, 0]);
+  src.bars("AAA", "1m");
+  assert.ok(looked > lookups + 2, "AAA looked up each time");
+  // A bar closes: the version moves, and what was kept is read again.
+  barsKernel.step(states.get("BBB")!, {
+    channel: "BBB",
+    seq0: 3,
+    t: new Float64Array([T0 + 130e6]),
+    v: new Float64Array([4]),
+  });
+  version++;
+  assert.equal(Array.from(src.bars("BBB", "1m")!.close), [1, 3]);
+  src.symbols();
+  assert.is(listed, 2);
+});
+
 test.run();

@@ -186,7 +186,9 @@ if (haveNatsServer("scans on a host")) {
       });
       assert.not.ok(hostJournal.streams().some((s) => s.startsWith("scan/")));
       await hostJournal.close();
-      const scans = await FileJournal.open(join(dir.path, "host", "scans"), { fsync: "never" });
+      const scans = await FileJournal.open(join(dir.path, "host", "scans", scanId), {
+        fsync: "never",
+      });
       assert.equal(scans.streams(), [`scan/${scanId}`]);
       await scans.close();
     } finally {

@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:http";
 import { WebSocket } from "ws";
-import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
+import { InProcessBus } from "../../../actors/runtime/mod.ts";
 import { scanHttp, type ScanResult, ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
 import { CRITERIA, expected, RANK, source, universe, until } from "./_scan_setup.ts";
 
@@ -14,7 +14,6 @@ async function serve(n: number, limits?: { universe_max: number }) {
   let id = 0;
   const service = new ScanService({
     bus,
-    journal: new MemoryJournal(),
     bars: source(u),
     chunk_symbols: 20,
     inflight_max: 2,

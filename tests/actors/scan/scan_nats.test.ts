@@ -6,7 +6,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { decodeValue } from "../../../protocol/mod.ts";
-import { MemoryJournal, NatsBus } from "../../../actors/runtime/mod.ts";
+import { NatsBus } from "../../../actors/runtime/mod.ts";
 import {
   resultsSubject,
   type ScanResult,
@@ -27,7 +27,6 @@ if (haveNatsServer("scan over NATS")) {
       const u = universe(800, 3);
       const service = new ScanService({
         bus: serviceBus,
-        journal: new MemoryJournal(),
         bars: source(u),
         chunk_symbols: 40,
         newId: () => "natsscan",

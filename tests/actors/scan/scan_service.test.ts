@@ -1,8 +1,17 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { decodeValue, encodeValue } from "../../../protocol/mod.ts";
+import { tempDir } from "../../_support/nats.ts";
 import {
+  type BarsSource,
+  chunkSubject,
   decodeWork,
+  fileScanJournals,
+  memoryScanJournals,
+  parseScanRequest,
   type ScanResult,
   ScanService,
   type ScanStats,
@@ -36,11 +45,11 @@ function setup(
 ) {
   const u = universe(n);
   const bus = new InProcessBus();
-  const journal = new MemoryJournal();
+  const journals = memoryScanJournals();
   let id = 0;
   const service = new ScanService({
     bus,
-    journal,
+    journals,
     bars: source(u),
     chunk_symbols: options.chunk_symbols ?? 25,
     chunk_timeout_ms: options.chunk_timeout_ms ?? 5000,
@@ -50,7 +59,7 @@ function setup(
     { length: options.workers ?? 2 },
     (_, i) => new ScanWorker({ bus, bars: source(u), id: `w${i}` }),
   );
-  return { u, bus, journal, service, workers };
+  return { u, bus, journals, service, workers };
 }
 
 async function teardown(s: { service: ScanService; workers: ScanWorker[]; bus: InProcessBus }) {
@@ -208,10 +217,10 @@ test("a worker that dies mid-chunk: its chunks are taken again and no result is 
 test("a service restarted over the scan's journal numbers every result as before and finishes it", async () => {
   const u = universe(500, 2);
   const bus = new InProcessBus();
-  const journal = new MemoryJournal();
+  const journals = memoryScanJournals();
   const a = new ScanService({
     bus,
-    journal,
+    journals,
     bars: source(u),
     chunk_symbols: 20,
     inflight_max: 1,
@@ -229,7 +238,7 @@ test("a service restarted over the scan's journal numbers every result as before
   const seen = first.got.length;
   const b = new ScanService({
     bus,
-    journal,
+    journals,
     bars: source(u),
     chunk_symbols: 20,
     newId: () => "s2",
@@ -267,7 +276,7 @@ test("a journal that refuses a record fails the scan, and its subscribers are to
   }
   const service = new ScanService({
     bus,
-    journal: new FullJournal(),
+    journals: { ...memoryScanJournals(), open: () => Promise.resolve(new FullJournal()) },
     bars: source(u),
     chunk_symbols: 20,
     newId: () => "f",
@@ -285,6 +294,141 @@ test("a journal that refuses a record fails the scan, and its subscribers are to
   worker.stop();
   service.close();
   await bus.close();
+});
+
+test("a worker given chunks together scans one per turn of the event loop: the first one's results leave before the last is scanned", async () => {
+  const u = universe(200);
+  const bus = new InProcessBus();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  const def = parseScanRequest({ criteria: CRITERIA, rank: RANK });
+  const symbols = [...u.keys()];
+  const scannedWhenBack: number[] = [];
+  bus.subscribe(chunkSubject("s1"), () => void scannedWhenBack.push(worker.chunks));
+  for (let chunk = 0; chunk < 4; chunk++) {
+    const work = { scanId: "s1", chunk, attempt: 0, symbols: symbols.slice(50 * chunk), def };
+    bus.publish(WORK_SUBJECT, encodeValue(work));
+  }
+  await until(() => scannedWhenBack.length === 4, 5000, "four chunks back");
+  assert.ok(scannedWhenBack[0]! < 4, `chunks scanned when the first came back: ${scannedWhenBack}`);
+  worker.stop();
+  await bus.close();
+});
+
+test("scans of an unchanged universe reuse its priority order: one pass over the symbols while the source's version holds", async () => {
+  const u = universe(300);
+  const inner = source(u);
+  let version = 1, listed = 0;
+  const counted: BarsSource = {
+    symbols: () => (listed++, inner.symbols()),
+    bars: (symbol, bar) => inner.bars(symbol, bar),
+    version: () => version,
+  };
+  const bus = new InProcessBus();
+  const journals = memoryScanJournals();
+  let id = 0;
+  const options = { bus, journals, bars: counted, chunk_symbols: 40, newId: () => `scan${++id}` };
+  const service = new ScanService(options);
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  await service.start();
+  worker.start();
+  const scan = async () => {
+    const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK });
+    await until(() => service.stats(scanId)?.state === "done", 10_000, `${scanId} done`);
+    const r = recorder();
+    service.subscribe(scanId, 0, r.listener);
+    assert.equal(new Map(r.got.map((x) => [x.symbol, x.rank])), expected(u), scanId);
+    const def = [];
+    const journal = await journals.open(scanId);
+    for await (const rec of journal.read(`scan/${scanId}`)) def.push(decodeValue(rec.data));
+    return def[0] as { k: string; scanId: string; chunks: string[][] };
+  };
+  const first = await scan(), second = await scan();
+  assert.is(listed, 1, "one listing for two scans");
+  assert.is(second.k, "def");
+  assert.is(second.scanId, "scan2");
+  assert.equal(second.chunks, first.chunks);
+  assert.equal(second.chunks.map((c) => c.length), [32, 40, 40, 40, 40, 40, 40, 28]);
+  version++;
+  await scan();
+  assert.is(listed, 2, "listed again once the version moved");
+  // A service restarted over the journal reads the definitions back (the chunks were journaled
+  // from their kept encoding).
+  service.close();
+  const again = new ScanService({ ...options, bus: new InProcessBus() });
+  await again.start();
+  for (const scanId of ["scan1", "scan2", "scan3"]) {
+    assert.equal(again.stats(scanId)?.symbols_total, 300, scanId);
+    assert.equal(again.stats(scanId)?.state, "done", scanId);
+  }
+  again.close();
+  worker.stop();
+  await bus.close();
+});
+
+test("a deleted scan's journal is deleted: its directory goes, and a restart brings back the scans kept but not it", async () => {
+  const u = universe(300, 3);
+  const dir = tempDir();
+  const bus = new InProcessBus();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  let id = 0;
+  const open = () => {
+    const journals = fileScanJournals(dir.path, { fsync: "never" });
+    const service = new ScanService({
+      bus,
+      journals,
+      bars: source(u),
+      chunk_symbols: 50,
+      newId: () => `scan${++id}`,
+    });
+    return { journals, service };
+  };
+  try {
+    let { journals, service } = open();
+    await service.start();
+    const ids: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK });
+      await until(() => service.stats(scanId)?.state === "done", 10_000, `${scanId} done`);
+      ids.push(scanId);
+    }
+    const kept = recorder();
+    service.subscribe("scan1", 0, kept.listener);
+    assert.equal(readdirSync(dir.path).sort(), ids);
+    const bytes = (scanId: string) =>
+      readdirSync(join(dir.path, scanId)).reduce(
+        (n, f) => n + statSync(join(dir.path, scanId, f)).size,
+        0,
+      );
+    await (await journals.open("scan2")).sync();
+    assert.ok(bytes("scan2") > 3000, `scan2's journal holds ${bytes("scan2")} bytes`);
+    assert.is(await service.deleteScan("scan2"), true);
+    assert.is(service.stats("scan2"), undefined);
+    assert.equal(readdirSync(dir.path).sort(), ["scan1", "scan3"], "scan2's directory is gone");
+    assert.is(await service.deleteScan("scan2"), false);
+    service.close();
+    await journals.close();
+    // What a crash leaves: a delete cut short, and a scan made whose definition never got in.
+    mkdirSync(join(dir.path, "scan9.deleted"));
+    writeFileSync(join(dir.path, "scan9.deleted", "x"), "left over");
+    mkdirSync(join(dir.path, "scan8"));
+    ({ journals, service } = open());
+    await service.start();
+    assert.equal(readdirSync(dir.path).sort(), ["scan1", "scan3"], "leftovers removed at start");
+    assert.is(service.stats("scan2"), undefined, "a deleted scan does not come back");
+    assert.is(service.stats("scan3")?.state, "done");
+    const again = recorder();
+    service.subscribe("scan1", 0, again.listener);
+    assert.equal(again.got, kept.got, "a kept scan's results, as they were");
+    assert.ok(kept.got.length > 10);
+    service.close();
+    await journals.close();
+  } finally {
+    worker.stop();
+    await bus.close();
+    dir.remove();
+  }
 });
 
 test.run();
