@@ -26,6 +26,7 @@ import type { Duplex } from "node:stream";
 import type { Registry } from "prom-client";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Bus, BusSubscription } from "../protocol/mod.ts";
+import { binaryFrame } from "./_frame_writer.ts";
 import { refuse, truncate } from "./_refuse.ts";
 import {
   checkStreamPattern,
@@ -125,6 +126,12 @@ interface Client {
 interface Corkable {
   cork(): void;
   uncork(): void;
+}
+
+/** What the raw path needs of ws's socket and sender (ws 8's own fields). */
+interface RawPath {
+  _socket?: Corkable & { write(chunk: Uint8Array): boolean; destroyed: boolean };
+  _sender?: { _state?: number; _queue?: unknown[] };
 }
 
 /** Plain counters read by `stats()` and `/metrics`. */
@@ -395,7 +402,8 @@ export class StreamGateway {
     const entry = this.#ring.push(subject, data);
     this.#tally.received++;
     const matches = new Map<string, boolean>();
-    const frames = new Map<number, Uint8Array>();
+    // One payload and one WebSocket frame per subscription id, shared by every socket.
+    const frames = new Map<number, { payload: Uint8Array; wire: Uint8Array }>();
     const bound = this.limits.client_buffered_bytes_max;
     for (const c of this.#clients) {
       if (c.closing || c.subs.size === 0) continue;
@@ -403,11 +411,12 @@ export class StreamGateway {
       if (!owner?.live) continue;
       let frame = frames.get(owner.id);
       if (!frame) {
-        frames.set(owner.id, frame = encodeMsgFrame(entry.seq, owner.id, subject, entry.data));
+        const payload = encodeMsgFrame(entry.seq, owner.id, subject, entry.data);
+        frames.set(owner.id, frame = { payload, wire: binaryFrame(payload) });
       }
       const buffered = c.ws.bufferedAmount;
-      if (buffered + frame.length <= bound) {
-        this.#sendFrame(c, frame);
+      if (buffered + frame.wire.length <= bound) {
+        this.#sendFrame(c, frame.payload, frame.wire);
       } else if (owner.slow === "close") {
         this.#closeSlow(c, buffered);
       } else {
@@ -468,9 +477,24 @@ export class StreamGateway {
     return true;
   }
 
-  #sendFrame(client: Client, frame: Uint8Array): void {
+  /**
+   * Sends one `msg`. With its WebSocket frame (`wire`, built once for every socket), the frame is
+   * written to ws's socket as it is whenever ws's sender is idle (not compressing a large message
+   * or holding a queue, which must go first to keep the order): framing it again per socket
+   * through ws was the gateway's largest cost after `writev` and the garbage it made (a profile at
+   * 100 clients: GC 16%, ws's sender 8%). A small message goes uncompressed either way (RSV1
+   * clear, which permessage-deflate allows), so the client sees the same frames.
+   */
+  #sendFrame(client: Client, frame: Uint8Array, wire?: Uint8Array): void {
     this.#cork(client);
-    client.ws.send(frame);
+    const raw = client.ws as unknown as RawPath;
+    const socket = raw._socket, sender = raw._sender;
+    if (
+      wire && frame.length < this.limits.deflate_threshold_bytes && socket?.write &&
+      !socket.destroyed && sender?._state === 0 && sender._queue?.length === 0
+    ) {
+      socket.write(wire);
+    } else client.ws.send(frame);
     this.#tally.relayed++;
     this.#tally.bytesOut += frame.length;
   }
