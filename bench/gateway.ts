@@ -8,7 +8,8 @@
  *   every one of `--clients` clients holds every message. troupe: StreamClients (over `ws`,
  *   decoding every frame) subscribed to `troupe.out.>` through a gateway running in a process of
  *   its own; baseline: as many nats.js connections, each subscribed to `troupe.out.>` (nats-server
- *   does the fan-out). Clients and the publisher share this process in both cases.
+ *   does the fan-out). Both sides' clients run in `--client-procs` child processes of their own
+ *   (bench/_gateway_clients.ts), apart from the publisher and the gateway.
  * - `rss_mb_stalled_client`: the gateway process's peak resident memory while `--stall-mb` MiB of
  *   1 KiB messages pass through it to `--stall-clients` reading clients plus one raw client that
  *   subscribes and then never reads; baseline: the same run without the stalled client. Equal figures mean the stalled
@@ -20,15 +21,8 @@
 import { readFileSync } from "node:fs";
 import { connect as tcpConnect, type Socket } from "node:net";
 import process from "node:process";
-import { WebSocket } from "ws";
 import { NatsBus, type NatsServer } from "../actors/runtime/mod.ts";
-import {
-  encodeClientMessage,
-  Keyring,
-  mintToken,
-  StreamClient,
-  type StreamSocketConstructor,
-} from "../collab/mod.ts";
+import { encodeClientMessage, Keyring, mintToken } from "../collab/mod.ts";
 import { encodeEventEnvelope } from "../protocol/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
 import {
@@ -36,7 +30,6 @@ import {
   median,
   numberOption,
   parseOptions,
-  sleep,
   startBenchNats,
   tempDir,
 } from "./_cluster.ts";
@@ -46,18 +39,12 @@ const SECRET = "troupe-bench-gateway-secret";
 
 interface Settings {
   clients: number;
+  /** Child processes the clients of either side run in. */
+  clientProcs: number;
   messages: number;
   rounds: number;
   stallMb: number;
   stallClients: number;
-}
-
-/** A set of clients that count what they receive. */
-interface Receivers {
-  counts: Int32Array;
-  /** When each client got its last expected message (performance.now()). */
-  doneAt: Float64Array;
-  close(): Promise<void>;
 }
 
 function rssMb(pid: number | undefined): number {
@@ -69,72 +56,65 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
-async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`Timed out after ${timeoutMs} ms: ${what}`);
-    await sleep(10);
+/** Receiving clients in `procs` child processes (bench/_gateway_clients.ts), `n` in all. */
+class ClientProcs {
+  readonly #children: ChildScript[];
+  private constructor(children: ChildScript[]) {
+    this.#children = children;
   }
-}
 
-function counting(n: number, expected: () => number): Omit<Receivers, "close"> & {
-  hit(i: number): void;
-} {
-  const counts = new Int32Array(n);
-  const doneAt = new Float64Array(n);
-  return {
-    counts,
-    doneAt,
-    hit(i) {
-      if (++counts[i]! === expected()) doneAt[i] = performance.now();
-    },
-  };
-}
-
-/** `n` StreamClients of the gateway at `port`, subscribed to `troupe.out.>`. */
-async function streamClients(port: number, n: number, expected: () => number): Promise<Receivers> {
-  const ring = await Keyring.fromSecrets([new TextEncoder().encode(SECRET)]);
-  const token = await mintToken(ring, {
-    session: "bench",
-    role: "viewer",
-    ttlS: 3600,
-    nowMs: Date.now(),
-  });
-  const c = counting(n, expected);
-  let subscribed = 0;
-  const clients = Array.from({ length: n }, (_, i) => {
-    const client = new StreamClient({
-      url: `ws://127.0.0.1:${port}/stream`,
-      token,
-      WebSocket: WebSocket as unknown as StreamSocketConstructor,
-      onMessage: () => c.hit(i),
-      onSubscribed: () => subscribed++,
-      reconnect: false,
+  static async start(
+    kind: "stream" | "nats",
+    target: string,
+    o: { n: number; procs: number; count: number },
+    log: (m: string) => void,
+  ): Promise<ClientProcs> {
+    const procs = Math.min(o.procs, o.n);
+    const children = Array.from({ length: procs }, (_, i) => {
+      const n = Math.floor(o.n / procs) + (i < o.n % procs ? 1 : 0);
+      return ChildScript.start(
+        "bench/_gateway_clients.ts",
+        [kind, target, String(n), String(o.count), SECRET],
+        log,
+      );
     });
-    client.subscribe({ subjects: ["troupe.out.>"] });
-    return client;
-  });
-  await waitUntil(() => subscribed === n, 60_000, `${n} stream clients to subscribe`);
-  return {
-    ...c,
-    close: () => {
-      for (const x of clients) x.close();
-      return Promise.resolve();
-    },
-  };
-}
-
-/** `n` nats.js connections, each subscribed to `troupe.out.>`. */
-async function natsClients(url: string, n: number, expected: () => number): Promise<Receivers> {
-  const c = counting(n, expected);
-  const buses: NatsBus[] = [];
-  for (let i = 0; i < n; i++) {
-    const bus = await NatsBus.connect(url, { name: `bench-sub-${i}` });
-    bus.subscribe("troupe.out.>", () => c.hit(i));
-    buses.push(bus);
+    const c = new ClientProcs(children);
+    try {
+      for (const child of children) await child.next(120_000);
+    } catch (err) {
+      await c.close();
+      throw err;
+    }
+    return c;
   }
-  await Promise.all(buses.map((b) => b.flush()));
-  return { ...c, close: async () => void await Promise.all(buses.map((b) => b.close())) };
+
+  /** The wall clock (ms) when the last client got its last message. */
+  async done(timeoutMs: number): Promise<number> {
+    let last = 0;
+    for (const child of this.#children) {
+      const m = await child.next(timeoutMs).catch(async (err) => {
+        let held = 0, missed = 0;
+        for (const c of this.#children) {
+          c.send("held");
+          const m = await c.next(5_000).catch(() => ({ held: NaN, missed: NaN }));
+          held += Number(m.held);
+          missed += Number(m.missed);
+        }
+        throw new Error(
+          `${(err as Error).message} (the clients hold ${held}; gap notices say ${missed} missed)`,
+        );
+      });
+      last = Math.max(last, Number(m.done_ms));
+    }
+    return last;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#children.map(async (child) => {
+      child.send("stop");
+      await child.wait(10_000).catch(() => child.kill());
+    }));
+  }
 }
 
 /** Publishes `count` copies of `payload` on 16 channels, flushing every 500. */
@@ -215,12 +195,13 @@ async function relayRound(
   let rssMax = 0;
   const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server?.pid) || 0)), 50);
   const pub = await NatsBus.connect(nats.url, { name: "bench-publisher" });
-  let receivers: Receivers | undefined;
+  let receivers: ClientProcs | undefined;
   let stalled: Socket | undefined;
   try {
+    const clients = { n: stall ? s.stallClients : s.clients, procs: s.clientProcs, count };
     if (server) {
       const { port } = await server.next(60_000) as { port: number };
-      receivers = await streamClients(port, stall ? s.stallClients : s.clients, () => count);
+      receivers = await ClientProcs.start("stream", String(port), clients, log);
       if (kind === "stalled") {
         const ring = await Keyring.fromSecrets([new TextEncoder().encode(SECRET)]);
         const token = await mintToken(ring, {
@@ -231,18 +212,10 @@ async function relayRound(
         });
         stalled = await stalledClient(port, token);
       }
-    } else receivers = await natsClients(nats.url, s.clients, () => count);
-    const r = receivers;
-    const t0 = performance.now();
+    } else receivers = await ClientProcs.start("nats", nats.url, clients, log);
+    const t0 = performance.timeOrigin + performance.now();
     await publish(pub, count, payload);
-    const all = () => r.counts.every((x) => x >= count);
-    await waitUntil(all, 300_000, `${kind}: every client to hold ${count}`).catch((err) => {
-      const held = r.counts.reduce((a, b) => a + b, 0);
-      throw new Error(
-        `${(err as Error).message} (they hold ${held} of ${count * r.counts.length})`,
-      );
-    });
-    const elapsedS = (Math.max(...r.doneAt) - t0) / 1000;
+    const elapsedS = (await receivers.done(60_000) - t0) / 1000;
     if (server) {
       server.send("stats");
       const st = await server.next(10_000);
@@ -276,6 +249,7 @@ export const benchmark: Benchmark = {
     "events/s from NATS to 100 WebSocket clients through the stream gateway vs raw nats.js fan-out to 100 subscribers; gateway RSS with one stalled client",
   usage: [
     "  --clients N      clients (WebSocket) and subscribers (NATS) (default 100)",
+    "  --client-procs N child processes the clients of either side run in (default 2)",
     "  --messages N     events published per relay round (default 5000)",
     "  --stall-mb N     MiB of 1 KiB messages in each memory round (default 24)",
     "  --stall-clients N  reading clients beside the stalled one in memory rounds (default 10)",
@@ -284,6 +258,7 @@ export const benchmark: Benchmark = {
   async run(args, context) {
     const o = parseOptions(args, {
       clients: { type: "string" },
+      "client-procs": { type: "string" },
       messages: { type: "string" },
       "stall-mb": { type: "string" },
       "stall-clients": { type: "string" },
@@ -291,6 +266,7 @@ export const benchmark: Benchmark = {
     });
     const s: Settings = {
       clients: numberOption(o, "clients", 100, { min: 1, max: 1000, integer: true }),
+      clientProcs: numberOption(o, "client-procs", 2, { min: 1, max: 16, integer: true }),
       messages: numberOption(o, "messages", 5_000, { min: 100, integer: true }),
       stallMb: numberOption(o, "stall-mb", 24, { min: 1, max: 1024 }),
       stallClients: numberOption(o, "stall-clients", 10, { min: 1, max: 1000, integer: true }),

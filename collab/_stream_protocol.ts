@@ -82,6 +82,8 @@ export type ServerMessage =
 /** Close codes of `/stream`. */
 export const STREAM_CLOSE = {
   slow_consumer: 4008,
+  /** More client messages a second than the gateway takes from one socket. */
+  rate_limited: 4029,
   token_expired: 4401,
   unsupported: 1003,
   malformed: 1007,

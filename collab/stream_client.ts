@@ -70,12 +70,12 @@ export interface StreamClientOptions {
   backoff_ms_max?: number;
   /**
    * Whether a close code ends the client instead of reconnecting. Default: 1003/1007/1008/1009
-   * (this client's own fault), 4008 under `slow: "close"` and 4401 (token expired).
+   * and 4029 (this client's own fault: a bad or too large message, too many messages a second), 4008 under `slow: "close"` and 4401 (token expired).
    */
   isFinal?(code: number): boolean;
 }
 
-const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4008, 4401]);
+const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4008, 4029, 4401]);
 
 interface Sub {
   request: SubRequest;

@@ -1,7 +1,7 @@
 /**
  * The stream gateway's Prometheus metrics (`troupe_stream_*`), served on the collab server's
  * `/metrics`: clients, subscriptions, messages received from NATS and relayed, dropped for
- * slowness, gap notices, slow and malformed closes, refused upgrades, and the ring's size. Each is
+ * slowness, gap notices, slow, malformed and rate-limited closes, refused upgrades, and the ring's size. Each is
  * read from the gateway's own plain counters when scraped, so the hot path counts with `++`.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
@@ -28,6 +28,8 @@ export interface StreamStats {
   gaps_sent: number;
   closed_slow: number;
   closed_malformed: number;
+  /** Sockets closed for sending too many messages a second (4029). */
+  closed_rate: number;
   /** Refused upgrades by reason (the token's failure, or `full`). */
   refused: Record<string, number>;
 }
@@ -58,6 +60,7 @@ const COUNTERS: Array<[NumericStat, string, string]> = [
   ["gaps_sent", "troupe_stream_gaps_sent_total", "Gap notices sent"],
   ["closed_slow", "troupe_stream_closed_slow_total", "Sockets closed as slow consumers (4008)"],
   ["closed_malformed", "troupe_stream_closed_malformed_total", "Sockets closed for a bad message"],
+  ["closed_rate", "troupe_stream_closed_rate_total", "Sockets closed for too many messages (4029)"],
 ];
 
 /** Registers the gateway's metrics on `registry`, each read from `stats()` when scraped. */

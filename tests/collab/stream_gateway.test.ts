@@ -188,6 +188,50 @@ test("a malformed client message closes only that socket, with the reason", asyn
   });
 });
 
+test("one socket's work is bounded: a 65th subscription is refused, over 100 messages a second close it with 4029", async () => {
+  await withGateway(async (env) => {
+    const bystander = record(env, [{ subjects: ["troupe.out.>"] }]);
+    await bystander.ready(1);
+    const many = await rawConnect(`${env.url}?token=${env.token}`);
+    if (!("ws" in many)) throw new Error("not connected");
+    const replies: Array<{ t: string; id: number; reason?: string }> = [];
+    many.ws.on("message", (d: Buffer) => {
+      replies.push(decodeServerMessage(new Uint8Array(d)) as { t: string; id: number });
+    });
+    for (let id = 1; id <= 65; id++) {
+      many.ws.send(encodeClientMessage({ op: "sub", id, subjects: [`troupe.out.s${id}.>`] }));
+    }
+    await waitFor(() => replies.length === 65, 5_000, "65 replies");
+    assert.is(replies.filter((r) => r.t === "ok").length, 64);
+    const refused = replies.find((r) => r.id === 65);
+    assert.is(refused?.t, "err");
+    assert.match(refused?.reason ?? "", /At most 64 subscriptions per socket/);
+    many.ws.send(encodeClientMessage({ op: "ping", id: 99 }));
+    await waitFor(() => replies.length === 66, 5_000, "the pong: the socket stays open");
+
+    const flood = await rawConnect(`${env.url}?token=${env.token}`);
+    if (!("ws" in flood)) throw new Error("not connected");
+    let pongs = 0;
+    flood.ws.on("message", () => pongs++);
+    const closed = new Promise<[number, string]>((res) =>
+      flood.ws.on("close", (c, w) => res([c, String(w)]))
+    );
+    for (let id = 1; id <= 150; id++) flood.ws.send(encodeClientMessage({ op: "ping", id }));
+    const [code, reason] = await closed;
+    assert.is(code, 4029);
+    assert.match(reason, /too many messages: more than 100 a second from this socket/);
+    // The allowance refills while the pings arrive (100 a second), so a few more than 100 pass.
+    assert.ok(pongs >= 100 && pongs < 150, `answered the first 100 and not all, got ${pongs}`);
+    await env.publish("troupe.out.stats.c1", 3);
+    await waitFor(() => bystander.msgs.length === 3, 5_000, "the bystander still served");
+    assert.is(env.collab.stream!.stats().closed_rate, 1);
+    const text = await getText(`http://127.0.0.1:${env.port}/metrics`);
+    assert.is(metric(text, "troupe_stream_closed_rate_total"), 1);
+    many.ws.close();
+    bystander.client.close();
+  });
+});
+
 test("/stream on a collab server without NATS answers 503 naming why", async () => {
   const dir = tempDir("troupe-stream-");
   const collab = await launchCollab({ dataDir: dir.path });

@@ -260,6 +260,7 @@ export class ChannelChart {
     const data: number[][] = [];
     for (let c = 0; c <= COLUMNS.length; c++) data.push(Array.from(r.view(c)));
     this.#plot.batch(() => this.#plot.setData(data as unknown as uPlot.AlignedData));
+    this.#loop.rendered();
   }
 
   /** Titles the card: the session's panel title with the channel, or the channel alone. */

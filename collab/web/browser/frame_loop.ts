@@ -4,8 +4,13 @@
  * frame (at most every `interval_ms`, 50 ms by default: 20 redraws a second is smooth for live
  * numbers and leaves the main thread to the messages and the user) every marked panel redraws,
  * once, however many messages arrived since. Whole repaints that can wait take turns: at most
- * `repaints_per_frame` a frame. It also times each frame's redraw work into
- * `frameTimes` for the bench (panels draw synchronously in `flush`: uPlot's `batch`).
+ * `repaints_per_frame` a frame.
+ *
+ * It also times each frame for the bench, as the user pays for it: from the animation frame
+ * callback until the browser has finished that frame's rendering on the main thread (style,
+ * layout, paint, and the rasterizing of every canvas drawn into, which Chromium defers to the
+ * frame's commit), plus the message handling charged to it. The end is seen by a message posted
+ * from the callback: it runs as the first task after the frame's rendering task.
  */
 
 /** A panel that redraws on demand. */
@@ -30,22 +35,35 @@ export class FrameLoop {
   readonly #repaintsPerFrame: number;
   #repaintsLeft = 0;
   #scheduled = false;
+  #probing = false;
   #lastMs = -Infinity;
   #chargedMs = 0;
+  /** Frames whose rendering is still going: start, and the script time charged to it. */
+  readonly #pending: Array<{ t0: number; redrawMs: number; chargedMs: number; size: number }> = [];
+  readonly #port: MessagePort;
   /**
-   * Milliseconds each frame's updates took to apply, the most recent last (bounded): the work
-   * charged since the frame before (decoding and appending the messages it draws) plus the redraws.
+   * Milliseconds each frame took, the most recent last (bounded): the message handling charged
+   * since the frame before, the redraws, and the browser's rendering of the frame.
    */
   readonly frameTimes: number[] = [];
+  /** The script part of each frame (message handling and redraws), parallel to frameTimes. */
+  readonly frameScripts: number[] = [];
   /** How many panels each frame redrew, and when it started (`performance.now()`): parallel to
    *  frameTimes. */
   readonly frameSizes: number[] = [];
   readonly frameStarts: number[] = [];
   readonly #run = () => this.#frame();
+  readonly #probe = () => {
+    this.#probing = false;
+    this.#begin(performance.now(), 0);
+  };
 
   constructor(options: FrameLoopOptions = {}) {
     this.#intervalMs = options.interval_ms ?? 50;
     this.#repaintsPerFrame = options.repaints_per_frame ?? 1;
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => this.#end();
+    this.#port = channel.port2;
   }
 
   /**
@@ -73,30 +91,46 @@ export class FrameLoop {
     else setTimeout(() => requestAnimationFrame(this.#run), wait);
   }
 
-  /** Redraws what is marked now and returns the milliseconds it took (the bench calls this). */
-  flushNow(): number {
-    return this.#frame();
+  /**
+   * Times the next frame's rendering into frameTimes, for a panel that drew outside the loop
+   * (the bench's baseline redraws as each message arrives).
+   */
+  rendered(): void {
+    if (this.#probing) return;
+    this.#probing = true;
+    requestAnimationFrame(this.#probe);
   }
 
-  #frame(): number {
+  #frame(): void {
     this.#scheduled = false;
-    if (this.#dirty.size === 0) return 0;
+    if (this.#dirty.size === 0) return;
     const t0 = performance.now();
     this.#lastMs = t0;
     const size = this.#dirty.size;
     this.#repaintsLeft = this.#repaintsPerFrame;
     for (const panel of this.#dirty) panel.flush();
     this.#dirty.clear();
-    const ms = performance.now() - t0 + this.#chargedMs;
+    this.#begin(t0, performance.now() - t0, size);
+  }
+
+  #begin(t0: number, ms: number, size = 0): void {
+    this.#pending.push({ t0, redrawMs: ms, chargedMs: this.#chargedMs, size });
     this.#chargedMs = 0;
-    this.frameTimes.push(ms);
-    this.frameSizes.push(size);
-    this.frameStarts.push(t0);
+    this.#port.postMessage(0);
+  }
+
+  #end(): void {
+    const f = this.#pending.shift();
+    if (!f) return;
+    const now = performance.now();
+    this.frameTimes.push(now - f.t0 + f.chargedMs);
+    this.frameScripts.push(f.redrawMs + f.chargedMs);
+    this.frameSizes.push(f.size);
+    this.frameStarts.push(f.t0);
     if (this.frameTimes.length > FRAME_TIMES_MAX) {
-      for (const list of [this.frameTimes, this.frameSizes, this.frameStarts]) {
+      for (const list of [this.frameTimes, this.frameScripts, this.frameSizes, this.frameStarts]) {
         list.splice(0, FRAME_TIMES_MAX / 2);
       }
     }
-    return ms;
   }
 }

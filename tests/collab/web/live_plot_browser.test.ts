@@ -27,7 +27,10 @@ interface Chart {
   repaintLive(): void;
 }
 interface PageTroupe {
-  troupe: { grid: { chart(c: string): Chart | undefined } };
+  troupe: {
+    grid: { chart(c: string): Chart | undefined };
+    loop: { frameTimes: number[]; frameScripts: number[]; frameStarts: number[] };
+  };
 }
 
 /** A channel's frames: a wandering value with its expected value and band, 10 samples a second. */
@@ -126,6 +129,27 @@ test("strips scrolled in equal a whole repaint; a value out of range rescales; a
     const paints = await chart(page, "LP1", (c) => c.livePaints());
     assert.ok(paints.strip >= 10, `most updates paint a strip: ${JSON.stringify(paints)}`);
     assert.ok(paints.full <= 3, `few whole repaints: ${JSON.stringify(paints)}`);
+    // Each frame is timed to the end of its rendering: at least its script time, and in all
+    // more than the scripts alone (the browser rasterizes the canvases after them).
+    const frames = await page.evaluate(() => {
+      const { frameTimes, frameScripts, frameStarts } = (globalThis as unknown as PageTroupe)
+        .troupe.loop;
+      return { frameTimes, frameScripts, frameStarts };
+    });
+    assert.ok(frames.frameTimes.length >= 10, `frames timed: ${frames.frameTimes.length}`);
+    assert.is(frames.frameScripts.length, frames.frameTimes.length);
+    assert.is(frames.frameStarts.length, frames.frameTimes.length);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    assert.ok(
+      frames.frameTimes.every((ms, i) => ms >= frames.frameScripts[i]!),
+      "a frame takes at least its scripts",
+    );
+    assert.ok(
+      sum(frames.frameTimes) > sum(frames.frameScripts),
+      `rendering counted: ${sum(frames.frameTimes)} ms in all, ${
+        sum(frames.frameScripts)
+      } ms of scripts`,
+    );
     const strips = await pixels(page, "LP1");
     assert.ok(strips.inked > 3000, `the chart is drawn: ${strips.inked} pixels inked`);
     await chart(page, "LP1", (c) => c.repaintLive());
