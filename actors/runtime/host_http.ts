@@ -86,7 +86,19 @@ export function serverPort(server: Server | undefined): number | undefined {
   return typeof address === "object" && address ? address.port : undefined;
 }
 
-/** Closes a server (resolves at once for none). */
-export function closeServer(server: Server | undefined): Promise<void> {
-  return new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+/**
+ * Closes a server (resolves at once for none): no new connections; idle keep-alive connections
+ * closed now (Deno's server would otherwise wait minutes for their timeout); a request still
+ * being answered (an event stream) gets `graceMs`, then its connection is closed too.
+ */
+export function closeServer(server: Server | undefined, graceMs = 1000): Promise<void> {
+  if (!server) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections?.(), graceMs);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections?.();
+  });
 }
