@@ -8,6 +8,7 @@ import {
   type BarsState,
   type HeldBars,
   heldCount,
+  heldMark,
   heldView,
   readHeld,
   sizeIndex,
@@ -31,6 +32,12 @@ export interface BarsSource {
    * source without it is read afresh each time.
    */
   version?(): number;
+  /**
+   * A number that changes whenever the bars of `symbol` at size `bar` change (-1 for a symbol or
+   * size not held): what is derived from one symbol's bars (its priority) holds while it does, so
+   * a new version recomputes only the symbols whose mark moved. Optional, with `version`.
+   */
+  mark?(symbol: string, bar: string): number;
 }
 
 /** The columns of a ring's views (see `heldView`): the same object while the ring is unchanged. */
@@ -51,6 +58,7 @@ export function heldBarsSource(options: {
   let cap = 0;
   let a: HeldBars, v: HeldBars, vol: Float64Array;
   let lastBar = "", lastUs: number | undefined;
+  let markBar = "", markUs: number | undefined;
   const grow = (n: number) => {
     if (n <= cap) return;
     cap = Math.max(n, 64);
@@ -80,6 +88,21 @@ export function heldBarsSource(options: {
       return listed.symbols;
     },
     ...(version ? { version } : {}),
+    mark(symbol, bar) {
+      const s = options.state(symbol);
+      if (bar !== markBar) {
+        markBar = bar;
+        markUs = barSizeUs(bar);
+      }
+      const us = markUs;
+      if (!s || us === undefined) return -1;
+      const j = sizeIndex(s, us);
+      if (j < 0) return -1;
+      // The volume channel's bars change the volume column: its mark moves the symbol's.
+      const vs = options.state(symbol + suffix);
+      const vj = vs ? sizeIndex(vs, us) : -1;
+      return heldMark(s, j) + (vs && vj >= 0 ? heldMark(vs, vj) : 0);
+    },
     bars(symbol, bar) {
       let keep: Map<string, BarColumns> | undefined;
       if (version !== undefined) {
