@@ -71,21 +71,30 @@ export function heldBarsSource(options: {
     vol = new Float64Array(cap);
   };
   const version = options.version;
-  let listed: { version: number; symbols: string[] } | undefined;
+  let listed: { version: number; symbols: string[]; withVolume: Set<string> } | undefined;
   /** Columns read in place, by bar size and symbol, as of `keptAt`. */
   const kept = new Map<string, Map<string, BarColumns>>();
   let keptAt: number | undefined;
   const list = () => {
     const all = options.channels();
-    const set = new Set(all);
-    return all.filter((c) => !(c.endsWith(suffix) && set.has(c.slice(0, -suffix.length))));
+    const set = new Set(all), withVolume = new Set<string>();
+    const symbols = all.filter((c) => {
+      const volume = c.endsWith(suffix) && set.has(c.slice(0, -suffix.length));
+      if (volume) withVolume.add(c.slice(0, -suffix.length));
+      return !volume;
+    });
+    return { symbols, withVolume };
+  };
+  /** The listing as of the current version (undefined without a version). */
+  const current = () => {
+    if (version === undefined) return undefined;
+    const now = version();
+    if (listed?.version !== now) listed = { version: now, ...list() };
+    return listed;
   };
   return {
     symbols() {
-      if (version === undefined) return list();
-      const now = version();
-      if (listed?.version !== now) listed = { version: now, symbols: list() };
-      return listed.symbols;
+      return current()?.symbols ?? list().symbols;
     },
     ...(version ? { version } : {}),
     mark(symbol, bar) {
@@ -98,8 +107,11 @@ export function heldBarsSource(options: {
       if (!s || us === undefined) return -1;
       const j = sizeIndex(s, us);
       if (j < 0) return -1;
-      // The volume channel's bars change the volume column: its mark moves the symbol's.
-      const vs = options.state(symbol + suffix);
+      // The volume channel's bars change the volume column: its mark moves the symbol's. Looked
+      // up only for a symbol listed with one (a lookup costs about as much as the rest here).
+      const vs = current()?.withVolume.has(symbol) === false
+        ? undefined
+        : options.state(symbol + suffix);
       const vj = vs ? sizeIndex(vs, us) : -1;
       return heldMark(s, j) + (vs && vj >= 0 ? heldMark(vs, vj) : 0);
     },
