@@ -138,7 +138,9 @@ export function heldBarsSource(options: {
       const j = sizeIndex(s, us);
       if (j < 0) return undefined;
       const n = heldCount(s, j);
-      const vs = options.state(symbol + suffix);
+      const vs = current()?.withVolume.has(symbol) === false
+        ? undefined
+        : options.state(symbol + suffix);
       const vj = vs ? sizeIndex(vs, us) : -1;
       // The ring's own columns where they lie in one stretch (no copy), else a copy.
       const view = heldView(s, j);
