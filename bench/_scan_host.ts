@@ -20,6 +20,7 @@ import { WebSocket } from "ws";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { BarColumns } from "../actors/indicators/mod.ts";
 import { type Host, launchHost, parseHostConfig } from "../actors/runtime/mod.ts";
+import { barsSeedBody } from "../actors/bars/mod.ts";
 import { scanHostService } from "../actors/scan/mod.ts";
 import { type BenchContext, type BenchRow, row } from "./_bench.ts";
 
@@ -33,6 +34,11 @@ export interface HostScanOptions {
   bare(): number;
   /** The bare loop stopping at the first false condition (logged only). */
   bareShortCircuit?(): number;
+  /**
+   * A live market: with a fraction > 0, every other round is taken after this fraction of the
+   * symbols got one new bar (seeded into the host, and appended to the bare loop's columns).
+   */
+  live?: number;
 }
 
 /** A minute boundary: the bars' first start. */
@@ -127,6 +133,55 @@ async function startScan(base: string, body: unknown): Promise<{ scanId: string;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const span = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
 
+/**
+ * Gives `count` symbols (spread over the universe, a different set each call) one new bar each:
+ * seeded into the host, and appended to their columns in `all` (the oldest dropped, as the host's
+ * full ring drops it), so the bare loop reads the same bars. Resolves once the host applied them.
+ */
+async function newBars(host: Host, all: BarColumns[], count: number, call: number): Promise<void> {
+  const n = all.length, step = n / count;
+  const applied0 = host.applied.get("bars") ?? 0;
+  for (let k = 0; k < count; k++) {
+    const s = (Math.floor(k * step) + call) % n, b = all[s]!, last = b.close.length - 1;
+    // A deterministic move: the bench's bars stay the same from run to run.
+    const open = b.close[last]!, close = open * (1 + 0.004 * Math.sin(s + call * 7.3));
+    const bar = {
+      t: b.t[last]! + BAR_US,
+      open,
+      high: Math.max(open, close) * 1.001,
+      low: Math.min(open, close) * 0.999,
+      close,
+      volume: 500 + (s % 1000),
+    };
+    for (const c of ["t", "open", "high", "low", "close", "volume"] as const) {
+      b[c].copyWithin(0, 1);
+      b[c][last] = bar[c];
+    }
+    const one = (x: number) => Float64Array.of(x);
+    const body = barsSeedBody({
+      sizeUs: BAR_US,
+      // The host's bars start at BASE_US (see writeHistory); the bench's at 0.
+      t: one(BASE_US + bar.t),
+      open: one(bar.open),
+      high: one(bar.high),
+      low: one(bar.low),
+      close: one(bar.close),
+      count: one(bar.volume),
+      sum: one(bar.volume),
+    });
+    if (!host.seed("bars", symbolName(s), { id: `live-${call}-${s}`, body })) {
+      throw new Error(`bench scan: the host does not own ${symbolName(s)}`);
+    }
+  }
+  const t0 = performance.now();
+  while ((host.applied.get("bars") ?? 0) < applied0 + count) {
+    if (performance.now() - t0 > 60_000) {
+      throw new Error("bench scan: new bars not applied in 60 s");
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 /** Runs the host part over `all`; its rows. */
 export async function hostScanRows(
   all: BarColumns[],
@@ -175,11 +230,18 @@ export async function hostScanRows(
     await snapshotted(launched.host, all.length, ctx);
     const base = `http://127.0.0.1:${launched.host.httpPort}`;
     const request = { criteria: o.criteria, rank: o.rank, bar: "1m" };
-    const bareMatches = o.bare();
+    let bareMatches = o.bare();
     const full: number[] = [], first: number[] = [], bare: number[] = [], served: number[] = [];
-    const short: number[] = [];
+    const short: number[] = [], liveFull: number[] = [], liveFirst: number[] = [];
+    const live = Math.round((o.live ?? 0) * all.length);
     let cold = "";
-    for (let r = 0; r <= o.rounds; r++) {
+    // With a live market, odd rounds scan unchanged bars, even ones (from 2) new bars.
+    for (let r = 0, calls = 0; r <= (live > 0 ? 2 * o.rounds : o.rounds); r++) {
+      const isLive = live > 0 && r >= 2 && r % 2 === 0;
+      if (isLive) {
+        await newBars(launched.host, all, live, ++calls);
+        bareMatches = o.bare();
+      }
       const ts = performance.now();
       const { scanId, ws } = await startScan(base, request);
       const sub = subscribe(ws);
@@ -212,6 +274,11 @@ export async function hostScanRows(
           `${(tf - ts).toFixed(1)} ms; `;
         continue;
       }
+      if (isLive) {
+        liveFull.push(te - ts);
+        liveFirst.push(tf - ts);
+        continue;
+      }
       full.push(te - ts);
       served.push(done.stats.elapsed_ms);
       first.push(tf - ts);
@@ -231,6 +298,13 @@ export async function hostScanRows(
             : ""
         }over ${o.rounds} rounds`,
     );
+    if (live > 0) {
+      ctx.log(
+        `host scan, live market (${live} of ${all.length} symbols with a new bar before each ` +
+          `round, alternating with the rounds above): full ${span(liveFull)} ms, first result ` +
+          `${span(liveFirst)} ms over ${liveFull.length} rounds`,
+      );
+    }
     const concurrency = await concurrent(base, o, ctx);
     const n = all.length;
     return [
@@ -258,6 +332,18 @@ export async function hostScanRows(
         baseline: n / (median(bare) / 1000),
         better: "higher",
       }),
+      ...(live > 0
+        ? ["full_scan_live_ms", "first_result_live_ms"].map((metric, k) =>
+          row({
+            bench: "scan",
+            metric,
+            unit: "ms",
+            troupe: median(k === 0 ? liveFull : liveFirst),
+            baseline: null,
+            better: "lower",
+          })
+        )
+        : []),
       ...concurrency,
     ];
   } finally {

@@ -256,6 +256,9 @@ export const benchmark: Benchmark = {
     "  --host-symbols N        of them, held by a host and scanned through its API (default all;",
     "                          0: no host part)",
     "  --concurrent N          concurrent scans of the host part (default 100)",
+    "  --live F                a live market: every other host round after this fraction of the",
+    "                          symbols got a new bar (rows full_scan_live_ms, first_result_live_ms;",
+    "                          default 0: none)",
   ].join("\n"),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = parseOptions(args, {
@@ -266,6 +269,7 @@ export const benchmark: Benchmark = {
       seed: { type: "string" },
       "host-symbols": { type: "string" },
       concurrent: { type: "string" },
+      live: { type: "string" },
     });
     const symbols = numberOption(o, "symbols", 10_000, { min: 1, max: 100_000, integer: true });
     const indSymbols = Math.min(
@@ -280,6 +284,7 @@ export const benchmark: Benchmark = {
       numberOption(o, "host-symbols", symbols, { min: 0, integer: true }),
     );
     const concurrent = numberOption(o, "concurrent", 100, { min: 1, max: 1000, integer: true });
+    const live = numberOption(o, "live", 0, { min: 0, max: 1 });
     let ts: TradingSignals;
     try {
       ts = await import("trading-signals");
@@ -357,6 +362,7 @@ export const benchmark: Benchmark = {
       concurrent,
       bare: () => bareLoopPass(held, buf, z),
       bareShortCircuit: () => bareLoopPass(held, buf, z, true),
+      live,
     }, ctx);
     return [
       row({

@@ -341,6 +341,19 @@ export function heldCount(s: BarsState, j: number): number {
   return s.sizes[j]?.meta[LEN] ?? 0;
 }
 
+/**
+ * A mark that changes whenever the closed bars of size index `j` change: the end of the last bar
+ * closed (µs) plus how many are held; 0 while none has closed. A closed bar raises the end by at
+ * least its size (1 s = 1e6 µs or more), more than a ring's length can fall (`HISTORY_BARS_MAX`);
+ * a configuration that shortens the ring lowers the length; nothing else changes the bars held.
+ * What a scan keeps per symbol (its priority) holds while the mark does.
+ */
+export function heldMark(s: BarsState, j: number): number {
+  const m = s.sizes[j]?.meta;
+  if (m === undefined || !(m[LEN]! > 0)) return 0;
+  return m[THROUGH]! + m[LEN]!;
+}
+
 /** The last views made of each ring, while its head and length stay (a scan reads them often). */
 const views = new WeakMap<
   Float64Array,

@@ -36,6 +36,7 @@ export {
   type ClosedBars,
   type HeldBars,
   heldCount,
+  heldMark,
   heldView,
   readHeld,
   type SeedBars,

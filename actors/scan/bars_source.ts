@@ -8,6 +8,7 @@ import {
   type BarsState,
   type HeldBars,
   heldCount,
+  heldMark,
   heldView,
   readHeld,
   sizeIndex,
@@ -31,6 +32,12 @@ export interface BarsSource {
    * source without it is read afresh each time.
    */
   version?(): number;
+  /**
+   * A number that changes whenever the bars of `symbol` at size `bar` change (-1 for a symbol or
+   * size not held): what is derived from one symbol's bars (its priority) holds while it does, so
+   * a new version recomputes only the symbols whose mark moved. Optional, with `version`.
+   */
+  mark?(symbol: string, bar: string): number;
 }
 
 /** The columns of a ring's views (see `heldView`): the same object while the ring is unchanged. */
@@ -51,6 +58,7 @@ export function heldBarsSource(options: {
   let cap = 0;
   let a: HeldBars, v: HeldBars, vol: Float64Array;
   let lastBar = "", lastUs: number | undefined;
+  let markBar = "", markUs: number | undefined;
   const grow = (n: number) => {
     if (n <= cap) return;
     cap = Math.max(n, 64);
@@ -63,23 +71,50 @@ export function heldBarsSource(options: {
     vol = new Float64Array(cap);
   };
   const version = options.version;
-  let listed: { version: number; symbols: string[] } | undefined;
+  let listed: { version: number; symbols: string[]; withVolume: Set<string> } | undefined;
   /** Columns read in place, by bar size and symbol, as of `keptAt`. */
   const kept = new Map<string, Map<string, BarColumns>>();
   let keptAt: number | undefined;
   const list = () => {
     const all = options.channels();
-    const set = new Set(all);
-    return all.filter((c) => !(c.endsWith(suffix) && set.has(c.slice(0, -suffix.length))));
+    const set = new Set(all), withVolume = new Set<string>();
+    const symbols = all.filter((c) => {
+      const volume = c.endsWith(suffix) && set.has(c.slice(0, -suffix.length));
+      if (volume) withVolume.add(c.slice(0, -suffix.length));
+      return !volume;
+    });
+    return { symbols, withVolume };
+  };
+  /** The listing as of the current version (undefined without a version). */
+  const current = () => {
+    if (version === undefined) return undefined;
+    const now = version();
+    if (listed?.version !== now) listed = { version: now, ...list() };
+    return listed;
   };
   return {
     symbols() {
-      if (version === undefined) return list();
-      const now = version();
-      if (listed?.version !== now) listed = { version: now, symbols: list() };
-      return listed.symbols;
+      return current()?.symbols ?? list().symbols;
     },
     ...(version ? { version } : {}),
+    mark(symbol, bar) {
+      const s = options.state(symbol);
+      if (bar !== markBar) {
+        markBar = bar;
+        markUs = barSizeUs(bar);
+      }
+      const us = markUs;
+      if (!s || us === undefined) return -1;
+      const j = sizeIndex(s, us);
+      if (j < 0) return -1;
+      // The volume channel's bars change the volume column: its mark moves the symbol's. Looked
+      // up only for a symbol listed with one (a lookup costs about as much as the rest here).
+      const vs = current()?.withVolume.has(symbol) === false
+        ? undefined
+        : options.state(symbol + suffix);
+      const vj = vs ? sizeIndex(vs, us) : -1;
+      return heldMark(s, j) + (vs && vj >= 0 ? heldMark(vs, vj) : 0);
+    },
     bars(symbol, bar) {
       let keep: Map<string, BarColumns> | undefined;
       if (version !== undefined) {
@@ -103,7 +138,9 @@ export function heldBarsSource(options: {
       const j = sizeIndex(s, us);
       if (j < 0) return undefined;
       const n = heldCount(s, j);
-      const vs = options.state(symbol + suffix);
+      const vs = current()?.withVolume.has(symbol) === false
+        ? undefined
+        : options.state(symbol + suffix);
       const vj = vs ? sizeIndex(vs, us) : -1;
       // The ring's own columns where they lie in one stretch (no copy), else a copy.
       const view = heldView(s, j);

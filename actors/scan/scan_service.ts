@@ -32,6 +32,7 @@ import {
   WORK_SUBJECT,
 } from "./_wire.ts";
 import { ScanRun } from "./_scan_run.ts";
+import { PriorityOrder } from "./_priority_order.ts";
 import { memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 
 /** A result as subscribers receive it. */
@@ -101,6 +102,8 @@ interface Chunks {
   version: number | undefined;
   lists: string[][];
   encoded: Uint8Array;
+  /** The order the chunks were cut from, kept to bring up to date when the bars change. */
+  order: PriorityOrder;
 }
 
 /** The scan service of a host. */
@@ -273,7 +276,9 @@ export class ScanService {
    * symbols, the rest in chunks large enough to keep messages few. While the source's version
    * holds (no bar closed, no channel added since), a universe of all symbols or of a prefix gets
    * the chunks it got last time, and their msgpack encoding with them: a scan of an unchanged
-   * market starts without a pass over its symbols.
+   * market starts without a pass over its symbols. When the version moved over the same symbols
+   * (a live market), only the symbols whose bars changed (`BarsSource.mark`) get their priority
+   * again and are merged back into the kept order (see PriorityOrder).
    */
   #chunks(def: ScanDefinition): Chunks {
     const version = this.#o.bars.version?.();
@@ -282,45 +287,44 @@ export class ScanService {
       : undefined;
     const kept = key === undefined ? undefined : this.#ordered.get(key);
     if (kept !== undefined && version !== undefined && kept.version === version) return kept;
-    const lists = this.#order(def);
-    const chunks: Chunks = { version, lists, encoded: encodeValue(lists) };
+    const order = this.#order(def, kept?.order);
+    const lists = order.chunks(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols);
+    const chunks: Chunks = { version, lists, encoded: encodeValue(lists), order };
     if (key !== undefined && version !== undefined) {
-      if (this.#ordered.size >= PRIORITIES_CACHED_MAX) this.#ordered.clear();
+      if (this.#ordered.size >= PRIORITIES_CACHED_MAX && kept === undefined) this.#ordered.clear();
       this.#ordered.set(key, chunks);
     }
     return chunks;
   }
 
-  #order(def: ScanDefinition): string[][] {
+  /** The universe of `def` in priority order: `kept` brought up to date, or made afresh. */
+  #order(def: ScanDefinition, kept: PriorityOrder | undefined): PriorityOrder {
     const source = this.#o.bars;
     const universe = def.universe === null
       ? source.symbols()
       : typeof def.universe === "string"
       ? source.symbols().filter((s) => s.startsWith((def.universe as string).slice(0, -1)))
       : def.universe;
-    const p = new Float64Array(universe.length);
     const cached = this.#priorityCache(def);
-    for (let i = 0; i < universe.length; i++) {
+    const priority = (i: number) => {
       const bars = source.bars(universe[i]!, def.bar);
-      if (!bars) {
-        p[i] = -Infinity;
-        continue;
-      }
+      if (!bars) return -Infinity;
       let v = cached.known.get(bars);
       if (v === undefined) {
         const r = cached.priority.evaluate(bars);
         v = r.kind === "match" && r.rank !== null ? r.rank : -Infinity;
         cached.known.set(bars, v);
       }
-      p[i] = v;
+      return v;
+    };
+    const sourceMark = source.mark?.bind(source);
+    // Without marks, every symbol counts as changed (NaN is never equal to itself).
+    const mark = sourceMark ? (i: number) => sourceMark(universe[i]!, def.bar) : () => NaN;
+    if (kept !== undefined && sourceMark !== undefined && kept.sameUniverse(universe)) {
+      kept.update(priority, mark);
+      return kept;
     }
-    const order = Array.from(universe.keys()).sort((a, b) => (p[b]! - p[a]!) || (a - b));
-    const out: string[][] = [];
-    let size = Math.min(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols);
-    for (let i = 0; i < order.length; i += size, size = Math.min(2 * size, this.#o.chunk_symbols)) {
-      out.push(order.slice(i, i + size).map((k) => universe[k]!));
-    }
-    return out;
+    return new PriorityOrder(universe, priority, mark);
   }
 
   /**

@@ -82,4 +82,35 @@ test("with a version, the symbol list and the bars read in place are kept while 
   assert.is(listed, 2);
 });
 
+test("a symbol's mark moves when a bar of it or of its volume channel closes, and holds otherwise", () => {
+  const states = new Map<string, BarsState>([
+    ["AAA", fed("AAA", [1, 61, 125], [10, 12, 13])],
+    ["AAA_vol", fed("AAA_vol", [1, 61], [100, 50])],
+    ["BBB", fed("BBB", [5], [1])],
+  ]);
+  const src = heldBarsSource({ channels: () => [...states.keys()], state: (c) => states.get(c) });
+  const step = (key: string, seq0: number, second: number) =>
+    barsKernel.step(states.get(key)!, {
+      channel: key,
+      seq0,
+      t: new Float64Array([T0 + second * 1e6]),
+      v: new Float64Array([1]),
+    });
+  const a0 = src.mark!("AAA", "1m");
+  // Each channel's end of the last bar closed plus the bars it holds: AAA's and AAA_vol's.
+  assert.is(a0, (T0 + 120e6 + 2) + (T0 + 60e6 + 1));
+  assert.is(src.mark!("BBB", "1m"), 0, "no bar closed yet");
+  assert.is(src.mark!("CCC", "1m"), -1);
+  assert.is(src.mark!("AAA", "5m"), -1);
+  step("AAA", 3, 130); // same minute: the open bar grows, nothing closes
+  assert.is(src.mark!("AAA", "1m"), a0);
+  step("AAA_vol", 2, 190); // closes the volume channel's minute 1
+  const a1 = src.mark!("AAA", "1m");
+  assert.ok(a1 > a0, "the volume channel's bar moves the symbol's mark");
+  step("AAA", 4, 190); // closes AAA's minute 2
+  assert.ok(src.mark!("AAA", "1m") > a1);
+  step("BBB", 1, 70);
+  assert.is(src.mark!("BBB", "1m"), T0 + 60e6 + 1);
+});
+
 test.run();

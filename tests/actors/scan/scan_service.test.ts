@@ -19,6 +19,7 @@ import {
   WORK_QUEUE,
   WORK_SUBJECT,
 } from "../../../actors/scan/mod.ts";
+import { randomBars } from "../indicators/_series.ts";
 import { CRITERIA, expected, RANK, source, universe, until } from "./_scan_setup.ts";
 
 const test = suite("ScanService");
@@ -362,6 +363,65 @@ test("scans of an unchanged universe reuse its priority order: one pass over the
     assert.equal(again.stats(scanId)?.state, "done", scanId);
   }
   again.close();
+  worker.stop();
+  await bus.close();
+});
+
+test("on a live market only the symbols whose bars moved get their priority again, and the chunks equal a fresh ordering", async () => {
+  const u = universe(300);
+  let version = 1, looked = 0;
+  const marks = new Map([...u.keys()].map((s) => [s, 1]));
+  const live: BarsSource = {
+    symbols: () => [...u.keys()],
+    bars: (symbol, bar) => (looked++, bar === "1m" ? u.get(symbol) : undefined),
+    version: () => version,
+    mark: (symbol) => marks.get(symbol) ?? -1,
+  };
+  const bus = new InProcessBus();
+  const journals = memoryScanJournals();
+  let id = 0;
+  const options = { bus, journals, bars: live, chunk_symbols: 40, newId: () => `scan${++id}` };
+  const service = new ScanService(options);
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  await service.start();
+  worker.start();
+  const scan = async (s: ScanService) => {
+    const { scanId } = await s.startScan({ criteria: CRITERIA, rank: RANK });
+    await until(() => s.stats(scanId)?.state === "done", 10_000, `${scanId} done`);
+    const r = recorder();
+    s.subscribe(scanId, 0, r.listener);
+    assert.equal(new Map(r.got.map((x) => [x.symbol, x.rank])), expected(u), scanId);
+    const def = [];
+    for await (const rec of (await journals.open(scanId)).read(`scan/${scanId}`)) {
+      def.push(decodeValue(rec.data));
+    }
+    return (def[0] as { chunks: string[][] }).chunks;
+  };
+  await scan(service);
+  assert.is(looked, 300, "the first scan reads every symbol's bars for its priority");
+  // New bars for 12 symbols, spread over the order (new random walks move them far).
+  const moved = [...u.keys()].filter((_, i) => i % 25 === 3);
+  for (const [k, sym] of moved.entries()) {
+    u.set(sym, randomBars(120, 900_000 + k));
+    marks.set(sym, 2);
+  }
+  version++;
+  looked = 0;
+  const chunks = await scan(service);
+  assert.is(looked, moved.length, "only the moved symbols read again");
+  // The same chunks as a service that orders the changed market from scratch.
+  const fresh = new ScanService({ ...options, newId: () => `fresh${++id}` });
+  await fresh.start();
+  looked = 0;
+  assert.equal(await scan(fresh), chunks);
+  assert.is(looked, 300);
+  // Nothing moved but the version did (a channel's tick): no bars read, same chunks.
+  version++;
+  looked = 0;
+  assert.equal(await scan(service), chunks);
+  assert.is(looked, 0);
+  fresh.close();
+  service.close();
   worker.stop();
   await bus.close();
 });
