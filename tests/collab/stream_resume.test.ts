@@ -34,8 +34,8 @@ test("three subscriptions cut mid-backfill, after a quiet spell and past the rin
     await env.received(1_000);
     let backfilled = 0;
     const live = new Map<number, number>();
-    let rec: Recorder | undefined;
-    rec = record(env, [
+    // `r` is only read by callbacks, which run after it is assigned.
+    const r: Recorder = record(env, [
       { subjects: ["troupe.out.stats.*"] }, // 1: busy, live
       { subjects: ["troupe.out.anomaly.*"] }, // 2: quiet, live
     ], {
@@ -43,12 +43,11 @@ test("three subscriptions cut mid-backfill, after a quiet spell and past the rin
       backoff_ms_max: 200,
       onLive: (id, seq) => live.set(id, seq),
       onMessage: (m) => {
-        rec!.msgs.push(m);
+        r.msgs.push(m);
         // Mid-backfill, once the busy one has had live messages the backfill also covers.
         if (m.sub === 3 && ++backfilled === 100) cut();
       },
     });
-    const r = rec;
     const allLive = () => waitFor(() => live.size === 3, 10_000, "all three subscriptions live");
     await waitFor(() => live.size === 2, 10_000, "the first two live");
     // Live traffic: one anomaly, then stats on four channels; the third subscribes and backfills
