@@ -37,10 +37,21 @@ export const STREAM_LIMITS = {
   subs_per_socket_max: 64,
 } as const;
 
+/**
+ * The newest protocol version. Version 1 (no `v` field) knows `ok`, `err`, `msg`, `gap` and `pong`;
+ * a subscription that asks for `v: 2` is also told when it goes live (`live`) and when it falls
+ * behind (`lag`), which a client needs to resume several subscriptions exactly. A gateway sends
+ * `live` and `lag` only to a subscription that asked for version 2, so an old client never sees
+ * them; an old gateway ignores `v`.
+ */
+export const STREAM_PROTOCOL_VERSION = 2;
+
 /** `{op: "sub"}`: subscribe to `subjects` (optionally only `channels`), resuming after `since`. */
 export interface SubRequest {
   op: "sub";
   id: number;
+  /** Protocol version (absent: 1). */
+  v?: number;
   subjects: string[];
   channels?: string[];
   since?: number;
@@ -71,12 +82,36 @@ export interface StreamGap {
   to: number;
 }
 
+/**
+ * `{t: "live"}` (version 2): subscription `sub` has been sent (or, where an earlier subscription of
+ * the socket owns a message, has had sent under that one) every message up to `seq`, and from now
+ * on every message is sent as it arrives, so each later frame the socket receives, whatever its
+ * subscription, moves this subscription's cursor to that frame's seq.
+ */
+export interface StreamLive {
+  t: "live";
+  sub: number;
+  seq: number;
+}
+
+/**
+ * `{t: "lag"}` (version 2): subscription `sub` fell behind (its socket was full) after `seq`: it is
+ * caught up from the buffer, and its cursor moves with its own frames only until the next `live`.
+ */
+export interface StreamLag {
+  t: "lag";
+  sub: number;
+  seq: number;
+}
+
 /** A server's message. */
 export type ServerMessage =
   | { t: "ok"; id: number; seq: number; oldest: number }
   | { t: "err"; id: number; reason: string }
   | StreamMsg
   | StreamGap
+  | StreamLive
+  | StreamLag
   | { t: "pong"; id: number };
 
 /** Close codes of `/stream`. */
@@ -250,10 +285,13 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
         from: uint(m, "from"),
         to: uint(m, "to"),
       };
+    case "live":
+    case "lag":
+      return { t: m.t, sub: uint(m, "sub"), seq: uint(m, "seq") };
     case "pong":
       return { t: "pong", id: uint(m, "id") };
     default:
-      throw bad("t", m.t, 'must be "ok", "err", "msg", "gap" or "pong"');
+      throw bad("t", m.t, 'must be "ok", "err", "msg", "gap", "live", "lag" or "pong"');
   }
 }
 
@@ -359,6 +397,7 @@ function checkSub(m: Record<string, unknown>): SubRequest {
   const out: SubRequest = {
     op: "sub",
     id,
+    ...(m.v === undefined || m.v === null ? {} : { v: version(m) }),
     subjects: subjects.map((s) => {
       // Only the shape here: a pattern outside the relayed prefixes is refused by the gateway
       // with an `err` (the socket stays open), not as a malformed message.
@@ -386,6 +425,14 @@ function checkSub(m: Record<string, unknown>): SubRequest {
     out.slow = m.slow;
   }
   return out;
+}
+
+function version(m: Record<string, unknown>): number {
+  const v = uint(m, "v");
+  if (v < 1 || v > STREAM_PROTOCOL_VERSION) {
+    throw bad("v", v, `must be a protocol version from 1 to ${STREAM_PROTOCOL_VERSION}`);
+  }
+  return v;
 }
 
 function decodeMap(bytes: Uint8Array, side: string): Record<string, unknown> {

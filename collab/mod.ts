@@ -84,8 +84,11 @@ export {
   STREAM_CLOSE,
   STREAM_LIMITS,
   STREAM_PREFIXES,
+  STREAM_PROTOCOL_VERSION,
   type StreamFilter,
   type StreamGap,
+  type StreamLag,
+  type StreamLive,
   type StreamMsg,
   StreamProtocolError,
   subjectChannel,
@@ -106,6 +109,7 @@ export {
   type StreamGatewayOptions,
 } from "./stream_gateway.ts";
 export { type RingEntry, StreamRing, type StreamRingLimits } from "./stream_ring.ts";
+export { SeenSeqs } from "./stream_seen.ts";
 export type { StreamStats } from "./stream_metrics.ts";
 export {
   type Finding,

@@ -5,9 +5,13 @@
  * subscription with `since`, and hands decoded `msg` and `gap` to callbacks. No `node:` import, so
  * esbuild bundles it for the browser.
  *
- * Resume is exact for one subscription (the usual case: put several subjects in one). With several,
- * a connection lost in the middle of the backfill of the second can skip part of it, because the
- * client keeps one cursor (the highest seq seen).
+ * Resume is exact with several subscriptions (protocol version 2): each keeps its own cursor, the
+ * seq up to which the gateway has handled it. It moves with the subscription's own frames and gap
+ * notices, and, between the gateway's `live` and `lag` notices for it, with every frame the socket
+ * receives (a live subscription has been handled up to whatever the socket was last sent). Each
+ * subscription resumes from its cursor, so a quiet live one resumes from near the latest seq and is
+ * sent no false gap. A message can then come again under another subscription (the one that now
+ * owns it on the gateway); the client drops it by its seq (`stream_seen.ts`).
  */
 import {
   checkStreamPattern,
@@ -15,11 +19,13 @@ import {
   encodeClientMessage,
   type ServerMessage,
   type SlowPolicy,
+  STREAM_PROTOCOL_VERSION,
   type StreamGap,
   type StreamMsg,
   StreamProtocolError,
   type SubRequest,
 } from "./_stream_protocol.ts";
+import { SeenSeqs } from "./stream_seen.ts";
 
 /** The part of a WebSocket this client uses (the WHATWG one, which `ws` also implements). */
 export interface StreamSocket {
@@ -61,6 +67,8 @@ export interface StreamClientOptions {
   onGap?(g: StreamGap): void;
   /** A subscription taken by the server: `seq` its latest seq then, `oldest` the oldest it holds. */
   onSubscribed?(id: number, seq: number, oldest: number): void;
+  /** A subscription caught up and live: everything it matched up to `seq` has been handed over. */
+  onLive?(id: number, seq: number): void;
   /** A subscription refused by the server (the socket stays open). */
   onRefused?(id: number, reason: string): void;
   onStatus?(status: StreamStatus, detail?: { code: number; reason: string }): void;
@@ -83,6 +91,10 @@ interface Sub {
   initialSince: number | undefined;
   /** The `since` sent on this connection. */
   sentSince: number | undefined;
+  /** The seq up to which the gateway has handled it (while live, see #cursorOf). */
+  cursor: number | undefined;
+  /** Between the gateway's `live` and `lag` (or the socket's close). */
+  live: boolean;
 }
 
 /** A reconnecting, resuming client of the stream gateway. */
@@ -92,6 +104,12 @@ export class StreamClient {
   #nextId = 1;
   #ws: StreamSocket | undefined;
   #lastSeq: number | undefined;
+  /** The highest seq of a frame received on this connection (0: none). */
+  #frameHigh = 0;
+  #seen = new SeenSeqs();
+  #duplicates = 0;
+  /** A restarted gateway was noticed on this connection (its seqs start from 1 again). */
+  #restartSeen = false;
   #closed = false;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -109,6 +127,17 @@ export class StreamClient {
   /** The highest seq handed to `onMessage` (or named by a gap), if any. */
   get lastSeq(): number | undefined {
     return this.#lastSeq;
+  }
+
+  /** Messages dropped because their seq had been handed over already (under another subscription). */
+  get duplicates(): number {
+    return this.#duplicates;
+  }
+
+  /** The seq up to which subscription `id` has been handled (what it resumes after). */
+  cursorOf(id: number): number | undefined {
+    const sub = this.#subs.get(id);
+    return sub && this.#cursorOf(sub);
   }
 
   /** Whether the socket is open now. */
@@ -130,7 +159,13 @@ export class StreamClient {
     const request: SubRequest = { op: "sub", id, subjects: [...sub.subjects] };
     if (sub.channels) request.channels = [...sub.channels];
     if (sub.slow) request.slow = sub.slow;
-    this.#subs.set(id, { request, initialSince: sub.since, sentSince: undefined });
+    this.#subs.set(id, {
+      request,
+      initialSince: sub.since,
+      sentSince: undefined,
+      cursor: undefined,
+      live: false,
+    });
     if (this.open) this.#sendSub(id);
     return id;
   }
@@ -173,6 +208,8 @@ export class StreamClient {
     this.#ws = ws;
     ws.onopen = () => {
       this.#attempt = 0;
+      this.#endConnection();
+      this.#restartSeen = false;
       this.#options.onStatus?.("open");
       for (const id of this.#subs.keys()) this.#sendSub(id);
     };
@@ -185,6 +222,7 @@ export class StreamClient {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
       this.#pings.clear();
+      this.#endConnection();
       this.#options.onStatus?.("closed", { code: ev.code, reason: ev.reason });
       const final = (this.#options.isFinal ?? ((c: number) => FINAL_CODES.has(c)))(ev.code);
       if (this.#closed || final || this.#options.reconnect === false) {
@@ -198,12 +236,56 @@ export class StreamClient {
     };
   }
 
+  /** Folds the connection's frames into the live subscriptions' cursors; none is live now. */
+  #endConnection(): void {
+    for (const sub of this.#subs.values()) {
+      sub.cursor = this.#cursorOf(sub);
+      sub.live = false;
+    }
+    this.#frameHigh = 0;
+  }
+
+  #cursorOf(sub: Sub): number | undefined {
+    if (!sub.live) return sub.cursor;
+    return sub.cursor === undefined ? this.#frameHigh : Math.max(sub.cursor, this.#frameHigh);
+  }
+
   #sendSub(id: number): void {
     const sub = this.#subs.get(id)!;
-    const since = this.#lastSeq ?? sub.initialSince;
+    const since = sub.cursor ?? sub.initialSince;
     sub.sentSince = since;
-    const request: SubRequest = since === undefined ? sub.request : { ...sub.request, since };
+    const request: SubRequest = { ...sub.request, v: STREAM_PROTOCOL_VERSION };
+    if (since !== undefined) request.since = since;
     this.#ws!.send(encodeClientMessage(request));
+  }
+
+  #onMsg(m: StreamMsg): void {
+    if (m.seq > this.#frameHigh) this.#frameHigh = m.seq;
+    const sub = this.#subs.get(m.sub);
+    if (sub && !sub.live && (sub.cursor === undefined || m.seq > sub.cursor)) sub.cursor = m.seq;
+    if (!this.#seen.add(m.seq)) return void this.#duplicates++;
+    // Backfills of several subscriptions interleave seqs; lastSeq is the highest seen.
+    if (this.#lastSeq === undefined || m.seq > this.#lastSeq) this.#lastSeq = m.seq;
+    this.#options.onMessage?.(m);
+  }
+
+  /** `live` and `lag`: the subscription's cursor is `seq`, and moves with every frame if live. */
+  #onLiveOrLag(id: number, seq: number, live: boolean): void {
+    const sub = this.#subs.get(id);
+    if (!sub) return;
+    const cursor = this.#cursorOf(sub);
+    sub.cursor = cursor === undefined ? seq : Math.max(cursor, seq);
+    sub.live = live;
+    if (live) this.#options.onLive?.(id, seq);
+  }
+
+  /** A gateway that restarted numbers from 1 again: forget every cursor and seq seen. */
+  #onRestart(): void {
+    this.#restartSeen = true;
+    this.#lastSeq = undefined;
+    this.#frameHigh = 0;
+    this.#seen.clear();
+    for (const sub of this.#subs.values()) (sub.cursor = undefined), (sub.live = false);
   }
 
   #onData(data: unknown): void {
@@ -222,13 +304,18 @@ export class StreamClient {
     }
     switch (m.t) {
       case "msg":
-        // Backfills of several subscriptions interleave seqs; the cursor is the highest seen.
-        if (this.#lastSeq === undefined || m.seq > this.#lastSeq) this.#lastSeq = m.seq;
-        this.#options.onMessage?.(m);
+        this.#onMsg(m);
         break;
-      case "gap":
+      case "gap": {
+        const sub = this.#subs.get(m.sub);
+        if (sub && (sub.cursor === undefined || m.to > sub.cursor)) sub.cursor = m.to;
         if (this.#lastSeq === undefined || m.to > this.#lastSeq) this.#lastSeq = m.to;
         this.#options.onGap?.(m);
+        break;
+      }
+      case "live":
+      case "lag":
+        this.#onLiveOrLag(m.sub, m.seq, m.t === "live");
         break;
       case "err":
         this.#subs.delete(m.id);
@@ -242,7 +329,9 @@ export class StreamClient {
         const sub = this.#subs.get(m.id);
         if (!sub) break;
         // A gateway that restarted numbers from 1 again: its seq is below what this client saw.
-        if (sub.sentSince !== undefined && m.seq < sub.sentSince) this.#lastSeq = undefined;
+        if (sub.sentSince !== undefined && m.seq < sub.sentSince && !this.#restartSeen) {
+          this.#onRestart();
+        }
         // Live only: nothing before the gateway's seq now is wanted, so resume from there.
         if (sub.sentSince === undefined && this.#lastSeq === undefined) this.#lastSeq = m.seq;
         this.#options.onSubscribed?.(m.id, m.seq, m.oldest);

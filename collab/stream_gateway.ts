@@ -20,6 +20,12 @@
  *
  * A message matching several subscriptions of one socket is sent once, under the first (by
  * subscription order) that covers its seq (`from < seq`).
+ *
+ * A subscription that asks for protocol version 2 is also told `live` (with the latest seq) when it
+ * goes live, and `lag` (with the last seq it was handled up to) when it falls back to catching up,
+ * so its client can keep a cursor per subscription that moves with every frame while it is live:
+ * resumed from those cursors, each subscription gets what it missed and a quiet one is not sent a
+ * gap for messages it never matched. Version 1 subscriptions get neither notice.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -100,6 +106,8 @@ interface Sub {
   /** Identical filters share one match per message. */
   key: string;
   slow: SlowPolicy;
+  /** Protocol version 2 or later: told `live` and `lag`. */
+  notices: boolean;
   /** This subscription covers seqs above `from`. */
   from: number;
   live: boolean;
@@ -383,6 +391,7 @@ export class StreamGateway {
       filter,
       key: JSON.stringify([m.subjects, m.channels ?? null]),
       slow: m.slow ?? "gap",
+      notices: (m.v ?? 1) >= 2,
       from,
       live: from === latest,
       cursor: from,
@@ -390,6 +399,7 @@ export class StreamGateway {
     };
     client.subs.set(m.id, sub);
     this.#send(client, { t: "ok", id: m.id, seq: latest, oldest: this.#ring.oldest });
+    if (sub.live && sub.notices) this.#send(client, { t: "live", sub: m.id, seq: latest });
     if (!sub.live) {
       this.#lagging.add(client);
       this.#pumpClient(client);
@@ -423,6 +433,11 @@ export class StreamGateway {
         owner.live = false;
         owner.cursor = entry.seq - 1;
         this.#lagging.add(c);
+        // Past the bound on purpose (a few bytes, once per fall): the client must know before
+        // any later frame moves this subscription's cursor.
+        if (owner.notices) {
+          c.ws.send(encodeServerMessage({ t: "lag", sub: owner.id, seq: owner.cursor }));
+        }
       }
     }
   }
@@ -474,6 +489,7 @@ export class StreamGateway {
       this.#sendFrame(client, encodeMsgFrame(entry.seq, sub.id, entry.subject, entry.data));
     }
     sub.live = true;
+    if (sub.notices) this.#send(client, { t: "live", sub: sub.id, seq: sub.cursor });
     return true;
   }
 

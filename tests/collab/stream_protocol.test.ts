@@ -38,6 +38,8 @@ test("client requests round-trip through encode and decode", () => {
     slow: "close" as const,
   };
   assert.equal(decodeClientMessage(encodeClientMessage(sub)), sub);
+  const v2 = { ...sub, v: 2 };
+  assert.equal(decodeClientMessage(encodeClientMessage(v2)), v2);
   assert.equal(decodeClientMessage(encodeClientMessage({ op: "unsub", id: 3 })), {
     op: "unsub",
     id: 3,
@@ -54,6 +56,8 @@ test("server messages round-trip through encode and decode", () => {
     { t: "err", id: 1, reason: "no" },
     { t: "msg", seq: 11, sub: 1, subject: "troupe.out.stats.c1", data: new Uint8Array([1, 2, 3]) },
     { t: "gap", sub: 1, missed: 4, from: 3, to: 6 },
+    { t: "live", sub: 2, seq: 12 },
+    { t: "lag", sub: 2, seq: 70_000 },
     { t: "pong", id: 9 },
   ];
   for (const m of all) assert.equal(decodeServerMessage(encodeServerMessage(m)), m);
@@ -110,6 +114,21 @@ test("decodeClientMessage() names the field and value of a malformed request", (
     "data",
     /bin/,
   );
+});
+
+test("a sub request's protocol version must be 1 or 2, and a live or lag notice needs sub and seq", () => {
+  const sub = { op: "sub", id: 1, subjects: ["troupe.out.>"] };
+  for (const v of [0, 3, "2", -1]) {
+    throwsNaming(() => decodeClientMessage(encode({ ...sub, v })), "v", /v/);
+  }
+  throwsNaming(
+    () => decodeClientMessage(encode({ ...sub, v: 3 })),
+    "v",
+    /must be a protocol version from 1 to 2, got 3/,
+  );
+  throwsNaming(() => decodeServerMessage(encode({ t: "live", sub: 1 })), "seq", /got nothing/);
+  throwsNaming(() => decodeServerMessage(encode({ t: "lag", seq: 1 })), "sub", /got nothing/);
+  throwsNaming(() => decodeServerMessage(encode({ t: "wat" })), "t", /"live", "lag"/);
 });
 
 test("checkStreamPattern() takes patterns inside the relayed prefixes and refuses others with the reason", () => {

@@ -23,17 +23,30 @@ const LIMITS = {
   pump_ms: 10,
 };
 
-/** Connects a raw client, subscribes to everything under `slow`, and waits for the `ok`. */
+/**
+ * Connects a raw client, subscribes to everything under `slow` (in protocol version `v`, none: 1),
+ * and waits for the `ok` (and under version 2 the `live`).
+ */
 async function stalledClient(
   env: GatewayEnv,
   slow: SlowPolicy,
+  v?: number,
 ): Promise<{ ws: RawWs; got: ServerMessage[]; closes: RawFrame[] }> {
   const ws = await rawWebSocket(env.port, `/stream?token=${env.token}`);
   const got: ServerMessage[] = [];
   const closes: RawFrame[] = [];
   ws.resume((f) => f.op === "binary" ? got.push(decodeServerMessage(f.data)) : closes.push(f));
-  ws.send(encodeClientMessage({ op: "sub", id: 1, subjects: ["troupe.out.>"], slow }));
-  await waitFor(() => got.length === 1, 5_000, "the ok");
+  ws.send(
+    encodeClientMessage({
+      op: "sub",
+      id: 1,
+      subjects: ["troupe.out.>"],
+      slow,
+      ...(v ? { v } : {}),
+    }),
+  );
+  await waitFor(() => got.length === (v === 2 ? 2 : 1), 5_000, "the ok");
+  if (v === 2) assert.equal(got[1], { t: "live", sub: 1, seq: env.collab.stream!.stats().seq });
   ws.stall();
   return { ws, got, closes };
 }
@@ -59,41 +72,51 @@ async function flood(env: GatewayEnv, done: () => boolean): Promise<void> {
   assert.ok(done(), "the flood ended before the gateway acted on the stalled client");
 }
 
-test('a client that never reads stays bounded, then under slow: "gap" gets every seq or a gap naming it', async () => {
+test('clients that never read stay bounded, then under slow: "gap" get every seq or a gap naming it (version 2: with lag and live)', async () => {
   await withGateway(async (env) => {
     const gw = env.collab.stream!;
-    const { ws, got } = await stalledClient(env, "gap");
+    const v1 = await stalledClient(env, "gap");
+    const v2 = await stalledClient(env, "gap", 2);
     await flood(env, () => gw.stats().dropped_slow > 0);
     await env.publish("troupe.out.stats.c1", 20, PAD);
     await env.received(env.published());
     const latest = gw.stats().seq;
-    // It reads again: what it missed is named in gap notices, the rest arrives in order.
-    got.length = 0;
-    ws.resume((f) => f.op === "binary" && got.push(decodeServerMessage(f.data)));
-    await waitFor(
-      () => got.some((m) => m.t === "msg" && m.seq === latest),
-      20_000,
-      "the last message",
-    );
-    let next = 1;
     let missed = 0;
-    for (const m of got) {
-      if (m.t === "gap") {
-        assert.is(m.from, next, "a gap starts where the messages stopped");
-        assert.is(m.missed, m.to - m.from + 1);
-        missed += m.missed;
-        next = m.to + 1;
-      } else if (m.t === "msg") {
-        assert.is(m.seq, next, "no loss, no repeat outside a gap");
-        next++;
+    for (const { ws, got } of [v1, v2]) {
+      // It reads again: what it missed is named in gap notices, the rest arrives in order.
+      got.length = 0;
+      ws.resume((f) => f.op === "binary" && got.push(decodeServerMessage(f.data)));
+      const last = (m: ServerMessage) =>
+        m.t === (got === v2.got ? "live" : "msg") && "seq" in m && m.seq === latest;
+      await waitFor(() => got.some(last), 20_000, "the last message");
+      let next = 1;
+      for (const m of got) {
+        if (m.t === "gap") {
+          assert.is(m.from, next, "a gap starts where the messages stopped");
+          assert.is(m.missed, m.to - m.from + 1);
+          missed += m.missed;
+          next = m.to + 1;
+        } else if (m.t === "msg") {
+          assert.is(m.seq, next, "no loss, no repeat outside a gap");
+          next++;
+        } else if (m.t === "lag") assert.is(m.seq, next - 1, "lag names where it fell behind");
+      }
+      assert.is(next, latest + 1);
+      const notices = got.filter((m) => m.t === "live" || m.t === "lag");
+      if (got === v1.got) assert.equal(notices, [], "version 1: no live or lag notice");
+      else {
+        assert.is(notices[0]!.t, "lag");
+        assert.ok(got.indexOf(notices[0]!) < got.findIndex((m) => m.t === "gap"));
+        assert.equal(notices.at(-1), { t: "live", sub: 1, seq: latest });
+        assert.equal(got.at(-1), notices.at(-1), "live once caught up");
       }
     }
-    assert.is(next, latest + 1);
     const s = gw.stats();
-    assert.ok(s.gaps_sent >= 1);
+    assert.ok(s.gaps_sent >= 2);
     assert.is(s.dropped_slow, missed, "the gateway's count of drops is what the gaps told");
     assert.is(s.lagging_clients, 0, "caught up, live again");
-    ws.socket.destroy();
+    v1.ws.socket.destroy();
+    v2.ws.socket.destroy();
   }, LIMITS);
 });
 
