@@ -58,6 +58,12 @@ export interface RunningTroupe {
   /** Sends a signal to the process (process.kill: Deno's ChildProcess.kill does not deliver
    *  SIGTERM as a plain signal the child can handle). */
   signal(name: "SIGTERM" | "SIGINT" | "SIGKILL"): void;
+  /**
+   * Asks it to stop (SIGINT), then kills it if it has not exited within `graceMs`: for a test's
+   * `finally`, so that a failed check still lets `troupe up` stop the nats-server it started
+   * (a plain SIGKILL left that server running, holding port 4222).
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Starts troupe in the background. */
@@ -83,6 +89,13 @@ export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
         // here (in a test's `finally`, say) would hide the failure that made it exit.
         if ((err as { code?: string }).code !== "ESRCH") throw err;
       }
+    },
+    async stop(graceMs = 10_000) {
+      this.signal("SIGINT");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+      this.signal("SIGKILL");
     },
     async waitFor(text, timeoutMs = 30_000) {
       const t0 = Date.now();

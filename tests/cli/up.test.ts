@@ -112,7 +112,7 @@ if (haveNatsServer("troupe up")) {
       assert.is(await up.exited, 0, up.output());
       assert.not.ok(existsSync(join(dir.path, ".troupe", "nats.url")), "nats.url removed at stop");
     } finally {
-      up.signal("SIGKILL");
+      await up.stop();
       await new Promise<void>((resolve) => holder.close(() => resolve()));
       dir.remove();
     }
@@ -153,7 +153,7 @@ if (haveNatsServer("troupe up")) {
       up.signal("SIGINT");
       assert.is(await up.exited, 0, up.output());
     } finally {
-      up.signal("SIGKILL");
+      await up.stop();
       dir.remove();
     }
   });
