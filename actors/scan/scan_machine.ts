@@ -5,7 +5,7 @@
  * then stopped once the chunks in flight are drained). Pure: times arrive in events, and the
  * service journals every event before sending it, so a recovered scan replays to the same state.
  */
-import { assign, setup } from "xstate";
+import { assertEvent, assign, setup } from "xstate";
 
 /** The machine's input. */
 export interface ScanMachineInput {
@@ -66,9 +66,9 @@ export const scanMachine = setup({
     enough: ({ context }) => enough(context),
   },
   actions: {
-    started: assign({ started_ts: ({ event }) => (event as { ts: number }).ts }),
-    count: assign(({ context, event }) => {
-      const e = event as ChunkEvent;
+    started: assign({ started_ts: ({ event }) => event.ts }),
+    count: assign(({ context, event: e }) => {
+      assertEvent(e, "chunk");
       const done = context.done.slice();
       done[e.chunk] = 1;
       return {
@@ -84,10 +84,10 @@ export const scanMachine = setup({
     stopFor: assign({
       stop_reason: (_, reason: "max_signals" | "timeout" | "requested") => reason,
     }),
-    ended: assign({ ended_ts: ({ event }) => (event as { ts: number }).ts }),
-    failed: assign({
-      error: ({ event }) => (event as { error: string }).error,
-      ended_ts: ({ event }) => (event as { ts: number }).ts,
+    ended: assign({ ended_ts: ({ event }) => event.ts }),
+    failed: assign(({ event }) => {
+      assertEvent(event, "fail");
+      return { error: event.error, ended_ts: event.ts };
     }),
   },
 }).createMachine({
@@ -145,7 +145,7 @@ export const scanMachine = setup({
     done: {
       type: "final",
       entry: assign({
-        ended_ts: ({ context, event }) => (event as { ts?: number }).ts ?? context.ended_ts,
+        ended_ts: ({ context, event }) => event.ts ?? context.ended_ts,
       }),
     },
     stopped: { type: "final" },
