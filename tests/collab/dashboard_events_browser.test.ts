@@ -7,9 +7,9 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Host, MemoryJournal, MemorySnapshotStore, NatsBus } from "../../actors/runtime/mod.ts";
-import { statsActor, type StatsState } from "../../actors/stats/mod.ts";
+import { flakyKind } from "../_support/failing_kinds.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { encodeFrame, feedSubject, type SampleFrame } from "../../protocol/mod.ts";
+import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { tokenFor } from "./_support.ts";
@@ -19,17 +19,7 @@ const run = haveNatsServer(NAME) && haveBrowser(NAME);
 const test = suite(NAME);
 
 /** Stats, except that the kernel throws on the value 666. */
-const flaky = {
-  ...statsActor,
-  kind: "flaky",
-  kernel: {
-    ...statsActor.kernel,
-    step(state: StatsState, frame: SampleFrame) {
-      if (frame.v.includes(666)) throw new Error("kernel bug on 666");
-      return statsActor.kernel.step(state, frame);
-    },
-  },
-};
+const flaky = flakyKind;
 
 test("a restarted actor appears in the event list with its failure and backoff", async () => {
   const nats = await startTestNats();

@@ -7,6 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../../actors/stats/mod.ts";
+import { brokenKind } from "../../_support/failing_kinds.ts";
 import {
   type ControlApplied,
   describeControlApplied,
@@ -108,16 +109,8 @@ test("the owner answers with what it applied, the other host is silent; kind-wid
 });
 
 test("a keyed change for an instance stopped after repeated failures is refused with the reason and journaled nowhere; a kind-wide change does not count it", async () => {
-  const broken = {
-    ...statsActor,
-    kind: "broken",
-    kernel: {
-      ...statsActor.kernel,
-      step(): never {
-        throw new Error("always broken");
-      },
-    },
-  };
+  const broken = brokenKind;
+
   const bus = new InProcessBus();
   const journal = new MemoryJournal();
   const stopped: string[] = [];

@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor, type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
+import { brokenKind, flakyKind } from "../../_support/failing_kinds.ts";
 import { Host } from "../../../actors/runtime/host.ts";
 import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
 import { MemoryJournal } from "../../../actors/runtime/memory_journal.ts";
@@ -420,17 +421,8 @@ test("a host owns only its partitions", async () => {
 
 test("an input that keeps failing an instance is dead-lettered and skipped; the instance moves on", async () => {
   // A kind whose kernel throws on the value 666: a poison input.
-  const poisoned = {
-    ...statsActor,
-    kind: "flaky",
-    kernel: {
-      ...statsActor.kernel,
-      step(state: StatsState, frame: SampleFrame) {
-        if (frame.v.includes(666)) throw new Error("kernel bug on 666");
-        return statsActor.kernel.step(state, frame);
-      },
-    },
-  };
+  const poisoned = flakyKind;
+
   const bus = new InProcessBus();
   const dead: Array<{ subject: string; actor: string | undefined; error: string }> = [];
   bus.subscribe("troupe.dlq.>", (m) => {
@@ -491,16 +483,8 @@ test("an input that keeps failing an instance is dead-lettered and skipped; the 
 });
 
 test("an instance that fails too often is stopped and reported, and the host carries on", async () => {
-  const broken = {
-    ...statsActor,
-    kind: "broken",
-    kernel: {
-      ...statsActor.kernel,
-      step(): never {
-        throw new Error("always broken");
-      },
-    },
-  };
+  const broken = brokenKind;
+
   const bus = new InProcessBus();
   const stopped: string[] = [];
   bus.subscribe("troupe.sys.actor.stopped", (m) => stopped.push(decodeEnvelope(m.data).type));
