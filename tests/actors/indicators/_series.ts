@@ -3,7 +3,7 @@
  * (zero ranges, zero variance), and Brent crude spot prices (500 real observations from the TCPD
  * dataset) with highs and lows taken from consecutive closes.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { BarColumns } from "../../../actors/indicators/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
@@ -31,14 +31,18 @@ export function randomBars(n: number, seed: number, level = 100): BarColumns {
   return bars;
 }
 
-/** Brent spot closes (TCPD `brent_spot`), with high/low the max/min of this and the previous close. */
-export function brentBars(): BarColumns {
+/**
+ * Brent spot closes (TCPD `brent_spot`), with high/low the max/min of this and the previous close;
+ * undefined when `../shared` (the datasets) is not beside the checkout.
+ */
+export function brentBars(): BarColumns | undefined {
   const path = fileURLToPath(
     new URL(
       "../../../../shared/datasets/tcpd-dev/datasets/brent_spot/brent_spot.json",
       import.meta.url,
     ),
   );
+  if (!existsSync(path)) return undefined;
   const doc = JSON.parse(readFileSync(path, "utf8")) as { series: { raw: number[] }[] };
   const closes = doc.series[0]!.raw;
   const bars = empty(closes.length);
