@@ -45,8 +45,6 @@ interface World {
   pages: Record<"ana" | "bo" | "vic", Page>;
   /** Half-widths of the band of anomaly/SYM001, per columns frame, with the time received. */
   band: Array<{ atMs: number; half: number }>;
-  /** The same of anomaly/SYM002, whose threshold no one changes: the market's own swings. */
-  control: Array<{ atMs: number; half: number }>;
   errors: string[];
 }
 let w: World;
@@ -94,7 +92,6 @@ test.before(async () => {
   });
   const feedBus = await NatsBus.connect(nats.url);
   const band: World["band"] = [];
-  const control: World["band"] = [];
   const halfWidths = (into: World["band"]) => (m: BusMessage) => {
     let frame;
     try {
@@ -109,7 +106,6 @@ test.before(async () => {
     }
   };
   feedBus.subscribe("troupe.out.anomaly.SYM001", halfWidths(band));
-  feedBus.subscribe("troupe.out.anomaly.SYM002", halfWidths(control));
   const abort = new AbortController();
   const feed = createMarketFeed({
     symbols: CHANNELS,
@@ -140,7 +136,6 @@ test.before(async () => {
     browser,
     pages: {} as World["pages"],
     band,
-    control,
     errors: [],
   };
   w.pages.ana = await openPage("ana");
@@ -218,19 +213,17 @@ test("ana sets an anomaly threshold: bo sees it within a second, the actor answe
     15_000,
     "outputs after the change",
   );
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const ratio = (series: World["band"]) =>
-    mean(series.slice(-5).map((b) => b.half)) /
-    mean(series.filter((b) => b.atMs < sentAtMs).slice(-5).map((b) => b.half));
-  // The half-width is band_sigmas times the channel's current scale, and the market feed's
-  // scale moves with its regimes, market-wide, within seconds (for the nominal 4x, ratios of 1.74
-  // to 2.43 were seen on Deno in CI). So SYM001's ratio is taken against that of SYM002, whose
-  // threshold is unchanged, over the same spans: about 4 with the change, about 1 without.
-  const own = ratio(w.band), market = ratio(w.control);
-  assert.ok(
-    own / market > 2,
-    `band ratio ${own} for SYM001 against ${market} for SYM002 (${own / market})`,
-  );
+  // The half-width is band_sigmas times the channel's current scale. The scale drifts with the
+  // market's regimes (over seconds, before/after means gave ratios of 1.7 to 2.5 for the nominal
+  // 4x in CI), but hardly moves over a frame or two; the change is a step of 12/3 (seen 2.7 to 4.8
+  // between consecutive frames here). So the largest step over one or two frames since just
+  // before the change is taken: about 4 with the change, about 1 without.
+  const half = w.band.filter((b) => b.atMs >= sentAtMs - 2000).map((b) => b.half);
+  let step = 0;
+  for (let i = 1; i < half.length; i++) {
+    step = Math.max(step, half[i]! / half[i - 1]!, half[i]! / half[Math.max(0, i - 2)]!);
+  }
+  assert.ok(step > 2, `largest band step over two frames ${step}, over ${half.length} frames`);
 });
 
 test("checklist and annotation edits appear on both pages", async () => {
