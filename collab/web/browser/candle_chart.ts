@@ -91,7 +91,10 @@ function drawCandles(u: uPlot): void {
   const [ts, open, high, low, close] = u.data as unknown as Float64Array[];
   if (!ts || ts.length === 0) return;
   const ctx = u.ctx;
-  const step = ts.length > 1 ? ts[1]! - ts[0]! : 1;
+  // The bar size is the smallest gap between bars: the first gap may span a pause in the feed.
+  let step = Infinity;
+  for (let i = 1; i < ts.length; i++) step = Math.min(step, ts[i]! - ts[i - 1]! || Infinity);
+  if (!Number.isFinite(step)) step = 1;
   const bodyPx = Math.max(
     1,
     (u.valToPos(ts[0]! + step, "x", true) - u.valToPos(ts[0]!, "x", true)) * 0.7,
