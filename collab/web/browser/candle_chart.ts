@@ -52,7 +52,9 @@ export class CandleChart {
         scales: { x: { time: true } },
         legend: { show: false },
         series: [{}, { ...price }, { ...price }, { ...price }, { ...price }],
-        axes: [{ ...AXIS }, { ...AXIS, size: 50 }],
+        // One line of `HH:MM:SS` (UTC) as the line chart above it: uPlot's default two-line
+        // labels put a date under the first tick, which ran into the next at 10 s ticks.
+        axes: [{ ...AXIS, space: 90, values: clockLabels }, { ...AXIS, size: 50 }],
         hooks: { draw: [(u) => drawCandles(u)] },
       },
       [[], [], [], [], []],
@@ -85,6 +87,10 @@ export class CandleChart {
   resize(width: number): void {
     this.#plot.setSize({ width, height: CANDLE_LIMITS.height_px });
   }
+}
+
+function clockLabels(_u: uPlot, splits: number[]): string[] {
+  return splits.map((s) => new Date(s * 1000).toISOString().slice(11, 19));
 }
 
 function drawCandles(u: uPlot): void {
