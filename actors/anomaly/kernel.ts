@@ -44,6 +44,12 @@
  * - after a time-of-day novelty strong enough to alarm alone, time-of-day novelties are not
  *   scored for `settle_alarm_hours`: a shift into levels known from other hours meets one hour's
  *   context after another, and that is the same change;
+ * - after an incident opens, whatever view opened it, time-of-day novelties are not scored for
+ *   `settle_hours` either: a lasting change found by another view (a level shift beyond the
+ *   range, a drift the shift view accepts) meets each hour's context in turn over the next day,
+ *   in levels other hours have seen, and each of those meetings is the change found, not a new
+ *   one (an incident that was a spike costs the time-of-day view a day: the other views still
+ *   score);
  * - a channel whose level wanders like a random walk (the variance of its level about a long
  *   average, over what a random walk with its increments would give, above `walk_threshold`) is
  *   scored by its increments, slope and flat runs only: its new highs and lows are expected.
@@ -305,6 +311,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     incMadFast = s[S.INC_MAD_FAST]!,
     incSq = s[S.INC_SQ]!;
   let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!, hourAlarm = s[S.HOUR_ALARM]!;
+  let lastAlarm = s[S.LAST_ALARM]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
   let changes = NO_CHANGES as AnomalyChange[];
@@ -448,7 +455,11 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         }
         let b2 = surprise(st, slot + 1, c + 1 + hour, levelBin, ti);
         if (b2 > hourBits) hourBits = b2;
-        if (b2 > 0 && (ti - LAST_BORN_OF[g]! < settleUs || ti - hourAlarm < alarmSettleUs)) b2 = 0;
+        if (
+          b2 > 0 &&
+          (ti - LAST_BORN_OF[g]! < settleUs || ti - hourAlarm < alarmSettleUs ||
+            ti - lastAlarm < settleUs)
+        ) b2 = 0;
         let bits: number, b4: number;
         if (known) {
           bits = surpriseKnown(st, slot + 2, c + 1 + hours, slopeBin, ti, bins, 2 * g);
@@ -491,6 +502,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       quiet = 0;
       if (alerting === 0) {
         alerting = 1;
+        lastAlarm = ti;
         if (changes === NO_CHANGES) changes = [];
         changes.push({ index: i, open: true });
       }
@@ -559,6 +571,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.WALK_MEAN] = walkMean;
   s[S.WALK_VAR] = walkVar;
   s[S.HOUR_ALARM] = hourAlarm;
+  s[S.LAST_ALARM] = lastAlarm;
   return { score, expected, lower, upper, changes, valid, skipped, seen };
 }
 
