@@ -411,9 +411,17 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       for (let j = b; j >= 0; j--) jumps[j] = jumps[j]! + 1;
     }
     let out = 0;
+    // The shift view's bucket: the hour of a weekday, or of a weekend day (week days count from
+    // Thursday 1 January 1970: 2 is Saturday, 3 Sunday); and the bucket next to it in time on
+    // the side of the sample's position in its hour, of the kind of day that hour is on (after
+    // 23:00 on Friday comes Saturday's 00:00).
     const weekBucket = (weekDay === 2 || weekDay === 3 ? hours : 0) + hour;
+    const frac = sinceDay / hourSpan - hour;
+    const nearBucket = frac >= 0.5
+      ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
+      : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
     if (seen < warmup) {
-      stepShift(shift, x, weekBucket, sinceDay / hourSpan - hour, false);
+      stepShift(shift, x, weekBucket, frac, false, nearBucket);
       if (x < s[S.LVL_LO]!) s[S.LVL_LO] = x;
       if (x > s[S.LVL_HI]!) s[S.LVL_HI] = x;
       if (slope < s[S.SLP_LO]!) s[S.SLP_LO] = slope;
@@ -481,7 +489,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       if (runBits > raw) raw = runBits;
       if (jumpBits > raw) raw = jumpBits;
       // The shift view: a CUSUM on the level-and-weekly-season residual (not on random walks).
-      const shiftBits = stepShift(shift, x, weekBucket, sinceDay / hourSpan - hour, !walk);
+      const shiftBits = stepShift(shift, x, weekBucket, frac, !walk, nearBucket);
       if (shiftBits > raw) raw = shiftBits;
       raw /= fullBits;
       if (raw > 1) raw = 1;
