@@ -75,8 +75,13 @@ function recordExcursion(sh: Float64Array, m: number): void {
 const LEVEL_SPAN = 1000;
 /** Samples per block of the batch-means estimate of the residual's long-run variance. */
 const BLOCK_SAMPLES = 10;
-/** Blocks the long-run variance averages over (an exponential span), and the fewest trusted. */
-const SCALE_BLOCKS = 20;
+/**
+ * Blocks the long-run variance averages over (an exponential span), and the fewest trusted. The
+ * span, 500 samples, is longer than the slow changes the view is for (a ramp over a few hundred
+ * samples): a scale that forgot faster would learn such a drift's own residuals as spread and
+ * widen as the drift grows (20 blocks did: see the README).
+ */
+const SCALE_BLOCKS = 50;
 const BLOCKS_MIN = 3;
 /** A bucket's offset averages its last few visits (weights 1, 1/2, ... down to 1/SEASON_VISITS). */
 const SEASON_VISITS = 4;

@@ -159,6 +159,25 @@ test("a ramp of 3 sd inside the daily range is found within 45 samples by the sh
   }
 });
 
+test("a slow ramp does not widen the scale that judges it: 3 sd over 300 samples is found early", () => {
+  // The shift view's scale remembers 500 samples, longer than the ramp: with 200 (20 blocks of
+  // 10) it learned the ramp's own residuals as spread, and the first alarms came later (mean 133
+  // samples into the ramp over these seeds, 111 now).
+  let total = 0;
+  const seeds = [1, 2, 3, 4, 5, 6];
+  for (const seed of seeds) {
+    const v = daily(new Prng(seed), 20 * PER_DAY);
+    const from = 17 * PER_DAY + 100;
+    for (let i = from; i < v.length; i++) v[i] = v[i]! + 3 * Math.min(1, (i - from + 1) / 300);
+    const r = run(v);
+    let first = -1;
+    for (let i = from; i < from + 350 && first < 0; i++) if (r.score[i]! >= 0.5) first = i - from;
+    assert.ok(first >= 0, `seed ${seed}: no alarm in the ramp`);
+    total += first;
+  }
+  assert.ok(total / seeds.length < 120, `mean first alarm ${total / seeds.length} samples in`);
+});
+
 /** 0 on weekdays, 1 at weekends, with two-hour ramps centred on Saturday and Monday 00:00 UTC. */
 function weekendness(i: number): number {
   const h = (i * STEP_US / 3_600e6) % 168; // hours since Monday 00:00 (T0 is a Monday)
