@@ -37,7 +37,7 @@
  * (bits of a rare event). The score is that surprise divided by `full_score_bits` (capped at 1),
  * and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that range.
  *
- * Three rules keep lasting changes from alarming again and again:
+ * These rules keep lasting changes from alarming again and again:
  * - a level bin first seen less than `settle_hours` ago is not new at any hour of the day: after
  *   a level shift the level view reports it once, and each hour's context meeting the new level
  *   during the next day is not another anomaly;
@@ -45,11 +45,14 @@
  *   scored for `settle_alarm_hours`: a shift into levels known from other hours meets one hour's
  *   context after another, and that is the same change;
  * - after an incident opens, whatever view opened it, time-of-day novelties are not scored for
- *   `settle_hours` either: a lasting change found by another view (a level shift beyond the
+ *   `settle_hours` either, and a value beyond the range seen so far that departs from its
+ *   expected value by no more than the incident's sample did is not 1 outright (it is scored by
+ *   its views):
+ *   a lasting change found by another view (a level shift beyond the
  *   range, a drift the shift view accepts) meets each hour's context in turn over the next day,
- *   in levels other hours have seen, and each of those meetings is the change found, not a new
- *   one (an incident that was a spike costs the time-of-day view a day: the other views still
- *   score);
+ *   in levels other hours have seen, and a shift up meets the old range's edge again at its next
+ *   daily peak; each of those meetings is the change found, not a new one (an incident that was a
+ *   spike costs the time-of-day view and the range rule a day: the other views still score);
  * - a channel whose level wanders like a random walk (the variance of its level about a long
  *   average, over what a random walk with its increments would give, above `walk_threshold`) is
  *   scored by its increments, slope and flat runs only: its new highs and lows are expected.
@@ -311,7 +314,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     incMadFast = s[S.INC_MAD_FAST]!,
     incSq = s[S.INC_SQ]!;
   let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!, hourAlarm = s[S.HOUR_ALARM]!;
-  let lastAlarm = s[S.LAST_ALARM]!;
+  let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
   let changes = NO_CHANGES as AnomalyChange[];
@@ -495,7 +498,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
       const beyond = x > rangeHi ? x - rangeHi : rangeLo - x;
-      if (!walk && beyond > tol * span) raw = 1;
+      // Within settle_hours of an incident, a value beyond the range that departs from its
+      // expected value by no more than the incident's sample did is that change meeting the old
+      // range's edge (a shift up, at its next daily peak): it is scored by its views, not 1.
+      if (
+        !walk && beyond > tol * span &&
+        (ti - lastAlarm >= settleUs || (x > exp ? x - exp : exp - x) > lastAlarmSize)
+      ) raw = 1;
       // Refractory: within the period, only a stronger score than the last reported one passes.
       age++;
       if (raw > (age < refractory ? reported : 0)) {
@@ -511,6 +520,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       if (alerting === 0) {
         alerting = 1;
         lastAlarm = ti;
+        lastAlarmSize = x > exp ? x - exp : exp - x;
         if (changes === NO_CHANGES) changes = [];
         changes.push({ index: i, open: true });
       }
@@ -580,6 +590,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.WALK_VAR] = walkVar;
   s[S.HOUR_ALARM] = hourAlarm;
   s[S.LAST_ALARM] = lastAlarm;
+  s[S.LAST_ALARM_SIZE] = lastAlarmSize;
   return { score, expected, lower, upper, changes, valid, skipped, seen };
 }
 

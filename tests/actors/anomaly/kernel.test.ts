@@ -298,16 +298,17 @@ test("save() and load() restore a state that steps to bit-identical outputs", ()
   }
 });
 
-/** Scalar slots of save formats 4 and 5: the current ones less the last alarm's time (the last). */
+/** Scalar slots of save formats 4 and 5: the current ones less the last alarm's time and size. */
 const SCALARS_V5 = 48;
 
-/** The bytes of `st` in save format 5, the one before the last alarm's time (its slot dropped). */
+/** The bytes of `st` in save format 5, the one before the last alarm's slots (dropped). */
 function saveVersion5(st: AnomalyState): Uint8Array {
   const bytes = anomalyKernel.save(st);
   const slotAt = 24 + 8 * SCALARS_V5;
-  const old = new Uint8Array(bytes.length - 8);
+  const dropped = 8 * (st.s.length - SCALARS_V5);
+  const old = new Uint8Array(bytes.length - dropped);
   old.set(bytes.subarray(0, slotAt));
-  old.set(bytes.subarray(slotAt + 8), slotAt);
+  old.set(bytes.subarray(slotAt + dropped), slotAt);
   new DataView(old.buffer).setUint32(4, 5, true);
   return old;
 }
@@ -336,6 +337,7 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   const loaded = anomalyKernel.load(saveVersion4(st));
   assert.equal(Array.from(loaded.shift), Array.from(fresh));
   assert.is(loaded.s[SCALARS_V5], -Infinity, "no alarm on record");
+  assert.is(loaded.s[SCALARS_V5 + 1], 0);
   assert.equal(
     Array.from(loaded.s.subarray(0, SCALARS_V5)),
     Array.from(st.s.subarray(0, SCALARS_V5)),
@@ -362,8 +364,10 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
   );
   const st = runFrames(anomalyKernel.init(CONFIG, "c"), t, v, 0, n, new Prng(25), []);
   assert.ok(st.s[SCALARS_V5]! >= t[2000]!, `last alarm at ${st.s[SCALARS_V5]}`);
+  assert.ok(st.s[SCALARS_V5 + 1]! > 10, `its departure ${st.s[SCALARS_V5 + 1]}`);
   const loaded = anomalyKernel.load(saveVersion5(st));
   assert.is(loaded.s[SCALARS_V5], -Infinity);
+  assert.is(loaded.s[SCALARS_V5 + 1], 0);
   assert.equal(
     Array.from(loaded.s.subarray(0, SCALARS_V5)),
     Array.from(st.s.subarray(0, SCALARS_V5)),

@@ -104,6 +104,32 @@ test("a level bin first seen within settle_hours is not new at any hour of the d
   assert.ok(count(24) < count(0), `settled ${count(24)}, not ${count(0)}`);
 });
 
+test("for settle_hours after an incident opens, a value just beyond the range seen is not 1 outright", () => {
+  // A step of +5 on noise of sd 1 opens an incident; the range's upper edge then moves up with the
+  // new level. A sample 8% of the range above the highest value seen so far, in a level bin already
+  // seen, is the same change meeting the old range's edge (as a shifted series' next daily peak
+  // does), not a new anomaly, within a day of the incident; two days later it scores 1 as before.
+  const rng = new Prng(9);
+  const n = 4000;
+  const v = Array.from({ length: n }, (_, i) => rng.normal() + (i < 3000 ? 0 : 5));
+  const poke = (at: number) => {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < at; i++) {
+      lo = Math.min(lo, v[i]!);
+      hi = Math.max(hi, v[i]!);
+    }
+    v[at] = hi + 0.08 * (hi - lo);
+  };
+  const soon = 3000 + 100; // 8 hours after the step (5-minute samples)
+  const later = 3000 + 600; // 50 hours after it
+  poke(soon);
+  poke(later);
+  const r = run(v);
+  assert.ok(r.score[3000]! >= 0.5, `the step scores ${r.score[3000]}`);
+  assert.ok(r.score[soon]! < 0.5, `within a day of the incident: ${r.score[soon]}`);
+  assert.is(r.score[later], 1, "two days after it");
+});
+
 /** A random walk of log prices with one jump of 20 sigma at `jumpAt`. */
 function walk(seed: number, n: number, jumpAt: number): number[] {
   const rng = new Prng(seed);
