@@ -15,7 +15,8 @@ import {
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
  * Version 6: the time of the last incident opening and its sample's departure from the expected
- * value (LAST_ALARM, LAST_ALARM_SIZE) after the other scalars (5: the
+ * value (LAST_ALARM, LAST_ALARM_SIZE) and whether the channel is judged a walk (WALK_ON) after the
+ * other scalars (5: the
  * shift view's state after the jump view's; 4: the jump view's counters and the very recent mean
  * absolute increment; 3: per-key birth times, the flat-run context, the increment view, the walk
  * test). Versions 4 and 5 still load: with no alarm on record, and version 4 with a fresh shift
@@ -24,7 +25,7 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 const SAVE_VERSION = 6;
 const SAVE_VERSION_SHIFT = 5;
 const SAVE_VERSION_JUMPS = 4;
-/** Scalar slots of versions 4 and 5: before LAST_ALARM and LAST_ALARM_SIZE (loaded as -∞ and 0). */
+/** Scalar slots of versions 4 and 5: before LAST_ALARM, LAST_ALARM_SIZE and WALK_ON (-∞, 0, 0). */
 const SCALARS_V5 = 48;
 const HOUR_US = 3_600_000_000;
 
@@ -79,7 +80,8 @@ export const SEEN = 0,
   INC_MAD_FAST = 47,
   LAST_ALARM = 48,
   LAST_ALARM_SIZE = 49,
-  SCALARS = 50;
+  WALK_ON = 50,
+  SCALARS = 51;
 
 /** The scalar slots' names, in slot order (SEEN first). */
 const SCALAR_NAMES = [
@@ -133,6 +135,7 @@ const SCALAR_NAMES = [
   "increment_mae_fast",
   "last_alarm_us",
   "last_alarm_departure",
+  "walk",
 ] as const;
 
 /** An anomaly kernel's state: plain typed arrays, saved and loaded byte for byte. */

@@ -55,7 +55,9 @@
  *   spike costs the time-of-day view and the range rule a day: the other views still score);
  * - a channel whose level wanders like a random walk (the variance of its level about a long
  *   average, over what a random walk with its increments would give, above `walk_threshold`) is
- *   scored by its increments, slope and flat runs only: its new highs and lows are expected.
+ *   scored by its increments, slope and flat runs only: its new highs and lows are expected; it
+ *   stays a walk until that ratio falls below half the threshold (for a true walk the ratio
+ *   averages 1 but dips under 0.6 for long stretches, and each dip let its new highs alarm).
  * A refractory period then reports a score only if it beats every score reported in the last
  * `refractory_samples` samples, so one incident makes one peak.
  *
@@ -153,6 +155,8 @@ const JUMP_BINS_PER_OCTAVE = 2;
 const JUMP_FREE_BITS = 5;
 /** Weight of the latest value in the walk test's long average and variance (span 1000). */
 const WALK_ALPHA = 0.001;
+/** A channel judged a walk stays one until its ratio falls below this share of the threshold. */
+const WALK_LEAVE = 0.5;
 /** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
 const VIEWS = 4;
 
@@ -314,6 +318,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     incMadFast = s[S.INC_MAD_FAST]!,
     incSq = s[S.INC_SQ]!;
   let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!, hourAlarm = s[S.HOUR_ALARM]!;
+  let walkOn = s[S.WALK_ON]!;
   let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
@@ -446,8 +451,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       }
     } else {
       // A random walk (the level's variance about its long average over what the increments
-      // would give a walk) is scored without its level views.
-      const walk = walkThreshold > 0 && walkVar * 2 * WALK_ALPHA > walkThreshold * incSq;
+      // would give a walk) is scored without its level views. The ratio is noisy (for a true walk
+      // it averages 1 but often dips under the threshold for a while), so a channel judged a walk
+      // stays one until the ratio falls below WALK_LEAVE of the threshold.
+      const ratio = walkVar * 2 * WALK_ALPHA;
+      const walk = walkThreshold > 0 &&
+        ratio > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * incSq;
+      walkOn = walk ? 1 : 0;
       let total = 0, hourBits = 0;
       for (let g = 0; g < grids; g++) {
         const shift = g / grids, c = g * perGrid;
@@ -590,6 +600,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.WALK_VAR] = walkVar;
   s[S.HOUR_ALARM] = hourAlarm;
   s[S.LAST_ALARM] = lastAlarm;
+  s[S.WALK_ON] = walkOn;
   s[S.LAST_ALARM_SIZE] = lastAlarmSize;
   return { score, expected, lower, upper, changes, valid, skipped, seen };
 }

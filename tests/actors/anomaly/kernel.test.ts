@@ -338,6 +338,7 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   assert.equal(Array.from(loaded.shift), Array.from(fresh));
   assert.is(loaded.s[SCALARS_V5], -Infinity, "no alarm on record");
   assert.is(loaded.s[SCALARS_V5 + 1], 0);
+  assert.is(loaded.s[SCALARS_V5 + 2], 0, "not judged a walk");
   assert.equal(
     Array.from(loaded.s.subarray(0, SCALARS_V5)),
     Array.from(st.s.subarray(0, SCALARS_V5)),

@@ -8,6 +8,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  anomalyActor,
   type AnomalyConfig,
   anomalyKernel,
   type AnomalyResult,
@@ -153,6 +154,41 @@ test("a random walk is scored by its increments: its new highs are not anomalies
     );
   }
   assert.ok(walkHighs < levelHighs, `as a walk: ${walkHighs}, by level: ${levelHighs}`);
+});
+
+test("a channel judged a walk stays one until its walk ratio falls below half the threshold", () => {
+  // A walk whose volatility doubles every other 2,000 samples (a market's calm and stressed
+  // regimes): its increments' mean square rises faster than its level's variance, so the walk
+  // ratio dips under the threshold (0.6) after each switch, though the channel is a walk
+  // throughout. Judged by the threshold alone, it was not a walk in those frames, and its new
+  // highs and lows were scored as levels.
+  const rng = new Prng(11);
+  let lp = Math.log(100);
+  const n = 20_000;
+  const v = Array.from({ length: n }, (_, i) => {
+    lp += (Math.floor(i / 2000) % 2 === 1 ? 0.004 : 0.002) * rng.normal();
+    return Math.exp(lp);
+  });
+  const st = anomalyKernel.init(defaultAnomalyConfig, "c");
+  let frames = 0, above = 0, walks = 0, entered = false;
+  for (let i = 0; i < n; i += 100) {
+    const t = Float64Array.from({ length: 100 }, (_, k) => T0 + (i + k) * STEP_US);
+    anomalyKernel.step(st, { channel: "c", seq0: i, t, v: Float64Array.from(v.slice(i, i + 100)) });
+    const d = anomalyActor.describeState!(st) as Record<string, number>;
+    const ratio = (d.walk_variance! * 2 * 0.001) / d.increment_mean_square!;
+    entered ||= d.walk === 1;
+    if (!entered) continue;
+    frames++;
+    if (ratio >= 0.6) above++;
+    if (d.walk === 1) walks++;
+  }
+  assert.ok(frames > 150, `judged a walk only after ${200 - frames} frames`);
+  // Here the ratio was at or above 0.6 in 47 of 187 frames, and the channel judged a walk in 86.
+  assert.ok(above < 0.8 * frames, `the ratio was at or above 0.6 in ${above} of ${frames} frames`);
+  assert.ok(
+    walks >= above + 0.15 * frames,
+    `judged a walk in ${walks} of ${frames} frames, the ratio above the threshold in ${above}`,
+  );
 });
 
 test("every jump of a similar size scores, not only the first: jumps score their tail probability", () => {
