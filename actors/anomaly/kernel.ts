@@ -47,12 +47,11 @@
  * - after an incident opens, whatever view opened it, time-of-day novelties are not scored for
  *   `settle_hours` either, and a value beyond the range seen so far that departs from its
  *   expected value by no more than the incident's sample did is not 1 outright (it is scored by
- *   its views):
- *   a lasting change found by another view (a level shift beyond the
- *   range, a drift the shift view accepts) meets each hour's context in turn over the next day,
- *   in levels other hours have seen, and a shift up meets the old range's edge again at its next
- *   daily peak; each of those meetings is the change found, not a new one (an incident that was a
- *   spike costs the time-of-day view and the range rule a day: the other views still score);
+ *   its views): a lasting change found by another view (a level shift beyond the range, a drift
+ *   the shift view accepts) meets each hour's context in turn over the next day, in levels other
+ *   hours have seen, and a shift up meets the old range's edge again at its next daily peak; each
+ *   of those meetings is the change found, not a new one (an incident that was a spike costs the
+ *   time-of-day view and the range rule a day: the other views still score);
  * - a channel whose level wanders like a random walk (the variance of its level about a long
  *   average, over what a random walk with its increments would give, above `walk_threshold`) is
  *   scored by its increments, slope and flat runs only: its new highs and lows are expected; it
@@ -454,9 +453,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       // would give a walk) is scored without its level views. The ratio is noisy (for a true walk
       // it averages 1 but often dips under the threshold for a while), so a channel judged a walk
       // stays one until the ratio falls below WALK_LEAVE of the threshold.
-      const ratio = walkVar * 2 * WALK_ALPHA;
+      // walkVar * 2 * WALK_ALPHA is the level's variance scaled to one step of a walk.
       const walk = walkThreshold > 0 &&
-        ratio > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * incSq;
+        walkVar * 2 * WALK_ALPHA > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * incSq;
       walkOn = walk ? 1 : 0;
       let total = 0, hourBits = 0;
       for (let g = 0; g < grids; g++) {
