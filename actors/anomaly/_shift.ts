@@ -9,8 +9,10 @@
  * as a shift). A bucket holds the mean of its past visits less the level offset; a visit is folded
  * in when it ends, so a sample is compared with earlier days only, and a sample whose bucket was
  * never visited is learned, not scored (a channel's first day, its first weekend). The season at a
- * sample is its bucket's mean interpolated towards the nearer neighbour's (a steep daily curve is
- * not a staircase).
+ * sample is its bucket's mean interpolated towards the nearer neighbour's in time (a steep daily
+ * curve is not a staircase), across midnight into the other kind of day where the day changes kind:
+ * Friday 23:00 UTC is next to Saturday 00:00, not to Friday 00:00, so the hours around a weekend's
+ * start and end meet a blend of both kinds, as a gradual change of load does.
  *
  * The residual is standardized by its long-run standard deviation, estimated by batch means (the
  * mean square of sums over blocks of BLOCK_SAMPLES, over the block length): the spread the
@@ -73,8 +75,13 @@ function recordExcursion(sh: Float64Array, m: number): void {
 const LEVEL_SPAN = 1000;
 /** Samples per block of the batch-means estimate of the residual's long-run variance. */
 const BLOCK_SAMPLES = 10;
-/** Blocks the long-run variance averages over (an exponential span), and the fewest trusted. */
-const SCALE_BLOCKS = 20;
+/**
+ * Blocks the long-run variance averages over (an exponential span), and the fewest trusted. The
+ * span, 500 samples, is longer than the slow changes the view is for (a ramp over a few hundred
+ * samples): a scale that forgot faster would learn such a drift's own residuals as spread and
+ * widen as the drift grows (20 blocks did: see the README).
+ */
+const SCALE_BLOCKS = 50;
 const BLOCKS_MIN = 3;
 /** A bucket's offset averages its last few visits (weights 1, 1/2, ... down to 1/SEASON_VISITS). */
 const SEASON_VISITS = 4;
@@ -136,9 +143,11 @@ function excessBits(s: number): number {
 }
 
 /**
- * Folds sample `x` into the shift state: `b` is its time-of-week bucket and `frac` its position
- * in it (0 at the bucket's start, 1 at its end). Returns the view's bits (0 when it is not scored:
- * `scored` false, an unvisited bucket, a scale not yet trusted).
+ * Folds sample `x` into the shift state: `b` is its time-of-week bucket, `frac` its position in it
+ * (0 at the bucket's start, 1 at its end) and `near` the bucket next to it in time on the side of
+ * `frac` (the previous hour's before the middle, the next hour's after it, of whatever kind of day
+ * that hour is). Returns the view's bits (0 when it is not scored: `scored` false, an unvisited
+ * bucket, a scale not yet trusted).
  */
 export function stepShift(
   sh: Float64Array,
@@ -146,6 +155,7 @@ export function stepShift(
   b: number,
   frac: number,
   scored: boolean,
+  near: number,
 ): number {
   const cur = sh[BUCKET]!;
   if (b !== cur) {
@@ -169,13 +179,10 @@ export function stepShift(
     sh[ACC_N] = sh[ACC_N]! + 1;
     return 0;
   }
-  // The season at this time: the bucket's mean, interpolated towards the nearer neighbour's
-  // (a bucket's mean stands for its middle; a steep daily curve is not a staircase).
-  const hours = sh[PERIOD]!;
-  const h = b % hours;
+  // The season at this time: the bucket's mean, interpolated towards the nearer neighbour's in
+  // time (a bucket's mean stands for its middle; a steep daily curve is not a staircase).
   const d = frac - 0.5;
-  const nb = d >= 0 ? (h + 1 === hours ? b - h : b + 1) : (h === 0 ? b + hours - 1 : b - 1);
-  const on = SHIFT_SCALARS + 2 * nb;
+  const on = SHIFT_SCALARS + 2 * near;
   const season = sh[on + 1]! > 0 ? sh[o]! + (sh[on]! - sh[o]!) * (d >= 0 ? d : -d) : sh[o]!;
   const e = x - level - season;
   const sd = Math.sqrt(sh[LRV]!);

@@ -14,12 +14,19 @@ import {
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
- * Version 5: the shift view's state after the jump view's (4: the jump view's counters and the
- * very recent mean absolute increment; 3: per-key birth times, the flat-run context, the
- * increment view, the walk test). Version 4 still loads, with a fresh shift view.
+ * Version 6: the time of the last incident opening and its sample's departure from the expected
+ * value (LAST_ALARM, LAST_ALARM_SIZE) and whether the channel is judged a walk (WALK_ON) after the
+ * other scalars (5: the
+ * shift view's state after the jump view's; 4: the jump view's counters and the very recent mean
+ * absolute increment; 3: per-key birth times, the flat-run context, the increment view, the walk
+ * test). Versions 4 and 5 still load: with no alarm on record, and version 4 with a fresh shift
+ * view.
  */
-const SAVE_VERSION = 5;
+const SAVE_VERSION = 6;
+const SAVE_VERSION_SHIFT = 5;
 const SAVE_VERSION_JUMPS = 4;
+/** Scalar slots of versions 4 and 5: before LAST_ALARM, LAST_ALARM_SIZE and WALK_ON (-∞, 0, 0). */
+const SCALARS_V5 = 48;
 const HOUR_US = 3_600_000_000;
 
 // Scalar slots of the state.
@@ -71,7 +78,10 @@ export const SEEN = 0,
   HOUR_ALARM = 45,
   ALARM_SETTLE_US = 46,
   INC_MAD_FAST = 47,
-  SCALARS = 48;
+  LAST_ALARM = 48,
+  LAST_ALARM_SIZE = 49,
+  WALK_ON = 50,
+  SCALARS = 51;
 
 /** The scalar slots' names, in slot order (SEEN first). */
 const SCALAR_NAMES = [
@@ -123,6 +133,9 @@ const SCALAR_NAMES = [
   "hour_alarm_us",
   "settle_alarm_us",
   "increment_mae_fast",
+  "last_alarm_us",
+  "last_alarm_departure",
+  "walk",
 ] as const;
 
 /** An anomaly kernel's state: plain typed arrays, saved and loaded byte for byte. */
@@ -187,6 +200,7 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[RANGE_HI] = -Infinity;
   s[AGE] = Infinity;
   s[HOUR_ALARM] = -Infinity;
+  s[LAST_ALARM] = -Infinity;
   s[WARMUP] = Math.max(2, Math.floor(config.warmup_samples));
   s[BINS] = Math.max(1, Math.floor(config.bins));
   s[TAIL_PER_OCTAVE] = config.tail_bins_per_octave;
@@ -233,8 +247,9 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
 }
 
 /**
- * Restores a state saved by `saveAnomalyState` (this version or version 4, whose shift view starts
- * afresh); throws RangeError on bytes that are not one.
+ * Restores a state saved by `saveAnomalyState` (this version, version 5, which has no alarm on
+ * record, or version 4, whose shift view also starts afresh); throws RangeError on bytes that are
+ * not one.
  */
 export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -244,14 +259,15 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (bytes.byteLength < 24) fail(`${bytes.byteLength} bytes is shorter than the header`);
   if (view.getUint32(0, true) !== SAVE_MAGIC) fail("bad magic");
   const version = view.getUint32(4, true);
-  if (version !== SAVE_VERSION && version !== SAVE_VERSION_JUMPS) {
-    fail(`version ${version}, expected ${SAVE_VERSION_JUMPS} or ${SAVE_VERSION}`);
+  if (version < SAVE_VERSION_JUMPS || version > SAVE_VERSION) {
+    fail(`version ${version}, expected ${SAVE_VERSION_JUMPS} to ${SAVE_VERSION}`);
   }
   const np = view.getUint32(8, true), nc = view.getUint32(12, true), nk = view.getUint32(16, true);
   const nw = view.getUint32(20, true);
   // The shift view's length follows from the hour buckets (np / 3): 7 days of them.
-  const ns = version === SAVE_VERSION ? SHIFT_SCALARS + 2 * DAY_TYPES * (np / 3) : 0;
-  const size = 24 + 8 * (SCALARS + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns) + 4 * nk;
+  const ns = version >= SAVE_VERSION_SHIFT ? SHIFT_SCALARS + 2 * DAY_TYPES * (np / 3) : 0;
+  const scalars = version === SAVE_VERSION ? SCALARS : SCALARS_V5;
+  const size = 24 + 8 * (scalars + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns) + 4 * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
   if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
   let p = 24;
@@ -260,7 +276,10 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
     for (let i = 0; i < len; i++, p += 8) a[i] = view.getFloat64(p, true);
     return a;
   };
-  const s = read(SCALARS), profile = read(np), ctx = read(nc), warm = read(nw), born = read(nk);
+  const s = new Float64Array(SCALARS);
+  s.set(read(scalars));
+  if (scalars < SCALARS) s[LAST_ALARM] = -Infinity;
+  const profile = read(np), ctx = read(nc), warm = read(nw), born = read(nk);
   const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
   const shift = ns > 0 ? read(ns) : createShiftState(np / 3);
   const keys = new Uint32Array(nk);

@@ -39,7 +39,10 @@ export interface AnomalyConfig {
   keys_max: number;
   /**
    * A level bin first seen less than this many hours ago is not new at any hour of the day: a
-   * lasting shift is reported once, by the level view, not again at each hour (0: off).
+   * lasting shift is reported once, by the level view, not again at each hour. For as long after
+   * an incident opens, time-of-day novelties are not scored, and a value beyond the range seen
+   * that departs from its expected value no further than the incident's did is not 1 outright
+   * (0: off).
    */
   settle_hours: number;
   /**
@@ -56,7 +59,8 @@ export interface AnomalyConfig {
   /**
    * Above this ratio of the level's variance about its long average to what a random walk with
    * the channel's increments would give, the channel is scored by its increments and slope only,
-   * not its level (new highs of a random walk are not anomalies); 0: never.
+   * not its level (new highs of a random walk are not anomalies); a channel judged a walk stays
+   * one until the ratio falls below half of this; 0: never.
    */
   walk_threshold: number;
 }

@@ -37,16 +37,26 @@
  * (bits of a rare event). The score is that surprise divided by `full_score_bits` (capped at 1),
  * and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that range.
  *
- * Three rules keep lasting changes from alarming again and again:
+ * These rules keep lasting changes from alarming again and again:
  * - a level bin first seen less than `settle_hours` ago is not new at any hour of the day: after
  *   a level shift the level view reports it once, and each hour's context meeting the new level
  *   during the next day is not another anomaly;
  * - after a time-of-day novelty strong enough to alarm alone, time-of-day novelties are not
  *   scored for `settle_alarm_hours`: a shift into levels known from other hours meets one hour's
  *   context after another, and that is the same change;
+ * - after an incident opens, whatever view opened it, time-of-day novelties are not scored for
+ *   `settle_hours` either, and a value beyond the range seen so far that departs from its
+ *   expected value by no more than the incident's sample did is not 1 outright (it is scored by
+ *   its views): a lasting change found by another view (a level shift beyond the range, a drift
+ *   the shift view accepts) meets each hour's context in turn over the next day, in levels other
+ *   hours have seen, and a shift up meets the old range's edge again at its next daily peak; each
+ *   of those meetings is the change found, not a new one (an incident that was a spike costs the
+ *   time-of-day view and the range rule a day: the other views still score);
  * - a channel whose level wanders like a random walk (the variance of its level about a long
  *   average, over what a random walk with its increments would give, above `walk_threshold`) is
- *   scored by its increments, slope and flat runs only: its new highs and lows are expected.
+ *   scored by its increments, slope and flat runs only: its new highs and lows are expected; it
+ *   stays a walk until that ratio falls below half the threshold (for a true walk the ratio
+ *   averages 1 but dips under 0.6 for long stretches, and each dip let its new highs alarm).
  * A refractory period then reports a score only if it beats every score reported in the last
  * `refractory_samples` samples, so one incident makes one peak.
  *
@@ -144,6 +154,8 @@ const JUMP_BINS_PER_OCTAVE = 2;
 const JUMP_FREE_BITS = 5;
 /** Weight of the latest value in the walk test's long average and variance (span 1000). */
 const WALK_ALPHA = 0.001;
+/** A channel judged a walk stays one until its ratio falls below this share of the threshold. */
+const WALK_LEAVE = 0.5;
 /** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
 const VIEWS = 4;
 
@@ -305,6 +317,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     incMadFast = s[S.INC_MAD_FAST]!,
     incSq = s[S.INC_SQ]!;
   let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!, hourAlarm = s[S.HOUR_ALARM]!;
+  let walkOn = s[S.WALK_ON]!;
+  let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
   let changes = NO_CHANGES as AnomalyChange[];
@@ -404,9 +418,17 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       for (let j = b; j >= 0; j--) jumps[j] = jumps[j]! + 1;
     }
     let out = 0;
+    // The shift view's bucket: the hour of a weekday, or of a weekend day (week days count from
+    // Thursday 1 January 1970: 2 is Saturday, 3 Sunday); and the bucket next to it in time on
+    // the side of the sample's position in its hour, of the kind of day that hour is on (after
+    // 23:00 on Friday comes Saturday's 00:00).
     const weekBucket = (weekDay === 2 || weekDay === 3 ? hours : 0) + hour;
+    const frac = sinceDay / hourSpan - hour;
+    const nearBucket = frac >= 0.5
+      ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
+      : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
     if (seen < warmup) {
-      stepShift(shift, x, weekBucket, sinceDay / hourSpan - hour, false);
+      stepShift(shift, x, weekBucket, frac, false, nearBucket);
       if (x < s[S.LVL_LO]!) s[S.LVL_LO] = x;
       if (x > s[S.LVL_HI]!) s[S.LVL_HI] = x;
       if (slope < s[S.SLP_LO]!) s[S.SLP_LO] = slope;
@@ -428,8 +450,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       }
     } else {
       // A random walk (the level's variance about its long average over what the increments
-      // would give a walk) is scored without its level views.
-      const walk = walkThreshold > 0 && walkVar * 2 * WALK_ALPHA > walkThreshold * incSq;
+      // would give a walk) is scored without its level views. The ratio is noisy (for a true walk
+      // it averages 1 but often dips under the threshold for a while), so a channel judged a walk
+      // stays one until the ratio falls below WALK_LEAVE of the threshold.
+      // walkVar * 2 * WALK_ALPHA is the level's variance scaled to one step of a walk.
+      const walk = walkThreshold > 0 &&
+        walkVar * 2 * WALK_ALPHA > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * incSq;
+      walkOn = walk ? 1 : 0;
       let total = 0, hourBits = 0;
       for (let g = 0; g < grids; g++) {
         const shift = g / grids, c = g * perGrid;
@@ -448,7 +475,11 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         }
         let b2 = surprise(st, slot + 1, c + 1 + hour, levelBin, ti);
         if (b2 > hourBits) hourBits = b2;
-        if (b2 > 0 && (ti - LAST_BORN_OF[g]! < settleUs || ti - hourAlarm < alarmSettleUs)) b2 = 0;
+        if (
+          b2 > 0 &&
+          (ti - LAST_BORN_OF[g]! < settleUs || ti - hourAlarm < alarmSettleUs ||
+            ti - lastAlarm < settleUs)
+        ) b2 = 0;
         let bits: number, b4: number;
         if (known) {
           bits = surpriseKnown(st, slot + 2, c + 1 + hours, slopeBin, ti, bins, 2 * g);
@@ -470,13 +501,19 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       if (runBits > raw) raw = runBits;
       if (jumpBits > raw) raw = jumpBits;
       // The shift view: a CUSUM on the level-and-weekly-season residual (not on random walks).
-      const shiftBits = stepShift(shift, x, weekBucket, sinceDay / hourSpan - hour, !walk);
+      const shiftBits = stepShift(shift, x, weekBucket, frac, !walk, nearBucket);
       if (shiftBits > raw) raw = shiftBits;
       raw /= fullBits;
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
       const beyond = x > rangeHi ? x - rangeHi : rangeLo - x;
-      if (!walk && beyond > tol * span) raw = 1;
+      // Within settle_hours of an incident, a value beyond the range that departs from its
+      // expected value by no more than the incident's sample did is that change meeting the old
+      // range's edge (a shift up, at its next daily peak): it is scored by its views, not 1.
+      if (
+        !walk && beyond > tol * span &&
+        (ti - lastAlarm >= settleUs || (x > exp ? x - exp : exp - x) > lastAlarmSize)
+      ) raw = 1;
       // Refractory: within the period, only a stronger score than the last reported one passes.
       age++;
       if (raw > (age < refractory ? reported : 0)) {
@@ -491,6 +528,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       quiet = 0;
       if (alerting === 0) {
         alerting = 1;
+        lastAlarm = ti;
+        lastAlarmSize = x > exp ? x - exp : exp - x;
         if (changes === NO_CHANGES) changes = [];
         changes.push({ index: i, open: true });
       }
@@ -559,6 +598,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.WALK_MEAN] = walkMean;
   s[S.WALK_VAR] = walkVar;
   s[S.HOUR_ALARM] = hourAlarm;
+  s[S.LAST_ALARM] = lastAlarm;
+  s[S.WALK_ON] = walkOn;
+  s[S.LAST_ALARM_SIZE] = lastAlarmSize;
   return { score, expected, lower, upper, changes, valid, skipped, seen };
 }
 

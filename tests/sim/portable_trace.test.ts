@@ -20,7 +20,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "775b37f180dc81ecd5964e0cfda5b9b8ceabea7d912c69496d085d8e2d28fc8d");
+  assert.is(r.traceHash, "5166a5a3941150f0e699bff1adfcbd0744f208bce3b34b8d36ea4cfa782b805d");
 });
 
 test.run();

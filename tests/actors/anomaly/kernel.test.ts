@@ -298,9 +298,24 @@ test("save() and load() restore a state that steps to bit-identical outputs", ()
   }
 });
 
-/** The bytes of `st` in save format 4, the one before the shift view (its floats dropped). */
-function saveVersion4(st: AnomalyState): Uint8Array {
+/** Scalar slots of save formats 4 and 5: the current ones less the last alarm's time and size. */
+const SCALARS_V5 = 48;
+
+/** The bytes of `st` in save format 5, the one before the last alarm's slots (dropped). */
+function saveVersion5(st: AnomalyState): Uint8Array {
   const bytes = anomalyKernel.save(st);
+  const slotAt = 24 + 8 * SCALARS_V5;
+  const dropped = 8 * (st.s.length - SCALARS_V5);
+  const old = new Uint8Array(bytes.length - dropped);
+  old.set(bytes.subarray(0, slotAt));
+  old.set(bytes.subarray(slotAt + dropped), slotAt);
+  new DataView(old.buffer).setUint32(4, 5, true);
+  return old;
+}
+
+/** The bytes of `st` in save format 4, the one before the shift view (its floats dropped too). */
+function saveVersion4(st: AnomalyState): Uint8Array {
+  const bytes = saveVersion5(st);
   const view = new DataView(bytes.buffer);
   const keysAt = bytes.length - 4 * view.getUint32(16, true);
   const shiftAt = keysAt - 8 * st.shift.length;
@@ -321,15 +336,51 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   assert.not.equal(Array.from(st.shift), Array.from(fresh), "the shift view has learned");
   const loaded = anomalyKernel.load(saveVersion4(st));
   assert.equal(Array.from(loaded.shift), Array.from(fresh));
-  for (const k of ["s", "profile", "ctx", "warm", "born", "runs", "jumps", "keys"] as const) {
+  assert.is(loaded.s[SCALARS_V5], -Infinity, "no alarm on record");
+  assert.is(loaded.s[SCALARS_V5 + 1], 0);
+  assert.is(loaded.s[SCALARS_V5 + 2], 0, "not judged a walk");
+  assert.equal(
+    Array.from(loaded.s.subarray(0, SCALARS_V5)),
+    Array.from(st.s.subarray(0, SCALARS_V5)),
+  );
+  for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "keys"] as const) {
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 5);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 6);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 or 5/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 6/);
+});
+
+test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
+  const rng = new Prng(24);
+  const n = 3000;
+  const t = Float64Array.from({ length: n }, (_, i) => T0 + i * 7 * MINUTE_US);
+  // A level shift at 2,000 opens an incident, so the state holds an alarm time.
+  const v = Float64Array.from(
+    { length: n },
+    (_, i) => 5 * Math.sin(i / 40) + rng.normal() + (i < 2000 ? 0 : 30),
+  );
+  const st = runFrames(anomalyKernel.init(CONFIG, "c"), t, v, 0, n, new Prng(25), []);
+  assert.ok(st.s[SCALARS_V5]! >= t[2000]!, `last alarm at ${st.s[SCALARS_V5]}`);
+  assert.ok(st.s[SCALARS_V5 + 1]! > 10, `its departure ${st.s[SCALARS_V5 + 1]}`);
+  const loaded = anomalyKernel.load(saveVersion5(st));
+  assert.is(loaded.s[SCALARS_V5], -Infinity);
+  assert.is(loaded.s[SCALARS_V5 + 1], 0);
+  assert.equal(
+    Array.from(loaded.s.subarray(0, SCALARS_V5)),
+    Array.from(st.s.subarray(0, SCALARS_V5)),
+  );
+  for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
+    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+  }
+  runFrames(loaded, t, v, 0, 500, new Prng(26), []);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 6);
+  // One float short of a version-5 state is not one.
+  const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
+  assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
 });
 
 test("load() rejects bytes that are not a saved state", () => {
