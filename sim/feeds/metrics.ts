@@ -267,7 +267,8 @@ function shiftRoom(s: Series, elapsedUs: number): { down: number; up: number } {
 function weekendness(tUs: number): number {
   const h = (((tUs - MONDAY_OFFSET_US) % WEEK_US + WEEK_US) % WEEK_US) / 3_600e6;
   const ramp = (x: number) => x <= 0 ? 0 : x >= 1 ? 1 : x * x * (3 - 2 * x);
-  return ramp((h - 119) / 2) - ramp((h - 167) / 2);
+  // The ramp down runs from Sunday 23:00 to Monday 01:00: its second hour is at the week's start.
+  return ramp((h - 119) / 2) - ramp((h - 167) / 2) + (h < 1 ? 1 - ramp((h + 1) / 2) : 0);
 }
 
 class MetricsFeed implements Feed {

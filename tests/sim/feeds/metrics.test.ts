@@ -59,6 +59,28 @@ test("metrics have a daily cycle peaking in the afternoon and a weekend dip", ()
   assert.equal(feed.truth().anomalies, []);
 });
 
+test("the weekend dip ramps out smoothly across the week's start (Monday 00:00 UTC)", () => {
+  // Noise, trend and anomalies off: what is left is the daily cycle and the weekend dip, whose
+  // ramp down runs Sunday 23:00 to Monday 01:00. It once stopped halfway at the week's wrap, a
+  // step of half the dip every Monday at midnight that no label named.
+  const feed = createMetricsFeed({
+    seed: 5,
+    series: 5,
+    batch: 1440,
+    anomalies: false,
+    noise: 0,
+    trend: 0,
+  });
+  const requests = collect(feed, 14).get("api-requests")!;
+  let largest = 0, at = 0;
+  for (let i = 1; i < requests.v.length; i++) {
+    const step = Math.abs(requests.v[i]! - requests.v[i - 1]!) / requests.v[i - 1]!;
+    if (step > largest) [largest, at] = [step, i];
+  }
+  // The daily cycle moves a minute by well under 1%; the old step was 10-25% of the level.
+  assert.ok(largest < 0.01, `a step of ${(largest * 100).toFixed(1)}% at minute ${at}`);
+});
+
 test("with noise, seasonality and trend off, a series leaves its labelled level only inside labelled anomalies", () => {
   const pad = 50;
   const feed = createMetricsFeed({
