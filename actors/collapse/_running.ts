@@ -132,6 +132,14 @@ export function trackTime(r: Running, t: number, gapFactor: number): void {
 }
 
 /**
+ * Whether the running noise scale can be trusted: it has seen ABS_DIFF_WARMUP differences, and at
+ * least one that was not 0 (so the quantum, the floor of any variance, is known).
+ */
+export function scaleSettled(r: Running): boolean {
+  return r.diffs > ABS_DIFF_WARMUP && r.quantum > 0;
+}
+
+/**
  * The running noise scale, from the differences of the deseasonalised values y, and the quantum,
  * from those of the raw values x: past differences only (x set no prior of its own).
  */

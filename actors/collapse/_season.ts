@@ -35,10 +35,25 @@ export const SEASON_COEFFS = 1 + 2 * SEASON_HARMONICS_MAX + WEEKEND_FEATURES;
 export const SEASON_BLOCK = SEASON_COEFFS + SEASON_COEFFS * SEASON_COEFFS;
 /** Prior variance of each harmonic's coefficient, in noise variances (a season up to ~30 sigmas). */
 export const SEASON_PRIOR_VARIANCE = 100;
-/** The harmonics' memory: their weights halve every this many periods. */
-export const SEASON_HALF_LIFE_PERIODS = 4;
-/** Variance of the reference level's step per sample, in noise variances. */
-export const LEVEL_STEP_VARIANCE = 1e-8;
+/**
+ * The harmonics' memory: their weights halve every this many periods. A service's daily swing grows
+ * with its load (requests growing 1% a day), and a fit that remembers longer lags behind it by a
+ * misfit that peaks at the nightly trough, where the noise is smallest. On the metrics feed
+ * (`troupe bench detect`) 2 instead of 4 took the false changes of seeds 1 to 5 from 177, 151, 253,
+ * 285, 251 to 153, 145, 220, 242, 239 (3 lay between), and on seeds 6 to 8, not looked at before
+ * the choice, from 254, 310, 396 to 208, 232, 288.
+ */
+export const SEASON_HALF_LIFE_PERIODS = 2;
+/**
+ * Variance of the reference level's step per sample, in noise variances: over a day of minutes a
+ * tenth of a noise scale, still far too slow to follow the swing. At 1e-8 it could not follow a
+ * channel's trend (service memory grows by up to 2 noise scales a day), and the lag leaked into
+ * the harmonics and the weekend's level, which then swung by it at each weekend: on the metrics
+ * feed (`troupe bench detect`, seeds 1 to 5, harmonics forgotten over 4 periods) 1e-5 took the
+ * false changes from 194, 139, 270, 414, 296 to 177, 151, 253, 285, 251 (1e-4 was worse on seeds 1
+ * and 2, 1e-6 on seed 4).
+ */
+export const LEVEL_STEP_VARIANCE = 1e-5;
 /** Prior variance of the reference level about the first value, in noise variances. */
 const LEVEL_PRIOR_VARIANCE = 1e4;
 /** Residuals beyond this many noise scales are clipped before the fit learns from them. */

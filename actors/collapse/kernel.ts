@@ -79,7 +79,7 @@ import {
   saveState,
 } from "./_state.ts";
 import { type FrameConstants, GROW_SUMS, growRuns, type Growth } from "./_grow.ts";
-import { loadRunning, storeRunning, trackScale, trackTime } from "./_running.ts";
+import { loadRunning, scaleSettled, storeRunning, trackScale, trackTime } from "./_running.ts";
 import { autocorrelation, resetResiduals, trackResiduals } from "./_residuals.ts";
 import { nextPhase, normalise, openFirst, openRun, PICK } from "./_regimes.ts";
 import { expFast, log1pFast, logFast, powFast } from "../math/mod.ts";
@@ -332,7 +332,13 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       const e = y - season[0]!;
       seasonLearn(season, FEATURES, seasonM, x, sigmaT, forget);
       const e2 = e * e + varFloor + 1e-12 * sigma * sigma;
-      seasonLearn(spreadSeason, FEATURES, spreadM, logFast(e2), LOG_CHI2_SD, forget);
+      // The noise's season learns once the running scale has seen enough differences: a
+      // channel's first residuals (a run of equal counts, say) are 0 or nearly, and their logs
+      // taught it daily swings of hundreds that it never unlearned (seen on errors counts that
+      // start with zeros, every day a change at the same hours).
+      if (scaleSettled(r)) {
+        seasonLearn(spreadSeason, FEATURES, spreadM, logFast(e2), LOG_CHI2_SD, forget);
+      }
     }
 
     r.above = mass >= confirm && cand >= 0 ? r.above + 1 : 0;
