@@ -5,7 +5,11 @@
  * bit), then scanned through the HTTP API with one WebSocket subscriber:
  *
  * - `full_scan_ms` (POST to the end message) and `first_result_ms` (POST to the first result),
- *   medians over the rounds;
+ *   medians over the rounds: the same criteria each round, so a round's first chunk holds the
+ *   previous round's hits (the service puts a criteria's recent hits first);
+ * - `first_result_new_criteria_ms`: the first result of a criteria the host has not scanned yet
+ *   (the bench's with ` and <round> > -1` appended: the same matches), one after each round, its
+ *   first chunk in priority order alone;
  * - `symbols_per_s` through workers, API and subscriber, against the bare loop of the same five
  *   indicators over the same bars, alternated round by round (wall time both);
  * - `lost_or_repeated` over N concurrent scans, a subscriber each, a third of them dropping their
@@ -130,6 +134,26 @@ async function startScan(base: string, body: unknown): Promise<{ scanId: string;
   return { scanId: j.scanId, ws: j.websocketUrl };
 }
 
+/** The first result's time (ms from the POST) of a scan of `request`, which is then deleted. */
+async function newCriteriaFirst(
+  base: string,
+  request: Record<string, unknown>,
+  signals: number,
+): Promise<number> {
+  const ts = performance.now();
+  const { scanId, ws } = await startScan(base, request);
+  const sub = subscribe(ws);
+  const { stats } = await sub.end;
+  const tf = await sub.first;
+  if (stats.signals !== signals) {
+    throw new Error(
+      `bench scan: ${request.criteria} found ${stats.signals} signals, not ${signals}`,
+    );
+  }
+  await fetch(`${base}/scan/${scanId}`, { method: "DELETE" });
+  return tf - ts;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const span = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
 
@@ -233,6 +257,7 @@ export async function hostScanRows(
     let bareMatches = o.bare();
     const full: number[] = [], first: number[] = [], bare: number[] = [], served: number[] = [];
     const short: number[] = [], liveFull: number[] = [], liveFirst: number[] = [];
+    const newFirst: number[] = [];
     const live = Math.round((o.live ?? 0) * all.length);
     let cold = "";
     // With a live market, odd rounds scan unchanged bars, even ones (from 2) new bars.
@@ -279,6 +304,13 @@ export async function hostScanRows(
         liveFirst.push(tf - ts);
         continue;
       }
+      newFirst.push(
+        await newCriteriaFirst(
+          base,
+          { ...request, criteria: `${o.criteria} and ${r} > -1` },
+          bareMatches,
+        ),
+      );
       full.push(te - ts);
       served.push(done.stats.elapsed_ms);
       first.push(tf - ts);
@@ -290,7 +322,7 @@ export async function hostScanRows(
         span(full)
       } ms (the service's own start to ` +
         `end ${span(served)} ms), first result ${span(first)} ms, ` +
-        `bare loop ${span(bare)} ms ${
+        `a criteria not scanned before ${span(newFirst)} ms, bare loop ${span(bare)} ms ${
           o.bareShortCircuit
             ? `(short-circuiting: ${span(short)} ms, symbols_per_s ratio against it ${
               (median(short) / median(full)).toFixed(3)
@@ -321,6 +353,14 @@ export async function hostScanRows(
         metric: "first_result_ms",
         unit: "ms",
         troupe: median(first),
+        baseline: null,
+        better: "lower",
+      }),
+      row({
+        bench: "scan",
+        metric: "first_result_new_criteria_ms",
+        unit: "ms",
+        troupe: median(newFirst),
         baseline: null,
         better: "lower",
       }),

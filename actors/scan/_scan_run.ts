@@ -22,6 +22,8 @@ export interface ScanRunOptions {
   publishResults(data: Uint8Array): void;
   now(): number;
   stats(run: ScanRun): ScanStats;
+  /** Called once when the scan ends (live or on recovery), after its last result. */
+  ended?(run: ScanRun): void;
 }
 
 /** The key of the def record's chunks, encoded. */
@@ -183,7 +185,10 @@ export class ScanRun {
         this.#send({ type: "fail", error: r.error, ts: r.ts });
         break;
     }
-    if (!was && this.ended) this.endAll(this.#o.stats(this));
+    if (!was && this.ended) {
+      this.#o.ended?.(this);
+      this.endAll(this.#o.stats(this));
+    }
   }
 
   /** Journals the results of a chunk (capped at what max_signals leaves), then sends more. */

@@ -15,6 +15,7 @@ export {
 } from "./scan_request.ts";
 export { type ScanContext, type ScanEvent, scanMachine } from "./scan_machine.ts";
 export {
+  FIRST_CHUNK_SYMBOLS,
   type ScanListener,
   type ScanResult,
   ScanService,

@@ -33,6 +33,7 @@ import {
 } from "./_wire.ts";
 import { ScanRun } from "./_scan_run.ts";
 import { PriorityOrder } from "./_priority_order.ts";
+import { RecentHits } from "./_recent_hits.ts";
 import { memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 
 /** A result as subscribers receive it. */
@@ -104,6 +105,8 @@ interface Chunks {
   encoded: Uint8Array;
   /** The order the chunks were cut from, kept to bring up to date when the bars change. */
   order: PriorityOrder;
+  /** The same order with a criteria's recent hits first (see `#withRecentHits`), kept. */
+  fronted?: { front: readonly string[]; lists: string[][]; encoded: Uint8Array };
 }
 
 /** The scan service of a host. */
@@ -121,6 +124,8 @@ export class ScanService {
   >();
   /** The chunks of recent universes, by bar, priority and universe (see `#chunks`). */
   #ordered = new Map<string, Chunks>();
+  /** Each criteria's hits in its latest scan, which the next scan of it puts first. */
+  #recent = new RecentHits(FIRST_CHUNK_SYMBOLS);
 
   constructor(options: ScanServiceOptions) {
     this.#o = {
@@ -184,7 +189,7 @@ export class ScanService {
   async startScan(request: unknown): Promise<{ scanId: string }> {
     const def = parseScanRequest(request, this.#o.limits);
     const scanId = this.#o.newId();
-    const chunks = this.#chunks(def);
+    const chunks = this.#withRecentHits(def, this.#chunks(def));
     const journal = await this.#o.journals.open(scanId);
     const run = this.#newRun(scanId, def, chunks.lists, journal);
     this.#runs.set(scanId, run);
@@ -267,7 +272,40 @@ export class ScanService {
       publishResults: (data) => this.#o.bus.publish(resultsSubject(scanId), data),
       now: () => this.#o.now(),
       stats: (run) => this.#stats(run),
+      ended: (run) => {
+        // A scan stopped before any result says nothing of what matches: the hits kept stay.
+        if (run.results.length > 0 || run.state === "done") {
+          this.#recent.set(run.def, run.results.map((r) => r.symbol));
+        }
+      },
     });
+  }
+
+  /**
+   * The chunks with the symbols that matched the same criteria in its latest scan here first
+   * (those of them in the universe; see RecentHits), then the rest in priority order: a repeated
+   * scan's first chunk holds its likeliest matches. Kept with the chunks while the hits are the
+   * same, so an unchanged market's repeated scan still starts without a pass or an encoding.
+   */
+  #withRecentHits(def: ScanDefinition, chunks: Chunks): Pick<Chunks, "lists" | "encoded"> {
+    const front = this.#recent.get(def);
+    if (front === undefined) return chunks;
+    const kept = chunks.fronted;
+    if (
+      kept !== undefined && kept.front.length === front.length &&
+      kept.front.every((s, i) => s === front[i])
+    ) {
+      return kept;
+    }
+    const places: number[] = [];
+    for (const s of front) {
+      const i = chunks.order.placeOf(s);
+      if (i !== undefined) places.push(i);
+    }
+    if (places.length === 0) return chunks;
+    const lists = chunks.order.chunks(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols, places);
+    chunks.fronted = { front, lists, encoded: encodeValue(lists) };
+    return chunks.fronted;
   }
 
   /**

@@ -10,6 +10,7 @@ import {
   chunkSubject,
   decodeWork,
   fileScanJournals,
+  FIRST_CHUNK_SYMBOLS,
   memoryScanJournals,
   parseScanRequest,
   type ScanResult,
@@ -342,14 +343,27 @@ test("scans of an unchanged universe reuse its priority order: one pass over the
     const def = [];
     const journal = await journals.open(scanId);
     for await (const rec of journal.read(`scan/${scanId}`)) def.push(decodeValue(rec.data));
-    return def[0] as { k: string; scanId: string; chunks: string[][] };
+    return { ...def[0] as { k: string; scanId: string; chunks: string[][] }, got: r.got };
   };
-  const first = await scan(), second = await scan();
-  assert.is(listed, 1, "one listing for two scans");
+  const first = await scan(), second = await scan(), third = await scan();
+  assert.is(listed, 1, "one listing for three scans");
   assert.is(second.k, "def");
   assert.is(second.scanId, "scan2");
-  assert.equal(second.chunks, first.chunks);
+  // The second scan puts the first one's hits first (best first), the rest as before.
+  const hits = first.got.slice(0, FIRST_CHUNK_SYMBOLS).map((x) => x.symbol);
+  assert.ok(hits.length >= 5, `hits of the first scan: ${hits.length}`);
+  assert.equal(second.chunks[0]!.slice(0, hits.length), hits);
+  const rest = (c: string[][]) => c.flat().filter((sym) => !hits.includes(sym));
+  assert.equal(rest(second.chunks), rest(first.chunks));
   assert.equal(second.chunks.map((c) => c.length), [32, 40, 40, 40, 40, 40, 40, 28]);
+  assert.equal(
+    second.got.slice(0, hits.length).map((x) => x.chunk),
+    hits.map(() => 0),
+    "the second scan's first results all come from its first chunk",
+  );
+  // The same hits (now best first): the same symbols first, and the same order after them.
+  assert.equal(third.chunks[0]!.slice(0, hits.length).sort(), [...hits].sort());
+  assert.equal(rest(third.chunks), rest(second.chunks));
   version++;
   await scan();
   assert.is(listed, 2, "listed again once the version moved");
@@ -358,7 +372,7 @@ test("scans of an unchanged universe reuse its priority order: one pass over the
   service.close();
   const again = new ScanService({ ...options, bus: new InProcessBus() });
   await again.start();
-  for (const scanId of ["scan1", "scan2", "scan3"]) {
+  for (const scanId of ["scan1", "scan2", "scan3", "scan4"]) {
     assert.equal(again.stats(scanId)?.symbols_total, 300, scanId);
     assert.equal(again.stats(scanId)?.state, "done", scanId);
   }
@@ -395,9 +409,17 @@ test("on a live market only the symbols whose bars moved get their priority agai
     for await (const rec of (await journals.open(scanId)).read(`scan/${scanId}`)) {
       def.push(decodeValue(rec.data));
     }
-    return (def[0] as { chunks: string[][] }).chunks;
+    return {
+      chunks: (def[0] as { chunks: string[][] }).chunks,
+      hits: r.got.slice(0, FIRST_CHUNK_SYMBOLS).map((x) => x.symbol),
+    };
   };
-  await scan(service);
+  // A scan's chunks put the previous scan's hits first (`hits`), the rest in priority order.
+  const rest = (chunks: string[][], hits: string[]) => {
+    assert.equal(chunks[0]!.slice(0, hits.length), hits);
+    return chunks.flat().filter((sym) => !hits.includes(sym));
+  };
+  const { hits: hits1 } = await scan(service);
   assert.is(looked, 300, "the first scan reads every symbol's bars for its priority");
   // New bars for 12 symbols, spread over the order (new random walks move them far).
   const moved = [...u.keys()].filter((_, i) => i % 25 === 3);
@@ -407,18 +429,20 @@ test("on a live market only the symbols whose bars moved get their priority agai
   }
   version++;
   looked = 0;
-  const chunks = await scan(service);
+  const { chunks, hits: hits2 } = await scan(service);
   assert.is(looked, moved.length, "only the moved symbols read again");
-  // The same chunks as a service that orders the changed market from scratch.
+  // The same order as a service that orders the changed market from scratch.
   const fresh = new ScanService({ ...options, newId: () => `fresh${++id}` });
   await fresh.start();
   looked = 0;
-  assert.equal(await scan(fresh), chunks);
+  const { chunks: freshChunks } = await scan(fresh);
+  assert.equal(rest(chunks, hits1), freshChunks.flat().filter((sym) => !hits1.includes(sym)));
   assert.is(looked, 300);
-  // Nothing moved but the version did (a channel's tick): no bars read, same chunks.
+  // Nothing moved but the version did (a channel's tick): no bars read, the same order.
   version++;
   looked = 0;
-  assert.equal(await scan(service), chunks);
+  const { chunks: again } = await scan(service);
+  assert.equal(rest(again, hits2), freshChunks.flat().filter((sym) => !hits2.includes(sym)));
   assert.is(looked, 0);
   fresh.close();
   service.close();
