@@ -47,19 +47,26 @@ export class PriorityOrder {
   }
 
   /**
-   * Recomputes the priority of each place whose `mark(i)` moved and puts it back in order.
+   * Recomputes the priority of each place whose `mark(i)` moved and puts it back in order: of
+   * every place, or of the places in `only` (those whose bars may have changed; repeats allowed).
    * Returns how many moved.
    */
-  update(priority: (i: number) => number, mark: (i: number) => number): number {
+  update(
+    priority: (i: number) => number,
+    mark: (i: number) => number,
+    only?: readonly number[],
+  ): number {
     const n = this.universe.length, p = this.#p, marks = this.#marks;
     const moved: number[] = [];
-    for (let i = 0; i < n; i++) {
+    const look = (i: number) => {
       const m = mark(i);
-      if (m === marks[i]) continue;
+      if (m === marks[i]) return;
       marks[i] = m;
       p[i] = priority(i);
       moved.push(i);
-    }
+    };
+    if (only === undefined) { for (let i = 0; i < n; i++) look(i); }
+    else for (const i of only) look(i);
     if (moved.length === 0) return 0;
     const cmp = this.#cmp();
     moved.sort(cmp);

@@ -4,7 +4,12 @@
  * hands chunks of symbols to the workers' queue group in priority order, numbers the results and
  * streams them to subscribers; a worker scans the bars its host holds.
  */
-export { type BarsSource, columnsBarsSource, heldBarsSource } from "./bars_source.ts";
+export {
+  type BarsSource,
+  CHANGES_KEPT_MAX,
+  columnsBarsSource,
+  heldBarsSource,
+} from "./bars_source.ts";
 export {
   DEFAULT_PRIORITY,
   defaultScanLimits,

@@ -325,7 +325,7 @@ export class ScanService {
       : undefined;
     const kept = key === undefined ? undefined : this.#ordered.get(key);
     if (kept !== undefined && version !== undefined && kept.version === version) return kept;
-    const order = this.#order(def, kept?.order);
+    const order = this.#order(def, kept);
     const lists = order.chunks(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols);
     const chunks: Chunks = { version, lists, encoded: encodeValue(lists), order };
     if (key !== undefined && version !== undefined) {
@@ -335,8 +335,11 @@ export class ScanService {
     return chunks;
   }
 
-  /** The universe of `def` in priority order: `kept` brought up to date, or made afresh. */
-  #order(def: ScanDefinition, kept: PriorityOrder | undefined): PriorityOrder {
+  /**
+   * The universe of `def` in priority order: `kept`'s brought up to date (looking only at the
+   * symbols changed since, where the source says which), or made afresh.
+   */
+  #order(def: ScanDefinition, kept: Chunks | undefined): PriorityOrder {
     const source = this.#o.bars;
     const universe = def.universe === null
       ? source.symbols()
@@ -358,9 +361,21 @@ export class ScanService {
     const sourceMark = source.mark?.bind(source);
     // Without marks, every symbol counts as changed (NaN is never equal to itself).
     const mark = sourceMark ? (i: number) => sourceMark(universe[i]!, def.bar) : () => NaN;
-    if (kept !== undefined && sourceMark !== undefined && kept.sameUniverse(universe)) {
-      kept.update(priority, mark);
-      return kept;
+    const order = kept?.order;
+    if (order !== undefined && sourceMark !== undefined && order.sameUniverse(universe)) {
+      const changed = kept!.version === undefined
+        ? undefined
+        : source.changedSince?.(kept!.version);
+      let only: number[] | undefined;
+      if (changed !== undefined) {
+        only = [];
+        for (const s of changed) {
+          const i = order.placeOf(s);
+          if (i !== undefined) only.push(i);
+        }
+      }
+      order.update(priority, mark, only);
+      return order;
     }
     return new PriorityOrder(universe, priority, mark);
   }

@@ -450,6 +450,63 @@ test("on a live market only the symbols whose bars moved get their priority agai
   await bus.close();
 });
 
+test("with a source that says which symbols changed, a live market's order looks at those only, and equals a fresh ordering", async () => {
+  const u = universe(300);
+  let version = 1, looked = 0, marked = 0;
+  const marks = new Map([...u.keys()].map((s) => [s, 1]));
+  const changes: string[] = [];
+  const symbols = [...u.keys()];
+  const live: BarsSource = {
+    symbols: () => symbols,
+    bars: (symbol, bar) => (looked++, bar === "1m" ? u.get(symbol) : undefined),
+    version: () => version,
+    mark: (symbol) => (marked++, marks.get(symbol) ?? -1),
+    // The version counts the changes: `changes[v - 1]` is change v.
+    changedSince: (at) => changes.slice(at - 1),
+  };
+  const bus = new InProcessBus();
+  const journals = memoryScanJournals();
+  let id = 0;
+  const options = { bus, journals, bars: live, chunk_symbols: 40, newId: () => `scan${++id}` };
+  const service = new ScanService(options);
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  await service.start();
+  worker.start();
+  // A criteria nothing matches: no recent hits, so the chunks are the priority order alone.
+  const scan = async (s: ScanService) => {
+    const { scanId } = await s.startScan({ criteria: "close < 0" });
+    await until(() => s.stats(scanId)?.state === "done", 10_000, `${scanId} done`);
+    const def = [];
+    for await (const rec of (await journals.open(scanId)).read(`scan/${scanId}`)) {
+      def.push(decodeValue(rec.data));
+    }
+    return (def[0] as { chunks: string[][] }).chunks;
+  };
+  await scan(service);
+  assert.is(marked, 300);
+  // 12 symbols get new bars; one of them is named twice, and a symbol not in the universe once.
+  const moved = symbols.filter((_, i) => i % 25 === 7);
+  for (const [k, sym] of moved.entries()) {
+    u.set(sym, randomBars(120, 700_000 + k));
+    marks.set(sym, 2);
+    changes.push(sym);
+    version++;
+  }
+  changes.push(moved[0]!, "ZZZ");
+  version += 2;
+  marked = looked = 0;
+  const chunks = await scan(service);
+  assert.is(marked, moved.length + 1, "marks looked at: the changed symbols (one named twice)");
+  assert.is(looked, moved.length, "priorities computed: the moved symbols");
+  const fresh = new ScanService({ ...options, newId: () => `fresh${++id}` });
+  await fresh.start();
+  assert.equal(await scan(fresh), chunks);
+  fresh.close();
+  service.close();
+  worker.stop();
+  await bus.close();
+});
+
 test("a deleted scan's journal is deleted: its directory goes, and a restart brings back the scans kept but not it", async () => {
   const u = universe(300, 3);
   const dir = tempDir();
