@@ -98,15 +98,21 @@ export const FIRST_CHUNK_SYMBOLS = 32;
 /** Priority expressions whose values are kept (see `#priorityCache`). */
 const PRIORITIES_CACHED_MAX = 16;
 
-/** A universe in chunks, its msgpack encoding, and the source version it was ordered at. */
-interface Chunks {
-  version: number | undefined;
+/** Chunks of symbols and their msgpack encoding (journaled in a scan's definition). */
+interface Cut {
   lists: string[][];
   encoded: Uint8Array;
-  /** The order the chunks were cut from, kept to bring up to date when the bars change. */
+}
+
+/** A universe in priority order, the source version it was ordered at, and its chunks. */
+interface Chunks {
+  version: number | undefined;
+  /** The order, kept to bring up to date when the bars change. */
   order: PriorityOrder;
-  /** The same order with a criteria's recent hits first (see `#withRecentHits`), kept. */
-  fronted?: { front: readonly string[]; lists: string[][]; encoded: Uint8Array };
+  /** The order in chunks, cut when first asked for. */
+  plain?: Cut;
+  /** The order with a criteria's recent hits first (see `#withRecentHits`), cut when asked. */
+  fronted?: Cut & { front: readonly string[] };
 }
 
 /** The scan service of a host. */
@@ -185,32 +191,38 @@ export class ScanService {
     for (const run of this.#runs.values()) run.actor.stop();
   }
 
-  /** Starts a scan; throws ScanRequestError (with its HTTP status) on a bad request. */
-  async startScan(request: unknown): Promise<{ scanId: string }> {
-    const def = parseScanRequest(request, this.#o.limits);
-    const scanId = this.#o.newId();
-    const chunks = this.#withRecentHits(def, this.#chunks(def));
-    const journal = await this.#o.journals.open(scanId);
-    const run = this.#newRun(scanId, def, chunks.lists, journal);
-    this.#runs.set(scanId, run);
+  /**
+   * Starts a scan; throws ScanRequestError (with its HTTP status) on a bad request. It answers
+   * once the scan is admitted (checked, ordered, in chunks); its journal is opened, and its
+   * definition and start journaled, after that, and only then does its first chunk go out, so
+   * every result is journaled after them. A journal that cannot be opened or written then fails
+   * the scan (its stats and subscribers say why) and is removed: a restart does not find it.
+   */
+  startScan(request: unknown): Promise<{ scanId: string }> {
+    let def: ScanDefinition;
     try {
-      await run.recordDef(def, chunks.encoded, this.#us());
-      await run.record({ k: "start", ts: this.#us() });
+      def = parseScanRequest(request, this.#o.limits);
     } catch (e) {
-      // Not journaled, not started: the client gets the error, nothing is left behind.
-      run.actor.stop();
-      this.#runs.delete(scanId);
-      await this.#o.journals.remove(scanId).catch(() => {});
-      throw e;
+      return Promise.reject(e);
     }
-    run.dispatch();
-    return { scanId };
+    const scanId = this.#o.newId();
+    const cut = this.#withRecentHits(def, this.#chunks(def));
+    const run = this.#newRun(scanId, def, cut.lists, this.#o.journals.open(scanId));
+    this.#runs.set(scanId, run);
+    run.recordStart(def, cut.encoded, this.#us())
+      .then(() => run.dispatch(), (e) => {
+        this.#fail(run, e);
+        return this.#o.journals.remove(scanId).catch(() => {});
+      });
+    return Promise.resolve({ scanId });
   }
 
   /** Asks a scan to stop; false when there is no such scan. */
   async stopScan(scanId: string): Promise<boolean> {
     const run = this.#runs.get(scanId);
     if (!run) return false;
+    // Still being admitted (its start not journaled yet): stopped once it has started.
+    if (run.state === "queued") await run.idle();
     if (run.running) await run.stop("requested", this.#us());
     return true;
   }
@@ -261,7 +273,12 @@ export class ScanService {
     return Math.round(this.#o.now() * 1000);
   }
 
-  #newRun(scanId: string, def: ScanDefinition, chunks: string[][], journal: Journal): ScanRun {
+  #newRun(
+    scanId: string,
+    def: ScanDefinition,
+    chunks: string[][],
+    journal: Journal | Promise<Journal>,
+  ): ScanRun {
     return new ScanRun({
       scanId,
       def,
@@ -287,25 +304,28 @@ export class ScanService {
    * scan's first chunk holds its likeliest matches. Kept with the chunks while the hits are the
    * same, so an unchanged market's repeated scan still starts without a pass or an encoding.
    */
-  #withRecentHits(def: ScanDefinition, chunks: Chunks): Pick<Chunks, "lists" | "encoded"> {
+  #withRecentHits(def: ScanDefinition, chunks: Chunks): Cut {
     const front = this.#recent.get(def);
-    if (front === undefined) return chunks;
     const kept = chunks.fronted;
     if (
-      kept !== undefined && kept.front.length === front.length &&
+      front !== undefined && kept !== undefined && kept.front.length === front.length &&
       kept.front.every((s, i) => s === front[i])
     ) {
       return kept;
     }
     const places: number[] = [];
-    for (const s of front) {
+    for (const s of front ?? []) {
       const i = chunks.order.placeOf(s);
       if (i !== undefined) places.push(i);
     }
-    if (places.length === 0) return chunks;
-    const lists = chunks.order.chunks(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols, places);
-    chunks.fronted = { front, lists, encoded: encodeValue(lists) };
+    if (places.length === 0) return chunks.plain ??= this.#cut(chunks.order, places);
+    chunks.fronted = { front: front!, ...this.#cut(chunks.order, places) };
     return chunks.fronted;
+  }
+
+  #cut(order: PriorityOrder, front: readonly number[]): Cut {
+    const lists = order.chunks(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols, front);
+    return { lists, encoded: encodeValue(lists) };
   }
 
   /**
@@ -325,9 +345,7 @@ export class ScanService {
       : undefined;
     const kept = key === undefined ? undefined : this.#ordered.get(key);
     if (kept !== undefined && version !== undefined && kept.version === version) return kept;
-    const order = this.#order(def, kept);
-    const lists = order.chunks(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols);
-    const chunks: Chunks = { version, lists, encoded: encodeValue(lists), order };
+    const chunks: Chunks = { version, order: this.#order(def, kept) };
     if (key !== undefined && version !== undefined) {
       if (this.#ordered.size >= PRIORITIES_CACHED_MAX && kept === undefined) this.#ordered.clear();
       this.#ordered.set(key, chunks);

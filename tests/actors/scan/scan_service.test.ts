@@ -298,6 +298,58 @@ test("a journal that refuses a record fails the scan, and its subscribers are to
   await bus.close();
 });
 
+test("a scan is admitted before its journal is open: chunks go out once the definition and start are journaled, and a journal that cannot open fails the scan and is removed", async () => {
+  const u = universe(100);
+  const bus = new InProcessBus();
+  let sent = 0;
+  bus.subscribe(WORK_SUBJECT, () => void sent++);
+  const memory = memoryScanJournals(), removed: string[] = [];
+  let opened: (j: MemoryJournal) => void = () => {};
+  const journals = {
+    ...memory,
+    open: (scanId: string) =>
+      scanId === "held"
+        ? new Promise<MemoryJournal>((r) => (opened = r))
+        : Promise.reject(new Error("no space left")),
+    remove: (scanId: string) => (removed.push(scanId), memory.remove(scanId)),
+  };
+  const ids = ["held", "refused"];
+  const service = new ScanService({ bus, journals, bars: source(u), newId: () => ids.shift()! });
+  await service.start();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK });
+  assert.is(scanId, "held");
+  await new Promise((r) => setTimeout(r, 20));
+  assert.is(service.stats(scanId)?.state, "queued", "admitted, its journal not open yet");
+  assert.is(sent, 0, "no chunk out before the journal has the definition");
+  const journal = new MemoryJournal();
+  opened(journal);
+  await until(() => service.stats(scanId)?.state === "done", 5000, "the held scan done");
+  const kinds = [];
+  for await (const rec of journal.read("scan/held")) {
+    kinds.push((decodeValue(rec.data) as { k: string }).k);
+  }
+  assert.equal(kinds.slice(0, 2), ["def", "start"]);
+  assert.ok(kinds.slice(2).every((k) => k === "chunk") && kinds.length > 2, kinds.join());
+  const r = recorder();
+  service.subscribe(scanId, 0, r.listener);
+  assert.equal(new Map(r.got.map((x) => [x.symbol, x.rank])), expected(u));
+  // A journal that cannot be opened: the scan fails, says why, and is removed; no chunk out.
+  sent = 0;
+  const { scanId: bad } = await service.startScan({ criteria: CRITERIA });
+  const told = recorder();
+  service.subscribe(bad, 0, told.listener);
+  await until(() => told.ended !== undefined, 5000, "the refused scan's end");
+  assert.is(told.ended!.state, "failed");
+  assert.is(told.ended!.error, "journal: no space left");
+  await until(() => removed.includes(bad), 5000, "its journal removed");
+  assert.is(sent, 0);
+  worker.stop();
+  service.close();
+  await bus.close();
+});
+
 test("a worker given chunks together scans one per turn of the event loop: the first one's results leave before the last is scanned", async () => {
   const u = universe(200);
   const bus = new InProcessBus();
