@@ -156,6 +156,12 @@ async function newCriteriaFirst(
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const span = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
+/** The range, the median and the 90th percentile (nearest rank) of `xs`. */
+const spread = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const p90 = s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)]!;
+  return `${span(xs)} (median ${median(xs).toFixed(1)}, p90 ${p90.toFixed(1)})`;
+};
 
 /**
  * Gives `count` symbols (spread over the universe, a different set each call) one new bar each:
@@ -321,8 +327,8 @@ export async function hostScanRows(
       `host scan (${bareMatches} signals): ${cold}then full ${
         span(full)
       } ms (the service's own start to ` +
-        `end ${span(served)} ms), first result ${span(first)} ms, ` +
-        `a criteria not scanned before ${span(newFirst)} ms, bare loop ${span(bare)} ms ${
+        `end ${span(served)} ms), first result ${spread(first)} ms, ` +
+        `a criteria not scanned before ${spread(newFirst)} ms, bare loop ${span(bare)} ms ${
           o.bareShortCircuit
             ? `(short-circuiting: ${span(short)} ms, symbols_per_s ratio against it ${
               (median(short) / median(full)).toFixed(3)
@@ -334,7 +340,7 @@ export async function hostScanRows(
       ctx.log(
         `host scan, live market (${live} of ${all.length} symbols with a new bar before each ` +
           `round, alternating with the rounds above): full ${span(liveFull)} ms, first result ` +
-          `${span(liveFirst)} ms over ${liveFull.length} rounds`,
+          `${spread(liveFirst)} ms over ${liveFull.length} rounds`,
       );
     }
     const concurrency = await concurrent(base, o, ctx);
