@@ -14,6 +14,7 @@ function names(): string[] {
     // .ts here, .js in the compiled mirror (cli/_compile.mjs)
     .filter((f) => (f.endsWith(".ts") || f.endsWith(".js")) && !f.startsWith("_"))
     .map((f) => f.slice(0, -3))
+    .filter((name) => name !== "mod") // the folder's entry: the harness, not a benchmark
     .sort();
 }
 

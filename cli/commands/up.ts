@@ -314,7 +314,8 @@ export const command: Command = {
     );
     console.log(
       `troupe up: injecting the synthetic ${feedKind} feed: ${channels} channels, ${rate} ` +
-        `samples/s on troupe.feed.${feedKind}.*  (Ctrl-C to stop)`,
+        `samples/s on troupe.feed.${feedKind}.*, ${batch} samples of a channel to a message ` +
+        `(one input to each actor kind that takes it)  (Ctrl-C to stop)`,
     );
     const t0 = performance.now();
     const abort = new AbortController();

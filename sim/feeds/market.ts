@@ -54,6 +54,12 @@ export interface MarketOptions extends FeedOptions {
   jumpRate?: number;
   /** Crashes per tick in the calm regime (three times as many when stressed). Default 5e-5. */
   crashRate?: number;
+  /**
+   * Half-life, in ticks, of each price's pull back towards its starting level (a mean reversion
+   * of the log price). Crashes only go down; without the pull they ratchet every price towards
+   * zero over a long feed. Default 5000.
+   */
+  reversionTicks?: number;
   /** Volume bursts per symbol per tick. Default 2e-4. */
   burstRate?: number;
   /** Scales every volatility. Default 1. */
@@ -76,6 +82,7 @@ const KNOWN = [
   "stressedMeanTicks",
   "jumpRate",
   "crashRate",
+  "reversionTicks",
   "burstRate",
   "volatility",
   "windowSamples",
@@ -134,6 +141,7 @@ function resolve(raw: unknown): Resolved {
     stressedMeanTicks: readPositive(obj, "stressedMeanTicks", 1000),
     jumpRate: readFraction(obj, "jumpRate", 1e-4, 1 / STRESS_EVENT_FACTOR),
     crashRate: readFraction(obj, "crashRate", 5e-5, 1 / STRESS_EVENT_FACTOR),
+    reversionTicks: readPositive(obj, "reversionTicks", 5_000),
     burstRate: readFraction(obj, "burstRate", 2e-4),
     volatility: readNumber(obj, "volatility", "", 1, { min: 0, max: 100 }),
     windowSamples: readNumber(obj, "windowSamples", "", 20, { integer: true, min: 0 }),
@@ -177,6 +185,10 @@ class MarketEngine {
   readonly #eventRng: Prng;
   readonly #sink: LabelSink;
   readonly #logPrice: Float64Array;
+  /** Per symbol: the log of its starting price, which the price is pulled back towards. */
+  readonly #anchor: Float64Array;
+  /** The fraction of the distance to the anchor a log price moves each tick. */
+  readonly #pull: number;
   readonly #betaMarket: Float64Array;
   readonly #betaSector: Float64Array;
   readonly #idio: Float64Array;
@@ -207,6 +219,8 @@ class MarketEngine {
     this.#eventRng = root.fork("market.events");
     const n = o.symbols;
     this.#logPrice = new Float64Array(n);
+    this.#anchor = new Float64Array(n);
+    this.#pull = 1 - 2 ** (-1 / o.reversionTicks);
     this.#betaMarket = new Float64Array(n);
     this.#betaSector = new Float64Array(n);
     this.#idio = new Float64Array(n);
@@ -221,7 +235,7 @@ class MarketEngine {
     this.#burstLeft = new Int32Array(n);
     this.#burstMult = new Float64Array(n).fill(1);
     for (let i = 0; i < n; i++) {
-      this.#logPrice[i] = logFast(setup.uniform(20, 500));
+      this.#anchor[i] = this.#logPrice[i] = logFast(setup.uniform(20, 500));
       this.#betaMarket[i] = setup.uniform(0.7, 1.3);
       this.#betaSector[i] = setup.uniform(0.4, 0.9);
       this.#idio[i] = setup.uniform(0.8, 1.2);
@@ -286,7 +300,8 @@ class MarketEngine {
         ret += z < 0 ? -size : size;
         this.#sink.anomaly(i, "jump", true, k, k);
       }
-      const lp = (this.#logPrice[i] = this.#logPrice[i]! + ret);
+      const lp0 = this.#logPrice[i]!;
+      const lp = (this.#logPrice[i] = lp0 + ret + this.#pull * (this.#anchor[i]! - lp0));
       out.price[i] = expFast(lp);
       // Volume: lognormal noise, more when the price moves, bursts, more when stressed.
       if (this.#burstLeft[i]! > 0) {

@@ -20,7 +20,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "474f83924a27ba479fbca6db1dcf4f8dbb2df378aea1e6cf6462e4961d0f8260");
+  assert.is(r.traceHash, "775b37f180dc81ecd5964e0cfda5b9b8ceabea7d912c69496d085d8e2d28fc8d");
 });
 
 test.run();

@@ -52,7 +52,9 @@ export class CandleChart {
         scales: { x: { time: true } },
         legend: { show: false },
         series: [{}, { ...price }, { ...price }, { ...price }, { ...price }],
-        axes: [{ ...AXIS }, { ...AXIS, size: 50 }],
+        // One line of `HH:MM:SS` (UTC) as the line chart above it: uPlot's default two-line
+        // labels put a date under the first tick, which ran into the next at 10 s ticks.
+        axes: [{ ...AXIS, space: 90, values: clockLabels }, { ...AXIS, size: 50 }],
         hooks: { draw: [(u) => drawCandles(u)] },
       },
       [[], [], [], [], []],
@@ -87,11 +89,18 @@ export class CandleChart {
   }
 }
 
+function clockLabels(_u: uPlot, splits: number[]): string[] {
+  return splits.map((s) => new Date(s * 1000).toISOString().slice(11, 19));
+}
+
 function drawCandles(u: uPlot): void {
   const [ts, open, high, low, close] = u.data as unknown as Float64Array[];
   if (!ts || ts.length === 0) return;
   const ctx = u.ctx;
-  const step = ts.length > 1 ? ts[1]! - ts[0]! : 1;
+  // The bar size is the smallest gap between bars: the first gap may span a pause in the feed.
+  let step = Infinity;
+  for (let i = 1; i < ts.length; i++) step = Math.min(step, ts[i]! - ts[i - 1]! || Infinity);
+  if (!Number.isFinite(step)) step = 1;
   const bodyPx = Math.max(
     1,
     (u.valToPos(ts[0]! + step, "x", true) - u.valToPos(ts[0]!, "x", true)) * 0.7,

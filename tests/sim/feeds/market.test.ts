@@ -153,6 +153,33 @@ test("a labelled crash drops every symbol's price level by about its labelled ma
   for (const w of windows) assert.ok(w.start < w.onset && w.onset < w.end);
 });
 
+test("over a long feed with frequent crashes prices stay near their starting level", () => {
+  // troupe up's demo rate: a crash every ~5,000 ticks, each 6-18% down and never taken back.
+  const lowest = (reversionTicks: number) => {
+    const feed = createMarketFeed({
+      seed: 1,
+      symbols: 4,
+      batch: 1000,
+      volume: false,
+      crashRate: 2e-4,
+      reversionTicks,
+    });
+    const start = new Map<string, number>();
+    let low = Infinity;
+    for (let s = 0; s < 300; s++) {
+      for (const f of feed.next()) {
+        if (!start.has(f.channel)) start.set(f.channel, f.v[0]!);
+        for (const v of f.v) low = Math.min(low, v / start.get(f.channel)!);
+      }
+    }
+    return low;
+  };
+  const pulled = lowest(5_000); // the default
+  assert.ok(pulled > 0.1, `lowest price ${pulled} of its start over 300,000 ticks`);
+  const unpulled = lowest(1e12);
+  assert.ok(unpulled < 1e-6, `without the pull: lowest ${unpulled} of its start`);
+});
+
 test("labelled jumps are far larger moves than ordinary returns", () => {
   const feed = createMarketFeed({
     seed: 9,
@@ -260,6 +287,7 @@ test("createMarketFeed() rejects bad options, naming the option and the value", 
   rejects({ symbol: 3 }, "symbol", 'Unknown option "symbol"');
   rejects({ symbols: 3, sectors: 4 }, "sectors", "got 4");
   rejects({ intervalUs: 0 }, "intervalUs", "> 0, got 0");
+  rejects({ reversionTicks: -1 }, "reversionTicks", "> 0, got -1");
 });
 
 test.run();

@@ -1,0 +1,37 @@
+/**
+ * `troupe bench --list` loads every benchmark in bench/ and prints one line for each; `troupe
+ * bench` with no name prints the same list and exits 2 (a usage error). bench/mod.ts, the folder's
+ * entry, is not a benchmark (it once was listed, and the list ended in an error).
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { ROOT, runTroupe } from "../_support/cli.ts";
+
+const test = suite("bench list");
+
+const BENCHES = readdirSync(join(ROOT, "bench"))
+  .filter((f) => f.endsWith(".ts") && !f.startsWith("_") && f !== "mod.ts")
+  .map((f) => f.slice(0, -3))
+  .sort();
+
+test("troupe bench --list names every benchmark with its summary, and exits 0", async () => {
+  const r = await runTroupe(["bench", "--list"]);
+  assert.is(r.stderr.replace(/^npm warn.*\n/gm, ""), "", "nothing on stderr");
+  assert.is(r.code, 0, r.stderr);
+  const listed = r.stdout.trim().split("\n").map((l) => l.split(/\s+/)[0]!);
+  assert.equal(listed, BENCHES);
+  for (const line of r.stdout.trim().split("\n")) {
+    assert.ok(line.slice(13).trim().length > 10, `a summary on "${line}"`);
+  }
+  assert.ok(BENCHES.length >= 15, `${BENCHES.length} benchmarks`);
+});
+
+test("troupe bench with no name lists them too, as a usage error (exit 2)", async () => {
+  const r = await runTroupe(["bench"]);
+  assert.is(r.code, 2, r.stderr);
+  assert.ok(r.stdout.includes("detect "), r.stdout);
+});
+
+test.run();
