@@ -8,8 +8,8 @@
  *   medians over the rounds: the same criteria each round, so a round's first chunk holds the
  *   previous round's hits (the service puts a criteria's recent hits first);
  * - `first_result_new_criteria_ms`: the first result of a criteria the host has not scanned yet
- *   (the bench's with ` and <round> > -1` appended: the same matches), one after each round, its
- *   first chunk in priority order alone;
+ *   (the bench's with ` and <round> > -1` appended: the same matches), one after each static round
+ *   (before the bare loops), its first chunk in priority order alone;
  * - `symbols_per_s` through workers, API and subscriber, against the bare loop of the same five
  *   indicators over the same bars, alternated round by round (wall time both);
  * - `lost_or_repeated` over N concurrent scans, a subscriber each, a third of them dropping their
@@ -286,6 +286,15 @@ export async function hostScanRows(
             `received), the bare loop ${bareMatches}`,
         );
       }
+      // A criteria not scanned before, before the bare loops: they stand between its scan and
+      // the next round's, as between any two rounds.
+      const fresh = r > 0 && !isLive
+        ? await newCriteriaFirst(
+          base,
+          { ...request, criteria: `${o.criteria} and ${r} > -1` },
+          bareMatches,
+        )
+        : undefined;
       const tb = performance.now();
       o.bare();
       const bareMs = performance.now() - tb;
@@ -310,13 +319,7 @@ export async function hostScanRows(
         liveFirst.push(tf - ts);
         continue;
       }
-      newFirst.push(
-        await newCriteriaFirst(
-          base,
-          { ...request, criteria: `${o.criteria} and ${r} > -1` },
-          bareMatches,
-        ),
-      );
+      newFirst.push(fresh!);
       full.push(te - ts);
       served.push(done.stats.elapsed_ms);
       first.push(tf - ts);
