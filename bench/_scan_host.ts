@@ -339,6 +339,11 @@ export async function hostScanRows(
             : ""
         }over ${o.rounds} rounds`,
     );
+    const each = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
+    ctx.log(
+      `first results by round (ms): ${each(first)}; a criteria not scanned before: ` +
+        `${each(newFirst)}${live > 0 ? `; live: ${each(liveFirst)}` : ""}`,
+    );
     if (live > 0) {
       ctx.log(
         `host scan, live market (${live} of ${all.length} symbols with a new bar before each ` +
