@@ -5,7 +5,11 @@
  * bit), then scanned through the HTTP API with one WebSocket subscriber:
  *
  * - `full_scan_ms` (POST to the end message) and `first_result_ms` (POST to the first result),
- *   medians over the rounds;
+ *   medians over the rounds: the same criteria each round, so a round's first chunk holds the
+ *   previous round's hits (the service puts a criteria's recent hits first);
+ * - `first_result_new_criteria_ms`: the first result of a criteria the host has not scanned yet
+ *   (the bench's with ` and <round> > -1` appended: the same matches), one after each static round
+ *   (before the bare loops), its first chunk in priority order alone;
  * - `symbols_per_s` through workers, API and subscriber, against the bare loop of the same five
  *   indicators over the same bars, alternated round by round (wall time both);
  * - `lost_or_repeated` over N concurrent scans, a subscriber each, a third of them dropping their
@@ -130,8 +134,34 @@ async function startScan(base: string, body: unknown): Promise<{ scanId: string;
   return { scanId: j.scanId, ws: j.websocketUrl };
 }
 
+/** The first result's time (ms from the POST) of a scan of `request`, which is then deleted. */
+async function newCriteriaFirst(
+  base: string,
+  request: Record<string, unknown>,
+  signals: number,
+): Promise<number> {
+  const ts = performance.now();
+  const { scanId, ws } = await startScan(base, request);
+  const sub = subscribe(ws);
+  const { stats } = await sub.end;
+  const tf = await sub.first;
+  if (stats.signals !== signals) {
+    throw new Error(
+      `bench scan: ${request.criteria} found ${stats.signals} signals, not ${signals}`,
+    );
+  }
+  await fetch(`${base}/scan/${scanId}`, { method: "DELETE" });
+  return tf - ts;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const span = (xs: number[]) => `${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}`;
+/** The range, the median and the 90th percentile (nearest rank) of `xs`. */
+const spread = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const p90 = s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)]!;
+  return `${span(xs)} (median ${median(xs).toFixed(1)}, p90 ${p90.toFixed(1)})`;
+};
 
 /**
  * Gives `count` symbols (spread over the universe, a different set each call) one new bar each:
@@ -233,6 +263,7 @@ export async function hostScanRows(
     let bareMatches = o.bare();
     const full: number[] = [], first: number[] = [], bare: number[] = [], served: number[] = [];
     const short: number[] = [], liveFull: number[] = [], liveFirst: number[] = [];
+    const newFirst: number[] = [];
     const live = Math.round((o.live ?? 0) * all.length);
     let cold = "";
     // With a live market, odd rounds scan unchanged bars, even ones (from 2) new bars.
@@ -255,6 +286,15 @@ export async function hostScanRows(
             `received), the bare loop ${bareMatches}`,
         );
       }
+      // A criteria not scanned before, before the bare loops: they stand between its scan and
+      // the next round's, as between any two rounds.
+      const fresh = r > 0 && !isLive
+        ? await newCriteriaFirst(
+          base,
+          { ...request, criteria: `${o.criteria} and ${r} > -1` },
+          bareMatches,
+        )
+        : undefined;
       const tb = performance.now();
       o.bare();
       const bareMs = performance.now() - tb;
@@ -279,6 +319,7 @@ export async function hostScanRows(
         liveFirst.push(tf - ts);
         continue;
       }
+      newFirst.push(fresh!);
       full.push(te - ts);
       served.push(done.stats.elapsed_ms);
       first.push(tf - ts);
@@ -289,8 +330,8 @@ export async function hostScanRows(
       `host scan (${bareMatches} signals): ${cold}then full ${
         span(full)
       } ms (the service's own start to ` +
-        `end ${span(served)} ms), first result ${span(first)} ms, ` +
-        `bare loop ${span(bare)} ms ${
+        `end ${span(served)} ms), first result ${spread(first)} ms, ` +
+        `a criteria not scanned before ${spread(newFirst)} ms, bare loop ${span(bare)} ms ${
           o.bareShortCircuit
             ? `(short-circuiting: ${span(short)} ms, symbols_per_s ratio against it ${
               (median(short) / median(full)).toFixed(3)
@@ -298,11 +339,16 @@ export async function hostScanRows(
             : ""
         }over ${o.rounds} rounds`,
     );
+    const each = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
+    ctx.log(
+      `first results by round (ms): ${each(first)}; a criteria not scanned before: ` +
+        `${each(newFirst)}${live > 0 ? `; live: ${each(liveFirst)}` : ""}`,
+    );
     if (live > 0) {
       ctx.log(
         `host scan, live market (${live} of ${all.length} symbols with a new bar before each ` +
           `round, alternating with the rounds above): full ${span(liveFull)} ms, first result ` +
-          `${span(liveFirst)} ms over ${liveFull.length} rounds`,
+          `${spread(liveFirst)} ms over ${liveFull.length} rounds`,
       );
     }
     const concurrency = await concurrent(base, o, ctx);
@@ -321,6 +367,14 @@ export async function hostScanRows(
         metric: "first_result_ms",
         unit: "ms",
         troupe: median(first),
+        baseline: null,
+        better: "lower",
+      }),
+      row({
+        bench: "scan",
+        metric: "first_result_new_criteria_ms",
+        unit: "ms",
+        troupe: median(newFirst),
         baseline: null,
         better: "lower",
       }),

@@ -91,6 +91,8 @@ export class Host {
   #fatal: Error | undefined;
   /** Inputs applied, by kind (a cheap counter for tests and benchmarks). */
   readonly applied = new Map<string, number>();
+  /** Who is told of each input applied live, by kind (see `onApplied`). */
+  readonly #appliedListeners = new Map<string, Set<(key: string) => void>>();
 
   constructor(options: HostOptions) {
     this.options = options;
@@ -385,6 +387,17 @@ export class Host {
     return this.#slots.get(streamOf(kind, key))?.inst;
   }
 
+  /**
+   * Calls `listener(key)` after each input applied live to `(kind, key)` (not on recovery), so what
+   * reads instances' state beside the host looks again at those only. Returns its stop function.
+   */
+  onApplied(kind: string, listener: (key: string) => void): () => void {
+    let set = this.#appliedListeners.get(kind);
+    if (set === undefined) this.#appliedListeners.set(kind, set = new Set());
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
   /** Every instance's stream and status. */
   instances(): Array<{ stream: string; status: Status; pos: number }> {
     return [...this.#slots.values()].map((s) => ({
@@ -553,6 +566,16 @@ export class Host {
     slot.tally.input((performance.now() - t0) / 1000, outputs.length);
     this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
     this.#appliedTotal++;
+    const listeners = this.#appliedListeners.get(kind);
+    if (listeners !== undefined) {
+      for (const tell of listeners) {
+        try {
+          tell(slot.key);
+        } catch (err) {
+          this.#log(`an onApplied listener failed on ${slot.stream}: ${(err as Error).message}`);
+        }
+      }
+    }
     if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
     if (inst.sinceSnapshot >= (this.options.snapshotEveryInputs ?? 1000)) {
       this.#snapshotter.capture(slot);

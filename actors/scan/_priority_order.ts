@@ -16,6 +16,8 @@ export class PriorityOrder {
   readonly #marks: Float64Array;
   /** Places in the universe, in priority order. */
   #order: Int32Array;
+  /** Place by symbol, made when first asked (see `placeOf`). */
+  #places: Map<string, number> | undefined;
 
   /** Orders `universe` afresh: `priority(i)` and `mark(i)` for every place. */
   constructor(
@@ -45,19 +47,26 @@ export class PriorityOrder {
   }
 
   /**
-   * Recomputes the priority of each place whose `mark(i)` moved and puts it back in order.
+   * Recomputes the priority of each place whose `mark(i)` moved and puts it back in order: of
+   * every place, or of the places in `only` (those whose bars may have changed; repeats allowed).
    * Returns how many moved.
    */
-  update(priority: (i: number) => number, mark: (i: number) => number): number {
+  update(
+    priority: (i: number) => number,
+    mark: (i: number) => number,
+    only?: readonly number[],
+  ): number {
     const n = this.universe.length, p = this.#p, marks = this.#marks;
     const moved: number[] = [];
-    for (let i = 0; i < n; i++) {
+    const look = (i: number) => {
       const m = mark(i);
-      if (m === marks[i]) continue;
+      if (m === marks[i]) return;
       marks[i] = m;
       p[i] = priority(i);
       moved.push(i);
-    }
+    };
+    if (only === undefined) { for (let i = 0; i < n; i++) look(i); }
+    else for (const i of only) look(i);
     if (moved.length === 0) return 0;
     const cmp = this.#cmp();
     moved.sort(cmp);
@@ -77,13 +86,33 @@ export class PriorityOrder {
     return moved.length;
   }
 
-  /** The symbols in priority order, in chunks of `first` symbols doubling up to `most`. */
-  chunks(first: number, most: number): string[][] {
-    const order = this.#order, u = this.universe, out: string[][] = [];
+  /** The place of `symbol` in the universe, or undefined for one not in it. */
+  placeOf(symbol: string): number | undefined {
+    if (this.#places === undefined) {
+      this.#places = new Map();
+      for (let i = 0; i < this.universe.length; i++) this.#places.set(this.universe[i]!, i);
+    }
+    return this.#places.get(symbol);
+  }
+
+  /**
+   * The symbols in priority order, in chunks of `first` symbols doubling up to `most`; the places
+   * in `front` (distinct) come first, in their order, and are left out of their own places.
+   */
+  chunks(first: number, most: number, front: readonly number[] = []): string[][] {
+    const order = this.#order, u = this.universe, n = order.length, out: string[][] = [];
+    const skip = front.length > 0 ? new Uint8Array(n) : undefined;
+    for (const i of front) skip![i] = 1;
+    let a = 0, f = 0;
+    const next = () => {
+      if (f < front.length) return front[f++]!;
+      while (skip !== undefined && skip[order[a]!]) a++;
+      return order[a++]!;
+    };
     let size = Math.min(first, most);
-    for (let i = 0; i < order.length; i += size, size = Math.min(2 * size, most)) {
-      const end = Math.min(order.length, i + size), list = new Array<string>(end - i);
-      for (let j = i; j < end; j++) list[j - i] = u[order[j]!]!;
+    for (let i = 0; i < n; i += size, size = Math.min(2 * size, most)) {
+      const end = Math.min(n, i + size), list = new Array<string>(end - i);
+      for (let j = i; j < end; j++) list[j - i] = u[next()]!;
       out.push(list);
     }
     return out;

@@ -16,12 +16,15 @@ export interface ScanRunOptions {
   scanId: string;
   def: ScanDefinition;
   chunks: string[][];
-  journal: Journal;
+  /** Its journal, or the journal being opened (records wait for it, in order). */
+  journal: Journal | Promise<Journal>;
   inflightMax: number;
   send(work: Uint8Array): void;
   publishResults(data: Uint8Array): void;
   now(): number;
   stats(run: ScanRun): ScanStats;
+  /** Called once when the scan ends (live or on recovery), after its last result. */
+  ended?(run: ScanRun): void;
 }
 
 /** The key of the def record's chunks, encoded. */
@@ -47,7 +50,8 @@ export class ScanRun {
   #inflight = new Map<number, { at: number; attempt: number }>();
   /** The next chunk, in priority order, not yet sent. */
   #next = 0;
-  #tail: Promise<unknown> = Promise.resolve();
+  #journal: Promise<Journal>;
+  #tail: Promise<unknown>;
   /** Chunk results dropped as copies of results already in, or come after the end. */
   dropped = 0;
 
@@ -56,6 +60,8 @@ export class ScanRun {
     this.scanId = options.scanId;
     this.def = options.def;
     this.chunks = options.chunks;
+    this.#journal = Promise.resolve(options.journal);
+    this.#tail = this.#journal.catch(() => {});
     this.actor = createActor(scanMachine, {
       input: {
         scanId: options.scanId,
@@ -106,7 +112,7 @@ export class ScanRun {
       }
       if (r.k === "stop" && !this.running) return;
       if (r.k === "drained" && this.state !== "stopping") return;
-      await this.#o.journal.append(`scan/${this.scanId}`, encodeScanMessage(r));
+      await (await this.#journal).append(`scan/${this.scanId}`, encodeScanMessage(r));
       this.apply(r);
     };
     const p = this.#tail.then(append);
@@ -116,17 +122,21 @@ export class ScanRun {
 
   /**
    * Journals the definition record, `{ k: "def", scanId, def, ts, chunks }`, with the chunks
-   * given already encoded (`encodeValue(this.chunks)`): a universe of 10,000 symbols is encoded
-   * once per order, not once per scan.
+   * given already encoded (`encodeValue(this.chunks)`: a universe of 10,000 symbols is encoded
+   * once per order, not once per scan), then, once that is in, the start, and applies the start.
    */
-  recordDef(def: ScanDefinition, chunks: Uint8Array, ts: number): Promise<void> {
+  recordStart(def: ScanDefinition, chunks: Uint8Array, ts: number): Promise<void> {
     const head = encodeValue({ k: "def", scanId: this.scanId, def, ts });
     // A msgpack map of 4 entries (fixmap 0x84) becomes one of 5 with the chunks appended.
     if (head[0] !== 0x84) throw new Error(`scan ${this.scanId}: def record head is not a fixmap 4`);
     head[0] = 0x85;
     const parts = [head, DEF_CHUNKS_KEY, chunks];
+    const start: ScanRecord = { k: "start", ts };
     const p = this.#tail.then(async () => {
-      await this.#o.journal.append(`scan/${this.scanId}`, parts);
+      const journal = await this.#journal;
+      await journal.append(`scan/${this.scanId}`, parts);
+      await journal.append(`scan/${this.scanId}`, encodeScanMessage(start));
+      this.apply(start);
     });
     this.#tail = p.catch(() => {});
     return p;
@@ -183,7 +193,10 @@ export class ScanRun {
         this.#send({ type: "fail", error: r.error, ts: r.ts });
         break;
     }
-    if (!was && this.ended) this.endAll(this.#o.stats(this));
+    if (!was && this.ended) {
+      this.#o.ended?.(this);
+      this.endAll(this.#o.stats(this));
+    }
   }
 
   /** Journals the results of a chunk (capped at what max_signals leaves), then sends more. */

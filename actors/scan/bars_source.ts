@@ -38,7 +38,18 @@ export interface BarsSource {
    * a new version recomputes only the symbols whose mark moved. Optional, with `version`.
    */
   mark?(symbol: string, bar: string): number;
+  /**
+   * The symbols whose bars may have changed since `version()` returned `at` (each once or more;
+   * new symbols among them), or undefined when the source cannot say (it has no change feed, or
+   * `at` is too long ago): then every symbol counts as changed. Optional, with `version`.
+   */
+  changedSince?(at: number): readonly string[] | undefined;
+  /** Stops listening to the change feed, if there is one. */
+  close?(): void;
 }
+
+/** Changes a source remembers (channel names): `changedSince` further back says "not known". */
+export const CHANGES_KEPT_MAX = 1 << 16;
 
 /** The columns of a ring's views (see `heldView`): the same object while the ring is unchanged. */
 const columnsOfView = new WeakMap<HeldBars, BarColumns>();
@@ -53,6 +64,13 @@ export function heldBarsSource(options: {
    * place from its ring, are kept while the version holds: a symbol's bars cost one lookup.
    */
   version?(): number;
+  /**
+   * A change feed: calls `changed(channel)` after each change to a channel's bars (the host's
+   * `onApplied`), and returns the function that stops it. With it the source counts changes as its
+   * version and says which symbols changed (`changedSince`): the symbol list is kept until a
+   * channel it does not list changes, and columns kept are dropped for the changed symbols only.
+   */
+  watch?(changed: (channel: string) => void): () => void;
 }): BarsSource {
   const suffix = options.volumeSuffix ?? "_vol";
   let cap = 0;
@@ -70,8 +88,25 @@ export function heldBarsSource(options: {
     v = h();
     vol = new Float64Array(cap);
   };
-  const version = options.version;
-  let listed: { version: number; symbols: string[]; withVolume: Set<string> } | undefined;
+  // The change feed's log: `log[i]` is the channel of change `logBase + i`; `changes` counted.
+  let changes = 0, logBase = 0, log: string[] = [];
+  const stopWatch = options.watch?.((channel) => {
+    if (log.length >= CHANGES_KEPT_MAX) {
+      const drop = log.length >> 1;
+      log = log.slice(drop);
+      logBase += drop;
+    }
+    log.push(channel);
+    changes++;
+  });
+  const watching = stopWatch !== undefined;
+  const version = watching ? () => changes : options.version;
+  /** The channels changed since change count `at`, or undefined when not known. */
+  const channelsSince = (at: number) =>
+    !watching || at < logBase || at > changes ? undefined : log.slice(at - logBase);
+  let listed:
+    | { version: number; symbols: string[]; withVolume: Set<string>; all: Set<string> }
+    | undefined;
   /** Columns read in place, by bar size and symbol, as of `keptAt`. */
   const kept = new Map<string, Map<string, BarColumns>>();
   let keptAt: number | undefined;
@@ -83,20 +118,36 @@ export function heldBarsSource(options: {
       if (volume) withVolume.add(c.slice(0, -suffix.length));
       return !volume;
     });
-    return { symbols, withVolume };
+    return { symbols, withVolume, all: set };
   };
   /** The listing as of the current version (undefined without a version). */
   const current = () => {
     if (version === undefined) return undefined;
     const now = version();
+    if (listed !== undefined && listed.version !== now) {
+      // Changes to channels listed already leave the listing as it is.
+      const all = listed.all, since = channelsSince(listed.version);
+      if (since !== undefined && since.every((c) => all.has(c))) listed.version = now;
+    }
     if (listed?.version !== now) listed = { version: now, ...list() };
     return listed;
+  };
+  const changedSince = (at: number) => {
+    const channels = channelsSince(at);
+    if (channels === undefined) return undefined;
+    // A volume channel's change is its symbol's.
+    const withVolume = current()!.withVolume;
+    return channels.map((c) => {
+      const base = c.endsWith(suffix) ? c.slice(0, -suffix.length) : undefined;
+      return base !== undefined && withVolume.has(base) ? base : c;
+    });
   };
   return {
     symbols() {
       return current()?.symbols ?? list().symbols;
     },
     ...(version ? { version } : {}),
+    ...(watching ? { changedSince, close: () => stopWatch() } : {}),
     mark(symbol, bar) {
       const s = options.state(symbol);
       if (bar !== markBar) {
@@ -120,7 +171,9 @@ export function heldBarsSource(options: {
       if (version !== undefined) {
         const now = version();
         if (now !== keptAt) {
-          kept.clear();
+          const since = keptAt === undefined ? undefined : changedSince(keptAt);
+          if (since === undefined) kept.clear();
+          else for (const m of kept.values()) for (const sym of since) m.delete(sym);
           keptAt = now;
         }
         keep = kept.get(bar);

@@ -4,7 +4,12 @@
  * hands chunks of symbols to the workers' queue group in priority order, numbers the results and
  * streams them to subscribers; a worker scans the bars its host holds.
  */
-export { type BarsSource, columnsBarsSource, heldBarsSource } from "./bars_source.ts";
+export {
+  type BarsSource,
+  CHANGES_KEPT_MAX,
+  columnsBarsSource,
+  heldBarsSource,
+} from "./bars_source.ts";
 export {
   DEFAULT_PRIORITY,
   defaultScanLimits,
@@ -15,6 +20,7 @@ export {
 } from "./scan_request.ts";
 export { type ScanContext, type ScanEvent, scanMachine } from "./scan_machine.ts";
 export {
+  FIRST_CHUNK_SYMBOLS,
   type ScanListener,
   type ScanResult,
   ScanService,

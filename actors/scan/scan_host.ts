@@ -47,7 +47,7 @@ export function hostBarsSource(host: HostServiceParts["host"]): BarsSource {
     },
     state: (channel) => host.instance("bars", channel)?.kernelState as BarsState | undefined,
     // Every change to a bars instance (a new channel, a closed bar, a seed) is an input applied.
-    version: () => host.applied.get("bars") ?? 0,
+    watch: (changed) => host.onApplied("bars", changed),
   });
 }
 
@@ -82,6 +82,7 @@ export function scanHostService(
     } catch (e) {
       worker.stop();
       service.close();
+      bars.close?.();
       await journals.close();
       throw e;
     }
@@ -92,6 +93,7 @@ export function scanHostService(
         http.close();
         service.close();
         worker.stop();
+        bars.close?.();
         await journals.close();
       },
     };

@@ -33,6 +33,7 @@ import {
 } from "./_wire.ts";
 import { ScanRun } from "./_scan_run.ts";
 import { PriorityOrder } from "./_priority_order.ts";
+import { RecentHits } from "./_recent_hits.ts";
 import { memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 
 /** A result as subscribers receive it. */
@@ -97,13 +98,21 @@ export const FIRST_CHUNK_SYMBOLS = 32;
 /** Priority expressions whose values are kept (see `#priorityCache`). */
 const PRIORITIES_CACHED_MAX = 16;
 
-/** A universe in chunks, its msgpack encoding, and the source version it was ordered at. */
-interface Chunks {
-  version: number | undefined;
+/** Chunks of symbols and their msgpack encoding (journaled in a scan's definition). */
+interface Cut {
   lists: string[][];
   encoded: Uint8Array;
-  /** The order the chunks were cut from, kept to bring up to date when the bars change. */
+}
+
+/** A universe in priority order, the source version it was ordered at, and its chunks. */
+interface Chunks {
+  version: number | undefined;
+  /** The order, kept to bring up to date when the bars change. */
   order: PriorityOrder;
+  /** The order in chunks, cut when first asked for. */
+  plain?: Cut;
+  /** The order with a criteria's recent hits first (see `#withRecentHits`), cut when asked. */
+  fronted?: Cut & { front: readonly string[] };
 }
 
 /** The scan service of a host. */
@@ -121,6 +130,8 @@ export class ScanService {
   >();
   /** The chunks of recent universes, by bar, priority and universe (see `#chunks`). */
   #ordered = new Map<string, Chunks>();
+  /** Each criteria's hits in its latest scan, which the next scan of it puts first. */
+  #recent = new RecentHits(FIRST_CHUNK_SYMBOLS);
 
   constructor(options: ScanServiceOptions) {
     this.#o = {
@@ -180,32 +191,38 @@ export class ScanService {
     for (const run of this.#runs.values()) run.actor.stop();
   }
 
-  /** Starts a scan; throws ScanRequestError (with its HTTP status) on a bad request. */
-  async startScan(request: unknown): Promise<{ scanId: string }> {
-    const def = parseScanRequest(request, this.#o.limits);
-    const scanId = this.#o.newId();
-    const chunks = this.#chunks(def);
-    const journal = await this.#o.journals.open(scanId);
-    const run = this.#newRun(scanId, def, chunks.lists, journal);
-    this.#runs.set(scanId, run);
+  /**
+   * Starts a scan; throws ScanRequestError (with its HTTP status) on a bad request. It answers
+   * once the scan is admitted (checked, ordered, in chunks); its journal is opened, and its
+   * definition and start journaled, after that, and only then does its first chunk go out, so
+   * every result is journaled after them. A journal that cannot be opened or written then fails
+   * the scan (its stats and subscribers say why) and is removed: a restart does not find it.
+   */
+  startScan(request: unknown): Promise<{ scanId: string }> {
+    let def: ScanDefinition;
     try {
-      await run.recordDef(def, chunks.encoded, this.#us());
-      await run.record({ k: "start", ts: this.#us() });
+      def = parseScanRequest(request, this.#o.limits);
     } catch (e) {
-      // Not journaled, not started: the client gets the error, nothing is left behind.
-      run.actor.stop();
-      this.#runs.delete(scanId);
-      await this.#o.journals.remove(scanId).catch(() => {});
-      throw e;
+      return Promise.reject(e);
     }
-    run.dispatch();
-    return { scanId };
+    const scanId = this.#o.newId();
+    const cut = this.#withRecentHits(def, this.#chunks(def));
+    const run = this.#newRun(scanId, def, cut.lists, this.#o.journals.open(scanId));
+    this.#runs.set(scanId, run);
+    run.recordStart(def, cut.encoded, this.#us())
+      .then(() => run.dispatch(), (e) => {
+        this.#fail(run, e);
+        return this.#o.journals.remove(scanId).catch(() => {});
+      });
+    return Promise.resolve({ scanId });
   }
 
   /** Asks a scan to stop; false when there is no such scan. */
   async stopScan(scanId: string): Promise<boolean> {
     const run = this.#runs.get(scanId);
     if (!run) return false;
+    // Still being admitted (its start not journaled yet): stopped once it has started.
+    if (run.state === "queued") await run.idle();
     if (run.running) await run.stop("requested", this.#us());
     return true;
   }
@@ -256,7 +273,12 @@ export class ScanService {
     return Math.round(this.#o.now() * 1000);
   }
 
-  #newRun(scanId: string, def: ScanDefinition, chunks: string[][], journal: Journal): ScanRun {
+  #newRun(
+    scanId: string,
+    def: ScanDefinition,
+    chunks: string[][],
+    journal: Journal | Promise<Journal>,
+  ): ScanRun {
     return new ScanRun({
       scanId,
       def,
@@ -267,7 +289,43 @@ export class ScanService {
       publishResults: (data) => this.#o.bus.publish(resultsSubject(scanId), data),
       now: () => this.#o.now(),
       stats: (run) => this.#stats(run),
+      ended: (run) => {
+        // A scan stopped before any result says nothing of what matches: the hits kept stay.
+        if (run.results.length > 0 || run.state === "done") {
+          this.#recent.set(run.def, run.results.map((r) => r.symbol));
+        }
+      },
     });
+  }
+
+  /**
+   * The chunks with the symbols that matched the same criteria in its latest scan here first
+   * (those of them in the universe; see RecentHits), then the rest in priority order: a repeated
+   * scan's first chunk holds its likeliest matches. Kept with the chunks while the hits are the
+   * same, so an unchanged market's repeated scan still starts without a pass or an encoding.
+   */
+  #withRecentHits(def: ScanDefinition, chunks: Chunks): Cut {
+    const front = this.#recent.get(def);
+    const kept = chunks.fronted;
+    if (
+      front !== undefined && kept !== undefined && kept.front.length === front.length &&
+      kept.front.every((s, i) => s === front[i])
+    ) {
+      return kept;
+    }
+    const places: number[] = [];
+    for (const s of front ?? []) {
+      const i = chunks.order.placeOf(s);
+      if (i !== undefined) places.push(i);
+    }
+    if (places.length === 0) return chunks.plain ??= this.#cut(chunks.order, places);
+    chunks.fronted = { front: front!, ...this.#cut(chunks.order, places) };
+    return chunks.fronted;
+  }
+
+  #cut(order: PriorityOrder, front: readonly number[]): Cut {
+    const lists = order.chunks(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols, front);
+    return { lists, encoded: encodeValue(lists) };
   }
 
   /**
@@ -287,9 +345,7 @@ export class ScanService {
       : undefined;
     const kept = key === undefined ? undefined : this.#ordered.get(key);
     if (kept !== undefined && version !== undefined && kept.version === version) return kept;
-    const order = this.#order(def, kept?.order);
-    const lists = order.chunks(FIRST_CHUNK_SYMBOLS, this.#o.chunk_symbols);
-    const chunks: Chunks = { version, lists, encoded: encodeValue(lists), order };
+    const chunks: Chunks = { version, order: this.#order(def, kept) };
     if (key !== undefined && version !== undefined) {
       if (this.#ordered.size >= PRIORITIES_CACHED_MAX && kept === undefined) this.#ordered.clear();
       this.#ordered.set(key, chunks);
@@ -297,8 +353,11 @@ export class ScanService {
     return chunks;
   }
 
-  /** The universe of `def` in priority order: `kept` brought up to date, or made afresh. */
-  #order(def: ScanDefinition, kept: PriorityOrder | undefined): PriorityOrder {
+  /**
+   * The universe of `def` in priority order: `kept`'s brought up to date (looking only at the
+   * symbols changed since, where the source says which), or made afresh.
+   */
+  #order(def: ScanDefinition, kept: Chunks | undefined): PriorityOrder {
     const source = this.#o.bars;
     const universe = def.universe === null
       ? source.symbols()
@@ -320,9 +379,21 @@ export class ScanService {
     const sourceMark = source.mark?.bind(source);
     // Without marks, every symbol counts as changed (NaN is never equal to itself).
     const mark = sourceMark ? (i: number) => sourceMark(universe[i]!, def.bar) : () => NaN;
-    if (kept !== undefined && sourceMark !== undefined && kept.sameUniverse(universe)) {
-      kept.update(priority, mark);
-      return kept;
+    const order = kept?.order;
+    if (order !== undefined && sourceMark !== undefined && order.sameUniverse(universe)) {
+      const changed = kept!.version === undefined
+        ? undefined
+        : source.changedSince?.(kept!.version);
+      let only: number[] | undefined;
+      if (changed !== undefined) {
+        only = [];
+        for (const s of changed) {
+          const i = order.placeOf(s);
+          if (i !== undefined) only.push(i);
+        }
+      }
+      order.update(priority, mark, only);
+      return order;
     }
     return new PriorityOrder(universe, priority, mark);
   }

@@ -89,6 +89,45 @@ test("a host creates a stats instance per channel and publishes every N samples"
   await host.stop();
 });
 
+test("onApplied tells a kind's listeners the key of each input applied, until stopped; a listener that throws is logged", async () => {
+  const bus = new InProcessBus();
+  const logged: string[] = [];
+  const host = new Host({
+    hostId: "h1",
+    bus,
+    actors: [statsActor],
+    config: { stats: { every_samples: 1000 } },
+    journal: new MemoryJournal(),
+    snapshots: new MemorySnapshotStore(),
+    log: (m) => void logged.push(m),
+  });
+  await host.start();
+  const keys: string[] = [], other: string[] = [];
+  const stop = host.onApplied("stats", (key) => void keys.push(key));
+  host.onApplied("anomaly", (key) => void other.push(key));
+  const stopBad = host.onApplied("stats", () => {
+    throw new Error("listener bug");
+  });
+  publishFrames(bus, frames("a", 3, 10));
+  publishFrames(bus, frames("b", 2, 10, 2));
+  await bus.flush();
+  await bus.flush();
+  assert.equal(keys, ["a", "a", "a", "b", "b"]);
+  assert.equal(other, []);
+  assert.ok(
+    logged.some((m) => m.includes("onApplied listener failed on stats/a: listener bug")),
+    logged.join("\n"),
+  );
+  stop();
+  stopBad();
+  publishFrames(bus, frames("a", 4, 10).slice(3));
+  await bus.flush();
+  await bus.flush();
+  assert.is(host.applied.get("stats"), 6, "the input after was applied");
+  assert.equal(keys.length, 5, "a stopped listener hears nothing more");
+  await host.stop();
+});
+
 test("the host's metrics count inputs, outputs and processing time per kind in Prometheus text", async () => {
   const bus = new InProcessBus();
   const host = quietHost({

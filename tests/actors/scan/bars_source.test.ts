@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { barsKernel, type BarsState } from "../../../actors/bars/mod.ts";
-import { heldBarsSource } from "../../../actors/scan/mod.ts";
+import { CHANGES_KEPT_MAX, heldBarsSource } from "../../../actors/scan/mod.ts";
 
 const test = suite("heldBarsSource");
 
@@ -111,6 +111,60 @@ test("a symbol's mark moves when a bar of it or of its volume channel closes, an
   assert.ok(src.mark!("AAA", "1m") > a1);
   step("BBB", 1, 70);
   assert.is(src.mark!("BBB", "1m"), T0 + 60e6 + 1);
+});
+
+test("with a change feed, the source says which symbols changed, keeps its listing until a new channel changes, and drops kept columns of changed symbols only", () => {
+  const states = new Map<string, BarsState>([
+    ["AAA", fed("AAA", [1, 61, 125], [10, 12, 13])],
+    ["AAA_vol", fed("AAA_vol", [1, 61], [100, 50])],
+    ["BBB", fed("BBB", [5, 65, 70], [1, 2, 3])],
+    ["CCC", fed("CCC", [5, 65, 70], [7, 8, 9])],
+  ]);
+  let tell: (channel: string) => void = () => {};
+  let listed = 0, looked = 0, stopped = false;
+  const src = heldBarsSource({
+    channels: () => (listed++, [...states.keys()]),
+    state: (c) => (looked++, states.get(c)),
+    watch: (changed) => ((tell = changed), () => void (stopped = true)),
+  });
+  const list = src.symbols();
+  assert.equal(list, ["AAA", "BBB", "CCC"]);
+  const v0 = src.version!();
+  const c0 = src.bars("CCC", "1m")!;
+  assert.equal(Array.from(src.bars("BBB", "1m")!.close), [1]);
+  // BBB closes a bar: the version moves, BBB is named, the listing and CCC's columns are kept.
+  barsKernel.step(states.get("BBB")!, {
+    channel: "BBB",
+    seq0: 3,
+    t: new Float64Array([T0 + 130e6]),
+    v: new Float64Array([4]),
+  });
+  tell("BBB");
+  const v1 = src.version!();
+  assert.ok(v1 !== v0, "the version moved");
+  assert.equal(src.changedSince!(v0), ["BBB"]);
+  assert.equal(src.changedSince!(v1), []);
+  assert.is(src.symbols(), list, "the same listing: no new channel");
+  assert.is(listed, 1);
+  const lookups = looked;
+  assert.is(src.bars("CCC", "1m"), c0, "CCC's columns kept, without a lookup");
+  assert.is(looked, lookups);
+  assert.equal(Array.from(src.bars("BBB", "1m")!.close), [1, 3], "BBB read afresh");
+  // A volume channel's change is its symbol's.
+  tell("AAA_vol");
+  assert.equal(src.changedSince!(v1), ["AAA"]);
+  // A new channel: listed again.
+  states.set("DDD", fed("DDD", [5, 65], [1, 2]));
+  tell("DDD");
+  assert.equal(src.changedSince!(v1), ["AAA", "DDD"]);
+  assert.equal(src.symbols(), ["AAA", "BBB", "CCC", "DDD"]);
+  assert.is(listed, 2);
+  // Changes further back than the source keeps: not known.
+  for (let i = 0; i < CHANGES_KEPT_MAX; i++) tell("CCC");
+  assert.is(src.changedSince!(v1), undefined);
+  assert.equal(src.changedSince!(src.version!() - 3), ["CCC", "CCC", "CCC"]);
+  src.close!();
+  assert.ok(stopped, "close stops the feed");
 });
 
 test.run();

@@ -10,6 +10,7 @@ import {
   chunkSubject,
   decodeWork,
   fileScanJournals,
+  FIRST_CHUNK_SYMBOLS,
   memoryScanJournals,
   parseScanRequest,
   type ScanResult,
@@ -297,6 +298,58 @@ test("a journal that refuses a record fails the scan, and its subscribers are to
   await bus.close();
 });
 
+test("a scan is admitted before its journal is open: chunks go out once the definition and start are journaled, and a journal that cannot open fails the scan and is removed", async () => {
+  const u = universe(100);
+  const bus = new InProcessBus();
+  let sent = 0;
+  bus.subscribe(WORK_SUBJECT, () => void sent++);
+  const memory = memoryScanJournals(), removed: string[] = [];
+  let opened: (j: MemoryJournal) => void = () => {};
+  const journals = {
+    ...memory,
+    open: (scanId: string) =>
+      scanId === "held"
+        ? new Promise<MemoryJournal>((r) => (opened = r))
+        : Promise.reject(new Error("no space left")),
+    remove: (scanId: string) => (removed.push(scanId), memory.remove(scanId)),
+  };
+  const ids = ["held", "refused"];
+  const service = new ScanService({ bus, journals, bars: source(u), newId: () => ids.shift()! });
+  await service.start();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK });
+  assert.is(scanId, "held");
+  await new Promise((r) => setTimeout(r, 20));
+  assert.is(service.stats(scanId)?.state, "queued", "admitted, its journal not open yet");
+  assert.is(sent, 0, "no chunk out before the journal has the definition");
+  const journal = new MemoryJournal();
+  opened(journal);
+  await until(() => service.stats(scanId)?.state === "done", 5000, "the held scan done");
+  const kinds = [];
+  for await (const rec of journal.read("scan/held")) {
+    kinds.push((decodeValue(rec.data) as { k: string }).k);
+  }
+  assert.equal(kinds.slice(0, 2), ["def", "start"]);
+  assert.ok(kinds.slice(2).every((k) => k === "chunk") && kinds.length > 2, kinds.join());
+  const r = recorder();
+  service.subscribe(scanId, 0, r.listener);
+  assert.equal(new Map(r.got.map((x) => [x.symbol, x.rank])), expected(u));
+  // A journal that cannot be opened: the scan fails, says why, and is removed; no chunk out.
+  sent = 0;
+  const { scanId: bad } = await service.startScan({ criteria: CRITERIA });
+  const told = recorder();
+  service.subscribe(bad, 0, told.listener);
+  await until(() => told.ended !== undefined, 5000, "the refused scan's end");
+  assert.is(told.ended!.state, "failed");
+  assert.is(told.ended!.error, "journal: no space left");
+  await until(() => removed.includes(bad), 5000, "its journal removed");
+  assert.is(sent, 0);
+  worker.stop();
+  service.close();
+  await bus.close();
+});
+
 test("a worker given chunks together scans one per turn of the event loop: the first one's results leave before the last is scanned", async () => {
   const u = universe(200);
   const bus = new InProcessBus();
@@ -342,14 +395,27 @@ test("scans of an unchanged universe reuse its priority order: one pass over the
     const def = [];
     const journal = await journals.open(scanId);
     for await (const rec of journal.read(`scan/${scanId}`)) def.push(decodeValue(rec.data));
-    return def[0] as { k: string; scanId: string; chunks: string[][] };
+    return { ...def[0] as { k: string; scanId: string; chunks: string[][] }, got: r.got };
   };
-  const first = await scan(), second = await scan();
-  assert.is(listed, 1, "one listing for two scans");
+  const first = await scan(), second = await scan(), third = await scan();
+  assert.is(listed, 1, "one listing for three scans");
   assert.is(second.k, "def");
   assert.is(second.scanId, "scan2");
-  assert.equal(second.chunks, first.chunks);
+  // The second scan puts the first one's hits first (best first), the rest as before.
+  const hits = first.got.slice(0, FIRST_CHUNK_SYMBOLS).map((x) => x.symbol);
+  assert.ok(hits.length >= 5, `hits of the first scan: ${hits.length}`);
+  assert.equal(second.chunks[0]!.slice(0, hits.length), hits);
+  const rest = (c: string[][]) => c.flat().filter((sym) => !hits.includes(sym));
+  assert.equal(rest(second.chunks), rest(first.chunks));
   assert.equal(second.chunks.map((c) => c.length), [32, 40, 40, 40, 40, 40, 40, 28]);
+  assert.equal(
+    second.got.slice(0, hits.length).map((x) => x.chunk),
+    hits.map(() => 0),
+    "the second scan's first results all come from its first chunk",
+  );
+  // The same hits (now best first): the same symbols first, and the same order after them.
+  assert.equal(third.chunks[0]!.slice(0, hits.length).sort(), [...hits].sort());
+  assert.equal(rest(third.chunks), rest(second.chunks));
   version++;
   await scan();
   assert.is(listed, 2, "listed again once the version moved");
@@ -358,7 +424,7 @@ test("scans of an unchanged universe reuse its priority order: one pass over the
   service.close();
   const again = new ScanService({ ...options, bus: new InProcessBus() });
   await again.start();
-  for (const scanId of ["scan1", "scan2", "scan3"]) {
+  for (const scanId of ["scan1", "scan2", "scan3", "scan4"]) {
     assert.equal(again.stats(scanId)?.symbols_total, 300, scanId);
     assert.equal(again.stats(scanId)?.state, "done", scanId);
   }
@@ -395,9 +461,17 @@ test("on a live market only the symbols whose bars moved get their priority agai
     for await (const rec of (await journals.open(scanId)).read(`scan/${scanId}`)) {
       def.push(decodeValue(rec.data));
     }
-    return (def[0] as { chunks: string[][] }).chunks;
+    return {
+      chunks: (def[0] as { chunks: string[][] }).chunks,
+      hits: r.got.slice(0, FIRST_CHUNK_SYMBOLS).map((x) => x.symbol),
+    };
   };
-  await scan(service);
+  // A scan's chunks put the previous scan's hits first (`hits`), the rest in priority order.
+  const rest = (chunks: string[][], hits: string[]) => {
+    assert.equal(chunks[0]!.slice(0, hits.length), hits);
+    return chunks.flat().filter((sym) => !hits.includes(sym));
+  };
+  const { hits: hits1 } = await scan(service);
   assert.is(looked, 300, "the first scan reads every symbol's bars for its priority");
   // New bars for 12 symbols, spread over the order (new random walks move them far).
   const moved = [...u.keys()].filter((_, i) => i % 25 === 3);
@@ -407,19 +481,78 @@ test("on a live market only the symbols whose bars moved get their priority agai
   }
   version++;
   looked = 0;
-  const chunks = await scan(service);
+  const { chunks, hits: hits2 } = await scan(service);
   assert.is(looked, moved.length, "only the moved symbols read again");
-  // The same chunks as a service that orders the changed market from scratch.
+  // The same order as a service that orders the changed market from scratch.
   const fresh = new ScanService({ ...options, newId: () => `fresh${++id}` });
   await fresh.start();
   looked = 0;
-  assert.equal(await scan(fresh), chunks);
+  const { chunks: freshChunks } = await scan(fresh);
+  assert.equal(rest(chunks, hits1), freshChunks.flat().filter((sym) => !hits1.includes(sym)));
   assert.is(looked, 300);
-  // Nothing moved but the version did (a channel's tick): no bars read, same chunks.
+  // Nothing moved but the version did (a channel's tick): no bars read, the same order.
   version++;
   looked = 0;
-  assert.equal(await scan(service), chunks);
+  const { chunks: again } = await scan(service);
+  assert.equal(rest(again, hits2), freshChunks.flat().filter((sym) => !hits2.includes(sym)));
   assert.is(looked, 0);
+  fresh.close();
+  service.close();
+  worker.stop();
+  await bus.close();
+});
+
+test("with a source that says which symbols changed, a live market's order looks at those only, and equals a fresh ordering", async () => {
+  const u = universe(300);
+  let version = 1, looked = 0, marked = 0;
+  const marks = new Map([...u.keys()].map((s) => [s, 1]));
+  const changes: string[] = [];
+  const symbols = [...u.keys()];
+  const live: BarsSource = {
+    symbols: () => symbols,
+    bars: (symbol, bar) => (looked++, bar === "1m" ? u.get(symbol) : undefined),
+    version: () => version,
+    mark: (symbol) => (marked++, marks.get(symbol) ?? -1),
+    // The version counts the changes: `changes[v - 1]` is change v.
+    changedSince: (at) => changes.slice(at - 1),
+  };
+  const bus = new InProcessBus();
+  const journals = memoryScanJournals();
+  let id = 0;
+  const options = { bus, journals, bars: live, chunk_symbols: 40, newId: () => `scan${++id}` };
+  const service = new ScanService(options);
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  await service.start();
+  worker.start();
+  // A criteria nothing matches: no recent hits, so the chunks are the priority order alone.
+  const scan = async (s: ScanService) => {
+    const { scanId } = await s.startScan({ criteria: "close < 0" });
+    await until(() => s.stats(scanId)?.state === "done", 10_000, `${scanId} done`);
+    const def = [];
+    for await (const rec of (await journals.open(scanId)).read(`scan/${scanId}`)) {
+      def.push(decodeValue(rec.data));
+    }
+    return (def[0] as { chunks: string[][] }).chunks;
+  };
+  await scan(service);
+  assert.is(marked, 300);
+  // 12 symbols get new bars; one of them is named twice, and a symbol not in the universe once.
+  const moved = symbols.filter((_, i) => i % 25 === 7);
+  for (const [k, sym] of moved.entries()) {
+    u.set(sym, randomBars(120, 700_000 + k));
+    marks.set(sym, 2);
+    changes.push(sym);
+    version++;
+  }
+  changes.push(moved[0]!, "ZZZ");
+  version += 2;
+  marked = looked = 0;
+  const chunks = await scan(service);
+  assert.is(marked, moved.length + 1, "marks looked at: the changed symbols (one named twice)");
+  assert.is(looked, moved.length, "priorities computed: the moved symbols");
+  const fresh = new ScanService({ ...options, newId: () => `fresh${++id}` });
+  await fresh.start();
+  assert.equal(await scan(fresh), chunks);
   fresh.close();
   service.close();
   worker.stop();
