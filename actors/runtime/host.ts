@@ -24,6 +24,7 @@ import {
   SUBJECT_ROOT,
 } from "../../protocol/mod.ts";
 import { ActorInstance, type Output, streamOf } from "./actor_instance.ts";
+import { AppliedListeners } from "./applied_listeners.ts";
 import { reasonOf } from "./dead_letter.ts";
 import { EdgeDecisions } from "./edge_decisions.ts";
 import { type EdgeInput, FeedEdge } from "./feed_edge.ts";
@@ -91,8 +92,7 @@ export class Host {
   #fatal: Error | undefined;
   /** Inputs applied, by kind (a cheap counter for tests and benchmarks). */
   readonly applied = new Map<string, number>();
-  /** Who is told of each input applied live, by kind (see `onApplied`). */
-  readonly #appliedListeners = new Map<string, Set<(key: string) => void>>();
+  readonly #appliedListeners = new AppliedListeners((line) => this.#log(line));
 
   constructor(options: HostOptions) {
     this.options = options;
@@ -387,15 +387,9 @@ export class Host {
     return this.#slots.get(streamOf(kind, key))?.inst;
   }
 
-  /**
-   * Calls `listener(key)` after each input applied live to `(kind, key)` (not on recovery), so what
-   * reads instances' state beside the host looks again at those only. Returns its stop function.
-   */
+  /** Calls `listener(key)` after each input applied live to `(kind, key)`; returns its stop. */
   onApplied(kind: string, listener: (key: string) => void): () => void {
-    let set = this.#appliedListeners.get(kind);
-    if (set === undefined) this.#appliedListeners.set(kind, set = new Set());
-    set.add(listener);
-    return () => void set.delete(listener);
+    return this.#appliedListeners.add(kind, listener);
   }
 
   /** Every instance's stream and status. */
@@ -566,16 +560,7 @@ export class Host {
     slot.tally.input((performance.now() - t0) / 1000, outputs.length);
     this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
     this.#appliedTotal++;
-    const listeners = this.#appliedListeners.get(kind);
-    if (listeners !== undefined) {
-      for (const tell of listeners) {
-        try {
-          tell(slot.key);
-        } catch (err) {
-          this.#log(`an onApplied listener failed on ${slot.stream}: ${(err as Error).message}`);
-        }
-      }
-    }
+    this.#appliedListeners.tell(kind, slot.key);
     if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
     if (inst.sinceSnapshot >= (this.options.snapshotEveryInputs ?? 1000)) {
       this.#snapshotter.capture(slot);
