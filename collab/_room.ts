@@ -264,10 +264,8 @@ export class Room {
         return;
       }
       const t = now();
-      for (const p of batch) {
-        metrics.persistLagSeconds.set((t - p.atMs) / 1000);
-        this.#relay(p.update, p.origin);
-      }
+      for (const p of batch) metrics.persistLagSeconds.set((t - p.atMs) / 1000);
+      this.#relay(batch);
       if (store.sinceSnapshot(this.session) >= this.#options.compactEveryUpdates) {
         if (this.#pending.length === 0) {
           const pos = store.lastPosition(this.session);
@@ -281,15 +279,39 @@ export class Room {
     }
   }
 
-  #relay(update: Uint8Array, origin: unknown): void {
-    const msg = encodeSyncUpdate(update);
+  /**
+   * Sends what became durable together to every other connection, and each update of a client to
+   * the other nodes. Several updates (the loop was held up, or several clients wrote in one turn)
+   * go to a connection as one merged update, as the reference server hocuspocus does: a client
+   * applies one message per update, a transaction, its observers and an update event each, and
+   * the updates that pile up while the machine is busy are the ones whose latency is at stake.
+   * A connection gets no update of its own: it gets the merge of the others' updates.
+   */
+  #relay(batch: Pending[]): void {
     const m = this.#options.metrics;
+    const origins = new Set(batch.map((p) => p.origin));
+    const merged = new Map<unknown, Uint8Array | null>(); // per origin: the others' updates
+    const forOrigin = (origin: unknown): Uint8Array | null => {
+      let msg = merged.get(origin);
+      if (msg === undefined) {
+        const updates = batch.filter((p) => p.origin !== origin).map((p) => p.update);
+        msg = updates.length === 0 ? null : encodeSyncUpdate(mergeAll(updates));
+        merged.set(origin, msg);
+        if (updates.length > 1) m.updatesMerged.inc(updates.length);
+      }
+      return msg;
+    };
     for (const c of this.conns) {
-      if (c === origin) continue;
+      const msg = forOrigin(origins.has(c) ? c : NO_CONN);
+      if (msg === null) continue;
       c.send(msg);
       m.tally.updatesOut++;
     }
-    if (origin !== REMOTE_ORIGIN) this.#options.publish?.({ kind: "update", payload: update });
+    for (const p of batch) {
+      if (p.origin !== REMOTE_ORIGIN) {
+        this.#options.publish?.({ kind: "update", payload: p.update });
+      }
+    }
   }
 
   #onAwareness(change: AwarenessChange, origin: unknown): void {
@@ -331,6 +353,14 @@ export class Room {
     this.#awarenessOut.clear();
     this.#awarenessPeer.clear();
   }
+}
+
+/** An origin no connection has: the key of the merge every non-writer gets. */
+const NO_CONN = Symbol("no-connection");
+
+/** One update holding all of `updates` (the update itself when there is one). */
+function mergeAll(updates: Uint8Array[]): Uint8Array {
+  return updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
 }
 
 interface AwarenessChange {
