@@ -13,6 +13,7 @@ import {
   encodeAwarenessUpdate,
   removeAwarenessStates,
 } from "y-protocols/awareness";
+import { AwarenessRelay } from "./_awareness_relay.ts";
 import {
   decodeClientMessage,
   encodeAwareness,
@@ -52,8 +53,10 @@ export interface RoomOptions {
   compactEveryUpdates: number;
   /** Bytes of not-yet-integrable updates a document keeps (see #boundPending). */
   pendingBytesMax: number;
-  /** Awareness changes are sent in batches this often (see #flushAwareness). */
+  /** Awareness changes are sent in batches this often (see _awareness_relay.ts). */
   awarenessBatchMs: number;
+  /** Awareness renewals (an unchanged state re-sent) are sent in batches this often. */
+  awarenessRenewalBatchMs: number;
   now(): number;
   /** Called when the journal fails: the room can no longer accept updates. */
   onFailure(err: Error): void;
@@ -82,9 +85,7 @@ export class Room {
   #flushing: Promise<void> | undefined;
   #failed: Error | undefined;
   #closed = false;
-  #awarenessOut = new Set<number>();
-  #awarenessPeer = new Set<number>();
-  #awarenessTimer: ReturnType<typeof setTimeout> | undefined;
+  #awarenessRelay: AwarenessRelay;
 
   constructor(session: string, options: RoomOptions) {
     this.session = session;
@@ -93,6 +94,16 @@ export class Room {
     this.sdoc = new SessionDoc(this.doc);
     this.awareness = new Awareness(this.doc);
     this.awareness.setLocalState(null);
+    this.#awarenessRelay = new AwarenessRelay({
+      awareness: this.awareness,
+      batchMs: options.awarenessBatchMs,
+      renewalBatchMs: options.awarenessRenewalBatchMs,
+      toConns: (update) => {
+        const msg = encodeAwareness(update);
+        for (const c of this.conns) c.send(msg);
+      },
+      toPeers: (update) => this.#options.publish?.({ kind: "awareness", payload: update }),
+    });
     this.idleSinceMs = options.now();
     this.lastCompactMs = options.now();
     this.ready = this.#load();
@@ -228,7 +239,7 @@ export class Room {
     // A last checkpoint, so that a recording ends with the state the session had.
     this.#options.publish?.({ kind: "state", payload: Y.encodeStateAsUpdate(this.doc) });
     this.#closed = true;
-    if (this.#awarenessTimer !== undefined) clearTimeout(this.#awarenessTimer);
+    this.#awarenessRelay.close();
     this.awareness.destroy();
     this.doc.destroy();
   }
@@ -321,37 +332,7 @@ export class Room {
       for (const id of change.updated) ids.add(id);
       for (const id of change.removed) ids.delete(id);
     }
-    const remote = origin === REMOTE_ORIGIN;
-    for (const id of change.added.concat(change.updated, change.removed)) {
-      this.#awarenessOut.add(id);
-      if (!remote) this.#awarenessPeer.add(id);
-    }
-    if (this.#awarenessTimer === undefined) {
-      this.#awarenessTimer = setTimeout(
-        () => this.#flushAwareness(),
-        this.#options.awarenessBatchMs,
-      );
-    }
-  }
-
-  /**
-   * Awareness changes go out in batches, one message per connection every `awarenessBatchMs`
-   * holding every client that changed: each y-websocket client renews its state every 15 s, so
-   * relaying each renewal to every connection at once costs N² sends per 15 s.
-   */
-  #flushAwareness(): void {
-    this.#awarenessTimer = undefined;
-    if (this.#closed) return;
-    if (this.#awarenessOut.size) {
-      const msg = encodeAwareness(encodeAwarenessUpdate(this.awareness, [...this.#awarenessOut]));
-      for (const c of this.conns) c.send(msg);
-    }
-    if (this.#awarenessPeer.size) {
-      const update = encodeAwarenessUpdate(this.awareness, [...this.#awarenessPeer]);
-      this.#options.publish?.({ kind: "awareness", payload: update });
-    }
-    this.#awarenessOut.clear();
-    this.#awarenessPeer.clear();
+    this.#awarenessRelay.noted(change, origin === REMOTE_ORIGIN);
   }
 }
 
