@@ -13,6 +13,7 @@ import {
   encodeAwarenessUpdate,
   removeAwarenessStates,
 } from "y-protocols/awareness";
+import { AwarenessRelay } from "./_awareness_relay.ts";
 import {
   decodeClientMessage,
   encodeAwareness,
@@ -52,8 +53,10 @@ export interface RoomOptions {
   compactEveryUpdates: number;
   /** Bytes of not-yet-integrable updates a document keeps (see #boundPending). */
   pendingBytesMax: number;
-  /** Awareness changes are sent in batches this often (see #flushAwareness). */
+  /** Awareness changes are sent in batches this often (see _awareness_relay.ts). */
   awarenessBatchMs: number;
+  /** Awareness renewals (an unchanged state re-sent) are sent in batches this often. */
+  awarenessRenewalBatchMs: number;
   now(): number;
   /** Called when the journal fails: the room can no longer accept updates. */
   onFailure(err: Error): void;
@@ -82,9 +85,7 @@ export class Room {
   #flushing: Promise<void> | undefined;
   #failed: Error | undefined;
   #closed = false;
-  #awarenessOut = new Set<number>();
-  #awarenessPeer = new Set<number>();
-  #awarenessTimer: ReturnType<typeof setTimeout> | undefined;
+  #awarenessRelay: AwarenessRelay;
 
   constructor(session: string, options: RoomOptions) {
     this.session = session;
@@ -93,6 +94,16 @@ export class Room {
     this.sdoc = new SessionDoc(this.doc);
     this.awareness = new Awareness(this.doc);
     this.awareness.setLocalState(null);
+    this.#awarenessRelay = new AwarenessRelay({
+      awareness: this.awareness,
+      batchMs: options.awarenessBatchMs,
+      renewalBatchMs: options.awarenessRenewalBatchMs,
+      toConns: (update) => {
+        const msg = encodeAwareness(update);
+        for (const c of this.conns) c.send(msg);
+      },
+      toPeers: (update) => this.#options.publish?.({ kind: "awareness", payload: update }),
+    });
     this.idleSinceMs = options.now();
     this.lastCompactMs = options.now();
     this.ready = this.#load();
@@ -228,7 +239,7 @@ export class Room {
     // A last checkpoint, so that a recording ends with the state the session had.
     this.#options.publish?.({ kind: "state", payload: Y.encodeStateAsUpdate(this.doc) });
     this.#closed = true;
-    if (this.#awarenessTimer !== undefined) clearTimeout(this.#awarenessTimer);
+    this.#awarenessRelay.close();
     this.awareness.destroy();
     this.doc.destroy();
   }
@@ -264,10 +275,8 @@ export class Room {
         return;
       }
       const t = now();
-      for (const p of batch) {
-        metrics.persistLagSeconds.set((t - p.atMs) / 1000);
-        this.#relay(p.update, p.origin);
-      }
+      for (const p of batch) metrics.persistLagSeconds.set((t - p.atMs) / 1000);
+      this.#relay(batch);
       if (store.sinceSnapshot(this.session) >= this.#options.compactEveryUpdates) {
         if (this.#pending.length === 0) {
           const pos = store.lastPosition(this.session);
@@ -281,15 +290,39 @@ export class Room {
     }
   }
 
-  #relay(update: Uint8Array, origin: unknown): void {
-    const msg = encodeSyncUpdate(update);
+  /**
+   * Sends what became durable together to every other connection, and each update of a client to
+   * the other nodes. Several updates (the loop was held up, or several clients wrote in one turn)
+   * go to a connection as one merged update, as the reference server hocuspocus does: a client
+   * applies one message per update, a transaction, its observers and an update event each, and
+   * the updates that pile up while the machine is busy are the ones whose latency is at stake.
+   * A connection gets no update of its own: it gets the merge of the others' updates.
+   */
+  #relay(batch: Pending[]): void {
     const m = this.#options.metrics;
+    const origins = new Set(batch.map((p) => p.origin));
+    const merged = new Map<unknown, Uint8Array | null>(); // per origin: the others' updates
+    const forOrigin = (origin: unknown): Uint8Array | null => {
+      let msg = merged.get(origin);
+      if (msg === undefined) {
+        const updates = batch.filter((p) => p.origin !== origin).map((p) => p.update);
+        msg = updates.length === 0 ? null : encodeSyncUpdate(mergeAll(updates));
+        merged.set(origin, msg);
+        if (updates.length > 1) m.updatesMerged.inc(updates.length);
+      }
+      return msg;
+    };
     for (const c of this.conns) {
-      if (c === origin) continue;
+      const msg = forOrigin(origins.has(c) ? c : NO_CONN);
+      if (msg === null) continue;
       c.send(msg);
       m.tally.updatesOut++;
     }
-    if (origin !== REMOTE_ORIGIN) this.#options.publish?.({ kind: "update", payload: update });
+    for (const p of batch) {
+      if (p.origin !== REMOTE_ORIGIN) {
+        this.#options.publish?.({ kind: "update", payload: p.update });
+      }
+    }
   }
 
   #onAwareness(change: AwarenessChange, origin: unknown): void {
@@ -299,38 +332,16 @@ export class Room {
       for (const id of change.updated) ids.add(id);
       for (const id of change.removed) ids.delete(id);
     }
-    const remote = origin === REMOTE_ORIGIN;
-    for (const id of change.added.concat(change.updated, change.removed)) {
-      this.#awarenessOut.add(id);
-      if (!remote) this.#awarenessPeer.add(id);
-    }
-    if (this.#awarenessTimer === undefined) {
-      this.#awarenessTimer = setTimeout(
-        () => this.#flushAwareness(),
-        this.#options.awarenessBatchMs,
-      );
-    }
+    this.#awarenessRelay.noted(change, origin === REMOTE_ORIGIN);
   }
+}
 
-  /**
-   * Awareness changes go out in batches, one message per connection every `awarenessBatchMs`
-   * holding every client that changed: each y-websocket client renews its state every 15 s, so
-   * relaying each renewal to every connection at once costs N² sends per 15 s.
-   */
-  #flushAwareness(): void {
-    this.#awarenessTimer = undefined;
-    if (this.#closed) return;
-    if (this.#awarenessOut.size) {
-      const msg = encodeAwareness(encodeAwarenessUpdate(this.awareness, [...this.#awarenessOut]));
-      for (const c of this.conns) c.send(msg);
-    }
-    if (this.#awarenessPeer.size) {
-      const update = encodeAwarenessUpdate(this.awareness, [...this.#awarenessPeer]);
-      this.#options.publish?.({ kind: "awareness", payload: update });
-    }
-    this.#awarenessOut.clear();
-    this.#awarenessPeer.clear();
-  }
+/** An origin no connection has: the key of the merge every non-writer gets. */
+const NO_CONN = Symbol("no-connection");
+
+/** One update holding all of `updates` (the update itself when there is one). */
+function mergeAll(updates: Uint8Array[]): Uint8Array {
+  return updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
 }
 
 interface AwarenessChange {

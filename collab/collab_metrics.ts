@@ -15,6 +15,7 @@ export class CollabMetrics {
   readonly messagesIn: Counter;
   readonly updatesIn: Counter;
   readonly updatesOut: Counter;
+  readonly updatesMerged: Counter;
   readonly bytesIn: Counter;
   readonly bytesOut: Counter;
   readonly tokensRejected: Counter<"reason">;
@@ -66,6 +67,10 @@ export class CollabMetrics {
       "troupe_collab_updates_out_total",
       "Document updates sent to clients",
       "updatesOut",
+    );
+    this.updatesMerged = counter(
+      "troupe_collab_updates_merged_total",
+      "Updates relayed to clients merged with others into one message (they became durable together), once per merge",
     );
     this.bytesIn = tallied(
       "troupe_collab_bytes_in_total",

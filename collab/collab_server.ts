@@ -67,6 +67,9 @@ export interface CollabLimits {
   send_buffered_bytes_max: number;
   /** Awareness changes are relayed in batches, one message per connection this often: 50 ms. */
   awareness_batch_ms: number;
+  /** Awareness renewals (a client re-sending its unchanged state, every 15 s) likewise: 1000 ms
+   *  (see _awareness_relay.ts). */
+  awareness_renewal_batch_ms: number;
   /** How long a node waits for another node's copy of a session it loads: 300 ms. */
   catch_up_ms: number;
   /** Nodes compare each session's digest this often on average and repair what differs
@@ -92,6 +95,7 @@ export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
   pending_bytes_max: 0,
   send_buffered_bytes_max: 8 << 20,
   awareness_batch_ms: 50,
+  awareness_renewal_batch_ms: 1000,
 };
 
 /** The close code of a connection whose unsent bytes passed `send_buffered_bytes_max` (the stream
@@ -432,6 +436,7 @@ export class CollabServer {
       compactEveryUpdates: this.limits.compact_every_updates,
       pendingBytesMax: this.limits.pending_bytes_max,
       awarenessBatchMs: this.limits.awareness_batch_ms,
+      awarenessRenewalBatchMs: this.limits.awareness_renewal_batch_ms,
       now: this.#now,
       onFailure: (err) => {
         for (const c of room.conns) this.#closeConn(c as Conn, 1011, "error", err.message);

@@ -1,6 +1,9 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import * as Y from "yjs";
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import * as syncProtocol from "y-protocols/sync";
 import {
   COLLAB_CLOSE_SLOW,
   type CollabLimits,
@@ -9,6 +12,7 @@ import {
 } from "../../collab/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { connectClient, getText, metric, rawConnect, tokenFor, waitFor } from "./_support.ts";
+import { type RawFrame, rawWebSocket } from "./_raw_ws.ts";
 
 const test = suite("collab server");
 
@@ -268,6 +272,65 @@ test("a client that stops reading is closed with 4008 past the send bound, and r
       slow.destroy();
     }
   }, { send_buffered_bytes_max: bound });
+});
+
+/** A y-websocket `update` message (sync, sub-type 2) holding `update`. */
+function updateMessage(update: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, 0);
+  syncProtocol.writeUpdate(e, update);
+  return encoding.toUint8Array(e);
+}
+
+/** The Yjs update of a y-websocket sync `update` message, or undefined for any other message. */
+function updateOf(data: Uint8Array): Uint8Array | undefined {
+  const d = decoding.createDecoder(data);
+  if (decoding.readVarUint(d) !== 0 || decoding.readVarUint(d) !== 2) return undefined;
+  return decoding.readVarUint8Array(d);
+}
+
+test("updates that become durable together reach each other connection as one merged message, and none its writer", async () => {
+  await withServer(async (c, dir, http) => {
+    const token = await tokenFor(dir, "ops", "editor");
+    const path = `/collab/ops?token=${token}`;
+    const writer = await rawWebSocket(c.server.port, path);
+    const reader = await rawWebSocket(c.server.port, path);
+    const got = { writer: [] as Uint8Array[], reader: [] as Uint8Array[] };
+    const collect = (into: Uint8Array[]) => (f: RawFrame) => {
+      const u = f.op === "binary" ? updateOf(f.data) : undefined;
+      if (u) into.push(u);
+    };
+    writer.resume(collect(got.writer));
+    reader.resume(collect(got.reader));
+    try {
+      // Both joined (each got the server's sync step 1) before anything is written.
+      await waitFor(() => c.server.room("ops")?.conns.size === 2, 5000, "both connections joined");
+      const doc = new Y.Doc();
+      const updates: Uint8Array[] = [];
+      doc.on("update", (u: Uint8Array) => updates.push(u));
+      for (let i = 0; i < 5; i++) doc.getArray<number>("log").push([i]);
+      // Five messages in one write: the server reads them in one turn, and journals them together.
+      writer.socket.cork();
+      for (const u of updates) writer.send(updateMessage(u));
+      writer.socket.uncork();
+      const room = c.server.room("ops")!;
+      await waitFor(() => room.doc.getArray("log").length === 5, 5000, "the server has all five");
+      await waitFor(() => got.reader.length > 0, 5000, "the reader's update");
+      await room.durable();
+      await new Promise((r) => setTimeout(r, 100)); // anything else sent would have come by now
+      assert.is(got.reader.length, 1, "one message for five updates");
+      const mirror = new Y.Doc();
+      Y.applyUpdate(mirror, got.reader[0]!);
+      assert.equal(mirror.getArray("log").toArray(), [0, 1, 2, 3, 4]);
+      assert.is(got.writer.length, 0, "the writer gets none of its own updates back");
+      const m = await getText(`${http}/metrics`);
+      assert.is(metric(m, "troupe_collab_updates_merged_total"), 5, m);
+      assert.is(metric(m, "troupe_collab_updates_out_total"), 1, m);
+    } finally {
+      writer.socket.destroy();
+      reader.socket.destroy();
+    }
+  });
 });
 
 test.run();
