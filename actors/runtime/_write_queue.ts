@@ -48,8 +48,12 @@ export class WriteQueue {
   #writeWaiters: { upTo: number; resolve: () => void }[] = [];
   #idleWaiters: (() => void)[] = [];
 
-  constructor(owner: WriteQueueOwner, buffersMax: number) {
+  /** A batch of at most this many bytes, with nothing else waiting, is written on this thread. */
+  readonly #inlineMax: number;
+
+  constructor(owner: WriteQueueOwner, buffersMax: number, inlineBytesMax = 0) {
     this.#owner = owner;
+    this.#inlineMax = inlineBytesMax;
     this.#poolMax = buffersMax;
     this.#poolLeft = buffersMax;
   }
@@ -78,8 +82,23 @@ export class WriteQueue {
   /** Queues `n` bytes of `buf` at offset `at` of file `fd`. */
   submit(fd: number, buf: Uint8Array, n: number, at: number, pooled: boolean): void {
     this.submitted += n;
-    this.#batches.push({ fd, buf, n, at, end: this.submitted, pooled, done: false });
-    if (!this.#inflight) this.#startWrite();
+    const batch = { fd, buf, n, at, end: this.submitted, pooled, done: false };
+    this.#batches.push(batch);
+    if (this.#inflight) return;
+    if (n <= this.#inlineMax && this.#batches.length === 1) {
+      if (this.#owner.failed()) return;
+      try {
+        writeAll(fd, buf.subarray(0, n), at);
+      } catch (err) {
+        // As a failed background write: the journal refuses what comes after.
+        this.#owner.fail(err as Error, "write");
+        this.wakeWriters();
+        return;
+      }
+      this.#markWritten(batch);
+      return;
+    }
+    this.#startWrite();
   }
 
   /**

@@ -123,7 +123,7 @@ export class FileJournal implements Journal {
       failed: () => this.#failed,
       closed: () => this.#closed,
       fail: (err, what) => this.#fail(err, what),
-    }, options.writeBuffersMax ?? 4);
+    }, options.writeBuffersMax ?? 4, options.inlineWriteBytesMax ?? 0);
     const { segments, positions } = opened;
     this.#segments = segments;
     this.#active = segments[segments.length - 1]!;

@@ -14,6 +14,13 @@ export interface FileJournalOptions {
   writeBufferBytes?: number;
   /** Full buffers that may wait for the disk before appends write them themselves: 4. */
   writeBuffersMax?: number;
+  /**
+   * A batch of at most this many bytes, with nothing else waiting for the disk, is written on the
+   * calling thread instead of an I/O thread: no thread hop and wake-up before it counts as written,
+   * for a journal whose readers wait for each small batch (the collab server relays an update only
+   * once it is written). 0, the default: every batch goes to an I/O thread.
+   */
+  inlineWriteBytesMax?: number;
   /** Reads go to the file in chunks of this many bytes: 4 MiB. */
   readChunkBytes?: number;
   /** Called for each torn tail cut off on open (also counted in `stats().truncatedBytes`). */
@@ -41,6 +48,12 @@ export function checkFileJournalOptions(options: FileJournalOptions): void {
     ["writeBuffersMax", options.writeBuffersMax],
     ["readChunkBytes", options.readChunkBytes],
   ];
+  const inline = options.inlineWriteBytesMax;
+  if (inline !== undefined && !(Number.isSafeInteger(inline) && inline >= 0)) {
+    throw new RangeError(
+      `FileJournal option "inlineWriteBytesMax" must be an integer >= 0, got ${inline}`,
+    );
+  }
   for (const [field, value] of positive) {
     if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
       throw new RangeError(

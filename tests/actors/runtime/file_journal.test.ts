@@ -13,6 +13,7 @@ import {
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { FileJournal, type TruncateInfo } from "../../../actors/runtime/file_journal.ts";
+import { checkFileJournalOptions } from "../../../actors/runtime/file_journal_options.ts";
 import {
   type FsyncPolicy,
   JournalCorruptError,
@@ -182,6 +183,41 @@ test("open() cuts a last record whose CRC does not match its bytes", async () =>
       "record-3",
     ]);
     await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("inlineWriteBytesMax: sync() of a small batch resolves without a hop to an I/O thread, a large one waits for it", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", inlineWriteBytesMax: 4096 });
+    /** Whether `p` settles within a few microtasks, before any I/O callback can run. */
+    const settlesAtOnce = async (p: Promise<void>) => {
+      let settled = false;
+      const done = p.then(() => void (settled = true));
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      const now = settled;
+      await done;
+      return now;
+    };
+    for (let n = 0; n < 10; n++) j.append("s", payload(n));
+    assert.ok(await settlesAtOnce(j.sync()), "a small batch is written on this thread");
+    for (let n = 10; n < 20; n++) j.append("s", payload(n, 1000)); // ~10 KiB: over the bound
+    assert.not.ok(await settlesAtOnce(j.sync()), "a large batch goes to an I/O thread");
+    const all = await collect(j.readAll());
+    assert.equal(
+      all.map((r) => text(r.data).replace(/x+$/, "")),
+      [...Array(20).keys()].map((n) => `record-${n}`),
+    );
+    await j.close();
+    const k = await FileJournal.open(dir.path, { fsync: "never" });
+    assert.is((await collect(k.readAll())).length, 20, "every record is in the file");
+    await k.close();
+    assert.throws(
+      () => checkFileJournalOptions({ fsync: "never", inlineWriteBytesMax: -1 }),
+      /"inlineWriteBytesMax" must be an integer >= 0, got -1/,
+    );
   } finally {
     dir.remove();
   }
