@@ -7,7 +7,7 @@
 import { type CollapseConfig, RUNS_MAX_LIMIT } from "./config.ts";
 import { gammaHalfRatio } from "./_gamma_ratio.ts";
 import { powFast } from "../math/mod.ts";
-import { SEASON_BLOCK, SEASON_COEFFS, seasonReset } from "./_season.ts";
+import { SEASON_BLOCK, SEASON_COEFFS, SEASON_PRIOR_VARIANCE, seasonReset } from "./_season.ts";
 import { WEEKEND_FEATURES } from "./_weekend.ts";
 
 /** Recent samples kept to place a change and measure the regimes around it. */
@@ -49,16 +49,21 @@ export interface CollapseState {
 }
 
 /**
- * Format 6: the season's blocks have room for the weekend's features (loadState reads format 5,
- * whose blocks were WEEKEND_FEATURES coefficients shorter); format 5 added the season's warm-up in
- * the header, format 4 had a channel season block and a longer header, format 3 hypotheses with a
- * line (level, slope, covariance), format 2 only a level.
+ * Format 7: the weekend has a fourth feature, its sharp level (_weekend.ts). loadState reads
+ * formats 5 and 6 too: format 6's season blocks were one coefficient shorter, format 5's
+ * WEEKEND_FEATURES shorter (it had no weekend). Format 5 added the season's warm-up in the header,
+ * format 4 had a channel season block and a longer header, format 3 hypotheses with a line (level,
+ * slope, covariance), format 2 only a level.
  */
-export const STATE_FORMAT = 6;
+export const STATE_FORMAT = 7;
 /** The oldest format loadState reads. */
 export const STATE_FORMAT_OLDEST = 5;
-/** The coefficients of a season block in format 5: the level and two per harmonic. */
-const FORMAT5_COEFFS = SEASON_COEFFS - WEEKEND_FEATURES;
+/** The coefficients of a season block in the formats loadState reads, by format. */
+const FORMAT_COEFFS: Readonly<Record<number, number>> = {
+  5: SEASON_COEFFS - WEEKEND_FEATURES,
+  6: SEASON_COEFFS - 1,
+  7: SEASON_COEFFS,
+};
 // Header layout: configuration, then the running scalars.
 export const H_FORMAT = 0;
 export const H_HAZARD = 1;
@@ -281,13 +286,14 @@ export function loadState(bytes: Uint8Array): CollapseState {
   const data = new Float64Array(bytes.byteLength / 8);
   for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(i * 8, true);
   const format = data[H_FORMAT];
-  if (format !== STATE_FORMAT && format !== STATE_FORMAT_OLDEST) {
+  const coeffs = FORMAT_COEFFS[format!];
+  if (coeffs === undefined) {
     throw new RangeError(
       `Cannot load a collapse state: format must be ${STATE_FORMAT_OLDEST} to ${STATE_FORMAT}, got ${format}`,
     );
   }
   const runsMax = data[H_RUNS_MAX]!;
-  const block = format === STATE_FORMAT ? SEASON_BLOCK : FORMAT5_COEFFS * (1 + FORMAT5_COEFFS);
+  const block = coeffs * (1 + coeffs);
   if (
     !Number.isInteger(runsMax) || runsMax < 2 || runsMax > RUNS_MAX_LIMIT ||
     data.length !== stateLength(runsMax, block)
@@ -296,28 +302,38 @@ export function loadState(bytes: Uint8Array): CollapseState {
       `Cannot load a collapse state: ${data.length} values do not fit runs_max = ${runsMax}`,
     );
   }
-  return viewState(format === STATE_FORMAT ? data : fromFormat5(data, runsMax));
+  return viewState(format === STATE_FORMAT ? data : fromShorter(data, runsMax, coeffs));
 }
 
 /**
- * A format-5 state in format 6: the same header, hypotheses and history, and each season block
- * copied into the longer one (coefficients and covariance; the weekend's rows stay 0, never read
- * since a format-5 state has no weekend).
+ * A format-5 or format-6 state (season blocks of `coeffs` coefficients) in the current format: the
+ * same header, hypotheses and history, and each season block copied into the longer one
+ * (coefficients and covariance, by index). A format-5 state has no weekend: the weekend's rows
+ * stay 0, never read. A format-6 state with the weekend has its first three features in the same
+ * places (after the harmonics); the sharp weekend comes after them, at the old block's length: its
+ * coefficient 0, its variance the prior's (nothing learned of it yet), its covariances 0.
  */
-function fromFormat5(old: Float64Array, runsMax: number): Float64Array {
+function fromShorter(old: Float64Array, runsMax: number, coeffs: number): Float64Array {
   const data = new Float64Array(stateLength(runsMax));
   const blocks = HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES;
   data.set(old.subarray(0, blocks));
   data[H_FORMAT] = STATE_FORMAT;
-  data[H_SEASON_WEEKEND] = 0;
-  const C5 = FORMAT5_COEFFS, C = SEASON_COEFFS;
+  const weekend = coeffs === FORMAT_COEFFS[6] && data[H_SEASON_WEEKEND] === 1;
+  if (!weekend) data[H_SEASON_WEEKEND] = 0;
+  const m = data[H_SEASON_M]!;
+  const C0 = coeffs, C = SEASON_COEFFS;
   for (let b = 0; b < 2; b++) {
-    const from = blocks + b * C5 * (1 + C5), to = blocks + b * SEASON_BLOCK;
-    data.set(old.subarray(from, from + C5), to);
-    for (let i = 0; i < C5; i++) {
-      const row = from + C5 + i * C5;
-      data.set(old.subarray(row, row + C5), to + C + i * C);
+    const from = blocks + b * C0 * (1 + C0), to = blocks + b * SEASON_BLOCK;
+    data.set(old.subarray(from, from + C0), to);
+    for (let i = 0; i < C0; i++) {
+      const row = from + C0 + i * C0;
+      data.set(old.subarray(row, row + C0), to + C + i * C);
     }
+  }
+  if (weekend) {
+    // The season's block only (the noise's season has the daily features alone).
+    data[blocks + C + m * C + m] = SEASON_PRIOR_VARIANCE;
+    data[H_SEASON_M] = m + 1;
   }
   return data;
 }

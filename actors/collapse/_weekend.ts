@@ -3,13 +3,25 @@
  * Sundays has its own level and its own daily swing. With a daily season alone, every weekend
  * reads as a level shift down on Saturday and back up on Monday, and its smaller swing as a string
  * of changes in between. The weekend is known from the calendar (Saturday and Sunday UTC, coming in
- * over a few hours either side of midnight), so it is three more features of the sample's time,
- * fitted with the season's own: its weekendness w, and w times the season's first harmonic (cosine
- * and sine). They are 0 from Monday to Friday.
+ * over a few hours either side of midnight), so it is four more features of the sample's time,
+ * fitted with the season's own: its weekendness w, w times the season's first harmonic (cosine
+ * and sine), and a sharp weekend s, 1 from Saturday 00:00 to Monday 00:00 UTC exactly. They are 0
+ * from Monday 03:00 to Friday 21:00.
+ *
+ * The weekend's level is then a w + b s, a mix of the smooth ramp and the sharp step that the fit
+ * learns: how fast a service's load comes in and goes is the service's, not the calendar's (a
+ * ramp of a few hours for users across time zones, a step at midnight for batch jobs and
+ * schedules). With the 3-hour ramp alone, a weekend that comes in faster left a misfit of up to
+ * half its dip around each midnight; a false change there re-levelled the season, whose level
+ * then took the weekend's dip and set off more on Sunday night and Monday. On the metrics feed
+ * (`troupe bench detect`, false changes) the mix took seeds 1 to 5 from 158, 144, 224, 238, 224 to
+ * 144, 106, 213, 233, 203, and seeds 6 to 8, not looked at before the choice, from 224, 279, 327
+ * to 220, 242, 298.
  */
 
-/** Features of the weekend: its level, and its cosine and sine of the season's first harmonic. */
-export const WEEKEND_FEATURES = 3;
+/** Features of the weekend: its smooth level, its cosine and sine of the season's first harmonic,
+ * and its sharp level. */
+export const WEEKEND_FEATURES = 4;
 
 const HOUR_US = 3_600e6;
 const DAY_US = 24 * HOUR_US;
@@ -26,29 +38,39 @@ function smoothstep(x: number): number {
   return x <= 0 ? 0 : x >= 1 ? 1 : x * x * (3 - 2 * x);
 }
 
-/**
- * How much time `t` (microseconds since the epoch) is in a weekend: 0 from Monday to Friday, 1 on
- * Saturday and Sunday (UTC), with smooth ramps WEEKEND_RAMP_US either side of both midnights.
- */
-export function weekendness(t: number): number {
-  // Time since the last Monday noon (Saturday 00:00 is 4.5 days on). Not a float modulo: that
-  // is a library call, and this runs per sample.
+/** Microseconds since the last Monday noon UTC (Saturday 00:00 is 4.5 days on), in [0, WEEK_US). */
+function sinceMondayNoon(t: number): number {
+  // Not a float modulo: that is a library call, and this runs per sample.
   const d = t - MONDAY_NOON_US;
-  let u = d - WEEK_US * Math.floor(d / WEEK_US);
-  if (u < 0) u += WEEK_US;
-  else if (u >= WEEK_US) u -= WEEK_US;
+  const u = d - WEEK_US * Math.floor(d / WEEK_US);
+  return u < 0 ? u + WEEK_US : u >= WEEK_US ? u - WEEK_US : u;
+}
+
+/** The weekendness of `u` microseconds since the last Monday noon (see weekendness). */
+function weekendnessAt(u: number): number {
   const width = 2 * WEEKEND_RAMP_US;
   return smoothstep((u - 4.5 * DAY_US + WEEKEND_RAMP_US) / width) -
     smoothstep((u - 6.5 * DAY_US + WEEKEND_RAMP_US) / width);
 }
 
 /**
- * The weekend's features of time `t` into `f` from index `at`: w, w cos and w sin, where cos and
- * sin are the season's first harmonic, already in f[1] and f[2].
+ * How much time `t` (microseconds since the epoch) is in a weekend: 0 from Monday to Friday, 1 on
+ * Saturday and Sunday (UTC), with smooth ramps WEEKEND_RAMP_US either side of both midnights.
+ */
+export function weekendness(t: number): number {
+  return weekendnessAt(sinceMondayNoon(t));
+}
+
+/**
+ * The weekend's features of time `t` into `f` from index `at`: w, w cos, w sin (cos and sin are
+ * the season's first harmonic, already in f[1] and f[2]), and the sharp weekend (1 on Saturday
+ * and Sunday UTC, else 0).
  */
 export function weekendFeatures(t: number, f: Float64Array, at: number): void {
-  const w = weekendness(t);
+  const u = sinceMondayNoon(t);
+  const w = weekendnessAt(u);
   f[at] = w;
   f[at + 1] = w * f[1]!;
   f[at + 2] = w * f[2]!;
+  f[at + 3] = u >= 4.5 * DAY_US && u < 6.5 * DAY_US ? 1 : 0;
 }

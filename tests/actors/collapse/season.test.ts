@@ -14,6 +14,7 @@ import {
 import { type CollapseConfig, defaultCollapseConfig } from "../../../actors/collapse/config.ts";
 import {
   SEASON_COEFFS,
+  SEASON_PRIOR_VARIANCE,
   seasonFeatures,
   seasonLearn,
   seasonReset,
@@ -22,6 +23,7 @@ import { weekendness } from "../../../actors/collapse/_weekend.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { cosFast } from "../../../actors/mod.ts";
 import { FORMAT5_DAY4, FORMAT5_STATE_BASE64 } from "./_format5_state.ts";
+import { FORMAT6_DAYS_8_TO_11, FORMAT6_STATE_BASE64 } from "./_format6_state.ts";
 
 const test = suite("collapse season and correlated noise");
 const DAY_US = 86_400e6;
@@ -246,7 +248,7 @@ test("load() reads a format-5 state (before the weekend), and finds the change t
   const bytes = Uint8Array.from(atob(FORMAT5_STATE_BASE64), (c) => c.charCodeAt(0));
   assert.is(new DataView(bytes.buffer).getFloat64(0, true), 5);
   const state = collapseKernel.load(bytes);
-  assert.is(state.data[0], 6);
+  assert.is(state.data[0], 7);
   // The same series as when it was saved (see _format5_state.ts): day 4.
   const rng = new Prng("format5");
   const values = Array.from({ length: 4 * 1440 }, (_, i) => {
@@ -263,7 +265,41 @@ test("load() reads a format-5 state (before the weekend), and finds the change t
   }
   assert.equal(rest.changes.map((c) => c.changeIndex), FORMAT5_DAY4.changes);
   assert.is(h, FORMAT5_DAY4.probHash);
-  // And it saves as format 6, which loads exactly.
+  // And it saves as format 7, which loads exactly.
+  const again = collapseKernel.save(state);
+  assert.equal(collapseKernel.save(collapseKernel.load(again)), again);
+});
+
+test("load() reads a format-6 state (before the sharp weekend), keeps what it learned, and finds the change", () => {
+  const bytes = Uint8Array.from(atob(FORMAT6_STATE_BASE64), (c) => c.charCodeAt(0));
+  const old = new Float64Array(bytes.buffer.slice(0));
+  assert.is(old[0], 6);
+  const state = collapseKernel.load(bytes);
+  assert.is(state.data[0], 7);
+  // The season's level, 2 harmonics and 3 weekend features are where they were, by index; the
+  // sharp weekend comes after them, unlearned: coefficient 0, the prior's variance.
+  const m6 = 1 + 2 * 2 + 3, C6 = SEASON_COEFFS - 1, at6 = old.length - 2 * C6 * (1 + C6);
+  assert.equal(Array.from(state.season.subarray(0, m6)), Array.from(old.subarray(at6, at6 + m6)));
+  assert.is(state.season[m6], 0);
+  assert.is(state.season[SEASON_COEFFS + m6 * SEASON_COEFFS + m6], SEASON_PRIOR_VARIANCE);
+  assert.is(state.season[SEASON_COEFFS + 2 * SEASON_COEFFS + 2], old[at6 + C6 + 2 * C6 + 2]);
+  // The same series as when it was saved (see _format6_state.ts): days 8 to 11, one change.
+  const rng = new Prng("format6");
+  const values = Array.from({ length: 11 * 1440 }, (_, i) => {
+    const hours = ((i * DT) % DAY_US) / 3_600e6;
+    const w = weekendness(T0 + i * DT);
+    const cycle = 10 * cosFast(2 * Math.PI * (hours - 3) / 24) * (1 - 0.6 * w);
+    return 100 - cycle - 12 * w + rng.normal() + (i >= 9.5 * 1440 ? 6 : 0);
+  });
+  // Its configuration applied again is the same one: the season is kept, not reset.
+  collapseKernel.configure!(
+    state,
+    config({ season_us: DAY_US, ar_max: 0.9, season_weekend: 1 }),
+  );
+  assert.is(state.season[1], old[at6 + 1]);
+  const rest = run(state, values.slice(8 * 1440), 8 * 1440);
+  assert.equal(rest.changes.map((c) => c.changeIndex), FORMAT6_DAYS_8_TO_11.changes);
+  // And it saves as format 7, which loads exactly.
   const again = collapseKernel.save(state);
   assert.equal(collapseKernel.save(collapseKernel.load(again)), again);
 });
