@@ -20,7 +20,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "5166a5a3941150f0e699bff1adfcbd0744f208bce3b34b8d36ea4cfa782b805d");
+  assert.is(r.traceHash, "5d1130c6dd4008824688a4461706f9ebffbb4561102d94f788b92179a118fbae");
 });
 
 test.run();
