@@ -56,7 +56,12 @@
  *   average, over what a random walk with its increments would give, above `walk_threshold`) is
  *   scored by its increments, slope and flat runs only: its new highs and lows are expected; it
  *   stays a walk until that ratio falls below half the threshold (for a true walk the ratio
- *   averages 1 but dips under 0.6 for long stretches, and each dip let its new highs alarm).
+ *   averages 1 but dips under 0.6 for long stretches, and each dip let its new highs alarm). The
+ *   increments' size is taken as the smaller of their recent mean square (span 100) and their
+ *   mean square over the level variance's own span (1000): when a walk turns more volatile the
+ *   recent one grows at once and the level's variance only over its span, so against the recent
+ *   one alone the ratio fell for a while at every such switch and the walk's new highs and lows
+ *   in its wilder stretch alarmed.
  * A refractory period then reports a score only if it beats every score reported in the last
  * `refractory_samples` samples, so one incident makes one peak.
  *
@@ -152,7 +157,10 @@ const FLAT_BIN_MIN = 3;
 const JUMP_BINS_PER_OCTAVE = 2;
 /** Bits a jump's tail probability must exceed before it scores (see the module comment). */
 const JUMP_FREE_BITS = 5;
-/** Weight of the latest value in the walk test's long average and variance (span 1000). */
+/**
+ * Weight of the latest value in the walk test's long average and variance, and of the latest
+ * increment in its slow mean square (span 1000).
+ */
 const WALK_ALPHA = 0.001;
 /** A channel judged a walk stays one until its ratio falls below this share of the threshold. */
 const WALK_LEAVE = 0.5;
@@ -315,7 +323,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let run = s[S.RUN]!,
     incMad = s[S.INC_MAD]!,
     incMadFast = s[S.INC_MAD_FAST]!,
-    incSq = s[S.INC_SQ]!;
+    incSq = s[S.INC_SQ]!,
+    incSqSlow = s[S.INC_SQ_SLOW]!;
   let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!, hourAlarm = s[S.HOUR_ALARM]!;
   let walkOn = s[S.WALK_ON]!;
   let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
@@ -452,10 +461,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       // A random walk (the level's variance about its long average over what the increments
       // would give a walk) is scored without its level views. The ratio is noisy (for a true walk
       // it averages 1 but often dips under the threshold for a while), so a channel judged a walk
-      // stays one until the ratio falls below WALK_LEAVE of the threshold.
+      // stays one until the ratio falls below WALK_LEAVE of the threshold. The increments' size is
+      // the smaller of their recent and slow mean squares: the slow one has the level variance's
+      // span, so a switch to wilder increments does not outrun the variance it is compared with.
       // walkVar * 2 * WALK_ALPHA is the level's variance scaled to one step of a walk.
+      const stepSq = incSqSlow < incSq ? incSqSlow : incSq;
       const walk = walkThreshold > 0 &&
-        walkVar * 2 * WALK_ALPHA > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * incSq;
+        walkVar * 2 * WALK_ALPHA > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * stepSq;
       walkOn = walk ? 1 : 0;
       let total = 0, hourBits = 0;
       for (let g = 0; g < grids; g++) {
@@ -555,6 +567,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       incMad += (ad - incMad) * a;
       incMadFast += (ad - incMadFast) * (seen < 10 ? 1 / seen : INCREMENT_FAST_ALPHA);
       incSq += (d * d - incSq) * a;
+      incSqSlow += (d * d - incSqSlow) * (seen < 1000 ? 1 / seen : WALK_ALPHA);
       const w = x - walkMean;
       walkMean += w * WALK_ALPHA;
       walkVar += (w * w * (1 - WALK_ALPHA) - walkVar) * WALK_ALPHA;
@@ -595,6 +608,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.INC_MAD] = incMad;
   s[S.INC_MAD_FAST] = incMadFast;
   s[S.INC_SQ] = incSq;
+  s[S.INC_SQ_SLOW] = incSqSlow;
   s[S.WALK_MEAN] = walkMean;
   s[S.WALK_VAR] = walkVar;
   s[S.HOUR_ALARM] = hourAlarm;

@@ -21,7 +21,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "4dbfa873371db5163b58c7452020297da4bb703cadb57b2b0b81a7a28c0303bb");
+  assert.is(r.traceHash, "52b7d4129ab5f43c949d5006cd554d2ca244d397197a9bb3d64a531beebc83cb");
 });
 
 test.run();

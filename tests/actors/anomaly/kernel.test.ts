@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  anomalyActor,
   type AnomalyConfig,
   anomalyCounters,
   anomalyKernel,
@@ -300,17 +301,24 @@ test("save() and load() restore a state that steps to bit-identical outputs", ()
 
 /** Scalar slots of save formats 4 and 5: the current ones less the last alarm's time and size. */
 const SCALARS_V5 = 48;
+/** Scalar slots of save format 6: the current ones less the slow increment mean square. */
+const SCALARS_V6 = 51;
 
-/** The bytes of `st` in save format 5, the one before the last alarm's slots (dropped). */
-function saveVersion5(st: AnomalyState): Uint8Array {
+/** The bytes of `st` in save format `version`, with its first `scalars` scalar slots only. */
+function saveScalars(st: AnomalyState, scalars: number, version: number): Uint8Array {
   const bytes = anomalyKernel.save(st);
-  const slotAt = 24 + 8 * SCALARS_V5;
-  const dropped = 8 * (st.s.length - SCALARS_V5);
+  const slotAt = 24 + 8 * scalars;
+  const dropped = 8 * (st.s.length - scalars);
   const old = new Uint8Array(bytes.length - dropped);
   old.set(bytes.subarray(0, slotAt));
   old.set(bytes.subarray(slotAt + dropped), slotAt);
-  new DataView(old.buffer).setUint32(4, 5, true);
+  new DataView(old.buffer).setUint32(4, version, true);
   return old;
+}
+
+/** The bytes of `st` in save format 5, the one before the last alarm's slots (dropped). */
+function saveVersion5(st: AnomalyState): Uint8Array {
+  return saveScalars(st, SCALARS_V5, 5);
 }
 
 /** The bytes of `st` in save format 4, the one before the shift view (its floats dropped too). */
@@ -348,10 +356,10 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 6);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 7);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 6/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 7/);
 });
 
 test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
@@ -377,10 +385,41 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(26), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 6);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 7);
   // One float short of a version-5 state is not one.
   const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
   assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
+});
+
+test("load() reads a version-6 state (before the slow increment mean square), starting it at the recent one", () => {
+  const rng = new Prng(27);
+  const n = 3000;
+  const t = Float64Array.from({ length: n }, (_, i) => T0 + i * 7 * MINUTE_US);
+  const v = Float64Array.from(
+    { length: n },
+    (_, i) => 5 * Math.sin(i / 40) + rng.normal() * (i < 2000 ? 1 : 3) + (i < 2000 ? 0 : 30),
+  );
+  const st = runFrames(anomalyKernel.init(CONFIG, "c"), t, v, 0, n, new Prng(28), []);
+  const d = anomalyActor.describeState!(st) as Record<string, number>;
+  // The slow mean square has not caught up with the wilder last 1,000 samples.
+  assert.ok(
+    d.increment_ms_slow! < 0.8 * d.increment_mean_square!,
+    `slow ${d.increment_ms_slow}, recent ${d.increment_mean_square}`,
+  );
+  const loaded = anomalyKernel.load(saveScalars(st, SCALARS_V6, 6));
+  assert.is(loaded.s[SCALARS_V6], d.increment_mean_square);
+  assert.equal(
+    Array.from(loaded.s.subarray(0, SCALARS_V6)),
+    Array.from(st.s.subarray(0, SCALARS_V6)),
+  );
+  for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
+    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+  }
+  runFrames(loaded, t, v, 0, 500, new Prng(29), []);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 7);
+  // One float short of a version-6 state is not one.
+  const short = saveScalars(st, SCALARS_V6, 6);
+  assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
 
 test("load() rejects bytes that are not a saved state", () => {

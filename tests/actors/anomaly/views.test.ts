@@ -183,12 +183,43 @@ test("a channel judged a walk stays one until its walk ratio falls below half th
     if (d.walk === 1) walks++;
   }
   assert.ok(frames > 150, `judged a walk only after ${200 - frames} frames`);
-  // Here the ratio was at or above 0.6 in 47 of 187 frames, and the channel judged a walk in 86.
+  // Here the ratio was at or above 0.6 in 47 of 189 frames, and the channel judged a walk in 127
+  // (86 of 187 before the walk test also measured the increments over the level variance's span).
   assert.ok(above < 0.8 * frames, `the ratio was at or above 0.6 in ${above} of ${frames} frames`);
   assert.ok(
     walks >= above + 0.15 * frames,
     `judged a walk in ${walks} of ${frames} frames, the ratio above the threshold in ${above}`,
   );
+});
+
+test("a walk that turns more volatile stays a walk: its increments are also measured over the level's span", () => {
+  // Walks whose volatility triples every other 3,000 samples. At each switch to the wilder stretch
+  // the increments' recent mean square (span 100) triples within a few hundred samples, the
+  // level's variance (span 1,000) follows only over its span: against the recent mean square
+  // alone the ratio falls under the threshold and the channel stops being judged a walk just
+  // when its new highs and lows come fastest. The slow mean square (span 1,000) keeps pace.
+  let frames = 0, walks = 0;
+  for (const seed of [11, 12, 13, 14, 15, 16]) {
+    const rng = new Prng(seed);
+    let lp = Math.log(100);
+    const n = 18_000;
+    const v = Array.from({ length: n }, (_, i) => {
+      lp += (Math.floor(i / 3000) % 2 === 1 ? 0.006 : 0.002) * rng.normal();
+      return Math.exp(lp);
+    });
+    const st = anomalyKernel.init(defaultAnomalyConfig, "c");
+    for (let i = 0; i < n; i += 100) {
+      const t = Float64Array.from({ length: 100 }, (_, k) => T0 + (i + k) * STEP_US);
+      const frame = Float64Array.from(v.slice(i, i + 100));
+      anomalyKernel.step(st, { channel: "c", seq0: i, t, v: frame });
+      // The first 1,500 samples of each wilder stretch.
+      if (Math.floor(i / 3000) % 2 === 0 || i % 3000 >= 1500) continue;
+      frames++;
+      if ((anomalyActor.describeState!(st) as Record<string, number>).walk === 1) walks++;
+    }
+  }
+  // Here 131 of 270 frames are judged a walk; against the recent mean square alone, 72.
+  assert.ok(walks >= 0.4 * frames, `judged a walk in ${walks} of ${frames} frames`);
 });
 
 test("every jump of a similar size scores, not only the first: jumps score their tail probability", () => {
