@@ -369,9 +369,9 @@ function whatIfReport(diff: OutputDiffReport): string[] {
   for (const d of diff.kinds) {
     const series = d.seriesKeys === 0
       ? ""
-      : `per-sample outputs of ${n(d.seriesKeys)} keys: ${n(d.seriesSame)} the same, ${
-        n(d.seriesChanged.length)
-      } changed${
+      : `per-sample outputs of ${n(d.seriesKeys)} ${d.seriesKeys === 1 ? "key" : "keys"}: ${
+        n(d.seriesSame)
+      } the same, ${n(d.seriesChanged.length)} changed${
         d.seriesChanged.length
           ? ` (${d.seriesChanged.slice(0, 8).join(", ")}${
             d.seriesChanged.length > 8 ? ", ..." : ""
