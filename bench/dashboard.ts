@@ -25,9 +25,10 @@
 import { launchCollab, mintToken } from "../collab/mod.ts";
 import { encodeColumns } from "../protocol/mod.ts";
 import { NatsBus } from "../actors/runtime/mod.ts";
-import { type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
+import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
 import { browserMissing, launchBrowser } from "./_browser.ts";
 import { formatProfile, startProfile } from "./_cdp_profile.ts";
+import { formatTrace, startTrace } from "./_cdp_trace.ts";
 import { writeFileSync } from "node:fs";
 import { median, numberOption, parseOptions, sleep, startBenchNats, tempDir } from "./_cluster.ts";
 
@@ -47,6 +48,10 @@ interface Settings {
   profile: string;
   /** Where to write a screenshot of troupe's page after the first round, or "". */
   screenshot: string;
+  /** Where to write a summary of a Chromium trace of the first round's pages, or "". */
+  trace: string;
+  /** The pages run: both, or troupe's alone (no baseline: for profiling and quick comparisons). */
+  modes: readonly Mode[];
 }
 
 /** What the page exposes as `globalThis.troupe` (read inside `page.evaluate`). */
@@ -69,6 +74,8 @@ function options(args: string[]): Settings {
     rounds: { type: "string" },
     profile: { type: "string" },
     screenshot: { type: "string" },
+    trace: { type: "string" },
+    modes: { type: "string" },
   });
   return {
     charts: numberOption(v, "charts", 16, { min: 1, max: 64, integer: true }),
@@ -79,7 +86,17 @@ function options(args: string[]): Settings {
     rounds: numberOption(v, "rounds", 3, { min: 1, max: 20, integer: true }),
     profile: v.profile ?? "",
     screenshot: v.screenshot ?? "",
+    trace: v.trace ?? "",
+    modes: modesOption(v.modes),
   };
+}
+
+function modesOption(value: string | undefined): readonly Mode[] {
+  if (value === undefined || value === "troupe,naive") return MODES;
+  if (value === "troupe") return ["troupe"];
+  throw new BenchOptionError(
+    `Option --modes must be "troupe,naive" or "troupe", got ${JSON.stringify(value)}`,
+  );
 }
 
 /** One channel's frames: a wandering value with its expected value and band. */
@@ -123,7 +140,7 @@ async function runMode(
     browser: Awaited<ReturnType<typeof launchBrowser>>;
     round: number;
   },
-): Promise<{ times: number[]; scripts: number[] }> {
+): Promise<{ times: number[]; scripts: number[]; frames: number[] }> {
   const page = await ctx.browser.newPage();
   try {
     const q = new URLSearchParams({
@@ -160,6 +177,7 @@ async function runMode(
     });
     const gapMs = 1000 / s.rate;
     const stopProfile = s.profile && ctx.round === 0 ? await startProfile(page) : undefined;
+    const stopTrace = s.trace && ctx.round === 0 ? await startTrace(page) : undefined;
     const t0 = performance.now();
     for (let u = 0; u < s.updates; u++) {
       for (const x of series) ctx.bus.publish(`troupe.out.anomaly.${x.channel}`, x.frame(s.points));
@@ -171,6 +189,10 @@ async function runMode(
       const file = mode === "troupe" ? s.profile : `${s.profile}.${mode}`;
       writeFileSync(file, formatProfile(await stopProfile(40)) + "\n");
     }
+    if (stopTrace) {
+      const file = mode === "troupe" ? s.trace : `${s.trace}.${mode}`;
+      writeFileSync(file, formatTrace(await stopTrace()) + "\n");
+    }
     if (s.screenshot && ctx.round === 0) {
       const file = mode === "troupe"
         ? s.screenshot
@@ -181,22 +203,24 @@ async function runMode(
       const t = (globalThis as unknown as PageTroupe).troupe;
       const times = t.messageTimes.slice(firstMessage);
       const starts = t.messageStarts.slice(firstMessage);
-      const out: number[] = [], scripts: number[] = [];
+      const out: number[] = [], scripts: number[] = [], frames: number[] = [];
       // Round k runs from its first message's arrival to the next round's; every message of the
       // round arrives in it (the bench publishes a round at once, rounds 1/rate apart).
       for (let i = 0; i + n <= times.length; i += n) {
-        let sum = 0, script = 0;
+        let sum = 0, script = 0, count = 0;
         const from = starts[i]!, to = starts[i + n] ?? Infinity;
         const { frameTimes, frameScripts, frameStarts } = t.loop;
         for (let f = firstFrame; f < frameTimes.length; f++) {
           if (frameStarts[f]! < from || frameStarts[f]! >= to) continue;
           sum += frameTimes[f]!;
           script += frameScripts[f]!;
+          count++;
         }
         out.push(sum);
         scripts.push(script);
+        frames.push(count);
       }
-      return { times: out, scripts };
+      return { times: out, scripts, frames };
     }, [s.charts, marks.frames, marks.messages] as const);
   } finally {
     await page.close();
@@ -217,6 +241,9 @@ export const benchmark: Benchmark = {
     "--profile F   write the functions with the most self time in the first round's pages to F " +
     "(troupe) and F.naive",
     "--screenshot F  write a screenshot of the first round's troupe page to F (and the baseline's)",
+    "--trace F     write where the first round's pages spent their time, per thread, from a " +
+    "Chromium trace, to F (troupe) and F.naive",
+    "--modes M     troupe,naive (default) or troupe: troupe's page alone, no baseline figures",
   ].join("\n"),
   async run(args, context): Promise<BenchRow[]> {
     const s = options(args);
@@ -239,8 +266,8 @@ export const benchmark: Benchmark = {
         nowMs: Date.now(),
       });
       for (let round = 0; round < s.rounds; round++) {
-        for (const mode of MODES) {
-          const { times, scripts } = await runMode(mode, s, {
+        for (const mode of s.modes) {
+          const { times, scripts, frames } = await runMode(mode, s, {
             port: collab.server.port,
             token,
             bus,
@@ -262,7 +289,9 @@ export const benchmark: Benchmark = {
               } ms (script alone ` +
               `p50 ${percentile(script, 50).toFixed(2)}, p99 ${
                 percentile(script, 99).toFixed(2)
-              } ms)`,
+              } ms; frames per update ${
+                (frames.reduce((a, b) => a + b, 0) / frames.length).toFixed(2)
+              })`,
           );
         }
       }
@@ -274,7 +303,7 @@ export const benchmark: Benchmark = {
       dir.remove();
     }
     const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
-    for (const mode of MODES) {
+    for (const mode of s.modes) {
       context.log(
         `${mode}: p50 ${range(results[mode].p50)} ms, p99 ${range(results[mode].p99)} ms over ` +
           `${s.rounds} rounds (updates measured per round: ${results[mode].n.join(", ")})`,
@@ -286,7 +315,7 @@ export const benchmark: Benchmark = {
         metric: "frame_ms_p50",
         unit: "ms",
         troupe: median(results.troupe.p50),
-        baseline: median(results.naive.p50),
+        baseline: s.modes.length === 1 ? null : median(results.naive.p50),
         better: "lower",
       }),
       row({
@@ -294,7 +323,7 @@ export const benchmark: Benchmark = {
         metric: "frame_ms_p99",
         unit: "ms",
         troupe: median(results.troupe.p99),
-        baseline: median(results.naive.p99),
+        baseline: s.modes.length === 1 ? null : median(results.naive.p99),
         better: "lower",
       }),
     ];
