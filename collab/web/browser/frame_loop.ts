@@ -33,6 +33,8 @@ export interface FrameLoopOptions {
   repaints_per_frame?: number;
   /** The least time from the first mark to the frame's request, so a burst shares a frame: 8 ms. */
   settle_ms?: number;
+  /** Called when a frame's time is known: its time, script part, panels redrawn, and start. */
+  onFrame?(ms: number, script: number, size: number, start: number): void;
 }
 
 export class FrameLoop {
@@ -40,6 +42,7 @@ export class FrameLoop {
   readonly #intervalMs: number;
   readonly #repaintsPerFrame: number;
   readonly #settleMs: number;
+  readonly #onFrame: FrameLoopOptions["onFrame"];
   #repaintsLeft = 0;
   #scheduled = false;
   #probing = false;
@@ -55,6 +58,8 @@ export class FrameLoop {
   readonly frameTimes: number[] = [];
   /** The script part of each frame (message handling and redraws), parallel to frameTimes. */
   readonly frameScripts: number[] = [];
+  /** The message handling charged to each frame (part of both above), parallel to frameTimes. */
+  readonly frameCharges: number[] = [];
   /** How many panels each frame redrew, and when it started (`performance.now()`): parallel to
    *  frameTimes. */
   readonly frameSizes: number[] = [];
@@ -69,6 +74,7 @@ export class FrameLoop {
     this.#intervalMs = options.interval_ms ?? 50;
     this.#repaintsPerFrame = options.repaints_per_frame ?? 1;
     this.#settleMs = options.settle_ms ?? 8;
+    this.#onFrame = options.onFrame;
     const channel = new MessageChannel();
     channel.port1.onmessage = () => this.#end();
     this.#port = channel.port2;
@@ -131,14 +137,25 @@ export class FrameLoop {
     const f = this.#pending.shift();
     if (!f) return;
     const now = performance.now();
-    this.frameTimes.push(now - f.t0 + f.chargedMs);
-    this.frameScripts.push(f.redrawMs + f.chargedMs);
+    const ms = now - f.t0 + f.chargedMs, script = f.redrawMs + f.chargedMs;
+    this.frameTimes.push(ms);
+    this.frameScripts.push(script);
+    this.frameCharges.push(f.chargedMs);
     this.frameSizes.push(f.size);
     this.frameStarts.push(f.t0);
     if (this.frameTimes.length > FRAME_TIMES_MAX) {
-      for (const list of [this.frameTimes, this.frameScripts, this.frameSizes, this.frameStarts]) {
+      for (
+        const list of [
+          this.frameTimes,
+          this.frameScripts,
+          this.frameCharges,
+          this.frameSizes,
+          this.frameStarts,
+        ]
+      ) {
         list.splice(0, FRAME_TIMES_MAX / 2);
       }
     }
+    this.#onFrame?.(ms, script, f.size, f.t0);
   }
 }

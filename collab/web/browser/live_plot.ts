@@ -11,7 +11,9 @@
  * to tighten the scales).
  *
  * uPlot keeps the axes, zoom and focus of a pinned (zoomed) chart: this canvas sits in uPlot's
- * wrapper under its cursor layer, so drag-to-zoom still works, and is hidden while pinned.
+ * wrapper under its cursor layer, so drag-to-zoom still works, and is hidden while pinned. The
+ * canvas is the page's own or, in the live-plot worker, an OffscreenCanvas transferred from it
+ * (the drawing is the same).
  */
 import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
 
@@ -58,6 +60,9 @@ export const LIVE_STYLE = {
   points_per_px: 2,
 } as const;
 
+/** Live updates between two repaints with fresh scales (when the frame has room for one). */
+export const LIVE_UPDATES_PER_REPAINT = 100;
+
 /** Time tick steps, seconds. */
 const TIME_STEPS = [
   0.1,
@@ -85,9 +90,13 @@ const TIME_STEPS = [
 /** What an update did: nothing, a strip (scrolled `px`), or a whole repaint. */
 export type PaintKind = "none" | "strip" | "full";
 
+/** A canvas a LivePlot draws on: the page's, or an OffscreenCanvas in a worker. */
+export type LiveCanvas = HTMLCanvasElement | OffscreenCanvas;
+type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+
 export class LivePlot {
-  readonly canvas: HTMLCanvasElement;
-  readonly #ctx: CanvasRenderingContext2D;
+  readonly canvas: LiveCanvas;
+  readonly #ctx: Context2D;
   #rect: PlotRect = { left: 0, top: 0, width: 0, height: 0 };
   #dpr = 1;
   /** Pixels per second, and the time at the plot's right edge. */
@@ -107,9 +116,9 @@ export class LivePlot {
   /** Paints by kind since the page started (the tests and the bench read them). */
   readonly paints = { none: 0, strip: 0, full: 0 };
 
-  constructor(canvas: HTMLCanvasElement) {
+  constructor(canvas: LiveCanvas) {
     this.canvas = canvas;
-    const ctx = canvas.getContext("2d");
+    const ctx = canvas.getContext("2d") as Context2D | null;
     if (!ctx) throw new Error("Cannot draw the live chart: the canvas has no 2d context");
     this.#ctx = ctx;
   }
@@ -119,8 +128,10 @@ export class LivePlot {
     this.#dpr = dpr;
     this.canvas.width = Math.round(widthCss * dpr);
     this.canvas.height = Math.round(heightCss * dpr);
-    this.canvas.style.width = `${widthCss}px`;
-    this.canvas.style.height = `${heightCss}px`;
+    if ("style" in this.canvas) {
+      this.canvas.style.width = `${widthCss}px`;
+      this.canvas.style.height = `${heightCss}px`;
+    }
     this.#rect = { ...rect };
     this.#repaint = true;
   }
@@ -138,6 +149,11 @@ export class LivePlot {
   /** The time range shown, seconds. */
   range(): { min: number; max: number } {
     return { min: this.#tR - this.#rect.width / this.#k, max: this.#tR };
+  }
+
+  /** The plot's place in the canvas (device pixels) and the device pixel ratio. */
+  place(): { left: number; width: number; dpr: number } {
+    return { left: this.#rect.left, width: this.#rect.width, dpr: this.#dpr };
   }
 
   /** The time at CSS pixel `x` from the canvas's left edge (for drag-to-zoom). */
