@@ -6,9 +6,9 @@
  * messages (`stream_ring.ts`) for resume and backfill.
  *
  * Every subscription is either live (new messages are sent as they arrive) or catching up (it is
- * fed from the ring as its socket drains, by a pump on a short timer). A subscription that asked
- * for a backfill starts catching up; a live one whose socket has `client_buffered_bytes_max`
- * queued falls back to catching up under `slow: "gap"`, or is closed with 4008 under `"close"`.
+ * fed from the ring as its socket drains, by a pump on a short timer: `_stream_catch_up.ts`). A
+ * subscription that asked for a backfill starts catching up; a live one whose socket has
+ * `client_buffered_bytes_max` queued falls back to catching up under `slow: "gap"`, or is closed with 4008 under `"close"`.
  * Catching up, if the ring evicts what a subscription has not yet been sent, those seqs are
  * counted as dropped and one `gap` notice is sent when the socket has room. So a stalled client
  * costs at most its socket's bound: the ring is shared and bounded on its own.
@@ -41,9 +41,7 @@ import {
   decodeClientMessage,
   encodeMsgFrame,
   encodeServerMessage,
-  filterMatches,
   type ServerMessage,
-  type SlowPolicy,
   STREAM_CLOSE,
   STREAM_LIMITS,
   STREAM_PREFIXES,
@@ -51,7 +49,9 @@ import {
   StreamProtocolError,
   type SubRequest,
 } from "./_stream_protocol.ts";
-import { type RingEntry, StreamRing } from "./stream_ring.ts";
+import { StreamCatchUp } from "./_stream_catch_up.ts";
+import { type Client, type Corkable, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
+import { StreamRing } from "./stream_ring.ts";
 import { registerStreamMetrics, type StreamStats } from "./stream_metrics.ts";
 import { type Keyring, type TokenClaims, TokenError, verifyToken } from "./token.ts";
 
@@ -100,59 +100,10 @@ export interface StreamGatewayOptions {
   now?(): number;
 }
 
-interface Sub {
-  id: number;
-  filter: StreamFilter;
-  /** Identical filters share one match per message. */
-  key: string;
-  slow: SlowPolicy;
-  /** Protocol version 2 or later: told `live` and `lag`. */
-  notices: boolean;
-  /** This subscription covers seqs above `from`. */
-  from: number;
-  live: boolean;
-  /** Catching up: every seq up to `cursor` has been handled. */
-  cursor: number;
-  /** Seqs lost to the ring's eviction, not yet told. */
-  gap: { from: number; to: number; missed: number } | undefined;
-}
-
-interface Client {
-  ws: WebSocket;
-  claims: TokenClaims;
-  subs: Map<number, Sub>;
-  closing: boolean;
-  expiry: ReturnType<typeof setTimeout> | undefined;
-  /** The socket held corked until the end of this turn (see #cork). */
-  corked: Corkable | undefined;
-  /** Messages it may still send now (a token bucket refilled at client_messages_per_s_max). */
-  allowance: number;
-  /** When the allowance was last refilled (ms). */
-  allowanceAt: number;
-}
-
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
-
 /** What the raw path needs of ws's socket and sender (ws 8's own fields). */
 interface RawPath {
   _socket?: Corkable & { write(chunk: Uint8Array): boolean; destroyed: boolean };
   _sender?: { _state?: number; _queue?: unknown[] };
-}
-
-/** Plain counters read by `stats()` and `/metrics`. */
-interface Tally {
-  received: number;
-  relayed: number;
-  bytesOut: number;
-  droppedSlow: number;
-  gapsSent: number;
-  closedSlow: number;
-  closedMalformed: number;
-  closedRate: number;
-  refused: Record<string, number>;
 }
 
 /** The `/stream` endpoint: hand it the upgrades of that path. */
@@ -163,7 +114,7 @@ export class StreamGateway {
   #ring: StreamRing;
   #wss: WebSocketServer;
   #clients = new Set<Client>();
-  #lagging = new Set<Client>();
+  #catchUp: StreamCatchUp;
   #corkedClients: Client[] = [];
   #uncorkScheduled = false;
   #subs: BusSubscription[] = [];
@@ -201,7 +152,17 @@ export class StreamGateway {
         clientNoContextTakeover: true,
       },
     });
-    this.#pump = setInterval(() => this.#pumpAll(), this.limits.pump_ms);
+    this.#catchUp = new StreamCatchUp({
+      ring: this.#ring,
+      tally: this.#tally,
+      client_buffered_bytes_max: this.limits.client_buffered_bytes_max,
+      sender: {
+        sendFrame: (client, frame) => this.#sendFrame(client, frame),
+        send: (client, m) => this.#send(client, m),
+        closeSlow: (client, buffered) => this.#closeSlow(client, buffered),
+      },
+    });
+    this.#pump = setInterval(() => this.#catchUp.pumpAll(), this.limits.pump_ms);
     (this.#pump as { unref?: () => void }).unref?.();
   }
 
@@ -226,7 +187,7 @@ export class StreamGateway {
     return {
       clients: this.#clients.size,
       subscriptions,
-      lagging_clients: this.#lagging.size,
+      lagging_clients: this.#catchUp.lagging.size,
       seq: this.#ring.latest,
       oldest: this.#ring.oldest,
       buffer_messages: this.#ring.size,
@@ -314,7 +275,7 @@ export class StreamGateway {
     client.closing = true;
     clearTimeout(client.expiry);
     this.#clients.delete(client);
-    this.#lagging.delete(client);
+    this.#catchUp.lagging.delete(client);
   }
 
   #onClientMessage(client: Client, data: unknown, isBinary: boolean): void {
@@ -401,8 +362,8 @@ export class StreamGateway {
     this.#send(client, { t: "ok", id: m.id, seq: latest, oldest: this.#ring.oldest });
     if (sub.live && sub.notices) this.#send(client, { t: "live", sub: m.id, seq: latest });
     if (!sub.live) {
-      this.#lagging.add(client);
-      this.#pumpClient(client);
+      this.#catchUp.lagging.add(client);
+      this.#catchUp.pumpClient(client);
     }
   }
 
@@ -432,7 +393,7 @@ export class StreamGateway {
       } else {
         owner.live = false;
         owner.cursor = entry.seq - 1;
-        this.#lagging.add(c);
+        this.#catchUp.lagging.add(c);
         // Past the bound on purpose (a few bytes, once per fall): the client must know before
         // any later frame moves this subscription's cursor.
         if (owner.notices) {
@@ -440,57 +401,6 @@ export class StreamGateway {
         }
       }
     }
-  }
-
-  #pumpAll(): void {
-    for (const c of this.#lagging) this.#pumpClient(c);
-  }
-
-  /** Feeds `client`'s catching-up subscriptions from the ring while its socket has room. */
-  #pumpClient(client: Client): void {
-    if (client.closing) return void this.#lagging.delete(client);
-    let behind = false;
-    for (const sub of client.subs.values()) {
-      if (!sub.live && !this.#catchUp(client, sub)) behind = true;
-      if (client.closing) return;
-    }
-    if (!behind) this.#lagging.delete(client);
-  }
-
-  /** Returns whether `sub` is live again. */
-  #catchUp(client: Client, sub: Sub): boolean {
-    const ring = this.#ring;
-    const lowWater = this.limits.client_buffered_bytes_max / 2;
-    if (sub.cursor + 1 < ring.oldest) {
-      const from = sub.cursor + 1;
-      const to = ring.oldest - 1;
-      // Under "close", losing what it was being fed closes; a `since` older than the buffer
-      // (nothing fed yet) is a gap notice under either policy.
-      if (sub.slow === "close" && sub.cursor > sub.from) {
-        this.#closeSlow(client, client.ws.bufferedAmount);
-        return false;
-      }
-      sub.gap = sub.gap
-        ? { from: sub.gap.from, to, missed: sub.gap.missed + (to - from + 1) }
-        : { from, to, missed: to - from + 1 };
-      this.#tally.droppedSlow += to - from + 1;
-      sub.cursor = to;
-    }
-    if (client.ws.bufferedAmount > lowWater) return false;
-    if (sub.gap) {
-      this.#send(client, { t: "gap", sub: sub.id, ...sub.gap });
-      this.#tally.gapsSent++;
-      sub.gap = undefined;
-    }
-    while (sub.cursor < ring.latest) {
-      if (client.ws.bufferedAmount > lowWater) return false;
-      const entry = ring.get(++sub.cursor)!;
-      if (ownerOf(client, entry, undefined) !== sub) continue;
-      this.#sendFrame(client, encodeMsgFrame(entry.seq, sub.id, entry.subject, entry.data));
-    }
-    sub.live = true;
-    if (sub.notices) this.#send(client, { t: "live", sub: sub.id, seq: sub.cursor });
-    return true;
   }
 
   /**
@@ -560,29 +470,11 @@ export class StreamGateway {
   #close(client: Client, code: number, reason: string): void {
     if (client.closing) return;
     client.closing = true;
-    this.#lagging.delete(client);
+    this.#catchUp.lagging.delete(client);
     client.ws.close(code, truncate(reason, 120));
     // A client that does not read may never complete the closing handshake.
     setTimeout(() => client.ws.terminate(), 2_000).unref?.();
   }
-}
-
-/** The first subscription of `client` that covers `entry` (`from < seq`) and whose filter matches. */
-function ownerOf(
-  client: Client,
-  entry: RingEntry,
-  cache: Map<string, boolean> | undefined,
-): Sub | undefined {
-  for (const sub of client.subs.values()) {
-    if (sub.from >= entry.seq) continue;
-    let match = cache?.get(sub.key);
-    if (match === undefined) {
-      match = filterMatches(sub.filter, entry.subject);
-      cache?.set(sub.key, match);
-    }
-    if (match) return sub;
-  }
-  return undefined;
 }
 
 function toBytes(data: unknown): Uint8Array {
