@@ -5,6 +5,12 @@
  * What the ring evicted before it was sent is counted as dropped and told in one `gap` notice when
  * the socket has room, or, under `slow: "close"`, closes the socket. The gateway runs `pumpAll` on
  * a short timer and `pumpClient` at once for a new backfill.
+ *
+ * A subscription its client ended while it still owed messages (retired, see `Sub.retiredTo`) is
+ * fed the same way up to the seq it was ended at, but each message it owned goes out under the
+ * subscription that owns it next, if that one is live or already past it (one still catching up
+ * below it will send it itself, as the retired one no longer owns what it has passed); what the
+ * ring evicted of it is told as a gap to those same subscriptions. Then it is dropped.
  */
 import { encodeMsgFrame, type ServerMessage } from "./_stream_protocol.ts";
 import { type Client, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
@@ -57,12 +63,13 @@ export class StreamCatchUp {
   #catchUp(client: Client, sub: Sub): boolean {
     const { ring, tally, sender } = this.#o;
     const lowWater = this.#o.client_buffered_bytes_max / 2;
-    if (sub.cursor + 1 < ring.oldest) {
+    const end = sub.retiredTo ?? Infinity;
+    if (sub.cursor + 1 < ring.oldest && sub.cursor < end) {
       const from = sub.cursor + 1;
-      const to = ring.oldest - 1;
+      const to = Math.min(ring.oldest - 1, end);
       // Under "close", losing what it was being fed closes; a `since` older than the buffer
       // (nothing fed yet) is a gap notice under either policy.
-      if (sub.slow === "close" && sub.cursor > sub.from) {
+      if (sub.slow === "close" && sub.cursor > sub.from && sub.retiredTo === undefined) {
         sender.closeSlow(client, client.ws.bufferedAmount);
         return false;
       }
@@ -74,10 +81,13 @@ export class StreamCatchUp {
     }
     if (client.ws.bufferedAmount > lowWater) return false;
     if (sub.gap) {
-      sender.send(client, { t: "gap", sub: sub.id, ...sub.gap });
-      tally.gapsSent++;
+      if (sub.retiredTo === undefined) {
+        sender.send(client, { t: "gap", sub: sub.id, ...sub.gap });
+        tally.gapsSent++;
+      } else this.#gapToHeirs(client, sub, sub.gap);
       sub.gap = undefined;
     }
+    if (sub.retiredTo !== undefined) return this.#retire(client, sub);
     while (sub.cursor < ring.latest) {
       if (client.ws.bufferedAmount > lowWater) return false;
       const entry = ring.get(++sub.cursor)!;
@@ -87,5 +97,37 @@ export class StreamCatchUp {
     sub.live = true;
     if (sub.notices) sender.send(client, { t: "live", sub: sub.id, seq: sub.cursor });
     return true;
+  }
+
+  /** Hands what retired `sub` owes to the next owners; drops it once done (returns true). */
+  #retire(client: Client, sub: Sub): boolean {
+    const { ring, sender } = this.#o;
+    const lowWater = this.#o.client_buffered_bytes_max / 2;
+    while (sub.cursor < sub.retiredTo!) {
+      if (client.ws.bufferedAmount > lowWater) return false;
+      const entry = ring.get(sub.cursor + 1)!;
+      const owned = ownerOf(client, entry, undefined) === sub;
+      sub.cursor++;
+      if (!owned) continue;
+      // Past its cursor now, it no longer owns the entry: this is the next owner.
+      const heir = ownerOf(client, entry, undefined);
+      if (heir && (heir.live || heir.cursor >= entry.seq)) {
+        sender.sendFrame(client, encodeMsgFrame(entry.seq, heir.id, entry.subject, entry.data));
+      }
+    }
+    for (const [key, s] of client.subs) if (s === sub) client.subs.delete(key);
+    return true;
+  }
+
+  /** Tells the subscriptions that would have been handed part of `gap` that it was lost. */
+  #gapToHeirs(client: Client, retired: Sub, gap: { from: number; to: number }): void {
+    for (const s of client.subs.values()) {
+      if (s === retired || s.retiredTo !== undefined) continue;
+      const from = Math.max(gap.from, s.from + 1);
+      const to = s.live ? gap.to : Math.min(gap.to, s.cursor);
+      if (from > to) continue;
+      this.#o.sender.send(client, { t: "gap", sub: s.id, from, to, missed: to - from + 1 });
+      this.#o.tally.gapsSent++;
+    }
   }
 }

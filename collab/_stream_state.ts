@@ -24,6 +24,13 @@ export interface Sub {
   cursor: number;
   /** Seqs lost to the ring's eviction, not yet told. */
   gap: { from: number; to: number; missed: number } | undefined;
+  /**
+   * Ended by its client while it still owed messages (catching up): the latest seq then. It stays
+   * in the socket's subscriptions, under a key no client uses, owning what it owes beyond its
+   * cursor (up to here) so that the catch-up pump hands each to the subscription that owns it
+   * next, then it is dropped.
+   */
+  retiredTo: number | undefined;
 }
 
 /** One socket: its subscriptions (in the order taken) and its bounds' state. */
@@ -60,7 +67,10 @@ export interface Tally {
   refused: Record<string, number>;
 }
 
-/** The first subscription of `client` that covers `entry` (`from < seq`) and whose filter matches. */
+/**
+ * The first subscription of `client` that covers `entry` (`from < seq`) and whose filter matches.
+ * A retired subscription covers only what it still owes (above its cursor, up to `retiredTo`).
+ */
 export function ownerOf(
   client: Client,
   entry: RingEntry,
@@ -68,6 +78,9 @@ export function ownerOf(
 ): Sub | undefined {
   for (const sub of client.subs.values()) {
     if (sub.from >= entry.seq) continue;
+    if (
+      sub.retiredTo !== undefined && (entry.seq > sub.retiredTo || entry.seq <= sub.cursor)
+    ) continue;
     let match = cache?.get(sub.key);
     if (match === undefined) {
       match = filterMatches(sub.filter, entry.subject);

@@ -115,6 +115,8 @@ export class StreamGateway {
   #wss: WebSocketServer;
   #clients = new Set<Client>();
   #catchUp: StreamCatchUp;
+  /** Retired subscriptions so far (their keys in a socket's map are -1, -2, ...). */
+  #retired = 0;
   #corkedClients: Client[] = [];
   #uncorkScheduled = false;
   #subs: BusSubscription[] = [];
@@ -180,7 +182,7 @@ export class StreamGateway {
     let subscriptions = 0;
     let buffered = 0;
     for (const c of this.#clients) {
-      subscriptions += c.subs.size;
+      for (const s of c.subs.values()) if (s.retiredTo === undefined) subscriptions++;
       buffered = Math.max(buffered, c.ws.bufferedAmount);
     }
     const t = this.#tally;
@@ -294,11 +296,8 @@ export class StreamGateway {
       return this.#close(client, STREAM_CLOSE.malformed, err.message);
     }
     if (m.op === "ping") this.#send(client, { t: "pong", id: m.id });
-    else if (m.op === "unsub") {
-      if (!client.subs.delete(m.id)) {
-        this.#send(client, { t: "err", id: m.id, reason: `No subscription ${m.id} to end` });
-      }
-    } else this.#subscribe(client, m);
+    else if (m.op === "unsub") this.#unsubscribe(client, m.id);
+    else this.#subscribe(client, m);
   }
 
   /** Takes one message from `client`'s allowance; closes it (4029) when there is none left. */
@@ -323,6 +322,25 @@ export class StreamGateway {
     return false;
   }
 
+  /**
+   * Ends subscription `id`. One still catching up may own messages it has not sent (the later
+   * subscriptions of the socket that match them left them to it, and a live one's client cursor
+   * has moved past them): it is retired instead, and the pump hands each such message to the
+   * subscription that owns it without it (or tells them of what the ring evicted meanwhile).
+   */
+  #unsubscribe(client: Client, id: number): void {
+    const sub = client.subs.get(id);
+    if (!sub) {
+      return this.#send(client, { t: "err", id, reason: `No subscription ${id} to end` });
+    }
+    const latest = this.#ring.latest;
+    if (sub.live || sub.cursor >= latest) return void client.subs.delete(id);
+    sub.retiredTo = latest;
+    // Its place in the order stays (ownership goes by it); its id is free for a new subscription.
+    const key = -++this.#retired;
+    client.subs = new Map([...client.subs].map(([k, s]) => [s === sub ? key : k, s]));
+  }
+
   #subscribe(client: Client, m: SubRequest): void {
     if (client.subs.has(m.id)) {
       return this.#send(client, {
@@ -331,7 +349,9 @@ export class StreamGateway {
         reason: `Subscription id ${m.id} is in use`,
       });
     }
-    if (client.subs.size >= STREAM_LIMITS.subs_per_socket_max) {
+    let taken = 0;
+    for (const s of client.subs.values()) if (s.retiredTo === undefined) taken++;
+    if (taken >= STREAM_LIMITS.subs_per_socket_max) {
       const reason = `At most ${STREAM_LIMITS.subs_per_socket_max} subscriptions per socket`;
       return this.#send(client, { t: "err", id: m.id, reason });
     }
@@ -357,6 +377,7 @@ export class StreamGateway {
       live: from === latest,
       cursor: from,
       gap: undefined,
+      retiredTo: undefined,
     };
     client.subs.set(m.id, sub);
     this.#send(client, { t: "ok", id: m.id, seq: latest, oldest: this.#ring.oldest });
