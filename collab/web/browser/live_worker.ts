@@ -10,11 +10,11 @@
  * spent taking samples in. Each frame is reported to the page with the drawn plots' scales.
  *
  * It is not the default (`&render=worker` asks for it): with 16 charts the page's main thread
- * does much less per round of updates (only the messages), but the worker's frames cost more in
- * all than the page's. A trace of them gave each canvas its own commit (`OffscreenCanvas::
- * PushFrame`, about 0.1–0.2 ms each, 16 a frame), and the scroll onto itself about as much to
- * rasterize as on the page. Drawing every chart on one OffscreenCanvas (one commit a frame), in
- * a ring in x so nothing is copied onto itself, is the next step this worker is there for.
+ * does much less per round of updates (only the messages: p50 1.5–1.8 ms, p99 3.5–5.8 ms in the
+ * bench at load 6–7), but the worker's frames (p50 5.2–5.6 ms) cost more than the page's whole
+ * frame does (p50 4.8–7.0 ms). Its trace gives each canvas its own commit from the worker
+ * (`OffscreenCanvas::PushFrame`, about 0.1 ms each, 16 a frame), which the page's single commit
+ * of all its canvases does not pay; one OffscreenCanvas holding every chart would pay it once.
  */
 import { DECIMATE_COLUMNS } from "./decimate.ts";
 import { type Flushable, FrameLoop } from "./frame_loop.ts";
