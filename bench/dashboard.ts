@@ -82,7 +82,7 @@ interface PageTroupe {
   troupe: {
     grid: { channels(): string[]; chart(c: string): { points: number } | undefined };
     loop: Frames & { frameCharges: number[] };
-    liveWorker: Frames | undefined;
+    liveWorker: (Frames & { postTimes: number[]; postStarts: number[] }) | undefined;
     messageTimes: number[];
     messageStarts: number[];
   };
@@ -246,6 +246,7 @@ async function runMode(
       return {
         frames: t.loop.frameTimes.length,
         workerFrames: t.liveWorker?.frameTimes.length ?? 0,
+        posts: t.liveWorker?.postTimes.length ?? 0,
         messages: t.messageTimes.length,
       };
     });
@@ -271,7 +272,9 @@ async function runMode(
       const file = mode === "troupe"
         ? s.screenshot
         : s.screenshot.replace(/(\.png)?$/, `.${mode}.png`);
-      await page.screenshot({ path: file, fullPage: true });
+      // The worker's canvases come out empty in a full-page capture (which lays the page out
+      // again; the worker draws no new frame for it), so that page is captured as shown.
+      await page.screenshot({ path: file, fullPage: mode !== "worker" });
     }
     return await page.evaluate(roundTimes, [s.charts, marks] as const);
   } finally {
@@ -283,11 +286,15 @@ async function runMode(
  * Runs in the page: each round's time from the page's own lists, from `marks` on. Round k runs
  * from its first message's arrival to the next round's; every message of the round arrives in it
  * (the bench publishes a round at once, rounds 1/rate apart). The main thread's part is its
- * message handling in the round and its frames in the round less what they charged of the
- * messages (counted already); the worker's part is its frames in the round.
+ * message handling in the round, its posts of samples to the worker, and its frames in the round
+ * less what they charged of the messages (counted already); the worker's part is its frames in
+ * the round.
  */
 function roundTimes(
-  [n, marks]: readonly [number, { frames: number; workerFrames: number; messages: number }],
+  [n, marks]: readonly [
+    number,
+    { frames: number; workerFrames: number; posts: number; messages: number },
+  ],
 ): RoundTimes {
   const t = (globalThis as unknown as PageTroupe).troupe;
   const times = t.messageTimes.slice(marks.messages);
@@ -315,6 +322,11 @@ function roundTimes(
     const from = starts[i]!, to = starts[i + n] ?? Infinity;
     let messages = 0;
     for (let k = i; k < i + n; k++) messages += times[k]!;
+    // The page's posts of the samples to the worker run in tasks of their own.
+    const lw = t.liveWorker;
+    for (let k = marks.posts; lw && k < lw.postTimes.length; k++) {
+      if (lw.postStarts[k]! >= from && lw.postStarts[k]! < to) messages += lw.postTimes[k]!;
+    }
     const main = inRound(t.loop, marks.frames, from, to);
     const worker = t.liveWorker
       ? inRound(t.liveWorker, marks.workerFrames, from, to)

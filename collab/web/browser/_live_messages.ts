@@ -14,6 +14,8 @@ export type ToLiveWorker =
   | { t: "layout"; id: number; width: number; height: number; rect: PlotRect; dpr: number }
   /** Samples: `t` in microseconds, then value, expected, lower, upper (same lengths). */
   | { t: "append"; id: number; cols: Float64Array[] }
+  /** Several messages in one post (the page batches a burst's appends). */
+  | { t: "batch"; messages: ToLiveWorker[] }
   | { t: "overlays"; id: number; overlays: LiveOverlays; from: number }
   | { t: "follow"; id: number; on: boolean }
   /** Repaint now at the current scales (`ask` answers with `done`). */

@@ -85,6 +85,10 @@ class LiveWorker {
   });
 
   handle(m: ToLiveWorker): void {
+    if (m.t === "batch") {
+      for (const one of m.messages) this.handle(one);
+      return;
+    }
     const t0 = performance.now();
     if (m.t === "add") {
       const onFlush = (p: WorkerPlot) => this.#draw(p);

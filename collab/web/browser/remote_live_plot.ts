@@ -35,10 +35,11 @@ export class RemoteLivePlot {
     });
   }
 
-  /** Samples: `t` in microseconds, then value, expected, lower, upper. Copied, then moved. */
+  /** Samples: `t` in microseconds, then value, expected, lower, upper. Copied, then moved (with
+   *  the burst's others: LiveWorkerLink.queue). */
   append(cols: readonly Float64Array[]): void {
     const own = cols.map((c) => c.slice());
-    this.#link.send({ t: "append", id: this.#id, cols: own }, own.map((c) => c.buffer));
+    this.#link.queue({ t: "append", id: this.#id, cols: own }, own.map((c) => c.buffer));
   }
 
   /** The overlays changed at or after `from` (seconds; -Infinity: repaint with new scales). */
