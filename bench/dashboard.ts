@@ -7,14 +7,20 @@
  * (value, expected, band, score) for 16 channels: first 2,000 points each, then `--updates` rounds
  * of one `--points`-sample frame per channel, `--rate` rounds a second.
  *
- * Both pages are timed the same way, per animation frame, as the user pays for it (FrameLoop's
- * `frameTimes`): the message handling charged to the frame, its redraws, and the browser's
- * rendering of it on the main thread up to the next task (where Chromium rasterizes what was drawn
- * into each canvas). A round's time is the sum over the frames that started between its first
- * message and the next round's, however the round's messages fell into frames.
+ * Every page is timed the same way, per animation frame, as the user pays for it (FrameLoop's
+ * `frameTimes`): its redraws and the browser's rendering of it up to the next task (where Chromium
+ * rasterizes what was drawn into each canvas and commits it), plus the handling of each message.
+ * A round's time is the sum, over the round (from its first message's arrival to the next
+ * round's), of the message handling and of the frames that started in it, however the round's
+ * messages fell into frames: on the main thread and, where the charts draw in the live-plot
+ * worker, in the worker (its frames: taking the samples in, drawing, and the commit of its
+ * OffscreenCanvases). Both parts are logged; the figure is their sum, though they run in parallel.
  *
  * - troupe (the page as it ships): messages are decoded into each chart's ring and the charts
- *   redraw once per frame (FrameLoop).
+ *   redraw once per frame (FrameLoop) on the page.
+ * - worker (`&render=worker`, the same page with the live views drawn in the live-plot worker):
+ *   the samples are also sent to the worker, which redraws the live views once per frame on
+ *   OffscreenCanvases. Logged, not in the table.
  * - baseline (`&mode=naive`, the same page): each message rebuilds that chart's data arrays from
  *   its window and redraws it at once, the way a dashboard without batching does it; the frame
  *   after it is timed the same way.
@@ -25,15 +31,16 @@
 import { launchCollab, mintToken } from "../collab/mod.ts";
 import { encodeColumns } from "../protocol/mod.ts";
 import { NatsBus } from "../actors/runtime/mod.ts";
-import { type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
+import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
 import { browserMissing, launchBrowser } from "./_browser.ts";
 import { formatProfile, startProfile } from "./_cdp_profile.ts";
+import { formatTrace, startTrace } from "./_cdp_trace.ts";
 import { writeFileSync } from "node:fs";
 import { median, numberOption, parseOptions, sleep, startBenchNats, tempDir } from "./_cluster.ts";
 
 const NAME = "dashboard";
 const SESSION = "bench";
-const MODES = ["troupe", "naive"] as const;
+const MODES = ["troupe", "worker", "naive"] as const;
 type Mode = typeof MODES[number];
 
 interface Settings {
@@ -47,13 +54,35 @@ interface Settings {
   profile: string;
   /** Where to write a screenshot of troupe's page after the first round, or "". */
   screenshot: string;
+  /** Where to write a summary of a Chromium trace of the first round's pages, or "". */
+  trace: string;
+  /** The pages run: both, or troupe's alone (no baseline: for profiling and quick comparisons). */
+  modes: readonly Mode[];
+}
+
+interface Frames {
+  frameTimes: number[];
+  frameScripts: number[];
+  frameStarts: number[];
+}
+
+/** One page's figures per round: the whole, the main thread's and the worker's part, the script
+ *  part of the whole, and the frames per round on each thread. */
+interface RoundTimes {
+  times: number[];
+  main: number[];
+  worker: number[];
+  scripts: number[];
+  frames: number[];
+  workerFrames: number[];
 }
 
 /** What the page exposes as `globalThis.troupe` (read inside `page.evaluate`). */
 interface PageTroupe {
   troupe: {
     grid: { channels(): string[]; chart(c: string): { points: number } | undefined };
-    loop: { frameTimes: number[]; frameScripts: number[]; frameStarts: number[] };
+    loop: Frames & { frameCharges: number[] };
+    liveWorker: (Frames & { postTimes: number[]; postStarts: number[] }) | undefined;
     messageTimes: number[];
     messageStarts: number[];
   };
@@ -69,6 +98,8 @@ function options(args: string[]): Settings {
     rounds: { type: "string" },
     profile: { type: "string" },
     screenshot: { type: "string" },
+    trace: { type: "string" },
+    modes: { type: "string" },
   });
   return {
     charts: numberOption(v, "charts", 16, { min: 1, max: 64, integer: true }),
@@ -79,7 +110,62 @@ function options(args: string[]): Settings {
     rounds: numberOption(v, "rounds", 3, { min: 1, max: 20, integer: true }),
     profile: v.profile ?? "",
     screenshot: v.screenshot ?? "",
+    trace: v.trace ?? "",
+    modes: modesOption(v.modes),
   };
+}
+
+function modesOption(value: string | undefined): readonly Mode[] {
+  if (value === undefined) return MODES;
+  const modes = value.split(",");
+  const bad = modes.find((m) => !(MODES as readonly string[]).includes(m));
+  if (bad !== undefined || !modes.includes("troupe") || new Set(modes).size !== modes.length) {
+    throw new BenchOptionError(
+      `Option --modes must list troupe and any of worker, naive once each (comma-separated), ` +
+        `got ${JSON.stringify(value)}`,
+    );
+  }
+  return modes as Mode[];
+}
+
+/** One page's percentiles per bench round, and their log lines. */
+class Figures {
+  readonly p50: number[] = [];
+  readonly p99: number[] = [];
+  readonly mainP99: number[] = [];
+  readonly workerP99: number[] = [];
+  readonly n: number[] = [];
+
+  /** Takes one run's rounds; returns its log line. */
+  add(r: RoundTimes, charts: number): string {
+    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+    const times = sorted(r.times), scripts = sorted(r.scripts);
+    const main = sorted(r.main), worker = sorted(r.worker);
+    const p = (xs: number[], q: number) => percentile(xs, q).toFixed(2);
+    const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2);
+    this.p50.push(percentile(times, 50));
+    this.p99.push(percentile(times, 99));
+    this.mainP99.push(percentile(main, 99));
+    this.workerP99.push(percentile(worker, 99));
+    this.n.push(times.length);
+    return `${times.length} updates of ${charts} charts, p50 ${p(times, 50)} ms, p99 ${
+      p(times, 99)
+    } ms, worst ${times.slice(-3).map((x) => x.toFixed(1)).join(", ")} ms; main thread p50 ${
+      p(main, 50)
+    }, p99 ${p(main, 99)} ms; worker p50 ${p(worker, 50)}, p99 ${p(worker, 99)} ms; ` +
+      `script alone p50 ${p(scripts, 50)}, p99 ${p(scripts, 99)} ms; frames per update ${
+        mean(r.frames)
+      } (worker ${mean(r.workerFrames)})`;
+  }
+
+  summary(rounds: number): string {
+    const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
+    return `p50 ${range(this.p50)} ms, p99 ${range(this.p99)} ms (main thread p99 ${
+      range(this.mainP99)
+    }, worker p99 ${range(this.workerP99)}) over ${rounds} rounds (updates measured per round: ${
+      this.n.join(", ")
+    })`;
+  }
 }
 
 /** One channel's frames: a wandering value with its expected value and band. */
@@ -123,7 +209,7 @@ async function runMode(
     browser: Awaited<ReturnType<typeof launchBrowser>>;
     round: number;
   },
-): Promise<{ times: number[]; scripts: number[] }> {
+): Promise<RoundTimes> {
   const page = await ctx.browser.newPage();
   try {
     const q = new URLSearchParams({
@@ -132,6 +218,7 @@ async function runMode(
       name: `bench-${mode}`,
       backfill: "0",
       ...(mode === "naive" ? { mode: "naive" } : {}),
+      ...(mode === "worker" ? { render: "worker" } : {}),
     });
     await page.goto(`http://127.0.0.1:${ctx.port}/?${q}`);
     await page.waitForSelector("#stream-status.up", { timeout: 20_000 });
@@ -156,10 +243,16 @@ async function runMode(
     await sleep(300);
     const marks = await page.evaluate(() => {
       const t = (globalThis as unknown as PageTroupe).troupe;
-      return { frames: t.loop.frameTimes.length, messages: t.messageTimes.length };
+      return {
+        frames: t.loop.frameTimes.length,
+        workerFrames: t.liveWorker?.frameTimes.length ?? 0,
+        posts: t.liveWorker?.postTimes.length ?? 0,
+        messages: t.messageTimes.length,
+      };
     });
     const gapMs = 1000 / s.rate;
     const stopProfile = s.profile && ctx.round === 0 ? await startProfile(page) : undefined;
+    const stopTrace = s.trace && ctx.round === 0 ? await startTrace(page) : undefined;
     const t0 = performance.now();
     for (let u = 0; u < s.updates; u++) {
       for (const x of series) ctx.bus.publish(`troupe.out.anomaly.${x.channel}`, x.frame(s.points));
@@ -171,36 +264,82 @@ async function runMode(
       const file = mode === "troupe" ? s.profile : `${s.profile}.${mode}`;
       writeFileSync(file, formatProfile(await stopProfile(40)) + "\n");
     }
+    if (stopTrace) {
+      const file = mode === "troupe" ? s.trace : `${s.trace}.${mode}`;
+      writeFileSync(file, formatTrace(await stopTrace()) + "\n");
+    }
     if (s.screenshot && ctx.round === 0) {
       const file = mode === "troupe"
         ? s.screenshot
-        : s.screenshot.replace(/(\.png)?$/, ".naive.png");
-      await page.screenshot({ path: file, fullPage: true });
+        : s.screenshot.replace(/(\.png)?$/, `.${mode}.png`);
+      // The worker's canvases come out empty in a full-page capture (which lays the page out
+      // again; the worker draws no new frame for it), so that page is captured as shown.
+      await page.screenshot({ path: file, fullPage: mode !== "worker" });
     }
-    return await page.evaluate(([n, firstFrame, firstMessage]) => {
-      const t = (globalThis as unknown as PageTroupe).troupe;
-      const times = t.messageTimes.slice(firstMessage);
-      const starts = t.messageStarts.slice(firstMessage);
-      const out: number[] = [], scripts: number[] = [];
-      // Round k runs from its first message's arrival to the next round's; every message of the
-      // round arrives in it (the bench publishes a round at once, rounds 1/rate apart).
-      for (let i = 0; i + n <= times.length; i += n) {
-        let sum = 0, script = 0;
-        const from = starts[i]!, to = starts[i + n] ?? Infinity;
-        const { frameTimes, frameScripts, frameStarts } = t.loop;
-        for (let f = firstFrame; f < frameTimes.length; f++) {
-          if (frameStarts[f]! < from || frameStarts[f]! >= to) continue;
-          sum += frameTimes[f]!;
-          script += frameScripts[f]!;
-        }
-        out.push(sum);
-        scripts.push(script);
-      }
-      return { times: out, scripts };
-    }, [s.charts, marks.frames, marks.messages] as const);
+    return await page.evaluate(roundTimes, [s.charts, marks] as const);
   } finally {
     await page.close();
   }
+}
+
+/**
+ * Runs in the page: each round's time from the page's own lists, from `marks` on. Round k runs
+ * from its first message's arrival to the next round's; every message of the round arrives in it
+ * (the bench publishes a round at once, rounds 1/rate apart). The main thread's part is its
+ * message handling in the round, its posts of samples to the worker, and its frames in the round
+ * less what they charged of the messages (counted already); the worker's part is its frames in
+ * the round.
+ */
+function roundTimes(
+  [n, marks]: readonly [
+    number,
+    { frames: number; workerFrames: number; posts: number; messages: number },
+  ],
+): RoundTimes {
+  const t = (globalThis as unknown as PageTroupe).troupe;
+  const times = t.messageTimes.slice(marks.messages);
+  const starts = t.messageStarts.slice(marks.messages);
+  const out: RoundTimes = {
+    times: [],
+    main: [],
+    worker: [],
+    scripts: [],
+    frames: [],
+    workerFrames: [],
+  };
+  const inRound = (f: Frames, first: number, from: number, to: number) => {
+    const r = { ms: 0, script: 0, count: 0, charged: 0 };
+    for (let i = first; i < f.frameTimes.length; i++) {
+      if (f.frameStarts[i]! < from || f.frameStarts[i]! >= to) continue;
+      r.ms += f.frameTimes[i]!;
+      r.script += f.frameScripts[i]!;
+      r.charged += (f as Partial<PageTroupe["troupe"]["loop"]>).frameCharges?.[i] ?? 0;
+      r.count++;
+    }
+    return r;
+  };
+  for (let i = 0; i + n <= times.length; i += n) {
+    const from = starts[i]!, to = starts[i + n] ?? Infinity;
+    let messages = 0;
+    for (let k = i; k < i + n; k++) messages += times[k]!;
+    // The page's posts of the samples to the worker run in tasks of their own.
+    const lw = t.liveWorker;
+    for (let k = marks.posts; lw && k < lw.postTimes.length; k++) {
+      if (lw.postStarts[k]! >= from && lw.postStarts[k]! < to) messages += lw.postTimes[k]!;
+    }
+    const main = inRound(t.loop, marks.frames, from, to);
+    const worker = t.liveWorker
+      ? inRound(t.liveWorker, marks.workerFrames, from, to)
+      : { ms: 0, script: 0, count: 0, charged: 0 };
+    const mainMs = messages + main.ms - main.charged;
+    out.main.push(mainMs);
+    out.worker.push(worker.ms);
+    out.times.push(mainMs + worker.ms);
+    out.scripts.push(messages + main.script - main.charged + worker.script);
+    out.frames.push(main.count);
+    out.workerFrames.push(worker.count);
+  }
+  return out;
 }
 
 export const benchmark: Benchmark = {
@@ -213,10 +352,15 @@ export const benchmark: Benchmark = {
     "--points N    samples per update frame (default 10)",
     "--updates N   rounds of updates measured per run (default 150)",
     "--rate R      rounds a second (default 5)",
-    "--rounds N    alternations of troupe and the baseline (default 3)",
+    "--rounds N    alternations of the pages (default 3)",
     "--profile F   write the functions with the most self time in the first round's pages to F " +
     "(troupe) and F.naive",
     "--screenshot F  write a screenshot of the first round's troupe page to F (and the baseline's)",
+    "--trace F     write where the first round's pages spent their time, per thread, from a " +
+    "Chromium trace, to F (troupe) and F.naive",
+    "--modes M     the pages run, in turn: troupe,worker,naive (default); troupe and any of " +
+    "worker (the live views drawn in a worker) and naive (the baseline; without it, no baseline " +
+    "figures)",
   ].join("\n"),
   async run(args, context): Promise<BenchRow[]> {
     const s = options(args);
@@ -227,10 +371,7 @@ export const benchmark: Benchmark = {
     const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
     const bus = await NatsBus.connect(nats.url, { name: "bench-dashboard" });
     const browser = await launchBrowser({ width: 1600, height: 1200 });
-    const results: Record<Mode, { p50: number[]; p99: number[]; n: number[] }> = {
-      troupe: { p50: [], p99: [], n: [] },
-      naive: { p50: [], p99: [], n: [] },
-    };
+    const results = new Map<Mode, Figures>(s.modes.map((m) => [m, new Figures()]));
     try {
       const token = await mintToken(collab.keyring, {
         session: SESSION,
@@ -239,31 +380,15 @@ export const benchmark: Benchmark = {
         nowMs: Date.now(),
       });
       for (let round = 0; round < s.rounds; round++) {
-        for (const mode of MODES) {
-          const { times, scripts } = await runMode(mode, s, {
+        for (const mode of s.modes) {
+          const r = await runMode(mode, s, {
             port: collab.server.port,
             token,
             bus,
             browser,
             round,
           });
-          const sorted = [...times].sort((a, b) => a - b);
-          const script = [...scripts].sort((a, b) => a - b);
-          const r = results[mode];
-          r.p50.push(percentile(sorted, 50));
-          r.p99.push(percentile(sorted, 99));
-          r.n.push(sorted.length);
-          context.log(
-            `round ${round + 1} ${mode}: ${sorted.length} updates of ${s.charts} charts, ` +
-              `p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${
-                percentile(sorted, 99).toFixed(2)
-              } ms, worst ${
-                sorted.slice(-3).map((x) => x.toFixed(1)).join(", ")
-              } ms (script alone ` +
-              `p50 ${percentile(script, 50).toFixed(2)}, p99 ${
-                percentile(script, 99).toFixed(2)
-              } ms)`,
-          );
+          context.log(`round ${round + 1} ${mode}: ${results.get(mode)!.add(r, s.charts)}`);
         }
       }
     } finally {
@@ -273,30 +398,21 @@ export const benchmark: Benchmark = {
       await nats.stop();
       dir.remove();
     }
-    const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
-    for (const mode of MODES) {
-      context.log(
-        `${mode}: p50 ${range(results[mode].p50)} ms, p99 ${range(results[mode].p99)} ms over ` +
-          `${s.rounds} rounds (updates measured per round: ${results[mode].n.join(", ")})`,
-      );
-    }
-    return [
-      row({
-        bench: NAME,
-        metric: "frame_ms_p50",
-        unit: "ms",
-        troupe: median(results.troupe.p50),
-        baseline: median(results.naive.p50),
-        better: "lower",
-      }),
-      row({
-        bench: NAME,
-        metric: "frame_ms_p99",
-        unit: "ms",
-        troupe: median(results.troupe.p99),
-        baseline: median(results.naive.p99),
-        better: "lower",
-      }),
+    for (const [mode, f] of results) context.log(`${mode}: ${f.summary(s.rounds)}`);
+    const troupe = results.get("troupe")!, naive = results.get("naive");
+    const rows: Array<[string, (f: Figures) => number[]]> = [
+      ["frame_ms_p50", (f) => f.p50],
+      ["frame_ms_p99", (f) => f.p99],
     ];
+    return rows.map(([metric, of]) =>
+      row({
+        bench: NAME,
+        metric,
+        unit: "ms",
+        troupe: median(of(troupe)),
+        baseline: naive ? median(of(naive)) : null,
+        better: "lower",
+      })
+    );
   },
 };

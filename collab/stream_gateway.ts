@@ -6,9 +6,9 @@
  * messages (`stream_ring.ts`) for resume and backfill.
  *
  * Every subscription is either live (new messages are sent as they arrive) or catching up (it is
- * fed from the ring as its socket drains, by a pump on a short timer). A subscription that asked
- * for a backfill starts catching up; a live one whose socket has `client_buffered_bytes_max`
- * queued falls back to catching up under `slow: "gap"`, or is closed with 4008 under `"close"`.
+ * fed from the ring as its socket drains, by a pump on a short timer: `_stream_catch_up.ts`). A
+ * subscription that asked for a backfill starts catching up; a live one whose socket has
+ * `client_buffered_bytes_max` queued falls back to catching up under `slow: "gap"`, or is closed with 4008 under `"close"`.
  * Catching up, if the ring evicts what a subscription has not yet been sent, those seqs are
  * counted as dropped and one `gap` notice is sent when the socket has room. So a stalled client
  * costs at most its socket's bound: the ring is shared and bounded on its own.
@@ -41,9 +41,7 @@ import {
   decodeClientMessage,
   encodeMsgFrame,
   encodeServerMessage,
-  filterMatches,
   type ServerMessage,
-  type SlowPolicy,
   STREAM_CLOSE,
   STREAM_LIMITS,
   STREAM_PREFIXES,
@@ -51,7 +49,9 @@ import {
   StreamProtocolError,
   type SubRequest,
 } from "./_stream_protocol.ts";
-import { type RingEntry, StreamRing } from "./stream_ring.ts";
+import { StreamCatchUp } from "./_stream_catch_up.ts";
+import { type Client, type Corkable, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
+import { StreamRing } from "./stream_ring.ts";
 import { registerStreamMetrics, type StreamStats } from "./stream_metrics.ts";
 import { type Keyring, type TokenClaims, TokenError, verifyToken } from "./token.ts";
 
@@ -100,59 +100,10 @@ export interface StreamGatewayOptions {
   now?(): number;
 }
 
-interface Sub {
-  id: number;
-  filter: StreamFilter;
-  /** Identical filters share one match per message. */
-  key: string;
-  slow: SlowPolicy;
-  /** Protocol version 2 or later: told `live` and `lag`. */
-  notices: boolean;
-  /** This subscription covers seqs above `from`. */
-  from: number;
-  live: boolean;
-  /** Catching up: every seq up to `cursor` has been handled. */
-  cursor: number;
-  /** Seqs lost to the ring's eviction, not yet told. */
-  gap: { from: number; to: number; missed: number } | undefined;
-}
-
-interface Client {
-  ws: WebSocket;
-  claims: TokenClaims;
-  subs: Map<number, Sub>;
-  closing: boolean;
-  expiry: ReturnType<typeof setTimeout> | undefined;
-  /** The socket held corked until the end of this turn (see #cork). */
-  corked: Corkable | undefined;
-  /** Messages it may still send now (a token bucket refilled at client_messages_per_s_max). */
-  allowance: number;
-  /** When the allowance was last refilled (ms). */
-  allowanceAt: number;
-}
-
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
-
 /** What the raw path needs of ws's socket and sender (ws 8's own fields). */
 interface RawPath {
   _socket?: Corkable & { write(chunk: Uint8Array): boolean; destroyed: boolean };
   _sender?: { _state?: number; _queue?: unknown[] };
-}
-
-/** Plain counters read by `stats()` and `/metrics`. */
-interface Tally {
-  received: number;
-  relayed: number;
-  bytesOut: number;
-  droppedSlow: number;
-  gapsSent: number;
-  closedSlow: number;
-  closedMalformed: number;
-  closedRate: number;
-  refused: Record<string, number>;
 }
 
 /** The `/stream` endpoint: hand it the upgrades of that path. */
@@ -163,7 +114,9 @@ export class StreamGateway {
   #ring: StreamRing;
   #wss: WebSocketServer;
   #clients = new Set<Client>();
-  #lagging = new Set<Client>();
+  #catchUp: StreamCatchUp;
+  /** Retired subscriptions so far (their keys in a socket's map are -1, -2, ...). */
+  #retired = 0;
   #corkedClients: Client[] = [];
   #uncorkScheduled = false;
   #subs: BusSubscription[] = [];
@@ -201,7 +154,17 @@ export class StreamGateway {
         clientNoContextTakeover: true,
       },
     });
-    this.#pump = setInterval(() => this.#pumpAll(), this.limits.pump_ms);
+    this.#catchUp = new StreamCatchUp({
+      ring: this.#ring,
+      tally: this.#tally,
+      client_buffered_bytes_max: this.limits.client_buffered_bytes_max,
+      sender: {
+        sendFrame: (client, frame) => this.#sendFrame(client, frame),
+        send: (client, m) => this.#send(client, m),
+        closeSlow: (client, buffered) => this.#closeSlow(client, buffered),
+      },
+    });
+    this.#pump = setInterval(() => this.#catchUp.pumpAll(), this.limits.pump_ms);
     (this.#pump as { unref?: () => void }).unref?.();
   }
 
@@ -219,14 +182,14 @@ export class StreamGateway {
     let subscriptions = 0;
     let buffered = 0;
     for (const c of this.#clients) {
-      subscriptions += c.subs.size;
+      for (const s of c.subs.values()) if (s.retiredTo === undefined) subscriptions++;
       buffered = Math.max(buffered, c.ws.bufferedAmount);
     }
     const t = this.#tally;
     return {
       clients: this.#clients.size,
       subscriptions,
-      lagging_clients: this.#lagging.size,
+      lagging_clients: this.#catchUp.lagging.size,
       seq: this.#ring.latest,
       oldest: this.#ring.oldest,
       buffer_messages: this.#ring.size,
@@ -314,7 +277,7 @@ export class StreamGateway {
     client.closing = true;
     clearTimeout(client.expiry);
     this.#clients.delete(client);
-    this.#lagging.delete(client);
+    this.#catchUp.lagging.delete(client);
   }
 
   #onClientMessage(client: Client, data: unknown, isBinary: boolean): void {
@@ -333,11 +296,8 @@ export class StreamGateway {
       return this.#close(client, STREAM_CLOSE.malformed, err.message);
     }
     if (m.op === "ping") this.#send(client, { t: "pong", id: m.id });
-    else if (m.op === "unsub") {
-      if (!client.subs.delete(m.id)) {
-        this.#send(client, { t: "err", id: m.id, reason: `No subscription ${m.id} to end` });
-      }
-    } else this.#subscribe(client, m);
+    else if (m.op === "unsub") this.#unsubscribe(client, m.id);
+    else this.#subscribe(client, m);
   }
 
   /** Takes one message from `client`'s allowance; closes it (4029) when there is none left. */
@@ -362,6 +322,25 @@ export class StreamGateway {
     return false;
   }
 
+  /**
+   * Ends subscription `id`. One still catching up may own messages it has not sent (the later
+   * subscriptions of the socket that match them left them to it, and a live one's client cursor
+   * has moved past them): it is retired instead, and the pump hands each such message to the
+   * subscription that owns it without it (or tells them of what the ring evicted meanwhile).
+   */
+  #unsubscribe(client: Client, id: number): void {
+    const sub = client.subs.get(id);
+    if (!sub) {
+      return this.#send(client, { t: "err", id, reason: `No subscription ${id} to end` });
+    }
+    const latest = this.#ring.latest;
+    if (sub.live || sub.cursor >= latest) return void client.subs.delete(id);
+    sub.retiredTo = latest;
+    // Its place in the order stays (ownership goes by it); its id is free for a new subscription.
+    const key = -++this.#retired;
+    client.subs = new Map([...client.subs].map(([k, s]) => [s === sub ? key : k, s]));
+  }
+
   #subscribe(client: Client, m: SubRequest): void {
     if (client.subs.has(m.id)) {
       return this.#send(client, {
@@ -370,7 +349,9 @@ export class StreamGateway {
         reason: `Subscription id ${m.id} is in use`,
       });
     }
-    if (client.subs.size >= STREAM_LIMITS.subs_per_socket_max) {
+    let taken = 0;
+    for (const s of client.subs.values()) if (s.retiredTo === undefined) taken++;
+    if (taken >= STREAM_LIMITS.subs_per_socket_max) {
       const reason = `At most ${STREAM_LIMITS.subs_per_socket_max} subscriptions per socket`;
       return this.#send(client, { t: "err", id: m.id, reason });
     }
@@ -396,13 +377,14 @@ export class StreamGateway {
       live: from === latest,
       cursor: from,
       gap: undefined,
+      retiredTo: undefined,
     };
     client.subs.set(m.id, sub);
     this.#send(client, { t: "ok", id: m.id, seq: latest, oldest: this.#ring.oldest });
     if (sub.live && sub.notices) this.#send(client, { t: "live", sub: m.id, seq: latest });
     if (!sub.live) {
-      this.#lagging.add(client);
-      this.#pumpClient(client);
+      this.#catchUp.lagging.add(client);
+      this.#catchUp.pumpClient(client);
     }
   }
 
@@ -432,7 +414,7 @@ export class StreamGateway {
       } else {
         owner.live = false;
         owner.cursor = entry.seq - 1;
-        this.#lagging.add(c);
+        this.#catchUp.lagging.add(c);
         // Past the bound on purpose (a few bytes, once per fall): the client must know before
         // any later frame moves this subscription's cursor.
         if (owner.notices) {
@@ -440,57 +422,6 @@ export class StreamGateway {
         }
       }
     }
-  }
-
-  #pumpAll(): void {
-    for (const c of this.#lagging) this.#pumpClient(c);
-  }
-
-  /** Feeds `client`'s catching-up subscriptions from the ring while its socket has room. */
-  #pumpClient(client: Client): void {
-    if (client.closing) return void this.#lagging.delete(client);
-    let behind = false;
-    for (const sub of client.subs.values()) {
-      if (!sub.live && !this.#catchUp(client, sub)) behind = true;
-      if (client.closing) return;
-    }
-    if (!behind) this.#lagging.delete(client);
-  }
-
-  /** Returns whether `sub` is live again. */
-  #catchUp(client: Client, sub: Sub): boolean {
-    const ring = this.#ring;
-    const lowWater = this.limits.client_buffered_bytes_max / 2;
-    if (sub.cursor + 1 < ring.oldest) {
-      const from = sub.cursor + 1;
-      const to = ring.oldest - 1;
-      // Under "close", losing what it was being fed closes; a `since` older than the buffer
-      // (nothing fed yet) is a gap notice under either policy.
-      if (sub.slow === "close" && sub.cursor > sub.from) {
-        this.#closeSlow(client, client.ws.bufferedAmount);
-        return false;
-      }
-      sub.gap = sub.gap
-        ? { from: sub.gap.from, to, missed: sub.gap.missed + (to - from + 1) }
-        : { from, to, missed: to - from + 1 };
-      this.#tally.droppedSlow += to - from + 1;
-      sub.cursor = to;
-    }
-    if (client.ws.bufferedAmount > lowWater) return false;
-    if (sub.gap) {
-      this.#send(client, { t: "gap", sub: sub.id, ...sub.gap });
-      this.#tally.gapsSent++;
-      sub.gap = undefined;
-    }
-    while (sub.cursor < ring.latest) {
-      if (client.ws.bufferedAmount > lowWater) return false;
-      const entry = ring.get(++sub.cursor)!;
-      if (ownerOf(client, entry, undefined) !== sub) continue;
-      this.#sendFrame(client, encodeMsgFrame(entry.seq, sub.id, entry.subject, entry.data));
-    }
-    sub.live = true;
-    if (sub.notices) this.#send(client, { t: "live", sub: sub.id, seq: sub.cursor });
-    return true;
   }
 
   /**
@@ -560,29 +491,11 @@ export class StreamGateway {
   #close(client: Client, code: number, reason: string): void {
     if (client.closing) return;
     client.closing = true;
-    this.#lagging.delete(client);
+    this.#catchUp.lagging.delete(client);
     client.ws.close(code, truncate(reason, 120));
     // A client that does not read may never complete the closing handshake.
     setTimeout(() => client.ws.terminate(), 2_000).unref?.();
   }
-}
-
-/** The first subscription of `client` that covers `entry` (`from < seq`) and whose filter matches. */
-function ownerOf(
-  client: Client,
-  entry: RingEntry,
-  cache: Map<string, boolean> | undefined,
-): Sub | undefined {
-  for (const sub of client.subs.values()) {
-    if (sub.from >= entry.seq) continue;
-    let match = cache?.get(sub.key);
-    if (match === undefined) {
-      match = filterMatches(sub.filter, entry.subject);
-      cache?.set(sub.key, match);
-    }
-    if (match) return sub;
-  }
-  return undefined;
 }
 
 function toBytes(data: unknown): Uint8Array {

@@ -6,9 +6,12 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-/** The bundled page: its script and its style sheet, with a tag for HTTP caching. */
+/** The bundled page: its script, its live-plot worker's, and its style sheet, with a tag for
+ *  HTTP caching. */
 export interface DashboardBundle {
   js: Uint8Array;
+  /** The live-plot worker's script (`browser/live_worker.ts`). */
+  worker: Uint8Array;
   css: Uint8Array;
   /** A content hash of both (an HTTP ETag). */
   etag: string;
@@ -18,6 +21,10 @@ export interface DashboardBundle {
 
 /** The entry point of the page's code. */
 export const DASHBOARD_ENTRY = fileURLToPath(new URL("./browser/main.ts", import.meta.url));
+/** The entry point of the worker that draws the live charts. */
+export const DASHBOARD_WORKER_ENTRY = fileURLToPath(
+  new URL("./browser/live_worker.ts", import.meta.url),
+);
 
 let cached: Promise<DashboardBundle> | undefined;
 
@@ -40,6 +47,7 @@ async function build(): Promise<DashboardBundle> {
       // type-checks as plain TypeScript on Node and Deno).
       entryPoints: [
         DASHBOARD_ENTRY,
+        DASHBOARD_WORKER_ENTRY,
         createRequire(import.meta.url).resolve("uplot/dist/uPlot.min.css"),
       ],
       bundle: true,
@@ -63,14 +71,20 @@ async function build(): Promise<DashboardBundle> {
       { cause: err },
     );
   }
-  const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
+  const js = result.outputFiles.find((f) => f.path.endsWith("/main.js"));
+  const worker = result.outputFiles.find((f) => f.path.endsWith("/live_worker.js"));
   const css = result.outputFiles.find((f) => f.path.endsWith(".css"));
-  if (!js) {
-    throw new Error(`Cannot bundle the dashboard: esbuild gave no script for ${DASHBOARD_ENTRY}`);
+  if (!js || !worker) {
+    throw new Error(
+      `Cannot bundle the dashboard: esbuild gave no script for ${
+        js ? DASHBOARD_WORKER_ENTRY : DASHBOARD_ENTRY
+      }`,
+    );
   }
-  const etag = `"${js.hash}${css ? `-${css.hash}` : ""}"`;
+  const etag = `"${js.hash}-${worker.hash}${css ? `-${css.hash}` : ""}"`;
   return {
     js: js.contents,
+    worker: worker.contents,
     css: css?.contents ?? new Uint8Array(),
     etag,
     build_ms: performance.now() - t0,

@@ -1,6 +1,6 @@
 /**
- * The collab server's web pages: the dashboard at `/` (its HTML shell, `/dashboard.js` and
- * `/dashboard.css` from the in-memory bundle) and the `/api/*` proxy to the scan service. One
+ * The collab server's web pages: the dashboard at `/` (its HTML shell, `/dashboard.js`, the
+ * live-plot worker's `/dashboard_worker.js` and `/dashboard.css` from the in-memory bundle) and the `/api/*` proxy to the scan service. One
  * function the server calls for each plain HTTP request it does not answer itself.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -21,7 +21,14 @@ export interface DashboardHttpOptions {
 /** Answers a request; resolves false when the path is not one of the dashboard's. */
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
-/** The handler of `/`, `/dashboard.js`, `/dashboard.css` and `/api/*`. */
+/** The bundle's files by path, with their content types. */
+const ASSETS = {
+  "/dashboard.js": { part: "js", type: "text/javascript; charset=utf-8" },
+  "/dashboard_worker.js": { part: "worker", type: "text/javascript; charset=utf-8" },
+  "/dashboard.css": { part: "css", type: "text/css; charset=utf-8" },
+} as const;
+
+/** The handler of `/`, the bundle's files (ASSETS) and `/api/*`. */
 export function dashboardHttp(options: DashboardHttpOptions): DashboardHandler {
   const now = options.now ?? Date.now;
   return async (req, res) => {
@@ -40,7 +47,8 @@ export function dashboardHttp(options: DashboardHttpOptions): DashboardHandler {
       res.end();
       return true;
     }
-    if (path !== "/dashboard.js" && path !== "/dashboard.css") return false;
+    const asset = Object.hasOwn(ASSETS, path) ? ASSETS[path as keyof typeof ASSETS] : undefined;
+    if (!asset) return false;
     let bundle;
     try {
       bundle = await dashboardBundle();
@@ -53,16 +61,9 @@ export function dashboardHttp(options: DashboardHttpOptions): DashboardHandler {
       res.end();
       return true;
     }
-    const js = path === "/dashboard.js";
     res.setHeader("etag", bundle.etag);
     res.setHeader("cache-control", "no-cache");
-    send(
-      res,
-      200,
-      js ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8",
-      js ? bundle.js : bundle.css,
-      req.method,
-    );
+    send(res, 200, asset.type, bundle[asset.part], req.method);
     return true;
   };
 }

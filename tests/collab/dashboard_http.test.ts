@@ -38,7 +38,7 @@ async function upstream(): Promise<{ server: Server; url: string; seen: string[]
   return { server, url: `http://127.0.0.1:${port}`, seen };
 }
 
-test("serves the page, the bundle with an ETag (304 when unchanged), and 404 elsewhere", async () => {
+test("serves the page, the bundle and the live-plot worker's with an ETag (304 when unchanged), and 404 elsewhere", async () => {
   const dir = tempDir("troupe-dash-http-");
   const collab = await launchCollab({ dataDir: dir.path });
   const base = `http://127.0.0.1:${collab.server.port}`;
@@ -56,6 +56,13 @@ test("serves the page, the bundle with an ETag (304 when unchanged), and 404 els
     assert.is(text.length, new TextDecoder().decode(bundle.js).length);
     assert.ok(text.length > 50_000, `a bundle of ${text.length} bytes holds uPlot and Yjs`);
     assert.not.match(text, 'from "node:', "no Node import reaches the browser");
+    const worker = await fetch(`${base}/dashboard_worker.js`);
+    assert.is(worker.status, 200);
+    assert.match(worker.headers.get("content-type") ?? "", "javascript");
+    const workerText = await worker.text();
+    assert.is(workerText, new TextDecoder().decode(bundle.worker));
+    assert.match(workerText, "requestAnimationFrame", "the worker draws on its own frames");
+    assert.not.match(workerText, "uPlot", "the worker's bundle holds no uPlot");
     const css = await fetch(`${base}/dashboard.css`);
     assert.match(await css.text(), ".uplot");
     const again = await fetch(`${base}/dashboard.js`, {

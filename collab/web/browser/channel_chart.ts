@@ -5,7 +5,9 @@
  * session's annotations. Points arrive in columns into a SeriesRing; the chart redraws at most
  * once per animation frame (FrameLoop), from views of the ring, so an update allocates nothing
  * per point. While it follows the live edge a LivePlot draws it, scrolling and painting only the
- * new strip; zoomed in or focused (pinned), uPlot draws the window, and gives the axes, the cursor
+ * new strip, in the live-plot worker when the page has one (RemoteLivePlot: the drawing and its
+ * commit leave the main thread), else on the page; zoomed in or focused (pinned), uPlot draws the
+ * window, and gives the axes, the cursor
  * and drag-to-zoom in both. `mode: "naive"` is the baseline the bench measures against: every
  * message rebuilds plain arrays of the whole window and redraws it with uPlot at once.
  */
@@ -13,8 +15,10 @@ import uPlot from "uplot";
 import { el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
-import { type LiveMarker, LivePlot } from "./live_plot.ts";
+import { LIVE_UPDATES_PER_REPAINT, type LiveMarker, LivePlot } from "./live_plot.ts";
 import { SeriesRing } from "./series_ring.ts";
+import type { LiveWorkerLink } from "./live_worker_link.ts";
+import type { RemoteLivePlot } from "./remote_live_plot.ts";
 
 /** Bounds of the overlays one chart keeps. */
 export const CHART_LIMITS = {
@@ -24,7 +28,7 @@ export const CHART_LIMITS = {
   /** Pixel columns a chart decimates its window to at most. */
   columns_max: 2048,
   /** Live updates between two repaints with fresh scales (when the frame has room for one). */
-  updates_per_repaint: 100,
+  updates_per_repaint: LIVE_UPDATES_PER_REPAINT,
 } as const;
 
 type Marker = LiveMarker;
@@ -35,6 +39,8 @@ export interface ChannelChartOptions {
   loop: FrameLoop;
   points?: number;
   mode?: "batched" | "naive";
+  /** The worker that draws the live view; without it, the page draws it. */
+  worker?: LiveWorkerLink | undefined;
   /** Called when the user clicks the chart (it marks what they look at). */
   onLook?(channel: string): void;
 }
@@ -87,8 +93,10 @@ export class ChannelChart {
   );
   readonly #views: Float64Array[] = [];
   readonly #plot: uPlot;
-  /** The live view (undefined in naive mode, which always redraws with uPlot). */
+  /** The live view drawn on the page, or by the worker (neither in naive mode, which always
+   *  redraws with uPlot). */
   readonly #live: LivePlot | undefined;
+  readonly #remote: RemoteLivePlot | undefined;
   readonly #loop: FrameLoop;
   readonly #naive: boolean;
   readonly #anomalies: Marker[] = [];
@@ -104,7 +112,8 @@ export class ChannelChart {
     this.channel = options.channel;
     this.#loop = options.loop;
     this.#naive = options.mode === "naive";
-    this.#ring = new SeriesRing(1 + COLUMNS.length, options.points ?? CHART_LIMITS.points);
+    const points = options.points ?? CHART_LIMITS.points;
+    this.#ring = new SeriesRing(1 + COLUMNS.length, points);
     this.watchers = el("span", { class: "watchers" });
     const live = el("button", { class: "live", title: "follow the live edge" }, "live");
     live.addEventListener("click", () => this.follow());
@@ -127,7 +136,10 @@ export class ChannelChart {
         style: "position:absolute;left:0;top:0;pointer-events:none",
       }) as HTMLCanvasElement;
       this.#plot.over.before(canvas);
-      this.#live = new LivePlot(canvas);
+      if (options.worker) {
+        this.#remote = options.worker.plot(canvas, points);
+        this.#syncLayout(this.#remote);
+      } else this.#live = new LivePlot(canvas);
       this.#showLive(true);
     }
   }
@@ -164,7 +176,7 @@ export class ChannelChart {
   #zoom(u: uPlot): void {
     const { left, width } = u.select;
     if (width <= 0) return;
-    const live = this.#pinned ? undefined : this.#live;
+    const live = this.#pinned ? undefined : this.#live ?? this.#remote;
     // The selection is in uPlot's cursor layer; the live view's times are by canvas pixel.
     const at = u.over.offsetLeft;
     const min = live ? live.timeAt(at + left) : u.posToVal(left, "x");
@@ -175,7 +187,7 @@ export class ChannelChart {
 
   /** Sizes the live view's canvas as uPlot's, with its own plot rectangle (uPlot sizes its axes
    *  only once it has data, which it gets only while pinned). */
-  #syncLayout(live: LivePlot): void {
+  #syncLayout(live: LivePlot | RemoteLivePlot): void {
     const width = this.#plot.width, dpr = devicePixelRatio;
     const key = `${width},${dpr}`;
     if (key === this.#layoutKey) return;
@@ -192,10 +204,17 @@ export class ChannelChart {
 
   /** Shows the live view (following) or uPlot's (pinned). */
   #showLive(on: boolean): void {
-    if (!this.#live) return;
-    this.#live.canvas.style.visibility = on ? "visible" : "hidden";
+    const canvas = this.#remote?.canvas ?? this.#live?.canvas;
+    if (!canvas || !("style" in canvas)) return;
+    canvas.style.visibility = on ? "visible" : "hidden";
     this.#plot.ctx.canvas.style.visibility = on ? "hidden" : "visible";
-    if (on) this.#live.invalidate();
+    if (on) this.#live?.invalidate();
+    this.#remote?.follow(on);
+  }
+
+  /** Something shown changed: the page redraws it next frame, unless the worker draws it. */
+  #changed(): void {
+    if (!this.#remote || this.#pinned) this.#loop.mark(this);
   }
 
   /**
@@ -208,12 +227,14 @@ export class ChannelChart {
     if (!value || !expected || !lower || !upper) return;
     this.#ring.append([t, value, expected, lower, upper], 0, t.length, 1e-6);
     this.points += t.length;
+    this.#remote?.append([t, value, expected, lower, upper]);
     if (this.#naive) this.#redrawNaive();
-    else this.#loop.mark(this);
+    else this.#changed();
   }
 
   /** Redraws from the ring's views (the FrameLoop calls this once per frame at most). */
   flush(): void {
+    if (this.#remote && !this.#pinned) return;
     const r = this.#ring, views = this.#views;
     for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = r.view(c);
     if (this.#live && !this.#pinned) {
@@ -272,7 +293,8 @@ export class ChannelChart {
   addAnomaly(tUs: number, value: number, text: string): void {
     push(this.#anomalies, { t: tUs * 1e-6, y: value, text, color: "#ff5d5d" });
     this.#live?.invalidateFrom(tUs * 1e-6);
-    this.#loop.mark(this);
+    this.#remote?.overlays(this, tUs * 1e-6);
+    this.#changed();
   }
 
   /** Adds a change point; the regime after it is drawn at `meanAfter` (`t` microseconds). */
@@ -281,8 +303,10 @@ export class ChannelChart {
     this.#changes.sort((a, b) => a.t - b.t);
     // The regime before it now ends there: repaint from the change before it on.
     const i = this.#changes.findIndex((m) => m.t === tUs * 1e-6);
-    this.#live?.invalidateFrom(this.#changes[Math.max(0, i - 1)]!.t);
-    this.#loop.mark(this);
+    const from = this.#changes[Math.max(0, i - 1)]!.t;
+    this.#live?.invalidateFrom(from);
+    this.#remote?.overlays(this, from);
+    this.#changed();
   }
 
   /** Replaces the annotations drawn (`t` milliseconds since the epoch). */
@@ -294,7 +318,8 @@ export class ChannelChart {
       color: a.color,
     }));
     this.#live?.invalidate();
-    this.#loop.mark(this);
+    this.#remote?.overlays(this, -Infinity);
+    this.#changed();
   }
 
   /** Shows the window around `tMs` (milliseconds since the epoch) and stops following. */
@@ -319,27 +344,39 @@ export class ChannelChart {
     this.#pinned = undefined;
     this.#showLive(true);
     this.card.classList.remove("focused");
-    this.#loop.mark(this);
+    this.#changed();
   }
 
   /** The x range shown, seconds (tests read it). */
   xRange(): { min: number; max: number } {
-    if (this.#live && !this.#pinned) return this.#live.range();
+    const live = this.#live ?? this.#remote;
+    if (live && !this.#pinned) return live.range();
     return { min: this.#plot.scales.x!.min!, max: this.#plot.scales.x!.max! };
   }
 
   /** The live view's paint counts (the bench and tests read them), if it has one. */
   livePaints(): { none: number; strip: number; full: number } | undefined {
-    return this.#live ? { ...this.#live.paints } : undefined;
+    const live = this.#live ?? this.#remote;
+    return live ? { ...live.paints } : undefined;
   }
 
   /** Repaints the whole live view now at its current scales (the tests compare what the strips
    *  painted with it). */
-  repaintLive(): void {
+  async repaintLive(): Promise<void> {
+    if (this.#remote) return await this.#remote.repaint();
     const r = this.#ring, views = this.#views;
     for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = r.view(c);
     if (this.#live) this.#syncLayout(this.#live);
     this.#live?.redraw(views, this);
+  }
+
+  /** The live view's pixels (RGBA rows), read where it is drawn (the tests compare them). */
+  async livePixels(): Promise<Uint8ClampedArray> {
+    if (this.#remote) return await this.#remote.pixels();
+    const canvas = this.#live?.canvas;
+    const ctx = canvas?.getContext("2d") as CanvasRenderingContext2D | null | undefined;
+    if (!canvas || !ctx) throw new Error(`Cannot read the live view of ${this.channel}: none`);
+    return ctx.getImageData(0, 0, canvas.width, canvas.height).data;
   }
 
   /** The chart's width, CSS pixels. */
@@ -350,7 +387,8 @@ export class ChannelChart {
   /** Resizes to the card's width. */
   resize(width: number): void {
     this.#plot.setSize({ width, height: CHART_LIMITS.height_px });
-    this.#loop.mark(this);
+    if (this.#remote) this.#syncLayout(this.#remote);
+    this.#changed();
   }
 
   #drawOverlays(u: uPlot): void {

@@ -11,6 +11,7 @@ import { CandleChart } from "./candle_chart.ts";
 import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
+import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { Panel } from "../../session_doc.ts";
 
 /** Bounds of the grid. */
@@ -21,6 +22,8 @@ export interface ChartGridOptions {
   loop: FrameLoop;
   mode?: "batched" | "naive";
   points?: number;
+  /** The worker that draws the charts' live views (else the page draws them). */
+  worker?: LiveWorkerLink | undefined;
   onLook?(channel: string): void;
 }
 
@@ -75,6 +78,7 @@ export class ChartGrid {
       ...(this.#options.mode ? { mode: this.#options.mode } : {}),
       ...(this.#options.points ? { points: this.#options.points } : {}),
       ...(this.#options.onLook ? { onLook: this.#options.onLook } : {}),
+      worker: this.#options.worker,
     });
     e = { chart, candles: undefined };
     this.#entries.set(channel, e);

@@ -13,6 +13,7 @@ import { byId } from "./dom.ts";
 import { EventsPanel } from "./events_panel.ts";
 import { FrameLoop } from "./frame_loop.ts";
 import { LiveRouter } from "./live_router.ts";
+import { LiveWorkerLink } from "./live_worker_link.ts";
 import { PresencePanel } from "./presence_panel.ts";
 import { ScanPanel } from "./scan_panel.ts";
 import { connectSession, pageParams } from "./session_link.ts";
@@ -41,6 +42,12 @@ function setStatus(id: string, up: boolean, text: string): void {
 function start(): void {
   const params = pageParams(location.search);
   const loop = new FrameLoop();
+  // The live charts draw on the page, or with `&render=worker` in a worker where the browser can
+  // (their drawing and commit leave this thread, at a higher cost in all: live_worker.ts).
+  const liveWorker =
+    params.mode === "batched" && params.render === "worker" && LiveWorkerLink.available()
+      ? new LiveWorkerLink()
+      : undefined;
   const link = connectSession(params, (s) => setStatus("collab-status", s === "connected", s));
   byId("session-label").textContent =
     `session ${params.session} · ${link.me.name} (${link.me.role})`;
@@ -48,6 +55,7 @@ function start(): void {
   const grid = new ChartGrid({
     loop,
     mode: params.mode,
+    worker: liveWorker,
     onLook: (channel) => {
       focused = channel;
       presence.look(channel);
@@ -117,6 +125,7 @@ function start(): void {
       router,
       stream,
       loop,
+      liveWorker,
       presence,
       messageTimes,
       messageStarts,

@@ -23,6 +23,9 @@ export interface PageParams {
   name: string;
   /** Naive redraws (the bench's baseline). */
   mode: "batched" | "naive";
+  /** Where the live charts are drawn: on the page (default) or in a worker (`&render=worker`,
+   *  where the browser can; see live_worker.ts for what the bench measured of each). */
+  render: "worker" | "main";
   /** Whether to start from the gateway's buffer (default) or from now (`&backfill=0`). */
   backfill: boolean;
 }
@@ -43,6 +46,7 @@ export function pageParams(search: string): PageParams {
     token,
     name,
     mode: q.get("mode") === "naive" ? "naive" : "batched",
+    render: q.get("render") === "worker" ? "worker" : "main",
     backfill: q.get("backfill") !== "0",
   };
 }

@@ -4,7 +4,8 @@
  * stream gateway from a real nats-server. What the view painted strip by strip (scrolling the
  * canvas) must equal a repaint of the whole plot from the data at the same scales; a value outside
  * the y range repaints with new scales; drag-to-zoom pins the dragged time range and `live`
- * follows again.
+ * follows again. Both ways of drawing it are checked, in one page each: on the page (the default)
+ * and in the live-plot worker on an OffscreenCanvas (`&render=worker`).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -24,12 +25,19 @@ interface Chart {
   points: number;
   xRange(): { min: number; max: number };
   livePaints(): { none: number; strip: number; full: number };
-  repaintLive(): void;
+  repaintLive(): Promise<void>;
+  livePixels(): Promise<Uint8ClampedArray>;
+}
+interface Frames {
+  frameTimes: number[];
+  frameScripts: number[];
+  frameStarts: number[];
 }
 interface PageTroupe {
   troupe: {
     grid: { chart(c: string): Chart | undefined };
-    loop: { frameTimes: number[]; frameScripts: number[]; frameStarts: number[] };
+    loop: Frames;
+    liveWorker: (Frames & { lastError: string }) | undefined;
   };
 }
 
@@ -55,14 +63,12 @@ function series(channel: string) {
   };
 }
 
-/** The live canvas's pixels, and how many are not transparent. */
+/** The live view's pixels (read where it is drawn), and how many are not transparent. */
 async function pixels(page: Page, channel: string): Promise<{ data: number[]; inked: number }> {
-  return await page.evaluate((ch) => {
-    const canvas = document.querySelector(`.card[data-channel="${ch}"] canvas.live-plot`) as
-      | HTMLCanvasElement
-      | null;
-    if (!canvas) throw new Error(`no live canvas for ${ch}`);
-    const img = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+  return await page.evaluate(async (ch) => {
+    const c = (globalThis as unknown as PageTroupe).troupe.grid.chart(ch);
+    if (!c) throw new Error(`no chart for ${ch}`);
+    const img = await c.livePixels();
     let inked = 0;
     for (let i = 3; i < img.length; i += 4) if (img[i]! > 0) inked++;
     return { data: Array.from(img), inked };
@@ -92,114 +98,38 @@ async function chart<T>(page: Page, channel: string, f: (c: Chart) => T): Promis
   ) as T;
 }
 
-test("strips scrolled in equal a whole repaint; a value out of range rescales; a drag zooms", async () => {
+test("strips scrolled in equal a whole repaint; a value out of range rescales; a drag zooms (worker and page)", async () => {
   const nats = await startTestNats();
   const dir = tempDir("troupe-live-plot-");
   const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
   const bus = await NatsBus.connect(nats.url, { name: "live-plot-test" });
   const browser = await launchBrowser({ width: 1400, height: 900 });
   try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
     const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
-    );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
-    const next = series("LP1");
-    // 300 points, so that a whole repaint draws every sample (no decimation) and the two
-    // pictures can be compared pixel for pixel.
-    bus.publish("troupe.out.anomaly.LP1", next(300));
-    await page.waitForFunction(
-      () => ((globalThis as unknown as PageTroupe).troupe.grid.chart("LP1")?.points ?? 0) >= 300,
-      undefined,
-      { timeout: 20_000 },
-    );
-    for (let u = 0; u < 40; u++) {
-      bus.publish("troupe.out.anomaly.LP1", next(4));
-      await new Promise((r) => setTimeout(r, 60));
+    for (const render of ["worker", "main"] as const) {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(
+        `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0` +
+          (render === "worker" ? "&render=worker" : ""),
+      );
+      await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+      const drawnBy = await page.evaluate(() =>
+        (globalThis as unknown as PageTroupe).troupe.liveWorker ? "worker" : "main"
+      );
+      assert.is(drawnBy, render, "the live views are drawn where the address asks");
+      await checkLiveChart(page, bus, render === "worker" ? "LPW" : "LPM");
+      assert.equal(errors, []);
+      assert.is(
+        await page.evaluate(() =>
+          (globalThis as unknown as PageTroupe).troupe.liveWorker?.lastError ?? ""
+        ),
+        "",
+        "the worker reported no error",
+      );
+      await page.close();
     }
-    await page.waitForFunction(
-      () => ((globalThis as unknown as PageTroupe).troupe.grid.chart("LP1")?.points ?? 0) >= 460,
-      undefined,
-      { timeout: 20_000 },
-    );
-    await page.waitForTimeout(300);
-    const paints = await chart(page, "LP1", (c) => c.livePaints());
-    assert.ok(paints.strip >= 10, `most updates paint a strip: ${JSON.stringify(paints)}`);
-    assert.ok(paints.full <= 3, `few whole repaints: ${JSON.stringify(paints)}`);
-    // Each frame is timed to the end of its rendering: at least its script time, and in all
-    // more than the scripts alone (the browser rasterizes the canvases after them).
-    const frames = await page.evaluate(() => {
-      const { frameTimes, frameScripts, frameStarts } = (globalThis as unknown as PageTroupe)
-        .troupe.loop;
-      return { frameTimes, frameScripts, frameStarts };
-    });
-    assert.ok(frames.frameTimes.length >= 10, `frames timed: ${frames.frameTimes.length}`);
-    assert.is(frames.frameScripts.length, frames.frameTimes.length);
-    assert.is(frames.frameStarts.length, frames.frameTimes.length);
-    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-    assert.ok(
-      frames.frameTimes.every((ms, i) => ms >= frames.frameScripts[i]!),
-      "a frame takes at least its scripts",
-    );
-    assert.ok(
-      sum(frames.frameTimes) > sum(frames.frameScripts),
-      `rendering counted: ${sum(frames.frameTimes)} ms in all, ${
-        sum(frames.frameScripts)
-      } ms of scripts`,
-    );
-    const strips = await pixels(page, "LP1");
-    assert.ok(strips.inked > 3000, `the chart is drawn: ${strips.inked} pixels inked`);
-    await chart(page, "LP1", (c) => c.repaintLive());
-    const whole = await pixels(page, "LP1");
-    const share = differing(strips.data, whole.data);
-    assert.ok(share < 0.002, `strips and a whole repaint differ in ${(share * 100).toFixed(3)}%`);
-
-    // A value far above the range: the next update repaints with new scales.
-    bus.publish("troupe.out.anomaly.LP1", next(4, 500));
-    await page.waitForFunction(
-      (full) => {
-        const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("LP1");
-        return (c?.livePaints().full ?? 0) > full;
-      },
-      paints.full,
-      { timeout: 10_000 },
-    );
-
-    // Drag across the middle of the plot: the chart pins a range inside the one shown.
-    const shown = await chart(page, "LP1", (c) => c.xRange());
-    const over = await page.locator('.card[data-channel="LP1"] .u-over').boundingBox();
-    assert.ok(over, "uPlot's cursor layer is there");
-    const y = over.y + over.height / 2;
-    await page.mouse.move(over.x + over.width * 0.3, y);
-    await page.mouse.down();
-    await page.mouse.move(over.x + over.width * 0.6, y, { steps: 5 });
-    await page.mouse.up();
-    const zoomed = await chart(page, "LP1", (c) => c.xRange());
-    const span = shown.max - shown.min;
-    assert.ok(
-      zoomed.min > shown.min && zoomed.max < shown.max && zoomed.max - zoomed.min < span * 0.5,
-      `zoomed ${JSON.stringify(zoomed)} inside ${JSON.stringify(shown)}`,
-    );
-    assert.ok(
-      await page.locator('.card[data-channel="LP1"] canvas.live-plot').evaluate((c) =>
-        (c as HTMLElement).style.visibility === "hidden"
-      ),
-      "the live view is hidden while pinned",
-    );
-    await page.click('.card[data-channel="LP1"] button.live');
-    bus.publish("troupe.out.anomaly.LP1", next(4));
-    await page.waitForFunction(
-      (max) => {
-        const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("LP1");
-        return (c?.xRange().max ?? 0) > max;
-      },
-      zoomed.max,
-      { timeout: 10_000 },
-    );
-    assert.equal(errors, []);
   } finally {
     await browser.cleanup();
     await bus.close();
@@ -208,5 +138,106 @@ test("strips scrolled in equal a whole repaint; a value out of range rescales; a
     dir.remove();
   }
 });
+
+/** Frames of whichever draws the live views: the worker's, else the page's loop. */
+async function liveFrames(page: Page): Promise<Frames> {
+  return await page.evaluate(() => {
+    const t = (globalThis as unknown as PageTroupe).troupe;
+    const { frameTimes, frameScripts, frameStarts } = t.liveWorker ?? t.loop;
+    return { frameTimes, frameScripts, frameStarts };
+  });
+}
+
+async function checkLiveChart(page: Page, bus: NatsBus, ch: string): Promise<void> {
+  const subject = `troupe.out.anomaly.${ch}`;
+  const next = series(ch);
+  // 300 points, so that a whole repaint draws every sample (no decimation) and the two
+  // pictures can be compared pixel for pixel.
+  bus.publish(subject, next(300));
+  await page.waitForFunction(
+    (c) => ((globalThis as unknown as PageTroupe).troupe.grid.chart(c)?.points ?? 0) >= 300,
+    ch,
+    { timeout: 20_000 },
+  );
+  for (let u = 0; u < 40; u++) {
+    bus.publish(subject, next(4));
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  await page.waitForFunction(
+    (c) => ((globalThis as unknown as PageTroupe).troupe.grid.chart(c)?.points ?? 0) >= 460,
+    ch,
+    { timeout: 20_000 },
+  );
+  await page.waitForTimeout(300);
+  const paints = await chart(page, ch, (c) => c.livePaints());
+  assert.ok(paints.strip >= 10, `most updates paint a strip: ${JSON.stringify(paints)}`);
+  assert.ok(paints.full <= 3, `few whole repaints: ${JSON.stringify(paints)}`);
+  // Each frame is timed to the end of its rendering: at least its script time, and in all
+  // more than the scripts alone (the browser rasterizes the canvases after them).
+  const frames = await liveFrames(page);
+  assert.ok(frames.frameTimes.length >= 10, `frames timed: ${frames.frameTimes.length}`);
+  assert.is(frames.frameScripts.length, frames.frameTimes.length);
+  assert.is(frames.frameStarts.length, frames.frameTimes.length);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  assert.ok(
+    frames.frameTimes.every((ms, i) => ms >= frames.frameScripts[i]!),
+    "a frame takes at least its scripts",
+  );
+  assert.ok(
+    sum(frames.frameTimes) > sum(frames.frameScripts),
+    `rendering counted: ${sum(frames.frameTimes)} ms in all, ${
+      sum(frames.frameScripts)
+    } ms of scripts`,
+  );
+  const strips = await pixels(page, ch);
+  assert.ok(strips.inked > 3000, `the chart is drawn: ${strips.inked} pixels inked`);
+  await chart(page, ch, (c) => c.repaintLive());
+  const whole = await pixels(page, ch);
+  const share = differing(strips.data, whole.data);
+  assert.ok(share < 0.002, `strips and a whole repaint differ in ${(share * 100).toFixed(3)}%`);
+
+  // A value far above the range: the next update repaints with new scales.
+  bus.publish(subject, next(4, 500));
+  await page.waitForFunction(
+    ([c, full]) => {
+      const chart = (globalThis as unknown as PageTroupe).troupe.grid.chart(c);
+      return (chart?.livePaints().full ?? 0) > full;
+    },
+    [ch, paints.full] as const,
+    { timeout: 10_000 },
+  );
+
+  // Drag across the middle of the plot: the chart pins a range inside the one shown.
+  const shown = await chart(page, ch, (c) => c.xRange());
+  const over = await page.locator(`.card[data-channel="${ch}"] .u-over`).boundingBox();
+  assert.ok(over, "uPlot's cursor layer is there");
+  const y = over.y + over.height / 2;
+  await page.mouse.move(over.x + over.width * 0.3, y);
+  await page.mouse.down();
+  await page.mouse.move(over.x + over.width * 0.6, y, { steps: 5 });
+  await page.mouse.up();
+  const zoomed = await chart(page, ch, (c) => c.xRange());
+  const span = shown.max - shown.min;
+  assert.ok(
+    zoomed.min > shown.min && zoomed.max < shown.max && zoomed.max - zoomed.min < span * 0.5,
+    `zoomed ${JSON.stringify(zoomed)} inside ${JSON.stringify(shown)}`,
+  );
+  assert.ok(
+    await page.locator(`.card[data-channel="${ch}"] canvas.live-plot`).evaluate((c) =>
+      (c as HTMLElement).style.visibility === "hidden"
+    ),
+    "the live view is hidden while pinned",
+  );
+  await page.click(`.card[data-channel="${ch}"] button.live`);
+  bus.publish(subject, next(4));
+  await page.waitForFunction(
+    ([c, max]) => {
+      const chart = (globalThis as unknown as PageTroupe).troupe.grid.chart(c);
+      return (chart?.xRange().max ?? 0) > max;
+    },
+    [ch, zoomed.max] as const,
+    { timeout: 10_000 },
+  );
+}
 
 if (run) test.run();
