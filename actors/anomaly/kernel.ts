@@ -16,7 +16,8 @@
  *   readings: runs there are ordinary, and only one longer than 1 run in 1,024 scores);
  * - jump: an increment beyond the increment bins' range (measured against the larger of the recent
  *   and the very recent mean absolute change, so a switch to a wilder regime is not a run of
- *   jumps) scores the tail probability of increments that large among all the channel's samples,
+ *   jumps, and on a count channel against one count at least, its resolution) scores the tail
+ *   probability of increments that large among all the channel's samples,
  *   -log2((larger + 1) / (samples + 2)) bits less 5 (so a jump alarms when fewer than about one
  *   sample in 1,024 has moved as far): a tail probability, not a novelty, so a channel's second
  *   jump of similar size is found too, and a channel that jumps often learns that it does;
@@ -396,7 +397,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     const z = incMad > 0 ? d / incMad : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
     // Jumps are measured against the larger of the recent and the very recent volatility, so a
     // calm-to-stressed switch does not read as a run of jumps.
-    const madJ = incMadFast > incMad ? incMadFast : incMad;
+    // On a count (both values non-negative integers) a jump is measured in counts at least: a
+    // channel of errors at night moves by less than one count on average, and a move of 2 or 3
+    // counts is 2 or 3 steps of its resolution, not 8 to 12 of its mean absolute changes.
+    let madJ = incMadFast > incMad ? incMadFast : incMad;
+    if (madJ < 1 && x >= 0 && prev >= 0 && Math.floor(x) === x && Math.floor(prev) === prev) {
+      madJ = 1;
+    }
     const zj = madJ > 0 ? d / madJ : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
     const flat = seen > 0 && ad <= flatTol * incMad;
     let runBits = 0;

@@ -237,6 +237,29 @@ test("every jump of a similar size scores, not only the first: jumps score their
   for (const i of at) assert.ok(r.score[i]! >= 0.5, `the jump at ${i} scored ${r.score[i]}`);
 });
 
+test("on a count channel a jump is measured in counts at least: a move of a few counts is no jump", () => {
+  // Poisson counts at 0.15 a sample: the mean absolute change is about 0.26 counts, so a move of 2
+  // or 3 counts is 8 to 12 of them, beyond the increment bins' range. Measured against at least one
+  // count (the channel's resolution), it is not a jump; the other views still score it.
+  let moves = 0, high = 0;
+  for (let seed = 1; seed <= 6; seed++) {
+    const rng = new Prng(seed);
+    const v = Array.from({ length: 20_000 }, () => rng.poisson(0.15));
+    // One sample a minute, as the metrics feed's.
+    const st = anomalyKernel.init(defaultAnomalyConfig, "c");
+    const t = Float64Array.from(v, (_, i) => T0 + i * 60_000_000);
+    const r = anomalyKernel.step(st, { channel: "c", seq0: 0, t, v: Float64Array.from(v) });
+    for (let i = 2000; i < v.length; i++) {
+      if (Math.abs(v[i]! - v[i - 1]!) < 2) continue;
+      moves++;
+      if (r.score[i]! >= 0.5) high++;
+    }
+  }
+  assert.ok(moves > 400, `moves of 2 counts or more: ${moves}`);
+  // 38 of them score high here; measured against the mean absolute change alone, 52 did.
+  assert.ok(high <= 45, `moves of 2 counts or more scoring high: ${high} of ${moves}`);
+});
+
 test("a ramp of 3 sd inside the daily range is found within 45 samples by the shift view", () => {
   // 20 days from a Monday, a ramp of 3 noise sds over 60 samples on the 18th (a Thursday): each
   // hour has seen its new level on other days' cycles, but not at this hour. Without the shift
