@@ -37,6 +37,7 @@
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import type { CollapseConfig } from "./config.ts";
 import { type CollapseChange, confirmChange, scaleFloor } from "./_change.ts";
+import { countFloor } from "./_count_floor.ts";
 import { mergeClosest } from "./_merge.ts";
 import {
   type CollapsePhase,
@@ -297,7 +298,11 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     const residual = y - r.level - steps * r.trend;
     growth.invPrior = sigmaT * priorNorm * expFast(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX);
     growth.beta0 = alpha0 * sigma * sigma;
-    growth.varFloor = varFloor;
+    // Few counts: at least their Poisson variance (metrics settings only: the default path is
+    // unchanged).
+    growth.varFloor = seasonM > 0
+      ? countFloor(x, x - y + r.level + steps * r.trend, r.quantum, g, varFloor)
+      : varFloor;
     growth.grow = 1 - h;
     growth.drift = levelDrift;
     growRuns(state, r.runs, growth, consts);

@@ -119,11 +119,15 @@ export class FileJournal implements Journal {
     this.#onError = options.onError;
     this.#onDamage = options.onDamage;
     this.#buffer = new Uint8Array(options.writeBufferBytes ?? 1 << 20);
-    this.#queue = new WriteQueue({
-      failed: () => this.#failed,
-      closed: () => this.#closed,
-      fail: (err, what) => this.#fail(err, what),
-    }, options.writeBuffersMax ?? 4, options.inlineWriteBytesMax ?? 0);
+    this.#queue = new WriteQueue(
+      {
+        failed: () => this.#failed,
+        closed: () => this.#closed,
+        fail: (err, what) => this.#fail(err, what),
+      },
+      options.writeBuffersMax ?? 4,
+      options.inlineWriteBytesMax ?? 0,
+    );
     const { segments, positions } = opened;
     this.#segments = segments;
     this.#active = segments[segments.length - 1]!;
