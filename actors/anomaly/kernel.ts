@@ -84,7 +84,24 @@
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
-import { type AnomalyConfig, GRIDS_MAX } from "./config.ts";
+import type { AnomalyConfig } from "./config.ts";
+import {
+  binMemo,
+  binOf,
+  CALL,
+  INCREMENT_RANGE,
+  jumpBin,
+  KNOWN,
+  LAST_BORN_OF,
+  LAST_KEY,
+  learnWarmup,
+  runBin,
+  surprise,
+  surpriseKnown,
+  TAIL_MEMO,
+  VIEWS,
+  widthOf,
+} from "./_bins.ts";
 import { keyOf, LAST_BORN, observe } from "./_table.ts";
 import { stepShift } from "./_shift.ts";
 import * as S from "./_state.ts";
@@ -141,21 +158,16 @@ const LEVEL_ALPHA = 0.1;
 const ERROR_ALPHA = 0.02;
 const PROFILE_ALPHA_MIN = 0.1;
 const PROFILE_SHRINK = 3;
-const BIN_LIMIT = (1 << 19) - 1;
 /** Weight of the latest increment in its mean absolute value and mean square (span 100). */
 const INCREMENT_ALPHA = 0.01;
 /** Weight of the latest increment in the very recent mean absolute increment (span 10). */
 const INCREMENT_FAST_ALPHA = 0.1;
-/** Increments are binned over ±INCREMENT_RANGE mean absolute increments, then in the tails. */
-const INCREMENT_RANGE = 6;
 /** The flat-run view scores channels whose value stayed put in at most this share of samples. */
 const FLAT_SHARE_MAX = 0.01;
 /** Bits a run's tail probability must exceed on a channel whose value often stays put. */
 const FLAT_FREE_BITS = 5;
 /** Flat runs score from this bin on (3: runs of 7 samples or more). */
 const FLAT_BIN_MIN = 3;
-/** Tail bins of increments beyond INCREMENT_RANGE: two per doubling of the size. */
-const JUMP_BINS_PER_OCTAVE = 2;
 /** Bits a jump's tail probability must exceed before it scores (see the module comment). */
 const JUMP_FREE_BITS = 5;
 /**
@@ -165,135 +177,6 @@ const JUMP_FREE_BITS = 5;
 const WALK_ALPHA = 0.001;
 /** A channel judged a walk stays one until its ratio falls below this share of the threshold. */
 const WALK_LEAVE = 0.5;
-/** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
-const VIEWS = 4;
-
-/** Per-call scratch of `stepAnomaly`: last key and birth per grid and view, last tail bins. */
-const LAST_KEY = new Float64Array(VIEWS * GRIDS_MAX);
-const LAST_BORN_OF = new Float64Array(GRIDS_MAX);
-const TAIL_MEMO = new Float64Array(6 * GRIDS_MAX);
-
-/** The bin of a linear bin index `s` outside [0, bins): wider with each doubling of distance. */
-function tailBin(s: number, bins: number, perOctave: number): number {
-  if (s >= bins) s = bins + Math.floor(log2Fast(1 + (s - bins) / bins) * perOctave);
-  else s = -1 - Math.floor(log2Fast(1 + (-1 - s) / bins) * perOctave);
-  // `| 0`: an int32 result is returned as a small integer, where a double would be boxed.
-  return (s > BIN_LIMIT ? BIN_LIMIT : s < -BIN_LIMIT ? -BIN_LIMIT : s) | 0;
-}
-
-/** The bin of `x` in the grid shifted by `shift` bins: linear over `bins` bins, then `tailBin`. */
-function binOf(
-  x: number,
-  lo: number,
-  w: number,
-  shift: number,
-  bins: number,
-  perOctave: number,
-): number {
-  const s = Math.floor((x - lo) / w + shift);
-  return s >= 0 && s < bins ? s : tailBin(s, bins, perOctave);
-}
-
-/**
- * `binOf` with a memo of the last tail bin computed for this grid and feature in `TAIL_MEMO` at
- * `m` (a drifting series sits in the tail for long stretches).
- */
-function binMemo(
-  x: number,
-  lo: number,
-  w: number,
-  shift: number,
-  bins: number,
-  perOctave: number,
-  m: number,
-): number {
-  const s = Math.floor((x - lo) / w + shift);
-  if (s >= 0 && s < bins) return s;
-  if (s !== TAIL_MEMO[m]) {
-    TAIL_MEMO[m] = s;
-    TAIL_MEMO[m + 1] = tailBin(s, bins, perOctave);
-  }
-  return TAIL_MEMO[m + 1]!;
-}
-
-function widthOf(lo: number, hi: number, bins: number, x: number): number {
-  const w = (hi - lo) / bins;
-  return w > 0 ? w : Math.max(Math.abs(x) * 1e-3, 1e-9);
-}
-
-/** The bin of a flat run of `run` samples: 1 for 1 or 2, 2 for 3 to 6, ... (log2 of run + 1). */
-function runBin(run: number): number {
-  return 31 - Math.clz32(run + 1 > 0x7fffffff ? 0x7fffffff : run + 1); // at most 30 < RUN_BINS
-}
-
-/** The tail bin of an increment of `az` (≥ INCREMENT_RANGE) mean absolute increments. */
-function jumpBin(az: number): number {
-  const b = Math.floor(log2Fast(az / INCREMENT_RANGE) * JUMP_BINS_PER_OCTAVE);
-  return b < S.JUMP_BINS ? b : S.JUMP_BINS - 1;
-}
-
-/**
- * Per linear bin of the slope and increment views of each grid: the call (CALL[0]) that last
- * found its key in the set, so a bin met again in the same frame needs no lookup. Keys are never
- * removed, so this only skips lookups whose answer is known (0 bits): framing changes nothing.
- */
-const KNOWN = new Uint32Array(2 * GRIDS_MAX * 4096);
-const CALL = new Uint32Array(1);
-
-/** `surprise` through KNOWN for linear bin `bin` of entry `m` (grid and view) of KNOWN. */
-function surpriseKnown(
-  st: AnomalyState,
-  slot: number,
-  c: number,
-  bin: number,
-  time: number,
-  bins: number,
-  m: number,
-): number {
-  if (bin < 0 || bin >= bins) return surprise(st, slot, c, bin, time);
-  const k = m * bins + bin;
-  if (KNOWN[k] === CALL[0]) {
-    st.ctx[2 * c] = st.ctx[2 * c]! + 1;
-    return 0;
-  }
-  KNOWN[k] = CALL[0]!;
-  return surprise(st, slot, c, bin, time);
-}
-
-/**
- * `observe` for the view in slot `slot` of `LAST_KEY`: a key equal to the view's previous one is
- * known to be in the set (or the set is full, which scores nothing either), so it only counts.
- */
-function surprise(st: AnomalyState, slot: number, c: number, bin: number, time: number): number {
-  const key = keyOf(c, bin);
-  if (key === LAST_KEY[slot]) {
-    st.ctx[2 * c] = st.ctx[2 * c]! + 1;
-    return 0;
-  }
-  LAST_KEY[slot] = key;
-  return observe(st, c, key, time);
-}
-
-/** Learns the warm-up samples once the bins are fixed: they are the first things seen. */
-function learnWarmup(st: AnomalyState, time: number): void {
-  const s = st.s, warm = st.warm;
-  const grids = s[S.GRIDS]!, hours = s[S.HOURS]!, warmup = s[S.WARMUP]!;
-  const bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
-  const perGrid = S.contextsPerGrid(hours);
-  for (let g = 0; g < grids; g++) {
-    const shift = g / grids, c = g * perGrid;
-    for (let k = 0; k < warmup; k++) {
-      const lb = binOf(warm[3 * k]!, s[S.LVL_LO]!, s[S.LVL_W]!, shift, bins, perOctave);
-      const h = c + 1 + warm[3 * k + 2]!;
-      observe(st, c, keyOf(c, lb), time);
-      observe(st, h, keyOf(h, lb), time);
-      const sb = binOf(warm[3 * k + 1]!, s[S.SLP_LO]!, s[S.SLP_W]!, shift, bins, perOctave);
-      observe(st, c + 1 + hours, keyOf(c + 1 + hours, sb), time);
-    }
-  }
-  st.warm = new Float64Array(0);
-}
-
 /** Folds one frame into the state; see the module comment for the model. */
 export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult {
   // One hot loop over the samples: its state lives in locals, written back at the end.
@@ -335,7 +218,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let valid = 0, skipped = 0;
   const grids = s[S.GRIDS]!, perGrid = S.contextsPerGrid(hours);
   // Scratch shared by every call (reset here, so no state carries over): no allocation per frame.
-  LAST_KEY.fill(-1, 0, VIEWS * grids);
+  // The scratch arrays as locals: the hot loop reads them per sample, not through the import.
+  const lastKey = LAST_KEY, lastBornOf = LAST_BORN_OF;
+  lastKey.fill(-1, 0, VIEWS * grids);
   CALL[0] = CALL[0]! + 1; // wraps to 0 after 2^32 calls: start the stamps afresh
   if (CALL[0] === 0) {
     KNOWN.fill(0);
@@ -486,17 +371,17 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         // The level view, with the birth of its key (a repeated key keeps the last one's).
         const k1 = keyOf(c, levelBin);
         let b1 = 0;
-        if (k1 === LAST_KEY[slot]) st.ctx[2 * c] = st.ctx[2 * c]! + 1;
+        if (k1 === lastKey[slot]) st.ctx[2 * c] = st.ctx[2 * c]! + 1;
         else {
-          LAST_KEY[slot] = k1;
+          lastKey[slot] = k1;
           b1 = observe(st, c, k1, ti);
-          LAST_BORN_OF[g] = LAST_BORN[0]!;
+          lastBornOf[g] = LAST_BORN[0]!;
         }
         let b2 = surprise(st, slot + 1, c + 1 + hour, levelBin, ti);
         if (b2 > hourBits) hourBits = b2;
         if (
           b2 > 0 &&
-          (ti - LAST_BORN_OF[g]! < settleUs || ti - hourAlarm < alarmSettleUs ||
+          (ti - lastBornOf[g]! < settleUs || ti - hourAlarm < alarmSettleUs ||
             ti - lastAlarm < settleUs)
         ) b2 = 0;
         let bits: number, b4: number;

@@ -1,0 +1,154 @@
+/**
+ * The anomaly kernel's binning and its per-call scratch: where a value falls in a grid (linear
+ * bins, then tail bins wider with each doubling of distance), the flat-run and jump tail bins, the
+ * surprise of a key with the shortcuts that skip lookups whose answer is known, and the warm-up's
+ * learning once the bins are fixed. Private to the anomaly kernel (`kernel.ts`), whose hot loop
+ * calls these for every sample: they are plain functions over typed arrays, as the loop is.
+ */
+import { log2Fast } from "../math/mod.ts";
+import { GRIDS_MAX } from "./config.ts";
+import { keyOf, observe } from "./_table.ts";
+import * as S from "./_state.ts";
+
+type AnomalyState = S.AnomalyState;
+
+const BIN_LIMIT = (1 << 19) - 1;
+/** Increments are binned over ±INCREMENT_RANGE mean absolute increments, then in the tails. */
+export const INCREMENT_RANGE = 6;
+/** Tail bins of increments beyond INCREMENT_RANGE: two per doubling of the size. */
+const JUMP_BINS_PER_OCTAVE = 2;
+
+/** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
+export const VIEWS = 4;
+
+/** Per-call scratch of `stepAnomaly`: last key and birth per grid and view, last tail bins. */
+export const LAST_KEY = new Float64Array(VIEWS * GRIDS_MAX);
+export const LAST_BORN_OF = new Float64Array(GRIDS_MAX);
+export const TAIL_MEMO = new Float64Array(6 * GRIDS_MAX);
+
+/** The bin of a linear bin index `s` outside [0, bins): wider with each doubling of distance. */
+export function tailBin(s: number, bins: number, perOctave: number): number {
+  if (s >= bins) s = bins + Math.floor(log2Fast(1 + (s - bins) / bins) * perOctave);
+  else s = -1 - Math.floor(log2Fast(1 + (-1 - s) / bins) * perOctave);
+  // `| 0`: an int32 result is returned as a small integer, where a double would be boxed.
+  return (s > BIN_LIMIT ? BIN_LIMIT : s < -BIN_LIMIT ? -BIN_LIMIT : s) | 0;
+}
+
+/** The bin of `x` in the grid shifted by `shift` bins: linear over `bins` bins, then `tailBin`. */
+export function binOf(
+  x: number,
+  lo: number,
+  w: number,
+  shift: number,
+  bins: number,
+  perOctave: number,
+): number {
+  const s = Math.floor((x - lo) / w + shift);
+  return s >= 0 && s < bins ? s : tailBin(s, bins, perOctave);
+}
+
+/**
+ * `binOf` with a memo of the last tail bin computed for this grid and feature in `TAIL_MEMO` at
+ * `m` (a drifting series sits in the tail for long stretches).
+ */
+export function binMemo(
+  x: number,
+  lo: number,
+  w: number,
+  shift: number,
+  bins: number,
+  perOctave: number,
+  m: number,
+): number {
+  const s = Math.floor((x - lo) / w + shift);
+  if (s >= 0 && s < bins) return s;
+  if (s !== TAIL_MEMO[m]) {
+    TAIL_MEMO[m] = s;
+    TAIL_MEMO[m + 1] = tailBin(s, bins, perOctave);
+  }
+  return TAIL_MEMO[m + 1]!;
+}
+
+export function widthOf(lo: number, hi: number, bins: number, x: number): number {
+  const w = (hi - lo) / bins;
+  return w > 0 ? w : Math.max(Math.abs(x) * 1e-3, 1e-9);
+}
+
+/** The bin of a flat run of `run` samples: 1 for 1 or 2, 2 for 3 to 6, ... (log2 of run + 1). */
+export function runBin(run: number): number {
+  return 31 - Math.clz32(run + 1 > 0x7fffffff ? 0x7fffffff : run + 1); // at most 30 < RUN_BINS
+}
+
+/** The tail bin of an increment of `az` (≥ INCREMENT_RANGE) mean absolute increments. */
+export function jumpBin(az: number): number {
+  const b = Math.floor(log2Fast(az / INCREMENT_RANGE) * JUMP_BINS_PER_OCTAVE);
+  return b < S.JUMP_BINS ? b : S.JUMP_BINS - 1;
+}
+
+/**
+ * Per linear bin of the slope and increment views of each grid: the call (CALL[0]) that last
+ * found its key in the set, so a bin met again in the same frame needs no lookup. Keys are never
+ * removed, so this only skips lookups whose answer is known (0 bits): framing changes nothing.
+ */
+export const KNOWN = new Uint32Array(2 * GRIDS_MAX * 4096);
+export const CALL = new Uint32Array(1);
+
+/** `surprise` through KNOWN for linear bin `bin` of entry `m` (grid and view) of KNOWN. */
+export function surpriseKnown(
+  st: AnomalyState,
+  slot: number,
+  c: number,
+  bin: number,
+  time: number,
+  bins: number,
+  m: number,
+): number {
+  if (bin < 0 || bin >= bins) return surprise(st, slot, c, bin, time);
+  const k = m * bins + bin;
+  if (KNOWN[k] === CALL[0]) {
+    st.ctx[2 * c] = st.ctx[2 * c]! + 1;
+    return 0;
+  }
+  KNOWN[k] = CALL[0]!;
+  return surprise(st, slot, c, bin, time);
+}
+
+/**
+ * `observe` for the view in slot `slot` of `LAST_KEY`: a key equal to the view's previous one is
+ * known to be in the set (or the set is full, which scores nothing either), so it only counts.
+ */
+export function surprise(
+  st: AnomalyState,
+  slot: number,
+  c: number,
+  bin: number,
+  time: number,
+): number {
+  const key = keyOf(c, bin);
+  if (key === LAST_KEY[slot]) {
+    st.ctx[2 * c] = st.ctx[2 * c]! + 1;
+    return 0;
+  }
+  LAST_KEY[slot] = key;
+  return observe(st, c, key, time);
+}
+
+/** Learns the warm-up samples once the bins are fixed: they are the first things seen. */
+export function learnWarmup(st: AnomalyState, time: number): void {
+  const s = st.s, warm = st.warm;
+  const grids = s[S.GRIDS]!, hours = s[S.HOURS]!, warmup = s[S.WARMUP]!;
+  const bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
+  const perGrid = S.contextsPerGrid(hours);
+  for (let g = 0; g < grids; g++) {
+    const shift = g / grids, c = g * perGrid;
+    for (let k = 0; k < warmup; k++) {
+      const lb = binOf(warm[3 * k]!, s[S.LVL_LO]!, s[S.LVL_W]!, shift, bins, perOctave);
+      const h = c + 1 + warm[3 * k + 2]!;
+      observe(st, c, keyOf(c, lb), time);
+      observe(st, h, keyOf(h, lb), time);
+      const sb = binOf(warm[3 * k + 1]!, s[S.SLP_LO]!, s[S.SLP_W]!, shift, bins, perOctave);
+      observe(st, c + 1 + hours, keyOf(c + 1 + hours, sb), time);
+    }
+  }
+  st.warm = new Float64Array(0);
+}
