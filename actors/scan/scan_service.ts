@@ -354,14 +354,27 @@ export class ScanService {
     const few = kept?.version !== undefined && source.changedSince?.(kept.version) !== undefined;
     const universe = few ? [] : this.#universe(o);
     const cached = this.#priorityCache(o);
+    // Each symbol's mark, then its priority, slice by slice: the order made of them at the end
+    // holds as of the version before the first slice (a symbol whose bars moved since has its
+    // mark moved too, and the next update looks at it again).
+    const mark = source.mark?.bind(source);
+    const marks = new Float64Array(universe.length), p = new Float64Array(universe.length);
     for (let i = 0; i < universe.length; i += WARM_SLICE_SYMBOLS) {
       const end = Math.min(universe.length, i + WARM_SLICE_SYMBOLS);
       for (let j = i; j < end; j++) {
+        marks[j] = mark ? mark(universe[j]!, o.bar) : NaN;
         const bars = source.bars(universe[j]!, o.bar);
-        if (bars !== undefined) priorityOf(cached, bars);
+        p[j] = bars === undefined ? -Infinity : priorityOf(cached, bars);
       }
       await new Promise((r) => setTimeout(r, 0));
       if (this.#closed) return;
+    }
+    const key = orderingKey(o)!;
+    if (!few && version !== undefined && this.#ordered.get(key) === kept) {
+      // No scan ordered it meanwhile: the order made of the slices' marks, as of `version`.
+      const order = new PriorityOrder(universe, (i) => p[i]!, (i) => marks[i]!);
+      if (this.#ordered.size >= PRIORITIES_CACHED_MAX && kept === undefined) this.#ordered.clear();
+      this.#ordered.set(key, { of: o, version, order });
     }
     const chunks = this.#chunks(o);
     chunks.plain ??= this.#cut(chunks.order, []);
