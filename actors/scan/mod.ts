@@ -26,6 +26,7 @@ export {
   ScanService,
   type ScanServiceOptions,
   type ScanStats,
+  WARM_SLICE_SYMBOLS,
 } from "./scan_service.ts";
 export { ScanWorker, type ScanWorkerOptions } from "./scan_worker.ts";
 export { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";

@@ -34,6 +34,8 @@ export interface ScanHostOptions {
 }
 
 const BARS_PREFIX = "bars/";
+/** After a change to the bars, the warm-up waits this long for more before it runs. */
+export const WARM_AFTER_CHANGE_MS = 100;
 
 /** The bars a host's bars actors hold, by channel. */
 export function hostBarsSource(host: HostServiceParts["host"]): BarsSource {
@@ -86,10 +88,25 @@ export function scanHostService(
       await journals.close();
       throw e;
     }
+    // The first scan's ordering, warmed in the background now and again once the bars change
+    // (see ScanService.warm), so that scan does not pay a pass over every symbol's bars.
+    const warm = () => {
+      service.warm(barsConfig.bar_sizes).catch((e) => log(`scan warm-up: ${(e as Error).message}`));
+    };
+    warm();
+    let changed: ReturnType<typeof setTimeout> | undefined;
+    const stopWatch = host.onApplied("bars", () => {
+      changed ??= setTimeout(() => {
+        changed = undefined;
+        warm();
+      }, WARM_AFTER_CHANGE_MS);
+    });
     const http = scanHttp(service);
     return {
       http,
       async close() {
+        stopWatch();
+        if (changed !== undefined) clearTimeout(changed);
         http.close();
         service.close();
         worker.stop();

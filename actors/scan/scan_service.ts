@@ -19,6 +19,7 @@ import type { BarColumns } from "../indicators/mod.ts";
 import type { BarsSource } from "./bars_source.ts";
 import type { ScanContext } from "./scan_machine.ts";
 import {
+  DEFAULT_PRIORITY,
   defaultScanLimits,
   parseScanRequest,
   type ScanDefinition,
@@ -98,6 +99,12 @@ export const FIRST_CHUNK_SYMBOLS = 32;
 /** Priority expressions whose values are kept (see `#priorityCache`). */
 const PRIORITIES_CACHED_MAX = 16;
 
+/** Symbols whose priority a warm-up computes between two yields to the event loop. */
+export const WARM_SLICE_SYMBOLS = 500;
+
+/** What a universe's priority order depends on: the bar size, the priority, the universe. */
+export type Ordering = Pick<ScanDefinition, "bar" | "priority" | "universe">;
+
 /** Chunks of symbols and their msgpack encoding (journaled in a scan's definition). */
 interface Cut {
   lists: string[][];
@@ -106,6 +113,8 @@ interface Cut {
 
 /** A universe in priority order, the source version it was ordered at, and its chunks. */
 interface Chunks {
+  /** What was ordered (a warm-up brings it up to date again). */
+  of: Ordering;
   version: number | undefined;
   /** The order, kept to bring up to date when the bars change. */
   order: PriorityOrder;
@@ -113,6 +122,30 @@ interface Chunks {
   plain?: Cut;
   /** The order with a criteria's recent hits first (see `#withRecentHits`), cut when asked. */
   fronted?: Cut & { front: readonly string[] };
+}
+
+/** A compiled priority and the priorities it gave, by bars object. */
+interface PriorityCache {
+  priority: CompiledCriteria;
+  known: WeakMap<BarColumns, number>;
+}
+
+/** The priority of `bars` (-Infinity: none), computed once per bars object. */
+function priorityOf(cached: PriorityCache, bars: BarColumns): number {
+  let v = cached.known.get(bars);
+  if (v === undefined) {
+    const r = cached.priority.evaluate(bars);
+    v = r.kind === "match" && r.rank !== null ? r.rank : -Infinity;
+    cached.known.set(bars, v);
+  }
+  return v;
+}
+
+/** The key an ordering's chunks are kept by; undefined for a listed universe (not kept). */
+function orderingKey(o: Ordering): string | undefined {
+  return o.universe === null || typeof o.universe === "string"
+    ? `${o.bar}\n${o.priority}\n${o.universe ?? ""}`
+    : undefined;
 }
 
 /** The scan service of a host. */
@@ -124,14 +157,15 @@ export class ScanService {
   #sub: BusSubscription | undefined;
   #timer: unknown;
   #dropped = 0;
-  #priorities = new Map<
-    string,
-    { priority: CompiledCriteria; known: WeakMap<BarColumns, number> }
-  >();
+  #priorities = new Map<string, PriorityCache>();
   /** The chunks of recent universes, by bar, priority and universe (see `#chunks`). */
   #ordered = new Map<string, Chunks>();
   /** Each criteria's hits in its latest scan, which the next scan of it puts first. */
   #recent = new RecentHits(FIRST_CHUNK_SYMBOLS);
+  /** The warm-up under way (see `warm`), and whether another is asked for after it. */
+  #warming: Promise<void> | undefined;
+  #warmAgain = false;
+  #closed = false;
 
   constructor(options: ScanServiceOptions) {
     this.#o = {
@@ -186,6 +220,7 @@ export class ScanService {
    * journals closes them).
    */
   close(): void {
+    this.#closed = true;
     this.#sub?.unsubscribe();
     if (this.#timer !== undefined) this.#o.timers.clearInterval(this.#timer);
     for (const run of this.#runs.values()) run.actor.stop();
@@ -269,6 +304,82 @@ export class ScanService {
     return this.#runs.get(scanId)?.subscribers ?? 0;
   }
 
+  /**
+   * Orders, in the background, the universe of every bar size in `bars` (all symbols, the default
+   * priority) and every universe kept from earlier scans, and cuts their chunks: the next scan
+   * finds them ready instead of paying a pass over every symbol's bars on its own path. Each
+   * symbol's priority is computed in slices of `WARM_SLICE_SYMBOLS` between yields to the event
+   * loop, so scans and HTTP go on meanwhile; a scan that comes first computes what is missing
+   * and reuses what is done (priorities are kept by bars object), so nothing is computed twice.
+   * Called while a warm-up runs, it runs once more after it (bars changed meanwhile). Resolves
+   * when done, or at once after `close`.
+   */
+  warm(bars: readonly string[] = []): Promise<void> {
+    if (this.#warming !== undefined) {
+      this.#warmAgain = true;
+      return this.#warming;
+    }
+    const run = async () => {
+      do {
+        this.#warmAgain = false;
+        const targets = new Map<string, Ordering>();
+        for (const bar of bars) {
+          const o = { bar, priority: DEFAULT_PRIORITY, universe: null };
+          targets.set(orderingKey(o)!, o);
+        }
+        for (const [key, c] of this.#ordered) targets.set(key, c.of);
+        for (const o of targets.values()) {
+          if (this.#closed) return;
+          await this.#warmOne(o);
+        }
+      } while (this.#warmAgain && !this.#closed);
+    };
+    this.#warming = run().finally(() => this.#warming = undefined);
+    return this.#warming;
+  }
+
+  /** Warms one ordering: its priorities slice by slice, then its order and plain chunks. */
+  async #warmOne(o: Ordering): Promise<void> {
+    const source = this.#o.bars;
+    const kept = this.#ordered.get(orderingKey(o)!);
+    const version = source.version?.();
+    if (kept !== undefined && version !== undefined && kept.version === version) {
+      if (kept.plain === undefined && kept.fronted === undefined) {
+        kept.plain = this.#cut(kept.order, []);
+      }
+      return;
+    }
+    // Kept, and the source says which symbols changed since: bringing it up to date looks at
+    // those only (see `#order`), a short step that needs no slicing.
+    const few = kept?.version !== undefined && source.changedSince?.(kept.version) !== undefined;
+    const universe = few ? [] : this.#universe(o);
+    const cached = this.#priorityCache(o);
+    // Each symbol's mark, then its priority, slice by slice: the order made of them at the end
+    // holds as of the version before the first slice (a symbol whose bars moved since has its
+    // mark moved too, and the next update looks at it again).
+    const mark = source.mark?.bind(source);
+    const marks = new Float64Array(universe.length), p = new Float64Array(universe.length);
+    for (let i = 0; i < universe.length; i += WARM_SLICE_SYMBOLS) {
+      const end = Math.min(universe.length, i + WARM_SLICE_SYMBOLS);
+      for (let j = i; j < end; j++) {
+        marks[j] = mark ? mark(universe[j]!, o.bar) : NaN;
+        const bars = source.bars(universe[j]!, o.bar);
+        p[j] = bars === undefined ? -Infinity : priorityOf(cached, bars);
+      }
+      await new Promise((r) => setTimeout(r, 0));
+      if (this.#closed) return;
+    }
+    const key = orderingKey(o)!;
+    if (!few && version !== undefined && this.#ordered.get(key) === kept) {
+      // No scan ordered it meanwhile: the order made of the slices' marks, as of `version`.
+      const order = new PriorityOrder(universe, (i) => p[i]!, (i) => marks[i]!);
+      if (this.#ordered.size >= PRIORITIES_CACHED_MAX && kept === undefined) this.#ordered.clear();
+      this.#ordered.set(key, { of: o, version, order });
+    }
+    const chunks = this.#chunks(o);
+    chunks.plain ??= this.#cut(chunks.order, []);
+  }
+
   #us(): number {
     return Math.round(this.#o.now() * 1000);
   }
@@ -338,14 +449,13 @@ export class ScanService {
    * (a live market), only the symbols whose bars changed (`BarsSource.mark`) get their priority
    * again and are merged back into the kept order (see PriorityOrder).
    */
-  #chunks(def: ScanDefinition): Chunks {
+  #chunks(def: Ordering): Chunks {
     const version = this.#o.bars.version?.();
-    const key = def.universe === null || typeof def.universe === "string"
-      ? `${def.bar}\n${def.priority}\n${def.universe ?? ""}`
-      : undefined;
+    const key = orderingKey(def);
     const kept = key === undefined ? undefined : this.#ordered.get(key);
     if (kept !== undefined && version !== undefined && kept.version === version) return kept;
-    const chunks: Chunks = { version, order: this.#order(def, kept) };
+    const of = { bar: def.bar, priority: def.priority, universe: def.universe };
+    const chunks: Chunks = { of, version, order: this.#order(def, kept) };
     if (key !== undefined && version !== undefined) {
       if (this.#ordered.size >= PRIORITIES_CACHED_MAX && kept === undefined) this.#ordered.clear();
       this.#ordered.set(key, chunks);
@@ -357,24 +467,13 @@ export class ScanService {
    * The universe of `def` in priority order: `kept`'s brought up to date (looking only at the
    * symbols changed since, where the source says which), or made afresh.
    */
-  #order(def: ScanDefinition, kept: Chunks | undefined): PriorityOrder {
+  #order(def: Ordering, kept: Chunks | undefined): PriorityOrder {
     const source = this.#o.bars;
-    const universe = def.universe === null
-      ? source.symbols()
-      : typeof def.universe === "string"
-      ? source.symbols().filter((s) => s.startsWith((def.universe as string).slice(0, -1)))
-      : def.universe;
+    const universe = this.#universe(def);
     const cached = this.#priorityCache(def);
     const priority = (i: number) => {
       const bars = source.bars(universe[i]!, def.bar);
-      if (!bars) return -Infinity;
-      let v = cached.known.get(bars);
-      if (v === undefined) {
-        const r = cached.priority.evaluate(bars);
-        v = r.kind === "match" && r.rank !== null ? r.rank : -Infinity;
-        cached.known.set(bars, v);
-      }
-      return v;
+      return bars ? priorityOf(cached, bars) : -Infinity;
     };
     const sourceMark = source.mark?.bind(source);
     // Without marks, every symbol counts as changed (NaN is never equal to itself).
@@ -398,12 +497,22 @@ export class ScanService {
     return new PriorityOrder(universe, priority, mark);
   }
 
+  /** The symbols of `def`'s universe. */
+  #universe(def: Ordering): readonly string[] {
+    const source = this.#o.bars;
+    return def.universe === null
+      ? source.symbols()
+      : typeof def.universe === "string"
+      ? source.symbols().filter((s) => s.startsWith((def.universe as string).slice(0, -1)))
+      : def.universe;
+  }
+
   /**
    * The compiled priority of `def` and the priorities it gave, by bars object: a source that hands
    * out the same columns object while a symbol's bars are unchanged (the bars actors' rings do)
    * gets each priority computed once per closed bar, not once per scan.
    */
-  #priorityCache(def: ScanDefinition) {
+  #priorityCache(def: Ordering): PriorityCache {
     const key = `${def.bar}\n${def.priority}`;
     let c = this.#priorities.get(key);
     if (c === undefined) {

@@ -17,6 +17,7 @@ import {
   ScanService,
   type ScanStats,
   ScanWorker,
+  WARM_SLICE_SYMBOLS,
   WORK_QUEUE,
   WORK_SUBJECT,
 } from "../../../actors/scan/mod.ts";
@@ -622,6 +623,105 @@ test("a deleted scan's journal is deleted: its directory goes, and a restart bri
     await bus.close();
     dir.remove();
   }
+});
+
+/**
+ * A source over `universe(n)` whose columns (one object per symbol, as the bars actors' rings
+ * give) note which symbols had their bars read, i.e. had a priority computed.
+ */
+function readingSource(n: number) {
+  const u = universe(n);
+  const inner = source(u);
+  const read = new Set<string>();
+  const wrapped = new Map<string, ReturnType<BarsSource["bars"]>>();
+  const bars: BarsSource = {
+    symbols: () => inner.symbols(),
+    version: () => 1,
+    bars(symbol, bar) {
+      const c = inner.bars(symbol, bar);
+      if (c === undefined) return undefined;
+      let w = wrapped.get(symbol);
+      if (w === undefined) {
+        w = {} as NonNullable<typeof w>;
+        for (const k of Object.keys(c) as (keyof typeof c)[]) {
+          Object.defineProperty(w, k, { get: () => (read.add(symbol), c[k]) });
+        }
+        wrapped.set(symbol, w);
+      }
+      return w;
+    },
+  };
+  return { u, bars, read };
+}
+
+/** The chunks a scan's definition journaled. */
+async function journaledChunks(journals: ReturnType<typeof memoryScanJournals>, scanId: string) {
+  const journal = await journals.open(scanId);
+  for await (const rec of journal.read(`scan/${scanId}`)) {
+    return (decodeValue(rec.data) as { chunks: string[][] }).chunks;
+  }
+  throw new Error(`no definition journaled for ${scanId}`);
+}
+
+test("a warm-up orders the universe in slices that yield to the event loop, and the next scan starts from it without computing a priority, with the same chunks", async () => {
+  const n = 2 * WARM_SLICE_SYMBOLS + 200;
+  const { bars, read } = readingSource(n);
+  const bus = new InProcessBus();
+  const journals = memoryScanJournals();
+  const service = new ScanService({ bus, journals, bars, newId: () => "warmed" });
+  await service.start();
+  // Timers set while it runs fire between its slices: what had been read at each.
+  const seen: number[] = [];
+  let warming = true;
+  const tick = () => {
+    seen.push(read.size);
+    if (warming) setTimeout(tick, 0);
+  };
+  setTimeout(tick, 0);
+  await service.warm(["1m"]);
+  warming = false;
+  assert.is(read.size, n, "every symbol's priority computed");
+  assert.ok(
+    seen.some((k) => k > 0 && k < n),
+    `timers ran mid-warm-up (read when they ran: ${seen.join(" ")})`,
+  );
+  read.clear();
+  const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK });
+  assert.is(read.size, 0, "no priority computed on the scan's path");
+  // A service without the warm-up cuts the same chunks.
+  const cold = new ScanService({ bus: new InProcessBus(), journals, bars, newId: () => "cold" });
+  await cold.startScan({ criteria: CRITERIA, rank: RANK });
+  assert.equal(await journaledChunks(journals, scanId), await journaledChunks(journals, "cold"));
+  service.close();
+  cold.close();
+  await bus.close();
+});
+
+test("a scan that comes mid-warm-up computes only the priorities not done yet, and the warm-up then computes none again", async () => {
+  const n = 2 * WARM_SLICE_SYMBOLS + 200;
+  const { bars, read } = readingSource(n);
+  const bus = new InProcessBus();
+  const journals = memoryScanJournals();
+  const service = new ScanService({ bus, journals, bars, newId: () => "early" });
+  await service.start();
+  const warmed = service.warm(["1m"]);
+  while (read.size === 0) await new Promise((r) => setTimeout(r, 0));
+  const before = new Set(read);
+  assert.ok(before.size < n, `mid-warm-up: ${before.size} of ${n} read`);
+  read.clear();
+  await service.startScan({ criteria: CRITERIA, rank: RANK });
+  assert.is(read.size, n - before.size, "the scan computed the rest");
+  assert.ok([...read].every((s) => !before.has(s)), "and none done already");
+  read.clear();
+  await warmed;
+  assert.is(read.size, 0, "the warm-up found them done");
+  // Closed mid-way, a warm-up ends at its next slice.
+  const other = new ScanService({ bus, journals, bars: readingSource(n).bars });
+  const ending = other.warm(["1m"]);
+  other.close();
+  await ending;
+  service.close();
+  await bus.close();
 });
 
 test.run();
