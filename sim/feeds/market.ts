@@ -220,7 +220,8 @@ class MarketEngine {
     const n = o.symbols;
     this.#logPrice = new Float64Array(n);
     this.#anchor = new Float64Array(n);
-    this.#pull = 1 - 2 ** (-1 / o.reversionTicks);
+    // Portable exp (not `**`, whose last bits may differ between engines): the same bytes everywhere.
+    this.#pull = 1 - expFast(-Math.LN2 / o.reversionTicks);
     this.#betaMarket = new Float64Array(n);
     this.#betaSector = new Float64Array(n);
     this.#idio = new Float64Array(n);
