@@ -1,8 +1,8 @@
 /**
  * Synthetic service metrics: per service, `cpu` (%), `latency_ms`, `requests` (per interval),
  * `errors` (counts) and `memory` (%), each a load curve with daily seasonality (peak mid-afternoon
- * UTC), a weekend dip, a trend, and noise (AR(1), or Poisson counts for errors), with injected
- * anomalies:
+ * UTC), a weekend dip, a trend, and noise (AR(1), or Poisson counts for errors, whose lasting
+ * changes move the rate the counts are drawn at), with injected anomalies:
  * - `spike`: one to three samples far above (or below) the curve;
  * - `level_shift`: the level moves by a fixed amount, for good (also a `level_shift` change point);
  * - `drift`: the level ramps to a new one over 100 to 400 samples, then stays (also a `drift`
@@ -332,13 +332,17 @@ class MetricsFeed implements Feed {
           (1 + s.trendPerDay * days[b]!);
         let x: number;
         if (s.metric === "errors") {
-          x = o.noise > 0 ? this.#noise.poisson(Math.max(0, level)) : level;
+          // A count's changes move its rate, so its noise is that of the level it is at.
+          const rate = Math.max(0, level + this.#shiftAt(s, index));
+          x = o.noise > 0 ? this.#noise.poisson(rate) : rate;
+          if (s.effect === SPIKE) x += s.effectSize;
+          else if (s.effect === FLAT) x = s.last;
         } else {
           s.ar = AR_PHI * s.ar + Math.sqrt(1 - AR_PHI * AR_PHI) * this.#noise.normal();
           x = level + o.noise * s.noiseRel * level * s.ar;
+          x += s.offset;
+          if (s.effect !== NONE) x = this.#applyEffect(s, index, x);
         }
-        x += s.offset;
-        if (s.effect !== NONE) x = this.#applyEffect(s, index, x);
         if (s.metric === "requests" || s.metric === "errors") x = Math.round(x);
         x = Math.min(s.clipMax, Math.max(0, x));
         v[b] = x;
@@ -353,6 +357,18 @@ class MetricsFeed implements Feed {
     }
     this.#samples += batch;
     return frames;
+  }
+
+  /** A count channel's lasting shift at `index` (its offset and the part of a drift run so far),
+   *  ending an effect that has run its course as `#applyEffect` does. */
+  #shiftAt(s: Series, index: number): number {
+    if (s.effect !== NONE && index > s.effectTo) {
+      if (s.effect === DRIFT) s.offset += s.effectSize;
+      s.effect = NONE;
+    }
+    return s.effect === DRIFT
+      ? s.offset + s.effectSize * (index - s.effectFrom + 1) / (s.effectTo - s.effectFrom + 1)
+      : s.offset;
   }
 
   #applyEffect(s: Series, index: number, x: number): number {
@@ -379,15 +395,15 @@ class MetricsFeed implements Feed {
     const o = this.#o;
     const ev = this.#events;
     const kind = o.anomalyKinds[ev.int(o.anomalyKinds.length)]!;
-    // Errors only go up. Lasting changes head back towards the original level once away from it,
-    // so that offsets stay bounded; and a change keeps the curve within its bounds (shiftRoom), so
-    // no value is clipped and each change's labelled size is the size in the data.
+    // Lasting changes head back towards the original level once away from it, so that offsets
+    // stay bounded (an error rate that rose, with a new fault, falls with its fix); otherwise errors
+    // go up. A change keeps the curve within its bounds (shiftRoom), so no value is clipped and
+    // each change's labelled size is the size in the data.
     const lasting = kind === "level_shift" || kind === "drift";
     const room = shiftRoom(s, this.#time(index) - o.startUs);
-    const wanted = s.metric === "errors" ||
-      (lasting && Math.abs(s.offset) > 0.5 * s.scale
-        ? s.offset < 0
-        : ev.chance(kind === "spike" ? 0.8 : 0.5));
+    const wanted = lasting && Math.abs(s.offset) > 0.5 * s.scale
+      ? s.offset < 0
+      : s.metric === "errors" || ev.chance(kind === "spike" ? 0.8 : 0.5);
     const least = SHIFT_MIN_SCALES * s.scale;
     const up = wanted
       ? room.up >= least || room.up >= room.down

@@ -236,6 +236,49 @@ test("labelled anomalies are in the data: spikes stand out, flat-lines are flat,
   assert.ok(seen.spike >= 5 && seen.flatline >= 5 && seen.level_shift >= 5, JSON.stringify(seen));
 });
 
+test("an errors channel's changes move its count rate: its noise is Poisson at the level it is at, and it comes back down", () => {
+  // No season, no trend: between its anomalies an errors channel is Poisson at its base rate plus
+  // the labelled shifts so far. Its variance follows that level (it once stayed at the base
+  // rate's while shifts, which only went up, added a constant to the counts).
+  const pad = 50;
+  const feed = createMetricsFeed({
+    seed: 3,
+    series: 20,
+    batch: 2000,
+    windowSamples: pad,
+    seasonality: 0,
+    trend: 0,
+    anomalyEverySamples: 1500,
+  });
+  const series = collect(feed, 20);
+  const truth = feed.truth();
+  let stretches = 0, down = 0;
+  for (const channel of feed.channels.filter((c) => c.endsWith("errors"))) {
+    const v = series.get(channel)!.v;
+    const mine = truth.anomalies.filter((a) => a.channel === channel);
+    down += truth.changePoints.filter((c) => c.channel === channel && c.magnitude! < 0).length;
+    for (let k = 0; k + 1 < mine.length; k++) {
+      const from = mine[k]!.index + (mine[k]!.end - mine[k]!.start) / MINUTE_US;
+      const to = mine[k + 1]!.index - pad;
+      if (to - from < 400) continue;
+      const m = mean(v, from, to);
+      let ss = 0;
+      for (let i = from; i < to; i++) ss += (v[i]! - m) ** 2;
+      const variance = ss / (to - from - 1);
+      if (m < 3) continue;
+      stretches++;
+      // Poisson: the variance is the mean (within sampling error over 400+ counts).
+      const ratio = variance / m;
+      assert.ok(
+        ratio > 0.7 && ratio < 1.4,
+        `${channel} ${from}-${to}: mean ${m}, variance ${variance}`,
+      );
+    }
+  }
+  assert.ok(stretches >= 20, `${stretches} stretches`);
+  assert.ok(down >= 5, `${down} lasting changes down`);
+});
+
 test("anomalies keep out of the warm-up and never overlap within a channel", () => {
   const feed = createMetricsFeed({
     seed: 3,
