@@ -70,6 +70,8 @@ interface Frames {
  *  part of the whole, and the frames per round on each thread. */
 interface RoundTimes {
   times: number[];
+  /** The message handling alone (and, with the worker, the page's posts to it). */
+  messages: number[];
   main: number[];
   worker: number[];
   scripts: number[];
@@ -140,7 +142,7 @@ class Figures {
   add(r: RoundTimes, charts: number): string {
     const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
     const times = sorted(r.times), scripts = sorted(r.scripts);
-    const main = sorted(r.main), worker = sorted(r.worker);
+    const main = sorted(r.main), worker = sorted(r.worker), messages = sorted(r.messages);
     const p = (xs: number[], q: number) => percentile(xs, q).toFixed(2);
     const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2);
     this.p50.push(percentile(times, 50));
@@ -153,9 +155,11 @@ class Figures {
     } ms, worst ${times.slice(-3).map((x) => x.toFixed(1)).join(", ")} ms; main thread p50 ${
       p(main, 50)
     }, p99 ${p(main, 99)} ms; worker p50 ${p(worker, 50)}, p99 ${p(worker, 99)} ms; ` +
-      `script alone p50 ${p(scripts, 50)}, p99 ${p(scripts, 99)} ms; frames per update ${
-        mean(r.frames)
-      } (worker ${mean(r.workerFrames)})`;
+      `script alone p50 ${p(scripts, 50)}, p99 ${p(scripts, 99)} ms (messages p50 ${
+        p(messages, 50)
+      }, p99 ${p(messages, 99)}); frames per update ${mean(r.frames)} (worker ${
+        mean(r.workerFrames)
+      })`;
   }
 
   summary(rounds: number): string {
@@ -301,6 +305,7 @@ function roundTimes(
   const starts = t.messageStarts.slice(marks.messages);
   const out: RoundTimes = {
     times: [],
+    messages: [],
     main: [],
     worker: [],
     scripts: [],
@@ -332,6 +337,7 @@ function roundTimes(
       ? inRound(t.liveWorker, marks.workerFrames, from, to)
       : { ms: 0, script: 0, count: 0, charged: 0 };
     const mainMs = messages + main.ms - main.charged;
+    out.messages.push(messages);
     out.main.push(mainMs);
     out.worker.push(worker.ms);
     out.times.push(mainMs + worker.ms);
