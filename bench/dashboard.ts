@@ -36,6 +36,7 @@ import { browserMissing, launchBrowser } from "./_browser.ts";
 import { formatProfile, startProfile } from "./_cdp_profile.ts";
 import { formatTrace, startTrace } from "./_cdp_trace.ts";
 import { writeFileSync } from "node:fs";
+import type { Page } from "playwright-core";
 import { median, numberOption, parseOptions, sleep, startBenchNats, tempDir } from "./_cluster.ts";
 
 const NAME = "dashboard";
@@ -77,12 +78,20 @@ interface RoundTimes {
   scripts: number[];
   frames: number[];
   workerFrames: number[];
+  /** The live views' paints in the run, summed over the charts: strips and whole repaints. */
+  paints: { strip: number; full: number };
 }
 
 /** What the page exposes as `globalThis.troupe` (read inside `page.evaluate`). */
 interface PageTroupe {
   troupe: {
-    grid: { channels(): string[]; chart(c: string): { points: number } | undefined };
+    grid: {
+      channels(): string[];
+      chart(c: string): {
+        points: number;
+        livePaints(): { none: number; strip: number; full: number } | undefined;
+      } | undefined;
+    };
     loop: Frames & { frameCharges: number[] };
     liveWorker: (Frames & { postTimes: number[]; postStarts: number[] }) | undefined;
     messageTimes: number[];
@@ -159,7 +168,7 @@ class Figures {
         p(messages, 50)
       }, p99 ${p(messages, 99)}); frames per update ${mean(r.frames)} (worker ${
         mean(r.workerFrames)
-      })`;
+      }); live views painted ${r.paints.strip} strips and ${r.paints.full} whole`;
   }
 
   summary(rounds: number): string {
@@ -254,6 +263,7 @@ async function runMode(
         messages: t.messageTimes.length,
       };
     });
+    const paints0 = await livePaints(page);
     const gapMs = 1000 / s.rate;
     const stopProfile = s.profile && ctx.round === 0 ? await startProfile(page) : undefined;
     const stopTrace = s.trace && ctx.round === 0 ? await startTrace(page) : undefined;
@@ -280,10 +290,29 @@ async function runMode(
       // again; the worker draws no new frame for it), so that page is captured as shown.
       await page.screenshot({ path: file, fullPage: mode !== "worker" });
     }
-    return await page.evaluate(roundTimes, [s.charts, marks] as const);
+    const times = await page.evaluate(roundTimes, [s.charts, marks] as const);
+    const paints = await livePaints(page);
+    return {
+      ...times,
+      paints: { strip: paints.strip - paints0.strip, full: paints.full - paints0.full },
+    };
   } finally {
     await page.close();
   }
+}
+
+/** The page's live views' paints so far, summed over its charts (none in the baseline). */
+async function livePaints(page: Page): Promise<{ strip: number; full: number }> {
+  return await page.evaluate(() => {
+    const g = (globalThis as unknown as PageTroupe).troupe.grid;
+    const sum = { strip: 0, full: 0 };
+    for (const c of g.channels()) {
+      const p = g.chart(c)?.livePaints();
+      sum.strip += p?.strip ?? 0;
+      sum.full += p?.full ?? 0;
+    }
+    return sum;
+  });
 }
 
 /**
@@ -299,11 +328,11 @@ function roundTimes(
     number,
     { frames: number; workerFrames: number; posts: number; messages: number },
   ],
-): RoundTimes {
+): Omit<RoundTimes, "paints"> {
   const t = (globalThis as unknown as PageTroupe).troupe;
   const times = t.messageTimes.slice(marks.messages);
   const starts = t.messageStarts.slice(marks.messages);
-  const out: RoundTimes = {
+  const out: Omit<RoundTimes, "paints"> = {
     times: [],
     messages: [],
     main: [],
