@@ -12,7 +12,7 @@
  * `#paintFrom(x0)`, clipped to the columns right of `x0`: a strip and a full repaint draw the same
  * geometry at the same pixel positions, so the strip joins the old picture without a seam. A repaint
  * of the whole plot (new scales) happens when a new sample leaves the y range, when the scroll
- * would exceed half the plot, or when the chart asks for one (annotations, a resize, every so often
+ * would exceed half the plot, or when the chart asks for one (annotations, a resize, and every so often, if they would change,
  * to tighten the scales).
  *
  * uPlot keeps the axes, zoom and focus of a pinned (zoomed) chart: this canvas sits in uPlot's
