@@ -12,8 +12,8 @@
  * `#paintFrom(x0)`, clipped to the columns right of `x0`: a strip and a full repaint draw the same
  * geometry at the same pixel positions, so the strip joins the old picture without a seam. A repaint
  * of the whole plot (new scales) happens when a new sample leaves the y range, when the scroll
- * would exceed half the plot, or when the chart asks for one (annotations, a resize, and every so often, if they would change,
- * to tighten the scales).
+ * would exceed half the plot, or when the chart asks for one (annotations, a resize, and every so
+ * often to tighten the scales, if fresh ones would differ: `LIVE_STYLE.refresh_slack`).
  *
  * uPlot keeps the axes, zoom and focus of a pinned (zoomed) chart: this canvas sits in uPlot's
  * wrapper under its cursor layer, so drag-to-zoom still works, and is hidden while pinned. The
