@@ -36,6 +36,7 @@ import { browserMissing, launchBrowser } from "./_browser.ts";
 import { formatProfile, startProfile } from "./_cdp_profile.ts";
 import { formatTrace, startTrace } from "./_cdp_trace.ts";
 import { writeFileSync } from "node:fs";
+import type { Page } from "playwright-core";
 import { median, numberOption, parseOptions, sleep, startBenchNats, tempDir } from "./_cluster.ts";
 
 const NAME = "dashboard";
@@ -70,17 +71,27 @@ interface Frames {
  *  part of the whole, and the frames per round on each thread. */
 interface RoundTimes {
   times: number[];
+  /** The message handling alone (and, with the worker, the page's posts to it). */
+  messages: number[];
   main: number[];
   worker: number[];
   scripts: number[];
   frames: number[];
   workerFrames: number[];
+  /** The live views' paints in the run, summed over the charts: strips and whole repaints. */
+  paints: { strip: number; full: number };
 }
 
 /** What the page exposes as `globalThis.troupe` (read inside `page.evaluate`). */
 interface PageTroupe {
   troupe: {
-    grid: { channels(): string[]; chart(c: string): { points: number } | undefined };
+    grid: {
+      channels(): string[];
+      chart(c: string): {
+        points: number;
+        livePaints(): { none: number; strip: number; full: number } | undefined;
+      } | undefined;
+    };
     loop: Frames & { frameCharges: number[] };
     liveWorker: (Frames & { postTimes: number[]; postStarts: number[] }) | undefined;
     messageTimes: number[];
@@ -140,7 +151,7 @@ class Figures {
   add(r: RoundTimes, charts: number): string {
     const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
     const times = sorted(r.times), scripts = sorted(r.scripts);
-    const main = sorted(r.main), worker = sorted(r.worker);
+    const main = sorted(r.main), worker = sorted(r.worker), messages = sorted(r.messages);
     const p = (xs: number[], q: number) => percentile(xs, q).toFixed(2);
     const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2);
     this.p50.push(percentile(times, 50));
@@ -153,9 +164,11 @@ class Figures {
     } ms, worst ${times.slice(-3).map((x) => x.toFixed(1)).join(", ")} ms; main thread p50 ${
       p(main, 50)
     }, p99 ${p(main, 99)} ms; worker p50 ${p(worker, 50)}, p99 ${p(worker, 99)} ms; ` +
-      `script alone p50 ${p(scripts, 50)}, p99 ${p(scripts, 99)} ms; frames per update ${
-        mean(r.frames)
-      } (worker ${mean(r.workerFrames)})`;
+      `script alone p50 ${p(scripts, 50)}, p99 ${p(scripts, 99)} ms (messages p50 ${
+        p(messages, 50)
+      }, p99 ${p(messages, 99)}); frames per update ${mean(r.frames)} (worker ${
+        mean(r.workerFrames)
+      }); live views painted ${r.paints.strip} strips and ${r.paints.full} whole`;
   }
 
   summary(rounds: number): string {
@@ -250,6 +263,7 @@ async function runMode(
         messages: t.messageTimes.length,
       };
     });
+    const paints0 = await livePaints(page);
     const gapMs = 1000 / s.rate;
     const stopProfile = s.profile && ctx.round === 0 ? await startProfile(page) : undefined;
     const stopTrace = s.trace && ctx.round === 0 ? await startTrace(page) : undefined;
@@ -276,10 +290,29 @@ async function runMode(
       // again; the worker draws no new frame for it), so that page is captured as shown.
       await page.screenshot({ path: file, fullPage: mode !== "worker" });
     }
-    return await page.evaluate(roundTimes, [s.charts, marks] as const);
+    const times = await page.evaluate(roundTimes, [s.charts, marks] as const);
+    const paints = await livePaints(page);
+    return {
+      ...times,
+      paints: { strip: paints.strip - paints0.strip, full: paints.full - paints0.full },
+    };
   } finally {
     await page.close();
   }
+}
+
+/** The page's live views' paints so far, summed over its charts (none in the baseline). */
+async function livePaints(page: Page): Promise<{ strip: number; full: number }> {
+  return await page.evaluate(() => {
+    const g = (globalThis as unknown as PageTroupe).troupe.grid;
+    const sum = { strip: 0, full: 0 };
+    for (const c of g.channels()) {
+      const p = g.chart(c)?.livePaints();
+      sum.strip += p?.strip ?? 0;
+      sum.full += p?.full ?? 0;
+    }
+    return sum;
+  });
 }
 
 /**
@@ -295,12 +328,13 @@ function roundTimes(
     number,
     { frames: number; workerFrames: number; posts: number; messages: number },
   ],
-): RoundTimes {
+): Omit<RoundTimes, "paints"> {
   const t = (globalThis as unknown as PageTroupe).troupe;
   const times = t.messageTimes.slice(marks.messages);
   const starts = t.messageStarts.slice(marks.messages);
-  const out: RoundTimes = {
+  const out: Omit<RoundTimes, "paints"> = {
     times: [],
+    messages: [],
     main: [],
     worker: [],
     scripts: [],
@@ -332,6 +366,7 @@ function roundTimes(
       ? inRound(t.liveWorker, marks.workerFrames, from, to)
       : { ms: 0, script: 0, count: 0, charged: 0 };
     const mainMs = messages + main.ms - main.charged;
+    out.messages.push(messages);
     out.main.push(mainMs);
     out.worker.push(worker.ms);
     out.times.push(mainMs + worker.ms);

@@ -239,11 +239,14 @@ export class ChannelChart {
     for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = r.view(c);
     if (this.#live && !this.#pinned) {
       this.#syncLayout(this.#live);
-      // Fresh scales every so often, when this frame has room for a whole repaint.
-      const repaint = this.#sinceRepaint >= CHART_LIMITS.updates_per_repaint &&
+      // Fresh scales every so often, when this frame has room for a whole repaint (taken only if
+      // they differ from the current ones: then the count starts again either way).
+      const refresh = this.#sinceRepaint >= CHART_LIMITS.updates_per_repaint &&
         this.#loop.takeRepaint();
-      const kind = this.#live.update(views, this, repaint);
-      this.#sinceRepaint = kind === "full" ? 0 : this.#sinceRepaint + 1;
+      const kind = this.#live.update(views, this, refresh);
+      this.#sinceRepaint = kind === "full" || (refresh && kind !== "none")
+        ? 0
+        : this.#sinceRepaint + 1;
       return;
     }
     let data = views;

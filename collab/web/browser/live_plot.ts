@@ -12,8 +12,8 @@
  * `#paintFrom(x0)`, clipped to the columns right of `x0`: a strip and a full repaint draw the same
  * geometry at the same pixel positions, so the strip joins the old picture without a seam. A repaint
  * of the whole plot (new scales) happens when a new sample leaves the y range, when the scroll
- * would exceed half the plot, or when the chart asks for one (annotations, a resize, every so often
- * to tighten the scales).
+ * would exceed half the plot, or when the chart asks for one (annotations, a resize, and every so
+ * often to tighten the scales, if fresh ones would differ: `LIVE_STYLE.refresh_slack`).
  *
  * uPlot keeps the axes, zoom and focus of a pinned (zoomed) chart: this canvas sits in uPlot's
  * wrapper under its cursor layer, so drag-to-zoom still works, and is hidden while pinned. The
@@ -63,6 +63,14 @@ export const LIVE_STYLE = {
   label_px: 64,
   /** Most sample points drawn per pixel column in one repaint (more are decimated). */
   points_per_px: 2,
+  /**
+   * A refresh (the periodic repaint with fresh scales) repaints only if the y range shown is more
+   * than this share wider than the fresh one, or the time scale changed by more than
+   * `refresh_k_share`: a repaint that would show the same picture is skipped (each costs about
+   * the frame's budget for one chart: decimating and drawing the whole window, and its blit).
+   */
+  refresh_slack: 0.25,
+  refresh_k_share: 0.01,
 } as const;
 
 /** Live updates between two repaints with fresh scales (when the frame has room for one). */
@@ -148,6 +156,8 @@ export class LivePlot {
     this.#rect = { ...rect };
     this.#ring.width = Math.max(1, rect.width);
     this.#ring.height = this.canvas.height;
+    // Sizing a canvas resets its state: the font is set here, once, not per paint.
+    this.#ctx.font = this.#out.font = `${11 * dpr}px system-ui, sans-serif`;
     this.#shift = 0;
     this.#repaint = true;
   }
@@ -179,14 +189,18 @@ export class LivePlot {
 
   /**
    * Shows `cols` (time in seconds, value, expected, lower, upper; oldest first) and `overlays`.
-   * `repaint` asks for new scales now. Returns what was painted.
+   * `refresh` asks for new scales now if they would differ from the current ones (see
+   * `LIVE_STYLE.refresh_slack`). Returns what was painted.
    */
-  update(cols: readonly Float64Array[], overlays: LiveOverlays, repaint = false): PaintKind {
+  update(cols: readonly Float64Array[], overlays: LiveOverlays, refresh = false): PaintKind {
     const t = cols[0]!;
     const n = t.length;
     if (n < 2 || this.#rect.width < 4) return this.#count("none");
     const tLast = t[n - 1]!;
-    if (repaint || this.#repaint || !(tLast >= this.#lastT) || this.#outOfRange(cols)) {
+    if (
+      this.#repaint || !(tLast >= this.#lastT) || this.#outOfRange(cols) ||
+      (refresh && this.#stale(cols))
+    ) {
       return this.#full(cols, overlays);
     }
     if (tLast === this.#lastT && this.#dirtyFromT === Infinity) return this.#count("none");
@@ -234,8 +248,18 @@ export class LivePlot {
     return false;
   }
 
-  /** New scales from the window, and a repaint of everything. */
-  #full(cols: readonly Float64Array[], overlays: LiveOverlays): PaintKind {
+  /** Whether fresh scales would differ enough from the current ones to repaint for them. */
+  #stale(cols: readonly Float64Array[]): boolean {
+    const fit = this.#fit(cols);
+    const span = this.#yMax - this.#yMin;
+    return fit.yMin < this.#yMin || fit.yMax > this.#yMax ||
+      span > (1 + LIVE_STYLE.refresh_slack) * (fit.yMax - fit.yMin) ||
+      !(Math.abs(fit.k / this.#k - 1) <= LIVE_STYLE.refresh_k_share);
+  }
+
+  /** The scales a whole repaint takes from the window: the y range with its padding, and the
+   *  pixels per second that fit the window's time span to the plot. */
+  #fit(cols: readonly Float64Array[]): { yMin: number; yMax: number; k: number } {
     const t = cols[0]!;
     const n = t.length;
     let lo = Infinity, hi = -Infinity;
@@ -253,10 +277,18 @@ export class LivePlot {
       hi = mid + 1;
     }
     const pad = (hi - lo) * LIVE_STYLE.y_pad;
-    this.#yMin = lo - pad;
-    this.#yMax = hi + pad;
     const span = t[n - 1]! - t[0]! > 0 ? t[n - 1]! - t[0]! : 1;
-    this.#k = this.#rect.width / span;
+    return { yMin: lo - pad, yMax: hi + pad, k: this.#rect.width / span };
+  }
+
+  /** New scales from the window, and a repaint of everything. */
+  #full(cols: readonly Float64Array[], overlays: LiveOverlays): PaintKind {
+    const t = cols[0]!;
+    const n = t.length;
+    const fit = this.#fit(cols);
+    this.#yMin = fit.yMin;
+    this.#yMax = fit.yMax;
+    this.#k = fit.k;
     this.#tR = t[n - 1]!;
     this.#xStep = TIME_STEPS.find((s) => s * this.#k >= LIVE_STYLE.x_space_px * this.#dpr) ??
       TIME_STEPS[TIME_STEPS.length - 1]!;
@@ -288,29 +320,40 @@ export class LivePlot {
   }
 
   /**
-   * Runs `paint` (which draws in the canvas's coordinates) into the ring for the plot's columns
-   * from `a` to its right edge: translated by whole pixels to their ring columns, in two passes
-   * where they wrap, each clipped to its columns.
+   * Paints the plot (#paintPlot, which draws in the canvas's coordinates) into the ring for the
+   * plot's columns from `a` to its right edge: translated by whole pixels to their ring columns,
+   * in two passes where they wrap (each clipped to its columns), else in one. No closure or pass
+   * list: this runs for every chart in every frame.
    */
-  #inRing(a: number, paint: () => void): void {
-    const ctx = this.#ctx;
+  #inRing(a: number, x0: number, cols: readonly Float64Array[], overlays: LiveOverlays): void {
     const { left, width } = this.#rect;
     const start = (a - left + this.#shift) % width;
-    const passes = start + (left + width - a) <= width
-      ? [{ tx: start - a, lo: a, hi: left + width }]
-      : [
-        { tx: start - a, lo: a, hi: a + width - start },
-        { tx: start - a - width, lo: a + width - start, hi: left + width },
-      ];
-    for (const { tx, lo, hi } of passes) {
-      ctx.save();
-      ctx.translate(tx, 0);
-      ctx.beginPath();
-      ctx.rect(lo, 0, hi - lo, this.#ring.height);
-      ctx.clip();
-      paint();
-      ctx.restore();
+    const right = left + width;
+    if (start + (right - a) <= width) {
+      this.#pass(start - a, a, right, x0, cols, overlays);
+      return;
     }
+    this.#pass(start - a, a, a + width - start, x0, cols, overlays);
+    this.#pass(start - a - width, a + width - start, right, x0, cols, overlays);
+  }
+
+  /** One pass of #inRing: columns `lo` to `hi` of the canvas, `tx` pixels off in the ring. */
+  #pass(
+    tx: number,
+    lo: number,
+    hi: number,
+    x0: number,
+    cols: readonly Float64Array[],
+    overlays: LiveOverlays,
+  ): void {
+    const ctx = this.#ctx;
+    ctx.save();
+    ctx.translate(tx, 0);
+    ctx.beginPath();
+    ctx.rect(lo, 0, hi - lo, this.#ring.height);
+    ctx.clip();
+    this.#paintPlot(x0, cols, overlays);
+    ctx.restore();
   }
 
   #x(t: number): number {
@@ -325,12 +368,10 @@ export class LivePlot {
   /** Clears and paints every column at or right of `x0` (device pixels); 0 repaints all. */
   #paintFrom(x0: number, cols: readonly Float64Array[], overlays: LiveOverlays): void {
     const { left, width } = this.#rect;
-    const font = `${11 * this.#dpr}px system-ui, sans-serif`;
-    this.#ctx.font = this.#out.font = font;
     // From where a time label that the strip repaints may start (it ends at its tick).
     const labelPx = Math.min(LIVE_STYLE.label_px, LIVE_STYLE.x_space_px - 10) * this.#dpr;
     const a = Math.max(left, Math.min(Math.max(x0, left), left + width) - labelPx - 4 * this.#dpr);
-    this.#inRing(a, () => this.#paintPlot(x0, cols, overlays));
+    this.#inRing(a, x0, cols, overlays);
     if (x0 < left) this.#valueAxis();
   }
 
@@ -349,18 +390,19 @@ export class LivePlot {
     ctx.beginPath();
     ctx.rect(from, top, right - from, height);
     ctx.clip();
-    const t = cols[0]!;
-    const first = Math.max(0, firstAfter(t, this.#tAt(from)) - 1);
-    let view = cols.map((c) => c.subarray(first));
+    // The samples from the one before the strip's left edge on (no views: nothing is allocated).
+    let view = cols;
+    let first = Math.max(0, firstAfter(cols[0]!, this.#tAt(from)) - 1);
     // Only a whole repaint decimates: a strip draws its few samples as they are, so its left edge
     // is the same geometry the paint before drew there.
     const columns = Math.ceil(right - from);
-    if (x0 < left && view[0]!.length > LIVE_STYLE.points_per_px * columns) {
-      view = this.#decimated(view, columns);
+    if (x0 < left && cols[0]!.length - first > LIVE_STYLE.points_per_px * columns) {
+      view = this.#decimated(cols.map((c) => c.subarray(first)), columns);
+      first = 0;
     }
-    this.#band(view);
-    this.#line(view[0]!, view[2]!, LIVE_STYLE.expected);
-    this.#line(view[0]!, view[1]!, LIVE_STYLE.value);
+    this.#band(view, first);
+    this.#line(view[0]!, view[2]!, first, LIVE_STYLE.expected);
+    this.#line(view[0]!, view[1]!, first, LIVE_STYLE.value);
     this.#overlays(overlays);
     ctx.restore();
   }
@@ -447,34 +489,29 @@ export class LivePlot {
     ctx.restore();
   }
 
-  /** The prediction band: one polygon along the upper edge and back along the lower. */
-  #band(view: Float64Array[]): void {
-    const [t, , , lo, up] = view as [
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-      Float64Array,
-    ];
+  /** The prediction band from sample `from` on: one polygon along the upper edge and back along
+   *  the lower. */
+  #band(view: readonly Float64Array[], from: number): void {
+    const t = view[0]!, lo = view[3]!, up = view[4]!;
     const n = t.length;
-    if (n < 2) return;
+    if (n - from < 2) return;
     const ctx = this.#ctx;
     ctx.beginPath();
-    ctx.moveTo(this.#x(t[0]!), this.#y(up[0]!));
-    for (let i = 1; i < n; i++) ctx.lineTo(this.#x(t[i]!), this.#y(up[i]!));
-    for (let i = n - 1; i >= 0; i--) ctx.lineTo(this.#x(t[i]!), this.#y(lo[i]!));
+    ctx.moveTo(this.#x(t[from]!), this.#y(up[from]!));
+    for (let i = from + 1; i < n; i++) ctx.lineTo(this.#x(t[i]!), this.#y(up[i]!));
+    for (let i = n - 1; i >= from; i--) ctx.lineTo(this.#x(t[i]!), this.#y(lo[i]!));
     ctx.closePath();
     ctx.fillStyle = LIVE_STYLE.band;
     ctx.fill();
   }
 
-  #line(t: Float64Array, v: Float64Array, color: string): void {
+  #line(t: Float64Array, v: Float64Array, from: number, color: string): void {
     const n = t.length;
-    if (n < 2) return;
+    if (n - from < 2) return;
     const ctx = this.#ctx;
     ctx.beginPath();
-    ctx.moveTo(this.#x(t[0]!), this.#y(v[0]!));
-    for (let i = 1; i < n; i++) ctx.lineTo(this.#x(t[i]!), this.#y(v[i]!));
+    ctx.moveTo(this.#x(t[from]!), this.#y(v[from]!));
+    for (let i = from + 1; i < n; i++) ctx.lineTo(this.#x(t[i]!), this.#y(v[i]!));
     ctx.strokeStyle = color;
     ctx.lineWidth = this.#dpr;
     ctx.stroke();

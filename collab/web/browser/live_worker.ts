@@ -65,9 +65,11 @@ class WorkerPlot {
   /** Draws what changed; fresh scales every so often, when the frame has room for them. */
   draw(loop: FrameLoop): PaintKind {
     if (!this.following) return "none";
-    const repaint = this.#sinceRepaint >= LIVE_UPDATES_PER_REPAINT && loop.takeRepaint();
-    const kind = this.plot.update(this.views(), this.overlays, repaint);
-    this.#sinceRepaint = kind === "full" ? 0 : this.#sinceRepaint + 1;
+    const refresh = this.#sinceRepaint >= LIVE_UPDATES_PER_REPAINT && loop.takeRepaint();
+    const kind = this.plot.update(this.views(), this.overlays, refresh);
+    this.#sinceRepaint = kind === "full" || (refresh && kind !== "none")
+      ? 0
+      : this.#sinceRepaint + 1;
     return kind;
   }
 

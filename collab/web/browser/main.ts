@@ -12,6 +12,7 @@ import { CoherencePanel } from "./coherence_panel.ts";
 import { byId } from "./dom.ts";
 import { EventsPanel } from "./events_panel.ts";
 import { FrameLoop } from "./frame_loop.ts";
+import { LivePlot } from "./live_plot.ts";
 import { LiveRouter } from "./live_router.ts";
 import { LiveWorkerLink } from "./live_worker_link.ts";
 import { PresencePanel } from "./presence_panel.ts";
@@ -129,6 +130,8 @@ function start(): void {
       presence,
       messageTimes,
       messageStarts,
+      // The class itself, so that tests can drive a live view directly.
+      LivePlot,
     },
   });
 }

@@ -120,6 +120,7 @@ test("strips scrolled in equal a whole repaint; a value out of range rescales; a
       );
       assert.is(drawnBy, render, "the live views are drawn where the address asks");
       await checkLiveChart(page, bus, render === "worker" ? "LPW" : "LPM");
+      if (render === "main") await checkRefresh(page);
       assert.equal(errors, []);
       assert.is(
         await page.evaluate(() =>
@@ -138,6 +139,43 @@ test("strips scrolled in equal a whole repaint; a value out of range rescales; a
     dir.remove();
   }
 });
+
+/**
+ * A refresh (the periodic repaint with fresh scales) repaints only when the fresh scales differ
+ * from the ones shown: a window whose range is the same paints a strip; one whose range shrank
+ * to half repaints, and paints a strip when no refresh is asked. Drives a LivePlot of the page's
+ * bundle on a canvas of its own, with windows of 200 samples 0.1 s apart.
+ */
+async function checkRefresh(page: Page): Promise<void> {
+  // Source text, not a function: the test's transpiler would name inner closures with a helper
+  // the page does not have.
+  const kinds = await page.evaluate(`(() => {
+    const plot = new globalThis.troupe.LivePlot(document.createElement("canvas"));
+    plot.layout(420, 170, { left: 50, top: 10, width: 358, height: 134 }, 1);
+    const none = { anomalies: [], changes: [], annotations: [] };
+    // The window of 200 samples ending at sample end, its values scaled by gain.
+    function window(end, gain) {
+      const cols = Array.from({ length: 5 }, () => new Float64Array(200));
+      for (let i = 0; i < 200; i++) {
+        const k = end - 200 + i, v = gain * 10 * Math.sin(k / 9);
+        cols[0][i] = 1000 + k / 10;
+        cols[1][i] = v;
+        cols[2][i] = v;
+        cols[3][i] = v - gain;
+        cols[4][i] = v + gain;
+      }
+      return cols;
+    }
+    return [
+      plot.update(window(200, 1), none),
+      plot.update(window(202, 1), none, true),
+      plot.update(window(204, 0.5), none),
+      plot.update(window(206, 0.5), none, true),
+      plot.update(window(208, 0.5), none, true),
+    ];
+  })()`) as string[];
+  assert.equal(kinds, ["full", "strip", "strip", "full", "strip"], "paints per update");
+}
 
 /** Frames of whichever draws the live views: the worker's, else the page's loop. */
 async function liveFrames(page: Page): Promise<Frames> {
