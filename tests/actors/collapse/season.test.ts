@@ -11,7 +11,11 @@ import {
   collapseKernel,
   type CollapseState,
 } from "../../../actors/collapse/kernel.ts";
-import { type CollapseConfig, defaultCollapseConfig } from "../../../actors/collapse/config.ts";
+import {
+  type CollapseConfig,
+  defaultCollapseConfig,
+  metricsCollapseConfig,
+} from "../../../actors/collapse/config.ts";
 import {
   SEASON_COEFFS,
   SEASON_PRIOR_VARIANCE,
@@ -181,6 +185,43 @@ test("weekends with their own level and swing are no change with season_weekend,
   const weekend = afterWeek(run(collapseKernel.init(cfg, "c"), values).changes);
   assert.is(weekend.length, 1, JSON.stringify(weekend.map((c) => c.changeIndex)));
   assert.ok(Math.abs(weekend[0]!.changeIndex - shiftAt) <= 10, `at ${weekend[0]!.changeIndex}`);
+});
+
+/**
+ * Load that grows `growth` a day and swings 30% over the day with it (the swing grows too), with
+ * AR(1) noise (phi 0.5, sd 2), `shift` added from `at`.
+ */
+function growing(seed: string, days: number, growth: number, shift: number, at: number): number[] {
+  const rng = new Prng(seed);
+  let e = 0;
+  return Array.from({ length: days * 1440 }, (_, i) => {
+    const hours = ((i * DT) % DAY_US) / 3_600e6;
+    const load = 100 * (1 + growth * i / 1440);
+    e = 0.5 * e + Math.sqrt(0.75) * rng.normal();
+    const cycle = 1 - 0.3 * Math.cos(2 * Math.PI * (hours - 3) / 24);
+    return load * cycle + 2 * e + (i >= at ? shift : 0);
+  });
+}
+
+test("a daily swing growing with the load is no change with the metrics settings' level drift, a shift is", () => {
+  // The season's harmonics follow the growing swing only as fast as they forget, so a fixed line
+  // reads the lag as a string of changes; a level that wanders slowly takes it in.
+  const shiftAt = Math.round(7.3 * 1440);
+  let fixed = 0, wandering = 0;
+  for (const seed of ["a", "b", "c"]) {
+    const values = growing(seed, 10, 0.01, 12, shiftAt);
+    const found = (over: Partial<CollapseConfig>) =>
+      run(collapseKernel.init(config({ ...metricsCollapseConfig, ...over }), "c"), values)
+        .changes.filter((c) => c.changeIndex >= 1440);
+    const isFalse = (c: CollapseChange) => Math.abs(c.changeIndex - shiftAt) > 10;
+    fixed += found({ level_drift: 0 }).filter(isFalse).length;
+    const wander = found({});
+    const at = wander.map((c) => c.changeIndex);
+    assert.ok(wander.some((c) => !isFalse(c)), `${seed}: the shift not found in ${at}`);
+    wandering += wander.filter(isFalse).length;
+  }
+  assert.ok(fixed >= 12, `a fixed level: ${fixed} false changes`);
+  assert.ok(wandering <= 2, `a wandering level: ${wandering} false changes`);
 });
 
 test("the noise's daily variance cycle is no change with a season", () => {
