@@ -143,6 +143,23 @@ test("a daily cycle is no change with season_us a day, and a real shift in it is
   assert.ok(seasonal[0]!.delaySamples <= 30, `delay ${seasonal[0]!.delaySamples}`);
 });
 
+test("a shift in the season's first period is not learned as daily shape", () => {
+  // 20 sigmas at 09:36 of the first day, over a swing of 4: counted as no change (a swing cannot be
+  // told from a change yet), but the season's level moves to it, so the harmonics keep the swing's
+  // shape. Learned as shape, it read as a change every hour or two for days (36 to 55 on these
+  // series before).
+  const late = Math.round(4.5 * 1440);
+  for (const seed of ["a", "b", "c"]) {
+    const values = daily(seed, 6, 4, 20, Math.round(0.4 * 1440)).map((x, i) =>
+      x - (i >= late ? 10 : 0)
+    );
+    const found = run(collapseKernel.init(config({ season_us: DAY_US }), "c"), values).changes;
+    const at = found.map((c) => c.changeIndex);
+    assert.is(found.length, 1, `${seed}: ${JSON.stringify(at)}`);
+    assert.ok(Math.abs(at[0]! - late) <= 10, `${seed}: at ${at[0]}`);
+  }
+});
+
 test("no change is counted in the season's first period, and a shift after it is found", () => {
   // A 12-sigma cycle, and a shift half a day after the first period: before the season has been
   // seen once, the swing would read as changes.
