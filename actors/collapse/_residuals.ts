@@ -43,11 +43,3 @@ export function trackResiduals(data: Float64Array, e: number, sigma: number): vo
   if (n > 1) data[H_AR_C1] = data[H_AR_C1]! + rate * (e * data[H_AR_E]! - data[H_AR_C1]!);
   data[H_AR_E] = e;
 }
-
-/** Forgets the residuals' moments (the regimes they came from were not a model of the channel). */
-export function resetResiduals(data: Float64Array): void {
-  data[H_AR_N] = 0;
-  data[H_AR_C0] = 0;
-  data[H_AR_C1] = 0;
-  data[H_AR_E] = 0;
-}

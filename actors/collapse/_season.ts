@@ -139,37 +139,51 @@ export function seasonLearn(
 ): void {
   const C = SEASON_COEFFS;
   // Time update (the level steps as a random walk, the harmonics' covariance is discounted) and
-  // P f, row by row in one pass. Features that are 0 (the weekend's, on a weekday: the last ones)
-  // add nothing to P f.
+  // P f. P is symmetric, so both read and update its upper triangle only, and the update writes
+  // both halves. Features that are 0 (the weekend's, on a weekday: the last ones) add nothing to
+  // P f, so rows from the first of them on are only discounted.
   const inflate = 1 / Math.sqrt(forget);
+  const shrink = 1 / forget;
   let n = m;
   while (n > 1 && f[n - 1] === 0) n--;
-  let fpf = 0;
+  for (let i = 0; i < m; i++) PF[i] = 0;
   for (let i = 0; i < m; i++) {
     const row = C + i * C;
-    let acc = 0;
-    if (i === 0) {
-      block[C] = block[C]! + LEVEL_STEP_VARIANCE;
-      for (let j = 1; j < m; j++) block[C + j] = block[C + j]! * inflate;
+    // Off the diagonal: the level's row by the square root of the harmonics' discount.
+    const scale = i === 0 ? inflate : shrink;
+    const pii = i === 0 ? block[C]! + LEVEL_STEP_VARIANCE : block[row + i]! * shrink;
+    block[row + i] = pii;
+    const fi = f[i]!;
+    let acc = PF[i]! + pii * fi;
+    if (i < n) {
+      for (let j = i + 1; j < m; j++) {
+        const p = block[row + j]! * scale;
+        block[row + j] = p;
+        acc += p * f[j]!;
+        PF[j] = PF[j]! + p * fi;
+      }
     } else {
-      block[row] = block[row]! * inflate;
-      for (let j = 1; j < m; j++) block[row + j] = block[row + j]! / forget;
+      for (let j = i + 1; j < m; j++) block[row + j] = block[row + j]! * scale;
     }
-    for (let j = 0; j < n; j++) acc += block[row + j]! * f[j]!;
     PF[i] = acc;
-    if (i < n) fpf += f[i]! * acc;
   }
+  let fpf = 0;
+  for (let i = 0; i < n; i++) fpf += f[i]! * PF[i]!;
   // Clipped at RESIDUAL_CLIP sd of the prediction, so an unknown level is not held back.
   let e = x - block[0]! - seasonValue(block, f, m);
   const lim = RESIDUAL_CLIP * sigma * Math.sqrt(1 + fpf);
   if (e > lim) e = lim;
   else if (e < -lim) e = -lim;
   const den = 1 / (1 + fpf);
-  for (let i = 0; i < m; i++) block[i] = block[i]! + PF[i]! * den * e;
   for (let i = 0; i < m; i++) {
     const row = C + i * C;
     const ki = PF[i]! * den;
-    for (let j = 0; j < m; j++) block[row + j] = block[row + j]! - ki * PF[j]!;
+    block[i] = block[i]! + ki * e;
+    for (let j = i; j < m; j++) {
+      const v = block[row + j]! - ki * PF[j]!;
+      block[row + j] = v;
+      block[C + j * C + i] = v;
+    }
   }
   // Forgetting must not wind the harmonics' covariance up where f never reaches (a period equal
   // to the sampling interval, say): past the prior's trace, their rows and columns are scaled

@@ -49,20 +49,21 @@ export interface CollapseState {
 }
 
 /**
- * Format 7: the weekend has a fourth feature, its sharp level (_weekend.ts). loadState reads
- * formats 5 and 6 too: format 6's season blocks were one coefficient shorter, format 5's
- * WEEKEND_FEATURES shorter (it had no weekend). Format 5 added the season's warm-up in the header,
- * format 4 had a channel season block and a longer header, format 3 hypotheses with a line (level,
- * slope, covariance), format 2 only a level.
+ * Format 8: the weekend has a fifth feature, its fast level (_weekend.ts). loadState reads formats
+ * 5 to 7 too: format 7's season blocks were one coefficient shorter, format 6's two (format 7 added
+ * the weekend's sharp level), format 5's WEEKEND_FEATURES shorter (it had no weekend). Format 5
+ * added the season's warm-up in the header, format 4 had a channel season block and a longer
+ * header, format 3 hypotheses with a line (level, slope, covariance), format 2 only a level.
  */
-export const STATE_FORMAT = 7;
+export const STATE_FORMAT = 8;
 /** The oldest format loadState reads. */
 export const STATE_FORMAT_OLDEST = 5;
 /** The coefficients of a season block in the formats loadState reads, by format. */
 const FORMAT_COEFFS: Readonly<Record<number, number>> = {
   5: SEASON_COEFFS - WEEKEND_FEATURES,
-  6: SEASON_COEFFS - 1,
-  7: SEASON_COEFFS,
+  6: SEASON_COEFFS - 2,
+  7: SEASON_COEFFS - 1,
+  8: SEASON_COEFFS,
 };
 // Header layout: configuration, then the running scalars.
 export const H_FORMAT = 0;
@@ -306,19 +307,20 @@ export function loadState(bytes: Uint8Array): CollapseState {
 }
 
 /**
- * A format-5 or format-6 state (season blocks of `coeffs` coefficients) in the current format: the
+ * A state of an older format (season blocks of `coeffs` coefficients) in the current format: the
  * same header, hypotheses and history, and each season block copied into the longer one
  * (coefficients and covariance, by index). A format-5 state has no weekend: the weekend's rows
- * stay 0, never read. A format-6 state with the weekend has its first three features in the same
- * places (after the harmonics); the sharp weekend comes after them, at the old block's length: its
- * coefficient 0, its variance the prior's (nothing learned of it yet), its covariances 0.
+ * stay 0, never read. A format-6 or format-7 state with the weekend has its first three or four
+ * features in the same places (after the harmonics); the features it lacks (the sharp weekend,
+ * then the fast one) come after them, at the old block's length: their coefficients 0, their
+ * variances the prior's (nothing learned of them yet), their covariances 0.
  */
 function fromShorter(old: Float64Array, runsMax: number, coeffs: number): Float64Array {
   const data = new Float64Array(stateLength(runsMax));
   const blocks = HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES;
   data.set(old.subarray(0, blocks));
   data[H_FORMAT] = STATE_FORMAT;
-  const weekend = coeffs === FORMAT_COEFFS[6] && data[H_SEASON_WEEKEND] === 1;
+  const weekend = coeffs !== FORMAT_COEFFS[5] && data[H_SEASON_WEEKEND] === 1;
   if (!weekend) data[H_SEASON_WEEKEND] = 0;
   const m = data[H_SEASON_M]!;
   const C0 = coeffs, C = SEASON_COEFFS;
@@ -332,8 +334,8 @@ function fromShorter(old: Float64Array, runsMax: number, coeffs: number): Float6
   }
   if (weekend) {
     // The season's block only (the noise's season has the daily features alone).
-    data[blocks + C + m * C + m] = SEASON_PRIOR_VARIANCE;
-    data[H_SEASON_M] = m + 1;
+    for (let i = m; i < m + C - C0; i++) data[blocks + C + i * C + i] = SEASON_PRIOR_VARIANCE;
+    data[H_SEASON_M] = m + C - C0;
   }
   return data;
 }

@@ -3,25 +3,32 @@
  * Sundays has its own level and its own daily swing. With a daily season alone, every weekend
  * reads as a level shift down on Saturday and back up on Monday, and its smaller swing as a string
  * of changes in between. The weekend is known from the calendar (Saturday and Sunday UTC, coming in
- * over a few hours either side of midnight), so it is four more features of the sample's time,
+ * over a few hours either side of midnight), so it is five more features of the sample's time,
  * fitted with the season's own: its weekendness w, w times the season's first harmonic (cosine
- * and sine), and a sharp weekend s, 1 from Saturday 00:00 to Monday 00:00 UTC exactly. They are 0
- * from Monday 03:00 to Friday 21:00.
+ * and sine), a sharp weekend s, 1 from Saturday 00:00 to Monday 00:00 UTC exactly, and a fast
+ * weekendness v, w's ramp over 1 hour either side of midnight instead of 3. They are 0 from
+ * Monday 03:00 to Friday 21:00.
  *
- * The weekend's level is then a w + b s, a mix of the smooth ramp and the sharp step that the fit
+ * The weekend's level is then a w + b s + c v, a mix of three speeds of coming in that the fit
  * learns: how fast a service's load comes in and goes is the service's, not the calendar's (a
  * ramp of a few hours for users across time zones, a step at midnight for batch jobs and
- * schedules). With the 3-hour ramp alone, a weekend that comes in faster left a misfit of up to
- * half its dip around each midnight; a false change there re-levelled the season, whose level
- * then took the weekend's dip and set off more on Sunday night and Monday. On the metrics feed
- * (`troupe bench detect`, false changes) the mix took seeds 1 to 5 from 158, 144, 224, 238, 224 to
- * 144, 106, 213, 233, 203, and seeds 6 to 8, not looked at before the choice, from 224, 279, 327
- * to 220, 242, 298.
+ * schedules, and anything between). With the 3-hour ramp alone, a weekend that comes in faster
+ * left a misfit of up to half its dip around each midnight; a false change there re-levelled the
+ * season, whose level then took the weekend's dip and set off more on Sunday night and Monday. On
+ * the metrics feed (`troupe bench detect`, false changes) the step took seeds 1 to 5 from 158,
+ * 144, 224, 238, 224 to 144, 106, 213, 233, 203, and seeds 6 to 8, not looked at before the
+ * choice, from 224, 279, 327 to 220, 242, 298. A ramp and a step still miss a weekend that comes
+ * in over an hour or two by up to a quarter of its dip half an hour either side of midnight (the
+ * feed's takes 2 hours); the fast ramp between them took the false changes of seeds 1 to 5 from
+ * 553 to 361 (the request channels' from 307 to 145; 460 labelled changes found instead of 461),
+ * and those of seeds 6 to 8, not looked at before the choice, from 296 to 203 (249 found). A ramp of 2 hours either
+ * side in its place was tried too, before the warm-up's relevel (kernel.ts): 551 on seeds 1 to 5,
+ * against 487 with 1 hour and 626 with neither.
  */
 
 /** Features of the weekend: its smooth level, its cosine and sine of the season's first harmonic,
- * and its sharp level. */
-export const WEEKEND_FEATURES = 4;
+ * its sharp level and its fast level. */
+export const WEEKEND_FEATURES = 5;
 
 const HOUR_US = 3_600e6;
 const DAY_US = 24 * HOUR_US;
@@ -31,6 +38,8 @@ const WEEK_US = 7 * DAY_US;
  * service's users are spread over time zones and evenings, so it does not start at a stroke.
  */
 export const WEEKEND_RAMP_US = 3 * HOUR_US;
+/** The fast weekendness comes in and goes over this many microseconds either side of midnight. */
+export const WEEKEND_FAST_RAMP_US = HOUR_US;
 /** Time 0 was a Thursday 00:00 UTC: Monday 12:00 UTC falls 4.5 days after it, modulo a week. */
 const MONDAY_NOON_US = 4.5 * DAY_US;
 
@@ -46,11 +55,12 @@ function sinceMondayNoon(t: number): number {
   return u < 0 ? u + WEEK_US : u >= WEEK_US ? u - WEEK_US : u;
 }
 
-/** The weekendness of `u` microseconds since the last Monday noon (see weekendness). */
-function weekendnessAt(u: number): number {
-  const width = 2 * WEEKEND_RAMP_US;
-  return smoothstep((u - 4.5 * DAY_US + WEEKEND_RAMP_US) / width) -
-    smoothstep((u - 6.5 * DAY_US + WEEKEND_RAMP_US) / width);
+/** The weekendness of `u` microseconds since the last Monday noon, over ramps of `ramp` either
+ * side of both midnights (see weekendness). */
+function weekendnessAt(u: number, ramp: number): number {
+  const width = 2 * ramp;
+  return smoothstep((u - 4.5 * DAY_US + ramp) / width) -
+    smoothstep((u - 6.5 * DAY_US + ramp) / width);
 }
 
 /**
@@ -58,19 +68,20 @@ function weekendnessAt(u: number): number {
  * Saturday and Sunday (UTC), with smooth ramps WEEKEND_RAMP_US either side of both midnights.
  */
 export function weekendness(t: number): number {
-  return weekendnessAt(sinceMondayNoon(t));
+  return weekendnessAt(sinceMondayNoon(t), WEEKEND_RAMP_US);
 }
 
 /**
  * The weekend's features of time `t` into `f` from index `at`: w, w cos, w sin (cos and sin are
- * the season's first harmonic, already in f[1] and f[2]), and the sharp weekend (1 on Saturday
- * and Sunday UTC, else 0).
+ * the season's first harmonic, already in f[1] and f[2]), the sharp weekend (1 on Saturday and
+ * Sunday UTC, else 0) and the fast weekendness.
  */
 export function weekendFeatures(t: number, f: Float64Array, at: number): void {
   const u = sinceMondayNoon(t);
-  const w = weekendnessAt(u);
+  const w = weekendnessAt(u, WEEKEND_RAMP_US);
   f[at] = w;
   f[at + 1] = w * f[1]!;
   f[at + 2] = w * f[2]!;
   f[at + 3] = u >= 4.5 * DAY_US && u < 6.5 * DAY_US ? 1 : 0;
+  f[at + 4] = weekendnessAt(u, WEEKEND_FAST_RAMP_US);
 }

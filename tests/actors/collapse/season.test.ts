@@ -11,7 +11,11 @@ import {
   collapseKernel,
   type CollapseState,
 } from "../../../actors/collapse/kernel.ts";
-import { type CollapseConfig, defaultCollapseConfig } from "../../../actors/collapse/config.ts";
+import {
+  type CollapseConfig,
+  defaultCollapseConfig,
+  metricsCollapseConfig,
+} from "../../../actors/collapse/config.ts";
 import {
   SEASON_COEFFS,
   SEASON_PRIOR_VARIANCE,
@@ -20,11 +24,13 @@ import {
   seasonReset,
 } from "../../../actors/collapse/_season.ts";
 import { weekendness } from "../../../actors/collapse/_weekend.ts";
+import { H_SEASON_M } from "../../../actors/collapse/_state.ts";
 import { COUNT_FLOOR_MAX, countFloor } from "../../../actors/collapse/_count_floor.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { cosFast } from "../../../actors/mod.ts";
 import { FORMAT5_DAY4, FORMAT5_STATE_BASE64 } from "./_format5_state.ts";
 import { FORMAT6_DAYS_8_TO_11, FORMAT6_STATE_BASE64 } from "./_format6_state.ts";
+import { FORMAT7_DAYS_8_TO_15, FORMAT7_STATE_BASE64 } from "./_format7_state.ts";
 
 const test = suite("collapse season and correlated noise");
 const DAY_US = 86_400e6;
@@ -139,6 +145,44 @@ test("a daily cycle is no change with season_us a day, and a real shift in it is
   assert.ok(seasonal[0]!.delaySamples <= 30, `delay ${seasonal[0]!.delaySamples}`);
 });
 
+test("a shift in the season's first period is not learned as daily shape", () => {
+  // 20 sigmas at 09:36 of the first day, over a swing of 4: counted as no change (a swing cannot be
+  // told from a change yet), but the season's level moves to it, so the harmonics keep the swing's
+  // shape. Learned as shape, it read as a change every hour or two for days (36 to 55 on these
+  // series before).
+  const late = Math.round(4.5 * 1440);
+  for (const seed of ["a", "b", "c"]) {
+    const values = daily(seed, 6, 4, 20, Math.round(0.4 * 1440)).map((x, i) =>
+      x - (i >= late ? 10 : 0)
+    );
+    const found = run(collapseKernel.init(config({ season_us: DAY_US }), "c"), values).changes;
+    const at = found.map((c) => c.changeIndex);
+    assert.is(found.length, 1, `${seed}: ${JSON.stringify(at)}`);
+    assert.ok(Math.abs(at[0]! - late) <= 10, `${seed}: at ${at[0]}`);
+  }
+});
+
+test("the noise's correlation learned in the season's warm-up is kept after it", () => {
+  // AR(1) noise on a daily cycle, the metrics settings: the warm-up's regimes learn phi; forgotten
+  // when the warm-up ended, the next hours read the correlated noise as changes (15 on these 12
+  // series before, most within 3 hours of the warm-up's end).
+  const found: number[] = [];
+  for (const phi of [0.5, 0.7]) {
+    for (const seed of ["a", "b", "c", "d", "e", "f"]) {
+      const rng = new Prng(seed);
+      let e = 0;
+      const values = Array.from({ length: 3 * 1440 }, (_, i) => {
+        const hours = ((i * DT) % DAY_US) / 3_600e6;
+        e = phi * e + Math.sqrt(1 - phi * phi) * rng.normal();
+        return 100 - 10 * Math.cos(2 * Math.PI * (hours - 3) / 24) + 2 * e;
+      });
+      const state = collapseKernel.init(config({ ...metricsCollapseConfig }), "c");
+      found.push(...run(state, values).changes.map((c) => c.changeIndex));
+    }
+  }
+  assert.ok(found.length <= 2, JSON.stringify(found));
+});
+
 test("no change is counted in the season's first period, and a shift after it is found", () => {
   // A 12-sigma cycle, and a shift half a day after the first period: before the season has been
   // seen once, the swing would read as changes.
@@ -181,6 +225,43 @@ test("weekends with their own level and swing are no change with season_weekend,
   const weekend = afterWeek(run(collapseKernel.init(cfg, "c"), values).changes);
   assert.is(weekend.length, 1, JSON.stringify(weekend.map((c) => c.changeIndex)));
   assert.ok(Math.abs(weekend[0]!.changeIndex - shiftAt) <= 10, `at ${weekend[0]!.changeIndex}`);
+});
+
+/**
+ * Load that grows `growth` a day and swings 30% over the day with it (the swing grows too), with
+ * AR(1) noise (phi 0.5, sd 2), `shift` added from `at`.
+ */
+function growing(seed: string, days: number, growth: number, shift: number, at: number): number[] {
+  const rng = new Prng(seed);
+  let e = 0;
+  return Array.from({ length: days * 1440 }, (_, i) => {
+    const hours = ((i * DT) % DAY_US) / 3_600e6;
+    const load = 100 * (1 + growth * i / 1440);
+    e = 0.5 * e + Math.sqrt(0.75) * rng.normal();
+    const cycle = 1 - 0.3 * Math.cos(2 * Math.PI * (hours - 3) / 24);
+    return load * cycle + 2 * e + (i >= at ? shift : 0);
+  });
+}
+
+test("a daily swing growing with the load is no change with the metrics settings' level drift, a shift is", () => {
+  // The season's harmonics follow the growing swing only as fast as they forget, so a fixed line
+  // reads the lag as a string of changes; a level that wanders slowly takes it in.
+  const shiftAt = Math.round(7.3 * 1440);
+  let fixed = 0, wandering = 0;
+  for (const seed of ["a", "b", "c"]) {
+    const values = growing(seed, 10, 0.01, 12, shiftAt);
+    const found = (over: Partial<CollapseConfig>) =>
+      run(collapseKernel.init(config({ ...metricsCollapseConfig, ...over }), "c"), values)
+        .changes.filter((c) => c.changeIndex >= 1440);
+    const isFalse = (c: CollapseChange) => Math.abs(c.changeIndex - shiftAt) > 10;
+    fixed += found({ level_drift: 0 }).filter(isFalse).length;
+    const wander = found({});
+    const at = wander.map((c) => c.changeIndex);
+    assert.ok(wander.some((c) => !isFalse(c)), `${seed}: the shift not found in ${at}`);
+    wandering += wander.filter(isFalse).length;
+  }
+  assert.ok(fixed >= 12, `a fixed level: ${fixed} false changes`);
+  assert.ok(wandering <= 2, `a wandering level: ${wandering} false changes`);
 });
 
 test("the noise's daily variance cycle is no change with a season", () => {
@@ -249,7 +330,7 @@ test("load() reads a format-5 state (before the weekend), and finds the change t
   const bytes = Uint8Array.from(atob(FORMAT5_STATE_BASE64), (c) => c.charCodeAt(0));
   assert.is(new DataView(bytes.buffer).getFloat64(0, true), 5);
   const state = collapseKernel.load(bytes);
-  assert.is(state.data[0], 7);
+  assert.is(state.data[0], 8);
   // The same series as when it was saved (see _format5_state.ts): day 4.
   const rng = new Prng("format5");
   const values = Array.from({ length: 4 * 1440 }, (_, i) => {
@@ -265,8 +346,12 @@ test("load() reads a format-5 state (before the weekend), and finds the change t
     h = (Math.imul(h, 31) + (w[0]! ^ w[1]!)) | 0;
   }
   assert.equal(rest.changes.map((c) => c.changeIndex), FORMAT5_DAY4.changes);
-  assert.is(h, FORMAT5_DAY4.probHash);
-  // And it saves as format 7, which loads exactly.
+  // The change_prob bits were the format-5 kernel's (FORMAT5_DAY4.probHash) up to format 7; since
+  // format 8 the season's fit updates its covariance from the upper triangle (P is symmetric), so
+  // their last bits differ: this is format 8's hash, the same on every runtime.
+  assert.is.not(h, FORMAT5_DAY4.probHash);
+  assert.is(h, -1190118052);
+  // And it saves as format 8, which loads exactly.
   const again = collapseKernel.save(state);
   assert.equal(collapseKernel.save(collapseKernel.load(again)), again);
 });
@@ -276,13 +361,15 @@ test("load() reads a format-6 state (before the sharp weekend), keeps what it le
   const old = new Float64Array(bytes.buffer.slice(0));
   assert.is(old[0], 6);
   const state = collapseKernel.load(bytes);
-  assert.is(state.data[0], 7);
+  assert.is(state.data[0], 8);
   // The season's level, 2 harmonics and 3 weekend features are where they were, by index; the
-  // sharp weekend comes after them, unlearned: coefficient 0, the prior's variance.
-  const m6 = 1 + 2 * 2 + 3, C6 = SEASON_COEFFS - 1, at6 = old.length - 2 * C6 * (1 + C6);
+  // sharp and the fast weekend come after them, unlearned: coefficient 0, the prior's variance.
+  const m6 = 1 + 2 * 2 + 3, C6 = SEASON_COEFFS - 2, at6 = old.length - 2 * C6 * (1 + C6);
   assert.equal(Array.from(state.season.subarray(0, m6)), Array.from(old.subarray(at6, at6 + m6)));
-  assert.is(state.season[m6], 0);
-  assert.is(state.season[SEASON_COEFFS + m6 * SEASON_COEFFS + m6], SEASON_PRIOR_VARIANCE);
+  for (const i of [m6, m6 + 1]) {
+    assert.is(state.season[i], 0);
+    assert.is(state.season[SEASON_COEFFS + i * SEASON_COEFFS + i], SEASON_PRIOR_VARIANCE);
+  }
   assert.is(state.season[SEASON_COEFFS + 2 * SEASON_COEFFS + 2], old[at6 + C6 + 2 * C6 + 2]);
   // The same series as when it was saved (see _format6_state.ts): days 8 to 11, one change.
   const rng = new Prng("format6");
@@ -292,6 +379,7 @@ test("load() reads a format-6 state (before the sharp weekend), keeps what it le
     const cycle = 10 * cosFast(2 * Math.PI * (hours - 3) / 24) * (1 - 0.6 * w);
     return 100 - cycle - 12 * w + rng.normal() + (i >= 9.5 * 1440 ? 6 : 0);
   });
+
   // Its configuration applied again is the same one: the season is kept, not reset.
   collapseKernel.configure!(
     state,
@@ -300,7 +388,42 @@ test("load() reads a format-6 state (before the sharp weekend), keeps what it le
   assert.is(state.season[1], old[at6 + 1]);
   const rest = run(state, values.slice(8 * 1440), 8 * 1440);
   assert.equal(rest.changes.map((c) => c.changeIndex), FORMAT6_DAYS_8_TO_11.changes);
-  // And it saves as format 7, which loads exactly.
+  // And it saves as format 8, which loads exactly.
+  const again = collapseKernel.save(state);
+  assert.equal(collapseKernel.save(collapseKernel.load(again)), again);
+});
+
+test("load() reads a format-7 state (before the fast weekend), keeps what it learned, and finds the change", () => {
+  const bytes = Uint8Array.from(atob(FORMAT7_STATE_BASE64), (c) => c.charCodeAt(0));
+  const old = new Float64Array(bytes.buffer.slice(0));
+  assert.is(old[0], 7);
+  const state = collapseKernel.load(bytes);
+  assert.is(state.data[0], 8);
+  // The season's level, 2 harmonics and 4 weekend features are where they were, by index, and so
+  // are their covariances; the fast weekend comes after them, unlearned.
+  const m7 = 1 + 2 * 2 + 4, C7 = SEASON_COEFFS - 1, at7 = old.length - 2 * C7 * (1 + C7);
+  assert.equal(Array.from(state.season.subarray(0, m7)), Array.from(old.subarray(at7, at7 + m7)));
+  for (let i = 0; i < m7; i++) {
+    const row = Array.from(state.season.subarray(SEASON_COEFFS + i * SEASON_COEFFS).slice(0, m7));
+    assert.equal(row, Array.from(old.subarray(at7 + C7 + i * C7, at7 + C7 + i * C7 + m7)));
+  }
+  assert.is(state.season[m7], 0);
+  assert.is(state.season[SEASON_COEFFS + m7 * SEASON_COEFFS + m7], SEASON_PRIOR_VARIANCE);
+  assert.is(state.data[H_SEASON_M], m7 + 1);
+  // The same series as when it was saved (see _format7_state.ts), days 8 to 15 (through the second
+  // weekend, where the fast weekend is learned): the change the format-7 kernel found.
+  const rng = new Prng("format7");
+  const values = Array.from({ length: 15 * 1440 }, (_, i) => {
+    const hours = ((i * DT) % DAY_US) / 3_600e6;
+    const w = weekendness(T0 + i * DT);
+    const cycle = 10 * cosFast(2 * Math.PI * (hours - 3) / 24) * (1 - 0.6 * w);
+    return 100 - cycle - 12 * w + rng.normal() + (i >= 9.5 * 1440 ? 6 : 0);
+  });
+  const cfg = config({ season_us: DAY_US, season_harmonics: 2, ar_max: 0.9, season_weekend: 1 });
+  collapseKernel.configure!(state, cfg);
+  assert.is(state.season[1], old[at7 + 1]);
+  const rest = run(state, values.slice(8 * 1440), 8 * 1440);
+  assert.equal(rest.changes.map((c) => c.changeIndex), FORMAT7_DAYS_8_TO_15.changes);
   const again = collapseKernel.save(state);
   assert.equal(collapseKernel.save(collapseKernel.load(again)), again);
 });
