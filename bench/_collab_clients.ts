@@ -6,8 +6,9 @@
  *
  * Lines it prints (JSON): `{ "ready": N }` once every client synced; the writer's process
  * `{ "written": total }` after its last update; every process `{ "latencies": N, "converged": k,
- * "count": N }` after `finish`, the latencies (milliseconds) written to the file as 8-byte floats:
- * a 15 s round at c500 makes 150,000 of them, and printed as one JSON line of 3 MB they did not
+ * "count": N, "first": [...], "last": [...] }` after `finish` (per measured update, the earliest
+ * and the latest arrival among this process's clients, in milliseconds), the latencies
+ * (milliseconds) written to the file as 8-byte floats: a 15 s round at c500 makes 150,000 of them, and printed as one JSON line of 3 MB they did not
  * reach the bench within its 120 s wait. Lines it reads: `go RATE TOTAL` (the writer starts),
  * `finish TOTAL WARMUP` (wait until every client holds the writer's last update, up to 10 s, and
  * report), `stop`.
@@ -122,10 +123,27 @@ async function finish(total: number, warmup: number): Promise<void> {
   await waitUntil(() => clients.every(has), 10_000);
   const latencies = Float64Array.from(arrivals.flatMap((got) => got.slice(warmup)));
   writeFileSync(latenciesFile!, new Uint8Array(latencies.buffer));
+  // Per update, this process's first and last arrival: the first is about the server's own delay
+  // (plus one client's apply), the last the whole fan-out.
+  const first: number[] = [], last: number[] = [];
+  for (let q = warmup; q < total; q++) {
+    let lo = Infinity, hi = -Infinity;
+    for (const got of arrivals) {
+      const x = got[q];
+      if (x === undefined) continue;
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    if (lo > hi) continue;
+    first.push(lo);
+    last.push(hi);
+  }
   say({
     latencies: latencies.length,
     converged: clients.filter(has).length,
     count: clients.length,
+    first,
+    last,
   });
 }
 

@@ -17,7 +17,10 @@
  * last update (`converged_ratio`). The server's resident memory is sampled from
  * `/proc/<pid>/status` during the run; its peak at 500 clients is reported. Servers run in
  * alternation per client count, `--rounds` times; each figure is the median over rounds, and the
- * log ends with each server's median and range over rounds. A p99 over 100 updates is the
+ * log ends with each server's median and range over rounds. Each round's line also gives, per
+ * update, the latency of its first and of its last client (medians over updates): the first is
+ * the server's delay plus one client's apply and a wake-up, the last the whole fan-out, which one
+ * client process applies client after client. A p99 over 100 updates is the
  * latency of about the worst update's slowest clients, so one stall sets it: `--seconds 15` or
  * more makes it the third-worst update's.
  *
@@ -66,6 +69,10 @@ const SECRET = "troupe-bench-collab-secret";
 interface Round {
   p50: number;
   p99: number;
+  /** Per update, the first client's latency (the server's delay and one apply): its median. */
+  firstP50: number;
+  /** Per update, the last client's latency (the whole fan-out): its median. */
+  lastP50: number;
   rssMb: number;
   converged: number;
 }
@@ -134,8 +141,12 @@ async function round(
     for (const p of procs) p.send(`finish ${total} ${s.rate}`); // the first second is warm-up
     const latencies: number[] = [];
     let converged = 0;
+    let first: number[] = [], last: number[] = [];
     for (const [i, p] of procs.entries()) {
-      const r = await p.next(120_000) as { converged: number };
+      const r = await p.next(120_000) as { converged: number; first: number[]; last: number[] };
+      // The processes' clients together: per update, the earliest first and the latest last.
+      first = i === 0 ? r.first : r.first.map((x, q) => Math.min(x, first[q] ?? x));
+      last = i === 0 ? r.last : r.last.map((x, q) => Math.max(x, last[q] ?? x));
       const bytes = readFileSync(join(dir.path, `latencies-${i}.f64`));
       // A copy: a Buffer from readFileSync may sit at an offset that is not a multiple of 8.
       const got = new Float64Array(new Uint8Array(bytes).buffer);
@@ -147,6 +158,8 @@ async function round(
     return {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
+      firstP50: percentile(first.sort((a, b) => a - b), 50),
+      lastP50: percentile(last.sort((a, b) => a - b), 50),
       rssMb: rssMax,
       converged: converged / n,
     };
@@ -216,7 +229,10 @@ export const benchmark: Benchmark = {
             `${kind} c${n} round ${r + 1}: p50 ${res.p50.toFixed(2)} ms, p99 ${
               res.p99.toFixed(2)
             } ms, ` +
-              `RSS ${res.rssMb.toFixed(0)} MB, converged ${(res.converged * 100).toFixed(1)}%`,
+              `RSS ${res.rssMb.toFixed(0)} MB, converged ${(res.converged * 100).toFixed(1)}%; ` +
+              `per update, first client ${res.firstP50.toFixed(2)} ms, last ${
+                res.lastP50.toFixed(2)
+              } ms (medians)`,
           );
           const key = `${kind}/${n}`;
           results.set(key, [...(results.get(key) ?? []), res]);

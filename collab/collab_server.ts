@@ -338,7 +338,7 @@ export class CollabServer {
       room: undefined,
       send: (bytes) => {
         if (ws.readyState !== ws.OPEN || conn.closing) return;
-        // What ws and its socket still hold for this client, corked bytes included.
+        // What ws and its socket still hold for this client (its queue of unsent writes).
         const buffered = ws.bufferedAmount;
         if (buffered > this.limits.send_buffered_bytes_max) return this.#closeSlow(conn, buffered);
         this.#frames.send(ws, bytes);

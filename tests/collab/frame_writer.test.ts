@@ -2,7 +2,7 @@
  * The collab server frames each outgoing message once and writes that frame to each socket: the
  * frame is byte for byte what ws's own sender builds, at each payload-length encoding, and through
  * a live server messages of each size reach stock clients whole and in order, a burst of them
- * leaving a corked socket together.
+ * included.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
