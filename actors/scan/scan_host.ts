@@ -31,6 +31,8 @@ export interface ScanHostOptions {
   inflight_max?: number;
   /** Resend a chunk not back after this long (default 5000). */
   chunk_timeout_ms?: number;
+  /** Told when the warm-up after the start is done (see below), with how long it took. */
+  onWarmed?(warmed: { ms: number; symbols_evaluated: number }): void;
 }
 
 const BARS_PREFIX = "bars/";
@@ -77,7 +79,8 @@ export function scanHostService(
       });
     const bars = hostBarsSource(host);
     const worker = new ScanWorker({ bus, bars, id: config.host_id });
-    const service = new ScanService({ bus, journals, bars, ...options });
+    const { onWarmed: _, ...serviceOptions } = options;
+    const service = new ScanService({ bus, journals, bars, ...serviceOptions });
     try {
       worker.start();
       await service.start();
@@ -89,16 +92,22 @@ export function scanHostService(
       throw e;
     }
     // The first scan's ordering, warmed in the background now and again once the bars change
-    // (see ScanService.warm), so that scan does not pay a pass over every symbol's bars.
-    const warm = () => {
-      service.warm(barsConfig.bar_sizes).catch((e) => log(`scan warm-up: ${(e as Error).message}`));
-    };
-    warm();
+    // (see ScanService.warm), so that scan does not pay a pass over every symbol's bars; then,
+    // once, the worker's evaluation path (ScanWorker.warm), so that it does not run cold.
+    const failed = (e: unknown) => log(`scan warm-up: ${(e as Error).message}`);
+    const warm = () => service.warm(barsConfig.bar_sizes);
+    const t0 = performance.now();
+    warm()
+      .then(() => worker.warm(barsConfig.bar_sizes))
+      .then((symbols_evaluated) => {
+        options.onWarmed?.({ ms: performance.now() - t0, symbols_evaluated });
+      })
+      .catch(failed);
     let changed: ReturnType<typeof setTimeout> | undefined;
     const stopWatch = host.onApplied("bars", () => {
       changed ??= setTimeout(() => {
         changed = undefined;
-        warm();
+        warm().catch(failed);
       }, WARM_AFTER_CHANGE_MS);
     });
     const http = scanHttp(service);
