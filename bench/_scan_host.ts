@@ -11,8 +11,8 @@
  *   seeded instances were snapshotted and it was ready (one figure per run): its `/healthz`
  *   answered, as an orchestrator's (or `troupe up`'s) health check asks before traffic comes, and
  *   its warm-up was done (the universe's priority order, ScanService.warm, and the evaluation
- *   path, ScanWorker.warm); the bench's HTTP and WebSocket client is warm by then (the health
- *   check, and a WebSocket to a scan that does not exist); its criteria is a new one, so its
+ *   path, rehearsed); the bench's HTTP and WebSocket client is warm by then (the health check, a
+ *   POST refused, a WebSocket to a scan that does not exist); its criteria is a new one, so its
  *   first result comes in priority order alone, as `first_result_new_criteria_ms`'s;
  * - `first_result_first_scan_host_ms`: the same scan on the host's side, from its POST reaching
  *   the scan API's handler to the host writing its first result to the WebSocket (_scan_marks.ts);
@@ -83,9 +83,10 @@ function writeHistory(dir: string, all: BarColumns[]): void {
 }
 
 /**
- * Waits until the host's `/healthz` answers 200 (up to a minute), then makes the bench's WebSocket
- * client open one (to a scan that does not exist: refused with a 404); the first request's time
- * and the next one's, sent to answered (ms).
+ * Waits until the host's `/healthz` answers 200 (up to a minute), then warms the rest of the
+ * bench's client: a POST with a JSON body (to /healthz, refused with a 405 by the host's own
+ * routes, before any scan route) and a WebSocket (to a scan that does not exist, refused with a
+ * 404). The first request's time and the next one's, sent to answered (ms).
  */
 async function readyClient(base: string): Promise<{ first: number; next: number }> {
   const get = async () => {
@@ -103,6 +104,8 @@ async function readyClient(base: string): Promise<{ first: number; next: number 
     h = await get();
   }
   const next = (await get()).ms;
+  const post = await fetch(`${base}/healthz`, { method: "POST", body: JSON.stringify({}) });
+  await post.text();
   await new Promise<void>((resolve) => {
     const ws = new WebSocket(`${base.replace("http", "ws")}/ws/results/none`);
     ws.on("error", () => resolve());

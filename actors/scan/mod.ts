@@ -28,12 +28,7 @@ export {
   type ScanStats,
   WARM_SLICE_SYMBOLS,
 } from "./scan_service.ts";
-export {
-  ScanWorker,
-  type ScanWorkerOptions,
-  WARM_EVAL_SLICE_SYMBOLS,
-  WARM_EVAL_SYMBOLS,
-} from "./scan_worker.ts";
+export { ScanWorker, type ScanWorkerOptions } from "./scan_worker.ts";
 export { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 export { hostBarsSource, type ScanHostOptions, scanHostService } from "./scan_host.ts";
 export { SCAN_BODY_BYTES_MAX, type ScanHttp, scanHttp } from "./scan_http.ts";

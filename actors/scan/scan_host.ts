@@ -20,6 +20,7 @@ import { scanHttp } from "./scan_http.ts";
 import type { ScanLimits } from "./scan_request.ts";
 import { ScanService } from "./scan_service.ts";
 import { ScanWorker } from "./scan_worker.ts";
+import { type Rehearsal, rehearseScans } from "./_rehearsal.ts";
 import { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 
 /** Options of the scans a host runs. */
@@ -79,7 +80,7 @@ export function scanHostService(
       });
     const bars = hostBarsSource(host);
     const worker = new ScanWorker({ bus, bars, id: config.host_id });
-    const { onWarmed: _, ...serviceOptions } = options;
+    const { onWarmed, ...serviceOptions } = options;
     const service = new ScanService({ bus, journals, bars, ...serviceOptions });
     try {
       worker.start();
@@ -93,14 +94,20 @@ export function scanHostService(
     }
     // The first scan's ordering, warmed in the background now and again once the bars change
     // (see ScanService.warm), so that scan does not pay a pass over every symbol's bars; then,
-    // once, the worker's evaluation path (ScanWorker.warm), so that it does not run cold.
+    // once, a rehearsal of the scan path (rehearseScans), so that it does not run cold either.
     const failed = (e: unknown) => log(`scan warm-up: ${(e as Error).message}`);
     const warm = () => service.warm(barsConfig.bar_sizes);
     const t0 = performance.now();
+    let rehearsal: Rehearsal | undefined;
+    let closed = false;
     warm()
-      .then(() => worker.warm(barsConfig.bar_sizes))
+      .then(() => {
+        if (closed) return 0;
+        rehearsal = rehearseScans(bars, barsConfig.bar_sizes);
+        return rehearsal.done;
+      })
       .then((symbols_evaluated) => {
-        options.onWarmed?.({ ms: performance.now() - t0, symbols_evaluated });
+        if (!closed) onWarmed?.({ ms: performance.now() - t0, symbols_evaluated });
       })
       .catch(failed);
     let changed: ReturnType<typeof setTimeout> | undefined;
@@ -114,6 +121,9 @@ export function scanHostService(
     return {
       http,
       async close() {
+        closed = true;
+        rehearsal?.stop();
+        await rehearsal?.done.catch(() => {});
         stopWatch();
         if (changed !== undefined) clearTimeout(changed);
         http.close();

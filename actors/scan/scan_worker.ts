@@ -10,21 +10,13 @@
  * hands over eight chunks at once (the service's in-flight window) would otherwise have the
  * worker scan all eight before the first one's results leave, and hold the host's I/O (a client's
  * WebSocket upgrade, /healthz) for as long.
- *
- * `warm` runs that path once, off the record, when the host starts: a host's first scan otherwise
- * runs it cold (its first chunks took 2-10 times as long as a repeated scan's, the JIT compiling
- * the indicators and the evaluator meanwhile).
  */
 import { setImmediate } from "node:timers";
 import type { Bus, BusSubscription } from "../../protocol/mod.ts";
 import { compileCriteria, type CompiledCriteria } from "../criteria/mod.ts";
 import type { BarsSource } from "./bars_source.ts";
-import { parseScanRequest } from "./scan_request.ts";
-import { warmUpCriteria } from "./_warm_up_criteria.ts";
 import {
-  type ChunkMessage,
   chunkSubject,
-  decodeChunk,
   decodeWork,
   encodeScanMessage,
   type Hit,
@@ -49,40 +41,6 @@ export interface ScanWorkerOptions {
 
 /** Chunks waiting to be scanned, at most; more are dropped (the service sends them again). */
 export const WORK_QUEUED_MAX = 4096;
-
-/** Symbols a warm-up evaluates per bar size, at most (see `ScanWorker.warm`). */
-export const WARM_EVAL_SYMBOLS = 256;
-/** Symbols a warm-up evaluates between two yields to the event loop. */
-export const WARM_EVAL_SLICE_SYMBOLS = 32;
-
-/** A chunk's results: `work`'s symbols evaluated on `bars` with `compiled`, best first. */
-function chunkResults(
-  work: WorkMessage,
-  compiled: CompiledCriteria,
-  options: { bars: BarsSource; worker: string },
-): ChunkMessage {
-  const hits: Hit[] = [], insufficient: string[] = [], unknown: string[] = [];
-  for (const symbol of work.symbols) {
-    const bars = options.bars.bars(symbol, work.def.bar);
-    if (!bars) {
-      unknown.push(symbol);
-      continue;
-    }
-    const v = compiled.evaluate(bars);
-    if (v.kind === "match") hits.push([symbol, v.rank]);
-    else if (v.kind === "insufficient_history") insufficient.push(symbol);
-  }
-  hits.sort((a, b) => compiled.compareRanks(a[1], b[1]));
-  return {
-    scanId: work.scanId,
-    chunk: work.chunk,
-    worker: options.worker,
-    hits,
-    insufficient,
-    unknown,
-    symbols: work.symbols.length,
-  };
-}
 
 /** A scan worker. */
 export class ScanWorker {
@@ -126,40 +84,6 @@ export class ScanWorker {
     this.#sub = undefined;
     this.#queue = [];
     this.#head = 0;
-  }
-
-  /**
-   * Runs the path of a chunk off the record: for each bar size in `bars`, a criteria reading every
-   * indicator and operator of the language (see warmUpCriteria) is checked and compiled as a
-   * scan's is, and evaluated over up to `WARM_EVAL_SYMBOLS` held symbols, `WARM_EVAL_SLICE_SYMBOLS`
-   * between yields to the event loop, each slice's work message and results encoded and decoded
-   * as they are on the bus. Nothing is published and nothing kept (the compiled criteria is not
-   * among the scans'). Resolves with the symbols whose indicators were computed (held, with
-   * history enough), early once stopped (at once when not started).
-   */
-  async warm(bars: readonly string[]): Promise<number> {
-    const { criteria, rank } = warmUpCriteria();
-    const symbols = this.#options.bars.symbols().slice(0, WARM_EVAL_SYMBOLS);
-    let evaluated = 0;
-    for (const bar of bars) {
-      const def = parseScanRequest({ criteria, rank, bar });
-      const compiled = compileCriteria(criteria, { rank, order: def.order });
-      for (let i = 0; i < symbols.length; i += WARM_EVAL_SLICE_SYMBOLS) {
-        await new Promise((r) => setTimeout(r, 0));
-        if (this.#sub === undefined) return evaluated;
-        const slice = symbols.slice(i, i + WARM_EVAL_SLICE_SYMBOLS);
-        const work = decodeWork(
-          encodeScanMessage({ scanId: "warm-up", chunk: i, attempt: 0, symbols: slice, def }),
-        );
-        const results = chunkResults(work, compiled, {
-          bars: this.#options.bars,
-          worker: this.#options.id,
-        });
-        decodeChunk(encodeScanMessage(results));
-        evaluated += slice.length - results.unknown.length - results.insufficient.length;
-      }
-    }
-    return evaluated;
   }
 
   #schedule(): void {
@@ -210,11 +134,30 @@ export class ScanWorker {
       this.#options.onError?.(e as Error);
       return;
     }
-    const results = chunkResults(work, compiled, {
-      bars: this.#options.bars,
-      worker: this.#options.id,
-    });
+    const hits: Hit[] = [], insufficient: string[] = [], unknown: string[] = [];
+    for (const symbol of work.symbols) {
+      const bars = this.#options.bars.bars(symbol, work.def.bar);
+      if (!bars) {
+        unknown.push(symbol);
+        continue;
+      }
+      const v = compiled.evaluate(bars);
+      if (v.kind === "match") hits.push([symbol, v.rank]);
+      else if (v.kind === "insufficient_history") insufficient.push(symbol);
+    }
+    hits.sort((a, b) => compiled.compareRanks(a[1], b[1]));
     this.chunks++;
-    this.#options.bus.publish(chunkSubject(work.scanId), encodeScanMessage(results));
+    this.#options.bus.publish(
+      chunkSubject(work.scanId),
+      encodeScanMessage({
+        scanId: work.scanId,
+        chunk: work.chunk,
+        worker: this.#options.id,
+        hits,
+        insufficient,
+        unknown,
+        symbols: work.symbols.length,
+      }),
+    );
   }
 }
