@@ -179,24 +179,28 @@ async function startScan(base: string, body: unknown): Promise<{ scanId: string;
   return { scanId: j.scanId, ws: j.websocketUrl };
 }
 
-/** The first result's time (ms from the POST) of a scan of `request`, which is then deleted. */
+/**
+ * The first result's time (ms from the POST, and on the host's side) of a scan of `request`, which
+ * is then deleted.
+ */
 async function newCriteriaFirst(
   base: string,
   request: Record<string, unknown>,
-  signals: number,
-): Promise<number> {
+  o: { signals: number; marks: ScanMarks },
+): Promise<{ client: number; host: number }> {
   const ts = performance.now();
   const { scanId, ws } = await startScan(base, request);
+  const posted = o.marks.posted;
   const sub = subscribe(ws);
   const { stats } = await sub.end;
   const tf = await sub.first;
-  if (stats.signals !== signals) {
+  if (stats.signals !== o.signals) {
     throw new Error(
-      `bench scan: ${request.criteria} found ${stats.signals} signals, not ${signals}`,
+      `bench scan: ${request.criteria} found ${stats.signals} signals, not ${o.signals}`,
     );
   }
   await fetch(`${base}/scan/${scanId}`, { method: "DELETE" });
-  return tf - ts;
+  return { client: tf - ts, host: (o.marks.firstWritten.get(scanId) ?? NaN) - posted };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -329,7 +333,7 @@ export async function hostScanRows(
     let bareMatches = o.bare();
     const full: number[] = [], first: number[] = [], bare: number[] = [], served: number[] = [];
     const short: number[] = [], liveFull: number[] = [], liveFirst: number[] = [];
-    const newFirst: number[] = [], hostFirst: number[] = [];
+    const newFirst: number[] = [], hostFirst: number[] = [], hostNewFirst: number[] = [];
     const live = Math.round((o.live ?? 0) * all.length);
     let cold = "";
     let firstOfAll = NaN, hostFirstOfAll = NaN;
@@ -361,7 +365,7 @@ export async function hostScanRows(
         ? await newCriteriaFirst(
           base,
           { ...request, criteria: `${o.criteria} and ${r} > -1` },
-          bareMatches,
+          { signals: bareMatches, marks },
         )
         : undefined;
       const tb = performance.now();
@@ -388,7 +392,8 @@ export async function hostScanRows(
         liveFirst.push(tf - ts);
         continue;
       }
-      newFirst.push(fresh!);
+      newFirst.push(fresh!.client);
+      hostNewFirst.push(fresh!.host);
       hostFirst.push(th);
       full.push(te - ts);
       served.push(done.stats.elapsed_ms);
@@ -402,7 +407,8 @@ export async function hostScanRows(
       } ms (the service's own start to ` +
         `end ${span(served)} ms), first result ${spread(first)} ms (the host's side ` +
         `${spread(hostFirst)} ms), ` +
-        `a criteria not scanned before ${spread(newFirst)} ms, bare loop ${span(bare)} ms ${
+        `a criteria not scanned before ${spread(newFirst)} ms (the host's side ` +
+        `${spread(hostNewFirst)} ms), bare loop ${span(bare)} ms ${
           o.bareShortCircuit
             ? `(short-circuiting: ${span(short)} ms, symbols_per_s ratio against it ${
               (median(short) / median(full)).toFixed(3)
