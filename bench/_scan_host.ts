@@ -9,11 +9,12 @@
  *   previous round's hits (the service puts a criteria's recent hits first);
  * - `first_result_first_scan_ms`: the first result of the first scan after the host started, its
  *   seeded instances were snapshotted and it was ready (one figure per run): its `/healthz`
- *   answered, as an orchestrator's (or `troupe up`'s) health check asks before traffic comes, and
- *   its warm-up was done (the universe's priority order, ScanService.warm, and the evaluation
- *   path, rehearsed); the bench's HTTP and WebSocket client is warm by then (the health check, a
- *   POST refused, a WebSocket to a scan that does not exist); its criteria is a new one, so its
- *   first result comes in priority order alone, as `first_result_new_criteria_ms`'s;
+ *   answered, as an orchestrator's (or `troupe up`'s) health check asks once the host is up and
+ *   before traffic comes, and its warm-up was done (the universe's priority order,
+ *   ScanService.warm, and the scan path, rehearsed); the bench's HTTP and WebSocket client is warm
+ *   by then (the health check, then GETs, POSTs refused and WebSockets to a scan that does not
+ *   exist, see warmClient); its criteria is a new one, so its first result comes in priority
+ *   order alone, as `first_result_new_criteria_ms`'s;
  * - `first_result_first_scan_host_ms`: the same scan on the host's side, from its POST reaching
  *   the scan API's handler to the host writing its first result to the WebSocket (_scan_marks.ts);
  * - `first_request_cold_client_ms`: the bench process's first HTTP request (that health check),
@@ -83,35 +84,48 @@ function writeHistory(dir: string, all: BarColumns[]): void {
 }
 
 /**
- * Waits until the host's `/healthz` answers 200 (up to a minute), then warms the rest of the
- * bench's client: a POST with a JSON body (to /healthz, refused with a 405 by the host's own
- * routes, before any scan route) and a WebSocket (to a scan that does not exist, refused with a
- * 404). The first request's time and the next one's, sent to answered (ms).
+ * Waits until the host's `/healthz` answers 200 (up to a minute), as an orchestrator's health
+ * check does once a host is up; the first request's time and the next one's, sent to answered
+ * (ms): the first is a cold client's (its HTTP stack loading, a new connection).
  */
 async function readyClient(base: string): Promise<{ first: number; next: number }> {
-  const get = async () => {
-    const t = performance.now();
-    const res = await fetch(`${base}/healthz`);
-    await res.text();
-    return { ok: res.status === 200, ms: performance.now() - t };
-  };
   const t0 = performance.now();
-  let h = await get();
+  let h = await healthz(base);
   const first = h.ms;
   while (!h.ok) {
     if (performance.now() - t0 > 60_000) throw new Error("bench scan: /healthz not 200 in 60 s");
     await new Promise((r) => setTimeout(r, 50));
-    h = await get();
+    h = await healthz(base);
   }
-  const next = (await get()).ms;
-  const post = await fetch(`${base}/healthz`, { method: "POST", body: JSON.stringify({}) });
-  await post.text();
-  await new Promise<void>((resolve) => {
-    const ws = new WebSocket(`${base.replace("http", "ws")}/ws/results/none`);
-    ws.on("error", () => resolve());
-    ws.on("open", () => (ws.terminate(), resolve()));
-  });
-  return { first, next };
+  return { first, next: (await healthz(base)).ms };
+}
+
+async function healthz(base: string): Promise<{ ok: boolean; ms: number }> {
+  const t = performance.now();
+  const res = await fetch(`${base}/healthz`);
+  await res.text();
+  return { ok: res.status === 200, ms: performance.now() - t };
+}
+
+/** How many times the bench's client makes each kind of request before the first scan. */
+const CLIENT_WARM_ROUNDS = 3;
+
+/**
+ * Warms the bench's client before the first scan, `CLIENT_WARM_ROUNDS` times: a GET /healthz, a
+ * POST with a JSON body (to /healthz, refused with a 405 by the host's own routes, before any scan
+ * route) and a WebSocket (to a scan that does not exist, refused with a 404).
+ */
+async function warmClient(base: string): Promise<void> {
+  for (let k = 0; k < CLIENT_WARM_ROUNDS; k++) {
+    await healthz(base);
+    const post = await fetch(`${base}/healthz`, { method: "POST", body: JSON.stringify({}) });
+    await post.text();
+    await new Promise<void>((resolve) => {
+      const ws = new WebSocket(`${base.replace("http", "ws")}/ws/results/none`);
+      ws.on("error", () => resolve());
+      ws.on("open", () => (ws.terminate(), resolve()));
+    });
+  }
 }
 
 /** Waits (up to 10 min) until the host has saved a snapshot of each of its `n` instances. */
@@ -306,22 +320,23 @@ export async function hostScanRows(
         `${((t1 - t0) / 1000).toFixed(1)} s, seeded from history_dir (read, journaled, applied) ` +
         `in ${((t2 - t1) / 1000).toFixed(1)} s`,
     );
+    const base = `http://127.0.0.1:${launched.host.httpPort}`;
+    const client = await readyClient(base);
     // The host's first periodic look (each second) snapshots every instance the seed changed:
     // 10,000 snapshots of 28 KB, once, which is not the scans' cost (under load it held the event
     // loop long enough for the first POST to time out).
     await snapshotted(launched.host, all.length, ctx);
-    const base = `http://127.0.0.1:${launched.host.httpPort}`;
-    const client = await readyClient(base);
     const tw = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const warm = await Promise.race([
       warmed,
-      new Promise<never>((_, reject) =>
-        setTimeout(
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
           () => reject(new Error("bench scan: the host's warm-up not done in 60 s")),
           60_000,
-        )
-      ),
-    ]);
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
     ctx.log(
       `host: ready; the bench's first request (GET /healthz) ${client.first.toFixed(1)} ms, ` +
         `the next ${client.next.toFixed(1)} ms; the host's warm-up took ${warm.ms.toFixed(0)} ms ` +
@@ -329,6 +344,7 @@ export async function hostScanRows(
           (performance.now() - tw).toFixed(0)
         } ms more`,
     );
+    await warmClient(base);
     const request = { criteria: o.criteria, rank: o.rank, bar: "1m" };
     let bareMatches = o.bare();
     const full: number[] = [], first: number[] = [], bare: number[] = [], served: number[] = [];
