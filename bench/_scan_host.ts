@@ -7,9 +7,19 @@
  * - `full_scan_ms` (POST to the end message) and `first_result_ms` (POST to the first result),
  *   medians over the rounds: the same criteria each round, so a round's first chunk holds the
  *   previous round's hits (the service puts a criteria's recent hits first);
- * - `first_result_first_scan_ms`: the first result of the first scan after the host started and
- *   its seeded instances were snapshotted (one figure per run): the universe's priority order is
- *   warmed in the background by then (ScanService.warm), or is built on this scan's path;
+ * - `first_result_first_scan_ms`: the first result of the first scan after the host started, its
+ *   seeded instances were snapshotted and it was ready (one figure per run): its `/healthz`
+ *   answered, as an orchestrator's (or `troupe up`'s) health check asks once the host is up and
+ *   before traffic comes, and its warm-up was done (the universe's priority order,
+ *   ScanService.warm, and the scan path, rehearsed); the bench's HTTP and WebSocket client is warm
+ *   by then (the health check, then GETs, POSTs refused and WebSockets to a scan that does not
+ *   exist, see warmClient); its criteria is a new one, so its first result comes in priority
+ *   order alone, as `first_result_new_criteria_ms`'s;
+ * - `first_result_first_scan_host_ms`: the same scan on the host's side, from its POST reaching
+ *   the scan API's handler to the host writing its first result to the WebSocket (_scan_marks.ts);
+ * - `first_request_cold_client_ms`: the bench process's first HTTP request (that health check),
+ *   sent to answered: a cold client's start-up (undici, a new connection) and the host's first
+ *   request, which a first scan from a cold client pays on top (the log gives the next request's);
  * - `first_result_new_criteria_ms`: the first result of a criteria the host has not scanned yet
  *   (the bench's with ` and <round> > -1` appended: the same matches), one after each static round
  *   (before the bare loops), its first chunk in priority order alone;
@@ -30,6 +40,7 @@ import { type Host, launchHost, parseHostConfig } from "../actors/runtime/mod.ts
 import { barsSeedBody } from "../actors/bars/mod.ts";
 import { scanHostService } from "../actors/scan/mod.ts";
 import { type BenchContext, type BenchRow, row } from "./_bench.ts";
+import { markedService, type ScanMarks } from "./_scan_marks.ts";
 
 /** What the host part is given. */
 export interface HostScanOptions {
@@ -69,6 +80,51 @@ function writeHistory(dir: string, all: BarColumns[]): void {
       lines.push(`${t},${b.open[i]},${b.high[i]},${b.low[i]},${b.close[i]},${b.volume[i]}`);
     }
     writeFileSync(join(dir, `${symbolName(s)}.1m.csv`), lines.join("\n") + "\n");
+  }
+}
+
+/**
+ * Waits until the host's `/healthz` answers 200 (up to a minute), as an orchestrator's health
+ * check does once a host is up; the first request's time and the next one's, sent to answered
+ * (ms): the first is a cold client's (its HTTP stack loading, a new connection).
+ */
+async function readyClient(base: string): Promise<{ first: number; next: number }> {
+  const t0 = performance.now();
+  let h = await healthz(base);
+  const first = h.ms;
+  while (!h.ok) {
+    if (performance.now() - t0 > 60_000) throw new Error("bench scan: /healthz not 200 in 60 s");
+    await new Promise((r) => setTimeout(r, 50));
+    h = await healthz(base);
+  }
+  return { first, next: (await healthz(base)).ms };
+}
+
+async function healthz(base: string): Promise<{ ok: boolean; ms: number }> {
+  const t = performance.now();
+  const res = await fetch(`${base}/healthz`);
+  await res.text();
+  return { ok: res.status === 200, ms: performance.now() - t };
+}
+
+/** How many times the bench's client makes each kind of request before the first scan. */
+const CLIENT_WARM_ROUNDS = 3;
+
+/**
+ * Warms the bench's client before the first scan, `CLIENT_WARM_ROUNDS` times: a GET /healthz, a
+ * POST with a JSON body (to /healthz, refused with a 405 by the host's own routes, before any scan
+ * route) and a WebSocket (to a scan that does not exist, refused with a 404).
+ */
+async function warmClient(base: string): Promise<void> {
+  for (let k = 0; k < CLIENT_WARM_ROUNDS; k++) {
+    await healthz(base);
+    const post = await fetch(`${base}/healthz`, { method: "POST", body: JSON.stringify({}) });
+    await post.text();
+    await new Promise<void>((resolve) => {
+      const ws = new WebSocket(`${base.replace("http", "ws")}/ws/results/none`);
+      ws.on("error", () => resolve());
+      ws.on("open", () => (ws.terminate(), resolve()));
+    });
   }
 }
 
@@ -137,24 +193,28 @@ async function startScan(base: string, body: unknown): Promise<{ scanId: string;
   return { scanId: j.scanId, ws: j.websocketUrl };
 }
 
-/** The first result's time (ms from the POST) of a scan of `request`, which is then deleted. */
+/**
+ * The first result's time (ms from the POST, and on the host's side) of a scan of `request`, which
+ * is then deleted.
+ */
 async function newCriteriaFirst(
   base: string,
   request: Record<string, unknown>,
-  signals: number,
-): Promise<number> {
+  o: { signals: number; marks: ScanMarks },
+): Promise<{ client: number; host: number }> {
   const ts = performance.now();
   const { scanId, ws } = await startScan(base, request);
+  const posted = o.marks.posted;
   const sub = subscribe(ws);
   const { stats } = await sub.end;
   const tf = await sub.first;
-  if (stats.signals !== signals) {
+  if (stats.signals !== o.signals) {
     throw new Error(
-      `bench scan: ${request.criteria} found ${stats.signals} signals, not ${signals}`,
+      `bench scan: ${request.criteria} found ${stats.signals} signals, not ${o.signals}`,
     );
   }
   await fetch(`${base}/scan/${scanId}`, { method: "DELETE" });
-  return tf - ts;
+  return { client: tf - ts, host: (o.marks.firstWritten.get(scanId) ?? NaN) - posted };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -240,11 +300,14 @@ export async function hostScanRows(
       },
     },
   }, ACTOR_KINDS);
+  const marks: ScanMarks = { posted: NaN, firstWritten: new Map() };
+  let onWarmed: (w: { ms: number; symbols_evaluated: number }) => void = () => {};
+  const warmed = new Promise<{ ms: number; symbols_evaluated: number }>((r) => (onWarmed = r));
   // No ticks: the bars held stay those seeded for the whole run.
   const launched = await launchHost(config, ACTOR_KINDS, {
     log: (m) => m.startsWith("bars history") && ctx.log(`host: ${m}`),
     tickEveryMs: 0,
-    service: scanHostService(),
+    service: markedService(scanHostService({ onWarmed }), marks),
   });
   const t2 = performance.now();
   try {
@@ -257,19 +320,39 @@ export async function hostScanRows(
         `${((t1 - t0) / 1000).toFixed(1)} s, seeded from history_dir (read, journaled, applied) ` +
         `in ${((t2 - t1) / 1000).toFixed(1)} s`,
     );
+    const base = `http://127.0.0.1:${launched.host.httpPort}`;
+    const client = await readyClient(base);
     // The host's first periodic look (each second) snapshots every instance the seed changed:
     // 10,000 snapshots of 28 KB, once, which is not the scans' cost (under load it held the event
     // loop long enough for the first POST to time out).
     await snapshotted(launched.host, all.length, ctx);
-    const base = `http://127.0.0.1:${launched.host.httpPort}`;
+    const tw = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const warm = await Promise.race([
+      warmed,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("bench scan: the host's warm-up not done in 60 s")),
+          60_000,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    ctx.log(
+      `host: ready; the bench's first request (GET /healthz) ${client.first.toFixed(1)} ms, ` +
+        `the next ${client.next.toFixed(1)} ms; the host's warm-up took ${warm.ms.toFixed(0)} ms ` +
+        `(${warm.symbols_evaluated} symbols evaluated), waited for ${
+          (performance.now() - tw).toFixed(0)
+        } ms more`,
+    );
+    await warmClient(base);
     const request = { criteria: o.criteria, rank: o.rank, bar: "1m" };
     let bareMatches = o.bare();
     const full: number[] = [], first: number[] = [], bare: number[] = [], served: number[] = [];
     const short: number[] = [], liveFull: number[] = [], liveFirst: number[] = [];
-    const newFirst: number[] = [];
+    const newFirst: number[] = [], hostFirst: number[] = [], hostNewFirst: number[] = [];
     const live = Math.round((o.live ?? 0) * all.length);
     let cold = "";
-    let firstOfAll = NaN;
+    let firstOfAll = NaN, hostFirstOfAll = NaN;
     // With a live market, odd rounds scan unchanged bars, even ones (from 2) new bars.
     for (let r = 0, calls = 0; r <= (live > 0 ? 2 * o.rounds : o.rounds); r++) {
       const isLive = live > 0 && r >= 2 && r % 2 === 0;
@@ -279,10 +362,12 @@ export async function hostScanRows(
       }
       const ts = performance.now();
       const { scanId, ws } = await startScan(base, request);
+      const posted = marks.posted;
       const sub = subscribe(ws);
       const done = await sub.end;
       const te = performance.now();
       const tf = await sub.first;
+      const th = (marks.firstWritten.get(scanId) ?? NaN) - posted;
       await fetch(`${base}/scan/${scanId}`, { method: "DELETE" });
       if (done.stats.signals !== bareMatches || done.seqs.length !== bareMatches) {
         throw new Error(
@@ -296,7 +381,7 @@ export async function hostScanRows(
         ? await newCriteriaFirst(
           base,
           { ...request, criteria: `${o.criteria} and ${r} > -1` },
-          bareMatches,
+          { signals: bareMatches, marks },
         )
         : undefined;
       const tb = performance.now();
@@ -311,11 +396,11 @@ export async function hostScanRows(
         );
       }
       if (r === 0) {
-        // The warm-up: the first scan orders the universe (a pass over every symbol's bars); the
-        // next ones, over unchanged bars, reuse that order (BarsSource.version).
+        // The host's first scan: a criteria it has not scanned (no recent hits to put first).
         firstOfAll = tf - ts;
+        hostFirstOfAll = th;
         cold = `first scan after the host started: full ${(te - ts).toFixed(1)} ms, first result ` +
-          `${(tf - ts).toFixed(1)} ms; `;
+          `${(tf - ts).toFixed(1)} ms (the host's side ${th.toFixed(1)} ms); `;
         continue;
       }
       if (isLive) {
@@ -323,7 +408,9 @@ export async function hostScanRows(
         liveFirst.push(tf - ts);
         continue;
       }
-      newFirst.push(fresh!);
+      newFirst.push(fresh!.client);
+      hostNewFirst.push(fresh!.host);
+      hostFirst.push(th);
       full.push(te - ts);
       served.push(done.stats.elapsed_ms);
       first.push(tf - ts);
@@ -334,8 +421,10 @@ export async function hostScanRows(
       `host scan (${bareMatches} signals): ${cold}then full ${
         span(full)
       } ms (the service's own start to ` +
-        `end ${span(served)} ms), first result ${spread(first)} ms, ` +
-        `a criteria not scanned before ${spread(newFirst)} ms, bare loop ${span(bare)} ms ${
+        `end ${span(served)} ms), first result ${spread(first)} ms (the host's side ` +
+        `${spread(hostFirst)} ms), ` +
+        `a criteria not scanned before ${spread(newFirst)} ms (the host's side ` +
+        `${spread(hostNewFirst)} ms), bare loop ${span(bare)} ms ${
           o.bareShortCircuit
             ? `(short-circuiting: ${span(short)} ms, symbols_per_s ratio against it ${
               (median(short) / median(full)).toFixed(3)
@@ -379,6 +468,22 @@ export async function hostScanRows(
         metric: "first_result_first_scan_ms",
         unit: "ms",
         troupe: firstOfAll,
+        baseline: null,
+        better: "lower",
+      }),
+      row({
+        bench: "scan",
+        metric: "first_result_first_scan_host_ms",
+        unit: "ms",
+        troupe: hostFirstOfAll,
+        baseline: null,
+        better: "lower",
+      }),
+      row({
+        bench: "scan",
+        metric: "first_request_cold_client_ms",
+        unit: "ms",
+        troupe: client.first,
         baseline: null,
         better: "lower",
       }),

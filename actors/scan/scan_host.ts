@@ -20,6 +20,7 @@ import { scanHttp } from "./scan_http.ts";
 import type { ScanLimits } from "./scan_request.ts";
 import { ScanService } from "./scan_service.ts";
 import { ScanWorker } from "./scan_worker.ts";
+import { type Rehearsal, rehearseScans } from "./_rehearsal.ts";
 import { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 
 /** Options of the scans a host runs. */
@@ -31,6 +32,8 @@ export interface ScanHostOptions {
   inflight_max?: number;
   /** Resend a chunk not back after this long (default 5000). */
   chunk_timeout_ms?: number;
+  /** Told when the warm-up after the start is done (see below), with how long it took. */
+  onWarmed?(warmed: { ms: number; symbols_evaluated: number }): void;
 }
 
 const BARS_PREFIX = "bars/";
@@ -77,7 +80,8 @@ export function scanHostService(
       });
     const bars = hostBarsSource(host);
     const worker = new ScanWorker({ bus, bars, id: config.host_id });
-    const service = new ScanService({ bus, journals, bars, ...options });
+    const { onWarmed, ...serviceOptions } = options;
+    const service = new ScanService({ bus, journals, bars, ...serviceOptions });
     try {
       worker.start();
       await service.start();
@@ -89,22 +93,37 @@ export function scanHostService(
       throw e;
     }
     // The first scan's ordering, warmed in the background now and again once the bars change
-    // (see ScanService.warm), so that scan does not pay a pass over every symbol's bars.
-    const warm = () => {
-      service.warm(barsConfig.bar_sizes).catch((e) => log(`scan warm-up: ${(e as Error).message}`));
-    };
-    warm();
+    // (see ScanService.warm), so that scan does not pay a pass over every symbol's bars; then,
+    // once, a rehearsal of the scan path (rehearseScans), so that it does not run cold either.
+    const failed = (e: unknown) => log(`scan warm-up: ${(e as Error).message}`);
+    const warm = () => service.warm(barsConfig.bar_sizes);
+    const t0 = performance.now();
+    let rehearsal: Rehearsal | undefined;
+    let closed = false;
+    warm()
+      .then(() => {
+        if (closed) return 0;
+        rehearsal = rehearseScans(bars, barsConfig.bar_sizes);
+        return rehearsal.done;
+      })
+      .then((symbols_evaluated) => {
+        if (!closed) onWarmed?.({ ms: performance.now() - t0, symbols_evaluated });
+      })
+      .catch(failed);
     let changed: ReturnType<typeof setTimeout> | undefined;
     const stopWatch = host.onApplied("bars", () => {
       changed ??= setTimeout(() => {
         changed = undefined;
-        warm();
+        warm().catch(failed);
       }, WARM_AFTER_CHANGE_MS);
     });
     const http = scanHttp(service);
     return {
       http,
       async close() {
+        closed = true;
+        rehearsal?.stop();
+        await rehearsal?.done.catch(() => {});
         stopWatch();
         if (changed !== undefined) clearTimeout(changed);
         http.close();

@@ -63,6 +63,9 @@ error or a request the host refused (400, 413: the message names the field and t
   async run(args) {
     const request = scanRequest(args);
     const base = baseUrl(args);
+    // Listened for before the POST: a Ctrl-C while it is answered stops the scan it starts (with
+    // the default action it would kill the process and leave the scan running on the server).
+    const signalled = waitForSignal().then(() => "signal" as const);
     let started: Response;
     try {
       started = await fetch(`${base}/scan/stream`, {
@@ -99,7 +102,7 @@ error or a request the host refused (400, 413: the message names the field and t
         () => {},
       );
     }, 250);
-    const outcome = await Promise.race([end, waitForSignal().then(() => "signal" as const)]);
+    const outcome = await Promise.race([end, signalled]);
     let stats: Stats | undefined;
     // Ctrl-C: the scan stops on the server, whose end message brings the final statistics.
     if (outcome === "signal") {

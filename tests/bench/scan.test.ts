@@ -24,6 +24,8 @@ test("bench scan runs on 60 symbols: every row, through a host and its API, noth
     "full_scan_ms",
     "first_result_ms",
     "first_result_first_scan_ms",
+    "first_result_first_scan_host_ms",
+    "first_request_cold_client_ms",
     "first_result_new_criteria_ms",
     "symbols_per_s",
     "full_scan_live_ms",

@@ -17,8 +17,11 @@ import { CRITERIA, expected, RANK, source, universe, until } from "../actors/sca
 
 const test = suite("troupe scan");
 
-/** A scan API over `n` random-walk symbols; with a worker unless `idle` (scans then never end). */
-async function serve(n: number, idle = false) {
+/**
+ * A scan API over `n` random-walk symbols; with a worker unless `idle` (scans then never end). With
+ * `hold`, a POST /scan/stream waits for it before it is answered (and its scan started).
+ */
+async function serve(n: number, idle = false, hold?: { arrived(): void; until: Promise<void> }) {
   const u = universe(n, 3);
   const bus = new InProcessBus();
   let id = 0;
@@ -33,6 +36,10 @@ async function serve(n: number, idle = false) {
   if (!idle) worker.start();
   const api = scanHttp(service);
   const server: Server = createServer(async (req, res) => {
+    if (hold && req.method === "POST" && req.url === "/scan/stream") {
+      hold.arrived();
+      await hold.until;
+    }
     if (!(await api.handle(req, res))) {
       res.writeHead(404);
       res.end();
@@ -181,6 +188,29 @@ test("Ctrl-C stops the scan on the server", async () => {
     assert.is(stats.stop_reason, "requested");
     assert.is(s.service.subscriberCount("scan1"), 0);
   } finally {
+    await s.close();
+  }
+});
+
+test("Ctrl-C while the POST is being answered stops the scan it starts", async () => {
+  let arrived = false, release = () => {};
+  const until$ = new Promise<void>((r) => (release = r));
+  const s = await serve(100, true, { arrived: () => (arrived = true), until: until$ });
+  try {
+    const run = startTroupe(["scan", "close > 0", "--keep", "--url", s.url]);
+    await until(() => arrived, 20_000, "the POST");
+    // The child waits for the answer: no scan yet, and the signal comes before there is one.
+    assert.is(s.service.stats("scan1"), undefined);
+    run.signal("SIGINT");
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    assert.is(await run.exited, 0, run.output());
+    assert.match(run.output(), "stopping scan scan1 on the server");
+    const stats = s.service.stats("scan1")!;
+    assert.is(stats.state, "stopped");
+    assert.is(stats.stop_reason, "requested");
+  } finally {
+    release();
     await s.close();
   }
 });

@@ -83,7 +83,11 @@ function expected(data: Map<string, { t: Float64Array; v: Float64Array }>) {
   return want;
 }
 
-async function launch(dir: string, nats: string): Promise<LaunchedHost> {
+async function launch(
+  dir: string,
+  nats: string,
+  onWarmed?: (w: { symbols_evaluated: number }) => void,
+): Promise<LaunchedHost> {
   const config = parseHostConfig({
     host_id: "scanhost",
     nats,
@@ -97,7 +101,10 @@ async function launch(dir: string, nats: string): Promise<LaunchedHost> {
       bars: { bar_sizes: ["1s", "1m"], history_bars: 200 },
     },
   }, ACTOR_KINDS);
-  return await launchHost(config, ACTOR_KINDS, { log: () => {}, service: scanHostService() });
+  return await launchHost(config, ACTOR_KINDS, {
+    log: () => {},
+    service: scanHostService(onWarmed ? { onWarmed } : {}),
+  });
 }
 
 /** Publishes every symbol's samples as frames of 40 samples, as `troupe inject` does. */
@@ -121,7 +128,7 @@ function heldBars(launched: LaunchedHost): number {
 }
 
 if (haveNatsServer("scans on a host")) {
-  test("a host over NATS serves scans on its HTTP port: results over WebSocket and SSE equal the criteria on bars grouped directly; the scan survives a restart, in its own journal", async () => {
+  test("a host over NATS serves scans on its HTTP port: results over WebSocket and SSE equal the criteria on bars grouped directly; the scan survives a restart, in its own journal; a restarted host warms its evaluation path over the bars it recovered", async () => {
     const nats = await startTestNats();
     const dir = tempDir();
     let nc: NatsConnection | undefined;
@@ -172,7 +179,11 @@ if (haveNatsServer("scans on a host")) {
 
       // The scan is kept in the scans' own journal; a restarted host serves it again.
       await launched.close();
-      launched = await launch(dir.path, nats.url);
+      const warmed: number[] = [];
+      launched = await launch(dir.path, nats.url, (w) => warmed.push(w.symbols_evaluated));
+      // Every symbol's 1 s bars evaluated once; its one or two 1 m bars are too few.
+      await until(() => warmed.length > 0, 10_000, "the warm-up");
+      assert.equal(warmed, [SYMBOLS]);
       const again = `http://127.0.0.1:${launched.host.httpPort}`;
       const stats: Json = await (await fetch(`${again}/scan/stats/${scanId}`)).json();
       assert.is(stats.state, "done");
