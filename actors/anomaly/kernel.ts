@@ -183,6 +183,12 @@ const JUMP_FREE_BITS = 5;
  */
 const COUNT_FREE_BITS = 5;
 /**
+ * Counts above this are not judged as Poisson: from about 2^53 every double is an integer, and
+ * the Poisson terms, near k log k in size, would lose their bits to rounding (at 2^32 they keep
+ * them to 1e-5).
+ */
+const COUNT_REFERENCE_MAX = 4_294_967_296;
+/**
  * Weight of the latest value in the walk test's long average and variance, and of the latest
  * increment in its slow mean square (span 1000).
  */
@@ -420,7 +426,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       // 4 or 5, at 0.5 by one), not an anomaly. Jumps, runs and the shift view keep their own
       // references: a spike of a few counts is a jump at any level.
       let countBits = Infinity;
-      if (counts && (raw > 0 || x > rangeHi || x < rangeLo)) {
+      if (counts && x <= COUNT_REFERENCE_MAX && (raw > 0 || x > rangeHi || x < rangeLo)) {
         countBits = poissonTailBits(x, exp > 0 ? exp : 0) - COUNT_FREE_BITS;
         if (countBits < raw) raw = countBits > 0 ? countBits : 0;
       }
