@@ -30,7 +30,9 @@
  *   integers), the binned views' surprise and the range rule are also capped by the Poisson tail
  *   of the value at the expected value, less 5 bits: a count's spread follows its level, so a
  *   value new to the bins that a count at that level draws once in a few hundred samples is not an
- *   anomaly (jumps, runs and the shift view keep their own references).
+ *   anomaly; a flat run of counts is capped the same way by the Poisson probability of its
+ *   repeats at the value expected when it began, less 5 bits (zeros for half an hour where a few
+ *   a day are expected are no frozen counter); jumps and the shift view keep their own references.
  * Bins are fixed after the warm-up: `bins` across the warm-up range, then wider bins beyond it
  * (`tail_bins_per_octave` per doubling of the distance), so a far excursion is one novelty, not
  * many; increments have fixed bins over ±6 mean absolute changes. A pair (context, bin) never seen
@@ -109,7 +111,7 @@ import {
 } from "./_bins.ts";
 import { keyOf, LAST_BORN, observe } from "./_table.ts";
 import { stepShift } from "./_shift.ts";
-import { isCount, poissonTailBits } from "./_counts.ts";
+import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
 import * as S from "./_state.ts";
 
 export {
@@ -228,7 +230,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     incSq = s[S.INC_SQ]!,
     incSqSlow = s[S.INC_SQ_SLOW]!;
   let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!, hourAlarm = s[S.HOUR_ALARM]!;
-  let walkOn = s[S.WALK_ON]!;
+  let walkOn = s[S.WALK_ON]!, runRate = s[S.RUN_RATE]!;
   let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
@@ -311,6 +313,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     let runBits = 0;
     if (flat) {
       run++;
+      // The rate a run of counts is judged at: the value expected as it began (later ones follow
+      // the run itself).
+      if (run === 1) runRate = exp;
       // A run as long as few finished runs of the past were: its tail probability, with one
       // pseudo-run each side, in bits; on a channel whose value often stays put (more than
       // FLAT_SHARE_MAX of its runs: counts, coarse readings), less FLAT_FREE_BITS, so a run
@@ -426,9 +431,19 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       // 4 or 5, at 0.5 by one), not an anomaly. Jumps, runs and the shift view keep their own
       // references: a spike of a few counts is a jump at any level.
       let countBits = Infinity;
-      if (counts && x <= COUNT_REFERENCE_MAX && (raw > 0 || x > rangeHi || x < rangeLo)) {
-        countBits = poissonTailBits(x, exp > 0 ? exp : 0) - COUNT_FREE_BITS;
-        if (countBits < raw) raw = countBits > 0 ? countBits : 0;
+      if (counts && x <= COUNT_REFERENCE_MAX) {
+        if (raw > 0 || x > rangeHi || x < rangeLo) {
+          countBits = poissonTailBits(x, exp > 0 ? exp : 0) - COUNT_FREE_BITS;
+          if (countBits < raw) raw = countBits > 0 ? countBits : 0;
+        }
+        // A run of counts is that many repeats of its value: their Poisson probability at the
+        // rate expected when the run began, less the runs' free bits, caps its tail. Zeros for
+        // half an hour at night, when a channel of errors expects a few a day, are no frozen
+        // counter, however rare runs that long are among its runs by day.
+        if (runBits > 0 && runRate === runRate) {
+          const cap = run * poissonPointBits(x, runRate > 0 ? runRate : 0) - FLAT_FREE_BITS;
+          if (cap < runBits) runBits = cap > 0 ? cap : 0;
+        }
       }
       if (runBits > raw) raw = runBits;
       if (jumpBits > raw) raw = jumpBits;
@@ -535,6 +550,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.HOUR_ALARM] = hourAlarm;
   s[S.LAST_ALARM] = lastAlarm;
   s[S.WALK_ON] = walkOn;
+  s[S.RUN_RATE] = runRate;
   s[S.LAST_ALARM_SIZE] = lastAlarmSize;
   return { score, expected, lower, upper, changes, valid, skipped, seen };
 }

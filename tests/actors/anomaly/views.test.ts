@@ -298,6 +298,38 @@ test("on a count channel a value new to the bins is judged against a Poisson cou
   assert.ok(found >= 80, `spikes scoring high: ${found} of ${spikes}`);
 });
 
+test("a run of counts is judged at the rate expected as it began: zeros in a quiet hour are no frozen counter", () => {
+  // Errors a minute at 8.1 by day and 0.1 in the hour around midnight: most of the channel's runs
+  // are of a sample or two, so its runs of zeros at night are rare among them, but at 0.1 a minute
+  // half an hour of zeros is ordinary. A counter frozen for an hour by day is found either way.
+  const day = 1440;
+  const rate = (i: number) => 0.1 + 8 * Math.min(1, 4 * Math.abs(Math.sin((Math.PI * i) / day)));
+  let nightOpenings = 0, frozen = 0, found = 0;
+  for (let seed = 1; seed <= 16; seed++) {
+    const rng = new Prng(seed);
+    const v = Array.from({ length: 9 * day }, (_, i) => rng.poisson(rate(i)));
+    const at: number[] = [];
+    for (let d = 4; d < 9; d++) {
+      const i = d * day + 500 + rng.int(300);
+      v.fill(v[i - 1]!, i, i + 60);
+      at.push(i);
+    }
+    const st = anomalyKernel.init(defaultAnomalyConfig, "c");
+    const t = Float64Array.from(v, (_, i) => T0 + i * 60_000_000);
+    const r = anomalyKernel.step(st, { channel: "c", seq0: 0, t, v: Float64Array.from(v) });
+    for (const c of r.changes) {
+      if (c.open && c.index >= 2 * day && rate(c.index) < 1) nightOpenings++;
+    }
+    for (const i of at) {
+      frozen++;
+      if (maxScore(r, i, i + 60) >= 0.5) found++;
+    }
+  }
+  // 26 openings in the quiet hours here; with runs judged by their tail among runs alone, 34.
+  assert.ok(nightOpenings <= 30, `openings in the quiet hours: ${nightOpenings}`);
+  assert.ok(found >= 78, `frozen counters found: ${found} of ${frozen}`);
+});
+
 test("a ramp of 3 sd inside the daily range is found within 45 samples by the shift view", () => {
   // 20 days from a Monday, a ramp of 3 noise sds over 60 samples on the 18th (a Thursday): each
   // hour has seen its new level on other days' cycles, but not at this hour. Without the shift
