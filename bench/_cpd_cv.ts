@@ -10,7 +10,8 @@
  */
 import { type CollapseConfig, parseCollapseConfig } from "../actors/collapse/mod.ts";
 import { f1Score, MARGIN_DEFAULT } from "./_cpd_metrics.ts";
-import { detectSeries, readTcpdAnnotations, readTcpdDir } from "./cpd.ts";
+import { detectSeries } from "./cpd.ts";
+import { readTcpdAnnotations, readTcpdDir } from "./_tcpd_data.ts";
 
 /**
  * The values tried for each field; every combination is one configuration of the grid. Fields

@@ -248,17 +248,17 @@ export const command: Command = {
         ? undefined
         : `http://127.0.0.1:${launched.host.httpPort}`,
     });
-    // An editor's token, as the design says: the URL is for the team, and nobody needs more to
-    // edit the dashboard; an owner's token comes from troupe token.
-    const editorToken = await mintToken(collab.keyring, {
+    // The owner's token (issue 17): whoever ran troupe up owns the session; links for the team
+    // (viewer or editor) come from troupe token.
+    const ownerToken = await mintToken(collab.keyring, {
       session: "main",
-      role: "editor",
+      role: "owner",
       ttlS: 8 * 3600,
       nowMs: Date.now(),
     });
     console.log(
-      `troupe up: collab server ${collab.server.url} (y-websocket; session "main", editor token ` +
-        `${editorToken}; more with troupe token --data-dir ${dataDir})`,
+      `troupe up: collab server ${collab.server.url} (y-websocket; session "main", owner token ` +
+        `${ownerToken}; more with troupe token --data-dir ${dataDir})`,
     );
     if (journal === "jetstream") {
       console.log(
@@ -269,10 +269,10 @@ export const command: Command = {
     // --- the dashboard and the stream gateway (issue 17): the URL to open, and collab.json for
     // troupe watch (a viewer token: watching needs no more).
     const collabFile = await dashboardFile(collab, dataDir);
-    console.log(`troupe up: dashboard ${collabFile.dashboard}?session=main&token=${editorToken}`);
+    console.log(`troupe up: dashboard ${collabFile.dashboard}?session=main&token=${ownerToken}`);
     console.log(
-      `troupe up: share it read-only, or as its owner: troupe token --session main --role ` +
-        `viewer|owner --data-dir ${dataDir}, then ${collabFile.dashboard}?session=main&token=<token>`,
+      `troupe up: share it read-only or to edit: troupe token --session main --role ` +
+        `viewer|editor --data-dir ${dataDir}, then ${collabFile.dashboard}?session=main&token=<token>`,
     );
     console.log(
       `troupe up: findings live in the terminal: troupe watch` +

@@ -178,7 +178,7 @@ test("next to troupe up, troupe watch needs no options: up writes its gateway an
   try {
     await up.waitFor("troupe watch");
     assert.match(up.output(), /dashboard http:\/\/127\.0\.0\.1:\d+\/\?session=main&token=\S+\n/);
-    assert.match(up.output(), /troupe token --session main --role viewer\|owner/);
+    assert.match(up.output(), /troupe token --session main --role viewer\|editor/);
     const r = await runTroupe(["watch", "--data-dir", dataDir, "--json", "--count", "1"], {
       timeoutMs: 45_000,
     });

@@ -17,7 +17,7 @@ import { connectClient, waitFor } from "./_support.ts";
 
 const test = suite("troupe up's collab server");
 
-test("troupe up prints the collab URL and an editor token that opens the session; a threshold reaches the host", async () => {
+test("troupe up prints the collab URL and an owner token that opens the session; a threshold reaches the host", async () => {
   const dir = tempDir();
   const up = startTroupe([
     "up",
@@ -34,8 +34,8 @@ test("troupe up prints the collab URL and an editor token that opens the session
     "0",
   ]);
   try {
-    await up.waitFor("editor token");
-    const m = /collab server (ws:\/\/\S+) \(y-websocket; session "main", editor token (\S+);/
+    await up.waitFor("owner token");
+    const m = /collab server (ws:\/\/\S+) \(y-websocket; session "main", owner token (\S+);/
       .exec(up.output());
     assert.ok(m, up.output());
     const client = await connectClient(m![1]!, "main", m![2]!);
@@ -72,8 +72,8 @@ test("troupe up --record, then troupe replay --verify: the session is rebuilt fr
     rec,
   ]);
   try {
-    await up.waitFor("editor token");
-    const m = /collab server (ws:\/\/\S+) \(y-websocket; session "main", editor token (\S+);/
+    await up.waitFor("owner token");
+    const m = /collab server (ws:\/\/\S+) \(y-websocket; session "main", owner token (\S+);/
       .exec(up.output());
     assert.ok(m, up.output());
     const a = await connectClient(m![1]!, "main", m![2]!);
@@ -164,7 +164,7 @@ test("troupe up --journal jetstream without a nats-server it can start ends with
   }
 });
 
-/** Starts `troupe up --journal jetstream` on `dataDir`; its collab URL, editor token and NATS URL. */
+/** Starts `troupe up --journal jetstream` on `dataDir`; its collab URL, owner token and NATS URL. */
 async function upOnJetStream(dataDir: string) {
   const up = startTroupe([
     "up",
@@ -182,7 +182,7 @@ async function upOnJetStream(dataDir: string) {
     "0",
   ]);
   await up.waitFor("collab documents in JetStream", 60_000);
-  const m = /collab server (ws:\/\/\S+) \(y-websocket; session "main", editor token (\S+);/
+  const m = /collab server (ws:\/\/\S+) \(y-websocket; session "main", owner token (\S+);/
     .exec(up.output());
   const nats = /nats-server on (nats:\/\/\S+)/.exec(up.output());
   assert.ok(m && nats, up.output());
