@@ -14,6 +14,9 @@ const LN2 = 0.6931471805599453;
 const HALF_LOG_2PI = 0.9189385332046728; // log(2 pi) / 2
 /** Below this the log-factorial is summed exactly; from it on, Stirling's series. */
 const EXACT_MAX = 16;
+/** log(k!) for k below EXACT_MAX, summed in order. */
+const LOG_FACTORIAL = new Float64Array(EXACT_MAX);
+for (let k = 2; k < EXACT_MAX; k++) LOG_FACTORIAL[k] = LOG_FACTORIAL[k - 1]! + logFast(k);
 
 /** Whether `x` reads as a count: a non-negative integer. */
 export function isCount(x: number): boolean {
@@ -22,11 +25,7 @@ export function isCount(x: number): boolean {
 
 /** log(k!) for a non-negative integer k: exact sums below EXACT_MAX, Stirling's series above. */
 function logFactorial(k: number): number {
-  if (k < EXACT_MAX) {
-    let s = 0;
-    for (let j = 2; j <= k; j++) s += logFast(j);
-    return s;
-  }
+  if (k < EXACT_MAX) return LOG_FACTORIAL[k]!;
   const inv = 1 / k;
   return k * logFast(k) - k + HALF_LOG_2PI + 0.5 * logFast(k) + inv / 12 - (inv * inv * inv) / 360;
 }
