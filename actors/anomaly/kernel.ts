@@ -305,8 +305,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     // On a count (both values non-negative integers) a jump is measured in counts at least: a
     // channel of errors at night moves by less than one count on average, and a move of 2 or 3
     // counts is 2 or 3 steps of its resolution, not 8 to 12 of its mean absolute changes.
+    const counts = seen > 0 && isCount(x) && isCount(prev);
     let madJ = incMadFast > incMad ? incMadFast : incMad;
-    if (madJ < 1 && seen > 0 && isCount(x) && isCount(prev)) madJ = 1;
+    if (madJ < 1 && counts) madJ = 1;
     const zj = madJ > 0 ? d / madJ : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
     const flat = seen > 0 && ad <= flatTol * incMad;
     let runBits = 0;
@@ -428,14 +429,10 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       // the bins, or a move new to the increments, that such a count reaches once in a few
       // hundred draws is its spread at that level (a channel of errors at 20 a minute moves by
       // 4 or 5, at 0.5 by one), not an anomaly; flat runs, below, likewise. Jumps and the shift
-      // view keep their own references: a spike of a few counts is a jump at any level. Floats
-      // pass the one test only when some view scores or the value leaves the range.
+      // view keep their own references: a spike of a few counts is a jump at any level.
       let countBits = Infinity;
-      const edge = x > rangeHi || x < rangeLo;
-      if (
-        (raw > 0 || edge || runBits > 0) && x <= COUNT_REFERENCE_MAX && isCount(x) && isCount(prev)
-      ) {
-        if (raw > 0 || edge) {
+      if (counts && x <= COUNT_REFERENCE_MAX) {
+        if (raw > 0 || x > rangeHi || x < rangeLo) {
           countBits = poissonTailBits(x, exp > 0 ? exp : 0) - COUNT_FREE_BITS;
           if (countBits < raw) raw = countBits > 0 ? countBits : 0;
         }
