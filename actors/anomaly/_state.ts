@@ -14,22 +14,28 @@ import {
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
- * Version 7: the increments' slow mean square (INC_SQ_SLOW, for the walk test) after the other
- * scalars (6: the time of the last incident opening and its sample's departure from the expected
+ * Version 8: the expected value when the current flat run began (RUN_RATE, the count reference of
+ * runs) after the other scalars (7: the increments' slow mean square, INC_SQ_SLOW, for the walk
+ * test; 6: the time of the last incident opening and its sample's departure from the expected
  * value, LAST_ALARM and LAST_ALARM_SIZE, and whether the channel is judged a walk, WALK_ON; 5: the
  * shift view's state after the jump view's; 4: the jump view's counters and the very recent mean
  * absolute increment; 3: per-key birth times, the flat-run context, the increment view, the walk
- * test). Versions 4 to 6 still load: version 6 with the slow mean square started at the recent
- * one, versions 4 and 5 also with no alarm on record, and version 4 with a fresh shift view.
+ * test). Versions 4 to 7 still load: version 7 with no run rate on record (NaN: a run under way
+ * is judged as before until the next begins), version 6 also with the slow mean square started at
+ * the recent one, versions 4 and 5 also with no alarm on record, and version 4 with a fresh shift
+ * view.
  */
-const SAVE_VERSION = 7;
+const SAVE_VERSION = 8;
 const SAVE_VERSION_SHIFT = 5;
 const SAVE_VERSION_JUMPS = 4;
 const SAVE_VERSION_ALARM = 6;
+const SAVE_VERSION_SLOW = 7;
 /** Scalar slots of versions 4 and 5: before LAST_ALARM, LAST_ALARM_SIZE and WALK_ON (-∞, 0, 0). */
 const SCALARS_V5 = 48;
 /** Scalar slots of version 6: before INC_SQ_SLOW (started at INC_SQ). */
 const SCALARS_V6 = 51;
+/** Scalar slots of version 7: before RUN_RATE (NaN). */
+const SCALARS_V7 = 52;
 const HOUR_US = 3_600_000_000;
 
 // Scalar slots of the state.
@@ -85,7 +91,8 @@ export const SEEN = 0,
   LAST_ALARM_SIZE = 49,
   WALK_ON = 50,
   INC_SQ_SLOW = 51,
-  SCALARS = 52;
+  RUN_RATE = 52,
+  SCALARS = 53;
 
 /** The scalar slots' names, in slot order (SEEN first). */
 const SCALAR_NAMES = [
@@ -141,6 +148,7 @@ const SCALAR_NAMES = [
   "last_alarm_departure",
   "walk",
   "increment_ms_slow",
+  "flat_run_rate",
 ] as const;
 
 /** An anomaly kernel's state: plain typed arrays, saved and loaded byte for byte. */
@@ -206,6 +214,7 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[AGE] = Infinity;
   s[HOUR_ALARM] = -Infinity;
   s[LAST_ALARM] = -Infinity;
+  s[RUN_RATE] = NaN;
   s[WARMUP] = Math.max(2, Math.floor(config.warmup_samples));
   s[BINS] = Math.max(1, Math.floor(config.bins));
   s[TAIL_PER_OCTAVE] = config.tail_bins_per_octave;
@@ -252,9 +261,10 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
 }
 
 /**
- * Restores a state saved by `saveAnomalyState` (this version; version 6, whose slow increment mean
- * square starts at the recent one; version 5, which also has no alarm on record; or version 4,
- * whose shift view also starts afresh); throws RangeError on bytes that are not one.
+ * Restores a state saved by `saveAnomalyState` (this version; version 7, with no run rate on
+ * record; version 6, whose slow increment mean square also starts at the recent one; version 5,
+ * which also has no alarm on record; or version 4, whose shift view also starts afresh); throws
+ * RangeError on bytes that are not one.
  */
 export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -273,6 +283,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const ns = version >= SAVE_VERSION_SHIFT ? SHIFT_SCALARS + 2 * DAY_TYPES * (np / 3) : 0;
   const scalars = version === SAVE_VERSION
     ? SCALARS
+    : version === SAVE_VERSION_SLOW
+    ? SCALARS_V7
     : version === SAVE_VERSION_ALARM
     ? SCALARS_V6
     : SCALARS_V5;
@@ -288,7 +300,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const s = new Float64Array(SCALARS);
   s.set(read(scalars));
   if (scalars < SCALARS_V6) s[LAST_ALARM] = -Infinity;
-  if (scalars < SCALARS) s[INC_SQ_SLOW] = s[INC_SQ]!;
+  if (scalars < SCALARS_V7) s[INC_SQ_SLOW] = s[INC_SQ]!;
+  if (scalars < SCALARS) s[RUN_RATE] = NaN;
   const profile = read(np), ctx = read(nc), warm = read(nw), born = read(nk);
   const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
   const shift = ns > 0 ? read(ns) : createShiftState(np / 3);

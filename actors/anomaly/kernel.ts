@@ -26,6 +26,13 @@
  *   lasting changes no single sample shows (a small level shift, a ramp inside known levels); its
  *   threshold is an in-control average run length of 2^17 samples, capped by how rare an
  *   excursion that high is among the channel's own (not scored on random walks).
+ * - count reference (_counts.ts): on a sample that is a count (it and the last one non-negative
+ *   integers), the binned views' surprise and the range rule are also capped by the Poisson tail
+ *   of the value at the expected value, less 5 bits: a count's spread follows its level, so a
+ *   value new to the bins that a count at that level draws once in a few hundred samples is not an
+ *   anomaly; a flat run of counts is capped the same way by the Poisson probability of its
+ *   repeats at the value expected when it began, less 5 bits (zeros for half an hour where a few
+ *   a day are expected are no frozen counter); jumps and the shift view keep their own references.
  * Bins are fixed after the warm-up: `bins` across the warm-up range, then wider bins beyond it
  * (`tail_bins_per_octave` per doubling of the distance), so a far excursion is one novelty, not
  * many; increments have fixed bins over ±6 mean absolute changes. A pair (context, bin) never seen
@@ -104,6 +111,7 @@ import {
 } from "./_bins.ts";
 import { keyOf, LAST_BORN, observe } from "./_table.ts";
 import { stepShift } from "./_shift.ts";
+import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
 import * as S from "./_state.ts";
 
 export {
@@ -171,6 +179,18 @@ const FLAT_BIN_MIN = 3;
 /** Bits a jump's tail probability must exceed before it scores (see the module comment). */
 const JUMP_FREE_BITS = 5;
 /**
+ * Bits a count's Poisson tail at the expected value must exceed before its binned views or the
+ * range rule score: the jump view's and the count runs' 5, so a count scores where fewer than
+ * about one draw in a thousand at its level would fall as far.
+ */
+const COUNT_FREE_BITS = 5;
+/**
+ * Counts above this are not judged as Poisson: from about 2^53 every double is an integer, and
+ * the Poisson terms, near k log k in size, would lose their bits to rounding (at 2^32 they keep
+ * them to 1e-5).
+ */
+const COUNT_REFERENCE_MAX = 4_294_967_296;
+/**
  * Weight of the latest value in the walk test's long average and variance, and of the latest
  * increment in its slow mean square (span 1000).
  */
@@ -210,7 +230,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     incSq = s[S.INC_SQ]!,
     incSqSlow = s[S.INC_SQ_SLOW]!;
   let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!, hourAlarm = s[S.HOUR_ALARM]!;
-  let walkOn = s[S.WALK_ON]!;
+  let walkOn = s[S.WALK_ON]!, runRate = s[S.RUN_RATE]!;
   let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
@@ -285,15 +305,17 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     // On a count (both values non-negative integers) a jump is measured in counts at least: a
     // channel of errors at night moves by less than one count on average, and a move of 2 or 3
     // counts is 2 or 3 steps of its resolution, not 8 to 12 of its mean absolute changes.
+    const counts = seen > 0 && isCount(x) && isCount(prev);
     let madJ = incMadFast > incMad ? incMadFast : incMad;
-    if (madJ < 1 && x >= 0 && prev >= 0 && Math.floor(x) === x && Math.floor(prev) === prev) {
-      madJ = 1;
-    }
+    if (madJ < 1 && counts) madJ = 1;
     const zj = madJ > 0 ? d / madJ : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
     const flat = seen > 0 && ad <= flatTol * incMad;
     let runBits = 0;
     if (flat) {
       run++;
+      // The rate a run of counts is judged at: the value expected as it began (later ones follow
+      // the run itself).
+      if (run === 1) runRate = exp;
       // A run as long as few finished runs of the past were: its tail probability, with one
       // pseudo-run each side, in bits; on a channel whose value often stays put (more than
       // FLAT_SHARE_MAX of its runs: counts, coarse readings), less FLAT_FREE_BITS, so a run
@@ -402,6 +424,27 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       // A time-of-day novelty strong enough to alarm alone: the next day's are the same change.
       if (alarmSettleUs > 0 && hourBits >= threshold * fullBits) hourAlarm = ti;
       let raw = total / grids;
+      // On a count (this value and the last non-negative integers), the binned views and the
+      // range rule are judged against a Poisson count at the expected value too: a level new to
+      // the bins, or a move new to the increments, that such a count reaches once in a few
+      // hundred draws is its spread at that level (a channel of errors at 20 a minute moves by
+      // 4 or 5, at 0.5 by one), not an anomaly; flat runs, below, likewise. Jumps and the shift
+      // view keep their own references: a spike of a few counts is a jump at any level.
+      let countBits = Infinity;
+      if (counts && x <= COUNT_REFERENCE_MAX) {
+        if (raw > 0 || x > rangeHi || x < rangeLo) {
+          countBits = poissonTailBits(x, exp > 0 ? exp : 0) - COUNT_FREE_BITS;
+          if (countBits < raw) raw = countBits > 0 ? countBits : 0;
+        }
+        // A run of counts is that many repeats of its value: their Poisson probability at the
+        // rate expected when the run began, less the runs' free bits, caps its tail. Zeros for
+        // half an hour at night, when a channel of errors expects a few a day, are no frozen
+        // counter, however rare runs that long are among its runs by day.
+        if (runBits > 0 && runRate === runRate) {
+          const cap = run * poissonPointBits(x, runRate > 0 ? runRate : 0) - FLAT_FREE_BITS;
+          if (cap < runBits) runBits = cap > 0 ? cap : 0;
+        }
+      }
       if (runBits > raw) raw = runBits;
       if (jumpBits > raw) raw = jumpBits;
       // The shift view: a CUSUM on the level-and-weekly-season residual (not on random walks).
@@ -413,9 +456,10 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       const beyond = x > rangeHi ? x - rangeHi : rangeLo - x;
       // Within settle_hours of an incident, a value beyond the range that departs from its
       // expected value by no more than the incident's sample did is that change meeting the old
-      // range's edge (a shift up, at its next daily peak): it is scored by its views, not 1.
+      // range's edge (a shift up, at its next daily peak): it is scored by its views, not 1. So is
+      // a count whose Poisson tail at the expected value is short of a full score's bits.
       if (
-        !walk && beyond > tol * span &&
+        !walk && beyond > tol * span && countBits >= fullBits &&
         (ti - lastAlarm >= settleUs || (x > exp ? x - exp : exp - x) > lastAlarmSize)
       ) raw = 1;
       // Refractory: within the period, only a stronger score than the last reported one passes.
@@ -506,6 +550,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.HOUR_ALARM] = hourAlarm;
   s[S.LAST_ALARM] = lastAlarm;
   s[S.WALK_ON] = walkOn;
+  s[S.RUN_RATE] = runRate;
   s[S.LAST_ALARM_SIZE] = lastAlarmSize;
   return { score, expected, lower, upper, changes, valid, skipped, seen };
 }

@@ -303,6 +303,8 @@ test("save() and load() restore a state that steps to bit-identical outputs", ()
 const SCALARS_V5 = 48;
 /** Scalar slots of save format 6: the current ones less the slow increment mean square. */
 const SCALARS_V6 = 51;
+/** Scalar slots of save format 7: the current ones less the rate a flat run began at. */
+const SCALARS_V7 = 52;
 
 /** The bytes of `st` in save format `version`, with its first `scalars` scalar slots only. */
 function saveScalars(st: AnomalyState, scalars: number, version: number): Uint8Array {
@@ -356,10 +358,10 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 7);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 8);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 7/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 8/);
 });
 
 test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
@@ -385,7 +387,7 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(26), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 7);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 8);
   // One float short of a version-5 state is not one.
   const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
   assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
@@ -416,9 +418,34 @@ test("load() reads a version-6 state (before the slow increment mean square), st
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(29), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 7);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 8);
   // One float short of a version-6 state is not one.
   const short = saveScalars(st, SCALARS_V6, 6);
+  assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
+});
+
+test("load() reads a version-7 state (before the run rate), with no run rate on record", () => {
+  const rng = new Prng(30);
+  const n = 3000;
+  const t = Float64Array.from({ length: n }, (_, i) => T0 + i * MINUTE_US);
+  // Counts that end frozen: the state is in a run, with the rate it began at.
+  const v = Float64Array.from({ length: n }, () => rng.poisson(2));
+  v.fill(v[n - 21]!, n - 20);
+  const st = runFrames(anomalyKernel.init(CONFIG, "c"), t, v, 0, n, new Prng(31), []);
+  const d = anomalyActor.describeState!(st) as Record<string, number>;
+  assert.ok(d.flat_run! >= 20 && d.flat_run_rate! > 0, `run ${d.flat_run} at ${d.flat_run_rate}`);
+  const loaded = anomalyKernel.load(saveScalars(st, SCALARS_V7, 7));
+  assert.ok(Number.isNaN(loaded.s[SCALARS_V7]), "no run rate on record");
+  assert.equal(
+    Array.from(loaded.s.subarray(0, SCALARS_V7)),
+    Array.from(st.s.subarray(0, SCALARS_V7)),
+  );
+  for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
+    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+  }
+  runFrames(loaded, t, v, 0, 500, new Prng(32), []);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 8);
+  const short = saveScalars(st, SCALARS_V7, 7);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
 

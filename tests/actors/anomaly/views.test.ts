@@ -260,6 +260,76 @@ test("on a count channel a jump is measured in counts at least: a move of a few 
   assert.ok(high <= 45, `moves of 2 counts or more scoring high: ${high} of ${moves}`);
 });
 
+test("on a count channel a value new to the bins is judged against a Poisson count at its level", () => {
+  // Errors a minute on a daily curve whose rate moves every two days (3 to 23 a minute): after each
+  // move, each hour's context meets levels it never saw, most of them what a Poisson count at the
+  // new rate draws every few hundred samples. A spike of 30 counts a day stays an anomaly.
+  const day = 1440;
+  let falseOpenings = 0, spikes = 0, found = 0;
+  for (let seed = 1; seed <= 12; seed++) {
+    const rng = new Prng(seed);
+    const v: number[] = [];
+    for (let i = 0; i < 10 * day; i++) {
+      const offset = [0, 12, 4, 20, 8][Math.floor(i / (2 * day))]!;
+      v.push(rng.poisson(offset + 3 + 2 * Math.sin((2 * Math.PI * i) / day)));
+    }
+    const spikeAt: number[] = [];
+    for (let d = 2; d < 10; d++) {
+      const i = d * day + 300 + rng.int(600);
+      v[i] = v[i]! + 30;
+      spikeAt.push(i);
+    }
+    const st = anomalyKernel.init(defaultAnomalyConfig, "c");
+    const t = Float64Array.from(v, (_, i) => T0 + i * 60_000_000);
+    const r = anomalyKernel.step(st, { channel: "c", seq0: 0, t, v: Float64Array.from(v) });
+    for (const c of r.changes) {
+      // Not false: an opening at a spike, or in the hour after the rate moved.
+      const atSpike = spikeAt.some((i) => Math.abs(i - c.index) < 5);
+      if (c.open && c.index >= 2 * day && !atSpike && c.index % (2 * day) >= 60) falseOpenings++;
+    }
+    for (const i of spikeAt) {
+      spikes++;
+      if (r.score[i]! >= 0.5) found++;
+    }
+  }
+  // 11 false openings here; judged by the bins alone (before the count reference), 23.
+  assert.ok(falseOpenings <= 16, `false openings: ${falseOpenings}`);
+  // 83 of 96 spikes score high, as many as before.
+  assert.ok(found >= 80, `spikes scoring high: ${found} of ${spikes}`);
+});
+
+test("a run of counts is judged at the rate expected as it began: zeros in a quiet hour are no frozen counter", () => {
+  // Errors a minute at 8.1 by day and 0.1 in the hour around midnight: most of the channel's runs
+  // are of a sample or two, so its runs of zeros at night are rare among them, but at 0.1 a minute
+  // half an hour of zeros is ordinary. A counter frozen for an hour by day is found either way.
+  const day = 1440;
+  const rate = (i: number) => 0.1 + 8 * Math.min(1, 4 * Math.abs(Math.sin((Math.PI * i) / day)));
+  let nightOpenings = 0, frozen = 0, found = 0;
+  for (let seed = 1; seed <= 16; seed++) {
+    const rng = new Prng(seed);
+    const v = Array.from({ length: 9 * day }, (_, i) => rng.poisson(rate(i)));
+    const at: number[] = [];
+    for (let d = 4; d < 9; d++) {
+      const i = d * day + 500 + rng.int(300);
+      v.fill(v[i - 1]!, i, i + 60);
+      at.push(i);
+    }
+    const st = anomalyKernel.init(defaultAnomalyConfig, "c");
+    const t = Float64Array.from(v, (_, i) => T0 + i * 60_000_000);
+    const r = anomalyKernel.step(st, { channel: "c", seq0: 0, t, v: Float64Array.from(v) });
+    for (const c of r.changes) {
+      if (c.open && c.index >= 2 * day && rate(c.index) < 1) nightOpenings++;
+    }
+    for (const i of at) {
+      frozen++;
+      if (maxScore(r, i, i + 60) >= 0.5) found++;
+    }
+  }
+  // 26 openings in the quiet hours here; with runs judged by their tail among runs alone, 34.
+  assert.ok(nightOpenings <= 30, `openings in the quiet hours: ${nightOpenings}`);
+  assert.ok(found >= 78, `frozen counters found: ${found} of ${frozen}`);
+});
+
 test("a ramp of 3 sd inside the daily range is found within 45 samples by the shift view", () => {
   // 20 days from a Monday, a ramp of 3 noise sds over 60 samples on the 18th (a Thursday): each
   // hour has seen its new level on other days' cycles, but not at this hour. Without the shift
