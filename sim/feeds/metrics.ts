@@ -263,6 +263,11 @@ function shiftRoom(s: Series, elapsedUs: number): { down: number; up: number } {
   };
 }
 
+/** The part of a drift's size its ramp has reached at `index`. */
+function driftSoFar(s: Series, index: number): number {
+  return s.effectSize * (index - s.effectFrom + 1) / (s.effectTo - s.effectFrom + 1);
+}
+
 /** 0 on weekdays, 1 on weekends, with two-hour ramps around Saturday and Monday 00:00 UTC. */
 function weekendness(tUs: number): number {
   const h = (((tUs - MONDAY_OFFSET_US) % WEEK_US + WEEK_US) % WEEK_US) / 3_600e6;
@@ -359,33 +364,28 @@ class MetricsFeed implements Feed {
     return frames;
   }
 
-  /** A count channel's lasting shift at `index` (its offset and the part of a drift run so far),
-   *  ending an effect that has run its course as `#applyEffect` does. */
+  /** A count channel's lasting shift at `index`: its offset and the part of a drift run so far. */
   #shiftAt(s: Series, index: number): number {
-    if (s.effect !== NONE && index > s.effectTo) {
-      if (s.effect === DRIFT) s.offset += s.effectSize;
-      s.effect = NONE;
-    }
-    return s.effect === DRIFT
-      ? s.offset + s.effectSize * (index - s.effectFrom + 1) / (s.effectTo - s.effectFrom + 1)
-      : s.offset;
+    if (s.effect !== NONE && index > s.effectTo) this.#endEffect(s);
+    return s.effect === DRIFT ? s.offset + driftSoFar(s, index) : s.offset;
+  }
+
+  /** Ends an effect that has run its course: a drift leaves its full size as the new level.
+   *  Returns what it added to the level. */
+  #endEffect(s: Series): number {
+    const added = s.effect === DRIFT ? s.effectSize : 0;
+    s.offset += added;
+    s.effect = NONE;
+    return added;
   }
 
   #applyEffect(s: Series, index: number, x: number): number {
-    if (index > s.effectTo) {
-      // A drift that has run its course leaves its full size as the new level.
-      if (s.effect === DRIFT) {
-        s.offset += s.effectSize;
-        x += s.effectSize;
-      }
-      s.effect = NONE;
-      return x;
-    }
+    if (index > s.effectTo) return x + this.#endEffect(s);
     switch (s.effect) {
       case SPIKE:
         return x + s.effectSize;
       case DRIFT:
-        return x + s.effectSize * (index - s.effectFrom + 1) / (s.effectTo - s.effectFrom + 1);
+        return x + driftSoFar(s, index);
       default:
         return s.last; // FLAT
     }
