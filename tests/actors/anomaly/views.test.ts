@@ -293,10 +293,12 @@ test("on a count channel a value new to the bins is judged against a Poisson cou
       if (r.score[i]! >= 0.5) found++;
     }
   }
-  // 11 false openings here; judged by the bins alone (before the count reference), 23.
-  assert.ok(falseOpenings <= 16, `false openings: ${falseOpenings}`);
-  // 83 of 96 spikes score high, as many as before.
-  assert.ok(found >= 80, `spikes scoring high: ${found} of ${spikes}`);
+  // 1 false opening here; judged by the bins alone (without the count reference), 6. Before the
+  // rule for ranges still growing, 11 and 23.
+  assert.ok(falseOpenings <= 3, `false openings: ${falseOpenings}`);
+  // 79 of 96 spikes score high: 83 before the rule for ranges still growing, 82 with its level
+  // and time-of-day part alone (its slope part costs 3 here, none on bench detect's feeds).
+  assert.ok(found >= 76, `spikes scoring high: ${found} of ${spikes}`);
 });
 
 test("a run of counts is judged at the rate expected as it began: zeros in a quiet hour are no frozen counter", () => {
@@ -364,7 +366,7 @@ test("a trend that carries each hour's values a bin further every few days is no
       if (r.score[i]! >= 0.5) found++;
     }
   }
-  // 61 false openings here; scoring every novelty next to a bin first met within the week, 112.
+  // 60 false openings here; scoring every novelty next to a bin first met within the week, 112.
   assert.ok(falseOpenings <= 80, `false openings: ${falseOpenings}`);
   // 56 of 56 dips score high, as before.
   assert.ok(found >= 54, `dips scoring high: ${found} of ${dips}`);
