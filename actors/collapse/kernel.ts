@@ -149,6 +149,19 @@ const LOG_RATIO_MAX = 600;
 const LOG_G_MAX = 4.6;
 /** Standard deviation of the log of a chi-square variable of one degree of freedom (pi^2 / 2). */
 const LOG_CHI2_SD = Math.PI / Math.SQRT2;
+/**
+ * Of the weekend's features (_weekend.ts), the noise's variance season has the first, the weekend's
+ * smooth level: a weekend has its own noise as it has its own level. Service noise grows with the
+ * load, so a weekend at two thirds of a weekday's load is quieter than a weekday night, and with the
+ * daily features alone the regimes saw each weekend's quieter noise as a change in the noise on
+ * Friday night and the louder one back as another on Sunday night or Monday. On the metrics feed
+ * (`troupe bench detect`, false changes / labelled changes found) seeds 1 to 5 went from 346 / 460
+ * to 272 / 460 (Friday 23:00 to Saturday 02:00 from 72 to 20), and seeds 6 to 8, not looked at
+ * before the choice, from 190 / 248 to 139 / 247. With all five of the weekend's features: 314 on
+ * seeds 1 to 5 (collapse8 had tried that: more false changes), as a log-variance learnt from two
+ * days a week cannot hold five coefficients.
+ */
+const SPREAD_WEEKEND_FEATURES = 1;
 /** The season's harmonics at the current sample. */
 const FEATURES = new Float64Array(SEASON_COEFFS);
 
@@ -211,9 +224,9 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   const seasonM = data[H_SEASON_M]!;
   const weekend = data[H_SEASON_WEEKEND] === 1;
   const harmonics = (seasonM - 1 - (weekend ? WEEKEND_FEATURES : 0)) / 2;
-  // The noise's variance season has the daily features only (tried with the weekend's too: more
-  // false changes on the metrics feed, 252 against 185 on seed 2, and a slower step).
-  const spreadM = 1 + 2 * harmonics;
+  // The noise's variance season has the daily features and the weekend's smooth level (see
+  // SPREAD_WEEKEND_FEATURES).
+  const spreadM = 1 + 2 * harmonics + (weekend ? SPREAD_WEEKEND_FEATURES : 0);
   const season = state.season;
   const spreadSeason = state.spreadSeason;
   const arMax = data[H_AR_MAX]!;

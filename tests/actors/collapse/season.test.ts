@@ -164,11 +164,12 @@ test("a shift in the season's first period is not learned as daily shape", () =>
 
 test("the noise's correlation learned in the season's warm-up is kept after it", () => {
   // AR(1) noise on a daily cycle, the metrics settings: the warm-up's regimes learn phi; forgotten
-  // when the warm-up ended, the next hours read the correlated noise as changes (15 on these 12
-  // series before, most within 3 hours of the warm-up's end).
+  // when the warm-up ended, the next hours read the correlated noise as changes (15 on the first 12
+  // of these 24 series before, most within 3 hours of the warm-up's end; kept, 1 to 3 on the 24 as
+  // the season's other parts moved, 5 to 7 on 52).
   const found: number[] = [];
   for (const phi of [0.5, 0.7]) {
-    for (const seed of ["a", "b", "c", "d", "e", "f"]) {
+    for (const seed of ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]) {
       const rng = new Prng(seed);
       let e = 0;
       const values = Array.from({ length: 3 * 1440 }, (_, i) => {
@@ -180,7 +181,7 @@ test("the noise's correlation learned in the season's warm-up is kept after it",
       found.push(...run(state, values).changes.map((c) => c.changeIndex));
     }
   }
-  assert.ok(found.length <= 2, JSON.stringify(found));
+  assert.ok(found.length <= 4, JSON.stringify(found));
 });
 
 test("no change is counted in the season's first period, and a shift after it is found", () => {
