@@ -60,6 +60,7 @@ import {
   H_LEVEL_DRIFT,
   H_OUTLIER,
   H_PHASE,
+  H_RELEVEL_AT,
   H_RUNS,
   H_SCALE_RATE,
   H_SEASON_FROM,
@@ -165,6 +166,23 @@ const SPREAD_WEEKEND_FEATURES = 1;
 /** The season's harmonics at the current sample. */
 const FEATURES = new Float64Array(SEASON_COEFFS);
 
+/*
+ * RELEVEL_AFTER_GAP. The season's level is made unknown again (seasonRelevel) when a new regime
+ * has lasted min_gap_samples: at its confirmation if it began that long before, else once it
+ * has (H_RELEVEL_AT holds when; also for a regime the warm-up confirms). A burst of a few samples
+ * (a spike, confirmed at its second or third sample) otherwise became the season's level; the
+ * samples after it were clipped at 3 noise scales, so the level came back over hours and the
+ * harmonics took the difference as daily shape (on the metrics feed, seed 3's api-memory: a spike
+ * of 70 noise scales in the warm-up left a daily swing of 15 where there was 1.5, and 25 false
+ * changes over the next four days; none with the relevel after the gap). On the metrics feed
+ * (`troupe bench detect`'s runFeed and scorer, false changes / labelled changes found): seeds 1 to
+ * 5 from 262 / 460 to 228 / 459; seeds 6 to 8, not looked at before the choice, from 128 / 247 to
+ * 110 / 248; seeds 9 to 16, run to see past the channels' chaos (a false change relevels the
+ * season, so one moves the next), from 527 / 696 to 462 / 696. Tried with it: each sample's
+ * variance widened by the season's own uncertainty, g (1 + f'Pf) as a Kalman filter's predictive
+ * has it: 221 / 462, 130 / 248 and 476 / 696, no clear gain, not taken.
+ */
+
 /**
  * A change the regimes confirm in the season's warm-up: none is reported (a swing cannot be told
  * from a change before a period has been seen), but the season's level is made unknown again, as
@@ -174,11 +192,19 @@ const FEATURES = new Float64Array(SEASON_COEFFS);
  * a week or more (the season's residuals are clipped at 3 noise scales), and read as a change
  * every few hours meanwhile: on the metrics feed (`troupe bench detect`) the memory channels' false
  * changes on seeds 1 to 5 went from 114 to 55, and on seeds 6 to 8, not looked at before the
- * choice, from 308 to 19.
+ * choice, from 308 to 19. A regime under min_gap_samples old is relevelled to once it has lasted
+ * that long (RELEVEL_AFTER_GAP).
  */
-function warmUpRelevel(state: CollapseState, r: Running, cand: number): void {
-  seasonRelevel(state.season);
+function warmUpRelevel(
+  state: CollapseState,
+  r: Running,
+  cand: number,
+  j: number,
+  gapMin: number,
+): void {
   r.regime = state.start[cand]!;
+  if (j - r.regime >= gapMin) seasonRelevel(state.season);
+  state.data[H_RELEVEL_AT] = j - r.regime >= gapMin ? 0 : r.regime + gapMin;
 }
 
 /** Folds one frame into the state. */
@@ -291,6 +317,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       if (from !== from) data[H_SEASON_FROM] = ts[k]!;
       else if (ts[k]! - from >= seasonUs) {
         data[H_SEASON_WARMING] = 0;
+        data[H_RELEVEL_AT] = 0;
         r.runs = 0;
         seasonRelevel(season);
         seasonRelevel(spreadSeason);
@@ -361,7 +388,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     if (warming) {
       // No change is counted in the season's warm-up, but the regimes still see one: a shift the
       // season's slow level cannot follow would be learned as daily shape (see warmUpRelevel).
-      if (mass >= confirm && PICK[0]! >= 0) warmUpRelevel(state, r, PICK[0]!);
+      if (mass >= confirm && PICK[0]! >= 0) warmUpRelevel(state, r, PICK[0]!, j, gapMin);
       mass = 0;
       PICK[0] = -1;
     }
@@ -402,14 +429,21 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       changes.push(confirmChange(state, c, j, mass));
       r.segStart = c;
       r.regime = c;
-      if (seasonM > 0) {
+      if (seasonM > 0 && j - c >= gapMin) {
         seasonRelevel(season);
         seasonRelevel(spreadSeason);
       }
+      data[H_RELEVEL_AT] = seasonM > 0 && j - c < gapMin ? c + gapMin : 0;
       r.segN = 0;
       r.segMean = 0;
       r.segM2 = 0;
       r.above = 0;
+    } else if (data[H_RELEVEL_AT]! > 0 && j >= data[H_RELEVEL_AT]!) {
+      // The regime began under min_gap_samples before it was confirmed: the season is relevelled
+      // now that it has lasted that long (or at the first valid sample after; RELEVEL_AFTER_GAP).
+      seasonRelevel(season);
+      if (!warming) seasonRelevel(spreadSeason);
+      data[H_RELEVEL_AT] = 0;
     }
     r.phase = nextPhase(r.phase, confirmed, mass, j - r.segStart, data);
   }
