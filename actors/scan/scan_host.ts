@@ -37,6 +37,10 @@ export interface ScanHostOptions {
 }
 
 const BARS_PREFIX = "bars/";
+/** What /healthz says (`warming`) while the scans' first ordering is made. */
+export const WARMING = "scans: ordering each bar size's symbols for the first scan";
+/** What /healthz says (`warming`) while the scan path is rehearsed. */
+export const REHEARSING = "scans: rehearsing the scan path";
 /** After a change to the bars, the warm-up waits this long for more before it runs. */
 export const WARM_AFTER_CHANGE_MS = 100;
 
@@ -63,7 +67,7 @@ export function hostBarsSource(host: HostServiceParts["host"]): BarsSource {
 export function scanHostService(
   options: ScanHostOptions = {},
 ): (parts: HostServiceParts) => Promise<HostService> {
-  return async ({ host, bus, config, log, notReady }) => {
+  return async ({ host, bus, config, log, notReady, warming }) => {
     if (!("bars" in config.actors)) return { close: () => Promise.resolve() };
     // History first: the first scan sees it. Meanwhile /healthz says how far seeding is.
     const barsConfig = parseBarsConfig(config.actors.bars, defaultBarsConfig, "actors.bars");
@@ -100,16 +104,23 @@ export function scanHostService(
     const t0 = performance.now();
     let rehearsal: Rehearsal | undefined;
     let closed = false;
+    // /healthz names it meanwhile (still 200: scans are served, the first ones slower).
+    warming(WARMING);
     warm()
       .then(() => {
         if (closed) return 0;
+        warming(REHEARSING);
         rehearsal = rehearseScans(bars, barsConfig.bar_sizes);
         return rehearsal.done;
       })
       .then((symbols_evaluated) => {
+        warming(undefined);
         if (!closed) onWarmed?.({ ms: performance.now() - t0, symbols_evaluated });
       })
-      .catch(failed);
+      .catch((e) => {
+        warming(undefined);
+        failed(e);
+      });
     let changed: ReturnType<typeof setTimeout> | undefined;
     const stopWatch = host.onApplied("bars", () => {
       changed ??= setTimeout(() => {

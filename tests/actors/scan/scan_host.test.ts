@@ -18,7 +18,7 @@ import {
   launchHost,
   parseHostConfig,
 } from "../../../actors/runtime/mod.ts";
-import { scanHostService } from "../../../actors/scan/mod.ts";
+import { REHEARSING, scanHostService, WARMING } from "../../../actors/scan/mod.ts";
 import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
@@ -87,6 +87,7 @@ async function launch(
   dir: string,
   nats: string,
   onWarmed?: (w: { symbols_evaluated: number }) => void,
+  warming: Array<string | undefined> = [],
 ): Promise<LaunchedHost> {
   const config = parseHostConfig({
     host_id: "scanhost",
@@ -101,9 +102,18 @@ async function launch(
       bars: { bar_sizes: ["1s", "1m"], history_bars: 200 },
     },
   }, ACTOR_KINDS);
+  const service = scanHostService(onWarmed ? { onWarmed } : {});
   return await launchHost(config, ACTOR_KINDS, {
     log: () => {},
-    service: scanHostService(onWarmed ? { onWarmed } : {}),
+    // What the scans tell /healthz they are warming, noted as they say it.
+    service: (parts) =>
+      service({
+        ...parts,
+        warming: (what) => {
+          warming.push(what);
+          parts.warming(what);
+        },
+      }),
   });
 }
 
@@ -179,12 +189,19 @@ if (haveNatsServer("scans on a host")) {
 
       // The scan is kept in the scans' own journal; a restarted host serves it again.
       await launched.close();
-      const warmed: number[] = [];
-      launched = await launch(dir.path, nats.url, (w) => warmed.push(w.symbols_evaluated));
+      const warmed: number[] = [], warming: Array<string | undefined> = [];
+      launched = await launch(dir.path, nats.url, (w) => {
+        warmed.push(w.symbols_evaluated);
+        assert.is(warming.at(-1), undefined, "/healthz says warm before onWarmed");
+      }, warming);
+      assert.equal(warming, [WARMING], "warming from the start");
       // Every symbol's 1 s bars evaluated once; its one or two 1 m bars are too few.
       await until(() => warmed.length > 0, 10_000, "the warm-up");
       assert.equal(warmed, [SYMBOLS]);
+      assert.equal(warming, [WARMING, REHEARSING, undefined]);
       const again = `http://127.0.0.1:${launched.host.httpPort}`;
+      const health = await (await fetch(`${again}/healthz`)).json();
+      assert.equal([health.ok, health.warming], [true, []]);
       const stats: Json = await (await fetch(`${again}/scan/stats/${scanId}`)).json();
       assert.is(stats.state, "done");
       assert.is(stats.signals, want.size);
