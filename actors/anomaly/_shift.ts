@@ -79,7 +79,7 @@ const BLOCK_SAMPLES = 10;
  * Blocks the long-run variance averages over (an exponential span), and the fewest trusted. The
  * span, 500 samples, is longer than the slow changes the view is for (a ramp over a few hundred
  * samples): a scale that forgot faster would learn such a drift's own residuals as spread and
- * widen as the drift grows (20 blocks did: see the README).
+ * widen as the drift grows (20 blocks did: see actors/anomaly/README.md).
  */
 const SCALE_BLOCKS = 50;
 const BLOCKS_MIN = 3;
@@ -100,7 +100,7 @@ const SUM_MIN = 6;
 /**
  * Bits an excursion's tail probability among the channel's own must exceed before it scores: 3,
  * chosen with both NAB-dev halves as the constraint and both bench detect seeds as the objective
- * (see the README).
+ * (see actors/anomaly/README.md).
  */
 const OWN_FREE_BITS = 3;
 

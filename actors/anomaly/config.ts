@@ -65,7 +65,7 @@ export interface AnomalyConfig {
   walk_threshold: number;
 }
 
-/** The defaults: one configuration for every channel (see README, "how the detector works"). */
+/** The defaults: one configuration for every channel (see actors/anomaly/README.md). */
 export const defaultAnomalyConfig: Readonly<AnomalyConfig> = Object.freeze({
   threshold: 0.5,
   warmup_samples: 150,

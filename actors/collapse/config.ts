@@ -109,7 +109,7 @@ export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
  * hours is still far beyond it. On the metrics feed (`troupe bench detect`, seeds 1 to 5, false
  * changes / labelled changes found of 475): 0 gives 888 / 462, 1e-4 683 / 460, 3e-4 626 / 462,
  * 1e-3 521 / 447, 1e-2 489 / 399 (drifts are then followed, not found); seeds 6 to 8, not looked
- * at before the choice: see the README.
+ * at before the choice: see actors/collapse/README.md.
  */
 export const METRICS_LEVEL_DRIFT = 3e-4;
 
