@@ -85,7 +85,13 @@ export function scanHostService(
     const bars = hostBarsSource(host);
     const worker = new ScanWorker({ bus, bars, id: config.host_id });
     const { onWarmed, ...serviceOptions } = options;
-    const service = new ScanService({ bus, journals, bars, ...serviceOptions });
+    const service = new ScanService({
+      bus,
+      journals,
+      bars,
+      spare_journal: true,
+      ...serviceOptions,
+    });
     try {
       worker.start();
       await service.start();

@@ -490,4 +490,60 @@ test("a deleted scan's journal is deleted: its directory goes, and a restart bri
   }
 });
 
+test("with spare_journal, a scan's journal is made ahead while the service is idle: its admission opens none, and a spare left unused is removed at the next start", async () => {
+  const u = universe(200, 4);
+  const dir = tempDir();
+  const bus = new InProcessBus();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  let id = 0;
+  const opened: string[] = [];
+  const make = (spare: boolean) => {
+    const files = fileScanJournals(dir.path, { fsync: "never" });
+    const journals = {
+      ...files,
+      open: (scanId: string) => (opened.push(scanId), files.open(scanId)),
+    };
+    const service = new ScanService({
+      bus,
+      journals,
+      bars: source(u),
+      chunk_symbols: 50,
+      newId: () => `scan${++id}`,
+      spare_journal: spare,
+    });
+    return { journals, service };
+  };
+  try {
+    let { journals, service } = make(true);
+    await service.start();
+    await until(() => opened.length === 1, 5000, "the spare made after the start");
+    for (const k of [1, 2]) {
+      const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK });
+      assert.is(scanId, `scan${k}`);
+      assert.is(opened.length, k, "no journal opened on the scan's admission");
+      await until(() => service.stats(scanId)?.state === "done", 10_000, `${scanId} done`);
+      await until(() => opened.length === k + 1, 5000, "the next spare, after the end");
+    }
+    assert.equal(opened, ["scan1", "scan2", "scan3"]);
+    const r = recorder();
+    service.subscribe("scan2", 0, r.listener);
+    assert.equal(new Map(r.got.map((x) => [x.symbol, x.rank])), expected(u));
+    assert.equal(readdirSync(dir.path).sort(), ["scan1", "scan2", "scan3"], "the spare, empty");
+    service.close();
+    await journals.close();
+    ({ journals, service } = make(false));
+    await service.start();
+    assert.equal(readdirSync(dir.path).sort(), ["scan1", "scan2"], "the unused spare removed");
+    assert.is(service.stats("scan3"), undefined);
+    assert.is(service.stats("scan2")?.state, "done");
+    service.close();
+    await journals.close();
+  } finally {
+    worker.stop();
+    await bus.close();
+    dir.remove();
+  }
+});
+
 test.run();
