@@ -63,9 +63,15 @@ test("GET with a query string works, POST is 405, events are counted by kind and
         encodeFrame({ channel: "c0", seq0: f * 10, t, v }, { id: `w-${f}`, src: "t" }),
       );
     }
-    await new Promise((r) => setTimeout(r, 50));
-    const text = await (await fetch(`${base}/metrics?fresh=1`)).text();
-    assert.match(text, /troupe_events_total\{kind="stats",type="stats",host="web"\} 5/);
+    // Applied in the background: asked again until the five are in (a fixed wait failed once
+    // under load), at most 5 s.
+    const five = /troupe_events_total\{kind="stats",type="stats",host="web"\} 5/;
+    let text = "";
+    for (const t0 = Date.now(); !five.test(text) && Date.now() - t0 < 5000;) {
+      await new Promise((r) => setTimeout(r, 20));
+      text = await (await fetch(`${base}/metrics?fresh=1`)).text();
+    }
+    assert.match(text, five);
     // Nothing waits: the lag behind arrival is 0, whatever the samples' own (1970s) times.
     assert.match(text, /troupe_lag_seconds\{kind="stats",host="web"\} 0\n/);
     assert.match(text, "process_cpu_seconds_total");
