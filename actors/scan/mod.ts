@@ -42,6 +42,7 @@ export {
   chunkSubject,
   decodeChunk,
   decodeWork,
+  hostWorkSubject,
   resultsSubject,
   WORK_QUEUE,
   WORK_SUBJECT,

@@ -22,6 +22,7 @@ import { ScanService } from "./scan_service.ts";
 import { ScanWorker } from "./scan_worker.ts";
 import { type Rehearsal, rehearseScans } from "./_rehearsal.ts";
 import { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
+import { hostWorkSubject, WORK_SUBJECT } from "./_wire.ts";
 
 /** Options of the scans a host runs. */
 export interface ScanHostOptions {
@@ -83,13 +84,19 @@ export function scanHostService(
         fsyncIntervalMs: config.journal.fsync_interval_ms,
       });
     const bars = hostBarsSource(host);
-    const worker = new ScanWorker({ bus, bars, id: config.host_id });
+    // A host that owns only some partitions holds only their symbols' bars: its chunks go to its
+    // own worker, not to the cluster's queue group, where another host's worker would take them
+    // and hold none of their symbols.
+    const partitioned = config.partitions.owned.length < config.partitions.count;
+    const work_subject = partitioned ? hostWorkSubject(config.host_id) : WORK_SUBJECT;
+    const worker = new ScanWorker({ bus, bars, id: config.host_id, work_subject });
     const { onWarmed, ...serviceOptions } = options;
     const service = new ScanService({
       bus,
       journals,
       bars,
       spare_journal: true,
+      work_subject,
       ...serviceOptions,
     });
     try {

@@ -94,6 +94,8 @@ export interface ScanServiceOptions {
   timers?: { setInterval(f: () => void, ms: number): unknown; clearInterval(t: unknown): void };
   /** Make the next scan's id and journal ahead, when idle (SpareJournal). Default false. */
   spare_journal?: boolean;
+  /** The subject its chunks go to (default WORK_SUBJECT; see hostWorkSubject). */
+  work_subject?: string;
 }
 
 const STREAM_PREFIX = "scan/";
@@ -186,6 +188,7 @@ export class ScanService {
         clearInterval: (t) => clearInterval(t as ReturnType<typeof setInterval>),
       },
       spare_journal: false,
+      work_subject: WORK_SUBJECT,
       ...options,
     };
     this.#slots = new SpareJournal({
@@ -409,7 +412,7 @@ export class ScanService {
       chunks,
       journal,
       inflightMax: this.#o.inflight_max,
-      send: (data) => this.#o.bus.publish(WORK_SUBJECT, data),
+      send: (data) => this.#o.bus.publish(this.#o.work_subject, data),
       publishResults: (data) => this.#o.bus.publish(resultsSubject(scanId), data),
       now: () => this.#o.now(),
       stats: (run) => this.#stats(run),
