@@ -130,6 +130,12 @@ export const H_SEASON_FROM = 49;
 export const H_SEASON_WARMING = 50;
 /** 1 when the season has the weekend's features (season_weekend), 0 when not. */
 export const H_SEASON_WEEKEND = 51;
+/**
+ * The sample index at which the season's level is to be made unknown again, for a regime
+ * confirmed before it had lasted min_gap_samples (0: none; kernel.ts, RELEVEL_AFTER_GAP). Format
+ * 8 states hold 0 in this slot, which was reserved.
+ */
+export const H_RELEVEL_AT = 52;
 export const HEADER = 56;
 export const RUN_FIELDS = 9;
 
@@ -394,6 +400,7 @@ const HEADER_NAMES: readonly string[] = [
   "season_from_t",
   "season_warming",
   "season_weekend",
+  "relevel_at",
 ];
 
 /**

@@ -60,6 +60,7 @@ import {
   H_LEVEL_DRIFT,
   H_OUTLIER,
   H_PHASE,
+  H_RELEVEL_AT,
   H_RUNS,
   H_SCALE_RATE,
   H_SEASON_FROM,
@@ -149,8 +150,38 @@ const LOG_RATIO_MAX = 600;
 const LOG_G_MAX = 4.6;
 /** Standard deviation of the log of a chi-square variable of one degree of freedom (pi^2 / 2). */
 const LOG_CHI2_SD = Math.PI / Math.SQRT2;
+/**
+ * Of the weekend's features (_weekend.ts), the noise's variance season has the first, the weekend's
+ * smooth level: a weekend has its own noise as it has its own level. Service noise grows with the
+ * load, so a weekend at two thirds of a weekday's load is quieter than a weekday night, and with the
+ * daily features alone the regimes saw each weekend's quieter noise as a change in the noise on
+ * Friday night and the louder one back as another on Sunday night or Monday. On the metrics feed
+ * (`troupe bench detect`, false changes / labelled changes found) seeds 1 to 5 went from 346 / 460
+ * to 272 / 460 (Friday 23:00 to Saturday 02:00 from 72 to 20), and seeds 6 to 8, not looked at
+ * before the choice, from 190 / 248 to 139 / 247. With all five of the weekend's features: 314 on
+ * seeds 1 to 5 (collapse8 had tried that: more false changes), as a log-variance learnt from two
+ * days a week cannot hold five coefficients.
+ */
+const SPREAD_WEEKEND_FEATURES = 1;
 /** The season's harmonics at the current sample. */
 const FEATURES = new Float64Array(SEASON_COEFFS);
+
+/*
+ * RELEVEL_AFTER_GAP. The season's level is made unknown again (seasonRelevel) when a new regime
+ * has lasted min_gap_samples: at its confirmation if it began that long before, else once it
+ * has (H_RELEVEL_AT holds when; also for a regime the warm-up confirms). A burst of a few samples
+ * (a spike, confirmed at its second or third sample) otherwise became the season's level; the
+ * samples after it were clipped at 3 noise scales, so the level came back over hours and the
+ * harmonics took the difference as daily shape (on the metrics feed, seed 3's api-memory: a spike
+ * of 70 noise scales in the warm-up left a daily swing of 15 where there was 1.5, and 25 false
+ * changes over the next four days; none with the relevel after the gap). On the metrics feed
+ * (`troupe bench detect`'s runFeed and scorer, false changes / labelled changes found): seeds 1 to
+ * 5 from 262 / 460 to 228 / 459; seeds 6 to 8, not looked at before the choice, from 128 / 247 to
+ * 110 / 248; seeds 9 to 16, run to see past the channels' chaos (a false change relevels the
+ * season, so one moves the next), from 527 / 696 to 462 / 696. Tried with it: each sample's
+ * variance widened by the season's own uncertainty, g (1 + f'Pf) as a Kalman filter's predictive
+ * has it: 221 / 462, 130 / 248 and 476 / 696, no clear gain, not taken.
+ */
 
 /**
  * A change the regimes confirm in the season's warm-up: none is reported (a swing cannot be told
@@ -161,11 +192,19 @@ const FEATURES = new Float64Array(SEASON_COEFFS);
  * a week or more (the season's residuals are clipped at 3 noise scales), and read as a change
  * every few hours meanwhile: on the metrics feed (`troupe bench detect`) the memory channels' false
  * changes on seeds 1 to 5 went from 114 to 55, and on seeds 6 to 8, not looked at before the
- * choice, from 308 to 19.
+ * choice, from 308 to 19. A regime under min_gap_samples old is relevelled to once it has lasted
+ * that long (RELEVEL_AFTER_GAP).
  */
-function warmUpRelevel(state: CollapseState, r: Running, cand: number): void {
-  seasonRelevel(state.season);
+function warmUpRelevel(
+  state: CollapseState,
+  r: Running,
+  cand: number,
+  j: number,
+  gapMin: number,
+): void {
   r.regime = state.start[cand]!;
+  if (j - r.regime >= gapMin) seasonRelevel(state.season);
+  state.data[H_RELEVEL_AT] = j - r.regime >= gapMin ? 0 : r.regime + gapMin;
 }
 
 /** Folds one frame into the state. */
@@ -211,9 +250,9 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   const seasonM = data[H_SEASON_M]!;
   const weekend = data[H_SEASON_WEEKEND] === 1;
   const harmonics = (seasonM - 1 - (weekend ? WEEKEND_FEATURES : 0)) / 2;
-  // The noise's variance season has the daily features only (tried with the weekend's too: more
-  // false changes on the metrics feed, 252 against 185 on seed 2, and a slower step).
-  const spreadM = 1 + 2 * harmonics;
+  // The noise's variance season has the daily features and the weekend's smooth level (see
+  // SPREAD_WEEKEND_FEATURES).
+  const spreadM = 1 + 2 * harmonics + (weekend ? SPREAD_WEEKEND_FEATURES : 0);
   const season = state.season;
   const spreadSeason = state.spreadSeason;
   const arMax = data[H_AR_MAX]!;
@@ -278,6 +317,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       if (from !== from) data[H_SEASON_FROM] = ts[k]!;
       else if (ts[k]! - from >= seasonUs) {
         data[H_SEASON_WARMING] = 0;
+        data[H_RELEVEL_AT] = 0;
         r.runs = 0;
         seasonRelevel(season);
         seasonRelevel(spreadSeason);
@@ -348,7 +388,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     if (warming) {
       // No change is counted in the season's warm-up, but the regimes still see one: a shift the
       // season's slow level cannot follow would be learned as daily shape (see warmUpRelevel).
-      if (mass >= confirm && PICK[0]! >= 0) warmUpRelevel(state, r, PICK[0]!);
+      if (mass >= confirm && PICK[0]! >= 0) warmUpRelevel(state, r, PICK[0]!, j, gapMin);
       mass = 0;
       PICK[0] = -1;
     }
@@ -389,14 +429,21 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       changes.push(confirmChange(state, c, j, mass));
       r.segStart = c;
       r.regime = c;
-      if (seasonM > 0) {
+      if (seasonM > 0 && j - c >= gapMin) {
         seasonRelevel(season);
         seasonRelevel(spreadSeason);
       }
+      data[H_RELEVEL_AT] = seasonM > 0 && j - c < gapMin ? c + gapMin : 0;
       r.segN = 0;
       r.segMean = 0;
       r.segM2 = 0;
       r.above = 0;
+    } else if (data[H_RELEVEL_AT]! > 0 && j >= data[H_RELEVEL_AT]!) {
+      // The regime began under min_gap_samples before it was confirmed: the season is relevelled
+      // now that it has lasted that long (or at the first valid sample after; RELEVEL_AFTER_GAP).
+      seasonRelevel(season);
+      if (!warming) seasonRelevel(spreadSeason);
+      data[H_RELEVEL_AT] = 0;
     }
     r.phase = nextPhase(r.phase, confirmed, mass, j - r.segStart, data);
   }

@@ -162,13 +162,37 @@ test("a shift in the season's first period is not learned as daily shape", () =>
   }
 });
 
+test("a spike in the season's first period is neither its level nor daily shape", () => {
+  // Three samples 70 sigmas up at 13:44 of the first day, over a swing of 3, AR(0.5) noise and the
+  // metrics settings: the regimes confirm the burst at its second or third sample. Relevelled
+  // then, the season's level became the spike's, came back over hours (its residuals are clipped
+  // at 3 sigmas) and left the harmonics a swing of tens of sigmas: 50 false changes on these
+  // series before, in the four days after the warm-up.
+  const spikeAt = 824;
+  const found: number[] = [];
+  for (const seed of ["a", "b", "c"]) {
+    const rng = new Prng(seed);
+    let e = 0;
+    const values = Array.from({ length: 5 * 1440 }, (_, i) => {
+      const hours = ((i * DT) % DAY_US) / 3_600e6;
+      e = 0.5 * e + Math.sqrt(0.75) * rng.normal();
+      const spike = i >= spikeAt && i < spikeAt + 3 ? 70 : 0;
+      return 100 - 3 * Math.cos(2 * Math.PI * (hours - 3) / 24) + e + spike;
+    });
+    const state = collapseKernel.init(config({ ...metricsCollapseConfig }), "c");
+    found.push(...run(state, values).changes.map((c) => c.changeIndex));
+  }
+  assert.ok(found.length <= 1, JSON.stringify(found));
+});
+
 test("the noise's correlation learned in the season's warm-up is kept after it", () => {
   // AR(1) noise on a daily cycle, the metrics settings: the warm-up's regimes learn phi; forgotten
-  // when the warm-up ended, the next hours read the correlated noise as changes (15 on these 12
-  // series before, most within 3 hours of the warm-up's end).
+  // when the warm-up ended, the next hours read the correlated noise as changes (15 on the first 12
+  // of these 24 series before, most within 3 hours of the warm-up's end; kept, 1 to 3 on the 24 as
+  // the season's other parts moved, 5 to 7 on 52).
   const found: number[] = [];
   for (const phi of [0.5, 0.7]) {
-    for (const seed of ["a", "b", "c", "d", "e", "f"]) {
+    for (const seed of ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"]) {
       const rng = new Prng(seed);
       let e = 0;
       const values = Array.from({ length: 3 * 1440 }, (_, i) => {
@@ -180,7 +204,7 @@ test("the noise's correlation learned in the season's warm-up is kept after it",
       found.push(...run(state, values).changes.map((c) => c.changeIndex));
     }
   }
-  assert.ok(found.length <= 2, JSON.stringify(found));
+  assert.ok(found.length <= 4, JSON.stringify(found));
 });
 
 test("no change is counted in the season's first period, and a shift after it is found", () => {
@@ -347,10 +371,12 @@ test("load() reads a format-5 state (before the weekend), and finds the change t
   }
   assert.equal(rest.changes.map((c) => c.changeIndex), FORMAT5_DAY4.changes);
   // The change_prob bits were the format-5 kernel's (FORMAT5_DAY4.probHash) up to format 7; since
-  // format 8 the season's fit updates its covariance from the upper triangle (P is symmetric), so
-  // their last bits differ: this is format 8's hash, the same on every runtime.
+  // format 8 the season's fit updates its covariance from the upper triangle (P is symmetric), and
+  // a change confirmed before it has lasted min_gap_samples relevels the season once it has
+  // (kernel.ts, RELEVEL_AFTER_GAP), so they differ: this is the current kernel's hash, the same on
+  // every runtime.
   assert.is.not(h, FORMAT5_DAY4.probHash);
-  assert.is(h, -1190118052);
+  assert.is(h, 1819809998);
   // And it saves as format 8, which loads exactly.
   const again = collapseKernel.save(state);
   assert.equal(collapseKernel.save(collapseKernel.load(again)), again);
