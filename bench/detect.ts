@@ -253,6 +253,24 @@ function positive(raw: string | undefined, name: string, fallback: number): numb
   return n;
 }
 
+/** The four figures of a report, as its rows give them. */
+interface Figures {
+  anomaly_f1: number;
+  collapse_f1: number;
+  collapse_false_alarms_per_channel_hour: number;
+  coherence_regime_accuracy: number;
+}
+
+function figuresOf(report: DetectReport): Figures {
+  const fa = report.falseAlarmsPerChannelHour;
+  return {
+    anomaly_f1: report.anomaly.f1,
+    collapse_f1: report.collapse.f1,
+    collapse_false_alarms_per_channel_hour: Math.max(fa.market, fa.metrics),
+    coherence_regime_accuracy: report.coherence.accuracy,
+  };
+}
+
 function rows(report: DetectReport, ctx: BenchContext): BenchRow[] {
   const fa = report.falseAlarmsPerChannelHour;
   for (const feed of ["market", "metrics"] as const) {
@@ -271,40 +289,90 @@ function rows(report: DetectReport, ctx: BenchContext): BenchRow[] {
       report.coherence.baseline.toFixed(3)
     })`,
   );
+  return figureRows(figuresOf(report), report.coherence.baseline);
+}
+
+function figureRows(f: Figures, coherenceBaseline: number): BenchRow[] {
+  const one = (metric: keyof Figures, unit: string, better: "higher" | "lower") =>
+    row({ bench: NAME, metric, unit, troupe: f[metric], baseline: null, better });
   return [
-    row({
-      bench: NAME,
-      metric: "anomaly_f1",
-      unit: "F1",
-      troupe: report.anomaly.f1,
-      baseline: null,
-      better: "higher",
-    }),
-    row({
-      bench: NAME,
-      metric: "collapse_f1",
-      unit: "F1",
-      troupe: report.collapse.f1,
-      baseline: null,
-      better: "higher",
-    }),
-    row({
-      bench: NAME,
-      metric: "collapse_false_alarms_per_channel_hour",
-      unit: "count",
-      troupe: Math.max(fa.market, fa.metrics),
-      baseline: null,
-      better: "lower",
-    }),
+    one("anomaly_f1", "F1", "higher"),
+    one("collapse_f1", "F1", "higher"),
+    one("collapse_false_alarms_per_channel_hour", "count", "lower"),
     row({
       bench: NAME,
       metric: "coherence_regime_accuracy",
       unit: "fraction",
-      troupe: report.coherence.accuracy,
-      baseline: report.coherence.baseline,
+      troupe: f.coherence_regime_accuracy,
+      baseline: coherenceBaseline,
       better: "higher",
     }),
   ];
+}
+
+/** `--seeds`: "1-8", "1,3,5" or both ("1-3,7"); whole numbers >= 0, each once. */
+export function parseSeeds(raw: string): number[] {
+  const seeds: number[] = [];
+  const bad = (why: string) =>
+    new BenchOptionError(`Option --seeds must be seeds like 1-8 or 1,3,5: ${why}, got "${raw}"`);
+  for (const part of raw.split(",")) {
+    const m = part.trim().match(/^(\d+)(?:-(\d+))?$/);
+    if (!m) throw bad(`"${part}" is not a seed or a range`);
+    const from = Number(m[1]), to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from) throw bad(`the range "${part}" runs backwards`);
+    if (to - from >= 1000) throw bad(`the range "${part}" holds more than 1000 seeds`);
+    for (let seed = from; seed <= to; seed++) {
+      if (seeds.includes(seed)) throw bad(`seed ${seed} is given twice`);
+      seeds.push(seed);
+    }
+  }
+  return seeds;
+}
+
+/** Runs every seed; logs a line per seed and each figure's mean and range; rows: the worst seed. */
+function seedsRows(
+  seeds: readonly number[],
+  options: Parameters<typeof runDetect>[1],
+  ctx: BenchContext,
+): BenchRow[] {
+  const all: Figures[] = [];
+  const baselines: number[] = [];
+  for (const [i, seed] of seeds.entries()) {
+    const report = runDetect(seed, options);
+    const f = figuresOf(report);
+    all.push(f);
+    baselines.push(report.coherence.baseline);
+    ctx.log(
+      `seed ${seed} (${i + 1}/${seeds.length}): anomaly_f1 ${
+        f.anomaly_f1.toFixed(3)
+      }, collapse_f1 ${f.collapse_f1.toFixed(3)}, false collapses per channel-hour ${
+        f.collapse_false_alarms_per_channel_hour.toFixed(3)
+      }, coherence ${f.coherence_regime_accuracy.toFixed(3)}`,
+    );
+  }
+  const worst: Figures = {
+    anomaly_f1: Math.min(...all.map((f) => f.anomaly_f1)),
+    collapse_f1: Math.min(...all.map((f) => f.collapse_f1)),
+    collapse_false_alarms_per_channel_hour: Math.max(
+      ...all.map((f) => f.collapse_false_alarms_per_channel_hour),
+    ),
+    coherence_regime_accuracy: Math.min(...all.map((f) => f.coherence_regime_accuracy)),
+  };
+  for (const key of Object.keys(worst) as (keyof Figures)[]) {
+    const xs = all.map((f) => f[key]);
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    ctx.log(
+      `${key} over ${seeds.length} seeds: mean ${mean.toFixed(3)}, range ${
+        Math.min(...xs).toFixed(3)
+      }-${Math.max(...xs).toFixed(3)}`,
+    );
+  }
+  // Coherence's baseline is that of the seed whose accuracy is the worst, so the ratio is one seed's.
+  const worstCoherence = all.findIndex((f) =>
+    f.coherence_regime_accuracy === worst.coherence_regime_accuracy
+  );
+  ctx.log(`rows: the worst seed's figure of each`);
+  return figureRows(worst, baselines[worstCoherence]!);
 }
 
 /** The benchmark. */
@@ -314,6 +382,9 @@ export const benchmark: Benchmark = {
     "detectors on the labelled market and metrics feeds: anomaly/collapse F1, false collapses per channel-hour, coherence regime accuracy",
   usage: [
     "  --seed S              seed of both feeds (default 1)",
+    "  --seeds LIST          several seeds, e.g. 1-8 or 1,3,5: a line per seed, then each figure's",
+    "                        mean and range, and rows of the worst seed's figures (the bars hold",
+    "                        on every seed)",
     `  --market-samples N    samples per market channel (default ${MARKET_SAMPLES}, 1 s apart)`,
     `  --metrics-samples N   samples per metrics channel (default ${METRICS_SAMPLES}, 60 s apart)`,
     '  --config JSON         per-kind configuration over the defaults, e.g. \'{"collapse":{"hazard":0.0001}}\'',
@@ -324,6 +395,7 @@ export const benchmark: Benchmark = {
         args,
         options: {
           seed: { type: "string" },
+          seeds: { type: "string" },
           "market-samples": { type: "string" },
           "metrics-samples": { type: "string" },
           config: { type: "string" },
@@ -332,17 +404,23 @@ export const benchmark: Benchmark = {
         strict: true,
         allowPositionals: false,
       });
+      if (values.seed !== undefined && values.seeds !== undefined) {
+        throw new BenchOptionError("Options --seed and --seeds cannot be given together");
+      }
+      const options = {
+        marketSamples: positive(values["market-samples"], "market-samples", MARKET_SAMPLES),
+        metricsSamples: positive(values["metrics-samples"], "metrics-samples", METRICS_SAMPLES),
+        configs: readConfigs(values.config),
+      };
+      if (values.seeds !== undefined) {
+        return Promise.resolve(seedsRows(parseSeeds(values.seeds), options, ctx));
+      }
       const rawSeed = values.seed;
       const seed = rawSeed === undefined ? 1 : Number(rawSeed);
       if (!Number.isInteger(seed) || seed < 0) {
         throw new BenchOptionError(`Option --seed must be a whole number >= 0, got "${rawSeed}"`);
       }
-      const report = runDetect(seed, {
-        marketSamples: positive(values["market-samples"], "market-samples", MARKET_SAMPLES),
-        metricsSamples: positive(values["metrics-samples"], "metrics-samples", METRICS_SAMPLES),
-        configs: readConfigs(values.config),
-      });
-      return Promise.resolve(rows(report, ctx));
+      return Promise.resolve(rows(runDetect(seed, options), ctx));
     } catch (err) {
       return Promise.reject(
         err instanceof TypeError && /option/i.test(err.message)

@@ -81,7 +81,9 @@ export class ScanView {
   /** Shows a result as it arrives. */
   result(r: Result): void {
     if (this.#o.json) {
-      this.#o.out(`${JSON.stringify(r)}\n`);
+      // The fields named, not the message as it came: the WebSocket's carries its `type` too.
+      const line = { seq: r.seq, symbol: r.symbol, rank: r.rank, chunk: r.chunk };
+      this.#o.out(`${JSON.stringify(line)}\n`);
       return;
     }
     this.#clear();

@@ -1,6 +1,6 @@
 /**
  * A host's HTTP endpoints: `/healthz` (200 while the host is ready, connected and consuming, 503
- * otherwise, with the reasons and the counts as JSON) and `/metrics` (Prometheus text format), on
+ * otherwise, with the reasons and the counts as JSON, and what a service is still warming) and `/metrics` (Prometheus text format), on
  * loopback. Both answer GET and HEAD, whatever the query string; other methods get 405. A service
  * mounted beside the host (the scan API) answers its own paths first, and its WebSocket upgrades.
  */
@@ -24,6 +24,8 @@ export interface HttpExtension {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** Takes a WebSocket upgrade of its own; false for another path (the socket is then closed). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): boolean;
+  /** What it is still warming, one line each (empty when warm): /healthz names it, still 200. */
+  warming?(): string[];
 }
 
 const PATHS = new Set(["/healthz", "/metrics"]);
@@ -50,7 +52,9 @@ export function serveHostHttp(
       } else if (path === "/healthz") {
         const h = host.health();
         res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
-        res.end(JSON.stringify({ host: host.hostId, ...h }));
+        // Warming is not a fault: the host serves meanwhile, only slower at first.
+        const warming = extra?.warming?.() ?? [];
+        res.end(JSON.stringify({ host: host.hostId, ...h, warming }));
       } else {
         host.refreshGauges();
         const text = await host.metrics.text();

@@ -57,6 +57,11 @@ export interface HostServiceParts {
    * of 10,000 files"`), undefined once it is: /healthz answers 503 with that reason meanwhile.
    */
   notReady(reason: string | undefined): void;
+  /**
+   * Says what the service is still warming once it serves (`"scans: rehearsing the scan path"`),
+   * undefined once warm: /healthz stays 200 and names it in `warming` meanwhile.
+   */
+  warming(what: string | undefined): void;
 }
 
 /** Options of `launchHost`. */
@@ -116,7 +121,8 @@ export async function launchHost(
     if (options.service) {
       mount.notReady = "starting: building the host's services";
       const notReady = (reason: string | undefined) => (mount.notReady = reason);
-      const service = await options.service({ host, bus, config, log, notReady });
+      const warming = (what: string | undefined) => (mount.warming = what);
+      const service = await options.service({ host, bus, config, log, notReady, warming });
       mount.notReady = undefined;
       mount.service = service;
       opened.push(() => service.close());
@@ -147,11 +153,12 @@ async function closeLaunched(
   await ownBus?.close().catch(() => {});
 }
 
-/** A host service's place beside the host: its routes, and why it is not ready yet. */
+/** A host service's place beside the host: its routes, why it is not ready yet, what it warms. */
 interface ServiceMount {
   http: HttpExtension;
   service?: HostService;
   notReady: string | undefined;
+  warming: string | undefined;
 }
 
 /**
@@ -161,9 +168,11 @@ interface ServiceMount {
 function serviceMount(): ServiceMount {
   const mount: ServiceMount = {
     notReady: undefined,
+    warming: undefined,
     http: {
       handle: (req, res) => mount.service?.http?.handle(req, res) ?? Promise.resolve(false),
       upgrade: (req, socket, head) => mount.service?.http?.upgrade(req, socket, head) ?? false,
+      warming: () => mount.warming === undefined ? [] : [mount.warming],
     },
   };
   return mount;

@@ -73,6 +73,35 @@ export class ScanRun {
     this.actor.start();
   }
 
+  /** Its live statistics; `nowUs` (µs) ends the elapsed time of a scan not ended. */
+  stats(nowUs: number): ScanStats {
+    const c = this.context;
+    const state = this.state;
+    const endUs = c.ended_ts ?? nowUs;
+    const elapsed = c.started_ts === null ? 0 : (endUs - c.started_ts) / 1000;
+    const rate = elapsed > 0 ? (c.symbols_done * 1000) / elapsed : 0;
+    const left = c.symbols - c.symbols_done;
+    return {
+      scanId: this.scanId,
+      state,
+      stop_reason: c.stop_reason,
+      symbols_total: c.symbols,
+      symbols_done: c.symbols_done,
+      chunks_total: c.chunks,
+      chunks_done: c.chunks_done,
+      signals: c.signals,
+      insufficient_history: c.insufficient,
+      unknown_symbols: c.unknown,
+      elapsed_ms: elapsed,
+      first_result_ms: c.first_result_ts === null || c.started_ts === null
+        ? null
+        : (c.first_result_ts - c.started_ts) / 1000,
+      symbols_per_s: rate,
+      eta_ms: state === "running" && rate > 0 ? (left / rate) * 1000 : null,
+      error: c.error,
+    };
+  }
+
   get context(): ScanContext {
     return this.actor.getSnapshot().context;
   }

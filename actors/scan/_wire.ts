@@ -3,7 +3,8 @@
  * every field (the edge of the scan service: a malformed message is dropped and counted, never
  * acted on).
  *
- * - work (`troupe.scan.work`, queue group `scan-workers`): a chunk of symbols to scan;
+ * - work (`troupe.scan.work`, or a partitioned host's own `troupe.scan.work.host.<hostId>`; queue
+ *   group `scan-workers`): a chunk of symbols to scan;
  * - chunk results (`troupe.scan.<scanId>.chunk`): what a worker found in a chunk;
  * - journal records of stream `scan/<scanId>`: the definition, start, each chunk's results (with
  *   their sequence numbers implied by the order), stop, drained, fail.
@@ -13,6 +14,14 @@ import type { ScanDefinition } from "./scan_request.ts";
 
 /** The subject workers take chunks from, as one queue group. */
 export const WORK_SUBJECT = "troupe.scan.work";
+
+/**
+ * The work subject of one host's own workers: a host that owns only some partitions sends its
+ * scans' chunks there, since another host's workers hold none of its symbols' bars.
+ */
+export function hostWorkSubject(hostId: string): string {
+  return `${WORK_SUBJECT}.host.${hostId}`;
+}
 /** The queue group of the workers. */
 export const WORK_QUEUE = "scan-workers";
 

@@ -30,12 +30,19 @@ export {
 } from "./scan_service.ts";
 export { ScanWorker, type ScanWorkerOptions } from "./scan_worker.ts";
 export { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
-export { hostBarsSource, type ScanHostOptions, scanHostService } from "./scan_host.ts";
+export {
+  hostBarsSource,
+  REHEARSING,
+  type ScanHostOptions,
+  scanHostService,
+  WARMING,
+} from "./scan_host.ts";
 export { SCAN_BODY_BYTES_MAX, type ScanHttp, scanHttp } from "./scan_http.ts";
 export {
   chunkSubject,
   decodeChunk,
   decodeWork,
+  hostWorkSubject,
   resultsSubject,
   WORK_QUEUE,
   WORK_SUBJECT,

@@ -22,6 +22,7 @@ import { ScanService } from "./scan_service.ts";
 import { ScanWorker } from "./scan_worker.ts";
 import { type Rehearsal, rehearseScans } from "./_rehearsal.ts";
 import { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
+import { hostWorkSubject, WORK_SUBJECT } from "./_wire.ts";
 
 /** Options of the scans a host runs. */
 export interface ScanHostOptions {
@@ -37,6 +38,10 @@ export interface ScanHostOptions {
 }
 
 const BARS_PREFIX = "bars/";
+/** What /healthz says (`warming`) while the scans' first ordering is made. */
+export const WARMING = "scans: ordering each bar size's symbols for the first scan";
+/** What /healthz says (`warming`) while the scan path is rehearsed. */
+export const REHEARSING = "scans: rehearsing the scan path";
 /** After a change to the bars, the warm-up waits this long for more before it runs. */
 export const WARM_AFTER_CHANGE_MS = 100;
 
@@ -63,7 +68,7 @@ export function hostBarsSource(host: HostServiceParts["host"]): BarsSource {
 export function scanHostService(
   options: ScanHostOptions = {},
 ): (parts: HostServiceParts) => Promise<HostService> {
-  return async ({ host, bus, config, log, notReady }) => {
+  return async ({ host, bus, config, log, notReady, warming }) => {
     if (!("bars" in config.actors)) return { close: () => Promise.resolve() };
     // History first: the first scan sees it. Meanwhile /healthz says how far seeding is.
     const barsConfig = parseBarsConfig(config.actors.bars, defaultBarsConfig, "actors.bars");
@@ -79,9 +84,21 @@ export function scanHostService(
         fsyncIntervalMs: config.journal.fsync_interval_ms,
       });
     const bars = hostBarsSource(host);
-    const worker = new ScanWorker({ bus, bars, id: config.host_id });
+    // A host that owns only some partitions holds only their symbols' bars: its chunks go to its
+    // own worker, not to the cluster's queue group, where another host's worker would take them
+    // and hold none of their symbols.
+    const partitioned = config.partitions.owned.length < config.partitions.count;
+    const work_subject = partitioned ? hostWorkSubject(config.host_id) : WORK_SUBJECT;
+    const worker = new ScanWorker({ bus, bars, id: config.host_id, work_subject });
     const { onWarmed, ...serviceOptions } = options;
-    const service = new ScanService({ bus, journals, bars, ...serviceOptions });
+    const service = new ScanService({
+      bus,
+      journals,
+      bars,
+      spare_journal: true,
+      work_subject,
+      ...serviceOptions,
+    });
     try {
       worker.start();
       await service.start();
@@ -100,16 +117,23 @@ export function scanHostService(
     const t0 = performance.now();
     let rehearsal: Rehearsal | undefined;
     let closed = false;
+    // /healthz names it meanwhile (still 200: scans are served, the first ones slower).
+    warming(WARMING);
     warm()
       .then(() => {
         if (closed) return 0;
+        warming(REHEARSING);
         rehearsal = rehearseScans(bars, barsConfig.bar_sizes);
         return rehearsal.done;
       })
       .then((symbols_evaluated) => {
+        warming(undefined);
         if (!closed) onWarmed?.({ ms: performance.now() - t0, symbols_evaluated });
       })
-      .catch(failed);
+      .catch((e) => {
+        warming(undefined);
+        failed(e);
+      });
     let changed: ReturnType<typeof setTimeout> | undefined;
     const stopWatch = host.onApplied("bars", () => {
       changed ??= setTimeout(() => {

@@ -35,6 +35,7 @@ import {
 import { ScanRun } from "./_scan_run.ts";
 import { PriorityOrder } from "./_priority_order.ts";
 import { RecentHits } from "./_recent_hits.ts";
+import { SpareJournal } from "./_spare_journal.ts";
 import { memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 
 /** A result as subscribers receive it. */
@@ -91,6 +92,10 @@ export interface ScanServiceOptions {
   newId?: () => string;
   /** Timers, for the chunk timeouts and scan timeouts (checked every 100 ms). */
   timers?: { setInterval(f: () => void, ms: number): unknown; clearInterval(t: unknown): void };
+  /** Make the next scan's id and journal ahead, when idle (SpareJournal). Default false. */
+  spare_journal?: boolean;
+  /** The subject its chunks go to (default WORK_SUBJECT; see hostWorkSubject). */
+  work_subject?: string;
 }
 
 const STREAM_PREFIX = "scan/";
@@ -166,6 +171,8 @@ export class ScanService {
   #warming: Promise<void> | undefined;
   #warmAgain = false;
   #closed = false;
+  /** Where scans get their id and journal. */
+  #slots: SpareJournal;
 
   constructor(options: ScanServiceOptions) {
     this.#o = {
@@ -180,8 +187,15 @@ export class ScanService {
         setInterval: (f, ms) => setInterval(f, ms),
         clearInterval: (t) => clearInterval(t as ReturnType<typeof setInterval>),
       },
+      spare_journal: false,
+      work_subject: WORK_SUBJECT,
       ...options,
     };
+    this.#slots = new SpareJournal({
+      journals: this.#o.journals,
+      newId: this.#o.newId,
+      taken: (scanId) => this.#runs.has(scanId),
+    });
   }
 
   /** Chunk results dropped: malformed, for no scan here, copies of results in, or too late. */
@@ -213,6 +227,7 @@ export class ScanService {
     this.#sub = this.#o.bus.subscribe("troupe.scan.*.chunk", (msg) => this.#onChunk(msg.data));
     this.#timer = this.#o.timers.setInterval(() => this.#periodic(), 100);
     for (const run of this.#runs.values()) if (run.running) run.dispatch();
+    if (this.#o.spare_journal) this.#slots.prepare();
   }
 
   /**
@@ -221,6 +236,7 @@ export class ScanService {
    */
   close(): void {
     this.#closed = true;
+    this.#slots.close();
     this.#sub?.unsubscribe();
     if (this.#timer !== undefined) this.#o.timers.clearInterval(this.#timer);
     for (const run of this.#runs.values()) run.actor.stop();
@@ -228,10 +244,10 @@ export class ScanService {
 
   /**
    * Starts a scan; throws ScanRequestError (with its HTTP status) on a bad request. It answers
-   * once the scan is admitted (checked, ordered, in chunks); its journal is opened, and its
-   * definition and start journaled, after that, and only then does its first chunk go out, so
-   * every result is journaled after them. A journal that cannot be opened or written then fails
-   * the scan (its stats and subscribers say why) and is removed: a restart does not find it.
+   * once the scan is admitted (checked, ordered, in chunks); its journal is opened (unless made
+   * ahead), and its definition and start journaled, after that, and only then does its first
+   * chunk go out, so every result is journaled after them. A journal that cannot be opened or
+   * written fails the scan (its stats and subscribers say why) and is removed.
    */
   startScan(request: unknown): Promise<{ scanId: string }> {
     let def: ScanDefinition;
@@ -240,9 +256,9 @@ export class ScanService {
     } catch (e) {
       return Promise.reject(e);
     }
-    const scanId = this.#o.newId();
+    const { scanId, journal } = this.#slots.take();
     const cut = this.#withRecentHits(def, this.#chunks(def));
-    const run = this.#newRun(scanId, def, cut.lists, this.#o.journals.open(scanId));
+    const run = this.#newRun(scanId, def, cut.lists, journal);
     this.#runs.set(scanId, run);
     run.recordStart(def, cut.encoded, this.#us())
       .then(() => run.dispatch(), (e) => {
@@ -396,7 +412,7 @@ export class ScanService {
       chunks,
       journal,
       inflightMax: this.#o.inflight_max,
-      send: (data) => this.#o.bus.publish(WORK_SUBJECT, data),
+      send: (data) => this.#o.bus.publish(this.#o.work_subject, data),
       publishResults: (data) => this.#o.bus.publish(resultsSubject(scanId), data),
       now: () => this.#o.now(),
       stats: (run) => this.#stats(run),
@@ -405,6 +421,7 @@ export class ScanService {
         if (run.results.length > 0 || run.state === "done") {
           this.#recent.set(run.def, run.results.map((r) => r.symbol));
         }
+        if (this.#o.spare_journal) this.#slots.prepare();
       },
     });
   }
@@ -564,30 +581,6 @@ export class ScanService {
   }
 
   #stats(run: ScanRun): ScanStats {
-    const c = run.context;
-    const state = run.state;
-    const endUs = c.ended_ts ?? this.#us();
-    const elapsed = c.started_ts === null ? 0 : (endUs - c.started_ts) / 1000;
-    const rate = elapsed > 0 ? (c.symbols_done * 1000) / elapsed : 0;
-    const left = c.symbols - c.symbols_done;
-    return {
-      scanId: run.scanId,
-      state,
-      stop_reason: c.stop_reason,
-      symbols_total: c.symbols,
-      symbols_done: c.symbols_done,
-      chunks_total: c.chunks,
-      chunks_done: c.chunks_done,
-      signals: c.signals,
-      insufficient_history: c.insufficient,
-      unknown_symbols: c.unknown,
-      elapsed_ms: elapsed,
-      first_result_ms: c.first_result_ts === null || c.started_ts === null
-        ? null
-        : (c.first_result_ts - c.started_ts) / 1000,
-      symbols_per_s: rate,
-      eta_ms: state === "running" && rate > 0 ? (left / rate) * 1000 : null,
-      error: c.error,
-    };
+    return run.stats(this.#us());
   }
 }

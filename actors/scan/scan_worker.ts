@@ -37,6 +37,8 @@ export interface ScanWorkerOptions {
   onError?(error: Error): void;
   /** Runs the next queued chunk later (default: setImmediate, the next turn of the event loop). */
   defer?(run: () => void): void;
+  /** The subject it takes chunks from (default WORK_SUBJECT; see hostWorkSubject). */
+  work_subject?: string;
 }
 
 /** Chunks waiting to be scanned, at most; more are dropped (the service sends them again). */
@@ -61,7 +63,8 @@ export class ScanWorker {
 
   /** Joins the queue group. */
   start(): void {
-    this.#sub = this.#options.bus.subscribe(WORK_SUBJECT, (msg) => {
+    const subject = this.#options.work_subject ?? WORK_SUBJECT;
+    this.#sub = this.#options.bus.subscribe(subject, (msg) => {
       let work: WorkMessage;
       try {
         work = decodeWork(msg.data);

@@ -64,7 +64,7 @@ test("troupe run stops at startup with the file, the field and the value of a ba
   }
 });
 
-test("troupe run runs every kind but those a config turns off, and prints the kinds running", async () => {
+test("troupe run runs every kind but those a config turns off, prints the kinds running, and serves scans on its HTTP port", async () => {
   const dir = tempDir();
   try {
     const path = join(dir.path, "host.json");
@@ -72,6 +72,7 @@ test("troupe run runs every kind but those a config turns off, and prints the ki
       path,
       JSON.stringify({
         data_dir: join(dir.path, "data"),
+        http_port: 0,
         actors: { anomaly: { threshold: 0.4 }, coherence: { enabled: false } },
       }),
     );
@@ -80,6 +81,24 @@ test("troupe run runs every kind but those a config turns off, and prints the ki
       await run.waitFor("troupe run: host host-1 running");
       const running = Object.keys(ACTOR_KINDS).filter((k) => k !== "coherence").join(", ");
       assert.match(run.output(), `running ${running} (off: coherence) on the in-process bus`);
+      // The scan API beside /healthz: a scan of no symbols yet is done at once; a bad one is a 400.
+      const url = /scans: POST (http:\/\/127\.0\.0\.1:\d+)\/scan\/stream/.exec(run.output())?.[1];
+      assert.ok(url, run.output());
+      const post = (body: unknown) =>
+        fetch(`${url}/scan/stream`, { method: "POST", body: JSON.stringify(body) });
+      const started = await post({ criteria: "close > 0", bar: "1s" });
+      assert.is(started.status, 200);
+      const { scanId } = await started.json() as { scanId: string };
+      let stats: { state?: string; symbols_total?: number } = {};
+      for (const t0 = Date.now(); stats.state !== "done" && Date.now() - t0 < 5000;) {
+        stats = await (await fetch(`${url}/scan/stats/${scanId}`)).json();
+      }
+      assert.equal([stats.state, stats.symbols_total], ["done", 0]);
+      const bad = await post({ criteria: "rsi(14 < 30" });
+      assert.equal([bad.status, ((await bad.json()) as { field: string }).field], [
+        400,
+        "criteria",
+      ]);
       run.signal("SIGINT");
       assert.is(await run.exited, 0, run.output());
     } finally {

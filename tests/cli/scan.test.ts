@@ -97,6 +97,8 @@ test("troupe scan --json prints every result once, numbered, as NDJSON; the summ
     ]);
     assert.is(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    // The README's line: {"seq":1,"symbol":"SYM008","rank":26.6,"chunk":0}, nothing more.
+    for (const l of lines) assert.equal(Object.keys(l), ["seq", "symbol", "rank", "chunk"]);
     const want = expected(s.u);
     assert.ok(want.size > 5);
     assert.equal(lines.map((l) => l.seq), Array.from({ length: want.size }, (_, i) => i + 1));

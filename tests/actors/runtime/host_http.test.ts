@@ -2,20 +2,25 @@
  * A host's HTTP endpoints over real HTTP: /healthz and /metrics answer GET whatever the query
  * string and refuse other methods (405); /metrics counts events by kind and type, shows the
  * lag behind arrival and the process metrics; a port already taken fails the start with one line
- * naming it; a failed start leaves no port open.
+ * naming it; a failed start leaves no port open; what a launched host's service is still warming
+ * is named in /healthz, which stays 200.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer } from "node:net";
 import { statsActor } from "../../../actors/stats/mod.ts";
+import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import {
   Host,
   HostFatalError,
   InProcessBus,
+  launchHost,
   MemoryJournal,
   MemorySnapshotStore,
+  parseHostConfig,
 } from "../../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
+import { tempDir } from "../../_support/nats.ts";
 
 const test = suite("host http");
 
@@ -58,9 +63,15 @@ test("GET with a query string works, POST is 405, events are counted by kind and
         encodeFrame({ channel: "c0", seq0: f * 10, t, v }, { id: `w-${f}`, src: "t" }),
       );
     }
-    await new Promise((r) => setTimeout(r, 50));
-    const text = await (await fetch(`${base}/metrics?fresh=1`)).text();
-    assert.match(text, /troupe_events_total\{kind="stats",type="stats",host="web"\} 5/);
+    // Applied in the background: asked again until the five are in (a fixed wait failed once
+    // under load), at most 5 s.
+    const five = /troupe_events_total\{kind="stats",type="stats",host="web"\} 5/;
+    let text = "";
+    for (const t0 = Date.now(); !five.test(text) && Date.now() - t0 < 5000;) {
+      await new Promise((r) => setTimeout(r, 20));
+      text = await (await fetch(`${base}/metrics?fresh=1`)).text();
+    }
+    assert.match(text, five);
     // Nothing waits: the lag behind arrival is 0, whatever the samples' own (1970s) times.
     assert.match(text, /troupe_lag_seconds\{kind="stats",host="web"\} 0\n/);
     assert.match(text, "process_cpu_seconds_total");
@@ -87,6 +98,45 @@ test("an HTTP port in use fails the start with a HostFatalError naming it", asyn
     }
   } finally {
     blocker.close();
+  }
+});
+
+test("/healthz names what a launched host's service is still warming, and stays 200", async () => {
+  const dir = tempDir();
+  const config = parseHostConfig({
+    host_id: "warm",
+    data_dir: dir.path,
+    http_port: 0,
+    journal: { kind: "memory" },
+    snapshots: { store: "memory" },
+    actors: Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }])),
+  }, ACTOR_KINDS);
+  let warming: ((what: string | undefined) => void) | undefined;
+  const launched = await launchHost(config, ACTOR_KINDS, {
+    bus: new InProcessBus(),
+    log: () => {},
+    tickEveryMs: 0,
+    service: (parts) => {
+      warming = parts.warming;
+      parts.warming("cache: filling 3 of 10");
+      return Promise.resolve({ close: () => Promise.resolve() });
+    },
+  });
+  try {
+    const health = async () => {
+      const r = await fetch(`http://127.0.0.1:${launched.host.httpPort}/healthz`);
+      return { status: r.status, body: await r.json() as { ok: boolean; warming: string[] } };
+    };
+    const during = await health();
+    assert.is(during.status, 200);
+    assert.is(during.body.ok, true);
+    assert.equal(during.body.warming, ["cache: filling 3 of 10"]);
+    warming!(undefined);
+    const after = await health();
+    assert.equal([after.status, after.body.warming], [200, []]);
+  } finally {
+    await launched.close();
+    dir.remove();
   }
 });
 

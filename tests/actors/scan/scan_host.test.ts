@@ -14,11 +14,13 @@ import { compileCriteria } from "../../../actors/criteria/mod.ts";
 import type { BarColumns } from "../../../actors/indicators/mod.ts";
 import {
   FileJournal,
+  InProcessBus,
   type LaunchedHost,
   launchHost,
   parseHostConfig,
+  partitionOf,
 } from "../../../actors/runtime/mod.ts";
-import { scanHostService } from "../../../actors/scan/mod.ts";
+import { REHEARSING, scanHostService, WARMING } from "../../../actors/scan/mod.ts";
 import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
@@ -87,6 +89,7 @@ async function launch(
   dir: string,
   nats: string,
   onWarmed?: (w: { symbols_evaluated: number }) => void,
+  warming: Array<string | undefined> = [],
 ): Promise<LaunchedHost> {
   const config = parseHostConfig({
     host_id: "scanhost",
@@ -101,9 +104,18 @@ async function launch(
       bars: { bar_sizes: ["1s", "1m"], history_bars: 200 },
     },
   }, ACTOR_KINDS);
+  const service = scanHostService(onWarmed ? { onWarmed } : {});
   return await launchHost(config, ACTOR_KINDS, {
     log: () => {},
-    service: scanHostService(onWarmed ? { onWarmed } : {}),
+    // What the scans tell /healthz they are warming, noted as they say it.
+    service: (parts) =>
+      service({
+        ...parts,
+        warming: (what) => {
+          warming.push(what);
+          parts.warming(what);
+        },
+      }),
   });
 }
 
@@ -179,12 +191,19 @@ if (haveNatsServer("scans on a host")) {
 
       // The scan is kept in the scans' own journal; a restarted host serves it again.
       await launched.close();
-      const warmed: number[] = [];
-      launched = await launch(dir.path, nats.url, (w) => warmed.push(w.symbols_evaluated));
+      const warmed: number[] = [], warming: Array<string | undefined> = [];
+      launched = await launch(dir.path, nats.url, (w) => {
+        warmed.push(w.symbols_evaluated);
+        assert.is(warming.at(-1), undefined, "/healthz says warm before onWarmed");
+      }, warming);
+      assert.equal(warming, [WARMING], "warming from the start");
       // Every symbol's 1 s bars evaluated once; its one or two 1 m bars are too few.
       await until(() => warmed.length > 0, 10_000, "the warm-up");
       assert.equal(warmed, [SYMBOLS]);
+      assert.equal(warming, [WARMING, REHEARSING, undefined]);
       const again = `http://127.0.0.1:${launched.host.httpPort}`;
+      const health = await (await fetch(`${again}/healthz`)).json();
+      assert.equal([health.ok, health.warming], [true, []]);
       const stats: Json = await (await fetch(`${again}/scan/stats/${scanId}`)).json();
       assert.is(stats.state, "done");
       assert.is(stats.signals, want.size);
@@ -210,5 +229,66 @@ if (haveNatsServer("scans on a host")) {
     }
   });
 }
+
+test("in a partitioned cluster a host's chunks go to its own worker: each symbol it holds is scanned, none taken by another host's worker and counted unknown", async () => {
+  const bus = new InProcessBus();
+  const dir = tempDir();
+  const hosts: LaunchedHost[] = [];
+  try {
+    for (const [id, owned] of [["pa", "0"], ["pb", "1"]] as const) {
+      const config = parseHostConfig({
+        host_id: id,
+        data_dir: join(dir.path, id),
+        http_port: 0,
+        journal: { kind: "memory" },
+        snapshots: { store: "memory" },
+        partitions: { count: 2, owned },
+        actors: {
+          ...Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }])),
+          bars: { bar_sizes: ["1s"], history_bars: 200 },
+        },
+      }, ACTOR_KINDS);
+      // Chunks of 4 symbols: several, which a shared queue group would hand to both workers.
+      const service = scanHostService({ chunk_symbols: 4 });
+      hosts.push(
+        await launchHost(config, ACTOR_KINDS, { bus, log: () => {}, tickEveryMs: 0, service }),
+      );
+    }
+    // Every symbol's samples on the shared bus: each host takes those of its partition.
+    const data = samples(11);
+    let id = 0;
+    for (const [symbol, { t, v }] of data) {
+      for (let i = 0; i < t.length; i += 40) {
+        const frame = {
+          channel: symbol,
+          seq0: i,
+          t: t.subarray(i, i + 40),
+          v: v.subarray(i, i + 40),
+        };
+        bus.publish(
+          feedSubject("market", symbol),
+          encodeFrame(frame, { id: `p${++id}`, src: "t" }),
+        );
+      }
+    }
+    const frames = SYMBOLS * (1 + (SECONDS * PER_SECOND) / 40);
+    await until(() => heldBars(hosts[0]!) + heldBars(hosts[1]!) >= frames, 20_000, "the frames");
+    const mine = [...data.keys()].filter((s) => partitionOf(s, 2) === 0).sort();
+    assert.ok(mine.length >= 12 && mine.length <= SYMBOLS - 12, `${mine.length} symbols on pa`);
+    const base = `http://127.0.0.1:${hosts[0]!.host.httpPort}`;
+    const start = await postJson(`${base}/scan/stream`, { criteria: "close > 0", bar: "1s" });
+    assert.is(start.status, 200, JSON.stringify(start.body));
+    const ws = await readWs(start.body.websocketUrl);
+    assert.equal(ws.results.map((r) => r.symbol).sort(), mine);
+    assert.equal(
+      [ws.end.state, ws.end.symbols_done, ws.end.signals, ws.end.unknown_symbols],
+      ["done", mine.length, mine.length, 0],
+    );
+  } finally {
+    for (const h of hosts) await h.close();
+    await bus.close();
+    dir.remove();
+  }
+});
 
 test.run();

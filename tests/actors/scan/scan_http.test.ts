@@ -121,6 +121,18 @@ test("bad requests: 400 with the column, 413 over the universe limit, 404 for an
     assert.is(res.status, 404, `${method} ${path}`);
     assert.equal(await res.json(), { error: `No scan "nope"` });
   }
+  // A WebSocket to an unknown scan: the upgrade is refused with 404 and the reason.
+  const refused = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const ws = new WebSocket(`${s.base.replace("http", "ws")}/ws/results/nope`);
+    ws.on("unexpected-response", (_req, res) => {
+      let text = "";
+      res.on("data", (b: Uint8Array) => (text += new TextDecoder().decode(b)));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    ws.on("open", () => reject(new Error("a WebSocket to an unknown scan opened")));
+    ws.on("error", () => {}); // after unexpected-response
+  });
+  assert.equal(refused, { status: 404, text: `No scan "nope"` });
   assert.is((await fetch(`${s.base}/scan/stream`)).status, 405);
   assert.is((await fetch(`${s.base}/elsewhere`)).status, 404);
   await s.close();

@@ -167,6 +167,111 @@ test("a worker that dies mid-chunk: its chunks are taken again and no result is 
   await teardown(s);
 });
 
+test("live stats: done of total, signals, time to the first result, symbols/s and ETA by the service's clock", async () => {
+  const u = universe(200);
+  const bus = new InProcessBus();
+  let clock = 1_700_000_000_000;
+  const service = new ScanService({
+    bus,
+    bars: source(u),
+    chunk_symbols: 100,
+    newId: () => "live",
+    now: () => clock,
+  });
+  // A worker whose chunks wait until the test lets them run.
+  const held: Array<() => void> = [];
+  const worker = new ScanWorker({
+    bus,
+    bars: source(u),
+    id: "w",
+    defer: (run) => void held.push(run),
+  });
+  await service.start();
+  worker.start();
+  const { scanId } = await service.startScan({ criteria: "close > 0" });
+  await until(() => held.length === 1, 5000, "the first chunk at the worker");
+  const view = (s = service.stats(scanId)!) => [
+    s.state,
+    s.symbols_done,
+    s.symbols_total,
+    s.signals,
+    s.first_result_ms,
+    s.symbols_per_s,
+    s.eta_ms,
+  ];
+  assert.equal(view(), ["running", 0, 200, 0, null, 0, null], "nothing done yet");
+  clock += 400;
+  held.shift()!();
+  await until(() => service.stats(scanId)!.chunks_done === 1, 5000, "the first chunk back");
+  // The first chunk holds 32 symbols, all matching: 80 symbols/s, 168 left, 2.1 s to go.
+  const first = service.stats(scanId)!;
+  assert.equal(view(first).slice(0, 6), ["running", 32, 200, 32, 400, 80]);
+  assert.ok(Math.abs(first.eta_ms! - 2100) < 1e-6, `eta ${first.eta_ms} ms`);
+  clock += 600;
+  assert.ok(
+    Math.abs(service.stats(scanId)!.symbols_per_s - 32) < 1e-9,
+    "the rate falls as time passes",
+  );
+  while (service.stats(scanId)!.state === "running") {
+    clock += 100;
+    held.splice(0).forEach((run) => run());
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const end = service.stats(scanId)!;
+  assert.equal(view(end).slice(0, 5), ["done", 200, 200, 200, 400]);
+  assert.is(end.eta_ms, null, "no ETA once ended");
+  assert.is(end.symbols_per_s, (200 * 1000) / end.elapsed_ms);
+  service.close();
+  worker.stop();
+  await bus.close();
+});
+
+test("a stop request is journaled: a service restarted over the journal has the scan stopped with what it found, and sends no chunk", async () => {
+  const u = universe(300);
+  const bus = new InProcessBus();
+  const journals = memoryScanJournals();
+  const options = { bus, journals, bars: source(u), chunk_symbols: 50, inflight_max: 1 };
+  const a = new ScanService({ ...options, newId: () => "s1" });
+  await a.start();
+  // A worker that scans a chunk only when the test lets it: two, then the stop.
+  const held: Array<() => void> = [];
+  const worker = new ScanWorker({
+    bus,
+    bars: source(u),
+    id: "w",
+    defer: (run) => void held.push(run),
+  });
+  worker.start();
+  const { scanId } = await a.startScan({ criteria: "close > 0" });
+  const first = recorder();
+  a.subscribe(scanId, 0, first.listener);
+  for (let done = 1; done <= 2; done++) {
+    await until(() => held.length > 0, 5000, `chunk ${done} at the worker`);
+    held.shift()!();
+    await until(() => a.stats(scanId)!.chunks_done === done, 5000, `chunk ${done} back`);
+  }
+  worker.stop();
+  assert.ok(await a.stopScan(scanId));
+  const before = a.stats(scanId)!;
+  assert.equal([before.state, before.stop_reason], ["stopped", "requested"]);
+  assert.ok(before.symbols_done < 300, `${before.symbols_done} done`);
+  a.close(); // the crash
+  let sent = 0;
+  bus.subscribe(WORK_SUBJECT, () => void sent++);
+  const b = new ScanService({ ...options, newId: () => "s2" });
+  await b.start();
+  assert.equal(b.stats(scanId), before, "the same stats after the restart");
+  const replayed = recorder();
+  b.subscribe(scanId, 0, replayed.listener);
+  assert.equal(replayed.got, first.got);
+  assert.is(replayed.ended?.state, "stopped");
+  await new Promise((r) => setTimeout(r, 150)); // past the service's 100 ms check of late chunks
+  assert.is(sent, 0, "no chunk sent for a stopped scan");
+  assert.equal(b.active(), []);
+  b.close();
+  await bus.close();
+});
+
 test("a service restarted over the scan's journal numbers every result as before and finishes it", async () => {
   const u = universe(500, 2);
   const bus = new InProcessBus();
@@ -376,6 +481,62 @@ test("a deleted scan's journal is deleted: its directory goes, and a restart bri
     service.subscribe("scan1", 0, again.listener);
     assert.equal(again.got, kept.got, "a kept scan's results, as they were");
     assert.ok(kept.got.length > 10);
+    service.close();
+    await journals.close();
+  } finally {
+    worker.stop();
+    await bus.close();
+    dir.remove();
+  }
+});
+
+test("with spare_journal, a scan's journal is made ahead while the service is idle: its admission opens none, and a spare left unused is removed at the next start", async () => {
+  const u = universe(200, 4);
+  const dir = tempDir();
+  const bus = new InProcessBus();
+  const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
+  worker.start();
+  let id = 0;
+  const opened: string[] = [];
+  const make = (spare: boolean) => {
+    const files = fileScanJournals(dir.path, { fsync: "never" });
+    const journals = {
+      ...files,
+      open: (scanId: string) => (opened.push(scanId), files.open(scanId)),
+    };
+    const service = new ScanService({
+      bus,
+      journals,
+      bars: source(u),
+      chunk_symbols: 50,
+      newId: () => `scan${++id}`,
+      spare_journal: spare,
+    });
+    return { journals, service };
+  };
+  try {
+    let { journals, service } = make(true);
+    await service.start();
+    await until(() => opened.length === 1, 5000, "the spare made after the start");
+    for (const k of [1, 2]) {
+      const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK });
+      assert.is(scanId, `scan${k}`);
+      assert.is(opened.length, k, "no journal opened on the scan's admission");
+      await until(() => service.stats(scanId)?.state === "done", 10_000, `${scanId} done`);
+      await until(() => opened.length === k + 1, 5000, "the next spare, after the end");
+    }
+    assert.equal(opened, ["scan1", "scan2", "scan3"]);
+    const r = recorder();
+    service.subscribe("scan2", 0, r.listener);
+    assert.equal(new Map(r.got.map((x) => [x.symbol, x.rank])), expected(u));
+    assert.equal(readdirSync(dir.path).sort(), ["scan1", "scan2", "scan3"], "the spare, empty");
+    service.close();
+    await journals.close();
+    ({ journals, service } = make(false));
+    await service.start();
+    assert.equal(readdirSync(dir.path).sort(), ["scan1", "scan2"], "the unused spare removed");
+    assert.is(service.stats("scan3"), undefined);
+    assert.is(service.stats("scan2")?.state, "done");
     service.close();
     await journals.close();
   } finally {
