@@ -37,9 +37,9 @@ export const COUNT_RATE_MIN = 0.2;
 
 /**
  * The dispersion's learning rate per count sample (its first samples are averaged): a memory of
- * about a day of minutes, long enough that the nights' misfit is in it. Over seeds 1 to 16, false
- * changes / labelled changes found: 0.0002 787 / 1404 and 0.001 784 / 1403 with a rate floor of
- * 0.05; with COUNT_RATE_MIN, 0.0005 775 / 1404, 0.001 771 / 1403, 0.003 781 / 1401.
+ * 1000 count samples (17 hours of minutes), long enough that a night's misfit is in it. Seeds 1
+ * to 16, false changes / labelled changes found: 0.0002 787 / 1404 and 0.001 784 / 1403 with a
+ * rate floor of 0.05; with COUNT_RATE_MIN, 0.0005 775 / 1404, 0.001 771 / 1403, 0.003 781 / 1401.
  */
 export const DISPERSION_RATE = 0.001;
 
