@@ -13,7 +13,8 @@
  * changes were 123 with the Poisson variance alone, 72 and 55 with 1.5 and 2 times it (but 12 and
  * 44 of the 1403 labelled changes found lost), and 94 with the learnt phi and COUNT_RATE_MIN, with
  * 1403 found. The Poisson law as the noise's seasonal factor itself (the regime's variance then in
- * units of the rate) was worse: 305, the Gaussian predictive being too narrow for the skewed counts.
+ * units of the rate) was worse: 305, the Gaussian predictive being too narrow for the skewed
+ * counts.
  */
 import { H_COUNT_N, H_COUNT_PHI } from "./_state.ts";
 
