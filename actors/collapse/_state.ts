@@ -136,6 +136,13 @@ export const H_SEASON_WEEKEND = 51;
  * 8 states hold 0 in this slot, which was reserved.
  */
 export const H_RELEVEL_AT = 52;
+/**
+ * A count channel's learnt dispersion (the quasi-Poisson phi of _count_floor.ts) and the count
+ * samples it has learnt from. Format 8 states hold 0 in these slots, which were reserved: no
+ * dispersion learnt yet.
+ */
+export const H_COUNT_PHI = 53;
+export const H_COUNT_N = 54;
 export const HEADER = 56;
 export const RUN_FIELDS = 9;
 
@@ -401,6 +408,8 @@ const HEADER_NAMES: readonly string[] = [
   "season_warming",
   "season_weekend",
   "relevel_at",
+  "count_phi",
+  "count_samples",
 ];
 
 /**

@@ -37,7 +37,7 @@
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import type { CollapseConfig } from "./config.ts";
 import { type CollapseChange, confirmChange, scaleFloor } from "./_change.ts";
-import { countFloor } from "./_count_floor.ts";
+import { countFloor, learnDispersion } from "./_count_floor.ts";
 import { mergeClosest } from "./_merge.ts";
 import {
   type CollapsePhase,
@@ -364,11 +364,15 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     const residual = y - r.level - steps * r.trend;
     growth.invPrior = sigmaT * priorNorm * expFast(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX);
     growth.beta0 = alpha0 * sigma * sigma;
-    // Few counts: at least their Poisson variance (metrics settings only: the default path is
-    // unchanged).
-    growth.varFloor = seasonM > 0
-      ? countFloor(x, x - y + r.level + steps * r.trend, r.quantum, g, varFloor)
-      : varFloor;
+    // Few counts: at least their quasi-Poisson variance, phi x the predicted rate (metrics
+    // settings only: the default path is unchanged). phi is learnt out of the season's warm-up.
+    if (seasonM > 0) {
+      const predicted = x - y + r.level + steps * r.trend;
+      growth.varFloor = countFloor(data, x, predicted, r.quantum, g, varFloor);
+      if (!warming) learnDispersion(data, x, predicted, r.quantum);
+    } else {
+      growth.varFloor = varFloor;
+    }
     growth.grow = 1 - h;
     growth.drift = levelDrift;
     growRuns(state, r.runs, growth, consts);

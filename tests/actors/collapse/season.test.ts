@@ -24,8 +24,12 @@ import {
   seasonReset,
 } from "../../../actors/collapse/_season.ts";
 import { weekendness } from "../../../actors/collapse/_weekend.ts";
-import { H_SEASON_M } from "../../../actors/collapse/_state.ts";
-import { COUNT_FLOOR_MAX, countFloor } from "../../../actors/collapse/_count_floor.ts";
+import { H_SEASON_M, HEADER } from "../../../actors/collapse/_state.ts";
+import {
+  COUNT_FLOOR_MAX,
+  COUNT_RATE_MIN,
+  countFloor,
+} from "../../../actors/collapse/_count_floor.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { cosFast } from "../../../actors/mod.ts";
 import { FORMAT5_DAY4, FORMAT5_STATE_BASE64 } from "./_format5_state.ts";
@@ -496,15 +500,19 @@ test("few counts: a step of the rate is still found, and the floor is Poisson's 
     assert.ok(found.length >= 1, `${seed}: changes at ${changes.map((c) => c.changeIndex)}`);
     assert.ok(changes.length <= 3, `${seed}: ${changes.length} changes`);
   }
-  // 2 counts predicted, quantum 1, noise factor 0.5: Poisson variance 2, in units of g 4.
-  assert.equal(countFloor(3, 2, 1, 0.5, 0.1), 4);
-  assert.equal(countFloor(3, 2, 1, 0.5, 5), 5);
+  // 2 counts predicted, quantum 1, noise factor 0.5, no dispersion learnt (a header of zeros:
+  // phi 1): Poisson variance 2, in units of g 4.
+  const h = new Float64Array(HEADER);
+  assert.equal(countFloor(h, 3, 2, 1, 0.5, 0.1), 4);
+  assert.equal(countFloor(h, 3, 2, 1, 0.5, 5), 5);
   // Not counts (a fraction, a negative value, a finer quantum), or not few: the floor as given.
   for (const [x, predicted, quantum] of [[2.5, 2, 1], [-1, 2, 1], [3, 2, 0.5], [30, 25, 1]]) {
-    assert.equal(countFloor(x!, predicted!, quantum!, 1, 0.1), 0.1, `${x}, ${predicted}`);
+    assert.equal(countFloor(h, x!, predicted!, quantum!, 1, 0.1), 0.1, `${x}, ${predicted}`);
   }
-  assert.equal(countFloor(0, 0, 1, 1, 0.1), 0.1);
-  assert.equal(countFloor(1, COUNT_FLOOR_MAX - 1, 1, 1, 0.1), COUNT_FLOOR_MAX - 1);
+  // A rate predicted at 0 or under is taken at COUNT_RATE_MIN.
+  assert.equal(countFloor(h, 0, 0, 1, 1, 0.1), COUNT_RATE_MIN);
+  assert.equal(countFloor(h, 1, -0.3, 1, 1, 0.1), COUNT_RATE_MIN);
+  assert.equal(countFloor(h, 1, COUNT_FLOOR_MAX - 1, 1, 1, 0.1), COUNT_FLOOR_MAX - 1);
 });
 
 test("configure(): a new runs_max keeps the season, a new period starts it afresh", () => {
