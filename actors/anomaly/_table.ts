@@ -112,3 +112,28 @@ export function observe(st: AnomalyTable, c: number, key: number, time: number):
   ctx[2 * c + 1] = d + 1;
   return -log2Fast((d + 1) / (n + d + 1));
 }
+
+/** When `key` was first seen (µs), or -Infinity when the set does not hold it; inserts nothing. */
+export function bornOf(st: AnomalyTable, key: number): number {
+  const keys = st.keys;
+  const mask = keys.length - 1;
+  const stored = key + 1;
+  for (let i = mix(key) & mask;; i = (i + 1) & mask) {
+    const k = keys[i]!;
+    if (k === stored) return st.born[i]!;
+    if (k === 0) return -Infinity;
+  }
+}
+
+/**
+ * Whether a neighbour of `bin` in context `c` (the bin below or above) was first seen after
+ * `since` (µs): the context's range is still growing there.
+ */
+export function neighbourBornAfter(
+  st: AnomalyTable,
+  c: number,
+  bin: number,
+  since: number,
+): boolean {
+  return bornOf(st, keyOf(c, bin - 1)) > since || bornOf(st, keyOf(c, bin + 1)) > since;
+}

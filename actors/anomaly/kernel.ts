@@ -49,6 +49,19 @@
  * - a level bin first seen less than `settle_hours` ago is not new at any hour of the day: after
  *   a level shift the level view reports it once, and each hour's context meeting the new level
  *   during the next day is not another anomaly;
+ * - a level, time-of-day or slope novelty next to a bin that its context (the channel, the hour,
+ *   the slope) first met less than a week ago is not scored: that range is still growing there,
+ *   as under a trend, which carries a channel's values (and each hour's, a day apart) a bin
+ *   further every few days, each step a novelty one bin past the last, and the slope (a smoothed
+ *   feature, like the level) with them; a week is the longest season the kernel knows (the shift
+ *   view's weekly one), so a range that has not grown on that side for a whole week is settled
+ *   and a value past it is new. Values more than a bin past what a context has seen are
+ *   novelties as before; increments (one sample's move against the recent volatility, not a
+ *   smoothed feature: a new one is a sudden move however recently its neighbour came), jumps,
+ *   runs, the shift view and the range rule are unchanged (tail bins double in width, so next to
+ *   the last excursion's bin can be far past it: a second, larger spike). In the first week after
+ *   the warm-up, whose bins are all first seen at its end, a value next to them is part of the
+ *   range still being learnt;
  * - after a time-of-day novelty strong enough to alarm alone, time-of-day novelties are not
  *   scored for `settle_alarm_hours`: a shift into levels known from other hours meets one hour's
  *   context after another, and that is the same change;
@@ -109,7 +122,7 @@ import {
   VIEWS,
   widthOf,
 } from "./_bins.ts";
-import { keyOf, LAST_BORN, observe } from "./_table.ts";
+import { keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
 import { stepShift } from "./_shift.ts";
 import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
 import * as S from "./_state.ts";
@@ -161,6 +174,12 @@ export interface AnomalyResult {
 /** Values beyond this size are skipped: they would overflow the running sums. */
 export const VALUE_ABS_MAX = 1e100;
 const DAY_US = 86_400_000_000;
+/**
+ * A level or time-of-day novelty next to a bin its context first met less than this long ago
+ * (a week: the longest season the kernel knows, the weekly one of the shift view) is not scored:
+ * see the module comment.
+ */
+const GROWING_US = 7 * DAY_US;
 const SIGMA_PER_MAE = 1.2533141373155003; // sqrt(pi / 2): sigma over mean absolute error, Gaussian
 const LEVEL_ALPHA = 0.1;
 const ERROR_ALPHA = 0.02;
@@ -398,8 +417,11 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           lastKey[slot] = k1;
           b1 = observe(st, c, k1, ti);
           lastBornOf[g] = LAST_BORN[0]!;
+          // A new bin next to one first seen within the last week extends a range still growing.
+          if (b1 > 0 && neighbourBornAfter(st, c, levelBin, ti - GROWING_US)) b1 = 0;
         }
         let b2 = surprise(st, slot + 1, c + 1 + hour, levelBin, ti);
+        if (b2 > 0 && neighbourBornAfter(st, c + 1 + hour, levelBin, ti - GROWING_US)) b2 = 0;
         if (b2 > hourBits) hourBits = b2;
         if (
           b2 > 0 &&
@@ -414,6 +436,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           bits = surprise(st, slot + 2, c + 1 + hours, slopeBin, ti);
           b4 = surprise(st, slot + 3, c + 2 + hours, incBin, ti);
         }
+        // The slope, a smoothed feature like the level, grows its range as the level does.
+        if (bits > 0 && neighbourBornAfter(st, c + 1 + hours, slopeBin, ti - GROWING_US)) bits = 0;
         if (b4 > bits) bits = b4;
         if (!walk) {
           if (b1 > bits) bits = b1;

@@ -61,7 +61,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -1499042374,
+  anomaly: -1637910624,
   collapse: 806556410,
   coherence: 1515324478,
 };

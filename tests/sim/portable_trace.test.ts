@@ -21,7 +21,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "a9bb624a6d2cc212ef441b1d26314668f1dfd84e56477866db3dd341721958be");
+  assert.is(r.traceHash, "a9cf1deca345b294a0b8401a3ae6de23f9f85905d53459f383e6179d5388f4ee");
 });
 
 test.run();

@@ -97,10 +97,12 @@ test("step() averages the surprise over grids shifted by a third of a bin", () =
   // Warm-up range [0, 16]: bins of width 1; grid g has its edges at whole numbers minus g/3. A
   // channel alternating between 4.5 and 10.2 meets 4.8 (across grid 1's edge at 4.67 only) or 5.2
   // (across 4.67 and grid 0's 5) where 4.5 was due: a new level, not a new increment or slope.
+  // Samples 10 minutes apart: the probe comes 13.5 days after 4.5's bins were first seen, so the
+  // level's range has not grown next to it for a week.
   const probe = (x: number, grids: number) => {
     const t: number[] = [], v: number[] = [];
     for (let i = 0; i < 2200; i++) {
-      t.push(T0 + i * MINUTE_US);
+      t.push(T0 + i * 10 * MINUTE_US);
       v.push(i < 150 ? (i % 2 === 0 ? 0 : 16) : i % 2 === 0 ? 4.5 : 10.2);
     }
     v[2100] = x;
