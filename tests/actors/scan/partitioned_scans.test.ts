@@ -49,6 +49,7 @@ function host(
   owned: number[],
   journals = memoryScanJournals(),
   id = `h${owned.join("")}`,
+  chunk_timeout_ms = 5000,
 ) {
   const held = new Map([...u].filter(([s]) => owned.includes(partitionOf(s, COUNT))));
   const service = new ScanService({
@@ -57,6 +58,7 @@ function host(
     bars: source(held),
     chunk_symbols: 20,
     inflight_max: 1,
+    chunk_timeout_ms,
     newId: () => `${id}-scan${++scans}`,
     partitions: { count: COUNT, owned, gather_timeout_ms: 100 },
   });
@@ -119,6 +121,30 @@ test("partitioned services: a scan covers every answering partition's symbols on
   assert.equal([resumed.ended!.state, resumed.ended!.partitions_missing], ["done", [1, 2]]);
   again.service.close();
   again.worker.stop();
+  await bus.close();
+});
+
+test("a chunk whose partition's worker was not there is sent again to its partition's subject, and the scan completes", async () => {
+  const u = universe(200, 4);
+  const bus = new InProcessBus();
+  const a = host(bus, u, [0], memoryScanJournals(), "ra", 100);
+  const b = host(bus, u, [1, 2], memoryScanJournals(), "rb", 100);
+  a.worker.start();
+  await a.service.start();
+  await b.service.start(); // it answers for partitions 1 and 2; its worker is not started yet
+  const { scanId } = await a.service.startScan({ criteria: CRITERIA, rank: RANK });
+  const got = recorder();
+  a.service.subscribe(scanId, 0, got.listener);
+  await new Promise((r) => setTimeout(r, 250));
+  assert.is(got.ended, undefined, "partitions 1 and 2's chunks wait for their worker");
+  b.worker.start();
+  await until(() => got.ended !== undefined, 10_000, "the end");
+  assert.equal(new Map(got.got.map((r) => [r.symbol, r.rank])), expected(u));
+  assert.equal([got.ended!.state, got.ended!.unknown_symbols], ["done", 0]);
+  for (const h of [a, b]) {
+    h.service.close();
+    h.worker.stop();
+  }
   await bus.close();
 });
 
