@@ -27,16 +27,20 @@ export function browserMissing(): string | undefined {
   return undefined;
 }
 
-/** A headless Chromium with a fresh profile; `cleanup()` closes it and removes the profile. */
+/**
+ * A headless Chromium with a fresh profile; `cleanup()` closes it and removes the profile.
+ * `extraArgs` are appended to CHROMIUM_ARGS (a bench's diagnostic runs only, e.g.
+ * `--in-process-gpu`: figures taken with them are not the charter's configuration).
+ */
 export async function launchBrowser(
-  options: { width?: number; height?: number } = {},
+  options: { width?: number; height?: number; extraArgs?: readonly string[] } = {},
 ): Promise<BrowserContext & { cleanup(): Promise<void> }> {
   const { chromium } = await import("playwright-core");
   const profile = mkdtempSync(join(tmpdir(), "troupe-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
     viewport: { width: options.width ?? 1600, height: options.height ?? 1000 },
   });
   return Object.assign(context, {

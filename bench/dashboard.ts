@@ -59,6 +59,8 @@ interface Settings {
   trace: string;
   /** The pages run: both, or troupe's alone (no baseline: for profiling and quick comparisons). */
   modes: readonly Mode[];
+  /** Chromium switches added to the charter's (diagnostic runs: the rows are named `diag_...`). */
+  chromiumFlags: readonly string[];
 }
 
 interface Frames {
@@ -111,6 +113,7 @@ function options(args: string[]): Settings {
     screenshot: { type: "string" },
     trace: { type: "string" },
     modes: { type: "string" },
+    "chromium-flags": { type: "string" },
   });
   return {
     charts: numberOption(v, "charts", 16, { min: 1, max: 64, integer: true }),
@@ -123,7 +126,22 @@ function options(args: string[]): Settings {
     screenshot: v.screenshot ?? "",
     trace: v.trace ?? "",
     modes: modesOption(v.modes),
+    chromiumFlags: chromiumFlagsOption(v["chromium-flags"]),
   };
+}
+
+/** `--chromium-flags`: switches separated by spaces, each `--name` or `--name=value`. */
+function chromiumFlagsOption(value: string | undefined): readonly string[] {
+  if (value === undefined) return [];
+  const flags = value.trim().split(/\s+/);
+  const bad = flags.find((f) => !/^--[a-z0-9][a-z0-9-]*(=\S*)?$/.test(f));
+  if (bad !== undefined) {
+    throw new BenchOptionError(
+      `Option --chromium-flags takes Chromium switches such as --in-process-gpu, separated by ` +
+        `spaces; ${JSON.stringify(bad)} is not one (in ${JSON.stringify(value)})`,
+    );
+  }
+  return flags;
 }
 
 function modesOption(value: string | undefined): readonly Mode[] {
@@ -396,6 +414,9 @@ export const benchmark: Benchmark = {
     "--modes M     the pages run, in turn: troupe,worker,naive (default); troupe and any of " +
     "worker (the live views drawn in a worker) and naive (the baseline; without it, no baseline " +
     "figures)",
+    "--chromium-flags S  diagnostic: Chromium switches added to the charter's (space-separated, " +
+    "e.g. --chromium-flags=--in-process-gpu); the rows are then named diag_frame_ms_p50/p99, " +
+    "not the bar's",
   ].join("\n"),
   async run(args, context): Promise<BenchRow[]> {
     const s = options(args);
@@ -405,7 +426,10 @@ export const benchmark: Benchmark = {
     const dir = tempDir("troupe-bench-dashboard-");
     const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
     const bus = await NatsBus.connect(nats.url, { name: "bench-dashboard" });
-    const browser = await launchBrowser({ width: 1600, height: 1200 });
+    const browser = await launchBrowser({ width: 1600, height: 1200, extraArgs: s.chromiumFlags });
+    if (s.chromiumFlags.length > 0) {
+      context.log(`diagnostic run: Chromium with ${s.chromiumFlags.join(" ")} added`);
+    }
     const results = new Map<Mode, Figures>(s.modes.map((m) => [m, new Figures()]));
     try {
       const token = await mintToken(collab.keyring, {
@@ -439,10 +463,11 @@ export const benchmark: Benchmark = {
       ["frame_ms_p50", (f) => f.p50],
       ["frame_ms_p99", (f) => f.p99],
     ];
+    const diagnostic = s.chromiumFlags.length > 0;
     return rows.map(([metric, of]) =>
       row({
         bench: NAME,
-        metric,
+        metric: diagnostic ? `diag_${metric}` : metric,
         unit: "ms",
         troupe: median(of(troupe)),
         baseline: naive ? median(of(naive)) : null,

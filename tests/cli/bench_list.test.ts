@@ -1,7 +1,8 @@
 /**
  * `troupe bench --list` loads every benchmark in bench/ and prints one line for each; `troupe
  * bench` with no name prints the same list and exits 2 (a usage error). bench/mod.ts, the folder's
- * entry, is not a benchmark (it once was listed, and the list ended in an error).
+ * entry, is not a benchmark (it once was listed, and the list ended in an error). A benchmark's
+ * bad option is a usage error too, naming the option and its value, before anything starts.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -32,6 +33,13 @@ test("troupe bench with no name lists them too, as a usage error (exit 2)", asyn
   const r = await runTroupe(["bench"]);
   assert.is(r.code, 2, r.stderr);
   assert.ok(r.stdout.includes("detect "), r.stdout);
+});
+
+test("a benchmark's bad option is a usage error naming it (dashboard's --chromium-flags)", async () => {
+  const r = await runTroupe(["bench", "dashboard", "--chromium-flags=--in-process-gpu gpu"]);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, "Option --chromium-flags takes Chromium switches");
+  assert.match(r.stderr, '"gpu" is not one');
 });
 
 test.run();
