@@ -8,7 +8,7 @@ import { encodeValue } from "../../protocol/mod.ts";
 import type { Journal } from "../runtime/mod.ts";
 import { type ScanContext, type ScanEvent, scanMachine } from "./scan_machine.ts";
 import type { ScanDefinition } from "./scan_request.ts";
-import type { ScanListener, ScanResult, ScanStats } from "./scan_service.ts";
+import type { ScanListener, ScanResult, ScanStats } from "./scan_results.ts";
 import { type ChunkMessage, encodeScanMessage, type ScanRecord } from "./_wire.ts";
 
 /** What a ScanRun needs from its service. */
@@ -19,7 +19,10 @@ export interface ScanRunOptions {
   /** Its journal, or the journal being opened (records wait for it, in order). */
   journal: Journal | Promise<Journal>;
   inflightMax: number;
-  send(work: Uint8Array): void;
+  /** Sends chunk `chunk`'s work message (encoded). */
+  send(work: Uint8Array, chunk: number): void;
+  /** Partitions that did not say their symbols at admission (a partitioned cluster). */
+  missing?: number[];
   publishResults(data: Uint8Array): void;
   now(): number;
   stats(run: ScanRun): ScanStats;
@@ -41,6 +44,8 @@ export class ScanRun {
   readonly scanId: string;
   readonly def: ScanDefinition;
   readonly chunks: string[][];
+  /** Partitions not scanned: they did not say their symbols at admission. */
+  readonly missing: number[];
   readonly actor: Actor<typeof scanMachine>;
   /** Results in sequence order: results[i] has seq i + 1. */
   readonly results: ScanResult[] = [];
@@ -60,6 +65,7 @@ export class ScanRun {
     this.scanId = options.scanId;
     this.def = options.def;
     this.chunks = options.chunks;
+    this.missing = options.missing ?? [];
     this.#journal = Promise.resolve(options.journal);
     this.#tail = this.#journal.catch(() => {});
     this.actor = createActor(scanMachine, {
@@ -99,6 +105,7 @@ export class ScanRun {
       symbols_per_s: rate,
       eta_ms: state === "running" && rate > 0 ? (left / rate) * 1000 : null,
       error: c.error,
+      partitions_missing: this.missing,
     };
   }
 
@@ -150,15 +157,19 @@ export class ScanRun {
   }
 
   /**
-   * Journals the definition record, `{ k: "def", scanId, def, ts, chunks }`, with the chunks
+   * Journals the definition record, `{ k: "def", scanId, def, ts, [missing,] chunks }`, with the
+   * chunks
    * given already encoded (`encodeValue(this.chunks)`: a universe of 10,000 symbols is encoded
    * once per order, not once per scan), then, once that is in, the start, and applies the start.
    */
   recordStart(def: ScanDefinition, chunks: Uint8Array, ts: number): Promise<void> {
-    const head = encodeValue({ k: "def", scanId: this.scanId, def, ts });
-    // A msgpack map of 4 entries (fixmap 0x84) becomes one of 5 with the chunks appended.
-    if (head[0] !== 0x84) throw new Error(`scan ${this.scanId}: def record head is not a fixmap 4`);
-    head[0] = 0x85;
+    const missing = this.missing.length > 0 ? { missing: this.missing } : {};
+    const head = encodeValue({ k: "def", scanId: this.scanId, def, ts, ...missing });
+    // A msgpack map of n < 15 entries (fixmap 0x80 + n) becomes one of n + 1 with the chunks.
+    if ((head[0]! & 0xf0) !== 0x80 || (head[0]! & 0x0f) === 0x0f) {
+      throw new Error(`scan ${this.scanId}: def record head is not a small fixmap`);
+    }
+    head[0]!++;
     const parts = [head, DEF_CHUNKS_KEY, chunks];
     const start: ScanRecord = { k: "start", ts };
     const p = this.#tail.then(async () => {
@@ -272,13 +283,16 @@ export class ScanRun {
 
   #sendChunk(chunk: number, attempt: number): void {
     this.#inflight.set(chunk, { at: this.#o.now(), attempt });
-    this.#o.send(encodeScanMessage({
-      scanId: this.scanId,
+    this.#o.send(
+      encodeScanMessage({
+        scanId: this.scanId,
+        chunk,
+        attempt,
+        symbols: this.chunks[chunk]!,
+        def: this.def,
+      }),
       chunk,
-      attempt,
-      symbols: this.chunks[chunk]!,
-      def: this.def,
-    }));
+    );
   }
 
   #send(event: ScanEvent): void {

@@ -3,8 +3,10 @@
  * every field (the edge of the scan service: a malformed message is dropped and counted, never
  * acted on).
  *
- * - work (`troupe.scan.work`, or a partitioned host's own `troupe.scan.work.host.<hostId>`; queue
- *   group `scan-workers`): a chunk of symbols to scan;
+ * - work (`troupe.scan.work`; in a partitioned cluster `troupe.scan.work.p.<k>`, the chunks of
+ *   partition k's symbols; queue group `scan-workers`): a chunk of symbols to scan;
+ * - symbols (`troupe.scan.symbols.<k>`, a request answered by the host owning partition k): the
+ *   symbols of a universe it holds in partition k, with their priorities;
  * - chunk results (`troupe.scan.<scanId>.chunk`): what a worker found in a chunk;
  * - journal records of stream `scan/<scanId>`: the definition, start, each chunk's results (with
  *   their sequence numbers implied by the order), stop, drained, fail.
@@ -16,12 +18,18 @@ import type { ScanDefinition } from "./scan_request.ts";
 export const WORK_SUBJECT = "troupe.scan.work";
 
 /**
- * The work subject of one host's own workers: a host that owns only some partitions sends its
- * scans' chunks there, since another host's workers hold none of its symbols' bars.
+ * The work subject of partition `k`'s chunks in a partitioned cluster: the workers of the host
+ * that owns partition k (and holds its symbols' bars) take them.
  */
-export function hostWorkSubject(hostId: string): string {
-  return `${WORK_SUBJECT}.host.${hostId}`;
+export function partitionWorkSubject(k: number): string {
+  return `${WORK_SUBJECT}.p.${k}`;
 }
+
+/** The subject where the host owning partition `k` answers which of a universe's symbols it holds. */
+export function partitionSymbolsSubject(k: number): string {
+  return `troupe.scan.symbols.${k}`;
+}
+
 /** The queue group of the workers. */
 export const WORK_QUEUE = "scan-workers";
 
@@ -61,7 +69,15 @@ export interface ChunkMessage {
 
 /** A journal record of a scan's stream. */
 export type ScanRecord =
-  | { k: "def"; scanId: string; def: ScanDefinition; chunks: string[][]; ts: number }
+  | {
+    k: "def";
+    scanId: string;
+    def: ScanDefinition;
+    chunks: string[][];
+    ts: number;
+    /** A partitioned cluster's partitions that did not say their symbols (not scanned). */
+    missing?: number[];
+  }
   | { k: "start"; ts: number }
   | {
     k: "chunk";
@@ -76,8 +92,25 @@ export type ScanRecord =
   | { k: "drained"; ts: number }
   | { k: "fail"; error: string; ts: number };
 
+/** Which symbols of a universe a partition's host holds, by bar size and priority. */
+export interface SymbolsRequest {
+  bar: string;
+  priority: string;
+  universe: ScanDefinition["universe"];
+}
+
+/** A partition's answer: its symbols of the universe held there, each with its priority. */
+export interface SymbolsReply {
+  partition: number;
+  symbols: string[];
+  /** The priority of each symbol (null: none, it goes last). */
+  priorities: Array<number | null>;
+}
+
 /** Encodes any of the above. */
-export function encodeScanMessage(m: WorkMessage | ChunkMessage | ScanRecord): Uint8Array {
+export function encodeScanMessage(
+  m: WorkMessage | ChunkMessage | ScanRecord | SymbolsRequest | SymbolsReply,
+): Uint8Array {
   return encodeValue(m);
 }
 
@@ -153,6 +186,32 @@ export function decodeChunk(bytes: Uint8Array): ChunkMessage {
     unknown: strings(m.unknown, what, "unknown"),
     symbols: int(m.symbols, what, "symbols"),
   };
+}
+
+/** Decodes and checks a symbols request. */
+export function decodeSymbolsRequest(bytes: Uint8Array): SymbolsRequest {
+  const what = "scan symbols request";
+  const m = obj(bytes, what);
+  if (typeof m.bar !== "string") throw fail(what, `field "bar" must be a string`);
+  if (typeof m.priority !== "string") throw fail(what, `field "priority" must be a string`);
+  const u = m.universe;
+  const universe = u === null || typeof u === "string" ? u : strings(u, what, "universe");
+  return { bar: m.bar, priority: m.priority, universe };
+}
+
+/** Decodes and checks a partition's symbols reply. */
+export function decodeSymbolsReply(bytes: Uint8Array): SymbolsReply {
+  const what = "scan symbols reply";
+  const m = obj(bytes, what);
+  const symbols = strings(m.symbols, what, "symbols");
+  const p = m.priorities;
+  if (
+    !Array.isArray(p) || p.length !== symbols.length ||
+    !p.every((x) => x === null || typeof x === "number")
+  ) {
+    throw fail(what, `field "priorities" must be a list of numbers or null, one per symbol`);
+  }
+  return { partition: int(m.partition, what, "partition"), symbols, priorities: p };
 }
 
 /** Decodes a journal record (written by this service: checked for its kind only). */

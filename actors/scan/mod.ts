@@ -21,13 +21,11 @@ export {
 export { type ScanContext, type ScanEvent, scanMachine } from "./scan_machine.ts";
 export {
   FIRST_CHUNK_SYMBOLS,
-  type ScanListener,
-  type ScanResult,
   ScanService,
   type ScanServiceOptions,
-  type ScanStats,
   WARM_SLICE_SYMBOLS,
 } from "./scan_service.ts";
+export { type ScanListener, type ScanResult, type ScanStats } from "./scan_results.ts";
 export { ScanWorker, type ScanWorkerOptions } from "./scan_worker.ts";
 export { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 export {
@@ -42,7 +40,8 @@ export {
   chunkSubject,
   decodeChunk,
   decodeWork,
-  hostWorkSubject,
+  partitionSymbolsSubject,
+  partitionWorkSubject,
   resultsSubject,
   WORK_QUEUE,
   WORK_SUBJECT,

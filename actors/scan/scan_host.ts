@@ -22,7 +22,7 @@ import { ScanService } from "./scan_service.ts";
 import { ScanWorker } from "./scan_worker.ts";
 import { type Rehearsal, rehearseScans } from "./_rehearsal.ts";
 import { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
-import { hostWorkSubject, WORK_SUBJECT } from "./_wire.ts";
+import { partitionWorkSubject, WORK_SUBJECT } from "./_wire.ts";
 
 /** Options of the scans a host runs. */
 export interface ScanHostOptions {
@@ -33,6 +33,11 @@ export interface ScanHostOptions {
   inflight_max?: number;
   /** Resend a chunk not back after this long (default 5000). */
   chunk_timeout_ms?: number;
+  /**
+   * In a partitioned cluster, how long a scan's admission waits for each partition's symbols
+   * (default 2000); a partition not answering is named in `partitions_missing`.
+   */
+  gather_timeout_ms?: number;
   /** Told when the warm-up after the start is done (see below), with how long it took. */
   onWarmed?(warmed: { ms: number; symbols_evaluated: number }): void;
 }
@@ -84,19 +89,22 @@ export function scanHostService(
         fsyncIntervalMs: config.journal.fsync_interval_ms,
       });
     const bars = hostBarsSource(host);
-    // A host that owns only some partitions holds only their symbols' bars: its chunks go to its
-    // own worker, not to the cluster's queue group, where another host's worker would take them
-    // and hold none of their symbols.
-    const partitioned = config.partitions.owned.length < config.partitions.count;
-    const work_subject = partitioned ? hostWorkSubject(config.host_id) : WORK_SUBJECT;
-    const worker = new ScanWorker({ bus, bars, id: config.host_id, work_subject });
-    const { onWarmed, ...serviceOptions } = options;
+    // A host that owns only some partitions holds only their symbols' bars: its worker takes the
+    // chunks of those partitions only, and its service gathers a scan's universe from every
+    // partition's host and sends each chunk to its partition's subject (`_partitioned_scans.ts`).
+    const { count, owned } = config.partitions;
+    const partitioned = owned.length < count;
+    const work_subjects = partitioned ? owned.map(partitionWorkSubject) : [WORK_SUBJECT];
+    const worker = new ScanWorker({ bus, bars, id: config.host_id, work_subjects });
+    const { onWarmed, gather_timeout_ms, ...serviceOptions } = options;
     const service = new ScanService({
       bus,
       journals,
       bars,
       spare_journal: true,
-      work_subject,
+      ...(partitioned
+        ? { partitions: { count, owned, ...(gather_timeout_ms ? { gather_timeout_ms } : {}) } }
+        : {}),
       ...serviceOptions,
     });
     try {

@@ -107,12 +107,14 @@ export function scanHttp(service: ScanService): ScanHttp {
             `The request body is not JSON: ${(e as Error).message}`,
           );
         }
-        const { scanId } = await service.startScan(body);
+        const { scanId, partitions_missing } = await service.startScan(body);
         const host = req.headers.host ?? "127.0.0.1";
         return json(res, 200, {
           scanId,
           websocketUrl: `ws://${host}/ws/results/${scanId}`,
           sseUrl: `http://${host}/events/results/${scanId}`,
+          // A partitioned cluster's partitions whose symbols are not in the scan (no answer).
+          ...(partitions_missing?.length ? { partitions_missing } : {}),
         });
       }
       case "stats": {

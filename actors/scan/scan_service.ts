@@ -13,11 +13,8 @@
  * results of chunks still in flight are dropped.
  */
 import { type Bus, type BusSubscription, encodeValue } from "../../protocol/mod.ts";
-import type { Journal } from "../runtime/mod.ts";
-import { compileCriteria, type CompiledCriteria } from "../criteria/mod.ts";
-import type { BarColumns } from "../indicators/mod.ts";
+import { type Journal, partitionOf } from "../runtime/mod.ts";
 import type { BarsSource } from "./bars_source.ts";
-import type { ScanContext } from "./scan_machine.ts";
 import {
   DEFAULT_PRIORITY,
   defaultScanLimits,
@@ -28,49 +25,29 @@ import {
 import {
   decodeChunk,
   decodeScanRecord,
+  partitionWorkSubject,
   resultsSubject,
   type ScanRecord,
+  type SymbolsReply,
+  type SymbolsRequest,
   WORK_SUBJECT,
 } from "./_wire.ts";
+import {
+  answerSymbols,
+  chunkPartition,
+  cutByPartition,
+  gatherUniverse,
+  type Partitions,
+} from "./_partitioned_scans.ts";
 import { ScanRun } from "./_scan_run.ts";
 import { PriorityOrder } from "./_priority_order.ts";
+import { PRIORITIES_CACHED_MAX, PriorityCaches, priorityOf } from "./_priority_cache.ts";
 import { RecentHits } from "./_recent_hits.ts";
 import { SpareJournal } from "./_spare_journal.ts";
 import { memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
+import type { ScanListener, ScanStats } from "./scan_results.ts";
 
-/** A result as subscribers receive it. */
-export interface ScanResult {
-  seq: number;
-  symbol: string;
-  rank: number | null;
-  chunk: number;
-}
-
-/** Live statistics of a scan. */
-export interface ScanStats {
-  scanId: string;
-  state: "queued" | "running" | "stopping" | "done" | "stopped" | "failed";
-  stop_reason: ScanContext["stop_reason"];
-  symbols_total: number;
-  symbols_done: number;
-  chunks_total: number;
-  chunks_done: number;
-  signals: number;
-  insufficient_history: number;
-  unknown_symbols: number;
-  elapsed_ms: number;
-  first_result_ms: number | null;
-  symbols_per_s: number;
-  eta_ms: number | null;
-  error: string | null;
-}
-
-/** What a subscriber is told. */
-export interface ScanListener {
-  result(r: ScanResult): void;
-  /** The scan ended (or was deleted); no more results follow. */
-  end(stats: ScanStats): void;
-}
+export type { ScanListener, ScanResult, ScanStats } from "./scan_results.ts";
 
 /** Options of a ScanService. */
 export interface ScanServiceOptions {
@@ -94,15 +71,20 @@ export interface ScanServiceOptions {
   timers?: { setInterval(f: () => void, ms: number): unknown; clearInterval(t: unknown): void };
   /** Make the next scan's id and journal ahead, when idle (SpareJournal). Default false. */
   spare_journal?: boolean;
-  /** The subject its chunks go to (default WORK_SUBJECT; see hostWorkSubject). */
+  /** The subject its chunks go to (default WORK_SUBJECT), when not partitioned. */
   work_subject?: string;
+  /**
+   * The partitions of a partitioned cluster: a scan covers every host's symbols, gathered from
+   * each partition's host, and its chunks go to their partition's work subject (see
+   * `_partitioned_scans.ts`); this service answers for the partitions owned. Default: none (the
+   * universe is this host's symbols, the chunks go to `work_subject`).
+   */
+  partitions?: Partitions;
 }
 
 const STREAM_PREFIX = "scan/";
 /** Symbols in a scan's first chunk; the next ones double up to `chunk_symbols`. */
 export const FIRST_CHUNK_SYMBOLS = 32;
-/** Priority expressions whose values are kept (see `#priorityCache`). */
-const PRIORITIES_CACHED_MAX = 16;
 
 /** Symbols whose priority a warm-up computes between two yields to the event loop. */
 export const WARM_SLICE_SYMBOLS = 500;
@@ -129,23 +111,6 @@ interface Chunks {
   fronted?: Cut & { front: readonly string[] };
 }
 
-/** A compiled priority and the priorities it gave, by bars object. */
-interface PriorityCache {
-  priority: CompiledCriteria;
-  known: WeakMap<BarColumns, number>;
-}
-
-/** The priority of `bars` (-Infinity: none), computed once per bars object. */
-function priorityOf(cached: PriorityCache, bars: BarColumns): number {
-  let v = cached.known.get(bars);
-  if (v === undefined) {
-    const r = cached.priority.evaluate(bars);
-    v = r.kind === "match" && r.rank !== null ? r.rank : -Infinity;
-    cached.known.set(bars, v);
-  }
-  return v;
-}
-
 /** The key an ordering's chunks are kept by; undefined for a listed universe (not kept). */
 function orderingKey(o: Ordering): string | undefined {
   return o.universe === null || typeof o.universe === "string"
@@ -155,14 +120,16 @@ function orderingKey(o: Ordering): string | undefined {
 
 /** The scan service of a host. */
 export class ScanService {
-  #o: Required<Omit<ScanServiceOptions, "timers">> & {
+  #o: Required<Omit<ScanServiceOptions, "timers" | "partitions">> & {
     timers: NonNullable<ScanServiceOptions["timers"]>;
+    partitions: Partitions | undefined;
   };
   #runs = new Map<string, ScanRun>();
   #sub: BusSubscription | undefined;
+  #symbolSubs: BusSubscription[] = [];
   #timer: unknown;
   #dropped = 0;
-  #priorities = new Map<string, PriorityCache>();
+  #priorities = new PriorityCaches();
   /** The chunks of recent universes, by bar, priority and universe (see `#chunks`). */
   #ordered = new Map<string, Chunks>();
   /** Each criteria's hits in its latest scan, which the next scan of it puts first. */
@@ -189,6 +156,7 @@ export class ScanService {
       },
       spare_journal: false,
       work_subject: WORK_SUBJECT,
+      partitions: undefined,
       ...options,
     };
     this.#slots = new SpareJournal({
@@ -220,11 +188,20 @@ export class ScanService {
         await journals.remove(scanId);
         continue;
       }
-      const run = this.#newRun(scanId, first.def, first.chunks, journal);
+      const run = this.#newRun(scanId, first.def, first.chunks, journal, first.missing);
       for (const r of records) run.apply(r);
       this.#runs.set(scanId, run);
     }
     this.#sub = this.#o.bus.subscribe("troupe.scan.*.chunk", (msg) => this.#onChunk(msg.data));
+    const p = this.#o.partitions;
+    if (p !== undefined) {
+      this.#symbolSubs = answerSymbols(
+        this.#o.bus,
+        p.owned,
+        (k, request) => this.#symbolsOf(k, request),
+        () => this.#dropped++,
+      );
+    }
     this.#timer = this.#o.timers.setInterval(() => this.#periodic(), 100);
     for (const run of this.#runs.values()) if (run.running) run.dispatch();
     if (this.#o.spare_journal) this.#slots.prepare();
@@ -238,6 +215,7 @@ export class ScanService {
     this.#closed = true;
     this.#slots.close();
     this.#sub?.unsubscribe();
+    for (const sub of this.#symbolSubs) sub.unsubscribe();
     if (this.#timer !== undefined) this.#o.timers.clearInterval(this.#timer);
     for (const run of this.#runs.values()) run.actor.stop();
   }
@@ -247,25 +225,56 @@ export class ScanService {
    * once the scan is admitted (checked, ordered, in chunks); its journal is opened (unless made
    * ahead), and its definition and start journaled, after that, and only then does its first
    * chunk go out, so every result is journaled after them. A journal that cannot be opened or
-   * written fails the scan (its stats and subscribers say why) and is removed.
+   * written fails the scan (its stats and subscribers say why) and is removed. In a partitioned
+   * cluster it answers once every partition said its symbols or timed out (`partitions_missing`).
    */
-  startScan(request: unknown): Promise<{ scanId: string }> {
+  startScan(request: unknown): Promise<{ scanId: string; partitions_missing?: number[] }> {
     let def: ScanDefinition;
     try {
       def = parseScanRequest(request, this.#o.limits);
     } catch (e) {
       return Promise.reject(e);
     }
-    const { scanId, journal } = this.#slots.take();
+    if (this.#o.partitions !== undefined) return this.#startPartitioned(def, this.#o.partitions);
     const cut = this.#withRecentHits(def, this.#chunks(def));
-    const run = this.#newRun(scanId, def, cut.lists, journal);
+    return Promise.resolve({ scanId: this.#admit(def, cut, []) });
+  }
+
+  /** A scan over every partition's symbols (see `_partitioned_scans.ts`). */
+  async #startPartitioned(
+    def: ScanDefinition,
+    partitions: Partitions,
+  ): Promise<{ scanId: string; partitions_missing: number[] }> {
+    const { bar, priority, universe } = def;
+    const front = this.#recent.get(def) ?? [];
+    const { order, missing } = await gatherUniverse(
+      this.#o.bus,
+      partitions,
+      { bar, priority, universe },
+      front,
+    );
+    if (this.#closed) throw new Error("The scan service closed while the scan was admitted");
+    const lists = cutByPartition(
+      order,
+      partitions.count,
+      FIRST_CHUNK_SYMBOLS,
+      this.#o.chunk_symbols,
+    );
+    const scanId = this.#admit(def, { lists, encoded: encodeValue(lists) }, missing);
+    return { scanId, partitions_missing: missing };
+  }
+
+  /** Makes the scan of `def` over `cut` and starts it once its start is journaled. */
+  #admit(def: ScanDefinition, cut: Cut, missing: number[]): string {
+    const { scanId, journal } = this.#slots.take();
+    const run = this.#newRun(scanId, def, cut.lists, journal, missing);
     this.#runs.set(scanId, run);
     run.recordStart(def, cut.encoded, this.#us())
       .then(() => run.dispatch(), (e) => {
         this.#fail(run, e);
         return this.#o.journals.remove(scanId).catch(() => {});
       });
-    return Promise.resolve({ scanId });
+    return scanId;
   }
 
   /** Asks a scan to stop; false when there is no such scan. */
@@ -369,7 +378,7 @@ export class ScanService {
     // those only (see `#order`), a short step that needs no slicing.
     const few = kept?.version !== undefined && source.changedSince?.(kept.version) !== undefined;
     const universe = few ? [] : this.#universe(o);
-    const cached = this.#priorityCache(o);
+    const cached = this.#priorities.get(o);
     // Each symbol's mark, then its priority, slice by slice: the order made of them at the end
     // holds as of the version before the first slice (a symbol whose bars moved since has its
     // mark moved too, and the next update looks at it again).
@@ -405,14 +414,20 @@ export class ScanService {
     def: ScanDefinition,
     chunks: string[][],
     journal: Journal | Promise<Journal>,
+    missing: number[] = [],
   ): ScanRun {
+    const p = this.#o.partitions;
     return new ScanRun({
       scanId,
       def,
       chunks,
       journal,
+      missing,
       inflightMax: this.#o.inflight_max,
-      send: (data) => this.#o.bus.publish(this.#o.work_subject, data),
+      send: p === undefined
+        ? (data) => this.#o.bus.publish(this.#o.work_subject, data)
+        : (data, chunk) =>
+          this.#o.bus.publish(partitionWorkSubject(chunkPartition(chunks[chunk]!, p.count)), data),
       publishResults: (data) => this.#o.bus.publish(resultsSubject(scanId), data),
       now: () => this.#o.now(),
       stats: (run) => this.#stats(run),
@@ -487,7 +502,7 @@ export class ScanService {
   #order(def: Ordering, kept: Chunks | undefined): PriorityOrder {
     const source = this.#o.bars;
     const universe = this.#universe(def);
-    const cached = this.#priorityCache(def);
+    const cached = this.#priorities.get(def);
     const priority = (i: number) => {
       const bars = source.bars(universe[i]!, def.bar);
       return bars ? priorityOf(cached, bars) : -Infinity;
@@ -514,6 +529,19 @@ export class ScanService {
     return new PriorityOrder(universe, priority, mark);
   }
 
+  /** This host's symbols of a universe in partition `k`, with their priorities. */
+  #symbolsOf(k: number, request: SymbolsRequest): SymbolsReply {
+    const count = this.#o.partitions!.count;
+    const cached = this.#priorities.get(request);
+    const symbols = this.#universe(request).filter((s) => partitionOf(s, count) === k);
+    const priorities = symbols.map((s) => {
+      const bars = this.#o.bars.bars(s, request.bar);
+      const v = bars === undefined ? -Infinity : priorityOf(cached, bars);
+      return Number.isFinite(v) ? v : null;
+    });
+    return { partition: k, symbols, priorities };
+  }
+
   /** The symbols of `def`'s universe. */
   #universe(def: Ordering): readonly string[] {
     const source = this.#o.bars;
@@ -522,25 +550,6 @@ export class ScanService {
       : typeof def.universe === "string"
       ? source.symbols().filter((s) => s.startsWith((def.universe as string).slice(0, -1)))
       : def.universe;
-  }
-
-  /**
-   * The compiled priority of `def` and the priorities it gave, by bars object: a source that hands
-   * out the same columns object while a symbol's bars are unchanged (the bars actors' rings do)
-   * gets each priority computed once per closed bar, not once per scan.
-   */
-  #priorityCache(def: Ordering): PriorityCache {
-    const key = `${def.bar}\n${def.priority}`;
-    let c = this.#priorities.get(key);
-    if (c === undefined) {
-      if (this.#priorities.size >= PRIORITIES_CACHED_MAX) this.#priorities.clear();
-      c = {
-        priority: compileCriteria("1 > 0", { rank: def.priority, order: "desc" }),
-        known: new WeakMap(),
-      };
-      this.#priorities.set(key, c);
-    }
-    return c;
   }
 
   #onChunk(data: Uint8Array): void {

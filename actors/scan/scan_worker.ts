@@ -1,6 +1,7 @@
 /**
  * A scan worker: takes chunks of symbols from the `troupe.scan.work` queue group (each chunk goes
- * to one worker of the cluster), evaluates the scan's compiled criteria on each symbol's bars held
+ * to one worker of the cluster; in a partitioned cluster, from its host's partitions' subjects
+ * `troupe.scan.work.p.<k>`), evaluates the scan's compiled criteria on each symbol's bars held
  * on this host, and sends the chunk's results back on `troupe.scan.<scanId>.chunk`: the matches
  * with their ranks (best first), the symbols with too little history, the symbols not held here.
  * A chunk that arrives again (it timed out and was sent again) is simply scanned again: the
@@ -37,8 +38,11 @@ export interface ScanWorkerOptions {
   onError?(error: Error): void;
   /** Runs the next queued chunk later (default: setImmediate, the next turn of the event loop). */
   defer?(run: () => void): void;
-  /** The subject it takes chunks from (default WORK_SUBJECT; see hostWorkSubject). */
-  work_subject?: string;
+  /**
+   * The subjects it takes chunks from, each in the queue group (default [WORK_SUBJECT]; in a
+   * partitioned cluster, partitionWorkSubject of each partition its host owns).
+   */
+  work_subjects?: readonly string[];
 }
 
 /** Chunks waiting to be scanned, at most; more are dropped (the service sends them again). */
@@ -47,7 +51,7 @@ export const WORK_QUEUED_MAX = 4096;
 /** A scan worker. */
 export class ScanWorker {
   #options: ScanWorkerOptions;
-  #sub: BusSubscription | undefined;
+  #subs: BusSubscription[] = [];
   #compiled = new Map<string, CompiledCriteria>();
   #queue: WorkMessage[] = [];
   #head = 0;
@@ -61,30 +65,35 @@ export class ScanWorker {
     this.#options = options;
   }
 
-  /** Joins the queue group. */
+  /** Joins the queue group on each of its subjects. */
   start(): void {
-    const subject = this.#options.work_subject ?? WORK_SUBJECT;
-    this.#sub = this.#options.bus.subscribe(subject, (msg) => {
-      let work: WorkMessage;
-      try {
-        work = decodeWork(msg.data);
-      } catch (e) {
-        this.#options.onError?.(e as Error);
-        return;
-      }
-      if (this.#queue.length - this.#head >= WORK_QUEUED_MAX) {
-        this.dropped++;
-        return;
-      }
-      this.#queue.push(work);
-      this.#schedule();
-    }, { queue: WORK_QUEUE });
+    for (const subject of this.#options.work_subjects ?? [WORK_SUBJECT]) {
+      this.#subs.push(this.#options.bus.subscribe(subject, (msg) => this.#take(msg.data), {
+        queue: WORK_QUEUE,
+      }));
+    }
+  }
+
+  #take(data: Uint8Array): void {
+    let work: WorkMessage;
+    try {
+      work = decodeWork(data);
+    } catch (e) {
+      this.#options.onError?.(e as Error);
+      return;
+    }
+    if (this.#queue.length - this.#head >= WORK_QUEUED_MAX) {
+      this.dropped++;
+      return;
+    }
+    this.#queue.push(work);
+    this.#schedule();
   }
 
   /** Leaves the queue group; chunks still queued are dropped (the service sends them again). */
   stop(): void {
-    this.#sub?.unsubscribe();
-    this.#sub = undefined;
+    for (const sub of this.#subs) sub.unsubscribe();
+    this.#subs = [];
     this.#queue = [];
     this.#head = 0;
   }

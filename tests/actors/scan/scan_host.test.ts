@@ -14,7 +14,6 @@ import { compileCriteria } from "../../../actors/criteria/mod.ts";
 import type { BarColumns } from "../../../actors/indicators/mod.ts";
 import {
   FileJournal,
-  InProcessBus,
   type LaunchedHost,
   launchHost,
   parseHostConfig,
@@ -230,65 +229,92 @@ if (haveNatsServer("scans on a host")) {
   });
 }
 
-test("in a partitioned cluster a host's chunks go to its own worker: each symbol it holds is scanned, none taken by another host's worker and counted unknown", async () => {
-  const bus = new InProcessBus();
-  const dir = tempDir();
-  const hosts: LaunchedHost[] = [];
-  try {
-    for (const [id, owned] of [["pa", "0"], ["pb", "1"]] as const) {
-      const config = parseHostConfig({
-        host_id: id,
-        data_dir: join(dir.path, id),
-        http_port: 0,
-        journal: { kind: "memory" },
-        snapshots: { store: "memory" },
-        partitions: { count: 2, owned },
-        actors: {
-          ...Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }])),
-          bars: { bar_sizes: ["1s"], history_bars: 200 },
-        },
-      }, ACTOR_KINDS);
-      // Chunks of 4 symbols: several, which a shared queue group would hand to both workers.
-      const service = scanHostService({ chunk_symbols: 4 });
-      hosts.push(
-        await launchHost(config, ACTOR_KINDS, { bus, log: () => {}, tickEveryMs: 0, service }),
+/** A host of a partitioned cluster of `count` partitions owning `owned`, over `nats`. */
+function launchPartitioned(
+  dir: string,
+  nats: string,
+  id: string,
+  owned: string,
+): Promise<LaunchedHost> {
+  const config = parseHostConfig({
+    host_id: id,
+    nats,
+    data_dir: join(dir, id),
+    http_port: 0,
+    journal: { kind: "memory" },
+    snapshots: { store: "memory" },
+    partitions: { count: 4, owned },
+    actors: {
+      ...Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }])),
+      bars: { bar_sizes: ["1s"], history_bars: 200 },
+    },
+  }, ACTOR_KINDS);
+  // Chunks of 4 symbols: several per partition; a partition's symbols asked for 300 ms at most.
+  const service = scanHostService({ chunk_symbols: 4, gather_timeout_ms: 300 });
+  return launchHost(config, ACTOR_KINDS, { log: () => {}, tickEveryMs: 0, service });
+}
+
+if (haveNatsServer("scans on a host")) {
+  test("a scan posted to any host of a partitioned cluster covers every host's symbols once, each chunk of one partition, in priority order; a partition whose host is down is named", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const hosts: LaunchedHost[] = [];
+    let nc: NatsConnection | undefined;
+    try {
+      hosts.push(await launchPartitioned(dir.path, nats.url, "pa", "0-1"));
+      hosts.push(await launchPartitioned(dir.path, nats.url, "pb", "2-3"));
+      nc = await connect({ servers: nats.url });
+      // Every symbol's samples on the feed subjects: each host takes those of its partitions.
+      const data = samples(11);
+      await feed(nc, data);
+      const frames = SYMBOLS * (1 + (SECONDS * PER_SECOND) / 40);
+      await until(() => heldBars(hosts[0]!) + heldBars(hosts[1]!) >= frames, 20_000, "the frames");
+      const all = [...data.keys()].sort();
+      const onA = all.filter((s) => partitionOf(s, 4) < 2);
+      assert.ok(onA.length >= 12 && onA.length <= SYMBOLS - 12, `${onA.length} symbols on pa`);
+      // The last closed bar's close of each symbol: the priority of the scans below.
+      const close = new Map(
+        [...data].map(([s, { t, v }]) => [s, barsOf(t, v).close[SECONDS - 2]!]),
       );
-    }
-    // Every symbol's samples on the shared bus: each host takes those of its partition.
-    const data = samples(11);
-    let id = 0;
-    for (const [symbol, { t, v }] of data) {
-      for (let i = 0; i < t.length; i += 40) {
-        const frame = {
-          channel: symbol,
-          seq0: i,
-          t: t.subarray(i, i + 40),
-          v: v.subarray(i, i + 40),
-        };
-        bus.publish(
-          feedSubject("market", symbol),
-          encodeFrame(frame, { id: `p${++id}`, src: "t" }),
+      const best = [...close.keys()].sort((a, b) => close.get(b)! - close.get(a)!)[0]!;
+      for (const host of hosts) {
+        const base = `http://127.0.0.1:${host.host.httpPort}`;
+        const request = { criteria: "close > 0", bar: "1s", priority: "close" };
+        const start = await postJson(`${base}/scan/stream`, request);
+        assert.is(start.status, 200, JSON.stringify(start.body));
+        assert.is(start.body.partitions_missing, undefined);
+        const ws = await readWs(start.body.websocketUrl);
+        assert.equal(ws.results.map((r) => r.symbol).sort(), all, "every symbol once");
+        assert.equal(
+          [ws.end.state, ws.end.symbols_done, ws.end.signals, ws.end.unknown_symbols],
+          ["done", SYMBOLS, SYMBOLS, 0],
         );
+        assert.equal(ws.end.partitions_missing, []);
+        // Each chunk holds one partition's symbols; the highest close is in the first chunk.
+        const chunkPartition = new Map<number, number>();
+        for (const r of ws.results) {
+          const k = partitionOf(r.symbol as string, 4);
+          assert.is(chunkPartition.get(r.chunk as number) ?? k, k, `chunk ${r.chunk}`);
+          chunkPartition.set(r.chunk as number, k);
+        }
+        assert.is(ws.results.find((r) => r.symbol === best)!.chunk, 0);
       }
+      // pb down: a scan on pa names partitions 2 and 3, in its response and its stats.
+      await hosts.pop()!.close();
+      const base = `http://127.0.0.1:${hosts[0]!.host.httpPort}`;
+      const start = await postJson(`${base}/scan/stream`, { criteria: "close > 0", bar: "1s" });
+      assert.is(start.status, 200, JSON.stringify(start.body));
+      assert.equal(start.body.partitions_missing, [2, 3]);
+      const ws = await readWs(start.body.websocketUrl);
+      assert.equal(ws.results.map((r) => r.symbol).sort(), onA);
+      assert.equal([ws.end.state, ws.end.partitions_missing], ["done", [2, 3]]);
+    } finally {
+      for (const h of hosts) await h.close();
+      await nc?.close();
+      await nats.cleanup();
+      dir.remove();
     }
-    const frames = SYMBOLS * (1 + (SECONDS * PER_SECOND) / 40);
-    await until(() => heldBars(hosts[0]!) + heldBars(hosts[1]!) >= frames, 20_000, "the frames");
-    const mine = [...data.keys()].filter((s) => partitionOf(s, 2) === 0).sort();
-    assert.ok(mine.length >= 12 && mine.length <= SYMBOLS - 12, `${mine.length} symbols on pa`);
-    const base = `http://127.0.0.1:${hosts[0]!.host.httpPort}`;
-    const start = await postJson(`${base}/scan/stream`, { criteria: "close > 0", bar: "1s" });
-    assert.is(start.status, 200, JSON.stringify(start.body));
-    const ws = await readWs(start.body.websocketUrl);
-    assert.equal(ws.results.map((r) => r.symbol).sort(), mine);
-    assert.equal(
-      [ws.end.state, ws.end.symbols_done, ws.end.signals, ws.end.unknown_symbols],
-      ["done", mine.length, mine.length, 0],
-    );
-  } finally {
-    for (const h of hosts) await h.close();
-    await bus.close();
-    dir.remove();
-  }
-});
+  });
+}
 
 test.run();
