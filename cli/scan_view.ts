@@ -1,7 +1,9 @@
 /**
  * How `troupe scan` shows a scan: each result as a table row (or an NDJSON line) on stdout as it
  * arrives; on a terminal, a progress line with the live statistics on stderr, cleared before each
- * row and drawn again after it; a summary line on stderr at the end.
+ * row and drawn again after it; a summary line on stderr at the end. Partitions whose hosts did not
+ * answer (their symbols are not in the scan) are named once, on a line of their own on stderr, in
+ * both modes: stdout keeps only the results.
  */
 
 /** A result as the scan API sends it. */
@@ -27,6 +29,8 @@ export interface Stats {
   symbols_per_s: number;
   eta_ms: number | null;
   error: string | null;
+  /** Partitions not scanned because no host of theirs answered; absent from hosts before it. */
+  partitions_missing?: number[];
 }
 
 /** Options of a ScanView. */
@@ -68,11 +72,19 @@ export function summaryLine(s: Stats): string {
     (s.error ? `; error: ${s.error}` : "");
 }
 
+/** The line naming the partitions a scan left out. */
+export function missingLine(partitions: readonly number[]): string {
+  const one = partitions.length === 1;
+  const which = `${one ? "partition" : "partitions"} ${partitions.join(", ")}`;
+  return `${which} did not answer: ${one ? "its" : "their"} symbols are not in this scan`;
+}
+
 /** Shows one scan. */
 export class ScanView {
   readonly #o: ScanViewOptions;
   #rows = 0;
   #line = "";
+  #missingShown = false;
 
   constructor(options: ScanViewOptions) {
     this.#o = options;
@@ -107,8 +119,16 @@ export class ScanView {
     this.#draw();
   }
 
+  /** Names the partitions left out, once per scan (from the POST response or the final stats). */
+  partitionsMissing(partitions: readonly number[] | undefined): void {
+    if (!partitions?.length || this.#missingShown) return;
+    this.#missingShown = true;
+    this.note(`troupe scan: ${missingLine(partitions)}`);
+  }
+
   /** Clears the progress line and prints the summary (or that none came). */
   finish(s: Stats | undefined): void {
+    this.partitionsMissing(s?.partitions_missing);
     this.#clear();
     this.#line = "";
     if (!this.#o.json && this.#rows === 0 && s) this.#o.err("no symbol met the criteria\n");

@@ -6,7 +6,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { progressLine, ScanView, type Stats } from "../../cli/scan_view.ts";
+import { missingLine, progressLine, ScanView, type Stats } from "../../cli/scan_view.ts";
 
 const test = suite("scan view");
 
@@ -86,6 +86,51 @@ test("off a terminal there is no progress line: rows on stdout, the summary on s
   assert.is(out, `{"seq":1,"symbol":"SYM008","rank":null,"chunk":2}\n`);
   assert.match(err, /^stopped \(max_signals\): 2,500 of 10,000 symbols in 40 ms/);
   assert.not.match(err, "\r");
+});
+
+test("partitions that did not answer are named once on stderr, in both modes; stdout keeps the rows", () => {
+  assert.is(missingLine([3]), "partition 3 did not answer: its symbols are not in this scan");
+  assert.is(
+    missingLine([2, 3]),
+    "partitions 2, 3 did not answer: their symbols are not in this scan",
+  );
+  for (const json of [false, true]) {
+    let out = "", err = "";
+    const view = new ScanView({
+      json,
+      tty: false,
+      out: (t) => void (out += t),
+      err: (t) => void (err += t),
+    });
+    // As troupe scan does: the POST response's list at once, then the final stats', the same.
+    view.partitionsMissing([2, 3]);
+    view.result({ seq: 1, symbol: "SYM008", rank: 1, chunk: 0 });
+    view.finish(stats({ state: "done", eta_ms: null, partitions_missing: [2, 3] }));
+    const lines = err.split("\n");
+    assert.is(lines[0], `troupe scan: ${missingLine([2, 3])}`, `json ${json}`);
+    assert.is(lines.filter((l) => l.includes("did not answer")).length, 1, `json ${json}`);
+    assert.match(lines[1]!, /^done: 2,500 of 10,000 symbols/);
+    assert.not.match(out, "partition");
+    if (json) assert.is(out, `{"seq":1,"symbol":"SYM008","rank":1,"chunk":0}\n`);
+  }
+  // Known only from the final stats (a resumed scan's, say): said before the summary.
+  let err = "";
+  const view = new ScanView({ json: false, tty: true, out: () => {}, err: (t) => void (err += t) });
+  view.progress(stats({}));
+  view.finish(stats({ state: "done", eta_ms: null, partitions_missing: [1] }));
+  assert.match(err, `${CLEAR}troupe scan: ${missingLine([1])}\n`);
+  assert.ok(err.indexOf("did not answer") < err.indexOf("done: "), err);
+  // None missing (or a host that does not send the field): no line.
+  let quiet = "";
+  const plain = new ScanView({
+    json: false,
+    tty: false,
+    out: () => {},
+    err: (t) => void (quiet += t),
+  });
+  plain.partitionsMissing([]);
+  plain.finish(stats({ state: "done", eta_ms: null }));
+  assert.not.match(quiet, "did not answer");
 });
 
 test.run();
