@@ -6,6 +6,11 @@
  * beside it. The pages are not reachable from CI; their tables were read as transcribed, with the
  * page named, in public indicator test suites, and every transcription used here agrees with exact
  * arithmetic to the printed rounding (that is the check).
+ *
+ * Not used, as no check: ChartSchool's stochastic table ("Stochastic Oscillator: Fast, Slow and
+ * Full", 14-day %K of 30 days from 127.01 / 125.36): its printed %K differ from exact arithmetic on
+ * its printed inputs by up to 0.19 (70.44 printed, 70.54 exact on the first row), far beyond its
+ * rounding, whichever of the two transcriptions of its 15th high (127.49, 127.69) is taken.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
