@@ -25,6 +25,10 @@
  *   its window and redraws it at once, the way a dashboard without batching does it; the frame
  *   after it is timed the same way.
  *
+ * - floor (`--modes troupe,floor`, a diagnostic, not in the table): troupe's page, filled the same
+ *   way, whose live-view canvases are then driven by the least a scrolling chart can do per
+ *   update (see `_dashboard_floor.ts`): the browser's own cost of showing 16 changed canvases.
+ *
  * Both run in the same Chromium, alternated `--rounds` times (troupe, baseline, troupe, ...); each
  * figure is the median over rounds of that round's percentile, and the ranges are logged.
  */
@@ -35,13 +39,16 @@ import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from
 import { browserMissing, launchBrowser } from "./_browser.ts";
 import { formatProfile, startProfile } from "./_cdp_profile.ts";
 import { formatTrace, startTrace } from "./_cdp_trace.ts";
+import { floorFrames } from "./_dashboard_floor.ts";
 import { writeFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { median, numberOption, parseOptions, sleep, startBenchNats, tempDir } from "./_cluster.ts";
 
 const NAME = "dashboard";
 const SESSION = "bench";
-const MODES = ["troupe", "worker", "naive"] as const;
+const MODES = ["troupe", "worker", "naive", "floor"] as const;
+/** The pages run when `--modes` is not given (the floor is asked for). */
+const DEFAULT_MODES = ["troupe", "worker", "naive"] as const;
 type Mode = typeof MODES[number];
 
 interface Settings {
@@ -145,12 +152,13 @@ function chromiumFlagsOption(value: string | undefined): readonly string[] {
 }
 
 function modesOption(value: string | undefined): readonly Mode[] {
-  if (value === undefined) return MODES;
+  if (value === undefined) return DEFAULT_MODES;
   const modes = value.split(",");
   const bad = modes.find((m) => !(MODES as readonly string[]).includes(m));
   if (bad !== undefined || !modes.includes("troupe") || new Set(modes).size !== modes.length) {
     throw new BenchOptionError(
-      `Option --modes must list troupe and any of worker, naive once each (comma-separated), ` +
+      `Option --modes must list troupe and any of worker, naive, floor once each ` +
+        `(comma-separated), ` +
         `got ${JSON.stringify(value)}`,
     );
   }
@@ -281,6 +289,10 @@ async function runMode(
         messages: t.messageTimes.length,
       };
     });
+    if (mode === "floor") {
+      const f = await floorFrames(page, { ...s, span: s.prefill });
+      return floorRound(f);
+    }
     const paints0 = await livePaints(page);
     const gapMs = 1000 / s.rate;
     const stopProfile = s.profile && ctx.round === 0 ? await startProfile(page) : undefined;
@@ -317,6 +329,20 @@ async function runMode(
   } finally {
     await page.close();
   }
+}
+
+/** The floor's frames as a round's figures: one frame per update, all on the main thread. */
+function floorRound(f: Awaited<ReturnType<typeof floorFrames>>): RoundTimes {
+  return {
+    times: f.times,
+    messages: f.times.map(() => 0),
+    main: f.times,
+    worker: f.times.map(() => 0),
+    scripts: f.scripts,
+    frames: f.times.map(() => 1),
+    workerFrames: f.times.map(() => 0),
+    paints: { strip: f.times.length * f.canvases, full: 0 },
+  };
 }
 
 /** The page's live views' paints so far, summed over its charts (none in the baseline). */
@@ -412,8 +438,9 @@ export const benchmark: Benchmark = {
     "--trace F     write where the first round's pages spent their time, per thread, from a " +
     "Chromium trace, to F (troupe) and F.naive",
     "--modes M     the pages run, in turn: troupe,worker,naive (default); troupe and any of " +
-    "worker (the live views drawn in a worker) and naive (the baseline; without it, no baseline " +
-    "figures)",
+    "worker (the live views drawn in a worker), naive (the baseline; without it, no baseline " +
+    "figures) and floor (a diagnostic: troupe's page whose 16 live canvases only scroll a strip " +
+    "each frame, the browser's own cost of showing them; logged, not in the table)",
     "--chromium-flags S  diagnostic: Chromium switches added to the charter's (space-separated, " +
     "e.g. --chromium-flags=--in-process-gpu); the rows are then named diag_frame_ms_p50/p99, " +
     "not the bar's",

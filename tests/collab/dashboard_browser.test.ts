@@ -20,6 +20,7 @@ import {
 import { launchCollab, type LaunchedCollab, type SessionDoc } from "../../collab/mod.ts";
 import { type BusMessage, decodeColumns } from "../../protocol/mod.ts";
 import { createMarketFeed, DEMO_CRASH_RATE, demoActorConfigs, inject } from "../../sim/mod.ts";
+import { floorFrames } from "../../bench/_dashboard_floor.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { tokenFor, waitFor } from "./_support.ts";
@@ -351,6 +352,16 @@ test("under the live feed: a chart per channel fills through the gateway, events
     statSync(join(dir, "dashboard.png")).size > 20_000,
     "a screenshot with something in it",
   );
+});
+
+test("bench dashboard's floor drives every live view of the page: one frame per update, each timed", async () => {
+  const { vic } = w.pages;
+  const live = await vic.$$eval("canvas.live-plot", (cs) => cs.length);
+  assert.is(live, CHANNELS, "a live-view canvas per chart");
+  const f = await floorFrames(vic, { updates: 6, rate: 20, points: 10, span: 2000 });
+  assert.is(f.canvases, CHANNELS);
+  assert.is(f.times.length, 6);
+  assert.ok(f.times.every((ms, i) => ms > 0 && ms >= f.scripts[i]!), JSON.stringify(f));
 });
 
 test("the actor journaled the control message", async () => {
