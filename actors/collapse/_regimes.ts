@@ -21,7 +21,7 @@ export function openFirst(state: CollapseState, r: Running, x: number, j: number
   const kappa0 = state.data[H_KAPPA0]!;
   state.prob[0] = 1;
   state.start[0] = j;
-  openRun(state, 0, x, kappa0);
+  openRun(state, 0, x, kappa0, 0);
   r.runs = 1;
   r.level = x;
   r.trend = 0;
@@ -33,11 +33,20 @@ export function openFirst(state: CollapseState, r: Running, x: number, j: number
   r.lastRun = 0;
 }
 
-/** A regime that began at x: its prior, centred on x and updated by it, and flat. */
-export function openRun(state: CollapseState, i: number, x: number, kappa0: number): void {
+/**
+ * A regime that began at x: its prior, centred on x and updated by it, its slope centred on
+ * `slope` (the slope the channel had: see SLOPE_CARRIED) with the prior's spread.
+ */
+export function openRun(
+  state: CollapseState,
+  i: number,
+  x: number,
+  kappa0: number,
+  slope: number,
+): void {
   state.weight[i] = 1;
   state.level[i] = x;
-  state.slope[i] = 0;
+  state.slope[i] = slope;
   state.p00[i] = 1 / (kappa0 + 1);
   state.p01[i] = 0;
   state.p11[i] = state.data[H_SLOPE_VAR]!;

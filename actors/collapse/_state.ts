@@ -143,6 +143,12 @@ export const H_RELEVEL_AT = 52;
  */
 export const H_COUNT_PHI = 53;
 export const H_COUNT_N = 54;
+/**
+ * The `slope_carry` setting: 1 when a new regime's slope prior is centred on the current slope.
+ * Format 8 states saved before it hold 0 in this slot, which was reserved: the flat prior they
+ * were run with.
+ */
+export const H_SLOPE_CARRY = 55;
 export const HEADER = 56;
 export const RUN_FIELDS = 9;
 
@@ -222,6 +228,7 @@ function writeConfig(state: CollapseState, config: CollapseConfig): void {
   data[H_GAP_FACTOR] = config.gap_factor;
   data[H_G0] = gammaHalfRatio(config.prior_alpha);
   data[H_SLOPE_VAR] = config.slope_prior * config.slope_prior;
+  data[H_SLOPE_CARRY] = config.slope_carry;
   data[H_LEVEL_DRIFT] = config.level_drift;
   data[H_CONFIRM_SAMPLES] = config.confirm_samples;
   data[H_SLOPE_DRIFT] = config.slope_drift;
@@ -410,6 +417,7 @@ const HEADER_NAMES: readonly string[] = [
   "relevel_at",
   "count_phi",
   "count_samples",
+  "slope_carry",
 ];
 
 /**

@@ -38,6 +38,8 @@ test("parseCollapseConfig() rejects out-of-range and mistyped values with the fi
   fails({ outlier_prob: "x" }, "actors.collapse.outlier_prob", /finite number, got "x"/);
   fails({ gap_factor: 0.5 }, "actors.collapse.gap_factor", /0 \(off\) or >= 1, got 0.5/);
   fails({ slope_prior: -0.1 }, "actors.collapse.slope_prior", /must be >= 0, got -0.1/);
+  fails({ slope_carry: 2 }, "actors.collapse.slope_carry", /must be <= 1, got 2/);
+  fails({ slope_carry: 0.5 }, "actors.collapse.slope_carry", /must be an integer, got 0.5/);
   fails({ level_drift: -1 }, "actors.collapse.level_drift", /must be >= 0, got -1/);
   fails({ confirm_samples: 0 }, "actors.collapse.confirm_samples", /must be >= 1, got 0/);
   fails({ confirm_samples: 2.5 }, "actors.collapse.confirm_samples", /must be an integer/);
