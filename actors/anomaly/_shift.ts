@@ -6,9 +6,11 @@
  * The model is additive, Holt–Winters style: a slow level offset (span LEVEL_SPAN samples) plus a
  * season, one bucket per `hour_buckets` of the day for each of DAY_TYPES kinds of day (weekdays,
  * weekends: service metrics dip at weekends, and a season blind to that would read every weekend
- * as a shift). A bucket holds the mean of its past visits less the level offset; a visit is folded
- * in when it ends, so a sample is compared with earlier days only, and a sample whose bucket was
- * never visited is learned, not scored (a channel's first day, its first weekend). The season at a
+ * as a shift). A bucket holds the mean of its past visits less the level offset, its first visit
+ * shrunk towards the other kind of day's same hour moved by the two kinds' difference (one day is
+ * little evidence, and a weekend bucket is visited two days in seven); a visit is folded in when
+ * it ends, so a sample is compared with earlier days only, and a sample whose bucket was never
+ * visited is learned, not scored (a channel's first day, its first weekend). The season at a
  * sample is its bucket's mean interpolated towards the nearer neighbour's in time (a steep daily
  * curve is not a staircase), across midnight into the other kind of day where the day changes kind:
  * Friday 23:00 UTC is next to Saturday 00:00, not to Friday 00:00, so the hours around a weekend's
@@ -83,7 +85,10 @@ const BLOCK_SAMPLES = 10;
  */
 const SCALE_BLOCKS = 50;
 const BLOCKS_MIN = 3;
-/** A bucket's offset averages its last few visits (weights 1, 1/2, ... down to 1/SEASON_VISITS). */
+/**
+ * A bucket's offset averages its last few visits (weights 1, 1/2, ... down to 1/SEASON_VISITS; from
+ * the first, 1/SEASON_VISITS, where the other kind of day's same hour gives a prior: foldVisit).
+ */
 const SEASON_VISITS = 4;
 /** The level's weight, in samples, on the estimate of a shift just accepted. */
 const RESTART_LEVEL_N = 20;
@@ -135,6 +140,58 @@ export function shiftBuckets(sh: Float64Array): number {
   return (sh.length - SHIFT_SCALARS) / 2;
 }
 
+/**
+ * Folds a visit's mean `m` (less the level offset) into bucket `b`. A bucket's offset averages its
+ * visits, each weighing at most 1/SEASON_VISITS once the bucket is settled; its second slot counts
+ * them. A first visit weighs no more than that either when the same hour of the other kind of day
+ * has been visited: that hour, moved by how the two kinds differ (priorOf), stands in for the
+ * bucket's missing past (SEASON_VISITS - 1 visits), and the bucket's own visits replace it as
+ * they come. A first visit is one day, and a weekend bucket is visited two days in seven: taken
+ * alone, a first visit inside a lasting change (a level the slow level had not caught up with)
+ * stood for weeks, and each weekend after it kicked the level with a false shift and the bucket,
+ * learnt against the kicked level, kept its error.
+ */
+function foldVisit(sh: Float64Array, b: number, m: number): void {
+  const o = SHIFT_SCALARS + 2 * b;
+  const seen = sh[o + 1]!;
+  if (seen > 0) {
+    const visits = seen + 1;
+    const w = visits < SEASON_VISITS ? 1 / visits : 1 / SEASON_VISITS;
+    sh[o] = sh[o]! + (m - sh[o]!) * w;
+    sh[o + 1] = visits;
+    return;
+  }
+  const prior = priorOf(sh, b);
+  if (prior === prior) {
+    sh[o] = prior + (m - prior) / SEASON_VISITS;
+    sh[o + 1] = SEASON_VISITS;
+  } else {
+    sh[o] = m;
+    sh[o + 1] = 1;
+  }
+}
+
+/**
+ * What unvisited bucket `b` is expected to hold: the other kind of day's same hour, moved by the
+ * mean difference between the two kinds at the hours both have visited (a weekend's dip); NaN
+ * when the other kind has not visited that hour. O(hours), on a bucket's first visit only.
+ */
+function priorOf(sh: Float64Array, b: number): number {
+  const hours = sh[PERIOD]!;
+  const own = b >= hours ? hours : 0, other = hours - own;
+  const base = SHIFT_SCALARS + 2 * (other + b - own);
+  if (!(sh[base + 1]! > 0)) return NaN;
+  let diff = 0, n = 0;
+  for (let h = 0; h < hours; h++) {
+    const x = SHIFT_SCALARS + 2 * (own + h), y = SHIFT_SCALARS + 2 * (other + h);
+    if (sh[x + 1]! > 0 && sh[y + 1]! > 0) {
+      diff += sh[x]! - sh[y]!;
+      n++;
+    }
+  }
+  return n > 0 ? sh[base]! + diff / n : sh[base]!;
+}
+
 /** log2 of the two-sided CUSUM's in-control ARL at sum `s` (Siegmund), less the target's bits. */
 function excessBits(s: number): number {
   const b2k = 2 * CUSUM_K * (s + 1.166);
@@ -160,13 +217,7 @@ export function stepShift(
   const cur = sh[BUCKET]!;
   if (b !== cur) {
     // A visit ends: fold its mean (less the level offset) into its bucket.
-    if (cur >= 0 && sh[ACC_N]! > 0) {
-      const o = SHIFT_SCALARS + 2 * cur;
-      const visits = sh[o + 1]! + 1;
-      const w = visits < SEASON_VISITS ? 1 / visits : 1 / SEASON_VISITS;
-      sh[o] = sh[o]! + (sh[ACC_SUM]! / sh[ACC_N]! - sh[o]!) * w;
-      sh[o + 1] = visits;
-    }
+    if (cur >= 0 && sh[ACC_N]! > 0) foldVisit(sh, cur, sh[ACC_SUM]! / sh[ACC_N]!);
     sh[BUCKET] = b;
     sh[ACC_SUM] = 0;
     sh[ACC_N] = 0;
