@@ -10,7 +10,7 @@
  * cross the bridge.
  */
 import * as Y from "yjs";
-import { describeControlApplied } from "../actors/runtime/mod.ts";
+import { describeControlApplied } from "../actors/runtime/storage/mod.ts";
 import { type Bus, ctlSubject, decodeEnvelope, encodeEnvelope } from "../protocol/mod.ts";
 import type { Room } from "./_room.ts";
 import { SERVER_ORIGIN } from "./_room.ts";

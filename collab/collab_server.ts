@@ -139,6 +139,8 @@ interface Conn extends RoomConn {
   closing: boolean;
   /** Every message of the connection is handled after the one before (and after the load). */
   chain: Promise<void>;
+  /** Messages of the connection queued on `chain` and not yet handled (or not yet settled). */
+  queued: number;
   room: Room | undefined;
 }
 
@@ -335,6 +337,7 @@ export class CollabServer {
       refillAtMs: this.#now(),
       closing: false,
       chain: Promise.resolve(),
+      queued: 0,
       room: undefined,
       send: (bytes) => {
         if (ws.readyState !== ws.OPEN || conn.closing) return;
@@ -368,7 +371,12 @@ export class CollabServer {
     });
   }
 
-  /** One message: past the rate limit, handled in order after the room has loaded. */
+  /**
+   * One message: past the rate limit, handled in order after the room has loaded. When nothing of
+   * the connection waits (its room is loaded, no earlier message is pending), it is handled at
+   * once, in the socket's read: an update is then applied, journaled and on its way to the relay
+   * before this returns (see `Room.handle`).
+   */
   #onMessage(conn: Conn, bytes: Uint8Array, isBinary: boolean): void {
     if (conn.closing) return;
     this.metrics.tally.bytesIn += bytes.length;
@@ -377,15 +385,37 @@ export class CollabServer {
       const why = `more than ${this.limits.messages_per_s} messages/s`;
       return this.#closeConn(conn, 1008, "rate", why);
     }
-    conn.chain = conn.chain.then(() => {
-      if (conn.closing) return;
-      this.metrics.tally.messagesIn++;
-      return conn.room!.handle(conn, bytes);
-    }).catch((err) => {
-      if (err instanceof MalformedMessageError) {
-        this.#closeConn(conn, 1007, "malformed", err.message);
-      } else this.#closeConn(conn, 1011, "error", (err as Error).message);
+    if (conn.queued === 0 && conn.room !== undefined) {
+      const pending = this.#handle(conn, bytes);
+      if (pending) this.#queue(conn, pending);
+      return;
+    }
+    this.#queue(conn, conn.chain.then(() => this.#handle(conn, bytes)));
+  }
+
+  /** Makes `conn`'s next message wait for `work`; its failure closes the connection. */
+  #queue(conn: Conn, work: Promise<void>): void {
+    conn.queued++;
+    conn.chain = work.catch((err) => this.#onHandleError(conn, err)).finally(() => {
+      conn.queued--;
     });
+  }
+
+  /** Handles one message of `conn` now; returns a promise when its handling goes on. */
+  #handle(conn: Conn, bytes: Uint8Array): Promise<void> | undefined {
+    if (conn.closing) return;
+    this.metrics.tally.messagesIn++;
+    try {
+      return conn.room!.handle(conn, bytes);
+    } catch (err) {
+      this.#onHandleError(conn, err);
+    }
+  }
+
+  #onHandleError(conn: Conn, err: unknown): void {
+    if (err instanceof MalformedMessageError) {
+      this.#closeConn(conn, 1007, "malformed", err.message);
+    } else this.#closeConn(conn, 1011, "error", (err as Error).message);
   }
 
   #takeToken(conn: Conn): boolean {

@@ -7,7 +7,7 @@
  * every session's snapshot covers.
  */
 import * as Y from "yjs";
-import type { Journal, SnapshotStore } from "../actors/runtime/mod.ts";
+import type { Journal, SnapshotStore } from "../actors/runtime/storage/mod.ts";
 import { SCHEMA_VERSION } from "./session_doc.ts";
 
 /** The origin of transactions that load a document from storage. */

@@ -16,12 +16,9 @@ import {
   FileJournal,
   FileSnapshotStore,
   type FsyncPolicy,
-  JetStreamJournal,
   type Journal,
-  KvSnapshotStore,
-  NatsBus,
   type SnapshotStore,
-} from "../actors/runtime/mod.ts";
+} from "../actors/runtime/storage/mod.ts";
 import { type Bus, checkName } from "../protocol/mod.ts";
 import { type CollabLimits, CollabServer } from "./collab_server.ts";
 import { DocStore } from "./doc_store.ts";
@@ -71,11 +68,23 @@ export interface LaunchedCollab {
   close(): Promise<void>;
 }
 
+/**
+ * The runtime's NATS parts (the bus, the JetStream journal, the KV snapshot store), loaded only
+ * by a server that uses NATS: with them, `actors/runtime/mod.ts` loads the host and the NATS
+ * clients, which a server without NATS would keep resident for nothing (see
+ * `actors/runtime/storage/mod.ts`).
+ */
+function natsParts(): Promise<typeof import("../actors/runtime/mod.ts")> {
+  return import("../actors/runtime/mod.ts");
+}
+
 /** Opens the journal, snapshots and keyring of `dataDir` and starts a server. */
 export async function launchCollab(options: LaunchCollabOptions): Promise<LaunchedCollab> {
   const keyring = await loadKeyring({ dataDir: options.dataDir });
   const ownBus = options.nats !== undefined
-    ? await NatsBus.connect(options.nats, { name: options.nodeId ?? "troupe-collab" })
+    ? await (await natsParts()).NatsBus.connect(options.nats, {
+      name: options.nodeId ?? "troupe-collab",
+    })
     : undefined;
   const bus = options.bus ?? ownBus;
   let store: DocStore;
@@ -153,6 +162,7 @@ async function openStore(options: LaunchCollabOptions, bus: Bus | undefined): Pr
   if (kind !== "jetstream") {
     throw new Error(`launchCollab option "journal" must be file or jetstream, got "${kind}"`);
   }
+  const { NatsBus, JetStreamJournal, KvSnapshotStore } = await natsParts();
   if (!(bus instanceof NatsBus)) {
     throw new Error(
       `launchCollab journal "jetstream" needs a NATS connection ("nats" or a NatsBus)`,

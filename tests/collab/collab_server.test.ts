@@ -333,4 +333,46 @@ test("updates that become durable together reach each other connection as one me
   });
 });
 
+test("a connection's messages are handled in its order: a sync step 1 between two updates is answered with the first, not the second", async () => {
+  await withServer(async (c, dir) => {
+    const token = await tokenFor(dir, "ops", "editor");
+    const ws = await rawWebSocket(c.server.port, `/collab/ops?token=${token}`);
+    const answers: Uint8Array[] = [];
+    ws.resume((f) => {
+      if (f.op !== "binary") return;
+      const d = decoding.createDecoder(f.data);
+      if (decoding.readVarUint(d) === 0 && decoding.readVarUint(d) === 1) {
+        answers.push(decoding.readVarUint8Array(d));
+      }
+    });
+    try {
+      await waitFor(() => c.server.room("ops")?.conns.size === 1, 5000, "the connection joined");
+      const doc = new Y.Doc();
+      const updates: Uint8Array[] = [];
+      doc.on("update", (u: Uint8Array) => updates.push(u));
+      doc.getArray<number>("log").push([0]);
+      doc.getArray<number>("log").push([1]);
+      const step1 = encoding.createEncoder();
+      encoding.writeVarUint(step1, 0);
+      syncProtocol.writeSyncStep1(step1, new Y.Doc());
+      // One write: the step 1's answer waits for the first update to be durable, and the second
+      // update waits for that answer.
+      ws.socket.cork();
+      ws.send(updateMessage(updates[0]!));
+      ws.send(encoding.toUint8Array(step1));
+      ws.send(updateMessage(updates[1]!));
+      ws.socket.uncork();
+      await waitFor(() => answers.length === 1, 5000, "the answer to the sync step 1");
+      const mirror = new Y.Doc();
+      Y.applyUpdate(mirror, answers[0]!);
+      assert.equal(mirror.getArray("log").toArray(), [0]);
+      const room = c.server.room("ops")!;
+      await waitFor(() => room.doc.getArray("log").length === 2, 5000, "the second update");
+      assert.equal(room.doc.getArray("log").toArray(), [0, 1]);
+    } finally {
+      ws.socket.destroy();
+    }
+  });
+});
+
 test.run();

@@ -3,7 +3,9 @@
  * is evaluated before the first connection, and its memory stays resident for the server's life.
  * The simulator (`sim/`, with every actor kind behind it) is used only to read recordings, so it
  * is loaded when one is read, not with the server (its ~100 modules were ~12 MB of the bench
- * server's peak at 500 clients).
+ * server's peak at 500 clients). Likewise the runtime's barrel, `actors/runtime/mod.ts` (the
+ * host, xstate, the NATS and JetStream clients): the server takes its journal and snapshot store
+ * from `actors/runtime/storage/mod.ts`, and the NATS parts only when it is given NATS.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -60,6 +62,21 @@ test("collab/mod.ts does not load the simulator when a server starts", () => {
   assert.ok(reached.some((f) => f.startsWith("protocol")), "is the scan broken?");
   const sim = reached.filter((f) => f.startsWith(`sim`));
   assert.equal(sim, [], `collab/mod.ts loads the simulator at start-up:\n${sim.join("\n")}\n`);
+});
+
+test("collab/mod.ts loads the runtime's storage, not the host nor the NATS clients, when a server starts", () => {
+  const reached = [...staticGraph(join(ROOT, "collab", "mod.ts"))].map((f) => relative(ROOT, f));
+  const runtime = join("actors", "runtime");
+  assert.ok(reached.includes(join(runtime, "file_journal.ts")), "is the scan broken?");
+  const unused = [
+    "mod.ts",
+    "host.ts",
+    "nats_bus.ts",
+    "jetstream_journal.ts",
+    "kv_snapshot_store.ts",
+  ]
+    .map((f) => join(runtime, f)).filter((f) => reached.includes(f));
+  assert.equal(unused, [], `collab/mod.ts loads at start-up what a server without NATS never uses`);
 });
 
 test.run();
