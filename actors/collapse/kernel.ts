@@ -90,6 +90,7 @@ import {
   trackTime,
 } from "./_running.ts";
 import { autocorrelation, trackResiduals } from "./_residuals.ts";
+import { isStuck } from "./_stuck.ts";
 import { nextPhase, normalise, openFirst, openRun, PICK } from "./_regimes.ts";
 import { expFast, log1pFast, logFast, powFast } from "../math/mod.ts";
 import { WEEKEND_FEATURES } from "./_weekend.ts";
@@ -293,6 +294,14 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       continue;
     }
     valid++;
+    // A held reading (_stuck.ts; with a season only, the metrics settings): time passes, nothing
+    // is learnt from it.
+    if (seasonM > 0 && isStuck(r, x, r.absDiff * SIGMA_PER_ABS_DIFF)) {
+      r.missed++;
+      changeProb[k] = r.lastProb;
+      runLength[k] = r.lastRun;
+      continue;
+    }
     // y: x less the channel's season, and g: its noise variance relative to the regime's (both
     // as learned from the samples before this one).
     let y = x;
