@@ -28,8 +28,10 @@
  * probable such regime, so it reports where the new regime began, not when it was noticed. Missing
  * samples (non-finite values, or time steps of more than `gap_factor` usual intervals) raise the
  * hazard of the next valid sample as if the missed samples had passed, and every line is carried
- * across them. Values beyond VALUE_ABS_MAX count as missing. Quantised data keeps every predictive
- * variance above q^2 / 12, the rounding noise of the smallest step q seen.
+ * across them. Values beyond VALUE_ABS_MAX count as missing, and so, with a season, does a held
+ * reading: an exact repeat on a channel far finer than its noise (a gauge pinned at its ceiling, a
+ * frozen exporter; _stuck.ts). Quantised data keeps every predictive variance above q^2 / 12, the
+ * rounding noise of the smallest step q seen.
  *
  * The lifecycle phase (stable, suspect, collapsed, recovering) is decided per sample here, so the
  * machine's state after a frame is the same however the samples were framed.
@@ -91,6 +93,7 @@ import {
   trackTime,
 } from "./_running.ts";
 import { autocorrelation, trackResiduals } from "./_residuals.ts";
+import { isStuck } from "./_stuck.ts";
 import { nextPhase, normalise, openFirst, openRun, PICK } from "./_regimes.ts";
 import { expFast, log1pFast, logFast, powFast } from "../math/mod.ts";
 import { WEEKEND_FEATURES } from "./_weekend.ts";
@@ -119,9 +122,10 @@ export const VALUE_ABS_MAX = 1e150;
 export interface CollapseResult {
   /** Changes confirmed in this frame, in order. */
   changes: CollapseChange[];
-  /** Per sample: posterior probability of a regime newer than the last confirmed change (NaN: missing). */
+  /** Per sample: posterior probability of a regime newer than the last confirmed change (NaN:
+   * missing; a held reading, _stuck.ts, repeats the last). */
   changeProb: Float64Array;
-  /** Per sample: the most probable run length, in samples (NaN: missing). */
+  /** Per sample: the most probable run length, in samples (NaN: missing; held: the last). */
   runLength: Float64Array;
   /** Largest changeProb of the frame's valid samples (0 if none). */
   changeProbMax: number;
@@ -313,6 +317,14 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       continue;
     }
     valid++;
+    // A held reading (_stuck.ts; with a season only, the metrics settings): time passes, nothing
+    // is learnt from it.
+    if (seasonM > 0 && isStuck(r, x, r.absDiff * SIGMA_PER_ABS_DIFF)) {
+      r.missed++;
+      changeProb[k] = r.lastProb;
+      runLength[k] = r.lastRun;
+      continue;
+    }
     // y: x less the channel's season, and g: its noise variance relative to the regime's (both
     // as learned from the samples before this one).
     let y = x;
