@@ -15,12 +15,9 @@ import {
 } from "../../../actors/collapse/_count_floor.ts";
 import { H_COUNT_N, H_COUNT_PHI, HEADER } from "../../../actors/collapse/_state.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
+import { DAY_US, DT, T0 } from "./_minutes.ts";
 
 const test = suite("collapse: the dispersion of few counts");
-const DAY_US = 86_400e6;
-const DT = 60e6;
-/** A Monday 00:00 UTC. */
-const T0 = 1_700_438_400_000_000;
 
 /** phi learnt from `n` counts drawn at `rate` by `draw`, the model predicting `rate`. */
 function learnt(draw: (rng: Prng) => number, rate: number, n: number, seed: string): number {

@@ -6,11 +6,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  type CollapseChange,
-  collapseKernel,
-  type CollapseState,
-} from "../../../actors/collapse/kernel.ts";
+import { type CollapseChange, collapseKernel } from "../../../actors/collapse/kernel.ts";
 import {
   type CollapseConfig,
   defaultCollapseConfig,
@@ -35,35 +31,15 @@ import { cosFast } from "../../../actors/mod.ts";
 import { FORMAT5_DAY4, FORMAT5_STATE_BASE64 } from "./_format5_state.ts";
 import { FORMAT6_DAYS_8_TO_11, FORMAT6_STATE_BASE64 } from "./_format6_state.ts";
 import { FORMAT7_DAYS_8_TO_15, FORMAT7_STATE_BASE64 } from "./_format7_state.ts";
+import { DAY_US, DT, runMinutes, T0 } from "./_minutes.ts";
 
 const test = suite("collapse season and correlated noise");
-const DAY_US = 86_400e6;
-/** A minute apart, from a Monday 00:00 UTC. */
-const DT = 60e6;
-const T0 = 1_700_438_400_000_000;
 
 function config(over: Partial<CollapseConfig> = {}): CollapseConfig {
   return { ...defaultCollapseConfig, ...over };
 }
 
-function run(
-  state: CollapseState,
-  values: readonly number[],
-  from = 0,
-  batch = 500,
-): { changes: CollapseChange[]; prob: number[] } {
-  const changes: CollapseChange[] = [];
-  const prob: number[] = [];
-  for (let i = 0; i < values.length; i += batch) {
-    const n = Math.min(batch, values.length - i);
-    const v = Float64Array.from({ length: n }, (_, k) => values[i + k]!);
-    const t = Float64Array.from({ length: n }, (_, k) => T0 + (from + i + k) * DT);
-    const r = collapseKernel.step(state, { channel: "c", seq0: from + i, t, v });
-    changes.push(...r.changes);
-    prob.push(...r.changeProb);
-  }
-  return { changes, prob };
-}
+const run = runMinutes;
 
 /** A daily cycle of `amplitude` (peak at 15:00), unit Gaussian noise, `shift` added from `at`. */
 function daily(seed: string, days: number, amplitude: number, shift: number, at: number): number[] {

@@ -6,7 +6,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { type CollapseChange, collapseKernel } from "../../../actors/collapse/kernel.ts";
+import { collapseKernel } from "../../../actors/collapse/kernel.ts";
 import {
   type CollapseConfig,
   defaultCollapseConfig,
@@ -15,12 +15,9 @@ import {
 import { loadRunning } from "../../../actors/collapse/_running.ts";
 import { isStuck, STUCK_GRID_RATIO } from "../../../actors/collapse/_stuck.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
+import { DAY_US, DT, runMinutes } from "./_minutes.ts";
 
 const test = suite("collapse stuck");
-const DAY_US = 86_400e6;
-/** A minute apart, from a Monday 00:00 UTC. */
-const DT = 60e6;
-const T0 = 1_700_438_400_000_000;
 const METRICS: CollapseConfig = { ...defaultCollapseConfig, ...metricsCollapseConfig };
 
 /** `days` of minutes: `mean` swinging by `swing` over the day (trough at 03:00), AR(0.5) noise of
@@ -37,14 +34,7 @@ function gauge(seed: string, days: number, mean: number, swing: number): number[
 
 function run(values: readonly number[], config: CollapseConfig) {
   const state = collapseKernel.init(config, "c");
-  const changes: CollapseChange[] = [];
-  for (let i = 0; i < values.length; i += 500) {
-    const n = Math.min(500, values.length - i);
-    const v = Float64Array.from({ length: n }, (_, k) => values[i + k]!);
-    const t = Float64Array.from({ length: n }, (_, k) => T0 + (i + k) * DT);
-    changes.push(...collapseKernel.step(state, { channel: "c", seq0: i, t, v }).changes);
-  }
-  return { state, changes };
+  return { state, changes: runMinutes(state, values).changes };
 }
 
 test("isStuck(): a repeat is held where repeats are improbable, not on counts", () => {

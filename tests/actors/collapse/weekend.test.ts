@@ -15,12 +15,9 @@ import {
 } from "../../../actors/collapse/_season.ts";
 import { WEEKEND_FEATURES, weekendness } from "../../../actors/collapse/_weekend.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
+import { DAY_US, DT, runMinutes, T0 } from "./_minutes.ts";
 
 const test = suite("collapse weekend");
-const DAY_US = 86_400e6;
-/** A minute apart, from a Monday 00:00 UTC. */
-const DT = 60e6;
-const T0 = 1_700_438_400_000_000;
 
 test("what the season learned of the weekend is not forgotten on weekdays, the harmonics' is", () => {
   // One harmonic and the weekend: m = 3 + WEEKEND_FEATURES. A week of samples from a Monday, then
@@ -79,14 +76,7 @@ function load(seed: string, weeks: number, dip: number): number[] {
 
 function changes(values: readonly number[]): CollapseChange[] {
   const state = collapseKernel.init({ ...defaultCollapseConfig, ...metricsCollapseConfig }, "c");
-  const out: CollapseChange[] = [];
-  for (let i = 0; i < values.length; i += 500) {
-    const n = Math.min(500, values.length - i);
-    const v = Float64Array.from({ length: n }, (_, k) => values[i + k]!);
-    const t = Float64Array.from({ length: n }, (_, k) => T0 + (i + k) * DT);
-    out.push(...collapseKernel.step(state, { channel: "c", seq0: i, t, v }).changes);
-  }
-  return out;
+  return runMinutes(state, values).changes;
 }
 
 test("a weekend quieter with its lower load is no change with the metrics settings", () => {
