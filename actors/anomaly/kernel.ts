@@ -106,7 +106,7 @@ import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
 import type { AnomalyConfig } from "./config.ts";
 import {
-  binMemo,
+  binCached,
   binOf,
   CALL,
   INCREMENT_RANGE,
@@ -118,7 +118,7 @@ import {
   runBin,
   surprise,
   surpriseKnown,
-  TAIL_MEMO,
+  useTailCache,
   VIEWS,
   widthOf,
 } from "./_bins.ts";
@@ -266,7 +266,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     CALL[0] = 1;
   }
   const known = bins <= 4096;
-  TAIL_MEMO.fill(0.5, 0, 6 * grids);
+  useTailCache(bins, perOctave);
   let dayStart = Infinity, weekDay = 0;
   const shift = st.shift;
   const hourSpan = DAY_US / hours;
@@ -405,9 +405,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       let total = 0, hourBits = 0;
       for (let g = 0; g < grids; g++) {
         const shift = g / grids, c = g * perGrid;
-        const levelBin = binMemo(x, lvlLo, lvlW, shift, bins, perOctave, 6 * g);
-        const slopeBin = binMemo(slope, slpLo, slpW, shift, bins, perOctave, 6 * g + 2);
-        const incBin = binMemo(z, -INCREMENT_RANGE, incW, shift, bins, perOctave, 6 * g + 4);
+        const levelBin = binCached(x, lvlLo, lvlW, shift, bins, perOctave);
+        const slopeBin = binCached(slope, slpLo, slpW, shift, bins, perOctave);
+        const incBin = binCached(z, -INCREMENT_RANGE, incW, shift, bins, perOctave);
         const slot = VIEWS * g;
         // The level view, with the birth of its key (a repeated key keeps the last one's).
         const k1 = keyOf(c, levelBin);
