@@ -63,7 +63,7 @@ export function binOf(
 
 /**
  * Makes TAIL_CACHE hold the tail bins of a grid of `bins` linear bins and `perOctave` tail bins per
- * doubling: called once per frame, before any `binCached` of that frame. Emptied only when the
+ * doubling: called once per frame, before any `tailBinCached` of that frame. Emptied only when the
  * settings differ from the last frame's (channels of one configuration share it).
  */
 export function useTailCache(bins: number, perOctave: number): void {
@@ -74,20 +74,11 @@ export function useTailCache(bins: number, perOctave: number): void {
 }
 
 /**
- * `binOf` with the tail bins from TAIL_CACHE (set up by `useTailCache` for `bins` and
- * `perOctave`): a tail bin costs a log, and a drifting series sits in the tail for long stretches,
- * moving between a few hundred linear indices there.
+ * `tailBin` of linear index `s` (outside [0, bins)) through TAIL_CACHE, set up by `useTailCache`
+ * for `bins` and `perOctave`: a tail bin costs a log, and a drifting series sits in the tail for
+ * long stretches, moving between a few hundred linear indices there.
  */
-export function binCached(
-  x: number,
-  lo: number,
-  w: number,
-  shift: number,
-  bins: number,
-  perOctave: number,
-): number {
-  const s = Math.floor((x - lo) / w + shift);
-  if (s >= 0 && s < bins) return s;
+export function tailBinCached(s: number, bins: number, perOctave: number): number {
   // Past the cache (or NaN): computed, as before the cache.
   const far = s >= bins ? s - bins : -1 - s;
   if (!(far < TAIL_CACHE_SPAN)) return tailBin(s, bins, perOctave);

@@ -106,7 +106,6 @@ import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
 import type { AnomalyConfig } from "./config.ts";
 import {
-  binCached,
   binOf,
   CALL,
   INCREMENT_RANGE,
@@ -118,6 +117,7 @@ import {
   runBin,
   surprise,
   surpriseKnown,
+  tailBinCached,
   useTailCache,
   VIEWS,
   widthOf,
@@ -125,6 +125,7 @@ import {
 import { keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
 import { stepShift } from "./_shift.ts";
 import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
+import { type AnomalyChange, type AnomalyResult, NO_CHANGES } from "./_result.ts";
 import * as S from "./_state.ts";
 
 export {
@@ -134,42 +135,8 @@ export {
   loadAnomalyState,
   saveAnomalyState,
 } from "./_state.ts";
+export type { AnomalyChange, AnomalyResult } from "./_result.ts";
 type AnomalyState = S.AnomalyState;
-
-/**
- * A change of the channel's incident state at one sample: an incident opens at a valid sample
- * scoring at or above the threshold while none is open, and closes at the `clear_samples`-th valid
- * sample in a row scoring below it. Decided per sample, so framing never changes one.
- */
-export interface AnomalyChange {
-  /** Index of the sample in the frame. */
-  index: number;
-  /** True when an incident opens at this sample, false when the open one closes. */
-  open: boolean;
-}
-
-/** No changes: shared by every frame without one (never written to). */
-const NO_CHANGES: readonly AnomalyChange[] = Object.freeze([]);
-
-/** What one frame produces: per-sample columns and the incident changes, in order. */
-export interface AnomalyResult {
-  /** Per sample: the anomaly score in [0, 1]. */
-  score: Float64Array;
-  /** Per sample: the value expected from the past. */
-  expected: Float64Array;
-  /** Per sample: the prediction band's lower edge. */
-  lower: Float64Array;
-  /** Per sample: the prediction band's upper edge. */
-  upper: Float64Array;
-  /** Every opening and closing of an incident in this frame, in sample order. */
-  changes: readonly AnomalyChange[];
-  /** Valid samples in this frame. */
-  valid: number;
-  /** Samples of this frame skipped as invalid. */
-  skipped: number;
-  /** Valid samples the instance has seen, this frame included. */
-  seen: number;
-}
 
 /** Values beyond this size are skipped: they would overflow the running sums. */
 export const VALUE_ABS_MAX = 1e100;
@@ -292,7 +259,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       sinceDay = ti - dayStart;
       weekDay = (((dayStart / DAY_US) % 7) + 7) % 7;
     }
-    let hour = Math.floor(sinceDay / hourSpan);
+    const hourPos = sinceDay / hourSpan;
+    let hour = Math.floor(hourPos);
     if (hour >= hours) hour = hours - 1;
     // Forecast first: expected value and band from the past alone.
     const pn = profile[3 * hour + 2]!;
@@ -365,7 +333,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     // the side of the sample's position in its hour, of the kind of day that hour is on (after
     // 23:00 on Friday comes Saturday's 00:00).
     const weekBucket = (weekDay === 2 || weekDay === 3 ? hours : 0) + hour;
-    const frac = sinceDay / hourSpan - hour;
+    const frac = hourPos - hour;
     const nearBucket = frac >= 0.5
       ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
       : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
@@ -403,11 +371,21 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         walkVar * 2 * WALK_ALPHA > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * stepSq;
       walkOn = walk ? 1 : 0;
       let total = 0, hourBits = 0;
+      // Each feature in bin widths (binOf's division, the same for every grid), then per grid
+      // its bin: linear, or the tail's through the cache.
+      const levelU = (x - lvlLo) / lvlW, slopeU = (slope - slpLo) / slpW;
+      const incU = (z + INCREMENT_RANGE) / incW;
       for (let g = 0; g < grids; g++) {
         const shift = g / grids, c = g * perGrid;
-        const levelBin = binCached(x, lvlLo, lvlW, shift, bins, perOctave);
-        const slopeBin = binCached(slope, slpLo, slpW, shift, bins, perOctave);
-        const incBin = binCached(z, -INCREMENT_RANGE, incW, shift, bins, perOctave);
+        let levelBin = Math.floor(levelU + shift), slopeBin = Math.floor(slopeU + shift);
+        let incBin = Math.floor(incU + shift);
+        if (!(levelBin >= 0 && levelBin < bins)) {
+          levelBin = tailBinCached(levelBin, bins, perOctave);
+        }
+        if (!(slopeBin >= 0 && slopeBin < bins)) {
+          slopeBin = tailBinCached(slopeBin, bins, perOctave);
+        }
+        if (!(incBin >= 0 && incBin < bins)) incBin = tailBinCached(incBin, bins, perOctave);
         const slot = VIEWS * g;
         // The level view, with the birth of its key (a repeated key keeps the last one's).
         const k1 = keyOf(c, levelBin);
