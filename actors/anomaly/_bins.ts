@@ -24,6 +24,8 @@ export const VIEWS = 4;
 /** Per-call scratch of `stepAnomaly`: last key and birth per grid and view. */
 export const LAST_KEY = new Float64Array(VIEWS * GRIDS_MAX);
 export const LAST_BORN_OF = new Float64Array(GRIDS_MAX);
+/** Per-call scratch of `stepAnomaly`: each grid's shift in bins (g / grids). */
+export const GRID_SHIFT = new Float64Array(GRIDS_MAX);
 
 /**
  * Linear indices within this many of the grid's ends, on either side, have their tail bin cached

@@ -108,6 +108,7 @@ import type { AnomalyConfig } from "./config.ts";
 import {
   binOf,
   CALL,
+  GRID_SHIFT,
   INCREMENT_RANGE,
   jumpBin,
   KNOWN,
@@ -232,7 +233,10 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     KNOWN.fill(0);
     CALL[0] = 1;
   }
-  const known = bins <= 4096;
+  const known = bins <= 4096, stamp = CALL[0]!, ctx = st.ctx;
+  // Each grid's shift in bins, g / grids: divided once per frame, not per sample.
+  const gridShift = GRID_SHIFT;
+  for (let g = 0; g < grids; g++) gridShift[g] = g / grids;
   useTailCache(bins, perOctave);
   let dayStart = Infinity, weekDay = 0;
   const shift = st.shift;
@@ -376,7 +380,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       const levelU = (x - lvlLo) / lvlW, slopeU = (slope - slpLo) / slpW;
       const incU = (z + INCREMENT_RANGE) / incW;
       for (let g = 0; g < grids; g++) {
-        const shift = g / grids, c = g * perGrid;
+        const shift = gridShift[g]!, c = g * perGrid;
         let levelBin = Math.floor(levelU + shift), slopeBin = Math.floor(slopeU + shift);
         let incBin = Math.floor(incU + shift);
         if (!(levelBin >= 0 && levelBin < bins)) {
@@ -398,7 +402,15 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           // A new bin next to one first seen within the last week extends a range still growing.
           if (b1 > 0 && neighbourBornAfter(st, c, levelBin, ti - GROWING_US)) b1 = 0;
         }
-        let b2 = surprise(st, slot + 1, c + 1 + hour, levelBin, ti);
+        // The hour's view, the slope's and the increment's: `surprise` and `surpriseKnown`, with
+        // their answers that need no lookup (a repeated key, a bin known this frame) inline.
+        const ch = c + 1 + hour, k2 = keyOf(ch, levelBin);
+        let b2 = 0;
+        if (k2 === lastKey[slot + 1]) ctx[2 * ch] = ctx[2 * ch]! + 1;
+        else {
+          lastKey[slot + 1] = k2;
+          b2 = observe(st, ch, k2, ti);
+        }
         if (b2 > 0 && neighbourBornAfter(st, c + 1 + hour, levelBin, ti - GROWING_US)) b2 = 0;
         if (b2 > hourBits) hourBits = b2;
         if (
@@ -406,10 +418,15 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           (ti - lastBornOf[g]! < settleUs || ti - hourAlarm < alarmSettleUs ||
             ti - lastAlarm < settleUs)
         ) b2 = 0;
-        let bits: number, b4: number;
+        let bits = 0, b4 = 0;
         if (known) {
-          bits = surpriseKnown(st, slot + 2, c + 1 + hours, slopeBin, ti, bins, 2 * g);
-          b4 = surpriseKnown(st, slot + 3, c + 2 + hours, incBin, ti, bins, 2 * g + 1);
+          const cs = c + 1 + hours, ci = cs + 1;
+          if (slopeBin >= 0 && slopeBin < bins && KNOWN[2 * g * bins + slopeBin] === stamp) {
+            ctx[2 * cs] = ctx[2 * cs]! + 1;
+          } else bits = surpriseKnown(st, slot + 2, cs, slopeBin, ti, bins, 2 * g);
+          if (incBin >= 0 && incBin < bins && KNOWN[(2 * g + 1) * bins + incBin] === stamp) {
+            ctx[2 * ci] = ctx[2 * ci]! + 1;
+          } else b4 = surpriseKnown(st, slot + 3, ci, incBin, ti, bins, 2 * g + 1);
         } else {
           bits = surprise(st, slot + 2, c + 1 + hours, slopeBin, ti);
           b4 = surprise(st, slot + 3, c + 2 + hours, incBin, ti);
