@@ -142,6 +142,8 @@ type AnomalyState = S.AnomalyState;
 /** Values beyond this size are skipped: they would overflow the running sums. */
 export const VALUE_ABS_MAX = 1e100;
 const DAY_US = 86_400_000_000;
+/** Frames of at most this many samples get four arrays of 64 bytes at most, not one buffer. */
+const SMALL_FRAME = 8;
 /**
  * A level or time-of-day novelty next to a bin its context first met less than this long ago
  * (a week: the longest season the kernel knows, the weekly one of the shift view) is not scored:
@@ -189,12 +191,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   // One hot loop over the samples: its state lives in locals, written back at the end.
   const { t, v } = frame;
   const n = v.length;
-  // One buffer for the four columns: one allocation per frame.
-  const buffer = new ArrayBuffer(32 * n);
-  const score = new Float64Array(buffer, 0, n);
-  const expected = new Float64Array(buffer, 8 * n, n);
-  const lower = new Float64Array(buffer, 16 * n, n);
-  const upper = new Float64Array(buffer, 24 * n, n);
+  // One buffer for the four columns: one allocation per frame; a small frame's four columns are
+  // four arrays, which V8 keeps on its heap (an ArrayBuffer's memory is allocated outside it).
+  const small = n <= SMALL_FRAME, buffer = small ? undefined : new ArrayBuffer(32 * n);
+  const score = buffer ? new Float64Array(buffer, 0, n) : new Float64Array(n);
+  const expected = buffer ? new Float64Array(buffer, 8 * n, n) : new Float64Array(n);
+  const lower = buffer ? new Float64Array(buffer, 16 * n, n) : new Float64Array(n);
+  const upper = buffer ? new Float64Array(buffer, 24 * n, n) : new Float64Array(n);
   const s = st.s;
   const profile = st.profile;
   const warmup = s[S.WARMUP]!, bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
