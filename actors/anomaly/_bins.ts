@@ -29,7 +29,7 @@ export const GRID_SHIFT = new Float64Array(GRIDS_MAX);
 
 /**
  * Linear indices within this many of the grid's ends, on either side, have their tail bin cached
- * in TAIL_CACHE (a level 256 grid widths past the warm-up range at the default 16 bins).
+ * in TAIL_CACHE (at the default 16 bins, a level up to 256 warm-up ranges past the range's edge).
  */
 const TAIL_CACHE_SPAN = 4096;
 /** No tail bin cached: outside ±BIN_LIMIT, so never a tail bin. */

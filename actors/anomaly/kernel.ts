@@ -193,7 +193,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   const n = v.length;
   // One buffer for the four columns: one allocation per frame; a small frame's four columns are
   // four arrays, which V8 keeps on its heap (an ArrayBuffer's memory is allocated outside it).
-  const small = n <= SMALL_FRAME, buffer = small ? undefined : new ArrayBuffer(32 * n);
+  const buffer = n <= SMALL_FRAME ? undefined : new ArrayBuffer(32 * n);
   const score = buffer ? new Float64Array(buffer, 0, n) : new Float64Array(n);
   const expected = buffer ? new Float64Array(buffer, 8 * n, n) : new Float64Array(n);
   const lower = buffer ? new Float64Array(buffer, 16 * n, n) : new Float64Array(n);
