@@ -60,7 +60,9 @@ function host(
     inflight_max: 1,
     chunk_timeout_ms,
     newId: () => `${id}-scan${++scans}`,
-    partitions: { count: COUNT, owned, gather_timeout_ms: 100 },
+    // Long enough that a loaded machine does not miss an answering partition (100 ms once named
+    // all three missing under load); only the scan whose partitions' host is gone waits it out.
+    partitions: { count: COUNT, owned, gather_timeout_ms: 1000 },
   });
   const worker = new ScanWorker({
     bus,
