@@ -56,8 +56,13 @@ test("stock y-websocket clients sync through the server and see each other's edi
       const m = await getText(`${http}/metrics`);
       assert.is(metric(m, "troupe_collab_connections"), 2);
       assert.is(metric(m, "troupe_collab_sessions_loaded"), 1);
-      assert.ok(metric(m, "troupe_collab_updates_in_total") >= 2, m);
+      // Two edits; the clients' sync step 2s held nothing and are not updates.
+      assert.is(metric(m, "troupe_collab_updates_in_total"), 2, m);
       assert.ok(metric(m, "troupe_collab_updates_out_total") >= 2, m);
+      assert.ok(metric(m, "troupe_collab_messages_in_total") > 2, m);
+      assert.ok(metric(m, "troupe_collab_bytes_in_total") > 0, m);
+      assert.ok(metric(m, "troupe_collab_bytes_out_total") > 0, m);
+      assert.match(m, /^troupe_collab_persistence_lag_seconds\{[^}]*\} \d/m);
       const h = JSON.parse(await getText(`${http}/healthz`));
       assert.equal([h.ok, h.connections, h.sessions], [true, 2, 1]);
     } finally {
@@ -186,6 +191,68 @@ test("an idle document is unloaded (compacted) and loaded again on demand", asyn
     await c.close();
     dir.remove();
   }
+});
+
+test("a loaded document is compacted every N journal records and every T seconds", async () => {
+  const compactions = async (http: string) =>
+    metric(await getText(`${http}/metrics`), "troupe_collab_compactions_total");
+  await withServer(async (c, dir, http) => {
+    const a = await connectClient(c.server.url, "ops", await tokenFor(dir, "ops", "editor"));
+    try {
+      // Every 10 records: the schema stamp and 25 edits make two snapshots, not one per edit.
+      for (let i = 0; i < 25; i++) {
+        a.sdoc.addAnnotation({ id: `n${i}`, t: i, channel: "BTC", text: `${i}`, author: "a" });
+        const room = c.server.room("ops");
+        await waitFor(() => room?.sdoc.annotationList().length === i + 1, 5000, `edit ${i}`);
+      }
+      await c.server.room("ops")!.durable();
+      assert.is(await compactions(http), 2);
+      assert.is(c.store.sinceSnapshot("ops"), 6, "records past the last snapshot");
+    } finally {
+      a.destroy();
+    }
+  }, { compact_every_updates: 10, compact_every_ms: 600_000 });
+  await withServer(async (c, dir, http) => {
+    const a = await connectClient(c.server.url, "ops", await tokenFor(dir, "ops", "editor"));
+    try {
+      // Every 300 ms: a record is compacted though no 1000th came, with the client still on.
+      a.sdoc.addAnnotation({ id: "late", t: 1, channel: "BTC", text: "late", author: "a" });
+      const room = c.server.room("ops")!;
+      await waitFor(() => room.sdoc.annotationList().length === 1, 5000, "the edit");
+      await room.durable();
+      await waitFor(() => c.store.sinceSnapshot("ops") === 0, 5000, "the timed compaction");
+      assert.ok((await compactions(http)) >= 1);
+      assert.equal(c.server.sessions(), ["ops"], "the session stayed loaded");
+    } finally {
+      a.destroy();
+    }
+  }, { compact_every_updates: 1000, compact_every_ms: 300 });
+});
+
+test("a connection that stops answering pings is closed; one that answers stays", async () => {
+  await withServer(async (c, dir, http) => {
+    const token = await tokenFor(dir, "ops", "editor");
+    const stock = await connectClient(c.server.url, "ops", token);
+    const mute = await rawWebSocket(c.server.port, `/collab/ops?token=${token}`);
+    let pings = 0;
+    let closed = false;
+    mute.resume((f) => {
+      if (f.op === "ping") pings++;
+    });
+    mute.socket.on("close", () => (closed = true));
+    try {
+      await waitFor(() => closed, 5000, "the silent connection to be closed");
+      assert.ok(pings >= 1, `pinged ${pings} times before`);
+      const m = await getText(`${http}/metrics`);
+      assert.is(metric(m, "troupe_collab_sockets_closed_total", 'reason="liveness"'), 1, m);
+      await new Promise((r) => setTimeout(r, 300)); // three more pings
+      assert.ok(stock.provider.wsconnected, "the stock client (it answers) is still connected");
+      assert.is(c.server.health().connections, 1);
+    } finally {
+      stock.destroy();
+      mute.socket.destroy();
+    }
+  }, { ping_ms: 100 });
 });
 
 test("two clients editing while cut off from each other converge when they meet", async () => {

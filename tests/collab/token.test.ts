@@ -153,6 +153,17 @@ test("troupe token prints a token the data directory's keyring accepts; bad usag
     const ring = await loadKeyring({ dataDir: dir.path, envSecret: undefined });
     const claims = await verifyToken(ring, r.stdout.trim(), { session: "ops", nowMs: Date.now() });
     assert.is(claims.role, "viewer");
+    const ttlS = claims.exp - Date.now() / 1000;
+    assert.ok(ttlS > 3500 && ttlS <= 3600, `--ttl 1h: expires in ${ttlS} s`);
+    const byDefault = await runTroupe(["token", "--session", "ops", "--data-dir", dir.path]);
+    assert.is(byDefault.code, 0, byDefault.stderr);
+    const d = await verifyToken(ring, byDefault.stdout.trim(), {
+      session: "ops",
+      nowMs: Date.now(),
+    });
+    assert.is(d.role, "editor", "the default role");
+    const defaultS = d.exp - Date.now() / 1000;
+    assert.ok(defaultS > 8 * 3600 - 100 && defaultS <= 8 * 3600, `default: ${defaultS} s`);
     const bad = await runTroupe([
       "token",
       "--session",
