@@ -112,6 +112,47 @@ test("a missing, wrong, expired or other-session token is refused with 401 befor
   });
 });
 
+test("an update reaches the other clients, and a joining client's first sync answer, only once the journal has written it", async () => {
+  await withServer(async (c, dir) => {
+    const token = await tokenFor(dir, "ops", "editor");
+    const a = await connectClient(c.server.url, "ops", token);
+    const b = await connectClient(c.server.url, "ops", token);
+    // The real file journal, its write held back until released.
+    const journal = c.store.journal;
+    const write = journal.sync.bind(journal);
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let written = 0;
+    journal.sync = async () => {
+      await held;
+      await write();
+      written++;
+    };
+    let writtenWhenSeen: number | undefined;
+    b.doc.getArray("log").observe(() => (writtenWhenSeen ??= written));
+    let late: Awaited<ReturnType<typeof connectClient>> | undefined;
+    try {
+      a.doc.getArray<string>("log").push(["held"]);
+      const room = c.server.room("ops")!;
+      await waitFor(() => room.doc.getArray("log").length === 1, 5000, "the server applied it");
+      late = await connectClient(c.server.url, "ops", token, { waitSync: false });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.is(b.doc.getArray("log").length, 0, "relayed before the journal wrote it");
+      assert.is(late.provider.synced, false, "a sync answer before the journal wrote the update");
+      release();
+      await waitFor(() => b.doc.getArray("log").length === 1, 5000, "the relay");
+      await waitFor(() => late!.provider.synced, 5000, "the late client's sync");
+      assert.ok(writtenWhenSeen !== undefined && writtenWhenSeen >= 1, `${writtenWhenSeen}`);
+      assert.equal(late.doc.getArray("log").toArray(), ["held"]);
+    } finally {
+      release();
+      a.destroy();
+      b.destroy();
+      late?.destroy();
+    }
+  });
+});
+
 test("a viewer receives edits and awareness but its writes are dropped and counted", async () => {
   await withServer(async (c, dir, http) => {
     const editor = await connectClient(c.server.url, "ops", await tokenFor(dir, "ops", "editor"));
@@ -119,6 +160,13 @@ test("a viewer receives edits and awareness but its writes are dropped and count
     try {
       editor.sdoc.setStep({ id: "s1", title: "check", status: "todo", assignee: "", due: 0 });
       await waitFor(() => viewer.sdoc.steps().length === 1, 5000, "the viewer sees the edit");
+      editor.provider.awareness.setLocalStateField("user", { name: "ed" });
+      await waitFor(
+        () =>
+          [...viewer.provider.awareness.getStates().values()].some((s) => s.user?.name === "ed"),
+        5000,
+        "the viewer sees the editor's awareness",
+      );
       viewer.sdoc.setStep({ id: "s2", title: "sneaky", status: "todo", assignee: "", due: 0 });
       const dropped = async () =>
         metric(await getText(`${http}/metrics`), "troupe_collab_viewer_writes_dropped_total");
