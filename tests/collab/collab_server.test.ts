@@ -212,6 +212,47 @@ test("a document is persisted: a new server on the same data directory serves ev
   }
 });
 
+test("a client's first sync answer comes only once the stored document is fully loaded", async () => {
+  const dir = tempDir("troupe-collab-");
+  try {
+    const first = await launchCollab({ dataDir: dir.path });
+    const token = await tokenFor(dir.path, "ops", "owner");
+    const a = await connectClient(first.server.url, "ops", token);
+    for (let i = 0; i < 20; i++) {
+      a.sdoc.addAnnotation({ id: `n${i}`, t: i, channel: "BTC", text: `note ${i}`, author: "a" });
+    }
+    await waitFor(() => first.server.room("ops")?.sdoc.annotationList().length === 20, 5000, "20");
+    a.destroy();
+    await first.close();
+    const second = await launchCollab({ dataDir: dir.path });
+    // The real store, its load held back until released.
+    const store = second.store;
+    const load = store.load.bind(store);
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    store.load = async (session, doc) => {
+      await held;
+      return await load(session, doc);
+    };
+    let b: Awaited<ReturnType<typeof connectClient>> | undefined;
+    try {
+      b = await connectClient(second.server.url, "ops", token, { waitSync: false });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.is(b.provider.synced, false, "answered before the document was loaded");
+      release();
+      await waitFor(() => b!.provider.synced, 5000, "the sync once loaded");
+      // Synced means the server's answer came: it must hold everything at once.
+      assert.is(b.sdoc.annotationList().length, 20);
+    } finally {
+      release();
+      b?.destroy();
+      await second.close();
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
 test("an idle document is unloaded (compacted) and loaded again on demand", async () => {
   const dir = tempDir("troupe-collab-");
   const c = await launchCollab({ dataDir: dir.path, limits: { idle_unload_ms: 200 } });
