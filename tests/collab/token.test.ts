@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { readFileSync, statSync } from "node:fs";
+import { chmodSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   Keyring,
@@ -130,6 +130,15 @@ test("loadKeyring() creates collab.secret once with mode 0600 and reuses it", as
     });
     assert.is.not(env.currentKid, a.currentKid);
     assert.is(env.keys.length, 2);
+    // A secret others can read is refused, naming the file and its mode.
+    chmodSync(path, 0o644);
+    try {
+      await loadKeyring({ dataDir: dir.path, envSecret: undefined });
+      assert.unreachable("a secret readable by others was taken");
+    } catch (err) {
+      assert.match((err as Error).message, `${path} must be readable by its owner only`);
+      assert.match((err as Error).message, "got 644");
+    }
   } finally {
     dir.remove();
   }
