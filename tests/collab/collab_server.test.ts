@@ -72,6 +72,19 @@ test("stock y-websocket clients sync through the server and see each other's edi
   });
 });
 
+test("a server on a wildcard address gives a URL this machine reaches", async () => {
+  const dir = tempDir("troupe-collab-");
+  const c = await launchCollab({ dataDir: dir.path, host: "0.0.0.0" });
+  try {
+    assert.is(c.server.url, `ws://127.0.0.1:${c.server.port}/collab`);
+    const a = await connectClient(c.server.url, "ops", await tokenFor(dir.path, "ops", "viewer"));
+    a.destroy();
+  } finally {
+    await c.close();
+    dir.remove();
+  }
+});
+
 test("a missing, wrong, expired or other-session token is refused with 401 before any document loads", async () => {
   await withServer(async (c, dir, http) => {
     const other = tempDir("troupe-collab-other-");
