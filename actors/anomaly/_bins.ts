@@ -21,10 +21,26 @@ const JUMP_BINS_PER_OCTAVE = 2;
 /** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
 export const VIEWS = 4;
 
-/** Per-call scratch of `stepAnomaly`: last key and birth per grid and view, last tail bins. */
+/** Per-call scratch of `stepAnomaly`: last key and birth per grid and view. */
 export const LAST_KEY = new Float64Array(VIEWS * GRIDS_MAX);
 export const LAST_BORN_OF = new Float64Array(GRIDS_MAX);
-export const TAIL_MEMO = new Float64Array(6 * GRIDS_MAX);
+/** Per-call scratch of `stepAnomaly`: each grid's shift in bins (g / grids). */
+export const GRID_SHIFT = new Float64Array(GRIDS_MAX);
+
+/**
+ * Linear indices within this many of the grid's ends, on either side, have their tail bin cached
+ * in TAIL_CACHE (at the default 16 bins, a level up to 256 warm-up ranges past the range's edge).
+ */
+const TAIL_CACHE_SPAN = 4096;
+/** No tail bin cached: outside ±BIN_LIMIT, so never a tail bin. */
+const TAIL_UNSET = 0x40000000;
+/**
+ * Tail bins by linear index: index s - bins for s >= bins, TAIL_CACHE_SPAN - 1 - s for s < 0.
+ * Each entry is `tailBin` itself, computed on first use, so the cache gives its bits exactly.
+ */
+const TAIL_CACHE = new Int32Array(2 * TAIL_CACHE_SPAN).fill(TAIL_UNSET);
+/** The bins and tail bins per octave TAIL_CACHE holds tail bins for. */
+const TAIL_CACHE_FOR = new Float64Array([NaN, NaN]);
 
 /** The bin of a linear bin index `s` outside [0, bins): wider with each doubling of distance. */
 export function tailBin(s: number, bins: number, perOctave: number): number {
@@ -48,25 +64,30 @@ export function binOf(
 }
 
 /**
- * `binOf` with a memo of the last tail bin computed for this grid and feature in `TAIL_MEMO` at
- * `m` (a drifting series sits in the tail for long stretches).
+ * Makes TAIL_CACHE hold the tail bins of a grid of `bins` linear bins and `perOctave` tail bins per
+ * doubling: called once per frame, before any `tailBinCached` of that frame. Emptied only when the
+ * settings differ from the last frame's (channels of one configuration share it).
  */
-export function binMemo(
-  x: number,
-  lo: number,
-  w: number,
-  shift: number,
-  bins: number,
-  perOctave: number,
-  m: number,
-): number {
-  const s = Math.floor((x - lo) / w + shift);
-  if (s >= 0 && s < bins) return s;
-  if (s !== TAIL_MEMO[m]) {
-    TAIL_MEMO[m] = s;
-    TAIL_MEMO[m + 1] = tailBin(s, bins, perOctave);
-  }
-  return TAIL_MEMO[m + 1]!;
+export function useTailCache(bins: number, perOctave: number): void {
+  if (TAIL_CACHE_FOR[0] === bins && TAIL_CACHE_FOR[1] === perOctave) return;
+  TAIL_CACHE.fill(TAIL_UNSET);
+  TAIL_CACHE_FOR[0] = bins;
+  TAIL_CACHE_FOR[1] = perOctave;
+}
+
+/**
+ * `tailBin` of linear index `s` (outside [0, bins)) through TAIL_CACHE, set up by `useTailCache`
+ * for `bins` and `perOctave`: a tail bin costs a log, and a drifting series sits in the tail for
+ * long stretches, moving between a few hundred linear indices there.
+ */
+export function tailBinCached(s: number, bins: number, perOctave: number): number {
+  // Past the cache (or NaN): computed, as before the cache.
+  const far = s >= bins ? s - bins : -1 - s;
+  if (!(far < TAIL_CACHE_SPAN)) return tailBin(s, bins, perOctave);
+  const i = s >= bins ? far : TAIL_CACHE_SPAN + far;
+  const cached = TAIL_CACHE[i]!;
+  if (cached !== TAIL_UNSET) return cached;
+  return (TAIL_CACHE[i] = tailBin(s, bins, perOctave));
 }
 
 export function widthOf(lo: number, hi: number, bins: number, x: number): number {

@@ -106,9 +106,9 @@ import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
 import type { AnomalyConfig } from "./config.ts";
 import {
-  binMemo,
   binOf,
   CALL,
+  GRID_SHIFT,
   INCREMENT_RANGE,
   jumpBin,
   KNOWN,
@@ -118,13 +118,15 @@ import {
   runBin,
   surprise,
   surpriseKnown,
-  TAIL_MEMO,
+  tailBinCached,
+  useTailCache,
   VIEWS,
   widthOf,
 } from "./_bins.ts";
 import { keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
 import { stepShift } from "./_shift.ts";
 import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
+import { type AnomalyChange, type AnomalyResult, NO_CHANGES } from "./_result.ts";
 import * as S from "./_state.ts";
 
 export {
@@ -134,46 +136,14 @@ export {
   loadAnomalyState,
   saveAnomalyState,
 } from "./_state.ts";
+export type { AnomalyChange, AnomalyResult } from "./_result.ts";
 type AnomalyState = S.AnomalyState;
-
-/**
- * A change of the channel's incident state at one sample: an incident opens at a valid sample
- * scoring at or above the threshold while none is open, and closes at the `clear_samples`-th valid
- * sample in a row scoring below it. Decided per sample, so framing never changes one.
- */
-export interface AnomalyChange {
-  /** Index of the sample in the frame. */
-  index: number;
-  /** True when an incident opens at this sample, false when the open one closes. */
-  open: boolean;
-}
-
-/** No changes: shared by every frame without one (never written to). */
-const NO_CHANGES: readonly AnomalyChange[] = Object.freeze([]);
-
-/** What one frame produces: per-sample columns and the incident changes, in order. */
-export interface AnomalyResult {
-  /** Per sample: the anomaly score in [0, 1]. */
-  score: Float64Array;
-  /** Per sample: the value expected from the past. */
-  expected: Float64Array;
-  /** Per sample: the prediction band's lower edge. */
-  lower: Float64Array;
-  /** Per sample: the prediction band's upper edge. */
-  upper: Float64Array;
-  /** Every opening and closing of an incident in this frame, in sample order. */
-  changes: readonly AnomalyChange[];
-  /** Valid samples in this frame. */
-  valid: number;
-  /** Samples of this frame skipped as invalid. */
-  skipped: number;
-  /** Valid samples the instance has seen, this frame included. */
-  seen: number;
-}
 
 /** Values beyond this size are skipped: they would overflow the running sums. */
 export const VALUE_ABS_MAX = 1e100;
 const DAY_US = 86_400_000_000;
+/** Frames of at most this many samples get four arrays of 64 bytes at most, not one buffer. */
+const SMALL_FRAME = 8;
 /**
  * A level or time-of-day novelty next to a bin its context first met less than this long ago
  * (a week: the longest season the kernel knows, the weekly one of the shift view) is not scored:
@@ -221,12 +191,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   // One hot loop over the samples: its state lives in locals, written back at the end.
   const { t, v } = frame;
   const n = v.length;
-  // One buffer for the four columns: one allocation per frame.
-  const buffer = new ArrayBuffer(32 * n);
-  const score = new Float64Array(buffer, 0, n);
-  const expected = new Float64Array(buffer, 8 * n, n);
-  const lower = new Float64Array(buffer, 16 * n, n);
-  const upper = new Float64Array(buffer, 24 * n, n);
+  // One buffer for the four columns: one allocation per frame; a small frame's four columns are
+  // four arrays, which V8 keeps on its heap (an ArrayBuffer's memory is allocated outside it).
+  const buffer = n <= SMALL_FRAME ? undefined : new ArrayBuffer(32 * n);
+  const score = buffer ? new Float64Array(buffer, 0, n) : new Float64Array(n);
+  const expected = buffer ? new Float64Array(buffer, 8 * n, n) : new Float64Array(n);
+  const lower = buffer ? new Float64Array(buffer, 16 * n, n) : new Float64Array(n);
+  const upper = buffer ? new Float64Array(buffer, 24 * n, n) : new Float64Array(n);
   const s = st.s;
   const profile = st.profile;
   const warmup = s[S.WARMUP]!, bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
@@ -265,8 +236,11 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     KNOWN.fill(0);
     CALL[0] = 1;
   }
-  const known = bins <= 4096;
-  TAIL_MEMO.fill(0.5, 0, 6 * grids);
+  const known = bins <= 4096, stamp = CALL[0]!, ctx = st.ctx;
+  // Each grid's shift in bins, g / grids: divided once per frame, not per sample.
+  const gridShift = GRID_SHIFT;
+  for (let g = 0; g < grids; g++) gridShift[g] = g / grids;
+  useTailCache(bins, perOctave);
   let dayStart = Infinity, weekDay = 0;
   const shift = st.shift;
   const hourSpan = DAY_US / hours;
@@ -292,7 +266,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       sinceDay = ti - dayStart;
       weekDay = (((dayStart / DAY_US) % 7) + 7) % 7;
     }
-    let hour = Math.floor(sinceDay / hourSpan);
+    const hourPos = sinceDay / hourSpan;
+    let hour = Math.floor(hourPos);
     if (hour >= hours) hour = hours - 1;
     // Forecast first: expected value and band from the past alone.
     const pn = profile[3 * hour + 2]!;
@@ -365,7 +340,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     // the side of the sample's position in its hour, of the kind of day that hour is on (after
     // 23:00 on Friday comes Saturday's 00:00).
     const weekBucket = (weekDay === 2 || weekDay === 3 ? hours : 0) + hour;
-    const frac = sinceDay / hourSpan - hour;
+    const frac = hourPos - hour;
     const nearBucket = frac >= 0.5
       ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
       : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
@@ -403,11 +378,21 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         walkVar * 2 * WALK_ALPHA > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * stepSq;
       walkOn = walk ? 1 : 0;
       let total = 0, hourBits = 0;
+      // Each feature in bin widths (binOf's division, the same for every grid), then per grid
+      // its bin: linear, or the tail's through the cache.
+      const levelU = (x - lvlLo) / lvlW, slopeU = (slope - slpLo) / slpW;
+      const incU = (z + INCREMENT_RANGE) / incW;
       for (let g = 0; g < grids; g++) {
-        const shift = g / grids, c = g * perGrid;
-        const levelBin = binMemo(x, lvlLo, lvlW, shift, bins, perOctave, 6 * g);
-        const slopeBin = binMemo(slope, slpLo, slpW, shift, bins, perOctave, 6 * g + 2);
-        const incBin = binMemo(z, -INCREMENT_RANGE, incW, shift, bins, perOctave, 6 * g + 4);
+        const shift = gridShift[g]!, c = g * perGrid;
+        let levelBin = Math.floor(levelU + shift), slopeBin = Math.floor(slopeU + shift);
+        let incBin = Math.floor(incU + shift);
+        if (!(levelBin >= 0 && levelBin < bins)) {
+          levelBin = tailBinCached(levelBin, bins, perOctave);
+        }
+        if (!(slopeBin >= 0 && slopeBin < bins)) {
+          slopeBin = tailBinCached(slopeBin, bins, perOctave);
+        }
+        if (!(incBin >= 0 && incBin < bins)) incBin = tailBinCached(incBin, bins, perOctave);
         const slot = VIEWS * g;
         // The level view, with the birth of its key (a repeated key keeps the last one's).
         const k1 = keyOf(c, levelBin);
@@ -420,7 +405,15 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           // A new bin next to one first seen within the last week extends a range still growing.
           if (b1 > 0 && neighbourBornAfter(st, c, levelBin, ti - GROWING_US)) b1 = 0;
         }
-        let b2 = surprise(st, slot + 1, c + 1 + hour, levelBin, ti);
+        // The hour's view, the slope's and the increment's: `surprise` and `surpriseKnown`, with
+        // their answers that need no lookup (a repeated key, a bin known this frame) inline.
+        const ch = c + 1 + hour, k2 = keyOf(ch, levelBin);
+        let b2 = 0;
+        if (k2 === lastKey[slot + 1]) ctx[2 * ch] = ctx[2 * ch]! + 1;
+        else {
+          lastKey[slot + 1] = k2;
+          b2 = observe(st, ch, k2, ti);
+        }
         if (b2 > 0 && neighbourBornAfter(st, c + 1 + hour, levelBin, ti - GROWING_US)) b2 = 0;
         if (b2 > hourBits) hourBits = b2;
         if (
@@ -428,10 +421,15 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           (ti - lastBornOf[g]! < settleUs || ti - hourAlarm < alarmSettleUs ||
             ti - lastAlarm < settleUs)
         ) b2 = 0;
-        let bits: number, b4: number;
+        let bits = 0, b4 = 0;
         if (known) {
-          bits = surpriseKnown(st, slot + 2, c + 1 + hours, slopeBin, ti, bins, 2 * g);
-          b4 = surpriseKnown(st, slot + 3, c + 2 + hours, incBin, ti, bins, 2 * g + 1);
+          const cs = c + 1 + hours, ci = cs + 1;
+          if (slopeBin >= 0 && slopeBin < bins && KNOWN[2 * g * bins + slopeBin] === stamp) {
+            ctx[2 * cs] = ctx[2 * cs]! + 1;
+          } else bits = surpriseKnown(st, slot + 2, cs, slopeBin, ti, bins, 2 * g);
+          if (incBin >= 0 && incBin < bins && KNOWN[(2 * g + 1) * bins + incBin] === stamp) {
+            ctx[2 * ci] = ctx[2 * ci]! + 1;
+          } else b4 = surpriseKnown(st, slot + 3, ci, incBin, ti, bins, 2 * g + 1);
         } else {
           bits = surprise(st, slot + 2, c + 1 + hours, slopeBin, ti);
           b4 = surprise(st, slot + 3, c + 2 + hours, incBin, ti);

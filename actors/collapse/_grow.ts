@@ -27,6 +27,11 @@ export interface Growth {
   /** Variance of the slope's step per sample, in noise variances. */
   slopeDrift: number;
   /**
+   * What a hypothesis keeps of its noise variance's evidence over these steps: its weighted count
+   * and spread are multiplied by it before the sample enters (1: kept whole, the default).
+   */
+  keepNoise: number;
+  /**
    * The observation x (prewhitened: y - rho y_prev, rho the residuals' autocorrelation over the
    * steps) is ha level + hb slope + noise, ha = 1 - rho and hb = rho steps.
    */
@@ -63,6 +68,7 @@ export function growRuns(
 ): void {
   const { prob, weight, level, slope, p00, p01, p11, spread } = state;
   const { steps, x, invPrior, beta0, varFloor, grow, drift, slopeDrift, ha, hb, g } = growth;
+  const keepNoise = growth.keepNoise;
   const { keep, eps, alpha0 } = c;
   let total = 0;
   let sumP = 0;
@@ -73,8 +79,11 @@ export function growRuns(
     const c01 = p01[i]! + steps * q11;
     const c00 = p00[i]! + steps * (p01[i]! + c01) + steps * drift;
     const c11 = q11 + steps * slopeDrift;
-    const a = alpha0 + 0.5 * weight[i]!;
-    const s2 = spread[i]!;
+    // The noise variance's evidence fades (noise_half_life_samples): alpha and beta shrink
+    // together, so its estimate stays and its certainty is that of the recent samples.
+    const w = weight[i]! * keepNoise;
+    const a = alpha0 + 0.5 * w;
+    const s2 = spread[i]! * keepNoise;
     const b0 = beta0 + s2;
     const bMin = a * varFloor;
     // The Student-t predictive has nu = 2a and s^2 = b (1 + c00) / a; iden = 1 / (nu s^2). One
@@ -124,8 +133,10 @@ export function growRuns(
       p01[i] = c01 - g0 * m1;
       p11[i] = c11 - g1 * m1;
       spread[i] = s2 + 0.5 * dd * kg;
-      weight[i] = weight[i]! + good * den * r;
+      weight[i] = w + good * den * r;
     } else {
+      weight[i] = w;
+      spread[i] = s2;
       level[i] = lv;
       p00[i] = c00;
       p01[i] = c01;

@@ -49,13 +49,14 @@ export interface CollapseState {
 }
 
 /**
- * Format 8: the weekend has a fifth feature, its fast level (_weekend.ts). loadState reads formats
- * 5 to 7 too: format 7's season blocks were one coefficient shorter, format 6's two (format 7 added
+ * Format 9: the header has the noise's keep factor (H_NOISE_KEEP, noise_half_life_samples);
+ * format 8 states, one slot shorter, load with 1 there (nothing forgotten, as they ran). Format 8:
+ * the weekend has a fifth feature, its fast level (_weekend.ts). loadState reads formats 5 to 8: format 7's season blocks were one coefficient shorter, format 6's two (format 7 added
  * the weekend's sharp level), format 5's WEEKEND_FEATURES shorter (it had no weekend). Format 5
  * added the season's warm-up in the header, format 4 had a channel season block and a longer
  * header, format 3 hypotheses with a line (level, slope, covariance), format 2 only a level.
  */
-export const STATE_FORMAT = 8;
+export const STATE_FORMAT = 9;
 /** The oldest format loadState reads. */
 export const STATE_FORMAT_OLDEST = 5;
 /** The coefficients of a season block in the formats loadState reads, by format. */
@@ -64,6 +65,7 @@ const FORMAT_COEFFS: Readonly<Record<number, number>> = {
   6: SEASON_COEFFS - 2,
   7: SEASON_COEFFS - 1,
   8: SEASON_COEFFS,
+  9: SEASON_COEFFS,
 };
 // Header layout: configuration, then the running scalars.
 export const H_FORMAT = 0;
@@ -149,15 +151,22 @@ export const H_COUNT_N = 54;
  * were run with.
  */
 export const H_SLOPE_CARRY = 55;
-export const HEADER = 56;
+/**
+ * What a regime keeps of its noise variance's evidence per sample: 2^(-1 / noise_half_life_samples),
+ * 1 when off (format 9; states of older formats load with 1).
+ */
+export const H_NOISE_KEEP = 56;
+export const HEADER = 57;
+/** The header's length in formats 5 to 8. */
+const HEADER_FORMAT8 = 56;
 export const RUN_FIELDS = 9;
 
 /** The lifecycle phases, by their code in H_PHASE: the machine's states. */
 export const PHASES = ["stable", "suspect", "collapsed", "recovering"] as const;
 export type CollapsePhase = typeof PHASES[number];
 
-function stateLength(runsMax: number, block = SEASON_BLOCK): number {
-  return HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES + 2 * block;
+function stateLength(runsMax: number, block = SEASON_BLOCK, header = HEADER): number {
+  return header + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES + 2 * block;
 }
 
 /** Typed views over a state array. */
@@ -232,6 +241,8 @@ function writeConfig(state: CollapseState, config: CollapseConfig): void {
   data[H_LEVEL_DRIFT] = config.level_drift;
   data[H_CONFIRM_SAMPLES] = config.confirm_samples;
   data[H_SLOPE_DRIFT] = config.slope_drift;
+  const hl = config.noise_half_life_samples;
+  data[H_NOISE_KEEP] = hl > 0 ? powFast(2, -1 / hl) : 1;
   data[H_AR_MAX] = config.ar_max;
   data[H_SUSPECT] = config.suspect_threshold;
   data[H_RECOVER] = config.recover_samples;
@@ -296,10 +307,10 @@ export function saveState(state: CollapseState): Uint8Array {
 
 /** Restores a state saved by `saveState`, checking its format and length. */
 export function loadState(bytes: Uint8Array): CollapseState {
-  if (bytes.byteLength % 8 !== 0 || bytes.byteLength < HEADER * 8) {
+  if (bytes.byteLength % 8 !== 0 || bytes.byteLength < HEADER_FORMAT8 * 8) {
     throw new RangeError(
       `Cannot load a collapse state: expected a multiple of 8 bytes of at least ${
-        HEADER * 8
+        HEADER_FORMAT8 * 8
       }, got ${bytes.byteLength}`,
     );
   }
@@ -315,9 +326,10 @@ export function loadState(bytes: Uint8Array): CollapseState {
   }
   const runsMax = data[H_RUNS_MAX]!;
   const block = coeffs * (1 + coeffs);
+  const header = format === STATE_FORMAT ? HEADER : HEADER_FORMAT8;
   if (
     !Number.isInteger(runsMax) || runsMax < 2 || runsMax > RUNS_MAX_LIMIT ||
-    data.length !== stateLength(runsMax, block)
+    data.length !== stateLength(runsMax, block, header)
   ) {
     throw new RangeError(
       `Cannot load a collapse state: ${data.length} values do not fit runs_max = ${runsMax}`,
@@ -327,8 +339,9 @@ export function loadState(bytes: Uint8Array): CollapseState {
 }
 
 /**
- * A state of an older format (season blocks of `coeffs` coefficients) in the current format: the
- * same header, hypotheses and history, and each season block copied into the longer one
+ * A state of an older format (a header of HEADER_FORMAT8 slots, season blocks of `coeffs`
+ * coefficients) in the current format: the same header, with the noise kept whole (H_NOISE_KEEP
+ * 1, as it ran), the same hypotheses and history, and each season block copied into the longer one
  * (coefficients and covariance, by index). A format-5 state has no weekend: the weekend's rows
  * stay 0, never read. A format-6 or format-7 state with the weekend has its first three or four
  * features in the same places (after the harmonics); the features it lacks (the sharp weekend,
@@ -337,15 +350,19 @@ export function loadState(bytes: Uint8Array): CollapseState {
  */
 function fromShorter(old: Float64Array, runsMax: number, coeffs: number): Float64Array {
   const data = new Float64Array(stateLength(runsMax));
-  const blocks = HEADER + RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES;
-  data.set(old.subarray(0, blocks));
+  const rest = RUN_FIELDS * runsMax + 2 * HISTORY_SAMPLES;
+  data.set(old.subarray(0, HEADER_FORMAT8));
+  data.set(old.subarray(HEADER_FORMAT8, HEADER_FORMAT8 + rest), HEADER);
+  data[H_NOISE_KEEP] = 1;
+  const blocks = HEADER + rest;
+  const oldBlocks = HEADER_FORMAT8 + rest;
   data[H_FORMAT] = STATE_FORMAT;
   const weekend = coeffs !== FORMAT_COEFFS[5] && data[H_SEASON_WEEKEND] === 1;
   if (!weekend) data[H_SEASON_WEEKEND] = 0;
   const m = data[H_SEASON_M]!;
   const C0 = coeffs, C = SEASON_COEFFS;
   for (let b = 0; b < 2; b++) {
-    const from = blocks + b * C0 * (1 + C0), to = blocks + b * SEASON_BLOCK;
+    const from = oldBlocks + b * C0 * (1 + C0), to = blocks + b * SEASON_BLOCK;
     data.set(old.subarray(from, from + C0), to);
     for (let i = 0; i < C0; i++) {
       const row = from + C0 + i * C0;
@@ -418,6 +435,7 @@ const HEADER_NAMES: readonly string[] = [
   "count_phi",
   "count_samples",
   "slope_carry",
+  "noise_keep",
 ];
 
 /**

@@ -48,6 +48,13 @@ export interface CollapseConfig {
   /** Drift of a regime's slope per sample, as a variance in noise variances per sample squared. */
   slope_drift: number;
   /**
+   * Half-life, in samples, of what a regime has learnt of its noise variance (0: never forgotten,
+   * the noise level is a regime's constant). Above 0 the noise level may wander within a regime,
+   * as the volatility of prices does, so that a change of volatility alone is not a new regime:
+   * a change is then a jump or a new slope that the recent noise cannot explain.
+   */
+  noise_half_life_samples: number;
+  /**
    * Period of the channel's season in microseconds of the samples' timestamps (e.g. 86400e6 for a
    * daily cycle; 0: no season). The season is fitted online as `season_harmonics` harmonics of it
    * and taken out before the regimes are modelled, so a seasonal swing is not a change.
@@ -99,6 +106,7 @@ export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
   slope_carry: 1,
   level_drift: 0,
   slope_drift: 0,
+  noise_half_life_samples: 0,
   season_us: 0,
   season_harmonics: 1,
   season_weekend: 0,
@@ -204,6 +212,13 @@ export function parseCollapseConfig(
     }),
     level_drift: readNumber(obj, "level_drift", path, base.level_drift, { min: 0, max: 1e3 }),
     slope_drift: readNumber(obj, "slope_drift", path, base.slope_drift, { min: 0, max: 1e3 }),
+    noise_half_life_samples: readNumber(
+      obj,
+      "noise_half_life_samples",
+      path,
+      base.noise_half_life_samples,
+      { min: 0, max: 1e9 },
+    ),
     season_us: readNumber(obj, "season_us", path, base.season_us, { min: 0, max: 1e15 }),
     season_harmonics: readNumber(obj, "season_harmonics", path, base.season_harmonics, {
       min: 1,
@@ -237,6 +252,11 @@ export function parseCollapseConfig(
       `Field "${at}" must be 0 (off) or >= 1, got ${config.gap_factor}`,
       { value: config.gap_factor },
     );
+  }
+  const hl = config.noise_half_life_samples;
+  if (hl > 0 && hl < 1) {
+    const at = path ? `${path}.noise_half_life_samples` : "noise_half_life_samples";
+    throw new ConfigError(at, `Field "${at}" must be 0 (off) or >= 1, got ${hl}`, { value: hl });
   }
   if (config.suspect_threshold > config.confirm_threshold) {
     const at = path ? `${path}.suspect_threshold` : "suspect_threshold";

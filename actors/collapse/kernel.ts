@@ -60,6 +60,7 @@ import {
   H_KAPPA0,
   H_LEVEL,
   H_LEVEL_DRIFT,
+  H_NOISE_KEEP,
   H_OUTLIER,
   H_PHASE,
   H_RELEVEL_AT,
@@ -264,11 +265,13 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     grow: 1,
     drift: 0,
     slopeDrift: data[H_SLOPE_DRIFT]!,
+    keepNoise: 1,
     ha: 1,
     hb: 0,
     g: 1,
   };
   const levelDrift = data[H_LEVEL_DRIFT]!;
+  const keepNoise = data[H_NOISE_KEEP]!;
   const seasonUs = data[H_SEASON_US]!;
   const seasonM = data[H_SEASON_M]!;
   const weekend = data[H_SEASON_WEEKEND] === 1;
@@ -407,6 +410,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     }
     growth.grow = 1 - h;
     growth.drift = levelDrift;
+    growth.keepNoise = steps === 1 || keepNoise === 1 ? keepNoise : powFast(keepNoise, steps);
     growRuns(state, r.runs, growth, consts);
     let total = GROW_SUMS[0]!;
 

@@ -63,7 +63,7 @@ function checksum(
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
   anomaly: -1637910624,
-  collapse: 60474001,
+  collapse: 2038540830,
   coherence: 1515324478,
 };
 
@@ -91,13 +91,14 @@ test("the collapse kernel with a season, a weekend and prewhitening has the same
     def.defaultConfig,
     "collapse",
   );
-  assert.is(checksum(def, config, "c0", ["c0"]), -180629375);
+  assert.is(checksum(def, config, "c0", ["c0"]), -2028357106);
 });
 
 test("the collapse kernel's held readings (a frozen value, with a season) have the same bits on every runtime", () => {
   // The same series and settings, frozen for 100 samples of every 1000: those are held
   // (_stuck.ts), missing to the regimes and the season. (1150197233 with the defaults before
-  // collapse13: hazard 1/1000, slope_prior 0.2, no slope carried.)
+  // collapse13: hazard 1/1000, slope_prior 0.2, no slope carried; -302711424 in state format 8,
+  // one header slot shorter: the outputs are the same.)
   const def = ACTOR_KINDS.collapse!;
   const config = def.parseConfig(
     { season_us: 3_600e6, season_harmonics: 2, season_weekend: 1, ar_max: 0.9 },
@@ -106,7 +107,19 @@ test("the collapse kernel's held readings (a frozen value, with a season) have t
   );
   const freeze = (v: Float64Array) =>
     v.map((x, i) => (i % 1000 >= 300 && i % 1000 < 400 ? v[i - 1 - (i % 1000 - 300)]! : x));
-  assert.is(checksum(def, config, "c0", ["c0"], freeze), -302711424);
+  assert.is(checksum(def, config, "c0", ["c0"], freeze), 1589376525);
+});
+
+test("the collapse kernel with a noise half-life (a price's settings) has the same bits on every runtime", () => {
+  // noise_half_life_samples multiplies every hypothesis' noise evidence each sample (powFast for
+  // the factor); off by default.
+  const def = ACTOR_KINDS.collapse!;
+  const config = def.parseConfig(
+    { level_drift: 1000, min_gap_samples: 20, noise_half_life_samples: 500 },
+    def.defaultConfig,
+    "collapse",
+  );
+  assert.is(checksum(def, config, "c0", ["c0"]), -2006532680);
 });
 
 test.run();

@@ -7,6 +7,7 @@ import {
   demoActorConfigs,
   describeDemo,
 } from "../../sim/mod.ts";
+import { collapseKernel, defaultCollapseConfig } from "../../actors/collapse/mod.ts";
 
 const test = suite("troupe up demo settings");
 const T0 = 1_700_000_000_000_000;
@@ -47,6 +48,41 @@ for (const seed of [1, 2]) {
   });
 }
 
+test("on the market feed a crash over 4 ticks is one change: its end is no second change", () => {
+  // Seed 1's SYM006 crashes at tick 74,533 over 4 ticks (24 of 340). The regime dated at the
+  // crash's first tick holds the fall's ticks in its noise; one that began 13 ticks later, once
+  // the fall was over, overtook it ~570 ticks on, and with min_gap_samples 5 that was a second
+  // change, dated at the oldest tick the kernel keeps (74,606).
+  const feed = createMarketFeed({
+    intervalUs: 1e6,
+    symbols: 10,
+    seed: 1,
+    volume: false,
+    batch: 500,
+  });
+  const ch = feed.channels.indexOf("SYM006");
+  const v: number[] = [];
+  while (v.length < 76_000) v.push(...feed.next()[ch]!.v);
+  assert.ok(feed.truth().changePoints.some((c) => c.channel === "SYM006" && c.index === 74_533));
+  const changes = (over: Record<string, unknown>) => {
+    const state = collapseKernel.init({
+      ...defaultCollapseConfig,
+      ...demoActorConfigs(1e6).collapse,
+      ...over,
+    }, "SYM006");
+    const out: number[] = [];
+    for (let i = 0; i < v.length; i += 500) {
+      const frame = Float64Array.from(v.slice(i, i + 500));
+      const t = Float64Array.from(frame, (_, k) => T0 + (i + k) * 1e6);
+      const r = collapseKernel.step(state, { channel: "SYM006", seq0: i, t, v: frame });
+      out.push(...r.changes.map((c) => c.changeIndex).filter((x) => x > 74_000));
+    }
+    return out;
+  };
+  assert.equal(changes({}), [74_533]);
+  assert.equal(changes({ min_gap_samples: 5 }), [74_533, 74_606]);
+});
+
 test("demoActorConfigs() scales the coherence bar with the tick interval and rejects a bad one", () => {
   const c = demoActorConfigs(4000);
   assert.is((c.coherence as { bar_us: number }).bar_us, 20_000);
@@ -54,6 +90,7 @@ test("demoActorConfigs() scales the coherence bar with the tick interval and rej
     describeDemo(4000),
     /coherence bars of 5 ticks \(20 ms\), warm-up 50 bars \(1\.0 s\)/,
   );
+  assert.match(describeDemo(4000), /min_gap_samples 20 .* noise_half_life_samples 5000/);
   assert.throws(() => demoActorConfigs(0), /intervalUs must be >= 1, got 0/);
 });
 
