@@ -218,31 +218,50 @@ export const benchmark: Benchmark = {
         return k as Kind;
       }),
     };
-    const log = (m: string) => context.log(m);
-    process.env.TROUPE_SECRET = SECRET; // the troupe server child reads it
-    const results = new Map<string, Round[]>();
-    for (const n of s.clients) {
-      for (let r = 0; r < s.rounds; r++) {
-        for (const kind of s.servers) {
-          const res = await round(kind, n, s, log);
-          context.log(
-            `${kind} c${n} round ${r + 1}: p50 ${res.p50.toFixed(2)} ms, p99 ${
-              res.p99.toFixed(2)
-            } ms, ` +
-              `RSS ${res.rssMb.toFixed(0)} MB, converged ${(res.converged * 100).toFixed(1)}%; ` +
-              `per update, first client ${res.firstP50.toFixed(2)} ms, last ${
-                res.lastP50.toFixed(2)
-              } ms (medians)`,
-          );
-          const key = `${kind}/${n}`;
-          results.set(key, [...(results.get(key) ?? []), res]);
-        }
-      }
+    if ("Deno" in globalThis && s.servers.includes("hocuspocus")) {
+      throw new BenchOptionError(
+        "@hocuspocus/server 4 does not run on Deno (its crossws Node adapter refuses it): run " +
+          "troupe bench collab on Node, or pass --servers troupe,ywss",
+      );
     }
-    for (const line of rangesOf(s, results)) log(line);
-    return rowsOf(s, results);
+    const log = (m: string) => context.log(m);
+    // The troupe server child reads it; put back after, as the process (a test run) goes on.
+    const secretBefore = process.env.TROUPE_SECRET;
+    process.env.TROUPE_SECRET = SECRET;
+    try {
+      const results = await rounds(s, log);
+      for (const line of rangesOf(s, results)) log(line);
+      return rowsOf(s, results);
+    } finally {
+      if (secretBefore === undefined) delete process.env.TROUPE_SECRET;
+      else process.env.TROUPE_SECRET = secretBefore;
+    }
   },
 };
+
+/** Every round: per client count, `--rounds` times, each server in turn. */
+async function rounds(s: Settings, log: (m: string) => void): Promise<Map<string, Round[]>> {
+  const results = new Map<string, Round[]>();
+  for (const n of s.clients) {
+    for (let r = 0; r < s.rounds; r++) {
+      for (const kind of s.servers) {
+        const res = await round(kind, n, s, log);
+        log(
+          `${kind} c${n} round ${r + 1}: p50 ${res.p50.toFixed(2)} ms, p99 ${
+            res.p99.toFixed(2)
+          } ms, ` +
+            `RSS ${res.rssMb.toFixed(0)} MB, converged ${(res.converged * 100).toFixed(1)}%; ` +
+            `per update, first client ${res.firstP50.toFixed(2)} ms, last ${
+              res.lastP50.toFixed(2)
+            } ms (medians)`,
+        );
+        const key = `${kind}/${n}`;
+        results.set(key, [...(results.get(key) ?? []), res]);
+      }
+    }
+  }
+  return results;
+}
 
 /** One client process per core beyond the server's, at least one. */
 function defaultProcs(): number {

@@ -175,7 +175,8 @@ export class Room {
           return;
         }
         if (this.#failed) throw this.#failed;
-        m.updatesIn.inc();
+        // The stock client's sync step 2 is often empty: counted only when it changes something.
+        if (changes) m.updatesIn.inc();
         Y.applyUpdate(this.doc, msg.update, conn);
         this.#boundPending();
         return;

@@ -230,9 +230,21 @@ export class CollabServer {
     return this.#port;
   }
 
+  /** `host:port` where this machine reaches the server: loopback for a wildcard address, an IPv6
+   *  address in brackets. */
+  get origin(): string {
+    const host = this.#options.host ?? "127.0.0.1";
+    const at = ["0.0.0.0", "::", "[::]"].includes(host)
+      ? "127.0.0.1"
+      : host.includes(":") && !host.startsWith("[")
+      ? `[${host}]`
+      : host;
+    return `${at}:${this.#port}`;
+  }
+
   /** The y-websocket server URL (the session is the client's room). */
   get url(): string {
-    return `ws://${this.#options.host ?? "127.0.0.1"}:${this.#port}/collab`;
+    return `ws://${this.origin}/collab`;
   }
 
   /** Loaded sessions' names. */

@@ -76,8 +76,8 @@ export const command: Command = {
         launched.bus ? ", fan-out over NATS" : ""
       }${
         journal === "jetstream" ? ", journal in JetStream" : ""
-      }); http://127.0.0.1:${s.port}/healthz and /metrics` +
-        (launched.stream ? `; stream gateway ws://127.0.0.1:${s.port}/stream` : ""),
+      }); http://${s.origin}/healthz and /metrics` +
+        (launched.stream ? `; stream gateway ws://${s.origin}/stream` : ""),
     );
     const signal = await signalled;
     console.error(`troupe collab: ${signal}: closing`);

@@ -6,8 +6,8 @@
 import { connect, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 
-/** A server frame: binary data, or a close with its code and reason. */
-export type RawFrame = { op: "binary"; data: Uint8Array } | {
+/** A server frame: binary data, a close with its code and reason, or a ping (never answered). */
+export type RawFrame = { op: "binary"; data: Uint8Array } | { op: "ping" } | {
   op: "close";
   code: number;
   reason: string;
@@ -84,6 +84,7 @@ function drainFrames(buf: Buffer, emit: (f: RawFrame) => void): Buffer {
     const payload = new Uint8Array(buf.subarray(at, at + len));
     buf = buf.subarray(at + len);
     if (op === 2) emit({ op: "binary", data: payload });
+    else if (op === 9) emit({ op: "ping" });
     else if (op === 8) {
       const view = Buffer.from(payload);
       emit({

@@ -56,8 +56,13 @@ test("stock y-websocket clients sync through the server and see each other's edi
       const m = await getText(`${http}/metrics`);
       assert.is(metric(m, "troupe_collab_connections"), 2);
       assert.is(metric(m, "troupe_collab_sessions_loaded"), 1);
-      assert.ok(metric(m, "troupe_collab_updates_in_total") >= 2, m);
+      // Two edits; the clients' sync step 2s held nothing and are not updates.
+      assert.is(metric(m, "troupe_collab_updates_in_total"), 2, m);
       assert.ok(metric(m, "troupe_collab_updates_out_total") >= 2, m);
+      assert.ok(metric(m, "troupe_collab_messages_in_total") > 2, m);
+      assert.ok(metric(m, "troupe_collab_bytes_in_total") > 0, m);
+      assert.ok(metric(m, "troupe_collab_bytes_out_total") > 0, m);
+      assert.match(m, /^troupe_collab_persistence_lag_seconds\{[^}]*\} \d/m);
       const h = JSON.parse(await getText(`${http}/healthz`));
       assert.equal([h.ok, h.connections, h.sessions], [true, 2, 1]);
     } finally {
@@ -65,6 +70,19 @@ test("stock y-websocket clients sync through the server and see each other's edi
       b.destroy();
     }
   });
+});
+
+test("a server on a wildcard address gives a URL this machine reaches", async () => {
+  const dir = tempDir("troupe-collab-");
+  const c = await launchCollab({ dataDir: dir.path, host: "0.0.0.0" });
+  try {
+    assert.is(c.server.url, `ws://127.0.0.1:${c.server.port}/collab`);
+    const a = await connectClient(c.server.url, "ops", await tokenFor(dir.path, "ops", "viewer"));
+    a.destroy();
+  } finally {
+    await c.close();
+    dir.remove();
+  }
 });
 
 test("a missing, wrong, expired or other-session token is refused with 401 before any document loads", async () => {
@@ -107,6 +125,47 @@ test("a missing, wrong, expired or other-session token is refused with 401 befor
   });
 });
 
+test("an update reaches the other clients, and a joining client's first sync answer, only once the journal has written it", async () => {
+  await withServer(async (c, dir) => {
+    const token = await tokenFor(dir, "ops", "editor");
+    const a = await connectClient(c.server.url, "ops", token);
+    const b = await connectClient(c.server.url, "ops", token);
+    // The real file journal, its write held back until released.
+    const journal = c.store.journal;
+    const write = journal.sync.bind(journal);
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let written = 0;
+    journal.sync = async () => {
+      await held;
+      await write();
+      written++;
+    };
+    let writtenWhenSeen: number | undefined;
+    b.doc.getArray("log").observe(() => (writtenWhenSeen ??= written));
+    let late: Awaited<ReturnType<typeof connectClient>> | undefined;
+    try {
+      a.doc.getArray<string>("log").push(["held"]);
+      const room = c.server.room("ops")!;
+      await waitFor(() => room.doc.getArray("log").length === 1, 5000, "the server applied it");
+      late = await connectClient(c.server.url, "ops", token, { waitSync: false });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.is(b.doc.getArray("log").length, 0, "relayed before the journal wrote it");
+      assert.is(late.provider.synced, false, "a sync answer before the journal wrote the update");
+      release();
+      await waitFor(() => b.doc.getArray("log").length === 1, 5000, "the relay");
+      await waitFor(() => late!.provider.synced, 5000, "the late client's sync");
+      assert.ok(writtenWhenSeen !== undefined && writtenWhenSeen >= 1, `${writtenWhenSeen}`);
+      assert.equal(late.doc.getArray("log").toArray(), ["held"]);
+    } finally {
+      release();
+      a.destroy();
+      b.destroy();
+      late?.destroy();
+    }
+  });
+});
+
 test("a viewer receives edits and awareness but its writes are dropped and counted", async () => {
   await withServer(async (c, dir, http) => {
     const editor = await connectClient(c.server.url, "ops", await tokenFor(dir, "ops", "editor"));
@@ -114,6 +173,13 @@ test("a viewer receives edits and awareness but its writes are dropped and count
     try {
       editor.sdoc.setStep({ id: "s1", title: "check", status: "todo", assignee: "", due: 0 });
       await waitFor(() => viewer.sdoc.steps().length === 1, 5000, "the viewer sees the edit");
+      editor.provider.awareness.setLocalStateField("user", { name: "ed" });
+      await waitFor(
+        () =>
+          [...viewer.provider.awareness.getStates().values()].some((s) => s.user?.name === "ed"),
+        5000,
+        "the viewer sees the editor's awareness",
+      );
       viewer.sdoc.setStep({ id: "s2", title: "sneaky", status: "todo", assignee: "", due: 0 });
       const dropped = async () =>
         metric(await getText(`${http}/metrics`), "troupe_collab_viewer_writes_dropped_total");
@@ -159,6 +225,47 @@ test("a document is persisted: a new server on the same data directory serves ev
   }
 });
 
+test("a client's first sync answer comes only once the stored document is fully loaded", async () => {
+  const dir = tempDir("troupe-collab-");
+  try {
+    const first = await launchCollab({ dataDir: dir.path });
+    const token = await tokenFor(dir.path, "ops", "owner");
+    const a = await connectClient(first.server.url, "ops", token);
+    for (let i = 0; i < 20; i++) {
+      a.sdoc.addAnnotation({ id: `n${i}`, t: i, channel: "BTC", text: `note ${i}`, author: "a" });
+    }
+    await waitFor(() => first.server.room("ops")?.sdoc.annotationList().length === 20, 5000, "20");
+    a.destroy();
+    await first.close();
+    const second = await launchCollab({ dataDir: dir.path });
+    // The real store, its load held back until released.
+    const store = second.store;
+    const load = store.load.bind(store);
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    store.load = async (session, doc) => {
+      await held;
+      return await load(session, doc);
+    };
+    let b: Awaited<ReturnType<typeof connectClient>> | undefined;
+    try {
+      b = await connectClient(second.server.url, "ops", token, { waitSync: false });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.is(b.provider.synced, false, "answered before the document was loaded");
+      release();
+      await waitFor(() => b!.provider.synced, 5000, "the sync once loaded");
+      // Synced means the server's answer came: it must hold everything at once.
+      assert.is(b.sdoc.annotationList().length, 20);
+    } finally {
+      release();
+      b?.destroy();
+      await second.close();
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
 test("an idle document is unloaded (compacted) and loaded again on demand", async () => {
   const dir = tempDir("troupe-collab-");
   const c = await launchCollab({ dataDir: dir.path, limits: { idle_unload_ms: 200 } });
@@ -186,6 +293,68 @@ test("an idle document is unloaded (compacted) and loaded again on demand", asyn
     await c.close();
     dir.remove();
   }
+});
+
+test("a loaded document is compacted every N journal records and every T seconds", async () => {
+  const compactions = async (http: string) =>
+    metric(await getText(`${http}/metrics`), "troupe_collab_compactions_total");
+  await withServer(async (c, dir, http) => {
+    const a = await connectClient(c.server.url, "ops", await tokenFor(dir, "ops", "editor"));
+    try {
+      // Every 10 records: the schema stamp and 25 edits make two snapshots, not one per edit.
+      for (let i = 0; i < 25; i++) {
+        a.sdoc.addAnnotation({ id: `n${i}`, t: i, channel: "BTC", text: `${i}`, author: "a" });
+        const room = c.server.room("ops");
+        await waitFor(() => room?.sdoc.annotationList().length === i + 1, 5000, `edit ${i}`);
+      }
+      await c.server.room("ops")!.durable();
+      assert.is(await compactions(http), 2);
+      assert.is(c.store.sinceSnapshot("ops"), 6, "records past the last snapshot");
+    } finally {
+      a.destroy();
+    }
+  }, { compact_every_updates: 10, compact_every_ms: 600_000 });
+  await withServer(async (c, dir, http) => {
+    const a = await connectClient(c.server.url, "ops", await tokenFor(dir, "ops", "editor"));
+    try {
+      // Every 300 ms: a record is compacted though no 1000th came, with the client still on.
+      a.sdoc.addAnnotation({ id: "late", t: 1, channel: "BTC", text: "late", author: "a" });
+      const room = c.server.room("ops")!;
+      await waitFor(() => room.sdoc.annotationList().length === 1, 5000, "the edit");
+      await room.durable();
+      await waitFor(() => c.store.sinceSnapshot("ops") === 0, 5000, "the timed compaction");
+      assert.ok((await compactions(http)) >= 1);
+      assert.equal(c.server.sessions(), ["ops"], "the session stayed loaded");
+    } finally {
+      a.destroy();
+    }
+  }, { compact_every_updates: 1000, compact_every_ms: 300 });
+});
+
+test("a connection that stops answering pings is closed; one that answers stays", async () => {
+  await withServer(async (c, dir, http) => {
+    const token = await tokenFor(dir, "ops", "editor");
+    const stock = await connectClient(c.server.url, "ops", token);
+    const mute = await rawWebSocket(c.server.port, `/collab/ops?token=${token}`);
+    let pings = 0;
+    let closed = false;
+    mute.resume((f) => {
+      if (f.op === "ping") pings++;
+    });
+    mute.socket.on("close", () => (closed = true));
+    try {
+      await waitFor(() => closed, 5000, "the silent connection to be closed");
+      assert.ok(pings >= 1, `pinged ${pings} times before`);
+      const m = await getText(`${http}/metrics`);
+      assert.is(metric(m, "troupe_collab_sockets_closed_total", 'reason="liveness"'), 1, m);
+      await new Promise((r) => setTimeout(r, 300)); // three more pings
+      assert.ok(stock.provider.wsconnected, "the stock client (it answers) is still connected");
+      assert.is(c.server.health().connections, 1);
+    } finally {
+      stock.destroy();
+      mute.socket.destroy();
+    }
+  }, { ping_ms: 100 });
 });
 
 test("two clients editing while cut off from each other converge when they meet", async () => {

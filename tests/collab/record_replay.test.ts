@@ -5,8 +5,8 @@ import { InProcessBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, replaySessions, SessionDoc, SessionReplay } from "../../collab/mod.ts";
 import { applyUpdate, Doc } from "yjs";
 import { Recorder, RecordingReader } from "../../sim/mod.ts";
-import { runTroupe } from "../_support/cli.ts";
-import { tempDir } from "../_support/nats.ts";
+import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { connectClient, tokenFor, waitFor } from "./_support.ts";
 
 /** JSON with every object's keys sorted (replicas may order a map's keys differently). */
@@ -120,6 +120,61 @@ test("troupe replay rebuilds each recorded session's document and --verify check
       r.stdout,
       /session ops: \d+ updates, \d+ checkpoints, \d+ bytes rebuilt; verified/,
     );
+  } finally {
+    dir.remove();
+  }
+});
+
+test("troupe record captures troupe.collab.> from a node on NATS; troupe replay --verify rebuilds the session the clients had", async () => {
+  if (!haveNatsServer("troupe record of a collab node")) return;
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-collab-rec-nats-");
+  const path = join(dir.path, "live.rec");
+  const rec = startTroupe(["record", "--out", path, "--nats", nats.url]);
+  let expected: unknown;
+  try {
+    await rec.waitFor("Ctrl-C to stop");
+    const collab = await launchCollab({
+      dataDir: dir.path,
+      nats: nats.url,
+      nodeId: "n1",
+      bridge: false,
+      stream: false,
+    });
+    try {
+      const token = await tokenFor(dir.path, "ops", "editor");
+      const a = await connectClient(collab.server.url, "ops", token);
+      for (let i = 0; i < 12; i++) {
+        a.sdoc.addAnnotation({ id: `n${i}`, t: i, channel: "BTC", text: `note ${i}`, author: "a" });
+      }
+      a.sdoc.setThreshold("anomaly", "BTC", { z: 4 }, "a");
+      a.doc.getArray("annotations").delete(0, 2);
+      const room = collab.server.room("ops")!;
+      await waitFor(() => room.sdoc.annotationList().length === 10, 5000, "every edit");
+      await room.durable();
+      expected = view(a.doc);
+      a.destroy();
+    } finally {
+      await collab.close(); // unloading publishes the session's last checkpoint
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    rec.signal("SIGINT");
+    await rec.exited;
+    await nats.cleanup();
+  }
+  try {
+    assert.match(rec.output(), /collab \d+/, rec.output());
+    const r = await runTroupe(["replay", path, "--verify"]);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /session ops: \d+ updates, \d+ checkpoints, \d+ bytes rebuilt; verified/,
+    );
+    const [ops] = await replaySessions(path, { verify: true });
+    const rebuilt = new Doc();
+    applyUpdate(rebuilt, ops!.state);
+    assert.is(canon(view(rebuilt)), canon(expected));
   } finally {
     dir.remove();
   }

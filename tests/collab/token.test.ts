@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { readFileSync, statSync } from "node:fs";
+import { chmodSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   Keyring,
@@ -130,6 +130,15 @@ test("loadKeyring() creates collab.secret once with mode 0600 and reuses it", as
     });
     assert.is.not(env.currentKid, a.currentKid);
     assert.is(env.keys.length, 2);
+    // A secret others can read is refused, naming the file and its mode.
+    chmodSync(path, 0o644);
+    try {
+      await loadKeyring({ dataDir: dir.path, envSecret: undefined });
+      assert.unreachable("a secret readable by others was taken");
+    } catch (err) {
+      assert.match((err as Error).message, `${path} must be readable by its owner only`);
+      assert.match((err as Error).message, "got 644");
+    }
   } finally {
     dir.remove();
   }
@@ -153,6 +162,17 @@ test("troupe token prints a token the data directory's keyring accepts; bad usag
     const ring = await loadKeyring({ dataDir: dir.path, envSecret: undefined });
     const claims = await verifyToken(ring, r.stdout.trim(), { session: "ops", nowMs: Date.now() });
     assert.is(claims.role, "viewer");
+    const ttlS = claims.exp - Date.now() / 1000;
+    assert.ok(ttlS > 3500 && ttlS <= 3600, `--ttl 1h: expires in ${ttlS} s`);
+    const byDefault = await runTroupe(["token", "--session", "ops", "--data-dir", dir.path]);
+    assert.is(byDefault.code, 0, byDefault.stderr);
+    const d = await verifyToken(ring, byDefault.stdout.trim(), {
+      session: "ops",
+      nowMs: Date.now(),
+    });
+    assert.is(d.role, "editor", "the default role");
+    const defaultS = d.exp - Date.now() / 1000;
+    assert.ok(defaultS > 8 * 3600 - 100 && defaultS <= 8 * 3600, `default: ${defaultS} s`);
     const bad = await runTroupe([
       "token",
       "--session",
