@@ -91,7 +91,7 @@ export class CollabMetrics {
     this.socketsClosed = new Counter({
       name: "troupe_collab_sockets_closed_total",
       help:
-        "Sockets the server closed, by reason (malformed, oversize, rate, slow: unsent bytes past the bound, liveness, error)",
+        "Sockets the server closed, by reason (malformed, oversize, rate, slow: unsent bytes past the bound, liveness, expired: the token expired while open, error)",
       labelNames: ["reason"],
       registers,
     });

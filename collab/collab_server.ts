@@ -102,6 +102,9 @@ export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
  *  gateway's slow-consumer code). */
 export const COLLAB_CLOSE_SLOW = 4008;
 
+/** The close code of a connection whose token expired while it was open (the stream gateway's). */
+export const COLLAB_CLOSE_EXPIRED = 4401;
+
 /** How long a connection closed as a slow consumer may take over the closing handshake: it is not
  *  reading, so the close frame may never reach it. */
 const SLOW_CLOSE_GRACE_MS = 2_000;
@@ -142,6 +145,9 @@ interface Conn extends RoomConn {
   /** Messages of the connection queued on `chain` and not yet handled (or not yet settled). */
   queued: number;
   room: Room | undefined;
+  /** The token's expiry, seconds since the epoch, and the timer that closes the socket then. */
+  exp: number;
+  expiry: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface LoadedRoom {
@@ -351,6 +357,8 @@ export class CollabServer {
       chain: Promise.resolve(),
       queued: 0,
       room: undefined,
+      exp: claims.exp,
+      expiry: undefined,
       send: (bytes) => {
         if (ws.readyState !== ws.OPEN || conn.closing) return;
         // What ws and its socket still hold for this client (its queue of unsent writes).
@@ -362,6 +370,7 @@ export class CollabServer {
     };
     this.#conns.add(conn);
     this.metrics.connections.set(this.#conns.size);
+    this.#armExpiry(conn);
     conn.chain = this.#roomFor(session).then((r) => {
       conn.room = r;
       if (!conn.closing) r.join(conn);
@@ -371,6 +380,7 @@ export class CollabServer {
     ws.on("message", (data, isBinary) => this.#onMessage(conn, toBytes(data), isBinary));
     ws.on("close", () => {
       conn.closing = true;
+      clearTimeout(conn.expiry);
       this.#conns.delete(conn);
       this.metrics.connections.set(this.#conns.size);
       void conn.chain.finally(() => conn.room?.leave(conn));
@@ -446,6 +456,21 @@ export class CollabServer {
     this.metrics.socketsClosed.inc({ reason });
     // A close reason is at most 123 bytes.
     conn.ws.close(code, truncate(detail, 120));
+  }
+
+  /**
+   * Closes `conn` with 4401 when its token expires: a token is checked at the upgrade, and an open
+   * socket does not outlive it (the client reconnects with a fresh token). Timers hold at most
+   * ~24.8 days; a longer token's timer is armed again when it fires.
+   */
+  #armExpiry(conn: Conn): void {
+    const leftMs = conn.exp * 1000 - this.#now();
+    conn.expiry = setTimeout(() => {
+      if (conn.exp * 1000 > this.#now()) return this.#armExpiry(conn);
+      const at = new Date(conn.exp * 1000).toISOString();
+      this.#closeConn(conn, COLLAB_CLOSE_EXPIRED, "expired", `token expired at ${at}`);
+    }, Math.min(Math.max(0, leftMs), 2 ** 31 - 1));
+    (conn.expiry as { unref?: () => void }).unref?.();
   }
 
   #closeSlow(conn: Conn, buffered: number): void {

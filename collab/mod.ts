@@ -38,6 +38,7 @@ export {
 } from "./session_doc.ts";
 export { CollabMetrics } from "./collab_metrics.ts";
 export {
+  COLLAB_CLOSE_EXPIRED,
   COLLAB_CLOSE_SLOW,
   type CollabLimits,
   CollabServer,

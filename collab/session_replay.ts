@@ -59,8 +59,11 @@ export class SessionReplay {
         Y.applyUpdate(s.doc, m.payload);
         s.updates++;
       } else if (m.kind === "state") {
+        // Compared first: a checkpoint that is not a Yjs update throws here and is counted as
+        // malformed, never kept for the containment check of `results`.
+        const equal = sameContent(s.doc, m.payload);
         s.checkpoints.push(new Uint8Array(m.payload));
-        s.lastCheckpointEqual = sameContent(s.doc, m.payload);
+        s.lastCheckpointEqual = equal;
       }
     } catch {
       s.malformed++;

@@ -206,7 +206,18 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
     if (config) options.config = config;
     if (threads !== undefined) options.threads = threads;
     // Shared sessions (troupe.collab.<session>): each document rebuilt, and verified.
-    const sessions = await replaySessions(path, { verify }).catch(() => []);
+    let sessions: SessionReplayResult[];
+    try {
+      sessions = await replaySessions(path, { verify });
+    } catch (err) {
+      // Not a damaged recording (a cut is read up to, and reported by the actors' replay): a
+      // file that cannot be read on, said rather than the sessions silently left out.
+      await bus?.close().catch(() => {});
+      console.error(
+        `troupe replay: ${path}: rebuilding the shared sessions failed: ${(err as Error).message}`,
+      );
+      return EXIT_FAILURE;
+    }
     let result: ReplayResult;
     try {
       result = await replay(path, options);

@@ -125,6 +125,30 @@ test("a missing, wrong, expired or other-session token is refused with 401 befor
   });
 });
 
+test("a token that expires while connected closes that socket with 4401; its reconnect is refused, others stay", async () => {
+  await withServer(async (c, dir, http) => {
+    const short = await tokenFor(dir, "ops", "editor", 1);
+    const stock = await connectClient(c.server.url, "ops", await tokenFor(dir, "ops", "editor"));
+    const r = await rawConnect(`${c.server.url}/ops?token=${short}`);
+    if (!("ws" in r)) throw new Error(`refused: ${r.status} ${r.body}`);
+    let close: { code: number; reason: string } | undefined;
+    r.ws.on("close", (code, reason) => (close = { code, reason: reason.toString() }));
+    try {
+      await waitFor(() => close !== undefined, 5000, "the expiry close");
+      assert.is(close!.code, 4401);
+      assert.match(close!.reason, /^token expired at \d{4}-/);
+      const again = await rawConnect(`${c.server.url}/ops?token=${short}`);
+      assert.ok("status" in again && again.status === 401, "the same token is refused now");
+      const m = await getText(`${http}/metrics`);
+      assert.is(metric(m, "troupe_collab_sockets_closed_total", 'reason="expired"'), 1, m);
+      assert.ok(stock.provider.wsconnected, "a client whose token holds stays connected");
+    } finally {
+      stock.destroy();
+      r.ws.terminate();
+    }
+  });
+});
+
 test("an update reaches the other clients, and a joining client's first sync answer, only once the journal has written it", async () => {
   await withServer(async (c, dir) => {
     const token = await tokenFor(dir, "ops", "editor");

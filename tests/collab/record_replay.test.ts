@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { InProcessBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, replaySessions, SessionDoc, SessionReplay } from "../../collab/mod.ts";
+import { encodePeerMessage } from "../../collab/_protocol.ts";
 import { applyUpdate, Doc } from "yjs";
 import { Recorder, RecordingReader } from "../../sim/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
@@ -113,6 +114,19 @@ test("troupe replay rebuilds each recorded session's document and --verify check
     const [bad] = lossy.results(true);
     assert.is(bad!.verified!.ok, false);
     assert.match(bad!.verified!.problems.join("; "), "checkpoint");
+
+    // A checkpoint that is not a Yjs update is counted as undecodable, not thrown from results.
+    const garbled = new SessionReplay();
+    for await (const batch of reader.batches()) {
+      for (const m of batch) garbled.add(m.subject, m.data);
+    }
+    garbled.add(
+      "troupe.collab.ops",
+      encodePeerMessage({ node: "n1", kind: "state", payload: Uint8Array.of(0xff, 0xff, 7) }),
+    );
+    const [junk] = garbled.results(true);
+    assert.is(junk!.verified!.ok, false);
+    assert.match(junk!.verified!.problems.join("; "), "1 recorded messages could not be decoded");
 
     const r = await runTroupe(["replay", path, "--verify"]);
     assert.is(r.code, 0, r.stdout + r.stderr);
