@@ -299,7 +299,8 @@ export class Room {
       const t = now();
       // Relayed first: the clients wait for it, the gauge does not.
       this.#relay(batch);
-      for (const p of batch) metrics.persistLagSeconds.set((t - p.atMs) / 1000);
+      // The batch's first update waited longest: its lag is the batch's.
+      metrics.persistLagSeconds.set((t - batch[0]!.atMs) / 1000);
       if (store.sinceSnapshot(this.session) >= this.#options.compactEveryUpdates) {
         if (this.#pending.length === 0) {
           const pos = store.lastPosition(this.session);
