@@ -20,7 +20,8 @@ import {
   type SnapshotStore,
 } from "../actors/runtime/storage/mod.ts";
 import { type Bus, checkName } from "../protocol/mod.ts";
-import { type CollabLimits, CollabServer } from "./collab_server.ts";
+import type { CollabLimits } from "./collab_limits.ts";
+import { CollabServer } from "./collab_server.ts";
 import { DocStore } from "./doc_store.ts";
 import type { Room } from "./_room.ts";
 import { loadKeyring } from "./secret.ts";

@@ -41,10 +41,9 @@ export {
   COLLAB_CLOSE_EXPIRED,
   COLLAB_CLOSE_SLOW,
   type CollabLimits,
-  CollabServer,
-  type CollabServerOptions,
   DEFAULT_COLLAB_LIMITS,
-} from "./collab_server.ts";
+} from "./collab_limits.ts";
+export { CollabServer, type CollabServerOptions } from "./collab_server.ts";
 export { DocStore, docStream } from "./doc_store.ts";
 export {
   AntiEntropy,
