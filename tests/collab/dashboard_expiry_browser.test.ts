@@ -45,9 +45,9 @@ interface World {
 }
 let w: World;
 
-/** Upgrades refused for an expired token: by the collab server, by the stream gateway. */
-async function expiredRefusals(): Promise<{ collab: number; stream: number }> {
-  const text = await getText(`${w.base}/metrics`);
+/** Upgrades refused for an expired token by the server at `base`: collab and stream gateway. */
+async function expiredRefusals(base = w.base): Promise<{ collab: number; stream: number }> {
+  const text = await getText(`${base}/metrics`);
   const count = (name: string) => {
     const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && l.includes(`"expired"`));
     return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
@@ -58,8 +58,16 @@ async function expiredRefusals(): Promise<{ collab: number; stream: number }> {
   };
 }
 
-/** Waits until both links' statuses say the token expired; fails with what they say instead. */
-async function waitExpired(page: Page, sockets: string[], timeoutMs: number): Promise<void> {
+/**
+ * Waits until both links' statuses say the token expired; fails with what they say instead, the
+ * sockets the page opened and, with `base`, what that server refused.
+ */
+async function waitExpired(
+  page: Page,
+  sockets: string[],
+  options: { timeoutMs: number; base?: string },
+): Promise<void> {
+  const { timeoutMs, base } = options;
   try {
     await page.waitForFunction(
       () =>
@@ -71,11 +79,14 @@ async function waitExpired(page: Page, sockets: string[], timeoutMs: number): Pr
     );
   } catch (err) {
     const say = async (sel: string) => JSON.stringify(await page.textContent(sel));
+    const refused = base === undefined
+      ? ""
+      : `, expired tokens refused ${JSON.stringify(await expiredRefusals(base))}`;
     throw new Error(
       `The page did not say its token expired within ${timeoutMs} ms: collab ${await say(
         "#collab-status",
-      )}, stream ${await say("#stream-status")}, sockets opened ${JSON.stringify(sockets)}, ` +
-        `expired tokens refused ${JSON.stringify(await expiredRefusals())}`,
+      )}, stream ${await say("#stream-status")}, sockets opened ${JSON.stringify(sockets)}` +
+        refused,
       { cause: err },
     );
   }
@@ -126,7 +137,7 @@ test("a page whose token expires while open says so on both links, freezes its e
   const box = '#checklist li.step:has-text("watch the token") input[type=checkbox]';
   assert.not.ok(await page.isDisabled(box), "the step's checkbox is enabled while connected");
 
-  await waitExpired(page, sockets, 20_000);
+  await waitExpired(page, sockets, { timeoutMs: 20_000, base: w.base });
   const collabText = await page.textContent("#collab-status") ?? "";
   assert.match(
     collabText,
@@ -161,7 +172,7 @@ test("a page opened with an expired token connects to nothing and says so", asyn
   const { page, sockets, errors } = await openPage(
     `${w.base}/?session=${SESSION}&token=${token}&name=late`,
   );
-  await waitExpired(page, sockets, 15_000);
+  await waitExpired(page, sockets, { timeoutMs: 15_000, base: w.base });
   const at = new Date(Math.floor(hourAgoMs / 1000 + 60) * 1000).toISOString();
   const want = `token expired at ${at}: open the page with a new token ` +
     `(troupe token --session ops --role owner)`;
@@ -174,6 +185,51 @@ test("a page opened with an expired token connects to nothing and says so", asyn
   assert.equal(await expiredRefusals(), before, "the servers refused no expired token");
   assert.equal(errors, []);
   await page.close();
+});
+
+test("a page whose token expires while its server is away stops reconnecting at the expiry and says so", async () => {
+  const dir = tempDir("troupe-dash-away-");
+  const launch = (port?: number) =>
+    launchCollab({
+      dataDir: dir.path,
+      nats: w.nats.url,
+      bridge: false,
+      ...(port === undefined ? {} : { port }),
+    });
+  let collab = await launch();
+  try {
+    const port = collab.server.port, base = `http://127.0.0.1:${port}`;
+    await getText(`${base}/dashboard.js`);
+    const token = await tokenFor(dir.path, "away", "editor", 8);
+    const { page, sockets, errors } = await openPage(
+      `${base}/?session=away&token=${token}&name=ed&backfill=0`,
+    );
+    await page.waitForSelector("#collab-status.up", { timeout: 6000 });
+    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 6000 });
+    // The server goes away while the token is valid: the page retries (each attempt refused by
+    // the network), until an attempt fails after the token's expiry.
+    await collab.close();
+    await page.waitForSelector("#collab-status.down", { timeout: 5000 });
+    assert.not.match(await page.textContent("#collab-status") ?? "", "expired");
+    await waitExpired(page, sockets, { timeoutMs: 20_000 });
+    assert.match(
+      await page.textContent("#collab-status") ?? "",
+      /^token expired at .*Z: open the page with a new token \(troupe token --session away --role editor\)$/,
+    );
+    assert.ok(await page.isDisabled("#checklist button[name=add-step]"));
+    // Back on the same port, the server would refuse and count every reconnect now.
+    const tried = sockets.length;
+    assert.ok(tried > 2, `the page retried while the token was valid: ${sockets.join(", ")}`);
+    collab = await launch(port);
+    await page.waitForTimeout(RECONNECT_WATCH_MS);
+    assert.is(sockets.length, tried, `no socket opened after the expiry: ${sockets.join(", ")}`);
+    assert.equal(await expiredRefusals(base), { collab: 0, stream: 0 });
+    assert.equal(errors, []);
+    await page.close();
+  } finally {
+    await collab.close();
+    dir.remove();
+  }
 });
 
 if (run) test.run();
