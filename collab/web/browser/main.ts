@@ -51,6 +51,7 @@ function start(): void {
       ? new LiveWorkerLink()
       : undefined;
   // Once the token has expired, both links stay offline and their statuses say so (token_expiry.ts).
+  // It runs from the links' events or at the end of start(), once `link` and `stream` exist.
   let expiredText: string | undefined;
   const expire = (reason?: string) => {
     if (expiredText !== undefined) return;

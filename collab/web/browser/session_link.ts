@@ -98,10 +98,12 @@ export interface SessionLink {
 export interface SessionLinkOptions {
   /** The provider's status: `connecting`, `connected`, `disconnected`. */
   onStatus(status: string): void;
-  /** The token expired: the server closed the socket with 4401, or a reconnect would come after
-   *  the token's expiry (the server refuses it with 401, which a browser cannot tell from a
-   *  network failure). The link stays offline; a token expired already at the start connects
-   *  nothing, and this is called by the page itself (see `expired`). */
+  /**
+   * The token expired while the link was open or away: the server closed with 4401, or a close
+   * came after the token's expiry (a reconnect would be refused with 401, which a browser cannot
+   * tell from a network failure). The link stays offline. Not called for a token expired already
+   * at the start, which connects nothing (the page checks `expired` itself).
+   */
   onExpired(): void;
 }
 
