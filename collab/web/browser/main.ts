@@ -17,8 +17,9 @@ import { LiveRouter } from "./live_router.ts";
 import { LiveWorkerLink } from "./live_worker_link.ts";
 import { PresencePanel } from "./presence_panel.ts";
 import { ScanPanel } from "./scan_panel.ts";
-import { connectSession, pageParams } from "./session_link.ts";
+import { connectSession, expired, pageParams } from "./session_link.ts";
 import { ThresholdsPanel } from "./thresholds_panel.ts";
+import { expiredMessage, freezeEditing, TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
 import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
 
 /** What the dashboard subscribes to. */
@@ -49,7 +50,30 @@ function start(): void {
     params.mode === "batched" && params.render === "worker" && LiveWorkerLink.available()
       ? new LiveWorkerLink()
       : undefined;
-  const link = connectSession(params, (s) => setStatus("collab-status", s === "connected", s));
+  // Once the token has expired, both links stay offline and their statuses say so (token_expiry.ts).
+  // It runs from the links' events or at the end of start(), once `link` and `stream` exist.
+  let expiredText: string | undefined;
+  const expire = (reason?: string) => {
+    if (expiredText !== undefined) return;
+    expiredText = expiredMessage(link.expiresAtMs, {
+      session: params.session,
+      role: link.me.role,
+      ...(reason ? { reason } : {}),
+    });
+    link.canWrite = false;
+    link.provider.disconnect();
+    stream?.close();
+    setStatus("collab-status", false, expiredText);
+    setStatus("stream-status", false, expiredText);
+    freezeEditing(document);
+    document.body.setAttribute("data-token-expired", "1");
+  };
+  const link = connectSession(params, {
+    onStatus: (s) => {
+      if (expiredText === undefined) setStatus("collab-status", s === "connected", s);
+    },
+    onExpired: () => expire(),
+  });
   byId("session-label").textContent =
     `session ${params.session} · ${link.me.name} (${link.me.role})`;
   let focused: string | undefined;
@@ -72,7 +96,8 @@ function start(): void {
   const router = new LiveRouter({ grid, events, coherence });
   const messageTimes: number[] = [], messageStarts: number[] = [];
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const stream = new StreamClient({
+  // A token expired already connects neither link (each attempt would be refused with 401).
+  const stream = expired(link.expiresAtMs) ? undefined : new StreamClient({
     url: `${scheme}://${location.host}/stream`,
     token: params.token,
     // The DOM's send() is typed for ArrayBuffer-backed views only; the client sends exactly those.
@@ -93,17 +118,26 @@ function start(): void {
     onSubscribed: () => document.body.setAttribute("data-stream-subscribed", "1"),
     onGap: (g) => setStatus("stream-status", true, `live (${g.missed} missed)`),
     onRefused: (_id, reason) => setStatus("stream-status", false, `refused: ${reason}`),
-    onStatus: (status, detail) =>
+    onStatus: (status, detail) => {
+      // Closed for an expired token, or refused (1006 here) after it expired: offline for good
+      // (expire() closes the client, so that it does not reconnect).
+      if (
+        status === "closed" &&
+        (detail?.code === TOKEN_EXPIRED_CLOSE || expired(link.expiresAtMs))
+      ) {
+        return expire(detail?.reason);
+      }
       setStatus(
         "stream-status",
         status === "open",
         status === "open" ? "live" : `${status}${detail ? ` ${detail.code} ${detail.reason}` : ""}`,
-      ),
+      );
+    },
   });
   // Everything the page shows, in one subscription (the client resumes it exactly); `since: 0`
   // backfills from the gateway's buffer, so a reload redraws the recent past (`&backfill=0`: live
   // only, what the bench uses).
-  stream.subscribe({
+  stream?.subscribe({
     subjects: [...DASHBOARD_SUBJECTS],
     slow: "gap",
     ...(params.backfill ? { since: 0 } : {}),
@@ -116,6 +150,7 @@ function start(): void {
   new ChecklistPanel(link);
   new AnnotationsPanel(link, grid, () => focused);
   new ScanPanel(link, params);
+  if (expired(link.expiresAtMs)) expire();
   Object.assign(globalThis, {
     troupe: {
       params,

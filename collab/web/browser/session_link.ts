@@ -8,6 +8,7 @@
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
 import { SessionDoc } from "../../session_doc.ts";
+import { TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
 
 /** Who this page's user is. */
 export interface Me {
@@ -51,16 +52,27 @@ export function pageParams(search: string): PageParams {
   };
 }
 
-/** The role a token claims (unverified: it only decides which controls are enabled). */
-export function roleOf(token: string): Me["role"] {
+/** A token's payload, read without checking its signature (the page only decides what to show). */
+function payloadOf(token: string): Record<string, unknown> | undefined {
   try {
     const payload = token.slice(0, token.indexOf("."));
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
-    const role = (JSON.parse(json) as { role?: unknown }).role;
-    return role === "editor" || role === "owner" ? role : "viewer";
+    const json: unknown = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/")));
+    return json !== null && typeof json === "object" ? json as Record<string, unknown> : undefined;
   } catch {
-    return "viewer";
+    return undefined;
   }
+}
+
+/** The role a token claims (unverified: it only decides which controls are enabled). */
+export function roleOf(token: string): Me["role"] {
+  const role = payloadOf(token)?.role;
+  return role === "editor" || role === "owner" ? role : "viewer";
+}
+
+/** When a token says it expires, in milliseconds since the epoch (unverified), if it says. */
+export function expiryOf(token: string): number | undefined {
+  const exp = payloadOf(token)?.exp;
+  return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : undefined;
 }
 
 /** A colour of its own for each name. */
@@ -76,12 +88,40 @@ export interface SessionLink {
   sdoc: SessionDoc;
   provider: WebsocketProvider;
   me: Me;
+  /** Whether the page's edits reach the session: an editor's or owner's, until the token expires. */
   canWrite: boolean;
+  /** When the token expires (ms since the epoch), as it says. */
+  expiresAtMs: number | undefined;
 }
 
-/** Connects to the session of `params` on this page's server. */
-export function connectSession(params: PageParams, onStatus: (s: string) => void): SessionLink {
+/** What `connectSession` tells its page. */
+export interface SessionLinkOptions {
+  /** The provider's status: `connecting`, `connected`, `disconnected`. */
+  onStatus(status: string): void;
+  /**
+   * The token expired while the link was open or away: the server closed with 4401, or a close
+   * came after the token's expiry (a reconnect would be refused with 401, which a browser cannot
+   * tell from a network failure). The link stays offline. Not called for a token expired already
+   * at the start, which connects nothing (the page checks `expired` itself).
+   */
+  onExpired(): void;
+}
+
+/** Whether a token expiring at `expiresAtMs` has expired by now (the page's clock). */
+export function expired(expiresAtMs: number | undefined): boolean {
+  return expiresAtMs !== undefined && expiresAtMs <= Date.now();
+}
+
+/**
+ * Connects to the session of `params` on this page's server, unless the token has expired already
+ * (then the link is offline from the start). After a close, the provider reconnects unless the
+ * token has expired, or the server closed with another code of 4400-4499 (y-websocket's default:
+ * the server's decision, which a reconnect cannot change).
+ */
+export function connectSession(params: PageParams, options: SessionLinkOptions): SessionLink {
   const doc = new Y.Doc();
+  const expiresAtMs = expiryOf(params.token);
+  const offline = expired(expiresAtMs);
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const provider = new WebsocketProvider(
     `${scheme}://${location.host}/collab`,
@@ -91,13 +131,27 @@ export function connectSession(params: PageParams, onStatus: (s: string) => void
       params: { token: params.token },
       disableBc: true,
       maxBackoffTime: 2000,
+      connect: !offline,
+      // 4401 (token expired) lies in 4400-4499.
+      shouldReconnect: (ev: CloseEvent) =>
+        !(ev.code >= 4400 && ev.code < 4500) && !expired(expiresAtMs),
     },
   );
-  provider.on("status", (e: { status: string }) => onStatus(e.status));
+  provider.on("status", (e: { status: string }) => options.onStatus(e.status));
+  provider.on("closed", (e: { code: number }) => {
+    if (e.code === TOKEN_EXPIRED_CLOSE || expired(expiresAtMs)) options.onExpired();
+  });
   const role = roleOf(params.token);
   const me: Me = { name: params.name, color: colorOf(params.name), role };
   provider.awareness.setLocalStateField("user", { name: me.name, color: me.color, role });
-  return { doc, sdoc: new SessionDoc(doc), provider, me, canWrite: role !== "viewer" };
+  return {
+    doc,
+    sdoc: new SessionDoc(doc),
+    provider,
+    me,
+    canWrite: role !== "viewer" && !offline,
+    expiresAtMs,
+  };
 }
 
 /** A fresh id for a document entry (a valid subject token). */

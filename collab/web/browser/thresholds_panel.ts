@@ -70,7 +70,9 @@ export class ThresholdsPanel {
       }
     });
     editor.append(el("div", { class: "row" }, kind, channel, field, value, set), this.#error);
-    if (off) editor.append(el("div", { class: "readonly-note" }, "read-only: you are a viewer"));
+    if (this.#link.me.role === "viewer") {
+      editor.append(el("div", { class: "readonly-note" }, "read-only: you are a viewer"));
+    }
   }
 
   render(): void {
