@@ -102,15 +102,35 @@ export interface RunningTroupe {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** The troupe processes started in the background and not seen to exit yet. */
+const running = new Set<ChildProcess>();
+let hooked = false;
+
+/**
+ * Asks what a test process leaves running to stop when it ends (SIGINT: `troupe up` then stops
+ * the nats-server it started): a test process that dies of an uncaught error runs no test's
+ * `finally`, and on Node its troupe processes ran on.
+ */
+function stopOnExit(): void {
+  for (const child of running) signalChild(child, "SIGINT");
+  running.clear();
+}
+
 /** Starts troupe in the background. */
 export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
   const [cmd, cmdArgs] = troupeCommand(args);
   const child = spawn(cmd, cmdArgs, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  if (!hooked) process.once("exit", stopOnExit);
+  hooked = true;
+  running.add(child);
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((resolve) =>
-    child.on("close", (code) => resolve(code))
+    child.on("close", (code) => {
+      running.delete(child);
+      resolve(code);
+    })
   );
   return {
     child,
