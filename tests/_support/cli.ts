@@ -23,12 +23,40 @@ export function troupeCommand(args: string[]): [string, string[]] {
   return [process.execPath, [join(ROOT, "cli/troupe.mjs"), ...args]];
 }
 
-/** Runs troupe to completion and returns its exit code and output. */
+/**
+ * How long `runTroupe` lets a run take before it kills it: a run that ends in about a second on a
+ * quiet machine once took over 60 s at a load of 31 (3a0780d); a hang is still caught.
+ */
+const RUN_TIMEOUT_MS_DEFAULT = 120_000;
+
+/**
+ * Sends `name` to the child by its pid. Not `child.kill()`: Deno's ChildProcess takes a signal it
+ * managed to send for the cause of the exit, so a child that had just exited 0, its exit not yet
+ * seen, was reported as exit code null (killed by the signal); Node reports the code it exited
+ * with either way, and so does Deno when the signal goes through `process.kill`.
+ */
+function signalChild(child: ChildProcess, name: "SIGTERM" | "SIGINT" | "SIGKILL"): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(child.pid, name);
+  } catch (err) {
+    // Gone already (it exited, its exit not yet seen): a signal to it is moot, and throwing
+    // here (in a test's `finally`, say) would hide the failure that made it exit.
+    if ((err as { code?: string }).code !== "ESRCH") throw err;
+  }
+}
+
+/**
+ * Runs troupe to completion and returns its exit code and output. A run still going after
+ * `timeoutMs` is killed; its code is then null, and its stderr ends with a line saying so (a bare
+ * null code in a failed check, under load, was once all there was to see of such a timeout).
+ */
 export function runTroupe(
   args: string[],
   options: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [cmd, cmdArgs] = troupeCommand(args);
+  const timeoutMs = options.timeoutMs ?? RUN_TIMEOUT_MS_DEFAULT;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, cmdArgs, {
       cwd: options.cwd ?? ROOT,
@@ -38,10 +66,18 @@ export function runTroupe(
     let stdout = "", stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
     child.stderr!.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      signalChild(child, "SIGKILL");
+    }, timeoutMs);
     child.on("error", reject);
-    child.on("close", (code) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
+      if (code === null) {
+        stderr += `\n[runTroupe: troupe ${args.join(" ")} ended by ${signal}` +
+          (timedOut ? `, sent by runTroupe: it had not exited within ${timeoutMs} ms]` : "]");
+      }
       resolve({ code, stdout, stderr });
     });
   });
@@ -66,29 +102,42 @@ export interface RunningTroupe {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** The troupe processes started in the background and not seen to exit yet. */
+const running = new Set<ChildProcess>();
+let hooked = false;
+
+/**
+ * Asks what a test process leaves running to stop when it ends (SIGINT: `troupe up` then stops
+ * the nats-server it started): a test process that dies of an uncaught error runs no test's
+ * `finally`, and on Node its troupe processes ran on.
+ */
+function stopOnExit(): void {
+  for (const child of running) signalChild(child, "SIGINT");
+  running.clear();
+}
+
 /** Starts troupe in the background. */
 export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
   const [cmd, cmdArgs] = troupeCommand(args);
   const child = spawn(cmd, cmdArgs, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  if (!hooked) process.once("exit", stopOnExit);
+  hooked = true;
+  running.add(child);
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((resolve) =>
-    child.on("close", (code) => resolve(code))
+    child.on("close", (code) => {
+      running.delete(child);
+      resolve(code);
+    })
   );
   return {
     child,
     output: () => out,
     exited,
     signal(name) {
-      if (child.pid === undefined || child.exitCode !== null) return;
-      try {
-        process.kill(child.pid, name);
-      } catch (err) {
-        // Gone already (it exited, its exit not yet seen): a signal to it is moot, and throwing
-        // here (in a test's `finally`, say) would hide the failure that made it exit.
-        if ((err as { code?: string }).code !== "ESRCH") throw err;
-      }
+      signalChild(child, name);
     },
     async stop(graceMs = 10_000) {
       this.signal("SIGINT");
@@ -103,8 +152,10 @@ export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
         if (Date.now() - t0 > timeoutMs) {
           throw new Error(`Timed out waiting for "${text}" in:\n${out}`);
         }
-        if (child.exitCode !== null) {
-          throw new Error(`troupe exited (${child.exitCode}) before "${text}":\n${out}`);
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(
+            `troupe exited (${child.exitCode ?? child.signalCode}) before "${text}":\n${out}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 25));
       }

@@ -150,7 +150,11 @@ interface Trio {
   repairs: { node: string; target: string }[];
 }
 
-const LIMITS = { anti_entropy_ms: 300, anti_entropy_holdoff_ms: 1000 };
+// A node ranks among a stale node's repairers the nodes it had a digest from within three periods:
+// at 300 ms (a 900 ms window) a stall of this process, where all three nodes run, left a node
+// thinking the first in order gone, so it repaired at once as well (the first test failed with
+// repeated 700 ms stalls). At 1000 ms a stall must last about 2.5 s to do that.
+const LIMITS = { anti_entropy_ms: 1000, anti_entropy_holdoff_ms: 1000 };
 
 async function withTrio(fn: (t: Trio) => Promise<void>): Promise<void> {
   const nats = await startTestNats();
@@ -179,8 +183,8 @@ async function withTrio(fn: (t: Trio) => Promise<void>): Promise<void> {
     for (const n of names) {
       await waitFor(() => ids(clients[n]).length === 1, 5000, `${n}'s client sees the first edit`);
     }
-    // Long enough for every node to have heard every other's digest (periods up to 450 ms).
-    await new Promise((r) => setTimeout(r, 1500));
+    // Long enough for every node to have heard every other's digest (periods up to 1.5 s).
+    await new Promise((r) => setTimeout(r, 3000));
     await watcher.flush();
     repairs.length = 0;
     await fn({ nodes, buses, clients, repairs });
@@ -220,7 +224,7 @@ if (haveNatsServer("collab anti-entropy with N nodes")) {
   test("three nodes: the stale one is repaired by one repair, not one from each node holding the update", async () => {
     await withTrio(async (t) => {
       await cMissesNextUpdate(t);
-      await waitFor(() => ids(t.clients.c).length === 2, 5000, "c's client to be repaired");
+      await waitFor(() => ids(t.clients.c).length === 2, 15_000, "c's client to be repaired");
       assert.equal(ids(t.clients.c), ids(t.clients.a));
       // Past the second node's hold-off and a few more digests of c: still one repair.
       await new Promise((r) => setTimeout(r, 2 * LIMITS.anti_entropy_holdoff_ms + 500));
@@ -245,7 +249,7 @@ if (haveNatsServer("collab anti-entropy with N nodes")) {
         return drop;
       };
       await cMissesNextUpdate(t);
-      await waitFor(() => ids(t.clients.c).length === 2, 8000, "c's client to be repaired");
+      await waitFor(() => ids(t.clients.c).length === 2, 20_000, "c's client to be repaired");
       assert.ok(lost >= 1, "the first node's repair was lost");
       assert.equal(t.repairs.slice(0, 1), [{ node: second, target: "c" }]);
     });

@@ -114,7 +114,10 @@ async function withOlderNode(
     if (key) repairUpdates.push(decoding.readVarString(decoding.createDecoder(m.data)));
   });
   const more: { node: LaunchedCollab; bus: NatsBus; client: Client }[] = [];
-  const limits = { anti_entropy_ms: 200, anti_entropy_holdoff_ms: 400 };
+  // A node ranks among the repairers only the nodes it had a digest from within three periods: at
+  // 200 ms (a 600 ms window) a stall of this process, where the current nodes run, can leave one
+  // thinking the other gone, and both repair (as in anti_entropy_nodes.test.ts). 1000 ms gives 3 s.
+  const limits = { anti_entropy_ms: 1000, anti_entropy_holdoff_ms: 400 };
   const a = await launchCollab({
     dataDir: dir.path,
     bus,
@@ -144,8 +147,8 @@ async function withOlderNode(
       const token = await tokenFor(join(dir.path, "b"), "ops", "editor");
       more.push({ node: b, bus: bBus, client: await connectClient(b.server.url, "ops", token) });
       await waitFor(() => b.server.room("ops")?.sdoc.annotationList().length === 3, 5000, "b");
-      // Long enough for a and b to have heard each other's digests (periods up to 300 ms).
-      await new Promise((r) => setTimeout(r, 700));
+      // Long enough for a and b to have heard each other's digests (periods up to 1.5 s).
+      await new Promise((r) => setTimeout(r, 3000));
     }
     // It joins after the edits went out: only anti-entropy can bring them.
     await a.server.room("ops")!.durable();
@@ -188,7 +191,7 @@ if (haveNatsServer("collab anti-entropy across versions")) {
       assert.is(old.malformed, 0, "no message it cannot read");
       assert.ok(old.kinds.includes(0), "the repair came as an update");
       assert.ok((await asUpdate()) >= 1, "counted as a repair sent as an update");
-      // The repair can come before a's first digest (periods of 100-300 ms from the room's
+      // The repair can come before a's first digest (periods of 0.5-1.5 s from the room's
       // load): wait for one. A digest without the header never lands in speaks.
       await waitFor(() => speaks.length > 0, 5000, "a digest of a's carrying the speaks header");
       assert.equal(speaks[0]!.split(","), ["update", "awareness", "state", "repair"]);

@@ -31,9 +31,11 @@ function sleep(ms: number): Promise<void> {
 
 test("renewals of unchanged states go out together after the renewal wait, a change at once", async () => {
   const dir = tempDir("troupe-collab-awareness-");
+  // The renewals below are sent over about 180 ms, and must all fall within one renewal wait: 3 s
+  // leaves room for a stall of this process (server and clients alike) that 1 s did not.
   const c = await launchCollab({
     dataDir: dir.path,
-    limits: { awareness_batch_ms: 20, awareness_renewal_batch_ms: 1000 },
+    limits: { awareness_batch_ms: 20, awareness_renewal_batch_ms: 3000 },
   });
   const token = await tokenFor(dir.path, "ops", "editor");
   const path = `/collab/ops?token=${token}`;
@@ -79,7 +81,7 @@ test("renewals of unchanged states go out together after the renewal wait, a cha
       mirror.meta.get(a.clientID)?.clock === a.meta.get(a.clientID)?.clock;
     await waitFor(
       () => clients.every(current),
-      5000,
+      10_000,
       "the reader has every renewal and the new client",
     );
     await sleep(100); // anything else sent would have come by now

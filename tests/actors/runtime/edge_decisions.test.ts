@@ -16,6 +16,7 @@ import { decodeEnvelope, encodeFrame, feedSubject } from "../../../protocol/mod.
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 import { onlyKinds } from "../../_support/only_kinds.ts";
 import { startTroupe } from "../../_support/cli.ts";
+import { segmentsHold } from "../../_support/journal_files.ts";
 
 const test = suite("edge_decisions");
 
@@ -82,7 +83,13 @@ if (haveNatsServer("edge_decisions")) {
       await send("d", 0);
       await until(() => dead.length === 2, () => `dead letters ${dead}`);
       assert.equal(dead, ["oversize troupe.feed.t.c", "oversize troupe.feed.t.d"]);
-      await new Promise((r) => setTimeout(r, 300)); // the decisions written out
+      // Both decisions written out (a kill -9 keeps what is written): the journal writes every
+      // 20 ms, but a loaded machine can hold the host back for longer than any fixed wait.
+      const journalDir = join(dir.path, "host", "journal");
+      await until(
+        () => ["c", "d"].every((ch) => segmentsHold(journalDir, feedSubject("t", ch))),
+        () => `the decisions in the journal at ${journalDir}`,
+      );
       host.signal("SIGKILL");
       await host.exited;
 

@@ -23,6 +23,7 @@ import { Prng } from "../../../sim/prng/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 import { onlyKinds } from "../../_support/only_kinds.ts";
 import { runTroupe, startTroupe } from "../../_support/cli.ts";
+import { segmentsHold } from "../../_support/journal_files.ts";
 
 const test = suite("journal_damage");
 
@@ -86,6 +87,20 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Waits until the journal's files hold each channel's last frame of the first half: the host
+ * writes every 20 ms, but a loaded machine can hold it back past any fixed wait, and a kill -9
+ * before the write loses the tail (with core input, for good).
+ */
+async function writtenOut(dir: string): Promise<void> {
+  const journalDir = join(dir, "host", "journal");
+  const deadline = Date.now() + 30_000;
+  while (!CHANNELS.every((ch) => segmentsHold(journalDir, `${ch}-${HALF - 1}`))) {
+    if (Date.now() > deadline) throw new Error(`the first half not written out in ${journalDir}`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -164,7 +179,7 @@ if (haveNatsServer("journal_damage")) {
       const half = countsReached(nc, HALF * BATCH);
       await publish(0, HALF);
       await within(half, 30_000, "the first half applied");
-      await new Promise((r) => setTimeout(r, 300)); // written out (fsync interval 20 ms)
+      await writtenOut(dir.path);
       host.signal("SIGKILL");
       await host.exited;
       const damaged = damageJournal(dir.path, seed);
@@ -226,7 +241,7 @@ if (haveNatsServer("journal_damage")) {
       }
       await nc.flush();
       await within(half, 30_000, "the first half applied");
-      await new Promise((r) => setTimeout(r, 300));
+      await writtenOut(dir.path);
       host.signal("SIGKILL");
       await host.exited;
       host = undefined;

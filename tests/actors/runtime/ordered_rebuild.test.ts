@@ -218,6 +218,20 @@ function states(run: Run): Map<string, { kernel: string; config: string }> {
   return out;
 }
 
+/**
+ * Waits (at most 15 s) until both runs have seen outputs under the same ids: an instance that has
+ * caught up has published its last outputs, but they come back through the nats-server, which a
+ * loaded machine can hold back past any fixed wait. Runs that publish different ids still differ
+ * when the wait ends, and the comparison that follows says how.
+ */
+async function sameOutputIds(run: Run, clean: Run): Promise<void> {
+  const same = () =>
+    run.outputs.size === clean.outputs.size &&
+    [...clean.outputs.keys()].every((id) => run.outputs.has(id));
+  const t0 = Date.now();
+  while (!same() && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 25));
+}
+
 /** The same state and the same outputs under the same ids, and no id with two payloads. */
 function assertSameAsFaultFree(run: Run, clean: Run): void {
   const a = states(clean), b = states(run);
@@ -324,7 +338,8 @@ async function scenario(
     await publishFrames(run, BEFORE_RESTART, FRAMES, seed);
     await caughtUp(clean, "the fault-free run's second part");
     await caughtUp(run, "the rebuilt run's second part");
-    await new Promise((r) => setTimeout(r, 200)); // the last outputs arrive
+    await sameOutputIds(run, clean);
+    await new Promise((r) => setTimeout(r, 200)); // anything more published would have come
     assertSameAsFaultFree(run, clean);
 
     // Recovery again: the same state, nothing lost, nothing applied twice. Without snapshots (the
