@@ -88,7 +88,7 @@ export class NatsServer {
     return new Promise((resolve, reject) => {
       let text = "";
       const timer = setTimeout(() => {
-        this.#child.kill("SIGKILL");
+        this.#signal("SIGKILL");
         reject(
           new Error(`nats-server on port ${this.port} was not ready in ${timeoutMs} ms:\n${text}`),
         );
@@ -126,8 +126,8 @@ export class NatsServer {
   /** Stops the server gracefully (SIGTERM), then forcibly after `graceMs`. */
   async stop(graceMs = 5000): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    this.#child.kill("SIGTERM");
-    const timer = setTimeout(() => this.#child.kill("SIGKILL"), graceMs);
+    this.#signal("SIGTERM");
+    const timer = setTimeout(() => this.#signal("SIGKILL"), graceMs);
     await this.#exited;
     clearTimeout(timer);
   }
@@ -135,8 +135,24 @@ export class NatsServer {
   /** Kills the server at once (SIGKILL), as a crash would. */
   async kill(): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    this.#child.kill("SIGKILL");
+    this.#signal("SIGKILL");
     await this.#exited;
+  }
+
+  /**
+   * Sends `name` to the server by its pid. Not `ChildProcess.kill()`: on Deno it sends nothing once
+   * a signal has been sent, so a SIGKILL after a SIGTERM the server did not heed was lost.
+   */
+  #signal(name: "SIGTERM" | "SIGKILL"): void {
+    const pid = this.#child.pid;
+    if (pid === undefined || this.#child.exitCode !== null || this.#child.signalCode !== null) {
+      return;
+    }
+    try {
+      process.kill(pid, name);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ESRCH") throw err; // gone already
+    }
   }
 
   /** Stops this server and starts another on the same port and store directory. */
