@@ -33,6 +33,11 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Longer help text after the options (examples, notes). */
   details?: string;
+  /**
+   * Whether it takes arguments besides options (replay FILE, ctl KIND, scan CRITERIA); without
+   * this, any argument is a usage error naming it, never silently ignored.
+   */
+  takesArguments?: boolean;
   run(args: ParsedArgs): Promise<number>;
   /** For commands that pass options through (bench): takes the raw arguments instead. */
   runRaw?(argv: string[]): Promise<number>;
@@ -83,8 +88,15 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
       allowPositionals: true,
       strict: true,
     });
+    if (!command.takesArguments && positionals.length > 0 && values.help !== true) {
+      throw new UsageError(
+        `Unexpected argument "${positionals[0]}": troupe ${command.name} takes options only ` +
+          "(each starts with --)",
+      );
+    }
     return { values: values as ParsedArgs["values"], positionals };
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ""));
   }
 }

@@ -17,7 +17,8 @@ export const command: Command = {
     port: {
       type: "string",
       arg: "P",
-      help: "Port of ws://HOST:P/collab, /healthz, /metrics (default 1234)",
+      help: "Port of ws://HOST:P/collab, the dashboard, /healthz, /metrics (default 1234; 0: a " +
+        "free one)",
     },
     host: { type: "string", arg: "H", help: "Address to listen on (default 127.0.0.1)" },
     "data-dir": {
@@ -28,7 +29,7 @@ export const command: Command = {
     nats: {
       type: "string",
       arg: "URL",
-      help: "Fan out to other collab nodes over this NATS server",
+      help: "Fan out to other collab nodes over this NATS server (default: none, a single node)",
     },
     "node-id": { type: "string", arg: "ID", help: "This node's name on NATS (default: random)" },
     fsync: {
@@ -42,8 +43,12 @@ export const command: Command = {
       help: "file (default, in the data directory) or jetstream (in NATS: needs --nats, --node-id)",
     },
   },
-  details: "Clients: new WebsocketProvider('ws://HOST:P/collab', SESSION, doc, " +
-    "{ params: { token } }) with a token from `troupe token --session SESSION`.",
+  details: `Examples:
+  troupe collab --port 1234 --data-dir .troupe
+  troupe collab --port 1235 --nats nats://127.0.0.1:4222 --node-id collab-2
+Clients: new WebsocketProvider('ws://HOST:P/collab', SESSION, doc, { params: { token } }) with a
+token from troupe token --session SESSION (same --data-dir); the dashboard is
+http://HOST:P/?session=SESSION&token=TOKEN.`,
   async run(args) {
     const port = num(args, "port", 1234, { min: 0, max: 65535, integer: true });
     const fsync = (str(args, "fsync") ?? "never") as FsyncPolicy;

@@ -50,7 +50,7 @@ import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
 
 export const command: Command = {
   name: "up",
-  summary: "everything on one machine: NATS, a host, a synthetic feed",
+  summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
   usage:
     "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] [--data-dir DIR] " +
     "[--http-port N] [--collab-port N] [--no-nats] [--journal KIND] [--record FILE] " +
@@ -65,7 +65,7 @@ export const command: Command = {
     channels: {
       type: "string",
       arg: "N",
-      help: "Symbols in the synthetic market feed, or metrics series (default 8)",
+      help: "Symbols of the synthetic market feed, or series of the metrics feed (default 8)",
     },
     rate: { type: "string", arg: "N", help: "Samples per second over all channels (default 2000)" },
     duration: {
@@ -82,12 +82,14 @@ export const command: Command = {
     "http-port": {
       type: "string",
       arg: "N",
-      help: "Port of /healthz and /metrics (default 9464, or a free one)",
+      help: "Port of /healthz, /metrics and the scans (default 9464, or a free one when it is " +
+        "taken; 0: a free one)",
     },
     "collab-port": {
       type: "string",
       arg: "N",
-      help: "Port of the collaboration server (default 1234, or a free one)",
+      help: "Port of the collaboration server and the dashboard (default 1234, or a free one " +
+        "when it is taken; 0: a free one)",
     },
     "no-nats": {
       type: "boolean",
@@ -102,17 +104,25 @@ export const command: Command = {
     record: {
       type: "string",
       arg: "FILE",
-      help: "Record the session from its start into FILE (troupe replay FILE --verify)",
+      help: "Record the session from its start into FILE (default: no recording; replay it " +
+        "with troupe replay FILE --verify)",
     },
     "accept-journal-loss": {
       type: "boolean",
       help: "Start even where the journal lost inputs the input cannot give back (named)",
     },
   },
-  details:
-    "Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), " +
-    "brew install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start " +
-    "instead of the one on PATH.",
+  details: `It prints the host's /healthz and /metrics URL, the dashboard's URL with an owner token,
+and every 10 s a status line with the latest findings; Ctrl-C drains, snapshots and stops.
+Journals, snapshots, the NATS store and the URLs other commands read (nats.url, http.url,
+collab.json) go to the data directory; run it again there and the actors recover from it.
+Examples:
+  troupe up
+  troupe up --feed metrics --duration 5m
+  troupe up --data-dir /tmp/demo --http-port 0 --collab-port 0 --record demo.rec
+Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), brew
+install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start instead of the one
+on PATH; without one, everything runs on the in-process bus (said in one line).`,
   async run(args) {
     const feedKind = str(args, "feed") ?? "market";
     if (feedKind !== "market" && feedKind !== "metrics") {
