@@ -244,20 +244,43 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
         `${httpUrl}/healthz and /metrics; scans: troupe scan, or POST ${httpUrl}/scan/stream`,
     );
     // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
-    const collab = await launchCollab({
-      dataDir,
-      port: str(args, "collab-port") !== undefined
-        ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
-        : await portOr(1234),
-      bus,
-      // The node id names the collab journal's streams in JetStream: the same on every run.
-      nodeId: "up-1-collab",
-      journal: collabJournalOf(config.journal.kind),
-      // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
-      scanUrl: launched.host.httpPort === undefined
-        ? undefined
-        : `http://127.0.0.1:${launched.host.httpPort}`,
-    });
+    const collabPort = str(args, "collab-port") !== undefined
+      ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
+      : await portOr(1234);
+    let collab: LaunchedCollab;
+    try {
+      collab = await launchCollab({
+        dataDir,
+        port: collabPort,
+        bus,
+        // The node id names the collab journal's streams in JetStream: the same on every run.
+        nodeId: "up-1-collab",
+        journal: collabJournalOf(config.journal.kind),
+        // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
+        scanUrl: launched.host.httpPort === undefined
+          ? undefined
+          : `http://127.0.0.1:${launched.host.httpPort}`,
+      });
+    } catch (err) {
+      // One line, and nothing left running: the host and nats-server were up already (an
+      // explicit --collab-port that was taken once left nats-server running after exit 1).
+      console.error(
+        `troupe up: cannot start the collaboration server on port ${collabPort}: ${
+          describeError(err)
+        }`,
+      );
+      try {
+        recorder?.stop();
+      } catch {
+        // The recording is as complete as it could be.
+      }
+      await launched.close().catch(() => {});
+      await bus.close().catch(() => {});
+      await nats?.stop();
+      if (nats) removeNatsUrl(dataDir, nats.url);
+      removeHttpUrl(dataDir, httpUrl);
+      return 1;
+    }
     // The owner's token (issue 17): whoever ran troupe up owns the session; links for the team
     // (viewer or editor) come from troupe token.
     const ownerToken = await mintToken(collab.keyring, {
@@ -449,7 +472,14 @@ async function startNats(
   const storeDir = join(dataDir, "nats");
   let nats: NatsServer;
   try {
-    nats = await NatsServer.start({ binary, storeDir, port: await portOr(NATS_PORT) });
+    // Detached: Ctrl-C reaches this process alone, which drains the host through NATS and then
+    // stops the server (in the terminal's process group, it would stop first).
+    nats = await NatsServer.start({
+      binary,
+      storeDir,
+      port: await portOr(NATS_PORT),
+      detached: true,
+    });
   } catch (err) {
     return `cannot start nats-server (${binary}): ${firstLines((err as Error).message)}`;
   }

@@ -1,0 +1,125 @@
+/**
+ * How `troupe up` stops, as a new user meets it: Ctrl-C in a terminal sends SIGINT to the whole
+ * foreground process group. nats-server, in that group, stopped at once and the host drained
+ * without NATS ("NATS disconnect" in the middle of "draining and stopping"); it now runs in a
+ * group of its own and troupe up stops it after the drain. A collaboration port that is taken
+ * once ended troupe up with a stack trace, leaving its nats-server running.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { join } from "node:path";
+import process from "node:process";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { ROOT, runTroupe, troupeCommand } from "../_support/cli.ts";
+import { haveNatsServer, tempDir } from "../_support/nats.ts";
+
+const test = suite("troupe up: stopping");
+
+/** The process ids of the nats-servers whose command line names `storeDir` (pgrep -f). */
+function natsServersOn(storeDir: string): number[] {
+  try {
+    return execFileSync("pgrep", ["-f", `nats-server .*${storeDir}`], { encoding: "utf8" })
+      .trim().split("\n").filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/** Listens on a free loopback port, holding it. */
+function holdPort(): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      resolve({ server, port: typeof address === "object" && address ? address.port : 0 });
+    });
+  });
+}
+
+if (haveNatsServer("troupe up: stopping")) {
+  test("Ctrl-C to troupe up's process group drains through NATS, then stops nats-server", async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, "d");
+    const [cmd, args] = troupeCommand([
+      "up",
+      "--data-dir",
+      dataDir,
+      "--http-port",
+      "0",
+      "--collab-port",
+      "0",
+      "--channels",
+      "2",
+      "--rate",
+      "200",
+    ]);
+    // A process group of its own, as a shell gives a foreground job.
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let stdout = "", stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    try {
+      while (!stdout.includes("injecting the synthetic market feed")) {
+        if (child.exitCode !== null) assert.unreachable(`exited early:\n${stdout}\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const servers = natsServersOn(join(dataDir, "nats"));
+      assert.is(servers.length, 1, `its nats-server: ${servers}`);
+      process.kill(-child.pid!, "SIGINT"); // the whole group, as the terminal does
+      assert.is(await exited, 0, stderr);
+      assert.match(stdout, "troupe up: stopped cleanly:");
+      assert.match(stderr, "troupe up: SIGINT: draining and stopping");
+      assert.not.match(stderr, "NATS disconnect", "NATS was there for the whole drain");
+      assert.equal(natsServersOn(join(dataDir, "nats")), [], "no nats-server left");
+      assert.not.ok(existsSync(join(dataDir, "nats.url")), "nats.url removed");
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
+      for (const pid of natsServersOn(join(dataDir, "nats"))) process.kill(pid, "SIGKILL");
+      dir.remove();
+    }
+  });
+
+  test("a taken --collab-port ends troupe up in one line, exit 1, with nothing left running", async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, "d");
+    const held = await holdPort();
+    try {
+      const r = await runTroupe([
+        "up",
+        "--data-dir",
+        dataDir,
+        "--http-port",
+        "0",
+        "--collab-port",
+        String(held.port),
+      ], { timeoutMs: 120_000 });
+      assert.is(r.code, 1, r.stdout + r.stderr);
+      const errors = r.stderr.split("\n").filter((l) => l.startsWith("troupe up:"));
+      assert.equal(errors.length, 1, r.stderr);
+      assert.match(
+        errors[0]!,
+        new RegExp(
+          `^troupe up: cannot start the collaboration server on port ${held.port}: .*EADDRINUSE`,
+        ),
+      );
+      assert.not.match(r.stderr, "    at ", "no stack trace");
+      assert.equal(natsServersOn(join(dataDir, "nats")), [], "no nats-server left");
+      assert.not.ok(existsSync(join(dataDir, "nats.url")), "nats.url removed");
+      assert.not.ok(existsSync(join(dataDir, "http.url")), "http.url removed");
+    } finally {
+      held.server.close();
+      for (const pid of natsServersOn(join(dataDir, "nats"))) process.kill(pid, "SIGKILL");
+      dir.remove();
+    }
+  });
+}
+
+test.run();
