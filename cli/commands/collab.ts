@@ -4,8 +4,8 @@
  * fan out to each other, so clients on any of them converge.
  */
 import type { FsyncPolicy } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
-import { type Command, num, str, UsageError } from "../args.ts";
+import { launchCollab, type LaunchedCollab } from "../../collab/mod.ts";
+import { type Command, EXIT_FAILURE, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 
 export const command: Command = {
@@ -65,15 +65,27 @@ http://HOST:P/?session=SESSION&token=TOKEN.`,
         "Option --journal jetstream needs --nats URL and --node-id ID (the same on every restart)",
       );
     }
-    const launched = await launchCollab({
-      dataDir: str(args, "data-dir") ?? ".troupe",
-      port,
-      host: str(args, "host") ?? "127.0.0.1",
-      nats: str(args, "nats"),
-      fsync,
-      journal,
-      ...(nodeId !== undefined ? { nodeId } : {}),
-    });
+    const host = str(args, "host") ?? "127.0.0.1";
+    let launched: LaunchedCollab;
+    try {
+      launched = await launchCollab({
+        dataDir: str(args, "data-dir") ?? ".troupe",
+        port,
+        host,
+        nats: str(args, "nats"),
+        fsync,
+        journal,
+        ...(nodeId !== undefined ? { nodeId } : {}),
+      });
+    } catch (err) {
+      // A port in use, NATS unreachable, a data directory it cannot write: one line, as troupe
+      // run says it (a stack trace is for bugs). Node's own messages name the code and address.
+      const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+      console.error(
+        `troupe collab: cannot start the collaboration server on ${host}:${port}: ${why}`,
+      );
+      return EXIT_FAILURE;
+    }
     const s = launched.server;
     const signalled = waitForSignal(); // listening before saying it runs (see run.ts)
     console.log(
@@ -82,7 +94,9 @@ http://HOST:P/?session=SESSION&token=TOKEN.`,
       }${
         journal === "jetstream" ? ", journal in JetStream" : ""
       }); http://${s.origin}/healthz and /metrics` +
-        (launched.stream ? `; stream gateway ws://${s.origin}/stream` : ""),
+        (launched.stream ? `; stream gateway ws://${s.origin}/stream` : "") +
+        `; dashboard http://${s.origin}/?session=SESSION&token=TOKEN (troupe token --session ` +
+        "SESSION)",
     );
     const signal = await signalled;
     console.error(`troupe collab: ${signal}: closing`);
