@@ -112,14 +112,22 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
   }
   const url = str(args, "url") ?? file?.stream;
   const token = str(args, "token") ?? file?.token;
+  if (url !== undefined && !/^wss?:\/\/[^/]+\/stream$/.test(url)) {
+    throw new UsageError(`Option --url must be ws://HOST:PORT/stream, got "${url}"`);
+  }
+  // The file's token opens the file's gateway only: another --url needs its own (it once said
+  // "pass --url" to a user who had).
+  if (str(args, "url") !== undefined && token === undefined) {
+    throw new UsageError(
+      `Option --url ${url} needs --token T, a token of that server's (troupe token --session S ` +
+        "--role viewer, with its --data-dir)",
+    );
+  }
   if (url === undefined || token === undefined) {
     throw new UsageError(
       `No gateway to watch: pass --url ws://HOST:PORT/stream and --token T, or run troupe up ` +
         `with --data-dir ${dataDir} (it writes ${dataDir}/${COLLAB_FILE})`,
     );
-  }
-  if (!/^wss?:\/\/[^/]+\/stream$/.test(url)) {
-    throw new UsageError(`Option --url must be ws://HOST:PORT/stream, got "${url}"`);
   }
   return {
     url,
