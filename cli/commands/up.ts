@@ -6,7 +6,7 @@
  * stops the feed, drains and snapshots the host, and stops nats-server. `--journal jetstream`
  * keeps the host's journal in JetStream, and the collaboration server's documents with it.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
@@ -14,6 +14,8 @@ import { scanHostService } from "../../actors/scan/mod.ts";
 import {
   defaultHostConfig,
   describeError,
+  type DirLock,
+  DirLockedError,
   ensureFeedStream,
   findNatsServer,
   freePort,
@@ -21,6 +23,7 @@ import {
   InProcessBus,
   type LaunchedHost,
   launchHost,
+  lockDir,
   NatsBus,
   NatsServer,
 } from "../../actors/runtime/mod.ts";
@@ -115,7 +118,8 @@ export const command: Command = {
   details: `It prints the host's /healthz and /metrics URL, the dashboard's URL with an owner token,
 and every 10 s a status line with the latest findings; Ctrl-C drains, snapshots and stops.
 Journals, snapshots, the NATS store and the URLs other commands read (nats.url, http.url,
-collab.json) go to the data directory; run it again there and the actors recover from it.
+collab.json) go to the data directory; run it again there and the actors recover from it. One
+troupe up at a time per data directory (a second one says which process holds it).
 Examples:
   troupe up
   troupe up --feed metrics --duration 5m
@@ -147,6 +151,17 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     if (journal === "jetstream" && noNats) {
       throw new UsageError("Option --journal jetstream needs NATS: it cannot go with --no-nats");
     }
+    // One troupe up per data directory, checked before anything starts: a second one started a
+    // second nats-server on the same JetStream store and took nats.url over, pointing the
+    // first one's inject, ctl and record at a server that was gone once the host's journal
+    // lock stopped it.
+    const lock = lockDataDir(dataDir);
+    if (typeof lock === "string") {
+      console.error(`troupe up: ${lock}`);
+      return 1;
+    }
+    // Every way out releases it (a process killed outright leaves a lock a later up takes over).
+    process.once("exit", () => lock.release());
     const binary = noNats ? undefined : natsServerBinary();
     if (journal === "jetstream" && !binary) {
       console.error(
@@ -415,6 +430,20 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     return 0;
   },
 };
+
+/** Takes the data directory's lock for this `troupe up`, or says in one line who holds it. */
+function lockDataDir(dataDir: string): DirLock | string {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    return lockDir(dataDir);
+  } catch (err) {
+    if (err instanceof DirLockedError) {
+      return `the data directory ${dataDir} is in use by process ${err.pid} (another troupe ` +
+        `up? its lock file is ${join(dataDir, "LOCK")}): stop it, or pass another --data-dir`;
+    }
+    return `cannot use the data directory ${dataDir}: ${describeError(err)}`;
+  }
+}
 
 /** Writes `<dataDir>/collab.json` (the gateway's URL and a viewer token) and returns it. */
 async function dashboardFile(collab: LaunchedCollab, dataDir: string): Promise<CollabFile> {

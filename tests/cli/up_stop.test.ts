@@ -3,16 +3,18 @@
  * foreground process group. nats-server, in that group, stopped at once and the host drained
  * without NATS ("NATS disconnect" in the middle of "draining and stopping"); it now runs in a
  * group of its own and troupe up stops it after the drain. A collaboration port that is taken
- * once ended troupe up with a stack trace, leaving its nats-server running.
+ * once ended troupe up with a stack trace, leaving its nats-server running. A second troupe up on
+ * the same data directory started a second nats-server on the same JetStream store and took
+ * nats.url over before the host's journal lock stopped it.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { ROOT, runTroupe, troupeCommand } from "../_support/cli.ts";
+import { ROOT, runTroupe, startTroupe, troupeCommand } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe up: stopping");
@@ -116,6 +118,31 @@ if (haveNatsServer("troupe up: stopping")) {
       assert.not.ok(existsSync(join(dataDir, "http.url")), "http.url removed");
     } finally {
       held.server.close();
+      for (const pid of natsServersOn(join(dataDir, "nats"))) process.kill(pid, "SIGKILL");
+      dir.remove();
+    }
+  });
+  test("a second troupe up on the same data directory names the first, exit 1, starting nothing", async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, "d");
+    const common = ["--data-dir", dataDir, "--http-port", "0", "--collab-port", "0"];
+    const first = startTroupe(["up", ...common, "--channels", "2", "--rate", "200"]);
+    try {
+      await first.waitFor("injecting the synthetic market feed", 120_000);
+      const natsUrl = readFileSync(join(dataDir, "nats.url"), "utf8");
+      const r = await runTroupe(["up", ...common], { timeoutMs: 120_000 });
+      assert.is(r.code, 1, r.stdout + r.stderr);
+      assert.is(
+        r.stderr.replace(/^npm warn.*\n/gm, ""),
+        `troupe up: the data directory ${dataDir} is in use by process ${first.child.pid} ` +
+          `(another troupe up? its lock file is ${join(dataDir, "LOCK")}): stop it, or pass ` +
+          "another --data-dir\n",
+      );
+      assert.not.match(r.stdout, "nats-server on", "no second nats-server");
+      assert.is(natsServersOn(join(dataDir, "nats")).length, 1, "the first one's alone");
+      assert.is(readFileSync(join(dataDir, "nats.url"), "utf8"), natsUrl, "nats.url kept");
+    } finally {
+      await first.stop();
       for (const pid of natsServersOn(join(dataDir, "nats"))) process.kill(pid, "SIGKILL");
       dir.remove();
     }
