@@ -97,7 +97,8 @@ export class CollabMetrics {
     });
     this.persistLagSeconds = new Gauge({
       name: "troupe_collab_persistence_lag_seconds",
-      help: "From an update's arrival to its journal record being durable (the oldest of the last batch written)",
+      help:
+        "From an update's arrival to its journal record being durable (the oldest of the last batch written)",
       registers,
     });
     this.compactions = counter("troupe_collab_compactions_total", "Snapshots of session documents");
