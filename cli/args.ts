@@ -11,6 +11,12 @@ export const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
 /** A bad command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";
+  /** The command whose help to point at, when not the one run (`bench detect`, not `bench`). */
+  readonly helpFor: string | undefined;
+  constructor(message: string, options?: ErrorOptions & { helpFor?: string }) {
+    super(message, options);
+    this.helpFor = options?.helpFor;
+  }
 }
 
 /** An option of a command. */

@@ -147,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(args);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`troupe ${name}: ${err.message}\n${usageHint(name)}`);
+      console.error(`troupe ${name}: ${err.message}\n${usageHint(err.helpFor ?? name)}`);
       return EXIT_USAGE;
     }
     // A bug: its stack, or (an error some library left without one) its name and message.

@@ -77,7 +77,10 @@ async function runBench(argv: string[]): Promise<number> {
   // A benchmark that throws at the call (not through its promise) is treated the same way.
   const run = () => bench.run(args, { log: (m) => console.error(m), json });
   const rows = await Promise.resolve().then(run).catch((err) => {
-    throw err instanceof BenchOptionError ? new UsageError(err.message, { cause: err }) : err;
+    // The options are the benchmark's: point at its help, not at troupe bench's.
+    throw err instanceof BenchOptionError || err instanceof UsageError
+      ? new UsageError(err.message, { cause: err, helpFor: `bench ${bench.name}` })
+      : err;
   });
   console.log(json ? JSON.stringify(rows) : formatTable(rows));
   return 0;
