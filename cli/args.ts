@@ -96,8 +96,8 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
     });
     if (!command.takesArguments && positionals.length > 0 && values.help !== true) {
       throw new UsageError(
-        `Unexpected argument "${positionals[0]}": troupe ${command.name} takes options only ` +
-          "(each starts with --)",
+        `Unexpected argument${positionals.length > 1 ? "s" : ""} "${positionals.join(" ")}": ` +
+          `troupe ${command.name} takes options only (each starts with --)`,
       );
     }
     return { values: values as ParsedArgs["values"], positionals };

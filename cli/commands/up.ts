@@ -379,6 +379,16 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       onProgress: (samples) => {
         sent = samples;
       },
+    }).catch((err) => {
+      // Handled at once: a feed that fails while up waits for Ctrl-C (a NATS flush unanswered
+      // for 2 s on a loaded machine) was an unhandled rejection, which ended the whole process
+      // with a stack trace and left nats-server running. The host and the dashboard run on.
+      if (!abort.signal.aborted) {
+        console.error(
+          `\ntroupe up: the feed stopped: ${describeError(err)}; the host runs on (Ctrl-C to stop)`,
+        );
+      }
+      return undefined;
     });
     // A live line on a terminal; a line every 10 s when the output is a file or a pipe.
     const tty = process.stderr.isTTY === true;
@@ -398,7 +408,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
 
     const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
     abort.abort();
-    const result = await injecting.catch(() => undefined);
+    const result = await injecting;
     if (result) sent = result.samples;
     clearInterval(status);
     console.error(

@@ -5,7 +5,8 @@
  * group of its own and troupe up stops it after the drain. A collaboration port that is taken
  * once ended troupe up with a stack trace, leaving its nats-server running. A second troupe up on
  * the same data directory started a second nats-server on the same JetStream store and took
- * nats.url over before the host's journal lock stopped it.
+ * nats.url over before the host's journal lock stopped it. A feed that failed while troupe up
+ * waited for Ctrl-C (a NATS flush unanswered) ended it with an unhandled rejection.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -143,6 +144,46 @@ if (haveNatsServer("troupe up: stopping")) {
       assert.is(readFileSync(join(dataDir, "nats.url"), "utf8"), natsUrl, "nats.url kept");
     } finally {
       await first.stop();
+      for (const pid of natsServersOn(join(dataDir, "nats"))) process.kill(pid, "SIGKILL");
+      dir.remove();
+    }
+  });
+  test("a feed that fails (its NATS flush unanswered) is said in one line; troupe up runs on", async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, "d");
+    const up = startTroupe([
+      "up",
+      "--data-dir",
+      dataDir,
+      "--http-port",
+      "0",
+      "--collab-port",
+      "0",
+      "--channels",
+      "2",
+      "--rate",
+      "200",
+    ]);
+    let stopped = false;
+    try {
+      await up.waitFor("injecting the synthetic market feed", 120_000);
+      const [pid] = natsServersOn(join(dataDir, "nats"));
+      assert.ok(pid, "its nats-server");
+      process.kill(pid!, "SIGSTOP"); // a server that answers nothing, as on a machine at a halt
+      stopped = true;
+      await up.waitFor("troupe up: the feed stopped: ", 60_000);
+      process.kill(pid!, "SIGCONT");
+      stopped = false;
+      up.signal("SIGINT");
+      assert.is(await up.exited, 0, up.output());
+      assert.match(up.output(), "troupe up: stopped cleanly:");
+      assert.not.match(up.output(), "Node.js v", "no crash");
+      assert.equal(natsServersOn(join(dataDir, "nats")), [], "no nats-server left");
+    } finally {
+      for (const pid of natsServersOn(join(dataDir, "nats"))) {
+        if (stopped) process.kill(pid, "SIGCONT");
+      }
+      await up.stop();
       for (const pid of natsServersOn(join(dataDir, "nats"))) process.kill(pid, "SIGKILL");
       dir.remove();
     }
