@@ -11,6 +11,12 @@ export const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
 /** A bad command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
   override name = "UsageError";
+  /** The command whose help to point at, when not the one run (`bench detect`, not `bench`). */
+  readonly helpFor: string | undefined;
+  constructor(message: string, options?: ErrorOptions & { helpFor?: string }) {
+    super(message, options);
+    this.helpFor = options?.helpFor;
+  }
 }
 
 /** An option of a command. */
@@ -33,6 +39,11 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Longer help text after the options (examples, notes). */
   details?: string;
+  /**
+   * Whether it takes arguments besides options (replay FILE, ctl KIND, scan CRITERIA); without
+   * this, any argument is a usage error naming it, never silently ignored.
+   */
+  takesArguments?: boolean;
   run(args: ParsedArgs): Promise<number>;
   /** For commands that pass options through (bench): takes the raw arguments instead. */
   runRaw?(argv: string[]): Promise<number>;
@@ -83,8 +94,15 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
       allowPositionals: true,
       strict: true,
     });
+    if (!command.takesArguments && positionals.length > 0 && values.help !== true) {
+      throw new UsageError(
+        `Unexpected argument${positionals.length > 1 ? "s" : ""} "${positionals.join(" ")}": ` +
+          `troupe ${command.name} takes options only (each starts with --)`,
+      );
+    }
     return { values: values as ParsedArgs["values"], positionals };
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ""));
   }
 }

@@ -16,7 +16,7 @@ import {
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   up: {
-    summary: "everything on one machine: NATS, a host, a synthetic feed",
+    summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
     load: () => import("./commands/up.ts"),
   },
   run: {
@@ -95,10 +95,14 @@ function mainHelp(): string {
   return [
     "troupe — an event-sourced actor cluster for live numeric feeds",
     "",
-    "Usage: troupe <command> [options]     (troupe <command> --help for its options)",
+    "Usage: troupe <command> [options]",
+    "       troupe <command> --help     its options, their defaults and examples (or troupe help <command>)",
     "",
     "Commands:",
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
+    "",
+    "Start with: troupe up   (everything on one machine; then, in another terminal from the same",
+    "            directory: troupe watch, troupe scan 'rsi(14) < 30' --bar 1s, troupe ctl ...)",
     "",
     "Exit codes: 0 ok, 1 failure, 2 usage error.",
   ].join("\n");
@@ -111,6 +115,10 @@ export function usageHint(name: string): string {
 
 /** Runs the CLI with `argv` (without the program name) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // `troupe help up` is `troupe up --help`.
+  if (argv[0] === "help" && argv[1] !== undefined && argv[1] in COMMANDS) {
+    argv = [argv[1], "--help"];
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(mainHelp());
@@ -139,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(args);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`troupe ${name}: ${err.message}\n${usageHint(name)}`);
+      console.error(`troupe ${name}: ${err.message}\n${usageHint(err.helpFor ?? name)}`);
       return EXIT_USAGE;
     }
     // A bug: its stack, or (an error some library left without one) its name and message.

@@ -1,8 +1,8 @@
 /**
- * Waiting for Ctrl-C (SIGINT) or SIGTERM, so long-running commands drain and stop cleanly. A
- * second signal while stopping exits at once. The listeners stay installed for the life of the
- * process: removing them would hand a late signal to the default action, which kills the process
- * mid-drain.
+ * Waiting for Ctrl-C (SIGINT) or SIGTERM, so long-running commands drain and stop cleanly; in a
+ * terminal, its closing (SIGHUP) too. A second signal while stopping exits at once. The listeners
+ * stay installed for the life of the process: removing them would hand a late signal to the
+ * default action, which kills the process mid-drain.
  */
 import process from "node:process";
 
@@ -25,6 +25,12 @@ function install() {
   };
   process.on("SIGINT", () => on("SIGINT"));
   process.on("SIGTERM", () => on("SIGTERM"));
+  // A closed terminal would kill the process mid-write and leave what it started in a process
+  // group of its own (troupe up's nats-server) running. Only with a terminal on stdin: nohup
+  // takes it away, and a listener would undo nohup's ignoring of SIGHUP.
+  if (process.platform !== "win32" && process.stdin.isTTY) {
+    process.on("SIGHUP", () => on("SIGHUP"));
+  }
 }
 
 /** Resolves with the name of the first SIGINT or SIGTERM, or "timeout" after `ms`. */

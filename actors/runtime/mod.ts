@@ -48,6 +48,7 @@ export {
 } from "./journal_loss.ts";
 export { FileJournal } from "./file_journal.ts";
 export type { FileJournalOptions } from "./file_journal_options.ts";
+export { type DirLock, DirLockedError, lockDir } from "./_dir_lock.ts";
 export { JetStreamJournal } from "./jetstream_journal.ts";
 export { type ControlApplied, describeControlApplied } from "./control_input.ts";
 export { MemoryJournal } from "./memory_journal.ts";

@@ -45,6 +45,12 @@ export interface NatsServerOptions {
   readyTimeoutMs?: number;
   /** Extra command-line arguments. */
   args?: string[];
+  /**
+   * Start it in a process group of its own (default false). A terminal's Ctrl-C goes to every
+   * process of the foreground group: in the parent's, the server would stop at once, before the
+   * parent has drained through it. Detached, it hears only the parent, which must stop it.
+   */
+  detached?: boolean;
 }
 
 /** A running nats-server. */
@@ -78,7 +84,10 @@ export class NatsServer {
       mkdirSync(options.storeDir, { recursive: true });
       args.push("-js", "-sd", options.storeDir);
     }
-    const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(binary, args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: options.detached ?? false,
+    });
     const server = new NatsServer(port, { ...options, binary, port }, child);
     await server.#ready(options.readyTimeoutMs ?? 10_000);
     return server;

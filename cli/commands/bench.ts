@@ -35,8 +35,13 @@ export const command: Command = {
     json: { type: "boolean", help: "Print one JSON array of rows instead of a table" },
     list: { type: "boolean", help: "List the benchmarks" },
   },
-  details: "Each benchmark's own options: troupe bench <name> --help.\n" +
-    "Rows: { bench, metric, unit, troupe, baseline, ratio, better } (ratio = troupe / baseline).",
+  details: `Examples:
+  troupe bench --list                  the benchmarks, one a line
+  troupe bench detect --seeds 1-8      detection scores on the labelled feeds (no timing)
+  troupe bench anomaly --json
+Each benchmark's own options, with their defaults: troupe bench <name> --help.
+Rows: { bench, metric, unit, troupe, baseline, ratio, better } (ratio = troupe / baseline).
+Timed benchmarks measure this machine: run them on a quiet one.`,
   run() {
     throw new Error("unreachable: bench parses its own arguments");
   },
@@ -62,14 +67,20 @@ async function runBench(argv: string[]): Promise<number> {
   const bench = await load(name!);
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
-      `troupe bench ${bench.name} — ${bench.summary}\n\nOptions:\n${bench.usage}\n  --json  one JSON array of rows`,
+      `troupe bench ${bench.name} — ${bench.summary}\n\n` +
+        `Usage: troupe bench ${bench.name} [options] [--json]\n\n` +
+        `Options:\n${bench.usage}\n  --json  one JSON array of rows\n\n` +
+        `Example: troupe bench ${bench.name} --json`,
     );
     return 0;
   }
   // A benchmark that throws at the call (not through its promise) is treated the same way.
   const run = () => bench.run(args, { log: (m) => console.error(m), json });
   const rows = await Promise.resolve().then(run).catch((err) => {
-    throw err instanceof BenchOptionError ? new UsageError(err.message, { cause: err }) : err;
+    // The options are the benchmark's: point at its help, not at troupe bench's.
+    throw err instanceof BenchOptionError || err instanceof UsageError
+      ? new UsageError(err.message, { cause: err, helpFor: `bench ${bench.name}` })
+      : err;
   });
   console.log(json ? JSON.stringify(rows) : formatTable(rows));
   return 0;

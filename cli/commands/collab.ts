@@ -4,8 +4,8 @@
  * fan out to each other, so clients on any of them converge.
  */
 import type { FsyncPolicy } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
-import { type Command, num, str, UsageError } from "../args.ts";
+import { launchCollab, type LaunchedCollab } from "../../collab/mod.ts";
+import { type Command, EXIT_FAILURE, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 
 export const command: Command = {
@@ -17,7 +17,8 @@ export const command: Command = {
     port: {
       type: "string",
       arg: "P",
-      help: "Port of ws://HOST:P/collab, /healthz, /metrics (default 1234)",
+      help: "Port of ws://HOST:P/collab, the dashboard, /healthz, /metrics (default 1234; 0: a " +
+        "free one)",
     },
     host: { type: "string", arg: "H", help: "Address to listen on (default 127.0.0.1)" },
     "data-dir": {
@@ -28,7 +29,7 @@ export const command: Command = {
     nats: {
       type: "string",
       arg: "URL",
-      help: "Fan out to other collab nodes over this NATS server",
+      help: "Fan out to other collab nodes over this NATS server (default: none, a single node)",
     },
     "node-id": { type: "string", arg: "ID", help: "This node's name on NATS (default: random)" },
     fsync: {
@@ -42,8 +43,12 @@ export const command: Command = {
       help: "file (default, in the data directory) or jetstream (in NATS: needs --nats, --node-id)",
     },
   },
-  details: "Clients: new WebsocketProvider('ws://HOST:P/collab', SESSION, doc, " +
-    "{ params: { token } }) with a token from `troupe token --session SESSION`.",
+  details: `Examples:
+  troupe collab --port 1234 --data-dir .troupe
+  troupe collab --port 1235 --nats nats://127.0.0.1:4222 --node-id collab-2
+Clients: new WebsocketProvider('ws://HOST:P/collab', SESSION, doc, { params: { token } }) with a
+token from troupe token --session SESSION (same --data-dir); the dashboard is
+http://HOST:P/?session=SESSION&token=TOKEN.`,
   async run(args) {
     const port = num(args, "port", 1234, { min: 0, max: 65535, integer: true });
     const fsync = (str(args, "fsync") ?? "never") as FsyncPolicy;
@@ -60,15 +65,27 @@ export const command: Command = {
         "Option --journal jetstream needs --nats URL and --node-id ID (the same on every restart)",
       );
     }
-    const launched = await launchCollab({
-      dataDir: str(args, "data-dir") ?? ".troupe",
-      port,
-      host: str(args, "host") ?? "127.0.0.1",
-      nats: str(args, "nats"),
-      fsync,
-      journal,
-      ...(nodeId !== undefined ? { nodeId } : {}),
-    });
+    const host = str(args, "host") ?? "127.0.0.1";
+    let launched: LaunchedCollab;
+    try {
+      launched = await launchCollab({
+        dataDir: str(args, "data-dir") ?? ".troupe",
+        port,
+        host,
+        nats: str(args, "nats"),
+        fsync,
+        journal,
+        ...(nodeId !== undefined ? { nodeId } : {}),
+      });
+    } catch (err) {
+      // A port in use, NATS unreachable, a data directory it cannot write: one line, as troupe
+      // run says it (a stack trace is for bugs). Node's own messages name the code and address.
+      const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+      console.error(
+        `troupe collab: cannot start the collaboration server on ${host}:${port}: ${why}`,
+      );
+      return EXIT_FAILURE;
+    }
     const s = launched.server;
     const signalled = waitForSignal(); // listening before saying it runs (see run.ts)
     console.log(
@@ -77,7 +94,9 @@ export const command: Command = {
       }${
         journal === "jetstream" ? ", journal in JetStream" : ""
       }); http://${s.origin}/healthz and /metrics` +
-        (launched.stream ? `; stream gateway ws://${s.origin}/stream` : ""),
+        (launched.stream ? `; stream gateway ws://${s.origin}/stream` : "") +
+        `; dashboard http://${s.origin}/?session=SESSION&token=TOKEN (troupe token --session ` +
+        "SESSION)",
     );
     const signal = await signalled;
     console.error(`troupe collab: ${signal}: closing`);

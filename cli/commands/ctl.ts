@@ -28,7 +28,8 @@ import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.t
 export const command: Command = {
   name: "ctl",
   summary: "change an actor kind's configuration at run time",
-  usage: "KIND [--key KEY] --set FIELD=VALUE [--set FIELD=VALUE ...] [--nats URL]",
+  takesArguments: true,
+  usage: "KIND [--key KEY] --set FIELD=VALUE [--set FIELD=VALUE ...] [--nats URL] [--timeout MS]",
   options: {
     key: {
       type: "string",
@@ -39,8 +40,8 @@ export const command: Command = {
       type: "string",
       arg: "FIELD=VALUE",
       multiple: true,
-      help: "A field to change; VALUE is read as a number, true/false, null or JSON where it " +
-        "looks like one, else as text",
+      help: "A field to change (required, repeatable); VALUE is read as a number, true/false, " +
+        "null or JSON where it looks like one, else as text",
     },
     nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
     timeout: {

@@ -65,7 +65,11 @@ export const command: Command = {
       help: "Seconds to run, or 30s, 5m, 1h (default: until Ctrl-C, or the end of a file)",
     },
     seed: { type: "string", arg: "N", help: "Seed of a synthetic feed (default 1)" },
-    labels: { type: "string", arg: "FILE", help: "Write the ground truth (JSON) to FILE" },
+    labels: {
+      type: "string",
+      arg: "FILE",
+      help: "Write the ground truth (JSON) to FILE (default: none)",
+    },
     nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
     "feed-name": {
       type: "string",

@@ -17,9 +17,13 @@ import { loadHostConfig } from "./run.ts";
 export const command: Command = {
   name: "record",
   summary: "capture a live session into a recording file",
-  usage: "--out FILE [--duration S] [--nats URL] [--subjects PATTERNS] [--config FILE]",
+  usage: "--out FILE [--duration S] [--nats URL] [--subjects PATTERNS] [--config FILE] [--seed N]",
   options: {
-    out: { type: "string", arg: "FILE", help: "The recording to write (replaced if it exists)" },
+    out: {
+      type: "string",
+      arg: "FILE",
+      help: "The recording to write (required; replaced if it exists)",
+    },
     duration: {
       type: "string",
       arg: "S",
@@ -34,12 +38,21 @@ export const command: Command = {
     config: {
       type: "string",
       arg: "FILE",
-      help: "The hosts' config file, stored in the header so replay runs the same actors",
+      help: "The hosts' config file, stored in the header so replay runs the same actors " +
+        "(default: none; replay then runs the kinds whose outputs it holds, with their defaults)",
     },
-    seed: { type: "string", arg: "N", help: "The feed's seed, stored in the header" },
+    seed: {
+      type: "string",
+      arg: "N",
+      help: "The feed's seed, stored in the header (default: none)",
+    },
   },
-  details: `The file holds every message on the subjects, with its receive time: feeds, control,
-actor outputs, dead letters. Replay it with: troupe replay FILE [--verify].`,
+  details: `Examples:
+  troupe record --out session.rec --duration 60
+  troupe record --out feed.rec --subjects 'troupe.feed.>,troupe.ctl.>' --config host.json
+The file holds every message on the subjects, with its receive time: feeds, control,
+actor outputs, dead letters. Replay it with: troupe replay FILE [--verify]. For a recording that
+replays exactly, record from the start instead: troupe up --record FILE.`,
   async run(args) {
     const out = str(args, "out");
     if (out === undefined) throw new UsageError("Option --out FILE is required");

@@ -37,8 +37,10 @@ import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
 export const command: Command = {
   name: "replay",
   summary: "replay a recording through fresh actors; --verify checks the outputs",
+  takesArguments: true,
   usage:
-    "FILE [--speed 1|10|max] [--from T] [--to T] [--verify] [--inspect KIND/KEY] [--threads N] [--json]",
+    "FILE [--speed 1|10|max] [--from T] [--to T] [--verify] [--nats URL] [--inspect KIND/KEY] " +
+    "[--actors LIST] [--config FILE] [--threads N] [--json]",
   options: {
     speed: {
       type: "string",
@@ -48,12 +50,12 @@ export const command: Command = {
     from: {
       type: "string",
       arg: "T",
-      help: "Start at T: seconds into the recording (90, 1.5) or an ISO time",
+      help: "Start at T: seconds into the recording (90, 1.5) or an ISO time (default: its start)",
     },
     to: {
       type: "string",
       arg: "T",
-      help: "Stop after T: seconds into the recording or an ISO time",
+      help: "Stop after T: seconds into the recording or an ISO time (default: its end)",
     },
     verify: {
       type: "boolean",
@@ -62,12 +64,13 @@ export const command: Command = {
     nats: {
       type: "string",
       arg: "URL",
-      help: `Replay into a live cluster on NATS (e.g. ${NATS_URL_DEFAULT}) instead of in-process`,
+      help: `Replay into a live cluster on NATS (e.g. ${NATS_URL_DEFAULT}) (default: fresh ` +
+        "actors in this process)",
     },
     inspect: {
       type: "string",
       arg: "KIND/KEY",
-      help: "Print this actor's state at the end of the range (e.g. stats/SYM001)",
+      help: "Print this actor's state at the end of the range, e.g. stats/SYM001 (default: none)",
     },
     actors: {
       type: "string",
@@ -77,8 +80,8 @@ export const command: Command = {
     config: {
       type: "string",
       arg: "FILE",
-      help: 'A JSON file of actor settings over the recording\'s: { "stats": { ... } }; with ' +
-        "--verify, a what-if: the incidents that appeared and disappeared, per kind",
+      help: 'A JSON file of actor settings over the recording\'s: { "stats": { ... } } (default: ' +
+        "the recording's); with --verify, a what-if: the incidents that appeared and disappeared",
     },
     threads: {
       type: "string",
@@ -88,8 +91,11 @@ export const command: Command = {
     },
     json: { type: "boolean", help: "Print the result as one JSON object on stdout" },
   },
-  details:
-    `Inputs before --from are applied first, unpaced, so the actors reach their state at --from.
+  details: `Examples:
+  troupe replay demo.rec --verify
+  troupe replay demo.rec --from 20 --to 30 --inspect anomaly/SYM001
+  troupe replay demo.rec --config what-if.json --verify
+Inputs before --from are applied first, unpaced, so the actors reach their state at --from.
 With --threads, each thread runs its own host for a share of the actor instances (by key); this
 thread reads the recording, routes the inputs and merges the outputs back into the one order a
 single host gives, so outputs and --verify are the same with any number of threads.

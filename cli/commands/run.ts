@@ -40,35 +40,56 @@ export function loadHostConfig(path: string | undefined): HostConfig {
 export const command: Command = {
   name: "run",
   summary: "an actor host, from a JSON config file",
-  usage: "[--config FILE] [--nats URL] [--partitions LIST] [--http-port N] [--accept-journal-loss]",
+  usage: "[--config FILE] [--nats URL] [--partitions LIST] [--http-port N] [--data-dir DIR] " +
+    "[--accept-journal-loss]",
   options: {
     config: {
       type: "string",
       arg: "FILE",
-      help: "Host configuration (JSON); defaults when absent",
+      help: "Host configuration (JSON) (default: none, every field at its default)",
     },
-    nats: { type: "string", arg: "URL", help: 'NATS server URL (overrides the file\'s "nats")' },
+    nats: {
+      type: "string",
+      arg: "URL",
+      help: "NATS server URL, over the file's \"nats\" (default: the file's, else the in-process " +
+        "bus, which only this process sees)",
+    },
     partitions: {
       type: "string",
       arg: "LIST",
-      help: 'Partitions this host owns, e.g. "0-3,7" or "all" (overrides the file)',
+      help: 'Partitions this host owns of the file\'s partitions.count, e.g. "0-3,7" or "all", ' +
+        "over the file's \"owned\" (default: the file's, else all)",
     },
-    "http-port": { type: "string", arg: "N", help: "Serve /healthz and /metrics on this port" },
-    "data-dir": { type: "string", arg: "DIR", help: "Journal and snapshots directory" },
+    "http-port": {
+      type: "string",
+      arg: "N",
+      help: "Serve /healthz, /metrics and the scans on this port; 0: a free one (default: the " +
+        'file\'s "http_port", else none)',
+    },
+    "data-dir": {
+      type: "string",
+      arg: "DIR",
+      help:
+        'Journal and snapshots directory (default: the file\'s "data_dir", else .troupe/host-1)',
+    },
     "accept-journal-loss": {
       type: "boolean",
       help: "Start even where the journal lost inputs the input cannot give back (named)",
     },
   },
   details: `Config file fields (all optional):
-  host_id, nats, data_dir, input ("core" | "jetstream"),
-  accept_journal_loss, partitions { count, owned }, journal { kind: "file" | "jetstream" | "memory", fsync: "always" |
-  "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" | "memory",
-  every_inputs, every_ms }, http_port, output_msg_id, limits { frame_bytes_max, samples_per_frame_max,
-  channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's options } }.
+  host_id, nats, data_dir, input ("core" | "jetstream"), accept_journal_loss,
+  partitions { count, owned }, journal { kind: "file" | "jetstream" | "memory",
+  fsync: "always" | "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" |
+  "memory", every_inputs, every_ms }, http_port, output_msg_id, limits { frame_bytes_max,
+  samples_per_frame_max, channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's
+  options } }.
 Every kind runs unless its section says "enabled": false.
-Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_samples": 500 },
-  "coherence": { "enabled": false } } }`,
+A file: { "nats": "nats://127.0.0.1:4222", "partitions": { "count": 16, "owned": "0-7" },
+  "actors": { "stats": { "every_samples": 500 }, "coherence": { "enabled": false } } }
+Examples:
+  troupe run --config host.json --http-port 9465
+  troupe run --nats nats://127.0.0.1:4222 --data-dir .troupe/host-2 --http-port 0`,
   async run(args) {
     let config: HostConfig;
     try {
@@ -80,13 +101,6 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
         return EXIT_USAGE;
       }
       throw err;
-    }
-    if (args.positionals.length > 0) {
-      throw new UsageError(
-        `troupe run takes no arguments, got "${
-          args.positionals.join(" ")
-        }" (options start with --)`,
-      );
     }
     const nats = str(args, "nats");
     if (nats !== undefined) {
@@ -103,7 +117,15 @@ Example: { "nats": "nats://127.0.0.1:4222", "actors": { "stats": { "every_sample
       try {
         config.partitions.owned = parsePartitions(parts, config.partitions.count);
       } catch (err) {
-        throw new UsageError((err as Error).message);
+        // Its numbers count in the file's partitions.count (1 without a file): say where that is.
+        const file = str(args, "config");
+        throw new UsageError(
+          `Option --partitions: ${(err as Error).message} (${
+            file === undefined
+              ? 'without a config file there is 1; set "partitions": { "count": N } in one'
+              : `partitions.count is ${config.partitions.count} in ${file}`
+          })`,
+        );
       }
     }
     if (str(args, "http-port") !== undefined) {

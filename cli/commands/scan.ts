@@ -28,10 +28,15 @@ import { type Result, ScanView, type Stats } from "../scan_view.ts";
 export const command: Command = {
   name: "scan",
   summary: "start a scan on a host and stream its results",
+  takesArguments: true,
   usage: "CRITERIA [--rank EXPR] [--order desc|asc] [--bar SIZE] [--universe PREFIX|FILE] " +
     "[--max N] [--timeout MS] [--json] [--keep] [--url URL]",
   options: {
-    rank: { type: "string", arg: "EXPR", help: "What orders the results, e.g. 'rsi(14)'" },
+    rank: {
+      type: "string",
+      arg: "EXPR",
+      help: "What orders the results, e.g. 'rsi(14)' (default: none, in the order found)",
+    },
     order: { type: "string", arg: "desc|asc", help: "Best first is highest (desc, default)" },
     bar: { type: "string", arg: "SIZE", help: "Bar size: 1s, 1m (default), 5m, 1h, 1d" },
     universe: {
@@ -40,8 +45,12 @@ export const command: Command = {
       help: "A file of symbols (one a line, or comma-separated), else a symbol prefix " +
         "(default: every symbol the hosts hold)",
     },
-    max: { type: "string", arg: "N", help: "Stop after N signals" },
-    timeout: { type: "string", arg: "MS", help: "Stop after MS milliseconds" },
+    max: { type: "string", arg: "N", help: "Stop after N signals (default: no limit)" },
+    timeout: {
+      type: "string",
+      arg: "MS",
+      help: "Stop after MS milliseconds (default: when every symbol is scanned)",
+    },
     json: { type: "boolean", help: "NDJSON on stdout, a result a line" },
     keep: { type: "boolean", help: "Keep the scan on the server after it ends (default: delete)" },
     url: {

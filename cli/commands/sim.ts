@@ -40,7 +40,11 @@ export const command: Command = {
   usage: "(--seed S | --seeds N [--from S0]) [--faults KIND] [--duration S] [options]",
   options: {
     seed: { type: "string", arg: "S", help: "Run this one seed (default 1)" },
-    seeds: { type: "string", arg: "N", help: "Run N seeds: S0, S0+1, ... (with --from)" },
+    seeds: {
+      type: "string",
+      arg: "N",
+      help: "Run N seeds: S0, S0+1, ... (with --from) (default: one, --seed)",
+    },
     from: { type: "string", arg: "S0", help: "First seed of --seeds (default 1)" },
     faults: {
       type: "string",
@@ -66,7 +70,11 @@ export const command: Command = {
       type: "boolean",
       help: "Run every seed twice and fail it if the two traces differ",
     },
-    trace: { type: "string", arg: "FILE", help: "Write the trace of --seed to FILE" },
+    trace: {
+      type: "string",
+      arg: "FILE",
+      help: "Write the trace of --seed to FILE (default: none)",
+    },
     json: { type: "boolean", help: "Print the summary as JSON" },
   },
   details: `Faults:
@@ -132,9 +140,6 @@ interface CliOptions {
 }
 
 function readArgs(args: ParsedArgs): CliOptions {
-  if (args.positionals.length) {
-    throw new UsageError(`Unexpected argument "${args.positionals[0]}"`);
-  }
   const hasSeed = str(args, "seed") !== undefined;
   const hasSeeds = str(args, "seeds") !== undefined;
   if (hasSeed && hasSeeds) throw new UsageError("Give --seed or --seeds, not both");
@@ -222,8 +227,8 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
     lines.push(
       `troupe sim: seed ${r.seed}, faults ${r.faults}: ${passed(outcomes[0]!) ? "ok" : "FAILED"}`,
       `  ${r.virtualS.toFixed(1)} virtual s in ${(r.realMs / 1000).toFixed(2)} s (${
-        (r.virtualS / (r.realMs / 1000)).toFixed(0)
-      }x); ${s.frames} frames (${s.samples} samples) into ${s.instances} instances on ${o.base.hosts} hosts`,
+        speedFactor(r.virtualS / (r.realMs / 1000))
+      }); ${s.frames} frames (${s.samples} samples) into ${s.instances} instances on ${o.base.hosts} hosts`,
       `  faults: ${s.crashes} crashes, ${s.journalRecordsLost} journal records lost, ${s.partitions} partitions; network: ${s.dropped} dropped, ${s.duplicated} duplicated, ${s.reordered} reordered of ${
         s.delivered + s.dropped
       }`,
@@ -333,4 +338,9 @@ class Progress {
   done(): void {
     if (this.#tty) process.stderr.write("\n");
   }
+}
+
+/** Virtual seconds per real second, as "12x" or "0.19x" (slower than real time is not "0x"). */
+export function speedFactor(ratio: number): string {
+  return `${ratio >= 10 ? ratio.toFixed(0) : ratio.toPrecision(2)}x`;
 }

@@ -11,7 +11,11 @@ export const command: Command = {
   summary: "mint a signed session token for the collaboration server",
   usage: "--session S [--role viewer|editor|owner] [--ttl 8h] [--data-dir DIR] [--json]",
   options: {
-    session: { type: "string", arg: "S", help: "The session (room) the token opens" },
+    session: {
+      type: "string",
+      arg: "S",
+      help: "The session (room) the token opens (required; troupe up's is main)",
+    },
     role: { type: "string", arg: "ROLE", help: "viewer, editor or owner (default editor)" },
     ttl: { type: "string", arg: "T", help: "Validity: 90s, 30m, 8h, 7d (default 8h)" },
     "data-dir": {
@@ -21,8 +25,12 @@ export const command: Command = {
     },
     json: { type: "boolean", help: "Print { token, session, role, exp } as JSON" },
   },
-  details: "The server checks the token at the WebSocket upgrade: " +
-    "ws://HOST:PORT/collab/<session>?token=<token> (the y-websocket client's params: { token }).",
+  details: `Examples:
+  troupe token --session main --role viewer          a read-only link to troupe up's dashboard
+  troupe token --session ops --ttl 7d --json
+The server checks the token at the WebSocket upgrade: ws://HOST:PORT/collab/<session>?token=<token>
+(the y-websocket client's params: { token }); the dashboard takes it as
+http://HOST:PORT/?session=<session>&token=<token>.`,
   async run(args) {
     const session = str(args, "session");
     if (session === undefined) throw new UsageError("Option --session is required");

@@ -6,7 +6,7 @@
  * stops the feed, drains and snapshots the host, and stops nats-server. `--journal jetstream`
  * keeps the host's journal in JetStream, and the collaboration server's documents with it.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
@@ -14,6 +14,8 @@ import { scanHostService } from "../../actors/scan/mod.ts";
 import {
   defaultHostConfig,
   describeError,
+  type DirLock,
+  DirLockedError,
   ensureFeedStream,
   findNatsServer,
   freePort,
@@ -21,6 +23,7 @@ import {
   InProcessBus,
   type LaunchedHost,
   launchHost,
+  lockDir,
   NatsBus,
   NatsServer,
 } from "../../actors/runtime/mod.ts";
@@ -50,7 +53,7 @@ import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
 
 export const command: Command = {
   name: "up",
-  summary: "everything on one machine: NATS, a host, a synthetic feed",
+  summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
   usage:
     "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] [--data-dir DIR] " +
     "[--http-port N] [--collab-port N] [--no-nats] [--journal KIND] [--record FILE] " +
@@ -65,7 +68,7 @@ export const command: Command = {
     channels: {
       type: "string",
       arg: "N",
-      help: "Symbols in the synthetic market feed, or metrics series (default 8)",
+      help: "Symbols of the synthetic market feed, or series of the metrics feed (default 8)",
     },
     rate: { type: "string", arg: "N", help: "Samples per second over all channels (default 2000)" },
     duration: {
@@ -82,12 +85,14 @@ export const command: Command = {
     "http-port": {
       type: "string",
       arg: "N",
-      help: "Port of /healthz and /metrics (default 9464, or a free one)",
+      help: "Port of /healthz, /metrics and the scans (default 9464, or a free one when it is " +
+        "taken; 0: a free one)",
     },
     "collab-port": {
       type: "string",
       arg: "N",
-      help: "Port of the collaboration server (default 1234, or a free one)",
+      help: "Port of the collaboration server and the dashboard (default 1234, or a free one " +
+        "when it is taken; 0: a free one)",
     },
     "no-nats": {
       type: "boolean",
@@ -102,17 +107,26 @@ export const command: Command = {
     record: {
       type: "string",
       arg: "FILE",
-      help: "Record the session from its start into FILE (troupe replay FILE --verify)",
+      help: "Record the session from its start into FILE (default: no recording; replay it " +
+        "with troupe replay FILE --verify)",
     },
     "accept-journal-loss": {
       type: "boolean",
       help: "Start even where the journal lost inputs the input cannot give back (named)",
     },
   },
-  details:
-    "Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), " +
-    "brew install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start " +
-    "instead of the one on PATH.",
+  details: `It prints the host's /healthz and /metrics URL, the dashboard's URL with an owner token,
+and every 10 s a status line with the latest findings; Ctrl-C drains, snapshots and stops.
+Journals, snapshots, the NATS store and the URLs other commands read (nats.url, http.url,
+collab.json) go to the data directory; run it again there and the actors recover from it. One
+troupe up at a time per data directory (a second one says which process holds it).
+Examples:
+  troupe up
+  troupe up --feed metrics --duration 5m
+  troupe up --data-dir /tmp/demo --http-port 0 --collab-port 0 --record demo.rec
+Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), brew
+install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start instead of the one
+on PATH; without one, everything runs on the in-process bus (said in one line).`,
   async run(args) {
     const feedKind = str(args, "feed") ?? "market";
     if (feedKind !== "market" && feedKind !== "metrics") {
@@ -137,6 +151,17 @@ export const command: Command = {
     if (journal === "jetstream" && noNats) {
       throw new UsageError("Option --journal jetstream needs NATS: it cannot go with --no-nats");
     }
+    // One troupe up per data directory, checked before anything starts: a second one started a
+    // second nats-server on the same JetStream store and took nats.url over, pointing the
+    // first one's inject, ctl and record at a server that was gone once the host's journal
+    // lock stopped it.
+    const lock = lockDataDir(dataDir);
+    if (typeof lock === "string") {
+      console.error(`troupe up: ${lock}`);
+      return 1;
+    }
+    // Every way out releases it (a process killed outright leaves a lock a later up takes over).
+    process.once("exit", () => lock.release());
     const binary = noNats ? undefined : natsServerBinary();
     if (journal === "jetstream" && !binary) {
       console.error(
@@ -234,20 +259,43 @@ export const command: Command = {
         `${httpUrl}/healthz and /metrics; scans: troupe scan, or POST ${httpUrl}/scan/stream`,
     );
     // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
-    const collab = await launchCollab({
-      dataDir,
-      port: str(args, "collab-port") !== undefined
-        ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
-        : await portOr(1234),
-      bus,
-      // The node id names the collab journal's streams in JetStream: the same on every run.
-      nodeId: "up-1-collab",
-      journal: collabJournalOf(config.journal.kind),
-      // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
-      scanUrl: launched.host.httpPort === undefined
-        ? undefined
-        : `http://127.0.0.1:${launched.host.httpPort}`,
-    });
+    const collabPort = str(args, "collab-port") !== undefined
+      ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
+      : await portOr(1234);
+    let collab: LaunchedCollab;
+    try {
+      collab = await launchCollab({
+        dataDir,
+        port: collabPort,
+        bus,
+        // The node id names the collab journal's streams in JetStream: the same on every run.
+        nodeId: "up-1-collab",
+        journal: collabJournalOf(config.journal.kind),
+        // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
+        scanUrl: launched.host.httpPort === undefined
+          ? undefined
+          : `http://127.0.0.1:${launched.host.httpPort}`,
+      });
+    } catch (err) {
+      // One line, and nothing left running: the host and nats-server were up already (an
+      // explicit --collab-port that was taken once left nats-server running after exit 1).
+      console.error(
+        `troupe up: cannot start the collaboration server on port ${collabPort}: ${
+          describeError(err)
+        }`,
+      );
+      try {
+        recorder?.stop();
+      } catch {
+        // The recording is as complete as it could be.
+      }
+      await launched.close().catch(() => {});
+      await bus.close().catch(() => {});
+      await nats?.stop();
+      if (nats) removeNatsUrl(dataDir, nats.url);
+      removeHttpUrl(dataDir, httpUrl);
+      return 1;
+    }
     // The owner's token (issue 17): whoever ran troupe up owns the session; links for the team
     // (viewer or editor) come from troupe token.
     const ownerToken = await mintToken(collab.keyring, {
@@ -331,6 +379,16 @@ export const command: Command = {
       onProgress: (samples) => {
         sent = samples;
       },
+    }).catch((err) => {
+      // Handled at once: a feed that fails while up waits for Ctrl-C (a NATS flush unanswered
+      // for 2 s on a loaded machine) was an unhandled rejection, which ended the whole process
+      // with a stack trace and left nats-server running. The host and the dashboard run on.
+      if (!abort.signal.aborted) {
+        console.error(
+          `\ntroupe up: the feed stopped: ${describeError(err)}; the host runs on (Ctrl-C to stop)`,
+        );
+      }
+      return undefined;
     });
     // A live line on a terminal; a line every 10 s when the output is a file or a pipe.
     const tty = process.stderr.isTTY === true;
@@ -350,7 +408,7 @@ export const command: Command = {
 
     const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
     abort.abort();
-    const result = await injecting.catch(() => undefined);
+    const result = await injecting;
     if (result) sent = result.samples;
     clearInterval(status);
     console.error(
@@ -382,6 +440,20 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** Takes the data directory's lock for this `troupe up`, or says in one line who holds it. */
+function lockDataDir(dataDir: string): DirLock | string {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    return lockDir(dataDir);
+  } catch (err) {
+    if (err instanceof DirLockedError) {
+      return `the data directory ${dataDir} is in use by process ${err.pid} (another troupe ` +
+        `up? its lock file is ${join(dataDir, "LOCK")}): stop it, or pass another --data-dir`;
+    }
+    return `cannot use the data directory ${dataDir}: ${describeError(err)}`;
+  }
+}
 
 /** Writes `<dataDir>/collab.json` (the gateway's URL and a viewer token) and returns it. */
 async function dashboardFile(collab: LaunchedCollab, dataDir: string): Promise<CollabFile> {
@@ -439,7 +511,14 @@ async function startNats(
   const storeDir = join(dataDir, "nats");
   let nats: NatsServer;
   try {
-    nats = await NatsServer.start({ binary, storeDir, port: await portOr(NATS_PORT) });
+    // Detached: Ctrl-C reaches this process alone, which drains the host through NATS and then
+    // stops the server (in the terminal's process group, it would stop first).
+    nats = await NatsServer.start({
+      binary,
+      storeDir,
+      port: await portOr(NATS_PORT),
+      detached: true,
+    });
   } catch (err) {
     return `cannot start nats-server (${binary}): ${firstLines((err as Error).message)}`;
   }

@@ -47,7 +47,8 @@ export const command: Command = {
     "min-severity": {
       type: "string",
       arg: "X",
-      help: "Only findings of severity >= X, in [0, 1] (scan hits have none and always pass)",
+      help: "Only findings of severity >= X, in [0, 1] (default 0; scan hits have none and " +
+        "always pass)",
     },
     json: { type: "boolean", help: "One JSON object per line (NDJSON), gaps on stderr" },
     url: {
@@ -58,11 +59,15 @@ export const command: Command = {
     token: { type: "string", arg: "T", help: "A session token, any role (default: up's)" },
     "data-dir": { type: "string", arg: "DIR", help: "Where up's collab.json is (default .troupe)" },
     duration: { type: "string", arg: "S", help: "Stop after S seconds (default: until Ctrl-C)" },
-    count: { type: "string", arg: "N", help: "Stop after N findings" },
+    count: { type: "string", arg: "N", help: "Stop after N findings (default: no limit)" },
   },
-  details: "Severity: anomaly = its score; collapse and coherence = 1 - exp(-s/2) of the shift " +
-    "s in spreads (standard deviations); dead letters and stopped actors = 1. " +
-    "Mint a token for another gateway with troupe token --session S --role viewer.",
+  details: `Examples:
+  troupe watch                                   next to troupe up, from the same directory
+  troupe watch --kinds anomaly,collapse --channel 'SYM00*' --min-severity 0.5
+  troupe watch --json --count 10 --url ws://127.0.0.1:1234/stream --token T
+Severity: anomaly = its score; collapse and coherence = 1 - exp(-s/2) of the shift s in spreads
+(standard deviations); dead letters and stopped actors = 1. Mint a token for another gateway with
+troupe token --session S --role viewer.`,
   async run(args) {
     const options = parseWatchArgs(args);
     return await watch(options);
@@ -107,14 +112,22 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
   }
   const url = str(args, "url") ?? file?.stream;
   const token = str(args, "token") ?? file?.token;
+  if (url !== undefined && !/^wss?:\/\/[^/]+\/stream$/.test(url)) {
+    throw new UsageError(`Option --url must be ws://HOST:PORT/stream, got "${url}"`);
+  }
+  // The file's token opens the file's gateway only: another --url needs its own (it once said
+  // "pass --url" to a user who had).
+  if (str(args, "url") !== undefined && token === undefined) {
+    throw new UsageError(
+      `Option --url ${url} needs --token T, a token of that server's (troupe token --session S ` +
+        "--role viewer, with its --data-dir)",
+    );
+  }
   if (url === undefined || token === undefined) {
     throw new UsageError(
       `No gateway to watch: pass --url ws://HOST:PORT/stream and --token T, or run troupe up ` +
         `with --data-dir ${dataDir} (it writes ${dataDir}/${COLLAB_FILE})`,
     );
-  }
-  if (!/^wss?:\/\/[^/]+\/stream$/.test(url)) {
-    throw new UsageError(`Option --url must be ws://HOST:PORT/stream, got "${url}"`);
   }
   return {
     url,

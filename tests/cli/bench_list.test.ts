@@ -40,6 +40,8 @@ test("a benchmark's bad option is a usage error naming it (dashboard's --chromiu
   assert.is(r.code, 2, r.stderr);
   assert.match(r.stderr, "Option --chromium-flags takes Chromium switches");
   assert.match(r.stderr, '"gpu" is not one');
+  // The options are the benchmark's: the hint points at its help (it pointed at troupe bench's).
+  assert.match(r.stderr, "Run troupe bench dashboard --help for its options.");
 });
 
 test.run();

@@ -1,9 +1,9 @@
 /**
  * The README's command table and sections match the commands' `--help`: every command is in the
  * table, nothing else is, and every option a command's help lists is named in its table row or its
- * own section of the README.
+ * own section of the README. Its tree of where things live names folders and files that exist.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -49,6 +49,35 @@ test("every option of a command's --help is named in its table row or its README
     }
   }
   assert.equal(missing, [], `not in the README: ${missing.join(", ")}`);
+});
+
+/** Every file under `dir` (relative to ROOT), without node_modules and dot-folders. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+    e.name === "node_modules" || e.name.startsWith(".")
+      ? []
+      : e.isDirectory()
+      ? filesUnder(join(dir, e.name))
+      : [join(dir, e.name)]
+  );
+}
+
+test("the README's tree of where things live names folders and files that exist", () => {
+  const start = README.indexOf("### Where things live");
+  const open = README.indexOf("```\n", start) + 4;
+  const block = README.slice(open, README.indexOf("\n```", open));
+  const folders = [...block.matchAll(/^([a-z_/]+\/) /gm)].map((m) => m[1]!);
+  assert.ok(folders.length >= 15, `${folders.length} folders`);
+  const missingFolders = folders.filter((f) => !existsSync(join(ROOT, f)));
+  assert.equal(missingFolders, [], `no such folder: ${missingFolders.join(", ")}`);
+  const files = filesUnder(".").map((f) => f.split(/[\\/]/).pop()!);
+  const named = [...block.matchAll(/([A-Za-z_*][\w.*]*\.(?:ts|md))\b/g)].map((m) => m[1]!);
+  assert.ok(named.length >= 50, `${named.length} files`);
+  const missing = named.filter((name) => {
+    const pattern = new RegExp(`^${name.replaceAll(".", "\\.").replace("*", ".*")}$`);
+    return !files.some((f) => pattern.test(f));
+  });
+  assert.equal(missing, [], `no such file: ${missing.join(", ")}`);
 });
 
 test.run();

@@ -148,6 +148,9 @@ test("troupe watch names a refused token and exits 1; usage errors exit 2", asyn
       [["--kinds", "anomaly,weather"], /got "weather"/],
       [["--url", "http://x/stream", "--token", "t"], /--url must be ws:\/\/HOST:PORT\/stream/],
       [["--channel", "a.b"], /--channel must be a glob without dots/],
+      // It once answered "pass --url ... and --token T" to a user who had passed --url.
+      [["--url", "ws://127.0.0.1:1/stream"], /--url ws:\/\/127\.0\.0\.1:1\/stream needs --token T/],
+      [["--url", "nowhere"], /--url must be ws:\/\/HOST:PORT\/stream, got "nowhere"/],
     ] as const
   ) {
     const dir = tempDir();

@@ -1,0 +1,117 @@
+/**
+ * What a new user reads first: `troupe --help` lists every command of cli/commands/, and each
+ * command's `--help` says what it does, gives each option's default (or says it is required) and
+ * shows examples that the command accepts. An argument a command does not take is a usage error
+ * naming it, never silently ignored (`troupe up extra` once started a whole cluster).
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { helpText, parseCommandArgs, UsageError } from "../../cli/args.ts";
+import { commandNames, loadCommand } from "../../cli/main.ts";
+import { ROOT, runTroupe } from "../_support/cli.ts";
+
+const test = suite("troupe help");
+
+/** The words of a shell command line: quotes group and are removed, as a shell does. */
+function shellWords(line: string): string[] {
+  return (line.match(/'[^']*'|"[^"]*"|\S+/g) ?? []).map((w) =>
+    /^'.*'$|^".*"$/.test(w) ? w.slice(1, -1) : w
+  );
+}
+
+/** The example command lines of a help text: `  troupe <name> ...` after an "Examples:" line. */
+function examplesOf(help: string, name: string): string[][] {
+  const lines = help.split("\n");
+  const start = lines.findIndex((l) => /^Examples?:/.test(l));
+  if (start < 0) return [];
+  const examples: string[][] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith(`  troupe ${name}`)) break;
+    // A description may follow the command after a run of spaces.
+    examples.push(shellWords(line.trim().split(/ {3,}/)[0]!).slice(2));
+  }
+  return examples;
+}
+
+test("troupe --help lists every command of cli/commands/, and each one loads", async () => {
+  const files = readdirSync(join(ROOT, "cli/commands"))
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => f.slice(0, -3))
+    .sort();
+  assert.equal([...commandNames()].sort(), files);
+  const r = await runTroupe(["--help"]);
+  assert.is(r.code, 0, r.stderr);
+  for (const name of files) {
+    assert.match(r.stdout, new RegExp(`^  ${name} +\\S`, "m"), `troupe --help lists ${name}`);
+    assert.is((await loadCommand(name)).name, name);
+  }
+});
+
+test("every command's help gives examples, and the command accepts each of them", async () => {
+  const missing: string[] = [];
+  for (const name of commandNames()) {
+    const command = await loadCommand(name);
+    const examples = examplesOf(helpText(command), name);
+    if (examples.length === 0) missing.push(name);
+    // bench takes its benchmark's options after the name; its examples are checked by running.
+    if (command.runRaw && name === "bench") continue;
+    for (const argv of examples) {
+      try {
+        parseCommandArgs(command, argv);
+      } catch (err) {
+        assert.unreachable(`troupe ${name} ${argv.join(" ")}: ${(err as Error).message}`);
+      }
+    }
+  }
+  assert.equal(missing, [], `no examples in the help of: ${missing.join(", ")}`);
+});
+
+test("every option that takes a value says its default, or that it is required", async () => {
+  const silent: string[] = [];
+  for (const name of commandNames()) {
+    const command = await loadCommand(name);
+    for (const [option, spec] of Object.entries(command.options)) {
+      if (spec.type === "string" && !/default|required/i.test(spec.help)) {
+        silent.push(`troupe ${name} --${option}`);
+      }
+    }
+  }
+  assert.equal(silent, [], `no default said: ${silent.join(", ")}`);
+});
+
+test("an argument a command does not take is a usage error naming it", async () => {
+  for (const name of commandNames()) {
+    const command = await loadCommand(name);
+    if (command.takesArguments || command.runRaw && name === "bench") continue;
+    assert.throws(
+      () => parseCommandArgs(command, ["extra"]),
+      (err: Error) =>
+        err instanceof UsageError &&
+        err.message === `Unexpected argument "extra": troupe ${name} takes options only ` +
+            "(each starts with --)",
+      `troupe ${name} extra`,
+    );
+  }
+  const r = await runTroupe(["up", "--no-nats", "extra"]);
+  assert.is(r.code, 2, r.stdout);
+  assert.is(
+    r.stderr.replace(/^npm warn.*\n/gm, ""),
+    'troupe up: Unexpected argument "extra": troupe up takes options only (each starts with --)\n' +
+      "Run troupe up --help for its options.\n",
+  );
+  assert.is(r.stdout, "", "nothing started");
+});
+
+test("troupe help <command> prints that command's help", async () => {
+  const [viaHelp, viaFlag] = await Promise.all([
+    runTroupe(["help", "token"]),
+    runTroupe(["token", "--help"]),
+  ]);
+  assert.is(viaHelp.code, 0, viaHelp.stderr);
+  assert.match(viaHelp.stdout, /^troupe token — /);
+  assert.is(viaHelp.stdout, viaFlag.stdout);
+});
+
+test.run();
