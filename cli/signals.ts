@@ -9,8 +9,15 @@ import process from "node:process";
 let waiters: Array<(name: string) => void> = [];
 let signalled = 0;
 let installed = false;
+/** A first signal that came while nothing waited (during a start-up): the next wait ends at once. */
+let pending: string | undefined;
 
-function install() {
+/**
+ * Takes SIGINT and SIGTERM from now on. A command that starts things (troupe up: nats-server in a
+ * process group of its own) calls it first, so that a Ctrl-C during its start-up is kept until it
+ * waits, and then stops it cleanly, rather than killing the process and leaving what it started.
+ */
+export function catchSignals(): void {
   if (installed) return;
   installed = true;
   const on = (name: string) => {
@@ -18,6 +25,10 @@ function install() {
     if (signalled > 1 && waiters.length === 0) {
       console.error("troupe: second signal, exiting now");
       process.exit(130);
+    }
+    if (waiters.length === 0) {
+      pending = name;
+      return;
     }
     const current = waiters;
     waiters = [];
@@ -33,9 +44,17 @@ function install() {
   }
 }
 
-/** Resolves with the name of the first SIGINT or SIGTERM, or "timeout" after `ms`. */
+/**
+ * Resolves with the name of the first SIGINT or SIGTERM (at once for one kept since
+ * `catchSignals`), or "timeout" after `ms`.
+ */
 export function waitForSignal(ms?: number): Promise<string> {
-  install();
+  catchSignals();
+  if (pending !== undefined) {
+    const name = pending;
+    pending = undefined;
+    return Promise.resolve(name);
+  }
   return new Promise((resolve) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = (name: string) => {

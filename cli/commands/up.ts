@@ -47,7 +47,7 @@ import {
 import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_file.ts";
 import { LatestFindings } from "../latest_findings.ts";
 import { type Command, duration, flag, num, str, UsageError } from "../args.ts";
-import { waitForSignal } from "../signals.ts";
+import { catchSignals, waitForSignal } from "../signals.ts";
 import { DATA_DIR_DEFAULT, NATS_URL_FILE, removeNatsUrl, writeNatsUrl } from "../nats_url.ts";
 import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
 
@@ -155,6 +155,9 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     // second nats-server on the same JetStream store and took nats.url over, pointing the
     // first one's inject, ctl and record at a server that was gone once the host's journal
     // lock stopped it.
+    // From here a Ctrl-C is kept until the cluster is up, which then drains and stops: killed
+    // mid-start, up would leave its nats-server (a process group of its own) running.
+    catchSignals();
     const lock = lockDataDir(dataDir);
     if (typeof lock === "string") {
       console.error(`troupe up: ${lock}`);

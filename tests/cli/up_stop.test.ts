@@ -43,9 +43,19 @@ function holdPort(): Promise<{ server: Server; port: number }> {
 }
 
 if (haveNatsServer("troupe up: stopping")) {
-  test("Ctrl-C to troupe up's process group drains through NATS, then stops nats-server", async () => {
-    const dir = tempDir();
-    const dataDir = join(dir.path, "d");
+  /** Kills what is left of a troupe up's process group and its nats-server (a failed test's). */
+  function killAll(group: number, dataDir: string): void {
+    for (const pid of [-group, ...natsServersOn(join(dataDir, "nats"))]) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Gone already: its exit (a signal's, when it failed) is what the test reported.
+      }
+    }
+  }
+
+  /** Starts troupe up on `dataDir` in a process group of its own, as a shell gives a foreground job. */
+  function upInItsGroup(dataDir: string) {
     const [cmd, args] = troupeCommand([
       "up",
       "--data-dir",
@@ -59,33 +69,63 @@ if (haveNatsServer("troupe up: stopping")) {
       "--rate",
       "200",
     ]);
-    // A process group of its own, as a shell gives a foreground job.
     const child = spawn(cmd, args, {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
-    let stdout = "", stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
+    const out = { stdout: "", stderr: "" };
+    child.stdout!.on("data", (d) => (out.stdout += d));
+    child.stderr!.on("data", (d) => (out.stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    return { child, out, exited };
+  }
+
+  test("Ctrl-C to troupe up's process group drains through NATS, then stops nats-server", async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, "d");
+    const { child, out, exited } = upInItsGroup(dataDir);
     try {
-      while (!stdout.includes("injecting the synthetic market feed")) {
-        if (child.exitCode !== null) assert.unreachable(`exited early:\n${stdout}\n${stderr}`);
+      while (!out.stdout.includes("injecting the synthetic market feed")) {
+        if (child.exitCode !== null) {
+          assert.unreachable(`exited early:\n${out.stdout}\n${out.stderr}`);
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
       const servers = natsServersOn(join(dataDir, "nats"));
       assert.is(servers.length, 1, `its nats-server: ${servers}`);
       process.kill(-child.pid!, "SIGINT"); // the whole group, as the terminal does
-      assert.is(await exited, 0, stderr);
-      assert.match(stdout, "troupe up: stopped cleanly:");
-      assert.match(stderr, "troupe up: SIGINT: draining and stopping");
-      assert.not.match(stderr, "NATS disconnect", "NATS was there for the whole drain");
+      assert.is(await exited, 0, out.stderr);
+      assert.match(out.stdout, "troupe up: stopped cleanly:");
+      assert.match(out.stderr, "troupe up: SIGINT: draining and stopping");
+      assert.not.match(out.stderr, "NATS disconnect", "NATS was there for the whole drain");
       assert.equal(natsServersOn(join(dataDir, "nats")), [], "no nats-server left");
       assert.not.ok(existsSync(join(dataDir, "nats.url")), "nats.url removed");
     } finally {
-      if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
-      for (const pid of natsServersOn(join(dataDir, "nats"))) process.kill(pid, "SIGKILL");
+      killAll(child.pid!, dataDir);
+      dir.remove();
+    }
+  });
+
+  test("Ctrl-C while troupe up is still starting is kept: it finishes starting, then stops cleanly", async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, "d");
+    const { child, out, exited } = upInItsGroup(dataDir);
+    try {
+      // Its nats-server is up, the host and the collaboration server not yet.
+      while (natsServersOn(join(dataDir, "nats")).length === 0) {
+        if (child.exitCode !== null) {
+          assert.unreachable(`exited early:\n${out.stdout}\n${out.stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      process.kill(-child.pid!, "SIGINT");
+      assert.is(await exited, 0, out.stdout + out.stderr);
+      assert.match(out.stderr, "troupe up: SIGINT: draining and stopping");
+      assert.match(out.stdout, "troupe up: stopped cleanly:");
+      assert.equal(natsServersOn(join(dataDir, "nats")), [], "no nats-server left");
+    } finally {
+      killAll(child.pid!, dataDir);
       dir.remove();
     }
   });
