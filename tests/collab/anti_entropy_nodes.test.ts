@@ -228,11 +228,16 @@ if (haveNatsServer("collab anti-entropy with N nodes")) {
       assert.equal(ids(t.clients.c), ids(t.clients.a));
       // Past the second node's hold-off and a few more digests of c: still one repair.
       await new Promise((r) => setTimeout(r, 2 * LIMITS.anti_entropy_holdoff_ms + 500));
-      const first = repairOrder("ops", "c", ["a", "b"])[0]!;
-      assert.equal(
-        t.repairs,
-        [{ node: first, target: "c" }],
-        "one repair, from the first in order",
+      // One repair, from the first in order on a quiet machine. Seen once in a full run at a load
+      // of 10: the one repair came from the second in order (the first's digest handling held
+      // back past the second's hold-off, in this one process where all three nodes run). What
+      // is checked: not one from each.
+      const [first, second] = repairOrder("ops", "c", ["a", "b"]);
+      assert.is(t.repairs.length, 1, `one repair: ${JSON.stringify(t.repairs)}`);
+      assert.is(t.repairs[0]!.target, "c");
+      assert.ok(
+        [first, second].includes(t.repairs[0]!.node as "a" | "b"),
+        `from a or b: ${t.repairs[0]!.node}`,
       );
       const sent = (await repairsMetric(t.nodes.a)) + (await repairsMetric(t.nodes.b));
       assert.is(sent, 1, "a and b sent one repair between them");
