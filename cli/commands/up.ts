@@ -523,7 +523,7 @@ async function startNats(
       detached: true,
     });
   } catch (err) {
-    return `cannot start nats-server (${binary}): ${firstLines((err as Error).message)}`;
+    return `cannot start nats-server (${binary}): ${whyNats((err as Error).message)}`;
   }
   let bus: NatsBus | undefined;
   try {
@@ -532,7 +532,7 @@ async function startNats(
   } catch (err) {
     await bus?.close().catch(() => {});
     await nats.stop();
-    return `cannot use nats-server on ${nats.url}: ${firstLines((err as Error).message)}`;
+    return `cannot use nats-server on ${nats.url}: ${whyNats((err as Error).message)}`;
   }
   console.log(`troupe up: nats-server on ${nats.url} (JetStream store ${storeDir})`);
   // The other commands find this server through the file, wherever it listens.
@@ -542,8 +542,15 @@ async function startNats(
 }
 
 /** The first lines of `text`, joined (a server's log can be long). */
-function firstLines(text: string, n = 4): string {
-  return text.trim().split("\n").slice(0, n).join(" | ");
+/**
+ * An error about nats-server in one line: its first line, then the server's own fatal or error
+ * lines (its last lines when it printed none). The server logs its version and settings first
+ * and why it stopped last, so its first lines alone hid the reason.
+ */
+function whyNats(text: string): string {
+  const [head = "", ...log] = text.trim().split("\n");
+  const errors = log.filter((l) => /\[(FTL|ERR)\]/.test(l));
+  return [head, ...(errors.length ? errors : log).slice(-3)].join(" | ");
 }
 
 function collabJournalOf(kind: HostConfig["journal"]["kind"]): "file" | "jetstream" {
