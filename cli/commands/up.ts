@@ -264,26 +264,30 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
     const collabPort = str(args, "collab-port") !== undefined
       ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
-      : await portOr(1234);
+      : undefined;
     let collab: LaunchedCollab;
     try {
-      collab = await launchCollab({
-        dataDir,
-        port: collabPort,
-        bus,
-        // The node id names the collab journal's streams in JetStream: the same on every run.
-        nodeId: "up-1-collab",
-        journal: collabJournalOf(config.journal.kind),
-        // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
-        scanUrl: launched.host.httpPort === undefined
-          ? undefined
-          : `http://127.0.0.1:${launched.host.httpPort}`,
-      });
+      const launch = (port: number) =>
+        launchCollab({
+          dataDir,
+          port,
+          bus,
+          // The node id names the collab journal's streams in JetStream: the same on every run.
+          nodeId: "up-1-collab",
+          journal: collabJournalOf(config.journal.kind),
+          // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
+          scanUrl: launched.host.httpPort === undefined
+            ? undefined
+            : `http://127.0.0.1:${launched.host.httpPort}`,
+        });
+      collab = collabPort === undefined
+        ? await onPreferredPort(COLLAB_PORT, launch)
+        : await launch(collabPort);
     } catch (err) {
       // One line, and nothing left running: the host and nats-server were up already (an
       // explicit --collab-port that was taken once left nats-server running after exit 1).
       console.error(
-        `troupe up: cannot start the collaboration server on port ${collabPort}: ${
+        `troupe up: cannot start the collaboration server on port ${collabPort ?? COLLAB_PORT}: ${
           describeError(err)
         }`,
       );
@@ -516,12 +520,10 @@ async function startNats(
   try {
     // Detached: Ctrl-C reaches this process alone, which drains the host through NATS and then
     // stops the server (in the terminal's process group, it would stop first).
-    nats = await NatsServer.start({
-      binary,
-      storeDir,
-      port: await portOr(NATS_PORT),
-      detached: true,
-    });
+    nats = await onPreferredPort(
+      NATS_PORT,
+      (port) => NatsServer.start({ binary, storeDir, port, detached: true }),
+    );
   } catch (err) {
     return `cannot start nats-server (${binary}): ${whyNats((err as Error).message)}`;
   }
@@ -541,7 +543,6 @@ async function startNats(
   return { nats, bus };
 }
 
-/** The first lines of `text`, joined (a server's log can be long). */
 /**
  * An error about nats-server in one line: its first line, then the server's own fatal or error
  * lines (its last lines when it printed none). The server logs its version and settings first
@@ -560,12 +561,31 @@ function collabJournalOf(kind: HostConfig["journal"]["kind"]): "file" | "jetstre
 /** NATS's own port: `troupe up` takes it when it is free. */
 const NATS_PORT = 4222;
 
+/** The collaboration server's and dashboard's port when it is free (y-websocket's usual one). */
+const COLLAB_PORT = 1234;
+
 /** The one line saying that NATS listens elsewhere, and how the other commands find it. */
 function natsPortTaken(url: string, dataDir: string): string {
   const found = join(dataDir) === join(DATA_DIR_DEFAULT)
     ? `inject, record and ctl run from this directory find it in ${join(dataDir, NATS_URL_FILE)}`
     : `pass --nats ${url} to inject, record and ctl`;
   return `troupe up: port ${NATS_PORT} is taken, so NATS listens on ${url}; ${found}`;
+}
+
+/**
+ * Starts what `start` starts on `preferred` when it is free, else on a free port; also when
+ * `preferred` was free when looked at but taken before `start` bound it (another troupe up
+ * starting at the same moment: the test suite's two runtimes did).
+ */
+async function onPreferredPort<T>(preferred: number, start: (port: number) => Promise<T>) {
+  const port = await portOr(preferred);
+  try {
+    return await start(port);
+  } catch (err) {
+    const message = `${(err as Error).message} ${(err as { code?: string }).code ?? ""}`;
+    if (port !== preferred || !/EADDRINUSE|address already in use/i.test(message)) throw err;
+    return await start(await freePort());
+  }
 }
 
 async function portOr(preferred: number): Promise<number> {
