@@ -42,45 +42,45 @@ function holdPort(): Promise<{ server: Server; port: number }> {
   });
 }
 
-if (haveNatsServer("troupe up: stopping")) {
-  /** Kills what is left of a troupe up's process group and its nats-server (a failed test's). */
-  function killAll(group: number, dataDir: string): void {
-    for (const pid of [-group, ...natsServersOn(join(dataDir, "nats"))]) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Gone already: its exit (a signal's, when it failed) is what the test reported.
-      }
+/** Kills what is left of a troupe up's process group and its nats-server (a failed test's). */
+function killAll(group: number, dataDir: string): void {
+  for (const pid of [-group, ...natsServersOn(join(dataDir, "nats"))]) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Gone already: its exit (a signal's, when it failed) is what the test reported.
     }
   }
+}
 
-  /** Starts troupe up on `dataDir` in a process group of its own, as a shell gives a foreground job. */
-  function upInItsGroup(dataDir: string) {
-    const [cmd, args] = troupeCommand([
-      "up",
-      "--data-dir",
-      dataDir,
-      "--http-port",
-      "0",
-      "--collab-port",
-      "0",
-      "--channels",
-      "2",
-      "--rate",
-      "200",
-    ]);
-    const child = spawn(cmd, args, {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    const out = { stdout: "", stderr: "" };
-    child.stdout!.on("data", (d) => (out.stdout += d));
-    child.stderr!.on("data", (d) => (out.stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-    return { child, out, exited };
-  }
+/** Starts troupe up on `dataDir` in a process group of its own, as a shell gives a foreground job. */
+function upInItsGroup(dataDir: string) {
+  const [cmd, args] = troupeCommand([
+    "up",
+    "--data-dir",
+    dataDir,
+    "--http-port",
+    "0",
+    "--collab-port",
+    "0",
+    "--channels",
+    "2",
+    "--rate",
+    "200",
+  ]);
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const out = { stdout: "", stderr: "" };
+  child.stdout!.on("data", (d) => (out.stdout += d));
+  child.stderr!.on("data", (d) => (out.stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { child, out, exited };
+}
 
+if (haveNatsServer("troupe up: stopping")) {
   test("Ctrl-C to troupe up's process group drains through NATS, then stops nats-server", async () => {
     const dir = tempDir();
     const dataDir = join(dir.path, "d");
