@@ -53,9 +53,9 @@ function killAll(group: number, dataDir: string): void {
   }
 }
 
-/** Starts troupe up on `dataDir` in a process group of its own, as a shell gives a foreground job. */
-function upInItsGroup(dataDir: string) {
-  const [cmd, args] = troupeCommand([
+/** A small troupe up on `dataDir`, on free ports. */
+function smallUp(dataDir: string): string[] {
+  return [
     "up",
     "--data-dir",
     dataDir,
@@ -67,7 +67,12 @@ function upInItsGroup(dataDir: string) {
     "2",
     "--rate",
     "200",
-  ]);
+  ];
+}
+
+/** Starts troupe up on `dataDir` in a process group of its own, as a shell gives a foreground job. */
+function upInItsGroup(dataDir: string) {
+  const [cmd, args] = troupeCommand(smallUp(dataDir));
   const child = spawn(cmd, args, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
@@ -188,22 +193,11 @@ if (haveNatsServer("troupe up: stopping")) {
       dir.remove();
     }
   });
+
   test("a feed that fails (its NATS flush unanswered) is said in one line; troupe up runs on", async () => {
     const dir = tempDir();
     const dataDir = join(dir.path, "d");
-    const up = startTroupe([
-      "up",
-      "--data-dir",
-      dataDir,
-      "--http-port",
-      "0",
-      "--collab-port",
-      "0",
-      "--channels",
-      "2",
-      "--rate",
-      "200",
-    ]);
+    const up = startTroupe(smallUp(dataDir));
     let stopped = false;
     try {
       await up.waitFor("injecting the synthetic market feed", 120_000);
