@@ -10,9 +10,19 @@
  * a subscriber in one process, the send time in the payload, messages of the same size. Frames are
  * sent evenly spaced by a sender thread that sleeps between them, and stamped when actually sent;
  * the warm-up (JIT, instance creation) is not measured, but a backlog it leaves is.
+ *
+ * With `--trace-stages`, the host also times each stage of every frame's trip through it (NATS
+ * delivery, edge, admission, journal, kernel, machine, encoding, publish: stage_trace.ts) and the
+ * benchmark prints each stage's p50 and p99 (the median over rounds), as rows without a baseline.
  */
 import process from "node:process";
-import { defaultHostConfig, launchHost, type NatsServer } from "../actors/runtime/mod.ts";
+import {
+  defaultHostConfig,
+  launchHost,
+  type NatsServer,
+  type StageFigures,
+  StageTrace,
+} from "../actors/runtime/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import {
   actorKind,
@@ -56,9 +66,12 @@ export const benchmark: Benchmark = {
     "  --warmup S       warm-up seconds per phase, not measured (default 1)",
     "  --channels N     channels the frames are spread over (default 64)",
     "  --rounds N       host/raw phase pairs, interleaved; each percentile's median is reported (default 3)",
+    "  --trace-stages   also time each stage of a frame's trip through the host (p50/p99 per stage)",
   ].join("\n"),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
+    // The one option without a value (parseOptions takes only options with one).
+    const traceStages = args.includes("--trace-stages");
+    const o = parseOptions(args.filter((a) => a !== "--trace-stages"), {
       actor: { type: "string" },
       rate: { type: "string" },
       seconds: { type: "string" },
@@ -77,12 +90,21 @@ export const benchmark: Benchmark = {
     const rounds = numberOption(o, "rounds", 3, { min: 1, max: 50, integer: true });
     const nats = await startBenchNats(NAME);
     const troupe: PhaseResult[] = [], raw: PhaseResult[] = [];
+    const trace = traceStages ? new StageTrace() : undefined;
+    const stages: StageFigures[][] = [];
     try {
-      const host = await startHost(nats, settings, ctx);
+      const host = await startHost(nats, settings, ctx, trace);
       try {
         // Host and raw phases alternate, so both are measured under the same machine load.
         for (let r = 0; r < rounds; r++) {
+          // The warm-up's frames are not traced (nor timed).
+          const clear = trace && setTimeout(() => trace.clear(), settings.warmupS * 1000);
           const t = await measure(nats, settings, hostArgs(settings), ctx);
+          clearTimeout(clear);
+          if (trace) {
+            stages.push(trace.figures());
+            reportStages(ctx, `round ${r + 1}`, trace.frames, stages[r]!);
+          }
           if (t.latenciesUs.length === 0) {
             throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
           }
@@ -102,7 +124,7 @@ export const benchmark: Benchmark = {
       (percentile(t.latenciesUs, 99) / percentile(raw[i]!.latenciesUs, 99)).toFixed(2)
     );
     ctx.log(`${NAME}: p99 ratio by round: ${p99.join(", ")}`);
-    return [50, 99, 99.9].map((p) =>
+    const rows = [50, 99, 99.9].map((p) =>
       row({
         bench: NAME,
         metric: `latency_us_p${String(p).replace(".", "")}`,
@@ -112,8 +134,31 @@ export const benchmark: Benchmark = {
         better: "lower",
       })
     );
+    return [...rows, ...stageRows(stages)];
   },
 };
+
+/** Each stage's p50 and p99, the median over rounds, as rows without a baseline. */
+function stageRows(rounds: StageFigures[][]): BenchRow[] {
+  if (rounds.length === 0) return [];
+  return rounds[0]!.flatMap((f, i) =>
+    (["p50", "p99"] as const).map((q) =>
+      row({
+        bench: NAME,
+        metric: `stage_${f.stage}_us_${q}`,
+        unit: "µs",
+        troupe: median(rounds.map((r) => r[i]![`${q}_us`])),
+        baseline: null,
+        better: "lower",
+      })
+    )
+  );
+}
+
+function reportStages(ctx: BenchContext, what: string, frames: number, f: StageFigures[]): void {
+  const cells = f.map((s) => `${s.stage} ${s.p50_us.toFixed(1)}/${s.p99_us.toFixed(1)}`);
+  ctx.log(`${NAME}: stages (p50/p99 µs), ${what}, ${frames} frames: ${cells.join(", ")}`);
+}
 
 function report(ctx: BenchContext, what: string, r: PhaseResult): void {
   const p = (q: number) => percentile(r.latenciesUs, q).toFixed(0);
@@ -136,6 +181,7 @@ async function startHost(
   nats: NatsServer,
   s: LatencySettings,
   ctx: BenchContext,
+  stageTrace: StageTrace | undefined,
 ): Promise<{ stop(): Promise<void> }> {
   const dir = tempDir("troupe-bench-latency-");
   const config = defaultHostConfig();
@@ -147,6 +193,7 @@ async function startHost(
   config.actors = { [s.kind]: s.kind === "stats" ? { every_samples: 1 } : {} };
   const launched = await launchHost(config, { [s.kind]: actorKind(s.kind) }, {
     log: (m) => ctx.log(`host: ${m}`),
+    ...(stageTrace ? { stageTrace } : {}),
   });
   return {
     async stop() {

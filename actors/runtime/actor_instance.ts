@@ -18,6 +18,7 @@ import {
 import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import { decodeInputRecord, type InputRecord } from "./input_record.ts";
 import { InputIdWindow } from "./input_id_window.ts";
+import { STAGE, type StageTrace } from "./stage_trace.ts";
 
 /** A seed's envelope at most (journaled by the host itself, so above the bus's message cap). */
 export const SEED_BYTES_MAX = 64 << 20;
@@ -58,6 +59,8 @@ export function parseStream(stream: string): { kind: string; key: string } | und
 export interface ApplyOptions {
   /** False while replaying a journal: the state changes, but no output is encoded. */
   outputs?: boolean;
+  /** Marks the kernel, machine and encoding stages of a traced frame (see stage_trace.ts). */
+  trace?: StageTrace;
 }
 
 /** Raised when an instance fails to apply an input (a bug in a kernel or machine). */
@@ -91,6 +94,8 @@ export class ActorInstance {
   #machineError: unknown;
   /** Set while replaying: outputs were published when the input was first applied. */
   #quiet = false;
+  /** The stage trace of the input being applied, if one is on. */
+  #trace: StageTrace | undefined;
   readonly #outSubject: string;
 
   private constructor(def: AnyActorDefinition, key: string, config: unknown) {
@@ -174,6 +179,7 @@ export class ActorInstance {
     options: ApplyOptions = {},
   ): Output[] {
     this.#quiet = options.outputs === false;
+    this.#trace = options.trace;
     try {
       // An input applied recently (its id seen) is passed over: consumed, nothing applied.
       let outputs: Output[];
@@ -270,8 +276,10 @@ export class ActorInstance {
 
   #applyFrame(envelope: Envelope, frame: SampleFrame): Output[] {
     const def = this.def;
+    const trace = this.#trace;
     const result = def.kernel.step(this.#state, frame);
     const event = def.frameEvent(result, frame);
+    trace?.mark(STAGE.kernel);
     const outputs: Output[] = [];
     if (def.columns && !this.#quiet) {
       const cols = def.columns(result, frame, this.key);
@@ -283,9 +291,12 @@ export class ActorInstance {
           data: encodeColumns(cols, { id, src: this.stream, cause: envelope.id }),
         });
       }
+      trace?.mark(STAGE.encoding);
     }
     if (event) this.#send(event);
+    trace?.mark(STAGE.machine);
     for (const out of this.#drain(envelope.id, envelope.ts)) outputs.push(out);
+    trace?.mark(STAGE.encoding);
     return outputs;
   }
 

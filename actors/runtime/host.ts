@@ -47,6 +47,7 @@ import { Recovery, type RecoveryHost } from "./recovery.ts";
 import { compactMailbox, type Pending, type Slot, type Status } from "./_slot.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { Snapshotter } from "./snapshotter.ts";
+import { STAGE, type StageTrace } from "./stage_trace.ts";
 import { Ticker } from "./ticker.ts";
 import { onInstanceFailed, type RestartParts } from "./restarts.ts";
 import { DEFAULT_SUPERVISION, type SupervisionOptions } from "./supervision.ts";
@@ -93,9 +94,14 @@ export class Host {
   /** Inputs applied, by kind (a cheap counter for tests and benchmarks). */
   readonly applied = new Map<string, number>();
   readonly #appliedListeners = new AppliedListeners((line) => this.#log(line));
+  /** The stage trace, when one is on (see stage_trace.ts), and what applies pass to instances. */
+  readonly #trace: StageTrace | undefined;
+  readonly #applyOptions: { trace?: StageTrace };
 
   constructor(options: HostOptions) {
     this.options = options;
+    this.#trace = options.stageTrace;
+    this.#applyOptions = this.#trace ? { trace: this.#trace } : {};
     this.#bus = options.bus;
     this.#journal = options.journal;
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
@@ -423,20 +429,34 @@ export class Host {
   #onFeed(msg: BusMessage, srcPos: number): void {
     if (this.#closing || this.#fatal) return;
     if (srcPos > 0 && this.#decisions.deadLettered(srcPos)) return; // decided before a restart
+    const trace = this.#trace;
+    trace?.begin(this.#now() * 1000);
     let input: EdgeInput | undefined;
     try {
       input = this.#edge.input(msg, srcPos, this.options.journalEvenTimes !== false);
     } catch (err) {
+      trace?.drop();
       this.#notices.deadLetter(msg, err);
       this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
       return;
     }
+    if (trace) this.#traceEdge(trace, input);
     if (input === undefined) return;
     const { record, bytes, decoded } = input;
     const arrivedMs = performance.now();
     for (const [def, key] of input.targets) {
       this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
     }
+  }
+
+  /** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
+  #traceEdge(trace: StageTrace, input: EdgeInput | undefined): void {
+    if (input === undefined || input.targets.length !== 1) {
+      trace.drop();
+      return;
+    }
+    trace.sent(input.decoded.envelope.ts);
+    trace.mark(STAGE.edge);
   }
 
   #onCtl(msg: BusMessage): void {
@@ -479,9 +499,11 @@ export class Host {
         if (item.pos > inst.pos) this.#applyLive(slot, item, item.pos);
         continue;
       }
+      this.#trace?.mark(STAGE.admission);
       const r = this.#append(slot.stream, item.bytes);
       if (r === undefined) break; // the host stops: the input stays where it is
       if (typeof r !== "number") {
+        this.#trace?.drop();
         r.then((pos) => {
           slot.head++;
           this.#applyLive(slot, item, pos);
@@ -492,6 +514,7 @@ export class Host {
         return;
       }
       slot.head++;
+      this.#trace?.mark(STAGE.journal);
       this.#applyLive(slot, item, r);
     }
     compactMailbox(slot);
@@ -548,13 +571,18 @@ export class Host {
     const duplicates = inst.duplicates;
     let outputs: Output[];
     try {
-      outputs = inst.apply(item.record, pos, item.decoded);
+      outputs = inst.apply(item.record, pos, item.decoded, this.#applyOptions);
     } catch (err) {
       this.#failed(slot, err, pos);
       return;
     }
     if (inst.duplicates !== duplicates) this.metrics.duplicates.inc({ kind });
     this.#publish(outputs);
+    const trace = this.#trace;
+    if (trace) {
+      trace.mark(STAGE.publish);
+      trace.end();
+    }
     for (const out of outputs) if (out.type !== undefined) slot.tally.event(out.type);
     slot.publishedPos = pos;
     slot.tally.input((performance.now() - t0) / 1000, outputs.length);

@@ -17,6 +17,7 @@ import type { InputSource } from "./input_source.ts";
 import type { LivenessCheck } from "./liveness.ts";
 import type { Journal } from "./journal.ts";
 import type { SnapshotStore } from "./snapshot_store.ts";
+import type { StageTrace } from "./stage_trace.ts";
 import type { SupervisionOptions } from "./supervision.ts";
 
 /** A host's limits: frames', and how many channels and inputs waiting per instance it takes. */
@@ -90,6 +91,8 @@ export interface HostOptions {
    * whose journals hold the logged bytes in place, passes false.
    */
   journalEvenTimes?: boolean;
+  /** Times each stage of a feed frame's trip through the host (see stage_trace.ts); off when absent. */
+  stageTrace?: StageTrace;
 }
 
 /** The limits of a host with `options`: 100,000 channels and 10,000 inputs waiting by default. */

@@ -25,6 +25,7 @@ import { MemorySnapshotStore } from "./memory_snapshot_store.ts";
 import { NatsBus } from "./nats_bus.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { CorruptSnapshotInfo, SnapshotStore } from "./snapshot_store.ts";
+import type { StageTrace } from "./stage_trace.ts";
 
 /** A host with what it was built from. */
 export interface LaunchedHost {
@@ -73,6 +74,8 @@ export interface LaunchOptions {
   tickEveryMs?: number;
   /** Builds a service once the host has started (recovered); its routes join the host's port. */
   service?: (parts: HostServiceParts) => Promise<HostService>;
+  /** Times the stages of each feed frame's trip through the host (bench latency --trace-stages). */
+  stageTrace?: StageTrace;
 }
 
 /**
@@ -113,6 +116,7 @@ export async function launchHost(
         ? { http: mount.http, liveness: [...(base.liveness ?? []), () => mount.notReady] }
         : {}),
       tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
+      ...(options.stageTrace ? { stageTrace: options.stageTrace } : {}),
     });
     built.host = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);

@@ -77,3 +77,4 @@ export {
 } from "./input_record.ts";
 export { VoidedPositions } from "./voided_positions.ts";
 export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";
+export { STAGE, type Stage, type StageFigures, STAGES, StageTrace } from "./stage_trace.ts";
