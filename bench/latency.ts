@@ -11,6 +11,11 @@
  * sent evenly spaced by a sender thread that sleeps between them, and stamped when actually sent;
  * the warm-up (JIT, instance creation) is not measured, but a backlog it leaves is.
  *
+ * Each round then measures both again under a background feed (`_background_feed.ts`: 200 channels
+ * at 1M samples/s by default, frames of 500 samples, into the same host, each channel's instance
+ * publishing once a frame): `latency_us_p50_loaded` and `latency_us_p99_loaded`, against raw
+ * nats.js under the same background; `--load-rate 0` leaves the loaded row out.
+ *
  * With `--trace-stages`, the host also times each stage of every frame's trip through it (NATS
  * delivery, edge, admission, journal, kernel, machine, encoding, publish: stage_trace.ts) and the
  * benchmark prints each stage's p50 and p99 (the median over rounds), as rows without a baseline.
@@ -18,16 +23,19 @@
 import process from "node:process";
 import {
   defaultHostConfig,
+  type Host,
   launchHost,
   type NatsServer,
   type StageFigures,
   StageTrace,
 } from "../actors/runtime/mod.ts";
+import { BackgroundFeed } from "./_background_feed.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import {
   actorKind,
   ChildScript,
   cpuMeter,
+  human,
   median,
   numberOption,
   parseOptions,
@@ -48,6 +56,14 @@ interface LatencySettings {
   channels: number;
 }
 
+/** The background feed of the loaded row. */
+interface LoadSettings {
+  /** Samples a second; 0: no loaded row. */
+  rate: number;
+  channels: number;
+  batch: number;
+}
+
 /** Latencies of one phase in microseconds (sorted), and how many frames got no answer. */
 interface PhaseResult {
   latenciesUs: number[];
@@ -66,6 +82,9 @@ export const benchmark: Benchmark = {
     "  --warmup S       warm-up seconds per phase, not measured (default 1)",
     "  --channels N     channels the frames are spread over (default 64)",
     "  --rounds N       host/raw phase pairs, interleaved; each percentile's median is reported (default 3)",
+    "  --load-rate N    samples/s of the background feed of the loaded row (default 1000000; 0: no loaded row)",
+    "  --load-channels N  channels of the background feed (default 200)",
+    "  --load-batch N   samples per background frame (default 500)",
     "  --trace-stages   also time each stage of a frame's trip through the host (p50/p99 per stage)",
   ].join("\n"),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
@@ -78,6 +97,9 @@ export const benchmark: Benchmark = {
       warmup: { type: "string" },
       channels: { type: "string" },
       rounds: { type: "string" },
+      "load-rate": { type: "string" },
+      "load-channels": { type: "string" },
+      "load-batch": { type: "string" },
     });
     const def = actorKind(o.actor ?? "stats");
     const settings: LatencySettings = {
@@ -88,55 +110,126 @@ export const benchmark: Benchmark = {
       channels: numberOption(o, "channels", 64, { min: 1, max: 100_000, integer: true }),
     };
     const rounds = numberOption(o, "rounds", 3, { min: 1, max: 50, integer: true });
-    const nats = await startBenchNats(NAME);
-    const troupe: PhaseResult[] = [], raw: PhaseResult[] = [];
+    const load: LoadSettings = {
+      rate: numberOption(o, "load-rate", 1_000_000, { min: 0, max: 100_000_000 }),
+      channels: numberOption(o, "load-channels", 200, { min: 1, max: 100_000, integer: true }),
+      batch: numberOption(o, "load-batch", 500, { min: 1, max: 65_536, integer: true }),
+    };
     const trace = traceStages ? new StageTrace() : undefined;
-    const stages: StageFigures[][] = [];
+    const nats = await startBenchNats(NAME);
+    let m: Measured;
     try {
       const host = await startHost(nats, settings, ctx, trace);
       try {
-        // Host and raw phases alternate, so both are measured under the same machine load.
-        for (let r = 0; r < rounds; r++) {
-          // The warm-up's frames are not traced (nor timed).
-          const clear = trace && setTimeout(() => trace.clear(), settings.warmupS * 1000);
-          const t = await measure(nats, settings, hostArgs(settings), ctx);
-          clearTimeout(clear);
-          if (trace) {
-            stages.push(trace.figures());
-            reportStages(ctx, `round ${r + 1}`, trace.frames, stages[r]!);
-          }
-          if (t.latenciesUs.length === 0) {
-            throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
-          }
-          report(ctx, `troupe (${settings.kind}), round ${r + 1}`, t);
-          troupe.push(t);
-          const w = await measure(nats, settings, ["--raw", RAW_SUBJECT], ctx);
-          report(ctx, `raw nats.js, round ${r + 1}`, w);
-          raw.push(w);
-        }
+        m = await measureRounds({ nats, settings, load, rounds, host: host.host, trace }, ctx);
       } finally {
         await host.stop();
       }
     } finally {
       await nats.stop();
     }
+    const { troupe, raw } = m;
     const p99 = troupe.map((t, i) =>
       (percentile(t.latenciesUs, 99) / percentile(raw[i]!.latenciesUs, 99)).toFixed(2)
     );
     ctx.log(`${NAME}: p99 ratio by round: ${p99.join(", ")}`);
-    const rows = [50, 99, 99.9].map((p) =>
-      row({
-        bench: NAME,
-        metric: `latency_us_p${String(p).replace(".", "")}`,
-        unit: "µs",
-        troupe: median(troupe.map((t) => percentile(t.latenciesUs, p))),
-        baseline: median(raw.map((t) => percentile(t.latenciesUs, p))),
-        better: "lower",
-      })
-    );
-    return [...rows, ...stageRows(stages)];
+    const rows = [50, 99, 99.9].map((p) => latencyRow(p, "", troupe, raw));
+    if (m.troupeLoaded.length > 0) {
+      for (const p of [50, 99]) rows.push(latencyRow(p, "_loaded", m.troupeLoaded, m.rawLoaded));
+    }
+    return [...rows, ...stageRows(m.stages)];
   },
 };
+
+/** The row of percentile `p` of the troupe phases against the raw ones. */
+function latencyRow(p: number, suffix: string, troupe: PhaseResult[], raw: PhaseResult[]) {
+  return row({
+    bench: NAME,
+    metric: `latency_us_p${String(p).replace(".", "")}${suffix}`,
+    unit: "µs",
+    troupe: median(troupe.map((t) => percentile(t.latenciesUs, p))),
+    baseline: median(raw.map((t) => percentile(t.latenciesUs, p))),
+    better: "lower",
+  });
+}
+
+/** What the rounds measured: each phase's latencies, and the stages when traced. */
+interface Measured {
+  troupe: PhaseResult[];
+  raw: PhaseResult[];
+  troupeLoaded: PhaseResult[];
+  rawLoaded: PhaseResult[];
+  stages: StageFigures[][];
+}
+
+/** What `measureRounds` works with. */
+interface RoundsParts {
+  nats: NatsServer;
+  settings: LatencySettings;
+  load: LoadSettings;
+  rounds: number;
+  host: Host;
+  trace: StageTrace | undefined;
+}
+
+/**
+ * Host and raw phases, alternated so that both are measured under the same machine load; then,
+ * with a background feed, the same two under it.
+ */
+async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measured> {
+  const { nats, settings, trace } = p;
+  const m: Measured = { troupe: [], raw: [], troupeLoaded: [], rawLoaded: [], stages: [] };
+  const feed = p.load.rate > 0
+    ? await BackgroundFeed.start({
+      natsUrl: nats.url,
+      host: p.host,
+      kind: settings.kind,
+      channels: p.load.channels,
+      batch: p.load.batch,
+      rate: p.load.rate,
+      window: 256,
+      // One publication a frame, not one a sample.
+      configure: settings.kind === "stats" ? { every_samples: p.load.batch } : undefined,
+      log: ctx.log,
+    })
+    : undefined;
+  try {
+    for (let r = 0; r < p.rounds; r++) {
+      // The warm-up's frames are not traced (nor timed).
+      const clear = trace && setTimeout(() => trace.clear(), settings.warmupS * 1000);
+      const t = await measure(nats, settings, hostArgs(settings), ctx);
+      clearTimeout(clear);
+      if (trace) {
+        m.stages.push(trace.figures());
+        reportStages(ctx, `round ${r + 1}`, trace.frames, m.stages[r]!);
+      }
+      if (t.latenciesUs.length === 0) {
+        throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
+      }
+      report(ctx, `troupe (${settings.kind}), round ${r + 1}`, t);
+      m.troupe.push(t);
+      const w = await measure(nats, settings, ["--raw", RAW_SUBJECT], ctx);
+      report(ctx, `raw nats.js, round ${r + 1}`, w);
+      m.raw.push(w);
+      if (!feed) continue;
+      for (
+        const [what, args, into] of [
+          ["troupe", hostArgs(settings), m.troupeLoaded],
+          ["raw nats.js", ["--raw", RAW_SUBJECT], m.rawLoaded],
+        ] as const
+      ) {
+        feed.on();
+        const l = await measure(nats, settings, [...args], ctx);
+        const bg = await feed.off();
+        report(ctx, `${what} under a background of ${human(bg)} samples/s, round ${r + 1}`, l);
+        into.push(l);
+      }
+    }
+  } finally {
+    await feed?.stop();
+  }
+  return m;
+}
 
 /** Each stage's p50 and p99, the median over rounds, as rows without a baseline. */
 function stageRows(rounds: StageFigures[][]): BenchRow[] {
@@ -182,7 +275,7 @@ async function startHost(
   s: LatencySettings,
   ctx: BenchContext,
   stageTrace: StageTrace | undefined,
-): Promise<{ stop(): Promise<void> }> {
+): Promise<{ host: Host; stop(): Promise<void> }> {
   const dir = tempDir("troupe-bench-latency-");
   const config = defaultHostConfig();
   config.host_id = "bench-host";
@@ -196,6 +289,7 @@ async function startHost(
     ...(stageTrace ? { stageTrace } : {}),
   });
   return {
+    host: launched.host,
     async stop() {
       await launched.close();
       dir.remove();
