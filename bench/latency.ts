@@ -115,7 +115,9 @@ export const benchmark: Benchmark = {
       channels: numberOption(o, "load-channels", 200, { min: 1, max: 100_000, integer: true }),
       batch: numberOption(o, "load-batch", 500, { min: 1, max: 65_536, integer: true }),
     };
-    const trace = traceStages ? new StageTrace() : undefined;
+    const trace = traceStages
+      ? new StageTrace({ channels: (c) => c.charCodeAt(0) === 108 /* l: not the background's */ })
+      : undefined;
     const nats = await startBenchNats(NAME);
     let m: Measured;
     try {
@@ -219,8 +221,13 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
         ] as const
       ) {
         feed.on();
+        const clear = trace && setTimeout(() => trace.clear(), settings.warmupS * 1000);
         const l = await measure(nats, settings, [...args], ctx);
+        clearTimeout(clear);
         const bg = await feed.off();
+        if (trace && what === "troupe") {
+          reportStages(ctx, `under the background, round ${r + 1}`, trace.frames, trace.figures());
+        }
         report(ctx, `${what} under a background of ${human(bg)} samples/s, round ${r + 1}`, l);
         into.push(l);
       }

@@ -455,7 +455,7 @@ export class Host {
       trace.drop();
       return;
     }
-    trace.sent(input.decoded.envelope.ts);
+    trace.sent(input.decoded.frame.channel, input.decoded.envelope.ts);
     trace.mark(STAGE.edge);
   }
 

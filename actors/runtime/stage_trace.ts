@@ -52,10 +52,19 @@ export interface StageFigures {
 /** Frames a trace keeps at most (a bound on its memory: 8 stages x 8 bytes each). */
 export const STAGE_TRACE_FRAMES_MAX = 1 << 20;
 
+/** Options of a StageTrace. */
+export interface StageTraceOptions {
+  /** Frames kept at most (default 100,000); those past it are not kept. */
+  framesMax?: number;
+  /** Which channels' frames are traced (default: all). */
+  channels?: (channel: string) => boolean;
+}
+
 /** Durations of each stage for the frames traced, in a fixed buffer. */
 export class StageTrace {
   readonly #rows: Float64Array;
   readonly #framesMax: number;
+  readonly #channels: ((channel: string) => boolean) | undefined;
   #frames = 0;
   /** The frame being traced: its row's start, and the time of its last mark (ms). */
   #open = false;
@@ -63,13 +72,15 @@ export class StageTrace {
   #arrivedUs = 0;
   readonly #current = new Float64Array(STAGES.length);
 
-  constructor(framesMax = 100_000) {
+  constructor(options: StageTraceOptions = {}) {
+    const framesMax = options.framesMax ?? 100_000;
     if (!(Number.isInteger(framesMax) && framesMax >= 1 && framesMax <= STAGE_TRACE_FRAMES_MAX)) {
       throw new RangeError(
         `StageTrace framesMax must be an integer in [1, ${STAGE_TRACE_FRAMES_MAX}], got ${framesMax}`,
       );
     }
     this.#framesMax = framesMax;
+    this.#channels = options.channels;
     this.#rows = new Float64Array(framesMax * STAGES.length);
   }
 
@@ -86,8 +97,15 @@ export class StageTrace {
     this.#open = true;
   }
 
-  /** Says when the frame being traced was sent (the producer's wall clock, µs): its NATS stage. */
-  sent(sentUs: number): void {
+  /**
+   * Says which channel the frame being traced is of and when it was sent (the producer's wall
+   * clock, µs): its NATS stage. A channel the trace leaves out drops the frame.
+   */
+  sent(channel: string, sentUs: number): void {
+    if (this.#channels !== undefined && !this.#channels(channel)) {
+      this.#open = false;
+      return;
+    }
     this.#current[STAGE.nats] = Math.max(0, this.#arrivedUs - sentUs);
   }
 

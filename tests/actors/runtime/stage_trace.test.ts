@@ -85,6 +85,12 @@ test("a stage trace leaves out frames no instance here takes and frames dead-let
   assert.ok(trace.figures().every((f) => Number.isNaN(f.p50_us)));
 });
 
+test("a stage trace given channels traces only theirs", async () => {
+  const trace = new StageTrace({ channels: (c) => c !== "c1" });
+  await run(trace, (bus) => oneSampleFrames(bus, 30));
+  assert.is(trace.frames, 20);
+});
+
 test("a host publishes the same outputs with a stage trace as without", async () => {
   const plain = await run(undefined, (bus) => oneSampleFrames(bus, 40));
   const traced = await run(new StageTrace(), (bus) => oneSampleFrames(bus, 40));
@@ -93,16 +99,19 @@ test("a host publishes the same outputs with a stage trace as without", async ()
 });
 
 test("StageTrace keeps at most framesMax frames and refuses a bad bound", () => {
-  const trace = new StageTrace(2);
+  const trace = new StageTrace({ framesMax: 2 });
   for (let i = 0; i < 5; i++) {
     trace.begin(1000);
-    trace.sent(900);
+    trace.sent("a", 900);
     trace.mark(1);
     trace.end();
   }
   assert.is(trace.frames, 2);
   assert.is(trace.figures()[0]!.p50_us, 100);
-  assert.throws(() => new StageTrace(0), /framesMax must be an integer in \[1, 1048576\], got 0/);
+  assert.throws(
+    () => new StageTrace({ framesMax: 0 }),
+    /framesMax must be an integer in \[1, 1048576\], got 0/,
+  );
 });
 
 test.run();
