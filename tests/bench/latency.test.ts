@@ -1,0 +1,58 @@
+/**
+ * `troupe bench latency`, short: a real nats-server, injectors and a host. What is asserted is the
+ * shape of what it reports (the loaded row, the stage rows), never a time.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { runTroupe } from "../_support/cli.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+
+const test = suite("bench latency");
+
+interface Row {
+  metric: string;
+  troupe: number;
+  baseline: number | null;
+}
+
+if (haveNatsServer("bench latency")) {
+  test("bench latency reports the loaded row against raw nats.js, and each stage with --trace-stages", async () => {
+    const r = await runTroupe([
+      "bench",
+      "latency",
+      ...["--rounds", "1", "--seconds", "0.3", "--warmup", "0.2", "--rate", "2000"],
+      ...["--load-rate", "50000", "--load-channels", "10", "--load-batch", "100"],
+      "--trace-stages",
+      "--json",
+    ], { timeoutMs: 180_000 });
+    assert.is(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as Row[];
+    const metrics = rows.map((x) => x.metric);
+    for (const m of ["latency_us_p50_loaded", "latency_us_p99_loaded"]) {
+      const row = rows.find((x) => x.metric === m);
+      assert.ok(row, `no ${m} in ${metrics.join(", ")}`);
+      assert.ok(row.troupe > 0 && row.baseline! > 0, JSON.stringify(row));
+    }
+    for (const stage of ["nats", "edge", "admission", "journal", "kernel", "machine", "host"]) {
+      const row = rows.find((x) => x.metric === `stage_${stage}_us_p99`);
+      assert.ok(row && row.troupe >= 0 && row.baseline === null, `stage ${stage}: ${metrics}`);
+    }
+    // The background ran, and the latency frames under it were traced apart from its frames.
+    assert.match(r.stderr, /troupe under a background of [0-9.]+k samples\/s, round 1/);
+    assert.match(r.stderr, /stages \(p50\/p99 µs\), under the background, round 1, [1-9]/);
+  });
+
+  test("bench latency --load-rate 0 leaves the loaded row out", async () => {
+    const r = await runTroupe([
+      "bench",
+      "latency",
+      ...["--rounds", "1", "--seconds", "0.2", "--warmup", "0.1", "--rate", "1000"],
+      ...["--load-rate", "0", "--json"],
+    ], { timeoutMs: 120_000 });
+    assert.is(r.code, 0, r.stderr);
+    const metrics = (JSON.parse(r.stdout) as Row[]).map((x) => x.metric);
+    assert.equal(metrics, ["latency_us_p50", "latency_us_p99", "latency_us_p999"]);
+  });
+}
+
+test.run();
