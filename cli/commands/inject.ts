@@ -76,6 +76,13 @@ export const command: Command = {
       arg: "NAME",
       help: "The <feed> token of troupe.feed.<feed>.<channel> (default: the feed's name)",
     },
+    run: {
+      type: "string",
+      arg: "ID",
+      help: "The run's identity (1 to 64 of A-Z a-z 0-9 _ -): frame ids are inject:ID:<channel>:" +
+        "<seq0>, so a run started again with the same ID is taken for a retry and what the " +
+        "hosts applied already is dropped (default: a new ID per start, so every run is counted)",
+    },
     json: { type: "boolean", help: "Print the result as one JSON object on stdout" },
   },
   details: `Examples:
@@ -104,6 +111,10 @@ short stalls are made up; the result line compares the rate achieved with the ra
     const url = nats.url;
     const feedName = str(args, "feed-name");
     const json = flag(args, "json");
+    const run = str(args, "run");
+    if (run !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(run)) {
+      throw new UsageError(`Option --run must be 1 to 64 of A-Z a-z 0-9 _ -, got "${run}"`);
+    }
 
     let feed: Feed;
     try {
@@ -200,6 +211,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
         durationS,
         ...(batch === undefined ? {} : { batch }),
         ...(feedName === undefined ? {} : { feedName }),
+        ...(run === undefined ? {} : { run }),
         signal: abort.signal,
         onProgress: (sent, elapsedS) => bar.update(sent, elapsedS),
       });
@@ -217,6 +229,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
     if (json) {
       console.log(JSON.stringify({
         feed: feed.name,
+        run: result.run,
         subjects,
         channels: feed.channels.length,
         samples: result.samples,
@@ -244,7 +257,8 @@ short stalls are made up; the result line compares the rate achieved with the ra
           (result.forgivenS > 0
             ? `; fell behind by ${result.forgivenS.toFixed(2)} s (NATS or this machine too slow)`
             : "") +
-          (labels === undefined ? "" : `; labels in ${labels}`),
+          (labels === undefined ? "" : `; labels in ${labels}`) +
+          `; run ${result.run}`,
       );
     }
     return 0;

@@ -30,7 +30,7 @@ export {
   parseTimestamp,
   readCsv,
 } from "./csv.ts";
-export { inject, type InjectOptions, type InjectResult } from "./inject.ts";
+export { inject, type InjectOptions, type InjectResult, runId } from "./inject.ts";
 export {
   piecewise,
   type PiecewiseChangeKind,
