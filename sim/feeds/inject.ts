@@ -21,6 +21,16 @@ import { setImmediate } from "node:timers";
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
 import type { Feed } from "./feed.ts";
 
+/**
+ * Where frames go when they must be acknowledged (JetStream): `publish` resolves once the frame is
+ * under way (waiting while too many await their acknowledgement), `drain` once every frame is
+ * acknowledged; either rejects when a frame was given up. A frame sent again keeps its id.
+ */
+export interface FramePublisher {
+  publish(subject: string, data: Uint8Array, id: string, samples: number): Promise<void>;
+  drain(): Promise<void>;
+}
+
 /** Options of `inject`. */
 export interface InjectOptions {
   /** Target samples per second, over all channels. */
@@ -56,6 +66,11 @@ export interface InjectOptions {
   burstS?: number;
   /** Stops the run early (the result says `aborted`). */
   signal?: AbortSignal;
+  /**
+   * Publishes the frames with acknowledgements instead of `bus.publish` (at most once on core
+   * NATS); the run ends once every frame is acknowledged. Default: none.
+   */
+  publisher?: FramePublisher;
   /** Default: the SystemClock. */
   clock?: Clock & Sleeper;
 }
@@ -193,7 +208,8 @@ class Injection {
       // A timer may fire a little early: wait until the clock has really reached the end.
       for (let now = clock.now(); now < end; now = clock.now()) await clock.sleep(end - now);
     }
-    await this.#bus.flush();
+    if (this.#options.publisher) await this.#options.publisher.drain();
+    else await this.#bus.flush();
     const elapsedS = (clock.now() - this.#start) / 1e6;
     this.#options.onProgress?.(this.#samples, elapsedS);
     return {
@@ -250,12 +266,12 @@ class Injection {
       this.#forgivenUs += now - due - o.burstUs;
       this.#origin += now - due - o.burstUs;
     }
-    const data = encodeFrame(frame, {
-      id: `${this.#idPrefix}${frame.channel}:${frame.seq0}`,
-      src: o.src,
-      seq: this.#frames + 1,
-    });
-    this.#bus.publish(this.#subjects.get(frame.channel)!, data);
+    const id = `${this.#idPrefix}${frame.channel}:${frame.seq0}`;
+    const data = encodeFrame(frame, { id, src: o.src, seq: this.#frames + 1 });
+    const subject = this.#subjects.get(frame.channel)!;
+    const publisher = this.#options.publisher;
+    if (publisher) await publisher.publish(subject, data, id, frame.t.length);
+    else this.#bus.publish(subject, data);
     this.#samples += frame.t.length;
     this.#frames++;
     this.#bytes += data.byteLength;
@@ -272,7 +288,7 @@ class Injection {
   }
 
   async #flush(): Promise<void> {
-    await this.#bus.flush();
+    if (!this.#options.publisher) await this.#bus.flush();
     this.#sinceFlushFrames = 0;
     this.#sinceFlushBytes = 0;
     // A run that never sleeps must still let timers, signals and sockets have their turn.
