@@ -184,6 +184,20 @@ test("criteria too long, too deep or with too many terms are a 400 naming the li
   }
 });
 
+test("an oversize request body gets a 413 the client reads, not a reset", async () => {
+  const s = await serve(10);
+  try {
+    const body = JSON.stringify({ criteria: "close > 0", pad: "x".repeat(5 * 1024 * 1024) });
+    const res = await fetch(`${s.base}/scan/stream`, { method: "POST", body });
+    assert.is(res.status, 413);
+    assert.match(((await res.json()) as Json).error, "The request body is over 4194304 bytes");
+    // The server goes on answering.
+    assert.is((await post(`${s.base}/scan/stream`, { criteria: "rsi(14 < 30" })).status, 400);
+  } finally {
+    await s.close();
+  }
+});
+
 test("SSE streams every result with its sequence number as id; Last-Event-ID resumes after it", async () => {
   const s = await serve(300);
   s.worker.start();
