@@ -10,6 +10,9 @@
  * published with acknowledgement, as `troupe inject` does when a stream keeps its subjects (the
  * metrics then end in `_acked`).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   ensureFeedStream,
   findNatsServer,
@@ -72,7 +75,12 @@ export const benchmark: Benchmark = {
       );
     }
     const monitor = await freePort();
-    const server = await NatsServer.start({ args: ["-m", String(monitor)] });
+    // With acknowledgements, JetStream keeps the feed in a store of its own, removed at the end.
+    const storeDir = acks ? mkdtempSync(join(tmpdir(), "troupe-bench-inject-")) : undefined;
+    const server = await NatsServer.start({
+      args: ["-m", String(monitor)],
+      ...(storeDir === undefined ? {} : { storeDir }),
+    });
     const inMsgs = async () => {
       const res = await fetch(`http://127.0.0.1:${monitor}/varz`);
       return ((await res.json()) as { in_msgs: number }).in_msgs;
@@ -96,7 +104,7 @@ export const benchmark: Benchmark = {
               drain: () => publisher.drain(),
             },
           }),
-        });
+        }).finally(() => publisher?.close());
         await bus.flush();
         let received = await inMsgs() - before;
         for (let waited = 0; received < r.frames && waited < 2000; waited += 50) {
@@ -142,6 +150,7 @@ export const benchmark: Benchmark = {
     } finally {
       await bus.close().catch(() => {});
       await server.stop();
+      if (storeDir !== undefined) rmSync(storeDir, { recursive: true, force: true });
     }
   },
 };

@@ -211,13 +211,12 @@ short stalls are made up; the result line compares the rate achieved with the ra
       // What is not acknowledged by the end of --duration gets this long more.
       deadlineMs: deadlineMs + ACK_GRACE_MS,
       signal: abort.signal,
-      onRetry: (err) => {
+      onRetry: (why) => {
         if (retryTold) return;
         retryTold = true;
         process.stderr.write(
-          `\ntroupe inject: JetStream did not acknowledge a frame (${
-            describeError(err)
-          }); sending again what is not acknowledged\n`,
+          `\ntroupe inject: JetStream did not acknowledge a frame (${why}); ` +
+            `sending again what is not acknowledged\n`,
         );
       },
     });
@@ -247,6 +246,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
       });
     } catch (err) {
       bar.done();
+      publisher?.close();
       await bus.close().catch(() => {});
       console.error(
         `troupe inject: stopped: ${describeError(err)}` +
@@ -257,6 +257,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
       return EXIT_FAILURE;
     } finally {
       bar.done();
+      publisher?.close();
       await bus.close().catch(() => {});
     }
     if (labels !== undefined && !writeLabels(labels, feed.truth())) return EXIT_FAILURE;
