@@ -14,6 +14,7 @@ import {
   removeAwarenessStates,
 } from "y-protocols/awareness";
 import { AwarenessRelay } from "./_awareness_relay.ts";
+import { ownEntries } from "./_awareness_owner.ts";
 import {
   decodeClientMessage,
   encodeAwareness,
@@ -88,6 +89,9 @@ export class Room {
   #failed: Error | undefined;
   #closed = false;
   #awarenessRelay: AwarenessRelay;
+  /** The awareness client id each connection owns (the first it set), and each id's owner. */
+  readonly #ownIds = new Map<RoomConn, number>();
+  readonly #owners = new Map<number, RoomConn>();
 
   constructor(session: string, options: RoomOptions) {
     this.session = session;
@@ -139,6 +143,9 @@ export class Room {
   /** Removes a connection and the awareness states it set. */
   leave(conn: RoomConn): void {
     if (!this.conns.delete(conn)) return;
+    const own = this.#ownIds.get(conn);
+    if (own !== undefined && this.#owners.get(own) === conn) this.#owners.delete(own);
+    this.#ownIds.delete(conn);
     if (conn.awarenessIds.size && !this.#closed) {
       removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
     }
@@ -183,7 +190,17 @@ export class Room {
       }
       case "awareness": {
         try {
-          applyAwarenessUpdate(this.awareness, msg.update, conn);
+          // Only the connection's own client's entry: another's would show one user as another.
+          const own = ownEntries(msg.update, (id, clock, state) => {
+            // The stock client echoes every entry it receives back to the server: an echo
+            // changes nothing (and claims nothing); an entry that would change another
+            // client's state is refused.
+            if (!this.#wouldChange(id, clock, state)) return false;
+            if (this.#mayOwn(conn, id)) return true;
+            m.awarenessRefused.inc();
+            return false;
+          });
+          if (own.update) applyAwarenessUpdate(this.awareness, own.update, conn);
         } catch {
           throw new MalformedMessageError("awareness message holds no valid awareness update");
         }
@@ -347,6 +364,28 @@ export class Room {
         this.#options.publish?.({ kind: "update", payload: p.update });
       }
     }
+  }
+
+  /**
+   * Whether `conn` may set awareness for `clientId`: a connection owns the first id it sets, if no
+   * other connection here owns it, and no other id after that. (A client that reconnects before
+   * the server has seen its old socket close shows up once the old one is gone.)
+   */
+  #mayOwn(conn: RoomConn, clientId: number): boolean {
+    const own = this.#ownIds.get(conn);
+    if (own !== undefined) return own === clientId;
+    const owner = this.#owners.get(clientId);
+    if (owner !== undefined && owner !== conn && this.conns.has(owner)) return false;
+    this.#ownIds.set(conn, clientId);
+    this.#owners.set(clientId, conn);
+    return true;
+  }
+
+  /** Whether an awareness entry would change the state held for `clientId` (y-protocols' rule). */
+  #wouldChange(clientId: number, clock: number, state: string): boolean {
+    const held = this.awareness.meta.get(clientId)?.clock ?? 0;
+    return held < clock ||
+      (held === clock && state === "null" && this.awareness.states.has(clientId));
   }
 
   #onAwareness(change: AwarenessChange, origin: unknown): void {
