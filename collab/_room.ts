@@ -6,6 +6,7 @@
  * answered only after every update applied before it is durable, so no client ever sees state that
  * a crash could take back.
  */
+import { setImmediate } from "node:timers";
 import * as Y from "yjs";
 import {
   applyAwarenessUpdate,
@@ -92,6 +93,20 @@ export class Room {
   /** The awareness client id each connection owns (the first it set), and each id's owner. */
   readonly #ownIds = new Map<RoomConn, number>();
   readonly #owners = new Map<number, RoomConn>();
+  /** Sync step 1s waiting for their answer, answered one per turn of the event loop. */
+  get joining(): number {
+    return this.#answers.length;
+  }
+
+  /** The sync step 1s themselves (see `#answerStep1`). */
+  readonly #answers: Array<{
+    conn: RoomConn;
+    stateVector: Uint8Array;
+    done: (err?: unknown) => void;
+  }> = [];
+  #answering = false;
+  /** The answer to an empty state vector (a client with nothing yet), until the document changes. */
+  #fullStep2: Uint8Array | undefined;
 
   constructor(session: string, options: RoomOptions) {
     this.session = session;
@@ -100,6 +115,7 @@ export class Room {
     this.sdoc = new SessionDoc(this.doc);
     this.awareness = new Awareness(this.doc);
     this.awareness.setLocalState(null);
+    this.doc.on("update", () => (this.#fullStep2 = undefined));
     this.#awarenessRelay = new AwarenessRelay({
       awareness: this.awareness,
       batchMs: options.awarenessBatchMs,
@@ -214,9 +230,47 @@ export class Room {
     }
   }
 
-  async #answerStep1(conn: RoomConn, stateVector: Uint8Array): Promise<void> {
-    await this.durable();
-    conn.send(encodeSyncUpdate(Y.encodeStateAsUpdate(this.doc, stateVector), SYNC_STEP2));
+  /**
+   * Answers a sync step 1 with what the client lacks, once the document is durable. Answers go out
+   * one per turn of the event loop, so that a join of hundreds of clients to a large document
+   * leaves room for /healthz, other sockets and other rooms between them (they all resolved at
+   * once after `durable()`, and their encodings ran back to back for seconds); and the answer to
+   * an empty state vector, the same for every new client, is encoded once per document version.
+   */
+  #answerStep1(conn: RoomConn, stateVector: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#answers.push({
+        conn,
+        stateVector,
+        done: (err) => (err === undefined ? resolve() : reject(err)),
+      });
+      if (!this.#answering) {
+        this.#answering = true;
+        setImmediate(() => void this.#answerNext());
+      }
+    });
+  }
+
+  async #answerNext(): Promise<void> {
+    const next = this.#answers.shift();
+    if (next) {
+      try {
+        await this.durable();
+        next.conn.send(this.#step2For(next.stateVector));
+        next.done();
+      } catch (err) {
+        next.done(err);
+      }
+    }
+    if (this.#answers.length) setImmediate(() => void this.#answerNext());
+    else this.#answering = false;
+  }
+
+  /** The sync step 2 for a client at `stateVector`. */
+  #step2For(stateVector: Uint8Array): Uint8Array {
+    const empty = stateVector.byteLength === 1 && stateVector[0] === 0;
+    if (!empty) return encodeSyncUpdate(Y.encodeStateAsUpdate(this.doc, stateVector), SYNC_STEP2);
+    return this.#fullStep2 ??= encodeSyncUpdate(Y.encodeStateAsUpdate(this.doc), SYNC_STEP2);
   }
 
   /** Applies an update from another node. */
