@@ -97,13 +97,7 @@ export const benchmark: Benchmark = {
         const r = await inject(bus, feed, {
           rate,
           durationS: seconds,
-          ...(publisher === undefined ? {} : {
-            publisher: {
-              publish: (subject, data, id, samples) =>
-                publisher.publish(subject, data, id, samples),
-              drain: () => publisher.drain(),
-            },
-          }),
+          ...(publisher === undefined ? {} : { publisher }),
         }).finally(() => publisher?.close());
         await bus.flush();
         let received = await inMsgs() - before;

@@ -230,12 +230,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
     let result: InjectResult;
     try {
       result = await inject(patient, feed, {
-        ...(publisher === undefined ? {} : {
-          publisher: {
-            publish: (subject, data, id, samples) => publisher.publish(subject, data, id, samples),
-            drain: () => publisher.drain(),
-          },
-        }),
+        ...(publisher === undefined ? {} : { publisher }),
         rate,
         durationS,
         ...(batch === undefined ? {} : { batch }),
