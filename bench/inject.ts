@@ -6,9 +6,21 @@
  * server's own count of messages received (its /varz monitoring endpoint) is checked against the
  * frames published, so a rate "achieved" by frames that never reached the server would show; it
  * is read from the server rather than by a subscriber in this process, which would take CPU from
- * the injector it measures.
+ * the injector it measures. With `--acks`, the feed goes into a JetStream stream and every frame is
+ * published with acknowledgement, as `troupe inject` does when a stream keeps its subjects (the
+ * metrics then end in `_acked`).
  */
-import { findNatsServer, freePort, NatsBus, NatsServer } from "../actors/runtime/mod.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  ensureFeedStream,
+  findNatsServer,
+  freePort,
+  JetStreamPublisher,
+  NatsBus,
+  NatsServer,
+} from "../actors/runtime/mod.ts";
 import { createFeed, inject } from "../sim/feeds/mod.ts";
 import {
   type BenchContext,
@@ -30,6 +42,8 @@ export const benchmark: Benchmark = {
     "  --seconds S     seconds per rate (default 5)",
     "  --channels N    symbols of the market feed (default 50: 100 channels with volumes)",
     "  --batch N       samples per frame (default 100, the feed's)",
+    "  --acks on|off   on: into a JetStream stream, each frame acknowledged (metrics end in\n" +
+    "                  _acked) (default off)",
   ].join("\n"),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = parseOptions(args, {
@@ -37,7 +51,13 @@ export const benchmark: Benchmark = {
       seconds: { type: "string" },
       channels: { type: "string" },
       batch: { type: "string" },
+      acks: { type: "string" },
     });
+    if (o.acks !== undefined && o.acks !== "on" && o.acks !== "off") {
+      throw new BenchOptionError(`Option --acks must be on or off, got "${o.acks}"`);
+    }
+    const acks = o.acks === "on";
+    const suffix = acks ? "_acked" : "";
     const rates = (o.rates ?? "10000,100000,1000000").split(",").map((r) => {
       const x = Number(r);
       if (!Number.isFinite(x) || x <= 0) {
@@ -55,19 +75,30 @@ export const benchmark: Benchmark = {
       );
     }
     const monitor = await freePort();
-    const server = await NatsServer.start({ args: ["-m", String(monitor)] });
+    // With acknowledgements, JetStream keeps the feed in a store of its own, removed at the end.
+    const storeDir = acks ? mkdtempSync(join(tmpdir(), "troupe-bench-inject-")) : undefined;
+    const server = await NatsServer.start({
+      args: ["-m", String(monitor)],
+      ...(storeDir === undefined ? {} : { storeDir }),
+    });
     const inMsgs = async () => {
       const res = await fetch(`http://127.0.0.1:${monitor}/varz`);
       return ((await res.json()) as { in_msgs: number }).in_msgs;
     };
     const bus = await NatsBus.connect(server.url, { name: "bench-inject" });
+    if (acks) await ensureFeedStream(bus.nc);
     try {
       const rows: BenchRow[] = [];
       let worst: { achieved: number; asked: number } | undefined;
       for (const rate of rates) {
         const feed = createFeed("market", { channels, seed: 1, batch });
         const before = await inMsgs();
-        const r = await inject(bus, feed, { rate, durationS: seconds });
+        const publisher = acks ? new JetStreamPublisher(bus.nc) : undefined;
+        const r = await inject(bus, feed, {
+          rate,
+          durationS: seconds,
+          ...(publisher === undefined ? {} : { publisher }),
+        }).finally(() => publisher?.close());
         await bus.flush();
         let received = await inMsgs() - before;
         for (let waited = 0; received < r.frames && waited < 2000; waited += 50) {
@@ -78,9 +109,9 @@ export const benchmark: Benchmark = {
         ctx.log(
           `inject: asked ${fmt(rate)}/s, achieved ${fmt(r.achievedRate)}/s (${
             (ratio * 100).toFixed(2)
-          }%), ${r.frames} frames, ${received} received by the server, fell behind ${
-            r.forgivenS.toFixed(2)
-          } s`,
+          }%), ${r.frames} frames${
+            publisher ? ` (${publisher.counts.acked} acknowledged)` : ""
+          }, ${received} received by the server, fell behind ${r.forgivenS.toFixed(2)} s`,
         );
         if (received < r.frames) {
           ctx.log(`inject: ${r.frames - received} frames published but not received by the server`);
@@ -88,7 +119,7 @@ export const benchmark: Benchmark = {
         rows.push(
           row({
             bench: NAME,
-            metric: `achieved_over_asked_${label(rate)}`,
+            metric: `achieved_over_asked${suffix}_${label(rate)}`,
             unit: "samples/s",
             troupe: r.achievedRate,
             baseline: rate,
@@ -102,7 +133,7 @@ export const benchmark: Benchmark = {
       rows.unshift(
         row({
           bench: NAME,
-          metric: "achieved_over_asked",
+          metric: `achieved_over_asked${suffix}`,
           unit: "samples/s",
           troupe: worst!.achieved,
           baseline: worst!.asked,
@@ -113,6 +144,7 @@ export const benchmark: Benchmark = {
     } finally {
       await bus.close().catch(() => {});
       await server.stop();
+      if (storeDir !== undefined) rmSync(storeDir, { recursive: true, force: true });
     }
   },
 };

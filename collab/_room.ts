@@ -6,6 +6,7 @@
  * answered only after every update applied before it is durable, so no client ever sees state that
  * a crash could take back.
  */
+import { setImmediate } from "node:timers";
 import * as Y from "yjs";
 import {
   applyAwarenessUpdate,
@@ -14,6 +15,7 @@ import {
   removeAwarenessStates,
 } from "y-protocols/awareness";
 import { AwarenessRelay } from "./_awareness_relay.ts";
+import { ownEntries } from "./_awareness_owner.ts";
 import {
   decodeClientMessage,
   encodeAwareness,
@@ -88,6 +90,23 @@ export class Room {
   #failed: Error | undefined;
   #closed = false;
   #awarenessRelay: AwarenessRelay;
+  /** The awareness client id each connection owns (the first it set), and each id's owner. */
+  readonly #ownIds = new Map<RoomConn, number>();
+  readonly #owners = new Map<number, RoomConn>();
+  /** Sync step 1s waiting for their answer, answered one per turn of the event loop. */
+  get joining(): number {
+    return this.#answers.length;
+  }
+
+  /** The sync step 1s themselves (see `#answerStep1`). */
+  readonly #answers: Array<{
+    conn: RoomConn;
+    stateVector: Uint8Array;
+    done: (err?: unknown) => void;
+  }> = [];
+  #answering = false;
+  /** The answer to an empty state vector (a client with nothing yet), until the document changes. */
+  #fullStep2: Uint8Array | undefined;
 
   constructor(session: string, options: RoomOptions) {
     this.session = session;
@@ -96,6 +115,7 @@ export class Room {
     this.sdoc = new SessionDoc(this.doc);
     this.awareness = new Awareness(this.doc);
     this.awareness.setLocalState(null);
+    this.doc.on("update", () => (this.#fullStep2 = undefined));
     this.#awarenessRelay = new AwarenessRelay({
       awareness: this.awareness,
       batchMs: options.awarenessBatchMs,
@@ -139,6 +159,9 @@ export class Room {
   /** Removes a connection and the awareness states it set. */
   leave(conn: RoomConn): void {
     if (!this.conns.delete(conn)) return;
+    const own = this.#ownIds.get(conn);
+    if (own !== undefined && this.#owners.get(own) === conn) this.#owners.delete(own);
+    this.#ownIds.delete(conn);
     if (conn.awarenessIds.size && !this.#closed) {
       removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
     }
@@ -183,7 +206,17 @@ export class Room {
       }
       case "awareness": {
         try {
-          applyAwarenessUpdate(this.awareness, msg.update, conn);
+          // Only the connection's own client's entry: another's would show one user as another.
+          const own = ownEntries(msg.update, (id, clock, state) => {
+            // The stock client echoes every entry it receives back to the server: an echo
+            // changes nothing (and claims nothing); an entry that would change another
+            // client's state is refused.
+            if (!this.#wouldChange(id, clock, state)) return false;
+            if (this.#mayOwn(conn, id)) return true;
+            m.awarenessRefused.inc();
+            return false;
+          });
+          if (own.update) applyAwarenessUpdate(this.awareness, own.update, conn);
         } catch {
           throw new MalformedMessageError("awareness message holds no valid awareness update");
         }
@@ -197,9 +230,47 @@ export class Room {
     }
   }
 
-  async #answerStep1(conn: RoomConn, stateVector: Uint8Array): Promise<void> {
-    await this.durable();
-    conn.send(encodeSyncUpdate(Y.encodeStateAsUpdate(this.doc, stateVector), SYNC_STEP2));
+  /**
+   * Answers a sync step 1 with what the client lacks, once the document is durable. Answers go out
+   * one per turn of the event loop, so that a join of hundreds of clients to a large document
+   * leaves room for /healthz, other sockets and other rooms between them (they all resolved at
+   * once after `durable()`, and their encodings ran back to back for seconds); and the answer to
+   * an empty state vector, the same for every new client, is encoded once per document version.
+   */
+  #answerStep1(conn: RoomConn, stateVector: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#answers.push({
+        conn,
+        stateVector,
+        done: (err) => (err === undefined ? resolve() : reject(err)),
+      });
+      if (!this.#answering) {
+        this.#answering = true;
+        setImmediate(() => void this.#answerNext());
+      }
+    });
+  }
+
+  async #answerNext(): Promise<void> {
+    const next = this.#answers.shift();
+    if (next) {
+      try {
+        await this.durable();
+        next.conn.send(this.#step2For(next.stateVector));
+        next.done();
+      } catch (err) {
+        next.done(err);
+      }
+    }
+    if (this.#answers.length) setImmediate(() => void this.#answerNext());
+    else this.#answering = false;
+  }
+
+  /** The sync step 2 for a client at `stateVector`. */
+  #step2For(stateVector: Uint8Array): Uint8Array {
+    const empty = stateVector.byteLength === 1 && stateVector[0] === 0;
+    if (!empty) return encodeSyncUpdate(Y.encodeStateAsUpdate(this.doc, stateVector), SYNC_STEP2);
+    return this.#fullStep2 ??= encodeSyncUpdate(Y.encodeStateAsUpdate(this.doc), SYNC_STEP2);
   }
 
   /** Applies an update from another node. */
@@ -347,6 +418,28 @@ export class Room {
         this.#options.publish?.({ kind: "update", payload: p.update });
       }
     }
+  }
+
+  /**
+   * Whether `conn` may set awareness for `clientId`: a connection owns the first id it sets, if no
+   * other connection here owns it, and no other id after that. (A client that reconnects before
+   * the server has seen its old socket close shows up once the old one is gone.)
+   */
+  #mayOwn(conn: RoomConn, clientId: number): boolean {
+    const own = this.#ownIds.get(conn);
+    if (own !== undefined) return own === clientId;
+    const owner = this.#owners.get(clientId);
+    if (owner !== undefined && owner !== conn && this.conns.has(owner)) return false;
+    this.#ownIds.set(conn, clientId);
+    this.#owners.set(clientId, conn);
+    return true;
+  }
+
+  /** Whether an awareness entry would change the state held for `clientId` (y-protocols' rule). */
+  #wouldChange(clientId: number, clock: number, state: string): boolean {
+    const held = this.awareness.meta.get(clientId)?.clock ?? 0;
+    return held < clock ||
+      (held === clock && state === "null" && this.awareness.states.has(clientId));
   }
 
   #onAwareness(change: AwarenessChange, origin: unknown): void {

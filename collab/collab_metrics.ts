@@ -20,6 +20,7 @@ export class CollabMetrics {
   readonly bytesOut: Counter;
   readonly tokensRejected: Counter<"reason">;
   readonly viewerWritesDropped: Counter;
+  readonly awarenessRefused: Counter;
   readonly socketsClosed: Counter<"reason">;
   readonly persistLagSeconds: Gauge;
   readonly compactions: Counter;
@@ -87,6 +88,10 @@ export class CollabMetrics {
     this.viewerWritesDropped = counter(
       "troupe_collab_viewer_writes_dropped_total",
       "Document updates from viewers, dropped",
+    );
+    this.awarenessRefused = counter(
+      "troupe_collab_awareness_refused_total",
+      "Awareness entries a connection sent for another client's id, dropped",
     );
     this.socketsClosed = new Counter({
       name: "troupe_collab_sockets_closed_total",

@@ -201,12 +201,22 @@ export class CollabServer {
   }
 
   /** Health: connections and loaded sessions. */
-  health(): { ok: boolean; node: string; connections: number; sessions: number } {
+  health(): {
+    ok: boolean;
+    node: string;
+    connections: number;
+    sessions: number;
+    joining: number;
+  } {
+    let joining = 0;
+    for (const loaded of this.#rooms.values()) joining += loaded.room.joining;
     return {
       ok: !this.#closed,
       node: this.nodeId,
       connections: this.#conns.size,
       sessions: this.#rooms.size,
+      // Clients waiting for the document (sync step 1s not yet answered): a join in progress.
+      joining,
     };
   }
 

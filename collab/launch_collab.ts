@@ -79,20 +79,35 @@ function natsParts(): Promise<typeof import("../actors/runtime/mod.ts")> {
   return import("../actors/runtime/mod.ts");
 }
 
+/** A bus on the NATS server at `url`; an error says it is NATS at `url` that failed. */
+async function connectNats(url: string, options: LaunchCollabOptions) {
+  try {
+    return await (await natsParts()).NatsBus.connect(url, {
+      name: options.nodeId ?? "troupe-collab",
+    });
+  } catch (err) {
+    throw new Error(`cannot connect to NATS at ${url}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
 /** Opens the journal, snapshots and keyring of `dataDir` and starts a server. */
 export async function launchCollab(options: LaunchCollabOptions): Promise<LaunchedCollab> {
   const keyring = await loadKeyring({ dataDir: options.dataDir });
-  const ownBus = options.nats !== undefined
-    ? await (await natsParts()).NatsBus.connect(options.nats, {
-      name: options.nodeId ?? "troupe-collab",
-    })
-    : undefined;
+  const ownBus = options.nats !== undefined ? await connectNats(options.nats, options) : undefined;
   const bus = options.bus ?? ownBus;
   let store: DocStore;
   try {
     store = await openStore(options, bus);
   } catch (err) {
     await ownBus?.close().catch(() => {});
+    if (options.journal === "jetstream" && options.nats !== undefined) {
+      throw new Error(
+        `cannot open the JetStream journal on NATS at ${options.nats}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
     throw err;
   }
   const stream = bus && options.stream !== false

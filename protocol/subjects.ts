@@ -30,6 +30,11 @@ export function feedSubject(feed: string, channel: string): string {
   return `${SUBJECT_ROOT}.feed.${checkName(feed, "feed")}.${checkName(channel)}`;
 }
 
+/** `troupe.feed.<feed>.*`: every channel of a feed. */
+export function feedPattern(feed: string): string {
+  return `${SUBJECT_ROOT}.feed.${checkName(feed, "feed")}.*`;
+}
+
 /** `troupe.out.<actor>.<key>`: what an actor found and its per-sample outputs. */
 export function outSubject(actor: string, key: string): string {
   return `${SUBJECT_ROOT}.out.${checkName(actor, "actor")}.${checkName(key, "key")}`;

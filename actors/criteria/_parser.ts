@@ -22,8 +22,26 @@ const COMPARE = new Set(["<", "<=", ">", ">=", "==", "!="]);
 const CROSSES = new Set(["crosses_above", "crosses_below"]);
 const KEYWORDS = new Set(["and", "or", "not"]);
 
-/** Parses `source` into a syntax tree; throws CriteriaError naming the column and what was expected. */
+/** The longest expression accepted, in characters. */
+export const CRITERIA_CHARS_MAX = 4096;
+/** The most nodes an expression's tree may have (terms, operators, calls). */
+export const CRITERIA_NODES_MAX = 1024;
+/** The deepest an expression may nest: parentheses, not, unary minus, crosses(...). */
+export const CRITERIA_DEPTH_MAX = 64;
+
+/**
+ * Parses `source` into a syntax tree; throws CriteriaError naming the column and what was expected,
+ * or the limit (characters, nodes, nesting) it goes past: a tree is walked recursively later, so its
+ * size and depth are bounded here, before anything recurses over it.
+ */
 export function parse(source: string, expression: string): Node {
+  if (source.length > CRITERIA_CHARS_MAX) {
+    throw new CriteriaError(
+      expression,
+      CRITERIA_CHARS_MAX + 1,
+      `the expression is ${source.length} characters long; the limit is ${CRITERIA_CHARS_MAX}`,
+    );
+  }
   return new Parser(tokenize(source, expression), expression).parseAll();
 }
 
@@ -31,6 +49,7 @@ class Parser {
   #tokens: Token[];
   #at = 0;
   #expression: string;
+  #depth = 0;
 
   constructor(tokens: Token[], expression: string) {
     this.#tokens = tokens;
@@ -39,6 +58,17 @@ class Parser {
 
   parseAll(): Node {
     if (this.#peek().kind === "end") throw this.#error(1, "expected an expression, got nothing");
+    // A tree has at most a node per token: bounding the tokens bounds the tree, and the depth of
+    // a chain (a and b and c ... is as deep as it is long).
+    if (this.#tokens.length - 1 > CRITERIA_NODES_MAX) {
+      const t = this.#tokens[CRITERIA_NODES_MAX]!;
+      throw this.#error(
+        t.col,
+        `the expression has ${
+          this.#tokens.length - 1
+        } terms and operators; the limit is ${CRITERIA_NODES_MAX}`,
+      );
+    }
     const node = this.#or();
     const t = this.#peek();
     if (t.kind !== "end") {
@@ -70,9 +100,24 @@ class Parser {
   #not(): Node {
     if (this.#isName("not")) {
       const col = this.#next().col;
-      return { kind: "not", a: this.#not(), col };
+      return { kind: "not", a: this.#nested(col, () => this.#not()), col };
     }
     return this.#compare();
+  }
+
+  /** `parse()` one level deeper, refusing past CRITERIA_DEPTH_MAX at `col`. */
+  #nested(col: number, parse: () => Node): Node {
+    if (++this.#depth > CRITERIA_DEPTH_MAX) {
+      throw this.#error(
+        col,
+        `the expression nests deeper than ${CRITERIA_DEPTH_MAX} levels (parentheses, not, -, crosses)`,
+      );
+    }
+    try {
+      return parse();
+    } finally {
+      this.#depth--;
+    }
   }
 
   #compare(): Node {
@@ -120,7 +165,7 @@ class Parser {
     const t = this.#peek();
     if (t.kind === "op" && t.text === "-") {
       this.#next();
-      return { kind: "neg", a: this.#unary(), col: t.col };
+      return { kind: "neg", a: this.#nested(t.col, () => this.#unary()), col: t.col };
     }
     return this.#primary();
   }
@@ -133,7 +178,7 @@ class Parser {
     }
     if (t.kind === "op" && t.text === "(") {
       this.#next();
-      const node = this.#or();
+      const node = this.#nested(t.col, () => this.#or());
       this.#expect(")");
       return node;
     }
@@ -148,9 +193,9 @@ class Parser {
 
   #crossCall(name: Token): Node {
     this.#expect("(");
-    const a = this.#or();
+    const a = this.#nested(name.col, () => this.#or());
     this.#expect(",");
-    const b = this.#or();
+    const b = this.#nested(name.col, () => this.#or());
     this.#expect(")");
     const direction = name.text === "crosses_above" ? "above" : "below";
     return { kind: "cross", direction, a, b, col: name.col };

@@ -3,6 +3,7 @@
  * order, parsed and checked once per scan into an evaluator over each symbol's bars.
  */
 export { CriteriaError } from "./criteria_error.ts";
+export { CRITERIA_CHARS_MAX, CRITERIA_DEPTH_MAX, CRITERIA_NODES_MAX } from "./_parser.ts";
 export {
   compileCriteria,
   CompiledCriteria,

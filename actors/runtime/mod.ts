@@ -36,8 +36,13 @@ export {
 } from "./launch_host.ts";
 export type { HttpExtension } from "./host_http.ts";
 export { InProcessBus } from "./in_process_bus.ts";
-export { NatsBus } from "./nats_bus.ts";
+export { NATS_CONNECT_TIMEOUT_MS, NatsBus } from "./nats_bus.ts";
 export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./jetstream_input.ts";
+export {
+  JetStreamPublisher,
+  type JetStreamPublisherOptions,
+  type PublishCounts,
+} from "./jetstream_publisher.ts";
 export * from "./journal.ts";
 export {
   describeLoss,

@@ -31,7 +31,16 @@ export interface NatsBusOptions {
   onHandlerError?(err: unknown, msg: BusMessage): void;
   /** Called on connection status changes (disconnect, reconnect). */
   onStatus?(status: string): void;
+  /** Milliseconds the first connection may take, handshake included. Default NATS_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
 }
+
+/**
+ * How long a first connection may take, handshake included: a port that accepts TCP but never
+ * speaks NATS (another service, a proxy with nothing behind it) fails in this long, not in the
+ * client's default of 20 s.
+ */
+export const NATS_CONNECT_TIMEOUT_MS = 5_000;
 
 /** Where a NATS connection stands. */
 export interface NatsConnectionState {
@@ -113,13 +122,27 @@ export class NatsBus implements Bus {
 
   /** Connects to `servers` (e.g. `nats://127.0.0.1:4222`). */
   static async connect(servers: string, options: NatsBusOptions = {}): Promise<NatsBus> {
-    const nc = await connect({
-      servers,
-      name: options.name ?? "troupe",
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      pingInterval: 10_000,
-    });
+    const timeoutMs = options.connectTimeoutMs ?? NATS_CONNECT_TIMEOUT_MS;
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers,
+        name: options.name ?? "troupe",
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        pingInterval: 10_000,
+        timeout: timeoutMs,
+      });
+    } catch (err) {
+      if (/timeout/i.test((err as Error).message ?? "")) {
+        throw new Error(
+          `no NATS handshake within the connect timeout of ${timeoutMs} ms (something accepts ` +
+            `connections on ${servers} but does not answer as a NATS server)`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
     return new NatsBus(nc, options);
   }
 

@@ -50,19 +50,42 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** How long the rest of an oversize body is read (and dropped) for, so the client reads the 413. */
+const OVERSIZE_DRAIN_MS = 2_000;
+
+/**
+ * The request body, as text; a body over SCAN_BODY_BYTES_MAX is refused with 413. The socket is
+ * not destroyed at once (a client still sending would get a reset, never the 413): the rest of the
+ * body is read and dropped, the 413 is sent with `connection: close`, and the socket is closed once
+ * the response is flushed, or after OVERSIZE_DRAIN_MS at the latest.
+ */
+function readBody(req: IncomingMessage, res: ServerResponse): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let size = 0;
-    req.on("data", (c: Uint8Array) => {
+    const onData = (c: Uint8Array) => {
       size += c.length;
-      if (size > SCAN_BODY_BYTES_MAX) {
-        reject(
-          new ScanRequestError(413, "", `The request body is over ${SCAN_BODY_BYTES_MAX} bytes`),
-        );
-        req.destroy();
-      } else chunks.push(c);
-    });
+      if (size <= SCAN_BODY_BYTES_MAX) {
+        chunks.push(c);
+        return;
+      }
+      chunks.length = 0;
+      req.off("data", onData);
+      req.resume(); // the rest, read and dropped
+      res.setHeader("connection", "close");
+      const socket = req.socket;
+      const timer = setTimeout(() => socket.destroy(), OVERSIZE_DRAIN_MS);
+      (timer as { unref?: () => void }).unref?.();
+      res.once("finish", () => {
+        // Sent: close once the client has sent the rest (or at the timer).
+        if (req.complete) socket.end();
+        else req.once("end", () => socket.end());
+      });
+      reject(
+        new ScanRequestError(413, "", `The request body is over ${SCAN_BODY_BYTES_MAX} bytes`),
+      );
+    };
+    req.on("data", onData);
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
@@ -96,7 +119,7 @@ export function scanHttp(service: ScanService): ScanHttp {
   ) {
     switch (kind) {
       case "start": {
-        const text = await readBody(req);
+        const text = await readBody(req, res);
         let body: unknown;
         try {
           body = JSON.parse(text);

@@ -7,9 +7,10 @@
  */
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import { describeError, NatsBus } from "../../actors/runtime/mod.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { describeError, JetStreamPublisher, NatsBus } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
-import { ConfigError } from "../../protocol/mod.ts";
+import { ConfigError, feedPattern, feedSubject } from "../../protocol/mod.ts";
 import {
   createFeed,
   CsvFormatError,
@@ -76,6 +77,13 @@ export const command: Command = {
       arg: "NAME",
       help: "The <feed> token of troupe.feed.<feed>.<channel> (default: the feed's name)",
     },
+    run: {
+      type: "string",
+      arg: "ID",
+      help: "The run's identity (1 to 64 of A-Z a-z 0-9 _ -): frame ids are inject:ID:<channel>:" +
+        "<seq0>, so a run started again with the same ID is taken for a retry and what the " +
+        "hosts applied already is dropped (default: a new ID per start, so every run is counted)",
+    },
     json: { type: "boolean", help: "Print the result as one JSON object on stdout" },
   },
   details: `Examples:
@@ -104,6 +112,10 @@ short stalls are made up; the result line compares the rate achieved with the ra
     const url = nats.url;
     const feedName = str(args, "feed-name");
     const json = flag(args, "json");
+    const run = str(args, "run");
+    if (run !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(run)) {
+      throw new UsageError(`Option --run must be 1 to 64 of A-Z a-z 0-9 _ -, got "${run}"`);
+    }
 
     let feed: Feed;
     try {
@@ -183,7 +195,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
       );
     }
     const bar = new ProgressBar(Number.isFinite(durationS) ? rate * durationS : undefined);
-    const subjects = `troupe.feed.${feedName ?? feed.name}.*`;
+    const subjects = feedPattern(feedName ?? feed.name);
     console.error(
       `troupe inject: ${feed.name} feed, ${feed.channels.length} channels, ${rate} samples/s` +
         `${Number.isFinite(durationS) ? ` for ${durationS} s` : ""} on ${subjects} at ${url}` +
@@ -193,23 +205,54 @@ short stalls are made up; the result line compares the rate achieved with the ra
     // what it buffered), but never past the end of --duration.
     const deadlineMs = Date.now() + (Number.isFinite(durationS) ? durationS * 1000 : Infinity);
     const patient = patientBus(bus, url, deadlineMs, abort.signal);
+    const stream = await feedStream(bus, feedSubject(feedName ?? feed.name, feed.channels[0]!));
+    let retryTold = false;
+    const publisher = stream === undefined ? undefined : new JetStreamPublisher(bus.nc, {
+      // What is not acknowledged by the end of --duration gets this long more.
+      deadlineMs: deadlineMs + ACK_GRACE_MS,
+      signal: abort.signal,
+      onRetry: (why) => {
+        if (retryTold) return;
+        retryTold = true;
+        process.stderr.write(
+          `\ntroupe inject: JetStream did not acknowledge a frame (${why}); ` +
+            `sending again what is not acknowledged\n`,
+        );
+      },
+    });
+    console.error(
+      stream === undefined
+        ? `troupe inject: delivery: at most once (core NATS: no JetStream stream keeps ${subjects}; ` +
+          `frames lost in flight are not known)`
+        : `troupe inject: delivery: acknowledged by JetStream stream ${stream}; ` +
+          `what is not acknowledged is sent again (Nats-Msg-Id: the frame id)`,
+    );
     let result: InjectResult;
     try {
       result = await inject(patient, feed, {
+        ...(publisher === undefined ? {} : { publisher }),
         rate,
         durationS,
         ...(batch === undefined ? {} : { batch }),
         ...(feedName === undefined ? {} : { feedName }),
+        ...(run === undefined ? {} : { run }),
         signal: abort.signal,
         onProgress: (sent, elapsedS) => bar.update(sent, elapsedS),
       });
     } catch (err) {
       bar.done();
+      publisher?.close();
       await bus.close().catch(() => {});
-      console.error(`troupe inject: stopped: ${describeError(err)}`);
+      console.error(
+        `troupe inject: stopped: ${describeError(err)}` +
+          (publisher === undefined
+            ? ""
+            : `; ${publisher.counts.ackedWeight} samples in ${publisher.counts.acked} frames were acknowledged by JetStream`),
+      );
       return EXIT_FAILURE;
     } finally {
       bar.done();
+      publisher?.close();
       await bus.close().catch(() => {});
     }
     if (labels !== undefined && !writeLabels(labels, feed.truth())) return EXIT_FAILURE;
@@ -217,6 +260,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
     if (json) {
       console.log(JSON.stringify({
         feed: feed.name,
+        run: result.run,
         subjects,
         channels: feed.channels.length,
         samples: result.samples,
@@ -226,6 +270,14 @@ short stalls are made up; the result line compares the rate achieved with the ra
         asked_per_s: result.askedRate,
         achieved_per_s: result.achievedRate,
         achieved_over_asked: ratio,
+        delivery: publisher === undefined ? "at-most-once" : "acknowledged",
+        ...(publisher === undefined ? {} : {
+          stream,
+          acked_frames: publisher.counts.acked,
+          acked_samples: publisher.counts.ackedWeight,
+          retries: publisher.counts.retries,
+          duplicate_acks: publisher.counts.duplicates,
+        }),
         forgiven_s: result.forgivenS,
         stopped: result.stopped,
         ...(labels === undefined ? {} : { labels }),
@@ -244,7 +296,13 @@ short stalls are made up; the result line compares the rate achieved with the ra
           (result.forgivenS > 0
             ? `; fell behind by ${result.forgivenS.toFixed(2)} s (NATS or this machine too slow)`
             : "") +
-          (labels === undefined ? "" : `; labels in ${labels}`),
+          (labels === undefined ? "" : `; labels in ${labels}`) +
+          (publisher === undefined
+            ? "; sent at most once (core NATS)"
+            : `; ${publisher.counts.ackedWeight} samples in ${publisher.counts.acked} frames ` +
+              `acknowledged by JetStream` +
+              (publisher.counts.retries ? ` (${publisher.counts.retries} sends repeated)` : "")) +
+          `; run ${result.run}`,
       );
     }
     return 0;
@@ -302,6 +360,19 @@ function patientBus(bus: NatsBus, url: string, deadlineMs: number, signal: Abort
       }
     },
   };
+}
+
+/** Milliseconds past the end of --duration that unacknowledged frames are retried for. */
+const ACK_GRACE_MS = 30_000;
+
+/** The JetStream stream that keeps `subject`, if JetStream is on and one does. */
+async function feedStream(bus: NatsBus, subject: string): Promise<string | undefined> {
+  try {
+    const jsm = await jetstreamManager(bus.nc, { timeout: 2_000 });
+    return await jsm.streams.find(subject);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The command-line option a feed ConfigError's field comes from. */

@@ -39,7 +39,8 @@ export const command: Command = {
   summary: "replay a recording through fresh actors; --verify checks the outputs",
   takesArguments: true,
   usage:
-    "FILE [--speed 1|10|max] [--from T] [--to T] [--verify] [--nats URL] [--inspect KIND/KEY] " +
+    "FILE [--speed 1|10|max] [--from T] [--to T] [--verify [--accept-unclosed]] [--nats URL] " +
+    "[--inspect KIND/KEY] " +
     "[--actors LIST] [--config FILE] [--threads N] [--json]",
   options: {
     speed: {
@@ -59,7 +60,13 @@ export const command: Command = {
     },
     verify: {
       type: "boolean",
-      help: "Check that every output equals the recorded one; exit 1 naming the first that differs",
+      help: "Check that every output equals the recorded one; exit 1 naming the first that " +
+        "differs, or when the recording was not closed by its writer (cut)",
+    },
+    "accept-unclosed": {
+      type: "boolean",
+      help: "With --verify: verify a recording whose writer died (no trailer) on what it holds, " +
+        "said in the output, instead of failing",
     },
     nats: {
       type: "string",
@@ -112,6 +119,8 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
     const speed = parseSpeed(str(args, "speed") ?? "max");
     const json = flag(args, "json");
     const verify = flag(args, "verify");
+    const acceptUnclosed = flag(args, "accept-unclosed");
+    if (acceptUnclosed && !verify) throw new UsageError("Option --accept-unclosed needs --verify");
     const url = str(args, "nats");
     const inspectArg = str(args, "inspect");
     let inspect: { kind: string; key: string } | undefined;
@@ -193,6 +202,7 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
     const options: ReplayOptions = {
       speed,
       verify,
+      acceptUnclosed,
       onProgress: (p) => {
         lastRecordUs = p.tUs;
         bar.update(p);
@@ -331,7 +341,26 @@ function report(r: ReplayResult, speed: number): string[] {
   for (const line of r.hostLog) {
     if (!/^recovered \d+ actor instances/.test(line)) lines.push(`troupe replay: host: ${line}`);
   }
+  if (r.whole === false && !r.verify) {
+    lines.push(
+      `troupe replay: the recording was not closed by its writer (no trailer): it holds ${
+        n(r.records)
+      } records in ${n(r.recordBytes)} bytes; it was cut, or its recorder died`,
+    );
+  }
   const v = r.verify;
+  if (v?.unclosed) {
+    const u = v.unclosed;
+    const held = `${n(u.records)} records in ${n(u.bytes)} bytes`;
+    lines.push(
+      u.accepted
+        ? `troupe replay: ACCEPTED UNCLOSED: the recording has no trailer (its writer died, or ` +
+          `the file was cut): verifying what it holds, ${held}, as --accept-unclosed asks`
+        : `troupe replay: NOT VERIFIED: the recording was not closed by its writer (no trailer): ` +
+          `it holds ${held}; it was cut (a partial copy?) or its recorder died ` +
+          `(--accept-unclosed verifies what it holds)`,
+    );
+  }
   if (v) {
     if (v.ok) {
       lines.push(

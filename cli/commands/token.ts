@@ -4,7 +4,7 @@
  * server started on the same data directory accepts it.
  */
 import { loadKeyring, mintToken, parseTtl, type Role, ROLES } from "../../collab/mod.ts";
-import { type Command, flag, str, UsageError } from "../args.ts";
+import { type Command, EXIT_FAILURE, flag, str, UsageError } from "../args.ts";
 
 export const command: Command = {
   name: "token",
@@ -44,7 +44,14 @@ http://HOST:PORT/?session=<session>&token=<token>.`,
     } catch (err) {
       throw new UsageError(`Option --ttl ${(err as Error).message}`);
     }
-    const keyring = await loadKeyring({ dataDir: str(args, "data-dir") ?? ".troupe" });
+    let keyring: Awaited<ReturnType<typeof loadKeyring>>;
+    try {
+      keyring = await loadKeyring({ dataDir: str(args, "data-dir") ?? ".troupe" });
+    } catch (err) {
+      // A short TROUPE_SECRET, a secret file others can read: one line, as troupe collab says it.
+      console.error(`troupe token: ${(err as Error).message}`);
+      return EXIT_FAILURE;
+    }
     const nowMs = Date.now();
     let token: string;
     try {

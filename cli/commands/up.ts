@@ -187,6 +187,10 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       console.log(
         noNats
           ? "troupe up: --no-nats: everything runs on the in-process bus"
+          : process.env[NATS_SERVER_ENV]
+          ? `troupe up: no nats-server to start: ${NATS_SERVER_ENV} names ` +
+            `"${process.env[NATS_SERVER_ENV]}", which does not exist, so everything runs on the ` +
+            `in-process bus (unset it to use the nats-server on PATH)`
           : "troupe up: nats-server is not on PATH, so everything runs on the in-process bus " +
             "(apt-get install nats-server, or brew install nats-server, for the NATS cluster)",
       );

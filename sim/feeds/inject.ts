@@ -21,6 +21,16 @@ import { setImmediate } from "node:timers";
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
 import type { Feed } from "./feed.ts";
 
+/**
+ * Where frames go when they must be acknowledged (JetStream): `publish` resolves once the frame is
+ * under way (waiting while too many await their acknowledgement), `drain` once every frame is
+ * acknowledged; either rejects when a frame was given up. A frame sent again keeps its id.
+ */
+export interface FramePublisher {
+  publish(subject: string, data: Uint8Array, id: string, samples: number): Promise<void>;
+  drain(): Promise<void>;
+}
+
 /** Options of `inject`. */
 export interface InjectOptions {
   /** Target samples per second, over all channels. */
@@ -34,8 +44,15 @@ export interface InjectOptions {
   batch?: number;
   /** The `<feed>` token of the subjects. Default: the feed's name. */
   feedName?: string;
-  /** The envelopes' producer. Default "inject". Frame ids are `<src>:<channel>:<seq0>`. */
+  /** The envelopes' producer. Default "inject". */
   src?: string;
+  /**
+   * The run's identity, a subject-token-like name: frame ids are `<src>:<run>:<channel>:<seq0>`.
+   * A frame sent again within the run (a retry) keeps its id and is dropped as a duplicate; a run
+   * with another id is new data, counted whatever its seed or times. Default: `r` and the clock's
+   * time at the start in base 36, so every run is new (and a run on a VirtualClock is exact).
+   */
+  run?: string;
   /** Called about every `progressEveryS` seconds and once at the end. */
   onProgress?(sentSamples: number, elapsedS: number): void;
   /** Default 0.1. */
@@ -49,12 +66,19 @@ export interface InjectOptions {
   burstS?: number;
   /** Stops the run early (the result says `aborted`). */
   signal?: AbortSignal;
+  /**
+   * Publishes the frames with acknowledgements instead of `bus.publish` (at most once on core
+   * NATS); the run ends once every frame is acknowledged. Default: none.
+   */
+  publisher?: FramePublisher;
   /** Default: the SystemClock. */
   clock?: Clock & Sleeper;
 }
 
 /** What a run did. */
 export interface InjectResult {
+  /** The run's identity (the `run` option, or the default one made at the start). */
+  run: string;
   samples: number;
   frames: number;
   bytes: number;
@@ -108,6 +132,7 @@ function readOptions(feed: Feed, o: InjectOptions) {
     batch: integer("batch", o.batch ?? feed.batch, FRAME_SAMPLES_MAX_DEFAULT),
     feedName: name("feedName", o.feedName ?? feed.name),
     src: o.src ?? "inject",
+    run: o.run === undefined ? undefined : name("run", o.run),
     progressEveryUs: positive("progressEveryS", o.progressEveryS ?? 0.1) * 1e6,
     flushEveryFrames: integer("flushEveryFrames", o.flushEveryFrames ?? 64, 1_000_000),
     burstUs: positive("burstS", o.burstS ?? 1) * 1e6,
@@ -116,6 +141,11 @@ function readOptions(feed: Feed, o: InjectOptions) {
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The default run id of a run started at `startUs`: `r` and the time in base 36. */
+export function runId(startUs: number): string {
+  return `r${Math.floor(startUs).toString(36)}`;
 }
 
 /** Publishes `feed` to `bus` at `rate` samples per second for `durationS` seconds. */
@@ -137,6 +167,9 @@ class Injection {
   readonly #subjects = new Map<string, string>();
   readonly #budget: number;
   readonly #usPerSample: number;
+  /** `<src>:<run>:`, the prefix of every frame id of the run. */
+  #idPrefix = "";
+  #run = "";
   #start = 0;
   /** The schedule's zero: moves forward when debt is forgiven. */
   #origin = 0;
@@ -165,6 +198,8 @@ class Injection {
   async run(): Promise<InjectResult> {
     const clock = this.#clock;
     this.#start = this.#origin = clock.now();
+    this.#run = this.#o.run ?? runId(this.#start);
+    this.#idPrefix = `${this.#o.src}:${this.#run}:`;
     this.#nextProgress = this.#start + this.#o.progressEveryUs;
     const stopped = await this.#sendAll();
     // The last samples are paid for at the end of the schedule, not when they were handed over.
@@ -173,10 +208,12 @@ class Injection {
       // A timer may fire a little early: wait until the clock has really reached the end.
       for (let now = clock.now(); now < end; now = clock.now()) await clock.sleep(end - now);
     }
-    await this.#bus.flush();
+    if (this.#options.publisher) await this.#options.publisher.drain();
+    else await this.#bus.flush();
     const elapsedS = (clock.now() - this.#start) / 1e6;
     this.#options.onProgress?.(this.#samples, elapsedS);
     return {
+      run: this.#run,
       samples: this.#samples,
       frames: this.#frames,
       bytes: this.#bytes,
@@ -229,12 +266,12 @@ class Injection {
       this.#forgivenUs += now - due - o.burstUs;
       this.#origin += now - due - o.burstUs;
     }
-    const data = encodeFrame(frame, {
-      id: `${o.src}:${frame.channel}:${frame.seq0}`,
-      src: o.src,
-      seq: this.#frames + 1,
-    });
-    this.#bus.publish(this.#subjects.get(frame.channel)!, data);
+    const id = `${this.#idPrefix}${frame.channel}:${frame.seq0}`;
+    const data = encodeFrame(frame, { id, src: o.src, seq: this.#frames + 1 });
+    const subject = this.#subjects.get(frame.channel)!;
+    const publisher = this.#options.publisher;
+    if (publisher) await publisher.publish(subject, data, id, frame.t.length);
+    else this.#bus.publish(subject, data);
     this.#samples += frame.t.length;
     this.#frames++;
     this.#bytes += data.byteLength;
@@ -251,7 +288,7 @@ class Injection {
   }
 
   async #flush(): Promise<void> {
-    await this.#bus.flush();
+    if (!this.#options.publisher) await this.#bus.flush();
     this.#sinceFlushFrames = 0;
     this.#sinceFlushBytes = 0;
     // A run that never sleeps must still let timers, signals and sockets have their turn.

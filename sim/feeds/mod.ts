@@ -30,7 +30,13 @@ export {
   parseTimestamp,
   readCsv,
 } from "./csv.ts";
-export { inject, type InjectOptions, type InjectResult } from "./inject.ts";
+export {
+  type FramePublisher,
+  inject,
+  type InjectOptions,
+  type InjectResult,
+  runId,
+} from "./inject.ts";
 export {
   piecewise,
   type PiecewiseChangeKind,

@@ -5,7 +5,13 @@
  */
 import { crc32 } from "../../actors/runtime/mod.ts";
 import { decodeValue, encodeValue } from "../../protocol/mod.ts";
-import { RECORD_BYTES_MAX, type RecordedMessage } from "./recording.ts";
+import {
+  isTrailerBody,
+  parseRecordingTrailer,
+  RECORD_BYTES_MAX,
+  type RecordedMessage,
+  type RecordingTrailer,
+} from "./recording.ts";
 
 const utf8 = new TextEncoder();
 
@@ -180,13 +186,21 @@ export function describeBytes(b: Uint8Array): string {
 /**
  * The complete records at the start of `buf` (at file offset `filePos`), numbered from `index`:
  * them, where they end in `buf`, and why parsing stopped short of its end at a bad record, if it
- * did (a partial record at its end is not one: the next chunk completes it).
+ * did (a partial record at its end is not one: the next chunk completes it). Parsing stops at a
+ * trailer, which it returns, `p` at its start.
  */
 export function parseRecords(
   buf: Uint8Array,
   filePos: number,
   index: number,
-): { batch: RecordedMessage[]; p: number; stop: string | undefined } {
+): {
+  batch: RecordedMessage[];
+  p: number;
+  stop: string | undefined;
+  /** The trailer, found at `p` and taking `trailerBytes`. */
+  trailer?: RecordingTrailer;
+  trailerBytes?: number;
+} {
   const batch: RecordedMessage[] = [];
   let p = 0;
   while (buf.byteLength - p >= 8) {
@@ -199,6 +213,11 @@ export function parseRecords(
     const body = buf.subarray(p + 8, p + 8 + length);
     if (crc32(body) !== le32(buf, p + 4)) {
       return { batch, p, stop: `record ${i}'s checksum does not match` };
+    }
+    if (isTrailerBody(body)) {
+      const trailer = parseRecordingTrailer(body);
+      if (typeof trailer === "string") return { batch, p, stop: trailer };
+      return { batch, p, stop: undefined, trailer, trailerBytes: 8 + length };
     }
     const msg = parseRecord(body, i, filePos + p);
     if (typeof msg === "string") return { batch, p, stop: msg };

@@ -36,6 +36,25 @@ export interface ReplayVerification {
   /** Intact records (and outputs among them) after damage in the recording, never read nor
    *  compared: a verification with any fails. Undefined when every record was read. */
   unread: { records: number; outputs: number; offset: number; reason: string } | undefined;
+  /**
+   * A recording of format 3 or later without its trailer (cut, or its writer died): the records
+   * and bytes it held. A verification with one fails unless it was `accepted`
+   * (`acceptUnclosed`). Undefined for a whole recording, and for format 2 (which cannot tell).
+   */
+  unclosed: { records: number; bytes: number; accepted: boolean } | undefined;
+}
+
+/**
+ * `v` with a recording's missing trailer: a recording that does not say it was closed fails the
+ * verification unless `accept` (its writer is known to have died) is given.
+ */
+export function withUnclosed(
+  v: ReplayVerification,
+  unclosed: { records: number; bytes: number } | undefined,
+  accept: boolean,
+): ReplayVerification {
+  if (!unclosed) return v;
+  return { ...v, ok: v.ok && accept, unclosed: { ...unclosed, accepted: accept } };
 }
 
 /**
@@ -190,6 +209,7 @@ export class OutputComparator {
       duplicates: this.#duplicates,
       first,
       unread: undefined,
+      unclosed: undefined,
     };
   }
 }

@@ -5,9 +5,11 @@
  */
 export {
   encodeRecordingHeader,
+  encodeRecordingTrailer,
   RECORD_BYTES_MAX,
   type RecordedMessage,
   RECORDING_FORMAT_VERSION,
+  RECORDING_FORMAT_VERSIONS_READ,
   RECORDING_MAGIC,
   RECORDING_PREFIX_BYTES,
   type RecordingConfig,
@@ -15,6 +17,7 @@ export {
   RecordingFormatError,
   type RecordingHeader,
   type RecordingHeaderInit,
+  type RecordingTrailer,
 } from "./recording.ts";
 export { RecordingReader, type RecordingReaderOptions } from "./recording_reader.ts";
 export { RecordingWriter, type RecordingWriterOptions } from "./recording_writer.ts";

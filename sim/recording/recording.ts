@@ -5,11 +5,12 @@
  * each message with its subject and the time it was received, so that `troupe replay` can feed the
  * inputs back through fresh actors and compare what they publish with what was published.
  *
- * Format version 2 (version 1 used CRC-32C). All integers little-endian; CRC-32 (zlib) as in the journal.
+ * Format version 3 (version 2 had no trailer and is read as before; version 1 used CRC-32C). All
+ * integers little-endian; CRC-32 (zlib) as in the journal.
  *
  * ```
  * header   offset 0   8 bytes  magic, ASCII "TROUPREC"
- *          offset 8   u32      format version: 2
+ *          offset 8   u32      format version: 3
  *          offset 12  u32      H, the byte length of the header body
  *          offset 16  u32      CRC-32 of the header body
  *          offset 20  H bytes  header body: a msgpack map
@@ -29,20 +30,77 @@
  *                     t_us     int                 receive time, µs since the epoch (recorder's clock)
  *                     data     bin                 the message bytes, exactly as received
  *                     headers  map str -> str      message headers (e.g. Nats-Msg-Id), when any
+ * trailer  u32, u32 and L bytes as a record, but the body is a msgpack map (a record's is an array):
+ *            end      str   "TROUPEND"
+ *            records  int   the records before the trailer
+ *            bytes    int   the file's bytes before the trailer (header included)
  * ```
  *
  * Records follow the header back to back until the end of the file, in the order the recorder
- * received them. A file cut short (a recorder killed mid-write, a disk full) keeps every complete
- * record before the cut: the reader delivers them and then reports the byte offset of the cut and
- * why (a partial length prefix, a partial body, a bad length, a CRC mismatch). A file of another
- * format version is refused with an error naming both versions.
+ * received them; the writer ends a file it closes with the trailer, so that a whole recording says
+ * so. A file cut short (a recorder killed mid-write, a disk full, a copy cut at some byte) has no
+ * trailer: the reader delivers every complete record before the cut and then reports the byte
+ * offset of the cut and why (a partial length prefix, a partial body, a bad length, a CRC
+ * mismatch, or, for a cut between two records, no trailer at all). A file of format version 2
+ * has no trailer and is read as before (whether it is whole cannot be told); a file of another
+ * format version is refused with an error naming the versions.
  */
 import { crc32 } from "../../actors/runtime/mod.ts";
 import { decodeValue, encodeValue, TROUPE_VERSION } from "../../protocol/mod.ts";
 import type { UnreadRecords } from "./_recording_resync.ts";
 
-/** The format version this code writes and reads. */
-export const RECORDING_FORMAT_VERSION = 2;
+/** The format version this code writes. */
+export const RECORDING_FORMAT_VERSION = 3;
+
+/** The format versions this code reads: 2 (no trailer) and 3. */
+export const RECORDING_FORMAT_VERSIONS_READ: readonly number[] = [2, 3];
+
+/** The first format version whose writer ends a closed file with a trailer. */
+export const RECORDING_TRAILER_VERSION = 3;
+
+/** The `end` of a trailer's body. */
+const TRAILER_END = "TROUPEND";
+
+/** What a recording's trailer says: the file was closed with this much in it. */
+export interface RecordingTrailer {
+  /** Records before the trailer. */
+  records: number;
+  /** Bytes before the trailer, header included. */
+  bytes: number;
+}
+
+/** Encodes a trailer (length, CRC, msgpack map body). */
+export function encodeRecordingTrailer(trailer: RecordingTrailer): Uint8Array {
+  const body = encodeValue({ end: TRAILER_END, records: trailer.records, bytes: trailer.bytes });
+  const out = new Uint8Array(8 + body.byteLength);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, body.byteLength, true);
+  view.setUint32(4, crc32(body), true);
+  out.set(body, 8);
+  return out;
+}
+
+/** Whether a record body (its CRC checked) is a trailer's: a msgpack map, where records are arrays. */
+export function isTrailerBody(body: Uint8Array): boolean {
+  const b = body[0]!;
+  return (b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf;
+}
+
+/** Decodes a trailer's body, or says why it is not one. */
+export function parseRecordingTrailer(body: Uint8Array): RecordingTrailer | string {
+  let raw: unknown;
+  try {
+    raw = decodeValue(body);
+  } catch {
+    return "the trailer is not msgpack";
+  }
+  const m = raw as Record<string, unknown>;
+  const count = (x: unknown) => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+  if (m?.end !== TRAILER_END || !count(m.records) || !count(m.bytes)) {
+    return `the trailer is not { end: "${TRAILER_END}", records, bytes }`;
+  }
+  return { records: m.records as number, bytes: m.bytes as number };
+}
 
 /** The 8 bytes every recording starts with: ASCII "TROUPREC". */
 export const RECORDING_MAGIC = new Uint8Array([0x54, 0x52, 0x4f, 0x55, 0x50, 0x52, 0x45, 0x43]);

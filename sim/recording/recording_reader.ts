@@ -11,12 +11,14 @@ import {
   parseRecordingHeader,
   RECORD_BYTES_MAX,
   type RecordedMessage,
-  RECORDING_FORMAT_VERSION,
+  RECORDING_FORMAT_VERSIONS_READ,
   RECORDING_MAGIC,
   RECORDING_PREFIX_BYTES,
+  RECORDING_TRAILER_VERSION,
   type RecordingCut,
   RecordingFormatError,
   type RecordingHeader,
+  type RecordingTrailer,
 } from "./recording.ts";
 
 /** Options of `RecordingReader.open`. */
@@ -40,6 +42,11 @@ export class RecordingReader {
   cut: RecordingCut | undefined;
   /** Complete records read so far. */
   records = 0;
+  /**
+   * Once the records are read: the trailer of a file its writer closed, agreeing with what was
+   * read; undefined for a file without one (cut, its writer died, or format 2).
+   */
+  trailer: RecordingTrailer | undefined;
   readonly #chunkBytes: number;
 
   private constructor(
@@ -80,10 +87,12 @@ export class RecordingReader {
       }
       const view = new DataView(prefix.buffer);
       const version = view.getUint32(8, true);
-      if (version !== RECORDING_FORMAT_VERSION) {
+      if (!RECORDING_FORMAT_VERSIONS_READ.includes(version)) {
         throw new RecordingFormatError(
           path,
-          `${path} is a recording of format version ${version}; this troupe (${TROUPE_VERSION}) reads format version ${RECORDING_FORMAT_VERSION}`,
+          `${path} is a recording of format version ${version}; this troupe (${TROUPE_VERSION}) reads format version ${
+            RECORDING_FORMAT_VERSIONS_READ.join(" or ")
+          }`,
           { version },
         );
       }
@@ -129,12 +138,17 @@ export class RecordingReader {
       let eof = false;
       let index = 0;
       this.cut = undefined;
+      this.trailer = undefined;
       this.records = 0;
       while (true) {
-        const { batch, p, stop } = parseRecords(buf, filePos, index);
+        const { batch, p, stop, trailer, trailerBytes } = parseRecords(buf, filePos, index);
         index += batch.length;
         this.records = index;
         if (batch.length) yield batch;
+        if (trailer !== undefined) {
+          await this.#ended(fh, trailer, filePos + p, trailerBytes!);
+          return;
+        }
         if (stop !== undefined) {
           this.cut = {
             offset: filePos + p,
@@ -178,6 +192,47 @@ export class RecordingReader {
     } finally {
       await fh.close();
     }
+  }
+
+  /**
+   * Whether a format 3 recording is whole: closed by its writer (a trailer that agrees with what
+   * was read, nothing after it, no cut); undefined for format 2, which has no trailer.
+   */
+  get whole(): boolean | undefined {
+    if (this.header.format < RECORDING_TRAILER_VERSION) return undefined;
+    return this.trailer !== undefined && this.cut === undefined;
+  }
+
+  /** Reads the trailer found at file offset `at`: it must agree with what was read, and end the file. */
+  async #ended(
+    fh: Awaited<ReturnType<typeof openAsync>>,
+    trailer: RecordingTrailer,
+    at: number,
+    trailerBytes: number,
+  ): Promise<void> {
+    if (trailer.records !== this.records || trailer.bytes !== at) {
+      this.cut = {
+        offset: at,
+        records: this.records,
+        bytesLeft: this.fileBytes - at,
+        reason: `the trailer says ${trailer.records} records in ${trailer.bytes} bytes, ` +
+          `the file has ${this.records} records in ${at} bytes before it`,
+        unread: await this.#unreadAfter(fh, at + trailerBytes),
+      };
+      return;
+    }
+    const end = at + trailerBytes;
+    if (end < this.fileBytes) {
+      this.cut = {
+        offset: end,
+        records: this.records,
+        bytesLeft: this.fileBytes - end,
+        reason: `${this.fileBytes - end} bytes after the trailer`,
+        unread: await this.#unreadAfter(fh, end),
+      };
+      return;
+    }
+    this.trailer = trailer;
   }
 
   /** The intact records from file offset `from` to the end (a damaged recording's rest). */

@@ -4,7 +4,12 @@
  */
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { recordLayout, writeRecord } from "./_record_codec.ts";
-import { encodeRecordingHeader, RECORD_BYTES_MAX, type RecordingHeaderInit } from "./recording.ts";
+import {
+  encodeRecordingHeader,
+  encodeRecordingTrailer,
+  RECORD_BYTES_MAX,
+  type RecordingHeaderInit,
+} from "./recording.ts";
 
 /** Options of a RecordingWriter. */
 export interface RecordingWriterOptions {
@@ -18,7 +23,9 @@ export interface RecordingWriterOptions {
  * Appends records to a recording file. `append` is synchronous: it encodes into a buffer, and a
  * full buffer is written to the file at once (a synchronous write, so the order on disk is the
  * order of `append` and a disk slower than the bus slows the recorder instead of filling memory).
- * What is buffered is also written every `flushEveryMs`, and `close` writes, fsyncs and closes.
+ * What is buffered is also written every `flushEveryMs`, and `close` writes, ends the file with
+ * the trailer (the records and bytes it holds: a file without one was cut or its writer died),
+ * fsyncs and closes.
  */
 export class RecordingWriter {
   readonly path: string;
@@ -97,11 +104,17 @@ export class RecordingWriter {
     this.#writeOut();
   }
 
-  /** Writes what is buffered, fsyncs and closes the file. */
+  /** Writes what is buffered and the trailer, fsyncs and closes the file. */
   close(): void {
     if (this.#closed) return;
     this.#writeOut();
     this.#closed = true;
+    try {
+      writeAll(this.#fd, encodeRecordingTrailer({ records: this.records, bytes: this.bytes }));
+    } catch (err) {
+      closeSync(this.#fd);
+      throw err;
+    }
     if (this.#timer !== undefined) clearInterval(this.#timer);
     try {
       fsyncSync(this.#fd);

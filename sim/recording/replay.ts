@@ -30,7 +30,12 @@ import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
 import type { Bus, FrameLimits } from "../../protocol/mod.ts";
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
 import { startActors } from "./_replay_actors.ts";
-import { type ReplayMismatch, type ReplayVerification, withUnread } from "./_replay_compare.ts";
+import {
+  type ReplayMismatch,
+  type ReplayVerification,
+  withUnclosed,
+  withUnread,
+} from "./_replay_compare.ts";
 import { jsonable, noSuchInstance, type ReplayInspection } from "./_replay_inspect.ts";
 import { areaOf, kindOf, ReplayReading } from "./_replay_reading.ts";
 import { ReplayThreadError } from "./_replay_threads.ts";
@@ -49,6 +54,11 @@ export interface ReplayOptions {
   toUs?: number;
   /** Compare every output with the recorded one. */
   verify?: boolean;
+  /**
+   * Verify a recording whose writer did not close it (no trailer: it died, or the file was cut)
+   * on what it holds, instead of failing the verification. Default false.
+   */
+  acceptUnclosed?: boolean;
   /** Publish the inputs on this bus (a live cluster) instead of running actors in this process. */
   bus?: Bus;
   /** The actor kinds known, by name. Default ACTOR_KINDS. */
@@ -102,6 +112,14 @@ export interface ReplayResult {
   header: RecordingHeader;
   /** Where the recording stopped short, if it did. */
   cut: RecordingCut | undefined;
+  /**
+   * Whether the recording was whole: closed by its writer, its trailer agreeing with what was
+   * read; undefined for format 2, which has no trailer.
+   */
+  whole: boolean | undefined;
+  /** Complete records read, and the bytes they and the header take. */
+  records: number;
+  recordBytes: number;
   /** The kinds run, and recorded kinds that could not be (unknown to this troupe). */
   kinds: string[];
   /** Worker threads the actors ran on; 0: in this thread (or in a live cluster). */
@@ -189,7 +207,15 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
       throw new ReplayError(noSuchInstance(options.inspect!, found.streams));
     }
     reading.progress();
-    return resultOf(path, reader, reading, { kinds, actors, found, elapsedS, verify, hostLog });
+    return resultOf(path, reader, reading, {
+      kinds,
+      actors,
+      found,
+      elapsedS,
+      verify,
+      acceptUnclosed: options.acceptUnclosed ?? false,
+      hostLog,
+    });
   } catch (err) {
     throw replayError(err);
   } finally {
@@ -229,16 +255,24 @@ function resultOf(
     found: ReplayResult["inspect"];
     elapsedS: number;
     verify: boolean;
+    acceptUnclosed: boolean;
     hostLog: string[];
   },
 ): ReplayResult {
   const { kinds, actors, elapsedS } = done;
+  const recordBytes = reader.cut?.offset ?? (reader.trailer?.bytes ?? reader.fileBytes);
+  const unclosed = reader.whole === false
+    ? { records: reader.records, bytes: recordBytes }
+    : undefined;
   const spanS = r.firstUs !== null && r.lastUs !== null ? (r.lastUs - r.firstUs) / 1e6 : 0;
   const cut = r.tail ? undefined : reader.cut;
   return {
     path,
     header: reader.header,
     cut,
+    whole: reader.whole,
+    records: reader.records,
+    recordBytes,
     kinds: kinds.kinds,
     threads: actors.threads,
     skippedKinds: kinds.skippedKinds,
@@ -247,7 +281,11 @@ function resultOf(
     elapsedS,
     speedAchieved: elapsedS > 0 ? spanS / elapsedS : 0,
     verify: done.verify
-      ? withUnread(r.cmp.finish(reader.cut !== undefined && !r.tail), cut)
+      ? withUnclosed(
+        withUnread(r.cmp.finish(reader.cut !== undefined && !r.tail), cut),
+        unclosed,
+        done.acceptUnclosed,
+      )
       : undefined,
     inspect: done.found,
     hostLog: done.hostLog,

@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
+import process from "node:process";
 import { join } from "node:path";
 import {
   decodeEnvelope,
@@ -9,6 +10,7 @@ import {
   encodeEnvelope,
   type Envelope,
 } from "../../protocol/mod.ts";
+import { Prng } from "../../sim/prng/mod.ts";
 import { RecordingReader, RecordingWriter } from "../../sim/recording/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -139,15 +141,74 @@ test("troupe replay exits 1 naming the first output that differs", async () => {
   assert.match(r.stdout, "body.max: recorded 1000000000, replayed");
 });
 
-test("troupe replay of a truncated recording replays what is complete and says where it was cut", async () => {
+test("troupe replay of a truncated recording replays what is complete and says where it was cut; --verify --accept-unclosed verifies it, saying so", async () => {
   const recs = await readRecords(session);
   const cut = recs[Math.floor(recs.length / 2)]!;
   const path = join(dir.path, "cut.rec");
   writeFileSync(path, readFileSync(session).subarray(0, cut.offset + 5));
-  const r = await runTroupe(["replay", path, "--verify"]);
+  const plain = await runTroupe(["replay", path]);
+  assert.is(plain.code, 0, plain.stdout + plain.stderr);
+  assert.match(plain.stdout, `cut at byte ${cut.offset} after ${cut.index} complete records`);
+  assert.match(plain.stdout, "not closed by its writer");
+  const r = await runTroupe(["replay", path, "--verify", "--accept-unclosed"]);
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, `cut at byte ${cut.offset} after ${cut.index} complete records`);
-  assert.match(r.stdout, "verified");
+  assert.match(
+    r.stdout,
+    `ACCEPTED UNCLOSED: the recording has no trailer (its writer died, or the file was cut): ` +
+      `verifying what it holds, ${cut.index.toLocaleString("en-US")} records in ${
+        cut.offset.toLocaleString("en-US")
+      } bytes`,
+  );
+  assert.match(r.stdout, "troupe replay: verified:");
+  const usage = await runTroupe(["replay", path, "--accept-unclosed"]);
+  assert.is(usage.code, 2, usage.stderr);
+  assert.match(usage.stderr, "--accept-unclosed needs --verify");
+});
+
+test("troupe replay --verify fails on a recording cut at any of 20 random points, naming how much it held; the whole one passes", async () => {
+  const seed = Number(process.env.TROUPE_TEST_SEED ?? Date.now() % 1_000_000);
+  const prng = new Prng(seed);
+  const whole = readFileSync(session);
+  const reader = await RecordingReader.open(session);
+  const recs = await readRecords(session);
+  for await (const _ of reader.batches()) { /* to the trailer */ }
+  assert.ok(reader.trailer, "troupe up --record closed the recording with a trailer");
+  const ends = recs.map((_, i) =>
+    i + 1 < recs.length ? recs[i + 1]!.offset : reader.trailer!.bytes
+  );
+  // 20 random cuts past the header, and the cut a byte count can hide: every record, no trailer.
+  const cuts = Array.from(
+    { length: 20 },
+    () => reader.headerBytes + prng.int(whole.byteLength - reader.headerBytes),
+  );
+  cuts.push(reader.trailer.bytes);
+  for (let i = 0; i < cuts.length; i += 4) {
+    const batch = cuts.slice(i, i + 4);
+    const results = await Promise.all(batch.map((at) => {
+      const path = join(dir.path, `cut-${at}.rec`);
+      writeFileSync(path, whole.subarray(0, at));
+      return runTroupe(["replay", path, "--verify"]);
+    }));
+    batch.forEach((at, j) => {
+      const r = results[j]!;
+      const held = ends.filter((end) => end <= at).length;
+      const bytes = held === 0 ? reader.headerBytes : ends[held - 1]!;
+      const why = `seed ${seed}, cut at byte ${at} of ${whole.byteLength}: ${r.stdout}${r.stderr}`;
+      assert.is(r.code, 1, why);
+      assert.not.match(r.stdout, "troupe replay: verified:", why);
+      assert.match(
+        r.stdout,
+        `NOT VERIFIED: the recording was not closed by its writer (no trailer): it holds ${
+          held.toLocaleString("en-US")
+        } records in ${bytes.toLocaleString("en-US")} bytes`,
+        why,
+      );
+    });
+  }
+  const r = await runTroupe(["replay", session, "--verify"]);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.not.match(r.stdout, "closed by its writer");
 });
 
 test("troupe replay --verify fails on a recording damaged mid-file or in its first record, saying how much it did not read", async () => {
@@ -181,13 +242,13 @@ test("troupe replay --verify fails on a recording damaged mid-file or in its fir
 
 test("troupe replay refuses another format version naming both, and bad options with exit 2", async () => {
   const bytes = readFileSync(session);
-  new DataView(bytes.buffer, bytes.byteOffset).setUint32(8, 3, true);
-  const v3 = join(dir.path, "v3.rec");
-  writeFileSync(v3, bytes);
-  const r = await runTroupe(["replay", v3]);
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(8, 7, true);
+  const v7 = join(dir.path, "v7.rec");
+  writeFileSync(v7, bytes);
+  const r = await runTroupe(["replay", v7]);
   assert.is(r.code, 1);
-  assert.match(r.stderr, "format version 3");
-  assert.match(r.stderr, "reads format version 2");
+  assert.match(r.stderr, "format version 7");
+  assert.match(r.stderr, "reads format version 2 or 3");
   const cases: Array<[string[], string]> = [
     [[session, "--speed", "-2"], '"-2"'],
     [[session, "--from", "yesterday"], '"yesterday"'],

@@ -39,7 +39,8 @@ test("renewals of unchanged states go out together after the renewal wait, a cha
   });
   const token = await tokenFor(dir.path, "ops", "editor");
   const path = `/collab/ops?token=${token}`;
-  const writer = await rawWebSocket(c.server.port, path);
+  // A socket per client: a connection may set its own client's awareness only.
+  const writers = await Promise.all([1, 2, 3, 4].map(() => rawWebSocket(c.server.port, path)));
   const reader = await rawWebSocket(c.server.port, path);
   // What the reader receives: per awareness message, the clients it names.
   const mirror = new Awareness(new Y.Doc());
@@ -58,14 +59,14 @@ test("renewals of unchanged states go out together after the renewal wait, a cha
     messages.push(named);
     applyAwarenessUpdate(mirror, update, "server");
   });
-  writer.resume(() => {});
+  for (const w of writers) w.resume(() => {});
   const clients = [1, 2, 3, 4].map((i) => {
     const a = new Awareness(new Y.Doc());
     a.setLocalState({ user: `u${i}` });
     return a;
   });
   const send = (a: Awareness) =>
-    writer.send(awarenessMessage(encodeAwarenessUpdate(a, [a.clientID])));
+    writers[clients.indexOf(a)]!.send(awarenessMessage(encodeAwarenessUpdate(a, [a.clientID])));
   try {
     for (const a of clients.slice(0, 3)) send(a);
     await waitFor(() => mirror.getStates().size === 3, 5000, "the reader sees three clients");
@@ -91,7 +92,7 @@ test("renewals of unchanged states go out together after the renewal wait, a cha
       ids(clients.slice(0, 3)),
     ], "the change first, then the three renewals in one message");
   } finally {
-    writer.socket.destroy();
+    for (const w of writers) w.socket.destroy();
     reader.socket.destroy();
     for (const a of clients) a.destroy();
     mirror.destroy();

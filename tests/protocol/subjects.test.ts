@@ -2,6 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
   ctlSubject,
+  feedPattern,
   feedSubject,
   outSubject,
   parseSubject,
@@ -10,6 +11,11 @@ import {
 } from "../../protocol/mod.ts";
 
 const test = suite("subjects");
+
+test("feedPattern() builds troupe.feed.<feed>.* and refuses a feed that is not a name", () => {
+  assert.is(feedPattern("market"), "troupe.feed.market.*");
+  assert.throws(() => feedPattern("a.b"), /a\.b/);
+});
 
 test("feedSubject() builds troupe.feed.<feed>.<channel> and parseSubject() reads it back", () => {
   const s = feedSubject("market", "BTC-USD");

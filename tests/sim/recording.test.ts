@@ -7,6 +7,7 @@ import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
 import { decodeValue } from "../../protocol/mod.ts";
 import { Recorder } from "../../sim/recording/mod.ts";
 import {
+  encodeRecordingTrailer,
   type RecordedMessage,
   RECORDING_FORMAT_VERSION,
   RecordingFormatError,
@@ -15,6 +16,7 @@ import {
 } from "../../sim/recording/mod.ts";
 import { Prng } from "../../sim/prng/mod.ts";
 import { tempDir } from "../_support/nats.ts";
+import { readRecords } from "../_support/recording.ts";
 
 const test = suite("recording");
 const dir = tempDir("troupe-recording-");
@@ -85,10 +87,13 @@ test("a recording reads back what was written: header, subjects, times, headers,
   const msgs = sampleMessages(1, 45);
   const w = write(path, msgs);
   assert.is(w.records, 45);
-  assert.is(w.bytes, readFileSync(path).byteLength);
+  const trailer = encodeRecordingTrailer({ records: 45, bytes: w.bytes });
+  assert.is(w.bytes + trailer.byteLength, readFileSync(path).byteLength);
   for (const chunk of [undefined, 4096]) {
     const { reader, msgs: got } = await readAll(path, chunk);
     assert.is(reader.header.format, RECORDING_FORMAT_VERSION);
+    assert.equal(reader.trailer, { records: 45, bytes: w.bytes });
+    assert.is(reader.whole, true);
     assert.is(reader.header.source, "test");
     assert.is(reader.header.seed, 42);
     assert.equal(reader.header.config, { actors: { stats: { every_samples: 10 } } });
@@ -108,7 +113,7 @@ test("a record body is plain msgpack [subject, t_us, data, headers?] after its l
   const bytes = readFileSync(path);
   assert.equal([...bytes.subarray(0, 8)].map((c) => String.fromCharCode(c)).join(""), "TROUPREC");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  assert.is(view.getUint32(8, true), 2);
+  assert.is(view.getUint32(8, true), 3);
   const headerLength = view.getUint32(12, true);
   assert.is(view.getUint32(16, true), zlib.crc32(bytes.subarray(20, 20 + headerLength)));
   const header = decodeValue(bytes.subarray(20, 20 + headerLength)) as Record<string, unknown>;
@@ -116,9 +121,14 @@ test("a record body is plain msgpack [subject, t_us, data, headers?] after its l
   assert.is(header.troupe, "0.1.0");
   const at = 20 + headerLength;
   const length = view.getUint32(at, true);
-  assert.is(at + 8 + length, bytes.byteLength);
-  assert.is(view.getUint32(at + 4, true), zlib.crc32(bytes.subarray(at + 8)));
-  const body = decodeValue(bytes.subarray(at + 8)) as unknown[];
+  const end = at + 8 + length;
+  assert.is(view.getUint32(at + 4, true), zlib.crc32(bytes.subarray(at + 8, end)));
+  const body = decodeValue(bytes.subarray(at + 8, end)) as unknown[];
+  // The trailer: a map where a record has an array, saying what the file holds before it.
+  const trailerLength = view.getUint32(end, true);
+  assert.is(end + 8 + trailerLength, bytes.byteLength);
+  assert.is(view.getUint32(end + 4, true), zlib.crc32(bytes.subarray(end + 8)));
+  assert.equal(decodeValue(bytes.subarray(end + 8)), { end: "TROUPEND", records: 1, bytes: end });
   assert.is(body[0], "troupe.out.stats.a");
   assert.is(Number(body[1]), 1_700_000_000_123_456);
   assert.equal([...(body[2] as Uint8Array)], [7, 8]);
@@ -205,9 +215,62 @@ test("a recording of another format version is refused, naming both versions", a
   } catch (err) {
     assert.instance(err, RecordingFormatError);
     assert.match((err as Error).message, "format version 7");
-    assert.match((err as Error).message, `reads format version ${RECORDING_FORMAT_VERSION}`);
+    assert.match((err as Error).message, "reads format version 2 or 3");
     assert.is((err as RecordingFormatError).version, 7);
   }
+});
+
+test("a closed recording ends with its trailer; a cut one, one with bytes after the trailer or a trailer that disagrees is not whole; a format 2 file reads as before", async () => {
+  const path = file();
+  const w = write(path, sampleMessages(3, 20));
+  const bytes = readFileSync(path);
+  const readThrough = async (p: string) => {
+    const reader = await RecordingReader.open(p);
+    let n = 0;
+    for await (const batch of reader.batches()) n += batch.length;
+    return { reader, n };
+  };
+  // Every record but no trailer: the cut a byte count alone cannot see.
+  const noTrailer = file();
+  writeFileSync(noTrailer, bytes.subarray(0, w.bytes));
+  let r = await readThrough(noTrailer);
+  assert.equal([r.n, r.reader.whole, r.reader.trailer, r.reader.cut], [
+    20,
+    false,
+    undefined,
+    undefined,
+  ]);
+  // Bytes after the trailer.
+  const after = file();
+  writeFileSync(after, Buffer.concat([bytes, Buffer.from([1, 2, 3])]));
+  r = await readThrough(after);
+  assert.is(r.reader.whole, false);
+  assert.is(r.reader.cut!.reason, "3 bytes after the trailer");
+  // A trailer that says more than the file holds (records dropped from the middle of a copy).
+  const lying = file();
+  const recs = await readRecords(path);
+  writeFileSync(
+    lying,
+    Buffer.concat([
+      bytes.subarray(0, recs[19]!.offset),
+      encodeRecordingTrailer({ records: 20, bytes: w.bytes }),
+    ]),
+  );
+  r = await readThrough(lying);
+  assert.is(r.reader.whole, false);
+  assert.match(r.reader.cut!.reason, `the trailer says 20 records in ${w.bytes} bytes`);
+  // Format 2: the same records, no trailer; read, and whether it is whole cannot be told.
+  const v2 = file();
+  const old = Buffer.from(bytes.subarray(0, w.bytes));
+  new DataView(old.buffer, old.byteOffset).setUint32(8, 2, true);
+  writeFileSync(v2, old);
+  r = await readThrough(v2);
+  assert.equal([r.n, r.reader.header.format, r.reader.whole, r.reader.cut], [
+    20,
+    2,
+    undefined,
+    undefined,
+  ]);
 });
 
 test("a file that is not a recording, or is cut inside its header, is refused with what it is", async () => {

@@ -244,7 +244,7 @@ test("replay --verify reports an output the recording lacks, and one the replay 
   assert.is(missing.first!.index, 0);
 });
 
-test("a truncated recording replays its complete records and reports the cut; verify still passes", async () => {
+test("a truncated recording replays its complete records and reports the cut; verify fails on it, naming what it held, unless acceptUnclosed", async () => {
   const whole = readFileSync(session);
   const records = await readRecords(session);
   const cutAt = records[150]!.offset + 30; // inside record 150
@@ -257,7 +257,16 @@ test("a truncated recording replays its complete records and reports the cut; ve
   assert.match(r.cut!.reason, "record 150");
   const inputs = records.slice(0, 150).filter((m) => !m.subject.startsWith("troupe.out."));
   assert.is(r.inputs, inputs.length);
-  assert.ok(r.verify!.ok, JSON.stringify(r.verify));
+  assert.is(r.whole, false);
+  assert.not.ok(r.verify!.ok, JSON.stringify(r.verify));
+  assert.equal(r.verify!.unclosed, {
+    records: 150,
+    bytes: records[150]!.offset,
+    accepted: false,
+  });
+  const accepted = await replay(path, { verify: true, acceptUnclosed: true });
+  assert.ok(accepted.verify!.ok, JSON.stringify(accepted.verify));
+  assert.is(accepted.verify!.unclosed!.accepted, true);
 });
 
 test("--to stops after the range and verifies its outputs; --from applies the earlier inputs first", async () => {

@@ -138,6 +138,66 @@ test("bad requests: 400 with the column, 413 over the universe limit, 404 for an
   await s.close();
 });
 
+test("criteria too long, too deep or with too many terms are a 400 naming the limit, never a 500 or a stack overflow", async () => {
+  const s = await serve(10);
+  try {
+    const cases: Array<[string, string, RegExp]> = [
+      [
+        "3,000 nested parentheses",
+        `${"(".repeat(3000)}close > 0${")".repeat(3000)}`,
+        /characters long; the limit is 4096/,
+      ],
+      ["5,000 nots", `${"not ".repeat(5000)}close > 0`, /characters long; the limit is 4096/],
+      [
+        "an 8,000-term and chain",
+        Array(8000).fill("close > 0").join(" and "),
+        /characters long; the limit is 4096/,
+      ],
+      [
+        "200 nested parentheses",
+        `${"(".repeat(200)}close > 0${")".repeat(200)}`,
+        /nests deeper than 64 levels/,
+      ],
+      ["200 nots", `${"not ".repeat(200)}close > 0`, /nests deeper than 64 levels/],
+      [
+        "a 400-term or chain",
+        Array(400).fill("a>1").join(" or "),
+        /terms and operators; the limit is 1024/,
+      ],
+    ];
+    for (const [what, criteria, message] of cases) {
+      const r = await post(`${s.base}/scan/stream`, { criteria });
+      assert.is(r.status, 400, `${what}: ${JSON.stringify(r.body)}`);
+      assert.is(r.body.field, "criteria", what);
+      assert.match(r.body.error, message, what);
+    }
+    // Within the limits, deep and long still parse.
+    const fine = await post(`${s.base}/scan/stream`, {
+      criteria: `${"(".repeat(60)}close > 0${")".repeat(60)} and ${
+        Array(100).fill("close > 0").join(" and ")
+      }`,
+    });
+    assert.is(fine.status, 200, JSON.stringify(fine.body));
+    assert.equal(s.service.active().length, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+test("an oversize request body gets a 413 the client reads, not a reset", async () => {
+  const s = await serve(10);
+  try {
+    const body = JSON.stringify({ criteria: "close > 0", pad: "x".repeat(5 * 1024 * 1024) });
+    const res = await fetch(`${s.base}/scan/stream`, { method: "POST", body });
+    assert.is(res.status, 413);
+    assert.match(((await res.json()) as Json).error, "The request body is over 4194304 bytes");
+    // The server goes on answering.
+    assert.is((await post(`${s.base}/scan/stream`, { criteria: "rsi(14 < 30" })).status, 400);
+  } finally {
+    await s.close();
+  }
+});
+
 test("SSE streams every result with its sequence number as id; Last-Event-ID resumes after it", async () => {
   const s = await serve(300);
   s.worker.start();

@@ -20,6 +20,7 @@ import {
   createMetricsFeed,
   inject,
   type InjectOptions,
+  runId,
 } from "../../../sim/feeds/mod.ts";
 
 const test = suite("inject");
@@ -73,6 +74,7 @@ test("inject() publishes the feed's frames unchanged, encoded, with ids, sources
     durationS: 0.6,
     feedName: "ops",
     src: "injector-1",
+    run: "demo-2",
     clock: virtual(),
   });
   const expected = createMetricsFeed({ seed: 4, series: 3, batch: 50 });
@@ -83,12 +85,40 @@ test("inject() publishes the feed's frames unchanged, encoded, with ids, sources
     const want = steps[i]!;
     assert.is(m.subject, `troupe.feed.ops.${want.channel}`);
     assert.is(envelope.src, "injector-1");
-    assert.is(envelope.id, `injector-1:${want.channel}:${want.seq0}`);
+    assert.is(envelope.id, `injector-1:demo-2:${want.channel}:${want.seq0}`);
     assert.is(envelope.seq, i + 1);
     assert.is(frame.seq0, want.seq0);
     assert.equal(Array.from(frame.t), Array.from(want.t));
     assert.equal(Array.from(frame.v), Array.from(want.v));
   }
+});
+
+test("inject() gives each run its own id, the clock's start time unless one is given, so a second run is not a retry of the first", async () => {
+  const ids = async (clock: VirtualClock, run?: string) => {
+    const bus = new RecordingBus();
+    const r = await inject(bus, createMetricsFeed({ seed: 4, series: 1, batch: 50 }), {
+      rate: 1_000,
+      durationS: 0.1,
+      clock,
+      ...(run === undefined ? {} : { run }),
+    });
+    return { run: r.run, ids: bus.published.map((m) => decodeFrame(m.data).envelope.id) };
+  };
+  const clock = virtual();
+  const start = clock.now();
+  const first = await ids(clock);
+  const second = await ids(clock);
+  assert.is(first.run, runId(start));
+  assert.is.not(first.run, second.run);
+  assert.ok(first.ids.every((id) => !second.ids.includes(id)), `${first.ids} ${second.ids}`);
+  const retry = await ids(clock, first.run);
+  assert.equal(retry.ids, first.ids);
+  const refused = await inject(new RecordingBus(), createMetricsFeed({}), {
+    rate: 1,
+    durationS: 1,
+    run: "a.b",
+  }).then(() => undefined, (err: Error) => err.message);
+  assert.is(refused, 'Field "run" must be 1 to 64 of A-Z a-z 0-9 _ -, got "a.b"');
 });
 
 test("inject() splits frames to batch and cuts the last one to the sample budget", async () => {
