@@ -12,7 +12,10 @@
  * chosen on the other categories (leave-one-category-out, bench/_nab_cv.ts: the `nab_standard_loco`
  * row is the mean over the folds, the figure settings are chosen by); `--cv 2` also scores the two
  * halves of the corpus's stratified 2-fold split, each with its own threshold; `--files` scores a list
- * of files; `--config` sets anomaly fields over the defaults; `--sweep` scores every combination of
+ * of files; `--calibration` prints, per file, the share of rows outside the windows scored at or
+ * above the configured threshold against the share the threshold promises, and the spread of the
+ * per-file best thresholds (bench/_nab_calibration.ts); `--config` sets anomaly fields over the
+ * defaults; `--sweep` scores every combination of
  * the given values on both halves and under leave-one-category-out, picks the best setting on
  * each half (standard profile) and reports it on the other.
  */
@@ -37,6 +40,7 @@ import {
   readNabWindows,
 } from "./_nab_corpus.ts";
 import { categoryScores, cvHalves, locoFolds, parseSweep } from "./_nab_cv.ts";
+import { nabCalibration } from "./_nab_calibration.ts";
 import {
   type NabFileInput,
   type NabProfile,
@@ -319,8 +323,57 @@ function locoRows(
   })];
 }
 
+/**
+ * `--calibration Q`: per file, the share of rows outside the windows scored at or above the
+ * threshold Q, against the share it promises (a score q claims that the channel's past
+ * reached its raw score no more often than 2^-(q full_score_bits)), and the per-file best
+ * thresholds' spread.
+ */
+function calibrationRows(
+  inputs: NabFileInput[],
+  profiles: Record<string, NabProfile>,
+  threshold: number,
+  config: AnomalyConfig,
+  ctx: BenchContext,
+): BenchRow[] {
+  const profile = profiles.standard;
+  if (profile === undefined) {
+    throw new BenchOptionError(`Option --calibration needs a "standard" profile in the corpus`);
+  }
+  const { rows, spread } = nabCalibration(inputs, profile, threshold);
+  const promise = 2 ** -(threshold * config.full_score_bits);
+  ctx.log(
+    `${NAME}: calibration at threshold ${threshold}: promised share of rows outside the ` +
+      `windows at or above it <= ${promise.toPrecision(3)}; own best threshold (standard)`,
+  );
+  let worst = 0;
+  for (const r of rows) {
+    worst = Math.max(worst, r.share);
+    const best = r.best === null ? "no windows" : r.best.toFixed(3);
+    ctx.log(
+      `  ${r.share.toFixed(5)}  ${String(r.above).padStart(3)} of ${
+        String(r.outside).padStart(5)
+      }  best ${best.padStart(10)}  ${r.name}`,
+    );
+  }
+  const q = spread.map((x) => x.toFixed(3)).join(" / ");
+  ctx.log(`${NAME}: calibration: per-file best thresholds min / q1 / median / q3 / max ${q}`);
+  const common = { bench: NAME, baseline: null, better: "lower" } as const;
+  return [
+    row({ ...common, metric: "nab_false_alarm_share_max", unit: "share", troupe: worst }),
+    row({
+      ...common,
+      metric: "nab_best_threshold_iqr",
+      unit: "score",
+      troupe: spread[3] - spread[1],
+    }),
+  ];
+}
+
 /** The options of a run, checked. */
 interface NabOptions {
+  /** `--calibration Q`: the false-alarm shares at threshold Q, the per-file best thresholds. */
+  calibration: number | undefined;
   data: string;
   out: string;
   frameSamples: number;
@@ -340,6 +393,7 @@ function nabOptions(args: string[]): NabOptions {
     files: { type: "string" },
     cv: { type: "string" },
     sweep: { type: "string" },
+    calibration: { type: "string" },
   });
   const data = o.data ?? (existsSync(NAB_DEV_DIR) ? NAB_DEV_DIR : undefined);
   if (data === undefined) {
@@ -367,12 +421,16 @@ function nabOptions(args: string[]): NabOptions {
   const config = configOption(o.config);
   const paths = selectFiles(listNabFiles(join(data, "data")), o.files);
   if (paths.length === 0) throw new BenchOptionError(`No CSV files under ${join(data, "data")}`);
-  return { data, out, frameSamples, cv, config, paths, sweep: o.sweep };
+  const calibration = o.calibration === undefined
+    ? undefined
+    : numberOption(o, "calibration", 0.5, { min: 0, max: 1 });
+  return { data, out, frameSamples, cv, config, paths, sweep: o.sweep, calibration };
 }
 
 /** The benchmark proper; see the module comment. */
 function runNab(args: string[], ctx: BenchContext): BenchRow[] {
-  const { data, out, frameSamples, cv, config, paths, sweep: spec } = nabOptions(args);
+  const options = nabOptions(args);
+  const { data, out, frameSamples, cv, config, paths, sweep: spec } = options;
   const windows = readNabWindows(data);
   if (spec !== undefined) {
     if (windows === undefined) {
@@ -423,6 +481,9 @@ function runNab(args: string[], ctx: BenchContext): BenchRow[] {
     const dev = reports.find((r) => r.profile === "standard")?.normalized ?? NaN;
     rows.push(...locoRows(inputs, profiles, dev, ctx));
   }
+  if (options.calibration !== undefined) {
+    rows.push(...calibrationRows(inputs, profiles, options.calibration, config, ctx));
+  }
   return rows;
 }
 
@@ -435,6 +496,9 @@ export const benchmark: Benchmark = {
     "                       (default ../shared/datasets/nab-dev when present)",
     "  --out DIR            where the scored CSVs go (default .troupe/bench/nab)",
     "  --frame-samples N    samples per frame fed to the kernel (default 500)",
+    "  --calibration Q      per file, the share of rows outside the windows at or above the",
+    "                       threshold Q against what it promises; the spread of per-file best",
+    "                       thresholds (rows nab_false_alarm_share_max, nab_best_threshold_iqr)",
     "  --config JSON        anomaly configuration fields over the defaults, e.g. '{\"bins\":12}'",
     "  --files LIST         only these corpus files, comma-separated <category>/<file>.csv",
     "  --cv 2               also score the two halves of the stratified 2-fold split",

@@ -42,8 +42,12 @@
  * shifted by 1/grids of a bin from the last, each with its own contexts; a grid's surprise is the
  * largest over its views, the grids' average is the binned surprise (averaged shifted histograms),
  * and the sample's surprise is the largest of it, the flat run's, the jump's and the shift's
- * (bits of a rare event). The score is that surprise divided by `full_score_bits` (capped at 1),
- * and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that range.
+ * (bits of a rare event). The raw score is that surprise divided by `full_score_bits` (capped at
+ * 1), and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that
+ * range.
+ * Calibration (_calibration.ts): the published score is the raw score capped by how often the
+ * channel's own raw scores have risen that high since the warm-up, so that a threshold means
+ * about the same rate of incidents on every channel.
  *
  * These rules keep lasting changes from alarming again and again:
  * - a level bin first seen less than `settle_hours` ago is not new at any hour of the day: after
@@ -125,6 +129,7 @@ import {
 } from "./_bins.ts";
 import { keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
 import { stepShift } from "./_shift.ts";
+import { calibrate } from "./_calibration.ts";
 import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { type AnomalyChange, type AnomalyResult, NO_CHANGES } from "./_result.ts";
 import * as S from "./_state.ts";
@@ -213,7 +218,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let errProfile = s[S.ERR_PROFILE]!;
   let lastExpected = s[S.LAST_EXPECTED]!, lastLower = s[S.LAST_LOWER]!;
   let lastUpper = s[S.LAST_UPPER]!;
-  const runs = st.runs, jumps = st.jumps;
+  const runs = st.runs, jumps = st.jumps, calib = st.calib;
   let run = s[S.RUN]!,
     incMad = s[S.INC_MAD]!,
     incMadFast = s[S.INC_MAD_FAST]!,
@@ -484,6 +489,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         !walk && beyond > tol * span && countBits >= fullBits &&
         (ti - lastAlarm >= settleUs || (x > exp ? x - exp : exp - x) > lastAlarmSize)
       ) raw = 1;
+      // Calibration: the score may not claim more than the channel's own record of rises to it
+      // supports (see the module comment); the rise is recorded after, from the past alone.
+      raw = calibrate(calib, raw, fullBits);
       // Refractory: within the period, only a stronger score than the last reported one passes.
       age++;
       if (raw > (age < refractory ? reported : 0)) {

@@ -110,7 +110,7 @@ test("for settle_hours after an incident opens, a value just beyond the range se
   // A step of +5 on noise of sd 1 opens an incident; the range's upper edge then moves up with the
   // new level. A sample 8% of the range above the highest value seen so far, in a level bin already
   // seen, is the same change meeting the old range's edge (as a shifted series' next daily peak
-  // does), not a new anomaly, within a day of the incident; two days later it scores 1 as before.
+  // does), not a new anomaly, within a day of the incident; two days later it alarms as before.
   const rng = new Prng(9);
   const n = 4000;
   const v = Array.from({ length: n }, (_, i) => rng.normal() + (i < 3000 ? 0 : 5));
@@ -129,7 +129,9 @@ test("for settle_hours after an incident opens, a value just beyond the range se
   const r = run(v);
   assert.ok(r.score[3000]! >= 0.5, `the step scores ${r.score[3000]}`);
   assert.ok(r.score[soon]! < 0.5, `within a day of the incident: ${r.score[soon]}`);
-  assert.is(r.score[later], 1, "two days after it");
+  // Two days after it, it alarms as before (a full raw score, capped by the channel's record of
+  // such rises: its young bins' few, and the step's own).
+  assert.ok(r.score[later]! >= 0.8, `two days after it: ${r.score[later]}`);
 });
 
 /** A random walk of log prices with one jump of 20 sigma at `jumpAt`. */
