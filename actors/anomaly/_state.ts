@@ -89,8 +89,10 @@ export const SEEN = 0,
   SETTLE_US = 42,
   FLAT_TOL = 43,
   WALK_THRESHOLD = 44,
-  HOUR_ALARM = 45,
-  ALARM_SETTLE_US = 46,
+  // Slots 45 and 46 held the settling after a strong time-of-day novelty (settle_alarm_hours),
+  // removed with format 9: kept so that every format's slots stay where they were, unused.
+  UNUSED_45 = 45,
+  UNUSED_46 = 46,
   INC_MAD_FAST = 47,
   LAST_ALARM = 48,
   LAST_ALARM_SIZE = 49,
@@ -146,8 +148,8 @@ const SCALAR_NAMES = [
   "settle_us",
   "flat_tolerance",
   "walk_threshold",
-  "hour_alarm_us",
-  "settle_alarm_us",
+  "unused_45",
+  "unused_46",
   "increment_mae_fast",
   "last_alarm_us",
   "last_alarm_departure",
@@ -205,7 +207,6 @@ export function applyLive(s: Float64Array, config: AnomalyConfig): void {
   s[SETTLE_US] = config.settle_hours * HOUR_US;
   s[FLAT_TOL] = config.flat_tolerance;
   s[WALK_THRESHOLD] = config.walk_threshold;
-  s[ALARM_SETTLE_US] = config.settle_alarm_hours * HOUR_US;
 }
 
 /** Creates a fresh state for `config`. */
@@ -219,7 +220,6 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[RANGE_LO] = Infinity;
   s[RANGE_HI] = -Infinity;
   s[AGE] = Infinity;
-  s[HOUR_ALARM] = -Infinity;
   s[LAST_ALARM] = -Infinity;
   s[RUN_RATE] = NaN;
   s[WARMUP] = Math.max(2, Math.floor(config.warmup_samples));

@@ -78,8 +78,7 @@ test("a channel whose values often repeat alarms only on a run far longer than i
 
 test("a lasting level shift is reported once, not again at each hour of the next day", () => {
   // A shift of +12 on a daily cycle of ±10: the next day's values are known levels, but new for
-  // their hour of the day, one hour after another. Two rules keep them quiet: time-of-day
-  // novelties are not scored for settle_alarm_hours after one strong enough to alarm, nor for
+  // their hour of the day, one hour after another. Time-of-day novelties are not scored for
   // settle_hours after an incident opens (the shift's own, opened by the level view).
   const count = (config: Partial<AnomalyConfig>) => {
     const v = daily(new Prng(3), 20 * PER_DAY);
@@ -91,10 +90,7 @@ test("a lasting level shift is reported once, not again at each hour of the next
   const settled = count({});
   // Only the level view's: the shifted peak beyond the range seen, and climbing higher.
   assert.ok(settled <= 2, `settled: ${settled} high scores`);
-  // The incident's opening alone (before it, 3 or more high scores here).
-  const afterIncident = count({ settle_alarm_hours: 0 });
-  assert.ok(afterIncident <= 2, `settled by the incident alone: ${afterIncident} high scores`);
-  const neither = count({ settle_alarm_hours: 0, settle_hours: 0 });
+  const neither = count({ settle_hours: 0 });
   assert.ok(neither >= settled + 3, `without settling: ${neither}, settled ${settled}`);
 });
 
@@ -102,7 +98,7 @@ test("a level bin first seen within settle_hours is not new at any hour of the d
   // A channel that climbs to a new plateau: each hour's context meets the new level in turn.
   const v = daily(new Prng(8), 20 * PER_DAY, 1).map((x, i) => i < 12 * PER_DAY ? x : x + 40);
   const count = (settle_hours: number) =>
-    highs(run(v, { settle_hours, settle_alarm_hours: 0 }), 12 * PER_DAY + 12, 13 * PER_DAY);
+    highs(run(v, { settle_hours }), 12 * PER_DAY + 12, 13 * PER_DAY);
   assert.ok(count(24) < count(0), `settled ${count(24)}, not ${count(0)}`);
 });
 
