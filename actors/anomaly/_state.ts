@@ -15,16 +15,17 @@ import {
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
- * Version 9: the calibration's record (CALIB_FLOATS floats, _calibration.ts) after the key set. Version 8: the expected value when the current flat run began (RUN_RATE, the count reference of
+ * Version 9: the calibration's record (CALIB_FLOATS floats, _calibration.ts) after the key set.
+ * Version 8: the expected value when the current flat run began (RUN_RATE, the count reference of
  * runs) after the other scalars (7: the increments' slow mean square, INC_SQ_SLOW, for the walk
  * test; 6: the time of the last incident opening and its sample's departure from the expected
  * value, LAST_ALARM and LAST_ALARM_SIZE, and whether the channel is judged a walk, WALK_ON; 5: the
  * shift view's state after the jump view's; 4: the jump view's counters and the very recent mean
  * absolute increment; 3: per-key birth times, the flat-run context, the increment view, the walk
- * test). Versions 4 to 8 still load: version 8 with an empty calibration record (the
- * channel's raw scores are recorded from then on, so its scores are capped as a young channel's
- * are for a while), version 7 with no run rate on record (NaN: a run under way
- * is judged as before until the next begins), version 6 also with the slow mean square started at
+ * test). Versions 4 to 8 still load: version 8 with a calibration record of the samples scored
+ * since the warm-up and no rise among them (the kernel before it capped nothing, and a restored
+ * channel is not young again), version 7 also with no run rate on record (NaN: a run under way is
+ * judged as before until the next begins), version 6 also with the slow mean square started at
  * the recent one, versions 4 and 5 also with no alarm on record, and version 4 with a fresh shift
  * view.
  */
@@ -270,11 +271,11 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
 }
 
 /**
- * Restores a state saved by `saveAnomalyState` (this version; version 8, with an empty
- * calibration record; version 7, with no run rate on
- * record; version 6, whose slow increment mean square also starts at the recent one; version 5,
- * which also has no alarm on record; or version 4, whose shift view also starts afresh); throws
- * RangeError on bytes that are not one.
+ * Restores a state saved by `saveAnomalyState` (this version; version 8, whose calibration
+ * record holds its samples and no rise; version 7, which also has no run rate on record; version
+ * 6, whose slow increment mean square also starts at the recent one; version 5, which also has no
+ * alarm on record; or version 4, whose shift view also starts afresh); throws RangeError on bytes
+ * that are not one.
  */
 export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -320,6 +321,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
   const calib = nq > 0 ? read(nq) : new Float64Array(CALIB_FLOATS);
+  if (nq === 0) calib[0] = Math.max(0, s[SEEN]! - s[WARMUP]!);
   const grids = s[GRIDS]!;
   if (!(Number.isInteger(grids) && grids >= 1 && grids <= GRIDS_MAX)) fail(`${grids} grids`);
   if (np !== 3 * s[HOURS]! || nc !== 2 * contextsPerGrid(s[HOURS]!) * grids) {

@@ -8,7 +8,11 @@ import { configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
 
 /** The anomaly actor's configuration. Units go last in the names. */
 export interface AnomalyConfig {
-  /** Score at or above which the machine reports an anomaly. */
+  /**
+   * Score at or above which an incident opens (the machine reports an anomaly). A score q means the
+   * sample was q * `full_score_bits` bits surprising and, by the calibration, that the channel's
+   * own raw scores have risen that high at most about once in 2^(q * full_score_bits) samples.
+   */
   threshold: number;
   /** Valid samples the model learns from before it scores (the bins are fixed from their range). */
   warmup_samples: number;
