@@ -1,11 +1,19 @@
 /**
  * Cross-validation inside a NAB corpus, so that a setting is chosen on one part of it and checked
  * on another: the 2-fold split (per category, files in sorted order go alternately to half A and
- * half B, so each half has every category), per-category scores, and the grid of settings of
- * `troupe bench nab --sweep`.
+ * half B, so each half has every category), leave-one-category-out (each category scored at the
+ * threshold chosen on the others: `--cv categories`, the protocol settings are chosen by),
+ * per-category scores, and the grid of settings of `troupe bench nab --sweep`.
  */
 import { BenchOptionError } from "./_bench.ts";
-import type { NabFileInput, NabProfileReport } from "./_nab_scorer.ts";
+import {
+  type NabFileInput,
+  type NabProfile,
+  type NabProfileReport,
+  optimizeThreshold,
+  scoreFile,
+  sweepFile,
+} from "./_nab_scorer.ts";
 
 /** The two halves of a corpus's files (`<category>/<file>.csv` paths), stratified by category. */
 export function cvHalves(paths: readonly string[]): { a: string[]; b: string[] } {
@@ -75,4 +83,58 @@ export function parseSweep(text: string): Record<string, number>[] {
     combos = combos.flatMap((c) => values.map((x) => ({ ...c, [field]: x })));
   }
   return combos;
+}
+
+/** One fold of leave-one-category-out: the held-out category scored at the others' threshold. */
+export interface NabLocoFold {
+  category: string;
+  files: number;
+  windows: number;
+  /** The threshold optimised over every other category's files (never over this one's). */
+  threshold: number;
+  /** Sum of the held-out files' scores at that threshold. */
+  raw: number;
+  /** Normalised over the held-out category's windows. */
+  normalized: number;
+}
+
+/** Leave-one-category-out over a corpus: every fold, and their mean. */
+export interface NabLoco {
+  folds: NabLocoFold[];
+  /** Mean of the folds' normalised scores (NaN when no category has windows). */
+  mean: number;
+}
+
+function categoryOf(path: string): string {
+  return path.slice(0, path.indexOf("/"));
+}
+
+/**
+ * Leave-one-category-out: each category with labelled windows is held out in turn, the threshold
+ * is the one that serves every other category best (a category without windows, such as NAB's
+ * artificialNoAnomaly, only ever takes part in that choice: it is never held out), and the held-out
+ * category is scored at it, normalised over its own windows. A detector whose scores mean the same
+ * on every kind of channel loses little here against its score on the whole corpus.
+ */
+export function locoFolds(inputs: readonly NabFileInput[], profile: NabProfile): NabLoco {
+  const sweeps = inputs.map((f) => sweepFile(f, profile));
+  const categories = [...new Set(inputs.map((f) => categoryOf(f.name)))].sort();
+  const folds: NabLocoFold[] = [];
+  for (const category of categories) {
+    const held = sweeps.filter((s) => categoryOf(s.name) === category);
+    const windows = held.reduce((sum, s) => sum + s.windowCount, 0);
+    const others = sweeps.filter((s) => categoryOf(s.name) !== category);
+    if (windows === 0 || others.length === 0) continue;
+    const { threshold } = optimizeThreshold(others);
+    let raw = 0, nullScore = 0;
+    for (const s of held) {
+      raw += scoreFile(s, threshold).score;
+      nullScore -= s.scoredWindows * profile.fnWeight;
+    }
+    const span = windows * profile.tpWeight - nullScore;
+    const normalized = span === 0 ? 0 : (100 * (raw - nullScore)) / span;
+    folds.push({ category, files: held.length, windows, threshold, raw, normalized });
+  }
+  const mean = folds.reduce((sum, f) => sum + f.normalized, 0) / folds.length;
+  return { folds, mean };
 }

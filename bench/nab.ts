@@ -8,11 +8,16 @@
  * `nab_standard`, `nab_reward_low_fp`, `nab_reward_low_fn`. The baseline is the null detector,
  * which scores 0 by construction, so the rows have no baseline column.
  *
- * Guarding against fitting one corpus: `--cv 2` also scores the two halves of the corpus's
- * stratified 2-fold split (bench/_nab_cv.ts), each with its own threshold; `--files` scores a list
- * of files; `--config` sets anomaly fields over the defaults; `--sweep` scores every combination of
- * the given values on both halves, picks the best setting on each half (standard profile) and
- * reports it on the other.
+ * Guarding against fitting one corpus: `--cv categories` scores each category at the threshold
+ * chosen on the other categories (leave-one-category-out, bench/_nab_cv.ts: the `nab_standard_loco`
+ * row is the mean over the folds, the figure settings are chosen by); `--cv 2` also scores the two
+ * halves of the corpus's stratified 2-fold split, each with its own threshold; `--files` scores a list
+ * of files; `--calibration` prints, per file, the share of rows outside the windows scored at or
+ * above the configured threshold against the share the threshold promises, and the spread of the
+ * per-file best thresholds (bench/_nab_calibration.ts); `--config` sets anomaly fields over the
+ * defaults; `--sweep` scores every combination of
+ * the given values on both halves and under leave-one-category-out, picks the best setting on
+ * each half (standard profile) and reports it on the other.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -34,7 +39,8 @@ import {
   readNabProfiles,
   readNabWindows,
 } from "./_nab_corpus.ts";
-import { categoryScores, cvHalves, parseSweep } from "./_nab_cv.ts";
+import { categoryScores, cvHalves, locoFolds, parseSweep } from "./_nab_cv.ts";
+import { nabCalibration } from "./_nab_calibration.ts";
 import {
   type NabFileInput,
   type NabProfile,
@@ -195,7 +201,13 @@ function sweep(
   const { a, b } = cvHalves(files.map((f) => f.path));
   ctx.log(`${NAME}: half A: ${a.join(", ")}`);
   ctx.log(`${NAME}: half B: ${b.join(", ")}`);
-  const results: { over: Record<string, number>; a: number; b: number; all: number }[] = [];
+  const results: {
+    over: Record<string, number>;
+    a: number;
+    b: number;
+    all: number;
+    loco: number;
+  }[] = [];
   for (const over of parseSweep(spec)) {
     const config = parseConfigOver(over, base);
     const scored = files.map((file) => ({
@@ -208,12 +220,13 @@ function sweep(
       a: halfScore(inputs, a, standard)[0]!.normalized,
       b: halfScore(inputs, b, standard)[0]!.normalized,
       all: scoreCorpus(inputs, standard)[0]!.normalized,
+      loco: standard.standard ? locoFolds(inputs, standard.standard).mean : NaN,
     };
     results.push(r);
     ctx.log(
-      `${NAME}: A ${r.a.toFixed(2)}  B ${r.b.toFixed(2)}  all ${r.all.toFixed(2)}  ${
-        JSON.stringify(over)
-      }`,
+      `${NAME}: A ${r.a.toFixed(2)}  B ${r.b.toFixed(2)}  all ${r.all.toFixed(2)}  loco ${
+        r.loco.toFixed(2)
+      }  ${JSON.stringify(over)}`,
     );
   }
   const best = (key: "a" | "b") => results.reduce((x, y) => (y[key] > x[key] ? y : x));
@@ -268,12 +281,104 @@ function cvRows(
   return rows;
 }
 
+/**
+ * `--cv categories`: each category with windows scored at the threshold chosen on the others, the
+ * mean over those folds (`nab_standard_loco`), and its gap to the score of the whole corpus.
+ */
+function locoRows(
+  inputs: NabFileInput[],
+  profiles: Record<string, NabProfile>,
+  dev: number,
+  ctx: BenchContext,
+): BenchRow[] {
+  const profile = profiles.standard;
+  if (profile === undefined) {
+    throw new BenchOptionError(`Option --cv categories needs a "standard" profile in the corpus`);
+  }
+  const { folds, mean } = locoFolds(inputs, profile);
+  if (folds.length === 0) {
+    throw new BenchOptionError(
+      `Option --cv categories needs two categories, one of them with labelled windows`,
+    );
+  }
+  for (const f of folds) {
+    ctx.log(
+      `${NAME}: loco: ${f.category} held out: ${f.normalized.toFixed(2)} at threshold ${
+        f.threshold.toFixed(4)
+      } chosen on the others (${f.files} files, ${f.windows} windows)`,
+    );
+  }
+  ctx.log(
+    `${NAME}: loco: mean over ${folds.length} categories ${mean.toFixed(2)}, dev score ${
+      dev.toFixed(2)
+    }, gap ${(mean - dev).toFixed(2)}`,
+  );
+  return [row({
+    bench: NAME,
+    metric: "nab_standard_loco",
+    unit: "score",
+    troupe: mean,
+    baseline: null,
+    better: "higher",
+  })];
+}
+
+/**
+ * `--calibration Q`: per file, the share of rows outside the windows scored at or above the
+ * threshold Q, against the share it promises (a score q claims that the channel's past
+ * reached its raw score no more often than 2^-(q full_score_bits)), and the per-file best
+ * thresholds' spread.
+ */
+function calibrationRows(
+  inputs: NabFileInput[],
+  profiles: Record<string, NabProfile>,
+  threshold: number,
+  config: AnomalyConfig,
+  ctx: BenchContext,
+): BenchRow[] {
+  const profile = profiles.standard;
+  if (profile === undefined) {
+    throw new BenchOptionError(`Option --calibration needs a "standard" profile in the corpus`);
+  }
+  const { rows, spread } = nabCalibration(inputs, profile, threshold);
+  const promise = 2 ** -(threshold * config.full_score_bits);
+  ctx.log(
+    `${NAME}: calibration at threshold ${threshold}: promised share of rows outside the ` +
+      `windows at or above it <= ${promise.toPrecision(3)}; own best threshold (standard)`,
+  );
+  let worst = 0;
+  for (const r of rows) {
+    worst = Math.max(worst, r.share);
+    const best = r.best === null ? "no windows" : r.best.toFixed(3);
+    ctx.log(
+      `  ${r.share.toFixed(5)}  ${String(r.above).padStart(3)} of ${
+        String(r.outside).padStart(5)
+      }  best ${best.padStart(10)}  ${r.name}`,
+    );
+  }
+  const q = spread.map((x) => x.toFixed(3)).join(" / ");
+  ctx.log(`${NAME}: calibration: per-file best thresholds min / q1 / median / q3 / max ${q}`);
+  const common = { bench: NAME, baseline: null, better: "lower" } as const;
+  return [
+    row({ ...common, metric: "nab_false_alarm_share_max", unit: "share", troupe: worst }),
+    row({
+      ...common,
+      metric: "nab_best_threshold_iqr",
+      unit: "score",
+      troupe: spread[3] - spread[1],
+    }),
+  ];
+}
+
 /** The options of a run, checked. */
 interface NabOptions {
+  /** `--calibration Q`: the false-alarm shares at threshold Q, the per-file best thresholds. */
+  calibration: number | undefined;
   data: string;
   out: string;
   frameSamples: number;
-  cv: boolean;
+  /** `--cv`: none, the stratified halves, or leave-one-category-out. */
+  cv: "none" | "2" | "categories";
   config: AnomalyConfig;
   paths: string[];
   sweep: string | undefined;
@@ -288,6 +393,7 @@ function nabOptions(args: string[]): NabOptions {
     files: { type: "string" },
     cv: { type: "string" },
     sweep: { type: "string" },
+    calibration: { type: "string" },
   });
   const data = o.data ?? (existsSync(NAB_DEV_DIR) ? NAB_DEV_DIR : undefined);
   if (data === undefined) {
@@ -306,19 +412,25 @@ function nabOptions(args: string[]): NabOptions {
     max: 65_536,
     integer: true,
   });
-  const cv = o.cv !== undefined;
-  if (cv && o.cv !== "2") {
-    throw new BenchOptionError(`Option --cv must be 2 (two folds), got "${o.cv}"`);
+  const cv = o.cv ?? "none";
+  if (cv !== "none" && cv !== "2" && cv !== "categories") {
+    throw new BenchOptionError(
+      `Option --cv must be 2 (two folds) or categories (leave one category out), got "${o.cv}"`,
+    );
   }
   const config = configOption(o.config);
   const paths = selectFiles(listNabFiles(join(data, "data")), o.files);
   if (paths.length === 0) throw new BenchOptionError(`No CSV files under ${join(data, "data")}`);
-  return { data, out, frameSamples, cv, config, paths, sweep: o.sweep };
+  const calibration = o.calibration === undefined
+    ? undefined
+    : numberOption(o, "calibration", 0.5, { min: 0, max: 1 });
+  return { data, out, frameSamples, cv, config, paths, sweep: o.sweep, calibration };
 }
 
 /** The benchmark proper; see the module comment. */
 function runNab(args: string[], ctx: BenchContext): BenchRow[] {
-  const { data, out, frameSamples, cv, config, paths, sweep: spec } = nabOptions(args);
+  const options = nabOptions(args);
+  const { data, out, frameSamples, cv, config, paths, sweep: spec } = options;
   const windows = readNabWindows(data);
   if (spec !== undefined) {
     if (windows === undefined) {
@@ -364,7 +476,14 @@ function runNab(args: string[], ctx: BenchContext): BenchRow[] {
       better: "higher",
     })
   );
-  if (cv) rows.push(...cvRows(inputs, profiles, ctx));
+  if (cv === "2") rows.push(...cvRows(inputs, profiles, ctx));
+  if (cv === "categories") {
+    const dev = reports.find((r) => r.profile === "standard")?.normalized ?? NaN;
+    rows.push(...locoRows(inputs, profiles, dev, ctx));
+  }
+  if (options.calibration !== undefined) {
+    rows.push(...calibrationRows(inputs, profiles, options.calibration, config, ctx));
+  }
   return rows;
 }
 
@@ -377,11 +496,17 @@ export const benchmark: Benchmark = {
     "                       (default ../shared/datasets/nab-dev when present)",
     "  --out DIR            where the scored CSVs go (default .troupe/bench/nab)",
     "  --frame-samples N    samples per frame fed to the kernel (default 500)",
+    "  --calibration Q      per file, the share of rows outside the windows at or above the",
+    "                       threshold Q against what it promises; the spread of per-file best",
+    "                       thresholds (rows nab_false_alarm_share_max, nab_best_threshold_iqr)",
     "  --config JSON        anomaly configuration fields over the defaults, e.g. '{\"bins\":12}'",
     "  --files LIST         only these corpus files, comma-separated <category>/<file>.csv",
     "  --cv 2               also score the two halves of the stratified 2-fold split",
+    "  --cv categories      also score each category at the threshold chosen on the others",
+    "                       (row nab_standard_loco: the mean over the held-out categories)",
     '  --sweep SPEC         cross-validate settings, SPEC "field=v1,v2;field=v1,...": score every',
-    "                       combination on both halves, report each half's best on the other",
+    "                       combination on both halves and leave-one-category-out, report each",
+    "                       half's best on the other",
   ].join("\n"),
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     // A bad option rejects the promise (troupe bench turns a rejection into a usage error).

@@ -4,6 +4,7 @@
  */
 import { type AnomalyConfig, GRIDS_MAX, HOUR_BUCKETS_MAX } from "./config.ts";
 import { initKeysCapacity, TABLE_SLOTS } from "./_table.ts";
+import { CALIB_BINS, CALIB_FLOATS } from "./_calibration.ts";
 import {
   createShiftState,
   DAY_TYPES,
@@ -14,18 +15,23 @@ import {
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
+ * Version 9: the calibration's record (CALIB_FLOATS floats, _calibration.ts) after the key set.
  * Version 8: the expected value when the current flat run began (RUN_RATE, the count reference of
  * runs) after the other scalars (7: the increments' slow mean square, INC_SQ_SLOW, for the walk
  * test; 6: the time of the last incident opening and its sample's departure from the expected
  * value, LAST_ALARM and LAST_ALARM_SIZE, and whether the channel is judged a walk, WALK_ON; 5: the
  * shift view's state after the jump view's; 4: the jump view's counters and the very recent mean
  * absolute increment; 3: per-key birth times, the flat-run context, the increment view, the walk
- * test). Versions 4 to 7 still load: version 7 with no run rate on record (NaN: a run under way
- * is judged as before until the next begins), version 6 also with the slow mean square started at
+ * test). Versions 4 to 8 still load: version 8 with a calibration record of the samples scored
+ * since the warm-up and no rise among them (the kernel before it capped nothing, and a restored
+ * channel is not young again), version 7 also with no run rate on record (NaN: a run under way is
+ * judged as before until the next begins), version 6 also with the slow mean square started at
  * the recent one, versions 4 and 5 also with no alarm on record, and version 4 with a fresh shift
  * view.
  */
-const SAVE_VERSION = 8;
+const SAVE_VERSION = 9;
+const SAVE_VERSION_CALIB = 9;
+const SAVE_VERSION_RATE = 8;
 const SAVE_VERSION_SHIFT = 5;
 const SAVE_VERSION_JUMPS = 4;
 const SAVE_VERSION_ALARM = 6;
@@ -84,8 +90,10 @@ export const SEEN = 0,
   SETTLE_US = 42,
   FLAT_TOL = 43,
   WALK_THRESHOLD = 44,
-  HOUR_ALARM = 45,
-  ALARM_SETTLE_US = 46,
+  // Slots 45 and 46 held the settling after a strong time-of-day novelty (settle_alarm_hours),
+  // removed with format 9: kept so that every format's slots stay where they were, unused.
+  UNUSED_45 = 45,
+  UNUSED_46 = 46,
   INC_MAD_FAST = 47,
   LAST_ALARM = 48,
   LAST_ALARM_SIZE = 49,
@@ -141,8 +149,8 @@ const SCALAR_NAMES = [
   "settle_us",
   "flat_tolerance",
   "walk_threshold",
-  "hour_alarm_us",
-  "settle_alarm_us",
+  "unused_45",
+  "unused_46",
   "increment_mae_fast",
   "last_alarm_us",
   "last_alarm_departure",
@@ -174,6 +182,8 @@ export interface AnomalyState {
   jumps: Float64Array;
   /** The shift view (see _shift.ts): its scalars, then per season bucket offset and visits. */
   shift: Float64Array;
+  /** The calibration's record (_calibration.ts): samples scored, rises per score bin, last bin. */
+  calib: Float64Array;
 }
 
 /** Jump bins: half-octaves of an increment's size beyond the increment bins' range. */
@@ -198,7 +208,6 @@ export function applyLive(s: Float64Array, config: AnomalyConfig): void {
   s[SETTLE_US] = config.settle_hours * HOUR_US;
   s[FLAT_TOL] = config.flat_tolerance;
   s[WALK_THRESHOLD] = config.walk_threshold;
-  s[ALARM_SETTLE_US] = config.settle_alarm_hours * HOUR_US;
 }
 
 /** Creates a fresh state for `config`. */
@@ -212,7 +221,6 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[RANGE_LO] = Infinity;
   s[RANGE_HI] = -Infinity;
   s[AGE] = Infinity;
-  s[HOUR_ALARM] = -Infinity;
   s[LAST_ALARM] = -Infinity;
   s[RUN_RATE] = NaN;
   s[WARMUP] = Math.max(2, Math.floor(config.warmup_samples));
@@ -234,16 +242,17 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
     runs: new Float64Array(RUN_BINS),
     jumps: new Float64Array(JUMP_BINS),
     shift: createShiftState(hours),
+    calib: new Float64Array(CALIB_FLOATS),
   };
 }
 
 /**
  * Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, flat runs,
- * jumps, the shift view, key set.
+ * jumps, the shift view, key set, the calibration's record.
  */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
   const floats = st.s.length + st.profile.length + st.ctx.length + st.warm.length +
-    st.born.length + RUN_BINS + JUMP_BINS + st.shift.length;
+    st.born.length + RUN_BINS + JUMP_BINS + st.shift.length + CALIB_FLOATS;
   const bytes = new Uint8Array(24 + 8 * floats + 4 * st.keys.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, SAVE_MAGIC, true);
@@ -257,14 +266,16 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
     for (let i = 0; i < a.length; i++, p += 8) view.setFloat64(p, a[i]!, true);
   }
   for (let i = 0; i < st.keys.length; i++, p += 4) view.setUint32(p, st.keys[i]!, true);
+  for (let i = 0; i < st.calib.length; i++, p += 8) view.setFloat64(p, st.calib[i]!, true);
   return bytes;
 }
 
 /**
- * Restores a state saved by `saveAnomalyState` (this version; version 7, with no run rate on
- * record; version 6, whose slow increment mean square also starts at the recent one; version 5,
- * which also has no alarm on record; or version 4, whose shift view also starts afresh); throws
- * RangeError on bytes that are not one.
+ * Restores a state saved by `saveAnomalyState` (this version; version 8, whose calibration
+ * record holds its samples and no rise; version 7, which also has no run rate on record; version
+ * 6, whose slow increment mean square also starts at the recent one; version 5, which also has no
+ * alarm on record; or version 4, whose shift view also starts afresh); throws RangeError on bytes
+ * that are not one.
  */
 export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -281,14 +292,16 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const nw = view.getUint32(20, true);
   // The shift view's length follows from the hour buckets (np / 3): 7 days of them.
   const ns = version >= SAVE_VERSION_SHIFT ? SHIFT_SCALARS + 2 * DAY_TYPES * (np / 3) : 0;
-  const scalars = version === SAVE_VERSION
+  // Version 9 added a table, not a scalar: versions 8 and 9 have the same scalars.
+  const scalars = version >= SAVE_VERSION_RATE
     ? SCALARS
     : version === SAVE_VERSION_SLOW
     ? SCALARS_V7
     : version === SAVE_VERSION_ALARM
     ? SCALARS_V6
     : SCALARS_V5;
-  const size = 24 + 8 * (scalars + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns) + 4 * nk;
+  const nq = version >= SAVE_VERSION_CALIB ? CALIB_FLOATS : 0;
+  const size = 24 + 8 * (scalars + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns + nq) + 4 * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
   if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
   let p = 24;
@@ -307,6 +320,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const shift = ns > 0 ? read(ns) : createShiftState(np / 3);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
+  const calib = nq > 0 ? read(nq) : new Float64Array(CALIB_FLOATS);
+  if (nq === 0) calib[0] = Math.max(0, s[SEEN]! - s[WARMUP]!);
   const grids = s[GRIDS]!;
   if (!(Number.isInteger(grids) && grids >= 1 && grids <= GRIDS_MAX)) fail(`${grids} grids`);
   if (np !== 3 * s[HOURS]! || nc !== 2 * contextsPerGrid(s[HOURS]!) * grids) {
@@ -318,7 +333,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
   if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
   if (shiftBuckets(shift) !== DAY_TYPES * s[HOURS]!) fail("shift view size disagrees with hours");
-  return { s, profile, ctx, warm, keys, born, runs, jumps, shift };
+  return { s, profile, ctx, warm, keys, born, runs, jumps, shift, calib };
 }
 
 /** Live counters of a state, for health and tests. */
@@ -342,5 +357,9 @@ export function describeAnomaly(state: AnomalyState): Record<string, unknown> {
   while (jumpBins < JUMP_BINS && state.jumps[jumpBins]! > 0) jumpBins++;
   out.jumps_by_bin = Array.from(state.jumps.subarray(0, jumpBins));
   out.shift = describeShift(state.shift);
+  let calibBins = 1;
+  while (calibBins <= CALIB_BINS && state.calib[calibBins]! > 0) calibBins++;
+  out.calibration_samples = state.calib[0];
+  out.calibration_rises_by_bin = Array.from(state.calib.subarray(1, calibBins));
   return out;
 }

@@ -8,7 +8,11 @@ import { configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
 
 /** The anomaly actor's configuration. Units go last in the names. */
 export interface AnomalyConfig {
-  /** Score at or above which the machine reports an anomaly. */
+  /**
+   * Score at or above which an incident opens (the machine reports an anomaly). A score q means the
+   * sample was q * `full_score_bits` bits surprising and, by the calibration, that the channel's
+   * own raw scores have risen that high at most about once in 2^(q * full_score_bits) samples.
+   */
   threshold: number;
   /** Valid samples the model learns from before it scores (the bins are fixed from their range). */
   warmup_samples: number;
@@ -46,12 +50,6 @@ export interface AnomalyConfig {
    */
   settle_hours: number;
   /**
-   * After a time-of-day novelty strong enough to alarm alone, time-of-day novelties are not
-   * scored for this many hours: a level shift meets each hour's context anew for a day, and that
-   * is the same change, not a new one each time (0: off).
-   */
-  settle_alarm_hours: number;
-  /**
    * Consecutive values within this fraction of the channel's mean absolute increment of each
    * other make a flat run; a run longer than every finished run of the past is a novelty.
    */
@@ -81,7 +79,6 @@ export const defaultAnomalyConfig: Readonly<AnomalyConfig> = Object.freeze({
   clear_samples: 100,
   keys_max: 65_536,
   settle_hours: 24,
-  settle_alarm_hours: 6,
   flat_tolerance: 0.01,
   walk_threshold: 0.6,
 });
@@ -150,10 +147,6 @@ export function parseAnomalyConfig(
     clear_samples: readNumber(obj, "clear_samples", path, base.clear_samples, int(1, 1e9)),
     keys_max: readNumber(obj, "keys_max", path, base.keys_max, int(16, 1 << 22)),
     settle_hours: readNumber(obj, "settle_hours", path, base.settle_hours, { min: 0, max: 1e6 }),
-    settle_alarm_hours: readNumber(obj, "settle_alarm_hours", path, base.settle_alarm_hours, {
-      min: 0,
-      max: 1e6,
-    }),
     flat_tolerance: readNumber(obj, "flat_tolerance", path, base.flat_tolerance, {
       min: 0,
       max: 1,

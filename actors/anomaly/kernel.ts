@@ -42,8 +42,12 @@
  * shifted by 1/grids of a bin from the last, each with its own contexts; a grid's surprise is the
  * largest over its views, the grids' average is the binned surprise (averaged shifted histograms),
  * and the sample's surprise is the largest of it, the flat run's, the jump's and the shift's
- * (bits of a rare event). The score is that surprise divided by `full_score_bits` (capped at 1),
- * and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that range.
+ * (bits of a rare event). The raw score is that surprise divided by `full_score_bits` (capped at
+ * 1), and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that
+ * range.
+ * Calibration (_calibration.ts): the published score is the raw score capped by how often the
+ * channel's own raw scores have risen that high since the warm-up, so that a threshold means
+ * about the same rate of incidents on every channel.
  *
  * These rules keep lasting changes from alarming again and again:
  * - a level bin first seen less than `settle_hours` ago is not new at any hour of the day: after
@@ -62,11 +66,8 @@
  *   the last excursion's bin can be far past it: a second, larger spike). In the first week after
  *   the warm-up, whose bins are all first seen at its end, a value next to them is part of the
  *   range still being learnt;
- * - after a time-of-day novelty strong enough to alarm alone, time-of-day novelties are not
- *   scored for `settle_alarm_hours`: a shift into levels known from other hours meets one hour's
- *   context after another, and that is the same change;
  * - after an incident opens, whatever view opened it, time-of-day novelties are not scored for
- *   `settle_hours` either, and a value beyond the range seen so far that departs from its
+ *   `settle_hours`, and a value beyond the range seen so far that departs from its
  *   expected value by no more than the incident's sample did is not 1 outright (it is scored by
  *   its views): a lasting change found by another view (a level shift beyond the range, a drift
  *   the shift view accepts) meets each hour's context in turn over the next day, in levels other
@@ -125,6 +126,7 @@ import {
 } from "./_bins.ts";
 import { keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
 import { stepShift } from "./_shift.ts";
+import { calibrate } from "./_calibration.ts";
 import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { type AnomalyChange, type AnomalyResult, NO_CHANGES } from "./_result.ts";
 import * as S from "./_state.ts";
@@ -204,7 +206,6 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   const hours = s[S.HOURS]!, slopeAlpha = 1 / s[S.SLOPE_SPAN]!;
   const tol = s[S.SPATIAL_TOL]!, fullBits = s[S.FULL_BITS]!, refractory = s[S.REFRACTORY]!;
   const band = s[S.BAND_SIGMAS]! * SIGMA_PER_MAE;
-  const alarmSettleUs = s[S.ALARM_SETTLE_US]!;
   const settleUs = s[S.SETTLE_US]!, flatTol = s[S.FLAT_TOL]!, walkThreshold = s[S.WALK_THRESHOLD]!;
   let seen = s[S.SEEN]!, prev = s[S.PREV]!, slope = s[S.SLOPE]!;
   let rangeLo = s[S.RANGE_LO]!, rangeHi = s[S.RANGE_HI]!;
@@ -213,13 +214,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let errProfile = s[S.ERR_PROFILE]!;
   let lastExpected = s[S.LAST_EXPECTED]!, lastLower = s[S.LAST_LOWER]!;
   let lastUpper = s[S.LAST_UPPER]!;
-  const runs = st.runs, jumps = st.jumps;
+  const runs = st.runs, jumps = st.jumps, calib = st.calib;
   let run = s[S.RUN]!,
     incMad = s[S.INC_MAD]!,
     incMadFast = s[S.INC_MAD_FAST]!,
     incSq = s[S.INC_SQ]!,
     incSqSlow = s[S.INC_SQ_SLOW]!;
-  let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!, hourAlarm = s[S.HOUR_ALARM]!;
+  let walkMean = s[S.WALK_MEAN]!, walkVar = s[S.WALK_VAR]!;
   let walkOn = s[S.WALK_ON]!, runRate = s[S.RUN_RATE]!;
   let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
@@ -377,7 +378,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       const walk = walkThreshold > 0 &&
         walkVar * 2 * WALK_ALPHA > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * stepSq;
       walkOn = walk ? 1 : 0;
-      let total = 0, hourBits = 0;
+      let total = 0;
       // Each feature in bin widths (binOf's division, the same for every grid), then per grid
       // its bin: linear, or the tail's through the cache.
       const levelU = (x - lvlLo) / lvlW, slopeU = (slope - slpLo) / slpW;
@@ -415,11 +416,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           b2 = observe(st, ch, k2, ti);
         }
         if (b2 > 0 && neighbourBornAfter(st, c + 1 + hour, levelBin, ti - GROWING_US)) b2 = 0;
-        if (b2 > hourBits) hourBits = b2;
         if (
           b2 > 0 &&
-          (ti - lastBornOf[g]! < settleUs || ti - hourAlarm < alarmSettleUs ||
-            ti - lastAlarm < settleUs)
+          (ti - lastBornOf[g]! < settleUs || ti - lastAlarm < settleUs)
         ) b2 = 0;
         let bits = 0, b4 = 0;
         if (known) {
@@ -443,8 +442,6 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         }
         total += bits;
       }
-      // A time-of-day novelty strong enough to alarm alone: the next day's are the same change.
-      if (alarmSettleUs > 0 && hourBits >= threshold * fullBits) hourAlarm = ti;
       let raw = total / grids;
       // On a count (this value and the last non-negative integers), the binned views and the
       // range rule are judged against a Poisson count at the expected value too: a level new to
@@ -484,6 +481,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         !walk && beyond > tol * span && countBits >= fullBits &&
         (ti - lastAlarm >= settleUs || (x > exp ? x - exp : exp - x) > lastAlarmSize)
       ) raw = 1;
+      // Calibration: the score may not claim more than the channel's own record of rises to it
+      // supports (see the module comment); the rise is recorded after, from the past alone.
+      raw = calibrate(calib, raw, fullBits);
       // Refractory: within the period, only a stronger score than the last reported one passes.
       age++;
       if (raw > (age < refractory ? reported : 0)) {
@@ -569,7 +569,6 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.INC_SQ_SLOW] = incSqSlow;
   s[S.WALK_MEAN] = walkMean;
   s[S.WALK_VAR] = walkVar;
-  s[S.HOUR_ALARM] = hourAlarm;
   s[S.LAST_ALARM] = lastAlarm;
   s[S.WALK_ON] = walkOn;
   s[S.RUN_RATE] = runRate;

@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -1637910624,
+  anomaly: 541623075,
   collapse: 2038540830,
   coherence: 1515324478,
 };

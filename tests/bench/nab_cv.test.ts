@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { categoryScores, cvHalves, parseSweep } from "../../bench/_nab_cv.ts";
+import { categoryScores, cvHalves, locoFolds, parseSweep } from "../../bench/_nab_cv.ts";
 import { scoreCorpus } from "../../bench/_nab_scorer.ts";
 import { benchmark } from "../../bench/nab.ts";
 import { BenchOptionError } from "../../bench/mod.ts";
@@ -63,6 +63,43 @@ test("categoryScores() normalises each category over its own windows", () => {
   assert.ok(cats[1]!.raw < 0, "the detection outside any window costs");
 });
 
+test("locoFolds() scores each category at the threshold chosen on the others", () => {
+  const t = Array.from({ length: 100 }, (_, i) => i);
+  // A file whose window [50, 59] holds a score of `inside`, with `outside` at row 20.
+  const file = (name: string, inside: number, outside: number) => {
+    const scores = new Array<number>(100).fill(0);
+    scores[50] = inside;
+    scores[20] = outside;
+    return { name, t, scores, windows: [[50, 59]] as [number, number][] };
+  };
+  // Category a's anomalies score 0.9, b's 0.6; c has no windows and a false score of 0.7, so any
+  // threshold at or below 0.7 costs a false positive there.
+  const quiet = new Array<number>(100).fill(0);
+  quiet[30] = 0.7;
+  const inputs = [
+    file("a/1.csv", 0.9, 0),
+    file("a/2.csv", 0.9, 0),
+    file("b/1.csv", 0.6, 0),
+    { name: "c/1.csv", t, scores: quiet, windows: [] },
+  ];
+  const profile = { tpWeight: 1, fpWeight: 0.11, fnWeight: 1 };
+  const { folds, mean } = locoFolds(inputs, profile);
+  // c, with no windows, is never held out.
+  assert.equal(folds.map((f) => f.category), ["a", "b"]);
+  const [a, b] = folds;
+  // Held out, a is scored at the threshold b and c choose: 0.6 (b's window is worth more than
+  // c's false positive), which still catches a's windows at their start.
+  assert.is(a!.threshold, 0.6);
+  assert.is(a!.normalized, 100);
+  // Held out, b is scored at the threshold a and c choose: 0.9, above b's score, so it misses.
+  assert.is(b!.threshold, 0.9);
+  assert.is(b!.normalized, 0);
+  assert.is(mean, 50);
+  // Each category swept on itself would score 100: the held-out threshold is not its own.
+  const alone = scoreCorpus([inputs[2]!], { standard: profile })[0]!;
+  assert.is(alone.normalized, 100);
+});
+
 function runBench(args: string[]) {
   const log: string[] = [];
   return benchmark.run(args, { log: (m) => log.push(m), json: false }).then((rows) => ({
@@ -96,6 +133,39 @@ nabTest("bench nab --files --cv 2 scores the listed files and both halves of the
 });
 
 nabTest(
+  "bench nab --cv categories holds out each labelled category and reports the mean",
+  async () => {
+    const out = mkdtempSync(join(tmpdir(), "nab-loco-"));
+    try {
+      const files = [
+        "artificialNoAnomaly/art_daily_no_noise.csv",
+        "artificialWithAnomaly/art_daily_jumpsup.csv",
+        "realKnownCause/nyc_taxi.csv",
+      ];
+      const { rows, log } = await runBench([
+        "--files",
+        files.join(","),
+        "--cv",
+        "categories",
+        "--out",
+        out,
+      ]);
+      const loco = rows.find((r) => r.metric === "nab_standard_loco");
+      assert.ok(loco, rows.map((r) => r.metric).join(", "));
+      const folds = log.filter((l) => l.includes("held out"));
+      assert.is(folds.length, 2, log.join("\n"));
+      assert.ok(folds[0]!.includes("artificialWithAnomaly held out"), folds[0]);
+      assert.ok(folds[1]!.includes("realKnownCause held out"), folds[1]);
+      const scores = folds.map((l) => Number(/held out: (-?[0-9.]+)/.exec(l)![1]));
+      assert.ok(Math.abs(loco.troupe - (scores[0]! + scores[1]!) / 2) < 0.01, String(loco.troupe));
+      assert.ok(log.some((l) => /mean over 2 categories .* gap /.test(l)), log.join("\n"));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  },
+);
+
+nabTest(
   "bench nab rejects (as a promise) an unknown file, a bad --config field and a --cv other than 2",
   async () => {
     for (
@@ -104,6 +174,7 @@ nabTest(
         [["--config", '{"bins":0}'], "bins"],
         [["--config", "{bins"], "JSON"],
         [["--cv", "3"], "--cv"],
+        [["--cv", "category"], "categories"],
       ] as const
     ) {
       // Not thrown at the call but rejected, so that troupe bench reports it as a usage error.

@@ -22,7 +22,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "d829419d80f8d628f5d7de63fa210e8c0edfcb088688d018ddefdaac0b463f35");
+  assert.is(r.traceHash, "4a6fd0dee5faa31130a15ced285e98da1f07d8108ba27cd1b650cca632e0146f");
 });
 
 test.run();

@@ -65,11 +65,12 @@ test("step() scores nothing during the warm-up", () => {
   for (let i = 0; i < CONFIG.warmup_samples; i++) assert.is(r.score[i], 0, `score[${i}]`);
 });
 
-test("step() scores 1 for a value far outside the range seen so far", () => {
+test("step() scores a value far outside the range seen so far as high as its record allows", () => {
   const data = noisy(new Prng(3), 1500);
   data.v[1200] = 140;
   const r = run(data);
-  assert.is(r.score[1200], 1);
+  // A full raw score, capped by the few such rises of the channel's young bins.
+  assert.ok(r.score[1200]! > 0.7, `score ${r.score[1200]}`);
   // Ordinary noise stays below the default threshold once the model has settled, but for the
   // first time an increment of 3.7 sigma comes (sample 1010: the increment view has not seen one
   // in 860 samples, a novelty of 6 bits; plain noise crosses 0.5 about as often as the level
@@ -77,6 +78,35 @@ test("step() scores 1 for a value far outside the range seen so far", () => {
   let high = 0;
   for (let i = 1000; i < 1500; i++) if (i !== 1200 && r.score[i]! >= 0.5) high++;
   assert.ok(high <= 1, `${high} high scores`);
+});
+
+test("step() caps a score by how often the channel's raw scores have risen that high", () => {
+  // A channel that sets a new record every 20 samples: each record is beyond the range seen (raw
+  // score 1), but such records are this channel's habit, one in 20 samples, so the score may claim
+  // no more than -log2((records + 1) / (samples + 2)) bits: about 4.3 of the 10 of a full score.
+  // Each record 12% further from the floor than the last, so beyond the range by more than 5% of
+  // it; no refractory period, so that every record's own score is published.
+  const data = noisy(new Prng(40), 2000);
+  let records = 0;
+  for (let i = 400; i < 2000; i += 20) data.v[i] = 97 + 13 * 1.12 ** records++;
+  const r = run(data, { ...CONFIG, refractory_samples: 0 });
+  let scored = 0, past = 0;
+  for (let i = 150; i < 2000; i++) {
+    if (i >= 400 && (i - 400) % 20 === 0) {
+      const cap = -Math.log2((past + 1) / (scored + 2)) / 10;
+      assert.ok(r.score[i]! <= cap + 1e-3, `record at ${i}: ${r.score[i]} above ${cap}`);
+      past++;
+    }
+    scored++;
+  }
+  assert.ok(r.score[1980]! < 0.5 && r.score[1980]! > 0.4, `last record ${r.score[1980]}`);
+  // The first record, 250 samples after the warm-up and the first such rise: log2(252) bits.
+  assert.ok(Math.abs(r.score[400]! - Math.log2(252) / 10) < 0.02, `first record ${r.score[400]}`);
+  // Where such rises are rare, a far excursion is rare too and scores nearly 1 (the channel's
+  // first few hundred samples, young bins, rose that high a few times).
+  const quiet = noisy(new Prng(41), 2000);
+  quiet.v[1700] = 140;
+  assert.ok(run(quiet).score[1700]! > 0.9, `a rare excursion ${run(quiet).score[1700]}`);
 });
 
 test("step() scores a never-seen value inside the range by its novelty in bits", () => {
@@ -121,9 +151,11 @@ test("step() reports one peak per incident: a weaker repeat inside the refractor
   data.v[1510] = 300; // 10 samples later: inside the 30-sample refractory period
   data.v[1600] = 400; // after it: a new peak
   const r = run(data);
-  assert.is(r.score[1500], 1);
+  // Full raw scores, each capped by the channel's record of such rises (a few in its first
+  // hundreds of samples, then the spikes themselves).
+  assert.ok(r.score[1500]! > 0.9, `first peak ${r.score[1500]}`);
   assert.is(r.score[1510], 0);
-  assert.is(r.score[1600], 1);
+  assert.ok(r.score[1600]! > 0.8, `new peak ${r.score[1600]}`);
 });
 
 test("step() flags a missing daily peak through its time-of-day context", () => {
@@ -209,7 +241,7 @@ test("step() takes gaps in time and repeated timestamps in its stride", () => {
   assert.ok(high <= 1, `${high} high scores on plain noise after a gap`);
 });
 
-test("step() on a constant series scores 0, then 1 for the first departure", () => {
+test("step() on a constant series scores 0, then all its record allows for the first departure", () => {
   const t: number[] = [], v: number[] = [];
   for (let i = 0; i < 1000; i++) {
     t.push(T0 + i * MINUTE_US);
@@ -217,7 +249,9 @@ test("step() on a constant series scores 0, then 1 for the first departure", () 
   }
   const r = run({ t, v });
   for (let i = 0; i < 900; i++) assert.is(r.score[i], 0, `score[${i}]`);
-  assert.is(r.score[900], 1);
+  // A full raw score, capped by the calibration: the first rise in 750 scored samples is a
+  // 1-in-752 event, log2(752) = 9.55 bits of the 10 of a full score.
+  assert.ok(Math.abs(r.score[900]! - Math.log2(752) / 10) < 1e-3, `score ${r.score[900]}`);
   assert.is(r.expected[899], 42);
   assert.is(r.lower[899], 42);
   assertWellFormed(r, 1000);
@@ -307,10 +341,18 @@ const SCALARS_V5 = 48;
 const SCALARS_V6 = 51;
 /** Scalar slots of save format 7: the current ones less the rate a flat run began at. */
 const SCALARS_V7 = 52;
+/** Scalar slots of save format 8: the current ones (format 9 added a table). */
+const SCALARS_V8 = 53;
+/** Floats of the calibration's record, the last part of a state since format 9. */
+const CALIB_FLOATS = 66;
 
-/** The bytes of `st` in save format `version`, with its first `scalars` scalar slots only. */
+/**
+ * The bytes of `st` in save format `version` (before 9), with its first `scalars` scalar slots
+ * only and no calibration record.
+ */
 function saveScalars(st: AnomalyState, scalars: number, version: number): Uint8Array {
-  const bytes = anomalyKernel.save(st);
+  const saved = anomalyKernel.save(st);
+  const bytes = saved.subarray(0, saved.length - 8 * CALIB_FLOATS);
   const slotAt = 24 + 8 * scalars;
   const dropped = 8 * (st.s.length - scalars);
   const old = new Uint8Array(bytes.length - dropped);
@@ -360,10 +402,10 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 8);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 9);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 8/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 9/);
 });
 
 test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
@@ -389,7 +431,7 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(26), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 8);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 9);
   // One float short of a version-5 state is not one.
   const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
   assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
@@ -420,7 +462,7 @@ test("load() reads a version-6 state (before the slow increment mean square), st
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(29), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 8);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 9);
   // One float short of a version-6 state is not one.
   const short = saveScalars(st, SCALARS_V6, 6);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
@@ -446,8 +488,38 @@ test("load() reads a version-7 state (before the run rate), with no run rate on 
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(32), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 8);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 9);
   const short = saveScalars(st, SCALARS_V7, 7);
+  assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
+});
+
+test("load() reads a version-8 state (before the calibration), with its samples and no rise on record", () => {
+  const rng = new Prng(33);
+  const n = 3000;
+  const t = Float64Array.from({ length: n }, (_, i) => T0 + i * 7 * MINUTE_US);
+  const v = Float64Array.from(
+    { length: n },
+    (_, i) => 5 * Math.sin(i / 40) + rng.normal() + (i < 2000 ? 0 : 30),
+  );
+  const st = runFrames(anomalyKernel.init(CONFIG, "c"), t, v, 0, n, new Prng(34), []);
+  assert.ok(st.calib[0]! === n - 150, `${st.calib[0]} scored samples on record`);
+  assert.ok(st.calib[64]! >= 1, "the step's raw score of 1 is on record");
+  const loaded = anomalyKernel.load(saveScalars(st, SCALARS_V8, 8));
+  // The samples scored since the warm-up, and no rise among them: the kernel before capped nothing.
+  const record = new Array<number>(CALIB_FLOATS).fill(0);
+  record[0] = n - 150;
+  assert.equal(Array.from(loaded.calib), record);
+  assert.equal(
+    Array.from(loaded.s.subarray(0, SCALARS_V8)),
+    Array.from(st.s.subarray(0, SCALARS_V8)),
+  );
+  for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
+    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+  }
+  runFrames(loaded, t, v, 0, 500, new Prng(35), []);
+  assert.is(loaded.calib[0], n - 150 + 500);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 9);
+  const short = saveScalars(st, SCALARS_V8, 8);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
 
@@ -459,7 +531,8 @@ test("load() rejects bytes that are not a saved state", () => {
   wrong[0] = 0;
   assert.throws(() => anomalyKernel.load(wrong), /magic/);
   const full = bytes.slice();
-  full.fill(0xff, full.length - 64); // key slots claimed that the state does not count
+  // Key slots claimed that the state does not count (the keys come before the calibration).
+  full.fill(0xff, full.length - 8 * CALIB_FLOATS - 64, full.length - 8 * CALIB_FLOATS);
   assert.throws(() => anomalyKernel.load(full), /key table/);
   const grids = bytes.slice();
   new DataView(grids.buffer).setFloat64(24 + 8 * 36, 2, true); // the grid count, not the tables'
@@ -474,8 +547,8 @@ test("configure() changes the refractory period of a live state and keeps its mo
   anomalyKernel.step(st, frameOf(data.t.slice(0, 1000), data.v.slice(0, 1000)));
   anomalyKernel.configure!(st, { ...CONFIG, refractory_samples: 0, hour_buckets: 5 });
   const r = anomalyKernel.step(st, frameOf(data.t.slice(1000), data.v.slice(1000)));
-  assert.is(r.score[500], 1);
-  assert.is(r.score[510], 1, "without a refractory period the second spike is reported");
+  assert.ok(r.score[500]! > 0.8, `first spike ${r.score[500]}`);
+  assert.ok(r.score[510]! > 0.8, "without a refractory period the second spike is reported");
   assert.is(anomalyCounters(st).seen, 2000);
 });
 

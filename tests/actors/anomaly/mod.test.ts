@@ -57,6 +57,15 @@ test("parseConfig() fills defaults, applies fields over a base and names a bad f
     assert.instance(err, ConfigError);
     assert.is((err as ConfigError).field, "ctl.anomaly.treshold");
   }
+  // settle_alarm_hours, a setting that earned nothing under leave-one-category-out, is gone: a
+  // configuration naming it is told so rather than silently ignored.
+  try {
+    anomalyActor.parseConfig({ settle_alarm_hours: 6 }, base, "ctl.anomaly");
+    assert.unreachable("a removed field must be rejected");
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    assert.is((err as ConfigError).field, "ctl.anomaly.settle_alarm_hours");
+  }
   for (
     const [field, value] of [
       ["threshold", 2],

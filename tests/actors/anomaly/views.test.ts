@@ -78,8 +78,7 @@ test("a channel whose values often repeat alarms only on a run far longer than i
 
 test("a lasting level shift is reported once, not again at each hour of the next day", () => {
   // A shift of +12 on a daily cycle of ±10: the next day's values are known levels, but new for
-  // their hour of the day, one hour after another. Two rules keep them quiet: time-of-day
-  // novelties are not scored for settle_alarm_hours after one strong enough to alarm, nor for
+  // their hour of the day, one hour after another. Time-of-day novelties are not scored for
   // settle_hours after an incident opens (the shift's own, opened by the level view).
   const count = (config: Partial<AnomalyConfig>) => {
     const v = daily(new Prng(3), 20 * PER_DAY);
@@ -91,10 +90,7 @@ test("a lasting level shift is reported once, not again at each hour of the next
   const settled = count({});
   // Only the level view's: the shifted peak beyond the range seen, and climbing higher.
   assert.ok(settled <= 2, `settled: ${settled} high scores`);
-  // The incident's opening alone (before it, 3 or more high scores here).
-  const afterIncident = count({ settle_alarm_hours: 0 });
-  assert.ok(afterIncident <= 2, `settled by the incident alone: ${afterIncident} high scores`);
-  const neither = count({ settle_alarm_hours: 0, settle_hours: 0 });
+  const neither = count({ settle_hours: 0 });
   assert.ok(neither >= settled + 3, `without settling: ${neither}, settled ${settled}`);
 });
 
@@ -102,7 +98,7 @@ test("a level bin first seen within settle_hours is not new at any hour of the d
   // A channel that climbs to a new plateau: each hour's context meets the new level in turn.
   const v = daily(new Prng(8), 20 * PER_DAY, 1).map((x, i) => i < 12 * PER_DAY ? x : x + 40);
   const count = (settle_hours: number) =>
-    highs(run(v, { settle_hours, settle_alarm_hours: 0 }), 12 * PER_DAY + 12, 13 * PER_DAY);
+    highs(run(v, { settle_hours }), 12 * PER_DAY + 12, 13 * PER_DAY);
   assert.ok(count(24) < count(0), `settled ${count(24)}, not ${count(0)}`);
 });
 
@@ -110,7 +106,7 @@ test("for settle_hours after an incident opens, a value just beyond the range se
   // A step of +5 on noise of sd 1 opens an incident; the range's upper edge then moves up with the
   // new level. A sample 8% of the range above the highest value seen so far, in a level bin already
   // seen, is the same change meeting the old range's edge (as a shifted series' next daily peak
-  // does), not a new anomaly, within a day of the incident; two days later it scores 1 as before.
+  // does), not a new anomaly, within a day of the incident; two days later it alarms as before.
   const rng = new Prng(9);
   const n = 4000;
   const v = Array.from({ length: n }, (_, i) => rng.normal() + (i < 3000 ? 0 : 5));
@@ -129,7 +125,9 @@ test("for settle_hours after an incident opens, a value just beyond the range se
   const r = run(v);
   assert.ok(r.score[3000]! >= 0.5, `the step scores ${r.score[3000]}`);
   assert.ok(r.score[soon]! < 0.5, `within a day of the incident: ${r.score[soon]}`);
-  assert.is(r.score[later], 1, "two days after it");
+  // Two days after it, it alarms as before (a full raw score, capped by the channel's record of
+  // such rises: its young bins' few, and the step's own).
+  assert.ok(r.score[later]! >= 0.8, `two days after it: ${r.score[later]}`);
 });
 
 /** A random walk of log prices with one jump of 20 sigma at `jumpAt`. */
