@@ -14,11 +14,11 @@ import {
   type Incident,
   INCIDENT_LINKS_MAX,
   INCIDENT_MEMBERS_MAX,
+  type IncidentKind,
   type IncidentState,
 } from "../../protocol/mod.ts";
 import type { IncidentConfig } from "./config.ts";
 import { incidentMachine, type IncidentMachineEvent } from "./incident_machine.ts";
-import type { IncidentKind } from "./severity.ts";
 
 /** A finding as the kernel takes it. */
 export interface IncidentFinding {

@@ -12,8 +12,11 @@ import {
   type BusSubscription,
   decodeEnvelope,
   encodeIncident,
+  findingSeverity,
   type Incident,
+  INCIDENT_KINDS,
   incidentSubject,
+  isIncidentKind,
   outPattern,
 } from "../../protocol/mod.ts";
 import type { IncidentConfig } from "./config.ts";
@@ -27,7 +30,6 @@ import {
   resilence,
   stepIncidents,
 } from "./incident_kernel.ts";
-import { findingSeverity, INCIDENT_KINDS, isIncidentKind } from "./severity.ts";
 
 /** The envelope `src` of incident updates. */
 export const INCIDENT_SRC = "incidents";

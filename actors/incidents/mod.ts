@@ -40,4 +40,4 @@ export {
   SEVERITY_EDGES,
   SEVERITY_MEASURE,
   severityOf,
-} from "./severity.ts";
+} from "../../protocol/mod.ts";

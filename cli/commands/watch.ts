@@ -31,7 +31,7 @@ export const command: Command = {
   name: "watch",
   summary: "what the actors find, live: one line per finding, or NDJSON",
   usage: "[--kinds anomaly,collapse,coherence,scan,dlq,actor] [--channel PATTERN] " +
-    "[--min-severity X] [--json] [--url ws://HOST:PORT/stream] [--token T] [--data-dir DIR] " +
+    "[--min-severity N] [--json] [--url ws://HOST:PORT/stream] [--token T] [--data-dir DIR] " +
     "[--duration S] [--count N]",
   options: {
     kinds: {
@@ -46,8 +46,8 @@ export const command: Command = {
     },
     "min-severity": {
       type: "string",
-      arg: "X",
-      help: "Only findings of severity >= X, in [0, 1] (default 0; scan hits have none and " +
+      arg: "N",
+      help: "Only findings of severity >= N, 1 to 5 (default 1; scan hits have none and " +
         "always pass)",
     },
     json: { type: "boolean", help: "One JSON object per line (NDJSON), gaps on stderr" },
@@ -63,10 +63,11 @@ export const command: Command = {
   },
   details: `Examples:
   troupe watch                                   next to troupe up, from the same directory
-  troupe watch --kinds anomaly,collapse --channel 'SYM00*' --min-severity 0.5
+  troupe watch --kinds anomaly,collapse --channel 'SYM00*' --min-severity 3
   troupe watch --json --count 10 --url ws://127.0.0.1:1234/stream --token T
-Severity: anomaly = its score; collapse and coherence = 1 - exp(-s/2) of the shift s in spreads
-(standard deviations); dead letters and stopped actors = 1. Mint a token for another gateway with
+Severity, 1 (worth a glance) to 5 (act now), the number the dashboard shows: anomaly by its score
+(5 at 0.9 and above), collapse by its shift in spreads (5 at 8), coherence by its shift in standard
+deviations (5 at 4); a dead letter 2, an actor restarted 3, stopped 5. Mint a token for another gateway with
 troupe token --session S --role viewer.`,
   async run(args) {
     const options = parseWatchArgs(args);
@@ -100,7 +101,7 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
       `Option --channel must be a glob without dots or spaces, got "${channel}"`,
     );
   }
-  const minSeverity = num(args, "min-severity", 0, { min: 0, max: 1 });
+  const minSeverity = num(args, "min-severity", 1, { min: 1, max: 5, integer: true });
   const durationS = duration(args, "duration", 0);
   const count = num(args, "count", 0, { min: 1, integer: true });
   const dataDir = str(args, "data-dir") ?? DATA_DIR_DEFAULT;

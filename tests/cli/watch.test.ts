@@ -54,7 +54,7 @@ function publishMix(env: GatewayEnv): void {
     { id: "cols", src: "t" },
   );
   p("troupe.out.anomaly.BTC", columns); // data, not a finding
-  p("troupe.out.anomaly.BTC", anomaly("BTC", 0.3)); // under --min-severity 0.5
+  p("troupe.out.anomaly.BTC", anomaly("BTC", 0.3)); // severity 1, under --min-severity 2
   p("troupe.out.anomaly.ETH", anomaly("ETH", 0.95)); // outside --channel B*
   p("troupe.out.anomaly.BTC", anomaly("BTC", 0.9));
   p("troupe.out.collapse.BNB", collapse("BNB", 4));
@@ -105,14 +105,14 @@ test("troupe watch --json prints one NDJSON finding per line, filtered by kind, 
       "--channel",
       "B*",
       "--min-severity",
-      "0.5",
+      "2",
       "--count",
       "2",
     ]);
     const lines = out.trim().split("\n").map((l) => JSON.parse(l));
-    assert.equal(lines.map((l) => [l.kind, l.channel, l.severity > 0.5]), [
-      ["anomaly", "BTC", true],
-      ["collapse", "BNB", true],
+    assert.equal(lines.map((l) => [l.kind, l.channel, l.severity]), [
+      ["anomaly", "BTC", 5],
+      ["collapse", "BNB", 4],
     ]);
     assert.is(lines[0].time, "2027-01-15T08:00:00.000Z");
     assert.is(lines[0].strength, "score 0.90");
@@ -129,10 +129,13 @@ test("troupe watch prints a readable line per finding: time, kind, channel, what
     assert.is(lines.length, 4, out);
     assert.match(
       lines[0]!,
-      /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: value 110.*\[score 0\.30\]$/,
+      /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: value 110.*\[severity 1, score 0\.30\]$/,
     );
-    assert.match(lines[2]!, /anomaly {3}BTC .*\[score 0\.90\]$/);
-    assert.match(lines[3]!, /collapse {2}BNB +regime change up: mean 10 -> 20.*\[4\.0 spreads\]$/);
+    assert.match(lines[2]!, /anomaly {3}BTC .*\[severity 5, score 0\.90\]$/);
+    assert.match(
+      lines[3]!,
+      /collapse {2}BNB +regime change up: mean 10 -> 20.*\[severity 4, 4\.0 spreads\]$/,
+    );
   });
 });
 
@@ -144,7 +147,8 @@ test("troupe watch names a refused token and exits 1; usage errors exit 2", asyn
   });
   for (
     const [args, why] of [
-      [["--min-severity", "2"], /--min-severity must be <= 1, got "2"/],
+      [["--min-severity", "6"], /--min-severity must be <= 5, got "6"/],
+      [["--min-severity", "0.5"], /--min-severity must be a whole number, got "0.5"/],
       [["--kinds", "anomaly,weather"], /got "weather"/],
       [["--url", "http://x/stream", "--token", "t"], /--url must be ws:\/\/HOST:PORT\/stream/],
       [["--channel", "a.b"], /--channel must be a glob without dots/],

@@ -10,7 +10,8 @@
  * - coherence, by the standardized shift |z| of the absorption ratio: 1 below 1.5, 2 below 2,
  *   3 below 3, 4 below 4, 5 at 4 and above.
  *
- * Pure: the stage, the dashboard's bundle and the command read it alike.
+ * It lives in protocol/ because it is the meaning of the `peak_severity` an incident carries on
+ * the wire (incident.ts): the stage, the dashboard's bundle and the commands read it alike.
  */
 
 /** The kinds of finding that open incidents. */
