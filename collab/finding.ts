@@ -88,7 +88,11 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
       };
     }
     case "collapse": {
-      const [before, after] = [num(b.meanBefore), num(b.meanAfter)];
+      // The level just before the change and after it (older events have only the regime means).
+      const hasLevels = typeof b.levelBefore === "number" && typeof b.levelAfter === "number";
+      const [before, after] = hasLevels
+        ? [num(b.levelBefore), num(b.levelAfter)]
+        : [num(b.meanBefore), num(b.meanAfter)];
       const change = before !== 0 && Number.isFinite(before)
         ? ` (${signed((after - before) / Math.abs(before) * 100)}%)`
         : "";
@@ -96,10 +100,11 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
         kind: "collapse",
         ts_us: ts,
         channel: String(b.channel),
-        what: `regime change ${b.direction}: mean ${fmt(before)} -> ${fmt(after)}${change}, ` +
-          `spread ${fmt(num(b.spreadBefore))} -> ${fmt(num(b.spreadAfter))}, began ${
-            new Date(num(b.changeTs) / 1000).toISOString()
-          }`,
+        what: `regime change ${b.direction}: ${hasLevels ? "level" : "mean"} ${fmt(before)} -> ${
+          fmt(after)
+        }${change}, spread ${fmt(num(b.spreadBefore))} -> ${fmt(num(b.spreadAfter))}, began ${
+          new Date(num(b.changeTs) / 1000).toISOString()
+        }`,
         strength: `${num(b.severity).toFixed(1)} ${SEVERITY_MEASURE.collapse}`,
         severity: findingSeverity("collapse", b),
       };

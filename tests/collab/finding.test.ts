@@ -82,6 +82,24 @@ test("findingsOf() reads collapse change points and coherence regime changes, se
   assert.is(c!.kind, "collapse");
   assert.match(c!.what, "regime change up: mean 1 -> 3 (+200.0%)");
   assert.is(c!.severity, 3); // 2 spreads
+  const crash = encodeEventEnvelope(meta("collapse"), {
+    type: "collapse",
+    ts: TS,
+    channel: "SYM001",
+    changeTs: TS - 40_000,
+    changeIndex: 7849,
+    delaySamples: 4,
+    meanBefore: 120.65,
+    meanAfter: 139.84,
+    spreadBefore: 3,
+    spreadAfter: 2,
+    levelBefore: 151.2,
+    levelAfter: 139.84,
+    direction: "down",
+    severity: 4.3,
+  });
+  const [k] = findingsOf("troupe.out.collapse.SYM001", crash, 0);
+  assert.match(k!.what, "regime change down: level 151.2 -> 139.84 (-7.5%)");
   assert.is(c!.strength, "2.0 spreads");
   assert.is(c!.detail.shift_spreads, 2);
   assert.not.ok("severity" in c!.detail, "one meaning per word: detail has no other severity");
