@@ -15,7 +15,7 @@ import {
   type EnvelopeInit,
 } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
-import { isValidName, outSubject } from "./subjects.ts";
+import { isValidName, outSubject, sysSubject } from "./subjects.ts";
 
 /** The envelope type of an incident update. */
 export const INCIDENT_TYPE = "incident";
@@ -78,6 +78,50 @@ export interface Incident {
 /** `troupe.out.incident.<kind>`: the incidents of one kind of finding. */
 export function incidentSubject(kind: string): string {
   return outSubject(INCIDENT_ACTOR, kind);
+}
+
+/** `troupe.sys.incidents.list`: ask the incident stage for its incidents (`troupe incidents`). */
+export function incidentListSubject(): string {
+  return sysSubject("incidents", "list");
+}
+
+/** The envelope type of the stage's answer: the incidents it holds. */
+export const INCIDENT_LIST_TYPE = "incidents";
+
+/** Incidents one answer lists, at most. */
+export const INCIDENT_LIST_MAX = 1024;
+
+/** Encodes the stage's answer: its open incidents and its recently resolved ones, oldest first. */
+export function encodeIncidentList(
+  meta: Omit<EnvelopeInit, "body" | "type">,
+  incidents: readonly Incident[],
+): Uint8Array {
+  return encodeEnvelope({
+    ...meta,
+    type: INCIDENT_LIST_TYPE,
+    body: { incidents: incidents.slice(-INCIDENT_LIST_MAX).map(incidentBody) },
+  });
+}
+
+/** Decodes and validates the stage's answer. */
+export function decodeIncidentList(bytes: Uint8Array, limits: DecodeLimits = {}): Incident[] {
+  const envelope = decodeEnvelope(bytes, limits);
+  if (envelope.type !== INCIDENT_LIST_TYPE) {
+    throw bad("type", envelope.type, `must be "${INCIDENT_LIST_TYPE}"`);
+  }
+  const m = map(envelope.body, "body");
+  return list(m.incidents, "body.incidents", INCIDENT_LIST_MAX).map((raw, i) => {
+    try {
+      return readIncident(raw);
+    } catch (err) {
+      const e = err as ProtocolError;
+      const field = `body.incidents[${i}]${(e.field ?? "").replace(/^body/, "")}`;
+      throw new ProtocolError(e.reason, e.message.replace(`"${e.field}"`, `"${field}"`), {
+        field,
+        value: e.value,
+      });
+    }
+  });
 }
 
 /** Encodes an incident update as an envelope of type `incident` whose body is the incident. */

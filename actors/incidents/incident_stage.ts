@@ -12,9 +12,11 @@ import {
   type BusSubscription,
   decodeEnvelope,
   encodeIncident,
+  encodeIncidentList,
   findingSeverity,
   type Incident,
   INCIDENT_KINDS,
+  incidentListSubject,
   incidentSubject,
   isIncidentKind,
   outPattern,
@@ -80,12 +82,23 @@ export interface IncidentStageOptions {
   silenced?: (incident: Incident) => boolean;
 }
 
+/** Resolved incidents a stage keeps to list, at most (the newest). */
+export const RESOLVED_KEPT_MAX = 256;
+
+/** Incidents a stage has seen change, per kind: opened, fired, resolved. */
+export interface IncidentCounts {
+  opened: number;
+  fired: number;
+  resolved: number;
+}
+
 /** The kernel with its publishing: fed findings' bytes, it publishes the updates they make. */
 export class IncidentStage {
   readonly #state: IncidentKernelState;
   readonly #publish: IncidentStageOptions["publish"];
-  readonly #counts = new Map<string, number>();
+  readonly #counts = new Map<string, IncidentCounts>();
   readonly #wasFiring = new Set<string>();
+  readonly #resolved = new Map<string, Incident>();
 
   constructor(options: IncidentStageOptions) {
     this.#state = initIncidents(options.config, options.silenced ?? (() => false));
@@ -113,33 +126,65 @@ export class IncidentStage {
     return openIncidents(this.#state);
   }
 
-  /** Incidents that fired, by kind, since the stage started. */
-  firedByKind(): ReadonlyMap<string, number> {
+  /** The open incidents and the last RESOLVED_KEPT_MAX resolved ones, oldest first by start. */
+  list(): Incident[] {
+    return [...this.#resolved.values(), ...this.open()].sort((a, b) =>
+      a.first_us - b.first_us || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    );
+  }
+
+  /** Per kind, incidents opened, fired and resolved since the stage started. */
+  counts(): ReadonlyMap<string, IncidentCounts> {
     return this.#counts;
+  }
+
+  #count(kind: string): IncidentCounts {
+    let c = this.#counts.get(kind);
+    if (!c) this.#counts.set(kind, c = { opened: 0, fired: 0, resolved: 0 });
+    return c;
   }
 
   #emit(updates: IncidentUpdate[]): void {
     for (const u of updates) {
-      if (u.incident.state === "firing" && !this.#wasFiring.has(u.incident.id)) {
-        this.#wasFiring.add(u.incident.id);
-        this.#counts.set(u.incident.kind, (this.#counts.get(u.incident.kind) ?? 0) + 1);
+      const i = u.incident;
+      if (u.n === 0) this.#count(i.kind).opened++;
+      if (i.state === "firing" && !this.#wasFiring.has(i.id)) {
+        this.#wasFiring.add(i.id);
+        this.#count(i.kind).fired++;
       }
-      if (u.incident.state === "resolved") this.#wasFiring.delete(u.incident.id);
+      if (i.state === "resolved") {
+        this.#wasFiring.delete(i.id);
+        this.#count(i.kind).resolved++;
+        this.#resolved.set(i.id, i);
+        if (this.#resolved.size > RESOLVED_KEPT_MAX) {
+          this.#resolved.delete(this.#resolved.keys().next().value!);
+        }
+      }
       const { subject, data } = encodeIncidentUpdate(u);
       this.#publish(subject, data);
     }
   }
 }
 
-/** Runs a stage on `bus`: the actors' findings in, the incident updates out. */
+/**
+ * Runs a stage on `bus`: the actors' findings in, the incident updates out, and an answer on
+ * `troupe.sys.incidents.list` with the incidents it holds (`troupe incidents`).
+ */
 export function runIncidentStage(
   bus: Bus,
   options: Omit<IncidentStageOptions, "publish">,
 ): { stage: IncidentStage; stop: () => void } {
   const stage = new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
+  let answers = 0;
   const subs: BusSubscription[] = INCIDENT_KINDS.map((kind) =>
     bus.subscribe(outPattern(kind), (m) => stage.take(m.data))
   );
+  subs.push(bus.subscribe(incidentListSubject(), (m) => {
+    if (!m.reply) return;
+    const ts = stage.list().reduce((t, i) => Math.max(t, i.last_us), 0);
+    const meta = { id: `${INCIDENT_SRC}:list:${++answers}`, src: INCIDENT_SRC, ts };
+    bus.publish(m.reply, encodeIncidentList(meta, stage.list()));
+  }));
   return {
     stage,
     stop: () => {

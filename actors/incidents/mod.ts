@@ -18,6 +18,7 @@ export {
   resilence,
   stepIncidents,
 } from "./incident_kernel.ts";
+export { registerIncidentMetrics } from "./incident_metrics.ts";
 export {
   incidentMachine,
   type IncidentMachineContext,
@@ -26,9 +27,11 @@ export {
 export {
   encodeIncidentUpdate,
   INCIDENT_SRC,
+  type IncidentCounts,
   incidentFindingOf,
   IncidentStage,
   type IncidentStageOptions,
+  RESOLVED_KEPT_MAX,
   runIncidentStage,
 } from "./incident_stage.ts";
 export {

@@ -9,7 +9,12 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { ACTOR_KINDS, defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
+import {
+  ACTOR_KINDS,
+  defaultIncidentConfig,
+  registerIncidentMetrics,
+  runIncidentStage,
+} from "../../actors/mod.ts";
 import { scanHostService } from "../../actors/scan/mod.ts";
 import {
   defaultHostConfig,
@@ -255,6 +260,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     }
     // One incident stage for the cluster, on the bus: the findings in, troupe.out.incident.* out.
     const incidents = runIncidentStage(bus, { config: incidentConfig });
+    registerIncidentMetrics(launched.host.metrics.registry, incidents.stage);
     const httpUrl = `http://127.0.0.1:${launched.host.httpPort}`;
     // troupe scan finds the host's port through this file, wherever it listens.
     writeHttpUrl(dataDir, httpUrl);

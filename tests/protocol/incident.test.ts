@@ -2,9 +2,12 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
   decodeIncident,
+  decodeIncidentList,
   encodeEnvelope,
   encodeIncident,
+  encodeIncidentList,
   type Incident,
+  incidentListSubject,
   incidentSubject,
   parseSubject,
   ProtocolError,
@@ -46,6 +49,25 @@ test("encodeIncident() and decodeIncident() round-trip an incident and its envel
   assert.is(envelope.id, META.id);
   assert.is(envelope.ts, META.ts);
   assert.equal(encodeIncident(META, incident), bytes);
+});
+
+test("encodeIncidentList() and decodeIncidentList() round-trip; a bad member is named by its place", () => {
+  const two = [crash(), { ...crash(), id: "collapse-1-SYM001", kind: "collapse", links: [] }];
+  assert.equal(decodeIncidentList(encodeIncidentList(META, two)), two);
+  assert.equal(decodeIncidentList(encodeIncidentList(META, [])), []);
+  const bad = encodeEnvelope({
+    ...META,
+    type: "incidents",
+    body: { incidents: [crash(), { ...crash(), state: "done" }] },
+  });
+  try {
+    decodeIncidentList(bad);
+    assert.unreachable("refused");
+  } catch (err) {
+    assert.is((err as ProtocolError).field, "body.incidents[1].state");
+    assert.match((err as Error).message, /"body.incidents\[1\].state" must be one of/);
+  }
+  assert.is(incidentListSubject(), "troupe.sys.incidents.list");
 });
 
 test("incidentSubject() is troupe.out.incident.<kind>", () => {
