@@ -30,7 +30,7 @@ export const defaultIncidentConfig: IncidentConfig = {
   group_window_us: 5_000_000,
   for_us: 2_000_000,
   hold_us: 30_000_000,
-  fire_severity_min: 4,
+  fire_severity_min: 2,
   fire_members_min: 2,
   link_window_us: 5_000_000,
   reorder_us: 2_000_000,

@@ -30,6 +30,11 @@ export interface IncidentFinding {
   ts_us: number;
   /** 1 to 5 (severity.ts). */
   severity: number;
+  /**
+   * Whether it may open an incident (default true). A coherence group's return to `normal` ends
+   * an episode rather than starting one: it joins its group's open incident, or is passed over.
+   */
+  opens?: boolean;
 }
 
 /** One incident update to publish: the incident as it now is, its update number and time. */
@@ -190,6 +195,7 @@ function update(o: OpenIncident, ts_us: number): IncidentUpdate {
 function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[]): void {
   const o = joinable(s, f);
   if (o === undefined) {
+    if (f.opens === false) return;
     const opened = openIncident(s, f);
     s.open.set(opened.incident.id, opened);
     link(s, opened, f, out);
@@ -216,6 +222,7 @@ function joinable(s: IncidentKernelState, f: IncidentFinding): OpenIncident | un
     const i = o.incident;
     if (i.kind !== f.kind) continue;
     if (i.members.some((m) => m.channel === f.channel)) return o;
+    if (f.opens === false) continue;
     if (!inWindow && f.ts_us - i.first_us <= s.config.group_window_us) inWindow = o;
   }
   return inWindow;

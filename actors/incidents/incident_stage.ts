@@ -48,13 +48,20 @@ export function incidentFindingOf(data: Uint8Array): IncidentFinding | undefined
   const body = (env.body ?? {}) as Record<string, unknown>;
   const channel = env.type === "coherence" ? body.group : body.channel;
   if (typeof channel !== "string") return undefined;
-  return {
-    id: env.id,
-    kind: env.type,
-    channel,
-    ts_us: env.ts,
-    severity: findingSeverity(env.type, body),
-  };
+  return findingOfEvent({ id: env.id, kind: env.type, channel, ts_us: env.ts }, body);
+}
+
+/**
+ * The kernel's finding of an event of `kind` with `body`: its severity on the kind's scale, and
+ * whether it may open an incident (a coherence group's return to `normal` may not).
+ */
+export function findingOfEvent(
+  head: Omit<IncidentFinding, "severity" | "opens">,
+  body: Record<string, unknown>,
+): IncidentFinding {
+  const f: IncidentFinding = { ...head, severity: findingSeverity(head.kind, body) };
+  if (head.kind === "coherence" && body.state === "normal") f.opens = false;
+  return f;
 }
 
 /** The bytes of an incident update, with its deterministic envelope id. */

@@ -26,6 +26,7 @@ export {
 } from "./incident_machine.ts";
 export {
   encodeIncidentUpdate,
+  findingOfEvent,
   INCIDENT_SRC,
   type IncidentCounts,
   incidentFindingOf,

@@ -86,7 +86,7 @@ test("a lone low-severity finding stays pending and resolves without firing", ()
     kind: "anomaly",
     channel: "SYM001",
     ts_us: T0,
-    severity: 2,
+    severity: 1,
   }]));
   assert.is(incidents.length, 1);
   assert.is(incidents[0]!.state, "resolved");
@@ -136,6 +136,25 @@ test("findings past the grouping window open a new incident; a member's repeat j
   assert.is(incidents[0]!.members.length, 8);
   assert.is(incidents[0]!.members[0]!.findings, 2);
   assert.equal(incidents[1]!.members.map((m) => m.channel), ["SYM009"]);
+});
+
+test("a coherence group's return to normal opens no incident; it joins its group's open one", () => {
+  const coherence = (id: string, ts_us: number, opens?: boolean): IncidentFinding => ({
+    id,
+    kind: "coherence",
+    channel: "all",
+    ts_us,
+    severity: 2,
+    ...(opens === undefined ? {} : { opens }),
+  });
+  const alone = lastOf(run([coherence("n", T0, false)]));
+  assert.equal(alone, []);
+  const episode = lastOf(run([coherence("c", T0), coherence("n", T0 + 600_000_000, false)]));
+  assert.is(episode.length, 1, "the return came after the episode resolved: none for it");
+  assert.is(episode[0]!.findings, 1);
+  const quick = lastOf(run([coherence("c", T0), coherence("n", T0 + 10_000_000, false)]));
+  assert.is(quick.length, 1);
+  assert.is(quick[0]!.findings, 2);
 });
 
 test.run();
