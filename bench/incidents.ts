@@ -16,7 +16,7 @@
  *   across every channel and kind, over the hours of both;
  * - `coherence_changes_per_minute`: coherence state changes per minute of event time on a quiet
  *   market paced as `troupe up` paces its feed by default (8 symbols, 2,000 samples/s: a tick every
- *   4 ms, the coherence bars 5 ticks), for 2 minutes: what a user of `troupe up` sees. (On the
+ *   4 ms, the coherence bars 5 ticks), for 10 minutes: what a user of `troupe up` sees. (On the
  *   1 s ticks of the other figures the same flapping per bar is 250 times fewer per minute.)
  *
  * Every figure is the worst seed's over `--seeds`; a line per seed is logged.
@@ -51,7 +51,7 @@ const QUIET_METRICS_SAMPLES = 20_160;
 /** `troupe up`'s default pace: 8 channels at 2,000 samples/s, so a tick every 4 ms. */
 const UP_CHANNELS = 8;
 const UP_INTERVAL_US = 4_000;
-const UP_QUIET_SAMPLES = 30_000;
+const UP_QUIET_SAMPLES = 150_000;
 
 /** A labelled event: its window and channels (none: a feed-wide regime, met by coherence). */
 export interface LabelledEvent {
