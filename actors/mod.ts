@@ -21,3 +21,4 @@ export const ACTOR_KINDS: Readonly<Record<string, AnyActorDefinition>> = {
 export { anomalyActor, barsActor, coherenceActor, collapseActor, statsActor };
 /** The math kernels share, computed the same, bit for bit, on every runtime (see the file). */
 export * from "./math/mod.ts";
+export * from "./incidents/mod.ts";

@@ -63,6 +63,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "what the actors find, live: one line per finding, or NDJSON",
     load: () => import("./commands/watch.ts"),
   },
+  incidents: {
+    summary: "the incidents: findings grouped, pending, firing or resolved",
+    load: () => import("./commands/incidents.ts"),
+  },
 };
 
 function unrefTimeout(fn: () => void, ms: number): void {

@@ -1,23 +1,24 @@
 /**
  * What the actors found, read off the wire: a `Finding` is one event worth a person's attention,
  * decoded from a message the stream gateway relays. `troupe watch`, `troupe up`'s status and the
- * dashboard's event list read the same findings. Per kind:
+ * dashboard's event list read the same findings, so they show the same words and the same severity.
+ * Severity is one number per finding, 1 (worth a glance) to 5 (act now), on its kind's own scale
+ * (`actors/incidents/severity.ts`, the README's table):
  *
- * - `anomaly`: an incident opened (`anomaly` event on `troupe.out.anomaly.<channel>`); severity is
- *   its score in [0, 1];
- * - `collapse`: a confirmed change point (`troupe.out.collapse.<channel>`); its own severity is
- *   the shift in spreads (|Δmean|/spread + |log2 spread ratio|), mapped to [0, 1] as
- *   1 - exp(-s/2) (1 spread: 0.39, 2: 0.63, 4: 0.86);
- * - `coherence`: the group changed regime (`troupe.out.coherence.<group>`); severity maps the
- *   standardized shift of the absorption ratio the same way;
+ * - `anomaly`: an incident opened (`anomaly` event on `troupe.out.anomaly.<channel>`), by its score;
+ * - `collapse`: a confirmed change point (`troupe.out.collapse.<channel>`), by the shift in spreads
+ *   (|Δmean|/spread + |log2 spread ratio|, the event's own `severity` field, shown in `detail` as
+ *   `shift_spreads` so that one word has one meaning);
+ * - `coherence`: the group changed regime (`troupe.out.coherence.<group>`), by |standardized shift|;
  * - `scan`: a symbol a scan matched (`troupe.scan.<id>.results`), no severity;
- * - `dlq`: a dead letter (`troupe.dlq.<reason>`), severity 1;
- * - `actor`: an actor stopped after repeated failures (`troupe.sys.actor.stopped`), severity 1.
+ * - `dlq`: a dead letter (`troupe.dlq.<reason>`), 2: a message was lost, nothing is wrong with the
+ *   feed's numbers;
+ * - `actor`: an actor restarted after a failure (3) or stopped after repeated failures (5).
  *
  * Per-sample outputs (columns frames), stats and bars are data, not findings. Pure: no `node:`
  * import, so it bundles for the browser.
  */
-import { decodeEnvelope, decodeValue } from "../protocol/mod.ts";
+import { decodeEnvelope, decodeValue, findingSeverity, SEVERITY_MEASURE } from "../protocol/mod.ts";
 
 /** The kinds of finding. */
 export const FINDING_KINDS = ["anomaly", "collapse", "coherence", "scan", "dlq", "actor"] as const;
@@ -46,7 +47,7 @@ export interface Finding {
   what: string;
   /** How strong, in the kind's own measure (`score 0.97`, `4.2 spreads`). */
   strength: string;
-  /** In [0, 1], comparable across kinds; null where the kind has none (scan hits). */
+  /** 1 to 5 on the kind's scale (see the module); null where the kind has none (scan hits). */
   severity: number | null;
   subject: string;
   /** The event as published (its body, plus `type`). */
@@ -63,7 +64,7 @@ export function findingsOf(subject: string, data: Uint8Array, nowUs: number): Fi
     const env = decodeEnvelope(data);
     const body = (env.body ?? {}) as Record<string, unknown>;
     const f = eventFinding(env.type, body, env.ts);
-    return f ? [{ ...f, subject, detail: { type: env.type, ...body } }] : [];
+    return f ? [{ ...f, subject, detail: detailOf(env.type, body) }] : [];
   } catch {
     return [];
   }
@@ -75,31 +76,37 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
   switch (type) {
     case "anomaly": {
       const [value, lower, upper] = [num(b.value), num(b.lower), num(b.upper)];
-      const outside = value > upper ? ", above the band" : value < lower ? ", below the band" : "";
       return {
         kind: "anomaly",
         ts_us: ts,
         channel: String(b.channel),
         what: `incident: value ${fmt(value)}, expected ${fmt(num(b.expected))}, band ${
           fmt(lower)
-        }..${fmt(upper)}${outside}`,
+        }..${fmt(upper)}, ${whereInBand(value, lower, upper)}`,
         strength: `score ${num(b.score).toFixed(2)}`,
-        severity: clamp01(num(b.score)),
+        severity: findingSeverity("anomaly", b),
       };
     }
     case "collapse": {
-      const s = num(b.severity);
+      // The level just before the change and after it (older events have only the regime means).
+      const hasLevels = typeof b.levelBefore === "number" && typeof b.levelAfter === "number";
+      const [before, after] = hasLevels
+        ? [num(b.levelBefore), num(b.levelAfter)]
+        : [num(b.meanBefore), num(b.meanAfter)];
+      const change = before !== 0 && Number.isFinite(before)
+        ? ` (${signed((after - before) / Math.abs(before) * 100)}%)`
+        : "";
       return {
         kind: "collapse",
         ts_us: ts,
         channel: String(b.channel),
-        what: `regime change ${b.direction}: mean ${fmt(num(b.meanBefore))} -> ${
-          fmt(num(b.meanAfter))
-        }, spread ${fmt(num(b.spreadBefore))} -> ${fmt(num(b.spreadAfter))}, began ${
+        what: `regime change ${b.direction}: ${hasLevels ? "level" : "mean"} ${fmt(before)} -> ${
+          fmt(after)
+        }${change}, spread ${fmt(num(b.spreadBefore))} -> ${fmt(num(b.spreadAfter))}, began ${
           new Date(num(b.changeTs) / 1000).toISOString()
         }`,
-        strength: `${s.toFixed(1)} spreads`,
-        severity: saturate(s),
+        strength: `${num(b.severity).toFixed(1)} ${SEVERITY_MEASURE.collapse}`,
+        severity: findingSeverity("collapse", b),
       };
     }
     case "coherence": {
@@ -114,8 +121,8 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
         channel: String(b.group),
         what: `${b.from} -> ${b.state}, absorption ratio ${num(b.ratio).toFixed(2)}` +
           (names.length ? `, top ${names.join(", ")}` : ""),
-        strength: `shift ${shift.toFixed(1)} sd`,
-        severity: saturate(Math.abs(shift)),
+        strength: `shift ${shift.toFixed(1)} ${SEVERITY_MEASURE.coherence}`,
+        severity: findingSeverity("coherence", b),
       };
     }
     case "dead_letter":
@@ -125,7 +132,7 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
         channel: String(b.reason),
         what: `dead letter from ${b.subject}${b.actor ? ` in ${b.actor}` : ""}: ${b.error}`,
         strength: "dead letter",
-        severity: 1,
+        severity: DLQ_SEVERITY,
       };
     case "actor_stopped":
       return {
@@ -134,7 +141,7 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
         channel: String(b.stream),
         what: `actor stopped after repeated failures: ${b.error}`,
         strength: "stopped",
-        severity: 1,
+        severity: 5,
       };
     case "actor_restarted":
       return {
@@ -144,7 +151,7 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
         what: `actor restarted after failure ${num(b.failures)} (backoff ${num(b.delay_ms)} ms): ` +
           `${b.error}`,
         strength: "restarted",
-        severity: 0.5,
+        severity: 3,
       };
     default:
       return undefined;
@@ -167,22 +174,56 @@ function scanFindings(subject: string, data: Uint8Array, nowUs: number): Finding
   }));
 }
 
-/** One readable line: time, kind, channel, what, how strong. */
+/** A dead letter's severity: a message was lost; the numbers the feed carries are not in doubt. */
+export const DLQ_SEVERITY = 2;
+
+/** One readable line: time (with its date), kind, channel, what, severity and how strong. */
 export function formatFinding(f: Finding): string {
   const time = new Date(f.ts_us / 1000).toISOString().replace("T", " ").slice(0, 23);
-  return `${time}  ${f.kind.padEnd(9)} ${f.channel.padEnd(12)} ${f.what}  [${f.strength}]`;
+  const sev = f.severity === null ? "" : `severity ${f.severity}, `;
+  return `${time}  ${f.kind.padEnd(9)} ${f.channel.padEnd(12)} ${f.what}  [${sev}${f.strength}]`;
+}
+
+/**
+ * An event time for a list of today's events: the time of day (UTC, to the millisecond) when it
+ * is on the day of `nowMs`, else the date before it, so a CSV's timestamps from another day do not
+ * pass for today's.
+ */
+export function findingTime(tMs: number, nowMs: number): string {
+  const iso = new Date(tMs).toISOString();
+  const today = new Date(nowMs).toISOString().slice(0, 10);
+  return iso.slice(0, 10) === today
+    ? iso.slice(11, 23)
+    : `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+}
+
+/**
+ * Where a value sits against its band: above or below it only when it is outside; inside, the
+ * score came from another view (the level's band is one of several: slope, jump size, flat run,
+ * slow shift, time of day), and it says so.
+ */
+export function whereInBand(value: number, lower: number, upper: number): string {
+  if (value > upper) return "above the band";
+  if (value < lower) return "below the band";
+  if (value >= lower && value <= upper) {
+    return "inside the band (scored by another view: slope, jump, flat run, shift or time of day)";
+  }
+  return "band unknown";
+}
+
+/** The event's body for `detail`, with collapse's `severity` (a shift in spreads) named for what it is. */
+function detailOf(type: string, body: Record<string, unknown>): Record<string, unknown> {
+  if (type !== "collapse" || !("severity" in body)) return { type, ...body };
+  const { severity, ...rest } = body;
+  return { type, ...rest, shift_spreads: severity };
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
 }
 
 function num(x: unknown): number {
   return typeof x === "number" ? x : NaN;
-}
-
-function clamp01(x: number): number {
-  return x !== x ? 0 : Math.min(1, Math.max(0, x));
-}
-
-function saturate(x: number): number {
-  return x !== x ? 0 : 1 - Math.exp(-x / 2);
 }
 
 function fmt(x: number): string {

@@ -119,3 +119,4 @@ export {
   findingsOf,
   formatFinding,
 } from "./finding.ts";
+export { formatIncident, incidentJson, incidentNews, LINE_CHANNELS_MAX } from "./incident_line.ts";

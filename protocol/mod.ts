@@ -12,3 +12,5 @@ export type * from "./kernel.ts";
 export type * from "./actor_definition.ts";
 export * from "./config_error.ts";
 export { TROUPE_VERSION } from "./version.ts";
+export * from "./incident.ts";
+export * from "./severity.ts";

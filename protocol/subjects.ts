@@ -40,6 +40,11 @@ export function outSubject(actor: string, key: string): string {
   return `${SUBJECT_ROOT}.out.${checkName(actor, "actor")}.${checkName(key, "key")}`;
 }
 
+/** `troupe.out.<actor>.*`: the pattern of every output of one kind. */
+export function outPattern(actor: string): string {
+  return `${SUBJECT_ROOT}.out.${checkName(actor, "actor")}.*`;
+}
+
 /** `troupe.ctl.<actor>[.<key>]`: control messages for every instance of a kind, or one. */
 export function ctlSubject(actor: string, key?: string): string {
   const base = `${SUBJECT_ROOT}.ctl.${checkName(actor, "actor")}`;

@@ -21,6 +21,15 @@ import { metricsCollapseConfig } from "../actors/collapse/mod.ts";
 export const DEMO_BAR_TICKS = 5;
 /** Coherence bars before its shift is trusted. */
 export const DEMO_WARMUP_BARS = 50;
+/**
+ * Bars in a row a new coherence phase must hold (coherence's `change_for_bars`). The demo's bars
+ * are short (5 ticks: 20 ms at troupe up's default pace), and the shift of a calm market pokes past
+ * its thresholds for a few bars at a time: without it a quiet market changed phase 57 times a
+ * minute at that pace (`troupe bench incidents`, seed 1), 34 with 10 bars, 10.5 with 25, 1.0 with
+ * 50; the share of time in the right regime (`troupe bench detect`, seed 1) went 0.870, 0.868,
+ * 0.859, 0.825 (always normal: 0.809; 60 bars: 0.812). 50 is where flapping stops.
+ */
+export const DEMO_CHANGE_FOR_BARS = 50;
 /** Crashes per tick (calm regime) of the demo's market feed. */
 export const DEMO_CRASH_RATE = 2e-4;
 /**
@@ -67,6 +76,7 @@ export function demoActorConfigs(intervalUs: number): Record<string, Record<stri
       half_life_bars: 10,
       shift_short_half_life_bars: 5,
       shift_long_half_life_bars: 200,
+      change_for_bars: DEMO_CHANGE_FOR_BARS,
     },
   };
 }
@@ -78,9 +88,8 @@ export function describeDemo(intervalUs: number): string {
     `${DEMO_MIN_GAP_TICKS} (a shock takes several ticks), noise_half_life_samples ` +
     `${DEMO_NOISE_HALF_LIFE} (volatility clusters); coherence bars of ` +
     `${DEMO_BAR_TICKS} ticks (${bar} ms), warm-up ${DEMO_WARMUP_BARS} bars ` +
-    `(${(bar * DEMO_WARMUP_BARS / 1000).toFixed(1)} s); crashes every ~${
-      Math.round(1 / DEMO_CRASH_RATE)
-    } ticks`;
+    `(${(bar * DEMO_WARMUP_BARS / 1000).toFixed(1)} s), a phase held ${DEMO_CHANGE_FOR_BARS} ` +
+    `bars before it changes; crashes every ~${Math.round(1 / DEMO_CRASH_RATE)} ticks`;
 }
 
 /** Per-kind configuration over the defaults for service metrics (the metrics feed, or a user's). */

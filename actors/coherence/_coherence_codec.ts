@@ -12,7 +12,8 @@ import {
 
 const MAGIC = 0x54434f48; // "TCOH"
 // 2: the phase (the hysteresis the machine held) is in the state.
-const FORMAT = 2;
+// 3: the pending phase and its bars (change_for_bars).
+const FORMAT = 3;
 const PHASES: readonly CoherencePhase[] = ["normal", "coherent", "fragmented"];
 
 /** Serialises the state exactly (only the `m` channels in use). */
@@ -25,6 +26,8 @@ export function saveCoherence(s: CoherenceState): Uint8Array {
   w.u32(s.entered);
   w.u32(s.kq);
   w.u32(PHASES.indexOf(s.phase));
+  w.u32(PHASES.indexOf(s.pendingPhase));
+  w.u32(s.pendingBars);
   for (
     const x of [
       s.newestBucket,
@@ -85,6 +88,12 @@ export function loadCoherence(bytes: Uint8Array): CoherenceState {
   const phase = PHASES[r.u32()];
   if (phase === undefined) throw new RangeError("Cannot load a coherence state: unknown phase");
   s.phase = phase;
+  const pending = PHASES[r.u32()];
+  if (pending === undefined) {
+    throw new RangeError("Cannot load a coherence state: unknown pending phase");
+  }
+  s.pendingPhase = pending;
+  s.pendingBars = r.u32();
   s.newestBucket = r.f64();
   s.firstBucket = r.f64();
   s.closedBucket = r.f64();

@@ -87,6 +87,9 @@ export interface CoherenceState {
   lastIterations: number;
   /** The group's phase after the last closed bar. */
   phase: CoherencePhase;
+  /** The phase the last bars point to, and for how many bars in a row (`change_for_bars`). */
+  pendingPhase: CoherencePhase;
+  pendingBars: number;
   counters: Float64Array;
   /** Scratch, rebuilt on load: nothing in it survives a bar. */
   scratch: Scratch;
@@ -214,6 +217,8 @@ export function allocate(config: CoherenceConfig, group: string, cap: number, qc
     ratioCount: 0,
     lastIterations: 0,
     phase: "normal",
+    pendingPhase: "normal",
+    pendingBars: 0,
     counters: new Float64Array(COUNTER_NAMES.length),
     scratch: newScratch(cap),
   };

@@ -54,6 +54,12 @@ export interface CoherenceConfig {
   fragmented_enter: number;
   /** Shift at or above which a fragmented group is normal again. */
   fragmented_exit: number;
+  /**
+   * Bars in a row a new phase must hold before the group takes it (the `for` duration; 0 and 1:
+   * at once). A shift that pokes past a threshold for fewer bars changes nothing, so a steady
+   * feed does not flap.
+   */
+  change_for_bars: number;
 }
 
 /** The group every channel belongs to when no groups are configured. */
@@ -79,6 +85,7 @@ export const defaultCoherenceConfig: CoherenceConfig = Object.freeze({
   coherent_exit: 0.5,
   fragmented_enter: -1,
   fragmented_exit: -0.5,
+  change_for_bars: 0,
 }) as CoherenceConfig;
 
 const NUMBER_FIELDS: Record<
@@ -102,6 +109,7 @@ const NUMBER_FIELDS: Record<
   coherent_exit: {},
   fragmented_enter: {},
   fragmented_exit: {},
+  change_for_bars: { min: 0, max: 1_000_000, integer: true },
 };
 
 const KNOWN = ["groups", ...Object.keys(NUMBER_FIELDS)];

@@ -245,7 +245,16 @@ function isReady(s: CoherenceState): boolean {
 function judge(s: CoherenceState, ts: number): void {
   if (!isReady(s)) return;
   const to = nextPhase(s.phase, s.shift, s.config);
-  if (to === s.phase) return;
+  if (to === s.phase) {
+    s.pendingBars = 0;
+    return;
+  }
+  if (to !== s.pendingPhase || s.pendingBars === 0) {
+    s.pendingPhase = to;
+    s.pendingBars = 0;
+  }
+  if (++s.pendingBars < s.config.change_for_bars) return;
+  s.pendingBars = 0;
   s.scratch.changes.push({
     ts,
     from: s.phase,

@@ -104,7 +104,8 @@ export function describeCoherence(s: CoherenceState): Record<string, unknown> {
 export const coherenceActor: ActorDefinition<CoherenceState, CoherenceConfig, CoherenceResult> = {
   kind: "coherence",
   // 2: the kernel judges the phase per bar and the machine announces every change (format 2).
-  version: 2,
+  // 3: a new phase must hold change_for_bars bars in a row (format 3).
+  version: 3,
   defaultConfig: defaultCoherenceConfig,
   parseConfig: parseCoherenceConfig,
   route: groupsOf,

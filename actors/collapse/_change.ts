@@ -14,6 +14,8 @@ import {
   HISTORY_SAMPLES,
 } from "./_state.ts";
 
+/** Samples before a change its level before is measured on, at least (when the ring holds them). */
+export const LEVEL_SAMPLES_MIN = 5;
 /** The largest severity reported (a step out of a perfectly flat line would be infinite). */
 export const SEVERITY_MAX = 1e6;
 /** The noise scale is at least this fraction of the level (and never below SCALE_FLOOR_ABS). */
@@ -38,9 +40,17 @@ export interface CollapseChange {
   /** The same over the new regime so far (changeIndex .. index). */
   meanAfter: number;
   spreadAfter: number;
-  /** "up" when the new regime's mean is at or above the old one's. */
+  /**
+   * The level just before the change (the mean of the last valid samples before it, as many as
+   * the new regime has so far, at least LEVEL_SAMPLES_MIN) and the new regime's level so far. The
+   * previous regime's mean can be far from where it ended: a price that rose through a regime and
+   * then fell 10% has a regime mean below its fall (a crash once read "up: mean 146.80 → 149.87").
+   */
+  levelBefore: number;
+  levelAfter: number;
+  /** "up" when the level after the change is at or above the level just before it. */
   direction: "up" | "down";
-  /** |mean shift| / old spread + |log2(spread ratio)|, spreads floored, capped at SEVERITY_MAX. */
+  /** |level shift| / old spread + |log2(spread ratio)|, spreads floored, capped at SEVERITY_MAX. */
   severity: number;
   /** Posterior probability of a new regime when it was confirmed. */
   probability: number;
@@ -90,11 +100,14 @@ export function confirmChange(
     c,
   );
   const after = segmentMoments(state, { n: 0, mean: 0, m2: 0 }, c, j + 1);
+  const k = Math.max(j + 1 - c, LEVEL_SAMPLES_MIN);
+  const lastBefore = segmentMoments(state, { n: 0, mean: 0, m2: 0 }, Math.max(ringFrom, c - k), c);
+  const levelBefore = lastBefore.n > 0 ? lastBefore.mean : before.mean;
   const floor = scaleFloor(before.mean);
   const sb = Math.max(before.spread, floor);
   const sa = Math.max(after.spread, floor);
   const severity = Math.min(
-    Math.abs(after.mean - before.mean) / sb + Math.abs(log2Fast(sa / sb)),
+    Math.abs(after.mean - levelBefore) / sb + Math.abs(log2Fast(sa / sb)),
     SEVERITY_MAX,
   );
   data[H_CHANGE] = c;
@@ -112,7 +125,9 @@ export function confirmChange(
     spreadBefore: before.spread,
     meanAfter: after.mean,
     spreadAfter: after.spread,
-    direction: after.mean < before.mean ? "down" : "up",
+    levelBefore,
+    levelAfter: after.mean,
+    direction: after.mean < levelBefore ? "down" : "up",
     severity: severity === severity ? severity : 0,
     probability,
   };

@@ -43,6 +43,9 @@ export interface CollapseEmitted {
   changeIndex: number;
   delaySamples: number;
   meanBefore: number;
+  /** The level just before the change and the new regime's so far (direction compares these). */
+  levelBefore: number;
+  levelAfter: number;
   meanAfter: number;
   spreadBefore: number;
   spreadAfter: number;
@@ -93,6 +96,8 @@ export const collapseMachine = setup({
           meanAfter: c.meanAfter,
           spreadBefore: c.spreadBefore,
           spreadAfter: c.spreadAfter,
+          levelBefore: c.levelBefore,
+          levelAfter: c.levelAfter,
           direction: c.direction,
           severity: c.severity,
         });

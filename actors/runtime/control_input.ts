@@ -14,6 +14,7 @@
 import {
   type AnyActorDefinition,
   type BusMessage,
+  ConfigError,
   decodeEnvelope,
   parseSubject,
 } from "../../protocol/mod.ts";
@@ -33,6 +34,8 @@ export interface ControlHost {
   enqueue(def: AnyActorDefinition, key: string, item: Pending): void;
   reply(msg: BusMessage, type: "ok" | "error", body: unknown): void;
   deadLetter(msg: BusMessage, err: unknown): void;
+  /** Counts a refused control message of `kind` (an operator's error: answered, not a dead letter). */
+  refused(kind: string): void;
 }
 
 /** The body of an "ok" answer: what the host applied. */
@@ -77,12 +80,19 @@ function forAnotherOwner(msg: BusMessage, host: ControlHost): boolean {
   }
 }
 
+/** A control message addressed to an instance stopped after repeated failures. */
+class TargetStoppedError extends Error {
+  override name = "TargetStoppedError";
+}
+
 /** Throws when `ctl` addresses one instance that is stopped: nothing would take it. */
 function checkTarget(ctl: Control, host: ControlHost): void {
   if (ctl.key === undefined) return;
   for (const slot of host.slots()) {
     if (slot.def === ctl.def && slot.key === ctl.key && slot.status === "stopped") {
-      throw new Error(`Actor ${slot.stream} is stopped after repeated failures: nothing applied`);
+      throw new TargetStoppedError(
+        `Actor ${slot.stream} is stopped after repeated failures: nothing applied`,
+      );
     }
   }
 }
@@ -138,18 +148,35 @@ export function onLiveControl(msg: BusMessage, host: ControlHost, kept: boolean)
     };
     host.reply(msg, "ok", applied);
   } catch (err) {
-    if (!kept) host.deadLetter(msg, err);
+    const refusal = refusalKind(msg, err);
+    if (refusal !== undefined) host.refused(refusal);
+    else if (!kept) host.deadLetter(msg, err);
     host.reply(msg, "error", { error: (err as Error).message });
   }
 }
 
-/** A control message the stream kept: applied, or dead-lettered when it is bad. */
+/**
+ * The kind a control message was refused for, when `err` is a refusal of what it asked (a field
+ * or value the kind does not take, an instance that is stopped): an operator's error, answered
+ * to the sender and counted, not a dead letter nor a finding. Undefined for a message that could
+ * not be read (a malformed envelope), which is a dead letter.
+ */
+function refusalKind(msg: BusMessage, err: unknown): string | undefined {
+  if (!(err instanceof ConfigError || err instanceof TargetStoppedError)) return undefined;
+  const parsed = parseSubject(msg.subject);
+  return parsed.kind === "ctl" ? parsed.actor : undefined;
+}
+
+/**
+ * A control message the stream kept: applied, or dead-lettered when it cannot be read. One the
+ * kind refuses was answered and counted when it came live, so it is passed over here.
+ */
 export function onKeptControl(msg: BusMessage, host: ControlHost): void {
   try {
     const ctl = parseControl(msg, host);
     if (ctl) applyControl(ctl, msg, host);
   } catch (err) {
-    host.deadLetter(msg, err);
+    if (refusalKind(msg, err) === undefined) host.deadLetter(msg, err);
   }
 }
 

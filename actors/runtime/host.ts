@@ -233,6 +233,7 @@ export class Host {
       enqueue: (def, key, item) => this.#mail.enqueue(def, key, item),
       reply: (msg, type, body) => this.#notices.reply(msg, type, body),
       deadLetter: (msg, err) => this.#notices.deadLetter(msg, err),
+      refused: (kind) => this.metrics.controlRefused.inc({ kind }),
     };
   }
 

@@ -51,6 +51,7 @@ interface TalliedCounters {
 interface EventCounters {
   readonly duplicates: Counter<"kind">;
   readonly deadLetters: Counter<"reason">;
+  readonly controlRefused: Counter<"kind">;
   readonly restarts: Counter<"kind">;
   readonly stopped: Counter<"kind">;
   readonly snapshots: Counter<"kind">;
@@ -74,6 +75,7 @@ export class HostMetrics implements TalliedCounters, EventCounters, HostGauges {
   readonly events!: Counter<"kind" | "type">;
   readonly duplicates!: Counter<"kind">;
   readonly deadLetters!: Counter<"reason">;
+  readonly controlRefused!: Counter<"kind">;
   readonly restarts!: Counter<"kind">;
   readonly stopped!: Counter<"kind">;
   readonly snapshots!: Counter<"kind">;
@@ -232,6 +234,11 @@ function eventCounters(registry: Registry): EventCounters {
       "troupe_dead_letters_total",
       "Messages sent to troupe.dlq.<reason>",
       ["reason"],
+    ),
+    controlRefused: counter(
+      "troupe_control_refused_total",
+      "Control messages refused (a bad field or value, a stopped instance), answered to their sender",
+      ["kind"],
     ),
     restarts: counter(
       "troupe_actor_restarts_total",

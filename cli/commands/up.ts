@@ -9,7 +9,12 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
+import {
+  ACTOR_KINDS,
+  defaultIncidentConfig,
+  registerIncidentMetrics,
+  runIncidentStage,
+} from "../../actors/mod.ts";
 import { scanHostService } from "../../actors/scan/mod.ts";
 import {
   defaultHostConfig,
@@ -210,6 +215,8 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     const demo = feedKind === "metrics" ? metricsActorConfigs() : demoActorConfigs(intervalUs);
     config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
     config.accept_journal_loss = flag(args, "accept-journal-loss");
+    // The incident stage's settings, in the recording's header so that a replay makes the same.
+    const incidentConfig = defaultIncidentConfig;
     // --- --record (sim/recording/): subscribe before the host starts, so that the recording
     // holds every input and every output of the session.
     const recordPath = str(args, "record");
@@ -221,7 +228,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
           header: {
             source: "troupe up",
             bus: nats?.url ?? "in-process",
-            config: { actors: config.actors, limits: config.limits },
+            config: { actors: config.actors, limits: config.limits, incidents: incidentConfig },
             seed,
           },
         });
@@ -255,6 +262,9 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       await nats?.stop();
       return 1;
     }
+    // One incident stage for the cluster, on the bus: the findings in, troupe.out.incident.* out.
+    const incidents = runIncidentStage(bus, { config: incidentConfig });
+    registerIncidentMetrics(launched.host.metrics.registry, incidents.stage);
     const httpUrl = `http://127.0.0.1:${launched.host.httpPort}`;
     // troupe scan finds the host's port through this file, wherever it listens.
     writeHttpUrl(dataDir, httpUrl);
@@ -300,6 +310,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       } catch {
         // The recording is as complete as it could be.
       }
+      incidents.stop();
       await launched.close().catch(() => {});
       await bus.close().catch(() => {});
       await nats?.stop();
@@ -430,6 +441,8 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     await collab.close();
     await bus.flush().catch(() => {});
     await launched.close();
+    await bus.flush().catch(() => {});
+    incidents.stop();
     // --- --record: everything the host published has reached the recorder; close the file.
     if (recorder) {
       await bus.flush().catch(() => {});

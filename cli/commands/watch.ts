@@ -1,7 +1,9 @@
 /**
- * `troupe watch`: the terminal view of what the actors find, through the stream gateway. One
- * readable line per finding (time, kind, channel, what, how strong), or NDJSON with `--json`, for
- * people who live in a terminal and for scripts. Next to `troupe up` it needs no options: up
+ * `troupe watch`: the terminal view of what the actors find, through the stream gateway. By
+ * default the incidents (a line when one opens, fires, gains a member or severity, or resolves;
+ * silenced ones are not shown); with `--findings`, one readable line per finding (time, kind,
+ * channel, what, how strong). NDJSON with `--json`, for people who live in a terminal and for
+ * scripts. Next to `troupe up` it needs no options: up
  * writes the gateway's URL and a viewer token to `<data dir>/collab.json`. It reconnects and
  * resumes where it left off; what the gateway could not keep is said on stderr.
  */
@@ -15,10 +17,19 @@ import {
   type FindingKind,
   findingsOf,
   formatFinding,
+  formatIncident,
+  incidentJson,
+  incidentNews,
   StreamClient,
   type StreamSocketConstructor,
   type StreamSubscription,
 } from "../../collab/mod.ts";
+import {
+  decodeIncident,
+  type Incident,
+  INCIDENT_KINDS,
+  incidentSubject,
+} from "../../protocol/mod.ts";
 import { type Command, duration, flag, num, type ParsedArgs, str, UsageError } from "../args.ts";
 import { COLLAB_FILE, readCollabFile } from "../collab_file.ts";
 import { DATA_DIR_DEFAULT } from "../nats_url.ts";
@@ -29,15 +40,20 @@ const CHANNEL_KINDS: ReadonlySet<FindingKind> = new Set(["anomaly", "collapse", 
 
 export const command: Command = {
   name: "watch",
-  summary: "what the actors find, live: one line per finding, or NDJSON",
-  usage: "[--kinds anomaly,collapse,coherence,scan,dlq,actor] [--channel PATTERN] " +
-    "[--min-severity X] [--json] [--url ws://HOST:PORT/stream] [--token T] [--data-dir DIR] " +
+  summary: "what the actors find, live: incidents (every finding with --findings), or NDJSON",
+  usage: "[--findings] [--kinds anomaly,collapse,coherence,scan,dlq,actor] [--channel PATTERN] " +
+    "[--min-severity N] [--json] [--url ws://HOST:PORT/stream] [--token T] [--data-dir DIR] " +
     "[--duration S] [--count N]",
   options: {
+    findings: {
+      type: "boolean",
+      help: "Every finding as it comes (the raw stream), not the incidents they make",
+    },
     kinds: {
       type: "string",
       arg: "LIST",
-      help: `Kinds of finding, comma-separated (default all: ${FINDING_KINDS.join(",")})`,
+      help: `Kinds of finding, comma-separated (default all: ${FINDING_KINDS.join(",")}; ` +
+        `incidents are of ${INCIDENT_KINDS.join(", ")})`,
     },
     channel: {
       type: "string",
@@ -46,8 +62,8 @@ export const command: Command = {
     },
     "min-severity": {
       type: "string",
-      arg: "X",
-      help: "Only findings of severity >= X, in [0, 1] (default 0; scan hits have none and " +
+      arg: "N",
+      help: "Only findings of severity >= N, 1 to 5 (default 1; scan hits have none and " +
         "always pass)",
     },
     json: { type: "boolean", help: "One JSON object per line (NDJSON), gaps on stderr" },
@@ -61,12 +77,17 @@ export const command: Command = {
     duration: { type: "string", arg: "S", help: "Stop after S seconds (default: until Ctrl-C)" },
     count: { type: "string", arg: "N", help: "Stop after N findings (default: no limit)" },
   },
-  details: `Examples:
+  details: `By default it prints the incidents (troupe incidents --help says what they are): a
+line when one opens, fires, gains a member or a higher severity, or resolves; a silenced one is
+not shown. --findings prints every finding instead.
+Examples:
   troupe watch                                   next to troupe up, from the same directory
-  troupe watch --kinds anomaly,collapse --channel 'SYM00*' --min-severity 0.5
+  troupe watch --findings --kinds dlq,actor      dead letters and actor failures as they come
+  troupe watch --kinds anomaly,collapse --channel 'SYM00*' --min-severity 3
   troupe watch --json --count 10 --url ws://127.0.0.1:1234/stream --token T
-Severity: anomaly = its score; collapse and coherence = 1 - exp(-s/2) of the shift s in spreads
-(standard deviations); dead letters and stopped actors = 1. Mint a token for another gateway with
+Severity, 1 (worth a glance) to 5 (act now), the number the dashboard shows: anomaly by its score
+(5 at 0.9 and above), collapse by its shift in spreads (5 at 8), coherence by its shift in standard
+deviations (5 at 4); a dead letter 2, an actor restarted 3, stopped 5. Mint a token for another gateway with
 troupe token --session S --role viewer.`,
   async run(args) {
     const options = parseWatchArgs(args);
@@ -75,6 +96,8 @@ troupe token --session S --role viewer.`,
 };
 
 interface WatchOptions {
+  /** The raw findings, not the incidents. */
+  findings: boolean;
   url: string;
   token: string;
   kinds: FindingKind[];
@@ -100,7 +123,7 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
       `Option --channel must be a glob without dots or spaces, got "${channel}"`,
     );
   }
-  const minSeverity = num(args, "min-severity", 0, { min: 0, max: 1 });
+  const minSeverity = num(args, "min-severity", 1, { min: 1, max: 5, integer: true });
   const durationS = duration(args, "duration", 0);
   const count = num(args, "count", 0, { min: 1, integer: true });
   const dataDir = str(args, "data-dir") ?? DATA_DIR_DEFAULT;
@@ -130,6 +153,7 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
     );
   }
   return {
+    findings: flag(args, "findings"),
     url,
     token,
     kinds: kinds as FindingKind[],
@@ -144,6 +168,10 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
 /** The gateway subscriptions for `o`: one for the channel kinds (filtered by the gateway), one for the rest. */
 function subscriptionsOf(o: WatchOptions): StreamSubscription[] {
   const subs: StreamSubscription[] = [];
+  if (!o.findings) {
+    const kinds = INCIDENT_KINDS.filter((k) => o.kinds.includes(k));
+    return kinds.length ? [{ subjects: kinds.map((k) => incidentSubject(k)) }] : [];
+  }
   const byChannel = o.kinds.filter((k) => CHANNEL_KINDS.has(k)).map((k) => FINDING_SUBJECTS[k]);
   const others = o.kinds.filter((k) => !CHANNEL_KINDS.has(k)).map((k) => FINDING_SUBJECTS[k]);
   if (byChannel.length) {
@@ -162,14 +190,32 @@ async function watch(o: WatchOptions): Promise<number> {
   let finish: (why: string) => void = () => {};
   const finished = new Promise<string>((resolve) => (finish = resolve));
   let done = false;
-  const show = (f: Finding, seq: number) => {
-    if (done || !kinds.has(f.kind) || (glob && !glob.test(f.channel))) return;
-    if (f.severity !== null && f.severity < o.minSeverity) return;
-    process.stdout.write((o.json ? JSON.stringify(jsonOf(f, seq)) : formatFinding(f)) + "\n");
+  const lastShown = new Map<string, Incident>();
+  const count = () => {
     if (o.count > 0 && ++shown >= o.count) {
       done = true;
       finish("count");
     }
+  };
+  // Group wait, as Alertmanager's: a pending incident (it may be one finding of many to come, or
+  // a blip that never fires) is not shown; it is shown once it fires, with its members so far.
+  const showIncident = (i: Incident, tsUs: number) => {
+    if (done || i.state === "pending" || !(i.fired || lastShown.has(i.id))) return;
+    if (glob && !i.members.some((m) => glob.test(m.channel))) return;
+    if (!incidentNews(lastShown.get(i.id), i)) return;
+    lastShown.set(i.id, i);
+    if (i.state === "resolved") lastShown.delete(i.id);
+    if (i.silenced || i.peak_severity < o.minSeverity) return;
+    process.stdout.write(
+      (o.json ? JSON.stringify(incidentJson(i, tsUs)) : formatIncident(i, tsUs)) + "\n",
+    );
+    count();
+  };
+  const show = (f: Finding, seq: number) => {
+    if (done || !kinds.has(f.kind) || (glob && !glob.test(f.channel))) return;
+    if (f.severity !== null && f.severity < o.minSeverity) return;
+    process.stdout.write((o.json ? JSON.stringify(jsonOf(f, seq)) : formatFinding(f)) + "\n");
+    count();
   };
   // A reader that went away (`troupe watch | head`) ends the watch quietly.
   process.stdout.on("error", () => finish("stdout closed"));
@@ -179,6 +225,11 @@ async function watch(o: WatchOptions): Promise<number> {
     token: o.token,
     WebSocket: webSocketFor(refusal),
     onMessage: (m) => {
+      if (!o.findings) {
+        const update = incidentOf(m.data);
+        if (update) showIncident(update.incident, update.envelope.ts);
+        return;
+      }
       const nowUs = Date.now() * 1000;
       for (const f of findingsOf(m.subject, m.data, nowUs)) show(f, m.seq);
     },
@@ -217,7 +268,9 @@ async function watch(o: WatchOptions): Promise<number> {
     return 1;
   }
   if (why === "SIGINT" || why === "SIGTERM") {
-    process.stderr.write(`troupe watch: ${why}: ${shown} findings shown\n`);
+    process.stderr.write(
+      `troupe watch: ${why}: ${shown} ${o.findings ? "findings" : "incident changes"} shown\n`,
+    );
   }
   return 0;
 }
@@ -238,6 +291,15 @@ function webSocketFor(refusal: { status: number; body: string }): StreamSocketCo
     }
   }
   return Ws as unknown as StreamSocketConstructor;
+}
+
+/** An incident update, or undefined for what does not decode as one (said nowhere: not ours). */
+function incidentOf(data: Uint8Array): ReturnType<typeof decodeIncident> | undefined {
+  try {
+    return decodeIncident(data);
+  } catch {
+    return undefined;
+  }
 }
 
 function jsonOf(f: Finding, seq: number): Record<string, unknown> {

@@ -34,7 +34,7 @@ table { border-collapse:collapse; width:100%; } th, td { text-align:left; paddin
 th { cursor:pointer; color:var(--dim); }
 #events li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line); cursor:pointer; }
 #events ul { margin:0; padding:0; }
-.sev-high { border-left:3px solid var(--bad); } .sev-medium { border-left:3px solid var(--warn); } .sev-low { border-left:3px solid var(--dim); }
+.sev-5, .sev-4 { border-left:3px solid var(--bad); } .sev-3 { border-left:3px solid var(--warn); } .sev-2, .sev-1 { border-left:3px solid var(--dim); }
 .gauge { display:flex; gap:8px; align-items:center; margin-bottom:6px; }
 .gauge meter { width:120px; }
 .gauge .state-fragmented, .gauge .state-locked { color:var(--warn); }
@@ -62,7 +62,7 @@ button { cursor:pointer; } button:disabled, input:disabled, select:disabled { op
         <option>anomaly</option><option>collapse</option><option>coherence</option>
         <option>dead_letter</option><option>actor</option></select>
       <select id="event-severity" aria-label="severity filter"><option value="">any severity</option>
-        <option value="medium">medium and up</option><option value="high">high</option></select>
+        <option value="3">3 and up</option><option value="4">4 and up</option><option value="5">5</option></select>
     </h2><ul></ul></section>
     <section id="thresholds"><h2>Thresholds</h2><div class="editor"></div><table><tbody></tbody></table></section>
     <section id="checklist"><h2>Checklist</h2><div class="editor"></div><ul></ul></section>

@@ -5,7 +5,8 @@
  * inputs replayed are still read (for `verify`). It keeps the replay's counters, outputs included
  * (the actors hand theirs to `onOutput` or `onCount`).
  */
-import { decodeValue } from "../../protocol/mod.ts";
+import { type IncidentConfig, IncidentStage, isIncidentKind } from "../../actors/mod.ts";
+import { decodeValue, INCIDENT_ACTOR } from "../../protocol/mod.ts";
 import type { Clock, Sleeper } from "../clock.ts";
 import { OutputComparator } from "./_replay_compare.ts";
 import type { RecordedMessage } from "./recording.ts";
@@ -37,6 +38,12 @@ export interface ReplayReadingOptions {
   speed: number;
   clock: Clock & Sleeper;
   progressEveryS: number;
+  /**
+   * The incident stage's configuration, when the recorded cluster ran one (its header says so):
+   * the replayed findings go through a stage of their own, whose updates are outputs like the
+   * actors' (kind `incident`), compared with the recorded ones.
+   */
+  incidents?: IncidentConfig;
   onOutput?(subject: string, data: Uint8Array): void;
   /** With `verify`: each recorded output compared. */
   onRecordedOutput?(subject: string, data: Uint8Array): void;
@@ -84,6 +91,7 @@ export class ReplayReading {
   t0 = 0;
   readonly #reader: RecordingReader;
   readonly #o: ReplayReadingOptions;
+  readonly #stage: IncidentStage | undefined;
   readonly #notReplayed = new Set<string>();
   #sinceFlush = 0;
   #paceWall = 0;
@@ -96,10 +104,23 @@ export class ReplayReading {
     this.#reader = reader;
     this.#o = options;
     this.#bytes = reader.headerBytes;
+    this.#stage = options.incidents === undefined
+      ? undefined
+      : new IncidentStage({ config: options.incidents, publish: this.#output });
   }
 
-  /** An output the actors published. */
+  /** The kinds whose outputs this replay produces and compares: the actors' and `incident`. */
+  static replayedKinds(kinds: readonly string[], incidents: boolean): Set<string> {
+    return new Set(incidents ? [...kinds, INCIDENT_ACTOR] : kinds);
+  }
+
+  /** An output the actors published (a finding also goes through the incident stage). */
   readonly onOutput = (subject: string, data: Uint8Array): void => {
+    this.#output(subject, data);
+    if (this.#stage && isIncidentKind(kindOf(subject))) this.#stage.take(data);
+  };
+
+  readonly #output = (subject: string, data: Uint8Array): void => {
     if (!this.#o.replayed.has(kindOf(subject))) return;
     this.outputs++;
     if (this.inRange) this.rangeOutputs++;

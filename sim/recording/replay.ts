@@ -25,7 +25,12 @@
  * there is the first one); inputs from `fromUs` to `toUs` are paced; replay stops after `toUs`.
  */
 import { availableParallelism } from "node:os";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
+import {
+  ACTOR_KINDS,
+  defaultIncidentConfig,
+  type IncidentConfig,
+  parseIncidentConfig,
+} from "../../actors/mod.ts";
 import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
 import type { Bus, FrameLimits } from "../../protocol/mod.ts";
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
@@ -177,7 +182,10 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
   if (options.bus && options.inspect) {
     throw new ReplayError("Inspecting an actor needs the in-process replay (no live cluster)");
   }
-  const reading = new ReplayReading(reader, readingOptions(options, kinds.kinds, speed, clock));
+  const reading = new ReplayReading(
+    reader,
+    readingOptions(options, kinds.kinds, header, { speed, clock }),
+  );
   const actors = await startActors({
     path,
     kinds: kinds.kinds,
@@ -227,21 +235,37 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
 function readingOptions(
   options: ReplayOptions,
   kinds: string[],
-  speed: number,
-  clock: Clock & Sleeper,
+  header: RecordingHeader,
+  pace: { speed: number; clock: Clock & Sleeper },
 ): ConstructorParameters<typeof ReplayReading>[1] {
+  const incidents = options.bus ? undefined : incidentsOf(header);
   return {
-    replayed: new Set(kinds),
+    replayed: ReplayReading.replayedKinds(kinds, incidents !== undefined),
+    ...(incidents ? { incidents } : {}),
     verify: options.verify ?? false,
     fromUs: options.fromUs ?? -Infinity,
     toUs: options.toUs ?? Infinity,
-    speed,
-    clock,
+    speed: pace.speed,
+    clock: pace.clock,
     progressEveryS: options.progressEveryS ?? 0.5,
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
     ...(options.onRecordedOutput ? { onRecordedOutput: options.onRecordedOutput } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
+}
+
+/**
+ * The incident stage's configuration of the recorded cluster (`config.incidents` in its header),
+ * or undefined where none ran: then no incidents are made nor compared.
+ */
+function incidentsOf(header: RecordingHeader): IncidentConfig | undefined {
+  const raw = header.config?.incidents;
+  if (raw === undefined) return undefined;
+  try {
+    return parseIncidentConfig(raw, defaultIncidentConfig, "config.incidents");
+  } catch (err) {
+    throw new ReplayError(`The recording's header: ${(err as Error).message}`);
+  }
 }
 
 /** A finished replay's result, from its reading and its actors. */

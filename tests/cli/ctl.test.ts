@@ -124,7 +124,11 @@ if (haveNatsServer("troupe ctl against nats-server")) {
     assert.equal(await statsConfig(7), { every_samples: 7 });
   });
 
-  test("a refused change prints the host's reason and exits 1; the configuration stays", async () => {
+  test("a refused change prints the host's reason and exits 1; the configuration stays; it is counted, not a dead letter", async () => {
+    const bus = await NatsBus.connect(nats.url);
+    const dead: string[] = [];
+    bus.subscribe("troupe.dlq.>", (m) => dead.push(m.subject));
+    await bus.flush();
     const cases: Array<[string[], string[]]> = [
       [["stats", "--set", "every_samples=0"], ["refused stats", "every_samples", ">= 1", "0"]],
       [["anomaly", "--set", "threshold=high"], ["refused anomaly", "threshold", "high"]],
@@ -137,6 +141,13 @@ if (haveNatsServer("troupe ctl against nats-server")) {
       assert.not.match(r.stderr, "    at ", "no stack trace");
     }
     assert.equal(await statsConfig(7), { every_samples: 7 });
+    await bus.flush();
+    await bus.close();
+    assert.equal(dead, [], "a refused control message is no dead letter");
+    const text = await launched.host.metrics.registry.metrics();
+    assert.match(text, 'troupe_control_refused_total{kind="stats",host="ctl-host"} 2');
+    assert.match(text, 'troupe_control_refused_total{kind="anomaly",host="ctl-host"} 1');
+    assert.not.match(text, /troupe_dead_letters_total\{[^}]*\} [1-9]/);
   });
 
   test("without --nats, ctl finds the server in .troupe/nats.url, as troupe up leaves it", async () => {

@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
+import { defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
 import { encodeColumns, encodeEnvelope, encodeEventEnvelope } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
@@ -11,10 +12,10 @@ const test = suite("troupe watch");
 const run = haveNatsServer("troupe watch");
 const TS = 1_800_000_000_000_000;
 
-function anomaly(channel: string, score: number): Uint8Array {
-  return encodeEventEnvelope({ id: `a-${channel}-${score}`, type: "anomaly", src: "t", ts: TS }, {
+function anomaly(channel: string, score: number, ts = TS): Uint8Array {
+  return encodeEventEnvelope({ id: `a-${channel}-${score}`, type: "anomaly", src: "t", ts }, {
     type: "anomaly",
-    ts: TS,
+    ts,
     channel,
     score,
     value: 110,
@@ -54,7 +55,7 @@ function publishMix(env: GatewayEnv): void {
     { id: "cols", src: "t" },
   );
   p("troupe.out.anomaly.BTC", columns); // data, not a finding
-  p("troupe.out.anomaly.BTC", anomaly("BTC", 0.3)); // under --min-severity 0.5
+  p("troupe.out.anomaly.BTC", anomaly("BTC", 0.3)); // severity 1, under --min-severity 2
   p("troupe.out.anomaly.ETH", anomaly("ETH", 0.95)); // outside --channel B*
   p("troupe.out.anomaly.BTC", anomaly("BTC", 0.9));
   p("troupe.out.collapse.BNB", collapse("BNB", 4));
@@ -99,20 +100,21 @@ async function watchMix(env: GatewayEnv, args: string[]): Promise<string> {
 test("troupe watch --json prints one NDJSON finding per line, filtered by kind, channel and severity", async () => {
   await withGateway(async (env) => {
     const out = await watchMix(env, [
+      "--findings",
       "--json",
       "--kinds",
       "anomaly,collapse,dlq",
       "--channel",
       "B*",
       "--min-severity",
-      "0.5",
+      "2",
       "--count",
       "2",
     ]);
     const lines = out.trim().split("\n").map((l) => JSON.parse(l));
-    assert.equal(lines.map((l) => [l.kind, l.channel, l.severity > 0.5]), [
-      ["anomaly", "BTC", true],
-      ["collapse", "BNB", true],
+    assert.equal(lines.map((l) => [l.kind, l.channel, l.severity]), [
+      ["anomaly", "BTC", 5],
+      ["collapse", "BNB", 4],
     ]);
     assert.is(lines[0].time, "2027-01-15T08:00:00.000Z");
     assert.is(lines[0].strength, "score 0.90");
@@ -124,15 +126,50 @@ test("troupe watch --json prints one NDJSON finding per line, filtered by kind, 
 
 test("troupe watch prints a readable line per finding: time, kind, channel, what, how strong", async () => {
   await withGateway(async (env) => {
-    const out = await watchMix(env, ["--count", "4"]);
+    const out = await watchMix(env, ["--findings", "--count", "4"]);
     const lines = out.trim().split("\n");
     assert.is(lines.length, 4, out);
     assert.match(
       lines[0]!,
-      /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: value 110.*\[score 0\.30\]$/,
+      /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: value 110.*\[severity 1, score 0\.30\]$/,
     );
-    assert.match(lines[2]!, /anomaly {3}BTC .*\[score 0\.90\]$/);
-    assert.match(lines[3]!, /collapse {2}BNB +regime change up: mean 10 -> 20.*\[4\.0 spreads\]$/);
+    assert.match(lines[2]!, /anomaly {3}BTC .*\[severity 5, score 0\.90\]$/);
+    assert.match(
+      lines[3]!,
+      /collapse {2}BNB +regime change up: mean 10 -> 20.*\[severity 4, 4\.0 spreads\]$/,
+    );
+  });
+});
+
+test("troupe watch prints incidents by default: a crash over 8 channels is one line when it fires, one when it resolves", async () => {
+  await withGateway(async (env) => {
+    const stage = runIncidentStage(env.pub, { config: defaultIncidentConfig });
+    const watch = startTroupe(["watch", "--url", env.url, "--token", env.token, "--count", "2"]);
+    try {
+      await waitFor(
+        () => env.collab.stream!.stats().subscriptions === 1,
+        30_000,
+        "watch to subscribe",
+      );
+      for (let i = 0; i < 8; i++) {
+        const channel = `SYM00${i + 1}`;
+        env.pub.publish(`troupe.out.anomaly.${channel}`, anomaly(channel, 0.95, TS + i * 150_000));
+      }
+      // A finding a minute later moves event time on: the crash fires, then resolves.
+      env.pub.publish("troupe.out.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 60_000_000));
+      await env.pub.flush();
+      assert.is(await watch.exited, 0, watch.output());
+      const lines = watch.output().trim().split("\n");
+      assert.is(lines.length, 2, watch.output());
+      assert.match(
+        lines[0]!,
+        /^2027-01-15 08:00:02\.000 {2}firing {3}anomaly {3}8 channels: SYM001, SYM002, SYM003, SYM004 \+4 {2}\[severity 5, 8 findings\] {2}anomaly-1800000000000000-SYM001$/,
+      );
+      assert.match(lines[1]!, /^2027-01-15 08:00:31\.050 {2}resolved +anomaly {3}8 channels/);
+    } finally {
+      watch.signal("SIGKILL");
+      stage.stop();
+    }
   });
 });
 
@@ -144,7 +181,8 @@ test("troupe watch names a refused token and exits 1; usage errors exit 2", asyn
   });
   for (
     const [args, why] of [
-      [["--min-severity", "2"], /--min-severity must be <= 1, got "2"/],
+      [["--min-severity", "6"], /--min-severity must be <= 5, got "6"/],
+      [["--min-severity", "0.5"], /--min-severity must be a whole number, got "0.5"/],
       [["--kinds", "anomaly,weather"], /got "weather"/],
       [["--url", "http://x/stream", "--token", "t"], /--url must be ws:\/\/HOST:PORT\/stream/],
       [["--channel", "a.b"], /--channel must be a glob without dots/],

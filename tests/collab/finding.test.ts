@@ -12,7 +12,7 @@ const test = suite("findings");
 const TS = 1_800_000_000_000_000;
 const meta = (type: string) => ({ id: `x-${type}`, type, src: "test", ts: TS });
 
-test("findingsOf() reads an anomaly event: value, expected, band and its score as severity", () => {
+test("findingsOf() reads an anomaly event: value, expected, band, and its score's 1-5 severity", () => {
   const bytes = encodeEventEnvelope(meta("anomaly"), {
     type: "anomaly",
     ts: TS,
@@ -27,18 +27,43 @@ test("findingsOf() reads an anomaly event: value, expected, band and its score a
   assert.is(rest.length, 0);
   assert.is(f!.kind, "anomaly");
   assert.is(f!.channel, "BTC");
-  assert.is(f!.severity, 0.93);
+  assert.is(f!.severity, 5);
   assert.is(f!.ts_us, TS);
   assert.match(f!.what, "value 105, expected 100, band 98..102, above the band");
   assert.is(f!.strength, "score 0.93");
   assert.is(f!.detail.expected, 100);
   assert.match(
     formatFinding(f!),
-    /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: .* \[score 0\.93\]$/,
+    /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: .* \[severity 5, score 0\.93\]$/,
   );
 });
 
-test("findingsOf() reads collapse change points and coherence regime changes, severities in [0, 1]", () => {
+test("findingsOf() says a value is outside its band only when it is", () => {
+  const at = (value: number, score: number) =>
+    findingsOf(
+      "troupe.out.anomaly.X",
+      encodeEventEnvelope(meta("anomaly"), {
+        type: "anomaly",
+        ts: TS,
+        channel: "X",
+        score,
+        value,
+        expected: 412.19,
+        lower: 396.95,
+        upper: 427.43,
+      }),
+      0,
+    )[0]!;
+  const inside = at(418.74, 0.55);
+  assert.not.match(inside.what, /outside|above|below/);
+  assert.match(inside.what, "inside the band (scored by another view");
+  assert.is(inside.severity, 1);
+  assert.match(at(390, 0.75).what, "below the band");
+  assert.is(at(390, 0.75).severity, 3);
+  assert.match(at(430, 0.65).what, "above the band");
+});
+
+test("findingsOf() reads collapse change points and coherence regime changes, severities 1-5, one field called severity", () => {
   const collapse = encodeEventEnvelope(meta("collapse"), {
     type: "collapse",
     ts: TS,
@@ -55,8 +80,29 @@ test("findingsOf() reads collapse change points and coherence regime changes, se
   });
   const [c] = findingsOf("troupe.out.collapse.ETH", collapse, 0);
   assert.is(c!.kind, "collapse");
-  assert.match(c!.what, "regime change up: mean 1 -> 3");
-  assert.ok(Math.abs(c!.severity! - (1 - Math.exp(-1))) < 1e-12);
+  assert.match(c!.what, "regime change up: mean 1 -> 3 (+200.0%)");
+  assert.is(c!.severity, 3); // 2 spreads
+  const crash = encodeEventEnvelope(meta("collapse"), {
+    type: "collapse",
+    ts: TS,
+    channel: "SYM001",
+    changeTs: TS - 40_000,
+    changeIndex: 7849,
+    delaySamples: 4,
+    meanBefore: 120.65,
+    meanAfter: 139.84,
+    spreadBefore: 3,
+    spreadAfter: 2,
+    levelBefore: 151.2,
+    levelAfter: 139.84,
+    direction: "down",
+    severity: 4.3,
+  });
+  const [k] = findingsOf("troupe.out.collapse.SYM001", crash, 0);
+  assert.match(k!.what, "regime change down: level 151.2 -> 139.84 (-7.5%)");
+  assert.is(c!.strength, "2.0 spreads");
+  assert.is(c!.detail.shift_spreads, 2);
+  assert.not.ok("severity" in c!.detail, "one meaning per word: detail has no other severity");
   const coherence = encodeEventEnvelope(meta("coherence"), {
     type: "coherence",
     ts: TS,
@@ -70,7 +116,7 @@ test("findingsOf() reads collapse change points and coherence regime changes, se
   const [h] = findingsOf("troupe.out.coherence.all", coherence, 0);
   assert.is(h!.channel, "all");
   assert.match(h!.what, "normal -> coherent, absorption ratio 0.84, top A 0.60, B 0.50");
-  assert.ok(h!.severity! > 0.5 && h!.severity! < 0.55);
+  assert.is(h!.severity, 2); // a shift of 1.5 sd
 });
 
 test("findingsOf() reads scan results (one per symbol), dead letters, stopped and restarted actors", () => {
@@ -93,15 +139,16 @@ test("findingsOf() reads scan results (one per symbol), dead letters, stopped an
     },
   });
   const [d] = findingsOf("troupe.dlq.decode", dead, 0);
-  assert.equal([d!.kind, d!.channel, d!.severity], ["dlq", "decode", 1]);
+  assert.equal([d!.kind, d!.channel, d!.severity], ["dlq", "decode", 2]);
   assert.match(d!.what, "dead letter from troupe.feed.m.X: bad t");
   const stopped = encodeEnvelope({
     ...meta("actor_stopped"),
     body: { stream: "anomaly/X", error: "boom" },
   });
-  assert.equal(findingsOf("troupe.sys.actor.stopped", stopped, 0).map((f) => [f.kind, f.channel]), [
-    ["actor", "anomaly/X"],
-  ]);
+  assert.equal(
+    findingsOf("troupe.sys.actor.stopped", stopped, 0).map((f) => [f.kind, f.channel, f.severity]),
+    [["actor", "anomaly/X", 5]],
+  );
   const restarted = encodeEnvelope({
     ...meta("actor_restarted"),
     body: { stream: "collapse/Y", error: "kernel bug", failures: 2, delay_ms: 200 },
@@ -111,7 +158,7 @@ test("findingsOf() reads scan results (one per symbol), dead letters, stopped an
     "actor",
     "collapse/Y",
     "restarted",
-    0.5,
+    3,
   ]);
   assert.is(r!.what, "actor restarted after failure 2 (backoff 200 ms): kernel bug");
 });

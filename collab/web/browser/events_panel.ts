@@ -1,13 +1,15 @@
 /// <reference lib="dom" />
 /**
  * The event list: what the actors found (anomalies, collapse change points, coherence states), dead
- * letters and actor failures, newest first, bounded, with kind and severity filters. Clicking an
- * event focuses its channel's chart at the event's time.
+ * letters and actor failures, newest first, bounded, with kind and severity filters. Severity is
+ * the finding's 1-5 (collab/finding.ts), the number `troupe watch` prints; a time is shown with its
+ * date when it is not today. Clicking an event focuses its channel's chart at the event's time.
  */
+import { findingTime } from "../../finding.ts";
 import { byId, el, find } from "./dom.ts";
 
-/** How severe an event is, for the filter and the colour. */
-export type Severity = "low" | "medium" | "high";
+/** How severe an event is, 1 to 5, for the filter and the colour. */
+export type Severity = number;
 
 /** One row of the list. */
 export interface DashboardEvent {
@@ -22,8 +24,6 @@ export interface DashboardEvent {
 
 /** Bounds of the list. */
 export const EVENTS_LIMITS = { rows_max: 500 } as const;
-
-const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
 
 export class EventsPanel {
   readonly #list: HTMLUListElement;
@@ -45,7 +45,7 @@ export class EventsPanel {
 
   add(ev: DashboardEvent): void {
     this.counts.set(ev.kind, (this.counts.get(ev.kind) ?? 0) + 1);
-    const time = new Date(ev.t).toISOString().slice(11, 23);
+    const time = findingTime(ev.t, Date.now());
     const li = el(
       "li",
       {
@@ -56,7 +56,7 @@ export class EventsPanel {
         "data-t": ev.t,
         title: "show on the chart",
       },
-      `${time} ${ev.kind} ${ev.channel}: ${ev.text}`,
+      `${time} ${ev.kind} ${ev.channel} severity ${ev.severity}: ${ev.text}`,
     );
     li.addEventListener("click", () => this.#onFocus(ev.channel, ev.t));
     li.hidden = !this.#shows(li);
@@ -67,9 +67,9 @@ export class EventsPanel {
   }
 
   #shows(li: HTMLElement): boolean {
-    const kind = this.#kind.value, sev = this.#severity.value as Severity | "";
+    const kind = this.#kind.value, sev = Number(this.#severity.value || 0);
     if (kind && li.dataset.kind !== kind) return false;
-    if (sev && RANK[li.dataset.severity as Severity] < RANK[sev]) return false;
+    if (Number(li.dataset.severity) < sev) return false;
     return true;
   }
 

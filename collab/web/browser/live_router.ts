@@ -4,7 +4,8 @@
  * points into regimes, the coherence actor's columns and state changes into gauges, closed bars
  * into candles, and dead letters and actor failures into the event list. Payloads are decoded
  * with protocol/ (the same code the hosts run); a message that does not decode is counted and
- * skipped.
+ * skipped. A row of the event list is the finding `troupe watch` prints (collab/finding.ts): the
+ * same words and the same 1-5 severity.
  */
 import {
   COLUMNS_TYPE,
@@ -12,9 +13,10 @@ import {
   type Envelope,
   float64Column,
 } from "../../../protocol/mod.ts";
+import { type Finding, findingsOf } from "../../finding.ts";
 import type { ChartGrid } from "./chart_grid.ts";
 import type { CoherencePanel } from "./coherence_panel.ts";
-import type { EventsPanel, Severity } from "./events_panel.ts";
+import type { DashboardEvent, EventsPanel } from "./events_panel.ts";
 
 /** What the router feeds. */
 export interface LiveTargets {
@@ -46,51 +48,27 @@ export class LiveRouter {
     }
     const [, area, kind, key] = subject.split(".");
     if (area === "out" && kind !== undefined && key !== undefined) this.#out(kind, key, env);
-    else if (area === "dlq") this.#deadLetter(kind ?? "other", env);
-    else if (area === "sys" && kind === "actor") this.#actor(env);
+    if (env.type !== COLUMNS_TYPE) {
+      for (const f of findingsOf(subject, data, env.ts)) {
+        if (f.kind !== "scan") this.#t.events.add(eventOf(f));
+      }
+    }
   }
 
   #out(kind: string, key: string, env: Envelope): void {
     const body = (env.body ?? {}) as Body;
     if (env.type === COLUMNS_TYPE) return this.#columns(kind, key, body);
-    const tMs = env.ts / 1000;
     const num = (f: string) => (typeof body[f] === "number" ? (body[f] as number) : NaN);
     if (kind === "anomaly" && env.type === "anomaly") {
       const score = num("score");
       this.#t.grid.chart(key)?.addAnomaly(env.ts, num("value"), `score ${score.toFixed(3)}`);
-      this.#t.events.add({
-        kind: "anomaly",
-        channel: key,
-        t: tMs,
-        severity: score >= 0.999 ? "high" : "medium",
-        text: `value ${fmt(num("value"))} outside [${fmt(num("lower"))}, ${fmt(num("upper"))}], ` +
-          `score ${score.toFixed(3)}`,
-      });
     } else if (kind === "collapse" && env.type === "collapse") {
-      const severity = num("severity");
-      const changeTs = num("changeTs");
-      this.#t.grid.chart(key)?.addChange(changeTs, num("meanAfter"), String(body.direction));
-      this.#t.events.add({
-        kind: "collapse",
-        channel: key,
-        t: changeTs / 1000,
-        severity: severity >= 2 ? "high" : severity >= 1 ? "medium" : "low",
-        text:
-          `change ${body.direction}: mean ${fmt(num("meanBefore"))} → ${fmt(num("meanAfter"))}` +
-          `, severity ${severity.toFixed(2)}`,
-      });
+      this.#t.grid.chart(key)?.addChange(num("changeTs"), num("meanAfter"), String(body.direction));
     } else if (kind === "coherence" && env.type === "coherence") {
       const top = Array.isArray(body.topChannels)
         ? (body.topChannels as Array<{ channel: string; loading: number }>)
         : [];
       this.#t.coherence.state(key, String(body.state), top);
-      this.#t.events.add({
-        kind: "coherence",
-        channel: key,
-        t: tMs,
-        severity: body.state === "normal" ? "low" : "medium",
-        text: `${body.from} → ${body.state}, ratio ${num("ratio").toFixed(3)}`,
-      });
     } else if (kind === "bars" && env.type === "bar") {
       this.#t.grid.candles(key)?.add(String(body.bar), {
         t: num("t"),
@@ -121,38 +99,15 @@ export class LiveRouter {
     }
     this.#t.grid.chart(key)?.append(t, columns);
   }
-
-  #deadLetter(reason: string, env: Envelope): void {
-    const body = (env.body ?? {}) as Body;
-    this.#t.events.add({
-      kind: "dead_letter",
-      channel: String(body.subject ?? reason),
-      t: env.ts / 1000,
-      severity: "medium",
-      text: `${reason}: ${String(body.error ?? "").slice(0, 200)}`,
-    });
-  }
-
-  /** A host's notice about an instance: stopped after repeated failures (high), restarted after
-   *  one (medium: it runs again). */
-  #actor(env: Envelope): void {
-    const body = (env.body ?? {}) as Body;
-    const severity: Severity = env.type === "actor_stopped" ? "high" : "medium";
-    const error = String(body.error ?? "").slice(0, 200);
-    this.#t.events.add({
-      kind: "actor",
-      channel: String(body.stream ?? env.src),
-      t: env.ts / 1000,
-      severity,
-      text: env.type === "actor_restarted"
-        ? `restarted after failure ${body.failures} (backoff ${body.delay_ms} ms): ${error}`
-        : env.type === "actor_stopped"
-        ? `stopped after repeated failures: ${error}`
-        : `${env.type}: ${error}`,
-    });
-  }
 }
 
-function fmt(x: number): string {
-  return Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(2) : x.toPrecision(4)) : "–";
+/** A finding as a row of the event list. */
+function eventOf(f: Finding): DashboardEvent {
+  return {
+    kind: f.kind === "dlq" ? "dead_letter" : f.kind as DashboardEvent["kind"],
+    channel: f.channel,
+    t: f.ts_us / 1000,
+    severity: f.severity ?? 1,
+    text: `${f.what}  [${f.strength}]`,
+  };
 }

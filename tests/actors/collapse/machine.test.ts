@@ -34,6 +34,8 @@ function change(at: number, over: Partial<CollapseChange> = {}): CollapseChange 
     spreadBefore: 0.5,
     meanAfter: 3,
     spreadAfter: 0.5,
+    levelBefore: 1,
+    levelAfter: 3,
     direction: "up",
     severity: 4,
     probability: 0.995,
@@ -90,6 +92,8 @@ test("a confirmed change emits one collapse event with every field, then recover
     meanAfter: 3,
     spreadBefore: 0.5,
     spreadAfter: 0.5,
+    levelBefore: 1,
+    levelAfter: 3,
     direction: "up",
     severity: 4,
   }]);

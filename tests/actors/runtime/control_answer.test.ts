@@ -150,7 +150,11 @@ test("a keyed change for an instance stopped after repeated failures is refused 
       "Actor broken/w is stopped after repeated failures: nothing applied",
     );
     assert.is(await ctlRecords(), before, "nothing journaled for the stopped instance");
-    assert.equal(dead.slice(deadBefore), ["troupe.dlq.apply"], "the refusal is dead-lettered");
+    assert.equal(dead.slice(deadBefore), [], "the refusal is answered, not dead-lettered");
+    assert.match(
+      await host.metrics.registry.getSingleMetricAsString("troupe_control_refused_total"),
+      'troupe_control_refused_total{kind="broken",host="h"} 1',
+    );
 
     // The running stats instances still take changes; the kind-wide change skips stopped ones.
     const wide = await answers(bus, ctlSubject("broken"), { every_samples: 6 });

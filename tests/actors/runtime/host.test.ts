@@ -223,7 +223,7 @@ test("malformed frames go to troupe.dlq.<reason> with the raw bytes and never re
   await host.stop();
 });
 
-test("a control message changes a kind's configuration, journaled, and bad control is dead-lettered", async () => {
+test("a control message changes a kind's configuration, journaled; a refused one is counted, a malformed one dead-lettered", async () => {
   const bus = new InProcessBus();
   const out = collect(bus, "troupe.out.stats.*");
   const dead: string[] = [];
@@ -250,14 +250,18 @@ test("a control message changes a kind's configuration, journaled, and bad contr
     ctlSubject("stats"),
     encodeEnvelope({ id: "ctl2", type: "config", src: "t", ts: 0, body: { every_samples: -5 } }),
   );
+  bus.publish(ctlSubject("stats"), new Uint8Array([0xc1])); // not msgpack
   await bus.flush();
   publishFrames(bus, fs.slice(4));
   await bus.flush();
   await bus.flush();
   assert.is(out.length, 4);
-  assert.is(dead.length, 1);
-  assert.match(dead[0]!, "every_samples");
-  assert.match(dead[0]!, "-5");
+  assert.is(dead.length, 1, "only the malformed message is a dead letter");
+  assert.match(dead[0]!, "msgpack");
+  const refused = await host.metrics.registry.getSingleMetricAsString(
+    "troupe_control_refused_total",
+  );
+  assert.match(refused, 'troupe_control_refused_total{kind="stats",host="h1"} 1');
   await host.stop();
 });
 

@@ -1,0 +1,69 @@
+/**
+ * The incident stage's configuration: the grouping window, the `for` duration an incident must be
+ * open before it fires, the hold that keeps it firing after its last finding, the bar a pending
+ * incident must clear to fire, the window that links findings of different kinds on one channel,
+ * and how late a finding may arrive and still be ordered by its event time. All durations are event
+ * time, µs. `parseIncidentConfig` validates a raw object field by field and names the path.
+ */
+import { configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
+
+/** The incident stage's configuration. Units go last in the names. */
+export interface IncidentConfig {
+  /** Findings of one kind starting within this long of an incident's first are its members. */
+  group_window_us: number;
+  /** An incident stays pending this long after its first finding before it may fire. */
+  for_us: number;
+  /** An incident resolves once this long has passed since its last finding (keep firing for). */
+  hold_us: number;
+  /** A pending incident fires when its peak severity reaches this (1-5)... */
+  fire_severity_min: number;
+  /** ...or when it has this many member channels. */
+  fire_members_min: number;
+  /** Findings of different kinds on one channel within this long of each other are linked. */
+  link_window_us: number;
+  /** Findings are ordered by event time within this lateness (later ones are taken as they come). */
+  reorder_us: number;
+}
+
+/** The defaults (see the README's incidents section for how they were chosen). */
+export const defaultIncidentConfig: IncidentConfig = {
+  group_window_us: 5_000_000,
+  for_us: 2_000_000,
+  hold_us: 30_000_000,
+  fire_severity_min: 2,
+  fire_members_min: 2,
+  link_window_us: 5_000_000,
+  reorder_us: 2_000_000,
+};
+
+const FIELDS: ReadonlyArray<keyof IncidentConfig> = [
+  "group_window_us",
+  "for_us",
+  "hold_us",
+  "fire_severity_min",
+  "fire_members_min",
+  "link_window_us",
+  "reorder_us",
+];
+
+/** Validates `raw` over `base`; throws ConfigError naming `path` and the field. */
+export function parseIncidentConfig(
+  raw: unknown,
+  base: IncidentConfig = defaultIncidentConfig,
+  path = "incidents",
+): IncidentConfig {
+  const o = configObject(raw ?? {}, path);
+  rejectUnknown(o, FIELDS, path);
+  const read = (key: keyof IncidentConfig, bounds: { min: number; max: number }) =>
+    readNumber(o, key, path, base[key], { ...bounds, integer: true });
+  const us = { min: 0, max: 86_400_000_000 };
+  return {
+    group_window_us: read("group_window_us", us),
+    for_us: read("for_us", us),
+    hold_us: read("hold_us", us),
+    fire_severity_min: read("fire_severity_min", { min: 1, max: 5 }),
+    fire_members_min: read("fire_members_min", { min: 1, max: 1_000_000 }),
+    link_window_us: read("link_window_us", us),
+    reorder_us: read("reorder_us", us),
+  };
+}

@@ -1,0 +1,296 @@
+/**
+ * The incident kernel: a pure fold of findings into incidents. Findings arrive roughly in event
+ * time (several actor instances publish them side by side); the kernel holds each until the
+ * watermark (the latest event time seen less `reorder_us`) passes it, then takes the held ones in
+ * event-time order (ties by kind, channel and id), so the incidents are a function of the findings,
+ * not of how instances interleaved. A finding joins the open incident of its kind that its channel
+ * is already in, or else one that started within `group_window_us`; otherwise it opens a new one.
+ * Each incident's lifecycle is its own xstate machine (incident_machine.ts), stepped by findings
+ * and by the watermark. An incident's id is its kind, its first finding's time and channel; each
+ * update's id adds its number, so replaying the same findings gives the same bytes.
+ */
+import { getInitialSnapshot, getNextSnapshot, type SnapshotFrom } from "xstate";
+import {
+  type Incident,
+  INCIDENT_LINKS_MAX,
+  INCIDENT_MEMBERS_MAX,
+  type IncidentKind,
+  type IncidentState,
+} from "../../protocol/mod.ts";
+import type { IncidentConfig } from "./config.ts";
+import { incidentMachine, type IncidentMachineEvent } from "./incident_machine.ts";
+
+/** A finding as the kernel takes it. */
+export interface IncidentFinding {
+  /** The finding's envelope id. */
+  id: string;
+  kind: IncidentKind;
+  channel: string;
+  /** Event time, µs. */
+  ts_us: number;
+  /** 1 to 5 (severity.ts). */
+  severity: number;
+  /**
+   * Whether it may open an incident (default true). A coherence group's return to `normal` ends
+   * an episode rather than starting one: it joins its group's open incident, or is passed over.
+   */
+  opens?: boolean;
+}
+
+/** One incident update to publish: the incident as it now is, its update number and time. */
+export interface IncidentUpdate {
+  incident: Incident;
+  /** 0 for the update that opened it, then 1, 2, ... */
+  n: number;
+  /** Event time of the update, µs. */
+  ts_us: number;
+}
+
+interface OpenIncident {
+  incident: Incident;
+  snapshot: SnapshotFrom<typeof incidentMachine>;
+  updates: number;
+}
+
+/** Findings held for ordering, at most (beyond it the oldest are taken at once). */
+export const HELD_FINDINGS_MAX = 65_536;
+
+/** The kernel's state: findings held for ordering, the open incidents, the watermark. */
+export interface IncidentKernelState {
+  config: IncidentConfig;
+  held: IncidentFinding[];
+  open: Map<string, OpenIncident>;
+  /** Latest event time seen, µs. */
+  latest_us: number;
+  /** Event time up to which findings have been taken, µs. */
+  watermark_us: number;
+  /** Silence predicate: whether an incident is silenced now (see IncidentStage). */
+  silenced: (incident: Incident) => boolean;
+}
+
+/** A new kernel state. */
+export function initIncidents(
+  config: IncidentConfig,
+  silenced: (incident: Incident) => boolean = () => false,
+): IncidentKernelState {
+  return {
+    config,
+    held: [],
+    open: new Map(),
+    latest_us: -Infinity,
+    watermark_us: -Infinity,
+    silenced,
+  };
+}
+
+/** Takes one finding; returns the updates the findings it released made, in order. */
+export function stepIncidents(s: IncidentKernelState, f: IncidentFinding): IncidentUpdate[] {
+  s.held.push(f);
+  s.latest_us = Math.max(s.latest_us, f.ts_us);
+  return release(s, s.latest_us - s.config.reorder_us);
+}
+
+/** Takes every finding held and advances event time to `ts_us` (the end of a feed). */
+export function flushIncidents(s: IncidentKernelState, ts_us = s.latest_us): IncidentUpdate[] {
+  return release(s, Math.max(ts_us, s.latest_us));
+}
+
+/** The open incidents (pending or firing), oldest first. */
+export function openIncidents(s: IncidentKernelState): Incident[] {
+  return [...s.open.values()].map((o) => o.incident);
+}
+
+/** Re-judges every open incident's silence (a silence was added or removed); returns the updates. */
+export function resilence(s: IncidentKernelState): IncidentUpdate[] {
+  const out: IncidentUpdate[] = [];
+  for (const o of s.open.values()) {
+    const was = o.incident.silenced;
+    o.incident.silenced = false;
+    const now = s.silenced(o.incident);
+    o.incident.silenced = now;
+    if (now !== was) out.push(update(o, s.watermark_us));
+  }
+  return out;
+}
+
+function release(s: IncidentKernelState, upTo: number): IncidentUpdate[] {
+  const out: IncidentUpdate[] = [];
+  if (s.held.length > HELD_FINDINGS_MAX) upTo = Math.max(upTo, oldest(s.held));
+  const due = s.held.filter((f) => f.ts_us <= upTo).sort(byEventTime);
+  if (due.length > 0) s.held = s.held.filter((f) => f.ts_us > upTo);
+  for (const f of due) {
+    advance(s, f.ts_us, out);
+    take(s, f, out);
+  }
+  advance(s, upTo, out);
+  return out;
+}
+
+function oldest(held: IncidentFinding[]): number {
+  let min = Infinity;
+  for (const f of held) min = Math.min(min, f.ts_us);
+  return min;
+}
+
+function byEventTime(a: IncidentFinding, b: IncidentFinding): number {
+  return a.ts_us - b.ts_us || cmp(a.kind, b.kind) || cmp(a.channel, b.channel) || cmp(a.id, b.id);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Moves the watermark to `ts`: each open incident's machine sees the times its state may change at
+ * (its `for` ending, its hold ending) that fall before `ts`, all in event-time order, then `ts`. So
+ * an update is stamped with the time it happened, and how the watermark moved in steps does not
+ * change the updates or their order.
+ */
+function advance(s: IncidentKernelState, ts: number, out: IncidentUpdate[]): void {
+  if (!(ts > s.watermark_us)) return;
+  const from = s.watermark_us;
+  s.watermark_us = ts;
+  const due: Array<{ at: number; o: OpenIncident }> = [];
+  for (const o of s.open.values()) {
+    const i = o.incident;
+    for (const at of [i.first_us + s.config.for_us, i.last_us + s.config.hold_us]) {
+      if (at > from && at < ts) due.push({ at, o });
+    }
+  }
+  due.sort((a, b) => a.at - b.at || cmp(a.o.incident.id, b.o.incident.id));
+  for (const { at, o } of due) tick(s, o, at, out);
+  for (const o of [...s.open.values()]) tick(s, o, ts, out);
+}
+
+function tick(s: IncidentKernelState, o: OpenIncident, ts: number, out: IncidentUpdate[]): void {
+  if (o.incident.state === "resolved") return;
+  if (send(o, { type: "time", ts })) out.push(update(o, ts));
+  if (isResolved(o)) s.open.delete(o.incident.id);
+}
+
+function isResolved(o: OpenIncident): boolean {
+  return o.incident.state === "resolved";
+}
+
+/** Sends `event` to the incident's machine; whether its state changed. */
+function send(o: OpenIncident, event: IncidentMachineEvent): boolean {
+  o.snapshot = getNextSnapshot(incidentMachine, o.snapshot, event);
+  const state = o.snapshot.value as IncidentState;
+  if (state === o.incident.state) return false;
+  o.incident.state = state;
+  o.incident.fired = o.snapshot.context.fired;
+  return true;
+}
+
+function update(o: OpenIncident, ts_us: number): IncidentUpdate {
+  const incident: Incident = {
+    ...o.incident,
+    members: o.incident.members.map((m) => ({ ...m })),
+    links: [...o.incident.links],
+  };
+  return { incident, n: o.updates++, ts_us };
+}
+
+/** A released finding joins its incident or opens one, links across kinds, and is published. */
+function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[]): void {
+  const o = joinable(s, f);
+  if (o === undefined) {
+    if (f.opens === false) return;
+    const opened = openIncident(s, f);
+    s.open.set(opened.incident.id, opened);
+    link(s, opened, f, out);
+    opened.incident.silenced = s.silenced(opened.incident);
+    out.push(update(opened, f.ts_us));
+    return;
+  }
+  join(o, f);
+  send(o, {
+    type: "finding",
+    ts: f.ts_us,
+    severity: f.severity,
+    members: o.incident.members.length,
+  });
+  link(s, o, f, out);
+  o.incident.silenced = s.silenced({ ...o.incident, silenced: false });
+  out.push(update(o, f.ts_us));
+}
+
+/** The open incident `f` belongs to: its channel's, else one of its kind started within the window. */
+function joinable(s: IncidentKernelState, f: IncidentFinding): OpenIncident | undefined {
+  let inWindow: OpenIncident | undefined;
+  for (const o of s.open.values()) {
+    const i = o.incident;
+    if (i.kind !== f.kind) continue;
+    if (i.members.some((m) => m.channel === f.channel)) return o;
+    if (f.opens === false) continue;
+    if (!inWindow && f.ts_us - i.first_us <= s.config.group_window_us) inWindow = o;
+  }
+  return inWindow;
+}
+
+function openIncident(s: IncidentKernelState, f: IncidentFinding): OpenIncident {
+  const incident: Incident = {
+    id: `${f.kind}-${f.ts_us}-${f.channel}`,
+    kind: f.kind,
+    state: "pending",
+    fired: false,
+    silenced: false,
+    members: [{
+      channel: f.channel,
+      first_us: f.ts_us,
+      last_us: f.ts_us,
+      findings: 1,
+      peak_severity: f.severity,
+    }],
+    first_us: f.ts_us,
+    last_us: f.ts_us,
+    first_finding: f.id,
+    last_finding: f.id,
+    findings: 1,
+    peak_severity: f.severity,
+    links: [],
+  };
+  const snapshot = getInitialSnapshot(incidentMachine, {
+    config: s.config,
+    ts: f.ts_us,
+    severity: f.severity,
+  });
+  const o: OpenIncident = { incident, snapshot, updates: 0 };
+  send(o, { type: "time", ts: f.ts_us }); // a bar of 0 fires at once
+  return o;
+}
+
+function join(o: OpenIncident, f: IncidentFinding): void {
+  const i = o.incident;
+  let m = i.members.find((x) => x.channel === f.channel);
+  if (!m && i.members.length < INCIDENT_MEMBERS_MAX) {
+    m = { channel: f.channel, first_us: f.ts_us, last_us: f.ts_us, findings: 0, peak_severity: 1 };
+    i.members.push(m);
+  }
+  if (m) {
+    m.last_us = Math.max(m.last_us, f.ts_us);
+    m.findings++;
+    m.peak_severity = Math.max(m.peak_severity, f.severity);
+  }
+  i.last_us = Math.max(i.last_us, f.ts_us);
+  i.last_finding = f.id;
+  i.findings++;
+  i.peak_severity = Math.max(i.peak_severity, f.severity);
+}
+
+/** Links `o` and the open incidents of other kinds with `f`'s channel near `f`'s time. */
+function link(s: IncidentKernelState, o: OpenIncident, f: IncidentFinding, out: IncidentUpdate[]) {
+  for (const other of s.open.values()) {
+    const j = other.incident;
+    if (j.kind === f.kind || o.incident.links.includes(j.id)) continue;
+    const near = j.members.some((m) =>
+      m.channel === f.channel && Math.abs(m.last_us - f.ts_us) <= s.config.link_window_us
+    );
+    if (!near) continue;
+    if (o.incident.links.length < INCIDENT_LINKS_MAX) o.incident.links.push(j.id);
+    if (!j.links.includes(o.incident.id) && j.links.length < INCIDENT_LINKS_MAX) {
+      j.links.push(o.incident.id);
+      out.push(update(other, f.ts_us));
+    }
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The incident stage: the incident kernel fed by the findings the actors publish, its updates
+ * published on `troupe.out.incident.<kind>`. It is a stage after the actors, not an actor of its
+ * own: its input is the actors' findings, which are outputs of journaled inputs and so already
+ * exactly reproducible, and its state is their fold. Live, one stage runs per cluster (`troupe up`
+ * starts it beside the host); a replay runs one over the replayed findings, so `troupe replay
+ * --verify` compares the incidents as it compares every other output. It needs no clock: time is
+ * the findings' event time.
+ */
+import {
+  type Bus,
+  type BusSubscription,
+  decodeEnvelope,
+  encodeIncident,
+  encodeIncidentList,
+  findingSeverity,
+  type Incident,
+  INCIDENT_KINDS,
+  incidentListSubject,
+  incidentSubject,
+  isIncidentKind,
+  outPattern,
+} from "../../protocol/mod.ts";
+import type { IncidentConfig } from "./config.ts";
+import {
+  flushIncidents,
+  type IncidentFinding,
+  type IncidentKernelState,
+  type IncidentUpdate,
+  initIncidents,
+  openIncidents,
+  resilence,
+  stepIncidents,
+} from "./incident_kernel.ts";
+
+/** The envelope `src` of incident updates. */
+export const INCIDENT_SRC = "incidents";
+
+/** The finding an actor's event envelope carries, or undefined for data and other messages. */
+export function incidentFindingOf(data: Uint8Array): IncidentFinding | undefined {
+  let env;
+  try {
+    env = decodeEnvelope(data);
+  } catch {
+    return undefined; // not ours to judge: the dead-letter queue names bad messages
+  }
+  if (!isIncidentKind(env.type)) return undefined;
+  const body = (env.body ?? {}) as Record<string, unknown>;
+  const channel = env.type === "coherence" ? body.group : body.channel;
+  if (typeof channel !== "string") return undefined;
+  return findingOfEvent({ id: env.id, kind: env.type, channel, ts_us: env.ts }, body);
+}
+
+/**
+ * The kernel's finding of an event of `kind` with `body`: its severity on the kind's scale, and
+ * whether it may open an incident (a coherence group's return to `normal` may not).
+ */
+export function findingOfEvent(
+  head: Omit<IncidentFinding, "severity" | "opens">,
+  body: Record<string, unknown>,
+): IncidentFinding {
+  const f: IncidentFinding = { ...head, severity: findingSeverity(head.kind, body) };
+  if (head.kind === "coherence" && body.state === "normal") f.opens = false;
+  return f;
+}
+
+/** The bytes of an incident update, with its deterministic envelope id. */
+export function encodeIncidentUpdate(u: IncidentUpdate): { subject: string; data: Uint8Array } {
+  return {
+    subject: incidentSubject(u.incident.kind),
+    data: encodeIncident(
+      {
+        id: `${u.incident.id}:${u.n}`,
+        src: INCIDENT_SRC,
+        ts: u.ts_us,
+        cause: u.incident.last_finding,
+      },
+      u.incident,
+    ),
+  };
+}
+
+/** What a stage is given. */
+export interface IncidentStageOptions {
+  config: IncidentConfig;
+  /** Where each update goes (a bus publish, a replay's output collector). */
+  publish: (subject: string, data: Uint8Array) => void;
+  /** Whether an incident is silenced now (the session's silences); none by default. */
+  silenced?: (incident: Incident) => boolean;
+}
+
+/** Resolved incidents a stage keeps to list, at most (the newest). */
+export const RESOLVED_KEPT_MAX = 256;
+
+/** Incidents a stage has seen change, per kind: opened, fired, resolved. */
+export interface IncidentCounts {
+  opened: number;
+  fired: number;
+  resolved: number;
+}
+
+/** The kernel with its publishing: fed findings' bytes, it publishes the updates they make. */
+export class IncidentStage {
+  readonly #state: IncidentKernelState;
+  readonly #publish: IncidentStageOptions["publish"];
+  readonly #counts = new Map<string, IncidentCounts>();
+  readonly #wasFiring = new Set<string>();
+  readonly #resolved = new Map<string, Incident>();
+
+  constructor(options: IncidentStageOptions) {
+    this.#state = initIncidents(options.config, options.silenced ?? (() => false));
+    this.#publish = options.publish;
+  }
+
+  /** A message on `troupe.out.<kind>.<key>`: a finding is taken, anything else passed over. */
+  take(data: Uint8Array): void {
+    const f = incidentFindingOf(data);
+    if (f) this.#emit(stepIncidents(this.#state, f));
+  }
+
+  /** Takes the findings held for ordering (the end of a replay or a feed). */
+  flush(ts_us?: number): void {
+    this.#emit(flushIncidents(this.#state, ts_us));
+  }
+
+  /** The silences changed: open incidents are marked (or unmarked) silenced. */
+  silencesChanged(): void {
+    this.#emit(resilence(this.#state));
+  }
+
+  /** Open incidents, oldest first. */
+  open(): Incident[] {
+    return openIncidents(this.#state);
+  }
+
+  /** The open incidents and the last RESOLVED_KEPT_MAX resolved ones, oldest first by start. */
+  list(): Incident[] {
+    return [...this.#resolved.values(), ...this.open()].sort((a, b) =>
+      a.first_us - b.first_us || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+    );
+  }
+
+  /** Per kind, incidents opened, fired and resolved since the stage started. */
+  counts(): ReadonlyMap<string, IncidentCounts> {
+    return this.#counts;
+  }
+
+  #count(kind: string): IncidentCounts {
+    let c = this.#counts.get(kind);
+    if (!c) this.#counts.set(kind, c = { opened: 0, fired: 0, resolved: 0 });
+    return c;
+  }
+
+  #emit(updates: IncidentUpdate[]): void {
+    for (const u of updates) {
+      const i = u.incident;
+      if (u.n === 0) this.#count(i.kind).opened++;
+      if (i.state === "firing" && !this.#wasFiring.has(i.id)) {
+        this.#wasFiring.add(i.id);
+        this.#count(i.kind).fired++;
+      }
+      if (i.state === "resolved") {
+        this.#wasFiring.delete(i.id);
+        this.#count(i.kind).resolved++;
+        this.#resolved.set(i.id, i);
+        if (this.#resolved.size > RESOLVED_KEPT_MAX) {
+          this.#resolved.delete(this.#resolved.keys().next().value!);
+        }
+      }
+      const { subject, data } = encodeIncidentUpdate(u);
+      this.#publish(subject, data);
+    }
+  }
+}
+
+/**
+ * Runs a stage on `bus`: the actors' findings in, the incident updates out, and an answer on
+ * `troupe.sys.incidents.list` with the incidents it holds (`troupe incidents`).
+ */
+export function runIncidentStage(
+  bus: Bus,
+  options: Omit<IncidentStageOptions, "publish">,
+): { stage: IncidentStage; stop: () => void } {
+  const stage = new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
+  let answers = 0;
+  const subs: BusSubscription[] = INCIDENT_KINDS.map((kind) =>
+    bus.subscribe(outPattern(kind), (m) => stage.take(m.data))
+  );
+  subs.push(bus.subscribe(incidentListSubject(), (m) => {
+    if (!m.reply) return;
+    const ts = stage.list().reduce((t, i) => Math.max(t, i.last_us), 0);
+    const meta = { id: `${INCIDENT_SRC}:list:${++answers}`, src: INCIDENT_SRC, ts };
+    bus.publish(m.reply, encodeIncidentList(meta, stage.list()));
+  }));
+  return {
+    stage,
+    stop: () => {
+      for (const s of subs) s.unsubscribe();
+    },
+  };
+}

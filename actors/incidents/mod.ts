@@ -1,0 +1,47 @@
+/**
+ * Incidents: the findings of the actors (anomaly, collapse, coherence) grouped into incidents a team
+ * can act on. A market-wide crash over 8 symbols is one incident with 8 members; each incident goes
+ * pending → firing → resolved in event time (incident_machine.ts), links to the incidents of other
+ * kinds on its channels at the same moment, and carries a peak severity on one 1-5 scale
+ * (severity.ts). The kernel (incident_kernel.ts) is a pure fold; the stage (incident_stage.ts)
+ * feeds it from the bus and publishes its updates on `troupe.out.incident.<kind>`.
+ */
+export { defaultIncidentConfig, type IncidentConfig, parseIncidentConfig } from "./config.ts";
+export {
+  flushIncidents,
+  HELD_FINDINGS_MAX,
+  type IncidentFinding,
+  type IncidentKernelState,
+  type IncidentUpdate,
+  initIncidents,
+  openIncidents,
+  resilence,
+  stepIncidents,
+} from "./incident_kernel.ts";
+export { registerIncidentMetrics } from "./incident_metrics.ts";
+export {
+  incidentMachine,
+  type IncidentMachineContext,
+  type IncidentMachineEvent,
+} from "./incident_machine.ts";
+export {
+  encodeIncidentUpdate,
+  findingOfEvent,
+  INCIDENT_SRC,
+  type IncidentCounts,
+  incidentFindingOf,
+  IncidentStage,
+  type IncidentStageOptions,
+  RESOLVED_KEPT_MAX,
+  runIncidentStage,
+} from "./incident_stage.ts";
+export {
+  findingSeverity,
+  INCIDENT_KINDS,
+  type IncidentKind,
+  isIncidentKind,
+  measureOf,
+  SEVERITY_EDGES,
+  SEVERITY_MEASURE,
+  severityOf,
+} from "../../protocol/mod.ts";

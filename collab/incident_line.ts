@@ -1,0 +1,49 @@
+/**
+ * An incident in words, for people: the line `troupe watch` prints for each change of an incident
+ * and `troupe incidents` prints for each incident it lists, and the JSON object both print with
+ * `--json`. One severity, the incident's peak on its kind's 1-5 scale (protocol/severity.ts). Pure:
+ * no `node:` import, so it bundles for the browser.
+ */
+import type { Incident } from "../protocol/mod.ts";
+
+/** Member channels named in a line, at most (the rest are counted). */
+export const LINE_CHANNELS_MAX = 4;
+
+/** One readable line: time of the update, state, kind, members, severity, findings, id. */
+export function formatIncident(i: Incident, tsUs: number): string {
+  const time = new Date(tsUs / 1000).toISOString().replace("T", " ").slice(0, 23);
+  const names = i.members.slice(0, LINE_CHANNELS_MAX).map((m) => m.channel);
+  const more = i.members.length - names.length;
+  const members = `${i.members.length} channel${i.members.length === 1 ? "" : "s"}: ` +
+    names.join(", ") + (more > 0 ? ` +${more}` : "");
+  const state = i.state === "resolved" && !i.fired ? "dropped" : i.state;
+  const flags = [i.silenced ? "silenced" : "", i.links.length ? `linked ${i.links.join(", ")}` : ""]
+    .filter(Boolean);
+  return `${time}  ${state.padEnd(8)} ${
+    i.kind.padEnd(9)
+  } ${members}  [severity ${i.peak_severity}, ` +
+    `${i.findings} finding${i.findings === 1 ? "" : "s"}]  ${i.id}` +
+    (flags.length ? `  (${flags.join("; ")})` : "");
+}
+
+/** The JSON object of an incident: the incident with its times also as ISO strings. */
+export function incidentJson(i: Incident, tsUs: number): Record<string, unknown> {
+  return {
+    type: "incident",
+    time: new Date(tsUs / 1000).toISOString(),
+    ts_us: tsUs,
+    ...i,
+    first: new Date(i.first_us / 1000).toISOString(),
+    last: new Date(i.last_us / 1000).toISOString(),
+  };
+}
+
+/**
+ * Whether an update is worth a line to someone watching, given the last one shown of its
+ * incident: a new incident, a change of state or of silence, a new member, a higher severity.
+ * Repeat findings of its members are not.
+ */
+export function incidentNews(prev: Incident | undefined, next: Incident): boolean {
+  return prev === undefined || prev.state !== next.state || prev.silenced !== next.silenced ||
+    prev.members.length !== next.members.length || prev.peak_severity !== next.peak_severity;
+}

@@ -1,0 +1,160 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  defaultIncidentConfig,
+  encodeIncidentUpdate,
+  flushIncidents,
+  type IncidentFinding,
+  type IncidentUpdate,
+  initIncidents,
+  stepIncidents,
+} from "../../../actors/incidents/mod.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
+
+const test = suite("incident_kernel");
+
+const T0 = 1_763_900_000_000_000;
+const CHANNELS = ["SYM001", "SYM002", "SYM003", "SYM004", "SYM005", "SYM006", "SYM007", "SYM008"];
+
+/** A market-wide crash: an anomaly on each of 8 channels within 1.1 s. */
+function crash(at: number, severity = 5): IncidentFinding[] {
+  return CHANNELS.map((channel, i) => ({
+    id: `in${i}:anomaly:${channel}:0`,
+    kind: "anomaly" as const,
+    channel,
+    ts_us: at + i * 150_000,
+    severity,
+  }));
+}
+
+function run(findings: IncidentFinding[], config = defaultIncidentConfig): IncidentUpdate[] {
+  const s = initIncidents(config);
+  const out: IncidentUpdate[] = [];
+  for (const f of findings) out.push(...stepIncidents(s, f));
+  out.push(...flushIncidents(s, Math.max(...findings.map((f) => f.ts_us)) + 3_600_000_000));
+  return out;
+}
+
+function lastOf(updates: IncidentUpdate[]) {
+  const byId = new Map<string, IncidentUpdate["incident"]>();
+  for (const u of updates) byId.set(u.incident.id, u.incident);
+  return [...byId.values()];
+}
+
+test("a crash over 8 channels is one incident with 8 members that fires, then resolves", () => {
+  const updates = run(crash(T0));
+  const incidents = lastOf(updates);
+  assert.is(incidents.length, 1);
+  const i = incidents[0]!;
+  assert.is(i.id, `anomaly-${T0}-SYM001`);
+  assert.equal(i.members.map((m) => m.channel), CHANNELS);
+  assert.is(i.findings, 8);
+  assert.is(i.peak_severity, 5);
+  assert.is(i.state, "resolved");
+  assert.ok(i.fired);
+  const states = updates.map((u) => u.incident.state);
+  assert.ok(states.indexOf("pending") < states.indexOf("firing"));
+  assert.ok(states.indexOf("firing") < states.indexOf("resolved"));
+  const firing = updates.find((u) => u.incident.state === "firing")!;
+  assert.ok(firing.ts_us >= T0 + defaultIncidentConfig.for_us, "fires after its for duration");
+});
+
+test("the same findings arriving in any order within the reorder bound give the same bytes", () => {
+  const findings = [...crash(T0), ...crash(T0 + 120_000_000, 3)];
+  const bytes = (us: IncidentUpdate[]) => us.map((u) => encodeIncidentUpdate(u).data);
+  const want = bytes(run(findings));
+  const seed = 29;
+  const prng = new Prng(seed);
+  for (let round = 0; round < 20; round++) {
+    // Swap neighbours less than the reorder bound apart: arrival order as instances interleave.
+    const shuffled = [...findings];
+    for (let i = 0; i < shuffled.length * 3; i++) {
+      const k = Math.floor(prng.next() * (shuffled.length - 1));
+      const a = shuffled[k]!, b = shuffled[k + 1]!;
+      if (Math.abs(a.ts_us - b.ts_us) < defaultIncidentConfig.reorder_us) {
+        shuffled[k] = b;
+        shuffled[k + 1] = a;
+      }
+    }
+    assert.equal(bytes(run(shuffled)), want, `seed ${seed}, round ${round}`);
+  }
+});
+
+test("a lone low-severity finding stays pending and resolves without firing", () => {
+  const incidents = lastOf(run([{
+    id: "x:anomaly:SYM001:0",
+    kind: "anomaly",
+    channel: "SYM001",
+    ts_us: T0,
+    severity: 1,
+  }]));
+  assert.is(incidents.length, 1);
+  assert.is(incidents[0]!.state, "resolved");
+  assert.is(incidents[0]!.fired, false);
+});
+
+test("an anomaly and a collapse on one channel at the same moment are linked both ways", () => {
+  const findings: IncidentFinding[] = [
+    ...crash(T0),
+    {
+      id: "c:collapse:SYM003:0",
+      kind: "collapse",
+      channel: "SYM003",
+      ts_us: T0 + 900_000,
+      severity: 4,
+    },
+    {
+      id: "c:collapse:SYM009:0",
+      kind: "collapse",
+      channel: "OTHER",
+      ts_us: T0 + 60_000_000,
+      severity: 4,
+    },
+  ];
+  const incidents = lastOf(run(findings));
+  const anomaly = incidents.find((i) => i.kind === "anomaly")!;
+  const collapse = incidents.find((i) =>
+    i.id.startsWith("collapse") && i.members[0]!.channel === "SYM003"
+  )!;
+  assert.equal(anomaly.links, [collapse.id]);
+  assert.equal(collapse.links, [anomaly.id]);
+  const lone = incidents.find((i) => i.members[0]!.channel === "OTHER")!;
+  assert.equal(lone.links, []);
+});
+
+test("findings past the grouping window open a new incident; a member's repeat joins its own", () => {
+  const late: IncidentFinding = {
+    id: "late:anomaly:SYM009:0",
+    kind: "anomaly",
+    channel: "SYM009",
+    ts_us: T0 + defaultIncidentConfig.group_window_us + 1,
+    severity: 5,
+  };
+  const repeat: IncidentFinding = { ...late, id: "rep:anomaly:SYM001:0", channel: "SYM001" };
+  const incidents = lastOf(run([...crash(T0), late, repeat]));
+  assert.is(incidents.length, 2);
+  assert.is(incidents[0]!.members.length, 8);
+  assert.is(incidents[0]!.members[0]!.findings, 2);
+  assert.equal(incidents[1]!.members.map((m) => m.channel), ["SYM009"]);
+});
+
+test("a coherence group's return to normal opens no incident; it joins its group's open one", () => {
+  const coherence = (id: string, ts_us: number, opens?: boolean): IncidentFinding => ({
+    id,
+    kind: "coherence",
+    channel: "all",
+    ts_us,
+    severity: 2,
+    ...(opens === undefined ? {} : { opens }),
+  });
+  const alone = lastOf(run([coherence("n", T0, false)]));
+  assert.equal(alone, []);
+  const episode = lastOf(run([coherence("c", T0), coherence("n", T0 + 600_000_000, false)]));
+  assert.is(episode.length, 1, "the return came after the episode resolved: none for it");
+  assert.is(episode[0]!.findings, 1);
+  const quick = lastOf(run([coherence("c", T0), coherence("n", T0 + 10_000_000, false)]));
+  assert.is(quick.length, 1);
+  assert.is(quick[0]!.findings, 2);
+});
+
+test.run();

@@ -1,0 +1,86 @@
+/**
+ * `troupe incidents` against a real nats-server and a real incident stage: it lists what the stage
+ * holds (a crash over 8 channels is one incident with 8 members), as lines or JSON, one state with
+ * --state; no stage answering is a failure (exit 1); a bad --state is a usage error (exit 2).
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
+import { NatsBus } from "../../actors/runtime/mod.ts";
+import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
+import { runTroupe } from "../_support/cli.ts";
+import { haveNatsServer, startTestNats } from "../_support/nats.ts";
+
+const test = suite("troupe incidents");
+const TS = 1_800_000_000_000_000;
+
+function anomaly(channel: string, ts: number): Uint8Array {
+  return encodeEventEnvelope({ id: `a-${channel}-${ts}`, type: "anomaly", src: "t", ts }, {
+    type: "anomaly",
+    ts,
+    channel,
+    score: 0.95,
+    value: 80,
+    expected: 100,
+    lower: 95,
+    upper: 105,
+  });
+}
+
+test("a bad --state is a usage error naming the value (exit 2)", async () => {
+  const r = await runTroupe(["incidents", "--state", "open", "--nats", "nats://127.0.0.1:1"]);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, 'Option --state takes pending, firing, resolved, got "open"');
+});
+
+if (haveNatsServer("troupe incidents against nats-server")) {
+  test("it lists the stage's incidents: a crash over 8 channels is one, with 8 members", async () => {
+    const nats = await startTestNats();
+    const bus = await NatsBus.connect(nats.url);
+    const stage = runIncidentStage(bus, { config: defaultIncidentConfig });
+    try {
+      for (let i = 0; i < 8; i++) {
+        const channel = `SYM00${i + 1}`;
+        bus.publish(outSubject("anomaly", channel), anomaly(channel, TS + i * 150_000));
+      }
+      bus.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", TS + 60_000_000));
+      await bus.flush();
+      const all = await runTroupe(["incidents", "--json", "--nats", nats.url]);
+      assert.is(all.code, 0, all.stderr);
+      const listed = JSON.parse(all.stdout) as Array<Record<string, unknown>>;
+      assert.equal(listed.map((i) => [i.id, i.state, (i.members as unknown[]).length]), [
+        [`anomaly-${TS}-SYM001`, "resolved", 8],
+      ]);
+      assert.is(listed[0]!.fired, true);
+      assert.is(listed[0]!.peak_severity, 5);
+      // The later finding is held until event time passes it by the reorder bound.
+      bus.publish(outSubject("anomaly", "OTHER2"), anomaly("OTHER2", TS + 70_000_000));
+      await bus.flush();
+      const firing = await runTroupe(["incidents", "--state", "firing", "--nats", nats.url]);
+      assert.is(firing.code, 0, firing.stderr);
+      assert.match(
+        firing.stdout,
+        /^2027-01-15 08:01:00\.000 {2}firing {3}anomaly {3}1 channel: OTHER {2}\[severity 5, 1 finding\] {2}anomaly-1800000060000000-OTHER\n$/,
+      );
+      const none = await runTroupe(["incidents", "--state", "pending", "--nats", nats.url]);
+      assert.is(none.stdout, "troupe incidents: none pending\n");
+    } finally {
+      stage.stop();
+      await bus.close();
+      await nats.cleanup();
+    }
+  });
+
+  test("no incident stage answering is a failure (exit 1) that says so", async () => {
+    const nats = await startTestNats();
+    try {
+      const r = await runTroupe(["incidents", "--nats", nats.url, "--timeout", "300"]);
+      assert.is(r.code, 1, r.stderr);
+      assert.match(r.stderr, "no incident stage answered on troupe.sys.incidents.list");
+    } finally {
+      await nats.cleanup();
+    }
+  });
+}
+
+test.run();

@@ -1,0 +1,135 @@
+/**
+ * Incidents in a recording: the incident stage beside a live host publishes its updates on the
+ * bus, the recorder keeps them with everything else, and `replay --verify` runs a stage of its own
+ * over the replayed findings and compares its updates with the recorded ones.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { join } from "node:path";
+import { ACTOR_KINDS, defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
+import { Host } from "../../actors/runtime/host.ts";
+import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
+import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
+import { MemorySnapshotStore } from "../../actors/runtime/memory_snapshot_store.ts";
+import {
+  decodeIncident,
+  encodeFrame,
+  encodeIncident,
+  feedSubject,
+  type Incident,
+} from "../../protocol/mod.ts";
+import { createMarketFeed } from "../../sim/feeds/mod.ts";
+import { demoActorConfigs } from "../../sim/mod.ts";
+import { Recorder, RecordingReader, RecordingWriter, replay } from "../../sim/recording/mod.ts";
+import { tempDir } from "../_support/nats.ts";
+import { readRecords } from "../_support/recording.ts";
+
+const test = suite("replay_incidents");
+const dir = tempDir("troupe-replay-incidents-");
+test.after(() => dir.remove());
+
+const START_US = 1_704_067_200_000_000;
+const INTERVAL_US = 10_000;
+const KINDS = ["anomaly", "collapse"];
+
+/** A recorded live session: 8 symbols with crashes, anomaly and collapse, and the incident stage. */
+async function recordSession(path: string) {
+  const bus = new InProcessBus();
+  const demo = demoActorConfigs(INTERVAL_US);
+  const config = Object.fromEntries(KINDS.map((k) => [k, demo[k] ?? {}]));
+  let now = START_US;
+  const rec = Recorder.start(bus, {
+    path,
+    header: { source: "test", config: { actors: config, incidents: defaultIncidentConfig } },
+    clock: { now: () => (now += 1000) },
+  });
+  const host = new Host({
+    hostId: "live",
+    bus,
+    actors: KINDS.map((k) => ACTOR_KINDS[k]!),
+    config,
+    journal: new MemoryJournal(),
+    snapshots: new MemorySnapshotStore(),
+    log: () => {},
+  });
+  await host.start();
+  const stage = runIncidentStage(bus, { config: defaultIncidentConfig });
+  const feed = createMarketFeed({
+    symbols: 8,
+    seed: 3,
+    batch: 50,
+    volume: false,
+    startUs: START_US,
+    intervalUs: INTERVAL_US,
+    crashRate: 1e-3,
+  });
+  for (let step = 0; step < 120; step++) {
+    for (const f of feed.next()) {
+      bus.publish(
+        feedSubject("market", f.channel),
+        encodeFrame(f, { id: `t:${f.channel}:${f.seq0}`, src: "t" }),
+      );
+    }
+    await bus.flush();
+  }
+  await host.stop();
+  await bus.flush();
+  stage.stop();
+  return rec.stop();
+}
+
+let session: string;
+let incidents: Incident[];
+test.before(async () => {
+  session = join(dir.path, "live.rec");
+  await recordSession(session);
+  incidents = (await readRecords(session))
+    .filter((m) => m.subject.startsWith("troupe.out.incident."))
+    .map((m) => decodeIncident(m.data).incident);
+});
+
+test("a live session's recording holds its incidents, one with several members", () => {
+  assert.ok(incidents.length > 0, "incident updates recorded");
+  const widest = Math.max(...incidents.map((i) => i.members.length));
+  assert.is(widest, 8, "the crash over the 8 symbols is one incident with 8 members");
+});
+
+test("replay --verify reproduces the incidents and compares them", async () => {
+  const r = await replay(session, { verify: true, threads: 1 });
+  assert.ok(r.verify?.ok, JSON.stringify(r.verify?.first));
+  assert.ok(r.kinds.includes("anomaly"));
+  const replayed: Incident[] = [];
+  await replay(session, {
+    threads: 1,
+    onOutput: (subject, data) => {
+      if (subject.startsWith("troupe.out.incident.")) replayed.push(decodeIncident(data).incident);
+    },
+  });
+  assert.equal(replayed, incidents);
+});
+
+test("replay --verify names an incident that differs from the recorded one", async () => {
+  const changed = join(dir.path, "changed.rec");
+  const reader = await RecordingReader.open(session);
+  const w = RecordingWriter.create(changed, { ...reader.header, source: reader.header.source });
+  let done = false;
+  for (const m of await readRecords(session)) {
+    let data = m.data;
+    if (!done && m.subject.startsWith("troupe.out.incident.")) {
+      const { envelope, incident } = decodeIncident(m.data);
+      data = encodeIncident(envelope, {
+        ...incident,
+        peak_severity: incident.peak_severity === 5 ? 4 : 5,
+      });
+      done = true;
+    }
+    w.append(m.subject, m.tUs, data, m.headers);
+  }
+  w.close();
+  const r = await replay(changed, { verify: true, threads: 1 });
+  assert.is(r.verify?.ok, false);
+  assert.match(r.verify?.first?.subject ?? "", /^troupe\.out\.incident\./);
+  assert.match(r.verify?.first?.detail ?? "", /peak_severity/);
+});
+
+test.run();
