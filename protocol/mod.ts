@@ -12,3 +12,6 @@ export type * from "./kernel.ts";
 export type * from "./actor_definition.ts";
 export * from "./config_error.ts";
 export { TROUPE_VERSION } from "./version.ts";
+export * from "./partition_lease.ts";
+export * from "./host_presence.ts";
+export * from "./partition_event.ts";
