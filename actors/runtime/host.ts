@@ -392,12 +392,13 @@ export class Host {
     return this.#appliedListeners.add(kind, listener);
   }
 
-  /** Every instance's stream and status. */
-  instances(): Array<{ stream: string; status: Status; pos: number }> {
+  /** Every instance's stream, status, journal position and highest source position taken. */
+  instances(): Array<{ stream: string; status: Status; pos: number; srcPos: number }> {
     return [...this.#slots.values()].map((s) => ({
       stream: s.stream,
       status: s.status,
       pos: s.inst?.pos ?? 0,
+      srcPos: s.srcPosMax,
     }));
   }
 

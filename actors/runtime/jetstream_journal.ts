@@ -76,7 +76,18 @@ export interface JetStreamJournalOptions {
   loadConcurrency?: number;
   /** Called once for each damage found while reading (also listed by `damage()`). */
   onDamage?(damage: JournalDamage): void;
+  /**
+   * Asked right before each publish and purge is sent (not when the append is queued): an error
+   * refuses it. A host that holds its partition by lease passes its fence, so that an append
+   * queued behind others while the lease was fresh is not sent once it is not.
+   */
+  guard?(): Error | undefined;
+  /** Written in the `Troupe-Epoch` header of every record: the lease epoch of its writer. */
+  epoch?: number;
 }
+
+/** The header that carries the lease epoch of a record's writer, when it has one. */
+export const EPOCH_HEADER = "Troupe-Epoch";
 
 interface StreamState {
   stream: string;
@@ -101,7 +112,11 @@ export class JetStreamJournal implements Journal {
   #js: JetStreamClient;
   #jsm: JetStreamManager;
   #direct: boolean;
-  #options: Required<Omit<JetStreamJournalOptions, "stream" | "subjectPrefix" | "onDamage">>;
+  #options: Required<
+    Omit<JetStreamJournalOptions, "stream" | "subjectPrefix" | "onDamage" | "guard" | "epoch">
+  >;
+  #guard: (() => Error | undefined) | undefined;
+  #epoch: number | undefined;
   #onDamage: ((damage: JournalDamage) => void) | undefined;
   /** The damage met so far, by subject and stream sequence (each reported once). */
   #damage = new Map<string, JournalDamage>();
@@ -137,6 +152,8 @@ export class JetStreamJournal implements Journal {
       loadConcurrency: options.loadConcurrency ?? 64,
     };
     this.#onDamage = options.onDamage;
+    this.#guard = options.guard;
+    this.#epoch = options.epoch;
     this.#bytes = state.bytes;
     this.#records = state.messages;
   }
@@ -317,6 +334,8 @@ export class JetStreamJournal implements Journal {
       if (!st || limit <= 0) continue;
       const step = st.tail.then(async () => {
         if (!st.loaded || st.broken || st.lastPos === 0) return;
+        const refused = this.#guard?.();
+        if (refused) throw refused;
         const keep = Math.max(1, st.lastPos - limit);
         await this.#jsm.streams.purge(this.streamName, { filter: st.subject, keep });
       });
@@ -404,6 +423,7 @@ export class JetStreamJournal implements Journal {
     const pos = st.lastPos + 1;
     const h = headers();
     h.set(POS_HEADER, String(pos));
+    if (this.#epoch !== undefined) h.set(EPOCH_HEADER, String(this.#epoch));
     const options = {
       headers: h,
       expect: { lastSubjectSequence: st.lastSeq },
@@ -417,6 +437,8 @@ export class JetStreamJournal implements Journal {
       return pos;
     };
     for (let attempt = 0;; attempt++) {
+      const refused = this.#guard?.();
+      if (refused) throw refused;
       try {
         return stored((await this.#js.publish(st.subject, data, options)).seq);
       } catch (err) {

@@ -16,6 +16,7 @@ import type { HostHealth } from "./liveness.ts";
 import { natsLiveness } from "./liveness.ts";
 import { closeServer, serveHostHttp, serverPort } from "./host_http.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
+import type { InputSource } from "./input_source.ts";
 import { JetStreamJournal } from "./jetstream_journal.ts";
 import { connectBus, hostOptions, openSnapshots } from "./launch_host.ts";
 import { LeaseBucket } from "./lease_bucket.ts";
@@ -84,7 +85,15 @@ export async function launchLeasedHost(
       log,
       httpPort: () => http.port,
       start: async (p, fence) => {
-        const journal = await JetStreamJournal.open(nc);
+        // Every publish and purge is guarded by the fence when it is sent, and carries the epoch.
+        const journal = await JetStreamJournal.open(nc, {
+          guard: () => fence.guard(),
+          epoch: fence.epoch,
+          onDamage: (d) =>
+            log(
+              `part-${p}: journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on past it`,
+            ),
+        });
         return await startPartition(p, fence, {
           config,
           kinds,
@@ -174,6 +183,30 @@ function leasedHealth(
   };
 }
 
+/**
+ * `input`, resumed after the lowest source position any of the partition's instances took rather
+ * than the highest: a host killed with appends in flight journaled one channel further than
+ * another, and the frames the other missed are in the feed stream below the highest. Instances
+ * drop what they took already (by source position), so reading again from the lowest loses
+ * nothing and applies nothing twice.
+ */
+function fromLowest(
+  input: InputSource,
+  instances: () => ReadonlyArray<{ srcPos: number }>,
+): InputSource {
+  return {
+    ...input,
+    start(deliver, resumeAfter) {
+      let low = resumeAfter;
+      for (const i of instances()) if (i.srcPos > 0 && i.srcPos < low) low = i.srcPos;
+      return input.start(deliver, low);
+    },
+    stop: () => input.stop(),
+    ...(input.firstPosition ? { firstPosition: () => input.firstPosition!() } : {}),
+    ...(input.health ? { health: () => input.health!() } : {}),
+  };
+}
+
 interface PartitionParts {
   config: HostConfig;
   kinds: Readonly<Record<string, AnyActorDefinition>>;
@@ -212,12 +245,14 @@ async function startPartition(
     log,
     onFatal: parts.onFatal,
   });
+  const slots: { host?: Host } = {};
   const host = new Host({
     ...base,
-    input: jetStreamInput(nc),
+    input: fromLowest(jetStreamInput(nc), () => slots.host?.instances() ?? []),
     control: controlStreamSource(nc, id),
     tickEveryMs: parts.tickEveryMs,
   });
+  slots.host = host;
   // A lost lease stops the partition's host at once: no more input, appends or outputs.
   fence.onLost((why) => host.fail(new Error(why)));
   try {

@@ -12,6 +12,11 @@ import type { Bus, PublishOptions } from "../../protocol/mod.ts";
 import type { Journal, JournalData } from "./journal.ts";
 import type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
 
+/** A snapshot store whose save may take a guard (the KV store's does; others ignore it). */
+type GuardedStore = SnapshotStore & {
+  save(snapshot: Snapshot, options: { guard: () => Error | undefined }): Promise<void>;
+};
+
 /** Raised by a write refused because its partition's lease is lost. */
 export class LeaseLostError extends Error {
   override name = "LeaseLostError";
@@ -84,6 +89,11 @@ export class LeaseFence {
     this.#onLost?.(why);
   }
 
+  /** For the journal's guard: undefined while fresh, else the error that refuses the write. */
+  guard(what = "write the journal"): LeaseLostError | undefined {
+    return this.fresh() ? undefined : this.#refuse(what);
+  }
+
   #refuse(what: string): LeaseLostError {
     this.refused++;
     return new LeaseLostError(
@@ -139,9 +149,12 @@ export class LeaseFence {
   /** `store`, with snapshots refused once the lease is not fresh. */
   snapshots(store: SnapshotStore): SnapshotStore {
     return {
+      // Asked again right before the store replaces the stored snapshot (when it can be asked).
       save: (snapshot: Snapshot) =>
         this.fresh()
-          ? store.save(snapshot)
+          ? (store as GuardedStore).save(snapshot, {
+            guard: () => this.guard(`save a snapshot of ${snapshot.stream}`),
+          })
           : Promise.reject(this.#refuse(`save a snapshot of ${snapshot.stream}`)),
       load: (stream: string) => store.load(stream),
       list: () => store.list(),

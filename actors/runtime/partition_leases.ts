@@ -80,8 +80,14 @@ export class PartitionLeases {
   /** Writes refused by fences of partitions since dropped. */
   #refusedBefore = 0;
   readonly #startedMs: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #ticking: Promise<void> | undefined;
+  readonly #timers: Record<"renew" | "look", ReturnType<typeof setTimeout> | undefined> = {
+    renew: undefined,
+    look: undefined,
+  };
+  readonly #ticking: Record<"renew" | "look", Promise<void> | undefined> = {
+    renew: undefined,
+    look: undefined,
+  };
   #stopping = false;
   /** The holders seen at the last look, to tell a takeover from a claim of a released lease. */
   #seen = new Map<number, string>();
@@ -125,20 +131,26 @@ export class PartitionLeases {
     return n;
   }
 
-  /** Joins the cluster: a first heartbeat (claims included), then one every `heartbeatMs`. */
+  /**
+   * Joins the cluster: a first heartbeat (claims included), then renewals every `heartbeatMs` and,
+   * on a loop of its own (so that a slow look at the cluster never delays a renewal), a look at
+   * the cluster, handoffs and claims.
+   */
   async start(): Promise<void> {
-    await this.#beat();
-    this.#schedule();
+    await this.#renewBeat();
+    await this.#look();
+    this.#loop("renew", () => this.#renewBeat());
+    this.#loop("look", () => this.#look());
   }
 
-  #schedule(): void {
+  #loop(name: "renew" | "look", beat: () => Promise<void>): void {
     if (this.#stopping) return;
-    this.#timer = setTimeout(() => {
-      this.#ticking = this.#beat().catch((err) =>
-        this.#o.log(`leases: heartbeat failed: ${describeError(err)}`)
+    this.#timers[name] = setTimeout(() => {
+      this.#ticking[name] = beat().catch((err) =>
+        this.#o.log(`leases: ${name} failed: ${describeError(err)}`)
       ).finally(() => {
-        this.#ticking = undefined;
-        this.#schedule();
+        this.#ticking[name] = undefined;
+        this.#loop(name, beat);
       });
     }, this.#o.heartbeatMs);
   }
@@ -146,9 +158,13 @@ export class PartitionLeases {
   /** Leaves the cluster: every partition handed off (flushed, snapshotted, released). */
   async stop(reason = "the host stops"): Promise<void> {
     this.#stopping = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    await this.#ticking;
-    await Promise.all(this.owned().map((p) => this.#handOff(p, reason)));
+    clearTimeout(this.#timers.look);
+    await this.#ticking.look;
+    const handoffs = Promise.all(this.owned().map((p) => this.#handOff(p, reason)));
+    // Renewals go on while the partitions flush.
+    await handoffs;
+    clearTimeout(this.#timers.renew);
+    await this.#ticking.renew;
     await this.#o.bucket.leave(this.#o.hostId).catch(() => {});
   }
 
@@ -163,16 +179,22 @@ export class PartitionLeases {
     );
   }
 
-  async #beat(): Promise<void> {
+  /** Renews the host's presence and every lease it holds. */
+  async #renewBeat(): Promise<void> {
     const sent = performance.now();
-    await this.#o.bucket.present({
-      host: this.#o.hostId,
-      startedMs: this.#startedMs,
-      renewedMs: this.#wall(),
-      ...(this.#o.httpPort?.() === undefined ? {} : { httpPort: this.#o.httpPort!()! }),
-    });
-    this.lastBeatMs = sent;
-    await this.#renewAll();
+    await Promise.all([
+      this.#o.bucket.present({
+        host: this.#o.hostId,
+        startedMs: this.#startedMs,
+        renewedMs: this.#wall(),
+        ...(this.#o.httpPort?.() === undefined ? {} : { httpPort: this.#o.httpPort!()! }),
+      }).then(() => (this.lastBeatMs = sent)),
+      this.#renewAll(),
+    ]);
+  }
+
+  /** Looks at the cluster: hands off what the share gives to others, claims what is free. */
+  async #look(): Promise<void> {
     if (this.#stopping) return;
     const view = await this.#o.bucket.view();
     this.view = view;
