@@ -63,6 +63,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "what the actors find, live: one line per finding, or NDJSON",
     load: () => import("./commands/watch.ts"),
   },
+  status: {
+    summary: "the cluster's hosts and who owns which partition (partition leases)",
+    load: () => import("./commands/status.ts"),
+  },
 };
 
 function unrefTimeout(fn: () => void, ms: number): void {

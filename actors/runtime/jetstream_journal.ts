@@ -86,6 +86,9 @@ export interface JetStreamJournalOptions {
   epoch?: number;
 }
 
+/** Records read between yields to the event loop. */
+const READ_YIELD_EVERY = 256;
+
 /** The header that carries the lease epoch of a record's writer, when it has one. */
 export const EPOCH_HEADER = "Troupe-Epoch";
 
@@ -336,6 +339,14 @@ export class JetStreamJournal implements Journal {
         if (!st.loaded || st.broken || st.lastPos === 0) return;
         const refused = this.#guard?.();
         if (refused) throw refused;
+        // Below the first record past the limit, found on the server: a count to keep, taken
+        // from this journal's view, would purge records another writer appended since.
+        // Never past the subject's last message, which keeps its position.
+        const seq = Math.min(await this.#firstSeqAfter(st, limit), st.lastSeq);
+        if (seq > 0) {
+          await this.#jsm.streams.purge(this.streamName, { filter: st.subject, seq });
+          return;
+        }
         const keep = Math.max(1, st.lastPos - limit);
         await this.#jsm.streams.purge(this.streamName, { filter: st.subject, keep });
       });
@@ -555,8 +566,11 @@ export class JetStreamJournal implements Journal {
     const messages = await consumer.consume({ max_bytes: Math.max(8 << 20, 2 * maxPayload) });
     // Per subject, the position of its last message read: a later one must follow it.
     const last = new Map<string, number>();
+    let read = 0;
     try {
       for await (const m of messages) {
+        // A long read (recovery) lets timers run now and then: a lease renewal must not wait.
+        if (++read % READ_YIELD_EVERY === 0) await new Promise((r) => setTimeout(r, 0));
         const stream = this.streamOf(m.subject);
         let pos: number | undefined;
         try {

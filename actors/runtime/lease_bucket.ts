@@ -68,6 +68,23 @@ export class LeaseBucket {
     return new LeaseBucket(kv, status.ttl);
   }
 
+  /**
+   * The bucket as it is, without creating it (for `troupe status`); undefined when no host made it.
+   */
+  static async existing(
+    nc: NatsConnection,
+    bucket = LEASE_BUCKET,
+  ): Promise<LeaseBucket | undefined> {
+    try {
+      const kv = await new Kvm(nc).open(bucket);
+      const status = await kv.status();
+      return new LeaseBucket(kv, status.ttl);
+    } catch (err) {
+      if (/stream not found|not found/i.test((err as Error).message)) return undefined;
+      throw err;
+    }
+  }
+
   /** Every lease and live host. */
   async view(): Promise<LeaseView> {
     const view: LeaseView = { leases: new Map(), hosts: [], damaged: [] };

@@ -9,7 +9,8 @@
  * a new owner's; this check covers the window where the new owner has not appended yet.
  */
 import type { Bus, PublishOptions } from "../../protocol/mod.ts";
-import type { Journal, JournalData } from "./journal.ts";
+import { type Journal, JournalConflictError, type JournalData } from "./journal.ts";
+import { describeError } from "./fatal_error.ts";
 import type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
 
 /** A snapshot store whose save may take a guard (the KV store's does; others ignore it). */
@@ -108,7 +109,14 @@ export class LeaseFence {
       ...(journal.volatile === undefined ? {} : { volatile: journal.volatile }),
       append: (stream: string, data: JournalData) => {
         if (!this.fresh()) return Promise.reject(this.#refuse(`append to ${stream}`));
-        return journal.append(stream, data);
+        const r = journal.append(stream, data);
+        if (typeof r === "number") return r;
+        // Another writer on the partition's journal: stop writing it at once (it is recovered
+        // again by whoever holds it next), rather than retry against the other writer.
+        return r.catch((err: unknown) => {
+          if (err instanceof JournalConflictError) this.lose(describeError(err));
+          throw err;
+        });
       },
       lastPosition: (s: string) => journal.lastPosition(s),
       streams: () => journal.streams(),

@@ -292,6 +292,8 @@ export class PartitionLeases {
       await runner?.stop().catch((err) =>
         this.#o.log(`partition ${p}: stopping: ${describeError(err)}`)
       );
+      // Nothing more is written under this lease, whatever is still on its way out.
+      o.fence.lose(`partition ${p} released (${reason})`);
       o.releasing = true;
       await o.renewing;
       const released = await this.#o.bucket.release(o.held).catch(() => false);

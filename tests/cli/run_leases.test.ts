@@ -1,18 +1,21 @@
 /**
- * `troupe run --partitions auto` against real processes and a real nats-server: three hosts share
- * eight partitions by lease while a feed runs; one host at a time is killed (SIGKILL) and started
- * again, and its partitions are taken over by the others. At the end every frame the feed stream
- * holds is in its channel's journal exactly once: none lost across takeovers, none applied twice.
- * A short lease TTL keeps the wall time down.
+ * `troupe run --partitions auto` against real processes and a real nats-server: hosts share eight
+ * partitions by lease while a feed runs. Killed hosts (SIGKILL) have their partitions taken over;
+ * a host paused (SIGSTOP) past its lease and resumed writes nothing more; a host stopped with
+ * SIGTERM hands its partitions off without waiting for its leases to expire. After each, every
+ * frame the feed stream holds is in its channel's journal exactly once (none lost, none applied
+ * twice), no journal has a hole, and along each journal subject the writers' epochs never go down
+ * (at most one writer at a time). A short lease TTL keeps the wall time down.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { decodeInputRecord, FEED_STREAM, JetStreamJournal } from "../../actors/runtime/mod.ts";
+import { JOURNAL_STREAM } from "../../actors/runtime/jetstream_journal.ts";
 import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 
@@ -36,12 +39,18 @@ function prng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-if (haveNatsServer("troupe run --partitions auto")) {
-  test(`SIGKILL of a leased host under load, ${KILLS} times: every frame journaled exactly once`, async () => {
-    const nats = await startTestNats();
-    const dir = tempDir("troupe-leases-");
-    const hosts = new Map<string, RunningTroupe>();
-    const start = (id: string) => {
+/** A cluster of leased hosts on a test nats-server, and a feed into it. */
+async function cluster() {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-leases-");
+  const hosts = new Map<string, RunningTroupe>();
+  const gone: RunningTroupe[] = [];
+  return {
+    nats,
+    hosts,
+    gone,
+    /** Starts host `id` and waits until it has joined. */
+    async start(id: string): Promise<RunningTroupe> {
       const file = join(dir.path, `${id}.json`);
       writeFileSync(
         file,
@@ -61,15 +70,16 @@ if (haveNatsServer("troupe run --partitions auto")) {
           partitions: { count: 8, owned: "auto", lease_ttl_ms: TTL_MS },
         }),
       );
+      const old = hosts.get(id);
+      if (old) gone.push(old);
       const h = startTroupe(["run", "--config", file, "--data-dir", join(dir.path, id)]);
       hosts.set(id, h);
+      await h.waitFor("partitions auto", 90_000);
       return h;
-    };
-    const random = prng(SEED);
-    const gone: RunningTroupe[] = [];
-    try {
-      for (const id of ["h1", "h2", "h3"]) await start(id).waitFor("partitions auto", 30_000);
-      const inject = runTroupe([
+    },
+    /** A metrics feed of 12 channels for `seconds`. */
+    feed(seconds: number) {
+      return runTroupe([
         "inject",
         "--nats",
         nats.url,
@@ -82,76 +92,92 @@ if (haveNatsServer("troupe run --partitions auto")) {
         "--batch",
         "10",
         "--duration",
-        String(KILLS * 3 + 2),
+        String(seconds),
       ], { timeoutMs: 120_000 });
-      for (let round = 0; round < KILLS; round++) {
-        await sleep(1000);
-        const id = ["h1", "h2", "h3"][Math.floor(random() * 3)]!;
-        const victim = hosts.get(id)!;
-        victim.signal("SIGKILL");
-        await victim.exited;
-        gone.push(victim);
-        // The survivors take its partitions once its leases expire.
-        await sleep(TTL_MS + 500);
-        await start(id).waitFor("partitions auto", 30_000);
+    },
+    /** Every host's output so far, the stopped ones' included. */
+    outputs(): string {
+      const text = [...gone, ...hosts.values()].map((h) => h.output()).join("");
+      if (process.env.TROUPE_LEASES_LOG) {
+        appendFileSync(process.env.TROUPE_LEASES_LOG, `\n=== cluster ===\n${text}`);
       }
-      const injected = await inject;
-      assert.is(injected.code, 0, `seed ${SEED}: inject: ${injected.stderr}`);
-      await sleep(3000); // the last frames reach their owners
+      return text;
+    },
+    async stopAll(): Promise<void> {
       for (const h of hosts.values()) h.signal("SIGTERM");
       for (const h of hosts.values()) await h.exited;
-      const outputs = [...gone, ...hosts.values()].map((h) => h.output()).join("");
-      if (process.env.TROUPE_LEASES_LOG) writeFileSync(process.env.TROUPE_LEASES_LOG, outputs);
-      const taken = outputs.match(/: taken \(epoch/g)?.length ?? 0;
-      assert.ok(taken >= KILLS, `seed ${SEED}: ${taken} takeovers in ${KILLS} kills`);
-      assert.not.match(outputs, "journal lost", `seed ${SEED}: a journal has a hole`);
-      const nc = await connect({ servers: nats.url });
-      try {
-        const fed = await feedSequences(nc);
-        const journal = await JetStreamJournal.open(nc);
-        let frames = 0;
-        for (const [channel, seqs] of fed) {
-          // Records a snapshot covers may be compacted away: the journal is checked from its
-          // first record kept, whose positions run on without a hole.
-          const journaled: number[] = [];
-          let pos = 0;
-          for await (const rec of journal.read(`stats/${channel}`)) {
-            if (pos > 0) assert.is(rec.pos, pos + 1, `seed ${SEED}: ${channel}: a hole`);
-            pos = rec.pos;
-            const r = decodeInputRecord(rec.data);
-            if (r.kind === "frame") journaled.push(r.srcPos);
-          }
-          const doubled = journaled.filter((s, i) => journaled.indexOf(s) !== i);
-          assert.equal(doubled, [], `seed ${SEED}: ${channel}: frames journaled twice`);
-          const have = new Set(journaled);
-          const from = journaled[0] ?? Infinity;
-          const lost = seqs.filter((s) => s >= from && !have.has(s));
-          assert.equal(
-            lost,
-            [],
-            `seed ${SEED}: ${channel}: ${lost.length} of ${seqs.length} frames of the feed never journaled (${
-              lost[0]
-            }..${lost.at(-1)}; journaled ${from} to ${journaled.at(-1)})`,
-          );
-          frames += journaled.length;
-        }
-        assert.ok(frames > 100, `only ${frames} frames journaled`);
-        await journal.close();
-      } finally {
-        await nc.close();
-      }
-    } finally {
+    },
+    async cleanup(): Promise<void> {
       for (const h of hosts.values()) await h.stop(2000).catch(() => {});
       await nats.cleanup();
       dir.remove();
+    },
+  };
+}
+
+/**
+ * Checks the journal against the feed: every frame of the feed in its channel's stats journal
+ * exactly once (from the first record compaction kept), positions without a hole, and epochs
+ * that never go down along a subject.
+ */
+async function checkJournal(url: string, what: string): Promise<number> {
+  const nc = await connect({ servers: url });
+  try {
+    const fed = await feedSequences(nc);
+    const journal = await JetStreamJournal.open(nc);
+    let frames = 0;
+    for (const [channel, seqs] of fed) {
+      const journaled: number[] = [];
+      let pos = 0;
+      for await (const rec of journal.read(`stats/${channel}`)) {
+        if (pos > 0) assert.is(rec.pos, pos + 1, `${what}: ${channel}: a hole after ${pos}`);
+        pos = rec.pos;
+        const r = decodeInputRecord(rec.data);
+        if (r.kind === "frame") journaled.push(r.srcPos);
+      }
+      const doubled = journaled.filter((s, i) => journaled.indexOf(s) !== i);
+      assert.equal(doubled, [], `${what}: ${channel}: frames journaled twice`);
+      const have = new Set(journaled);
+      const from = journaled[0] ?? Infinity;
+      const lost = seqs.filter((s) => s >= from && !have.has(s));
+      assert.equal(
+        lost,
+        [],
+        `${what}: ${channel}: ${lost.length} of ${seqs.length} frames never journaled (${
+          lost[0]
+        }..${lost.at(-1)}; journaled ${from} to ${journaled.at(-1)})`,
+      );
+      frames += journaled.length;
     }
-  });
+    await journal.close();
+    await checkEpochs(nc, what);
+    return frames;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Along each journal subject, the Troupe-Epoch of the records never goes down. */
+async function checkEpochs(nc: NatsConnection, what: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(JOURNAL_STREAM);
+  const last = new Map<string, number>();
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(JOURNAL_STREAM, { seq }).catch(() => null);
+    const epoch = Number(m?.header?.get("Troupe-Epoch") ?? NaN);
+    if (!m || !Number.isFinite(epoch)) continue;
+    const before = last.get(m.subject) ?? 0;
+    assert.ok(
+      epoch >= before,
+      `${what}: ${m.subject}: a record of epoch ${epoch} at stream sequence ${seq} after one of epoch ${before}: two writers`,
+    );
+    last.set(m.subject, epoch);
+  }
+  assert.ok(last.size > 0, `${what}: no journal record carries an epoch`);
 }
 
 /** The stream sequence of every frame in the feed stream, by channel. */
-async function feedSequences(
-  nc: Awaited<ReturnType<typeof connect>>,
-): Promise<Map<string, number[]>> {
+async function feedSequences(nc: NatsConnection): Promise<Map<string, number[]>> {
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(FEED_STREAM);
   const out = new Map<string, number[]>();
@@ -163,6 +189,109 @@ async function feedSequences(
     list.push(seq);
   }
   return out;
+}
+
+if (haveNatsServer("troupe run --partitions auto")) {
+  test(`SIGKILL of a leased host under load, ${KILLS} times: every frame journaled exactly once`, async () => {
+    const c = await cluster();
+    const random = prng(SEED);
+    const what = `seed ${SEED}`;
+    try {
+      for (const id of ["h1", "h2", "h3"]) await c.start(id);
+      const feed = c.feed(KILLS * 5 + 2);
+      for (let round = 0; round < KILLS; round++) {
+        await sleep(1000);
+        const id = ["h1", "h2", "h3"][Math.floor(random() * 3)]!;
+        const victim = c.hosts.get(id)!;
+        victim.signal("SIGKILL");
+        await victim.exited;
+        // The survivors take its partitions once its leases expire.
+        await sleep(TTL_MS + 500);
+        await c.start(id);
+      }
+      const injected = await feed;
+      assert.is(injected.code, 0, `${what}: inject: ${injected.stderr}`);
+      await sleep(3000); // the last frames reach their owners
+      await c.stopAll();
+      const outputs = c.outputs();
+      const taken = outputs.match(/: taken \(epoch/g)?.length ?? 0;
+      assert.ok(taken >= KILLS, `${what}: ${taken} takeovers in ${KILLS} kills`);
+      assert.not.match(outputs, "journal lost", `${what}: a journal has a hole`);
+      const frames = await checkJournal(c.nats.url, what);
+      assert.ok(frames > 100, `only ${frames} frames journaled`);
+    } finally {
+      await c.cleanup();
+    }
+  });
+
+  test("a host paused (SIGSTOP) past its lease and resumed writes nothing more: it drops its partitions", async () => {
+    const c = await cluster();
+    try {
+      const h1 = await c.start("h1");
+      await c.start("h2");
+      const feed = c.feed(14);
+      await sleep(2000);
+      process.kill(h1.child.pid!, "SIGSTOP");
+      await sleep(TTL_MS * 2); // h2 takes h1's partitions over meanwhile
+      process.kill(h1.child.pid!, "SIGCONT");
+      await h1.waitFor("stopped writing it", 15_000);
+      await feed;
+      await sleep(3000);
+      await c.stopAll();
+      const outputs = c.outputs();
+      const lost = [...h1.output().matchAll(/partition (\d+): lost: lease of partition/g)];
+      assert.ok(lost.length > 0, h1.output());
+      for (const [, p] of lost) {
+        // h2 holds it now: taken after h1's lease expired (or claimed, had it not seen h1 hold it).
+        assert.match(outputs, new RegExp(`\\[h2\\] partition ${p}: (taken|claimed) \\(epoch`));
+      }
+      assert.not.match(outputs, "journal lost", "a journal has a hole");
+      await checkJournal(c.nats.url, "SIGSTOP");
+    } finally {
+      await c.cleanup();
+    }
+  });
+
+  test("SIGTERM hands a host's partitions off: released, claimed by the other at once (no takeover), exit 0", async () => {
+    const c = await cluster();
+    try {
+      const h1 = await c.start("h1");
+      await c.start("h2");
+      const feed = c.feed(8);
+      await sleep(3000);
+      // troupe status shows both hosts and every partition held by one of them.
+      let status: { hosts: Array<{ host: string; partitions: number[] }>; partitions: unknown[] } =
+        {
+          hosts: [],
+          partitions: [],
+        };
+      for (let i = 0; i < 20 && status.partitions.length < 8; i++) {
+        const r = await runTroupe(["status", "--nats", c.nats.url, "--json"]);
+        assert.is(r.code, 0, r.stderr);
+        status = JSON.parse(r.stdout);
+        if (status.partitions.length < 8) await sleep(250);
+      }
+      assert.equal(status.hosts.map((h) => h.host), ["h1", "h2"]);
+      assert.equal(status.hosts.flatMap((h) => h.partitions).sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+      h1.signal("SIGTERM");
+      assert.is(await h1.exited, 0, h1.output());
+      const released = h1.output().match(/partition (\d+): released \(the host stops\)/g) ?? [];
+      assert.ok(released.length > 0, h1.output());
+      await feed;
+      await sleep(2000);
+      await c.stopAll();
+      const h2 = c.hosts.get("h2")!.output();
+      for (const line of released) {
+        const p = line.match(/partition (\d+)/)![1];
+        // Claimed as released, not taken after the lease expired.
+        assert.match(h2, new RegExp(`partition ${p}: claimed \\(epoch \\d+, share of h2\\)`));
+      }
+      assert.not.match(h2, ": taken (", "a handoff waited for a lease to expire");
+      await checkJournal(c.nats.url, "SIGTERM");
+    } finally {
+      await c.cleanup();
+    }
+  });
 }
 
 test.run();
