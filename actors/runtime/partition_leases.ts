@@ -13,6 +13,7 @@
  */
 import {
   type Bus,
+  type BusSubscription,
   encodePartitionEvent,
   type PartitionEventKind,
   partitionEventSubject,
@@ -21,6 +22,9 @@ import { describeError } from "./fatal_error.ts";
 import { assignPartitions } from "./lease_assignment.ts";
 import type { HeldLease, LeaseBucket, LeaseView } from "./lease_bucket.ts";
 import { LeaseFence } from "./lease_fence.ts";
+
+/** The longest time between looks at the cluster, ms. */
+export const LOOK_MS_MAX = 500;
 
 /** A partition at work on this host. */
 export interface PartitionRunner {
@@ -38,6 +42,11 @@ export interface PartitionLeasesOptions {
   bucket: LeaseBucket;
   /** Milliseconds between heartbeats (renewals and looks at the cluster). */
   heartbeatMs: number;
+  /**
+   * Milliseconds between looks at the cluster (handoffs and claims): the heartbeat, at most
+   * LOOK_MS_MAX, so that a host joining gets its share within a couple of looks whatever the TTL.
+   */
+  lookMs?: number;
   /** Where ownership changes are announced. */
   bus: Bus;
   /** Recovers a partition and starts it consuming, writing while `fence` is fresh. */
@@ -91,6 +100,7 @@ export class PartitionLeases {
   #stopping = false;
   /** The holders seen at the last look, to tell a takeover from a claim of a released lease. */
   #seen = new Map<number, string>();
+  #released: BusSubscription | undefined;
   /** The last look at the bucket. */
   view: LeaseView | undefined;
   /** When the last heartbeat was stored (monotonic ms). */
@@ -139,25 +149,36 @@ export class PartitionLeases {
   async start(): Promise<void> {
     await this.#renewBeat();
     await this.#look();
-    this.#loop("renew", () => this.#renewBeat());
-    this.#loop("look", () => this.#look());
+    this.#loop("renew", () => this.#renewBeat(), this.#o.heartbeatMs);
+    this.#loop("look", () => this.#look(), this.#lookMs());
+    // A partition released elsewhere is claimed at once, not at the next look.
+    this.#released = this.#o.bus.subscribe(partitionEventSubject("released"), () => {
+      if (this.#ticking.look || this.#stopping) return;
+      clearTimeout(this.#timers.look);
+      this.#loop("look", () => this.#look(), 0);
+    });
   }
 
-  #loop(name: "renew" | "look", beat: () => Promise<void>): void {
+  #lookMs(): number {
+    return this.#o.lookMs ?? Math.min(this.#o.heartbeatMs, LOOK_MS_MAX);
+  }
+
+  #loop(name: "renew" | "look", beat: () => Promise<void>, delayMs: number): void {
     if (this.#stopping) return;
     this.#timers[name] = setTimeout(() => {
       this.#ticking[name] = beat().catch((err) =>
         this.#o.log(`leases: ${name} failed: ${describeError(err)}`)
       ).finally(() => {
         this.#ticking[name] = undefined;
-        this.#loop(name, beat);
+        this.#loop(name, beat, name === "renew" ? this.#o.heartbeatMs : this.#lookMs());
       });
-    }, this.#o.heartbeatMs);
+    }, delayMs);
   }
 
   /** Leaves the cluster: every partition handed off (flushed, snapshotted, released). */
   async stop(reason = "the host stops"): Promise<void> {
     this.#stopping = true;
+    this.#released?.unsubscribe();
     clearTimeout(this.#timers.look);
     await this.#ticking.look;
     const handoffs = Promise.all(this.owned().map((p) => this.#handOff(p, reason)));
