@@ -8,7 +8,9 @@
  * Then a fourth host joins: `rebalance_s` is the time from its joining until it consumes its even
  * share (handed off by the others: stop, flush, snapshot, release, then claimed and recovered; the
  * bar is 2 s; no baseline). At the end the hosts hand off and stop, and the journal is read:
- * `lost_or_doubled` counts the acknowledged frames not journaled exactly once (bar 0).
+ * `lost_or_doubled` counts the acknowledged frames not journaled exactly once (bar 0), and
+ * `journal_holes_rebuilt` the holes a takeover found in a journal and read again from the feed
+ * (an open problem on a loaded machine; see the README).
  */
 import { join } from "node:path";
 import process from "node:process";
@@ -21,6 +23,7 @@ import {
   findNatsServer,
   JetStreamJournal,
   NatsServer,
+  voidedRange,
 } from "../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject } from "../protocol/mod.ts";
 import {
@@ -72,7 +75,9 @@ export const benchmark: Benchmark = {
     ctx.log(
       `${NAME}: ${r.acked} frames acknowledged; failover ${r.failoverS.toFixed(2)} s (TTL ${
         s.ttlMs / 1000
-      } s), rebalance ${r.rebalanceS.toFixed(2)} s; lost or doubled ${r.lostOrDoubled}`,
+      } s), rebalance ${
+        r.rebalanceS.toFixed(2)
+      } s; lost or doubled ${r.lostOrDoubled}; journal holes rebuilt from the feed ${r.holes}`,
     );
     return [
       row({
@@ -96,6 +101,14 @@ export const benchmark: Benchmark = {
         metric: "lost_or_doubled",
         unit: "frames",
         troupe: r.lostOrDoubled,
+        baseline: null,
+        better: "lower",
+      }),
+      row({
+        bench: NAME,
+        metric: "journal_holes_rebuilt",
+        unit: "holes",
+        troupe: r.holes,
         baseline: null,
         better: "lower",
       }),
@@ -174,8 +187,8 @@ async function failover(s: FailoverSettings, ctx: BenchContext) {
     for (const h of hosts.values()) process.kill(h.pid!, "SIGTERM");
     for (const h of hosts.values()) await h.wait(30_000);
     hosts.clear();
-    const lostOrDoubled = await account(pub, feed.seqs);
-    return { acked: feed.acked, failoverS, rebalanceS, lostOrDoubled };
+    const { bad, holes } = await account(pub, feed.seqs);
+    return { acked: feed.acked, failoverS, rebalanceS, lostOrDoubled: bad, holes };
   } finally {
     for (const h of hosts.values()) await h.kill();
     await pub.close().catch(() => {});
@@ -243,28 +256,37 @@ class Feed {
 
 /**
  * Acknowledged frames not journaled exactly once in their channel's stats stream (from the first
- * record compaction kept: what a snapshot covers was journaled before it).
+ * record compaction kept: what a snapshot covers was journaled before it), and the holes a
+ * takeover found and rebuilt from the feed (void records: their frames were read again, and the
+ * voided ones do not count).
  */
 async function account(
   nc: Awaited<ReturnType<typeof connect>>,
   seqs: ReadonlyMap<string, number[]>,
-): Promise<number> {
+): Promise<{ bad: number; holes: number }> {
   const journal = await JetStreamJournal.open(nc);
-  let bad = 0;
+  let bad = 0, holes = 0;
   try {
     for (const [channel, acked] of seqs) {
-      const counts = new Map<number, number>();
-      let first = Infinity;
+      const frames: Array<{ pos: number; srcPos: number }> = [];
+      const voided: Array<{ from: number; to: number }> = [];
       for await (const rec of journal.read(`stats/${channel}`)) {
         const r = decodeInputRecord(rec.data);
-        if (r.kind !== "frame") continue;
-        first = Math.min(first, r.srcPos);
-        counts.set(r.srcPos, (counts.get(r.srcPos) ?? 0) + 1);
+        if (r.kind === "frame") frames.push({ pos: rec.pos, srcPos: r.srcPos });
+        if (r.kind === "void") voided.push(voidedRange(r));
+      }
+      holes += voided.length;
+      const counts = new Map<number, number>();
+      let first = Infinity;
+      for (const f of frames) {
+        if (voided.some((v) => f.pos >= v.from && f.pos <= v.to)) continue;
+        first = Math.min(first, f.srcPos);
+        counts.set(f.srcPos, (counts.get(f.srcPos) ?? 0) + 1);
       }
       for (const seq of acked) if (seq >= first && counts.get(seq) !== 1) bad++;
     }
   } finally {
     await journal.close();
   }
-  return bad;
+  return { bad, holes };
 }
