@@ -342,13 +342,9 @@ export class JetStreamJournal implements Journal {
         // Below the first record past the limit, found on the server: a count to keep, taken
         // from this journal's view, would purge records another writer appended since.
         // Never past the subject's last message, which keeps its position.
+        // Where it cannot be found (no direct gets), nothing is purged.
         const seq = Math.min(await this.#firstSeqAfter(st, limit), st.lastSeq);
-        if (seq > 0) {
-          await this.#jsm.streams.purge(this.streamName, { filter: st.subject, seq });
-          return;
-        }
-        const keep = Math.max(1, st.lastPos - limit);
-        await this.#jsm.streams.purge(this.streamName, { filter: st.subject, keep });
+        if (seq > 0) await this.#jsm.streams.purge(this.streamName, { filter: st.subject, seq });
       });
       st.tail = step.catch(() => {});
       work.push(step);
