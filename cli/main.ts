@@ -67,6 +67,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: "the incidents: findings grouped, pending, firing or resolved",
     load: () => import("./commands/incidents.ts"),
   },
+  status: {
+    summary: "the cluster's hosts and who owns which partition (partition leases)",
+    load: () => import("./commands/status.ts"),
+  },
 };
 
 function unrefTimeout(fn: () => void, ms: number): void {

@@ -344,7 +344,12 @@ export class Host {
   }
 
   #stopOnFatal(err: unknown): void {
-    if (this.#fatal !== undefined || this.#closing) return;
+    if (this.#fatal !== undefined) return;
+    if (this.#closing) {
+      // Stopped already: only no more appends (the pumps of inputs queued past the stop end).
+      this.#fatal = err instanceof Error ? err : new Error(String(err));
+      return;
+    }
     this.#fatal = err instanceof Error ? err : new Error(String(err));
     this.#ready = false;
     this.#log(`stopping: ${this.#fatal.message}`);
@@ -399,12 +404,13 @@ export class Host {
     return this.#appliedListeners.add(kind, listener);
   }
 
-  /** Every instance's stream and status. */
-  instances(): Array<{ stream: string; status: Status; pos: number }> {
+  /** Every instance's stream, status, journal position and highest source position taken. */
+  instances(): Array<{ stream: string; status: Status; pos: number; srcPos: number }> {
     return [...this.#slots.values()].map((s) => ({
       stream: s.stream,
       status: s.status,
       pos: s.inst?.pos ?? 0,
+      srcPos: s.srcPosMax,
     }));
   }
 

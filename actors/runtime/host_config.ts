@@ -14,13 +14,30 @@ import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import type { FsyncPolicy } from "./journal.ts";
 import { parsePartitions } from "./partition.ts";
 
+/** How a host that shares partitions by lease keeps them (`partitions.owned: "auto"`). */
+export interface LeaseSettings {
+  /** The lease's time to live, ms: a dead host's partitions are taken over after it. 10,000. */
+  ttl_ms: number;
+  /** Milliseconds between renewals: a quarter of the TTL by default. */
+  heartbeat_ms: number;
+}
+
+/** The lease settings of `ttlMs` (default 10 s), renewed four times a TTL. */
+export function leaseSettings(ttlMs = 10_000): LeaseSettings {
+  return { ttl_ms: ttlMs, heartbeat_ms: Math.max(50, Math.floor(ttlMs / 4)) };
+}
+
 /** A host's configuration. */
 export interface HostConfig {
   host_id: string;
   /** NATS server URL; the in-process bus when absent. */
   nats: string | undefined;
   data_dir: string;
-  partitions: { count: number; owned: number[] };
+  /**
+   * The partitions and those this host owns; with `leases` (`owned: "auto"`), the host shares
+   * them out with the cluster's other hosts by lease (partition_leases.ts), and `owned` is unused.
+   */
+  partitions: { count: number; owned: number[]; leases?: LeaseSettings };
   /** Where feed frames come from: a core subscription, or a JetStream stream (durable, resumable). */
   input: "core" | "jetstream";
   journal: { kind: "file" | "jetstream" | "memory"; fsync: FsyncPolicy; fsync_interval_ms: number };
@@ -164,9 +181,23 @@ export function parseHostConfig(
 
 function parsePartitionsSection(raw: unknown): HostConfig["partitions"] {
   const p = configObject(raw, "partitions");
-  rejectUnknown(p, ["count", "owned"], "partitions");
+  rejectUnknown(p, ["count", "owned", "lease_ttl_ms", "heartbeat_ms"], "partitions");
   const count = readNumber(p, "count", "partitions", 1, { min: 1, max: 4096, integer: true });
   const ownedSpec = readString(p, "owned", "partitions", "all");
+  if (ownedSpec.trim() === "auto") {
+    const ttl = readNumber(p, "lease_ttl_ms", "partitions", 10_000, {
+      min: 200,
+      max: 3_600_000,
+      integer: true,
+    });
+    const d = leaseSettings(ttl);
+    const beat = readNumber(p, "heartbeat_ms", "partitions", d.heartbeat_ms, {
+      min: 20,
+      max: Math.floor(ttl / 2),
+      integer: true,
+    });
+    return { count, owned: [], leases: { ttl_ms: ttl, heartbeat_ms: beat } };
+  }
   try {
     return { count, owned: parsePartitions(ownedSpec, count) };
   } catch (err) {

@@ -13,7 +13,7 @@ import type { HostMetrics } from "./host_metrics.ts";
 export interface HttpHost {
   hostId: string;
   health(): { ok: boolean };
-  metrics: HostMetrics;
+  metrics: Pick<HostMetrics, "text" | "contentType">;
   /** Brings the gauges up to date before /metrics is rendered. */
   refreshGauges(): void;
 }

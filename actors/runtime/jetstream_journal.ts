@@ -76,7 +76,21 @@ export interface JetStreamJournalOptions {
   loadConcurrency?: number;
   /** Called once for each damage found while reading (also listed by `damage()`). */
   onDamage?(damage: JournalDamage): void;
+  /**
+   * Asked right before each publish and purge is sent (not when the append is queued): an error
+   * refuses it. A host that holds its partition by lease passes its fence, so that an append
+   * queued behind others while the lease was fresh is not sent once it is not.
+   */
+  guard?(): Error | undefined;
+  /** Written in the `Troupe-Epoch` header of every record: the lease epoch of its writer. */
+  epoch?: number;
 }
+
+/** Records read between yields to the event loop. */
+const READ_YIELD_EVERY = 256;
+
+/** The header that carries the lease epoch of a record's writer, when it has one. */
+export const EPOCH_HEADER = "Troupe-Epoch";
 
 interface StreamState {
   stream: string;
@@ -101,7 +115,11 @@ export class JetStreamJournal implements Journal {
   #js: JetStreamClient;
   #jsm: JetStreamManager;
   #direct: boolean;
-  #options: Required<Omit<JetStreamJournalOptions, "stream" | "subjectPrefix" | "onDamage">>;
+  #options: Required<
+    Omit<JetStreamJournalOptions, "stream" | "subjectPrefix" | "onDamage" | "guard" | "epoch">
+  >;
+  #guard: (() => Error | undefined) | undefined;
+  #epoch: number | undefined;
   #onDamage: ((damage: JournalDamage) => void) | undefined;
   /** The damage met so far, by subject and stream sequence (each reported once). */
   #damage = new Map<string, JournalDamage>();
@@ -137,6 +155,8 @@ export class JetStreamJournal implements Journal {
       loadConcurrency: options.loadConcurrency ?? 64,
     };
     this.#onDamage = options.onDamage;
+    this.#guard = options.guard;
+    this.#epoch = options.epoch;
     this.#bytes = state.bytes;
     this.#records = state.messages;
   }
@@ -317,8 +337,14 @@ export class JetStreamJournal implements Journal {
       if (!st || limit <= 0) continue;
       const step = st.tail.then(async () => {
         if (!st.loaded || st.broken || st.lastPos === 0) return;
-        const keep = Math.max(1, st.lastPos - limit);
-        await this.#jsm.streams.purge(this.streamName, { filter: st.subject, keep });
+        const refused = this.#guard?.();
+        if (refused) throw refused;
+        // Below the first record past the limit, found on the server: a count to keep, taken
+        // from this journal's view, would purge records another writer appended since.
+        // Never past the subject's last message, which keeps its position.
+        // Where it cannot be found (no direct gets), nothing is purged.
+        const seq = Math.min(await this.#firstSeqAfter(st, limit), st.lastSeq);
+        if (seq > 0) await this.#jsm.streams.purge(this.streamName, { filter: st.subject, seq });
       });
       st.tail = step.catch(() => {});
       work.push(step);
@@ -404,6 +430,7 @@ export class JetStreamJournal implements Journal {
     const pos = st.lastPos + 1;
     const h = headers();
     h.set(POS_HEADER, String(pos));
+    if (this.#epoch !== undefined) h.set(EPOCH_HEADER, String(this.#epoch));
     const options = {
       headers: h,
       expect: { lastSubjectSequence: st.lastSeq },
@@ -417,6 +444,8 @@ export class JetStreamJournal implements Journal {
       return pos;
     };
     for (let attempt = 0;; attempt++) {
+      const refused = this.#guard?.();
+      if (refused) throw refused;
       try {
         return stored((await this.#js.publish(st.subject, data, options)).seq);
       } catch (err) {
@@ -533,8 +562,11 @@ export class JetStreamJournal implements Journal {
     const messages = await consumer.consume({ max_bytes: Math.max(8 << 20, 2 * maxPayload) });
     // Per subject, the position of its last message read: a later one must follow it.
     const last = new Map<string, number>();
+    let read = 0;
     try {
       for await (const m of messages) {
+        // A long read (recovery) lets timers run now and then: a lease renewal must not wait.
+        if (++read % READ_YIELD_EVERY === 0) await new Promise((r) => setTimeout(r, 0));
         const stream = this.streamOf(m.subject);
         let pos: number | undefined;
         try {

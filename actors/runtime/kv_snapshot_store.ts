@@ -82,8 +82,13 @@ export class KvSnapshotStore implements SnapshotStore {
     return new KvSnapshotStore(kv, bucket, options, chunkBytes);
   }
 
-  /** Replaces the stream's snapshot; saves of one stream land in call order. */
-  save(snapshot: Snapshot): Promise<void> {
+  /**
+   * Replaces the stream's snapshot; saves of one stream land in call order. The replacement is a
+   * compare-and-set on the key's revision read just before, and `options.guard` (a partition's
+   * lease fence) is asked right before it is sent: a writer that lost its partition while the
+   * save waited does not overwrite the new owner's newer snapshot.
+   */
+  save(snapshot: Snapshot, options: SnapshotSaveOptions = {}): Promise<void> {
     this.#saves.check();
     const bytes = encodeSnapshot(snapshot);
     if (bytes.length > this.#snapshotBytesMax) {
@@ -94,7 +99,7 @@ export class KvSnapshotStore implements SnapshotStore {
       );
     }
     const key = escapeStreamName(snapshot.stream);
-    return this.#saves.run(snapshot.stream, () => this.#write(key, bytes));
+    return this.#saves.run(snapshot.stream, () => this.#write(key, bytes, options.guard));
   }
 
   /** The stream's snapshot, or undefined when there is none or it is damaged (reported). */
@@ -131,8 +136,19 @@ export class KvSnapshotStore implements SnapshotStore {
     return this.#saves.close();
   }
 
-  async #write(key: string, bytes: Uint8Array): Promise<void> {
+  async #write(
+    key: string,
+    bytes: Uint8Array,
+    guard: (() => Error | undefined) | undefined,
+  ): Promise<void> {
     const old = await this.#kv.get(key);
+    const replace = (value: Uint8Array) => {
+      const refused = guard?.();
+      if (refused) throw refused;
+      return old?.operation === "PUT"
+        ? this.#kv.update(key, value, old.revision)
+        : this.#kv.create(key, value);
+    };
     let oldManifest: Manifest | undefined;
     try {
       oldManifest = old?.operation === "PUT" ? readManifest(old.value) : undefined;
@@ -140,7 +156,7 @@ export class KvSnapshotStore implements SnapshotStore {
       oldManifest = undefined; // a damaged manifest: its chunks cannot be found, so stay
     }
     if (bytes.length <= this.#chunkBytes) {
-      await this.#kv.put(key, bytes);
+      await replace(bytes);
     } else {
       const manifest: Manifest = {
         gen: nuid.next(),
@@ -157,7 +173,7 @@ export class KvSnapshotStore implements SnapshotStore {
       const value = new Uint8Array(MANIFEST_MAGIC.length + body.length);
       value.set(MANIFEST_MAGIC, 0);
       value.set(body, MANIFEST_MAGIC.length);
-      await this.#kv.put(key, value);
+      await replace(value);
     }
     if (oldManifest) {
       const purges: Promise<void>[] = [];
@@ -192,6 +208,12 @@ export class KvSnapshotStore implements SnapshotStore {
     }
     return out;
   }
+}
+
+/** Options of `KvSnapshotStore.save`. */
+export interface SnapshotSaveOptions {
+  /** Asked right before the snapshot replaces the stored one: an error refuses the save. */
+  guard?: () => Error | undefined;
 }
 
 function chunkKey(key: string, gen: string, i: number): string {

@@ -202,7 +202,7 @@ function asFatal(err: unknown): HostFatalError {
     : new HostFatalError(describeError(err), { cause: err });
 }
 
-async function connectBus(config: HostConfig, log: (m: string) => void): Promise<Bus> {
+export async function connectBus(config: HostConfig, log: (m: string) => void): Promise<Bus> {
   if (!config.nats) return new InProcessBus();
   try {
     return await NatsBus.connect(config.nats, {
@@ -256,7 +256,7 @@ async function openJournal(
   }
 }
 
-async function openSnapshots(
+export async function openSnapshots(
   config: HostConfig,
   nc: NatsConnection | undefined,
   log: (m: string) => void,
@@ -280,7 +280,7 @@ async function openSnapshots(
   }
 }
 
-function hostOptions(
+export function hostOptions(
   config: HostConfig,
   kinds: Readonly<Record<string, AnyActorDefinition>>,
   parts: {

@@ -23,9 +23,21 @@ export {
   checkNatsUrl,
   defaultHostConfig,
   type HostConfig,
+  type LeaseSettings,
+  leaseSettings,
   LIMITS_MAX,
   parseHostConfig,
 } from "./host_config.ts";
+export {
+  launchLeasedHost,
+  type LeasedHost,
+  leasesUnsupported,
+  partitionHostId,
+} from "./launch_leased_host.ts";
+export { LEASE_BUCKET, LeaseBucket, type LeaseView } from "./lease_bucket.ts";
+export { LeaseFence, LeaseLostError } from "./lease_fence.ts";
+export { assignPartitions } from "./lease_assignment.ts";
+export { PartitionLeases, type PartitionRunner } from "./partition_leases.ts";
 export { describeError, HostFatalError, isFatalIoError } from "./fatal_error.ts";
 export {
   type HostService,

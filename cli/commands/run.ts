@@ -11,6 +11,11 @@ import {
   type HostConfig,
   type LaunchedHost,
   launchHost,
+  launchLeasedHost,
+  type LeasedHost,
+  type LeaseSettings,
+  leaseSettings,
+  leasesUnsupported,
   parseHostConfig,
   parsePartitions,
 } from "../../actors/runtime/mod.ts";
@@ -58,7 +63,9 @@ export const command: Command = {
       type: "string",
       arg: "LIST",
       help: 'Partitions this host owns of the file\'s partitions.count, e.g. "0-3,7" or "all", ' +
-        "over the file's \"owned\" (default: the file's, else all)",
+        'or "auto": shared out among the live hosts by lease, taken over when a host dies ' +
+        '(needs the JetStream journal and input and KV snapshots), over the file\'s "owned" ' +
+        "(default: the file's, else all)",
     },
     "http-port": {
       type: "string",
@@ -113,7 +120,10 @@ Examples:
     const dataDir = str(args, "data-dir");
     if (dataDir !== undefined) config.data_dir = dataDir;
     const parts = str(args, "partitions");
-    if (parts !== undefined) {
+    if (parts?.trim() === "auto") {
+      config.partitions.leases ??= leaseSettings();
+    } else if (parts !== undefined) {
+      delete config.partitions.leases;
       try {
         config.partitions.owned = parsePartitions(parts, config.partitions.count);
       } catch (err) {
@@ -132,6 +142,21 @@ Examples:
       config.http_port = num(args, "http-port", 0, { min: 0, max: 65535, integer: true });
     }
     if (flag(args, "accept-journal-loss")) config.accept_journal_loss = true;
+    if (config.partitions.leases) {
+      const why = leasesUnsupported(config);
+      if (why === undefined) {
+        return await runLeased({
+          ...config,
+          partitions: { ...config.partitions, leases: config.partitions.leases },
+        });
+      }
+      // A host whose journal others cannot read cannot hand its partitions on: it keeps them all.
+      console.error(
+        `troupe run: host ${config.host_id}: ${why}; it keeps static ownership of all ${config.partitions.count} partitions`,
+      );
+      delete config.partitions.leases;
+      config.partitions.owned = parsePartitions("all", config.partitions.count);
+    }
     let launched: LaunchedHost;
     try {
       launched = await launchHost(config, ACTOR_KINDS, { service: scanHostService() });
@@ -177,6 +202,47 @@ Examples:
     return code;
   },
 };
+
+/** Runs a host that shares partitions by lease, until a signal hands them off. */
+async function runLeased(
+  config: HostConfig & { partitions: { leases: LeaseSettings } },
+): Promise<number> {
+  let launched: LeasedHost;
+  try {
+    launched = await launchLeasedHost(config, ACTOR_KINDS);
+  } catch (err) {
+    console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
+    return EXIT_FAILURE;
+  }
+  const signalled = waitForSignal();
+  const port = launched.httpPort;
+  const { ttl_ms, heartbeat_ms } = config.partitions.leases;
+  console.log(
+    `troupe run: host ${config.host_id} running ${
+      Object.keys(config.actors).join(", ")
+    } on ${config.nats}, partitions auto of ${config.partitions.count} (lease TTL ${ttl_ms} ms, heartbeat ${heartbeat_ms} ms; holds ${
+      launched.leases.owned().join(",") || "none yet"
+    })` + (port ? `; http://127.0.0.1:${port}/metrics` : ""),
+  );
+  const signal = await signalled;
+  console.error(`troupe run: ${signal}: handing partitions off and stopping`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((
+    resolve,
+  ) => (timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS)));
+  const closed = await Promise.race([launched.close().then(() => true), timeout]);
+  clearTimeout(timer);
+  if (!closed) {
+    console.error(
+      `troupe run: host ${config.host_id} did not hand off within ${
+        CLOSE_TIMEOUT_MS / 1000
+      } s; its leases expire on their own`,
+    );
+  }
+  const code = closed ? 0 : EXIT_FAILURE;
+  process.exitCode = code;
+  return code;
+}
 
 /** How long a host may take to drain and stop before the command gives up on it. */
 const CLOSE_TIMEOUT_MS = 10_000;

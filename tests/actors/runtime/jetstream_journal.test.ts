@@ -194,6 +194,40 @@ it("compact() purges records up to a position but keeps each stream's last, so p
   await again.close();
 });
 
+it("compact() from a stale view purges nothing another writer appended since, and a guard refuses it", async () => {
+  const n = names();
+  const old = await JetStreamJournal.open(nc, n);
+  for (let i = 0; i < 5; i++) await old.append("a/x", payload(i));
+  // The partition moved on: its new owner appended 6 to 8, which the old writer has not seen.
+  const next = await JetStreamJournal.open(nc, n);
+  for (let i = 5; i < 8; i++) await next.append("a/x", payload(i));
+  // A compaction the old writer had queued (a count to keep from its view would take 4 to 6).
+  await old.compact(new Map([["a/x", 3]]));
+  const fresh = await JetStreamJournal.open(nc, n);
+  assert.equal((await collect(fresh.read("a/x"))).map((r) => r.pos), [4, 5, 6, 7, 8]);
+  let lost = false;
+  const fenced = await JetStreamJournal.open(nc, {
+    ...n,
+    guard: () => (lost ? new Error("the lease is lost") : undefined),
+    epoch: 7,
+  });
+  assert.is(await fenced.append("a/x", payload(8)), 9);
+  lost = true;
+  await fenced.append("a/x", payload(9)).then(
+    () => assert.unreachable("appended after the guard refused"),
+    (err: Error) => assert.match(err.message, "the lease is lost"),
+  );
+  await fenced.compact(new Map([["a/x", 8]])).catch(() => {});
+  const after = await JetStreamJournal.open(nc, n);
+  assert.equal((await collect(after.read("a/x"))).map((r) => r.pos), [4, 5, 6, 7, 8, 9]);
+  await after.close();
+  const m = await (await jetstreamManager(nc)).streams.getMessage(n.stream, {
+    last_by_subj: `${n.subjectPrefix}.a.x`,
+  });
+  assert.is(m?.header?.get("Troupe-Epoch"), "7");
+  for (const j of [old, next, fresh, fenced]) await j.close();
+});
+
 it("append() rejects a stream token that is not a valid name and a record over the server's max payload", async () => {
   const n = names();
   const j = await JetStreamJournal.open(nc, n);

@@ -1,0 +1,282 @@
+/**
+ * Starts a host that shares partitions with the cluster's other hosts by lease
+ * (`partitions.owned: "auto"`): one NATS connection, the lease keeper (partition_leases.ts), and
+ * for each partition it holds a host of its own (`part-<n>`: its journal, its JetStream input from
+ * the partition's highest journaled source position, its control consumer and its edge decisions
+ * all named by the partition, so they move with it), writing through the partition's fence. It
+ * needs journals every host can read: `journal.kind: "jetstream"`, `snapshots.store: "kv"` and
+ * `input: "jetstream"` (see `leasesUnsupported`).
+ */
+import type { AnyActorDefinition, Bus } from "../../protocol/mod.ts";
+import { controlStreamSource } from "./control_stream.ts";
+import { describeError, HostFatalError } from "./fatal_error.ts";
+import { Host } from "./host.ts";
+import type { HostConfig, LeaseSettings } from "./host_config.ts";
+import type { HostHealth } from "./liveness.ts";
+import { natsLiveness } from "./liveness.ts";
+import { closeServer, serveHostHttp, serverPort } from "./host_http.ts";
+import { jetStreamInput } from "./jetstream_input.ts";
+import type { InputSource } from "./input_source.ts";
+import { JetStreamJournal } from "./jetstream_journal.ts";
+import { connectBus, hostOptions, openSnapshots } from "./launch_host.ts";
+import { LeaseBucket } from "./lease_bucket.ts";
+import type { LeaseFence } from "./lease_fence.ts";
+import { LeaseMetrics } from "./lease_metrics.ts";
+import { NatsBus } from "./nats_bus.ts";
+import { PartitionLeases, type PartitionRunner } from "./partition_leases.ts";
+import { TICK_EVERY_MS } from "./ticker.ts";
+
+/** A running host that holds partitions by lease. */
+export interface LeasedHost {
+  leases: PartitionLeases;
+  bus: Bus;
+  /** The partition hosts running now, by partition. */
+  partitions: ReadonlyMap<number, Host>;
+  httpPort: number | undefined;
+  /** Resolves with the error that stopped the host (never rejects). */
+  fatal: Promise<HostFatalError>;
+  /** Hands every partition off (flush, snapshot, release), then closes. */
+  close(): Promise<void>;
+}
+
+/** Why `config` cannot share partitions by lease, or undefined when it can. */
+export function leasesUnsupported(config: HostConfig): string | undefined {
+  const want: string[] = [];
+  if (!config.nats) want.push("a NATS server (--nats)");
+  if (config.journal.kind !== "jetstream") {
+    want.push(`journal.kind "jetstream" (it is "${config.journal.kind}")`);
+  }
+  if (config.snapshots.store !== "kv") {
+    want.push(`snapshots.store "kv" (it is "${config.snapshots.store}")`);
+  }
+  if (config.input !== "jetstream") want.push(`input "jetstream" (it is "${config.input}")`);
+  return want.length === 0 ? undefined : `sharing partitions by lease needs ${want.join(", ")}`;
+}
+
+/** The host id of partition `p`'s host: its journal, control consumer and decisions follow it. */
+export function partitionHostId(p: number): string {
+  return `part-${p}`;
+}
+
+/** Starts a leased host: joins the cluster and claims its share. */
+export async function launchLeasedHost(
+  config: HostConfig & { partitions: { leases: LeaseSettings } },
+  kinds: Readonly<Record<string, AnyActorDefinition>>,
+  options: { log?: (message: string) => void; tickEveryMs?: number } = {},
+): Promise<LeasedHost> {
+  const log = options.log ?? ((m: string) => console.error(`[${config.host_id}] ${m}`));
+  const why = leasesUnsupported(config);
+  if (why) throw new HostFatalError(`Cannot start host ${config.host_id}: ${why}`);
+  const bus = await connectBus(config, log);
+  // A partition's failure drops that partition (another host may take it), not the host.
+  const fatal = new Promise<HostFatalError>(() => {});
+  try {
+    const nc = (bus as NatsBus).nc;
+    const snapshots = await openSnapshots(config, nc, log);
+    const bucket = await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms });
+    const running = new Map<number, Host>();
+    const http: { port?: number | undefined } = {};
+    const leases: PartitionLeases = new PartitionLeases({
+      hostId: config.host_id,
+      count: config.partitions.count,
+      bucket,
+      heartbeatMs: config.partitions.leases.heartbeat_ms,
+      bus,
+      log,
+      httpPort: () => http.port,
+      start: async (p, fence) => {
+        // Every publish and purge is guarded by the fence when it is sent, and carries the epoch.
+        const journal = await JetStreamJournal.open(nc, {
+          guard: () => fence.guard(),
+          epoch: fence.epoch,
+          onDamage: (d) =>
+            log(
+              `part-${p}: journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on past it`,
+            ),
+        });
+        return await startPartition(p, fence, {
+          config,
+          kinds,
+          bus,
+          journal,
+          snapshots: fence.snapshots(snapshots),
+          log: (m) => log(`part-${p}: ${m}`),
+          tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
+          onFatal: (err) => leases.failed(p, err),
+          running,
+        });
+      },
+    });
+    const metrics = new LeaseMetrics(
+      config.host_id,
+      leases,
+      () => [...running.values()].map((h) => h.metrics),
+    );
+    const natsCheck = natsLiveness(() => (bus as NatsBus).state);
+    const server = config.http_port === undefined ? undefined : await serveHostHttp(
+      config.http_port,
+      {
+        hostId: config.host_id,
+        health: () => leasedHealth(leases, running, natsCheck()),
+        metrics,
+        refreshGauges: () => {},
+      },
+    );
+    http.port = serverPort(server);
+    await leases.start();
+    return {
+      leases,
+      bus,
+      partitions: running,
+      httpPort: http.port,
+      fatal,
+      async close() {
+        await leases.stop("the host stops").catch((err) => log(`stopping: ${describeError(err)}`));
+        await closeServer(server);
+        await snapshots.close().catch(() => {});
+        await bus.close().catch(() => {});
+      },
+    };
+  } catch (err) {
+    await bus.close().catch(() => {});
+    throw err instanceof HostFatalError
+      ? err
+      : new HostFatalError(describeError(err), { cause: err });
+  }
+}
+
+/** Health: the partitions held, each lease's time left, the counts, and each partition's health. */
+function leasedHealth(
+  leases: PartitionLeases,
+  running: ReadonlyMap<number, Host>,
+  nats: string | undefined,
+): HostHealth & Record<string, unknown> {
+  const reasons: string[] = nats ? [nats] : [];
+  const instances: Record<string, number> = {};
+  const owned = leases.owned();
+  for (const p of owned) {
+    const h = running.get(p);
+    if (!h) {
+      reasons.push(`partition ${p}: recovering`);
+      continue;
+    }
+    const hh = h.health();
+    for (const r of hh.reasons) reasons.push(`partition ${p}: ${r}`);
+    for (const [k, n] of Object.entries(hh.instances)) {
+      instances[k] = (instances[k] ?? 0) + n;
+    }
+  }
+  return {
+    ok: reasons.length === 0,
+    ready: reasons.length === 0,
+    reasons,
+    instances: instances as unknown as HostHealth["instances"],
+    partitions: owned,
+    leases: leases.leases().map((l) => ({
+      partition: l.partition,
+      epoch: l.epoch,
+      age_s: +(l.ageMs / 1000).toFixed(3),
+      left_s: +(l.leftMs / 1000).toFixed(3),
+    })),
+    takeovers: leases.counts.takeovers,
+    fenced_writes: leases.refused(),
+  };
+}
+
+/**
+ * `input`, resumed after the lowest source position any of the partition's instances took rather
+ * than the highest: a host killed with appends in flight journaled one channel further than
+ * another, and the frames the other missed are in the feed stream below the highest. Instances
+ * drop what they took already (by source position), so reading again from the lowest loses
+ * nothing and applies nothing twice.
+ */
+function fromLowest(
+  input: InputSource,
+  instances: () => ReadonlyArray<{ srcPos: number }>,
+): InputSource {
+  return {
+    ...input,
+    start(deliver, resumeAfter) {
+      let low = resumeAfter;
+      for (const i of instances()) if (i.srcPos > 0 && i.srcPos < low) low = i.srcPos;
+      return input.start(deliver, low);
+    },
+    stop: () => input.stop(),
+    ...(input.firstPosition ? { firstPosition: () => input.firstPosition!() } : {}),
+    ...(input.health ? { health: () => input.health!() } : {}),
+  };
+}
+
+interface PartitionParts {
+  config: HostConfig;
+  kinds: Readonly<Record<string, AnyActorDefinition>>;
+  bus: Bus;
+  journal: JetStreamJournal;
+  snapshots: ReturnType<LeaseFence["snapshots"]>;
+  log: (m: string) => void;
+  tickEveryMs: number;
+  onFatal: (err: unknown) => void;
+  running: Map<number, Host>;
+}
+
+/** Recovers partition `p` and starts it consuming, every write through `fence`. */
+async function startPartition(
+  p: number,
+  fence: LeaseFence,
+  parts: PartitionParts,
+): Promise<PartitionRunner> {
+  const { config, kinds, journal, log, running } = parts;
+  const id = partitionHostId(p);
+  const nc = (parts.bus as NatsBus).nc;
+  const { http_port: _port, ...rest } = config;
+  const own: HostConfig = {
+    ...rest,
+    http_port: undefined,
+    host_id: id,
+    partitions: { count: config.partitions.count, owned: [p] },
+  };
+  const bus = fence.bus(parts.bus);
+  const fenced = fence.journal(journal);
+  const base = hostOptions(own, kinds, {
+    bus,
+    nc,
+    journal: fenced,
+    snapshots: parts.snapshots,
+    log,
+    onFatal: parts.onFatal,
+  });
+  const slots: { host?: Host } = {};
+  const host = new Host({
+    ...base,
+    input: fromLowest(jetStreamInput(nc), () => slots.host?.instances() ?? []),
+    control: controlStreamSource(nc, id),
+    tickEveryMs: parts.tickEveryMs,
+  });
+  slots.host = host;
+  // A lost lease stops the partition's host at once: no more input, appends or outputs.
+  fence.onLost((why) => host.fail(new Error(why)));
+  try {
+    await host.start();
+  } catch (err) {
+    await host.stop().catch(() => {});
+    await journal.close().catch(() => {});
+    throw err;
+  }
+  running.set(p, host);
+  log(`consuming (epoch ${fence.epoch})`);
+  const done = async () => {
+    if (running.get(p) === host) running.delete(p);
+    await journal.close().catch(() => {});
+  };
+  return {
+    async stop() {
+      await host.stop();
+      await done();
+    },
+    async abandon() {
+      fence.lose(fence.lost ?? "dropped");
+      await host.stop().catch(() => {});
+      await done();
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The NATS key-value bucket that holds partition leases and host presence (`troupe_leases`): key
+ * `partition.<n>` holds a partition's lease, key `host.<id>` a live host. Debian's nats-server 2.9
+ * has no per-key TTL, so the bucket's `max_age` is the lease's time to live: every renewal is a new
+ * revision, and a key not renewed within the TTL is removed by the server. Every claim and renewal
+ * is a compare-and-set at the key's revision (`create` for a free key, `update` for a held one), so
+ * of two hosts racing for a partition exactly one wins.
+ */
+import { type KV, Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  decodeHostPresence,
+  decodePartitionLease,
+  encodeHostPresence,
+  encodePartitionLease,
+  type HostPresence,
+  type PartitionLease,
+} from "../../protocol/mod.ts";
+
+/** The bucket of leases. */
+export const LEASE_BUCKET = "troupe_leases";
+
+/** A lease as read, with the revision a renewal must name. */
+export interface HeldLease {
+  lease: PartitionLease;
+  revision: number;
+}
+
+/** What the bucket holds at one look. */
+export interface LeaseView {
+  leases: Map<number, HeldLease>;
+  hosts: HostPresence[];
+  /** Keys whose value could not be decoded (key, why): reported, treated as held. */
+  damaged: Array<{ key: string; reason: string }>;
+}
+
+/** Options of `LeaseBucket.open`. */
+export interface LeaseBucketOptions {
+  /** The lease time to live, ms: the bucket's max_age. */
+  ttlMs: number;
+  bucket?: string;
+}
+
+/** The lease bucket. */
+export class LeaseBucket {
+  readonly #kv: KV;
+  /** The lease time to live, ms (the bucket's, which may predate this host's setting). */
+  readonly ttlMs: number;
+
+  private constructor(kv: KV, ttlMs: number) {
+    this.#kv = kv;
+    this.ttlMs = ttlMs;
+  }
+
+  /**
+   * Opens the bucket, creating it with max_age `ttlMs` when missing. A bucket made with another
+   * TTL is an error naming both: hosts that disagree on the TTL would take each other's leases.
+   */
+  static async open(nc: NatsConnection, options: LeaseBucketOptions): Promise<LeaseBucket> {
+    const name = options.bucket ?? LEASE_BUCKET;
+    const kv = await new Kvm(nc).create(name, { history: 1, ttl: options.ttlMs });
+    const status = await kv.status();
+    if (status.ttl !== options.ttlMs) {
+      throw new Error(
+        `Cannot use lease bucket ${name}: its TTL (max_age) is ${status.ttl} ms, this host's lease_ttl_ms is ${options.ttlMs}; every host of a cluster must use the same TTL`,
+      );
+    }
+    return new LeaseBucket(kv, status.ttl);
+  }
+
+  /**
+   * The bucket as it is, without creating it (for `troupe status`); undefined when no host made it.
+   */
+  static async existing(
+    nc: NatsConnection,
+    bucket = LEASE_BUCKET,
+  ): Promise<LeaseBucket | undefined> {
+    try {
+      const kv = await new Kvm(nc).open(bucket);
+      const status = await kv.status();
+      return new LeaseBucket(kv, status.ttl);
+    } catch (err) {
+      if (/stream not found|not found/i.test((err as Error).message)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Every lease and live host. */
+  async view(): Promise<LeaseView> {
+    const view: LeaseView = { leases: new Map(), hosts: [], damaged: [] };
+    const keys: string[] = [];
+    for await (const k of await this.#kv.keys()) keys.push(k);
+    await Promise.all(keys.map(async (key) => {
+      const e = await this.#kv.get(key);
+      if (!e || e.operation !== "PUT") return;
+      try {
+        if (key.startsWith("partition.")) {
+          const lease = decodePartitionLease(e.value, `lease ${key}`);
+          view.leases.set(lease.partition, { lease, revision: e.revision });
+        } else if (key.startsWith("host.")) {
+          view.hosts.push(decodeHostPresence(e.value, `presence ${key}`));
+        }
+      } catch (err) {
+        view.damaged.push({ key, reason: (err as Error).message });
+      }
+    }));
+    view.hosts.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    return view;
+  }
+
+  /**
+   * Whether `partition`'s key was released (a delete marker), expired (absent) or is held: what
+   * a claim says it did.
+   */
+  async state(partition: number): Promise<"released" | "free" | "held"> {
+    const e = await this.#kv.get(keyOf(partition));
+    if (!e) return "free";
+    return e.operation === "PUT" ? "held" : "released";
+  }
+
+  /**
+   * Claims a free partition for `owner`: a create, which fails when another host holds the key.
+   * The epoch is one above the bucket's last revision, so it exceeds every epoch before it.
+   * Undefined when another host won.
+   */
+  async claim(partition: number, owner: string, nowMs: number): Promise<HeldLease | undefined> {
+    const status = await this.#kv.status();
+    const epoch = status.streamInfo.state.last_seq + 1;
+    const lease: PartitionLease = { partition, owner, epoch, renewedMs: nowMs };
+    try {
+      const revision = await this.#kv.create(keyOf(partition), encodePartitionLease(lease));
+      return { lease, revision };
+    } catch (err) {
+      if (isWrongSequence(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Renews a held lease at its revision; undefined when the key moved on (the lease is lost). */
+  async renew(held: HeldLease, nowMs: number): Promise<HeldLease | undefined> {
+    const lease = { ...held.lease, renewedMs: nowMs };
+    try {
+      const revision = await this.#kv.update(
+        keyOf(lease.partition),
+        encodePartitionLease(lease),
+        held.revision,
+      );
+      return { lease, revision };
+    } catch (err) {
+      if (isWrongSequence(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Releases a held lease (a delete at its revision); false when it was no longer held. */
+  async release(held: HeldLease): Promise<boolean> {
+    try {
+      await this.#kv.delete(keyOf(held.lease.partition), { previousSeq: held.revision });
+      return true;
+    } catch (err) {
+      if (isWrongSequence(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Writes this host's presence (a heartbeat). */
+  async present(presence: HostPresence): Promise<void> {
+    await this.#kv.put(`host.${presence.host}`, encodeHostPresence(presence));
+  }
+
+  /** Removes this host's presence (it leaves). */
+  async leave(host: string): Promise<void> {
+    await this.#kv.delete(`host.${host}`);
+  }
+}
+
+function keyOf(partition: number): string {
+  return `partition.${partition}`;
+}
+
+/** A compare-and-set that lost: the key is not at the revision named. */
+function isWrongSequence(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  // 10071: wrong last sequence; 10164: wrong last sequence, unknown.
+  return code === 10071 || code === 10164 ||
+    /wrong last sequence/i.test((err as Error).message ?? "");
+}
