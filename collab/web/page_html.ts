@@ -43,6 +43,7 @@ button { cursor:pointer; } button:disabled, input:disabled, select:disabled { op
 .row { display:flex; gap:4px; flex-wrap:wrap; margin-bottom:4px; }
 .pending { color:var(--warn); } .ok { color:var(--ok); } .error { color:var(--bad); }
 .readonly-note { color:var(--dim); font-style:italic; }
+.range { margin:0; align-items:center; } .range button[aria-pressed=true] { border-color:var(--accent); color:var(--accent); }
 </style>
 </head>
 <body>
@@ -51,6 +52,7 @@ button { cursor:pointer; } button:disabled, input:disabled, select:disabled { op
   <span class="status" id="session-label"></span>
   <span class="status">collab <b id="collab-status" class="down">connecting</b></span>
   <span class="status">stream <b id="stream-status" class="down">connecting</b></span>
+  <span id="range" class="row range" aria-label="time range"></span>
   <ul id="presence" aria-label="who is here"></ul>
 </header>
 <main>

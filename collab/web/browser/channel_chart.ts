@@ -19,6 +19,8 @@ import { LIVE_UPDATES_PER_REPAINT, type LiveMarker, LivePlot } from "./live_plot
 import { SeriesRing } from "./series_ring.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { RemoteLivePlot } from "./remote_live_plot.ts";
+import type { HistoryClient } from "./history_client.ts";
+import type { HistoryResponse } from "../../../protocol/mod.ts";
 
 /** Bounds of the overlays one chart keeps. */
 export const CHART_LIMITS = {
@@ -43,6 +45,9 @@ export interface ChannelChartOptions {
   worker?: LiveWorkerLink | undefined;
   /** Called when the user clicks the chart (it marks what they look at). */
   onLook?(channel: string): void;
+  /** Where a pinned range older than the ring is read from (`GET /history`); without it, a
+   *  pinned range shows what the ring holds. */
+  history?: HistoryClient | undefined;
 }
 
 const COLUMNS = ["value", "expected", "lower", "upper"] as const;
@@ -50,16 +55,30 @@ const COLUMNS = ["value", "expected", "lower", "upper"] as const;
 const LIVE_MARGINS_CSS = { left: 50, top: 10, right: 12, bottom: 26 } as const;
 const NO_PATH = () => null;
 
-/** Ticks as `HH:MM:SS` (UTC), one line. */
-function timeLabels(_u: uPlot, splits: number[]): string[] {
-  return splits.map((s) => new Date(s * 1000).toISOString().slice(11, 19));
+/** A pinned range looked at around a moment outside the ring: 5 minutes each side (seconds). */
+const FOCUS_HALF_SPAN_S = 300;
+
+/**
+ * Ticks (UTC), one line, as fine as their spacing needs and no finer, so that no two read the
+ * same: `MM-DD HH:MM` a day or more apart, `HH:MM` a minute or more, `HH:MM:SS` a second or more,
+ * with as many decimals of a second as below that.
+ */
+export function timeLabels(_u: uPlot | undefined, splits: number[]): string[] {
+  const step = splits.length > 1 ? Math.abs(splits[1]! - splits[0]!) : 1;
+  const iso = (s: number) => new Date(Math.round(s * 1000)).toISOString();
+  if (step >= 86_400) return splits.map((s) => `${iso(s).slice(5, 10)} ${iso(s).slice(11, 16)}`);
+  if (step >= 60) return splits.map((s) => iso(s).slice(11, 16));
+  if (step >= 1) return splits.map((s) => iso(s).slice(11, 19));
+  const decimals = Math.min(3, Math.ceil(-Math.log10(step) - 1e-9));
+  return splits.map((s) => iso(s).slice(11, 20 + decimals));
 }
 
 /** The prediction band: one polygon along the upper edge and back along the lower. */
 function drawBand(u: uPlot): void {
   const [t, , , lo, up] = u.data as unknown as Float64Array[];
   const n = t?.length ?? 0;
-  if (!t || n < 2 || !lo || !up) return;
+  // History has no band (its lower and upper columns are empty).
+  if (!t || n < 2 || !lo || !up || typeof lo[0] !== "number") return;
   const ctx = u.ctx;
   ctx.save();
   ctx.beginPath();
@@ -103,6 +122,11 @@ export class ChannelChart {
   readonly #changes: Marker[] = [];
   #annotations: Marker[] = [];
   #pinned: { min: number; max: number } | undefined;
+  readonly #history: HistoryClient | undefined;
+  /** The history shown while pinned to a range the ring does not cover. */
+  #past: { t: Float64Array; v: Float64Array; findings: Marker[] } | undefined;
+  /** What the chart shows while pinned: `ring`, `loading` or `history` (the tests read it). */
+  source: "live" | "ring" | "loading" | "history" = "live";
   #sinceRepaint = 0;
   #layoutKey = "";
   /** Points appended since the page started (the tests read it). */
@@ -112,6 +136,7 @@ export class ChannelChart {
     this.channel = options.channel;
     this.#loop = options.loop;
     this.#naive = options.mode === "naive";
+    this.#history = options.history;
     const points = options.points ?? CHART_LIMITS.points;
     this.#ring = new SeriesRing(1 + COLUMNS.length, points);
     this.watchers = el("span", { class: "watchers" });
@@ -249,6 +274,7 @@ export class ChannelChart {
         : this.#sinceRepaint + 1;
       return;
     }
+    if (this.#pinned && this.#past) return this.#drawPast(this.#pinned);
     let data = views;
     if (!this.#pinned) {
       // uPlot following the live edge (naive mode's markers): the whole window, two points per
@@ -325,26 +351,91 @@ export class ChannelChart {
     this.#changed();
   }
 
-  /** Shows the window around `tMs` (milliseconds since the epoch) and stops following. */
+  /**
+   * Shows the window around `tMs` (milliseconds since the epoch) and stops following: half the
+   * ring's span when the ring holds that moment, else ten minutes of history around it.
+   */
   focus(tMs: number): void {
     const t = tMs / 1000;
     const r = this.#ring;
-    const span = r.length > 1 ? (r.lastTime() - r.view(0)[0]!) / 2 : 30;
-    this.#pin({ min: t - span / 2, max: t + span / 2 });
+    const held = r.length > 1 && t >= r.view(0)[0]!;
+    const half = held ? (r.lastTime() - r.view(0)[0]!) / 4 : FOCUS_HALF_SPAN_S;
+    this.#pin({ min: t - half, max: t + half });
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
   }
 
-  /** Stops following and shows `range` (seconds) with uPlot, now. */
+  /** Stops following and shows `range` (seconds since the epoch). */
+  showRange(range: { min: number; max: number }): void {
+    this.#pin(range);
+  }
+
+  /**
+   * Stops following and shows `range` (seconds) with uPlot, now: from the ring when it holds the
+   * range's start, else from the history endpoint (what the ring has meanwhile).
+   */
   #pin(range: { min: number; max: number }): void {
     this.#pinned = range;
+    this.#past = undefined;
     this.#showLive(false);
+    const r = this.#ring;
+    const held = r.length > 1 && range.min >= r.view(0)[0]!;
+    this.source = held || !this.#history ? "ring" : "loading";
+    if (this.source === "loading") void this.#load(range);
     this.flush();
+  }
+
+  /** Reads `range` from the history endpoint and shows it, if it is still the one pinned. */
+  async #load(range: { min: number; max: number }): Promise<void> {
+    const columns = Math.max(64, Math.round(this.#plot.width));
+    let h: HistoryResponse | undefined;
+    try {
+      h = await this.#history!.get({
+        channel: this.channel,
+        t0_us: Math.floor(range.min * 1e6),
+        t1_us: Math.ceil(range.max * 1e6),
+        points_max: Math.min(16_384, columns * 4),
+      });
+    } catch (err) {
+      this.#title.title = (err as Error).message;
+      this.card.dataset.historyError = (err as Error).message;
+      return;
+    }
+    if (!h || this.#pinned !== range) return;
+    const t = new Float64Array(h.t.length);
+    for (let i = 0; i < t.length; i++) t[i] = h.t[i]! * 1e-6;
+    const findings = h.findings.map((f) => ({
+      t: f.ts_us * 1e-6,
+      y: NaN,
+      text: `${f.kind}: ${f.what}`,
+      color: f.kind === "anomaly" ? "#ff5d5d" : "#ffb347",
+    }));
+    this.#past = { t, v: h.v, findings };
+    this.source = "history";
+    this.card.dataset.historySamples = String(h.samples);
+    this.flush();
+  }
+
+  /** Draws the history pinned: the value line alone (history has no band). */
+  #drawPast(range: { min: number; max: number }): void {
+    const { t, v } = this.#past!;
+    const none = new Array<null>(t.length).fill(null);
+    this.#plot.batch(() => {
+      this.#plot.setData([t, v, none, none, none] as unknown as uPlot.AlignedData, false);
+      this.#plot.setScale("x", range);
+    });
+  }
+
+  /** Points shown while pinned (the tests read it). */
+  shownPoints(): number {
+    return this.#plot.data[0]?.length ?? 0;
   }
 
   /** Follows the live edge again. */
   follow(): void {
     this.#pinned = undefined;
+    this.#past = undefined;
+    this.source = "live";
     this.#showLive(true);
     this.card.classList.remove("focused");
     this.#changed();
@@ -406,6 +497,10 @@ export class ChannelChart {
     for (const m of this.#changes) {
       if (m.t < min || m.t > max) continue;
       vline(ctx, u.valToPos(m.t, "x", true), top, height, m.color, []);
+    }
+    for (const m of this.#past?.findings ?? []) {
+      if (m.t < min || m.t > max) continue;
+      vline(ctx, u.valToPos(m.t, "x", true), top, height, m.color, [2, 2]);
     }
     for (const m of this.#annotations) {
       if (m.t < min || m.t > max) continue;

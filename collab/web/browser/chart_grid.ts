@@ -12,6 +12,7 @@ import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
+import type { HistoryClient } from "./history_client.ts";
 import type { Panel } from "../../session_doc.ts";
 
 /** Bounds of the grid. */
@@ -25,6 +26,8 @@ export interface ChartGridOptions {
   /** The worker that draws the charts' live views (else the page draws them). */
   worker?: LiveWorkerLink | undefined;
   onLook?(channel: string): void;
+  /** Where the charts read ranges older than their rings. */
+  history?: HistoryClient | undefined;
 }
 
 interface Entry {
@@ -79,6 +82,7 @@ export class ChartGrid {
       ...(this.#options.points ? { points: this.#options.points } : {}),
       ...(this.#options.onLook ? { onLook: this.#options.onLook } : {}),
       worker: this.#options.worker,
+      history: this.#options.history,
     });
     e = { chart, candles: undefined };
     this.#entries.set(channel, e);
@@ -149,9 +153,20 @@ export class ChartGrid {
     this.#panels = panels;
   }
 
-  /** Focuses the chart of `channel` at `tMs` (from the event list). */
+  /**
+   * Focuses the chart of `channel` at `tMs` (from the event list), however old: its card is
+   * created if the channel has none yet (its live data may be long gone, or not come at all).
+   */
   focus(channel: string, tMs: number): void {
     for (const e of this.#entries.values()) e.chart.card.classList.remove("focused");
-    this.#entries.get(channel)?.chart.focus(tMs);
+    this.#entry(channel)?.chart.focus(tMs);
+  }
+
+  /** Shows `range` (seconds since the epoch) on every chart, or follows the live edge (none). */
+  showRange(range: { min: number; max: number } | undefined): void {
+    for (const e of this.#entries.values()) {
+      if (range) e.chart.showRange(range);
+      else e.chart.follow();
+    }
   }
 }

@@ -7,6 +7,8 @@
  */
 import { AnnotationsPanel } from "./annotations_panel.ts";
 import { ChartGrid } from "./chart_grid.ts";
+import { HistoryClient } from "./history_client.ts";
+import { RangePicker } from "./range_picker.ts";
 import { ChecklistPanel } from "./checklist_panel.ts";
 import { CoherencePanel } from "./coherence_panel.ts";
 import { byId } from "./dom.ts";
@@ -81,11 +83,13 @@ function start(): void {
     loop,
     mode: params.mode,
     worker: liveWorker,
+    history: new HistoryClient(params.token),
     onLook: (channel) => {
       focused = channel;
       presence.look(channel);
     },
   });
+  new RangePicker(byId("range"), (range) => grid.showRange(range));
   const presence = new PresencePanel(link.provider.awareness, grid);
   const events = new EventsPanel((channel, tMs) => {
     focused = channel;
