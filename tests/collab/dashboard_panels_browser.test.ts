@@ -146,4 +146,37 @@ test("chart panels title, order and size the cards on every page, live and after
   }
 });
 
+test("cards no panel names follow by channel name, whatever order their data came in", async () => {
+  const dir = tempDir("troupe-dash-order-");
+  const collab = await launchCollab({ dataDir: dir.path });
+  const browser = await launchBrowser({ width: 1600, height: 1000 });
+  try {
+    const page = await browser.newPage();
+    const token = await tokenFor(dir.path, "ops", "viewer");
+    await page.goto(`http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}`);
+    await page.waitForSelector("#collab-status.up", { timeout: 15_000 });
+    // The order the live router makes cards in: that of the channels' first data (after a
+    // reload, whichever the gateway's backfill brings first).
+    await page.evaluate((names) => {
+      const grid = (globalThis as unknown as PageGrid).troupe.grid;
+      for (const n of names) grid.chart(n);
+    }, ["SYM004", "SYM005", "SYM001", "SYM003", "SYM002"]);
+    assert.equal((await cards(page)).map((c) => c.channel), [
+      "SYM001",
+      "SYM002",
+      "SYM003",
+      "SYM004",
+      "SYM005",
+    ]);
+  } finally {
+    await browser.cleanup();
+    await collab.close();
+    dir.remove();
+  }
+});
+
+interface PageGrid {
+  troupe: { grid: { chart(channel: string): unknown } };
+}
+
 if (run) test.run();

@@ -1,10 +1,11 @@
 /// <reference lib="dom" />
 /**
- * The grid of channel charts: one card per channel, created when its first data arrives (in order
- * of arrival, at most `charts_max`), each a ChannelChart with a CandleChart below once bars exist.
- * The session document's chart panels (`dashboard`) lay it out: a panel's channels get their cards
- * at once, titled with the panel's title, placed by its layout (row `y`, then column `x`; `w` grid
- * columns wide), before the channels no panel names. It also places who-looks-where dots and the
+ * The grid of channel charts: one card per channel, created when its first data arrives (at most
+ * `charts_max`), each a ChannelChart with a CandleChart below once bars exist. The session
+ * document's chart panels (`dashboard`) lay it out: a panel's channels get their cards at once,
+ * titled with the panel's title, placed by its layout (row `y`, then column `x`; `w` grid columns
+ * wide), before the channels no panel names, which follow by name: the order never depends on
+ * which channel's data came first, so a reload shows the cards where they were. It also places who-looks-where dots and the
  * session's annotations on the cards.
  */
 import { CandleChart } from "./candle_chart.ts";
@@ -41,6 +42,8 @@ export class ChartGrid {
   readonly #options: ChartGridOptions;
   #annotations: Array<{ t: number; channel: string; text: string; color: string }> = [];
   #panels: readonly Panel[] = [];
+  /** The CSS order of the first card no panel places (the panels' cards come before). */
+  #unplacedFrom = 0;
   #relayout = false;
 
   constructor(options: ChartGridOptions) {
@@ -95,7 +98,19 @@ export class ChartGrid {
       });
     }
     chart.setAnnotations(this.#annotations.filter((a) => a.channel === channel));
+    this.#orderUnplaced();
     return e;
+  }
+
+  /** Orders the cards no panel places by channel name, after the panels' cards. */
+  #orderUnplaced(): void {
+    const names = [...this.#entries.keys()].filter((c) =>
+      !this.#entries.get(c)!.chart.card.dataset.panel
+    )
+      .sort();
+    names.forEach((c, i) => {
+      this.#entries.get(c)!.chart.card.style.order = String(this.#unplacedFrom + i);
+    });
   }
 
   /** Replaces the annotations drawn on the charts. */
@@ -133,15 +148,16 @@ export class ChartGrid {
       })
     );
     for (const c of placed.keys()) this.#entry(c);
-    let next = charts.length * 100;
+    this.#unplacedFrom = charts.length * 100;
     for (const [channel, e] of this.#entries) {
       const at = placed.get(channel);
       const card = e.chart.card;
-      card.style.order = String(at ? at.order : next++);
+      if (at) card.style.order = String(at.order);
       card.style.gridColumn = at && at.span > 1 ? `span ${at.span}` : "";
       card.dataset.panel = at ? "1" : "";
       e.chart.setTitle(at?.title);
     }
+    this.#orderUnplaced();
     // A card that changed width (its panel's w) sizes its charts to it.
     for (const e of this.#entries.values()) {
       const w = e.chart.card.clientWidth - 18;
