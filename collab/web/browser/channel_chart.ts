@@ -103,6 +103,8 @@ export class ChannelChart {
   readonly channel: string;
   readonly card: HTMLElement;
   readonly watchers: HTMLElement;
+  /** The header's market quote (last, change, bar size), written by the card's candles. */
+  readonly quote: HTMLElement = el("span", { class: "quote" });
   readonly #title: HTMLElement;
   readonly #ring: SeriesRing;
   /** The decimated window handed to uPlot (two points per pixel column at most). */
@@ -147,7 +149,7 @@ export class ChannelChart {
     this.card = el(
       "div",
       { class: "card", "data-channel": this.channel },
-      el("h3", {}, this.#title, live, this.watchers),
+      el("h3", {}, this.#title, live, this.quote, this.watchers),
       body,
     );
     parent.append(this.card);

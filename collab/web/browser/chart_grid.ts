@@ -66,7 +66,12 @@ export class ChartGrid {
   candles(channel: string): CandleChart | undefined {
     const e = this.#entry(channel);
     if (!e) return undefined;
-    e.candles ??= new CandleChart(e.chart.card, e.chart.card.clientWidth - 18, this.#options.loop);
+    const chart = e.chart;
+    e.candles ??= new CandleChart(chart.card, chart.card.clientWidth - 18, {
+      loop: this.#options.loop,
+      xRange: () => chart.xRange(),
+      quote: chart.quote,
+    });
     return e.candles;
   }
 
