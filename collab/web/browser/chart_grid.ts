@@ -29,6 +29,8 @@ export interface ChartGridOptions {
   onLook?(channel: string): void;
   /** Where the charts read ranges older than their rings. */
   history?: HistoryClient | undefined;
+  /** Called with each card made (the layout controls add their buttons). */
+  decorate?(chart: ChannelChart): void;
 }
 
 interface Entry {
@@ -94,6 +96,7 @@ export class ChartGrid {
     });
     e = { chart, candles: undefined };
     this.#entries.set(channel, e);
+    this.#options.decorate?.(chart);
     // A channel that arrives after the panels were read takes its place among them.
     if (this.#panels.length > 0 && !this.#relayout) {
       this.#relayout = true;
@@ -105,6 +108,22 @@ export class ChartGrid {
     chart.setAnnotations(this.#annotations.filter((a) => a.channel === channel));
     this.#orderUnplaced();
     return e;
+  }
+
+  /** The cards as ordered on the page: each channel, its title, span and whether it is hidden. */
+  order(): Array<{ channel: string; title: string; span: number; hidden: boolean }> {
+    return [...this.#entries.entries()].map(([channel, e]) => ({
+      channel,
+      card: e.chart.card,
+    })).sort((a, b) => Number(a.card.style.order) - Number(b.card.style.order)).map((x) => {
+      const panel = this.#panels.find((p) => p.kind === "chart" && p.channels.includes(x.channel));
+      return {
+        channel: x.channel,
+        title: panel?.title ?? "",
+        span: Math.max(1, Math.round(panel?.layout.w ?? 1)),
+        hidden: x.card.hidden === true,
+      };
+    });
   }
 
   /** Orders the cards no panel places by channel name, after the panels' cards. */
@@ -144,11 +163,19 @@ export class ChartGrid {
   setPanels(panels: readonly Panel[]): void {
     const charts = panels.filter((p) => p.kind === "chart")
       .sort((a, b) => a.layout.y - b.layout.y || a.layout.x - b.layout.x || (a.id < b.id ? -1 : 1));
-    const placed = new Map<string, { order: number; title: string; span: number }>();
+    const placed = new Map<
+      string,
+      { order: number; title: string; span: number; hidden: boolean }
+    >();
     charts.forEach((p, i) =>
       p.channels.forEach((c, k) => {
         if (!placed.has(c)) {
-          placed.set(c, { order: i * 100 + k, title: p.title, span: Math.round(p.layout.w) });
+          placed.set(c, {
+            order: i * 100 + k,
+            title: p.title,
+            span: Math.round(p.layout.w),
+            hidden: p.hidden === true,
+          });
         }
       })
     );
@@ -160,6 +187,7 @@ export class ChartGrid {
       if (at) card.style.order = String(at.order);
       card.style.gridColumn = at && at.span > 1 ? `span ${at.span}` : "";
       card.dataset.panel = at ? "1" : "";
+      card.hidden = at?.hidden === true;
       e.chart.setTitle(at?.title);
     }
     this.#orderUnplaced();

@@ -9,6 +9,8 @@ import { AnnotationsPanel } from "./annotations_panel.ts";
 import { ChartGrid } from "./chart_grid.ts";
 import { HistoryClient } from "./history_client.ts";
 import { RangePicker } from "./range_picker.ts";
+import { LayoutStore } from "./layout_store.ts";
+import { LayoutControls } from "./layout_controls.ts";
 import { ChecklistPanel } from "./checklist_panel.ts";
 import { CoherencePanel } from "./coherence_panel.ts";
 import { byId } from "./dom.ts";
@@ -79,7 +81,10 @@ function start(): void {
   byId("session-label").textContent =
     `session ${params.session} · ${link.me.name} (${link.me.role})`;
   let focused: string | undefined;
-  const grid = new ChartGrid({
+  const layoutStore = new LayoutStore(link, params.session);
+  const layoutControls = new LayoutControls(byId("layout"), layoutStore, () => grid);
+  const grid: ChartGrid = new ChartGrid({
+    decorate: (chart) => layoutControls.decorate(chart),
     loop,
     mode: params.mode,
     worker: liveWorker,
@@ -157,8 +162,8 @@ function start(): void {
     ...(params.backfill ? { since: 0 } : {}),
   });
   // The session's dashboard panels lay the charts out (titles, order, width), live.
-  const layout = () => grid.setPanels(link.sdoc.panels());
-  link.sdoc.dashboard.observe(layout);
+  const layout = () => grid.setPanels(layoutStore.panels());
+  layoutStore.onChange(layout);
   layout();
   new ThresholdsPanel(link);
   new ChecklistPanel(link);
