@@ -45,6 +45,7 @@ button { cursor:pointer; } button:disabled, input:disabled, select:disabled { op
 .row { display:flex; gap:4px; flex-wrap:wrap; margin-bottom:4px; }
 .pending { color:var(--warn); } .ok { color:var(--ok); } .error { color:var(--bad); }
 .readonly-note { color:var(--dim); font-style:italic; }
+#thresholds table { table-layout:fixed; } #thresholds td, .error { overflow-wrap:anywhere; }
 .range { margin:0; align-items:center; } .range button[aria-pressed=true] { border-color:var(--accent); color:var(--accent); }
 </style>
 </head>
