@@ -28,6 +28,7 @@ main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
 .card h3, aside h2 { margin:0 0 6px; font-size:13px; display:flex; gap:8px; align-items:center; }
 .card h3 .watchers { margin-left:auto; display:flex; gap:4px; }
 .card h3 button.layout { padding:0 4px; font-size:11px; }
+.card h3 .readout { color:var(--accent); font-weight:normal; font-variant-numeric:tabular-nums; }
 .card h3 .quote { color:var(--dim); font-weight:normal; font-variant-numeric:tabular-nums; }
 .card h3 .watchers i { width:10px; height:10px; border-radius:50%; display:inline-block; }
 aside { display:flex; flex-direction:column; gap:10px; }

@@ -12,7 +12,7 @@ import uPlot from "uplot";
 import { el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { SeriesRing } from "./series_ring.ts";
-import { timeLabels } from "./channel_chart.ts";
+import { timeLabels } from "./time_labels.ts";
 
 /** Bounds of a candle chart. */
 export const CANDLE_LIMITS = { bars: 240, height_px: 110, body_px_max: 12 } as const;

@@ -13,6 +13,8 @@
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
+import { drawBand, vline } from "./_chart_draw.ts";
+import { timeLabels } from "./time_labels.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
 import { LIVE_UPDATES_PER_REPAINT, type LiveMarker, LivePlot } from "./live_plot.ts";
@@ -45,6 +47,9 @@ export interface ChannelChartOptions {
   worker?: LiveWorkerLink | undefined;
   /** Called when the user clicks the chart (it marks what they look at). */
   onLook?(channel: string): void;
+  /** Called with the time under the pointer (seconds), or undefined when it leaves the chart:
+   *  the grid shows every chart's value at that time (the shared crosshair). */
+  onCursor?(tS: number | undefined): void;
   /** Where a pinned range older than the ring is read from (`GET /history`); without it, a
    *  pinned range shows what the ring holds. */
   history?: HistoryClient | undefined;
@@ -58,45 +63,6 @@ const NO_PATH = () => null;
 /** A pinned range looked at around a moment outside the ring: 5 minutes each side (seconds). */
 const FOCUS_HALF_SPAN_S = 300;
 
-/**
- * Ticks (UTC), one line, as fine as their spacing needs and no finer, so that no two read the
- * same: `MM-DD HH:MM` a day or more apart, `HH:MM` a minute or more, `HH:MM:SS` a second or more,
- * with as many decimals of a second as below that.
- */
-export function timeLabels(_u: uPlot | undefined, splits: number[]): string[] {
-  const step = splits.length > 1 ? Math.abs(splits[1]! - splits[0]!) : 1;
-  const iso = (s: number) => new Date(Math.round(s * 1000)).toISOString();
-  if (step >= 86_400) return splits.map((s) => `${iso(s).slice(5, 10)} ${iso(s).slice(11, 16)}`);
-  if (step >= 60) return splits.map((s) => iso(s).slice(11, 16));
-  if (step >= 1) return splits.map((s) => iso(s).slice(11, 19));
-  const decimals = Math.min(3, Math.ceil(-Math.log10(step) - 1e-9));
-  return splits.map((s) => iso(s).slice(11, 20 + decimals));
-}
-
-/** The prediction band: one polygon along the upper edge and back along the lower. */
-function drawBand(u: uPlot): void {
-  const [t, , , lo, up] = u.data as unknown as Float64Array[];
-  const n = t?.length ?? 0;
-  // History has no band (its lower and upper columns are empty).
-  if (!t || n < 2 || !lo || !up || typeof lo[0] !== "number") return;
-  const ctx = u.ctx;
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
-  ctx.clip();
-  ctx.beginPath();
-  ctx.moveTo(u.valToPos(t[0]!, "x", true), u.valToPos(up[0]!, "y", true));
-  for (let i = 1; i < n; i++) {
-    ctx.lineTo(u.valToPos(t[i]!, "x", true), u.valToPos(up[i]!, "y", true));
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    ctx.lineTo(u.valToPos(t[i]!, "x", true), u.valToPos(lo[i]!, "y", true));
-  }
-  ctx.closePath();
-  ctx.fillStyle = "rgba(79,163,255,0.18)";
-  ctx.fill();
-  ctx.restore();
-}
 const AXIS = { stroke: "#8a96a3", grid: { stroke: "#2a323c", width: 1 }, ticks: { show: false } };
 
 export class ChannelChart {
@@ -105,6 +71,9 @@ export class ChannelChart {
   readonly watchers: HTMLElement;
   /** The header's market quote (last, change, bar size), written by the card's candles. */
   readonly quote: HTMLElement = el("span", { class: "quote" });
+  /** The header's value at the shared crosshair's time. */
+  readonly readout: HTMLElement = el("span", { class: "readout" });
+  readonly #onCursor: ((tS: number | undefined) => void) | undefined;
   readonly #title: HTMLElement;
   readonly #ring: SeriesRing;
   /** The decimated window handed to uPlot (two points per pixel column at most). */
@@ -139,6 +108,7 @@ export class ChannelChart {
     this.#loop = options.loop;
     this.#naive = options.mode === "naive";
     this.#history = options.history;
+    this.#onCursor = options.onCursor;
     const points = options.points ?? CHART_LIMITS.points;
     this.#ring = new SeriesRing(1 + COLUMNS.length, points);
     this.watchers = el("span", { class: "watchers" });
@@ -149,7 +119,7 @@ export class ChannelChart {
     this.card = el(
       "div",
       { class: "card", "data-channel": this.channel },
-      el("h3", {}, this.#title, live, this.quote, this.watchers),
+      el("h3", {}, this.#title, live, this.quote, this.readout, this.watchers),
       body,
     );
     parent.append(this.card);
@@ -195,8 +165,46 @@ export class ChannelChart {
         drawAxes: [(u) => drawBand(u)],
         draw: [(u) => this.#drawOverlays(u)],
         setSelect: [(u) => this.#zoom(u)],
+        setCursor: [(u) => this.#cursorMoved(u)],
       },
     };
+  }
+
+  /** The pointer moved over the chart (or left it): the time under it, for every chart. */
+  #cursorMoved(u: uPlot): void {
+    const left = u.cursor.left ?? -1;
+    if (!this.#onCursor) return;
+    if (left < 0) return this.#onCursor(undefined);
+    const live = this.#pinned ? undefined : this.#live ?? this.#remote;
+    this.#onCursor(live ? live.timeAt(u.over.offsetLeft + left) : u.posToVal(left, "x"));
+  }
+
+  /** The value shown nearest to `tS` (seconds), with its time; undefined with none near. */
+  valueAt(tS: number): { t: number; v: number } | undefined {
+    const t = this.#past && this.#pinned ? this.#past.t : this.#ring.view(0);
+    const v = this.#past && this.#pinned ? this.#past.v : this.#ring.view(1);
+    if (t.length === 0 || tS < t[0]! || tS > t[t.length - 1]!) return undefined;
+    let lo = 0, hi = t.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (t[mid]! <= tS) lo = mid;
+      else hi = mid;
+    }
+    const i = tS - t[lo]! <= t[hi]! - tS ? lo : hi;
+    return { t: t[i]!, v: v[i]! };
+  }
+
+  /** Shows the value at the crosshair's time `tS` in the header (nothing for undefined). */
+  showAt(tS: number | undefined): void {
+    const at = tS === undefined ? undefined : this.valueAt(tS);
+    if (!at) {
+      this.readout.textContent = "";
+      return;
+    }
+    const time = new Date(Math.round(at.t * 1000)).toISOString().slice(11, 21);
+    this.readout.textContent = `${time} ${Number(at.v.toPrecision(6))}`;
+    this.readout.dataset.value = String(at.v);
+    this.readout.dataset.t = String(at.t);
   }
 
   /** Drag-to-zoom: pins the dragged time range, read from the view that was shown. */
@@ -545,22 +553,4 @@ function push(list: Marker[], m: Marker): void {
   if (list.length > CHART_LIMITS.markers_max) {
     list.splice(0, list.length - CHART_LIMITS.markers_max);
   }
-}
-
-function vline(
-  ctx: CanvasRenderingContext2D,
-  x: number,
-  top: number,
-  height: number,
-  color: string,
-  dash: number[],
-): void {
-  ctx.strokeStyle = color;
-  ctx.lineWidth = 1.5 * devicePixelRatio;
-  ctx.setLineDash(dash);
-  ctx.beginPath();
-  ctx.moveTo(x, top);
-  ctx.lineTo(x, top + height);
-  ctx.stroke();
-  ctx.setLineDash([]);
 }

@@ -93,6 +93,9 @@ export class ChartGrid {
       ...(this.#options.onLook ? { onLook: this.#options.onLook } : {}),
       worker: this.#options.worker,
       history: this.#options.history,
+      onCursor: (t) => {
+        for (const other of this.#entries.values()) other.chart.showAt(t);
+      },
     });
     e = { chart, candles: undefined };
     this.#entries.set(channel, e);
