@@ -24,8 +24,10 @@ interface Range {
 interface PageTroupe {
   troupe: {
     grid: {
-      chart(c: string): { xRange(): Range };
-      candles(c: string): { xRange(): Range; bars: number };
+      chart(c: string): { xRange(): Range; plotX(): { left: number; width: number } };
+      candles(
+        c: string,
+      ): { xRange(): Range; bars: number; plotX(): { left: number; width: number } };
     };
   };
 }
@@ -94,6 +96,16 @@ test("a market card's header says last, change and bar size; its candles share t
       const g = (globalThis as unknown as PageTroupe).troupe.grid;
       return { line: g.chart("MKT").xRange(), candles: g.candles("MKT").xRange() };
     });
+    // ... on plots of one width, one above the other: the same moment at the same pixel.
+    const boxes = await page.evaluate(() => {
+      const g = (globalThis as unknown as PageTroupe).troupe.grid;
+      return [g.chart("MKT").plotX(), g.candles("MKT").plotX()];
+    });
+    assert.ok(
+      Math.abs(boxes[0]!.left - boxes[1]!.left) < 1 &&
+        Math.abs(boxes[0]!.width - boxes[1]!.width) < 1,
+      JSON.stringify(boxes),
+    );
     assert.ok(
       Math.abs(ranges.line.min - ranges.candles.min) < 1e-3 &&
         Math.abs(ranges.line.max - ranges.candles.max) < 1e-3,

@@ -13,6 +13,7 @@ import { el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { SeriesRing } from "./series_ring.ts";
 import { timeLabels } from "./time_labels.ts";
+import { LIVE_MARGINS_CSS } from "./channel_chart.ts";
 
 /** Bounds of a candle chart. */
 export const CANDLE_LIMITS = { bars: 240, height_px: 110, body_px_max: 12 } as const;
@@ -67,6 +68,8 @@ export class CandleChart {
         height: CANDLE_LIMITS.height_px,
         scales: { x: { time: true } },
         legend: { show: false },
+        // The line chart's margins (its live view's): one time axis, pixel for pixel.
+        padding: [null, LIVE_MARGINS_CSS.right, null, null],
         series: [{}, { ...price }, { ...price }, { ...price }, { ...price }],
         // One line of `HH:MM:SS` (UTC) as the line chart above it: uPlot's default two-line
         // labels put a date under the first tick, which ran into the next at 10 s ticks.
@@ -103,6 +106,12 @@ export class CandleChart {
       }
     });
     this.#writeQuote();
+  }
+
+  /** Where the time axis runs, CSS pixels from the page's left (tests compare it). */
+  plotX(): { left: number; width: number } {
+    const over = this.#plot.over.getBoundingClientRect();
+    return { left: over.left, width: over.width };
   }
 
   /** The x range shown, seconds (tests read it). */

@@ -57,7 +57,7 @@ export interface ChannelChartOptions {
 
 const COLUMNS = ["value", "expected", "lower", "upper"] as const;
 /** The live view's margins around its plot (CSS pixels): value labels left, time labels below. */
-const LIVE_MARGINS_CSS = { left: 50, top: 10, right: 12, bottom: 26 } as const;
+export const LIVE_MARGINS_CSS = { left: 50, top: 10, right: 12, bottom: 26 } as const;
 const NO_PATH = () => null;
 
 /** A pinned range looked at around a moment outside the ring: 5 minutes each side (seconds). */
@@ -147,6 +147,8 @@ export class ChannelChart {
       height: CHART_LIMITS.height_px,
       scales: { x: { time: true } },
       legend: { show: false },
+      // The live view's right margin, so that uPlot's plot (pinned) and the candles' line up.
+      padding: [null, LIVE_MARGINS_CSS.right, null, null],
       // The zoom is applied by the setSelect hook, from whichever view is shown.
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
       series: [
@@ -431,7 +433,8 @@ export class ChannelChart {
     const { t, v } = this.#past!;
     const none = new Array<null>(t.length).fill(null);
     this.#plot.batch(() => {
-      this.#plot.setData([t, v, none, none, none] as unknown as uPlot.AlignedData, false);
+      // Fresh scales: the y range is the history's, not what was shown before.
+      this.#plot.setData([t, v, none, none, none] as unknown as uPlot.AlignedData, true);
       this.#plot.setScale("x", range);
     });
   }
@@ -481,6 +484,18 @@ export class ChannelChart {
     const ctx = canvas?.getContext("2d") as CanvasRenderingContext2D | null | undefined;
     if (!canvas || !ctx) throw new Error(`Cannot read the live view of ${this.channel}: none`);
     return ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  }
+
+  /** Where the time axis runs, CSS pixels from the page's left: the live view's plot while
+   *  following, uPlot's while pinned (the tests compare it with the candles'). */
+  plotX(): { left: number; width: number } {
+    const over = this.#plot.over.getBoundingClientRect();
+    if (this.#pinned || (!this.#live && !this.#remote)) {
+      return { left: over.left, width: over.width };
+    }
+    const canvas = this.#plot.root.getBoundingClientRect();
+    const { left, right } = LIVE_MARGINS_CSS;
+    return { left: canvas.left + left, width: this.#plot.width - left - right };
   }
 
   /** The chart's width, CSS pixels. */

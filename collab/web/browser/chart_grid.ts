@@ -99,6 +99,9 @@ export class ChartGrid {
     });
     e = { chart, candles: undefined };
     this.#entries.set(channel, e);
+    // The card's width, as its candles below it take: one time axis, pixel for pixel.
+    const w = chart.card.clientWidth - 18;
+    if (w > 0 && Math.abs(w - chart.width) > 2) chart.resize(w);
     this.#options.decorate?.(chart);
     // A channel that arrives after the panels were read takes its place among them.
     if (this.#panels.length > 0 && !this.#relayout) {
