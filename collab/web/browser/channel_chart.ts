@@ -301,7 +301,8 @@ export class ChannelChart {
     }
     // batch: uPlot commits (scales, paths, draw) now, once, rather than in a later microtask.
     this.#plot.batch(() => {
-      this.#plot.setData(data as unknown as uPlot.AlignedData, !this.#pinned);
+      // Fresh scales pinned too: the y range is the window's, not what was shown before it.
+      this.#plot.setData(data as unknown as uPlot.AlignedData, true);
       if (this.#pinned) this.#plot.setScale("x", this.#pinned);
     });
   }
