@@ -32,6 +32,7 @@ import {
 } from "./collab_limits.ts";
 import { CollabMetrics } from "./collab_metrics.ts";
 import type { StreamGateway } from "./stream_gateway.ts";
+import { HISTORY_PATH, type HistoryService } from "./history_service.ts";
 import type { DocStore } from "./doc_store.ts";
 import {
   checkSessionName,
@@ -69,6 +70,8 @@ export interface CollabServerOptions {
   scanUrl?: string | undefined;
   /** The stream gateway served at `/stream` (it needs NATS); absent: `/stream` answers 503. */
   stream?: StreamGateway | undefined;
+  /** `GET /history` (it reads the feed stream, so it needs NATS); absent: it answers 503. */
+  history?: HistoryService | undefined;
 }
 
 interface Conn extends RoomConn {
@@ -249,6 +252,11 @@ export class CollabServer {
       this.metrics.sessionsLoaded.set(this.#rooms.size);
       res.writeHead(200, { "content-type": this.metrics.registry.contentType });
       res.end(await this.metrics.registry.metrics());
+    } else if (path === HISTORY_PATH) {
+      const history = this.#options.history;
+      if (history) return history.handle(req, res);
+      res.writeHead(503, { "content-type": "text/plain" });
+      res.end("No history here: this collab server runs without NATS (start it with --nats)\n");
     } else if (!(await this.#dashboard?.(req, res))) {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("Not found: WebSocket at /collab/<session>?token=..., or /healthz, /metrics\n");

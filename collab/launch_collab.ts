@@ -28,6 +28,8 @@ import { loadKeyring } from "./secret.ts";
 import type { Keyring } from "./token.ts";
 import { attachBridge, type BridgeOptions } from "./bridge.ts";
 import { StreamGateway, type StreamGatewayLimits } from "./stream_gateway.ts";
+import { FindingLog } from "./finding_log.ts";
+import { HistoryService } from "./history_service.ts";
 
 /** Options of `launchCollab`. */
 export interface LaunchCollabOptions {
@@ -117,6 +119,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       ...(options.streamLimits ? { limits: options.streamLimits } : {}),
     })
     : undefined;
+  const history = await startHistory(bus, keyring);
   let server: CollabServer;
   try {
     server = await CollabServer.start({
@@ -126,6 +129,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       host: options.host ?? "127.0.0.1",
       bus,
       stream,
+      history: history?.service,
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       scanUrl: options.scanUrl,
@@ -137,6 +141,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       },
     });
   } catch (err) {
+    history?.findings.close();
     await stream?.close();
     await store.close();
     await ownBus?.close();
@@ -149,11 +154,27 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
     bus,
     stream,
     async close() {
+      history?.findings.close();
       await server.close();
       await store.close();
       await ownBus?.close().catch(() => {});
     },
   };
+}
+
+/**
+ * `/history` and the findings log it lists, when the bus is NATS (the samples come from the feed
+ * stream in JetStream; the reader's JetStream client is loaded only then).
+ */
+async function startHistory(bus: Bus | undefined, keyring: Keyring) {
+  const nc = bus && "nc" in bus
+    ? (bus as { nc: import("@nats-io/transport-node").NatsConnection }).nc
+    : undefined;
+  if (!bus || !nc) return undefined;
+  const { FeedStreamHistory } = await import("./feed_stream_history.ts");
+  const findings = new FindingLog({ nowUs: () => Date.now() * 1000 }).follow(bus);
+  const service = new HistoryService({ source: new FeedStreamHistory(nc), findings, keyring });
+  return { service, findings };
 }
 
 /** The JetStream stream of collab journals, and its subject prefix. */

@@ -38,6 +38,8 @@ export interface Panel {
   channels: string[];
   title: string;
   layout: { x: number; y: number; w: number; h: number };
+  /** Taken off the dashboard (its channels' cards are not shown) without forgetting its place. */
+  hidden?: boolean;
 }
 
 /** A scalar actor setting. */
@@ -157,7 +159,11 @@ export function checkPanel(p: Panel): Panel {
   if (!PANEL_KINDS.includes(p.kind)) fail(`${f}.kind`, `one of ${PANEL_KINDS.join(", ")}`, p.kind);
   const l = p.layout;
   if (l === null || typeof l !== "object") fail(`${f}.layout`, "{ x, y, w, h }", l);
+  if (p.hidden !== undefined && typeof p.hidden !== "boolean") {
+    fail(`${f}.hidden`, "true or false", p.hidden);
+  }
   return {
+    ...(p.hidden ? { hidden: true } : {}),
     id,
     kind: p.kind,
     channels: channels(`${f}.channels`, p.channels),
@@ -244,6 +250,16 @@ export class SessionDoc {
   setPanel(panel: Panel): void {
     const clean = checkPanel(panel);
     this.dashboard.set(clean.id, clean);
+  }
+
+  /** Replaces every panel with `panels`, in one transaction (each checked first: none is written
+   *  if one is bad). */
+  replacePanels(panels: readonly Panel[]): void {
+    const clean = panels.map(checkPanel);
+    this.doc.transact(() => {
+      for (const id of [...this.dashboard.keys()]) this.dashboard.delete(id);
+      for (const p of clean) this.dashboard.set(p.id, p);
+    });
   }
 
   /** Every panel, by id order. */

@@ -35,6 +35,11 @@ export function feedPattern(feed: string): string {
   return `${SUBJECT_ROOT}.feed.${checkName(feed, "feed")}.*`;
 }
 
+/** `troupe.feed.*.<channel>`: the frames of one channel, from whichever feed. */
+export function feedChannelPattern(channel: string): string {
+  return `${SUBJECT_ROOT}.feed.*.${checkName(channel)}`;
+}
+
 /** `troupe.out.<actor>.<key>`: what an actor found and its per-sample outputs. */
 export function outSubject(actor: string, key: string): string {
   return `${SUBJECT_ROOT}.out.${checkName(actor, "actor")}.${checkName(key, "key")}`;

@@ -3,8 +3,9 @@
  * /api/scan/stream`, `/api/scan/stats/{id}`, `/api/scan/stop/{id}`, `/api/events/results/{id}`),
  * forwarded to `scanUrl` with the `/api` prefix taken off. The browser reaches one origin only,
  * and the session token guards the door: `?session=S&token=T` on every call (EventSource cannot
- * set headers), any role may read, and only editors and owners may start or stop a scan. Bodies
- * and answers stream through unbuffered, so Server-Sent Events pass as they come.
+ * set headers), any role may read and start or stop a scan (it writes nothing shared), and only
+ * editors and owners may release one. Bodies and answers stream through unbuffered, so
+ * Server-Sent Events pass as they come.
  */
 import { type IncomingMessage, request, type ServerResponse } from "node:http";
 import { canWrite, type Keyring, TokenError, verifyToken } from "../token.ts";
@@ -16,6 +17,12 @@ export interface ApiProxyOptions {
   scanUrl?: string | undefined;
   now(): number;
 }
+
+/**
+ * What a viewer may do beyond reading: start a scan and stop one (a scan writes nothing shared,
+ * its results go to whoever asked). Releasing one (DELETE) stays an editor's.
+ */
+const VIEWER_MAY = /^\/api\/scan\/(stream|stop\/[^/]+)$/;
 
 /** The path prefix the proxy answers. */
 export const API_PREFIX = "/api/";
@@ -36,7 +43,7 @@ export async function proxyApi(
       session,
       nowMs: options.now(),
     });
-    if (req.method !== "GET" && !canWrite(claims.role)) {
+    if (req.method !== "GET" && !canWrite(claims.role) && !VIEWER_MAY.test(url.pathname)) {
       return plain(res, 403, `A ${claims.role} may not ${req.method} ${url.pathname}`);
     }
   } catch (err) {

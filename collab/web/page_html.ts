@@ -27,6 +27,9 @@ main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
 .card.focused { outline:2px solid var(--accent); }
 .card h3, aside h2 { margin:0 0 6px; font-size:13px; display:flex; gap:8px; align-items:center; }
 .card h3 .watchers { margin-left:auto; display:flex; gap:4px; }
+.card h3 button.layout { padding:0 4px; font-size:11px; }
+.card h3 .readout { color:var(--accent); font-weight:normal; font-variant-numeric:tabular-nums; }
+.card h3 .quote { color:var(--dim); font-weight:normal; font-variant-numeric:tabular-nums; }
 .card h3 .watchers i { width:10px; height:10px; border-radius:50%; display:inline-block; }
 aside { display:flex; flex-direction:column; gap:10px; }
 aside section { max-height:420px; overflow:auto; }
@@ -43,6 +46,8 @@ button { cursor:pointer; } button:disabled, input:disabled, select:disabled { op
 .row { display:flex; gap:4px; flex-wrap:wrap; margin-bottom:4px; }
 .pending { color:var(--warn); } .ok { color:var(--ok); } .error { color:var(--bad); }
 .readonly-note { color:var(--dim); font-style:italic; }
+#thresholds table { table-layout:fixed; } #thresholds td, .error { overflow-wrap:anywhere; }
+.range { margin:0; align-items:center; } .range button[aria-pressed=true] { border-color:var(--accent); color:var(--accent); }
 </style>
 </head>
 <body>
@@ -51,6 +56,8 @@ button { cursor:pointer; } button:disabled, input:disabled, select:disabled { op
   <span class="status" id="session-label"></span>
   <span class="status">collab <b id="collab-status" class="down">connecting</b></span>
   <span class="status">stream <b id="stream-status" class="down">connecting</b></span>
+  <span id="range" class="row range" aria-label="time range"></span>
+  <span id="layout" class="row range" aria-label="layout"></span>
   <ul id="presence" aria-label="who is here"></ul>
 </header>
 <main>

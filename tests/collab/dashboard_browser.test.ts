@@ -249,7 +249,7 @@ test("checklist and annotation edits appear on both pages", async () => {
   assert.match(await ana.textContent("#annotations li.annotation") ?? "", "bo: spike here");
 });
 
-test("a viewer's controls are disabled, and a write it forges is dropped by the server and counted", async () => {
+test("a viewer's writing controls are disabled (not the scan), and a write it forges is dropped by the server and counted", async () => {
   const { ana, vic } = w.pages;
   for (
     const sel of [
@@ -257,11 +257,12 @@ test("a viewer's controls are disabled, and a write it forges is dropped by the 
       "#thresholds input[name=value]",
       "#checklist button[name=add-step]",
       "#annotations button[name=annotate]",
-      "#scan button[name=start-scan]",
     ]
   ) {
     assert.ok(await vic.isDisabled(sel), `${sel} is disabled for a viewer`);
   }
+  // A scan writes nothing shared: a viewer may run one.
+  assert.ok(!(await vic.isDisabled("#scan button[name=start-scan]")));
   assert.ok(await vic.isDisabled("#checklist li.step input[type=checkbox]"));
   assert.match(await vic.textContent("#thresholds .readonly-note") ?? "", "viewer");
   const dropped = async () =>

@@ -1,7 +1,7 @@
 /**
  * The dashboard's HTTP side on a real collab server: the page and its bundle (built in memory,
- * cached, with an ETag), and the `/api/*` proxy: token checked (401), writes refused to viewers
- * (403), 503 without a scan service, and otherwise forwarded with the prefix, token and session
+ * cached, with an ETag), and the `/api/*` proxy: token checked (401), a scan's release refused
+ * to viewers (403, while they may start one), 503 without a scan service, and otherwise forwarded with the prefix, token and session
  * taken off, streaming (a real upstream HTTP server answers).
  */
 import { suite } from "uvu";
@@ -100,13 +100,19 @@ test("/api/* checks the token, refuses a viewer's writes, answers 503 without a 
     assert.is(otherSession.status, 401);
     await otherSession.body?.cancel();
 
-    const post = await fetch(`${base}/api/scan/stream?${q(viewer)}`, {
+    const release = await fetch(`${base}/api/scan/abc?${q(viewer)}`, { method: "DELETE" });
+    assert.is(release.status, 403);
+    assert.match(await release.text(), "viewer may not DELETE");
+    assert.is(up.seen.length, 0, "nothing refused reached the scan service");
+    // A scan writes nothing shared: a viewer may start one.
+    const viewerScan = await fetch(`${base}/api/scan/stream?${q(viewer)}`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: "{}",
     });
-    assert.is(post.status, 403);
-    assert.match(await post.text(), "viewer may not POST");
-    assert.is(up.seen.length, 0, "nothing refused reached the scan service");
+    assert.is(viewerScan.status, 200);
+    assert.is((await viewerScan.json()).url, "/scan/stream");
+    up.seen.length = 0;
 
     const read = await fetch(`${base}/api/scan/stats/abc?${q(viewer)}&x=1`);
     assert.is(read.status, 200);

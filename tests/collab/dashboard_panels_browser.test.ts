@@ -146,4 +146,131 @@ test("chart panels title, order and size the cards on every page, live and after
   }
 });
 
+test("cards no panel names follow by channel name, whatever order their data came in", async () => {
+  const dir = tempDir("troupe-dash-order-");
+  const collab = await launchCollab({ dataDir: dir.path });
+  const browser = await launchBrowser({ width: 1600, height: 1000 });
+  try {
+    const page = await browser.newPage();
+    const token = await tokenFor(dir.path, "ops", "viewer");
+    await page.goto(`http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}`);
+    await page.waitForSelector("#collab-status.up", { timeout: 15_000 });
+    // The order the live router makes cards in: that of the channels' first data (after a
+    // reload, whichever the gateway's backfill brings first).
+    await page.evaluate((names) => {
+      const grid = (globalThis as unknown as PageGrid).troupe.grid;
+      for (const n of names) grid.chart(n);
+    }, ["SYM004", "SYM005", "SYM001", "SYM003", "SYM002"]);
+    assert.equal((await cards(page)).map((c) => c.channel), [
+      "SYM001",
+      "SYM002",
+      "SYM003",
+      "SYM004",
+      "SYM005",
+    ]);
+  } finally {
+    await browser.cleanup();
+    await collab.close();
+    dir.remove();
+  }
+});
+
+/** The channels of the cards shown, in reading order. */
+async function shown(page: Page): Promise<string[]> {
+  return await page.$$eval(
+    ".card[data-channel]",
+    (list) =>
+      list.filter((c) => !(c as HTMLElement).hidden).map((c) => {
+        const r = c.getBoundingClientRect();
+        return { top: r.top, left: r.left, channel: (c as HTMLElement).dataset.channel! };
+      }).sort((a, b) => a.top - b.top || a.left - b.left).map((c) => c.channel),
+  );
+}
+
+/** Clicks the button `selector` names (a DOM click, in the page). */
+async function press(page: Page, selector: string): Promise<void> {
+  await page.$eval(selector, (b) => (b as HTMLButtonElement).click());
+}
+
+async function waitShown(page: Page, want: string[]): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (JSON.stringify(await shown(page)) === JSON.stringify(want)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const detail = await page.$$eval(".card[data-channel]", (list) =>
+    list.map((c) => {
+      const r = c.getBoundingClientRect();
+      const h = c as HTMLElement;
+      return `${h.dataset.channel} order=${h.style.order} panel=${h.dataset.panel} hidden=${h.hidden} ${r.top},${r.left}`;
+    }));
+  assert.equal(await shown(page), want, detail.join("; "));
+}
+
+test("an editor orders and removes cards for the whole session; just my view is a viewer's own", async () => {
+  const dir = tempDir("troupe-dash-layout-");
+  const collab = await launchCollab({ dataDir: dir.path });
+  // Two browsers: "just my view" is kept in a browser's own storage.
+  const browsers = [
+    await launchBrowser({ width: 1600, height: 1000 }),
+    await launchBrowser({ width: 1600, height: 1000 }),
+  ];
+  try {
+    const base = `http://127.0.0.1:${collab.server.port}`;
+    const open = async (role: "editor" | "viewer") => {
+      const page = await browsers[role === "editor" ? 0 : 1]!.newPage();
+      const token = await tokenFor(dir.path, "ops", role);
+      await page.goto(`${base}/?session=ops&token=${token}&name=${role}`);
+      await page.waitForSelector("#collab-status.up", { timeout: 15_000 });
+      await page.evaluate((names) => {
+        const grid = (globalThis as unknown as PageGrid).troupe.grid;
+        for (const n of names) grid.chart(n);
+      }, ["AAA", "BBB", "CCC"]);
+      return page;
+    };
+    const editor = await open("editor");
+    const viewer = await open("viewer");
+    const errors: string[] = [];
+    for (const p of [editor, viewer]) p.on("pageerror", (e) => errors.push(e.message));
+
+    const card = (c: string, button: string) => `.card[data-channel="${c}"] button[name=${button}]`;
+    await press(editor, card("CCC", "earlier"));
+    await waitShown(editor, ["AAA", "CCC", "BBB"]);
+    await press(editor, card("CCC", "earlier"));
+    await waitShown(editor, ["CCC", "AAA", "BBB"]);
+    await waitShown(viewer, ["CCC", "AAA", "BBB"]);
+    await press(editor, card("BBB", "remove"));
+    await waitShown(viewer, ["CCC", "AAA"]);
+    // A viewer cannot change the team's layout, but may keep its own.
+    assert.ok(await viewer.isDisabled(card("AAA", "earlier")));
+    await viewer.check("input[name=just-my-view]");
+    assert.ok(!(await viewer.isDisabled(card("AAA", "earlier"))));
+    await press(viewer, card("AAA", "earlier"));
+    await waitShown(viewer, ["AAA", "CCC"]);
+    await press(viewer, "button[name=show-all]");
+    await waitShown(viewer, ["AAA", "CCC", "BBB"]);
+    await waitShown(editor, ["CCC", "AAA"]);
+    // After a reload, each keeps what it had.
+    for (const page of [editor, viewer]) {
+      await page.reload();
+      await page.waitForSelector("#collab-status.up", { timeout: 15_000 });
+      await page.evaluate((names) => {
+        const grid = (globalThis as unknown as PageGrid).troupe.grid;
+        for (const n of names) grid.chart(n);
+      }, ["BBB", "AAA", "CCC"]);
+    }
+    await waitShown(editor, ["CCC", "AAA"]);
+    await waitShown(viewer, ["AAA", "CCC", "BBB"]);
+    assert.ok(await viewer.isChecked("input[name=just-my-view]"));
+    assert.equal(errors, []);
+  } finally {
+    for (const b of browsers) await b.cleanup();
+    await collab.close();
+    dir.remove();
+  }
+});
+
+interface PageGrid {
+  troupe: { grid: { chart(channel: string): unknown } };
+}
+
 if (run) test.run();

@@ -2,7 +2,9 @@
  * The dashboard's scan panel in a real browser: a real scan service and worker (over an in-process
  * bus, on a synthetic universe of bars) behind the scan API on its own HTTP server, reached through
  * the collab server's `/api/*` proxy; the page starts a scan, its results stream into the table
- * over Server-Sent Events, the table sorts, the statistics end as done; a viewer cannot start one.
+ * over Server-Sent Events, the table sorts, the statistics end as done. A viewer may run one too
+ * (a scan writes nothing shared), and every panel that writes to the session tells a viewer it is
+ * read-only. Ranks read as four significant digits, never `51.790366990192176`.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -19,7 +21,7 @@ const NAME = "dashboard scan panel in the browser";
 const run = haveBrowser(NAME);
 const test = suite(NAME);
 
-test("an editor's scan streams every match into the table, which sorts by rank; a viewer's form is disabled", async () => {
+test("an editor's scan streams every match into the table, which sorts by rank; a viewer runs one too", async () => {
   const u = universe(300, 3);
   const want = expected(u);
   const bus = new InProcessBus();
@@ -78,7 +80,10 @@ test("an editor's scan streams every match into the table, which sorts by rank; 
     // Sorting by rank: ascending, then descending on a second click.
     await editor.click('#scan th[data-sort="rank"]');
     const ranks = () =>
-      editor.$$eval("#scan tbody tr", (rs) => rs.map((r) => Number(r.children[2]!.textContent)));
+      editor.$$eval(
+        "#scan tbody tr",
+        (rs) => rs.map((r) => Number((r.children[2] as HTMLElement).dataset.value)),
+      );
     const up = await ranks();
     assert.equal(up, [...up].sort((a, b) => a - b));
     await editor.click('#scan th[data-sort="rank"]');
@@ -90,8 +95,37 @@ test("an editor's scan streams every match into the table, which sorts by rank; 
     const viewer = await browser.newPage();
     await viewer.goto(`${base}/?session=ops&token=${await tokenFor(dir.path, "ops", "viewer")}`);
     await viewer.waitForSelector("#collab-status.up", { timeout: 15_000 });
-    assert.ok(await viewer.isDisabled("#scan button[name=start-scan]"));
-    assert.ok(await viewer.isDisabled("#scan input[name=criteria]"));
+    for (const panel of ["thresholds", "checklist", "annotations"]) {
+      assert.is(
+        await viewer.textContent(`#${panel} .readonly-note`),
+        "read-only: you are a viewer",
+        panel,
+      );
+    }
+    assert.match(await viewer.textContent("#scan .readonly-note") ?? "", "viewers may run one");
+    assert.ok(!(await viewer.isDisabled("#scan button[name=start-scan]")));
+    await viewer.fill("#scan input[name=criteria]", CRITERIA);
+    await viewer.fill("#scan input[name=rank]", RANK);
+    await viewer.click("#scan button[name=start-scan]");
+    await viewer.waitForFunction(
+      () => document.getElementById("scan-stats")?.textContent?.startsWith("done"),
+      null,
+      { timeout: 30_000 },
+    );
+    await viewer.waitForFunction(
+      (k) => document.querySelectorAll("#scan tbody tr").length === k,
+      want.size,
+      { timeout: 5000 },
+    );
+    const cells = await viewer.$$eval(
+      "#scan tbody tr",
+      (rs) =>
+        rs.map((r) => [r.children[2]!.textContent, (r.children[2] as HTMLElement).dataset.value]),
+    );
+    for (const [shown, exact] of cells) {
+      assert.ok((shown ?? "").length <= 9, `rank shown as ${shown}`);
+      assert.is(Number(shown), Number(Number(exact).toPrecision(4)), `${shown} for ${exact}`);
+    }
   } finally {
     await browser.cleanup();
     await collab.close();

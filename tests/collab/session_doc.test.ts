@@ -121,4 +121,28 @@ test("two replicas edited apart converge when they exchange updates (any order)"
   assert.equal(a.threshold("anomaly", "ETH")?.settings, { z: 3 });
 });
 
+test("replacePanels() writes every panel or none, and keeps a hidden panel's flag", () => {
+  const s = new SessionDoc();
+  const p = (id: string, y: number, hidden?: boolean) => ({
+    id,
+    kind: "chart" as const,
+    channels: [id.toUpperCase()],
+    title: "",
+    layout: { x: 0, y, w: 1, h: 1 },
+    ...(hidden === undefined ? {} : { hidden }),
+  });
+  s.setPanel(p("old", 0));
+  s.replacePanels([p("a", 1), p("b", 0, true), p("c", 2, false)]);
+  assert.equal(s.panels().map((x) => [x.id, x.layout.y, x.hidden]), [
+    ["a", 1, undefined],
+    ["b", 0, true],
+    ["c", 2, undefined],
+  ]);
+  assert.throws(
+    () => s.replacePanels([p("d", 0), { ...p("e", 1), hidden: "yes" as unknown as boolean }]),
+    (e: unknown) => e instanceof SessionDocError && e.field === "dashboard.e.hidden",
+  );
+  assert.equal(s.panels().map((x) => x.id), ["a", "b", "c"], "nothing written");
+});
+
 test.run();

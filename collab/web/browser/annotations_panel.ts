@@ -6,6 +6,7 @@
  */
 import type { ChartGrid } from "./chart_grid.ts";
 import { byId, el, find } from "./dom.ts";
+import { readOnlyNote } from "./readonly_note.ts";
 import { colorOf, newId, type SessionLink } from "./session_link.ts";
 
 export class AnnotationsPanel {
@@ -46,7 +47,11 @@ export class AnnotationsPanel {
         this.#error.textContent = (err as Error).message;
       }
     });
-    find(root, ".editor").append(el("div", { class: "row" }, channel, text, add), this.#error);
+    find(root, ".editor").append(
+      el("div", { class: "row" }, channel, text, add),
+      this.#error,
+      ...readOnlyNote(link.canWrite),
+    );
     link.sdoc.annotations.observe(() => this.render());
     this.render();
   }

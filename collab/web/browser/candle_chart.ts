@@ -2,16 +2,30 @@
 /**
  * Candles of one channel's closed bars (`troupe.out.bars.<channel>`, type `bar`), drawn with uPlot:
  * the four price series fix the scales and draw nothing themselves; a draw hook paints each bar's
- * wick and body. Bars come about once a second, so it redraws through the FrameLoop like the line
- * chart, from a SeriesRing.
+ * wick and body, clipped to the plot and at most `body_px_max` wide (the first few bars of a feed
+ * were wide flat slabs over the y labels). Bars come about once a second, so it redraws through
+ * the FrameLoop like the line chart, from a SeriesRing. Given the line chart's x range, it shows
+ * the same time span, so that a candle sits under the stretch of line it sums up. The card's
+ * header (`quote`) says the last close, the change over the bars held, and the bar size.
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { SeriesRing } from "./series_ring.ts";
+import { timeLabels } from "./time_labels.ts";
+import { LIVE_MARGINS_CSS } from "./channel_chart.ts";
 
 /** Bounds of a candle chart. */
-export const CANDLE_LIMITS = { bars: 240, height_px: 110 } as const;
+export const CANDLE_LIMITS = { bars: 240, height_px: 110, body_px_max: 12 } as const;
+
+/** Options of a CandleChart. */
+export interface CandleChartOptions {
+  loop: FrameLoop;
+  /** The line chart's x range (seconds), which the candles share; else their own. */
+  xRange?(): { min: number; max: number };
+  /** Where the last close, the change and the bar size are written. */
+  quote?: HTMLElement;
+}
 
 /** One closed bar as the bars actor publishes it (`t` microseconds, the bar's start). */
 export interface Bar {
@@ -40,8 +54,11 @@ export class CandleChart {
   size: string | undefined;
   bars = 0;
 
-  constructor(parent: HTMLElement, width: number, loop: FrameLoop) {
-    this.#loop = loop;
+  readonly #options: CandleChartOptions;
+
+  constructor(parent: HTMLElement, width: number, options: CandleChartOptions) {
+    this.#loop = options.loop;
+    this.#options = options;
     const body = el("div", { class: "candles" });
     parent.append(body);
     const price = { paths: NO_PATH, points: { show: false } };
@@ -51,10 +68,12 @@ export class CandleChart {
         height: CANDLE_LIMITS.height_px,
         scales: { x: { time: true } },
         legend: { show: false },
+        // The line chart's margins (its live view's): one time axis, pixel for pixel.
+        padding: [null, LIVE_MARGINS_CSS.right, null, null],
         series: [{}, { ...price }, { ...price }, { ...price }, { ...price }],
         // One line of `HH:MM:SS` (UTC) as the line chart above it: uPlot's default two-line
         // labels put a date under the first tick, which ran into the next at 10 s ticks.
-        axes: [{ ...AXIS, space: 90, values: clockLabels }, { ...AXIS, size: 50 }],
+        axes: [{ ...AXIS, space: 90, values: timeLabels }, { ...AXIS, size: 50 }],
         hooks: { draw: [(u) => drawCandles(u)] },
       },
       [[], [], [], [], []],
@@ -79,9 +98,41 @@ export class CandleChart {
 
   flush(): void {
     const r = this.#ring;
-    this.#plot.batch(() =>
-      this.#plot.setData([r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)])
-    );
+    const range = this.#options.xRange?.();
+    this.#plot.batch(() => {
+      this.#plot.setData([r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)], !range);
+      if (range && Number.isFinite(range.min) && range.max > range.min) {
+        this.#plot.setScale("x", range);
+      }
+    });
+    this.#writeQuote();
+  }
+
+  /** Where the time axis runs, CSS pixels from the page's left (tests compare it). */
+  plotX(): { left: number; width: number } {
+    const over = this.#plot.over.getBoundingClientRect();
+    return { left: over.left, width: over.width };
+  }
+
+  /** The x range shown, seconds (tests read it). */
+  xRange(): { min: number; max: number } {
+    return { min: this.#plot.scales.x!.min!, max: this.#plot.scales.x!.max! };
+  }
+
+  /** `last 101.2 · +0.52% (4m) · 1s bars`: the change from the first bar held to the last. */
+  #writeQuote(): void {
+    const quote = this.#options.quote;
+    const r = this.#ring;
+    if (!quote || r.length === 0) return;
+    const ts = r.view(0), open = r.view(1), close = r.view(4);
+    const last = close[close.length - 1]!, first = open[0]!;
+    const change = first === 0 ? 0 : ((last - first) / Math.abs(first)) * 100;
+    const sign = change > 0 ? "+" : "";
+    const over = spanLabel(ts[ts.length - 1]! - ts[0]!);
+    quote.textContent = `last ${Number(last.toPrecision(6))} · ${sign}${change.toFixed(2)}%` +
+      `${over ? ` (${over})` : ""} · ${this.size} bars`;
+    quote.dataset.last = String(last);
+    quote.dataset.change = String(change);
   }
 
   resize(width: number): void {
@@ -89,8 +140,12 @@ export class CandleChart {
   }
 }
 
-function clockLabels(_u: uPlot, splits: number[]): string[] {
-  return splits.map((s) => new Date(s * 1000).toISOString().slice(11, 19));
+/** A span of seconds in words: `45s`, `4m`, `2h`. */
+function spanLabel(s: number): string {
+  if (!(s > 0)) return "";
+  if (s < 120) return `${Math.round(s)}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  return `${Math.round(s / 3600)}h`;
 }
 
 function drawCandles(u: uPlot): void {
@@ -101,11 +156,14 @@ function drawCandles(u: uPlot): void {
   let step = Infinity;
   for (let i = 1; i < ts.length; i++) step = Math.min(step, ts[i]! - ts[i - 1]! || Infinity);
   if (!Number.isFinite(step)) step = 1;
-  const bodyPx = Math.max(
-    1,
-    (u.valToPos(ts[0]! + step, "x", true) - u.valToPos(ts[0]!, "x", true)) * 0.7,
+  const bodyPx = Math.min(
+    CANDLE_LIMITS.body_px_max * devicePixelRatio,
+    Math.max(1, (u.valToPos(ts[0]! + step, "x", true) - u.valToPos(ts[0]!, "x", true)) * 0.7),
   );
   ctx.save();
+  ctx.beginPath();
+  ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+  ctx.clip();
   for (let i = 0; i < ts.length; i++) {
     const x = u.valToPos(ts[i]!, "x", true);
     const up = close![i]! >= open![i]!;

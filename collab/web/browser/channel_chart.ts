@@ -13,12 +13,16 @@
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
+import { drawBand, vline } from "./_chart_draw.ts";
+import { timeLabels } from "./time_labels.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
 import { LIVE_UPDATES_PER_REPAINT, type LiveMarker, LivePlot } from "./live_plot.ts";
 import { SeriesRing } from "./series_ring.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { RemoteLivePlot } from "./remote_live_plot.ts";
+import type { HistoryClient } from "./history_client.ts";
+import type { HistoryResponse } from "../../../protocol/mod.ts";
 
 /** Bounds of the overlays one chart keeps. */
 export const CHART_LIMITS = {
@@ -43,47 +47,33 @@ export interface ChannelChartOptions {
   worker?: LiveWorkerLink | undefined;
   /** Called when the user clicks the chart (it marks what they look at). */
   onLook?(channel: string): void;
+  /** Called with the time under the pointer (seconds), or undefined when it leaves the chart:
+   *  the grid shows every chart's value at that time (the shared crosshair). */
+  onCursor?(tS: number | undefined): void;
+  /** Where a pinned range older than the ring is read from (`GET /history`); without it, a
+   *  pinned range shows what the ring holds. */
+  history?: HistoryClient | undefined;
 }
 
 const COLUMNS = ["value", "expected", "lower", "upper"] as const;
 /** The live view's margins around its plot (CSS pixels): value labels left, time labels below. */
-const LIVE_MARGINS_CSS = { left: 50, top: 10, right: 12, bottom: 26 } as const;
+export const LIVE_MARGINS_CSS = { left: 50, top: 10, right: 12, bottom: 26 } as const;
 const NO_PATH = () => null;
 
-/** Ticks as `HH:MM:SS` (UTC), one line. */
-function timeLabels(_u: uPlot, splits: number[]): string[] {
-  return splits.map((s) => new Date(s * 1000).toISOString().slice(11, 19));
-}
+/** A pinned range looked at around a moment outside the ring: 5 minutes each side (seconds). */
+const FOCUS_HALF_SPAN_S = 300;
 
-/** The prediction band: one polygon along the upper edge and back along the lower. */
-function drawBand(u: uPlot): void {
-  const [t, , , lo, up] = u.data as unknown as Float64Array[];
-  const n = t?.length ?? 0;
-  if (!t || n < 2 || !lo || !up) return;
-  const ctx = u.ctx;
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
-  ctx.clip();
-  ctx.beginPath();
-  ctx.moveTo(u.valToPos(t[0]!, "x", true), u.valToPos(up[0]!, "y", true));
-  for (let i = 1; i < n; i++) {
-    ctx.lineTo(u.valToPos(t[i]!, "x", true), u.valToPos(up[i]!, "y", true));
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    ctx.lineTo(u.valToPos(t[i]!, "x", true), u.valToPos(lo[i]!, "y", true));
-  }
-  ctx.closePath();
-  ctx.fillStyle = "rgba(79,163,255,0.18)";
-  ctx.fill();
-  ctx.restore();
-}
 const AXIS = { stroke: "#8a96a3", grid: { stroke: "#2a323c", width: 1 }, ticks: { show: false } };
 
 export class ChannelChart {
   readonly channel: string;
   readonly card: HTMLElement;
   readonly watchers: HTMLElement;
+  /** The header's market quote (last, change, bar size), written by the card's candles. */
+  readonly quote: HTMLElement = el("span", { class: "quote" });
+  /** The header's value at the shared crosshair's time. */
+  readonly readout: HTMLElement = el("span", { class: "readout" });
+  readonly #onCursor: ((tS: number | undefined) => void) | undefined;
   readonly #title: HTMLElement;
   readonly #ring: SeriesRing;
   /** The decimated window handed to uPlot (two points per pixel column at most). */
@@ -103,6 +93,11 @@ export class ChannelChart {
   readonly #changes: Marker[] = [];
   #annotations: Marker[] = [];
   #pinned: { min: number; max: number } | undefined;
+  readonly #history: HistoryClient | undefined;
+  /** The history shown while pinned to a range the ring does not cover. */
+  #past: { t: Float64Array; v: Float64Array; findings: Marker[] } | undefined;
+  /** What the chart shows while pinned: `ring`, `loading` or `history` (the tests read it). */
+  source: "live" | "ring" | "loading" | "history" = "live";
   #sinceRepaint = 0;
   #layoutKey = "";
   /** Points appended since the page started (the tests read it). */
@@ -112,6 +107,8 @@ export class ChannelChart {
     this.channel = options.channel;
     this.#loop = options.loop;
     this.#naive = options.mode === "naive";
+    this.#history = options.history;
+    this.#onCursor = options.onCursor;
     const points = options.points ?? CHART_LIMITS.points;
     this.#ring = new SeriesRing(1 + COLUMNS.length, points);
     this.watchers = el("span", { class: "watchers" });
@@ -122,7 +119,7 @@ export class ChannelChart {
     this.card = el(
       "div",
       { class: "card", "data-channel": this.channel },
-      el("h3", {}, this.#title, live, this.watchers),
+      el("h3", {}, this.#title, live, this.quote, this.readout, this.watchers),
       body,
     );
     parent.append(this.card);
@@ -150,6 +147,8 @@ export class ChannelChart {
       height: CHART_LIMITS.height_px,
       scales: { x: { time: true } },
       legend: { show: false },
+      // The live view's right margin, so that uPlot's plot (pinned) and the candles' line up.
+      padding: [null, LIVE_MARGINS_CSS.right, null, null],
       // The zoom is applied by the setSelect hook, from whichever view is shown.
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
       series: [
@@ -168,8 +167,46 @@ export class ChannelChart {
         drawAxes: [(u) => drawBand(u)],
         draw: [(u) => this.#drawOverlays(u)],
         setSelect: [(u) => this.#zoom(u)],
+        setCursor: [(u) => this.#cursorMoved(u)],
       },
     };
+  }
+
+  /** The pointer moved over the chart (or left it): the time under it, for every chart. */
+  #cursorMoved(u: uPlot): void {
+    const left = u.cursor.left ?? -1;
+    if (!this.#onCursor) return;
+    if (left < 0) return this.#onCursor(undefined);
+    const live = this.#pinned ? undefined : this.#live ?? this.#remote;
+    this.#onCursor(live ? live.timeAt(u.over.offsetLeft + left) : u.posToVal(left, "x"));
+  }
+
+  /** The value shown nearest to `tS` (seconds), with its time; undefined with none near. */
+  valueAt(tS: number): { t: number; v: number } | undefined {
+    const t = this.#past && this.#pinned ? this.#past.t : this.#ring.view(0);
+    const v = this.#past && this.#pinned ? this.#past.v : this.#ring.view(1);
+    if (t.length === 0 || tS < t[0]! || tS > t[t.length - 1]!) return undefined;
+    let lo = 0, hi = t.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (t[mid]! <= tS) lo = mid;
+      else hi = mid;
+    }
+    const i = tS - t[lo]! <= t[hi]! - tS ? lo : hi;
+    return { t: t[i]!, v: v[i]! };
+  }
+
+  /** Shows the value at the crosshair's time `tS` in the header (nothing for undefined). */
+  showAt(tS: number | undefined): void {
+    const at = tS === undefined ? undefined : this.valueAt(tS);
+    if (!at) {
+      this.readout.textContent = "";
+      return;
+    }
+    const time = new Date(Math.round(at.t * 1000)).toISOString().slice(11, 21);
+    this.readout.textContent = `${time} ${Number(at.v.toPrecision(6))}`;
+    this.readout.dataset.value = String(at.v);
+    this.readout.dataset.t = String(at.t);
   }
 
   /** Drag-to-zoom: pins the dragged time range, read from the view that was shown. */
@@ -249,6 +286,7 @@ export class ChannelChart {
         : this.#sinceRepaint + 1;
       return;
     }
+    if (this.#pinned && this.#past) return this.#drawPast(this.#pinned);
     let data = views;
     if (!this.#pinned) {
       // uPlot following the live edge (naive mode's markers): the whole window, two points per
@@ -263,7 +301,8 @@ export class ChannelChart {
     }
     // batch: uPlot commits (scales, paths, draw) now, once, rather than in a later microtask.
     this.#plot.batch(() => {
-      this.#plot.setData(data as unknown as uPlot.AlignedData, !this.#pinned);
+      // Fresh scales pinned too: the y range is the window's, not what was shown before it.
+      this.#plot.setData(data as unknown as uPlot.AlignedData, true);
       if (this.#pinned) this.#plot.setScale("x", this.#pinned);
     });
   }
@@ -325,26 +364,92 @@ export class ChannelChart {
     this.#changed();
   }
 
-  /** Shows the window around `tMs` (milliseconds since the epoch) and stops following. */
+  /**
+   * Shows the window around `tMs` (milliseconds since the epoch) and stops following: half the
+   * ring's span when the ring holds that moment, else ten minutes of history around it.
+   */
   focus(tMs: number): void {
     const t = tMs / 1000;
     const r = this.#ring;
-    const span = r.length > 1 ? (r.lastTime() - r.view(0)[0]!) / 2 : 30;
-    this.#pin({ min: t - span / 2, max: t + span / 2 });
+    const held = r.length > 1 && t >= r.view(0)[0]!;
+    const half = held ? (r.lastTime() - r.view(0)[0]!) / 4 : FOCUS_HALF_SPAN_S;
+    this.#pin({ min: t - half, max: t + half });
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
   }
 
-  /** Stops following and shows `range` (seconds) with uPlot, now. */
+  /** Stops following and shows `range` (seconds since the epoch). */
+  showRange(range: { min: number; max: number }): void {
+    this.#pin(range);
+  }
+
+  /**
+   * Stops following and shows `range` (seconds) with uPlot, now: from the ring when it holds the
+   * range's start, else from the history endpoint (what the ring has meanwhile).
+   */
   #pin(range: { min: number; max: number }): void {
     this.#pinned = range;
+    this.#past = undefined;
     this.#showLive(false);
+    const r = this.#ring;
+    const held = r.length > 1 && range.min >= r.view(0)[0]!;
+    this.source = held || !this.#history ? "ring" : "loading";
+    if (this.source === "loading") void this.#load(range);
     this.flush();
+  }
+
+  /** Reads `range` from the history endpoint and shows it, if it is still the one pinned. */
+  async #load(range: { min: number; max: number }): Promise<void> {
+    const columns = Math.max(64, Math.round(this.#plot.width));
+    let h: HistoryResponse | undefined;
+    try {
+      h = await this.#history!.get({
+        channel: this.channel,
+        t0_us: Math.floor(range.min * 1e6),
+        t1_us: Math.ceil(range.max * 1e6),
+        points_max: Math.min(16_384, columns * 4),
+      });
+    } catch (err) {
+      this.#title.title = (err as Error).message;
+      this.card.dataset.historyError = (err as Error).message;
+      return;
+    }
+    if (!h || this.#pinned !== range) return;
+    const t = new Float64Array(h.t.length);
+    for (let i = 0; i < t.length; i++) t[i] = h.t[i]! * 1e-6;
+    const findings = h.findings.map((f) => ({
+      t: f.ts_us * 1e-6,
+      y: NaN,
+      text: `${f.kind}: ${f.what}`,
+      color: f.kind === "anomaly" ? "#ff5d5d" : "#ffb347",
+    }));
+    this.#past = { t, v: h.v, findings };
+    this.source = "history";
+    this.card.dataset.historySamples = String(h.samples);
+    this.flush();
+  }
+
+  /** Draws the history pinned: the value line alone (history has no band). */
+  #drawPast(range: { min: number; max: number }): void {
+    const { t, v } = this.#past!;
+    const none = new Array<null>(t.length).fill(null);
+    this.#plot.batch(() => {
+      // Fresh scales: the y range is the history's, not what was shown before.
+      this.#plot.setData([t, v, none, none, none] as unknown as uPlot.AlignedData, true);
+      this.#plot.setScale("x", range);
+    });
+  }
+
+  /** Points shown while pinned (the tests read it). */
+  shownPoints(): number {
+    return this.#plot.data[0]?.length ?? 0;
   }
 
   /** Follows the live edge again. */
   follow(): void {
     this.#pinned = undefined;
+    this.#past = undefined;
+    this.source = "live";
     this.#showLive(true);
     this.card.classList.remove("focused");
     this.#changed();
@@ -382,6 +487,18 @@ export class ChannelChart {
     return ctx.getImageData(0, 0, canvas.width, canvas.height).data;
   }
 
+  /** Where the time axis runs, CSS pixels from the page's left: the live view's plot while
+   *  following, uPlot's while pinned (the tests compare it with the candles'). */
+  plotX(): { left: number; width: number } {
+    const over = this.#plot.over.getBoundingClientRect();
+    if (this.#pinned || (!this.#live && !this.#remote)) {
+      return { left: over.left, width: over.width };
+    }
+    const canvas = this.#plot.root.getBoundingClientRect();
+    const { left, right } = LIVE_MARGINS_CSS;
+    return { left: canvas.left + left, width: this.#plot.width - left - right };
+  }
+
   /** The chart's width, CSS pixels. */
   get width(): number {
     return this.#plot.width;
@@ -406,6 +523,10 @@ export class ChannelChart {
     for (const m of this.#changes) {
       if (m.t < min || m.t > max) continue;
       vline(ctx, u.valToPos(m.t, "x", true), top, height, m.color, []);
+    }
+    for (const m of this.#past?.findings ?? []) {
+      if (m.t < min || m.t > max) continue;
+      vline(ctx, u.valToPos(m.t, "x", true), top, height, m.color, [2, 2]);
     }
     for (const m of this.#annotations) {
       if (m.t < min || m.t > max) continue;
@@ -448,22 +569,4 @@ function push(list: Marker[], m: Marker): void {
   if (list.length > CHART_LIMITS.markers_max) {
     list.splice(0, list.length - CHART_LIMITS.markers_max);
   }
-}
-
-function vline(
-  ctx: CanvasRenderingContext2D,
-  x: number,
-  top: number,
-  height: number,
-  color: string,
-  dash: number[],
-): void {
-  ctx.strokeStyle = color;
-  ctx.lineWidth = 1.5 * devicePixelRatio;
-  ctx.setLineDash(dash);
-  ctx.beginPath();
-  ctx.moveTo(x, top);
-  ctx.lineTo(x, top + height);
-  ctx.stroke();
-  ctx.setLineDash([]);
 }

@@ -1,10 +1,11 @@
 /// <reference lib="dom" />
 /**
- * The grid of channel charts: one card per channel, created when its first data arrives (in order
- * of arrival, at most `charts_max`), each a ChannelChart with a CandleChart below once bars exist.
- * The session document's chart panels (`dashboard`) lay it out: a panel's channels get their cards
- * at once, titled with the panel's title, placed by its layout (row `y`, then column `x`; `w` grid
- * columns wide), before the channels no panel names. It also places who-looks-where dots and the
+ * The grid of channel charts: one card per channel, created when its first data arrives (at most
+ * `charts_max`), each a ChannelChart with a CandleChart below once bars exist. The session
+ * document's chart panels (`dashboard`) lay it out: a panel's channels get their cards at once,
+ * titled with the panel's title, placed by its layout (row `y`, then column `x`; `w` grid columns
+ * wide), before the channels no panel names, which follow by name: the order never depends on
+ * which channel's data came first, so a reload shows the cards where they were. It also places who-looks-where dots and the
  * session's annotations on the cards.
  */
 import { CandleChart } from "./candle_chart.ts";
@@ -12,6 +13,7 @@ import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
+import type { HistoryClient } from "./history_client.ts";
 import type { Panel } from "../../session_doc.ts";
 
 /** Bounds of the grid. */
@@ -25,6 +27,10 @@ export interface ChartGridOptions {
   /** The worker that draws the charts' live views (else the page draws them). */
   worker?: LiveWorkerLink | undefined;
   onLook?(channel: string): void;
+  /** Where the charts read ranges older than their rings. */
+  history?: HistoryClient | undefined;
+  /** Called with each card made (the layout controls add their buttons). */
+  decorate?(chart: ChannelChart): void;
 }
 
 interface Entry {
@@ -38,6 +44,8 @@ export class ChartGrid {
   readonly #options: ChartGridOptions;
   #annotations: Array<{ t: number; channel: string; text: string; color: string }> = [];
   #panels: readonly Panel[] = [];
+  /** The CSS order of the first card no panel places (the panels' cards come before). */
+  #unplacedFrom = 0;
   #relayout = false;
 
   constructor(options: ChartGridOptions) {
@@ -60,7 +68,12 @@ export class ChartGrid {
   candles(channel: string): CandleChart | undefined {
     const e = this.#entry(channel);
     if (!e) return undefined;
-    e.candles ??= new CandleChart(e.chart.card, e.chart.card.clientWidth - 18, this.#options.loop);
+    const chart = e.chart;
+    e.candles ??= new CandleChart(chart.card, chart.card.clientWidth - 18, {
+      loop: this.#options.loop,
+      xRange: () => chart.xRange(),
+      quote: chart.quote,
+    });
     return e.candles;
   }
 
@@ -79,9 +92,17 @@ export class ChartGrid {
       ...(this.#options.points ? { points: this.#options.points } : {}),
       ...(this.#options.onLook ? { onLook: this.#options.onLook } : {}),
       worker: this.#options.worker,
+      history: this.#options.history,
+      onCursor: (t) => {
+        for (const other of this.#entries.values()) other.chart.showAt(t);
+      },
     });
     e = { chart, candles: undefined };
     this.#entries.set(channel, e);
+    // The card's width, as its candles below it take: one time axis, pixel for pixel.
+    const w = chart.card.clientWidth - 18;
+    if (w > 0 && Math.abs(w - chart.width) > 2) chart.resize(w);
+    this.#options.decorate?.(chart);
     // A channel that arrives after the panels were read takes its place among them.
     if (this.#panels.length > 0 && !this.#relayout) {
       this.#relayout = true;
@@ -91,7 +112,35 @@ export class ChartGrid {
       });
     }
     chart.setAnnotations(this.#annotations.filter((a) => a.channel === channel));
+    this.#orderUnplaced();
     return e;
+  }
+
+  /** The cards as ordered on the page: each channel, its title, span and whether it is hidden. */
+  order(): Array<{ channel: string; title: string; span: number; hidden: boolean }> {
+    return [...this.#entries.entries()].map(([channel, e]) => ({
+      channel,
+      card: e.chart.card,
+    })).sort((a, b) => Number(a.card.style.order) - Number(b.card.style.order)).map((x) => {
+      const panel = this.#panels.find((p) => p.kind === "chart" && p.channels.includes(x.channel));
+      return {
+        channel: x.channel,
+        title: panel?.title ?? "",
+        span: Math.max(1, Math.round(panel?.layout.w ?? 1)),
+        hidden: x.card.hidden === true,
+      };
+    });
+  }
+
+  /** Orders the cards no panel places by channel name, after the panels' cards. */
+  #orderUnplaced(): void {
+    const names = [...this.#entries.keys()].filter((c) =>
+      !this.#entries.get(c)!.chart.card.dataset.panel
+    )
+      .sort();
+    names.forEach((c, i) => {
+      this.#entries.get(c)!.chart.card.style.order = String(this.#unplacedFrom + i);
+    });
   }
 
   /** Replaces the annotations drawn on the charts. */
@@ -120,24 +169,34 @@ export class ChartGrid {
   setPanels(panels: readonly Panel[]): void {
     const charts = panels.filter((p) => p.kind === "chart")
       .sort((a, b) => a.layout.y - b.layout.y || a.layout.x - b.layout.x || (a.id < b.id ? -1 : 1));
-    const placed = new Map<string, { order: number; title: string; span: number }>();
+    const placed = new Map<
+      string,
+      { order: number; title: string; span: number; hidden: boolean }
+    >();
     charts.forEach((p, i) =>
       p.channels.forEach((c, k) => {
         if (!placed.has(c)) {
-          placed.set(c, { order: i * 100 + k, title: p.title, span: Math.round(p.layout.w) });
+          placed.set(c, {
+            order: i * 100 + k,
+            title: p.title,
+            span: Math.round(p.layout.w),
+            hidden: p.hidden === true,
+          });
         }
       })
     );
     for (const c of placed.keys()) this.#entry(c);
-    let next = charts.length * 100;
+    this.#unplacedFrom = charts.length * 100;
     for (const [channel, e] of this.#entries) {
       const at = placed.get(channel);
       const card = e.chart.card;
-      card.style.order = String(at ? at.order : next++);
+      if (at) card.style.order = String(at.order);
       card.style.gridColumn = at && at.span > 1 ? `span ${at.span}` : "";
       card.dataset.panel = at ? "1" : "";
+      card.hidden = at?.hidden === true;
       e.chart.setTitle(at?.title);
     }
+    this.#orderUnplaced();
     // A card that changed width (its panel's w) sizes its charts to it.
     for (const e of this.#entries.values()) {
       const w = e.chart.card.clientWidth - 18;
@@ -149,9 +208,20 @@ export class ChartGrid {
     this.#panels = panels;
   }
 
-  /** Focuses the chart of `channel` at `tMs` (from the event list). */
+  /**
+   * Focuses the chart of `channel` at `tMs` (from the event list), however old: its card is
+   * created if the channel has none yet (its live data may be long gone, or not come at all).
+   */
   focus(channel: string, tMs: number): void {
     for (const e of this.#entries.values()) e.chart.card.classList.remove("focused");
-    this.#entries.get(channel)?.chart.focus(tMs);
+    this.#entry(channel)?.chart.focus(tMs);
+  }
+
+  /** Shows `range` (seconds since the epoch) on every chart, or follows the live edge (none). */
+  showRange(range: { min: number; max: number } | undefined): void {
+    for (const e of this.#entries.values()) {
+      if (range) e.chart.showRange(range);
+      else e.chart.follow();
+    }
   }
 }

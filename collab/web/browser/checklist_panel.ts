@@ -3,6 +3,7 @@
  * The session's checklist (`workflow`): steps with a title, a status and who took them. Ticking a
  * step writes it done (or back to todo) through the Yjs document; viewers see it read-only.
  */
+import { readOnlyNote } from "./readonly_note.ts";
 import { byId, el, find } from "./dom.ts";
 import { newId, type SessionLink } from "./session_link.ts";
 
@@ -33,7 +34,11 @@ export class ChecklistPanel {
         this.#error.textContent = (err as Error).message;
       }
     });
-    find(root, ".editor").append(el("div", { class: "row" }, title, add), this.#error);
+    find(root, ".editor").append(
+      el("div", { class: "row" }, title, add),
+      this.#error,
+      ...readOnlyNote(link.canWrite),
+    );
     link.sdoc.workflow.observe(() => this.render());
     this.render();
   }

@@ -7,6 +7,10 @@
  */
 import { AnnotationsPanel } from "./annotations_panel.ts";
 import { ChartGrid } from "./chart_grid.ts";
+import { HistoryClient } from "./history_client.ts";
+import { RangePicker } from "./range_picker.ts";
+import { LayoutStore } from "./layout_store.ts";
+import { LayoutControls } from "./layout_controls.ts";
 import { ChecklistPanel } from "./checklist_panel.ts";
 import { CoherencePanel } from "./coherence_panel.ts";
 import { byId } from "./dom.ts";
@@ -77,15 +81,20 @@ function start(): void {
   byId("session-label").textContent =
     `session ${params.session} · ${link.me.name} (${link.me.role})`;
   let focused: string | undefined;
-  const grid = new ChartGrid({
+  const layoutStore = new LayoutStore(link, params.session);
+  const layoutControls = new LayoutControls(byId("layout"), layoutStore, () => grid);
+  const grid: ChartGrid = new ChartGrid({
+    decorate: (chart) => layoutControls.decorate(chart),
     loop,
     mode: params.mode,
     worker: liveWorker,
+    history: new HistoryClient(params.token),
     onLook: (channel) => {
       focused = channel;
       presence.look(channel);
     },
   });
+  new RangePicker(byId("range"), (range) => grid.showRange(range));
   const presence = new PresencePanel(link.provider.awareness, grid);
   const events = new EventsPanel((channel, tMs) => {
     focused = channel;
@@ -96,6 +105,7 @@ function start(): void {
   const router = new LiveRouter({ grid, events, coherence });
   const messageTimes: number[] = [], messageStarts: number[] = [];
   const scheme = location.protocol === "https:" ? "wss" : "ws";
+  let caughtUp = false;
   // A token expired already connects neither link (each attempt would be refused with 401).
   const stream = expired(link.expiresAtMs) ? undefined : new StreamClient({
     url: `${scheme}://${location.host}/stream`,
@@ -116,7 +126,16 @@ function start(): void {
     },
     // The bench and the tests wait for this before publishing what the page must see live.
     onSubscribed: () => document.body.setAttribute("data-stream-subscribed", "1"),
-    onGap: (g) => setStatus("stream-status", true, `live (${g.missed} missed)`),
+    // Before the page first caught up, a gap is the buffer's horizon, not something this page
+    // missed: it starts from what the gateway holds (a fresh page is not told "23991 missed").
+    onGap: (g) => {
+      if (caughtUp) return setStatus("stream-status", true, `live (${g.missed} missed)`);
+      byId("stream-status").title = `started from the gateway's buffer: ${g.missed} older ` +
+        "messages are no longer kept";
+    },
+    onLive: () => {
+      caughtUp = true;
+    },
     onRefused: (_id, reason) => setStatus("stream-status", false, `refused: ${reason}`),
     onStatus: (status, detail) => {
       // Closed for an expired token, or refused (1006 here) after it expired: offline for good
@@ -143,8 +162,8 @@ function start(): void {
     ...(params.backfill ? { since: 0 } : {}),
   });
   // The session's dashboard panels lay the charts out (titles, order, width), live.
-  const layout = () => grid.setPanels(link.sdoc.panels());
-  link.sdoc.dashboard.observe(layout);
+  const layout = () => grid.setPanels(layoutStore.panels());
+  layoutStore.onChange(layout);
   layout();
   new ThresholdsPanel(link);
   new ChecklistPanel(link);

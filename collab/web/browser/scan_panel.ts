@@ -5,7 +5,9 @@
  * (`/api/events/results/{id}`: the scan service's own stream, which resumes by `Last-Event-ID`
  * itself and ends with the final statistics, so a scan's results need no gateway buffer), into a
  * table sortable by any column; its live statistics are polled while it runs, and a stop button
- * ends it early. Starting and stopping need an editor's or owner's token.
+ * ends it early. A scan writes nothing shared (its results go to this page only), so a viewer may
+ * run one too. Ranks show four significant digits (the exact value in the cell's title and
+ * `data-value`, which the sort uses).
  */
 import { byId, el, find } from "./dom.ts";
 import type { PageParams, SessionLink } from "./session_link.ts";
@@ -23,6 +25,19 @@ export const SCAN_LIMITS = { rows_max: 5000, stats_poll_ms: 500 } as const;
 
 const COLUMNS: Array<keyof ScanRow> = ["seq", "symbol", "rank"];
 
+/** A number as a person reads it: integers whole, others to four significant digits. */
+export function formatNumber(x: number): string {
+  if (Number.isInteger(x) || !Number.isFinite(x)) return String(x);
+  const abs = Math.abs(x);
+  if (abs >= 1e6 || abs < 1e-3) return x.toExponential(3);
+  return String(Number(x.toPrecision(4)));
+}
+
+function cell(value: string | number | null): HTMLElement {
+  if (typeof value !== "number") return el("td", {}, value ?? "");
+  return el("td", { title: String(value), "data-value": String(value) }, formatNumber(value));
+}
+
 export class ScanPanel {
   readonly #params: PageParams;
   readonly #rows: ScanRow[] = [];
@@ -39,27 +54,23 @@ export class ScanPanel {
     this.#params = params;
     const root = byId("scan");
     this.#body = find(root, "tbody");
-    const off = !link.canWrite;
     const criteria = el("input", {
       name: "criteria",
       placeholder: "criteria, e.g. close > sma(close, 20)",
       size: 30,
-      disabled: off,
     });
     const rank = el("input", {
       name: "rank",
       placeholder: "rank (optional)",
       size: 12,
-      disabled: off,
     });
-    const bar = el("input", { name: "bar", value: "1m", size: 4, disabled: off });
+    const bar = el("input", { name: "bar", value: "1m", size: 4 });
     const universe = el("input", {
       name: "universe",
       placeholder: "symbols (all)",
       size: 12,
-      disabled: off,
     });
-    const start = el("button", { name: "start-scan", disabled: off }, "scan");
+    const start = el("button", { name: "start-scan" }, "scan");
     this.#stop = el("button", { name: "stop-scan", disabled: true }, "stop");
     start.addEventListener("click", () => {
       const body: Record<string, unknown> = { criteria: criteria.value, bar: bar.value };
@@ -71,6 +82,9 @@ export class ScanPanel {
     this.#stop.addEventListener("click", () => void this.stop());
     find(root, ".editor").append(
       el("div", { class: "row" }, criteria, rank, bar, universe, start, this.#stop),
+      ...(link.canWrite ? [] : [
+        el("div", { class: "readonly-note" }, "a scan writes nothing shared: viewers may run one"),
+      ]),
     );
     find(root, "thead").append(el(
       "tr",
@@ -170,7 +184,7 @@ export class ScanPanel {
         el(
           "tr",
           { "data-symbol": r.symbol },
-          ...COLUMNS.map((c) => el("td", {}, String(r[c] ?? ""))),
+          ...COLUMNS.map((c) => cell(r[c])),
         )
       ),
     );

@@ -6,6 +6,7 @@
  * change into a journaled control message. Viewers see the table and a disabled form.
  */
 import { parseThresholdKey, type SettingValue } from "../../session_doc.ts";
+import { readOnlyNote } from "./readonly_note.ts";
 import { byId, el, find } from "./dom.ts";
 import type { SessionLink } from "./session_link.ts";
 
@@ -70,9 +71,7 @@ export class ThresholdsPanel {
       }
     });
     editor.append(el("div", { class: "row" }, kind, channel, field, value, set), this.#error);
-    if (this.#link.me.role === "viewer") {
-      editor.append(el("div", { class: "readonly-note" }, "read-only: you are a viewer"));
-    }
+    editor.append(...readOnlyNote(this.#link.canWrite));
   }
 
   render(): void {

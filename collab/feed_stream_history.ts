@@ -1,0 +1,138 @@
+/**
+ * A channel's past samples, read from the feed stream (`TROUPE_FEED`, the JetStream stream that
+ * keeps every frame published on `troupe.feed.>` for the hosts): what a history answer is made
+ * of. One read is one short-lived pull consumer filtered to the channel's subjects, starting at
+ * the stream's first frame stored at or after t0, unacknowledged (nothing is consumed for
+ * anyone else), deleted when the read ends.
+ *
+ * Seeking by store time is exact for a live feed: a frame is stored after its samples were taken,
+ * so a frame stored before t0 holds no sample at or after t0. A feed whose samples are stamped
+ * later than they are published (a replay into the future) would have its first frames past t0
+ * missed; nothing troupe publishes does that. The read stops at the first frame that starts at or
+ * after t1, or at what the stream held when the read began.
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  type JetStreamManager,
+  jetstreamManager,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { FEED_STREAM } from "../actors/runtime/mod.ts";
+import { decodeFrame, feedChannelPattern, ProtocolError } from "../protocol/mod.ts";
+
+/** Where a history answer's samples come from. */
+export interface HistorySource {
+  /** Calls `onFrame` with the columns of each frame of `channel` that may hold samples in
+   *  [t0_us, t1_us), in stream order; resolves when the range is read. */
+  read(range: HistoryRange, onFrame: (t: Float64Array, v: Float64Array) => void): Promise<void>;
+}
+
+/** A channel and a time range (µs since the epoch, t1 exclusive). */
+export interface HistoryRange {
+  channel: string;
+  t0_us: number;
+  t1_us: number;
+}
+
+/** Options of a FeedStreamHistory. */
+export interface FeedStreamHistoryOptions {
+  /** The feed stream: `TROUPE_FEED`. */
+  stream?: string;
+  /** Frames fetched a round trip: 2,048. */
+  fetch_frames?: number;
+  /** Frames one read may go through at most (a bound on the work one request makes): 2,000,000. */
+  frames_max?: number;
+  /** How long a fetch may wait for frames the stream said it held: 5,000 ms. */
+  fetch_timeout_ms?: number;
+}
+
+/** Frames the feed stream would not give back: a read that cannot be answered truthfully. */
+export class HistoryReadError extends Error {
+  override name = "HistoryReadError";
+}
+
+/** Reads a channel's frames from the feed stream. */
+export class FeedStreamHistory implements HistorySource {
+  readonly #nc: NatsConnection;
+  readonly #stream: string;
+  readonly #fetchFrames: number;
+  readonly #framesMax: number;
+  readonly #fetchTimeoutMs: number;
+  #jsm: Promise<JetStreamManager> | undefined;
+  /** Frames that were not sample frames, skipped (they went to the DLQ at the hosts). */
+  skipped = 0;
+
+  constructor(nc: NatsConnection, options: FeedStreamHistoryOptions = {}) {
+    this.#nc = nc;
+    this.#stream = options.stream ?? FEED_STREAM;
+    this.#fetchFrames = options.fetch_frames ?? 2_048;
+    this.#framesMax = options.frames_max ?? 2_000_000;
+    this.#fetchTimeoutMs = options.fetch_timeout_ms ?? 5_000;
+  }
+
+  async read(range: HistoryRange, onFrame: (t: Float64Array, v: Float64Array) => void) {
+    this.#jsm ??= jetstreamManager(this.#nc);
+    const jsm = await this.#jsm;
+    let info;
+    try {
+      info = await jsm.consumers.add(this.#stream, {
+        filter_subject: feedChannelPattern(range.channel),
+        deliver_policy: DeliverPolicy.StartTime,
+        opt_start_time: new Date(Math.floor(range.t0_us / 1000)).toISOString(),
+        ack_policy: AckPolicy.None,
+        mem_storage: true,
+        inactive_threshold: 30_000_000_000,
+      });
+    } catch (err) {
+      // No feed stream yet (nothing was ever published): no history, not an error.
+      if (/stream not found/i.test((err as Error).message)) return;
+      throw err;
+    }
+    try {
+      const consumer = await jetstream(this.#nc).consumers.get(this.#stream, info.name);
+      let left = Math.min(info.num_pending, this.#framesMax);
+      while (left > 0) {
+        const want = Math.min(left, this.#fetchFrames);
+        const batch = await consumer.fetch({ max_messages: want, expires: this.#fetchTimeoutMs });
+        let got = 0;
+        let past = false;
+        for await (const m of batch) {
+          got++;
+          past ||= this.#deliver(m.data, range.t1_us, onFrame);
+          if (got === want) break;
+        }
+        if (got === 0) {
+          throw new HistoryReadError(
+            `Reading ${range.channel}'s history from stream ${this.#stream}: no frame came in ` +
+              `${this.#fetchTimeoutMs} ms with ${left} still held`,
+          );
+        }
+        left -= got;
+        if (past) break;
+      }
+    } finally {
+      await jsm.consumers.delete(this.#stream, info.name).catch(() => {});
+    }
+  }
+
+  /** Hands one frame on; true when it starts at or past `t1_us` (the read is done). */
+  #deliver(
+    data: Uint8Array,
+    t1_us: number,
+    onFrame: (t: Float64Array, v: Float64Array) => void,
+  ): boolean {
+    let frame;
+    try {
+      frame = decodeFrame(data).frame;
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.skipped++;
+      return false;
+    }
+    if (frame.t.length === 0) return false;
+    onFrame(frame.t, frame.v);
+    return frame.t[0]! >= t1_us;
+  }
+}

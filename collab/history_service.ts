@@ -1,0 +1,121 @@
+/**
+ * `GET /history` on the collab server: "channel C from t0 to t1, at most N points", answered with
+ * the channel's samples in the range from the feed stream, downsampled per bucket (M4: first,
+ * min, max and last, so no spike is lost), and the channel's findings in the range. The token is
+ * the stream gateway's (any session, any role: reading history writes nothing). The request and
+ * the answer are the wire types of `protocol/history.ts`; the answer is msgpack.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  encodeHistoryResponse,
+  HISTORY_LIMITS,
+  type HistoryRequest,
+  historyRequestOfQuery,
+  type HistoryResponse,
+  ProtocolError,
+} from "../protocol/mod.ts";
+import type { FindingLog } from "./finding_log.ts";
+import type { HistorySource } from "./feed_stream_history.ts";
+import { M4Buckets } from "./m4_buckets.ts";
+import { type Keyring, TokenError, verifyToken } from "./token.ts";
+
+/** The path the service answers. */
+export const HISTORY_PATH = "/history";
+
+/** Options of a HistoryService. */
+export interface HistoryServiceOptions {
+  source: HistorySource;
+  findings: FindingLog;
+  keyring: Keyring;
+  /** Reads at once; more are answered 503 (each read is a consumer on the feed stream): 16. */
+  reads_max?: number;
+  /** Milliseconds since the epoch (token expiry). */
+  now?(): number;
+}
+
+/** Answers history requests. */
+export class HistoryService {
+  readonly reads_max: number;
+  #options: HistoryServiceOptions;
+  #reading = 0;
+
+  constructor(options: HistoryServiceOptions) {
+    this.#options = options;
+    this.reads_max = options.reads_max ?? 16;
+  }
+
+  /** The answer to one request. */
+  async answer(request: HistoryRequest): Promise<HistoryResponse> {
+    const m4 = new M4Buckets({
+      t0: request.t0_us,
+      t1: request.t1_us,
+      points_max: request.points_max,
+    });
+    await this.#options.source.read(request, (t, v) => m4.add(t, v));
+    const points = m4.points();
+    const findings = this.#options.findings;
+    return {
+      channel: request.channel,
+      t0_us: request.t0_us,
+      t1_us: request.t1_us,
+      bucket_us: points.bucket_us,
+      samples: points.samples,
+      t: points.t,
+      v: points.v,
+      findings: findings.range(
+        request.channel,
+        request.t0_us,
+        request.t1_us,
+        HISTORY_LIMITS.findings_max,
+      ),
+      findings_since_us: findings.since_us,
+    };
+  }
+
+  /** Answers `GET /history?token=T&channel=C&t0_us=..&t1_us=..&points_max=N`. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== "GET") {
+      return plain(res, 405, `Method ${req.method} not allowed on ${HISTORY_PATH}: use GET`);
+    }
+    const url = new URL(req.url ?? "/", "http://collab");
+    try {
+      await verifyToken(this.#options.keyring, url.searchParams.get("token"), {
+        session: null,
+        nowMs: (this.#options.now ?? Date.now)(),
+      });
+    } catch (err) {
+      if (!(err instanceof TokenError)) throw err;
+      return plain(res, 401, err.message);
+    }
+    let request: HistoryRequest;
+    try {
+      request = historyRequestOfQuery(url.searchParams);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return plain(res, 400, err.message);
+    }
+    if (this.#reading >= this.reads_max) {
+      return plain(res, 503, `${this.#reading} history reads are running, the most at once`);
+    }
+    this.#reading++;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeHistoryResponse(await this.answer(request));
+    } catch (err) {
+      return plain(res, 502, `History of ${request.channel}: ${(err as Error).message}`);
+    } finally {
+      this.#reading--;
+    }
+    res.writeHead(200, {
+      "content-type": "application/msgpack",
+      "content-length": String(bytes.byteLength),
+      "cache-control": "no-store",
+    });
+    res.end(bytes);
+  }
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  res.end(text + "\n");
+}

@@ -1,0 +1,123 @@
+/**
+ * A market channel's card in a real browser, fed through a real nats-server and the stream
+ * gateway: its header says the last close, the change over the bars held and the bar size, and
+ * its candle strip shares the line chart's time axis (issue 31: the two covered different ranges,
+ * neither labelled, and the header said nothing of the market).
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { NatsBus } from "../../actors/runtime/mod.ts";
+import { launchCollab } from "../../collab/mod.ts";
+import { encodeColumns, encodeEnvelope, outSubject } from "../../protocol/mod.ts";
+import { haveBrowser, launchBrowser } from "../_support/browser.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { tokenFor } from "./_support.ts";
+
+const NAME = "dashboard candles in the browser";
+const run = haveNatsServer(NAME) && haveBrowser(NAME);
+const test = suite(NAME);
+
+interface Range {
+  min: number;
+  max: number;
+}
+interface PageTroupe {
+  troupe: {
+    grid: {
+      chart(c: string): { xRange(): Range; plotX(): { left: number; width: number } };
+      candles(
+        c: string,
+      ): { xRange(): Range; bars: number; plotX(): { left: number; width: number } };
+    };
+  };
+}
+
+test("a market card's header says last, change and bar size; its candles share the line's time axis", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-dash-candles-");
+  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
+  const bus = await NatsBus.connect(nats.url, { name: "dash-candles-test" });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    const token = await tokenFor(dir.path, "ops", "viewer");
+    await page.goto(
+      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
+    );
+    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    const t0 = (Math.floor(Date.now() / 1000) - 30) * 1_000_000;
+    // 30 s of the line at 10 samples a second, and 30 one-second bars from 100 to 105.
+    for (let s = 0; s < 30; s++) {
+      const t = new Float64Array(10).map((_, i) => t0 + s * 1e6 + i * 1e5);
+      const v = new Float64Array(10).map(() => 100 + s / 6);
+      bus.publish(
+        outSubject("anomaly", "MKT"),
+        encodeColumns({
+          channel: "MKT",
+          seq0: s * 10,
+          t,
+          columns: {
+            value: v,
+            expected: v,
+            lower: v.map((x) => x - 1),
+            upper: v.map((x) => x + 1),
+          },
+        }, { id: `mkt-c-${s}`, src: "test" }),
+      );
+      const open = 100 + s / 6, close = s === 29 ? 105 : 100 + (s + 1) / 6;
+      bus.publish(
+        outSubject("bars", "MKT"),
+        encodeEnvelope({
+          id: `mkt-b-${s}`,
+          type: "bar",
+          src: "test",
+          ts: t0 + s * 1e6,
+          body: { bar: "1s", t: t0 + s * 1e6, open, high: close + 0.1, low: open - 0.1, close },
+        }),
+      );
+    }
+    await bus.flush();
+    const quote = page.locator('.card[data-channel="MKT"] h3 .quote');
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageTroupe).troupe.grid.candles("MKT").bars === 30,
+      null,
+      { timeout: 20_000 },
+    );
+    await page.waitForFunction(
+      () =>
+        document.querySelector('.card[data-channel="MKT"] h3 .quote')?.textContent?.includes("105"),
+      null,
+      { timeout: 5_000 },
+    );
+    assert.is(await quote.textContent(), "last 105 · +5.00% (29s) · 1s bars");
+    // After a frame, both strips show one time span.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+    const ranges = await page.evaluate(() => {
+      const g = (globalThis as unknown as PageTroupe).troupe.grid;
+      return { line: g.chart("MKT").xRange(), candles: g.candles("MKT").xRange() };
+    });
+    // ... on plots of one width, one above the other: the same moment at the same pixel.
+    const boxes = await page.evaluate(() => {
+      const g = (globalThis as unknown as PageTroupe).troupe.grid;
+      return [g.chart("MKT").plotX(), g.candles("MKT").plotX()];
+    });
+    assert.ok(
+      Math.abs(boxes[0]!.left - boxes[1]!.left) < 1 &&
+        Math.abs(boxes[0]!.width - boxes[1]!.width) < 1,
+      JSON.stringify(boxes),
+    );
+    assert.ok(
+      Math.abs(ranges.line.min - ranges.candles.min) < 1e-3 &&
+        Math.abs(ranges.line.max - ranges.candles.max) < 1e-3,
+      JSON.stringify(ranges),
+    );
+  } finally {
+    await browser.cleanup();
+    await bus.close();
+    await collab.close();
+    await nats.cleanup();
+    dir.remove();
+  }
+});
+
+if (run) test.run();

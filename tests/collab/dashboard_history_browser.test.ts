@@ -1,0 +1,128 @@
+/**
+ * The dashboard's past in a real browser: a real nats-server keeps two hours of a channel in its
+ * feed stream; a page that never saw the channel live is told of an anomaly 90 minutes old, and
+ * clicking it opens the channel at that moment, drawn from `GET /history` (on the code before
+ * history, the card did not even exist: the click showed nothing). The range picker's 24 h shows
+ * the whole two hours, downsampled, on every card.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
+import { launchCollab } from "../../collab/mod.ts";
+import { encodeEventEnvelope, encodeFrame, feedSubject, outSubject } from "../../protocol/mod.ts";
+import { haveBrowser, launchBrowser } from "../_support/browser.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { tokenFor } from "./_support.ts";
+
+const NAME = "dashboard history in the browser";
+const run = haveNatsServer(NAME) && haveBrowser(NAME);
+const test = suite(NAME);
+
+const SPAN_S = 7200;
+
+interface PageChart {
+  source: string;
+  shownPoints(): number;
+  xRange(): { min: number; max: number };
+}
+interface PageTroupe {
+  troupe: { grid: { chart(c: string): PageChart | undefined } };
+}
+
+test("clicking an event 90 minutes old opens its channel at that time, from history; 24 h shows it all", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-dash-history-");
+  const pub = await NatsBus.connect(nats.url, { name: "dash-history-feed" });
+  await ensureFeedStream(pub.nc);
+  const t0 = (Math.floor(Date.now() / 1000) - SPAN_S - 5) * 1_000_000;
+  for (let f = 0; f < SPAN_S / 60; f++) {
+    const t = new Float64Array(60).map((_, i) => t0 + (f * 60 + i) * 1_000_000);
+    const v = new Float64Array(60).map((_, i) => 50 + ((f * 60 + i) % 17));
+    pub.publish(
+      feedSubject("m", "OLD"),
+      encodeFrame({ channel: "OLD", seq0: f * 60, t, v }, { id: `old-${f}`, src: "test" }),
+    );
+  }
+  await pub.flush();
+  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const token = await tokenFor(dir.path, "ops", "viewer");
+    await page.goto(
+      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
+    );
+    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    const at = t0 + 1800 * 1_000_000; // 30 minutes in: an hour and a half ago
+    pub.publish(
+      outSubject("anomaly", "OLD"),
+      encodeEventEnvelope({ id: "old-anomaly", type: "anomaly", src: "test", ts: at }, {
+        type: "anomaly",
+        ts: at,
+        channel: "OLD",
+        score: 0.95,
+        value: 66,
+        expected: 50,
+        lower: 45,
+        upper: 55,
+      }),
+    );
+    await pub.flush();
+    const row = page.locator('#events li[data-channel="OLD"]').first();
+    await row.waitFor({ timeout: 20_000 });
+    await row.click();
+    await page.waitForSelector('.card[data-channel="OLD"][data-history-samples]', {
+      timeout: 20_000,
+    });
+    const shown = await page.evaluate(() => {
+      const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("OLD")!;
+      return { source: c.source, points: c.shownPoints(), x: c.xRange() };
+    });
+    assert.is(shown.source, "history");
+    // Ten minutes around it at 1 Hz: 600 samples, each drawn (they fit in the chart's points).
+    assert.is(
+      await page.getAttribute('.card[data-channel="OLD"]', "data-history-samples"),
+      "600",
+    );
+    assert.is(shown.points, 600);
+    assert.ok(shown.x.min <= at / 1e6 && at / 1e6 <= shown.x.max, JSON.stringify(shown.x));
+
+    // 24 h: the two hours, M4 downsampled to the chart's width.
+    await page.click("#range button[name=range-24h]");
+    await page.waitForFunction(
+      () => {
+        const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("OLD")!;
+        return c.source === "history" && c.xRange().max - c.xRange().min > 80_000;
+      },
+      null,
+      { timeout: 20_000 },
+    );
+    assert.is(
+      await page.getAttribute('.card[data-channel="OLD"]', "data-history-samples"),
+      String(SPAN_S),
+    );
+    const day = await page.evaluate(() =>
+      (globalThis as unknown as PageTroupe).troupe.grid.chart("OLD")!.shownPoints()
+    );
+    assert.ok(day > 100 && day < SPAN_S, `${day} points drawn for ${SPAN_S} samples`);
+    await page.screenshot({ path: "tests/artifacts/dashboard_history_24h.png" });
+    await page.click("#range button[name=range-live]");
+    assert.is(
+      await page.evaluate(() =>
+        (globalThis as unknown as PageTroupe).troupe.grid.chart("OLD")!.source
+      ),
+      "live",
+    );
+    assert.equal(errors, []);
+  } finally {
+    await browser.cleanup();
+    await pub.close();
+    await collab.close();
+    await nats.cleanup();
+    dir.remove();
+  }
+});
+
+if (run) test.run();

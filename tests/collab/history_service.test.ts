@@ -1,0 +1,140 @@
+/**
+ * `GET /history` against a real nats-server: frames published on `troupe.feed.*` are kept by the
+ * feed stream, and the collab server answers a range of them downsampled, with the findings.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
+import { launchCollab } from "../../collab/mod.ts";
+import {
+  decodeHistoryResponse,
+  encodeEventEnvelope,
+  encodeFrame,
+  feedSubject,
+  historyQuery,
+  type HistoryRequest,
+  outSubject,
+} from "../../protocol/mod.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { tokenFor } from "./_support.ts";
+
+const test = suite("history service");
+const run = haveNatsServer("history service");
+
+const HOUR_S = 3600;
+/** The first sample's time: an hour before the test starts (a live feed's past), whole seconds. */
+const T0 = (Math.floor(Date.now() / 1000) - HOUR_S - 60) * 1_000_000;
+const SPIKE_AT = 1234;
+
+/** Publishes an hour of `channel` at 1 Hz in frames of 60, a spike at SPIKE_AT, and waits till kept. */
+async function publishHour(pub: NatsBus, channel: string, level: number): Promise<void> {
+  for (let f = 0; f < HOUR_S / 60; f++) {
+    const t = new Float64Array(60), v = new Float64Array(60);
+    for (let i = 0; i < 60; i++) {
+      const k = f * 60 + i;
+      t[i] = T0 + k * 1_000_000;
+      v[i] = k === SPIKE_AT ? level + 500 : level + ((k * 7919) % 13);
+    }
+    pub.publish(
+      feedSubject("m", channel),
+      encodeFrame({ channel, seq0: f * 60, t, v }, { id: `h:${channel}:${f}`, src: "test" }),
+    );
+  }
+  await pub.flush();
+}
+
+function anomaly(channel: string, ts: number): Uint8Array {
+  return encodeEventEnvelope({ id: `a-${channel}-${ts}`, type: "anomaly", src: "test", ts }, {
+    type: "anomaly",
+    ts,
+    channel,
+    score: 0.9,
+    value: 5,
+    expected: 1,
+    lower: 0,
+    upper: 2,
+  });
+}
+
+async function withHistory(
+  fn: (get: (q: string) => Promise<Response>, token: string, pub: NatsBus) => Promise<void>,
+) {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-history-");
+  const pub = await NatsBus.connect(nats.url, { name: "test-publisher" });
+  await ensureFeedStream(pub.nc);
+  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url });
+  try {
+    await collab.bus!.flush();
+    const token = await tokenFor(dir.path, "main", "viewer");
+    const base = `http://127.0.0.1:${collab.server.port}/history`;
+    await fn((q) => fetch(`${base}?${q}`), token, pub);
+  } finally {
+    await pub.close();
+    await collab.close();
+    await nats.cleanup();
+    dir.remove();
+  }
+}
+
+test("answers an hour of a channel at 400 points: M4 keeps the spike, findings in range only", async () => {
+  await withHistory(async (get, token, pub) => {
+    await publishHour(pub, "HX", 100);
+    await publishHour(pub, "OTHER", -100);
+    const jsm = await jetstreamManager(pub.nc);
+    for (let i = 0; (await jsm.streams.info("TROUPE_FEED")).state.messages < 120; i++) {
+      if (i > 500) throw new Error("the feed stream did not keep the frames");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    pub.publish(outSubject("anomaly", "HX"), anomaly("HX", T0 + 100_000_000));
+    pub.publish(outSubject("anomaly", "HX"), anomaly("HX", T0 - 1));
+    pub.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", T0 + 100_000_000));
+    await pub.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    const request: HistoryRequest = {
+      channel: "HX",
+      t0_us: T0,
+      t1_us: T0 + HOUR_S * 1_000_000,
+      points_max: 400,
+    };
+    const res = await get(`token=${token}&${historyQuery(request)}`);
+    assert.is(res.status, 200, await res.clone().text());
+    assert.is(res.headers.get("content-type"), "application/msgpack");
+    const h = decodeHistoryResponse(new Uint8Array(await res.arrayBuffer()));
+    assert.is(h.samples, HOUR_S);
+    assert.ok(h.t.length <= 400 && h.t.length > 300, `${h.t.length} points`);
+    assert.ok(h.v.includes(600), "the spike is in the answer");
+    assert.ok(h.v.every((x) => x > 0), "no sample of another channel");
+    for (let i = 1; i < h.t.length; i++) assert.ok(h.t[i]! > h.t[i - 1]!, "in time order");
+    assert.equal(h.findings.map((f) => [f.kind, f.ts_us]), [["anomaly", T0 + 100_000_000]]);
+    assert.ok(h.findings_since_us !== null && h.findings_since_us <= Date.now() * 1000);
+
+    // A minute fits in 400 points: every sample, as published.
+    const minute = { ...request, t0_us: T0 + 60_000_000, t1_us: T0 + 120_000_000 };
+    const m = decodeHistoryResponse(
+      new Uint8Array(await (await get(`token=${token}&${historyQuery(minute)}`)).arrayBuffer()),
+    );
+    assert.equal([...m.t], Array.from({ length: 60 }, (_, i) => T0 + (60 + i) * 1_000_000));
+
+    // A channel never published: nothing, and no error.
+    const none = { ...request, channel: "NEVER" };
+    const n = await get(`token=${token}&${historyQuery(none)}`);
+    assert.is(n.status, 200);
+    assert.is(decodeHistoryResponse(new Uint8Array(await n.arrayBuffer())).samples, 0);
+  });
+});
+
+test("refuses a request without a token (401) and a bad one, naming the field (400)", async () => {
+  await withHistory(async (get, token) => {
+    const q = historyQuery({ channel: "HX", t0_us: 0, t1_us: 10, points_max: 8 });
+    const anon = await get(q);
+    assert.is(anon.status, 401);
+    assert.match(await anon.text(), /No token/);
+    const bad = await get(`token=${token}&channel=HX&t0_us=0&t1_us=10&points_max=x`);
+    assert.is(bad.status, 400);
+    assert.match(await bad.text(), /"points_max" must be an integer, got "x"/);
+  });
+});
+
+if (run) test.run();

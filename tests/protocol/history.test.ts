@@ -1,0 +1,111 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  decodeHistoryRequest,
+  decodeHistoryResponse,
+  encodeHistoryRequest,
+  encodeHistoryResponse,
+  encodeValue,
+  HISTORY_LIMITS,
+  historyQuery,
+  type HistoryRequest,
+  historyRequestOfQuery,
+  type HistoryResponse,
+  ProtocolError,
+} from "../../protocol/mod.ts";
+
+const test = suite("history wire");
+const T0 = 1_800_000_000_000_000;
+const REQUEST: HistoryRequest = {
+  channel: "BTC-USD",
+  t0_us: T0,
+  t1_us: T0 + 86_400_000_000,
+  points_max: 1000,
+};
+
+function response(): HistoryResponse {
+  return {
+    channel: "BTC-USD",
+    t0_us: T0,
+    t1_us: T0 + 60_000_000,
+    bucket_us: 240_000,
+    samples: 60,
+    t: Float64Array.of(T0, T0 + 1e6, T0 + 2e6),
+    v: Float64Array.of(100.5, -3, 1e300),
+    findings: [
+      { kind: "anomaly", ts_us: T0 + 1e6, what: "value 5, above the band", severity: 0.93 },
+      { kind: "collapse", ts_us: T0 + 2e6, what: "level 1 -> 2", severity: null },
+    ],
+    findings_since_us: T0 - 5,
+  };
+}
+
+function throwsProtocol(fn: () => unknown, field: string, message: RegExp) {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, ProtocolError);
+    assert.is((err as ProtocolError).field, field);
+    assert.match((err as Error).message, message);
+    return;
+  }
+  assert.unreachable(`no error for field ${field}`);
+}
+
+test("encodeHistoryRequest() and decodeHistoryRequest() round-trip a request", () => {
+  assert.equal(decodeHistoryRequest(encodeHistoryRequest(REQUEST)), REQUEST);
+});
+
+test("historyQuery() and historyRequestOfQuery() round-trip a request through a URL", () => {
+  const url = new URL(`http://x/history?token=T&${historyQuery(REQUEST)}`);
+  assert.equal(historyRequestOfQuery(url.searchParams), REQUEST);
+});
+
+test("encodeHistoryResponse() and decodeHistoryResponse() round-trip an answer", () => {
+  const r = response();
+  const back = decodeHistoryResponse(encodeHistoryResponse(r));
+  assert.equal({ ...back, t: [...back.t], v: [...back.v] }, { ...r, t: [...r.t], v: [...r.v] });
+  const empty = { ...r, t: new Float64Array(0), v: new Float64Array(0), findings: [] };
+  const none = decodeHistoryResponse(encodeHistoryResponse({ ...empty, findings_since_us: null }));
+  assert.is(none.t.length, 0);
+  assert.is(none.findings_since_us, null);
+});
+
+test("historyRequestOfQuery() names the field that is missing or wrong, and its value", () => {
+  const q = (s: string) => () => historyRequestOfQuery(new URLSearchParams(s));
+  throwsProtocol(q("t0_us=1&t1_us=2&points_max=8"), "channel", /"channel" is missing/);
+  throwsProtocol(q("channel=a.b&t0_us=1&t1_us=2&points_max=8"), "channel", /"a\.b"/);
+  throwsProtocol(q("channel=A&t1_us=2&points_max=8"), "t0_us", /"t0_us" is missing/);
+  throwsProtocol(q("channel=A&t0_us=1.5&t1_us=2&points_max=8"), "t0_us", /integer, got "1\.5"/);
+  throwsProtocol(q("channel=A&t0_us=5&t1_us=5&points_max=8"), "t1_us", /t0_us 5 and t1_us 5/);
+  throwsProtocol(q("channel=A&t0_us=1&t1_us=2&points_max=3"), "points_max", /4\.\.16384, got 3/);
+  const wide = `channel=A&t0_us=0&t1_us=${HISTORY_LIMITS.span_us_max + 1}&points_max=8`;
+  throwsProtocol(q(wide), "t1_us", /over the limit/);
+});
+
+test("decodeHistoryRequest() and decodeHistoryResponse() reject malformed maps by field", () => {
+  throwsProtocol(() => decodeHistoryRequest(encodeValue([1])), "message", /msgpack map/);
+  throwsProtocol(
+    () => decodeHistoryRequest(encodeValue({ ...REQUEST, points_max: "9" })),
+    "points_max",
+    /integer/,
+  );
+  const bytes = encodeHistoryResponse(response());
+  const m = decodeHistoryResponse(bytes);
+  const short = encodeValue({
+    ...m,
+    t: new Uint8Array(16),
+    v: new Uint8Array(8),
+    findings: [],
+  });
+  throwsProtocol(() => decodeHistoryResponse(short), "v", /2 times and 1 values/);
+  const badFinding = encodeValue({
+    ...m,
+    t: new Uint8Array(0),
+    v: new Uint8Array(0),
+    findings: [["anomaly", 1, "x"]],
+  });
+  throwsProtocol(() => decodeHistoryResponse(badFinding), "findings[0]", /\[kind, ts_us/);
+});
+
+test.run();
