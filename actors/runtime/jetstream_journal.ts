@@ -28,7 +28,6 @@
  * stream's positions past a snapshot when the journal lost its tail.
  */
 import {
-  DeliverPolicy,
   DiscardPolicy,
   jetstream,
   JetStreamApiCodes,
@@ -40,13 +39,13 @@ import {
   StorageType,
   type StoredMsg,
 } from "@nats-io/jetstream";
-import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { checkName } from "../../protocol/mod.ts";
+import { consumeJournal, type JournalReading, POS_HEADER, readPos } from "./_journal_consume.ts";
 import {
   joinJournalData,
   type Journal,
   JournalConflictError,
-  JournalCorruptError,
   type JournalDamage,
   type JournalData,
   type JournalRecord,
@@ -58,7 +57,7 @@ export const JOURNAL_STREAM = "TROUPE_JOURNAL";
 /** The subject prefix of journal records, by default. */
 export const JOURNAL_SUBJECT_PREFIX = "troupe.journal";
 /** The header that carries a record's position. */
-export const POS_HEADER = "Troupe-Pos";
+export { POS_HEADER };
 
 /** Options of `JetStreamJournal.open`. */
 export interface JetStreamJournalOptions {
@@ -85,9 +84,6 @@ export interface JetStreamJournalOptions {
   /** Written in the `Troupe-Epoch` header of every record: the lease epoch of its writer. */
   epoch?: number;
 }
-
-/** Records read between yields to the event loop. */
-const READ_YIELD_EVERY = 256;
 
 /** The header that carries the lease epoch of a record's writer, when it has one. */
 export const EPOCH_HEADER = "Troupe-Epoch";
@@ -289,7 +285,12 @@ export class JetStreamJournal implements Journal {
     const endSeq = st.lastSeq;
     if (st.lastPos <= after || endSeq === 0) return;
     const startSeq = after > 0 ? await this.#firstSeqAfter(st, after) : 0;
-    yield* this.#consume(st.subject, startSeq, endSeq, (_stream, pos) => pos > after);
+    yield* consumeJournal(this.#reading(), {
+      filter: st.subject,
+      startSeq,
+      endSeq,
+      keep: (_s, pos) => pos > after,
+    });
   }
 
   /**
@@ -300,12 +301,12 @@ export class JetStreamJournal implements Journal {
   async *readAll(after: ReadonlyMap<string, number> = new Map()): AsyncIterable<JournalRecord> {
     const info = await this.#jsm.streams.info(this.streamName);
     if (info.state.messages === 0) return;
-    yield* this.#consume(
-      `${this.subjectPrefix}.>`,
-      0,
-      info.state.last_seq,
-      (stream, pos) => pos > (after.get(stream) ?? 0),
-    );
+    yield* consumeJournal(this.#reading(), {
+      filter: `${this.subjectPrefix}.>`,
+      startSeq: 0,
+      endSeq: info.state.last_seq,
+      keep: (stream, pos) => pos > (after.get(stream) ?? 0),
+    });
   }
 
   /**
@@ -515,6 +516,17 @@ export class JetStreamJournal implements Journal {
     this.#allLoaded = true;
   }
 
+  /** What a read of the stream needs of this journal (see _journal_consume.ts). */
+  #reading(): JournalReading {
+    return {
+      js: this.#js,
+      streamName: this.streamName,
+      maxPayload: this.#nc.info?.max_payload ?? 1 << 20,
+      streamOf: (subject) => this.streamOf(subject),
+      damaged: (subject, seq, bytes, reason) => this.#damaged(subject, seq, bytes, reason),
+    };
+  }
+
   #lastMessage(subject: string): Promise<StoredMsg | null> {
     return this.#direct
       ? this.#jsm.direct.getMessage(this.streamName, { last_by_subj: subject })
@@ -543,73 +555,6 @@ export class JetStreamJournal implements Journal {
     }
     return lo;
   }
-
-  /** Reads `filter` from `startSeq` (0: the first message) through `endSeq` with an ordered consumer. */
-  async *#consume(
-    filter: string,
-    startSeq: number,
-    endSeq: number,
-    keep: (stream: string, pos: number) => boolean,
-  ): AsyncIterable<JournalRecord> {
-    const consumer = await this.#js.consumers.get(this.streamName, {
-      filter_subjects: filter,
-      ...(startSeq > 0
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
-        : { deliver_policy: DeliverPolicy.All }),
-    });
-    // Pull by bytes: large batches for small records, never stalled by one large record.
-    const maxPayload = this.#nc.info?.max_payload ?? 1 << 20;
-    const messages = await consumer.consume({ max_bytes: Math.max(8 << 20, 2 * maxPayload) });
-    // Per subject, the position of its last message read: a later one must follow it.
-    const last = new Map<string, number>();
-    let read = 0;
-    try {
-      for await (const m of messages) {
-        // A long read (recovery) lets timers run now and then: a lease renewal must not wait.
-        if (++read % READ_YIELD_EVERY === 0) await new Promise((r) => setTimeout(r, 0));
-        const stream = this.streamOf(m.subject);
-        let pos: number | undefined;
-        try {
-          if (stream !== undefined) pos = readPos(m.headers, m.subject, m.seq);
-        } catch (err) {
-          this.#damaged(m.subject, m.seq, m.data.length, (err as Error).message);
-        }
-        if (stream !== undefined && pos !== undefined) {
-          const before = last.get(m.subject);
-          if (before !== undefined && pos > before + 1) {
-            const what = pos === before + 2
-              ? `position ${before + 1}`
-              : `positions ${before + 1}-${pos - 1}`;
-            this.#damaged(
-              m.subject,
-              m.seq,
-              0,
-              `${what} missing before it: deleted from ${this.streamName}`,
-            );
-          }
-          last.set(m.subject, pos);
-          if (keep(stream, pos)) yield { stream, pos, data: m.data };
-        }
-        if (m.seq >= endSeq || m.info.pending === 0) break;
-      }
-    } finally {
-      await messages.close();
-    }
-  }
-}
-
-function readPos(h: MsgHdrs | undefined, subject: string, seq: number): number {
-  const raw = h?.get(POS_HEADER);
-  const pos = Number(raw);
-  if (!raw || !Number.isSafeInteger(pos) || pos < 1) {
-    throw new JournalCorruptError(
-      `Cannot read journal message ${seq} on ${subject}: header ${POS_HEADER} must be a position >= 1, got ${
-        JSON.stringify(raw ?? null)
-      }`,
-      { where: subject, offset: seq },
-    );
-  }
-  return pos;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
