@@ -6,7 +6,7 @@
  * stops the feed, drains and snapshots the host, and stops nats-server. `--journal jetstream`
  * keeps the host's journal in JetStream, and the collaboration server's documents with it.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import {
@@ -21,15 +21,11 @@ import {
   describeError,
   type DirLock,
   DirLockedError,
-  ensureFeedStream,
-  findNatsServer,
-  freePort,
   type HostConfig,
   InProcessBus,
   type LaunchedHost,
   launchHost,
   lockDir,
-  NatsBus,
   NatsServer,
 } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
@@ -53,8 +49,16 @@ import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_fi
 import { LatestFindings } from "../latest_findings.ts";
 import { type Command, duration, flag, num, str, UsageError } from "../args.ts";
 import { catchSignals, waitForSignal } from "../signals.ts";
-import { DATA_DIR_DEFAULT, NATS_URL_FILE, removeNatsUrl, writeNatsUrl } from "../nats_url.ts";
+import { DATA_DIR_DEFAULT, removeNatsUrl } from "../nats_url.ts";
 import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
+import {
+  NATS_SERVER_ENV,
+  natsServerBinary,
+  onPreferredPort,
+  portOr,
+  startNats,
+  whyNoNatsServer,
+} from "../up_nats.ts";
 
 export const command: Command = {
   name: "up",
@@ -505,111 +509,9 @@ async function dashboardFile(collab: LaunchedCollab, dataDir: string): Promise<C
  * journal, in JetStream when the host's is there, in the data directory otherwise (a memory
  * journal keeps nothing across a restart; documents should).
  */
-/** The environment variable naming the nats-server binary `troupe up` starts (PATH otherwise). */
-const NATS_SERVER_ENV = "TROUPE_NATS_SERVER";
-
-/** The nats-server binary: the one `TROUPE_NATS_SERVER` names, if it exists, or the one on PATH. */
-function natsServerBinary(): string | undefined {
-  const named = process.env[NATS_SERVER_ENV];
-  if (named) return existsSync(named) ? named : undefined;
-  return findNatsServer();
-}
-
-/** Why `natsServerBinary` found none. */
-function whyNoNatsServer(): string {
-  const named = process.env[NATS_SERVER_ENV];
-  return named
-    ? `and ${NATS_SERVER_ENV} names "${named}", which does not exist`
-    : "which is not on PATH";
-}
-
-/**
- * Starts nats-server with JetStream in the data directory and connects to it; what went wrong
- * otherwise (a server that exits or is not ready within 10 s, one that cannot be connected to),
- * with nothing left running.
- */
-async function startNats(
-  binary: string,
-  dataDir: string,
-): Promise<{ nats: NatsServer; bus: NatsBus } | string> {
-  const storeDir = join(dataDir, "nats");
-  let nats: NatsServer;
-  try {
-    // Detached: Ctrl-C reaches this process alone, which drains the host through NATS and then
-    // stops the server (in the terminal's process group, it would stop first).
-    nats = await onPreferredPort(
-      NATS_PORT,
-      (port) => NatsServer.start({ binary, storeDir, port, detached: true }),
-    );
-  } catch (err) {
-    return `cannot start nats-server (${binary}): ${whyNats((err as Error).message)}`;
-  }
-  let bus: NatsBus | undefined;
-  try {
-    bus = await NatsBus.connect(nats.url, { name: "troupe-up" });
-    await ensureFeedStream(bus.nc);
-  } catch (err) {
-    await bus?.close().catch(() => {});
-    await nats.stop();
-    return `cannot use nats-server on ${nats.url}: ${whyNats((err as Error).message)}`;
-  }
-  console.log(`troupe up: nats-server on ${nats.url} (JetStream store ${storeDir})`);
-  // The other commands find this server through the file, wherever it listens.
-  writeNatsUrl(dataDir, nats.url);
-  if (nats.port !== NATS_PORT) console.log(natsPortTaken(nats.url, dataDir));
-  return { nats, bus };
-}
-
-/**
- * An error about nats-server in one line: its first line, then the server's own fatal or error
- * lines (its last lines when it printed none). The server logs its version and settings first
- * and why it stopped last, so its first lines alone hid the reason.
- */
-function whyNats(text: string): string {
-  const [head = "", ...log] = text.trim().split("\n");
-  const errors = log.filter((l) => /\[(FTL|ERR)\]/.test(l));
-  return [head, ...(errors.length ? errors : log).slice(-3)].join(" | ");
-}
-
 function collabJournalOf(kind: HostConfig["journal"]["kind"]): "file" | "jetstream" {
   return kind === "jetstream" ? "jetstream" : "file";
 }
 
-/** NATS's own port: `troupe up` takes it when it is free. */
-const NATS_PORT = 4222;
-
 /** The collaboration server's and dashboard's port when it is free (y-websocket's usual one). */
 const COLLAB_PORT = 1234;
-
-/** The one line saying that NATS listens elsewhere, and how the other commands find it. */
-function natsPortTaken(url: string, dataDir: string): string {
-  const found = join(dataDir) === join(DATA_DIR_DEFAULT)
-    ? `inject, record and ctl run from this directory find it in ${join(dataDir, NATS_URL_FILE)}`
-    : `pass --nats ${url} to inject, record and ctl`;
-  return `troupe up: port ${NATS_PORT} is taken, so NATS listens on ${url}; ${found}`;
-}
-
-/**
- * Starts what `start` starts on `preferred` when it is free, else on a free port; also when
- * `preferred` was free when looked at but taken before `start` bound it (another troupe up
- * starting at the same moment: the test suite's two runtimes did).
- */
-async function onPreferredPort<T>(preferred: number, start: (port: number) => Promise<T>) {
-  const port = await portOr(preferred);
-  try {
-    return await start(port);
-  } catch (err) {
-    const message = `${(err as Error).message} ${(err as { code?: string }).code ?? ""}`;
-    if (port !== preferred || !/EADDRINUSE|address already in use/i.test(message)) throw err;
-    return await start(await freePort());
-  }
-}
-
-async function portOr(preferred: number): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => freePort().then(resolve));
-    server.listen(preferred, "127.0.0.1", () => server.close(() => resolve(preferred)));
-  });
-}
