@@ -113,14 +113,7 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits = {}): En
       { field: "message", value: bytes.byteLength },
     );
   }
-  const raw = decodeValue(bytes);
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || raw instanceof Uint8Array) {
-    throw new ProtocolError("decode", `Message must be a msgpack map, got ${describeValue(raw)}`, {
-      field: "message",
-      value: raw,
-    });
-  }
-  const m = raw as Record<string, unknown>;
+  const m = requireMap(decodeValue(bytes), "Message");
   if (m.v !== PROTOCOL_VERSION) {
     throw new ProtocolError(
       "version",
@@ -143,6 +136,40 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits = {}): En
   if (m.corr !== undefined) env.corr = requireString(m, "corr");
   if (m.cause !== undefined) env.cause = requireString(m, "cause");
   return env;
+}
+
+/**
+ * A decoded value as a msgpack map's fields, or a ProtocolError("decode") naming `what` and the
+ * value: `Message must be a msgpack map, got [1,2]`.
+ */
+export function requireMap(raw: unknown, what: string): Record<string, unknown> {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || raw instanceof Uint8Array) {
+    throw new ProtocolError("decode", `${what} must be a msgpack map, got ${describeValue(raw)}`, {
+      field: "message",
+      value: raw,
+    });
+  }
+  return raw as Record<string, unknown>;
+}
+
+/**
+ * Decodes a versioned wire map (a lease, a host's presence): its fields, whose `v` must be
+ * `version`, or a ProtocolError naming `what` and the value.
+ */
+export function decodeVersionedMap(
+  bytes: Uint8Array,
+  what: string,
+  version: number,
+): Record<string, unknown> {
+  const m = requireMap(decodeValue(bytes), `Cannot decode ${what}: the value`);
+  if (m.v !== version) {
+    throw new ProtocolError(
+      "version",
+      `Cannot decode ${what}: field "v" must be ${version}, got ${describeValue(m.v)}`,
+      { field: "v", value: m.v },
+    );
+  }
+  return m;
 }
 
 /** Reads a required string field of a decoded map, or throws naming it. */

@@ -5,7 +5,14 @@
  * comes as the query string of `GET /history` (or as a msgpack map), the answer is a msgpack map
  * whose time and value columns are bins of 8-byte little-endian floats, as in a sample frame.
  */
-import { decodeValue, encodeValue, requireBin, requireInteger, requireString } from "./envelope.ts";
+import {
+  decodeValue,
+  encodeValue,
+  requireBin,
+  requireInteger,
+  requireMap,
+  requireString,
+} from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { float64Bytes, float64Column } from "./sample_frame.ts";
 import { checkName } from "./subjects.ts";
@@ -148,7 +155,7 @@ export function encodeHistoryRequest(r: HistoryRequest): Uint8Array {
 
 /** Decodes and checks a msgpack request. */
 export function decodeHistoryRequest(bytes: Uint8Array): HistoryRequest {
-  const m = requireMap(decodeValue(bytes), "history request");
+  const m = requireMap(decodeValue(bytes), "A history request");
   return checkHistoryRequest({
     channel: requireString(m, "channel"),
     t0_us: requireInteger(m, "t0_us"),
@@ -177,7 +184,7 @@ export function encodeHistoryResponse(r: HistoryResponse): Uint8Array {
 
 /** Decodes an answer; its columns are views of `bytes` where aligned. */
 export function decodeHistoryResponse(bytes: Uint8Array): HistoryResponse {
-  const m = requireMap(decodeValue(bytes), "history response");
+  const m = requireMap(decodeValue(bytes), "A history response");
   const t = float64Column(requireBin(m, "t"), "t");
   const v = float64Column(requireBin(m, "v"), "v");
   if (t.length !== v.length) {
@@ -240,18 +247,4 @@ function requireNumber(m: Record<string, unknown>, field: string, where = ""): n
     `Message field "${name}" must be a finite number, got ${describeValue(value)}`,
     { field: name, value },
   );
-}
-
-function requireMap(raw: unknown, what: string): Record<string, unknown> {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw) || raw instanceof Uint8Array) {
-    throw new ProtocolError(
-      "decode",
-      `A ${what} must be a msgpack map, got ${describeValue(raw)}`,
-      {
-        field: "message",
-        value: raw,
-      },
-    );
-  }
-  return raw as Record<string, unknown>;
 }

@@ -3,7 +3,7 @@
  * bucket `troupe_leases`, renewed with the host's leases, so it vanishes with them when the host
  * dies. The live hosts are the keys present; each computes the same even share from that list.
  */
-import { decodeValue, encodeValue } from "./envelope.ts";
+import { decodeVersionedMap, encodeValue } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { isValidName } from "./subjects.ts";
 
@@ -35,23 +35,7 @@ export function encodeHostPresence(p: HostPresence): Uint8Array {
 
 /** Decodes a presence; throws a ProtocolError naming the field and the value. */
 export function decodeHostPresence(bytes: Uint8Array, where = "host presence"): HostPresence {
-  const m = decodeValue(bytes);
-  if (typeof m !== "object" || m === null || Array.isArray(m) || m instanceof Uint8Array) {
-    throw new ProtocolError(
-      "decode",
-      `Cannot decode ${where}: expected a map, got ${describeValue(m)}`,
-    );
-  }
-  const o = m as Record<string, unknown>;
-  if (o.v !== HOST_PRESENCE_VERSION) {
-    throw new ProtocolError(
-      "version",
-      `Cannot decode ${where}: field "v" must be ${HOST_PRESENCE_VERSION}, got ${
-        describeValue(o.v)
-      }`,
-      { field: "v", value: o.v },
-    );
-  }
+  const o = decodeVersionedMap(bytes, where, HOST_PRESENCE_VERSION);
   const p: HostPresence = {
     host: o.host as string,
     startedMs: o.started_ms as number,

@@ -6,7 +6,7 @@
  * The epoch grows with every change of owner (a claim takes one above the bucket's last
  * revision), so a record written under an older epoch is told from the current owner's.
  */
-import { decodeValue, encodeValue } from "./envelope.ts";
+import { decodeVersionedMap, encodeValue } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { isValidName } from "./subjects.ts";
 
@@ -38,23 +38,7 @@ export function encodePartitionLease(lease: PartitionLease): Uint8Array {
 
 /** Decodes a lease; throws a ProtocolError naming the field and the value. `where`: the key. */
 export function decodePartitionLease(bytes: Uint8Array, where = "lease"): PartitionLease {
-  const m = decodeValue(bytes);
-  if (typeof m !== "object" || m === null || Array.isArray(m) || m instanceof Uint8Array) {
-    throw new ProtocolError(
-      "decode",
-      `Cannot decode ${where}: expected a map, got ${describeValue(m)}`,
-    );
-  }
-  const o = m as Record<string, unknown>;
-  if (o.v !== PARTITION_LEASE_VERSION) {
-    throw new ProtocolError(
-      "version",
-      `Cannot decode ${where}: field "v" must be ${PARTITION_LEASE_VERSION}, got ${
-        describeValue(o.v)
-      }`,
-      { field: "v", value: o.v },
-    );
-  }
+  const o = decodeVersionedMap(bytes, where, PARTITION_LEASE_VERSION);
   const lease = {
     partition: o.partition,
     owner: o.owner,
