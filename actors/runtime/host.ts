@@ -23,7 +23,7 @@ import {
   decodeFrame,
   SUBJECT_ROOT,
 } from "../../protocol/mod.ts";
-import { ActorInstance, type Output, streamOf } from "./actor_instance.ts";
+import { type ActorInstance, type Output, streamOf } from "./actor_instance.ts";
 import { AppliedListeners } from "./applied_listeners.ts";
 import { reasonOf } from "./dead_letter.ts";
 import { EdgeDecisions } from "./edge_decisions.ts";
@@ -39,13 +39,14 @@ import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 import { coreInput, type InputSource } from "./input_source.ts";
-import { encodeInitRecord, encodeInputRecord, seedRecord } from "./input_record.ts";
+import { encodeInputRecord, seedRecord } from "./input_record.ts";
 import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
 import { planLossRebuild } from "./journal_loss.ts";
 import { Recovery, type RecoveryHost } from "./recovery.ts";
-import { compactMailbox, type Pending, type Slot, type Status } from "./_slot.ts";
+import type { Pending, Slot, Status } from "./_slot.ts";
 import { Mailboxes } from "./mailboxes.ts";
+import { SlotPump } from "./slot_pump.ts";
 import { Snapshotter } from "./snapshotter.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
 import { Ticker } from "./ticker.ts";
@@ -61,6 +62,7 @@ export class Host {
   readonly #kinds = new Map<string, AnyActorDefinition>();
   readonly #configs: Map<string, unknown>;
   readonly #mail: Mailboxes;
+  readonly #pumps: SlotPump;
   readonly #slots: Map<string, Slot>;
   readonly #owned: Set<number>;
   readonly #partitionCount: number;
@@ -127,12 +129,23 @@ export class Host {
       journal: this.#journal,
       log: this.#log,
     });
+    this.#pumps = new SlotPump({
+      hostId: options.hostId,
+      configs: this.#configs,
+      append: (stream, bytes) => this.#append(stream, bytes),
+      apply: (slot, item, pos) => this.#applyLive(slot, item, pos),
+      fatal: (err) => this.#stopOnFatal(err),
+      timers: this.#timers,
+      retryMs: this.#sup.backoffMsBase,
+      log: this.#log,
+      trace: this.#trace,
+    });
     this.#mail = new Mailboxes({
       metrics: this.metrics,
       mailboxMax: this.#limits.mailboxMax,
       append: (stream, bytes) => this.#append(stream, bytes),
       reject: (slot, item, err) => this.#reject(slot, item, err),
-      pump: (slot) => this.#pump(slot),
+      pump: (slot) => this.#pumps.pump(slot),
     });
     this.#slots = this.#mail.slots;
     this.#edge = this.#feedEdge();
@@ -210,7 +223,7 @@ export class Host {
       publish: (outputs) => this.#publish(outputs),
       deadLetter: (msg, err, actor) => this.#notices.deadLetter(msg, err, actor),
       failed: (slot, err, pos) => this.#failed(slot, err, pos),
-      pump: (slot) => this.#pump(slot),
+      pump: (slot) => this.#pumps.pump(slot),
       enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
       closing: () => this.#closing,
       config: (kind) => this.#configs.get(kind),
@@ -482,93 +495,6 @@ export class Host {
       err,
       slot.stream,
     );
-  }
-
-  /** Journals and applies a slot's queued inputs in order. */
-  #pump(slot: Slot): void {
-    if (slot.pumping) return;
-    slot.pumping = true;
-    while (slot.status === "running" && slot.head < slot.mailbox.length) {
-      const item = slot.mailbox[slot.head]!;
-      if (!slot.inst && !this.#startInstance(slot)) return; // resumes when the init is journaled
-      const inst = slot.inst!;
-      if (item.pos !== undefined || item.posPromise !== undefined) {
-        // Journaled on arrival, while the instance was restarting.
-        if (item.pos === undefined) {
-          item.posPromise!.then((pos) => {
-            item.pos = pos;
-            item.posPromise = undefined;
-            this.#resume(slot);
-          }, (err) => this.#journalFailed(slot, err));
-          return;
-        }
-        slot.head++;
-        if (item.pos > inst.pos) this.#applyLive(slot, item, item.pos);
-        continue;
-      }
-      this.#trace?.mark(STAGE.admission);
-      const r = this.#append(slot.stream, item.bytes);
-      if (r === undefined) break; // the host stops: the input stays where it is
-      if (typeof r !== "number") {
-        this.#trace?.drop();
-        r.then((pos) => {
-          slot.head++;
-          this.#applyLive(slot, item, pos);
-          slot.pumping = false;
-          compactMailbox(slot);
-          this.#pump(slot);
-        }, (err) => this.#journalFailed(slot, err));
-        return;
-      }
-      slot.head++;
-      this.#trace?.mark(STAGE.journal);
-      this.#applyLive(slot, item, r);
-    }
-    compactMailbox(slot);
-    slot.pumping = false;
-  }
-
-  /** Goes on pumping a slot after an asynchronous append. */
-  #resume(slot: Slot): void {
-    slot.pumping = false;
-    this.#pump(slot);
-  }
-
-  /**
-   * Creates a new instance, journaling its starting configuration first. False when the journal
-   * appends asynchronously: the pump resumes once the record is in.
-   */
-  #startInstance(slot: Slot): boolean {
-    const config = this.#configs.get(slot.def.kind);
-    const init = encodeInitRecord(slot.stream, { src: this.options.hostId, config });
-    const r = this.#append(slot.stream, init);
-    if (r === undefined) {
-      slot.pumping = false; // the host stops
-      return false;
-    }
-    const inst = ActorInstance.create(slot.def, slot.key, config);
-    slot.inst = inst;
-    if (typeof r !== "number") {
-      r.then((pos) => {
-        inst.skip(pos, 0);
-        inst.sinceSnapshot = 0;
-        this.#resume(slot);
-      }, (err) => this.#journalFailed(slot, err));
-      return false;
-    }
-    inst.skip(r, 0);
-    inst.sinceSnapshot = 0;
-    return true;
-  }
-
-  #journalFailed(slot: Slot, err: unknown) {
-    slot.pumping = false;
-    if (isFatalIoError(err)) {
-      this.#stopOnFatal(err);
-      return;
-    }
-    this.#log(`journal append for ${slot.stream} failed: ${(err as Error).message}; retrying`);
-    this.#timers.setTimeout(() => this.#pump(slot), this.#sup.backoffMsBase);
   }
 
   #applyLive(slot: Slot, item: Pending, pos: number): void {
