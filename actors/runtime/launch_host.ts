@@ -19,6 +19,7 @@ import { InProcessBus } from "./in_process_bus.ts";
 import { natsLiveness } from "./liveness.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
+import type { InputSource } from "./input_source.ts";
 import type { Journal } from "./journal.ts";
 import { MemoryJournal } from "./memory_journal.ts";
 import { MemorySnapshotStore } from "./memory_snapshot_store.ts";
@@ -76,6 +77,8 @@ export interface LaunchOptions {
   service?: (parts: HostServiceParts) => Promise<HostService>;
   /** Times the stages of each feed frame's trip through the host (bench latency --trace-stages). */
   stageTrace?: StageTrace;
+  /** Where feed frames come from instead of the configuration's input (a threaded host's thread). */
+  input?: InputSource;
 }
 
 /**
@@ -117,6 +120,7 @@ export async function launchHost(
         : {}),
       tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
       ...(options.stageTrace ? { stageTrace: options.stageTrace } : {}),
+      ...(options.input ? { input: options.input } : {}),
     });
     built.host = host;
     if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);

@@ -48,6 +48,14 @@ export {
 } from "./launch_host.ts";
 export type { HttpExtension } from "./host_http.ts";
 export { InProcessBus } from "./in_process_bus.ts";
+export {
+  claimDataDir,
+  defaultThreads,
+  threadConfig,
+  threadCount,
+  ThreadedHost,
+  threadsUnsupported,
+} from "./threaded_host.ts";
 export { NATS_CONNECT_TIMEOUT_MS, NatsBus } from "./nats_bus.ts";
 export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./jetstream_input.ts";
 export {

@@ -7,6 +7,7 @@ import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   checkNatsUrl,
+  defaultThreads,
   describeError,
   type HostConfig,
   type LaunchedHost,
@@ -18,6 +19,8 @@ import {
   leasesUnsupported,
   parseHostConfig,
   parsePartitions,
+  ThreadedHost,
+  threadsUnsupported,
 } from "../../actors/runtime/mod.ts";
 import { scanHostService } from "../../actors/scan/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
@@ -45,8 +48,8 @@ export function loadHostConfig(path: string | undefined): HostConfig {
 export const command: Command = {
   name: "run",
   summary: "an actor host, from a JSON config file",
-  usage: "[--config FILE] [--nats URL] [--partitions LIST] [--http-port N] [--data-dir DIR] " +
-    "[--accept-journal-loss]",
+  usage: "[--config FILE] [--nats URL] [--partitions LIST] [--threads N] [--http-port N] " +
+    "[--data-dir DIR] [--accept-journal-loss]",
   options: {
     config: {
       type: "string",
@@ -66,6 +69,14 @@ export const command: Command = {
         'or "auto": shared out among the live hosts by lease, taken over when a host dies ' +
         '(needs the JetStream journal and input and KV snapshots), over the file\'s "owned" ' +
         "(default: the file's, else all)",
+    },
+    threads: {
+      type: "string",
+      arg: "N",
+      help: "Run the owned partitions on N worker threads, each with its own journal and " +
+        "snapshots under DIR/thread-<i>; at most one a partition; needs NATS, core input and " +
+        "a file or memory journal (default: as many as the data directory was written by, " +
+        "else the cores less one where the configuration allows, else 1)",
     },
     "http-port": {
       type: "string",
@@ -157,6 +168,14 @@ Examples:
       delete config.partitions.leases;
       config.partitions.owned = parsePartitions("all", config.partitions.count);
     }
+    const threads = str(args, "threads") === undefined
+      ? defaultThreads(config)
+      : num(args, "threads", 1, { min: 1, max: 256, integer: true });
+    if (threads > 1) {
+      const why = threadsUnsupported(config);
+      if (why !== undefined) throw new UsageError(`Option --threads ${threads}: ${why}`);
+      return await runThreaded(config, threads);
+    }
     let launched: LaunchedHost;
     try {
       launched = await launchHost(config, ACTOR_KINDS, { service: scanHostService() });
@@ -203,6 +222,48 @@ Examples:
   },
 };
 
+/**
+ * Runs a host on several threads (threaded_host.ts) until a signal or a thread's fatal error;
+ * the scan service, which needs the host in this thread, is not served.
+ */
+async function runThreaded(config: HostConfig, threads: number): Promise<number> {
+  let host: ThreadedHost;
+  try {
+    host = await ThreadedHost.start(config, threads);
+  } catch (err) {
+    console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
+    return EXIT_FAILURE;
+  }
+  const signalled = waitForSignal();
+  const port = host.httpPort;
+  console.log(
+    `troupe run: host ${config.host_id} running ${
+      Object.keys(config.actors).join(", ")
+    } on ${host.threads} threads on ${config.nats}, partitions ${
+      config.partitions.owned.join(",")
+    } of ${config.partitions.count}` + (port ? `; http://127.0.0.1:${port}/metrics` : "") +
+      ("bars" in config.actors ? "; scans: not served on several threads (--threads 1)" : ""),
+  );
+  const stopped = await Promise.race([
+    signalled.then((signal) => ({ signal, fatal: undefined })),
+    host.fatal.then((fatal) => ({ signal: undefined, fatal })),
+  ]);
+  console.error(
+    stopped.fatal
+      ? `troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}`
+      : `troupe run: ${stopped.signal}: draining and stopping`,
+  );
+  const closed = await closeWithin(host, CLOSE_TIMEOUT_MS);
+  if (!closed) {
+    console.error(
+      `troupe run: host ${config.host_id} did not stop within ${CLOSE_TIMEOUT_MS / 1000} s`,
+    );
+  }
+  const code = stopped.fatal || !closed ? EXIT_FAILURE : 0;
+  process.exitCode = code;
+  return code;
+}
+
 /** Runs a host that shares partitions by lease, until a signal hands them off. */
 async function runLeased(
   config: HostConfig & { partitions: { leases: LeaseSettings } },
@@ -248,7 +309,7 @@ async function runLeased(
 const CLOSE_TIMEOUT_MS = 10_000;
 
 /** Closes the host; false when it did not finish within `ms`. */
-async function closeWithin(launched: LaunchedHost, ms: number): Promise<boolean> {
+async function closeWithin(launched: { close(): Promise<void> }, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
   const done = launched.close().then(() => true, (err) => {

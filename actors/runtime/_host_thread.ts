@@ -1,0 +1,112 @@
+/**
+ * One worker thread of a threaded host (threaded_host.ts): a host of its own, built by
+ * launchHost from the configuration the main thread gives it (its share of the partitions, its
+ * own data directory, journal and snapshots, its own NATS connection for outputs and control),
+ * whose feed input is the frames the main thread hands it. It counts what it takes and applies in
+ * shared memory (the main thread reads them without a message), tells its health every
+ * HEALTH_EVERY_MS, answers for its metrics, and stops (drains, snapshots, closes) when told.
+ */
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { ACTOR_KINDS } from "../mod.ts";
+import type { BusMessage } from "../../protocol/mod.ts";
+import { describeError } from "./fatal_error.ts";
+import type { HostConfig } from "./host_config.ts";
+import type { InputSource } from "./input_source.ts";
+import { type LaunchedHost, launchHost } from "./launch_host.ts";
+import type { HostHealth } from "./liveness.ts";
+
+/** What the main thread gives a host thread. */
+export interface HostThreadData {
+  index: number;
+  config: HostConfig;
+  /** Shared counters: per thread, frames taken then inputs applied by kind (config's order). */
+  counts: SharedArrayBuffer;
+}
+
+/** A frame handed to a thread: its subject and its bytes (the buffer is transferred). */
+export interface HandedFrame {
+  s: string;
+  d: Uint8Array;
+}
+
+/** What the main thread tells a host thread besides frames. */
+export type ToHostThread = { type: "metrics"; id: number } | { type: "stop" };
+
+/** What a host thread tells the main thread. */
+export type FromHostThread =
+  | { type: "started" }
+  | { type: "failed"; message: string }
+  | { type: "health"; health: HostHealth }
+  | { type: "metrics"; id: number; text: string }
+  | { type: "fatal"; message: string }
+  | { type: "stopped" };
+
+/** How often a thread tells its health. */
+export const HEALTH_EVERY_MS = 250;
+
+/** The index of thread `index`'s first counter (frames taken); its kinds' applied follow. */
+export function countsBase(index: number, kinds: number): number {
+  return index * (kinds + 1);
+}
+
+if (!isMainThread && parentPort) void runHostThread(parentPort, workerData as HostThreadData);
+
+async function runHostThread(
+  port: NonNullable<typeof parentPort>,
+  data: HostThreadData,
+): Promise<void> {
+  const send = (m: FromHostThread) => port.postMessage(m);
+  const kinds = Object.keys(data.config.actors);
+  const counts = new BigInt64Array(data.counts);
+  const base = countsBase(data.index, kinds.length);
+  let deliver: ((msg: BusMessage, srcPos: number) => void) | undefined;
+  const input: InputSource = {
+    start(d) {
+      deliver = d;
+      return Promise.resolve();
+    },
+    stop() {
+      deliver = undefined;
+      return Promise.resolve();
+    },
+  };
+  const at: { launched?: LaunchedHost; timer?: ReturnType<typeof setInterval>; stop?: true } = {};
+  const stop = () => {
+    at.stop = true;
+    if (at.timer !== undefined) clearInterval(at.timer);
+    void (at.launched?.close() ?? Promise.resolve()).finally(() => {
+      send({ type: "stopped" });
+      port.close();
+    });
+  };
+  port.on("message", (m: HandedFrame | ToHostThread) => {
+    if ("s" in m) {
+      Atomics.add(counts, base, 1n);
+      deliver?.({ subject: m.s, data: m.d, headers: undefined, reply: undefined }, 0);
+    } else if (m.type === "metrics") {
+      const text = at.launched ? at.launched.host.metrics.text() : Promise.resolve("");
+      void text.then((t) => send({ type: "metrics", id: m.id, text: t }));
+    } else if (m.type === "stop" && !at.stop && at.launched) {
+      stop();
+    } else if (m.type === "stop") {
+      at.stop = true; // still starting: stopped once started
+    }
+  });
+  let launched: LaunchedHost;
+  try {
+    launched = at.launched = await launchHost(data.config, ACTOR_KINDS, { input });
+  } catch (err) {
+    send({ type: "failed", message: describeError(err) });
+    port.close();
+    return;
+  }
+  if (at.stop) return stop();
+  kinds.forEach((kind, k) => {
+    launched.host.onApplied(kind, () => void Atomics.add(counts, base + 1 + k, 1n));
+  });
+  void launched.fatal.then((err) => send({ type: "fatal", message: err.message }));
+  const health = () => send({ type: "health", health: launched.host.health() });
+  at.timer = setInterval(health, HEALTH_EVERY_MS);
+  health();
+  send({ type: "started" });
+}

@@ -1,0 +1,407 @@
+/**
+ * A host on several worker threads (`troupe run --threads N`): the partitions it owns are shared
+ * out among N threads (the i-th owned partition to thread i mod N), each a host of its own
+ * (_host_thread.ts) with its own mailboxes, kernels, journal and snapshots under
+ * `<data_dir>/thread-<i>`, its own NATS connection for outputs and control, and its own recovery.
+ * The edge's subscription is on the main thread: a feed frame's subject is parsed there, routed
+ * (the kinds' routes, the keys' partitions) and its bytes handed to the threads that own a target;
+ * each thread decodes, checks, admits and journals it as a lone host would. So each instance still
+ * has one writer, its journal and its outputs are what one host would make of the same frames, and
+ * replay is exact whatever N is. The main thread serves /healthz (every thread's health) and
+ * /metrics (every thread's series, labelled by its host id `<host_id>-t<i>`).
+ *
+ * Between the edge and a thread at most `mailbox_max` frames wait; past that a frame is dropped
+ * and counted, as a slow core-NATS subscriber's would be (the thread's edge then sees the gap in
+ * the channel's sequence, like any loss on core NATS). A data directory is for one thread count:
+ * `threads.json` says which, and a start with another is refused (an instance's journal is in the
+ * thread that owned it).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import { availableParallelism } from "node:os";
+import type { Worker } from "node:worker_threads";
+import { startWorker } from "../threads/mod.ts";
+import { ACTOR_KINDS } from "../mod.ts";
+import { type BusSubscription, parseSubject, SUBJECT_ROOT } from "../../protocol/mod.ts";
+import { HostFatalError } from "./fatal_error.ts";
+import type { HostConfig } from "./host_config.ts";
+import { closeServer, serveHostHttp, serverPort } from "./host_http.ts";
+import type { HostHealth } from "./liveness.ts";
+import { mergeMetricsText } from "./_metrics_text_merge.ts";
+import { NatsBus } from "./nats_bus.ts";
+import { partitionOf } from "./partition.ts";
+import {
+  countsBase,
+  type FromHostThread,
+  type HandedFrame,
+  type HostThreadData,
+  type ToHostThread,
+} from "./_host_thread.ts";
+
+/** Why a configuration cannot run on several threads, or undefined when it can. */
+export function threadsUnsupported(config: HostConfig): string | undefined {
+  if (config.nats === undefined) return "the in-process bus is not shared with worker threads";
+  if (config.input !== "core") return `input "${config.input}" is read by one consumer`;
+  if (config.partitions.leases) return "partitions held by lease move one at a time";
+  if (config.journal.kind === "jetstream") return 'journal "jetstream" is not split by thread';
+  return undefined;
+}
+
+/**
+ * The threads a host runs on when none are asked for: as many as its data directory was written
+ * by; one for a one-thread host's directory or a configuration that cannot be split; else the
+ * machine's cores less one (at least one), at most one per owned partition.
+ */
+export function defaultThreads(config: HostConfig): number {
+  const was = threadsOf(config.data_dir);
+  if (was !== undefined) return was;
+  if (existsSync(join(config.data_dir, "journal")) || threadsUnsupported(config)) return 1;
+  return threadCount(config, availableParallelism() - 1);
+}
+
+/** The threads a host runs on: those asked for, at most one per owned partition. */
+export function threadCount(config: HostConfig, asked: number): number {
+  return Math.max(1, Math.min(asked, config.partitions.owned.length));
+}
+
+/** Thread `index`'s configuration of `threads`: its share of the partitions, its own directory. */
+export function threadConfig(config: HostConfig, index: number, threads: number): HostConfig {
+  const owned = config.partitions.owned.filter((_, i) => i % threads === index);
+  const { http_port: _, ...rest } = config;
+  return {
+    ...rest,
+    http_port: undefined,
+    host_id: `${config.host_id}-t${index}`,
+    data_dir: join(config.data_dir, `thread-${index}`),
+    partitions: { count: config.partitions.count, owned },
+  };
+}
+
+/** A thread as the main thread sees it. */
+interface HostThread {
+  worker: Worker;
+  health: HostHealth | undefined;
+  /** Frames handed to it, all told (what it took is in the shared counters). */
+  handed: number;
+  /** Frames dropped because `mailbox_max` were waiting for it. */
+  dropped: number;
+}
+
+/** A host on several threads, as `troupe run --threads N` runs it. */
+export class ThreadedHost {
+  readonly config: HostConfig;
+  readonly #threads: HostThread[] = [];
+  #counts = new BigInt64Array(new SharedArrayBuffer(0));
+  readonly #kinds: string[];
+  readonly #bus: NatsBus;
+  readonly #log: (message: string) => void;
+  /** The threads each feed subject goes to (empty: none consumes it). */
+  readonly #routes = new Map<string, number[]>();
+  #sub: BusSubscription | undefined;
+  #http: Server | undefined;
+  #metricsId = 0;
+  readonly #metricsWaits = new Map<number, (text: string) => void>();
+  #reportFatal: (err: HostFatalError) => void = () => {};
+  /** Resolves with the error that stopped a thread's host while it ran; never rejects. */
+  readonly fatal: Promise<HostFatalError>;
+  #closed = false;
+
+  private constructor(config: HostConfig, bus: NatsBus, log: (m: string) => void) {
+    this.config = config;
+    this.#bus = bus;
+    this.#log = log;
+    this.#kinds = Object.keys(config.actors);
+    this.fatal = new Promise<HostFatalError>((r) => (this.#reportFatal = r));
+  }
+
+  /**
+   * Starts a host of `threads` threads (see threadCount) from `config`: each thread recovers,
+   * then the main thread subscribes to the feeds. Rejects with a HostFatalError (one line) when
+   * the configuration cannot be split, the data directory is another thread count's, or a thread
+   * fails to start; whatever was started is stopped first.
+   */
+  static async start(
+    config: HostConfig,
+    threads: number,
+    log: (m: string) => void = (m) => console.error(`[${config.host_id}] ${m}`),
+  ): Promise<ThreadedHost> {
+    const why = threadsUnsupported(config);
+    if (why !== undefined) throw new HostFatalError(`Cannot run on ${threads} threads: ${why}`);
+    const n = threadCount(config, threads);
+    claimDataDir(config.data_dir, n);
+    const bus = await NatsBus.connect(config.nats!, { name: `${config.host_id}-edge` });
+    const host = new ThreadedHost(config, bus, log);
+    try {
+      await host.#startThreads(n);
+      if (config.http_port !== undefined) await host.#serve(config.http_port);
+      host.#sub = bus.subscribe(`${SUBJECT_ROOT}.feed.>`, (m) => host.#hand(m.subject, m.data));
+      await bus.flush();
+      return host;
+    } catch (err) {
+      await host.close();
+      throw err instanceof HostFatalError
+        ? err
+        : new HostFatalError((err as Error).message, { cause: err });
+    }
+  }
+
+  /** The threads the host runs on. */
+  get threads(): number {
+    return this.#threads.length;
+  }
+
+  /** The HTTP port of /healthz and /metrics, when served. */
+  get httpPort(): number | undefined {
+    return serverPort(this.#http);
+  }
+
+  /** Inputs of `kind` applied, all threads, or those of thread `index`. */
+  applied(kind: string, index?: number): number {
+    const k = this.#kinds.indexOf(kind);
+    if (k < 0) return 0;
+    let sum = 0;
+    for (let i = 0; i < this.#threads.length; i++) {
+      if (index !== undefined && i !== index) continue;
+      sum += Number(Atomics.load(this.#counts, countsBase(i, this.#kinds.length) + 1 + k));
+    }
+    return sum;
+  }
+
+  /** Frames dropped at the hand-off because a thread had `mailbox_max` waiting, all threads. */
+  get dropped(): number {
+    return this.#threads.reduce((n, t) => n + t.dropped, 0);
+  }
+
+  /** Every thread's health: ok when each is; the reasons prefixed with the thread. */
+  health(): HostHealth {
+    const out: HostHealth = {
+      ok: !this.#closed,
+      ready: !this.#closed,
+      reasons: [],
+      instances: { recovering: 0, running: 0, backoff: 0, stopped: 0 },
+    };
+    this.#threads.forEach((t, i) => {
+      const h = t.health;
+      if (!h) {
+        out.ok = out.ready = false;
+        out.reasons.push(`thread ${i}: no health yet`);
+        return;
+      }
+      out.ok &&= h.ok;
+      out.ready &&= h.ready;
+      for (const r of h.reasons) out.reasons.push(`thread ${i}: ${r}`);
+      for (const [s, c] of Object.entries(h.instances)) {
+        out.instances[s as keyof HostHealth["instances"]] += c;
+      }
+    });
+    return out;
+  }
+
+  /** Every thread's /metrics, merged into one exposition. */
+  async metricsText(): Promise<string> {
+    const texts = await Promise.all(this.#threads.map((t) => {
+      const id = ++this.#metricsId;
+      return new Promise<string>((resolve) => {
+        this.#metricsWaits.set(id, resolve);
+        t.worker.postMessage({ type: "metrics", id } satisfies ToHostThread);
+      });
+    }));
+    const dropped = this.#threads.map((t, i) =>
+      `troupe_thread_handoff_dropped_total{host="${this.config.host_id}-t${i}"} ${t.dropped}`
+    );
+    return mergeMetricsText([
+      ...texts,
+      "# HELP troupe_thread_handoff_dropped_total Feed frames dropped at the hand-off to a " +
+      "thread that had mailbox_max waiting\n# TYPE troupe_thread_handoff_dropped_total counter\n" +
+      dropped.join("\n"),
+    ]);
+  }
+
+  /** Stops the feed, then every thread (each drains, snapshots and closes), then the bus. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sub?.unsubscribe();
+    await Promise.all(this.#threads.map((t) => stopThread(t.worker)));
+    await closeServer(this.#http);
+    this.#http = undefined;
+    await this.#bus.close().catch(() => {});
+  }
+
+  async #startThreads(n: number): Promise<void> {
+    const shared = new SharedArrayBuffer(8 * n * (this.#kinds.length + 1));
+    this.#counts = new BigInt64Array(shared);
+    const entry = new URL("./_host_thread.ts", import.meta.url);
+    const started: Array<Promise<void>> = [];
+    for (let i = 0; i < n; i++) {
+      const data: HostThreadData = {
+        index: i,
+        config: threadConfig(this.config, i, n),
+        counts: shared,
+      };
+      const worker = await startWorker(entry, { workerData: data });
+      const thread: HostThread = { worker, health: undefined, handed: 0, dropped: 0 };
+      this.#threads.push(thread);
+      started.push(this.#listen(thread, i));
+    }
+    await Promise.all(started);
+  }
+
+  /** Follows a thread's messages; resolves once its host has started, rejects if it cannot. */
+  #listen(thread: HostThread, index: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      thread.worker.on("error", (err: Error) => {
+        const e = new HostFatalError(`thread ${index}: ${err.message}`, { cause: err });
+        reject(e);
+        this.#reportFatal(e);
+      });
+      thread.worker.on("message", (m: FromHostThread) => {
+        switch (m.type) {
+          case "started":
+            return resolve();
+          case "failed":
+            return reject(new HostFatalError(`thread ${index}: ${m.message}`));
+          case "health":
+            thread.health = m.health;
+            return;
+          case "metrics":
+            this.#metricsWaits.get(m.id)?.(m.text);
+            this.#metricsWaits.delete(m.id);
+            return;
+          case "fatal":
+            this.#log(`thread ${index} stopped: ${m.message}`);
+            return this.#reportFatal(new HostFatalError(`thread ${index}: ${m.message}`));
+        }
+      });
+    });
+  }
+
+  /** Hands a feed frame to the threads that own an instance consuming it. */
+  #hand(subject: string, data: Uint8Array): void {
+    let to = this.#routes.get(subject);
+    if (to === undefined) {
+      to = this.#route(subject);
+      if (this.#routes.size >= this.config.limits.channels_max) this.#routes.clear();
+      this.#routes.set(subject, to);
+    }
+    const max = this.config.limits.mailbox_max;
+    const kinds = this.#kinds.length;
+    for (const i of to) {
+      const t = this.#threads[i]!;
+      const taken = Number(Atomics.load(this.#counts, countsBase(i, kinds)));
+      if (t.handed - taken >= max) {
+        t.dropped++;
+        continue;
+      }
+      t.handed++;
+      // A copy in a buffer of its own, to transfer: the message's bytes may be a view of the
+      // client's read buffer (and a Buffer's slice() would be another view of it).
+      const d = new Uint8Array(data);
+      t.worker.postMessage({ s: subject, d } satisfies HandedFrame, [d.buffer]);
+    }
+  }
+
+  /**
+   * The threads that own an instance the frames of `subject` go to. A subject that is no feed's
+   * (or is malformed) goes to thread 0, whose edge dead-letters it as a lone host's would.
+   */
+  #route(subject: string): number[] {
+    let channel: string;
+    try {
+      const parsed = parseSubject(subject);
+      if (parsed.kind !== "feed") return [];
+      channel = parsed.channel;
+    } catch {
+      return [0];
+    }
+    const { count, owned } = this.config.partitions;
+    const n = this.#threads.length;
+    const to = new Set<number>();
+    for (const kind of this.#kinds) {
+      const def = ACTOR_KINDS[kind]!;
+      for (const key of def.route(channel, this.config.actors[kind])) {
+        const at = owned.indexOf(partitionOf(key, count));
+        if (at >= 0) to.add(at % n);
+      }
+    }
+    return [...to].sort((a, b) => a - b);
+  }
+
+  async #serve(port: number): Promise<void> {
+    this.#http = await serveHostHttp(port, {
+      hostId: this.config.host_id,
+      health: () => this.health(),
+      metrics: {
+        text: () => this.metricsText(),
+        contentType: "text/plain; version=0.0.4; charset=utf-8",
+      },
+      refreshGauges: () => {},
+    });
+  }
+}
+
+/** Tells a thread to stop and waits until it has (or has exited). */
+function stopThread(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    worker.once("exit", done);
+    worker.on("message", (m: FromHostThread) => {
+      if (m.type === "stopped") void worker.terminate().then(done, done);
+    });
+    try {
+      worker.postMessage({ type: "stop" } satisfies ToHostThread);
+    } catch {
+      done();
+    }
+  });
+}
+
+/** The file that says for how many threads a data directory is. */
+const THREADS_FILE = "threads.json";
+
+/**
+ * Claims `dir` for `threads` threads: refuses one written for another count (an instance's journal
+ * is under the thread that owned it), or a lone host's journal; records the count in a new one.
+ */
+export function claimDataDir(dir: string, threads: number): void {
+  const file = join(dir, THREADS_FILE);
+  const was = threadsOf(dir);
+  if (was !== undefined) {
+    if (was !== threads) {
+      throw new HostFatalError(
+        `Cannot run ${dir} on ${threads} threads: its journals were written by ${
+          JSON.stringify(was)
+        } ` +
+          `(${file}); run with --threads ${JSON.stringify(was)}, or start a new data directory`,
+      );
+    }
+    return;
+  }
+  if (existsSync(join(dir, "journal"))) {
+    throw new HostFatalError(
+      `Cannot run ${dir} on ${threads} threads: it holds a one-thread host's journal ` +
+        `(${join(dir, "journal")}); run with --threads 1, or start a new data directory`,
+    );
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, JSON.stringify({ threads }) + "\n");
+}
+
+/** The thread count `dir` was written by, if a threaded host wrote it. */
+function threadsOf(dir: string): number | undefined {
+  const file = join(dir, THREADS_FILE);
+  if (!existsSync(file)) return undefined;
+  let was: unknown;
+  try {
+    was = (JSON.parse(readFileSync(file, "utf8")) as { threads?: unknown }).threads;
+  } catch (err) {
+    throw new HostFatalError(`Cannot read ${file}: ${(err as Error).message}`);
+  }
+  if (typeof was !== "number" || !Number.isInteger(was) || was < 1) {
+    throw new HostFatalError(
+      `Cannot read ${file}: "threads" must be a whole number >= 1, got ${JSON.stringify(was)}`,
+    );
+  }
+  return was;
+}
