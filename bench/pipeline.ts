@@ -13,10 +13,24 @@
  * (`--window` in flight), so neither is overrun. The host's peak resident memory is reported too:
  * the peak of this process up to the end of the first host phase, before the raw subscriber has
  * received anything.
+ *
+ * With `--threads N` (N > 1) the host under test runs its 64 partitions on N worker threads
+ * (threaded_host.ts), and a one-thread host (as without the option) runs beside it on feeds of its
+ * own: each round measures the threaded host, the one-thread host and raw nats.js, and a second
+ * row, `threads_samples_per_s`, gives the threaded host against the one-thread host.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { join } from "node:path";
 import process from "node:process";
-import { defaultHostConfig, type LaunchedHost, launchHost } from "../actors/runtime/mod.ts";
+import {
+  coreInput,
+  defaultHostConfig,
+  type HostConfig,
+  type LaunchedHost,
+  launchHost,
+  NatsBus,
+  ThreadedHost,
+} from "../actors/runtime/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import {
   actorKind,
@@ -35,6 +49,10 @@ import {
 
 const NAME = "pipeline";
 const HOST_PREFIX = "troupe.feed.bench";
+/** The one-thread host's feeds when a threaded host is measured beside it. */
+const ONE_PREFIX = "troupe.feed.bench1";
+/** The partitions of a threaded host under test, shared out among its threads. */
+const THREADED_PARTITIONS = 64;
 const RAW_PREFIX = "bench.raw";
 const CREDIT_SUBJECT = "bench.pipeline.credit";
 const CONTROL_SUBJECT = "bench.pipeline.control";
@@ -49,6 +67,7 @@ interface PipelineSettings {
   warmupS: number;
   window: number;
   rounds: number;
+  threads: number;
 }
 
 /** A receiver the injector can feed: where frames go, and how many it has consumed. */
@@ -71,6 +90,7 @@ export const benchmark: Benchmark = {
     "  --warmup S       unmeasured seconds before the first host phase (default 1)",
     "  --settle S       unmeasured seconds after each switch of receiver (default 0.5)",
     "  --window N       frames in flight between injector and receiver (default 512)",
+    "  --threads N      the host on N worker threads, against a one-thread host too (default 1)",
   ].join("\n"),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = parseOptions(args, {
@@ -82,6 +102,7 @@ export const benchmark: Benchmark = {
       warmup: { type: "string" },
       settle: { type: "string" },
       window: { type: "string" },
+      threads: { type: "string" },
     });
     const def = actorKind(o.actor ?? "stats");
     const s: PipelineSettings = {
@@ -93,6 +114,7 @@ export const benchmark: Benchmark = {
       warmupS: numberOption(o, "warmup", 1, { min: 0, max: 600 }),
       settleS: numberOption(o, "settle", 0.5, { min: 0, max: 600 }),
       window: numberOption(o, "window", 512, { min: 1, max: 1_000_000, integer: true }),
+      threads: numberOption(o, "threads", 1, { min: 1, max: 64, integer: true }),
     };
 
     const nats = await startBenchNats(NAME);
@@ -105,13 +127,9 @@ export const benchmark: Benchmark = {
       let peak = rssNowMb();
       const sampler = setInterval(() => (peak = Math.max(peak, rssNowMb())), 50);
       cleanup.unshift(() => clearInterval(sampler));
-      const launched = await startHost(nats.url, dir.path, s, ctx);
-      cleanup.unshift(() => launched.close());
-      const host: Receiver = {
-        name: `troupe (${s.kind} on ${s.channels} channels)`,
-        prefix: HOST_PREFIX,
-        consumed: () => launched.host.applied.get(s.kind) ?? 0,
-      };
+      const receivers = await startHosts(nats.url, dir.path, s, ctx);
+      cleanup.unshift(() => receivers.close());
+      const host = receivers.host;
 
       const rawNc = await connect({ servers: nats.url, name: "troupe-bench-raw" });
       cleanup.unshift(() => rawNc.close());
@@ -158,10 +176,13 @@ export const benchmark: Benchmark = {
         return rate;
       };
 
-      const troupeRates: number[] = [], rawRates: number[] = [];
+      const troupeRates: number[] = [], rawRates: number[] = [], oneRates: number[] = [];
       let rssMb = NaN;
       for (let r = 0; r < s.rounds; r++) {
         troupeRates.push(await measure(host, s.settleS + (r === 0 ? s.warmupS : 0)));
+        if (receivers.one) {
+          oneRates.push(await measure(receivers.one, s.settleS + (r === 0 ? s.warmupS : 0)));
+        }
         if (r === 0) {
           // Up to here the process has held the host and nothing else of size.
           rssMb = Math.max(peak, rssNowMb(), rssPeakMb() ?? 0);
@@ -175,6 +196,20 @@ export const benchmark: Benchmark = {
       await injector.wait();
       const ratios = troupeRates.map((t, i) => (t / rawRates[i]!).toFixed(3));
       ctx.log(`${NAME}: ratio by round: ${ratios.join(", ")}`);
+      const threadRows = oneRates.length === 0 ? [] : [
+        row({
+          bench: NAME,
+          metric: "threads_samples_per_s",
+          unit: "samples/s",
+          troupe: median(troupeRates),
+          baseline: median(oneRates),
+          better: "higher",
+        }),
+      ];
+      if (oneRates.length > 0) {
+        const by = troupeRates.map((t, i) => (t / oneRates[i]!).toFixed(3));
+        ctx.log(`${NAME}: --threads ${s.threads} / --threads 1 by round: ${by.join(", ")}`);
+      }
       return [
         row({
           bench: NAME,
@@ -192,6 +227,7 @@ export const benchmark: Benchmark = {
           baseline: null,
           better: "lower",
         }),
+        ...threadRows,
       ];
     } finally {
       for (const step of cleanup) {
@@ -205,13 +241,73 @@ export const benchmark: Benchmark = {
   },
 };
 
-/** Starts the host under test: the actor on every channel, file journal and snapshots in `dir`. */
-function startHost(
+/** The hosts under test: the host, and with --threads the one-thread host beside it. */
+interface Hosts {
+  host: Receiver;
+  one: Receiver | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the host under test (the actor on every channel, file journal and snapshots in `dir`):
+ * one thread as `troupe run` does by default, or `s.threads` threads with a one-thread host beside
+ * it on feeds of its own.
+ */
+async function startHosts(
   natsUrl: string,
   dir: string,
   s: PipelineSettings,
   ctx: BenchContext,
-): Promise<LaunchedHost> {
+): Promise<Hosts> {
+  const kinds = { [s.kind]: actorKind(s.kind) };
+  const log = (m: string) => ctx.log(`host: ${m}`);
+  const name = `troupe (${s.kind} on ${s.channels} channels)`;
+  if (s.threads === 1) {
+    const launched = await launchHost(hostConfig(natsUrl, join(dir, "host"), s), kinds, { log });
+    const consumed = () => launched.host.applied.get(s.kind) ?? 0;
+    return { host: { name, prefix: HOST_PREFIX, consumed }, one: undefined, close: launched.close };
+  }
+  const config = hostConfig(natsUrl, join(dir, "threaded"), s);
+  const all = [...Array(THREADED_PARTITIONS).keys()];
+  config.partitions = { count: THREADED_PARTITIONS, owned: all };
+  const threaded = await ThreadedHost.start(config, s.threads, {
+    log,
+    feeds: `${HOST_PREFIX}.*`,
+  });
+  const bus = await NatsBus.connect(natsUrl, { name: "bench-one-thread" }).catch(async (err) => {
+    await threaded.close();
+    throw err;
+  });
+  const one = await launchHost(hostConfig(natsUrl, join(dir, "one"), s), kinds, {
+    log,
+    bus,
+    input: coreInput(bus, `${ONE_PREFIX}.*`),
+  }).catch(async (err) => {
+    await threaded.close();
+    await bus.close();
+    throw err;
+  });
+  return {
+    host: {
+      name: `${name} on ${threaded.threads} threads`,
+      prefix: HOST_PREFIX,
+      consumed: () => threaded.applied(s.kind),
+    },
+    one: {
+      name: `${name} on 1 thread`,
+      prefix: ONE_PREFIX,
+      consumed: () => one.host.applied.get(s.kind) ?? 0,
+    },
+    async close() {
+      await one.close();
+      await bus.close();
+      await threaded.close();
+    },
+  };
+}
+
+/** A host's configuration: the actor on every channel, file journal and snapshots in `dir`. */
+function hostConfig(natsUrl: string, dir: string, s: PipelineSettings): HostConfig {
   const config = defaultHostConfig();
   config.host_id = "bench-host";
   config.nats = natsUrl;
@@ -219,9 +315,7 @@ function startHost(
   config.journal = { kind: "file", fsync: "interval", fsync_interval_ms: 100 };
   config.snapshots = { store: "file", every_inputs: 1000, every_ms: 5000 };
   config.actors = { [s.kind]: {} };
-  return launchHost(config, { [s.kind]: actorKind(s.kind) }, {
-    log: (m) => ctx.log(`host: ${m}`),
-  });
+  return config;
 }
 
 /**

@@ -39,6 +39,7 @@ export type FromHostThread =
   | { type: "health"; health: HostHealth }
   | { type: "metrics"; id: number; text: string }
   | { type: "fatal"; message: string }
+  | { type: "log"; message: string }
   | { type: "stopped" };
 
 /** How often a thread tells its health. */
@@ -94,7 +95,10 @@ async function runHostThread(
   });
   let launched: LaunchedHost;
   try {
-    launched = at.launched = await launchHost(data.config, ACTOR_KINDS, { input });
+    launched = at.launched = await launchHost(data.config, ACTOR_KINDS, {
+      input,
+      log: (message) => send({ type: "log", message }),
+    });
   } catch (err) {
     send({ type: "failed", message: describeError(err) });
     port.close();

@@ -54,6 +54,7 @@ export {
   threadConfig,
   threadCount,
   ThreadedHost,
+  type ThreadedHostOptions,
   threadsUnsupported,
 } from "./threaded_host.ts";
 export { NATS_CONNECT_TIMEOUT_MS, NatsBus } from "./nats_bus.ts";

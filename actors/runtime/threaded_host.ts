@@ -78,6 +78,14 @@ export function threadConfig(config: HostConfig, index: number, threads: number)
   };
 }
 
+/** Options of `ThreadedHost.start`. */
+export interface ThreadedHostOptions {
+  /** Where the main thread's lines go (default: stderr, prefixed with the host id). */
+  log?: (message: string) => void;
+  /** The feed subjects the host takes (default every feed: `troupe.feed.>`). */
+  feeds?: string;
+}
+
 /** A thread as the main thread sees it. */
 interface HostThread {
   worker: Worker;
@@ -124,8 +132,10 @@ export class ThreadedHost {
   static async start(
     config: HostConfig,
     threads: number,
-    log: (m: string) => void = (m) => console.error(`[${config.host_id}] ${m}`),
+    options: ThreadedHostOptions = {},
   ): Promise<ThreadedHost> {
+    const log = options.log ?? ((m: string) => console.error(`[${config.host_id}] ${m}`));
+    const feeds = options.feeds ?? `${SUBJECT_ROOT}.feed.>`;
     const why = threadsUnsupported(config);
     if (why !== undefined) throw new HostFatalError(`Cannot run on ${threads} threads: ${why}`);
     const n = threadCount(config, threads);
@@ -135,7 +145,7 @@ export class ThreadedHost {
     try {
       await host.#startThreads(n);
       if (config.http_port !== undefined) await host.#serve(config.http_port);
-      host.#sub = bus.subscribe(`${SUBJECT_ROOT}.feed.>`, (m) => host.#hand(m.subject, m.data));
+      host.#sub = bus.subscribe(feeds, (m) => host.#hand(m.subject, m.data));
       await bus.flush();
       return host;
     } catch (err) {
@@ -269,6 +279,8 @@ export class ThreadedHost {
             this.#metricsWaits.get(m.id)?.(m.text);
             this.#metricsWaits.delete(m.id);
             return;
+          case "log":
+            return this.#log(`thread ${index}: ${m.message}`);
           case "fatal":
             this.#log(`thread ${index} stopped: ${m.message}`);
             return this.#reportFatal(new HostFatalError(`thread ${index}: ${m.message}`));

@@ -99,7 +99,7 @@ if (haveNatsServer("threaded host")) {
       // Two threads, fresh data directory, the same frames; then a restart and more frames.
       const config = hostConfig(nats.url, join(dir.path, "two"));
       config.http_port = 0;
-      let two = await ThreadedHost.start(config, 2, () => {});
+      let two = await ThreadedHost.start(config, 2, { log: () => {} });
       assert.is(two.threads, 2);
       const got = collect(nc);
       await nc.flush();
@@ -123,7 +123,7 @@ if (haveNatsServer("threaded host")) {
       await two.close();
       assert.ok(existsSync(join(config.data_dir, "thread-0", "journal")));
       assert.ok(existsSync(join(config.data_dir, "thread-1", "journal")));
-      two = await ThreadedHost.start(config, 2, () => {});
+      two = await ThreadedHost.start(config, 2, { log: () => {} });
       await publish(nc, 20, 30);
       await until("outputs after the restart", 20_000, () => got.count() >= 30 * CHANNELS.length);
       await two.close();
@@ -145,9 +145,12 @@ if (haveNatsServer("threaded host")) {
     const dir = tempDir();
     try {
       const config = hostConfig(nats.url, dir.path);
-      const two = await ThreadedHost.start(config, 2, () => {});
+      const two = await ThreadedHost.start(config, 2, { log: () => {} });
       await two.close();
-      const err = await ThreadedHost.start(config, 4, () => {}).then(() => undefined, (e) => e);
+      const err = await ThreadedHost.start(config, 4, { log: () => {} }).then(
+        () => undefined,
+        (e) => e,
+      );
       assert.instance(err, Error);
       assert.match(
         (err as Error).message,
