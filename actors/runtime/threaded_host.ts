@@ -1,6 +1,7 @@
 /**
  * A host on several worker threads (`troupe run --threads N`): the partitions it owns are shared
- * out among N threads (the i-th owned partition to thread i mod N), each a host of its own
+ * out among N threads (partition p to thread p mod N, whatever else the host owns, so that a
+ * partition stays in its thread's journal when the owned list changes), each a host of its own
  * (_host_thread.ts) with its own mailboxes, kernels, journal and snapshots under
  * `<data_dir>/thread-<i>`, its own NATS connection for outputs and control, and its own recovery.
  * The edge's subscription is on the main thread: a feed frame's subject is parsed there, routed
@@ -60,14 +61,17 @@ export function defaultThreads(config: HostConfig): number {
   return threadCount(config, availableParallelism() - 1);
 }
 
-/** The threads a host runs on: those asked for, at most one per owned partition. */
+/**
+ * The threads a host runs on: those asked for, at most one per owned partition (a thread whose
+ * residue no owned partition has runs idle).
+ */
 export function threadCount(config: HostConfig, asked: number): number {
   return Math.max(1, Math.min(asked, config.partitions.owned.length));
 }
 
 /** Thread `index`'s configuration of `threads`: its share of the partitions, its own directory. */
 export function threadConfig(config: HostConfig, index: number, threads: number): HostConfig {
-  const owned = config.partitions.owned.filter((_, i) => i % threads === index);
+  const owned = config.partitions.owned.filter((p) => p % threads === index);
   const { http_port: _, ...rest } = config;
   return {
     ...rest,
@@ -333,8 +337,8 @@ export class ThreadedHost {
     for (const kind of this.#kinds) {
       const def = ACTOR_KINDS[kind]!;
       for (const key of def.route(channel, this.config.actors[kind])) {
-        const at = owned.indexOf(partitionOf(key, count));
-        if (at >= 0) to.add(at % n);
+        const p = partitionOf(key, count);
+        if (owned.includes(p)) to.add(p % n);
       }
     }
     return [...to].sort((a, b) => a - b);
