@@ -23,10 +23,10 @@ export interface HostThreadData {
   counts: SharedArrayBuffer;
 }
 
-/** A frame handed to a thread: its subject and its bytes (the buffer is transferred). */
-export interface HandedFrame {
-  s: string;
-  d: Uint8Array;
+/** Frames handed to a thread: their subjects and their bytes (the buffers are transferred). */
+export interface HandedFrames {
+  s: string[];
+  d: Array<Uint8Array<ArrayBuffer>>;
 }
 
 /** What the main thread tells a host thread besides frames. */
@@ -80,10 +80,12 @@ async function runHostThread(
       port.close();
     });
   };
-  port.on("message", (m: HandedFrame | ToHostThread) => {
+  port.on("message", (m: HandedFrames | ToHostThread) => {
     if ("s" in m) {
-      Atomics.add(counts, base, 1n);
-      deliver?.({ subject: m.s, data: m.d, headers: undefined, reply: undefined }, 0);
+      for (let i = 0; i < m.s.length; i++) {
+        deliver?.({ subject: m.s[i]!, data: m.d[i]!, headers: undefined, reply: undefined }, 0);
+      }
+      Atomics.add(counts, base, BigInt(m.s.length));
     } else if (m.type === "metrics") {
       const text = at.launched ? at.launched.host.metrics.text() : Promise.resolve("");
       void text.then((t) => send({ type: "metrics", id: m.id, text: t }));

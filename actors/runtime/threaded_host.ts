@@ -11,7 +11,8 @@
  * replay is exact whatever N is. The main thread serves /healthz (every thread's health) and
  * /metrics (every thread's series, labelled by its host id `<host_id>-t<i>`).
  *
- * Between the edge and a thread at most `mailbox_max` frames wait; past that a frame is dropped
+ * The frames a thread gets from one read of the client's socket go to it in one message. Between
+ * the edge and a thread at most `mailbox_max` frames wait; past that a frame is dropped
  * and counted, as a slow core-NATS subscriber's would be (the thread's edge then sees the gap in
  * the channel's sequence, like any loss on core NATS). A data directory is for one thread count:
  * `threads.json` says which, and a start with another is refused (an instance's journal is in the
@@ -35,7 +36,7 @@ import { partitionOf } from "./partition.ts";
 import {
   countsBase,
   type FromHostThread,
-  type HandedFrame,
+  type HandedFrames,
   type HostThreadData,
   type ToHostThread,
 } from "./_host_thread.ts";
@@ -98,6 +99,12 @@ interface HostThread {
   handed: number;
   /** Frames dropped because `mailbox_max` were waiting for it. */
   dropped: number;
+  /**
+   * Frames handed since the last post: one message a thread for all the frames the client
+   * delivers from one read (posted once they are delivered, in a microtask), not one a frame.
+   */
+  batch: HandedFrames;
+  post(): void;
 }
 
 /** A host on several threads, as `troupe run --threads N` runs it. */
@@ -255,7 +262,18 @@ export class ThreadedHost {
         counts: shared,
       };
       const worker = await startWorker(entry, { workerData: data });
-      const thread: HostThread = { worker, health: undefined, handed: 0, dropped: 0 };
+      const thread: HostThread = {
+        worker,
+        health: undefined,
+        handed: 0,
+        dropped: 0,
+        batch: { s: [], d: [] },
+        post: () => {
+          const batch = thread.batch;
+          thread.batch = { s: [], d: [] };
+          worker.postMessage(batch, batch.d.map((d) => d.buffer));
+        },
+      };
       this.#threads.push(thread);
       started.push(this.#listen(thread, i));
     }
@@ -314,7 +332,9 @@ export class ThreadedHost {
       // A copy in a buffer of its own, to transfer: the message's bytes may be a view of the
       // client's read buffer (and a Buffer's slice() would be another view of it).
       const d = new Uint8Array(data);
-      t.worker.postMessage({ s: subject, d } satisfies HandedFrame, [d.buffer]);
+      if (t.batch.s.length === 0) queueMicrotask(t.post);
+      t.batch.s.push(subject);
+      t.batch.d.push(d);
     }
   }
 
