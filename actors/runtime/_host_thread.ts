@@ -10,47 +10,21 @@ import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { ACTOR_KINDS } from "../mod.ts";
 import type { BusMessage } from "../../protocol/mod.ts";
 import { describeError } from "./fatal_error.ts";
-import type { HostConfig } from "./host_config.ts";
 import type { InputSource } from "./input_source.ts";
 import { type LaunchedHost, launchHost } from "./launch_host.ts";
-import type { HostHealth } from "./liveness.ts";
+import {
+  countsBase,
+  type FromHostThread,
+  type HandedFrames,
+  HEALTH_EVERY_MS,
+  type HostThreadData,
+  type ToHostThread,
+} from "./_host_thread_wire.ts";
 
-/** What the main thread gives a host thread. */
-export interface HostThreadData {
-  index: number;
-  config: HostConfig;
-  /** Shared counters: per thread, frames taken then inputs applied by kind (config's order). */
-  counts: SharedArrayBuffer;
+// Only in a host thread's worker: a module that imports this one in another worker starts nothing.
+if (!isMainThread && parentPort && (workerData as HostThreadData | undefined)?.hostThread) {
+  void runHostThread(parentPort, workerData as HostThreadData);
 }
-
-/** Frames handed to a thread: their subjects and their bytes (the buffers are transferred). */
-export interface HandedFrames {
-  s: string[];
-  d: Array<Uint8Array<ArrayBuffer>>;
-}
-
-/** What the main thread tells a host thread besides frames. */
-export type ToHostThread = { type: "metrics"; id: number } | { type: "stop" };
-
-/** What a host thread tells the main thread. */
-export type FromHostThread =
-  | { type: "started" }
-  | { type: "failed"; message: string }
-  | { type: "health"; health: HostHealth }
-  | { type: "metrics"; id: number; text: string }
-  | { type: "fatal"; message: string }
-  | { type: "log"; message: string }
-  | { type: "stopped" };
-
-/** How often a thread tells its health. */
-export const HEALTH_EVERY_MS = 250;
-
-/** The index of thread `index`'s first counter (frames taken); its kinds' applied follow. */
-export function countsBase(index: number, kinds: number): number {
-  return index * (kinds + 1);
-}
-
-if (!isMainThread && parentPort) void runHostThread(parentPort, workerData as HostThreadData);
 
 async function runHostThread(
   port: NonNullable<typeof parentPort>,

@@ -39,7 +39,7 @@ import {
   type HandedFrames,
   type HostThreadData,
   type ToHostThread,
-} from "./_host_thread.ts";
+} from "./_host_thread_wire.ts";
 
 /** Why a configuration cannot run on several threads, or undefined when it can. */
 export function threadsUnsupported(config: HostConfig): string | undefined {
@@ -257,6 +257,7 @@ export class ThreadedHost {
     const started: Array<Promise<void>> = [];
     for (let i = 0; i < n; i++) {
       const data: HostThreadData = {
+        hostThread: true,
         index: i,
         config: threadConfig(this.config, i, n),
         counts: shared,

@@ -1,0 +1,45 @@
+/**
+ * What the main thread of a threaded host (threaded_host.ts) and its host threads
+ * (_host_thread.ts) tell each other, and where each thread's counters are in the shared memory.
+ * Apart from the thread's module, which starts a host when loaded in a worker: importing this
+ * starts nothing.
+ */
+import type { HostConfig } from "./host_config.ts";
+import type { HostHealth } from "./liveness.ts";
+
+/** What the main thread gives a host thread. */
+export interface HostThreadData {
+  /** Marks the worker as a host thread's. */
+  hostThread: true;
+  index: number;
+  config: HostConfig;
+  /** Shared counters: per thread, frames taken then inputs applied by kind (config's order). */
+  counts: SharedArrayBuffer;
+}
+
+/** Frames handed to a thread: their subjects and their bytes (the buffers are transferred). */
+export interface HandedFrames {
+  s: string[];
+  d: Array<Uint8Array<ArrayBuffer>>;
+}
+
+/** What the main thread tells a host thread besides frames. */
+export type ToHostThread = { type: "metrics"; id: number } | { type: "stop" };
+
+/** What a host thread tells the main thread. */
+export type FromHostThread =
+  | { type: "started" }
+  | { type: "failed"; message: string }
+  | { type: "health"; health: HostHealth }
+  | { type: "metrics"; id: number; text: string }
+  | { type: "fatal"; message: string }
+  | { type: "log"; message: string }
+  | { type: "stopped" };
+
+/** How often a thread tells its health. */
+export const HEALTH_EVERY_MS = 250;
+
+/** The index of thread `index`'s first counter (frames taken); its kinds' applied follow. */
+export function countsBase(index: number, kinds: number): number {
+  return index * (kinds + 1);
+}
