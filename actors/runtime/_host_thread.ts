@@ -45,14 +45,17 @@ async function runHostThread(
       return Promise.resolve();
     },
   };
-  const at: { launched?: LaunchedHost; timer?: ReturnType<typeof setInterval>; stop?: true } = {};
+  // Where the thread is: starting (neither set), running (launched), or failed to start. A stop
+  // while starting waits for the start; the main thread ends the worker once told "stopped".
+  const at: {
+    launched?: LaunchedHost;
+    failed?: true;
+    timer?: ReturnType<typeof setInterval>;
+    stop?: true;
+  } = {};
   const stop = () => {
-    at.stop = true;
     if (at.timer !== undefined) clearInterval(at.timer);
-    void (at.launched?.close() ?? Promise.resolve()).finally(() => {
-      send({ type: "stopped" });
-      port.close();
-    });
+    void (at.launched?.close() ?? Promise.resolve()).finally(() => send({ type: "stopped" }));
   };
   port.on("message", (m: HandedFrames | ToHostThread) => {
     if ("s" in m) {
@@ -63,10 +66,9 @@ async function runHostThread(
     } else if (m.type === "metrics") {
       const text = at.launched ? at.launched.host.metrics.text() : Promise.resolve("");
       void text.then((t) => send({ type: "metrics", id: m.id, text: t }));
-    } else if (m.type === "stop" && !at.stop && at.launched) {
-      stop();
-    } else if (m.type === "stop") {
-      at.stop = true; // still starting: stopped once started
+    } else if (m.type === "stop" && !at.stop) {
+      at.stop = true;
+      if (at.launched || at.failed) stop(); // else once started
     }
   });
   let launched: LaunchedHost;
@@ -76,8 +78,9 @@ async function runHostThread(
       log: (message) => send({ type: "log", message }),
     });
   } catch (err) {
+    at.failed = true;
     send({ type: "failed", message: describeError(err) });
-    port.close();
+    if (at.stop) stop();
     return;
   }
   if (at.stop) return stop();

@@ -29,7 +29,7 @@ import { type BusSubscription, parseSubject, SUBJECT_ROOT } from "../../protocol
 import { HostFatalError } from "./fatal_error.ts";
 import type { HostConfig } from "./host_config.ts";
 import { closeServer, serveHostHttp, serverPort } from "./host_http.ts";
-import type { HostHealth } from "./liveness.ts";
+import { type HostHealth, natsLiveness } from "./liveness.ts";
 import { mergeMetricsText } from "./_metrics_text_merge.ts";
 import { NatsBus } from "./nats_bus.ts";
 import { partitionOf } from "./partition.ts";
@@ -194,7 +194,12 @@ export class ThreadedHost {
     return this.#threads.reduce((n, t) => n + t.dropped, 0);
   }
 
-  /** Every thread's health: ok when each is; the reasons prefixed with the thread. */
+  /** Fails while the main thread's NATS connection (the feed subscription's) is down. */
+  readonly #edgeLiveness = natsLiveness(() => this.#bus.state);
+
+  /**
+   * Every thread's health and the edge's: ok when each is; the reasons prefixed with where.
+   */
   health(): HostHealth {
     const out: HostHealth = {
       ok: !this.#closed,
@@ -202,6 +207,11 @@ export class ThreadedHost {
       reasons: [],
       instances: { recovering: 0, running: 0, backoff: 0, stopped: 0 },
     };
+    const edge = this.#edgeLiveness();
+    if (edge !== undefined) {
+      out.ok = false;
+      out.reasons.push(`edge: ${edge}`);
+    }
     this.#threads.forEach((t, i) => {
       const h = t.health;
       if (!h) {

@@ -2,12 +2,12 @@
  * A host on several worker threads (`troupe run --threads N`), against a real nats-server: the
  * same frames make the same outputs, byte for byte and in order per channel, whether one thread
  * or two run the partitions; each thread journals its own partitions and recovers them after a
- * restart; /healthz and /metrics speak for every thread; a data directory written for one thread
+ * restart; /healthz and /metrics speak for every thread (and /healthz for the edge's connection); a data directory written for one thread
  * count is refused for another, naming both.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
@@ -15,6 +15,7 @@ import {
   defaultHostConfig,
   type HostConfig,
   launchHost,
+  NatsServer,
   ThreadedHost,
 } from "../../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject, SUBJECT_ROOT } from "../../../protocol/mod.ts";
@@ -140,6 +141,36 @@ if (haveNatsServer("threaded host")) {
     }
   });
 
+  test("a threaded host's /healthz is 503 naming the edge while the feed's NATS connection is down, 200 again once it is back", async () => {
+    const first = await startTestNats();
+    let nats: NatsServer = first;
+    const dir = tempDir();
+    let host: ThreadedHost | undefined;
+    try {
+      const config = hostConfig(nats.url, dir.path);
+      config.http_port = 0;
+      host = await ThreadedHost.start(config, 2, { log: () => {} });
+      const url = `http://127.0.0.1:${host.httpPort}/healthz`;
+      const health = async () => {
+        const res = await fetch(url);
+        return { status: res.status, body: await res.json() as { reasons: string[] } };
+      };
+      await until("healthy", 10_000, async () => (await health()).status === 200);
+      await nats.stop();
+      await until("the edge's disconnect seen", 10_000, async () => {
+        const h = await health();
+        return h.status === 503 && h.body.reasons.some((r) => r.startsWith("edge: "));
+      });
+      nats = await NatsServer.start(first.options);
+      await until("healthy again", 20_000, async () => (await health()).status === 200);
+    } finally {
+      await host?.close();
+      await nats.stop().catch(() => {});
+      await first.cleanup();
+      dir.remove();
+    }
+  });
+
   test("ThreadedHost.start() refuses a data directory written for another thread count, naming both", async () => {
     const nats = await startTestNats();
     const dir = tempDir();
@@ -156,6 +187,14 @@ if (haveNatsServer("threaded host")) {
         (err as Error).message,
         `Cannot run ${dir.path} on 4 threads: its journals were written by 2`,
       );
+      // A thread that cannot start (its directory is a file): start() rejects naming the thread,
+      // and stops the other.
+      const broken = join(dir.path, "broken");
+      mkdirSync(broken);
+      writeFileSync(join(broken, "thread-1"), "not a directory");
+      const err2 = await ThreadedHost.start(hostConfig(nats.url, broken), 2, { log: () => {} })
+        .then(() => undefined, (e) => e);
+      assert.match((err2 as Error).message, /^thread 1: /);
       const lone = await launchHost(hostConfig(nats.url, join(dir.path, "lone")), ACTOR_KINDS, {
         log: () => {},
       });
