@@ -52,13 +52,16 @@ export function threadsUnsupported(config: HostConfig): string | undefined {
 
 /**
  * The threads a host runs on when none are asked for: as many as its data directory was written
- * by; one for a one-thread host's directory or a configuration that cannot be split; else the
- * machine's cores less one (at least one), at most one per owned partition.
+ * by; one for a one-thread host's directory, a configuration that cannot be split, or a host that
+ * serves scans (`bars` workers: the scan API is served by a one-thread host only, and a default
+ * must not take it away); else the machine's cores less one (at least one), at most one per owned
+ * partition.
  */
 export function defaultThreads(config: HostConfig): number {
   const was = threadsOf(config.data_dir);
   if (was !== undefined) return was;
   if (existsSync(join(config.data_dir, "journal")) || threadsUnsupported(config)) return 1;
+  if ("bars" in config.actors) return 1;
   return threadCount(config, availableParallelism() - 1);
 }
 
