@@ -36,6 +36,17 @@ export {
   type ThresholdStatus,
   type WorkflowStep,
 } from "./session_doc.ts";
+export {
+  type AckEntry,
+  checkAck,
+  checkSilence,
+  INCIDENT_DOC_VALIDATORS,
+  type IncidentAnswerStatus,
+  SessionIncidents,
+  type SilenceEntry,
+  type SilenceInput,
+  silenceOfEntry,
+} from "./session_incidents.ts";
 export { CollabMetrics } from "./collab_metrics.ts";
 export {
   COLLAB_CLOSE_EXPIRED,
