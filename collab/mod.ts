@@ -79,6 +79,7 @@ export {
 } from "./launch_collab.ts";
 export { REMOTE_ORIGIN, type Room, type RoomConn, SERVER_ORIGIN } from "./_room.ts";
 export { attachBridge, type BridgeOptions } from "./bridge.ts";
+export { attachIncidentBridge } from "./incident_bridge.ts";
 export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";
 export {
   checkStreamPattern,
