@@ -1,12 +1,19 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { defaultIncidentConfig, IncidentStage } from "../../../actors/incidents/mod.ts";
+import {
+  defaultIncidentConfig,
+  IncidentStage,
+  runIncidentStage,
+} from "../../../actors/incidents/mod.ts";
+import { decodeDeadLetter, InProcessBus } from "../../../actors/runtime/mod.ts";
 import {
   decodeEnvelope,
   decodeIncident,
+  decodeIncidentControlAnswer,
   encodeEnvelope,
   encodeEventEnvelope,
   encodeIncidentControl,
+  incidentControlSubject,
   parseSilenceMatchers,
   ProtocolError,
   type Silence,
@@ -142,6 +149,37 @@ test("control() answers an ack of a held incident and refuses an unknown one; a 
     assert.instance(err, ProtocolError);
     assert.is((err as ProtocolError).field, "body.silences[0].matchers");
     assert.match((err as Error).message, "kind=bogus");
+  }
+});
+
+test("runIncidentStage() answers a malformed control message with the error and dead-letters it, naming the field", async () => {
+  const bus = new InProcessBus();
+  const { stop } = runIncidentStage(bus, { config: defaultIncidentConfig });
+  const letters: Uint8Array[] = [];
+  bus.subscribe("troupe.dlq.>", (m) => letters.push(m.data));
+  try {
+    const bad = encodeEnvelope({
+      id: "x",
+      type: "silences",
+      src: "c",
+      ts: T0,
+      body: {
+        session: "main",
+        silences: [{ id: "s", matchers: "channel=~a.b", starts_us: 1, ends_us: 2 }],
+      },
+    });
+    const reply = await bus.request(incidentControlSubject(), bad, { timeout: 1000 });
+    const answer = decodeIncidentControlAnswer(reply.data);
+    assert.not.ok(answer.ok);
+    assert.match(answer.detail, "channel=~a.b");
+    await bus.flush();
+    assert.is(letters.length, 1);
+    const letter = decodeDeadLetter(letters[0]!);
+    assert.is(letter.field, "body.silences[0].matchers");
+    assert.is(letter.subject, "troupe.ctl.incident");
+  } finally {
+    stop();
+    await bus.close();
   }
 });
 
