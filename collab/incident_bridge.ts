@@ -7,7 +7,9 @@
  * whether it holds that incident. The stage's answer is written back beside each entry (`status`
  * ok or error, `detail`), where the session sees it: an ack of an unknown incident stays in the
  * document, refused, with the reason. As in bridge.ts, only the node the client is connected to
- * sends: changes from other nodes, from storage or from the server itself do not cross.
+ * sends: changes from other nodes, from storage or from the server itself do not cross; but when
+ * a node loads a session whose silences are in force, it sends the table once, so a stage that
+ * restarted learns them.
  */
 import type * as Y from "yjs";
 import {
@@ -46,6 +48,12 @@ export function attachIncidentBridge(room: Room, options: BridgeOptions): () => 
   };
   inc.silences.observe(onSilences);
   inc.acks.observe(onAcks);
+  // A session loaded (again) tells the stage its silences in force: a stage that restarted, as
+  // with troupe up, has none until it is told. The table is whole, so a repeat changes nothing.
+  const nowMs = (options.now ?? Date.now)();
+  if ([...inc.silences.values()].some((s) => typeof s?.ends_ms === "number" && s.ends_ms > nowMs)) {
+    sendSilences(room, inc, [], options);
+  }
   return () => {
     inc.silences.unobserve(onSilences);
     inc.acks.unobserve(onAcks);

@@ -155,4 +155,67 @@ test("a silence an editor writes holds in another editor's view and marks the st
   }
 });
 
+test("a session loaded again tells a restarted stage its silences in force", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-incident-bridge-restart-");
+  const dataDir = join(dir.path, "collab");
+  const bus = await NatsBus.connect(nats.url);
+  const clients: Array<{ destroy(): void }> = [];
+  let stage = runIncidentStage(bus, { config: defaultIncidentConfig });
+  let collab = await launchCollab({ dataDir, nats: nats.url, bridgeOptions: { timeoutMs: 3000 } });
+  try {
+    const token = await tokenFor(dataDir, "ops", "editor");
+    const ana = await connectClient(collab.server.url, "ops", token);
+    new SessionIncidents(ana.doc).addSilence({
+      id: "s1",
+      matchers: "kind=anomaly",
+      ends_ms: Date.now() + 3600_000,
+      by: "ana",
+      reason: "r",
+    }, Date.now());
+    await waitFor(
+      () => new SessionIncidents(ana.doc).silences.get("s1")?.status === "ok",
+      5000,
+      "the first stage's answer",
+    );
+    ana.destroy();
+    // troupe up restarted: a new stage, which knows no silence, and the collab server again.
+    stage.stop();
+    await collab.close();
+    stage = runIncidentStage(bus, { config: defaultIncidentConfig });
+    const updates: Incident[] = [];
+    bus.subscribe(
+      `${SUBJECT_ROOT}.out.incident.*`,
+      (m) => updates.push(decodeIncident(m.data).incident),
+    );
+    let controls = 0;
+    bus.subscribe(`${SUBJECT_ROOT}.ctl.incident`, () => controls++);
+    await bus.flush();
+    collab = await launchCollab({ dataDir, nats: nats.url, bridgeOptions: { timeoutMs: 3000 } });
+    const bo = await connectClient(collab.server.url, "ops", token);
+    clients.push(bo);
+    await waitFor(() => controls === 1, 5000, "the loaded session to send its table");
+    const t0 = Date.now() * 1000;
+    let n = 0;
+    for (const ts of [t0 + 10 * S, t0 + 13 * S, t0 + 16 * S]) {
+      bus.publish(
+        outSubject("anomaly", "SYM1"),
+        encodeEventEnvelope(
+          { id: `in${n++}:anomaly:SYM1:0`, type: "anomaly", src: "h", ts },
+          { channel: "SYM1", score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },
+        ),
+      );
+    }
+    await waitFor(() => updates.length > 0, 5000, "an incident update");
+    assert.ok(updates.every((u) => u.silenced), JSON.stringify(updates.map((u) => u.silenced)));
+  } finally {
+    for (const c of clients) c.destroy();
+    stage.stop();
+    await collab.close();
+    await bus.close();
+    await nats.stop();
+    dir.remove();
+  }
+});
+
 if (run) test.run();
