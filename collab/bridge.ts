@@ -53,7 +53,8 @@ export function attachBridge(room: Room, options: BridgeOptions): () => void {
   return () => thresholds.unobserveDeep(observer);
 }
 
-function fromWriter(origin: unknown): boolean {
+/** Whether a transaction's origin is a client that may write (an editor or an owner). */
+export function fromWriter(origin: unknown): boolean {
   if (origin === null || typeof origin !== "object") return false;
   const role = (origin as { role?: Role }).role;
   return role !== undefined && canWrite(role);

@@ -27,6 +27,7 @@ import type { Room } from "./_room.ts";
 import { loadKeyring } from "./secret.ts";
 import type { Keyring } from "./token.ts";
 import { attachBridge, type BridgeOptions } from "./bridge.ts";
+import { attachIncidentBridge } from "./incident_bridge.ts";
 import { StreamGateway, type StreamGatewayLimits } from "./stream_gateway.ts";
 import { FindingLog } from "./finding_log.ts";
 import { HistoryService } from "./history_service.ts";
@@ -136,6 +137,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       onRoom: (room) => {
         if (bus && options.bridge !== false) {
           attachBridge(room, { ...options.bridgeOptions, bus, src: server.nodeId });
+          attachIncidentBridge(room, { ...options.bridgeOptions, bus, src: server.nodeId });
         }
         options.onRoom?.(room);
       },

@@ -36,6 +36,17 @@ export {
   type ThresholdStatus,
   type WorkflowStep,
 } from "./session_doc.ts";
+export {
+  type AckEntry,
+  checkAck,
+  checkSilence,
+  INCIDENT_DOC_VALIDATORS,
+  type IncidentAnswerStatus,
+  SessionIncidents,
+  type SilenceEntry,
+  type SilenceInput,
+  silenceOfEntry,
+} from "./session_incidents.ts";
 export { CollabMetrics } from "./collab_metrics.ts";
 export {
   COLLAB_CLOSE_EXPIRED,
@@ -68,6 +79,7 @@ export {
 } from "./launch_collab.ts";
 export { REMOTE_ORIGIN, type Room, type RoomConn, SERVER_ORIGIN } from "./_room.ts";
 export { attachBridge, type BridgeOptions } from "./bridge.ts";
+export { attachIncidentBridge } from "./incident_bridge.ts";
 export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";
 export {
   checkStreamPattern,

@@ -93,7 +93,8 @@ export interface ScanDefinition {
 const PANEL_KINDS = ["chart", "gauge", "events", "table"];
 const STEP_STATUSES = ["todo", "doing", "done", "skipped"];
 
-function fail(field: string, expected: string, value: unknown): never {
+/** Throws a SessionDocError: `field` must be `expected`, got `value` (shown short). */
+export function fail(field: string, expected: string, value: unknown): never {
   const shown = typeof value === "string"
     ? JSON.stringify(value.length > 80 ? value.slice(0, 80) + "…" : value)
     : Array.isArray(value)

@@ -15,6 +15,8 @@ export * from "./config_error.ts";
 export { TROUPE_VERSION } from "./version.ts";
 export * from "./incident.ts";
 export * from "./severity.ts";
+export * from "./silence.ts";
+export * from "./incident_control.ts";
 export * from "./partition_lease.ts";
 export * from "./host_presence.ts";
 export * from "./partition_event.ts";

@@ -95,6 +95,14 @@ export function flushIncidents(s: IncidentKernelState, ts_us = s.latest_us): Inc
   return release(s, Math.max(ts_us, s.latest_us));
 }
 
+/**
+ * Moves the watermark to `ts_us` (when it is ahead), taking the findings held up to it: the stage
+ * brings the kernel to the event time a silence change takes effect at before applying it.
+ */
+export function advanceIncidents(s: IncidentKernelState, ts_us: number): IncidentUpdate[] {
+  return ts_us > s.watermark_us ? release(s, ts_us) : [];
+}
+
 /** The open incidents (pending or firing), oldest first. */
 export function openIncidents(s: IncidentKernelState): Incident[] {
   return [...s.open.values()].map((o) => o.incident);

@@ -5,24 +5,33 @@
  * exactly reproducible, and its state is their fold. Live, one stage runs per cluster (`troupe up`
  * starts it beside the host); a replay runs one over the replayed findings, so `troupe replay
  * --verify` compares the incidents as it compares every other output. It needs no clock: time is
- * the findings' event time.
+ * the findings' event time. Its other input is control on `troupe.ctl.incident`: a session's
+ * silence table, taken into force when the watermark passes the time it carries (silence_table.ts),
+ * so a replay marks the same updates silenced; and an ack's check, answered (an incident it does
+ * not hold is refused).
  */
 import {
   type Bus,
   type BusSubscription,
   decodeEnvelope,
+  decodeIncidentControl,
   encodeIncident,
+  encodeIncidentControlAnswer,
   encodeIncidentList,
   findingSeverity,
   type Incident,
   INCIDENT_KINDS,
+  type IncidentControlAnswer,
+  incidentControlSubject,
   incidentListSubject,
   incidentSubject,
   isIncidentKind,
   outPattern,
 } from "../../protocol/mod.ts";
+import { deadLetterOf, publishDeadLetter } from "../runtime/mod.ts";
 import type { IncidentConfig } from "./config.ts";
 import {
+  advanceIncidents,
   flushIncidents,
   type IncidentFinding,
   type IncidentKernelState,
@@ -32,6 +41,7 @@ import {
   resilence,
   stepIncidents,
 } from "./incident_kernel.ts";
+import { SilenceTable } from "./silence_table.ts";
 
 /** The envelope `src` of incident updates. */
 export const INCIDENT_SRC = "incidents";
@@ -85,7 +95,10 @@ export interface IncidentStageOptions {
   config: IncidentConfig;
   /** Where each update goes (a bus publish, a replay's output collector). */
   publish: (subject: string, data: Uint8Array) => void;
-  /** Whether an incident is silenced now (the session's silences); none by default. */
+  /**
+   * Whether an incident is silenced besides the sessions' silences the stage is sent on
+   * `troupe.ctl.incident`; none by default.
+   */
   silenced?: (incident: Incident) => boolean;
 }
 
@@ -106,21 +119,59 @@ export class IncidentStage {
   readonly #counts = new Map<string, IncidentCounts>();
   readonly #wasFiring = new Set<string>();
   readonly #resolved = new Map<string, Incident>();
+  readonly #silences = new SilenceTable();
 
   constructor(options: IncidentStageOptions) {
-    this.#state = initIncidents(options.config, options.silenced ?? (() => false));
+    const other = options.silenced ?? (() => false);
+    this.#state = initIncidents(
+      options.config,
+      (i) => other(i) || this.#silences.silenced(i, this.#state.watermark_us),
+    );
     this.#publish = options.publish;
   }
 
   /** A message on `troupe.out.<kind>.<key>`: a finding is taken, anything else passed over. */
   take(data: Uint8Array): void {
     const f = incidentFindingOf(data);
-    if (f) this.#emit(stepIncidents(this.#state, f));
+    if (!f) return;
+    this.#silencesDue(Math.max(this.#state.latest_us, f.ts_us) - this.#state.config.reorder_us);
+    this.#emit(stepIncidents(this.#state, f));
   }
 
   /** Takes the findings held for ordering (the end of a replay or a feed). */
   flush(ts_us?: number): void {
+    this.#silencesDue(Math.max(ts_us ?? -Infinity, this.#state.latest_us));
     this.#emit(flushIncidents(this.#state, ts_us));
+  }
+
+  /**
+   * A message on `troupe.ctl.incident`: a session's silence table is held until the watermark
+   * passes its envelope's time; an ack's check is answered. Throws a ProtocolError naming the
+   * field and value of a malformed message.
+   */
+  control(data: Uint8Array): IncidentControlAnswer {
+    const { envelope, control } = decodeIncidentControl(data);
+    if (control.type === "silences") {
+      this.#silences.hold(envelope.ts, control.session, control.silences);
+      return {
+        ok: true,
+        detail: `${control.silences.length} silence(s) of session ${control.session}, in force ` +
+          `from event time ${new Date(envelope.ts / 1000).toISOString()}`,
+      };
+    }
+    const incident = this.list().find((i) => i.id === control.incident);
+    if (!incident) {
+      return {
+        ok: false,
+        detail: `Unknown incident "${control.incident}": the incident stage holds ` +
+          `${this.list().length} (open, and the last ${RESOLVED_KEPT_MAX} resolved)`,
+      };
+    }
+    return {
+      ok: true,
+      detail:
+        `acknowledged ${incident.id} (${incident.state}, ${incident.members.length} member(s))`,
+    };
   }
 
   /** The silences changed: open incidents are marked (or unmarked) silenced. */
@@ -143,6 +194,15 @@ export class IncidentStage {
   /** Per kind, incidents opened, fired and resolved since the stage started. */
   counts(): ReadonlyMap<string, IncidentCounts> {
     return this.#counts;
+  }
+
+  /** Takes the silence changes due by event time `upTo` into force, each at its own time. */
+  #silencesDue(upTo: number): void {
+    while (this.#silences.nextUs() <= upTo || this.#silences.overfull()) {
+      this.#emit(advanceIncidents(this.#state, this.#silences.nextUs()));
+      this.#silences.applyNext();
+      this.#emit(resilence(this.#state));
+    }
   }
 
   #count(kind: string): IncidentCounts {
@@ -191,6 +251,22 @@ export function runIncidentStage(
     const ts = stage.list().reduce((t, i) => Math.max(t, i.last_us), 0);
     const meta = { id: `${INCIDENT_SRC}:list:${++answers}`, src: INCIDENT_SRC, ts };
     bus.publish(m.reply, encodeIncidentList(meta, stage.list()));
+  }));
+  let controls = 0;
+  subs.push(bus.subscribe(incidentControlSubject(), (m) => {
+    const meta = {
+      id: `${INCIDENT_SRC}:ctl:${++controls}`,
+      src: INCIDENT_SRC,
+      ts: Date.now() * 1000,
+    };
+    let answer: IncidentControlAnswer;
+    try {
+      answer = stage.control(m.data);
+    } catch (err) {
+      publishDeadLetter(bus, deadLetterOf(m, err, INCIDENT_SRC), { ...meta, id: `${meta.id}:dlq` });
+      answer = { ok: false, detail: (err as Error).message };
+    }
+    if (m.reply) bus.publish(m.reply, encodeIncidentControlAnswer(meta, answer));
   }));
   return {
     stage,

@@ -8,6 +8,7 @@
  */
 export { defaultIncidentConfig, type IncidentConfig, parseIncidentConfig } from "./config.ts";
 export {
+  advanceIncidents,
   flushIncidents,
   HELD_FINDINGS_MAX,
   type IncidentFinding,
@@ -18,6 +19,7 @@ export {
   resilence,
   stepIncidents,
 } from "./incident_kernel.ts";
+export { SILENCE_CHANGES_HELD_MAX, type SilenceChange, SilenceTable } from "./silence_table.ts";
 export { registerIncidentMetrics } from "./incident_metrics.ts";
 export {
   incidentMachine,

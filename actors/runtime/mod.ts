@@ -82,7 +82,12 @@ export type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
 export { FileSnapshotStore } from "./file_snapshot_store.ts";
 export { KvSnapshotStore } from "./kv_snapshot_store.ts";
 export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
-export { type DeadLetter, decodeDeadLetter } from "./dead_letter.ts";
+export {
+  type DeadLetter,
+  deadLetterOf,
+  decodeDeadLetter,
+  publishDeadLetter,
+} from "./dead_letter.ts";
 export { parsePartitions, partitionOf } from "./partition.ts";
 export { findNatsServer, freePort, NatsServer } from "./nats_server.ts";
 export { crc32 } from "./crc32.ts";

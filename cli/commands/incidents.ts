@@ -1,7 +1,8 @@
 /**
  * `troupe incidents`: the incidents the cluster's incident stage holds (its open ones and its
  * recently resolved ones), asked for on `troupe.sys.incidents.list` over NATS, as a table or as
- * JSON. `--state` keeps one state.
+ * JSON. `--state` keeps one state. `ack`, `silence` and `unsilence` write the session document
+ * (incident_edits.ts), where the whole session sees them and the bridge takes them to the stage.
  */
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import {
@@ -13,13 +14,32 @@ import {
   incidentListSubject,
 } from "../../protocol/mod.ts";
 import { formatIncident, incidentJson } from "../../collab/mod.ts";
-import { type Command, EXIT_FAILURE, EXIT_OK, flag, num, str, UsageError } from "../args.ts";
+import {
+  type Command,
+  EXIT_FAILURE,
+  EXIT_OK,
+  flag,
+  num,
+  type ParsedArgs,
+  str,
+  UsageError,
+} from "../args.ts";
+import {
+  ackIncident,
+  addSilence,
+  checkSilenceArgs,
+  EditError,
+  editTarget,
+  endSilence,
+} from "../incident_edits.ts";
 import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
 
 export const command: Command = {
   name: "incidents",
   summary: "the incidents: findings grouped, pending, firing or resolved",
-  usage: "[--state pending|firing|resolved] [--json] [--nats URL] [--timeout MS]",
+  usage: "[--state pending|firing|resolved] [--json] [--nats URL] [--timeout MS]\n" +
+    "       | ack ID [--note TEXT] | silence MATCHERS --for 2h --reason TEXT | unsilence ID",
+  takesArguments: true,
   options: {
     state: {
       type: "string",
@@ -31,19 +51,63 @@ export const command: Command = {
     timeout: {
       type: "string",
       arg: "MS",
-      help: "How long to wait for the incident stage's answer (default 2000)",
+      help: "How long to wait for the incident stage's answer (default 2000; edits 5000)",
     },
+    note: {
+      type: "string",
+      arg: "TEXT",
+      help: "ack: a note beside the acknowledgement (default none)",
+    },
+    for: {
+      type: "string",
+      arg: "DURATION",
+      help: "silence: how long, such as 90m, 2h or 7d (required)",
+    },
+    reason: { type: "string", arg: "TEXT", help: "silence: why (required)" },
+    by: {
+      type: "string",
+      arg: "NAME",
+      help: "Edits: who, as the session shows it (default $USER)",
+    },
+    url: {
+      type: "string",
+      arg: "ws://HOST:PORT/collab",
+      help: "Edits: the collab server (default: troupe up's, from collab.json)",
+    },
+    session: { type: "string", arg: "S", help: "Edits: the session (default up's, main)" },
+    token: {
+      type: "string",
+      arg: "T",
+      help: "Edits: an editor's token (default: minted with the data directory's keyring)",
+    },
+    "data-dir": { type: "string", arg: "DIR", help: "Where up's files are (default .troupe)" },
   },
   details: `An incident groups the findings of one kind (anomaly, collapse, coherence) that
 started within a grouping window across channels: a crash over 8 symbols is one incident with 8
 members. It is pending, then firing once it has lasted its 'for' duration and its severity (1-5)
 or its members clear the bar, then resolved after a hold with no new finding ('dropped' when it
 resolved without firing). troupe up runs the incident stage; troupe watch prints incidents live.
+
+Acknowledgements and silences live in the session document, so the whole session sees them; an
+editor or owner makes them (viewers cannot), here or on the dashboard's incidents panel:
+  ack ID [--note TEXT]      acknowledge an incident the stage holds (an unknown ID is refused)
+  silence MATCHERS --for D --reason TEXT
+                            mark matching incidents silenced for D from now: still decided,
+                            journaled and listed, left out of troupe watch's default view
+  unsilence ID              end a silence now
+MATCHERS are Alertmanager-style terms, all of which must hold: kind=anomaly, kind!=coherence,
+channel=~SYM00* (a glob: * any run, ? one character), channel!~cpu-?; a channel term holds when
+it holds for every member of the incident.
 Examples:
   troupe incidents
   troupe incidents --state firing --json
-Exit codes: 0 listed, 1 no incident stage answered, 2 a usage error.`,
+  troupe incidents ack anomaly-1763900000000000-SYM001 --note "looking"
+  troupe incidents silence kind=anomaly channel=~SYM00* --for 2h --reason "exchange maintenance"
+  troupe incidents unsilence s1a2b3c
+Exit codes: 0 listed or done, 1 no incident stage or collab server answered, the stage refused or
+an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
   async run(args) {
+    if (args.positionals.length > 0) return await edit(args);
     const state = str(args, "state");
     if (state !== undefined && !(INCIDENT_STATES as readonly string[]).includes(state)) {
       throw new UsageError(
@@ -96,3 +160,47 @@ Exit codes: 0 listed, 1 no incident stage answered, 2 a usage error.`,
     return EXIT_OK;
   },
 };
+
+/** `ack ID`, `silence MATCHERS`, `unsilence ID`: writes the session document, prints the answer. */
+async function edit(args: ParsedArgs): Promise<number> {
+  const [verb, ...rest] = args.positionals;
+  const timeout = num(args, "timeout", 5000, { min: 1, integer: true });
+  const one = (what: string) => {
+    if (rest.length !== 1) {
+      throw new UsageError(`troupe incidents ${verb} takes one ${what}, got ${rest.length}`);
+    }
+    return rest[0]!;
+  };
+  let run: (t: Awaited<ReturnType<typeof editTarget>>) => Promise<string>;
+  if (verb === "ack") {
+    const id = one("incident id");
+    run = (t) => ackIncident(t, id, str(args, "note") ?? "");
+  } else if (verb === "unsilence") {
+    const id = one("silence id");
+    run = (t) => endSilence(t, id);
+  } else if (verb === "silence") {
+    const forText = str(args, "for");
+    const reason = str(args, "reason");
+    if (rest.length === 0) {
+      throw new UsageError("troupe incidents silence takes MATCHERS, got none");
+    }
+    if (forText === undefined) {
+      throw new UsageError("troupe incidents silence needs --for DURATION");
+    }
+    if (reason === undefined) throw new UsageError("troupe incidents silence needs --reason TEXT");
+    const forS = checkSilenceArgs(rest.join(" "), { for: forText, reason });
+    run = (t) => addSilence(t, rest.join(" "), { forS, reason });
+  } else {
+    throw new UsageError(
+      `troupe incidents takes ack, silence or unsilence, got "${verb}"`,
+    );
+  }
+  try {
+    console.log(`troupe incidents: ${await run(await editTarget(args, timeout))}`);
+    return EXIT_OK;
+  } catch (err) {
+    if (!(err instanceof EditError)) throw err;
+    console.error(`troupe incidents: ${err.message}`);
+    return EXIT_FAILURE;
+  }
+}

@@ -37,6 +37,8 @@ table { border-collapse:collapse; width:100%; } th, td { text-align:left; paddin
 th { cursor:pointer; color:var(--dim); }
 #events li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line); cursor:pointer; }
 #events ul { margin:0; padding:0; }
+#incidents ul { margin:0; padding:0; } #incidents li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line); overflow-wrap:anywhere; }
+#incidents li.incident { cursor:pointer; } #incidents li.silenced { opacity:.55; } #incidents h3 { font-size:12px; color:var(--dim); margin:6px 0 2px; }
 .sev-5, .sev-4 { border-left:3px solid var(--bad); } .sev-3 { border-left:3px solid var(--warn); } .sev-2, .sev-1 { border-left:3px solid var(--dim); }
 .gauge { display:flex; gap:8px; align-items:center; margin-bottom:6px; }
 .gauge meter { width:120px; }
@@ -71,6 +73,9 @@ button { cursor:pointer; } button:disabled, input:disabled, select:disabled { op
       <select id="event-severity" aria-label="severity filter"><option value="">any severity</option>
         <option value="3">3 and up</option><option value="4">4 and up</option><option value="5">5</option></select>
     </h2><ul></ul></section>
+    <section id="incidents"><h2>Incidents</h2><div class="editor"></div>
+      <ul class="incident-list" aria-label="incidents"></ul>
+      <h3>Silences</h3><ul class="silence-list" aria-label="silences"></ul></section>
     <section id="thresholds"><h2>Thresholds</h2><div class="editor"></div><table><tbody></tbody></table></section>
     <section id="checklist"><h2>Checklist</h2><div class="editor"></div><ul></ul></section>
     <section id="annotations"><h2>Annotations</h2><div class="editor"></div><ul></ul></section>

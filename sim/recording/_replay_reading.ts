@@ -6,12 +6,14 @@
  * (the actors hand theirs to `onOutput` or `onCount`).
  */
 import { type IncidentConfig, IncidentStage, isIncidentKind } from "../../actors/mod.ts";
-import { decodeValue, INCIDENT_ACTOR } from "../../protocol/mod.ts";
+import { decodeValue, INCIDENT_ACTOR, incidentControlSubject } from "../../protocol/mod.ts";
 import type { Clock, Sleeper } from "../clock.ts";
 import { OutputComparator } from "./_replay_compare.ts";
 import type { RecordedMessage } from "./recording.ts";
 import type { RecordingReader } from "./recording_reader.ts";
 
+/** The incident stage's control subject: its silence tables are inputs of the replay's stage. */
+const INCIDENT_CTL = incidentControlSubject();
 /** Inputs published between two flushes of the bus, at most: bounds what is in flight. */
 const FLUSH_EVERY_INPUTS = 256;
 /** Pacing: records due within this many µs are sent now. */
@@ -202,6 +204,15 @@ export class ReplayReading {
     }
   }
 
+  /** A recorded silence table or ack for the replay's stage (a malformed one was refused live). */
+  #incidentControl(data: Uint8Array): void {
+    try {
+      this.#stage?.control(data);
+    } catch {
+      // Live, the stage dead-lettered it and changed nothing: so here.
+    }
+  }
+
   /** A recorded output to compare with the replay's. */
   #recorded(m: RecordedMessage): void {
     this.cmp.recorded(m.subject, m.data.slice(), m.index);
@@ -234,6 +245,7 @@ export class ReplayReading {
         this.samples += frameSamples(m.data);
       } else this.ctl++;
     } else this.warmupInputs++;
+    if (area === "ctl" && m.subject === INCIDENT_CTL) this.#incidentControl(m.data);
     sink.publish(area, m.subject, m.data);
     if (++this.#sinceFlush >= FLUSH_EVERY_INPUTS) {
       await sink.breathe();

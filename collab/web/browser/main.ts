@@ -15,6 +15,7 @@ import { ChecklistPanel } from "./checklist_panel.ts";
 import { CoherencePanel } from "./coherence_panel.ts";
 import { byId } from "./dom.ts";
 import { EventsPanel } from "./events_panel.ts";
+import { IncidentsPanel } from "./incidents_panel.ts";
 import { FrameLoop } from "./frame_loop.ts";
 import { LivePlot } from "./live_plot.ts";
 import { LiveRouter } from "./live_router.ts";
@@ -32,9 +33,13 @@ export const DASHBOARD_SUBJECTS = [
   "troupe.out.collapse.>",
   "troupe.out.coherence.>",
   "troupe.out.bars.>",
+  "troupe.out.incident.>",
   "troupe.dlq.>",
   "troupe.sys.>",
 ] as const;
+
+/** The incident stage's updates go to the incidents panel, not the live router. */
+const INCIDENT_PREFIX = "troupe.out.incident.";
 
 /** Milliseconds each routed message took, kept for the bench (bounded like the frame times). */
 const MESSAGE_TIMES_MAX = 8192;
@@ -102,6 +107,11 @@ function start(): void {
     grid.focus(channel, tMs);
   });
   const coherence = new CoherencePanel(loop);
+  const incidents = new IncidentsPanel(link, (channel, tMs) => {
+    focused = channel;
+    presence.look(channel);
+    grid.focus(channel, tMs);
+  });
   const router = new LiveRouter({ grid, events, coherence });
   const messageTimes: number[] = [], messageStarts: number[] = [];
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -114,7 +124,8 @@ function start(): void {
     WebSocket: WebSocket as unknown as StreamSocketConstructor,
     onMessage: (m) => {
       const t0 = performance.now();
-      router.route(m.subject, m.data);
+      if (m.subject.startsWith(INCIDENT_PREFIX)) incidents.take(m.data);
+      else router.route(m.subject, m.data);
       const ms = performance.now() - t0;
       messageTimes.push(ms);
       messageStarts.push(t0);
@@ -176,6 +187,7 @@ function start(): void {
       link,
       grid,
       events,
+      incidents,
       coherence,
       router,
       stream,

@@ -1,0 +1,194 @@
+/// <reference lib="dom" />
+/**
+ * The incidents panel: the incidents the stage publishes on `troupe.out.incident.<kind>` (each
+ * update carries the whole incident, so the last one of an id is the incident), newest first, with
+ * their state, members, peak severity (the 1-5 of `troupe watch`) and the session's marks: silenced
+ * (by the stage, or by a silence of the session in force now that matches it, so a silence one
+ * editor adds shows at once in everyone's view), acknowledged (by whom). Editors get an ack button
+ * per incident, a silence button (2 h, on its kind and, for one member, its channel) and the
+ * session's silences with an unsilence button each; a viewer sees no buttons and "read-only".
+ * Clicking an incident focuses its first channel's chart at its start.
+ */
+import {
+  decodeIncident,
+  type Incident,
+  parseSilenceMatchers,
+  silenceActive,
+  silenceMatches,
+} from "../../../protocol/mod.ts";
+import { findingTime } from "../../finding.ts";
+import { SessionIncidents, silenceOfEntry } from "../../session_incidents.ts";
+import { byId, el, find } from "./dom.ts";
+import { readOnlyNote } from "./readonly_note.ts";
+import type { SessionLink } from "./session_link.ts";
+
+/** Bounds of the panel. */
+export const INCIDENTS_PANEL_LIMITS = { incidents_max: 200, members_shown_max: 8 } as const;
+
+/** How long the panel's silence button silences: 2 hours. */
+export const PANEL_SILENCE_MS = 2 * 3600_000;
+
+export class IncidentsPanel {
+  readonly #link: SessionLink;
+  readonly #inc: SessionIncidents;
+  readonly #list: HTMLElement;
+  readonly #silences: HTMLElement;
+  readonly #error = el("div", { class: "error" });
+  readonly #incidents = new Map<string, Incident>();
+  readonly #onFocus: (channel: string, tMs: number) => void;
+  #scheduled = false;
+
+  constructor(link: SessionLink, onFocus: (channel: string, tMs: number) => void) {
+    this.#link = link;
+    this.#inc = new SessionIncidents(link.doc);
+    this.#onFocus = onFocus;
+    const root = byId("incidents");
+    this.#list = find(root, "ul.incident-list");
+    this.#silences = find(root, "ul.silence-list");
+    find(root, ".editor").append(...readOnlyNote(link.canWrite), this.#error);
+    this.#inc.silences.observe(() => this.#schedule());
+    this.#inc.acks.observe(() => this.#schedule());
+    this.render();
+  }
+
+  /** An update on `troupe.out.incident.<kind>`; anything else is passed over. */
+  take(data: Uint8Array): void {
+    let incident: Incident;
+    try {
+      incident = decodeIncident(data).incident;
+    } catch {
+      return; // not an incident update: the dead-letter queue names bad messages
+    }
+    this.#incidents.delete(incident.id);
+    this.#incidents.set(incident.id, incident);
+    if (this.#incidents.size > INCIDENTS_PANEL_LIMITS.incidents_max) {
+      this.#incidents.delete(this.#incidents.keys().next().value!);
+    }
+    this.#schedule();
+  }
+
+  /** Whether `i` is silenced: by the stage's mark, or a session silence in force now. */
+  silenced(i: Incident): boolean {
+    if (i.silenced) return true;
+    const nowUs = Date.now() * 1000;
+    for (const e of this.#inc.silences.values()) {
+      try {
+        const s = silenceOfEntry(e);
+        if (silenceActive(s, nowUs) && silenceMatches(s, i)) return true;
+      } catch {
+        // A malformed entry (the bridge marks it refused) silences nothing.
+      }
+    }
+    return false;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.render();
+    });
+  }
+
+  /** Rebuilds the rows (a few hundred at most). */
+  render(): void {
+    const rows = [...this.#incidents.values()].reverse().map((i) => this.#row(i));
+    this.#list.replaceChildren(...rows);
+    const nowMs = Date.now();
+    const silences = this.#inc.silenceList().map((s) => {
+      const ended = s.ends_ms <= nowMs;
+      const li = el(
+        "li",
+        { class: `silence ${s.status ?? ""}`, "data-id": s.id, "data-ended": ended ? "1" : "0" },
+        `${s.matchers} ${ended ? "ended" : "until"} ${findingTime(s.ends_ms, nowMs)} by ` +
+          `${s.ended_by ?? s.by}: ${s.reason}${
+            s.status === "error" ? ` (refused: ${s.detail})` : ""
+          }`,
+      );
+      if (this.#link.canWrite && !ended) {
+        li.append(
+          " ",
+          this.#button("unsilence", () => this.#inc.endSilence(s.id, this.#me(), Date.now())),
+        );
+      }
+      return li;
+    });
+    this.#silences.replaceChildren(...silences);
+  }
+
+  #row(i: Incident): HTMLElement {
+    const silenced = this.silenced(i);
+    const ack = this.#inc.ackOf(i.id);
+    const members = i.members.slice(0, INCIDENTS_PANEL_LIMITS.members_shown_max).map((m) =>
+      m.channel
+    );
+    const more = i.members.length - members.length;
+    const marks = [
+      silenced ? "silenced" : "",
+      ack && ack.status !== "error" ? `acked by ${ack.by}${ack.note ? ` (${ack.note})` : ""}` : "",
+      ack?.status === "error" ? `ack refused: ${ack.detail}` : "",
+    ].filter(Boolean);
+    const li = el(
+      "li",
+      {
+        class: `incident sev-${i.peak_severity} state-${i.state}${silenced ? " silenced" : ""}`,
+        "data-id": i.id,
+        "data-state": i.state,
+        "data-silenced": silenced ? "1" : "0",
+        "data-acked": ack && ack.status !== "error" ? "1" : "0",
+        title: "show on the chart",
+      },
+      `${findingTime(i.first_us / 1000, Date.now())} ${i.state} ${i.kind} severity ` +
+        `${i.peak_severity}: ${i.members.length} member(s) ${members.join(", ")}` +
+        `${more > 0 ? ` +${more}` : ""}${marks.length ? ` · ${marks.join(" · ")}` : ""}`,
+    );
+    li.addEventListener("click", (e) => {
+      if ((e.target as HTMLElement).tagName === "BUTTON") return;
+      this.#onFocus(i.members[0]?.channel ?? "", Math.round(i.first_us / 1000));
+    });
+    if (this.#link.canWrite) {
+      li.append(
+        " ",
+        this.#button(
+          "ack",
+          () => this.#inc.ack({ incident: i.id, by: this.#me(), at_ms: Date.now(), note: "" }),
+        ),
+        " ",
+        this.#button("silence", () => this.#silence(i)),
+      );
+    }
+    return li;
+  }
+
+  #silence(i: Incident): void {
+    const one = i.members.length === 1 ? ` channel=${i.members[0]!.channel}` : "";
+    const matchers = `kind=${i.kind}${one}`;
+    parseSilenceMatchers(matchers); // an incident's own kind and channel always parse
+    const now = Date.now();
+    this.#inc.addSilence({
+      matchers,
+      ends_ms: now + PANEL_SILENCE_MS,
+      by: this.#me(),
+      reason: `from the dashboard, on ${i.id}`,
+    }, now);
+  }
+
+  #button(name: string, action: () => void): HTMLButtonElement {
+    const b = el("button", { name, class: name }, name);
+    b.addEventListener("click", (e) => {
+      e.stopPropagation();
+      try {
+        action();
+        this.#error.textContent = "";
+      } catch (err) {
+        this.#error.textContent = (err as Error).message;
+      }
+    });
+    return b;
+  }
+
+  #me(): string {
+    return this.#link.me.name;
+  }
+}

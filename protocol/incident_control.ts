@@ -1,0 +1,162 @@
+/**
+ * The incident stage's control on `troupe.ctl.incident`: what the collab bridge sends it from a
+ * session document. `silences` carries a session's whole silence table, so a message is never a
+ * delta that a lost predecessor would corrupt; the envelope's `ts` is the event time at which the
+ * table takes effect (the stage holds it until its watermark passes that time, so a replay applies
+ * it between the same findings). `ack` asks whether an incident exists before the document keeps
+ * an acknowledgement of it. Both are control messages, so a recording keeps them as inputs and
+ * `troupe replay` hands them to its own stage. The stage answers each request `ok` (with what it
+ * applied) or `error` (with the reason), as hosts answer threshold changes.
+ */
+import {
+  decodeEnvelope,
+  type DecodeLimits,
+  encodeEnvelope,
+  type Envelope,
+  type EnvelopeInit,
+  requireMap,
+} from "./envelope.ts";
+import { INCIDENT_ACTOR } from "./incident.ts";
+import { describeValue, ProtocolError } from "./protocol_error.ts";
+import {
+  formatSilenceMatchers,
+  parseSilenceMatchers,
+  type Silence,
+  SILENCE_DURATION_US_MAX,
+} from "./silence.ts";
+import { ctlSubject, isValidName } from "./subjects.ts";
+
+/** The envelope type of a session's silence table. */
+export const SILENCES_TYPE = "silences";
+/** The envelope type of an acknowledgement's check. */
+export const ACK_TYPE = "ack";
+/** Silences one session holds, at most. */
+export const SILENCES_PER_SESSION_MAX = 256;
+
+/** A control message of the incident stage. */
+export type IncidentControl =
+  | { type: "silences"; session: string; silences: Silence[] }
+  | { type: "ack"; session: string; incident: string };
+
+/** The stage's answer: applied (`ok`) with what, or refused (`error`) with why. */
+export interface IncidentControlAnswer {
+  ok: boolean;
+  detail: string;
+}
+
+/** `troupe.ctl.incident`: the incident stage's control subject. */
+export function incidentControlSubject(): string {
+  return ctlSubject(INCIDENT_ACTOR);
+}
+
+/** Encodes a control message; `meta.ts` is the event time it takes effect at (µs). */
+export function encodeIncidentControl(
+  meta: Omit<EnvelopeInit, "body" | "type">,
+  control: IncidentControl,
+): Uint8Array {
+  const body = control.type === "ack" ? { session: control.session, incident: control.incident } : {
+    session: control.session,
+    silences: control.silences.map((s) => ({
+      id: s.id,
+      matchers: formatSilenceMatchers(s.matchers),
+      starts_us: s.starts_us,
+      ends_us: s.ends_us,
+    })),
+  };
+  return encodeEnvelope({ ...meta, type: control.type, body });
+}
+
+/** Decodes and validates a control message; throws a ProtocolError naming the field and value. */
+export function decodeIncidentControl(
+  bytes: Uint8Array,
+  limits: DecodeLimits = {},
+): { envelope: Envelope; control: IncidentControl } {
+  const envelope = decodeEnvelope(bytes, limits);
+  const body = requireMap(envelope.body, `Incident control "${envelope.type}": the body`);
+  const session = name(body.session, "body.session");
+  if (envelope.type === ACK_TYPE) {
+    return {
+      envelope,
+      control: { type: "ack", session, incident: id(body.incident, "body.incident") },
+    };
+  }
+  if (envelope.type !== SILENCES_TYPE) {
+    throw bad("type", envelope.type, `must be "${SILENCES_TYPE}" or "${ACK_TYPE}"`);
+  }
+  const raw = body.silences;
+  if (!Array.isArray(raw) || raw.length > SILENCES_PER_SESSION_MAX) {
+    throw bad("body.silences", raw, `must be an array of at most ${SILENCES_PER_SESSION_MAX}`);
+  }
+  const silences = raw.map((x, i) => readSilence(x, `body.silences[${i}]`));
+  return { envelope, control: { type: "silences", session, silences } };
+}
+
+function readSilence(raw: unknown, where: string): Silence {
+  const m = requireMap(raw, `Incident control field "${where}"`);
+  const matchers = m.matchers;
+  if (typeof matchers !== "string") throw bad(`${where}.matchers`, matchers, "must be a string");
+  const starts_us = int(m.starts_us, `${where}.starts_us`);
+  const ends_us = int(m.ends_us, `${where}.ends_us`);
+  if (ends_us <= starts_us || ends_us - starts_us > SILENCE_DURATION_US_MAX) {
+    throw bad(
+      `${where}.ends_us`,
+      ends_us,
+      `must be after starts_us (${starts_us}) by at most 30 days`,
+    );
+  }
+  return {
+    id: name(m.id, `${where}.id`),
+    matchers: parseSilenceMatchers(matchers, `${where}.matchers`),
+    starts_us,
+    ends_us,
+  };
+}
+
+/** Encodes the stage's answer to a request. */
+export function encodeIncidentControlAnswer(
+  meta: Omit<EnvelopeInit, "body" | "type">,
+  answer: IncidentControlAnswer,
+): Uint8Array {
+  return encodeEnvelope({
+    ...meta,
+    type: answer.ok ? "ok" : "error",
+    body: answer.ok ? { applied: answer.detail } : { error: answer.detail },
+  });
+}
+
+/** Decodes the stage's answer; throws a ProtocolError naming the field and value. */
+export function decodeIncidentControlAnswer(bytes: Uint8Array): IncidentControlAnswer {
+  const envelope = decodeEnvelope(bytes);
+  const body = requireMap(envelope.body, "Incident control answer: the body");
+  if (envelope.type === "ok") return { ok: true, detail: text(body.applied, "body.applied") };
+  if (envelope.type === "error") return { ok: false, detail: text(body.error, "body.error") };
+  throw bad("type", envelope.type, `must be "ok" or "error"`);
+}
+
+function bad(field: string, value: unknown, rule: string): ProtocolError {
+  return new ProtocolError(
+    value === undefined ? "field" : "value",
+    `Incident control field "${field}" ${rule}, got ${describeValue(value)}`,
+    { field, value },
+  );
+}
+
+function name(raw: unknown, field: string): string {
+  if (isValidName(raw)) return raw;
+  throw bad(field, raw, "must be a name of 1 to 64 of A-Z a-z 0-9 _ -");
+}
+
+function id(raw: unknown, field: string): string {
+  if (typeof raw === "string" && raw.length > 0 && raw.length <= 512) return raw;
+  throw bad(field, raw, "must be a string of 1 to 512 characters");
+}
+
+function text(raw: unknown, field: string): string {
+  if (typeof raw === "string") return raw;
+  throw bad(field, raw, "must be a string");
+}
+
+function int(raw: unknown, field: string): number {
+  if (typeof raw === "number" && Number.isSafeInteger(raw)) return raw;
+  throw bad(field, raw, "must be an integer");
+}

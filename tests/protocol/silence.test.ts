@@ -1,0 +1,194 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  decodeIncidentControl,
+  decodeIncidentControlAnswer,
+  encodeEnvelope,
+  encodeIncidentControl,
+  encodeIncidentControlAnswer,
+  formatSilenceMatchers,
+  globMatches,
+  type Incident,
+  incidentControlSubject,
+  parseSilenceMatchers,
+  parseSubject,
+  ProtocolError,
+  type Silence,
+  silenceActive,
+  silenceMatches,
+} from "../../protocol/mod.ts";
+
+const test = suite("silence");
+
+function incident(kind: string, channels: string[]): Incident {
+  return {
+    id: `${kind}-1-${channels[0]}`,
+    kind,
+    state: "firing",
+    fired: true,
+    silenced: false,
+    members: channels.map((channel) => ({
+      channel,
+      first_us: 1,
+      last_us: 1,
+      findings: 1,
+      peak_severity: 3,
+    })),
+    first_us: 1,
+    last_us: 1,
+    first_finding: "f1",
+    last_finding: "f1",
+    findings: channels.length,
+    peak_severity: 3,
+    links: [],
+  };
+}
+
+function throwsField(fn: () => unknown, field: string, text: string): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, ProtocolError);
+    assert.is((err as ProtocolError).field, field);
+    assert.match((err as Error).message, text);
+    return;
+  }
+  assert.unreachable(`expected a ProtocolError on ${field}`);
+}
+
+test("parseSilenceMatchers() reads Alertmanager-style terms and formats them back", () => {
+  const m = parseSilenceMatchers("  kind=anomaly   channel=~SYM00* channel!=SYM003 ");
+  assert.equal(m, [
+    { label: "kind", op: "=", value: "anomaly" },
+    { label: "channel", op: "=~", value: "SYM00*" },
+    { label: "channel", op: "!=", value: "SYM003" },
+  ]);
+  assert.is(formatSilenceMatchers(m), "kind=anomaly channel=~SYM00* channel!=SYM003");
+  assert.equal(parseSilenceMatchers(["kind!~coh*"]), [{ label: "kind", op: "!~", value: "coh*" }]);
+});
+
+test("parseSilenceMatchers() refuses a malformed term naming the field and the term", () => {
+  throwsField(() => parseSilenceMatchers("kind:anomaly"), "matchers", '"kind:anomaly"');
+  throwsField(() => parseSilenceMatchers("host=a"), "matchers", "labels kind, channel");
+  throwsField(
+    () => parseSilenceMatchers("channel=SYM.1", "x.matchers"),
+    "x.matchers",
+    '"channel=SYM.1"',
+  );
+  throwsField(
+    () => parseSilenceMatchers("kind=anomally"),
+    "matchers",
+    "anomaly, collapse, coherence",
+  );
+  throwsField(() => parseSilenceMatchers("channel=~(a|b)"), "matchers", "* ?");
+  throwsField(() => parseSilenceMatchers(""), "matchers", "1 to 8 terms");
+  throwsField(() => parseSilenceMatchers(Array(9).fill("kind=anomaly")), "matchers", "1 to 8");
+});
+
+test("globMatches() takes * as any run and ? as one character", () => {
+  assert.ok(globMatches("SYM00*", "SYM001"));
+  assert.ok(globMatches("SYM00*", "SYM00"));
+  assert.ok(globMatches("*-7", "cpu-7"));
+  assert.ok(globMatches("S?M*1", "SYM0001"));
+  assert.not.ok(globMatches("SYM00*", "SYM010"));
+  assert.not.ok(globMatches("?", ""));
+  assert.ok(globMatches("*a*a*a*a*b", "a".repeat(60) + "b"));
+  assert.not.ok(globMatches("*a*a*a*a*b", "a".repeat(64)));
+});
+
+test("silenceMatches() needs every matcher, and a channel matcher on every member", () => {
+  const s: Silence = {
+    id: "s1",
+    matchers: parseSilenceMatchers("kind=anomaly channel=~SYM00*"),
+    starts_us: 10,
+    ends_us: 20,
+  };
+  assert.ok(silenceMatches(s, incident("anomaly", ["SYM001", "SYM002"])));
+  assert.not.ok(silenceMatches(s, incident("collapse", ["SYM001"])));
+  assert.not.ok(
+    silenceMatches(s, incident("anomaly", ["SYM001", "SYM010"])),
+    "a crash wider than it",
+  );
+  assert.ok(
+    silenceMatches(
+      { ...s, matchers: parseSilenceMatchers("channel!=SYM010") },
+      incident("coherence", ["all"]),
+    ),
+  );
+  assert.not.ok(silenceActive(s, 9));
+  assert.ok(silenceActive(s, 10));
+  assert.ok(silenceActive(s, 19));
+  assert.not.ok(silenceActive(s, 20), "an expiry is exclusive");
+});
+
+test("encodeIncidentControl() and decodeIncidentControl() round-trip a silence table and an ack", () => {
+  const meta = { id: "c1", src: "collab-1", ts: 1_763_900_000_000_000 };
+  const silences: Silence[] = [{
+    id: "s1",
+    matchers: parseSilenceMatchers("kind=anomaly channel=~SYM00*"),
+    starts_us: 1_763_900_000_000_000,
+    ends_us: 1_763_907_200_000_000,
+  }];
+  const table = { type: "silences" as const, session: "main", silences };
+  const bytes = encodeIncidentControl(meta, table);
+  const back = decodeIncidentControl(bytes);
+  assert.equal(back.control, table);
+  assert.is(back.envelope.ts, meta.ts);
+  assert.equal(encodeIncidentControl(meta, back.control), bytes);
+  const ack = { type: "ack" as const, session: "main", incident: "anomaly-1-SYM001" };
+  assert.equal(decodeIncidentControl(encodeIncidentControl(meta, ack)).control, ack);
+  assert.is(incidentControlSubject(), "troupe.ctl.incident");
+  assert.equal(parseSubject(incidentControlSubject()), {
+    kind: "ctl",
+    actor: "incident",
+    key: undefined,
+  });
+});
+
+test("decodeIncidentControl() names the field and value of a bad table", () => {
+  const meta = { id: "c1", src: "collab-1", ts: 5 };
+  const body = (s: unknown) =>
+    encodeEnvelope({ ...meta, type: "silences", body: { session: "main", silences: [s] } });
+  const ok = { id: "s1", matchers: "kind=anomaly", starts_us: 1, ends_us: 2 };
+  throwsField(
+    () => decodeIncidentControl(body({ ...ok, matchers: "kind~x" })),
+    "body.silences[0].matchers",
+    '"kind~x"',
+  );
+  throwsField(
+    () => decodeIncidentControl(body({ ...ok, ends_us: 1 })),
+    "body.silences[0].ends_us",
+    "after starts_us",
+  );
+  throwsField(
+    () => decodeIncidentControl(body({ ...ok, id: "a.b" })),
+    "body.silences[0].id",
+    '"a.b"',
+  );
+  throwsField(
+    () =>
+      decodeIncidentControl(encodeEnvelope({ ...meta, type: "mute", body: { session: "main" } })),
+    "type",
+    '"mute"',
+  );
+});
+
+test("encodeIncidentControlAnswer() and decodeIncidentControlAnswer() round-trip both answers", () => {
+  const meta = { id: "a1", src: "incidents", ts: 1 };
+  for (
+    const a of [{ ok: true, detail: "2 silences of main" }, {
+      ok: false,
+      detail: "unknown incident x",
+    }]
+  ) {
+    assert.equal(decodeIncidentControlAnswer(encodeIncidentControlAnswer(meta, a)), a);
+  }
+  throwsField(
+    () =>
+      decodeIncidentControlAnswer(encodeEnvelope({ ...meta, type: "ok", body: { applied: 3 } })),
+    "body.applied",
+    "3",
+  );
+});
+
+test.run();
