@@ -17,4 +17,5 @@ export * from "./incident.ts";
 export * from "./severity.ts";
 export * from "./partition_lease.ts";
 export * from "./host_presence.ts";
+export * from "./settings_report.ts";
 export * from "./partition_event.ts";
