@@ -55,6 +55,12 @@ export interface SubRequest {
   subjects: string[];
   channels?: string[];
   since?: number;
+  /**
+   * At most this many of the held messages that match, the newest, before going live: a fresh
+   * page's snapshot of recent state rather than the whole buffer replayed (with `since`, the later
+   * start of the two). A resume sends no `last`: it wants everything after its cursor.
+   */
+  last?: number;
   slow?: SlowPolicy;
 }
 
@@ -418,6 +424,7 @@ function checkSub(m: Record<string, unknown>): SubRequest {
     });
   }
   if (m.since !== undefined && m.since !== null) out.since = uint(m, "since");
+  if (m.last !== undefined && m.last !== null) out.last = uint(m, "last");
   if (m.slow !== undefined && m.slow !== null) {
     if (m.slow !== "gap" && m.slow !== "close") {
       throw bad("slow", m.slow, 'must be "gap" or "close"');

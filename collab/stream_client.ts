@@ -52,6 +52,8 @@ export interface StreamSubscription {
   slow?: SlowPolicy;
   /** Resume after this seq on the first connection (0: the whole buffer that matches). */
   since?: number;
+  /** On the first connection, at most the newest `last` held messages that match (a snapshot). */
+  last?: number;
 }
 
 /** The state a client reports through `onStatus`. */
@@ -89,6 +91,8 @@ interface Sub {
   request: SubRequest;
   /** The `since` to send on the first connection (later ones resume from the cursor). */
   initialSince: number | undefined;
+  /** The `last` of the first connection (a resume wants everything after its cursor). */
+  initialLast: number | undefined;
   /** The `since` sent on this connection. */
   sentSince: number | undefined;
   /** The seq up to which the gateway has handled it (while live, see #cursorOf). */
@@ -162,6 +166,7 @@ export class StreamClient {
     this.#subs.set(id, {
       request,
       initialSince: sub.since,
+      initialLast: sub.last,
       sentSince: undefined,
       cursor: undefined,
       live: false,
@@ -256,6 +261,7 @@ export class StreamClient {
     sub.sentSince = since;
     const request: SubRequest = { ...sub.request, v: STREAM_PROTOCOL_VERSION };
     if (since !== undefined) request.since = since;
+    if (sub.cursor === undefined && sub.initialLast !== undefined) request.last = sub.initialLast;
     this.#ws!.send(encodeClientMessage(request));
   }
 

@@ -41,6 +41,7 @@ import {
   decodeClientMessage,
   encodeMsgFrame,
   encodeServerMessage,
+  filterMatches,
   type ServerMessage,
   STREAM_CLOSE,
   STREAM_LIMITS,
@@ -362,11 +363,12 @@ export class StreamGateway {
       return this.#send(client, { t: "err", id: m.id, reason: err.message });
     }
     const latest = this.#ring.latest;
-    // A `since` past the latest seq comes from before this gateway restarted: all of it is new.
-    const from = m.since === undefined ? latest : m.since > latest ? 0 : m.since;
     const filter: StreamFilter = m.channels
       ? { subjects: m.subjects, channels: compileChannelGlobs(m.channels) }
       : { subjects: m.subjects };
+    // A `since` past the latest seq comes from before this gateway restarted: all of it is new.
+    let from = m.since === undefined ? latest : m.since > latest ? 0 : m.since;
+    if (m.last !== undefined) from = Math.max(from, this.#lastStart(filter, m.last));
     const sub: Sub = {
       id: m.id,
       filter,
@@ -386,6 +388,17 @@ export class StreamGateway {
       this.#catchUp.lagging.add(client);
       this.#catchUp.pumpClient(client);
     }
+  }
+
+  /** The seq after which at most `last` held messages match `filter` (a snapshot's start). */
+  #lastStart(filter: StreamFilter, last: number): number {
+    const oldest = this.#ring.oldest;
+    let n = 0;
+    for (let seq = this.#ring.latest; seq >= oldest; seq--) {
+      const e = this.#ring.get(seq);
+      if (e !== undefined && filterMatches(filter, e.subject) && ++n > last) return seq;
+    }
+    return oldest - 1;
   }
 
   /** A message from the bus: numbered, kept, and sent to every live subscription it is for. */

@@ -35,6 +35,7 @@ test("client requests round-trip through encode and decode", () => {
     subjects: ["troupe.out.anomaly.*", "troupe.scan.*.results"],
     channels: ["BTC*", "eth"],
     since: 41,
+    last: 4000,
     slow: "close" as const,
   };
   assert.equal(decodeClientMessage(encodeClientMessage(sub)), sub);
@@ -108,6 +109,11 @@ test("decodeClientMessage() names the field and value of a malformed request", (
     () => decodeClientMessage(encode({ op: "sub", id: 1, subjects: ["troupe.out.>"], since: 1.5 })),
     "since",
     /1\.5/,
+  );
+  throwsNaming(
+    () => decodeClientMessage(encode({ op: "sub", id: 1, subjects: ["troupe.out.>"], last: -1 })),
+    "last",
+    /-1/,
   );
   throwsNaming(
     () => decodeServerMessage(encode({ t: "msg", seq: 1, sub: 1, subject: "x", data: "s" })),
