@@ -31,7 +31,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Registry } from "prom-client";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { Bus, BusSubscription } from "../protocol/mod.ts";
+import type { Bus, BusSubscription, HistoryRequest } from "../protocol/mod.ts";
 import { binaryFrame } from "./_frame_writer.ts";
 import { refuse, truncate } from "./_refuse.ts";
 import {
@@ -123,6 +123,7 @@ export class StreamGateway {
   #subs: BusSubscription[] = [];
   #pump: ReturnType<typeof setInterval>;
   #closed = false;
+  #readHistory: ((request: HistoryRequest) => Promise<Uint8Array>) | undefined;
   #tally: Tally = {
     received: 0,
     relayed: 0,
@@ -298,7 +299,29 @@ export class StreamGateway {
     }
     if (m.op === "ping") this.#send(client, { t: "pong", id: m.id });
     else if (m.op === "unsub") this.#unsubscribe(client, m.id);
+    else if (m.op === "history") this.#history(client, m.id, m.request);
     else this.#subscribe(client, m);
+  }
+
+  /** Serves `{op: "history"}` with `read` (the collab server's history service) from now on. */
+  serveHistory(read: (request: HistoryRequest) => Promise<Uint8Array>): void {
+    this.#readHistory = read;
+  }
+
+  /** Answers a history request on the socket: the encoded response, or why not. */
+  #history(client: Client, id: number, request: HistoryRequest): void {
+    const read = this.#readHistory;
+    if (!read) {
+      return this.#send(client, {
+        t: "history",
+        id,
+        error: "No history here: this collab server runs without NATS",
+      });
+    }
+    read(request).then(
+      (data) => this.#send(client, { t: "history", id, data }),
+      (err) => this.#send(client, { t: "history", id, error: (err as Error).message }),
+    );
   }
 
   /** Takes one message from `client`'s allowance; closes it (4029) when there is none left. */
