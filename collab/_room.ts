@@ -329,11 +329,20 @@ export class Room {
     if (origin === LOAD_ORIGIN) return;
     const pos = this.#options.store.append(this.session, update);
     this.#pending.push({ update, origin, pos, atMs: this.#options.now() });
-    if (!this.#flushing) {
-      this.#flushing = this.#flushLoop().finally(() => {
-        this.#flushing = undefined;
-      });
-    }
+    this.#startFlush();
+  }
+
+  /**
+   * Starts the flush loop unless it runs. An update made in a microtask between the loop's last
+   * look at the queue and its end (a control answer written back from a promise) would wait for
+   * the next update to be relayed: the loop starts again when it ends with updates queued.
+   */
+  #startFlush(): void {
+    if (this.#flushing) return;
+    this.#flushing = this.#flushLoop().finally(() => {
+      this.#flushing = undefined;
+      if (this.#pending.length && this.#failed === undefined) this.#startFlush();
+    });
   }
 
   /**

@@ -6,7 +6,12 @@
  * field and the value. Pure TypeScript with no `node:` import, so it bundles for the browser.
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
-import { subjectMatches } from "../protocol/mod.ts";
+import {
+  checkHistoryRequest,
+  type HistoryRequest,
+  ProtocolError,
+  subjectMatches,
+} from "../protocol/mod.ts";
 
 /** What a subscriber does when it falls behind: drop and send one `gap`, or be closed (4008). */
 export type SlowPolicy = "gap" | "close";
@@ -55,6 +60,12 @@ export interface SubRequest {
   subjects: string[];
   channels?: string[];
   since?: number;
+  /**
+   * At most this many of the held messages that match, the newest, before going live: a fresh
+   * page's snapshot of recent state rather than the whole buffer replayed (with `since`, the later
+   * start of the two). A resume sends no `last`: it wants everything after its cursor.
+   */
+  last?: number;
   slow?: SlowPolicy;
 }
 
@@ -62,7 +73,23 @@ export interface SubRequest {
 export type ClientMessage =
   | SubRequest
   | { op: "unsub"; id: number }
-  | { op: "ping"; id: number };
+  | { op: "ping"; id: number }
+  | HistoryAsk;
+
+/**
+ * `{op: "history"}`: the WebSocket form of `GET /history` (the same request and answer, on the
+ * socket the page already has). `id` is the client's own, answered by `{t: "history", id}`.
+ */
+export interface HistoryAsk {
+  op: "history";
+  id: number;
+  request: HistoryRequest;
+}
+
+/** `{t: "history"}`: a history answer, `data` the encoded HistoryResponse, or `error` why not. */
+export type StreamHistory =
+  | { t: "history"; id: number; data: Uint8Array }
+  | { t: "history"; id: number; error: string };
 
 /** `{t: "msg"}`: one NATS message, numbered by the gateway. */
 export interface StreamMsg {
@@ -112,7 +139,8 @@ export type ServerMessage =
   | StreamGap
   | StreamLive
   | StreamLag
-  | { t: "pong"; id: number };
+  | { t: "pong"; id: number }
+  | StreamHistory;
 
 /** Close codes of `/stream`. */
 export const STREAM_CLOSE = {
@@ -290,8 +318,13 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
       return { t: m.t, sub: uint(m, "sub"), seq: uint(m, "seq") };
     case "pong":
       return { t: "pong", id: uint(m, "id") };
+    case "history": {
+      const id = uint(m, "id");
+      if (m.data instanceof Uint8Array) return { t: "history", id, data: m.data };
+      return { t: "history", id, error: str(m, "error") };
+    }
     default:
-      throw bad("t", m.t, 'must be "ok", "err", "msg", "gap", "live", "lag" or "pong"');
+      throw bad("t", m.t, 'must be "ok", "err", "msg", "gap", "live", "lag", "pong" or "history"');
   }
 }
 
@@ -376,8 +409,24 @@ function checkClientMessage(m: Record<string, unknown>): ClientMessage {
       return { op: "unsub", id: uint(m, "id") };
     case "ping":
       return { op: "ping", id: uint(m, "id") };
+    case "history":
+      return { op: "history", id: uint(m, "id"), request: historyRequestOf(m.request) };
     default:
-      throw bad("op", m.op, 'must be "sub", "unsub" or "ping"');
+      throw bad("op", m.op, 'must be "sub", "unsub", "ping" or "history"');
+  }
+}
+
+/** A history request inside a client message, checked as `GET /history` checks its query. */
+function historyRequestOf(raw: unknown): HistoryRequest {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw bad("request", raw, "must be a map: channel, t0_us, t1_us, points_max");
+  }
+  try {
+    const { channel, t0_us, t1_us, points_max } = raw as HistoryRequest;
+    return checkHistoryRequest({ channel, t0_us, t1_us, points_max });
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    throw bad("request", raw, `is not a history request (${err.message})`);
   }
 }
 
@@ -418,6 +467,7 @@ function checkSub(m: Record<string, unknown>): SubRequest {
     });
   }
   if (m.since !== undefined && m.since !== null) out.since = uint(m, "since");
+  if (m.last !== undefined && m.last !== null) out.last = uint(m, "last");
   if (m.slow !== undefined && m.slow !== null) {
     if (m.slow !== "gap" && m.slow !== "close") {
       throw bad("slow", m.slow, 'must be "gap" or "close"');

@@ -7,12 +7,14 @@
  * settings (`status`, `applied` or `reason`, and the answering `host`) where the session sees it.
  * A key is a channel, or for group kinds (`coherence/<group>`) a group: the host's key either way. Only the node the client is connected to sends the
  * request: changes that arrive from other nodes, from storage or from the server itself do not
- * cross the bridge.
+ * cross the bridge. The other way, the bridge keeps the document's `applied` map equal to what
+ * the hosts report they apply (settings_watch.ts), whoever changed it.
  */
 import * as Y from "yjs";
 import { describeControlApplied } from "../actors/runtime/storage/mod.ts";
 import { type Bus, ctlSubject, decodeEnvelope, encodeEnvelope } from "../protocol/mod.ts";
 import type { Room } from "./_room.ts";
+import { watchAppliedSettings } from "./settings_watch.ts";
 import { SERVER_ORIGIN } from "./_room.ts";
 import { checkSettings, parseThresholdKey } from "./session_doc.ts";
 import { canWrite, type Role } from "./token.ts";
@@ -50,7 +52,11 @@ export function attachBridge(room: Room, options: BridgeOptions): () => void {
     for (const key of keys) send(room, key, options);
   };
   thresholds.observeDeep(observer);
-  return () => thresholds.unobserveDeep(observer);
+  const unwatch = watchAppliedSettings(room, { bus: options.bus });
+  return () => {
+    thresholds.unobserveDeep(observer);
+    unwatch();
+  };
 }
 
 /** Whether a transaction's origin is a client that may write (an editor or an owner). */

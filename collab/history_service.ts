@@ -72,6 +72,26 @@ export class HistoryService {
     };
   }
 
+  /**
+   * The encoded answer to one request, within the bound of reads at once (the WebSocket form,
+   * `{op: "history"}` on /stream, and `GET /history` share it); throws saying why not.
+   */
+  async encoded(request: HistoryRequest): Promise<Uint8Array> {
+    if (this.#reading >= this.reads_max) throw new Error(this.#busy());
+    this.#reading++;
+    try {
+      return encodeHistoryResponse(await this.answer(request));
+    } catch (err) {
+      throw new Error(`History of ${request.channel}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.#reading--;
+    }
+  }
+
+  #busy(): string {
+    return `${this.#reading} history reads are running, the most at once`;
+  }
+
   /** Answers `GET /history?token=T&channel=C&t0_us=..&t1_us=..&points_max=N`. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== "GET") {
@@ -94,17 +114,12 @@ export class HistoryService {
       if (!(err instanceof ProtocolError)) throw err;
       return plain(res, 400, err.message);
     }
-    if (this.#reading >= this.reads_max) {
-      return plain(res, 503, `${this.#reading} history reads are running, the most at once`);
-    }
-    this.#reading++;
+    if (this.#reading >= this.reads_max) return plain(res, 503, this.#busy());
     let bytes: Uint8Array;
     try {
-      bytes = encodeHistoryResponse(await this.answer(request));
+      bytes = await this.encoded(request);
     } catch (err) {
-      return plain(res, 502, `History of ${request.channel}: ${(err as Error).message}`);
-    } finally {
-      this.#reading--;
+      return plain(res, 502, (err as Error).message);
     }
     res.writeHead(200, {
       "content-type": "application/msgpack",

@@ -121,6 +121,8 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
     })
     : undefined;
   const history = await startHistory(bus, keyring);
+  // The WebSocket form of /history, on the stream socket the page already has.
+  if (history && stream) stream.serveHistory((request) => history.service.encoded(request));
   let server: CollabServer;
   try {
     server = await CollabServer.start({

@@ -21,10 +21,12 @@ import {
   type SlowPolicy,
   STREAM_PROTOCOL_VERSION,
   type StreamGap,
+  type StreamHistory,
   type StreamMsg,
   StreamProtocolError,
   type SubRequest,
 } from "./_stream_protocol.ts";
+import type { HistoryRequest } from "../protocol/mod.ts";
 import { SeenSeqs } from "./stream_seen.ts";
 
 /** The part of a WebSocket this client uses (the WHATWG one, which `ws` also implements). */
@@ -52,6 +54,8 @@ export interface StreamSubscription {
   slow?: SlowPolicy;
   /** Resume after this seq on the first connection (0: the whole buffer that matches). */
   since?: number;
+  /** On the first connection, at most the newest `last` held messages that match (a snapshot). */
+  last?: number;
 }
 
 /** The state a client reports through `onStatus`. */
@@ -89,6 +93,8 @@ interface Sub {
   request: SubRequest;
   /** The `since` to send on the first connection (later ones resume from the cursor). */
   initialSince: number | undefined;
+  /** The `last` of the first connection (a resume wants everything after its cursor). */
+  initialLast: number | undefined;
   /** The `since` sent on this connection. */
   sentSince: number | undefined;
   /** The seq up to which the gateway has handled it (while live, see #cursorOf). */
@@ -114,6 +120,9 @@ export class StreamClient {
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pings = new Map<number, () => void>();
+  #nextHistory = 1;
+  /** History requests waiting for their answer, by id. */
+  #histories = new Map<number, (m: StreamHistory) => void>();
   #nextPing = 1;
 
   constructor(options: StreamClientOptions) {
@@ -162,6 +171,7 @@ export class StreamClient {
     this.#subs.set(id, {
       request,
       initialSince: sub.since,
+      initialLast: sub.last,
       sentSince: undefined,
       cursor: undefined,
       live: false,
@@ -186,6 +196,36 @@ export class StreamClient {
     return new Promise((resolve) => {
       this.#pings.set(id, () => resolve(Date.now() - started));
       this.#ws!.send(encodeClientMessage({ op: "ping", id }));
+    });
+  }
+
+  /**
+   * The WebSocket form of `GET /history` on this socket: resolves with the encoded
+   * HistoryResponse (`decodeHistoryResponse` reads it), rejects with the gateway's reason, or
+   * when the socket closes or `timeoutMs` (10 s) passes first.
+   */
+  history(request: HistoryRequest, timeoutMs = 10_000): Promise<Uint8Array> {
+    if (!this.open) {
+      return Promise.reject(new Error("Cannot ask the stream gateway for history: not connected"));
+    }
+    const id = this.#nextHistory++;
+    let message: Uint8Array;
+    try {
+      message = encodeClientMessage({ op: "history", id, request });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#histories.delete(id);
+        reject(new Error(`No history answer from the stream gateway within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#histories.set(id, (m) => {
+        clearTimeout(timer);
+        if ("data" in m) resolve(m.data);
+        else reject(new Error(m.error));
+      });
+      this.#ws!.send(message);
     });
   }
 
@@ -222,6 +262,9 @@ export class StreamClient {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
       this.#pings.clear();
+      const gone: StreamHistory = { t: "history", id: 0, error: "the stream socket closed" };
+      for (const answer of this.#histories.values()) answer(gone);
+      this.#histories.clear();
       this.#endConnection();
       this.#options.onStatus?.("closed", { code: ev.code, reason: ev.reason });
       const final = (this.#options.isFinal ?? ((c: number) => FINAL_CODES.has(c)))(ev.code);
@@ -256,6 +299,7 @@ export class StreamClient {
     sub.sentSince = since;
     const request: SubRequest = { ...sub.request, v: STREAM_PROTOCOL_VERSION };
     if (since !== undefined) request.since = since;
+    if (sub.cursor === undefined && sub.initialLast !== undefined) request.last = sub.initialLast;
     this.#ws!.send(encodeClientMessage(request));
   }
 
@@ -324,6 +368,10 @@ export class StreamClient {
       case "pong":
         this.#pings.get(m.id)?.();
         this.#pings.delete(m.id);
+        break;
+      case "history":
+        this.#histories.get(m.id)?.(m);
+        this.#histories.delete(m.id);
         break;
       case "ok": {
         const sub = this.#subs.get(m.id);

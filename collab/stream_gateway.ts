@@ -31,7 +31,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Registry } from "prom-client";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { Bus, BusSubscription } from "../protocol/mod.ts";
+import type { Bus, BusSubscription, HistoryRequest } from "../protocol/mod.ts";
 import { binaryFrame } from "./_frame_writer.ts";
 import { refuse, truncate } from "./_refuse.ts";
 import {
@@ -41,6 +41,7 @@ import {
   decodeClientMessage,
   encodeMsgFrame,
   encodeServerMessage,
+  filterMatches,
   type ServerMessage,
   STREAM_CLOSE,
   STREAM_LIMITS,
@@ -122,6 +123,7 @@ export class StreamGateway {
   #subs: BusSubscription[] = [];
   #pump: ReturnType<typeof setInterval>;
   #closed = false;
+  #readHistory: ((request: HistoryRequest) => Promise<Uint8Array>) | undefined;
   #tally: Tally = {
     received: 0,
     relayed: 0,
@@ -297,7 +299,29 @@ export class StreamGateway {
     }
     if (m.op === "ping") this.#send(client, { t: "pong", id: m.id });
     else if (m.op === "unsub") this.#unsubscribe(client, m.id);
+    else if (m.op === "history") this.#history(client, m.id, m.request);
     else this.#subscribe(client, m);
+  }
+
+  /** Serves `{op: "history"}` with `read` (the collab server's history service) from now on. */
+  serveHistory(read: (request: HistoryRequest) => Promise<Uint8Array>): void {
+    this.#readHistory = read;
+  }
+
+  /** Answers a history request on the socket: the encoded response, or why not. */
+  #history(client: Client, id: number, request: HistoryRequest): void {
+    const read = this.#readHistory;
+    if (!read) {
+      return this.#send(client, {
+        t: "history",
+        id,
+        error: "No history here: this collab server runs without NATS",
+      });
+    }
+    read(request).then(
+      (data) => this.#send(client, { t: "history", id, data }),
+      (err) => this.#send(client, { t: "history", id, error: (err as Error).message }),
+    );
   }
 
   /** Takes one message from `client`'s allowance; closes it (4029) when there is none left. */
@@ -362,11 +386,12 @@ export class StreamGateway {
       return this.#send(client, { t: "err", id: m.id, reason: err.message });
     }
     const latest = this.#ring.latest;
-    // A `since` past the latest seq comes from before this gateway restarted: all of it is new.
-    const from = m.since === undefined ? latest : m.since > latest ? 0 : m.since;
     const filter: StreamFilter = m.channels
       ? { subjects: m.subjects, channels: compileChannelGlobs(m.channels) }
       : { subjects: m.subjects };
+    // A `since` past the latest seq comes from before this gateway restarted: all of it is new.
+    let from = m.since === undefined ? latest : m.since > latest ? 0 : m.since;
+    if (m.last !== undefined) from = Math.max(from, this.#lastStart(filter, m.last));
     const sub: Sub = {
       id: m.id,
       filter,
@@ -386,6 +411,17 @@ export class StreamGateway {
       this.#catchUp.lagging.add(client);
       this.#catchUp.pumpClient(client);
     }
+  }
+
+  /** The seq after which at most `last` held messages match `filter` (a snapshot's start). */
+  #lastStart(filter: StreamFilter, last: number): number {
+    const oldest = this.#ring.oldest;
+    let n = 0;
+    for (let seq = this.#ring.latest; seq >= oldest; seq--) {
+      const e = this.#ring.get(seq);
+      if (e !== undefined && filterMatches(filter, e.subject) && ++n > last) return seq;
+    }
+    return oldest - 1;
   }
 
   /** A message from the bus: numbered, kept, and sent to every live subscription it is for. */

@@ -21,6 +21,7 @@ import {
 import type { HostLimits } from "./host_options.ts";
 import { encodeInputRecord, type InputRecord } from "./input_record.ts";
 import type { Pending, Slot } from "./_slot.ts";
+import type { AppliedChange } from "./settings_reporter.ts";
 
 /** What control handling needs of its host. */
 export interface ControlHost {
@@ -36,6 +37,8 @@ export interface ControlHost {
   deadLetter(msg: BusMessage, err: unknown): void;
   /** Counts a refused control message of `kind` (an operator's error: answered, not a dead letter). */
   refused(kind: string): void;
+  /** Called after a control message was queued: the configuration each instance will have. */
+  applied?(changes: AppliedChange[]): void;
 }
 
 /** The body of an "ok" answer: what the host applied. */
@@ -50,6 +53,8 @@ export interface ControlApplied {
   /** `now`: journaled and queued to the instances; `stream`: accepted, and applied when the
    *  control stream delivers it (JetStream input). */
   via: "now" | "stream";
+  /** The configuration in force once applied: the kind's (kind-wide) or the instance's. */
+  settings?: unknown;
 }
 
 /** A validated control message. */
@@ -57,6 +62,7 @@ interface Control {
   def: AnyActorDefinition;
   key: string | undefined;
   config: unknown;
+  body: unknown;
 }
 
 /** Validates a control message; undefined when it is for kinds this host does not run. */
@@ -66,8 +72,19 @@ function parseControl(msg: BusMessage, host: ControlHost): Control | undefined {
   const envelope = decodeEnvelope(msg.data, host.limits);
   const def = host.kinds.get(parsed.actor);
   if (!def) return undefined; // another host's kinds
-  const config = def.parseConfig(envelope.body, host.configs.get(def.kind), `ctl.${def.kind}`);
-  return { def, key: parsed.key, config };
+  // A keyed message changes its instance's settings, which may differ from the kind's already.
+  const base = (parsed.key === undefined ? undefined : instanceConfig(host, def, parsed.key)) ??
+    host.configs.get(def.kind);
+  const config = def.parseConfig(envelope.body, base, `ctl.${def.kind}`);
+  return { def, key: parsed.key, config, body: envelope.body };
+}
+
+/** The configuration of the running instance `(def.kind, key)` here, or undefined. */
+function instanceConfig(host: ControlHost, def: AnyActorDefinition, key: string): unknown {
+  for (const slot of host.slots()) {
+    if (slot.def === def && slot.key === key && slot.inst !== undefined) return slot.inst.config;
+  }
+  return undefined;
 }
 
 /** Whether `msg` addresses one key whose partition another host owns. */
@@ -107,16 +124,28 @@ function applyControl(ctl: Control, msg: BusMessage, host: ControlHost): number 
   if (key !== undefined) {
     if (!host.owns(key)) return 0;
     host.enqueue(def, key, { record, bytes, decoded: undefined, arrivedMs });
+    host.applied?.([{ kind: def.kind, key, config: ctl.config }]);
     return 1;
   }
-  let instances = 0;
+  const changes: AppliedChange[] = [];
   for (const slot of [...host.slots()]) {
     if (slot.def === def && slot.status !== "stopped") {
       host.enqueue(def, slot.key, { record, bytes, decoded: undefined, arrivedMs });
-      instances++;
+      changes.push({ kind: def.kind, key: slot.key, config: instanceAfter(ctl, slot) });
     }
   }
-  return instances;
+  host.applied?.(changes);
+  return changes.length;
+}
+
+/** The configuration `slot`'s instance will have once it applies kind-wide `ctl`, as it computes it. */
+function instanceAfter(ctl: Control, slot: Slot): unknown {
+  if (slot.inst === undefined) return ctl.config;
+  try {
+    return ctl.def.parseConfig(ctl.body, slot.inst.config, `ctl.${ctl.def.kind}`);
+  } catch {
+    return slot.inst.config; // the instance refuses it too, and keeps what it has
+  }
 }
 
 /** Instances a kind-wide message would reach here now (a kept message is applied later). */
@@ -145,6 +174,7 @@ export function onLiveControl(msg: BusMessage, host: ControlHost, kept: boolean)
       instances,
       kind_config: ctl.key === undefined,
       via: kept ? "stream" : "now",
+      settings: ctl.config,
     };
     host.reply(msg, "ok", applied);
   } catch (err) {

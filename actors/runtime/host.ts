@@ -34,6 +34,7 @@ import { HostNotices } from "./host_notices.ts";
 import { HostMetrics } from "./host_metrics.ts";
 import { isFatalIoError } from "./fatal_error.ts";
 import { type ControlHost, onKeptControl, onLiveControl } from "./control_input.ts";
+import { SettingsReporter } from "./settings_reporter.ts";
 import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
 import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
@@ -79,6 +80,7 @@ export class Host {
   readonly #recovery: Recovery;
   readonly #progress = new ProgressWatch();
   readonly #ctlHost: ControlHost;
+  readonly #settings: SettingsReporter;
   readonly #notices: HostNotices;
   readonly #restartParts: RestartParts;
   readonly #ticker: Ticker;
@@ -154,6 +156,15 @@ export class Host {
     this.#snapshotter = this.#newSnapshotter();
     this.#recovery = new Recovery(this.#recoveryHost());
     this.#restartParts = this.#restartsHost();
+    this.#settings = new SettingsReporter({
+      hostId: options.hostId,
+      bus: this.#bus,
+      now: this.#now,
+      kinds: this.#kinds,
+      configs: this.#configs,
+      slots: () => this.#slots.values(),
+      log: this.#log,
+    });
     this.#ctlHost = this.#controlHost();
     this.#ticker = new Ticker({
       hostId: options.hostId,
@@ -247,6 +258,7 @@ export class Host {
       reply: (msg, type, body) => this.#notices.reply(msg, type, body),
       deadLetter: (msg, err) => this.#notices.deadLetter(msg, err),
       refused: (kind) => this.metrics.controlRefused.inc({ kind }),
+      applied: (changes) => this.#settings.publish(changes),
     };
   }
 
@@ -284,7 +296,10 @@ export class Host {
       this.#log(
         `recovered ${this.#slots.size} actor instances in ${(this.#now() - t0).toFixed(0)} ms`,
       );
-      this.#ctlSub = this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg));
+      // Control messages and the settings query: both end when the host stops taking control.
+      this.#ctlSub = this.#settings.listen(
+        this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg)),
+      );
       if (this.options.control) {
         await this.options.control.start((msg) => {
           if (this.#closing || this.#fatal) {

@@ -46,7 +46,7 @@ th { cursor:pointer; color:var(--dim); }
 input, select, button { background:#0c1116; color:var(--text); border:1px solid var(--line); border-radius:4px; padding:3px 6px; font:inherit; }
 button { cursor:pointer; } button:disabled, input:disabled, select:disabled { opacity:.45; cursor:not-allowed; }
 .row { display:flex; gap:4px; flex-wrap:wrap; margin-bottom:4px; }
-.pending { color:var(--warn); } .ok { color:var(--ok); } .error { color:var(--bad); }
+.pending { color:var(--warn); } .ok { color:var(--ok); } .error { color:var(--bad); } .differs { color:var(--warn); }
 .readonly-note { color:var(--dim); font-style:italic; }
 #thresholds table { table-layout:fixed; } #thresholds td, .error { overflow-wrap:anywhere; }
 .range { margin:0; align-items:center; } .range button[aria-pressed=true] { border-color:var(--accent); color:var(--accent); }

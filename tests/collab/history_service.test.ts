@@ -5,8 +5,9 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { WebSocket as NodeWebSocket } from "ws";
 import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
+import { launchCollab, StreamClient, type StreamSocketConstructor } from "../../collab/mod.ts";
 import {
   decodeHistoryResponse,
   encodeEventEnvelope,
@@ -58,7 +59,12 @@ function anomaly(channel: string, ts: number): Uint8Array {
 }
 
 async function withHistory(
-  fn: (get: (q: string) => Promise<Response>, token: string, pub: NatsBus) => Promise<void>,
+  fn: (
+    get: (q: string) => Promise<Response>,
+    token: string,
+    pub: NatsBus,
+    port: number,
+  ) => Promise<void>,
 ) {
   const nats = await startTestNats();
   const dir = tempDir("troupe-history-");
@@ -69,7 +75,7 @@ async function withHistory(
     await collab.bus!.flush();
     const token = await tokenFor(dir.path, "main", "viewer");
     const base = `http://127.0.0.1:${collab.server.port}/history`;
-    await fn((q) => fetch(`${base}?${q}`), token, pub);
+    await fn((q) => fetch(`${base}?${q}`), token, pub, collab.server.port);
   } finally {
     await pub.close();
     await collab.close();
@@ -122,6 +128,60 @@ test("answers an hour of a channel at 400 points: M4 keeps the spike, findings i
     const n = await get(`token=${token}&${historyQuery(none)}`);
     assert.is(n.status, 200);
     assert.is(decodeHistoryResponse(new Uint8Array(await n.arrayBuffer())).samples, 0);
+  });
+});
+
+test("the WebSocket form on /stream answers what GET /history answers, and says why not", async () => {
+  await withHistory(async (get, token, pub, port) => {
+    await publishHour(pub, "WX", 100);
+    const jsm = await jetstreamManager(pub.nc);
+    for (let i = 0; (await jsm.streams.info("TROUPE_FEED")).state.messages < 60; i++) {
+      if (i > 500) throw new Error("the feed stream did not keep the frames");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const WS = ("Deno" in globalThis
+      ? globalThis.WebSocket
+      : NodeWebSocket) as unknown as StreamSocketConstructor;
+    let opened!: () => void;
+    const open = new Promise<void>((r) => (opened = r));
+    const client = new StreamClient({
+      url: `ws://127.0.0.1:${port}/stream`,
+      token,
+      WebSocket: WS,
+      reconnect: false,
+      onStatus: (s) =>
+        s === "open" && opened(),
+    });
+    try {
+      await open;
+      const request: HistoryRequest = {
+        channel: "WX",
+        t0_us: T0,
+        t1_us: T0 + HOUR_S * 1_000_000,
+        points_max: 400,
+      };
+      const [byWs, byHttp] = await Promise.all([
+        client.history(request),
+        get(`token=${token}&${historyQuery(request)}`).then(async (r) =>
+          new Uint8Array(await r.arrayBuffer())
+        ),
+      ]);
+      const h = decodeHistoryResponse(byWs);
+      assert.is(h.samples, HOUR_S);
+      assert.ok(h.v.includes(600), "the spike is in the answer");
+      assert.equal(h, decodeHistoryResponse(byHttp));
+      // A request the gateway would not read (too few points, a span over the limit) is refused
+      // by the client before it is sent, naming the field, and the socket stays open.
+      const why = (p: Promise<unknown>) => p.then(() => "answered", (err: Error) => err.message);
+      assert.match(await why(client.history({ ...request, points_max: 2 })), "points_max");
+      assert.match(
+        await why(client.history({ ...request, t1_us: T0 + 400 * 86_400_000_000 })),
+        "spans",
+      );
+      assert.ok(client.open, "the socket stays open");
+    } finally {
+      client.close();
+    }
   });
 });
 

@@ -28,6 +28,26 @@ function throwsNaming(fn: () => unknown, field: string, pattern: RegExp): void {
   assert.unreachable(`expected a StreamProtocolError on ${field}`);
 }
 
+test("history asks and answers round-trip; a bad history request names its field", () => {
+  const request = { channel: "BTC", t0_us: 1_000_000, t1_us: 61_000_000, points_max: 400 };
+  const ask = { op: "history" as const, id: 7, request };
+  assert.equal(decodeClientMessage(encodeClientMessage(ask)), ask);
+  const data = { t: "history" as const, id: 7, data: new Uint8Array([1, 2, 3]) };
+  assert.equal(decodeServerMessage(encodeServerMessage(data)), data);
+  const error = { t: "history" as const, id: 7, error: "3 history reads are running" };
+  assert.equal(decodeServerMessage(encodeServerMessage(error)), error);
+  throwsNaming(
+    () => decodeClientMessage(encode({ op: "history", id: 1, request: { ...request, t1_us: 0 } })),
+    "request",
+    /t1_us after t0_us/,
+  );
+  throwsNaming(
+    () => decodeClientMessage(encode({ op: "history", id: 1, request: [1] })),
+    "request",
+    /must be a map/,
+  );
+});
+
 test("client requests round-trip through encode and decode", () => {
   const sub = {
     op: "sub" as const,
@@ -35,6 +55,7 @@ test("client requests round-trip through encode and decode", () => {
     subjects: ["troupe.out.anomaly.*", "troupe.scan.*.results"],
     channels: ["BTC*", "eth"],
     since: 41,
+    last: 4000,
     slow: "close" as const,
   };
   assert.equal(decodeClientMessage(encodeClientMessage(sub)), sub);
@@ -108,6 +129,11 @@ test("decodeClientMessage() names the field and value of a malformed request", (
     () => decodeClientMessage(encode({ op: "sub", id: 1, subjects: ["troupe.out.>"], since: 1.5 })),
     "since",
     /1\.5/,
+  );
+  throwsNaming(
+    () => decodeClientMessage(encode({ op: "sub", id: 1, subjects: ["troupe.out.>"], last: -1 })),
+    "last",
+    /-1/,
   );
   throwsNaming(
     () => decodeServerMessage(encode({ t: "msg", seq: 1, sub: 1, subject: "x", data: "s" })),

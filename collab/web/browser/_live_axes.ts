@@ -83,6 +83,21 @@ export function paintTimeLabels(
   ctx.restore();
 }
 
+/**
+ * Where the leftmost time label ends when the scroll has cut it at the plot's left edge (its tick
+ * in the plot, its text reaching left of it), else the plot's left edge: the shown canvas clears
+ * the label row up to there, so that no label is ever read cut (`48` for `21:22:48`).
+ */
+export function cutLabelEnd(ctx: Context2D, s: LiveScales): number {
+  const { left } = s.rect, dpr = s.dpr;
+  const xs = s.xStep;
+  const T = Math.ceil(s.tAt(left) / xs) * xs;
+  const x = Math.round(s.x(T));
+  const labelPx = (Math.min(LIVE_STYLE.label_px, LIVE_STYLE.x_space_px - 10) - 3) * dpr;
+  const w = Math.min(ctx.measureText(timeLabel(T)).width, labelPx);
+  return x - 3 * dpr - w < left ? x : left;
+}
+
 /** `HH:MM:SS` (UTC) of `t` seconds, with tenths when `t` is not whole. */
 export function timeLabel(t: number): string {
   const s = new Date(Math.round(t * 1000)).toISOString();

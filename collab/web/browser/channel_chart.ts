@@ -114,12 +114,16 @@ export class ChannelChart {
     this.watchers = el("span", { class: "watchers" });
     const live = el("button", { class: "live", title: "follow the live edge" }, "live");
     live.addEventListener("click", () => this.follow());
+    const earlier = el("button", { class: "pan", "data-pan": "-0.5", title: "earlier" }, "«");
+    const later = el("button", { class: "pan", "data-pan": "0.5", title: "later" }, "»");
+    earlier.addEventListener("click", () => this.pan(-0.5));
+    later.addEventListener("click", () => this.pan(0.5));
     const body = el("div", { class: "plot" });
     this.#title = el("span", { class: "title" }, this.channel);
     this.card = el(
       "div",
       { class: "card", "data-channel": this.channel },
-      el("h3", {}, this.#title, live, this.quote, this.readout, this.watchers),
+      el("h3", {}, this.#title, live, earlier, later, this.quote, this.readout, this.watchers),
       body,
     );
     parent.append(this.card);
@@ -376,6 +380,16 @@ export class ChannelChart {
     this.#pin({ min: t - half, max: t + half });
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
+  }
+
+  /**
+   * Pans: shows the range shown moved by `fraction` of its width (negative: earlier), pinned,
+   * from the ring or from history as any pinned range is.
+   */
+  pan(fraction: number): void {
+    const { min, max } = this.xRange();
+    const by = (max - min) * fraction;
+    this.#pin({ min: min + by, max: max + by });
   }
 
   /** Stops following and shows `range` (seconds since the epoch). */

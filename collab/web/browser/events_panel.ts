@@ -4,6 +4,8 @@
  * letters and actor failures, newest first, bounded, with kind and severity filters. Severity is
  * the finding's 1-5 (collab/finding.ts), the number `troupe watch` prints; a time is shown with its
  * date when it is not today. Clicking an event focuses its channel's chart at the event's time.
+ * Rows are kept in the order of the events' times, not of their arrival: what a fresh page's
+ * snapshot or a resumed stream delivers late goes where it belongs, never above newer rows.
  */
 import { findingTime } from "../../finding.ts";
 import { byId, el, find } from "./dom.ts";
@@ -60,10 +62,18 @@ export class EventsPanel {
     );
     li.addEventListener("click", () => this.#onFocus(ev.channel, ev.t));
     li.hidden = !this.#shows(li);
-    this.#list.prepend(li);
+    this.#list.insertBefore(li, this.#firstOlder(ev.t));
     while (this.#list.childElementCount > EVENTS_LIMITS.rows_max) {
       this.#list.lastElementChild!.remove();
     }
+  }
+
+  /** The first row older than `t` (rows are newest first; equal times keep arrival order). */
+  #firstOlder(t: number): Element | null {
+    for (let row = this.#list.firstElementChild; row; row = row.nextElementSibling) {
+      if (Number((row as HTMLElement).dataset.t) < t) return row;
+    }
+    return null;
   }
 
   #shows(li: HTMLElement): boolean {

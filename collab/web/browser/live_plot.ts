@@ -24,7 +24,13 @@
  * (the drawing is the same).
  */
 import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
-import { labelReach, paintGrid, paintTimeLabels, paintValueAxis } from "./_live_axes.ts";
+import {
+  cutLabelEnd,
+  labelReach,
+  paintGrid,
+  paintTimeLabels,
+  paintValueAxis,
+} from "./_live_axes.ts";
 import { paintBand, paintLine, paintOverlays } from "./_live_marks.ts";
 import { LiveScales } from "./_live_scales.ts";
 import { type Context2D, LIVE_STYLE, type LiveOverlays, type PlotRect } from "./_live_style.ts";
@@ -205,6 +211,12 @@ export class LivePlot {
     out.clearRect(left, 0, width, h);
     out.drawImage(this.#ring, s, 0, width - s, h, left, 0, width - s, h);
     if (s > 0) out.drawImage(this.#ring, 0, 0, s, h, left + width - s, 0, s, h);
+    // The leftmost time label, once the scroll cut it, is not shown at all.
+    const end = cutLabelEnd(this.#ctx, this.#s);
+    if (end > left) {
+      const y = this.#s.rect.top + this.#s.rect.height;
+      out.clearRect(left, y, end - left, h - y);
+    }
   }
 
   /**

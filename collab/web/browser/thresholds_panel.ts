@@ -1,10 +1,13 @@
 /// <reference lib="dom" />
 /**
  * The threshold editors: the session's `thresholds` (settings per actor kind, or per kind and
- * channel) with the actors' answer beside each (pending, ok, or the refusal's reason), and a form
- * that sets one field. Editing writes the Yjs document only; the collab server's bridge turns the
+ * channel) with the actors' answer beside each (pending, ok, or the refusal's reason), what the
+ * hosts apply now (the document's `applied` map, from their settings reports: truthful when a
+ * change came from `troupe ctl` or a restart, not from this page), and a form that sets one field.
+ * Where a field asked for differs from the one applied, the row says so. Editing writes the Yjs document only; the collab server's bridge turns the
  * change into a journaled control message. Viewers see the table and a disabled form.
  */
+import { appliedEntry, appliedMap } from "../../applied_settings.ts";
 import { parseThresholdKey, type SettingValue } from "../../session_doc.ts";
 import { readOnlyNote } from "./readonly_note.ts";
 import { byId, el, find } from "./dom.ts";
@@ -32,6 +35,7 @@ export class ThresholdsPanel {
     this.#body = find(root, "tbody");
     this.#form(find(root, ".editor"));
     link.sdoc.thresholds.observeDeep(() => this.render());
+    appliedMap(link.sdoc.doc).observe(() => this.render());
     this.render();
   }
 
@@ -75,26 +79,68 @@ export class ThresholdsPanel {
   }
 
   render(): void {
+    const doc = this.#link.sdoc.doc;
+    const keys = new Set([...this.#link.sdoc.thresholds.keys(), ...appliedMap(doc).keys()]);
     const rows: HTMLElement[] = [];
-    for (const key of [...this.#link.sdoc.thresholds.keys()].sort()) {
+    for (const key of [...keys].sort()) {
       const parsed = parseThresholdKey(key);
       if (!parsed) continue;
       const th = this.#link.sdoc.threshold(parsed.kind, parsed.channel);
-      if (!th) continue;
-      const status = th.status ?? "";
+      const applied = appliedEntry(doc, key);
+      // A kind's whole configuration nobody asked about here is its defaults: not a row.
+      if (!th && (!applied || parsed.channel === undefined)) continue;
+      const asked = th?.settings ?? {};
+      const kindOf = appliedEntry(doc, parsed.kind)?.settings;
+      const differs = applied === undefined
+        ? []
+        : Object.keys(asked).filter((f) => !sameValue(asked[f], applied.settings[f]));
+      const status = differs.length > 0 ? "differs" : th?.status ?? "";
+      const reason = differs.length > 0
+        ? `the hosts apply ${differs.map((f) => `${f}=${show(applied?.settings[f])}`).join(", ")}`
+        : th?.reason;
       rows.push(el(
         "tr",
         { "data-key": key, "data-status": status },
         el("td", {}, key),
-        el("td", { class: "settings" }, JSON.stringify(th.settings)),
-        el("td", {}, th.by),
+        el("td", { class: "settings" }, th ? JSON.stringify(asked) : ""),
         el(
           "td",
-          { class: `status ${status}`, title: th.reason ?? "" },
-          status + (th.reason ? `: ${th.reason}` : ""),
+          { class: "applied", title: applied ? `reported by ${applied.host}` : "" },
+          applied ? JSON.stringify(pick(applied.settings, Object.keys(asked), kindOf)) : "",
+        ),
+        el("td", {}, th?.by ?? ""),
+        el(
+          "td",
+          { class: `status ${status}`, title: reason ?? "" },
+          status + (reason ? `: ${reason}` : ""),
         ),
       ));
     }
     this.#body.replaceChildren(...rows);
   }
+}
+
+/**
+ * The fields of `settings` the row asks about; for a channel only the hosts report, those that
+ * differ from its kind's (`kind`).
+ */
+function pick(
+  settings: Record<string, unknown>,
+  fields: string[],
+  kind: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const wanted = fields.length > 0
+    ? fields
+    : Object.keys(settings).filter((f) => !sameValue(settings[f], kind?.[f]));
+  for (const f of wanted) if (f in settings) out[f] = settings[f];
+  return out;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function show(v: unknown): string {
+  return v === undefined ? "nothing" : JSON.stringify(v);
 }

@@ -76,7 +76,10 @@ test("the owner answers with what it applied, the other host is silent; kind-wid
     assert.is(keyed[0]!.type, "ok");
     assert.is(keyed[0]!.src, "h1");
     const applied = keyed[0]!.body as ControlApplied;
-    assert.equal(applied, {
+    // The answer carries the configuration in force once applied.
+    const { settings, ...rest } = applied;
+    assert.is((settings as { every_samples: number }).every_samples, 5);
+    assert.equal(rest, {
       kind: "stats",
       key: in1,
       instances: 1,
@@ -88,7 +91,9 @@ test("the owner answers with what it applied, the other host is silent; kind-wid
     const wide = await answers(bus, ctlSubject("stats"), { every_samples: 6 });
     assert.is(wide.length, 2, "each host applies a kind-wide change and answers");
     for (const a of wide) {
-      assert.equal(a.body, {
+      const { settings, ...rest } = a.body as ControlApplied;
+      assert.is((settings as { every_samples: number }).every_samples, 6);
+      assert.equal(rest, {
         kind: "stats",
         key: null,
         instances: 1,
@@ -159,7 +164,8 @@ test("a keyed change for an instance stopped after repeated failures is refused 
     // The running stats instances still take changes; the kind-wide change skips stopped ones.
     const wide = await answers(bus, ctlSubject("broken"), { every_samples: 6 });
     assert.is(wide.length, 1);
-    assert.equal(wide[0]!.body, {
+    const { settings: _broken, ...wideRest } = wide[0]!.body as ControlApplied;
+    assert.equal(wideRest, {
       kind: "broken",
       key: null,
       instances: 0,

@@ -1,0 +1,59 @@
+/**
+ * The settings the actor hosts apply now, kept in a session document's `applied` map beside what
+ * the team asked for (`thresholds`): per threshold key (`<kind>` or `<kind>/<channel>`), the
+ * settings in force, the host that said so and when. Only the collab server writes it, from the
+ * hosts' settings reports (protocol/settings_report.ts): it asks when a room opens, so a page
+ * opened late learns the current settings, and hosts report after every control message they
+ * apply, so a change made with `troupe ctl` shows up as well as one made on the page. A report
+ * from each host replaces that host's previous one; a key no host reports any more is removed
+ * (settings_watch.ts does the writing; this file is what the page reads too).
+ */
+import type * as Y from "yjs";
+import type { AppliedSettings, SettingsReport } from "../protocol/mod.ts";
+
+/** The name of the document's map of applied settings. */
+export const APPLIED_MAP = "applied";
+
+/** What the hosts apply for one threshold key. */
+export interface AppliedEntry {
+  settings: AppliedSettings;
+  /** The host whose report said so. */
+  host: string;
+  /** When that host built its report, ms since the Unix epoch. */
+  at_ms: number;
+}
+
+/** The document's map of applied settings (written by the server only). */
+export function appliedMap(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap(APPLIED_MAP);
+}
+
+/** The applied entry of `key`, or undefined when no host reported one or it is malformed. */
+export function appliedEntry(doc: Y.Doc, key: string): AppliedEntry | undefined {
+  const raw = appliedMap(doc).get(key) as Partial<AppliedEntry> | undefined;
+  if (raw === null || typeof raw !== "object") return undefined;
+  const { settings, host, at_ms } = raw;
+  if (settings === null || typeof settings !== "object" || typeof host !== "string") {
+    return undefined;
+  }
+  return { settings, host, at_ms: typeof at_ms === "number" ? at_ms : 0 };
+}
+
+/** Merges the latest report of each host into one entry per threshold key. */
+export function mergeReports(reports: Iterable<SettingsReport>): Map<string, AppliedEntry> {
+  const out = new Map<string, AppliedEntry>();
+  const newest = [...reports].sort((a, b) => a.atMs - b.atMs); // later reports win a kind
+  for (const r of newest) {
+    for (const [kind, settings] of Object.entries(r.kinds)) {
+      out.set(kind, { settings, host: r.host, at_ms: r.atMs });
+    }
+  }
+  for (const r of newest) {
+    for (const [kind, perKey] of Object.entries(r.keys)) {
+      for (const [key, settings] of Object.entries(perKey)) {
+        out.set(`${kind}/${key}`, { settings, host: r.host, at_ms: r.atMs });
+      }
+    }
+  }
+  return out;
+}
