@@ -115,7 +115,12 @@ export class IncidentStage {
   /** A message on `troupe.out.<kind>.<key>`: a finding is taken, anything else passed over. */
   take(data: Uint8Array): void {
     const f = incidentFindingOf(data);
-    if (f) this.#emit(stepIncidents(this.#state, f));
+    if (f) this.takeFinding(f);
+  }
+
+  /** A finding already decoded (incidentFindingOf). */
+  takeFinding(f: IncidentFinding): void {
+    this.#emit(stepIncidents(this.#state, f));
   }
 
   /** Takes the findings held for ordering (the end of a replay or a feed). */
@@ -179,12 +184,24 @@ export class IncidentStage {
  */
 export function runIncidentStage(
   bus: Bus,
-  options: Omit<IncidentStageOptions, "publish">,
+  options: Omit<IncidentStageOptions, "publish"> & {
+    /** A stage already built (one rebuilt from its journal, incident_journal.ts). */
+    stage?: IncidentStage;
+    /** Called with each finding's bytes before the stage takes it (to journal it). */
+    record?: (data: Uint8Array) => void;
+  },
 ): { stage: IncidentStage; stop: () => void } {
-  const stage = new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
+  const stage = options.stage ??
+    new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
+  const record = options.record;
   let answers = 0;
   const subs: BusSubscription[] = INCIDENT_KINDS.map((kind) =>
-    bus.subscribe(outPattern(kind), (m) => stage.take(m.data))
+    bus.subscribe(outPattern(kind), (m) => {
+      const f = incidentFindingOf(m.data);
+      if (!f) return;
+      record?.(m.data);
+      stage.takeFinding(f);
+    })
   );
   subs.push(bus.subscribe(incidentListSubject(), (m) => {
     if (!m.reply) return;
