@@ -52,8 +52,9 @@ export function incidentFindingOf(data: Uint8Array): IncidentFinding | undefined
 }
 
 /**
- * The kernel's finding of an event of `kind` with `body`: its severity on the kind's scale, and
- * whether it may open an incident (a coherence group's return to `normal` may not).
+ * The kernel's finding of an event of `kind` with `body`: its severity on the kind's scale,
+ * whether it may open an incident (a coherence group's return to `normal` may not), and the moment
+ * it is about (a collapse's change time).
  */
 export function findingOfEvent(
   head: Omit<IncidentFinding, "severity" | "opens">,
@@ -61,6 +62,8 @@ export function findingOfEvent(
 ): IncidentFinding {
   const f: IncidentFinding = { ...head, severity: findingSeverity(head.kind, body) };
   if (head.kind === "coherence" && body.state === "normal") f.opens = false;
+  // A collapse is about the moment its change began, confirmed some samples later.
+  if (head.kind === "collapse" && typeof body.changeTs === "number") f.at_us = body.changeTs;
   return f;
 }
 
