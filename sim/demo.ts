@@ -19,17 +19,22 @@ import { metricsCollapseConfig } from "../actors/collapse/mod.ts";
 
 /** Ticks per coherence bar. */
 export const DEMO_BAR_TICKS = 5;
+/** Half-life of the demo's coherence covariance, in bars. */
+export const DEMO_COVARIANCE_HALF_LIFE_BARS = 10;
 /** Coherence bars before its shift is trusted. */
 export const DEMO_WARMUP_BARS = 50;
 /**
- * Bars in a row a new coherence phase must hold (coherence's `change_for_bars`). The demo's bars
- * are short (5 ticks: 20 ms at troupe up's default pace), and the shift of a calm market pokes past
- * its thresholds for a few bars at a time: without it a quiet market changed phase 57 times a
- * minute at that pace (`troupe bench incidents`, seed 1), 34 with 10 bars, 10.5 with 25, 1.0 with
- * 50; the share of time in the right regime (`troupe bench detect`, seed 1) went 0.870, 0.868,
- * 0.859, 0.825 (always normal: 0.809; 60 bars: 0.812). 50 is where flapping stops.
+ * Bars in a row a new coherence phase must hold (coherence's `change_for_bars`): two half-lives of
+ * the demo's covariance (10 bars), so that a phase is taken only once the covariance has forgotten
+ * three quarters of what it knew when the shift crossed its entry level, not on one burst of
+ * returns it is still digesting. With the entry levels at 2 sd and the baseline held during an
+ * episode (coherence's defaults), a calm market at troupe up's pace (`troupe bench incidents`,
+ * seeds 1-8, 10 minutes each) changed phase 0.13 times a minute on average, at most 0.4; of the
+ * stressed spells of `troupe bench incidents`' market (seeds 1-8), 71 of 199 met a coherence
+ * incident. With 10 bars: 0.3 and at most 1.0 a minute, 98 of 199 (with the baseline held without
+ * a bound); before, with the entry at 1 sd and 50 bars: 1.0 and at most 1.6 a minute, 60 of 199.
  */
-export const DEMO_CHANGE_FOR_BARS = 50;
+export const DEMO_CHANGE_FOR_BARS = 2 * DEMO_COVARIANCE_HALF_LIFE_BARS;
 /** Crashes per tick (calm regime) of the demo's market feed. */
 export const DEMO_CRASH_RATE = 2e-4;
 /**
@@ -73,7 +78,7 @@ export function demoActorConfigs(intervalUs: number): Record<string, Record<stri
     coherence: {
       bar_us: Math.max(1, Math.round(DEMO_BAR_TICKS * intervalUs)),
       warmup_bars: DEMO_WARMUP_BARS,
-      half_life_bars: 10,
+      half_life_bars: DEMO_COVARIANCE_HALF_LIFE_BARS,
       shift_short_half_life_bars: 5,
       shift_long_half_life_bars: 200,
       change_for_bars: DEMO_CHANGE_FOR_BARS,

@@ -13,7 +13,8 @@ import {
 const MAGIC = 0x54434f48; // "TCOH"
 // 2: the phase (the hysteresis the machine held) is in the state.
 // 3: the pending phase and its bars (change_for_bars).
-const FORMAT = 3;
+// 4: the bars the baseline has been held in the current episode.
+const FORMAT = 4;
 const PHASES: readonly CoherencePhase[] = ["normal", "coherent", "fragmented"];
 
 /** Serialises the state exactly (only the `m` channels in use). */
@@ -28,6 +29,7 @@ export function saveCoherence(s: CoherenceState): Uint8Array {
   w.u32(PHASES.indexOf(s.phase));
   w.u32(PHASES.indexOf(s.pendingPhase));
   w.u32(s.pendingBars);
+  w.u32(s.heldBars);
   for (
     const x of [
       s.newestBucket,
@@ -94,6 +96,7 @@ export function loadCoherence(bytes: Uint8Array): CoherenceState {
   }
   s.pendingPhase = pending;
   s.pendingBars = r.u32();
+  s.heldBars = r.u32();
   s.newestBucket = r.f64();
   s.firstBucket = r.f64();
   s.closedBucket = r.f64();

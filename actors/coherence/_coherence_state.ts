@@ -90,6 +90,8 @@ export interface CoherenceState {
   /** The phase the last bars point to, and for how many bars in a row (`change_for_bars`). */
   pendingPhase: CoherencePhase;
   pendingBars: number;
+  /** Bars the baseline (long mean and sd) has been held in this episode (coherent or fragmented). */
+  heldBars: number;
   counters: Float64Array;
   /** Scratch, rebuilt on load: nothing in it survives a bar. */
   scratch: Scratch;
@@ -219,6 +221,7 @@ export function allocate(config: CoherenceConfig, group: string, cap: number, qc
     phase: "normal",
     pendingPhase: "normal",
     pendingBars: 0,
+    heldBars: 0,
     counters: new Float64Array(COUNTER_NAMES.length),
     scratch: newScratch(cap),
   };

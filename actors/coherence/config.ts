@@ -81,9 +81,9 @@ export const defaultCoherenceConfig: CoherenceConfig = Object.freeze({
   shift_long_half_life_bars: 250,
   warmup_bars: 250,
   top_channels: 5,
-  coherent_enter: 1,
+  coherent_enter: 2,
   coherent_exit: 0.5,
-  fragmented_enter: -1,
+  fragmented_enter: -2,
   fragmented_exit: -0.5,
   change_for_bars: 0,
 }) as CoherenceConfig;

@@ -325,9 +325,16 @@ function update(s: CoherenceState): void {
     s.longVar = 0;
   } else {
     s.shortMean += as * (ratio - s.shortMean);
-    const d = ratio - s.longMean;
-    s.longMean += al * d;
-    s.longVar = (1 - al) * (s.longVar + al * d * d);
+    // The long mean and sd are a normal group's baseline: an episode (coherent or fragmented) is
+    // measured against the level before it rather than absorbed into it, so a long stressed spell
+    // stays coherent, and its end reads as a return to normal, not as a fragmented group. An
+    // episode longer than the long half-life is a new level: the baseline learns it again.
+    s.heldBars = s.phase === "normal" ? 0 : s.heldBars + 1;
+    if (s.heldBars === 0 || s.heldBars > cfg.shift_long_half_life_bars) {
+      const d = ratio - s.longMean;
+      s.longMean += al * d;
+      s.longVar = (1 - al) * (s.longVar + al * d * d);
+    }
   }
   s.ratioCount++;
   s.shift = (s.shortMean - s.longMean) / Math.max(Math.sqrt(s.longVar), SHIFT_STD_FLOOR);

@@ -105,7 +105,8 @@ export const coherenceActor: ActorDefinition<CoherenceState, CoherenceConfig, Co
   kind: "coherence",
   // 2: the kernel judges the phase per bar and the machine announces every change (format 2).
   // 3: a new phase must hold change_for_bars bars in a row (format 3).
-  version: 3,
+  // 4: the baseline is held during an episode, for at most its long half-life (format 4).
+  version: 4,
   defaultConfig: defaultCoherenceConfig,
   parseConfig: parseCoherenceConfig,
   route: groupsOf,

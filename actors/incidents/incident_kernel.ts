@@ -28,6 +28,13 @@ export interface IncidentFinding {
   channel: string;
   /** Event time, µs. */
   ts_us: number;
+  /**
+   * The moment the finding is about, µs, when it is before `ts_us`: a collapse is confirmed some
+   * samples after its change began (its `changeTs`). Grouping and linking measure from it, so the
+   * collapses of one crash confirmed seconds apart are one incident, and a jump's anomaly and
+   * collapse are linked however long the collapse took to be sure. Default: `ts_us`.
+   */
+  at_us?: number;
   /** 1 to 5 (severity.ts). */
   severity: number;
   /**
@@ -50,6 +57,10 @@ interface OpenIncident {
   incident: Incident;
   snapshot: SnapshotFrom<typeof incidentMachine>;
   updates: number;
+  /** The first finding's moment (at_us), µs: the grouping window counts from it. */
+  first_at_us: number;
+  /** Per member channel, the earliest moment of its findings, µs (a member spans it to last_us). */
+  from_us: Map<string, number>;
 }
 
 /** Findings held for ordering, at most (beyond it the oldest are taken at once). */
@@ -161,7 +172,9 @@ function advance(s: IncidentKernelState, ts: number, out: IncidentUpdate[]): voi
   const due: Array<{ at: number; o: OpenIncident }> = [];
   for (const o of s.open.values()) {
     const i = o.incident;
-    for (const at of [i.first_us + s.config.for_us, i.last_us + s.config.hold_us]) {
+    // The machine's own first time: a late finding may move the incident's first_us earlier.
+    const fires = o.snapshot.context.first_us + s.config.for_us;
+    for (const at of [fires, i.last_us + s.config.hold_us]) {
       if (at > from && at < ts) due.push({ at, o });
     }
   }
@@ -212,6 +225,7 @@ function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[])
     return;
   }
   join(o, f);
+  spanFrom(o, f);
   send(o, {
     type: "finding",
     ts: f.ts_us,
@@ -231,9 +245,21 @@ function joinable(s: IncidentKernelState, f: IncidentFinding): OpenIncident | un
     if (i.kind !== f.kind) continue;
     if (i.members.some((m) => m.channel === f.channel)) return o;
     if (f.opens === false) continue;
-    if (!inWindow && f.ts_us - i.first_us <= s.config.group_window_us) inWindow = o;
+    // Either side of the first: a finding later than the reorder bound may be the earlier one.
+    if (!inWindow && Math.abs(atOf(f) - o.first_at_us) <= s.config.group_window_us) inWindow = o;
   }
   return inWindow;
+}
+
+/** The moment `f` is about: its at_us when that is a time before its event time. */
+function atOf(f: IncidentFinding): number {
+  return f.at_us !== undefined && Number.isFinite(f.at_us) && f.at_us < f.ts_us ? f.at_us : f.ts_us;
+}
+
+/** Notes that `o`'s member `channel` spans from `f`'s moment. */
+function spanFrom(o: OpenIncident, f: IncidentFinding): void {
+  const from = o.from_us.get(f.channel);
+  if (from === undefined || atOf(f) < from) o.from_us.set(f.channel, atOf(f));
 }
 
 function openIncident(s: IncidentKernelState, f: IncidentFinding): OpenIncident {
@@ -263,7 +289,13 @@ function openIncident(s: IncidentKernelState, f: IncidentFinding): OpenIncident 
     ts: f.ts_us,
     severity: f.severity,
   });
-  const o: OpenIncident = { incident, snapshot, updates: 0 };
+  const o: OpenIncident = {
+    incident,
+    snapshot,
+    updates: 0,
+    first_at_us: atOf(f),
+    from_us: new Map([[f.channel, atOf(f)]]),
+  };
   send(o, { type: "time", ts: f.ts_us }); // a bar of 0 fires at once
   return o;
 }
@@ -280,20 +312,28 @@ function join(o: OpenIncident, f: IncidentFinding): void {
     m.findings++;
     m.peak_severity = Math.max(m.peak_severity, f.severity);
   }
+  i.first_us = Math.min(i.first_us, f.ts_us); // a late finding may be the earliest
   i.last_us = Math.max(i.last_us, f.ts_us);
   i.last_finding = f.id;
   i.findings++;
   i.peak_severity = Math.max(i.peak_severity, f.severity);
 }
 
-/** Links `o` and the open incidents of other kinds with `f`'s channel near `f`'s time. */
+/**
+ * Links `o` and the open incidents of other kinds with `f`'s channel near `f`'s time: the finding
+ * spans its moment to its event time, a member its earliest moment to its last finding, and they
+ * are near when the two spans come within `link_window_us` of each other.
+ */
 function link(s: IncidentKernelState, o: OpenIncident, f: IncidentFinding, out: IncidentUpdate[]) {
+  const from = atOf(f);
   for (const other of s.open.values()) {
     const j = other.incident;
     if (j.kind === f.kind || o.incident.links.includes(j.id)) continue;
-    const near = j.members.some((m) =>
-      m.channel === f.channel && Math.abs(m.last_us - f.ts_us) <= s.config.link_window_us
-    );
+    const near = j.members.some((m) => {
+      if (m.channel !== f.channel) return false;
+      const mFrom = other.from_us.get(m.channel) ?? m.first_us;
+      return Math.max(from, mFrom) - Math.min(f.ts_us, m.last_us) <= s.config.link_window_us;
+    });
     if (!near) continue;
     if (o.incident.links.length < INCIDENT_LINKS_MAX) o.incident.links.push(j.id);
     if (!j.links.includes(o.incident.id) && j.links.length < INCIDENT_LINKS_MAX) {

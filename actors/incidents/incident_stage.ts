@@ -62,8 +62,9 @@ export function incidentFindingOf(data: Uint8Array): IncidentFinding | undefined
 }
 
 /**
- * The kernel's finding of an event of `kind` with `body`: its severity on the kind's scale, and
- * whether it may open an incident (a coherence group's return to `normal` may not).
+ * The kernel's finding of an event of `kind` with `body`: its severity on the kind's scale,
+ * whether it may open an incident (a coherence group's return to `normal` may not), and the moment
+ * it is about (a collapse's change time).
  */
 export function findingOfEvent(
   head: Omit<IncidentFinding, "severity" | "opens">,
@@ -71,6 +72,8 @@ export function findingOfEvent(
 ): IncidentFinding {
   const f: IncidentFinding = { ...head, severity: findingSeverity(head.kind, body) };
   if (head.kind === "coherence" && body.state === "normal") f.opens = false;
+  // A collapse is about the moment its change began, confirmed some samples later.
+  if (head.kind === "collapse" && typeof body.changeTs === "number") f.at_us = body.changeTs;
   return f;
 }
 
@@ -133,7 +136,11 @@ export class IncidentStage {
   /** A message on `troupe.out.<kind>.<key>`: a finding is taken, anything else passed over. */
   take(data: Uint8Array): void {
     const f = incidentFindingOf(data);
-    if (!f) return;
+    if (f) this.takeFinding(f);
+  }
+
+  /** A finding already decoded (incidentFindingOf). */
+  takeFinding(f: IncidentFinding): void {
     this.#silencesDue(Math.max(this.#state.latest_us, f.ts_us) - this.#state.config.reorder_us);
     this.#emit(stepIncidents(this.#state, f));
   }
@@ -239,12 +246,24 @@ export class IncidentStage {
  */
 export function runIncidentStage(
   bus: Bus,
-  options: Omit<IncidentStageOptions, "publish">,
+  options: Omit<IncidentStageOptions, "publish"> & {
+    /** A stage already built (one rebuilt from its journal, incident_journal.ts). */
+    stage?: IncidentStage;
+    /** Called with each finding's bytes before the stage takes it (to journal it). */
+    record?: (data: Uint8Array) => void;
+  },
 ): { stage: IncidentStage; stop: () => void } {
-  const stage = new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
+  const stage = options.stage ??
+    new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
+  const record = options.record;
   let answers = 0;
   const subs: BusSubscription[] = INCIDENT_KINDS.map((kind) =>
-    bus.subscribe(outPattern(kind), (m) => stage.take(m.data))
+    bus.subscribe(outPattern(kind), (m) => {
+      const f = incidentFindingOf(m.data);
+      if (!f) return;
+      record?.(m.data);
+      stage.takeFinding(f);
+    })
   );
   subs.push(bus.subscribe(incidentListSubject(), (m) => {
     if (!m.reply) return;

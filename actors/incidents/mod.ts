@@ -4,7 +4,8 @@
  * pending → firing → resolved in event time (incident_machine.ts), links to the incidents of other
  * kinds on its channels at the same moment, and carries a peak severity on one 1-5 scale
  * (severity.ts). The kernel (incident_kernel.ts) is a pure fold; the stage (incident_stage.ts)
- * feeds it from the bus and publishes its updates on `troupe.out.incident.<kind>`.
+ * feeds it from the bus and publishes its updates on `troupe.out.incident.<kind>`; a journaled stage
+ * (incident_journal.ts) is rebuilt exactly after a restart.
  */
 export { defaultIncidentConfig, type IncidentConfig, parseIncidentConfig } from "./config.ts";
 export {
@@ -19,6 +20,12 @@ export {
   resilence,
   stepIncidents,
 } from "./incident_kernel.ts";
+export {
+  INCIDENT_JOURNAL_STREAM,
+  type JournaledIncidentStage,
+  type JournaledIncidentStageOptions,
+  runJournaledIncidentStage,
+} from "./incident_journal.ts";
 export { SILENCE_CHANGES_HELD_MAX, type SilenceChange, SilenceTable } from "./silence_table.ts";
 export { registerIncidentMetrics } from "./incident_metrics.ts";
 export {

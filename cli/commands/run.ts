@@ -25,6 +25,7 @@ import {
 import { scanHostService } from "../../actors/scan/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, num, str, UsageError } from "../args.ts";
+import { type ClusterIncidents, startClusterIncidents } from "../run_incidents.ts";
 import { waitForSignal } from "../signals.ts";
 
 /** Reads and parses a host config file; a mistake is reported with the path and the field. */
@@ -187,6 +188,14 @@ Examples:
     // Listening for signals before saying it runs: a supervisor (or a test) that stops the host
     // as soon as it reads the line would otherwise meet the default action, which kills it.
     const signalled = waitForSignal();
+    let incidents: ClusterIncidents | undefined;
+    try {
+      incidents = await startClusterIncidents(config, launched);
+    } catch (err) {
+      console.error(`troupe run: cannot start the incident stage: ${describeError(err)}`);
+      await closeWithin(launched, CLOSE_TIMEOUT_MS);
+      return EXIT_FAILURE;
+    }
     const port = launched.host.httpPort;
     const off = Object.keys(ACTOR_KINDS).filter((k) => !(k in config.actors));
     console.log(
@@ -200,6 +209,7 @@ Examples:
           ? `; scans: POST http://127.0.0.1:${port}/scan/stream`
           : ""),
     );
+    if (incidents) console.log(`troupe run: ${incidents.line}`);
     const stopped = await Promise.race([
       signalled.then((signal) => ({ signal, fatal: undefined })),
       launched.fatal.then((fatal) => ({ signal: undefined, fatal })),
@@ -209,6 +219,9 @@ Examples:
     } else {
       console.error(`troupe run: ${stopped.signal}: draining and stopping`);
     }
+    await incidents?.close().catch((err) =>
+      console.error(`troupe run: while stopping the incident stage: ${describeError(err)}`)
+    );
     const closed = await closeWithin(launched, CLOSE_TIMEOUT_MS);
     if (!closed) {
       console.error(

@@ -64,7 +64,7 @@ const EXPECTED: Record<string, number> = {
   stats: 942779083,
   anomaly: 541623075,
   collapse: 2038540830,
-  coherence: -1190887652,
+  coherence: 614798939,
 };
 
 for (const kind of Object.keys(EXPECTED)) {

@@ -16,7 +16,13 @@ const INTERVAL_US = 4_000;
 
 /** Two minutes of a calm market (no crash, jump or stress) through one coherence group. */
 function changesOnCalm(changeForBars: number): CoherenceChange[] {
-  const raw = { ...demoActorConfigs(INTERVAL_US).coherence, change_for_bars: changeForBars };
+  // The entry levels of before (1 sd), where a calm market's shift is past one a third of the time.
+  const raw = {
+    ...demoActorConfigs(INTERVAL_US).coherence,
+    change_for_bars: changeForBars,
+    coherent_enter: 1,
+    fragmented_enter: -1,
+  };
   const config = coherenceActor.parseConfig(raw, coherenceActor.defaultConfig, "coherence");
   const feed = createMarketFeed({
     symbols: 8,

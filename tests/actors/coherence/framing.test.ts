@@ -80,6 +80,9 @@ test("frames of 1, 7, 100, 500 and 4,096 give the same per-bar columns and event
       shift_long_half_life_bars: 100,
       warmup_bars: 150,
       top_channels: 3,
+      // Low entry levels, so that the stress makes many changes for the framings to agree on.
+      coherent_enter: 1,
+      fragmented_enter: -1,
     },
     coherenceActor.defaultConfig,
     "",

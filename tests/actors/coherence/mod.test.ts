@@ -53,7 +53,7 @@ test("parseConfig() applies fields over a base and names the path of anything wr
     [{ groups: { g: [] } }, "actors.coherence.groups.g", "non-empty array"],
     [{ groups: { g: ["ok", "bad name"] } }, "actors.coherence.groups.g[1]", '"bad name"'],
     [{ groups: { g: ["a*b"] } }, "actors.coherence.groups.g[0]", "prefix ending"],
-    [{ coherent_exit: 1.5 }, "actors.coherence.coherent_enter", "coherent_exit"],
+    [{ coherent_exit: 2.5 }, "actors.coherence.coherent_enter", "coherent_exit"],
     [{ fragmented_exit: -2 }, "actors.coherence.fragmented_exit", "fragmented_enter"],
     [{ shift_short_half_life_bars: 500 }, "actors.coherence.shift_short_half_life_bars", "<="],
   ];
@@ -174,12 +174,14 @@ test("under the host's ActorInstance, a stress turns the group coherent, and a r
       shift_long_half_life_bars: 100,
       warmup_bars: 150,
       top_channels: 3,
+      coherent_enter: 1,
+      fragmented_enter: -1,
     },
     coherenceActor.defaultConfig,
     "",
   );
   const records = marketRecords(12, 600, 1);
-  // The shift peaks near 1.37 in this stress: at the default threshold of 1, the ctl raise to 1.2
+  // The shift peaks near 1.37 in this stress: from an entry level of 1, the ctl raise to 1.2
   // still enters; the assertion below checks that the new threshold was the one applied.
   records.splice(30, 0, ctlRecord({ coherent_enter: 1.2 }, 999));
   const whole: string[] = [];
@@ -187,7 +189,7 @@ test("under the host's ActorInstance, a stress turns the group coherent, and a r
   records.forEach((r, k) => publish(a.apply(r, k + 1), whole));
   const events = whole.filter((line) => line.includes(" coherence "));
   const bodies = events.map((line) => JSON.parse(line.slice(line.indexOf("{"))));
-  assert.ok(bodies.length >= 3, `${bodies.length} coherence events`);
+  assert.ok(bodies.length >= 2, `${bodies.length} coherence events`);
   const first = bodies[0];
   assert.is(first.from, "normal");
   assert.is(first.state, "coherent");
@@ -195,7 +197,7 @@ test("under the host's ActorInstance, a stress turns the group coherent, and a r
   assert.ok(first.shift >= 1.2, `entered at shift ${first.shift} (threshold set to 1.2)`);
   const ts = Number(events[0]!.split(" ")[2]);
   assert.ok(ts >= T0 + 300 * BAR_US && ts < T0 + 400 * BAR_US, "during the stress");
-  // Without the ctl record the group turns coherent earlier, at the default threshold of 1.
+  // Without the ctl record the group turns coherent earlier, at the entry level of 1.
   const plain: string[] = [];
   const d = ActorInstance.create(coherenceActor, "all", config);
   records.filter((r) => r.kind === "frame").forEach((r, k) => publish(d.apply(r, k + 1), plain));
@@ -204,10 +206,8 @@ test("under the host's ActorInstance, a stress turns the group coherent, and a r
   assert.ok(Number(early.split(" ")[2]) < ts, "the ctl threshold delayed the change");
   assert.is(first.topChannels.length, 3);
   assert.ok(first.topChannels.every((l: { channel: string }) => /^ch\d{3}$/.test(l.channel)));
-  assert.equal(bodies.slice(1, 3).map((b) => `${b.from}>${b.state}`), [
-    "coherent>normal",
-    "normal>fragmented",
-  ]);
+  // The baseline held during the episode: its end is a return to normal, not a fragmented group.
+  assert.equal(bodies.slice(1).map((b) => `${b.from}>${b.state}`), ["coherent>normal"]);
   // Per-bar columns: one ratio per closed bar, numbered without gaps.
   const seqs = whole.filter((line) => !line.includes(" coherence ")).map((l) => l.split(" "));
   let next = 0;

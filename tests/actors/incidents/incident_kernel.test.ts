@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import {
   defaultIncidentConfig,
   encodeIncidentUpdate,
+  findingOfEvent,
   flushIncidents,
   type IncidentFinding,
   type IncidentUpdate,
@@ -120,6 +121,82 @@ test("an anomaly and a collapse on one channel at the same moment are linked bot
   assert.equal(collapse.links, [anomaly.id]);
   const lone = incidents.find((i) => i.members[0]!.channel === "OTHER")!;
   assert.equal(lone.links, []);
+});
+
+test("a jump's collapse, confirmed 7 s after its change, links to the jump's anomaly", () => {
+  // troupe bench incidents' market: a jump's collapse is confirmed 6-7 ticks (s) after its change
+  // began; measured from its confirmation, it was an incident of its own, one too many per jump.
+  const anomaly: IncidentFinding = {
+    id: "a:anomaly:SYM003:0",
+    kind: "anomaly",
+    channel: "SYM003",
+    ts_us: T0 + 1_000_000,
+    severity: 4,
+  };
+  const collapse: IncidentFinding = {
+    id: "c:collapse:SYM003:0",
+    kind: "collapse",
+    channel: "SYM003",
+    ts_us: T0 + 8_000_000,
+    at_us: T0,
+    severity: 3,
+  };
+  const incidents = lastOf(run([anomaly, collapse]));
+  assert.is(incidents.length, 2);
+  const [a, c] = [incidents.find((i) => i.kind === "anomaly")!, incidents[1]!];
+  assert.equal(a.links, [c.id]);
+  assert.equal(c.links, [a.id]);
+  // Without its moment, the collapse is 7 s from the anomaly: beyond the 5 s link window.
+  const confirmed: IncidentFinding = { ...anomaly, id: collapse.id, kind: "collapse" };
+  confirmed.ts_us = collapse.ts_us;
+  const apart = lastOf(run([anomaly, confirmed]));
+  assert.ok(apart.every((i) => i.links.length === 0));
+});
+
+test("findingOfEvent() takes a collapse's moment from its changeTs", () => {
+  const head = { id: "c", kind: "collapse" as const, channel: "SYM001", ts_us: T0 + 7_000_000 };
+  const f = findingOfEvent(head, { changeTs: T0, severity: 3 });
+  assert.is(f.at_us, T0);
+  assert.is(f.severity, 3);
+  assert.is(
+    findingOfEvent({ ...head, kind: "anomaly" }, { changeTs: T0, score: 0.9 }).at_us,
+    undefined,
+  );
+});
+
+test("a crash's collapses, confirmed over 8 s, are one incident: grouped by their change time", () => {
+  const collapses: IncidentFinding[] = CHANNELS.map((channel, i) => ({
+    id: `c${i}:collapse:${channel}:0`,
+    kind: "collapse" as const,
+    channel,
+    ts_us: T0 + 2_000_000 + i * 1_000_000,
+    at_us: T0 + i * 50_000,
+    severity: 4,
+  }));
+  const incidents = lastOf(run(collapses));
+  assert.is(incidents.length, 1, incidents.map((i) => i.id).join(", "));
+  assert.is(incidents[0]!.members.length, 8);
+});
+
+test("a late finding is grouped by its own time: the earliest moves first_us, one far earlier opens its own", () => {
+  // Frames of 100 one-second ticks (troupe bench incidents) hand one channel's finding over after
+  // another's 44 s later: it joined that incident whatever its time, and the incident's span, from
+  // the later finding, missed the jump the late one was about.
+  const f = (channel: string, ts_us: number): IncidentFinding => ({
+    id: `a:anomaly:${channel}:${ts_us}`,
+    kind: "anomaly",
+    channel,
+    ts_us,
+    severity: 5,
+  });
+  const grouped = lastOf(run([f("SYM004", T0 + 44_000_000), f("SYM007", T0 + 41_000_000)]));
+  assert.is(grouped.length, 1);
+  assert.is(grouped[0]!.first_us, T0 + 41_000_000);
+  const apart = lastOf(run([f("SYM004", T0 + 44_000_000), f("SYM007", T0)]));
+  assert.equal(apart.map((i) => [i.id, i.first_us]).sort(), [
+    [`anomaly-${T0}-SYM007`, T0],
+    [`anomaly-${T0 + 44_000_000}-SYM004`, T0 + 44_000_000],
+  ]);
 });
 
 test("findings past the grouping window open a new incident; a member's repeat joins its own", () => {

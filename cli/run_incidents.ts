@@ -1,0 +1,72 @@
+/**
+ * The incident stage of a `troupe run` cluster. The incidents are one fold of every finding of the
+ * cluster, so exactly one host runs the stage: the host that owns partition 0 (with static
+ * ownership one host does; a host of one partition, the default, always does). Its findings are
+ * journaled under the host's data directory (`<data_dir>/incidents`, a file journal of its own,
+ * apart from the actors' journal that recovery folds), and a restarted host refolds them before it
+ * takes new ones, so the incidents open before the restart are open after it, with the same ids,
+ * states and update numbers (incident_journal.ts).
+ */
+import { join } from "node:path";
+import {
+  defaultIncidentConfig,
+  registerIncidentMetrics,
+  runJournaledIncidentStage,
+} from "../actors/mod.ts";
+import {
+  describeError,
+  FileJournal,
+  type HostConfig,
+  type LaunchedHost,
+  MemoryJournal,
+} from "../actors/runtime/mod.ts";
+
+/** The partition whose owner runs the cluster's incident stage. */
+export const INCIDENT_STAGE_PARTITION = 0;
+
+/** A running cluster stage: a line saying so, and how to stop it. */
+export interface ClusterIncidents {
+  /** What `troupe run` prints about it. */
+  line: string;
+  close(): Promise<void>;
+}
+
+/** Starts the stage when this host owns partition 0; undefined when another host runs it. */
+export async function startClusterIncidents(
+  config: HostConfig,
+  launched: LaunchedHost,
+): Promise<ClusterIncidents | undefined> {
+  if (!config.partitions.owned.includes(INCIDENT_STAGE_PARTITION)) return undefined;
+  const dir = join(config.data_dir, "incidents");
+  // A host whose journal is in memory keeps nothing across restarts; neither does its stage.
+  const journal = config.journal.kind === "memory"
+    ? new MemoryJournal()
+    : await FileJournal.open(dir, { fsync: config.journal.fsync });
+  let run;
+  try {
+    run = await runJournaledIncidentStage(launched.bus, {
+      config: defaultIncidentConfig,
+      journal,
+      onError: (err) =>
+        console.error(`troupe run: the incident journal in ${dir}: ${describeError(err)}`),
+    });
+  } catch (err) {
+    await journal.close().catch(() => {});
+    throw err;
+  }
+  const unregister = registerIncidentMetrics(launched.host.metrics.registry, run.stage);
+  const open = run.stage.open().length;
+  return {
+    line:
+      `incidents: this host runs the cluster's stage (it owns partition ${INCIDENT_STAGE_PARTITION}), ` +
+      `journaled in ${dir}; ${run.restored} findings refolded, ${open} incident${
+        open === 1 ? "" : "s"
+      } open`,
+    async close() {
+      run.stop();
+      unregister();
+      await journal.sync();
+      await journal.close();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Coherence's hysteresis (issue 29): the entry levels sit at 2 sd of the standardized shift, the
+ * exit levels at 0.5 sd, and the long mean and sd (the baseline the shift is measured from) are a
+ * normal group's: they hold still while the group is coherent or fragmented. So a steady feed does
+ * not flap, a long stressed spell is one coherent episode rather than an entry the baseline then
+ * absorbs, and the spell's end is a return to normal, not a fragmented group.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { coherenceActor, type CoherenceChange } from "../../../actors/coherence/mod.ts";
+import { initCoherence } from "../../../actors/coherence/kernel.ts";
+import { createMarketFeed } from "../../../sim/feeds/mod.ts";
+import { demoActorConfigs } from "../../../sim/mod.ts";
+import { factorFeed, feedBar } from "./_support.ts";
+
+const test = suite("coherence hysteresis");
+
+test("the default entry levels are 2 sd and the exit levels 0.5 sd", () => {
+  const d = coherenceActor.defaultConfig;
+  assert.equal(
+    [d.coherent_enter, d.coherent_exit, d.fragmented_exit, d.fragmented_enter],
+    [2, 0.5, -0.5, -2],
+  );
+});
+
+/** Phase changes of a calm market paced as `troupe up` paces it, for `ticks` ticks of `seed`. */
+function calmChanges(seed: number, ticks: number): CoherenceChange[] {
+  const raw = demoActorConfigs(4_000).coherence;
+  const config = coherenceActor.parseConfig(raw, coherenceActor.defaultConfig, "coherence");
+  const feed = createMarketFeed({
+    symbols: 8,
+    seed,
+    volume: false,
+    batch: 100,
+    intervalUs: 4_000,
+    crashRate: 0,
+    jumpRate: 0,
+    calmMeanTicks: 1e15,
+  });
+  const state = coherenceActor.kernel.init(config, "all");
+  const changes: CoherenceChange[] = [];
+  for (let t = 0; t < ticks; t += 100) {
+    for (const f of feed.next()) changes.push(...coherenceActor.kernel.step(state, f).changes);
+  }
+  return changes;
+}
+
+test("a calm market at troupe up's pace holds its phase: seeds 1-8, 2 minutes each", () => {
+  const per = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => calmChanges(seed, 30_000).length);
+  // The bar is at most one change a minute on every seed. Before (entry at 1 sd, 50 bars held):
+  // 2, 4, 2, 2, 4, 2, 4, 4 changes in these 2 minutes.
+  assert.ok(per.every((n) => n <= 2), `changes per seed: ${per.join(", ")}`);
+});
+
+/** Phase changes, as `from->to@bar`, of 2,400 bars with a stressed spell of `spell` bars at 800. */
+function spellChanges(spell: number): string[] {
+  const config = coherenceActor.parseConfig(
+    { half_life_bars: 30, shift_short_half_life_bars: 5, shift_long_half_life_bars: 200 },
+    coherenceActor.defaultConfig,
+    "",
+  );
+  const s = initCoherence(config, "all");
+  const feed = factorFeed(10, 7);
+  const seen: string[] = [];
+  for (let bar = 0; bar < 2400; bar++) {
+    // A stressed spell: the market factor's volatility ten times its calm level.
+    const vol = bar >= 800 && bar < 800 + spell ? 0.05 : 0.005;
+    for (const r of feedBar(s, feed.names, feed.next(vol), bar)) {
+      for (const c of r.changes) seen.push(`${c.from}->${c.to}@${bar}`);
+    }
+  }
+  return seen;
+}
+
+test("a stressed spell is one coherent episode, and its end is normal, not fragmented", () => {
+  // Before, the baseline took in the spell: coherent at 805, normal at 1034, then fragmented at
+  // 1394 once the spell's high level was the baseline the calm that followed fell below.
+  const seen = spellChanges(150);
+  assert.is(seen.length, 2, seen.join(", "));
+  assert.match(seen[0]!, /^normal->coherent@8\d\d$/);
+  assert.match(seen[1]!, /^coherent->normal@/);
+  const exit = Number(seen[1]!.split("@")[1]);
+  assert.ok(exit >= 950, `normal again at bar ${exit}, inside the spell (800-949)`);
+});
+
+test("an episode longer than the long half-life is a new level: the group is normal again", () => {
+  const seen = spellChanges(1500);
+  assert.is(seen.length, 2, seen.join(", "));
+  assert.match(seen[0]!, /^normal->coherent@/);
+  const exit = Number(seen[1]!.split("@")[1]);
+  assert.ok(exit < 2300, `normal again at bar ${exit}, within the 1,500-bar spell`);
+  assert.match(seen[1]!, /^coherent->normal@/);
+});
+
+test.run();

@@ -1,0 +1,110 @@
+/**
+ * The incident stage in a `troupe run` cluster (issue 29): the host that owns partition 0 runs the
+ * cluster's stage, so `troupe incidents` is answered without `troupe up`; and the stage journals
+ * the findings it takes, so after the host restarts its open incidents are open again, the same,
+ * and a later finding of one of their channels joins them rather than opening a new one. Against
+ * a real nats-server and real `troupe run` processes.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { NatsBus } from "../../actors/runtime/mod.ts";
+import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
+import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+
+const test = suite("troupe run: the incident stage");
+const TS = 1_800_000_000_000_000;
+
+function anomaly(channel: string, ts: number): Uint8Array {
+  return encodeEventEnvelope({ id: `a-${channel}-${ts}`, type: "anomaly", src: "t", ts }, {
+    type: "anomaly",
+    ts,
+    channel,
+    score: 0.95,
+    value: 80,
+    expected: 100,
+    lower: 95,
+    upper: 105,
+  });
+}
+
+interface Listed {
+  id: string;
+  state: string;
+  findings: number;
+  members: Array<{ channel: string }>;
+}
+
+async function listed(url: string): Promise<Listed[]> {
+  const r = await runTroupe(["incidents", "--json", "--nats", url, "--timeout", "5000"]);
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Listed[];
+}
+
+if (haveNatsServer("troupe run's incident stage against nats-server")) {
+  test("the host of partition 0 runs the stage, and its open incidents survive a restart", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const bus = await NatsBus.connect(nats.url);
+    const args = ["run", "--nats", nats.url, "--data-dir", dir.path];
+    let host = startTroupe(args);
+    try {
+      await host.waitFor("troupe run: incidents:");
+      assert.match(host.output(), "0 findings refolded, 0 incidents open");
+      await listed(nats.url); // answered: the stage's subscriptions are in place
+      // A crash over three channels, then a later finding that moves event time past it.
+      for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
+        bus.publish(outSubject("anomaly", ch), anomaly(ch, TS + i * 100_000));
+      }
+      bus.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", TS + 10_000_000));
+      await bus.flush();
+      const before = await listed(nats.url);
+      assert.equal(before.map((i) => [i.id, i.state, i.members.length]), [
+        [`anomaly-${TS}-SYM001`, "firing", 3],
+      ]);
+      host.signal("SIGTERM");
+      assert.is(await host.exited, 0, host.output());
+      host = startTroupe(args);
+      await host.waitFor("troupe run: incidents:");
+      assert.match(host.output(), "4 findings refolded, 1 incident open");
+      assert.equal(await listed(nats.url), before);
+      // A finding of a member channel joins the rebuilt incident (a fresh stage would open one).
+      bus.publish(outSubject("anomaly", "SYM002"), anomaly("SYM002", TS + 11_000_000));
+      bus.publish(outSubject("anomaly", "LATER"), anomaly("LATER", TS + 20_000_000));
+      await bus.flush();
+      const after = await listed(nats.url);
+      const crash = after.find((i) => i.id === `anomaly-${TS}-SYM001`);
+      assert.ok(crash, JSON.stringify(after));
+      assert.is(crash.findings, 4);
+      assert.is(crash.state, "firing");
+      assert.is(after.filter((i) => i.id.startsWith(`anomaly-${TS + 11_000_000}`)).length, 0);
+    } finally {
+      await host.stop();
+      await bus.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+
+  test("a host that does not own partition 0 runs no stage", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const file = join(dir.path, "host.json");
+    writeFileSync(file, JSON.stringify({ partitions: { count: 2, owned: "1" } }));
+    const host = startTroupe(["run", "--config", file, "--nats", nats.url, "--data-dir", dir.path]);
+    try {
+      await host.waitFor("troupe run: host");
+      assert.not.match(host.output(), "incidents:");
+      const r = await runTroupe(["incidents", "--nats", nats.url, "--timeout", "300"]);
+      assert.is(r.code, 1, r.stderr);
+    } finally {
+      await host.stop();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+}
+
+test.run();
