@@ -30,6 +30,7 @@ import { attachBridge, type BridgeOptions } from "./bridge.ts";
 import { StreamGateway, type StreamGatewayLimits } from "./stream_gateway.ts";
 import { FindingLog } from "./finding_log.ts";
 import { HistoryService } from "./history_service.ts";
+import type { RootSchema } from "./session_schema.ts";
 
 /** Options of `launchCollab`. */
 export interface LaunchCollabOptions {
@@ -57,6 +58,8 @@ export interface LaunchCollabOptions {
   /** Serve the stream gateway at `/stream` (default: when there is a bus; it needs one). */
   stream?: boolean;
   streamLimits?: Partial<StreamGatewayLimits>;
+  /** What an editor may write (default SESSION_SCHEMA; see session_schema.ts). */
+  schema?: Readonly<Record<string, RootSchema>>;
 }
 
 /** A running collaboration server and what it opened. */
@@ -133,6 +136,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       scanUrl: options.scanUrl,
+      schema: options.schema,
       onRoom: (room) => {
         if (bus && options.bridge !== false) {
           attachBridge(room, { ...options.bridgeOptions, bus, src: server.nodeId });
