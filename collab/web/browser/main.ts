@@ -23,6 +23,7 @@ import { PresencePanel } from "./presence_panel.ts";
 import { ScanPanel } from "./scan_panel.ts";
 import { connectSession, expired, pageParams } from "./session_link.ts";
 import { ThresholdsPanel } from "./thresholds_panel.ts";
+import { showRefused } from "./refused_notice.ts";
 import { expiredMessage, freezeEditing, TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
 import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
 
@@ -77,6 +78,7 @@ function start(): void {
       if (expiredText === undefined) setStatus("collab-status", s === "connected", s);
     },
     onExpired: () => expire(),
+    onRefused: (reason) => void showRefused(reason),
   });
   byId("session-label").textContent =
     `session ${params.session} · ${link.me.name} (${link.me.role})`;
@@ -95,7 +97,7 @@ function start(): void {
     },
   });
   new RangePicker(byId("range"), (range) => grid.showRange(range));
-  const presence = new PresencePanel(link.provider.awareness, grid);
+  const presence = new PresencePanel(link, grid);
   const events = new EventsPanel((channel, tMs) => {
     focused = channel;
     presence.look(channel);

@@ -31,7 +31,10 @@ export class ThresholdsPanel {
     const root = byId("thresholds");
     this.#body = find(root, "tbody");
     this.#form(find(root, ".editor"));
-    link.sdoc.thresholds.observeDeep(() => this.render());
+    link.onDoc((sdoc, rebuilt) => {
+      sdoc.thresholds.observeDeep(() => this.render());
+      if (rebuilt) this.render();
+    });
     this.render();
   }
 
