@@ -3,8 +3,8 @@
  * server: an editor's page that writes what the session schema refuses (`workflow.garbage = 42`,
  * made straight on its Yjs document, as a console or a bug would) and a viewer's page that writes
  * at all each see the change disappear (the page rebuilds its document from the server's state)
- * and a notice that says why; both go on working. Every panel tells a viewer it is read-only and
- * offers no control that writes the session.
+ * and a notice that says why; both go on working. Every panel tells a viewer it is read-only, and
+ * every control a viewer can use writes nothing shared.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -139,6 +139,46 @@ test("a viewer's write disappears from its page with a notice; the page goes on 
   });
   assert.not.ok(w.collab.server.room(SESSION)!.sdoc.workflow.has("forged"));
   await ana.close();
+  await vic.close();
+});
+
+test("every panel says read-only to a viewer, and every control a viewer can use writes nothing shared", async () => {
+  // A chart panel in the session, so that the viewer's page has a card with its layout buttons.
+  w.collab.server.room(SESSION)!.sdoc.setPanel({
+    id: "chart-SYM001",
+    kind: "chart",
+    channels: ["SYM001"],
+    title: "SYM001",
+    layout: { x: 0, y: 0, w: 1, h: 1 },
+  });
+  const vic = await openPage("viewer", "vic");
+  await vic.waitForSelector(".card[data-channel=SYM001] button[name=earlier]", { timeout: 5000 });
+  const panels = await vic.$$eval(
+    "section",
+    (ss) => ss.map((s) => [s.id, s.querySelector(".readonly-note")?.textContent ?? ""]),
+  );
+  assert.ok(panels.length >= 6, `${panels.length} panels`);
+  for (const [id, note] of panels) assert.match(note!, /^read-only/, `#${id} says read-only`);
+  assert.match(await vic.textContent("#layout .readonly-note") ?? "", /^read-only/);
+  // What a viewer may still use: the scan form (a scan writes nothing shared), the events'
+  // filters, the time range, a card's "live" (follow the live edge) and "just my view" (this
+  // browser's own layout), all of this page alone.
+  const enabled = await vic.$$eval(
+    "input:not([disabled]), select:not([disabled]), button:not([disabled]), textarea:not([disabled])",
+    (cs) =>
+      cs.map((c) => {
+        const box = c.closest("section, #range, #layout, .card");
+        const where = box?.classList.contains("card") ? "card" : box?.id ?? "";
+        return `${where}/${c.getAttribute("name") ?? (c.id || c.className)}`;
+      }),
+  );
+  const local =
+    /^(scan\/(criteria|rank|bar|universe|start-scan)|events\/event-(kind|severity)|range\/.*|layout\/just-my-view|card\/live)$/;
+  for (const c of enabled) assert.match(c, local, `a viewer can use ${c}`);
+  assert.ok(enabled.includes("scan/start-scan"), "a viewer may start a scan");
+  for (const b of ["earlier", "later", "remove"]) {
+    assert.ok(await vic.isDisabled(`.card[data-channel=SYM001] button[name=${b}]`), b);
+  }
   await vic.close();
 });
 

@@ -24,6 +24,7 @@ import { ScanPanel } from "./scan_panel.ts";
 import { connectSession, expired, pageParams } from "./session_link.ts";
 import { ThresholdsPanel } from "./thresholds_panel.ts";
 import { showRefused } from "./refused_notice.ts";
+import { markReadOnly } from "./readonly_note.ts";
 import { expiredMessage, freezeEditing, TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
 import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
 
@@ -171,6 +172,8 @@ function start(): void {
   new ChecklistPanel(link);
   new AnnotationsPanel(link, grid, () => focused);
   new ScanPanel(link, params);
+  // Every other panel says it is read-only to a viewer too (the writing ones said so already).
+  markReadOnly(document, link.me.role !== "viewer");
   if (expired(link.expiresAtMs)) expire();
   Object.assign(globalThis, {
     troupe: {
