@@ -53,25 +53,35 @@ export interface EntryShape {
   id?: string;
 }
 
+/** The error for `field` where `expected` was due and something described as `got` was found. */
+function described(field: string, expected: string, got: string): SessionDocError {
+  return new SessionDocError(
+    field,
+    `Session document field "${field}" must be ${expected}, got ${got}`,
+  );
+}
+
 function plainObject(field: string, value: unknown, what: string): Record<string, unknown> {
   if (
     value === null || typeof value !== "object" || Array.isArray(value) ||
     value instanceof Y.AbstractType
   ) {
-    throw fieldError(field, what, value instanceof Y.AbstractType ? "a shared type" : value);
+    throw value instanceof Y.AbstractType
+      ? described(field, what, "a shared type")
+      : fieldError(field, what, value);
   }
   return value as Record<string, unknown>;
 }
 
 function asMap(root: SharedType, key: string): Y.Map<unknown> {
-  if (!(root instanceof Y.Map)) throw fieldError(key, "a map", "another shared type");
+  if (!(root instanceof Y.Map)) throw described(key, "a map", "another shared type");
   return root;
 }
 
 function keyed(root: string, changes: RootChanges): string[] {
   const keys: string[] = [];
   for (const k of changes.keys()) {
-    if (k === null) throw fieldError(root, "a map of entries by key", "an entry without a key");
+    if (k === null) throw described(root, "a map of entries by key", "an entry without a key");
     keys.push(k);
   }
   return keys;
@@ -102,7 +112,9 @@ export function fieldsOf(check: (key: string, value: unknown) => void): RootSche
     check(root, changes, key) {
       for (const k of keyed(key, changes)) {
         const value = asMap(root, key).get(k);
-        if (value instanceof Y.AbstractType) throw fieldError(`${key}.${k}`, "a value", value);
+        if (value instanceof Y.AbstractType) {
+          throw described(`${key}.${k}`, "a value", "a shared type");
+        }
         if (value !== undefined) check(k, value);
       }
     },
@@ -119,12 +131,14 @@ export function mapOfMaps(
   required: readonly string[],
 ): RootSchema {
   const checkField = (f: string, name: string | null, value: unknown) => {
-    if (name === null) throw fieldError(f, "a map of fields by name", "an entry without a key");
+    if (name === null) throw described(f, "a map of fields by name", "an entry without a key");
     const check = fields[name];
     if (check === undefined) {
       throw fieldError(`${f}.${name}`, `absent (fields: ${Object.keys(fields).join(", ")})`, value);
     }
-    if (value instanceof Y.AbstractType) throw fieldError(`${f}.${name}`, "a value", value);
+    if (value instanceof Y.AbstractType) {
+      throw described(`${f}.${name}`, "a value", "a shared type");
+    }
     if (value !== undefined) check(`${f}.${name}`, value);
   };
   return {
@@ -160,7 +174,7 @@ export function listOf<T>(
       for (const k of changes.keys()) {
         if (k !== null) throw fieldError(`${key}.${k}`, "absent (a list has no keys)", k);
       }
-      if (!(root instanceof Y.Array)) throw fieldError(key, "a list", "another shared type");
+      if (!(root instanceof Y.Array)) throw described(key, "a list", "another shared type");
       const list: Y.Array<unknown> = root;
       if (list.length > shape.max) {
         throw fieldError(key, `a list of at most ${shape.max} entries`, list.toArray());
