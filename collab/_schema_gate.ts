@@ -102,6 +102,9 @@ export class SchemaGate {
     if (pendingStructs) Y.applyUpdate(copy, pendingStructs.update);
     if (pendingDs) Y.applyUpdate(copy, pendingDs);
     copy.on("afterTransaction", (tr: Y.Transaction) => {
+      // Read off the transaction, not from an "update" listener: with one, Yjs encodes an update
+      // of every transaction of the copy.
+      if (!this.#updated && changedAnything(tr)) this.#updated = true;
       if (!this.#checking || this.#refusal || tr.changed.size === 0) return;
       try {
         checkChanged(tr, this.#schema);
@@ -112,9 +115,17 @@ export class SchemaGate {
           : new SessionDocError("", `Session document check failed: ${(err as Error).message}`);
       }
     });
-    copy.on("update", () => (this.#updated = true));
     return copy;
   }
+}
+
+/** Whether a transaction inserted or deleted anything (what makes Yjs emit an update). */
+function changedAnything(tr: Y.Transaction): boolean {
+  if (tr.deleteSet.clients.size > 0) return true;
+  for (const [client, clock] of tr.afterState) {
+    if ((tr.beforeState.get(client) ?? 0) !== clock) return true;
+  }
+  return false;
 }
 
 function pendingBytes(doc: Y.Doc): number {
