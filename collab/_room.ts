@@ -1,7 +1,9 @@
 /**
  * One loaded session: its Yjs document and awareness, the connections on this node, and the path
- * every accepted update takes: applied to the document, appended to the journal, and only once the
- * journal has it durable, relayed to the other connections and published to the other nodes. The
+ * every accepted update takes: checked against the session schema on a copy of the document first
+ * (an editor's; a viewer's is never applied: _schema_gate.ts), applied to the document, appended to
+ * the journal, and only once the journal has it durable, relayed to the other connections and
+ * published to the other nodes. The
  * document is loaded fully before any message of any connection is handled, and a sync step 1 is
  * answered only after every update applied before it is durable, so no client ever sees state that
  * a crash could take back.

@@ -2,7 +2,9 @@
  * The collaboration server: y-websocket's protocol at `ws://HOST:PORT/collab/<session>`, so the
  * stock `y-websocket` client connects with server URL `ws://HOST:PORT/collab` and the session as
  * its room. Beyond the reference server it checks a signed token at the upgrade (before any
- * document is touched: 401 otherwise), drops and counts viewers' writes, persists every update
+ * document is touched: 401 otherwise), drops and counts viewers' writes, refuses an editor's write
+ * that does not fit the session schema (session_schema.ts: nothing stored, the socket closed with
+ * 4422 and the reason), persists every update
  * through the journal before relaying it (see `_room.ts`), unloads idle documents, caps message
  * size, limits each connection's message rate, closes a socket that sends a malformed message with
  * the reason (never the server), pings to find dead peers, fans updates and awareness out to other
