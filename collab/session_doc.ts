@@ -272,6 +272,23 @@ export const THRESHOLD_FIELDS: Readonly<Record<string, (field: string, value: un
 /** The fields every threshold entry holds. */
 export const THRESHOLD_REQUIRED = ["settings", "by"] as const;
 
+/**
+ * The entries of `values` that pass `check`, as stored: a document written before the server
+ * checked writes (or by an older server) may hold `workflow.garbage = 42`, which a page must not
+ * show as a step "undefined".
+ */
+function fitting<T>(values: readonly T[], check: (value: T) => unknown): T[] {
+  return values.filter((v) => {
+    if (v === null || typeof v !== "object" || v instanceof Y.AbstractType) return false;
+    try {
+      check(v);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** A session's Yjs document with typed, validated accessors. */
 export class SessionDoc {
   readonly doc: Y.Doc;
@@ -336,9 +353,10 @@ export class SessionDoc {
     });
   }
 
-  /** Every panel, by id order. */
+  /** Every panel, by id order (one that fails checkPanel, stored before the server checked
+   *  writes, is left out). */
   panels(): Panel[] {
-    return [...this.dashboard.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    return fitting([...this.dashboard.values()], checkPanel).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   /**
@@ -399,9 +417,9 @@ export class SessionDoc {
     this.annotations.push([clean]);
   }
 
-  /** Every annotation, in document order. */
+  /** Every annotation, in document order (one that fails checkAnnotation is left out). */
   annotationList(): Annotation[] {
-    return this.annotations.toArray();
+    return fitting(this.annotations.toArray(), checkAnnotation);
   }
 
   /** Adds or replaces a checklist step. */
@@ -410,9 +428,9 @@ export class SessionDoc {
     this.workflow.set(clean.id, clean);
   }
 
-  /** Every checklist step, by id order. */
+  /** Every checklist step, by id order (one that fails checkStep is left out). */
   steps(): WorkflowStep[] {
-    return [...this.workflow.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    return fitting([...this.workflow.values()], checkStep).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   /** Saves a scan definition under its name. */
