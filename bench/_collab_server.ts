@@ -1,6 +1,7 @@
 /**
  * The server side of `troupe bench collab`, in a process of its own so that its memory is its own:
- * `troupe` (this repository's collab server, journal in a temporary directory), `ywss`
+ * `troupe` (this repository's collab server, journal in a temporary directory, every write
+ * checked against the session schema plus the clients' `sent` list), `ywss`
  * (`@y/websocket-server` 0.1.1's connection handler on a plain http server, as its bin runs it) or
  * `hocuspocus` (`@hocuspocus/server`). Prints `{ "port": N }` once listening; a `stop` line on stdin
  * closes it and exits.
@@ -13,8 +14,24 @@ const [kind, dataDir] = process.argv.slice(2);
 
 async function start(): Promise<{ port: number; close(): Promise<void> }> {
   if (kind === "troupe") {
-    const { launchCollab } = await import("../collab/mod.ts");
-    const c = await launchCollab({ dataDir: dataDir!, port: 0 });
+    const { fieldError, launchCollab, SESSION_SCHEMA } = await import("../collab/mod.ts");
+    // The clients write send times to a list of their own: checked as the session's keys are, so
+    // that every update takes the schema's path (a copy, a check) as a real one does.
+    const sent = {
+      type: "array" as const,
+      check(_root: unknown, _changes: unknown, key: string, added: readonly unknown[]) {
+        for (const v of added) {
+          if (typeof v !== "number" || !Number.isFinite(v)) {
+            throw fieldError(`${key}[]`, "a finite number", v);
+          }
+        }
+      },
+    };
+    const c = await launchCollab({
+      dataDir: dataDir!,
+      port: 0,
+      schema: { ...SESSION_SCHEMA, sent },
+    });
     return { port: c.server.port, close: () => c.close() };
   }
   if (kind === "ywss") {

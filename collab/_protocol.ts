@@ -68,6 +68,18 @@ export function encodeSyncUpdate(update: Uint8Array, sub = SYNC_UPDATE): Uint8Ar
   return encoding.toUint8Array(e);
 }
 
+/**
+ * y-protocols' permission-denied message (type 2, auth: 0 then the reason), which the stock
+ * client hands to its permission-denied handler (a console warning) and our page to its notice.
+ */
+export function encodePermissionDenied(reason: string): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, MESSAGE_AUTH);
+  encoding.writeVarUint(e, 0);
+  encoding.writeVarString(e, reason);
+  return encoding.toUint8Array(e);
+}
+
 /** An awareness message. */
 export function encodeAwareness(update: Uint8Array): Uint8Array {
   const e = encoding.createEncoder();

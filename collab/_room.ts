@@ -1,7 +1,9 @@
 /**
  * One loaded session: its Yjs document and awareness, the connections on this node, and the path
- * every accepted update takes: applied to the document, appended to the journal, and only once the
- * journal has it durable, relayed to the other connections and published to the other nodes. The
+ * every accepted update takes: checked against the session schema on a copy of the document first
+ * (an editor's; a viewer's is never applied: _schema_gate.ts), applied to the document, appended to
+ * the journal, and only once the journal has it durable, relayed to the other connections and
+ * published to the other nodes. The
  * document is loaded fully before any message of any connection is handled, and a sync step 1 is
  * answered only after every update applied before it is durable, so no client ever sees state that
  * a crash could take back.
@@ -15,10 +17,12 @@ import {
   removeAwarenessStates,
 } from "y-protocols/awareness";
 import { AwarenessRelay } from "./_awareness_relay.ts";
+import { SchemaGate } from "./_schema_gate.ts";
 import { ownEntries } from "./_awareness_owner.ts";
 import {
   decodeClientMessage,
   encodeAwareness,
+  encodePermissionDenied,
   encodeSyncStep1,
   encodeSyncUpdate,
   MalformedMessageError,
@@ -28,6 +32,7 @@ import {
 import type { CollabMetrics } from "./collab_metrics.ts";
 import { type DocStore, LOAD_ORIGIN } from "./doc_store.ts";
 import { SessionDoc } from "./session_doc.ts";
+import type { RootSchema } from "./session_schema.ts";
 import { canWrite, type Role } from "./token.ts";
 
 /** The origin of updates and awareness that came from another node. */
@@ -60,6 +65,8 @@ export interface RoomOptions {
   /** Awareness renewals (an unchanged state re-sent) are sent in batches this often. */
   awarenessRenewalBatchMs: number;
   now(): number;
+  /** What each top-level key of the document holds (default SESSION_SCHEMA). */
+  schema?: Readonly<Record<string, RootSchema>> | undefined;
   /** Called when the journal fails: the room can no longer accept updates. */
   onFailure(err: Error): void;
 }
@@ -90,6 +97,9 @@ export class Room {
   #failed: Error | undefined;
   #closed = false;
   #awarenessRelay: AwarenessRelay;
+  /** Checks each editor's update against the schema before the document takes it (set once
+   *  loaded). */
+  #gate: SchemaGate | undefined;
   /** The awareness client id each connection owns (the first it set), and each id's owner. */
   readonly #ownIds = new Map<RoomConn, number>();
   readonly #owners = new Map<number, RoomConn>();
@@ -133,6 +143,7 @@ export class Room {
 
   async #load(): Promise<void> {
     await this.#options.store.load(this.session, this.doc);
+    this.#gate = new SchemaGate(this.doc, this.#options.schema);
     this.doc.on("update", (update: Uint8Array, origin: unknown) => this.#onUpdate(update, origin));
     this.awareness.on("update", (change: AwarenessChange, origin: unknown) => {
       this.#onAwareness(change, origin);
@@ -193,13 +204,21 @@ export class Room {
       case "update": {
         const changes = checkUpdate(msg.update);
         if (!canWrite(conn.role)) {
-          // A viewer's sync step 2 is usually empty; only a real change is a dropped write.
-          if (changes) m.viewerWritesDropped.inc();
+          if (changes) this.#dropViewerWrite(conn, msg.update);
           return;
         }
         if (this.#failed) throw this.#failed;
-        // The stock client's sync step 2 is often empty: counted only when it changes something.
-        if (changes) m.updatesIn.inc();
+        if (changes) {
+          try {
+            this.#gate!.admit(msg.update);
+          } catch (err) {
+            m.writesRefused.inc();
+            conn.send(encodePermissionDenied((err as Error).message));
+            throw err;
+          }
+          // The stock client's sync step 2 is often empty: counted only when it changes something.
+          m.updatesIn.inc();
+        }
         Y.applyUpdate(this.doc, msg.update, conn);
         this.#boundPending();
         return;
@@ -228,6 +247,19 @@ export class Room {
         return;
       }
     }
+  }
+
+  /**
+   * A viewer's update is never applied. One that would change the document is counted, and the
+   * socket is told (y-protocols' permission-denied message: the stock client logs it, our page
+   * rolls its copy back); the socket stays open, as a viewer's writes depend on nothing the
+   * server needs. The stock client's sync step 2 carries every deletion it knows: that changes
+   * nothing and is not a write.
+   */
+  #dropViewerWrite(conn: RoomConn, update: Uint8Array): void {
+    if (!this.#gate!.probe(update)) return;
+    this.#options.metrics.viewerWritesDropped.inc();
+    conn.send(encodePermissionDenied(`A ${conn.role} may not write to this session`));
   }
 
   /**
@@ -276,6 +308,8 @@ export class Room {
   /** Applies an update from another node. */
   applyRemote(update: Uint8Array): void {
     checkUpdate(update);
+    // Another node checked its clients' writes; the copy takes the raw update, pending and all.
+    this.#gate?.mirror(update);
     Y.applyUpdate(this.doc, update, REMOTE_ORIGIN);
     this.#boundPending();
   }
@@ -291,6 +325,7 @@ export class Room {
     if (bytes > this.#options.pendingBytesMax) {
       store.pendingStructs = null;
       store.pendingDs = null;
+      this.#gate?.dropPending();
       this.#options.metrics.pendingDropped.inc();
     }
   }
@@ -322,11 +357,14 @@ export class Room {
     this.#closed = true;
     this.#awarenessRelay.close();
     this.awareness.destroy();
+    this.#gate?.destroy();
     this.doc.destroy();
   }
 
   #onUpdate(update: Uint8Array, origin: unknown): void {
     if (origin === LOAD_ORIGIN) return;
+    // A client's update and a peer's are in the copy already; the server's own writes are not.
+    if (origin !== REMOTE_ORIGIN && !this.conns.has(origin as RoomConn)) this.#gate?.mirror(update);
     const pos = this.#options.store.append(this.session, update);
     this.#pending.push({ update, origin, pos, atMs: this.#options.now() });
     this.#startFlush();

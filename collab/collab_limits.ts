@@ -71,3 +71,10 @@ export const COLLAB_CLOSE_SLOW = 4008;
 
 /** The close code of a connection whose token expired while it was open (the stream gateway's). */
 export const COLLAB_CLOSE_EXPIRED = 4401;
+
+/**
+ * The close code of a socket whose write the session schema refused (the reason names the field
+ * and the value): nothing of it was stored. In 4400-4499, so the stock client does not reconnect
+ * (it would send the same write again); our page rebuilds its document from the server's state.
+ */
+export const COLLAB_CLOSE_REFUSED = 4422;

@@ -20,6 +20,7 @@ export class CollabMetrics {
   readonly bytesOut: Counter;
   readonly tokensRejected: Counter<"reason">;
   readonly viewerWritesDropped: Counter;
+  readonly writesRefused: Counter;
   readonly awarenessRefused: Counter;
   readonly socketsClosed: Counter<"reason">;
   readonly persistLagSeconds: Gauge;
@@ -89,6 +90,10 @@ export class CollabMetrics {
       "troupe_collab_viewer_writes_dropped_total",
       "Document updates from viewers, dropped",
     );
+    this.writesRefused = counter(
+      "troupe_collab_writes_refused_total",
+      "Editors' document updates refused by the session schema (nothing stored, the socket closed)",
+    );
     this.awarenessRefused = counter(
       "troupe_collab_awareness_refused_total",
       "Awareness entries a connection sent for another client's id, dropped",
@@ -96,7 +101,7 @@ export class CollabMetrics {
     this.socketsClosed = new Counter({
       name: "troupe_collab_sockets_closed_total",
       help:
-        "Sockets the server closed, by reason (malformed, oversize, rate, slow: unsent bytes past the bound, liveness, expired: the token expired while open, error)",
+        "Sockets the server closed, by reason (malformed, oversize, rate, slow: unsent bytes past the bound, liveness, expired: the token expired while open, refused: a write the session schema refused, error)",
       labelNames: ["reason"],
       registers,
     });

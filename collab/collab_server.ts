@@ -2,7 +2,9 @@
  * The collaboration server: y-websocket's protocol at `ws://HOST:PORT/collab/<session>`, so the
  * stock `y-websocket` client connects with server URL `ws://HOST:PORT/collab` and the session as
  * its room. Beyond the reference server it checks a signed token at the upgrade (before any
- * document is touched: 401 otherwise), drops and counts viewers' writes, persists every update
+ * document is touched: 401 otherwise), drops and counts viewers' writes, refuses an editor's write
+ * that does not fit the session schema (session_schema.ts: nothing stored, the socket closed with
+ * 4422 and the reason), persists every update
  * through the journal before relaying it (see `_room.ts`), unloads idle documents, caps message
  * size, limits each connection's message rate, closes a socket that sends a malformed message with
  * the reason (never the server), pings to find dead peers, fans updates and awareness out to other
@@ -23,9 +25,11 @@ import {
 import { FrameWriter } from "./_frame_writer.ts";
 import { refuse, truncate } from "./_refuse.ts";
 import { Room, type RoomConn } from "./_room.ts";
+import { WriteRefusedError } from "./_schema_gate.ts";
 import { AntiEntropy, headerOf, REPAIR_FOR_HEADER } from "./anti_entropy.ts";
 import {
   COLLAB_CLOSE_EXPIRED,
+  COLLAB_CLOSE_REFUSED,
   COLLAB_CLOSE_SLOW,
   type CollabLimits,
   DEFAULT_COLLAB_LIMITS,
@@ -34,6 +38,7 @@ import { CollabMetrics } from "./collab_metrics.ts";
 import type { StreamGateway } from "./stream_gateway.ts";
 import { HISTORY_PATH, type HistoryService } from "./history_service.ts";
 import type { DocStore } from "./doc_store.ts";
+import type { RootSchema } from "./session_schema.ts";
 import {
   checkSessionName,
   type Keyring,
@@ -72,6 +77,8 @@ export interface CollabServerOptions {
   stream?: StreamGateway | undefined;
   /** `GET /history` (it reads the feed stream, so it needs NATS); absent: it answers 503. */
   history?: HistoryService | undefined;
+  /** What an editor may write: each top-level key and its check (default SESSION_SCHEMA). */
+  schema?: Readonly<Record<string, RootSchema>> | undefined;
 }
 
 interface Conn extends RoomConn {
@@ -392,6 +399,8 @@ export class CollabServer {
   #onHandleError(conn: Conn, err: unknown): void {
     if (err instanceof MalformedMessageError) {
       this.#closeConn(conn, 1007, "malformed", err.message);
+    } else if (err instanceof WriteRefusedError) {
+      this.#closeConn(conn, COLLAB_CLOSE_REFUSED, "refused", err.message);
     } else this.#closeConn(conn, 1011, "error", (err as Error).message);
   }
 
@@ -459,6 +468,7 @@ export class CollabServer {
       pendingBytesMax: this.limits.pending_bytes_max,
       awarenessBatchMs: this.limits.awareness_batch_ms,
       awarenessRenewalBatchMs: this.limits.awareness_renewal_batch_ms,
+      schema: this.#options.schema,
       now: this.#now,
       onFailure: (err) => {
         for (const c of room.conns) this.#closeConn(c as Conn, 1011, "error", err.message);

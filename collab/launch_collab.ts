@@ -31,6 +31,7 @@ import { attachIncidentBridge } from "./incident_bridge.ts";
 import { StreamGateway, type StreamGatewayLimits } from "./stream_gateway.ts";
 import { FindingLog } from "./finding_log.ts";
 import { HistoryService } from "./history_service.ts";
+import type { RootSchema } from "./session_schema.ts";
 
 /** Options of `launchCollab`. */
 export interface LaunchCollabOptions {
@@ -58,6 +59,8 @@ export interface LaunchCollabOptions {
   /** Serve the stream gateway at `/stream` (default: when there is a bus; it needs one). */
   stream?: boolean;
   streamLimits?: Partial<StreamGatewayLimits>;
+  /** What an editor may write (default SESSION_SCHEMA; see session_schema.ts). */
+  schema?: Readonly<Record<string, RootSchema>>;
 }
 
 /** A running collaboration server and what it opened. */
@@ -136,6 +139,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       scanUrl: options.scanUrl,
+      schema: options.schema,
       onRoom: (room) => {
         if (bus && options.bridge !== false) {
           attachBridge(room, { ...options.bridgeOptions, bus, src: server.nodeId });

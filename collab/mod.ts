@@ -21,9 +21,14 @@ export {
 export { loadKeyring, type LoadKeyringOptions, SECRET_FILE } from "./secret.ts";
 export {
   type Annotation,
+  checkAnnotation,
+  checkMetaField,
   checkPanel,
+  checkScan,
   checkSettings,
+  checkStep,
   DOC_LIMITS,
+  fieldError,
   type Panel,
   parseThresholdKey,
   type ScanDefinition,
@@ -32,6 +37,8 @@ export {
   SessionDocError,
   type SettingValue,
   type Threshold,
+  THRESHOLD_FIELDS,
+  THRESHOLD_REQUIRED,
   thresholdKey,
   type ThresholdStatus,
   type WorkflowStep,
@@ -47,9 +54,22 @@ export {
   type SilenceInput,
   silenceOfEntry,
 } from "./session_incidents.ts";
+export {
+  checkChanged,
+  type EntryShape,
+  fieldsOf,
+  listOf,
+  mapOf,
+  mapOfMaps,
+  type RootChanges,
+  type RootSchema,
+  SESSION_SCHEMA,
+  type SharedType,
+} from "./session_schema.ts";
 export { CollabMetrics } from "./collab_metrics.ts";
 export {
   COLLAB_CLOSE_EXPIRED,
+  COLLAB_CLOSE_REFUSED,
   COLLAB_CLOSE_SLOW,
   type CollabLimits,
   DEFAULT_COLLAB_LIMITS,

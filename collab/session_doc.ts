@@ -4,7 +4,8 @@
  * answer written back beside them), `annotations`, `workflow` (checklist steps) and `scans` (saved
  * scan definitions), plus `meta.schema_version` for later migrations. Every write is validated
  * first: a bad value throws a SessionDocError naming the field and the value, and nothing is
- * written.
+ * written. The checks of each entry (checkPanel, checkStep, ...) are exported: session_schema.ts
+ * lists them per top-level key, and the collab server runs the same ones on every editor's write.
  */
 import * as Y from "yjs";
 import { isValidName } from "../protocol/mod.ts";
@@ -93,8 +94,8 @@ export interface ScanDefinition {
 const PANEL_KINDS = ["chart", "gauge", "events", "table"];
 const STEP_STATUSES = ["todo", "doing", "done", "skipped"];
 
-/** Throws a SessionDocError: `field` must be `expected`, got `value` (shown short). */
-export function fail(field: string, expected: string, value: unknown): never {
+/** The error for `field` holding `value` where `expected` was due (the schema's message form). */
+export function fieldError(field: string, expected: string, value: unknown): SessionDocError {
   const shown = typeof value === "string"
     ? JSON.stringify(value.length > 80 ? value.slice(0, 80) + "…" : value)
     : Array.isArray(value)
@@ -102,10 +103,15 @@ export function fail(field: string, expected: string, value: unknown): never {
     : value !== null && typeof value === "object"
     ? "an object"
     : String(value);
-  throw new SessionDocError(
+  return new SessionDocError(
     field,
     `Session document field "${field}" must be ${expected}, got ${shown}`,
   );
+}
+
+/** Throws a SessionDocError: `field` must be `expected`, got `value` (shown short). */
+export function fail(field: string, expected: string, value: unknown): never {
+  throw fieldError(field, expected, value);
 }
 
 function text(field: string, value: unknown, max: number, allowEmpty = false): string {
@@ -199,6 +205,91 @@ export function checkSettings(field: string, value: unknown): Record<string, Set
   return settings(field, value);
 }
 
+/** Checks a checklist step; returns a clean copy. */
+export function checkStep(step: WorkflowStep): WorkflowStep {
+  const id = name("workflow.id", step?.id);
+  const f = `workflow.${id}`;
+  if (!STEP_STATUSES.includes(step.status)) {
+    fail(`${f}.status`, `one of ${STEP_STATUSES.join(", ")}`, step.status);
+  }
+  return {
+    id,
+    title: text(`${f}.title`, step.title, DOC_LIMITS.title_chars_max),
+    status: step.status,
+    assignee: text(`${f}.assignee`, step.assignee, DOC_LIMITS.title_chars_max, true),
+    due: finite(`${f}.due`, step.due, 0),
+  };
+}
+
+/** Checks an annotation; returns a clean copy. */
+export function checkAnnotation(a: Annotation): Annotation {
+  const id = name("annotations.id", a?.id);
+  const f = `annotations.${id}`;
+  return {
+    id,
+    t: finite(`${f}.t`, a.t, 0),
+    channel: name(`${f}.channel`, a.channel),
+    text: text(`${f}.text`, a.text, DOC_LIMITS.text_chars_max),
+    author: text(`${f}.author`, a.author, DOC_LIMITS.title_chars_max),
+  };
+}
+
+/** Checks a saved scan definition; returns a clean copy. */
+export function checkScan(scan: ScanDefinition): ScanDefinition {
+  const n = name("scans.name", scan?.name);
+  return {
+    name: n,
+    channels: channels(`scans.${n}.channels`, scan.channels),
+    params: settings(`scans.${n}.params`, scan.params),
+  };
+}
+
+/** Checks `meta.<key>`: the schema version is all it holds. */
+export function checkMetaField(key: string, value: unknown): void {
+  if (key !== "schema_version") fail(`meta.${key}`, "absent (meta holds schema_version)", value);
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > SCHEMA_VERSION) {
+    fail("meta.schema_version", `an integer from 0 to ${SCHEMA_VERSION}`, value);
+  }
+}
+
+/**
+ * The fields of a threshold entry (a Y.Map: an editor writes settings, by and status; the bridge
+ * the host's answer), each with its check; `field` is the field's full name. A field missing here
+ * is not taken from an editor.
+ */
+export const THRESHOLD_FIELDS: Readonly<Record<string, (field: string, value: unknown) => void>> = {
+  settings: (f, v) => settings(f, v),
+  by: (f, v) => text(f, v, DOC_LIMITS.title_chars_max),
+  status: (f, v) => {
+    if (v !== "pending" && v !== "ok" && v !== "error") fail(f, "pending, ok or error", v);
+  },
+  reason: (f, v) => text(f, v, DOC_LIMITS.text_chars_max, true),
+  applied: (f, v) => text(f, v, DOC_LIMITS.text_chars_max, true),
+  host: (f, v) => text(f, v, DOC_LIMITS.title_chars_max, true),
+  ctl_id: (f, v) => text(f, v, DOC_LIMITS.text_chars_max),
+  answered_ms: (f, v) => finite(f, v, 0),
+};
+
+/** The fields every threshold entry holds. */
+export const THRESHOLD_REQUIRED = ["settings", "by"] as const;
+
+/**
+ * The entries of `values` that pass `check`, as stored: a document written before the server
+ * checked writes (or by an older server) may hold `workflow.garbage = 42`, which a page must not
+ * show as a step "undefined".
+ */
+function fitting<T>(values: readonly T[], check: (value: T) => unknown): T[] {
+  return values.filter((v) => {
+    if (v === null || typeof v !== "object" || v instanceof Y.AbstractType) return false;
+    try {
+      check(v);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** A session's Yjs document with typed, validated accessors. */
 export class SessionDoc {
   readonly doc: Y.Doc;
@@ -263,9 +354,10 @@ export class SessionDoc {
     });
   }
 
-  /** Every panel, by id order. */
+  /** Every panel, by id order (one that fails checkPanel, stored before the server checked
+   *  writes, is left out). */
   panels(): Panel[] {
-    return [...this.dashboard.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    return fitting([...this.dashboard.values()], checkPanel).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   /**
@@ -319,54 +411,33 @@ export class SessionDoc {
 
   /** Adds an annotation at the end. */
   addAnnotation(a: Annotation): void {
-    const id = name("annotations.id", a?.id);
-    const f = `annotations.${id}`;
+    const clean = checkAnnotation(a);
     if (this.annotations.length >= DOC_LIMITS.annotations_max) {
       fail("annotations", `at most ${DOC_LIMITS.annotations_max} entries`, this.annotations.length);
     }
-    this.annotations.push([{
-      id,
-      t: finite(`${f}.t`, a.t, 0),
-      channel: name(`${f}.channel`, a.channel),
-      text: text(`${f}.text`, a.text, DOC_LIMITS.text_chars_max),
-      author: text(`${f}.author`, a.author, DOC_LIMITS.title_chars_max),
-    }]);
+    this.annotations.push([clean]);
   }
 
-  /** Every annotation, in document order. */
+  /** Every annotation, in document order (one that fails checkAnnotation is left out). */
   annotationList(): Annotation[] {
-    return this.annotations.toArray();
+    return fitting(this.annotations.toArray(), checkAnnotation);
   }
 
   /** Adds or replaces a checklist step. */
   setStep(step: WorkflowStep): void {
-    const id = name("workflow.id", step?.id);
-    const f = `workflow.${id}`;
-    if (!STEP_STATUSES.includes(step.status)) {
-      fail(`${f}.status`, `one of ${STEP_STATUSES.join(", ")}`, step.status);
-    }
-    this.workflow.set(id, {
-      id,
-      title: text(`${f}.title`, step.title, DOC_LIMITS.title_chars_max),
-      status: step.status,
-      assignee: text(`${f}.assignee`, step.assignee, DOC_LIMITS.title_chars_max, true),
-      due: finite(`${f}.due`, step.due, 0),
-    });
+    const clean = checkStep(step);
+    this.workflow.set(clean.id, clean);
   }
 
-  /** Every checklist step, by id order. */
+  /** Every checklist step, by id order (one that fails checkStep is left out). */
   steps(): WorkflowStep[] {
-    return [...this.workflow.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    return fitting([...this.workflow.values()], checkStep).sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   /** Saves a scan definition under its name. */
   setScan(scan: ScanDefinition): void {
-    const n = name("scans.name", scan?.name);
-    this.scans.set(n, {
-      name: n,
-      channels: channels(`scans.${n}.channels`, scan.channels),
-      params: settings(`scans.${n}.params`, scan.params),
-    });
+    const clean = checkScan(scan);
+    this.scans.set(clean.name, clean);
   }
 
   /** A saved scan definition, or undefined. */

@@ -6,7 +6,31 @@
 import { WebSocket } from "ws";
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
-import { loadKeyring, mintToken, type Role, SessionDoc } from "../../collab/mod.ts";
+import {
+  loadKeyring,
+  mintToken,
+  type Role,
+  type RootSchema,
+  SESSION_SCHEMA,
+  SessionDoc,
+} from "../../collab/mod.ts";
+
+/** Any content under a key: for the suites about transport, whose documents hold keys of their
+ *  own (`log`, `notes`, ...); the session schema's own suite is collab_schema.test.ts. */
+function anything(type: RootSchema["type"]): RootSchema {
+  return { type, check() {} };
+}
+
+/** The session schema plus the keys the transport suites write. */
+export const TRANSPORT_SCHEMA: Readonly<Record<string, RootSchema>> = {
+  ...SESSION_SCHEMA,
+  log: anything("array"),
+  notes: anything("array"),
+  a: anything("array"),
+  fuzz: anything("map"),
+  fuzzlist: anything("array"),
+  fuzztext: anything("text"),
+};
 
 /** A y-websocket client of one session. */
 export interface Client {

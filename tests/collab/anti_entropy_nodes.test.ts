@@ -21,7 +21,15 @@ import { AntiEntropy, SessionReplay } from "../../collab/mod.ts";
 import { decodePeerMessage, encodePeerMessage } from "../../collab/_protocol.ts";
 import type { Bus, BusMessage, BusSubscription, PublishOptions } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { type Client, connectClient, getText, metric, tokenFor, waitFor } from "./_support.ts";
+import {
+  type Client,
+  connectClient,
+  getText,
+  metric,
+  tokenFor,
+  TRANSPORT_SCHEMA,
+  waitFor,
+} from "./_support.ts";
 
 const test = suite("collab anti-entropy with N nodes");
 
@@ -171,6 +179,7 @@ async function withTrio(fn: (t: Trio) => Promise<void>): Promise<void> {
     for (const [i, n] of names.entries()) {
       buses[n] = new FilterBus(await NatsBus.connect(nats.url, { name: n }));
       nodes[n] = await launchCollab({
+        schema: TRANSPORT_SCHEMA,
         dataDir: dirs[i]!.path,
         bus: buses[n],
         nodeId: n,

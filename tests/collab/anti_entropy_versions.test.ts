@@ -23,7 +23,15 @@ import {
   SPEAKS_HEADER,
 } from "../../collab/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { type Client, connectClient, getText, metric, tokenFor, waitFor } from "./_support.ts";
+import {
+  type Client,
+  connectClient,
+  getText,
+  metric,
+  tokenFor,
+  TRANSPORT_SCHEMA,
+  waitFor,
+} from "./_support.ts";
 import { join } from "node:path";
 
 const test = suite("collab anti-entropy across versions");
@@ -119,6 +127,7 @@ async function withOlderNode(
   // thinking the other gone, and both repair (as in anti_entropy_nodes.test.ts). 1000 ms gives 3 s.
   const limits = { anti_entropy_ms: 1000, anti_entropy_holdoff_ms: 400 };
   const a = await launchCollab({
+    schema: TRANSPORT_SCHEMA,
     dataDir: dir.path,
     bus,
     nodeId: "a",
@@ -139,6 +148,7 @@ async function withOlderNode(
       // Node b loads the session (catching up from a) when its client connects.
       const bBus = await NatsBus.connect(nats.url, { name: "b" });
       const b = await launchCollab({
+        schema: TRANSPORT_SCHEMA,
         dataDir: join(dir.path, "b"),
         bus: bBus,
         nodeId: "b",

@@ -11,7 +11,15 @@ import {
   type LaunchedCollab,
 } from "../../collab/mod.ts";
 import { tempDir } from "../_support/nats.ts";
-import { connectClient, getText, metric, rawConnect, tokenFor, waitFor } from "./_support.ts";
+import {
+  connectClient,
+  getText,
+  metric,
+  rawConnect,
+  tokenFor,
+  TRANSPORT_SCHEMA,
+  waitFor,
+} from "./_support.ts";
 import { type RawFrame, rawWebSocket } from "./_raw_ws.ts";
 
 const test = suite("collab server");
@@ -21,7 +29,7 @@ async function withServer(
   limits: Partial<CollabLimits> = {},
 ): Promise<void> {
   const dir = tempDir("troupe-collab-");
-  const c = await launchCollab({ dataDir: dir.path, limits });
+  const c = await launchCollab({ schema: TRANSPORT_SCHEMA, dataDir: dir.path, limits });
   try {
     await fn(c, dir.path, `http://127.0.0.1:${c.server.port}`);
   } finally {
@@ -74,7 +82,7 @@ test("stock y-websocket clients sync through the server and see each other's edi
 
 test("a server on a wildcard address gives a URL this machine reaches", async () => {
   const dir = tempDir("troupe-collab-");
-  const c = await launchCollab({ dataDir: dir.path, host: "0.0.0.0" });
+  const c = await launchCollab({ schema: TRANSPORT_SCHEMA, dataDir: dir.path, host: "0.0.0.0" });
   try {
     assert.is(c.server.url, `ws://127.0.0.1:${c.server.port}/collab`);
     const a = await connectClient(c.server.url, "ops", await tokenFor(dir.path, "ops", "viewer"));
@@ -228,7 +236,7 @@ test("a viewer receives edits and awareness but its writes are dropped and count
 test("a document is persisted: a new server on the same data directory serves every edit", async () => {
   const dir = tempDir("troupe-collab-");
   try {
-    const first = await launchCollab({ dataDir: dir.path });
+    const first = await launchCollab({ schema: TRANSPORT_SCHEMA, dataDir: dir.path });
     const token = await tokenFor(dir.path, "ops", "owner");
     const a = await connectClient(first.server.url, "ops", token);
     for (let i = 0; i < 30; i++) {
@@ -237,7 +245,7 @@ test("a document is persisted: a new server on the same data directory serves ev
     await waitFor(() => first.server.room("ops")?.sdoc.annotationList().length === 30, 5000, "30");
     a.destroy();
     await first.close();
-    const second = await launchCollab({ dataDir: dir.path });
+    const second = await launchCollab({ schema: TRANSPORT_SCHEMA, dataDir: dir.path });
     try {
       const b = await connectClient(second.server.url, "ops", token);
       assert.is(b.sdoc.annotationList().length, 30);
@@ -254,7 +262,7 @@ test("a document is persisted: a new server on the same data directory serves ev
 test("a client's first sync answer comes only once the stored document is fully loaded", async () => {
   const dir = tempDir("troupe-collab-");
   try {
-    const first = await launchCollab({ dataDir: dir.path });
+    const first = await launchCollab({ schema: TRANSPORT_SCHEMA, dataDir: dir.path });
     const token = await tokenFor(dir.path, "ops", "owner");
     const a = await connectClient(first.server.url, "ops", token);
     for (let i = 0; i < 20; i++) {
@@ -263,7 +271,7 @@ test("a client's first sync answer comes only once the stored document is fully 
     await waitFor(() => first.server.room("ops")?.sdoc.annotationList().length === 20, 5000, "20");
     a.destroy();
     await first.close();
-    const second = await launchCollab({ dataDir: dir.path });
+    const second = await launchCollab({ schema: TRANSPORT_SCHEMA, dataDir: dir.path });
     // The real store, its load held back until released.
     const store = second.store;
     const load = store.load.bind(store);
@@ -294,7 +302,11 @@ test("a client's first sync answer comes only once the stored document is fully 
 
 test("an idle document is unloaded (compacted) and loaded again on demand", async () => {
   const dir = tempDir("troupe-collab-");
-  const c = await launchCollab({ dataDir: dir.path, limits: { idle_unload_ms: 200 } });
+  const c = await launchCollab({
+    schema: TRANSPORT_SCHEMA,
+    dataDir: dir.path,
+    limits: { idle_unload_ms: 200 },
+  });
   try {
     const token = await tokenFor(dir.path, "ops", "editor");
     const a = await connectClient(c.server.url, "ops", token);

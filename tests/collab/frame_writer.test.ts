@@ -12,7 +12,7 @@ import { binaryFrame } from "../../collab/_frame_writer.ts";
 import { launchCollab } from "../../collab/mod.ts";
 import { Prng } from "../../sim/mod.ts";
 import { tempDir } from "../_support/nats.ts";
-import { connectClient, tokenFor, waitFor } from "./_support.ts";
+import { connectClient, tokenFor, TRANSPORT_SCHEMA, waitFor } from "./_support.ts";
 
 const test = suite("frame writer");
 
@@ -44,7 +44,7 @@ test("binaryFrame() builds the frame ws's sender builds, for 7-bit, 16-bit and 6
 
 test("relayed updates of every length encoding reach another stock client whole, in order", async () => {
   const dir = tempDir("troupe-collab-frames-");
-  const c = await launchCollab({ dataDir: dir.path });
+  const c = await launchCollab({ dataDir: dir.path, schema: TRANSPORT_SCHEMA });
   const token = await tokenFor(dir.path, "frames", "editor");
   const a = await connectClient(c.server.url, "frames", token);
   const b = await connectClient(c.server.url, "frames", token);

@@ -7,7 +7,15 @@ import { Awareness } from "y-protocols/awareness";
 import { launchCollab } from "../../collab/mod.ts";
 import { Prng } from "../../sim/mod.ts";
 import { tempDir } from "../_support/nats.ts";
-import { connectClient, getText, metric, rawConnect, tokenFor, waitFor } from "./_support.ts";
+import {
+  connectClient,
+  getText,
+  metric,
+  rawConnect,
+  tokenFor,
+  TRANSPORT_SCHEMA,
+  waitFor,
+} from "./_support.ts";
 
 const test = suite("collab server under bad input");
 const SEED = Number(process.env.TROUPE_FUZZ_SEED ?? 15);
@@ -130,6 +138,7 @@ async function fuzzWorker(
 test(`${MESSAGES_MIN} random and mutated messages: bad ones close their socket only, the server and other clients go on (seed ${SEED})`, async () => {
   const dir = tempDir("troupe-collab-fuzz-");
   const c = await launchCollab({
+    schema: TRANSPORT_SCHEMA,
     dataDir: dir.path,
     limits: { messages_per_s: 1e6, messages_burst: 1e6 },
   });
@@ -203,7 +212,11 @@ test(`${MESSAGES_MIN} random and mutated messages: bad ones close their socket o
 
 test("an oversized message closes its socket with 1009; the server goes on", async () => {
   const dir = tempDir("troupe-collab-");
-  const c = await launchCollab({ dataDir: dir.path, limits: { message_bytes_max: 4096 } });
+  const c = await launchCollab({
+    schema: TRANSPORT_SCHEMA,
+    dataDir: dir.path,
+    limits: { message_bytes_max: 4096 },
+  });
   try {
     const token = await tokenFor(dir.path, "ops", "editor");
     const other = await connectClient(c.server.url, "ops", token);
@@ -227,6 +240,7 @@ test("an oversized message closes its socket with 1009; the server goes on", asy
 test("a connection over its message rate is closed with 1008 and a reason", async () => {
   const dir = tempDir("troupe-collab-");
   const c = await launchCollab({
+    schema: TRANSPORT_SCHEMA,
     dataDir: dir.path,
     limits: { messages_per_s: 50, messages_burst: 100 },
   });
@@ -249,7 +263,7 @@ test("a connection over its message rate is closed with 1008 and a reason", asyn
 
 test("a malformed message's close frame names what was wrong", async () => {
   const dir = tempDir("troupe-collab-");
-  const c = await launchCollab({ dataDir: dir.path });
+  const c = await launchCollab({ schema: TRANSPORT_SCHEMA, dataDir: dir.path });
   try {
     const token = await tokenFor(dir.path, "ops", "editor");
     const cases: [Uint8Array, string][] = [

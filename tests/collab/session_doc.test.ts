@@ -145,4 +145,19 @@ test("replacePanels() writes every panel or none, and keeps a hidden panel's fla
   assert.equal(s.panels().map((x) => x.id), ["a", "b", "c"], "nothing written");
 });
 
+test('the readers leave out entries stored before the server checked writes (a step of 42 is not a step "undefined")', () => {
+  const s = new SessionDoc();
+  s.setStep({ id: "s1", title: "look", status: "todo", assignee: "", due: 0 });
+  s.setPanel(panel);
+  s.addAnnotation({ id: "a1", t: 1, channel: "BTC-USD", text: "x", author: "a" });
+  // What a raw Yjs client could store on a server without the schema.
+  (s.workflow as Y.Map<unknown>).set("garbage", 42);
+  (s.workflow as Y.Map<unknown>).set("half", { id: "half" });
+  (s.dashboard as Y.Map<unknown>).set("p9", { id: "p9", kind: "pie" });
+  (s.annotations as Y.Array<unknown>).push([null, { id: "a2" }]);
+  assert.equal(s.steps().map((x) => x.id), ["s1"]);
+  assert.equal(s.panels().map((x) => x.id), ["p1"]);
+  assert.equal(s.annotationList().map((x) => x.id), ["a1"]);
+});
+
 test.run();

@@ -52,7 +52,10 @@ export class AnnotationsPanel {
       this.#error,
       ...readOnlyNote(link.canWrite),
     );
-    link.sdoc.annotations.observe(() => this.render());
+    link.onDoc((sdoc, rebuilt) => {
+      sdoc.annotations.observe(() => this.render());
+      if (rebuilt) this.render();
+    });
     this.render();
   }
 

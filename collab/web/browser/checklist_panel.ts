@@ -39,7 +39,10 @@ export class ChecklistPanel {
       this.#error,
       ...readOnlyNote(link.canWrite),
     );
-    link.sdoc.workflow.observe(() => this.render());
+    link.onDoc((sdoc, rebuilt) => {
+      sdoc.workflow.observe(() => this.render());
+      if (rebuilt) this.render();
+    });
     this.render();
   }
 

@@ -19,8 +19,11 @@ export class LayoutStore {
     this.#link = link;
     this.#key = `troupe.layout.${session}`;
     this.#personal = readPersonal(this.#key);
-    link.sdoc.dashboard.observe(() => {
-      if (!this.#personal) this.#changed();
+    link.onDoc((sdoc, rebuilt) => {
+      sdoc.dashboard.observe(() => {
+        if (!this.#personal) this.#changed();
+      });
+      if (rebuilt && !this.#personal) this.#changed();
     });
   }
 

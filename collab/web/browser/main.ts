@@ -25,6 +25,8 @@ import { ScanPanel } from "./scan_panel.ts";
 import { connectSession, expired, pageParams } from "./session_link.ts";
 import { SNAPSHOT_MESSAGES } from "./snapshot.ts";
 import { ThresholdsPanel } from "./thresholds_panel.ts";
+import { showRefused } from "./refused_notice.ts";
+import { markReadOnly } from "./readonly_note.ts";
 import { expiredMessage, freezeEditing, TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
 import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
 
@@ -83,6 +85,7 @@ function start(): void {
       if (expiredText === undefined) setStatus("collab-status", s === "connected", s);
     },
     onExpired: () => expire(),
+    onRefused: (reason) => void showRefused(reason),
   });
   byId("session-label").textContent =
     `session ${params.session} · ${link.me.name} (${link.me.role})`;
@@ -101,7 +104,7 @@ function start(): void {
     },
   });
   new RangePicker(byId("range"), (range) => grid.showRange(range));
-  const presence = new PresencePanel(link.provider.awareness, grid);
+  const presence = new PresencePanel(link, grid);
   const events = new EventsPanel((channel, tMs) => {
     focused = channel;
     presence.look(channel);
@@ -184,6 +187,8 @@ function start(): void {
   new ChecklistPanel(link);
   new AnnotationsPanel(link, grid, () => focused);
   new ScanPanel(link, params);
+  // Every other panel says it is read-only to a viewer too (the writing ones said so already).
+  markReadOnly(document, link.me.role !== "viewer");
   if (expired(link.expiresAtMs)) expire();
   Object.assign(globalThis, {
     troupe: {

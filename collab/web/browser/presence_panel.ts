@@ -7,6 +7,7 @@
 import type { Awareness } from "y-protocols/awareness";
 import type { ChartGrid } from "./chart_grid.ts";
 import { byId, el } from "./dom.ts";
+import type { SessionLink } from "./session_link.ts";
 
 /** One client present. */
 export interface Present {
@@ -16,15 +17,23 @@ export interface Present {
 }
 
 export class PresencePanel {
-  readonly #awareness: Awareness;
+  readonly #link: SessionLink;
   readonly #grid: ChartGrid;
   readonly #root = byId("presence");
 
-  constructor(awareness: Awareness, grid: ChartGrid) {
-    this.#awareness = awareness;
+  constructor(link: SessionLink, grid: ChartGrid) {
+    this.#link = link;
     this.#grid = grid;
-    awareness.on("change", () => this.render());
+    // The link's awareness is its provider's: a new one when the link rebuilds its document.
+    link.onDoc((_sdoc, rebuilt) => {
+      link.provider.awareness.on("change", () => this.render());
+      if (rebuilt) this.render();
+    });
     this.render();
+  }
+
+  get #awareness(): Awareness {
+    return this.#link.provider.awareness;
   }
 
   /** Marks the chart this user looks at. */

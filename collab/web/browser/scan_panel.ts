@@ -83,7 +83,11 @@ export class ScanPanel {
     find(root, ".editor").append(
       el("div", { class: "row" }, criteria, rank, bar, universe, start, this.#stop),
       ...(link.canWrite ? [] : [
-        el("div", { class: "readonly-note" }, "a scan writes nothing shared: viewers may run one"),
+        el(
+          "div",
+          { class: "readonly-note" },
+          "read-only: a scan writes nothing shared, so viewers may run one",
+        ),
       ]),
     );
     find(root, "thead").append(el(

@@ -4,8 +4,16 @@
  * (`/collab/<session>?token=...`, BroadcastChannel off so that tabs meet only through the server,
  * which enforces roles), the typed SessionDoc over it, and who this user is: the role read from the
  * token (for the controls only; the server is what refuses a viewer's write), a name and a colour.
+ *
+ * A write the server refuses (a viewer's, or an editor's that does not fit the session schema:
+ * collab/session_schema.ts) is rolled back here: the server says why (a permission-denied
+ * message, and for an editor a close with 4422), and the link drops its document for a fresh one
+ * synced from the server's state, which never held the refused change. Yjs cannot take a change
+ * back, and the writer's later changes would depend on it; panels watch the document through
+ * `onDoc`, so they follow the new one.
  */
 import { WebsocketProvider } from "y-websocket";
+import { readAuthMessage } from "y-protocols/auth";
 import * as Y from "yjs";
 import { SessionDoc } from "../../session_doc.ts";
 import { TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
@@ -82,11 +90,22 @@ export function colorOf(name: string): string {
   return `hsl(${h % 360} 75% 62%)`;
 }
 
+/** The close code of a socket whose write the server refused (collab_limits.ts's
+ *  COLLAB_CLOSE_REFUSED). */
+export const WRITE_REFUSED_CLOSE = 4422;
+
 /** The session as this page sees it. */
 export interface SessionLink {
+  /** The session's document (a new one after a refused write: see `onDoc`). */
   doc: Y.Doc;
   sdoc: SessionDoc;
   provider: WebsocketProvider;
+  /**
+   * Calls `fn` with the session document now, and with the new one each time the link rebuilds
+   * it after a refused write (`rebuilt` true: the panel redraws, as the new document may never
+   * change where the refused write had).
+   */
+  onDoc(fn: (sdoc: SessionDoc, rebuilt: boolean) => void): void;
   me: Me;
   /** Whether the page's edits reach the session: an editor's or owner's, until the token expires. */
   canWrite: boolean;
@@ -105,6 +124,8 @@ export interface SessionLinkOptions {
    * at the start, which connects nothing (the page checks `expired` itself).
    */
   onExpired(): void;
+  /** The server refused a write of this page, for `reason`; the link is rebuilding its document. */
+  onRefused?(reason: string): void;
 }
 
 /** Whether a token expiring at `expiresAtMs` has expired by now (the page's clock). */
@@ -119,40 +140,80 @@ export function expired(expiresAtMs: number | undefined): boolean {
  * the server's decision, which a reconnect cannot change).
  */
 export function connectSession(params: PageParams, options: SessionLinkOptions): SessionLink {
-  const doc = new Y.Doc();
   const expiresAtMs = expiryOf(params.token);
   const offline = expired(expiresAtMs);
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const provider = new WebsocketProvider(
-    `${scheme}://${location.host}/collab`,
-    params.session,
-    doc,
-    {
-      params: { token: params.token },
-      disableBc: true,
-      maxBackoffTime: 2000,
-      connect: !offline,
-      // 4401 (token expired) lies in 4400-4499.
-      shouldReconnect: (ev: CloseEvent) =>
-        !(ev.code >= 4400 && ev.code < 4500) && !expired(expiresAtMs),
-    },
-  );
-  provider.on("status", (e: { status: string }) => options.onStatus(e.status));
-  provider.on("closed", (e: { code: number }) => {
-    if (e.code === TOKEN_EXPIRED_CLOSE || expired(expiresAtMs)) options.onExpired();
-  });
+  const first = new Y.Doc();
+  const watchers: Array<(sdoc: SessionDoc, rebuilt: boolean) => void> = [];
+  let rebuilding = false;
+  const open = (doc: Y.Doc): WebsocketProvider => {
+    const provider = new WebsocketProvider(
+      `${scheme}://${location.host}/collab`,
+      params.session,
+      doc,
+      {
+        params: { token: params.token },
+        disableBc: true,
+        maxBackoffTime: 2000,
+        connect: !offline,
+        // 4401 (token expired) and 4422 (a write refused: the link rebuilds) lie in 4400-4499.
+        shouldReconnect: (ev: CloseEvent) =>
+          !(ev.code >= 4400 && ev.code < 4500) && !expired(expiresAtMs),
+      },
+    );
+    provider.on("status", (e: { status: string }) => options.onStatus(e.status));
+    provider.on("closed", (e: { code: number; reason: string }) => {
+      if (e.code === WRITE_REFUSED_CLOSE) return refused(e.reason);
+      if (e.code === TOKEN_EXPIRED_CLOSE || expired(expiresAtMs)) options.onExpired();
+    });
+    // y-protocols' permission-denied message: the server's reason, before any close.
+    provider.messageHandlers[MESSAGE_AUTH] = (_encoder, decoder) =>
+      readAuthMessage(decoder, doc, (_doc, reason) => refused(reason));
+    // Who this user is, and what they look at, outlives a rebuild (the stock provider's awareness
+    // is its document's: a new document, a new awareness).
+    provider.awareness.setLocalState(state);
+    return provider;
+  };
+  /** Drops the document for a fresh one from the server (once per refusal: the message and the
+   *  close of one refusal rebuild once). */
+  const refused = (reason: string) => {
+    if (rebuilding) return;
+    rebuilding = true;
+    options.onRefused?.(reason);
+    // Not inside the provider's own message or close handler, which go on using it.
+    setTimeout(() => {
+      const old = link.provider;
+      state = old.awareness.getLocalState() ?? state;
+      old.destroy();
+      const doc = new Y.Doc();
+      link.doc = doc;
+      link.sdoc = new SessionDoc(doc);
+      link.provider = open(doc);
+      old.awareness.destroy();
+      rebuilding = false;
+      for (const fn of watchers) fn(link.sdoc, true);
+    }, 0);
+  };
   const role = roleOf(params.token);
   const me: Me = { name: params.name, color: colorOf(params.name), role };
-  provider.awareness.setLocalStateField("user", { name: me.name, color: me.color, role });
-  return {
-    doc,
-    sdoc: new SessionDoc(doc),
-    provider,
+  let state: Record<string, unknown> = { user: { name: me.name, color: me.color, role } };
+  const link: SessionLink = {
+    doc: first,
+    sdoc: new SessionDoc(first),
+    provider: open(first),
     me,
     canWrite: role !== "viewer" && !offline,
     expiresAtMs,
+    onDoc(fn) {
+      watchers.push(fn);
+      fn(link.sdoc, false);
+    },
   };
+  return link;
 }
+
+/** y-websocket's message type of y-protocols' auth messages. */
+const MESSAGE_AUTH = 2;
 
 /** A fresh id for a document entry (a valid subject token). */
 export function newId(prefix: string): string {

@@ -34,8 +34,11 @@ export class ThresholdsPanel {
     const root = byId("thresholds");
     this.#body = find(root, "tbody");
     this.#form(find(root, ".editor"));
-    link.sdoc.thresholds.observeDeep(() => this.render());
-    appliedMap(link.sdoc.doc).observe(() => this.render());
+    link.onDoc((sdoc, rebuilt) => {
+      sdoc.thresholds.observeDeep(() => this.render());
+      appliedMap(sdoc.doc).observe(() => this.render());
+      if (rebuilt) this.render();
+    });
     this.render();
   }
 
