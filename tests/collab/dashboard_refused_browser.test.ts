@@ -173,7 +173,7 @@ test("every panel says read-only to a viewer, and every control a viewer can use
       }),
   );
   const local =
-    /^(scan\/(criteria|rank|bar|universe|start-scan)|events\/event-(kind|severity)|range\/.*|layout\/just-my-view|card\/live)$/;
+    /^(scan\/(criteria|rank|bar|universe|start-scan)|events\/event-(kind|severity)|range\/.*|layout\/just-my-view|card\/(live|pan))$/;
   for (const c of enabled) assert.match(c, local, `a viewer can use ${c}`);
   assert.ok(enabled.includes("scan/start-scan"), "a viewer may start a scan");
   for (const b of ["earlier", "later", "remove"]) {
