@@ -9,7 +9,7 @@
  * - slope: the bin of the exponentially weighted first difference;
  * - increment: the bin of the sample-to-sample change over the channel's recent mean absolute
  *   change (a jump, measured against the channel's current volatility);
- * - flat run: how long the value has stayed put (within `flat_tolerance` of the mean absolute
+ * - flat run: how long the value has stayed put (within FLAT_TOLERANCE of the mean absolute
  *   change), so a frozen exporter is seen: a run of 7 samples or more scores the tail probability
  *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits,
  *   less 5 on a channel where more than 1% of runs last a sample or more (counts, coarse
@@ -75,7 +75,7 @@
  *   of those meetings is the change found, not a new one (an incident that was a spike costs the
  *   time-of-day view and the range rule a day: the other views still score);
  * - a channel whose level wanders like a random walk (the variance of its level about a long
- *   average, over what a random walk with its increments would give, above `walk_threshold`) is
+ *   average, over what a random walk with its increments would give, above WALK_RATIO) is
  *   scored by its increments, slope and flat runs only: its new highs and lows are expected; it
  *   stays a walk until that ratio falls below half the threshold (for a true walk the ratio
  *   averages 1 but dips under 0.6 for long stretches, and each dip let its new highs alarm). The
