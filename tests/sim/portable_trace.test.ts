@@ -22,7 +22,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "aa4a3f57b4a4c42263143974045ee315b22a045169ce234a0d095f256bccbfaa");
+  assert.is(r.traceHash, "2cfd622eb7037f12773373a681bdf9ec28e3bcadad582fb3e332fd6e26b183ef");
 });
 
 test.run();
