@@ -11,7 +11,8 @@ export interface AnomalyConfig {
   /**
    * Score at or above which an incident opens (the machine reports an anomaly). A score q means the
    * sample was q * `full_score_bits` bits surprising and, by the calibration, that the channel's
-   * own raw scores have risen that high at most about once in 2^(q * full_score_bits) samples.
+   * own raw scores have not recently risen that high more often than about once in
+   * 2^(q * full_score_bits) samples.
    */
   threshold: number;
   /** Valid samples the model learns from before it scores (the bins are fixed from their range). */
