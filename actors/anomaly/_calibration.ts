@@ -2,28 +2,23 @@
  * The anomaly kernel's calibration: the published score may not claim more than the channel's own
  * recent past supports. A raw score q claims that the sample was q * full_score_bits bits
  * surprising, so that a rise to q or above should come at most once in 2^(q * full_score_bits)
- * samples. The record estimates, per score bin (1/64 of a full score), how often this channel's raw
- * score has actually risen into that bin or above from below (an upcrossing: a flat-line of 500
- * samples, or a shift that stays beyond the range, rises once, as the one incident it opens does),
- * and caps q at the tail probability of such a rise, in bits.
+ * samples. The record counts, per score bin (1/64 of a full score), how often this channel's raw
+ * score has risen into that bin or above from below (an upcrossing: a flat-line of 500 samples, or
+ * a shift that stays beyond the range, rises once, as the one incident it opens does), and the
+ * samples it scored, and caps q at the empirical tail probability of such a rise,
+ * -log2((rises + 1) / (samples + 2)) bits (one pseudo-count each side: a young channel cannot
+ * claim a one-in-a-thousand event before it has seen about a thousand samples).
  *
- * The estimate is empirical Bayes, over the recent past:
- * - recent: every count is exponentially weighted with a span of CALIB_SPAN_SAMPLES (8,192: about
- *   the month of 5-minute samples over which HTM's anomaly likelihood takes its distribution of
- *   raw scores), so a channel that alarmed often long ago and has since settled regains its full
- *   scale, and one that turned noisy is capped within a span;
- * - the prior is the score's own claim: 2^full_score_bits pseudo-samples (as many as a full
- *   score's claim needs to be tested once) in which a rise to q came at the claimed rate
- *   2^-(q * full_score_bits). A young channel therefore publishes its raw score as it is, and the
- *   cap binds only where the channel's own rises outnumber what its scores claim:
- *   -log2((rises + prior rises) / (samples + prior samples)) bits.
- * So a threshold q means the same on every channel in one direction: no channel rises to it more
- * often than about once in 2^(q * full_score_bits) samples, whatever its kind. (It does not lift a
- * channel that rises less often than claimed: tried, that cost nab-dev's leave-one-category-out 12
- * points; see actors/anomaly/README.md.) Counts are weighted by a scale that grows by
- * 1 / (1 - 1 / CALIB_SPAN_SAMPLES) a sample instead of decaying every bin, so a sample costs O(1)
- * but for the bins a rise crosses; the record is rescaled when the scale passes 2^300. Saved and
- * loaded with the state.
+ * Over the recent past: every count is exponentially weighted with a span of CALIB_SPAN_SAMPLES
+ * (8,192: about the month of 5-minute samples over which HTM's anomaly likelihood takes its
+ * distribution of raw scores), so a channel that alarmed often long ago and has since settled
+ * regains its full scale, and one that turned noisy is capped within a span (a record of the whole
+ * past, issue 30's first round, capped an old habit for ever). Counts are weighted by a scale that
+ * grows by 1 / (1 - 1 / CALIB_SPAN_SAMPLES) a sample instead of decaying every bin, so a sample
+ * costs O(1) but for the bins a rise crosses; the record is rescaled when the scale passes 2^300.
+ * The cap bounds each channel's rate of rises from above; it does not lift a channel that rises
+ * less often than its scores claim (tried: see actors/anomaly/README.md). Saved and loaded with
+ * the state.
  */
 import { log2Fast } from "../math/mod.ts";
 
@@ -72,12 +67,7 @@ export function calibrate(record: Float64Array, raw: number, fullBits: number): 
   let w = record[CALIB_WEIGHT]!;
   let out = raw;
   if (bin > 0) {
-    // Prior: 2^fullBits samples with rises at the claimed rate 2^-(raw fullBits), so that with no
-    // evidence the cap is raw itself and binds nowhere.
-    const priorSamples = 2 ** fullBits;
-    const priorRises = 2 ** (fullBits * (1 - (raw < 1 ? raw : 1)));
-    const cap = -log2Fast((record[bin]! / w + priorRises) / (record[0]! / w + priorSamples)) /
-      fullBits;
+    const cap = -log2Fast((record[bin]! / w + 1) / (record[0]! / w + 2)) / fullBits;
     if (cap < out) out = cap;
   }
   w *= GROWTH;

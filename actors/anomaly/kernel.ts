@@ -46,8 +46,8 @@
  * 1), and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that
  * range.
  * Calibration (_calibration.ts): the published score is the raw score capped by how often the
- * channel's own raw scores have recently risen that high (an empirical-Bayes rate over a span of
- * 8,192 samples, the score's own claim as the prior), so that no channel rises to a threshold
+ * channel's own raw scores have recently risen that high (an empirical tail over a span of 8,192
+ * samples), so that no channel rises to a threshold
  * more often than the threshold claims.
  *
  * These rules keep lasting changes from alarming again and again:

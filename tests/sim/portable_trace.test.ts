@@ -22,7 +22,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "2cfd622eb7037f12773373a681bdf9ec28e3bcadad582fb3e332fd6e26b183ef");
+  assert.is(r.traceHash, "1dc8556562385228915778804fa45fdd2165ef0130c3ada6c8805c7aa3df17b7");
 });
 
 test.run();

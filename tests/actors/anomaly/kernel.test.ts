@@ -82,33 +82,32 @@ test("step() scores a value far outside the range seen so far as high as its rec
 
 test("step() caps a score by how often the channel's raw scores have risen that high", () => {
   // A channel that sets a new record every 20 samples: each record is beyond the range seen (raw
-  // score 1, which claims one such rise in 2^10 samples), but such records are this channel's
-  // habit, one in 20 samples, so the score may claim no more than the tail probability of a rise
-  // under its recent record and the claim's prior of 1,024 samples with one rise:
-  // -log2((rises + 1) / (samples + 1024)) bits, both counts weighted with a span of 8,192.
+  // score 1), but such records are this channel's habit, one in 20 samples, so the score may claim
+  // no more than the tail probability of such a rise under its recent record,
+  // -log2((rises + 1) / (samples + 2)) bits, both counts weighted with a span of 8,192 samples.
   // Each record 12% further from the floor than the last, so beyond the range by more than 5% of
   // it; no refractory period, so that every record's own score is published.
   const data = noisy(new Prng(40), 2000);
   let records = 0;
   for (let i = 400; i < 2000; i += 20) data.v[i] = 97 + 13 * 1.12 ** records++;
   const r = run(data, { ...CONFIG, refractory_samples: 0 });
-  const growth = 1 / (1 - 1 / 8192);
-  let w = 1, samples = 0, rises = 0;
+  const keep = 1 - 1 / 8192;
+  let samples = 0, rises = 0;
   for (let i = 150; i < 2000; i++) {
     const record = i >= 400 && (i - 400) % 20 === 0;
     if (record) {
-      const cap = -Math.log2((rises / w + 1) / (samples / w + 1024)) / 10;
+      const cap = -Math.log2((rises + 1) / (samples + 2)) / 10;
       assert.ok(r.score[i]! <= cap + 1e-3, `record at ${i}: ${r.score[i]} above ${cap}`);
     }
-    w *= growth;
-    samples += w;
-    if (record) rises += w;
+    // In units of the latest sample's weight: the older counts shrink by `keep` a sample.
+    samples = samples * keep + 1;
+    rises = rises * keep + (record ? 1 : 0);
   }
-  assert.ok(r.score[1980]! < 0.6 && r.score[1980]! > 0.4, `last record ${r.score[1980]}`);
-  // The first record, 250 samples after the warm-up with no such rise on record: the claim of a
-  // full score holds, so it is published whole (the whole-past record before capped it at log2(252)
-  // bits, 0.80).
-  assert.is(r.score[400], 1);
+  assert.ok(r.score[1980]! < 0.5 && r.score[1980]! > 0.4, `last record ${r.score[1980]}`);
+  // The first record, 250 samples after the warm-up and the first such rise: log2(252) bits, less
+  // the little the weights have shrunk the 250.
+  const young = Math.log2(2 + (1 - keep ** 250) / (1 - keep)) / 10;
+  assert.ok(Math.abs(r.score[400]! - young) < 0.01, `first record ${r.score[400]}`);
   // Where such rises are rare, a far excursion is rare too and scores nearly 1.
   const quiet = noisy(new Prng(41), 2000);
   quiet.v[1700] = 140;
@@ -118,7 +117,8 @@ test("step() caps a score by how often the channel's raw scores have risen that 
 test("step() forgets rises older than the record's span: a channel that settled regains its scale", () => {
   // Records every 20 samples for 3,000 samples, then 30,000 quiet ones, then one far excursion.
   // Against the whole past (rises 150 in 33,000 samples) it could claim log2(220) = 7.8 bits; the
-  // recent record has forgotten the noisy stretch (weights e^-3.7 of today's) and claims all 10.
+  // recent record has forgotten the noisy stretch (weights e^-3.7 of today's): about 4 rises in
+  // 8,000 samples, log2(1,600) bits, more than a full score's 10.
   const n = 34_000;
   const data = noisy(new Prng(42), n);
   let records = 0;
@@ -261,7 +261,7 @@ test("step() takes gaps in time and repeated timestamps in its stride", () => {
   assert.ok(high <= 1, `${high} high scores on plain noise after a gap`);
 });
 
-test("step() on a constant series scores 0, then 1 for the first departure", () => {
+test("step() on a constant series scores 0, then all its record allows for the first departure", () => {
   const t: number[] = [], v: number[] = [];
   for (let i = 0; i < 1000; i++) {
     t.push(T0 + i * MINUTE_US);
@@ -269,9 +269,10 @@ test("step() on a constant series scores 0, then 1 for the first departure", () 
   }
   const r = run({ t, v });
   for (let i = 0; i < 900; i++) assert.is(r.score[i], 0, `score[${i}]`);
-  // A full raw score, and the first rise in 750 scored samples: nothing on record contradicts its
-  // claim of one in 1,024, so it is published whole.
-  assert.is(r.score[900], 1);
+  // A full raw score, capped by the calibration: the first rise in 750 scored samples (716.6 once
+  // weighted with the span of 8,192) is a 1-in-718.6 event, 9.49 bits of the 10 of a full score.
+  const weighted = (1 - (1 - 1 / 8192) ** 750) / (1 / 8192);
+  assert.ok(Math.abs(r.score[900]! - Math.log2(weighted + 2) / 10) < 1e-3, `score ${r.score[900]}`);
   assert.is(r.expected[899], 42);
   assert.is(r.lower[899], 42);
   assertWellFormed(r, 1000);
