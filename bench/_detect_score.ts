@@ -43,6 +43,8 @@ export interface DetectionScore {
   delays: number[];
   /** Labels and labels found per label kind (spike, drift, crash, ...), so a miss shows its kind. */
   byKind: Record<string, { labels: number; found: number }>;
+  /** False events per channel (anomaly scores only; channels without one are absent). */
+  falseByChannel?: Record<string, number>;
 }
 
 /** Labels and labels found per kind. */
@@ -99,6 +101,7 @@ export function scoreAnomalies(
   const windows = truth.anomalies.filter((a) => wanted.has(a.channel) && a.start >= scoredFrom);
   const perChannel = byChannel(windows);
   const first = new Map<AnomalyWindow, number>();
+  const falseByChannel: Record<string, number> = {};
   let fp = 0, events = 0;
   for (const f of findings) {
     if (f.kind !== "anomaly" || !wanted.has(f.key) || f.ts < scoredFrom) continue;
@@ -106,6 +109,7 @@ export function scoreAnomalies(
     const w = (perChannel.get(f.key) ?? []).find((a) => f.ts >= a.start && f.ts <= a.end);
     if (!w) {
       fp++;
+      falseByChannel[f.key] = (falseByChannel[f.key] ?? 0) + 1;
       continue;
     }
     if (!first.has(w) || f.ts < first.get(w)!) first.set(w, f.ts);
@@ -123,6 +127,7 @@ export function scoreAnomalies(
     ...f1Of(first.size, fp, windows.length),
     delays,
     byKind: countByKind(windows, (w) => first.has(w)),
+    falseByChannel,
   };
 }
 

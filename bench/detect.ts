@@ -119,6 +119,13 @@ export interface DetectReport {
   feeds: Record<"market" | "metrics", { anomaly: DetectionScore; collapse: DetectionScore }>;
   /** False collapse alarms per channel-hour, per feed. */
   falseAlarmsPerChannelHour: { market: number; metrics: number };
+  /**
+   * False anomaly events per 1,000 samples scored after the probation, per kind of channel
+   * (`price` for the market's, the metric for the metrics feed's: cpu, memory, requests, errors,
+   * latency): a threshold whose score means the same on every kind (a rarity per sample) gives
+   * them about the same rate, whatever the sampling interval.
+   */
+  anomalyFalsePerKiloSampleByKind: Record<string, number>;
   coherence: { accuracy: number; baseline: number };
 }
 
@@ -148,6 +155,20 @@ function mergeKinds(a: DetectionScore["byKind"], b: DetectionScore["byKind"]) {
     }
   }
   return out;
+}
+
+/** The kind of a channel: `price` on the market feed, the metric (after the last "-") on metrics. */
+function channelKind(channel: string, market: boolean): string {
+  return market ? "price" : channel.slice(channel.lastIndexOf("-") + 1);
+}
+
+/** "kind rate, ..." of per-kind false anomaly events per 1,000 samples, and their max over min. */
+function describeKinds(byKind: Record<string, number>): string {
+  const rates = Object.values(byKind);
+  const min = Math.min(...rates), max = Math.max(...rates);
+  return `${Object.entries(byKind).map(([k, r]) => `${k} ${r.toFixed(4)}`).join(", ")}; max / min ${
+    min > 0 ? (max / min).toFixed(1) : "inf"
+  }`;
 }
 
 /** Runs both feeds from `seed` and scores them. */
@@ -198,6 +219,18 @@ export function runDetect(
   });
   const perHour = (fp: number, truth: typeof mTruth, interval: number) =>
     fp / (truth.channels.length * (truth.samples * interval) / 3.6e9);
+  const byKind: Record<string, number> = {};
+  const feeds = [[mAnomalies, mTruth], [tAnomalies, tTruth]] as const;
+  for (const [score, truth] of feeds) {
+    const kilo = (truth.samples - probationLength(truth.samples)) / 1000;
+    const n: Record<string, number> = {}, fp: Record<string, number> = {};
+    for (const c of truth.channels) {
+      const kind = channelKind(c, truth === mTruth);
+      n[kind] = (n[kind] ?? 0) + 1;
+      fp[kind] = (fp[kind] ?? 0) + (score.falseByChannel?.[c] ?? 0);
+    }
+    for (const kind of Object.keys(n)) byKind[kind] = fp[kind]! / (n[kind]! * kilo);
+  }
   return {
     anomaly: merge(mAnomalies, tAnomalies),
     collapse: merge(mChanges, tChanges),
@@ -209,6 +242,7 @@ export function runDetect(
       market: perHour(mChanges.falsePositives, mTruth, mInterval),
       metrics: perHour(tChanges.falsePositives, tTruth, tInterval),
     },
+    anomalyFalsePerKiloSampleByKind: byKind,
     coherence: regimeAccuracy(mTruth, mk, "all"),
   };
 }
@@ -285,6 +319,11 @@ function rows(report: DetectReport, ctx: BenchContext): BenchRow[] {
     }`,
   );
   ctx.log(
+    `anomaly false events per 1,000 samples by kind: ${
+      describeKinds(report.anomalyFalsePerKiloSampleByKind)
+    }`,
+  );
+  ctx.log(
     `coherence: regime accuracy ${report.coherence.accuracy.toFixed(3)} (always normal: ${
       report.coherence.baseline.toFixed(3)
     })`,
@@ -337,11 +376,15 @@ function seedsRows(
 ): BenchRow[] {
   const all: Figures[] = [];
   const baselines: number[] = [];
+  const kinds: Record<string, number> = {};
   for (const [i, seed] of seeds.entries()) {
     const report = runDetect(seed, options);
     const f = figuresOf(report);
     all.push(f);
     baselines.push(report.coherence.baseline);
+    for (const [k, r] of Object.entries(report.anomalyFalsePerKiloSampleByKind)) {
+      kinds[k] = (kinds[k] ?? 0) + r / seeds.length;
+    }
     ctx.log(
       `seed ${seed} (${i + 1}/${seeds.length}): anomaly_f1 ${
         f.anomaly_f1.toFixed(3)
@@ -367,6 +410,11 @@ function seedsRows(
       }-${Math.max(...xs).toFixed(3)}`,
     );
   }
+  ctx.log(
+    `anomaly false events per 1,000 samples by kind, mean over ${seeds.length} seeds: ${
+      describeKinds(kinds)
+    }`,
+  );
   // Coherence's baseline is that of the seed whose accuracy is the worst, so the ratio is one seed's.
   const worstCoherence = all.findIndex((f) =>
     f.coherence_regime_accuracy === worst.coherence_regime_accuracy

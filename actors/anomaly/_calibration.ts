@@ -1,26 +1,62 @@
 /**
  * The anomaly kernel's calibration: the published score may not claim more than the channel's own
- * past supports. A record holds, since the warm-up, the samples scored and, per score bin (1/64 of
- * a full score), how many times the raw score rose into that bin or above from below: an
- * upcrossing, so a flat-line of 500 samples or a level shift that stays beyond the range rises
- * once, as the one incident it opens does. A raw score q, which would claim q * full_score_bits
- * bits, is capped at the tail probability of such a rise on this channel,
- * -log2((rises + 1) / (samples + 2)) bits, one pseudo-count each side. A score of q then means both
- * that the model found the sample q * full_score_bits bits surprising and that the channel's past
- * rose that high at most about once in 2^(q * full_score_bits) samples: a channel whose raw scores
- * jump often (bursty counts, a trend that keeps setting records) learns that they do, and a young
- * channel cannot claim a one-in-a-thousand event before a thousand samples (the cap reaches a full
- * score of 10 bits at 1,022 samples with no rise). The record is of the whole past since the
- * warm-up (no span to choose), costs O(1) a sample but for the bins a rise crosses, and is saved and
- * loaded with the state.
+ * recent past supports. A raw score q claims that the sample was q * full_score_bits bits
+ * surprising, so that a rise to q or above should come at most once in 2^(q * full_score_bits)
+ * samples. The record counts, per score bin (1/64 of a full score), how often this channel's raw
+ * score has risen into that bin or above from below (an upcrossing: a flat-line of 500 samples, or
+ * a shift that stays beyond the range, rises once, as the one incident it opens does), and the
+ * samples it scored, and caps q at the empirical tail probability of such a rise,
+ * -log2((rises + 1) / (samples + 2)) bits (one pseudo-count each side: a young channel cannot
+ * claim a one-in-a-thousand event before it has seen about a thousand samples).
+ *
+ * Over the recent past: every count is exponentially weighted with a span of CALIB_SPAN_SAMPLES
+ * (8,192: about the month of 5-minute samples over which HTM's anomaly likelihood takes its
+ * distribution of raw scores), so a channel that alarmed often long ago and has since settled
+ * regains its full scale, and one that turned noisy is capped within a span (a record of the whole
+ * past, issue 30's first round, capped an old habit for ever). Counts are weighted by a scale that
+ * grows by 1 / (1 - 1 / CALIB_SPAN_SAMPLES) a sample instead of decaying every bin, so a sample
+ * costs O(1) but for the bins a rise crosses; the record is rescaled when the scale passes 2^300.
+ * The cap bounds each channel's rate of rises from above; it does not lift a channel that rises
+ * less often than its scores claim (tried: see actors/anomaly/README.md). Saved and loaded with
+ * the state.
  */
 import { log2Fast } from "../math/mod.ts";
 
 /** Score bins of the record: a raw score q falls in floor(q * CALIB_BINS), 1 in the last. */
 export const CALIB_BINS = 64;
-/** Floats of a record: the samples scored, the rises into bins 1 to CALIB_BINS, the last bin. */
-export const CALIB_FLOATS = CALIB_BINS + 2;
+/** The span of the record's exponential weights, in samples. */
+export const CALIB_SPAN_SAMPLES = 8192;
+/**
+ * Floats of a record: the weighted samples scored, the weighted rises into bins 1 to CALIB_BINS,
+ * the last bin, the current weight.
+ */
+export const CALIB_FLOATS = CALIB_BINS + 3;
 const LAST_BIN = CALIB_BINS + 1;
+/** The slot of the weight the next sample is counted with (1 in a fresh record). */
+export const CALIB_WEIGHT = CALIB_BINS + 2;
+const GROWTH = 1 / (1 - 1 / CALIB_SPAN_SAMPLES);
+const WEIGHT_MAX = 2 ** 300;
+
+/** A fresh record: nothing scored, weight 1. */
+export function createCalibration(): Float64Array {
+  const record = new Float64Array(CALIB_FLOATS);
+  record[CALIB_WEIGHT] = 1;
+  return record;
+}
+
+/**
+ * A record of the whole past (save format 9, CALIB_BINS + 2 floats: samples, rises, last bin, all
+ * at weight 1) as a recent one: counts beyond the span shrunk to it, so that the old past weighs
+ * what a span of samples does.
+ */
+export function calibrationFromWholePast(old: Float64Array): Float64Array {
+  const record = createCalibration();
+  const samples = old[0]!;
+  const f = samples > CALIB_SPAN_SAMPLES ? CALIB_SPAN_SAMPLES / samples : 1;
+  for (let j = 0; j <= CALIB_BINS; j++) record[j] = old[j]! * f;
+  record[LAST_BIN] = old[LAST_BIN]!;
+  return record;
+}
 
 /**
  * The raw score `raw` (in [0, 1]) capped by `record`'s tail probability of a rise that high, in
@@ -28,13 +64,20 @@ const LAST_BIN = CALIB_BINS + 1;
  */
 export function calibrate(record: Float64Array, raw: number, fullBits: number): number {
   const bin = raw >= 1 ? CALIB_BINS : Math.floor(raw * CALIB_BINS);
+  let w = record[CALIB_WEIGHT]!;
   let out = raw;
   if (bin > 0) {
-    const cap = -log2Fast((record[bin]! + 1) / (record[0]! + 2)) / fullBits;
+    const cap = -log2Fast((record[bin]! / w + 1) / (record[0]! / w + 2)) / fullBits;
     if (cap < out) out = cap;
   }
-  record[0] = record[0]! + 1;
-  for (let j = bin; j > record[LAST_BIN]!; j--) record[j] = record[j]! + 1;
+  w *= GROWTH;
+  record[0] = record[0]! + w;
+  for (let j = bin; j > record[LAST_BIN]!; j--) record[j] = record[j]! + w;
   record[LAST_BIN] = bin;
+  if (w > WEIGHT_MAX) {
+    for (let j = 0; j <= CALIB_BINS; j++) record[j] = record[j]! / w;
+    w = 1;
+  }
+  record[CALIB_WEIGHT] = w;
   return out;
 }

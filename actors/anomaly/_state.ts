@@ -4,7 +4,13 @@
  */
 import { type AnomalyConfig, GRIDS_MAX, HOUR_BUCKETS_MAX } from "./config.ts";
 import { initKeysCapacity, TABLE_SLOTS } from "./_table.ts";
-import { CALIB_BINS, CALIB_FLOATS } from "./_calibration.ts";
+import {
+  CALIB_BINS,
+  CALIB_FLOATS,
+  CALIB_WEIGHT,
+  calibrationFromWholePast,
+  createCalibration,
+} from "./_calibration.ts";
 import {
   createShiftState,
   DAY_TYPES,
@@ -15,6 +21,9 @@ import {
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
+ * Version 10: the calibration's record is of the recent past (exponential weights, their current
+ * weight after the rises: CALIB_FLOATS floats, _calibration.ts); version 9's record of the whole
+ * past (one float fewer, every weight 1) loads shrunk to the span.
  * Version 9: the calibration's record (CALIB_FLOATS floats, _calibration.ts) after the key set.
  * Version 8: the expected value when the current flat run began (RUN_RATE, the count reference of
  * runs) after the other scalars (7: the increments' slow mean square, INC_SQ_SLOW, for the walk
@@ -29,7 +38,8 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * the recent one, versions 4 and 5 also with no alarm on record, and version 4 with a fresh shift
  * view.
  */
-const SAVE_VERSION = 9;
+const SAVE_VERSION = 10;
+const SAVE_VERSION_RECENT = 10;
 const SAVE_VERSION_CALIB = 9;
 const SAVE_VERSION_RATE = 8;
 const SAVE_VERSION_SHIFT = 5;
@@ -197,6 +207,22 @@ export function contextsPerGrid(hours: number): number {
   return hours + 3;
 }
 
+/**
+ * Consecutive values within this fraction of the channel's mean absolute increment of each other
+ * make a flat run: no move at 1% of the channel's usual one. Not a setting since issue 30: 0 and
+ * 0.01 score within 0.1 of each other under leave-one-category-out on nab-dev.
+ */
+export const FLAT_TOLERANCE = 0.01;
+/**
+ * Above this ratio of the level's variance about its long average to what a random walk with the
+ * channel's increments would give, the channel is scored as a walk (it stays one until the ratio
+ * falls below half of this). A walk's ratio averages 1 and a stationary channel's is near 0; 0.6
+ * leaves a walk's long dips below 1 inside and was chosen on troupe's market feed, not on NAB
+ * (nab-dev scores the same from 0 to 2). Not a setting since issue 30: it earned nothing under
+ * leave-one-category-out.
+ */
+export const WALK_RATIO = 0.6;
+
 /** Sets the fields of `config` that apply at once. */
 export function applyLive(s: Float64Array, config: AnomalyConfig): void {
   s[THRESHOLD] = config.threshold;
@@ -206,8 +232,8 @@ export function applyLive(s: Float64Array, config: AnomalyConfig): void {
   s[BAND_SIGMAS] = config.band_sigmas;
   s[CLEAR] = config.clear_samples;
   s[SETTLE_US] = config.settle_hours * HOUR_US;
-  s[FLAT_TOL] = config.flat_tolerance;
-  s[WALK_THRESHOLD] = config.walk_threshold;
+  s[FLAT_TOL] = FLAT_TOLERANCE;
+  s[WALK_THRESHOLD] = WALK_RATIO;
 }
 
 /** Creates a fresh state for `config`. */
@@ -242,7 +268,7 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
     runs: new Float64Array(RUN_BINS),
     jumps: new Float64Array(JUMP_BINS),
     shift: createShiftState(hours),
-    calib: new Float64Array(CALIB_FLOATS),
+    calib: createCalibration(),
   };
 }
 
@@ -271,7 +297,8 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
 }
 
 /**
- * Restores a state saved by `saveAnomalyState` (this version; version 8, whose calibration
+ * Restores a state saved by `saveAnomalyState` (this version; version 9, whose calibration record
+ * of the whole past is shrunk to the span; version 8, whose calibration
  * record holds its samples and no rise; version 7, which also has no run rate on record; version
  * 6, whose slow increment mean square also starts at the recent one; version 5, which also has no
  * alarm on record; or version 4, whose shift view also starts afresh); throws RangeError on bytes
@@ -300,7 +327,11 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
     : version === SAVE_VERSION_ALARM
     ? SCALARS_V6
     : SCALARS_V5;
-  const nq = version >= SAVE_VERSION_CALIB ? CALIB_FLOATS : 0;
+  const nq = version >= SAVE_VERSION_RECENT
+    ? CALIB_FLOATS
+    : version === SAVE_VERSION_CALIB
+    ? CALIB_FLOATS - 1
+    : 0;
   const size = 24 + 8 * (scalars + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns + nq) + 4 * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
   if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
@@ -320,8 +351,17 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const shift = ns > 0 ? read(ns) : createShiftState(np / 3);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
-  const calib = nq > 0 ? read(nq) : new Float64Array(CALIB_FLOATS);
-  if (nq === 0) calib[0] = Math.max(0, s[SEEN]! - s[WARMUP]!);
+  let calib: Float64Array;
+  if (nq === CALIB_FLOATS) calib = read(nq);
+  else {
+    // Version 9's record of the whole past, or for version 8 its samples since the warm-up and no
+    // rise among them (the kernel before capped nothing, and a restored channel is not young).
+    const old = nq > 0 ? read(nq) : new Float64Array(CALIB_FLOATS - 1);
+    if (nq === 0) old[0] = Math.max(0, s[SEEN]! - s[WARMUP]!);
+    calib = calibrationFromWholePast(old);
+  }
+  const weight = calib[CALIB_WEIGHT]!;
+  if (!(weight >= 1 && weight < Infinity)) fail(`calibration weight ${weight}`);
   const grids = s[GRIDS]!;
   if (!(Number.isInteger(grids) && grids >= 1 && grids <= GRIDS_MAX)) fail(`${grids} grids`);
   if (np !== 3 * s[HOURS]! || nc !== 2 * contextsPerGrid(s[HOURS]!) * grids) {
@@ -357,9 +397,11 @@ export function describeAnomaly(state: AnomalyState): Record<string, unknown> {
   while (jumpBins < JUMP_BINS && state.jumps[jumpBins]! > 0) jumpBins++;
   out.jumps_by_bin = Array.from(state.jumps.subarray(0, jumpBins));
   out.shift = describeShift(state.shift);
+  // The record in samples: its weighted counts over the weight of the latest sample.
+  const w = state.calib[CALIB_WEIGHT]!;
   let calibBins = 1;
   while (calibBins <= CALIB_BINS && state.calib[calibBins]! > 0) calibBins++;
-  out.calibration_samples = state.calib[0];
-  out.calibration_rises_by_bin = Array.from(state.calib.subarray(1, calibBins));
+  out.calibration_samples = state.calib[0]! / w;
+  out.calibration_rises_by_bin = Array.from(state.calib.subarray(1, calibBins), (r) => r / w);
   return out;
 }

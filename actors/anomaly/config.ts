@@ -11,7 +11,8 @@ export interface AnomalyConfig {
   /**
    * Score at or above which an incident opens (the machine reports an anomaly). A score q means the
    * sample was q * `full_score_bits` bits surprising and, by the calibration, that the channel's
-   * own raw scores have risen that high at most about once in 2^(q * full_score_bits) samples.
+   * own raw scores have not recently risen that high more often than about once in
+   * 2^(q * full_score_bits) samples.
    */
   threshold: number;
   /** Valid samples the model learns from before it scores (the bins are fixed from their range). */
@@ -49,18 +50,6 @@ export interface AnomalyConfig {
    * (0: off).
    */
   settle_hours: number;
-  /**
-   * Consecutive values within this fraction of the channel's mean absolute increment of each
-   * other make a flat run; a run longer than every finished run of the past is a novelty.
-   */
-  flat_tolerance: number;
-  /**
-   * Above this ratio of the level's variance about its long average to what a random walk with
-   * the channel's increments would give, the channel is scored by its increments and slope only,
-   * not its level (new highs of a random walk are not anomalies); a channel judged a walk stays
-   * one until the ratio falls below half of this; 0: never.
-   */
-  walk_threshold: number;
 }
 
 /** The defaults: one configuration for every channel (see actors/anomaly/README.md). */
@@ -79,8 +68,6 @@ export const defaultAnomalyConfig: Readonly<AnomalyConfig> = Object.freeze({
   clear_samples: 100,
   keys_max: 65_536,
   settle_hours: 24,
-  flat_tolerance: 0.01,
-  walk_threshold: 0.6,
 });
 
 const FIELDS = Object.keys(defaultAnomalyConfig) as (keyof AnomalyConfig)[];
@@ -147,13 +134,5 @@ export function parseAnomalyConfig(
     clear_samples: readNumber(obj, "clear_samples", path, base.clear_samples, int(1, 1e9)),
     keys_max: readNumber(obj, "keys_max", path, base.keys_max, int(16, 1 << 22)),
     settle_hours: readNumber(obj, "settle_hours", path, base.settle_hours, { min: 0, max: 1e6 }),
-    flat_tolerance: readNumber(obj, "flat_tolerance", path, base.flat_tolerance, {
-      min: 0,
-      max: 1,
-    }),
-    walk_threshold: readNumber(obj, "walk_threshold", path, base.walk_threshold, {
-      min: 0,
-      max: 1e6,
-    }),
   };
 }

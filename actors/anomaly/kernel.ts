@@ -9,7 +9,7 @@
  * - slope: the bin of the exponentially weighted first difference;
  * - increment: the bin of the sample-to-sample change over the channel's recent mean absolute
  *   change (a jump, measured against the channel's current volatility);
- * - flat run: how long the value has stayed put (within `flat_tolerance` of the mean absolute
+ * - flat run: how long the value has stayed put (within FLAT_TOLERANCE of the mean absolute
  *   change), so a frozen exporter is seen: a run of 7 samples or more scores the tail probability
  *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits,
  *   less 5 on a channel where more than 1% of runs last a sample or more (counts, coarse
@@ -46,8 +46,9 @@
  * 1), and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that
  * range.
  * Calibration (_calibration.ts): the published score is the raw score capped by how often the
- * channel's own raw scores have risen that high since the warm-up, so that a threshold means
- * about the same rate of incidents on every channel.
+ * channel's own raw scores have recently risen that high (an empirical tail over a span of 8,192
+ * samples), so that no channel rises to a threshold
+ * more often than the threshold claims.
  *
  * These rules keep lasting changes from alarming again and again:
  * - a level bin first seen less than `settle_hours` ago is not new at any hour of the day: after
@@ -75,7 +76,7 @@
  *   of those meetings is the change found, not a new one (an incident that was a spike costs the
  *   time-of-day view and the range rule a day: the other views still score);
  * - a channel whose level wanders like a random walk (the variance of its level about a long
- *   average, over what a random walk with its increments would give, above `walk_threshold`) is
+ *   average, over what a random walk with its increments would give, above WALK_RATIO) is
  *   scored by its increments, slope and flat runs only: its new highs and lows are expected; it
  *   stays a walk until that ratio falls below half the threshold (for a true walk the ratio
  *   averages 1 but dips under 0.6 for long stretches, and each dip let its new highs alarm). The

@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: 541623075,
+  anomaly: -213737282,
   collapse: 2038540830,
   coherence: 614798939,
 };

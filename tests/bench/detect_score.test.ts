@@ -49,6 +49,8 @@ test("scoreAnomalies() counts a window found once, with its delay, and events ou
   ], opts);
   assert.equal([s.labels, s.found, s.events, s.falsePositives, s.repeats], [2, 1, 3, 1, 1]);
   assert.equal(s.byKind, { spike: { labels: 2, found: 1 } });
+  // The false event is charged to its channel, so bench detect can give a rate per kind.
+  assert.equal(s.falseByChannel, { b: 1 });
   assert.equal(s.delays, [3]);
   assert.is(s.precision, 1 / 2);
   assert.is(s.recall, 0.5);

@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { categoryScores, cvHalves, locoFolds, parseSweep } from "../../bench/_nab_cv.ts";
+import {
+  categoryGap,
+  categoryScores,
+  cvHalves,
+  locoFolds,
+  parseSweep,
+} from "../../bench/_nab_cv.ts";
 import { scoreCorpus } from "../../bench/_nab_scorer.ts";
 import { benchmark } from "../../bench/nab.ts";
 import { BenchOptionError } from "../../bench/mod.ts";
@@ -100,6 +106,32 @@ test("locoFolds() scores each category at the threshold chosen on the others", (
   assert.is(alone.normalized, 100);
 });
 
+test("categoryGap() weighs each category at its own threshold against one threshold for all", () => {
+  const t = Array.from({ length: 100 }, (_, i) => i);
+  const file = (name: string, inside: number, outside: number) => {
+    const scores = new Array<number>(100).fill(0);
+    scores[50] = inside;
+    scores[20] = outside;
+    return { name, t, scores, windows: [[50, 59]] as [number, number][] };
+  };
+  // Category a finds its window at 0.9 with a false score of 0.6; b finds its own at 0.6 with no
+  // false score: a alone would choose 0.9, b alone 0.6, so one threshold serves only one of them.
+  const inputs = [file("a/1.csv", 0.9, 0.6), file("b/1.csv", 0.6, 0), file("b/2.csv", 0.6, 0)];
+  const profile = { tpWeight: 1, fpWeight: 0.11, fnWeight: 1 };
+  const gap = categoryGap(inputs, profile);
+  assert.equal(gap.own.map((c) => [c.category, c.threshold, c.normalized]), [
+    ["a", 0.9, 100],
+    ["b", 0.6, 100],
+  ]);
+  assert.is(gap.ownMean, 100);
+  // Together, 0.6 wins (b's two windows are worth more than a's false positive), which costs a
+  // its false positive: the corpus falls below its categories' own mean.
+  const together = scoreCorpus(inputs, { standard: profile })[0]!;
+  assert.is(gap.together, together.normalized);
+  assert.ok(gap.together < 100, String(gap.together));
+  assert.is(gap.gap, gap.together - 100);
+});
+
 function runBench(args: string[]) {
   const log: string[] = [];
   return benchmark.run(args, { log: (m) => log.push(m), json: false }).then((rows) => ({
@@ -159,6 +191,9 @@ nabTest(
       const scores = folds.map((l) => Number(/held out: (-?[0-9.]+)/.exec(l)![1]));
       assert.ok(Math.abs(loco.troupe - (scores[0]! + scores[1]!) / 2) < 0.01, String(loco.troupe));
       assert.ok(log.some((l) => /mean over 2 categories .* gap /.test(l)), log.join("\n"));
+      const gap = rows.find((r) => r.metric === "nab_category_gap");
+      assert.ok(gap && gap.troupe <= 0.001, JSON.stringify(gap));
+      assert.ok(log.some((l) => /scored together .* gap /.test(l)), log.join("\n"));
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -83,30 +83,50 @@ test("step() scores a value far outside the range seen so far as high as its rec
 test("step() caps a score by how often the channel's raw scores have risen that high", () => {
   // A channel that sets a new record every 20 samples: each record is beyond the range seen (raw
   // score 1), but such records are this channel's habit, one in 20 samples, so the score may claim
-  // no more than -log2((records + 1) / (samples + 2)) bits: about 4.3 of the 10 of a full score.
+  // no more than the tail probability of such a rise under its recent record,
+  // -log2((rises + 1) / (samples + 2)) bits, both counts weighted with a span of 8,192 samples.
   // Each record 12% further from the floor than the last, so beyond the range by more than 5% of
   // it; no refractory period, so that every record's own score is published.
   const data = noisy(new Prng(40), 2000);
   let records = 0;
   for (let i = 400; i < 2000; i += 20) data.v[i] = 97 + 13 * 1.12 ** records++;
   const r = run(data, { ...CONFIG, refractory_samples: 0 });
-  let scored = 0, past = 0;
+  const keep = 1 - 1 / 8192;
+  let samples = 0, rises = 0;
   for (let i = 150; i < 2000; i++) {
-    if (i >= 400 && (i - 400) % 20 === 0) {
-      const cap = -Math.log2((past + 1) / (scored + 2)) / 10;
+    const record = i >= 400 && (i - 400) % 20 === 0;
+    if (record) {
+      const cap = -Math.log2((rises + 1) / (samples + 2)) / 10;
       assert.ok(r.score[i]! <= cap + 1e-3, `record at ${i}: ${r.score[i]} above ${cap}`);
-      past++;
     }
-    scored++;
+    // In units of the latest sample's weight: the older counts shrink by `keep` a sample.
+    samples = samples * keep + 1;
+    rises = rises * keep + (record ? 1 : 0);
   }
   assert.ok(r.score[1980]! < 0.5 && r.score[1980]! > 0.4, `last record ${r.score[1980]}`);
-  // The first record, 250 samples after the warm-up and the first such rise: log2(252) bits.
-  assert.ok(Math.abs(r.score[400]! - Math.log2(252) / 10) < 0.02, `first record ${r.score[400]}`);
-  // Where such rises are rare, a far excursion is rare too and scores nearly 1 (the channel's
-  // first few hundred samples, young bins, rose that high a few times).
+  // The first record, 250 samples after the warm-up and the first such rise: log2(252) bits, less
+  // the little the weights have shrunk the 250.
+  const young = Math.log2(2 + (1 - keep ** 250) / (1 - keep)) / 10;
+  assert.ok(Math.abs(r.score[400]! - young) < 0.01, `first record ${r.score[400]}`);
+  // Where such rises are rare, a far excursion is rare too and scores nearly 1.
   const quiet = noisy(new Prng(41), 2000);
   quiet.v[1700] = 140;
   assert.ok(run(quiet).score[1700]! > 0.9, `a rare excursion ${run(quiet).score[1700]}`);
+});
+
+test("step() forgets rises older than the record's span: a channel that settled regains its scale", () => {
+  // Records every 20 samples for 3,000 samples, then 30,000 quiet ones, then one far excursion.
+  // Against the whole past (rises 150 in 33,000 samples) it could claim log2(220) = 7.8 bits; the
+  // recent record has forgotten the noisy stretch (weights e^-3.7 of today's): about 4 rises in
+  // 8,000 samples, log2(1,600) bits, more than a full score's 10.
+  const n = 34_000;
+  const data = noisy(new Prng(42), n);
+  let records = 0;
+  for (let i = 400; i < 3400; i += 20) data.v[i] = 97 + 13 * 1.12 ** records++;
+  data.v[33_500] = 97 + 13 * 1.12 ** (records + 3);
+  const r = run(data, { ...CONFIG, refractory_samples: 0 });
+  assert.ok(r.score[3380]! < 0.6, `the last record of the noisy stretch ${r.score[3380]}`);
+  assert.is(r.score[33_500], 1);
 });
 
 test("step() scores a never-seen value inside the range by its novelty in bits", () => {
@@ -249,9 +269,10 @@ test("step() on a constant series scores 0, then all its record allows for the f
   }
   const r = run({ t, v });
   for (let i = 0; i < 900; i++) assert.is(r.score[i], 0, `score[${i}]`);
-  // A full raw score, capped by the calibration: the first rise in 750 scored samples is a
-  // 1-in-752 event, log2(752) = 9.55 bits of the 10 of a full score.
-  assert.ok(Math.abs(r.score[900]! - Math.log2(752) / 10) < 1e-3, `score ${r.score[900]}`);
+  // A full raw score, capped by the calibration: the first rise in 750 scored samples (716.6 once
+  // weighted with the span of 8,192) is a 1-in-718.6 event, 9.49 bits of the 10 of a full score.
+  const weighted = (1 - (1 - 1 / 8192) ** 750) / (1 / 8192);
+  assert.ok(Math.abs(r.score[900]! - Math.log2(weighted + 2) / 10) < 1e-3, `score ${r.score[900]}`);
   assert.is(r.expected[899], 42);
   assert.is(r.lower[899], 42);
   assertWellFormed(r, 1000);
@@ -343,8 +364,8 @@ const SCALARS_V6 = 51;
 const SCALARS_V7 = 52;
 /** Scalar slots of save format 8: the current ones (format 9 added a table). */
 const SCALARS_V8 = 53;
-/** Floats of the calibration's record, the last part of a state since format 9. */
-const CALIB_FLOATS = 66;
+/** Floats of the calibration's record, the last part of a state since format 10 (9: one fewer). */
+const CALIB_FLOATS = 67;
 
 /**
  * The bytes of `st` in save format `version` (before 9), with its first `scalars` scalar slots
@@ -402,10 +423,10 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 9);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 10);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 9/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 10/);
 });
 
 test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
@@ -431,7 +452,7 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(26), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 9);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 10);
   // One float short of a version-5 state is not one.
   const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
   assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
@@ -462,7 +483,7 @@ test("load() reads a version-6 state (before the slow increment mean square), st
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(29), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 9);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 10);
   // One float short of a version-6 state is not one.
   const short = saveScalars(st, SCALARS_V6, 6);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
@@ -488,7 +509,7 @@ test("load() reads a version-7 state (before the run rate), with no run rate on 
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(32), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 9);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 10);
   const short = saveScalars(st, SCALARS_V7, 7);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
@@ -502,12 +523,17 @@ test("load() reads a version-8 state (before the calibration), with its samples 
     (_, i) => 5 * Math.sin(i / 40) + rng.normal() + (i < 2000 ? 0 : 30),
   );
   const st = runFrames(anomalyKernel.init(CONFIG, "c"), t, v, 0, n, new Prng(34), []);
-  assert.ok(st.calib[0]! === n - 150, `${st.calib[0]} scored samples on record`);
-  assert.ok(st.calib[64]! >= 1, "the step's raw score of 1 is on record");
+  // In samples (weighted counts over the latest weight): n - 150 samples with span 8,192.
+  const keep = 1 - 1 / 8192;
+  const recent = (1 - keep ** (n - 150)) / (1 - keep);
+  const w = st.calib[CALIB_FLOATS - 1]!;
+  assert.ok(Math.abs(st.calib[0]! / w - recent) < 1e-6, `${st.calib[0]! / w} samples on record`);
+  assert.ok(st.calib[64]! > 0, "the step's raw score of 1 is on record");
   const loaded = anomalyKernel.load(saveScalars(st, SCALARS_V8, 8));
   // The samples scored since the warm-up, and no rise among them: the kernel before capped nothing.
   const record = new Array<number>(CALIB_FLOATS).fill(0);
   record[0] = n - 150;
+  record[CALIB_FLOATS - 1] = 1;
   assert.equal(Array.from(loaded.calib), record);
   assert.equal(
     Array.from(loaded.s.subarray(0, SCALARS_V8)),
@@ -517,10 +543,40 @@ test("load() reads a version-8 state (before the calibration), with its samples 
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(35), []);
-  assert.is(loaded.calib[0], n - 150 + 500);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 9);
+  const after = (n - 150) * keep ** 500 + (1 - keep ** 500) / (1 - keep);
+  const got = loaded.calib[0]! / loaded.calib[CALIB_FLOATS - 1]!;
+  assert.ok(Math.abs(got - after) < 1e-6, `${got} samples on record after 500 more`);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 10);
   const short = saveScalars(st, SCALARS_V8, 8);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
+});
+
+test("load() reads a version-9 state (a record of the whole past), shrunk to the span", () => {
+  const data = noisy(new Prng(36), 1000);
+  const st = anomalyKernel.init(CONFIG, "c");
+  anomalyKernel.step(st, frameOf(data.t, data.v));
+  // A whole-past record as version 9 kept it: 20,000 samples, 50 rises to a full score, weight 1.
+  st.calib.fill(0);
+  st.calib[0] = 20_000;
+  for (let j = 1; j <= 64; j++) st.calib[j] = 50;
+  const saved = anomalyKernel.save(st);
+  const v9 = saved.slice(0, saved.length - 8);
+  new DataView(v9.buffer).setUint32(4, 9, true);
+  const loaded = anomalyKernel.load(v9);
+  const record = new Array<number>(CALIB_FLOATS).fill(0);
+  record[0] = 8192;
+  for (let j = 1; j <= 64; j++) record[j] = (50 * 8192) / 20_000;
+  record[CALIB_FLOATS - 1] = 1;
+  assert.equal(Array.from(loaded.calib), record);
+  for (
+    const k of ["s", "profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const
+  ) {
+    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+  }
+  // A weight that is not one a record can hold is refused.
+  const bad = saved.slice();
+  new DataView(bad.buffer).setFloat64(bad.length - 8, 0, true);
+  assert.throws(() => anomalyKernel.load(bad), /calibration weight 0/);
 });
 
 test("load() rejects bytes that are not a saved state", () => {

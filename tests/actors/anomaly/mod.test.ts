@@ -66,6 +66,17 @@ test("parseConfig() fills defaults, applies fields over a base and names a bad f
     assert.instance(err, ConfigError);
     assert.is((err as ConfigError).field, "ctl.anomaly.settle_alarm_hours");
   }
+  // Nor do walk_threshold and flat_tolerance since issue 30 (constants now: WALK_RATIO and
+  // FLAT_TOLERANCE in the state's module).
+  for (const field of ["walk_threshold", "flat_tolerance"]) {
+    try {
+      anomalyActor.parseConfig({ [field]: 0.5 }, base, "ctl.anomaly");
+      assert.unreachable(`the removed field ${field} must be rejected`);
+    } catch (err) {
+      assert.instance(err, ConfigError);
+      assert.is((err as ConfigError).field, `ctl.anomaly.${field}`);
+    }
+  }
   for (
     const [field, value] of [
       ["threshold", 2],
@@ -74,8 +85,6 @@ test("parseConfig() fills defaults, applies fields over a base and names a bad f
       ["grids", 0],
       ["grids", 9],
       ["settle_hours", -1],
-      ["flat_tolerance", 1.5],
-      ["walk_threshold", -0.1],
     ] as const
   ) {
     try {

@@ -16,6 +16,7 @@ import {
   defaultAnomalyConfig,
 } from "../../../actors/anomaly/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
+import { WALK_RATIO, WALK_THRESHOLD } from "../../../actors/anomaly/_state.ts";
 
 const test = suite("anomaly views");
 
@@ -23,8 +24,14 @@ const T0 = Date.UTC(2024, 0, 1) * 1000;
 const STEP_US = 5 * 60_000_000;
 const PER_DAY = 288;
 
-function run(v: number[], config: Partial<AnomalyConfig> = {}): AnomalyResult {
+/** `walk`: the walk test's ratio in place of WALK_RATIO (0: never a walk), for a contrast. */
+function run(
+  v: number[],
+  config: Partial<AnomalyConfig> = {},
+  walk = WALK_RATIO,
+): AnomalyResult {
   const st = anomalyKernel.init({ ...defaultAnomalyConfig, ...config }, "c");
+  st.s[WALK_THRESHOLD] = walk;
   const t = Float64Array.from(v, (_, i) => T0 + i * STEP_US);
   return anomalyKernel.step(st, { channel: "c", seq0: 0, t, v: Float64Array.from(v) });
 }
@@ -144,7 +151,7 @@ test("a random walk is scored by its increments: its new highs are not anomalies
   let walkHighs = 0, levelHighs = 0;
   for (const seed of [4, 5, 6]) {
     const v = walk(seed, 20_000, 15_000);
-    const scored = run(v), levels = run(v, { walk_threshold: 0 });
+    const scored = run(v), levels = run(v, {}, 0);
     walkHighs += highs(scored, 2000, 14_990) + highs(scored, 15_100, 20_000);
     levelHighs += highs(levels, 2000, 14_990) + highs(levels, 15_100, 20_000);
     assert.ok(
@@ -490,10 +497,10 @@ test("a lasting change during a channel's first weekend leaves no false shift at
   );
 });
 
-test("walk_threshold 0 never treats a channel as a walk", () => {
+test("a walk ratio of 0 never treats a channel as a walk", () => {
   const v = walk(7, 5000, -1);
-  const off = run(v, { walk_threshold: 0 });
-  const huge = run(v, { walk_threshold: 1e6 });
+  const off = run(v, {}, 0);
+  const huge = run(v, {}, 1e6);
   assert.equal(Array.from(off.score), Array.from(huge.score));
 });
 
