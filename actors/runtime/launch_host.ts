@@ -19,6 +19,7 @@ import { InProcessBus } from "./in_process_bus.ts";
 import { natsLiveness } from "./liveness.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
+import { resumeFromLowest } from "./resume_from_lowest.ts";
 import type { Journal } from "./journal.ts";
 import { MemoryJournal } from "./memory_journal.ts";
 import { MemorySnapshotStore } from "./memory_snapshot_store.ts";
@@ -112,6 +113,10 @@ export async function launchHost(
     const base = hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal });
     const host = new Host({
       ...base,
+      // After a crash, from the lowest position an instance took (see resume_from_lowest.ts).
+      ...(base.input
+        ? { input: resumeFromLowest(base.input, () => built.host?.instances() ?? []) }
+        : {}),
       ...(options.service
         ? { http: mount.http, liveness: [...(base.liveness ?? []), () => mount.notReady] }
         : {}),
