@@ -10,7 +10,7 @@
  * bar is 2 s; no baseline). At the end the hosts hand off and stop, and the journal is read:
  * `lost_or_doubled` counts the acknowledged frames not journaled exactly once (bar 0), and
  * `journal_holes_rebuilt` the holes a takeover found in a journal and read again from the feed
- * (an open problem on a loaded machine; see the README).
+ * (0 since recovery's read is no longer carried past records by another host's compaction).
  */
 import { join } from "node:path";
 import process from "node:process";

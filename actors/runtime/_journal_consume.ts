@@ -12,6 +12,10 @@ import { JournalCorruptError, type JournalRecord } from "./journal.ts";
 export const POS_HEADER = "Troupe-Pos";
 /** Records read between yields to the event loop. */
 const READ_YIELD_EVERY = 256;
+/** Milliseconds without a message after which a read's consumer is taken for stalled. */
+const STALL_MS = 2000;
+/** Stalls in a row (no record read between them) a read goes on after before it fails. */
+const STALL_RESTARTS_MAX = 20;
 
 /** What a read needs of the journal it reads. */
 export interface JournalReading {
@@ -22,6 +26,8 @@ export interface JournalReading {
   /** The journal stream of a subject, or undefined for a subject that is not the journal's. */
   streamOf(subject: string): string | undefined;
   damaged(subject: string, seq: number, bytes: number, reason: string): void;
+  /** The stream sequence of the first message of `filter` at or after `seq`, if any. */
+  nextSeq(filter: string, seq: number): Promise<number | undefined>;
 }
 
 /** Which messages a read covers, and which records of them it yields. */
@@ -30,60 +36,160 @@ export interface JournalRange {
   startSeq: number;
   endSeq: number;
   keep: (stream: string, pos: number) => boolean;
+  /**
+   * For a read wider than one subject: the subjects whose records past `after` must all come out,
+   * with the stream sequence of each one's last message as the journal knows it (0: unknown). Only
+   * these are checked for holes; the others are passed over unchecked (see `consumeJournal`).
+   */
+  wanted?: ReadonlyMap<string, { after: number; lastSeq: number }>;
+}
+
+/** A record as read, with its subject and its stream sequence. */
+interface ReadRecord {
+  subject: string;
+  stream: string;
+  pos: number;
+  seq: number;
+  data: Uint8Array;
 }
 
 /**
  * Reads `filter` from `startSeq` (0: the first message) through `endSeq` with an ordered consumer,
  * yielding the records `keep` takes; a record whose position cannot be read, or a subject whose
  * positions skip, is reported to `damaged`.
+ *
+ * nats-server 2.9 moves every consumer whose filter covers a purged subject to the purge's
+ * sequence, so a read of the whole journal (recovery's) is carried past records of its own
+ * subjects when another host compacts its subjects meanwhile: positions seemed to skip, or a
+ * stream's tail seemed lost, and a takeover rebuilt from the feed what its journal still held.
+ * Where `wanted` names the subjects the read is for, a skip in one of them, or a tail short of its
+ * known last message, is read again from that subject alone (a consumer no other subject's purge
+ * moves) before it counts as damage.
  */
 export async function* consumeJournal(
   j: JournalReading,
   range: JournalRange,
 ): AsyncIterable<JournalRecord> {
-  const { filter, startSeq, endSeq, keep } = range;
-  const consumer = await j.js.consumers.get(j.streamName, {
-    filter_subjects: filter,
-    ...(startSeq > 0
-      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }
-      : { deliver_policy: DeliverPolicy.All }),
-  });
-  // Pull by bytes: large batches for small records, never stalled by one large record.
-  const messages = await consumer.consume({ max_bytes: Math.max(8 << 20, 2 * j.maxPayload) });
-  // Per subject, the position of its last message read: a later one must follow it.
-  const last = new Map<string, number>();
-  let read = 0;
-  try {
-    for await (const m of messages) {
-      // A long read (recovery) lets timers run now and then: a lease renewal must not wait.
-      if (++read % READ_YIELD_EVERY === 0) await new Promise((r) => setTimeout(r, 0));
-      const stream = j.streamOf(m.subject);
-      let pos: number | undefined;
-      try {
-        if (stream !== undefined) pos = readPos(m.headers, m.subject, m.seq);
-      } catch (err) {
-        j.damaged(m.subject, m.seq, m.data.length, (err as Error).message);
-      }
-      if (stream !== undefined && pos !== undefined) {
-        const before = last.get(m.subject);
-        if (before !== undefined && pos > before + 1) {
-          const what = pos === before + 2
-            ? `position ${before + 1}`
-            : `positions ${before + 1}-${pos - 1}`;
-          j.damaged(
-            m.subject,
-            m.seq,
-            0,
-            `${what} missing before it: deleted from ${j.streamName}`,
-          );
-        }
-        last.set(m.subject, pos);
-        if (keep(stream, pos)) yield { stream, pos, data: m.data };
-      }
-      if (m.seq >= endSeq || m.info.pending === 0) break;
+  const { keep, wanted } = range;
+  // Per subject, the position and sequence of its last message read: a later one must follow it.
+  const last = new Map<string, { pos: number; seq: number }>();
+  const took = (r: ReadRecord): boolean => {
+    last.set(r.subject, { pos: r.pos, seq: r.seq });
+    return keep(r.stream, r.pos);
+  };
+  // Reads `subject` alone from after what was read of it up to `endSeq`.
+  const again = async function* (subject: string, endSeq: number) {
+    const from = (last.get(subject)?.seq ?? range.startSeq - 1) + 1;
+    const one = { filter: subject, startSeq: Math.max(from, 1), endSeq };
+    for await (const r of consumeRange(j, one)) {
+      if (r.pos > (last.get(subject)?.pos ?? 0) && took(r)) yield recordOf(r);
     }
+  };
+  for await (const r of consumeRange(j, range)) {
+    const w = wanted?.get(r.subject);
+    if (wanted && !w) {
+      if (keep(r.stream, r.pos)) yield recordOf(r);
+      continue;
+    }
+    const expected = (last.get(r.subject)?.pos ?? w?.after ?? Infinity) + 1;
+    if (w && r.pos > expected) yield* again(r.subject, r.seq - 1);
+    const before = last.get(r.subject)?.pos;
+    if (before !== undefined && r.pos > before + 1) {
+      const what = r.pos === before + 2
+        ? `position ${before + 1}`
+        : `positions ${before + 1}-${r.pos - 1}`;
+      j.damaged(r.subject, r.seq, 0, `${what} missing before it: deleted from ${j.streamName}`);
+    }
+    if (took(r)) yield recordOf(r);
+  }
+  for (const [subject, w] of wanted ?? []) {
+    const seq = Math.min(w.lastSeq, range.endSeq);
+    if (seq > (last.get(subject)?.seq ?? range.startSeq - 1)) yield* again(subject, seq);
+  }
+}
+
+function recordOf(r: ReadRecord): JournalRecord {
+  return { stream: r.stream, pos: r.pos, data: r.data };
+}
+
+/**
+ * The readable records of `filter` from `startSeq` through `endSeq`, in stream order, through an
+ * ordered consumer; an unreadable position is reported to `damaged` and passed over. A consumer
+ * a purge moved can also stop delivering for good (nats-server 2.9): after `STALL_MS` without a
+ * message, while the stream still holds one of `filter` in the range, the read goes on from a new
+ * consumer after the last record read.
+ */
+async function* consumeRange(
+  j: JournalReading,
+  range: { filter: string; startSeq: number; endSeq: number },
+): AsyncIterable<ReadRecord> {
+  const { filter, endSeq } = range;
+  let from = range.startSeq;
+  // Stalls in a row, without a record read between them.
+  for (let stalls = 0;; stalls++) {
+    if (endSeq < Math.max(from, 1)) return;
+    if (stalls > 0) {
+      const next = await j.nextSeq(filter, from);
+      if (next === undefined || next > endSeq) return;
+      if (stalls > STALL_RESTARTS_MAX) {
+        throw new Error(
+          `Cannot read ${filter} of ${j.streamName}: its consumer stalled ${STALL_RESTARTS_MAX} times at stream sequence ${from} (the stream holds ${next})`,
+        );
+      }
+    }
+    const consumer = await j.js.consumers.get(j.streamName, {
+      filter_subjects: filter,
+      ...(from > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from }
+        : { deliver_policy: DeliverPolicy.All }),
+    });
+    // Pull by bytes: large batches for small records, never stalled by one large record.
+    const messages = await consumer.consume({ max_bytes: Math.max(8 << 20, 2 * j.maxPayload) });
+    const it = messages[Symbol.asyncIterator]();
+    let read = 0;
+    try {
+      for (;;) {
+        const step = await nextWithin(it, STALL_MS);
+        if (step === undefined) break; // stalled: a new consumer from `from`
+        if (step.done) return;
+        const m = step.value;
+        if (m.seq > endSeq) return;
+        from = m.seq + 1;
+        stalls = 0;
+        // A long read (recovery) lets timers run now and then: a lease renewal must not wait.
+        if (++read % READ_YIELD_EVERY === 0) await new Promise((r) => setTimeout(r, 0));
+        const stream = j.streamOf(m.subject);
+        let pos: number | undefined;
+        try {
+          if (stream !== undefined) pos = readPos(m.headers, m.subject, m.seq);
+        } catch (err) {
+          j.damaged(m.subject, m.seq, m.data.length, (err as Error).message);
+        }
+        if (stream !== undefined && pos !== undefined) {
+          yield { subject: m.subject, stream, pos, seq: m.seq, data: m.data };
+        }
+        if (m.seq >= endSeq || m.info.pending === 0) return;
+      }
+    } finally {
+      // The iterator is ended as a for-of would: close() alone waits for it to be read to the end.
+      const closing = messages.close();
+      await it.return?.();
+      await closing;
+    }
+  }
+}
+
+/** The iterator's next step, or undefined when none comes within `ms`. */
+async function nextWithin<T>(
+  it: AsyncIterator<T>,
+  ms: number,
+): Promise<IteratorResult<T> | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  try {
+    return await Promise.race([it.next(), late]);
   } finally {
-    await messages.close();
+    clearTimeout(timer);
   }
 }
 

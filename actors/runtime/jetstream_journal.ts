@@ -296,16 +296,24 @@ export class JetStreamJournal implements Journal {
   /**
    * Every record with pos > after[stream], in stream-sequence (append) order, up to the last
    * message at the call. This reads the JetStream stream from its first message and filters;
-   * `compact` keeps that short.
+   * `compact` keeps that short. The streams named in `after` are the ones the read is for: each
+   * of their records past it comes out, even where another writer's compaction moves the read
+   * on meanwhile (see _journal_consume.ts); holes are looked for in them only.
    */
   async *readAll(after: ReadonlyMap<string, number> = new Map()): AsyncIterable<JournalRecord> {
     const info = await this.#jsm.streams.info(this.streamName);
     if (info.state.messages === 0) return;
+    const wanted = new Map<string, { after: number; lastSeq: number }>();
+    for (const [stream, pos] of after) {
+      const st = this.#states.get(stream);
+      wanted.set(this.subjectOf(stream), { after: pos, lastSeq: st?.loaded ? st.lastSeq : 0 });
+    }
     yield* consumeJournal(this.#reading(), {
       filter: `${this.subjectPrefix}.>`,
       startSeq: 0,
       endSeq: info.state.last_seq,
       keep: (stream, pos) => pos > (after.get(stream) ?? 0),
+      ...(wanted.size > 0 ? { wanted } : {}),
     });
   }
 
@@ -524,6 +532,13 @@ export class JetStreamJournal implements Journal {
       maxPayload: this.#nc.info?.max_payload ?? 1 << 20,
       streamOf: (subject) => this.streamOf(subject),
       damaged: (subject, seq, bytes, reason) => this.#damaged(subject, seq, bytes, reason),
+      nextSeq: async (filter, seq) => {
+        const query = { seq: Math.max(seq, 1), next_by_subj: filter };
+        const msg = this.#direct
+          ? await this.#jsm.direct.getMessage(this.streamName, query)
+          : await this.#jsm.streams.getMessage(this.streamName, query);
+        return msg?.seq;
+      },
     };
   }
 

@@ -16,7 +16,6 @@ import type { HostHealth } from "./liveness.ts";
 import { natsLiveness } from "./liveness.ts";
 import { closeServer, serveHostHttp, serverPort } from "./host_http.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
-import type { InputSource } from "./input_source.ts";
 import { JetStreamJournal } from "./jetstream_journal.ts";
 import { connectBus, hostOptions, openSnapshots } from "./launch_host.ts";
 import { LeaseBucket } from "./lease_bucket.ts";
@@ -24,6 +23,7 @@ import type { LeaseFence } from "./lease_fence.ts";
 import { LeaseMetrics } from "./lease_metrics.ts";
 import { NatsBus } from "./nats_bus.ts";
 import { PartitionLeases, type PartitionRunner } from "./partition_leases.ts";
+import { resumeFromLowest } from "./resume_from_lowest.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
 
 /** A running host that holds partitions by lease. */
@@ -183,30 +183,6 @@ function leasedHealth(
   };
 }
 
-/**
- * `input`, resumed after the lowest source position any of the partition's instances took rather
- * than the highest: a host killed with appends in flight journaled one channel further than
- * another, and the frames the other missed are in the feed stream below the highest. Instances
- * drop what they took already (by source position), so reading again from the lowest loses
- * nothing and applies nothing twice.
- */
-function fromLowest(
-  input: InputSource,
-  instances: () => ReadonlyArray<{ srcPos: number }>,
-): InputSource {
-  return {
-    ...input,
-    start(deliver, resumeAfter) {
-      let low = resumeAfter;
-      for (const i of instances()) if (i.srcPos > 0 && i.srcPos < low) low = i.srcPos;
-      return input.start(deliver, low);
-    },
-    stop: () => input.stop(),
-    ...(input.firstPosition ? { firstPosition: () => input.firstPosition!() } : {}),
-    ...(input.health ? { health: () => input.health!() } : {}),
-  };
-}
-
 interface PartitionParts {
   config: HostConfig;
   kinds: Readonly<Record<string, AnyActorDefinition>>;
@@ -248,7 +224,7 @@ async function startPartition(
   const slots: { host?: Host } = {};
   const host = new Host({
     ...base,
-    input: fromLowest(jetStreamInput(nc), () => slots.host?.instances() ?? []),
+    input: resumeFromLowest(jetStreamInput(nc), () => slots.host?.instances() ?? []),
     control: controlStreamSource(nc, id),
     tickEveryMs: parts.tickEveryMs,
   });

@@ -88,9 +88,10 @@ export class LeaseBucket {
   /** Every lease and live host. */
   async view(): Promise<LeaseView> {
     const view: LeaseView = { leases: new Map(), hosts: [], damaged: [] };
-    const keys: string[] = [];
-    for await (const k of await this.#kv.keys()) keys.push(k);
-    await Promise.all(keys.map(async (key) => {
+    // The listing reads on while hosts renew: a key renewed meanwhile is listed again.
+    const keys = new Set<string>();
+    for await (const k of await this.#kv.keys()) keys.add(k);
+    await Promise.all([...keys].map(async (key) => {
       const e = await this.#kv.get(key);
       if (!e || e.operation !== "PUT") return;
       try {
