@@ -34,13 +34,7 @@ import { CollabMetrics } from "./collab_metrics.ts";
 import type { StreamGateway } from "./stream_gateway.ts";
 import { HISTORY_PATH, type HistoryService } from "./history_service.ts";
 import type { DocStore } from "./doc_store.ts";
-import {
-  checkSessionName,
-  type Keyring,
-  type TokenClaims,
-  TokenError,
-  verifyToken,
-} from "./token.ts";
+import { admitToken, checkSessionName, type Keyring, type TokenClaims } from "./token.ts";
 import { type DashboardHandler, dashboardHttp } from "./web/mod.ts";
 
 /** How long a connection closed as a slow consumer may take over the closing handshake: it is not
@@ -277,17 +271,13 @@ export class CollabServer {
     } catch (err) {
       return refuse(socket, 400, (err as Error).message);
     }
-    let claims: TokenClaims;
-    try {
-      claims = await verifyToken(this.#options.keyring, url.searchParams.get("token"), {
-        session,
-        nowMs: this.#now(),
-      });
-    } catch (err) {
-      if (!(err instanceof TokenError)) throw err;
-      this.metrics.tokensRejected.inc({ reason: err.reason });
-      return refuse(socket, 401, err.message);
-    }
+    const claims = await admitToken(url, {
+      keyring: this.#options.keyring,
+      session,
+      nowMs: this.#now(),
+      onRefused: (reason) => this.metrics.tokensRejected.inc({ reason }),
+    }, (status, message) => refuse(socket, status, message));
+    if (!claims) return;
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, session, claims));
   }
 

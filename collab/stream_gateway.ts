@@ -53,7 +53,7 @@ import { StreamCatchUp } from "./_stream_catch_up.ts";
 import { type Client, type Corkable, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
 import { StreamRing } from "./stream_ring.ts";
 import { registerStreamMetrics, type StreamStats } from "./stream_metrics.ts";
-import { type Keyring, type TokenClaims, TokenError, verifyToken } from "./token.ts";
+import { admitToken, type Keyring, type TokenClaims } from "./token.ts";
 
 /** The gateway's bounds. */
 export interface StreamGatewayLimits {
@@ -216,17 +216,15 @@ export class StreamGateway {
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? "/", "http://stream");
     if (this.#closed) return refuse(socket, 503, "Stream gateway shutting down");
-    let claims: TokenClaims;
-    try {
-      claims = await verifyToken(this.#options.keyring, url.searchParams.get("token"), {
-        session: null,
-        nowMs: this.#now(),
-      });
-    } catch (err) {
-      if (!(err instanceof TokenError)) throw err;
-      this.#tally.refused[err.reason] = (this.#tally.refused[err.reason] ?? 0) + 1;
-      return refuse(socket, 401, err.message);
-    }
+    const claims = await admitToken(url, {
+      keyring: this.#options.keyring,
+      session: null,
+      nowMs: this.#now(),
+      onRefused: (reason) => {
+        this.#tally.refused[reason] = (this.#tally.refused[reason] ?? 0) + 1;
+      },
+    }, (status, message) => refuse(socket, status, message));
+    if (!claims) return;
     if (this.#clients.size >= this.limits.clients_max) {
       this.#tally.refused.full = (this.#tally.refused.full ?? 0) + 1;
       return refuse(socket, 503, `Stream gateway full: ${this.#clients.size} clients connected`);
