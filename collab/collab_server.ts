@@ -13,6 +13,7 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import * as Y from "yjs";
 import type { Bus, BusMessage, BusSubscription } from "../protocol/mod.ts";
+import { answerOps, type OpsEndpoints } from "../actors/runtime/http/mod.ts";
 import {
   decodeCatchUp,
   decodePeerMessage,
@@ -108,6 +109,17 @@ export class CollabServer {
   #dashboard: DashboardHandler | undefined;
   #antiEntropy: AntiEntropy | undefined;
   #frames = new FrameWriter();
+  #ops: OpsEndpoints = {
+    health: () => this.health(),
+    metrics: async () => {
+      this.metrics.connections.set(this.#conns.size);
+      this.metrics.sessionsLoaded.set(this.#rooms.size);
+      return {
+        text: await this.metrics.registry.metrics(),
+        contentType: this.metrics.registry.contentType,
+      };
+    },
+  };
 
   private constructor(options: CollabServerOptions) {
     this.#options = options;
@@ -237,16 +249,8 @@ export class CollabServer {
 
   async #onHttp(req: IncomingMessage, res: import("node:http").ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
-    if (path === "/healthz") {
-      const h = this.health();
-      res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify(h) + "\n");
-    } else if (path === "/metrics") {
-      this.metrics.connections.set(this.#conns.size);
-      this.metrics.sessionsLoaded.set(this.#rooms.size);
-      res.writeHead(200, { "content-type": this.metrics.registry.contentType });
-      res.end(await this.metrics.registry.metrics());
-    } else if (path === HISTORY_PATH) {
+    if (await answerOps(req, res, this.#ops)) return;
+    if (path === HISTORY_PATH) {
       const history = this.#options.history;
       if (history) return history.handle(req, res);
       res.writeHead(503, { "content-type": "text/plain" });
