@@ -18,3 +18,4 @@ export * from "./severity.ts";
 export * from "./partition_lease.ts";
 export * from "./host_presence.ts";
 export * from "./partition_event.ts";
+export * from "./bytes_equal.ts";

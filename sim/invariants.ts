@@ -19,7 +19,6 @@
  * - `framing_independent`: a per-channel kind's outputs are the same however its samples are framed
  *   (framing_check.ts: a few streams' journals folded again in other frames at the end).
  */
-import { Buffer } from "node:buffer";
 import {
   ActorInstance,
   type AnyActorDefinition,
@@ -35,7 +34,7 @@ import {
   VoidedPositions,
   voidedRange,
 } from "../actors/runtime/mod.ts";
-import { decodeEnvelope, decodeFrame, parseSubject } from "../protocol/mod.ts";
+import { bytesEqual, decodeEnvelope, decodeFrame, parseSubject } from "../protocol/mod.ts";
 
 /** The names of the invariants. */
 export type InvariantName =
@@ -535,12 +534,6 @@ export class OutputChecker {
     }
     return out;
   }
-}
-
-/** Byte-wise equality: the same bytes, or a memcmp. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  return (a.buffer === b.buffer && a.byteOffset === b.byteOffset) || Buffer.compare(a, b) === 0;
 }
 
 /** The index of the first differing byte, or undefined when equal. */
