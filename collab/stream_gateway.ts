@@ -34,6 +34,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import type { Bus, BusSubscription } from "../protocol/mod.ts";
 import { binaryFrame } from "./_frame_writer.ts";
 import { refuse, truncate } from "./_refuse.ts";
+import { rawSocket, senderIdle } from "./_ws_raw.ts";
 import {
   checkStreamPattern,
   type ClientMessage,
@@ -50,7 +51,7 @@ import {
   type SubRequest,
 } from "./_stream_protocol.ts";
 import { StreamCatchUp } from "./_stream_catch_up.ts";
-import { type Client, type Corkable, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
+import { type Client, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
 import { StreamRing } from "./stream_ring.ts";
 import { registerStreamMetrics, type StreamStats } from "./stream_metrics.ts";
 import { admitToken, type Keyring, type TokenClaims } from "./token.ts";
@@ -98,12 +99,6 @@ export interface StreamGatewayOptions {
   limits?: Partial<StreamGatewayLimits>;
   /** Milliseconds since the epoch (token expiry). */
   now?(): number;
-}
-
-/** What the raw path needs of ws's socket and sender (ws 8's own fields). */
-interface RawPath {
-  _socket?: Corkable & { write(chunk: Uint8Array): boolean; destroyed: boolean };
-  _sender?: { _state?: number; _queue?: unknown[] };
 }
 
 /** The `/stream` endpoint: hand it the upgrades of that path. */
@@ -432,11 +427,10 @@ export class StreamGateway {
    */
   #sendFrame(client: Client, frame: Uint8Array, wire?: Uint8Array): void {
     this.#cork(client);
-    const raw = client.ws as unknown as RawPath;
-    const socket = raw._socket, sender = raw._sender;
+    const socket = wire && rawSocket(client.ws);
     if (
-      wire && frame.length < this.limits.deflate_threshold_bytes && socket?.write &&
-      !socket.destroyed && sender?._state === 0 && sender._queue?.length === 0
+      socket && frame.length < this.limits.deflate_threshold_bytes && !socket.destroyed &&
+      senderIdle(client.ws)
     ) {
       socket.write(wire);
     } else client.ws.send(frame);
@@ -447,13 +441,13 @@ export class StreamGateway {
   /**
    * Holds `client`'s socket writes until this turn of the event loop ends: NATS hands messages
    * over in bursts, and one write per socket per burst instead of one per message was most of the
-   * gateway's time (a profile at 100 clients: `writev` 37%). `_socket` is ws's own field (its
-   * net.Socket); where it is missing, frames go one write each as before.
+   * gateway's time (a profile at 100 clients: `writev` 37%). ws's socket comes through
+   * _ws_raw.ts; where it is missing, frames go one write each as before.
    */
   #cork(client: Client): void {
     if (client.corked) return;
-    const socket = (client.ws as unknown as { _socket?: Corkable })._socket;
-    if (!socket?.cork) return;
+    const socket = rawSocket(client.ws);
+    if (!socket) return;
     socket.cork();
     client.corked = socket;
     this.#corkedClients.push(client);
