@@ -7,6 +7,16 @@
  */
 import type { Benchmark } from "./_bench.ts";
 export {
+  checkNumber,
+  type NumberBounds,
+  type OptionErrorFactory,
+  optionsUsage,
+  type OptionTable,
+  type OptionValues,
+  readOptions,
+  type TableOption,
+} from "./_option_table.ts";
+export {
   type BenchContext,
   type Benchmark,
   BenchOptionError,
