@@ -25,7 +25,7 @@ import {
   NatsServer,
   VoidedPositions,
 } from "../actors/runtime/mod.ts";
-import { decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
+import { decodeEnvelope, encodeFrame, feedSubject, outPattern } from "../protocol/mod.ts";
 import {
   type BenchContext,
   type Benchmark,
@@ -265,7 +265,7 @@ class Watch {
   }
 
   listen(nc: NatsConnection): void {
-    nc.subscribe("troupe.out.stats.*", {
+    nc.subscribe(outPattern("stats"), {
       callback: (_err, m) => {
         let cause: string | undefined;
         try {

@@ -6,17 +6,17 @@
  * field and the value. Pure TypeScript with no `node:` import, so it bundles for the browser.
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
-import { subjectMatches } from "../protocol/mod.ts";
+import { areaPattern, scanPattern, subjectMatches } from "../protocol/mod.ts";
 
 /** What a subscriber does when it falls behind: drop and send one `gap`, or be closed (4008). */
 export type SlowPolicy = "gap" | "close";
 
 /** The subject patterns a subscription may reach into (each pattern must lie inside one). */
 export const STREAM_PREFIXES: readonly string[] = [
-  "troupe.out.>",
-  "troupe.dlq.>",
-  "troupe.sys.>",
-  "troupe.scan.*.results",
+  areaPattern("out"),
+  areaPattern("dlq"),
+  areaPattern("sys"),
+  scanPattern("results"),
 ];
 
 // One of each, reused: `decode()` and `encode()` build a new one per call, which a client reading

@@ -12,7 +12,13 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import * as Y from "yjs";
-import type { Bus, BusMessage, BusSubscription } from "../protocol/mod.ts";
+import {
+  type Bus,
+  type BusMessage,
+  type BusSubscription,
+  collabSubject,
+  sysSubject,
+} from "../protocol/mod.ts";
 import { answerOps, type OpsEndpoints } from "../actors/runtime/http/mod.ts";
 import {
   decodeCatchUp,
@@ -442,7 +448,7 @@ export class CollabServer {
       await unloading;
     }
     const bus = this.#options.bus;
-    const subject = `troupe.collab.${session}`;
+    const subject = collabSubject(session);
     const room = new Room(session, {
       store: this.#options.store,
       metrics: this.metrics,
@@ -493,7 +499,7 @@ export class CollabServer {
    * then answers such requests itself while the room stays loaded.
    */
   async #catchUp(room: Room, bus: Bus, loaded: LoadedRoom): Promise<void> {
-    const subject = `troupe.sys.collab.${room.session}`;
+    const subject = sysSubject("collab", room.session);
     try {
       const reply = await bus.request(subject, Y.encodeStateVector(room.doc), {
         timeout: this.limits.catch_up_ms,
@@ -504,7 +510,7 @@ export class CollabServer {
       const { structs, ds } = Y.decodeUpdate(theirs);
       if (structs.length || ds.clients.size) {
         bus.publish(
-          `troupe.collab.${room.session}`,
+          collabSubject(room.session),
           encodePeerMessage({ node: this.nodeId, kind: "update", payload: theirs }),
         );
       }

@@ -40,7 +40,7 @@ import {
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { bytesEqual, checkName } from "../../protocol/mod.ts";
+import { bytesEqual, checkName, JOURNAL_SUBJECT_PREFIX } from "../../protocol/mod.ts";
 import { consumeJournal, type JournalReading, POS_HEADER, readPos } from "./_journal_consume.ts";
 import {
   joinJournalData,
@@ -54,8 +54,8 @@ import {
 
 /** The JetStream stream that holds the journal, by default. */
 export const JOURNAL_STREAM = "TROUPE_JOURNAL";
-/** The subject prefix of journal records, by default. */
-export const JOURNAL_SUBJECT_PREFIX = "troupe.journal";
+/** The subject prefix of journal records, by default (`troupe.journal`). */
+export { JOURNAL_SUBJECT_PREFIX };
 /** The header that carries a record's position. */
 export { POS_HEADER };
 
