@@ -19,3 +19,4 @@ export * from "./partition_lease.ts";
 export * from "./host_presence.ts";
 export * from "./partition_event.ts";
 export * from "./bytes_equal.ts";
+export * from "./invariant.ts";
