@@ -19,7 +19,7 @@ import {
   collabSubject,
   sysSubject,
 } from "../protocol/mod.ts";
-import { answerOps, type OpsEndpoints } from "../actors/runtime/http/mod.ts";
+import { answerOps, type OpsEndpoints, refuse, truncate } from "../actors/runtime/http/mod.ts";
 import {
   decodeCatchUp,
   decodePeerMessage,
@@ -28,7 +28,6 @@ import {
   MalformedMessageError,
 } from "./_protocol.ts";
 import { FrameWriter } from "./_frame_writer.ts";
-import { refuse, truncate } from "./_refuse.ts";
 import { Room, type RoomConn } from "./_room.ts";
 import { AntiEntropy, headerOf, REPAIR_FOR_HEADER } from "./anti_entropy.ts";
 import {

@@ -33,8 +33,8 @@ import type { Registry } from "prom-client";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Bus, BusSubscription } from "../protocol/mod.ts";
 import { binaryFrame } from "./_frame_writer.ts";
-import { refuse, truncate } from "./_refuse.ts";
 import { rawSocket, senderIdle } from "./_ws_raw.ts";
+import { refuse, truncate } from "../actors/runtime/http/mod.ts";
 import {
   checkStreamPattern,
   type ClientMessage,

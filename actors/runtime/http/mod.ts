@@ -11,3 +11,4 @@ export {
   type ScrapedLabelledMetric,
   type ScrapedMetric,
 } from "../scraped_metrics.ts";
+export { refuse, truncate } from "../upgrade_refusal.ts";
