@@ -92,8 +92,9 @@ function checkOrder(slot: Slot, item: Pending): void {
   const srcPos = item.record.srcPos;
   if (srcPos <= 0 || slot.mailbox.length === slot.head) return;
   const last = slot.mailbox[slot.mailbox.length - 1]!.record.srcPos;
+  if (last <= 0 || last < srcPos) return;
   invariant(
-    last <= 0 || last < srcPos,
+    false,
     () => `Mailbox of ${slot.stream} was given source position ${srcPos} after ${last}`,
   );
 }
