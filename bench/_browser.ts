@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext } from "playwright-core";
+import { devPackage } from "./_dev_package.ts";
 
 /** The Chromium binary driven. */
 export const CHROMIUM = process.env.TROUPE_CHROMIUM ?? "/usr/bin/chromium";
@@ -35,7 +36,11 @@ export function browserMissing(): string | undefined {
 export async function launchBrowser(
   options: { width?: number; height?: number; extraArgs?: readonly string[] } = {},
 ): Promise<BrowserContext & { cleanup(): Promise<void> }> {
-  const { chromium } = await import("playwright-core");
+  const { chromium } = await devPackage(
+    "playwright-core",
+    () => import("playwright-core"),
+    "Driving Chromium (bench dashboard)",
+  );
   const profile = mkdtempSync(join(tmpdir(), "troupe-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

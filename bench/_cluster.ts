@@ -16,6 +16,7 @@ import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { findNatsServer, NatsServer } from "../actors/runtime/mod.ts";
 import { BenchOptionError, nowMs } from "./_bench.ts";
+import { checkNumber, type NumberBounds } from "./_option_table.ts";
 
 /**
  * The root of the sources this module runs from: the repository, or on Node the compiled mirror
@@ -47,12 +48,7 @@ export function parseOptions(
   }
 }
 
-/** Bounds of a numeric option. */
-export interface NumberBounds {
-  min?: number;
-  max?: number;
-  integer?: boolean;
-}
+export type { NumberBounds };
 
 /** Reads numeric option `name`; a value that is not a number within bounds is a BenchOptionError. */
 export function numberOption(
@@ -62,14 +58,7 @@ export function numberOption(
   bounds: NumberBounds = {},
 ): number {
   const raw = values[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  const bad = (why: string) => new BenchOptionError(`Option --${name} ${why}, got "${raw}"`);
-  if (raw.trim() === "" || !Number.isFinite(value)) throw bad("must be a number");
-  if (bounds.integer && !Number.isInteger(value)) throw bad("must be a whole number");
-  if (bounds.min !== undefined && value < bounds.min) throw bad(`must be >= ${bounds.min}`);
-  if (bounds.max !== undefined && value > bounds.max) throw bad(`must be <= ${bounds.max}`);
-  return value;
+  return raw === undefined ? fallback : checkNumber(name, raw, bounds);
 }
 
 /** The actor kind registered under `name` in ACTOR_KINDS; a BenchOptionError naming the known kinds otherwise. */

@@ -25,10 +25,18 @@ import { createInterface } from "node:readline";
 import { WebSocket } from "ws";
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
-import { HocuspocusProvider } from "@hocuspocus/provider";
+import type { HocuspocusProvider as Hocuspocus } from "@hocuspocus/provider";
+import { devPackage } from "./_dev_package.ts";
 
 const ROOM = "bench";
 const [kind, portArg, token, countArg, role, latenciesFile] = process.argv.slice(2);
+const HocuspocusProvider: typeof Hocuspocus | undefined = kind === "hocuspocus"
+  ? (await devPackage(
+    "@hocuspocus/provider",
+    () => import("@hocuspocus/provider"),
+    "bench collab's hocuspocus clients",
+  )).HocuspocusProvider
+  : undefined;
 const port = Number(portArg);
 const count = Number(countArg);
 
@@ -44,14 +52,14 @@ function clock(): number {
 
 function connect(): Client {
   const doc = new Y.Doc();
-  if (kind === "hocuspocus") {
+  if (HocuspocusProvider) {
     const p = new HocuspocusProvider(
       {
         url: `ws://127.0.0.1:${port}`,
         name: ROOM,
         document: doc,
         WebSocketPolyfill: WebSocket,
-      } as unknown as ConstructorParameters<typeof HocuspocusProvider>[0],
+      } as unknown as ConstructorParameters<typeof Hocuspocus>[0],
     );
     return { doc, synced: () => p.isSynced, destroy: () => p.destroy() };
   }

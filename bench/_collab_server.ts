@@ -9,6 +9,7 @@
 import { createServer } from "node:http";
 import process from "node:process";
 import { createInterface } from "node:readline";
+import { devPackage } from "./_dev_package.ts";
 
 const [kind, dataDir] = process.argv.slice(2);
 
@@ -37,7 +38,11 @@ async function start(): Promise<{ port: number; close(): Promise<void> }> {
   if (kind === "ywss") {
     const { WebSocketServer } = await import("ws");
     // deno-lint-ignore no-explicit-any
-    const utils: any = await import("@y/websocket-server/utils");
+    const utils: any = await devPackage(
+      "@y/websocket-server",
+      () => import("@y/websocket-server/utils"),
+      "bench collab's ywss server",
+    );
     const wss = new WebSocketServer({ noServer: true });
     const http = createServer((_req, res) => res.end("okay"));
     wss.on("connection", (ws, req) => utils.setupWSConnection(ws, req));
@@ -52,7 +57,11 @@ async function start(): Promise<{ port: number; close(): Promise<void> }> {
     };
   }
   if (kind === "hocuspocus") {
-    const { Server } = await import("@hocuspocus/server");
+    const { Server } = await devPackage(
+      "@hocuspocus/server",
+      () => import("@hocuspocus/server"),
+      "bench collab's hocuspocus server",
+    );
     const server = new Server({ port: 0, address: "127.0.0.1", quiet: true, stopOnSignals: false });
     await server.listen();
     return { port: server.address.port, close: () => server.destroy() };

@@ -6,6 +6,7 @@
  * until each of those channels' cards holds its points and its live view has painted them.
  */
 import { launchCollab, mintToken } from "../collab/mod.ts";
+import { outSubject } from "../protocol/mod.ts";
 import type { NatsBus } from "../actors/runtime/mod.ts";
 import type { launchBrowser } from "./_browser.ts";
 import { sleep } from "./_cluster.ts";
@@ -50,7 +51,7 @@ export async function firstDrawMs(dataDir: string, o: FirstDrawOptions): Promise
     for (let done = 0; done < o.prefill; done += o.points) {
       const n = Math.min(o.points, o.prefill - done);
       for (const c of channels) {
-        o.bus.publish(`troupe.out.anomaly.${c}`, o.frame(c, n));
+        o.bus.publish(outSubject("anomaly", c), o.frame(c, n));
         sent++;
       }
     }

@@ -12,6 +12,7 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { WebSocket } from "ws";
 import { NatsBus } from "../actors/runtime/mod.ts";
+import { areaPattern } from "../protocol/mod.ts";
 import { Keyring, mintToken, StreamClient, type StreamSocketConstructor } from "../collab/mod.ts";
 
 const [kind, target, nArg, countArg, secret] = process.argv.slice(2);
@@ -59,7 +60,7 @@ if (kind === "stream") {
       onSubscribed: () => subscribed++,
       reconnect: false,
     });
-    client.subscribe({ subjects: ["troupe.out.>"] });
+    client.subscribe({ subjects: [areaPattern("out")] });
     return client;
   });
   while (subscribed < n) await new Promise((r) => setTimeout(r, 10));
@@ -71,7 +72,7 @@ if (kind === "stream") {
   const buses: NatsBus[] = [];
   for (let i = 0; i < n; i++) {
     const bus = await NatsBus.connect(target, { name: `bench-sub-${i}` });
-    bus.subscribe("troupe.out.>", () => hit(i));
+    bus.subscribe(areaPattern("out"), () => hit(i));
     buses.push(bus);
   }
   await Promise.all(buses.map((b) => b.flush()));

@@ -9,28 +9,32 @@
 import { decodeFrame, encodeFrame, type SampleFrame } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { human, numberOption, parseOptions } from "./_cluster.ts";
+import { human } from "./_cluster.ts";
+import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "codec";
+
+const OPTIONS = {
+  samples: {
+    help: "samples per frame of the main figure",
+    default: 500,
+    number: { min: 1, max: 65_536, integer: true },
+  },
+  ms: { help: "milliseconds per timed run", default: 200, number: { min: 10, max: 60_000 } },
+  runs: {
+    help: "timed runs per figure; the best counts",
+    default: 5,
+    number: { min: 1, max: 100, integer: true },
+  },
+} satisfies OptionTable;
 
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "sample frame encode+decode bytes/s, against a plain copy of the same bytes (Uint8Array slice)",
-  usage: [
-    "  --samples N      samples per frame of the main figure (default 500)",
-    "  --ms N           milliseconds per timed run (default 200)",
-    "  --runs N         timed runs per figure; the best counts (default 5)",
-  ].join("\n"),
+  usage: optionsUsage(OPTIONS),
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      samples: { type: "string" },
-      ms: { type: "string" },
-      runs: { type: "string" },
-    });
-    const samples = numberOption(o, "samples", 500, { min: 1, max: 65_536, integer: true });
-    const ms = numberOption(o, "ms", 200, { min: 10, max: 60_000 });
-    const runs = numberOption(o, "runs", 5, { min: 1, max: 100, integer: true });
+    const { samples, ms, runs } = readOptions(args, OPTIONS);
     const rows: BenchRow[] = [];
     for (const [n, metric] of [[samples, "bytes_per_s"], [1, "bytes_per_s_1_sample"]] as const) {
       const frame = makeFrame(n);

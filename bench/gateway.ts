@@ -23,7 +23,7 @@ import { connect as tcpConnect, type Socket } from "node:net";
 import process from "node:process";
 import { NatsBus, type NatsServer } from "../actors/runtime/mod.ts";
 import { encodeClientMessage, Keyring, mintToken } from "../collab/mod.ts";
-import { encodeEventEnvelope } from "../protocol/mod.ts";
+import { areaPattern, encodeEventEnvelope, outSubject } from "../protocol/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
 import {
   ChildScript,
@@ -123,8 +123,9 @@ async function publish(
   count: number,
   payload: (i: number) => Uint8Array,
 ): Promise<void> {
+  const subjects = Array.from({ length: 16 }, (_, c) => outSubject("anomaly", `C${c}`));
   for (let i = 0; i < count; i++) {
-    pub.publish(`troupe.out.anomaly.C${i % 16}`, payload(i));
+    pub.publish(subjects[i % 16]!, payload(i));
     // nats.js's own flush: the bus's has a 2 s timeout, which a loaded machine can exceed.
     if (i % 500 === 499) await pub.nc.flush();
   }
@@ -157,7 +158,7 @@ function stalledClient(port: number, token: string): Promise<Socket> {
     );
     socket.once("data", (head) => {
       if (!head.toString().startsWith("HTTP/1.1 101")) return reject(new Error(`${head}`));
-      const body = encodeClientMessage({ op: "sub", id: 1, subjects: ["troupe.out.>"] });
+      const body = encodeClientMessage({ op: "sub", id: 1, subjects: [areaPattern("out")] });
       // A masked binary frame with a zero mask: the payload goes as it is.
       socket.write(new Uint8Array([0x82, 0x80 | body.length, 0, 0, 0, 0, ...body]));
       setTimeout(() => {

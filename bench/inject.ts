@@ -29,45 +29,53 @@ import {
   type BenchRow,
   row,
 } from "./_bench.ts";
-import { numberOption, parseOptions, sleep } from "./_cluster.ts";
+import { sleep } from "./_cluster.ts";
+import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "inject";
+
+const OPTIONS = {
+  rates: {
+    help: "asked rates in samples/s, comma-separated",
+    arg: "LIST",
+    default: "10000,100000,1000000",
+  },
+  seconds: { help: "seconds per rate", arg: "S", default: 5, number: { min: 0.1 } },
+  channels: {
+    help: "symbols of the market feed (two channels each: price and volume)",
+    default: 50,
+    number: { min: 1, max: 10_000, integer: true },
+  },
+  batch: {
+    help: "samples per frame (the feed's own is 100)",
+    default: 100,
+    number: { min: 1, max: 65_536, integer: true },
+  },
+  acks: {
+    help: "on: into a JetStream stream, each frame acknowledged (metrics end in _acked)",
+    arg: "on|off",
+    default: "off",
+    oneOf: ["on", "off"],
+  },
+} satisfies OptionTable;
 
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "achieved/asked sample rate of troupe inject into nats-server, at 10k, 100k and 1M samples/s",
-  usage: [
-    "  --rates LIST    asked rates in samples/s, comma-separated (default 10000,100000,1000000)",
-    "  --seconds S     seconds per rate (default 5)",
-    "  --channels N    symbols of the market feed (default 50: 100 channels with volumes)",
-    "  --batch N       samples per frame (default 100, the feed's)",
-    "  --acks on|off   on: into a JetStream stream, each frame acknowledged (metrics end in\n" +
-    "                  _acked) (default off)",
-  ].join("\n"),
+  usage: optionsUsage(OPTIONS),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      rates: { type: "string" },
-      seconds: { type: "string" },
-      channels: { type: "string" },
-      batch: { type: "string" },
-      acks: { type: "string" },
-    });
-    if (o.acks !== undefined && o.acks !== "on" && o.acks !== "off") {
-      throw new BenchOptionError(`Option --acks must be on or off, got "${o.acks}"`);
-    }
+    const o = readOptions(args, OPTIONS);
     const acks = o.acks === "on";
     const suffix = acks ? "_acked" : "";
-    const rates = (o.rates ?? "10000,100000,1000000").split(",").map((r) => {
+    const rates = o.rates.split(",").map((r) => {
       const x = Number(r);
       if (!Number.isFinite(x) || x <= 0) {
         throw new BenchOptionError(`Option --rates must list numbers > 0, got "${r}"`);
       }
       return x;
     });
-    const seconds = numberOption(o, "seconds", 5, { min: 0.1 });
-    const channels = numberOption(o, "channels", 50, { min: 1, max: 10_000, integer: true });
-    const batch = numberOption(o, "batch", 100, { min: 1, max: 65_536, integer: true });
+    const { seconds, channels, batch } = o;
 
     if (!findNatsServer()) {
       throw new Error(

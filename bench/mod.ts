@@ -1,8 +1,21 @@
 /**
  * The benchmarks' public surface: the contract every `bench/<name>.ts` implements (it exports
- * `benchmark: Benchmark`), the table its rows print as, and the error for a wrong option. The
- * `troupe bench` command loads the benchmarks by name and enters this folder only through here.
+ * `benchmark: Benchmark`), the table its rows print as, the error for a wrong option, and the
+ * benchmarks by name. The `troupe bench` command enters this folder only through here; each
+ * benchmark is imported when it is asked for, by a literal import the layout test checks (a
+ * computed one hid which modules the shipped CLI may load).
  */
+import type { Benchmark } from "./_bench.ts";
+export {
+  checkNumber,
+  type NumberBounds,
+  type OptionErrorFactory,
+  optionsUsage,
+  type OptionTable,
+  type OptionValues,
+  readOptions,
+  type TableOption,
+} from "./_option_table.ts";
 export {
   type BenchContext,
   type Benchmark,
@@ -12,3 +25,34 @@ export {
   row,
   type RowFigures,
 } from "./_bench.ts";
+
+/** A benchmark's module. */
+export interface BenchmarkModule {
+  benchmark: Benchmark;
+}
+
+/** Every benchmark, by name: its module, loaded when it runs (or is listed). */
+export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>> = {
+  anomaly: () => import("./anomaly.ts"),
+  codec: () => import("./codec.ts"),
+  coherence: () => import("./coherence.ts"),
+  collab: () => import("./collab.ts"),
+  collapse: () => import("./collapse.ts"),
+  cpd: () => import("./cpd.ts"),
+  dashboard: () => import("./dashboard.ts"),
+  detect: () => import("./detect.ts"),
+  failover: () => import("./failover.ts"),
+  gateway: () => import("./gateway.ts"),
+  history: () => import("./history.ts"),
+  incidents: () => import("./incidents.ts"),
+  inject: () => import("./inject.ts"),
+  join: () => import("./join.ts"),
+  latency: () => import("./latency.ts"),
+  nab: () => import("./nab.ts"),
+  pipeline: () => import("./pipeline.ts"),
+  recovery: () => import("./recovery.ts"),
+  replay: () => import("./replay.ts"),
+  scan: () => import("./scan.ts"),
+  sim: () => import("./sim.ts"),
+  soak: () => import("./soak.ts"),
+};

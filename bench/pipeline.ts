@@ -26,7 +26,6 @@ import {
   coreInput,
   defaultHostConfig,
   type HostConfig,
-  type LaunchedHost,
   launchHost,
   NatsBus,
   ThreadedHost,

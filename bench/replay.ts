@@ -17,7 +17,7 @@
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../protocol/mod.ts";
-import { decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
+import { areaPrefix, decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import {
   createMarketFeed,
   defaultReplayThreads,
@@ -37,6 +37,8 @@ import {
 import { human, median, numberOption, parseOptions, tempDir } from "./_cluster.ts";
 import { statSync } from "node:fs";
 import { join } from "node:path";
+
+const FEED_PREFIX = areaPrefix("feed");
 
 const NAME = "replay";
 const DEFAULT_KINDS = ["stats", "anomaly", "collapse"];
@@ -184,7 +186,7 @@ async function bareLoop(
   let samples = 0;
   for await (const batch of reader.batches()) {
     for (const m of batch) {
-      if (!m.subject.startsWith("troupe.feed.")) continue;
+      if (!m.subject.startsWith(FEED_PREFIX)) continue;
       const { frame } = decodeFrame(m.data);
       samples += frame.v.length;
       for (let k = 0; k < defs.length; k++) {

@@ -39,6 +39,7 @@ import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
 import { numberOption, parseOptions } from "./_cluster.ts";
 import { hostScanRows } from "./_scan_host.ts";
+import { devPackage } from "./_dev_package.ts";
 
 const NAME = "scan";
 /** The scan benchmark's criteria: five indicators. */
@@ -285,15 +286,11 @@ export const benchmark: Benchmark = {
     );
     const concurrent = numberOption(o, "concurrent", 100, { min: 1, max: 1000, integer: true });
     const live = numberOption(o, "live", 0, { min: 0, max: 1 });
-    let ts: TradingSignals;
-    try {
-      ts = await import("trading-signals");
-    } catch (err) {
-      throw new Error(
-        `bench scan compares against trading-signals, a development dependency: run npm install ` +
-          `in a checkout (${(err as Error).message})`,
-      );
-    }
+    const ts: TradingSignals = await devPackage(
+      "trading-signals",
+      () => import("trading-signals"),
+      "bench scan (its baseline)",
+    );
     ctx.log(`generating ${symbols} symbols x ${bars} bars (seed ${seed})`);
     const all = benchBars(symbols, bars, seed);
     const some = all.slice(0, indSymbols);

@@ -25,7 +25,7 @@ import {
   NatsServer,
   VoidedPositions,
 } from "../actors/runtime/mod.ts";
-import { decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
+import { decodeEnvelope, encodeFrame, feedSubject, outPattern } from "../protocol/mod.ts";
 import {
   type BenchContext,
   type Benchmark,
@@ -33,7 +33,8 @@ import {
   type BenchRow,
   row,
 } from "./_bench.ts";
-import { ChildScript, numberOption, parseOptions, sleep, tempDir } from "./_cluster.ts";
+import { ChildScript, sleep, tempDir } from "./_cluster.ts";
+import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "soak";
 const BATCH = 10;
@@ -46,31 +47,45 @@ interface SoakSettings {
   restartEveryS: number;
 }
 
+const OPTIONS = {
+  minutes: { help: "how long to run", default: 3, number: { min: 0.2, max: 600 } },
+  channels: {
+    help: "channels, one stats instance each",
+    default: 20,
+    number: { min: 1, max: 1000, integer: true },
+  },
+  rate: {
+    help: "frames per second over all channels",
+    default: 400,
+    number: { min: 1, max: 100_000 },
+  },
+  "kill-every": {
+    help: "seconds between host kills (SIGKILL)",
+    arg: "S",
+    default: 40,
+    number: { min: 5, max: 36_000 },
+  },
+  "restart-every": {
+    help: "seconds between nats-server restarts",
+    arg: "S",
+    default: 55,
+    number: { min: 5, max: 36_000 },
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "host kills and nats-server restarts on a schedule for a few minutes: inputs lost, doubled, longest stall (bar 0, 0, <= 5 s)",
-  usage: [
-    "  --minutes N         how long to run (default 3)",
-    "  --channels N        channels, one stats instance each (default 20)",
-    "  --rate N            frames per second over all channels (default 400)",
-    "  --kill-every S      seconds between host kills (SIGKILL) (default 40)",
-    "  --restart-every S   seconds between nats-server restarts (default 55)",
-  ].join("\n"),
+  usage: optionsUsage(OPTIONS),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      minutes: { type: "string" },
-      channels: { type: "string" },
-      rate: { type: "string" },
-      "kill-every": { type: "string" },
-      "restart-every": { type: "string" },
-    });
+    const o = readOptions(args, OPTIONS);
     const s: SoakSettings = {
-      minutes: numberOption(o, "minutes", 3, { min: 0.2, max: 600 }),
-      channels: numberOption(o, "channels", 20, { min: 1, max: 1000, integer: true }),
-      rate: numberOption(o, "rate", 400, { min: 1, max: 100_000 }),
-      killEveryS: numberOption(o, "kill-every", 40, { min: 5, max: 36_000 }),
-      restartEveryS: numberOption(o, "restart-every", 55, { min: 5, max: 36_000 }),
+      minutes: o.minutes,
+      channels: o.channels,
+      rate: o.rate,
+      killEveryS: o["kill-every"],
+      restartEveryS: o["restart-every"],
     };
     if (!findNatsServer()) {
       throw new BenchOptionError(`Cannot run benchmark "${NAME}": nats-server is not installed`);
@@ -250,7 +265,7 @@ class Watch {
   }
 
   listen(nc: NatsConnection): void {
-    nc.subscribe("troupe.out.stats.*", {
+    nc.subscribe(outPattern("stats"), {
       callback: (_err, m) => {
         let cause: string | undefined;
         try {

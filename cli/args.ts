@@ -1,9 +1,11 @@
 /**
  * Argument parsing for every troupe command, on node:util's parseArgs (in Node and Deno, no
  * dependency): strict, so an unknown or malformed option is a usage error (exit 2) that names it,
- * never silently ignored.
+ * never silently ignored. A numeric option is checked by bench's `checkNumber`, the same check the
+ * benchmarks' option tables make (bench/_option_table.ts).
  */
 import { parseArgs } from "node:util";
+import { checkNumber, type NumberBounds } from "../bench/mod.ts";
 
 /** The exit codes of every command. */
 export const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
@@ -148,22 +150,13 @@ export function num(
   args: ParsedArgs,
   name: string,
   fallback: number,
-  bounds: { min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {},
+  bounds: NumberBounds = {},
 ): number {
   const raw = str(args, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  const bad = (why: string) => new UsageError(`Option --${name} ${why}, got "${raw}"`);
-  if (raw.trim() === "" || !Number.isFinite(value)) throw bad("must be a number");
-  if (bounds.integer && !Number.isInteger(value)) throw bad("must be a whole number");
-  if (bounds.min !== undefined) {
-    if (bounds.exclusiveMin ? value <= bounds.min : value < bounds.min) {
-      throw bad(`must be ${bounds.exclusiveMin ? ">" : ">="} ${bounds.min}`);
-    }
-  }
-  if (bounds.max !== undefined && value > bounds.max) throw bad(`must be <= ${bounds.max}`);
-  return value;
+  return raw === undefined ? fallback : checkNumber(name, raw, bounds, usageError);
 }
+
+const usageError = (message: string) => new UsageError(message);
 
 const DURATION = /^\+?(\d+\.?\d*|\.\d+)(ms|s|m|h)?$/;
 const UNIT_S: Record<string, number> = { ms: 1e-3, s: 1, m: 60, h: 3600 };

@@ -3,8 +3,12 @@
  * the gateway's URL, the dashboard's URL and a viewer token (mode 0600: it opens the session's
  * data), and removes it when it stops; `troupe watch` reads it when `--url`/`--token` are absent.
  */
-import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  type DiscoveryFile,
+  readDiscoveryFile,
+  removeDiscoveryFile,
+  writeDiscoveryFile,
+} from "./discovery_file.ts";
 
 /** The file in the data directory. */
 export const COLLAB_FILE = "collab.json";
@@ -22,22 +26,15 @@ export interface CollabFile {
   exp: number;
 }
 
-/** Writes `<dataDir>/collab.json`, readable by the owner only. */
-export function writeCollabFile(dataDir: string, file: CollabFile): void {
-  const path = join(dataDir, COLLAB_FILE);
-  writeFileSync(path, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 });
-  chmodSync(path, 0o600);
-}
+const FILE: DiscoveryFile<CollabFile> = {
+  name: COLLAB_FILE,
+  format: (file) => JSON.stringify(file, null, 2) + "\n",
+  parse: parseCollabFile,
+  identity: (file) => file.stream,
+  mode: 0o600,
+};
 
-/** Reads `<dataDir>/collab.json`; undefined when absent. Throws naming the file when malformed. */
-export function readCollabFile(dataDir: string): CollabFile | undefined {
-  const path = join(dataDir, COLLAB_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
+function parseCollabFile(text: string, path: string): CollabFile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -53,11 +50,17 @@ export function readCollabFile(dataDir: string): CollabFile | undefined {
   return f as CollabFile;
 }
 
+/** Writes `<dataDir>/collab.json`, readable by the owner only. */
+export function writeCollabFile(dataDir: string, file: CollabFile): void {
+  writeDiscoveryFile(dataDir, FILE, file);
+}
+
+/** Reads `<dataDir>/collab.json`; undefined when absent. Throws naming the file when malformed. */
+export function readCollabFile(dataDir: string): CollabFile | undefined {
+  return readDiscoveryFile(dataDir, FILE);
+}
+
 /** Removes `<dataDir>/collab.json` if it still names `stream` (another `up` may have replaced it). */
 export function removeCollabFile(dataDir: string, stream: string): void {
-  try {
-    if (readCollabFile(dataDir)?.stream === stream) rmSync(join(dataDir, COLLAB_FILE));
-  } catch {
-    // Already gone, or not ours.
-  }
+  removeDiscoveryFile(dataDir, FILE, stream);
 }

@@ -4,17 +4,25 @@
  * `inject`, `record` and `ctl` read that file when `--nats` is absent, so they find the server
  * `troupe up` started wherever it listens. Without the file they use the default URL.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  DATA_DIR_DEFAULT,
+  removeDiscoveryFile,
+  type ResolvedUrl,
+  resolveUrl,
+  urlFile,
+  writeDiscoveryFile,
+} from "./discovery_file.ts";
+
+export { DATA_DIR_DEFAULT };
 
 /** The URL the commands use when neither `--nats` nor a `troupe up` in this directory says. */
 export const NATS_URL_DEFAULT = "nats://127.0.0.1:4222";
 
-/** The data directory `troupe up` uses by default, where the commands look for `nats.url`. */
-export const DATA_DIR_DEFAULT = ".troupe";
-
 /** The file in the data directory that holds the URL of `troupe up`'s nats-server. */
 export const NATS_URL_FILE = "nats.url";
+
+const FILE = urlFile(NATS_URL_FILE);
 
 /** The help line of a `--nats` option. */
 export const NATS_OPTION_HELP =
@@ -22,24 +30,14 @@ export const NATS_OPTION_HELP =
   `else ${NATS_URL_DEFAULT})`;
 
 /** A NATS URL and where it came from. */
-export interface ResolvedNatsUrl {
-  url: string;
-  /** `option`: --nats; `file`: the nats.url `troupe up` wrote; `default`: neither. */
-  from: "option" | "file" | "default";
-}
+export type ResolvedNatsUrl = ResolvedUrl;
 
 /** The URL to use: `explicit` (--nats), else the one in `<dataDir>/nats.url`, else the default. */
 export function resolveNatsUrl(
   explicit: string | undefined,
   dataDir = DATA_DIR_DEFAULT,
 ): ResolvedNatsUrl {
-  if (explicit !== undefined) return { url: explicit, from: "option" };
-  const path = join(dataDir, NATS_URL_FILE);
-  if (existsSync(path)) {
-    const url = readFileSync(path, "utf8").trim();
-    if (url !== "") return { url, from: "file" };
-  }
-  return { url: NATS_URL_DEFAULT, from: "default" };
+  return resolveUrl(explicit, { file: FILE, fallback: NATS_URL_DEFAULT, dataDir });
 }
 
 /** Says which server a command uses, when it is not the one the user named. */
@@ -51,15 +49,10 @@ export function describeNatsUrl(resolved: ResolvedNatsUrl): string {
 
 /** Writes `url` to `<dataDir>/nats.url` for the other commands to find. */
 export function writeNatsUrl(dataDir: string, url: string): void {
-  writeFileSync(join(dataDir, NATS_URL_FILE), `${url}\n`);
+  writeDiscoveryFile(dataDir, FILE, url);
 }
 
 /** Removes `<dataDir>/nats.url` if it still holds `url` (another `up` may have replaced it). */
 export function removeNatsUrl(dataDir: string, url: string): void {
-  const path = join(dataDir, NATS_URL_FILE);
-  try {
-    if (readFileSync(path, "utf8").trim() === url) rmSync(path);
-  } catch {
-    // Already gone.
-  }
+  removeDiscoveryFile(dataDir, FILE, url);
 }

@@ -12,18 +12,13 @@
  * timed inside the server) the first byte of a relay left 0.62-0.70 ms after the relay began with
  * corks and at once without, and the last byte 4.6-4.9 ms after it with corks, 4.3-4.6 without.
  *
- * `_socket` is ws's own field (its net.Socket). Writing a whole frame to it is what ws's sender
+ * ws's socket is reached through _ws_raw.ts. Writing a whole frame to it is what ws's sender
  * does for an uncompressed, unfragmented message, and this server turns permessage-deflate off
  * and never fragments, so ws's sender is never busy in between; where the field is missing, the
  * message goes through `ws.send` as before.
  */
 import type { WebSocket } from "ws";
-
-/** What this module needs of ws's socket. */
-interface RawSocket {
-  write(chunk: Uint8Array): boolean;
-  readonly destroyed: boolean;
-}
+import { rawSocket } from "./_ws_raw.ts";
 
 /** A server's WebSocket frame of a binary message: FIN, opcode 2, no mask, then the payload. */
 export function binaryFrame(payload: Uint8Array): Uint8Array {
@@ -44,12 +39,6 @@ export function binaryFrame(payload: Uint8Array): Uint8Array {
   }
   frame.set(payload, head);
   return frame;
-}
-
-/** ws's socket of `ws`, when ws has one (it always does under Node and Deno's node:net). */
-function rawSocket(ws: WebSocket): RawSocket | undefined {
-  const socket = (ws as unknown as { _socket?: Partial<RawSocket> })._socket;
-  return typeof socket?.write === "function" ? socket as RawSocket : undefined;
 }
 
 /** Frames each message once and writes it to each socket. */

@@ -340,6 +340,12 @@ export class Room {
     await this.durable();
     const store = this.#options.store;
     if (this.#pending.length || store.sinceSnapshot(this.session) === 0) return;
+    await this.#compactNow();
+  }
+
+  /** Snapshots the document over the records it holds, and tells the other nodes its state. */
+  async #compactNow(): Promise<void> {
+    const store = this.#options.store;
     // Captured synchronously: the state holds exactly the records up to `pos`.
     const pos = store.lastPosition(this.session);
     const state = Y.encodeStateAsUpdate(this.doc);
@@ -419,16 +425,8 @@ export class Room {
       this.#relay(batch);
       // The batch's first update waited longest: its lag is the batch's.
       metrics.persistLagSeconds.set((t - batch[0]!.atMs) / 1000);
-      if (store.sinceSnapshot(this.session) >= this.#options.compactEveryUpdates) {
-        if (this.#pending.length === 0) {
-          const pos = store.lastPosition(this.session);
-          const state = Y.encodeStateAsUpdate(this.doc);
-          this.lastCompactMs = now();
-          await store.compact(this.session, state, pos);
-          metrics.compactions.inc();
-          this.#options.publish?.({ kind: "state", payload: state });
-        }
-      }
+      const due = store.sinceSnapshot(this.session) >= this.#options.compactEveryUpdates;
+      if (due && this.#pending.length === 0) await this.#compactNow();
     }
   }
 

@@ -7,9 +7,11 @@
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import {
+  areaPattern,
   checkHistoryRequest,
   type HistoryRequest,
   ProtocolError,
+  scanPattern,
   subjectMatches,
 } from "../protocol/mod.ts";
 
@@ -18,10 +20,10 @@ export type SlowPolicy = "gap" | "close";
 
 /** The subject patterns a subscription may reach into (each pattern must lie inside one). */
 export const STREAM_PREFIXES: readonly string[] = [
-  "troupe.out.>",
-  "troupe.dlq.>",
-  "troupe.sys.>",
-  "troupe.scan.*.results",
+  areaPattern("out"),
+  areaPattern("dlq"),
+  areaPattern("sys"),
+  scanPattern("results"),
 ];
 
 // One of each, reused: `decode()` and `encode()` build a new one per call, which a client reading

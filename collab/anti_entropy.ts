@@ -35,13 +35,19 @@ import { createHash } from "node:crypto";
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import * as Y from "yjs";
-import type { Bus, BusHeaders, BusSubscription } from "../protocol/mod.ts";
+import {
+  type Bus,
+  type BusHeaders,
+  type BusSubscription,
+  collabSubject,
+  sysSubject,
+} from "../protocol/mod.ts";
 import { encodePeerMessage, PEER_KINDS } from "./_protocol.ts";
 import type { Room } from "./_room.ts";
 
 /** The subject of a session's digests. */
 export function digestSubject(session: string): string {
-  return `troupe.sys.collab.${session}.digest`;
+  return sysSubject("collab", session, "digest");
 }
 
 /** The header of a digest listing the peer message kinds its node reads, comma-separated. */
@@ -404,7 +410,7 @@ export class AntiEntropy {
     const { bus, nodeId } = this.#options;
     this.#remember(state, theirs.node, Y.parseUpdateMeta(diff));
     this.#options.onRepair?.(room.session, diff.length);
-    const subject = `troupe.collab.${room.session}`;
+    const subject = collabSubject(room.session);
     if (this.#allRead(state, "repair")) {
       const m = encodePeerMessage({
         node: nodeId,

@@ -4,6 +4,7 @@
  * persistence lag (from an update's arrival to its journal record being durable).
  */
 import { Counter, Gauge, Registry } from "prom-client";
+import { scrapedCounter } from "../actors/runtime/http/mod.ts";
 
 export class CollabMetrics {
   readonly registry = new Registry();
@@ -37,15 +38,7 @@ export class CollabMetrics {
     const counter = (name: string, help: string) => new Counter({ name, help, registers });
     const tally = this.tally;
     const tallied = (name: string, help: string, key: keyof CollabMetrics["tally"]) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(tally[key]);
-        },
-      });
+      scrapedCounter(this.registry, { name, help, read: () => tally[key] });
     this.connections = new Gauge({
       name: "troupe_collab_connections",
       help: "Open client connections",

@@ -14,7 +14,14 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import * as Y from "yjs";
-import type { Bus, BusMessage, BusSubscription } from "../protocol/mod.ts";
+import {
+  type Bus,
+  type BusMessage,
+  type BusSubscription,
+  collabSubject,
+  sysSubject,
+} from "../protocol/mod.ts";
+import { answerOps, type OpsEndpoints, refuse, truncate } from "../actors/runtime/http/mod.ts";
 import {
   decodeCatchUp,
   decodePeerMessage,
@@ -23,7 +30,6 @@ import {
   MalformedMessageError,
 } from "./_protocol.ts";
 import { FrameWriter } from "./_frame_writer.ts";
-import { refuse, truncate } from "./_refuse.ts";
 import { Room, type RoomConn } from "./_room.ts";
 import { WriteRefusedError } from "./_schema_gate.ts";
 import { AntiEntropy, headerOf, REPAIR_FOR_HEADER } from "./anti_entropy.ts";
@@ -39,13 +45,7 @@ import type { StreamGateway } from "./stream_gateway.ts";
 import { HISTORY_PATH, type HistoryService } from "./history_service.ts";
 import type { DocStore } from "./doc_store.ts";
 import type { RootSchema } from "./session_schema.ts";
-import {
-  checkSessionName,
-  type Keyring,
-  type TokenClaims,
-  TokenError,
-  verifyToken,
-} from "./token.ts";
+import { admitToken, checkSessionName, type Keyring, type TokenClaims } from "./token.ts";
 import { type DashboardHandler, dashboardHttp } from "./web/mod.ts";
 
 /** How long a connection closed as a slow consumer may take over the closing handshake: it is not
@@ -121,6 +121,17 @@ export class CollabServer {
   #dashboard: DashboardHandler | undefined;
   #antiEntropy: AntiEntropy | undefined;
   #frames = new FrameWriter();
+  #ops: OpsEndpoints = {
+    health: () => this.health(),
+    metrics: async () => {
+      this.metrics.connections.set(this.#conns.size);
+      this.metrics.sessionsLoaded.set(this.#rooms.size);
+      return {
+        text: await this.metrics.registry.metrics(),
+        contentType: this.metrics.registry.contentType,
+      };
+    },
+  };
 
   private constructor(options: CollabServerOptions) {
     this.#options = options;
@@ -250,16 +261,8 @@ export class CollabServer {
 
   async #onHttp(req: IncomingMessage, res: import("node:http").ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
-    if (path === "/healthz") {
-      const h = this.health();
-      res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify(h) + "\n");
-    } else if (path === "/metrics") {
-      this.metrics.connections.set(this.#conns.size);
-      this.metrics.sessionsLoaded.set(this.#rooms.size);
-      res.writeHead(200, { "content-type": this.metrics.registry.contentType });
-      res.end(await this.metrics.registry.metrics());
-    } else if (path === HISTORY_PATH) {
+    if (await answerOps(req, res, this.#ops)) return;
+    if (path === HISTORY_PATH) {
       const history = this.#options.history;
       if (history) return history.handle(req, res);
       res.writeHead(503, { "content-type": "text/plain" });
@@ -284,17 +287,13 @@ export class CollabServer {
     } catch (err) {
       return refuse(socket, 400, (err as Error).message);
     }
-    let claims: TokenClaims;
-    try {
-      claims = await verifyToken(this.#options.keyring, url.searchParams.get("token"), {
-        session,
-        nowMs: this.#now(),
-      });
-    } catch (err) {
-      if (!(err instanceof TokenError)) throw err;
-      this.metrics.tokensRejected.inc({ reason: err.reason });
-      return refuse(socket, 401, err.message);
-    }
+    const claims = await admitToken(url, {
+      keyring: this.#options.keyring,
+      session,
+      nowMs: this.#now(),
+      onRefused: (reason) => this.metrics.tokensRejected.inc({ reason }),
+    }, (status, message) => refuse(socket, status, message));
+    if (!claims) return;
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, session, claims));
   }
 
@@ -457,7 +456,7 @@ export class CollabServer {
       await unloading;
     }
     const bus = this.#options.bus;
-    const subject = `troupe.collab.${session}`;
+    const subject = collabSubject(session);
     const room = new Room(session, {
       store: this.#options.store,
       metrics: this.metrics,
@@ -509,7 +508,7 @@ export class CollabServer {
    * then answers such requests itself while the room stays loaded.
    */
   async #catchUp(room: Room, bus: Bus, loaded: LoadedRoom): Promise<void> {
-    const subject = `troupe.sys.collab.${room.session}`;
+    const subject = sysSubject("collab", room.session);
     try {
       const reply = await bus.request(subject, Y.encodeStateVector(room.doc), {
         timeout: this.limits.catch_up_ms,
@@ -520,7 +519,7 @@ export class CollabServer {
       const { structs, ds } = Y.decodeUpdate(theirs);
       if (structs.length || ds.clients.size) {
         bus.publish(
-          `troupe.collab.${room.session}`,
+          collabSubject(room.session),
           encodePeerMessage({ node: this.nodeId, kind: "update", payload: theirs }),
         );
       }

@@ -18,22 +18,34 @@
  * Per-sample outputs (columns frames), stats and bars are data, not findings. Pure: no `node:`
  * import, so it bundles for the browser.
  */
-import { decodeEnvelope, decodeValue, findingSeverity, SEVERITY_MEASURE } from "../protocol/mod.ts";
+import {
+  areaPattern,
+  areaPrefix,
+  decodeEnvelope,
+  decodeValue,
+  findingSeverity,
+  outPattern,
+  scanPattern,
+  SEVERITY_MEASURE,
+  sysSubject,
+} from "../protocol/mod.ts";
 
 /** The kinds of finding. */
 export const FINDING_KINDS = ["anomaly", "collapse", "coherence", "scan", "dlq", "actor"] as const;
+
+const SCAN_PREFIX = areaPrefix("scan");
 
 /** A kind of finding. */
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 /** The subject patterns each kind of finding comes on. */
 export const FINDING_SUBJECTS: Readonly<Record<FindingKind, string>> = {
-  anomaly: "troupe.out.anomaly.*",
-  collapse: "troupe.out.collapse.*",
-  coherence: "troupe.out.coherence.*",
-  scan: "troupe.scan.*.results",
-  dlq: "troupe.dlq.>",
-  actor: "troupe.sys.actor.stopped",
+  anomaly: outPattern("anomaly"),
+  collapse: outPattern("collapse"),
+  coherence: outPattern("coherence"),
+  scan: scanPattern("results"),
+  dlq: areaPattern("dlq"),
+  actor: sysSubject("actor", "stopped"),
 };
 
 /** One finding. */
@@ -60,7 +72,7 @@ export interface Finding {
  */
 export function findingsOf(subject: string, data: Uint8Array, nowUs: number): Finding[] {
   try {
-    if (subject.startsWith("troupe.scan.")) return scanFindings(subject, data, nowUs);
+    if (subject.startsWith(SCAN_PREFIX)) return scanFindings(subject, data, nowUs);
     const env = decodeEnvelope(data);
     const body = (env.body ?? {}) as Record<string, unknown>;
     const f = eventFinding(env.type, body, env.ts);

@@ -19,7 +19,7 @@ import {
   type Journal,
   type SnapshotStore,
 } from "../actors/runtime/storage/mod.ts";
-import { type Bus, checkName } from "../protocol/mod.ts";
+import { type Bus, checkName, COLLAB_JOURNAL_SUBJECT_PREFIX } from "../protocol/mod.ts";
 import type { CollabLimits } from "./collab_limits.ts";
 import { CollabServer } from "./collab_server.ts";
 import { DocStore } from "./doc_store.ts";
@@ -187,7 +187,7 @@ async function startHistory(bus: Bus | undefined, keyring: Keyring) {
 
 /** The JetStream stream of collab journals, and its subject prefix. */
 export const COLLAB_JOURNAL_STREAM = "TROUPE_COLLAB_JOURNAL";
-export const COLLAB_JOURNAL_PREFIX = "troupe.journal_collab";
+export const COLLAB_JOURNAL_PREFIX = COLLAB_JOURNAL_SUBJECT_PREFIX;
 /** The KV bucket of collab snapshots. */
 export const COLLAB_SNAPSHOT_BUCKET = "troupe_collab_snapshots";
 

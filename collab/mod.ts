@@ -4,6 +4,8 @@
  * threshold changes to the actors.
  */
 export {
+  type AdmitOptions,
+  admitToken,
   canWrite,
   checkSessionName,
   Keyring,

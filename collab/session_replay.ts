@@ -9,9 +9,8 @@
  * interleave nodes' messages, so an earlier checkpoint may run ahead of the recording's order).
  */
 import * as Y from "yjs";
+import { parseCollabSubject } from "../protocol/mod.ts";
 import { decodePeerMessage } from "./_protocol.ts";
-
-const PREFIX = "troupe.collab.";
 
 /** What replaying one session gave. */
 export interface SessionReplayResult {
@@ -39,9 +38,8 @@ export class SessionReplay {
 
   /** Takes one recorded message; ignores subjects that are not a session's. */
   add(subject: string, data: Uint8Array): void {
-    if (!subject.startsWith(PREFIX)) return;
-    const session = subject.slice(PREFIX.length);
-    if (session.includes(".")) return;
+    const session = parseCollabSubject(subject);
+    if (session === undefined) return;
     let s = this.#sessions.get(session);
     if (!s) {
       s = {

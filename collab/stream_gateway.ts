@@ -33,7 +33,8 @@ import type { Registry } from "prom-client";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Bus, BusSubscription, HistoryRequest } from "../protocol/mod.ts";
 import { binaryFrame } from "./_frame_writer.ts";
-import { refuse, truncate } from "./_refuse.ts";
+import { rawSocket, senderIdle } from "./_ws_raw.ts";
+import { refuse, truncate } from "../actors/runtime/http/mod.ts";
 import {
   checkStreamPattern,
   type ClientMessage,
@@ -51,10 +52,10 @@ import {
   type SubRequest,
 } from "./_stream_protocol.ts";
 import { StreamCatchUp } from "./_stream_catch_up.ts";
-import { type Client, type Corkable, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
+import { type Client, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
 import { StreamRing } from "./stream_ring.ts";
 import { registerStreamMetrics, type StreamStats } from "./stream_metrics.ts";
-import { type Keyring, type TokenClaims, TokenError, verifyToken } from "./token.ts";
+import { admitToken, type Keyring, type TokenClaims } from "./token.ts";
 
 /** The gateway's bounds. */
 export interface StreamGatewayLimits {
@@ -99,12 +100,6 @@ export interface StreamGatewayOptions {
   limits?: Partial<StreamGatewayLimits>;
   /** Milliseconds since the epoch (token expiry). */
   now?(): number;
-}
-
-/** What the raw path needs of ws's socket and sender (ws 8's own fields). */
-interface RawPath {
-  _socket?: Corkable & { write(chunk: Uint8Array): boolean; destroyed: boolean };
-  _sender?: { _state?: number; _queue?: unknown[] };
 }
 
 /** The `/stream` endpoint: hand it the upgrades of that path. */
@@ -218,17 +213,15 @@ export class StreamGateway {
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? "/", "http://stream");
     if (this.#closed) return refuse(socket, 503, "Stream gateway shutting down");
-    let claims: TokenClaims;
-    try {
-      claims = await verifyToken(this.#options.keyring, url.searchParams.get("token"), {
-        session: null,
-        nowMs: this.#now(),
-      });
-    } catch (err) {
-      if (!(err instanceof TokenError)) throw err;
-      this.#tally.refused[err.reason] = (this.#tally.refused[err.reason] ?? 0) + 1;
-      return refuse(socket, 401, err.message);
-    }
+    const claims = await admitToken(url, {
+      keyring: this.#options.keyring,
+      session: null,
+      nowMs: this.#now(),
+      onRefused: (reason) => {
+        this.#tally.refused[reason] = (this.#tally.refused[reason] ?? 0) + 1;
+      },
+    }, (status, message) => refuse(socket, status, message));
+    if (!claims) return;
     if (this.#clients.size >= this.limits.clients_max) {
       this.#tally.refused.full = (this.#tally.refused.full ?? 0) + 1;
       return refuse(socket, 503, `Stream gateway full: ${this.#clients.size} clients connected`);
@@ -470,11 +463,10 @@ export class StreamGateway {
    */
   #sendFrame(client: Client, frame: Uint8Array, wire?: Uint8Array): void {
     this.#cork(client);
-    const raw = client.ws as unknown as RawPath;
-    const socket = raw._socket, sender = raw._sender;
+    const socket = wire && rawSocket(client.ws);
     if (
-      wire && frame.length < this.limits.deflate_threshold_bytes && socket?.write &&
-      !socket.destroyed && sender?._state === 0 && sender._queue?.length === 0
+      socket && frame.length < this.limits.deflate_threshold_bytes && !socket.destroyed &&
+      senderIdle(client.ws)
     ) {
       socket.write(wire);
     } else client.ws.send(frame);
@@ -485,13 +477,13 @@ export class StreamGateway {
   /**
    * Holds `client`'s socket writes until this turn of the event loop ends: NATS hands messages
    * over in bursts, and one write per socket per burst instead of one per message was most of the
-   * gateway's time (a profile at 100 clients: `writev` 37%). `_socket` is ws's own field (its
-   * net.Socket); where it is missing, frames go one write each as before.
+   * gateway's time (a profile at 100 clients: `writev` 37%). ws's socket comes through
+   * _ws_raw.ts; where it is missing, frames go one write each as before.
    */
   #cork(client: Client): void {
     if (client.corked) return;
-    const socket = (client.ws as unknown as { _socket?: Corkable })._socket;
-    if (!socket?.cork) return;
+    const socket = rawSocket(client.ws);
+    if (!socket) return;
     socket.cork();
     client.corked = socket;
     this.#corkedClients.push(client);

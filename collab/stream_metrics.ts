@@ -4,7 +4,8 @@
  * slowness, gap notices, slow, malformed and rate-limited closes, refused upgrades, and the ring's size. Each is
  * read from the gateway's own plain counters when scraped, so the hot path counts with `++`.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
+import { scrapedCounter, scrapedGauge, scrapedLabelled } from "../actors/runtime/http/mod.ts";
 
 /** What the gateway holds and has done. */
 export interface StreamStats {
@@ -65,36 +66,20 @@ const COUNTERS: Array<[NumericStat, string, string]> = [
 
 /** Registers the gateway's metrics on `registry`, each read from `stats()` when scraped. */
 export function registerStreamMetrics(registry: Registry, stats: () => StreamStats): void {
-  const registers = [registry];
   for (const [key, name, help] of GAUGES) {
-    new Gauge({
+    scrapedGauge(registry, {
       name,
       help,
-      registers,
-      collect() {
-        this.set(stats()[key]);
-      },
+      read: () => stats()[key],
     });
   }
   for (const [key, name, help] of COUNTERS) {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(stats()[key]);
-      },
-    });
+    scrapedCounter(registry, { name, help, read: () => stats()[key] });
   }
-  new Counter({
+  scrapedLabelled(registry, "counter", {
     name: "troupe_stream_refused_total",
     help: "/stream upgrades refused, by reason",
-    labelNames: ["reason"],
-    registers,
-    collect() {
-      this.reset();
-      for (const [reason, n] of Object.entries(stats().refused)) this.inc({ reason }, n);
-    },
+    label: "reason",
+    read: () => Object.entries(stats().refused),
   });
 }

@@ -204,6 +204,34 @@ export async function verifyToken(
   };
 }
 
+/** Options of `admitToken`. */
+export interface AdmitOptions extends VerifyOptions {
+  keyring: Keyring;
+  /** Counts a refusal by its reason (the door's metric). */
+  onRefused?(reason: TokenFailure): void;
+}
+
+/**
+ * The one token check of every door (the collab and stream upgrades, `/api/*`): verifies the
+ * `token` query parameter of `url`. A refused token is answered once, here, by
+ * `deny(401, why)` (an upgrade answers on the socket, a request on its response), counted by
+ * `onRefused`, and gives undefined; any other error is thrown.
+ */
+export async function admitToken(
+  url: URL,
+  options: AdmitOptions,
+  deny: (status: 401, message: string) => void,
+): Promise<TokenClaims | undefined> {
+  try {
+    return await verifyToken(options.keyring, url.searchParams.get("token"), options);
+  } catch (err) {
+    if (!(err instanceof TokenError)) throw err;
+    options.onRefused?.(err.reason);
+    deny(401, err.message);
+    return undefined;
+  }
+}
+
 /** Whether `role` may change the document. */
 export function canWrite(role: Role): boolean {
   return role !== "viewer";

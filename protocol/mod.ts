@@ -21,3 +21,5 @@ export * from "./partition_lease.ts";
 export * from "./host_presence.ts";
 export * from "./settings_report.ts";
 export * from "./partition_event.ts";
+export * from "./bytes_equal.ts";
+export * from "./invariant.ts";

@@ -28,6 +28,7 @@ import {
   utf8Length,
 } from "./_frame_codec.ts";
 import { checkName } from "./subjects.ts";
+import { invariant } from "./invariant.ts";
 
 /** The envelope type of a sample frame. */
 export const FRAME_TYPE = "frame";
@@ -277,7 +278,7 @@ function writeColumnsMessage(
       w.bin(float64Bytes(col));
     }
   }
-  if (w.pos !== size) throw new Error(`frame writer: wrote ${w.pos} of ${size} bytes`);
+  invariant(w.pos === size, () => `frame writer: wrote ${w.pos} of ${size} bytes`);
   return w.bytes;
 }
 

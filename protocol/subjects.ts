@@ -66,6 +66,86 @@ export function sysSubject(...tokens: string[]): string {
   return [SUBJECT_ROOT, "sys", ...tokens.map((t) => checkName(t, "token"))].join(".");
 }
 
+/** `troupe.>`: every troupe subject (what a recording keeps by default). */
+export const ALL_SUBJECTS = `${SUBJECT_ROOT}.>`;
+
+/** The areas of the subject space, each the second token: `troupe.<area>...`. */
+export type SubjectArea = "feed" | "out" | "ctl" | "dlq" | "sys" | "scan" | "collab";
+
+/** `troupe.<area>.>`: every subject of an area (`troupe.out.>`: every actor's outputs). */
+export function areaPattern(area: SubjectArea): string {
+  return `${SUBJECT_ROOT}.${area}.>`;
+}
+
+/** The prefix of every subject of `area`, with its trailing dot: `troupe.out.`. */
+export function areaPrefix(area: SubjectArea): string {
+  return `${SUBJECT_ROOT}.${area}.`;
+}
+
+/** `troupe.scan.work`: the chunks of scan work, taken by one queue group of workers. */
+export const SCAN_WORK_SUBJECT = `${SUBJECT_ROOT}.scan.work`;
+
+/** `troupe.scan.work.p.<k>`: partition k's chunks, for the workers of the host owning it. */
+export function scanPartitionWorkSubject(k: number): string {
+  return `${SCAN_WORK_SUBJECT}.p.${checkPartition(k)}`;
+}
+
+/** `troupe.scan.symbols.<k>`: asks the host owning partition k which symbols it holds. */
+export function scanSymbolsSubject(k: number): string {
+  return `${SUBJECT_ROOT}.scan.symbols.${checkPartition(k)}`;
+}
+
+/** The parts of a scan's own subjects: `troupe.scan.<scanId>.<part>`. */
+export type ScanSubjectPart = "chunk" | "results";
+
+/** `troupe.scan.<scanId>.<part>`: a scan's chunk results, or its sequenced results. */
+export function scanSubject(scanId: string, part: ScanSubjectPart): string {
+  return `${SUBJECT_ROOT}.scan.${checkName(scanId, "scan id")}.${part}`;
+}
+
+/** `troupe.scan.*.<part>`: that part of every scan. */
+export function scanPattern(part: ScanSubjectPart): string {
+  return `${SUBJECT_ROOT}.scan.*.${part}`;
+}
+
+/** The scan id and part of `troupe.scan.<scanId>.<part>`; undefined for another subject. */
+export function parseScanSubject(
+  subject: string,
+): { scanId: string; part: ScanSubjectPart } | undefined {
+  const t = subject.split(".");
+  if (t.length !== 4 || t[0] !== SUBJECT_ROOT || t[1] !== "scan") return undefined;
+  const part = t[3];
+  if ((part !== "chunk" && part !== "results") || !isValidName(t[2])) return undefined;
+  return { scanId: t[2]!, part };
+}
+
+/** `troupe.collab.<session>`: a session's Yjs updates, fanned out between collab nodes. */
+export function collabSubject(session: string): string {
+  return `${SUBJECT_ROOT}.collab.${checkName(session, "session")}`;
+}
+
+/** The session of `troupe.collab.<session>`; undefined for another subject. */
+export function parseCollabSubject(subject: string): string | undefined {
+  const prefix = areaPrefix("collab");
+  if (!subject.startsWith(prefix)) return undefined;
+  const session = subject.slice(prefix.length);
+  return isValidName(session) ? session : undefined;
+}
+
+/** `troupe.journal`: the default prefix of the actors' JetStream journal subjects. */
+export const JOURNAL_SUBJECT_PREFIX = `${SUBJECT_ROOT}.journal`;
+
+/** `troupe.journal_collab`: the prefix of the collab server's JetStream journal subjects. */
+export const COLLAB_JOURNAL_SUBJECT_PREFIX = `${SUBJECT_ROOT}.journal_collab`;
+
+function checkPartition(k: number): number {
+  if (Number.isInteger(k) && k >= 0) return k;
+  throw new ProtocolError("value", `Invalid partition ${describeValue(k)}: a whole number >= 0`, {
+    field: "partition",
+    value: k,
+  });
+}
+
 /** A parsed troupe subject. */
 export type ParsedSubject =
   | { kind: "feed"; feed: string; channel: string }

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { type AnyActorDefinition, type JournalRecord, parseStream } from "../actors/runtime/mod.ts";
 import { checkFraming } from "./framing_check.ts";
-import { decodeEnvelope } from "../protocol/mod.ts";
+import { areaPrefix, decodeEnvelope, sysSubject } from "../protocol/mod.ts";
 import type { SimCluster, SimHost } from "./_sim_cluster.ts";
 import type { SimFeedLog } from "./_sim_feed_log.ts";
 import type { CheckOp, FeedSource, ReferenceOutcome } from "./_sim_feed_source.ts";
@@ -22,6 +22,11 @@ import {
   OutputChecker,
   type RecoveryInstance,
 } from "./invariants.ts";
+
+const OUT_PREFIX = areaPrefix("out");
+const DLQ_PREFIX = areaPrefix("dlq");
+const ACTOR_SYS_PREFIX = `${sysSubject("actor")}.`;
+const ACTOR_RESTARTED = sysSubject("actor", "restarted");
 
 /** An output published before the reference was known, to check once it is. */
 interface PendingOutput {
@@ -120,7 +125,7 @@ export class SimChecks {
     headers: Record<string, string> | undefined,
   ): void {
     const trace = this.#o.trace;
-    if (subject.startsWith("troupe.out.")) {
+    if (subject.startsWith(OUT_PREFIX)) {
       const id = headers?.["Nats-Msg-Id"];
       trace.line(`${from} out ${id}`);
       if (this.#o.corruptOutput && from === "h1" && ++this.#h1Outputs % 4 === 3) {
@@ -142,9 +147,9 @@ export class SimChecks {
         });
       }
     } else if (
-      subject.startsWith("troupe.dlq.") ||
+      subject.startsWith(DLQ_PREFIX) ||
       // A restart is supervision doing its job (the host announces it); a stop is not.
-      (subject.startsWith("troupe.sys.actor.") && subject !== "troupe.sys.actor.restarted")
+      (subject.startsWith(ACTOR_SYS_PREFIX) && subject !== ACTOR_RESTARTED)
     ) {
       let detail = "";
       try {

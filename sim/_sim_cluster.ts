@@ -16,14 +16,13 @@ import {
   parseStream,
   partitionOf,
 } from "../actors/runtime/mod.ts";
-import { decodeFrame, type FrameLimits } from "../protocol/mod.ts";
+import { bytesEqual, decodeFrame, type FrameLimits } from "../protocol/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { simFeedInput, type SimFeedLog } from "./_sim_feed_log.ts";
 import type { FeedSource } from "./_sim_feed_source.ts";
 import type { SimTrace } from "./_sim_trace.ts";
 import type { FaultParams, FaultSet } from "./faults.ts";
 import { damageJournal } from "./_sim_damage.ts";
-import { bytesEqual } from "./invariants.ts";
 import type { Prng } from "./prng/mod.ts";
 import type { Scheduler, TimerGroup } from "./scheduler.ts";
 import type { SimBus, SimConnection } from "./sim_bus.ts";

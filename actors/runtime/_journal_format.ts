@@ -21,7 +21,7 @@
  * The file `positions` (magic `TRPP`, CRC, msgpack `{ v, streams: [[name, last], ...] }`) keeps
  * the last position of streams whose records compaction deleted, so positions never restart.
  */
-import { decodeValue, encodeValue } from "../../protocol/mod.ts";
+import { bytesEqualAt, decodeValue, encodeValue } from "../../protocol/mod.ts";
 import { crc32 } from "./crc32.ts";
 
 /** The segment header: magic `TRPJ` and the format version. */
@@ -272,7 +272,7 @@ export class NameTable {
     for (let i = at; i < at + length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     const list = this.#byHash.get(h);
     if (list) {
-      for (const e of list) if (sameBytes(e.bytes, buf, at)) return e.name;
+      for (const e of list) if (bytesEqualAt(e.bytes, buf, at)) return e.name;
     }
     const bytes = buf.slice(at, at + length);
     const name = utf8.decode(bytes);
@@ -280,11 +280,4 @@ export class NameTable {
     else this.#byHash.set(h, [{ bytes, name }]);
     return name;
   }
-}
-
-/** Whether `buf[at, at + a.length)` equals `a`. */
-export function sameBytes(a: Uint8Array, buf: Uint8Array, at: number): boolean {
-  if (at + a.length > buf.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== buf[at + i]) return false;
-  return true;
 }

@@ -12,6 +12,7 @@ import {
   encodeEventEnvelope,
   encodeValue,
   type Envelope,
+  invariant,
   outSubject,
   type SampleFrame,
 } from "../../protocol/mod.ts";
@@ -178,6 +179,7 @@ export class ActorInstance {
     decoded?: { envelope: Envelope; frame: SampleFrame },
     options: ApplyOptions = {},
   ): Output[] {
+    this.#checkNext(pos);
     this.#quiet = options.outputs === false;
     this.#trace = options.trace;
     try {
@@ -264,9 +266,21 @@ export class ActorInstance {
 
   /** Marks `pos` as consumed without applying it (a poison input moved to the dead letters). */
   skip(pos: number, srcPos: number): void {
+    this.#checkNext(pos);
     this.pos = pos;
     if (srcPos > this.srcPos) this.srcPos = srcPos;
     this.sinceSnapshot++;
+  }
+
+  /** A journal's positions only rise: a record handed again or out of order would fold silently
+   *  into a state no replay gives. */
+  #checkNext(pos: number): void {
+    // Tested before the call, so that the hot path makes no closure.
+    if (pos > this.pos) return;
+    invariant(
+      false,
+      () => `Actor ${this.stream} was handed journal position ${pos} after ${this.pos}`,
+    );
   }
 
   /** Decodes a journal record and applies it. */

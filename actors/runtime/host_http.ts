@@ -1,13 +1,14 @@
 /**
- * A host's HTTP endpoints: `/healthz` (200 while the host is ready, connected and consuming, 503
- * otherwise, with the reasons and the counts as JSON, and what a service is still warming) and `/metrics` (Prometheus text format), on
- * loopback. Both answer GET and HEAD, whatever the query string; other methods get 405. A service
+ * A host's HTTP endpoints, on loopback: `/healthz` (200 while the host is ready, connected and
+ * consuming, 503 otherwise, with the reasons and the counts as JSON, and what a service is still
+ * warming) and `/metrics` (Prometheus text format), both answered by ops_routes.ts. A service
  * mounted beside the host (the scan API) answers its own paths first, and its WebSocket upgrades.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { HostFatalError } from "./fatal_error.ts";
 import type { HostMetrics } from "./host_metrics.ts";
+import { answerOps, OPS_PATHS, type OpsEndpoints } from "./ops_routes.ts";
 
 /** What the endpoints show of a host. */
 export interface HttpHost {
@@ -28,8 +29,6 @@ export interface HttpExtension {
   warming?(): string[];
 }
 
-const PATHS = new Set(["/healthz", "/metrics"]);
-
 /**
  * Serves a host's /healthz and /metrics on `port` (0: a free one) of 127.0.0.1, and what `extra`
  * serves.
@@ -39,27 +38,22 @@ export function serveHostHttp(
   host: HttpHost,
   extra?: HttpExtension,
 ): Promise<Server> {
+  const endpoints: OpsEndpoints = {
+    // Warming is not a fault: the host serves meanwhile, only slower at first.
+    health: () => ({ host: host.hostId, ...host.health(), warming: extra?.warming?.() ?? [] }),
+    async metrics() {
+      host.refreshGauges();
+      return { text: await host.metrics.text(), contentType: host.metrics.contentType };
+    },
+  };
   const server = createServer(async (req, res) => {
     try {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
-      if (!PATHS.has(path) && extra && await extra.handle(req, res)) return;
-      if (!PATHS.has(path)) {
+      const ops = OPS_PATHS.includes(path);
+      if (!ops && extra && await extra.handle(req, res)) return;
+      if (!(await answerOps(req, res, endpoints))) {
         res.writeHead(404, { "content-type": "text/plain" });
         res.end("Not found: try /healthz or /metrics\n");
-      } else if (req.method !== "GET" && req.method !== "HEAD") {
-        res.writeHead(405, { "content-type": "text/plain", allow: "GET, HEAD" });
-        res.end(`Method ${req.method} not allowed on ${path}: use GET\n`);
-      } else if (path === "/healthz") {
-        const h = host.health();
-        res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
-        // Warming is not a fault: the host serves meanwhile, only slower at first.
-        const warming = extra?.warming?.() ?? [];
-        res.end(JSON.stringify({ host: host.hostId, ...h, warming }));
-      } else {
-        host.refreshGauges();
-        const text = await host.metrics.text();
-        res.writeHead(200, { "content-type": host.metrics.contentType });
-        res.end(text);
       }
     } catch (err) {
       if (res.headersSent) return void res.end();

@@ -40,7 +40,7 @@ import {
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { checkName } from "../../protocol/mod.ts";
+import { bytesEqual, checkName, JOURNAL_SUBJECT_PREFIX } from "../../protocol/mod.ts";
 import { consumeJournal, type JournalReading, POS_HEADER, readPos } from "./_journal_consume.ts";
 import {
   joinJournalData,
@@ -54,8 +54,8 @@ import {
 
 /** The JetStream stream that holds the journal, by default. */
 export const JOURNAL_STREAM = "TROUPE_JOURNAL";
-/** The subject prefix of journal records, by default. */
-export const JOURNAL_SUBJECT_PREFIX = "troupe.journal";
+/** The subject prefix of journal records, by default (`troupe.journal`). */
+export { JOURNAL_SUBJECT_PREFIX };
 /** The header that carries a record's position. */
 export { POS_HEADER };
 
@@ -477,7 +477,7 @@ export class JetStreamJournal implements Journal {
         continue;
       }
       if (last && last.seq !== st.lastSeq) {
-        if (readPos(last.header, st.subject, last.seq) === pos && sameBytes(last.data, data)) {
+        if (readPos(last.header, st.subject, last.seq) === pos && bytesEqual(last.data, data)) {
           return stored(last.seq);
         }
         throw this.#conflict(st, undefined);
@@ -570,12 +570,6 @@ export class JetStreamJournal implements Journal {
     }
     return lo;
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function isWrongLastSequence(err: unknown): boolean {

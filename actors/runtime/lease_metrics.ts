@@ -4,7 +4,8 @@
  * of each partition it runs, aggregated into one exposition (each partition's host label is
  * `part-<n>`, so a series per partition).
  */
-import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
+import { AggregatorRegistry, Registry } from "prom-client";
+import { scrapedCounter, scrapedGauge, scrapedLabelled } from "./scraped_metrics.ts";
 import type { HostMetrics } from "./host_metrics.ts";
 import type { PartitionLeases } from "./partition_leases.ts";
 
@@ -17,45 +18,26 @@ export class LeaseMetrics {
   constructor(hostId: string, leases: PartitionLeases, partitions: () => Iterable<HostMetrics>) {
     this.#partitions = partitions;
     this.registry.setDefaultLabels({ host: hostId });
-    const registers = [this.registry];
-    new Gauge({
+    const registry = this.registry;
+    scrapedGauge(registry, {
       name: "troupe_partitions_owned",
       help: "Partitions this host holds a lease on",
-      registers,
-      collect() {
-        this.set(leases.owned().length);
-      },
+      read: () => leases.owned().length,
     });
-    new Gauge({
+    scrapedLabelled(registry, "gauge", {
       name: "troupe_lease_age_seconds",
       help: "Seconds since this host claimed the partition",
-      labelNames: ["partition"],
-      registers,
-      collect() {
-        this.reset();
-        for (const l of leases.leases()) this.set({ partition: l.partition }, l.ageMs / 1000);
-      },
+      label: "partition",
+      read: () => leases.leases().map((l) => [l.partition, l.ageMs / 1000] as const),
     });
-    new Gauge({
+    scrapedLabelled(registry, "gauge", {
       name: "troupe_lease_left_seconds",
       help: "Seconds this host may still write the partition without another renewal",
-      labelNames: ["partition"],
-      registers,
-      collect() {
-        this.reset();
-        for (const l of leases.leases()) this.set({ partition: l.partition }, l.leftMs / 1000);
-      },
+      label: "partition",
+      read: () => leases.leases().map((l) => [l.partition, l.leftMs / 1000] as const),
     });
     const counted = (name: string, help: string, read: () => number) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
+      scrapedCounter(registry, { name, help, read });
     counted("troupe_partition_claims_total", "Partitions claimed", () => leases.counts.claimed);
     counted(
       "troupe_partition_takeovers_total",

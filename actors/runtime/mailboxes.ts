@@ -5,7 +5,7 @@
  * full; and while its instance is restarting it is journaled at once, so that a crash meanwhile
  * cannot lose it. A slot is made on an instance's first input.
  */
-import type { AnyActorDefinition } from "../../protocol/mod.ts";
+import { type AnyActorDefinition, invariant } from "../../protocol/mod.ts";
 import { streamOf } from "./actor_instance.ts";
 import type { HostMetrics } from "./host_metrics.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
@@ -65,6 +65,7 @@ export class Mailboxes {
       return;
     }
     if (slot.status === "backoff" || slot.status === "recovering") this.journalWaiting(slot, item);
+    checkOrder(slot, item);
     slot.mailbox.push(item);
     parts.pump(slot);
   }
@@ -81,4 +82,19 @@ export class Mailboxes {
     if (typeof r === "number") item.pos = r;
     else item.posPromise = r;
   }
+}
+
+/**
+ * A mailbox holds its inputs in source order (admission takes each position once, rising): an
+ * input behind the last one waiting would be journaled, and so folded, out of the feed's order.
+ */
+function checkOrder(slot: Slot, item: Pending): void {
+  const srcPos = item.record.srcPos;
+  if (srcPos <= 0 || slot.mailbox.length === slot.head) return;
+  const last = slot.mailbox[slot.mailbox.length - 1]!.record.srcPos;
+  if (last <= 0 || last < srcPos) return;
+  invariant(
+    false,
+    () => `Mailbox of ${slot.stream} was given source position ${srcPos} after ${last}`,
+  );
 }

@@ -11,36 +11,39 @@
  * - journal records of stream `scan/<scanId>`: the definition, start, each chunk's results (with
  *   their sequence numbers implied by the order), stop, drained, fail.
  */
-import { decodeValue, encodeValue } from "../../protocol/mod.ts";
+import {
+  decodeValue,
+  encodeValue,
+  SCAN_WORK_SUBJECT,
+  scanPartitionWorkSubject,
+  scanSubject,
+  scanSymbolsSubject,
+} from "../../protocol/mod.ts";
 import type { ScanDefinition } from "./scan_request.ts";
 
 /** The subject workers take chunks from, as one queue group. */
-export const WORK_SUBJECT = "troupe.scan.work";
+export const WORK_SUBJECT = SCAN_WORK_SUBJECT;
 
 /**
  * The work subject of partition `k`'s chunks in a partitioned cluster: the workers of the host
  * that owns partition k (and holds its symbols' bars) take them.
  */
-export function partitionWorkSubject(k: number): string {
-  return `${WORK_SUBJECT}.p.${k}`;
-}
+export const partitionWorkSubject = scanPartitionWorkSubject;
 
 /** The subject where the host owning partition `k` answers which of a universe's symbols it holds. */
-export function partitionSymbolsSubject(k: number): string {
-  return `troupe.scan.symbols.${k}`;
-}
+export const partitionSymbolsSubject = scanSymbolsSubject;
 
 /** The queue group of the workers. */
 export const WORK_QUEUE = "scan-workers";
 
 /** The subject a scan's chunk results come back on. */
 export function chunkSubject(scanId: string): string {
-  return `troupe.scan.${scanId}.chunk`;
+  return scanSubject(scanId, "chunk");
 }
 
 /** The subject a scan's sequenced results are published on (for other processes to watch). */
 export function resultsSubject(scanId: string): string {
-  return `troupe.scan.${scanId}.results`;
+  return scanSubject(scanId, "results");
 }
 
 /** A chunk of work. */

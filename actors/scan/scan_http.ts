@@ -20,6 +20,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import type { ScanResult, ScanService, ScanStats } from "./scan_service.ts";
 import { ScanRequestError } from "./scan_request.ts";
+import { refuse } from "../runtime/http/mod.ts";
 
 /** Request bodies larger than this are refused (413). */
 export const SCAN_BODY_BYTES_MAX = 4 * 1024 * 1024;
@@ -220,11 +221,11 @@ export function scanHttp(service: ScanService): ScanHttp {
       try {
         after = afterOf(req, url);
       } catch (e) {
-        socket.end(`HTTP/1.1 400 Bad Request\r\n\r\n${(e as Error).message}`);
+        refuse(socket, 400, (e as Error).message);
         return true;
       }
       if (!service.stats(id)) {
-        socket.end(`HTTP/1.1 404 Not Found\r\n\r\nNo scan "${id}"`);
+        refuse(socket, 404, `No scan "${id}"`);
         return true;
       }
       wss.handleUpgrade(req, socket, Buffer.from(head), (ws) => {

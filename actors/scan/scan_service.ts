@@ -12,7 +12,7 @@
  * result is never doubled. Stopping (a request, `timeout_ms`, `max_signals`) ends the scan at once:
  * results of chunks still in flight are dropped.
  */
-import { type Bus, type BusSubscription, encodeValue } from "../../protocol/mod.ts";
+import { type Bus, type BusSubscription, encodeValue, scanPattern } from "../../protocol/mod.ts";
 import { type Journal, partitionOf } from "../runtime/mod.ts";
 import type { BarsSource } from "./bars_source.ts";
 import {
@@ -192,7 +192,7 @@ export class ScanService {
       for (const r of records) run.apply(r);
       this.#runs.set(scanId, run);
     }
-    this.#sub = this.#o.bus.subscribe("troupe.scan.*.chunk", (msg) => this.#onChunk(msg.data));
+    this.#sub = this.#o.bus.subscribe(scanPattern("chunk"), (msg) => this.#onChunk(msg.data));
     const p = this.#o.partitions;
     if (p !== undefined) {
       this.#symbolSubs = answerSymbols(

@@ -2,27 +2,19 @@
  * `troupe bench <name>`: runs `bench/<name>.ts` and prints its rows as a table, or with `--json` as
  * one JSON array. Options after the name belong to the benchmark.
  */
-import { readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { type Benchmark, BenchOptionError, formatTable } from "../../bench/mod.ts";
+import { type Benchmark, BENCHMARKS, BenchOptionError, formatTable } from "../../bench/mod.ts";
 import { type Command, helpText, UsageError } from "../args.ts";
 
-const BENCH_DIR = fileURLToPath(new URL("../../bench/", import.meta.url));
-
 function names(): string[] {
-  return readdirSync(BENCH_DIR)
-    // .ts here, .js in the compiled mirror (cli/_compile.mjs)
-    .filter((f) => (f.endsWith(".ts") || f.endsWith(".js")) && !f.startsWith("_"))
-    .map((f) => f.slice(0, -3))
-    .filter((name) => name !== "mod") // the folder's entry: the harness, not a benchmark
-    .sort();
+  return Object.keys(BENCHMARKS).sort();
 }
 
 async function load(name: string): Promise<Benchmark> {
-  if (!/^[a-z0-9_-]+$/.test(name) || !names().includes(name)) {
+  const loader = Object.hasOwn(BENCHMARKS, name) ? BENCHMARKS[name] : undefined;
+  if (!loader) {
     throw new UsageError(`Unknown benchmark "${name}"; there are: ${names().join(", ")}`);
   }
-  const mod = await import(`../../bench/${name}.ts`) as { benchmark?: Benchmark };
+  const mod = await loader();
   if (!mod.benchmark) throw new Error(`bench/${name}.ts exports no benchmark`);
   return mod.benchmark;
 }

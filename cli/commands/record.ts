@@ -7,7 +7,7 @@
  * a replay runs the same kinds with the same settings.
  */
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { ConfigError } from "../../protocol/mod.ts";
+import { ALL_SUBJECTS, areaPattern, ConfigError } from "../../protocol/mod.ts";
 import { describeRecording, Recorder } from "../../sim/mod.ts";
 import { type Command, duration, EXIT_FAILURE, EXIT_USAGE, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
@@ -49,7 +49,9 @@ export const command: Command = {
   },
   details: `Examples:
   troupe record --out session.rec --duration 60
-  troupe record --out feed.rec --subjects 'troupe.feed.>,troupe.ctl.>' --config host.json
+  troupe record --out feed.rec --subjects '${areaPattern("feed")},${
+    areaPattern("ctl")
+  }' --config host.json
 The file holds every message on the subjects, with its receive time: feeds, control,
 actor outputs, dead letters. Replay it with: troupe replay FILE [--verify]. For a recording that
 replays exactly, record from the start instead: troupe up --record FILE.`,
@@ -61,7 +63,7 @@ replays exactly, record from the start instead: troupe up --record FILE.`,
       : duration(args, "duration", 0, { positive: true });
     const nats = resolveNatsUrl(str(args, "nats"));
     const url = nats.url;
-    const subjects = (str(args, "subjects") ?? "troupe.>").split(",").map((s) => s.trim());
+    const subjects = (str(args, "subjects") ?? ALL_SUBJECTS).split(",").map((s) => s.trim());
     for (const s of subjects) {
       if (!isPattern(s)) throw new UsageError(`Option --subjects has a malformed pattern "${s}"`);
     }

@@ -8,7 +8,7 @@
  * Server-Sent Events pass as they come.
  */
 import { type IncomingMessage, request, type ServerResponse } from "node:http";
-import { canWrite, type Keyring, TokenError, verifyToken } from "../token.ts";
+import { admitToken, canWrite, type Keyring } from "../token.ts";
 
 /** Options of `proxyApi`. */
 export interface ApiProxyOptions {
@@ -38,17 +38,14 @@ export async function proxyApi(
     return plain(res, 503, "No scan service: this collab server was started without scanUrl");
   }
   const session = url.searchParams.get("session") ?? "";
-  try {
-    const claims = await verifyToken(options.keyring, url.searchParams.get("token"), {
-      session,
-      nowMs: options.now(),
-    });
-    if (req.method !== "GET" && !canWrite(claims.role) && !VIEWER_MAY.test(url.pathname)) {
-      return plain(res, 403, `A ${claims.role} may not ${req.method} ${url.pathname}`);
-    }
-  } catch (err) {
-    if (!(err instanceof TokenError)) throw err;
-    return plain(res, 401, err.message);
+  const claims = await admitToken(
+    url,
+    { keyring: options.keyring, session, nowMs: options.now() },
+    (status, message) => plain(res, status, message),
+  );
+  if (!claims) return;
+  if (req.method !== "GET" && !canWrite(claims.role) && !VIEWER_MAY.test(url.pathname)) {
+    return plain(res, 403, `A ${claims.role} may not ${req.method} ${url.pathname}`);
   }
   url.searchParams.delete("token");
   url.searchParams.delete("session");

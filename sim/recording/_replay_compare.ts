@@ -3,7 +3,7 @@
  * order, byte for byte; the first that differs (or is missing, or extra) is named, with the first
  * field of its decoded value that differs.
  */
-import { decodeValue } from "../../protocol/mod.ts";
+import { bytesEqual, decodeValue } from "../../protocol/mod.ts";
 import { jsonable } from "./_replay_inspect.ts";
 
 /** The first output that differs, or is missing, or is extra. */
@@ -110,7 +110,7 @@ export class OutputComparator {
   recorded(subject: string, data: Uint8Array, index: number): void {
     const s = this.#state(subject);
     // The recorder saw the same output twice (redelivery): its id is unique, so equal bytes repeat it.
-    if (s.lastRecorded && sameBytes(s.lastRecorded, data)) {
+    if (s.lastRecorded && bytesEqual(s.lastRecorded, data)) {
       this.#duplicates++;
       return;
     }
@@ -134,7 +134,7 @@ export class OutputComparator {
 
   #compare(subject: string, s: SubjectState, recorded: Uint8Array, replayed: Uint8Array) {
     const index = s.matched++;
-    if (sameBytes(recorded, replayed)) {
+    if (bytesEqual(recorded, replayed)) {
       this.#equal++;
       return;
     }
@@ -214,13 +214,6 @@ export class OutputComparator {
   }
 }
 
-/** Whether `a` and `b` hold the same bytes. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function safeDecode(data: Uint8Array): unknown {
   try {
     return decodeValue(data);
@@ -241,7 +234,7 @@ function firstDifference(a: unknown, b: unknown, path: string): string | undefin
     if (!(a instanceof Uint8Array && b instanceof Uint8Array)) {
       return `${at}: recorded ${show(a)}, replayed ${show(b)}`;
     }
-    if (sameBytes(a, b)) return undefined;
+    if (bytesEqual(a, b)) return undefined;
     if (a.byteLength !== b.byteLength) {
       return `${at}: recorded ${a.byteLength} bytes, replayed ${b.byteLength} bytes`;
     }

@@ -6,7 +6,13 @@
  * (the actors hand theirs to `onOutput` or `onCount`).
  */
 import { type IncidentConfig, IncidentStage, isIncidentKind } from "../../actors/mod.ts";
-import { decodeValue, INCIDENT_ACTOR, incidentControlSubject } from "../../protocol/mod.ts";
+import {
+  areaPrefix,
+  decodeValue,
+  INCIDENT_ACTOR,
+  incidentControlSubject,
+  SUBJECT_ROOT,
+} from "../../protocol/mod.ts";
 import type { Clock, Sleeper } from "../clock.ts";
 import { OutputComparator } from "./_replay_compare.ts";
 import type { RecordedMessage } from "./recording.ts";
@@ -260,14 +266,18 @@ export class ReplayReading {
 
 /** `feed`, `ctl`, `out`, `dlq`, ... of a troupe subject; "" for others. */
 export function areaOf(subject: string): string {
-  if (!subject.startsWith("troupe.")) return "";
-  const end = subject.indexOf(".", 7);
-  return end < 0 ? subject.slice(7) : subject.slice(7, end);
+  if (!subject.startsWith(ROOT_PREFIX)) return "";
+  const start = ROOT_PREFIX.length;
+  const end = subject.indexOf(".", start);
+  return end < 0 ? subject.slice(start) : subject.slice(start, end);
 }
+
+const ROOT_PREFIX = `${SUBJECT_ROOT}.`;
+const OUT_PREFIX = areaPrefix("out");
 
 /** The `<kind>` of `troupe.out.<kind>.<key>`. */
 export function kindOf(subject: string): string {
-  const start = 11; // "troupe.out.".length
+  const start = OUT_PREFIX.length;
   const end = subject.indexOf(".", start);
   return end < 0 ? subject.slice(start) : subject.slice(start, end);
 }

@@ -5,7 +5,7 @@
  * first input, which is what `troupe replay --verify` needs to reproduce every output; attached to
  * a running cluster (`troupe record`), it holds what crossed the bus from then on.
  */
-import type { Bus, BusSubscription } from "../../protocol/mod.ts";
+import { ALL_SUBJECTS, type Bus, type BusSubscription } from "../../protocol/mod.ts";
 import { type Clock, SystemClock } from "../clock.ts";
 import type { RecordingHeaderInit } from "./recording.ts";
 import { RecordingWriter, type RecordingWriterOptions } from "./recording_writer.ts";
@@ -49,7 +49,7 @@ export class Recorder {
 
   /** Creates the file, writes its header and subscribes to `subjects` on `bus`. */
   static start(bus: Bus, options: RecorderOptions): Recorder {
-    const subjects = options.subjects ?? ["troupe.>"];
+    const subjects = options.subjects ?? [ALL_SUBJECTS];
     const clock = options.clock ?? new SystemClock();
     const writerOptions: RecordingWriterOptions = {};
     if (options.bufferBytes !== undefined) writerOptions.bufferBytes = options.bufferBytes;

@@ -46,7 +46,7 @@
  * format version is refused with an error naming the versions.
  */
 import { crc32 } from "../../actors/runtime/mod.ts";
-import { decodeValue, encodeValue, TROUPE_VERSION } from "../../protocol/mod.ts";
+import { ALL_SUBJECTS, decodeValue, encodeValue, TROUPE_VERSION } from "../../protocol/mod.ts";
 import type { UnreadRecords } from "./_recording_resync.ts";
 
 /** The format version this code writes. */
@@ -185,7 +185,7 @@ export function encodeRecordingHeader(init: RecordingHeaderInit, createdUs: numb
     created_us: init.created_us ?? createdUs,
     source: init.source,
     bus: init.bus ?? "in-process",
-    subjects: init.subjects ?? "troupe.>",
+    subjects: init.subjects ?? ALL_SUBJECTS,
     config: init.config ?? null,
     seed: init.seed ?? null,
   });
@@ -229,7 +229,7 @@ export function parseRecordingHeader(
     created_us: typeof m.created_us === "number" ? m.created_us : 0,
     source: text("source", "unknown"),
     bus: text("bus", "unknown"),
-    subjects: text("subjects", "troupe.>"),
+    subjects: text("subjects", ALL_SUBJECTS),
     config,
     seed: typeof m.seed === "number" ? m.seed : null,
   };

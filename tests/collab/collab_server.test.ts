@@ -80,6 +80,18 @@ test("stock y-websocket clients sync through the server and see each other's edi
   });
 });
 
+test("/healthz and /metrics answer GET and HEAD, and refuse another method with 405 as a host does", async () => {
+  await withServer(async (_c, _dir, http) => {
+    for (const path of ["/healthz", "/metrics"]) {
+      assert.is((await fetch(`${http}${path}?x=1`, { method: "HEAD" })).status, 200, path);
+      const post = await fetch(`${http}${path}`, { method: "POST", body: "x" });
+      assert.is(post.status, 405, path);
+      assert.is(post.headers.get("allow"), "GET, HEAD");
+      assert.match(await post.text(), `Method POST not allowed on ${path}`);
+    }
+  });
+});
+
 test("a server on a wildcard address gives a URL this machine reaches", async () => {
   const dir = tempDir("troupe-collab-");
   const c = await launchCollab({ schema: TRANSPORT_SCHEMA, dataDir: dir.path, host: "0.0.0.0" });

@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import { chmodSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
+  admitToken,
   Keyring,
   loadKeyring,
   mintToken,
@@ -76,6 +77,32 @@ test("verifyToken() refuses a missing, malformed, forged, expired or other-sessi
   await refused(verifyToken(ring, `${payload}.${flipped}`, at), "signature");
   await refused(verifyToken(ring, token, { session: "ops", nowMs: NOW + 60_000 }), "expired");
   await refused(verifyToken(ring, token, { session: "ops2", nowMs: NOW }), "session");
+});
+
+test("admitToken() answers a refused token once with 401 and its reason, and admits a good one", async () => {
+  const ring = await Keyring.fromSecrets([enc("a-secret-of-enough-bytes")]);
+  const token = await mintToken(ring, { session: "ops", role: "editor", ttlS: 60, nowMs: NOW });
+  const denied: [number, string][] = [];
+  const counted: string[] = [];
+  const options = {
+    keyring: ring,
+    session: "ops",
+    nowMs: NOW,
+    onRefused: (reason: string) => counted.push(reason),
+  };
+  const deny = (status: number, message: string) => denied.push([status, message]);
+  const url = (q: string) => new URL(`http://collab/collab/ops${q}`);
+  const claims = await admitToken(url(`?token=${token}`), options, deny);
+  assert.is(claims?.role, "editor");
+  assert.equal(denied, []);
+  assert.is(await admitToken(url(""), options, deny), undefined);
+  assert.is(
+    await admitToken(url(`?token=${token}`), { ...options, session: "dev" }, deny),
+    undefined,
+  );
+  assert.equal(counted, ["missing", "session"]);
+  assert.equal(denied.map(([status]) => status), [401, 401]);
+  assert.match(denied[1]![1], 'Token is for session "ops", not "dev"');
 });
 
 test("a keyring verifies tokens of its older keys and signs with its first (rotation)", async () => {

@@ -2,7 +2,10 @@
  * The house rules of the tree, checked on every file: a folder with a `mod.ts` is entered through
  * it, a file whose name starts with `_` is private to its folder, and dependencies point one way
  * (`protocol` ← `actors` ← `sim`, `collab`, `bench` ← `cli`). Tests are exempt: they test
- * private files.
+ * private files. A dynamic import names its module, so that these rules see it too (`troupe bench`
+ * once loaded `bench/${name}.ts`, past the folder's mod.ts), and no shipped file imports a
+ * devDependency, which an installed troupe lacks, but through bench's `devPackage()`, when a
+ * benchmark that needs one runs.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -126,6 +129,97 @@ test("every source file keeps the house rules", () => {
     broken.length === 0,
     `${broken.length} imports break the rules:\n${broken.join("\n")}\n`,
   );
+});
+
+/**
+ * Dynamic imports whose module is computed, each for a reason: the compiled mirror of the CLI's own
+ * sources, and the registry module a user names for a replay on worker threads.
+ */
+const COMPUTED_IMPORTS_ALLOWED = new Set([
+  "cli/troupe.mjs: compiled",
+  "sim/recording/_replay_worker.ts: data.registryModule",
+]);
+
+/** The computed module specifiers of a file's dynamic imports (not a plain string literal). */
+export function computedImportsOf(text: string): string[] {
+  const found: string[] = [];
+  for (const m of text.matchAll(/\bimport\(\s*([^)]*?)\s*\)/g)) {
+    const spec = m[1]!;
+    if (spec === "" || /^["'][^"'`]*["']$/.test(spec) || /^`[^`$]*`$/.test(spec)) continue;
+    found.push(spec);
+  }
+  return found;
+}
+
+test("computedImportsOf() finds a template or variable specifier, not a literal one", () => {
+  const text = 'await import("./a.ts");\nawait import(`../b/${name}.ts`);\n' +
+    "await import(where);\nawait import('xstate');\n";
+  assert.equal(computedImportsOf(text), ["`../b/${name}.ts`", "where"]);
+});
+
+test("every dynamic import names its module, but the listed few", () => {
+  const found: string[] = [];
+  for (const top of TOP) {
+    for (const file of sources(join(ROOT, top))) {
+      for (const spec of computedImportsOf(readFileSync(file, "utf8"))) {
+        const at = `${relative(ROOT, file).split(sep).join("/")}: ${spec}`;
+        if (!COMPUTED_IMPORTS_ALLOWED.has(at)) found.push(at);
+      }
+    }
+  }
+  assert.equal(found, [], `imports the layout rules cannot check:\n${found.join("\n")}`);
+});
+
+/** The devDependencies of package.json, but type packages (erased). */
+function devDependencies(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  return Object.keys(pkg.devDependencies ?? {}).filter((name) => !name.startsWith("@types/"));
+}
+
+/** The package a bare specifier names: `@y/websocket-server/utils` -> `@y/websocket-server`. */
+function packageOf(spec: string): string {
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+}
+
+/** The devDependency imports of `text` that are neither type-only nor through devPackage(). */
+export function devImportsOf(text: string, dev: readonly string[]): string[] {
+  const found: string[] = [];
+  const staticImport =
+    /(?:^|\n)\s*(import|export)\s+(type\s)?[^;]*?\sfrom\s*["']([^."'][^"']*)["']/g;
+  for (const m of text.matchAll(staticImport)) {
+    if (!m[2] && dev.includes(packageOf(m[3]!))) found.push(m[3]!);
+  }
+  for (const m of text.matchAll(/(typeof\s+)?\bimport\(\s*["']([^."'][^"']*)["']\s*\)/g)) {
+    if (m[1] || !dev.includes(packageOf(m[2]!))) continue;
+    const before = text.slice(Math.max(0, m.index! - 80), m.index);
+    if (!/devPackage\(\s*["'][^"']+["'],\s*\(\)\s*=>\s*$/.test(before)) found.push(m[2]!);
+  }
+  return found;
+}
+
+test("devImportsOf() passes type imports and devPackage(), and finds the rest", () => {
+  const dev = ["playwright-core", "@y/websocket-server"];
+  const text = 'import type { Page } from "playwright-core";\n' +
+    'import { chromium } from "playwright-core";\n' +
+    'const a = await import("playwright-core");\n' +
+    'const b = await devPackage("@y/websocket-server", () => import("@y/websocket-server/utils"), "x");\n' +
+    'type T = typeof import("playwright-core");\nimport { z } from "yjs";\n';
+  assert.equal(devImportsOf(text, dev), ["playwright-core", "playwright-core"]);
+});
+
+test("no shipped file imports a devDependency but through devPackage(), when a benchmark runs", () => {
+  const dev = devDependencies();
+  assert.ok(dev.includes("playwright-core"), `devDependencies read: ${dev.join(", ")}`);
+  const found: string[] = [];
+  for (const top of TOP) {
+    for (const file of sources(join(ROOT, top))) {
+      for (const spec of devImportsOf(readFileSync(file, "utf8"), dev)) {
+        found.push(`${relative(ROOT, file)} imports ${spec}`);
+      }
+    }
+  }
+  assert.equal(found, [], `devDependencies an installed troupe lacks:\n${found.join("\n")}`);
 });
 
 test.run();

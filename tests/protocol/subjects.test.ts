@@ -1,12 +1,23 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  ALL_SUBJECTS,
+  areaPattern,
+  areaPrefix,
+  collabSubject,
   ctlSubject,
   feedPattern,
   feedSubject,
   outSubject,
+  parseCollabSubject,
+  parseScanSubject,
   parseSubject,
   ProtocolError,
+  SCAN_WORK_SUBJECT,
+  scanPartitionWorkSubject,
+  scanPattern,
+  scanSubject,
+  scanSymbolsSubject,
   subjectMatches,
 } from "../../protocol/mod.ts";
 
@@ -49,6 +60,37 @@ test("subjectMatches() follows NATS wildcard rules", () => {
   assert.ok(!subjectMatches("troupe.feed.market", "troupe.feed.market.A"));
   assert.ok(subjectMatches("a", "a"));
   assert.ok(!subjectMatches("a.b", "a"));
+});
+
+test("scanSubject() and parseScanSubject() round-trip a scan's chunk and results subjects", () => {
+  for (const part of ["chunk", "results"] as const) {
+    const subject = scanSubject("a1b2", part);
+    assert.is(subject, `troupe.scan.a1b2.${part}`);
+    assert.equal(parseScanSubject(subject), { scanId: "a1b2", part });
+    assert.ok(subjectMatches(scanPattern(part), subject));
+  }
+  assert.is(parseScanSubject("troupe.scan.work"), undefined);
+  assert.is(parseScanSubject("troupe.scan.a1.other"), undefined);
+  assert.throws(() => scanSubject("a.b", "chunk"), (e: Error) => e instanceof ProtocolError);
+  assert.is(scanPartitionWorkSubject(3), `${SCAN_WORK_SUBJECT}.p.3`);
+  assert.is(scanSymbolsSubject(0), "troupe.scan.symbols.0");
+  assert.throws(() => scanSymbolsSubject(-1), (e: Error) => e.message.includes("-1"));
+});
+
+test("collabSubject() and parseCollabSubject() round-trip a session; other subjects are not one", () => {
+  assert.is(collabSubject("ops-1"), "troupe.collab.ops-1");
+  assert.is(parseCollabSubject(collabSubject("ops-1")), "ops-1");
+  assert.is(parseCollabSubject("troupe.collab.ops.digest"), undefined);
+  assert.is(parseCollabSubject("troupe.sys.collab.ops"), undefined);
+  assert.throws(() => collabSubject("a b"), (e: Error) => e instanceof ProtocolError);
+});
+
+test("areaPattern() and areaPrefix() cover an area's subjects, ALL_SUBJECTS every one", () => {
+  assert.is(areaPattern("out"), "troupe.out.>");
+  assert.ok(subjectMatches(areaPattern("out"), outSubject("anomaly", "BTC")));
+  assert.ok(outSubject("anomaly", "BTC").startsWith(areaPrefix("out")));
+  assert.not.ok(subjectMatches(areaPattern("dlq"), outSubject("anomaly", "BTC")));
+  assert.ok(subjectMatches(ALL_SUBJECTS, collabSubject("s")));
 });
 
 test.run();

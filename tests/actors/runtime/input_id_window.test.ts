@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { statsActor, type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
 import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
 import { idsOf, InputIdWindow } from "../../../actors/runtime/input_id_window.ts";
-import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
+import { encodeFrame, feedSubject, InvariantError } from "../../../protocol/mod.ts";
 import type { InputRecord } from "../../../actors/runtime/input_record.ts";
 
 const test = suite("input_id_window");
@@ -52,6 +52,24 @@ test("an instance applies an input id once, whatever the frame, and its snapshot
   assert.is(next.length, 1);
   assert.is(next[0]!.id, "f2:stats:k:0");
   assert.is(statsSummary(back.kernelState as StatsState).count, 8);
+});
+
+test("an instance refuses a journal position that does not rise, before applying anything", () => {
+  const inst = ActorInstance.create(statsActor, "k", { every_samples: 4 });
+  inst.skip(1, 0);
+  inst.apply(frameRecord("f1", 0, 1), 2);
+  const count = statsSummary(inst.kernelState as StatsState).count;
+  for (const pos of [2, 1]) {
+    assert.throws(
+      () => inst.apply(frameRecord(`g${pos}`, 4, 2), pos),
+      (e: Error) =>
+        e instanceof InvariantError &&
+        e.message === `Actor stats/k was handed journal position ${pos} after 2`,
+    );
+  }
+  assert.throws(() => inst.skip(2, 0), (e: Error) => e instanceof InvariantError);
+  assert.is(statsSummary(inst.kernelState as StatsState).count, count, "nothing applied");
+  assert.is(inst.pos, 2);
 });
 
 test.run();

@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:http";
+import { connect } from "node:net";
 import { WebSocket } from "ws";
 import { InProcessBus } from "../../../actors/runtime/mod.ts";
 import { scanHttp, type ScanResult, ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
@@ -132,7 +133,7 @@ test("bad requests: 400 with the column, 413 over the universe limit, 404 for an
     ws.on("open", () => reject(new Error("a WebSocket to an unknown scan opened")));
     ws.on("error", () => {}); // after unexpected-response
   });
-  assert.equal(refused, { status: 404, text: `No scan "nope"` });
+  assert.equal(refused, { status: 404, text: `No scan "nope"\n` });
   assert.is((await fetch(`${s.base}/scan/stream`)).status, 405);
   assert.is((await fetch(`${s.base}/elsewhere`)).status, 404);
   await s.close();
@@ -279,6 +280,38 @@ test("a client that disconnects mid-scan releases its subscription; stop and act
   assert.is(((await stop.json()) as Json).state, "stopped");
   assert.equal(await (await fetch(`${s.base}/scans/active`)).json(), []);
   await s.close();
+});
+
+/** The raw answer to a WebSocket upgrade of `path`, read until the server closes. */
+function rawUpgrade(base: string, path: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\n` +
+          "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+          "Sec-WebSocket-Version: 13\r\n\r\n",
+      );
+    });
+    let text = "";
+    socket.on("data", (d) => text += d.toString());
+    socket.on("end", () => resolve(text));
+    socket.on("error", reject);
+  });
+}
+
+test("a refused WebSocket upgrade is a whole HTTP answer: status, length, reason, connection closed", async () => {
+  const s = await serve(10);
+  try {
+    const text = await rawUpgrade(s.base, "/ws/results/nosuch");
+    assert.match(text, /^HTTP\/1\.1 404 Not Found\r\n/);
+    assert.match(text, /\r\nConnection: close\r\n/);
+    const body = 'No scan "nosuch"\n';
+    assert.match(text, `\r\nContent-Length: ${body.length}\r\n`);
+    assert.ok(text.endsWith(`\r\n\r\n${body}`), text);
+  } finally {
+    await s.close();
+  }
 });
 
 test.run();

@@ -1,13 +1,14 @@
 /**
- * Refusing a WebSocket upgrade with a plain HTTP answer (status and a one-line reason), before the
- * socket is a WebSocket: what the collab server and the stream gateway answer to a bad path, name
- * or token.
+ * Refusing a WebSocket upgrade with a plain HTTP answer (status and a one-line reason, its length,
+ * and the connection closed), before the socket is a WebSocket: what every upgrade answers to a
+ * bad path, name, token or scan (the collab server, the stream gateway, the scan API).
  */
 import type { Duplex } from "node:stream";
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
+  403: "Forbidden",
   404: "Not Found",
   503: "Unavailable",
 };

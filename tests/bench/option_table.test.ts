@@ -1,0 +1,66 @@
+/**
+ * Options read from one table: the default that help shows is the default the code uses, a bad
+ * value is an error naming the option and the value, and the commands' `num` and the benchmarks'
+ * tables share the one numeric check.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { BenchOptionError } from "../../bench/mod.ts";
+import {
+  checkNumber,
+  optionsUsage,
+  type OptionTable,
+  readOptions,
+} from "../../bench/_option_table.ts";
+import { benchmark as inject } from "../../bench/inject.ts";
+import { num, UsageError } from "../../cli/args.ts";
+
+const test = suite("option table");
+
+const TABLE = {
+  runs: { help: "timed runs", default: 5, number: { min: 1, integer: true } },
+  mode: { help: "how", arg: "on|off", default: "off", oneOf: ["on", "off"] },
+  label: { help: "a name" },
+} satisfies OptionTable;
+
+test("readOptions() gives each absent option its table default, and checks what is given", () => {
+  assert.equal(readOptions([], TABLE), { runs: 5, mode: "off", label: undefined });
+  assert.equal(readOptions(["--runs", "7", "--mode=on", "--label", "x"], TABLE), {
+    runs: 7,
+    mode: "on",
+    label: "x",
+  });
+  for (
+    const [args, message] of [
+      [["--runs", "0"], 'Option --runs must be >= 1, got "0"'],
+      [["--runs", "1.5"], 'Option --runs must be a whole number, got "1.5"'],
+      [["--mode", "maybe"], 'Option --mode must be on or off, got "maybe"'],
+      [["--nope", "1"], "--nope"],
+      [["stray"], "stray"],
+    ] as const
+  ) {
+    assert.throws(
+      () => readOptions([...args], TABLE),
+      (e: Error) => e instanceof BenchOptionError && e.message.includes(message),
+      args.join(" "),
+    );
+  }
+});
+
+test("optionsUsage() shows each default from the table, so help and code agree", () => {
+  const usage = optionsUsage(TABLE);
+  assert.match(usage, /--runs N\s+timed runs \(default 5\)/);
+  assert.match(usage, /--mode on\|off\s+how \(default off\)/);
+  assert.match(usage, /--label VALUE\s+a name$/m);
+  assert.match(inject.usage, /--seconds S\s+seconds per rate \(default 5\)/);
+});
+
+test("checkNumber() is the commands' check too: num() throws its UsageError with the same words", () => {
+  assert.is(checkNumber("x", "2.5", { min: 2, exclusiveMin: true }), 2.5);
+  assert.throws(
+    () => num({ values: { x: "2" }, positionals: [] }, "x", 1, { min: 2, exclusiveMin: true }),
+    (e: Error) => e instanceof UsageError && e.message === 'Option --x must be > 2, got "2"',
+  );
+});
+
+test.run();
