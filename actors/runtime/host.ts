@@ -49,6 +49,7 @@ import type { Pending, Slot, Status } from "./_slot.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
 import { Snapshotter } from "./snapshotter.ts";
+import { lowestSourcePosition } from "./resume_from_lowest.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
 import { Ticker } from "./ticker.ts";
 import { onInstanceFailed, type RestartParts } from "./restarts.ts";
@@ -287,7 +288,9 @@ export class Host {
       // A journal with no streams is a new host's: nothing decided yet, nothing to wait for.
       if (this.#journal.streams().length > 0) await this.#decisions.recover(this.options.snapshots);
       const resumeAfter = await this.#recovery.recoverAll(this.#decisions.maxSrcPos);
-      this.#decisions.resumeAt(resumeAfter);
+      // The input may resume lower (resume_from_lowest.ts): keep the positions dead-lettered from
+      // there on, so that a frame dead-lettered before the restart is passed over, not judged again.
+      this.#decisions.resumeAt(lowestSourcePosition(resumeAfter, this.instances()));
       const stats = this.#journal.stats();
       this.metrics.journalTruncatedBytes.set(stats.truncatedBytes);
       if (stats.truncatedBytes > 0) {

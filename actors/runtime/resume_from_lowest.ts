@@ -8,6 +8,16 @@
  */
 import type { InputSource } from "./input_source.ts";
 
+/** The lowest source position any of `instances` took, when below `resumeAfter`; else it. */
+export function lowestSourcePosition(
+  resumeAfter: number,
+  instances: ReadonlyArray<{ srcPos: number }>,
+): number {
+  let low = resumeAfter;
+  for (const i of instances) if (i.srcPos > 0 && i.srcPos < low) low = i.srcPos;
+  return low;
+}
+
 /** `input`, started after the lowest source position of `instances()` (when below its own). */
 export function resumeFromLowest(
   input: InputSource,
@@ -16,9 +26,7 @@ export function resumeFromLowest(
   return {
     ...input,
     start(deliver, resumeAfter) {
-      let low = resumeAfter;
-      for (const i of instances()) if (i.srcPos > 0 && i.srcPos < low) low = i.srcPos;
-      return input.start(deliver, low);
+      return input.start(deliver, lowestSourcePosition(resumeAfter, instances()));
     },
     stop: () => input.stop(),
     ...(input.firstPosition ? { firstPosition: () => input.firstPosition!() } : {}),
