@@ -20,6 +20,7 @@ import {
   type LaunchedHost,
   MemoryJournal,
 } from "../actors/runtime/mod.ts";
+import type { Bus } from "../protocol/mod.ts";
 
 /** The partition whose owner runs the cluster's incident stage. */
 export const INCIDENT_STAGE_PARTITION = 0;
@@ -28,15 +29,38 @@ export const INCIDENT_STAGE_PARTITION = 0;
 export interface ClusterIncidents {
   /** What `troupe run` prints about it. */
   line: string;
+  /** Findings refolded from the stage's journal at start. */
+  restored: number;
   close(): Promise<void>;
+}
+
+/** Where the stage runs when not on the host's own bus, and who reports its errors. */
+export interface ClusterIncidentsOptions {
+  /** The bus to take findings from and publish incidents on (default: the host's). */
+  bus?: Bus;
+  /** The command that names the stage's errors (default "troupe run"). */
+  command?: string;
 }
 
 /** Starts the stage when this host owns partition 0; undefined when another host runs it. */
 export async function startClusterIncidents(
   config: HostConfig,
   launched: LaunchedHost,
+  options: ClusterIncidentsOptions = {},
 ): Promise<ClusterIncidents | undefined> {
   if (!config.partitions.owned.includes(INCIDENT_STAGE_PARTITION)) return undefined;
+  return await startJournaledIncidents(config, launched, options);
+}
+
+/**
+ * Starts the cluster's stage on this host whatever it owns (`troupe up` runs it beside its
+ * hosts), journaled in `<data_dir>/incidents` and refolded from there first.
+ */
+export async function startJournaledIncidents(
+  config: HostConfig,
+  launched: LaunchedHost,
+  options: ClusterIncidentsOptions = {},
+): Promise<ClusterIncidents> {
   const dir = join(config.data_dir, "incidents");
   // A host whose journal is in memory keeps nothing across restarts; neither does its stage.
   const journal = config.journal.kind === "memory"
@@ -44,11 +68,15 @@ export async function startClusterIncidents(
     : await FileJournal.open(dir, { fsync: config.journal.fsync });
   let run;
   try {
-    run = await runJournaledIncidentStage(launched.bus, {
+    run = await runJournaledIncidentStage(options.bus ?? launched.bus, {
       config: defaultIncidentConfig,
       journal,
       onError: (err) =>
-        console.error(`troupe run: the incident journal in ${dir}: ${describeError(err)}`),
+        console.error(
+          `${options.command ?? "troupe run"}: the incident journal in ${dir}: ${
+            describeError(err)
+          }`,
+        ),
     });
   } catch (err) {
     await journal.close().catch(() => {});
@@ -56,12 +84,13 @@ export async function startClusterIncidents(
   }
   const unregister = registerIncidentMetrics(launched.host.metrics.registry, run.stage);
   const open = run.stage.open().length;
+  const where = options.command === undefined
+    ? `this host runs the cluster's stage (it owns partition ${INCIDENT_STAGE_PARTITION})`
+    : `${options.command} runs the cluster's stage`;
   return {
-    line:
-      `incidents: this host runs the cluster's stage (it owns partition ${INCIDENT_STAGE_PARTITION}), ` +
-      `journaled in ${dir}; ${run.restored} findings refolded, ${open} incident${
-        open === 1 ? "" : "s"
-      } open`,
+    line: `incidents: ${where}, journaled in ${dir}; ${run.restored} findings refolded, ${open} ` +
+      `incident${open === 1 ? "" : "s"} open`,
+    restored: run.restored,
     async close() {
       run.stop();
       unregister();

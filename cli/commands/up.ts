@@ -9,12 +9,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import {
-  ACTOR_KINDS,
-  defaultIncidentConfig,
-  registerIncidentMetrics,
-  runIncidentStage,
-} from "../../actors/mod.ts";
+import { ACTOR_KINDS, defaultIncidentConfig } from "../../actors/mod.ts";
 import { scanHostService } from "../../actors/scan/mod.ts";
 import {
   defaultHostConfig,
@@ -47,6 +42,7 @@ import {
 } from "../../collab/mod.ts";
 import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_file.ts";
 import { LatestFindings } from "../latest_findings.ts";
+import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
 import { type Command, duration, flag, num, str, UsageError } from "../args.ts";
 import { catchSignals, waitForSignal } from "../signals.ts";
 import { DATA_DIR_DEFAULT, removeNatsUrl } from "../nats_url.ts";
@@ -266,9 +262,24 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       await nats?.stop();
       return 1;
     }
-    // One incident stage for the cluster, on the bus: the findings in, troupe.out.incident.* out.
-    const incidents = runIncidentStage(bus, { config: incidentConfig });
-    registerIncidentMetrics(launched.host.metrics.registry, incidents.stage);
+    // One incident stage for the cluster, on the bus: the findings in, troupe.out.incident.* out,
+    // journaled in <data-dir>/up-1/incidents so that a troupe up started again on the data
+    // directory has the incidents open before it (same ids, states and members).
+    let incidents: ClusterIncidents;
+    try {
+      incidents = await startJournaledIncidents(config, launched, { bus, command: "troupe up" });
+    } catch (err) {
+      console.error(`troupe up: cannot start the incident stage: ${describeError(err)}`);
+      try {
+        recorder?.stop();
+      } catch {
+        // The recording is as complete as it could be.
+      }
+      await launched.close().catch(() => {});
+      await bus.close().catch(() => {});
+      await nats?.stop();
+      return 1;
+    }
     const httpUrl = `http://127.0.0.1:${launched.host.httpPort}`;
     // troupe scan finds the host's port through this file, wherever it listens.
     writeHttpUrl(dataDir, httpUrl);
@@ -279,6 +290,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
         }); ` +
         `${httpUrl}/healthz and /metrics; scans: troupe scan, or POST ${httpUrl}/scan/stream`,
     );
+    console.log(`troupe up: ${incidents.line}`);
     // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
     const collabPort = str(args, "collab-port") !== undefined
       ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
@@ -314,7 +326,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       } catch {
         // The recording is as complete as it could be.
       }
-      incidents.stop();
+      await incidents.close().catch(() => {});
       await launched.close().catch(() => {});
       await bus.close().catch(() => {});
       await nats?.stop();
@@ -357,8 +369,11 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     // --- --record: actors recovered from an earlier run carry state the recording lacks.
     if (recorder) {
       const recovered = launched.host.instances().length;
-      const note = recovered === 0 ? "" : `; note: ${recovered} actor instances were recovered ` +
-        `from ${dataDir}, so a replay will not reproduce their outputs (use a fresh --data-dir)`;
+      const note = recovered === 0 && incidents.restored === 0
+        ? ""
+        : `; note: ${recovered} actor instances and ${incidents.restored} incident findings ` +
+          `were recovered from ${dataDir}, so a replay will not reproduce their outputs (use a ` +
+          `fresh --data-dir)`;
       console.log(`troupe up: recording the session into ${recordPath}${note}`);
     }
     // --- end --record
@@ -446,7 +461,9 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     await bus.flush().catch(() => {});
     await launched.close();
     await bus.flush().catch(() => {});
-    incidents.stop();
+    await incidents.close().catch((err) =>
+      console.error(`troupe up: while stopping the incident stage: ${describeError(err)}`)
+    );
     // --- --record: everything the host published has reached the recorder; close the file.
     if (recorder) {
       await bus.flush().catch(() => {});

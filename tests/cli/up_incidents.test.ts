@@ -1,0 +1,107 @@
+/**
+ * `troupe up`'s incident stage across restarts (issue 29): the stage journals the findings it
+ * takes under the data directory, so a Ctrl-C and a new `troupe up` on the same data directory
+ * have the incidents open before it open again, with the same ids, states and members, and a later
+ * finding of one of their channels joins them rather than opening a new one. Real `troupe up`
+ * processes, each with its own nats-server; the findings are published on that server.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { NatsBus } from "../../actors/runtime/mod.ts";
+import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
+import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { haveNatsServer, tempDir } from "../_support/nats.ts";
+
+const test = suite("troupe up: incidents across restarts");
+// Event time far past the synthetic feed's (now): its own findings never join these.
+const TS = 1_900_000_000_000_000;
+
+function anomaly(channel: string, ts: number): Uint8Array {
+  return encodeEventEnvelope({ id: `a-${channel}-${ts}`, type: "anomaly", src: "t", ts }, {
+    type: "anomaly",
+    ts,
+    channel,
+    score: 0.95,
+    value: 80,
+    expected: 100,
+    lower: 95,
+    upper: 105,
+  });
+}
+
+interface Listed {
+  id: string;
+  state: string;
+  findings: number;
+  members: Array<{ channel: string }>;
+}
+
+async function listed(url: string): Promise<Listed[]> {
+  const r = await runTroupe(["incidents", "--json", "--nats", url, "--timeout", "5000"]);
+  assert.is(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Listed[];
+}
+
+/** The crash's incident as listed: id, state and member channels. */
+function crashOf(all: Listed[]): [string, string, string[], number] | undefined {
+  const i = all.find((i) => i.id === `anomaly-${TS}-UPA`);
+  return i && [i.id, i.state, i.members.map((m) => m.channel).sort(), i.findings];
+}
+
+/** Starts troupe up on `dataDir` and returns it with its nats-server's URL. */
+async function up(dataDir: string) {
+  const args = ["up", "--data-dir", dataDir, "--http-port", "0", "--collab-port", "0"];
+  const proc = startTroupe([...args, "--channels", "2", "--rate", "100"]);
+  await proc.waitFor("injecting the synthetic market feed");
+  const url = readFileSync(join(dataDir, "nats.url"), "utf8").trim();
+  return { proc, url };
+}
+
+if (haveNatsServer("troupe up's incidents across restarts")) {
+  test("open incidents survive a Ctrl-C and a new troupe up on the same data directory", async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, "d");
+    let { proc, url } = await up(dataDir);
+    let bus: NatsBus | undefined;
+    try {
+      assert.match(proc.output(), "troupe up: incidents: troupe up runs the cluster's stage");
+      assert.match(proc.output(), "0 findings refolded");
+      await listed(url); // answered: the stage's subscriptions are in place
+      bus = await NatsBus.connect(url);
+      // A crash over three channels, then a later finding that moves event time past it.
+      for (const [i, ch] of ["UPA", "UPB", "UPC"].entries()) {
+        bus.publish(outSubject("anomaly", ch), anomaly(ch, TS + i * 100_000));
+      }
+      bus.publish(outSubject("anomaly", "UPLATER"), anomaly("UPLATER", TS + 10_000_000));
+      await bus.flush();
+      const before = await listed(url);
+      assert.equal(crashOf(before), [`anomaly-${TS}-UPA`, "firing", ["UPA", "UPB", "UPC"], 3]);
+      await bus.close();
+      bus = undefined;
+      proc.signal("SIGINT");
+      assert.is(await proc.exited, 0, proc.output());
+      ({ proc, url } = await up(dataDir));
+      assert.not.match(proc.output(), " 0 findings refolded", proc.output());
+      assert.equal(crashOf(await listed(url)), crashOf(before));
+      // Every incident listed before the restart is listed after it.
+      const ids = new Set((await listed(url)).map((i) => i.id));
+      for (const i of before) assert.ok(ids.has(i.id), `${i.id} after the restart`);
+      // A finding of a member channel joins the rebuilt incident (a fresh stage would open one).
+      bus = await NatsBus.connect(url);
+      bus.publish(outSubject("anomaly", "UPB"), anomaly("UPB", TS + 11_000_000));
+      bus.publish(outSubject("anomaly", "UPLAST"), anomaly("UPLAST", TS + 20_000_000));
+      await bus.flush();
+      const after = await listed(url);
+      assert.equal(crashOf(after), [`anomaly-${TS}-UPA`, "firing", ["UPA", "UPB", "UPC"], 4]);
+      assert.is(after.filter((i) => i.id.startsWith(`anomaly-${TS + 11_000_000}`)).length, 0);
+    } finally {
+      await bus?.close();
+      await proc.stop();
+      dir.remove();
+    }
+  });
+}
+
+test.run();
