@@ -20,6 +20,7 @@ import {
   type LaunchedHost,
   MemoryJournal,
 } from "../actors/runtime/mod.ts";
+import type { Registry } from "prom-client";
 import type { Bus } from "../protocol/mod.ts";
 
 /** The partition whose owner runs the cluster's incident stage. */
@@ -32,6 +33,12 @@ export interface ClusterIncidents {
   /** Findings refolded from the stage's journal at start. */
   restored: number;
   close(): Promise<void>;
+}
+
+/** What the stage needs of the host it runs beside: its bus, and the registry of its /metrics. */
+export interface StageHost {
+  bus: Bus;
+  host: { metrics: { registry: Registry } };
 }
 
 /** Where the stage runs when not on the host's own bus, and who reports its errors. */
@@ -58,7 +65,7 @@ export async function startClusterIncidents(
  */
 export async function startJournaledIncidents(
   config: HostConfig,
-  launched: LaunchedHost,
+  launched: StageHost,
   options: ClusterIncidentsOptions = {},
 ): Promise<ClusterIncidents> {
   const dir = join(config.data_dir, "incidents");

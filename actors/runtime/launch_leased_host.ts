@@ -33,6 +33,8 @@ export interface LeasedHost {
   /** The partition hosts running now, by partition. */
   partitions: ReadonlyMap<number, Host>;
   httpPort: number | undefined;
+  /** The registry its /metrics serves (with every partition host's): more may be added. */
+  registry: LeaseMetrics["registry"];
   /** Resolves with the error that stopped the host (never rejects). */
   fatal: Promise<HostFatalError>;
   /** Hands every partition off (flush, snapshot, release), then closes. */
@@ -129,6 +131,7 @@ export async function launchLeasedHost(
       bus,
       partitions: running,
       httpPort: http.port,
+      registry: metrics.registry,
       fatal,
       async close() {
         await leases.stop("the host stops").catch((err) => log(`stopping: ${describeError(err)}`));

@@ -4,13 +4,14 @@
  * host running every actor kind, and a synthetic feed so that something flows (the market by
  * default, or with `--feed metrics` the service metrics feed, with the settings that suit it). Ctrl-C
  * stops the feed, drains and snapshots the host, and stops nats-server. `--journal jetstream`
- * keeps the host's journal in JetStream, and the collaboration server's documents with it.
+ * keeps the host's journal in JetStream, and the collaboration server's documents with it;
+ * `--hosts N` runs N hosts sharing the partitions by lease instead (up_hosts.ts). The incident
+ * stage is up's own, journaled in the data directory (run_incidents.ts).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { ACTOR_KINDS, defaultIncidentConfig } from "../../actors/mod.ts";
-import { scanHostService } from "../../actors/scan/mod.ts";
 import {
   defaultHostConfig,
   describeError,
@@ -18,8 +19,6 @@ import {
   DirLockedError,
   type HostConfig,
   InProcessBus,
-  type LaunchedHost,
-  launchHost,
   lockDir,
   NatsServer,
 } from "../../actors/runtime/mod.ts";
@@ -42,6 +41,7 @@ import {
 } from "../../collab/mod.ts";
 import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_file.ts";
 import { LatestFindings } from "../latest_findings.ts";
+import { launchUpHosts, type UpHosts } from "../up_hosts.ts";
 import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
 import { type Command, duration, flag, num, str, UsageError } from "../args.ts";
 import { catchSignals, waitForSignal } from "../signals.ts";
@@ -61,7 +61,7 @@ export const command: Command = {
   summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
   usage:
     "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] [--data-dir DIR] " +
-    "[--http-port N] [--collab-port N] [--no-nats] [--journal KIND] [--record FILE] " +
+    "[--http-port N] [--collab-port N] [--no-nats] [--journal KIND] [--hosts N] [--record FILE] " +
     "[--accept-journal-loss]",
   options: {
     feed: {
@@ -109,6 +109,13 @@ export const command: Command = {
       help: "file (default, in the data directory) or jetstream (in NATS, for the host and the " +
         "collaboration server's documents; needs nats-server)",
     },
+    hosts: {
+      type: "string",
+      arg: "N",
+      help: "Run N hosts (2 or more) that share the partitions by lease, as troupe run " +
+        "--partitions auto does (journal in JetStream, snapshots in the KV store; needs " +
+        "nats-server); troupe status says who owns what (default 1: one host owns them all)",
+    },
     record: {
       type: "string",
       arg: "FILE",
@@ -129,6 +136,7 @@ Examples:
   troupe up
   troupe up --feed metrics --duration 5m
   troupe up --data-dir /tmp/demo --http-port 0 --collab-port 0 --record demo.rec
+  troupe up --hosts 3        three hosts share the partitions by lease (troupe status)
 Install nats-server for the full cluster: apt-get install nats-server (Debian/Ubuntu), brew
 install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start instead of the one
 on PATH; without one, everything runs on the in-process bus (said in one line).`,
@@ -146,15 +154,26 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       ? num(args, "http-port", 0, { min: 0, max: 65535, integer: true })
       : await portOr(9464);
 
-    const journal = str(args, "journal") ?? "file";
+    const hosts = num(args, "hosts", 1, { min: 1, max: 64, integer: true });
+    const journal = str(args, "journal") ?? (hosts > 1 ? "jetstream" : "file");
     if (journal !== "file" && journal !== "jetstream") {
       throw new UsageError(`Option --journal must be file or jetstream, got "${journal}"`);
+    }
+    if (hosts > 1 && journal !== "jetstream") {
+      throw new UsageError(
+        `Option --hosts ${hosts} shares the partitions by lease, which needs --journal ` +
+          `jetstream (every host reads the others' journals), got "${journal}"`,
+      );
     }
     let nats: NatsServer | undefined;
     let bus: Bus;
     const noNats = flag(args, "no-nats");
     if (journal === "jetstream" && noNats) {
-      throw new UsageError("Option --journal jetstream needs NATS: it cannot go with --no-nats");
+      throw new UsageError(
+        `Option ${
+          hosts > 1 ? `--hosts ${hosts}` : "--journal jetstream"
+        } needs NATS: it cannot go with --no-nats`,
+      );
     }
     // One troupe up per data directory, checked before anything starts: a second one started a
     // second nats-server on the same JetStream store and took nats.url over, pointing the
@@ -173,7 +192,9 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     const binary = noNats ? undefined : natsServerBinary();
     if (journal === "jetstream" && !binary) {
       console.error(
-        `troupe up: --journal jetstream needs nats-server, ${whyNoNatsServer()} ` +
+        `troupe up: ${
+          hosts > 1 ? `--hosts ${hosts}` : "--journal jetstream"
+        } needs nats-server, ${whyNoNatsServer()} ` +
           "(apt-get install nats-server, or brew install nats-server)",
       );
       return 1;
@@ -240,19 +261,19 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       }
     }
     // --- end --record
-    let launched: LaunchedHost;
+    let launched: UpHosts;
     try {
-      const service = scanHostService();
-      // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
-      const ticks = recorder ? { tickEveryMs: 0 } : {};
-      launched = await launchHost(
-        config,
-        ACTOR_KINDS,
-        nats ? { service, ...ticks } : { bus, service, ...ticks },
-      );
+      launched = await launchUpHosts(config, {
+        hosts,
+        bus: nats ? undefined : bus,
+        // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
+        tickEveryMs: recorder ? 0 : undefined,
+      });
     } catch (err) {
       // One line naming the cause and the value (the port, the file, the other process id).
-      console.error(`troupe up: cannot start the host: ${describeError(err)}`);
+      console.error(
+        `troupe up: cannot start the host${hosts > 1 ? "s" : ""}: ${describeError(err)}`,
+      );
       try {
         recorder?.stop();
       } catch {
@@ -267,7 +288,10 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     // directory has the incidents open before it (same ids, states and members).
     let incidents: ClusterIncidents;
     try {
-      incidents = await startJournaledIncidents(config, launched, { bus, command: "troupe up" });
+      incidents = await startJournaledIncidents(config, launched.stageHost, {
+        bus,
+        command: "troupe up",
+      });
     } catch (err) {
       console.error(`troupe up: cannot start the incident stage: ${describeError(err)}`);
       try {
@@ -280,16 +304,10 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       await nats?.stop();
       return 1;
     }
-    const httpUrl = `http://127.0.0.1:${launched.host.httpPort}`;
+    const httpUrl = `http://127.0.0.1:${launched.httpPort}`;
     // troupe scan finds the host's port through this file, wherever it listens.
     writeHttpUrl(dataDir, httpUrl);
-    console.log(
-      `troupe up: host up-1 running ${Object.keys(config.actors).join(", ")} ` +
-        `(journal ${
-          config.journal.kind === "jetstream" ? "in JetStream" : "in " + config.data_dir
-        }); ` +
-        `${httpUrl}/healthz and /metrics; scans: troupe scan, or POST ${httpUrl}/scan/stream`,
-    );
+    for (const line of launched.lines) console.log(`troupe up: ${line}`);
     console.log(`troupe up: ${incidents.line}`);
     // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
     const collabPort = str(args, "collab-port") !== undefined
@@ -306,9 +324,9 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
           nodeId: "up-1-collab",
           journal: collabJournalOf(config.journal.kind),
           // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
-          scanUrl: launched.host.httpPort === undefined
+          scanUrl: launched.httpPort === undefined || !launched.scans
             ? undefined
-            : `http://127.0.0.1:${launched.host.httpPort}`,
+            : `http://127.0.0.1:${launched.httpPort}`,
         });
       collab = collabPort === undefined
         ? await onPreferredPort(COLLAB_PORT, launch)
@@ -368,7 +386,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     const findings = new LatestFindings(bus);
     // --- --record: actors recovered from an earlier run carry state the recording lacks.
     if (recorder) {
-      const recovered = launched.host.instances().length;
+      const recovered = launched.instances();
       const note = recovered === 0 && incidents.restored === 0
         ? ""
         : `; note: ${recovered} actor instances and ${incidents.restored} incident findings ` +
@@ -438,7 +456,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       ticks++;
       if (!tty && ticks % 10 !== 0) return;
       const s = (performance.now() - t0) / 1000;
-      const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
+      const applied = launched.applied();
       const line = `${s.toFixed(0)} s: ${sent} samples sent, ${applied} inputs applied, ` +
         `${outputs} outputs, ${dead} dead letters`;
       // The latest findings every 10 s: a line or three above the status line.
@@ -478,7 +496,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     await nats?.stop();
     if (nats) removeNatsUrl(dataDir, nats.url);
     removeHttpUrl(dataDir, httpUrl);
-    const applied = [...launched.host.applied.values()].reduce((a, b) => a + b, 0);
+    const applied = launched.applied();
     console.log(
       `troupe up: stopped cleanly: ${sent} samples sent, ${applied} inputs applied, ${outputs} outputs, ${dead} dead letters`,
     );

@@ -1,0 +1,103 @@
+/**
+ * `troupe up --hosts N` (issue 32): N hosts in up's process share the partitions by lease, beside
+ * up's nats-server, collaboration server and dashboard. Against a real troupe up: with --hosts 2
+ * both hosts own partitions and every partition is held (troupe status, from the lease bucket),
+ * each host's /metrics answers, and Ctrl-C hands the partitions off and stops everything, its
+ * nats-server too. Options that cannot share partitions are refused before anything starts.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { haveNatsServer, tempDir } from "../_support/nats.ts";
+
+const test = suite("troupe up --hosts");
+
+interface Status {
+  hosts: Array<{ host: string; partitions: number[]; http_port?: number }>;
+  partitions: Array<{ partition: number; owner: string }>;
+}
+
+/** The process ids of the nats-servers whose command line names `storeDir` (pgrep -f). */
+function natsServersOn(storeDir: string): number[] {
+  try {
+    return execFileSync("pgrep", ["-f", `nats-server .*${storeDir}`], { encoding: "utf8" })
+      .trim().split("\n").filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+test("--hosts with a file journal, without NATS, or below 1 is refused before anything starts", async () => {
+  let r = await runTroupe(["up", "--hosts", "2", "--journal", "file", "--no-nats"]);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, "Option --hosts 2 shares the partitions by lease, which needs --journal");
+  assert.match(r.stderr, 'got "file"');
+  r = await runTroupe(["up", "--hosts", "2", "--no-nats"]);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, "Option --hosts 2 needs NATS: it cannot go with --no-nats");
+  r = await runTroupe(["up", "--hosts", "0"]);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, "--hosts");
+});
+
+if (haveNatsServer("troupe up --hosts")) {
+  test("up --hosts 2: both hosts own partitions, every one is held, Ctrl-C stops everything", async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, "d");
+    const up = startTroupe([
+      "up",
+      "--hosts",
+      "2",
+      "--data-dir",
+      dataDir,
+      "--http-port",
+      "0",
+      "--collab-port",
+      "0",
+      "--channels",
+      "4",
+      "--rate",
+      "200",
+    ]);
+    try {
+      await up.waitFor("injecting the synthetic market feed");
+      assert.match(up.output(), "troupe up: 2 hosts (up-1 to up-2)");
+      assert.match(up.output(), "share 8 partitions by lease");
+      assert.match(up.output(), "troupe up: incidents: troupe up runs the cluster's stage");
+      const url = readFileSync(join(dataDir, "nats.url"), "utf8").trim();
+      // up-2 joins after up-1 claimed everything: it takes its share by handoff.
+      let status: Status = { hosts: [], partitions: [] };
+      for (let i = 0; i < 80; i++) {
+        const r = await runTroupe(["status", "--nats", url, "--json"]);
+        assert.is(r.code, 0, r.stderr);
+        status = JSON.parse(r.stdout) as Status;
+        const shares = status.hosts.map((h) => h.partitions.length);
+        if (status.partitions.length === 8 && shares.length === 2 && !shares.includes(0)) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.equal(status.hosts.map((h) => h.host), ["up-1", "up-2"]);
+      for (const h of status.hosts) assert.ok(h.partitions.length > 0, JSON.stringify(status));
+      assert.equal(status.hosts.flatMap((h) => h.partitions).sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+      // Each host's /metrics answers with the partitions it owns.
+      for (const h of status.hosts) {
+        const text = await (await fetch(`http://127.0.0.1:${h.http_port}/metrics`)).text();
+        assert.match(text, "troupe_partitions_owned", h.host);
+      }
+      assert.is(natsServersOn(join(dataDir, "nats")).length, 1);
+      up.signal("SIGINT");
+      assert.is(await up.exited, 0, up.output());
+      assert.match(up.output(), "troupe up: stopped cleanly:");
+      assert.match(up.output(), "released (the host stops)");
+      assert.equal(natsServersOn(join(dataDir, "nats")), [], "no nats-server left");
+      assert.not.ok(existsSync(join(dataDir, "nats.url")), "nats.url removed");
+    } finally {
+      await up.stop();
+      dir.remove();
+    }
+  });
+}
+
+test.run();
