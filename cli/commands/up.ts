@@ -23,12 +23,8 @@ import {
   NatsServer,
 } from "../../actors/runtime/mod.ts";
 import type { Bus } from "../../protocol/mod.ts";
-import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../../sim/feeds/mod.ts";
 import {
-  DEMO_CRASH_RATE,
   demoActorConfigs,
-  describeDemo,
-  describeMetricsSettings,
   describeRecording,
   metricsActorConfigs,
   Recorder,
@@ -40,7 +36,7 @@ import {
   mintToken,
 } from "../../collab/mod.ts";
 import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_file.ts";
-import { LatestFindings } from "../latest_findings.ts";
+import { startFeed } from "../up_feed.ts";
 import { launchUpHosts, type UpHosts } from "../up_hosts.ts";
 import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
 import { type Command, duration, flag, num, str, UsageError } from "../args.ts";
@@ -141,40 +137,7 @@ Install nats-server for the full cluster: apt-get install nats-server (Debian/Ub
 install nats-server (macOS). TROUPE_NATS_SERVER=PATH names the binary to start instead of the one
 on PATH; without one, everything runs on the in-process bus (said in one line).`,
   async run(args) {
-    const feedKind = str(args, "feed") ?? "market";
-    if (feedKind !== "market" && feedKind !== "metrics") {
-      throw new UsageError(`Option --feed must be market or metrics, got "${feedKind}"`);
-    }
-    const channels = num(args, "channels", 8, { min: 1, max: 10_000, integer: true });
-    const rate = num(args, "rate", 2000, { min: 0, exclusiveMin: true });
-    const durationS = duration(args, "duration", 0);
-    const seed = num(args, "seed", 1, { integer: true });
-    const dataDir = str(args, "data-dir") ?? ".troupe";
-    const httpPort = str(args, "http-port") !== undefined
-      ? num(args, "http-port", 0, { min: 0, max: 65535, integer: true })
-      : await portOr(9464);
-
-    const hosts = num(args, "hosts", 1, { min: 1, max: 64, integer: true });
-    const journal = str(args, "journal") ?? (hosts > 1 ? "jetstream" : "file");
-    if (journal !== "file" && journal !== "jetstream") {
-      throw new UsageError(`Option --journal must be file or jetstream, got "${journal}"`);
-    }
-    if (hosts > 1 && journal !== "jetstream") {
-      throw new UsageError(
-        `Option --hosts ${hosts} shares the partitions by lease, which needs --journal ` +
-          `jetstream (every host reads the others' journals), got "${journal}"`,
-      );
-    }
-    let nats: NatsServer | undefined;
-    let bus: Bus;
-    const noNats = flag(args, "no-nats");
-    if (journal === "jetstream" && noNats) {
-      throw new UsageError(
-        `Option ${
-          hosts > 1 ? `--hosts ${hosts}` : "--journal jetstream"
-        } needs NATS: it cannot go with --no-nats`,
-      );
-    }
+    const o = await upOptions(args);
     // One troupe up per data directory, checked before anything starts: a second one started a
     // second nats-server on the same JetStream store and took nats.url over, pointing the
     // first one's inject, ctl and record at a server that was gone once the host's journal
@@ -182,107 +145,44 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     // From here a Ctrl-C is kept until the cluster is up, which then drains and stops: killed
     // mid-start, up would leave its nats-server (a process group of its own) running.
     catchSignals();
-    const lock = lockDataDir(dataDir);
+    const lock = lockDataDir(o.dataDir);
     if (typeof lock === "string") {
       console.error(`troupe up: ${lock}`);
       return 1;
     }
     // Every way out releases it (a process killed outright leaves a lock a later up takes over).
     process.once("exit", () => lock.release());
-    const binary = noNats ? undefined : natsServerBinary();
-    if (journal === "jetstream" && !binary) {
-      console.error(
-        `troupe up: ${
-          hosts > 1 ? `--hosts ${hosts}` : "--journal jetstream"
-        } needs nats-server, ${whyNoNatsServer()} ` +
-          "(apt-get install nats-server, or brew install nats-server)",
-      );
+    const started = await startUpBus(o);
+    if (typeof started === "string") {
+      console.error(`troupe up: ${started}`);
       return 1;
     }
-    if (binary) {
-      const started = await startNats(binary, dataDir);
-      if (typeof started === "string") {
-        const why = journal === "jetstream"
-          ? "--journal jetstream needs it"
-          : "--no-nats runs everything on the in-process bus";
-        console.error(`troupe up: ${started}; ${why}`);
-        return 1;
-      }
-      ({ nats, bus } = started);
-    } else {
-      console.log(
-        noNats
-          ? "troupe up: --no-nats: everything runs on the in-process bus"
-          : process.env[NATS_SERVER_ENV]
-          ? `troupe up: no nats-server to start: ${NATS_SERVER_ENV} names ` +
-            `"${process.env[NATS_SERVER_ENV]}", which does not exist, so everything runs on the ` +
-            `in-process bus (unset it to use the nats-server on PATH)`
-          : "troupe up: nats-server is not on PATH, so everything runs on the in-process bus " +
-            "(apt-get install nats-server, or brew install nats-server, for the NATS cluster)",
-      );
-      bus = new InProcessBus();
-    }
-
-    const config = defaultHostConfig();
-    config.host_id = "up-1";
-    config.data_dir = join(dataDir, "up-1");
-    config.nats = nats?.url;
-    config.input = nats ? "jetstream" : "core";
-    config.journal.kind = journal;
-    config.http_port = httpPort;
-    // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
-    // in one line below.
-    const intervalUs = Math.max(1, Math.round((channels * 1e6) / rate));
-    const demo = feedKind === "metrics" ? metricsActorConfigs() : demoActorConfigs(intervalUs);
-    config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
-    config.accept_journal_loss = flag(args, "accept-journal-loss");
-    // The incident stage's settings, in the recording's header so that a replay makes the same.
-    const incidentConfig = defaultIncidentConfig;
-    // --- --record (sim/recording/): subscribe before the host starts, so that the recording
-    // holds every input and every output of the session.
-    const recordPath = str(args, "record");
-    let recorder: Recorder | undefined;
-    if (recordPath !== undefined) {
-      try {
-        recorder = Recorder.start(bus, {
-          path: recordPath,
-          header: {
-            source: "troupe up",
-            bus: nats?.url ?? "in-process",
-            config: { actors: config.actors, limits: config.limits, incidents: incidentConfig },
-            seed,
-          },
-        });
-      } catch (err) {
-        console.error(`troupe up: cannot record into ${recordPath}: ${(err as Error).message}`);
-        await bus.close().catch(() => {});
-        await nats?.stop();
-        return 1;
-      }
-    }
-    // --- end --record
+    const { nats, bus } = started;
+    // What was started, stopped in reverse order when a later part cannot start.
+    const undo: Array<() => unknown> = [() => nats?.stop(), () => bus.close()];
+    const abandon = async (why: string) => {
+      console.error(`troupe up: ${why}`);
+      for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => {});
+      return 1;
+    };
+    const config = upHostConfig(o, nats);
+    const recorder = startRecorder(o, bus, nats, config);
+    if (typeof recorder === "string") return await abandon(recorder);
+    undo.push(() => recorder?.stop());
     let launched: UpHosts;
     try {
       launched = await launchUpHosts(config, {
-        hosts,
+        hosts: o.hosts,
         bus: nats ? undefined : bus,
         // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
         tickEveryMs: recorder ? 0 : undefined,
       });
     } catch (err) {
       // One line naming the cause and the value (the port, the file, the other process id).
-      console.error(
-        `troupe up: cannot start the host${hosts > 1 ? "s" : ""}: ${describeError(err)}`,
-      );
-      try {
-        recorder?.stop();
-      } catch {
-        // The recording is as complete as it could be.
-      }
-      await bus.close().catch(() => {});
-      await nats?.stop();
-      return 1;
+      const s = o.hosts > 1 ? "s" : "";
+      return await abandon(`cannot start the host${s}: ${describeError(err)}`);
     }
+    undo.push(() => launched.close());
     // One incident stage for the cluster, on the bus: the findings in, troupe.out.incident.* out,
     // journaled in <data-dir>/up-1/incidents so that a troupe up started again on the data
     // directory has the incidents open before it (same ids, states and members).
@@ -293,216 +193,300 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
         command: "troupe up",
       });
     } catch (err) {
-      console.error(`troupe up: cannot start the incident stage: ${describeError(err)}`);
-      try {
-        recorder?.stop();
-      } catch {
-        // The recording is as complete as it could be.
-      }
-      await launched.close().catch(() => {});
-      await bus.close().catch(() => {});
-      await nats?.stop();
-      return 1;
+      return await abandon(`cannot start the incident stage: ${describeError(err)}`);
     }
+    undo.push(() => incidents.close());
     const httpUrl = `http://127.0.0.1:${launched.httpPort}`;
     // troupe scan finds the host's port through this file, wherever it listens.
-    writeHttpUrl(dataDir, httpUrl);
+    writeHttpUrl(o.dataDir, httpUrl);
+    undo.push(
+      () => removeHttpUrl(o.dataDir, httpUrl),
+      () => nats && removeNatsUrl(o.dataDir, nats.url),
+    );
     for (const line of launched.lines) console.log(`troupe up: ${line}`);
     console.log(`troupe up: ${incidents.line}`);
-    // --- the collaboration server beside the host, on the same bus (its bridge reaches the host).
-    const collabPort = str(args, "collab-port") !== undefined
-      ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
-      : undefined;
     let collab: LaunchedCollab;
     try {
-      const launch = (port: number) =>
-        launchCollab({
-          dataDir,
-          port,
-          bus,
-          // The node id names the collab journal's streams in JetStream: the same on every run.
-          nodeId: "up-1-collab",
-          journal: collabJournalOf(config.journal.kind),
-          // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
-          scanUrl: launched.httpPort === undefined || !launched.scans
-            ? undefined
-            : `http://127.0.0.1:${launched.httpPort}`,
-        });
-      collab = collabPort === undefined
-        ? await onPreferredPort(COLLAB_PORT, launch)
-        : await launch(collabPort);
+      collab = await startCollab(o, bus, launched, config.journal.kind);
     } catch (err) {
       // One line, and nothing left running: the host and nats-server were up already (an
       // explicit --collab-port that was taken once left nats-server running after exit 1).
-      console.error(
-        `troupe up: cannot start the collaboration server on port ${collabPort ?? COLLAB_PORT}: ${
+      return await abandon(
+        `cannot start the collaboration server on port ${o.collabPort ?? COLLAB_PORT}: ${
           describeError(err)
         }`,
       );
-      try {
-        recorder?.stop();
-      } catch {
-        // The recording is as complete as it could be.
-      }
-      await incidents.close().catch(() => {});
-      await launched.close().catch(() => {});
-      await bus.close().catch(() => {});
-      await nats?.stop();
-      if (nats) removeNatsUrl(dataDir, nats.url);
-      removeHttpUrl(dataDir, httpUrl);
-      return 1;
     }
-    // The owner's token (issue 17): whoever ran troupe up owns the session; links for the team
-    // (viewer or editor) come from troupe token.
-    const ownerToken = await mintToken(collab.keyring, {
-      session: "main",
-      role: "owner",
-      ttlS: 8 * 3600,
-      nowMs: Date.now(),
-    });
-    console.log(
-      `troupe up: collab server ${collab.server.url} (y-websocket; session "main", owner token ` +
-        `${ownerToken}; more with troupe token --data-dir ${dataDir})`,
-    );
-    if (journal === "jetstream") {
-      console.log(
-        `troupe up: collab documents in JetStream (stream ${COLLAB_JOURNAL_STREAM}, ` +
-          `node ${collab.server.nodeId})`,
-      );
-    }
-    // --- the dashboard and the stream gateway (issue 17): the URL to open, and collab.json for
-    // troupe watch (a viewer token: watching needs no more).
-    const collabFile = await dashboardFile(collab, dataDir);
-    console.log(`troupe up: dashboard ${collabFile.dashboard}?session=main&token=${ownerToken}`);
-    console.log(
-      `troupe up: share it read-only or to edit: troupe token --session main --role ` +
-        `viewer|editor --data-dir ${dataDir}, then ${collabFile.dashboard}?session=main&token=<token>`,
-    );
-    console.log(
-      `troupe up: findings live in the terminal: troupe watch` +
-        (join(dataDir) === join(DATA_DIR_DEFAULT) ? "" : ` --data-dir ${dataDir}`) +
-        ` (stream ${collabFile.stream})`,
-    );
-    const findings = new LatestFindings(bus);
+    const collabFile = await announceCollab(o, collab);
     // --- --record: actors recovered from an earlier run carry state the recording lacks.
     if (recorder) {
       const recovered = launched.instances();
       const note = recovered === 0 && incidents.restored === 0
         ? ""
         : `; note: ${recovered} actor instances and ${incidents.restored} incident findings ` +
-          `were recovered from ${dataDir}, so a replay will not reproduce their outputs (use a ` +
+          `were recovered from ${o.dataDir}, so a replay will not reproduce their outputs (use a ` +
           `fresh --data-dir)`;
-      console.log(`troupe up: recording the session into ${recordPath}${note}`);
+      console.log(`troupe up: recording the session into ${o.recordPath}${note}`);
     }
     // --- end --record
-
-    let outputs = 0, dead = 0;
-    bus.subscribe("troupe.out.>", () => outputs++);
-    bus.subscribe("troupe.dlq.>", () => dead++);
-
-    // Live-looking event times: the feed starts now, one step per channel-share of the rate.
-    const batch = Math.max(1, Math.round(rate / channels / 20));
-    const startUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
-    // The metrics feed keeps its minute between samples: a day of event time passes in
-    // 1440 * channels / rate seconds, so its daily cycle shows.
-    const feed: Feed = feedKind === "metrics"
-      ? createMetricsFeed({ series: channels, seed, batch, startUs })
-      : createMarketFeed({
-        symbols: channels,
-        seed,
-        batch,
-        volume: false,
-        startUs,
-        intervalUs,
-        crashRate: DEMO_CRASH_RATE,
-      });
-    console.log(
-      `troupe up: ${feedKind === "metrics" ? describeMetricsSettings() : describeDemo(intervalUs)}`,
-    );
-    console.log(
-      `troupe up: injecting the synthetic ${feedKind} feed: ${channels} channels, ${rate} ` +
-        `samples/s on troupe.feed.${feedKind}.*, ${batch} samples of a channel to a message ` +
-        `(one input to each actor kind that takes it)  (Ctrl-C to stop)`,
-    );
-    const t0 = performance.now();
-    const abort = new AbortController();
-    let sent = 0;
-    const injecting = inject(bus, feed, {
-      rate,
-      durationS: Infinity,
-      feedName: feedKind,
-      // Unique per run: input ids (and so output ids, and JetStream's Nats-Msg-Id) must not repeat
-      // across runs that share a data directory.
-      src: `up-${Math.round(performance.timeOrigin).toString(36)}`,
-      signal: abort.signal,
-      onProgress: (samples) => {
-        sent = samples;
-      },
-    }).catch((err) => {
-      // Handled at once: a feed that fails while up waits for Ctrl-C (a NATS flush unanswered
-      // for 2 s on a loaded machine) was an unhandled rejection, which ended the whole process
-      // with a stack trace and left nats-server running. The host and the dashboard run on.
-      if (!abort.signal.aborted) {
-        console.error(
-          `\ntroupe up: the feed stopped: ${describeError(err)}; the host runs on (Ctrl-C to stop)`,
-        );
-      }
-      return undefined;
-    });
-    // A live line on a terminal; a line every 10 s when the output is a file or a pipe.
-    const tty = process.stderr.isTTY === true;
-    let ticks = 0;
-    const status = setInterval(() => {
-      ticks++;
-      if (!tty && ticks % 10 !== 0) return;
-      const s = (performance.now() - t0) / 1000;
-      const applied = launched.applied();
-      const line = `${s.toFixed(0)} s: ${sent} samples sent, ${applied} inputs applied, ` +
-        `${outputs} outputs, ${dead} dead letters`;
-      // The latest findings every 10 s: a line or three above the status line.
-      const found = ticks % 10 === 0 ? findings.take() : [];
-      const above = found.map((l) => `troupe up: ${l}\n`).join("");
-      process.stderr.write(tty ? `\r\x1b[K${above}${line}   ` : `${above}${line}\n`);
-    }, 1000);
-
-    const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
-    abort.abort();
-    const result = await injecting;
-    if (result) sent = result.samples;
-    clearInterval(status);
+    const feeding = startFeed(o, bus, launched);
+    const signal = await waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined);
+    const counts = await feeding.stop();
     console.error(
       `\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`,
     );
-    findings.close();
-    removeCollabFile(dataDir, collabFile.stream);
-    await collab.close();
-    await bus.flush().catch(() => {});
-    await launched.close();
-    await bus.flush().catch(() => {});
-    await incidents.close().catch((err) =>
-      console.error(`troupe up: while stopping the incident stage: ${describeError(err)}`)
-    );
-    // --- --record: everything the host published has reached the recorder; close the file.
-    if (recorder) {
-      await bus.flush().catch(() => {});
-      try {
-        console.log(`troupe up: recorded ${describeRecording(recorder.stop())}`);
-      } catch (err) {
-        console.error(`troupe up: ${(err as Error).message}`);
-      }
-    }
-    // --- end --record
-    if (nats) await bus.close().catch(() => {});
-    await nats?.stop();
-    if (nats) removeNatsUrl(dataDir, nats.url);
-    removeHttpUrl(dataDir, httpUrl);
-    const applied = launched.applied();
-    console.log(
-      `troupe up: stopped cleanly: ${sent} samples sent, ${applied} inputs applied, ${outputs} outputs, ${dead} dead letters`,
-    );
+    await stopUp(o, { collab, collabFile, bus, launched, incidents, recorder, nats, httpUrl });
+    console.log(`troupe up: stopped cleanly: ${counts()}`);
     return 0;
   },
 };
+
+/** troupe up's options, checked. */
+interface UpOptions {
+  feedKind: "market" | "metrics";
+  channels: number;
+  rate: number;
+  durationS: number;
+  seed: number;
+  dataDir: string;
+  httpPort: number;
+  collabPort: number | undefined;
+  hosts: number;
+  journal: "file" | "jetstream";
+  noNats: boolean;
+  recordPath: string | undefined;
+  acceptJournalLoss: boolean;
+  /** The feed's step per channel, for the demo's settings. */
+  intervalUs: number;
+}
+
+/** Reads and checks the options; a bad one is a UsageError naming it and its value. */
+async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions> {
+  const feedKind = str(args, "feed") ?? "market";
+  if (feedKind !== "market" && feedKind !== "metrics") {
+    throw new UsageError(`Option --feed must be market or metrics, got "${feedKind}"`);
+  }
+  const channels = num(args, "channels", 8, { min: 1, max: 10_000, integer: true });
+  const rate = num(args, "rate", 2000, { min: 0, exclusiveMin: true });
+  const hosts = num(args, "hosts", 1, { min: 1, max: 64, integer: true });
+  const journal = str(args, "journal") ?? (hosts > 1 ? "jetstream" : "file");
+  if (journal !== "file" && journal !== "jetstream") {
+    throw new UsageError(`Option --journal must be file or jetstream, got "${journal}"`);
+  }
+  if (hosts > 1 && journal !== "jetstream") {
+    throw new UsageError(
+      `Option --hosts ${hosts} shares the partitions by lease, which needs --journal ` +
+        `jetstream (every host reads the others' journals), got "${journal}"`,
+    );
+  }
+  const noNats = flag(args, "no-nats");
+  if (journal === "jetstream" && noNats) {
+    throw new UsageError(
+      `Option ${
+        hosts > 1 ? `--hosts ${hosts}` : "--journal jetstream"
+      } needs NATS: it cannot go with --no-nats`,
+    );
+  }
+  return {
+    feedKind,
+    channels,
+    rate,
+    durationS: duration(args, "duration", 0),
+    seed: num(args, "seed", 1, { integer: true }),
+    dataDir: str(args, "data-dir") ?? ".troupe",
+    httpPort: str(args, "http-port") !== undefined
+      ? num(args, "http-port", 0, { min: 0, max: 65535, integer: true })
+      : await portOr(9464),
+    collabPort: str(args, "collab-port") !== undefined
+      ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
+      : undefined,
+    hosts,
+    journal,
+    noNats,
+    recordPath: str(args, "record"),
+    acceptJournalLoss: flag(args, "accept-journal-loss"),
+    intervalUs: Math.max(1, Math.round((channels * 1e6) / rate)),
+  };
+}
+
+/** Starts nats-server when there is one (or says why the in-process bus runs); a string: why not. */
+async function startUpBus(
+  o: UpOptions,
+): Promise<{ nats: NatsServer | undefined; bus: Bus } | string> {
+  const binary = o.noNats ? undefined : natsServerBinary();
+  const needs = o.hosts > 1 ? `--hosts ${o.hosts}` : "--journal jetstream";
+  if (o.journal === "jetstream" && !binary) {
+    return `${needs} needs nats-server, ${whyNoNatsServer()} ` +
+      "(apt-get install nats-server, or brew install nats-server)";
+  }
+  if (binary) {
+    const started = await startNats(binary, o.dataDir);
+    if (typeof started === "string") {
+      const why = o.journal === "jetstream"
+        ? `${needs} needs it`
+        : "--no-nats runs everything on the in-process bus";
+      return `${started}; ${why}`;
+    }
+    return started;
+  }
+  console.log(
+    o.noNats
+      ? "troupe up: --no-nats: everything runs on the in-process bus"
+      : process.env[NATS_SERVER_ENV]
+      ? `troupe up: no nats-server to start: ${NATS_SERVER_ENV} names ` +
+        `"${process.env[NATS_SERVER_ENV]}", which does not exist, so everything runs on the ` +
+        `in-process bus (unset it to use the nats-server on PATH)`
+      : "troupe up: nats-server is not on PATH, so everything runs on the in-process bus " +
+        "(apt-get install nats-server, or brew install nats-server, for the NATS cluster)",
+  );
+  return { nats: undefined, bus: new InProcessBus() };
+}
+
+/** The first host's configuration (the others of --hosts derive from it). */
+function upHostConfig(o: UpOptions, nats: NatsServer | undefined): HostConfig {
+  const config = defaultHostConfig();
+  config.host_id = "up-1";
+  config.data_dir = join(o.dataDir, "up-1");
+  config.nats = nats?.url;
+  config.input = nats ? "jetstream" : "core";
+  config.journal.kind = o.journal;
+  config.http_port = o.httpPort;
+  // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
+  // in one line when the feed starts.
+  const demo = o.feedKind === "metrics" ? metricsActorConfigs() : demoActorConfigs(o.intervalUs);
+  config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
+  config.accept_journal_loss = o.acceptJournalLoss;
+  return config;
+}
+
+/**
+ * --record (sim/recording/): subscribes before the host starts, so that the recording holds
+ * every input and every output of the session. Undefined without --record; a string: why not.
+ */
+function startRecorder(
+  o: UpOptions,
+  bus: Bus,
+  nats: NatsServer | undefined,
+  config: HostConfig,
+): Recorder | undefined | string {
+  if (o.recordPath === undefined) return undefined;
+  try {
+    return Recorder.start(bus, {
+      path: o.recordPath,
+      header: {
+        source: "troupe up",
+        bus: nats?.url ?? "in-process",
+        // The incident stage's settings too, so that a replay makes the same incidents.
+        config: {
+          actors: config.actors,
+          limits: config.limits,
+          incidents: defaultIncidentConfig,
+        },
+        seed: o.seed,
+      },
+    });
+  } catch (err) {
+    return `cannot record into ${o.recordPath}: ${(err as Error).message}`;
+  }
+}
+
+/** The collaboration server beside the hosts, on the same bus (its bridge reaches them). */
+function startCollab(
+  o: UpOptions,
+  bus: Bus,
+  launched: UpHosts,
+  kind: HostConfig["journal"]["kind"],
+): Promise<LaunchedCollab> {
+  const launch = (port: number) =>
+    launchCollab({
+      dataDir: o.dataDir,
+      port,
+      bus,
+      // The node id names the collab journal's streams in JetStream: the same on every run.
+      nodeId: "up-1-collab",
+      journal: collabJournalOf(kind),
+      // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
+      scanUrl: launched.httpPort === undefined || !launched.scans
+        ? undefined
+        : `http://127.0.0.1:${launched.httpPort}`,
+    });
+  return o.collabPort === undefined ? onPreferredPort(COLLAB_PORT, launch) : launch(o.collabPort);
+}
+
+/** Prints the collab server's, the dashboard's and watch's ways in; writes collab.json. */
+async function announceCollab(o: UpOptions, collab: LaunchedCollab): Promise<CollabFile> {
+  // The owner's token (issue 17): whoever ran troupe up owns the session; links for the team
+  // (viewer or editor) come from troupe token.
+  const ownerToken = await mintToken(collab.keyring, {
+    session: "main",
+    role: "owner",
+    ttlS: 8 * 3600,
+    nowMs: Date.now(),
+  });
+  console.log(
+    `troupe up: collab server ${collab.server.url} (y-websocket; session "main", owner token ` +
+      `${ownerToken}; more with troupe token --data-dir ${o.dataDir})`,
+  );
+  if (o.journal === "jetstream") {
+    console.log(
+      `troupe up: collab documents in JetStream (stream ${COLLAB_JOURNAL_STREAM}, ` +
+        `node ${collab.server.nodeId})`,
+    );
+  }
+  // The dashboard and the stream gateway (issue 17): the URL to open, and collab.json for
+  // troupe watch (a viewer token: watching needs no more).
+  const collabFile = await dashboardFile(collab, o.dataDir);
+  console.log(`troupe up: dashboard ${collabFile.dashboard}?session=main&token=${ownerToken}`);
+  console.log(
+    `troupe up: share it read-only or to edit: troupe token --session main --role ` +
+      `viewer|editor --data-dir ${o.dataDir}, then ${collabFile.dashboard}?session=main&token=<token>`,
+  );
+  console.log(
+    `troupe up: findings live in the terminal: troupe watch` +
+      (join(o.dataDir) === join(DATA_DIR_DEFAULT) ? "" : ` --data-dir ${o.dataDir}`) +
+      ` (stream ${collabFile.stream})`,
+  );
+  return collabFile;
+}
+
+/** What troupe up runs, stopped in order by stopUp. */
+interface Running {
+  collab: LaunchedCollab;
+  collabFile: CollabFile;
+  bus: Bus;
+  launched: UpHosts;
+  incidents: ClusterIncidents;
+  recorder: Recorder | undefined;
+  nats: NatsServer | undefined;
+  httpUrl: string;
+}
+
+/** Drains and stops everything, the files other commands read removed. */
+async function stopUp(o: UpOptions, r: Running): Promise<void> {
+  const { collab, collabFile, bus, launched, incidents, recorder, nats, httpUrl } = r;
+  removeCollabFile(o.dataDir, collabFile.stream);
+  await collab.close();
+  await bus.flush().catch(() => {});
+  await launched.close();
+  await bus.flush().catch(() => {});
+  await incidents.close().catch((err) =>
+    console.error(`troupe up: while stopping the incident stage: ${describeError(err)}`)
+  );
+  // --- --record: everything the host published has reached the recorder; close the file.
+  if (recorder) {
+    await bus.flush().catch(() => {});
+    try {
+      console.log(`troupe up: recorded ${describeRecording(recorder.stop())}`);
+    } catch (err) {
+      console.error(`troupe up: ${(err as Error).message}`);
+    }
+  }
+  // --- end --record
+  if (nats) await bus.close().catch(() => {});
+  await nats?.stop();
+  if (nats) removeNatsUrl(o.dataDir, nats.url);
+  removeHttpUrl(o.dataDir, httpUrl);
+}
 
 /** Takes the data directory's lock for this `troupe up`, or says in one line who holds it. */
 function lockDataDir(dataDir: string): DirLock | string {

@@ -1,0 +1,113 @@
+/**
+ * `troupe up`'s synthetic feed: the market (with the demo's crashes) or the service metrics, with
+ * live-looking event times, injected at the rate asked, and the status line it prints while it
+ * runs (every 10 s to a file or a pipe, live on a terminal) with the latest findings above it.
+ */
+import process from "node:process";
+import type { Bus } from "../protocol/mod.ts";
+import { describeError } from "../actors/runtime/mod.ts";
+import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../sim/feeds/mod.ts";
+import { DEMO_CRASH_RATE, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
+import { LatestFindings } from "./latest_findings.ts";
+import type { UpHosts } from "./up_hosts.ts";
+
+/** What the feed is made of. */
+export interface UpFeedOptions {
+  feedKind: "market" | "metrics";
+  channels: number;
+  rate: number;
+  seed: number;
+  /** The feed's step per channel. */
+  intervalUs: number;
+}
+
+/**
+ * Injects the synthetic feed with live-looking event times and prints the status line; stop()
+ * ends both and returns what the last line says.
+ */
+export function startFeed(
+  o: UpFeedOptions,
+  bus: Bus,
+  launched: UpHosts,
+): { stop(): Promise<() => string> } {
+  const findings = new LatestFindings(bus);
+  let outputs = 0, dead = 0;
+  bus.subscribe("troupe.out.>", () => outputs++);
+  bus.subscribe("troupe.dlq.>", () => dead++);
+  // Live-looking event times: the feed starts now, one step per channel-share of the rate.
+  const batch = Math.max(1, Math.round(o.rate / o.channels / 20));
+  const startUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
+  // The metrics feed keeps its minute between samples: a day of event time passes in
+  // 1440 * channels / rate seconds, so its daily cycle shows.
+  const feed: Feed = o.feedKind === "metrics"
+    ? createMetricsFeed({ series: o.channels, seed: o.seed, batch, startUs })
+    : createMarketFeed({
+      symbols: o.channels,
+      seed: o.seed,
+      batch,
+      volume: false,
+      startUs,
+      intervalUs: o.intervalUs,
+      crashRate: DEMO_CRASH_RATE,
+    });
+  console.log(
+    `troupe up: ${
+      o.feedKind === "metrics" ? describeMetricsSettings() : describeDemo(o.intervalUs)
+    }`,
+  );
+  console.log(
+    `troupe up: injecting the synthetic ${o.feedKind} feed: ${o.channels} channels, ${o.rate} ` +
+      `samples/s on troupe.feed.${o.feedKind}.*, ${batch} samples of a channel to a message ` +
+      `(one input to each actor kind that takes it)  (Ctrl-C to stop)`,
+  );
+  const t0 = performance.now();
+  const abort = new AbortController();
+  let sent = 0;
+  const injecting = inject(bus, feed, {
+    rate: o.rate,
+    durationS: Infinity,
+    feedName: o.feedKind,
+    // Unique per run: input ids (and so output ids, and JetStream's Nats-Msg-Id) must not repeat
+    // across runs that share a data directory.
+    src: `up-${Math.round(performance.timeOrigin).toString(36)}`,
+    signal: abort.signal,
+    onProgress: (samples) => {
+      sent = samples;
+    },
+  }).catch((err) => {
+    // Handled at once: a feed that fails while up waits for Ctrl-C (a NATS flush unanswered
+    // for 2 s on a loaded machine) was an unhandled rejection, which ended the whole process
+    // with a stack trace and left nats-server running. The host and the dashboard run on.
+    if (!abort.signal.aborted) {
+      console.error(
+        `\ntroupe up: the feed stopped: ${describeError(err)}; the host runs on (Ctrl-C to stop)`,
+      );
+    }
+    return undefined;
+  });
+  const counts = () =>
+    `${sent} samples sent, ${launched.applied()} inputs applied, ${outputs} outputs, ` +
+    `${dead} dead letters`;
+  // A live line on a terminal; a line every 10 s when the output is a file or a pipe.
+  const tty = process.stderr.isTTY === true;
+  let ticks = 0;
+  const status = setInterval(() => {
+    ticks++;
+    if (!tty && ticks % 10 !== 0) return;
+    const line = `${((performance.now() - t0) / 1000).toFixed(0)} s: ${counts()}`;
+    // The latest findings every 10 s: a line or three above the status line.
+    const found = ticks % 10 === 0 ? findings.take() : [];
+    const above = found.map((l) => `troupe up: ${l}\n`).join("");
+    process.stderr.write(tty ? `\r\x1b[K${above}${line}   ` : `${above}${line}\n`);
+  }, 1000);
+  return {
+    async stop() {
+      abort.abort();
+      const result = await injecting;
+      if (result) sent = result.samples;
+      clearInterval(status);
+      findings.close();
+      return counts;
+    },
+  };
+}
