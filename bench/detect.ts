@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { type CollapseConfig, metricsCollapseConfig } from "../actors/collapse/mod.ts";
-import { decodeEnvelope, encodeFrame } from "../protocol/mod.ts";
+import { decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, demoActorConfigs, type Feed } from "../sim/mod.ts";
 import {
   type BenchContext,
@@ -82,7 +82,7 @@ export function runFeed(
       const record = {
         kind: "frame" as const,
         srcPos: pos,
-        subject: `troupe.feed.${feed.name}.${frame.channel}`,
+        subject: feedSubject(feed.name, frame.channel),
         payload,
       };
       for (const { def, config, instances } of defs) {
