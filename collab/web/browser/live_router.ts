@@ -5,7 +5,7 @@
  * into candles, and dead letters and actor failures into the event list. Payloads are decoded
  * with protocol/ (the same code the hosts run); a message that does not decode is counted and
  * skipped. A row of the event list is the finding `troupe watch` prints (collab/finding.ts): the
- * same words and the same 1-5 severity.
+ * same line, kind and 1-5 severity.
  */
 import {
   COLUMNS_TYPE,
@@ -13,10 +13,10 @@ import {
   type Envelope,
   float64Column,
 } from "../../../protocol/mod.ts";
-import { type Finding, findingsOf } from "../../finding.ts";
+import { findingsOf } from "../../finding.ts";
 import type { ChartGrid } from "./chart_grid.ts";
 import type { CoherencePanel } from "./coherence_panel.ts";
-import type { DashboardEvent, EventsPanel } from "./events_panel.ts";
+import type { EventsPanel } from "./events_panel.ts";
 
 /** What the router feeds. */
 export interface LiveTargets {
@@ -50,7 +50,7 @@ export class LiveRouter {
     if (area === "out" && kind !== undefined && key !== undefined) this.#out(kind, key, env);
     if (env.type !== COLUMNS_TYPE) {
       for (const f of findingsOf(subject, data, env.ts)) {
-        if (f.kind !== "scan") this.#t.events.add(eventOf(f));
+        if (f.kind !== "scan") this.#t.events.add(f);
       }
     }
   }
@@ -99,15 +99,4 @@ export class LiveRouter {
     }
     this.#t.grid.chart(key)?.append(t, columns);
   }
-}
-
-/** A finding as a row of the event list. */
-function eventOf(f: Finding): DashboardEvent {
-  return {
-    kind: f.kind === "dlq" ? "dead_letter" : f.kind as DashboardEvent["kind"],
-    channel: f.channel,
-    t: f.ts_us / 1000,
-    severity: f.severity ?? 1,
-    text: `${f.what}  [${f.strength}]`,
-  };
 }
