@@ -13,6 +13,7 @@ import {
   readOptions,
 } from "../../bench/_option_table.ts";
 import { benchmark as failover } from "../../bench/failover.ts";
+import { benchmark as incidents } from "../../bench/incidents.ts";
 import { benchmark as inject } from "../../bench/inject.ts";
 import { num, UsageError } from "../../cli/args.ts";
 
@@ -55,6 +56,7 @@ test("optionsUsage() shows each default from the table, so help and code agree",
   assert.match(usage, /--label VALUE\s+a name$/m);
   assert.match(inject.usage, /--seconds S\s+seconds per rate \(default 5\)/);
   assert.match(failover.usage, /--ttl-ms N\s+the lease TTL \(default 3000\)/);
+  assert.match(incidents.usage, /--seeds LIST\s+seeds, e\.g\. .* \(default 1\)$/);
 });
 
 test("a benchmark on the table refuses a bad option before it starts anything", async () => {
@@ -67,6 +69,16 @@ test("a benchmark on the table refuses a bad option before it starts anything", 
     ] as const
   ) {
     const err = await failover.run([...args], ctx).then(() => undefined, (e: Error) => e);
+    assert.instance(err, BenchOptionError, args.join(" "));
+    assert.match(err!.message, message);
+  }
+  for (
+    const [args, message] of [
+      [["--seeds", "3-1"], 'the range "3-1" runs backwards, got "3-1"'],
+      [["--seed", "1"], "--seed"],
+    ] as const
+  ) {
+    const err = await incidents.run([...args], ctx).then(() => undefined, (e: Error) => e);
     assert.instance(err, BenchOptionError, args.join(" "));
     assert.match(err!.message, message);
   }
