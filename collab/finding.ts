@@ -15,8 +15,10 @@
  *   feed's numbers;
  * - `actor`: an actor restarted after a failure (3) or stopped after repeated failures (5).
  *
- * Per-sample outputs (columns frames), stats and bars are data, not findings. Pure: no `node:`
- * import, so it bundles for the browser.
+ * Per-sample outputs (columns frames), stats and bars are data, not findings. `formatFinding` is the
+ * one text of a finding: `troupe watch` prints it and the page's event list shows it, and
+ * `severityAtLeast` is the one severity filter of both. Pure: no `node:` import, so it bundles for
+ * the browser.
  */
 import {
   areaPattern,
@@ -189,11 +191,38 @@ function scanFindings(subject: string, data: Uint8Array, nowUs: number): Finding
 /** A dead letter's severity: a message was lost; the numbers the feed carries are not in doubt. */
 export const DLQ_SEVERITY = 2;
 
-/** One readable line: time (with its date), kind, channel, what, severity and how strong. */
-export function formatFinding(f: Finding): string {
-  const time = new Date(f.ts_us / 1000).toISOString().replace("T", " ").slice(0, 23);
+/** How a line gives its time. */
+export interface LineTimeOptions {
+  /**
+   * Now, ms since the epoch: a list of today's events (the page's) gives the time of day alone
+   * when the line is of that day. Without it, a line always has its date (a terminal's log).
+   */
+  nowMs?: number;
+}
+
+/** The time a line starts with: UTC to the millisecond, with its date but as `opts` says. */
+export function lineTime(tsUs: number, opts: LineTimeOptions = {}): string {
+  const tMs = tsUs / 1000;
+  if (opts.nowMs !== undefined) return findingTime(tMs, opts.nowMs);
+  return new Date(tMs).toISOString().replace("T", " ").slice(0, 23);
+}
+
+/**
+ * One readable line: time, kind, channel, what, severity and how strong. The line `troupe watch`
+ * prints and the page's event list shows (which passes `nowMs`).
+ */
+export function formatFinding(f: Finding, opts: LineTimeOptions = {}): string {
   const sev = f.severity === null ? "" : `severity ${f.severity}, `;
-  return `${time}  ${f.kind.padEnd(9)} ${f.channel.padEnd(12)} ${f.what}  [${sev}${f.strength}]`;
+  return `${lineTime(f.ts_us, opts)}  ${f.kind.padEnd(9)} ${f.channel.padEnd(12)} ${f.what}  ` +
+    `[${sev}${f.strength}]`;
+}
+
+/**
+ * Whether a finding of `severity` passes a filter of `min`: `troupe watch --min-severity` and the
+ * page's severity filter. A finding without a severity (a scan hit) is not on any scale: it passes.
+ */
+export function severityAtLeast(severity: number | null, min: number): boolean {
+  return severity === null || severity >= min;
 }
 
 /**

@@ -28,7 +28,7 @@ import {
   lockDir,
   NatsServer,
 } from "../../actors/runtime/mod.ts";
-import type { Bus } from "../../protocol/mod.ts";
+import { areaPattern, type Bus } from "../../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../../sim/feeds/mod.ts";
 import {
   DEMO_CRASH_RATE,
@@ -364,8 +364,8 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     // --- end --record
 
     let outputs = 0, dead = 0;
-    bus.subscribe("troupe.out.>", () => outputs++);
-    bus.subscribe("troupe.dlq.>", () => dead++);
+    bus.subscribe(areaPattern("out"), () => outputs++);
+    bus.subscribe(areaPattern("dlq"), () => dead++);
 
     // Live-looking event times: the feed starts now, one step per channel-share of the rate.
     const batch = Math.max(1, Math.round(rate / channels / 20));

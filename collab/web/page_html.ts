@@ -69,7 +69,7 @@ button { cursor:pointer; } button:disabled, input:disabled, select:disabled { op
     <section id="events"><h2>Events
       <select id="event-kind" aria-label="kind filter"><option value="">all kinds</option>
         <option>anomaly</option><option>collapse</option><option>coherence</option>
-        <option>dead_letter</option><option>actor</option></select>
+        <option value="dlq">dead letter</option><option>actor</option></select>
       <select id="event-severity" aria-label="severity filter"><option value="">any severity</option>
         <option value="3">3 and up</option><option value="4">4 and up</option><option value="5">5</option></select>
     </h2><ul></ul></section>
