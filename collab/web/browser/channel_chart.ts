@@ -126,21 +126,11 @@ export class ChannelChart {
     const body = el("div", { class: "plot" }, el("span", { class: "y-unit" }, this.unit));
     this.#title = el("span", { class: "title" }, this.channel);
     const unit = el("span", { class: "unit", title: "unit" }, this.unit);
+    const nav = [live, earlier, later];
     this.card = el(
       "div",
       { class: "card", "data-channel": this.channel, "data-unit": this.unit },
-      el(
-        "h3",
-        {},
-        this.#title,
-        unit,
-        live,
-        earlier,
-        later,
-        this.quote,
-        this.readout,
-        this.watchers,
-      ),
+      el("h3", {}, this.#title, unit, ...nav, this.quote, this.readout, this.watchers),
       body,
     );
     parent.append(this.card);
