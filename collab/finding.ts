@@ -23,6 +23,7 @@
 import {
   areaPattern,
   areaPrefix,
+  channelUnit,
   decodeEnvelope,
   decodeValue,
   findingSeverity,
@@ -30,6 +31,7 @@ import {
   scanPattern,
   SEVERITY_MEASURE,
   sysSubject,
+  withUnit,
 } from "../protocol/mod.ts";
 
 /** The kinds of finding. */
@@ -90,13 +92,14 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
   switch (type) {
     case "anomaly": {
       const [value, lower, upper] = [num(b.value), num(b.lower), num(b.upper)];
+      const unit = channelUnit(String(b.channel));
       return {
         kind: "anomaly",
         ts_us: ts,
         channel: String(b.channel),
-        what: `incident: value ${fmt(value)}, expected ${fmt(num(b.expected))}, band ${
-          fmt(lower)
-        }..${fmt(upper)}, ${whereInBand(value, lower, upper)}`,
+        what: `incident: value ${withUnit(fmt(value), unit)}, expected ${
+          withUnit(fmt(num(b.expected)), unit)
+        }, band ${fmt(lower)}..${withUnit(fmt(upper), unit)}, ${whereInBand(value, lower, upper)}`,
         strength: `score ${num(b.score).toFixed(2)}`,
         severity: findingSeverity("anomaly", b),
       };
@@ -107,6 +110,7 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
       const [before, after] = hasLevels
         ? [num(b.levelBefore), num(b.levelAfter)]
         : [num(b.meanBefore), num(b.meanAfter)];
+      const unit = channelUnit(String(b.channel));
       const change = before !== 0 && Number.isFinite(before)
         ? ` (${signed((after - before) / Math.abs(before) * 100)}%)`
         : "";
@@ -114,9 +118,11 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
         kind: "collapse",
         ts_us: ts,
         channel: String(b.channel),
-        what: `regime change ${b.direction}: ${hasLevels ? "level" : "mean"} ${fmt(before)} -> ${
-          fmt(after)
-        }${change}, spread ${fmt(num(b.spreadBefore))} -> ${fmt(num(b.spreadAfter))}, began ${
+        what: `regime change ${b.direction}: ${hasLevels ? "level" : "mean"} ${
+          withUnit(fmt(before), unit)
+        } -> ${withUnit(fmt(after), unit)}${change}, spread ${
+          withUnit(fmt(num(b.spreadBefore)), unit)
+        } -> ${withUnit(fmt(num(b.spreadAfter)), unit)}, began ${
           new Date(num(b.changeTs) / 1000).toISOString()
         }`,
         strength: `${num(b.severity).toFixed(1)} ${SEVERITY_MEASURE.collapse}`,

@@ -30,6 +30,8 @@ main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
 .card h3 button.layout { padding:0 4px; font-size:11px; }
 .card h3 .readout { color:var(--accent); font-weight:normal; font-variant-numeric:tabular-nums; }
 .card h3 .quote { color:var(--dim); font-weight:normal; font-variant-numeric:tabular-nums; }
+.card h3 .unit { color:var(--dim); font-weight:normal; } .card h3 .unit:empty, .card .y-unit:empty { display:none; }
+.card .plot { position:relative; } .card .y-unit { position:absolute; left:2px; top:-8px; z-index:1; font-size:10px; color:var(--dim); pointer-events:none; }
 .card h3 .watchers i { width:10px; height:10px; border-radius:50%; display:inline-block; }
 aside { display:flex; flex-direction:column; gap:10px; }
 aside section { max-height:420px; overflow:auto; }

@@ -13,6 +13,7 @@ import {
   encodeEventEnvelope,
   encodeValue,
   type Incident,
+  outSubject,
 } from "../../protocol/mod.ts";
 
 const test = suite("findings");
@@ -43,6 +44,47 @@ test("findingsOf() reads an anomaly event: value, expected, band, and its score'
     formatFinding(f!),
     /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: .* \[severity 5, score 0\.93\]$/,
   );
+});
+
+test("findingsOf() writes a metrics channel's values with its unit, a market symbol's bare", () => {
+  const anomaly = (channel: string) =>
+    findingsOf(
+      outSubject("anomaly", channel),
+      encodeEventEnvelope(meta("anomaly"), {
+        type: "anomaly",
+        ts: TS,
+        channel,
+        score: 0.93,
+        value: 412,
+        expected: 120,
+        lower: 80,
+        upper: 160,
+      }),
+      0,
+    )[0]!;
+  assert.match(
+    formatFinding(anomaly("api-latency_ms")),
+    "incident: value 412 ms, expected 120 ms, band 80..160 ms, above the band  [severity 5",
+  );
+  assert.match(anomaly("web-cpu").what, "value 412%, expected 120%, band 80..160%,");
+  assert.match(anomaly("SYM001").what, "value 412, expected 120, band 80..160,");
+  const [c] = findingsOf(
+    outSubject("collapse", "db-latency_ms"),
+    encodeEventEnvelope(meta("collapse"), {
+      type: "collapse",
+      ts: TS,
+      channel: "db-latency_ms",
+      direction: "up",
+      levelBefore: 20,
+      levelAfter: 30,
+      spreadBefore: 2,
+      spreadAfter: 3,
+      changeTs: TS,
+      severity: 4,
+    }),
+    0,
+  );
+  assert.match(c!.what, "regime change up: level 20 ms -> 30 ms (+50.0%), spread 2 ms -> 3 ms,");
 });
 
 test("findingsOf() says a value is outside its band only when it is", () => {
