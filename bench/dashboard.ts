@@ -37,7 +37,7 @@
  * figure is the median over rounds of that round's percentile, and the ranges are logged.
  */
 import { launchCollab, mintToken } from "../collab/mod.ts";
-import { encodeColumns } from "../protocol/mod.ts";
+import { encodeColumns, outSubject } from "../protocol/mod.ts";
 import { NatsBus } from "../actors/runtime/mod.ts";
 import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
 import { browserMissing, launchBrowser } from "./_browser.ts";
@@ -275,7 +275,7 @@ async function runMode(
       (_, i) =>
         new Series(`r${ctx.round}${mode}c${String(i).padStart(2, "0")}`, Date.now() * 1000, i),
     );
-    for (const x of series) ctx.bus.publish(`troupe.out.anomaly.${x.channel}`, x.frame(s.prefill));
+    for (const x of series) ctx.bus.publish(outSubject("anomaly", x.channel), x.frame(s.prefill));
     await page.waitForFunction(
       ([n, want]) => {
         const g = (globalThis as unknown as PageTroupe).troupe.grid;
@@ -305,7 +305,7 @@ async function runMode(
     const stopTrace = s.trace && ctx.round === 0 ? await startTrace(page) : undefined;
     const t0 = performance.now();
     for (let u = 0; u < s.updates; u++) {
-      for (const x of series) ctx.bus.publish(`troupe.out.anomaly.${x.channel}`, x.frame(s.points));
+      for (const x of series) ctx.bus.publish(outSubject("anomaly", x.channel), x.frame(s.points));
       const wait = t0 + (u + 1) * gapMs - performance.now();
       if (wait > 0) await sleep(wait);
     }

@@ -19,11 +19,10 @@
  *   `coherent` exactly when the market is `stressed` (baseline: always `normal`).
  * Delays are in samples from the labelled onset to the event.
  */
-import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { type CollapseConfig, metricsCollapseConfig } from "../actors/collapse/mod.ts";
-import { decodeEnvelope, encodeFrame } from "../protocol/mod.ts";
+import { decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, demoActorConfigs, type Feed } from "../sim/mod.ts";
 import {
   type BenchContext,
@@ -42,6 +41,7 @@ import {
   scoreChanges,
 } from "./_detect_score.ts";
 import { probationLength } from "./_nab_scorer.ts";
+import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "detect";
 const KINDS = ["anomaly", "collapse", "coherence"] as const;
@@ -82,7 +82,7 @@ export function runFeed(
       const record = {
         kind: "frame" as const,
         srcPos: pos,
-        subject: `troupe.feed.${feed.name}.${frame.channel}`,
+        subject: feedSubject(feed.name, frame.channel),
         payload,
       };
       for (const { def, config, instances } of defs) {
@@ -278,15 +278,6 @@ function readConfigs(raw: string | undefined): KindConfigs {
   return parsed as KindConfigs;
 }
 
-function positive(raw: string | undefined, name: string, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new BenchOptionError(`Option --${name} must be a whole number >= 1, got "${raw}"`);
-  }
-  return n;
-}
-
 /** The four figures of a report, as its rows give them. */
 interface Figures {
   anomaly_f1: number;
@@ -423,58 +414,59 @@ function seedsRows(
   return figureRows(worst, baselines[worstCoherence]!);
 }
 
+/** The seed when neither --seed nor --seeds is given (not a table default: the two exclude each other). */
+const SEED_DEFAULT = 1;
+
+const OPTIONS = {
+  seed: {
+    help: `seed of both feeds (default ${SEED_DEFAULT})`,
+    arg: "S",
+    number: { min: 0, integer: true },
+  },
+  seeds: {
+    help: "several seeds, e.g. 1-8 or 1,3,5: a line per seed, then each figure's mean and range, " +
+      "and rows of the worst seed's figures (the bars hold on every seed)",
+    arg: "LIST",
+  },
+  "market-samples": {
+    help: "samples per market channel, 1 s apart",
+    default: MARKET_SAMPLES,
+    number: { min: 1, integer: true },
+  },
+  "metrics-samples": {
+    help: "samples per metrics channel, 60 s apart",
+    default: METRICS_SAMPLES,
+    number: { min: 1, integer: true },
+  },
+  config: {
+    help: `per-kind configuration over the defaults, e.g. '{"collapse":{"hazard":0.0001}}'`,
+    arg: "JSON",
+  },
+} satisfies OptionTable;
+
 /** The benchmark. */
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "detectors on the labelled market and metrics feeds: anomaly/collapse F1, false collapses per channel-hour, coherence regime accuracy",
-  usage: [
-    "  --seed S              seed of both feeds (default 1)",
-    "  --seeds LIST          several seeds, e.g. 1-8 or 1,3,5: a line per seed, then each figure's",
-    "                        mean and range, and rows of the worst seed's figures (the bars hold",
-    "                        on every seed)",
-    `  --market-samples N    samples per market channel (default ${MARKET_SAMPLES}, 1 s apart)`,
-    `  --metrics-samples N   samples per metrics channel (default ${METRICS_SAMPLES}, 60 s apart)`,
-    '  --config JSON         per-kind configuration over the defaults, e.g. \'{"collapse":{"hazard":0.0001}}\'',
-  ].join("\n"),
+  usage: optionsUsage(OPTIONS),
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {
-      const { values } = parseArgs({
-        args,
-        options: {
-          seed: { type: "string" },
-          seeds: { type: "string" },
-          "market-samples": { type: "string" },
-          "metrics-samples": { type: "string" },
-          config: { type: "string" },
-          json: { type: "boolean" },
-        },
-        strict: true,
-        allowPositionals: false,
-      });
-      if (values.seed !== undefined && values.seeds !== undefined) {
+      const o = readOptions(args, OPTIONS);
+      if (o.seed !== undefined && o.seeds !== undefined) {
         throw new BenchOptionError("Options --seed and --seeds cannot be given together");
       }
       const options = {
-        marketSamples: positive(values["market-samples"], "market-samples", MARKET_SAMPLES),
-        metricsSamples: positive(values["metrics-samples"], "metrics-samples", METRICS_SAMPLES),
-        configs: readConfigs(values.config),
+        marketSamples: o["market-samples"],
+        metricsSamples: o["metrics-samples"],
+        configs: readConfigs(o.config),
       };
-      if (values.seeds !== undefined) {
-        return Promise.resolve(seedsRows(parseSeeds(values.seeds), options, ctx));
+      if (o.seeds !== undefined) {
+        return Promise.resolve(seedsRows(parseSeeds(o.seeds), options, ctx));
       }
-      const rawSeed = values.seed;
-      const seed = rawSeed === undefined ? 1 : Number(rawSeed);
-      if (!Number.isInteger(seed) || seed < 0) {
-        throw new BenchOptionError(`Option --seed must be a whole number >= 0, got "${rawSeed}"`);
-      }
-      return Promise.resolve(rows(runDetect(seed, options), ctx));
+      return Promise.resolve(rows(runDetect(o.seed ?? SEED_DEFAULT, options), ctx));
     } catch (err) {
-      return Promise.reject(
-        err instanceof TypeError && /option/i.test(err.message)
-          ? new BenchOptionError(err.message)
-          : err,
-      );
+      return Promise.reject(err);
     }
   },
 };

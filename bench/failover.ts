@@ -33,7 +33,8 @@ import {
   type BenchRow,
   row,
 } from "./_bench.ts";
-import { ChildScript, numberOption, parseOptions, sleep, tempDir } from "./_cluster.ts";
+import { ChildScript, sleep, tempDir } from "./_cluster.ts";
+import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "failover";
 const BATCH = 10;
@@ -45,28 +46,37 @@ interface FailoverSettings {
   ttlMs: number;
 }
 
+const OPTIONS = {
+  channels: {
+    help: "channels, one stats instance each",
+    default: 64,
+    number: { min: 1, max: 1000, integer: true },
+  },
+  partitions: { help: "partitions", default: 16, number: { min: 2, max: 256, integer: true } },
+  rate: {
+    help: "frames per second over all channels",
+    default: 320,
+    number: { min: 1, max: 10_000 },
+  },
+  "ttl-ms": {
+    help: "the lease TTL",
+    default: 3000,
+    number: { min: 500, max: 60_000, integer: true },
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "kill -9 one of 3 leased hosts under a steady feed: failover_s vs the lease TTL (bar TTL + 2 s), rebalance_s when a 4th joins (bar 2 s), lost_or_doubled (bar 0)",
-  usage: [
-    "  --channels N     channels, one stats instance each (default 64)",
-    "  --partitions N   partitions (default 16)",
-    "  --rate N         frames per second over all channels (default 320)",
-    "  --ttl-ms N       the lease TTL (default 3000)",
-  ].join("\n"),
+  usage: optionsUsage(OPTIONS),
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      channels: { type: "string" },
-      partitions: { type: "string" },
-      rate: { type: "string" },
-      "ttl-ms": { type: "string" },
-    });
+    const o = readOptions(args, OPTIONS);
     const s: FailoverSettings = {
-      channels: numberOption(o, "channels", 64, { min: 1, max: 1000, integer: true }),
-      partitions: numberOption(o, "partitions", 16, { min: 2, max: 256, integer: true }),
-      rate: numberOption(o, "rate", 320, { min: 1, max: 10_000 }),
-      ttlMs: numberOption(o, "ttl-ms", 3000, { min: 500, max: 60_000, integer: true }),
+      channels: o.channels,
+      partitions: o.partitions,
+      rate: o.rate,
+      ttlMs: o["ttl-ms"],
     };
     if (!findNatsServer()) {
       throw new BenchOptionError(`Cannot run benchmark "${NAME}": nats-server is not installed`);

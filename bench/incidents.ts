@@ -21,7 +21,6 @@
  *
  * Every figure is the worst seed's over `--seeds`; a line per seed is logged.
  */
-import { parseArgs } from "node:util";
 import {
   defaultIncidentConfig,
   findingOfEvent,
@@ -32,15 +31,10 @@ import {
 import { type Incident, isIncidentKind } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, demoActorConfigs } from "../sim/mod.ts";
 import type { GroundTruth } from "../sim/feeds/mod.ts";
-import {
-  type BenchContext,
-  type Benchmark,
-  BenchOptionError,
-  type BenchRow,
-  row,
-} from "./_bench.ts";
+import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
 import type { Finding } from "./_detect_score.ts";
 import { METRICS_COLLAPSE, parseSeeds, runFeed } from "./detect.ts";
+import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "incidents";
 const CHANNELS = 10;
@@ -243,24 +237,23 @@ function rowsOf(all: SeedFigures[], ctx: BenchContext): BenchRow[] {
   ];
 }
 
+const OPTIONS = {
+  seeds: {
+    help: "seeds, e.g. 1-8 or 1,3,5: a line per seed, rows of the worst seed's figures",
+    arg: "LIST",
+    default: "1",
+  },
+} satisfies OptionTable;
+
 /** The benchmark. */
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "incidents on the labelled feeds: per labelled event, recall, per quiet hour, coherence flapping",
-  usage: [
-    "  --seeds LIST          seeds, e.g. 1-8 or 1,3,5 (default 1): a line per seed; rows: the",
-    "                        worst seed's figure of each (the baseline: every finding an alarm)",
-  ].join("\n"),
+  usage: optionsUsage(OPTIONS),
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {
-      const { values } = parseArgs({
-        args,
-        options: { seeds: { type: "string" }, json: { type: "boolean" } },
-        strict: true,
-        allowPositionals: false,
-      });
-      const seeds = values.seeds === undefined ? [1] : parseSeeds(values.seeds);
+      const seeds = parseSeeds(readOptions(args, OPTIONS).seeds);
       const all = seeds.map((seed, i) => {
         const f = runSeed(seed);
         ctx.log(
@@ -278,11 +271,7 @@ export const benchmark: Benchmark = {
       });
       return Promise.resolve(rowsOf(all, ctx));
     } catch (err) {
-      return Promise.reject(
-        err instanceof TypeError && /option/i.test(err.message)
-          ? new BenchOptionError(err.message)
-          : err,
-      );
+      return Promise.reject(err);
     }
   },
 };

@@ -29,6 +29,7 @@ import {
   type StageFigures,
   StageTrace,
 } from "../actors/runtime/mod.ts";
+import { outPattern } from "../protocol/mod.ts";
 import { BackgroundFeed } from "./_background_feed.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import {
@@ -273,7 +274,7 @@ function report(ctx: BenchContext, what: string, r: PhaseResult): void {
 
 /** The injector's arguments that send frames to the host and time the first output of each. */
 function hostArgs(s: LatencySettings): string[] {
-  return ["--feed", FEED, "--answers", `troupe.out.${s.kind}.>`];
+  return ["--feed", FEED, "--answers", outPattern(s.kind)];
 }
 
 /** Starts a host running the actor on every channel (file journal, fsync every 100 ms). */

@@ -30,6 +30,7 @@ import {
   NatsBus,
   ThreadedHost,
 } from "../actors/runtime/mod.ts";
+import { areaPrefix, feedPattern } from "../protocol/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import {
   actorKind,
@@ -47,9 +48,12 @@ import {
 } from "./_cluster.ts";
 
 const NAME = "pipeline";
-const HOST_PREFIX = "troupe.feed.bench";
-/** The one-thread host's feeds when a threaded host is measured beside it. */
-const ONE_PREFIX = "troupe.feed.bench1";
+/** The feed of the host under test, and the prefix of its subjects (`troupe.feed.bench`). */
+const HOST_FEED = "bench";
+const HOST_PREFIX = areaPrefix("feed") + HOST_FEED;
+/** The one-thread host's feed when a threaded host is measured beside it. */
+const ONE_FEED = "bench1";
+const ONE_PREFIX = areaPrefix("feed") + ONE_FEED;
 /** The partitions of a threaded host under test, shared out among its threads. */
 const THREADED_PARTITIONS = 64;
 const RAW_PREFIX = "bench.raw";
@@ -271,7 +275,7 @@ async function startHosts(
   config.partitions = { count: THREADED_PARTITIONS, owned: all };
   const threaded = await ThreadedHost.start(config, s.threads, {
     log,
-    feeds: `${HOST_PREFIX}.*`,
+    feeds: feedPattern(HOST_FEED),
   });
   const bus = await NatsBus.connect(natsUrl, { name: "bench-one-thread" }).catch(async (err) => {
     await threaded.close();
@@ -280,7 +284,7 @@ async function startHosts(
   const one = await launchHost(hostConfig(natsUrl, join(dir, "one"), s), kinds, {
     log,
     bus,
-    input: coreInput(bus, `${ONE_PREFIX}.*`),
+    input: coreInput(bus, feedPattern(ONE_FEED)),
   }).catch(async (err) => {
     await threaded.close();
     await bus.close();

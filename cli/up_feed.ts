@@ -4,7 +4,7 @@
  * runs (every 10 s to a file or a pipe, live on a terminal) with the latest findings above it.
  */
 import process from "node:process";
-import type { Bus } from "../protocol/mod.ts";
+import { areaPattern, type Bus } from "../protocol/mod.ts";
 import { describeError } from "../actors/runtime/mod.ts";
 import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../sim/feeds/mod.ts";
 import { DEMO_CRASH_RATE, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
@@ -32,8 +32,8 @@ export function startFeed(
 ): { stop(): Promise<() => string> } {
   const findings = new LatestFindings(bus);
   let outputs = 0, dead = 0;
-  bus.subscribe("troupe.out.>", () => outputs++);
-  bus.subscribe("troupe.dlq.>", () => dead++);
+  bus.subscribe(areaPattern("out"), () => outputs++);
+  bus.subscribe(areaPattern("dlq"), () => dead++);
   // Live-looking event times: the feed starts now, one step per channel-share of the rate.
   const batch = Math.max(1, Math.round(o.rate / o.channels / 20));
   const startUs = Math.round((performance.timeOrigin + performance.now()) * 1000);

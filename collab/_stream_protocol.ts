@@ -1,16 +1,19 @@
 /**
- * The stream gateway's wire protocol (`/stream` on the collab server, see
- * /work/notes/gateway-protocol.md): every message either way is one binary WebSocket message
- * holding one msgpack map. Client requests carry `op`, server replies carry `t`. Each message type
- * has an encoder and a checked decoder: a malformed message is a `StreamProtocolError` naming the
- * field and the value. Pure TypeScript with no `node:` import, so it bundles for the browser.
+ * The stream gateway's wire protocol (`/stream` on the collab server, see the README's "Live
+ * findings: the stream gateway and `troupe watch`"): every message either way is one binary
+ * WebSocket message holding one msgpack map, read with protocol/'s msgpack reader and map check
+ * (decodeValue, requireMap). Client requests carry `op`, server replies carry `t`. Each message
+ * type has an encoder and a checked decoder: a malformed message is a `StreamProtocolError` naming
+ * the field and the value. Pure TypeScript with no `node:` import, so it bundles for the browser.
  */
-import { Decoder, Encoder } from "@msgpack/msgpack";
+import { Encoder } from "@msgpack/msgpack";
 import {
   areaPattern,
   checkHistoryRequest,
+  decodeValue,
   type HistoryRequest,
   ProtocolError,
+  requireMap,
   scanPattern,
   subjectMatches,
 } from "../protocol/mod.ts";
@@ -26,9 +29,8 @@ export const STREAM_PREFIXES: readonly string[] = [
   scanPattern("results"),
 ];
 
-// One of each, reused: `decode()` and `encode()` build a new one per call, which a client reading
-// thousands of frames a second feels.
-const decoder = new Decoder();
+// One, reused: `encode()` builds a new encoder per call, which a gateway sending thousands of
+// frames a second feels.
 const encoder = new Encoder();
 const encode = (value: unknown) => encoder.encode(value);
 
@@ -487,25 +489,21 @@ function version(m: Record<string, unknown>): number {
   return v;
 }
 
+/** A message's map, read and checked as every wire map is (protocol/envelope.ts). */
 function decodeMap(bytes: Uint8Array, side: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = decoder.decode(bytes);
+    value = decodeValue(bytes);
   } catch (err) {
-    throw bad(
-      "message",
-      `${bytes.length} bytes`,
-      `is not msgpack (${(err as Error).message})`,
-      side,
-    );
+    if (!(err instanceof ProtocolError)) throw err;
+    throw bad("message", `${bytes.length} bytes`, `is not msgpack (${err.message})`, side);
   }
-  if (
-    value === null || typeof value !== "object" || Array.isArray(value) ||
-    value instanceof Uint8Array
-  ) {
-    throw bad("message", value, "must be a msgpack map", side);
+  try {
+    return requireMap(value, `Cannot read ${side} message: field "message"`);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    throw new StreamProtocolError("message", value, err.message);
   }
-  return value as Record<string, unknown>;
 }
 
 function uint(m: Record<string, unknown>, field: string): number {

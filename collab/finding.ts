@@ -15,12 +15,15 @@
  *   feed's numbers;
  * - `actor`: an actor restarted after a failure (3) or stopped after repeated failures (5).
  *
- * Per-sample outputs (columns frames), stats and bars are data, not findings. Pure: no `node:`
- * import, so it bundles for the browser.
+ * Per-sample outputs (columns frames), stats and bars are data, not findings. `formatFinding` is the
+ * one text of a finding: `troupe watch` prints it and the page's event list shows it, and
+ * `severityAtLeast` is the one severity filter of both. Pure: no `node:` import, so it bundles for
+ * the browser.
  */
 import {
   areaPattern,
   areaPrefix,
+  channelUnit,
   decodeEnvelope,
   decodeValue,
   findingSeverity,
@@ -28,6 +31,7 @@ import {
   scanPattern,
   SEVERITY_MEASURE,
   sysSubject,
+  withUnit,
 } from "../protocol/mod.ts";
 
 /** The kinds of finding. */
@@ -88,13 +92,14 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
   switch (type) {
     case "anomaly": {
       const [value, lower, upper] = [num(b.value), num(b.lower), num(b.upper)];
+      const unit = channelUnit(String(b.channel));
       return {
         kind: "anomaly",
         ts_us: ts,
         channel: String(b.channel),
-        what: `incident: value ${fmt(value)}, expected ${fmt(num(b.expected))}, band ${
-          fmt(lower)
-        }..${fmt(upper)}, ${whereInBand(value, lower, upper)}`,
+        what: `incident: value ${withUnit(fmt(value), unit)}, expected ${
+          withUnit(fmt(num(b.expected)), unit)
+        }, band ${fmt(lower)}..${withUnit(fmt(upper), unit)}, ${whereInBand(value, lower, upper)}`,
         strength: `score ${num(b.score).toFixed(2)}`,
         severity: findingSeverity("anomaly", b),
       };
@@ -105,6 +110,7 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
       const [before, after] = hasLevels
         ? [num(b.levelBefore), num(b.levelAfter)]
         : [num(b.meanBefore), num(b.meanAfter)];
+      const unit = channelUnit(String(b.channel));
       const change = before !== 0 && Number.isFinite(before)
         ? ` (${signed((after - before) / Math.abs(before) * 100)}%)`
         : "";
@@ -112,9 +118,11 @@ function eventFinding(type: string, b: Record<string, unknown>, ts: number): Cor
         kind: "collapse",
         ts_us: ts,
         channel: String(b.channel),
-        what: `regime change ${b.direction}: ${hasLevels ? "level" : "mean"} ${fmt(before)} -> ${
-          fmt(after)
-        }${change}, spread ${fmt(num(b.spreadBefore))} -> ${fmt(num(b.spreadAfter))}, began ${
+        what: `regime change ${b.direction}: ${hasLevels ? "level" : "mean"} ${
+          withUnit(fmt(before), unit)
+        } -> ${withUnit(fmt(after), unit)}${change}, spread ${
+          withUnit(fmt(num(b.spreadBefore)), unit)
+        } -> ${withUnit(fmt(num(b.spreadAfter)), unit)}, began ${
           new Date(num(b.changeTs) / 1000).toISOString()
         }`,
         strength: `${num(b.severity).toFixed(1)} ${SEVERITY_MEASURE.collapse}`,
@@ -189,11 +197,38 @@ function scanFindings(subject: string, data: Uint8Array, nowUs: number): Finding
 /** A dead letter's severity: a message was lost; the numbers the feed carries are not in doubt. */
 export const DLQ_SEVERITY = 2;
 
-/** One readable line: time (with its date), kind, channel, what, severity and how strong. */
-export function formatFinding(f: Finding): string {
-  const time = new Date(f.ts_us / 1000).toISOString().replace("T", " ").slice(0, 23);
+/** How a line gives its time. */
+export interface LineTimeOptions {
+  /**
+   * Now, ms since the epoch: a list of today's events (the page's) gives the time of day alone
+   * when the line is of that day. Without it, a line always has its date (a terminal's log).
+   */
+  nowMs?: number;
+}
+
+/** The time a line starts with: UTC to the millisecond, with its date but as `opts` says. */
+export function lineTime(tsUs: number, opts: LineTimeOptions = {}): string {
+  const tMs = tsUs / 1000;
+  if (opts.nowMs !== undefined) return findingTime(tMs, opts.nowMs);
+  return new Date(tMs).toISOString().replace("T", " ").slice(0, 23);
+}
+
+/**
+ * One readable line: time, kind, channel, what, severity and how strong. The line `troupe watch`
+ * prints and the page's event list shows (which passes `nowMs`).
+ */
+export function formatFinding(f: Finding, opts: LineTimeOptions = {}): string {
   const sev = f.severity === null ? "" : `severity ${f.severity}, `;
-  return `${time}  ${f.kind.padEnd(9)} ${f.channel.padEnd(12)} ${f.what}  [${sev}${f.strength}]`;
+  return `${lineTime(f.ts_us, opts)}  ${f.kind.padEnd(9)} ${f.channel.padEnd(12)} ${f.what}  ` +
+    `[${sev}${f.strength}]`;
+}
+
+/**
+ * Whether a finding of `severity` passes a filter of `min`: `troupe watch --min-severity` and the
+ * page's severity filter. A finding without a severity (a scan hit) is not on any scale: it passes.
+ */
+export function severityAtLeast(severity: number | null, min: number): boolean {
+  return severity === null || severity >= min;
 }
 
 /**

@@ -1,24 +1,40 @@
 /**
- * An incident in words, for people: the line `troupe watch` prints for each change of an incident
- * and `troupe incidents` prints for each incident it lists, and the JSON object both print with
- * `--json`. One severity, the incident's peak on its kind's 1-5 scale (protocol/severity.ts). Pure:
- * no `node:` import, so it bundles for the browser.
+ * An incident in words, for people: the line `troupe watch` prints for each change of an incident,
+ * `troupe incidents` prints for each incident it lists and the page's incidents panel shows for
+ * each incident, and the JSON object both commands print with `--json`. One severity, the
+ * incident's peak on its kind's 1-5 scale (protocol/severity.ts). Pure: no `node:` import, so it
+ * bundles for the browser.
  */
 import type { Incident } from "../protocol/mod.ts";
+import { lineTime, type LineTimeOptions } from "./finding.ts";
 
 /** Member channels named in a line, at most (the rest are counted). */
 export const LINE_CHANNELS_MAX = 4;
 
-/** One readable line: time of the update, state, kind, members, severity, findings, id. */
-export function formatIncident(i: Incident, tsUs: number): string {
-  const time = new Date(tsUs / 1000).toISOString().replace("T", " ").slice(0, 23);
+/** How the page marks an incident line beyond what the incident says. */
+export interface IncidentLineOptions extends LineTimeOptions {
+  /** Silenced in this view (the page also counts the session's silences in force); default its own. */
+  silenced?: boolean;
+  /** More marks, after the incident's own (the page's `acked by ana`). */
+  marks?: readonly string[];
+}
+
+/**
+ * One readable line: time (of the update; `troupe incidents` and the page give the first
+ * finding's), state, kind, members, severity, findings, id, and its marks in parentheses.
+ */
+export function formatIncident(i: Incident, tsUs: number, opts: IncidentLineOptions = {}): string {
+  const time = lineTime(tsUs, opts);
   const names = i.members.slice(0, LINE_CHANNELS_MAX).map((m) => m.channel);
   const more = i.members.length - names.length;
   const members = `${i.members.length} channel${i.members.length === 1 ? "" : "s"}: ` +
     names.join(", ") + (more > 0 ? ` +${more}` : "");
   const state = i.state === "resolved" && !i.fired ? "dropped" : i.state;
-  const flags = [i.silenced ? "silenced" : "", i.links.length ? `linked ${i.links.join(", ")}` : ""]
-    .filter(Boolean);
+  const flags = [
+    opts.silenced ?? i.silenced ? "silenced" : "",
+    i.links.length ? `linked ${i.links.join(", ")}` : "",
+    ...opts.marks ?? [],
+  ].filter(Boolean);
   return `${time}  ${state.padEnd(8)} ${
     i.kind.padEnd(9)
   } ${members}  [severity ${i.peak_severity}, ` +

@@ -152,5 +152,14 @@ export {
   type FindingKind,
   findingsOf,
   formatFinding,
+  lineTime,
+  type LineTimeOptions,
+  severityAtLeast,
 } from "./finding.ts";
-export { formatIncident, incidentJson, incidentNews, LINE_CHANNELS_MAX } from "./incident_line.ts";
+export {
+  formatIncident,
+  incidentJson,
+  type IncidentLineOptions,
+  incidentNews,
+  LINE_CHANNELS_MAX,
+} from "./incident_line.ts";

@@ -22,4 +22,5 @@ export * from "./host_presence.ts";
 export * from "./settings_report.ts";
 export * from "./partition_event.ts";
 export * from "./bytes_equal.ts";
+export * from "./channel_unit.ts";
 export * from "./invariant.ts";

@@ -423,6 +423,14 @@ export function decodeColumns(
   limits: FrameLimits = {},
 ): { envelope: Envelope; frame: ColumnsFrame } {
   const envelope = decodeEnvelope(bytes, limits);
+  return { envelope, frame: columnsFrameOf(envelope) };
+}
+
+/**
+ * The columns frame of an envelope already decoded (a reader that routes on the type first, as
+ * the page does), checked as decodeColumns checks it: every column as long as `t`.
+ */
+export function columnsFrameOf(envelope: Envelope): ColumnsFrame {
   if (envelope.type !== COLUMNS_TYPE) {
     throw new ProtocolError(
       "field",
@@ -461,7 +469,7 @@ export function decodeColumns(
     }
     columns[name] = col;
   }
-  return { envelope, frame: { channel, seq0, t, columns } };
+  return { channel, seq0, t, columns };
 }
 
 /** A deep copy of a frame, detached from any message buffer. */

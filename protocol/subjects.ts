@@ -50,6 +50,11 @@ export function outPattern(actor: string): string {
   return `${SUBJECT_ROOT}.out.${checkName(actor, "actor")}.*`;
 }
 
+/** `troupe.out.<actor>.`: the prefix of every output of one kind, with its trailing dot. */
+export function outPrefix(actor: string): string {
+  return `${SUBJECT_ROOT}.out.${checkName(actor, "actor")}.`;
+}
+
 /** `troupe.ctl.<actor>[.<key>]`: control messages for every instance of a kind, or one. */
 export function ctlSubject(actor: string, key?: string): string {
   const base = `${SUBJECT_ROOT}.ctl.${checkName(actor, "actor")}`;

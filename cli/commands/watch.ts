@@ -20,6 +20,7 @@ import {
   formatIncident,
   incidentJson,
   incidentNews,
+  severityAtLeast,
   StreamClient,
   type StreamSocketConstructor,
   type StreamSubscription,
@@ -213,7 +214,7 @@ async function watch(o: WatchOptions): Promise<number> {
   };
   const show = (f: Finding, seq: number) => {
     if (done || !kinds.has(f.kind) || (glob && !glob.test(f.channel))) return;
-    if (f.severity !== null && f.severity < o.minSeverity) return;
+    if (!severityAtLeast(f.severity, o.minSeverity)) return;
     process.stdout.write((o.json ? JSON.stringify(jsonOf(f, seq)) : formatFinding(f)) + "\n");
     count();
   };

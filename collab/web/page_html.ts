@@ -30,6 +30,8 @@ main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
 .card h3 button.layout { padding:0 4px; font-size:11px; }
 .card h3 .readout { color:var(--accent); font-weight:normal; font-variant-numeric:tabular-nums; }
 .card h3 .quote { color:var(--dim); font-weight:normal; font-variant-numeric:tabular-nums; }
+.card h3 .unit { color:var(--dim); font-weight:normal; } .card h3 .unit:empty, .card .y-unit:empty { display:none; }
+.card .plot { position:relative; } .card .y-unit { position:absolute; left:2px; top:-8px; z-index:1; font-size:10px; color:var(--dim); pointer-events:none; }
 .card h3 .watchers i { width:10px; height:10px; border-radius:50%; display:inline-block; }
 aside { display:flex; flex-direction:column; gap:10px; }
 aside section { max-height:420px; overflow:auto; }
@@ -69,7 +71,7 @@ button { cursor:pointer; } button:disabled, input:disabled, select:disabled { op
     <section id="events"><h2>Events
       <select id="event-kind" aria-label="kind filter"><option value="">all kinds</option>
         <option>anomaly</option><option>collapse</option><option>coherence</option>
-        <option>dead_letter</option><option>actor</option></select>
+        <option value="dlq">dead letter</option><option>actor</option></select>
       <select id="event-severity" aria-label="severity filter"><option value="">any severity</option>
         <option value="3">3 and up</option><option value="4">4 and up</option><option value="5">5</option></select>
     </h2><ul></ul></section>

@@ -12,6 +12,9 @@ import {
   type OptionTable,
   readOptions,
 } from "../../bench/_option_table.ts";
+import { benchmark as detect } from "../../bench/detect.ts";
+import { benchmark as failover } from "../../bench/failover.ts";
+import { benchmark as incidents } from "../../bench/incidents.ts";
 import { benchmark as inject } from "../../bench/inject.ts";
 import { num, UsageError } from "../../cli/args.ts";
 
@@ -53,6 +56,49 @@ test("optionsUsage() shows each default from the table, so help and code agree",
   assert.match(usage, /--mode on\|off\s+how \(default off\)/);
   assert.match(usage, /--label VALUE\s+a name$/m);
   assert.match(inject.usage, /--seconds S\s+seconds per rate \(default 5\)/);
+  assert.match(failover.usage, /--ttl-ms N\s+the lease TTL \(default 3000\)/);
+  assert.match(incidents.usage, /--seeds LIST\s+seeds, e\.g\. .* \(default 1\)$/);
+  assert.match(
+    detect.usage,
+    /--market-samples N\s+samples per market channel, 1 s apart \(default 100000\)/,
+  );
+});
+
+test("a benchmark on the table refuses a bad option before it starts anything", async () => {
+  const ctx = { log: () => {}, json: false };
+  for (
+    const [args, message] of [
+      [["--ttl-ms", "100"], 'Option --ttl-ms must be >= 500, got "100"'],
+      [["--partitions", "2.5"], 'Option --partitions must be a whole number, got "2.5"'],
+      [["--seed", "1"], "--seed"],
+    ] as const
+  ) {
+    const err = await failover.run([...args], ctx).then(() => undefined, (e: Error) => e);
+    assert.instance(err, BenchOptionError, args.join(" "));
+    assert.match(err!.message, message);
+  }
+  for (
+    const [args, message] of [
+      [["--seeds", "3-1"], 'the range "3-1" runs backwards, got "3-1"'],
+      [["--seed", "1"], "--seed"],
+    ] as const
+  ) {
+    const err = await incidents.run([...args], ctx).then(() => undefined, (e: Error) => e);
+    assert.instance(err, BenchOptionError, args.join(" "));
+    assert.match(err!.message, message);
+  }
+  for (
+    const [args, message] of [
+      [["--seed", "1", "--seeds", "1-2"], "Options --seed and --seeds cannot be given together"],
+      [["--seed=-1"], 'Option --seed must be >= 0, got "-1"'],
+      [["--metrics-samples", "0.5"], 'Option --metrics-samples must be a whole number, got "0.5"'],
+      [["--config", "[]"], "Option --config must be a JSON object of kinds, got []"],
+    ] as const
+  ) {
+    const err = await detect.run([...args], ctx).then(() => undefined, (e: Error) => e);
+    assert.instance(err, BenchOptionError, args.join(" "));
+    assert.match(err!.message, message);
+  }
 });
 
 test("checkNumber() is the commands' check too: num() throws its UsageError with the same words", () => {

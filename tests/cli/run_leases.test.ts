@@ -269,7 +269,15 @@ if (haveNatsServer("troupe run --partitions auto")) {
       const released = h1.output().match(/partition (\d+): released \(the host stops\)/g) ?? [];
       assert.ok(released.length > 0, h1.output());
       await feed;
-      await sleep(2000);
+      // h2 claims what h1 released; a loaded machine may print it later than any fixed wait (the
+      // gap itself is measured below from the partition events' own times).
+      const claimedAll = () =>
+        released.every((line) =>
+          new RegExp(`partition ${line.match(/partition (\d+)/)![1]}: claimed \\(`).test(
+            c.hosts.get("h2")!.output(),
+          )
+        );
+      for (let waited = 0; waited < 15_000 && !claimedAll(); waited += 250) await sleep(250);
       await c.stopAll();
       const h2 = c.hosts.get("h2")!.output();
       for (const line of released) {

@@ -66,7 +66,7 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
     for (const page of [ana, bo, vic]) await page.waitForSelector(row, { timeout: 20_000 });
     await ana.waitForSelector(`${row}[data-state="firing"]`, { timeout: 20_000 });
     const text = (await ana.textContent(row)) ?? "";
-    assert.match(text, "firing anomaly severity 5: 2 member(s) SYM1, SYM2");
+    assert.match(text, /firing +anomaly +2 channels: SYM1, SYM2 {2}\[severity 5, \d+ findings\]/);
     const id = stage.stage.list()[0]!.id;
     assert.is(await ana.getAttribute(row, "data-id"), id);
 

@@ -3,13 +3,14 @@
  * gateway has already let go of older messages when the page opens, so the page's backfill
  * starts with a gap. That is the buffer's horizon, not something the page missed: its status must
  * read `live`, not `live (N missed)` (issue 31 saw `live (23991 missed)` in green on a new page).
- * A gap after the page caught up is still told as missed.
+ * A gap after the page caught up is still told as missed. And a columns frame whose columns do not
+ * match its times is counted as undecodable and not drawn, as a host would refuse it.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { encodeColumns, outSubject } from "../../protocol/mod.ts";
+import { encodeColumns, encodeEnvelope, outSubject } from "../../protocol/mod.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { tokenFor } from "./_support.ts";
@@ -17,6 +18,13 @@ import { tokenFor } from "./_support.ts";
 const NAME = "dashboard stream status in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
 const test = suite(NAME);
+
+interface PageTroupe {
+  troupe: {
+    grid: { channels(): string[]; chart(c: string): { points: number } };
+    router: { undecodable: number; lastError: string };
+  };
+}
 
 /** `n` messages of the anomaly actor's columns for `channel`, one sample each. */
 async function publishColumns(bus: NatsBus, channel: string, from: number, n: number) {
@@ -77,6 +85,68 @@ test("a fresh page whose backfill starts past the buffer's oldest says live, not
     // The page asks for a snapshot (the newest it shows, `last`), which starts at the buffer's
     // oldest: no gap at all, where `since: 0` alone was told a gap of the 300 evicted.
     assert.not.match(await page.getAttribute("#stream-status", "title") ?? "", /older messages/);
+  } finally {
+    await browser.cleanup();
+    await bus.close();
+    await collab.close();
+    await nats.cleanup();
+    dir.remove();
+  }
+});
+
+test("a columns frame with a column shorter than its times is counted undecodable, not drawn", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-dash-columns-");
+  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
+  const bus = await NatsBus.connect(nats.url, { name: "dash-columns-test" });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    const token = await tokenFor(dir.path, "ops", "viewer");
+    await page.goto(
+      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
+    );
+    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    const bin = (...xs: number[]) => new Uint8Array(Float64Array.from(xs).buffer);
+    const t0 = Date.now() * 1000;
+    // Three times, two values: what encodeColumns refuses to write, spelled by hand.
+    bus.publish(
+      outSubject("anomaly", "BAD"),
+      encodeEnvelope({
+        id: "bad",
+        type: "columns",
+        src: "test",
+        ts: t0,
+        body: {
+          channel: "BAD",
+          seq0: 0,
+          t: bin(t0, t0 + 1000, t0 + 2000),
+          columns: { value: bin(1, 2), expected: bin(1, 2, 3) },
+        },
+      }),
+    );
+    await publishColumns(bus, "BAD", 3, 1); // a good one after it, on the same channel
+    await page.waitForFunction(
+      () => {
+        const g = (globalThis as unknown as PageTroupe).troupe.grid;
+        return g.channels().includes("BAD") && g.chart("BAD").points >= 1;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+    const seen = await page.evaluate(() => {
+      const t = (globalThis as unknown as PageTroupe).troupe;
+      return {
+        points: t.grid.chart("BAD").points,
+        undecodable: t.router.undecodable,
+        lastError: t.router.lastError,
+      };
+    });
+    assert.equal(seen, {
+      points: 1,
+      undecodable: 1,
+      lastError: 'troupe.out.anomaly.BAD: Column "value" has 2 values for 3 times',
+    });
   } finally {
     await browser.cleanup();
     await bus.close();

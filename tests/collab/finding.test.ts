@@ -1,11 +1,19 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { findingsOf, formatFinding } from "../../collab/mod.ts";
+import {
+  findingsOf,
+  formatFinding,
+  formatIncident,
+  lineTime,
+  severityAtLeast,
+} from "../../collab/mod.ts";
 import {
   encodeColumns,
   encodeEnvelope,
   encodeEventEnvelope,
   encodeValue,
+  type Incident,
+  outSubject,
 } from "../../protocol/mod.ts";
 
 const test = suite("findings");
@@ -36,6 +44,47 @@ test("findingsOf() reads an anomaly event: value, expected, band, and its score'
     formatFinding(f!),
     /^2027-01-15 08:00:00\.000 {2}anomaly {3}BTC +incident: .* \[severity 5, score 0\.93\]$/,
   );
+});
+
+test("findingsOf() writes a metrics channel's values with its unit, a market symbol's bare", () => {
+  const anomaly = (channel: string) =>
+    findingsOf(
+      outSubject("anomaly", channel),
+      encodeEventEnvelope(meta("anomaly"), {
+        type: "anomaly",
+        ts: TS,
+        channel,
+        score: 0.93,
+        value: 412,
+        expected: 120,
+        lower: 80,
+        upper: 160,
+      }),
+      0,
+    )[0]!;
+  assert.match(
+    formatFinding(anomaly("api-latency_ms")),
+    "incident: value 412 ms, expected 120 ms, band 80..160 ms, above the band  [severity 5",
+  );
+  assert.match(anomaly("web-cpu").what, "value 412%, expected 120%, band 80..160%,");
+  assert.match(anomaly("SYM001").what, "value 412, expected 120, band 80..160,");
+  const [c] = findingsOf(
+    outSubject("collapse", "db-latency_ms"),
+    encodeEventEnvelope(meta("collapse"), {
+      type: "collapse",
+      ts: TS,
+      channel: "db-latency_ms",
+      direction: "up",
+      levelBefore: 20,
+      levelAfter: 30,
+      spreadBefore: 2,
+      spreadAfter: 3,
+      changeTs: TS,
+      severity: 4,
+    }),
+    0,
+  );
+  assert.match(c!.what, "regime change up: level 20 ms -> 30 ms (+50.0%), spread 2 ms -> 3 ms,");
 });
 
 test("findingsOf() says a value is outside its band only when it is", () => {
@@ -183,6 +232,48 @@ test("findingsOf() finds nothing in data (columns frames, stats) or in bytes it 
   assert.equal(findingsOf("troupe.out.stats.c", stats, 0), []);
   assert.equal(findingsOf("troupe.out.anomaly.BTC", new Uint8Array([0xc1]), 0), []);
   assert.equal(findingsOf("troupe.scan.s.results", new Uint8Array([0xc1]), 0), []);
+});
+
+test("lineTime() gives the date always, or with nowMs the time of day alone on that day", () => {
+  const ms = TS / 1000;
+  assert.is(lineTime(TS), "2027-01-15 08:00:00.000");
+  assert.is(lineTime(TS, { nowMs: ms + 3_600_000 }), "08:00:00.000");
+  assert.is(lineTime(TS, { nowMs: ms + 86_400_000 }), "2027-01-15 08:00:00.000");
+  const [f] = findingsOf(
+    "troupe.out.anomaly.BTC",
+    encodeEventEnvelope(meta("anomaly"), { channel: "BTC", score: 0.5, value: 1, expected: 1 }),
+    0,
+  );
+  assert.is(formatFinding(f!, { nowMs: ms }), formatFinding(f!).slice("2027-01-15 ".length));
+});
+
+test("severityAtLeast() passes a finding at or over the bar, and one with no severity", () => {
+  assert.equal([1, 2, 3, null].map((s) => severityAtLeast(s, 2)), [false, true, true, true]);
+});
+
+test("formatIncident() marks what the page adds: its own silence, and more marks after", () => {
+  const i: Incident = {
+    id: "anomaly-1-A",
+    kind: "anomaly",
+    state: "firing",
+    fired: true,
+    silenced: false,
+    members: [{ channel: "A", first_us: TS, last_us: TS, findings: 1, peak_severity: 4 }],
+    first_us: TS,
+    last_us: TS,
+    first_finding: "a",
+    last_finding: "a",
+    findings: 1,
+    peak_severity: 4,
+    links: ["collapse-1-A"],
+  };
+  const bare = "2027-01-15 08:00:00.000  firing   anomaly   1 channel: A  " +
+    "[severity 4, 1 finding]  anomaly-1-A";
+  assert.is(formatIncident(i, TS), `${bare}  (linked collapse-1-A)`);
+  assert.is(
+    formatIncident(i, TS, { silenced: true, marks: ["acked by bo"], nowMs: TS / 1000 }),
+    `${bare.slice(11)}  (silenced; linked collapse-1-A; acked by bo)`,
+  );
 });
 
 test.run();

@@ -110,7 +110,7 @@ test("decodeClientMessage() names the field and value of a malformed request", (
   throwsNaming(
     () => decodeClientMessage(encode([1, 2])),
     "message",
-    /must be a msgpack map, got \[1,2\]/,
+    /^Cannot read client message: field "message" must be a msgpack map, got array of 2$/,
   );
   throwsNaming(() => decodeClientMessage(encode({ op: "dance", id: 1 })), "op", /"dance"/);
   throwsNaming(

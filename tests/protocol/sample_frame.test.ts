@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  columnsFrameOf,
   decodeColumns,
   decodeEnvelope,
   decodeFrame,
@@ -163,6 +164,31 @@ test("encodeColumns() and decodeColumns() round-trip named columns", () => {
   const { frame: g } = decodeColumns(bytes);
   assert.equal(Array.from(g.columns.score!), Array.from(score));
   assert.equal(Array.from(g.columns.expected!), Array.from(f.v));
+});
+
+test("columnsFrameOf() reads a decoded envelope as decodeColumns() does, and refuses short columns", () => {
+  const f = frame(4);
+  const bytes = encodeColumns(
+    { channel: f.channel, seq0: 7, t: f.t, columns: { value: f.v } },
+    { id: "o", src: "anomaly" },
+  );
+  assert.equal(columnsFrameOf(decodeEnvelope(bytes)), decodeColumns(bytes).frame);
+  const bin = (a: Float64Array) => new Uint8Array(a.slice().buffer);
+  const short = encodeEnvelope({
+    id: "s",
+    type: "columns",
+    src: "t",
+    ts: 0,
+    body: { channel: "c", seq0: 0, t: bin(f.t), columns: { value: bin(f.v.subarray(0, 3)) } },
+  });
+  assert.throws(
+    () => columnsFrameOf(decodeEnvelope(short)),
+    (e: unknown) =>
+      e instanceof ProtocolError && e.field === "body.columns.value" &&
+      e.message === 'Column "value" has 3 values for 4 times',
+  );
+  const stats = encodeEnvelope({ id: "x", type: "stats", src: "t", ts: 0, body: {} });
+  assert.throws(() => columnsFrameOf(decodeEnvelope(stats)), /field "type" must be "columns"/);
 });
 
 test("decodeEnvelope() keeps optional correlation fields", () => {

@@ -8,6 +8,7 @@ import {
   ctlSubject,
   feedPattern,
   feedSubject,
+  outPrefix,
   outSubject,
   parseCollabSubject,
   parseScanSubject,
@@ -90,6 +91,9 @@ test("areaPattern() and areaPrefix() cover an area's subjects, ALL_SUBJECTS ever
   assert.ok(subjectMatches(areaPattern("out"), outSubject("anomaly", "BTC")));
   assert.ok(outSubject("anomaly", "BTC").startsWith(areaPrefix("out")));
   assert.not.ok(subjectMatches(areaPattern("dlq"), outSubject("anomaly", "BTC")));
+  assert.ok(outSubject("incident", "anomaly").startsWith(outPrefix("incident")));
+  assert.not.ok(outSubject("incidents", "anomaly").startsWith(outPrefix("incident")));
+  assert.throws(() => outPrefix("a.b"), /Invalid actor name "a\.b"/);
   assert.ok(subjectMatches(ALL_SUBJECTS, collabSubject("s")));
 });
 

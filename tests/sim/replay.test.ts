@@ -244,6 +244,13 @@ test("replay --verify reports an output the recording lacks, and one the replay 
   assert.is(missing.first!.index, 0);
 });
 
+/**
+ * What a replay takes as an input: a feed frame or a control message. The recording also holds the
+ * outputs, dead letters and the hosts' `troupe.sys` messages (a settings report after a control
+ * message), which are none.
+ */
+const isInput = (m: { subject: string }) => /^troupe\.(feed|ctl)\./.test(m.subject);
+
 test("a truncated recording replays its complete records and reports the cut; verify fails on it, naming what it held, unless acceptUnclosed", async () => {
   const whole = readFileSync(session);
   const records = await readRecords(session);
@@ -255,7 +262,7 @@ test("a truncated recording replays its complete records and reports the cut; ve
   assert.is(r.cut!.records, 150);
   assert.is(r.cut!.offset, records[150]!.offset);
   assert.match(r.cut!.reason, "record 150");
-  const inputs = records.slice(0, 150).filter((m) => !m.subject.startsWith("troupe.out."));
+  const inputs = records.slice(0, 150).filter(isInput);
   assert.is(r.inputs, inputs.length);
   assert.is(r.whole, false);
   assert.not.ok(r.verify!.ok, JSON.stringify(r.verify));
@@ -271,7 +278,7 @@ test("a truncated recording replays its complete records and reports the cut; ve
 
 test("--to stops after the range and verifies its outputs; --from applies the earlier inputs first", async () => {
   const records = await readRecords(session);
-  const inputs = records.filter((m) => !m.subject.startsWith("troupe.out."));
+  const inputs = records.filter(isInput);
   const toUs = inputs[59]!.tUs;
   const r = await replay(session, { verify: true, toUs });
   assert.is(r.inputs, 60);

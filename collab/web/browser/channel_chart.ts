@@ -22,7 +22,7 @@ import { SeriesRing } from "./series_ring.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { RemoteLivePlot } from "./remote_live_plot.ts";
 import type { HistoryClient } from "./history_client.ts";
-import type { HistoryResponse } from "../../../protocol/mod.ts";
+import { channelUnit, type HistoryResponse, withUnit } from "../../../protocol/mod.ts";
 
 /** Bounds of the overlays one chart keeps. */
 export const CHART_LIMITS = {
@@ -67,6 +67,8 @@ const AXIS = { stroke: "#8a96a3", grid: { stroke: "#2a323c", width: 1 }, ticks: 
 
 export class ChannelChart {
   readonly channel: string;
+  /** The channel's unit, from its name (`channelUnit`): `""` for none. */
+  readonly unit: string;
   readonly card: HTMLElement;
   readonly watchers: HTMLElement;
   /** The header's market quote (last, change, bar size), written by the card's candles. */
@@ -105,6 +107,7 @@ export class ChannelChart {
 
   constructor(parent: HTMLElement, options: ChannelChartOptions) {
     this.channel = options.channel;
+    this.unit = channelUnit(this.channel);
     this.#loop = options.loop;
     this.#naive = options.mode === "naive";
     this.#history = options.history;
@@ -118,12 +121,16 @@ export class ChannelChart {
     const later = el("button", { class: "pan", "data-pan": "0.5", title: "later" }, "»");
     earlier.addEventListener("click", () => this.pan(-0.5));
     later.addEventListener("click", () => this.pan(0.5));
-    const body = el("div", { class: "plot" });
+    // The unit is said once per card, in the DOM (the header and over the value labels), so
+    // neither the live view nor uPlot draws anything more per frame for it.
+    const body = el("div", { class: "plot" }, el("span", { class: "y-unit" }, this.unit));
     this.#title = el("span", { class: "title" }, this.channel);
+    const unit = el("span", { class: "unit", title: "unit" }, this.unit);
+    const nav = [live, earlier, later];
     this.card = el(
       "div",
-      { class: "card", "data-channel": this.channel },
-      el("h3", {}, this.#title, live, earlier, later, this.quote, this.readout, this.watchers),
+      { class: "card", "data-channel": this.channel, "data-unit": this.unit },
+      el("h3", {}, this.#title, unit, ...nav, this.quote, this.readout, this.watchers),
       body,
     );
     parent.append(this.card);
@@ -208,7 +215,9 @@ export class ChannelChart {
       return;
     }
     const time = new Date(Math.round(at.t * 1000)).toISOString().slice(11, 21);
-    this.readout.textContent = `${time} ${Number(at.v.toPrecision(6))}`;
+    this.readout.textContent = `${time} ${
+      withUnit(String(Number(at.v.toPrecision(6))), this.unit)
+    }`;
     this.readout.dataset.value = String(at.v);
     this.readout.dataset.t = String(at.t);
   }

@@ -1,28 +1,16 @@
 /// <reference lib="dom" />
 /**
  * The event list: what the actors found (anomalies, collapse change points, coherence states), dead
- * letters and actor failures, newest first, bounded, with kind and severity filters. Severity is
- * the finding's 1-5 (collab/finding.ts), the number `troupe watch` prints; a time is shown with its
- * date when it is not today. Clicking an event focuses its channel's chart at the event's time.
+ * letters and actor failures, newest first, bounded, with kind and severity filters. A row is the
+ * line `troupe watch --findings` prints for the finding (collab/finding.ts's formatFinding), but
+ * for its time, shown without its date when it is today; its kind and severity are the finding's,
+ * filtered as `--kinds` and `--min-severity` filter. Clicking an event focuses its channel's chart
+ * at the event's time.
  * Rows are kept in the order of the events' times, not of their arrival: what a fresh page's
  * snapshot or a resumed stream delivers late goes where it belongs, never above newer rows.
  */
-import { findingTime } from "../../finding.ts";
+import { type Finding, formatFinding, severityAtLeast } from "../../finding.ts";
 import { byId, el, find } from "./dom.ts";
-
-/** How severe an event is, 1 to 5, for the filter and the colour. */
-export type Severity = number;
-
-/** One row of the list. */
-export interface DashboardEvent {
-  kind: "anomaly" | "collapse" | "coherence" | "dead_letter" | "actor";
-  /** The channel (or group, or stream) it is about. */
-  channel: string;
-  /** Milliseconds since the epoch. */
-  t: number;
-  severity: Severity;
-  text: string;
-}
 
 /** Bounds of the list. */
 export const EVENTS_LIMITS = { rows_max: 500 } as const;
@@ -45,24 +33,24 @@ export class EventsPanel {
     this.#severity.addEventListener("change", () => this.#refilter());
   }
 
-  add(ev: DashboardEvent): void {
-    this.counts.set(ev.kind, (this.counts.get(ev.kind) ?? 0) + 1);
-    const time = findingTime(ev.t, Date.now());
+  add(f: Finding): void {
+    this.counts.set(f.kind, (this.counts.get(f.kind) ?? 0) + 1);
+    const t = f.ts_us / 1000;
     const li = el(
       "li",
       {
-        class: `event sev-${ev.severity}`,
-        "data-kind": ev.kind,
-        "data-severity": ev.severity,
-        "data-channel": ev.channel,
-        "data-t": ev.t,
+        class: `event sev-${f.severity ?? "none"}`,
+        "data-kind": f.kind,
+        "data-severity": f.severity ?? "",
+        "data-channel": f.channel,
+        "data-t": t,
         title: "show on the chart",
       },
-      `${time} ${ev.kind} ${ev.channel} severity ${ev.severity}: ${ev.text}`,
+      formatFinding(f, { nowMs: Date.now() }),
     );
-    li.addEventListener("click", () => this.#onFocus(ev.channel, ev.t));
+    li.addEventListener("click", () => this.#onFocus(f.channel, t));
     li.hidden = !this.#shows(li);
-    this.#list.insertBefore(li, this.#firstOlder(ev.t));
+    this.#list.insertBefore(li, this.#firstOlder(t));
     while (this.#list.childElementCount > EVENTS_LIMITS.rows_max) {
       this.#list.lastElementChild!.remove();
     }
@@ -79,8 +67,8 @@ export class EventsPanel {
   #shows(li: HTMLElement): boolean {
     const kind = this.#kind.value, sev = Number(this.#severity.value || 0);
     if (kind && li.dataset.kind !== kind) return false;
-    if (Number(li.dataset.severity) < sev) return false;
-    return true;
+    const own = li.dataset.severity ? Number(li.dataset.severity) : null;
+    return severityAtLeast(own, sev);
   }
 
   #refilter(): void {

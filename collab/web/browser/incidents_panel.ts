@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 /**
  * The incidents panel: the incidents the stage publishes on `troupe.out.incident.<kind>` (each
- * update carries the whole incident, so the last one of an id is the incident), newest first, with
- * their state, members, peak severity (the 1-5 of `troupe watch`) and the session's marks: silenced
+ * update carries the whole incident, so the last one of an id is the incident), newest first, each
+ * the line `troupe incidents` prints for it (collab/incident_line.ts: time of its first finding,
+ * state, kind, members, peak severity, findings, id) with the session's marks: silenced
  * (by the stage, or by a silence of the session in force now that matches it, so a silence one
  * editor adds shows at once in everyone's view), acknowledged (by whom). Editors get an ack button
  * per incident, a silence button (2 h, on its kind and, for one member, its channel) and the
@@ -17,13 +18,14 @@ import {
   silenceMatches,
 } from "../../../protocol/mod.ts";
 import { findingTime } from "../../finding.ts";
+import { formatIncident } from "../../incident_line.ts";
 import { SessionIncidents, silenceOfEntry } from "../../session_incidents.ts";
 import { byId, el, find } from "./dom.ts";
 import { readOnlyNote } from "./readonly_note.ts";
 import type { SessionLink } from "./session_link.ts";
 
 /** Bounds of the panel. */
-export const INCIDENTS_PANEL_LIMITS = { incidents_max: 200, members_shown_max: 8 } as const;
+export const INCIDENTS_PANEL_LIMITS = { incidents_max: 200 } as const;
 
 /** How long the panel's silence button silences: 2 hours. */
 export const PANEL_SILENCE_MS = 2 * 3600_000;
@@ -120,12 +122,7 @@ export class IncidentsPanel {
   #row(i: Incident): HTMLElement {
     const silenced = this.silenced(i);
     const ack = this.#inc.ackOf(i.id);
-    const members = i.members.slice(0, INCIDENTS_PANEL_LIMITS.members_shown_max).map((m) =>
-      m.channel
-    );
-    const more = i.members.length - members.length;
     const marks = [
-      silenced ? "silenced" : "",
       ack && ack.status !== "error" ? `acked by ${ack.by}${ack.note ? ` (${ack.note})` : ""}` : "",
       ack?.status === "error" ? `ack refused: ${ack.detail}` : "",
     ].filter(Boolean);
@@ -139,9 +136,7 @@ export class IncidentsPanel {
         "data-acked": ack && ack.status !== "error" ? "1" : "0",
         title: "show on the chart",
       },
-      `${findingTime(i.first_us / 1000, Date.now())} ${i.state} ${i.kind} severity ` +
-        `${i.peak_severity}: ${i.members.length} member(s) ${members.join(", ")}` +
-        `${more > 0 ? ` +${more}` : ""}${marks.length ? ` · ${marks.join(" · ")}` : ""}`,
+      formatIncident(i, i.first_us, { nowMs: Date.now(), silenced, marks }),
     );
     li.addEventListener("click", (e) => {
       if ((e.target as HTMLElement).tagName === "BUTTON") return;

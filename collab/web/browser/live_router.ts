@@ -3,20 +3,21 @@
  * chart points, its events into markers and rows of the event list, the collapse actor's change
  * points into regimes, the coherence actor's columns and state changes into gauges, closed bars
  * into candles, and dead letters and actor failures into the event list. Payloads are decoded
- * with protocol/ (the same code the hosts run); a message that does not decode is counted and
- * skipped. A row of the event list is the finding `troupe watch` prints (collab/finding.ts): the
- * same words and the same 1-5 severity.
+ * with protocol/ (the same code the hosts run; columns through columnsFrameOf, which checks every
+ * column is as long as its times); a message that does not decode is counted and skipped. A row of the event list is the finding `troupe watch` prints (collab/finding.ts): the
+ * same line, kind and 1-5 severity.
  */
 import {
   COLUMNS_TYPE,
+  columnsFrameOf,
   decodeEnvelope,
   type Envelope,
-  float64Column,
+  ProtocolError,
 } from "../../../protocol/mod.ts";
-import { type Finding, findingsOf } from "../../finding.ts";
+import { findingsOf } from "../../finding.ts";
 import type { ChartGrid } from "./chart_grid.ts";
 import type { CoherencePanel } from "./coherence_panel.ts";
-import type { DashboardEvent, EventsPanel } from "./events_panel.ts";
+import type { EventsPanel } from "./events_panel.ts";
 
 /** What the router feeds. */
 export interface LiveTargets {
@@ -26,6 +27,9 @@ export interface LiveTargets {
 }
 
 type Body = Record<string, unknown>;
+
+/** The anomaly actor's columns a chart draws. */
+const CHART_COLUMNS = ["value", "expected", "lower", "upper"] as const;
 
 export class LiveRouter {
   readonly #t: LiveTargets;
@@ -42,22 +46,32 @@ export class LiveRouter {
     try {
       env = decodeEnvelope(data);
     } catch (err) {
-      this.undecodable++;
-      this.lastError = `${subject}: ${(err as Error).message}`;
-      return;
+      return this.#skip(subject, err);
     }
     const [, area, kind, key] = subject.split(".");
-    if (area === "out" && kind !== undefined && key !== undefined) this.#out(kind, key, env);
+    if (area === "out" && kind !== undefined && key !== undefined) {
+      try {
+        this.#out(kind, key, env);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        return this.#skip(subject, err);
+      }
+    }
     if (env.type !== COLUMNS_TYPE) {
       for (const f of findingsOf(subject, data, env.ts)) {
-        if (f.kind !== "scan") this.#t.events.add(eventOf(f));
+        if (f.kind !== "scan") this.#t.events.add(f);
       }
     }
   }
 
+  #skip(subject: string, err: unknown): void {
+    this.undecodable++;
+    this.lastError = `${subject}: ${(err as Error).message}`;
+  }
+
   #out(kind: string, key: string, env: Envelope): void {
+    if (env.type === COLUMNS_TYPE) return this.#columns(kind, key, env);
     const body = (env.body ?? {}) as Body;
-    if (env.type === COLUMNS_TYPE) return this.#columns(kind, key, body);
     const num = (f: string) => (typeof body[f] === "number" ? (body[f] as number) : NaN);
     if (kind === "anomaly" && env.type === "anomaly") {
       const score = num("score");
@@ -80,34 +94,20 @@ export class LiveRouter {
     }
   }
 
-  #columns(kind: string, key: string, body: Body): void {
+  /** A columns frame (throws a ProtocolError when it is malformed: its column lengths differ). */
+  #columns(kind: string, key: string, env: Envelope): void {
     if (kind !== "anomaly" && kind !== "coherence") return;
-    const raw = body.columns as Record<string, Uint8Array> | undefined;
-    if (!(body.t instanceof Uint8Array) || !raw) return;
-    const t = float64Column(body.t, "body.t");
+    const { t, columns } = columnsFrameOf(env);
     if (kind === "coherence") {
-      if (raw.ratio && t.length > 0) {
-        const ratio = float64Column(raw.ratio, "body.columns.ratio");
-        this.#t.coherence.ratio(key, ratio[ratio.length - 1]!);
-      }
+      const ratio = columns.ratio;
+      if (ratio && ratio.length > 0) this.#t.coherence.ratio(key, ratio[ratio.length - 1]!);
       return;
     }
-    const columns: Record<string, Float64Array> = {};
-    for (const name of ["value", "expected", "lower", "upper"]) {
-      const bin = raw[name];
-      if (bin instanceof Uint8Array) columns[name] = float64Column(bin, `body.columns.${name}`);
+    const drawn: Record<string, Float64Array> = {};
+    for (const name of CHART_COLUMNS) {
+      const column = columns[name];
+      if (column) drawn[name] = column;
     }
-    this.#t.grid.chart(key)?.append(t, columns);
+    this.#t.grid.chart(key)?.append(t, drawn);
   }
-}
-
-/** A finding as a row of the event list. */
-function eventOf(f: Finding): DashboardEvent {
-  return {
-    kind: f.kind === "dlq" ? "dead_letter" : f.kind as DashboardEvent["kind"],
-    channel: f.channel,
-    t: f.ts_us / 1000,
-    severity: f.severity ?? 1,
-    text: `${f.what}  [${f.strength}]`,
-  };
 }

@@ -29,20 +29,21 @@ import { showRefused } from "./refused_notice.ts";
 import { markReadOnly } from "./readonly_note.ts";
 import { expiredMessage, freezeEditing, TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
 import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
+import { areaPattern, outPattern, outPrefix } from "../../../protocol/mod.ts";
 
 /** What the dashboard subscribes to. */
-export const DASHBOARD_SUBJECTS = [
-  "troupe.out.anomaly.>",
-  "troupe.out.collapse.>",
-  "troupe.out.coherence.>",
-  "troupe.out.bars.>",
-  "troupe.out.incident.>",
-  "troupe.dlq.>",
-  "troupe.sys.>",
-] as const;
+export const DASHBOARD_SUBJECTS: readonly string[] = [
+  outPattern("anomaly"),
+  outPattern("collapse"),
+  outPattern("coherence"),
+  outPattern("bars"),
+  outPattern("incident"),
+  areaPattern("dlq"),
+  areaPattern("sys"),
+];
 
 /** The incident stage's updates go to the incidents panel, not the live router. */
-const INCIDENT_PREFIX = "troupe.out.incident.";
+const INCIDENT_PREFIX = outPrefix("incident");
 
 /** Milliseconds each routed message took, kept for the bench (bounded like the frame times). */
 const MESSAGE_TIMES_MAX = 8192;
