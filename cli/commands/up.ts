@@ -169,33 +169,9 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
     const recorder = startRecorder(o, bus, nats, config);
     if (typeof recorder === "string") return await abandon(recorder);
     undo.push(() => recorder?.stop());
-    let launched: UpHosts;
-    try {
-      launched = await launchUpHosts(config, {
-        hosts: o.hosts,
-        bus: nats ? undefined : bus,
-        // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
-        tickEveryMs: recorder ? 0 : undefined,
-      });
-    } catch (err) {
-      // One line naming the cause and the value (the port, the file, the other process id).
-      const s = o.hosts > 1 ? "s" : "";
-      return await abandon(`cannot start the host${s}: ${describeError(err)}`);
-    }
-    undo.push(() => launched.close());
-    // One incident stage for the cluster, on the bus: the findings in, troupe.out.incident.* out,
-    // journaled in <data-dir>/up-1/incidents so that a troupe up started again on the data
-    // directory has the incidents open before it (same ids, states and members).
-    let incidents: ClusterIncidents;
-    try {
-      incidents = await startJournaledIncidents(config, launched.stageHost, {
-        bus,
-        command: "troupe up",
-      });
-    } catch (err) {
-      return await abandon(`cannot start the incident stage: ${describeError(err)}`);
-    }
-    undo.push(() => incidents.close());
+    const parts = await startHostsAndStage(o, config, { bus, nats, recorder, undo });
+    if (typeof parts === "string") return await abandon(parts);
+    const { launched, incidents } = parts;
     const httpUrl = `http://127.0.0.1:${launched.httpPort}`;
     // troupe scan finds the host's port through this file, wherever it listens.
     writeHttpUrl(o.dataDir, httpUrl);
@@ -447,6 +423,47 @@ async function announceCollab(o: UpOptions, collab: LaunchedCollab): Promise<Col
       ` (stream ${collabFile.stream})`,
   );
   return collabFile;
+}
+
+/**
+ * Starts the hosts, then the cluster's incident stage on up's bus (the findings in,
+ * troupe.out.incident.* out), journaled in <data-dir>/up-1/incidents so that a troupe up started
+ * again on the data directory has the incidents open before it (same ids, states and members).
+ * Each started part is pushed on `undo`; a string: what could not start.
+ */
+async function startHostsAndStage(
+  o: UpOptions,
+  config: HostConfig,
+  r: {
+    bus: Bus;
+    nats: NatsServer | undefined;
+    recorder: Recorder | undefined;
+    undo: Array<() => unknown>;
+  },
+): Promise<{ launched: UpHosts; incidents: ClusterIncidents } | string> {
+  let launched: UpHosts;
+  try {
+    launched = await launchUpHosts(config, {
+      hosts: o.hosts,
+      bus: r.nats ? undefined : r.bus,
+      // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
+      tickEveryMs: r.recorder ? 0 : undefined,
+    });
+  } catch (err) {
+    // One line naming the cause and the value (the port, the file, the other process id).
+    return `cannot start the host${o.hosts > 1 ? "s" : ""}: ${describeError(err)}`;
+  }
+  r.undo.push(() => launched.close());
+  try {
+    const incidents = await startJournaledIncidents(config, launched.stageHost, {
+      bus: r.bus,
+      command: "troupe up",
+    });
+    r.undo.push(() => incidents.close());
+    return { launched, incidents };
+  } catch (err) {
+    return `cannot start the incident stage: ${describeError(err)}`;
+  }
 }
 
 /** What troupe up runs, stopped in order by stopUp. */
