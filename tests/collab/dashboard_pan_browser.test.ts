@@ -70,6 +70,15 @@ test("« and » pan a card's range by half its width, pinned; live follows again
       page.evaluate(() => (globalThis as unknown as PageTroupe).troupe.grid.chart("PAN")!.source);
     // The live view shows the ring's span: half of it earlier reaches before the ring, so the
     // panned range is read from history (none here: the feed stream holds nothing of it).
+    // The range is set when the chart draws its points (the next frame), not when they arrive.
+    await page.waitForFunction(
+      () => {
+        const r = (globalThis as unknown as PageTroupe).troupe.grid.chart("PAN")!.xRange();
+        return Number.isFinite(r.min) && Number.isFinite(r.max) && r.max > r.min;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
     const a = await range();
     const card = '.card[data-channel="PAN"]';
     await page.click(`${card} button.pan[title="earlier"]`);
