@@ -185,6 +185,27 @@ async function withDoc(
   t: EditTarget,
   write: (inc: SessionIncidents) => () => string | undefined,
 ): Promise<string> {
+  return await inSession(t, async (inc) => {
+    const check = write(inc);
+    const line = await until(check, t.timeoutMs);
+    if (line === undefined) {
+      throw new EditError(
+        `written to session "${t.session}", but no answer from the incident stage within ` +
+          `${t.timeoutMs} ms (the document keeps the entry)`,
+      );
+    }
+    return line;
+  });
+}
+
+/**
+ * Runs `use` on the session's acks and silences once the collab server has synced the document,
+ * then disconnects. Throws an EditError naming the server when it does not sync in time.
+ */
+export async function inSession<T>(
+  t: Omit<EditTarget, "by">,
+  use: (inc: SessionIncidents) => Promise<T> | T,
+): Promise<T> {
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(t.url, t.session, doc, {
     // deno-lint-ignore no-explicit-any
@@ -201,15 +222,7 @@ async function withDoc(
           `(is troupe up running, and is the token one of its?)`,
       );
     }
-    const check = write(new SessionIncidents(doc));
-    const line = await until(check, t.timeoutMs);
-    if (line === undefined) {
-      throw new EditError(
-        `written to session "${t.session}", but no answer from the incident stage within ` +
-          `${t.timeoutMs} ms (the document keeps the entry)`,
-      );
-    }
-    return line;
+    return await use(new SessionIncidents(doc));
   } finally {
     provider.destroy();
     doc.destroy();

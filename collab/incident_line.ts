@@ -7,6 +7,7 @@
  */
 import type { Incident } from "../protocol/mod.ts";
 import { lineTime, type LineTimeOptions } from "./finding.ts";
+import type { AckEntry } from "./session_incidents.ts";
 
 /** Member channels named in a line, at most (the rest are counted). */
 export const LINE_CHANNELS_MAX = 4;
@@ -51,6 +52,32 @@ export function incidentJson(i: Incident, tsUs: number): Record<string, unknown>
     ...i,
     first: new Date(i.first_us / 1000).toISOString(),
     last: new Date(i.last_us / 1000).toISOString(),
+  };
+}
+
+/**
+ * The marks an acknowledgement puts on an incident's line: `acked by ana (looking)`, or
+ * `ack refused: ...` when the stage did not hold the incident; none without an ack.
+ */
+export function ackMarks(ack: AckEntry | undefined): string[] {
+  if (ack === undefined) return [];
+  if (ack.status === "error") return [`ack refused: ${ack.detail ?? "by the stage"}`];
+  return [`acked by ${ack.by}${ack.note ? ` (${ack.note})` : ""}`];
+}
+
+/**
+ * An acknowledgement in an incident's JSON: who, when (milliseconds and ISO), the note and the
+ * stage's answer (`pending`, `ok`, `error` with its detail); null without one.
+ */
+export function ackJson(ack: AckEntry | undefined): Record<string, unknown> | null {
+  if (ack === undefined) return null;
+  return {
+    by: ack.by,
+    at: new Date(ack.at_ms).toISOString(),
+    at_ms: ack.at_ms,
+    note: ack.note,
+    status: ack.status ?? "pending",
+    ...(ack.detail === undefined ? {} : { detail: ack.detail }),
   };
 }
 

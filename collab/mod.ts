@@ -157,6 +157,8 @@ export {
   severityAtLeast,
 } from "./finding.ts";
 export {
+  ackJson,
+  ackMarks,
   formatIncident,
   incidentJson,
   type IncidentLineOptions,

@@ -13,7 +13,7 @@ import {
   INCIDENT_STATES,
   incidentListSubject,
 } from "../../protocol/mod.ts";
-import { formatIncident, incidentJson } from "../../collab/mod.ts";
+import { ackJson, ackMarks, formatIncident, incidentJson } from "../../collab/mod.ts";
 import {
   type Command,
   EXIT_FAILURE,
@@ -32,6 +32,7 @@ import {
   editTarget,
   endSilence,
 } from "../incident_edits.ts";
+import { readSessionAcks } from "../incident_acks.ts";
 import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
 
 export const command: Command = {
@@ -72,13 +73,14 @@ export const command: Command = {
     url: {
       type: "string",
       arg: "ws://HOST:PORT/collab",
-      help: "Edits: the collab server (default: troupe up's, from collab.json)",
+      help: "The collab server whose session has the acks (default: troupe up's, from collab.json)",
     },
-    session: { type: "string", arg: "S", help: "Edits: the session (default up's, main)" },
+    session: { type: "string", arg: "S", help: "The session (default up's, main)" },
     token: {
       type: "string",
       arg: "T",
-      help: "Edits: an editor's token (default: minted with the data directory's keyring)",
+      help: "A token of the session: an editor's for edits (default: up's viewer token to list, " +
+        "an editor's minted with the data directory's keyring to edit)",
     },
     "data-dir": { type: "string", arg: "DIR", help: "Where up's files are (default .troupe)" },
   },
@@ -87,6 +89,9 @@ started within a grouping window across channels: a crash over 8 symbols is one 
 members. It is pending, then firing once it has lasted its 'for' duration and its severity (1-5)
 or its members clear the bar, then resolved after a hold with no new finding ('dropped' when it
 resolved without firing). troupe up runs the incident stage; troupe watch prints incidents live.
+The list shows each incident's acknowledgement from the session document (acked by WHO (NOTE);
+with --json an "ack" object: by, at, at_ms, note, status; null when none), as the dashboard's
+panel does; without a collab server it lists without them and says so on stderr.
 
 Acknowledgements and silences live in the session document, so the whole session sees them; an
 editor or owner makes them (viewers cannot), here or on the dashboard's incidents panel:
@@ -126,6 +131,8 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
       );
       return EXIT_FAILURE;
     }
+    // The acks live in the session document: read beside the stage's answer, not after it.
+    const reading = readSessionAcks(args, timeout);
     let incidents: Incident[];
     try {
       const nowMs = Date.now();
@@ -149,13 +156,24 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
     } finally {
       await bus.close().catch(() => {});
     }
+    const session = await reading;
+    if ("missing" in session) {
+      console.error(`troupe incidents: acknowledgements not shown: ${session.missing}`);
+    }
+    const ackOf = (i: Incident) => "acks" in session ? session.acks.get(i.id) : undefined;
     const shown = state === undefined ? incidents : incidents.filter((i) => i.state === state);
     if (flag(args, "json")) {
-      console.log(JSON.stringify(shown.map((i) => incidentJson(i, i.last_us))));
+      const json = (i: Incident) => ({
+        ...incidentJson(i, i.last_us),
+        ...("acks" in session ? { ack: ackJson(ackOf(i)) } : {}),
+      });
+      console.log(JSON.stringify(shown.map(json)));
     } else if (shown.length === 0) {
       console.log(`troupe incidents: none${state === undefined ? "" : ` ${state}`}`);
     } else {
-      for (const i of shown) console.log(formatIncident(i, i.first_us));
+      for (const i of shown) {
+        console.log(formatIncident(i, i.first_us, { marks: ackMarks(ackOf(i)) }));
+      }
     }
     return EXIT_OK;
   },

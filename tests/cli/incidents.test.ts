@@ -9,7 +9,7 @@ import { defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
 import { runTroupe } from "../_support/cli.ts";
-import { haveNatsServer, startTestNats } from "../_support/nats.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe incidents");
 const TS = 1_800_000_000_000_000;
@@ -64,6 +64,23 @@ if (haveNatsServer("troupe incidents against nats-server")) {
       );
       const none = await runTroupe(["incidents", "--state", "pending", "--nats", nats.url]);
       assert.is(none.stdout, "troupe incidents: none pending\n");
+      // No collab server: listed without acks, and it says why.
+      const dir = tempDir("troupe-incidents-list-");
+      try {
+        const bare = await runTroupe([
+          "incidents",
+          "--json",
+          "--nats",
+          nats.url,
+          "--data-dir",
+          dir.path,
+        ]);
+        assert.is(bare.code, 0, bare.stderr);
+        assert.match(bare.stderr, "acknowledgements not shown: no collab server");
+        assert.is((JSON.parse(bare.stdout) as unknown[]).length, 2);
+      } finally {
+        dir.remove();
+      }
     } finally {
       stage.stop();
       await bus.close();

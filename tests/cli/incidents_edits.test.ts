@@ -3,7 +3,8 @@
  * the collab server and its stream gateway, the data directory `troupe up` leaves (collab.json and
  * the keyring). The commands write the session document as an editor and print the stage's answer;
  * a silence holds in another client's view and in `troupe watch`'s default view; bad input is a
- * usage error naming the field and value; an unknown id and no collab server fail (exit 1).
+ * usage error naming the field and value; an unknown id and no collab server fail (exit 1); the
+ * list shows each incident's ack (who, when, note) from the session, as lines and as JSON.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -197,6 +198,31 @@ if (haveNatsServer("troupe incidents edits against nats-server")) {
       assert.is(ack.code, 0, ack.stderr);
       assert.match(ack.stdout, `acknowledged ${id} as ana ("looking")`);
       await waitFor(() => seen.ackOf(id)?.note === "looking", 5000, "the ack seen");
+      // The list shows the ack from the session document, as the panel does.
+      const list = await runTroupe(["incidents", "--nats", nats.url, "--data-dir", dir.path]);
+      assert.is(list.code, 0, list.stderr);
+      const line = list.stdout.split("\n").find((l) => l.includes(id)) ?? list.stdout;
+      assert.match(line, / {2}\((silenced; )?acked by ana \(looking\)\)$/);
+      const json = await runTroupe([
+        "incidents",
+        "--json",
+        "--nats",
+        nats.url,
+        "--data-dir",
+        dir.path,
+      ]);
+      assert.is(json.code, 0, json.stderr);
+      const listed = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
+      const ackAt = seen.ackOf(id)!.at_ms;
+      assert.equal(listed.find((i) => i.id === id)?.ack, {
+        by: "ana",
+        at: new Date(ackAt).toISOString(),
+        at_ms: ackAt,
+        note: "looking",
+        status: "ok",
+        detail: seen.ackOf(id)!.detail,
+      });
+      assert.equal(listed.filter((i) => i.id !== id).map((i) => i.ack), [null]);
       const bad = await runTroupe(["incidents", "ack", "anomaly-1-NOPE", ...dd]);
       assert.is(bad.code, 1, bad.stderr);
       assert.match(bad.stderr, 'ack of anomaly-1-NOPE refused: Unknown incident "anomaly-1-NOPE"');

@@ -18,7 +18,7 @@ import {
   silenceMatches,
 } from "../../../protocol/mod.ts";
 import { findingTime } from "../../finding.ts";
-import { formatIncident } from "../../incident_line.ts";
+import { ackMarks, formatIncident } from "../../incident_line.ts";
 import { SessionIncidents, silenceOfEntry } from "../../session_incidents.ts";
 import { byId, el, find } from "./dom.ts";
 import { readOnlyNote } from "./readonly_note.ts";
@@ -122,10 +122,7 @@ export class IncidentsPanel {
   #row(i: Incident): HTMLElement {
     const silenced = this.silenced(i);
     const ack = this.#inc.ackOf(i.id);
-    const marks = [
-      ack && ack.status !== "error" ? `acked by ${ack.by}${ack.note ? ` (${ack.note})` : ""}` : "",
-      ack?.status === "error" ? `ack refused: ${ack.detail}` : "",
-    ].filter(Boolean);
+    const marks = ackMarks(ack);
     const li = el(
       "li",
       {
