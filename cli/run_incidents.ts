@@ -10,6 +10,8 @@
 import { join } from "node:path";
 import {
   defaultIncidentConfig,
+  type IncidentConfig,
+  parseIncidentConfig,
   registerIncidentMetrics,
   runJournaledIncidentStage,
 } from "../actors/mod.ts";
@@ -25,6 +27,14 @@ import type { Bus } from "../protocol/mod.ts";
 
 /** The partition whose owner runs the cluster's incident stage. */
 export const INCIDENT_STAGE_PARTITION = 0;
+
+/**
+ * The stage's settings from the host config's `incidents` section over the defaults; throws a
+ * ConfigError naming `incidents.<field>` and the value (`troupe run` checks it on loading).
+ */
+export function incidentConfigOf(config: HostConfig): IncidentConfig {
+  return parseIncidentConfig(config.incidents, defaultIncidentConfig, "incidents");
+}
 
 /** A running cluster stage: a line saying so, and how to stop it. */
 export interface ClusterIncidents {
@@ -76,7 +86,7 @@ export async function startJournaledIncidents(
   let run;
   try {
     run = await runJournaledIncidentStage(options.bus ?? launched.bus, {
-      config: defaultIncidentConfig,
+      config: incidentConfigOf(config),
       journal,
       onError: (err) =>
         console.error(

@@ -55,6 +55,11 @@ export interface HostConfig {
   };
   /** Per-kind actor configuration; the kinds listed are the kinds this host runs. */
   actors: Record<string, unknown>;
+  /**
+   * The cluster's incident stage settings, as written (`actors/incidents` parses them: this
+   * folder cannot import it, so `troupe run` checks them when it loads the file).
+   */
+  incidents: Record<string, unknown>;
 }
 
 /** The defaults, for a host with no config file. */
@@ -77,6 +82,7 @@ export function defaultHostConfig(): HostConfig {
       mailbox_max: 10_000,
     },
     actors: { stats: {} },
+    incidents: {},
   };
 }
 
@@ -135,6 +141,7 @@ const TOP = [
   "accept_journal_loss",
   "limits",
   "actors",
+  "incidents",
 ] as const;
 
 /** Parses a host configuration object; throws ConfigError naming the field. */
@@ -174,6 +181,7 @@ export function parseHostConfig(
     accept_journal_loss: readBoolean(obj, "accept_journal_loss", "", d.accept_journal_loss),
     limits: obj.limits === undefined ? d.limits : parseLimitsSection(obj.limits, d.limits),
     actors: parseActors(obj.actors, kinds),
+    incidents: obj.incidents === undefined ? {} : { ...configObject(obj.incidents, "incidents") },
   };
   checkNatsNeeded(config);
   return config;

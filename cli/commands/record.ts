@@ -12,6 +12,7 @@ import { describeRecording, Recorder } from "../../sim/mod.ts";
 import { type Command, duration, EXIT_FAILURE, EXIT_USAGE, num, str, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
+import { incidentConfigOf } from "../run_incidents.ts";
 import { loadHostConfig } from "./run.ts";
 
 export const command: Command = {
@@ -84,7 +85,8 @@ replays exactly, record from the start instead: troupe up --record FILE.`,
     if (configPath !== undefined) {
       try {
         const c = loadHostConfig(configPath);
-        config = { actors: c.actors, limits: c.limits };
+        // The incident stage's settings too, so that a replay makes the same incidents.
+        config = { actors: c.actors, limits: c.limits, incidents: incidentConfigOf(c) };
       } catch (err) {
         if (err instanceof ConfigError) {
           console.error(`troupe record: ${configPath}: ${err.message}`);

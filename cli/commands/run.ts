@@ -25,7 +25,11 @@ import {
 import { scanHostService } from "../../actors/scan/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, num, str, UsageError } from "../args.ts";
-import { type ClusterIncidents, startClusterIncidents } from "../run_incidents.ts";
+import {
+  type ClusterIncidents,
+  incidentConfigOf,
+  startClusterIncidents,
+} from "../run_incidents.ts";
 import { waitForSignal } from "../signals.ts";
 
 /** Reads and parses a host config file; a mistake is reported with the path and the field. */
@@ -43,7 +47,9 @@ export function loadHostConfig(path: string | undefined): HostConfig {
   } catch (err) {
     throw new ConfigError("", `Config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  return parseHostConfig(raw, ACTOR_KINDS);
+  const config = parseHostConfig(raw, ACTOR_KINDS);
+  incidentConfigOf(config); // fail early: the stage starts only on partition 0's host
+  return config;
 }
 
 export const command: Command = {

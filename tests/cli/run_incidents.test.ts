@@ -88,6 +88,39 @@ if (haveNatsServer("troupe run's incident stage against nats-server")) {
     }
   });
 
+  test("the stage takes its settings from the host config's incidents section; a bad one stops startup naming it", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const file = join(dir.path, "host.json");
+    writeFileSync(file, JSON.stringify({ incidents: { hold_us: -5 } }));
+    const bad = await runTroupe(["run", "--config", file, "--nats", nats.url]);
+    assert.is(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, "incidents.hold_us");
+    assert.match(bad.stderr, "-5");
+    // A hold of 1 s: the crash resolves once event time is 1 s past its last finding (by the
+    // defaults' 30 s it would still be firing).
+    writeFileSync(file, JSON.stringify({ incidents: { hold_us: 1_000_000 } }));
+    const bus = await NatsBus.connect(nats.url);
+    const host = startTroupe(["run", "--config", file, "--nats", nats.url, "--data-dir", dir.path]);
+    try {
+      await host.waitFor("troupe run: incidents:");
+      await listed(nats.url);
+      for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
+        bus.publish(outSubject("anomaly", ch), anomaly(ch, TS + i * 100_000));
+      }
+      bus.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", TS + 10_000_000));
+      await bus.flush();
+      assert.equal((await listed(nats.url)).map((i) => [i.id, i.state, i.members.length]), [
+        [`anomaly-${TS}-SYM001`, "resolved", 3],
+      ]);
+    } finally {
+      await host.stop();
+      await bus.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+
   test("a host that does not own partition 0 runs no stage", async () => {
     const nats = await startTestNats();
     const dir = tempDir();

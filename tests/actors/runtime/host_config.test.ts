@@ -44,6 +44,19 @@ test("a bad enabled flag, an unknown kind or a bad field is refused naming the f
   }
 });
 
+test("the incidents section is kept as written for the incident stage; a non-object is refused naming it", () => {
+  assert.equal(parseHostConfig({}, ACTOR_KINDS).incidents, {});
+  const c = parseHostConfig({ incidents: { hold_us: 1_000_000 } }, ACTOR_KINDS);
+  assert.equal(c.incidents, { hold_us: 1_000_000 });
+  try {
+    parseHostConfig({ incidents: 5 }, ACTOR_KINDS);
+    assert.unreachable("incidents: 5 accepted");
+  } catch (err) {
+    assert.instance(err, ConfigError, String(err));
+    assert.is((err as ConfigError).field, "incidents");
+  }
+});
+
 test("every section is read with its defaults kept for the fields it leaves out", () => {
   const c = parseHostConfig({
     host_id: "h-1",
