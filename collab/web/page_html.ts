@@ -41,6 +41,7 @@ th { cursor:pointer; color:var(--dim); }
 #events ul { margin:0; padding:0; }
 #incidents ul { margin:0; padding:0; } #incidents li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line); overflow-wrap:anywhere; }
 #incidents li.incident { cursor:pointer; } #incidents li.silenced { opacity:.55; } #incidents h3 { font-size:12px; color:var(--dim); margin:6px 0 2px; }
+#incidents input[aria-invalid=true] { border-color:var(--bad); }
 .sev-5, .sev-4 { border-left:3px solid var(--bad); } .sev-3 { border-left:3px solid var(--warn); } .sev-2, .sev-1 { border-left:3px solid var(--dim); }
 .gauge { display:flex; gap:8px; align-items:center; margin-bottom:6px; }
 .gauge meter { width:120px; }

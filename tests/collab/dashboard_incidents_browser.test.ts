@@ -1,9 +1,11 @@
 /**
  * The incidents panel in real Chromium, against a real nats-server, incident stage and collab
- * server: the stage's incidents are listed with their members, state and severity; a silence one
- * editor adds with the panel's button holds in another editor's view at once, and the stage marks
- * the incident's next update silenced; an ack shows in the other view; a viewer sees no buttons and
- * "read-only", and a silence a viewer's page writes anyway never reaches anyone.
+ * server: the stage's incidents are listed with their members, state and severity; an incident's
+ * silence button fills the silence form from it, bad matchers, durations and reasons are refused
+ * naming the field and value, and the silence one editor adds holds in another editor's view at
+ * once, and the stage marks the incident's next update silenced; an ack shows in the other view; a
+ * viewer sees the form read-only, no button it can press and "read-only", and a silence a viewer's
+ * page writes anyway never reaches anyone.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -33,7 +35,6 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
   const collab = await launchCollab({ dataDir: dir.path, nats: nats.url });
   const browser = await launchBrowser({ width: 1600, height: 1000 });
   try {
-    const t0 = Date.now() * 1000;
     let n = 0;
     const finding = (channel: string, ts: number) =>
       bus.publish(
@@ -56,6 +57,7 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
     const ana = await open("editor", "ana");
     const bo = await open("editor", "bo");
     const vic = await open("viewer", "vic");
+    const t0 = Date.now() * 1000;
 
     // A crash over two channels: one incident with 2 members, firing.
     finding("SYM1", t0 - 10 * S);
@@ -70,19 +72,58 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
     const id = stage.stage.list()[0]!.id;
     assert.is(await ana.getAttribute(row, "data-id"), id);
 
-    // The viewer: no buttons, and says why.
-    assert.is(await vic.locator("#incidents button").count(), 0);
+    // The viewer: no button it can press, the silence form read-only, and it says why.
+    assert.is(await vic.locator("#incidents button:enabled").count(), 0);
+    assert.is(await vic.locator("#incidents form.silence-form input:disabled").count(), 3);
+    assert.is(await vic.locator("#incidents form.silence-form input:enabled").count(), 0);
     assert.match((await vic.textContent("#incidents .readonly-note")) ?? "", "read-only");
 
-    // Ana silences it; Bo's view shows it silenced at once, and the silence listed.
+    // Ana's silence button fills the form's matchers from the incident (its kind, a glob of its
+    // members' channels); the duration starts at 2h, the reason is hers to give.
+    const form = "#incidents form.silence-form";
     await ana.click(`${row} button.silence`);
+    assert.is(await ana.inputValue(`${form} input[name=matchers]`), "kind=anomaly channel=~SYM*");
+    assert.is(await ana.inputValue(`${form} input[name=duration]`), "2h");
+    // Bad input is refused naming the field and the value, and nothing is written.
+    const refused = async (field: string, value: string, text: string) => {
+      await ana.fill(`${form} input[name=${field}]`, value);
+      await ana.click(`${form} button[name=add-silence]`);
+      await ana.waitForSelector(`${form} .error[data-field=${field}]`, { timeout: 5_000 });
+      const error = (await ana.textContent(`${form} .error`)) ?? "";
+      assert.match(error, `field "${field}"`);
+      assert.match(error, text);
+      assert.is(await ana.getAttribute(`${form} input[name=${field}]`, "aria-invalid"), "true");
+    };
+    await refused("matchers", "kind=anomaly chanel=SYM1", '"chanel=SYM1"');
+    await ana.fill(`${form} input[name=matchers]`, "kind=anomaly channel=~SYM?");
+    await refused("reason", " ", 'got " "');
+    await ana.fill(`${form} input[name=reason]`, "exchange maintenance");
+    await refused("duration", "-5m", '"-5m"');
+    await refused("duration", "31d", '"31d"');
+    await ana.fill(`${form} input[name=duration]`, "90m");
+    const silences = () =>
+      ana.evaluate(() =>
+        [
+          ...(globalThis as unknown as PageTroupe).troupe.link.doc.getMap("silences").values(),
+        ] as Array<{ matchers: string; starts_ms: number; ends_ms: number; reason: string }>
+      );
+    assert.is((await silences()).length, 0);
+
+    // Ana adds it; Bo's view shows the incident silenced at once, and the silence listed.
+    await ana.click(`${form} button[name=add-silence]`);
     await bo.waitForSelector(`${row}[data-silenced="1"]`, { timeout: 20_000 });
-    assert.match((await bo.textContent("#incidents .silence-list li")) ?? "", "kind=anomaly");
-    assert.match((await bo.textContent("#incidents .silence-list li")) ?? "", "by ana");
+    const listed = (await bo.textContent("#incidents .silence-list li")) ?? "";
+    assert.match(listed, "kind=anomaly channel=~SYM?");
+    assert.match(listed, "by ana: exchange maintenance");
+    const [written] = await silences();
+    assert.is(written!.ends_ms - written!.starts_ms, 90 * 60_000);
+    assert.is(await ana.textContent(`${form} .error`), "");
     await bo.waitForSelector("#incidents .silence-list li.ok", { timeout: 20_000 });
     // The stage marks the incident's next update silenced (its watermark past the silence's time).
-    finding("SYM1", t0 + 15 * S);
-    finding("SYM2", t0 + 17 * S);
+    // (Its findings are stamped from now: the silence is in force from when the bridge sent it.)
+    const t1 = Date.now() * 1000;
+    finding("SYM1", t1 + 3 * S);
+    finding("SYM2", t1 + 5 * S);
     await bus.flush();
     await waitFor(() => stage.stage.list().some((i) => i.id === id && i.silenced), 20_000, "stage");
 

@@ -6,14 +6,14 @@
  * state, kind, members, peak severity, findings, id) with the session's marks: silenced
  * (by the stage, or by a silence of the session in force now that matches it, so a silence one
  * editor adds shows at once in everyone's view), acknowledged (by whom). Editors get an ack button
- * per incident, a silence button (2 h, on its kind and, for one member, its channel) and the
- * session's silences with an unsilence button each; a viewer sees no buttons and "read-only".
+ * per incident, a silence button that fills the silence form (silence_form.ts: matchers from the
+ * incident, a duration, a reason, each editable and checked) and the session's silences with an
+ * unsilence button each; a viewer sees the form disabled, no buttons, and "read-only".
  * Clicking an incident focuses its first channel's chart at its start.
  */
 import {
   decodeIncident,
   type Incident,
-  parseSilenceMatchers,
   silenceActive,
   silenceMatches,
 } from "../../../protocol/mod.ts";
@@ -23,12 +23,10 @@ import { SessionIncidents, silenceOfEntry } from "../../session_incidents.ts";
 import { byId, el, find } from "./dom.ts";
 import { readOnlyNote } from "./readonly_note.ts";
 import type { SessionLink } from "./session_link.ts";
+import { SilenceForm, type SilenceFormValue } from "./silence_form.ts";
 
 /** Bounds of the panel. */
 export const INCIDENTS_PANEL_LIMITS = { incidents_max: 200 } as const;
-
-/** How long the panel's silence button silences: 2 hours. */
-export const PANEL_SILENCE_MS = 2 * 3600_000;
 
 export class IncidentsPanel {
   readonly #link: SessionLink;
@@ -38,6 +36,7 @@ export class IncidentsPanel {
   readonly #error = el("div", { class: "error" });
   readonly #incidents = new Map<string, Incident>();
   readonly #onFocus: (channel: string, tMs: number) => void;
+  readonly #form: SilenceForm;
   #scheduled = false;
 
   constructor(link: SessionLink, onFocus: (channel: string, tMs: number) => void) {
@@ -47,7 +46,9 @@ export class IncidentsPanel {
     const root = byId("incidents");
     this.#list = find(root, "ul.incident-list");
     this.#silences = find(root, "ul.silence-list");
+    this.#form = new SilenceForm(link.canWrite, (v) => this.#silence(v));
     find(root, ".editor").append(...readOnlyNote(link.canWrite), this.#error);
+    this.#silences.before(this.#form.element);
     this.#inc.silences.observe(() => this.#schedule());
     this.#inc.acks.observe(() => this.#schedule());
     this.render();
@@ -147,22 +148,19 @@ export class IncidentsPanel {
           () => this.#inc.ack({ incident: i.id, by: this.#me(), at_ms: Date.now(), note: "" }),
         ),
         " ",
-        this.#button("silence", () => this.#silence(i)),
+        this.#button("silence", () => this.#form.prefill(i)),
       );
     }
     return li;
   }
 
-  #silence(i: Incident): void {
-    const one = i.members.length === 1 ? ` channel=${i.members[0]!.channel}` : "";
-    const matchers = `kind=${i.kind}${one}`;
-    parseSilenceMatchers(matchers); // an incident's own kind and channel always parse
+  #silence(v: SilenceFormValue): void {
     const now = Date.now();
     this.#inc.addSilence({
-      matchers,
-      ends_ms: now + PANEL_SILENCE_MS,
+      matchers: v.matchers,
+      ends_ms: now + v.duration_ms,
       by: this.#me(),
-      reason: `from the dashboard, on ${i.id}`,
+      reason: v.reason,
     }, now);
   }
 
