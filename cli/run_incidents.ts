@@ -5,7 +5,9 @@
  * journaled under the host's data directory (`<data_dir>/incidents`, a file journal of its own,
  * apart from the actors' journal that recovery folds), and a restarted host refolds them before it
  * takes new ones, so the incidents open before the restart are open after it, with the same ids,
- * states and update numbers (incident_journal.ts).
+ * states and update numbers (incident_journal.ts). The journal is compacted as the actors' are: a
+ * snapshot of the stage every `snapshots.every_inputs` findings in `<data_dir>/incidents-snapshots`,
+ * and the sealed segments behind it deleted.
  */
 import { join } from "node:path";
 import {
@@ -18,12 +20,20 @@ import {
 import {
   describeError,
   FileJournal,
+  FileSnapshotStore,
   type HostConfig,
   type LaunchedHost,
   MemoryJournal,
+  type SnapshotStore,
 } from "../actors/runtime/mod.ts";
 import type { Registry } from "prom-client";
 import type { Bus } from "../protocol/mod.ts";
+
+/**
+ * The stage journal's segment size: a finding is a few hundred bytes, so a segment holds some
+ * thousands, and compaction (whole sealed segments behind the snapshot) keeps the journal small.
+ */
+export const INCIDENT_SEGMENT_BYTES = 1 << 20;
 
 /** The partition whose owner runs the cluster's incident stage. */
 export const INCIDENT_STAGE_PARTITION = 0;
@@ -79,24 +89,33 @@ export async function startJournaledIncidents(
   options: ClusterIncidentsOptions = {},
 ): Promise<ClusterIncidents> {
   const dir = join(config.data_dir, "incidents");
+  const say = (err: unknown) =>
+    console.error(
+      `${options.command ?? "troupe run"}: the incident journal in ${dir}: ${describeError(err)}`,
+    );
   // A host whose journal is in memory keeps nothing across restarts; neither does its stage.
-  const journal = config.journal.kind === "memory"
-    ? new MemoryJournal()
-    : await FileJournal.open(dir, { fsync: config.journal.fsync });
+  const memory = config.journal.kind === "memory";
+  const journal = memory ? new MemoryJournal() : await FileJournal.open(dir, {
+    fsync: config.journal.fsync,
+    segmentBytesMax: INCIDENT_SEGMENT_BYTES,
+  });
+  let snapshots: SnapshotStore | undefined;
   let run;
   try {
+    // Compacted like the actors' journals: a snapshot every snapshots.every_inputs findings.
+    snapshots = memory ? undefined : await FileSnapshotStore.open(`${dir}-snapshots`, {
+      onCorrupt: (info) => say(`snapshot ${info.where}: ${info.reason}; refolding the journal`),
+    });
     run = await runJournaledIncidentStage(options.bus ?? launched.bus, {
       config: incidentConfigOf(config),
       journal,
-      onError: (err) =>
-        console.error(
-          `${options.command ?? "troupe run"}: the incident journal in ${dir}: ${
-            describeError(err)
-          }`,
-        ),
+      onError: say,
+      ...(snapshots ? { snapshots } : {}),
+      snapshotEveryFindings: config.snapshots.every_inputs,
     });
   } catch (err) {
     await journal.close().catch(() => {});
+    await snapshots?.close().catch(() => {});
     throw err;
   }
   const unregister = registerIncidentMetrics(launched.host.metrics.registry, run.stage);
@@ -105,14 +124,16 @@ export async function startJournaledIncidents(
     ? `this host runs the cluster's stage (it owns partition ${INCIDENT_STAGE_PARTITION})`
     : `${options.command} runs the cluster's stage`;
   return {
-    line: `incidents: ${where}, journaled in ${dir}; ${run.restored} findings refolded, ${open} ` +
-      `incident${open === 1 ? "" : "s"} open`,
+    line: `incidents: ${where}, journaled in ${dir}; ${run.restored} findings refolded` +
+      (run.snapshotPos > 0 ? ` after the snapshot at ${run.snapshotPos}` : "") +
+      `, ${open} incident${open === 1 ? "" : "s"} open`,
     restored: run.restored,
     async close() {
-      run.stop();
+      await run.stop();
       unregister();
       await journal.sync();
       await journal.close();
+      await snapshots?.close();
     },
   };
 }

@@ -5,10 +5,18 @@
  * order taken, so the rebuilt stage holds exactly the incidents (ids, states, members, update
  * numbers, counts) it held before the restart; the updates of the refold were published before,
  * so they are not published again. What the journal holds are the actors' own finding envelopes,
- * byte for byte, so a journal can be read back as the findings it recorded.
+ * byte for byte, so a journal can be read back as the findings it recorded. With a snapshot store,
+ * it is compacted as the actors' journals are: every `snapshotEveryFindings` findings the stage's
+ * state is saved at its journal position (incident_snapshot.ts) and the journal's records up to it
+ * may go; a stage that starts restores the newest snapshot and refolds only the findings after it.
  */
 import type { Bus } from "../../protocol/mod.ts";
-import type { Journal } from "../runtime/mod.ts";
+import type { Journal, SnapshotStore } from "../runtime/mod.ts";
+import {
+  decodeIncidentSnapshot,
+  encodeIncidentSnapshot,
+  INCIDENT_SNAPSHOT_VERSION,
+} from "./incident_snapshot.ts";
 import {
   incidentFindingOf,
   IncidentStage,
@@ -19,20 +27,30 @@ import {
 /** The stream of the stage's journal that holds its findings. */
 export const INCIDENT_JOURNAL_STREAM = "incidents";
 
+/** Findings between two snapshots of the stage, by default. */
+export const INCIDENT_SNAPSHOT_EVERY_FINDINGS = 1000;
+
 /** What a journaled stage is given: the stage's options and its journal. */
 export interface JournaledIncidentStageOptions extends Omit<IncidentStageOptions, "publish"> {
   /** The stage's own journal (a file journal under the host's data directory). */
   journal: Journal;
-  /** Called when an append fails (the journal then refuses more; the stage runs on). */
+  /** Called when an append, a snapshot or a compaction fails (the stage runs on). */
   onError?: (err: unknown) => void;
+  /** Where its snapshots go; without one (or with a volatile one) the journal is not compacted. */
+  snapshots?: SnapshotStore;
+  /** Findings between two snapshots (default INCIDENT_SNAPSHOT_EVERY_FINDINGS). */
+  snapshotEveryFindings?: number;
 }
 
 /** A running stage rebuilt from its journal. */
 export interface JournaledIncidentStage {
   stage: IncidentStage;
-  /** Findings refolded from the journal at start. */
+  /** Findings refolded from the journal at start (after the snapshot, when there was one). */
   restored: number;
-  stop: () => void;
+  /** The journal position of the snapshot it started from, 0 without one. */
+  snapshotPos: number;
+  /** Stops taking findings; resolves once a snapshot being saved is saved. */
+  stop: () => Promise<void>;
 }
 
 /**
@@ -43,7 +61,7 @@ export async function runJournaledIncidentStage(
   bus: Bus,
   options: JournaledIncidentStageOptions,
 ): Promise<JournaledIncidentStage> {
-  const { journal, onError, ...stageOptions } = options;
+  const { journal, onError, snapshots, snapshotEveryFindings, ...stageOptions } = options;
   let restoring = true;
   const stage = new IncidentStage({
     ...stageOptions,
@@ -51,22 +69,104 @@ export async function runJournaledIncidentStage(
       if (!restoring) bus.publish(subject, data);
     },
   });
+  const snapshotPos = await restoreSnapshot(stage, snapshots);
   let restored = 0;
-  for await (const r of journal.read(INCIDENT_JOURNAL_STREAM)) {
+  for await (const r of journal.read(INCIDENT_JOURNAL_STREAM, snapshotPos)) {
     const f = incidentFindingOf(r.data);
     if (!f) continue; // a journal holds only findings; anything else was never taken
     stage.takeFinding(f);
     restored++;
   }
   restoring = false;
+  const compacting = snapshots && !snapshots.volatile
+    ? new Compaction(stage, journal, {
+      snapshots,
+      every: snapshotEveryFindings ?? INCIDENT_SNAPSHOT_EVERY_FINDINGS,
+      onError: (err) => onError?.(err),
+    })
+    : undefined;
+  let last: number | Promise<number> = journal.lastPosition(INCIDENT_JOURNAL_STREAM);
   const record = (data: Uint8Array) => {
     try {
       const pos = journal.append(INCIDENT_JOURNAL_STREAM, data);
       if (pos instanceof Promise) pos.catch((err) => onError?.(err));
+      last = pos;
     } catch (err) {
       onError?.(err);
     }
   };
-  const run = runIncidentStage(bus, { ...stageOptions, stage, record });
-  return { stage, restored, stop: run.stop };
+  const taken = compacting && (() => compacting.taken(last));
+  const run = runIncidentStage(bus, {
+    ...stageOptions,
+    stage,
+    record,
+    ...(taken ? { taken } : {}),
+  });
+  return {
+    stage,
+    restored,
+    snapshotPos,
+    stop: async () => {
+      run.stop();
+      await compacting?.idle();
+    },
+  };
+}
+
+/** Restores the newest snapshot into `stage`; its journal position, or 0 without a usable one. */
+async function restoreSnapshot(
+  stage: IncidentStage,
+  snapshots: SnapshotStore | undefined,
+): Promise<number> {
+  const snap = await snapshots?.load(INCIDENT_JOURNAL_STREAM);
+  if (snap === undefined || snap.version !== INCIDENT_SNAPSHOT_VERSION) return 0;
+  stage.restore(decodeIncidentSnapshot(snap.kernel));
+  return snap.pos;
+}
+
+/**
+ * Saves the stage every `every` findings, right after it took the finding appended at `pos` (so
+ * the state is the fold of the journal up to it), then lets the journal drop what the snapshot
+ * covers. One save at a time: one due while another is written waits for the next.
+ */
+class Compaction {
+  readonly #stage: IncidentStage;
+  readonly #journal: Journal;
+  readonly #o: { snapshots: SnapshotStore; every: number; onError: (err: unknown) => void };
+  #since = 0;
+  #saving: Promise<void> | undefined;
+
+  constructor(
+    stage: IncidentStage,
+    journal: Journal,
+    o: { snapshots: SnapshotStore; every: number; onError: (err: unknown) => void },
+  ) {
+    this.#stage = stage;
+    this.#journal = journal;
+    this.#o = o;
+  }
+
+  /** The stage took the finding appended at `pos`. */
+  taken(pos: number | Promise<number>): void {
+    if (++this.#since < this.#o.every || this.#saving) return;
+    this.#since = 0;
+    const kernel = encodeIncidentSnapshot(this.#stage.saved());
+    this.#saving = (async () => {
+      const at = await pos;
+      await this.#journal.sync();
+      await this.#o.snapshots.save({
+        stream: INCIDENT_JOURNAL_STREAM,
+        version: INCIDENT_SNAPSHOT_VERSION,
+        pos: at,
+        machine: null,
+        kernel,
+      });
+      await this.#journal.compact?.(new Map([[INCIDENT_JOURNAL_STREAM, at]]));
+    })().catch(this.#o.onError).finally(() => this.#saving = undefined);
+  }
+
+  /** Resolves once no save runs. */
+  async idle(): Promise<void> {
+    while (this.#saving) await this.#saving;
+  }
 }

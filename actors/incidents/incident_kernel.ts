@@ -53,7 +53,8 @@ export interface IncidentUpdate {
   ts_us: number;
 }
 
-interface OpenIncident {
+/** An open incident with its machine, as the kernel holds it. */
+export interface OpenIncident {
   incident: Incident;
   snapshot: SnapshotFrom<typeof incidentMachine>;
   updates: number;

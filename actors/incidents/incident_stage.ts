@@ -42,6 +42,11 @@ import {
   stepIncidents,
 } from "./incident_kernel.ts";
 import { SilenceTable } from "./silence_table.ts";
+import {
+  restoreIncidentKernel,
+  type SavedIncidentStage,
+  saveIncidentKernel,
+} from "./incident_snapshot.ts";
 
 /** The envelope `src` of incident updates. */
 export const INCIDENT_SRC = "incidents";
@@ -203,6 +208,27 @@ export class IncidentStage {
     return this.#counts;
   }
 
+  /** Its state, for a snapshot (incident_snapshot.ts); the silences are not in it. */
+  saved(): SavedIncidentStage {
+    return {
+      ...saveIncidentKernel(this.#state),
+      resolved: [...this.#resolved.values()],
+      counts: [...this.#counts].map(([kind, c]) => [kind, { ...c }]),
+      firing: [...this.#wasFiring],
+    };
+  }
+
+  /** Takes a saved state in place of its own (before it takes anything); publishes nothing. */
+  restore(saved: SavedIncidentStage): void {
+    restoreIncidentKernel(this.#state, saved);
+    this.#resolved.clear();
+    for (const i of saved.resolved) this.#resolved.set(i.id, i);
+    this.#counts.clear();
+    for (const [kind, c] of saved.counts) this.#counts.set(kind, { ...c });
+    this.#wasFiring.clear();
+    for (const id of saved.firing) this.#wasFiring.add(id);
+  }
+
   /** Takes the silence changes due by event time `upTo` into force, each at its own time. */
   #silencesDue(upTo: number): void {
     while (this.#silences.nextUs() <= upTo || this.#silences.overfull()) {
@@ -251,6 +277,8 @@ export function runIncidentStage(
     stage?: IncidentStage;
     /** Called with each finding's bytes before the stage takes it (to journal it). */
     record?: (data: Uint8Array) => void;
+    /** Called once the stage has taken a recorded finding (to snapshot it there). */
+    taken?: () => void;
   },
 ): { stage: IncidentStage; stop: () => void } {
   const stage = options.stage ??
@@ -263,6 +291,7 @@ export function runIncidentStage(
       if (!f) return;
       record?.(m.data);
       stage.takeFinding(f);
+      options.taken?.();
     })
   );
   subs.push(bus.subscribe(incidentListSubject(), (m) => {

@@ -5,7 +5,8 @@
  * kinds on its channels at the same moment, and carries a peak severity on one 1-5 scale
  * (severity.ts). The kernel (incident_kernel.ts) is a pure fold; the stage (incident_stage.ts)
  * feeds it from the bus and publishes its updates on `troupe.out.incident.<kind>`; a journaled stage
- * (incident_journal.ts) is rebuilt exactly after a restart.
+ * (incident_journal.ts) is rebuilt exactly after a restart, from a snapshot (incident_snapshot.ts)
+ * and the journal's tail once compacted.
  */
 export { defaultIncidentConfig, type IncidentConfig, parseIncidentConfig } from "./config.ts";
 export {
@@ -22,10 +23,18 @@ export {
 } from "./incident_kernel.ts";
 export {
   INCIDENT_JOURNAL_STREAM,
+  INCIDENT_SNAPSHOT_EVERY_FINDINGS,
   type JournaledIncidentStage,
   type JournaledIncidentStageOptions,
   runJournaledIncidentStage,
 } from "./incident_journal.ts";
+export {
+  decodeIncidentSnapshot,
+  encodeIncidentSnapshot,
+  INCIDENT_SNAPSHOT_VERSION,
+  IncidentSnapshotError,
+  type SavedIncidentStage,
+} from "./incident_snapshot.ts";
 export { SILENCE_CHANGES_HELD_MAX, type SilenceChange, SilenceTable } from "./silence_table.ts";
 export { registerIncidentMetrics } from "./incident_metrics.ts";
 export {

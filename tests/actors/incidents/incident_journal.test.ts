@@ -6,13 +6,24 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { join } from "node:path";
 import {
+  decodeIncidentSnapshot,
   defaultIncidentConfig,
+  encodeIncidentSnapshot,
   INCIDENT_JOURNAL_STREAM,
+  IncidentSnapshotError,
+  IncidentStage,
   runJournaledIncidentStage,
 } from "../../../actors/incidents/mod.ts";
-import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
+import {
+  FileJournal,
+  FileSnapshotStore,
+  InProcessBus,
+  MemoryJournal,
+} from "../../../actors/runtime/mod.ts";
 import { decodeIncident, encodeEventEnvelope, outSubject } from "../../../protocol/mod.ts";
+import { tempDir } from "../../_support/nats.ts";
 
 const test = suite("incident_journal");
 const TS = 1_800_000_000_000_000;
@@ -51,7 +62,7 @@ test("a stage rebuilt from its journal holds the same incidents and numbers on",
   await bus.flush();
   const held = first.stage.list();
   assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 4);
-  first.stop();
+  await first.stop();
   const before = seen.length;
   const second = await runJournaledIncidentStage(bus, { config: defaultIncidentConfig, journal });
   await bus.flush();
@@ -65,8 +76,105 @@ test("a stage rebuilt from its journal holds the same incidents and numbers on",
   await bus.flush();
   const next = seen.slice(before).find((u) => u.startsWith(`${id}:`));
   assert.is(next, `${id}:${Number(last.split(":")[1]) + 1}`);
-  second.stop();
+  await second.stop();
   await bus.close();
+});
+
+test("a compacted journal: a stage restored from its snapshot and the tail holds and publishes what one fed everything does", async () => {
+  const dir = tempDir("troupe-incident-compact-");
+  const bus = new InProcessBus();
+  const seen = updates(bus);
+  const ref: string[] = [];
+  const reference = new IncidentStage({
+    config: defaultIncidentConfig,
+    publish: (_, data) => ref.push(decodeIncident(data).envelope.id),
+  });
+  const open = async () => ({
+    journal: await FileJournal.open(join(dir.path, "incidents"), {
+      fsync: "never",
+      segmentBytesMax: 4096,
+    }),
+    snapshots: await FileSnapshotStore.open(join(dir.path, "snapshots"), { fsync: false }),
+  });
+  // Bursts over 5 channels every 40 s, a lone finding between: incidents open, fire, resolve.
+  let t = TS;
+  const publish = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      t += i % 6 === 5 ? 20_000_000 : 150_000;
+      const ch = i % 6 === 5 ? `LONE${i % 4}` : `SYM00${i % 6}`;
+      const data = anomaly(ch, t);
+      bus.publish(outSubject("anomaly", ch), data);
+      reference.take(data);
+    }
+  };
+  try {
+    let files = await open();
+    const options = { config: defaultIncidentConfig, snapshotEveryFindings: 50 };
+    const first = await runJournaledIncidentStage(bus, { ...options, ...files });
+    publish(230);
+    await bus.flush();
+    await first.stop();
+    assert.equal(first.stage.list(), reference.list());
+    assert.equal(seen, ref);
+    await files.journal.close();
+    await files.snapshots.close();
+
+    files = await open();
+    let oldest = 0;
+    for await (const r of files.journal.read(INCIDENT_JOURNAL_STREAM)) {
+      oldest = r.pos;
+      break;
+    }
+    assert.ok(oldest > 1, `the records behind the snapshot are gone (the oldest is ${oldest})`);
+    const before = seen.length;
+    const second = await runJournaledIncidentStage(bus, { ...options, ...files });
+    // A snapshot every 50 findings, one at a time: the last is 50 or fewer behind (one being
+    // written when the 50th came is taken at the next finding after it).
+    assert.ok(second.snapshotPos >= 130 && second.snapshotPos <= 230, `${second.snapshotPos}`);
+    assert.ok(oldest <= second.snapshotPos + 1, `${oldest} <= ${second.snapshotPos} + 1`);
+    assert.is(second.restored, 230 - second.snapshotPos);
+    assert.equal(second.stage.list(), reference.list());
+    assert.equal(second.stage.counts(), reference.counts());
+    assert.is(seen.length, before, "the restore publishes nothing");
+    publish(100); // numbered on as the reference numbers them
+    await bus.flush();
+    assert.equal(seen, ref);
+    assert.equal(second.stage.list(), reference.list());
+    await second.stop();
+    await files.journal.close();
+    await files.snapshots.close();
+  } finally {
+    await bus.close();
+    dir.remove();
+  }
+});
+
+test("a stage's snapshot round-trips, and a damaged one is refused naming the field", () => {
+  const stage = new IncidentStage({ config: defaultIncidentConfig, publish: () => {} });
+  for (const [i, ch] of ["SYM001", "SYM002", "SYM001", "LATE"].entries()) {
+    stage.take(anomaly(ch, TS + i * 3_000_000));
+  }
+  const saved = stage.saved();
+  assert.ok(saved.open.length > 0 && saved.held.length > 0, JSON.stringify(saved));
+  assert.equal(decodeIncidentSnapshot(encodeIncidentSnapshot(saved)), saved);
+  const other = new IncidentStage({ config: defaultIncidentConfig, publish: () => {} });
+  other.restore(decodeIncidentSnapshot(encodeIncidentSnapshot(saved)));
+  assert.equal(other.saved(), saved);
+  assert.equal(other.list(), stage.list());
+  const bad = [
+    [{ ...saved, held: 5 }, '"held" must be an array, got 5'],
+    [{ ...saved, open: [{ ...saved.open[0], value: "resolved" }] }, '"open[0].value"'],
+    [{ ...saved, resolved: [{ id: 1 }] }, "body.state"],
+  ] as const;
+  for (const [value, text] of bad) {
+    try {
+      decodeIncidentSnapshot(encodeIncidentSnapshot(value as never));
+      assert.unreachable(text);
+    } catch (err) {
+      assert.instance(err, IncidentSnapshotError, String(err));
+      assert.match((err as Error).message, text);
+    }
+  }
 });
 
 test.run();

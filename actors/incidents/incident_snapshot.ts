@@ -1,0 +1,136 @@
+/**
+ * The incident stage's state as bytes, so that its journal can be compacted as the actors' are: a
+ * snapshot at a journal position, then only the findings after it are refolded. The state is the
+ * kernel's (the findings held for ordering, each open incident with its machine's state and update
+ * count, the latest time and the watermark) and the stage's own (the resolved incidents it lists,
+ * its counts, which incidents it saw firing). A stage restored from it and fed the journal's tail
+ * holds what a stage fed every finding from the start holds, and numbers its updates on the same.
+ * The sessions' silences are not in it: like the findings' journal, it holds findings only, and
+ * a restarted stage learns the silences from the bridge again. The settings are the running
+ * stage's (a snapshot taken under other settings keeps the incidents it decided).
+ */
+import { decodeValue, encodeValue, type Incident, readIncident } from "../../protocol/mod.ts";
+import type { IncidentCounts } from "./incident_stage.ts";
+import type { IncidentFinding, IncidentKernelState, OpenIncident } from "./incident_kernel.ts";
+import { incidentMachine, type IncidentMachineContext } from "./incident_machine.ts";
+
+/** The snapshot format's version: a snapshot of another is not loaded (the journal is refolded). */
+export const INCIDENT_SNAPSHOT_VERSION = 1;
+
+/** An open incident as saved: its machine's state value and context (without the settings). */
+interface SavedOpen {
+  incident: Incident;
+  value: string;
+  context: Omit<IncidentMachineContext, "config">;
+  updates: number;
+  first_at_us: number;
+  from_us: Array<[string, number]>;
+}
+
+/** The stage's state as saved. */
+export interface SavedIncidentStage {
+  held: IncidentFinding[];
+  open: SavedOpen[];
+  latest_us: number;
+  watermark_us: number;
+  resolved: Incident[];
+  counts: Array<[string, IncidentCounts]>;
+  firing: string[];
+}
+
+/** A snapshot that cannot be restored: what is wrong, naming the field and the value. */
+export class IncidentSnapshotError extends Error {
+  override name = "IncidentSnapshotError";
+}
+
+/** The kernel's part of a stage's saved state. */
+export function saveIncidentKernel(
+  s: IncidentKernelState,
+): Pick<SavedIncidentStage, "held" | "open" | "latest_us" | "watermark_us"> {
+  return {
+    held: s.held.map((f) => ({ ...f })),
+    open: [...s.open.values()].map((o) => {
+      const { config: _, ...context } = o.snapshot.context;
+      return {
+        incident: o.incident,
+        value: o.snapshot.value as string,
+        context,
+        updates: o.updates,
+        first_at_us: o.first_at_us,
+        from_us: [...o.from_us],
+      };
+    }),
+    latest_us: s.latest_us,
+    watermark_us: s.watermark_us,
+  };
+}
+
+/** Puts a saved kernel state into `s` (a new kernel's), under `s`'s settings. */
+export function restoreIncidentKernel(s: IncidentKernelState, saved: SavedIncidentStage): void {
+  s.held = saved.held.map((f) => ({ ...f }));
+  s.open = new Map(saved.open.map((o): [string, OpenIncident] => [o.incident.id, {
+    incident: o.incident,
+    snapshot: incidentMachine.resolveState({
+      value: o.value,
+      context: { ...o.context, config: s.config },
+    }),
+    updates: o.updates,
+    first_at_us: o.first_at_us,
+    from_us: new Map(o.from_us),
+  }]));
+  s.latest_us = saved.latest_us;
+  s.watermark_us = saved.watermark_us;
+}
+
+/** The bytes of a saved stage (msgpack). */
+export function encodeIncidentSnapshot(saved: SavedIncidentStage): Uint8Array {
+  return encodeValue({ v: INCIDENT_SNAPSHOT_VERSION, ...saved });
+}
+
+/** Decodes and checks a saved stage; throws an IncidentSnapshotError naming the field. */
+export function decodeIncidentSnapshot(bytes: Uint8Array): SavedIncidentStage {
+  const raw = decodeValue(bytes) as Record<string, unknown>;
+  const check = (ok: boolean, field: string, value: unknown, want: string) => {
+    if (!ok) {
+      throw new IncidentSnapshotError(
+        `Cannot restore the incident stage's snapshot: field "${field}" must be ${want}, got ` +
+          `${JSON.stringify(value)?.slice(0, 80)}`,
+      );
+    }
+  };
+  check(raw !== null && typeof raw === "object", "", raw, "a map");
+  check(raw.v === INCIDENT_SNAPSHOT_VERSION, "v", raw.v, `${INCIDENT_SNAPSHOT_VERSION}`);
+  for (const f of ["held", "open", "resolved", "counts", "firing"]) {
+    check(Array.isArray(raw[f]), f, raw[f], "an array");
+  }
+  for (const f of ["latest_us", "watermark_us"]) {
+    check(typeof raw[f] === "number", f, raw[f], "a number");
+  }
+  const open = raw.open as SavedOpen[];
+  open.forEach((o, i) => {
+    const value = o?.value;
+    check(
+      value === "pending" || value === "firing",
+      `open[${i}].value`,
+      value,
+      "pending or firing",
+    );
+    check(typeof o.context === "object" && o.context !== null, `open[${i}].context`, o, "a map");
+  });
+  try {
+    return {
+      held: raw.held as IncidentFinding[],
+      open: open.map((o) => ({ ...o, incident: readIncident(o.incident) })),
+      latest_us: raw.latest_us as number,
+      watermark_us: raw.watermark_us as number,
+      resolved: (raw.resolved as unknown[]).map(readIncident),
+      counts: raw.counts as Array<[string, IncidentCounts]>,
+      firing: raw.firing as string[],
+    };
+  } catch (err) {
+    throw new IncidentSnapshotError(
+      `Cannot restore the incident stage's snapshot: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
