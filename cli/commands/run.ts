@@ -28,6 +28,7 @@ import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, num, str, UsageError } fr
 import {
   type ClusterIncidents,
   incidentConfigOf,
+  LEASED_NO_STAGE_LINE,
   startClusterIncidents,
 } from "../run_incidents.ts";
 import { waitForSignal } from "../signals.ts";
@@ -305,6 +306,7 @@ async function runLeased(
       launched.leases.owned().join(",") || "none yet"
     })` + (port ? `; http://127.0.0.1:${port}/metrics` : ""),
   );
+  console.log(`troupe run: ${LEASED_NO_STAGE_LINE}`);
   const signal = await signalled;
   console.error(`troupe run: ${signal}: handing partitions off and stopping`);
   let timer: ReturnType<typeof setTimeout> | undefined;
