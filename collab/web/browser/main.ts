@@ -29,9 +29,15 @@ import { showRefused } from "./refused_notice.ts";
 import { markReadOnly } from "./readonly_note.ts";
 import { expiredMessage, freezeEditing, TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
 import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
-import { areaPattern, outPattern, outPrefix } from "../../../protocol/mod.ts";
+import { areaPattern, outPattern, outPrefix, sysSubject } from "../../../protocol/mod.ts";
 
-/** What the dashboard subscribes to. */
+/**
+ * What the dashboard subscribes to: the outputs it draws, dead letters, and of `troupe.sys` only
+ * the actor notices its event list shows. Not the whole of `troupe.sys`: the collab nodes' own
+ * anti-entropy digests and catch-up requests (lib0, not envelopes) came too, one about every 5 s
+ * per loaded session, and each was counted undecodable (the one-off second "undecodable" seen in
+ * dashboard_stream_browser).
+ */
 export const DASHBOARD_SUBJECTS: readonly string[] = [
   outPattern("anomaly"),
   outPattern("collapse"),
@@ -39,7 +45,8 @@ export const DASHBOARD_SUBJECTS: readonly string[] = [
   outPattern("bars"),
   outPattern("incident"),
   areaPattern("dlq"),
-  areaPattern("sys"),
+  sysSubject("actor", "stopped"),
+  sysSubject("actor", "restarted"),
 ];
 
 /** The incident stage's updates go to the incidents panel, not the live router. */
