@@ -100,12 +100,14 @@ function start(): void {
   let focused: string | undefined;
   const layoutStore = new LayoutStore(link, params.session);
   const layoutControls = new LayoutControls(byId("layout"), layoutStore, () => grid);
+  // History goes over the stream socket once it exists and while it is open (below), else HTTP.
+  const history = new HistoryClient(params.token);
   const grid: ChartGrid = new ChartGrid({
     decorate: (chart) => layoutControls.decorate(chart),
     loop,
     mode: params.mode,
     worker: liveWorker,
-    history: new HistoryClient(params.token),
+    history,
     onLook: (channel) => {
       focused = channel;
       presence.look(channel);
@@ -178,6 +180,7 @@ function start(): void {
       );
     },
   });
+  history.useSocket(stream);
   // Everything the page shows, in one subscription (the client resumes it exactly). A fresh page
   // starts from a snapshot of recent state, the newest SNAPSHOT_MESSAGES of the gateway's buffer,
   // not the whole buffer replayed (24,000 messages took 16 s to drain, with old events on top);
@@ -203,6 +206,7 @@ function start(): void {
       params,
       link,
       grid,
+      history,
       events,
       incidents,
       coherence,
