@@ -1,12 +1,19 @@
 /**
  * Test support for the collab suites: stock y-websocket clients (ws as their WebSocket, no
  * BroadcastChannel, so that clients in one process meet only through the server), raw sockets,
- * token minting for a data directory, and waiting for a condition.
+ * token minting for a data directory, waiting for a condition, and `openDashboard()`, the set-up
+ * of the dashboard's browser suites (a nats-server, a collab server, a bus, Chromium, pages).
  */
+import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { WebSocket } from "ws";
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
+import { NatsBus } from "../../actors/runtime/mod.ts";
 import {
+  launchCollab,
+  type LaunchCollabOptions,
+  type LaunchedCollab,
   loadKeyring,
   mintToken,
   type Role,
@@ -14,6 +21,8 @@ import {
   SESSION_SCHEMA,
   SessionDoc,
 } from "../../collab/mod.ts";
+import { launchBrowser } from "../_support/browser.ts";
+import { startTestNats, tempDir } from "../_support/nats.ts";
 
 /** Any content under a key: for the suites about transport, whose documents hold keys of their
  *  own (`log`, `notes`, ...); the session schema's own suite is collab_schema.test.ts. */
@@ -120,4 +129,107 @@ export function metric(text: string, name: string, labels = ""): number {
 export async function getText(url: string): Promise<string> {
   const res = await fetch(url);
   return await res.text();
+}
+
+/** What `openDashboard()` starts. */
+export interface DashboardOptions {
+  /** Names the temporary directory and the test's bus connection (`dash-<name>`). */
+  name: string;
+  /** The collab server's options beyond its data directory and NATS URL (`bridge` defaults to
+   *  false: the suites that want threshold changes sent to actors say so). */
+  collab?: Omit<LaunchCollabOptions, "dataDir" | "nats">;
+  /** Started after the nats-server and before the collab server (a host the server should find
+   *  there); closed after the collab server. */
+  before?(natsUrl: string, dir: string): Promise<{ close(): Promise<void> }>;
+  /** The browser's viewport (1600 x 1000 by default). */
+  width?: number;
+  height?: number;
+}
+
+/** How `Dashboard.open()` opens a page. */
+export interface DashboardPageOptions {
+  /** The session (`ops`). */
+  session?: string;
+  /** The token's role (`viewer`). */
+  role?: Role;
+  /** Start from the gateway's buffer (false: `&backfill=0`, live only, the default here). */
+  backfill?: boolean;
+  /** The selector waited for once the page loads (`body[data-stream-subscribed]`), and how long
+   *  (20 s). */
+  waitFor?: string;
+  timeoutMs?: number;
+}
+
+/** A dashboard under test: what runs it, and pages of it. */
+export interface Dashboard {
+  natsUrl: string;
+  /** The temporary directory; the collab server's data is in `collabDir`. */
+  dir: string;
+  collabDir: string;
+  collab: LaunchedCollab;
+  /** The test's own connection, to publish what the page should show. */
+  bus: NatsBus;
+  /** A new page of the dashboard, loaded and subscribed (see `DashboardPageOptions`). */
+  open(options?: DashboardPageOptions): Promise<Page>;
+  /** Stops everything it started, the last started first. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a nats-server on a free port, a collab server on it (its data in `<dir>/collab`), a bus
+ * for the test and headless Chromium: the set-up every dashboard browser suite had written out.
+ * What started is stopped if a later part fails to.
+ */
+export async function openDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const stops: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+  try {
+    const nats = await startTestNats();
+    stops.push(() => nats.cleanup());
+    const dir = tempDir(`troupe-dash-${options.name}-`);
+    stops.push(() => dir.remove());
+    const collabDir = join(dir.path, "collab");
+    const before = await options.before?.(nats.url, dir.path);
+    if (before) stops.push(() => before.close());
+    const collab = await launchCollab({
+      bridge: false,
+      ...options.collab,
+      dataDir: collabDir,
+      nats: nats.url,
+    });
+    stops.push(() => collab.close());
+    const bus = await NatsBus.connect(nats.url, { name: `dash-${options.name}` });
+    stops.push(() => bus.close());
+    const browser = await launchBrowser({
+      width: options.width ?? 1600,
+      height: options.height ?? 1000,
+    });
+    stops.push(() => browser.cleanup());
+    const base = `http://127.0.0.1:${collab.server.port}/`;
+    return {
+      natsUrl: nats.url,
+      dir: dir.path,
+      collabDir,
+      collab,
+      bus,
+      async open(o = {}) {
+        const session = o.session ?? "ops";
+        const token = await tokenFor(collabDir, session, o.role ?? "viewer");
+        const page = await browser.newPage();
+        await page.goto(
+          `${base}?session=${session}&token=${token}${o.backfill ? "" : "&backfill=0"}`,
+        );
+        await page.waitForSelector(o.waitFor ?? "body[data-stream-subscribed]", {
+          timeout: 20_000,
+        });
+        return page;
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

@@ -8,13 +8,12 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { defaultHostConfig, launchHost, NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
+import { defaultHostConfig, launchHost } from "../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
+import { haveBrowser } from "../_support/browser.ts";
 import { runTroupe } from "../_support/cli.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor, waitFor } from "./_support.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { openDashboard, waitFor } from "./_support.ts";
 
 const NAME = "dashboard thresholds: what the hosts apply";
 const run = haveBrowser(NAME) && haveNatsServer(NAME);
@@ -23,18 +22,23 @@ const test = suite(NAME);
 const row = (key: string) => `#thresholds tr[data-key="${key}"]`;
 
 test("after troupe ctl changes a threshold the panel shows the applied value, and a page opened later learns a channel's", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-applied-");
-  const config = defaultHostConfig();
-  config.host_id = "h1";
-  config.nats = nats.url;
-  config.data_dir = join(dir.path, "host");
-  config.input = "core";
-  config.actors = { anomaly: {} };
-  const host = await launchHost(config, ACTOR_KINDS, { log: () => {} });
-  const collab = await launchCollab({ dataDir: join(dir.path, "collab"), nats: nats.url });
-  const feed = await NatsBus.connect(nats.url);
-  const browser = await launchBrowser({ width: 1600, height: 1000 });
+  let host: Awaited<ReturnType<typeof launchHost>> | undefined;
+  // The host first, so that the collab server finds it; the bridge sends the page's changes.
+  const dash = await openDashboard({
+    name: "applied",
+    collab: { bridge: true },
+    before: async (natsUrl, dir) => {
+      const config = defaultHostConfig();
+      config.host_id = "h1";
+      config.nats = natsUrl;
+      config.data_dir = join(dir, "host");
+      config.input = "core";
+      config.actors = { anomaly: {} };
+      host = await launchHost(config, ACTOR_KINDS, { log: () => {} });
+      return host;
+    },
+  });
+  const feed = dash.bus, natsUrl = dash.natsUrl;
   try {
     feed.publish(
       feedSubject("test", "c1"),
@@ -45,11 +49,13 @@ test("after troupe ctl changes a threshold the panel shows the applied value, an
         v: new Float64Array([1]),
       }, { id: "f1", src: "test" }),
     );
-    await waitFor(() => host.host.instance("anomaly", "c1") !== undefined, 5000, "anomaly/c1");
-    const token = await tokenFor(join(dir.path, "collab"), "ops", "editor");
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}`);
-    await page.waitForSelector("#collab-status.up", { timeout: 15_000 });
+    await waitFor(() => host!.host.instance("anomaly", "c1") !== undefined, 5000, "anomaly/c1");
+    const page = await dash.open({
+      role: "editor",
+      backfill: true,
+      waitFor: "#collab-status.up",
+      timeoutMs: 15_000,
+    });
     await page.fill('#thresholds input[name="value"]', "0.8");
     await page.click('#thresholds button[name="set"]');
     await page.waitForSelector(`${row("anomaly")} td.status.ok`, { timeout: 5_000 });
@@ -59,7 +65,7 @@ test("after troupe ctl changes a threshold the panel shows the applied value, an
       { timeout: 5_000 },
     );
 
-    const ctl = await runTroupe(["ctl", "anomaly", "--set", "threshold=0.5", "--nats", nats.url]);
+    const ctl = await runTroupe(["ctl", "anomaly", "--set", "threshold=0.5", "--nats", natsUrl]);
     assert.is(ctl.code, 0, ctl.stderr);
     await page.waitForSelector(`${row("anomaly")} td.status.differs`, { timeout: 5_000 });
     assert.is(await page.textContent(`${row("anomaly")} td.applied`), '{"threshold":0.5}');
@@ -78,23 +84,16 @@ test("after troupe ctl changes a threshold the panel shows the applied value, an
       "--set",
       "threshold=0.3",
       "--nats",
-      nats.url,
+      natsUrl,
     ]);
     assert.is(one.code, 0, one.stderr);
-    const late = await browser.newPage();
-    const lateToken = await tokenFor(join(dir.path, "collab"), "late", "viewer");
-    await late.goto(`http://127.0.0.1:${collab.server.port}/?session=late&token=${lateToken}`);
+    const late = await dash.open({ session: "late", backfill: true, waitFor: "body" });
     await late.waitForSelector(`${row("anomaly/c1")} td.applied`, { timeout: 10_000 });
     assert.is(await late.textContent(`${row("anomaly/c1")} td.applied`), '{"threshold":0.3}');
     // The kind's own defaults are no row on a session where nobody asked about them.
     assert.is(await late.$(row("anomaly")), null);
   } finally {
-    await browser.cleanup();
-    await feed.close();
-    await collab.close();
-    await host.close();
-    await nats.cleanup();
-    dir.remove();
+    await dash.close();
   }
 });
 

@@ -6,12 +6,10 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
 import { encodeColumns, encodeEnvelope, outSubject } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { openDashboard } from "./_support.ts";
 
 const NAME = "dashboard candles in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
@@ -33,18 +31,10 @@ interface PageTroupe {
 }
 
 test("a market card's header says last, change and bar size; its candles share the line's time axis", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-candles-");
-  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
-  const bus = await NatsBus.connect(nats.url, { name: "dash-candles-test" });
-  const browser = await launchBrowser();
+  const dash = await openDashboard({ name: "candles" });
   try {
-    const page = await browser.newPage();
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
-    );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    const page = await dash.open();
+    const bus = dash.bus;
     const t0 = (Math.floor(Date.now() / 1000) - 30) * 1_000_000;
     // 30 s of the line at 10 samples a second, and 30 one-second bars from 100 to 105.
     for (let s = 0; s < 30; s++) {
@@ -112,11 +102,7 @@ test("a market card's header says last, change and bar size; its candles share t
       JSON.stringify(ranges),
     );
   } finally {
-    await browser.cleanup();
-    await bus.close();
-    await collab.close();
-    await nats.cleanup();
-    dir.remove();
+    await dash.close();
   }
 });
 

@@ -5,30 +5,20 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
 import { encodeColumns, outSubject } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { openDashboard } from "./_support.ts";
 
 const NAME = "dashboard crosshair in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
 const test = suite(NAME);
 
 test("the pointer over one chart shows every card's value at that moment", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-crosshair-");
-  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
-  const bus = await NatsBus.connect(nats.url, { name: "dash-crosshair-test" });
-  const browser = await launchBrowser({ width: 1600, height: 1000 });
+  const dash = await openDashboard({ name: "crosshair" });
   try {
-    const page = await browser.newPage();
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
-    );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    const page = await dash.open();
+    const bus = dash.bus;
     const t0 = (Math.floor(Date.now() / 1000) - 20) * 1_000_000;
     // 20 s of two channels at 10 samples a second: AAA is 10 + s, BBB is 200 + s (s: the second).
     for (const [channel, base] of [["AAA", 10], ["BBB", 200]] as const) {
@@ -88,11 +78,7 @@ test("the pointer over one chart shows every card's value at that moment", async
       { timeout: 5_000 },
     );
   } finally {
-    await browser.cleanup();
-    await bus.close();
-    await collab.close();
-    await nats.cleanup();
-    dir.remove();
+    await dash.close();
   }
 });
 

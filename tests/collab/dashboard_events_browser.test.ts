@@ -6,14 +6,13 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Host, MemoryJournal, MemorySnapshotStore, NatsBus } from "../../actors/runtime/mod.ts";
+import { Host, MemoryJournal, MemorySnapshotStore } from "../../actors/runtime/mod.ts";
 import { flakyKind } from "../_support/failing_kinds.ts";
-import { launchCollab } from "../../collab/mod.ts";
 import { findingsOf } from "../../collab/mod.ts";
 import { encodeEnvelope, encodeFrame, feedSubject, outSubject } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { type Dashboard, openDashboard } from "./_support.ts";
 
 const NAME = "dashboard event list in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
@@ -22,11 +21,15 @@ const test = suite(NAME);
 /** Stats, except that the kernel throws on the value 666. */
 const flaky = flakyKind;
 
+// One dashboard for the suite; each test opens its own page.
+let dash: Dashboard;
+test.before(async () => {
+  dash = await openDashboard({ name: "events" });
+});
+test.after(async () => await dash?.close());
+
 test("a restarted actor appears in the event list with its failure and backoff", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-events-");
-  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
-  const bus = await NatsBus.connect(nats.url, { name: "dash-events-host" });
+  const bus = dash.bus;
   const logs: string[] = [];
   const host = new Host({
     hostId: "h-events",
@@ -37,15 +40,9 @@ test("a restarted actor appears in the event list with its failure and backoff",
     supervision: { backoffMsBase: 20, inputFailuresMax: 2, failuresMax: 10 },
     log: (m) => logs.push(m),
   });
-  const browser = await launchBrowser();
   try {
     await host.start();
-    const page = await browser.newPage();
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
-    );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    const page = await dash.open();
     for (let f = 0; f < 4; f++) {
       const t = new Float64Array(5).map((_, i) => 1_700_000_000_000_000 + (f * 5 + i) * 1000);
       const v = new Float64Array(5).map((_, i) => (f === 1 && i === 2 ? 666 : 10 + i));
@@ -61,72 +58,52 @@ test("a restarted actor appears in the event list with its failure and backoff",
     assert.match(text ?? "", "kernel bug on 666");
     assert.is(await row.getAttribute("data-severity"), "3", "an actor restarted is severity 3");
     assert.ok(logs.some((l) => l.includes("restarting in")), logs.join("\n"));
+    await page.close();
   } finally {
-    await browser.cleanup();
     await host.stop();
-    await bus.close();
-    await collab.close();
-    await nats.stop();
-    dir.remove();
   }
 });
 
 test("an anomaly row says outside only outside the band, with watch's severity, and a date when not today", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-findings-");
-  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
-  const bus = await NatsBus.connect(nats.url, { name: "dash-findings" });
-  const browser = await launchBrowser();
-  try {
-    const page = await browser.newPage();
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
-    );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
-    const todayUs = Date.now() * 1000;
-    const longAgoUs = Date.UTC(2020, 0, 2, 2, 30) * 1000;
-    const events = [
-      { channel: "IN", ts: longAgoUs, value: 418.74, lower: 396.95, upper: 427.43, score: 0.62 },
-      { channel: "OUT", ts: todayUs, value: 440.5, lower: 396.95, upper: 427.43, score: 0.97 },
-    ];
-    const bytes = events.map(({ ts, ...body }, i) =>
-      encodeEnvelope({
-        id: `a${i}`,
-        type: "anomaly",
-        src: "test",
-        ts,
-        body: { ...body, expected: 412.19 },
-      })
-    );
-    bytes.forEach((b, i) => bus.publish(outSubject("anomaly", events[i]!.channel), b));
-    await bus.flush();
-    const rowOf = (channel: string) =>
-      page.locator(`#events li[data-kind="anomaly"][data-channel="${channel}"]`).first();
-    await rowOf("OUT").waitFor({ timeout: 20_000 });
-    await rowOf("IN").waitFor({ timeout: 20_000 });
-    const inside = (await rowOf("IN").textContent()) ?? "";
-    const outside = (await rowOf("OUT").textContent()) ?? "";
-    assert.not.match(inside, "outside");
-    assert.not.match(inside, "above the band");
-    assert.match(inside, "inside the band");
-    assert.match(inside, /^2020-01-02 02:30:00\.000 /, "another day's event shows its date");
-    assert.match(outside, "above the band");
-    assert.match(outside, /^\d\d:\d\d:\d\d\.\d\d\d /, "today's shows its time only");
-    // The same severity as troupe watch's finding (collab/finding.ts).
-    const watched = bytes.map((b, i) =>
-      findingsOf(outSubject("anomaly", events[i]!.channel), b, 0)[0]!.severity
-    );
-    assert.equal(watched, [2, 5]);
-    assert.is(await rowOf("IN").getAttribute("data-severity"), "2");
-    assert.is(await rowOf("OUT").getAttribute("data-severity"), "5");
-  } finally {
-    await browser.cleanup();
-    await bus.close();
-    await collab.close();
-    await nats.stop();
-    dir.remove();
-  }
+  const bus = dash.bus;
+  const page = await dash.open();
+  const todayUs = Date.now() * 1000;
+  const longAgoUs = Date.UTC(2020, 0, 2, 2, 30) * 1000;
+  const events = [
+    { channel: "IN", ts: longAgoUs, value: 418.74, lower: 396.95, upper: 427.43, score: 0.62 },
+    { channel: "OUT", ts: todayUs, value: 440.5, lower: 396.95, upper: 427.43, score: 0.97 },
+  ];
+  const bytes = events.map(({ ts, ...body }, i) =>
+    encodeEnvelope({
+      id: `a${i}`,
+      type: "anomaly",
+      src: "test",
+      ts,
+      body: { ...body, expected: 412.19 },
+    })
+  );
+  bytes.forEach((b, i) => bus.publish(outSubject("anomaly", events[i]!.channel), b));
+  await bus.flush();
+  const rowOf = (channel: string) =>
+    page.locator(`#events li[data-kind="anomaly"][data-channel="${channel}"]`).first();
+  await rowOf("OUT").waitFor({ timeout: 20_000 });
+  await rowOf("IN").waitFor({ timeout: 20_000 });
+  const inside = (await rowOf("IN").textContent()) ?? "";
+  const outside = (await rowOf("OUT").textContent()) ?? "";
+  assert.not.match(inside, "outside");
+  assert.not.match(inside, "above the band");
+  assert.match(inside, "inside the band");
+  assert.match(inside, /^2020-01-02 02:30:00\.000 /, "another day's event shows its date");
+  assert.match(outside, "above the band");
+  assert.match(outside, /^\d\d:\d\d:\d\d\.\d\d\d /, "today's shows its time only");
+  // The same severity as troupe watch's finding (collab/finding.ts).
+  const watched = bytes.map((b, i) =>
+    findingsOf(outSubject("anomaly", events[i]!.channel), b, 0)[0]!.severity
+  );
+  assert.equal(watched, [2, 5]);
+  assert.is(await rowOf("IN").getAttribute("data-severity"), "2");
+  assert.is(await rowOf("OUT").getAttribute("data-severity"), "5");
+  await page.close();
 });
 
 if (run) test.run();

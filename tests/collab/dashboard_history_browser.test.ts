@@ -3,7 +3,9 @@
  * feed stream; a page that never saw the channel live is told of an anomaly 90 minutes old, and
  * clicking it opens the channel at that moment, drawn from `GET /history` (on the code before
  * history, the card did not even exist: the click showed nothing). The range picker's 24 h shows
- * the whole two hours, downsampled, on every card.
+ * the whole two hours, downsampled, on every card. Both come over the page's stream socket (the
+ * WebSocket form of history, with the token the socket opened with), not `GET /history`, which
+ * the page uses only while that socket is not open (on the code before, every one was HTTP).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -26,7 +28,11 @@ interface PageChart {
   xRange(): { min: number; max: number };
 }
 interface PageTroupe {
-  troupe: { grid: { chart(c: string): PageChart | undefined } };
+  troupe: {
+    grid: { chart(c: string): PageChart | undefined };
+    history: { bySocket: number; byHttp: number };
+    stream: { close(): void };
+  };
 }
 
 test("clicking an event 90 minutes old opens its channel at that time, from history; 24 h shows it all", async () => {
@@ -50,6 +56,16 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
+    // What the browser itself sent and received: HTTP requests for /history, and history answers
+    // on the stream socket (msgpack maps `{t: "history", id, data}`).
+    let httpHistory = 0, socketHistory = 0;
+    page.on("request", (r) => void (new URL(r.url()).pathname === "/history" && httpHistory++));
+    page.on("websocket", (ws) => {
+      if (!ws.url().includes("/stream")) return;
+      ws.on("framereceived", (f) => {
+        if (typeof f.payload !== "string" && f.payload.includes("history")) socketHistory++;
+      });
+    });
     const token = await tokenFor(dir.path, "ops", "viewer");
     await page.goto(
       `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
@@ -108,6 +124,27 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
     );
     assert.ok(day > 100 && day < SPAN_S, `${day} points drawn for ${SPAN_S} samples`);
     await page.screenshot({ path: "tests/artifacts/dashboard_history_24h.png" });
+    const counts = () =>
+      page.evaluate(() => {
+        const h = (globalThis as unknown as PageTroupe).troupe.history;
+        return { bySocket: h.bySocket, byHttp: h.byHttp };
+      });
+    assert.is(httpHistory, 0, "no GET /history while the stream socket is open");
+    assert.ok(socketHistory >= 2, `${socketHistory} history answers on the socket`);
+    assert.equal(await counts(), { bySocket: 2, byHttp: 0 });
+    // With the socket closed, history falls back to GET /history, with the page's token.
+    await page.evaluate(() => (globalThis as unknown as PageTroupe).troupe.stream.close());
+    await page.click("#range button[name=range-1h]");
+    await page.waitForFunction(
+      () => {
+        const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("OLD")!;
+        return c.source === "history" && c.xRange().max - c.xRange().min < 4_000;
+      },
+      null,
+      { timeout: 20_000 },
+    );
+    assert.equal(await counts(), { bySocket: 2, byHttp: 1 });
+    assert.is(httpHistory, 1);
     await page.click("#range button[name=range-live]");
     assert.is(
       await page.evaluate(() =>

@@ -5,12 +5,10 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
 import { encodeColumns, outSubject } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { openDashboard } from "./_support.ts";
 
 const NAME = "dashboard pan in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
@@ -29,18 +27,10 @@ interface PageTroupe {
 }
 
 test("« and » pan a card's range by half its width, pinned; live follows again", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-pan-");
-  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
-  const bus = await NatsBus.connect(nats.url, { name: "dash-pan-test" });
-  const browser = await launchBrowser();
+  const dash = await openDashboard({ name: "pan" });
   try {
-    const page = await browser.newPage();
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
-    );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    const page = await dash.open();
+    const bus = dash.bus;
     // 1,000 samples 0.1 s apart, ending now: 100 s in the chart's ring.
     const n = 1000, t0 = Date.now() * 1000 - n * 100_000;
     const col = (f: (i: number) => number) => Float64Array.from({ length: n }, (_, i) => f(i));
@@ -94,11 +84,7 @@ test("« and » pan a card's range by half its width, pinned; live follows again
     await page.click(`${card} button.live`);
     assert.is(await source(), "live");
   } finally {
-    await browser.cleanup();
-    await bus.close();
-    await collab.close();
-    await nats.cleanup();
-    dir.remove();
+    await dash.close();
   }
 });
 

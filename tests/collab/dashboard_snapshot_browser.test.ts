@@ -7,13 +7,11 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
 import { SNAPSHOT_MESSAGES } from "../../collab/web/browser/snapshot.ts";
 import { encodeColumns, encodeEnvelope, outSubject } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { openDashboard } from "./_support.ts";
 
 const NAME = "dashboard: a fresh page starts from a snapshot";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
@@ -22,16 +20,11 @@ const test = suite(NAME);
 const BUFFERED = 6000;
 
 test("a fresh page takes the newest messages of the buffer, and an old event goes below newer rows", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-snapshot-");
-  const collab = await launchCollab({
-    dataDir: dir.path,
-    nats: nats.url,
-    bridge: false,
-    streamLimits: { buffer_messages_max: 20_000 },
+  const dash = await openDashboard({
+    name: "snapshot",
+    collab: { streamLimits: { buffer_messages_max: 20_000 } },
   });
-  const bus = await NatsBus.connect(nats.url, { name: "dash-snapshot-test" });
-  const browser = await launchBrowser();
+  const { bus, collab } = dash;
   try {
     await collab.bus!.flush();
     const t0 = Date.now() * 1000 - BUFFERED * 1000;
@@ -53,14 +46,15 @@ test("a fresh page takes the newest messages of the buffer, and an old event goe
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.is(collab.stream!.stats().received, BUFFERED);
-    const page = await browser.newPage();
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(`http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}`);
-    await page.waitForSelector("body[data-stream-live]", { timeout: 30_000 });
+    const page = await dash.open({
+      backfill: true,
+      waitFor: "body[data-stream-live]",
+      timeoutMs: 30_000,
+    });
     const routed = await page.evaluate(() =>
       (globalThis as unknown as { troupe: { messageTimes: number[] } }).troupe.messageTimes.length
     );
-    // The snapshot, and what came live meanwhile (the collab server's own troupe.sys digests).
+    // The snapshot, and what came live meanwhile (a margin: the page takes no troupe.sys digests now).
     assert.ok(
       routed >= SNAPSHOT_MESSAGES && routed < SNAPSHOT_MESSAGES + 50,
       `the page started from the newest ${SNAPSHOT_MESSAGES} messages only, got ${routed}`,
@@ -87,11 +81,7 @@ test("a fresh page takes the newest messages of the buffer, and an old event goe
     const order = await page.$$eval("#events li", (lis) => lis.map((li) => li.dataset.channel));
     assert.equal(order, ["NEW", "OLD"]);
   } finally {
-    await browser.cleanup();
-    await bus.close();
-    await collab.close();
-    await nats.cleanup();
-    dir.remove();
+    await dash.close();
   }
 });
 

@@ -5,12 +5,10 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
 import { encodeColumns, outSubject } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { openDashboard } from "./_support.ts";
 
 const NAME = "dashboard units in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
@@ -19,18 +17,10 @@ const test = suite(NAME);
 const CHANNELS = [["api-latency_ms", 100, "ms"], ["web-cpu", 40, "%"], ["BTC", 200, ""]] as const;
 
 test("a metrics card shows its unit in its header, on its y axis and at the crosshair", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-units-");
-  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
-  const bus = await NatsBus.connect(nats.url, { name: "dash-units-test" });
-  const browser = await launchBrowser({ width: 1600, height: 1000 });
+  const dash = await openDashboard({ name: "units" });
   try {
-    const page = await browser.newPage();
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
-    );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    const page = await dash.open();
+    const bus = dash.bus;
     const t0 = (Math.floor(Date.now() / 1000) - 20) * 1_000_000;
     // 20 s of each channel at 10 samples a second: base + s (s: the second).
     for (const [channel, base] of CHANNELS) {
@@ -98,11 +88,7 @@ test("a metrics card shows its unit in its header, on its y axis and at the cros
       assert.match(r.text, new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d ${shown}$`), channel);
     }
   } finally {
-    await browser.cleanup();
-    await bus.close();
-    await collab.close();
-    await nats.cleanup();
-    dir.remove();
+    await dash.close();
   }
 });
 

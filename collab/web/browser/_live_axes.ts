@@ -94,8 +94,19 @@ export function cutLabelEnd(ctx: Context2D, s: LiveScales): number {
   const T = Math.ceil(s.tAt(left) / xs) * xs;
   const x = Math.round(s.x(T));
   const labelPx = (Math.min(LIVE_STYLE.label_px, LIVE_STYLE.x_space_px - 10) - 3) * dpr;
-  const w = Math.min(ctx.measureText(timeLabel(T)).width, labelPx);
+  const w = Math.min(labelWidth(ctx, T), labelPx);
   return x - 3 * dpr - w < left ? x : left;
+}
+
+/** The last label measured: every chart asks each frame, mostly for the same tick. */
+let measured = { t: NaN, font: "", width: 0 };
+
+/** The width of tick `t`'s label in `ctx`'s font (measured once per tick and font). */
+function labelWidth(ctx: Context2D, t: number): number {
+  if (t !== measured.t || ctx.font !== measured.font) {
+    measured = { t, font: ctx.font, width: ctx.measureText(timeLabel(t)).width };
+  }
+  return measured.width;
 }
 
 /** `HH:MM:SS` (UTC) of `t` seconds, with tenths when `t` is not whole. */

@@ -16,6 +16,7 @@ import { el } from "./dom.ts";
 import { drawBand, vline } from "./_chart_draw.ts";
 import { timeLabels } from "./time_labels.ts";
 import type { FrameLoop } from "./frame_loop.ts";
+import { OnScreen } from "./on_screen.ts";
 import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
 import { LIVE_UPDATES_PER_REPAINT, type LiveMarker, LivePlot } from "./live_plot.ts";
 import { SeriesRing } from "./series_ring.ts";
@@ -102,6 +103,8 @@ export class ChannelChart {
   source: "live" | "ring" | "loading" | "history" = "live";
   #sinceRepaint = 0;
   #layoutKey = "";
+  /** Off screen, the live view skips its strips once it has drawn, and repaints on coming back. */
+  readonly #screen: OnScreen;
   /** Points appended since the page started (the tests read it). */
   points = 0;
 
@@ -134,6 +137,7 @@ export class ChannelChart {
       body,
     );
     parent.append(this.card);
+    this.#screen = new OnScreen(this.card, () => (this.#live?.invalidate(), this.#changed()));
     this.card.addEventListener("pointerdown", () => options.onLook?.(this.channel));
     const width = Math.max(300, parent.clientWidth > 900 ? 420 : 380);
     this.#plot = new uPlot(this.#options(width), [[], [], [], [], []], body);
@@ -288,6 +292,7 @@ export class ChannelChart {
     const r = this.#ring, views = this.#views;
     for (let c = 0; c < DECIMATE_COLUMNS; c++) views[c] = r.view(c);
     if (this.#live && !this.#pinned) {
+      if (!this.#screen.on && this.#live.paints.full > 0) return;
       this.#syncLayout(this.#live);
       // Fresh scales every so often, when this frame has room for a whole repaint (taken only if
       // they differ from the current ones: then the count starts again either way).

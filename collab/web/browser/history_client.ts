@@ -1,9 +1,12 @@
 /// <reference lib="dom" />
 /**
- * The page's way to a channel's past: `GET /history` on the page's own origin, with the page's
- * token, decoded into the wire type `HistoryResponse`. At most one request a chart is in flight
- * (a newer range supersedes an older one, which is aborted), so dragging a zoom or clicking
- * through events never piles up requests.
+ * The page's way to a channel's past: the WebSocket form of history (`{op: "history"}` on the
+ * page's stream socket, which the gateway authenticated with the page's token when it opened),
+ * falling back to `GET /history` on the page's own origin, with the same token, only while that
+ * socket is not open (connecting, reconnecting, or a page with no stream). Both answer the wire
+ * type `HistoryResponse`. At most one request a chart is in flight: a newer range supersedes an
+ * older one (an HTTP request is aborted; a socket answer that comes after it is dropped), so
+ * dragging a zoom or clicking through events never piles up requests.
  */
 import {
   decodeHistoryResponse,
@@ -12,15 +15,31 @@ import {
   type HistoryResponse,
 } from "../../../protocol/mod.ts";
 
+/** The part of the stream client history uses (collab/stream_client.ts). */
+export interface HistorySocket {
+  readonly open: boolean;
+  history(request: HistoryRequest): Promise<Uint8Array>;
+}
+
 /** Fetches history for the page. */
 export class HistoryClient {
   readonly #token: string;
+  #socket: HistorySocket | undefined;
+  /** The newest request of each key, and how to abort it (an HTTP one). */
   readonly #inflight = new Map<string, AbortController>();
   /** Requests answered (the tests read it). */
   answered = 0;
+  /** Of those, answered over the stream socket, and over HTTP (the tests read them). */
+  bySocket = 0;
+  byHttp = 0;
 
   constructor(token: string) {
     this.#token = token;
+  }
+
+  /** Asks over `socket` from now on, while it is open (the page's stream client). */
+  useSocket(socket: HistorySocket | undefined): void {
+    this.#socket = socket;
   }
 
   /**
@@ -31,16 +50,18 @@ export class HistoryClient {
     this.#inflight.get(key)?.abort();
     const abort = new AbortController();
     this.#inflight.set(key, abort);
+    const socket = this.#socket?.open ? this.#socket : undefined;
     try {
-      const url = `/history?token=${encodeURIComponent(this.#token)}&${historyQuery(request)}`;
-      const res = await fetch(url, { signal: abort.signal });
-      if (!res.ok) {
-        throw new Error(
-          `History of ${request.channel}: ${res.status} ${(await res.text()).trim()}`,
-        );
-      }
-      const h = decodeHistoryResponse(new Uint8Array(await res.arrayBuffer()));
+      const bytes = socket
+        ? await socket.history(request).catch((err: Error) => {
+          throw new Error(`History of ${request.channel}: ${err.message}`);
+        })
+        : await this.#fetch(request, abort.signal);
+      if (abort.signal.aborted) return undefined;
+      const h = decodeHistoryResponse(bytes);
       this.answered++;
+      if (socket) this.bySocket++;
+      else this.byHttp++;
       return h;
     } catch (err) {
       if (abort.signal.aborted) return undefined;
@@ -48,5 +69,15 @@ export class HistoryClient {
     } finally {
       if (this.#inflight.get(key) === abort) this.#inflight.delete(key);
     }
+  }
+
+  /** `GET /history` with the page's token. */
+  async #fetch(request: HistoryRequest, signal: AbortSignal): Promise<Uint8Array> {
+    const url = `/history?token=${encodeURIComponent(this.#token)}&${historyQuery(request)}`;
+    const res = await fetch(url, { signal });
+    if (!res.ok) {
+      throw new Error(`History of ${request.channel}: ${res.status} ${(await res.text()).trim()}`);
+    }
+    return new Uint8Array(await res.arrayBuffer());
   }
 }

@@ -29,9 +29,15 @@ import { showRefused } from "./refused_notice.ts";
 import { markReadOnly } from "./readonly_note.ts";
 import { expiredMessage, freezeEditing, TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
 import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
-import { areaPattern, outPattern, outPrefix } from "../../../protocol/mod.ts";
+import { areaPattern, outPattern, outPrefix, sysSubject } from "../../../protocol/mod.ts";
 
-/** What the dashboard subscribes to. */
+/**
+ * What the dashboard subscribes to: the outputs it draws, dead letters, and of `troupe.sys` only
+ * the actor notices its event list shows. Not the whole of `troupe.sys`: the collab nodes' own
+ * anti-entropy digests and catch-up requests (lib0, not envelopes) came too, one about every 5 s
+ * per loaded session, and each was counted undecodable (the one-off second "undecodable" seen in
+ * dashboard_stream_browser).
+ */
 export const DASHBOARD_SUBJECTS: readonly string[] = [
   outPattern("anomaly"),
   outPattern("collapse"),
@@ -39,7 +45,8 @@ export const DASHBOARD_SUBJECTS: readonly string[] = [
   outPattern("bars"),
   outPattern("incident"),
   areaPattern("dlq"),
-  areaPattern("sys"),
+  sysSubject("actor", "stopped"),
+  sysSubject("actor", "restarted"),
 ];
 
 /** The incident stage's updates go to the incidents panel, not the live router. */
@@ -93,12 +100,14 @@ function start(): void {
   let focused: string | undefined;
   const layoutStore = new LayoutStore(link, params.session);
   const layoutControls = new LayoutControls(byId("layout"), layoutStore, () => grid);
+  // History goes over the stream socket once it exists and while it is open (below), else HTTP.
+  const history = new HistoryClient(params.token);
   const grid: ChartGrid = new ChartGrid({
     decorate: (chart) => layoutControls.decorate(chart),
     loop,
     mode: params.mode,
     worker: liveWorker,
-    history: new HistoryClient(params.token),
+    history,
     onLook: (channel) => {
       focused = channel;
       presence.look(channel);
@@ -171,6 +180,7 @@ function start(): void {
       );
     },
   });
+  history.useSocket(stream);
   // Everything the page shows, in one subscription (the client resumes it exactly). A fresh page
   // starts from a snapshot of recent state, the newest SNAPSHOT_MESSAGES of the gateway's buffer,
   // not the whole buffer replayed (24,000 messages took 16 s to drain, with old events on top);
@@ -196,6 +206,7 @@ function start(): void {
       params,
       link,
       grid,
+      history,
       events,
       incidents,
       coherence,
