@@ -13,10 +13,9 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../protocol/mod.ts";
+import { type AnyActorDefinition, checkNumber, type NumberBounds } from "../protocol/mod.ts";
 import { findNatsServer, NatsServer } from "../actors/runtime/mod.ts";
 import { BenchOptionError, nowMs } from "./_bench.ts";
-import { checkNumber, type NumberBounds } from "./_option_table.ts";
 
 /**
  * The root of the sources this module runs from: the repository, or on Node the compiled mirror
@@ -58,7 +57,9 @@ export function numberOption(
   bounds: NumberBounds = {},
 ): number {
   const raw = values[name];
-  return raw === undefined ? fallback : checkNumber(name, raw, bounds);
+  return raw === undefined
+    ? fallback
+    : checkNumber(name, raw, bounds, (m) => new BenchOptionError(m));
 }
 
 /** The actor kind registered under `name` in ACTOR_KINDS; a BenchOptionError naming the known kinds otherwise. */

@@ -2,20 +2,12 @@
  * Options read from a table: each option's help, placeholder, default and bounds are written once,
  * and both the parsed values and the usage lines come from that table, so that the help cannot
  * say one default while the code uses another. node:util's parseArgs does the splitting, strict:
- * an unknown option or a stray argument is an error naming it. `checkNumber` is the one check of a
- * numeric option's text, for the benchmarks' tables and the commands' `num` alike.
+ * an unknown option or a stray argument is an error naming it. A numeric option's text is checked
+ * by protocol's `checkNumber`, the commands' `num` check too.
  */
 import { parseArgs } from "node:util";
+import { checkNumber, type NumberBounds, type OptionErrorFactory } from "../protocol/mod.ts";
 import { BenchOptionError } from "./_bench.ts";
-
-/** Bounds of a numeric option. */
-export interface NumberBounds {
-  min?: number;
-  max?: number;
-  integer?: boolean;
-  /** `min` itself is out: the value must be > min. */
-  exclusiveMin?: boolean;
-}
 
 /** One option of a table. */
 export interface TableOption {
@@ -42,33 +34,7 @@ type ValueOf<O extends TableOption> = O extends { number: NumberBounds; default:
 /** The values `readOptions` returns for table `T`. */
 export type OptionValues<T extends OptionTable> = { [K in keyof T]: ValueOf<T[K]> };
 
-/** Makes the error of a bad option (a benchmark's BenchOptionError, a command's UsageError). */
-export type OptionErrorFactory = (message: string) => Error;
-
 const benchError: OptionErrorFactory = (message) => new BenchOptionError(message);
-
-/**
- * The number in `raw`, option `--name`'s text, checked against `bounds`; the error names the option,
- * what it must be and the value.
- */
-export function checkNumber(
-  name: string,
-  raw: string,
-  bounds: NumberBounds,
-  makeError: OptionErrorFactory = benchError,
-): number {
-  const value = Number(raw);
-  const bad = (why: string) => makeError(`Option --${name} ${why}, got "${raw}"`);
-  if (raw.trim() === "" || !Number.isFinite(value)) throw bad("must be a number");
-  if (bounds.integer && !Number.isInteger(value)) throw bad("must be a whole number");
-  if (bounds.min !== undefined) {
-    if (bounds.exclusiveMin ? value <= bounds.min : value < bounds.min) {
-      throw bad(`must be ${bounds.exclusiveMin ? ">" : ">="} ${bounds.min}`);
-    }
-  }
-  if (bounds.max !== undefined && value > bounds.max) throw bad(`must be <= ${bounds.max}`);
-  return value;
-}
 
 /** Parses `args` by `table`: each value checked, each absent one its default. */
 export function readOptions<T extends OptionTable>(

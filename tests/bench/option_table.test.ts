@@ -6,12 +6,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { BenchOptionError } from "../../bench/mod.ts";
-import {
-  checkNumber,
-  optionsUsage,
-  type OptionTable,
-  readOptions,
-} from "../../bench/_option_table.ts";
+import { optionsUsage, type OptionTable, readOptions } from "../../bench/_option_table.ts";
+import { checkNumber } from "../../protocol/mod.ts";
 import { benchmark as detect } from "../../bench/detect.ts";
 import { benchmark as failover } from "../../bench/failover.ts";
 import { benchmark as incidents } from "../../bench/incidents.ts";
@@ -102,7 +98,8 @@ test("a benchmark on the table refuses a bad option before it starts anything", 
 });
 
 test("checkNumber() is the commands' check too: num() throws its UsageError with the same words", () => {
-  assert.is(checkNumber("x", "2.5", { min: 2, exclusiveMin: true }), 2.5);
+  const benchError = (message: string) => new BenchOptionError(message);
+  assert.is(checkNumber("x", "2.5", { min: 2, exclusiveMin: true }, benchError), 2.5);
   assert.throws(
     () => num({ values: { x: "2" }, positionals: [] }, "x", 1, { min: 2, exclusiveMin: true }),
     (e: Error) => e instanceof UsageError && e.message === 'Option --x must be > 2, got "2"',
