@@ -15,19 +15,23 @@ export interface TableOption {
   help: string;
   /** Its value's placeholder in the usage line: `N`, `S`, `LIST`. */
   arg?: string;
-  /** Its value when absent; shown in the usage line. */
+  /** Its value when absent; shown in the usage line (but "": none). */
   default?: number | string;
   /** A number within these bounds (an integer where `integer`). */
   number?: NumberBounds;
-  /** One of these strings. */
+  /** One of these strings (`as const`: the value's type is their union). */
   oneOf?: readonly string[];
+  /** A switch without a value: true when given, false when not. */
+  flag?: true;
 }
 
 /** Options by name (without the leading `--`). */
 export type OptionTable = Record<string, TableOption>;
 
-type ValueOf<O extends TableOption> = O extends { number: NumberBounds; default: number } ? number
+type ValueOf<O extends TableOption> = O extends { flag: true } ? boolean
+  : O extends { number: NumberBounds; default: number } ? number
   : O extends { number: NumberBounds } ? number | undefined
+  : O extends { oneOf: readonly (infer U extends string)[]; default: string } ? U
   : O extends { default: string } ? string
   : string | undefined;
 
@@ -42,19 +46,22 @@ export function readOptions<T extends OptionTable>(
   table: T,
   makeError: OptionErrorFactory = benchError,
 ): OptionValues<T> {
-  const specs: Record<string, { type: "string" }> = {};
-  for (const name of Object.keys(table)) specs[name] = { type: "string" };
-  let raw: Record<string, string | undefined>;
+  const specs: Record<string, { type: "string" | "boolean" }> = {};
+  for (const [name, option] of Object.entries(table)) {
+    specs[name] = { type: option.flag ? "boolean" : "string" };
+  }
+  let raw: Record<string, string | boolean | undefined>;
   try {
     raw = parseArgs({ args: [...args], options: specs, strict: true, allowPositionals: false })
-      .values as Record<string, string | undefined>;
+      .values as Record<string, string | boolean | undefined>;
   } catch (err) {
     throw makeError((err as Error).message.replace(/\. To specify a positional.*$/s, ""));
   }
-  const out: Record<string, number | string | undefined> = {};
+  const out: Record<string, number | string | boolean | undefined> = {};
   for (const [name, option] of Object.entries(table)) {
     const text = raw[name];
-    if (text === undefined) out[name] = option.default;
+    if (option.flag) out[name] = text === true;
+    else if (typeof text !== "string") out[name] = option.default;
     else if (option.number) out[name] = checkNumber(name, text, option.number, makeError);
     else if (option.oneOf && !option.oneOf.includes(text)) {
       throw makeError(`Option --${name} must be ${option.oneOf.join(" or ")}, got "${text}"`);
@@ -63,13 +70,32 @@ export function readOptions<T extends OptionTable>(
   return out as OptionValues<T>;
 }
 
-/** The usage lines of `table`: `  --name ARG   help (default D)`, aligned. */
+/** Help lines wrap to this width, their continuation under the help's first column. */
+const USAGE_COLUMNS = 100;
+
+/** The usage lines of `table`: `  --name ARG   help (default D)`, aligned, wrapped at 100 columns. */
 export function optionsUsage(table: OptionTable): string {
   const entries = Object.entries(table);
-  const heads = entries.map(([name, o]) => `  --${name} ${o.arg ?? (o.number ? "N" : "VALUE")}`);
+  const heads = entries.map(([name, o]) =>
+    o.flag ? `  --${name}` : `  --${name} ${o.arg ?? (o.number ? "N" : "VALUE")}`
+  );
   const width = Math.max(...heads.map((h) => h.length)) + 2;
   return entries.map(([, o], i) => {
-    const shown = o.default === undefined ? "" : ` (default ${o.default})`;
-    return heads[i]!.padEnd(width) + o.help + shown;
+    // The default is one word: never broken across lines.
+    const shown = o.default === undefined || o.default === "" ? [] : [`(default ${o.default})`];
+    return wrap(heads[i]!.padEnd(width), [...o.help.split(" "), ...shown], width);
   }).join("\n");
+}
+
+/** `words` after `head`, wrapped at USAGE_COLUMNS, each further line indented by `indent`. */
+function wrap(head: string, words: readonly string[], indent: number): string {
+  const lines: string[] = [];
+  let line = head;
+  for (const word of words) {
+    if (line.length + word.length + 1 > USAGE_COLUMNS && line.trim() !== head.trim()) {
+      lines.push(line);
+      line = " ".repeat(indent) + word;
+    } else line += (line.length === head.length ? "" : " ") + word;
+  }
+  return [...lines, line].join("\n");
 }
