@@ -28,7 +28,6 @@ const PENDING = new Map<string, number>([
   // Still to cut (issue 34).
   ["actors/collapse/kernel.ts step", 272],
   ["bench/_scan_host.ts hostScanRows", 246],
-  ["cli/commands/inject.ts run", 213],
   ["actors/scan/bars_source.ts heldBarsSource", 179],
   ["cli/commands/replay.ts run", 172],
   ["bench/pipeline.ts run", 126],
@@ -57,7 +56,7 @@ const PENDING = new Map<string, number>([
   ["cli/up_feed.ts startFeed", 86],
 ]);
 /** PENDING's size when it was written: it may only shrink. */
-const PENDING_MAX = 33;
+const PENDING_MAX = 32;
 
 function sources(dir: string): string[] {
   if (!existsSync(dir)) return [];
