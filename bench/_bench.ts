@@ -4,6 +4,7 @@
  * array of rows. Every figure with a baseline is measured against that baseline in the same run:
  * these machines are shared, so only ratios taken side by side mean anything.
  */
+import type { OptionTable } from "./_option_table.ts";
 
 /** One figure of a benchmark run (DESIGN §9). `ratio` is troupe / baseline. */
 export interface BenchRow {
@@ -26,13 +27,16 @@ export interface BenchContext {
   json: boolean;
 }
 
-/** A benchmark. `run` parses its own options from `args` (node:util parseArgs). */
+/**
+ * A benchmark. `run` reads its options from `args` by its table (`readOptions(args, options)`), and
+ * its help is that table's usage (`optionsUsage`): each default written once.
+ */
 export interface Benchmark {
   name: string;
   /** One line: what is measured, against what. */
   summary: string;
-  /** Its options, as help text lines. */
-  usage: string;
+  /** Its options: help, default and bounds of each. */
+  options: OptionTable;
   run(args: string[], context: BenchContext): Promise<BenchRow[]>;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Shared parts of the cluster-core benchmarks (pipeline, latency, codec, recovery): options that
- * report a bad value as a usage error, the actor kind `--actor` names, a nats-server for the run,
+ * Shared parts of the cluster-core benchmarks (pipeline, latency, codec, recovery): the actor kind
+ * `--actor` names (a usage error when unknown), a nats-server for the run,
  * child scripts started on the same runtime as the benchmark and spoken to in JSON lines,
  * temporary directories, the process's peak memory and small statistics.
  */
@@ -11,12 +11,10 @@ import { join } from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { findNatsServer, NatsServer } from "../actors/runtime/mod.ts";
 import { BenchOptionError, nowMs } from "./_bench.ts";
-import { checkNumber, type NumberBounds } from "./_option_table.ts";
 
 /**
  * The root of the sources this module runs from: the repository, or on Node the compiled mirror
@@ -29,37 +27,6 @@ const COMPILED = import.meta.url.endsWith(".js");
 
 /** The repository's root directory (where `.troupe/` and `../shared` are found). */
 export const REPO_DIR = COMPILED ? join(SOURCE_DIR, "..", "..", "..", "..") : SOURCE_DIR;
-
-/** The option specs `parseOptions` accepts: every option takes a value. */
-export type OptionSpecs = Record<string, { type: "string" }>;
-
-/** Parses a benchmark's options; an unknown option or a stray argument is a BenchOptionError. */
-export function parseOptions(
-  args: string[],
-  options: OptionSpecs,
-): Record<string, string | undefined> {
-  try {
-    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
-    return values as Record<string, string | undefined>;
-  } catch (err) {
-    throw new BenchOptionError(
-      (err as Error).message.replace(/\. To specify a positional.*$/s, ""),
-    );
-  }
-}
-
-export type { NumberBounds };
-
-/** Reads numeric option `name`; a value that is not a number within bounds is a BenchOptionError. */
-export function numberOption(
-  values: Record<string, string | undefined>,
-  name: string,
-  fallback: number,
-  bounds: NumberBounds = {},
-): number {
-  const raw = values[name];
-  return raw === undefined ? fallback : checkNumber(name, raw, bounds);
-}
 
 /** The actor kind registered under `name` in ACTOR_KINDS; a BenchOptionError naming the known kinds otherwise. */
 export function actorKind(name: string): AnyActorDefinition {

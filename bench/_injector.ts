@@ -26,7 +26,6 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { setImmediate } from "node:timers";
-import { parseArgs } from "node:util";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { startWorker } from "../actors/threads/mod.ts";
 import {
@@ -37,35 +36,50 @@ import {
   type SampleFrame,
 } from "../protocol/mod.ts";
 import { Prng } from "../sim/prng/mod.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    mode: { type: "string", default: "throughput" },
-    nats: { type: "string" },
-    feed: { type: "string", default: "bench" },
-    channels: { type: "string", default: "64" },
-    batch: { type: "string", default: "500" },
-    credit: { type: "string", default: "bench.credit" },
-    control: { type: "string", default: "bench.control" },
-    seed: { type: "string", default: "1" },
-    rate: { type: "string", default: "10000" },
-    seconds: { type: "string", default: "3" },
-    warmup: { type: "string", default: "0.5" },
-    answers: { type: "string" },
-    raw: { type: "string" },
+/** The injector's options; a bad one ends the child with an error naming it. */
+const OPTIONS = {
+  mode: {
+    help: "what to feed",
+    arg: "throughput|latency",
+    default: "throughput",
+    oneOf: ["throughput", "latency"] as const,
   },
-});
+  nats: { help: "nats-server URL (required)", arg: "URL" },
+  feed: { help: "the feed's name in its subjects", arg: "NAME", default: "bench" },
+  channels: { help: "channels", default: 64, number: { min: 1, integer: true } },
+  batch: {
+    help: "samples per frame (throughput)",
+    default: 500,
+    number: { min: 1, integer: true },
+  },
+  credit: { help: "subject of the receiver's grants", arg: "SUBJECT", default: "bench.credit" },
+  control: {
+    help: "subject of the prefix to publish to",
+    arg: "SUBJECT",
+    default: "bench.control",
+  },
+  seed: { help: "the walk's seed", default: 1, number: { integer: true } },
+  rate: { help: "frames per second (latency)", default: 10_000, number: { min: 1 } },
+  seconds: { help: "measured seconds (latency)", default: 3, number: { min: 0 } },
+  warmup: { help: "unmeasured seconds first (latency)", default: 0.5, number: { min: 0 } },
+  answers: { help: "subject of the actor outputs answering the frames (latency)", arg: "PATTERN" },
+  raw: { help: "subject to publish on and time the messages themselves (latency)", arg: "SUBJECT" },
+} satisfies OptionTable;
+
+const values = readOptions(process.argv.slice(2), OPTIONS);
+
 /**
  * Publishes frames as fast as the receiver's grants allow, to the subject prefix last set on the
  * control subject, until `stop`.
  */
 async function throughput(nc: NatsConnection): Promise<void> {
-  const channels = Number(values.channels);
-  const batch = Number(values.batch);
+  const channels = values.channels;
+  const batch = values.batch;
 
   // Values: one random walk with spikes, read by each channel from its own offset.
-  const prng = new Prng(Number(values.seed));
+  const prng = new Prng(values.seed);
   const poolLength = Math.max(1 << 17, batch * 4);
   const pool = new Float64Array(poolLength);
   for (let i = 0, x = 100; i < poolLength; i++) {
@@ -119,7 +133,7 @@ async function throughput(nc: NatsConnection): Promise<void> {
     const space = text.indexOf(" ");
     return [Number(text.slice(0, space)), text.slice(space + 1)];
   };
-  nc.subscribe(values.control!, {
+  nc.subscribe(values.control, {
     callback: (_err, msg) => {
       const [e, prefix] = parse(msg.data);
       epoch = e;
@@ -128,7 +142,7 @@ async function throughput(nc: NatsConnection): Promise<void> {
       wakeUp();
     },
   });
-  nc.subscribe(values.credit!, {
+  nc.subscribe(values.credit, {
     callback: (_err, msg) => {
       const [e, n] = parse(msg.data);
       if (e === epoch) allowance += Number(n);
@@ -254,10 +268,10 @@ function clockOffset(sync: SharedArrayBuffer): number {
  * loop and without delaying the receipt of answers here.
  */
 async function latency(nc: NatsConnection): Promise<void> {
-  const rate = Number(values.rate);
-  const channels = Number(values.channels);
-  const warm = Math.round(rate * Number(values.warmup));
-  const total = warm + Math.round(rate * Number(values.seconds));
+  const rate = values.rate;
+  const channels = values.channels;
+  const warm = Math.round(rate * values.warmup);
+  const total = warm + Math.round(rate * values.seconds);
   const sentAt = new Float64Array(new SharedArrayBuffer(total * 8)).fill(NaN);
   const answered = new Uint8Array(total);
   const answers = new Float64Array(total);
@@ -303,7 +317,7 @@ async function latency(nc: NatsConnection): Promise<void> {
 
   const data: SenderData = {
     nats: values.nats!,
-    feed: values.feed!,
+    feed: values.feed,
     channels,
     rate,
     total,

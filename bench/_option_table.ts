@@ -2,20 +2,12 @@
  * Options read from a table: each option's help, placeholder, default and bounds are written once,
  * and both the parsed values and the usage lines come from that table, so that the help cannot
  * say one default while the code uses another. node:util's parseArgs does the splitting, strict:
- * an unknown option or a stray argument is an error naming it. `checkNumber` is the one check of a
- * numeric option's text, for the benchmarks' tables and the commands' `num` alike.
+ * an unknown option or a stray argument is an error naming it. A numeric option's text is checked
+ * by protocol's `checkNumber`, the commands' `num` check too.
  */
 import { parseArgs } from "node:util";
+import { checkNumber, type NumberBounds, type OptionErrorFactory } from "../protocol/mod.ts";
 import { BenchOptionError } from "./_bench.ts";
-
-/** Bounds of a numeric option. */
-export interface NumberBounds {
-  min?: number;
-  max?: number;
-  integer?: boolean;
-  /** `min` itself is out: the value must be > min. */
-  exclusiveMin?: boolean;
-}
 
 /** One option of a table. */
 export interface TableOption {
@@ -23,52 +15,30 @@ export interface TableOption {
   help: string;
   /** Its value's placeholder in the usage line: `N`, `S`, `LIST`. */
   arg?: string;
-  /** Its value when absent; shown in the usage line. */
+  /** Its value when absent; shown in the usage line (but "": none). */
   default?: number | string;
   /** A number within these bounds (an integer where `integer`). */
   number?: NumberBounds;
-  /** One of these strings. */
+  /** One of these strings (`as const`: the value's type is their union). */
   oneOf?: readonly string[];
+  /** A switch without a value: true when given, false when not. */
+  flag?: true;
 }
 
 /** Options by name (without the leading `--`). */
 export type OptionTable = Record<string, TableOption>;
 
-type ValueOf<O extends TableOption> = O extends { number: NumberBounds; default: number } ? number
+type ValueOf<O extends TableOption> = O extends { flag: true } ? boolean
+  : O extends { number: NumberBounds; default: number } ? number
   : O extends { number: NumberBounds } ? number | undefined
+  : O extends { oneOf: readonly (infer U extends string)[]; default: string } ? U
   : O extends { default: string } ? string
   : string | undefined;
 
 /** The values `readOptions` returns for table `T`. */
 export type OptionValues<T extends OptionTable> = { [K in keyof T]: ValueOf<T[K]> };
 
-/** Makes the error of a bad option (a benchmark's BenchOptionError, a command's UsageError). */
-export type OptionErrorFactory = (message: string) => Error;
-
 const benchError: OptionErrorFactory = (message) => new BenchOptionError(message);
-
-/**
- * The number in `raw`, option `--name`'s text, checked against `bounds`; the error names the option,
- * what it must be and the value.
- */
-export function checkNumber(
-  name: string,
-  raw: string,
-  bounds: NumberBounds,
-  makeError: OptionErrorFactory = benchError,
-): number {
-  const value = Number(raw);
-  const bad = (why: string) => makeError(`Option --${name} ${why}, got "${raw}"`);
-  if (raw.trim() === "" || !Number.isFinite(value)) throw bad("must be a number");
-  if (bounds.integer && !Number.isInteger(value)) throw bad("must be a whole number");
-  if (bounds.min !== undefined) {
-    if (bounds.exclusiveMin ? value <= bounds.min : value < bounds.min) {
-      throw bad(`must be ${bounds.exclusiveMin ? ">" : ">="} ${bounds.min}`);
-    }
-  }
-  if (bounds.max !== undefined && value > bounds.max) throw bad(`must be <= ${bounds.max}`);
-  return value;
-}
 
 /** Parses `args` by `table`: each value checked, each absent one its default. */
 export function readOptions<T extends OptionTable>(
@@ -76,19 +46,22 @@ export function readOptions<T extends OptionTable>(
   table: T,
   makeError: OptionErrorFactory = benchError,
 ): OptionValues<T> {
-  const specs: Record<string, { type: "string" }> = {};
-  for (const name of Object.keys(table)) specs[name] = { type: "string" };
-  let raw: Record<string, string | undefined>;
+  const specs: Record<string, { type: "string" | "boolean" }> = {};
+  for (const [name, option] of Object.entries(table)) {
+    specs[name] = { type: option.flag ? "boolean" : "string" };
+  }
+  let raw: Record<string, string | boolean | undefined>;
   try {
     raw = parseArgs({ args: [...args], options: specs, strict: true, allowPositionals: false })
-      .values as Record<string, string | undefined>;
+      .values as Record<string, string | boolean | undefined>;
   } catch (err) {
     throw makeError((err as Error).message.replace(/\. To specify a positional.*$/s, ""));
   }
-  const out: Record<string, number | string | undefined> = {};
+  const out: Record<string, number | string | boolean | undefined> = {};
   for (const [name, option] of Object.entries(table)) {
     const text = raw[name];
-    if (text === undefined) out[name] = option.default;
+    if (option.flag) out[name] = text === true;
+    else if (typeof text !== "string") out[name] = option.default;
     else if (option.number) out[name] = checkNumber(name, text, option.number, makeError);
     else if (option.oneOf && !option.oneOf.includes(text)) {
       throw makeError(`Option --${name} must be ${option.oneOf.join(" or ")}, got "${text}"`);
@@ -97,13 +70,32 @@ export function readOptions<T extends OptionTable>(
   return out as OptionValues<T>;
 }
 
-/** The usage lines of `table`: `  --name ARG   help (default D)`, aligned. */
+/** Help lines wrap to this width, their continuation under the help's first column. */
+const USAGE_COLUMNS = 100;
+
+/** The usage lines of `table`: `  --name ARG   help (default D)`, aligned, wrapped at 100 columns. */
 export function optionsUsage(table: OptionTable): string {
   const entries = Object.entries(table);
-  const heads = entries.map(([name, o]) => `  --${name} ${o.arg ?? (o.number ? "N" : "VALUE")}`);
+  const heads = entries.map(([name, o]) =>
+    o.flag ? `  --${name}` : `  --${name} ${o.arg ?? (o.number ? "N" : "VALUE")}`
+  );
   const width = Math.max(...heads.map((h) => h.length)) + 2;
   return entries.map(([, o], i) => {
-    const shown = o.default === undefined ? "" : ` (default ${o.default})`;
-    return heads[i]!.padEnd(width) + o.help + shown;
+    // The default is one word: never broken across lines.
+    const shown = o.default === undefined || o.default === "" ? [] : [`(default ${o.default})`];
+    return wrap(heads[i]!.padEnd(width), [...o.help.split(" "), ...shown], width);
   }).join("\n");
+}
+
+/** `words` after `head`, wrapped at USAGE_COLUMNS, each further line indented by `indent`. */
+function wrap(head: string, words: readonly string[], indent: number): string {
+  const lines: string[] = [];
+  let line = head;
+  for (const word of words) {
+    if (line.length + word.length + 1 > USAGE_COLUMNS && line.trim() !== head.trim()) {
+      lines.push(line);
+      line = " ".repeat(indent) + word;
+    } else line += (line.length === head.length ? "" : " ") + word;
+  }
+  return [...lines, line].join("\n");
 }

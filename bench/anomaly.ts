@@ -13,7 +13,8 @@ import { anomalyActor } from "../actors/anomaly/mod.ts";
 import type { SampleFrame } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { human, numberOption, parseOptions } from "./_cluster.ts";
+import { human } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "anomaly";
 const SERIES_SAMPLES = 1 << 21;
@@ -97,23 +98,26 @@ function timeRead(frames: SampleFrame[], ms: number): Rate {
   return rateOf(samples, wall0, cpu0);
 }
 
+const OPTIONS = {
+  samples: {
+    help: "samples per frame of the main figure",
+    default: 500,
+    number: { min: 1, max: 65_536, integer: true },
+  },
+  ms: { help: "milliseconds per timed run", default: 300, number: { min: 10, max: 60_000 } },
+  runs: {
+    help: "timed runs per figure; the best counts",
+    default: 5,
+    number: { min: 1, max: 100, integer: true },
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary: "anomaly kernel samples/s on one core, against a loop that only reads the same samples",
-  usage: [
-    "  --samples N      samples per frame of the main figure (default 500)",
-    "  --ms N           milliseconds per timed run (default 300)",
-    "  --runs N         timed runs per figure; the best counts (default 5)",
-  ].join("\n"),
+  options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      samples: { type: "string" },
-      ms: { type: "string" },
-      runs: { type: "string" },
-    });
-    const samples = numberOption(o, "samples", 500, { min: 1, max: 65_536, integer: true });
-    const ms = numberOption(o, "ms", 300, { min: 10, max: 60_000 });
-    const runs = numberOption(o, "runs", 5, { min: 1, max: 100, integer: true });
+    const { samples, ms, runs } = readOptions(args, OPTIONS);
     const { t, v } = syntheticMetric(SERIES_SAMPLES);
     const rows: BenchRow[] = [];
     for (

@@ -10,7 +10,7 @@ import { decodeFrame, encodeFrame, type SampleFrame } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import { human } from "./_cluster.ts";
-import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "codec";
 
@@ -32,7 +32,7 @@ export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "sample frame encode+decode bytes/s, against a plain copy of the same bytes (Uint8Array slice)",
-  usage: optionsUsage(OPTIONS),
+  options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const { samples, ms, runs } = readOptions(args, OPTIONS);
     const rows: BenchRow[] = [];

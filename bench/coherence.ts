@@ -24,7 +24,7 @@ import {
 } from "../actors/coherence/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { numberOption, parseOptions } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "coherence";
 const BAR_US = 60_000_000;
@@ -152,37 +152,45 @@ function runCase(o: CaseOptions, ctx: BenchContext): CaseResult {
   };
 }
 
+const OPTIONS = {
+  bars: { help: "timed bars (updates) per size", default: 40, number: { min: 1, integer: true } },
+  "warmup-bars": {
+    help: "bars beyond N before timing, so the covariance has full rank",
+    default: 40,
+    number: { min: 0, integer: true },
+  },
+  "check-every": {
+    help: "decompose in full every K-th timed bar at N=500 (N=100: every bar)",
+    arg: "K",
+    default: 4,
+    number: { min: 1, integer: true },
+  },
+  "regime-bars": {
+    help: "bars between calm/stressed switches of the market factor",
+    default: 50,
+    number: { min: 1, integer: true },
+  },
+  "half-life": { help: "covariance half-life in bars", default: 120, number: { min: 1 } },
+  seed: { help: "feed seed", arg: "S", default: 1, number: { integer: true } },
+} satisfies OptionTable;
+
 /** The coherence benchmark. */
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "coherence update time for N=100 and N=500 against a full symmetric eigen-decomposition " +
     "(ml-matrix), and the ratio's largest relative error",
-  usage: [
-    "--bars N          timed bars (updates) per size (default 40)",
-    "--warmup-bars N   bars beyond N before timing, so the covariance has full rank (default 40)",
-    "--check-every K   decompose in full every K-th timed bar at N=500 (default 4; N=100: every bar)",
-    "--regime-bars N   bars between calm/stressed switches of the market factor (default 50)",
-    "--half-life N     covariance half-life in bars (default 120)",
-    "--seed S          feed seed (default 1)",
-  ].join("\n"),
+  options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const values = parseOptions(args, {
-      bars: { type: "string" },
-      "warmup-bars": { type: "string" },
-      "check-every": { type: "string" },
-      "regime-bars": { type: "string" },
-      "half-life": { type: "string" },
-      seed: { type: "string" },
-    });
+    const o = readOptions(args, OPTIONS);
     const common = {
-      bars: numberOption(values, "bars", 40, { min: 1, integer: true }),
-      warmupBars: numberOption(values, "warmup-bars", 40, { min: 0, integer: true }),
-      regimeBars: numberOption(values, "regime-bars", 50, { min: 1, integer: true }),
-      halfLifeBars: numberOption(values, "half-life", 120, { min: 1 }),
-      seed: numberOption(values, "seed", 1, { integer: true }),
+      bars: o.bars,
+      warmupBars: o["warmup-bars"],
+      regimeBars: o["regime-bars"],
+      halfLifeBars: o["half-life"],
+      seed: o.seed,
     };
-    const checkEvery = numberOption(values, "check-every", 4, { min: 1, integer: true });
+    const checkEvery = o["check-every"];
     const rows: BenchRow[] = [];
     let errorMax = 0;
     for (const [channels, top] of [[100, 20], [500, 100]] as const) {

@@ -50,15 +50,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { Keyring, mintToken } from "../collab/mod.ts";
 import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
-import {
-  ChildScript,
-  cpuMeter,
-  median,
-  numberOption,
-  parseOptions,
-  sleep,
-  tempDir,
-} from "./_cluster.ts";
+import { ChildScript, cpuMeter, median, sleep, tempDir } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "collab";
 const ROOM = "bench";
@@ -177,32 +170,48 @@ async function round(
   }
 }
 
+const OPTIONS = {
+  clients: { help: "client counts", arg: "LIST", default: "50,200,500" },
+  seconds: {
+    help: "measured seconds per round, after 1 s of warm-up (15: every client's awareness " +
+      "renewal falls inside, as in a room's steady state; 5 ends before any)",
+    arg: "S",
+    default: 15,
+    number: { min: 1 },
+  },
+  rate: { help: "the writer's updates per second", default: 20, number: { min: 1, max: 1000 } },
+  rounds: {
+    help: "rounds per server and client count, alternated; medians reported",
+    default: 1,
+    number: { min: 1, integer: true },
+  },
+  settle: {
+    help: "seconds between the last client's sync and the first update",
+    arg: "S",
+    default: 2,
+    number: { min: 0 },
+  },
+  procs: {
+    help: "client processes the clients are spread over (cores less one, up to 8)",
+    default: defaultProcs(),
+    number: { min: 1, max: 64, integer: true },
+  },
+  servers: {
+    help: "which servers (rows need troupe and both)",
+    arg: "LIST",
+    default: "troupe,ywss,hocuspocus",
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "fan-out latency (p50/p99) and server RSS with 50/200/500 clients in one room, one writer at 20 updates/s, against @y/websocket-server 0.1.1 and @hocuspocus/server 4",
-  usage: [
-    "  --clients LIST   client counts (default 50,200,500)",
-    "  --seconds S      measured seconds per round, after 1 s of warm-up (default 15: every client's",
-    "                   awareness renewal falls inside, as in a room's steady state; 5 ends before any)",
-    "  --rate N         the writer's updates per second (default 20)",
-    "  --rounds N       rounds per server and client count, alternated; medians reported (default 1)",
-    "  --settle S       seconds between the last client's sync and the first update (default 2)",
-    `  --procs N        client processes the clients are spread over (default ${defaultProcs()}: cores less one)`,
-    "  --servers LIST   which servers (default troupe,ywss,hocuspocus; rows need troupe and both)",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args, context) {
-    const o = parseOptions(args, {
-      clients: { type: "string" },
-      seconds: { type: "string" },
-      rate: { type: "string" },
-      rounds: { type: "string" },
-      settle: { type: "string" },
-      procs: { type: "string" },
-      servers: { type: "string" },
-    });
+    const o = readOptions(args, OPTIONS);
     const s: Settings = {
-      clients: (o.clients ?? "50,200,500").split(",").map((x) => {
+      clients: o.clients.split(",").map((x) => {
         const v = Number(x);
         if (!Number.isInteger(v) || v < 2 || v > 5000) {
           throw new BenchOptionError(
@@ -211,12 +220,12 @@ export const benchmark: Benchmark = {
         }
         return v;
       }),
-      seconds: numberOption(o, "seconds", 15, { min: 1 }),
-      rate: numberOption(o, "rate", 20, { min: 1, max: 1000 }),
-      rounds: numberOption(o, "rounds", 1, { min: 1, integer: true }),
-      settleS: numberOption(o, "settle", 2, { min: 0 }),
-      procs: numberOption(o, "procs", defaultProcs(), { min: 1, max: 64, integer: true }),
-      servers: (o.servers ?? KINDS.join(",")).split(",").map((k) => {
+      seconds: o.seconds,
+      rate: o.rate,
+      rounds: o.rounds,
+      settleS: o.settle,
+      procs: o.procs,
+      servers: o.servers.split(",").map((k) => {
         if (!KINDS.includes(k as Kind)) {
           throw new BenchOptionError(`Option --servers lists ${KINDS.join(", ")}, got "${k}"`);
         }

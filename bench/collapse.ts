@@ -9,7 +9,6 @@
  * season and prewhitening), which troupe up --feed metrics and bench detect use.
  */
 import process from "node:process";
-import { parseArgs } from "node:util";
 import {
   type CollapseConfig,
   collapseKernel,
@@ -25,6 +24,7 @@ import {
   nowMs,
   row,
 } from "./_bench.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise } from "../sim/feeds/mod.ts";
 
 const NAME = "collapse";
@@ -81,36 +81,9 @@ function timeBaseline(values: Float64Array, times: Float64Array, frame: number):
   return { cpuMs: cpuMs(c0), wallMs, sink };
 }
 
-function option(values: Record<string, string | undefined>, name: string, fallback: number) {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new BenchOptionError(`Option --${name} must be a whole number >= 1, got "${raw}"`);
-  }
-  return n;
-}
-
 function measure(args: string[], ctx: BenchContext): BenchRow[] {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        samples: { type: "string" },
-        frame: { type: "string" },
-        repeat: { type: "string" },
-        config: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new BenchOptionError((err as Error).message);
-  }
-  const samples = option(values, "samples", 1_000_000);
-  const frame = option(values, "frame", 500);
-  const repeat = option(values, "repeat", 3);
+  const values = readOptions(args, OPTIONS);
+  const { samples, frame, repeat } = values;
   let config = defaultCollapseConfig;
   if (values.config !== undefined) {
     let raw: unknown;
@@ -189,16 +162,24 @@ function measure(args: string[], ctx: BenchContext): BenchRow[] {
   ];
 }
 
+/** A whole number >= 1. */
+const WHOLE = { min: 1, integer: true };
+
+const OPTIONS = {
+  samples: { help: "samples timed", default: 1_000_000, number: WHOLE },
+  frame: { help: "samples per frame", default: 500, number: WHOLE },
+  repeat: { help: "timed runs; the fastest counts", default: 3, number: WHOLE },
+  config: {
+    help: "collapse configuration fields over the defaults, e.g. '{\"runs_max\":64}'",
+    arg: "JSON",
+  },
+} satisfies OptionTable;
+
 /** The benchmark. */
 export const benchmark: Benchmark = {
   name: NAME,
   summary: "collapse kernel samples/s on one core, against a loop that only reads the samples",
-  usage: [
-    "  --samples N    samples timed (default 1000000)",
-    "  --frame N      samples per frame (default 500)",
-    "  --repeat N     timed runs; the fastest counts (default 3)",
-    "  --config JSON  collapse configuration fields over the defaults, e.g. '{\"runs_max\":64}'",
-  ].join("\n"),
+  options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {
       return Promise.resolve(measure(args, ctx));

@@ -20,7 +20,6 @@
  * and the others (`extra`) are reported apart. `--data DIR --cv` cross-validates the settings.
  */
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import {
   type CollapseChange,
   type CollapseConfig,
@@ -36,6 +35,7 @@ import {
   percentile,
   row,
 } from "./_bench.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise, type PiecewiseNoise } from "../sim/feeds/mod.ts";
 import { covering, f1Score, MARGIN_DEFAULT } from "./_cpd_metrics.ts";
 import { crossValidate, type CvEntry } from "./_cpd_cv.ts";
@@ -453,58 +453,50 @@ function cvRows(dir: string, config: CollapseConfig, ctx: BenchContext): BenchRo
 }
 
 /** The benchmark. */
+const OPTIONS = {
+  synthetic: {
+    help: "score labelled synthetic series (the default when --data is not given)",
+    flag: true,
+  },
+  seed: {
+    help: "seed of the synthetic series",
+    arg: "S",
+    default: 1,
+    number: { min: 0, integer: true },
+  },
+  data: { help: "series in the TCPD format: DIR/datasets/<name>/<name>.json", arg: "DIR" },
+  out: { help: "with --data: write { name: [change indices] } here (required)", arg: "FILE" },
+  cv: {
+    help: "with --data: 2-fold cross-validation of a grid of settings over the scored series " +
+      "(bench/_cpd_cv.ts), fit on one half, scored on the other; and leave-one-out over the series",
+    flag: true,
+  },
+  config: {
+    help: "collapse configuration fields over the defaults, e.g. '{\"hazard\":0.01}'",
+    arg: "JSON",
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "collapse change points: F1, delay and false alarms on labelled synthetic series, or TCPD F1/covering, against no change",
-  usage: [
-    "  --synthetic        score labelled synthetic series (default when --data is not given)",
-    "  --seed S           seed of the synthetic series (default 1)",
-    "  --data DIR         series in the TCPD format: DIR/datasets/<name>/<name>.json",
-    "  --out FILE         with --data: write { name: [change indices] } here (required)",
-    "  --cv               with --data: 2-fold cross-validation of a grid of settings over the",
-    "                     scored series (bench/_cpd_cv.ts), fit on one half, scored on the other;",
-    "                     and leave-one-out over the series",
-    "  --config JSON      collapse configuration fields over the defaults, e.g. '{\"hazard\":0.01}'",
-  ].join("\n"),
+  options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    let values: Record<string, string | boolean | undefined>;
     try {
-      values = parseArgs({
-        args,
-        options: {
-          synthetic: { type: "boolean" },
-          seed: { type: "string" },
-          data: { type: "string" },
-          out: { type: "string" },
-          config: { type: "string" },
-          cv: { type: "boolean" },
-          json: { type: "boolean" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }).values;
-    } catch (err) {
-      return Promise.reject(new BenchOptionError((err as Error).message));
-    }
-    try {
-      const config = readConfig(values.config as string | undefined);
-      const data = values.data as string | undefined;
+      const values = readOptions(args, OPTIONS);
+      const config = readConfig(values.config);
+      const data = values.data;
       if (data !== undefined) {
         if (values.synthetic) {
           throw new BenchOptionError("Options --synthetic and --data exclude each other");
         }
         if (values.cv) return Promise.resolve(cvRows(data, config, ctx));
-        const out = values.out as string | undefined;
+        const out = values.out;
         if (out === undefined) throw new BenchOptionError("Option --data needs --out FILE");
         return Promise.resolve(dataRows(data, out, config, ctx));
       }
-      const rawSeed = values.seed as string | undefined;
-      const seed = rawSeed === undefined ? 1 : Number(rawSeed);
-      if (!Number.isInteger(seed) || seed < 0) {
-        throw new BenchOptionError(`Option --seed must be a whole number >= 0, got "${rawSeed}"`);
-      }
-      return Promise.resolve(syntheticRows(seed, config, ctx));
+      return Promise.resolve(syntheticRows(values.seed, config, ctx));
     } catch (err) {
       return Promise.reject(err);
     }

@@ -48,7 +48,8 @@ import { firstDrawMs } from "./_dashboard_first_draw.ts";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import type { Page } from "playwright-core";
-import { median, numberOption, parseOptions, sleep, startBenchNats, tempDir } from "./_cluster.ts";
+import { median, sleep, startBenchNats, tempDir } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "dashboard";
 const SESSION = "bench";
@@ -115,32 +116,8 @@ interface PageTroupe {
 }
 
 function options(args: string[]): Settings {
-  const v = parseOptions(args, {
-    charts: { type: "string" },
-    prefill: { type: "string" },
-    points: { type: "string" },
-    updates: { type: "string" },
-    rate: { type: "string" },
-    rounds: { type: "string" },
-    profile: { type: "string" },
-    screenshot: { type: "string" },
-    trace: { type: "string" },
-    modes: { type: "string" },
-    "chromium-flags": { type: "string" },
-  });
-  return {
-    charts: numberOption(v, "charts", 16, { min: 1, max: 64, integer: true }),
-    prefill: numberOption(v, "prefill", 2000, { min: 10, max: 2000, integer: true }),
-    points: numberOption(v, "points", 10, { min: 1, max: 1000, integer: true }),
-    updates: numberOption(v, "updates", 150, { min: 20, integer: true }),
-    rate: numberOption(v, "rate", 5, { min: 0.5, max: 60 }),
-    rounds: numberOption(v, "rounds", 3, { min: 1, max: 20, integer: true }),
-    profile: v.profile ?? "",
-    screenshot: v.screenshot ?? "",
-    trace: v.trace ?? "",
-    modes: modesOption(v.modes),
-    chromiumFlags: chromiumFlagsOption(v["chromium-flags"]),
-  };
+  const { modes, "chromium-flags": flags, ...v } = readOptions(args, OPTIONS);
+  return { ...v, modes: modesOption(modes), chromiumFlags: chromiumFlagsOption(flags) };
 }
 
 /** `--chromium-flags`: switches separated by spaces, each `--name` or `--name=value`. */
@@ -427,31 +404,71 @@ function roundTimes(
   return out;
 }
 
+const OPTIONS = {
+  charts: {
+    help: "charts updated each round",
+    default: 16,
+    number: { min: 1, max: 64, integer: true },
+  },
+  prefill: {
+    help: "points each chart holds before measuring",
+    default: 2000,
+    number: { min: 10, max: 2000, integer: true },
+  },
+  points: {
+    help: "samples per update frame",
+    default: 10,
+    number: { min: 1, max: 1000, integer: true },
+  },
+  updates: {
+    help: "rounds of updates measured per run",
+    default: 150,
+    number: { min: 20, integer: true },
+  },
+  rate: { help: "rounds a second", arg: "R", default: 5, number: { min: 0.5, max: 60 } },
+  rounds: {
+    help: "alternations of the pages",
+    default: 3,
+    number: { min: 1, max: 20, integer: true },
+  },
+  profile: {
+    help: "write the functions with the most self time in the first round's pages to F " +
+      "(troupe) and F.naive",
+    arg: "F",
+    default: "",
+  },
+  screenshot: {
+    help: "write a screenshot of the first round's troupe page to F (and the baseline's)",
+    arg: "F",
+    default: "",
+  },
+  trace: {
+    help: "write where the first round's pages spent their time, per thread, from a " +
+      "Chromium trace, to F (troupe) and F.naive",
+    arg: "F",
+    default: "",
+  },
+  modes: {
+    help: "the pages run, in turn: troupe,floor,naive (default); troupe and any of " +
+      "floor (the baseline of frame_ms_p50/p99: troupe's page whose 16 live canvases only scroll " +
+      "a strip each frame, the browser's own cost of showing them), naive (the baseline of " +
+      "frame_ms_p99_vs_naive: a chart redrawn per message) and worker (the live views drawn in a " +
+      "worker; logged, not in the table)",
+    arg: "M",
+  },
+  "chromium-flags": {
+    help: "diagnostic: Chromium switches added to the charter's (space-separated, " +
+      "e.g. --chromium-flags=--in-process-gpu); the rows are then named diag_frame_ms_p50/p99, " +
+      "not the bar's",
+    arg: "S",
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary: "Dashboard in headless Chromium: time to apply one update to 16 live charts of 2,000 " +
     "points through the gateway, against redrawing each chart per message",
-  usage: [
-    "--charts N    charts updated each round (default 16)",
-    "--prefill N   points each chart holds before measuring (default 2000)",
-    "--points N    samples per update frame (default 10)",
-    "--updates N   rounds of updates measured per run (default 150)",
-    "--rate R      rounds a second (default 5)",
-    "--rounds N    alternations of the pages (default 3)",
-    "--profile F   write the functions with the most self time in the first round's pages to F " +
-    "(troupe) and F.naive",
-    "--screenshot F  write a screenshot of the first round's troupe page to F (and the baseline's)",
-    "--trace F     write where the first round's pages spent their time, per thread, from a " +
-    "Chromium trace, to F (troupe) and F.naive",
-    "--modes M     the pages run, in turn: troupe,floor,naive (default); troupe and any of " +
-    "floor (the baseline of frame_ms_p50/p99: troupe's page whose 16 live canvases only scroll " +
-    "a strip each frame, the browser's own cost of showing them), naive (the baseline of " +
-    "frame_ms_p99_vs_naive: a chart redrawn per message) and worker (the live views drawn in a " +
-    "worker; logged, not in the table)",
-    "--chromium-flags S  diagnostic: Chromium switches added to the charter's (space-separated, " +
-    "e.g. --chromium-flags=--in-process-gpu); the rows are then named diag_frame_ms_p50/p99, " +
-    "not the bar's",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args, context): Promise<BenchRow[]> {
     const s = options(args);
     const missing = browserMissing();

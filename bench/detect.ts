@@ -41,7 +41,7 @@ import {
   scoreChanges,
 } from "./_detect_score.ts";
 import { probationLength } from "./_nab_scorer.ts";
-import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "detect";
 const KINDS = ["anomaly", "collapse", "coherence"] as const;
@@ -449,7 +449,7 @@ export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "detectors on the labelled market and metrics feeds: anomaly/collapse F1, false collapses per channel-hour, coherence regime accuracy",
-  usage: optionsUsage(OPTIONS),
+  options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {
       const o = readOptions(args, OPTIONS);

@@ -34,7 +34,7 @@ import {
   row,
 } from "./_bench.ts";
 import { ChildScript, sleep, tempDir } from "./_cluster.ts";
-import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "failover";
 const BATCH = 10;
@@ -69,7 +69,7 @@ export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "kill -9 one of 3 leased hosts under a steady feed: failover_s vs the lease TTL (bar TTL + 2 s), rebalance_s when a 4th joins (bar 2 s), lost_or_doubled (bar 0)",
-  usage: optionsUsage(OPTIONS),
+  options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);
     const s: FailoverSettings = {

@@ -25,14 +25,8 @@ import { NatsBus, type NatsServer } from "../actors/runtime/mod.ts";
 import { encodeClientMessage, Keyring, mintToken } from "../collab/mod.ts";
 import { areaPattern, encodeEventEnvelope, outSubject } from "../protocol/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
-import {
-  ChildScript,
-  median,
-  numberOption,
-  parseOptions,
-  startBenchNats,
-  tempDir,
-} from "./_cluster.ts";
+import { ChildScript, median, startBenchNats, tempDir } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "gateway";
 const SECRET = "troupe-bench-gateway-secret";
@@ -244,34 +238,53 @@ async function relayRound(
   }
 }
 
+const OPTIONS = {
+  clients: {
+    help: "clients (WebSocket) and subscribers (NATS)",
+    default: 100,
+    number: { min: 1, max: 1000, integer: true },
+  },
+  "client-procs": {
+    help: "child processes the clients of either side run in",
+    default: 2,
+    number: { min: 1, max: 16, integer: true },
+  },
+  messages: {
+    help: "events published per relay round",
+    default: 5_000,
+    number: { min: 100, integer: true },
+  },
+  "stall-mb": {
+    help: "MiB of 1 KiB messages in each memory round",
+    default: 24,
+    number: { min: 1, max: 1024 },
+  },
+  "stall-clients": {
+    help: "reading clients beside the stalled one in memory rounds",
+    default: 10,
+    number: { min: 1, max: 1000, integer: true },
+  },
+  rounds: {
+    help: "rounds, alternating which side goes first; medians reported",
+    default: 3,
+    number: { min: 1, integer: true },
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "events/s from NATS to 100 WebSocket clients through the stream gateway vs raw nats.js fan-out to 100 subscribers; gateway RSS with one stalled client",
-  usage: [
-    "  --clients N      clients (WebSocket) and subscribers (NATS) (default 100)",
-    "  --client-procs N child processes the clients of either side run in (default 2)",
-    "  --messages N     events published per relay round (default 5000)",
-    "  --stall-mb N     MiB of 1 KiB messages in each memory round (default 24)",
-    "  --stall-clients N  reading clients beside the stalled one in memory rounds (default 10)",
-    "  --rounds N       rounds, alternating which side goes first; medians reported (default 3)",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args, context) {
-    const o = parseOptions(args, {
-      clients: { type: "string" },
-      "client-procs": { type: "string" },
-      messages: { type: "string" },
-      "stall-mb": { type: "string" },
-      "stall-clients": { type: "string" },
-      rounds: { type: "string" },
-    });
+    const o = readOptions(args, OPTIONS);
     const s: Settings = {
-      clients: numberOption(o, "clients", 100, { min: 1, max: 1000, integer: true }),
-      clientProcs: numberOption(o, "client-procs", 2, { min: 1, max: 16, integer: true }),
-      messages: numberOption(o, "messages", 5_000, { min: 100, integer: true }),
-      stallMb: numberOption(o, "stall-mb", 24, { min: 1, max: 1024 }),
-      stallClients: numberOption(o, "stall-clients", 10, { min: 1, max: 1000, integer: true }),
-      rounds: numberOption(o, "rounds", 3, { min: 1, integer: true }),
+      clients: o.clients,
+      clientProcs: o["client-procs"],
+      messages: o.messages,
+      stallMb: o["stall-mb"],
+      stallClients: o["stall-clients"],
+      rounds: o.rounds,
     };
     const log = (m: string) => context.log(m);
     process.env.TROUPE_SECRET = SECRET; // the gateway child reads it

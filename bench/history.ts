@@ -28,30 +28,38 @@ import {
   percentile,
   row,
 } from "./_bench.ts";
-import { numberOption, parseOptions, tempDir } from "./_cluster.ts";
+import { tempDir } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "history";
 const DAY_S = 86_400;
 const POINTS = 1000;
 
+const OPTIONS = {
+  channels: {
+    help: "channels of 24 h each",
+    default: 16,
+    number: { min: 1, max: 64, integer: true },
+  },
+  frame: {
+    help: "samples per published frame",
+    default: 60,
+    number: { min: 1, max: 3600, integer: true },
+  },
+  rounds: {
+    help: "timed rounds of each figure",
+    default: 30,
+    number: { min: 3, max: 1000, integer: true },
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "GET /history p99 of 24 h at 1 Hz answered at 1,000 points, 1 and 16 channels, against fetching and decoding the same frames in a plain loop",
-  usage: [
-    "  --channels N     channels of 24 h each (default 16)",
-    "  --frame N        samples per published frame (default 60)",
-    "  --rounds N       timed rounds of each figure (default 30)",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      channels: { type: "string" },
-      frame: { type: "string" },
-      rounds: { type: "string" },
-    });
-    const channels = numberOption(o, "channels", 16, { min: 1, max: 64, integer: true });
-    const frame = numberOption(o, "frame", 60, { min: 1, max: 3600, integer: true });
-    const rounds = numberOption(o, "rounds", 30, { min: 3, max: 1000, integer: true });
+    const { channels, frame, rounds } = readOptions(args, OPTIONS);
     if (!findNatsServer()) {
       throw new Error(`Cannot run benchmark "${NAME}": nats-server is not installed`);
     }

@@ -34,7 +34,7 @@ import type { GroundTruth } from "../sim/feeds/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
 import type { Finding } from "./_detect_score.ts";
 import { METRICS_COLLAPSE, parseSeeds, runFeed } from "./detect.ts";
-import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "incidents";
 const CHANNELS = 10;
@@ -250,7 +250,7 @@ export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "incidents on the labelled feeds: per labelled event, recall, per quiet hour, coherence flapping",
-  usage: optionsUsage(OPTIONS),
+  options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {
       const seeds = parseSeeds(readOptions(args, OPTIONS).seeds);

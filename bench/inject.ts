@@ -30,7 +30,7 @@ import {
   row,
 } from "./_bench.ts";
 import { sleep } from "./_cluster.ts";
-import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "inject";
 
@@ -63,7 +63,7 @@ export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "achieved/asked sample rate of troupe inject into nats-server, at 10k, 100k and 1M samples/s",
-  usage: optionsUsage(OPTIONS),
+  options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);
     const acks = o.acks === "on";

@@ -13,23 +13,33 @@ import { loadKeyring, mintToken, SessionDoc } from "../collab/mod.ts";
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
-import { ChildScript, numberOption, parseOptions, sleep, tempDir } from "./_cluster.ts";
+import { ChildScript, sleep, tempDir } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "join";
 const ROOM = "join";
+
+const OPTIONS = {
+  clients: {
+    help: "clients joining at once",
+    default: 500,
+    number: { min: 1, max: 5_000, integer: true },
+  },
+  "doc-kib": {
+    help: "the document's size in KiB",
+    arg: "K",
+    default: 900,
+    number: { min: 1, max: 8_192, integer: true },
+  },
+} satisfies OptionTable;
 
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "slowest /healthz of the collab server while 500 clients join a 0.9 MiB document, against idle",
-  usage: [
-    "  --clients N     clients joining at once (default 500)",
-    "  --doc-kib K     the document's size in KiB (default 900)",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, { clients: { type: "string" }, "doc-kib": { type: "string" } });
-    const clients = numberOption(o, "clients", 500, { min: 1, max: 5_000, integer: true });
-    const docKib = numberOption(o, "doc-kib", 900, { min: 1, max: 8_192, integer: true });
+    const { clients, "doc-kib": docKib } = readOptions(args, OPTIONS);
     const dir = tempDir("troupe-bench-join-");
     const server = ChildScript.start("bench/_collab_server.ts", ["troupe", dir.path], ctx.log);
     const sockets: WebSocket[] = [];

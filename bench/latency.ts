@@ -38,11 +38,10 @@ import {
   cpuMeter,
   human,
   median,
-  numberOption,
-  parseOptions,
   startBenchNats,
   tempDir,
 } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "latency";
 const FEED = "lat";
@@ -72,51 +71,73 @@ interface PhaseResult {
   sentPerS: number;
 }
 
+const OPTIONS = {
+  actor: { help: "actor kind, with every_samples 1", arg: "KIND", default: "stats" },
+  rate: { help: "frames per second", default: 10_000, number: { min: 1, max: 1_000_000 } },
+  seconds: {
+    help: "measured seconds per phase, after the warm-up",
+    arg: "S",
+    default: 3,
+    number: { min: 0.1, max: 3600 },
+  },
+  warmup: {
+    help: "warm-up seconds per phase, not measured",
+    arg: "S",
+    default: 1,
+    number: { min: 0, max: 600 },
+  },
+  channels: {
+    help: "channels the frames are spread over",
+    default: 64,
+    number: { min: 1, max: 100_000, integer: true },
+  },
+  rounds: {
+    help: "host/raw phase pairs, interleaved; each percentile's median is reported",
+    default: 3,
+    number: { min: 1, max: 50, integer: true },
+  },
+  "load-rate": {
+    help: "samples/s of the background feed of the loaded row; 0: no loaded row",
+    default: 1_000_000,
+    number: { min: 0, max: 100_000_000 },
+  },
+  "load-channels": {
+    help: "channels of the background feed",
+    default: 200,
+    number: { min: 1, max: 100_000, integer: true },
+  },
+  "load-batch": {
+    help: "samples per background frame",
+    default: 500,
+    number: { min: 1, max: 65_536, integer: true },
+  },
+  "trace-stages": {
+    help: "also time each stage of a frame's trip through the host (p50/p99 per stage)",
+    flag: true,
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "publish → actor output latency of one-sample frames at a fixed rate (p50/p99/p999), against raw nats.js one-way latency at the same rate",
-  usage: [
-    "  --actor KIND     actor kind (default stats, with every_samples 1)",
-    "  --rate N         frames per second (default 10000)",
-    "  --seconds S      measured seconds per phase, after the warm-up (default 3)",
-    "  --warmup S       warm-up seconds per phase, not measured (default 1)",
-    "  --channels N     channels the frames are spread over (default 64)",
-    "  --rounds N       host/raw phase pairs, interleaved; each percentile's median is reported (default 3)",
-    "  --load-rate N    samples/s of the background feed of the loaded row (default 1000000; 0: no loaded row)",
-    "  --load-channels N  channels of the background feed (default 200)",
-    "  --load-batch N   samples per background frame (default 500)",
-    "  --trace-stages   also time each stage of a frame's trip through the host (p50/p99 per stage)",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    // The one option without a value (parseOptions takes only options with one).
-    const traceStages = args.includes("--trace-stages");
-    const o = parseOptions(args.filter((a) => a !== "--trace-stages"), {
-      actor: { type: "string" },
-      rate: { type: "string" },
-      seconds: { type: "string" },
-      warmup: { type: "string" },
-      channels: { type: "string" },
-      rounds: { type: "string" },
-      "load-rate": { type: "string" },
-      "load-channels": { type: "string" },
-      "load-batch": { type: "string" },
-    });
-    const def = actorKind(o.actor ?? "stats");
+    const o = readOptions(args, OPTIONS);
+    const { rate, seconds, warmup: warmupS, channels, rounds } = o;
     const settings: LatencySettings = {
-      kind: def.kind,
-      rate: numberOption(o, "rate", 10_000, { min: 1, max: 1_000_000 }),
-      seconds: numberOption(o, "seconds", 3, { min: 0.1, max: 3600 }),
-      warmupS: numberOption(o, "warmup", 1, { min: 0, max: 600 }),
-      channels: numberOption(o, "channels", 64, { min: 1, max: 100_000, integer: true }),
+      kind: actorKind(o.actor).kind,
+      rate,
+      seconds,
+      warmupS,
+      channels,
     };
-    const rounds = numberOption(o, "rounds", 3, { min: 1, max: 50, integer: true });
     const load: LoadSettings = {
-      rate: numberOption(o, "load-rate", 1_000_000, { min: 0, max: 100_000_000 }),
-      channels: numberOption(o, "load-channels", 200, { min: 1, max: 100_000, integer: true }),
-      batch: numberOption(o, "load-batch", 500, { min: 1, max: 65_536, integer: true }),
+      rate: o["load-rate"],
+      channels: o["load-channels"],
+      batch: o["load-batch"],
     };
-    const trace = traceStages
+    const trace = o["trace-stages"]
       ? new StageTrace({ channels: (c) => c.charCodeAt(0) === 108 /* l: not the background's */ })
       : undefined;
     const nats = await startBenchNats(NAME);

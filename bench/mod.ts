@@ -7,9 +7,6 @@
  */
 import type { Benchmark } from "./_bench.ts";
 export {
-  checkNumber,
-  type NumberBounds,
-  type OptionErrorFactory,
   optionsUsage,
   type OptionTable,
   type OptionValues,

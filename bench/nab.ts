@@ -31,7 +31,8 @@ import {
   nowMs,
   row,
 } from "./_bench.ts";
-import { numberOption, parseOptions, REPO_DIR } from "./_cluster.ts";
+import { REPO_DIR } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 import {
   listNabFiles,
   type NabDataFile,
@@ -398,16 +399,7 @@ interface NabOptions {
 }
 
 function nabOptions(args: string[]): NabOptions {
-  const o = parseOptions(args, {
-    data: { type: "string" },
-    out: { type: "string" },
-    "frame-samples": { type: "string" },
-    config: { type: "string" },
-    files: { type: "string" },
-    cv: { type: "string" },
-    sweep: { type: "string" },
-    calibration: { type: "string" },
-  });
+  const o = readOptions(args, OPTIONS);
   const data = o.data ?? (existsSync(NAB_DEV_DIR) ? NAB_DEV_DIR : undefined);
   if (data === undefined) {
     throw new BenchOptionError(
@@ -420,23 +412,10 @@ function nabOptions(args: string[]): NabOptions {
     );
   }
   const out = o.out ?? join(REPO_DIR, ".troupe", "bench", "nab");
-  const frameSamples = numberOption(o, "frame-samples", 500, {
-    min: 1,
-    max: 65_536,
-    integer: true,
-  });
-  const cv = o.cv ?? "none";
-  if (cv !== "none" && cv !== "2" && cv !== "categories") {
-    throw new BenchOptionError(
-      `Option --cv must be 2 (two folds) or categories (leave one category out), got "${o.cv}"`,
-    );
-  }
+  const { "frame-samples": frameSamples, cv, calibration } = o;
   const config = configOption(o.config);
   const paths = selectFiles(listNabFiles(join(data, "data")), o.files);
   if (paths.length === 0) throw new BenchOptionError(`No CSV files under ${join(data, "data")}`);
-  const calibration = o.calibration === undefined
-    ? undefined
-    : numberOption(o, "calibration", 0.5, { min: 0, max: 1 });
   return { data, out, frameSamples, cv, config, paths, sweep: o.sweep, calibration };
 }
 
@@ -500,29 +479,51 @@ function runNab(args: string[], ctx: BenchContext): BenchRow[] {
   return rows;
 }
 
+const OPTIONS = {
+  data: {
+    help: "a NAB corpus: DIR/data/<category>/<file>.csv, optional DIR/labels/ " +
+      "(default ../shared/datasets/nab-dev when present)",
+    arg: "DIR",
+  },
+  out: { help: "where the scored CSVs go (default .troupe/bench/nab)", arg: "DIR" },
+  "frame-samples": {
+    help: "samples per frame fed to the kernel",
+    default: 500,
+    number: { min: 1, max: 65_536, integer: true },
+  },
+  calibration: {
+    help: "per file, the share of rows outside the windows at or above the threshold Q against " +
+      "what it promises; the spread of per-file best thresholds (rows nab_false_alarm_share_max, " +
+      "nab_best_threshold_iqr)",
+    arg: "Q",
+    number: { min: 0, max: 1 },
+  },
+  config: {
+    help: "anomaly configuration fields over the defaults, e.g. '{\"bins\":12}'",
+    arg: "JSON",
+  },
+  files: { help: "only these corpus files, comma-separated <category>/<file>.csv", arg: "LIST" },
+  cv: {
+    help: "2: also score the two halves of the stratified 2-fold split; categories: also score " +
+      "each category at the threshold chosen on the others (row nab_standard_loco: the mean over " +
+      "the held-out categories), and each at its own best threshold against the corpus scored " +
+      "together (row nab_category_gap: together less their window-weighted mean)",
+    arg: "2|categories",
+    default: "none",
+    oneOf: ["none", "2", "categories"] as const,
+  },
+  sweep: {
+    help: 'cross-validate settings, SPEC "field=v1,v2;field=v1,...": score every combination on ' +
+      "both halves and leave-one-category-out, report each half's best on the other",
+    arg: "SPEC",
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "NAB scores (standard, low FP, low FN) of the anomaly kernel by troupe's NAB scorer; baseline: null detector = 0",
-  usage: [
-    "  --data DIR           a NAB corpus: DIR/data/<category>/<file>.csv, optional DIR/labels/",
-    "                       (default ../shared/datasets/nab-dev when present)",
-    "  --out DIR            where the scored CSVs go (default .troupe/bench/nab)",
-    "  --frame-samples N    samples per frame fed to the kernel (default 500)",
-    "  --calibration Q      per file, the share of rows outside the windows at or above the",
-    "                       threshold Q against what it promises; the spread of per-file best",
-    "                       thresholds (rows nab_false_alarm_share_max, nab_best_threshold_iqr)",
-    "  --config JSON        anomaly configuration fields over the defaults, e.g. '{\"bins\":12}'",
-    "  --files LIST         only these corpus files, comma-separated <category>/<file>.csv",
-    "  --cv 2               also score the two halves of the stratified 2-fold split",
-    "  --cv categories      also score each category at the threshold chosen on the others",
-    "                       (row nab_standard_loco: the mean over the held-out categories), and",
-    "                       each at its own best threshold against the corpus scored together",
-    "                       (row nab_category_gap: together less their window-weighted mean)",
-    '  --sweep SPEC         cross-validate settings, SPEC "field=v1,v2;field=v1,...": score every',
-    "                       combination on both halves and leave-one-category-out, report each",
-    "                       half's best on the other",
-  ].join("\n"),
+  options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     // A bad option rejects the promise (troupe bench turns a rejection into a usage error).
     try {

@@ -38,14 +38,13 @@ import {
   cpuMeter,
   human,
   median,
-  numberOption,
-  parseOptions,
   rssNowMb,
   rssPeakMb,
   sleep,
   startBenchNats,
   tempDir,
 } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "pipeline";
 /** The feed of the host under test, and the prefix of its subjects (`troupe.feed.bench`). */
@@ -80,45 +79,57 @@ interface Receiver {
   consumed(): number;
 }
 
+const OPTIONS = {
+  actor: { help: "actor kind run on every channel", arg: "KIND", default: "stats" },
+  channels: { help: "channels", default: 64, number: { min: 1, max: 100_000, integer: true } },
+  batch: {
+    help: "samples per frame",
+    default: 500,
+    number: { min: 1, max: 65_536, integer: true },
+  },
+  seconds: {
+    help: "measured seconds per phase",
+    arg: "S",
+    default: 2,
+    number: { min: 0.1, max: 3600 },
+  },
+  rounds: {
+    help: "host/raw phase pairs, interleaved; medians are reported",
+    default: 3,
+    number: { min: 1, max: 100, integer: true },
+  },
+  warmup: {
+    help: "unmeasured seconds before the first host phase",
+    arg: "S",
+    default: 1,
+    number: { min: 0, max: 600 },
+  },
+  settle: {
+    help: "unmeasured seconds after each switch of receiver",
+    arg: "S",
+    default: 0.5,
+    number: { min: 0, max: 600 },
+  },
+  window: {
+    help: "frames in flight between injector and receiver",
+    default: 512,
+    number: { min: 1, max: 1_000_000, integer: true },
+  },
+  threads: {
+    help: "the host on N worker threads, against a one-thread host too",
+    default: 1,
+    number: { min: 1, max: 64, integer: true },
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "samples/s from an injector process through nats-server to a host running an actor on every channel, against raw nats.js publish→subscribe of the same frames",
-  usage: [
-    "  --actor KIND     actor kind run on every channel (default stats)",
-    "  --channels N     channels (default 64)",
-    "  --batch N        samples per frame (default 500)",
-    "  --seconds S      measured seconds per phase (default 2)",
-    "  --rounds N       host/raw phase pairs, interleaved; medians are reported (default 3)",
-    "  --warmup S       unmeasured seconds before the first host phase (default 1)",
-    "  --settle S       unmeasured seconds after each switch of receiver (default 0.5)",
-    "  --window N       frames in flight between injector and receiver (default 512)",
-    "  --threads N      the host on N worker threads, against a one-thread host too (default 1)",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      actor: { type: "string" },
-      channels: { type: "string" },
-      batch: { type: "string" },
-      seconds: { type: "string" },
-      rounds: { type: "string" },
-      warmup: { type: "string" },
-      settle: { type: "string" },
-      window: { type: "string" },
-      threads: { type: "string" },
-    });
-    const def = actorKind(o.actor ?? "stats");
-    const s: PipelineSettings = {
-      kind: def.kind,
-      channels: numberOption(o, "channels", 64, { min: 1, max: 100_000, integer: true }),
-      batch: numberOption(o, "batch", 500, { min: 1, max: 65_536, integer: true }),
-      seconds: numberOption(o, "seconds", 2, { min: 0.1, max: 3600 }),
-      rounds: numberOption(o, "rounds", 3, { min: 1, max: 100, integer: true }),
-      warmupS: numberOption(o, "warmup", 1, { min: 0, max: 600 }),
-      settleS: numberOption(o, "settle", 0.5, { min: 0, max: 600 }),
-      window: numberOption(o, "window", 512, { min: 1, max: 1_000_000, integer: true }),
-      threads: numberOption(o, "threads", 1, { min: 1, max: 64, integer: true }),
-    };
+    const { actor, warmup: warmupS, settle: settleS, ...o } = readOptions(args, OPTIONS);
+    const s: PipelineSettings = { kind: actorKind(actor).kind, warmupS, settleS, ...o };
 
     const nats = await startBenchNats(NAME);
     const dir = tempDir("troupe-bench-pipeline-");

@@ -16,7 +16,8 @@ import { statsActor } from "../actors/stats/mod.ts";
 import { decodeEnvelope, encodeFrame, feedSubject, outSubject } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { human, median, numberOption, parseOptions, tempDir } from "./_cluster.ts";
+import { human, median, tempDir } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "recovery";
 const FEED = "rec";
@@ -29,29 +30,36 @@ interface RecoverySettings {
   runs: number;
 }
 
+const OPTIONS = {
+  samples: {
+    help: "samples in the journal",
+    default: 1_000_000,
+    number: { min: 1, max: 1e9, integer: true },
+  },
+  channels: {
+    help: "channels, one stats instance each",
+    default: 100,
+    number: { min: 1, max: 100_000, integer: true },
+  },
+  batch: {
+    help: "samples per frame",
+    default: 100,
+    number: { min: 1, max: 65_536, integer: true },
+  },
+  runs: {
+    help: "restarts per figure; the median is reported",
+    default: 3,
+    number: { min: 1, max: 50, integer: true },
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "time for a restarted host to serve again (journal of 1M samples over 100 channels, with and without snapshots), against reading the journal once",
-  usage: [
-    "  --samples N      samples in the journal (default 1000000)",
-    "  --channels N     channels, one stats instance each (default 100)",
-    "  --batch N        samples per frame (default 100)",
-    "  --runs N         restarts per figure; the median is reported (default 3)",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      samples: { type: "string" },
-      channels: { type: "string" },
-      batch: { type: "string" },
-      runs: { type: "string" },
-    });
-    const s: RecoverySettings = {
-      samples: numberOption(o, "samples", 1_000_000, { min: 1, max: 1e9, integer: true }),
-      channels: numberOption(o, "channels", 100, { min: 1, max: 100_000, integer: true }),
-      batch: numberOption(o, "batch", 100, { min: 1, max: 65_536, integer: true }),
-      runs: numberOption(o, "runs", 3, { min: 1, max: 50, integer: true }),
-    };
+    const s: RecoverySettings = readOptions(args, OPTIONS);
     const dir = tempDir("troupe-bench-recovery-");
     try {
       const journalDir = join(dir.path, "journal");

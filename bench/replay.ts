@@ -34,7 +34,8 @@ import {
   nowMs,
   row,
 } from "./_bench.ts";
-import { human, median, numberOption, parseOptions, tempDir } from "./_cluster.ts";
+import { human, median, tempDir } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -43,36 +44,43 @@ const FEED_PREFIX = areaPrefix("feed");
 const NAME = "replay";
 const DEFAULT_KINDS = ["stats", "anomaly", "collapse"];
 
+const OPTIONS = {
+  channels: {
+    help: "channels in the recording",
+    default: 100,
+    number: { min: 1, max: 10_000, integer: true },
+  },
+  samples: { help: "samples per channel", default: 10_000, number: { min: 1, integer: true } },
+  batch: {
+    help: "samples per frame",
+    default: 500,
+    number: { min: 1, max: 65_536, integer: true },
+  },
+  kinds: {
+    help: "actor kinds, comma-separated (default: stats,anomaly,collapse, those registered)",
+    arg: "LIST",
+  },
+  // Three rounds: on a shared machine one round swings by 10-20%, and the first after the
+  // warm-up still pays compilations on V8's background threads (~0.3 s of CPU on two cores).
+  rounds: {
+    help: "troupe/baseline rounds; the median of each is reported",
+    default: 3,
+    number: { min: 1, max: 20, integer: true },
+  },
+  threads: {
+    help: "worker threads of the replay (default: as troupe replay: one per core, up to 4)",
+    number: { min: 1, max: THREADS_MAX, integer: true },
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "samples/s of troupe replay at max speed through stats, anomaly and collapse, against the same kernels over the same recording in a bare loop",
-  usage: [
-    "  --channels N   channels in the recording (default 100)",
-    "  --samples N    samples per channel (default 10000)",
-    "  --batch N      samples per frame (default 500)",
-    "  --kinds LIST   actor kinds, comma-separated (default: stats,anomaly,collapse, those registered)",
-    "  --rounds N     troupe/baseline rounds; the median of each is reported (default 3)",
-    "  --threads N    worker threads of the replay (default: as troupe replay: one per core, up to 4)",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      channels: { type: "string" },
-      samples: { type: "string" },
-      batch: { type: "string" },
-      kinds: { type: "string" },
-      rounds: { type: "string" },
-      threads: { type: "string" },
-    });
-    const channels = numberOption(o, "channels", 100, { min: 1, max: 10_000, integer: true });
-    const perChannel = numberOption(o, "samples", 10_000, { min: 1, integer: true });
-    const batch = numberOption(o, "batch", 500, { min: 1, max: 65_536, integer: true });
-    // Three rounds: on a shared machine one round swings by 10-20%, and the first after the
-    // warm-up still pays compilations on V8's background threads (~0.3 s of CPU on two cores).
-    const rounds = numberOption(o, "rounds", 3, { min: 1, max: 20, integer: true });
-    const threadsAsked = o.threads === undefined
-      ? undefined
-      : numberOption(o, "threads", 1, { min: 1, max: THREADS_MAX, integer: true });
+    const o = readOptions(args, OPTIONS);
+    const { channels, samples: perChannel, batch, rounds, threads: threadsAsked } = o;
     const kinds = o.kinds === undefined
       ? DEFAULT_KINDS.filter((k) => Object.hasOwn(ACTOR_KINDS, k))
       : o.kinds.split(",").map((k) => k.trim());

@@ -37,7 +37,7 @@ import {
 } from "../actors/indicators/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
-import { numberOption, parseOptions } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 import { hostScanRows } from "./_scan_host.ts";
 import { devPackage } from "./_dev_package.ts";
 
@@ -243,49 +243,57 @@ const median = (xs: number[]) => {
 const range = (xs: number[], scale: number) =>
   `${(scale / Math.max(...xs)).toExponential(3)}-${(scale / Math.min(...xs)).toExponential(3)}`;
 
+const OPTIONS = {
+  symbols: {
+    help: "symbols for the criteria figures",
+    default: 10_000,
+    number: { min: 1, max: 100_000, integer: true },
+  },
+  "indicator-symbols": {
+    help: "of them, for the indicator figures",
+    default: 1000,
+    number: { min: 1, integer: true },
+  },
+  bars: {
+    help: "bars per symbol",
+    default: 500,
+    number: { min: 234, max: 100_000, integer: true },
+  },
+  rounds: {
+    help: "alternated rounds per figure",
+    default: 5,
+    number: { min: 1, max: 100, integer: true },
+  },
+  seed: { help: "bars seed", arg: "S", default: 1, number: { integer: true } },
+  "host-symbols": {
+    help: "of them, held by a host and scanned through its API (default all; 0: no host part)",
+    number: { min: 0, integer: true },
+  },
+  concurrent: {
+    help: "concurrent scans of the host part",
+    default: 100,
+    number: { min: 1, max: 1000, integer: true },
+  },
+  live: {
+    help: "a live market: every other host round after this fraction of the symbols got a new " +
+      "bar (rows full_scan_live_ms, first_result_live_ms; 0: none)",
+    arg: "F",
+    default: 0,
+    number: { min: 0, max: 1 },
+  },
+} satisfies OptionTable;
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary: "indicator values/s against trading-signals, and the compiled criteria's symbols/s " +
     "against a bare loop of the same five indicators; then scans of a running host's bars " +
     "through its API (full scan, first result, symbols/s, concurrent scans, RSS)",
-  usage: [
-    "  --symbols N             symbols for the criteria figures (default 10000)",
-    "  --indicator-symbols N   of them, for the indicator figures (default 1000)",
-    "  --bars N                bars per symbol (default 500)",
-    "  --rounds N              alternated rounds per figure (default 5)",
-    "  --seed S                bars seed (default 1)",
-    "  --host-symbols N        of them, held by a host and scanned through its API (default all;",
-    "                          0: no host part)",
-    "  --concurrent N          concurrent scans of the host part (default 100)",
-    "  --live F                a live market: every other host round after this fraction of the",
-    "                          symbols got a new bar (rows full_scan_live_ms, first_result_live_ms;",
-    "                          default 0: none)",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
-    const o = parseOptions(args, {
-      symbols: { type: "string" },
-      "indicator-symbols": { type: "string" },
-      bars: { type: "string" },
-      rounds: { type: "string" },
-      seed: { type: "string" },
-      "host-symbols": { type: "string" },
-      concurrent: { type: "string" },
-      live: { type: "string" },
-    });
-    const symbols = numberOption(o, "symbols", 10_000, { min: 1, max: 100_000, integer: true });
-    const indSymbols = Math.min(
-      symbols,
-      numberOption(o, "indicator-symbols", 1000, { min: 1, integer: true }),
-    );
-    const bars = numberOption(o, "bars", 500, { min: 234, max: 100_000, integer: true });
-    const rounds = numberOption(o, "rounds", 5, { min: 1, max: 100, integer: true });
-    const seed = numberOption(o, "seed", 1, { integer: true });
-    const hostSymbols = Math.min(
-      symbols,
-      numberOption(o, "host-symbols", symbols, { min: 0, integer: true }),
-    );
-    const concurrent = numberOption(o, "concurrent", 100, { min: 1, max: 1000, integer: true });
-    const live = numberOption(o, "live", 0, { min: 0, max: 1 });
+    const o = readOptions(args, OPTIONS);
+    const { symbols, bars, rounds, seed, concurrent, live } = o;
+    const indSymbols = Math.min(symbols, o["indicator-symbols"]);
+    const hostSymbols = Math.min(symbols, o["host-symbols"] ?? symbols);
     const ts: TradingSignals = await devPackage(
       "trading-signals",
       () => import("trading-signals"),

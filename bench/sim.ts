@@ -21,71 +21,56 @@
  * longer figure: `troupe sim --seeds 200` runs one process for minutes.
  */
 import process from "node:process";
-import { parseArgs } from "node:util";
-import { ACTOR_KINDS } from "../actors/mod.ts";
 import { parseFaults, simulate } from "../sim/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
+import { actorKind } from "./_cluster.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
+
+/** A number > 0 (a whole one where `integer`). */
+const positive = (integer: boolean) => ({ min: 0, exclusiveMin: true, integer });
+
+const OPTIONS = {
+  seconds: { help: "simulated seconds of feed", arg: "S", default: 300, number: positive(false) },
+  rate: { help: "samples per simulated second", default: 10_000, number: positive(false) },
+  channels: { help: "feed channels", default: 20, number: positive(true) },
+  batch: { help: "samples per frame (the feeds' default)", default: 100, number: positive(true) },
+  hosts: { help: "hosts", default: 3, number: positive(true) },
+  faults: {
+    help: "none|network|crash|disk|actor|all or a comma list",
+    arg: "KIND",
+    default: "all",
+  },
+  actors: { help: "actor kinds, comma-separated", arg: "LIST", default: "stats" },
+  seed: { help: "the run's seed", arg: "S", default: 1, number: positive(true) },
+  warmup: {
+    help: "simulated seconds of the warm-up run before it",
+    arg: "S",
+    default: 5,
+    number: positive(false),
+  },
+} satisfies OptionTable;
 
 export const benchmark: Benchmark = {
   name: "sim",
   summary:
     "simulated seconds per real second of troupe sim: 3 hosts, 10k samples/s, faults all (no baseline)",
-  usage: [
-    "  --seconds S    simulated seconds of feed (default 300)",
-    "  --rate N       samples per simulated second (default 10000)",
-    "  --channels N   feed channels (default 20)",
-    "  --batch N      samples per frame (default 100, the feeds' default)",
-    "  --hosts N      hosts (default 3)",
-    "  --faults KIND  none|network|crash|disk|actor|all or a comma list (default all)",
-    "  --actors LIST  actor kinds, comma-separated (default stats)",
-    "  --seed S       the run's seed (default 1)",
-    "  --warmup S     simulated seconds of the warm-up run before it (default 5)",
-  ].join("\n"),
+  options: OPTIONS,
   async run(args, ctx): Promise<BenchRow[]> {
-    const { values } = parseArgs({
-      args,
-      options: {
-        seconds: { type: "string", default: "300" },
-        rate: { type: "string", default: "10000" },
-        channels: { type: "string", default: "20" },
-        batch: { type: "string", default: "100" },
-        hosts: { type: "string", default: "3" },
-        faults: { type: "string", default: "all" },
-        actors: { type: "string", default: "stats" },
-        seed: { type: "string", default: "1" },
-        warmup: { type: "string", default: "5" },
-      },
-      strict: true,
-    });
-    const positive = (name: string, raw: string, integer: boolean) => {
-      const x = Number(raw);
-      if (!(x > 0 && Number.isFinite(x)) || (integer && !Number.isInteger(x))) {
-        throw new Error(
-          `Option --${name} must be a ${integer ? "whole " : ""}number > 0, got "${raw}"`,
-        );
-      }
-      return x;
-    };
+    const values = readOptions(args, OPTIONS);
     const faults = parseFaults(values.faults);
-    const actors = values.actors.split(",").map((k) => {
-      const def = ACTOR_KINDS[k.trim()];
-      if (!def) {
-        throw new Error(`Unknown actor kind "${k}"; known: ${Object.keys(ACTOR_KINDS).join(", ")}`);
-      }
-      return def;
-    });
+    const actors = values.actors.split(",").map((k) => actorKind(k.trim()));
+    const { seed, seconds: durationS, rate, channels, batch, hosts, warmup: warmupS } = values;
     const options = {
-      seed: positive("seed", values.seed, true),
+      seed,
       faults,
-      durationS: positive("seconds", values.seconds, false),
-      rate: positive("rate", values.rate, false),
-      channels: positive("channels", values.channels, true),
-      batch: positive("batch", values.batch, true),
-      hosts: positive("hosts", values.hosts, true),
+      durationS,
+      rate,
+      channels,
+      batch,
+      hosts,
       actors,
       keepTrace: false,
     };
-    const warmupS = positive("warmup", values.warmup, false);
     ctx.log(`sim: warm-up (${warmupS} simulated s)`);
     await simulate({ ...options, seed: options.seed + 1, durationS: warmupS });
     ctx.log(

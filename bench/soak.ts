@@ -34,7 +34,7 @@ import {
   row,
 } from "./_bench.ts";
 import { ChildScript, sleep, tempDir } from "./_cluster.ts";
-import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
+import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "soak";
 const BATCH = 10;
@@ -77,7 +77,7 @@ export const benchmark: Benchmark = {
   name: NAME,
   summary:
     "host kills and nats-server restarts on a schedule for a few minutes: inputs lost, doubled, longest stall (bar 0, 0, <= 5 s)",
-  usage: optionsUsage(OPTIONS),
+  options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);
     const s: SoakSettings = {

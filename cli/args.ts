@@ -1,11 +1,11 @@
 /**
  * Argument parsing for every troupe command, on node:util's parseArgs (in Node and Deno, no
  * dependency): strict, so an unknown or malformed option is a usage error (exit 2) that names it,
- * never silently ignored. A numeric option is checked by bench's `checkNumber`, the same check the
- * benchmarks' option tables make (bench/_option_table.ts).
+ * never silently ignored. A numeric option is checked by protocol's `checkNumber`, the same check
+ * the benchmarks' option tables make (bench/_option_table.ts).
  */
 import { parseArgs } from "node:util";
-import { checkNumber, type NumberBounds } from "../bench/mod.ts";
+import { checkNumber, type NumberBounds } from "../protocol/mod.ts";
 
 /** The exit codes of every command. */
 export const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;

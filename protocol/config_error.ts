@@ -17,11 +17,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Bounds of a numeric configuration field. */
+/** Bounds of a number: a configuration field's, a command's or a benchmark's option. */
 export interface NumberBounds {
   min?: number;
   max?: number;
   integer?: boolean;
+  /** `min` itself is out: the value must be > min. */
+  exclusiveMin?: boolean;
 }
 
 /** Checks that `raw` is a plain object (a JSON object), naming `path` otherwise. */
@@ -77,8 +79,11 @@ export function readNumber(
   if (bounds.integer && !Number.isInteger(value)) {
     throw new ConfigError(at, `Field "${at}" must be an integer, got ${value}`, { value });
   }
-  if (bounds.min !== undefined && value < bounds.min) {
-    throw new ConfigError(at, `Field "${at}" must be >= ${bounds.min}, got ${value}`, { value });
+  if (
+    bounds.min !== undefined && (bounds.exclusiveMin ? value <= bounds.min : value < bounds.min)
+  ) {
+    const op = bounds.exclusiveMin ? ">" : ">=";
+    throw new ConfigError(at, `Field "${at}" must be ${op} ${bounds.min}, got ${value}`, { value });
   }
   if (bounds.max !== undefined && value > bounds.max) {
     throw new ConfigError(at, `Field "${at}" must be <= ${bounds.max}, got ${value}`, { value });

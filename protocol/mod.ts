@@ -12,6 +12,7 @@ export { BusRequestError } from "./bus.ts";
 export type * from "./kernel.ts";
 export type * from "./actor_definition.ts";
 export * from "./config_error.ts";
+export * from "./check_number.ts";
 export { TROUPE_VERSION } from "./version.ts";
 export * from "./incident.ts";
 export * from "./severity.ts";

@@ -2,7 +2,13 @@
  * `troupe bench <name>`: runs `bench/<name>.ts` and prints its rows as a table, or with `--json` as
  * one JSON array. Options after the name belong to the benchmark.
  */
-import { type Benchmark, BENCHMARKS, BenchOptionError, formatTable } from "../../bench/mod.ts";
+import {
+  type Benchmark,
+  BENCHMARKS,
+  BenchOptionError,
+  formatTable,
+  optionsUsage,
+} from "../../bench/mod.ts";
 import { type Command, helpText, UsageError } from "../args.ts";
 
 function names(): string[] {
@@ -61,7 +67,7 @@ async function runBench(argv: string[]): Promise<number> {
     console.log(
       `troupe bench ${bench.name} — ${bench.summary}\n\n` +
         `Usage: troupe bench ${bench.name} [options] [--json]\n\n` +
-        `Options:\n${bench.usage}\n  --json  one JSON array of rows\n\n` +
+        `Options:\n${optionsUsage(bench.options)}\n  --json  one JSON array of rows\n\n` +
         `Example: troupe bench ${bench.name} --json`,
     );
     return 0;

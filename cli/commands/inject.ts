@@ -27,6 +27,7 @@ import {
   helpText,
   num,
   parseCommandArgs,
+  type ParsedArgs,
   str,
   UsageError,
 } from "../args.ts";
@@ -95,71 +96,15 @@ short stalls are made up; the result line compares the rate achieved with the ra
   // them so the error names the value instead of calling the option ambiguous.
   runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
   async run(args) {
-    const feedSpec = str(args, "feed") ?? "market";
-    const rate = num(args, "rate", 10_000, { min: 0, exclusiveMin: true });
-    const durationS = str(args, "duration") === undefined
-      ? Infinity
-      : duration(args, "duration", 0, { positive: true });
-    const batch = str(args, "batch") === undefined
-      ? undefined
-      : num(args, "batch", 100, { min: 1, max: 65_536, integer: true });
-    const channels = str(args, "channels") === undefined
-      ? undefined
-      : num(args, "channels", 1, { min: 1, max: 10_000, integer: true });
-    const seed = num(args, "seed", 1, { min: 0, integer: true });
-    const labels = str(args, "labels");
-    const nats = resolveNatsUrl(str(args, "nats"));
-    const url = nats.url;
-    const feedName = str(args, "feed-name");
-    const json = flag(args, "json");
-    const run = str(args, "run");
-    if (run !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(run)) {
-      throw new UsageError(`Option --run must be 1 to 64 of A-Z a-z 0-9 _ -, got "${run}"`);
-    }
-
-    let feed: Feed;
-    try {
-      const options: Record<string, unknown> = {};
-      if (channels !== undefined) options.channels = channels;
-      // N channels, as troupe up gives: the market's symbols without their volume channels.
-      if (channels !== undefined && feedSpec === "market") options.volume = false;
-      if (batch !== undefined) options.batch = batch;
-      if (!feedSpec.startsWith("csv")) options.seed = seed;
-      feed = createFeed(feedSpec, options);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        throw new UsageError(`--${optionOf(err.field)}: ${err.message}`);
-      }
-      if (err instanceof CsvFormatError) {
-        // A file that is not there is a mistake on the command line; a bad file is a failure.
-        const code = (err.cause as { code?: unknown } | undefined)?.code;
-        if (code === "ENOENT" || code === "EISDIR") {
-          throw new UsageError(`Option --feed ${feedSpec}: ${err.message}`);
-        }
-        console.error(`troupe inject: ${err.message}`);
-        return EXIT_FAILURE;
-      }
-      throw err;
-    }
-    const csv = feed as Feed & { errors?: ReadonlyArray<{ message: string }>; errorCount?: number };
-    if (csv.errorCount) {
-      console.error(
-        `troupe inject: ${feedSpec.slice(4)}: ${csv.errorCount} bad rows skipped, good rows kept:`,
-      );
-      for (const e of (csv.errors ?? []).slice(0, 10)) console.error(`  ${e.message}`);
-      if (csv.errorCount > 10) console.error(`  ... and ${csv.errorCount - 10} more`);
-    }
-    if (feedName !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(feedName)) {
-      throw new UsageError(
-        `Option --feed-name must be 1 to 64 of A-Z a-z 0-9 _ -, got "${feedName}"`,
-      );
-    }
+    const o = injectOptions(args);
+    const feed = openFeed(o);
+    if (typeof feed === "number") return feed;
     // Fail now, not after an hour of injection, when the labels cannot be written.
-    if (labels !== undefined && !writeLabels(labels, feed.truth())) return EXIT_FAILURE;
-
+    if (o.labels !== undefined && !writeLabels(o.labels, feed.truth())) return EXIT_FAILURE;
+    const { nats, durationS } = o;
     let bus: NatsBus;
     try {
-      bus = await NatsBus.connect(url, { name: "troupe-inject" });
+      bus = await NatsBus.connect(nats.url, { name: "troupe-inject" });
     } catch (err) {
       console.error(
         `troupe inject: cannot connect to NATS at ${describeNatsUrl(nats)}: ` +
@@ -168,74 +113,38 @@ short stalls are made up; the result line compares the rate achieved with the ra
       );
       return EXIT_FAILURE;
     }
-
     const abort = new AbortController();
     let signalName: string | undefined;
     waitForSignal().then((name) => {
       signalName = name;
       abort.abort();
     });
-    // The synthetic metrics feed: the collapse settings for service metrics, per channel, to the
-    // host that runs the actors (said in one line; no host answering is no failure).
-    if (feedSpec === "metrics") {
-      const sent = await sendMetricsSettings(bus, {
-        channels: feed.channels,
-        // A host busy recovering or under load answers late; no host at all costs this wait once.
-        timeoutMs: 3000,
-        nowMs: Date.now(),
-      });
-      console.error(
-        `troupe inject: ${describeMetricsSettings()}: ` +
-          (sent.refused !== undefined
-            ? `refused: ${sent.refused}`
-            : sent.unanswered > 0
-            ? `no host answered for ${sent.unanswered} of ${feed.channels.length} channels ` +
-              `(troupe ctl collapse --key CHANNEL --set ... sets them later)`
-            : `taken for ${sent.accepted} channels`),
-      );
-    }
-    const bar = new ProgressBar(Number.isFinite(durationS) ? rate * durationS : undefined);
-    const subjects = feedPattern(feedName ?? feed.name);
+    if (o.feedSpec === "metrics") await announceMetricsSettings(bus, feed);
+    const bar = new ProgressBar(Number.isFinite(durationS) ? o.rate * durationS : undefined);
+    const subjects = feedPattern(o.feedName ?? feed.name);
     console.error(
-      `troupe inject: ${feed.name} feed, ${feed.channels.length} channels, ${rate} samples/s` +
-        `${Number.isFinite(durationS) ? ` for ${durationS} s` : ""} on ${subjects} at ${url}` +
-        `${Number.isFinite(durationS) ? "" : " (Ctrl-C to stop)"}`,
+      `troupe inject: ${feed.name} feed, ${feed.channels.length} channels, ${o.rate} samples/s` +
+        `${Number.isFinite(durationS) ? ` for ${durationS} s` : ""} on ${subjects} at ` +
+        `${nats.url}${Number.isFinite(durationS) ? "" : " (Ctrl-C to stop)"}`,
     );
     // A NATS connection lost mid-run: wait for it to come back (the client reconnects and sends
     // what it buffered), but never past the end of --duration.
     const deadlineMs = Date.now() + (Number.isFinite(durationS) ? durationS * 1000 : Infinity);
-    const patient = patientBus(bus, url, deadlineMs, abort.signal);
-    const stream = await feedStream(bus, feedSubject(feedName ?? feed.name, feed.channels[0]!));
-    let retryTold = false;
-    const publisher = stream === undefined ? undefined : new JetStreamPublisher(bus.nc, {
-      // What is not acknowledged by the end of --duration gets this long more.
-      deadlineMs: deadlineMs + ACK_GRACE_MS,
+    const patient = patientBus(bus, nats.url, deadlineMs, abort.signal);
+    const subject = feedSubject(o.feedName ?? feed.name, feed.channels[0]!);
+    const { stream, publisher } = await openPublisher(bus, subjects, subject, {
+      deadlineMs,
       signal: abort.signal,
-      onRetry: (why) => {
-        if (retryTold) return;
-        retryTold = true;
-        process.stderr.write(
-          `\ntroupe inject: JetStream did not acknowledge a frame (${why}); ` +
-            `sending again what is not acknowledged\n`,
-        );
-      },
     });
-    console.error(
-      stream === undefined
-        ? `troupe inject: delivery: at most once (core NATS: no JetStream stream keeps ${subjects}; ` +
-          `frames lost in flight are not known)`
-        : `troupe inject: delivery: acknowledged by JetStream stream ${stream}; ` +
-          `what is not acknowledged is sent again (Nats-Msg-Id: the frame id)`,
-    );
     let result: InjectResult;
     try {
       result = await inject(patient, feed, {
         ...(publisher === undefined ? {} : { publisher }),
-        rate,
+        rate: o.rate,
         durationS,
-        ...(batch === undefined ? {} : { batch }),
-        ...(feedName === undefined ? {} : { feedName }),
-        ...(run === undefined ? {} : { run }),
+        ...(o.batch === undefined ? {} : { batch: o.batch }),
+        ...(o.feedName === undefined ? {} : { feedName: o.feedName }),
+        ...(o.run === undefined ? {} : { run: o.run }),
         signal: abort.signal,
         onProgress: (sent, elapsedS) => bar.update(sent, elapsedS),
       });
@@ -255,59 +164,219 @@ short stalls are made up; the result line compares the rate achieved with the ra
       publisher?.close();
       await bus.close().catch(() => {});
     }
-    if (labels !== undefined && !writeLabels(labels, feed.truth())) return EXIT_FAILURE;
-    const ratio = result.achievedRate / result.askedRate;
-    if (json) {
-      console.log(JSON.stringify({
-        feed: feed.name,
-        run: result.run,
-        subjects,
-        channels: feed.channels.length,
-        samples: result.samples,
-        frames: result.frames,
-        bytes: result.bytes,
-        elapsed_s: result.elapsedS,
-        asked_per_s: result.askedRate,
-        achieved_per_s: result.achievedRate,
-        achieved_over_asked: ratio,
-        delivery: publisher === undefined ? "at-most-once" : "acknowledged",
-        ...(publisher === undefined ? {} : {
-          stream,
-          acked_frames: publisher.counts.acked,
-          acked_samples: publisher.counts.ackedWeight,
-          retries: publisher.counts.retries,
-          duplicate_acks: publisher.counts.duplicates,
-        }),
-        forgiven_s: result.forgivenS,
-        stopped: result.stopped,
-        ...(labels === undefined ? {} : { labels }),
-      }));
-    } else {
-      const why = result.stopped === "aborted"
-        ? `stopped by ${signalName ?? "a signal"}`
-        : result.stopped === "exhausted"
-        ? "end of the file"
-        : "duration reached";
-      console.log(
-        `troupe inject: ${why}: ${result.samples} samples in ${result.frames} frames ` +
-          `(${(result.bytes / 1e6).toFixed(1)} MB) over ${result.elapsedS.toFixed(2)} s: ` +
-          `${Math.round(result.achievedRate)} samples/s achieved, ${result.askedRate} asked ` +
-          `(${(ratio * 100).toFixed(1)}%)` +
-          (result.forgivenS > 0
-            ? `; fell behind by ${result.forgivenS.toFixed(2)} s (NATS or this machine too slow)`
-            : "") +
-          (labels === undefined ? "" : `; labels in ${labels}`) +
-          (publisher === undefined
-            ? "; sent at most once (core NATS)"
-            : `; ${publisher.counts.ackedWeight} samples in ${publisher.counts.acked} frames ` +
-              `acknowledged by JetStream` +
-              (publisher.counts.retries ? ` (${publisher.counts.retries} sends repeated)` : "")) +
-          `; run ${result.run}`,
-      );
-    }
+    if (o.labels !== undefined && !writeLabels(o.labels, feed.truth())) return EXIT_FAILURE;
+    const sent = { feed, subjects, stream, publisher, signalName };
+    console.log(o.json ? resultJson(o, result, sent) : resultLine(o, result, sent));
     return 0;
   },
 };
+
+/** What `troupe inject` is asked to do, its options read and checked. */
+interface InjectOptions {
+  feedSpec: string;
+  rate: number;
+  durationS: number;
+  batch: number | undefined;
+  channels: number | undefined;
+  seed: number;
+  labels: string | undefined;
+  nats: ReturnType<typeof resolveNatsUrl>;
+  feedName: string | undefined;
+  json: boolean;
+  run: string | undefined;
+}
+
+/** The options of `args`, each checked: a bad one is a UsageError naming it and its value. */
+function injectOptions(args: ParsedArgs): InjectOptions {
+  const has = (name: string) => str(args, name) !== undefined;
+  const o: InjectOptions = {
+    feedSpec: str(args, "feed") ?? "market",
+    rate: num(args, "rate", 10_000, { min: 0, exclusiveMin: true }),
+    durationS: has("duration") ? duration(args, "duration", 0, { positive: true }) : Infinity,
+    batch: has("batch")
+      ? num(args, "batch", 100, { min: 1, max: 65_536, integer: true })
+      : undefined,
+    channels: has("channels")
+      ? num(args, "channels", 1, { min: 1, max: 10_000, integer: true })
+      : undefined,
+    seed: num(args, "seed", 1, { min: 0, integer: true }),
+    labels: str(args, "labels"),
+    nats: resolveNatsUrl(str(args, "nats")),
+    feedName: str(args, "feed-name"),
+    json: flag(args, "json"),
+    run: str(args, "run"),
+  };
+  if (o.run !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.run)) {
+    throw new UsageError(`Option --run must be 1 to 64 of A-Z a-z 0-9 _ -, got "${o.run}"`);
+  }
+  return o;
+}
+
+/**
+ * The feed `o` asks for, its CSV rows' errors said on stderr; a bad option or a missing file is a
+ * UsageError, a bad file EXIT_FAILURE.
+ */
+function openFeed(o: InjectOptions): Feed | number {
+  const { feedSpec, channels, batch, feedName } = o;
+  let feed: Feed;
+  try {
+    const options: Record<string, unknown> = {};
+    if (channels !== undefined) options.channels = channels;
+    // N channels, as troupe up gives: the market's symbols without their volume channels.
+    if (channels !== undefined && feedSpec === "market") options.volume = false;
+    if (batch !== undefined) options.batch = batch;
+    if (!feedSpec.startsWith("csv")) options.seed = o.seed;
+    feed = createFeed(feedSpec, options);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new UsageError(`--${optionOf(err.field)}: ${err.message}`);
+    }
+    if (err instanceof CsvFormatError) {
+      // A file that is not there is a mistake on the command line; a bad file is a failure.
+      const code = (err.cause as { code?: unknown } | undefined)?.code;
+      if (code === "ENOENT" || code === "EISDIR") {
+        throw new UsageError(`Option --feed ${feedSpec}: ${err.message}`);
+      }
+      console.error(`troupe inject: ${err.message}`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  }
+  const csv = feed as Feed & { errors?: ReadonlyArray<{ message: string }>; errorCount?: number };
+  if (csv.errorCount) {
+    console.error(
+      `troupe inject: ${feedSpec.slice(4)}: ${csv.errorCount} bad rows skipped, good rows kept:`,
+    );
+    for (const e of (csv.errors ?? []).slice(0, 10)) console.error(`  ${e.message}`);
+    if (csv.errorCount > 10) console.error(`  ... and ${csv.errorCount - 10} more`);
+  }
+  if (feedName !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(feedName)) {
+    throw new UsageError(
+      `Option --feed-name must be 1 to 64 of A-Z a-z 0-9 _ -, got "${feedName}"`,
+    );
+  }
+  return feed;
+}
+
+/**
+ * The synthetic metrics feed: the collapse settings for service metrics, per channel, to the host
+ * that runs the actors (said in one line; no host answering is no failure).
+ */
+async function announceMetricsSettings(bus: NatsBus, feed: Feed): Promise<void> {
+  const sent = await sendMetricsSettings(bus, {
+    channels: feed.channels,
+    // A host busy recovering or under load answers late; no host at all costs this wait once.
+    timeoutMs: 3000,
+    nowMs: Date.now(),
+  });
+  console.error(
+    `troupe inject: ${describeMetricsSettings()}: ` +
+      (sent.refused !== undefined
+        ? `refused: ${sent.refused}`
+        : sent.unanswered > 0
+        ? `no host answered for ${sent.unanswered} of ${feed.channels.length} channels ` +
+          `(troupe ctl collapse --key CHANNEL --set ... sets them later)`
+        : `taken for ${sent.accepted} channels`),
+  );
+}
+
+/**
+ * The JetStream publisher of the feed, when a stream keeps `subject` (else none: core NATS, at
+ * most once), and the delivery line said on stderr.
+ */
+async function openPublisher(
+  bus: NatsBus,
+  subjects: string,
+  subject: string,
+  { deadlineMs, signal }: { deadlineMs: number; signal: AbortSignal },
+): Promise<{ stream: string | undefined; publisher: JetStreamPublisher | undefined }> {
+  const stream = await feedStream(bus, subject);
+  let retryTold = false;
+  const publisher = stream === undefined ? undefined : new JetStreamPublisher(bus.nc, {
+    // What is not acknowledged by the end of --duration gets this long more.
+    deadlineMs: deadlineMs + ACK_GRACE_MS,
+    signal,
+    onRetry: (why) => {
+      if (retryTold) return;
+      retryTold = true;
+      process.stderr.write(
+        `\ntroupe inject: JetStream did not acknowledge a frame (${why}); ` +
+          `sending again what is not acknowledged\n`,
+      );
+    },
+  });
+  console.error(
+    stream === undefined
+      ? `troupe inject: delivery: at most once (core NATS: no JetStream stream keeps ${subjects}; ` +
+        `frames lost in flight are not known)`
+      : `troupe inject: delivery: acknowledged by JetStream stream ${stream}; ` +
+        `what is not acknowledged is sent again (Nats-Msg-Id: the frame id)`,
+  );
+  return { stream, publisher };
+}
+
+/** What a run sent and how, for its result. */
+interface Sent {
+  feed: Feed;
+  subjects: string;
+  stream: string | undefined;
+  publisher: JetStreamPublisher | undefined;
+  signalName: string | undefined;
+}
+
+/** The result as one JSON object (`--json`). */
+function resultJson(o: InjectOptions, result: InjectResult, sent: Sent): string {
+  const { feed, subjects, stream, publisher } = sent;
+  return JSON.stringify({
+    feed: feed.name,
+    run: result.run,
+    subjects,
+    channels: feed.channels.length,
+    samples: result.samples,
+    frames: result.frames,
+    bytes: result.bytes,
+    elapsed_s: result.elapsedS,
+    asked_per_s: result.askedRate,
+    achieved_per_s: result.achievedRate,
+    achieved_over_asked: result.achievedRate / result.askedRate,
+    delivery: publisher === undefined ? "at-most-once" : "acknowledged",
+    ...(publisher === undefined ? {} : {
+      stream,
+      acked_frames: publisher.counts.acked,
+      acked_samples: publisher.counts.ackedWeight,
+      retries: publisher.counts.retries,
+      duplicate_acks: publisher.counts.duplicates,
+    }),
+    forgiven_s: result.forgivenS,
+    stopped: result.stopped,
+    ...(o.labels === undefined ? {} : { labels: o.labels }),
+  });
+}
+
+/** The result as the line a person reads. */
+function resultLine(o: InjectOptions, result: InjectResult, sent: Sent): string {
+  const { publisher, signalName } = sent;
+  const ratio = result.achievedRate / result.askedRate;
+  const why = result.stopped === "aborted"
+    ? `stopped by ${signalName ?? "a signal"}`
+    : result.stopped === "exhausted"
+    ? "end of the file"
+    : "duration reached";
+  return `troupe inject: ${why}: ${result.samples} samples in ${result.frames} frames ` +
+    `(${(result.bytes / 1e6).toFixed(1)} MB) over ${result.elapsedS.toFixed(2)} s: ` +
+    `${Math.round(result.achievedRate)} samples/s achieved, ${result.askedRate} asked ` +
+    `(${(ratio * 100).toFixed(1)}%)` +
+    (result.forgivenS > 0
+      ? `; fell behind by ${result.forgivenS.toFixed(2)} s (NATS or this machine too slow)`
+      : "") +
+    (o.labels === undefined ? "" : `; labels in ${o.labels}`) +
+    (publisher === undefined
+      ? "; sent at most once (core NATS)"
+      : `; ${publisher.counts.ackedWeight} samples in ${publisher.counts.acked} frames ` +
+        `acknowledged by JetStream` +
+        (publisher.counts.retries ? ` (${publisher.counts.retries} sends repeated)` : "")) +
+    `; run ${result.run}`;
+}
 
 import { joinNegativeValues } from "../args.ts";
 export { joinNegativeValues };

@@ -5,13 +5,9 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { BenchOptionError } from "../../bench/mod.ts";
-import {
-  checkNumber,
-  optionsUsage,
-  type OptionTable,
-  readOptions,
-} from "../../bench/_option_table.ts";
+import { BENCHMARKS, BenchOptionError } from "../../bench/mod.ts";
+import { optionsUsage, type OptionTable, readOptions } from "../../bench/_option_table.ts";
+import { checkNumber } from "../../protocol/mod.ts";
 import { benchmark as detect } from "../../bench/detect.ts";
 import { benchmark as failover } from "../../bench/failover.ts";
 import { benchmark as incidents } from "../../bench/incidents.ts";
@@ -24,14 +20,16 @@ const TABLE = {
   runs: { help: "timed runs", default: 5, number: { min: 1, integer: true } },
   mode: { help: "how", arg: "on|off", default: "off", oneOf: ["on", "off"] },
   label: { help: "a name" },
+  file: { help: "where to", arg: "F", default: "" },
 } satisfies OptionTable;
 
 test("readOptions() gives each absent option its table default, and checks what is given", () => {
-  assert.equal(readOptions([], TABLE), { runs: 5, mode: "off", label: undefined });
+  assert.equal(readOptions([], TABLE), { runs: 5, mode: "off", label: undefined, file: "" });
   assert.equal(readOptions(["--runs", "7", "--mode=on", "--label", "x"], TABLE), {
     runs: 7,
     mode: "on",
     label: "x",
+    file: "",
   });
   for (
     const [args, message] of [
@@ -55,11 +53,12 @@ test("optionsUsage() shows each default from the table, so help and code agree",
   assert.match(usage, /--runs N\s+timed runs \(default 5\)/);
   assert.match(usage, /--mode on\|off\s+how \(default off\)/);
   assert.match(usage, /--label VALUE\s+a name$/m);
-  assert.match(inject.usage, /--seconds S\s+seconds per rate \(default 5\)/);
-  assert.match(failover.usage, /--ttl-ms N\s+the lease TTL \(default 3000\)/);
-  assert.match(incidents.usage, /--seeds LIST\s+seeds, e\.g\. .* \(default 1\)$/);
+  assert.match(usage, /--file F\s+where to$/m);
+  assert.match(optionsUsage(inject.options), /--seconds S\s+seconds per rate \(default 5\)/);
+  assert.match(optionsUsage(failover.options), /--ttl-ms N\s+the lease TTL \(default 3000\)/);
+  assert.match(optionsUsage(incidents.options), /--seeds LIST\s+seeds, e\.g\. [^]* \(default 1\)$/);
   assert.match(
-    detect.usage,
+    optionsUsage(detect.options),
     /--market-samples N\s+samples per market channel, 1 s apart \(default 100000\)/,
   );
 });
@@ -102,11 +101,49 @@ test("a benchmark on the table refuses a bad option before it starts anything", 
 });
 
 test("checkNumber() is the commands' check too: num() throws its UsageError with the same words", () => {
-  assert.is(checkNumber("x", "2.5", { min: 2, exclusiveMin: true }), 2.5);
+  const benchError = (message: string) => new BenchOptionError(message);
+  assert.is(checkNumber("x", "2.5", { min: 2, exclusiveMin: true }, benchError), 2.5);
   assert.throws(
     () => num({ values: { x: "2" }, positionals: [] }, "x", 1, { min: 2, exclusiveMin: true }),
     (e: Error) => e instanceof UsageError && e.message === 'Option --x must be > 2, got "2"',
   );
+});
+
+test("readOptions() reads a flag (true when given, else false) and a oneOf's string", () => {
+  const table = {
+    trace: { help: "also trace", flag: true },
+    cv: { help: "folds", default: "none", oneOf: ["none", "2"] as const },
+  } satisfies OptionTable;
+  const none: { trace: boolean; cv: "none" | "2" } = readOptions([], table);
+  assert.equal(none, { trace: false, cv: "none" });
+  assert.equal(readOptions(["--trace", "--cv", "2"], table), { trace: true, cv: "2" });
+  assert.throws(() => readOptions(["--trace=yes"], table), /--trace/);
+  assert.match(optionsUsage(table), /^ {2}--trace {5}also trace$/m);
+});
+
+test("optionsUsage() wraps a long help at 100 columns, under the help's first column", () => {
+  const help = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ");
+  const lines = optionsUsage({ long: { help, arg: "X", default: 1, number: {} } }).split("\n");
+  assert.ok(lines.length >= 3, lines.join("\n"));
+  for (const line of lines) assert.ok(line.length <= 100, line);
+  assert.ok(lines.slice(1).every((l) => l.startsWith(" ".repeat(12)) && l[12] !== " "));
+  assert.is(lines.join(" ").replace(/\s+/g, " ").trim(), `--long X ${help} (default 1)`);
+});
+
+test("every benchmark has its option table: its help is the table's, and it refuses an unknown option", async () => {
+  const ctx = { log: () => {}, json: false };
+  for (const [name, load] of Object.entries(BENCHMARKS)) {
+    const { benchmark } = await load();
+    const entries = Object.entries(benchmark.options);
+    assert.ok(entries.length > 0, `${name} has no options`);
+    for (const [option, o] of entries) assert.ok(o.help.length > 0, `${name} --${option}`);
+    const usage = optionsUsage(benchmark.options);
+    for (const line of usage.split("\n")) assert.ok(line.length <= 100, `${name}: ${line}`);
+    const err = await Promise.resolve().then(() => benchmark.run(["--no-such-option", "1"], ctx))
+      .then(() => undefined, (e: Error) => e);
+    assert.instance(err, BenchOptionError, name);
+    assert.match(err!.message, "--no-such-option", name);
+  }
 });
 
 test.run();
