@@ -8,7 +8,7 @@
  * - in both, a window is one true positive however many events fall in it: the events after the
  *   first are `repeats`, neither true nor false (as NAB ignores them), so precision is
  *   found / (found + false) and a detector cannot buy precision by firing again inside a window;
- * - collapse events against the labelled change points: an event whose regime start (`changeTs`)
+ * - collapse events against the labelled change points: an event whose regime start (`change_ts`)
  *   falls in a change's window (the change's own anomaly window when it has one, else
  *   CHANGE_MARGIN_SAMPLES either side) detects it; an event in the window of another labelled
  *   anomaly (a spike, a flatline, a jump) is counted apart, neither found nor false; any other is
@@ -16,14 +16,18 @@
  * - coherence states against the feed's regimes: the fraction of the time the group's state says
  *   `coherent` exactly when the market is `stressed`.
  */
+import { decodeCoherenceBody, decodeCollapseBody } from "../protocol/mod.ts";
 import type { AnomalyWindow, ChangePoint, GroundTruth, Regime } from "../sim/mod.ts";
 
-/** A finding published by an actor: its kind, key, envelope time and body. */
+/**
+ * A finding published by an actor: its kind, key, envelope time and body as it came (read with
+ * protocol/events/ decoders, which refuse a bad one).
+ */
 export interface Finding {
   kind: string;
   key: string;
   ts: number;
-  body: Record<string, unknown>;
+  body: unknown;
 }
 
 /** Precision, recall and F1 with their counts, and the delays of what was found. */
@@ -158,7 +162,7 @@ export function scoreChanges(
   for (const f of findings) {
     if (f.kind !== "collapse" || !wanted.has(f.key)) continue;
     events++;
-    const at = Number(f.body.changeTs);
+    const at = decodeCollapseBody(f.body).change_ts;
     const w = (perChannel.get(f.key) ?? []).find((x) => at >= x.span[0] && at <= x.span[1]);
     if (w) {
       if (!first.has(w.c) || f.ts < first.get(w.c)!) first.set(w.c, f.ts);
@@ -196,7 +200,7 @@ export function regimeAccuracy(
   if (!(end > start)) return { accuracy: NaN, baseline: NaN };
   const changes = findings
     .filter((f) => f.kind === "coherence" && f.key === group)
-    .map((f) => ({ ts: f.ts, coherent: f.body.state === "coherent" }))
+    .map((f) => ({ ts: f.ts, coherent: decodeCoherenceBody(f.body).state === "coherent" }))
     .sort((a, b) => a.ts - b.ts);
   let right = 0, calm = 0;
   for (const r of truth.regimes as Regime[]) {

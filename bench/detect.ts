@@ -99,7 +99,7 @@ export function runFeed(
               kind: def.kind,
               key,
               ts: env.ts,
-              body: env.body as Record<string, unknown>,
+              body: env.body,
             });
           }
         }

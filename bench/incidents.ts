@@ -25,6 +25,7 @@ import {
   defaultIncidentConfig,
   findingOfEvent,
   flushIncidents,
+  incidentEventOf,
   initIncidents,
   stepIncidents,
 } from "../actors/mod.ts";
@@ -69,8 +70,8 @@ export function incidentsOf(
   for (const f of findings) {
     if (!isIncidentKind(f.kind)) continue;
     const input = findingOfEvent(
-      { id: `${f.kind}:${f.key}:${n++}`, kind: f.kind, channel: f.key, ts_us: f.ts },
-      f.body,
+      { id: `${f.kind}:${f.key}:${n++}`, channel: f.key, ts_us: f.ts },
+      incidentEventOf(f.kind, f.body),
     );
     end = Math.max(end, f.ts);
     keep(stepIncidents(s, input));

@@ -9,9 +9,11 @@ import { ACTOR_KINDS } from "../actors/mod.ts";
 import {
   type Bus,
   BusRequestError,
+  controlAnswerOf,
   ctlSubject,
   decodeEnvelope,
   encodeEnvelope,
+  ProtocolError,
 } from "../protocol/mod.ts";
 import { metricsActorConfigs } from "../sim/mod.ts";
 
@@ -46,13 +48,14 @@ export async function sendMetricsSettings(
           (await bus.request(ctlSubject(kind, channel), request, { timeout: options.timeoutMs }))
             .data,
         );
-        if (reply.type === "ok") result.accepted++;
-        else {
-          result.refused ??= String(
-            (reply.body as { error?: unknown } | null)?.error ?? JSON.stringify(reply.body),
-          );
-        }
+        const answer = controlAnswerOf(reply);
+        if (answer.ok) result.accepted++;
+        else result.refused ??= answer.error;
       } catch (err) {
+        if (err instanceof ProtocolError) {
+          result.refused ??= `the host's answer cannot be read: ${err.message}`;
+          return;
+        }
         if (!(err instanceof BusRequestError)) throw err;
         result.unanswered++;
       }

@@ -12,7 +12,13 @@
  */
 import * as Y from "yjs";
 import { describeControlApplied } from "../actors/runtime/storage/mod.ts";
-import { type Bus, ctlSubject, decodeEnvelope, encodeEnvelope } from "../protocol/mod.ts";
+import {
+  type Bus,
+  controlAnswerOf,
+  ctlSubject,
+  decodeEnvelope,
+  encodeEnvelope,
+} from "../protocol/mod.ts";
 import type { Room } from "./_room.ts";
 import { watchAppliedSettings } from "./settings_watch.ts";
 import { SERVER_ORIGIN } from "./_room.ts";
@@ -112,10 +118,9 @@ function send(room: Room, key: string, options: BridgeOptions): void {
     (reply) => {
       try {
         const env = decodeEnvelope(reply.data);
-        if (env.type === "ok") return answer("ok", describeControlApplied(env.body), env.src);
-        const error = (env.body as { error?: unknown } | null)?.error;
-        const why = typeof error === "string" ? error : `the host answered ${env.type}`;
-        answer("error", why, env.src);
+        const a = controlAnswerOf(env);
+        if (a.ok) return answer("ok", describeControlApplied(a.applied), env.src);
+        answer("error", a.error, env.src);
       } catch (err) {
         answer("error", `the host's answer cannot be read: ${(err as Error).message}`);
       }

@@ -21,11 +21,20 @@
  * the browser.
  */
 import {
+  actorNoticeOf,
+  type AnomalyBody,
+  anomalyOf,
   areaPattern,
   areaPrefix,
   channelUnit,
+  type CoherenceBody,
+  coherenceOf,
+  type CollapseBody,
+  collapseOf,
+  deadLetterBodyOf,
   decodeEnvelope,
   decodeValue,
+  type Envelope,
   findingSeverity,
   outPattern,
   scanPattern,
@@ -78,9 +87,8 @@ export function findingsOf(subject: string, data: Uint8Array, nowUs: number): Fi
   try {
     if (subject.startsWith(SCAN_PREFIX)) return scanFindings(subject, data, nowUs);
     const env = decodeEnvelope(data);
-    const body = (env.body ?? {}) as Record<string, unknown>;
-    const f = eventFinding(env.type, body, env.ts);
-    return f ? [{ ...f, subject, detail: detailOf(env.type, body) }] : [];
+    const f = eventFinding(env);
+    return f ? [{ ...f.core, subject, detail: detailOf(env.type, f.body) }] : [];
   } catch {
     return [];
   }
@@ -88,94 +96,104 @@ export function findingsOf(subject: string, data: Uint8Array, nowUs: number): Fi
 
 type Core = Omit<Finding, "subject" | "detail">;
 
-function eventFinding(type: string, b: Record<string, unknown>, ts: number): Core | undefined {
-  switch (type) {
+/** The finding of an event envelope and its decoded body, or undefined for other types. */
+function eventFinding(env: Envelope): { core: Core; body: object } | undefined {
+  const ts = env.ts;
+  switch (env.type) {
     case "anomaly": {
-      const [value, lower, upper] = [num(b.value), num(b.lower), num(b.upper)];
-      const unit = channelUnit(String(b.channel));
-      return {
-        kind: "anomaly",
-        ts_us: ts,
-        channel: String(b.channel),
-        what: `incident: value ${withUnit(fmt(value), unit)}, expected ${
-          withUnit(fmt(num(b.expected)), unit)
-        }, band ${fmt(lower)}..${withUnit(fmt(upper), unit)}, ${whereInBand(value, lower, upper)}`,
-        strength: `score ${num(b.score).toFixed(2)}`,
-        severity: findingSeverity("anomaly", b),
-      };
+      const b = anomalyOf(env);
+      return { core: anomalyFinding(b, ts), body: b };
     }
     case "collapse": {
-      // The level just before the change and after it (older events have only the regime means).
-      const hasLevels = typeof b.levelBefore === "number" && typeof b.levelAfter === "number";
-      const [before, after] = hasLevels
-        ? [num(b.levelBefore), num(b.levelAfter)]
-        : [num(b.meanBefore), num(b.meanAfter)];
-      const unit = channelUnit(String(b.channel));
-      const change = before !== 0 && Number.isFinite(before)
-        ? ` (${signed((after - before) / Math.abs(before) * 100)}%)`
-        : "";
-      return {
-        kind: "collapse",
-        ts_us: ts,
-        channel: String(b.channel),
-        what: `regime change ${b.direction}: ${hasLevels ? "level" : "mean"} ${
-          withUnit(fmt(before), unit)
-        } -> ${withUnit(fmt(after), unit)}${change}, spread ${
-          withUnit(fmt(num(b.spreadBefore)), unit)
-        } -> ${withUnit(fmt(num(b.spreadAfter)), unit)}, began ${
-          new Date(num(b.changeTs) / 1000).toISOString()
-        }`,
-        strength: `${num(b.severity).toFixed(1)} ${SEVERITY_MEASURE.collapse}`,
-        severity: findingSeverity("collapse", b),
-      };
+      const b = collapseOf(env);
+      return { core: collapseFinding(b, ts), body: b };
     }
     case "coherence": {
-      const top = Array.isArray(b.topChannels) ? b.topChannels.slice(0, 3) : [];
-      const names = top.map((l: { channel?: unknown; loading?: unknown }) =>
-        `${l.channel} ${num(l.loading).toFixed(2)}`
-      );
-      const shift = num(b.shift);
+      const b = coherenceOf(env);
+      return { core: coherenceFinding(b, ts), body: b };
+    }
+    case "dead_letter": {
+      const { raw: _raw, ...b } = deadLetterBodyOf(env);
+      const what = `dead letter from ${b.subject}${b.actor ? ` in ${b.actor}` : ""}: ${b.error}`;
       return {
-        kind: "coherence",
-        ts_us: ts,
-        channel: String(b.group),
-        what: `${b.from} -> ${b.state}, absorption ratio ${num(b.ratio).toFixed(2)}` +
-          (names.length ? `, top ${names.join(", ")}` : ""),
-        strength: `shift ${shift.toFixed(1)} ${SEVERITY_MEASURE.coherence}`,
-        severity: findingSeverity("coherence", b),
+        core: {
+          kind: "dlq",
+          ts_us: ts,
+          channel: b.reason,
+          what,
+          strength: "dead letter",
+          severity: DLQ_SEVERITY,
+        },
+        body: b,
       };
     }
-    case "dead_letter":
-      return {
-        kind: "dlq",
-        ts_us: ts,
-        channel: String(b.reason),
-        what: `dead letter from ${b.subject}${b.actor ? ` in ${b.actor}` : ""}: ${b.error}`,
-        strength: "dead letter",
-        severity: DLQ_SEVERITY,
-      };
     case "actor_stopped":
+    case "actor_restarted": {
+      const n = actorNoticeOf(env);
+      const what = n.type === "actor_stopped"
+        ? `actor stopped after repeated failures: ${n.body.error}`
+        : `actor restarted after failure ${n.body.failures} (backoff ${n.body.delay_ms} ms): ` +
+          `${n.body.error}`;
+      const [strength, severity] = n.type === "actor_stopped" ? ["stopped", 5] : ["restarted", 3];
       return {
-        kind: "actor",
-        ts_us: ts,
-        channel: String(b.stream),
-        what: `actor stopped after repeated failures: ${b.error}`,
-        strength: "stopped",
-        severity: 5,
+        core: { kind: "actor", ts_us: ts, channel: n.body.stream, what, strength, severity },
+        body: n.body,
       };
-    case "actor_restarted":
-      return {
-        kind: "actor",
-        ts_us: ts,
-        channel: String(b.stream),
-        what: `actor restarted after failure ${num(b.failures)} (backoff ${num(b.delay_ms)} ms): ` +
-          `${b.error}`,
-        strength: "restarted",
-        severity: 3,
-      };
+    }
     default:
       return undefined;
   }
+}
+
+function anomalyFinding(b: AnomalyBody, ts: number): Core {
+  const unit = channelUnit(b.channel);
+  return {
+    kind: "anomaly",
+    ts_us: ts,
+    channel: b.channel,
+    what: `incident: value ${withUnit(fmt(b.value), unit)}, expected ${
+      withUnit(fmt(b.expected), unit)
+    }, band ${fmt(b.lower)}..${withUnit(fmt(b.upper), unit)}, ${
+      whereInBand(b.value, b.lower, b.upper)
+    }`,
+    strength: `score ${b.score.toFixed(2)}`,
+    severity: findingSeverity("anomaly", b),
+  };
+}
+
+function collapseFinding(b: CollapseBody, ts: number): Core {
+  // The level just before the change and after it (format-1 events older than the levels carry
+  // the regimes' means in their place: protocol/events/collapse.ts).
+  const [before, after] = [b.level_before, b.level_after];
+  const unit = channelUnit(b.channel);
+  const change = before !== 0 && Number.isFinite(before)
+    ? ` (${signed((after - before) / Math.abs(before) * 100)}%)`
+    : "";
+  return {
+    kind: "collapse",
+    ts_us: ts,
+    channel: b.channel,
+    what: `regime change ${b.direction}: level ${withUnit(fmt(before), unit)} -> ${
+      withUnit(fmt(after), unit)
+    }${change}, spread ${withUnit(fmt(b.spread_before), unit)} -> ${
+      withUnit(fmt(b.spread_after), unit)
+    }, began ${new Date(b.change_ts / 1000).toISOString()}`,
+    strength: `${b.severity.toFixed(1)} ${SEVERITY_MEASURE.collapse}`,
+    severity: findingSeverity("collapse", b),
+  };
+}
+
+function coherenceFinding(b: CoherenceBody, ts: number): Core {
+  const names = b.top_channels.slice(0, 3).map((l) => `${l.channel} ${l.loading.toFixed(2)}`);
+  return {
+    kind: "coherence",
+    ts_us: ts,
+    channel: b.group,
+    what: `${b.from} -> ${b.state}, absorption ratio ${b.ratio.toFixed(2)}` +
+      (names.length ? `, top ${names.join(", ")}` : ""),
+    strength: `shift ${b.shift.toFixed(1)} ${SEVERITY_MEASURE.coherence}`,
+    severity: findingSeverity("coherence", b),
+  };
 }
 
 function scanFindings(subject: string, data: Uint8Array, nowUs: number): Finding[] {
@@ -259,18 +277,14 @@ export function whereInBand(value: number, lower: number, upper: number): string
 }
 
 /** The event's body for `detail`, with collapse's `severity` (a shift in spreads) named for what it is. */
-function detailOf(type: string, body: Record<string, unknown>): Record<string, unknown> {
+function detailOf(type: string, body: object): Record<string, unknown> {
   if (type !== "collapse" || !("severity" in body)) return { type, ...body };
-  const { severity, ...rest } = body;
+  const { severity, ...rest } = body as CollapseBody;
   return { type, ...rest, shift_spreads: severity };
 }
 
 function signed(x: number): string {
   return `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
-}
-
-function num(x: unknown): number {
-  return typeof x === "number" ? x : NaN;
 }
 
 function fmt(x: number): string {

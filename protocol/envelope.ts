@@ -53,8 +53,9 @@ const EVENT_OWN_FIELDS: ReadonlySet<string> = new Set(["type", "ts"]);
  */
 export function encodeEventEnvelope(
   meta: Omit<EnvelopeInit, "body">,
-  event: Record<string, unknown>,
+  eventObject: object,
 ): Uint8Array {
+  const event = eventObject as Record<string, unknown>;
   const bytes = writeEnvelope(PROTOCOL_VERSION, meta, event, EVENT_OWN_FIELDS);
   if (bytes) return bytes;
   const body: Record<string, unknown> = {};

@@ -291,6 +291,17 @@ export function decodeFrame(
   return { envelope, frame: frameOfEnvelope(envelope, limits) };
 }
 
+/**
+ * The bytes of a decoded frame envelope's time column as they came (a view of the message, from
+ * which `frame.t` was read), or undefined when its body has none.
+ */
+export function frameTimeBytes(envelope: Envelope): Uint8Array | undefined {
+  const body = envelope.body;
+  if (body === null || typeof body !== "object") return undefined;
+  const t = (body as { t?: unknown }).t;
+  return t instanceof Uint8Array ? t : undefined;
+}
+
 /** Validates the body of an already decoded envelope of type `frame`. */
 export function frameOfEnvelope(envelope: Envelope, limits: FrameLimits = {}): SampleFrame {
   if (envelope.type !== FRAME_TYPE) {

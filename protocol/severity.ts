@@ -47,8 +47,18 @@ export function severityOf(kind: IncidentKind, measure: number): number {
   return s;
 }
 
+/**
+ * The fields of an event body (protocol/events/) a severity is measured on: the anomaly's
+ * `score`, the collapse's `severity` (its shift in spreads), the coherence's `shift`.
+ */
+export interface SeverityFields {
+  score?: number;
+  severity?: number;
+  shift?: number;
+}
+
 /** The measure a finding's body is scored on: the anomaly score, collapse shift, coherence |shift|. */
-export function measureOf(kind: IncidentKind, body: Record<string, unknown>): number {
+export function measureOf(kind: IncidentKind, body: SeverityFields): number {
   const n = (x: unknown) => typeof x === "number" ? x : NaN;
   switch (kind) {
     case "anomaly":
@@ -61,6 +71,6 @@ export function measureOf(kind: IncidentKind, body: Record<string, unknown>): nu
 }
 
 /** The severity, 1 to 5, of a finding of `kind` whose event body is `body`. */
-export function findingSeverity(kind: IncidentKind, body: Record<string, unknown>): number {
+export function findingSeverity(kind: IncidentKind, body: SeverityFields): number {
   return severityOf(kind, measureOf(kind, body));
 }

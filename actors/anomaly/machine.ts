@@ -11,6 +11,7 @@
  * carry no meaning here and are ignored.
  */
 import { and, assign, enqueueActions, setup } from "xstate";
+import { type AnomalyEvent, anomalyEvent } from "../../protocol/mod.ts";
 import type { AnomalyConfig } from "./config.ts";
 
 /** One incident change of a frame, with the fields of its sample. */
@@ -36,16 +37,7 @@ export interface AnomalyFrameEvent {
 }
 
 /** What the machine emits: published as an envelope on troupe.out.anomaly.<channel>. */
-export interface AnomalyEmitted {
-  type: "anomaly";
-  ts: number;
-  channel: string;
-  score: number;
-  value: number;
-  expected: number;
-  lower: number;
-  upper: number;
-}
+export type AnomalyEmitted = AnomalyEvent;
 
 /** The machine's context: plain data, persisted as JSON. */
 export interface AnomalyContext {
@@ -79,16 +71,14 @@ export const anomalyMachine = setup({
       for (const c of event.changes) {
         if (!c.open) continue;
         opened++;
-        enqueue.emit({
-          type: "anomaly" as const,
-          ts: c.ts,
+        enqueue.emit(anomalyEvent(c.ts, {
           channel: context.key,
           score: c.score,
           value: c.value,
           expected: c.expected,
           lower: c.lower,
           upper: c.upper,
-        });
+        }));
       }
       if (opened > 0) enqueue.assign({ incidents: context.incidents + opened });
     }),

@@ -4,27 +4,11 @@
  * The kernel decides when a bar closes (on data, or on a journaled tick); the machine only says it.
  */
 import { assign, enqueueActions, setup } from "xstate";
+import { type BarEvent, barEvent } from "../../protocol/mod.ts";
 import type { BarsConfig } from "./config.ts";
 
-/** A closed bar as published. Times in microseconds since the epoch. */
-export interface BarEmitted {
-  type: "bar";
-  /** The bar's end: when it closed in event time. */
-  ts: number;
-  channel: string;
-  /** The bar size as configured (`1m`). */
-  bar: string;
-  /** The bar's start. */
-  t: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  /** Samples in the bar (tick volume). */
-  count: number;
-  /** Sum of the samples' values (traded volume, on a volume channel). */
-  sum: number;
-}
+/** A closed bar as published (protocol/events/bar.ts); `ts` is its end, in event time. */
+export type BarEmitted = BarEvent;
 
 /** The event a frame or tick that closed bars becomes. */
 export interface BarsClosedEvent {
@@ -46,7 +30,7 @@ export const barsMachine = setup({
   actions: {
     publish: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "bars") return;
-      for (const b of event.bars) enqueue.emit({ type: "bar", channel: context.key, ...b });
+      for (const b of event.bars) enqueue.emit(barEvent(b.ts, { channel: context.key, ...b }));
     }),
     configure: assign({
       config: ({ context, event }) => event.type === "config" ? event.config : context.config,

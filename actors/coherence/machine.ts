@@ -7,8 +7,9 @@
  * same configuration); ticks carry no meaning here.
  */
 import { assertEvent, assign, enqueueActions, setup } from "xstate";
+import { type CoherenceEvent, coherenceEvent } from "../../protocol/mod.ts";
 import type { CoherenceConfig } from "./config.ts";
-import type { CoherenceChange, Loading } from "./kernel.ts";
+import type { CoherenceChange } from "./kernel.ts";
 import type { CoherencePhase } from "./phase.ts";
 
 /** The machine's states. */
@@ -21,16 +22,7 @@ export interface CoherenceFrameEvent {
 }
 
 /** What the machine emits: published as an envelope on troupe.out.coherence.<group>. */
-export interface CoherenceEmitted {
-  type: "coherence";
-  ts: number;
-  group: string;
-  state: CoherenceStateName;
-  from: CoherenceStateName;
-  ratio: number;
-  shift: number;
-  topChannels: Loading[];
-}
+export type CoherenceEmitted = CoherenceEvent;
 
 /** The machine's context: plain data, persisted as JSON. */
 export interface CoherenceContext {
@@ -61,16 +53,14 @@ export const coherenceMachine = setup({
     announce: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, "frame");
       for (const c of event.changes) {
-        enqueue.emit({
-          type: "coherence" as const,
-          ts: c.ts,
+        enqueue.emit(coherenceEvent(c.ts, {
           group: context.group,
           state: c.to,
           from: c.from,
           ratio: c.ratio,
           shift: c.shift,
-          topChannels: c.topChannels.map((l) => ({ channel: l.channel, loading: l.loading })),
-        });
+          top_channels: c.topChannels,
+        }));
       }
     }),
     count: assign({

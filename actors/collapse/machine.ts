@@ -11,6 +11,7 @@
  * configuration to the kernel); ticks carry no meaning here and are ignored.
  */
 import { assign, enqueueActions, setup } from "xstate";
+import { type CollapseEvent, collapseEvent } from "../../protocol/mod.ts";
 import type { CollapseConfig } from "./config.ts";
 import type { CollapseChange, CollapsePhase } from "./kernel.ts";
 
@@ -32,26 +33,11 @@ export interface CollapseFrameEvent {
   valid: number;
 }
 
-/** What the machine emits: published as an envelope on troupe.out.collapse.<channel>. */
-export interface CollapseEmitted {
-  type: "collapse";
-  /** When the change was confirmed (microseconds since the epoch). */
-  ts: number;
-  channel: string;
-  /** When the new regime began, and the index of its first sample. */
-  changeTs: number;
-  changeIndex: number;
-  delaySamples: number;
-  meanBefore: number;
-  /** The level just before the change and the new regime's so far (direction compares these). */
-  levelBefore: number;
-  levelAfter: number;
-  meanAfter: number;
-  spreadBefore: number;
-  spreadAfter: number;
-  direction: "up" | "down";
-  severity: number;
-}
+/**
+ * What the machine emits: published as an envelope on troupe.out.collapse.<channel>; `ts` is when
+ * the change was confirmed (protocol/events/collapse.ts).
+ */
+export type CollapseEmitted = CollapseEvent;
 
 /** The machine's context: plain data, persisted as JSON. */
 export interface CollapseContext {
@@ -85,22 +71,20 @@ export const collapseMachine = setup({
   actions: {
     report: enqueueActions(({ context, event, enqueue }) => {
       for (const c of frameOf(event)?.changes ?? []) {
-        enqueue.emit({
-          type: "collapse",
-          ts: Math.round(c.ts),
+        enqueue.emit(collapseEvent(Math.round(c.ts), {
           channel: context.key,
-          changeTs: Math.round(c.changeTs),
-          changeIndex: c.changeIndex,
-          delaySamples: c.delaySamples,
-          meanBefore: c.meanBefore,
-          meanAfter: c.meanAfter,
-          spreadBefore: c.spreadBefore,
-          spreadAfter: c.spreadAfter,
-          levelBefore: c.levelBefore,
-          levelAfter: c.levelAfter,
+          change_ts: Math.round(c.changeTs),
+          change_index: c.changeIndex,
+          delay_samples: c.delaySamples,
+          mean_before: c.meanBefore,
+          mean_after: c.meanAfter,
+          level_before: c.levelBefore,
+          level_after: c.levelAfter,
+          spread_before: c.spreadBefore,
+          spread_after: c.spreadAfter,
           direction: c.direction,
           severity: c.severity,
-        });
+        }));
       }
     }),
     count: assign(({ context, event }) => {

@@ -11,8 +11,14 @@
  * not hold is refused).
  */
 import {
+  type AnomalyBody,
   type Bus,
   type BusSubscription,
+  type CoherenceBody,
+  type CollapseBody,
+  decodeAnomalyBody,
+  decodeCoherenceBody,
+  decodeCollapseBody,
   decodeEnvelope,
   decodeIncidentControl,
   encodeIncident,
@@ -23,6 +29,7 @@ import {
   INCIDENT_KINDS,
   type IncidentControlAnswer,
   incidentControlSubject,
+  type IncidentKind,
   incidentListSubject,
   incidentSubject,
   isIncidentKind,
@@ -51,19 +58,51 @@ import {
 /** The envelope `src` of incident updates. */
 export const INCIDENT_SRC = "incidents";
 
-/** The finding an actor's event envelope carries, or undefined for data and other messages. */
+/**
+ * The finding an actor's event envelope carries, or undefined for data, other messages and
+ * events whose body does not decode (readIncidentFinding says why).
+ */
 export function incidentFindingOf(data: Uint8Array): IncidentFinding | undefined {
+  try {
+    return readIncidentFinding(data);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The finding an actor's event envelope carries, or undefined for data and other messages; an
+ * event of a finding's kind whose body is bad throws the ProtocolError naming its field and value.
+ */
+export function readIncidentFinding(data: Uint8Array): IncidentFinding | undefined {
   let env;
   try {
     env = decodeEnvelope(data);
   } catch {
-    return undefined; // not ours to judge: the dead-letter queue names bad messages
+    return undefined; // not an event of ours: the host that took it names bad messages
   }
   if (!isIncidentKind(env.type)) return undefined;
-  const body = (env.body ?? {}) as Record<string, unknown>;
-  const channel = env.type === "coherence" ? body.group : body.channel;
-  if (typeof channel !== "string") return undefined;
-  return findingOfEvent({ id: env.id, kind: env.type, channel, ts_us: env.ts }, body);
+  const event = incidentEventOf(env.type, env.body);
+  const channel = event.kind === "coherence" ? event.body.group : event.body.channel;
+  return findingOfEvent({ id: env.id, channel, ts_us: env.ts }, event);
+}
+
+/** An event of a kind that opens incidents, with its decoded body. */
+export type IncidentEvent =
+  | { kind: "anomaly"; body: AnomalyBody }
+  | { kind: "collapse"; body: CollapseBody }
+  | { kind: "coherence"; body: CoherenceBody };
+
+/** The event of `kind` whose body is `body`, every field checked (a ProtocolError otherwise). */
+export function incidentEventOf(kind: IncidentKind, body: unknown): IncidentEvent {
+  switch (kind) {
+    case "anomaly":
+      return { kind, body: decodeAnomalyBody(body) };
+    case "collapse":
+      return { kind, body: decodeCollapseBody(body) };
+    case "coherence":
+      return { kind, body: decodeCoherenceBody(body) };
+  }
 }
 
 /**
@@ -72,13 +111,17 @@ export function incidentFindingOf(data: Uint8Array): IncidentFinding | undefined
  * it is about (a collapse's change time).
  */
 export function findingOfEvent(
-  head: Omit<IncidentFinding, "severity" | "opens">,
-  body: Record<string, unknown>,
+  head: Omit<IncidentFinding, "severity" | "opens" | "kind">,
+  event: IncidentEvent,
 ): IncidentFinding {
-  const f: IncidentFinding = { ...head, severity: findingSeverity(head.kind, body) };
-  if (head.kind === "coherence" && body.state === "normal") f.opens = false;
+  const f: IncidentFinding = {
+    ...head,
+    kind: event.kind,
+    severity: findingSeverity(event.kind, event.body),
+  };
+  if (event.kind === "coherence" && event.body.state === "normal") f.opens = false;
   // A collapse is about the moment its change began, confirmed some samples later.
-  if (head.kind === "collapse" && typeof body.changeTs === "number") f.at_us = body.changeTs;
+  if (event.kind === "collapse") f.at_us = event.body.change_ts;
   return f;
 }
 
@@ -284,10 +327,20 @@ export function runIncidentStage(
   const stage = options.stage ??
     new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
   const record = options.record;
-  let answers = 0;
+  let answers = 0, badBodies = 0;
   const subs: BusSubscription[] = INCIDENT_KINDS.map((kind) =>
     bus.subscribe(outPattern(kind), (m) => {
-      const f = incidentFindingOf(m.data);
+      let f: IncidentFinding | undefined;
+      try {
+        f = readIncidentFinding(m.data);
+      } catch (err) {
+        const meta = { id: `${INCIDENT_SRC}:dlq:${++badBodies}`, src: INCIDENT_SRC };
+        publishDeadLetter(bus, deadLetterOf(m, err, INCIDENT_SRC), {
+          ...meta,
+          ts: Date.now() * 1000,
+        });
+        return;
+      }
       if (!f) return;
       record?.(m.data);
       stage.takeFinding(f);

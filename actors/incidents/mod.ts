@@ -47,9 +47,12 @@ export {
   findingOfEvent,
   INCIDENT_SRC,
   type IncidentCounts,
+  type IncidentEvent,
+  incidentEventOf,
   incidentFindingOf,
   IncidentStage,
   type IncidentStageOptions,
+  readIncidentFinding,
   RESOLVED_KEPT_MAX,
   runIncidentStage,
 } from "./incident_stage.ts";

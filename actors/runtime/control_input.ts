@@ -15,6 +15,8 @@ import {
   type AnyActorDefinition,
   type BusMessage,
   ConfigError,
+  type ControlAnswer,
+  type ControlApplied,
   decodeEnvelope,
   parseSubject,
 } from "../../protocol/mod.ts";
@@ -33,7 +35,7 @@ export interface ControlHost {
   owns(key: string): boolean;
   slots(): Iterable<Slot>;
   enqueue(def: AnyActorDefinition, key: string, item: Pending): void;
-  reply(msg: BusMessage, type: "ok" | "error", body: unknown): void;
+  reply(msg: BusMessage, answer: ControlAnswer): void;
   deadLetter(msg: BusMessage, err: unknown): void;
   /** Counts a refused control message of `kind` (an operator's error: answered, not a dead letter). */
   refused(kind: string): void;
@@ -41,21 +43,8 @@ export interface ControlHost {
   applied?(changes: AppliedChange[]): void;
 }
 
-/** The body of an "ok" answer: what the host applied. */
-export interface ControlApplied {
-  kind: string;
-  /** The key addressed, or null for every instance of the kind. */
-  key: string | null;
-  /** Instances here the change was journaled to (kind-wide: those running; none yet is 0). */
-  instances: number;
-  /** Whether the kind's configuration for instances to come changed (kind-wide changes). */
-  kind_config: boolean;
-  /** `now`: journaled and queued to the instances; `stream`: accepted, and applied when the
-   *  control stream delivers it (JetStream input). */
-  via: "now" | "stream";
-  /** The configuration in force once applied: the kind's (kind-wide) or the instance's. */
-  settings?: unknown;
-}
+/** The body of an "ok" answer: what the host applied (protocol/events/control_answer.ts). */
+export type { ControlApplied } from "../../protocol/mod.ts";
 
 /** A validated control message. */
 interface Control {
@@ -176,12 +165,12 @@ export function onLiveControl(msg: BusMessage, host: ControlHost, kept: boolean)
       via: kept ? "stream" : "now",
       settings: ctl.config,
     };
-    host.reply(msg, "ok", applied);
+    host.reply(msg, { ok: true, applied });
   } catch (err) {
     const refusal = refusalKind(msg, err);
     if (refusal !== undefined) host.refused(refusal);
     else if (!kept) host.deadLetter(msg, err);
-    host.reply(msg, "error", { error: (err as Error).message });
+    host.reply(msg, { ok: false, error: (err as Error).message });
   }
 }
 
@@ -210,10 +199,9 @@ export function onKeptControl(msg: BusMessage, host: ControlHost): void {
   }
 }
 
-/** One line saying what an "ok" answer's body says was applied (any body: older hosts send null). */
-export function describeControlApplied(body: unknown): string {
-  const a = body as Partial<ControlApplied> | null;
-  if (!a || typeof a !== "object" || typeof a.instances !== "number") return "accepted";
+/** One line saying what an "ok" answer says was applied (older hosts send null: "accepted"). */
+export function describeControlApplied(a: ControlApplied | null): string {
+  if (!a) return "accepted";
   const target = a.key ? `${a.kind}/${a.key}` : `${a.instances} running ${a.kind} instance(s)`;
   const parts = a.key ? [target] : [target, "the configuration of those to come"];
   const how = a.via === "stream"

@@ -5,28 +5,17 @@
  */
 import {
   type Bus,
-  decodeValue,
+  type DeadLetter,
+  deadLetterBodyOf,
+  decodeEnvelope,
   dlqSubject,
-  encodeEnvelope,
+  encodeDeadLetter,
   isValidName,
   ProtocolError,
 } from "../../protocol/mod.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 
-/** The body of a dead letter. */
-export interface DeadLetter {
-  /** The subject the message arrived on. */
-  subject: string;
-  reason: string;
-  error: string;
-  field?: string;
-  /** The actor instance it failed in, for `apply` failures. */
-  actor?: string;
-  raw: Uint8Array;
-}
-
-/** The envelope type of a dead letter. */
-export const DEAD_LETTER_TYPE = "dead_letter";
+export { DEAD_LETTER_TYPE, type DeadLetter } from "../../protocol/mod.ts";
 
 /** The dead-letter reason of an error: the ProtocolError's or InputRejectedError's, or `apply`. */
 export function reasonOf(err: unknown): string {
@@ -58,13 +47,10 @@ export function publishDeadLetter(
   meta: { id: string; src: string; ts: number },
 ): void {
   const reason = isValidName(letter.reason) ? letter.reason : "other";
-  const body: DeadLetter = { ...letter, reason };
-  bus.publish(dlqSubject(reason), encodeEnvelope({ ...meta, type: DEAD_LETTER_TYPE, body }));
+  bus.publish(dlqSubject(reason), encodeDeadLetter(meta, { ...letter, reason }));
 }
 
 /** Decodes a dead letter's body (for tools and tests). */
 export function decodeDeadLetter(bytes: Uint8Array): DeadLetter {
-  const env = decodeValue(bytes) as { body?: DeadLetter };
-  if (!env || typeof env !== "object" || !env.body) throw new Error("Not a dead letter");
-  return env.body;
+  return deadLetterBodyOf(decodeEnvelope(bytes));
 }

@@ -3,7 +3,7 @@
  * default; the simulator, whose hosts see the same frames again and again (redeliveries,
  * recoveries), passes decoders that decode each once.
  */
-import type { Envelope, SampleFrame } from "../../protocol/mod.ts";
+import { type Envelope, frameTimeBytes, type SampleFrame } from "../../protocol/mod.ts";
 import type { InputRecord, TimeColumn } from "./input_record.ts";
 
 /** A frame message decoded: its envelope and its validated frame (what `decodeFrame` returns). */
@@ -23,8 +23,8 @@ export type FrameDecoder = (bytes: Uint8Array, srcPos: number) => DecodedFrame;
  * the column is a view of it (what `encodeInputRecordParts` needs to leave it out).
  */
 export function timeColumnIn(payload: Uint8Array, decoded: DecodedFrame): TimeColumn | undefined {
-  const bin = (decoded.envelope.body as { t?: unknown } | null)?.t;
-  if (!(bin instanceof Uint8Array) || bin.buffer !== payload.buffer) return undefined;
+  const bin = frameTimeBytes(decoded.envelope);
+  if (!bin || bin.buffer !== payload.buffer) return undefined;
   const at = bin.byteOffset - payload.byteOffset;
   const t = decoded.frame.t;
   return at >= 0 && bin.byteLength === t.length * 8 ? { at, t } : undefined;

@@ -256,7 +256,7 @@ export class Host {
       owns: (key) => this.#owns(key),
       slots: () => this.#slots.values(),
       enqueue: (def, key, item) => this.#mail.enqueue(def, key, item),
-      reply: (msg, type, body) => this.#notices.reply(msg, type, body),
+      reply: (msg, answer) => this.#notices.reply(msg, answer),
       deadLetter: (msg, err) => this.#notices.deadLetter(msg, err),
       refused: (kind) => this.metrics.controlRefused.inc({ kind }),
       applied: (changes) => this.#settings.publish(changes),

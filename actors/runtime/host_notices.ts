@@ -3,7 +3,16 @@
  * metric that counts them), answers to control requests, and system notices: an actor restarted
  * after a failure, or stopped after repeated failures. Each carries an envelope id unique to this host.
  */
-import { type Bus, type BusMessage, encodeEnvelope, sysSubject } from "../../protocol/mod.ts";
+import {
+  type ActorRestartedBody,
+  type Bus,
+  type BusMessage,
+  type ControlAnswer,
+  encodeActorRestarted,
+  encodeActorStopped,
+  encodeControlAnswer,
+  sysSubject,
+} from "../../protocol/mod.ts";
 import { deadLetterOf, publishDeadLetter } from "./dead_letter.ts";
 import type { HostMetrics } from "./host_metrics.ts";
 
@@ -40,15 +49,15 @@ export class HostNotices {
   }
 
   /** Answers a control request, when it asked for an answer. */
-  reply(msg: BusMessage, type: "ok" | "error", body: unknown): void {
-    if (msg.reply) this.#o.bus.publish(msg.reply, encodeEnvelope({ ...this.#meta(), type, body }));
+  reply(msg: BusMessage, answer: ControlAnswer): void {
+    if (msg.reply) this.#o.bus.publish(msg.reply, encodeControlAnswer(this.#meta(), answer));
   }
 
   /** Announces that the instance of `stream` is stopped after repeated failures. */
   actorStopped(stream: string, error: string): void {
     this.#o.bus.publish(
       sysSubject("actor", "stopped"),
-      encodeEnvelope({ ...this.#meta(), type: "actor_stopped", body: { stream, error } }),
+      encodeActorStopped(this.#meta(), { stream, error }),
     );
   }
 
@@ -58,11 +67,11 @@ export class HostNotices {
    */
   actorRestarted(
     stream: string,
-    body: { error: string; failures: number; delay_ms: number },
+    body: Omit<ActorRestartedBody, "stream">,
   ): void {
     this.#o.bus.publish(
       sysSubject("actor", "restarted"),
-      encodeEnvelope({ ...this.#meta(), type: "actor_restarted", body: { stream, ...body } }),
+      encodeActorRestarted(this.#meta(), { stream, ...body }),
     );
   }
 

@@ -6,6 +6,7 @@
  * in `waiting`, then is `live`. Time enters only through journaled events, so replay is exact.
  */
 import { assertEvent, assign, enqueueActions, setup } from "xstate";
+import { type StatsEvent, statsEvent } from "../../protocol/mod.ts";
 import type { StatsConfig, StatsSummary } from "./kernel.ts";
 
 /** The event the host sends per frame in which publications fell: each, in order. */
@@ -15,17 +16,7 @@ export interface StatsFrameEvent {
 }
 
 /** What the machine emits: published on troupe.out.stats.<channel>. */
-export interface StatsEmitted {
-  type: "stats";
-  ts: number;
-  channel: string;
-  count: number;
-  mean: number;
-  variance: number;
-  min: number;
-  max: number;
-  rate_per_s: number;
-}
+export type StatsEmitted = StatsEvent;
 
 /** The stats machine. */
 export const statsMachine = setup({
@@ -42,9 +33,7 @@ export const statsMachine = setup({
     publish: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, "frame");
       for (const p of event.publications) {
-        enqueue.emit({
-          type: "stats" as const,
-          ts: Math.round(p.t_last_us),
+        enqueue.emit(statsEvent(Math.round(p.t_last_us), {
           channel: context.key,
           count: p.count,
           mean: p.mean,
@@ -52,7 +41,7 @@ export const statsMachine = setup({
           min: p.min,
           max: p.max,
           rate_per_s: p.rate_per_s,
-        });
+        }));
       }
     }),
     configure: assign({

@@ -9,6 +9,7 @@ import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { describeControlApplied, NatsBus } from "../../actors/runtime/mod.ts";
 import {
   BusRequestError,
+  controlAnswerOf,
   ctlSubject,
   decodeEnvelope,
   encodeEnvelope,
@@ -88,17 +89,20 @@ answered, 2 a usage error.`,
     const what = `${kind}${key === undefined ? "" : ` ${key}`} ${JSON.stringify(body)}`;
     try {
       const reply = decodeEnvelope((await bus.request(subject, request, { timeout })).data);
-      if (reply.type === "ok") {
+      const answer = controlAnswerOf(reply);
+      if (answer.ok) {
         console.log(
-          `troupe ctl: ${reply.src} accepted ${what}: ${describeControlApplied(reply.body)}`,
+          `troupe ctl: ${reply.src} accepted ${what}: ${describeControlApplied(answer.applied)}`,
         );
         return EXIT_OK;
       }
-      const reason = (reply.body as { error?: unknown } | null)?.error ??
-        JSON.stringify(reply.body);
-      console.error(`troupe ctl: ${reply.src} refused ${what}: ${reason}`);
+      console.error(`troupe ctl: ${reply.src} refused ${what}: ${answer.error}`);
       return EXIT_FAILURE;
     } catch (err) {
+      if (err instanceof ProtocolError) {
+        console.error(`troupe ctl: the answer to ${what} cannot be read: ${err.message}`);
+        return EXIT_FAILURE;
+      }
       if (!(err instanceof BusRequestError)) throw err;
       console.error(
         `troupe ctl: no host answered on ${subject} within ${timeout} ms at ` +

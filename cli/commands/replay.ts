@@ -365,6 +365,9 @@ function report(r: ReplayResult, speed: number): string[] {
     if (v.ok) {
       lines.push(
         `troupe replay: verified: ${n(v.equal)} outputs equal to the recorded ones, byte for byte` +
+          (v.olderFormat
+            ? ` (${n(v.olderFormat)} recorded in an older body format, once written in today's)`
+            : "") +
           (v.unverifiable ? `; ${n(v.unverifiable)} past the cut could not be checked` : "") +
           (v.duplicates ? `; ${n(v.duplicates)} repeated recorded outputs skipped` : ""),
       );

@@ -6,7 +6,14 @@
  * framing apart); events are matched per key by type and time: an event of the one run without a
  * match in the other appeared or disappeared, one whose body differs changed.
  */
-import { decodeColumns, decodeEnvelope, parseSubject } from "../../protocol/mod.ts";
+import {
+  actorEventOf,
+  decodeColumns,
+  decodeEnvelope,
+  type Envelope,
+  eventHeadline,
+  parseSubject,
+} from "../../protocol/mod.ts";
 
 /** An event the other run did not have. */
 export interface Incident {
@@ -110,12 +117,8 @@ export class OutputDiff {
       }
       s.series.samples += frame.t.length;
     } else {
-      s.events.push({
-        type: envelope.type,
-        ts: envelope.ts,
-        body: envelope.body,
-        text: stableJson(envelope.body),
-      });
+      const body = currentBody(envelope);
+      s.events.push({ type: envelope.type, ts: envelope.ts, body, text: stableJson(body) });
     }
   }
 
@@ -220,18 +223,34 @@ function compareEvents(state: KeyState, d: KindDiff): void {
   d.disappeared.sort((a, b) => a.ts - b.ts);
 }
 
+/**
+ * An event's body in the current format (a recording made before a body was renamed compares
+ * equal to a replay of it); as it came when its type has no decoder or it does not decode.
+ */
+function currentBody(env: Envelope): unknown {
+  try {
+    return actorEventOf(env)?.body ?? env.body;
+  } catch {
+    return env.body;
+  }
+}
+
 function incident(state: KeyState, e: Event): Incident {
-  const body = (e.body ?? {}) as Record<string, unknown>;
-  const num = (x: unknown) => (typeof x === "number" ? x : undefined);
-  const name = body.channel ?? body.group;
+  let head: ReturnType<typeof eventHeadline> | undefined;
+  try {
+    const event = actorEventOf({ v: 1, id: "", src: "", type: e.type, ts: e.ts, body: e.body });
+    if (event) head = eventHeadline(event);
+  } catch {
+    head = undefined; // a body that does not decode still appeared or disappeared
+  }
   return {
     kind: state.kind,
     key: state.key,
     type: e.type,
     ts: e.ts,
-    channel: typeof name === "string" ? name : state.key,
-    score: num(body.score) ?? num(body.severity) ?? num(body.shift),
-    state: typeof body.state === "string" ? body.state : undefined,
+    channel: head?.channel ?? state.key,
+    score: head?.score,
+    state: head?.state,
   };
 }
 

@@ -32,6 +32,36 @@ function finding(kind: string, key: string, ts: number, body: Record<string, unk
   return { kind, key, ts, body } satisfies Finding;
 }
 
+/** A coherence finding of `group` turning `state` from `from`, its body whole. */
+function coherence(group: string, ts: number, state: string, from: string): Finding {
+  return finding("coherence", group, ts, {
+    group,
+    state,
+    from,
+    ratio: 0.5,
+    shift: 2,
+    top_channels: [],
+  });
+}
+
+/** A collapse finding whose regime began at `changeTs`, its body whole (protocol/events/). */
+function collapse(key: string, ts: number, changeTs: number): Finding {
+  return finding("collapse", key, ts, {
+    channel: key,
+    change_ts: changeTs,
+    change_index: 0,
+    delay_samples: Math.round((ts - changeTs) / S),
+    mean_before: 1,
+    mean_after: 2,
+    level_before: 1,
+    level_after: 2,
+    spread_before: 0.1,
+    spread_after: 0.1,
+    direction: "up",
+    severity: 10,
+  });
+}
+
 const opts = { channels: ["a", "b"], intervalUs: S };
 
 test("scoreAnomalies() counts a window found once, with its delay, and events outside as false", () => {
@@ -124,11 +154,11 @@ test("scoreChanges() matches a regime start in the change's window, apart at oth
     ],
   });
   const s = scoreChanges(t, [
-    finding("collapse", "a", 205 * S, { changeTs: 199 * S }),
-    finding("collapse", "a", 230 * S, { changeTs: 220 * S }), // same change again: a repeat
-    finding("collapse", "a", 740 * S, { changeTs: 730 * S }), // at a flatline: apart
-    finding("collapse", "a", 900 * S, { changeTs: 890 * S }), // near nothing: false
-    finding("collapse", "b", 640 * S, { changeTs: (600 + CHANGE_MARGIN_SAMPLES + 1) * S }),
+    collapse("a", 205 * S, 199 * S),
+    collapse("a", 230 * S, 220 * S), // same change again: a repeat
+    collapse("a", 740 * S, 730 * S), // at a flatline: apart
+    collapse("a", 900 * S, 890 * S), // near nothing: false
+    collapse("b", 640 * S, (600 + CHANGE_MARGIN_SAMPLES + 1) * S),
   ], opts);
   assert.equal(
     [s.labels, s.found, s.events, s.falsePositives, s.elsewhere, s.repeats],
@@ -159,9 +189,9 @@ test("regimeAccuracy() is the share of time coherent exactly when stressed, agai
     ],
   });
   const events = [
-    finding("coherence", "all", 700, { state: "coherent" }),
-    finding("coherence", "all", 900, { state: "normal" }),
-    finding("coherence", "other", 100, { state: "coherent" }),
+    coherence("all", 700, "coherent", "normal"),
+    coherence("all", 900, "normal", "coherent"),
+    coherence("other", 100, "coherent", "normal"),
   ];
   const r = regimeAccuracy(t, events, "all");
   // Right: calm 0..600 (normal), stressed 700..900 (coherent) = 800 of 1000.

@@ -102,18 +102,27 @@ if (haveNatsServer("troupe incidents edits against nats-server")) {
       bus.publish(
         outSubject(kind, channel),
         encodeEventEnvelope({ id: `in${n++}:${kind}:${channel}:0`, type: kind, src: "h", ts }, {
-          channel,
-          group: channel,
-          state: "normal",
-          score: 0.99,
-          value: 1,
-          expected: 0,
-          lower: -1,
-          upper: 1,
-          meanBefore: 10,
-          meanAfter: 5,
-          changeTs: ts,
-          severity: 0.9,
+          ...(kind === "coherence"
+            ? { group: channel, state: "normal", from: "coherent", ratio: 0.5, shift: 1 }
+            : { channel }),
+          ...(kind === "coherence" ? { top_channels: [] } : {}),
+          ...(kind === "anomaly"
+            ? { score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 }
+            : kind === "collapse"
+            ? {
+              change_ts: ts,
+              change_index: 0,
+              delay_samples: 0,
+              mean_before: 10,
+              mean_after: 5,
+              level_before: 10,
+              level_after: 5,
+              spread_before: 1,
+              spread_after: 1,
+              direction: "down",
+              severity: 0.9,
+            }
+            : {}),
         }),
       );
     try {

@@ -30,13 +30,15 @@ function collapse(channel: string, severity: number): Uint8Array {
     type: "collapse",
     ts: TS + 1,
     channel,
-    changeTs: TS - 1_000_000,
-    changeIndex: 3,
-    delaySamples: 4,
-    meanBefore: 10,
-    meanAfter: 20,
-    spreadBefore: 2,
-    spreadAfter: 2,
+    change_ts: TS - 1_000_000,
+    change_index: 3,
+    delay_samples: 4,
+    mean_before: 10,
+    mean_after: 20,
+    level_before: 10,
+    level_after: 20,
+    spread_before: 2,
+    spread_after: 2,
     direction: "up",
     severity,
   });
@@ -120,7 +122,7 @@ test("troupe watch --json prints one NDJSON finding per line, filtered by kind, 
     assert.is(lines[0].strength, "score 0.90");
     assert.match(lines[0].what, "value 110, expected 100, band 95..105, above the band");
     assert.is(lines[0].subject, "troupe.out.anomaly.BTC");
-    assert.is(lines[1].detail.meanAfter, 20);
+    assert.is(lines[1].detail.mean_after, 20);
   });
 });
 
@@ -136,7 +138,7 @@ test("troupe watch prints a readable line per finding: time, kind, channel, what
     assert.match(lines[2]!, /anomaly {3}BTC .*\[severity 5, score 0\.90\]$/);
     assert.match(
       lines[3]!,
-      /collapse {2}BNB +regime change up: mean 10 -> 20.*\[severity 4, 4\.0 spreads\]$/,
+      /collapse {2}BNB +regime change up: level 10 -> 20.*\[severity 4, 4\.0 spreads\]$/,
     );
   });
 });

@@ -6,7 +6,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { encodeColumns, encodeEnvelope, outSubject } from "../../protocol/mod.ts";
+import { encodeBar, encodeColumns, outSubject } from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { haveNatsServer } from "../_support/nats.ts";
 import { openDashboard } from "./_support.ts";
@@ -57,12 +57,16 @@ test("a market card's header says last, change and bar size; its candles share t
       const open = 100 + s / 6, close = s === 29 ? 105 : 100 + (s + 1) / 6;
       bus.publish(
         outSubject("bars", "MKT"),
-        encodeEnvelope({
-          id: `mkt-b-${s}`,
-          type: "bar",
-          src: "test",
-          ts: t0 + s * 1e6,
-          body: { bar: "1s", t: t0 + s * 1e6, open, high: close + 0.1, low: open - 0.1, close },
+        encodeBar({ id: `mkt-b-${s}`, src: "test", ts: t0 + s * 1e6 }, {
+          channel: "MKT",
+          bar: "1s",
+          t: t0 + s * 1e6,
+          open,
+          high: close + 0.1,
+          low: open - 0.1,
+          close,
+          count: 1,
+          sum: close,
         }),
       );
     }

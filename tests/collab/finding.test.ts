@@ -74,12 +74,16 @@ test("findingsOf() writes a metrics channel's values with its unit, a market sym
       type: "collapse",
       ts: TS,
       channel: "db-latency_ms",
+      change_ts: TS,
+      change_index: 0,
+      delay_samples: 0,
+      mean_before: 20,
+      mean_after: 30,
+      level_before: 20,
+      level_after: 30,
+      spread_before: 2,
+      spread_after: 3,
       direction: "up",
-      levelBefore: 20,
-      levelAfter: 30,
-      spreadBefore: 2,
-      spreadAfter: 3,
-      changeTs: TS,
       severity: 4,
     }),
     0,
@@ -129,7 +133,8 @@ test("findingsOf() reads collapse change points and coherence regime changes, se
   });
   const [c] = findingsOf("troupe.out.collapse.ETH", collapse, 0);
   assert.is(c!.kind, "collapse");
-  assert.match(c!.what, "regime change up: mean 1 -> 3 (+200.0%)");
+  // A format-1 event (camelCase) older than the levels: its regimes' means stand in for them.
+  assert.match(c!.what, "regime change up: level 1 -> 3 (+200.0%)");
   assert.is(c!.severity, 3); // 2 spreads
   const crash = encodeEventEnvelope(meta("collapse"), {
     type: "collapse",
@@ -241,7 +246,14 @@ test("lineTime() gives the date always, or with nowMs the time of day alone on t
   assert.is(lineTime(TS, { nowMs: ms + 86_400_000 }), "2027-01-15 08:00:00.000");
   const [f] = findingsOf(
     "troupe.out.anomaly.BTC",
-    encodeEventEnvelope(meta("anomaly"), { channel: "BTC", score: 0.5, value: 1, expected: 1 }),
+    encodeEventEnvelope(meta("anomaly"), {
+      channel: "BTC",
+      score: 0.5,
+      value: 1,
+      expected: 1,
+      lower: 0,
+      upper: 2,
+    }),
     0,
   );
   assert.is(formatFinding(f!, { nowMs: ms }), formatFinding(f!).slice("2027-01-15 ".length));

@@ -11,6 +11,11 @@ function event(id: string, type: string, ts: number, body: unknown): Uint8Array 
   return encodeEnvelope({ id, type, src: "test", ts, body });
 }
 
+/** An anomaly body on channel cpu with `score`. */
+function anomalyBody(score: number) {
+  return { channel: "cpu", score, value: 3, expected: 1, lower: 0, upper: 2 };
+}
+
 function columns(id: string, key: string, t: number[], score: number[]): Uint8Array {
   return encodeColumns(
     {
@@ -26,16 +31,33 @@ function columns(id: string, key: string, t: number[], score: number[]): Uint8Ar
 test("events are matched per key by type and time: appeared, disappeared, changed and the same", () => {
   const d = new OutputDiff();
   const a = "troupe.out.anomaly.cpu";
-  d.recorded(a, event("r1", "anomaly", T0, { channel: "cpu", score: 0.9 }));
-  d.recorded(a, event("r2", "anomaly", T0 + 5, { channel: "cpu", score: 0.6 }));
-  d.recorded(a, event("r3", "anomaly", T0 + 9, { channel: "cpu", score: 0.7 }));
-  // The replay's ids differ and its events come in another order: neither matters.
-  d.replayed(a, event("x3", "anomaly", T0 + 9, { score: 0.75, channel: "cpu" }));
-  d.replayed(a, event("x1", "anomaly", T0, { score: 0.9, channel: "cpu" }));
-  d.replayed(a, event("x4", "anomaly", T0 + 7, { channel: "cpu", score: 0.45 }));
+  d.recorded(a, event("r1", "anomaly", T0, anomalyBody(0.9)));
+  d.recorded(a, event("r2", "anomaly", T0 + 5, anomalyBody(0.6)));
+  d.recorded(a, event("r3", "anomaly", T0 + 9, anomalyBody(0.7)));
+  // The replay's ids differ, its events come in another order and a body's fields too: none matters.
+  d.replayed(a, event("x3", "anomaly", T0 + 9, { ...anomalyBody(0.75), channel: "cpu" }));
+  d.replayed(
+    a,
+    event("x1", "anomaly", T0, {
+      upper: 2,
+      lower: 0,
+      expected: 1,
+      value: 3,
+      score: 0.9,
+      channel: "cpu",
+    }),
+  );
+  d.replayed(a, event("x4", "anomaly", T0 + 7, anomalyBody(0.45)));
   d.replayed(
     "troupe.out.coherence.eq",
-    event("c", "coherence", T0, { state: "coherent", shift: 1.5 }),
+    event("c", "coherence", T0, {
+      group: "eq",
+      state: "coherent",
+      from: "normal",
+      ratio: 0.8,
+      shift: 1.5,
+      top_channels: [],
+    }),
   );
   const report = d.finish(["stats"]);
   assert.is(report.same, false);

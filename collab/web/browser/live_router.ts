@@ -8,6 +8,10 @@
  * same line, kind and 1-5 severity.
  */
 import {
+  anomalyOf,
+  barOf,
+  coherenceOf,
+  collapseOf,
   COLUMNS_TYPE,
   columnsFrameOf,
   decodeEnvelope,
@@ -25,8 +29,6 @@ export interface LiveTargets {
   events: EventsPanel;
   coherence: CoherencePanel;
 }
-
-type Body = Record<string, unknown>;
 
 /** The anomaly actor's columns a chart draws. */
 const CHART_COLUMNS = ["value", "expected", "lower", "upper"] as const;
@@ -71,25 +73,24 @@ export class LiveRouter {
 
   #out(kind: string, key: string, env: Envelope): void {
     if (env.type === COLUMNS_TYPE) return this.#columns(kind, key, env);
-    const body = (env.body ?? {}) as Body;
-    const num = (f: string) => (typeof body[f] === "number" ? (body[f] as number) : NaN);
+    // Bodies are read with protocol/events/ decoders: a bad one throws a ProtocolError, counted.
     if (kind === "anomaly" && env.type === "anomaly") {
-      const score = num("score");
-      this.#t.grid.chart(key)?.addAnomaly(env.ts, num("value"), `score ${score.toFixed(3)}`);
+      const b = anomalyOf(env);
+      this.#t.grid.chart(key)?.addAnomaly(env.ts, b.value, `score ${b.score.toFixed(3)}`);
     } else if (kind === "collapse" && env.type === "collapse") {
-      this.#t.grid.chart(key)?.addChange(num("changeTs"), num("meanAfter"), String(body.direction));
+      const b = collapseOf(env);
+      this.#t.grid.chart(key)?.addChange(b.change_ts, b.mean_after, b.direction);
     } else if (kind === "coherence" && env.type === "coherence") {
-      const top = Array.isArray(body.topChannels)
-        ? (body.topChannels as Array<{ channel: string; loading: number }>)
-        : [];
-      this.#t.coherence.state(key, String(body.state), top);
+      const b = coherenceOf(env);
+      this.#t.coherence.state(key, b.state, b.top_channels);
     } else if (kind === "bars" && env.type === "bar") {
-      this.#t.grid.candles(key)?.add(String(body.bar), {
-        t: num("t"),
-        open: num("open"),
-        high: num("high"),
-        low: num("low"),
-        close: num("close"),
+      const b = barOf(env);
+      this.#t.grid.candles(key)?.add(b.bar, {
+        t: b.t,
+        open: b.open,
+        high: b.high,
+        low: b.low,
+        close: b.close,
       });
     }
   }

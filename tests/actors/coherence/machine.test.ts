@@ -106,7 +106,7 @@ test("the machine announces every change of a frame in order and takes the last 
     from: "normal",
     ratio: 0.4 + 1 / 100,
     shift: 1,
-    topChannels: [{ channel: "a", loading: 0.6 }, { channel: "b", loading: -0.3 }],
+    top_channels: [{ channel: "a", loading: 0.6 }, { channel: "b", loading: -0.3 }],
   });
   assert.is(actor.getSnapshot().context.changes, 3);
   actor.stop();

@@ -204,8 +204,8 @@ test("under the host's ActorInstance, a stress turns the group coherent, and a r
   d.stop();
   const early = plain.find((line) => line.includes(" coherence "))!;
   assert.ok(Number(early.split(" ")[2]) < ts, "the ctl threshold delayed the change");
-  assert.is(first.topChannels.length, 3);
-  assert.ok(first.topChannels.every((l: { channel: string }) => /^ch\d{3}$/.test(l.channel)));
+  assert.is(first.top_channels.length, 3);
+  assert.ok(first.top_channels.every((l: { channel: string }) => /^ch\d{3}$/.test(l.channel)));
   // The baseline held during the episode: its end is a return to normal, not a fragmented group.
   assert.equal(bodies.slice(1).map((b) => `${b.from}>${b.state}`), ["coherent>normal"]);
   // Per-bar columns: one ratio per closed bar, numbered without gaps.

@@ -85,15 +85,15 @@ test("a confirmed change emits one collapse event with every field, then recover
     type: "collapse",
     ts: 504_000,
     channel: "cpu-7",
-    changeTs: 500_000,
-    changeIndex: 500,
-    delaySamples: 4,
-    meanBefore: 1,
-    meanAfter: 3,
-    spreadBefore: 0.5,
-    spreadAfter: 0.5,
-    levelBefore: 1,
-    levelAfter: 3,
+    change_ts: 500_000,
+    change_index: 500,
+    delay_samples: 4,
+    mean_before: 1,
+    mean_after: 3,
+    level_before: 1,
+    level_after: 3,
+    spread_before: 0.5,
+    spread_after: 0.5,
     direction: "up",
     severity: 4,
   }]);
@@ -111,13 +111,13 @@ test("changes in a frame that ends in another phase are still each reported, in 
   m.actor.send(
     frame({ changes: [change(100), change(200, { direction: "down" })], phase: "recovering" }),
   );
-  assert.equal(m.emitted.map((e) => [e.changeIndex, e.direction]), [[100, "up"], [200, "down"]]);
+  assert.equal(m.emitted.map((e) => [e.change_index, e.direction]), [[100, "up"], [200, "down"]]);
   assert.is(m.state(), "recovering");
   m.actor.send(frame({ changes: [change(300)], phase: "stable" }));
   assert.is(m.state(), "stable");
   m.actor.send(frame({ changes: [change(400)], samplesSinceChange: 0, phase: "collapsed" }));
   assert.is(m.state(), "collapsed");
-  assert.equal(m.emitted.map((e) => e.changeIndex), [100, 200, 300, 400]);
+  assert.equal(m.emitted.map((e) => e.change_index), [100, 200, 300, 400]);
   assert.is(m.actor.getSnapshot().context.changes, 4);
 });
 
@@ -141,7 +141,7 @@ test("the persisted snapshot is plain JSON and a restored machine carries on whe
   r.actor.send(frame({ samplesSinceChange: 150, phase: "stable" }));
   assert.is(r.state(), "stable");
   r.actor.send(frame({ changes: [change(900)], phase: "collapsed" }));
-  assert.equal(r.emitted.map((e) => e.changeIndex), [900]);
+  assert.equal(r.emitted.map((e) => e.change_index), [900]);
 });
 
 test.run();

@@ -121,13 +121,13 @@ test("under the host's ActorInstance it publishes one collapse per change and re
   const events = whole.filter((line) => line.includes(" collapse "));
   assert.is(events.length, 2, events.join("\n"));
   const bodies = events.map((line) => JSON.parse(line.slice(line.indexOf("{"))));
-  assert.ok(Math.abs(bodies[0].changeIndex - 1500) <= 2 && bodies[0].direction === "up");
-  assert.ok(Math.abs(bodies[1].changeIndex - 3000) <= 2 && bodies[1].direction === "down");
+  assert.ok(Math.abs(bodies[0].change_index - 1500) <= 2 && bodies[0].direction === "up");
+  assert.ok(Math.abs(bodies[1].change_index - 3000) <= 2 && bodies[1].direction === "down");
   assert.is(bodies[0].channel, "cpu-7");
-  assert.is(bodies[0].changeTs, T0 + bodies[0].changeIndex * STEP_US);
+  assert.is(bodies[0].change_ts, T0 + bodies[0].change_index * STEP_US);
   // The envelope's time is when the change was confirmed.
   const ts = Number(events[0]!.split(" ")[2]);
-  assert.is(ts, bodies[0].changeTs + bodies[0].delaySamples * STEP_US);
+  assert.is(ts, bodies[0].change_ts + bodies[0].delay_samples * STEP_US);
   assert.is(a.machineState, "stable");
   for (const cut of [3, 40]) {
     const parts: string[] = [];

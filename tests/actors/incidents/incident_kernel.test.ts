@@ -153,15 +153,27 @@ test("a jump's collapse, confirmed 7 s after its change, links to the jump's ano
   assert.ok(apart.every((i) => i.links.length === 0));
 });
 
-test("findingOfEvent() takes a collapse's moment from its changeTs", () => {
-  const head = { id: "c", kind: "collapse" as const, channel: "SYM001", ts_us: T0 + 7_000_000 };
-  const f = findingOfEvent(head, { changeTs: T0, severity: 3 });
+test("findingOfEvent() takes a collapse's moment from its change_ts", () => {
+  const head = { id: "c", channel: "SYM001", ts_us: T0 + 7_000_000 };
+  const collapse = {
+    channel: "SYM001",
+    change_ts: T0,
+    change_index: 70,
+    delay_samples: 7,
+    mean_before: 1,
+    mean_after: 2,
+    level_before: 1,
+    level_after: 2,
+    spread_before: 0.5,
+    spread_after: 0.5,
+    direction: "up" as const,
+    severity: 3,
+  };
+  const f = findingOfEvent(head, { kind: "collapse", body: collapse });
   assert.is(f.at_us, T0);
   assert.is(f.severity, 3);
-  assert.is(
-    findingOfEvent({ ...head, kind: "anomaly" }, { changeTs: T0, score: 0.9 }).at_us,
-    undefined,
-  );
+  const anomaly = { channel: "SYM001", score: 0.9, value: 3, expected: 1, lower: 0, upper: 2 };
+  assert.is(findingOfEvent(head, { kind: "anomaly", body: anomaly }).at_us, undefined);
 });
 
 test("a crash's collapses, confirmed over 8 s, are one incident: grouped by their change time", () => {

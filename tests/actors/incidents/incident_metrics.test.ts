@@ -14,7 +14,20 @@ const TS = 1_800_000_000_000_000;
 function finding(type: "anomaly" | "collapse", channel: string, ts: number): Uint8Array {
   const body = type === "anomaly"
     ? { channel, score: 0.95, value: 1, expected: 1, lower: 0, upper: 2 }
-    : { channel, severity: 9, meanBefore: 1, meanAfter: 2, direction: "up" };
+    : {
+      channel,
+      change_ts: ts - 5_000,
+      change_index: 5,
+      delay_samples: 5,
+      mean_before: 1,
+      mean_after: 2,
+      level_before: 1,
+      level_after: 2,
+      spread_before: 0.1,
+      spread_after: 0.1,
+      direction: "up",
+      severity: 9,
+    };
   return encodeEventEnvelope({ id: `${type}-${channel}-${ts}`, type, src: "t", ts }, {
     type,
     ts,

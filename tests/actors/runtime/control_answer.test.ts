@@ -19,6 +19,7 @@ import {
   partitionOf,
 } from "../../../actors/runtime/mod.ts";
 import {
+  controlAnswerOf,
   ctlSubject,
   decodeEnvelope,
   encodeEnvelope,
@@ -28,6 +29,13 @@ import {
 } from "../../../protocol/mod.ts";
 
 const test = suite("control answers");
+
+/** What an "ok" answer says was applied (protocol/events/control_answer.ts). */
+function appliedOf(env: Envelope) {
+  const a = controlAnswerOf(env);
+  if (!a.ok) throw new Error(`refused: ${a.error}`);
+  return a.applied;
+}
 
 function frame(channel: string) {
   const t = new Float64Array([1_700_000_000_000_000]), v = new Float64Array([1]);
@@ -101,7 +109,10 @@ test("the owner answers with what it applied, the other host is silent; kind-wid
         via: "now",
       });
     }
-    assert.match(describeControlApplied(wide[0]!.body), "and the configuration of those to come");
+    assert.match(
+      describeControlApplied(appliedOf(wide[0]!)),
+      "and the configuration of those to come",
+    );
 
     const bad = await answers(bus, ctlSubject("stats", in0), { every_samples: -1 });
     assert.is(bad.length, 1);

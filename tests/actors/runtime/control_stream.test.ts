@@ -19,15 +19,24 @@ import {
   launchHost,
 } from "../../../actors/runtime/mod.ts";
 import {
+  controlAnswerOf,
   ctlSubject,
   decodeEnvelope,
   encodeEnvelope,
   encodeFrame,
+  type Envelope,
   feedSubject,
 } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 
 const test = suite("control stream");
+
+/** What an "ok" answer says was applied (protocol/events/control_answer.ts). */
+function appliedOf(env: Envelope) {
+  const a = controlAnswerOf(env);
+  if (!a.ok) throw new Error(`refused: ${a.error}`);
+  return a.applied;
+}
 
 function frame(f: number) {
   const t = new Float64Array(10), v = new Float64Array(10);
@@ -103,7 +112,7 @@ if (haveNatsServer("control stream")) {
         via: "stream",
       });
       assert.is(
-        describeControlApplied(answer.body),
+        describeControlApplied(appliedOf(answer)),
         "accepted, applied as the control stream delivers it, to stats/c0",
       );
       await until("the change applied", 10_000, () => everySamples(launched!) === 77);
