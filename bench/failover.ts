@@ -18,14 +18,12 @@ import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import {
   assignPartitions,
-  decodeInputRecord,
   ensureFeedStream,
   findNatsServer,
   JetStreamJournal,
   NatsServer,
-  voidedRange,
 } from "../actors/runtime/mod.ts";
-import { encodeFrame, feedSubject } from "../protocol/mod.ts";
+import { decodeInputRecord, encodeFrame, feedSubject, voidedRange } from "../protocol/mod.ts";
 import {
   type BenchContext,
   type Benchmark,

@@ -17,7 +17,6 @@ import process from "node:process";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
-  decodeInputRecord,
   ensureFeedStream,
   FileJournal,
   findNatsServer,
@@ -25,7 +24,13 @@ import {
   NatsServer,
   VoidedPositions,
 } from "../actors/runtime/mod.ts";
-import { decodeEnvelope, encodeFrame, feedSubject, outPattern } from "../protocol/mod.ts";
+import {
+  decodeEnvelope,
+  decodeInputRecord,
+  encodeFrame,
+  feedSubject,
+  outPattern,
+} from "../protocol/mod.ts";
 import {
   type BenchContext,
   type Benchmark,

@@ -24,3 +24,4 @@ export * from "./partition_event.ts";
 export * from "./bytes_equal.ts";
 export * from "./channel_unit.ts";
 export * from "./invariant.ts";
+export * from "./input_record.ts";

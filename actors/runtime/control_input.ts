@@ -16,10 +16,11 @@ import {
   type BusMessage,
   ConfigError,
   decodeEnvelope,
+  encodeInputRecord,
+  type InputRecord,
   parseSubject,
 } from "../../protocol/mod.ts";
 import type { HostLimits } from "./host_options.ts";
-import { encodeInputRecord, type InputRecord } from "./input_record.ts";
 import type { Pending, Slot } from "./_slot.ts";
 import type { AppliedChange } from "./settings_reporter.ts";
 
