@@ -25,3 +25,7 @@ export * from "./bytes_equal.ts";
 export * from "./channel_unit.ts";
 export * from "./invariant.ts";
 export * from "./input_record.ts";
+export * from "./malformed_message_error.ts";
+export * from "./room_message.ts";
+export * from "./peer_message.ts";
+export * from "./catch_up.ts";
