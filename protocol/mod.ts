@@ -29,3 +29,5 @@ export * from "./malformed_message_error.ts";
 export * from "./room_message.ts";
 export * from "./peer_message.ts";
 export * from "./catch_up.ts";
+export * from "./stream_message.ts";
+export * from "./stream_msg.ts";
