@@ -31,3 +31,4 @@ export * from "./peer_message.ts";
 export * from "./catch_up.ts";
 export * from "./stream_message.ts";
 export * from "./stream_msg.ts";
+export * from "./scan_message.ts";
