@@ -13,7 +13,8 @@ import { anomalyActor } from "../actors/anomaly/mod.ts";
 import type { SampleFrame } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { human, numberOption, parseOptions } from "./_cluster.ts";
+import { numberOption, parseOptions } from "./_bench_options.ts";
+import { human } from "./_human.ts";
 
 const NAME = "anomaly";
 const SERIES_SAMPLES = 1 << 21;

@@ -24,7 +24,7 @@ import {
 } from "../actors/coherence/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { numberOption, parseOptions } from "./_cluster.ts";
+import { numberOption, parseOptions } from "./_bench_options.ts";
 
 const NAME = "coherence";
 const BAR_US = 60_000_000;

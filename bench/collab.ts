@@ -50,15 +50,12 @@ import { join } from "node:path";
 import process from "node:process";
 import { Keyring, mintToken } from "../collab/mod.ts";
 import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
-import {
-  ChildScript,
-  cpuMeter,
-  median,
-  numberOption,
-  parseOptions,
-  sleep,
-  tempDir,
-} from "./_cluster.ts";
+import { numberOption, parseOptions } from "./_bench_options.ts";
+import { ChildScript } from "./_child_script.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { cpuMeter } from "./_process_usage.ts";
+import { median } from "./_median.ts";
+import { sleep } from "./_sleep.ts";
 
 const NAME = "collab";
 const ROOM = "bench";

@@ -31,8 +31,10 @@ import {
   type BenchRow,
   row,
 } from "./_bench.ts";
-import { ChildScript, sleep, tempDir } from "./_cluster.ts";
 import { optionsUsage, type OptionTable, readOptions } from "./_option_table.ts";
+import { ChildScript } from "./_child_script.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { sleep } from "./_sleep.ts";
 
 const NAME = "failover";
 const BATCH = 10;

@@ -30,14 +30,11 @@ import {
   outSubject,
 } from "../protocol/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
-import {
-  ChildScript,
-  median,
-  numberOption,
-  parseOptions,
-  startBenchNats,
-  tempDir,
-} from "./_cluster.ts";
+import { numberOption, parseOptions } from "./_bench_options.ts";
+import { startBenchNats } from "./_bench_nats.ts";
+import { ChildScript } from "./_child_script.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { median } from "./_median.ts";
 
 const NAME = "gateway";
 const SECRET = "troupe-bench-gateway-secret";

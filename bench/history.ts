@@ -28,7 +28,8 @@ import {
   percentile,
   row,
 } from "./_bench.ts";
-import { numberOption, parseOptions, tempDir } from "./_cluster.ts";
+import { numberOption, parseOptions } from "./_bench_options.ts";
+import { tempDir } from "./_temp_dir.ts";
 
 const NAME = "history";
 const DAY_S = 86_400;

@@ -31,7 +31,6 @@ import {
   nowMs,
   row,
 } from "./_bench.ts";
-import { numberOption, parseOptions, REPO_DIR } from "./_cluster.ts";
 import {
   listNabFiles,
   type NabDataFile,
@@ -47,6 +46,8 @@ import {
   type NabProfileReport,
   scoreCorpus,
 } from "./_nab_scorer.ts";
+import { REPO_DIR } from "./_repo_dir.ts";
+import { numberOption, parseOptions } from "./_bench_options.ts";
 
 const NAME = "nab";
 

@@ -16,7 +16,10 @@ import { statsActor } from "../actors/stats/mod.ts";
 import { decodeEnvelope, encodeFrame, feedSubject, outSubject } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { human, median, numberOption, parseOptions, tempDir } from "./_cluster.ts";
+import { numberOption, parseOptions } from "./_bench_options.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { median } from "./_median.ts";
+import { human } from "./_human.ts";
 
 const NAME = "recovery";
 const FEED = "rec";

@@ -34,9 +34,12 @@ import {
   nowMs,
   row,
 } from "./_bench.ts";
-import { human, median, numberOption, parseOptions, tempDir } from "./_cluster.ts";
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { numberOption, parseOptions } from "./_bench_options.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { median } from "./_median.ts";
+import { human } from "./_human.ts";
 
 const FEED_PREFIX = areaPrefix("feed");
 

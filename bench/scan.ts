@@ -37,9 +37,9 @@ import {
 } from "../actors/indicators/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
-import { numberOption, parseOptions } from "./_cluster.ts";
 import { hostScanRows } from "./_scan_host.ts";
 import { devPackage } from "./_dev_package.ts";
+import { numberOption, parseOptions } from "./_bench_options.ts";
 
 const NAME = "scan";
 /** The scan benchmark's criteria: five indicators. */
