@@ -14,7 +14,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Host } from "../actors/runtime/mod.ts";
 import { ctlSubject, decodeEnvelope, encodeEnvelope, SUBJECT_ROOT } from "../protocol/mod.ts";
 import { nowMs } from "./_bench.ts";
-import { ChildScript } from "./_cluster.ts";
+import { ChildScript } from "./_child_script.ts";
 
 const CREDIT_SUBJECT = "bench.latency.bg.credit";
 const CONTROL_SUBJECT = "bench.latency.bg.control";

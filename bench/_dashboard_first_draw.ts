@@ -9,7 +9,7 @@ import { launchCollab, mintToken } from "../collab/mod.ts";
 import { outSubject } from "../protocol/mod.ts";
 import type { NatsBus } from "../actors/runtime/mod.ts";
 import type { launchBrowser } from "./_browser.ts";
-import { sleep } from "./_cluster.ts";
+import { sleep } from "./_sleep.ts";
 
 /** What the page exposes as `globalThis.troupe`, as far as this reads it. */
 interface PageGrid {

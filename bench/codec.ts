@@ -9,8 +9,8 @@
 import { decodeFrame, encodeFrame, type SampleFrame } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { human } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { human } from "./_human.ts";
 
 const NAME = "codec";
 

@@ -50,8 +50,12 @@ import { join } from "node:path";
 import process from "node:process";
 import { Keyring, mintToken } from "../collab/mod.ts";
 import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
-import { ChildScript, cpuMeter, median, sleep, tempDir } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { ChildScript } from "./_child_script.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { cpuMeter } from "./_process_usage.ts";
+import { median } from "./_median.ts";
+import { sleep } from "./_sleep.ts";
 
 const NAME = "collab";
 const ROOM = "bench";

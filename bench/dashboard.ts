@@ -48,8 +48,11 @@ import { firstDrawMs } from "./_dashboard_first_draw.ts";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import type { Page } from "playwright-core";
-import { median, sleep, startBenchNats, tempDir } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { startBenchNats } from "./_bench_nats.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { median } from "./_median.ts";
+import { sleep } from "./_sleep.ts";
 
 const NAME = "dashboard";
 const SESSION = "bench";

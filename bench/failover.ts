@@ -18,14 +18,12 @@ import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import {
   assignPartitions,
-  decodeInputRecord,
   ensureFeedStream,
   findNatsServer,
   JetStreamJournal,
   NatsServer,
-  voidedRange,
 } from "../actors/runtime/mod.ts";
-import { encodeFrame, feedSubject } from "../protocol/mod.ts";
+import { decodeInputRecord, encodeFrame, feedSubject, voidedRange } from "../protocol/mod.ts";
 import {
   type BenchContext,
   type Benchmark,
@@ -33,8 +31,10 @@ import {
   type BenchRow,
   row,
 } from "./_bench.ts";
-import { ChildScript, sleep, tempDir } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { ChildScript } from "./_child_script.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { sleep } from "./_sleep.ts";
 
 const NAME = "failover";
 const BATCH = 10;

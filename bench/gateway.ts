@@ -22,11 +22,19 @@ import { readFileSync } from "node:fs";
 import { connect as tcpConnect, type Socket } from "node:net";
 import process from "node:process";
 import { NatsBus, type NatsServer } from "../actors/runtime/mod.ts";
-import { encodeClientMessage, Keyring, mintToken } from "../collab/mod.ts";
-import { areaPattern, encodeEventEnvelope, outSubject } from "../protocol/mod.ts";
-import { type Benchmark, type BenchRow, row } from "./_bench.ts";
-import { ChildScript, median, startBenchNats, tempDir } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { Keyring, mintToken } from "../collab/mod.ts";
+import {
+  areaPattern,
+  encodeEventEnvelope,
+  encodeStreamClientMessage,
+  outSubject,
+} from "../protocol/mod.ts";
+import { type Benchmark, type BenchRow, row } from "./_bench.ts";
+import { startBenchNats } from "./_bench_nats.ts";
+import { ChildScript } from "./_child_script.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { median } from "./_median.ts";
 
 const NAME = "gateway";
 const SECRET = "troupe-bench-gateway-secret";
@@ -152,7 +160,7 @@ function stalledClient(port: number, token: string): Promise<Socket> {
     );
     socket.once("data", (head) => {
       if (!head.toString().startsWith("HTTP/1.1 101")) return reject(new Error(`${head}`));
-      const body = encodeClientMessage({ op: "sub", id: 1, subjects: [areaPattern("out")] });
+      const body = encodeStreamClientMessage({ op: "sub", id: 1, subjects: [areaPattern("out")] });
       // A masked binary frame with a zero mask: the payload goes as it is.
       socket.write(new Uint8Array([0x82, 0x80 | body.length, 0, 0, 0, 0, ...body]));
       setTimeout(() => {

@@ -28,8 +28,8 @@ import {
   percentile,
   row,
 } from "./_bench.ts";
-import { tempDir } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { tempDir } from "./_temp_dir.ts";
 
 const NAME = "history";
 const DAY_S = 86_400;

@@ -29,8 +29,8 @@ import {
   type BenchRow,
   row,
 } from "./_bench.ts";
-import { sleep } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { sleep } from "./_sleep.ts";
 
 const NAME = "inject";
 

@@ -13,8 +13,10 @@ import { loadKeyring, mintToken, SessionDoc } from "../collab/mod.ts";
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
-import { ChildScript, sleep, tempDir } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { ChildScript } from "./_child_script.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { sleep } from "./_sleep.ts";
 
 const NAME = "join";
 const ROOM = "join";

@@ -32,16 +32,14 @@ import {
 import { outPattern } from "../protocol/mod.ts";
 import { BackgroundFeed } from "./_background_feed.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
-import {
-  actorKind,
-  ChildScript,
-  cpuMeter,
-  human,
-  median,
-  startBenchNats,
-  tempDir,
-} from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { actorKind } from "./_bench_options.ts";
+import { startBenchNats } from "./_bench_nats.ts";
+import { ChildScript } from "./_child_script.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { cpuMeter } from "./_process_usage.ts";
+import { median } from "./_median.ts";
+import { human } from "./_human.ts";
 
 const NAME = "latency";
 const FEED = "lat";

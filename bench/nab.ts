@@ -31,7 +31,6 @@ import {
   nowMs,
   row,
 } from "./_bench.ts";
-import { REPO_DIR } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import {
   listNabFiles,
@@ -48,6 +47,7 @@ import {
   type NabProfileReport,
   scoreCorpus,
 } from "./_nab_scorer.ts";
+import { REPO_DIR } from "./_repo_dir.ts";
 
 const NAME = "nab";
 

@@ -32,19 +32,15 @@ import {
 } from "../actors/runtime/mod.ts";
 import { areaPrefix, feedPattern } from "../protocol/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import {
-  actorKind,
-  ChildScript,
-  cpuMeter,
-  human,
-  median,
-  rssNowMb,
-  rssPeakMb,
-  sleep,
-  startBenchNats,
-  tempDir,
-} from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { actorKind } from "./_bench_options.ts";
+import { startBenchNats } from "./_bench_nats.ts";
+import { ChildScript } from "./_child_script.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { cpuMeter, rssNowMb, rssPeakMb } from "./_process_usage.ts";
+import { median } from "./_median.ts";
+import { sleep } from "./_sleep.ts";
+import { human } from "./_human.ts";
 
 const NAME = "pipeline";
 /** The feed of the host under test, and the prefix of its subjects (`troupe.feed.bench`). */

@@ -16,8 +16,10 @@ import { statsActor } from "../actors/stats/mod.ts";
 import { decodeEnvelope, encodeFrame, feedSubject, outSubject } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { human, median, tempDir } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { median } from "./_median.ts";
+import { human } from "./_human.ts";
 
 const NAME = "recovery";
 const FEED = "rec";

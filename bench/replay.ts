@@ -34,10 +34,12 @@ import {
   nowMs,
   row,
 } from "./_bench.ts";
-import { human, median, tempDir } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "./_temp_dir.ts";
+import { median } from "./_median.ts";
+import { human } from "./_human.ts";
 
 const FEED_PREFIX = areaPrefix("feed");
 

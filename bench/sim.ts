@@ -23,7 +23,7 @@
 import process from "node:process";
 import { parseFaults, simulate } from "../sim/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
-import { actorKind } from "./_cluster.ts";
+import { actorKind } from "./_bench_options.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 
 /** A number > 0 (a whole one where `integer`). */

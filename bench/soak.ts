@@ -17,7 +17,6 @@ import process from "node:process";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
-  decodeInputRecord,
   ensureFeedStream,
   FileJournal,
   findNatsServer,
@@ -25,7 +24,13 @@ import {
   NatsServer,
   VoidedPositions,
 } from "../actors/runtime/mod.ts";
-import { decodeEnvelope, encodeFrame, feedSubject, outPattern } from "../protocol/mod.ts";
+import {
+  decodeEnvelope,
+  decodeInputRecord,
+  encodeFrame,
+  feedSubject,
+  outPattern,
+} from "../protocol/mod.ts";
 import {
   type BenchContext,
   type Benchmark,
@@ -33,8 +38,10 @@ import {
   type BenchRow,
   row,
 } from "./_bench.ts";
-import { ChildScript, sleep, tempDir } from "./_cluster.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { ChildScript } from "./_child_script.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { sleep } from "./_sleep.ts";
 
 const NAME = "soak";
 const BATCH = 10;

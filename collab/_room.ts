@@ -19,8 +19,13 @@ import {
 import { AwarenessRelay } from "./_awareness_relay.ts";
 import { SchemaGate } from "./_schema_gate.ts";
 import { ownEntries } from "./_awareness_owner.ts";
+import type { CollabMetrics } from "./collab_metrics.ts";
+import { type DocStore, LOAD_ORIGIN } from "./doc_store.ts";
+import { SessionDoc } from "./session_doc.ts";
+import type { RootSchema } from "./session_schema.ts";
+import { canWrite, type Role } from "./token.ts";
 import {
-  decodeClientMessage,
+  decodeRoomMessage,
   encodeAwareness,
   encodePermissionDenied,
   encodeSyncStep1,
@@ -28,12 +33,7 @@ import {
   MalformedMessageError,
   type PeerMessage,
   SYNC_STEP2,
-} from "./_protocol.ts";
-import type { CollabMetrics } from "./collab_metrics.ts";
-import { type DocStore, LOAD_ORIGIN } from "./doc_store.ts";
-import { SessionDoc } from "./session_doc.ts";
-import type { RootSchema } from "./session_schema.ts";
-import { canWrite, type Role } from "./token.ts";
+} from "../protocol/mod.ts";
 
 /** The origin of updates and awareness that came from another node. */
 export const REMOTE_ORIGIN = Symbol("collab-remote");
@@ -189,7 +189,7 @@ export class Room {
    * collab, c50, timed inside the server).
    */
   handle(conn: RoomConn, bytes: Uint8Array): Promise<void> | undefined {
-    const msg = decodeClientMessage(bytes);
+    const msg = decodeRoomMessage(bytes);
     const m = this.#options.metrics;
     switch (msg.type) {
       case "step1": {

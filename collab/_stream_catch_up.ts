@@ -12,15 +12,15 @@
  * below it will send it itself, as the retired one no longer owns what it has passed); what the
  * ring evicted of it is told as a gap to those same subscriptions. Then it is dropped.
  */
-import { encodeMsgFrame, type ServerMessage } from "./_stream_protocol.ts";
 import { type Client, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
 import type { StreamRing } from "./stream_ring.ts";
+import { encodeStreamMsg, type StreamServerMessage } from "../protocol/mod.ts";
 
 /** What the pump does through the gateway. */
 export interface CatchUpSender {
   /** Sends one encoded `msg` frame. */
   sendFrame(client: Client, frame: Uint8Array): void;
-  send(client: Client, m: ServerMessage): void;
+  send(client: Client, m: StreamServerMessage): void;
   /** Closes a socket that fell too far behind (4008). */
   closeSlow(client: Client, buffered: number): void;
 }
@@ -92,7 +92,7 @@ export class StreamCatchUp {
       if (client.ws.bufferedAmount > lowWater) return false;
       const entry = ring.get(++sub.cursor)!;
       if (ownerOf(client, entry, undefined) !== sub) continue;
-      sender.sendFrame(client, encodeMsgFrame(entry.seq, sub.id, entry.subject, entry.data));
+      sender.sendFrame(client, encodeStreamMsg(entry.seq, sub.id, entry.subject, entry.data));
     }
     sub.live = true;
     if (sub.notices) sender.send(client, { t: "live", sub: sub.id, seq: sub.cursor });
@@ -112,7 +112,7 @@ export class StreamCatchUp {
       // Past its cursor now, it no longer owns the entry: this is the next owner.
       const heir = ownerOf(client, entry, undefined);
       if (heir && (heir.live || heir.cursor >= entry.seq)) {
-        sender.sendFrame(client, encodeMsgFrame(entry.seq, heir.id, entry.subject, entry.data));
+        sender.sendFrame(client, encodeStreamMsg(entry.seq, heir.id, entry.subject, entry.data));
       }
     }
     for (const [key, s] of client.subs) if (s === sub) client.subs.delete(key);

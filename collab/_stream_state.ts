@@ -4,9 +4,10 @@
  * socket's subscriptions a message is sent under.
  */
 import type { WebSocket } from "ws";
-import { filterMatches, type SlowPolicy, type StreamFilter } from "./_stream_protocol.ts";
 import type { RingEntry } from "./stream_ring.ts";
 import type { TokenClaims } from "./token.ts";
+import type { SlowPolicy } from "../protocol/mod.ts";
+import { filterMatches, type StreamFilter } from "./stream_filter.ts";
 
 /** One subscription of a socket. */
 export interface Sub {

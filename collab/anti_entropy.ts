@@ -40,9 +40,10 @@ import {
   type BusHeaders,
   type BusSubscription,
   collabSubject,
+  encodePeerMessage,
+  PEER_KINDS,
   sysSubject,
 } from "../protocol/mod.ts";
-import { encodePeerMessage, PEER_KINDS } from "./_protocol.ts";
 import type { Room } from "./_room.ts";
 
 /** The subject of a session's digests. */

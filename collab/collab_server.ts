@@ -19,16 +19,14 @@ import {
   type BusMessage,
   type BusSubscription,
   collabSubject,
-  sysSubject,
-} from "../protocol/mod.ts";
-import { answerOps, type OpsEndpoints, refuse, truncate } from "../actors/runtime/http/mod.ts";
-import {
   decodeCatchUp,
   decodePeerMessage,
   encodeCatchUp,
   encodePeerMessage,
   MalformedMessageError,
-} from "./_protocol.ts";
+  sysSubject,
+} from "../protocol/mod.ts";
+import { answerOps, type OpsEndpoints, refuse, truncate } from "../actors/runtime/http/mod.ts";
 import { FrameWriter } from "./_frame_writer.ts";
 import { Room, type RoomConn } from "./_room.ts";
 import { WriteRefusedError } from "./_schema_gate.ts";

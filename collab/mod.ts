@@ -104,30 +104,12 @@ export { attachBridge, type BridgeOptions } from "./bridge.ts";
 export { attachIncidentBridge } from "./incident_bridge.ts";
 export { replaySessions, SessionReplay, type SessionReplayResult } from "./session_replay.ts";
 export {
-  checkStreamPattern,
-  type ClientMessage,
   compileChannelGlobs,
-  decodeClientMessage,
-  decodeServerMessage,
-  encodeClientMessage,
-  encodeMsgFrame,
-  encodeServerMessage,
   filterMatches,
-  type ServerMessage,
-  type SlowPolicy,
-  STREAM_CLOSE,
-  STREAM_LIMITS,
-  STREAM_PREFIXES,
-  STREAM_PROTOCOL_VERSION,
   type StreamFilter,
-  type StreamGap,
-  type StreamLag,
-  type StreamLive,
-  type StreamMsg,
-  StreamProtocolError,
   subjectChannel,
-  type SubRequest,
-} from "./_stream_protocol.ts";
+} from "./stream_filter.ts";
+export { checkStreamPattern, STREAM_PREFIXES } from "./stream_pattern.ts";
 export {
   StreamClient,
   type StreamClientOptions,

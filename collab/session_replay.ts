@@ -9,8 +9,7 @@
  * interleave nodes' messages, so an earlier checkpoint may run ahead of the recording's order).
  */
 import * as Y from "yjs";
-import { parseCollabSubject } from "../protocol/mod.ts";
-import { decodePeerMessage } from "./_protocol.ts";
+import { decodePeerMessage, parseCollabSubject } from "../protocol/mod.ts";
 
 /** What replaying one session gave. */
 export interface SessionReplayResult {

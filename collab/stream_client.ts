@@ -13,21 +13,21 @@
  * sent no false gap. A message can then come again under another subscription (the one that now
  * owns it on the gateway); the client drops it by its seq (`stream_seen.ts`).
  */
+import type { HistoryRequest } from "../protocol/mod.ts";
+import { SeenSeqs } from "./stream_seen.ts";
 import {
-  checkStreamPattern,
-  decodeServerMessage,
-  encodeClientMessage,
-  type ServerMessage,
+  decodeStreamServerMessage,
+  encodeStreamClientMessage,
   type SlowPolicy,
   STREAM_PROTOCOL_VERSION,
   type StreamGap,
   type StreamHistory,
   type StreamMsg,
   StreamProtocolError,
-  type SubRequest,
-} from "./_stream_protocol.ts";
-import type { HistoryRequest } from "../protocol/mod.ts";
-import { SeenSeqs } from "./stream_seen.ts";
+  type StreamServerMessage,
+  type StreamSubRequest,
+} from "../protocol/mod.ts";
+import { checkStreamPattern } from "./stream_pattern.ts";
 
 /** The part of a WebSocket this client uses (the WHATWG one, which `ws` also implements). */
 export interface StreamSocket {
@@ -90,7 +90,7 @@ export interface StreamClientOptions {
 const FINAL_CODES = new Set([1003, 1007, 1008, 1009, 4008, 4029, 4401]);
 
 interface Sub {
-  request: SubRequest;
+  request: StreamSubRequest;
   /** The `since` to send on the first connection (later ones resume from the cursor). */
   initialSince: number | undefined;
   /** The `last` of the first connection (a resume wants everything after its cursor). */
@@ -165,7 +165,7 @@ export class StreamClient {
     }
     sub.subjects.forEach((p) => checkStreamPattern(p));
     const id = this.#nextId++;
-    const request: SubRequest = { op: "sub", id, subjects: [...sub.subjects] };
+    const request: StreamSubRequest = { op: "sub", id, subjects: [...sub.subjects] };
     if (sub.channels) request.channels = [...sub.channels];
     if (sub.slow) request.slow = sub.slow;
     this.#subs.set(id, {
@@ -183,7 +183,7 @@ export class StreamClient {
   /** Ends a subscription. */
   unsubscribe(id: number): void {
     if (!this.#subs.delete(id)) return;
-    if (this.open) this.#ws!.send(encodeClientMessage({ op: "unsub", id }));
+    if (this.open) this.#ws!.send(encodeStreamClientMessage({ op: "unsub", id }));
   }
 
   /** Resolves with the round trip in milliseconds; rejects if the socket closes first. */
@@ -195,7 +195,7 @@ export class StreamClient {
     const started = Date.now();
     return new Promise((resolve) => {
       this.#pings.set(id, () => resolve(Date.now() - started));
-      this.#ws!.send(encodeClientMessage({ op: "ping", id }));
+      this.#ws!.send(encodeStreamClientMessage({ op: "ping", id }));
     });
   }
 
@@ -211,7 +211,7 @@ export class StreamClient {
     const id = this.#nextHistory++;
     let message: Uint8Array;
     try {
-      message = encodeClientMessage({ op: "history", id, request });
+      message = encodeStreamClientMessage({ op: "history", id, request });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -297,10 +297,10 @@ export class StreamClient {
     const sub = this.#subs.get(id)!;
     const since = sub.cursor ?? sub.initialSince;
     sub.sentSince = since;
-    const request: SubRequest = { ...sub.request, v: STREAM_PROTOCOL_VERSION };
+    const request: StreamSubRequest = { ...sub.request, v: STREAM_PROTOCOL_VERSION };
     if (since !== undefined) request.since = since;
     if (sub.cursor === undefined && sub.initialLast !== undefined) request.last = sub.initialLast;
-    this.#ws!.send(encodeClientMessage(request));
+    this.#ws!.send(encodeStreamClientMessage(request));
   }
 
   #onMsg(m: StreamMsg): void {
@@ -338,10 +338,10 @@ export class StreamClient {
       : data instanceof Uint8Array
       ? data
       : undefined;
-    let m: ServerMessage;
+    let m: StreamServerMessage;
     try {
       if (!bytes) throw new StreamProtocolError("message", typeof data, "must be binary");
-      m = decodeServerMessage(bytes);
+      m = decodeStreamServerMessage(bytes);
     } catch (err) {
       this.#ws?.close(1007, (err as Error).message.slice(0, 120));
       return;

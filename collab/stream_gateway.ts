@@ -1,7 +1,7 @@
 /**
  * The stream gateway: `/stream` on the collab server's port relays what the actors publish
  * (`troupe.out.>`, `troupe.dlq.>`, `troupe.sys.>`, `troupe.scan.*.results`) to WebSocket clients
- * as msgpack frames (the protocol is in `_stream_protocol.ts`). It holds one NATS subscription
+ * as msgpack frames (the protocol is protocol/stream_message.ts). It holds one NATS subscription
  * per prefix, numbers every message with one monotonic seq, and keeps a bounded ring of recent
  * messages (`stream_ring.ts`) for resume and backfill.
  *
@@ -35,27 +35,24 @@ import type { Bus, BusSubscription, HistoryRequest } from "../protocol/mod.ts";
 import { binaryFrame } from "./_frame_writer.ts";
 import { rawSocket, senderIdle } from "./_ws_raw.ts";
 import { refuse, truncate } from "../actors/runtime/http/mod.ts";
-import {
-  checkStreamPattern,
-  type ClientMessage,
-  compileChannelGlobs,
-  decodeClientMessage,
-  encodeMsgFrame,
-  encodeServerMessage,
-  filterMatches,
-  type ServerMessage,
-  STREAM_CLOSE,
-  STREAM_LIMITS,
-  STREAM_PREFIXES,
-  type StreamFilter,
-  StreamProtocolError,
-  type SubRequest,
-} from "./_stream_protocol.ts";
 import { StreamCatchUp } from "./_stream_catch_up.ts";
 import { type Client, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
 import { StreamRing } from "./stream_ring.ts";
 import { registerStreamMetrics, type StreamStats } from "./stream_metrics.ts";
 import { admitToken, type Keyring, type TokenClaims } from "./token.ts";
+import {
+  decodeStreamClientMessage,
+  encodeStreamMsg,
+  encodeStreamServerMessage,
+  STREAM_CLOSE,
+  STREAM_LIMITS,
+  type StreamClientMessage,
+  StreamProtocolError,
+  type StreamServerMessage,
+  type StreamSubRequest,
+} from "../protocol/mod.ts";
+import { compileChannelGlobs, filterMatches, type StreamFilter } from "./stream_filter.ts";
+import { checkStreamPattern, STREAM_PREFIXES } from "./stream_pattern.ts";
 
 /** The gateway's bounds. */
 export interface StreamGatewayLimits {
@@ -282,9 +279,9 @@ export class StreamGateway {
       this.#tally.closedMalformed++;
       return this.#close(client, STREAM_CLOSE.unsupported, "text frames are not taken");
     }
-    let m: ClientMessage;
+    let m: StreamClientMessage;
     try {
-      m = decodeClientMessage(toBytes(data));
+      m = decodeStreamClientMessage(toBytes(data));
     } catch (err) {
       if (!(err instanceof StreamProtocolError)) throw err;
       this.#tally.closedMalformed++;
@@ -358,7 +355,7 @@ export class StreamGateway {
     client.subs = new Map([...client.subs].map(([k, s]) => [s === sub ? key : k, s]));
   }
 
-  #subscribe(client: Client, m: SubRequest): void {
+  #subscribe(client: Client, m: StreamSubRequest): void {
     if (client.subs.has(m.id)) {
       return this.#send(client, {
         t: "err",
@@ -432,7 +429,7 @@ export class StreamGateway {
       if (!owner?.live) continue;
       let frame = frames.get(owner.id);
       if (!frame) {
-        const payload = encodeMsgFrame(entry.seq, owner.id, subject, entry.data);
+        const payload = encodeStreamMsg(entry.seq, owner.id, subject, entry.data);
         frames.set(owner.id, frame = { payload, wire: binaryFrame(payload) });
       }
       const buffered = c.ws.bufferedAmount;
@@ -447,7 +444,7 @@ export class StreamGateway {
         // Past the bound on purpose (a few bytes, once per fall): the client must know before
         // any later frame moves this subscription's cursor.
         if (owner.notices) {
-          c.ws.send(encodeServerMessage({ t: "lag", sub: owner.id, seq: owner.cursor }));
+          c.ws.send(encodeStreamServerMessage({ t: "lag", sub: owner.id, seq: owner.cursor }));
         }
       }
     }
@@ -498,12 +495,12 @@ export class StreamGateway {
     });
   }
 
-  #send(client: Client, m: ServerMessage): void {
+  #send(client: Client, m: StreamServerMessage): void {
     if (client.closing) return;
     // Replies count against the bound too: a client that pings and never reads is a slow one.
     const buffered = client.ws.bufferedAmount;
     if (buffered > this.limits.client_buffered_bytes_max) return this.#closeSlow(client, buffered);
-    client.ws.send(encodeServerMessage(m));
+    client.ws.send(encodeStreamServerMessage(m));
   }
 
   #closeSlow(client: Client, buffered: number): void {

@@ -11,12 +11,16 @@ import {
   type DecodedFrame,
   type FrameDecoder,
   Host,
-  inputRecordSourcePosition,
-  isFrameRecordHead,
   parseStream,
   partitionOf,
 } from "../actors/runtime/mod.ts";
-import { bytesEqual, decodeFrame, type FrameLimits } from "../protocol/mod.ts";
+import {
+  bytesEqual,
+  decodeFrame,
+  type FrameLimits,
+  inputRecordSourcePosition,
+  isFrameRecordHead,
+} from "../protocol/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { simFeedInput, type SimFeedLog } from "./_sim_feed_log.ts";
 import type { FeedSource } from "./_sim_feed_source.ts";

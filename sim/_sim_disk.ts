@@ -11,10 +11,6 @@
  * exact across lost tails.
  */
 import {
-  decodeInputRecord,
-  encodeInputRecord,
-  inputRecordKind,
-  inputRecordSourcePosition,
   type Journal,
   type JournalRecord,
   type JournalStats,
@@ -22,9 +18,15 @@ import {
   MemorySnapshotStore,
   type Snapshot,
   type SnapshotStore,
-  voidedRange,
 } from "../actors/runtime/mod.ts";
 import type { Scheduler, TimerGroup } from "./scheduler.ts";
+import {
+  decodeInputRecord,
+  encodeInputRecord,
+  inputRecordKind,
+  inputRecordSourcePosition,
+  voidedRange,
+} from "../protocol/mod.ts";
 
 /** Timing of a disk. */
 export interface SimDiskTiming {

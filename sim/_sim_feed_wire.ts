@@ -4,14 +4,11 @@
  * checks' verdicts), and the check work, whose byte arrays go by reference into shared slabs.
  */
 import type { MessagePort } from "node:worker_threads";
-import {
-  frameRecordHeadBytes,
-  type InstanceSnapshot,
-  type JournalRecord,
-} from "../actors/runtime/mod.ts";
+import { type InstanceSnapshot, type JournalRecord } from "../actors/runtime/mod.ts";
 import type { FeedEntry } from "./_sim_feed_log.ts";
 import type { CheckOp, CheckViolation, FeedSpec } from "./_sim_feed_source.ts";
 import type { RecoveryCheck, RecoveryInstance } from "./invariants.ts";
+import { frameRecordHeadBytes } from "../protocol/mod.ts";
 
 /** Frames per chunk the worker hands over (the first chunk is small, so the run starts at once). */
 export const CHUNK_FIRST = 16;

@@ -2,8 +2,7 @@
  * Deliberate breakage of a simulated host, for tests that the simulator's checks catch it (see
  * `Sabotage` in simulator.ts): here, a journal record corrupted on the host's disk.
  */
-import { decodeInputRecord } from "../actors/runtime/mod.ts";
-import { decodeFrame } from "../protocol/mod.ts";
+import { decodeFrame, decodeInputRecord } from "../protocol/mod.ts";
 import type { SimChecks } from "./_sim_checks.ts";
 import type { SimHost } from "./_sim_cluster.ts";
 

@@ -2,13 +2,9 @@
  * The check of a stream's journal against the feed log at the end of a run: every logged input
  * routed to the stream journaled once, in log order (one of the invariants, see invariants.ts).
  */
-import {
-  inputRecordKind,
-  inputRecordSourcePosition,
-  type JournalRecord,
-  VoidedPositions,
-} from "../actors/runtime/mod.ts";
+import { type JournalRecord, VoidedPositions } from "../actors/runtime/mod.ts";
 import type { InvariantName } from "./invariants.ts";
+import { inputRecordKind, inputRecordSourcePosition } from "../protocol/mod.ts";
 
 /**
  * Checks that a stream's journal holds exactly the frames `expected` (source positions in log

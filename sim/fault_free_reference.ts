@@ -7,18 +7,23 @@
 import {
   ActorInstance,
   type AnyActorDefinition,
-  decodeInputRecord,
-  type InputRecord,
   type InstanceSnapshot,
-  isSkipRecord,
-  isVoidRecord,
   type JournalRecord,
-  skippedPosition,
   streamOf,
   VoidedPositions,
-  voidedRange,
 } from "../actors/runtime/mod.ts";
-import { bytesEqual, decodeEnvelope, decodeFrame, parseSubject } from "../protocol/mod.ts";
+import {
+  bytesEqual,
+  decodeEnvelope,
+  decodeFrame,
+  decodeInputRecord,
+  type InputRecord,
+  isSkipRecord,
+  isVoidRecord,
+  parseSubject,
+  skippedPosition,
+  voidedRange,
+} from "../protocol/mod.ts";
 import type {
   Consumed,
   DecodedFrame,

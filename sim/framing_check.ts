@@ -13,8 +13,6 @@
 import {
   ActorInstance,
   type AnyActorDefinition,
-  decodeInputRecord,
-  type InputRecord,
   type JournalRecord,
   type Output,
 } from "../actors/runtime/mod.ts";
@@ -22,7 +20,9 @@ import {
   decodeColumns,
   decodeEnvelope,
   decodeFrame,
+  decodeInputRecord,
   encodeFrame,
+  type InputRecord,
   type SampleFrame,
 } from "../protocol/mod.ts";
 import { canonicalJson } from "./invariants.ts";

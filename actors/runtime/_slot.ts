@@ -8,10 +8,10 @@ import type { AnyActorDefinition } from "../../protocol/mod.ts";
 import type { ActorInstance } from "./actor_instance.ts";
 import type { DecodedFrame } from "./frame_decoder.ts";
 import type { KindTally } from "./host_metrics.ts";
-import type { InputRecord } from "./input_record.ts";
 import type { JournalData } from "./journal.ts";
 import { streamOf } from "./actor_instance.ts";
 import type { FailureHistory } from "./supervision.ts";
+import type { InputRecord } from "../../protocol/mod.ts";
 
 /** Where an instance is in its life. */
 export type Status = "recovering" | "running" | "backoff" | "stopped";

@@ -7,17 +7,18 @@ import { type Actor, type AnyStateMachine, createActor, type EventObject } from 
 import {
   decodeEnvelope,
   decodeFrame,
+  decodeInputRecord,
   decodeValue,
   encodeColumns,
   encodeEventEnvelope,
   encodeValue,
   type Envelope,
+  type InputRecord,
   invariant,
   outSubject,
   type SampleFrame,
 } from "../../protocol/mod.ts";
 import type { AnyActorDefinition } from "../../protocol/mod.ts";
-import { decodeInputRecord, type InputRecord } from "./input_record.ts";
 import { InputIdWindow } from "./input_id_window.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
 

@@ -18,10 +18,11 @@ import {
   type ControlAnswer,
   type ControlApplied,
   decodeEnvelope,
+  encodeInputRecord,
+  type InputRecord,
   parseSubject,
 } from "../../protocol/mod.ts";
 import type { HostLimits } from "./host_options.ts";
-import { encodeInputRecord, type InputRecord } from "./input_record.ts";
 import type { Pending, Slot } from "./_slot.ts";
 import type { AppliedChange } from "./settings_reporter.ts";
 

@@ -14,9 +14,9 @@
  * Records are input records of kinds `admit` (the channel as subject) and `dead` (the source
  * position, the message's subject, the reason), so that whatever reads a journal reads them.
  */
-import { decodeInputRecord, encodeInputRecord, type InputRecord } from "./input_record.ts";
 import type { Journal } from "./journal.ts";
 import type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
+import { decodeInputRecord, encodeInputRecord, type InputRecord } from "../../protocol/mod.ts";
 
 const utf8 = new TextEncoder();
 

@@ -9,6 +9,8 @@
 import {
   type AnyActorDefinition,
   type BusMessage,
+  encodeInputRecordParts,
+  type InputRecord,
   parseSubject,
   ProtocolError,
 } from "../../protocol/mod.ts";
@@ -16,7 +18,6 @@ import type { EdgeDecisions } from "./edge_decisions.ts";
 import { type DecodedFrame, type FrameDecoder, timeColumnIn } from "./frame_decoder.ts";
 import type { HostLimits } from "./host_options.ts";
 import { SequenceGaps } from "./input_gaps.ts";
-import { encodeInputRecordParts, type InputRecord } from "./input_record.ts";
 
 /** A feed message made an input: the instances here it goes to, and what each journals. */
 export interface EdgeInput {
@@ -59,7 +60,7 @@ export class FeedEdge {
    * Makes the feed message `msg` (at source position `srcPos`, 0 for none) an input: undefined
    * when it is no feed's or no instance here consumes it; throws (a ProtocolError, with the
    * reason it is dead-lettered for) when it is malformed or over a limit. `evenTimes`: journal
-   * an evenly spaced time column as its start and step (see input_record.ts).
+   * an evenly spaced time column as its start and step (see protocol/input_record.ts).
    */
   input(msg: BusMessage, srcPos: number, evenTimes: boolean): EdgeInput | undefined {
     const channel = this.channelOf(msg.subject);

@@ -4,7 +4,7 @@
  * recoveries), passes decoders that decode each once.
  */
 import { type Envelope, frameTimeBytes, type SampleFrame } from "../../protocol/mod.ts";
-import type { InputRecord, TimeColumn } from "./input_record.ts";
+import type { InputRecord, TimeColumn } from "../../protocol/mod.ts";
 
 /** A frame message decoded: its envelope and its validated frame (what `decodeFrame` returns). */
 export interface DecodedFrame {

@@ -10,8 +10,8 @@
  * journaled before it, across all streams). As the input delivers source position p, the inputs
  * held before p or after a lower position go in before it; those held after p go in after it.
  */
-import { encodeInputRecord, type InputRecord } from "./input_record.ts";
 import type { Pending, Slot } from "./_slot.ts";
+import { encodeInputRecord, type InputRecord } from "../../protocol/mod.ts";
 
 /** An input to apply again, and where it goes among the input's source positions. */
 export interface HeldInput {

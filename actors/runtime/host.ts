@@ -21,6 +21,8 @@ import {
   type BusMessage,
   type BusSubscription,
   decodeFrame,
+  encodeInputRecord,
+  seedRecord,
   SUBJECT_ROOT,
 } from "../../protocol/mod.ts";
 import { type ActorInstance, type Output, streamOf } from "./actor_instance.ts";
@@ -40,7 +42,6 @@ import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 import { coreInput, type InputSource } from "./input_source.ts";
-import { encodeInputRecord, seedRecord } from "./input_record.ts";
 import type { Journal, JournalData } from "./journal.ts";
 import { partitionOf } from "./partition.ts";
 import { planLossRebuild } from "./journal_loss.ts";

@@ -87,8 +87,8 @@ export interface HostOptions {
   frameDecoders?: (limits: FrameLimits) => FrameDecoder;
   /**
    * Journal frames whose times are evenly spaced without their time column (see
-   * input_record.ts): half the bytes written for metrics and bars. Default true; the simulator,
-   * whose journals hold the logged bytes in place, passes false.
+   * protocol/input_record.ts): half the bytes written for metrics and bars. Default true; the
+   * simulator, whose journals hold the logged bytes in place, passes false.
    */
   journalEvenTimes?: boolean;
   /** Times each stage of a feed frame's trip through the host (see stage_trace.ts); off when absent. */

@@ -8,10 +8,9 @@
  * record voids, is consumed without being applied; anything else is applied through the
  * instance's kernel and machine.
  */
-import { type AnyActorDefinition, decodeEnvelope } from "../../protocol/mod.ts";
+import { type AnyActorDefinition, decodeEnvelope, type InputRecord } from "../../protocol/mod.ts";
 import { ActorInstance, type Output, streamOf } from "./actor_instance.ts";
 import type { DecodedFrame } from "./frame_decoder.ts";
-import type { InputRecord } from "./input_record.ts";
 
 /** One journaled input to fold. */
 export interface FoldInput {

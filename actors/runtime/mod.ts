@@ -92,20 +92,6 @@ export { parsePartitions, partitionOf } from "./partition.ts";
 export { findNatsServer, freePort, NatsServer } from "./nats_server.ts";
 export { crc32 } from "./crc32.ts";
 export { startWorker, type StartWorkerOptions, workerModuleUrl } from "../threads/mod.ts";
-export {
-  decodeInputRecord,
-  encodeInputRecord,
-  frameRecordHeadBytes,
-  type InputKind,
-  type InputRecord,
-  inputRecordKind,
-  inputRecordSourcePosition,
-  isFrameRecordHead,
-  isSkipRecord,
-  isVoidRecord,
-  skippedPosition,
-  voidedRange,
-} from "./input_record.ts";
 export { VoidedPositions } from "./voided_positions.ts";
 export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";
 export { STAGE, type Stage, type StageFigures, STAGES, StageTrace } from "./stage_trace.ts";

@@ -11,20 +11,22 @@
  * first came (held_inputs.ts keeps the control messages and ticks, which the input cannot give,
  * for their place). A loss accepted as lost folds what follows the hole as journaled.
  */
-import { type AnyActorDefinition, type BusMessage, decodeEnvelope } from "../../protocol/mod.ts";
-import { ActorInstance, type Output, parseStream } from "./actor_instance.ts";
-import type { DecodedFrame } from "./frame_decoder.ts";
-import type { HostMetrics } from "./host_metrics.ts";
-import { InputRejectedError } from "./input_rejected_error.ts";
-import { HeldInputs } from "./held_inputs.ts";
 import {
+  type AnyActorDefinition,
+  type BusMessage,
+  decodeEnvelope,
   decodeInputRecord,
   encodeSkipRecord,
   encodeVoidRecord,
   type InputRecord,
   skippedPosition,
   voidedRange,
-} from "./input_record.ts";
+} from "../../protocol/mod.ts";
+import { ActorInstance, type Output, parseStream } from "./actor_instance.ts";
+import type { DecodedFrame } from "./frame_decoder.ts";
+import type { HostMetrics } from "./host_metrics.ts";
+import { InputRejectedError } from "./input_rejected_error.ts";
+import { HeldInputs } from "./held_inputs.ts";
 import { foldInput, MissingInitError } from "./journal_fold.ts";
 import { describeLoss, type JournalLoss, type LossPlan } from "./journal_loss.ts";
 import type { Journal } from "./journal.ts";

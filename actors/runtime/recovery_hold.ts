@@ -7,7 +7,7 @@
  * held_inputs.ts). Where the loss is accepted, what follows the hole is folded as journaled.
  */
 import type { HeldInput } from "./held_inputs.ts";
-import { decodeInputRecord, type InputRecord } from "./input_record.ts";
+import { decodeInputRecord, type InputRecord } from "../../protocol/mod.ts";
 
 /** One stream's hold, from its first hole. */
 export class StreamHold {

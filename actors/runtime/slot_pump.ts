@@ -9,10 +9,10 @@
 import { ActorInstance } from "./actor_instance.ts";
 import { isFatalIoError } from "./fatal_error.ts";
 import type { HostTimers } from "./host_timers.ts";
-import { encodeInitRecord } from "./input_record.ts";
 import type { JournalData } from "./journal.ts";
 import { compactMailbox, type Pending, type Slot } from "./_slot.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
+import { encodeInitRecord } from "../../protocol/mod.ts";
 
 /** What a pump works with: the host's journal appends, its apply, its configurations. */
 export interface SlotPumpParts {

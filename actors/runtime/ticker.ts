@@ -12,9 +12,13 @@
  * - a kind without it gets a tick every period, at the host's time;
  * - an instance with inputs waiting gets none (it is busy; a tick must never fill a mailbox).
  */
-import { encodeEnvelope, sysSubject } from "../../protocol/mod.ts";
+import {
+  encodeEnvelope,
+  encodeInputRecord,
+  type InputRecord,
+  sysSubject,
+} from "../../protocol/mod.ts";
 import type { HostTimers } from "./host_timers.ts";
-import { encodeInputRecord, type InputRecord } from "./input_record.ts";
 import type { Pending, Slot } from "./_slot.ts";
 
 /** Milliseconds between looks when a host ticks (`troupe run`, `troupe up`). */

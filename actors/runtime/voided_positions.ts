@@ -1,11 +1,11 @@
 /**
- * The journal positions a stream's `void` records void (see input_record.ts): what a fold that
- * reads a whole stream at once (an instance rebuilt the careful way, a check or a tool reading the
- * journal) consumes without applying. A void record follows the records it voids, so a reader
+ * The journal positions a stream's `void` records void (see protocol/input_record.ts): what a fold
+ * that reads a whole stream at once (an instance rebuilt the careful way, a check or a tool reading
+ * the journal) consumes without applying. A void record follows the records it voids, so a reader
  * gathers the ranges first and folds afterwards.
  */
-import { decodeInputRecord, isVoidRecord, voidedRange } from "./input_record.ts";
 import type { JournalRecord } from "./journal.ts";
+import { decodeInputRecord, isVoidRecord, voidedRange } from "../../protocol/mod.ts";
 
 /** The positions voided in one stream. */
 export class VoidedPositions {

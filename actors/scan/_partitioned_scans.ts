@@ -10,13 +10,13 @@
 import type { Bus, BusSubscription } from "../../protocol/mod.ts";
 import { partitionOf } from "../runtime/mod.ts";
 import {
-  decodeSymbolsReply,
-  decodeSymbolsRequest,
+  decodeScanSymbolsReply,
+  decodeScanSymbolsRequest,
   encodeScanMessage,
-  partitionSymbolsSubject,
-  type SymbolsReply,
-  type SymbolsRequest,
-} from "./_wire.ts";
+  type ScanSymbolsReply,
+  type ScanSymbolsRequest,
+  scanSymbolsSubject,
+} from "../../protocol/mod.ts";
 
 /** The partitions of a cluster and those this host owns. */
 export interface Partitions {
@@ -36,15 +36,15 @@ export const GATHER_TIMEOUT_MS = 2000;
 export function answerSymbols(
   bus: Bus,
   owned: readonly number[],
-  answer: (k: number, request: SymbolsRequest) => SymbolsReply,
+  answer: (k: number, request: ScanSymbolsRequest) => ScanSymbolsReply,
   dropped: () => void,
 ): BusSubscription[] {
   return owned.map((k) =>
-    bus.subscribe(partitionSymbolsSubject(k), (msg) => {
+    bus.subscribe(scanSymbolsSubject(k), (msg) => {
       if (msg.reply === undefined) return dropped();
-      let request: SymbolsRequest;
+      let request: ScanSymbolsRequest;
       try {
-        request = decodeSymbolsRequest(msg.data);
+        request = decodeScanSymbolsRequest(msg.data);
       } catch {
         return dropped();
       }
@@ -70,21 +70,24 @@ export interface Gathered {
 export async function gatherUniverse(
   bus: Bus,
   partitions: Partitions,
-  request: SymbolsRequest,
+  request: ScanSymbolsRequest,
   front: readonly string[] = [],
 ): Promise<Gathered> {
   const data = encodeScanMessage(request);
   const timeout = partitions.gather_timeout_ms ?? GATHER_TIMEOUT_MS;
   const replies = await Promise.all(
-    Array.from({ length: partitions.count }, async (_, k): Promise<SymbolsReply | undefined> => {
-      try {
-        const msg = await bus.request(partitionSymbolsSubject(k), data, { timeout });
-        const reply = decodeSymbolsReply(msg.data);
-        return reply.partition === k ? reply : undefined;
-      } catch {
-        return undefined;
-      }
-    }),
+    Array.from(
+      { length: partitions.count },
+      async (_, k): Promise<ScanSymbolsReply | undefined> => {
+        try {
+          const msg = await bus.request(scanSymbolsSubject(k), data, { timeout });
+          const reply = decodeScanSymbolsReply(msg.data);
+          return reply.partition === k ? reply : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+    ),
   );
   const priority = new Map<string, number>();
   const missing: number[] = [];

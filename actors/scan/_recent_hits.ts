@@ -1,3 +1,4 @@
+import type { ScanDefinition } from "../../protocol/mod.ts";
 /**
  * The symbols that matched a criteria in its latest scan on this host, best first, kept so that
  * the next scan of the same criteria puts them in its first chunk. On a market whose bars move a
@@ -7,7 +8,6 @@
  * first few dozen. Only the order changes: every symbol is still evaluated by a worker, and the
  * chunks, in this order, are journaled in the scan's definition, so replay is exact.
  */
-import type { ScanDefinition } from "./scan_request.ts";
 
 /** Criteria whose recent hits are kept (the least recently set dropped beyond). */
 export const RECENT_CRITERIA_MAX = 64;

@@ -4,12 +4,16 @@
  * journaled first (appends of one scan in order), then applied, the same way on recovery.
  */
 import { type Actor, createActor } from "xstate";
-import { encodeValue } from "../../protocol/mod.ts";
+import {
+  encodeScanMessage,
+  encodeValue,
+  type ScanChunk,
+  type ScanDefinition,
+  type ScanRecord,
+} from "../../protocol/mod.ts";
 import type { Journal } from "../runtime/mod.ts";
 import { type ScanContext, type ScanEvent, scanMachine } from "./scan_machine.ts";
-import type { ScanDefinition } from "./scan_request.ts";
 import type { ScanListener, ScanResult, ScanStats } from "./scan_results.ts";
-import { type ChunkMessage, encodeScanMessage, type ScanRecord } from "./_wire.ts";
 
 /** What a ScanRun needs from its service. */
 export interface ScanRunOptions {
@@ -240,7 +244,7 @@ export class ScanRun {
   }
 
   /** Journals the results of a chunk (capped at what max_signals leaves), then sends more. */
-  async chunkDone(m: ChunkMessage, ts: number): Promise<void> {
+  async chunkDone(m: ScanChunk, ts: number): Promise<void> {
     await this.record({
       k: "chunk",
       chunk: m.chunk,

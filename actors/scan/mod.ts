@@ -14,7 +14,6 @@ export {
   DEFAULT_PRIORITY,
   defaultScanLimits,
   parseScanRequest,
-  type ScanDefinition,
   type ScanLimits,
   ScanRequestError,
 } from "./scan_request.ts";
@@ -36,13 +35,3 @@ export {
   WARMING,
 } from "./scan_host.ts";
 export { SCAN_BODY_BYTES_MAX, type ScanHttp, scanHttp } from "./scan_http.ts";
-export {
-  chunkSubject,
-  decodeChunk,
-  decodeWork,
-  partitionSymbolsSubject,
-  partitionWorkSubject,
-  resultsSubject,
-  WORK_QUEUE,
-  WORK_SUBJECT,
-} from "./_wire.ts";

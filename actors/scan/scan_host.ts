@@ -22,7 +22,7 @@ import { ScanService } from "./scan_service.ts";
 import { ScanWorker } from "./scan_worker.ts";
 import { type Rehearsal, rehearseScans } from "./_rehearsal.ts";
 import { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
-import { partitionWorkSubject, WORK_SUBJECT } from "./_wire.ts";
+import { SCAN_WORK_SUBJECT, scanPartitionWorkSubject } from "../../protocol/mod.ts";
 
 /** Options of the scans a host runs. */
 export interface ScanHostOptions {
@@ -94,7 +94,7 @@ export function scanHostService(
     // partition's host and sends each chunk to its partition's subject (`_partitioned_scans.ts`).
     const { count, owned } = config.partitions;
     const partitioned = owned.length < count;
-    const work_subjects = partitioned ? owned.map(partitionWorkSubject) : [WORK_SUBJECT];
+    const work_subjects = partitioned ? owned.map(scanPartitionWorkSubject) : [SCAN_WORK_SUBJECT];
     const worker = new ScanWorker({ bus, bars, id: config.host_id, work_subjects });
     const { onWarmed, gather_timeout_ms, ...serviceOptions } = options;
     const service = new ScanService({

@@ -7,22 +7,7 @@
  */
 import { compileCriteria, CriteriaError } from "../criteria/mod.ts";
 import { barSizeUs } from "../bars/mod.ts";
-import { isValidName } from "../../protocol/mod.ts";
-
-/** A validated scan definition: what the scan's journal starts with. */
-export interface ScanDefinition {
-  criteria: string;
-  rank: string | null;
-  order: "asc" | "desc";
-  /** The bar size (`1m`). */
-  bar: string;
-  /** Symbols, or one `PREFIX*` pattern, or null for every symbol held. */
-  universe: string[] | string | null;
-  max_signals: number | null;
-  timeout_ms: number | null;
-  /** What orders the chunks, most promising first (descending). */
-  priority: string;
-}
+import { isValidName, type ScanDefinition } from "../../protocol/mod.ts";
 
 /** Limits on requests. */
 export interface ScanLimits {

@@ -12,26 +12,29 @@
  * result is never doubled. Stopping (a request, `timeout_ms`, `max_signals`) ends the scan at once:
  * results of chunks still in flight are dropped.
  */
-import { type Bus, type BusSubscription, encodeValue, scanPattern } from "../../protocol/mod.ts";
+import {
+  type Bus,
+  type BusSubscription,
+  decodeScanChunk,
+  decodeScanRecord,
+  encodeValue,
+  SCAN_WORK_SUBJECT,
+  type ScanDefinition,
+  scanPartitionWorkSubject,
+  scanPattern,
+  type ScanRecord,
+  scanSubject,
+  type ScanSymbolsReply,
+  type ScanSymbolsRequest,
+} from "../../protocol/mod.ts";
 import { type Journal, partitionOf } from "../runtime/mod.ts";
 import type { BarsSource } from "./bars_source.ts";
 import {
   DEFAULT_PRIORITY,
   defaultScanLimits,
   parseScanRequest,
-  type ScanDefinition,
   type ScanLimits,
 } from "./scan_request.ts";
-import {
-  decodeChunk,
-  decodeScanRecord,
-  partitionWorkSubject,
-  resultsSubject,
-  type ScanRecord,
-  type SymbolsReply,
-  type SymbolsRequest,
-  WORK_SUBJECT,
-} from "./_wire.ts";
 import {
   answerSymbols,
   chunkPartition,
@@ -71,7 +74,7 @@ export interface ScanServiceOptions {
   timers?: { setInterval(f: () => void, ms: number): unknown; clearInterval(t: unknown): void };
   /** Make the next scan's id and journal ahead, when idle (SpareJournal). Default false. */
   spare_journal?: boolean;
-  /** The subject its chunks go to (default WORK_SUBJECT), when not partitioned. */
+  /** The subject its chunks go to (default SCAN_WORK_SUBJECT), when not partitioned. */
   work_subject?: string;
   /**
    * The partitions of a partitioned cluster: a scan covers every host's symbols, gathered from
@@ -155,7 +158,7 @@ export class ScanService {
         clearInterval: (t) => clearInterval(t as ReturnType<typeof setInterval>),
       },
       spare_journal: false,
-      work_subject: WORK_SUBJECT,
+      work_subject: SCAN_WORK_SUBJECT,
       partitions: undefined,
       ...options,
     };
@@ -427,8 +430,11 @@ export class ScanService {
       send: p === undefined
         ? (data) => this.#o.bus.publish(this.#o.work_subject, data)
         : (data, chunk) =>
-          this.#o.bus.publish(partitionWorkSubject(chunkPartition(chunks[chunk]!, p.count)), data),
-      publishResults: (data) => this.#o.bus.publish(resultsSubject(scanId), data),
+          this.#o.bus.publish(
+            scanPartitionWorkSubject(chunkPartition(chunks[chunk]!, p.count)),
+            data,
+          ),
+      publishResults: (data) => this.#o.bus.publish(scanSubject(scanId, "results"), data),
       now: () => this.#o.now(),
       stats: (run) => this.#stats(run),
       ended: (run) => {
@@ -530,7 +536,7 @@ export class ScanService {
   }
 
   /** This host's symbols of a universe in partition `k`, with their priorities. */
-  #symbolsOf(k: number, request: SymbolsRequest): SymbolsReply {
+  #symbolsOf(k: number, request: ScanSymbolsRequest): ScanSymbolsReply {
     const count = this.#o.partitions!.count;
     const cached = this.#priorities.get(request);
     const symbols = this.#universe(request).filter((s) => partitionOf(s, count) === k);
@@ -555,7 +561,7 @@ export class ScanService {
   #onChunk(data: Uint8Array): void {
     let m;
     try {
-      m = decodeChunk(data);
+      m = decodeScanChunk(data);
     } catch {
       this.#dropped++;
       return;

@@ -17,14 +17,14 @@ import type { Bus, BusSubscription } from "../../protocol/mod.ts";
 import { compileCriteria, type CompiledCriteria } from "../criteria/mod.ts";
 import type { BarsSource } from "./bars_source.ts";
 import {
-  chunkSubject,
-  decodeWork,
+  decodeScanWork,
   encodeScanMessage,
-  type Hit,
-  WORK_QUEUE,
-  WORK_SUBJECT,
-  type WorkMessage,
-} from "./_wire.ts";
+  SCAN_WORK_QUEUE,
+  SCAN_WORK_SUBJECT,
+  type ScanHit,
+  scanSubject,
+  type ScanWork,
+} from "../../protocol/mod.ts";
 
 /** Options of a ScanWorker. */
 export interface ScanWorkerOptions {
@@ -39,8 +39,8 @@ export interface ScanWorkerOptions {
   /** Runs the next queued chunk later (default: setImmediate, the next turn of the event loop). */
   defer?(run: () => void): void;
   /**
-   * The subjects it takes chunks from, each in the queue group (default [WORK_SUBJECT]; in a
-   * partitioned cluster, partitionWorkSubject of each partition its host owns).
+   * The subjects it takes chunks from, each in the queue group (default [SCAN_WORK_SUBJECT]; in a
+   * partitioned cluster, scanPartitionWorkSubject of each partition its host owns).
    */
   work_subjects?: readonly string[];
 }
@@ -53,7 +53,7 @@ export class ScanWorker {
   #options: ScanWorkerOptions;
   #subs: BusSubscription[] = [];
   #compiled = new Map<string, CompiledCriteria>();
-  #queue: WorkMessage[] = [];
+  #queue: ScanWork[] = [];
   #head = 0;
   #scheduled = false;
   /** Chunks scanned (for tests and metrics). */
@@ -67,17 +67,17 @@ export class ScanWorker {
 
   /** Joins the queue group on each of its subjects. */
   start(): void {
-    for (const subject of this.#options.work_subjects ?? [WORK_SUBJECT]) {
+    for (const subject of this.#options.work_subjects ?? [SCAN_WORK_SUBJECT]) {
       this.#subs.push(this.#options.bus.subscribe(subject, (msg) => this.#take(msg.data), {
-        queue: WORK_QUEUE,
+        queue: SCAN_WORK_QUEUE,
       }));
     }
   }
 
   #take(data: Uint8Array): void {
-    let work: WorkMessage;
+    let work: ScanWork;
     try {
-      work = decodeWork(data);
+      work = decodeScanWork(data);
     } catch (e) {
       this.#options.onError?.(e as Error);
       return;
@@ -110,7 +110,7 @@ export class ScanWorker {
     this.#scheduled = false;
     const work = this.#queue[this.#head];
     if (work === undefined) return;
-    this.#queue[this.#head++] = undefined as unknown as WorkMessage;
+    this.#queue[this.#head++] = undefined as unknown as ScanWork;
     if (this.#head === this.#queue.length) {
       this.#queue = [];
       this.#head = 0;
@@ -126,7 +126,7 @@ export class ScanWorker {
     }
   }
 
-  #criteria(work: WorkMessage): CompiledCriteria {
+  #criteria(work: ScanWork): CompiledCriteria {
     let c = this.#compiled.get(work.scanId);
     if (c) return c;
     const { criteria, rank, order } = work.def;
@@ -138,7 +138,7 @@ export class ScanWorker {
     return c;
   }
 
-  #scan(work: WorkMessage): void {
+  #scan(work: ScanWork): void {
     let compiled: CompiledCriteria;
     try {
       compiled = this.#criteria(work);
@@ -146,7 +146,7 @@ export class ScanWorker {
       this.#options.onError?.(e as Error);
       return;
     }
-    const hits: Hit[] = [], insufficient: string[] = [], unknown: string[] = [];
+    const hits: ScanHit[] = [], insufficient: string[] = [], unknown: string[] = [];
     for (const symbol of work.symbols) {
       const bars = this.#options.bars.bars(symbol, work.def.bar);
       if (!bars) {
@@ -160,7 +160,7 @@ export class ScanWorker {
     hits.sort((a, b) => compiled.compareRanks(a[1], b[1]));
     this.chunks++;
     this.#options.bus.publish(
-      chunkSubject(work.scanId),
+      scanSubject(work.scanId, "chunk"),
       encodeScanMessage({
         scanId: work.scanId,
         chunk: work.chunk,

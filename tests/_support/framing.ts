@@ -2,8 +2,7 @@
  * Test support for the framing property ("framing never changes a verdict"): the same samples cut
  * into frames of a given size, each as the journaled input record an ActorInstance applies.
  */
-import type { InputRecord } from "../../actors/runtime/mod.ts";
-import { encodeFrame } from "../../protocol/mod.ts";
+import { encodeFrame, type InputRecord } from "../../protocol/mod.ts";
 
 /** One frame of a series as an input record, with the journal position to apply it at. */
 export interface FramedInput {

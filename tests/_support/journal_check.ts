@@ -6,13 +6,9 @@
 import * as assert from "uvu/assert";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import {
-  decodeInputRecord,
-  FEED_STREAM,
-  JetStreamJournal,
-  voidedRange,
-} from "../../actors/runtime/mod.ts";
+import { FEED_STREAM, JetStreamJournal } from "../../actors/runtime/mod.ts";
 import { JOURNAL_STREAM } from "../../actors/runtime/jetstream_journal.ts";
+import { decodeInputRecord, voidedRange } from "../../protocol/mod.ts";
 
 /**
  * Checks the journal against the feed: every frame of the feed in its channel's stats journal

@@ -10,14 +10,13 @@ import {
   type LaunchedCollab,
   StreamClient,
   type StreamClientOptions,
-  type StreamGap,
   type StreamGatewayLimits,
-  type StreamMsg,
   type StreamSocketConstructor,
   type StreamSubscription,
 } from "../../collab/mod.ts";
 import { startTestNats, tempDir } from "../_support/nats.ts";
 import { tokenFor, waitFor } from "./_support.ts";
+import type { StreamGap, StreamMsg } from "../../protocol/mod.ts";
 
 /** A running gateway and what the test needs around it. */
 export interface GatewayEnv {

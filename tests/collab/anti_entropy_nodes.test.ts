@@ -18,7 +18,6 @@ import {
   repairOrder,
 } from "../../collab/mod.ts";
 import { AntiEntropy, SessionReplay } from "../../collab/mod.ts";
-import { decodePeerMessage, encodePeerMessage } from "../../collab/_protocol.ts";
 import type { Bus, BusMessage, BusSubscription, PublishOptions } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import {
@@ -30,6 +29,7 @@ import {
   TRANSPORT_SCHEMA,
   waitFor,
 } from "./_support.ts";
+import { decodePeerMessage, encodePeerMessage } from "../../protocol/mod.ts";
 
 const test = suite("collab anti-entropy with N nodes");
 
@@ -52,7 +52,10 @@ test("a repair names its target, round-trips, and a recording's replay merges it
   const payload = Y.encodeStateAsUpdate(doc);
   const bytes = encodePeerMessage({ node: "a", kind: "repair", target: "c", payload });
   assert.equal(decodePeerMessage(bytes), { node: "a", kind: "repair", target: "c", payload });
-  assert.throws(() => decodePeerMessage(bytes.subarray(0, 4)), /cannot decode a 4-byte peer/);
+  assert.throws(
+    () => decodePeerMessage(bytes.subarray(0, 4)),
+    /Cannot decode peer message of 4 bytes: field "target" cannot be read/,
+  );
   const replay = new SessionReplay();
   replay.add("troupe.collab.ops", bytes);
   const rebuilt = new Y.Doc();

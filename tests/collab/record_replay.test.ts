@@ -3,12 +3,12 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { InProcessBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, replaySessions, SessionDoc, SessionReplay } from "../../collab/mod.ts";
-import { encodePeerMessage } from "../../collab/_protocol.ts";
 import { applyUpdate, Doc } from "yjs";
 import { Recorder, RecordingReader } from "../../sim/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { connectClient, tokenFor, waitFor } from "./_support.ts";
+import { encodePeerMessage } from "../../protocol/mod.ts";
 
 /** JSON with every object's keys sorted (replicas may order a map's keys differently). */
 function canon(value: unknown): string {

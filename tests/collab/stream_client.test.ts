@@ -14,11 +14,11 @@ import {
   loadKeyring,
   mintToken,
   StreamClient,
-  type StreamMsg,
   type StreamSocketConstructor,
 } from "../../collab/mod.ts";
 import { ROOT } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import type { StreamMsg } from "../../protocol/mod.ts";
 
 const test = suite("stream client");
 const run = haveNatsServer("stream client");

@@ -8,14 +8,13 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { WebSocket, WebSocketServer } from "ws";
-import {
-  decodeClientMessage,
-  encodeMsgFrame,
-  encodeServerMessage,
-  StreamClient,
-  type StreamSocketConstructor,
-} from "../../collab/mod.ts";
+import { StreamClient, type StreamSocketConstructor } from "../../collab/mod.ts";
 import { waitFor } from "./_support.ts";
+import {
+  decodeStreamClientMessage,
+  encodeStreamMsg,
+  encodeStreamServerMessage,
+} from "../../protocol/mod.ts";
 
 const test = suite("stream client dedupe");
 
@@ -26,16 +25,16 @@ test("a seq sent again under another subscription is dropped and counted, and it
   const data = new Uint8Array([0xc0]); // msgpack nil
   wss.on("connection", (ws) => {
     ws.on("message", (raw) => {
-      const m = decodeClientMessage(new Uint8Array(raw as Buffer));
+      const m = decodeStreamClientMessage(new Uint8Array(raw as Buffer));
       if (m.op !== "sub") return;
       const send = (bytes: Uint8Array) => ws.send(bytes);
-      send(encodeServerMessage({ t: "ok", id: m.id, seq: 7, oldest: 1 }));
+      send(encodeStreamServerMessage({ t: "ok", id: m.id, seq: 7, oldest: 1 }));
       // Sub 1 is live with 5 and 6; sub 2 backfills 4..7 over them (4 and 7 are its own).
       const seqs = m.id === 1 ? [5, 6] : [4, 5, 6, 7];
       for (const seq of seqs) {
-        send(encodeMsgFrame(seq, m.id, `troupe.out.stats.c${m.id}`, data));
+        send(encodeStreamMsg(seq, m.id, `troupe.out.stats.c${m.id}`, data));
       }
-      send(encodeServerMessage({ t: "live", sub: m.id, seq: 7 }));
+      send(encodeStreamServerMessage({ t: "live", sub: m.id, seq: 7 }));
     });
   });
   const got: [number, number][] = [];

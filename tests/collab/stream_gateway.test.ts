@@ -1,16 +1,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { encode } from "@msgpack/msgpack";
-import {
-  decodeServerMessage,
-  encodeClientMessage,
-  Keyring,
-  launchCollab,
-  mintToken,
-} from "../../collab/mod.ts";
+import { Keyring, launchCollab, mintToken } from "../../collab/mod.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { getText, metric, rawConnect, tokenFor, waitFor } from "./_support.ts";
 import { indexOf, record, withGateway } from "./_stream_support.ts";
+import { decodeStreamServerMessage, encodeStreamClientMessage } from "../../protocol/mod.ts";
 
 const test = suite("stream gateway");
 const run = haveNatsServer("stream gateway");
@@ -144,7 +139,7 @@ test("a pattern outside the relayed prefixes is refused with the reason and the 
     const r = await rawConnect(`${env.url}?token=${env.token}`);
     if (!("ws" in r)) throw new Error("not connected");
     const replies: unknown[] = [];
-    r.ws.on("message", (d: Buffer) => replies.push(decodeServerMessage(new Uint8Array(d))));
+    r.ws.on("message", (d: Buffer) => replies.push(decodeStreamServerMessage(new Uint8Array(d))));
     r.ws.send(encode({ op: "sub", id: 7, subjects: ["troupe.feed.market.BTC"] }));
     await waitFor(() => replies.length === 1, 5_000, "the refusal");
     assert.is((replies[0] as { t: string }).t, "err");
@@ -152,7 +147,7 @@ test("a pattern outside the relayed prefixes is refused with the reason and the 
       (replies[0] as { reason: string }).reason,
       /field "subjects" is outside the relayed subjects .*got "troupe\.feed\.market\.BTC"/,
     );
-    r.ws.send(encodeClientMessage({ op: "ping", id: 8 }));
+    r.ws.send(encodeStreamClientMessage({ op: "ping", id: 8 }));
     await waitFor(() => replies.length === 2, 5_000, "the pong");
     assert.equal(replies[1], { t: "pong", id: 8 });
     r.ws.close();
@@ -196,17 +191,17 @@ test("one socket's work is bounded: a 65th subscription is refused, over 100 mes
     if (!("ws" in many)) throw new Error("not connected");
     const replies: Array<{ t: string; id: number; reason?: string }> = [];
     many.ws.on("message", (d: Buffer) => {
-      replies.push(decodeServerMessage(new Uint8Array(d)) as { t: string; id: number });
+      replies.push(decodeStreamServerMessage(new Uint8Array(d)) as { t: string; id: number });
     });
     for (let id = 1; id <= 65; id++) {
-      many.ws.send(encodeClientMessage({ op: "sub", id, subjects: [`troupe.out.s${id}.>`] }));
+      many.ws.send(encodeStreamClientMessage({ op: "sub", id, subjects: [`troupe.out.s${id}.>`] }));
     }
     await waitFor(() => replies.length === 65, 5_000, "65 replies");
     assert.is(replies.filter((r) => r.t === "ok").length, 64);
     const refused = replies.find((r) => r.id === 65);
     assert.is(refused?.t, "err");
     assert.match(refused?.reason ?? "", /At most 64 subscriptions per socket/);
-    many.ws.send(encodeClientMessage({ op: "ping", id: 99 }));
+    many.ws.send(encodeStreamClientMessage({ op: "ping", id: 99 }));
     await waitFor(() => replies.length === 66, 5_000, "the pong: the socket stays open");
 
     const flood = await rawConnect(`${env.url}?token=${env.token}`);
@@ -216,7 +211,7 @@ test("one socket's work is bounded: a 65th subscription is refused, over 100 mes
     const closed = new Promise<[number, string]>((res) =>
       flood.ws.on("close", (c, w) => res([c, String(w)]))
     );
-    for (let id = 1; id <= 150; id++) flood.ws.send(encodeClientMessage({ op: "ping", id }));
+    for (let id = 1; id <= 150; id++) flood.ws.send(encodeStreamClientMessage({ op: "ping", id }));
     const [code, reason] = await closed;
     assert.is(code, 4029);
     assert.match(reason, /too many messages: more than 100 a second from this socket/);

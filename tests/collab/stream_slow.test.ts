@@ -1,15 +1,15 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  decodeServerMessage,
-  encodeClientMessage,
-  type ServerMessage,
-  type SlowPolicy,
-} from "../../collab/mod.ts";
 import { haveNatsServer } from "../_support/nats.ts";
 import { waitFor } from "./_support.ts";
 import { type GatewayEnv, withGateway } from "./_stream_support.ts";
 import { type RawFrame, rawWebSocket, type RawWs } from "./_raw_ws.ts";
+import {
+  decodeStreamServerMessage,
+  encodeStreamClientMessage,
+  type SlowPolicy,
+  type StreamServerMessage,
+} from "../../protocol/mod.ts";
 
 const test = suite("stream gateway slow clients");
 const run = haveNatsServer("stream gateway slow clients");
@@ -31,13 +31,15 @@ async function stalledClient(
   env: GatewayEnv,
   slow: SlowPolicy,
   v?: number,
-): Promise<{ ws: RawWs; got: ServerMessage[]; closes: RawFrame[] }> {
+): Promise<{ ws: RawWs; got: StreamServerMessage[]; closes: RawFrame[] }> {
   const ws = await rawWebSocket(env.port, `/stream?token=${env.token}`);
-  const got: ServerMessage[] = [];
+  const got: StreamServerMessage[] = [];
   const closes: RawFrame[] = [];
-  ws.resume((f) => f.op === "binary" ? got.push(decodeServerMessage(f.data)) : closes.push(f));
+  ws.resume((f) =>
+    f.op === "binary" ? got.push(decodeStreamServerMessage(f.data)) : closes.push(f)
+  );
   ws.send(
-    encodeClientMessage({
+    encodeStreamClientMessage({
       op: "sub",
       id: 1,
       subjects: ["troupe.out.>"],
@@ -85,8 +87,8 @@ test('clients that never read stay bounded, then under slow: "gap" get every seq
     for (const { ws, got } of [v1, v2]) {
       // It reads again: what it missed is named in gap notices, the rest arrives in order.
       got.length = 0;
-      ws.resume((f) => f.op === "binary" && got.push(decodeServerMessage(f.data)));
-      const last = (m: ServerMessage) =>
+      ws.resume((f) => f.op === "binary" && got.push(decodeStreamServerMessage(f.data)));
+      const last = (m: StreamServerMessage) =>
         m.t === (got === v2.got ? "live" : "msg") && "seq" in m && m.seq === latest;
       await waitFor(() => got.some(last), 20_000, "the last message");
       let next = 1;
@@ -148,10 +150,10 @@ test("ending a subscription that is catching up hands what it owed to the next t
     await env.publish("troupe.out.stats.c1", 500, PAD);
     await env.received(env.published());
     const ws = await rawWebSocket(env.port, `/stream?token=${env.token}`);
-    const got: ServerMessage[] = [];
-    ws.resume((f) => f.op === "binary" && got.push(decodeServerMessage(f.data)));
+    const got: StreamServerMessage[] = [];
+    ws.resume((f) => f.op === "binary" && got.push(decodeStreamServerMessage(f.data)));
     const sub = (id: number, subjects: string[], since?: number) =>
-      ws.send(encodeClientMessage({
+      ws.send(encodeStreamClientMessage({
         op: "sub",
         id,
         subjects,
@@ -165,7 +167,7 @@ test("ending a subscription that is catching up hands what it owed to the next t
     await env.publish("troupe.out.anomaly.a1", 50);
     await env.received(env.published());
     assert.is(gw.stats().lagging_clients, 1, "the backfill is still going when 1 is ended");
-    ws.send(encodeClientMessage({ op: "unsub", id: 1 }));
+    ws.send(encodeStreamClientMessage({ op: "unsub", id: 1 }));
     sub(1, ["troupe.out.coherence.>"]); // its id is free again at once
     await env.publish("troupe.out.anomaly.a1", 10);
     const last = first + 59;
@@ -176,7 +178,7 @@ test("ending a subscription that is catching up hands what it owed to the next t
     );
     // What the pump sent before the gateway's lagging count fell may still be on its way: a pong
     // comes after every frame sent before it on the socket.
-    ws.send(encodeClientMessage({ op: "ping", id: 7 }));
+    ws.send(encodeStreamClientMessage({ op: "ping", id: 7 }));
     await waitFor(() => got.some((m) => m.t === "pong" && m.id === 7), 5_000, "the pong");
     const anomalies = got.filter((m) => m.t === "msg" && m.subject.startsWith("troupe.out.anom"));
     const seqs = anomalies.map((m) => (m.t === "msg" ? m.seq : 0)).sort((a, b) => a - b);

@@ -1,14 +1,15 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { anomalyActor } from "../../actors/anomaly/mod.ts";
+import { type AnyActorDefinition, type JournalRecord } from "../../actors/runtime/mod.ts";
+import { statsActor, type StatsSummary } from "../../actors/stats/mod.ts";
 import {
-  type AnyActorDefinition,
+  encodeEnvelope,
+  encodeFrame,
   encodeInputRecord,
   type InputRecord,
-  type JournalRecord,
-} from "../../actors/runtime/mod.ts";
-import { statsActor, type StatsSummary } from "../../actors/stats/mod.ts";
-import { encodeEnvelope, encodeFrame, type SampleFrame } from "../../protocol/mod.ts";
+  type SampleFrame,
+} from "../../protocol/mod.ts";
 import { checkFraming } from "../../sim/framing_check.ts";
 import { Prng } from "../../sim/prng/mod.ts";
 

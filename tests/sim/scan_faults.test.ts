@@ -16,16 +16,14 @@ import * as assert from "uvu/assert";
 import type { Bus } from "../../protocol/mod.ts";
 import {
   type BarsSource,
-  decodeChunk,
-  decodeWork,
   type ScanResult,
   ScanService,
   ScanWorker,
-  WORK_SUBJECT,
 } from "../../actors/scan/mod.ts";
 import { drawFaultParams, parseFaults, Prng, Scheduler, SimBus } from "../../sim/mod.ts";
 import type { SimConnection } from "../../sim/sim_bus.ts";
 import { CRITERIA, expected, RANK, source, universe } from "../actors/scan/_scan_setup.ts";
+import { decodeScanChunk, decodeScanWork, SCAN_WORK_SUBJECT } from "../../protocol/mod.ts";
 
 const test = suite("scan under simulated faults");
 
@@ -113,8 +111,8 @@ async function run(seed: number) {
   const work: Array<{ chunk: number; attempt: number; symbols: string[] }> = [];
   const sentBy: Array<{ worker: string; chunk: number }> = [];
   bus.tap((_from, subject, data) => {
-    if (subject === WORK_SUBJECT) work.push(decodeWork(data));
-    else if (subject.endsWith(".chunk")) sentBy.push(decodeChunk(data));
+    if (subject === SCAN_WORK_SUBJECT) work.push(decodeScanWork(data));
+    else if (subject.endsWith(".chunk")) sentBy.push(decodeScanChunk(data));
   });
   const doomed = prng.int(WORKERS), dieAt = 2 + prng.int(CHUNK - 3);
   let died: { atUs: number; symbol: string } | undefined;

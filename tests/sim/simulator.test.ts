@@ -2,8 +2,13 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../actors/stats/mod.ts";
 import { ActorInstance } from "../../actors/runtime/actor_instance.ts";
-import { encodeInputRecord } from "../../actors/runtime/input_record.ts";
-import { decodeFrame, encodeEnvelope, encodeFrame, feedSubject } from "../../protocol/mod.ts";
+import {
+  decodeFrame,
+  encodeEnvelope,
+  encodeFrame,
+  encodeInputRecord,
+  feedSubject,
+} from "../../protocol/mod.ts";
 import { parseCommandArgs } from "../../cli/args.ts";
 import { command as simCommand } from "../../cli/commands/sim.ts";
 import { checkJournalInputs } from "../../sim/check_journal_inputs.ts";

@@ -15,6 +15,7 @@
 import { WebsocketProvider } from "y-websocket";
 import { readAuthMessage } from "y-protocols/auth";
 import * as Y from "yjs";
+import { MESSAGE_AUTH } from "../../../protocol/mod.ts";
 import { SessionDoc } from "../../session_doc.ts";
 import { TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
 
@@ -211,9 +212,6 @@ export function connectSession(params: PageParams, options: SessionLinkOptions):
   };
   return link;
 }
-
-/** y-websocket's message type of y-protocols' auth messages. */
-const MESSAGE_AUTH = 2;
 
 /** A fresh id for a document entry (a valid subject token). */
 export function newId(prefix: string): string {

@@ -9,13 +9,13 @@ import {
   type AnomalyState,
 } from "../../../actors/anomaly/mod.ts";
 import { ActorInstance, type Output } from "../../../actors/runtime/actor_instance.ts";
-import type { InputRecord } from "../../../actors/runtime/input_record.ts";
 import {
   ConfigError,
   decodeColumns,
   decodeEnvelope,
   encodeEnvelope,
   encodeFrame,
+  type InputRecord,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";

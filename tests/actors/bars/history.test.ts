@@ -26,14 +26,13 @@ import {
   seedBarsHistory,
 } from "../../../actors/bars/mod.ts";
 import {
-  decodeInputRecord,
   FileJournal,
   type LaunchedHost,
   launchHost,
   parseHostConfig,
 } from "../../../actors/runtime/mod.ts";
 import { scanHostService } from "../../../actors/scan/mod.ts";
-import { decodeValue, encodeValue } from "../../../protocol/mod.ts";
+import { decodeInputRecord, decodeValue, encodeValue } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
 import { postJson, readWs } from "../scan/_scan_client.ts";

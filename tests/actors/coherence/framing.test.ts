@@ -8,8 +8,12 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { coherenceActor, type CoherenceConfig } from "../../../actors/coherence/mod.ts";
 import { ActorInstance } from "../../../actors/runtime/mod.ts";
-import type { InputRecord } from "../../../actors/runtime/input_record.ts";
-import { decodeColumns, decodeEnvelope, encodeFrame } from "../../../protocol/mod.ts";
+import {
+  decodeColumns,
+  decodeEnvelope,
+  encodeFrame,
+  type InputRecord,
+} from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { BAR_US, factorFeed, T0 } from "./_support.ts";
 

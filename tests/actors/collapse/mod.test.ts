@@ -2,13 +2,13 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { collapseActor } from "../../../actors/collapse/mod.ts";
 import { ActorInstance, type Output } from "../../../actors/runtime/actor_instance.ts";
-import type { InputRecord } from "../../../actors/runtime/input_record.ts";
 import {
   ConfigError,
   decodeColumns,
   decodeEnvelope,
   encodeEnvelope,
   encodeFrame,
+  type InputRecord,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";

@@ -13,7 +13,6 @@ import {
   describeControlApplied,
   Host,
   InProcessBus,
-  inputRecordKind,
   MemoryJournal,
   MemorySnapshotStore,
   partitionOf,
@@ -26,6 +25,7 @@ import {
   encodeFrame,
   type Envelope,
   feedSubject,
+  inputRecordKind,
 } from "../../../protocol/mod.ts";
 
 const test = suite("control answers");

@@ -13,13 +13,13 @@ import { statsActor, type StatsState, statsSummary } from "../../../actors/stats
 import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
 import { FileJournal } from "../../../actors/runtime/file_journal.ts";
 import { FileSnapshotStore } from "../../../actors/runtime/file_snapshot_store.ts";
-import { decodeInputRecord } from "../../../actors/runtime/input_record.ts";
 import { ensureFeedStream } from "../../../actors/runtime/jetstream_input.ts";
 import { launchHost } from "../../../actors/runtime/launch_host.ts";
 import { defaultHostConfig } from "../../../actors/runtime/host_config.ts";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import {
   decodeEnvelope,
+  decodeInputRecord,
   encodeFrame,
   feedSubject,
   type SampleFrame,

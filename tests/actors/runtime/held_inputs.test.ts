@@ -7,15 +7,11 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../../actors/stats/mod.ts";
 import { HeldInputs } from "../../../actors/runtime/held_inputs.ts";
-import {
-  encodeInputRecord,
-  encodeVoidRecord,
-  type InputRecord,
-} from "../../../actors/runtime/input_record.ts";
 import { VoidedPositions } from "../../../actors/runtime/voided_positions.ts";
 import { StreamHold } from "../../../actors/runtime/recovery_hold.ts";
 import { newSlot, type Slot } from "../../../actors/runtime/_slot.ts";
 import { HostMetrics } from "../../../actors/runtime/host_metrics.ts";
+import { encodeInputRecord, encodeVoidRecord, type InputRecord } from "../../../protocol/mod.ts";
 
 const test = suite("held inputs");
 

@@ -3,8 +3,12 @@ import * as assert from "uvu/assert";
 import { statsActor, type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
 import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
 import { idsOf, InputIdWindow } from "../../../actors/runtime/input_id_window.ts";
-import { encodeFrame, feedSubject, InvariantError } from "../../../protocol/mod.ts";
-import type { InputRecord } from "../../../actors/runtime/input_record.ts";
+import {
+  encodeFrame,
+  feedSubject,
+  type InputRecord,
+  InvariantError,
+} from "../../../protocol/mod.ts";
 
 const test = suite("input_id_window");
 

@@ -15,10 +15,14 @@ import { statsActor, type StatsState, statsSummary } from "../../../actors/stats
 import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
 import { FileJournal } from "../../../actors/runtime/file_journal.ts";
 import { FileSnapshotStore } from "../../../actors/runtime/file_snapshot_store.ts";
-import { decodeInputRecord } from "../../../actors/runtime/input_record.ts";
 import { type JournalRecord, VoidedPositions } from "../../../actors/runtime/mod.ts";
 import { ensureFeedStream } from "../../../actors/runtime/jetstream_input.ts";
-import { decodeEnvelope, encodeFrame, feedSubject } from "../../../protocol/mod.ts";
+import {
+  decodeEnvelope,
+  decodeInputRecord,
+  encodeFrame,
+  feedSubject,
+} from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 import { onlyKinds } from "../../_support/only_kinds.ts";

@@ -16,7 +16,6 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import {
-  decodeInputRecord,
   defaultHostConfig,
   type HostConfig,
   JetStreamJournal,
@@ -29,6 +28,7 @@ import {
 import {
   ctlSubject,
   decodeEnvelope,
+  decodeInputRecord,
   encodeEnvelope,
   encodeFrame,
   feedSubject,

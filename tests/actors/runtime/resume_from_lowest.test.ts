@@ -14,13 +14,12 @@ import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import { type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
 import {
   defaultHostConfig,
-  encodeInputRecord,
   ensureFeedStream,
   type HostConfig,
   JetStreamJournal,
   launchHost,
 } from "../../../actors/runtime/mod.ts";
-import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
+import { encodeFrame, encodeInputRecord, feedSubject } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 
 const test = suite("resume from the lowest source position");

@@ -8,7 +8,6 @@ import * as assert from "uvu/assert";
 import { barsActor } from "../../../actors/bars/mod.ts";
 import { statsActor } from "../../../actors/stats/mod.ts";
 import {
-  decodeInputRecord,
   Host,
   type HostTimers,
   InProcessBus,
@@ -21,7 +20,13 @@ import { HostMetrics } from "../../../actors/runtime/host_metrics.ts";
 import { newSlot } from "../../../actors/runtime/_slot.ts";
 import { Ticker } from "../../../actors/runtime/ticker.ts";
 import type { AnyActorDefinition } from "../../../protocol/mod.ts";
-import { decodeEnvelope, encodeFrame, type Envelope, feedSubject } from "../../../protocol/mod.ts";
+import {
+  decodeEnvelope,
+  decodeInputRecord,
+  encodeFrame,
+  type Envelope,
+  feedSubject,
+} from "../../../protocol/mod.ts";
 
 const test = suite("ticker");
 

@@ -9,16 +9,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { BarColumns } from "../../../actors/indicators/mod.ts";
 import { InProcessBus, partitionOf } from "../../../actors/runtime/mod.ts";
-import {
-  memoryScanJournals,
-  partitionSymbolsSubject,
-  partitionWorkSubject,
-  ScanService,
-  ScanWorker,
-} from "../../../actors/scan/mod.ts";
+import { memoryScanJournals, ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
 import { cutByPartition } from "../../../actors/scan/_partitioned_scans.ts";
 import { CRITERIA, expected, RANK, source, universe, until } from "./_scan_setup.ts";
 import { recorder } from "./_scan_service_setup.ts";
+import { scanPartitionWorkSubject, scanSymbolsSubject } from "../../../protocol/mod.ts";
 
 const COUNT = 3;
 let scans = 0;
@@ -68,7 +63,7 @@ function host(
     bus,
     bars: source(held),
     id,
-    work_subjects: owned.map(partitionWorkSubject),
+    work_subjects: owned.map(scanPartitionWorkSubject),
   });
   return { service, worker, journals };
 }
@@ -155,7 +150,7 @@ test("a malformed symbols request is not answered and is counted as dropped", as
   const a = host(bus, universe(20), [0, 1, 2]);
   await a.service.start();
   const before = a.service.dropped;
-  const asked = bus.request(partitionSymbolsSubject(1), new Uint8Array([0xc1]), { timeout: 50 });
+  const asked = bus.request(scanSymbolsSubject(1), new Uint8Array([0xc1]), { timeout: 50 });
   await assert.not.ok(await asked.then(() => true, () => false), "no answer");
   assert.is(a.service.dropped, before + 1);
   a.service.close();

@@ -5,14 +5,9 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeValue } from "../../../protocol/mod.ts";
+import { decodeValue, scanSubject } from "../../../protocol/mod.ts";
 import { NatsBus } from "../../../actors/runtime/mod.ts";
-import {
-  resultsSubject,
-  type ScanResult,
-  ScanService,
-  ScanWorker,
-} from "../../../actors/scan/mod.ts";
+import { type ScanResult, ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 import { CRITERIA, expected, RANK, source, universe, until } from "./_scan_setup.ts";
 
@@ -39,7 +34,7 @@ if (haveNatsServer("scan over NATS")) {
       workers.forEach((w) => w.start());
       const watched: ScanResult[] = [];
       watchBus.subscribe(
-        resultsSubject("natsscan"),
+        scanSubject("natsscan", "results"),
         (m) => watched.push(...(decodeValue(m.data) as ScanResult[])),
       );
       await Promise.all(buses.map((b) => b.flush()));

@@ -3,18 +3,21 @@ import * as assert from "uvu/assert";
 import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeValue, encodeValue } from "../../../protocol/mod.ts";
+import {
+  decodeScanWork,
+  decodeValue,
+  encodeValue,
+  SCAN_WORK_QUEUE,
+  SCAN_WORK_SUBJECT,
+  scanSubject,
+} from "../../../protocol/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
 import {
-  chunkSubject,
-  decodeWork,
   fileScanJournals,
   memoryScanJournals,
   parseScanRequest,
   ScanService,
   ScanWorker,
-  WORK_QUEUE,
-  WORK_SUBJECT,
 } from "../../../actors/scan/mod.ts";
 import { CRITERIA, expected, RANK, source, universe, until } from "./_scan_setup.ts";
 import { recorder, setup, teardown } from "./_scan_service_setup.ts";
@@ -75,8 +78,8 @@ test("chunks go out in priority order, the first small and doubling, one in flig
   const s = setup(300, { workers: 1, chunk_symbols: 100 });
   const sent: string[][] = [];
   let inflightAtSecond = -1;
-  s.bus.subscribe(WORK_SUBJECT, (m) => {
-    const { symbols } = JSON.parse(JSON.stringify(decodeWork(m.data)));
+  s.bus.subscribe(SCAN_WORK_SUBJECT, (m) => {
+    const { symbols } = JSON.parse(JSON.stringify(decodeScanWork(m.data)));
     if (sent.length === 1) inflightAtSecond = s.workers[0]!.chunks;
     sent.push(symbols);
   });
@@ -148,7 +151,7 @@ test("a worker that dies mid-chunk: its chunks are taken again and no result is 
   const s = setup(500, { chunk_timeout_ms: 100, workers: 1 });
   // A member of the queue group that takes every other chunk and never answers.
   let swallowed = 0;
-  s.bus.subscribe(WORK_SUBJECT, () => void swallowed++, { queue: WORK_QUEUE });
+  s.bus.subscribe(SCAN_WORK_SUBJECT, () => void swallowed++, { queue: SCAN_WORK_QUEUE });
   // And every result message delivered twice, as a redelivery would.
   s.bus.subscribe("troupe.scan.*.chunk", (m) => {
     if (!m.headers?.dup) s.bus.publish(m.subject, m.data, { headers: { dup: "1" } });
@@ -257,7 +260,7 @@ test("a stop request is journaled: a service restarted over the journal has the 
   assert.ok(before.symbols_done < 300, `${before.symbols_done} done`);
   a.close(); // the crash
   let sent = 0;
-  bus.subscribe(WORK_SUBJECT, () => void sent++);
+  bus.subscribe(SCAN_WORK_SUBJECT, () => void sent++);
   const b = new ScanService({ ...options, newId: () => "s2" });
   await b.start();
   assert.equal(b.stats(scanId), before, "the same stats after the restart");
@@ -358,7 +361,7 @@ test("a scan is admitted before its journal is open: chunks go out once the defi
   const u = universe(100);
   const bus = new InProcessBus();
   let sent = 0;
-  bus.subscribe(WORK_SUBJECT, () => void sent++);
+  bus.subscribe(SCAN_WORK_SUBJECT, () => void sent++);
   const memory = memoryScanJournals(), removed: string[] = [];
   let opened: (j: MemoryJournal) => void = () => {};
   const journals = {
@@ -414,10 +417,10 @@ test("a worker given chunks together scans one per turn of the event loop: the f
   const def = parseScanRequest({ criteria: CRITERIA, rank: RANK });
   const symbols = [...u.keys()];
   const scannedWhenBack: number[] = [];
-  bus.subscribe(chunkSubject("s1"), () => void scannedWhenBack.push(worker.chunks));
+  bus.subscribe(scanSubject("s1", "chunk"), () => void scannedWhenBack.push(worker.chunks));
   for (let chunk = 0; chunk < 4; chunk++) {
     const work = { scanId: "s1", chunk, attempt: 0, symbols: symbols.slice(50 * chunk), def };
-    bus.publish(WORK_SUBJECT, encodeValue(work));
+    bus.publish(SCAN_WORK_SUBJECT, encodeValue(work));
   }
   await until(() => scannedWhenBack.length === 4, 5000, "four chunks back");
   assert.ok(scannedWhenBack[0]! < 4, `chunks scanned when the first came back: ${scannedWhenBack}`);

@@ -1,8 +1,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { human } from "../../bench/_cluster.ts";
+import { human } from "../../bench/_human.ts";
 
-const test = suite("bench _cluster");
+const test = suite("bench _human");
 
 test("human() writes three significant digits with a k/M/G suffix, rounding before it picks one", () => {
   assert.equal(

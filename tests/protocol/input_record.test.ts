@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  decodeEnvelope,
   decodeInputRecord,
   encodeInputRecord,
   encodeInputRecordParts,
@@ -13,11 +14,11 @@ import {
   isFrameRecordHead,
   isSkipRecord,
   isVoidRecord,
+  ProtocolError,
   seedRecord,
   skippedPosition,
   voidedRange,
-} from "../../../actors/runtime/input_record.ts";
-import { decodeEnvelope } from "../../../protocol/mod.ts";
+} from "../../protocol/mod.ts";
 
 const test = suite("input_record");
 
@@ -122,10 +123,16 @@ test("a frame whose times are not exactly t[0] + i * dt, or that is short, keeps
 test("a regular frame record cut short or naming a column past its payload is refused", () => {
   const { payload, times } = frameBytes([...Array(16).keys()].map((i) => 1e15 + i * 10));
   const bytes = joinParts({ kind: "frame", srcPos: 0, subject: "s", payload }, times);
-  assert.throws(() => decodeInputRecord(bytes.subarray(0, 11 + 1 + 20)), /cut short/);
+  assert.throws(
+    () => decodeInputRecord(bytes.subarray(0, 11 + 1 + 20)),
+    /field "times" must hold at, n, t0 and dt: the regular frame is cut short/,
+  );
   const bad = bytes.slice();
   new DataView(bad.buffer).setUint32(12, 1 << 20, true);
-  assert.throws(() => decodeInputRecord(bad), /lies past its payload/);
+  assert.throws(
+    () => decodeInputRecord(bad),
+    /field "at" is a time column that lies past its payload of \d+, got \d+/,
+  );
 });
 
 test("a record's kind and source position read in place are those decoding gives, for every kind", () => {
@@ -152,7 +159,10 @@ test("a record's kind and source position read in place are those decoding gives
 });
 
 test("inputRecordKind() refuses bytes that are not an input record, naming what is wrong", () => {
-  assert.throws(() => inputRecordKind(new Uint8Array(5)), /shorter than its 11-byte header/);
+  assert.throws(
+    () => inputRecordKind(new Uint8Array(5)),
+    /field "header" must be 11 bytes: the record is shorter than its header, got bin of 5 bytes/,
+  );
   const bytes = encodeInputRecord({
     kind: "ctl",
     srcPos: 1,
@@ -161,8 +171,11 @@ test("inputRecordKind() refuses bytes that are not an input record, naming what 
   });
   const unknown = bytes.slice();
   unknown[0] = 11;
-  assert.throws(() => inputRecordKind(unknown), /unknown kind code 11/);
-  assert.throws(() => inputRecordKind(bytes.subarray(0, 14)), /subject of 16 bytes runs past/);
+  assert.throws(() => inputRecordKind(unknown), /field "kind" is an unknown kind code, got 11/);
+  assert.throws(
+    () => inputRecordKind(bytes.subarray(0, 14)),
+    /field "subject" runs past the record's end \(14 bytes\): its length, got 16/,
+  );
 });
 
 test("a seed record round-trips: kind, stream and an envelope of type seed with its body", () => {
@@ -204,7 +217,60 @@ test("a void record names the positions it voids, and other records are refused 
   assert.is(record.subject, "stats/BTC");
   assert.equal(voidedRange(record), { from: 12, to: 2 ** 33 + 1 });
   const skip = decodeInputRecord(encodeSkipRecord(3, record));
-  assert.throws(() => voidedRange(skip), /kind "skip" with 8 payload bytes is not a void record/);
+  assert.throws(
+    () => voidedRange(skip),
+    /field "kind" with 8 payload bytes is not a void record, got "skip"/,
+  );
 });
+
+test("encodeInputRecord() refuses a subject too long for its u16 length, naming field and size", () => {
+  // Before the record moved into protocol/, a subject of 65,536 bytes or more was written with its
+  // length wrapped, and decoding gave back another subject and payload.
+  const subject = "x".repeat(0x10000);
+  const record = { kind: "ctl" as const, srcPos: 1, subject, payload: new Uint8Array(1) };
+  const err = catchError(() => encodeInputRecord(record));
+  assert.instance(err, ProtocolError);
+  assert.is((err as ProtocolError).field, "subject");
+  assert.is((err as ProtocolError).reason, "oversize");
+  assert.match(err.message, /field "subject" must be at most 65535 UTF-8 bytes, got 65536/);
+  const longest = "y".repeat(0xffff);
+  assert.is(decodeInputRecord(encodeInputRecord({ ...record, subject: longest })).subject, longest);
+});
+
+test("encodeInputRecord() refuses an unknown kind or a source position that is not whole and >= 0", () => {
+  const good = { kind: "frame" as const, srcPos: 3, subject: "s", payload: new Uint8Array(0) };
+  const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+    [{ kind: "frames" }, "kind", /field "kind" must be one of frame, ctl, .*, got "frames"/],
+    [{ srcPos: -1 }, "srcPos", /field "srcPos" must be a whole number >= 0, got -1/],
+    [{ srcPos: NaN }, "srcPos", /got NaN/],
+    [{ srcPos: 1.5 }, "srcPos", /got 1\.5/],
+    [{ payload: [1, 2] }, "payload", /field "payload" must be bytes, got array of 2/],
+  ];
+  for (const [change, field, message] of cases) {
+    const record = { ...good, ...change } as unknown as InputRecord;
+    for (const encode of [encodeInputRecord, encodeInputRecordParts]) {
+      const err = catchError(() => encode(record));
+      assert.instance(err, ProtocolError, JSON.stringify(change));
+      assert.is((err as ProtocolError).field, field);
+      assert.match(err.message, message);
+    }
+  }
+});
+
+test("decodeInputRecord() throws a ProtocolError naming the field and its value", () => {
+  const err = catchError(() => decodeInputRecord(new Uint8Array([0, 1, 2])));
+  assert.instance(err, ProtocolError);
+  assert.is((err as ProtocolError).field, "header");
+  assert.is((err as ProtocolError).reason, "decode");
+});
+
+function catchError(f: () => unknown): Error {
+  try {
+    f();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected an error, got none");
+}
 
 test.run();

@@ -17,7 +17,8 @@
  * payload read back is the one received.
  */
 
-import { encodeEnvelope } from "../../protocol/mod.ts";
+import { encodeEnvelope } from "./envelope.ts";
+import { describeValue, ProtocolError, type ProtocolReason } from "./protocol_error.ts";
 
 /** What an input record holds. `admit` and `dead` are a host's edge decisions (a channel
  *  admitted; the input at `srcPos` on `subject` dead-lettered, the reason as UTF-8 payload), kept
@@ -76,11 +77,22 @@ const utf8d = new TextDecoder();
 /** Subjects' UTF-8 bytes: a host sees the same few subjects over and over. */
 const subjectBytesCache = new Map<string, Uint8Array>();
 const SUBJECT_CACHE_MAX = 65_536;
+/** A subject's length is a u16. */
+const SUBJECT_BYTES_MAX = 0xffff;
 
 function subjectBytes(subject: string): Uint8Array {
   let bytes = subjectBytesCache.get(subject);
   if (bytes === undefined) {
+    if (typeof subject !== "string") throw encodeError("subject", subject, "must be a string");
     bytes = utf8.encode(subject);
+    if (bytes.byteLength > SUBJECT_BYTES_MAX) {
+      throw encodeError(
+        "subject",
+        subject,
+        `must be at most ${SUBJECT_BYTES_MAX} UTF-8 bytes, got ${bytes.byteLength}`,
+        "oversize",
+      );
+    }
     if (subjectBytesCache.size >= SUBJECT_CACHE_MAX) subjectBytesCache.clear();
     subjectBytesCache.set(subject, bytes);
   }
@@ -163,6 +175,16 @@ function inputRecordHeader(record: InputRecord): Uint8Array {
 
 /** A record's head (kind `code`, source position, subject) with `extra` bytes left after it. */
 function makeHeader(record: InputRecord, code = KIND_CODES[record.kind], extra = 0): Uint8Array {
+  if (code === undefined) {
+    throw encodeError("kind", record.kind, `must be one of ${Object.keys(KIND_CODES).join(", ")}`);
+  }
+  // Source positions are stream sequences or 0: whole, and exact in an f64.
+  if (!(Number.isSafeInteger(record.srcPos) && record.srcPos >= 0)) {
+    throw encodeError("srcPos", record.srcPos, "must be a whole number >= 0");
+  }
+  if (!(record.payload instanceof Uint8Array)) {
+    throw encodeError("payload", record.payload, "must be bytes");
+  }
   const subject = subjectBytes(record.subject);
   const n = subject.byteLength;
   const out = new Uint8Array(11 + n + extra);
@@ -174,18 +196,22 @@ function makeHeader(record: InputRecord, code = KIND_CODES[record.kind], extra =
   return out;
 }
 
-/** Decodes an input record; throws on bytes that are not one. */
+/** Decodes an input record; throws a ProtocolError naming the field on bytes that are not one. */
 export function decodeInputRecord(bytes: Uint8Array): InputRecord {
   if (bytes.byteLength < 11) {
-    throw new Error(`Input record of ${bytes.byteLength} bytes is shorter than its 11-byte header`);
+    throw decodeError("header", bytes, "must be 11 bytes: the record is shorter than its header");
   }
   const kind = KINDS[bytes[0]!];
   if (kind === undefined || bytes[0] === 0) {
-    throw new Error(`Input record has unknown kind code ${bytes[0]}`);
+    throw decodeError("kind", bytes[0], "is an unknown kind code");
   }
   const subjectLength = bytes[9]! | (bytes[10]! << 8);
   if (11 + subjectLength > bytes.byteLength) {
-    throw new Error(`Input record's subject of ${subjectLength} bytes runs past its end`);
+    throw decodeError(
+      "subject",
+      subjectLength,
+      `runs past the record's end (${bytes.byteLength} bytes): its length`,
+    );
   }
   const p = 11 + subjectLength;
   return {
@@ -244,8 +270,10 @@ export function encodeSkipRecord(pos: number, skipped: InputRecord): Uint8Array 
 /** The journal position a skip record names (see `encodeSkipRecord`). */
 export function skippedPosition(record: InputRecord): number {
   if (record.kind !== "skip" || record.payload.byteLength < 8) {
-    throw new Error(
-      `Input record of kind "${record.kind}" with ${record.payload.byteLength} payload bytes is not a skip record`,
+    throw decodeError(
+      "kind",
+      record.kind,
+      `with ${record.payload.byteLength} payload bytes is not a skip record`,
     );
   }
   return getF64(record.payload, 0);
@@ -268,8 +296,10 @@ export function encodeVoidRecord(stream: string, from: number, to: number): Uint
 /** The positions a void record voids (see `encodeVoidRecord`). */
 export function voidedRange(record: InputRecord): { from: number; to: number } {
   if (record.kind !== "void" || record.payload.byteLength < 16) {
-    throw new Error(
-      `Input record of kind "${record.kind}" with ${record.payload.byteLength} payload bytes is not a void record`,
+    throw decodeError(
+      "kind",
+      record.kind,
+      `with ${record.payload.byteLength} payload bytes is not a void record`,
     );
   }
   return { from: getF64(record.payload, 0), to: getF64(record.payload, 8) };
@@ -293,14 +323,16 @@ function getU32(bytes: Uint8Array, at: number): number {
 /** The payload of a regular frame record (code 6, from `p`) with its time column put back. */
 function restoreTimes(bytes: Uint8Array, p: number): Uint8Array {
   if (p + 24 > bytes.byteLength) {
-    throw new Error(`Input record of a regular frame of ${bytes.byteLength} bytes is cut short`);
+    throw decodeError("times", bytes, "must hold at, n, t0 and dt: the regular frame is cut short");
   }
   const at = getU32(bytes, p), n = getU32(bytes, p + 4);
   const t0 = getF64(bytes, p + 8), dt = getF64(bytes, p + 16);
   const rest = bytes.subarray(p + 24);
   if (at > rest.byteLength) {
-    throw new Error(
-      `Input record's time column at ${at} lies past its payload of ${rest.byteLength}`,
+    throw decodeError(
+      "at",
+      at,
+      `is a time column that lies past its payload of ${rest.byteLength}`,
     );
   }
   const out = new Uint8Array(rest.byteLength + n * 8);
@@ -330,7 +362,7 @@ export function inputRecordKind(bytes: Uint8Array): InputKind {
     HEAD_FIXED_BYTES + (bytes[9]! | (bytes[10]! << 8)) > n
   ) {
     decodeInputRecord(bytes); // throws, naming what is wrong
-    throw new Error(`Cannot read the head of an input record of ${n} bytes, kind code ${bytes[0]}`);
+    throw decodeError("kind", bytes[0], `cannot head an input record of ${n} bytes`);
   }
   return kind;
 }
@@ -365,4 +397,25 @@ export function isSkipRecord(bytes: Uint8Array): boolean {
 /** Whether input record `bytes` is a `void` record, read from its kind code alone. */
 export function isVoidRecord(bytes: Uint8Array): boolean {
   return bytes[0] === KIND_CODES.void;
+}
+
+function encodeError(
+  field: string,
+  value: unknown,
+  what: string,
+  reason: ProtocolReason = "field",
+): ProtocolError {
+  return new ProtocolError(
+    reason,
+    `Cannot encode input record: field "${field}" ${what}, got ${describeValue(value)}`,
+    { field, value },
+  );
+}
+
+function decodeError(field: string, value: unknown, what: string): ProtocolError {
+  return new ProtocolError(
+    "decode",
+    `Cannot decode input record: field "${field}" ${what}, got ${describeValue(value)}`,
+    { field, value },
+  );
 }

@@ -1,0 +1,12 @@
+/** The nats-server a benchmark run starts for itself (no JetStream). */
+import { findNatsServer, NatsServer } from "../actors/runtime/mod.ts";
+
+/** Starts a nats-server (no JetStream) for one benchmark run; a clear error when it is missing. */
+export function startBenchNats(bench: string): Promise<NatsServer> {
+  if (!findNatsServer()) {
+    throw new Error(
+      `Cannot run benchmark "${bench}": nats-server is not installed (Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server)`,
+    );
+  }
+  return NatsServer.start();
+}

@@ -1,0 +1,131 @@
+/**
+ * Child scripts of a benchmark (injectors, hosts, clients), started on the same runtime as the
+ * benchmark and spoken to in JSON lines.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import process from "node:process";
+import { createInterface } from "node:readline";
+import { COMPILED, REPO_DIR, SOURCE_DIR } from "./_repo_dir.ts";
+
+/** True on Deno, where a child script runs as `deno run -A`. */
+const IS_DENO = "Deno" in globalThis;
+
+/**
+ * The command line that runs the TypeScript file `script` (relative to the repository) here.
+ * `TROUPE_BENCH_CHILD_FLAGS` (space-separated) adds runtime flags, e.g. `--cpu-prof` to profile
+ * the injector.
+ */
+export function scriptCommand(script: string, args: readonly string[]): [string, string[]] {
+  const flags = (process.env.TROUPE_BENCH_CHILD_FLAGS ?? "").split(" ").filter(Boolean);
+  if (IS_DENO) {
+    return [process.execPath, ["run", "-A", ...flags, join(SOURCE_DIR, script), ...args]];
+  }
+  if (COMPILED) {
+    const path = join(SOURCE_DIR, script.replace(/\.ts$/, ".js"));
+    return [process.execPath, [...flags, path, ...args]];
+  }
+  const path = join(SOURCE_DIR, script);
+  return [process.execPath, [...flags, "--import", import.meta.resolve("tsx"), path, ...args]];
+}
+
+/** A JSON message a child script printed on one line of its stdout. */
+export type ChildMessage = Record<string, unknown>;
+
+/**
+ * A child process running one of the benchmark's scripts. It prints one JSON object per line on
+ * stdout; its stderr goes to the benchmark's log. `send` writes a line to its stdin.
+ */
+export class ChildScript {
+  readonly #child: ChildProcess;
+  readonly #queue: ChildMessage[] = [];
+  readonly #waiters: Array<{ resolve(m: ChildMessage): void; reject(e: Error): void }> = [];
+  readonly #exited: Promise<number | null>;
+  readonly #name: string;
+  #exitError: Error | undefined;
+
+  private constructor(name: string, child: ChildProcess, log: (m: string) => void) {
+    this.#name = name;
+    this.#child = child;
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      let message: ChildMessage;
+      try {
+        message = JSON.parse(line) as ChildMessage;
+      } catch {
+        log(`${name}: ${line}`);
+        return;
+      }
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter.resolve(message);
+      else this.#queue.push(message);
+    });
+    createInterface({ input: child.stderr! }).on("line", (line) => log(`${name}: ${line}`));
+    this.#exited = new Promise((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.#exitError = new Error(
+          `${name} exited (code ${code}, signal ${signal}) before it answered`,
+        );
+        for (const w of this.#waiters.splice(0)) w.reject(this.#exitError);
+        resolve(code);
+      });
+    });
+  }
+
+  /** Starts `script` (a path relative to the repository) with `args`. */
+  static start(script: string, args: readonly string[], log: (m: string) => void): ChildScript {
+    const [cmd, argv] = scriptCommand(script, args);
+    const child = spawn(cmd, argv, { cwd: REPO_DIR, stdio: ["pipe", "pipe", "pipe"] });
+    return new ChildScript(script, child, log);
+  }
+
+  /** The child's process id. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** The next message the child prints, within `timeoutMs`. */
+  next(timeoutMs = 30_000): Promise<ChildMessage> {
+    const queued = this.#queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.#exitError) return Promise.reject(this.#exitError);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(new Error(`${this.#name} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter = {
+        resolve: (m: ChildMessage) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Writes one line to the child's stdin. */
+  send(line: string): void {
+    this.#child.stdin?.write(`${line}\n`);
+  }
+
+  /** Waits for the child to exit; kills it after `graceMs`. */
+  async wait(graceMs = 10_000): Promise<number | null> {
+    const timer = setTimeout(() => this.#child.kill("SIGKILL"), graceMs);
+    const code = await this.#exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** Kills the child (if it still runs) and waits for it. */
+  async kill(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) {
+      this.#child.kill("SIGKILL");
+    }
+    await this.#exited;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * What processes use while a benchmark runs: this process's memory now and at its peak, and the
+ * CPU share of any process (its own children included) over an interval.
+ */
+import { readFileSync } from "node:fs";
+import process from "node:process";
+import { nowMs } from "./_bench.ts";
+
+/** This process's resident set size now, in MiB. */
+export function rssNowMb(): number {
+  return process.memoryUsage().rss / (1 << 20);
+}
+
+/**
+ * This process's peak resident set size so far, in MiB (getrusage's maxrss), or undefined where
+ * the runtime does not report it.
+ */
+export function rssPeakMb(): number | undefined {
+  try {
+    const kib = process.resourceUsage().maxRSS;
+    return kib > 0 ? kib / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time (user + system) a process has used so far, in milliseconds, read from
+ * `/proc/<pid>/stat`; undefined where that is not available (not Linux, process gone).
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Measures the CPU share of processes over an interval: `stop()` gives percent of one core each. */
+export function cpuMeter(pids: Record<string, number | undefined>): () => string {
+  const t0 = nowMs();
+  const start = Object.entries(pids).map(([name, pid]) => [name, pid, processCpuMs(pid)] as const);
+  return () => {
+    const dt = nowMs() - t0;
+    return start.map(([name, pid, c0]) => {
+      const c1 = processCpuMs(pid);
+      return c0 === undefined || c1 === undefined
+        ? `${name} ?`
+        : `${name} ${((100 * (c1 - c0)) / dt).toFixed(0)}%`;
+    }).join(", ");
+  };
+}

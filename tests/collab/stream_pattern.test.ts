@@ -1,0 +1,55 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { checkStreamPattern } from "../../collab/mod.ts";
+import { StreamProtocolError } from "../../protocol/mod.ts";
+
+const test = suite("stream patterns");
+
+function throwsNaming(fn: () => unknown, field: string, pattern: RegExp): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, StreamProtocolError);
+    assert.is((err as StreamProtocolError).field, field);
+    assert.match((err as Error).message, pattern);
+    return;
+  }
+  assert.unreachable(`expected a StreamProtocolError on ${field}`);
+}
+
+test("checkStreamPattern() takes patterns inside the relayed prefixes and refuses others with the reason", () => {
+  for (
+    const ok of [
+      "troupe.out.>",
+      "troupe.out.*",
+      "troupe.out.anomaly.*",
+      "troupe.out.*.BTC",
+      "troupe.dlq.>",
+      "troupe.sys.health",
+      "troupe.scan.*.results",
+      "troupe.scan.s1.results",
+    ]
+  ) assert.is(checkStreamPattern(ok), ok);
+  for (
+    const no of [
+      "troupe.>",
+      "troupe.*.anomaly.c1",
+      "troupe.feed.m.c1",
+      "troupe.ctl.stats",
+      "troupe.out",
+      "troupe.scan.>",
+      "troupe.scan.s1.*",
+      "troupe.scan.s1.results.x",
+      ">",
+    ]
+  ) throwsNaming(() => checkStreamPattern(no), "subjects", /outside the relayed subjects/);
+  throwsNaming(
+    () => checkStreamPattern("troupe.out.a b"),
+    "subjects",
+    /not a NATS subject pattern/,
+  );
+  throwsNaming(() => checkStreamPattern("troupe.>.x"), "subjects", /not a NATS subject pattern/);
+  throwsNaming(() => checkStreamPattern(""), "subjects", /1 to 256/);
+});
+
+test.run();
