@@ -31,6 +31,7 @@ export class SimLeaseNode implements SimLeaseLink {
   readonly #startUs: number;
   /** Set while the process is paused: what comes due waits for the resume. */
   #held: Array<() => void> | undefined;
+  #dead = false;
   /** Set while the machine is cut off from NATS. */
   cut = false;
   /** The process's timers: while it is paused, a timer that comes due fires at the resume. */
@@ -39,8 +40,12 @@ export class SimLeaseNode implements SimLeaseLink {
   constructor(options: SimLeaseNodeOptions) {
     this.#o = options;
     this.#startUs = options.scheduler.nowUs;
-    const group = options.timers;
-    this.timers = {
+    this.timers = this.pausable(options.timers);
+  }
+
+  /** `group`'s timers, held as the process's are while it is paused. */
+  pausable(group: TimerGroup): HostTimers {
+    return {
       setTimeout: (fn, ms) => group.setTimeout(() => this.#run(fn), ms),
       clearTimeout: (h) => group.clearTimeout(h),
     };
@@ -69,7 +74,14 @@ export class SimLeaseNode implements SimLeaseLink {
     for (const fn of held ?? []) this.#run(fn);
   }
 
+  /** The process died: nothing it held or would run runs. */
+  kill(): void {
+    this.#dead = true;
+    this.#held = undefined;
+  }
+
   #run(fn: () => void): void {
+    if (this.#dead) return;
     if (this.#held) this.#held.push(fn);
     else {
       this.#o.scheduler.markAsync();
