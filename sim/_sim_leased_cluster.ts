@@ -48,6 +48,8 @@ interface SimMachine {
   conn: SimConnection | undefined;
   /** This incarnation's partition hosts, by partition. */
   running: Map<number, Running>;
+  /** Told when the machine goes down (crashes or exits) while it is being stopped. */
+  onDown?: (() => void) | undefined;
 }
 
 /** A partition host a machine runs. */
@@ -75,6 +77,8 @@ export class SimLeasedCluster {
   readonly kv: SimLeaseKv;
   readonly #o: SimLeasedClusterOptions;
   readonly #streams = new Map<string, StreamOwner>();
+  /** Set from the clean stop of every machine to their restart. */
+  #halted = false;
   /** Takeovers and fenced writes of machine incarnations that ended. */
   #ended = { takeovers: 0, fenced: 0 };
 
@@ -182,6 +186,8 @@ export class SimLeasedCluster {
 
   #startMachine(m: SimMachine): void {
     const o = this.#o;
+    // A restart scheduled before the clean stop of every machine waits for restartAll.
+    if (m.up || this.#halted) return;
     m.incarnation++;
     m.restarting = false;
     const timers = o.scheduler.timers();
@@ -240,6 +246,8 @@ export class SimLeasedCluster {
     }
     this.#tally(m);
     Object.assign(m, { up: false, node: undefined, leases: undefined, timers: undefined });
+    m.onDown?.();
+    m.onDown = undefined;
     m.running = new Map();
   }
 
@@ -494,15 +502,22 @@ export class SimLeasedCluster {
   /** Stops every machine cleanly (each hands its partitions off); whether all stopped in time. */
   async stopAll(): Promise<boolean> {
     const o = this.#o;
-    let stopping = 0;
+    this.#halted = true;
+    const stopping = new Set<SimMachine>();
     for (const m of this.machines) {
       if (!m.up) continue;
-      stopping++;
+      stopping.add(m);
+      // A machine that exits while it stops (its first heartbeat failed) is down all the same.
+      m.onDown = () => stopping.delete(m);
       o.trace.line(`${m.id} stop #${m.incarnation}`);
-      m.leases!.stop().then(
+      const leases = m.leases!;
+      leases.stop().then(
         () => {
-          stopping--;
+          if (m.leases !== leases) return; // it exited meanwhile
+          stopping.delete(m);
+          m.onDown = undefined;
           m.timers!.cancelAll();
+          m.node!.kill();
           m.conn!.kill();
           m.up = false;
           this.#tally(m);
@@ -510,14 +525,14 @@ export class SimLeasedCluster {
           o.trace.line(`${m.id} stopped #${m.incarnation}`);
         },
         (err) => {
-          stopping--;
+          stopping.delete(m);
           o.trace.violate("no_exception", `${m.id} stop failed: ${(err as Error).stack ?? err}`);
         },
       );
     }
-    await o.scheduler.run(o.scheduler.nowUs + 60_000_000, { stop: () => stopping === 0 });
-    if (stopping > 0) {
-      o.trace.violate("drains", `${stopping} machines did not stop within 60 virtual s`);
+    await o.scheduler.run(o.scheduler.nowUs + 60_000_000, { stop: () => stopping.size === 0 });
+    if (stopping.size > 0) {
+      o.trace.violate("drains", `${stopping.size} machines did not stop within 60 virtual s`);
       return false;
     }
     return true;
@@ -525,6 +540,7 @@ export class SimLeasedCluster {
 
   /** Starts every machine again. */
   restartAll(): void {
+    this.#halted = false;
     for (const m of this.machines) this.#o.scheduler.after(0, () => this.#startMachine(m));
   }
 
