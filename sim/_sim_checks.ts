@@ -130,8 +130,10 @@ export class SimChecks {
       const id = headers?.["Nats-Msg-Id"];
       trace.line(`${from} out ${id}`);
       // h1, or in a leased cluster partition 0's host (`part-0@<machine>`).
-      const first = from === "h1" || from.startsWith("part-0@");
-      if (this.#o.corruptOutput && first && ++this.#h1Outputs % 4 === 3) {
+      if (
+        this.#o.corruptOutput && (from === "h1" || from.startsWith("part-0@")) &&
+        ++this.#h1Outputs % 4 === 3
+      ) {
         data = data.slice();
         data[data.byteLength - 1]! ^= 0x01;
       }
