@@ -42,7 +42,8 @@ interface PendingOutput {
 /** Options of SimChecks. */
 export interface SimChecksOptions {
   trace: SimTrace;
-  cluster: SimCluster;
+  /** The hosts (a leased cluster's partition hosts) and who owns each stream. */
+  cluster: Pick<SimCluster, "hosts" | "streamOwner">;
   feed: FeedSource;
   log: SimFeedLog;
   /** Which instances each logged frame goes to. */
@@ -128,7 +129,11 @@ export class SimChecks {
     if (subject.startsWith(OUT_PREFIX)) {
       const id = headers?.["Nats-Msg-Id"];
       trace.line(`${from} out ${id}`);
-      if (this.#o.corruptOutput && from === "h1" && ++this.#h1Outputs % 4 === 3) {
+      // h1, or in a leased cluster partition 0's host (`part-0@<machine>`).
+      if (
+        this.#o.corruptOutput && (from === "h1" || from.startsWith("part-0@")) &&
+        ++this.#h1Outputs % 4 === 3
+      ) {
         data = data.slice();
         data[data.byteLength - 1]! ^= 0x01;
       }

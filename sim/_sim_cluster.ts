@@ -69,6 +69,9 @@ export interface ClusterStats {
   journalRecordsLost: number;
   /** Journal records damaged between intact ones (the `damage` fault). */
   journalRecordsDamaged: number;
+  /** Machines paused and cut off from NATS (a leased cluster's faults). */
+  pauses: number;
+  cuts: number;
 }
 
 /** Options of a SimCluster. */

@@ -19,6 +19,16 @@ import { type NetworkFaults, QUIET_NETWORK } from "./sim_bus.ts";
  * network, crash, disk and actor (what it always was: seeds keep their traces); `duplicate` and
  * `damage` are asked for by name (`all,duplicate,damage`); `none` is a quiet run. A run takes one kind or a comma list
  * (`network,actor`).
+ *
+ * `pause`, `skew` and `cut` run the cluster as `troupe run --partitions auto` does: partitions
+ * held by lease, recovered by whoever holds them from a journal every machine reads
+ * (_sim_leased_cluster.ts); `pause` stops a machine's process, mostly for longer than a lease
+ * (a GC pause, SIGSTOP); `skew` sets every machine's wall clock off and its monotonic clock fast
+ * or slow (within the fence's margin); `cut` cuts a machine off from NATS (it can neither renew
+ * nor append). `lease` is every fault a leased cluster takes: network, crash, actor, pause, skew
+ * and cut. In a leased cluster `crash` kills machines (others take their
+ * partitions over when the leases expire), and `disk` and `damage`, faults of a machine's own
+ * file journal, do not apply: they are refused with them.
  */
 export const FAULT_KINDS = [
   "none",
@@ -28,6 +38,10 @@ export const FAULT_KINDS = [
   "actor",
   "duplicate",
   "damage",
+  "pause",
+  "skew",
+  "cut",
+  "lease",
   "all",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -40,6 +54,14 @@ export interface FaultSet {
   actor: boolean;
   duplicate: boolean;
   damage: boolean;
+  pause: boolean;
+  skew: boolean;
+  cut: boolean;
+}
+
+/** Whether `set` runs the cluster by lease. */
+export function leased(set: FaultSet): boolean {
+  return set.pause || set.skew || set.cut;
 }
 
 /** A fault specification, parsed: what `parseFaults` gives and a simulation takes. */
@@ -61,6 +83,9 @@ export function parseFaults(spec: string): FaultSpec {
     actor: false,
     duplicate: false,
     damage: false,
+    pause: false,
+    skew: false,
+    cut: false,
   };
   const parts = spec.split(",").map((p) => p.trim());
   for (const part of parts) {
@@ -87,6 +112,23 @@ export function parseFaults(spec: string): FaultSpec {
     if (part === "actor") set.actor = true;
     if (part === "duplicate") set.duplicate = true;
     if (part === "damage") set.crash = set.damage = true;
+    if (part === "pause") set.pause = true;
+    if (part === "skew") set.skew = true;
+    if (part === "cut") set.cut = true;
+    if (part === "lease") {
+      set.network =
+        set.crash =
+        set.actor =
+        set.pause =
+        set.skew =
+        set.cut =
+          true;
+    }
+  }
+  if (leased(set) && (set.disk || set.damage)) {
+    throw new RangeError(
+      `Fault kinds pause, skew, cut and lease run partitions by lease on a journal in NATS, where disk and damage faults (a host's own file journal) do not apply, got "${spec}"`,
+    );
   }
   return { set, name: faultsName(set) };
 }
@@ -94,7 +136,9 @@ export function parseFaults(spec: string): FaultSpec {
 /** The canonical spelling of `set`. */
 function faultsName(set: FaultSet): string {
   const names: string[] = [];
-  if (set.network && set.crash && set.disk && set.actor) names.push("all");
+  const lease = set.network && set.crash && set.actor && set.pause && set.skew && set.cut;
+  if (lease) names.push("lease");
+  else if (set.network && set.crash && set.disk && set.actor) names.push("all");
   else {
     if (set.network) names.push("network");
     if (set.disk) names.push("disk");
@@ -103,6 +147,11 @@ function faultsName(set: FaultSet): string {
   }
   if (set.duplicate) names.push("duplicate");
   if (set.damage) names.push("damage");
+  if (!lease) {
+    if (set.pause) names.push("pause");
+    if (set.skew) names.push("skew");
+    if (set.cut) names.push("cut");
+  }
   return names.length ? names.join(",") : "none";
 }
 
@@ -112,7 +161,17 @@ function faultsName(set: FaultSet): string {
  */
 export function checkFaults(spec: FaultSpec): FaultSpec {
   const set = spec?.set;
-  const flags = ["network", "crash", "disk", "actor", "duplicate", "damage"] as const;
+  const flags = [
+    "network",
+    "crash",
+    "disk",
+    "actor",
+    "duplicate",
+    "damage",
+    "pause",
+    "skew",
+    "cut",
+  ] as const;
   if (typeof set !== "object" || set === null || flags.some((f) => typeof set[f] !== "boolean")) {
     throw new RangeError(
       `Simulation option "faults" must be parsed by parseFaults(), got ${JSON.stringify(spec)}`,
@@ -126,6 +185,11 @@ export function checkFaults(spec: FaultSpec): FaultSpec {
   if (set.disk && !set.crash) {
     throw new RangeError(
       `Simulation option "faults": disk faults are crashes too, got crash false`,
+    );
+  }
+  if (leased(set) && (set.disk || set.damage)) {
+    throw new RangeError(
+      `Simulation option "faults": disk and damage faults do not apply to a leased cluster (pause, skew, cut)`,
     );
   }
   if (spec.name !== faultsName(set)) {
@@ -174,5 +238,34 @@ export function drawFaultParams(params: Prng, set: FaultSet): FaultParams {
     partitionMaxS: params.uniform(0.05, 3),
     loseSnapshotsP: params.uniform(0, 0.2),
     actorFailP: params.uniform(0, 0.01),
+  };
+}
+
+/** A leased run's lease parameters, drawn from its seed. */
+export interface LeaseParams {
+  /** The lease time to live (the bucket's max_age), ms. */
+  ttlMs: number;
+  /** Renewals every this many ms: a quarter of the TTL, as `troupe run` defaults to. */
+  heartbeatMs: number;
+  /** One way of a request to NATS, µs. */
+  latencyUs: number;
+  /** The most a machine's monotonic clock runs fast or slow (0.1: by a tenth). */
+  driftMax: number;
+  /** Mean seconds between a machine's pauses, and between its cuts. */
+  faultMeanS: number;
+}
+
+/**
+ * Draws a leased run's lease parameters from `rng` (the run's "lease" fork, made only for a
+ * leased run, so that other runs keep their traces).
+ */
+export function drawLeaseParams(rng: Prng): LeaseParams {
+  const ttlMs = 500 + rng.int(2500);
+  return {
+    ttlMs,
+    heartbeatMs: Math.max(50, Math.floor(ttlMs / 4)),
+    latencyUs: 100 + rng.int(5000),
+    driftMax: 0.1,
+    faultMeanS: 1 + rng.uniform(0, 4),
   };
 }

@@ -17,7 +17,10 @@
  * - `drains`: once faults stop, the cluster catches up with the log within a bound;
  * - `no_exception`: nothing under simulation throws;
  * - `framing_independent`: a per-channel kind's outputs are the same however its samples are framed
- *   (framing_check.ts: a few streams' journals folded again in other frames at the end).
+ *   (framing_check.ts: a few streams' journals folded again in other frames at the end);
+ * - `one_writer` (leased runs): at most one writer per partition at any instant, by epoch: no
+ *   journal append and no output accepted from an epoch older than the newest claimed for its
+ *   partition (a machine paused, cut off or on a drifting clock past its lease writes nothing).
  *
  * This file holds their names and the shapes they share; each concept is a file of its own:
  * fault_free_reference.ts (the reference, the routing, the journal replay), recovery_checker.ts
@@ -35,7 +38,8 @@ export type InvariantName =
   | "no_dead_letters"
   | "drains"
   | "no_exception"
-  | "framing_independent";
+  | "framing_independent"
+  | "one_writer";
 
 /** A broken invariant, when (virtual µs since the start of the run) and what exactly. */
 export interface Violation {

@@ -31,10 +31,14 @@ import { SimTrace } from "./_sim_trace.ts";
 import {
   checkFaults,
   drawFaultParams,
+  drawLeaseParams,
   type FaultParams,
   type FaultSpec,
+  leased,
+  type LeaseParams,
   parseFaults,
 } from "./faults.ts";
+import { SimLeasedCluster } from "./_sim_leased_cluster.ts";
 import { InputIndex, type Violation } from "./invariants.ts";
 import { Prng } from "./prng/mod.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -48,7 +52,8 @@ export type Sabotage =
   | "corrupt_output"
   | "apply_duplicate"
   | "drop_void"
-  | "accept_damage";
+  | "accept_damage"
+  | "unfenced";
 
 /** Options of a simulation run. */
 export interface SimOptions {
@@ -134,6 +139,12 @@ export interface SimStats {
   reapplied: number;
   /** Journal records damaged between intact ones (the `damage` fault). */
   journalRecordsDamaged: number;
+  /** Machines paused (the `pause` fault) and cut off from NATS (`cut`). */
+  pauses: number;
+  cuts: number;
+  /** Partitions taken over after a lease expired, and writes fences refused (leased runs). */
+  takeovers: number;
+  fencedWrites: number;
 }
 
 /** The command line that reproduces a run of `options`. */
@@ -250,6 +261,10 @@ class Run {
     copies: 0,
     reapplied: 0,
     journalRecordsDamaged: 0,
+    pauses: 0,
+    cuts: 0,
+    takeovers: 0,
+    fencedWrites: 0,
   };
   readonly #configs = new Map<string, unknown>();
   readonly #params: FaultParams;
@@ -257,6 +272,7 @@ class Run {
   readonly #netRng: Prng;
   readonly #clockRng: Prng;
   readonly #damageRng: Prng | undefined;
+  readonly #lease: LeaseParams | undefined;
   readonly #feedSeed: number;
   /** What the hosts run: the kinds, made flaky under `actor` faults. */
   readonly #hostActors: readonly AnyActorDefinition[];
@@ -267,7 +283,7 @@ class Run {
   #log: SimFeedLog | undefined;
   /** Which instances each logged frame goes to (built as frames are logged). */
   #index: InputIndex | undefined;
-  #cluster: SimCluster | undefined;
+  #cluster: SimCluster | SimLeasedCluster | undefined;
   #checks: SimChecks | undefined;
 
   constructor(o: Resolved) {
@@ -282,6 +298,7 @@ class Run {
     // Forked only when asked for: a fork draws from the root, and other runs keep their traces.
     this.#damageRng = o.faults.set.damage ? root.fork("damage") : undefined;
     this.#params = drawFaultParams(params, o.faults.set);
+    this.#lease = leased(o.faults.set) ? drawLeaseParams(root.fork("lease")) : undefined;
     const failed = new Set<string>();
     this.#hostActors = o.faults.set.actor
       ? o.actors.map((def) =>
@@ -384,6 +401,11 @@ class Run {
       });
     }
     stats.events = this.scheduler.steps;
+    const c = this.#cluster;
+    if (c instanceof SimLeasedCluster) {
+      stats.takeovers = c.takeovers();
+      stats.fencedWrites = c.fencedWrites();
+    }
     stats.outputsPublished = this.#checks?.outputsPublished ?? 0;
   }
 
@@ -472,9 +494,13 @@ class Run {
     }
   }
 
-  #makeCluster(bus: SimBus, log: SimFeedLog, feed: FeedSource): SimCluster {
+  #makeCluster(
+    bus: SimBus,
+    log: SimFeedLog,
+    feed: FeedSource,
+  ): SimCluster | SimLeasedCluster {
     const o = this.o;
-    return new SimCluster({
+    const options = {
       scheduler: this.scheduler,
       trace: this.trace,
       bus,
@@ -500,12 +526,20 @@ class Run {
         : undefined,
       stats: this.stats,
       watcher: {
-        journaled: (host, stream, srcPos, last) =>
+        journaled: (host: string, stream: string, srcPos: number, last: number) =>
           this.#checks!.journaled(host, stream, srcPos, last),
-        started: (h, incarnation) => this.#checks!.recovery(h, incarnation, "recovery"),
-        lostTails: (h) => this.#checks!.lostTails(h),
+        started: (h: SimHost, incarnation: number) =>
+          this.#checks!.recovery(h, incarnation, "recovery"),
+        lostTails: (h: SimHost) => this.#checks!.lostTails(h),
       },
-    });
+    };
+    return this.#lease
+      ? new SimLeasedCluster({
+        ...options,
+        lease: this.#lease,
+        unfenced: o.sabotage === "unfenced",
+      })
+      : new SimCluster(options);
   }
 
   // --- the drain ---------------------------------------------------------------------------------
@@ -521,8 +555,11 @@ class Run {
     this.trace.line(`drain: faults off, partitions healed, crashed hosts restart`);
     this.#bus!.setFaults(QUIET_NETWORK);
     this.#bus!.healAll();
-    for (const h of cluster.hosts) {
-      if (!h.up && !h.restarting) this.scheduler.after(0, () => cluster.start(h));
+    if (cluster instanceof SimLeasedCluster) cluster.heal();
+    else {
+      for (const h of cluster.hosts) {
+        if (!h.up && !h.restarting) this.scheduler.after(0, () => cluster.start(h));
+      }
     }
     const deadline = this.scheduler.nowUs + Math.round(this.o.drainMaxS * 1e6);
     let caught = cluster.caughtUp(inputs);
@@ -542,12 +579,20 @@ class Run {
     this.trace.line(`drained`);
     cluster.digest();
     await this.#checks!.final("drain", true);
-    if (!await this.#stopAll(cluster.hosts)) return;
-    for (const h of cluster.hosts) {
-      cluster.stopped(h);
-      this.scheduler.after(0, () => cluster.start(h));
+    if (cluster instanceof SimLeasedCluster) {
+      // Every machine hands its partitions off and leaves; then they all join again.
+      if (!await cluster.stopAll()) return;
+      cluster.restartAll();
+    } else {
+      if (!await this.#stopAll(cluster.hosts)) return;
+      for (const h of cluster.hosts) {
+        cluster.stopped(h);
+        this.scheduler.after(0, () => cluster.start(h));
+      }
     }
-    await this.scheduler.run(this.scheduler.nowUs + 1_000_000, {
+    // Machines take a heartbeat or two to claim their partitions again.
+    const readyUs = cluster instanceof SimLeasedCluster ? 10_000_000 : 1_000_000;
+    await this.scheduler.run(this.scheduler.nowUs + readyUs, {
       stop: () => cluster.hosts.every((h) => h.host?.ready),
     });
     await this.#checks!.final("clean restart", false);

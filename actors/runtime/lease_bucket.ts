@@ -41,8 +41,24 @@ export interface LeaseBucketOptions {
   bucket?: string;
 }
 
-/** The lease bucket. */
-export class LeaseBucket {
+/**
+ * What a host's lease keeper asks of the bucket (see PartitionLeases): the NATS bucket below, or
+ * the simulator's in-memory one on virtual time.
+ */
+export interface LeaseStore {
+  /** The lease time to live, ms. */
+  readonly ttlMs: number;
+  view(): Promise<LeaseView>;
+  state(partition: number): Promise<"released" | "free" | "held">;
+  claim(partition: number, owner: string, nowMs: number): Promise<HeldLease | undefined>;
+  renew(held: HeldLease, nowMs: number): Promise<HeldLease | undefined>;
+  release(held: HeldLease): Promise<boolean>;
+  present(presence: HostPresence): Promise<void>;
+  leave(host: string): Promise<void>;
+}
+
+/** The lease bucket in NATS. */
+export class LeaseBucket implements LeaseStore {
   readonly #kv: KV;
   /** The lease time to live, ms (the bucket's, which may predate this host's setting). */
   readonly ttlMs: number;

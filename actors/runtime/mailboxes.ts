@@ -80,7 +80,12 @@ export class Mailboxes {
     const r = this.#parts.append(slot.stream, item.bytes);
     if (r === undefined) return;
     if (typeof r === "number") item.pos = r;
-    else item.posPromise = r;
+    else {
+      item.posPromise = r;
+      // Awaited by the pump once the instance runs again, which may be never (its partition's
+      // lease lost meanwhile): a refused append must not be an unhandled rejection till then.
+      r.catch(() => {});
+    }
   }
 }
 

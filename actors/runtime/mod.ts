@@ -34,10 +34,20 @@ export {
   leasesUnsupported,
   partitionHostId,
 } from "./launch_leased_host.ts";
-export { LEASE_BUCKET, LeaseBucket, type LeaseView } from "./lease_bucket.ts";
+export {
+  type HeldLease,
+  LEASE_BUCKET,
+  LeaseBucket,
+  type LeaseStore,
+  type LeaseView,
+} from "./lease_bucket.ts";
 export { LeaseFence, LeaseLostError } from "./lease_fence.ts";
 export { assignPartitions } from "./lease_assignment.ts";
-export { PartitionLeases, type PartitionRunner } from "./partition_leases.ts";
+export {
+  PartitionLeases,
+  type PartitionLeasesOptions,
+  type PartitionRunner,
+} from "./partition_leases.ts";
 export { describeError, HostFatalError, isFatalIoError } from "./fatal_error.ts";
 export {
   type HostService,

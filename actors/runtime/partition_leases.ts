@@ -10,6 +10,9 @@
  * - a lease it could not renew in time is lost (lease_fence.ts): the partition stops at once,
  *   without a flush, since another host may own it already.
  * Each change is announced on `troupe.sys.partition.<what>`.
+ * The decisions are the same wherever the bucket lives: the store, the timers and the monotonic
+ * clock are passed in (a real host: NATS KV, the runtime's timers, `performance.now`; the
+ * simulator: an in-memory KV on virtual time, each host's timers and drifting clock).
  */
 import {
   type Bus,
@@ -20,7 +23,8 @@ import {
 } from "../../protocol/mod.ts";
 import { describeError } from "./fatal_error.ts";
 import { assignPartitions } from "./lease_assignment.ts";
-import type { HeldLease, LeaseBucket, LeaseView } from "./lease_bucket.ts";
+import type { HeldLease, LeaseStore, LeaseView } from "./lease_bucket.ts";
+import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { LeaseFence } from "./lease_fence.ts";
 
 /** The longest time between looks at the cluster, ms. */
@@ -39,7 +43,7 @@ export interface PartitionLeasesOptions {
   hostId: string;
   /** The number of partitions. */
   count: number;
-  bucket: LeaseBucket;
+  bucket: LeaseStore;
   /** Milliseconds between heartbeats (renewals and looks at the cluster). */
   heartbeatMs: number;
   /**
@@ -56,6 +60,10 @@ export interface PartitionLeasesOptions {
   httpPort?: () => number | undefined;
   /** Wall clock, ms since the Unix epoch (for what the bucket shows, never for deadlines). */
   now?: () => number;
+  /** Monotonic clock, ms: lease deadlines. Default `performance.now`. */
+  clock?: () => number;
+  /** The heartbeat's timers. Default the runtime's. */
+  timers?: HostTimers;
 }
 
 /** A partition this host holds. */
@@ -89,7 +97,7 @@ export class PartitionLeases {
   /** Writes refused by fences of partitions since dropped. */
   #refusedBefore = 0;
   readonly #startedMs: number;
-  readonly #timers: Record<"renew" | "look", ReturnType<typeof setTimeout> | undefined> = {
+  readonly #timers: Record<"renew" | "look", unknown> = {
     renew: undefined,
     look: undefined,
   };
@@ -106,9 +114,17 @@ export class PartitionLeases {
   /** When the last heartbeat was stored (monotonic ms). */
   lastBeatMs = 0;
 
+  readonly #clock: () => number;
+  readonly #setTimeout: HostTimers["setTimeout"];
+  readonly #clearTimeout: HostTimers["clearTimeout"];
+
   constructor(options: PartitionLeasesOptions) {
     this.#o = options;
     this.#startedMs = this.#wall();
+    this.#clock = options.clock ?? (() => performance.now());
+    const timers = options.timers ?? REAL_TIMERS;
+    this.#setTimeout = (fn, ms) => timers.setTimeout(fn, ms);
+    this.#clearTimeout = (h) => timers.clearTimeout(h);
   }
 
   #wall(): number {
@@ -122,7 +138,7 @@ export class PartitionLeases {
 
   /** Each held partition's epoch and ms left on its lease. */
   leases(): Array<{ partition: number; epoch: number; leftMs: number; ageMs: number }> {
-    const now = performance.now();
+    const now = this.#clock();
     return this.owned().map((p) => {
       const o = this.#owned.get(p)!;
       return {
@@ -154,7 +170,7 @@ export class PartitionLeases {
     // A partition released elsewhere is claimed at once, not at the next look.
     this.#released = this.#o.bus.subscribe(partitionEventSubject("released"), () => {
       if (this.#ticking.look || this.#stopping) return;
-      clearTimeout(this.#timers.look);
+      this.#clearTimeout(this.#timers.look);
       this.#loop("look", () => this.#look(), 0);
     });
   }
@@ -165,7 +181,7 @@ export class PartitionLeases {
 
   #loop(name: "renew" | "look", beat: () => Promise<void>, delayMs: number): void {
     if (this.#stopping) return;
-    this.#timers[name] = setTimeout(() => {
+    this.#timers[name] = this.#setTimeout(() => {
       this.#ticking[name] = beat().catch((err) =>
         this.#o.log(`leases: ${name} failed: ${describeError(err)}`)
       ).finally(() => {
@@ -179,12 +195,12 @@ export class PartitionLeases {
   async stop(reason = "the host stops"): Promise<void> {
     this.#stopping = true;
     this.#released?.unsubscribe();
-    clearTimeout(this.#timers.look);
+    this.#clearTimeout(this.#timers.look);
     await this.#ticking.look;
     const handoffs = Promise.all(this.owned().map((p) => this.#handOff(p, reason)));
     // Renewals go on while the partitions flush.
     await handoffs;
-    clearTimeout(this.#timers.renew);
+    this.#clearTimeout(this.#timers.renew);
     await this.#ticking.renew;
     await this.#o.bucket.leave(this.#o.hostId).catch(() => {});
   }
@@ -202,7 +218,7 @@ export class PartitionLeases {
 
   /** Renews the host's presence and every lease it holds. */
   async #renewBeat(): Promise<void> {
-    const sent = performance.now();
+    const sent = this.#clock();
     await Promise.all([
       this.#o.bucket.present({
         host: this.#o.hostId,
@@ -255,7 +271,7 @@ export class PartitionLeases {
   }
 
   async #renew(p: number, o: Owned, ttl: number): Promise<void> {
-    const sent = performance.now();
+    const sent = this.#clock();
     let renewed: HeldLease | undefined | null;
     try {
       renewed = await this.#o.bucket.renew(o.held, this.#wall());
@@ -278,7 +294,7 @@ export class PartitionLeases {
 
   async #claim(p: number): Promise<void> {
     const was = await this.#o.bucket.state(p);
-    const sent = performance.now();
+    const sent = this.#clock();
     const held = await this.#o.bucket.claim(p, this.#o.hostId, this.#wall());
     if (!held) return; // another host won the race
     const prev = this.#seen.get(p);
@@ -289,6 +305,7 @@ export class PartitionLeases {
     const fence = new LeaseFence(p, {
       epoch: held.lease.epoch,
       deadlineMs: sent + this.#o.bucket.ttlMs * 0.75,
+      clock: this.#clock,
     });
     const o: Owned = { held, fence, runner: Promise.resolve(undefined), sinceMs: sent };
     this.#owned.set(p, o);

@@ -56,7 +56,11 @@ export class SlotPump {
             item.pos = pos;
             item.posPromise = undefined;
             this.#resume(slot);
-          }, (err) => this.#journalFailed(slot, err));
+          }, (err) => {
+            // Not journaled: appended afresh when the pump retries.
+            item.posPromise = undefined;
+            this.#journalFailed(slot, err);
+          });
           return;
         }
         slot.head++;

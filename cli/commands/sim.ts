@@ -13,6 +13,7 @@ import {
   parseFaults,
   type SimOptions,
   type SimResult,
+  type SimStats,
   simulate,
 } from "../../sim/mod.ts";
 import {
@@ -88,12 +89,18 @@ export const command: Command = {
   duplicate  (by name) the feed log holds copies of earlier frames: the same id again
   damage   (by name) crashes that also damage one journal record between intact ones; the host
            rebuilds what it lost from the feed log, in order (e.g. --faults all,damage)
+  pause, skew, cut  (by name) partitions held by lease, as troupe run --partitions auto: a
+           machine paused past its lease (a GC pause, SIGSTOP), clocks skewed and drifting, a
+           machine cut off from NATS; crashed machines' partitions are taken over
+  lease    network, crash, actor, pause, skew and cut together
 Invariants: no acknowledged input lost, no input applied twice, state after recovery equal to a
 full replay of the journal, outputs equal to a fault-free run of the same inputs, no dead letters,
-and the cluster catches up once faults stop. The same seed gives the same trace, byte for byte.
+the cluster catches up once faults stop, and with leases at most one writer per partition (no
+append or output from an epoch older than the newest claimed). The same seed gives the same trace, byte for byte.
 Examples:
   troupe sim --seed 42 --faults all --duration 30
   troupe sim --seeds 1000 --faults all --check-determinism
+  troupe sim --seeds 1000 --faults lease
   troupe sim --seeds 200 --faults network,actor --actors stats`,
   run,
 };
@@ -244,6 +251,7 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
         `  duplicate ids: ${s.copies} frames logged again, ${s.reapplied} inputs applied again past the id window`,
       );
     }
+    if (s.pauses + s.cuts + s.takeovers > 0) lines.push(`  ${leaseLine(s)}`);
   } else {
     const virtualS = outcomes.reduce((a, x) => a + x.result.virtualS, 0);
     lines.push(
@@ -256,6 +264,10 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
           o.checkDeterminism ? ", each run twice" : ""
         })`,
     );
+    const sum = totals(outcomes);
+    if (sum.pauses + sum.cuts + sum.takeovers > 0) {
+      lines.push(`  ${sum.crashes} crashes; ${leaseLine(sum)}`);
+    }
   }
   for (const f of failures.slice(0, 50)) {
     const r = f.result;
@@ -274,6 +286,22 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
   }
   if (failures.length > 50) lines.push(``, `... and ${failures.length - 50} more failing seeds`);
   return lines.join("\n");
+}
+
+/** The lease faults of a run (or of many, summed), in one line. */
+function leaseLine(s: LeaseCounts): string {
+  return `leases: ${s.pauses} pauses, ${s.cuts} cuts from NATS, ${s.takeovers} takeovers, ${s.fencedWrites} writes fenced`;
+}
+
+type LeaseCounts = Pick<SimStats, "crashes" | "pauses" | "cuts" | "takeovers" | "fencedWrites">;
+
+/** The crashes and lease faults of every seed, summed. */
+function totals(outcomes: SeedOutcome[]): LeaseCounts {
+  const sum: LeaseCounts = { crashes: 0, pauses: 0, cuts: 0, takeovers: 0, fencedWrites: 0 };
+  for (const { result: { stats } } of outcomes) {
+    for (const k of Object.keys(sum) as (keyof LeaseCounts)[]) sum[k] += stats[k];
+  }
+  return sum;
 }
 
 function summaryJson(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number) {
@@ -297,6 +325,7 @@ function summaryJson(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number) {
     passed: outcomes.length - failures.length,
     failed: failures.length,
     elapsedS,
+    totals: totals(outcomes),
     failures: failures.map(brief),
     ...(outcomes.length === 1 ? { result: brief(outcomes[0]!) } : {}),
   };

@@ -25,6 +25,9 @@ test("parseFaults() names the damage fault, a crash fault, outside `all`", () =>
     actor: false,
     duplicate: false,
     damage: true,
+    pause: false,
+    skew: false,
+    cut: false,
   });
   assert.is(d.name, "damage");
   assert.is(parseFaults("all,damage").name, "all,damage");

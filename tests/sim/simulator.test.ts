@@ -105,7 +105,17 @@ test("actor faults make kernels throw once per chosen input; the host restarts t
 
 test("parseFaults reads a kind or a comma list, spells it canonically and names unknown kinds", () => {
   assert.equal(parseFaults("all"), {
-    set: { network: true, crash: true, disk: true, actor: true, duplicate: false, damage: false },
+    set: {
+      network: true,
+      crash: true,
+      disk: true,
+      actor: true,
+      duplicate: false,
+      damage: false,
+      pause: false,
+      skew: false,
+      cut: false,
+    },
     name: "all",
   });
   assert.is(parseFaults("disk").name, "disk");
@@ -116,6 +126,9 @@ test("parseFaults reads a kind or a comma list, spells it canonically and names 
     actor: false,
     duplicate: false,
     damage: false,
+    pause: false,
+    skew: false,
+    cut: false,
   });
   assert.is(parseFaults("actor,crash").name, "crash,actor");
   assert.is(parseFaults("network,crash,disk,actor").name, "all");
