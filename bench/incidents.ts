@@ -60,7 +60,7 @@ export interface LabelledEvent {
 export function incidentsOf(
   findings: readonly Finding[],
   config = defaultIncidentConfig,
-): { fired: Incident[]; findings: number } {
+): { fired: Incident[]; pending: Incident[]; findings: number } {
   const s = initIncidents(config);
   const last = new Map<string, Incident>();
   let n = 0, end = -Infinity;
@@ -77,7 +77,8 @@ export function incidentsOf(
     keep(stepIncidents(s, input));
   }
   keep(flushIncidents(s, end + config.hold_us + config.for_us));
-  return { fired: [...last.values()].filter((i) => i.fired), findings: n };
+  const all = [...last.values()];
+  return { fired: all.filter((i) => i.fired), pending: all.filter((i) => !i.fired), findings: n };
 }
 
 /**
@@ -142,12 +143,84 @@ function recall(events: LabelledEvent[], spans: Parameters<typeof covers>[0][]):
   return events.filter((e) => spans.some((s) => covers(s, e))).length / events.length;
 }
 
+/** What a span of time over channels is: an incident's, or a finding's alone. */
+type Span = Parameters<typeof covers>[0];
+
+/**
+ * Labelled events of one kind, by what covers them best: an incident that fired, an incident that
+ * never fired (it stayed pending: a lone finding below the firing severity), a finding outside
+ * every incident, or nothing.
+ */
+export interface MissRow {
+  kind: string;
+  events: number;
+  fired: number;
+  pending: number;
+  finding: number;
+  none: number;
+}
+
+/** The labelled events of each kind by what covers them (`--misses`). */
+export function missesByKind(
+  events: readonly LabelledEvent[],
+  spans: { fired: Span[]; pending: Span[]; findings: Span[] },
+): MissRow[] {
+  const rows = new Map<string, MissRow>();
+  for (const e of events) {
+    const r = rows.get(e.kind) ??
+      { kind: e.kind, events: 0, fired: 0, pending: 0, finding: 0, none: 0 };
+    rows.set(e.kind, r);
+    r.events++;
+    const met = (list: Span[]) => list.some((s) => covers(s, e));
+    if (met(spans.fired)) r.fired++;
+    else if (met(spans.pending)) r.pending++;
+    else if (met(spans.findings)) r.finding++;
+    else r.none++;
+  }
+  return [...rows.values()].sort((a, b) => a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0);
+}
+
+/** The rows of `missesByKind` summed over seeds, as the table `--misses` prints. */
+export function missesTable(rows: readonly MissRow[]): string {
+  const sum = new Map<string, MissRow>();
+  for (const r of rows) {
+    const t = sum.get(r.kind) ?? { ...r, events: 0, fired: 0, pending: 0, finding: 0, none: 0 };
+    sum.set(r.kind, t);
+    for (const k of ["events", "fired", "pending", "finding", "none"] as const) t[k] += r[k];
+  }
+  const head = ["kind", "events", "covered", "recall", "pending only", "finding only", "nothing"];
+  const lines = [...sum.values()].map((r) => [
+    r.kind,
+    String(r.events),
+    String(r.fired),
+    r.events > 0 ? (r.fired / r.events).toFixed(3) : "-",
+    String(r.pending),
+    String(r.finding),
+    String(r.none),
+  ]);
+  const width = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => i === 0 ? c.padEnd(width[i]!) : c.padStart(width[i]!)).join("  ");
+  return [fmt(head), ...lines.map(fmt)].join("\n");
+}
+
+function spanOf(i: Incident): Span {
+  return {
+    first: i.first_us,
+    last: i.last_us,
+    channels: i.members.map((m) => m.channel),
+    kind: i.kind,
+  };
+}
+
 /** One seed's figures, troupe's and the baseline's (every finding an alarm). */
 interface SeedFigures {
   incidents_per_labelled_event: [number, number];
   labelled_event_recall: [number, number];
   incidents_per_hour_quiet: [number, number];
   coherence_changes_per_minute: number;
+  /** The market's labelled events by kind and what covers them. */
+  misses: MissRow[];
 }
 
 function runSeed(seed: number): SeedFigures {
@@ -162,13 +235,8 @@ function runSeed(seed: number): SeedFigures {
   const market = createMarketFeed(marketOptions);
   const findings = runFeed(market, { samples: MARKET_SAMPLES, configs: demo });
   const events = labelledEvents(market.truth());
-  const { fired, findings: raw } = incidentsOf(findings);
-  const spans = fired.map((i) => ({
-    first: i.first_us,
-    last: i.last_us,
-    channels: i.members.map((m) => m.channel),
-    kind: i.kind,
-  }));
+  const { fired, pending, findings: raw } = incidentsOf(findings);
+  const spans = fired.map(spanOf);
   const alarms = findings.filter((f) => isIncidentKind(f.kind)).map((f) => ({
     first: f.ts,
     last: f.ts,
@@ -210,11 +278,14 @@ function runSeed(seed: number): SeedFigures {
     labelled_event_recall: [recall(events, spans), recall(events, alarms)],
     incidents_per_hour_quiet: [quiet / hours, quietRaw / hours],
     coherence_changes_per_minute: coherence / (UP_QUIET_SAMPLES * UP_INTERVAL_US / 6e7),
+    misses: missesByKind(events, { fired: spans, pending: pending.map(spanOf), findings: alarms }),
   };
 }
 
+type Figure = Exclude<keyof SeedFigures, "misses">;
+
 function rowsOf(all: SeedFigures[], ctx: BenchContext): BenchRow[] {
-  const worst = <K extends keyof SeedFigures>(key: K, better: "higher" | "lower") => {
+  const worst = <K extends Figure>(key: K, better: "higher" | "lower") => {
     const pick = better === "higher" ? Math.min : Math.max;
     const xs = all.map((f) => f[key]);
     const values = xs.map((x) => Array.isArray(x) ? x[0] : x as number);
@@ -228,7 +299,7 @@ function rowsOf(all: SeedFigures[], ctx: BenchContext): BenchRow[] {
     const x = xs[i]!;
     return { troupe: values[i]!, baseline: Array.isArray(x) ? x[1] : null };
   };
-  const one = (metric: keyof SeedFigures, unit: string, better: "higher" | "lower") =>
+  const one = (metric: Figure, unit: string, better: "higher" | "lower") =>
     row({ bench: NAME, metric, unit, ...worst(metric, better), better });
   return [
     one("incidents_per_labelled_event", "count", "lower"),
@@ -244,6 +315,10 @@ const OPTIONS = {
     arg: "LIST",
     default: "1",
   },
+  misses: {
+    help: "print the market's labelled events by kind and what covers them, over the seeds",
+    flag: true,
+  },
 } satisfies OptionTable;
 
 /** The benchmark. */
@@ -254,7 +329,9 @@ export const benchmark: Benchmark = {
   options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {
-      const seeds = parseSeeds(readOptions(args, OPTIONS).seeds);
+      const o = readOptions(args, OPTIONS);
+      const misses = o.misses;
+      const seeds = parseSeeds(o.seeds);
       const all = seeds.map((seed, i) => {
         const f = runSeed(seed);
         ctx.log(
@@ -270,6 +347,7 @@ export const benchmark: Benchmark = {
         );
         return f;
       });
+      if (misses) ctx.log(missesTable(all.flatMap((f) => f.misses)));
       return Promise.resolve(rowsOf(all, ctx));
     } catch (err) {
       return Promise.reject(err);

@@ -1,6 +1,12 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { covers, labelledEvents, linkedGroups } from "../../bench/incidents.ts";
+import {
+  covers,
+  labelledEvents,
+  linkedGroups,
+  missesByKind,
+  missesTable,
+} from "../../bench/incidents.ts";
 import type { Incident } from "../../protocol/mod.ts";
 import { createMarketFeed } from "../../sim/mod.ts";
 
@@ -48,6 +54,42 @@ test("labelledEvents() makes a market-wide crash one event over every symbol", (
   assert.ok(covers(span, e));
   assert.not.ok(covers({ ...span, first: e.end + 1, last: e.end + 2 }, e));
   assert.not.ok(covers({ ...span, channels: ["OTHER"] }, e));
+});
+
+test("missesByKind() counts each labelled event once, by the best thing that covers it", () => {
+  const ev = (kind: string, start: number, channels: string[]) => ({
+    kind,
+    start,
+    end: start + 10,
+    channels: new Set(channels),
+  });
+  const events = [
+    ev("jump", 0, ["A"]), // fired
+    ev("jump", 100, ["B"]), // pending only
+    ev("jump", 200, ["C"]), // a finding only
+    ev("jump", 300, ["D"]), // nothing: the finding is on another channel
+    ev("regime", 0, []), // fired: a coherence incident
+    ev("regime", 500, []), // nothing: an anomaly incident does not cover a regime
+  ];
+  const span = (first: number, channels: string[], kind = "anomaly") => ({
+    first,
+    last: first + 1,
+    channels,
+    kind,
+  });
+  const rows = missesByKind(events, {
+    fired: [span(5, ["A"]), span(5, ["all"], "coherence"), span(505, ["A"])],
+    pending: [span(105, ["B"]), span(5, ["A"])],
+    findings: [span(105, ["B"]), span(205, ["C"]), span(305, ["E"])],
+  });
+  assert.equal(rows, [
+    { kind: "jump", events: 4, fired: 1, pending: 1, finding: 1, none: 1 },
+    { kind: "regime", events: 2, fired: 1, pending: 0, finding: 0, none: 1 },
+  ]);
+  const table = missesTable([...rows, ...rows]).split("\n");
+  assert.is(table.length, 3);
+  assert.match(table[1]!, /^jump\s+8\s+2\s+0\.250\s+2\s+2\s+2$/);
+  assert.match(table[2]!, /^regime\s+4\s+2\s+0\.500\s+0\s+0\s+2$/);
 });
 
 test.run();
