@@ -64,21 +64,7 @@ replays exactly, record from the start instead: troupe up --record FILE.`,
       : duration(args, "duration", 0, { positive: true });
     const nats = resolveNatsUrl(str(args, "nats"));
     const url = nats.url;
-    const subjects = (str(args, "subjects") ?? ALL_SUBJECTS).split(",").map((s) => s.trim());
-    for (const s of subjects) {
-      if (!isPattern(s)) throw new UsageError(`Option --subjects has a malformed pattern "${s}"`);
-    }
-    for (let i = 0; i < subjects.length; i++) {
-      for (let j = i + 1; j < subjects.length; j++) {
-        if (overlap(subjects[i]!, subjects[j]!)) {
-          throw new UsageError(
-            `Option --subjects has overlapping patterns "${subjects[i]}" and "${
-              subjects[j]
-            }": a message on both would be recorded twice`,
-          );
-        }
-      }
-    }
+    const subjects = recordSubjects(str(args, "subjects") ?? ALL_SUBJECTS);
     const seed = str(args, "seed") === undefined ? null : num(args, "seed", 0, { integer: true });
     const configPath = str(args, "config");
     let config: Record<string, unknown> | null = null;
@@ -142,6 +128,26 @@ replays exactly, record from the start instead: troupe up --record FILE.`,
     return code;
   },
 };
+
+/** The `--subjects` list: each a well-formed pattern, no two overlapping (a UsageError naming them). */
+function recordSubjects(list: string): string[] {
+  const subjects = list.split(",").map((s) => s.trim());
+  for (const s of subjects) {
+    if (!isPattern(s)) throw new UsageError(`Option --subjects has a malformed pattern "${s}"`);
+  }
+  for (let i = 0; i < subjects.length; i++) {
+    for (let j = i + 1; j < subjects.length; j++) {
+      if (overlap(subjects[i]!, subjects[j]!)) {
+        throw new UsageError(
+          `Option --subjects has overlapping patterns "${subjects[i]}" and "${
+            subjects[j]
+          }": a message on both would be recorded twice`,
+        );
+      }
+    }
+  }
+  return subjects;
+}
 
 /** Whether `s` is a NATS subject pattern: non-empty tokens, `*` and a final `>` whole tokens. */
 function isPattern(s: string): boolean {

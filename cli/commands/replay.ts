@@ -348,7 +348,14 @@ function report(r: ReplayResult, speed: number): string[] {
       } records in ${n(r.recordBytes)} bytes; it was cut, or its recorder died`,
     );
   }
-  const v = r.verify;
+  lines.push(...verifyLines(r.verify));
+  return lines;
+}
+
+/** What `--verify` found, as the report's lines (none without `--verify`). */
+function verifyLines(v: ReplayResult["verify"]): string[] {
+  const lines: string[] = [];
+  const n = (x: number) => x.toLocaleString("en-US");
   if (v?.unclosed) {
     const u = v.unclosed;
     const held = `${n(u.records)} records in ${n(u.bytes)} bytes`;

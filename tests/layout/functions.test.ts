@@ -46,12 +46,10 @@ const PENDING = new Map<string, number>([
   ["bench/inject.ts run", 91],
   ["bench/dashboard.ts run", 90],
   ["actors/coherence/_subspace.ts trackTopSubspace", 87],
-  ["cli/commands/replay.ts report", 87],
   ["actors/coherence/_coherence_codec.ts loadCoherence", 86],
   ["actors/runtime/launch_leased_host.ts launchLeasedHost", 86],
   ["actors/collapse/_grow.ts growRuns", 85],
   ["bench/_injector.ts latency", 85],
-  ["cli/commands/record.ts run", 84],
   ["cli/up_feed.ts startFeed", 86],
 ]);
 /** PENDING's size when it was written: it may only shrink. */
