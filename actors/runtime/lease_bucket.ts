@@ -5,6 +5,11 @@
  * revision, and a key not renewed within the TTL is removed by the server. Every claim and renewal
  * is a compare-and-set at the key's revision (`create` for a free key, `update` for a held one), so
  * of two hosts racing for a partition exactly one wins.
+ *
+ * Every call waits out a cluster's leader election (jetstream_retry.ts): the bucket's open for the
+ * election budget, a lease's claim, renewal or release for half a TTL (a renewal late by more is
+ * of no use: the lease's fence has run out). A compare-and-set that timed out is not sent again
+ * (it may have been stored): the claim or renewal fails, and the next heartbeat looks again.
  */
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -16,6 +21,7 @@ import {
   type HostPresence,
   type PartitionLease,
 } from "../../protocol/mod.ts";
+import { ELECTION_BUDGET_MS, retryJetStream } from "./jetstream_retry.ts";
 
 /** The bucket of leases. */
 export const LEASE_BUCKET = "troupe_leases";
@@ -39,6 +45,8 @@ export interface LeaseBucketOptions {
   /** The lease time to live, ms: the bucket's max_age. */
   ttlMs: number;
   bucket?: string;
+  /** How long the bucket's open waits out a cluster's leader election, ms: ELECTION_BUDGET_MS. */
+  electionBudgetMs?: number;
 }
 
 /** The lease bucket. */
@@ -52,14 +60,22 @@ export class LeaseBucket {
     this.ttlMs = ttlMs;
   }
 
+  /** `call`, waiting out an election for half a TTL; `repeatable` when a timeout may be retried. */
+  #retry<T>(what: string, call: () => Promise<T>, repeatable: boolean): Promise<T> {
+    return retryJetStream(what, call, { budgetMs: this.ttlMs / 2, repeatable });
+  }
+
   /**
    * Opens the bucket, creating it with max_age `ttlMs` when missing. A bucket made with another
    * TTL is an error naming both: hosts that disagree on the TTL would take each other's leases.
    */
   static async open(nc: NatsConnection, options: LeaseBucketOptions): Promise<LeaseBucket> {
     const name = options.bucket ?? LEASE_BUCKET;
-    const kv = await new Kvm(nc).create(name, { history: 1, ttl: options.ttlMs });
-    const status = await kv.status();
+    const { kv, status } = await retryJetStream(`open the lease bucket ${name}`, async () => {
+      // Repeatable: creating a bucket that exists with these settings opens it.
+      const kv = await new Kvm(nc).create(name, { history: 1, ttl: options.ttlMs });
+      return { kv, status: await kv.status() };
+    }, { budgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS, repeatable: true });
     if (status.ttl !== options.ttlMs) {
       throw new Error(
         `Cannot use lease bucket ${name}: its TTL (max_age) is ${status.ttl} ms, this host's lease_ttl_ms is ${options.ttlMs}; every host of a cluster must use the same TTL`,
@@ -86,7 +102,11 @@ export class LeaseBucket {
   }
 
   /** Every lease and live host. */
-  async view(): Promise<LeaseView> {
+  view(): Promise<LeaseView> {
+    return this.#retry("read the lease bucket", () => this.#view(), true);
+  }
+
+  async #view(): Promise<LeaseView> {
     const view: LeaseView = { leases: new Map(), hosts: [], damaged: [] };
     // The listing reads on while hosts renew: a key renewed meanwhile is listed again.
     const keys = new Set<string>();
@@ -114,7 +134,11 @@ export class LeaseBucket {
    * a claim says it did.
    */
   async state(partition: number): Promise<"released" | "free" | "held"> {
-    const e = await this.#kv.get(keyOf(partition));
+    const e = await this.#retry(
+      `read ${keyOf(partition)}`,
+      () => this.#kv.get(keyOf(partition)),
+      true,
+    );
     if (!e) return "free";
     return e.operation === "PUT" ? "held" : "released";
   }
@@ -125,11 +149,20 @@ export class LeaseBucket {
    * Undefined when another host won.
    */
   async claim(partition: number, owner: string, nowMs: number): Promise<HeldLease | undefined> {
-    const status = await this.#kv.status();
+    const status = await this.#retry(
+      "read the lease bucket's status",
+      () => this.#kv.status(),
+      true,
+    );
     const epoch = status.streamInfo.state.last_seq + 1;
     const lease: PartitionLease = { partition, owner, epoch, renewedMs: nowMs };
+    const key = keyOf(partition);
     try {
-      const revision = await this.#kv.create(keyOf(partition), encodePartitionLease(lease));
+      const revision = await this.#retry(
+        `claim ${key}`,
+        () => this.#kv.create(key, encodePartitionLease(lease)),
+        false,
+      );
       return { lease, revision };
     } catch (err) {
       if (isWrongSequence(err)) return undefined;
@@ -141,10 +174,11 @@ export class LeaseBucket {
   async renew(held: HeldLease, nowMs: number): Promise<HeldLease | undefined> {
     const lease = { ...held.lease, renewedMs: nowMs };
     try {
-      const revision = await this.#kv.update(
-        keyOf(lease.partition),
-        encodePartitionLease(lease),
-        held.revision,
+      const key = keyOf(lease.partition);
+      const revision = await this.#retry(
+        `renew ${key}`,
+        () => this.#kv.update(key, encodePartitionLease(lease), held.revision),
+        false,
       );
       return { lease, revision };
     } catch (err) {
@@ -156,7 +190,12 @@ export class LeaseBucket {
   /** Releases a held lease (a delete at its revision); false when it was no longer held. */
   async release(held: HeldLease): Promise<boolean> {
     try {
-      await this.#kv.delete(keyOf(held.lease.partition), { previousSeq: held.revision });
+      const key = keyOf(held.lease.partition);
+      await this.#retry(
+        `release ${key}`,
+        () => this.#kv.delete(key, { previousSeq: held.revision }),
+        false,
+      );
       return true;
     } catch (err) {
       if (isWrongSequence(err)) return false;
@@ -166,12 +205,14 @@ export class LeaseBucket {
 
   /** Writes this host's presence (a heartbeat). */
   async present(presence: HostPresence): Promise<void> {
-    await this.#kv.put(`host.${presence.host}`, encodeHostPresence(presence));
+    const key = `host.${presence.host}`;
+    // Repeatable: a second put of the presence is one more revision of it.
+    await this.#retry(`write ${key}`, () => this.#kv.put(key, encodeHostPresence(presence)), true);
   }
 
   /** Removes this host's presence (it leaves). */
   async leave(host: string): Promise<void> {
-    await this.#kv.delete(`host.${host}`);
+    await this.#retry(`delete host.${host}`, () => this.#kv.delete(`host.${host}`), true);
   }
 }
 
