@@ -68,6 +68,9 @@ async function addFeedStream(nc: NatsConnection, name: string, options: FeedStre
   }
 }
 
+/** How long the creation of the input's consumer may take, ms. */
+const CONSUMER_CREATE_TIMEOUT_MS = 2000;
+
 /** How often the watchdog looks, ms. */
 const WATCH_MS = 500;
 
@@ -147,7 +150,9 @@ class JetStreamInput implements InputSource {
   }
 
   async #open(): Promise<void> {
-    const js = jetstream(this.#nc);
+    // A short API timeout: nats-server 2.9 may place the consumer on a node that is down (its
+    // create times out), and the next try may land elsewhere.
+    const js = jetstream(this.#nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     const start = this.#lastSeq;
     const consumer = await js.consumers.get(
       this.#stream,

@@ -78,8 +78,13 @@ export async function retryJetStream<T>(
       const kind = electionError(err);
       if (kind === undefined || (kind === "timeout" && !options.repeatable)) throw err;
       const spentMs = performance.now() - t0;
-      const waitMs = Math.min(RETRY_BACKOFF_MS_MAX, RETRY_BACKOFF_MS_MIN * 2 ** (attempt - 1));
-      if (spentMs + waitMs > budgetMs) {
+      // The last attempt is made when the budget runs out.
+      const waitMs = Math.min(
+        RETRY_BACKOFF_MS_MAX,
+        RETRY_BACKOFF_MS_MIN * 2 ** (attempt - 1),
+        budgetMs - spentMs,
+      );
+      if (waitMs <= 0) {
         throw new JetStreamUnavailableError(
           `Cannot ${what}: JetStream did not answer in ${
             Math.round(spentMs)

@@ -13,6 +13,7 @@
  */
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 import {
   decodeHostPresence,
   decodePartitionLease,
@@ -55,9 +56,12 @@ export class LeaseBucket {
   /** The lease time to live, ms (the bucket's, which may predate this host's setting). */
   readonly ttlMs: number;
 
-  private constructor(kv: KV, ttlMs: number) {
+  readonly #keys: () => Promise<string[]>;
+
+  private constructor(kv: KV, ttlMs: number, nc: NatsConnection, bucket: string) {
     this.#kv = kv;
     this.ttlMs = ttlMs;
+    this.#keys = () => keysOf(nc, bucket);
   }
 
   /** `call`, waiting out an election for half a TTL; `repeatable` when a timeout may be retried. */
@@ -81,7 +85,7 @@ export class LeaseBucket {
         `Cannot use lease bucket ${name}: its TTL (max_age) is ${status.ttl} ms, this host's lease_ttl_ms is ${options.ttlMs}; every host of a cluster must use the same TTL`,
       );
     }
-    return new LeaseBucket(kv, status.ttl);
+    return new LeaseBucket(kv, status.ttl, nc, name);
   }
 
   /**
@@ -94,7 +98,7 @@ export class LeaseBucket {
     try {
       const kv = await new Kvm(nc).open(bucket);
       const status = await kv.status();
-      return new LeaseBucket(kv, status.ttl);
+      return new LeaseBucket(kv, status.ttl, nc, bucket);
     } catch (err) {
       if (/stream not found|not found/i.test((err as Error).message)) return undefined;
       throw err;
@@ -108,10 +112,7 @@ export class LeaseBucket {
 
   async #view(): Promise<LeaseView> {
     const view: LeaseView = { leases: new Map(), hosts: [], damaged: [] };
-    // The listing reads on while hosts renew: a key renewed meanwhile is listed again.
-    const keys = new Set<string>();
-    for await (const k of await this.#kv.keys()) keys.add(k);
-    await Promise.all([...keys].map(async (key) => {
+    await Promise.all((await this.#keys()).map(async (key) => {
       const e = await this.#kv.get(key);
       if (!e || e.operation !== "PUT") return;
       try {
@@ -226,4 +227,17 @@ function isWrongSequence(err: unknown): boolean {
   // 10071: wrong last sequence; 10164: wrong last sequence, unknown.
   return code === 10071 || code === 10164 ||
     /wrong last sequence/i.test((err as Error).message ?? "");
+}
+
+/**
+ * The keys of `bucket` that hold a value or a delete marker, from its stream's subjects. Not
+ * `kv.keys()`: that opens a consumer, and nats-server 2.9 may place it on a node that is down
+ * (its create then times out, about every other time with one node of three down), while the
+ * stream's info is answered by its leader.
+ */
+async function keysOf(nc: NatsConnection, bucket: string): Promise<string[]> {
+  const prefix = `$KV.${bucket}.`;
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
+  return Object.keys(info.state.subjects ?? {}).map((s) => s.slice(prefix.length));
 }
