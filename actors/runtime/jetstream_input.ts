@@ -25,7 +25,7 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusMessage, SUBJECT_ROOT } from "../../protocol/mod.ts";
 import type { InputSource } from "./input_source.ts";
-import { retryJetStream } from "./jetstream_retry.ts";
+import { CONSUMER_CREATE_TIMEOUT_MS, retryJetStream } from "./jetstream_retry.ts";
 
 /** The stream that keeps feed frames. */
 export const FEED_STREAM = "TROUPE_FEED";
@@ -67,9 +67,6 @@ async function addFeedStream(nc: NatsConnection, name: string, options: FeedStre
     });
   }
 }
-
-/** How long the creation of the input's consumer may take, ms. */
-const CONSUMER_CREATE_TIMEOUT_MS = 2000;
 
 /** How often the watchdog looks, ms. */
 const WATCH_MS = 500;
@@ -150,8 +147,6 @@ class JetStreamInput implements InputSource {
   }
 
   async #open(): Promise<void> {
-    // A short API timeout: nats-server 2.9 may place the consumer on a node that is down (its
-    // create times out), and the next try may land elsewhere.
     const js = jetstream(this.#nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     const start = this.#lastSeq;
     const consumer = await js.consumers.get(

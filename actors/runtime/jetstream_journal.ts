@@ -49,7 +49,12 @@ import {
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { bytesEqual, checkName, JOURNAL_SUBJECT_PREFIX } from "../../protocol/mod.ts";
 import { consumeJournal, type JournalReading, POS_HEADER, readPos } from "./_journal_consume.ts";
-import { ELECTION_BUDGET_MS, electionError, retryJetStream } from "./jetstream_retry.ts";
+import {
+  CONSUMER_CREATE_TIMEOUT_MS,
+  ELECTION_BUDGET_MS,
+  electionError,
+  retryJetStream,
+} from "./jetstream_retry.ts";
 import {
   joinJournalData,
   type Journal,
@@ -155,7 +160,8 @@ export class JetStreamJournal implements Journal {
   ) {
     this.#nc = nc;
     this.#jsm = jsm;
-    this.#js = jetstream(nc);
+    // Publishes pass their own timeout; this one is for the reads' consumer creates.
+    this.#js = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     this.streamName = streamName;
     this.subjectPrefix = subjectPrefix;
     this.#direct = direct;

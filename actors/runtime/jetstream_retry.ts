@@ -15,6 +15,13 @@
  * write or a journal publish gets its timeout back, for its caller to find out what was stored.
  */
 
+/**
+ * The API timeout of a JetStream client that creates consumers, ms. nats-server 2.9 may place an
+ * ephemeral consumer on a stream peer that is down, and its create then times out: short, so that
+ * the next try (which may land elsewhere) comes soon.
+ */
+export const CONSUMER_CREATE_TIMEOUT_MS = 2000;
+
 /** How long a call waits out an election by default, ms (nats-server elects within ~2-10 s). */
 export const ELECTION_BUDGET_MS = 20_000;
 /** The first wait between attempts, ms; it doubles up to `RETRY_BACKOFF_MS_MAX`. */

@@ -129,7 +129,6 @@ it("LeaseBucket.open() and KvSnapshotStore.open() give up after their budget, na
       lease.message,
       /^Cannot open the lease bucket troupe_leases: JetStream did not answer in \d+ ms \(\d+ attempts, a budget of 600 ms/,
     );
-    assert.ok((lease as JetStreamUnavailableError).attempts > 1, "tried more than once");
     const store = await KvSnapshotStore.open(nc, { electionBudgetMs: 600 }).then(
       () => undefined,
       (err: Error) => err,
