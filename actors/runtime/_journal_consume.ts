@@ -7,6 +7,7 @@
 import { DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { JournalCorruptError, type JournalRecord } from "./journal.ts";
+import { retryJetStream } from "./jetstream_retry.ts";
 
 /** The header that carries a record's position. */
 export const POS_HEADER = "Troupe-Pos";
@@ -137,12 +138,19 @@ async function* consumeRange(
         );
       }
     }
-    const consumer = await j.js.consumers.get(j.streamName, {
-      filter_subjects: filter,
-      ...(from > 0
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from }
-        : { deliver_policy: DeliverPolicy.All }),
-    });
+    // nats-server 2.9 may place the consumer on a node that is down: its create times out, and
+    // another may land elsewhere.
+    const consumer = await retryJetStream(
+      `read ${filter} of ${j.streamName}`,
+      () =>
+        j.js.consumers.get(j.streamName, {
+          filter_subjects: filter,
+          ...(from > 0
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from }
+            : { deliver_policy: DeliverPolicy.All }),
+        }),
+      { repeatable: true },
+    );
     // Pull by bytes: large batches for small records, never stalled by one large record.
     const messages = await consumer.consume({ max_bytes: Math.max(8 << 20, 2 * j.maxPayload) });
     const it = messages[Symbol.asyncIterator]();

@@ -20,6 +20,7 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusMessage, SUBJECT_ROOT } from "../../protocol/mod.ts";
+import { retryJetStream } from "./jetstream_retry.ts";
 
 /** The stream that keeps control messages. */
 export const CONTROL_STREAM = "TROUPE_CTL";
@@ -31,8 +32,18 @@ export interface ControlSource {
   stop(): Promise<void>;
 }
 
-/** Creates the control stream if it does not exist: a day of control messages, at most 64 MiB. */
-export async function ensureControlStream(nc: NatsConnection): Promise<void> {
+/**
+ * Creates the control stream if it does not exist: a day of control messages, at most 64 MiB.
+ * Waits out a cluster's leader election (jetstream_retry.ts).
+ */
+export function ensureControlStream(nc: NatsConnection): Promise<void> {
+  // Repeatable: adding a stream that exists with this configuration succeeds.
+  return retryJetStream(`open the control stream ${CONTROL_STREAM}`, () => addControlStream(nc), {
+    repeatable: true,
+  });
+}
+
+async function addControlStream(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
     await jsm.streams.info(CONTROL_STREAM);
@@ -57,19 +68,22 @@ export function controlStreamSource(nc: NatsConnection, hostId: string): Control
   return {
     async start(apply) {
       await ensureControlStream(nc);
-      const jsm = await jetstreamManager(nc);
       const name = `ctl_${hostId}`;
-      try {
-        await jsm.consumers.info(CONTROL_STREAM, name);
-      } catch {
-        await jsm.consumers.add(CONTROL_STREAM, {
-          durable_name: name,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          ack_wait: 5e9,
-        });
-      }
-      const consumer = await jetstream(nc).consumers.get(CONTROL_STREAM, name);
+      // Repeatable: adding a durable consumer that exists with this configuration succeeds.
+      const consumer = await retryJetStream(`open the control consumer ${name}`, async () => {
+        const jsm = await jetstreamManager(nc);
+        try {
+          await jsm.consumers.info(CONTROL_STREAM, name);
+        } catch {
+          await jsm.consumers.add(CONTROL_STREAM, {
+            durable_name: name,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+            ack_wait: 5e9,
+          });
+        }
+        return await jetstream(nc).consumers.get(CONTROL_STREAM, name);
+      }, { repeatable: true });
       if (stopped) return;
       // One at a time, in order: each is acknowledged once journaled.
       messages = await consumer.consume({ max_messages: 1 });

@@ -9,7 +9,8 @@
  * client on its own notices only after missed heartbeats, tens of seconds later. So the input
  * opens a new consumer, just past the last sequence it delivered, as soon as the connection comes
  * back; and a watchdog does the same whenever the stream holds messages past that sequence but
- * none arrived for a while. While it is stalled so, `health()` says so.
+ * none arrived for a while. While it is stalled so, `health()` says so. Opening the stream and the
+ * consumer waits out a cluster's leader election (jetstream_retry.ts).
  */
 import {
   type ConsumerMessages,
@@ -24,6 +25,7 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusMessage, SUBJECT_ROOT } from "../../protocol/mod.ts";
 import type { InputSource } from "./input_source.ts";
+import { CONSUMER_CREATE_TIMEOUT_MS, retryJetStream } from "./jetstream_retry.ts";
 
 /** The stream that keeps feed frames. */
 export const FEED_STREAM = "TROUPE_FEED";
@@ -40,10 +42,17 @@ export interface FeedStreamOptions {
   stallMs?: number;
 }
 
-/** Creates the feed stream if it does not exist. */
-export async function ensureFeedStream(nc: NatsConnection, options: FeedStreamOptions = {}) {
-  const jsm = await jetstreamManager(nc);
+/** Creates the feed stream if it does not exist (waiting out a cluster's leader election). */
+export function ensureFeedStream(nc: NatsConnection, options: FeedStreamOptions = {}) {
   const name = options.stream ?? FEED_STREAM;
+  // Repeatable: adding a stream that exists with this configuration succeeds.
+  return retryJetStream(`open the feed stream ${name}`, () => addFeedStream(nc, name, options), {
+    repeatable: true,
+  });
+}
+
+async function addFeedStream(nc: NatsConnection, name: string, options: FeedStreamOptions) {
+  const jsm = await jetstreamManager(nc);
   try {
     await jsm.streams.info(name);
   } catch {
@@ -99,7 +108,9 @@ class JetStreamInput implements InputSource {
     this.#deliver = deliver;
     this.#lastSeq = resumeAfter;
     this.#lastDeliveryMs = Date.now();
-    await this.#open();
+    await retryJetStream(`open a consumer on ${this.#stream}`, () => this.#open(), {
+      repeatable: true,
+    });
     (async () => {
       for await (const s of this.#nc.status()) {
         if (this.#stopped) break;
@@ -120,8 +131,10 @@ class JetStreamInput implements InputSource {
   /** The first sequence the stream still holds: where reading again what a journal lost starts. */
   async firstPosition(): Promise<number> {
     await ensureFeedStream(this.#nc, this.#options);
-    const jsm = await jetstreamManager(this.#nc);
-    const info = await jsm.streams.info(this.#stream);
+    const info = await retryJetStream(`read the feed stream ${this.#stream}`, async () => {
+      const jsm = await jetstreamManager(this.#nc);
+      return await jsm.streams.info(this.#stream);
+    }, { repeatable: true });
     // An empty stream's first_seq is where its next message will go.
     return info.state.first_seq;
   }
@@ -134,7 +147,7 @@ class JetStreamInput implements InputSource {
   }
 
   async #open(): Promise<void> {
-    const js = jetstream(this.#nc);
+    const js = jetstream(this.#nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     const start = this.#lastSeq;
     const consumer = await js.consumers.get(
       this.#stream,

@@ -17,8 +17,15 @@
  * empty, so another writer's first message on it is detected too. With `loadPositions: "lazy"` a
  * stream's last message is read when it is first appended to or read, or by `prepare(stream)`;
  * `lastPosition` of a stream not yet prepared is 0, and the single-writer guard covers a stream
- * from the moment it is loaded. A stream whose append failed (a conflict, or a timeout after every
- * retry) refuses appends until `prepare(stream)` reloads it from the server.
+ * from the moment it is loaded. A stream whose append failed with its fate unknown (a timeout
+ * after every retry, a cluster that elected no leader in time) is loaded again before its next
+ * append, which finds out whether the failed record was stored: if it was and the next append is
+ * the same record (the host retries the input that failed), that append resolves to its position
+ * without sending it again; if another writer's record is there, it is a conflict. A stream whose
+ * append met another writer (a conflict) refuses appends until `prepare(stream)` reloads it.
+ *
+ * Every call to the server waits out a cluster's leader election (jetstream_retry.ts): a request
+ * refused while the cluster has no leader is sent again with backoff, for `electionBudgetMs`.
  *
  * Damage: a message deleted from the stream (by hand, by a limit) leaves its subject's positions
  * with a hole; a message whose position header is unreadable cannot be placed. Reads pass over
@@ -42,6 +49,12 @@ import {
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { bytesEqual, checkName, JOURNAL_SUBJECT_PREFIX } from "../../protocol/mod.ts";
 import { consumeJournal, type JournalReading, POS_HEADER, readPos } from "./_journal_consume.ts";
+import {
+  CONSUMER_CREATE_TIMEOUT_MS,
+  ELECTION_BUDGET_MS,
+  electionError,
+  retryJetStream,
+} from "./jetstream_retry.ts";
 import {
   joinJournalData,
   type Journal,
@@ -73,6 +86,8 @@ export interface JetStreamJournalOptions {
   publishRetries?: number;
   /** How many last-message requests `open` keeps in flight: 64. */
   loadConcurrency?: number;
+  /** How long one call waits out a cluster's leader election, ms: `ELECTION_BUDGET_MS`. */
+  electionBudgetMs?: number;
   /** Called once for each damage found while reading (also listed by `damage()`). */
   onDamage?(damage: JournalDamage): void;
   /**
@@ -97,8 +112,13 @@ interface StreamState {
   lastSeq: number;
   /** Positions continue past this one (`advance`), whatever the subject's last message says. */
   floor: number;
-  /** Why appends are refused until `prepare` (a conflict, or an append whose fate is unknown). */
+  /**
+   * Why appends are refused: a conflict, until `prepare`; or an append whose fate is unknown,
+   * found out before the next append.
+   */
   broken: Error | undefined;
+  /** The append whose fate is unknown: its position, its bytes and the sequence it expected. */
+  unsure: { pos: number; data: Uint8Array; afterSeq: number } | undefined;
   /** The end of this stream's chain of appends: one in flight at a time. */
   tail: Promise<unknown>;
 }
@@ -140,7 +160,8 @@ export class JetStreamJournal implements Journal {
   ) {
     this.#nc = nc;
     this.#jsm = jsm;
-    this.#js = jetstream(nc);
+    // Publishes pass their own timeout; this one is for the reads' consumer creates.
+    this.#js = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     this.streamName = streamName;
     this.subjectPrefix = subjectPrefix;
     this.#direct = direct;
@@ -149,6 +170,7 @@ export class JetStreamJournal implements Journal {
       publishTimeoutMs: options.publishTimeoutMs ?? 5000,
       publishRetries: options.publishRetries ?? 3,
       loadConcurrency: options.loadConcurrency ?? 64,
+      electionBudgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS,
     };
     this.#onDamage = options.onDamage;
     this.#guard = options.guard;
@@ -165,25 +187,28 @@ export class JetStreamJournal implements Journal {
     const streamName = options.stream ?? JOURNAL_STREAM;
     const prefix = options.subjectPrefix ?? JOURNAL_SUBJECT_PREFIX;
     for (const token of prefix.split(".")) checkName(token, "journal subject prefix token");
-    const jsm = await jetstreamManager(nc);
     const wanted = `${prefix}.>`;
-    let info;
-    try {
-      info = await jsm.streams.info(streamName);
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) {
-        throw err;
+    const opening = { budgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS, repeatable: true };
+    const jsm = await retryJetStream("reach JetStream", () => jetstreamManager(nc), opening);
+    const info = await retryJetStream(`open the journal stream ${streamName}`, async () => {
+      try {
+        return await jsm.streams.info(streamName);
+      } catch (err) {
+        if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) {
+          throw err;
+        }
+        // Repeatable: adding a stream that exists with this configuration succeeds.
+        return await jsm.streams.add({
+          name: streamName,
+          subjects: [wanted],
+          storage: StorageType.File,
+          retention: RetentionPolicy.Limits,
+          discard: DiscardPolicy.Old,
+          allow_direct: true,
+          max_msgs_per_subject: -1,
+        });
       }
-      info = await jsm.streams.add({
-        name: streamName,
-        subjects: [wanted],
-        storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
-        discard: DiscardPolicy.Old,
-        allow_direct: true,
-        max_msgs_per_subject: -1,
-      });
-    }
+    }, opening);
     if (!info.config.subjects?.includes(wanted)) {
       throw new Error(
         `Cannot use JetStream stream ${streamName} as the journal: its subjects ${
@@ -227,6 +252,7 @@ export class JetStreamJournal implements Journal {
     const step = st.tail.then(async () => {
       await this.#load(st);
       st.broken = undefined;
+      st.unsure = undefined;
       return st.lastPos;
     });
     st.tail = step.catch(() => {});
@@ -301,7 +327,10 @@ export class JetStreamJournal implements Journal {
    * on meanwhile (see _journal_consume.ts); holes are looked for in them only.
    */
   async *readAll(after: ReadonlyMap<string, number> = new Map()): AsyncIterable<JournalRecord> {
-    const info = await this.#jsm.streams.info(this.streamName);
+    const info = await this.#retry(
+      `read the journal stream ${this.streamName}`,
+      () => this.#jsm.streams.info(this.streamName),
+    );
     if (info.state.messages === 0) return;
     const wanted = new Map<string, { after: number; lastSeq: number }>();
     for (const [stream, pos] of after) {
@@ -353,7 +382,12 @@ export class JetStreamJournal implements Journal {
         // Never past the subject's last message, which keeps its position.
         // Where it cannot be found (no direct gets), nothing is purged.
         const seq = Math.min(await this.#firstSeqAfter(st, limit), st.lastSeq);
-        if (seq > 0) await this.#jsm.streams.purge(this.streamName, { filter: st.subject, seq });
+        if (seq <= 0) return;
+        await this.#retry(`compact ${st.subject}`, () => {
+          const refused = this.#guard?.();
+          if (refused) throw refused;
+          return this.#jsm.streams.purge(this.streamName, { filter: st.subject, seq });
+        });
       });
       st.tail = step.catch(() => {});
       work.push(step);
@@ -420,6 +454,7 @@ export class JetStreamJournal implements Journal {
         lastSeq: 0,
         floor: 0,
         broken: undefined,
+        unsure: undefined,
         tail: Promise.resolve(),
       };
       this.#states.set(stream, st);
@@ -429,11 +464,15 @@ export class JetStreamJournal implements Journal {
 
   async #publish(st: StreamState, data: Uint8Array): Promise<number> {
     if (this.#closed) throw this.#closedError();
-    if (st.broken) {
+    if (st.broken instanceof JournalConflictError) {
       throw new Error(
         `Cannot append to journal stream "${st.stream}": an earlier append failed (${st.broken.message}); call prepare() to reload it`,
         { cause: st.broken },
       );
+    }
+    if (st.broken) {
+      const pos = await this.#settle(st, data);
+      if (pos !== undefined) return pos;
     }
     if (!st.loaded) await this.#load(st);
     const pos = st.lastPos + 1;
@@ -452,20 +491,29 @@ export class JetStreamJournal implements Journal {
       this.#bytes += data.length;
       return pos;
     };
-    for (let attempt = 0;; attempt++) {
-      const refused = this.#guard?.();
+    let refused: Error | undefined;
+    const send = () => {
+      refused = this.#guard?.();
       if (refused) throw refused;
+      return this.#js.publish(st.subject, data, options);
+    };
+    for (let attempt = 0;; attempt++) {
       try {
-        return stored((await this.#js.publish(st.subject, data, options)).seq);
+        // Refusals (no leader) are sent again, the guard asked before each; a timeout comes
+        // back, as the record may have been stored.
+        return stored((await this.#retry(`append to ${st.subject}`, send, false)).seq);
       } catch (err) {
         if (isWrongLastSequence(err)) throw this.#conflict(st, err);
-        if (attempt >= this.#options.publishRetries || !isRetryable(err)) {
+        if (err === refused) throw err;
+        if (attempt >= this.#options.publishRetries || electionError(err) !== "timeout") {
           st.broken = new Error(
             `Cannot append to journal stream "${st.stream}" at position ${pos}: ${
               (err as Error).message
             }`,
             { cause: err },
           );
+          // Stored or not, the next append finds out (#settle).
+          st.unsure = { pos, data, afterSeq: st.lastSeq };
           throw st.broken;
         }
       }
@@ -483,6 +531,37 @@ export class JetStreamJournal implements Journal {
         throw this.#conflict(st, undefined);
       }
     }
+  }
+
+  /**
+   * Before the next append to a stream whose last append failed with its fate unknown: reads the
+   * subject's last message. Nothing new there: the failed record was not stored, and the append
+   * goes on. The failed record there: it was stored; an append of the same bytes (the host
+   * retrying the input) resolves to its position without being sent again. Anything else:
+   * another writer appended (a conflict).
+   */
+  async #settle(st: StreamState, data: Uint8Array): Promise<number | undefined> {
+    const unsure = st.unsure;
+    const last = await this.#lastMessage(st.subject);
+    st.broken = undefined;
+    st.unsure = undefined;
+    if (!unsure || (last?.seq ?? 0) === unsure.afterSeq) return undefined;
+    if (
+      last && readPos(last.header, st.subject, last.seq) === unsure.pos &&
+      bytesEqual(last.data, unsure.data)
+    ) {
+      st.lastSeq = last.seq;
+      st.lastPos = unsure.pos;
+      this.#records++;
+      this.#bytes += unsure.data.length;
+      return bytesEqual(data, unsure.data) ? unsure.pos : undefined;
+    }
+    throw this.#conflict(st, undefined);
+  }
+
+  /** `call`, waiting out a cluster's leader election (see jetstream_retry.ts). */
+  #retry<T>(what: string, call: () => Promise<T>, repeatable = true): Promise<T> {
+    return retryJetStream(what, call, { budgetMs: this.#options.electionBudgetMs, repeatable });
   }
 
   #conflict(st: StreamState, cause: unknown): JournalConflictError {
@@ -507,9 +586,10 @@ export class JetStreamJournal implements Journal {
   }
 
   async #loadAll(): Promise<void> {
-    const info = await this.#jsm.streams.info(this.streamName, {
-      subjects_filter: `${this.subjectPrefix}.>`,
-    });
+    const info = await this.#retry(
+      `list the subjects of the journal stream ${this.streamName}`,
+      () => this.#jsm.streams.info(this.streamName, { subjects_filter: `${this.subjectPrefix}.>` }),
+    );
     const states: StreamState[] = [];
     for (const subject of Object.keys(info.state.subjects ?? {})) {
       const stream = this.streamOf(subject);
@@ -534,18 +614,26 @@ export class JetStreamJournal implements Journal {
       damaged: (subject, seq, bytes, reason) => this.#damaged(subject, seq, bytes, reason),
       nextSeq: async (filter, seq) => {
         const query = { seq: Math.max(seq, 1), next_by_subj: filter };
-        const msg = this.#direct
-          ? await this.#jsm.direct.getMessage(this.streamName, query)
-          : await this.#jsm.streams.getMessage(this.streamName, query);
+        const msg = await this.#retry(
+          `read ${filter} at ${query.seq}`,
+          () =>
+            this.#direct
+              ? this.#jsm.direct.getMessage(this.streamName, query)
+              : this.#jsm.streams.getMessage(this.streamName, query),
+        );
         return msg?.seq;
       },
     };
   }
 
   #lastMessage(subject: string): Promise<StoredMsg | null> {
-    return this.#direct
-      ? this.#jsm.direct.getMessage(this.streamName, { last_by_subj: subject })
-      : this.#jsm.streams.getMessage(this.streamName, { last_by_subj: subject });
+    return this.#retry(
+      `read the last message of ${subject}`,
+      () =>
+        this.#direct
+          ? this.#jsm.direct.getMessage(this.streamName, { last_by_subj: subject })
+          : this.#jsm.streams.getMessage(this.streamName, { last_by_subj: subject }),
+    );
   }
 
   /**
@@ -560,10 +648,10 @@ export class JetStreamJournal implements Journal {
     let hi = st.lastSeq;
     while (lo < hi) {
       const mid = lo + Math.floor((hi - lo) / 2);
-      const msg = await this.#jsm.direct.getMessage(this.streamName, {
-        seq: mid,
-        next_by_subj: st.subject,
-      });
+      const msg = await this.#retry(
+        `read ${st.subject} at ${mid}`,
+        () => this.#jsm.direct.getMessage(this.streamName, { seq: mid, next_by_subj: st.subject }),
+      );
       if (!msg) return 0; // the subject changed under us: fall back to a full read
       if (readPos(msg.header, st.subject, msg.seq) > after) hi = Math.min(mid, msg.seq);
       else lo = msg.seq + 1;
@@ -574,10 +662,4 @@ export class JetStreamJournal implements Journal {
 
 function isWrongLastSequence(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
-}
-
-function isRetryable(err: unknown): boolean {
-  const name = (err as Error)?.name ?? "";
-  const message = String((err as Error)?.message ?? "");
-  return name === "TimeoutError" || /timeout|no responders/i.test(message);
 }

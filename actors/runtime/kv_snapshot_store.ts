@@ -9,6 +9,10 @@
  * `{ gen, chunks, bytes }`, then the previous generation's chunks are purged. A crash part-way
  * leaves the previous manifest and its chunks intact, so a load sees the old snapshot or the new
  * one. Snapshots over `snapshotBytesMax` are refused with an error naming the size.
+ *
+ * Every call waits out a cluster's leader election (jetstream_retry.ts); the compare-and-set that
+ * replaces a snapshot is not sent again after a timeout (it may have been stored): that save fails,
+ * and the next one reads the key again.
  */
 import { type KV, Kvm } from "@nats-io/kv";
 import { type NatsConnection, nuid } from "@nats-io/transport-node";
@@ -23,6 +27,7 @@ import {
   type SnapshotStore,
   StoreSaves,
 } from "./snapshot_store.ts";
+import { ELECTION_BUDGET_MS, retryJetStream } from "./jetstream_retry.ts";
 
 /** The bucket snapshots are kept in, by default. */
 export const SNAPSHOT_BUCKET = "troupe_snapshots";
@@ -37,6 +42,8 @@ export interface KvSnapshotStoreOptions {
   snapshotBytesMax?: number;
   /** Bytes per chunk: the server's max payload less 64 KiB (for headers and the subject). */
   chunkBytes?: number;
+  /** How long one call waits out a cluster's leader election, ms: ELECTION_BUDGET_MS. */
+  electionBudgetMs?: number;
 }
 
 const MANIFEST_MAGIC = [0x54, 0x52, 0x50, 0x43]; // "TRPC"
@@ -54,6 +61,7 @@ export class KvSnapshotStore implements SnapshotStore {
   #onCorrupt: ((info: CorruptSnapshotInfo) => void) | undefined;
   #snapshotBytesMax: number;
   #chunkBytes: number;
+  #budgetMs: number;
   readonly #saves: StoreSaves;
 
   private constructor(kv: KV, bucket: string, options: KvSnapshotStoreOptions, chunkBytes: number) {
@@ -62,6 +70,7 @@ export class KvSnapshotStore implements SnapshotStore {
     this.#onCorrupt = options.onCorrupt;
     this.#snapshotBytesMax = options.snapshotBytesMax ?? 64 << 20;
     this.#chunkBytes = chunkBytes;
+    this.#budgetMs = options.electionBudgetMs ?? ELECTION_BUDGET_MS;
     this.#saves = new StoreSaves(`in bucket ${bucket}`);
   }
 
@@ -71,7 +80,11 @@ export class KvSnapshotStore implements SnapshotStore {
     options: KvSnapshotStoreOptions = {},
   ): Promise<KvSnapshotStore> {
     const bucket = options.bucket ?? SNAPSHOT_BUCKET;
-    const kv = await new Kvm(nc).create(bucket, { history: 1 });
+    const kv = await retryJetStream(
+      `open the snapshot bucket ${bucket}`,
+      () => new Kvm(nc).create(bucket, { history: 1 }),
+      { budgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS, repeatable: true },
+    );
     const maxPayload = nc.info?.max_payload ?? 1 << 20;
     const chunkBytes = options.chunkBytes ?? Math.max(4096, maxPayload - (64 << 10));
     if (chunkBytes > maxPayload) {
@@ -106,7 +119,7 @@ export class KvSnapshotStore implements SnapshotStore {
   async load(stream: string): Promise<Snapshot | undefined> {
     this.#saves.check();
     const key = escapeStreamName(stream);
-    const entry = await this.#kv.get(key);
+    const entry = await this.#retry(`read ${key}`, () => this.#kv.get(key));
     if (!entry || entry.operation !== "PUT" || entry.value.length === 0) return undefined;
     const where = `${this.bucket}/${key}`;
     try {
@@ -128,7 +141,17 @@ export class KvSnapshotStore implements SnapshotStore {
   async list(): Promise<string[]> {
     this.#saves.check();
     // A key with a dot is a chunk of a large snapshot.
-    return listStreams(await this.#kv.keys(), (key) => key.includes(".") ? undefined : key);
+    const keys = await this.#retry(`list the keys of ${this.bucket}`, async () => {
+      const all: string[] = [];
+      for await (const k of await this.#kv.keys()) all.push(k);
+      return all;
+    });
+    return listStreams(keys, (key) => key.includes(".") ? undefined : key);
+  }
+
+  /** `call`, waiting out a cluster's leader election; `repeatable` when a timeout may be retried. */
+  #retry<T>(what: string, call: () => Promise<T>, repeatable = true): Promise<T> {
+    return retryJetStream(what, call, { budgetMs: this.#budgetMs, repeatable });
   }
 
   /** Waits for saves in progress, then refuses further use; the connection stays open. */
@@ -141,14 +164,15 @@ export class KvSnapshotStore implements SnapshotStore {
     bytes: Uint8Array,
     guard: (() => Error | undefined) | undefined,
   ): Promise<void> {
-    const old = await this.#kv.get(key);
-    const replace = (value: Uint8Array) => {
-      const refused = guard?.();
-      if (refused) throw refused;
-      return old?.operation === "PUT"
-        ? this.#kv.update(key, value, old.revision)
-        : this.#kv.create(key, value);
-    };
+    const old = await this.#retry(`read ${key}`, () => this.#kv.get(key));
+    const replace = (value: Uint8Array) =>
+      this.#retry(`replace the snapshot ${key}`, () => {
+        const refused = guard?.();
+        if (refused) throw refused;
+        return old?.operation === "PUT"
+          ? this.#kv.update(key, value, old.revision)
+          : this.#kv.create(key, value);
+      }, false);
     let oldManifest: Manifest | undefined;
     try {
       oldManifest = old?.operation === "PUT" ? readManifest(old.value) : undefined;
@@ -166,7 +190,8 @@ export class KvSnapshotStore implements SnapshotStore {
       const puts: Promise<number>[] = [];
       for (let i = 0; i < manifest.chunks; i++) {
         const chunk = bytes.subarray(i * this.#chunkBytes, (i + 1) * this.#chunkBytes);
-        puts.push(this.#kv.put(chunkKey(key, manifest.gen, i), chunk));
+        const at = chunkKey(key, manifest.gen, i);
+        puts.push(this.#retry(`write ${at}`, () => this.#kv.put(at, chunk)));
       }
       await Promise.all(puts);
       const body = encodeValue(manifest);
@@ -178,7 +203,8 @@ export class KvSnapshotStore implements SnapshotStore {
     if (oldManifest) {
       const purges: Promise<void>[] = [];
       for (let i = 0; i < oldManifest.chunks; i++) {
-        purges.push(this.#kv.purge(chunkKey(key, oldManifest.gen, i)));
+        const at = chunkKey(key, oldManifest.gen, i);
+        purges.push(this.#retry(`purge ${at}`, () => this.#kv.purge(at)));
       }
       await Promise.all(purges);
     }
@@ -188,7 +214,8 @@ export class KvSnapshotStore implements SnapshotStore {
     const entries = await Promise.all(
       Array.from(
         { length: manifest.chunks },
-        (_, i) => this.#kv.get(chunkKey(key, manifest.gen, i)),
+        (_, i) =>
+          this.#retry(`read a chunk of ${key}`, () => this.#kv.get(chunkKey(key, manifest.gen, i))),
       ),
     );
     const out = new Uint8Array(manifest.bytes);

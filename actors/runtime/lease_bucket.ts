@@ -5,9 +5,15 @@
  * revision, and a key not renewed within the TTL is removed by the server. Every claim and renewal
  * is a compare-and-set at the key's revision (`create` for a free key, `update` for a held one), so
  * of two hosts racing for a partition exactly one wins.
+ *
+ * Every call waits out a cluster's leader election (jetstream_retry.ts): the bucket's open for the
+ * election budget, a lease's claim, renewal or release for half a TTL (a renewal late by more is
+ * of no use: the lease's fence has run out). A compare-and-set that timed out is not sent again
+ * (it may have been stored): the claim or renewal fails, and the next heartbeat looks again.
  */
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 import {
   decodeHostPresence,
   decodePartitionLease,
@@ -16,6 +22,7 @@ import {
   type HostPresence,
   type PartitionLease,
 } from "../../protocol/mod.ts";
+import { ELECTION_BUDGET_MS, retryJetStream } from "./jetstream_retry.ts";
 
 /** The bucket of leases. */
 export const LEASE_BUCKET = "troupe_leases";
@@ -39,6 +46,8 @@ export interface LeaseBucketOptions {
   /** The lease time to live, ms: the bucket's max_age. */
   ttlMs: number;
   bucket?: string;
+  /** How long the bucket's open waits out a cluster's leader election, ms: ELECTION_BUDGET_MS. */
+  electionBudgetMs?: number;
 }
 
 /**
@@ -63,9 +72,17 @@ export class LeaseBucket implements LeaseStore {
   /** The lease time to live, ms (the bucket's, which may predate this host's setting). */
   readonly ttlMs: number;
 
-  private constructor(kv: KV, ttlMs: number) {
+  readonly #keys: () => Promise<string[]>;
+
+  private constructor(kv: KV, ttlMs: number, nc: NatsConnection, bucket: string) {
     this.#kv = kv;
     this.ttlMs = ttlMs;
+    this.#keys = () => keysOf(nc, bucket);
+  }
+
+  /** `call`, waiting out an election for half a TTL; `repeatable` when a timeout may be retried. */
+  #retry<T>(what: string, call: () => Promise<T>, repeatable: boolean): Promise<T> {
+    return retryJetStream(what, call, { budgetMs: this.ttlMs / 2, repeatable });
   }
 
   /**
@@ -74,14 +91,17 @@ export class LeaseBucket implements LeaseStore {
    */
   static async open(nc: NatsConnection, options: LeaseBucketOptions): Promise<LeaseBucket> {
     const name = options.bucket ?? LEASE_BUCKET;
-    const kv = await new Kvm(nc).create(name, { history: 1, ttl: options.ttlMs });
-    const status = await kv.status();
+    const { kv, status } = await retryJetStream(`open the lease bucket ${name}`, async () => {
+      // Repeatable: creating a bucket that exists with these settings opens it.
+      const kv = await new Kvm(nc).create(name, { history: 1, ttl: options.ttlMs });
+      return { kv, status: await kv.status() };
+    }, { budgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS, repeatable: true });
     if (status.ttl !== options.ttlMs) {
       throw new Error(
         `Cannot use lease bucket ${name}: its TTL (max_age) is ${status.ttl} ms, this host's lease_ttl_ms is ${options.ttlMs}; every host of a cluster must use the same TTL`,
       );
     }
-    return new LeaseBucket(kv, status.ttl);
+    return new LeaseBucket(kv, status.ttl, nc, name);
   }
 
   /**
@@ -94,7 +114,7 @@ export class LeaseBucket implements LeaseStore {
     try {
       const kv = await new Kvm(nc).open(bucket);
       const status = await kv.status();
-      return new LeaseBucket(kv, status.ttl);
+      return new LeaseBucket(kv, status.ttl, nc, bucket);
     } catch (err) {
       if (/stream not found|not found/i.test((err as Error).message)) return undefined;
       throw err;
@@ -102,12 +122,13 @@ export class LeaseBucket implements LeaseStore {
   }
 
   /** Every lease and live host. */
-  async view(): Promise<LeaseView> {
+  view(): Promise<LeaseView> {
+    return this.#retry("read the lease bucket", () => this.#view(), true);
+  }
+
+  async #view(): Promise<LeaseView> {
     const view: LeaseView = { leases: new Map(), hosts: [], damaged: [] };
-    // The listing reads on while hosts renew: a key renewed meanwhile is listed again.
-    const keys = new Set<string>();
-    for await (const k of await this.#kv.keys()) keys.add(k);
-    await Promise.all([...keys].map(async (key) => {
+    await Promise.all((await this.#keys()).map(async (key) => {
       const e = await this.#kv.get(key);
       if (!e || e.operation !== "PUT") return;
       try {
@@ -130,7 +151,11 @@ export class LeaseBucket implements LeaseStore {
    * a claim says it did.
    */
   async state(partition: number): Promise<"released" | "free" | "held"> {
-    const e = await this.#kv.get(keyOf(partition));
+    const e = await this.#retry(
+      `read ${keyOf(partition)}`,
+      () => this.#kv.get(keyOf(partition)),
+      true,
+    );
     if (!e) return "free";
     return e.operation === "PUT" ? "held" : "released";
   }
@@ -141,11 +166,20 @@ export class LeaseBucket implements LeaseStore {
    * Undefined when another host won.
    */
   async claim(partition: number, owner: string, nowMs: number): Promise<HeldLease | undefined> {
-    const status = await this.#kv.status();
+    const status = await this.#retry(
+      "read the lease bucket's status",
+      () => this.#kv.status(),
+      true,
+    );
     const epoch = status.streamInfo.state.last_seq + 1;
     const lease: PartitionLease = { partition, owner, epoch, renewedMs: nowMs };
+    const key = keyOf(partition);
     try {
-      const revision = await this.#kv.create(keyOf(partition), encodePartitionLease(lease));
+      const revision = await this.#retry(
+        `claim ${key}`,
+        () => this.#kv.create(key, encodePartitionLease(lease)),
+        false,
+      );
       return { lease, revision };
     } catch (err) {
       if (isWrongSequence(err)) return undefined;
@@ -157,10 +191,11 @@ export class LeaseBucket implements LeaseStore {
   async renew(held: HeldLease, nowMs: number): Promise<HeldLease | undefined> {
     const lease = { ...held.lease, renewedMs: nowMs };
     try {
-      const revision = await this.#kv.update(
-        keyOf(lease.partition),
-        encodePartitionLease(lease),
-        held.revision,
+      const key = keyOf(lease.partition);
+      const revision = await this.#retry(
+        `renew ${key}`,
+        () => this.#kv.update(key, encodePartitionLease(lease), held.revision),
+        false,
       );
       return { lease, revision };
     } catch (err) {
@@ -172,7 +207,12 @@ export class LeaseBucket implements LeaseStore {
   /** Releases a held lease (a delete at its revision); false when it was no longer held. */
   async release(held: HeldLease): Promise<boolean> {
     try {
-      await this.#kv.delete(keyOf(held.lease.partition), { previousSeq: held.revision });
+      const key = keyOf(held.lease.partition);
+      await this.#retry(
+        `release ${key}`,
+        () => this.#kv.delete(key, { previousSeq: held.revision }),
+        false,
+      );
       return true;
     } catch (err) {
       if (isWrongSequence(err)) return false;
@@ -182,12 +222,14 @@ export class LeaseBucket implements LeaseStore {
 
   /** Writes this host's presence (a heartbeat). */
   async present(presence: HostPresence): Promise<void> {
-    await this.#kv.put(`host.${presence.host}`, encodeHostPresence(presence));
+    const key = `host.${presence.host}`;
+    // Repeatable: a second put of the presence is one more revision of it.
+    await this.#retry(`write ${key}`, () => this.#kv.put(key, encodeHostPresence(presence)), true);
   }
 
   /** Removes this host's presence (it leaves). */
   async leave(host: string): Promise<void> {
-    await this.#kv.delete(`host.${host}`);
+    await this.#retry(`delete host.${host}`, () => this.#kv.delete(`host.${host}`), true);
   }
 }
 
@@ -201,4 +243,17 @@ function isWrongSequence(err: unknown): boolean {
   // 10071: wrong last sequence; 10164: wrong last sequence, unknown.
   return code === 10071 || code === 10164 ||
     /wrong last sequence/i.test((err as Error).message ?? "");
+}
+
+/**
+ * The keys of `bucket` that hold a value or a delete marker, from its stream's subjects. Not
+ * `kv.keys()`: that opens a consumer, and nats-server 2.9 may place it on a node that is down
+ * (its create then times out, about every other time with one node of three down), while the
+ * stream's info is answered by its leader.
+ */
+async function keysOf(nc: NatsConnection, bucket: string): Promise<string[]> {
+  const prefix = `$KV.${bucket}.`;
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}>` });
+  return Object.keys(info.state.subjects ?? {}).map((s) => s.slice(prefix.length));
 }

@@ -1,12 +1,15 @@
 /**
  * Test support: a real nats-server per suite, on a free port with JetStream in a temporary
- * directory. Where the binary is missing, suites that need it are skipped with one loud line.
+ * directory, or a cluster of them on free loopback ports. Where the binary is missing, suites that
+ * need it are skipped with one loud line.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import process from "node:process";
 import { tmpdir } from "node:os";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { join } from "node:path";
-import { findNatsServer, NatsServer } from "../../actors/runtime/nats_server.ts";
+import { findNatsServer, freePort, NatsServer } from "../../actors/runtime/nats_server.ts";
 
 /** Whether nats-server is installed; prints a loud line once when it is not. */
 export function haveNatsServer(suiteName: string): boolean {
@@ -38,16 +41,21 @@ function killOnExit(): void {
   running.clear();
 }
 
+/** Kills `server` and removes `dir` if the test process ends without cleaning up. */
+function track(server: NatsServer, dir: string): void {
+  const pid = server.pid;
+  if (pid === undefined) return;
+  if (!hooked) process.once("exit", killOnExit);
+  hooked = true;
+  running.set(pid, dir);
+}
+
 /** Starts a JetStream-enabled nats-server in a fresh temporary store. */
 export async function startTestNats(): Promise<NatsServer & { cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "troupe-nats-"));
   const server = await NatsServer.start({ storeDir: join(dir, "js") });
   const pid = server.pid;
-  if (pid !== undefined) {
-    if (!hooked) process.once("exit", killOnExit);
-    hooked = true;
-    running.set(pid, dir);
-  }
+  track(server, dir);
   return Object.assign(server, {
     async cleanup() {
       await server.stop();
@@ -61,4 +69,99 @@ export async function startTestNats(): Promise<NatsServer & { cleanup(): Promise
 export function tempDir(prefix = "troupe-test-"): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A cluster of JetStream-enabled nats-servers on loopback ports (see `startTestNatsCluster`). */
+export interface TestNatsCluster {
+  /** The nodes, `n0`, `n1`, ... by index; a killed node stays here until restarted. */
+  nodes: NatsServer[];
+  /** The name of the node that leads the cluster's JetStream meta group now. */
+  metaLeader(): Promise<string | undefined>;
+  /** Kills node `i` (SIGKILL), as a lost machine. */
+  kill(i: number): Promise<void>;
+  /** Starts node `i` again on its ports and store, after it was killed. */
+  restart(i: number): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Starts `size` nats-servers clustered on free loopback ports (client, route and monitoring
+ * ports each), JetStream on with a store each, named `n0`, `n1`, ...; resolves once every node
+ * answers JetStream requests (its meta group has a leader).
+ */
+export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "troupe-nats-cluster-"));
+  const ports: Array<{ client: number; route: number; http: number }> = [];
+  for (let i = 0; i < size; i++) {
+    ports.push({ client: await freePort(), route: await freePort(), http: await freePort() });
+  }
+  const routes = ports.map((p) => `nats://127.0.0.1:${p.route}`);
+  const start = async (i: number) => {
+    const server = await NatsServer.start({
+      storeDir: join(dir, `n${i}`),
+      port: ports[i]!.client,
+      args: [
+        ...["-n", `n${i}`, "-m", String(ports[i]!.http), "--cluster_name", "troupe-test"],
+        ...["--cluster", routes[i]!, "--routes", routes.filter((_, j) => j !== i).join(",")],
+      ],
+    });
+    track(server, dir);
+    return server;
+  };
+  const nodes: NatsServer[] = [];
+  const cleanup = async () => {
+    for (const n of nodes) {
+      await n.stop().catch(() => {});
+      if (n.pid !== undefined) running.delete(n.pid);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < size; i++) nodes.push(await start(i));
+    for (const node of nodes) await jetStreamAnswers(node);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  return {
+    nodes,
+    async metaLeader() {
+      for (const p of ports) {
+        const jsz = await fetch(`http://127.0.0.1:${p.http}/jsz`).then(
+          (r) => r.json() as Promise<{ meta_cluster?: { leader?: string } }>,
+          () => undefined,
+        );
+        if (jsz?.meta_cluster?.leader) return jsz.meta_cluster.leader;
+      }
+      return undefined;
+    },
+    async kill(i) {
+      await nodes[i]!.kill();
+      if (nodes[i]!.pid !== undefined) running.delete(nodes[i]!.pid!);
+    },
+    async restart(i) {
+      nodes[i] = await start(i);
+      await jetStreamAnswers(nodes[i]!);
+    },
+    cleanup,
+  };
+}
+
+/** Waits until `node` answers a JetStream request (30 s at most). */
+async function jetStreamAnswers(node: NatsServer): Promise<void> {
+  const nc = await connect({ servers: node.url });
+  try {
+    const t0 = Date.now();
+    for (;;) {
+      try {
+        await (await jetstreamManager(nc)).getAccountInfo();
+        return;
+      } catch (err) {
+        if (Date.now() - t0 > 30_000) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
 }

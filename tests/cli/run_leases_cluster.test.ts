@@ -1,0 +1,173 @@
+/**
+ * Leased hosts against a clustered NATS: three nats-server nodes on loopback ports (JetStream,
+ * one cluster, every stream and bucket troupe uses at 3 replicas) and three `troupe run
+ * --partitions auto` hosts, each connected to a node of its own. Under load, the node leading the
+ * cluster's JetStream meta group and one host (on another node) are killed (SIGKILL): the cluster
+ * elects new leaders while the hosts' JetStream calls wait it out (jetstream_retry.ts), the host
+ * of the dead node reconnects to the nodes left, and the survivors take the dead host's partitions
+ * over. Then every partition is owned again by a live host, every frame the feed stream
+ * acknowledged is in its channel's journal exactly once with no hole, and epochs never go down
+ * along a journal subject. The journal is read once the killed node is back (as an operator
+ * would bring it back): with it down, creating a consumer from a surviving node timed out here
+ * (nats-server 2.9), while the hosts went on.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import {
+  ensureFeedStream,
+  FEED_STREAM,
+  JetStreamJournal,
+  KvSnapshotStore,
+  LEASE_BUCKET,
+  LeaseBucket,
+} from "../../actors/runtime/mod.ts";
+import { CONTROL_STREAM, ensureControlStream } from "../../actors/runtime/control_stream.ts";
+import { SNAPSHOT_BUCKET } from "../../actors/runtime/kv_snapshot_store.ts";
+import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
+import { checkJournal } from "../_support/journal_check.ts";
+import { haveNatsServer, startTestNatsCluster, tempDir } from "../_support/nats.ts";
+
+const test = suite("troupe run --partitions auto on a 3-node NATS cluster");
+
+/** Long enough that a loaded machine's hosts renew in time (a 3 s TTL flapped at load 50). */
+const TTL_MS = 5000;
+const PARTITIONS = 8;
+const REPLICAS = 3;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Creates what the hosts use (the feed, control and journal streams, the lease and snapshot
+ * buckets) with troupe's own settings, then scales each to `REPLICAS`: the hosts find them there.
+ */
+async function replicate(nc: NatsConnection): Promise<void> {
+  await ensureFeedStream(nc);
+  await ensureControlStream(nc);
+  const journal = await JetStreamJournal.open(nc);
+  await journal.close();
+  await LeaseBucket.open(nc, { ttlMs: TTL_MS });
+  await (await KvSnapshotStore.open(nc)).close();
+  const jsm = await jetstreamManager(nc);
+  const names = [FEED_STREAM, CONTROL_STREAM, journal.streamName, `KV_${LEASE_BUCKET}`];
+  for (const name of [...names, `KV_${SNAPSHOT_BUCKET}`]) {
+    const info = await jsm.streams.info(name);
+    await jsm.streams.update(name, { ...info.config, num_replicas: REPLICAS });
+    const now = await jsm.streams.info(name);
+    assert.is(now.config.num_replicas, REPLICAS, `${name} replicas`);
+  }
+}
+
+/** Waits until every partition's lease is held by one of `live` (60 s at most). */
+async function ownedBy(nc: NatsConnection, live: readonly string[]): Promise<void> {
+  const bucket = (await LeaseBucket.existing(nc))!;
+  let owners: Array<string | undefined> = [];
+  for (const t0 = Date.now(); Date.now() - t0 < 60_000; await sleep(250)) {
+    // The cluster may still be electing: look again.
+    const view = await bucket.view().catch(() => undefined);
+    if (!view) continue;
+    owners = Array.from({ length: PARTITIONS }, (_, p) => view.leases.get(p)?.lease.owner);
+    if (owners.every((o) => o !== undefined && live.includes(o))) return;
+  }
+  assert.unreachable(`partitions not all owned by ${live.join(", ")}: ${JSON.stringify(owners)}`);
+}
+
+if (haveNatsServer("troupe run --partitions auto on a 3-node NATS cluster")) {
+  test("the meta leader node and a host killed under load: every acknowledged frame journaled once, every partition owned again", async () => {
+    const cluster = await startTestNatsCluster(3);
+    const dir = tempDir("troupe-leases-cluster-");
+    const hosts = new Map<string, RunningTroupe>();
+    try {
+      const nc = await connect({ servers: cluster.nodes[0]!.url });
+      await replicate(nc);
+      await nc.close();
+      // The node to kill leads the meta group; the feed goes through the next, whose host dies.
+      const leader = await cluster.metaLeader();
+      const dead = Number(leader?.match(/^n(\d)$/)?.[1] ?? 2);
+      const feedNode = (dead + 1) % 3;
+      const ids = ["h0", "h1", "h2"];
+      for (const [i, id] of ids.entries()) {
+        const file = join(dir.path, `${id}.json`);
+        writeFileSync(
+          file,
+          JSON.stringify({
+            host_id: id,
+            // Each host on a node of its own: the client learns the others from the cluster.
+            nats: cluster.nodes[i]!.url,
+            input: "jetstream",
+            journal: { kind: "jetstream" },
+            snapshots: { store: "kv", every_inputs: 50 },
+            actors: {
+              stats: {},
+              anomaly: { enabled: false },
+              collapse: { enabled: false },
+              coherence: { enabled: false },
+              bars: { enabled: false },
+            },
+            partitions: { count: PARTITIONS, owned: "auto", lease_ttl_ms: TTL_MS },
+          }),
+        );
+        const h = startTroupe(["run", "--config", file, "--data-dir", join(dir.path, id)]);
+        hosts.set(id, h);
+        await h.waitFor("partitions auto", 90_000);
+      }
+      const feed = runTroupe([
+        "inject",
+        ...["--nats", cluster.nodes[feedNode]!.url, "--feed", "metrics", "--channels", "12"],
+        ...["--rate", "600", "--batch", "10", "--duration", "10"],
+      ], { timeoutMs: 60_000 });
+      await sleep(2500);
+      await cluster.kill(dead);
+      await sleep(1000);
+      const victim = hosts.get(`h${feedNode}`)!;
+      victim.signal("SIGKILL");
+      await victim.exited;
+      const injected = await feed;
+      assert.is(injected.code, 0, `inject: ${injected.stderr}`);
+      const live = ids.filter((id) => id !== `h${feedNode}`);
+      const check = await connect({ servers: cluster.nodes[feedNode]!.url });
+      try {
+        await ownedBy(check, live);
+      } finally {
+        await check.close();
+      }
+      await cluster.restart(dead);
+      // The survivors apply the last frames (their owners recovered): the check passes once
+      // they have, or names what is missing after 60 s.
+      for (const t0 = Date.now();; await sleep(1000)) {
+        try {
+          await checkJournal(cluster.nodes[feedNode]!.url, "3-node cluster");
+          break;
+        } catch (err) {
+          if (Date.now() - t0 > 60_000) throw err;
+        }
+      }
+      for (const id of live) hosts.get(id)!.signal("SIGTERM");
+      for (const id of live) assert.is(await hosts.get(id)!.exited, 0, hosts.get(id)!.output());
+      const outputs = [...hosts.values()].map((h) => h.output()).join("");
+      if (process.env.TROUPE_LEASES_LOG) writeFileSync(process.env.TROUPE_LEASES_LOG, outputs);
+      assert.ok(leader !== undefined, "the meta leader was named");
+      assert.match(outputs, /: taken \(epoch/, "no takeover of the killed host's partitions");
+      assert.not.match(outputs, /journal lost|journal: damaged/, "a journal hole");
+      // After the handoffs of the SIGTERMs too: each frame once.
+      await checkJournal(cluster.nodes[feedNode]!.url, "3-node cluster, stopped");
+      const fed = await connect({ servers: cluster.nodes[feedNode]!.url });
+      try {
+        const info = await (await jetstreamManager(fed)).streams.info(FEED_STREAM);
+        assert.ok(info.state.messages > 300, `only ${info.state.messages} frames fed`);
+      } finally {
+        await fed.close();
+      }
+    } finally {
+      for (const h of hosts.values()) await h.stop(2000).catch(() => {});
+      await cluster.cleanup();
+      dir.remove();
+    }
+  });
+}
+
+test.run();
