@@ -36,7 +36,6 @@ const PENDING = new Map<string, number>([
   ["bench/_injector.ts throughput", 119],
   ["actors/anomaly/_shift.ts stepShift", 113],
   ["protocol/sample_frame.ts writeColumnsMessage", 98],
-  ["actors/collapse/config.ts parseCollapseConfig", 98],
   ["actors/scan/scan_host.ts scanHostService", 97],
   ["actors/scan/scan_host.ts arrow in scanHostService", 93],
   ["actors/runtime/_segment_files.ts readSegment", 95],
