@@ -45,7 +45,6 @@ const PENDING = new Map<string, number>([
   ["bench/inject.ts run", 91],
   ["bench/dashboard.ts run", 90],
   ["actors/coherence/_subspace.ts trackTopSubspace", 87],
-  ["actors/coherence/_coherence_codec.ts loadCoherence", 86],
   ["actors/runtime/launch_leased_host.ts launchLeasedHost", 86],
   ["actors/collapse/_grow.ts growRuns", 85],
   ["bench/_injector.ts latency", 85],
