@@ -44,7 +44,6 @@ const PENDING = new Map<string, number>([
   ["bench/dashboard.ts runMode", 92],
   ["bench/inject.ts run", 91],
   ["bench/dashboard.ts run", 90],
-  ["actors/coherence/_subspace.ts trackTopSubspace", 87],
   ["actors/runtime/launch_leased_host.ts launchLeasedHost", 86],
   ["actors/collapse/_grow.ts growRuns", 85],
   ["bench/_injector.ts latency", 85],
