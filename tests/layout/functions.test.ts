@@ -44,7 +44,6 @@ const PENDING = new Map<string, number>([
   ["bench/inject.ts run", 91],
   ["bench/dashboard.ts run", 90],
   ["actors/runtime/launch_leased_host.ts launchLeasedHost", 86],
-  ["actors/collapse/_grow.ts growRuns", 85],
   ["bench/_injector.ts latency", 85],
   ["cli/up_feed.ts startFeed", 86],
 ]);
