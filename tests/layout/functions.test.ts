@@ -34,7 +34,6 @@ const PENDING = new Map<string, number>([
   ["cli/commands/run.ts run", 124],
   ["bench/scan.ts run", 100],
   ["bench/_injector.ts throughput", 119],
-  ["protocol/sample_frame.ts writeColumnsMessage", 98],
   ["actors/scan/scan_host.ts scanHostService", 97],
   ["actors/scan/scan_host.ts arrow in scanHostService", 93],
   ["actors/runtime/_segment_files.ts readSegment", 95],
