@@ -231,6 +231,50 @@ function warmUpRelevel(
   state.data[H_RELEVEL_AT] = j - r.regime >= gapMin ? 0 : r.regime + gapMin;
 }
 
+/** A sample leaving the history ring joins the current segment's moments (NaN: a missing one). */
+function joinSegment(r: Running, old: number): void {
+  if (old !== old) return;
+  r.segN++;
+  const d = old - r.segMean;
+  r.segMean += d / r.segN;
+  r.segM2 += d * (old - r.segMean);
+}
+
+/**
+ * A change confirmed at sample j, of the regime begun at hypothesis `cand`: the segment before it
+ * is closed and reported, a new one opens at its start, and the season is relevelled now if the
+ * regime has lasted min_gap_samples, else once it has (RELEVEL_AFTER_GAP).
+ */
+function confirmRegime(
+  state: CollapseState,
+  r: Running,
+  cand: number,
+  j: number,
+  mass: number,
+): CollapseChange {
+  const { data, start } = state;
+  const seasonM = data[H_SEASON_M]!;
+  const gapMin = data[H_GAP_MIN]!;
+  const c = Math.max(start[cand]!, j - HISTORY_SAMPLES + 1, r.segStart + 1);
+  data[H_CHANGE] = r.segStart;
+  data[H_SEG_N] = r.segN;
+  data[H_SEG_MEAN] = r.segMean;
+  data[H_SEG_M2] = r.segM2;
+  const change = confirmChange(state, c, j, mass);
+  r.segStart = c;
+  r.regime = c;
+  if (seasonM > 0 && j - c >= gapMin) {
+    seasonRelevel(state.season);
+    seasonRelevel(state.spreadSeason);
+  }
+  data[H_RELEVEL_AT] = seasonM > 0 && j - c < gapMin ? c + gapMin : 0;
+  r.segN = 0;
+  r.segMean = 0;
+  r.segM2 = 0;
+  r.above = 0;
+  return change;
+}
+
 /** Folds one frame into the state. */
 function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   const { data, prob, start, histV, histT } = state;
@@ -301,15 +345,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     // (The slot is counted, not taken modulo: j is a double and a float modulo is a library call.)
     const slot = nextSlot;
     nextSlot = slot + 1 === HISTORY_SAMPLES ? 0 : slot + 1;
-    if (j - HISTORY_SAMPLES >= r.segStart) {
-      const old = histV[slot]!;
-      if (old === old) {
-        r.segN++;
-        const d = old - r.segMean;
-        r.segMean += d / r.segN;
-        r.segM2 += d * (old - r.segMean);
-      }
-    }
+    if (j - HISTORY_SAMPLES >= r.segStart) joinSegment(r, histV[slot]!);
     const missing = !(Math.abs(x) <= VALUE_ABS_MAX);
     histV[slot] = missing ? NaN : x;
     histT[slot] = ts[k]!;
@@ -462,23 +498,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     r.above = mass >= confirm && cand >= 0 ? r.above + 1 : 0;
     const confirmed = r.above >= confirmSamples;
     if (confirmed) {
-      const c = Math.max(start[cand]!, j - HISTORY_SAMPLES + 1, r.segStart + 1);
-      data[H_CHANGE] = r.segStart;
-      data[H_SEG_N] = r.segN;
-      data[H_SEG_MEAN] = r.segMean;
-      data[H_SEG_M2] = r.segM2;
-      changes.push(confirmChange(state, c, j, mass));
-      r.segStart = c;
-      r.regime = c;
-      if (seasonM > 0 && j - c >= gapMin) {
-        seasonRelevel(season);
-        seasonRelevel(spreadSeason);
-      }
-      data[H_RELEVEL_AT] = seasonM > 0 && j - c < gapMin ? c + gapMin : 0;
-      r.segN = 0;
-      r.segMean = 0;
-      r.segM2 = 0;
-      r.above = 0;
+      changes.push(confirmRegime(state, r, cand, j, mass));
     } else if (data[H_RELEVEL_AT]! > 0 && j >= data[H_RELEVEL_AT]!) {
       // The regime began under min_gap_samples before it was confirmed: the season is relevelled
       // now that it has lasted that long (or at the first valid sample after; RELEVEL_AFTER_GAP).
