@@ -275,6 +275,29 @@ function confirmRegime(
   return change;
 }
 
+/**
+ * The season's warm-up, at a sample at time t: until one period has been seen, a swing cannot be
+ * told from a change, so no change is counted (the regimes' origin follows the samples); when it
+ * ends the regimes start afresh, on values the season now explains. The residuals'
+ * autocorrelation learned meanwhile is kept: forgotten, the first hours after the warm-up took
+ * correlated noise as independent and read it as changes (on the metrics feed, `troupe bench
+ * detect`, false changes on seeds 1 to 5 went from 361 to 346, and on seeds 6 to 8, not looked at
+ * before the choice, from 203 to 190). Returns whether the sample is still in the warm-up.
+ */
+function warmUp(state: CollapseState, r: Running, t: number): boolean {
+  const data = state.data;
+  const from = data[H_SEASON_FROM]!;
+  if (from !== from) data[H_SEASON_FROM] = t;
+  else if (t - from >= data[H_SEASON_US]!) {
+    data[H_SEASON_WARMING] = 0;
+    data[H_RELEVEL_AT] = 0;
+    r.runs = 0;
+    seasonRelevel(state.season);
+    seasonRelevel(state.spreadSeason);
+  }
+  return data[H_SEASON_WARMING] === 1;
+}
+
 /** Folds one frame into the state. */
 function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   const { data, prob, start, histV, histT } = state;
@@ -375,26 +398,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       lg = lg > LOG_G_MAX ? LOG_G_MAX : lg < -LOG_G_MAX ? -LOG_G_MAX : lg;
       g = expFast(lg);
     }
-    // The season's warm-up: until one period has been seen, a swing cannot be told from a
-    // change, so no change is counted (the regimes' origin follows the samples); when it ends the
-    // regimes start afresh, on values the season now explains. The residuals' autocorrelation
-    // learned meanwhile is kept: forgotten, the first hours after the warm-up took correlated
-    // noise as independent and read it as changes (on the metrics feed, `troupe bench detect`,
-    // false changes on seeds 1 to 5 went from 361 to 346, and on seeds 6 to 8, not looked at
-    // before the choice, from 203 to 190).
-    let warming = false;
-    if (seasonM > 0 && data[H_SEASON_WARMING] === 1) {
-      const from = data[H_SEASON_FROM]!;
-      if (from !== from) data[H_SEASON_FROM] = ts[k]!;
-      else if (ts[k]! - from >= seasonUs) {
-        data[H_SEASON_WARMING] = 0;
-        data[H_RELEVEL_AT] = 0;
-        r.runs = 0;
-        seasonRelevel(season);
-        seasonRelevel(spreadSeason);
-      }
-      warming = data[H_SEASON_WARMING] === 1;
-    }
+    const warming = seasonM > 0 && data[H_SEASON_WARMING] === 1 && warmUp(state, r, ts[k]!);
     if (r.runs === 0) {
       openFirst(state, r, y, j);
       r.prevX = x;
