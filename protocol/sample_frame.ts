@@ -193,18 +193,7 @@ function writeColumnsMessage(
   nested: boolean,
 ): Uint8Array {
   const ts = meta.ts ?? (t.length ? Math.round(t[t.length - 1]!) : 0);
-  for (const [name, x] of [["ts", ts], ["seq0", seq0], ["seq", meta.seq ?? 0]] as const) {
-    if (!Number.isSafeInteger(x)) {
-      throw new ProtocolError(
-        "value",
-        `Cannot encode field "${name}": ${x} is not a safe integer`,
-        {
-          field: name,
-          value: x,
-        },
-      );
-    }
-  }
+  checkSafeIntegers(ts, seq0, meta.seq ?? 0);
   const { corr, cause } = meta;
   const S = MsgpackWriter.strSize, X = MsgpackWriter.textSize, I = MsgpackWriter.intSize;
   const B = MsgpackWriter.binSize;
@@ -225,33 +214,7 @@ function writeColumnsMessage(
     for (const [name, col] of cols) size += S(name) + B(col.byteLength);
   }
   const w = new MsgpackWriter(size);
-  w.mapHeader(
-    6 + (meta.seq !== undefined ? 1 : 0) + (corr !== undefined ? 1 : 0) +
-      (cause !== undefined ? 1 : 0),
-  );
-  w.str(K_V1);
-  w.int(PROTOCOL_VERSION);
-  w.str(K_ID);
-  w.text(meta.id);
-  w.str(K_TYPE);
-  w.text(type);
-  w.str(K_SRC);
-  w.text(meta.src);
-  w.str(K_TS);
-  w.int(ts);
-  if (meta.seq !== undefined) {
-    w.str(K_SEQ);
-    w.int(meta.seq);
-  }
-  if (corr !== undefined) {
-    w.str(K_CORR);
-    w.text(corr);
-  }
-  if (cause !== undefined) {
-    w.str(K_CAUSE);
-    w.text(cause);
-  }
-  w.str(K_BODY);
+  writeEnvelope(w, type, meta, ts);
   w.mapHeader(nested ? 4 : 3 + cols.length);
   w.str(K_CHANNEL);
   if (layout) {
@@ -280,6 +243,53 @@ function writeColumnsMessage(
   }
   invariant(w.pos === size, () => `frame writer: wrote ${w.pos} of ${size} bytes`);
   return w.bytes;
+}
+
+/** Throws ProtocolError unless the frame's ts, seq0 and seq are safe integers (msgpack ints). */
+function checkSafeIntegers(ts: number, seq0: number, seq: number): void {
+  for (const [name, x] of [["ts", ts], ["seq0", seq0], ["seq", seq]] as const) {
+    if (!Number.isSafeInteger(x)) {
+      throw new ProtocolError(
+        "value",
+        `Cannot encode field "${name}": ${x} is not a safe integer`,
+        {
+          field: name,
+          value: x,
+        },
+      );
+    }
+  }
+}
+
+/** Writes the message's envelope (v, id, type, src, ts, seq?, corr?, cause?) up to the body's key. */
+function writeEnvelope(w: MsgpackWriter, type: string, meta: FrameMeta, ts: number): void {
+  w.mapHeader(
+    6 + (meta.seq !== undefined ? 1 : 0) + (meta.corr !== undefined ? 1 : 0) +
+      (meta.cause !== undefined ? 1 : 0),
+  );
+  w.str(K_V1);
+  w.int(PROTOCOL_VERSION);
+  w.str(K_ID);
+  w.text(meta.id);
+  w.str(K_TYPE);
+  w.text(type);
+  w.str(K_SRC);
+  w.text(meta.src);
+  w.str(K_TS);
+  w.int(ts);
+  if (meta.seq !== undefined) {
+    w.str(K_SEQ);
+    w.int(meta.seq);
+  }
+  if (meta.corr !== undefined) {
+    w.str(K_CORR);
+    w.text(meta.corr);
+  }
+  if (meta.cause !== undefined) {
+    w.str(K_CAUSE);
+    w.text(meta.cause);
+  }
+  w.str(K_BODY);
 }
 
 /** Decodes and validates a sample frame message. */

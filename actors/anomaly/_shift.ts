@@ -237,7 +237,7 @@ export function stepShift(
   const season = sh[on + 1]! > 0 ? sh[o]! + (sh[on]! - sh[o]!) * (d >= 0 ? d : -d) : sh[o]!;
   const e = x - level - season;
   const sd = Math.sqrt(sh[LRV]!);
-  let ec = e, bits = 0, shift = 0;
+  let bits = 0, shift = 0;
   if (!scored || sh[BLOCKS]! < BLOCKS_MIN || !(sd > 0)) {
     sh[SUM_UP] =
       sh[SUM_DOWN] =
@@ -275,21 +275,37 @@ export function stepShift(
     sh[N_DOWN] = nDown;
   }
   if (shift !== 0) {
-    // The level is relearned quickly (the average since the alarm, with RESTART_LEVEL_N samples'
-    // weight on the estimate) and the scale afresh: after a shift, the spread may differ too.
-    sh[LEVEL] = level + shift;
-    sh[LEVEL_N] = RESTART_LEVEL_N;
-    sh[LRV] =
-      sh[BLOCK_SUM] =
-      sh[BLOCK_N] =
-      sh[BLOCKS] =
-        0;
+    restartAfterShift(sh, level + shift);
     return bits;
   }
-  // The residual's long-run variance by batch means: the mean square of block sums over the
-  // block length (residuals clipped at CLIP_SDS sds once the scale is trusted: an anomaly does
-  // not widen it). It is the variance the CUSUM's sums see, serial correlation and a season
-  // learned from few weeks included.
+  learnScale(sh, e, sd);
+  learnLevel(sh, x, level, e);
+  return bits;
+}
+
+/**
+ * After an accepted shift the level is relearned quickly (the average since the alarm, with
+ * RESTART_LEVEL_N samples' weight on the estimate) and the scale afresh: after a shift, the spread
+ * may differ too.
+ */
+function restartAfterShift(sh: Float64Array, level: number): void {
+  sh[LEVEL] = level;
+  sh[LEVEL_N] = RESTART_LEVEL_N;
+  sh[LRV] =
+    sh[BLOCK_SUM] =
+    sh[BLOCK_N] =
+    sh[BLOCKS] =
+      0;
+}
+
+/**
+ * The residual's long-run variance by batch means: the mean square of block sums over the block
+ * length (residuals clipped at CLIP_SDS sds once the scale is trusted: an anomaly does not widen
+ * it). It is the variance the CUSUM's sums see, serial correlation and a season learned from few
+ * weeks included.
+ */
+function learnScale(sh: Float64Array, e: number, sd: number): void {
+  let ec = e;
   if (sh[BLOCKS]! >= BLOCKS_MIN) {
     const limit = CLIP_SDS * sd;
     ec = e > limit ? limit : e < -limit ? -limit : e;
@@ -307,8 +323,14 @@ export function stepShift(
     sh[BLOCK_SUM] = bs;
     sh[BLOCK_N] = bn;
   }
-  // Learn the level offset; the visit's mean only once the scale is trusted (the samples just
-  // after a shift are the new level's, not the bucket's usual value).
+}
+
+/**
+ * Learns the level offset from residual `e` (of a level that was `level`); the visit's mean only
+ * once the scale is trusted (the samples just after a shift are the new level's, not the bucket's
+ * usual value).
+ */
+function learnLevel(sh: Float64Array, x: number, level: number, e: number): void {
   const ln = sh[LEVEL_N]!;
   const la = ln < LEVEL_SPAN ? 1 / (ln + 1) : 1 / LEVEL_SPAN;
   sh[LEVEL] = level + e * la;
@@ -317,5 +339,4 @@ export function stepShift(
     sh[ACC_SUM] = sh[ACC_SUM]! + (x - level);
     sh[ACC_N] = sh[ACC_N]! + 1;
   }
-  return bits;
 }

@@ -80,8 +80,7 @@ export function loadCoherence(bytes: Uint8Array): CoherenceState {
   const m = head.names.length;
   let cap = CAP_MIN;
   while (cap < m) cap *= 2;
-  let qcap = QCAP_MIN;
-  const s = allocate(config, head.group, cap, qcap);
+  const s = allocate(config, head.group, cap, QCAP_MIN);
   s.m = m;
   s.names = head.names.slice();
   head.names.forEach((name, c) => s.slots.set(name, c));
@@ -119,8 +118,17 @@ export function loadCoherence(bytes: Uint8Array): CoherenceState {
   r.f64s(s.mean, m);
   const flags = r.bytes();
   s.flags.set(flags.subarray(0, m));
+  readQueues(r, s);
+  readMatrices(r, s, kq);
+  r.end();
+  return s;
+}
+
+/** Each channel's pending bars, into rings as wide as the longest queue needs. */
+function readQueues(r: ByteReader, s: CoherenceState): void {
   const queues: { bucket: number; price: number }[][] = [];
-  for (let c = 0; c < m; c++) {
+  let qcap = s.qcap;
+  for (let c = 0; c < s.m; c++) {
     const len = r.u32();
     const q: { bucket: number; price: number }[] = [];
     for (let e = 0; e < len; e++) q.push({ bucket: r.f64(), price: r.f64() });
@@ -129,8 +137,8 @@ export function loadCoherence(bytes: Uint8Array): CoherenceState {
   }
   if (qcap !== s.qcap) {
     s.qcap = qcap;
-    s.qBucket = new Float64Array(cap * qcap);
-    s.qPrice = new Float64Array(cap * qcap);
+    s.qBucket = new Float64Array(s.cap * qcap);
+    s.qPrice = new Float64Array(s.cap * qcap);
   }
   queues.forEach((q, c) => {
     q.forEach((e, i) => {
@@ -139,6 +147,11 @@ export function loadCoherence(bytes: Uint8Array): CoherenceState {
     });
     s.qLen[c] = q.length;
   });
+}
+
+/** The covariance's rows and the `kq` tracked eigenvectors, each `m` values wide. */
+function readMatrices(r: ByteReader, s: CoherenceState, kq: number): void {
+  const { m, cap } = s;
   const row = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     r.f64s(row, m);
@@ -151,6 +164,4 @@ export function loadCoherence(bytes: Uint8Array): CoherenceState {
     s.basis.set(row, j * cap);
   }
   s.kq = kq;
-  r.end();
-  return s;
 }

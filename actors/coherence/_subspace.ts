@@ -111,35 +111,7 @@ export function trackTopSubspace(p: TrackParams, work: SubspaceWork): TrackOutco
   const { c, ld, m, n, q, kq } = p;
   const z = work.z;
   let b = work.b;
-  for (let j = 0; j < kq; j++) {
-    const o = j * ld;
-    for (let i = 0; i < m; i++) b[o + i] = q[o + i]!;
-  }
-  if (p.reorthogonalize) {
-    for (let j = 0; j < kq; j++) {
-      if (orthogonalizeColumn(b, ld, m, j) === 0) fillColumn(b, ld, m, j);
-    }
-  }
-  let kb = kq;
-  // Columns kq..zReady already have z = C b (the Krylov matvecs), so the first product skips them.
-  let zReady = kq;
-  if (p.direction !== null) {
-    // The update's direction and its Krylov vectors, outside the tracked span: where a rank-one
-    // update moves the top of the spectrum, found at the cost of one matrix-vector product each.
-    const d = p.direction;
-    for (let depth = 0; depth < KRYLOV_DEPTH && kb < m; depth++) {
-      const o = kb * ld;
-      if (depth === 0) {
-        for (let i = 0; i < m; i++) b[o + i] = d[i]!;
-      } else {
-        matvec(c, ld, m, b, o - ld, z, o - ld);
-        for (let i = 0; i < m; i++) b[o + i] = z[o - ld + i]!;
-        zReady = kb;
-      }
-      if (orthogonalizeColumn(b, ld, m, kb) === 0) break;
-      kb++;
-    }
-  }
+  const { kb, zReady } = seedBlock(p, b, z);
   let outcome: TrackOutcome = { sum: 0, iterations: 0, estimate: Infinity, converged: false };
   for (let it = 1;; it++) {
     if (it === 1) {
@@ -193,6 +165,48 @@ export function trackTopSubspace(p: TrackParams, work: SubspaceWork): TrackOutco
     b = w;
   }
   return outcome;
+}
+
+/**
+ * The first block: the basis `q` (reorthogonalised if asked), then the update's direction and its
+ * Krylov vectors. Returns the block's width and the column up to which `z` already holds C b.
+ */
+function seedBlock(
+  p: TrackParams,
+  b: Float64Array,
+  z: Float64Array,
+): { kb: number; zReady: number } {
+  const { c, ld, m, q, kq } = p;
+  for (let j = 0; j < kq; j++) {
+    const o = j * ld;
+    for (let i = 0; i < m; i++) b[o + i] = q[o + i]!;
+  }
+  if (p.reorthogonalize) {
+    for (let j = 0; j < kq; j++) {
+      if (orthogonalizeColumn(b, ld, m, j) === 0) fillColumn(b, ld, m, j);
+    }
+  }
+  let kb = kq;
+  // Columns kq..zReady already have z = C b (the Krylov matvecs), so the first product skips them.
+  let zReady = kq;
+  if (p.direction !== null) {
+    // The update's direction and its Krylov vectors, outside the tracked span: where a rank-one
+    // update moves the top of the spectrum, found at the cost of one matrix-vector product each.
+    const d = p.direction;
+    for (let depth = 0; depth < KRYLOV_DEPTH && kb < m; depth++) {
+      const o = kb * ld;
+      if (depth === 0) {
+        for (let i = 0; i < m; i++) b[o + i] = d[i]!;
+      } else {
+        matvec(c, ld, m, b, o - ld, z, o - ld);
+        for (let i = 0; i < m; i++) b[o + i] = z[o - ld + i]!;
+        zReady = kb;
+      }
+      if (orthogonalizeColumn(b, ld, m, kb) === 0) break;
+      kb++;
+    }
+  }
+  return { kb, zReady };
 }
 
 /** Σ_l |v[l, i]| θ_l: the size of the block columns that make up Ritz vector i. */

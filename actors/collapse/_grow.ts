@@ -89,8 +89,7 @@ export function growRuns(
     // The Student-t predictive has nu = 2a and s^2 = b (1 + c00) / a; iden = 1 / (nu s^2). One
     // division gives both iden and 1 / a', where a' >= GAMMA_SERIES_MIN is the argument of the
     // gamma-ratio series (a itself, or a + 4 after four steps of its recurrence).
-    const small = a < 6;
-    const as = small ? a + 4 : a;
+    const as = a < 6 ? a + 4 : a;
     // The sample observes ha level + hb slope (prewhitened; ha 1 and hb 0 without autocorrelation):
     // m = P h, hph = h' P h.
     const m0 = ha * c00 + hb * c01;
@@ -100,16 +99,9 @@ export function growRuns(
     const q = 1 / (bk * as);
     const iden = as * q;
     const ia = bk * q;
-    const series = 1 +
-      ia *
-        (-1 / 8 + ia * (1 / 128 + ia * (5 / 1024 + ia * (-21 / 32768 + ia * (-399 / 262144)))));
     const d = x - (ha * lv + hb * s);
     const dd = d * d;
-    let norm = Math.sqrt(as * iden) * series;
-    if (small) {
-      // Four steps of the recurrence G(a) = G(a + 1) a / (a + 1/2) (see _gamma_ratio.ts).
-      norm *= a * (a + 1) * (a + 2) * (a + 3) / ((a + 0.5) * (a + 1.5) * (a + 2.5) * (a + 3.5));
-    }
+    const norm = studentNorm(a, as, iden, ia);
     const ratio = invPrior * norm * expFast(-(a + 0.5) * log1pFast(dd * iden));
     const good = keep * ratio;
     const gm = good + eps;
@@ -144,4 +136,20 @@ export function growRuns(
   }
   GROW_SUMS[0] = total;
   GROW_SUMS[1] = sumP;
+}
+
+/**
+ * The Student-t predictive's normaliser, sqrt(iden) Gamma(a + 1/2) / Gamma(a), as
+ * _gamma_ratio.ts computes it: the series at a' = `as` (1 / a' is `ia`), and when a' = a + 4 (a
+ * under 6) four steps of the recurrence. Small enough for the engines to inline into growRuns.
+ */
+function studentNorm(a: number, as: number, iden: number, ia: number): number {
+  const series = 1 +
+    ia * (-1 / 8 + ia * (1 / 128 + ia * (5 / 1024 + ia * (-21 / 32768 + ia * (-399 / 262144)))));
+  let norm = Math.sqrt(as * iden) * series;
+  if (as !== a) {
+    // Four steps of the recurrence G(a) = G(a + 1) a / (a + 1/2) (see _gamma_ratio.ts).
+    norm *= a * (a + 1) * (a + 2) * (a + 3) / ((a + 0.5) * (a + 1.5) * (a + 2.5) * (a + 3.5));
+  }
+  return norm;
 }

@@ -4,7 +4,13 @@
  * cost fixed. Kernel and machine read the same object; a control message replaces it whole, after
  * `parseCollapseConfig` has checked every field.
  */
-import { ConfigError, configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
+import {
+  ConfigError,
+  configObject,
+  type NumberBounds,
+  readNumber,
+  rejectUnknown,
+} from "../../protocol/mod.ts";
 import { SEASON_HARMONICS_MAX } from "./_season.ts";
 
 /** The collapse actor's configuration. Units go last in the names. */
@@ -166,6 +172,33 @@ const FIELDS: readonly (keyof CollapseConfig)[] = Object.keys(
 /** The bounds of `runs_max`: at least the run in progress and a new one. */
 export const RUNS_MAX_LIMIT = 4096;
 
+/** Each field's bounds, in FIELDS' order: hazard and the thresholds are probabilities in (0, 1). */
+const OPEN = { min: Number.MIN_VALUE, max: 1 - Number.EPSILON };
+const BOUNDS: Readonly<Record<keyof CollapseConfig, NumberBounds>> = {
+  hazard: OPEN,
+  suspect_threshold: OPEN,
+  confirm_threshold: OPEN,
+  confirm_samples: { min: 1, max: 64, integer: true },
+  outlier_prob: { min: 0, max: 0.5 },
+  min_gap_samples: { min: 0, max: 1_000_000, integer: true },
+  runs_max: { min: 2, max: RUNS_MAX_LIMIT, integer: true },
+  prune_prob: { min: 0, max: 0.01 },
+  prior_kappa: { min: 1e-6, max: 1e6 },
+  prior_alpha: { min: 0.5, max: 1e6 },
+  slope_prior: { min: 0, max: 1e3 },
+  slope_carry: { min: 0, max: 1, integer: true },
+  level_drift: { min: 0, max: 1e3 },
+  slope_drift: { min: 0, max: 1e3 },
+  noise_half_life_samples: { min: 0, max: 1e9 },
+  season_us: { min: 0, max: 1e15 },
+  season_harmonics: { min: 1, max: SEASON_HARMONICS_MAX, integer: true },
+  season_weekend: { min: 0, max: 1, integer: true },
+  ar_max: { min: 0, max: 0.95 },
+  scale_half_life_samples: { min: 1, max: 1e9 },
+  gap_factor: { min: 0, max: 1e9 },
+  recover_samples: { min: 0, max: 1e9, integer: true },
+};
+
 /**
  * Reads a collapse configuration over `base`: absent fields keep their base value, unknown fields
  * and out-of-range values throw ConfigError naming `path` and the field.
@@ -177,74 +210,15 @@ export function parseCollapseConfig(
 ): CollapseConfig {
   const obj = configObject(raw, path);
   rejectUnknown(obj, FIELDS, path);
-  const open = { min: Number.MIN_VALUE, max: 1 - Number.EPSILON };
-  const config: CollapseConfig = {
-    hazard: readNumber(obj, "hazard", path, base.hazard, open),
-    suspect_threshold: readNumber(obj, "suspect_threshold", path, base.suspect_threshold, open),
-    confirm_threshold: readNumber(obj, "confirm_threshold", path, base.confirm_threshold, open),
-    confirm_samples: readNumber(obj, "confirm_samples", path, base.confirm_samples, {
-      min: 1,
-      max: 64,
-      integer: true,
-    }),
-    outlier_prob: readNumber(obj, "outlier_prob", path, base.outlier_prob, { min: 0, max: 0.5 }),
-    min_gap_samples: readNumber(obj, "min_gap_samples", path, base.min_gap_samples, {
-      min: 0,
-      max: 1_000_000,
-      integer: true,
-    }),
-    runs_max: readNumber(obj, "runs_max", path, base.runs_max, {
-      min: 2,
-      max: RUNS_MAX_LIMIT,
-      integer: true,
-    }),
-    prune_prob: readNumber(obj, "prune_prob", path, base.prune_prob, { min: 0, max: 0.01 }),
-    prior_kappa: readNumber(obj, "prior_kappa", path, base.prior_kappa, {
-      min: 1e-6,
-      max: 1e6,
-    }),
-    prior_alpha: readNumber(obj, "prior_alpha", path, base.prior_alpha, { min: 0.5, max: 1e6 }),
-    slope_prior: readNumber(obj, "slope_prior", path, base.slope_prior, { min: 0, max: 1e3 }),
-    slope_carry: readNumber(obj, "slope_carry", path, base.slope_carry, {
-      min: 0,
-      max: 1,
-      integer: true,
-    }),
-    level_drift: readNumber(obj, "level_drift", path, base.level_drift, { min: 0, max: 1e3 }),
-    slope_drift: readNumber(obj, "slope_drift", path, base.slope_drift, { min: 0, max: 1e3 }),
-    noise_half_life_samples: readNumber(
-      obj,
-      "noise_half_life_samples",
-      path,
-      base.noise_half_life_samples,
-      { min: 0, max: 1e9 },
-    ),
-    season_us: readNumber(obj, "season_us", path, base.season_us, { min: 0, max: 1e15 }),
-    season_harmonics: readNumber(obj, "season_harmonics", path, base.season_harmonics, {
-      min: 1,
-      max: SEASON_HARMONICS_MAX,
-      integer: true,
-    }),
-    season_weekend: readNumber(obj, "season_weekend", path, base.season_weekend, {
-      min: 0,
-      max: 1,
-      integer: true,
-    }),
-    ar_max: readNumber(obj, "ar_max", path, base.ar_max, { min: 0, max: 0.95 }),
-    scale_half_life_samples: readNumber(
-      obj,
-      "scale_half_life_samples",
-      path,
-      base.scale_half_life_samples,
-      { min: 1, max: 1e9 },
-    ),
-    gap_factor: readNumber(obj, "gap_factor", path, base.gap_factor, { min: 0, max: 1e9 }),
-    recover_samples: readNumber(obj, "recover_samples", path, base.recover_samples, {
-      min: 0,
-      max: 1e9,
-      integer: true,
-    }),
-  };
+  // Built in FIELDS' order, whatever `base` holds, so a config serialises the same every time.
+  const config = {} as CollapseConfig;
+  for (const key of FIELDS) config[key] = readNumber(obj, key, path, base[key], BOUNDS[key]);
+  checkRelations(config, path);
+  return config;
+}
+
+/** The checks no one field's bounds can say: the gaps between 0 (off) and 1, and the thresholds' order. */
+function checkRelations(config: CollapseConfig, path: string): void {
   if (config.gap_factor > 0 && config.gap_factor < 1) {
     const at = path ? `${path}.gap_factor` : "gap_factor";
     throw new ConfigError(
@@ -266,5 +240,4 @@ export function parseCollapseConfig(
       { value: config.suspect_threshold },
     );
   }
-  return config;
 }

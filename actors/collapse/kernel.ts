@@ -231,6 +231,73 @@ function warmUpRelevel(
   state.data[H_RELEVEL_AT] = j - r.regime >= gapMin ? 0 : r.regime + gapMin;
 }
 
+/** A sample leaving the history ring joins the current segment's moments (NaN: a missing one). */
+function joinSegment(r: Running, old: number): void {
+  if (old !== old) return;
+  r.segN++;
+  const d = old - r.segMean;
+  r.segMean += d / r.segN;
+  r.segM2 += d * (old - r.segMean);
+}
+
+/**
+ * A change confirmed at sample j, of the regime begun at hypothesis `cand`: the segment before it
+ * is closed and reported, a new one opens at its start, and the season is relevelled now if the
+ * regime has lasted min_gap_samples, else once it has (RELEVEL_AFTER_GAP).
+ */
+function confirmRegime(
+  state: CollapseState,
+  r: Running,
+  cand: number,
+  j: number,
+  mass: number,
+): CollapseChange {
+  const { data, start } = state;
+  const seasonM = data[H_SEASON_M]!;
+  const gapMin = data[H_GAP_MIN]!;
+  const c = Math.max(start[cand]!, j - HISTORY_SAMPLES + 1, r.segStart + 1);
+  data[H_CHANGE] = r.segStart;
+  data[H_SEG_N] = r.segN;
+  data[H_SEG_MEAN] = r.segMean;
+  data[H_SEG_M2] = r.segM2;
+  const change = confirmChange(state, c, j, mass);
+  r.segStart = c;
+  r.regime = c;
+  if (seasonM > 0 && j - c >= gapMin) {
+    seasonRelevel(state.season);
+    seasonRelevel(state.spreadSeason);
+  }
+  data[H_RELEVEL_AT] = seasonM > 0 && j - c < gapMin ? c + gapMin : 0;
+  r.segN = 0;
+  r.segMean = 0;
+  r.segM2 = 0;
+  r.above = 0;
+  return change;
+}
+
+/**
+ * The season's warm-up, at a sample at time t: until one period has been seen, a swing cannot be
+ * told from a change, so no change is counted (the regimes' origin follows the samples); when it
+ * ends the regimes start afresh, on values the season now explains. The residuals'
+ * autocorrelation learned meanwhile is kept: forgotten, the first hours after the warm-up took
+ * correlated noise as independent and read it as changes (on the metrics feed, `troupe bench
+ * detect`, false changes on seeds 1 to 5 went from 361 to 346, and on seeds 6 to 8, not looked at
+ * before the choice, from 203 to 190). Returns whether the sample is still in the warm-up.
+ */
+function warmUp(state: CollapseState, r: Running, t: number): boolean {
+  const data = state.data;
+  const from = data[H_SEASON_FROM]!;
+  if (from !== from) data[H_SEASON_FROM] = t;
+  else if (t - from >= data[H_SEASON_US]!) {
+    data[H_SEASON_WARMING] = 0;
+    data[H_RELEVEL_AT] = 0;
+    r.runs = 0;
+    seasonRelevel(state.season);
+    seasonRelevel(state.spreadSeason);
+  }
+  return data[H_SEASON_WARMING] === 1;
+}
+
 /** Folds one frame into the state. */
 function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   const { data, prob, start, histV, histT } = state;
@@ -301,15 +368,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     // (The slot is counted, not taken modulo: j is a double and a float modulo is a library call.)
     const slot = nextSlot;
     nextSlot = slot + 1 === HISTORY_SAMPLES ? 0 : slot + 1;
-    if (j - HISTORY_SAMPLES >= r.segStart) {
-      const old = histV[slot]!;
-      if (old === old) {
-        r.segN++;
-        const d = old - r.segMean;
-        r.segMean += d / r.segN;
-        r.segM2 += d * (old - r.segMean);
-      }
-    }
+    if (j - HISTORY_SAMPLES >= r.segStart) joinSegment(r, histV[slot]!);
     const missing = !(Math.abs(x) <= VALUE_ABS_MAX);
     histV[slot] = missing ? NaN : x;
     histT[slot] = ts[k]!;
@@ -339,26 +398,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
       lg = lg > LOG_G_MAX ? LOG_G_MAX : lg < -LOG_G_MAX ? -LOG_G_MAX : lg;
       g = expFast(lg);
     }
-    // The season's warm-up: until one period has been seen, a swing cannot be told from a
-    // change, so no change is counted (the regimes' origin follows the samples); when it ends the
-    // regimes start afresh, on values the season now explains. The residuals' autocorrelation
-    // learned meanwhile is kept: forgotten, the first hours after the warm-up took correlated
-    // noise as independent and read it as changes (on the metrics feed, `troupe bench detect`,
-    // false changes on seeds 1 to 5 went from 361 to 346, and on seeds 6 to 8, not looked at
-    // before the choice, from 203 to 190).
-    let warming = false;
-    if (seasonM > 0 && data[H_SEASON_WARMING] === 1) {
-      const from = data[H_SEASON_FROM]!;
-      if (from !== from) data[H_SEASON_FROM] = ts[k]!;
-      else if (ts[k]! - from >= seasonUs) {
-        data[H_SEASON_WARMING] = 0;
-        data[H_RELEVEL_AT] = 0;
-        r.runs = 0;
-        seasonRelevel(season);
-        seasonRelevel(spreadSeason);
-      }
-      warming = data[H_SEASON_WARMING] === 1;
-    }
+    const warming = seasonM > 0 && data[H_SEASON_WARMING] === 1 && warmUp(state, r, ts[k]!);
     if (r.runs === 0) {
       openFirst(state, r, y, j);
       r.prevX = x;
@@ -462,23 +502,7 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     r.above = mass >= confirm && cand >= 0 ? r.above + 1 : 0;
     const confirmed = r.above >= confirmSamples;
     if (confirmed) {
-      const c = Math.max(start[cand]!, j - HISTORY_SAMPLES + 1, r.segStart + 1);
-      data[H_CHANGE] = r.segStart;
-      data[H_SEG_N] = r.segN;
-      data[H_SEG_MEAN] = r.segMean;
-      data[H_SEG_M2] = r.segM2;
-      changes.push(confirmChange(state, c, j, mass));
-      r.segStart = c;
-      r.regime = c;
-      if (seasonM > 0 && j - c >= gapMin) {
-        seasonRelevel(season);
-        seasonRelevel(spreadSeason);
-      }
-      data[H_RELEVEL_AT] = seasonM > 0 && j - c < gapMin ? c + gapMin : 0;
-      r.segN = 0;
-      r.segMean = 0;
-      r.segM2 = 0;
-      r.above = 0;
+      changes.push(confirmRegime(state, r, cand, j, mass));
     } else if (data[H_RELEVEL_AT]! > 0 && j >= data[H_RELEVEL_AT]!) {
       // The regime began under min_gap_samples before it was confirmed: the season is relevelled
       // now that it has lasted that long (or at the first valid sample after; RELEVEL_AFTER_GAP).
