@@ -22,7 +22,6 @@ const LINES_MAX = 80;
 const PENDING = new Map<string, number>([
   // The page's event and chart code, the stream protocol, findings and watch: cut elsewhere.
   ["collab/web/browser/main.ts start", 157],
-  ["collab/collab_metrics.ts constructor", 94],
   // Still to cut (issue 34).
   ["actors/collapse/kernel.ts step", 272],
   ["bench/_scan_host.ts hostScanRows", 246],
