@@ -35,8 +35,6 @@ const PENDING = new Map<string, number>([
   ["actors/anomaly/_shift.ts stepShift", 113],
   ["protocol/sample_frame.ts writeColumnsMessage", 98],
   ["actors/collapse/config.ts parseCollapseConfig", 98],
-  ["actors/scan/scan_host.ts scanHostService", 97],
-  ["actors/scan/scan_host.ts arrow in scanHostService", 93],
   ["actors/runtime/_segment_files.ts readSegment", 95],
   ["bench/history.ts run", 88],
   ["bench/coherence.ts runCase", 92],
