@@ -28,7 +28,6 @@ const PENDING = new Map<string, number>([
   ["actors/scan/bars_source.ts heldBarsSource", 179],
   ["cli/commands/replay.ts run", 172],
   ["bench/pipeline.ts run", 126],
-  ["actors/scan/scan_http.ts scanHttp", 143],
   ["cli/commands/run.ts run", 124],
   ["bench/scan.ts run", 100],
   ["bench/_injector.ts throughput", 119],
