@@ -25,7 +25,6 @@ const PENDING = new Map<string, number>([
   // Still to cut (issue 34).
   ["actors/collapse/kernel.ts step", 272],
   ["bench/_scan_host.ts hostScanRows", 246],
-  ["actors/scan/bars_source.ts heldBarsSource", 179],
   ["cli/commands/replay.ts run", 172],
   ["bench/pipeline.ts run", 126],
   ["cli/commands/run.ts run", 124],
