@@ -73,81 +73,20 @@ export function heldBarsSource(options: {
   watch?(changed: (channel: string) => void): () => void;
 }): BarsSource {
   const suffix = options.volumeSuffix ?? "_vol";
-  let cap = 0;
-  let a: HeldBars, v: HeldBars, vol: Float64Array;
+  const scratch = new BarsScratch();
   let lastBar = "", lastUs: number | undefined;
   let markBar = "", markUs: number | undefined;
-  const grow = (n: number) => {
-    if (n <= cap) return;
-    cap = Math.max(n, 64);
-    const h = (): HeldBars => {
-      const c = () => new Float64Array(cap);
-      return { t: c(), open: c(), high: c(), low: c(), close: c(), count: c(), sum: c() };
-    };
-    a = h();
-    v = h();
-    vol = new Float64Array(cap);
-  };
-  // The change feed's log: `log[i]` is the channel of change `logBase + i`; `changes` counted.
-  let changes = 0, logBase = 0, log: string[] = [];
-  const stopWatch = options.watch?.((channel) => {
-    if (log.length >= CHANGES_KEPT_MAX) {
-      const drop = log.length >> 1;
-      log = log.slice(drop);
-      logBase += drop;
-    }
-    log.push(channel);
-    changes++;
-  });
-  const watching = stopWatch !== undefined;
-  const version = watching ? () => changes : options.version;
-  /** The channels changed since change count `at`, or undefined when not known. */
-  const channelsSince = (at: number) =>
-    !watching || at < logBase || at > changes ? undefined : log.slice(at - logBase);
-  let listed:
-    | { version: number; symbols: string[]; withVolume: Set<string>; all: Set<string> }
-    | undefined;
-  /** Columns read in place, by bar size and symbol, as of `keptAt`. */
-  const kept = new Map<string, Map<string, BarColumns>>();
-  let keptAt: number | undefined;
-  const list = () => {
-    const all = options.channels();
-    const set = new Set(all), withVolume = new Set<string>();
-    const symbols = all.filter((c) => {
-      const volume = c.endsWith(suffix) && set.has(c.slice(0, -suffix.length));
-      if (volume) withVolume.add(c.slice(0, -suffix.length));
-      return !volume;
-    });
-    return { symbols, withVolume, all: set };
-  };
-  /** The listing as of the current version (undefined without a version). */
-  const current = () => {
-    if (version === undefined) return undefined;
-    const now = version();
-    if (listed !== undefined && listed.version !== now) {
-      // Changes to channels listed already leave the listing as it is.
-      const all = listed.all, since = channelsSince(listed.version);
-      if (since !== undefined && since.every((c) => all.has(c))) listed.version = now;
-    }
-    if (listed?.version !== now) listed = { version: now, ...list() };
-    return listed;
-  };
-  const changedSince = (at: number) => {
-    const channels = channelsSince(at);
-    if (channels === undefined) return undefined;
-    // A volume channel's change is its symbol's.
-    const withVolume = current()!.withVolume;
-    return channels.map((c) => {
-      const base = c.endsWith(suffix) ? c.slice(0, -suffix.length) : undefined;
-      return base !== undefined && withVolume.has(base) ? base : c;
-    });
-  };
+  const feed = options.watch ? changeFeed(options.watch) : undefined;
+  const version = feed ? feed.count : options.version;
+  const listing = new SymbolListing({ channels: options.channels, suffix, version, feed });
+  const changedSince = (at: number) => listing.changedSince(at);
+  const kept = new KeptColumns();
   return {
     symbols() {
-      return current()?.symbols ?? list().symbols;
+      return listing.current()?.symbols ?? listing.list().symbols;
     },
     ...(version ? { version } : {}),
-    ...(watching ? { changedSince, close: () => stopWatch() } : {}),
+    ...(feed ? { changedSince, close: feed.stop } : {}),
     mark(symbol, bar) {
       const s = options.state(symbol);
       if (bar !== markBar) {
@@ -160,27 +99,16 @@ export function heldBarsSource(options: {
       if (j < 0) return -1;
       // The volume channel's bars change the volume column: its mark moves the symbol's. Looked
       // up only for a symbol listed with one (a lookup costs about as much as the rest here).
-      const vs = current()?.withVolume.has(symbol) === false
+      const vs = listing.current()?.withVolume.has(symbol) === false
         ? undefined
         : options.state(symbol + suffix);
       const vj = vs ? sizeIndex(vs, us) : -1;
       return heldMark(s, j) + (vs && vj >= 0 ? heldMark(vs, vj) : 0);
     },
     bars(symbol, bar) {
-      let keep: Map<string, BarColumns> | undefined;
-      if (version !== undefined) {
-        const now = version();
-        if (now !== keptAt) {
-          const since = keptAt === undefined ? undefined : changedSince(keptAt);
-          if (since === undefined) kept.clear();
-          else for (const m of kept.values()) for (const sym of since) m.delete(sym);
-          keptAt = now;
-        }
-        keep = kept.get(bar);
-        if (keep === undefined) kept.set(bar, keep = new Map());
-        const known = keep.get(symbol);
-        if (known !== undefined) return known;
-      }
+      const keep = version ? kept.at(version(), bar, changedSince) : undefined;
+      const known = keep?.get(symbol);
+      if (known !== undefined) return known;
       const s = options.state(symbol);
       if (bar !== lastBar) {
         lastBar = bar;
@@ -191,48 +119,217 @@ export function heldBarsSource(options: {
       const j = sizeIndex(s, us);
       if (j < 0) return undefined;
       const n = heldCount(s, j);
-      const vs = current()?.withVolume.has(symbol) === false
+      const vs = listing.current()?.withVolume.has(symbol) === false
         ? undefined
         : options.state(symbol + suffix);
       const vj = vs ? sizeIndex(vs, us) : -1;
       // The ring's own columns where they lie in one stretch (no copy), else a copy.
       const view = heldView(s, j);
       if (view && !(vs && vj >= 0)) {
-        let cols = columnsOfView.get(view);
-        if (cols === undefined) {
-          const { t, open, high, low, close, count } = view;
-          cols = { t, open, high, low, close, volume: count };
-          columnsOfView.set(view, cols);
-        }
+        const cols = viewColumns(view);
         // The ring's own arrays stay valid while the version holds (the copies below do not).
         keep?.set(symbol, cols);
         return cols;
       }
-      grow(Math.max(view ? 0 : n, vs && vj >= 0 ? Math.max(n, heldCount(vs, vj)) : 0));
-      const b = view ?? a;
-      if (!view) readHeld(s, j, a);
-      let volume = b.count.subarray(0, n);
-      if (vs && vj >= 0) {
-        // Merge-join on bar start: the volume channel's sum where it has the bar, else 0.
-        const m = readHeld(vs, vj, v);
-        volume = vol.subarray(0, n);
-        let k = 0;
-        for (let i = 0; i < n; i++) {
-          const t = b.t[i]!;
-          while (k < m && v.t[k]! < t) k++;
-          volume[i] = k < m && v.t[k] === t ? v.sum[k]! : 0;
-        }
-      }
-      return {
-        t: b.t.subarray(0, n),
-        open: b.open.subarray(0, n),
-        high: b.high.subarray(0, n),
-        low: b.low.subarray(0, n),
-        close: b.close.subarray(0, n),
-        volume,
-      };
+      return scratch.columns(s, j, { n, view, ...(vs && vj >= 0 ? { volume: [vs, vj] } : {}) });
     },
   };
+}
+
+/** The columns of a ring's view, the same object while the ring is unchanged. */
+function viewColumns(view: HeldBars): BarColumns {
+  let cols = columnsOfView.get(view);
+  if (cols === undefined) {
+    const { t, open, high, low, close, count } = view;
+    cols = { t, open, high, low, close, volume: count };
+    columnsOfView.set(view, cols);
+  }
+  return cols;
+}
+
+/** Columns read in place, by bar size and symbol, kept while the version holds. */
+class KeptColumns {
+  #kept = new Map<string, Map<string, BarColumns>>();
+  #at: number | undefined;
+
+  /**
+   * The columns kept of size `bar` at version `now`: those of the symbols changed since the last
+   * call (all, when `changedSince` cannot say) are dropped first.
+   */
+  at(
+    now: number,
+    bar: string,
+    changedSince: (at: number) => readonly string[] | undefined,
+  ): Map<string, BarColumns> {
+    if (now !== this.#at) {
+      const since = this.#at === undefined ? undefined : changedSince(this.#at);
+      if (since === undefined) this.#kept.clear();
+      else for (const m of this.#kept.values()) for (const sym of since) m.delete(sym);
+      this.#at = now;
+    }
+    let keep = this.#kept.get(bar);
+    if (keep === undefined) this.#kept.set(bar, keep = new Map());
+    return keep;
+  }
+}
+
+/** The symbols among the channels, and which of them have a volume channel. */
+interface Listing {
+  symbols: string[];
+  withVolume: Set<string>;
+  all: Set<string>;
+}
+
+/** Options of `SymbolListing`. */
+interface ListingOptions {
+  channels(): string[];
+  suffix: string;
+  version: (() => number) | undefined;
+  feed: ChangeFeed | undefined;
+}
+
+/** A source's listing of symbols, kept while the version holds (or only channels listed change). */
+class SymbolListing {
+  #o: ListingOptions;
+  #listed: (Listing & { version: number }) | undefined;
+
+  constructor(options: ListingOptions) {
+    this.#o = options;
+  }
+
+  /** The listing read afresh. */
+  list(): Listing {
+    const suffix = this.#o.suffix;
+    const all = this.#o.channels();
+    const set = new Set(all), withVolume = new Set<string>();
+    const symbols = all.filter((c) => {
+      const volume = c.endsWith(suffix) && set.has(c.slice(0, -suffix.length));
+      if (volume) withVolume.add(c.slice(0, -suffix.length));
+      return !volume;
+    });
+    return { symbols, withVolume, all: set };
+  }
+
+  /** The listing as of the current version (undefined without a version). */
+  current(): Listing | undefined {
+    const version = this.#o.version;
+    if (version === undefined) return undefined;
+    const now = version();
+    let listed = this.#listed;
+    if (listed !== undefined && listed.version !== now) {
+      // Changes to channels listed already leave the listing as it is.
+      const all = listed.all, since = this.#o.feed?.since(listed.version);
+      if (since !== undefined && since.every((c) => all.has(c))) listed.version = now;
+    }
+    if (listed?.version !== now) listed = this.#listed = { version: now, ...this.list() };
+    return listed;
+  }
+
+  /** The symbols changed since change count `at` (a volume channel's change is its symbol's). */
+  changedSince(at: number): string[] | undefined {
+    const channels = this.#o.feed?.since(at);
+    if (channels === undefined) return undefined;
+    const suffix = this.#o.suffix;
+    const withVolume = this.current()!.withVolume;
+    return channels.map((c) => {
+      const base = c.endsWith(suffix) ? c.slice(0, -suffix.length) : undefined;
+      return base !== undefined && withVolume.has(base) ? base : c;
+    });
+  }
+}
+
+/** A channel's change feed, counted and logged: the change count and the channels changed since. */
+interface ChangeFeed {
+  /** Changes so far. */
+  count(): number;
+  /** The channels changed since change count `at`, or undefined when no longer (or never) logged. */
+  since(at: number): string[] | undefined;
+  /** Stops the feed. */
+  stop(): void;
+}
+
+/** Listens to `watch`, keeping the last CHANGES_KEPT_MAX changes at most. */
+function changeFeed(watch: (changed: (channel: string) => void) => () => void): ChangeFeed {
+  // The log: `log[i]` is the channel of change `logBase + i`; `changes` counted.
+  let changes = 0, logBase = 0, log: string[] = [];
+  const stop = watch((channel) => {
+    if (log.length >= CHANGES_KEPT_MAX) {
+      const drop = log.length >> 1;
+      log = log.slice(drop);
+      logBase += drop;
+    }
+    log.push(channel);
+    changes++;
+  });
+  return {
+    count: () => changes,
+    since: (at) => at < logBase || at > changes ? undefined : log.slice(at - logBase),
+    stop,
+  };
+}
+
+/** Options of `BarsScratch.columns`. */
+interface CopyOptions {
+  /** Bars held. */
+  n: number;
+  /** The ring's view, where its bars lie in one stretch. */
+  view: HeldBars | undefined;
+  /** The volume channel's state and size index, when it has bars of this size. */
+  volume?: [BarsState, number];
+}
+
+/** The buffers a source copies bars into (a ring that wraps, a merged volume column), reused. */
+class BarsScratch {
+  #cap = 0;
+  #a: HeldBars = heldBuffers(0);
+  #v: HeldBars = heldBuffers(0);
+  #vol = new Float64Array(0);
+
+  /**
+   * The columns of `state`'s bars at size index `j`: the view's (or a copy of the ring's), with the
+   * volume channel's sums merged in where `o.volume` is given. Valid until the next call.
+   */
+  columns(state: BarsState, j: number, o: CopyOptions): BarColumns {
+    const { n, view } = o;
+    const [vs, vj] = o.volume ?? [undefined, -1];
+    this.#grow(Math.max(view ? 0 : n, vs ? Math.max(n, heldCount(vs, vj)) : 0));
+    const b = view ?? this.#a;
+    if (!view) readHeld(state, j, this.#a);
+    let volume = b.count.subarray(0, n);
+    if (vs) {
+      // Merge-join on bar start: the volume channel's sum where it has the bar, else 0.
+      const v = this.#v;
+      const m = readHeld(vs, vj, v);
+      volume = this.#vol.subarray(0, n);
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        const t = b.t[i]!;
+        while (k < m && v.t[k]! < t) k++;
+        volume[i] = k < m && v.t[k] === t ? v.sum[k]! : 0;
+      }
+    }
+    return {
+      t: b.t.subarray(0, n),
+      open: b.open.subarray(0, n),
+      high: b.high.subarray(0, n),
+      low: b.low.subarray(0, n),
+      close: b.close.subarray(0, n),
+      volume,
+    };
+  }
+
+  #grow(n: number): void {
+    if (n <= this.#cap) return;
+    this.#cap = Math.max(n, 64);
+    this.#a = heldBuffers(this.#cap);
+    this.#v = heldBuffers(this.#cap);
+    this.#vol = new Float64Array(this.#cap);
+  }
+}
+
+function heldBuffers(cap: number): HeldBars {
+  const c = () => new Float64Array(cap);
+  return { t: c(), open: c(), high: c(), low: c(), close: c(), count: c(), sum: c() };
 }
 
 /** A BarsSource over fixed columns by symbol (bars loaded elsewhere: files, tests, benchmarks). */

@@ -117,47 +117,19 @@ export function scanHostService(
       await journals.close();
       throw e;
     }
-    // The first scan's ordering, warmed in the background now and again once the bars change
-    // (see ScanService.warm), so that scan does not pay a pass over every symbol's bars; then,
-    // once, a rehearsal of the scan path (rehearseScans), so that it does not run cold either.
-    const failed = (e: unknown) => log(`scan warm-up: ${(e as Error).message}`);
-    const warm = () => service.warm(barsConfig.bar_sizes);
-    const t0 = performance.now();
-    let rehearsal: Rehearsal | undefined;
-    let closed = false;
-    // /healthz names it meanwhile (still 200: scans are served, the first ones slower).
-    warming(WARMING);
-    warm()
-      .then(() => {
-        if (closed) return 0;
-        warming(REHEARSING);
-        rehearsal = rehearseScans(bars, barsConfig.bar_sizes);
-        return rehearsal.done;
-      })
-      .then((symbols_evaluated) => {
-        warming(undefined);
-        if (!closed) onWarmed?.({ ms: performance.now() - t0, symbols_evaluated });
-      })
-      .catch((e) => {
-        warming(undefined);
-        failed(e);
-      });
-    let changed: ReturnType<typeof setTimeout> | undefined;
-    const stopWatch = host.onApplied("bars", () => {
-      changed ??= setTimeout(() => {
-        changed = undefined;
-        warm().catch(failed);
-      }, WARM_AFTER_CHANGE_MS);
+    const stopWarmUp = startWarmUp(service, {
+      host,
+      bars,
+      bar_sizes: barsConfig.bar_sizes,
+      log,
+      warming,
+      ...(onWarmed ? { onWarmed } : {}),
     });
     const http = scanHttp(service);
     return {
       http,
       async close() {
-        closed = true;
-        rehearsal?.stop();
-        await rehearsal?.done.catch(() => {});
-        stopWatch();
-        if (changed !== undefined) clearTimeout(changed);
+        await stopWarmUp();
         http.close();
         service.close();
         worker.stop();
@@ -165,5 +137,57 @@ export function scanHostService(
         await journals.close();
       },
     };
+  };
+}
+
+/** Options of `startWarmUp`: the host's parts it needs, its bars and the bar sizes to order. */
+interface WarmUpOptions extends Pick<HostServiceParts, "host" | "log" | "warming"> {
+  bars: BarsSource;
+  bar_sizes: readonly string[];
+  onWarmed?: ScanHostOptions["onWarmed"];
+}
+
+/**
+ * Starts the warm-up of `service`: the first scan's ordering, warmed in the background now and
+ * again once the bars change (see ScanService.warm), so that scan does not pay a pass over every
+ * symbol's bars; then, once, a rehearsal of the scan path (rehearseScans), so that it does not run
+ * cold either. /healthz names each step meanwhile (still 200: scans are served, the first ones
+ * slower). Returns the stop, which waits for a rehearsal under way.
+ */
+function startWarmUp(service: ScanService, o: WarmUpOptions): () => Promise<void> {
+  const failed = (e: unknown) => o.log(`scan warm-up: ${(e as Error).message}`);
+  const warm = () => service.warm(o.bar_sizes);
+  const t0 = performance.now();
+  let rehearsal: Rehearsal | undefined;
+  let closed = false;
+  o.warming(WARMING);
+  warm()
+    .then(() => {
+      if (closed) return 0;
+      o.warming(REHEARSING);
+      rehearsal = rehearseScans(o.bars, o.bar_sizes);
+      return rehearsal.done;
+    })
+    .then((symbols_evaluated) => {
+      o.warming(undefined);
+      if (!closed) o.onWarmed?.({ ms: performance.now() - t0, symbols_evaluated });
+    })
+    .catch((e) => {
+      o.warming(undefined);
+      failed(e);
+    });
+  let changed: ReturnType<typeof setTimeout> | undefined;
+  const stopWatch = o.host.onApplied("bars", () => {
+    changed ??= setTimeout(() => {
+      changed = undefined;
+      warm().catch(failed);
+    }, WARM_AFTER_CHANGE_MS);
+  });
+  return async () => {
+    closed = true;
+    rehearsal?.stop();
+    await rehearsal?.done.catch(() => {});
+    stopWatch();
+    if (changed !== undefined) clearTimeout(changed);
   };
 }

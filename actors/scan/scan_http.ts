@@ -107,84 +107,90 @@ function afterOf(req: IncomingMessage, url: URL): number {
   return n;
 }
 
+/** One call of the scan API: its route's kind, the scan id in its path, and the exchange. */
+interface ScanCall {
+  kind: string;
+  id: string;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+}
+
+/** Answers `call`, a route of `ROUTES`; a ScanRequestError thrown is the caller's to answer. */
+async function answer(service: ScanService, call: ScanCall): Promise<void> {
+  const { id, res } = call;
+  switch (call.kind) {
+    case "start":
+      return await startScan(service, call);
+    case "stats": {
+      const stats = service.stats(id);
+      return stats ? json(res, 200, stats) : notFound(res, id);
+    }
+    case "stop":
+      return (await service.stopScan(id)) ? json(res, 200, service.stats(id)) : notFound(res, id);
+    case "delete":
+      return (await service.deleteScan(id)) ? json(res, 200, { deleted: id }) : notFound(res, id);
+    case "active":
+      return json(res, 200, service.active());
+    case "sse":
+      return streamEvents(service, call);
+  }
+}
+
+/** POST /scan/stream: starts the scan its body asks for and says where its results are. */
+async function startScan(service: ScanService, { req, res }: ScanCall): Promise<void> {
+  const text = await readBody(req, res);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    throw new ScanRequestError(400, "", `The request body is not JSON: ${(e as Error).message}`);
+  }
+  const { scanId, partitions_missing } = await service.startScan(body);
+  const host = req.headers.host ?? "127.0.0.1";
+  json(res, 200, {
+    scanId,
+    websocketUrl: `ws://${host}/ws/results/${scanId}`,
+    sseUrl: `http://${host}/events/results/${scanId}`,
+    // A partitioned cluster's partitions whose symbols are not in the scan (no answer).
+    ...(partitions_missing?.length ? { partitions_missing } : {}),
+  });
+}
+
+function notFound(res: ServerResponse, id: string): void {
+  json(res, 404, { error: `No scan "${id}"` });
+}
+
+/** GET /events/results/{scanId}: the scan's results as Server-Sent Events, then its end. */
+function streamEvents(service: ScanService, { id, req, res, url }: ScanCall): void {
+  const after = afterOf(req, url);
+  if (!service.stats(id)) return notFound(res, id);
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
+  // A comment line: the headers go out now, so the client knows it is subscribed.
+  res.write(": subscribed\n\n");
+  let unsubscribe: (() => void) | undefined;
+  let ended = false;
+  const finish = (stats: ScanStats) => {
+    res.write(`event: end\ndata: ${JSON.stringify(stats)}\n\n`);
+    ended = true;
+    res.end();
+  };
+  unsubscribe = service.subscribe(id, after, {
+    result: (r: ScanResult) =>
+      res.write(`id: ${r.seq}\nevent: result\ndata: ${JSON.stringify(r)}\n\n`),
+    end: finish,
+  });
+  if (ended) unsubscribe = undefined;
+  res.on("close", () => unsubscribe?.());
+}
+
 /** The scan API over `service`. */
 export function scanHttp(service: ScanService): ScanHttp {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-
-  async function route(
-    kind: string,
-    id: string,
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-  ) {
-    switch (kind) {
-      case "start": {
-        const text = await readBody(req, res);
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch (e) {
-          throw new ScanRequestError(
-            400,
-            "",
-            `The request body is not JSON: ${(e as Error).message}`,
-          );
-        }
-        const { scanId, partitions_missing } = await service.startScan(body);
-        const host = req.headers.host ?? "127.0.0.1";
-        return json(res, 200, {
-          scanId,
-          websocketUrl: `ws://${host}/ws/results/${scanId}`,
-          sseUrl: `http://${host}/events/results/${scanId}`,
-          // A partitioned cluster's partitions whose symbols are not in the scan (no answer).
-          ...(partitions_missing?.length ? { partitions_missing } : {}),
-        });
-      }
-      case "stats": {
-        const stats = service.stats(id);
-        return stats ? json(res, 200, stats) : notFound(res, id);
-      }
-      case "stop":
-        return (await service.stopScan(id)) ? json(res, 200, service.stats(id)) : notFound(res, id);
-      case "delete":
-        return (await service.deleteScan(id)) ? json(res, 200, { deleted: id }) : notFound(res, id);
-      case "active":
-        return json(res, 200, service.active());
-      case "sse":
-        return sse(id, req, res, url);
-    }
-  }
-
-  function notFound(res: ServerResponse, id: string) {
-    json(res, 404, { error: `No scan "${id}"` });
-  }
-
-  function sse(id: string, req: IncomingMessage, res: ServerResponse, url: URL) {
-    const after = afterOf(req, url);
-    if (!service.stats(id)) return notFound(res, id);
-    res.writeHead(200, {
-      "content-type": "text/event-stream",
-      "cache-control": "no-cache",
-      connection: "keep-alive",
-    });
-    // A comment line: the headers go out now, so the client knows it is subscribed.
-    res.write(": subscribed\n\n");
-    let unsubscribe: (() => void) | undefined;
-    let ended = false;
-    const finish = (stats: ScanStats) => {
-      res.write(`event: end\ndata: ${JSON.stringify(stats)}\n\n`);
-      ended = true;
-      res.end();
-    };
-    unsubscribe = service.subscribe(id, after, {
-      result: (r: ScanResult) =>
-        res.write(`id: ${r.seq}\nevent: result\ndata: ${JSON.stringify(r)}\n\n`),
-      end: finish,
-    });
-    if (ended) unsubscribe = undefined;
-    res.on("close", () => unsubscribe?.());
-  }
 
   return {
     async handle(req, res) {
@@ -199,7 +205,7 @@ export function scanHttp(service: ScanService): ScanHttp {
       }
       const id = re.exec(path)?.[1] ?? "";
       try {
-        await route(kind, id, req, res, url);
+        await answer(service, { kind, id, req, res, url });
       } catch (e) {
         if (res.headersSent) {
           res.end();

@@ -22,6 +22,7 @@ import {
   incidentNews,
   severityAtLeast,
   StreamClient,
+  type StreamClientOptions,
   type StreamSocketConstructor,
   type StreamSubscription,
 } from "../../collab/mod.ts";
@@ -183,44 +184,17 @@ function subscriptionsOf(o: WatchOptions): StreamSubscription[] {
 }
 
 async function watch(o: WatchOptions): Promise<number> {
-  const glob = o.channel ? compileChannelGlobs([o.channel])[0]! : undefined;
-  const kinds = new Set(o.kinds);
-  let shown = 0;
-  let opened = false;
   let failure: string | undefined;
   let finish: (why: string) => void = () => {};
   const finished = new Promise<string>((resolve) => (finish = resolve));
-  let done = false;
-  const lastShown = new Map<string, Incident>();
-  const count = () => {
-    if (o.count > 0 && ++shown >= o.count) {
-      done = true;
-      finish("count");
-    }
-  };
-  // Group wait, as Alertmanager's: a pending incident (it may be one finding of many to come, or
-  // a blip that never fires) is not shown; it is shown once it fires, with its members so far.
-  const showIncident = (i: Incident, tsUs: number) => {
-    if (done || i.state === "pending" || !(i.fired || lastShown.has(i.id))) return;
-    if (glob && !i.members.some((m) => glob.test(m.channel))) return;
-    if (!incidentNews(lastShown.get(i.id), i)) return;
-    lastShown.set(i.id, i);
-    if (i.state === "resolved") lastShown.delete(i.id);
-    if (i.silenced || i.peak_severity < o.minSeverity) return;
-    process.stdout.write(
-      (o.json ? JSON.stringify(incidentJson(i, tsUs)) : formatIncident(i, tsUs)) + "\n",
-    );
-    count();
-  };
-  const show = (f: Finding, seq: number) => {
-    if (done || !kinds.has(f.kind) || (glob && !glob.test(f.channel))) return;
-    if (!severityAtLeast(f.severity, o.minSeverity)) return;
-    process.stdout.write((o.json ? JSON.stringify(jsonOf(f, seq)) : formatFinding(f)) + "\n");
-    count();
-  };
+  const print = printerFor(o, () => finish("count"));
   // A reader that went away (`troupe watch | head`) ends the watch quietly.
   process.stdout.on("error", () => finish("stdout closed"));
   const refusal = { status: 0, body: "" };
+  const fail = (why: string, what: string) => {
+    failure = what;
+    finish(why);
+  };
   const client = new StreamClient({
     url: o.url,
     token: o.token,
@@ -228,35 +202,19 @@ async function watch(o: WatchOptions): Promise<number> {
     onMessage: (m) => {
       if (!o.findings) {
         const update = incidentOf(m.data);
-        if (update) showIncident(update.incident, update.envelope.ts);
+        if (update) print.incident(update.incident, update.envelope.ts);
         return;
       }
       const nowUs = Date.now() * 1000;
-      for (const f of findingsOf(m.subject, m.data, nowUs)) show(f, m.seq);
+      for (const f of findingsOf(m.subject, m.data, nowUs)) print.finding(f, m.seq);
     },
     onGap: (g) => {
       const line =
         `troupe watch: missed ${g.missed} messages (seq ${g.from}..${g.to}): the gateway no longer held them`;
       process.stderr.write((o.json ? JSON.stringify({ gap: g }) : line) + "\n");
     },
-    onRefused: (_id, reason) => {
-      failure = `the gateway refused the subscription: ${reason}`;
-      finish("refused");
-    },
-    onStatus: (status, detail) => {
-      if (status === "open") opened = true;
-      if (status !== "closed") return;
-      if (!opened) {
-        const why = refusal.status ? `HTTP ${refusal.status}: ${refusal.body.trim()}` : "no answer";
-        failure = `cannot connect to ${o.url} (${why})`;
-        finish("failed");
-      } else if (detail && [1003, 1007, 1008, 1009, 4008, 4401].includes(detail.code)) {
-        failure = `the gateway closed the stream (${detail.code}: ${detail.reason})`;
-        finish("closed");
-      } else {process.stderr.write(
-          `troupe watch: connection lost (${detail?.code}); reconnecting\n`,
-        );}
-    },
+    onRefused: (_id, reason) => fail("refused", `the gateway refused the subscription: ${reason}`),
+    onStatus: statusHandler(o.url, refusal, fail),
   });
   for (const s of subscriptionsOf(o)) client.subscribe(s);
   const why = await Promise.race([
@@ -270,10 +228,83 @@ async function watch(o: WatchOptions): Promise<number> {
   }
   if (why === "SIGINT" || why === "SIGTERM") {
     process.stderr.write(
-      `troupe watch: ${why}: ${shown} ${o.findings ? "findings" : "incident changes"} shown\n`,
+      `troupe watch: ${why}: ${print.shown()} ${
+        o.findings ? "findings" : "incident changes"
+      } shown\n`,
     );
   }
   return 0;
+}
+
+/** What watch prints: the incidents or findings that pass its filters, until `--count` is reached. */
+interface Printer {
+  incident(i: Incident, tsUs: number): void;
+  finding(f: Finding, seq: number): void;
+  /** Lines printed so far. */
+  shown(): number;
+}
+
+/** The printer for `o`, calling `onCount` once when it has printed `--count` lines. */
+function printerFor(o: WatchOptions, onCount: () => void): Printer {
+  const glob = o.channel ? compileChannelGlobs([o.channel])[0]! : undefined;
+  const kinds = new Set(o.kinds);
+  const lastShown = new Map<string, Incident>();
+  let shown = 0;
+  let done = false;
+  const count = () => {
+    if (o.count > 0 && ++shown >= o.count) {
+      done = true;
+      onCount();
+    }
+  };
+  return {
+    // Group wait, as Alertmanager's: a pending incident (it may be one finding of many to come,
+    // or a blip that never fires) is not shown; it is shown once it fires, with its members so far.
+    incident(i, tsUs) {
+      if (done || i.state === "pending" || !(i.fired || lastShown.has(i.id))) return;
+      if (glob && !i.members.some((m) => glob.test(m.channel))) return;
+      if (!incidentNews(lastShown.get(i.id), i)) return;
+      lastShown.set(i.id, i);
+      if (i.state === "resolved") lastShown.delete(i.id);
+      if (i.silenced || i.peak_severity < o.minSeverity) return;
+      process.stdout.write(
+        (o.json ? JSON.stringify(incidentJson(i, tsUs)) : formatIncident(i, tsUs)) + "\n",
+      );
+      count();
+    },
+    finding(f, seq) {
+      if (done || !kinds.has(f.kind) || (glob && !glob.test(f.channel))) return;
+      if (!severityAtLeast(f.severity, o.minSeverity)) return;
+      process.stdout.write((o.json ? JSON.stringify(jsonOf(f, seq)) : formatFinding(f)) + "\n");
+      count();
+    },
+    shown: () => shown,
+  };
+}
+
+/**
+ * The stream client's `onStatus` for the gateway at `url`: a close before the first open, or a
+ * close for a reason retrying cannot mend, ends the watch through `fail`; any other close is said
+ * on stderr and the client reconnects.
+ */
+function statusHandler(
+  url: string,
+  refusal: { status: number; body: string },
+  fail: (why: string, what: string) => void,
+): NonNullable<StreamClientOptions["onStatus"]> {
+  let opened = false;
+  return (status, detail) => {
+    if (status === "open") opened = true;
+    if (status !== "closed") return;
+    if (!opened) {
+      const why = refusal.status ? `HTTP ${refusal.status}: ${refusal.body.trim()}` : "no answer";
+      fail("failed", `cannot connect to ${url} (${why})`);
+    } else if (detail && [1003, 1007, 1008, 1009, 4008, 4401].includes(detail.code)) {
+      fail("closed", `the gateway closed the stream (${detail.code}: ${detail.reason})`);
+    } else {
+      process.stderr.write(`troupe watch: connection lost (${detail?.code}); reconnecting\n`);
+    }
+  };
 }
 
 /**

@@ -22,20 +22,14 @@ const LINES_MAX = 80;
 const PENDING = new Map<string, number>([
   // The page's event and chart code, the stream protocol, findings and watch: cut elsewhere.
   ["collab/web/browser/main.ts start", 157],
-  ["cli/commands/watch.ts watch", 93],
-  ["collab/collab_metrics.ts constructor", 94],
   // Still to cut (issue 34).
   ["actors/collapse/kernel.ts step", 229],
   ["bench/_scan_host.ts hostScanRows", 246],
-  ["actors/scan/bars_source.ts heldBarsSource", 179],
   ["cli/commands/replay.ts run", 172],
   ["bench/pipeline.ts run", 126],
-  ["actors/scan/scan_http.ts scanHttp", 143],
   ["cli/commands/run.ts run", 124],
   ["bench/scan.ts run", 100],
   ["bench/_injector.ts throughput", 119],
-  ["actors/scan/scan_host.ts scanHostService", 97],
-  ["actors/scan/scan_host.ts arrow in scanHostService", 93],
   ["actors/runtime/_segment_files.ts readSegment", 95],
   ["bench/history.ts run", 88],
   ["bench/coherence.ts runCase", 92],
