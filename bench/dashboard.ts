@@ -33,6 +33,10 @@
  * gateway buffers what `charts` channels sent before (`prefill` points each, in frames of
  * `points`), to every one of those cards drawn (see `_dashboard_first_draw.ts`), once per round.
  *
+ * The window is 1600x1200, which shows about 10 of the 16 cards (a card off screen paints nothing);
+ * `--all-visible` makes each page's window as tall as the page, checks that every live view is on
+ * screen, and names the frame rows `..._all_visible`. Each run's log says how many were on screen.
+ *
  * Both run in the same Chromium, alternated `--rounds` times (troupe, baseline, troupe, ...); each
  * figure is the median over rounds of that round's percentile, and the ranges are logged.
  */
