@@ -33,6 +33,10 @@
  * gateway buffers what `charts` channels sent before (`prefill` points each, in frames of
  * `points`), to every one of those cards drawn (see `_dashboard_first_draw.ts`), once per round.
  *
+ * The window is 1600x1200, which shows about 10 of the 16 cards (a card off screen paints nothing);
+ * `--all-visible` makes each page's window as tall as the page, checks that every live view is on
+ * screen, and names the frame rows `..._all_visible`. Each run's log says how many were on screen.
+ *
  * Both run in the same Chromium, alternated `--rounds` times (troupe, baseline, troupe, ...); each
  * figure is the median over rounds of that round's percentile, and the ranges are logged.
  */
@@ -78,6 +82,8 @@ interface Settings {
   modes: readonly Mode[];
   /** Chromium switches added to the charter's (diagnostic runs: the rows are named `diag_...`). */
   chromiumFlags: readonly string[];
+  /** Each page's window made tall enough to show every card (rows named `..._all_visible`). */
+  allVisible: boolean;
 }
 
 interface Frames {
@@ -99,6 +105,8 @@ interface RoundTimes {
   workerFrames: number[];
   /** The live views' paints in the run, summed over the charts: strips and whole repaints. */
   paints: { strip: number; full: number };
+  /** The live views on screen (intersecting the window) when the updates began, of all. */
+  onScreen: { shown: number; all: number };
 }
 
 /** What the page exposes as `globalThis.troupe` (read inside `page.evaluate`). */
@@ -119,8 +127,16 @@ interface PageTroupe {
 }
 
 function options(args: string[]): Settings {
-  const { modes, "chromium-flags": flags, ...v } = readOptions(args, OPTIONS);
-  return { ...v, modes: modesOption(modes), chromiumFlags: chromiumFlagsOption(flags) };
+  const { modes, "chromium-flags": flags, "all-visible": allVisible, ...v } = readOptions(
+    args,
+    OPTIONS,
+  );
+  return {
+    ...v,
+    modes: modesOption(modes),
+    chromiumFlags: chromiumFlagsOption(flags),
+    allVisible,
+  };
 }
 
 /** `--chromium-flags`: switches separated by spaces, each `--name` or `--name=value`. */
@@ -180,7 +196,8 @@ class Figures {
         p(messages, 50)
       }, p99 ${p(messages, 99)}); frames per update ${mean(r.frames)} (worker ${
         mean(r.workerFrames)
-      }); live views painted ${r.paints.strip} strips and ${r.paints.full} whole`;
+      }); live views painted ${r.paints.strip} strips and ${r.paints.full} whole; ` +
+      `${r.onScreen.shown} of ${r.onScreen.all} on screen`;
   }
 
   summary(rounds: number): string {
@@ -249,23 +266,8 @@ async function runMode(
     await page.waitForSelector("#stream-status.up", { timeout: 20_000 });
     // Subscribed, not only connected: with backfill=0, what is published before is never shown.
     await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
-    // Channels unique to this run: the gateway's buffer is not replayed (backfill=0) anyway.
-    const series = Array.from(
-      { length: s.charts },
-      (_, i) =>
-        new Series(`r${ctx.round}${mode}c${String(i).padStart(2, "0")}`, Date.now() * 1000, i),
-    );
-    for (const x of series) ctx.bus.publish(outSubject("anomaly", x.channel), x.frame(s.prefill));
-    await page.waitForFunction(
-      ([n, want]) => {
-        const g = (globalThis as unknown as PageTroupe).troupe.grid;
-        const chs = g.channels();
-        return chs.length >= n && chs.every((c) => (g.chart(c)?.points ?? 0) >= want);
-      },
-      [s.charts, s.prefill] as const,
-      { timeout: 60_000 },
-    );
-    await sleep(300);
+    const series = await fillPage(page, s, ctx.bus, `r${ctx.round}${mode}`);
+    const onScreen = await cardsShown(page, mode, s.allVisible);
     const marks = await page.evaluate(() => {
       const t = (globalThis as unknown as PageTroupe).troupe;
       return {
@@ -277,7 +279,7 @@ async function runMode(
     });
     if (mode === "floor") {
       const f = await floorFrames(page, { ...s, span: s.prefill });
-      return floorRound(f);
+      return { ...floorRound(f), onScreen };
     }
     const paints0 = await livePaints(page);
     const gapMs = 1000 / s.rate;
@@ -311,14 +313,78 @@ async function runMode(
     return {
       ...times,
       paints: { strip: paints.strip - paints0.strip, full: paints.full - paints0.full },
+      onScreen,
     };
   } finally {
     await page.close();
   }
 }
 
+/** Publishes `prefill` points to each of the page's `charts` channels (unique to this run:
+ *  the gateway's buffer is not replayed, backfill=0) and waits until the page holds them. */
+async function fillPage(page: Page, s: Settings, bus: NatsBus, prefix: string): Promise<Series[]> {
+  const series = Array.from(
+    { length: s.charts },
+    (_, i) => new Series(`${prefix}c${String(i).padStart(2, "0")}`, Date.now() * 1000, i),
+  );
+  for (const x of series) bus.publish(outSubject("anomaly", x.channel), x.frame(s.prefill));
+  await page.waitForFunction(
+    ([n, want]) => {
+      const g = (globalThis as unknown as PageTroupe).troupe.grid;
+      const chs = g.channels();
+      return chs.length >= n && chs.every((c) => (g.chart(c)?.points ?? 0) >= want);
+    },
+    [s.charts, s.prefill] as const,
+    { timeout: 60_000 },
+  );
+  return series;
+}
+
+/** The live views on screen once the page has settled; with `--all-visible`, the window made
+ *  tall enough first, and every view required on screen. */
+async function cardsShown(
+  page: Page,
+  mode: Mode,
+  allVisible: boolean,
+): Promise<RoundTimes["onScreen"]> {
+  if (allVisible) await showAllCards(page);
+  await sleep(300);
+  const onScreen = await liveViewsOnScreen(page);
+  if (allVisible && onScreen.shown !== onScreen.all) {
+    throw new Error(
+      `--all-visible: ${mode}'s page shows ${onScreen.shown} of its ${onScreen.all} live views ` +
+        `in a window ${page.viewportSize()?.height} px high`,
+    );
+  }
+  return onScreen;
+}
+
+/** `--all-visible`: the window made as tall as the page (its width kept), so every card shows. */
+async function showAllCards(page: Page): Promise<void> {
+  const size = page.viewportSize();
+  if (!size) throw new Error("--all-visible needs a page with a fixed viewport");
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  if (height > size.height) await page.setViewportSize({ width: size.width, height });
+}
+
+/** How many of the page's live views (`canvas.live-plot`) intersect its window, as an
+ *  IntersectionObserver (the one the cards' OnScreen uses) first reports them. */
+async function liveViewsOnScreen(page: Page): Promise<{ shown: number; all: number }> {
+  return await page.evaluate(() => {
+    const views = [...document.querySelectorAll("canvas.live-plot")];
+    return new Promise<{ shown: number; all: number }>((resolve) => {
+      if (views.length === 0) return resolve({ shown: 0, all: 0 });
+      const io = new IntersectionObserver((entries) => {
+        io.disconnect();
+        resolve({ shown: entries.filter((e) => e.isIntersecting).length, all: views.length });
+      });
+      for (const v of views) io.observe(v);
+    });
+  });
+}
+
 /** The floor's frames as a round's figures: one frame per update, all on the main thread. */
-function floorRound(f: Awaited<ReturnType<typeof floorFrames>>): RoundTimes {
+function floorRound(f: Awaited<ReturnType<typeof floorFrames>>): Omit<RoundTimes, "onScreen"> {
   return {
     times: f.times,
     messages: f.times.map(() => 0),
@@ -358,11 +424,11 @@ function roundTimes(
     number,
     { frames: number; workerFrames: number; posts: number; messages: number },
   ],
-): Omit<RoundTimes, "paints"> {
+): Omit<RoundTimes, "paints" | "onScreen"> {
   const t = (globalThis as unknown as PageTroupe).troupe;
   const times = t.messageTimes.slice(marks.messages);
   const starts = t.messageStarts.slice(marks.messages);
-  const out: Omit<RoundTimes, "paints"> = {
+  const out: Omit<RoundTimes, "paints" | "onScreen"> = {
     times: [],
     messages: [],
     main: [],
@@ -459,6 +525,12 @@ const OPTIONS = {
       "worker; logged, not in the table)",
     arg: "M",
   },
+  "all-visible": {
+    help: "each page's window as tall as the page, so that every card is on screen (checked " +
+      "each run; the default 1600x1200 shows about 10 of 16); the rows are then named " +
+      "frame_ms_p50_all_visible, ...",
+    flag: true,
+  },
   "chromium-flags": {
     help: "diagnostic: Chromium switches added to the charter's (space-separated, " +
       "e.g. --chromium-flags=--in-process-gpu); the rows are then named diag_frame_ms_p50/p99, " +
@@ -543,7 +615,7 @@ export const benchmark: Benchmark = {
     const frameRows = rows.map(([metric, of, base]) =>
       row({
         bench: NAME,
-        metric: diagnostic ? `diag_${metric}` : metric,
+        metric: `${diagnostic ? "diag_" : ""}${metric}${s.allVisible ? "_all_visible" : ""}`,
         unit: "ms",
         troupe: median(of(troupe)),
         baseline: base ? median(of(base)) : null,

@@ -33,7 +33,6 @@ const PENDING = new Map<string, number>([
   ["actors/runtime/_segment_files.ts readSegment", 95],
   ["bench/history.ts run", 88],
   ["bench/coherence.ts runCase", 92],
-  ["bench/dashboard.ts runMode", 92],
   ["bench/inject.ts run", 91],
   ["bench/dashboard.ts run", 90],
   ["actors/runtime/launch_leased_host.ts launchLeasedHost", 86],

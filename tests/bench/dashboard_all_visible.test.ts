@@ -1,0 +1,44 @@
+/**
+ * `troupe bench dashboard --all-visible` runs each page in a window tall enough for every card
+ * (the default 1600x1200 shows about 10 of 16, and cards off screen paint nothing), checks in the
+ * run that every live view intersects the window, says so in each run's log line, and names its
+ * rows `..._all_visible` so they are never read as the default's bar. A short run (20 updates, one
+ * round, troupe and the floor): what is checked is the set-up, not the figures.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { haveBrowser } from "../_support/browser.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { runTroupe } from "../_support/cli.ts";
+
+const NAME = "bench dashboard --all-visible";
+const run = haveNatsServer(NAME) && haveBrowser(NAME);
+const test = suite(NAME);
+
+test("every card is on screen in each page's run, and the rows say all_visible", async () => {
+  if (!run) return;
+  const r = await runTroupe([
+    "bench",
+    "dashboard",
+    "--all-visible",
+    "--modes=troupe,floor",
+    "--updates=20",
+    "--rounds=1",
+    "--prefill=200",
+    "--json",
+  ], { timeoutMs: 90_000 });
+  assert.is(r.code, 0, r.stderr);
+  const log = r.stdout + r.stderr;
+  for (const mode of ["troupe", "floor"]) {
+    assert.match(log, new RegExp(`round 1 ${mode}: .*; 16 of 16 on screen`), log);
+  }
+  const rows = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Array<{ metric: string }>;
+  assert.equal(rows.map((x) => x.metric), [
+    "frame_ms_p50_all_visible",
+    "frame_ms_p99_all_visible",
+    "frame_ms_p99_vs_naive_all_visible",
+    "first_draw_ms",
+  ]);
+});
+
+test.run();
