@@ -35,19 +35,19 @@
  * stream's positions past a snapshot when the journal lost its tail.
  */
 import {
-  DiscardPolicy,
   jetstream,
-  JetStreamApiCodes,
-  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { bytesEqual, checkName, JOURNAL_SUBJECT_PREFIX } from "../../protocol/mod.ts";
+import {
+  isWrongLastSequence,
+  type JetStreamJournalOptions,
+  openJournalStream,
+  type StreamState,
+} from "./_jetstream_stream.ts";
 import { consumeJournal, type JournalReading, POS_HEADER, readPos } from "./_journal_consume.ts";
 import {
   CONSUMER_CREATE_TIMEOUT_MS,
@@ -72,56 +72,10 @@ export { JOURNAL_SUBJECT_PREFIX };
 /** The header that carries a record's position. */
 export { POS_HEADER };
 
-/** Options of `JetStreamJournal.open`. */
-export interface JetStreamJournalOptions {
-  /** The JetStream stream: `TROUPE_JOURNAL`. Created (file storage) when missing. */
-  stream?: string;
-  /** The subject prefix: `troupe.journal`. */
-  subjectPrefix?: string;
-  /** `open` (default): every stream's last position is read at open; `lazy`: on first use. */
-  loadPositions?: "open" | "lazy";
-  /** Milliseconds to wait for the server to acknowledge one publish: 5000. */
-  publishTimeoutMs?: number;
-  /** Publishes retried (with the same message id) after a timeout: 3. */
-  publishRetries?: number;
-  /** How many last-message requests `open` keeps in flight: 64. */
-  loadConcurrency?: number;
-  /** How long one call waits out a cluster's leader election, ms: `ELECTION_BUDGET_MS`. */
-  electionBudgetMs?: number;
-  /** Called once for each damage found while reading (also listed by `damage()`). */
-  onDamage?(damage: JournalDamage): void;
-  /**
-   * Asked right before each publish and purge is sent (not when the append is queued): an error
-   * refuses it. A host that holds its partition by lease passes its fence, so that an append
-   * queued behind others while the lease was fresh is not sent once it is not.
-   */
-  guard?(): Error | undefined;
-  /** Written in the `Troupe-Epoch` header of every record: the lease epoch of its writer. */
-  epoch?: number;
-}
+export type { JetStreamJournalOptions } from "./_jetstream_stream.ts";
 
 /** The header that carries the lease epoch of a record's writer, when it has one. */
 export const EPOCH_HEADER = "Troupe-Epoch";
-
-interface StreamState {
-  stream: string;
-  subject: string;
-  loaded: boolean;
-  lastPos: number;
-  /** The stream sequence of the subject's last message, 0 when it has none. */
-  lastSeq: number;
-  /** Positions continue past this one (`advance`), whatever the subject's last message says. */
-  floor: number;
-  /**
-   * Why appends are refused: a conflict, until `prepare`; or an append whose fate is unknown,
-   * found out before the next append.
-   */
-  broken: Error | undefined;
-  /** The append whose fate is unknown: its position, its bytes and the sequence it expected. */
-  unsure: { pos: number; data: Uint8Array; afterSeq: number } | undefined;
-  /** The end of this stream's chain of appends: one in flight at a time. */
-  tail: Promise<unknown>;
-}
 
 /** A Journal over a JetStream stream, one subject per journal stream. */
 export class JetStreamJournal implements Journal {
@@ -187,35 +141,8 @@ export class JetStreamJournal implements Journal {
     const streamName = options.stream ?? JOURNAL_STREAM;
     const prefix = options.subjectPrefix ?? JOURNAL_SUBJECT_PREFIX;
     for (const token of prefix.split(".")) checkName(token, "journal subject prefix token");
-    const wanted = `${prefix}.>`;
-    const opening = { budgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS, repeatable: true };
-    const jsm = await retryJetStream("reach JetStream", () => jetstreamManager(nc), opening);
-    const info = await retryJetStream(`open the journal stream ${streamName}`, async () => {
-      try {
-        return await jsm.streams.info(streamName);
-      } catch (err) {
-        if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) {
-          throw err;
-        }
-        // Repeatable: adding a stream that exists with this configuration succeeds.
-        return await jsm.streams.add({
-          name: streamName,
-          subjects: [wanted],
-          storage: StorageType.File,
-          retention: RetentionPolicy.Limits,
-          discard: DiscardPolicy.Old,
-          allow_direct: true,
-          max_msgs_per_subject: -1,
-        });
-      }
-    }, opening);
-    if (!info.config.subjects?.includes(wanted)) {
-      throw new Error(
-        `Cannot use JetStream stream ${streamName} as the journal: its subjects ${
-          JSON.stringify(info.config.subjects ?? [])
-        } do not include ${wanted}`,
-      );
-    }
+    const budgetMs = options.electionBudgetMs ?? ELECTION_BUDGET_MS;
+    const { jsm, info } = await openJournalStream(nc, streamName, prefix, budgetMs);
     const journal = new JetStreamJournal(
       nc,
       jsm,
@@ -658,8 +585,4 @@ export class JetStreamJournal implements Journal {
     }
     return lo;
   }
-}
-
-function isWrongLastSequence(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
 }

@@ -47,6 +47,14 @@ import { PriorityOrder } from "./_priority_order.ts";
 import { PRIORITIES_CACHED_MAX, PriorityCaches, priorityOf } from "./_priority_cache.ts";
 import { RecentHits } from "./_recent_hits.ts";
 import { SpareJournal } from "./_spare_journal.ts";
+import {
+  type Chunks,
+  type Cut,
+  type Ordering,
+  orderingKey,
+  orderOf,
+  universeOf,
+} from "./_ordered_chunks.ts";
 import { memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 import type { ScanListener, ScanStats } from "./scan_results.ts";
 
@@ -92,34 +100,7 @@ export const FIRST_CHUNK_SYMBOLS = 32;
 /** Symbols whose priority a warm-up computes between two yields to the event loop. */
 export const WARM_SLICE_SYMBOLS = 500;
 
-/** What a universe's priority order depends on: the bar size, the priority, the universe. */
-export type Ordering = Pick<ScanDefinition, "bar" | "priority" | "universe">;
-
-/** Chunks of symbols and their msgpack encoding (journaled in a scan's definition). */
-interface Cut {
-  lists: string[][];
-  encoded: Uint8Array;
-}
-
-/** A universe in priority order, the source version it was ordered at, and its chunks. */
-interface Chunks {
-  /** What was ordered (a warm-up brings it up to date again). */
-  of: Ordering;
-  version: number | undefined;
-  /** The order, kept to bring up to date when the bars change. */
-  order: PriorityOrder;
-  /** The order in chunks, cut when first asked for. */
-  plain?: Cut;
-  /** The order with a criteria's recent hits first (see `#withRecentHits`), cut when asked. */
-  fronted?: Cut & { front: readonly string[] };
-}
-
-/** The key an ordering's chunks are kept by; undefined for a listed universe (not kept). */
-function orderingKey(o: Ordering): string | undefined {
-  return o.universe === null || typeof o.universe === "string"
-    ? `${o.bar}\n${o.priority}\n${o.universe ?? ""}`
-    : undefined;
-}
+export type { Ordering } from "./_ordered_chunks.ts";
 
 /** The scan service of a host. */
 export class ScanService {
@@ -502,37 +483,11 @@ export class ScanService {
   }
 
   /**
-   * The universe of `def` in priority order: `kept`'s brought up to date (looking only at the
-   * symbols changed since, where the source says which), or made afresh.
+   * The universe of `def` in priority order: `kept`'s brought up to date, or made afresh (see
+   * `orderOf`).
    */
   #order(def: Ordering, kept: Chunks | undefined): PriorityOrder {
-    const source = this.#o.bars;
-    const universe = this.#universe(def);
-    const cached = this.#priorities.get(def);
-    const priority = (i: number) => {
-      const bars = source.bars(universe[i]!, def.bar);
-      return bars ? priorityOf(cached, bars) : -Infinity;
-    };
-    const sourceMark = source.mark?.bind(source);
-    // Without marks, every symbol counts as changed (NaN is never equal to itself).
-    const mark = sourceMark ? (i: number) => sourceMark(universe[i]!, def.bar) : () => NaN;
-    const order = kept?.order;
-    if (order !== undefined && sourceMark !== undefined && order.sameUniverse(universe)) {
-      const changed = kept!.version === undefined
-        ? undefined
-        : source.changedSince?.(kept!.version);
-      let only: number[] | undefined;
-      if (changed !== undefined) {
-        only = [];
-        for (const s of changed) {
-          const i = order.placeOf(s);
-          if (i !== undefined) only.push(i);
-        }
-      }
-      order.update(priority, mark, only);
-      return order;
-    }
-    return new PriorityOrder(universe, priority, mark);
+    return orderOf(this.#o.bars, this.#priorities.get(def), def, kept);
   }
 
   /** This host's symbols of a universe in partition `k`, with their priorities. */
@@ -550,12 +505,7 @@ export class ScanService {
 
   /** The symbols of `def`'s universe. */
   #universe(def: Ordering): readonly string[] {
-    const source = this.#o.bars;
-    return def.universe === null
-      ? source.symbols()
-      : typeof def.universe === "string"
-      ? source.symbols().filter((s) => s.startsWith((def.universe as string).slice(0, -1)))
-      : def.universe;
+    return universeOf(this.#o.bars, def);
   }
 
   #onChunk(data: Uint8Array): void {
