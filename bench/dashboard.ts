@@ -48,6 +48,7 @@ import { browserMissing, launchBrowser } from "./_browser.ts";
 import { formatProfile, startProfile } from "./_cdp_profile.ts";
 import { formatTrace, startTrace } from "./_cdp_trace.ts";
 import { floorFrames } from "./_dashboard_floor.ts";
+import { cardsShown, type OnScreen } from "./_dashboard_on_screen.ts";
 import { firstDrawMs } from "./_dashboard_first_draw.ts";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
@@ -106,7 +107,7 @@ interface RoundTimes {
   /** The live views' paints in the run, summed over the charts: strips and whole repaints. */
   paints: { strip: number; full: number };
   /** The live views on screen (intersecting the window) when the updates began, of all. */
-  onScreen: { shown: number; all: number };
+  onScreen: OnScreen;
 }
 
 /** What the page exposes as `globalThis.troupe` (read inside `page.evaluate`). */
@@ -338,49 +339,6 @@ async function fillPage(page: Page, s: Settings, bus: NatsBus, prefix: string): 
     { timeout: 60_000 },
   );
   return series;
-}
-
-/** The live views on screen once the page has settled; with `--all-visible`, the window made
- *  tall enough first, and every view required on screen. */
-async function cardsShown(
-  page: Page,
-  mode: Mode,
-  allVisible: boolean,
-): Promise<RoundTimes["onScreen"]> {
-  if (allVisible) await showAllCards(page);
-  await sleep(300);
-  const onScreen = await liveViewsOnScreen(page);
-  if (allVisible && onScreen.shown !== onScreen.all) {
-    throw new Error(
-      `--all-visible: ${mode}'s page shows ${onScreen.shown} of its ${onScreen.all} live views ` +
-        `in a window ${page.viewportSize()?.height} px high`,
-    );
-  }
-  return onScreen;
-}
-
-/** `--all-visible`: the window made as tall as the page (its width kept), so every card shows. */
-async function showAllCards(page: Page): Promise<void> {
-  const size = page.viewportSize();
-  if (!size) throw new Error("--all-visible needs a page with a fixed viewport");
-  const height = await page.evaluate(() => document.documentElement.scrollHeight);
-  if (height > size.height) await page.setViewportSize({ width: size.width, height });
-}
-
-/** How many of the page's live views (`canvas.live-plot`) intersect its window, as an
- *  IntersectionObserver (the one the cards' OnScreen uses) first reports them. */
-async function liveViewsOnScreen(page: Page): Promise<{ shown: number; all: number }> {
-  return await page.evaluate(() => {
-    const views = [...document.querySelectorAll("canvas.live-plot")];
-    return new Promise<{ shown: number; all: number }>((resolve) => {
-      if (views.length === 0) return resolve({ shown: 0, all: 0 });
-      const io = new IntersectionObserver((entries) => {
-        io.disconnect();
-        resolve({ shown: entries.filter((e) => e.isIntersecting).length, all: views.length });
-      });
-      for (const v of views) io.observe(v);
-    });
-  });
 }
 
 /** The floor's frames as a round's figures: one frame per update, all on the main thread. */

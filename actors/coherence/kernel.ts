@@ -35,13 +35,8 @@
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { logFast } from "../math/mod.ts";
-import {
-  fillColumn,
-  KRYLOV_DEPTH,
-  type SubspaceWork,
-  subspaceWork,
-  trackTopSubspace,
-} from "./_subspace.ts";
+import { fillColumn } from "./_orthonormal_columns.ts";
+import { KRYLOV_DEPTH, type SubspaceWork, subspaceWork, trackTopSubspace } from "./_subspace.ts";
 import { type CoherenceConfig, isMember } from "./config.ts";
 import { nextPhase } from "./phase.ts";
 import {

@@ -3,15 +3,13 @@
  * whole, and, for now, the ones still to cut (PENDING), a list that may only shrink. Lengths come
  * from a brace scan (`_function_lengths.ts`), from a function's head to its closing brace.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { blankLiterals, functionLengths } from "./_function_lengths.ts";
+import { ROOT, sources, TOP } from "./_sources.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const TOP = ["protocol", "actors", "sim", "collab", "bench", "cli"];
 const LINES_MAX = 80;
 
 /**
@@ -41,16 +39,6 @@ const PENDING = new Map<string, number>([
 ]);
 /** PENDING's size when it was written: it may only shrink. */
 const PENDING_MAX = 32;
-
-function sources(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (name === "node_modules" || name.startsWith(".")) return [];
-    if (statSync(path).isDirectory()) return sources(path);
-    return /\.(ts|mts|mjs)$/.test(name) && !name.endsWith(".d.mts") ? [path] : [];
-  });
-}
 
 /** The README's hot loops: `path name` of each item of its "Hot loops kept whole" list. */
 export function hotLoops(readme: string): Map<string, string> {
