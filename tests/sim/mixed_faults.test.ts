@@ -8,6 +8,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { parseFaults, seedShape } from "../../sim/faults.ts";
 import { simulate } from "../../sim/simulator.ts";
 
@@ -32,7 +33,7 @@ test("a mixed set's seeds choose their shape from the seed, both shapes about ha
 const shapes = [[1, "leased", "lease"], [2, "static", "network,disk,actor"]] as const;
 for (const [seed, shape, same] of shapes) {
   test(`seed ${seed} --faults all is ${shape}: the trace of --faults ${same} but its first line`, async () => {
-    const options = { seed, durationS: 1 };
+    const options = { seed, durationS: 1, actors: [ACTOR_KINDS.stats!] };
     const mixed = await simulate({ ...options, faults: parseFaults("all") });
     const alone = await simulate({ ...options, faults: parseFaults(same) });
     assert.ok(mixed.ok, JSON.stringify(mixed.violations.slice(0, 5)));
@@ -42,7 +43,7 @@ for (const [seed, shape, same] of shapes) {
       alone.trace[0],
     );
     assert.equal(mixed.trace.slice(1), alone.trace.slice(1));
-    assert.is(mixed.command, `troupe sim --seed ${seed} --faults all --duration 1`);
+    assert.is(mixed.command, `troupe sim --seed ${seed} --faults all --duration 1 --actors stats`);
     const s = mixed.stats;
     if (shape === "leased") assert.ok(s.pauses + s.cuts > 0 && s.journalRecordsLost === 0);
     else assert.ok(s.pauses + s.cuts === 0 && s.crashes > 0);
