@@ -3,7 +3,7 @@
  * the request: the command line, a benchmark, a test) and the run's fault parameters, drawn from
  * its seed (how often hosts crash, how lossy the network is, how often kernels throw).
  */
-import type { Prng } from "./prng/mod.ts";
+import { Prng } from "./prng/mod.ts";
 import { type NetworkFaults, QUIET_NETWORK } from "./sim_bus.ts";
 
 /**
@@ -15,10 +15,9 @@ import { type NetworkFaults, QUIET_NETWORK } from "./sim_bus.ts";
  * envelope id at a new sequence, a producer's retry; a copy of one of the last few frames, within
  * every instance's window of recent ids, or of a frame far back, past it), `damage` (crashes that
  * also damage one journal record of the crashed host between intact ones: bytes flipped inside a
- * segment; the restarted host rebuilds what it lost from the feed log, in order). `all` is
- * network, crash, disk and actor (what it always was: seeds keep their traces); `duplicate` and
- * `damage` are asked for by name (`all,duplicate,damage`); `none` is a quiet run. A run takes one kind or a comma list
- * (`network,actor`).
+ * segment; the restarted host rebuilds what it lost from the feed log, in order). `duplicate`
+ * and `damage` are asked for by name (`all,duplicate,damage`); `none` is a quiet run. A run takes
+ * one kind or a comma list (`network,actor`).
  *
  * `pause`, `skew` and `cut` run the cluster as `troupe run --partitions auto` does: partitions
  * held by lease, recovered by whoever holds them from a journal every machine reads
@@ -26,9 +25,13 @@ import { type NetworkFaults, QUIET_NETWORK } from "./sim_bus.ts";
  * (a GC pause, SIGSTOP); `skew` sets every machine's wall clock off and its monotonic clock fast
  * or slow (within the fence's margin); `cut` cuts a machine off from NATS (it can neither renew
  * nor append). `lease` is every fault a leased cluster takes: network, crash, actor, pause, skew
- * and cut. In a leased cluster `crash` kills machines (others take their
- * partitions over when the leases expire), and `disk` and `damage`, faults of a machine's own
- * file journal, do not apply: they are refused with them.
+ * and cut. In a leased cluster `crash` kills machines (others take their partitions over when
+ * the leases expire).
+ *
+ * `disk` and `damage` are faults of a host's own file journal, which a leased cluster does not
+ * have; a set with both them and lease faults is mixed: each seed chooses its cluster's shape
+ * from the seed (`seedShape`), leased with the lease faults or static with disk and damage, half
+ * and half. `all` is such a set: network, crash, disk, actor, pause, skew and cut.
  */
 export const FAULT_KINDS = [
   "none",
@@ -62,6 +65,28 @@ export interface FaultSet {
 /** Whether `set` runs the cluster by lease. */
 export function leased(set: FaultSet): boolean {
   return set.pause || set.skew || set.cut;
+}
+
+/** Whether `set` is mixed: lease faults and a host's own file journal's, one shape a seed. */
+export function mixed(set: FaultSet): boolean {
+  return leased(set) && (set.disk || set.damage);
+}
+
+/** The shape of a seed's cluster: partitions held by lease, or split among static hosts. */
+export type ClusterShape = "leased" | "static";
+
+/**
+ * The faults seed `seed` runs under `set`, and its cluster's shape. A mixed set's seed chooses
+ * from the seed, half and half: leased (disk and damage off) or static (pause, skew and cut
+ * off). The draw is from a generator of its own, so every other fork of the seed keeps its
+ * stream.
+ */
+export function seedShape(seed: number, set: FaultSet): { set: FaultSet; shape: ClusterShape } {
+  if (!mixed(set)) return { set, shape: leased(set) ? "leased" : "static" };
+  if (new Prng(seed).fork("shape").next() < 0.5) {
+    return { set: { ...set, disk: false, damage: false }, shape: "leased" };
+  }
+  return { set: { ...set, pause: false, skew: false, cut: false }, shape: "static" };
 }
 
 /** A fault specification, parsed: what `parseFaults` gives and a simulation takes. */
@@ -104,6 +129,9 @@ export function parseFaults(spec: string): FaultSpec {
         set.crash =
         set.disk =
         set.actor =
+        set.pause =
+        set.skew =
+        set.cut =
           true;
     }
     if (part === "network") set.network = true;
@@ -125,11 +153,6 @@ export function parseFaults(spec: string): FaultSpec {
           true;
     }
   }
-  if (leased(set) && (set.disk || set.damage)) {
-    throw new RangeError(
-      `Fault kinds pause, skew, cut and lease run partitions by lease on a journal in NATS, where disk and damage faults (a host's own file journal) do not apply, got "${spec}"`,
-    );
-  }
   return { set, name: faultsName(set) };
 }
 
@@ -137,8 +160,7 @@ export function parseFaults(spec: string): FaultSpec {
 function faultsName(set: FaultSet): string {
   const names: string[] = [];
   const lease = set.network && set.crash && set.actor && set.pause && set.skew && set.cut;
-  if (lease) names.push("lease");
-  else if (set.network && set.crash && set.disk && set.actor) names.push("all");
+  if (lease) names.push(set.disk ? "all" : "lease");
   else {
     if (set.network) names.push("network");
     if (set.disk) names.push("disk");
@@ -185,11 +207,6 @@ export function checkFaults(spec: FaultSpec): FaultSpec {
   if (set.disk && !set.crash) {
     throw new RangeError(
       `Simulation option "faults": disk faults are crashes too, got crash false`,
-    );
-  }
-  if (leased(set) && (set.disk || set.damage)) {
-    throw new RangeError(
-      `Simulation option "faults": disk and damage faults do not apply to a leased cluster (pause, skew, cut)`,
     );
   }
   if (spec.name !== faultsName(set)) {

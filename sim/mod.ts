@@ -7,6 +7,7 @@ export * from "./clock.ts";
 export * from "./feeds/mod.ts";
 export * from "./recording/mod.ts";
 export {
+  type ClusterShape,
   drawFaultParams,
   FAULT_KINDS,
   type FaultKind,
@@ -14,6 +15,7 @@ export {
   type FaultSet,
   type FaultSpec,
   parseFaults,
+  seedShape,
 } from "./faults.ts";
 export { reproduceCommand, simulate } from "./simulator.ts";
 export type { Sabotage, SimOptions, SimResult, SimStats } from "./simulator.ts";

@@ -33,8 +33,10 @@ import {
   drawFaultParams,
   drawLeaseParams,
   type FaultParams,
-  leased,
+  type FaultSet,
   type LeaseParams,
+  mixed,
+  seedShape,
 } from "./faults.ts";
 import { SimLeasedCluster } from "./_sim_leased_cluster.ts";
 import { InputIndex, type Violation } from "./invariants.ts";
@@ -173,7 +175,11 @@ class Run {
   readonly #clockRng: Prng;
   readonly #damageRng: Prng | undefined;
   readonly #lease: LeaseParams | undefined;
+  /** The faults this seed runs: the set asked for, or this seed's shape of a mixed one. */
+  readonly #set: FaultSet;
   readonly #feedSeed: number;
+  /** The trace's word on a mixed set's shape (" shape=leased"), or "". */
+  readonly #shape: string;
   /** What the hosts run: the kinds, made flaky under `actor` faults. */
   readonly #hostActors: readonly AnyActorDefinition[];
   /** When the feed ends, and faults with it. */
@@ -189,6 +195,9 @@ class Run {
   constructor(o: Resolved) {
     this.o = o;
     this.#endUs = START_US + Math.round(o.durationS * 1e6);
+    const { set, shape } = seedShape(o.seed, o.faults.set);
+    this.#set = set;
+    this.#shape = mixed(o.faults.set) ? ` shape=${shape}` : "";
     const root = new Prng(o.seed);
     const params = root.fork("params");
     this.#faultRng = root.fork("faults");
@@ -196,11 +205,11 @@ class Run {
     this.#feedSeed = root.fork("feed").nextUint32();
     this.#clockRng = root.fork("clocks");
     // Forked only when asked for: a fork draws from the root, and other runs keep their traces.
-    this.#damageRng = o.faults.set.damage ? root.fork("damage") : undefined;
-    this.#params = drawFaultParams(params, o.faults.set);
-    this.#lease = leased(o.faults.set) ? drawLeaseParams(root.fork("lease")) : undefined;
+    this.#damageRng = set.damage ? root.fork("damage") : undefined;
+    this.#params = drawFaultParams(params, set);
+    this.#lease = shape === "leased" ? drawLeaseParams(root.fork("lease")) : undefined;
     const failed = new Set<string>();
-    this.#hostActors = o.faults.set.actor
+    this.#hostActors = set.actor
       ? o.actors.map((def) =>
         flakyActor(def, {
           seed: o.seed,
@@ -315,7 +324,7 @@ class Run {
     const o = this.o;
     const feed = this.#feed!;
     this.trace.line(
-      `sim seed=${o.seed} faults=${o.faults.name} duration=${o.durationS}s hosts=${o.hosts} channels=${o.channels} rate=${o.rate}/s batch=${o.batch} partitions=${o.partitions} actors=${
+      `sim seed=${o.seed} faults=${o.faults.name}${this.#shape} duration=${o.durationS}s hosts=${o.hosts} channels=${o.channels} rate=${o.rate}/s batch=${o.batch} partitions=${o.partitions} actors=${
         [...this.#configs.keys()].join(",")
       }`,
     );
@@ -412,7 +421,7 @@ class Run {
       hostActors: this.#hostActors,
       config: o.config,
       configs: this.#configs,
-      faults: o.faults.set,
+      faults: this.#set,
       params: this.#params,
       faultRng: this.#faultRng,
       clockRng: this.#clockRng,

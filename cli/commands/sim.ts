@@ -85,14 +85,17 @@ export const command: Command = {
   disk     crashes that also lose the journal's tail since the last fsync (and sometimes snapshots)
   actor    actor kernels throw now and then, once per input: the host must restart the instance,
            publish what the input produces and lose nothing
-  all      all of the above together
+  all      all of the above together, and pause, skew and cut (below): each seed chooses its
+           cluster's shape from the seed, leased (the lease faults, no disk) or static (disk, no
+           lease faults); the trace's first line says which (shape=leased|static)
   duplicate  (by name) the feed log holds copies of earlier frames: the same id again
   damage   (by name) crashes that also damage one journal record between intact ones; the host
            rebuilds what it lost from the feed log, in order (e.g. --faults all,damage)
   pause, skew, cut  (by name) partitions held by lease, as troupe run --partitions auto: a
            machine paused past its lease (a GC pause, SIGSTOP), clocks skewed and drifting, a
            machine cut off from NATS; crashed machines' partitions are taken over
-  lease    network, crash, actor, pause, skew and cut together
+  lease    network, crash, actor, pause, skew and cut together (every seed leased); disk or
+           damage with lease kinds is mixed, as in all
 Invariants: no acknowledged input lost, no input applied twice, state after recovery equal to a
 full replay of the journal, outputs equal to a fault-free run of the same inputs, no dead letters,
 the cluster catches up once faults stop, and with leases at most one writer per partition (no

@@ -32,7 +32,7 @@ test("parseFaults() names the damage fault, a crash fault, outside `all`", () =>
   assert.is(d.name, "damage");
   assert.is(parseFaults("all,damage").name, "all,damage");
   assert.is(parseFaults("crash,damage").name, "damage");
-  assert.is(parseFaults("all").set.damage, false, "`all` is what it always was");
+  assert.is(parseFaults("all").set.damage, false, "`all` takes damage only by name");
 });
 
 for (const [seed, faults] of [[1, "damage"], [2, "all,damage"], [7, "all,damage"]] as const) {

@@ -112,9 +112,9 @@ test("parseFaults reads a kind or a comma list, spells it canonically and names 
       actor: true,
       duplicate: false,
       damage: false,
-      pause: false,
-      skew: false,
-      cut: false,
+      pause: true,
+      skew: true,
+      cut: true,
     },
     name: "all",
   });
@@ -131,7 +131,9 @@ test("parseFaults reads a kind or a comma list, spells it canonically and names 
     cut: false,
   });
   assert.is(parseFaults("actor,crash").name, "crash,actor");
-  assert.is(parseFaults("network,crash,disk,actor").name, "all");
+  assert.is(parseFaults("network,crash,disk,actor").name, "network,disk,actor");
+  assert.is(parseFaults("network,crash,disk,actor,pause,skew,cut").name, "all");
+  assert.is(parseFaults("lease,disk").name, "all");
   assert.is(parseFaults("network,crash,disk").name, "network,disk");
   assert.is(parseFaults("all,crash").name, "all");
   assert.is(parseFaults("none").name, "none");
@@ -211,7 +213,7 @@ test("an input the host never sees is reported lost at the step it is skipped, a
   const r = await simulate({
     ...base,
     seed: 4,
-    faults: parseFaults("all"),
+    faults: parseFaults("network,disk,actor"), // a static cluster: seed 4 of `all` is leased
     sabotage: "lose_input",
   });
   assert.not.ok(r.ok);
