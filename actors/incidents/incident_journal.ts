@@ -49,7 +49,7 @@ export interface JournaledIncidentStage {
   restored: number;
   /** The journal position of the snapshot it started from, 0 without one. */
   snapshotPos: number;
-  /** Stops taking findings; resolves once a snapshot being saved is saved. */
+  /** Stops taking findings; resolves once the findings taken are in a saved snapshot. */
   stop: () => Promise<void>;
 }
 
@@ -108,7 +108,7 @@ export async function runJournaledIncidentStage(
     snapshotPos,
     stop: async () => {
       run.stop();
-      await compacting?.idle();
+      await compacting?.close(last);
     },
   };
 }
@@ -149,6 +149,20 @@ class Compaction {
   /** The stage took the finding appended at `pos`. */
   taken(pos: number | Promise<number>): void {
     if (++this.#since < this.#o.every || this.#saving) return;
+    this.#save(pos);
+  }
+
+  /**
+   * On a clean stop: once no save runs, saves the findings taken since the last one, if any (a
+   * save due while another ran was put off to the next finding, and there may be none).
+   */
+  async close(pos: number | Promise<number>): Promise<void> {
+    await this.idle();
+    if (this.#since > 0) this.#save(pos);
+    await this.idle();
+  }
+
+  #save(pos: number | Promise<number>): void {
     this.#since = 0;
     const kernel = encodeIncidentSnapshot(this.#stage.saved());
     this.#saving = (async () => {
