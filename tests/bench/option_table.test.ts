@@ -56,7 +56,10 @@ test("optionsUsage() shows each default from the table, so help and code agree",
   assert.match(usage, /--file F\s+where to$/m);
   assert.match(optionsUsage(inject.options), /--seconds S\s+seconds per rate \(default 5\)/);
   assert.match(optionsUsage(failover.options), /--ttl-ms N\s+the lease TTL \(default 3000\)/);
-  assert.match(optionsUsage(incidents.options), /--seeds LIST\s+seeds, e\.g\. [^]* \(default 1\)$/m);
+  assert.match(
+    optionsUsage(incidents.options),
+    /--seeds LIST\s+seeds, e\.g\. [^]* \(default 1\)$/m,
+  );
   assert.match(
     optionsUsage(detect.options),
     /--market-samples N\s+samples per market channel, 1 s apart \(default 100000\)/,
