@@ -42,7 +42,6 @@ const PENDING = new Map<string, number>([
   ["actors/runtime/_segment_files.ts readSegment", 95],
   ["bench/coherence.ts runCase", 92],
   ["bench/dashboard.ts runMode", 92],
-  ["bench/inject.ts run", 91],
   ["bench/dashboard.ts run", 90],
   ["actors/coherence/_subspace.ts trackTopSubspace", 87],
   ["actors/coherence/_coherence_codec.ts loadCoherence", 86],
