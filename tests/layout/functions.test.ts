@@ -40,7 +40,6 @@ const PENDING = new Map<string, number>([
   ["actors/scan/scan_host.ts scanHostService", 97],
   ["actors/scan/scan_host.ts arrow in scanHostService", 93],
   ["actors/runtime/_segment_files.ts readSegment", 95],
-  ["bench/coherence.ts runCase", 92],
   ["bench/dashboard.ts runMode", 92],
   ["bench/dashboard.ts run", 90],
   ["actors/coherence/_subspace.ts trackTopSubspace", 87],
