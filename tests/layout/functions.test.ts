@@ -46,7 +46,6 @@ const PENDING = new Map<string, number>([
   ["actors/coherence/_coherence_codec.ts loadCoherence", 86],
   ["actors/runtime/launch_leased_host.ts launchLeasedHost", 86],
   ["actors/collapse/_grow.ts growRuns", 85],
-  ["bench/_injector.ts latency", 85],
 ]);
 /** PENDING's size when it was written: it may only shrink. */
 const PENDING_MAX = 32;
