@@ -32,7 +32,6 @@ const PENDING = new Map<string, number>([
   ["bench/pipeline.ts run", 126],
   ["actors/scan/scan_http.ts scanHttp", 143],
   ["cli/commands/run.ts run", 124],
-  ["bench/scan.ts run", 100],
   ["bench/_injector.ts throughput", 119],
   ["actors/anomaly/_shift.ts stepShift", 113],
   ["protocol/sample_frame.ts writeColumnsMessage", 98],
