@@ -263,31 +263,13 @@ function clockOffset(sync: SharedArrayBuffer): number {
 }
 
 /**
- * Times the answers to one-sample frames that a sender thread publishes at a fixed rate. The
- * sender has its own thread (and connection) so that it can sleep between frames without a busy
- * loop and without delaying the receipt of answers here.
+ * Hands each answer to `answer`: with `--raw`, the echoed frame's index and send time from its
+ * payload; otherwise the index from an output envelope's cause (`lat:<sender's run>:<index>`).
  */
-async function latency(nc: NatsConnection): Promise<void> {
-  const rate = values.rate;
-  const channels = values.channels;
-  const warm = Math.round(rate * values.warmup);
-  const total = warm + Math.round(rate * values.seconds);
-  const sentAt = new Float64Array(new SharedArrayBuffer(total * 8)).fill(NaN);
-  const answered = new Uint8Array(total);
-  const answers = new Float64Array(total);
-  let count = 0;
-  let received = 0;
-  const receivedShared = new Int32Array(new SharedArrayBuffer(4));
-  /** The sender's clock minus this thread's, known once the sender has started. */
-  let offset = NaN;
-  /** Records the answer to frame `i`, sent at `sent` (sender's clock; from the payload, if any). */
-  const answer = (i: number, now: number, sent = sentAt[i]) => {
-    if (!(i >= 0 && i < total) || answered[i] || sent === undefined || Number.isNaN(sent)) return;
-    answered[i] = 1;
-    received++;
-    Atomics.store(receivedShared, 0, received);
-    if (i >= warm) answers[count++] = (now - (sent - offset)) * 1000;
-  };
+function subscribeAnswers(
+  nc: NatsConnection,
+  answer: (i: number, now: number, sent?: number) => void,
+): void {
   if (values.raw !== undefined) {
     nc.subscribe(values.raw, {
       callback: (_err, msg) => {
@@ -313,6 +295,35 @@ async function latency(nc: NatsConnection): Promise<void> {
       },
     });
   }
+}
+
+/**
+ * Times the answers to one-sample frames that a sender thread publishes at a fixed rate. The
+ * sender has its own thread (and connection) so that it can sleep between frames without a busy
+ * loop and without delaying the receipt of answers here.
+ */
+async function latency(nc: NatsConnection): Promise<void> {
+  const rate = values.rate;
+  const channels = values.channels;
+  const warm = Math.round(rate * values.warmup);
+  const total = warm + Math.round(rate * values.seconds);
+  const sentAt = new Float64Array(new SharedArrayBuffer(total * 8)).fill(NaN);
+  const answered = new Uint8Array(total);
+  const answers = new Float64Array(total);
+  let count = 0;
+  let received = 0;
+  const receivedShared = new Int32Array(new SharedArrayBuffer(4));
+  /** The sender's clock minus this thread's, known once the sender has started. */
+  let offset = NaN;
+  /** Records the answer to frame `i`, sent at `sent` (sender's clock; from the payload, if any). */
+  const answer = (i: number, now: number, sent = sentAt[i]) => {
+    if (!(i >= 0 && i < total) || answered[i] || sent === undefined || Number.isNaN(sent)) return;
+    answered[i] = 1;
+    received++;
+    Atomics.store(receivedShared, 0, received);
+    if (i >= warm) answers[count++] = (now - (sent - offset)) * 1000;
+  };
+  subscribeAnswers(nc, answer);
   await nc.flush();
 
   const data: SenderData = {

@@ -18,6 +18,7 @@ import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import {
   coherenceCounters,
   coherenceKernel,
+  type CoherenceState,
   covarianceOf,
   parseCoherenceConfig,
   topCountOf,
@@ -61,13 +62,6 @@ interface CaseResult {
 
 function runCase(o: CaseOptions, ctx: BenchContext): CaseResult {
   const n = o.channels;
-  const prng = new Prng(o.seed);
-  const beta = Array.from({ length: n }, () => 0.6 + 0.8 * prng.next());
-  const sectorOf = Array.from({ length: n }, (_, i) => i % 5);
-  const idio = Array.from({ length: n }, () => 0.004 + 0.008 * prng.next());
-  const names = Array.from({ length: n }, (_, i) => `s${String(i).padStart(3, "0")}`);
-  const prices = new Float64Array(n).fill(100);
-  const sector = new Float64Array(5);
   const config = parseCoherenceConfig({
     bar_us: BAR_US,
     half_life_bars: o.halfLifeBars,
@@ -76,25 +70,7 @@ function runCase(o: CaseOptions, ctx: BenchContext): CaseResult {
     warmup_bars: 0,
   });
   const state = coherenceKernel.init(config, "all");
-  const t = new Float64Array(1);
-  const v = new Float64Array(1);
-  const frame = { channel: "", seq0: 0, t, v };
-  const bar = (b: number) => {
-    const stressed = Math.floor(b / o.regimeBars) % 2 === 1;
-    const f = (stressed ? 0.02 : 0.004) * prng.normal();
-    for (let s = 0; s < 5; s++) sector[s] = 0.003 * prng.normal();
-    t[0] = T0 + b * BAR_US;
-    let steps = 0;
-    for (let i = 0; i < n; i++) {
-      prices[i] = prices[i]! *
-        Math.exp(beta[i]! * f + sector[sectorOf[i]!]! + idio[i]! * prng.normal());
-      frame.channel = names[i]!;
-      frame.seq0 = b;
-      v[0] = prices[i]!;
-      steps += coherenceKernel.step(state, frame).steps;
-    }
-    return steps;
-  };
+  const bar = marketBars(o, state);
   const warm = n + o.warmupBars;
   const w0 = nowMs();
   for (let b = 0; b < warm; b++) bar(b);
@@ -116,29 +92,11 @@ function runCase(o: CaseOptions, ctx: BenchContext): CaseResult {
     if (steps !== 1) throw new Error(`Bar ${warm + k} closed ${steps} bars, expected 1`);
     updates++;
     if (k % o.checkEvery !== 0) continue;
-    const { matrix } = covarianceOf(state);
-    const m = state.m;
-    const a = new Matrix(m, m);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < m; j++) a.set(i, j, matrix[i * m + j]!);
-    }
-    const r0 = cpuMs();
-    const rw = nowMs();
-    const eig = new EigenvalueDecomposition(a, { assumeSymmetric: true });
-    fullWallMs += nowMs() - rw;
-    fullMs += cpuMs() - r0;
+    const check = referenceCheck(state);
+    fullWallMs += check.wallMs;
+    fullMs += check.cpuMs;
     checks++;
-    const values = eig.realEigenvalues.slice().sort((x, y) => y - x);
-    const top = topCountOf(state);
-    let sum = 0;
-    let all = 0;
-    values.forEach((x, i) => {
-      all += x;
-      if (i < top) sum += x;
-    });
-    const reference = sum / all;
-    const error = Math.abs(state.ratio - reference) / reference;
-    if (error > errorMax) errorMax = error;
+    if (check.error > errorMax) errorMax = check.error;
   }
   const iterations = (coherenceCounters(state).iterations - iterations0) / updates;
   return {
@@ -150,6 +108,69 @@ function runCase(o: CaseOptions, ctx: BenchContext): CaseResult {
     checks,
     iterations,
   };
+}
+
+/**
+ * The case's market, one bar at a time: `n` channels, each a beta to one factor (calm or, every
+ * other `regimeBars`, stressed), one of five sectors and its own noise, stepped through the
+ * kernel's `state`. A bar returns how many bars the kernel closed.
+ */
+function marketBars(o: CaseOptions, state: CoherenceState): (b: number) => number {
+  const n = o.channels;
+  const prng = new Prng(o.seed);
+  const beta = Array.from({ length: n }, () => 0.6 + 0.8 * prng.next());
+  const sectorOf = Array.from({ length: n }, (_, i) => i % 5);
+  const idio = Array.from({ length: n }, () => 0.004 + 0.008 * prng.next());
+  const names = Array.from({ length: n }, (_, i) => `s${String(i).padStart(3, "0")}`);
+  const prices = new Float64Array(n).fill(100);
+  const sector = new Float64Array(5);
+  const t = new Float64Array(1);
+  const v = new Float64Array(1);
+  const frame = { channel: "", seq0: 0, t, v };
+  return (b: number) => {
+    const stressed = Math.floor(b / o.regimeBars) % 2 === 1;
+    const f = (stressed ? 0.02 : 0.004) * prng.normal();
+    for (let s = 0; s < 5; s++) sector[s] = 0.003 * prng.normal();
+    t[0] = T0 + b * BAR_US;
+    let steps = 0;
+    for (let i = 0; i < n; i++) {
+      prices[i] = prices[i]! *
+        Math.exp(beta[i]! * f + sector[sectorOf[i]!]! + idio[i]! * prng.normal());
+      frame.channel = names[i]!;
+      frame.seq0 = b;
+      v[0] = prices[i]!;
+      steps += coherenceKernel.step(state, frame).steps;
+    }
+    return steps;
+  };
+}
+
+/**
+ * The full eigendecomposition of the kernel's covariance, the reference its tracked top-subspace
+ * ratio is held to: the ratio's relative error, and the decomposition's CPU and wall time.
+ */
+function referenceCheck(state: CoherenceState): { error: number; cpuMs: number; wallMs: number } {
+  const { matrix } = covarianceOf(state);
+  const m = state.m;
+  const a = new Matrix(m, m);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < m; j++) a.set(i, j, matrix[i * m + j]!);
+  }
+  const r0 = cpuMs();
+  const rw = nowMs();
+  const eig = new EigenvalueDecomposition(a, { assumeSymmetric: true });
+  const wallMs = nowMs() - rw;
+  const cpu = cpuMs() - r0;
+  const values = eig.realEigenvalues.slice().sort((x, y) => y - x);
+  const top = topCountOf(state);
+  let sum = 0;
+  let all = 0;
+  values.forEach((x, i) => {
+    all += x;
+    if (i < top) sum += x;
+  });
+  const reference = sum / all;
+  return { error: Math.abs(state.ratio - reference) / reference, cpuMs: cpu, wallMs };
 }
 
 const OPTIONS = {

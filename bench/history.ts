@@ -86,57 +86,12 @@ export const benchmark: Benchmark = {
           nowMs: Date.now(),
         });
         const base = `http://127.0.0.1:${collab.server.port}/history?token=${token}&`;
-        const ask = async (channel: string) => {
-          const q = historyQuery({
-            channel,
-            t0_us,
-            t1_us: t0_us + DAY_S * 1e6,
-            points_max: POINTS,
-          });
-          const res = await fetch(base + q);
-          if (res.status !== 200) {
-            throw new Error(`GET /history ${res.status}: ${await res.text()}`);
-          }
-          const h = decodeHistoryResponse(new Uint8Array(await res.arrayBuffer()));
-          if (h.samples !== DAY_S) {
-            throw new Error(`${channel}: ${h.samples} samples, not ${DAY_S}`);
-          }
-          return h.t.length;
-        };
+        const ask = (channel: string) => askDay(base, channel, t0_us);
         const plain = (channel: string) => plainRead(pub, channel);
         const points = await ask(names[0]!); // warm both paths once
         await plain(names[0]!);
         ctx.log(`${NAME}: a day of ${names[0]} answered at ${points} points`);
-        const rows: BenchRow[] = [];
-        for (
-          const [metric, group] of [["history_ms_p99_1ch", [names[0]!]], [
-            `history_ms_p99_${channels}ch`,
-            names,
-          ]] as const
-        ) {
-          const troupe: number[] = [], baseline: number[] = [];
-          for (let r = 0; r < rounds; r++) {
-            troupe.push(await timed(() => Promise.all(group.map(ask))));
-            baseline.push(await timed(() => Promise.all(group.map(plain))));
-          }
-          const p99 = (xs: number[]) => percentile(xs.sort((a, b) => a - b), 99);
-          ctx.log(
-            `${NAME}: ${metric}: /history p50 ${pct(troupe, 50)} ms, plain loop p50 ${
-              pct(baseline, 50)
-            } ms`,
-          );
-          rows.push(
-            row({
-              bench: NAME,
-              metric,
-              unit: "ms",
-              troupe: p99(troupe),
-              baseline: p99(baseline),
-              better: "lower",
-            }),
-          );
-        }
-        return rows;
+        return await timeFigures({ names, rounds, ask, plain }, ctx);
       } finally {
         await collab.close();
       }
@@ -147,6 +102,63 @@ export const benchmark: Benchmark = {
     }
   },
 };
+
+/** What `timeFigures` times: the channels, the rounds and the two paths. */
+interface Figures {
+  names: string[];
+  rounds: number;
+  ask: (channel: string) => Promise<number>;
+  plain: (channel: string) => Promise<number>;
+}
+
+/** The two rows, one channel and every channel, each path timed in alternation round by round. */
+async function timeFigures(f: Figures, ctx: BenchContext): Promise<BenchRow[]> {
+  const { names, rounds, ask, plain } = f;
+  const rows: BenchRow[] = [];
+  for (
+    const [metric, group] of [["history_ms_p99_1ch", [names[0]!]], [
+      `history_ms_p99_${names.length}ch`,
+      names,
+    ]] as const
+  ) {
+    const troupe: number[] = [], baseline: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      troupe.push(await timed(() => Promise.all(group.map(ask))));
+      baseline.push(await timed(() => Promise.all(group.map(plain))));
+    }
+    const p99 = (xs: number[]) => percentile(xs.sort((a, b) => a - b), 99);
+    ctx.log(
+      `${NAME}: ${metric}: /history p50 ${pct(troupe, 50)} ms, plain loop p50 ${
+        pct(baseline, 50)
+      } ms`,
+    );
+    rows.push(
+      row({
+        bench: NAME,
+        metric,
+        unit: "ms",
+        troupe: p99(troupe),
+        baseline: p99(baseline),
+        better: "lower",
+      }),
+    );
+  }
+  return rows;
+}
+
+/** One `GET /history` of a day of `channel` at `base` at 1,000 points: its point count. */
+async function askDay(base: string, channel: string, t0_us: number): Promise<number> {
+  const q = historyQuery({ channel, t0_us, t1_us: t0_us + DAY_S * 1e6, points_max: POINTS });
+  const res = await fetch(base + q);
+  if (res.status !== 200) {
+    throw new Error(`GET /history ${res.status}: ${await res.text()}`);
+  }
+  const h = decodeHistoryResponse(new Uint8Array(await res.arrayBuffer()));
+  if (h.samples !== DAY_S) {
+    throw new Error(`${channel}: ${h.samples} samples, not ${DAY_S}`);
+  }
+  return h.t.length;
+}
 
 function pct(xs: number[], p: number): string {
   return percentile([...xs].sort((a, b) => a - b), p).toFixed(1);

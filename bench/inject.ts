@@ -68,13 +68,7 @@ export const benchmark: Benchmark = {
     const o = readOptions(args, OPTIONS);
     const acks = o.acks === "on";
     const suffix = acks ? "_acked" : "";
-    const rates = o.rates.split(",").map((r) => {
-      const x = Number(r);
-      if (!Number.isFinite(x) || x <= 0) {
-        throw new BenchOptionError(`Option --rates must list numbers > 0, got "${r}"`);
-      }
-      return x;
-    });
+    const rates = parseRates(o.rates);
     const { seconds, channels, batch } = o;
 
     if (!findNatsServer()) {
@@ -99,43 +93,20 @@ export const benchmark: Benchmark = {
       const rows: BenchRow[] = [];
       let worst: { achieved: number; asked: number } | undefined;
       for (const rate of rates) {
-        const feed = createFeed("market", { channels, seed: 1, batch });
-        const before = await inMsgs();
-        const publisher = acks ? new JetStreamPublisher(bus.nc) : undefined;
-        const r = await inject(bus, feed, {
-          rate,
-          durationS: seconds,
-          ...(publisher === undefined ? {} : { publisher }),
-        }).finally(() => publisher?.close());
-        await bus.flush();
-        let received = await inMsgs() - before;
-        for (let waited = 0; received < r.frames && waited < 2000; waited += 50) {
-          await sleep(50);
-          received = await inMsgs() - before;
-        }
-        const ratio = r.achievedRate / rate;
-        ctx.log(
-          `inject: asked ${fmt(rate)}/s, achieved ${fmt(r.achievedRate)}/s (${
-            (ratio * 100).toFixed(2)
-          }%), ${r.frames} frames${
-            publisher ? ` (${publisher.counts.acked} acknowledged)` : ""
-          }, ${received} received by the server, fell behind ${r.forgivenS.toFixed(2)} s`,
-        );
-        if (received < r.frames) {
-          ctx.log(`inject: ${r.frames - received} frames published but not received by the server`);
-        }
+        const achieved = await injectAt(rate, { bus, inMsgs, seconds, channels, batch, acks }, ctx);
+        const ratio = achieved / rate;
         rows.push(
           row({
             bench: NAME,
             metric: `achieved_over_asked${suffix}_${label(rate)}`,
             unit: "samples/s",
-            troupe: r.achievedRate,
+            troupe: achieved,
             baseline: rate,
             better: "higher",
           }),
         );
         if (!worst || ratio < worst.achieved / worst.asked) {
-          worst = { achieved: r.achievedRate, asked: rate };
+          worst = { achieved, asked: rate };
         }
       }
       rows.unshift(
@@ -156,6 +127,60 @@ export const benchmark: Benchmark = {
     }
   },
 };
+
+/** The list of `--rates`, each a number > 0. */
+function parseRates(list: string): number[] {
+  return list.split(",").map((r) => {
+    const x = Number(r);
+    if (!Number.isFinite(x) || x <= 0) {
+      throw new BenchOptionError(`Option --rates must list numbers > 0, got "${r}"`);
+    }
+    return x;
+  });
+}
+
+/** What one rate's run needs: the bus, the server's message count, the feed's shape, acks. */
+interface RateRun {
+  bus: NatsBus;
+  inMsgs: () => Promise<number>;
+  seconds: number;
+  channels: number;
+  batch: number;
+  acks: boolean;
+}
+
+/**
+ * Injects the market feed at `rate` for the run's seconds, waits (up to 2 s) for the server to
+ * count every frame, logs what was asked, achieved and received, and returns the achieved rate.
+ */
+async function injectAt(rate: number, run: RateRun, ctx: BenchContext): Promise<number> {
+  const { bus, inMsgs } = run;
+  const feed = createFeed("market", { channels: run.channels, seed: 1, batch: run.batch });
+  const before = await inMsgs();
+  const publisher = run.acks ? new JetStreamPublisher(bus.nc) : undefined;
+  const r = await inject(bus, feed, {
+    rate,
+    durationS: run.seconds,
+    ...(publisher === undefined ? {} : { publisher }),
+  }).finally(() => publisher?.close());
+  await bus.flush();
+  let received = await inMsgs() - before;
+  for (let waited = 0; received < r.frames && waited < 2000; waited += 50) {
+    await sleep(50);
+    received = await inMsgs() - before;
+  }
+  ctx.log(
+    `inject: asked ${fmt(rate)}/s, achieved ${fmt(r.achievedRate)}/s (${
+      (r.achievedRate / rate * 100).toFixed(2)
+    }%), ${r.frames} frames${
+      publisher ? ` (${publisher.counts.acked} acknowledged)` : ""
+    }, ${received} received by the server, fell behind ${r.forgivenS.toFixed(2)} s`,
+  );
+  if (received < r.frames) {
+    ctx.log(`inject: ${r.frames - received} frames published but not received by the server`);
+  }
+  return r.achievedRate;
+}
 
 /** `10k`, `1M`, `250k`, `1500`. */
 function label(rate: number): string {

@@ -283,6 +283,109 @@ const OPTIONS = {
   },
 } satisfies OptionTable;
 
+/** What a figure is timed with: the rounds and the scratch buffers. */
+interface FigureOptions {
+  rounds: number;
+  buf: ReturnType<typeof buffers>;
+}
+
+/**
+ * indicator_values_per_s: troupe's seven indicators over `some` against trading-signals', after
+ * checking that both compute the same values, alternated round by round.
+ */
+function indicatorRow(
+  some: BarColumns[],
+  o: FigureOptions & { ts: TradingSignals },
+  ctx: BenchContext,
+): BenchRow {
+  const { ts, rounds, buf } = o;
+  const bars = some[0]?.close.length ?? 0;
+  // The same values both ways, before timing anything.
+  const ours = troupeIndicators(some.slice(0, 20), buf),
+    theirs = theirIndicators(ts, some.slice(0, 20));
+  if (!(Math.abs(ours - theirs) <= 1e-9 * Math.abs(theirs))) {
+    throw new Error(
+      `troupe's and trading-signals' indicators differ: checksum ${ours} vs ${theirs}`,
+    );
+  }
+  const values = some.length * bars * 7;
+  const [tOurs, tTheirs] = alternate(
+    rounds,
+    () => troupeIndicators(some, buf),
+    () => theirIndicators(ts, some),
+  );
+  const oursPerS = values / (median(tOurs) / 1000),
+    theirsPerS = values / (median(tTheirs) / 1000);
+  ctx.log(
+    `indicators: troupe ${range(tOurs, values * 1000)} values/s, trading-signals ` +
+      `${range(tTheirs, values * 1000)} values/s over ${rounds} rounds; ratio of medians ` +
+      `${(oursPerS / theirsPerS).toFixed(2)}`,
+  );
+
+  return row({
+    bench: NAME,
+    metric: "indicator_values_per_s",
+    unit: "values/s",
+    troupe: oursPerS,
+    baseline: theirsPerS,
+    better: "higher",
+  });
+}
+
+/**
+ * evaluator_symbols_per_s: the compiled criteria over `all` against a bare loop (after checking
+ * that they match the same symbols); a short-circuiting bare loop is timed too, and logged.
+ */
+function evaluatorRow(
+  all: BarColumns[],
+  o: FigureOptions & { z: Float64Array },
+  ctx: BenchContext,
+): BenchRow {
+  const { rounds, buf, z } = o;
+  const compiled = compileCriteria(BENCH_CRITERIA, { rank: BENCH_RANK });
+  const m1 = evaluatorPass(all, compiled), m2 = bareLoopPass(all, buf, z);
+  if (m1 !== m2) throw new Error(`the evaluator matched ${m1} symbols, the bare loop ${m2}`);
+  const m3 = bareLoopPass(all, buf, z, true);
+  if (m3 !== m2) {
+    throw new Error(`the short-circuit loop matched ${m3} symbols, the bare loop ${m2}`);
+  }
+  const [tEval, tBare] = alternate(
+    rounds,
+    () => evaluatorPass(all, compiled),
+    () => bareLoopPass(all, buf, z),
+  );
+  const evalPerS = all.length / (median(tEval) / 1000),
+    barePerS = all.length / (median(tBare) / 1000);
+  ctx.log(
+    `criteria (${m1} of ${all.length} match): evaluator ${
+      range(tEval, all.length * 1000)
+    } symbols/s, ` +
+      `bare loop ${range(tBare, all.length * 1000)} symbols/s; ratio of medians ` +
+      `${(evalPerS / barePerS).toFixed(2)}`,
+  );
+  // The evaluator computes an indicator only where the criteria reads it: against a bare loop
+  // that stops at the first false condition too (logged; the row's baseline is the issue's).
+  const [tEval2, tShort] = alternate(
+    rounds,
+    () => evaluatorPass(all, compiled),
+    () => bareLoopPass(all, buf, z, true),
+  );
+  ctx.log(
+    `criteria against a short-circuiting bare loop: evaluator ${
+      range(tEval2, all.length * 1000)
+    } symbols/s, loop ${range(tShort, all.length * 1000)} symbols/s; ratio of medians ` +
+      `${(median(tShort) / median(tEval2)).toFixed(2)}`,
+  );
+  return row({
+    bench: NAME,
+    metric: "evaluator_symbols_per_s",
+    unit: "symbols/s",
+    troupe: evalPerS,
+    baseline: barePerS,
+    better: "higher",
+  });
+}
+
 export const benchmark: Benchmark = {
   name: NAME,
   summary: "indicator values/s against trading-signals, and the compiled criteria's symbols/s " +
@@ -304,61 +407,8 @@ export const benchmark: Benchmark = {
     const some = all.slice(0, indSymbols);
     const buf = buffers(bars), z = new Float64Array(bars);
 
-    // The same values both ways, before timing anything.
-    const ours = troupeIndicators(some.slice(0, 20), buf),
-      theirs = theirIndicators(ts, some.slice(0, 20));
-    if (!(Math.abs(ours - theirs) <= 1e-9 * Math.abs(theirs))) {
-      throw new Error(
-        `troupe's and trading-signals' indicators differ: checksum ${ours} vs ${theirs}`,
-      );
-    }
-    const values = indSymbols * bars * 7;
-    const [tOurs, tTheirs] = alternate(
-      rounds,
-      () => troupeIndicators(some, buf),
-      () => theirIndicators(ts, some),
-    );
-    const oursPerS = values / (median(tOurs) / 1000),
-      theirsPerS = values / (median(tTheirs) / 1000);
-    ctx.log(
-      `indicators: troupe ${range(tOurs, values * 1000)} values/s, trading-signals ` +
-        `${range(tTheirs, values * 1000)} values/s over ${rounds} rounds; ratio of medians ` +
-        `${(oursPerS / theirsPerS).toFixed(2)}`,
-    );
-
-    const compiled = compileCriteria(BENCH_CRITERIA, { rank: BENCH_RANK });
-    const m1 = evaluatorPass(all, compiled), m2 = bareLoopPass(all, buf, z);
-    if (m1 !== m2) throw new Error(`the evaluator matched ${m1} symbols, the bare loop ${m2}`);
-    const m3 = bareLoopPass(all, buf, z, true);
-    if (m3 !== m2) {
-      throw new Error(`the short-circuit loop matched ${m3} symbols, the bare loop ${m2}`);
-    }
-    const [tEval, tBare] = alternate(
-      rounds,
-      () => evaluatorPass(all, compiled),
-      () => bareLoopPass(all, buf, z),
-    );
-    const evalPerS = symbols / (median(tEval) / 1000), barePerS = symbols / (median(tBare) / 1000);
-    ctx.log(
-      `criteria (${m1} of ${symbols} match): evaluator ${
-        range(tEval, symbols * 1000)
-      } symbols/s, ` +
-        `bare loop ${range(tBare, symbols * 1000)} symbols/s; ratio of medians ` +
-        `${(evalPerS / barePerS).toFixed(2)}`,
-    );
-    // The evaluator computes an indicator only where the criteria reads it: against a bare loop
-    // that stops at the first false condition too (logged; the row's baseline is the issue's).
-    const [tEval2, tShort] = alternate(
-      rounds,
-      () => evaluatorPass(all, compiled),
-      () => bareLoopPass(all, buf, z, true),
-    );
-    ctx.log(
-      `criteria against a short-circuiting bare loop: evaluator ${
-        range(tEval2, symbols * 1000)
-      } symbols/s, loop ${range(tShort, symbols * 1000)} symbols/s; ratio of medians ` +
-        `${(median(tShort) / median(tEval2)).toFixed(2)}`,
-    );
+    const indicators = indicatorRow(some, { ts, rounds, buf }, ctx);
+    const evaluator = evaluatorRow(all, { rounds, buf, z }, ctx);
     const held = all.slice(0, hostSymbols);
     const hostRows = hostSymbols === 0 ? [] : await hostScanRows(held, {
       criteria: BENCH_CRITERIA,
@@ -370,22 +420,8 @@ export const benchmark: Benchmark = {
       live,
     }, ctx);
     return [
-      row({
-        bench: NAME,
-        metric: "indicator_values_per_s",
-        unit: "values/s",
-        troupe: oursPerS,
-        baseline: theirsPerS,
-        better: "higher",
-      }),
-      row({
-        bench: NAME,
-        metric: "evaluator_symbols_per_s",
-        unit: "symbols/s",
-        troupe: evalPerS,
-        baseline: barePerS,
-        better: "higher",
-      }),
+      indicators,
+      evaluator,
       ...hostRows,
     ];
   },

@@ -34,32 +34,8 @@ export function startFeed(
   let outputs = 0, dead = 0;
   bus.subscribe(areaPattern("out"), () => outputs++);
   bus.subscribe(areaPattern("dlq"), () => dead++);
-  // Live-looking event times: the feed starts now, one step per channel-share of the rate.
-  const batch = Math.max(1, Math.round(o.rate / o.channels / 20));
-  const startUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
-  // The metrics feed keeps its minute between samples: a day of event time passes in
-  // 1440 * channels / rate seconds, so its daily cycle shows.
-  const feed: Feed = o.feedKind === "metrics"
-    ? createMetricsFeed({ series: o.channels, seed: o.seed, batch, startUs })
-    : createMarketFeed({
-      symbols: o.channels,
-      seed: o.seed,
-      batch,
-      volume: false,
-      startUs,
-      intervalUs: o.intervalUs,
-      crashRate: DEMO_CRASH_RATE,
-    });
-  console.log(
-    `troupe up: ${
-      o.feedKind === "metrics" ? describeMetricsSettings() : describeDemo(o.intervalUs)
-    }`,
-  );
-  console.log(
-    `troupe up: injecting the synthetic ${o.feedKind} feed: ${o.channels} channels, ${o.rate} ` +
-      `samples/s on troupe.feed.${o.feedKind}.*, ${batch} samples of a channel to a message ` +
-      `(one input to each actor kind that takes it)  (Ctrl-C to stop)`,
-  );
+  const { feed, batch } = createUpFeed(o);
+  announceFeed(o, batch);
   const t0 = performance.now();
   const abort = new AbortController();
   let sent = 0;
@@ -110,4 +86,41 @@ export function startFeed(
       return counts;
     },
   };
+}
+
+/**
+ * The synthetic feed with live-looking event times: it starts now, one step per channel-share of
+ * the rate, `batch` samples of a channel to a message.
+ */
+function createUpFeed(o: UpFeedOptions): { feed: Feed; batch: number } {
+  const batch = Math.max(1, Math.round(o.rate / o.channels / 20));
+  const startUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
+  // The metrics feed keeps its minute between samples: a day of event time passes in
+  // 1440 * channels / rate seconds, so its daily cycle shows.
+  const feed: Feed = o.feedKind === "metrics"
+    ? createMetricsFeed({ series: o.channels, seed: o.seed, batch, startUs })
+    : createMarketFeed({
+      symbols: o.channels,
+      seed: o.seed,
+      batch,
+      volume: false,
+      startUs,
+      intervalUs: o.intervalUs,
+      crashRate: DEMO_CRASH_RATE,
+    });
+  return { feed, batch };
+}
+
+/** The two lines that say what the feed is and what is injected. */
+function announceFeed(o: UpFeedOptions, batch: number): void {
+  console.log(
+    `troupe up: ${
+      o.feedKind === "metrics" ? describeMetricsSettings() : describeDemo(o.intervalUs)
+    }`,
+  );
+  console.log(
+    `troupe up: injecting the synthetic ${o.feedKind} feed: ${o.channels} channels, ${o.rate} ` +
+      `samples/s on troupe.feed.${o.feedKind}.*, ${batch} samples of a channel to a message ` +
+      `(one input to each actor kind that takes it)  (Ctrl-C to stop)`,
+  );
 }
