@@ -22,7 +22,8 @@
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { type CollapseConfig, metricsCollapseConfig } from "../actors/collapse/mod.ts";
-import { decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
+import { defaultAnomalyConfig, parseAnomalyConfig } from "../actors/anomaly/mod.ts";
+import { columnsFrameOf, decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, demoActorConfigs, type Feed } from "../sim/mod.ts";
 import {
   type BenchContext,
@@ -42,6 +43,7 @@ import {
 } from "./_detect_score.ts";
 import { probationLength } from "./_nab_scorer.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { addTail, channelTail, describeTails, emptyTail, type ScoreTail } from "./_score_tails.ts";
 
 const NAME = "detect";
 const KINDS = ["anomaly", "collapse", "coherence"] as const;
@@ -58,10 +60,24 @@ export const METRICS_COLLAPSE: Readonly<Partial<CollapseConfig>> = metricsCollap
 /** Configurations per kind, over each kind's defaults. */
 export type KindConfigs = Partial<Record<(typeof KINDS)[number], unknown>>;
 
-/** Runs `samples` per channel of `feed` through the actors; returns every finding, in order. */
+/** A channel's published anomaly scores and their times, kept for `--tails`. */
+export interface ScoreSeries {
+  t: number[];
+  score: number[];
+}
+
+/**
+ * Runs `samples` per channel of `feed` through the actors; returns every finding, in order. With
+ * `scores`, each channel's published anomaly scores are appended to it as well.
+ */
 export function runFeed(
   feed: Feed,
-  options: { samples: number; configs?: KindConfigs; kinds?: readonly string[] },
+  options: {
+    samples: number;
+    configs?: KindConfigs;
+    kinds?: readonly string[];
+    scores?: Map<string, ScoreSeries>;
+  },
 ): Finding[] {
   const defs = (options.kinds ?? KINDS).map((k) => {
     const def = ACTOR_KINDS[k] as AnyActorDefinition;
@@ -94,7 +110,10 @@ export function runFeed(
           }
           for (const o of inst.apply(record, pos)) {
             const env = decodeEnvelope(o.data);
-            if (env.type === "columns") continue;
+            if (env.type === "columns") {
+              if (options.scores && def.kind === "anomaly") keepScores(options.scores, key, env);
+              continue;
+            }
             findings.push({
               kind: def.kind,
               key,
@@ -109,6 +128,21 @@ export function runFeed(
   }
   for (const { instances } of defs) for (const inst of instances.values()) inst.stop();
   return findings;
+}
+
+function keepScores(
+  scores: Map<string, ScoreSeries>,
+  key: string,
+  env: ReturnType<typeof decodeEnvelope>,
+): void {
+  const frame = columnsFrameOf(env);
+  const series = scores.get(key) ?? { t: [], score: [] };
+  scores.set(key, series);
+  const score = frame.columns.score!;
+  for (let i = 0; i < frame.t.length; i++) {
+    series.t.push(frame.t[i]!);
+    series.score.push(score[i]!);
+  }
 }
 
 /** What one run of the benchmark measured. */
@@ -126,6 +160,11 @@ export interface DetectReport {
    * them about the same rate, whatever the sampling interval.
    */
   anomalyFalsePerKiloSampleByKind: Record<string, number>;
+  /**
+   * With `tails`: the published anomaly score's tail per kind of channel (bench/_score_tails.ts),
+   * and the bits of a full score, by which a threshold promises its rate.
+   */
+  anomalyTails?: { byKind: Record<string, ScoreTail>; fullScoreBits: number };
   coherence: { accuracy: number; baseline: number };
 }
 
@@ -174,7 +213,13 @@ function describeKinds(byKind: Record<string, number>): string {
 /** Runs both feeds from `seed` and scores them. */
 export function runDetect(
   seed: number,
-  options: { marketSamples?: number; metricsSamples?: number; configs?: KindConfigs } = {},
+  options: {
+    marketSamples?: number;
+    metricsSamples?: number;
+    configs?: KindConfigs;
+    /** Also measure the anomaly score's tail per kind of channel. */
+    tails?: boolean;
+  } = {},
 ): DetectReport {
   const over = options.configs ?? {};
   const demo = demoActorConfigs(MARKET_INTERVAL_US);
@@ -190,9 +235,13 @@ export function runDetect(
     batch: FRAME_SAMPLES,
   });
   const metrics = createMetricsFeed({ series: CHANNELS, seed, batch: FRAME_SAMPLES });
+  const scores: Parameters<typeof tailsOf>[1] | undefined = options.tails
+    ? { market: new Map(), metrics: new Map() }
+    : undefined;
   const mk = runFeed(market, {
     samples: options.marketSamples ?? MARKET_SAMPLES,
     configs: marketConfigs,
+    ...(scores ? { scores: scores.market } : {}),
   });
   const mt = runFeed(metrics, {
     samples: options.metricsSamples ?? METRICS_SAMPLES,
@@ -201,6 +250,7 @@ export function runDetect(
       collapse: { ...METRICS_COLLAPSE, ...(over.collapse as Record<string, unknown> | undefined) },
     },
     kinds: ["anomaly", "collapse"],
+    ...(scores ? { scores: scores.metrics } : {}),
   });
   const mTruth = market.truth(), tTruth = metrics.truth();
   const mInterval = Number(mTruth.options.intervalUs);
@@ -219,19 +269,12 @@ export function runDetect(
   });
   const perHour = (fp: number, truth: typeof mTruth, interval: number) =>
     fp / (truth.channels.length * (truth.samples * interval) / 3.6e9);
-  const byKind: Record<string, number> = {};
-  const feeds = [[mAnomalies, mTruth], [tAnomalies, tTruth]] as const;
-  for (const [score, truth] of feeds) {
-    const kilo = (truth.samples - probationLength(truth.samples)) / 1000;
-    const n: Record<string, number> = {}, fp: Record<string, number> = {};
-    for (const c of truth.channels) {
-      const kind = channelKind(c, truth === mTruth);
-      n[kind] = (n[kind] ?? 0) + 1;
-      fp[kind] = (fp[kind] ?? 0) + (score.falseByChannel?.[c] ?? 0);
-    }
-    for (const kind of Object.keys(n)) byKind[kind] = fp[kind]! / (n[kind]! * kilo);
-  }
+  const byKind = {
+    ...falsePerKiloByKind(mAnomalies, mTruth, true),
+    ...falsePerKiloByKind(tAnomalies, tTruth, false),
+  };
   return {
+    ...(scores ? { anomalyTails: tailsOf([mTruth, tTruth], scores, over) } : {}),
     anomaly: merge(mAnomalies, tAnomalies),
     collapse: merge(mChanges, tChanges),
     feeds: {
@@ -245,6 +288,61 @@ export function runDetect(
     anomalyFalsePerKiloSampleByKind: byKind,
     coherence: regimeAccuracy(mTruth, mk, "all"),
   };
+}
+
+/** False anomaly events per 1,000 samples scored after the probation, per kind of channel of a feed. */
+function falsePerKiloByKind(
+  score: DetectionScore,
+  truth: ReturnType<Feed["truth"]>,
+  market: boolean,
+): Record<string, number> {
+  const kilo = (truth.samples - probationLength(truth.samples)) / 1000;
+  const n: Record<string, number> = {}, fp: Record<string, number> = {};
+  for (const c of truth.channels) {
+    const kind = channelKind(c, market);
+    n[kind] = (n[kind] ?? 0) + 1;
+    fp[kind] = (fp[kind] ?? 0) + (score.falseByChannel?.[c] ?? 0);
+  }
+  const out: Record<string, number> = {};
+  for (const kind of Object.keys(n)) out[kind] = fp[kind]! / (n[kind]! * kilo);
+  return out;
+}
+
+/** `DetectReport.anomalyTails` of both feeds' scores, under the anomaly configuration of `over`. */
+function tailsOf(
+  [market, metrics]: readonly [ReturnType<Feed["truth"]>, ReturnType<Feed["truth"]>],
+  scores: { market: Map<string, ScoreSeries>; metrics: Map<string, ScoreSeries> },
+  over: KindConfigs,
+): NonNullable<DetectReport["anomalyTails"]> {
+  const config = parseAnomalyConfig(over.anomaly ?? {}, defaultAnomalyConfig, "anomaly");
+  return {
+    byKind: {
+      ...tailsByKind(market, scores.market, true),
+      ...tailsByKind(metrics, scores.metrics, false),
+    },
+    fullScoreBits: config.full_score_bits,
+  };
+}
+
+/** The score's tail per kind of channel of one feed, after the probation (bench/_score_tails.ts). */
+function tailsByKind(
+  truth: ReturnType<Feed["truth"]>,
+  scores: Map<string, ScoreSeries>,
+  market: boolean,
+): Record<string, ScoreTail> {
+  const interval = Number(truth.options.intervalUs);
+  const scoredFrom = (truth.startUs ?? 0) + probationLength(truth.samples) * interval;
+  const out: Record<string, ScoreTail> = {};
+  for (const c of truth.channels) {
+    const series = scores.get(c);
+    if (!series) continue;
+    const windows = truth.anomalies.filter((a) => a.channel === c);
+    addTail(
+      out[channelKind(c, market)] ??= emptyTail(),
+      channelTail(series, { windows, scoredFrom }),
+    );
+  }
+  return out;
 }
 
 function describe(name: string, s: DetectionScore): string {
@@ -314,6 +412,8 @@ function rows(report: DetectReport, ctx: BenchContext): BenchRow[] {
       describeKinds(report.anomalyFalsePerKiloSampleByKind)
     }`,
   );
+  const tails = report.anomalyTails;
+  if (tails) { for (const line of describeTails(tails.byKind, tails.fullScoreBits)) ctx.log(line); }
   ctx.log(
     `coherence: regime accuracy ${report.coherence.accuracy.toFixed(3)} (always normal: ${
       report.coherence.baseline.toFixed(3)
@@ -368,9 +468,14 @@ function seedsRows(
   const all: Figures[] = [];
   const baselines: number[] = [];
   const kinds: Record<string, number> = {};
+  const tails = { byKind: {} as Record<string, ScoreTail>, fullScoreBits: 0 };
   for (const [i, seed] of seeds.entries()) {
     const report = runDetect(seed, options);
     const f = figuresOf(report);
+    for (const [k, t] of Object.entries(report.anomalyTails?.byKind ?? {})) {
+      addTail(tails.byKind[k] ??= emptyTail(), t);
+    }
+    tails.fullScoreBits = report.anomalyTails?.fullScoreBits ?? 0;
     all.push(f);
     baselines.push(report.coherence.baseline);
     for (const [k, r] of Object.entries(report.anomalyFalsePerKiloSampleByKind)) {
@@ -406,6 +511,9 @@ function seedsRows(
       describeKinds(kinds)
     }`,
   );
+  if (options?.tails) {
+    for (const line of describeTails(tails.byKind, tails.fullScoreBits)) ctx.log(line);
+  }
   // Coherence's baseline is that of the seed whose accuracy is the worst, so the ratio is one seed's.
   const worstCoherence = all.findIndex((f) =>
     f.coherence_regime_accuracy === worst.coherence_regime_accuracy
@@ -438,6 +546,11 @@ const OPTIONS = {
     default: METRICS_SAMPLES,
     number: { min: 1, integer: true },
   },
+  tails: {
+    help: "also log the anomaly score's tail by kind of channel: per 1,000 samples outside the " +
+      "labelled windows, how many score at or above 0.2 to 1 (over every seed with --seeds)",
+    flag: true,
+  },
   config: {
     help: `per-kind configuration over the defaults, e.g. '{"collapse":{"hazard":0.0001}}'`,
     arg: "JSON",
@@ -460,6 +573,7 @@ export const benchmark: Benchmark = {
         marketSamples: o["market-samples"],
         metricsSamples: o["metrics-samples"],
         configs: readConfigs(o.config),
+        tails: o.tails,
       };
       if (o.seeds !== undefined) {
         return Promise.resolve(seedsRows(parseSeeds(o.seeds), options, ctx));
