@@ -126,119 +126,13 @@ export const benchmark: Benchmark = {
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const { actor, warmup: warmupS, settle: settleS, ...o } = readOptions(args, OPTIONS);
     const s: PipelineSettings = { kind: actorKind(actor).kind, warmupS, settleS, ...o };
-
-    const nats = await startBenchNats(NAME);
-    const dir = tempDir("troupe-bench-pipeline-");
-    const cleanup: Array<() => Promise<void> | void> = [() => nats.stop(), () => dir.remove()];
+    // Undone in order: the feeder and the injector first, the nats-server and its directory last.
+    const cleanup: Cleanup = [];
     try {
-      const control = await connect({ servers: nats.url, name: "troupe-bench-control" });
-      cleanup.unshift(() => control.close());
-
-      let peak = rssNowMb();
-      const sampler = setInterval(() => (peak = Math.max(peak, rssNowMb())), 50);
-      cleanup.unshift(() => clearInterval(sampler));
-      const receivers = await startHosts(nats.url, dir.path, s, ctx);
-      cleanup.unshift(() => receivers.close());
-      const host = receivers.host;
-
-      const rawNc = await connect({ servers: nats.url, name: "troupe-bench-raw" });
-      cleanup.unshift(() => rawNc.close());
-      let rawFrames = 0;
-      rawNc.subscribe(`${RAW_PREFIX}.>`, { callback: () => void rawFrames++ });
-      await rawNc.flush();
-      const raw: Receiver = { name: "raw nats.js", prefix: RAW_PREFIX, consumed: () => rawFrames };
-
-      const injector = ChildScript.start("bench/_injector.ts", [
-        "--mode",
-        "throughput",
-        "--nats",
-        nats.url,
-        "--channels",
-        String(s.channels),
-        "--batch",
-        String(s.batch),
-        "--credit",
-        CREDIT_SUBJECT,
-        "--control",
-        CONTROL_SUBJECT,
-      ], ctx.log);
-      cleanup.unshift(() => injector.kill());
-      const ready = await injector.next(60_000);
-      if (ready.ready !== true) {
-        throw new Error(`injector said ${JSON.stringify(ready)}, not ready`);
-      }
-
-      const feeder = new Feeder(control, s.window);
-      cleanup.unshift(() => feeder.stop());
-      const pids = { receiver: process.pid, injector: injector.pid, "nats-server": nats.pid };
-      const measure = async (receiver: Receiver, settleS: number): Promise<number> => {
-        feeder.switchTo(receiver);
-        await sleep(settleS * 1000);
-        const cpu = cpuMeter(pids);
-        const c0 = receiver.consumed(), t0 = nowMs();
-        await sleep(s.seconds * 1000);
-        const c1 = receiver.consumed(), t1 = nowMs();
-        const rate = ((c1 - c0) * s.batch) / ((t1 - t0) / 1000);
-        ctx.log(`${NAME}: ${receiver.name}: ${human(rate)} samples/s (CPU: ${cpu()})`);
-        if (c1 === c0) {
-          throw new Error(`${NAME}: ${receiver.name} consumed no frame in ${s.seconds} s`);
-        }
-        return rate;
-      };
-
-      const troupeRates: number[] = [], rawRates: number[] = [], oneRates: number[] = [];
-      let rssMb = NaN;
-      for (let r = 0; r < s.rounds; r++) {
-        troupeRates.push(await measure(host, s.settleS + (r === 0 ? s.warmupS : 0)));
-        if (receivers.one) {
-          oneRates.push(await measure(receivers.one, s.settleS + (r === 0 ? s.warmupS : 0)));
-        }
-        if (r === 0) {
-          // Up to here the process has held the host and nothing else of size.
-          rssMb = Math.max(peak, rssNowMb(), rssPeakMb() ?? 0);
-          ctx.log(`${NAME}: host peak RSS ${rssMb.toFixed(1)} MB`);
-        }
-        rawRates.push(await measure(raw, s.settleS));
-      }
-      feeder.stop();
-      injector.send("stop");
-      await injector.next(30_000);
-      await injector.wait();
-      const ratios = troupeRates.map((t, i) => (t / rawRates[i]!).toFixed(3));
-      ctx.log(`${NAME}: ratio by round: ${ratios.join(", ")}`);
-      const threadRows = oneRates.length === 0 ? [] : [
-        row({
-          bench: NAME,
-          metric: "threads_samples_per_s",
-          unit: "samples/s",
-          troupe: median(troupeRates),
-          baseline: median(oneRates),
-          better: "higher",
-        }),
-      ];
-      if (oneRates.length > 0) {
-        const by = troupeRates.map((t, i) => (t / oneRates[i]!).toFixed(3));
-        ctx.log(`${NAME}: --threads ${s.threads} / --threads 1 by round: ${by.join(", ")}`);
-      }
-      return [
-        row({
-          bench: NAME,
-          metric: "samples_per_s",
-          unit: "samples/s",
-          troupe: median(troupeRates),
-          baseline: median(rawRates),
-          better: "higher",
-        }),
-        row({
-          bench: NAME,
-          metric: "host_rss_mb",
-          unit: "MB",
-          troupe: rssMb,
-          baseline: null,
-          better: "lower",
-        }),
-        ...threadRows,
-      ];
+      const rig = await startRig(s, ctx, cleanup);
+      const rates = await measureRounds(rig, s, ctx);
+      await stopInjector(rig);
+      return pipelineRows(rates, s, ctx);
     } finally {
       for (const step of cleanup) {
         try {
@@ -250,6 +144,179 @@ export const benchmark: Benchmark = {
     }
   },
 };
+
+/** What to undo when the run ends, in order. */
+type Cleanup = Array<() => Promise<void> | void>;
+
+/** The parts of a run: the receivers, the injector feeding them, and what a phase measures by. */
+interface Rig {
+  hosts: Hosts;
+  raw: Receiver;
+  injector: ChildScript;
+  feeder: Feeder;
+  /** The processes whose CPU a phase reports. */
+  pids: Record<string, number | undefined>;
+  /** This process's peak resident memory so far, sampled every 50 ms. */
+  peakMb(): number;
+}
+
+/**
+ * Starts the nats-server, the hosts, the raw subscriber and the injector (ready), each with its
+ * undoing in `cleanup`.
+ */
+async function startRig(s: PipelineSettings, ctx: BenchContext, cleanup: Cleanup): Promise<Rig> {
+  const nats = await startBenchNats(NAME);
+  cleanup.push(() => nats.stop());
+  const dir = tempDir("troupe-bench-pipeline-");
+  cleanup.push(() => dir.remove());
+  const control = await connect({ servers: nats.url, name: "troupe-bench-control" });
+  cleanup.unshift(() => control.close());
+
+  let peak = rssNowMb();
+  const sampler = setInterval(() => (peak = Math.max(peak, rssNowMb())), 50);
+  cleanup.unshift(() => clearInterval(sampler));
+  const hosts = await startHosts(nats.url, dir.path, s, ctx);
+  cleanup.unshift(() => hosts.close());
+  const raw = await startRaw(nats.url, cleanup);
+
+  const injector = startInjector(nats.url, s, ctx);
+  cleanup.unshift(() => injector.kill());
+  const ready = await injector.next(60_000);
+  if (ready.ready !== true) {
+    throw new Error(`injector said ${JSON.stringify(ready)}, not ready`);
+  }
+  const feeder = new Feeder(control, s.window);
+  cleanup.unshift(() => feeder.stop());
+  const pids = { receiver: process.pid, injector: injector.pid, "nats-server": nats.pid };
+  return { hosts, raw, injector, feeder, pids, peakMb: () => peak };
+}
+
+/** The baseline: a plain nats.js subscriber on the raw subjects that only counts frames. */
+async function startRaw(natsUrl: string, cleanup: Cleanup): Promise<Receiver> {
+  const rawNc = await connect({ servers: natsUrl, name: "troupe-bench-raw" });
+  cleanup.unshift(() => rawNc.close());
+  let rawFrames = 0;
+  rawNc.subscribe(`${RAW_PREFIX}.>`, { callback: () => void rawFrames++ });
+  await rawNc.flush();
+  return { name: "raw nats.js", prefix: RAW_PREFIX, consumed: () => rawFrames };
+}
+
+/** The injector process, publishing as fast as its credit allows to the receiver it is told. */
+function startInjector(natsUrl: string, s: PipelineSettings, ctx: BenchContext): ChildScript {
+  return ChildScript.start("bench/_injector.ts", [
+    "--mode",
+    "throughput",
+    "--nats",
+    natsUrl,
+    "--channels",
+    String(s.channels),
+    "--batch",
+    String(s.batch),
+    "--credit",
+    CREDIT_SUBJECT,
+    "--control",
+    CONTROL_SUBJECT,
+  ], ctx.log);
+}
+
+/** Each receiver's samples/s in each round, and the host's peak memory. */
+interface Rates {
+  troupe: number[];
+  one: number[];
+  raw: number[];
+  rssMb: number;
+}
+
+/**
+ * `s.rounds` rounds of measured phases, host (and one-thread host) then raw; the host's peak
+ * memory is taken after the first round's host phases, before the raw subscriber has received
+ * anything.
+ */
+async function measureRounds(rig: Rig, s: PipelineSettings, ctx: BenchContext): Promise<Rates> {
+  const rates: Rates = { troupe: [], one: [], raw: [], rssMb: NaN };
+  const { host, one } = rig.hosts;
+  for (let r = 0; r < s.rounds; r++) {
+    const settleS = s.settleS + (r === 0 ? s.warmupS : 0);
+    rates.troupe.push(await measurePhase(rig, host, settleS, s, ctx));
+    if (one) rates.one.push(await measurePhase(rig, one, settleS, s, ctx));
+    if (r === 0) {
+      // Up to here the process has held the host and nothing else of size.
+      rates.rssMb = Math.max(rig.peakMb(), rssNowMb(), rssPeakMb() ?? 0);
+      ctx.log(`${NAME}: host peak RSS ${rates.rssMb.toFixed(1)} MB`);
+    }
+    rates.raw.push(await measurePhase(rig, rig.raw, s.settleS, s, ctx));
+  }
+  return rates;
+}
+
+/** Switches the injector to `receiver`, lets it settle, then measures its samples/s. */
+async function measurePhase(
+  rig: Rig,
+  receiver: Receiver,
+  settleS: number,
+  s: PipelineSettings,
+  ctx: BenchContext,
+): Promise<number> {
+  rig.feeder.switchTo(receiver);
+  await sleep(settleS * 1000);
+  const cpu = cpuMeter(rig.pids);
+  const c0 = receiver.consumed(), t0 = nowMs();
+  await sleep(s.seconds * 1000);
+  const c1 = receiver.consumed(), t1 = nowMs();
+  const rate = ((c1 - c0) * s.batch) / ((t1 - t0) / 1000);
+  ctx.log(`${NAME}: ${receiver.name}: ${human(rate)} samples/s (CPU: ${cpu()})`);
+  if (c1 === c0) {
+    throw new Error(`${NAME}: ${receiver.name} consumed no frame in ${s.seconds} s`);
+  }
+  return rate;
+}
+
+/** Stops feeding and the injector, waiting for it to exit. */
+async function stopInjector(rig: Rig): Promise<void> {
+  rig.feeder.stop();
+  rig.injector.send("stop");
+  await rig.injector.next(30_000);
+  await rig.injector.wait();
+}
+
+/** The rows: samples/s against raw nats.js, the host's memory, and with --threads, against one. */
+function pipelineRows(rates: Rates, s: PipelineSettings, ctx: BenchContext): BenchRow[] {
+  const ratios = rates.troupe.map((t, i) => (t / rates.raw[i]!).toFixed(3));
+  ctx.log(`${NAME}: ratio by round: ${ratios.join(", ")}`);
+  const threadRows = rates.one.length === 0 ? [] : [
+    row({
+      bench: NAME,
+      metric: "threads_samples_per_s",
+      unit: "samples/s",
+      troupe: median(rates.troupe),
+      baseline: median(rates.one),
+      better: "higher",
+    }),
+  ];
+  if (rates.one.length > 0) {
+    const by = rates.troupe.map((t, i) => (t / rates.one[i]!).toFixed(3));
+    ctx.log(`${NAME}: --threads ${s.threads} / --threads 1 by round: ${by.join(", ")}`);
+  }
+  return [
+    row({
+      bench: NAME,
+      metric: "samples_per_s",
+      unit: "samples/s",
+      troupe: median(rates.troupe),
+      baseline: median(rates.raw),
+      better: "higher",
+    }),
+    row({
+      bench: NAME,
+      metric: "host_rss_mb",
+      unit: "MB",
+      troupe: rates.rssMb,
+      baseline: null,
+      better: "lower",
+    }),
+    ...threadRows,
+  ];
+}
 
 /** The hosts under test: the host, and with --threads the one-thread host beside it. */
 interface Hosts {

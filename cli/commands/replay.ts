@@ -10,10 +10,10 @@ import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import {
-  type Incident,
   OutputDiff,
   type OutputDiffReport,
   RecordingFormatError,
+  type RecordingHeader,
   RecordingReader,
   replay,
   ReplayError,
@@ -28,10 +28,12 @@ import {
   EXIT_FAILURE,
   EXIT_USAGE,
   flag,
+  type ParsedArgs,
   parseDuration,
   str,
   UsageError,
 } from "../args.ts";
+import { printSessions, replayReport, sessionsJson, whatIfReport } from "../replay_report.ts";
 import { joinNegativeValues, NATS_URL_DEFAULT, runParsed } from "./inject.ts";
 
 export const command: Command = {
@@ -113,348 +115,268 @@ and lists the events (incidents) that appeared and disappeared with the new sett
 Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
   runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
   async run(args) {
-    const [path, ...extra] = args.positionals;
-    if (path === undefined) throw new UsageError("A recording FILE is required");
-    if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}"`);
-    const speed = parseSpeed(str(args, "speed") ?? "max");
-    const json = flag(args, "json");
-    const verify = flag(args, "verify");
-    const acceptUnclosed = flag(args, "accept-unclosed");
-    if (acceptUnclosed && !verify) throw new UsageError("Option --accept-unclosed needs --verify");
-    const url = str(args, "nats");
-    const inspectArg = str(args, "inspect");
-    let inspect: { kind: string; key: string } | undefined;
-    if (inspectArg !== undefined) {
-      const m = inspectArg.match(/^([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})$/);
-      if (!m) {
-        throw new UsageError(
-          `Option --inspect must be KIND/KEY (e.g. stats/SYM001), got "${inspectArg}"`,
-        );
-      }
-      inspect = { kind: m[1]!, key: m[2]! };
-      if (url !== undefined) {
-        throw new UsageError("Option --inspect needs the in-process replay: drop --nats");
-      }
-    }
-    const threads = parseThreads(str(args, "threads"));
-    if (threads !== undefined && threads > 1 && url !== undefined) {
-      throw new UsageError("Option --threads runs the actors in this process: drop --nats");
-    }
-    const actorsArg = str(args, "actors");
-    const actors = actorsArg?.split(",").map((s) => s.trim()).filter(Boolean);
-    // An actor name the command line got wrong is a usage error, before the file is read.
-    for (
-      const [option, kind] of [
-        ...(actors ?? []).map((k) => ["actors", k] as const),
-        ...(inspect ? [["inspect", inspect.kind] as const] : []),
-      ]
-    ) {
-      if (!(kind in ACTOR_KINDS)) {
-        throw new UsageError(
-          `Option --${option} names unknown actor kind "${kind}"; the kinds are ${
-            Object.keys(ACTOR_KINDS).join(", ")
-          }`,
-        );
-      }
-    }
-    const configPath = str(args, "config");
-    const config = configPath === undefined ? undefined : readActorConfig(configPath);
-
+    const a = replayArgs(args);
     let reader: RecordingReader;
     try {
-      reader = await RecordingReader.open(path);
+      reader = await RecordingReader.open(a.path);
     } catch (err) {
-      console.error(`troupe replay: ${describeOpenError(path, err)}`);
+      console.error(`troupe replay: ${describeOpenError(a.path, err)}`);
       return EXIT_FAILURE;
     }
     const header = reader.header;
-    const fromUs = parseTime("from", str(args, "from"), header.created_us);
-    const toUs = parseTime("to", str(args, "to"), header.created_us);
-    if (fromUs !== undefined && toUs !== undefined && toUs < fromUs) {
-      throw new UsageError(
-        `Option --to (${str(args, "to")}) is before --from (${str(args, "from")})`,
-      );
-    }
-    if (!json) {
-      console.error(
-        `troupe replay: ${path}: recorded by ${header.source} on ${header.bus} at ${
-          new Date(header.created_us / 1000).toISOString()
-        } (format ${header.format}, troupe ${header.troupe}${
-          header.seed === null ? "" : `, seed ${header.seed}`
-        })`,
-      );
-    }
-
-    let bus: NatsBus | undefined;
-    if (url !== undefined) {
-      try {
-        bus = await NatsBus.connect(url, { name: "troupe-replay" });
-      } catch (err) {
-        console.error(
-          `troupe replay: cannot connect to NATS at ${url}: ${(err as Error).message}. ` +
-            `Is the cluster running?`,
-        );
-        return EXIT_FAILURE;
-      }
-    }
+    const range = replayRange(args, header.created_us);
+    if (!a.json) console.error(headerLine(a.path, header));
+    const bus = a.url === undefined ? undefined : await connectBus(a.url);
+    if (bus === null) return EXIT_FAILURE;
     const bar = new ReplayBar();
     let lastRecordUs = header.created_us;
-    const options: ReplayOptions = {
-      speed,
-      verify,
-      acceptUnclosed,
-      onProgress: (p) => {
-        lastRecordUs = p.tUs;
-        bar.update(p);
-      },
-    };
-    // --config with --verify: a what-if, compared per kind and key (sim/recording/output_diff.ts).
-    const whatIf = verify && config !== undefined ? new OutputDiff() : undefined;
-    if (whatIf) {
-      options.onOutput = (subject, data) => whatIf.replayed(subject, data);
-      options.onRecordedOutput = (subject, data) => whatIf.recorded(subject, data);
-    }
-    if (fromUs !== undefined) options.fromUs = fromUs;
-    if (toUs !== undefined) options.toUs = toUs;
-    if (bus) options.bus = bus;
-    if (inspect) options.inspect = inspect;
-    if (actors) options.actors = actors;
-    if (config) options.config = config;
-    if (threads !== undefined) options.threads = threads;
-    // Shared sessions (troupe.collab.<session>): each document rebuilt, and verified.
-    let sessions: SessionReplayResult[];
-    try {
-      sessions = await replaySessions(path, { verify });
-    } catch (err) {
-      // Not a damaged recording (a cut is read up to, and reported by the actors' replay): a
-      // file that cannot be read on, said rather than the sessions silently left out.
-      await bus?.close().catch(() => {});
-      console.error(
-        `troupe replay: ${path}: rebuilding the shared sessions failed: ${(err as Error).message}`,
-      );
-      return EXIT_FAILURE;
-    }
+    const { options, whatIf } = replayOptions(a, { ...range, bus }, (p) => {
+      lastRecordUs = p.tUs;
+      bar.update(p);
+    });
+    const sessions = await rebuildSessions(a, bus);
+    if (sessions === undefined) return EXIT_FAILURE;
     let result: ReplayResult;
     try {
-      result = await replay(path, options);
+      result = await replay(a.path, options);
     } catch (err) {
       bar.done();
-      if (err instanceof ConfigError) {
-        console.error(`troupe replay: ${configPath ? `${configPath}: ` : ""}${err.message}`);
-        return EXIT_USAGE;
-      }
-      if (err instanceof ReplayError && sessions.length > 0) {
-        // A recording of sessions alone: nothing for actors, the sessions still replay.
-        console.error(`troupe replay: actors: ${err.message}`);
-        return printSessions(sessions, json) ? 0 : EXIT_FAILURE;
-      }
-      if (err instanceof ReplayError || err instanceof RecordingFormatError) {
-        console.error(`troupe replay: ${err.message}`);
-        return EXIT_FAILURE;
-      }
-      throw err;
+      return replayFailed(err, a, sessions);
     } finally {
       await bus?.close().catch(() => {});
     }
     bar.done();
-    if (fromUs !== undefined && result.inputs === 0) {
+    if (range.fromUs !== undefined && result.inputs === 0) {
       console.error(
-        `troupe replay: --from ${str(args, "from")} is past the end of ${path}: its last record ` +
-          `is at ${secondsInto(lastRecordUs, header.created_us)} s (${
+        `troupe replay: --from ${str(args, "from")} is past the end of ${a.path}: its last ` +
+          `record is at ${secondsInto(lastRecordUs, header.created_us)} s (${
             new Date(lastRecordUs / 1000).toISOString()
           }); nothing was replayed in the range`,
       );
       return EXIT_USAGE;
     }
     const diff = whatIf?.finish(result.kinds);
-    const sessionsOk = sessions.every((s) => s.verified === undefined || s.verified.ok);
-    const ok = (diff !== undefined || result.verify === undefined || result.verify.ok) &&
-      sessionsOk;
-    if (json) {
-      const { hostLog, ...rest } = result;
-      const out = { ok, ...rest, sessions: sessionsJson(sessions), host_log: hostLog };
-      if (diff) out.verify = undefined;
-      console.log(JSON.stringify(diff ? { ...out, what_if: diff } : out));
-    } else {
-      const lines = report(diff ? { ...result, verify: undefined } : result, speed);
-      for (const line of lines) console.log(line);
-      if (diff) { for (const line of whatIfReport(diff)) console.log(line); }
-      if (result.inspect) console.log(JSON.stringify(result.inspect, null, 2));
-      printSessions(sessions, false);
-    }
-    return ok ? 0 : EXIT_FAILURE;
+    return printResult(result, { diff, sessions, a }) ? 0 : EXIT_FAILURE;
   },
 };
 
-/** The lines of the human report. */
-function sessionsJson(sessions: SessionReplayResult[]) {
-  return sessions.map(({ state, ...s }) => ({ ...s, state_bytes: state.length }));
+/** What `troupe replay` is asked to do, read and checked before the recording is opened. */
+interface ReplayArgs {
+  path: string;
+  speed: number;
+  json: boolean;
+  verify: boolean;
+  acceptUnclosed: boolean;
+  url: string | undefined;
+  inspect: { kind: string; key: string } | undefined;
+  threads: number | undefined;
+  actors: string[] | undefined;
+  configPath: string | undefined;
+  config: Record<string, unknown> | undefined;
 }
 
-/** Prints each rebuilt session (a line each, or JSON); returns whether every one verified. */
-function printSessions(sessions: SessionReplayResult[], json: boolean): boolean {
-  const ok = sessions.every((s) => s.verified === undefined || s.verified.ok);
-  if (json) console.log(JSON.stringify({ ok, sessions: sessionsJson(sessions) }));
-  else {
-    for (const s of sessions) {
-      const v = s.verified;
-      console.log(
-        `session ${s.session}: ${s.updates} updates, ${s.checkpoints} checkpoints, ` +
-          `${s.state.length} bytes rebuilt` +
-          (v === undefined ? "" : v.ok ? "; verified" : `; MISMATCH: ${v.problems.join("; ")}`),
+/** The arguments, each checked: a bad one is a UsageError naming it and its value. */
+function replayArgs(args: ParsedArgs): ReplayArgs {
+  const [path, ...extra] = args.positionals;
+  if (path === undefined) throw new UsageError("A recording FILE is required");
+  if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}"`);
+  const speed = parseSpeed(str(args, "speed") ?? "max");
+  const json = flag(args, "json");
+  const verify = flag(args, "verify");
+  const acceptUnclosed = flag(args, "accept-unclosed");
+  if (acceptUnclosed && !verify) throw new UsageError("Option --accept-unclosed needs --verify");
+  const url = str(args, "nats");
+  const inspect = parseInspect(str(args, "inspect"), url);
+  const threads = parseThreads(str(args, "threads"));
+  if (threads !== undefined && threads > 1 && url !== undefined) {
+    throw new UsageError("Option --threads runs the actors in this process: drop --nats");
+  }
+  const actors = str(args, "actors")?.split(",").map((s) => s.trim()).filter(Boolean);
+  checkKinds(actors, inspect);
+  const configPath = str(args, "config");
+  const config = configPath === undefined ? undefined : readActorConfig(configPath);
+  return {
+    path,
+    speed,
+    json,
+    verify,
+    acceptUnclosed,
+    url,
+    inspect,
+    threads,
+    actors,
+    configPath,
+    config,
+  };
+}
+
+/** `--inspect KIND/KEY`, which needs the in-process replay (no `--nats`). */
+function parseInspect(
+  raw: string | undefined,
+  url: string | undefined,
+): { kind: string; key: string } | undefined {
+  if (raw === undefined) return undefined;
+  const m = raw.match(/^([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})$/);
+  if (!m) {
+    throw new UsageError(`Option --inspect must be KIND/KEY (e.g. stats/SYM001), got "${raw}"`);
+  }
+  if (url !== undefined) {
+    throw new UsageError("Option --inspect needs the in-process replay: drop --nats");
+  }
+  return { kind: m[1]!, key: m[2]! };
+}
+
+/** An actor name the command line got wrong is a usage error, before the file is read. */
+function checkKinds(
+  actors: string[] | undefined,
+  inspect: { kind: string } | undefined,
+): void {
+  for (
+    const [option, kind] of [
+      ...(actors ?? []).map((k) => ["actors", k] as const),
+      ...(inspect ? [["inspect", inspect.kind] as const] : []),
+    ]
+  ) {
+    if (!(kind in ACTOR_KINDS)) {
+      throw new UsageError(
+        `Option --${option} names unknown actor kind "${kind}"; the kinds are ${
+          Object.keys(ACTOR_KINDS).join(", ")
+        }`,
       );
     }
+  }
+}
+
+/** `--from` and `--to` in µs since the epoch (undefined: the recording's start or end). */
+function replayRange(
+  args: ParsedArgs,
+  createdUs: number,
+): { fromUs: number | undefined; toUs: number | undefined } {
+  const fromUs = parseTime("from", str(args, "from"), createdUs);
+  const toUs = parseTime("to", str(args, "to"), createdUs);
+  if (fromUs !== undefined && toUs !== undefined && toUs < fromUs) {
+    throw new UsageError(
+      `Option --to (${str(args, "to")}) is before --from (${str(args, "from")})`,
+    );
+  }
+  return { fromUs, toUs };
+}
+
+/** What the recording says of itself: who recorded it, on which bus, when, in which format. */
+function headerLine(path: string, header: RecordingHeader): string {
+  return `troupe replay: ${path}: recorded by ${header.source} on ${header.bus} at ${
+    new Date(header.created_us / 1000).toISOString()
+  } (format ${header.format}, troupe ${header.troupe}${
+    header.seed === null ? "" : `, seed ${header.seed}`
+  })`;
+}
+
+/** A connection to the cluster at `url`, or null (said on stderr) when there is none. */
+async function connectBus(url: string): Promise<NatsBus | null> {
+  try {
+    return await NatsBus.connect(url, { name: "troupe-replay" });
+  } catch (err) {
+    console.error(
+      `troupe replay: cannot connect to NATS at ${url}: ${(err as Error).message}. ` +
+        `Is the cluster running?`,
+    );
+    return null;
+  }
+}
+
+/** The replay's options from the arguments and the range, and the what-if it compares into. */
+function replayOptions(
+  a: ReplayArgs,
+  at: { fromUs: number | undefined; toUs: number | undefined; bus: NatsBus | undefined },
+  onProgress: (p: ReplayProgress) => void,
+): { options: ReplayOptions; whatIf: OutputDiff | undefined } {
+  const { speed, verify, acceptUnclosed, inspect, actors, config, threads } = a;
+  const options: ReplayOptions = { speed, verify, acceptUnclosed, onProgress };
+  // --config with --verify: a what-if, compared per kind and key (sim/recording/output_diff.ts).
+  const whatIf = verify && config !== undefined ? new OutputDiff() : undefined;
+  if (whatIf) {
+    options.onOutput = (subject, data) => whatIf.replayed(subject, data);
+    options.onRecordedOutput = (subject, data) => whatIf.recorded(subject, data);
+  }
+  if (at.fromUs !== undefined) options.fromUs = at.fromUs;
+  if (at.toUs !== undefined) options.toUs = at.toUs;
+  if (at.bus) options.bus = at.bus;
+  if (inspect) options.inspect = inspect;
+  if (actors) options.actors = actors;
+  if (config) options.config = config;
+  if (threads !== undefined) options.threads = threads;
+  return { options, whatIf };
+}
+
+/**
+ * The shared sessions (troupe.collab.<session>), each document rebuilt and, with --verify,
+ * verified; undefined (said on stderr, the bus closed) when the file cannot be read on.
+ */
+async function rebuildSessions(
+  a: ReplayArgs,
+  bus: NatsBus | undefined,
+): Promise<SessionReplayResult[] | undefined> {
+  try {
+    return await replaySessions(a.path, { verify: a.verify });
+  } catch (err) {
+    // Not a damaged recording (a cut is read up to, and reported by the actors' replay): a
+    // file that cannot be read on, said rather than the sessions silently left out.
+    await bus?.close().catch(() => {});
+    console.error(
+      `troupe replay: ${a.path}: rebuilding the shared sessions failed: ${(err as Error).message}`,
+    );
+    return undefined;
+  }
+}
+
+/** The exit code of an actors' replay that threw, said on stderr. */
+function replayFailed(err: unknown, a: ReplayArgs, sessions: SessionReplayResult[]): number {
+  if (err instanceof ConfigError) {
+    console.error(`troupe replay: ${a.configPath ? `${a.configPath}: ` : ""}${err.message}`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof ReplayError && sessions.length > 0) {
+    // A recording of sessions alone: nothing for actors, the sessions still replay.
+    console.error(`troupe replay: actors: ${err.message}`);
+    return printSessions(sessions, a.json) ? 0 : EXIT_FAILURE;
+  }
+  if (err instanceof ReplayError || err instanceof RecordingFormatError) {
+    console.error(`troupe replay: ${err.message}`);
+    return EXIT_FAILURE;
+  }
+  throw err;
+}
+
+/** Prints the result (one JSON object, or the report's lines); returns whether it is ok. */
+function printResult(
+  result: ReplayResult,
+  { diff, sessions, a }: {
+    diff: OutputDiffReport | undefined;
+    sessions: SessionReplayResult[];
+    a: ReplayArgs;
+  },
+): boolean {
+  const sessionsOk = sessions.every((s) => s.verified === undefined || s.verified.ok);
+  const ok = (diff !== undefined || result.verify === undefined || result.verify.ok) &&
+    sessionsOk;
+  if (a.json) {
+    const { hostLog, ...rest } = result;
+    const out = { ok, ...rest, sessions: sessionsJson(sessions), host_log: hostLog };
+    if (diff) out.verify = undefined;
+    console.log(JSON.stringify(diff ? { ...out, what_if: diff } : out));
+  } else {
+    const lines = replayReport(diff ? { ...result, verify: undefined } : result, a.speed);
+    for (const line of lines) console.log(line);
+    if (diff) { for (const line of whatIfReport(diff)) console.log(line); }
+    if (result.inspect) console.log(JSON.stringify(result.inspect, null, 2));
+    printSessions(sessions, false);
   }
   return ok;
-}
-
-function report(r: ReplayResult, speed: number): string[] {
-  const lines: string[] = [];
-  const n = (x: number) => x.toLocaleString("en-US");
-  const pace = speed === Infinity ? "max speed" : `${speed}x`;
-  const achieved = r.speedAchieved > 0 ? ` (${r.speedAchieved.toFixed(1)}x the recorded pace)` : "";
-  lines.push(
-    `troupe replay: ${r.kinds.join(", ")} on ${n(r.inputs)} inputs (${n(r.frames)} frames, ${
-      n(r.ctl)
-    } control; ${n(r.samples)} samples) in ${r.elapsedS.toFixed(2)} s at ${pace}${achieved}: ${
-      n(r.rangeOutputs)
-    } outputs` +
-      (r.warmupInputs ? `; ${n(r.warmupInputs)} earlier inputs applied first, unpaced` : ""),
-  );
-  if (r.skippedKinds.length) {
-    lines.push(
-      `troupe replay: not replayed (unknown to this troupe): ${r.skippedKinds.join(", ")}`,
-    );
-  }
-  if (r.cut) {
-    lines.push(
-      `troupe replay: the recording is cut at byte ${r.cut.offset} after ${
-        n(r.cut.records)
-      } complete records (${r.cut.reason}; ${r.cut.bytesLeft} bytes left): replayed those`,
-    );
-  }
-  if (r.deadLetters.recorded || r.deadLetters.replayed) {
-    lines.push(
-      `troupe replay: dead letters: ${r.deadLetters.recorded} recorded, ${r.deadLetters.replayed} in the replay`,
-    );
-  }
-  for (const line of r.hostLog) {
-    if (!/^recovered \d+ actor instances/.test(line)) lines.push(`troupe replay: host: ${line}`);
-  }
-  if (r.whole === false && !r.verify) {
-    lines.push(
-      `troupe replay: the recording was not closed by its writer (no trailer): it holds ${
-        n(r.records)
-      } records in ${n(r.recordBytes)} bytes; it was cut, or its recorder died`,
-    );
-  }
-  lines.push(...verifyLines(r.verify));
-  return lines;
-}
-
-/** What `--verify` found, as the report's lines (none without `--verify`). */
-function verifyLines(v: ReplayResult["verify"]): string[] {
-  const lines: string[] = [];
-  const n = (x: number) => x.toLocaleString("en-US");
-  if (v?.unclosed) {
-    const u = v.unclosed;
-    const held = `${n(u.records)} records in ${n(u.bytes)} bytes`;
-    lines.push(
-      u.accepted
-        ? `troupe replay: ACCEPTED UNCLOSED: the recording has no trailer (its writer died, or ` +
-          `the file was cut): verifying what it holds, ${held}, as --accept-unclosed asks`
-        : `troupe replay: NOT VERIFIED: the recording was not closed by its writer (no trailer): ` +
-          `it holds ${held}; it was cut (a partial copy?) or its recorder died ` +
-          `(--accept-unclosed verifies what it holds)`,
-    );
-  }
-  if (v) {
-    if (v.ok) {
-      lines.push(
-        `troupe replay: verified: ${n(v.equal)} outputs equal to the recorded ones, byte for byte` +
-          (v.olderFormat
-            ? ` (${n(v.olderFormat)} recorded in an older body format, once written in today's)`
-            : "") +
-          (v.unverifiable ? `; ${n(v.unverifiable)} past the cut could not be checked` : "") +
-          (v.duplicates ? `; ${n(v.duplicates)} repeated recorded outputs skipped` : ""),
-      );
-    } else if (v.unread) {
-      const u = v.unread;
-      lines.push(
-        `troupe replay: NOT VERIFIED: the recording is damaged at byte ${u.offset} (${u.reason}): ${
-          n(u.records)
-        } intact records after it were not read, ${n(u.outputs)} of them outputs not compared; ${
-          n(v.equal)
-        } outputs compared equal before it`,
-      );
-    }
-    if (!v.ok && v.first) {
-      const f = v.first;
-      const what = f.kind === "different"
-        ? `output ${f.index} on ${f.subject} differs (recorded id ${f.recordedId}, replayed id ${f.replayedId})`
-        : f.kind === "missing"
-        ? `output ${f.index} on ${f.subject} (recorded id ${f.recordedId}) was not produced`
-        : `output ${f.index} on ${f.subject} (replayed id ${f.replayedId}) is not in the recording`;
-      lines.push(`troupe replay: MISMATCH: ${what}: ${f.detail}`);
-      lines.push(
-        `troupe replay: ${n(v.equal)} equal, ${n(v.different)} different, ${
-          n(v.missing)
-        } missing, ${n(v.extra)} extra`,
-      );
-    }
-  }
-  return lines;
 }
 
 /** Seconds from `startUs` to `tUs`, to one decimal. */
 function secondsInto(tUs: number, startUs: number): string {
   return ((tUs - startUs) / 1e6).toFixed(1);
-}
-
-/** Incidents listed per kind and direction, at most. */
-const INCIDENTS_SHOWN = 20;
-
-/** The lines of a what-if: per kind, the series and events compared, the incidents that moved. */
-function whatIfReport(diff: OutputDiffReport): string[] {
-  const lines = [
-    diff.same
-      ? "troupe replay: what-if: the new settings change no output"
-      : "troupe replay: what-if, per kind (recorded -> with the new settings):",
-  ];
-  const n = (x: number) => x.toLocaleString("en-US");
-  for (const d of diff.kinds) {
-    const series = d.seriesKeys === 0
-      ? ""
-      : `per-sample outputs of ${n(d.seriesKeys)} ${d.seriesKeys === 1 ? "key" : "keys"}: ${
-        n(d.seriesSame)
-      } the same, ${n(d.seriesChanged.length)} changed${
-        d.seriesChanged.length
-          ? ` (${d.seriesChanged.slice(0, 8).join(", ")}${
-            d.seriesChanged.length > 8 ? ", ..." : ""
-          })`
-          : ""
-      }; `;
-    lines.push(
-      `  ${d.kind}: ${series}events ${n(d.eventsRecorded)} -> ${n(d.eventsReplayed)}: ` +
-        `${n(d.appeared.length)} appeared, ${n(d.disappeared.length)} disappeared, ` +
-        `${n(d.eventsChanged)} changed, ${n(d.eventsSame)} the same`,
-    );
-    for (const [sign, list] of [["+", d.appeared], ["-", d.disappeared]] as const) {
-      for (const i of list.slice(0, INCIDENTS_SHOWN)) {
-        lines.push(`    ${sign} ${describeIncident(i)}`);
-      }
-      if (list.length > INCIDENTS_SHOWN) {
-        lines.push(`    ${sign} ... and ${n(list.length - INCIDENTS_SHOWN)} more`);
-      }
-    }
-  }
-  return lines;
-}
-
-function describeIncident(i: Incident): string {
-  const score = i.score === undefined ? "" : ` score ${Number(i.score.toPrecision(3))}`;
-  const state = i.state === undefined ? "" : ` ${i.state}`;
-  return `${i.type} ${i.channel} at ${new Date(i.ts / 1000).toISOString()}${state}${score}`;
 }
 
 function parseThreads(raw: string | undefined): number | undefined {

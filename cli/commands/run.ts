@@ -24,7 +24,16 @@ import {
 } from "../../actors/runtime/mod.ts";
 import { scanHostService } from "../../actors/scan/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
-import { type Command, EXIT_FAILURE, EXIT_USAGE, flag, num, str, UsageError } from "../args.ts";
+import {
+  type Command,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  flag,
+  num,
+  type ParsedArgs,
+  str,
+  UsageError,
+} from "../args.ts";
 import {
   type ClusterIncidents,
   incidentConfigOf,
@@ -118,50 +127,9 @@ Examples:
   troupe run --config host.json --http-port 9465
   troupe run --nats nats://127.0.0.1:4222 --data-dir .troupe/host-2 --http-port 0`,
   async run(args) {
-    let config: HostConfig;
-    try {
-      config = loadHostConfig(str(args, "config"));
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        const where = str(args, "config");
-        console.error(`troupe run: ${where ? `${where}: ` : ""}${err.message}`);
-        return EXIT_USAGE;
-      }
-      throw err;
-    }
-    const nats = str(args, "nats");
-    if (nats !== undefined) {
-      try {
-        config.nats = checkNatsUrl(nats, "--nats");
-      } catch (err) {
-        throw new UsageError((err as Error).message.replace('Field "--nats"', "Option --nats"));
-      }
-    }
-    const dataDir = str(args, "data-dir");
-    if (dataDir !== undefined) config.data_dir = dataDir;
-    const parts = str(args, "partitions");
-    if (parts?.trim() === "auto") {
-      config.partitions.leases ??= leaseSettings();
-    } else if (parts !== undefined) {
-      delete config.partitions.leases;
-      try {
-        config.partitions.owned = parsePartitions(parts, config.partitions.count);
-      } catch (err) {
-        // Its numbers count in the file's partitions.count (1 without a file): say where that is.
-        const file = str(args, "config");
-        throw new UsageError(
-          `Option --partitions: ${(err as Error).message} (${
-            file === undefined
-              ? 'without a config file there is 1; set "partitions": { "count": N } in one'
-              : `partitions.count is ${config.partitions.count} in ${file}`
-          })`,
-        );
-      }
-    }
-    if (str(args, "http-port") !== undefined) {
-      config.http_port = num(args, "http-port", 0, { min: 0, max: 65535, integer: true });
-    }
-    if (flag(args, "accept-journal-loss")) config.accept_journal_loss = true;
+    const config = readRunConfig(args);
+    if (config === undefined) return EXIT_USAGE;
+    applyRunOptions(config, args);
     if (config.partitions.leases) {
       const why = leasesUnsupported(config);
       if (why === undefined) {
@@ -170,12 +138,7 @@ Examples:
           partitions: { ...config.partitions, leases: config.partitions.leases },
         });
       }
-      // A host whose journal others cannot read cannot hand its partitions on: it keeps them all.
-      console.error(
-        `troupe run: host ${config.host_id}: ${why}; it keeps static ownership of all ${config.partitions.count} partitions`,
-      );
-      delete config.partitions.leases;
-      config.partitions.owned = parsePartitions("all", config.partitions.count);
+      keepAllPartitions(config, why);
     }
     const threads = str(args, "threads") === undefined
       ? defaultThreads(config)
@@ -185,63 +148,129 @@ Examples:
       if (why !== undefined) throw new UsageError(`Option --threads ${threads}: ${why}`);
       return await runThreaded(config, threads);
     }
-    let launched: LaunchedHost;
-    try {
-      launched = await launchHost(config, ACTOR_KINDS, { service: scanHostService() });
-    } catch (err) {
-      console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
-      return EXIT_FAILURE;
-    }
-    // Listening for signals before saying it runs: a supervisor (or a test) that stops the host
-    // as soon as it reads the line would otherwise meet the default action, which kills it.
-    const signalled = waitForSignal();
-    let incidents: ClusterIncidents | undefined;
-    try {
-      incidents = await startClusterIncidents(config, launched);
-    } catch (err) {
-      console.error(`troupe run: cannot start the incident stage: ${describeError(err)}`);
-      await closeWithin(launched, CLOSE_TIMEOUT_MS);
-      return EXIT_FAILURE;
-    }
-    const port = launched.host.httpPort;
-    const off = Object.keys(ACTOR_KINDS).filter((k) => !(k in config.actors));
-    console.log(
-      `troupe run: host ${config.host_id} running ${Object.keys(config.actors).join(", ")}${
-        off.length ? ` (off: ${off.join(", ")})` : ""
-      } on ${config.nats ?? "the in-process bus"}, partitions ${
-        config.partitions.owned.join(",")
-      } of ${config.partitions.count}` +
-        (port ? `; http://127.0.0.1:${port}/metrics` : "") +
-        (port && "bars" in config.actors
-          ? `; scans: POST http://127.0.0.1:${port}/scan/stream`
-          : ""),
-    );
-    if (incidents) console.log(`troupe run: ${incidents.line}`);
-    const stopped = await Promise.race([
-      signalled.then((signal) => ({ signal, fatal: undefined })),
-      launched.fatal.then((fatal) => ({ signal: undefined, fatal })),
-    ]);
-    if (stopped.fatal) {
-      console.error(`troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}`);
-    } else {
-      console.error(`troupe run: ${stopped.signal}: draining and stopping`);
-    }
-    await incidents?.close().catch((err) =>
-      console.error(`troupe run: while stopping the incident stage: ${describeError(err)}`)
-    );
-    const closed = await closeWithin(launched, CLOSE_TIMEOUT_MS);
-    if (!closed) {
-      console.error(
-        `troupe run: host ${config.host_id} did not stop within ${
-          CLOSE_TIMEOUT_MS / 1000
-        } s (NATS unreachable?); exiting without a final snapshot`,
-      );
-    }
-    const code = stopped.fatal || !closed ? EXIT_FAILURE : 0;
-    process.exitCode = code;
-    return code;
+    return await runHost(config);
   },
 };
+
+/** The host's configuration from `--config`, or undefined when it is wrong (said on stderr). */
+function readRunConfig(args: ParsedArgs): HostConfig | undefined {
+  try {
+    return loadHostConfig(str(args, "config"));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const where = str(args, "config");
+    console.error(`troupe run: ${where ? `${where}: ` : ""}${err.message}`);
+    return undefined;
+  }
+}
+
+/** The command line over the file: --nats, --data-dir, --partitions, --http-port, journal loss. */
+function applyRunOptions(config: HostConfig, args: ParsedArgs): void {
+  const nats = str(args, "nats");
+  if (nats !== undefined) {
+    try {
+      config.nats = checkNatsUrl(nats, "--nats");
+    } catch (err) {
+      throw new UsageError((err as Error).message.replace('Field "--nats"', "Option --nats"));
+    }
+  }
+  const dataDir = str(args, "data-dir");
+  if (dataDir !== undefined) config.data_dir = dataDir;
+  const parts = str(args, "partitions");
+  if (parts?.trim() === "auto") {
+    config.partitions.leases ??= leaseSettings();
+  } else if (parts !== undefined) {
+    delete config.partitions.leases;
+    try {
+      config.partitions.owned = parsePartitions(parts, config.partitions.count);
+    } catch (err) {
+      // Its numbers count in the file's partitions.count (1 without a file): say where that is.
+      const file = str(args, "config");
+      throw new UsageError(
+        `Option --partitions: ${(err as Error).message} (${
+          file === undefined
+            ? 'without a config file there is 1; set "partitions": { "count": N } in one'
+            : `partitions.count is ${config.partitions.count} in ${file}`
+        })`,
+      );
+    }
+  }
+  if (str(args, "http-port") !== undefined) {
+    config.http_port = num(args, "http-port", 0, { min: 0, max: 65535, integer: true });
+  }
+  if (flag(args, "accept-journal-loss")) config.accept_journal_loss = true;
+}
+
+/** A host whose journal others cannot read cannot hand its partitions on: it keeps them all. */
+function keepAllPartitions(config: HostConfig, why: string): void {
+  console.error(
+    `troupe run: host ${config.host_id}: ${why}; it keeps static ownership of all ${config.partitions.count} partitions`,
+  );
+  delete config.partitions.leases;
+  config.partitions.owned = parsePartitions("all", config.partitions.count);
+}
+
+/**
+ * Runs a host in this thread, with the scan service and, on partition 0's host, the incident
+ * stage, until a signal or its fatal error.
+ */
+async function runHost(config: HostConfig): Promise<number> {
+  let launched: LaunchedHost;
+  try {
+    launched = await launchHost(config, ACTOR_KINDS, { service: scanHostService() });
+  } catch (err) {
+    console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
+    return EXIT_FAILURE;
+  }
+  // Listening for signals before saying it runs: a supervisor (or a test) that stops the host
+  // as soon as it reads the line would otherwise meet the default action, which kills it.
+  const signalled = waitForSignal();
+  let incidents: ClusterIncidents | undefined;
+  try {
+    incidents = await startClusterIncidents(config, launched);
+  } catch (err) {
+    console.error(`troupe run: cannot start the incident stage: ${describeError(err)}`);
+    await closeWithin(launched, CLOSE_TIMEOUT_MS);
+    return EXIT_FAILURE;
+  }
+  console.log(runningLine(config, launched.host.httpPort));
+  if (incidents) console.log(`troupe run: ${incidents.line}`);
+  const stopped = await Promise.race([
+    signalled.then((signal) => ({ signal, fatal: undefined })),
+    launched.fatal.then((fatal) => ({ signal: undefined, fatal })),
+  ]);
+  if (stopped.fatal) {
+    console.error(`troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}`);
+  } else {
+    console.error(`troupe run: ${stopped.signal}: draining and stopping`);
+  }
+  await incidents?.close().catch((err) =>
+    console.error(`troupe run: while stopping the incident stage: ${describeError(err)}`)
+  );
+  const closed = await closeWithin(launched, CLOSE_TIMEOUT_MS);
+  if (!closed) {
+    console.error(
+      `troupe run: host ${config.host_id} did not stop within ${
+        CLOSE_TIMEOUT_MS / 1000
+      } s (NATS unreachable?); exiting without a final snapshot`,
+    );
+  }
+  const code = stopped.fatal || !closed ? EXIT_FAILURE : 0;
+  process.exitCode = code;
+  return code;
+}
+
+/** The line that says the host runs: its kinds (and those off), bus, partitions and URLs. */
+function runningLine(config: HostConfig, port: number | undefined): string {
+  const off = Object.keys(ACTOR_KINDS).filter((k) => !(k in config.actors));
+  return `troupe run: host ${config.host_id} running ${Object.keys(config.actors).join(", ")}${
+    off.length ? ` (off: ${off.join(", ")})` : ""
+  } on ${config.nats ?? "the in-process bus"}, partitions ${
+    config.partitions.owned.join(",")
+  } of ${config.partitions.count}` +
+    (port ? `; http://127.0.0.1:${port}/metrics` : "") +
+    (port && "bars" in config.actors ? `; scans: POST http://127.0.0.1:${port}/scan/stream` : "");
+}
 
 /**
  * Runs a host on several threads (threaded_host.ts) until a signal or a thread's fatal error;

@@ -23,9 +23,6 @@ const PENDING = new Map<string, number>([
   // Still to cut (issue 34).
   ["actors/collapse/kernel.ts step", 229],
   ["bench/_scan_host.ts hostScanRows", 246],
-  ["cli/commands/replay.ts run", 172],
-  ["bench/pipeline.ts run", 126],
-  ["cli/commands/run.ts run", 124],
   ["bench/_injector.ts throughput", 119],
   ["actors/runtime/_segment_files.ts readSegment", 95],
   ["bench/dashboard.ts run", 90],

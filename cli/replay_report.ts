@@ -1,0 +1,175 @@
+/**
+ * The report of `troupe replay`, as text: the actors' replay (inputs, outputs, pace, a cut, dead
+ * letters), what `--verify` found, the what-if of `--config --verify` (per kind, the incidents that
+ * appeared and disappeared), and the shared sessions rebuilt.
+ */
+import type { Incident, OutputDiffReport, ReplayResult } from "../sim/mod.ts";
+import type { SessionReplayResult } from "../collab/mod.ts";
+
+/** The sessions as `--json` gives them: the rebuilt state by its length. */
+export function sessionsJson(sessions: SessionReplayResult[]) {
+  return sessions.map(({ state, ...s }) => ({ ...s, state_bytes: state.length }));
+}
+
+/** Prints each rebuilt session (a line each, or JSON); returns whether every one verified. */
+export function printSessions(sessions: SessionReplayResult[], json: boolean): boolean {
+  const ok = sessions.every((s) => s.verified === undefined || s.verified.ok);
+  if (json) console.log(JSON.stringify({ ok, sessions: sessionsJson(sessions) }));
+  else {
+    for (const s of sessions) {
+      const v = s.verified;
+      console.log(
+        `session ${s.session}: ${s.updates} updates, ${s.checkpoints} checkpoints, ` +
+          `${s.state.length} bytes rebuilt` +
+          (v === undefined ? "" : v.ok ? "; verified" : `; MISMATCH: ${v.problems.join("; ")}`),
+      );
+    }
+  }
+  return ok;
+}
+
+/** The lines of the human report of an actors' replay at `speed`. */
+export function replayReport(r: ReplayResult, speed: number): string[] {
+  const lines: string[] = [];
+  const n = (x: number) => x.toLocaleString("en-US");
+  const pace = speed === Infinity ? "max speed" : `${speed}x`;
+  const achieved = r.speedAchieved > 0 ? ` (${r.speedAchieved.toFixed(1)}x the recorded pace)` : "";
+  lines.push(
+    `troupe replay: ${r.kinds.join(", ")} on ${n(r.inputs)} inputs (${n(r.frames)} frames, ${
+      n(r.ctl)
+    } control; ${n(r.samples)} samples) in ${r.elapsedS.toFixed(2)} s at ${pace}${achieved}: ${
+      n(r.rangeOutputs)
+    } outputs` +
+      (r.warmupInputs ? `; ${n(r.warmupInputs)} earlier inputs applied first, unpaced` : ""),
+  );
+  if (r.skippedKinds.length) {
+    lines.push(
+      `troupe replay: not replayed (unknown to this troupe): ${r.skippedKinds.join(", ")}`,
+    );
+  }
+  if (r.cut) {
+    lines.push(
+      `troupe replay: the recording is cut at byte ${r.cut.offset} after ${
+        n(r.cut.records)
+      } complete records (${r.cut.reason}; ${r.cut.bytesLeft} bytes left): replayed those`,
+    );
+  }
+  if (r.deadLetters.recorded || r.deadLetters.replayed) {
+    lines.push(
+      `troupe replay: dead letters: ${r.deadLetters.recorded} recorded, ${r.deadLetters.replayed} in the replay`,
+    );
+  }
+  for (const line of r.hostLog) {
+    if (!/^recovered \d+ actor instances/.test(line)) lines.push(`troupe replay: host: ${line}`);
+  }
+  if (r.whole === false && !r.verify) {
+    lines.push(
+      `troupe replay: the recording was not closed by its writer (no trailer): it holds ${
+        n(r.records)
+      } records in ${n(r.recordBytes)} bytes; it was cut, or its recorder died`,
+    );
+  }
+  lines.push(...verifyLines(r.verify));
+  return lines;
+}
+
+/** What `--verify` found, as the report's lines (none without `--verify`). */
+function verifyLines(v: ReplayResult["verify"]): string[] {
+  const lines: string[] = [];
+  const n = (x: number) => x.toLocaleString("en-US");
+  if (v?.unclosed) {
+    const u = v.unclosed;
+    const held = `${n(u.records)} records in ${n(u.bytes)} bytes`;
+    lines.push(
+      u.accepted
+        ? `troupe replay: ACCEPTED UNCLOSED: the recording has no trailer (its writer died, or ` +
+          `the file was cut): verifying what it holds, ${held}, as --accept-unclosed asks`
+        : `troupe replay: NOT VERIFIED: the recording was not closed by its writer (no trailer): ` +
+          `it holds ${held}; it was cut (a partial copy?) or its recorder died ` +
+          `(--accept-unclosed verifies what it holds)`,
+    );
+  }
+  if (v) {
+    if (v.ok) {
+      lines.push(
+        `troupe replay: verified: ${n(v.equal)} outputs equal to the recorded ones, byte for byte` +
+          (v.olderFormat
+            ? ` (${n(v.olderFormat)} recorded in an older body format, once written in today's)`
+            : "") +
+          (v.unverifiable ? `; ${n(v.unverifiable)} past the cut could not be checked` : "") +
+          (v.duplicates ? `; ${n(v.duplicates)} repeated recorded outputs skipped` : ""),
+      );
+    } else if (v.unread) {
+      const u = v.unread;
+      lines.push(
+        `troupe replay: NOT VERIFIED: the recording is damaged at byte ${u.offset} (${u.reason}): ${
+          n(u.records)
+        } intact records after it were not read, ${n(u.outputs)} of them outputs not compared; ${
+          n(v.equal)
+        } outputs compared equal before it`,
+      );
+    }
+    if (!v.ok && v.first) {
+      const f = v.first;
+      const what = f.kind === "different"
+        ? `output ${f.index} on ${f.subject} differs (recorded id ${f.recordedId}, replayed id ${f.replayedId})`
+        : f.kind === "missing"
+        ? `output ${f.index} on ${f.subject} (recorded id ${f.recordedId}) was not produced`
+        : `output ${f.index} on ${f.subject} (replayed id ${f.replayedId}) is not in the recording`;
+      lines.push(`troupe replay: MISMATCH: ${what}: ${f.detail}`);
+      lines.push(
+        `troupe replay: ${n(v.equal)} equal, ${n(v.different)} different, ${
+          n(v.missing)
+        } missing, ${n(v.extra)} extra`,
+      );
+    }
+  }
+  return lines;
+}
+
+/** Incidents listed per kind and direction, at most. */
+const INCIDENTS_SHOWN = 20;
+
+/** The lines of a what-if: per kind, the series and events compared, the incidents that moved. */
+export function whatIfReport(diff: OutputDiffReport): string[] {
+  const lines = [
+    diff.same
+      ? "troupe replay: what-if: the new settings change no output"
+      : "troupe replay: what-if, per kind (recorded -> with the new settings):",
+  ];
+  const n = (x: number) => x.toLocaleString("en-US");
+  for (const d of diff.kinds) {
+    const series = d.seriesKeys === 0
+      ? ""
+      : `per-sample outputs of ${n(d.seriesKeys)} ${d.seriesKeys === 1 ? "key" : "keys"}: ${
+        n(d.seriesSame)
+      } the same, ${n(d.seriesChanged.length)} changed${
+        d.seriesChanged.length
+          ? ` (${d.seriesChanged.slice(0, 8).join(", ")}${
+            d.seriesChanged.length > 8 ? ", ..." : ""
+          })`
+          : ""
+      }; `;
+    lines.push(
+      `  ${d.kind}: ${series}events ${n(d.eventsRecorded)} -> ${n(d.eventsReplayed)}: ` +
+        `${n(d.appeared.length)} appeared, ${n(d.disappeared.length)} disappeared, ` +
+        `${n(d.eventsChanged)} changed, ${n(d.eventsSame)} the same`,
+    );
+    for (const [sign, list] of [["+", d.appeared], ["-", d.disappeared]] as const) {
+      for (const i of list.slice(0, INCIDENTS_SHOWN)) {
+        lines.push(`    ${sign} ${describeIncident(i)}`);
+      }
+      if (list.length > INCIDENTS_SHOWN) {
+        lines.push(`    ${sign} ... and ${n(list.length - INCIDENTS_SHOWN)} more`);
+      }
+    }
+  }
+  return lines;
+}
+
+/** An incident that appeared or disappeared, on one line. */
+function describeIncident(i: Incident): string {
+  const score = i.score === undefined ? "" : ` score ${Number(i.score.toPrecision(3))}`;
+  const state = i.state === undefined ? "" : ` ${i.state}`;
+  return `${i.type} ${i.channel} at ${new Date(i.ts / 1000).toISOString()}${state}${score}`;
+}
