@@ -43,12 +43,13 @@
 import { launchCollab, mintToken } from "../collab/mod.ts";
 import { encodeColumns, outSubject } from "../protocol/mod.ts";
 import { NatsBus } from "../actors/runtime/mod.ts";
-import { type Benchmark, BenchOptionError, type BenchRow, percentile, row } from "./_bench.ts";
+import { type Benchmark, BenchOptionError, type BenchRow, row } from "./_bench.ts";
 import { browserMissing, launchBrowser } from "./_browser.ts";
 import { formatProfile, startProfile } from "./_cdp_profile.ts";
 import { formatTrace, startTrace } from "./_cdp_trace.ts";
 import { floorFrames } from "./_dashboard_floor.ts";
-import { cardsShown, type OnScreen } from "./_dashboard_on_screen.ts";
+import { cardsShown } from "./_dashboard_on_screen.ts";
+import { Figures, type RoundTimes } from "./_dashboard_figures.ts";
 import { firstDrawMs } from "./_dashboard_first_draw.ts";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
@@ -91,23 +92,6 @@ interface Frames {
   frameTimes: number[];
   frameScripts: number[];
   frameStarts: number[];
-}
-
-/** One page's figures per round: the whole, the main thread's and the worker's part, the script
- *  part of the whole, and the frames per round on each thread. */
-interface RoundTimes {
-  times: number[];
-  /** The message handling alone (and, with the worker, the page's posts to it). */
-  messages: number[];
-  main: number[];
-  worker: number[];
-  scripts: number[];
-  frames: number[];
-  workerFrames: number[];
-  /** The live views' paints in the run, summed over the charts: strips and whole repaints. */
-  paints: { strip: number; full: number };
-  /** The live views on screen (intersecting the window) when the updates began, of all. */
-  onScreen: OnScreen;
 }
 
 /** What the page exposes as `globalThis.troupe` (read inside `page.evaluate`). */
@@ -168,49 +152,6 @@ function modesOption(value: string | undefined): readonly Mode[] {
   return modes as Mode[];
 }
 
-/** One page's percentiles per bench round, and their log lines. */
-class Figures {
-  readonly p50: number[] = [];
-  readonly p99: number[] = [];
-  readonly mainP99: number[] = [];
-  readonly workerP99: number[] = [];
-  readonly n: number[] = [];
-
-  /** Takes one run's rounds; returns its log line. */
-  add(r: RoundTimes, charts: number): string {
-    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-    const times = sorted(r.times), scripts = sorted(r.scripts);
-    const main = sorted(r.main), worker = sorted(r.worker), messages = sorted(r.messages);
-    const p = (xs: number[], q: number) => percentile(xs, q).toFixed(2);
-    const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2);
-    this.p50.push(percentile(times, 50));
-    this.p99.push(percentile(times, 99));
-    this.mainP99.push(percentile(main, 99));
-    this.workerP99.push(percentile(worker, 99));
-    this.n.push(times.length);
-    return `${times.length} updates of ${charts} charts, p50 ${p(times, 50)} ms, p99 ${
-      p(times, 99)
-    } ms, worst ${times.slice(-3).map((x) => x.toFixed(1)).join(", ")} ms; main thread p50 ${
-      p(main, 50)
-    }, p99 ${p(main, 99)} ms; worker p50 ${p(worker, 50)}, p99 ${p(worker, 99)} ms; ` +
-      `script alone p50 ${p(scripts, 50)}, p99 ${p(scripts, 99)} ms (messages p50 ${
-        p(messages, 50)
-      }, p99 ${p(messages, 99)}); frames per update ${mean(r.frames)} (worker ${
-        mean(r.workerFrames)
-      }); live views painted ${r.paints.strip} strips and ${r.paints.full} whole; ` +
-      `${r.onScreen.shown} of ${r.onScreen.all} on screen`;
-  }
-
-  summary(rounds: number): string {
-    const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
-    return `p50 ${range(this.p50)} ms, p99 ${range(this.p99)} ms (main thread p99 ${
-      range(this.mainP99)
-    }, worker p99 ${range(this.workerP99)}) over ${rounds} rounds (updates measured per round: ${
-      this.n.join(", ")
-    })`;
-  }
-}
-
 /** One channel's frames: a wandering value with its expected value and band. */
 class Series {
   #t: number;
@@ -245,13 +186,7 @@ class Series {
 async function runMode(
   mode: Mode,
   s: Settings,
-  ctx: {
-    port: number;
-    token: string;
-    bus: NatsBus;
-    browser: Awaited<ReturnType<typeof launchBrowser>>;
-    round: number;
-  },
+  ctx: Env & { round: number },
 ): Promise<RoundTimes> {
   const page = await ctx.browser.newPage();
   try {
@@ -431,6 +366,93 @@ function roundTimes(
   return out;
 }
 
+/** What a run's rounds run against: the servers, the viewer's token, the bus and Chromium. */
+interface Env {
+  nats: string;
+  dir: string;
+  port: number;
+  token: string;
+  bus: NatsBus;
+  browser: Awaited<ReturnType<typeof launchBrowser>>;
+}
+
+/**
+ * The run's rounds: in each, a fresh page's first draw, then each page in turn (troupe, its
+ * baselines), logged as they go; their logs' summaries at the end.
+ */
+async function measureRounds(
+  s: Settings,
+  env: Env,
+  log: (line: string) => void,
+): Promise<{ results: Map<Mode, Figures>; firstDraws: number[] }> {
+  const results = new Map<Mode, Figures>(s.modes.map((m) => [m, new Figures()]));
+  const firstDraws: number[] = [];
+  const feeds = new Map<string, Series>();
+  const frame = (channel: string, n: number) => {
+    let x = feeds.get(channel);
+    if (!x) feeds.set(channel, x = new Series(channel, Date.now() * 1000 - 3600e6, feeds.size));
+    return x.frame(n);
+  };
+  for (let round = 0; round < s.rounds; round++) {
+    const first = await firstDrawMs(join(env.dir, `first-draw-${round}`), {
+      ...s,
+      nats: env.nats,
+      bus: env.bus,
+      browser: env.browser,
+      round,
+      frame,
+    });
+    firstDraws.push(first);
+    log(`round ${round + 1} first draw of ${s.charts} cards: ${first.toFixed(0)} ms`);
+    for (const mode of s.modes) {
+      const r = await runMode(mode, s, { ...env, round });
+      log(`round ${round + 1} ${mode}: ${results.get(mode)!.add(r, s.charts)}`);
+    }
+  }
+  for (const [mode, f] of results) log(`${mode}: ${f.summary(s.rounds)}`);
+  log(`first draw: ${firstDraws.map((x) => x.toFixed(0)).join(", ")} ms`);
+  return { results, firstDraws };
+}
+
+/** The table's rows: the frame rows (the bar's over the floor, and over naive) and first draw. */
+function dashboardRows(
+  s: Settings,
+  results: Map<Mode, Figures>,
+  firstDraws: number[],
+): BenchRow[] {
+  const troupe = results.get("troupe")!, floor = results.get("floor");
+  const naive = results.get("naive");
+  const rows: Array<[string, (f: Figures) => number[], Figures | undefined]> = [
+    // The bar: troupe's page over the floor (the same canvases driven by nothing but a copy).
+    ["frame_ms_p50", (f) => f.p50, floor],
+    ["frame_ms_p99", (f) => f.p99, floor],
+    // What batching saves over a page that redraws a chart per message.
+    ["frame_ms_p99_vs_naive", (f) => f.p99, naive],
+  ];
+  const diagnostic = s.chromiumFlags.length > 0;
+  const frameRows = rows.map(([metric, of, base]) =>
+    row({
+      bench: NAME,
+      metric: `${diagnostic ? "diag_" : ""}${metric}${s.allVisible ? "_all_visible" : ""}`,
+      unit: "ms",
+      troupe: median(of(troupe)),
+      baseline: base ? median(of(base)) : null,
+      better: "lower",
+    })
+  );
+  return [
+    ...frameRows,
+    row({
+      bench: NAME,
+      metric: diagnostic ? "diag_first_draw_ms" : "first_draw_ms",
+      unit: "ms",
+      troupe: median(firstDraws),
+      baseline: null,
+      better: "lower",
+    }),
+  ];
+}
+
 const OPTIONS = {
   charts: {
     help: "charts updated each round",
@@ -514,14 +536,6 @@ export const benchmark: Benchmark = {
     if (s.chromiumFlags.length > 0) {
       context.log(`diagnostic run: Chromium with ${s.chromiumFlags.join(" ")} added`);
     }
-    const results = new Map<Mode, Figures>(s.modes.map((m) => [m, new Figures()]));
-    const firstDraws: number[] = [];
-    const feeds = new Map<string, Series>();
-    const frame = (channel: string, n: number) => {
-      let x = feeds.get(channel);
-      if (!x) feeds.set(channel, x = new Series(channel, Date.now() * 1000 - 3600e6, feeds.size));
-      return x.frame(n);
-    };
     try {
       const token = await mintToken(collab.keyring, {
         session: SESSION,
@@ -529,28 +543,9 @@ export const benchmark: Benchmark = {
         ttlS: 3600,
         nowMs: Date.now(),
       });
-      for (let round = 0; round < s.rounds; round++) {
-        const first = await firstDrawMs(join(dir.path, `first-draw-${round}`), {
-          ...s,
-          nats: nats.url,
-          bus,
-          browser,
-          round,
-          frame,
-        });
-        firstDraws.push(first);
-        context.log(`round ${round + 1} first draw of ${s.charts} cards: ${first.toFixed(0)} ms`);
-        for (const mode of s.modes) {
-          const r = await runMode(mode, s, {
-            port: collab.server.port,
-            token,
-            bus,
-            browser,
-            round,
-          });
-          context.log(`round ${round + 1} ${mode}: ${results.get(mode)!.add(r, s.charts)}`);
-        }
-      }
+      const env = { nats: nats.url, dir: dir.path, port: collab.server.port, token, bus, browser };
+      const { results, firstDraws } = await measureRounds(s, env, context.log);
+      return dashboardRows(s, results, firstDraws);
     } finally {
       await browser.cleanup();
       await bus.close();
@@ -558,38 +553,5 @@ export const benchmark: Benchmark = {
       await nats.stop();
       dir.remove();
     }
-    for (const [mode, f] of results) context.log(`${mode}: ${f.summary(s.rounds)}`);
-    context.log(`first draw: ${firstDraws.map((x) => x.toFixed(0)).join(", ")} ms`);
-    const troupe = results.get("troupe")!, floor = results.get("floor");
-    const naive = results.get("naive");
-    const rows: Array<[string, (f: Figures) => number[], Figures | undefined]> = [
-      // The bar: troupe's page over the floor (the same canvases driven by nothing but a copy).
-      ["frame_ms_p50", (f) => f.p50, floor],
-      ["frame_ms_p99", (f) => f.p99, floor],
-      // What batching saves over a page that redraws a chart per message.
-      ["frame_ms_p99_vs_naive", (f) => f.p99, naive],
-    ];
-    const diagnostic = s.chromiumFlags.length > 0;
-    const frameRows = rows.map(([metric, of, base]) =>
-      row({
-        bench: NAME,
-        metric: `${diagnostic ? "diag_" : ""}${metric}${s.allVisible ? "_all_visible" : ""}`,
-        unit: "ms",
-        troupe: median(of(troupe)),
-        baseline: base ? median(of(base)) : null,
-        better: "lower",
-      })
-    );
-    return [
-      ...frameRows,
-      row({
-        bench: NAME,
-        metric: diagnostic ? "diag_first_draw_ms" : "first_draw_ms",
-        unit: "ms",
-        troupe: median(firstDraws),
-        baseline: null,
-        better: "lower",
-      }),
-    ];
   },
 };

@@ -36,3 +36,10 @@ export function find<T extends Element = HTMLElement>(root: ParentNode, selector
   if (!node) throw new Error(`The dashboard page has no element ${selector}`);
   return node as T;
 }
+
+/** Sets the status badge `#id` (the collab and stream links'): its text, green when `up`. */
+export function setStatus(id: string, up: boolean, text: string): void {
+  const b = byId(id);
+  b.textContent = text;
+  b.className = up ? "up" : "down";
+}

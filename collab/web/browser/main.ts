@@ -13,7 +13,7 @@ import { LayoutStore } from "./layout_store.ts";
 import { LayoutControls } from "./layout_controls.ts";
 import { ChecklistPanel } from "./checklist_panel.ts";
 import { CoherencePanel } from "./coherence_panel.ts";
-import { byId } from "./dom.ts";
+import { byId, setStatus } from "./dom.ts";
 import { EventsPanel } from "./events_panel.ts";
 import { IncidentsPanel } from "./incidents_panel.ts";
 import { FrameLoop } from "./frame_loop.ts";
@@ -22,13 +22,19 @@ import { LiveRouter } from "./live_router.ts";
 import { LiveWorkerLink } from "./live_worker_link.ts";
 import { PresencePanel } from "./presence_panel.ts";
 import { ScanPanel } from "./scan_panel.ts";
-import { connectSession, expired, pageParams } from "./session_link.ts";
+import {
+  connectSession,
+  expired,
+  type PageParams,
+  pageParams,
+  type SessionLink,
+} from "./session_link.ts";
+import { connectStream } from "./stream_link.ts";
 import { SNAPSHOT_MESSAGES } from "./snapshot.ts";
 import { ThresholdsPanel } from "./thresholds_panel.ts";
 import { showRefused } from "./refused_notice.ts";
 import { markReadOnly } from "./readonly_note.ts";
-import { expiredMessage, freezeEditing, TOKEN_EXPIRED_CLOSE } from "./token_expiry.ts";
-import { StreamClient, type StreamSocketConstructor } from "../../stream_client.ts";
+import { PageExpiry } from "./token_expiry.ts";
 import {
   areaPattern,
   outPattern,
@@ -61,10 +67,16 @@ const INCIDENT_PREFIX = outPrefix("incident");
 /** Milliseconds each routed message took, kept for the bench (bounded like the frame times). */
 const MESSAGE_TIMES_MAX = 8192;
 
-function setStatus(id: string, up: boolean, text: string): void {
-  const b = byId(id);
-  b.textContent = text;
-  b.className = up ? "up" : "down";
+/** The charts and the panels that show the stream, and the channel the user last looked at. */
+interface Views {
+  grid: ChartGrid;
+  history: HistoryClient;
+  presence: PresencePanel;
+  events: EventsPanel;
+  coherence: CoherencePanel;
+  incidents: IncidentsPanel;
+  router: LiveRouter;
+  focused(): string | undefined;
 }
 
 function start(): void {
@@ -77,108 +89,34 @@ function start(): void {
       ? new LiveWorkerLink()
       : undefined;
   // Once the token has expired, both links stay offline and their statuses say so (token_expiry.ts).
-  // It runs from the links' events or at the end of start(), once `link` and `stream` exist.
-  let expiredText: string | undefined;
-  const expire = (reason?: string) => {
-    if (expiredText !== undefined) return;
-    expiredText = expiredMessage(link.expiresAtMs, {
-      session: params.session,
-      role: link.me.role,
-      ...(reason ? { reason } : {}),
-    });
-    link.canWrite = false;
-    link.provider.disconnect();
-    stream?.close();
-    setStatus("collab-status", false, expiredText);
-    setStatus("stream-status", false, expiredText);
-    freezeEditing(document);
-    document.body.setAttribute("data-token-expired", "1");
-  };
+  const expiry = new PageExpiry(params.session);
+  const expire = (reason?: string) => expiry.expire(reason);
   const link = connectSession(params, {
     onStatus: (s) => {
-      if (expiredText === undefined) setStatus("collab-status", s === "connected", s);
+      if (!expiry.offline) setStatus("collab-status", s === "connected", s);
     },
     onExpired: () => expire(),
     onRefused: (reason) => void showRefused(reason),
   });
+  expiry.link = link;
   byId("session-label").textContent =
     `session ${params.session} · ${link.me.name} (${link.me.role})`;
-  let focused: string | undefined;
-  const layoutStore = new LayoutStore(link, params.session);
-  const layoutControls = new LayoutControls(byId("layout"), layoutStore, () => grid);
-  // History goes over the stream socket once it exists and while it is open (below), else HTTP.
-  const history = new HistoryClient(params.token);
-  const grid: ChartGrid = new ChartGrid({
-    decorate: (chart) => layoutControls.decorate(chart),
-    loop,
-    mode: params.mode,
-    worker: liveWorker,
-    history,
-    onLook: (channel) => {
-      focused = channel;
-      presence.look(channel);
-    },
-  });
-  new RangePicker(byId("range"), (range) => grid.showRange(range));
-  const presence = new PresencePanel(link, grid);
-  const events = new EventsPanel((channel, tMs) => {
-    focused = channel;
-    presence.look(channel);
-    grid.focus(channel, tMs);
-  });
-  const coherence = new CoherencePanel(loop);
-  const incidents = new IncidentsPanel(link, (channel, tMs) => {
-    focused = channel;
-    presence.look(channel);
-    grid.focus(channel, tMs);
-  });
-  const router = new LiveRouter({ grid, events, coherence });
+  const views = buildViews(params, link, loop, liveWorker);
   const messageTimes: number[] = [], messageStarts: number[] = [];
   const route = (m: StreamMsg) => {
-    if (m.subject.startsWith(INCIDENT_PREFIX)) incidents.take(m.data);
-    else router.route(m.subject, m.data);
+    if (m.subject.startsWith(INCIDENT_PREFIX)) views.incidents.take(m.data);
+    else views.router.route(m.subject, m.data);
   };
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  let caughtUp = false;
   // A token expired already connects neither link (each attempt would be refused with 401).
-  const stream = expired(link.expiresAtMs) ? undefined : new StreamClient({
-    url: `${scheme}://${location.host}/stream`,
+  const stream = expired(link.expiresAtMs) ? undefined : connectStream({
     token: params.token,
-    // The DOM's send() is typed for ArrayBuffer-backed views only; the client sends exactly those.
-    WebSocket: WebSocket as unknown as StreamSocketConstructor,
     onMessage: (m) => timeMessage(loop, messageTimes, messageStarts, route, m),
-    // The bench and the tests wait for this before publishing what the page must see live.
-    onSubscribed: () => document.body.setAttribute("data-stream-subscribed", "1"),
-    // Before the page first caught up, a gap is the buffer's horizon, not something this page
-    // missed: it starts from what the gateway holds (a fresh page is not told "23991 missed").
-    onGap: (g) => {
-      if (caughtUp) return setStatus("stream-status", true, `live (${g.missed} missed)`);
-      byId("stream-status").title = `started from the gateway's buffer: ${g.missed} older ` +
-        "messages are no longer kept";
-    },
-    onLive: () => {
-      caughtUp = true;
-      // Everything the page started from is drawn from here on (the tests wait for it).
-      document.body.setAttribute("data-stream-live", "1");
-    },
-    onRefused: (_id, reason) => setStatus("stream-status", false, `refused: ${reason}`),
-    onStatus: (status, detail) => {
-      // Closed for an expired token, or refused (1006 here) after it expired: offline for good
-      // (expire() closes the client, so that it does not reconnect).
-      if (
-        status === "closed" &&
-        (detail?.code === TOKEN_EXPIRED_CLOSE || expired(link.expiresAtMs))
-      ) {
-        return expire(detail?.reason);
-      }
-      setStatus(
-        "stream-status",
-        status === "open",
-        status === "open" ? "live" : `${status}${detail ? ` ${detail.code} ${detail.reason}` : ""}`,
-      );
-    },
+    expiresAtMs: () => link.expiresAtMs,
+    expire,
   });
-  history.useSocket(stream);
+  expiry.stream = stream;
+  // History goes over the stream socket once it exists and while it is open, else HTTP.
+  views.history.useSocket(stream);
   // Everything the page shows, in one subscription (the client resumes it exactly). A fresh page
   // starts from a snapshot of recent state, the newest SNAPSHOT_MESSAGES of the gateway's buffer,
   // not the whole buffer replayed (24,000 messages took 16 s to drain, with old events on top);
@@ -188,17 +126,14 @@ function start(): void {
     slow: "gap",
     ...(params.backfill ? { since: 0, last: SNAPSHOT_MESSAGES } : {}),
   });
-  // The session's dashboard panels lay the charts out (titles, order, width), live.
-  const layout = () => grid.setPanels(layoutStore.panels());
-  layoutStore.onChange(layout);
-  layout();
   new ThresholdsPanel(link);
   new ChecklistPanel(link);
-  new AnnotationsPanel(link, grid, () => focused);
+  new AnnotationsPanel(link, views.grid, views.focused);
   new ScanPanel(link, params);
   // Every other panel says it is read-only to a viewer too (the writing ones said so already).
   markReadOnly(document, link.me.role !== "viewer");
   if (expired(link.expiresAtMs)) expire();
+  const { grid, history, events, incidents, coherence, router, presence } = views;
   Object.assign(globalThis, {
     troupe: {
       params,
@@ -219,6 +154,51 @@ function start(): void {
       LivePlot,
     },
   });
+}
+
+/**
+ * The chart grid (laid out by the session's dashboard panels, live), the range picker, and the
+ * panels a user looks at a channel from (presence, events, incidents), with the router that hands
+ * them the stream's messages.
+ */
+function buildViews(
+  params: PageParams,
+  link: SessionLink,
+  loop: FrameLoop,
+  liveWorker: LiveWorkerLink | undefined,
+): Views {
+  let focused: string | undefined;
+  const look = (channel: string) => {
+    focused = channel;
+    presence.look(channel);
+  };
+  const open = (channel: string, tMs: number) => {
+    look(channel);
+    grid.focus(channel, tMs);
+  };
+  const layoutStore = new LayoutStore(link, params.session);
+  const layoutControls = new LayoutControls(byId("layout"), layoutStore, () => grid);
+  const history = new HistoryClient(params.token);
+  const grid: ChartGrid = new ChartGrid({
+    decorate: (chart) => layoutControls.decorate(chart),
+    loop,
+    mode: params.mode,
+    worker: liveWorker,
+    history,
+    onLook: look,
+  });
+  new RangePicker(byId("range"), (range) => grid.showRange(range));
+  const presence = new PresencePanel(link, grid);
+  const events = new EventsPanel(open);
+  const coherence = new CoherencePanel(loop);
+  const incidents = new IncidentsPanel(link, open);
+  const router = new LiveRouter({ grid, events, coherence });
+  // The session's dashboard panels lay the charts out (titles, order, width), live.
+  const layout = () => grid.setPanels(layoutStore.panels());
+  layoutStore.onChange(layout);
+  layout();
+  const views = { grid, history, presence, events, coherence, incidents, router };
+  return { ...views, focused: () => focused };
 }
 
 /** Hands `m` to `route`, keeping its time for the bench (times, starts) and the frame loop. */

@@ -7,7 +7,9 @@
  * and disables the controls that write to the session (the document is offline: an edit would stay
  * in this tab) or act with the token (the scan, through the `/api` proxy, which checks it too).
  */
-import { el } from "./dom.ts";
+import { el, setStatus } from "./dom.ts";
+import type { SessionLink } from "./session_link.ts";
+import type { StreamClient } from "../../stream_client.ts";
 
 /** The close code of a socket whose token expired, on `/collab` and on `/stream`. */
 export const TOKEN_EXPIRED_CLOSE = 4401;
@@ -55,5 +57,41 @@ export function freezeEditing(root: ParentNode): void {
         el("div", { class: "readonly-note offline-note" }, note),
       );
     }
+  }
+}
+
+/**
+ * Takes the page offline for good once its token has expired: both links stopped, both statuses
+ * saying when and how to get a new token, the writing panels frozen, and the body marked
+ * `data-token-expired` (the tests wait for it). Once only; `offline` tells the links' status
+ * handlers to leave the statuses alone after. `link` and `stream` are set as they are opened.
+ */
+export class PageExpiry {
+  link: SessionLink | undefined;
+  stream: StreamClient | undefined;
+  #text: string | undefined;
+
+  constructor(readonly session: string) {}
+
+  get offline(): boolean {
+    return this.#text !== undefined;
+  }
+
+  expire(reason?: string): void {
+    if (this.#text !== undefined) return;
+    const link = this.link;
+    if (!link) throw new Error("The page's token expired before its session link was opened");
+    this.#text = expiredMessage(link.expiresAtMs, {
+      session: this.session,
+      role: link.me.role,
+      ...(reason ? { reason } : {}),
+    });
+    link.canWrite = false;
+    link.provider.disconnect();
+    this.stream?.close();
+    setStatus("collab-status", false, this.#text);
+    setStatus("stream-status", false, this.#text);
+    freezeEditing(document);
+    document.body.setAttribute("data-token-expired", "1");
   }
 }
