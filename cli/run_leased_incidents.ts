@@ -32,8 +32,6 @@ import { incidentConfigOf } from "./run_incidents.ts";
 export interface LeasedIncidents {
   /** What `troupe run` prints about it. */
   line: string;
-  /** Whether this host runs the stage now. */
-  holds(): boolean;
   /** Stops the stage if this host runs it (saving its snapshot) and releases its lease. */
   close(): Promise<void>;
 }
@@ -96,7 +94,6 @@ export async function startLeasedIncidents(
         stageLeaseKey(INCIDENT_STAGE_NAME)
       }, journaled in stream ${FINDINGS_STREAM}, snapshots as ${INCIDENT_JOURNAL_STREAM} in the ` +
       `KV store; this host takes it when it is free`,
-    holds: () => keeper.holds(),
     async close() {
       await keeper.stop();
       await snapshots.close().catch(() => {});

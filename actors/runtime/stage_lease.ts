@@ -71,11 +71,6 @@ export class StageLeaseKeeper {
     return this.#holding !== undefined && this.#holding.fence.lost === undefined;
   }
 
-  /** The epoch of the lease held, undefined when none. */
-  epoch(): number | undefined {
-    return this.#holding?.held.lease.epoch;
-  }
-
   /** Starts the heartbeat; the first look is at once. */
   start(): void {
     this.#schedule(0);

@@ -15,7 +15,8 @@ import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.t
 
 export const command: Command = {
   name: "status",
-  summary: "the cluster's hosts and who owns which partition (partition leases)",
+  summary: "the cluster's hosts, who owns which partition and who runs the incident stage " +
+    "(leases)",
   usage: "[--nats URL] [--json]",
   options: {
     nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
