@@ -11,7 +11,13 @@
  * given by the caller as a fenced bus and store.
  */
 import type { Bus } from "../../protocol/mod.ts";
-import type { FindingSource, SnapshotStore } from "../runtime/mod.ts";
+import {
+  deadLetterOf,
+  FINDINGS_STREAM,
+  type FindingSource,
+  publishDeadLetter,
+  type SnapshotStore,
+} from "../runtime/mod.ts";
 import {
   Compaction,
   INCIDENT_SNAPSHOT_EVERY_FINDINGS,
@@ -19,6 +25,7 @@ import {
   restoreSnapshot,
 } from "./incident_journal.ts";
 import {
+  INCIDENT_SRC,
   IncidentStage,
   type IncidentStageOptions,
   readIncidentFinding,
@@ -33,7 +40,10 @@ export interface LeasedIncidentStageOptions extends Omit<IncidentStageOptions, "
   snapshots: SnapshotStore;
   /** Findings between two snapshots (default INCIDENT_SNAPSHOT_EVERY_FINDINGS). */
   snapshotEveryFindings?: number;
-  /** Called when a finding does not decode or a snapshot fails (the stage runs on). */
+  /**
+   * Called when a snapshot fails (the stage runs on). A finding whose body does not decode is
+   * dead-lettered, naming its field and value, as the stage of `troupe run` does.
+   */
   onError?: (err: unknown) => void;
 }
 
@@ -69,17 +79,25 @@ export async function runLeasedIncidentStage(
   let restored = 0, pos = snapshotPos;
   let caughtUp!: () => void;
   const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-  const take = (data: Uint8Array, seq: number) => {
+  const take = (data: Uint8Array, seq: number, subject: string) => {
     pos = seq;
+    let f;
     try {
-      const f = readIncidentFinding(data);
-      if (f) {
-        stage.takeFinding(f);
-        if (restoring) restored++;
-        compacting.taken(seq);
-      }
+      f = readIncidentFinding(data);
     } catch (err) {
-      onError?.(new Error(`finding at sequence ${seq}: ${(err as Error).message}`));
+      // Dead-lettered once, when first taken live (a refold by the next holder does not repeat it).
+      if (!restoring) {
+        const meta = { id: `${INCIDENT_SRC}:dlq:${FINDINGS_STREAM}:${seq}`, src: INCIDENT_SRC };
+        publishDeadLetter(bus, deadLetterOf({ subject, data }, err, INCIDENT_SRC), {
+          ...meta,
+          ts: Date.now() * 1000,
+        });
+      }
+    }
+    if (f) {
+      stage.takeFinding(f);
+      if (restoring) restored++;
+      compacting.taken(seq);
     }
     if (restoring && seq >= end) {
       restoring = false;

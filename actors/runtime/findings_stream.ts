@@ -37,8 +37,8 @@ export const FINDINGS_STREAM_BYTES_MAX = 256 << 20;
 /** The window in which a finding published twice (same id) is stored once: 2 minutes. */
 export const FINDINGS_DUPLICATE_WINDOW_MS = 120_000;
 
-/** A finding read from the stream: its bytes and its stream sequence. */
-export type FindingHandler = (data: Uint8Array, seq: number) => void;
+/** A finding read from the stream: its bytes, its stream sequence and its subject. */
+export type FindingHandler = (data: Uint8Array, seq: number, subject: string) => void;
 
 /** The findings stream as the stage reads it (the NATS one below, or a test's). */
 export interface FindingSource {
@@ -92,7 +92,7 @@ export async function openFindingsStream(
           if (m.seq <= last) return; // a redelivery: delivered already
           last = m.seq;
           try {
-            handler(m.data, m.seq);
+            handler(m.data, m.seq, m.subject);
           } catch (err) {
             // A throwing callback would stop the consumer for good.
             console.error(`findings stream: delivering ${m.seq} failed: ${(err as Error).message}`);
