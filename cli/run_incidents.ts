@@ -35,11 +35,6 @@ import type { Bus } from "../protocol/mod.ts";
  */
 export const INCIDENT_SEGMENT_BYTES = 1 << 20;
 
-/** What a host sharing partitions by lease says of the stage: it runs none (issue 29's gap). */
-export const LEASED_NO_STAGE_LINE = "incidents: no stage runs in a cluster sharing partitions by " +
-  "lease yet (partition 0 moves between hosts and the stage's journal is local to one); " +
-  "troupe up --hosts N runs one beside its hosts, static partitions on partition 0's host";
-
 /** The partition whose owner runs the cluster's incident stage. */
 export const INCIDENT_STAGE_PARTITION = 0;
 

@@ -19,6 +19,7 @@ export * from "./severity.ts";
 export * from "./silence.ts";
 export * from "./incident_control.ts";
 export * from "./partition_lease.ts";
+export * from "./stage_lease.ts";
 export * from "./host_presence.ts";
 export * from "./settings_report.ts";
 export * from "./partition_event.ts";

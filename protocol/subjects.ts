@@ -55,6 +55,28 @@ export function outPrefix(actor: string): string {
   return `${SUBJECT_ROOT}.out.${checkName(actor, "actor")}.`;
 }
 
+/**
+ * `troupe.finding.<kind>.<channel>`: a finding (an event of a kind that opens incidents: anomaly,
+ * collapse, coherence), published by the host beside its `troupe.out.<kind>.<channel>` copy, so
+ * that a JetStream stream can journal the findings without every per-sample output.
+ */
+export function findingSubject(kind: string, channel: string): string {
+  return `${SUBJECT_ROOT}.finding.${checkName(kind, "finding kind")}.${checkName(channel)}`;
+}
+
+/** `troupe.finding.>`: every finding, of every kind. */
+export const FINDINGS_PATTERN = `${SUBJECT_ROOT}.finding.>`;
+
+/** The kind and channel of `troupe.finding.<kind>.<channel>`; undefined for another subject. */
+export function parseFindingSubject(
+  subject: string,
+): { kind: string; channel: string } | undefined {
+  const t = subject.split(".");
+  if (t.length !== 4 || t[0] !== SUBJECT_ROOT || t[1] !== "finding") return undefined;
+  if (!isValidName(t[2]) || !isValidName(t[3])) return undefined;
+  return { kind: t[2]!, channel: t[3]! };
+}
+
 /** `troupe.ctl.<actor>[.<key>]`: control messages for every instance of a kind, or one. */
 export function ctlSubject(actor: string, key?: string): string {
   const base = `${SUBJECT_ROOT}.ctl.${checkName(actor, "actor")}`;
@@ -75,7 +97,15 @@ export function sysSubject(...tokens: string[]): string {
 export const ALL_SUBJECTS = `${SUBJECT_ROOT}.>`;
 
 /** The areas of the subject space, each the second token: `troupe.<area>...`. */
-export type SubjectArea = "feed" | "out" | "ctl" | "dlq" | "sys" | "scan" | "collab";
+export type SubjectArea =
+  | "feed"
+  | "out"
+  | "finding"
+  | "ctl"
+  | "dlq"
+  | "sys"
+  | "scan"
+  | "collab";
 
 /** `troupe.<area>.>`: every subject of an area (`troupe.out.>`: every actor's outputs). */
 export function areaPattern(area: SubjectArea): string {

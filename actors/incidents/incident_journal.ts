@@ -114,7 +114,7 @@ export async function runJournaledIncidentStage(
 }
 
 /** Restores the newest snapshot into `stage`; its journal position, or 0 without a usable one. */
-async function restoreSnapshot(
+export async function restoreSnapshot(
   stage: IncidentStage,
   snapshots: SnapshotStore | undefined,
 ): Promise<number> {
@@ -127,18 +127,19 @@ async function restoreSnapshot(
 /**
  * Saves the stage every `every` findings, right after it took the finding appended at `pos` (so
  * the state is the fold of the journal up to it), then lets the journal drop what the snapshot
- * covers. One save at a time: one due while another is written waits for the next.
+ * covers (a journal without `compact`, the leased stage's stream, keeps its own limits). One
+ * save at a time: one due while another is written waits for the next.
  */
-class Compaction {
+export class Compaction {
   readonly #stage: IncidentStage;
-  readonly #journal: Journal;
+  readonly #journal: Pick<Journal, "sync" | "compact">;
   readonly #o: { snapshots: SnapshotStore; every: number; onError: (err: unknown) => void };
   #since = 0;
   #saving: Promise<void> | undefined;
 
   constructor(
     stage: IncidentStage,
-    journal: Journal,
+    journal: Pick<Journal, "sync" | "compact">,
     o: { snapshots: SnapshotStore; every: number; onError: (err: unknown) => void },
   ) {
     this.#stage = stage;

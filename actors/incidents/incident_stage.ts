@@ -322,13 +322,16 @@ export function runIncidentStage(
     record?: (data: Uint8Array) => void;
     /** Called once the stage has taken a recorded finding (to snapshot it there). */
     taken?: () => void;
+    /** Whether it takes the findings from the bus (default); false: the caller feeds it. */
+    findings?: boolean;
   },
 ): { stage: IncidentStage; stop: () => void } {
   const stage = options.stage ??
     new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
   const record = options.record;
   let answers = 0, badBodies = 0;
-  const subs: BusSubscription[] = INCIDENT_KINDS.map((kind) =>
+  const kinds = options.findings === false ? [] : INCIDENT_KINDS;
+  const subs: BusSubscription[] = kinds.map((kind) =>
     bus.subscribe(outPattern(kind), (m) => {
       let f: IncidentFinding | undefined;
       try {

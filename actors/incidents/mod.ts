@@ -29,6 +29,11 @@ export {
   runJournaledIncidentStage,
 } from "./incident_journal.ts";
 export {
+  type LeasedIncidentStage,
+  type LeasedIncidentStageOptions,
+  runLeasedIncidentStage,
+} from "./leased_incident_stage.ts";
+export {
   decodeIncidentSnapshot,
   encodeIncidentSnapshot,
   INCIDENT_SNAPSHOT_VERSION,

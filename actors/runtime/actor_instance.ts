@@ -13,8 +13,10 @@ import {
   encodeEventEnvelope,
   encodeValue,
   type Envelope,
+  findingSubject,
   type InputRecord,
   invariant,
+  isIncidentKind,
   outSubject,
   type SampleFrame,
 } from "../../protocol/mod.ts";
@@ -32,6 +34,8 @@ export interface Output {
   data: Uint8Array;
   /** The event's type, for events (per-sample column frames have none). */
   type?: string;
+  /** A finding's second subject, `troupe.finding.<kind>.<key>` (findingSubject). */
+  finding?: string;
 }
 
 /** The persisted parts of an instance (see SnapshotStore). */
@@ -339,6 +343,7 @@ export class ActorInstance {
         subject: this.#outSubject,
         id,
         type: event.type,
+        ...(isIncidentKind(event.type) ? { finding: findingSubject(event.type, this.key) } : {}),
         // The body is the event less its type and ts, written without copying the event.
         data: encodeEventEnvelope({
           id,

@@ -554,6 +554,11 @@ export class Host {
       } else {
         this.#bus.publish(out.subject, out.data);
       }
+      // A finding again on its own subject, where the findings stream journals it: always with
+      // its id, so that the stream drops one published twice (a redelivered input's).
+      if (out.finding) {
+        this.#bus.publish(out.finding, out.data, { headers: { "Nats-Msg-Id": out.id } });
+      }
     }
   }
 

@@ -17,10 +17,14 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import {
   decodeHostPresence,
   decodePartitionLease,
+  decodeStageLease,
   encodeHostPresence,
   encodePartitionLease,
+  encodeStageLease,
   type HostPresence,
   type PartitionLease,
+  type StageLease,
+  stageLeaseKey,
 } from "../../protocol/mod.ts";
 import { ELECTION_BUDGET_MS, retryJetStream } from "./jetstream_retry.ts";
 
@@ -31,6 +35,24 @@ export const LEASE_BUCKET = "troupe_leases";
 export interface HeldLease {
   lease: PartitionLease;
   revision: number;
+}
+
+/** A stage's lease as read, with the revision a renewal must name. */
+export interface HeldStageLease {
+  lease: StageLease;
+  revision: number;
+}
+
+/**
+ * What a stage's lease keeper asks of the bucket (stage_lease.ts): the claim, renewal and
+ * release of key `stage.<name>`, compare-and-set as a partition's.
+ */
+export interface StageLeaseStore {
+  readonly ttlMs: number;
+  stageLease(stage: string): Promise<HeldStageLease | undefined>;
+  claimStage(stage: string, owner: string, nowMs: number): Promise<HeldStageLease | undefined>;
+  renewStage(held: HeldStageLease, nowMs: number): Promise<HeldStageLease | undefined>;
+  releaseStage(held: HeldStageLease): Promise<boolean>;
 }
 
 /** What the bucket holds at one look. */
@@ -67,7 +89,7 @@ export interface LeaseStore {
 }
 
 /** The lease bucket in NATS. */
-export class LeaseBucket implements LeaseStore {
+export class LeaseBucket implements LeaseStore, StageLeaseStore {
   readonly #kv: KV;
   /** The lease time to live, ms (the bucket's, which may predate this host's setting). */
   readonly ttlMs: number;
@@ -166,35 +188,69 @@ export class LeaseBucket implements LeaseStore {
    * Undefined when another host won.
    */
   async claim(partition: number, owner: string, nowMs: number): Promise<HeldLease | undefined> {
-    const status = await this.#retry(
-      "read the lease bucket's status",
-      () => this.#kv.status(),
-      true,
+    return await this.#claim(
+      keyOf(partition),
+      (epoch) => ({ partition, owner, epoch, renewedMs: nowMs }),
+      encodePartitionLease,
     );
-    const epoch = status.streamInfo.state.last_seq + 1;
-    const lease: PartitionLease = { partition, owner, epoch, renewedMs: nowMs };
-    const key = keyOf(partition);
-    try {
-      const revision = await this.#retry(
-        `claim ${key}`,
-        () => this.#kv.create(key, encodePartitionLease(lease)),
-        false,
-      );
-      return { lease, revision };
-    } catch (err) {
-      if (isWrongSequence(err)) return undefined;
-      throw err;
-    }
   }
 
   /** Renews a held lease at its revision; undefined when the key moved on (the lease is lost). */
   async renew(held: HeldLease, nowMs: number): Promise<HeldLease | undefined> {
     const lease = { ...held.lease, renewedMs: nowMs };
+    return await this.#renew(keyOf(lease.partition), lease, held.revision, encodePartitionLease);
+  }
+
+  /** Releases a held lease (a delete at its revision); false when it was no longer held. */
+  async release(held: HeldLease): Promise<boolean> {
+    return await this.#release(keyOf(held.lease.partition), held.revision);
+  }
+
+  /** Stage `stage`'s lease as it is; undefined when no host holds it. */
+  async stageLease(stage: string): Promise<HeldStageLease | undefined> {
+    const key = stageLeaseKey(stage);
+    const e = await this.#retry(`read ${key}`, () => this.#kv.get(key), true);
+    if (!e || e.operation !== "PUT") return undefined;
+    return { lease: decodeStageLease(e.value, `lease ${key}`), revision: e.revision };
+  }
+
+  /** Claims stage `stage` for `owner` as `claim` claims a partition; undefined when another won. */
+  async claimStage(
+    stage: string,
+    owner: string,
+    nowMs: number,
+  ): Promise<HeldStageLease | undefined> {
+    const lease = (epoch: number) => ({ stage, owner, epoch, renewedMs: nowMs });
+    return await this.#claim(stageLeaseKey(stage), lease, encodeStageLease);
+  }
+
+  /** Renews a stage's lease at its revision; undefined when it is lost. */
+  async renewStage(held: HeldStageLease, nowMs: number): Promise<HeldStageLease | undefined> {
+    const lease = { ...held.lease, renewedMs: nowMs };
+    return await this.#renew(stageLeaseKey(lease.stage), lease, held.revision, encodeStageLease);
+  }
+
+  /** Releases a stage's lease; false when it was no longer held. */
+  async releaseStage(held: HeldStageLease): Promise<boolean> {
+    return await this.#release(stageLeaseKey(held.lease.stage), held.revision);
+  }
+
+  /** A create of `key` at an epoch above the bucket's last revision; undefined when another won. */
+  async #claim<L>(
+    key: string,
+    leaseAt: (epoch: number) => L,
+    encode: (lease: L) => Uint8Array,
+  ): Promise<{ lease: L; revision: number } | undefined> {
+    const status = await this.#retry(
+      "read the lease bucket's status",
+      () => this.#kv.status(),
+      true,
+    );
+    const lease = leaseAt(status.streamInfo.state.last_seq + 1);
     try {
-      const key = keyOf(lease.partition);
       const revision = await this.#retry(
-        `renew ${key}`,
-        () => this.#kv.update(key, encodePartitionLease(lease), held.revision),
+        `claim ${key}`,
+        () => this.#kv.create(key, encode(lease)),
         false,
       );
       return { lease, revision };
@@ -204,13 +260,32 @@ export class LeaseBucket implements LeaseStore {
     }
   }
 
-  /** Releases a held lease (a delete at its revision); false when it was no longer held. */
-  async release(held: HeldLease): Promise<boolean> {
+  /** An update of `key` at `revision`; undefined when the key moved on. */
+  async #renew<L>(
+    key: string,
+    lease: L,
+    revision: number,
+    encode: (lease: L) => Uint8Array,
+  ): Promise<{ lease: L; revision: number } | undefined> {
     try {
-      const key = keyOf(held.lease.partition);
+      const next = await this.#retry(
+        `renew ${key}`,
+        () => this.#kv.update(key, encode(lease), revision),
+        false,
+      );
+      return { lease, revision: next };
+    } catch (err) {
+      if (isWrongSequence(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** A delete of `key` at `revision`; false when the key moved on. */
+  async #release(key: string, revision: number): Promise<boolean> {
+    try {
       await this.#retry(
         `release ${key}`,
-        () => this.#kv.delete(key, { previousSeq: held.revision }),
+        () => this.#kv.delete(key, { previousSeq: revision }),
         false,
       );
       return true;

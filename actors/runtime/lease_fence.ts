@@ -39,11 +39,15 @@ export class LeaseFence {
   refused = 0;
   readonly #clock: () => number;
 
+  /** What the lease is of, in messages: `partition <n>`, or a stage's (`the incident stage`). */
+  readonly #name: string;
+
   constructor(
     partition: number,
-    options: { epoch: number; deadlineMs: number; clock?: () => number },
+    options: { epoch: number; deadlineMs: number; clock?: () => number; name?: string },
   ) {
     this.partition = partition;
+    this.#name = options.name ?? `partition ${partition}`;
     this.epoch = options.epoch;
     this.#deadlineMs = options.deadlineMs;
     this.#clock = options.clock ?? (() => performance.now());
@@ -76,7 +80,7 @@ export class LeaseFence {
     const left = this.leftMs();
     if (left > 0) return true;
     this.lose(
-      `lease of partition ${this.partition} (epoch ${this.epoch}) expired ${
+      `lease of ${this.#name} (epoch ${this.epoch}) expired ${
         (-left).toFixed(0)
       } ms ago without a renewal`,
     );
@@ -98,7 +102,7 @@ export class LeaseFence {
   #refuse(what: string): LeaseLostError {
     this.refused++;
     return new LeaseLostError(
-      `Cannot ${what} for partition ${this.partition}: ${this.#lostWhy ?? "its lease is lost"}`,
+      `Cannot ${what} for ${this.#name}: ${this.#lostWhy ?? "its lease is lost"}`,
       { partition: this.partition },
     );
   }

@@ -36,11 +36,20 @@ export {
 } from "./launch_leased_host.ts";
 export {
   type HeldLease,
+  type HeldStageLease,
   LEASE_BUCKET,
   LeaseBucket,
   type LeaseStore,
   type LeaseView,
+  type StageLeaseStore,
 } from "./lease_bucket.ts";
+export { StageLeaseKeeper, type StageLeaseKeeperOptions, type StageRunner } from "./stage_lease.ts";
+export {
+  type FindingHandler,
+  FINDINGS_STREAM,
+  type FindingSource,
+  openFindingsStream,
+} from "./findings_stream.ts";
 export { LeaseFence, LeaseLostError } from "./lease_fence.ts";
 export { assignPartitions } from "./lease_assignment.ts";
 export {

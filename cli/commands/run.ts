@@ -37,9 +37,9 @@ import {
 import {
   type ClusterIncidents,
   incidentConfigOf,
-  LEASED_NO_STAGE_LINE,
   startClusterIncidents,
 } from "../run_incidents.ts";
+import { startLeasedIncidents } from "../run_leased_incidents.ts";
 import { waitForSignal } from "../signals.ts";
 
 /** Reads and parses a host config file; a mistake is reported with the path and the field. */
@@ -335,9 +335,16 @@ async function runLeased(
       launched.leases.owned().join(",") || "none yet"
     })` + (port ? `; http://127.0.0.1:${port}/metrics` : ""),
   );
-  console.log(`troupe run: ${LEASED_NO_STAGE_LINE}`);
+  const incidents = await startLeasedIncidents(config, launched).catch((err) => {
+    console.error(`troupe run: cannot start the incident stage's lease: ${describeError(err)}`);
+    return undefined;
+  });
+  if (incidents) console.log(`troupe run: incidents: ${incidents.line}`);
   const signal = await signalled;
   console.error(`troupe run: ${signal}: handing partitions off and stopping`);
+  await incidents?.close().catch((err) =>
+    console.error(`troupe run: while handing the incident stage off: ${describeError(err)}`)
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<false>((
     resolve,

@@ -3,20 +3,28 @@
  * `troupe_leases` shows them (hosts started with `troupe run --partitions auto`).
  */
 import { connect } from "@nats-io/transport-node";
-import { describeError, LeaseBucket, type LeaseView } from "../../actors/runtime/mod.ts";
+import {
+  describeError,
+  type HeldStageLease,
+  LeaseBucket,
+  type LeaseView,
+} from "../../actors/runtime/mod.ts";
+import { INCIDENT_STAGE_NAME } from "../../protocol/mod.ts";
 import { type Command, EXIT_FAILURE, flag, str } from "../args.ts";
 import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
 
 export const command: Command = {
   name: "status",
-  summary: "the cluster's hosts and who owns which partition (partition leases)",
+  summary: "the cluster's hosts, who owns which partition and who runs the incident stage " +
+    "(leases)",
   usage: "[--nats URL] [--json]",
   options: {
     nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
     json: {
       type: "boolean",
-      help: "Print { hosts, partitions, ttl_ms } as JSON: hosts { host, started_ms, renewed_ms, " +
-        "http_port?, partitions }, partitions { partition, owner, epoch, renewed_ms }",
+      help: "Print { hosts, partitions, incident_stage, ttl_ms } as JSON: hosts { host, " +
+        "started_ms, renewed_ms, http_port?, partitions }, partitions { partition, owner, epoch, " +
+        "renewed_ms }, incident_stage { owner, epoch, renewed_ms } or null",
     },
   },
   details: `Examples:
@@ -24,7 +32,8 @@ export const command: Command = {
   troupe status --nats nats://10.0.0.5:4222 --json
 Hosts started with troupe run --partitions auto share partitions by lease in the NATS
 key-value bucket troupe_leases; a host there is alive (its key is renewed every heartbeat and
-expires one lease TTL after its last). Exit codes: 0 shown, 1 NATS unreachable or no leased host.`,
+expires one lease TTL after its last); one of them runs the incident stage, under the lease
+stage.incidents. Exit codes: 0 shown, 1 NATS unreachable or no leased host.`,
   async run(args) {
     const nats = resolveNatsUrl(str(args, "nats"));
     let nc;
@@ -47,8 +56,9 @@ expires one lease TTL after its last). Exit codes: 0 shown, 1 NATS unreachable o
         return EXIT_FAILURE;
       }
       const view = await bucket.view();
-      if (flag(args, "json")) console.log(JSON.stringify(statusJson(view, bucket.ttlMs)));
-      else console.log(statusText(view, bucket.ttlMs, Date.now()));
+      const stage = await bucket.stageLease(INCIDENT_STAGE_NAME);
+      if (flag(args, "json")) console.log(JSON.stringify(statusJson(view, bucket.ttlMs, stage)));
+      else console.log(statusText(view, bucket.ttlMs, Date.now(), stage));
       return 0;
     } finally {
       await nc.close().catch(() => {});
@@ -57,7 +67,7 @@ expires one lease TTL after its last). Exit codes: 0 shown, 1 NATS unreachable o
 };
 
 /** What `--json` prints. */
-export function statusJson(view: LeaseView, ttlMs: number) {
+export function statusJson(view: LeaseView, ttlMs: number, stage?: HeldStageLease) {
   const leases = [...view.leases.values()].map((h) => h.lease).sort((a, b) =>
     a.partition - b.partition
   );
@@ -76,12 +86,20 @@ export function statusJson(view: LeaseView, ttlMs: number) {
       epoch: l.epoch,
       renewed_ms: l.renewedMs,
     })),
+    incident_stage: stage === undefined
+      ? null
+      : { owner: stage.lease.owner, epoch: stage.lease.epoch, renewed_ms: stage.lease.renewedMs },
   };
 }
 
 /** The table `troupe status` prints. */
-export function statusText(view: LeaseView, ttlMs: number, nowMs: number): string {
-  const j = statusJson(view, ttlMs);
+export function statusText(
+  view: LeaseView,
+  ttlMs: number,
+  nowMs: number,
+  stage?: HeldStageLease,
+): string {
+  const j = statusJson(view, ttlMs, stage);
   const lines = [
     `${j.hosts.length} host${
       j.hosts.length === 1 ? "" : "s"
@@ -99,6 +117,12 @@ export function statusText(view: LeaseView, ttlMs: number, nowMs: number): strin
   for (const p of orphans) {
     lines.push(`  partition ${p.partition}: held by ${p.owner}, which has no heartbeat (dying?)`);
   }
+  const s = j.incident_stage;
+  lines.push(
+    s === null
+      ? "  incident stage: no host holds its lease (stage.incidents)"
+      : `  incident stage: on ${s.owner} (lease stage.incidents, epoch ${s.epoch})`,
+  );
   for (const d of view.damaged) lines.push(`  ${d.key}: unreadable (${d.reason})`);
   return lines.join("\n");
 }

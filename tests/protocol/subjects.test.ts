@@ -8,9 +8,12 @@ import {
   ctlSubject,
   feedPattern,
   feedSubject,
+  FINDINGS_PATTERN,
+  findingSubject,
   outPrefix,
   outSubject,
   parseCollabSubject,
+  parseFindingSubject,
   parseScanSubject,
   parseSubject,
   ProtocolError,
@@ -23,6 +26,18 @@ import {
 } from "../../protocol/mod.ts";
 
 const test = suite("subjects");
+
+test("findingSubject() and parseFindingSubject() round-trip troupe.finding.<kind>.<channel>", () => {
+  const s = findingSubject("collapse", "BTC-USD");
+  assert.is(s, "troupe.finding.collapse.BTC-USD");
+  assert.equal(parseFindingSubject(s), { kind: "collapse", channel: "BTC-USD" });
+  assert.ok(subjectMatches(FINDINGS_PATTERN, s));
+  assert.not.ok(subjectMatches(FINDINGS_PATTERN, outSubject("collapse", "BTC-USD")));
+  assert.is(parseFindingSubject(outSubject("collapse", "BTC-USD")), undefined);
+  assert.is(parseFindingSubject("troupe.finding.collapse"), undefined);
+  assert.throws(() => findingSubject("anomaly", "a.b"), /channel name "a\.b"/);
+  assert.throws(() => findingSubject("an*", "BTC"), /finding kind name "an\*"/);
+});
 
 test("feedPattern() builds troupe.feed.<feed>.* and refuses a feed that is not a name", () => {
   assert.is(feedPattern("market"), "troupe.feed.market.*");

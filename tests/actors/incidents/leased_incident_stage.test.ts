@@ -1,0 +1,119 @@
+/**
+ * The leased cluster's incident stage against a real nats-server with JetStream: it reads its
+ * findings from the findings stream, so a stage started after another stopped (or died) takes the
+ * findings published in between, refolds quietly up to the stream's end, and starts from the
+ * snapshot a clean stop saved. A finding whose body does not decode is dead-lettered once.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { defaultIncidentConfig, runLeasedIncidentStage } from "../../../actors/incidents/mod.ts";
+import {
+  decodeDeadLetter,
+  MemorySnapshotStore,
+  NatsBus,
+  openFindingsStream,
+} from "../../../actors/runtime/mod.ts";
+import {
+  areaPattern,
+  encodeEnvelope,
+  encodeEventEnvelope,
+  findingSubject,
+  incidentSubject,
+} from "../../../protocol/mod.ts";
+import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
+
+const test = suite("leased incident stage");
+const TS = 1_800_000_000_000_000;
+
+function anomaly(channel: string, ts: number): Uint8Array {
+  return encodeEventEnvelope({ id: `a-${channel}-${ts}`, type: "anomaly", src: "t", ts }, {
+    type: "anomaly",
+    ts,
+    channel,
+    score: 0.95,
+    value: 80,
+    expected: 100,
+    lower: 95,
+    upper: 105,
+  });
+}
+
+async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
+  const t0 = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - t0 > 10_000) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+if (haveNatsServer("the leased incident stage against nats-server")) {
+  test("runLeasedIncidentStage() takes what was published while none ran, refolds quietly, restarts from its stop's snapshot, dead-letters a bad body once", async () => {
+    const nats = await startTestNats();
+    const bus = await NatsBus.connect(nats.url);
+    try {
+      const source = await openFindingsStream(bus.nc);
+      const snapshots = new MemorySnapshotStore();
+      const updates: string[] = [];
+      bus.subscribe(incidentSubject("anomaly"), (m) => updates.push(m.subject));
+      const letters: Uint8Array[] = [];
+      bus.subscribe(areaPattern("dlq"), (m) => letters.push(m.data));
+      const publish = (ch: string, ts: number) =>
+        bus.publish(findingSubject("anomaly", ch), anomaly(ch, ts));
+      const options = { config: defaultIncidentConfig, source, snapshots };
+      const crash = `anomaly-${TS}-SYM1`;
+      const findingsOf = (s: { stage: { list(): Array<{ id: string; findings: number }> } }) =>
+        s.stage.list().find((i) => i.id === crash)?.findings;
+
+      const first = await runLeasedIncidentStage(bus, options);
+      assert.is(first.restored, 0);
+      for (const [i, ch] of ["SYM1", "SYM2", "SYM3"].entries()) publish(ch, TS + i * 100_000);
+      const bad = encodeEnvelope({
+        id: "bad",
+        type: "anomaly",
+        src: "t",
+        ts: TS + 300_000,
+        body: { channel: "SYM4", score: "high" },
+      });
+      bus.publish(findingSubject("anomaly", "SYM4"), bad);
+      publish("OTHER", TS + 10_000_000);
+      await until("the first stage's findings", () => findingsOf(first) === 3);
+      await until("the dead letter", () => letters.length === 1);
+      const letter = decodeDeadLetter(letters[0]!);
+      assert.is(letter.subject, findingSubject("anomaly", "SYM4"));
+      assert.is(letter.field, "score");
+      assert.is(letter.actor, "incidents");
+      // Its host dies: nothing saved. Findings go on meanwhile.
+      await first.abandon();
+      publish("SYM2", TS + 11_000_000);
+      publish("LATER", TS + 16_000_000);
+      await bus.flush();
+      await until("the stream's 7 findings", async () => (await source.lastSeq()) === 7);
+      const seen = updates.length;
+
+      const second = await runLeasedIncidentStage(bus, options);
+      assert.is(second.snapshotPos, 0);
+      assert.is(second.restored, 6, "every good finding of the stream, the gap's included");
+      assert.is(findingsOf(second), 4, "the finding published while none ran joined");
+      await bus.flush();
+      assert.is(updates.length, seen, "the refold publishes nothing");
+      assert.is(letters.length, 1, "the refold dead-letters nothing again");
+      publish("SYM3", TS + 12_000_000);
+      publish("LAST", TS + 20_000_000);
+      await until("the later finding", () => findingsOf(second) === 5);
+      await until("its update", () => updates.length > seen);
+      const listed = second.stage.list();
+      await second.stop(); // saves a snapshot at the stream's last finding
+
+      const third = await runLeasedIncidentStage(bus, options);
+      assert.is(third.snapshotPos, 9);
+      assert.is(third.restored, 0);
+      assert.equal(third.stage.list(), listed);
+      await third.stop();
+    } finally {
+      await bus.close();
+      await nats.cleanup();
+    }
+  });
+}
+
+test.run();
