@@ -83,8 +83,10 @@ if (haveNatsServer("troupe up's incidents across restarts")) {
       proc.signal("SIGINT");
       assert.is(await proc.exited, 0, proc.output());
       ({ proc, url } = await up(dataDir));
-      // Ctrl-C saved the stage after its 4 findings: the restart starts from that snapshot.
-      assert.match(proc.output(), "0 findings refolded after the snapshot at 4", proc.output());
+      // Ctrl-C saved the stage after its findings (our 4, and any the demo feed made): the
+      // restart starts from that snapshot and refolds nothing.
+      const saved = /0 findings refolded after the snapshot at (\d+)/.exec(proc.output());
+      assert.ok(saved && Number(saved[1]) >= 4, proc.output());
       assert.equal(crashOf(await listed(url)), crashOf(before));
       // Every incident listed before the restart is listed after it.
       const ids = new Set((await listed(url)).map((i) => i.id));
