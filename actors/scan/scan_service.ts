@@ -23,6 +23,7 @@ import {
   scanPartitionWorkSubject,
   scanPattern,
   type ScanRecord,
+  type ScanStats,
   scanSubject,
   type ScanSymbolsReply,
   type ScanSymbolsRequest,
@@ -56,9 +57,9 @@ import {
   universeOf,
 } from "./_ordered_chunks.ts";
 import { memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
-import type { ScanListener, ScanStats } from "./scan_results.ts";
+import type { ScanListener } from "./scan_results.ts";
 
-export type { ScanListener, ScanResult, ScanStats } from "./scan_results.ts";
+export type { ScanListener } from "./scan_results.ts";
 
 /** Options of a ScanService. */
 export interface ScanServiceOptions {
