@@ -13,30 +13,12 @@ export class Fields {
 
   /** The fields of `bytes`, a msgpack map. */
   static of(bytes: Uint8Array, what: string): Fields {
-    let v: unknown;
-    try {
-      v = decodeValue(bytes);
-    } catch (e) {
-      throw new ProtocolError(
-        "decode",
-        `Cannot decode ${what}: not msgpack (${(e as Error).message})`,
-      );
-    }
-    return Fields.ofValue(v, what);
+    return Fields.ofValue(parsed(what, "msgpack", () => decodeValue(bytes)), what);
   }
 
   /** The fields of `text`, a JSON object. */
   static ofJson(text: string, what: string): Fields {
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch (e) {
-      throw new ProtocolError(
-        "decode",
-        `Cannot decode ${what}: not JSON (${(e as Error).message})`,
-      );
-    }
-    return Fields.ofValue(v, what);
+    return Fields.ofValue(parsed(what, "JSON", () => JSON.parse(text)), what);
   }
 
   /** The fields of `v`, which must be a map. */
@@ -107,6 +89,18 @@ export class Fields {
 
   orNull<T>(field: string, read: () => T): T | null {
     return this.m[field] === null ? null : read();
+  }
+}
+
+/** What `parse` gives; what it throws becomes a ProtocolError saying `what` is not `format`. */
+function parsed(what: string, format: string, parse: () => unknown): unknown {
+  try {
+    return parse();
+  } catch (e) {
+    throw new ProtocolError(
+      "decode",
+      `Cannot decode ${what}: not ${format} (${(e as Error).message})`,
+    );
   }
 }
 

@@ -11,11 +11,11 @@ import {
   decodeScanStarted,
   decodeScanStats,
   encodeScanAnswer,
-  ProtocolError,
   type ScanResult,
   type ScanStarted,
   type ScanStats,
 } from "../../protocol/mod.ts";
+import { refused } from "./_refused.ts";
 
 const test = suite("scan results on the wire");
 
@@ -39,18 +39,6 @@ const stats: ScanStats = {
   error: null,
   partitions_missing: [2, 3],
 };
-
-function refused(f: () => unknown, field: string | undefined, message: RegExp): void {
-  try {
-    f();
-  } catch (err) {
-    assert.instance(err, ProtocolError);
-    assert.is((err as ProtocolError).field, field);
-    assert.match((err as Error).message, message);
-    return;
-  }
-  assert.unreachable(`expected a ProtocolError on field ${field}`);
-}
 
 test("a result, statistics and a started scan round-trip, the rank exact", () => {
   assert.equal(decodeScanResult(encodeScanAnswer(result)), result);
