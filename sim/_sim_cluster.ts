@@ -51,6 +51,23 @@ export interface SimHost {
   stopping: boolean;
 }
 
+/** A host at `place` before its first start: down, no incarnation yet. */
+export function downHost(
+  place: Pick<SimHost, "id" | "index" | "owned" | "disk" | "clockSkewUs">,
+): SimHost {
+  return {
+    ...place,
+    incarnation: 0,
+    up: false,
+    host: undefined,
+    conn: undefined,
+    timers: undefined,
+    kill: undefined,
+    restarting: false,
+    stopping: false,
+  };
+}
+
 /** What the checks are told of the cluster. */
 export interface ClusterWatcher {
   /** A frame journaled by `host` for `stream`, after source position `last`. */
@@ -138,7 +155,7 @@ export class SimCluster {
     for (let i = 0; i < o.hosts; i++) {
       const owned = [...Array(o.partitions).keys()].filter((q) => q % o.hosts === i);
       const id = `h${i + 1}`;
-      const h: SimHost = {
+      const h = downHost({
         id,
         index: i,
         owned,
@@ -152,15 +169,7 @@ export class SimCluster {
           (stream, srcPos, last) => o.watcher.journaled(id, stream, srcPos, last),
         ),
         clockSkewUs: Math.round(o.clockRng.uniform(-5e6, 5e6)),
-        incarnation: 0,
-        up: false,
-        host: undefined,
-        conn: undefined,
-        timers: undefined,
-        kill: undefined,
-        restarting: false,
-        stopping: false,
-      };
+      });
       h.disk.inPlace = this.#inPlace;
       this.hosts.push(h);
       o.scheduler.at(o.startUs, () => {

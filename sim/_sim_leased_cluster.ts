@@ -25,7 +25,7 @@ import type { Bus } from "../protocol/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { simFeedInput } from "./_sim_feed_log.ts";
 import { SimLeaseNode } from "./_sim_lease_node.ts";
-import type { SimClusterOptions, SimHost } from "./_sim_cluster.ts";
+import { downHost, type SimClusterOptions, type SimHost } from "./_sim_cluster.ts";
 import { type StreamOwner, StreamOwners } from "./_stream_owners.ts";
 import type { LeaseParams } from "./faults.ts";
 import type { TimerGroup } from "./scheduler.ts";
@@ -116,21 +116,7 @@ export class SimLeasedCluster {
         { fsyncMs: 0.1 + o.faultRng.uniform(0, 5), fsyncEveryMs: 20, snapshotMs: 1 },
         (stream, srcPos, last) => o.watcher.journaled(id, stream, srcPos, last),
       );
-      this.hosts.push({
-        id,
-        index: p,
-        owned: [p],
-        disk,
-        clockSkewUs: 0,
-        incarnation: 0,
-        up: false,
-        host: undefined,
-        conn: undefined,
-        timers: undefined,
-        kill: undefined,
-        restarting: false,
-        stopping: false,
-      });
+      this.hosts.push(downHost({ id, index: p, owned: [p], disk, clockSkewUs: 0 }));
     }
     for (let i = 0; i < o.hosts; i++) {
       const skew = o.faults.skew;
