@@ -1,4 +1,7 @@
-/** The nats-server a benchmark run starts for itself (no JetStream), and the check that there is one. */
+/**
+ * The nats-server a benchmark run starts for itself (no JetStream), and the check that there is
+ * one.
+ */
 import { findNatsServer, NatsServer } from "../actors/runtime/mod.ts";
 
 /** Starts a nats-server (no JetStream) for one benchmark run; a clear error when it is missing. */

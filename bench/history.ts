@@ -57,7 +57,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "GET /history p99 of 24 h at 1 Hz answered at 1,000 points, 1 and 16 channels, against fetching and decoding the same frames in a plain loop",
+    "GET /history p99 of 24 h at 1 Hz answered at 1,000 points, 1 and 16 channels, against " +
+    "fetching and decoding the same frames in a plain loop",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const { channels, frame, rounds } = readOptions(args, OPTIONS);

@@ -72,7 +72,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "host kills and nats-server restarts on a schedule for a few minutes: inputs lost, doubled, longest stall (bar 0, 0, <= 5 s)",
+    "host kills and nats-server restarts on a schedule for a few minutes: inputs lost, doubled, " +
+    "longest stall (bar 0, 0, <= 5 s)",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);
@@ -86,7 +87,8 @@ export const benchmark: Benchmark = {
     requireNatsServer(NAME);
     const r = await soak(s, ctx);
     ctx.log(
-      `${NAME}: ${r.acked} frames acknowledged, ${r.kills} host kills, ${r.restarts} nats-server restarts; ` +
+      `${NAME}: ${r.acked} frames acknowledged, ${r.kills} host kills, ${r.restarts} ` +
+        `nats-server restarts; ` +
         `lost ${r.lost}, doubled ${r.doubled}, longest stall ${r.stallS.toFixed(2)} s`,
     );
     const fig = (metric: string, unit: string, troupe: number) =>

@@ -374,7 +374,10 @@ export class SimCluster {
     });
   }
 
-  /** Stops `h` cleanly (which takes virtual time, and may be cut short by a crash), then restarts it. */
+  /**
+   * Stops `h` cleanly (which takes virtual time, and may be cut short by a crash), then restarts
+   * it.
+   */
   #cleanRestart(h: SimHost): void {
     const o = this.#o;
     const host = h.host!;

@@ -431,7 +431,8 @@ export class SimLeasedCluster {
     if (fence.epoch < newest) {
       this.#o.trace.violate(
         "one_writer",
-        `${m.id} ${what} for partition ${h.index} at epoch ${fence.epoch}, after epoch ${newest} was claimed`,
+        `${m.id} ${what} for partition ${h.index} at epoch ${fence.epoch}, after epoch ` +
+          `${newest} was claimed`,
       );
     }
   }

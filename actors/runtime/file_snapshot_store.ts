@@ -98,9 +98,8 @@ export class FileSnapshotStore implements SnapshotStore {
     const name = escapeStreamName(stream);
     if (name.length === 0 || name.length > FILE_NAME_CHARS_MAX) {
       throw new RangeError(
-        `Cannot store a snapshot of stream ${
-          JSON.stringify(stream)
-        }: its escaped file name must be 1 to ${FILE_NAME_CHARS_MAX} characters, got ${name.length}`,
+        `Cannot store a snapshot of stream ${JSON.stringify(stream)}: its escaped file name ` +
+          `must be 1 to ${FILE_NAME_CHARS_MAX} characters, got ${name.length}`,
       );
     }
     return join(this.dir, name + SUFFIX);

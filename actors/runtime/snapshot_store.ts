@@ -25,7 +25,10 @@ export interface SnapshotStore {
    *  does outlive it is never compacted behind them. */
   readonly volatile?: boolean;
   save(snapshot: Snapshot): Promise<void>;
-  /** The newest snapshot of `stream`, or undefined. A corrupt snapshot is reported (onCorrupt) and treated as absent. */
+  /**
+   * The newest snapshot of `stream`, or undefined. A corrupt snapshot is reported (onCorrupt) and
+   * treated as absent.
+   */
   load(stream: string): Promise<Snapshot | undefined>;
   /** All streams that have a snapshot. */
   list(): Promise<string[]>;

@@ -525,7 +525,9 @@ export class ScanService {
     run.chunkDone(m, this.#us()).catch((e) => this.#fail(run, e));
   }
 
-  /** A scan whose journal refused a record cannot go on: it fails (in memory: the journal is out). */
+  /**
+   * A scan whose journal refused a record cannot go on: it fails (in memory: the journal is out).
+   */
   #fail(run: ScanRun, e: unknown): void {
     run.apply({ k: "fail", error: `journal: ${(e as Error).message ?? e}`, ts: this.#us() });
   }

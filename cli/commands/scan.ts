@@ -114,7 +114,8 @@ error or a request the host refused (400, 413: the message names the field and t
       out: (s) => process.stdout.write(s),
       err: (s) => process.stderr.write(s),
     });
-    // Said at once, not only at the end: a long scan's results are known to be partial from the start.
+    // Said at once, not only at the end: a long scan's results are known to be partial from the
+    // start.
     view.partitionsMissing(body.partitions_missing);
     const end = follow(body.websocketUrl, view).catch((err) => {
       view.note(`troupe scan: ${(err as Error).message}`);
