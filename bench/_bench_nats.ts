@@ -1,12 +1,21 @@
-/** The nats-server a benchmark run starts for itself (no JetStream). */
+/**
+ * The nats-server a benchmark run starts for itself (no JetStream), and the check that there is
+ * one.
+ */
 import { findNatsServer, NatsServer } from "../actors/runtime/mod.ts";
 
 /** Starts a nats-server (no JetStream) for one benchmark run; a clear error when it is missing. */
 export function startBenchNats(bench: string): Promise<NatsServer> {
+  requireNatsServer(bench);
+  return NatsServer.start();
+}
+
+/** Throws, naming the benchmark and how to install it, unless nats-server is installed. */
+export function requireNatsServer(bench: string): void {
   if (!findNatsServer()) {
     throw new Error(
-      `Cannot run benchmark "${bench}": nats-server is not installed (Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server)`,
+      `Cannot run benchmark "${bench}": nats-server is not installed ` +
+        "(Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server)",
     );
   }
-  return NatsServer.start();
 }

@@ -6,7 +6,10 @@ import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { BenchOptionError } from "./_bench.ts";
 
-/** The actor kind registered under `name` in ACTOR_KINDS; a BenchOptionError naming the known kinds otherwise. */
+/**
+ * The actor kind registered under `name` in ACTOR_KINDS; a BenchOptionError naming the known kinds
+ * otherwise.
+ */
 export function actorKind(name: string): AnyActorDefinition {
   const def = Object.hasOwn(ACTOR_KINDS, name) ? ACTOR_KINDS[name] : undefined;
   if (!def) {

@@ -8,10 +8,10 @@
  * `{ "written": total }` after its last update; every process `{ "latencies": N, "converged": k,
  * "count": N, "first": [...], "last": [...] }` after `finish` (per measured update, the earliest
  * and the latest arrival among this process's clients, in milliseconds), the latencies
- * (milliseconds) written to the file as 8-byte floats: a 15 s round at c500 makes 150,000 of them, and printed as one JSON line of 3 MB they did not
- * reach the bench within its 120 s wait. Lines it reads: `go RATE TOTAL` (the writer starts),
- * `finish TOTAL WARMUP` (wait until every client holds the writer's last update, up to 10 s, and
- * report), `stop`.
+ * (milliseconds) written to the file as 8-byte floats: a 15 s round at c500 makes 150,000 of them,
+ * and printed as one JSON line of 3 MB they did not reach the bench within its 120 s wait. Lines it
+ * reads: `go RATE TOTAL` (the writer starts), `finish TOTAL WARMUP` (wait until every client holds
+ * the writer's last update, up to 10 s, and report), `stop`.
  *
  * The writer appends its send time to the array `sent` (one entry per update); a client's latency
  * for entry q runs from that time to the moment its document has it. Both times are

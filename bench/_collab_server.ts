@@ -3,8 +3,8 @@
  * `troupe` (this repository's collab server, journal in a temporary directory, every write
  * checked against the session schema plus the clients' `sent` list), `ywss`
  * (`@y/websocket-server` 0.1.1's connection handler on a plain http server, as its bin runs it) or
- * `hocuspocus` (`@hocuspocus/server`). Prints `{ "port": N }` once listening; a `stop` line on stdin
- * closes it and exits.
+ * `hocuspocus` (`@hocuspocus/server`). Prints `{ "port": N }` once listening; a `stop` line on
+ * stdin closes it and exits.
  */
 import { createServer } from "node:http";
 import process from "node:process";

@@ -45,7 +45,9 @@ export interface DetectionScore {
   f1: number;
   /** Samples from each found label's onset to its first finding, sorted. */
   delays: number[];
-  /** Labels and labels found per label kind (spike, drift, crash, ...), so a miss shows its kind. */
+  /**
+   * Labels and labels found per label kind (spike, drift, crash, ...), so a miss shows its kind.
+   */
   byKind: Record<string, { labels: number; found: number }>;
   /** False events per channel (anomaly scores only; channels without one are absent). */
   falseByChannel?: Record<string, number>;
@@ -68,7 +70,10 @@ export function countByKind<T extends { kind: string }>(
 /** A change point without an anomaly window is matched this many samples either side. */
 export const CHANGE_MARGIN_SAMPLES = 20;
 
-/** Precision, recall and F1 of `found` of `labels` labels with `fp` false events: one true per label. */
+/**
+ * Precision, recall and F1 of `found` of `labels` labels with `fp` false events: one true per
+ * label.
+ */
 export function f1Of(found: number, fp: number, labels: number) {
   const precision = found + fp > 0 ? found / (found + fp) : labels === 0 ? 1 : 0;
   const recall = labels > 0 ? found / labels : 1;

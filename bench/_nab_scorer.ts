@@ -4,7 +4,8 @@
  *
  * - a file's first `min(floor(0.15 n), 750)` rows are probationary and never scored;
  * - a window `[start, end]` is located by row: it opens at the first row whose timestamp equals
- *   `start` and closes at the first row whose timestamp equals `end` (repeated timestamps resolve to
+ *   `start` and closes at the first row whose timestamp equals `end` (repeated timestamps resolve
+ * to
  *   their first row); its width is `endRow - startRow + 1`;
  * - a row inside a window weighs `tpWeight * σ(-(endRow - i + 1) / width) / σ(-1)`, where
  *   `σ(x) = 2 / (1 + e^{5x}) - 1` (the scaled sigmoid, -1 past 3), so the window's first row is

@@ -73,7 +73,9 @@ export function readOptions<T extends OptionTable>(
 /** Help lines wrap to this width, their continuation under the help's first column. */
 const USAGE_COLUMNS = 100;
 
-/** The usage lines of `table`: `  --name ARG   help (default D)`, aligned, wrapped at 100 columns. */
+/**
+ * The usage lines of `table`: `  --name ARG   help (default D)`, aligned, wrapped at 100 columns.
+ */
 export function optionsUsage(table: OptionTable): string {
   const entries = Object.entries(table);
   const heads = entries.map(([name, o]) =>

@@ -41,7 +41,9 @@ export function processCpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-/** Measures the CPU share of processes over an interval: `stop()` gives percent of one core each. */
+/**
+ * Measures the CPU share of processes over an interval: `stop()` gives percent of one core each.
+ */
 export function cpuMeter(pids: Record<string, number | undefined>): () => string {
   const t0 = nowMs();
   const start = Object.entries(pids).map(([name, pid]) => [name, pid, processCpuMs(pid)] as const);

@@ -20,7 +20,9 @@ export interface ScanMarks {
 const WS_RESULTS = /^\/ws\/results\/([A-Za-z0-9_-]{1,64})/;
 const RESULT = '"type":"result"', END = '"type":"end"';
 
-/** Whether a write holds a result or an end message (ws writes a text message's payload as given). */
+/**
+ * Whether a write holds a result or an end message (ws writes a text message's payload as given).
+ */
 function isResultOrEnd(chunk: unknown): boolean {
   const b = typeof chunk === "string"
     ? chunk

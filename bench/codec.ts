@@ -9,24 +9,13 @@
 import { decodeFrame, encodeFrame, type SampleFrame } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { type OptionTable, readOptions } from "./_option_table.ts";
+import { readOptions } from "./_option_table.ts";
+import { frameRunsOptions } from "./_frame_runs_options.ts";
 import { human } from "./_human.ts";
 
 const NAME = "codec";
 
-const OPTIONS = {
-  samples: {
-    help: "samples per frame of the main figure",
-    default: 500,
-    number: { min: 1, max: 65_536, integer: true },
-  },
-  ms: { help: "milliseconds per timed run", default: 200, number: { min: 10, max: 60_000 } },
-  runs: {
-    help: "timed runs per figure; the best counts",
-    default: 5,
-    number: { min: 1, max: 100, integer: true },
-  },
-} satisfies OptionTable;
+const OPTIONS = frameRunsOptions(200);
 
 export const benchmark: Benchmark = {
   name: NAME,

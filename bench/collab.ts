@@ -210,7 +210,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "fan-out latency (p50/p99) and server RSS with 50/200/500 clients in one room, one writer at 20 updates/s, against @y/websocket-server 0.1.1 and @hocuspocus/server 4",
+    "fan-out latency (p50/p99) and server RSS with 50/200/500 clients in one room, one writer " +
+    "at 20 updates/s, against @y/websocket-server 0.1.1 and @hocuspocus/server 4",
   options: OPTIONS,
   async run(args, context) {
     const o = readOptions(args, OPTIONS);

@@ -241,9 +241,9 @@ function syntheticRows(seed: number, config: CollapseConfig, ctx: BenchContext):
     })`,
   );
   ctx.log(
-    `${NAME}: mean shifts >= 2 sigma found within ${MARGIN_DEFAULT}: ${r.delays.length}/${r.meanShifts}; delay p50 ${p50}, p90 ${
-      percentile(r.delays, 90)
-    } samples; false alarms per 10k: Gaussian ${fa.gaussian.toFixed(2)}, t(3) ${fa.t3.toFixed(2)}`,
+    `${NAME}: mean shifts >= 2 sigma found within ${MARGIN_DEFAULT}: ` +
+      `${r.delays.length}/${r.meanShifts}; delay p50 ${p50}, p90 ${percentile(r.delays, 90)} ` +
+      `samples; false alarms per 10k: Gaussian ${fa.gaussian.toFixed(2)}, t(3) ${fa.t3.toFixed(2)}`,
   );
   return [
     row({
@@ -400,7 +400,8 @@ function cvRows(dir: string, config: CollapseConfig, ctx: BenchContext): BenchRo
   const show = (e: CvEntry | undefined) =>
     e ? `${JSON.stringify(e.fields)}: F1 A ${e.f1A.toFixed(3)}, B ${e.f1B.toFixed(3)}` : "none";
   ctx.log(
-    `${NAME}: 2-fold cross-validation over ${r.entries.length} configurations (${r.checked} checked against the synthetic bars, ${r.admitted} met them)`,
+    `${NAME}: 2-fold cross-validation over ${r.entries.length} configurations (${r.checked} ` +
+      `checked against the synthetic bars, ${r.admitted} met them)`,
   );
   ctx.log(`${NAME}: half A: ${r.halfA.join(", ")}`);
   ctx.log(`${NAME}: half B: ${r.halfB.join(", ")}`);
@@ -480,7 +481,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "collapse change points: F1, delay and false alarms on labelled synthetic series, or TCPD F1/covering, against no change",
+    "collapse change points: F1, delay and false alarms on labelled synthetic series, or TCPD " +
+    "F1/covering, against no change",
   options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {

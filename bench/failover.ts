@@ -19,22 +19,17 @@ import { connect } from "@nats-io/transport-node";
 import {
   assignPartitions,
   ensureFeedStream,
-  findNatsServer,
   JetStreamJournal,
   NatsServer,
 } from "../actors/runtime/mod.ts";
-import { decodeInputRecord, encodeFrame, feedSubject, voidedRange } from "../protocol/mod.ts";
-import {
-  type BenchContext,
-  type Benchmark,
-  BenchOptionError,
-  type BenchRow,
-  row,
-} from "./_bench.ts";
+import { decodeInputRecord, feedSubject, voidedRange } from "../protocol/mod.ts";
+import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { ChildScript } from "./_child_script.ts";
 import { tempDir } from "./_temp_dir.ts";
 import { sleep } from "./_sleep.ts";
+import { requireNatsServer } from "./_bench_nats.ts";
+import { pacedFrames } from "./_paced_frames.ts";
 
 const NAME = "failover";
 const BATCH = 10;
@@ -78,9 +73,7 @@ export const benchmark: Benchmark = {
       rate: o.rate,
       ttlMs: o["ttl-ms"],
     };
-    if (!findNatsServer()) {
-      throw new BenchOptionError(`Cannot run benchmark "${NAME}": nats-server is not installed`);
-    }
+    requireNatsServer(NAME);
     const r = await failover(s, ctx);
     ctx.log(
       `${NAME}: ${r.acked} frames acknowledged; failover ${r.failoverS.toFixed(2)} s (TTL ${
@@ -244,19 +237,8 @@ class Feed {
   }
 
   async run(rate: number, stop: () => boolean): Promise<void> {
-    const t0 = Date.now();
-    for (let n = 0; !stop(); n++) {
-      const due = t0 + (n * 1000) / rate;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const channel = `c${n % this.#channels}`;
-      const f = Math.floor(n / this.#channels);
-      const t = new Float64Array(BATCH), v = new Float64Array(BATCH);
-      for (let i = 0; i < BATCH; i++) {
-        t[i] = 1_700_000_000_000_000 + (f * BATCH + i) * 1000;
-        v[i] = Math.sin(f + i);
-      }
-      const id = `${channel}-${f}`;
-      const data = encodeFrame({ channel, seq0: f * BATCH, t, v }, { id, src: NAME });
+    const feed = { rate, channels: this.#channels, prefix: "c", src: NAME, batch: BATCH };
+    for await (const { channel, id, data } of pacedFrames(feed, () => !stop())) {
       const ack = await this.#js.publish(feedSubject(NAME, channel), data, { msgID: id });
       this.seqs.get(channel)!.push(ack.seq);
       this.acked++;

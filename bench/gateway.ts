@@ -12,7 +12,8 @@
  *   (bench/_gateway_clients.ts), apart from the publisher and the gateway.
  * - `rss_mb_stalled_client`: the gateway process's peak resident memory while `--stall-mb` MiB of
  *   1 KiB messages pass through it to `--stall-clients` reading clients plus one raw client that
- *   subscribes and then never reads; baseline: the same run without the stalled client. Equal figures mean the stalled
+ *   subscribes and then never reads; baseline: the same run without the stalled client. Equal
+ * figures mean the stalled
  *   client costs nothing beyond its socket's bound.
  *
  * Rounds alternate which side goes first; each figure is the median over `--rounds`, and the log
@@ -282,7 +283,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "events/s from NATS to 100 WebSocket clients through the stream gateway vs raw nats.js fan-out to 100 subscribers; gateway RSS with one stalled client",
+    "events/s from NATS to 100 WebSocket clients through the stream gateway vs raw nats.js " +
+    "fan-out to 100 subscribers; gateway RSS with one stalled client",
   options: OPTIONS,
   async run(args, context) {
     const o = readOptions(args, OPTIONS);

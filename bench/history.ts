@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { ensureFeedStream, findNatsServer, NatsBus, NatsServer } from "../actors/runtime/mod.ts";
+import { ensureFeedStream, NatsBus, NatsServer } from "../actors/runtime/mod.ts";
 import { launchCollab, mintToken } from "../collab/mod.ts";
 import {
   decodeFrame,
@@ -30,6 +30,7 @@ import {
 } from "./_bench.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { tempDir } from "./_temp_dir.ts";
+import { requireNatsServer } from "./_bench_nats.ts";
 
 const NAME = "history";
 const DAY_S = 86_400;
@@ -56,13 +57,12 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "GET /history p99 of 24 h at 1 Hz answered at 1,000 points, 1 and 16 channels, against fetching and decoding the same frames in a plain loop",
+    "GET /history p99 of 24 h at 1 Hz answered at 1,000 points, 1 and 16 channels, against " +
+    "fetching and decoding the same frames in a plain loop",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const { channels, frame, rounds } = readOptions(args, OPTIONS);
-    if (!findNatsServer()) {
-      throw new Error(`Cannot run benchmark "${NAME}": nats-server is not installed`);
-    }
+    requireNatsServer(NAME);
     const dir = tempDir("troupe-bench-history-");
     const nats = await NatsServer.start({ storeDir: join(dir.path, "js") });
     const pub = await NatsBus.connect(nats.url, { name: "bench-history-feed" });

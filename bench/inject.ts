@@ -15,7 +15,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   ensureFeedStream,
-  findNatsServer,
   freePort,
   JetStreamPublisher,
   NatsBus,
@@ -31,6 +30,7 @@ import {
 } from "./_bench.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { sleep } from "./_sleep.ts";
+import { requireNatsServer } from "./_bench_nats.ts";
 
 const NAME = "inject";
 
@@ -71,11 +71,7 @@ export const benchmark: Benchmark = {
     const rates = parseRates(o.rates);
     const { seconds, channels, batch } = o;
 
-    if (!findNatsServer()) {
-      throw new Error(
-        `Cannot run benchmark "${NAME}": nats-server is not installed (apt-get install nats-server)`,
-      );
-    }
+    requireNatsServer(NAME);
     const monitor = await freePort();
     // With acknowledgements, JetStream keeps the feed in a store of its own, removed at the end.
     const storeDir = acks ? mkdtempSync(join(tmpdir(), "troupe-bench-inject-")) : undefined;

@@ -117,8 +117,8 @@ const OPTIONS = {
 
 export const benchmark: Benchmark = {
   name: NAME,
-  summary:
-    "publish → actor output latency of one-sample frames at a fixed rate (p50/p99/p999), against raw nats.js one-way latency at the same rate",
+  summary: "publish → actor output latency of one-sample frames at a fixed rate (p50/p99/p999), " +
+    "against raw nats.js one-way latency at the same rate",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);

@@ -58,7 +58,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "time for a restarted host to serve again (journal of 1M samples over 100 channels, with and without snapshots), against reading the journal once",
+    "time for a restarted host to serve again (journal of 1M samples over 100 channels, with " +
+    "and without snapshots), against reading the journal once",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const s: RecoverySettings = readOptions(args, OPTIONS);

@@ -7,8 +7,9 @@
  * goes to worker threads, one per core up to 4 (`--threads N` to choose; 1 is a single host in
  * the bench's own thread), and the log line says how many ran. Both sides are warmed up with
  * one unmeasured round over the whole recording, then measured over `--rounds` (3) and the median
- * of each reported; the replay keeps its worker threads, warm, for the next in the same process. A one-shot `troupe replay` starts its threads cold: each pays
- * the compilation of the kernels again (about 0.5-0.8 s of CPU for 1M samples here).
+ * of each reported; the replay keeps its worker threads, warm, for the next in the same process. A
+ * one-shot `troupe replay` starts its threads cold: each pays the compilation of the kernels again
+ * (about 0.5-0.8 s of CPU for 1M samples here).
  *
  * The baseline, measured in the same run, is the least any replay must do, on one thread: read the
  * same file, decode each frame and step the same kernels over it in a bare loop (no bus, no
@@ -78,7 +79,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "samples/s of troupe replay at max speed through stats, anomaly and collapse, against the same kernels over the same recording in a bare loop",
+    "samples/s of troupe replay at max speed through stats, anomaly and collapse, against the " +
+    "same kernels over the same recording in a bare loop",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);

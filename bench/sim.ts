@@ -53,7 +53,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: "sim",
   summary:
-    "simulated seconds per real second of troupe sim: 3 hosts, 10k samples/s, faults all (no baseline)",
+    "simulated seconds per real second of troupe sim: 3 hosts, 10k samples/s, faults all (no " +
+    "baseline)",
   options: OPTIONS,
   async run(args, ctx): Promise<BenchRow[]> {
     const values = readOptions(args, OPTIONS);
@@ -74,7 +75,9 @@ export const benchmark: Benchmark = {
     ctx.log(`sim: warm-up (${warmupS} simulated s)`);
     await simulate({ ...options, seed: options.seed + 1, durationS: warmupS });
     ctx.log(
-      `sim: ${options.durationS} simulated s, ${options.hosts} hosts, ${options.rate} samples/s over ${options.channels} channels in frames of ${options.batch}, faults ${faults.name}, actors ${values.actors}`,
+      `sim: ${options.durationS} simulated s, ${options.hosts} hosts, ${options.rate} samples/s ` +
+        `over ${options.channels} channels in frames of ${options.batch}, faults ` +
+        `${faults.name}, actors ${values.actors}`,
     );
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -105,7 +108,8 @@ export const benchmark: Benchmark = {
         (r.virtualS - options.durationS).toFixed(1)
       } s drain) in ${realS.toFixed(2)} s (${cpuS.toFixed(2)} s of CPU: ${
         (options.durationS / cpuS).toFixed(0)
-      } simulated s per CPU s); ${s.events} events, ${s.frames} frames, ${s.crashes} crashes, ${s.partitions} partitions, ${s.dropped} messages dropped`,
+      } simulated s per CPU s); ${s.events} events, ${s.frames} frames, ${s.crashes} crashes, ` +
+        `${s.partitions} partitions, ${s.dropped} messages dropped`,
     );
     return [
       row({

@@ -19,29 +19,18 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   ensureFeedStream,
   FileJournal,
-  findNatsServer,
   type JournalRecord,
   NatsServer,
   VoidedPositions,
 } from "../actors/runtime/mod.ts";
-import {
-  decodeEnvelope,
-  decodeInputRecord,
-  encodeFrame,
-  feedSubject,
-  outPattern,
-} from "../protocol/mod.ts";
-import {
-  type BenchContext,
-  type Benchmark,
-  BenchOptionError,
-  type BenchRow,
-  row,
-} from "./_bench.ts";
+import { decodeEnvelope, decodeInputRecord, feedSubject, outPattern } from "../protocol/mod.ts";
+import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { ChildScript } from "./_child_script.ts";
 import { tempDir } from "./_temp_dir.ts";
 import { sleep } from "./_sleep.ts";
+import { requireNatsServer } from "./_bench_nats.ts";
+import { pacedFrames } from "./_paced_frames.ts";
 
 const NAME = "soak";
 const BATCH = 10;
@@ -83,7 +72,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "host kills and nats-server restarts on a schedule for a few minutes: inputs lost, doubled, longest stall (bar 0, 0, <= 5 s)",
+    "host kills and nats-server restarts on a schedule for a few minutes: inputs lost, doubled, " +
+    "longest stall (bar 0, 0, <= 5 s)",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);
@@ -94,12 +84,11 @@ export const benchmark: Benchmark = {
       killEveryS: o["kill-every"],
       restartEveryS: o["restart-every"],
     };
-    if (!findNatsServer()) {
-      throw new BenchOptionError(`Cannot run benchmark "${NAME}": nats-server is not installed`);
-    }
+    requireNatsServer(NAME);
     const r = await soak(s, ctx);
     ctx.log(
-      `${NAME}: ${r.acked} frames acknowledged, ${r.kills} host kills, ${r.restarts} nats-server restarts; ` +
+      `${NAME}: ${r.acked} frames acknowledged, ${r.kills} host kills, ${r.restarts} ` +
+        `nats-server restarts; ` +
         `lost ${r.lost}, doubled ${r.doubled}, longest stall ${r.stallS.toFixed(2)} s`,
     );
     const fig = (metric: string, unit: string, troupe: number) =>
@@ -218,19 +207,8 @@ class Publisher {
   }
 
   async run(rate: number, endMs: number): Promise<void> {
-    const t0 = Date.now();
-    for (let n = 0; Date.now() < endMs; n++) {
-      const due = t0 + (n * 1000) / rate;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const channel = `s${n % this.#channels}`;
-      const f = Math.floor(n / this.#channels);
-      const t = new Float64Array(BATCH), v = new Float64Array(BATCH);
-      for (let i = 0; i < BATCH; i++) {
-        t[i] = 1_700_000_000_000_000 + (f * BATCH + i) * 1000;
-        v[i] = Math.sin(f + i);
-      }
-      const id = `${channel}-${f}`;
-      const data = encodeFrame({ channel, seq0: f * BATCH, t, v }, { id, src: "soak" });
+    const feed = { rate, channels: this.#channels, prefix: "s", src: "soak", batch: BATCH };
+    for await (const { channel, id, data } of pacedFrames(feed, () => Date.now() < endMs)) {
       // Retried across a restart; the message id keeps it stored once.
       for (;;) {
         try {

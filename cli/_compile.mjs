@@ -11,9 +11,10 @@
 // esbuild without bundling, with relative `.ts` specifiers rewritten to `.js`. The hash covers
 // every source file's path, size and modification time, so an edited source gives a new mirror;
 // a mirror is written to a temporary folder and renamed into place, so concurrent processes never
-// see half of one; a mirror no process has started from for a day is removed. Bare specifiers (`xstate`, `@nats-io/...`) resolve from the repository's
-// node_modules, which encloses the mirror. Each file links its source map, so that
-// `--enable-source-maps` gives stack traces in the TypeScript.
+// see half of one; a mirror no process has started from for a day is removed. Bare specifiers
+// (`xstate`, `@nats-io/...`) resolve from the repository's node_modules, which encloses the mirror.
+// Each file links its source map, so that `--enable-source-maps` gives stack traces in the
+// TypeScript.
 import { createHash } from "node:crypto";
 import {
   existsSync,

@@ -60,7 +60,9 @@ export function readCollabFile(dataDir: string): CollabFile | undefined {
   return readDiscoveryFile(dataDir, FILE);
 }
 
-/** Removes `<dataDir>/collab.json` if it still names `stream` (another `up` may have replaced it). */
+/**
+ * Removes `<dataDir>/collab.json` if it still names `stream` (another `up` may have replaced it).
+ */
 export function removeCollabFile(dataDir: string, stream: string): void {
   removeDiscoveryFile(dataDir, FILE, stream);
 }

@@ -2,8 +2,8 @@
  * The session's acknowledgements for `troupe incidents`' list: the incident stage holds the
  * incidents, the session document holds who acknowledged them (as the dashboard's panel shows
  * them), so the list reads both. The document is read as a viewer: the server and session come
- * from `--url`/`--session` or `troupe up`'s collab.json, the token from `--token`, the file's viewer
- * token, or one minted with the data directory's keyring when the file's has expired.
+ * from `--url`/`--session` or `troupe up`'s collab.json, the token from `--token`, the file's
+ * viewer token, or one minted with the data directory's keyring when the file's has expired.
  */
 import process from "node:process";
 import { type AckEntry, loadKeyring, mintToken } from "../collab/mod.ts";

@@ -27,7 +27,9 @@ export interface MetricsSettingsResult {
   refused?: string;
 }
 
-/** Sends the metrics settings of each kind that has them, per channel; waits `timeoutMs` at most. */
+/**
+ * Sends the metrics settings of each kind that has them, per channel; waits `timeoutMs` at most.
+ */
 export async function sendMetricsSettings(
   bus: Bus,
   options: { channels: readonly string[]; timeoutMs: number; nowMs: number },

@@ -5,33 +5,15 @@
  * answer (their symbols are not in the scan) are named once, on a line of their own on stderr, in
  * both modes: stdout keeps only the results.
  */
+import type { ScanResult, ScanStats } from "../protocol/mod.ts";
 
 /** A result as the scan API sends it. */
-export interface Result {
-  seq: number;
-  symbol: string;
-  rank: number | null;
-  chunk: number;
-}
+export type Result = ScanResult;
 
-/** A scan's statistics as the scan API sends them (the fields shown). */
-export interface Stats {
-  scanId: string;
-  state: string;
-  stop_reason: string | null;
-  symbols_total: number;
-  symbols_done: number;
-  signals: number;
-  insufficient_history: number;
-  unknown_symbols: number;
-  elapsed_ms: number;
-  first_result_ms: number | null;
-  symbols_per_s: number;
-  eta_ms: number | null;
-  error: string | null;
-  /** Partitions not scanned because no host of theirs answered; absent from hosts before it. */
+/** A scan's statistics as the scan API sends them: the fields shown (the chunks are not). */
+export type Stats = Omit<ScanStats, "chunks_total" | "chunks_done" | "partitions_missing"> & {
   partitions_missing?: number[];
-}
+};
 
 /** Options of a ScanView. */
 export interface ScanViewOptions {

@@ -9,7 +9,9 @@ import process from "node:process";
 let waiters: Array<(name: string) => void> = [];
 let signalled = 0;
 let installed = false;
-/** A first signal that came while nothing waited (during a start-up): the next wait ends at once. */
+/**
+ * A first signal that came while nothing waited (during a start-up): the next wait ends at once.
+ */
 let pending: string | undefined;
 
 /**

@@ -115,7 +115,9 @@ export class Room {
     done: (err?: unknown) => void;
   }> = [];
   #answering = false;
-  /** The answer to an empty state vector (a client with nothing yet), until the document changes. */
+  /**
+   * The answer to an empty state vector (a client with nothing yet), until the document changes.
+   */
   #fullStep2: Uint8Array | undefined;
 
   constructor(session: string, options: RoomOptions) {

@@ -5,10 +5,11 @@
  * journals it as an input of every instance it concerns (so a replay reproduces it) and answers
  * `ok` with what it applied, or `error` with the reason; the answer is written back beside the
  * settings (`status`, `applied` or `reason`, and the answering `host`) where the session sees it.
- * A key is a channel, or for group kinds (`coherence/<group>`) a group: the host's key either way. Only the node the client is connected to sends the
- * request: changes that arrive from other nodes, from storage or from the server itself do not
- * cross the bridge. The other way, the bridge keeps the document's `applied` map equal to what
- * the hosts report they apply (settings_watch.ts), whoever changed it.
+ * A key is a channel, or for group kinds (`coherence/<group>`) a group: the host's key either way.
+ * Only the node the client is connected to sends the request: changes that arrive from other nodes,
+ * from storage or from the server itself do not cross the bridge. The other way, the bridge keeps
+ * the document's `applied` map equal to what the hosts report they apply (settings_watch.ts),
+ * whoever changed it.
  */
 import * as Y from "yjs";
 import { describeControlApplied } from "../actors/runtime/storage/mod.ts";

@@ -41,7 +41,8 @@ export class CollabMetrics {
   readonly updatesMerged = counter(
     this.registry,
     "troupe_collab_updates_merged_total",
-    "Updates relayed to clients merged with others into one message (they became durable together), once per merge",
+    "Updates relayed to clients merged with others into one message (they became durable " +
+      "together), once per merge",
   );
   readonly bytesIn = this.#tallied(
     "troupe_collab_bytes_in_total",
@@ -78,7 +79,9 @@ export class CollabMetrics {
   readonly socketsClosed = byReason(
     this.registry,
     "troupe_collab_sockets_closed_total",
-    "Sockets the server closed, by reason (malformed, oversize, rate, slow: unsent bytes past the bound, liveness, expired: the token expired while open, refused: a write the session schema refused, error)",
+    "Sockets the server closed, by reason (malformed, oversize, rate, slow: unsent bytes past " +
+      "the bound, liveness, expired: the token expired while open, refused: a write the session " +
+      "schema refused, error)",
   );
   readonly pendingDropped = counter(
     this.registry,
@@ -90,7 +93,8 @@ export class CollabMetrics {
   readonly persistLagSeconds = gauge(
     this.registry,
     "troupe_collab_persistence_lag_seconds",
-    "From an update's arrival to its journal record being durable (the oldest of the last batch written)",
+    "From an update's arrival to its journal record being durable (the oldest of the last batch " +
+      "written)",
   );
   readonly compactions = counter(
     this.registry,

@@ -15,7 +15,8 @@ export const LOAD_ORIGIN = Symbol("collab-load");
 
 /**
  * The journal stream of a session: `collab/<session>`, or `collab/<node>/<session>` where nodes
- * share one journal (JetStream), which is single-writer per stream: each node journals its own copy.
+ * share one journal (JetStream), which is single-writer per stream: each node journals its own
+ * copy.
  */
 export function docStream(session: string, node?: string): string {
   return node === undefined ? `collab/${session}` : `collab/${node}/${session}`;

@@ -5,18 +5,20 @@
  * Severity is one number per finding, 1 (worth a glance) to 5 (act now), on its kind's own scale
  * (`actors/incidents/severity.ts`, the README's table):
  *
- * - `anomaly`: an incident opened (`anomaly` event on `troupe.out.anomaly.<channel>`), by its score;
+ * - `anomaly`: an incident opened (`anomaly` event on `troupe.out.anomaly.<channel>`), by its
+ *   score;
  * - `collapse`: a confirmed change point (`troupe.out.collapse.<channel>`), by the shift in spreads
  *   (|Δmean|/spread + |log2 spread ratio|, the event's own `severity` field, shown in `detail` as
  *   `shift_spreads` so that one word has one meaning);
- * - `coherence`: the group changed regime (`troupe.out.coherence.<group>`), by |standardized shift|;
+ * - `coherence`: the group changed regime (`troupe.out.coherence.<group>`), by |standardized
+ *   shift|;
  * - `scan`: a symbol a scan matched (`troupe.scan.<id>.results`), no severity;
  * - `dlq`: a dead letter (`troupe.dlq.<reason>`), 2: a message was lost, nothing is wrong with the
  *   feed's numbers;
  * - `actor`: an actor restarted after a failure (3) or stopped after repeated failures (5).
  *
- * Per-sample outputs (columns frames), stats and bars are data, not findings. `formatFinding` is the
- * one text of a finding: `troupe watch` prints it and the page's event list shows it, and
+ * Per-sample outputs (columns frames), stats and bars are data, not findings. `formatFinding` is
+ * the one text of a finding: `troupe watch` prints it and the page's event list shows it, and
  * `severityAtLeast` is the one severity filter of both. Pure: no `node:` import, so it bundles for
  * the browser.
  */
@@ -276,7 +278,10 @@ export function whereInBand(value: number, lower: number, upper: number): string
   return "band unknown";
 }
 
-/** The event's body for `detail`, with collapse's `severity` (a shift in spreads) named for what it is. */
+/**
+ * The event's body for `detail`, with collapse's `severity` (a shift in spreads) named for what it
+ * is.
+ */
 function detailOf(type: string, body: object): Record<string, unknown> {
   if (type !== "collapse" || !("severity" in body)) return { type, ...body };
   const { severity, ...rest } = body as CollapseBody;

@@ -14,7 +14,9 @@ export const LINE_CHANNELS_MAX = 4;
 
 /** How the page marks an incident line beyond what the incident says. */
 export interface IncidentLineOptions extends LineTimeOptions {
-  /** Silenced in this view (the page also counts the session's silences in force); default its own. */
+  /**
+   * Silenced in this view (the page also counts the session's silences in force); default its own.
+   */
   silenced?: boolean;
   /** More marks, after the incident's own (the page's `acked by ana`). */
   marks?: readonly string[];

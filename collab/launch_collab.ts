@@ -1,8 +1,8 @@
 /**
  * Starts a collaboration server from a data directory: the file journal in `<dir>/collab/journal`,
- * snapshots in `<dir>/collab/snapshots`, the token secret of TROUPE_SECRET or `<dir>/collab.secret`,
- * and, given a NATS URL (or a bus), the fan-out to other nodes over NATS and the stream gateway at
- * `/stream`. What `troupe collab` and `troupe up` run.
+ * snapshots in `<dir>/collab/snapshots`, the token secret of TROUPE_SECRET or
+ * `<dir>/collab.secret`, and, given a NATS URL (or a bus), the fan-out to other nodes over NATS and
+ * the stream gateway at `/stream`. What `troupe collab` and `troupe up` run.
  *
  * With `journal: "jetstream"` (as a host's `journal.kind`), documents live in NATS instead: the
  * journal in the JetStream stream `TROUPE_COLLAB_JOURNAL` (subjects

@@ -46,7 +46,10 @@ export type StreamSocketConstructor = new (url: string) => StreamSocket;
 
 /** What to subscribe to. */
 export interface StreamSubscription {
-  /** NATS subject patterns inside `troupe.out.>`, `troupe.dlq.>`, `troupe.sys.>`, `troupe.scan.*.results`. */
+  /**
+   * NATS subject patterns inside `troupe.out.>`, `troupe.dlq.>`, `troupe.sys.>`,
+   * `troupe.scan.*.results`.
+   */
   subjects: string[];
   /** Channel globs (`*` = any run of characters) matched against the subject's last token. */
   channels?: string[];
@@ -69,7 +72,9 @@ export interface StreamClientOptions {
   WebSocket: StreamSocketConstructor;
   onMessage?(m: StreamMsg): void;
   onGap?(g: StreamGap): void;
-  /** A subscription taken by the server: `seq` its latest seq then, `oldest` the oldest it holds. */
+  /**
+   * A subscription taken by the server: `seq` its latest seq then, `oldest` the oldest it holds.
+   */
   onSubscribed?(id: number, seq: number, oldest: number): void;
   /** A subscription caught up and live: everything it matched up to `seq` has been handed over. */
   onLive?(id: number, seq: number): void;
@@ -82,7 +87,8 @@ export interface StreamClientOptions {
   backoff_ms_max?: number;
   /**
    * Whether a close code ends the client instead of reconnecting. Default: 1003/1007/1008/1009
-   * and 4029 (this client's own fault: a bad or too large message, too many messages a second), 4008 under `slow: "close"` and 4401 (token expired).
+   * and 4029 (this client's own fault: a bad or too large message, too many messages a second),
+   * 4008 under `slow: "close"` and 4401 (token expired).
    */
   isFinal?(code: number): boolean;
 }
@@ -138,7 +144,9 @@ export class StreamClient {
     return this.#lastSeq;
   }
 
-  /** Messages dropped because their seq had been handed over already (under another subscription). */
+  /**
+   * Messages dropped because their seq had been handed over already (under another subscription).
+   */
   get duplicates(): number {
     return this.#duplicates;
   }

@@ -8,10 +8,10 @@
  * Every subscription is either live (new messages are sent as they arrive) or catching up (it is
  * fed from the ring as its socket drains, by a pump on a short timer: `_stream_catch_up.ts`). A
  * subscription that asked for a backfill starts catching up; a live one whose socket has
- * `client_buffered_bytes_max` queued falls back to catching up under `slow: "gap"`, or is closed with 4008 under `"close"`.
- * Catching up, if the ring evicts what a subscription has not yet been sent, those seqs are
- * counted as dropped and one `gap` notice is sent when the socket has room. So a stalled client
- * costs at most its socket's bound: the ring is shared and bounded on its own.
+ * `client_buffered_bytes_max` queued falls back to catching up under `slow: "gap"`, or is closed
+ * with 4008 under `"close"`. Catching up, if the ring evicts what a subscription has not yet been
+ * sent, those seqs are counted as dropped and one `gap` notice is sent when the socket has room. So
+ * a stalled client costs at most its socket's bound: the ring is shared and bounded on its own.
  *
  * What one socket can make the gateway do is bounded: `subs_per_socket_max` subscriptions (more are
  * refused with the reason), `client_messages_per_s_max` messages a second in (one more closes it

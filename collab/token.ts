@@ -1,10 +1,10 @@
 /**
  * Signed session tokens: who may open which collaboration session, in which role, until when. A
  * token is `<payload>.<signature>`, both base64url: the payload is the JSON
- * `{ "v": 1, "kid", "session", "role", "exp" }` (expiry in seconds since the epoch) and the signature
- * its HMAC-SHA256 under the key named by `kid`. WebCrypto (`crypto.subtle`) signs and verifies, so
- * the same code runs on Node and Deno; the key id lets a server accept tokens of an old key while it
- * mints with a new one (see `Keyring`).
+ * `{ "v": 1, "kid", "session", "role", "exp" }` (expiry in seconds since the epoch) and the
+ * signature its HMAC-SHA256 under the key named by `kid`. WebCrypto (`crypto.subtle`) signs and
+ * verifies, so the same code runs on Node and Deno; the key id lets a server accept tokens of an
+ * old key while it mints with a new one (see `Keyring`).
  */
 import { isValidName } from "../protocol/mod.ts";
 
@@ -24,7 +24,10 @@ export interface TokenClaims {
   kid: string;
 }
 
-/** Why a token was refused: `missing`, `malformed`, `signature`, `unknown_key`, `expired`, `session`. */
+/**
+ * Why a token was refused: `missing`, `malformed`, `signature`, `unknown_key`, `expired`,
+ * `session`.
+ */
 export type TokenFailure =
   | "missing"
   | "malformed"
@@ -144,7 +147,9 @@ export interface VerifyOptions {
   nowMs: number;
 }
 
-/** Checks `token` for `options.session`; returns its claims or throws a TokenError saying why not. */
+/**
+ * Checks `token` for `options.session`; returns its claims or throws a TokenError saying why not.
+ */
 export async function verifyToken(
   keyring: Keyring,
   token: string | null | undefined,

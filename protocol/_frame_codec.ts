@@ -312,7 +312,8 @@ class Reader {
     if (this.pos + n > this.b.length) {
       throw new ProtocolError(
         "decode",
-        `Cannot decode ${this.b.length} bytes as msgpack: the value at byte ${this.pos} runs past the end`,
+        `Cannot decode ${this.b.length} bytes as msgpack: the value at byte ${this.pos} runs ` +
+          `past the end`,
         { field: "message", value: this.b },
       );
     }

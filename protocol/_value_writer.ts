@@ -216,8 +216,9 @@ export interface EnvelopeFields {
 /**
  * Encodes the envelope map `{ v, id, type, src, ts, body, seq?, corr?, cause? }` (the field order
  * `encodeEnvelope` always used) from `f` and `body` without building it as an object first. With
- * `bodyOmit`, `body` must be a plain object and the named fields of it are left out (an actor's emitted event is
- * its own body, less `type` and `ts`). Returns undefined when a value needs the general encoder.
+ * `bodyOmit`, `body` must be a plain object and the named fields of it are left out (an actor's
+ * emitted event is its own body, less `type` and `ts`). Returns undefined when a value needs the
+ * general encoder.
  */
 export function writeEnvelope(
   version: number,

@@ -1,14 +1,16 @@
 /**
  * The contract between an actor kind and the runtime that hosts it, here beside the kernel
- * contract so that a kind's folder imports nothing but `protocol/`. What an actor kind gives the host: its kernel, its xstate machine, its configuration parser and
- * its routing. The host does everything else (journal, snapshots, recovery, supervision,
- * publishing), the same way for every kind.
+ * contract so that a kind's folder imports nothing but `protocol/`. What an actor kind gives the
+ * host: its kernel, its xstate machine, its configuration parser and its routing. The host does
+ * everything else (journal, snapshots, recovery, supervision, publishing), the same way for every
+ * kind.
  *
  * The machine's protocol with the host:
  * - input: `{ key, config }` when the instance is created;
  * - events in: one per frame (what `frameEvent` returns), `{ type: "config", config }` on a control
  *   message, `{ type: "tick", ts }` on a journaled clock tick (or what `tickEvent` makes of it);
- * - findings out: `emit({ type, ts?, ...fields })` actions. The host publishes each emitted event as an
+ * - findings out: `emit({ type, ts?, ...fields })` actions. The host publishes each emitted event
+ *   as an
  *   envelope of that type on `troupe.out.<kind>.<key>`, with an id derived from the input's id.
  */
 import type { AnyStateMachine, EventObject } from "xstate";
@@ -31,19 +33,27 @@ export interface TickEvent {
 export interface ActorDefinition<State, Config, Result> {
   /** The kind's name: a subject token (`stats`, `anomaly`). */
   readonly kind: string;
-  /** Bump when the kernel's or machine's meaning changes: snapshots of another version are discarded. */
+  /**
+   * Bump when the kernel's or machine's meaning changes: snapshots of another version are
+   * discarded.
+   */
   readonly version: number;
   readonly defaultConfig: Config;
-  /** Validates a configuration object over `base`; throws ConfigError naming `path` and the field. */
+  /**
+   * Validates a configuration object over `base`; throws ConfigError naming `path` and the field.
+   */
   parseConfig(raw: unknown, base: Config, path: string): Config;
-  /** The keys of the instances that consume frames of `channel` (per-channel kinds: `[channel]`). */
+  /**
+   * The keys of the instances that consume frames of `channel` (per-channel kinds: `[channel]`).
+   */
   route(channel: string, config: Config): readonly string[];
   readonly kernel: Kernel<State, Config, Result>;
   readonly machine: AnyStateMachine;
   /** The one machine event a frame's result becomes, or undefined for none. */
   frameEvent(result: Result, frame: SampleFrame): EventObject | undefined;
   /** What a journaled clock tick does to the kernel and the machine event it becomes (undefined for
-   *  none); without it the machine gets `{ type: "tick", ts }`. The bars kernel closes quiet bars. */
+   *  none); without it the machine gets `{ type: "tick", ts }`. The bars kernel closes quiet bars.
+   */
   tickEvent?(state: State, ts: number): EventObject | undefined;
   /**
    * The tick the instance waits for, if any: at event time `ts` (µs), once the instance has had no

@@ -40,7 +40,9 @@ export interface BusSubscription {
   unsubscribe(): void;
 }
 
-/** Called once per delivered message; an exception is caught and reported, never fatal to the bus. */
+/**
+ * Called once per delivered message; an exception is caught and reported, never fatal to the bus.
+ */
 export type BusHandler = (msg: BusMessage) => void;
 
 /** The Bus contract. */

@@ -27,7 +27,9 @@ export const HISTORY_LIMITS = {
   findings_max: 1_000,
 } as const;
 
-/** "Channel C, from t0 to t1 (µs since the epoch, t0 inclusive, t1 exclusive), at most N points". */
+/**
+ * "Channel C, from t0 to t1 (µs since the epoch, t0 inclusive, t1 exclusive), at most N points".
+ */
 export interface HistoryRequest {
   channel: string;
   t0_us: number;
@@ -101,7 +103,8 @@ export function checkHistoryRequest(r: HistoryRequest): HistoryRequest {
   if (r.points_max < 4 || r.points_max > HISTORY_LIMITS.points_max) {
     throw new ProtocolError(
       "value",
-      `History request field "points_max" must be in 4..${HISTORY_LIMITS.points_max}, got ${r.points_max}`,
+      `History request field "points_max" must be in 4..${HISTORY_LIMITS.points_max}, got ` +
+        `${r.points_max}`,
       { field: "points_max", value: r.points_max },
     );
   }

@@ -108,7 +108,9 @@ export function encodeInputRecord(record: InputRecord): Uint8Array {
   return out;
 }
 
-/** Where a frame's time column lies in its payload, and its values (see `encodeInputRecordParts`). */
+/**
+ * Where a frame's time column lies in its payload, and its values (see `encodeInputRecordParts`).
+ */
 export interface TimeColumn {
   /** The offset in the payload of the column's first byte (n little-endian f64). */
   at: number;

@@ -35,3 +35,4 @@ export * from "./catch_up.ts";
 export * from "./stream_message.ts";
 export * from "./stream_msg.ts";
 export * from "./scan_message.ts";
+export * from "./scan_result.ts";

@@ -113,7 +113,8 @@ export function encodeFrame(frame: SampleFrame, meta: FrameMeta): Uint8Array {
   if (frame.t.length !== frame.v.length) {
     throw new ProtocolError(
       "field",
-      `Frame of channel "${frame.channel}" has ${frame.t.length} times but ${frame.v.length} values`,
+      `Frame of channel "${frame.channel}" has ${frame.t.length} times but ${frame.v.length} ` +
+        `values`,
       { field: "body.v", value: frame.v.length },
     );
   }
@@ -261,7 +262,9 @@ function checkSafeIntegers(ts: number, seq0: number, seq: number): void {
   }
 }
 
-/** Writes the message's envelope (v, id, type, src, ts, seq?, corr?, cause?) up to the body's key. */
+/**
+ * Writes the message's envelope (v, id, type, src, ts, seq?, corr?, cause?) up to the body's key.
+ */
 function writeEnvelope(w: MsgpackWriter, type: string, meta: FrameMeta, ts: number): void {
   w.mapHeader(
     6 + (meta.seq !== undefined ? 1 : 0) + (meta.corr !== undefined ? 1 : 0) +
@@ -419,7 +422,8 @@ export function encodeColumns(frame: ColumnsFrame, meta: FrameMeta): Uint8Array 
     if (col.length !== frame.t.length) {
       throw new ProtocolError(
         "field",
-        `Column "${name}" of channel "${frame.channel}" has ${col.length} values for ${frame.t.length} times`,
+        `Column "${name}" of channel "${frame.channel}" has ${col.length} values for ` +
+          `${frame.t.length} times`,
         { field: `body.columns.${name}`, value: col.length },
       );
     }

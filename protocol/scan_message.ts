@@ -14,8 +14,8 @@
  * The subjects are built in subjects.ts (SCAN_WORK_SUBJECT, scanPartitionWorkSubject,
  * scanSymbolsSubject, scanSubject).
  */
-import { decodeValue, encodeValue } from "./envelope.ts";
-import { describeValue, ProtocolError } from "./protocol_error.ts";
+import { encodeValue } from "./envelope.ts";
+import { Fields, isMap } from "./_fields.ts";
 
 /** The queue group of the scan workers on the work subjects. */
 export const SCAN_WORK_QUEUE = "scan-workers";
@@ -108,7 +108,7 @@ export function encodeScanMessage(
 
 /** Decodes and checks a work message. */
 export function decodeScanWork(bytes: Uint8Array): ScanWork {
-  const r = Fields.of(bytes, "scan work");
+  const r = ScanFields.of(bytes, "scan work");
   return {
     scanId: r.str("scanId"),
     chunk: r.count("chunk"),
@@ -120,7 +120,7 @@ export function decodeScanWork(bytes: Uint8Array): ScanWork {
 
 /** Decodes and checks a chunk results message. */
 export function decodeScanChunk(bytes: Uint8Array): ScanChunk {
-  const r = Fields.of(bytes, "scan chunk results");
+  const r = ScanFields.of(bytes, "scan chunk results");
   return {
     scanId: r.str("scanId"),
     chunk: r.count("chunk"),
@@ -134,13 +134,13 @@ export function decodeScanChunk(bytes: Uint8Array): ScanChunk {
 
 /** Decodes and checks a symbols request. */
 export function decodeScanSymbolsRequest(bytes: Uint8Array): ScanSymbolsRequest {
-  const r = Fields.of(bytes, "scan symbols request");
+  const r = ScanFields.of(bytes, "scan symbols request");
   return { bar: r.str("bar"), priority: r.str("priority"), universe: r.universe("universe") };
 }
 
 /** Decodes and checks a partition's symbols reply. */
 export function decodeScanSymbolsReply(bytes: Uint8Array): ScanSymbolsReply {
-  const r = Fields.of(bytes, "scan symbols reply");
+  const r = ScanFields.of(bytes, "scan symbols reply");
   const symbols = r.strings("symbols");
   const p = r.m.priorities;
   if (
@@ -154,7 +154,7 @@ export function decodeScanSymbolsReply(bytes: Uint8Array): ScanSymbolsReply {
 
 /** Decodes and checks a journal record of a scan's stream, every field of its kind. */
 export function decodeScanRecord(bytes: Uint8Array): ScanRecord {
-  const r = Fields.of(bytes, "scan journal record");
+  const r = ScanFields.of(bytes, "scan journal record");
   const k = r.m.k;
   switch (k) {
     case "def": {
@@ -197,74 +197,11 @@ export function decodeScanRecord(bytes: Uint8Array): ScanRecord {
   }
 }
 
-/** The fields of one decoded map, read and checked by type, each error naming field and value. */
-class Fields {
-  readonly m: Record<string, unknown>;
-  readonly #what: string;
-
-  /** The fields of `bytes`, a msgpack map. */
-  static of(bytes: Uint8Array, what: string): Fields {
-    let v: unknown;
-    try {
-      v = decodeValue(bytes);
-    } catch (e) {
-      throw new ProtocolError(
-        "decode",
-        `Cannot decode ${what}: not msgpack (${(e as Error).message})`,
-      );
-    }
-    if (!isMap(v)) {
-      throw new ProtocolError(
-        "decode",
-        `Cannot decode ${what}: not a map, got ${describeValue(v)}`,
-      );
-    }
-    return new Fields(v, what);
-  }
-
-  constructor(m: Record<string, unknown>, what: string) {
-    this.m = m;
-    this.#what = what;
-  }
-
-  fail(field: string, value: unknown, why: string): ProtocolError {
-    return new ProtocolError(
-      "field",
-      `Cannot decode ${this.#what}: field "${field}" ${why}, got ${describeValue(value)}`,
-      { field, value },
-    );
-  }
-
-  str(field: string): string {
-    const v = this.m[field];
-    if (typeof v !== "string") throw this.fail(field, v, "must be a string");
-    return v;
-  }
-
-  num(field: string): number {
-    const v = this.m[field];
-    if (typeof v !== "number" || !Number.isFinite(v)) throw this.fail(field, v, "must be a number");
-    return v;
-  }
-
-  count(field: string, v: unknown = this.m[field], name = field): number {
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-      throw this.fail(name, v, "must be a whole number >= 0");
-    }
-    return v;
-  }
-
-  counts(field: string): number[] {
-    const v = this.m[field];
-    if (!Array.isArray(v)) throw this.fail(field, v, "must be a list of whole numbers >= 0");
-    return v.map((x, i) => this.count(field, x, `${field}[${i}]`));
-  }
-
-  strings(field: string, v: unknown = this.m[field], name = field): string[] {
-    if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) {
-      throw this.fail(name, v, "must be a list of strings");
-    }
-    return v as string[];
+/** The scan messages' fields: Fields with the hits, the universe and the definition. */
+class ScanFields extends Fields {
+  static override of(bytes: Uint8Array, what: string): ScanFields {
+    const f = Fields.of(bytes, what);
+    return new ScanFields(f.m, f.what);
   }
 
   hits(field: string): ScanHit[] {
@@ -290,11 +227,8 @@ class Fields {
   def(field: string): ScanDefinition {
     const d = this.m[field];
     if (!isMap(d)) throw this.fail(field, d, "must be a map");
-    const inner = new Fields(d, `${this.#what}'s ${field}`);
-    const order = inner.m.order;
-    if (order !== "asc" && order !== "desc") {
-      throw inner.fail("order", order, 'must be "asc" or "desc"');
-    }
+    const inner = new ScanFields(d, `${this.what}'s ${field}`);
+    const order = inner.oneOf("order", ["asc", "desc"] as const);
     return {
       criteria: inner.str("criteria"),
       rank: inner.orNull("rank", () => inner.str("rank")),
@@ -306,12 +240,4 @@ class Fields {
       priority: inner.str("priority"),
     };
   }
-
-  orNull<T>(field: string, read: () => T): T | null {
-    return this.m[field] === null ? null : read();
-  }
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array);
 }

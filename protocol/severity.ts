@@ -57,7 +57,9 @@ export interface SeverityFields {
   shift?: number;
 }
 
-/** The measure a finding's body is scored on: the anomaly score, collapse shift, coherence |shift|. */
+/**
+ * The measure a finding's body is scored on: the anomaly score, collapse shift, coherence |shift|.
+ */
 export function measureOf(kind: IncidentKind, body: SeverityFields): number {
   const n = (x: unknown) => typeof x === "number" ? x : NaN;
   switch (kind) {

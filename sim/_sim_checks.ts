@@ -182,7 +182,8 @@ export class SimChecks {
     } else if (srcPos <= last) {
       trace.violate(
         "no_input_applied_twice",
-        `${host} ${stream}: input at source position ${srcPos} journaled (applied) again after position ${last}`,
+        `${host} ${stream}: input at source position ${srcPos} journaled (applied) again after ` +
+          `position ${last}`,
       );
     } else if (!expected) {
       trace.violate(
@@ -195,8 +196,10 @@ export class SimChecks {
         trace.violate(
           "no_input_lost",
           next !== undefined && next < srcPos
-            ? `${host} ${stream}: journaled source position ${srcPos} after ${last}, skipping logged input ${next}, which it will now ignore`
-            : `${host} ${stream}: journaled source position ${srcPos}, which the log does not route to it`,
+            ? `${host} ${stream}: journaled source position ${srcPos} after ${last}, skipping ` +
+              `logged input ${next}, which it will now ignore`
+            : `${host} ${stream}: journaled source position ${srcPos}, which the log does not ` +
+              `route to it`,
         );
       }
     }
@@ -348,9 +351,8 @@ export class SimChecks {
     if (missing.length) {
       trace.violate(
         "outputs_equal_fault_free",
-        `${missing.length} of ${reference.outputs.size} outputs of the fault-free run never published, first "${
-          missing[0]
-        }"`,
+        `${missing.length} of ${reference.outputs.size} outputs of the fault-free run never ` +
+          `published, first "${missing[0]}"`,
       );
     }
     trace.line(`state ${when} ${this.#stateHash(reference)}`);

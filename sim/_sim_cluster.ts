@@ -11,7 +11,6 @@ import {
   type DecodedFrame,
   type FrameDecoder,
   Host,
-  parseStream,
   partitionOf,
 } from "../actors/runtime/mod.ts";
 import {
@@ -22,6 +21,7 @@ import {
   isFrameRecordHead,
 } from "../protocol/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
+import { type StreamOwner, StreamOwners } from "./_stream_owners.ts";
 import { simFeedInput, type SimFeedLog } from "./_sim_feed_log.ts";
 import type { FeedSource } from "./_sim_feed_source.ts";
 import type { SimTrace } from "./_sim_trace.ts";
@@ -49,6 +49,23 @@ export interface SimHost {
   restarting: boolean;
   /** A clean stop is under way. */
   stopping: boolean;
+}
+
+/** A host at `place` before its first start: down, no incarnation yet. */
+export function downHost(
+  place: Pick<SimHost, "id" | "index" | "owned" | "disk" | "clockSkewUs">,
+): SimHost {
+  return {
+    ...place,
+    incarnation: 0,
+    up: false,
+    host: undefined,
+    conn: undefined,
+    timers: undefined,
+    kill: undefined,
+    restarting: false,
+    stopping: false,
+  };
 }
 
 /** What the checks are told of the cluster. */
@@ -123,7 +140,7 @@ export class SimCluster {
   /** Logged frames decoded by the hosts' decoders, by sequence less one (see #frameDecoders). */
   readonly #decoded: DecodedFrame[] = [];
   /** Per instance stream, its kind, key and owner. */
-  readonly #streams = new Map<string, StreamOwner>();
+  readonly #streams = new StreamOwners((key) => this.ownerOf(key));
 
   constructor(options: SimClusterOptions) {
     this.#o = options;
@@ -138,7 +155,7 @@ export class SimCluster {
     for (let i = 0; i < o.hosts; i++) {
       const owned = [...Array(o.partitions).keys()].filter((q) => q % o.hosts === i);
       const id = `h${i + 1}`;
-      const h: SimHost = {
+      const h = downHost({
         id,
         index: i,
         owned,
@@ -152,15 +169,7 @@ export class SimCluster {
           (stream, srcPos, last) => o.watcher.journaled(id, stream, srcPos, last),
         ),
         clockSkewUs: Math.round(o.clockRng.uniform(-5e6, 5e6)),
-        incarnation: 0,
-        up: false,
-        host: undefined,
-        conn: undefined,
-        timers: undefined,
-        kill: undefined,
-        restarting: false,
-        stopping: false,
-      };
+      });
       h.disk.inPlace = this.#inPlace;
       this.hosts.push(h);
       o.scheduler.at(o.startUs, () => {
@@ -249,12 +258,7 @@ export class SimCluster {
 
   /** The kind and key of instance `stream`, and the host that owns it (parsed once). */
   streamOwner(stream: string): StreamOwner {
-    let at = this.#streams.get(stream);
-    if (!at) {
-      const { kind, key } = parseStream(stream)!;
-      this.#streams.set(stream, at = { kind, key, owner: this.ownerOf(key) });
-    }
-    return at;
+    return this.#streams.of(stream);
   }
 
   /**
@@ -262,28 +266,13 @@ export class SimCluster {
    * every input `inputs` (source positions by stream) says the log holds for it.
    */
   caughtUp(inputs: ReadonlyMap<string, readonly number[]>): boolean {
-    if (this.#o.log.head < this.#o.feed.count) return false;
-    for (const h of this.hosts) if (!h.host?.ready) return false;
-    for (const [stream, seqs] of inputs) {
-      const { kind, key, owner } = this.streamOwner(stream);
-      const inst = owner.host!.instance(kind, key);
-      if (!inst || inst.srcPos !== seqs[seqs.length - 1]) return false;
-    }
-    return true;
+    const logged = this.#o.log.head >= this.#o.feed.count;
+    return this.#streams.caughtUp(inputs, { logged, hosts: this.hosts });
   }
 
   /** The instances behind `inputs`, as `h1 stats/BTC at 5 of 9` (`absent` for one not there). */
   behind(inputs: ReadonlyMap<string, readonly number[]>): string[] {
-    const behind: string[] = [];
-    for (const [stream, seqs] of inputs) {
-      const { kind, key, owner } = this.streamOwner(stream);
-      const inst = owner.host?.instance(kind, key);
-      const last = seqs[seqs.length - 1];
-      if (inst?.srcPos !== last) {
-        behind.push(`${owner.id} ${stream} at ${inst?.srcPos ?? "absent"} of ${last}`);
-      }
-    }
-    return behind;
+    return this.#streams.behind(inputs);
   }
 
   /** Traces a digest of every host's progress. */
@@ -385,7 +374,10 @@ export class SimCluster {
     });
   }
 
-  /** Stops `h` cleanly (which takes virtual time, and may be cut short by a crash), then restarts it. */
+  /**
+   * Stops `h` cleanly (which takes virtual time, and may be cut short by a crash), then restarts
+   * it.
+   */
   #cleanRestart(h: SimHost): void {
     const o = this.#o;
     const host = h.host!;
@@ -496,11 +488,4 @@ export class SimCluster {
     else if (!bytesEqual(record.subarray(0, room), head!)) return undefined;
     return record;
   };
-}
-
-/** The kind and key of an instance stream, and the host that owns it. */
-export interface StreamOwner {
-  kind: string;
-  key: string;
-  owner: SimHost;
 }

@@ -3,8 +3,8 @@
  * feed cut to the run's sample budget; the reference folds it through fresh actor instances (see
  * invariants.ts). Both are independent of the simulated cluster until the checks compare outputs
  * and final states, so a run can have them computed on a second thread: a worker
- * (_sim_feed_worker.ts) generates the feed, hands it over frame chunk by frame chunk, then folds the
- * reference and hands over what the checks need (every output by id, every final state, the
+ * (_sim_feed_worker.ts) generates the feed, hands it over frame chunk by frame chunk, then folds
+ * the reference and hands over what the checks need (every output by id, every final state, the
  * conflicting ids). The run pulls frames synchronously (it blocks only if the worker is behind)
  * and polls for the reference; until it has it, the checks that need it wait (see simulator.ts).
  * Without a worker (`threads: false`, actor kinds or a configuration a worker cannot rebuild, no
@@ -19,7 +19,9 @@ import { LocalSource } from "./_sim_feed_local.ts";
 import { referenceThread, ThreadSource } from "./_sim_feed_thread.ts";
 import type { InvariantName, RecoveryCheck } from "./invariants.ts";
 
-/** The feed of a run: the seeded market feed of `channels` price channels, cut at `budget` samples. */
+/**
+ * The feed of a run: the seeded market feed of `channels` price channels, cut at `budget` samples.
+ */
 export interface FeedSpec {
   seed: number;
   channels: number;
@@ -37,7 +39,9 @@ export interface ReferenceOutcome {
   finals: Map<string, InstanceSnapshot>;
   /** Output ids produced twice with different bytes. */
   conflicts: string[];
-  /** Inputs applied again: ids an instance had applied before, past its window (copies far back). */
+  /**
+   * Inputs applied again: ids an instance had applied before, past its window (copies far back).
+   */
   reapplied: number;
 }
 
@@ -51,7 +55,9 @@ export interface FeedSource {
   feedMs: number;
   /** Real milliseconds the run spent getting the reference (folding it, or waiting). */
   referenceMs: number;
-  /** Real milliseconds the run spent waiting for the recovery checks' verdicts (or running them). */
+  /**
+   * Real milliseconds the run spent waiting for the recovery checks' verdicts (or running them).
+   */
   checksMs: number;
   /** The frame at `seq` (1-based, at most `count`). */
   entry(seq: number): FeedEntry;

@@ -17,7 +17,6 @@ import {
   Host,
   type Journal,
   type LeaseFence,
-  parseStream,
   PartitionLeases,
   partitionOf,
   type PartitionRunner,
@@ -26,7 +25,8 @@ import type { Bus } from "../protocol/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
 import { simFeedInput } from "./_sim_feed_log.ts";
 import { SimLeaseNode } from "./_sim_lease_node.ts";
-import type { SimClusterOptions, SimHost, StreamOwner } from "./_sim_cluster.ts";
+import { downHost, type SimClusterOptions, type SimHost } from "./_sim_cluster.ts";
+import { type StreamOwner, StreamOwners } from "./_stream_owners.ts";
 import type { LeaseParams } from "./faults.ts";
 import type { TimerGroup } from "./scheduler.ts";
 import type { SimConnection } from "./sim_bus.ts";
@@ -76,7 +76,7 @@ export class SimLeasedCluster {
   draining = false;
   readonly kv: SimLeaseKv;
   readonly #o: SimLeasedClusterOptions;
-  readonly #streams = new Map<string, StreamOwner>();
+  readonly #streams = new StreamOwners((key) => this.ownerOf(key));
   /** Set from the clean stop of every machine to their restart. */
   #halted = false;
   /** Takeovers and fenced writes of machine incarnations that ended. */
@@ -116,21 +116,7 @@ export class SimLeasedCluster {
         { fsyncMs: 0.1 + o.faultRng.uniform(0, 5), fsyncEveryMs: 20, snapshotMs: 1 },
         (stream, srcPos, last) => o.watcher.journaled(id, stream, srcPos, last),
       );
-      this.hosts.push({
-        id,
-        index: p,
-        owned: [p],
-        disk,
-        clockSkewUs: 0,
-        incarnation: 0,
-        up: false,
-        host: undefined,
-        conn: undefined,
-        timers: undefined,
-        kill: undefined,
-        restarting: false,
-        stopping: false,
-      });
+      this.hosts.push(downHost({ id, index: p, owned: [p], disk, clockSkewUs: 0 }));
     }
     for (let i = 0; i < o.hosts; i++) {
       const skew = o.faults.skew;
@@ -445,7 +431,8 @@ export class SimLeasedCluster {
     if (fence.epoch < newest) {
       this.#o.trace.violate(
         "one_writer",
-        `${m.id} ${what} for partition ${h.index} at epoch ${fence.epoch}, after epoch ${newest} was claimed`,
+        `${m.id} ${what} for partition ${h.index} at epoch ${fence.epoch}, after epoch ` +
+          `${newest} was claimed`,
       );
     }
   }
@@ -457,13 +444,9 @@ export class SimLeasedCluster {
     return this.hosts[partitionOf(key, this.#o.partitions)]!;
   }
 
+  /** The kind and key of instance `stream`, and the partition host that owns it (parsed once). */
   streamOwner(stream: string): StreamOwner {
-    let at = this.#streams.get(stream);
-    if (!at) {
-      const { kind, key } = parseStream(stream)!;
-      this.#streams.set(stream, at = { kind, key, owner: this.ownerOf(key) });
-    }
-    return at;
+    return this.#streams.of(stream);
   }
 
   /**
@@ -471,24 +454,13 @@ export class SimLeasedCluster {
    * has applied every input `inputs` (source positions by stream) says the log holds for it.
    */
   caughtUp(inputs: ReadonlyMap<string, readonly number[]>): boolean {
-    if (this.#o.log.head < this.#o.feed.count) return false;
-    for (const h of this.hosts) if (!h.host?.ready) return false;
-    return this.behind(inputs, 1).length === 0;
+    const logged = this.#o.log.head >= this.#o.feed.count;
+    return this.#streams.caughtUp(inputs, { logged, hosts: this.hosts });
   }
 
   /** The instances behind `inputs` (at most `max`), as `part-3 stats/BTC at 5 of 9`. */
   behind(inputs: ReadonlyMap<string, readonly number[]>, max = Infinity): string[] {
-    const behind: string[] = [];
-    for (const [stream, seqs] of inputs) {
-      const { kind, key, owner } = this.streamOwner(stream);
-      const inst = owner.host?.instance(kind, key);
-      const last = seqs[seqs.length - 1];
-      if (inst?.srcPos !== last) {
-        behind.push(`${owner.id} ${stream} at ${inst?.srcPos ?? "absent"} of ${last}`);
-        if (behind.length >= max) break;
-      }
-    }
-    return behind;
+    return this.#streams.behind(inputs, max);
   }
 
   /** Faults stop: cuts heal, paused machines resume, crashed ones restart. */

@@ -35,10 +35,8 @@ export function checkJournalInputs(
   if (missing.length) {
     return {
       invariant: "no_input_lost",
-      message:
-        `${stream}: ${missing.length} of ${expected.length} logged inputs never applied, first at source position ${
-          missing[0]
-        }`,
+      message: `${stream}: ${missing.length} of ${expected.length} logged inputs never applied, ` +
+        `first at source position ${missing[0]}`,
     };
   }
   const want = new Set(expected);

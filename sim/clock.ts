@@ -1,8 +1,8 @@
 /**
  * Clocks. Everything in troupe that needs the time (the injector's pacing, the runtime's ticks, the
- * simulator) is handed a Clock instead of calling `Date.now`, so that the same code runs on the wall
- * clock in production and on virtual time in the simulator and in tests. Times are microseconds since
- * the Unix epoch, like every time on the wire.
+ * simulator) is handed a Clock instead of calling `Date.now`, so that the same code runs on the
+ * wall clock in production and on virtual time in the simulator and in tests. Times are
+ * microseconds since the Unix epoch, like every time on the wire.
  */
 
 /** A source of the current time. */
@@ -81,7 +81,8 @@ export class VirtualClock implements Clock, Sleeper {
     checkTime(us, "time");
     if (us < this.#now) {
       throw new RangeError(
-        `Cannot set a VirtualClock back from ${this.#now} µs to ${us} µs: time never goes backwards`,
+        `Cannot set a VirtualClock back from ${this.#now} µs to ${us} µs: time never goes ` +
+          `backwards`,
       );
     }
     this.#now = us;

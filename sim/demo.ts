@@ -105,8 +105,9 @@ export function metricsActorConfigs(): Record<string, Record<string, unknown>> {
 /** The one line `troupe up --feed metrics` and `troupe inject --feed metrics` print about it. */
 export function describeMetricsSettings(): string {
   const c = metricsCollapseConfig;
-  return `metrics settings: collapse season_us ${c.season_us} (a daily cycle, ${c.season_harmonics} ` +
-    `harmonic, learned during the first day), season_weekend ${c.season_weekend} (Saturdays and ` +
-    `Sundays UTC have their own level and swing), ar_max ${c.ar_max} (serially correlated noise), ` +
-    `level_drift ${c.level_drift} (a regime's level wanders slowly)`;
+  return `metrics settings: collapse season_us ${c.season_us} (a daily cycle, ` +
+    `${c.season_harmonics} harmonic, learned during the first day), season_weekend ` +
+    `${c.season_weekend} (Saturdays and Sundays UTC have their own level and swing), ar_max ` +
+    `${c.ar_max} (serially correlated noise), level_drift ${c.level_drift} (a regime's level ` +
+    `wanders slowly)`;
 }

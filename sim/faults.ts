@@ -6,6 +6,20 @@
 import { Prng } from "./prng/mod.ts";
 import { type NetworkFaults, QUIET_NETWORK } from "./sim_bus.ts";
 
+/** The faults a set turns on or off, one flag each (each a kind of its own too). */
+export const FAULT_FLAGS = [
+  "network",
+  "crash",
+  "disk",
+  "actor",
+  "duplicate",
+  "damage",
+  "pause",
+  "skew",
+  "cut",
+] as const;
+export type FaultFlag = (typeof FAULT_FLAGS)[number];
+
 /**
  * The fault kinds a run can inject: `network` (delays, drops, duplicates, reorderings,
  * partitions), `crash` (hosts dropped without stopping, restarted on the same disk, power loss of
@@ -33,34 +47,26 @@ import { type NetworkFaults, QUIET_NETWORK } from "./sim_bus.ts";
  * from the seed (`seedShape`), leased with the lease faults or static with disk and damage, half
  * and half. `all` is such a set: network, crash, disk, actor, pause, skew and cut.
  */
-export const FAULT_KINDS = [
-  "none",
-  "network",
-  "crash",
-  "disk",
-  "actor",
-  "duplicate",
-  "damage",
-  "pause",
-  "skew",
-  "cut",
-  "lease",
-  "all",
-] as const;
+export const FAULT_KINDS = ["none", ...FAULT_FLAGS, "lease", "all"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Which faults a run injects, resolved. */
-export interface FaultSet {
-  network: boolean;
-  crash: boolean;
-  disk: boolean;
-  actor: boolean;
-  duplicate: boolean;
-  damage: boolean;
-  pause: boolean;
-  skew: boolean;
-  cut: boolean;
-}
+export type FaultSet = Record<FaultFlag, boolean>;
+
+/** What each kind (but `none`) turns on: a disk or damage fault is a crash too. */
+const KIND_FLAGS: Record<Exclude<FaultKind, "none">, readonly FaultFlag[]> = {
+  network: ["network"],
+  crash: ["crash"],
+  disk: ["crash", "disk"],
+  actor: ["actor"],
+  duplicate: ["duplicate"],
+  damage: ["crash", "damage"],
+  pause: ["pause"],
+  skew: ["skew"],
+  cut: ["cut"],
+  lease: ["network", "crash", "actor", "pause", "skew", "cut"],
+  all: ["network", "crash", "disk", "actor", "pause", "skew", "cut"],
+};
 
 /** Whether `set` runs the cluster by lease. */
 export function leased(set: FaultSet): boolean {
@@ -101,17 +107,7 @@ export interface FaultSpec {
  * RangeError naming the unknown kind.
  */
 export function parseFaults(spec: string): FaultSpec {
-  const set: FaultSet = {
-    network: false,
-    crash: false,
-    disk: false,
-    actor: false,
-    duplicate: false,
-    damage: false,
-    pause: false,
-    skew: false,
-    cut: false,
-  };
+  const set = Object.fromEntries(FAULT_FLAGS.map((f) => [f, false])) as FaultSet;
   const parts = spec.split(",").map((p) => p.trim());
   for (const part of parts) {
     if (!(FAULT_KINDS as readonly string[]).includes(part)) {
@@ -124,33 +120,8 @@ export function parseFaults(spec: string): FaultSpec {
     if (part === "none" && parts.length > 1) {
       throw new RangeError(`Fault kind "none" cannot be combined with others, got "${spec}"`);
     }
-    if (part === "all") {
-      set.network =
-        set.crash =
-        set.disk =
-        set.actor =
-        set.pause =
-        set.skew =
-        set.cut =
-          true;
-    }
-    if (part === "network") set.network = true;
-    if (part === "crash") set.crash = true;
-    if (part === "disk") set.crash = set.disk = true;
-    if (part === "actor") set.actor = true;
-    if (part === "duplicate") set.duplicate = true;
-    if (part === "damage") set.crash = set.damage = true;
-    if (part === "pause") set.pause = true;
-    if (part === "skew") set.skew = true;
-    if (part === "cut") set.cut = true;
-    if (part === "lease") {
-      set.network =
-        set.crash =
-        set.actor =
-        set.pause =
-        set.skew =
-        set.cut =
-          true;
+    if (part !== "none") {
+      for (const f of KIND_FLAGS[part as Exclude<FaultKind, "none">]) set[f] = true;
     }
   }
   return { set, name: faultsName(set) };
@@ -183,18 +154,9 @@ function faultsName(set: FaultSet): string {
  */
 export function checkFaults(spec: FaultSpec): FaultSpec {
   const set = spec?.set;
-  const flags = [
-    "network",
-    "crash",
-    "disk",
-    "actor",
-    "duplicate",
-    "damage",
-    "pause",
-    "skew",
-    "cut",
-  ] as const;
-  if (typeof set !== "object" || set === null || flags.some((f) => typeof set[f] !== "boolean")) {
+  if (
+    typeof set !== "object" || set === null || FAULT_FLAGS.some((f) => typeof set[f] !== "boolean")
+  ) {
     throw new RangeError(
       `Simulation option "faults" must be parsed by parseFaults(), got ${JSON.stringify(spec)}`,
     );

@@ -11,7 +11,8 @@
  *   journals an input before applying it, so the journal's order is the apply order);
  * - `recovery_equals_replay`: a live instance (after a recovery, and at the end) equals a fresh
  *   instance fed its whole journal: kernel bytes, machine snapshot, configuration and positions;
- * - `outputs_equal_fault_free`: every output a host publishes has an id the reference produced, with
+ * - `outputs_equal_fault_free`: every output a host publishes has an id the reference produced,
+ *   with
  *   the same bytes, and every reference output is published (at least once: duplicates aside);
  * - `no_dead_letters`: nothing valid is dead-lettered and no instance is stopped;
  * - `drains`: once faults stop, the cluster catches up with the log within a bound;
@@ -65,7 +66,9 @@ export interface Reference {
   finals: Map<string, InstanceSnapshot>;
   /** Output ids produced twice with different bytes (ids must be unique). */
   conflicts: string[];
-  /** Inputs applied again: ids an instance had applied before, past its window (copies far back). */
+  /**
+   * Inputs applied again: ids an instance had applied before, past its window (copies far back).
+   */
   reapplied: number;
   /** Each logged frame decoded (index seq - 1), for replays of journals that hold it. */
   decoded: DecodedFrame[];

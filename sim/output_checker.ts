@@ -32,7 +32,8 @@ export class OutputChecker {
     if (second !== undefined && bytesEqual(data, second)) return undefined;
     const at = firstDifference(data, expected);
     if (at !== undefined) {
-      return `output "${id}" differs from the fault-free run's at byte ${at} (${data.byteLength} vs ${expected.byteLength} bytes)`;
+      return `output "${id}" differs from the fault-free run's at byte ${at} ` +
+        `(${data.byteLength} vs ${expected.byteLength} bytes)`;
     }
     return undefined;
   }

@@ -204,7 +204,8 @@ export function diffSnapshots(
   }
   const k = firstDifference(actual.kernel, expected.kernel);
   if (k !== undefined) {
-    return `kernel state differs at byte ${k} of ${actual.kernel.byteLength} (expected ${expected.kernel.byteLength} bytes)`;
+    return `kernel state differs at byte ${k} of ${actual.kernel.byteLength} (expected ` +
+      `${expected.kernel.byteLength} bytes)`;
   }
   // Equal as they are (same keys in the same order) is equal canonically: the sort only runs
   // when they differ.

@@ -41,7 +41,9 @@ export interface RunOptions {
 /** A full turn of the event loop every this many events (and at the end of every `run`). */
 const SETTLE_EVERY = 256;
 
-/** Events run at most, by default, in one `run` call: a runaway simulation stops, it never hangs. */
+/**
+ * Events run at most, by default, in one `run` call: a runaway simulation stops, it never hangs.
+ */
 export const EVENTS_MAX_DEFAULT = 50_000_000;
 
 /** A discrete-event scheduler on virtual time, in integer microseconds. */
@@ -169,7 +171,8 @@ export class Scheduler {
       if (next === undefined || next > untilUs) break;
       if (n >= this.eventsMax) {
         throw new Error(
-          `Scheduler ran ${n} events without reaching ${untilUs} µs (now ${this.#now} µs): a runaway simulation`,
+          `Scheduler ran ${n} events without reaching ${untilUs} µs (now ${this.#now} µs): a ` +
+            `runaway simulation`,
         );
       }
       // One microtask turn per event at least, as awaiting an asynchronous step would take.

@@ -413,7 +413,8 @@ function checkFaults(f: NetworkFaults): NetworkFaults {
   }
   if (!(f.latencyUsMin >= 0 && f.latencyUsMax >= f.latencyUsMin)) {
     throw new RangeError(
-      `Network latency must satisfy 0 <= min <= max, got min ${f.latencyUsMin} µs, max ${f.latencyUsMax} µs`,
+      `Network latency must satisfy 0 <= min <= max, got min ${f.latencyUsMin} µs, max ` +
+        `${f.latencyUsMax} µs`,
     );
   }
   if (!(f.reorderDelayUs >= 0)) {

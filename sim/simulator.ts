@@ -324,9 +324,9 @@ class Run {
     const o = this.o;
     const feed = this.#feed!;
     this.trace.line(
-      `sim seed=${o.seed} faults=${o.faults.name}${this.#shape} duration=${o.durationS}s hosts=${o.hosts} channels=${o.channels} rate=${o.rate}/s batch=${o.batch} partitions=${o.partitions} actors=${
-        [...this.#configs.keys()].join(",")
-      }`,
+      `sim seed=${o.seed} faults=${o.faults.name}${this.#shape} duration=${o.durationS}s ` +
+        `hosts=${o.hosts} channels=${o.channels} rate=${o.rate}/s batch=${o.batch} ` +
+        `partitions=${o.partitions} actors=${[...this.#configs.keys()].join(",")}`,
     );
     const p = this.#params;
     this.trace.line(

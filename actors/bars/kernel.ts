@@ -1,7 +1,7 @@
 /**
  * The bars kernel: per channel and bar size, the open bar (open, high, low, close, count, sum of
- * the samples in it) and the last `history_bars` closed bars in a typed-array ring. Bars are aligned
- * to the Unix epoch (a 1d bar is a UTC day); a bar with no sample is not made.
+ * the samples in it) and the last `history_bars` closed bars in a typed-array ring. Bars are
+ * aligned to the Unix epoch (a 1d bar is a UTC day); a bar with no sample is not made.
  *
  * A bar closes when a sample past its end arrives (on data) or when a journaled clock tick is
  * `close_grace_ms` past its end (`advance`), so a quiet channel's bar still closes. A sample older
@@ -236,7 +236,10 @@ function tickDue(s: BarsState): TickDue | undefined {
   return ts === Infinity ? undefined : { ts, quietMs: (size + s.graceUs) / 1000 };
 }
 
-/** Applies a new configuration: sizes kept keep their bars (the last `history_bars`), new ones start empty. */
+/**
+ * Applies a new configuration: sizes kept keep their bars (the last `history_bars`), new ones start
+ * empty.
+ */
 function configure(s: BarsState, config: BarsConfig): void {
   const old = new Map(s.sizes.map((r) => [r.meta[SIZE_US]!, r]));
   s.history = config.history_bars;

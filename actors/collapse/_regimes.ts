@@ -1,7 +1,7 @@
 /**
- * The run-length hypotheses' bookkeeping around the hot loop: opening a regime (the channel's first,
- * or a new one at the current sample), normalising and pruning the posterior and reading it (the
- * most probable regime, the mass and most probable start of the regimes newer than the last
+ * The run-length hypotheses' bookkeeping around the hot loop: opening a regime (the channel's
+ * first, or a new one at the current sample), normalising and pruning the posterior and reading it
+ * (the most probable regime, the mass and most probable start of the regimes newer than the last
  * change), and the lifecycle phase decided per sample.
  */
 import type { Running } from "./_running.ts";

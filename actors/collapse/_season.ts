@@ -13,9 +13,9 @@
  * grew). Nor may its level follow the swing (a fast walk took a quarter of the daily amplitude);
  * instead, when the detector confirms a change, `seasonRelevel` makes the level unknown again, so
  * it moves to the new regime in a few samples while the harmonics stay. Residuals are clipped at
- * RESIDUAL_CLIP predictive sds, so a jump or an outlier moves the harmonics by a bounded amount. The
- * harmonics carry a Gaussian prior of SEASON_PRIOR_VARIANCE noise variances each, which keeps the
- * fit small while little of a period has been seen.
+ * RESIDUAL_CLIP predictive sds, so a jump or an outlier moves the harmonics by a bounded amount.
+ * The harmonics carry a Gaussian prior of SEASON_PRIOR_VARIANCE noise variances each, which keeps
+ * the fit small while little of a period has been seen.
  *
  * The same fit, on the log of the squared residuals, gives the season of the noise's variance
  * (service metrics are noisier at their daily peak), which the kernel uses as each sample's
@@ -33,7 +33,9 @@ export const SEASON_HARMONICS_MAX = 4;
 export const SEASON_COEFFS = 1 + 2 * SEASON_HARMONICS_MAX + WEEKEND_FEATURES;
 /** Values of the season block in the state: coefficients and their covariance. */
 export const SEASON_BLOCK = SEASON_COEFFS + SEASON_COEFFS * SEASON_COEFFS;
-/** Prior variance of each harmonic's coefficient, in noise variances (a season up to ~30 sigmas). */
+/**
+ * Prior variance of each harmonic's coefficient, in noise variances (a season up to ~30 sigmas).
+ */
 export const SEASON_PRIOR_VARIANCE = 100;
 /**
  * The harmonics' memory: their weights halve every this many periods. A service's daily swing grows

@@ -13,7 +13,9 @@ import { WEEKEND_FEATURES } from "./_weekend.ts";
 /** Recent samples kept to place a change and measure the regimes around it. */
 export const HISTORY_SAMPLES = 512;
 
-/** The kernel's state: one Float64Array (header, run-length hypotheses, recent history) and views. */
+/**
+ * The kernel's state: one Float64Array (header, run-length hypotheses, recent history) and views.
+ */
 export interface CollapseState {
   data: Float64Array;
   runsMax: number;
@@ -51,10 +53,11 @@ export interface CollapseState {
 /**
  * Format 9: the header has the noise's keep factor (H_NOISE_KEEP, noise_half_life_samples);
  * format 8 states, one slot shorter, load with 1 there (nothing forgotten, as they ran). Format 8:
- * the weekend has a fifth feature, its fast level (_weekend.ts). loadState reads formats 5 to 8: format 7's season blocks were one coefficient shorter, format 6's two (format 7 added
- * the weekend's sharp level), format 5's WEEKEND_FEATURES shorter (it had no weekend). Format 5
- * added the season's warm-up in the header, format 4 had a channel season block and a longer
- * header, format 3 hypotheses with a line (level, slope, covariance), format 2 only a level.
+ * the weekend has a fifth feature, its fast level (_weekend.ts). loadState reads formats 5 to 8:
+ * format 7's season blocks were one coefficient shorter, format 6's two (format 7 added the
+ * weekend's sharp level), format 5's WEEKEND_FEATURES shorter (it had no weekend). Format 5 added
+ * the season's warm-up in the header, format 4 had a channel season block and a longer header,
+ * format 3 hypotheses with a line (level, slope, covariance), format 2 only a level.
  */
 export const STATE_FORMAT = 9;
 /** The oldest format loadState reads. */
@@ -152,8 +155,8 @@ export const H_COUNT_N = 54;
  */
 export const H_SLOPE_CARRY = 55;
 /**
- * What a regime keeps of its noise variance's evidence per sample: 2^(-1 / noise_half_life_samples),
- * 1 when off (format 9; states of older formats load with 1).
+ * What a regime keeps of its noise variance's evidence per sample: 2^(-1 /
+ * noise_half_life_samples), 1 when off (format 9; states of older formats load with 1).
  */
 export const H_NOISE_KEEP = 56;
 export const HEADER = 57;
@@ -321,7 +324,8 @@ export function loadState(bytes: Uint8Array): CollapseState {
   const coeffs = FORMAT_COEFFS[format!];
   if (coeffs === undefined) {
     throw new RangeError(
-      `Cannot load a collapse state: format must be ${STATE_FORMAT_OLDEST} to ${STATE_FORMAT}, got ${format}`,
+      `Cannot load a collapse state: format must be ${STATE_FORMAT_OLDEST} to ${STATE_FORMAT}, ` +
+        `got ${format}`,
     );
   }
   const runsMax = data[H_RUNS_MAX]!;

@@ -21,9 +21,9 @@
  * in over an hour or two by up to a quarter of its dip half an hour either side of midnight (the
  * feed's takes 2 hours); the fast ramp between them took the false changes of seeds 1 to 5 from
  * 553 to 361 (the request channels' from 307 to 145; 460 labelled changes found instead of 461),
- * and those of seeds 6 to 8, not looked at before the choice, from 296 to 203 (249 found). A ramp of 2 hours either
- * side in its place was tried too, before the warm-up's relevel (kernel.ts): 551 on seeds 1 to 5,
- * against 487 with 1 hour and 626 with neither.
+ * and those of seeds 6 to 8, not looked at before the choice, from 296 to 203 (249 found). A ramp
+ * of 2 hours either side in its place was tried too, before the warm-up's relevel (kernel.ts): 551
+ * on seeds 1 to 5, against 487 with 1 hour and 626 with neither.
  */
 
 /** Features of the weekend: its smooth level, its cosine and sine of the season's first harmonic,

@@ -1,8 +1,8 @@
 /**
  * The configuration of the collapse actor: the change-point model's prior and hazard, the
- * probabilities at which a change is suspected and confirmed, and the bounds that keep each sample's
- * cost fixed. Kernel and machine read the same object; a control message replaces it whole, after
- * `parseCollapseConfig` has checked every field.
+ * probabilities at which a change is suspected and confirmed, and the bounds that keep each
+ * sample's cost fixed. Kernel and machine read the same object; a control message replaces it
+ * whole, after `parseCollapseConfig` has checked every field.
  */
 import {
   ConfigError,
@@ -33,7 +33,9 @@ export interface CollapseConfig {
   prune_prob: number;
   /** Prior strength of a new regime's mean, in samples (normal-gamma kappa0). */
   prior_kappa: number;
-  /** Prior shape of a new regime's precision (normal-gamma alpha0); the predictive has 2*alpha0 dof. */
+  /**
+   * Prior shape of a new regime's precision (normal-gamma alpha0); the predictive has 2*alpha0 dof.
+   */
   prior_alpha: number;
   /**
    * Prior standard deviation of a new regime's slope, in noise scales per sample (0: every regime
@@ -151,8 +153,8 @@ export const METRICS_SLOPE_PRIOR = 0.2;
  * constants of theirs), a weekend with its own level and swing (Saturday and Sunday UTC),
  * serially correlated noise (the residuals' autocorrelation estimated online, up to 0.9), and a
  * regime level that wanders slowly (`level_drift`, METRICS_LEVEL_DRIFT). `troupe up --feed
- * metrics`, `troupe inject --feed metrics` and `troupe bench detect` run the metrics feed with them;
- * `troupe ctl collapse --set` applies them to a user's own channels.
+ * metrics`, `troupe inject --feed metrics` and `troupe bench detect` run the metrics feed with
+ * them; `troupe ctl collapse --set` applies them to a user's own channels.
  */
 export const metricsCollapseConfig: Readonly<Partial<CollapseConfig>> = Object.freeze({
   hazard: METRICS_HAZARD,
@@ -217,7 +219,10 @@ export function parseCollapseConfig(
   return config;
 }
 
-/** The checks no one field's bounds can say: the gaps between 0 (off) and 1, and the thresholds' order. */
+/**
+ * The checks no one field's bounds can say: the gaps between 0 (off) and 1, and the thresholds'
+ * order.
+ */
 function checkRelations(config: CollapseConfig, path: string): void {
   if (config.gap_factor > 0 && config.gap_factor < 1) {
     const at = path ? `${path}.gap_factor` : "gap_factor";
@@ -236,7 +241,8 @@ function checkRelations(config: CollapseConfig, path: string): void {
     const at = path ? `${path}.suspect_threshold` : "suspect_threshold";
     throw new ConfigError(
       at,
-      `Field "${at}" must be <= confirm_threshold (${config.confirm_threshold}), got ${config.suspect_threshold}`,
+      `Field "${at}" must be <= confirm_threshold (${config.confirm_threshold}), got ` +
+        `${config.suspect_threshold}`,
       { value: config.suspect_threshold },
     );
   }

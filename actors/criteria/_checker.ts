@@ -39,7 +39,9 @@ export interface Checked {
 
 const FIELDS = new Set<string>(BAR_FIELDS);
 
-/** Checks `root`, adding its indicator calls to `slots` (shared between the criteria and the rank). */
+/**
+ * Checks `root`, adding its indicator calls to `slots` (shared between the criteria and the rank).
+ */
 export function check(root: Node, expression: string, slots: Map<string, CallSlot>): Checked {
   const calls = new Map<Node, ResolvedCall>();
   let barsNeeded = 1, lagMax = 0;

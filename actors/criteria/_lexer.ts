@@ -24,7 +24,9 @@ const OPS = ["<=", ">=", "==", "!=", "<", ">", "+", "-", "*", "/", "(", ")", ","
 const NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
-/** The tokens of `source`, ending with an `end` token; throws CriteriaError on a stray character. */
+/**
+ * The tokens of `source`, ending with an `end` token; throws CriteriaError on a stray character.
+ */
 export function tokenize(source: string, expression: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;

@@ -4,7 +4,8 @@
  *   expr    := and ("or" and)*
  *   and     := not ("and" not)*
  *   not     := "not" not | compare
- *   compare := sum (("<" | "<=" | ">" | ">=" | "==" | "!=" | "crosses_above" | "crosses_below") sum)?
+ *   compare := sum (("<" | "<=" | ">" | ">=" | "==" | "!=" | "crosses_above" | "crosses_below")
+ * sum)?
  *   sum     := product (("+" | "-") product)*
  *   product := unary (("*" | "/") unary)*
  *   unary   := "-" unary | primary
@@ -31,8 +32,8 @@ export const CRITERIA_DEPTH_MAX = 64;
 
 /**
  * Parses `source` into a syntax tree; throws CriteriaError naming the column and what was expected,
- * or the limit (characters, nodes, nesting) it goes past: a tree is walked recursively later, so its
- * size and depth are bounded here, before anything recurses over it.
+ * or the limit (characters, nodes, nesting) it goes past: a tree is walked recursively later, so
+ * its size and depth are bounded here, before anything recurses over it.
  */
 export function parse(source: string, expression: string): Node {
   if (source.length > CRITERIA_CHARS_MAX) {
@@ -110,7 +111,8 @@ class Parser {
     if (++this.#depth > CRITERIA_DEPTH_MAX) {
       throw this.#error(
         col,
-        `the expression nests deeper than ${CRITERIA_DEPTH_MAX} levels (parentheses, not, -, crosses)`,
+        `the expression nests deeper than ${CRITERIA_DEPTH_MAX} levels (parentheses, not, -, ` +
+          `crosses)`,
       );
     }
     try {

@@ -1,6 +1,6 @@
 /**
- * The criteria language's syntax tree, as the parser builds it and the checker and compiler read it.
- * Every node carries the 1-based column it starts at, for errors.
+ * The criteria language's syntax tree, as the parser builds it and the checker and compiler read
+ * it. Every node carries the 1-based column it starts at, for errors.
  */
 
 /** An indicator call's argument: a number or a bar field (its source column). */

@@ -3,7 +3,10 @@
  * period is a clear error instead of a series of NaN.
  */
 
-/** Throws a RangeError naming the indicator, the parameter and its value unless it is an integer ≥ min. */
+/**
+ * Throws a RangeError naming the indicator, the parameter and its value unless it is an integer ≥
+ * min.
+ */
 export function checkPeriod(indicator: string, name: string, value: number, min = 1): void {
   if (!Number.isInteger(value) || value < min) {
     throw new RangeError(
@@ -12,7 +15,9 @@ export function checkPeriod(indicator: string, name: string, value: number, min 
   }
 }
 
-/** Returns `out` when it is as long as `length`, a new array when it is absent; throws otherwise. */
+/**
+ * Returns `out` when it is as long as `length`, a new array when it is absent; throws otherwise.
+ */
 export function outputFor(indicator: string, length: number, out?: Float64Array): Float64Array {
   if (out === undefined) return new Float64Array(length);
   if (out.length !== length) {

@@ -2,15 +2,10 @@
  * The n-bar return of a column: (x[i] − x[i − n]) / x[i − n], as a fraction (0.05 is +5 %).
  */
 import { checkPeriod, outputFor } from "./_check.ts";
+import type { WindowOptions } from "./_window_options.ts";
 
 /** Options of {@link barReturn}. */
-export interface BarReturnOptions {
-  period: number;
-  /** Where to write (as long as the input); a new array when absent. */
-  out?: Float64Array;
-  /** Compute only from this index on (out is NaN before it): a scan needs the last values only. */
-  from?: number;
-}
+export type BarReturnOptions = WindowOptions;
 
 /** Bars needed before the first value. */
 export function barReturnWarmup(period: number): number {

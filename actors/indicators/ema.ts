@@ -1,8 +1,8 @@
 /**
- * Exponential moving average over a column with weight 2 / (period + 1), seeded with the first value
- * (trading-signals' convention; TA-Lib seeds with the first period's mean instead, and the two agree
- * to ~1e-9 only after ~30 periods). out[i] is NaN before `period` values: the seed's weight is
- * still large there.
+ * Exponential moving average over a column with weight 2 / (period + 1), seeded with the first
+ * value (trading-signals' convention; TA-Lib seeds with the first period's mean instead, and the
+ * two agree to ~1e-9 only after ~30 periods). out[i] is NaN before `period` values: the seed's
+ * weight is still large there.
  */
 import { checkPeriod, outputFor } from "./_check.ts";
 
@@ -11,7 +11,9 @@ export interface EmaOptions {
   period: number;
   /** Where to write (as long as the input); a new array when absent. */
   out?: Float64Array;
-  /** Index of the first value to use; out is NaN before `from + period - 1` (MACD's signal line). */
+  /**
+   * Index of the first value to use; out is NaN before `from + period - 1` (MACD's signal line).
+   */
   from?: number;
 }
 

@@ -5,15 +5,10 @@
  * (a steadily falling column, for `highest`), without a deque to allocate.
  */
 import { checkPeriod, outputFor } from "./_check.ts";
+import type { WindowOptions } from "./_window_options.ts";
 
 /** Options of {@link highest} and {@link lowest}. */
-export interface ExtremeOptions {
-  period: number;
-  /** Where to write (as long as the input); a new array when absent. */
-  out?: Float64Array;
-  /** Compute only from this index on (out is NaN before it): a scan needs the last values only. */
-  from?: number;
-}
+export type ExtremeOptions = WindowOptions;
 
 /** Bars needed before the first value. */
 export function extremeWarmup(period: number): number {

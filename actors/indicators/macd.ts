@@ -1,8 +1,8 @@
 /**
  * Moving average convergence/divergence (Appel): the line is EMA(fast) − EMA(slow) of the column,
  * the signal is the EMA(signal) of the line, the histogram is line − signal. Every EMA is seeded
- * with its first input ({@link ema}); the line is valid from `slow` values, the signal and histogram
- * from `slow + signal − 1`.
+ * with its first input ({@link ema}); the line is valid from `slow` values, the signal and
+ * histogram from `slow + signal − 1`.
  */
 import { checkPeriod, outputFor } from "./_check.ts";
 import { ema } from "./ema.ts";

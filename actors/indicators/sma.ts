@@ -3,15 +3,10 @@
  * `period` values. A running sum (one add and one subtract per value), not a sum per window.
  */
 import { checkPeriod, outputFor } from "./_check.ts";
+import type { WindowOptions } from "./_window_options.ts";
 
 /** Options of {@link sma}. */
-export interface SmaOptions {
-  period: number;
-  /** Where to write (as long as the input); a new array when absent. */
-  out?: Float64Array;
-  /** Compute only from this index on (out is NaN before it): a scan needs the last values only. */
-  from?: number;
-}
+export type SmaOptions = WindowOptions;
 
 /** Bars needed before the first value. */
 export function smaWarmup(period: number): number {

@@ -1,8 +1,8 @@
 /**
- * The stochastic oscillator (Lane) over bar columns: the fast %K is where the close sits in the range
- * of the last `k` bars' highs and lows, × 100 (0 when the range is empty); %K is its simple mean
- * over `smooth` bars (the "slow" stochastic; smooth = 1 gives the fast one) and %D the simple mean
- * of %K over `d` bars.
+ * The stochastic oscillator (Lane) over bar columns: the fast %K is where the close sits in the
+ * range of the last `k` bars' highs and lows, × 100 (0 when the range is empty); %K is its simple
+ * mean over `smooth` bars (the "slow" stochastic; smooth = 1 gives the fast one) and %D the simple
+ * mean of %K over `d` bars.
  */
 import { checkPeriod, checkSameLength, outputFor } from "./_check.ts";
 import type { HighLowClose } from "./atr.ts";

@@ -4,15 +4,10 @@
  * the mean). Used on volumes: how unusual this bar's volume is for the symbol.
  */
 import { checkPeriod, outputFor } from "./_check.ts";
+import type { WindowOptions } from "./_window_options.ts";
 
 /** Options of {@link zscore}. */
-export interface ZscoreOptions {
-  period: number;
-  /** Where to write (as long as the input); a new array when absent. */
-  out?: Float64Array;
-  /** Compute only from this index on (out is NaN before it): a scan needs the last values only. */
-  from?: number;
-}
+export type ZscoreOptions = WindowOptions;
 
 /** Bars needed before the first value. */
 export function zscoreWarmup(period: number): number {

@@ -1,9 +1,9 @@
 /**
- * exp, log, log1p, log2, pow, hypot and cos that give the same bits on every runtime. `Math.exp`, `Math.log`
- * and the rest are only specified to be close to the true value, and they differ in the last bit
- * between JavaScript engines and between versions of one (Node 20 and Deno 2 disagree on many
- * arguments), so a kernel that used them would step to different states on another runtime, and a
- * session recorded on one could not be replayed bit for bit on the other. Kernels use these
+ * exp, log, log1p, log2, pow, hypot and cos that give the same bits on every runtime. `Math.exp`,
+ * `Math.log` and the rest are only specified to be close to the true value, and they differ in the
+ * last bit between JavaScript engines and between versions of one (Node 20 and Deno 2 disagree on
+ * many arguments), so a kernel that used them would step to different states on another runtime,
+ * and a session recorded on one could not be replayed bit for bit on the other. Kernels use these
  * instead.
  *
  * They are plain arithmetic (IEEE-754 +, -, *, / and table lookups, which every engine does
@@ -113,7 +113,8 @@ export function log1pFast(z: number): number {
   const scale = P2[P2_BIAS - e]!;
   const inv = INV_TABLE[idx]!;
   // w scale = c (1 + t), c = 1 + idx/128 (w scale - c is exact), so log1p(z) = e ln2 + log c +
-  // log1p(t). w = 1 + z rounded: (z - (w - 1)) / w restores what the rounding lost (exact for z < 1).
+  // log1p(t). w = 1 + z rounded: (z - (w - 1)) / w restores what the rounding lost (exact for z <
+  // 1).
   const lost = (z - (w - 1)) * (scale * inv);
   return e * LN2_HI +
     (LOG_TABLE[idx]! + (e * LN2_LO + (lost + log1pPoly((w * scale - (1 + idx / 128)) * inv))));
@@ -170,7 +171,9 @@ export function logFast(x: number): number {
   return SPLIT_E * LN2_HI + (LOG_TABLE[SPLIT_IDX]! + (SPLIT_E * LN2_LO + log1pPoly(SPLIT_T[0]!)));
 }
 
-/** log2(x), exact at powers of two: NaN below 0 and for NaN, -Infinity at 0, Infinity at Infinity. */
+/**
+ * log2(x), exact at powers of two: NaN below 0 and for NaN, -Infinity at 0, Infinity at Infinity.
+ */
 export function log2Fast(x: number): number {
   if (!(x > 0 && x < Infinity)) return x === 0 ? -Infinity : x === Infinity ? Infinity : NaN;
   if (x > 0.5 && x < 2) return logNearOne(x) * INV_LN2;

@@ -134,7 +134,8 @@ async function* consumeRange(
       if (next === undefined || next > endSeq) return;
       if (stalls > STALL_RESTARTS_MAX) {
         throw new Error(
-          `Cannot read ${filter} of ${j.streamName}: its consumer stalled ${STALL_RESTARTS_MAX} times at stream sequence ${from} (the stream holds ${next})`,
+          `Cannot read ${filter} of ${j.streamName}: its consumer stalled ${STALL_RESTARTS_MAX} ` +
+            `times at stream sequence ${from} (the stream holds ${next})`,
         );
       }
     }
@@ -207,9 +208,8 @@ export function readPos(h: MsgHdrs | undefined, subject: string, seq: number): n
   const pos = Number(raw);
   if (!raw || !Number.isSafeInteger(pos) || pos < 1) {
     throw new JournalCorruptError(
-      `Cannot read journal message ${seq} on ${subject}: header ${POS_HEADER} must be a position >= 1, got ${
-        JSON.stringify(raw ?? null)
-      }`,
+      `Cannot read journal message ${seq} on ${subject}: header ${POS_HEADER} must be a ` +
+        `position >= 1, got ${JSON.stringify(raw ?? null)}`,
       { where: subject, offset: seq },
     );
   }

@@ -58,7 +58,9 @@ export class WriteQueue {
     this.#poolLeft = buffersMax;
   }
 
-  /** A free buffer of `size` bytes; when the pool is spent, the waiting batches are written here. */
+  /**
+   * A free buffer of `size` bytes; when the pool is spent, the waiting batches are written here.
+   */
   takeBuffer(size: number): Uint8Array {
     const pooled = this.#pool.pop();
     if (pooled) return pooled;

@@ -10,7 +10,9 @@ export class AppliedListeners {
     this.#log = log;
   }
 
-  /** Calls `listener(key)` after each input applied live to an instance of `kind`; returns its stop. */
+  /**
+   * Calls `listener(key)` after each input applied live to an instance of `kind`; returns its stop.
+   */
   add(kind: string, listener: (key: string) => void): () => void {
     let set = this.#byKind.get(kind);
     if (set === undefined) this.#byKind.set(kind, set = new Set());

@@ -38,7 +38,9 @@ export interface ControlHost {
   enqueue(def: AnyActorDefinition, key: string, item: Pending): void;
   reply(msg: BusMessage, answer: ControlAnswer): void;
   deadLetter(msg: BusMessage, err: unknown): void;
-  /** Counts a refused control message of `kind` (an operator's error: answered, not a dead letter). */
+  /**
+   * Counts a refused control message of `kind` (an operator's error: answered, not a dead letter).
+   */
   refused(kind: string): void;
   /** Called after a control message was queued: the configuration each instance will have. */
   applied?(changes: AppliedChange[]): void;
@@ -128,7 +130,9 @@ function applyControl(ctl: Control, msg: BusMessage, host: ControlHost): number 
   return changes.length;
 }
 
-/** The configuration `slot`'s instance will have once it applies kind-wide `ctl`, as it computes it. */
+/**
+ * The configuration `slot`'s instance will have once it applies kind-wide `ctl`, as it computes it.
+ */
 function instanceAfter(ctl: Control, slot: Slot): unknown {
   if (slot.inst === undefined) return ctl.config;
   try {

@@ -101,7 +101,9 @@ export class EdgeDecisions {
     }
   }
 
-  /** Forgets the dead-lettered positions at or below `resumeAfter`: the input will not repeat them. */
+  /**
+   * Forgets the dead-lettered positions at or below `resumeAfter`: the input will not repeat them.
+   */
   resumeAt(resumeAfter: number): void {
     for (const s of this.#dead) if (s <= resumeAfter) this.#dead.delete(s);
   }

@@ -181,7 +181,8 @@ export class FileJournal implements Journal {
     const total = RECORD_OVERHEAD_BYTES + state.name.length + journalDataLength(data);
     if (total - 8 > RECORD_BYTES_MAX) {
       throw new RangeError(
-        `Cannot append to journal stream "${stream}": record of ${total} bytes is over the limit of ${RECORD_BYTES_MAX} bytes`,
+        `Cannot append to journal stream "${stream}": record of ${total} bytes is over the ` +
+          `limit of ${RECORD_BYTES_MAX} bytes`,
       );
     }
     const active = this.#active;
@@ -485,7 +486,9 @@ export class FileJournal implements Journal {
     this.#fileBytes += n;
   }
 
-  /** Resolves once everything handed to the disk before the call is fsynced; fsyncs are coalesced. */
+  /**
+   * Resolves once everything handed to the disk before the call is fsynced; fsyncs are coalesced.
+   */
   async #fsyncUpTo(target: number): Promise<void> {
     while (this.#durable < target) {
       if (this.#failed) throw this.#failed;

@@ -11,12 +11,12 @@ import { join } from "node:path";
 import process from "node:process";
 import {
   type CorruptSnapshotInfo,
-  decodeSnapshot,
   encodeSnapshot,
   escapeStreamName,
   listStreams,
   type Snapshot,
   type SnapshotStore,
+  storedSnapshot,
   StoreSaves,
 } from "./snapshot_store.ts";
 
@@ -77,16 +77,8 @@ export class FileSnapshotStore implements SnapshotStore {
       if ((err as { code?: string }).code === "ENOENT") return undefined;
       throw err;
     }
-    try {
-      const snapshot = decodeSnapshot(bytes);
-      if (snapshot.stream !== stream) {
-        throw new Error(`the file holds a snapshot of stream ${JSON.stringify(snapshot.stream)}`);
-      }
-      return snapshot;
-    } catch (err) {
-      this.#onCorrupt?.({ stream, where: path, reason: (err as Error).message });
-      return undefined;
-    }
+    const place = { where: path, holder: "file", onCorrupt: this.#onCorrupt };
+    return await storedSnapshot(stream, () => bytes, place);
   }
 
   /** The streams with a snapshot file. */
@@ -106,9 +98,8 @@ export class FileSnapshotStore implements SnapshotStore {
     const name = escapeStreamName(stream);
     if (name.length === 0 || name.length > FILE_NAME_CHARS_MAX) {
       throw new RangeError(
-        `Cannot store a snapshot of stream ${
-          JSON.stringify(stream)
-        }: its escaped file name must be 1 to ${FILE_NAME_CHARS_MAX} characters, got ${name.length}`,
+        `Cannot store a snapshot of stream ${JSON.stringify(stream)}: its escaped file name ` +
+          `must be 1 to ${FILE_NAME_CHARS_MAX} characters, got ${name.length}`,
       );
     }
     return join(this.dir, name + SUFFIX);

@@ -237,7 +237,8 @@ function eventCounters(registry: Registry): EventCounters {
     ),
     controlRefused: counter(
       "troupe_control_refused_total",
-      "Control messages refused (a bad field or value, a stopped instance), answered to their sender",
+      "Control messages refused (a bad field or value, a stopped instance), answered to their " +
+        "sender",
       ["kind"],
     ),
     restarts: counter(
@@ -261,7 +262,8 @@ function hostGauges(registry: Registry): HostGauges {
   return {
     lag: gauge(
       "troupe_lag_seconds",
-      "Age of the oldest input waiting for a kind's instances, from its arrival at this host (0 when none waits)",
+      "Age of the oldest input waiting for a kind's instances, from its arrival at this host (0 " +
+        "when none waits)",
       ["kind"],
     ),
     instances: gauge("troupe_actor_instances", "Live actor instances", ["kind"]),

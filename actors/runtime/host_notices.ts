@@ -1,7 +1,8 @@
 /**
  * What a host says on the bus about itself rather than for an actor: dead letters (with the
  * metric that counts them), answers to control requests, and system notices: an actor restarted
- * after a failure, or stopped after repeated failures. Each carries an envelope id unique to this host.
+ * after a failure, or stopped after repeated failures. Each carries an envelope id unique to this
+ * host.
  */
 import {
   type ActorRestartedBody,
@@ -63,7 +64,8 @@ export class HostNotices {
 
   /**
    * Announces that the instance of `stream` is running again after failing with `error`: restarted
-   * from its snapshot and journal, `failures` failures into its window, after `delay_ms` of backoff.
+   * from its snapshot and journal, `failures` failures into its window, after `delay_ms` of
+   * backoff.
    */
   actorRestarted(
     stream: string,

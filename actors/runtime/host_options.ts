@@ -91,7 +91,9 @@ export interface HostOptions {
    * simulator, whose journals hold the logged bytes in place, passes false.
    */
   journalEvenTimes?: boolean;
-  /** Times each stage of a feed frame's trip through the host (see stage_trace.ts); off when absent. */
+  /**
+   * Times each stage of a feed frame's trip through the host (see stage_trace.ts); off when absent.
+   */
   stageTrace?: StageTrace;
 }
 

@@ -98,7 +98,9 @@ export interface Journal {
 /** When a journal forces its writes to stable storage. */
 export type FsyncPolicy = "always" | "interval" | "never";
 
-/** A journal's stored data is damaged where it cannot be a torn tail (a sealed segment, an index). */
+/**
+ * A journal's stored data is damaged where it cannot be a torn tail (a sealed segment, an index).
+ */
 export class JournalCorruptError extends Error {
   override name = "JournalCorruptError";
   /** The file or subject at fault. */

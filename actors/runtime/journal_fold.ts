@@ -31,7 +31,9 @@ export interface FoldInput {
 /** What folding one input gave: the instance after it, and its outputs when it was applied. */
 export interface FoldResult {
   inst: ActorInstance;
-  /** The outputs of an applied input (empty when `outputs` was false); undefined when not applied. */
+  /**
+   * The outputs of an applied input (empty when `outputs` was false); undefined when not applied.
+   */
   outputs: Output[] | undefined;
 }
 

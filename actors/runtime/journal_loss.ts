@@ -28,7 +28,9 @@ export interface LossPlan {
   rebuilt: JournalLoss[];
   /** Losses accepted as lost. */
   accepted: JournalLoss[];
-  /** Where the input must resume for the rebuilt losses: the lowest `srcAfter` (undefined: none). */
+  /**
+   * Where the input must resume for the rebuilt losses: the lowest `srcAfter` (undefined: none).
+   */
   resumeAfter: number | undefined;
 }
 

@@ -19,12 +19,12 @@ import { type NatsConnection, nuid } from "@nats-io/transport-node";
 import { decodeValue, encodeValue } from "../../protocol/mod.ts";
 import {
   type CorruptSnapshotInfo,
-  decodeSnapshot,
   encodeSnapshot,
   escapeStreamName,
   listStreams,
   type Snapshot,
   type SnapshotStore,
+  storedSnapshot,
   StoreSaves,
 } from "./snapshot_store.ts";
 import { ELECTION_BUDGET_MS, retryJetStream } from "./jetstream_retry.ts";
@@ -121,20 +121,12 @@ export class KvSnapshotStore implements SnapshotStore {
     const key = escapeStreamName(stream);
     const entry = await this.#retry(`read ${key}`, () => this.#kv.get(key));
     if (!entry || entry.operation !== "PUT" || entry.value.length === 0) return undefined;
+    const read = () => {
+      const manifest = readManifest(entry.value);
+      return manifest ? this.#readChunks(key, manifest) : entry.value;
+    };
     const where = `${this.bucket}/${key}`;
-    try {
-      let bytes = entry.value;
-      const manifest = readManifest(bytes);
-      if (manifest) bytes = await this.#readChunks(key, manifest);
-      const snapshot = decodeSnapshot(bytes);
-      if (snapshot.stream !== stream) {
-        throw new Error(`the key holds a snapshot of stream ${JSON.stringify(snapshot.stream)}`);
-      }
-      return snapshot;
-    } catch (err) {
-      this.#onCorrupt?.({ stream, where, reason: (err as Error).message });
-      return undefined;
-    }
+    return await storedSnapshot(stream, read, { where, holder: "key", onCorrupt: this.#onCorrupt });
   }
 
   /** The streams with a snapshot in the bucket. */

@@ -31,7 +31,10 @@ export interface NatsBusOptions {
   onHandlerError?(err: unknown, msg: BusMessage): void;
   /** Called on connection status changes (disconnect, reconnect). */
   onStatus?(status: string): void;
-  /** Milliseconds the first connection may take, handshake included. Default NATS_CONNECT_TIMEOUT_MS. */
+  /**
+   * Milliseconds the first connection may take, handshake included. Default
+   * NATS_CONNECT_TIMEOUT_MS.
+   */
   connectTimeoutMs?: number;
 }
 

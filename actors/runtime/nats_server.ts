@@ -75,7 +75,8 @@ export class NatsServer {
     const binary = options.binary ?? findNatsServer();
     if (!binary) {
       throw new Error(
-        "Cannot start nats-server: the binary is not on PATH (Debian/Ubuntu: apt-get install nats-server; macOS: brew install nats-server)",
+        "Cannot start nats-server: the binary is not on PATH (Debian/Ubuntu: apt-get install " +
+          "nats-server; macOS: brew install nats-server)",
       );
     }
     const port = options.port ?? await freePort();

@@ -177,7 +177,8 @@ export class Recovery {
         const last = h.journal.lastPosition(stream);
         if (last < snap.pos && h.journal.advance) {
           h.log(
-            `${stream}: the journal ends at position ${last}, before its snapshot at ${snap.pos}; positions continue after ${snap.pos}`,
+            `${stream}: the journal ends at position ${last}, before its snapshot at ` +
+              `${snap.pos}; positions continue after ${snap.pos}`,
           );
           h.journal.advance(stream, snap.pos);
         }
@@ -246,7 +247,8 @@ export class Recovery {
     const inputs = hold.inputs().filter((i) => !ids.has(envelopeIdOf(i.record)));
     this.held.hold(slot, inputs);
     this.#h.log(
-      `${slot.stream}: its rebuild stopped at source position ${t.src} (the inputs it voided went to ${hold.maxSrc}); it goes on from there` +
+      `${slot.stream}: its rebuild stopped at source position ${t.src} (the inputs it voided ` +
+        `went to ${hold.maxSrc}); it goes on from there` +
         (inputs.length > 0 ? `, with ${inputs.length} control or tick inputs held again` : ""),
     );
   }
@@ -345,7 +347,8 @@ export class Recovery {
     h.log(
       `${slot.stream}: positions ${hold.from}-${last} voided (the loss and ${hold.records} ` +
         `record${hold.records === 1 ? "" : "s"} after it), ` +
-        `at position ${pos}; every input after source position ${hold.srcAfter} is applied again, in order` +
+        `at position ${pos}; every input after source position ${hold.srcAfter} is applied ` +
+        `again, in order` +
         (inputs.length > 0
           ? `, with ${inputs.length} control or tick inputs held for their place`
           : ""),
@@ -355,7 +358,8 @@ export class Recovery {
 
   /** Folds what the journal holds past an accepted loss, as journaled. */
   async #foldAfterHole(pass: RecoveryPass, slot: Slot, hold: StreamHold): Promise<void> {
-    if (hold.maxSrc > pass.resumeAfter) pass.resumeAfter = hold.maxSrc; // applied: the input is past it
+    // Applied: the input is past it.
+    if (hold.maxSrc > pass.resumeAfter) pass.resumeAfter = hold.maxSrc;
     const records: Array<{ pos: number; data: Uint8Array }> = [];
     for await (const rec of this.#h.journal.read(slot.stream, hold.from - 1)) {
       records.push({ pos: rec.pos, data: rec.data.slice() });
@@ -376,7 +380,9 @@ export class Recovery {
     const up = this.#h.snapshotter.upgraded.get(loss.stream);
     if (!up || loss.from !== 1 || loss.to > up.pos) return false;
     this.#h.log(
-      `${loss.stream}: its kind was upgraded (version ${up.version} state cannot be read); inputs 1-${loss.to}, applied by the old version and compacted, are not replayed: the instance starts afresh after them`,
+      `${loss.stream}: its kind was upgraded (version ${up.version} state cannot be read); ` +
+        `inputs 1-${loss.to}, applied by the old version and compacted, are not replayed: the ` +
+        `instance starts afresh after them`,
     );
     return true;
   }
@@ -400,7 +406,8 @@ export class Recovery {
     if (!slot.inst) {
       // No snapshot (or one of another version) and no records left: compacted away.
       h.log(
-        `${slot.stream}: no usable snapshot and no journal records left; it starts afresh on its next input`,
+        `${slot.stream}: no usable snapshot and no journal records left; it starts afresh on ` +
+          `its next input`,
       );
       h.slots.delete(slot.stream);
       h.metrics.instances.dec({ kind: slot.def.kind });

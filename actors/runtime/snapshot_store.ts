@@ -25,7 +25,10 @@ export interface SnapshotStore {
    *  does outlive it is never compacted behind them. */
   readonly volatile?: boolean;
   save(snapshot: Snapshot): Promise<void>;
-  /** The newest snapshot of `stream`, or undefined. A corrupt snapshot is reported (onCorrupt) and treated as absent. */
+  /**
+   * The newest snapshot of `stream`, or undefined. A corrupt snapshot is reported (onCorrupt) and
+   * treated as absent.
+   */
   load(stream: string): Promise<Snapshot | undefined>;
   /** All streams that have a snapshot. */
   list(): Promise<string[]>;
@@ -269,4 +272,37 @@ export async function listStreams(
     if (stream !== undefined) streams.push(stream);
   }
   return streams.sort();
+}
+
+/** Where a stored snapshot was read from, and whom to tell when it is damaged. */
+export interface StoredSnapshotPlace {
+  /** The file path or key-value key that holds it. */
+  where: string;
+  /** What holds it, in the error: `file`, `key`. */
+  holder: string;
+  onCorrupt?: ((info: CorruptSnapshotInfo) => void) | undefined;
+}
+
+/**
+ * The snapshot of `stream` in the bytes `read` gives; bytes that are damaged, not a snapshot, or
+ * another stream's are reported through `onCorrupt` and give undefined. Shared by the file and
+ * KV stores' `load`.
+ */
+export async function storedSnapshot(
+  stream: string,
+  read: () => Uint8Array | Promise<Uint8Array>,
+  place: StoredSnapshotPlace,
+): Promise<Snapshot | undefined> {
+  try {
+    const snapshot = decodeSnapshot(await read());
+    if (snapshot.stream !== stream) {
+      throw new Error(
+        `the ${place.holder} holds a snapshot of stream ${JSON.stringify(snapshot.stream)}`,
+      );
+    }
+    return snapshot;
+  } catch (err) {
+    place.onCorrupt?.({ stream, where: place.where, reason: (err as Error).message });
+    return undefined;
+  }
 }

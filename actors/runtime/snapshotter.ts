@@ -134,7 +134,8 @@ export class Snapshotter {
     if (!snap) return undefined;
     if (snap.version !== slot.def.version) {
       this.#o.log(
-        `${slot.stream}: snapshot of version ${snap.version} discarded (machine version is ${slot.def.version}); replaying the journal from the start`,
+        `${slot.stream}: snapshot of version ${snap.version} discarded (machine version is ` +
+          `${slot.def.version}); replaying the journal from the start`,
       );
       this.upgraded.set(slot.stream, { pos: snap.pos, version: snap.version });
       return undefined;

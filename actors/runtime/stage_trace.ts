@@ -76,7 +76,8 @@ export class StageTrace {
     const framesMax = options.framesMax ?? 100_000;
     if (!(Number.isInteger(framesMax) && framesMax >= 1 && framesMax <= STAGE_TRACE_FRAMES_MAX)) {
       throw new RangeError(
-        `StageTrace framesMax must be an integer in [1, ${STAGE_TRACE_FRAMES_MAX}], got ${framesMax}`,
+        `StageTrace framesMax must be an integer in [1, ${STAGE_TRACE_FRAMES_MAX}], got ` +
+          `${framesMax}`,
       );
     }
     this.#framesMax = framesMax;

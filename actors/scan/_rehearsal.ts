@@ -13,7 +13,8 @@
 import { InProcessBus } from "../runtime/mod.ts";
 import type { BarsSource } from "./bars_source.ts";
 import { memoryScanJournals } from "./scan_journals.ts";
-import { ScanService, type ScanStats } from "./scan_service.ts";
+import type { ScanStats } from "../../protocol/mod.ts";
+import { ScanService } from "./scan_service.ts";
 import { ScanWorker } from "./scan_worker.ts";
 import { warmUpCriteria } from "./_warm_up_criteria.ts";
 

@@ -10,10 +10,12 @@ import {
   type ScanChunk,
   type ScanDefinition,
   type ScanRecord,
+  type ScanResult,
+  type ScanStats,
 } from "../../protocol/mod.ts";
 import type { Journal } from "../runtime/mod.ts";
 import { type ScanContext, type ScanEvent, scanMachine } from "./scan_machine.ts";
-import type { ScanListener, ScanResult, ScanStats } from "./scan_results.ts";
+import type { ScanListener } from "./scan_results.ts";
 
 /** What a ScanRun needs from its service. */
 export interface ScanRunOptions {

@@ -242,7 +242,9 @@ class SymbolListing {
 interface ChangeFeed {
   /** Changes so far. */
   count(): number;
-  /** The channels changed since change count `at`, or undefined when no longer (or never) logged. */
+  /**
+   * The channels changed since change count `at`, or undefined when no longer (or never) logged.
+   */
   since(at: number): string[] | undefined;
   /** Stops the feed. */
   stop(): void;

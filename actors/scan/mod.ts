@@ -24,7 +24,7 @@ export {
   type ScanServiceOptions,
   WARM_SLICE_SYMBOLS,
 } from "./scan_service.ts";
-export { type ScanListener, type ScanResult, type ScanStats } from "./scan_results.ts";
+export type { ScanListener } from "./scan_results.ts";
 export { ScanWorker, type ScanWorkerOptions } from "./scan_worker.ts";
 export { fileScanJournals, memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
 export {

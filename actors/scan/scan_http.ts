@@ -18,7 +18,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
-import type { ScanResult, ScanService, ScanStats } from "./scan_service.ts";
+import { encodeScanAnswer, type ScanResult, type ScanStats } from "../../protocol/mod.ts";
+import type { ScanService } from "./scan_service.ts";
 import { ScanRequestError } from "./scan_request.ts";
 import { refuse } from "../runtime/http/mod.ts";
 
@@ -49,6 +50,12 @@ const WS_PATH = new RegExp(`^/ws/results/${ID}$`);
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
+}
+
+/** An answer of protocol/scan_result.ts, as JSON. */
+function answerJson(res: ServerResponse, m: Parameters<typeof encodeScanAnswer>[0]): void {
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(encodeScanAnswer(m));
 }
 
 /** How long the rest of an oversize body is read (and dropped) for, so the client reads the 413. */
@@ -122,12 +129,13 @@ async function answer(service: ScanService, call: ScanCall): Promise<void> {
   switch (call.kind) {
     case "start":
       return await startScan(service, call);
+    case "stop":
+      if (!(await service.stopScan(id))) return notFound(res, id);
+    // falls through: a stopped scan's answer is its statistics
     case "stats": {
       const stats = service.stats(id);
-      return stats ? json(res, 200, stats) : notFound(res, id);
+      return stats ? answerJson(res, stats) : notFound(res, id);
     }
-    case "stop":
-      return (await service.stopScan(id)) ? json(res, 200, service.stats(id)) : notFound(res, id);
     case "delete":
       return (await service.deleteScan(id)) ? json(res, 200, { deleted: id }) : notFound(res, id);
     case "active":
@@ -148,7 +156,7 @@ async function startScan(service: ScanService, { req, res }: ScanCall): Promise<
   }
   const { scanId, partitions_missing } = await service.startScan(body);
   const host = req.headers.host ?? "127.0.0.1";
-  json(res, 200, {
+  answerJson(res, {
     scanId,
     websocketUrl: `ws://${host}/ws/results/${scanId}`,
     sseUrl: `http://${host}/events/results/${scanId}`,
@@ -175,13 +183,13 @@ function streamEvents(service: ScanService, { id, req, res, url }: ScanCall): vo
   let unsubscribe: (() => void) | undefined;
   let ended = false;
   const finish = (stats: ScanStats) => {
-    res.write(`event: end\ndata: ${JSON.stringify(stats)}\n\n`);
+    res.write(`event: end\ndata: ${encodeScanAnswer(stats)}\n\n`);
     ended = true;
     res.end();
   };
   unsubscribe = service.subscribe(id, after, {
     result: (r: ScanResult) =>
-      res.write(`id: ${r.seq}\nevent: result\ndata: ${JSON.stringify(r)}\n\n`),
+      res.write(`id: ${r.seq}\nevent: result\ndata: ${encodeScanAnswer(r)}\n\n`),
     end: finish,
   });
   if (ended) unsubscribe = undefined;
@@ -238,10 +246,10 @@ export function scanHttp(service: ScanService): ScanHttp {
         let unsubscribe: (() => void) | undefined;
         let ended = false;
         unsubscribe = service.subscribe(id, after, {
-          result: (r) => ws.send(JSON.stringify({ type: "result", ...r })),
+          result: (r) => ws.send(encodeScanAnswer({ type: "result", ...r })),
           end: (stats) => {
             ended = true;
-            ws.send(JSON.stringify({ type: "end", stats }));
+            ws.send(encodeScanAnswer({ type: "end", stats }));
             ws.close(1000, "scan ended");
           },
         });

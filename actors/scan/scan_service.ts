@@ -23,6 +23,7 @@ import {
   scanPartitionWorkSubject,
   scanPattern,
   type ScanRecord,
+  type ScanStats,
   scanSubject,
   type ScanSymbolsReply,
   type ScanSymbolsRequest,
@@ -56,9 +57,9 @@ import {
   universeOf,
 } from "./_ordered_chunks.ts";
 import { memoryScanJournals, type ScanJournals } from "./scan_journals.ts";
-import type { ScanListener, ScanStats } from "./scan_results.ts";
+import type { ScanListener } from "./scan_results.ts";
 
-export type { ScanListener, ScanResult, ScanStats } from "./scan_results.ts";
+export type { ScanListener } from "./scan_results.ts";
 
 /** Options of a ScanService. */
 export interface ScanServiceOptions {
@@ -524,7 +525,9 @@ export class ScanService {
     run.chunkDone(m, this.#us()).catch((e) => this.#fail(run, e));
   }
 
-  /** A scan whose journal refused a record cannot go on: it fails (in memory: the journal is out). */
+  /**
+   * A scan whose journal refused a record cannot go on: it fails (in memory: the journal is out).
+   */
   #fail(run: ScanRun, e: unknown): void {
     run.apply({ k: "fail", error: `journal: ${(e as Error).message ?? e}`, ts: this.#us() });
   }

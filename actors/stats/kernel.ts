@@ -51,7 +51,9 @@ export type StatsState = Float64Array;
 
 const NONE: StatsResult = Object.freeze([]);
 
-/** Count, mean and sum of squared deviations over every sample so far (the open block merged in). */
+/**
+ * Count, mean and sum of squared deviations over every sample so far (the open block merged in).
+ */
 function merged(s: StatsState): { count: number; mean: number; m2: number } {
   const committed = s[COUNT]!;
   const n = s[SINCE]!;

@@ -3,15 +3,17 @@
  * TypeScript natively, so a worker starts from the module itself; so does a Node process running
  * troupe from its compiled mirror (cli/_compile.mjs), where the module is JavaScript. Under tsx
  * (the tests, `TROUPE_TSX=1`), a worker that registers tsx's loader first costs 400-800 ms and
- * ~30 MB before it runs a line of troupe. So there the module is bundled with esbuild (imports included, npm packages too) into one JavaScript
- * file under the OS temporary directory, and workers start from that file (a `data:` URL of the
- * same bundle starts 30-60 ms slower here). A bundle takes ~80 ms to build; a manifest of the
- * source files it was built from (their sizes and modification times) lets the next process reuse
- * it while none of them changed. esbuild is imported only on Node, only when a bundle is built.
+ * ~30 MB before it runs a line of troupe. So there the module is bundled with esbuild (imports
+ * included, npm packages too) into one JavaScript file under the OS temporary directory, and
+ * workers start from that file (a `data:` URL of the same bundle starts 30-60 ms slower here). A
+ * bundle takes ~80 ms to build; a manifest of the source files it was built from (their sizes and
+ * modification times) lets the next process reuse it while none of them changed. esbuild is
+ * imported only on Node, only when a bundle is built.
  *
  * Within a process a bundle is built or checked once: a long-lived process does not see later
- * edits. Each start from a bundle marks it used; a build removes bundles unused for a day. The worker does not inherit tsx from the parent's `--import tsx` (it would load it for
- * nothing); the parent's other Node options pass through as usual.
+ * edits. Each start from a bundle marks it used; a build removes bundles unused for a day. The
+ * worker does not inherit tsx from the parent's `--import tsx` (it would load it for nothing); the
+ * parent's other Node options pass through as usual.
  */
 import { createHash } from "node:crypto";
 import {
@@ -70,7 +72,10 @@ export function workerModuleUrl(entry: URL): Promise<URL> {
 /** Bumped when the bundle's build options change: bundles written before are rebuilt. */
 const BUNDLE_FORMAT = 1;
 
-/** What a bundle was built from, kept next to it: the bundle is reused while its inputs are unchanged. */
+/**
+ * What a bundle was built from, kept next to it: the bundle is reused while its inputs are
+ * unchanged.
+ */
 interface BundleManifest {
   format: number;
   node: string;

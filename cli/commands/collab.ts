@@ -11,8 +11,8 @@ import { waitForSignal } from "../signals.ts";
 export const command: Command = {
   name: "collab",
   summary: "the collaboration server (y-websocket protocol, tokens, journal, NATS fan-out)",
-  usage:
-    "[--port P] [--host H] [--data-dir DIR] [--nats URL] [--node-id ID] [--fsync POLICY] [--journal KIND]",
+  usage: "[--port P] [--host H] [--data-dir DIR] [--nats URL] [--node-id ID] [--fsync POLICY] " +
+    "[--journal KIND]",
   options: {
     port: {
       type: "string",

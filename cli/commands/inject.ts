@@ -156,7 +156,8 @@ short stalls are made up; the result line compares the rate achieved with the ra
         `troupe inject: stopped: ${describeError(err)}` +
           (publisher === undefined
             ? ""
-            : `; ${publisher.counts.ackedWeight} samples in ${publisher.counts.acked} frames were acknowledged by JetStream`),
+            : `; ${publisher.counts.ackedWeight} samples in ${publisher.counts.acked} frames ` +
+              `were acknowledged by JetStream`),
       );
       return EXIT_FAILURE;
     } finally {
@@ -307,8 +308,8 @@ async function openPublisher(
   });
   console.error(
     stream === undefined
-      ? `troupe inject: delivery: at most once (core NATS: no JetStream stream keeps ${subjects}; ` +
-        `frames lost in flight are not known)`
+      ? `troupe inject: delivery: at most once (core NATS: no JetStream stream keeps ` +
+        `${subjects}; frames lost in flight are not known)`
       : `troupe inject: delivery: acknowledged by JetStream stream ${stream}; ` +
         `what is not acknowledged is sent again (Nats-Msg-Id: the frame id)`,
   );

@@ -129,7 +129,9 @@ replays exactly, record from the start instead: troupe up --record FILE.`,
   },
 };
 
-/** The `--subjects` list: each a well-formed pattern, no two overlapping (a UsageError naming them). */
+/**
+ * The `--subjects` list: each a well-formed pattern, no two overlapping (a UsageError naming them).
+ */
 function recordSubjects(list: string): string[] {
   const subjects = list.split(",").map((s) => s.trim());
   for (const s of subjects) {

@@ -23,7 +23,13 @@ import {
 import { waitForSignal } from "../signals.ts";
 import { HTTP_URL_DEFAULT, HTTP_URL_FILE, resolveHttpUrl } from "../host_url.ts";
 import { DATA_DIR_DEFAULT } from "../nats_url.ts";
-import { type Result, ScanView, type Stats } from "../scan_view.ts";
+import { ScanView, type Stats } from "../scan_view.ts";
+import {
+  decodeScanResultsMessage,
+  decodeScanStarted,
+  decodeScanStats,
+  type ScanStarted,
+} from "../../protocol/mod.ts";
 
 export const command: Command = {
   name: "scan",
@@ -89,27 +95,35 @@ error or a request the host refused (400, 413: the message names the field and t
       );
       return EXIT_FAILURE;
     }
-    const body = await started.json().catch(() => ({})) as Record<string, string>;
+    const text = await started.text().catch(() => "");
     if (started.status !== 200) {
-      console.error(`troupe scan: ${refusal(started.status, body, request)}`);
+      console.error(`troupe scan: ${refusal(started.status, text, request)}`);
       return started.status === 400 || started.status === 413 ? EXIT_USAGE : EXIT_FAILURE;
     }
-    const scanId = body.scanId!;
+    let body: ScanStarted;
+    try {
+      body = decodeScanStarted(text);
+    } catch (err) {
+      console.error(`troupe scan: the host at ${base} answered the scan wrongly: ${causeOf(err)}`);
+      return EXIT_FAILURE;
+    }
+    const { scanId } = body;
     const view = new ScanView({
       json: flag(args, "json"),
       tty: process.stderr.isTTY === true,
       out: (s) => process.stdout.write(s),
       err: (s) => process.stderr.write(s),
     });
-    // Said at once, not only at the end: a long scan's results are known to be partial from the start.
-    view.partitionsMissing((body as { partitions_missing?: number[] }).partitions_missing);
-    const end = follow(body.websocketUrl!, view).catch((err) => {
+    // Said at once, not only at the end: a long scan's results are known to be partial from the
+    // start.
+    view.partitionsMissing(body.partitions_missing);
+    const end = follow(body.websocketUrl, view).catch((err) => {
       view.note(`troupe scan: ${(err as Error).message}`);
       return undefined;
     });
     const progress = setInterval(() => {
-      fetch(`${base}/scan/stats/${scanId}`).then((r) => r.json()).then(
-        (s) => view.progress(s as Stats),
+      fetch(`${base}/scan/stats/${scanId}`).then((r) => r.text()).then(
+        (s) => view.progress(decodeScanStats(s)),
         () => {},
       );
     }, 250);
@@ -123,7 +137,7 @@ error or a request the host refused (400, 413: the message names the field and t
         end,
         new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000)),
       ]) ??
-        (await stop?.json().catch(() => undefined) as Stats | undefined);
+        (await stop?.text().then(decodeScanStats).catch(() => undefined));
     } else stats = outcome;
     clearInterval(progress);
     view.finish(stats);
@@ -197,13 +211,25 @@ function baseUrl(args: ParsedArgs): string {
   return url.replace(/\/+$/, "");
 }
 
+/** A refusal's JSON (`{ error, field }`, not a scan answer), or its text as the error. */
+function refusalOf(text: string): { error?: string; field?: string } {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v !== null && typeof v === "object") return v as { error?: string; field?: string };
+  } catch {
+    // not JSON: the text itself says what was wrong
+  }
+  return { error: text };
+}
+
 function causeOf(err: unknown): string {
   const e = err as { cause?: { code?: string; message?: string }; message?: string };
   return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
 }
 
 /** The host's refusal, with the expression and a caret under the column it names. */
-function refusal(status: number, body: Record<string, string>, request: Record<string, unknown>) {
+function refusal(status: number, text: string, request: Record<string, unknown>) {
+  const body = refusalOf(text);
   const message = `the host refused the scan (${status}): ${body.error ?? JSON.stringify(body)}`;
   const col = /col (\d+)/.exec(body.error ?? "")?.[1];
   const expr = request[body.field ?? ""];
@@ -223,13 +249,19 @@ function follow(url: string, view: ScanView): Promise<Stats> {
       let ended = false;
       ws.on("message", (data) => {
         retries = 0;
-        const m = JSON.parse(String(data)) as Result & { type: string; stats?: Stats };
+        let m;
+        try {
+          m = decodeScanResultsMessage(String(data));
+        } catch (err) {
+          view.note(`troupe scan: a results message was refused: ${(err as Error).message}`);
+          return;
+        }
         if (m.type === "result" && m.seq > last) {
           last = m.seq;
           view.result(m);
         } else if (m.type === "end") {
           ended = true;
-          resolve(m.stats!);
+          resolve(m.stats);
         }
       });
       ws.on("error", () => {});

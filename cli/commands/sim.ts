@@ -99,7 +99,8 @@ export const command: Command = {
 Invariants: no acknowledged input lost, no input applied twice, state after recovery equal to a
 full replay of the journal, outputs equal to a fault-free run of the same inputs, no dead letters,
 the cluster catches up once faults stop, and with leases at most one writer per partition (no
-append or output from an epoch older than the newest claimed). The same seed gives the same trace, byte for byte.
+append or output from an epoch older than the newest claimed). The same seed gives the same
+trace, byte for byte.
 Examples:
   troupe sim --seed 42 --faults all --duration 30
   troupe sim --seeds 1000 --faults all --check-determinism
@@ -238,11 +239,13 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
       `troupe sim: seed ${r.seed}, faults ${r.faults}: ${passed(outcomes[0]!) ? "ok" : "FAILED"}`,
       `  ${r.virtualS.toFixed(1)} virtual s in ${(r.realMs / 1000).toFixed(2)} s (${
         speedFactor(r.virtualS / (r.realMs / 1000))
-      }); ${s.frames} frames (${s.samples} samples) into ${s.instances} instances on ${o.base.hosts} hosts`,
-      `  faults: ${s.crashes} crashes, ${s.journalRecordsLost} journal records lost, ${s.partitions} partitions; network: ${s.dropped} dropped, ${s.duplicated} duplicated, ${s.reordered} reordered of ${
-        s.delivered + s.dropped
-      }`,
-      `  outputs: ${s.outputsPublished} published, ${s.outputsExpected} expected; trace sha256 ${r.traceHash}`,
+      }); ${s.frames} frames (${s.samples} samples) into ${s.instances} instances on ` +
+        `${o.base.hosts} hosts`,
+      `  faults: ${s.crashes} crashes, ${s.journalRecordsLost} journal records lost, ` +
+        `${s.partitions} partitions; network: ${s.dropped} dropped, ${s.duplicated} duplicated, ` +
+        `${s.reordered} reordered of ${s.delivered + s.dropped}`,
+      `  outputs: ${s.outputsPublished} published, ${s.outputsExpected} expected; trace sha256 ` +
+        `${r.traceHash}`,
     );
     if (s.journalRecordsDamaged > 0) {
       lines.push(
@@ -251,7 +254,8 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
     }
     if (s.copies > 0) {
       lines.push(
-        `  duplicate ids: ${s.copies} frames logged again, ${s.reapplied} inputs applied again past the id window`,
+        `  duplicate ids: ${s.copies} frames logged again, ${s.reapplied} inputs applied again ` +
+          `past the id window`,
       );
     }
     if (s.pauses + s.cuts + s.takeovers > 0) lines.push(`  ${leaseLine(s)}`);
@@ -293,7 +297,8 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
 
 /** The lease faults of a run (or of many, summed), in one line. */
 function leaseLine(s: LeaseCounts): string {
-  return `leases: ${s.pauses} pauses, ${s.cuts} cuts from NATS, ${s.takeovers} takeovers, ${s.fencedWrites} writes fenced`;
+  return `leases: ${s.pauses} pauses, ${s.cuts} cuts from NATS, ${s.takeovers} takeovers, ` +
+    `${s.fencedWrites} writes fenced`;
 }
 
 type LeaseCounts = Pick<SimStats, "crashes" | "pauses" | "cuts" | "takeovers" | "fencedWrites">;

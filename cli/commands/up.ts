@@ -2,10 +2,10 @@
  * `troupe up`: everything on one machine. A nats-server child process with JetStream in the data
  * directory when the binary is on PATH (otherwise the in-process bus, said in one line), an actor
  * host running every actor kind, and a synthetic feed so that something flows (the market by
- * default, or with `--feed metrics` the service metrics feed, with the settings that suit it). Ctrl-C
- * stops the feed, drains and snapshots the host, and stops nats-server. `--journal jetstream`
- * keeps the host's journal in JetStream, and the collaboration server's documents with it;
- * `--hosts N` runs N hosts sharing the partitions by lease instead (up_hosts.ts). The incident
+ * default, or with `--feed metrics` the service metrics feed, with the settings that suit it).
+ * Ctrl-C stops the feed, drains and snapshots the host, and stops nats-server. `--journal
+ * jetstream` keeps the host's journal in JetStream, and the collaboration server's documents with
+ * it; `--hosts N` runs N hosts sharing the partitions by lease instead (up_hosts.ts). The incident
  * stage is up's own, journaled in the data directory (run_incidents.ts).
  */
 import { mkdirSync } from "node:fs";
@@ -55,9 +55,9 @@ import {
 export const command: Command = {
   name: "up",
   summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
-  usage:
-    "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] [--data-dir DIR] " +
-    "[--http-port N] [--collab-port N] [--no-nats] [--journal KIND] [--hosts N] [--record FILE] " +
+  usage: "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] " +
+    "[--data-dir DIR] [--http-port N] [--collab-port N] [--no-nats] [--journal KIND] " +
+    "[--hosts N] [--record FILE] " +
     "[--accept-journal-loss]",
   options: {
     feed: {
@@ -285,7 +285,9 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
   };
 }
 
-/** Starts nats-server when there is one (or says why the in-process bus runs); a string: why not. */
+/**
+ * Starts nats-server when there is one (or says why the in-process bus runs); a string: why not.
+ */
 async function startUpBus(
   o: UpOptions,
 ): Promise<{ nats: NatsServer | undefined; bus: Bus } | string> {
@@ -415,7 +417,8 @@ async function announceCollab(o: UpOptions, collab: LaunchedCollab): Promise<Col
   console.log(`troupe up: dashboard ${collabFile.dashboard}?session=main&token=${ownerToken}`);
   console.log(
     `troupe up: share it read-only or to edit: troupe token --session main --role ` +
-      `viewer|editor --data-dir ${o.dataDir}, then ${collabFile.dashboard}?session=main&token=<token>`,
+      `viewer|editor --data-dir ${o.dataDir}, then ` +
+      `${collabFile.dashboard}?session=main&token=<token>`,
   );
   console.log(
     `troupe up: findings live in the terminal: troupe watch` +

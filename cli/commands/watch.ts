@@ -89,8 +89,8 @@ Examples:
   troupe watch --json --count 10 --url ws://127.0.0.1:1234/stream --token T
 Severity, 1 (worth a glance) to 5 (act now), the number the dashboard shows: anomaly by its score
 (5 at 0.9 and above), collapse by its shift in spreads (5 at 8), coherence by its shift in standard
-deviations (5 at 4); a dead letter 2, an actor restarted 3, stopped 5. Mint a token for another gateway with
-troupe token --session S --role viewer.`,
+deviations (5 at 4); a dead letter 2, an actor restarted 3, stopped 5. Mint a token for another
+gateway with troupe token --session S --role viewer.`,
   async run(args) {
     const options = parseWatchArgs(args);
     return await watch(options);
@@ -167,7 +167,10 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
   };
 }
 
-/** The gateway subscriptions for `o`: one for the channel kinds (filtered by the gateway), one for the rest. */
+/**
+ * The gateway subscriptions for `o`: one for the channel kinds (filtered by the gateway), one for
+ * the rest.
+ */
 function subscriptionsOf(o: WatchOptions): StreamSubscription[] {
   const subs: StreamSubscription[] = [];
   if (!o.findings) {
@@ -210,7 +213,8 @@ async function watch(o: WatchOptions): Promise<number> {
     },
     onGap: (g) => {
       const line =
-        `troupe watch: missed ${g.missed} messages (seq ${g.from}..${g.to}): the gateway no longer held them`;
+        `troupe watch: missed ${g.missed} messages (seq ${g.from}..${g.to}): the gateway no ` +
+        `longer held them`;
       process.stderr.write((o.json ? JSON.stringify({ gap: g }) : line) + "\n");
     },
     onRefused: (_id, reason) => fail("refused", `the gateway refused the subscription: ${reason}`),
@@ -236,7 +240,9 @@ async function watch(o: WatchOptions): Promise<number> {
   return 0;
 }
 
-/** What watch prints: the incidents or findings that pass its filters, until `--count` is reached. */
+/**
+ * What watch prints: the incidents or findings that pass its filters, until `--count` is reached.
+ */
 interface Printer {
   incident(i: Incident, tsUs: number): void;
   finding(f: Finding, seq: number): void;

@@ -1,7 +1,8 @@
 /**
  * The collab server's web pages: the dashboard at `/` (its HTML shell, `/dashboard.js`, the
- * live-plot worker's `/dashboard_worker.js` and `/dashboard.css` from the in-memory bundle) and the `/api/*` proxy to the scan service. One
- * function the server calls for each plain HTTP request it does not answer itself.
+ * live-plot worker's `/dashboard_worker.js` and `/dashboard.css` from the in-memory bundle) and the
+ * `/api/*` proxy to the scan service. One function the server calls for each plain HTTP request it
+ * does not answer itself.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Keyring } from "../token.ts";

@@ -15,44 +15,64 @@ export const DASHBOARD_HTML = `<!doctype html>
   --accent:#4fa3ff; --bad:#ff5d5d; --warn:#ffb347; --ok:#5ed17d; font: 13px system-ui, sans-serif; }
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--text); }
-header { display:flex; gap:16px; align-items:center; padding:8px 14px; border-bottom:1px solid var(--line); }
+header { display:flex; gap:16px; align-items:center; padding:8px 14px;
+  border-bottom:1px solid var(--line); }
 header h1 { font-size:16px; margin:0; }
 .status { color:var(--dim); }
 .status b.up { color:var(--ok); } .status b.down { color:var(--bad); }
 #presence { display:flex; gap:6px; list-style:none; margin:0 0 0 auto; padding:0; }
 #presence li { padding:2px 8px; border-radius:10px; color:#000; font-weight:600; }
 main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
-#charts { display:grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap:10px; align-content:start; }
-.card, aside section { background:var(--panel); border:1px solid var(--line); border-radius:6px; padding:8px; }
+#charts { display:grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap:10px;
+  align-content:start; }
+.card, aside section { background:var(--panel); border:1px solid var(--line); border-radius:6px;
+  padding:8px; }
 .card.focused { outline:2px solid var(--accent); }
 .card h3, aside h2 { margin:0 0 6px; font-size:13px; display:flex; gap:8px; align-items:center; }
 .card h3 .watchers { margin-left:auto; display:flex; gap:4px; }
 .card h3 button.layout { padding:0 4px; font-size:11px; }
 .card h3 .readout { color:var(--accent); font-weight:normal; font-variant-numeric:tabular-nums; }
 .card h3 .quote { color:var(--dim); font-weight:normal; font-variant-numeric:tabular-nums; }
-.card h3 .unit { color:var(--dim); font-weight:normal; } .card h3 .unit:empty, .card .y-unit:empty { display:none; }
-.card .plot { position:relative; } .card .y-unit { position:absolute; left:2px; top:-8px; z-index:1; font-size:10px; color:var(--dim); pointer-events:none; }
+.card h3 .unit { color:var(--dim); font-weight:normal; }
+.card h3 .unit:empty, .card .y-unit:empty { display:none; }
+.card .plot { position:relative; }
+.card .y-unit { position:absolute; left:2px; top:-8px; z-index:1; font-size:10px; color:var(--dim);
+  pointer-events:none; }
 .card h3 .watchers i { width:10px; height:10px; border-radius:50%; display:inline-block; }
 aside { display:flex; flex-direction:column; gap:10px; }
 aside section { max-height:420px; overflow:auto; }
-table { border-collapse:collapse; width:100%; } th, td { text-align:left; padding:2px 4px; border-bottom:1px solid var(--line); }
+table { border-collapse:collapse; width:100%; }
+th, td { text-align:left; padding:2px 4px; border-bottom:1px solid var(--line); }
 th { cursor:pointer; color:var(--dim); }
-#events li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line); cursor:pointer; }
+#events li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line);
+  cursor:pointer; }
 #events ul { margin:0; padding:0; }
-#incidents ul { margin:0; padding:0; } #incidents li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line); overflow-wrap:anywhere; }
-#incidents li.incident { cursor:pointer; } #incidents li.silenced { opacity:.55; } #incidents h3 { font-size:12px; color:var(--dim); margin:6px 0 2px; }
+#incidents ul { margin:0; padding:0; }
+#incidents li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line);
+  overflow-wrap:anywhere; }
+#incidents li.incident { cursor:pointer; }
+#incidents li.silenced { opacity:.55; }
+#incidents h3 { font-size:12px; color:var(--dim); margin:6px 0 2px; }
 #incidents input[aria-invalid=true] { border-color:var(--bad); }
-.sev-5, .sev-4 { border-left:3px solid var(--bad); } .sev-3 { border-left:3px solid var(--warn); } .sev-2, .sev-1 { border-left:3px solid var(--dim); }
+.sev-5, .sev-4 { border-left:3px solid var(--bad); }
+.sev-3 { border-left:3px solid var(--warn); }
+.sev-2, .sev-1 { border-left:3px solid var(--dim); }
 .gauge { display:flex; gap:8px; align-items:center; margin-bottom:6px; }
 .gauge meter { width:120px; }
 .gauge .state-fragmented, .gauge .state-locked { color:var(--warn); }
-input, select, button { background:#0c1116; color:var(--text); border:1px solid var(--line); border-radius:4px; padding:3px 6px; font:inherit; }
-button { cursor:pointer; } button:disabled, input:disabled, select:disabled { opacity:.45; cursor:not-allowed; }
+input, select, button { background:#0c1116; color:var(--text); border:1px solid var(--line);
+  border-radius:4px; padding:3px 6px; font:inherit; }
+button { cursor:pointer; }
+button:disabled, input:disabled, select:disabled { opacity:.45; cursor:not-allowed; }
 .row { display:flex; gap:4px; flex-wrap:wrap; margin-bottom:4px; }
-.pending { color:var(--warn); } .ok { color:var(--ok); } .error { color:var(--bad); } .differs { color:var(--warn); }
+.pending { color:var(--warn); }
+.ok { color:var(--ok); }
+.error { color:var(--bad); }
+.differs { color:var(--warn); }
 .readonly-note { color:var(--dim); font-style:italic; }
 #thresholds table { table-layout:fixed; } #thresholds td, .error { overflow-wrap:anywhere; }
-.range { margin:0; align-items:center; } .range button[aria-pressed=true] { border-color:var(--accent); color:var(--accent); }
+.range { margin:0; align-items:center; }
+.range button[aria-pressed=true] { border-color:var(--accent); color:var(--accent); }
 </style>
 </head>
 <body>
@@ -73,16 +93,20 @@ button { cursor:pointer; } button:disabled, input:disabled, select:disabled { op
       <select id="event-kind" aria-label="kind filter"><option value="">all kinds</option>
         <option>anomaly</option><option>collapse</option><option>coherence</option>
         <option value="dlq">dead letter</option><option>actor</option></select>
-      <select id="event-severity" aria-label="severity filter"><option value="">any severity</option>
-        <option value="3">3 and up</option><option value="4">4 and up</option><option value="5">5</option></select>
+      <select id="event-severity" aria-label="severity filter">
+        <option value="">any severity</option>
+        <option value="3">3 and up</option><option value="4">4 and up</option>
+        <option value="5">5</option></select>
     </h2><ul></ul></section>
     <section id="incidents"><h2>Incidents</h2><div class="editor"></div>
       <ul class="incident-list" aria-label="incidents"></ul>
       <h3>Silences</h3><ul class="silence-list" aria-label="silences"></ul></section>
-    <section id="thresholds"><h2>Thresholds</h2><div class="editor"></div><table><tbody></tbody></table></section>
+    <section id="thresholds"><h2>Thresholds</h2><div class="editor"></div>
+      <table><tbody></tbody></table></section>
     <section id="checklist"><h2>Checklist</h2><div class="editor"></div><ul></ul></section>
     <section id="annotations"><h2>Annotations</h2><div class="editor"></div><ul></ul></section>
-    <section id="scan"><h2>Scan</h2><div class="editor"></div><div id="scan-stats" class="status"></div>
+    <section id="scan"><h2>Scan</h2><div class="editor"></div>
+      <div id="scan-stats" class="status"></div>
       <table><thead></thead><tbody></tbody></table></section>
   </aside>
 </main>

@@ -1,7 +1,8 @@
 /**
  * An actor's event read whole: its type with its body decoded by that type's decoder, in the
  * current format whatever format it was written in, for readers that take every kind (a what-if
- * diff, a recording's upgrade). Types without a body here (columns, control answers) give undefined.
+ * diff, a recording's upgrade). Types without a body here (columns, control answers) give
+ * undefined.
  */
 import type { Envelope } from "../envelope.ts";
 import { type AnomalyBody, anomalyOf } from "./anomaly.ts";

@@ -4,7 +4,8 @@
  * standardized shift and the channels that load most on the first eigenvector.
  *
  * Body format 2 (issue 34) names the loadings `top_channels`; format 1 (before it) named them
- * `topChannels`. `decodeCoherenceBody` reads both, so recordings made before still replay and verify.
+ * `topChannels`. `decodeCoherenceBody` reads both, so recordings made before still replay and
+ * verify.
  */
 import { encodeEventEnvelope, type Envelope, type EnvelopeInit } from "../envelope.ts";
 import { BodyReader } from "./_body_reader.ts";

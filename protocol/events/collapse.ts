@@ -1,13 +1,14 @@
 /**
  * The collapse event: what the collapse actor publishes on `troupe.out.collapse.<channel>` for
- * each change point it confirms. The envelope's `ts` is when the change was confirmed; the body says
- * when the new regime began, how late it was seen, the level and spread before and after, the
+ * each change point it confirms. The envelope's `ts` is when the change was confirmed; the body
+ * says when the new regime began, how late it was seen, the level and spread before and after, the
  * direction and the shift in spreads (`severity`).
  *
  * Body format 2 (issue 34) names its fields in snake_case like the rest of the wire. Format 1
  * (before it) used camelCase (`changeTs`, `meanBefore`, ...): recordings made then still carry it,
  * so `decodeCollapseBody` reads both, telling them apart by `changeTs`, and `encodeCollapse` of a
- * decoded format-1 body gives the bytes a host publishes today (replay --verify compares with them).
+ * decoded format-1 body gives the bytes a host publishes today (replay --verify compares with
+ * them).
  */
 import { encodeEventEnvelope, type Envelope, type EnvelopeInit } from "../envelope.ts";
 import { BodyReader } from "./_body_reader.ts";

@@ -40,7 +40,9 @@ export interface CsvOptions {
   errorsMax?: number;
   /** Files larger than this are refused. Default 256 MiB. */
   bytesMax?: number;
-  /** Shift every time so that the first good row is at this time (µs). Default: the file's times. */
+  /**
+   * Shift every time so that the first good row is at this time (µs). Default: the file's times.
+   */
   startUs?: number;
 }
 

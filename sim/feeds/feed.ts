@@ -95,6 +95,9 @@ export interface FeedOptions {
   seed?: number;
   /** Samples per frame, 1 to 65536. Default 100. */
   batch?: number;
-  /** Time of the first sample, microseconds since the epoch. Default 2024-01-01T00:00:00Z (a Monday). */
+  /**
+   * Time of the first sample, microseconds since the epoch. Default 2024-01-01T00:00:00Z (a
+   * Monday).
+   */
   startUs?: number;
 }

@@ -37,10 +37,14 @@ export interface InjectOptions {
   rate: number;
   /**
    * Seconds to run: the run publishes `round(rate * durationS)` samples (the last frame is cut to
-   * fit), fewer if a finite feed ends first. `Infinity` runs until the feed ends or `signal` aborts.
+   * fit), fewer if a finite feed ends first. `Infinity` runs until the feed ends or `signal`
+   * aborts.
    */
   durationS: number;
-  /** Samples per published frame at most: the feed's frames are split to fit. Default: the feed's batch. */
+  /**
+   * Samples per published frame at most: the feed's frames are split to fit. Default: the feed's
+   * batch.
+   */
   batch?: number;
   /** The `<feed>` token of the subjects. Default: the feed's name. */
   feedName?: string;
@@ -82,19 +86,25 @@ export interface InjectResult {
   samples: number;
   frames: number;
   bytes: number;
-  /** From the start to the end of the schedule (or the last publish, if later) and the final flush. */
+  /**
+   * From the start to the end of the schedule (or the last publish, if later) and the final flush.
+   */
   elapsedS: number;
   /** samples / elapsedS. */
   achievedRate: number;
   askedRate: number;
-  /** Schedule time given up because the injector fell more than `burstS` behind (0 when it kept up). */
+  /**
+   * Schedule time given up because the injector fell more than `burstS` behind (0 when it kept up).
+   */
   forgivenS: number;
   /** Why the run ended. */
   stopped: "duration" | "exhausted" | "aborted";
 }
 
 const FLUSH_BYTES = 1 << 20;
-/** Frames due within this many µs are sent now rather than after a sleep the timer cannot honour. */
+/**
+ * Frames due within this many µs are sent now rather than after a sleep the timer cannot honour.
+ */
 const AHEAD_US = 1000;
 
 function readOptions(feed: Feed, o: InjectOptions) {
@@ -225,7 +235,9 @@ class Injection {
     };
   }
 
-  /** Sends the feed's frames, cut to the batch size, until the budget is spent; says why it ended. */
+  /**
+   * Sends the feed's frames, cut to the batch size, until the budget is spent; says why it ended.
+   */
   async #sendAll(): Promise<InjectResult["stopped"]> {
     const batch = this.#o.batch, budget = this.#budget;
     while (this.#samples < budget) {

@@ -36,7 +36,10 @@ import {
 export interface MarketOptions extends FeedOptions {
   /** Number of symbols, 1 to 10000. Default 20. */
   symbols?: number;
-  /** Number of sector factors; symbols are dealt to sectors in turn. Default ceil(symbols / 10), at most 11. */
+  /**
+   * Number of sector factors; symbols are dealt to sectors in turn. Default ceil(symbols / 10), at
+   * most 11.
+   */
   sectors?: number;
   /** `ticks` (a price per sample) or `bars` (OHLCV bars). Default `ticks`. */
   mode?: "ticks" | "bars";
@@ -50,7 +53,9 @@ export interface MarketOptions extends FeedOptions {
   calmMeanTicks?: number;
   /** Mean length of a stressed regime, in ticks. Default 1000. */
   stressedMeanTicks?: number;
-  /** Jumps per symbol per tick in the calm regime (three times as many when stressed). Default 1e-4. */
+  /**
+   * Jumps per symbol per tick in the calm regime (three times as many when stressed). Default 1e-4.
+   */
   jumpRate?: number;
   /** Crashes per tick in the calm regime (three times as many when stressed). Default 5e-5. */
   crashRate?: number;
@@ -220,7 +225,8 @@ class MarketEngine {
     const n = o.symbols;
     this.#logPrice = new Float64Array(n);
     this.#anchor = new Float64Array(n);
-    // Portable exp (not `**`, whose last bits may differ between engines): the same bytes everywhere.
+    // Portable exp (not `**`, whose last bits may differ between engines): the same bytes
+    // everywhere.
     this.#pull = 1 - expFast(-Math.LN2 / o.reversionTicks);
     this.#betaMarket = new Float64Array(n);
     this.#betaSector = new Float64Array(n);

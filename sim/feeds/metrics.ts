@@ -9,8 +9,8 @@
  *   change point at the ramp's start);
  * - `flatline`: the value freezes at its last reading for 30 to 200 samples (a stuck exporter).
  * Each anomaly is labelled with a NAB-style window: `windowSamples` before its onset to
- * `windowSamples` after its last affected sample. Anomalies of a channel never overlap, none falls in
- * the first `warmupSamples`, and they come on average every `anomalyEverySamples` samples.
+ * `windowSamples` after its last affected sample. Anomalies of a channel never overlap, none falls
+ * in the first `warmupSamples`, and they come on average every `anomalyEverySamples` samples.
  *
  * Channels are `<service>-<metric>`: services `api`, `web`, `db`, `cache`, `queue`, `auth`,
  * `search`, `billing`, then `api2`, `web2`, ...; metrics in the order above, so `series: 7` gives
@@ -48,7 +48,10 @@ export interface MetricsOptions extends FeedOptions {
   seasonality?: number;
   /** Scales the trends (0: none). Default 1. */
   trend?: number;
-  /** Scales the noise (0: none; errors, Poisson counts, have Poisson noise at any other value). Default 1. */
+  /**
+   * Scales the noise (0: none; errors, Poisson counts, have Poisson noise at any other value).
+   * Default 1.
+   */
   noise?: number;
 }
 
@@ -158,7 +161,9 @@ interface Series {
   nextAt: number;
 }
 
-/** How each metric looks: ranges its channels draw from, noise (a fraction of the level), ceiling. */
+/**
+ * How each metric looks: ranges its channels draw from, noise (a fraction of the level), ceiling.
+ */
 const PROFILES: Record<Metric, {
   base: [number, number];
   daily: [number, number];
@@ -396,9 +401,9 @@ class MetricsFeed implements Feed {
     const ev = this.#events;
     const kind = o.anomalyKinds[ev.int(o.anomalyKinds.length)]!;
     // Lasting changes head back towards the original level once away from it, so that offsets
-    // stay bounded (an error rate that rose, with a new fault, falls with its fix); otherwise errors
-    // go up. A change keeps the curve within its bounds (shiftRoom), so no value is clipped and
-    // each change's labelled size is the size in the data.
+    // stay bounded (an error rate that rose, with a new fault, falls with its fix); otherwise
+    // errors go up. A change keeps the curve within its bounds (shiftRoom), so no value is clipped
+    // and each change's labelled size is the size in the data.
     const lasting = kind === "level_shift" || kind === "drift";
     const room = shiftRoom(s, this.#time(index) - o.startUs);
     const wanted = lasting && Math.abs(s.offset) > 0.5 * s.scale

@@ -86,9 +86,9 @@ export function parseFeedSpec(spec: string): FeedSpec {
 /**
  * Options of `createFeed`: the feed's own options (see MarketOptions, MetricsOptions, CsvOptions),
  * plus `channels`, the number of channels a user asks for with `--channels`: the number of symbols
- * of `market` (each symbol also has a volume channel unless `volume: false`), the number of series of
- * `metrics`. A file has its own channels, and no seed: `channels` is refused for `csv` and `seed` is
- * ignored.
+ * of `market` (each symbol also has a volume channel unless `volume: false`), the number of series
+ * of `metrics`. A file has its own channels, and no seed: `channels` is refused for `csv` and
+ * `seed` is ignored.
  */
 export type CreateFeedOptions = Record<string, unknown> & { channels?: number };
 

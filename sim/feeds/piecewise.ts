@@ -27,10 +27,16 @@ export interface PiecewiseOptions {
   /** Mean shifts are uniform in [shiftMin, shiftMax] sigmas, up or down. Default 2 and 5. */
   shiftMin?: number;
   shiftMax?: number;
-  /** Variance shifts multiply the standard deviation by a factor uniform in [spreadMin, spreadMax], or divide it. Default 2 and 4. */
+  /**
+   * Variance shifts multiply the standard deviation by a factor uniform in [spreadMin, spreadMax],
+   * or divide it. Default 2 and 4.
+   */
   spreadMin?: number;
   spreadMax?: number;
-  /** A trend change starts a slope uniform in [slopeMin, slopeMax] sigmas per sample (either sign), or ends one. Default 0.02 and 0.1. */
+  /**
+   * A trend change starts a slope uniform in [slopeMin, slopeMax] sigmas per sample (either sign),
+   * or ends one. Default 0.02 and 0.1.
+   */
   slopeMin?: number;
   slopeMax?: number;
   /** The first segment's mean and standard deviation. Default 0 and 1. */
@@ -158,7 +164,9 @@ export function piecewise(seed: number | string, options: PiecewiseOptions): Pie
   return { values, changes, segments };
 }
 
-/** The segment that begins at `i` after `seg`: its kind of change and its size, drawn from `plan`. */
+/**
+ * The segment that begins at `i` after `seg`: its kind of change and its size, drawn from `plan`.
+ */
 function nextSegment(
   seg: PiecewiseSegment,
   i: number,

@@ -44,7 +44,9 @@ export class Prng {
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
-  /** The generator's state, for saving. (A cached spare normal is dropped, so save between draws.) */
+  /**
+   * The generator's state, for saving. (A cached spare normal is dropped, so save between draws.)
+   */
   state(): PrngState {
     return [this.#a, this.#b, this.#c, this.#d];
   }

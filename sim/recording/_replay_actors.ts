@@ -91,7 +91,9 @@ export async function startActors(o: ReplayActorsOptions): Promise<ReplayActors>
   return onBus(bus, o.reading, host);
 }
 
-/** Inputs published on `bus`, outputs taken from it; `host`, when it is ours, stopped at the end. */
+/**
+ * Inputs published on `bus`, outputs taken from it; `host`, when it is ours, stopped at the end.
+ */
 function onBus(bus: Bus, reading: ReplayReading, host: Host | undefined): ReplayActors {
   let deadLetters = 0;
   const subs = [

@@ -67,7 +67,9 @@ export class BatchWriter {
     this.#count++;
   }
 
-  /** The batch so far (its buffer is the caller's, to transfer), and a fresh buffer for the next. */
+  /**
+   * The batch so far (its buffer is the caller's, to transfer), and a fresh buffer for the next.
+   */
   take(): { buf: ArrayBuffer; bytes: number; subjects: string[] } {
     if (this.#used === 0 && this.#fresh.length === 0) {
       return { buf: new ArrayBuffer(0), bytes: 0, subjects: [] }; // keeps its buffer

@@ -22,7 +22,9 @@ export interface ReplayMismatch {
   subject: string;
   /** The output's 0-based index among the outputs on its subject. */
   index: number;
-  /** The id of the recorded output (missing, different) and of the replayed one (extra, different). */
+  /**
+   * The id of the recorded output (missing, different) and of the replayed one (extra, different).
+   */
   recordedId: string | undefined;
   replayedId: string | undefined;
   /** What differs: `body.mean: recorded 1.5, replayed 1.25`. */
@@ -125,7 +127,8 @@ export class OutputComparator {
 
   recorded(subject: string, data: Uint8Array, index: number): void {
     const s = this.#state(subject);
-    // The recorder saw the same output twice (redelivery): its id is unique, so equal bytes repeat it.
+    // The recorder saw the same output twice (redelivery): its id is unique, so equal bytes repeat
+    // it.
     if (s.lastRecorded && bytesEqual(s.lastRecorded, data)) {
       this.#duplicates++;
       return;
@@ -189,7 +192,8 @@ export class OutputComparator {
           recordedId: idOf(safeDecode(m.data)),
           replayedId: undefined,
           detail:
-            `the recording has ${s.recorded.length} more output(s) on this subject than the replay produced`,
+            `the recording has ${s.recorded.length} more output(s) on this subject than the ` +
+            `replay produced`,
           order: m.order,
         };
       }
@@ -206,8 +210,8 @@ export class OutputComparator {
           index: s.matched,
           recordedId: undefined,
           replayedId: idOf(safeDecode(e.data)),
-          detail:
-            `the replay produced ${s.replayed.length} output(s) on this subject that the recording does not have`,
+          detail: `the replay produced ${s.replayed.length} output(s) on this subject that the ` +
+            `recording does not have`,
           order: e.order,
         };
       }

@@ -49,7 +49,10 @@ export function noSuchInstance(which: { kind: string; key: string }, streams: st
 
 const ARRAY_SHOWN_MAX = 64;
 
-/** A JSON-safe view of a value: typed arrays as arrays (long ones cut), non-finite numbers as strings. */
+/**
+ * A JSON-safe view of a value: typed arrays as arrays (long ones cut), non-finite numbers as
+ * strings.
+ */
 export function jsonable(value: unknown, depth = 0): unknown {
   if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
   if (typeof value === "bigint") return value.toString();

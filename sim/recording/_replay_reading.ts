@@ -27,7 +27,9 @@ const AHEAD_US = 1000;
 /** After `toUs`, recorded outputs are read for this long to find those of replayed inputs. */
 const TAIL_US = 10_000_000;
 
-/** Where the replay's inputs go: a bus (a host in this thread, or a live cluster) or the threads. */
+/**
+ * Where the replay's inputs go: a bus (a host in this thread, or a live cluster) or the threads.
+ */
 export interface InputSink {
   publish(area: "feed" | "ctl", subject: string, data: Uint8Array): void;
   /** Called every FLUSH_EVERY_INPUTS inputs: bounds what is in flight. */

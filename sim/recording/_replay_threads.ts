@@ -62,7 +62,9 @@ export interface ReplayThreadsOptions {
   outputs: "bytes" | "count";
   /** Every output, in order. */
   onOutput(subject: string, data: Uint8Array): void;
-  /** Outputs counted on the threads, as they report them (all of the inputs sent before a flush). */
+  /**
+   * Outputs counted on the threads, as they report them (all of the inputs sent before a flush).
+   */
   onCount(n: number): void;
   log(message: string): void;
 }
@@ -82,7 +84,9 @@ const FEED_PATTERN = `${SUBJECT_ROOT}.feed.>`;
 const CTL_PATTERN = `${SUBJECT_ROOT}.ctl.>`;
 const OUT_PREFIX_LENGTH = `${SUBJECT_ROOT}.out.`.length;
 
-/** How a frame's channel routes: its instances in the host's order, and the workers that own them. */
+/**
+ * How a frame's channel routes: its instances in the host's order, and the workers that own them.
+ */
 interface Route {
   streams: string[];
   workers: number[];
@@ -144,7 +148,8 @@ export class ReplayThreads {
     this.threads = o.threads;
     this.#o = o;
     this.#defs = o.kinds.map((k) => o.registry[k]!);
-    // The configurations as a host parses them (a bad one throws ConfigError here, before any thread).
+    // The configurations as a host parses them (a bad one throws ConfigError here, before any
+    // thread).
     for (const def of this.#defs) {
       const raw = o.config[def.kind];
       this.#configs.set(
@@ -295,7 +300,9 @@ export class ReplayThreads {
 
   // --- inputs ------------------------------------------------------------------------------------
 
-  /** Sends a feed frame or control message (`area`: "feed" or "ctl") to the workers that take it. */
+  /**
+   * Sends a feed frame or control message (`area`: "feed" or "ctl") to the workers that take it.
+   */
   publish(area: "feed" | "ctl", subject: string, data: Uint8Array): void {
     if (this.#failure) throw this.#failure;
     const index = this.#next++;
@@ -418,7 +425,9 @@ export class ReplayThreads {
     if (state.writer.bytes >= BATCH_BYTES) this.#ship();
   }
 
-  /** Sends every worker its batch (a worker with nothing to do and nothing in hand is caught up). */
+  /**
+   * Sends every worker its batch (a worker with nothing to do and nothing in hand is caught up).
+   */
   #ship(): void {
     this.#pendingInputs = 0;
     const through = this.#next - 1;

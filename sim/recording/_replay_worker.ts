@@ -74,7 +74,10 @@ export interface WorkerOutputs {
   buf: ArrayBuffer;
   bytes: number;
   subjects: string[];
-  /** Outputs counted and not sent (in "count" mode), dead letters and host log lines since the last report. */
+  /**
+   * Outputs counted and not sent (in "count" mode), dead letters and host log lines since the last
+   * report.
+   */
   counted: number;
   deadLetters: number;
   log: string[];

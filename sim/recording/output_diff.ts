@@ -202,7 +202,8 @@ function compareEvents(state: KeyState, d: KindDiff): void {
   const [rec, rep] = state.sides;
   d.eventsRecorded += rec.events.length;
   d.eventsReplayed += rep.events.length;
-  // Match by type and time, in order: the n-th recorded event of a (type, ts) with the n-th replayed.
+  // Match by type and time, in order: the n-th recorded event of a (type, ts) with the n-th
+  // replayed.
   const waiting = new Map<string, Event[]>();
   for (const e of rep.events) {
     const at = `${e.type}@${e.ts}`;

@@ -99,7 +99,8 @@ export class Recorder {
     }
     if (this.#error) {
       throw new Error(
-        `Recording to ${this.writer.path} stopped after ${this.writer.records} records: ${this.#error.message}`,
+        `Recording to ${this.writer.path} stopped after ${this.writer.records} records: ` +
+          `${this.#error.message}`,
         { cause: this.#error },
       );
     }

@@ -15,7 +15,8 @@
  *          offset 16  u32      CRC-32 of the header body
  *          offset 20  H bytes  header body: a msgpack map
  *                       troupe      str        version of troupe that wrote the file
- *                       created_us  int        wall-clock start of the recording, µs since the epoch
+ *                       created_us  int        wall-clock start of the recording, µs since the
+ * epoch
  *                       source      str        what recorded it: "troupe up", "troupe record"
  *                       bus         str        "in-process" or the NATS URL recorded from
  *                       subjects    str        the subject patterns recorded, comma-separated
@@ -27,10 +28,12 @@
  *          u32      CRC-32 of the body
  *          L bytes  body: a msgpack array [subject, t_us, data] or [subject, t_us, data, headers]
  *                     subject  str                 the subject the message was published on
- *                     t_us     int                 receive time, µs since the epoch (recorder's clock)
+ *                     t_us     int                 receive time, µs since the epoch (recorder's
+ * clock)
  *                     data     bin                 the message bytes, exactly as received
  *                     headers  map str -> str      message headers (e.g. Nats-Msg-Id), when any
- * trailer  u32, u32 and L bytes as a record, but the body is a msgpack map (a record's is an array):
+ * trailer  u32, u32 and L bytes as a record, but the body is a msgpack map (a record's is an
+ * array):
  *            end      str   "TROUPEND"
  *            records  int   the records before the trailer
  *            bytes    int   the file's bytes before the trailer (header included)
@@ -80,7 +83,9 @@ export function encodeRecordingTrailer(trailer: RecordingTrailer): Uint8Array {
   return out;
 }
 
-/** Whether a record body (its CRC checked) is a trailer's: a msgpack map, where records are arrays. */
+/**
+ * Whether a record body (its CRC checked) is a trailer's: a msgpack map, where records are arrays.
+ */
 export function isTrailerBody(body: Uint8Array): boolean {
   const b = body[0]!;
   return (b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf;

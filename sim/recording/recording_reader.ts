@@ -82,7 +82,8 @@ export class RecordingReader {
       if (bytesRead < RECORDING_PREFIX_BYTES) {
         throw new RecordingFormatError(
           path,
-          `${path} is cut inside its header: ${size} bytes, the header alone takes ${RECORDING_PREFIX_BYTES}`,
+          `${path} is cut inside its header: ${size} bytes, the header alone takes ` +
+            `${RECORDING_PREFIX_BYTES}`,
         );
       }
       const view = new DataView(prefix.buffer);
@@ -90,9 +91,9 @@ export class RecordingReader {
       if (!RECORDING_FORMAT_VERSIONS_READ.includes(version)) {
         throw new RecordingFormatError(
           path,
-          `${path} is a recording of format version ${version}; this troupe (${TROUPE_VERSION}) reads format version ${
-            RECORDING_FORMAT_VERSIONS_READ.join(" or ")
-          }`,
+          `${path} is a recording of format version ${version}; this troupe ` +
+            `(${TROUPE_VERSION}) reads format version ` +
+            RECORDING_FORMAT_VERSIONS_READ.join(" or "),
           { version },
         );
       }
@@ -203,7 +204,10 @@ export class RecordingReader {
     return this.trailer !== undefined && this.cut === undefined;
   }
 
-  /** Reads the trailer found at file offset `at`: it must agree with what was read, and end the file. */
+  /**
+   * Reads the trailer found at file offset `at`: it must agree with what was read, and end the
+   * file.
+   */
   async #ended(
     fh: Awaited<ReturnType<typeof openAsync>>,
     trailer: RecordingTrailer,

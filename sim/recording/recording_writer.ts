@@ -83,7 +83,8 @@ export class RecordingWriter {
     const layout = recordLayout(subject, data, headers);
     if (layout.body > RECORD_BYTES_MAX) {
       throw new RangeError(
-        `Message on "${subject}" of ${data.byteLength} bytes makes a record over the limit of ${RECORD_BYTES_MAX} bytes`,
+        `Message on "${subject}" of ${data.byteLength} bytes makes a record over the limit of ` +
+          `${RECORD_BYTES_MAX} bytes`,
       );
     }
     const size = 8 + layout.body;

@@ -51,7 +51,10 @@ export { jsonable, type ReplayInspection, type ReplayMismatch, type ReplayVerifi
 
 /** Options of `replay`. */
 export interface ReplayOptions {
-  /** A multiple of the recorded pace (1: as recorded, 10: ten times faster); Infinity: no pacing. Default Infinity. */
+  /**
+   * A multiple of the recorded pace (1: as recorded, 10: ten times faster); Infinity: no pacing.
+   * Default Infinity.
+   */
   speed?: number;
   /** Replay from this receive time (µs since the epoch); earlier inputs are applied unpaced. */
   fromUs?: number;
@@ -94,7 +97,10 @@ export interface ReplayOptions {
   /** Called about every `progressEveryS` seconds, and at the end. */
   onProgress?(progress: ReplayProgress): void;
   progressEveryS?: number;
-  /** Live cluster: how long to wait for outputs after the last input once they stop coming. Default 2 s. */
+  /**
+   * Live cluster: how long to wait for outputs after the last input once they stop coming. Default
+   * 2 s.
+   */
   settleS?: number;
   /** Where the in-process host reports (restarts, failures). Default: kept in `result.hostLog`. */
   log?(message: string): void;
@@ -133,7 +139,10 @@ export interface ReplayResult {
   /** Receive times of the first and last inputs replayed in the range (µs), null if none. */
   firstUs: number | null;
   lastUs: number | null;
-  /** Inputs applied before the range (unpaced) and in it; the range's frames, control messages, samples. */
+  /**
+   * Inputs applied before the range (unpaced) and in it; the range's frames, control messages,
+   * samples.
+   */
   warmupInputs: number;
   inputs: number;
   frames: number;
@@ -339,7 +348,10 @@ function configOf(
   return config;
 }
 
-/** The kinds to replay (see chooseKinds); throws when none can be, or `verify` has nothing to compare. */
+/**
+ * The kinds to replay (see chooseKinds); throws when none can be, or `verify` has nothing to
+ * compare.
+ */
 async function kindsToReplay(
   path: string,
   reader: RecordingReader,

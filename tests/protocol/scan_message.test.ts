@@ -8,12 +8,12 @@ import {
   decodeScanWork,
   encodeScanMessage,
   encodeValue,
-  ProtocolError,
   type ScanChunk,
   type ScanDefinition,
   type ScanRecord,
   type ScanWork,
 } from "../../protocol/mod.ts";
+import { refused } from "./_refused.ts";
 
 const test = suite("scan messages on the wire");
 
@@ -27,18 +27,6 @@ const def: ScanDefinition = {
   timeout_ms: null,
   priority: "bollinger(20, 2).bandwidth",
 };
-
-function refused(f: () => unknown, field: string | undefined, message: RegExp): void {
-  try {
-    f();
-  } catch (err) {
-    assert.instance(err, ProtocolError);
-    assert.is((err as ProtocolError).field, field);
-    assert.match((err as Error).message, message);
-    return;
-  }
-  assert.unreachable(`expected a ProtocolError on field ${field}`);
-}
 
 test("work, chunk results, symbols requests and replies round-trip", () => {
   const work: ScanWork = { scanId: "s1", chunk: 3, attempt: 1, symbols: ["AAPL"], def };

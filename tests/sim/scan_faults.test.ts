@@ -13,13 +13,8 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import type { Bus } from "../../protocol/mod.ts";
-import {
-  type BarsSource,
-  type ScanResult,
-  ScanService,
-  ScanWorker,
-} from "../../actors/scan/mod.ts";
+import type { Bus, ScanResult } from "../../protocol/mod.ts";
+import { type BarsSource, ScanService, ScanWorker } from "../../actors/scan/mod.ts";
 import { drawFaultParams, parseFaults, Prng, Scheduler, SimBus } from "../../sim/mod.ts";
 import type { SimConnection } from "../../sim/sim_bus.ts";
 import { CRITERIA, expected, RANK, source, universe } from "../actors/scan/_scan_setup.ts";

@@ -11,14 +11,16 @@
  */
 import { byId, el, find } from "./dom.ts";
 import type { PageParams, SessionLink } from "./session_link.ts";
+import {
+  decodeScanResult,
+  decodeScanStarted,
+  decodeScanStats,
+  type ScanResult,
+  type ScanStats,
+} from "../../../protocol/mod.ts";
 
 /** One result row as the scan service sends it. */
-export interface ScanRow {
-  seq: number;
-  symbol: string;
-  rank: number | null;
-  chunk: number;
-}
+export type ScanRow = ScanResult;
 
 /** Bounds of the panel. */
 export const SCAN_LIMITS = { rows_max: 5000, stats_poll_ms: 500 } as const;
@@ -125,21 +127,25 @@ export class ScanPanel {
       this.#stats.textContent = `refused (${res.status}): ${text.trim()}`;
       return;
     }
-    const { scanId } = JSON.parse(text) as { scanId: string };
+    const { scanId } = this.#decoded(() => decodeScanStarted(text)) ?? {};
+    if (scanId === undefined) return;
     this.#scanId = scanId;
     this.#stop.disabled = false;
     const source = new EventSource(this.#api(`/events/results/${scanId}`));
     this.#source = source;
     source.addEventListener("result", (ev) => {
       if (this.#rows.length >= SCAN_LIMITS.rows_max) return;
-      this.#rows.push(JSON.parse((ev as MessageEvent).data) as ScanRow);
+      const row = this.#decoded(() => decodeScanResult((ev as MessageEvent).data));
+      if (row === undefined) return;
+      this.#rows.push(row);
       this.#markDirty();
     });
     source.addEventListener("end", (ev) => {
       source.close();
       clearInterval(this.#poll);
       this.#stop.disabled = true;
-      this.#showStats(JSON.parse((ev as MessageEvent).data) as Record<string, unknown>);
+      const stats = this.#decoded(() => decodeScanStats((ev as MessageEvent).data));
+      if (stats) this.#showStats(stats);
     });
     this.#poll = setInterval(() => void this.#pollStats(), SCAN_LIMITS.stats_poll_ms);
   }
@@ -156,13 +162,26 @@ export class ScanPanel {
   async #pollStats(): Promise<void> {
     if (!this.#scanId) return;
     const res = await fetch(this.#api(`/scan/stats/${this.#scanId}`));
-    if (res.ok) this.#showStats(await res.json() as Record<string, unknown>);
+    if (!res.ok) return;
+    const text = await res.text();
+    const stats = this.#decoded(() => decodeScanStats(text));
+    if (stats) this.#showStats(stats);
   }
 
-  #showStats(s: Record<string, unknown>): void {
+  /** What `decode` returns; a malformed answer is shown in the stats line (what and why). */
+  #decoded<T>(decode: () => T): T | undefined {
+    try {
+      return decode();
+    } catch (err) {
+      this.#stats.textContent = `malformed answer: ${(err as Error).message}`;
+      return undefined;
+    }
+  }
+
+  #showStats(s: ScanStats): void {
     this.#stats.textContent = `${s.state}: ${s.symbols_done}/${s.symbols_total} symbols, ` +
-      `${s.signals} signals, ${Number(s.symbols_per_s ?? 0).toFixed(0)} symbols/s, ` +
-      `${Number(s.elapsed_ms ?? 0).toFixed(0)} ms` + (s.error ? `, error: ${s.error}` : "");
+      `${s.signals} signals, ${s.symbols_per_s.toFixed(0)} symbols/s, ` +
+      `${s.elapsed_ms.toFixed(0)} ms` + (s.error ? `, error: ${s.error}` : "");
   }
 
   #markDirty(): void {

@@ -1,9 +1,14 @@
 /**
  * Test support: a scan API client over real HTTP, Server-Sent Events and WebSockets, reading a
- * scan's results to their end.
+ * scan's results to their end, each message checked by its decoder in protocol/scan_result.ts.
  */
 import { WebSocket } from "ws";
-import type { ScanResult } from "../../../actors/scan/mod.ts";
+import {
+  decodeScanResult,
+  decodeScanResultsMessage,
+  decodeScanStats,
+  type ScanResult,
+} from "../../../protocol/mod.ts";
 
 // deno-lint-ignore no-explicit-any
 export type Json = any;
@@ -39,9 +44,9 @@ export async function readSse(
       const field = (name: string) =>
         block.split("\n").find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
       if (field("event") === "result") {
-        results.push({ id: field("id")!, data: JSON.parse(field("data")!) });
+        results.push({ id: field("id")!, data: decodeScanResult(field("data")!) });
       }
-      if (field("event") === "end") end = JSON.parse(field("data")!);
+      if (field("event") === "end") end = decodeScanStats(field("data")!);
     }
   }
   await reader.cancel().catch(() => {});
@@ -55,10 +60,10 @@ export function readWs(url: string): Promise<{ results: ScanResult[]; end: Json 
     const ws = new WebSocket(url);
     ws.on("error", reject);
     ws.on("message", (data) => {
-      const m = JSON.parse(String(data));
+      const m = decodeScanResultsMessage(String(data));
       if (m.type === "result") {
         results.push({ seq: m.seq, symbol: m.symbol, rank: m.rank, chunk: m.chunk });
-      } else if (m.type === "end") resolve({ results, end: m.stats });
+      } else resolve({ results, end: m.stats });
     });
   });
 }

@@ -3,13 +3,8 @@
  * in-memory journals and its workers, and a subscriber that records what it gets.
  */
 import { InProcessBus } from "../../../actors/runtime/mod.ts";
-import {
-  memoryScanJournals,
-  type ScanResult,
-  ScanService,
-  type ScanStats,
-  ScanWorker,
-} from "../../../actors/scan/mod.ts";
+import { memoryScanJournals, ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
+import type { ScanResult, ScanStats } from "../../../protocol/mod.ts";
 import { source, universe } from "./_scan_setup.ts";
 
 /** A subscriber that records what it gets. */

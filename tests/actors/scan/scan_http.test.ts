@@ -4,7 +4,8 @@ import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { WebSocket } from "ws";
 import { InProcessBus } from "../../../actors/runtime/mod.ts";
-import { scanHttp, type ScanResult, ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
+import { scanHttp, ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
+import type { ScanResult } from "../../../protocol/mod.ts";
 import { CRITERIA, expected, RANK, source, universe, until } from "./_scan_setup.ts";
 
 const test = suite("scan HTTP API");

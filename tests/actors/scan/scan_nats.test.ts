@@ -5,9 +5,9 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeValue, scanSubject } from "../../../protocol/mod.ts";
+import { decodeValue, type ScanResult, scanSubject } from "../../../protocol/mod.ts";
 import { NatsBus } from "../../../actors/runtime/mod.ts";
-import { type ScanResult, ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
+import { ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 import { CRITERIA, expected, RANK, source, universe, until } from "./_scan_setup.ts";
 
