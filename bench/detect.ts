@@ -196,7 +196,9 @@ function mergeKinds(a: DetectionScore["byKind"], b: DetectionScore["byKind"]) {
   return out;
 }
 
-/** The kind of a channel: `price` on the market feed, the metric (after the last "-") on metrics. */
+/**
+ * The kind of a channel: `price` on the market feed, the metric (after the last "-") on metrics.
+ */
 function channelKind(channel: string, market: boolean): string {
   return market ? "price" : channel.slice(channel.lastIndexOf("-") + 1);
 }
@@ -290,7 +292,10 @@ export function runDetect(
   };
 }
 
-/** False anomaly events per 1,000 samples scored after the probation, per kind of channel of a feed. */
+/**
+ * False anomaly events per 1,000 samples scored after the probation, per kind of channel of a
+ * feed.
+ */
 function falsePerKiloByKind(
   score: DetectionScore,
   truth: ReturnType<Feed["truth"]>,
@@ -324,7 +329,10 @@ function tailsOf(
   };
 }
 
-/** The score's tail per kind of channel of one feed, after the probation (bench/_score_tails.ts). */
+/**
+ * The score's tail per kind of channel of one feed, after the probation
+ * (bench/_score_tails.ts).
+ */
 function tailsByKind(
   truth: ReturnType<Feed["truth"]>,
   scores: Map<string, ScoreSeries>,

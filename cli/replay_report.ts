@@ -56,7 +56,8 @@ export function replayReport(r: ReplayResult, speed: number): string[] {
   }
   if (r.deadLetters.recorded || r.deadLetters.replayed) {
     lines.push(
-      `troupe replay: dead letters: ${r.deadLetters.recorded} recorded, ${r.deadLetters.replayed} in the replay`,
+      `troupe replay: dead letters: ${r.deadLetters.recorded} recorded, ` +
+        `${r.deadLetters.replayed} in the replay`,
     );
   }
   for (const line of r.hostLog) {
@@ -112,7 +113,8 @@ function verifyLines(v: ReplayResult["verify"]): string[] {
     if (!v.ok && v.first) {
       const f = v.first;
       const what = f.kind === "different"
-        ? `output ${f.index} on ${f.subject} differs (recorded id ${f.recordedId}, replayed id ${f.replayedId})`
+        ? `output ${f.index} on ${f.subject} differs ` +
+          `(recorded id ${f.recordedId}, replayed id ${f.replayedId})`
         : f.kind === "missing"
         ? `output ${f.index} on ${f.subject} (recorded id ${f.recordedId}) was not produced`
         : `output ${f.index} on ${f.subject} (replayed id ${f.replayedId}) is not in the recording`;
