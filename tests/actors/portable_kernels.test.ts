@@ -64,7 +64,7 @@ const EXPECTED: Record<string, number> = {
   stats: 942779083,
   anomaly: -213737282,
   collapse: 2038540830,
-  coherence: 614798939,
+  coherence: 368043514,
 };
 
 for (const kind of Object.keys(EXPECTED)) {
