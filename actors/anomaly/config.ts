@@ -38,7 +38,12 @@ export interface AnomalyConfig {
   refractory_samples: number;
   /** Half-width of the prediction band, in standard deviations (1.2533 mean absolute errors). */
   band_sigmas: number;
-  /** An incident ends after this many valid samples in a row score below the threshold. */
+  /**
+   * An incident ends after this many valid samples in a row score below the threshold. The
+   * refractory period's length (30): past it a score is a new peak, so it opens a new incident;
+   * longer, a second jump scored 31 to 99 samples after the first was no event at all, while the
+   * incident stage had resolved the first's incident 30 s after it on a feed of 1 s ticks (issue 29).
+   */
   clear_samples: number;
   /** Cap on the distinct (context, bin) pairs remembered; past it, new pairs are not scored. */
   keys_max: number;
@@ -65,7 +70,7 @@ export const defaultAnomalyConfig: Readonly<AnomalyConfig> = Object.freeze({
   full_score_bits: 10,
   refractory_samples: 30,
   band_sigmas: 3,
-  clear_samples: 100,
+  clear_samples: 30,
   keys_max: 65_536,
   settle_hours: 24,
 });

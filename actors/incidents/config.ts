@@ -15,6 +15,11 @@ export interface IncidentConfig {
   for_us: number;
   /** An incident resolves once this long has passed since its last finding (keep firing for). */
   hold_us: number;
+  /**
+   * An episode a finding started (a coherence group turned coherent) holds its incident open at
+   * most this long after the incident's last finding, should the finding that ends it never come.
+   */
+  episode_hold_max_us: number;
   /** A pending incident fires when its peak severity reaches this (1-5)... */
   fire_severity_min: number;
   /** ...or when it has this many member channels. */
@@ -30,6 +35,7 @@ export const defaultIncidentConfig: IncidentConfig = {
   group_window_us: 5_000_000,
   for_us: 2_000_000,
   hold_us: 30_000_000,
+  episode_hold_max_us: 3_600_000_000,
   fire_severity_min: 2,
   fire_members_min: 2,
   link_window_us: 5_000_000,
@@ -40,6 +46,7 @@ const FIELDS: ReadonlyArray<keyof IncidentConfig> = [
   "group_window_us",
   "for_us",
   "hold_us",
+  "episode_hold_max_us",
   "fire_severity_min",
   "fire_members_min",
   "link_window_us",
@@ -61,6 +68,7 @@ export function parseIncidentConfig(
     group_window_us: read("group_window_us", us),
     for_us: read("for_us", us),
     hold_us: read("hold_us", us),
+    episode_hold_max_us: read("episode_hold_max_us", us),
     fire_severity_min: read("fire_severity_min", { min: 1, max: 5 }),
     fire_members_min: read("fire_members_min", { min: 1, max: 1_000_000 }),
     link_window_us: read("link_window_us", us),

@@ -42,6 +42,12 @@ export interface IncidentFinding {
    * an episode rather than starting one: it joins its group's open incident, or is passed over.
    */
   opens?: boolean;
+  /**
+   * Whether it starts an episode that goes on until a later finding of its channel ends it (a
+   * coherence group turning coherent or fragmented; default false): its incident stays open
+   * meanwhile, whatever `hold_us`.
+   */
+  ongoing?: boolean;
 }
 
 /** One incident update to publish: the incident as it now is, its update number and time. */
@@ -175,7 +181,8 @@ function advance(s: IncidentKernelState, ts: number, out: IncidentUpdate[]): voi
     const i = o.incident;
     // The machine's own first time: a late finding may move the incident's first_us earlier.
     const fires = o.snapshot.context.first_us + s.config.for_us;
-    for (const at of [fires, i.last_us + s.config.hold_us]) {
+    const held = o.snapshot.context.ongoing?.length ? s.config.episode_hold_max_us : 0;
+    for (const at of [fires, i.last_us + Math.max(s.config.hold_us, held)]) {
       if (at > from && at < ts) due.push({ at, o });
     }
   }
@@ -232,6 +239,8 @@ function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[])
     ts: f.ts_us,
     severity: f.severity,
     members: o.incident.members.length,
+    channel: f.channel,
+    ongoing: f.ongoing === true,
   });
   link(s, o, f, out);
   o.incident.silenced = s.silenced({ ...o.incident, silenced: false });
@@ -289,6 +298,8 @@ function openIncident(s: IncidentKernelState, f: IncidentFinding): OpenIncident 
     config: s.config,
     ts: f.ts_us,
     severity: f.severity,
+    channel: f.channel,
+    ongoing: f.ongoing === true,
   });
   const o: OpenIncident = {
     incident,

@@ -4,7 +4,11 @@
  * replay decides the same). A new incident is pending; it fires once it has been open for `for_us`
  * and its peak severity or its member count clears the bar; it resolves once `hold_us` has passed
  * since its last finding (keep firing for), and a pending one that never cleared the bar resolves
- * the same way without having fired. The kernel steps it with xstate's pure `getNextSnapshot`.
+ * the same way without having fired. A finding that starts an episode (a coherence group turning
+ * coherent or fragmented) holds its incident open until a finding of its channel ends it (the
+ * return to normal), for up to `episode_hold_max_us` after its last finding: the group is still in
+ * that state, and a stressed spell that begins before it returns is the same incident, not one
+ * missed because the hold ran out. The kernel steps it with xstate's pure `getNextSnapshot`.
  */
 import { assign, setup } from "xstate";
 import type { IncidentConfig } from "./config.ts";
@@ -18,35 +22,62 @@ export interface IncidentMachineContext {
   peak_severity: number;
   members: number;
   fired: boolean;
+  /**
+   * Member channels whose last finding started an episode not yet ended (absent in a snapshot
+   * taken before it was kept: none).
+   */
+  ongoing?: string[];
 }
 
-/** The machine's events: a finding joined (its time, severity and the members now), or time passed. */
+/**
+ * The machine's events: a finding joined (its time, severity, channel, whether it leaves an episode
+ * going on that channel, and the members now), or time passed.
+ */
 export type IncidentMachineEvent =
-  | { type: "finding"; ts: number; severity: number; members: number }
+  | {
+    type: "finding";
+    ts: number;
+    severity: number;
+    members: number;
+    channel: string;
+    ongoing: boolean;
+  }
   | { type: "time"; ts: number };
 
 /** The incident machine. */
 export const incidentMachine = setup({
   types: {
     context: {} as IncidentMachineContext,
-    input: {} as { config: IncidentConfig; ts: number; severity: number },
+    input: {} as {
+      config: IncidentConfig;
+      ts: number;
+      severity: number;
+      channel: string;
+      ongoing: boolean;
+    },
     events: {} as IncidentMachineEvent,
   },
   actions: {
     observe: assign(({ context, event }) => {
       const now_us = Math.max(context.now_us, event.ts);
       if (event.type === "time") return { now_us };
+      const others = (context.ongoing ?? []).filter((c) => c !== event.channel);
       return {
         now_us,
         last_us: Math.max(context.last_us, event.ts),
         peak_severity: Math.max(context.peak_severity, event.severity),
         members: Math.max(context.members, event.members),
+        ongoing: event.ongoing ? [...others, event.channel] : others,
       };
     }),
     fire: assign({ fired: true }),
   },
   guards: {
-    quiet: ({ context }) => context.now_us - context.last_us >= context.config.hold_us,
+    quiet: ({ context }) =>
+      context.now_us - context.last_us >=
+        ((context.ongoing ?? []).length === 0
+          ? context.config.hold_us
+          : Math.max(context.config.hold_us, context.config.episode_hold_max_us)),
     due: ({ context }) =>
       context.now_us - context.first_us >= context.config.for_us &&
       (context.peak_severity >= context.config.fire_severity_min ||
@@ -62,6 +93,7 @@ export const incidentMachine = setup({
     peak_severity: input.severity,
     members: 1,
     fired: false,
+    ongoing: input.ongoing ? [input.channel] : [],
   }),
   initial: "pending",
   states: {

@@ -14,8 +14,12 @@ import type { IncidentCounts } from "./incident_stage.ts";
 import type { IncidentFinding, IncidentKernelState, OpenIncident } from "./incident_kernel.ts";
 import { incidentMachine, type IncidentMachineContext } from "./incident_machine.ts";
 
-/** The snapshot format's version: a snapshot of another is not loaded (the journal is refolded). */
-export const INCIDENT_SNAPSHOT_VERSION = 1;
+/**
+ * The snapshot format's version: a snapshot of another is not loaded (the journal is refolded). 2:
+ * an incident's machine keeps the episodes going on its channels (`ongoing`), which a refold of
+ * a version 1 snapshot's journal restores and the snapshot cannot.
+ */
+export const INCIDENT_SNAPSHOT_VERSION = 2;
 
 /** An open incident as saved: its machine's state value and context (without the settings). */
 interface SavedOpen {

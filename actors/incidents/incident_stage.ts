@@ -107,11 +107,12 @@ export function incidentEventOf(kind: IncidentKind, body: unknown): IncidentEven
 
 /**
  * The kernel's finding of an event of `kind` with `body`: its severity on the kind's scale,
- * whether it may open an incident (a coherence group's return to `normal` may not), and the moment
- * it is about (a collapse's change time).
+ * whether it may open an incident (a coherence group's return to `normal` may not), whether it
+ * starts an episode that holds its incident open (a group turning coherent or fragmented), and the
+ * moment it is about (a collapse's change time).
  */
 export function findingOfEvent(
-  head: Omit<IncidentFinding, "severity" | "opens" | "kind">,
+  head: Omit<IncidentFinding, "severity" | "opens" | "ongoing" | "kind">,
   event: IncidentEvent,
 ): IncidentFinding {
   const f: IncidentFinding = {
@@ -119,7 +120,10 @@ export function findingOfEvent(
     kind: event.kind,
     severity: findingSeverity(event.kind, event.body),
   };
-  if (event.kind === "coherence" && event.body.state === "normal") f.opens = false;
+  if (event.kind === "coherence") {
+    if (event.body.state === "normal") f.opens = false;
+    else f.ongoing = true;
+  }
   // A collapse is about the moment its change began, confirmed some samples later.
   if (event.kind === "collapse") f.at_us = event.body.change_ts;
   return f;

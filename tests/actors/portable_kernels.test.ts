@@ -62,9 +62,9 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -213737282,
+  anomaly: 1969234809,
   collapse: 2038540830,
-  coherence: 614798939,
+  coherence: 368043514,
 };
 
 for (const kind of Object.keys(EXPECTED)) {

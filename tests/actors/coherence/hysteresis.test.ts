@@ -92,4 +92,33 @@ test("an episode longer than the long half-life is a new level: the group is nor
   assert.match(seen[1]!, /^coherent->normal@/);
 });
 
+test("troupe up's settings: a group's first ratios are not its baseline, and a stressed spell is found", () => {
+  // Issue 29. Before, the long mean started at the first ratio (a covariance of a few bars, near 1)
+  // and learnt pending spells: the group went fragmented at bar 70, normal at 614, and a spell of
+  // 60 bars at 800 (the market factor's volatility doubled) changed nothing.
+  const config = coherenceActor.parseConfig(
+    {
+      half_life_bars: 10,
+      shift_short_half_life_bars: 5,
+      shift_long_half_life_bars: 200,
+      warmup_bars: 50,
+      change_for_bars: 20,
+    },
+    coherenceActor.defaultConfig,
+    "",
+  );
+  const s = initCoherence(config, "all");
+  const feed = factorFeed(10, 7);
+  const seen: string[] = [];
+  for (let bar = 0; bar < 1400; bar++) {
+    const vol = bar >= 800 && bar < 860 ? 0.01 : 0.005;
+    for (const r of feedBar(s, feed.names, feed.next(vol), bar)) {
+      for (const c of r.changes) seen.push(`${c.from}->${c.to}@${bar}`);
+    }
+  }
+  assert.is(seen.length, 2, seen.join(", "));
+  assert.match(seen[0]!, /^normal->coherent@8[2-5]\d$/);
+  assert.match(seen[1]!, /^coherent->normal@/);
+});
+
 test.run();

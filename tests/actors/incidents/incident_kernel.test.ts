@@ -246,4 +246,41 @@ test("a coherence group's return to normal opens no incident; it joins its group
   assert.is(quick[0]!.findings, 2);
 });
 
+test("a coherent group's incident stays open until its return to normal, and a spell inside is one", () => {
+  // Issue 29: a group coherent for longer than hold_us resolved its incident 30 s after it turned
+  // coherent; a second stressed spell that began before the group returned to normal had no
+  // incident at all (no new finding), and the return was passed over.
+  const body = (state: "coherent" | "normal", from: "coherent" | "normal") => ({
+    group: "all",
+    state,
+    from,
+    ratio: 0.8,
+    shift: state === "coherent" ? 2.5 : 0.3,
+    top_channels: [],
+  });
+  const coherent = findingOfEvent({ id: "c", channel: "all", ts_us: T0 }, {
+    kind: "coherence",
+    body: body("coherent", "normal"),
+  });
+  const back = findingOfEvent({ id: "n", channel: "all", ts_us: T0 + 600_000_000 }, {
+    kind: "coherence",
+    body: body("normal", "coherent"),
+  });
+  assert.is(coherent.ongoing, true);
+  assert.is(back.ongoing, undefined);
+  const updates = run([coherent, back]);
+  const incidents = lastOf(updates);
+  assert.is(incidents.length, 1);
+  const i = incidents[0]!;
+  assert.is(i.findings, 2, "the return to normal joined the episode's incident");
+  assert.is(i.first_us, T0);
+  assert.is(i.last_us, T0 + 600_000_000);
+  assert.is(i.state, "resolved");
+  const resolved = updates.find((u) => u.incident.state === "resolved")!;
+  assert.is(resolved.ts_us, T0 + 600_000_000 + defaultIncidentConfig.hold_us);
+  // A return that never comes (the feed stopped): the episode holds it episode_hold_max_us.
+  const alone = run([coherent]).find((u) => u.incident.state === "resolved")!;
+  assert.is(alone.ts_us, T0 + defaultIncidentConfig.episode_hold_max_us);
+});
+
 test.run();
