@@ -43,6 +43,8 @@ export interface JetStreamJournalOptions {
   guard?(): Error | undefined;
   /** Written in the `Troupe-Epoch` header of every record: the lease epoch of its writer. */
   epoch?: number;
+  /** The stream's replicas when it is created (`nats.replicas`): 1. */
+  replicas?: number;
 }
 
 export interface StreamState {
@@ -71,10 +73,9 @@ export interface StreamState {
  */
 export async function openJournalStream(
   nc: NatsConnection,
-  streamName: string,
-  prefix: string,
-  budgetMs: number,
+  stream: { name: string; prefix: string; budgetMs: number; replicas: number },
 ): Promise<{ jsm: JetStreamManager; info: StreamInfo }> {
+  const { name: streamName, prefix, budgetMs } = stream;
   const wanted = `${prefix}.>`;
   const opening = { budgetMs, repeatable: true };
   const jsm = await retryJetStream("reach JetStream", () => jetstreamManager(nc), opening);
@@ -94,6 +95,7 @@ export async function openJournalStream(
         discard: DiscardPolicy.Old,
         allow_direct: true,
         max_msgs_per_subject: -1,
+        num_replicas: stream.replicas,
       });
     }
   }, opening);

@@ -40,6 +40,8 @@ export interface FeedStreamOptions {
   /** Milliseconds without a delivery, while the stream holds more, before the consumer is
    *  opened again (and health reports the stall): 2,000. */
   stallMs?: number;
+  /** The stream's replicas when it is created (`nats.replicas`): 1. */
+  replicas?: number;
 }
 
 /** Creates the feed stream if it does not exist (waiting out a cluster's leader election). */
@@ -64,6 +66,7 @@ async function addFeedStream(nc: NatsConnection, name: string, options: FeedStre
       discard: DiscardPolicy.Old,
       max_age: (options.maxAgeMs ?? 3_600_000) * 1_000_000,
       max_bytes: options.maxBytes ?? 1 << 30,
+      num_replicas: options.replicas ?? 1,
     });
   }
 }

@@ -84,9 +84,22 @@ export class JetStreamJournal implements Journal {
   #nc: NatsConnection;
   #js: JetStreamClient;
   #jsm: JetStreamManager;
+  /** Whether direct gets are allowed: the binary search of `read` uses them. */
   #direct: boolean;
+  /**
+   * Whether a direct get reads the stream as it is: with one replica only. With more, every
+   * replica answers direct gets and a lagging one (a node catching up after a restart) gives an
+   * older last message: a read that ends there misses the subject's newest records (the 3-node
+   * cluster test lost a channel's last frame to it), and an append guard loaded from it expects
+   * an old sequence. Reads that decide (last messages, where a stalled read goes on) then ask the
+   * stream's leader (a STREAM.MSG.GET).
+   */
+  #directCurrent: boolean;
   #options: Required<
-    Omit<JetStreamJournalOptions, "stream" | "subjectPrefix" | "onDamage" | "guard" | "epoch">
+    Omit<
+      JetStreamJournalOptions,
+      "stream" | "subjectPrefix" | "onDamage" | "guard" | "epoch" | "replicas"
+    >
   >;
   #guard: (() => Error | undefined) | undefined;
   #epoch: number | undefined;
@@ -108,7 +121,7 @@ export class JetStreamJournal implements Journal {
     jsm: JetStreamManager,
     streamName: string,
     subjectPrefix: string,
-    direct: boolean,
+    direct: { allowed: boolean; current: boolean },
     options: JetStreamJournalOptions,
     state: { bytes: number; messages: number },
   ) {
@@ -118,7 +131,8 @@ export class JetStreamJournal implements Journal {
     this.#js = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     this.streamName = streamName;
     this.subjectPrefix = subjectPrefix;
-    this.#direct = direct;
+    this.#direct = direct.allowed;
+    this.#directCurrent = direct.allowed && direct.current;
     this.#options = {
       loadPositions: options.loadPositions ?? "open",
       publishTimeoutMs: options.publishTimeoutMs ?? 5000,
@@ -142,13 +156,21 @@ export class JetStreamJournal implements Journal {
     const prefix = options.subjectPrefix ?? JOURNAL_SUBJECT_PREFIX;
     for (const token of prefix.split(".")) checkName(token, "journal subject prefix token");
     const budgetMs = options.electionBudgetMs ?? ELECTION_BUDGET_MS;
-    const { jsm, info } = await openJournalStream(nc, streamName, prefix, budgetMs);
+    const { jsm, info } = await openJournalStream(nc, {
+      name: streamName,
+      prefix,
+      budgetMs,
+      replicas: options.replicas ?? 1,
+    });
     const journal = new JetStreamJournal(
       nc,
       jsm,
       streamName,
       prefix,
-      info.config.allow_direct === true,
+      {
+        allowed: info.config.allow_direct === true,
+        current: (info.config.num_replicas ?? 1) <= 1,
+      },
       options,
       info.state,
     );
@@ -544,7 +566,7 @@ export class JetStreamJournal implements Journal {
         const msg = await this.#retry(
           `read ${filter} at ${query.seq}`,
           () =>
-            this.#direct
+            this.#directCurrent
               ? this.#jsm.direct.getMessage(this.streamName, query)
               : this.#jsm.streams.getMessage(this.streamName, query),
         );
@@ -557,7 +579,7 @@ export class JetStreamJournal implements Journal {
     return this.#retry(
       `read the last message of ${subject}`,
       () =>
-        this.#direct
+        this.#directCurrent
           ? this.#jsm.direct.getMessage(this.streamName, { last_by_subj: subject })
           : this.#jsm.streams.getMessage(this.streamName, { last_by_subj: subject }),
     );

@@ -254,6 +254,7 @@ async function openJournal(
       if (!nc) throw new HostFatalError(`journal.kind "jetstream" needs a NATS connection`);
       const { JetStreamJournal } = await import("./jetstream_journal.ts");
       return await JetStreamJournal.open(nc, {
+        replicas: config.replicas,
         onDamage: (d) =>
           log(
             `journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on past it`,
@@ -282,7 +283,7 @@ export async function openSnapshots(
     case "kv": {
       if (!nc) throw new HostFatalError(`snapshots.store "kv" needs a NATS connection`);
       const { KvSnapshotStore } = await import("./kv_snapshot_store.ts");
-      return await KvSnapshotStore.open(nc, { onCorrupt });
+      return await KvSnapshotStore.open(nc, { onCorrupt, replicas: config.replicas });
     }
     default:
       return new MemorySnapshotStore();
@@ -311,7 +312,10 @@ export function hostOptions(
     snapshots,
     partitions: { count: config.partitions.count, owned: config.partitions.owned },
     ...(config.input === "jetstream" && nc
-      ? { input: jetStreamInput(nc), control: controlStreamSource(nc, config.host_id) }
+      ? {
+        input: jetStreamInput(nc, { replicas: config.replicas }),
+        control: controlStreamSource(nc, config.host_id, { replicas: config.replicas }),
+      }
       : {}),
     limits: {
       messageBytesMax: config.limits.frame_bytes_max,

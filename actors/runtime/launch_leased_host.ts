@@ -75,7 +75,10 @@ export async function launchLeasedHost(
   try {
     const nc = (bus as NatsBus).nc;
     const snapshots = await openSnapshots(config, nc, log);
-    const bucket = await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms });
+    const bucket = await LeaseBucket.open(nc, {
+      ttlMs: config.partitions.leases.ttl_ms,
+      replicas: config.replicas,
+    });
     const running = new Map<number, Host>();
     const http: { port?: number | undefined } = {};
     const leases: PartitionLeases = new PartitionLeases({
@@ -91,6 +94,7 @@ export async function launchLeasedHost(
         const journal = await JetStreamJournal.open(nc, {
           guard: () => fence.guard(),
           epoch: fence.epoch,
+          replicas: config.replicas,
           onDamage: (d) =>
             log(
               `part-${p}: journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on past it`,
@@ -227,8 +231,11 @@ async function startPartition(
   const slots: { host?: Host } = {};
   const host = new Host({
     ...base,
-    input: resumeFromLowest(jetStreamInput(nc), () => slots.host?.instances() ?? []),
-    control: controlStreamSource(nc, id),
+    input: resumeFromLowest(
+      jetStreamInput(nc, { replicas: config.replicas }),
+      () => slots.host?.instances() ?? [],
+    ),
+    control: controlStreamSource(nc, id, { replicas: config.replicas }),
     tickEveryMs: parts.tickEveryMs,
   });
   slots.host = host;
