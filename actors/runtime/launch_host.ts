@@ -20,7 +20,6 @@ import { natsLiveness } from "./liveness.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
 import type { InputSource } from "./input_source.ts";
-import { resumeFromLowest } from "./resume_from_lowest.ts";
 import type { Journal } from "./journal.ts";
 import { MemoryJournal } from "./memory_journal.ts";
 import { MemorySnapshotStore } from "./memory_snapshot_store.ts";
@@ -116,10 +115,6 @@ export async function launchHost(
     const base = hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal });
     const host = new Host({
       ...base,
-      // After a crash, from the lowest position an instance took (see resume_from_lowest.ts).
-      ...(base.input
-        ? { input: resumeFromLowest(base.input, () => built.host?.instances() ?? []) }
-        : {}),
       ...(options.service
         ? { http: mount.http, liveness: [...(base.liveness ?? []), () => mount.notReady] }
         : {}),
