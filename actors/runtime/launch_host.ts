@@ -19,6 +19,7 @@ import { InProcessBus } from "./in_process_bus.ts";
 import { natsLiveness } from "./liveness.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
+import { requireJetStream } from "./jetstream_required.ts";
 import type { InputSource } from "./input_source.ts";
 import type { Journal } from "./journal.ts";
 import { MemoryJournal } from "./memory_journal.ts";
@@ -206,18 +207,37 @@ function asFatal(err: unknown): HostFatalError {
     : new HostFatalError(describeError(err), { cause: err });
 }
 
+/**
+ * The host's bus: NATS at `config.nats` (checked to reach JetStream when the config needs it,
+ * jetstream_required.ts), or the in-process bus.
+ */
 export async function connectBus(config: HostConfig, log: (m: string) => void): Promise<Bus> {
   if (!config.nats) return new InProcessBus();
+  const bus = await connectNats(config.nats, { hostId: config.host_id, log });
   try {
-    return await NatsBus.connect(config.nats, {
-      name: config.host_id,
+    await requireJetStream(bus.nc, config);
+  } catch (err) {
+    await bus.close().catch(() => {});
+    throw err;
+  }
+  return bus;
+}
+
+async function connectNats(
+  url: string,
+  options: { hostId: string; log: (m: string) => void },
+): Promise<NatsBus> {
+  const { hostId, log } = options;
+  try {
+    return await NatsBus.connect(url, {
+      name: hostId,
       onStatus: (s) => {
         if (s === "disconnect" || s === "reconnect") log(`NATS ${s}`);
       },
     });
   } catch (err) {
     throw new HostFatalError(
-      `Cannot connect to NATS at ${config.nats}: ${describeError(err)}`,
+      `Cannot connect to NATS at ${url}: ${describeError(err)}`,
       { cause: err },
     );
   }
