@@ -111,6 +111,11 @@ export async function openJournalStream(
   return { jsm, info };
 }
 
+/** Whether `err` is JetStream's answer that the stream does not exist (and nothing else). */
+export function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+}
+
 /** Whether `err` is JetStream's refusal of a publish whose expected last sequence is not the last. */
 export function isWrongLastSequence(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;

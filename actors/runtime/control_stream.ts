@@ -21,6 +21,7 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusMessage, SUBJECT_ROOT } from "../../protocol/mod.ts";
 import { retryJetStream } from "./jetstream_retry.ts";
+import { isStreamNotFound } from "./_jetstream_stream.ts";
 
 /** The stream that keeps control messages. */
 export const CONTROL_STREAM = "TROUPE_CTL";
@@ -55,7 +56,8 @@ async function addControlStream(nc: NatsConnection, replicas: number): Promise<v
   const jsm = await jetstreamManager(nc);
   try {
     await jsm.streams.info(CONTROL_STREAM);
-  } catch {
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err; // as the feed stream's (jetstream_input.ts)
     await jsm.streams.add({
       name: CONTROL_STREAM,
       subjects: [`${SUBJECT_ROOT}.ctl.>`],

@@ -26,6 +26,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusMessage, SUBJECT_ROOT } from "../../protocol/mod.ts";
 import type { InputSource } from "./input_source.ts";
 import { CONSUMER_CREATE_TIMEOUT_MS, retryJetStream } from "./jetstream_retry.ts";
+import { isStreamNotFound } from "./_jetstream_stream.ts";
 
 /** The stream that keeps feed frames. */
 export const FEED_STREAM = "TROUPE_FEED";
@@ -57,7 +58,11 @@ async function addFeedStream(nc: NatsConnection, name: string, options: FeedStre
   const jsm = await jetstreamManager(nc);
   try {
     await jsm.streams.info(name);
-  } catch {
+  } catch (err) {
+    // Only a stream that is not there is made: an info that timed out in an election, answered
+    // by an add of this configuration, was refused against the stream at other replicas ("stream
+    // name already in use with a different configuration") and the partition dropped.
+    if (!isStreamNotFound(err)) throw err;
     await jsm.streams.add({
       name,
       subjects: [`${SUBJECT_ROOT}.feed.>`],
