@@ -32,7 +32,7 @@ export async function requireJetStream(nc: NatsConnection, config: HostConfig): 
   } catch (err) {
     const name = nc.info?.server_name ? ` (server "${nc.info.server_name}")` : "";
     throw new HostFatalError(
-      `Cannot start host ${config.host_id}: ${setting} needs JetStream, but the NATS server at nats://${nc.getServer()}${name} has JetStream off (${
+      `${setting} needs JetStream, but the NATS server at nats://${nc.getServer()}${name} has JetStream off (${
         (err as Error).message
       }); start nats-server with -js (or "jetstream {}" in its config), or change ${
         setting.split(" ")[0]
