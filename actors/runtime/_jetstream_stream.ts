@@ -1,7 +1,7 @@
 /**
  * The JetStream stream under a JetStreamJournal (see jetstream_journal.ts): the journal's options,
- * the state it keeps of each journal stream, and the stream's opening (created when missing,
- * waiting out a cluster's leader election).
+ * the state it keeps of each journal stream, the stream's opening (created when missing,
+ * waiting out a cluster's leader election) and its single-message gets.
  */
 import {
   DiscardPolicy,
@@ -11,11 +11,13 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
+  type StoredMsg,
   type StreamInfo,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { retryJetStream } from "./jetstream_retry.ts";
 import type { JournalDamage } from "./journal.ts";
+import { readPos } from "./_journal_consume.ts";
 
 /** Options of `JetStreamJournal.open`. */
 export interface JetStreamJournalOptions {
@@ -43,6 +45,8 @@ export interface JetStreamJournalOptions {
   guard?(): Error | undefined;
   /** Written in the `Troupe-Epoch` header of every record: the lease epoch of its writer. */
   epoch?: number;
+  /** The stream's replicas when it is created (`nats.replicas`): 1. */
+  replicas?: number;
 }
 
 export interface StreamState {
@@ -71,10 +75,9 @@ export interface StreamState {
  */
 export async function openJournalStream(
   nc: NatsConnection,
-  streamName: string,
-  prefix: string,
-  budgetMs: number,
+  stream: { name: string; prefix: string; budgetMs: number; replicas: number },
 ): Promise<{ jsm: JetStreamManager; info: StreamInfo }> {
+  const { name: streamName, prefix, budgetMs } = stream;
   const wanted = `${prefix}.>`;
   const opening = { budgetMs, repeatable: true };
   const jsm = await retryJetStream("reach JetStream", () => jetstreamManager(nc), opening);
@@ -94,6 +97,7 @@ export async function openJournalStream(
         discard: DiscardPolicy.Old,
         allow_direct: true,
         max_msgs_per_subject: -1,
+        num_replicas: stream.replicas,
       });
     }
   }, opening);
@@ -107,7 +111,87 @@ export async function openJournalStream(
   return { jsm, info };
 }
 
+/** Whether `err` is JetStream's answer that the stream does not exist (and nothing else). */
+export function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+}
+
 /** Whether `err` is JetStream's refusal of a publish whose expected last sequence is not the last. */
 export function isWrongLastSequence(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
+}
+
+/**
+ * Single-message gets from a journal's stream. With direct gets allowed, every replica of the
+ * stream answers them, and a lagging one (a node catching up after a restart) answers with an
+ * older last message: a read that ends there misses the subject's newest records (the 3-node
+ * cluster test lost a channel's last frame to it), and an append guard loaded from it expects an
+ * old sequence. So the gets that decide (a subject's last message; where a stalled read goes on)
+ * are direct only with one replica (then the one answering is the leader), and otherwise ask the
+ * stream's leader (STREAM.MSG.GET); the binary search for where a read starts stays direct.
+ */
+export class StreamGets {
+  readonly #jsm: JetStreamManager;
+  readonly #o: StreamGetsOptions;
+
+  constructor(jsm: JetStreamManager, options: StreamGetsOptions) {
+    this.#jsm = jsm;
+    this.#o = options;
+  }
+
+  #get(query: Parameters<JetStreamManager["streams"]["getMessage"]>[1], what: string) {
+    const { stream, allowed, current } = this.#o;
+    return this.#o.retry(
+      what,
+      () =>
+        allowed && current
+          ? this.#jsm.direct.getMessage(stream, query)
+          : this.#jsm.streams.getMessage(stream, query),
+    );
+  }
+
+  /** The last message of `subject`, as the stream holds it now. */
+  last(subject: string): Promise<StoredMsg | null> {
+    return this.#get({ last_by_subj: subject }, `read the last message of ${subject}`);
+  }
+
+  /** The sequence of the first message of `filter` at or after `seq`, as the stream holds it. */
+  async nextSeq(filter: string, seq: number): Promise<number | undefined> {
+    const query = { seq: Math.max(seq, 1), next_by_subj: filter };
+    return (await this.#get(query, `read ${filter} at ${query.seq}`))?.seq;
+  }
+
+  /**
+   * The stream sequence of the first record of `st` with pos > after: a binary search over
+   * sequences with "next message of this subject at or after seq" direct gets. Positions rise
+   * with sequences within a subject, so the search is sound. Without direct gets, 0 (read from
+   * the start and filter).
+   */
+  async firstSeqAfter(st: StreamState, after: number): Promise<number> {
+    if (!this.#o.allowed) return 0;
+    let lo = 1;
+    let hi = st.lastSeq;
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const msg = await this.#o.retry(
+        `read ${st.subject} at ${mid}`,
+        () => this.#jsm.direct.getMessage(this.#o.stream, { seq: mid, next_by_subj: st.subject }),
+      );
+      if (!msg) return 0; // the subject changed under us: fall back to a full read
+      if (readPos(msg.header, st.subject, msg.seq) > after) hi = Math.min(mid, msg.seq);
+      else lo = msg.seq + 1;
+    }
+    return lo;
+  }
+}
+
+/** Options of `StreamGets`. */
+export interface StreamGetsOptions {
+  stream: string;
+  /** Whether the stream allows direct gets. */
+  allowed: boolean;
+  /** Whether a direct get reads the stream as it is now: with one replica. */
+  current: boolean;
+  /** Makes a call, waiting out a leader election (the journal's retry budget). */
+  retry<T>(what: string, call: () => Promise<T>): Promise<T>;
 }

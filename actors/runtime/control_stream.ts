@@ -21,6 +21,7 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusMessage, SUBJECT_ROOT } from "../../protocol/mod.ts";
 import { retryJetStream } from "./jetstream_retry.ts";
+import { isStreamNotFound } from "./_jetstream_stream.ts";
 
 /** The stream that keeps control messages. */
 export const CONTROL_STREAM = "TROUPE_CTL";
@@ -36,18 +37,27 @@ export interface ControlSource {
  * Creates the control stream if it does not exist: a day of control messages, at most 64 MiB.
  * Waits out a cluster's leader election (jetstream_retry.ts).
  */
-export function ensureControlStream(nc: NatsConnection): Promise<void> {
+export function ensureControlStream(
+  nc: NatsConnection,
+  options: ControlStreamOptions = {},
+): Promise<void> {
   // Repeatable: adding a stream that exists with this configuration succeeds.
-  return retryJetStream(`open the control stream ${CONTROL_STREAM}`, () => addControlStream(nc), {
-    repeatable: true,
-  });
+  const add = () => addControlStream(nc, options.replicas ?? 1);
+  return retryJetStream(`open the control stream ${CONTROL_STREAM}`, add, { repeatable: true });
 }
 
-async function addControlStream(nc: NatsConnection): Promise<void> {
+/** Options of the control stream. */
+export interface ControlStreamOptions {
+  /** The stream's replicas when it is created (`nats.replicas`): 1. */
+  replicas?: number;
+}
+
+async function addControlStream(nc: NatsConnection, replicas: number): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
     await jsm.streams.info(CONTROL_STREAM);
-  } catch {
+  } catch (err) {
+    if (!isStreamNotFound(err)) throw err; // as the feed stream's (jetstream_input.ts)
     await jsm.streams.add({
       name: CONTROL_STREAM,
       subjects: [`${SUBJECT_ROOT}.ctl.>`],
@@ -57,17 +67,22 @@ async function addControlStream(nc: NatsConnection): Promise<void> {
       max_age: 24 * 3600 * 1e9,
       max_bytes: 64 << 20,
       no_ack: true,
+      num_replicas: replicas,
     });
   }
 }
 
 /** The durable consumer of host `hostId` on the control stream. */
-export function controlStreamSource(nc: NatsConnection, hostId: string): ControlSource {
+export function controlStreamSource(
+  nc: NatsConnection,
+  hostId: string,
+  options: ControlStreamOptions = {},
+): ControlSource {
   let messages: ConsumerMessages | undefined;
   let stopped = false;
   return {
     async start(apply) {
-      await ensureControlStream(nc);
+      await ensureControlStream(nc, options);
       const name = `ctl_${hostId}`;
       // Repeatable: adding a durable consumer that exists with this configuration succeeds.
       const consumer = await retryJetStream(`open the control consumer ${name}`, async () => {

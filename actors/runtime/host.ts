@@ -288,10 +288,12 @@ export class Host {
       const t0 = this.#now();
       // A journal with no streams is a new host's: nothing decided yet, nothing to wait for.
       if (this.#journal.streams().length > 0) await this.#decisions.recover(this.options.snapshots);
-      const resumeAfter = await this.#recovery.recoverAll(this.#decisions.maxSrcPos);
-      // The input may resume lower (resume_from_lowest.ts): keep the positions dead-lettered from
-      // there on, so that a frame dead-lettered before the restart is passed over, not judged again.
-      this.#decisions.resumeAt(lowestSourcePosition(resumeAfter, this.instances()));
+      const journaled = await this.#recovery.recoverAll(this.#decisions.maxSrcPos);
+      // Where the input resumes, decided here once for every input (resume_from_lowest.ts); the
+      // positions dead-lettered from there on are kept, so that a frame dead-lettered before the
+      // restart is passed over, not judged again.
+      const resumeAfter = lowestSourcePosition(journaled, this.instances());
+      this.#decisions.resumeAt(resumeAfter);
       const stats = this.#journal.stats();
       this.metrics.journalTruncatedBytes.set(stats.truncatedBytes);
       if (stats.truncatedBytes > 0) {

@@ -32,6 +32,11 @@ export interface HostConfig {
   host_id: string;
   /** NATS server URL; the in-process bus when absent. */
   nats: string | undefined;
+  /**
+   * The replicas of every stream and bucket troupe creates in JetStream (the feed, control and
+   * journal streams, the snapshot and lease buckets): `nats.replicas`, 1; 3 on a 3-node cluster.
+   */
+  replicas: number;
   data_dir: string;
   /**
    * The partitions and those this host owns; with `leases` (`owned: "auto"`), the host shares
@@ -67,6 +72,7 @@ export function defaultHostConfig(): HostConfig {
   return {
     host_id: "host-1",
     nats: undefined,
+    replicas: 1,
     data_dir: ".troupe/host-1",
     partitions: { count: 1, owned: [0] },
     input: "core",
@@ -160,11 +166,10 @@ export function parseHostConfig(
       { value: host_id },
     );
   }
+  const nats = parseNatsSection(obj.nats);
   const config: HostConfig = {
     host_id,
-    nats: obj.nats === undefined
-      ? undefined
-      : checkNatsUrl(readString(obj, "nats", "", ""), "nats"),
+    ...nats,
     data_dir: readString(obj, "data_dir", "", `.troupe/${host_id}`),
     partitions: obj.partitions === undefined
       ? d.partitions
@@ -185,6 +190,33 @@ export function parseHostConfig(
   };
   checkNatsNeeded(config);
   return config;
+}
+
+/** JetStream keeps at most 5 replicas of a stream. */
+export const REPLICAS_MAX = 5;
+
+/** `nats`: a server URL (list), or `{ url, replicas }`. */
+function parseNatsSection(raw: unknown): Pick<HostConfig, "nats" | "replicas"> {
+  if (raw === undefined) return { nats: undefined, replicas: 1 };
+  if (typeof raw === "string") return { nats: checkNatsUrl(raw, "nats"), replicas: 1 };
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(
+      "nats",
+      `Field "nats" must be a NATS server URL or { "url", "replicas" }, got ${JSON.stringify(raw)}`,
+      { value: raw },
+    );
+  }
+  const n = configObject(raw, "nats");
+  rejectUnknown(n, ["url", "replicas"], "nats");
+  if (n.url === undefined) {
+    throw new ConfigError("nats.url", `Field "nats.url" is missing: the NATS server URL`, {
+      value: undefined,
+    });
+  }
+  return {
+    nats: checkNatsUrl(readString(n, "url", "nats", ""), "nats.url"),
+    replicas: readNumber(n, "replicas", "nats", 1, { min: 1, max: REPLICAS_MAX, integer: true }),
+  };
 }
 
 function parsePartitionsSection(raw: unknown): HostConfig["partitions"] {

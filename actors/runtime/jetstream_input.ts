@@ -26,6 +26,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusMessage, SUBJECT_ROOT } from "../../protocol/mod.ts";
 import type { InputSource } from "./input_source.ts";
 import { CONSUMER_CREATE_TIMEOUT_MS, retryJetStream } from "./jetstream_retry.ts";
+import { isStreamNotFound } from "./_jetstream_stream.ts";
 
 /** The stream that keeps feed frames. */
 export const FEED_STREAM = "TROUPE_FEED";
@@ -40,6 +41,8 @@ export interface FeedStreamOptions {
   /** Milliseconds without a delivery, while the stream holds more, before the consumer is
    *  opened again (and health reports the stall): 2,000. */
   stallMs?: number;
+  /** The stream's replicas when it is created (`nats.replicas`): 1. */
+  replicas?: number;
 }
 
 /** Creates the feed stream if it does not exist (waiting out a cluster's leader election). */
@@ -55,7 +58,11 @@ async function addFeedStream(nc: NatsConnection, name: string, options: FeedStre
   const jsm = await jetstreamManager(nc);
   try {
     await jsm.streams.info(name);
-  } catch {
+  } catch (err) {
+    // Only a stream that is not there is made: an info that timed out in an election, answered
+    // by an add of this configuration, was refused against the stream at other replicas ("stream
+    // name already in use with a different configuration") and the partition dropped.
+    if (!isStreamNotFound(err)) throw err;
     await jsm.streams.add({
       name,
       subjects: [`${SUBJECT_ROOT}.feed.>`],
@@ -64,6 +71,7 @@ async function addFeedStream(nc: NatsConnection, name: string, options: FeedStre
       discard: DiscardPolicy.Old,
       max_age: (options.maxAgeMs ?? 3_600_000) * 1_000_000,
       max_bytes: options.maxBytes ?? 1 << 30,
+      num_replicas: options.replicas ?? 1,
     });
   }
 }

@@ -46,6 +46,7 @@ import {
   isWrongLastSequence,
   type JetStreamJournalOptions,
   openJournalStream,
+  StreamGets,
   type StreamState,
 } from "./_jetstream_stream.ts";
 import { consumeJournal, type JournalReading, POS_HEADER, readPos } from "./_journal_consume.ts";
@@ -84,9 +85,13 @@ export class JetStreamJournal implements Journal {
   #nc: NatsConnection;
   #js: JetStreamClient;
   #jsm: JetStreamManager;
-  #direct: boolean;
+  /** Single-message gets from the stream (direct, or from its leader). */
+  #gets: StreamGets;
   #options: Required<
-    Omit<JetStreamJournalOptions, "stream" | "subjectPrefix" | "onDamage" | "guard" | "epoch">
+    Omit<
+      JetStreamJournalOptions,
+      "stream" | "subjectPrefix" | "onDamage" | "guard" | "epoch" | "replicas"
+    >
   >;
   #guard: (() => Error | undefined) | undefined;
   #epoch: number | undefined;
@@ -108,7 +113,7 @@ export class JetStreamJournal implements Journal {
     jsm: JetStreamManager,
     streamName: string,
     subjectPrefix: string,
-    direct: boolean,
+    direct: { allowed: boolean; current: boolean },
     options: JetStreamJournalOptions,
     state: { bytes: number; messages: number },
   ) {
@@ -118,7 +123,11 @@ export class JetStreamJournal implements Journal {
     this.#js = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     this.streamName = streamName;
     this.subjectPrefix = subjectPrefix;
-    this.#direct = direct;
+    this.#gets = new StreamGets(jsm, {
+      stream: streamName,
+      ...direct,
+      retry: (what, call) => this.#retry(what, call),
+    });
     this.#options = {
       loadPositions: options.loadPositions ?? "open",
       publishTimeoutMs: options.publishTimeoutMs ?? 5000,
@@ -142,13 +151,21 @@ export class JetStreamJournal implements Journal {
     const prefix = options.subjectPrefix ?? JOURNAL_SUBJECT_PREFIX;
     for (const token of prefix.split(".")) checkName(token, "journal subject prefix token");
     const budgetMs = options.electionBudgetMs ?? ELECTION_BUDGET_MS;
-    const { jsm, info } = await openJournalStream(nc, streamName, prefix, budgetMs);
+    const { jsm, info } = await openJournalStream(nc, {
+      name: streamName,
+      prefix,
+      budgetMs,
+      replicas: options.replicas ?? 1,
+    });
     const journal = new JetStreamJournal(
       nc,
       jsm,
       streamName,
       prefix,
-      info.config.allow_direct === true,
+      {
+        allowed: info.config.allow_direct === true,
+        current: (info.config.num_replicas ?? 1) <= 1,
+      },
       options,
       info.state,
     );
@@ -237,7 +254,7 @@ export class JetStreamJournal implements Journal {
     if (!st.loaded) await this.prepare(stream);
     const endSeq = st.lastSeq;
     if (st.lastPos <= after || endSeq === 0) return;
-    const startSeq = after > 0 ? await this.#firstSeqAfter(st, after) : 0;
+    const startSeq = after > 0 ? await this.#gets.firstSeqAfter(st, after) : 0;
     yield* consumeJournal(this.#reading(), {
       filter: st.subject,
       startSeq,
@@ -308,7 +325,7 @@ export class JetStreamJournal implements Journal {
         // from this journal's view, would purge records another writer appended since.
         // Never past the subject's last message, which keeps its position.
         // Where it cannot be found (no direct gets), nothing is purged.
-        const seq = Math.min(await this.#firstSeqAfter(st, limit), st.lastSeq);
+        const seq = Math.min(await this.#gets.firstSeqAfter(st, limit), st.lastSeq);
         if (seq <= 0) return;
         await this.#retry(`compact ${st.subject}`, () => {
           const refused = this.#guard?.();
@@ -447,7 +464,7 @@ export class JetStreamJournal implements Journal {
       // The publish timed out: it may have been stored. The subject's last message says.
       let last: StoredMsg | null;
       try {
-        last = await this.#lastMessage(st.subject);
+        last = await this.#gets.last(st.subject);
       } catch {
         continue;
       }
@@ -469,7 +486,7 @@ export class JetStreamJournal implements Journal {
    */
   async #settle(st: StreamState, data: Uint8Array): Promise<number | undefined> {
     const unsure = st.unsure;
-    const last = await this.#lastMessage(st.subject);
+    const last = await this.#gets.last(st.subject);
     st.broken = undefined;
     st.unsure = undefined;
     if (!unsure || (last?.seq ?? 0) === unsure.afterSeq) return undefined;
@@ -501,7 +518,7 @@ export class JetStreamJournal implements Journal {
 
   /** Reads the subject's last message: its position and sequence. */
   async #load(st: StreamState): Promise<void> {
-    const msg = await this.#lastMessage(st.subject);
+    const msg = await this.#gets.last(st.subject);
     if (msg) {
       st.lastPos = Math.max(st.floor, readPos(msg.header, st.subject, msg.seq));
       st.lastSeq = msg.seq;
@@ -539,50 +556,7 @@ export class JetStreamJournal implements Journal {
       maxPayload: this.#nc.info?.max_payload ?? 1 << 20,
       streamOf: (subject) => this.streamOf(subject),
       damaged: (subject, seq, bytes, reason) => this.#damaged(subject, seq, bytes, reason),
-      nextSeq: async (filter, seq) => {
-        const query = { seq: Math.max(seq, 1), next_by_subj: filter };
-        const msg = await this.#retry(
-          `read ${filter} at ${query.seq}`,
-          () =>
-            this.#direct
-              ? this.#jsm.direct.getMessage(this.streamName, query)
-              : this.#jsm.streams.getMessage(this.streamName, query),
-        );
-        return msg?.seq;
-      },
+      nextSeq: (filter, seq) => this.#gets.nextSeq(filter, seq),
     };
-  }
-
-  #lastMessage(subject: string): Promise<StoredMsg | null> {
-    return this.#retry(
-      `read the last message of ${subject}`,
-      () =>
-        this.#direct
-          ? this.#jsm.direct.getMessage(this.streamName, { last_by_subj: subject })
-          : this.#jsm.streams.getMessage(this.streamName, { last_by_subj: subject }),
-    );
-  }
-
-  /**
-   * The stream sequence of the first record of `st` with pos > after: a binary search over
-   * sequences with "next message of this subject at or after seq" direct gets. Positions rise
-   * with sequences within a subject, so the search is sound. Without direct gets, 0 (read from
-   * the start and filter).
-   */
-  async #firstSeqAfter(st: StreamState, after: number): Promise<number> {
-    if (!this.#direct) return 0;
-    let lo = 1;
-    let hi = st.lastSeq;
-    while (lo < hi) {
-      const mid = lo + Math.floor((hi - lo) / 2);
-      const msg = await this.#retry(
-        `read ${st.subject} at ${mid}`,
-        () => this.#jsm.direct.getMessage(this.streamName, { seq: mid, next_by_subj: st.subject }),
-      );
-      if (!msg) return 0; // the subject changed under us: fall back to a full read
-      if (readPos(msg.header, st.subject, msg.seq) > after) hi = Math.min(mid, msg.seq);
-      else lo = msg.seq + 1;
-    }
-    return lo;
   }
 }

@@ -44,6 +44,8 @@ export interface KvSnapshotStoreOptions {
   chunkBytes?: number;
   /** How long one call waits out a cluster's leader election, ms: ELECTION_BUDGET_MS. */
   electionBudgetMs?: number;
+  /** The bucket's replicas when it is created (`nats.replicas`): 1. */
+  replicas?: number;
 }
 
 const MANIFEST_MAGIC = [0x54, 0x52, 0x50, 0x43]; // "TRPC"
@@ -82,7 +84,7 @@ export class KvSnapshotStore implements SnapshotStore {
     const bucket = options.bucket ?? SNAPSHOT_BUCKET;
     const kv = await retryJetStream(
       `open the snapshot bucket ${bucket}`,
-      () => new Kvm(nc).create(bucket, { history: 1 }),
+      () => new Kvm(nc).create(bucket, { history: 1, replicas: options.replicas ?? 1 }),
       { budgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS, repeatable: true },
     );
     const maxPayload = nc.info?.max_payload ?? 1 << 20;

@@ -19,8 +19,8 @@ import { InProcessBus } from "./in_process_bus.ts";
 import { natsLiveness } from "./liveness.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
+import { requireJetStream } from "./jetstream_required.ts";
 import type { InputSource } from "./input_source.ts";
-import { resumeFromLowest } from "./resume_from_lowest.ts";
 import type { Journal } from "./journal.ts";
 import { MemoryJournal } from "./memory_journal.ts";
 import { MemorySnapshotStore } from "./memory_snapshot_store.ts";
@@ -116,10 +116,6 @@ export async function launchHost(
     const base = hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal });
     const host = new Host({
       ...base,
-      // After a crash, from the lowest position an instance took (see resume_from_lowest.ts).
-      ...(base.input
-        ? { input: resumeFromLowest(base.input, () => built.host?.instances() ?? []) }
-        : {}),
       ...(options.service
         ? { http: mount.http, liveness: [...(base.liveness ?? []), () => mount.notReady] }
         : {}),
@@ -211,18 +207,37 @@ function asFatal(err: unknown): HostFatalError {
     : new HostFatalError(describeError(err), { cause: err });
 }
 
+/**
+ * The host's bus: NATS at `config.nats` (checked to reach JetStream when the config needs it,
+ * jetstream_required.ts), or the in-process bus.
+ */
 export async function connectBus(config: HostConfig, log: (m: string) => void): Promise<Bus> {
   if (!config.nats) return new InProcessBus();
+  const bus = await connectNats(config.nats, { hostId: config.host_id, log });
   try {
-    return await NatsBus.connect(config.nats, {
-      name: config.host_id,
+    await requireJetStream(bus.nc, config);
+  } catch (err) {
+    await bus.close().catch(() => {});
+    throw err;
+  }
+  return bus;
+}
+
+async function connectNats(
+  url: string,
+  options: { hostId: string; log: (m: string) => void },
+): Promise<NatsBus> {
+  const { hostId, log } = options;
+  try {
+    return await NatsBus.connect(url, {
+      name: hostId,
       onStatus: (s) => {
         if (s === "disconnect" || s === "reconnect") log(`NATS ${s}`);
       },
     });
   } catch (err) {
     throw new HostFatalError(
-      `Cannot connect to NATS at ${config.nats}: ${describeError(err)}`,
+      `Cannot connect to NATS at ${url}: ${describeError(err)}`,
       { cause: err },
     );
   }
@@ -254,6 +269,7 @@ async function openJournal(
       if (!nc) throw new HostFatalError(`journal.kind "jetstream" needs a NATS connection`);
       const { JetStreamJournal } = await import("./jetstream_journal.ts");
       return await JetStreamJournal.open(nc, {
+        replicas: config.replicas,
         onDamage: (d) =>
           log(
             `journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on past it`,
@@ -282,7 +298,7 @@ export async function openSnapshots(
     case "kv": {
       if (!nc) throw new HostFatalError(`snapshots.store "kv" needs a NATS connection`);
       const { KvSnapshotStore } = await import("./kv_snapshot_store.ts");
-      return await KvSnapshotStore.open(nc, { onCorrupt });
+      return await KvSnapshotStore.open(nc, { onCorrupt, replicas: config.replicas });
     }
     default:
       return new MemorySnapshotStore();
@@ -311,7 +327,10 @@ export function hostOptions(
     snapshots,
     partitions: { count: config.partitions.count, owned: config.partitions.owned },
     ...(config.input === "jetstream" && nc
-      ? { input: jetStreamInput(nc), control: controlStreamSource(nc, config.host_id) }
+      ? {
+        input: jetStreamInput(nc, { replicas: config.replicas }),
+        control: controlStreamSource(nc, config.host_id, { replicas: config.replicas }),
+      }
       : {}),
     limits: {
       messageBytesMax: config.limits.frame_bytes_max,

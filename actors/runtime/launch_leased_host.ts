@@ -22,8 +22,8 @@ import { LeaseBucket } from "./lease_bucket.ts";
 import type { LeaseFence } from "./lease_fence.ts";
 import { LeaseMetrics } from "./lease_metrics.ts";
 import { NatsBus } from "./nats_bus.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { PartitionLeases, type PartitionRunner } from "./partition_leases.ts";
-import { resumeFromLowest } from "./resume_from_lowest.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
 
 /** A running host that holds partitions by lease. */
@@ -60,6 +60,19 @@ export function partitionHostId(p: number): string {
   return `part-${p}`;
 }
 
+/**
+ * Opens the lease bucket, and the journal's stream the partitions' journals open as they start,
+ * each created with `nats.replicas` replicas when missing.
+ */
+async function openLeaseStores(
+  nc: NatsConnection,
+  config: HostConfig & { partitions: { leases: LeaseSettings } },
+): Promise<LeaseBucket> {
+  const { replicas } = config;
+  await (await JetStreamJournal.open(nc, { replicas, loadPositions: "lazy" })).close();
+  return await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms, replicas });
+}
+
 /** Starts a leased host: joins the cluster and claims its share. */
 export async function launchLeasedHost(
   config: HostConfig & { partitions: { leases: LeaseSettings } },
@@ -75,7 +88,7 @@ export async function launchLeasedHost(
   try {
     const nc = (bus as NatsBus).nc;
     const snapshots = await openSnapshots(config, nc, log);
-    const bucket = await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms });
+    const bucket = await openLeaseStores(nc, config);
     const running = new Map<number, Host>();
     const http: { port?: number | undefined } = {};
     const leases: PartitionLeases = new PartitionLeases({
@@ -224,14 +237,12 @@ async function startPartition(
     log,
     onFatal: parts.onFatal,
   });
-  const slots: { host?: Host } = {};
   const host = new Host({
     ...base,
-    input: resumeFromLowest(jetStreamInput(nc), () => slots.host?.instances() ?? []),
-    control: controlStreamSource(nc, id),
+    input: jetStreamInput(nc, { replicas: config.replicas }),
+    control: controlStreamSource(nc, id, { replicas: config.replicas }),
     tickEveryMs: parts.tickEveryMs,
   });
-  slots.host = host;
   // A lost lease stops the partition's host at once: no more input, appends or outputs.
   fence.onLost((why) => host.fail(new Error(why)));
   try {

@@ -70,6 +70,8 @@ export interface LeaseBucketOptions {
   bucket?: string;
   /** How long the bucket's open waits out a cluster's leader election, ms: ELECTION_BUDGET_MS. */
   electionBudgetMs?: number;
+  /** The bucket's replicas when it is created (`nats.replicas`): 1. */
+  replicas?: number;
 }
 
 /**
@@ -115,7 +117,11 @@ export class LeaseBucket implements LeaseStore, StageLeaseStore {
     const name = options.bucket ?? LEASE_BUCKET;
     const { kv, status } = await retryJetStream(`open the lease bucket ${name}`, async () => {
       // Repeatable: creating a bucket that exists with these settings opens it.
-      const kv = await new Kvm(nc).create(name, { history: 1, ttl: options.ttlMs });
+      const kv = await new Kvm(nc).create(name, {
+        history: 1,
+        ttl: options.ttlMs,
+        replicas: options.replicas ?? 1,
+      });
       return { kv, status: await kv.status() };
     }, { budgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS, repeatable: true });
     if (status.ttl !== options.ttlMs) {

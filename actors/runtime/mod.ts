@@ -34,6 +34,7 @@ export {
   leasesUnsupported,
   partitionHostId,
 } from "./launch_leased_host.ts";
+export { jetStreamSetting, requireJetStream } from "./jetstream_required.ts";
 export {
   type HeldLease,
   type HeldStageLease,

@@ -4,10 +4,10 @@
  * further than another (appends to different journal streams are pipelined), so the frames the
  * other missed sit in the feed below the highest position journaled; resuming after the highest
  * skipped them. Each instance drops what it took already (by source position, see `_slot.ts`),
- * so reading again from the lowest loses nothing and applies nothing twice.
+ * so reading again from the lowest loses nothing and applies nothing twice. `Host.start` decides
+ * it once, for whatever input the host was given (it used to be decided twice: by the host for
+ * its dead-letter decisions, and by a wrapper the two launchers put around their own inputs only).
  */
-import type { InputSource } from "./input_source.ts";
-
 /** The lowest source position any of `instances` took, when below `resumeAfter`; else it. */
 export function lowestSourcePosition(
   resumeAfter: number,
@@ -16,20 +16,4 @@ export function lowestSourcePosition(
   let low = resumeAfter;
   for (const i of instances) if (i.srcPos > 0 && i.srcPos < low) low = i.srcPos;
   return low;
-}
-
-/** `input`, started after the lowest source position of `instances()` (when below its own). */
-export function resumeFromLowest(
-  input: InputSource,
-  instances: () => ReadonlyArray<{ srcPos: number }>,
-): InputSource {
-  return {
-    ...input,
-    start(deliver, resumeAfter) {
-      return input.start(deliver, lowestSourcePosition(resumeAfter, instances()));
-    },
-    stop: () => input.stop(),
-    ...(input.firstPosition ? { firstPosition: () => input.firstPosition!() } : {}),
-    ...(input.health ? { health: () => input.health!() } : {}),
-  };
 }

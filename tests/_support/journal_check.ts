@@ -26,10 +26,16 @@ export async function checkJournal(url: string, what: string): Promise<number> {
       // the frames of voided positions do not count, what was applied again does.
       const frames: Array<{ pos: number; srcPos: number }> = [];
       const voided: Array<{ from: number; to: number }> = [];
+      const records: string[] = []; // what a failure names: pos:srcPos, pos:void(from..to)
       for await (const rec of journal.read(`stats/${channel}`)) {
         const r = decodeInputRecord(rec.data);
         if (r.kind === "frame") frames.push({ pos: rec.pos, srcPos: r.srcPos });
         if (r.kind === "void") voided.push(voidedRange(r));
+        records.push(
+          r.kind === "void"
+            ? `${rec.pos}:void(${voidedRange(r).from}..${voidedRange(r).to})`
+            : `${rec.pos}:${r.kind === "frame" ? r.srcPos : r.kind}`,
+        );
       }
       const journaled = frames
         .filter((f) => !voided.some((v) => f.pos >= v.from && f.pos <= v.to))
@@ -44,7 +50,7 @@ export async function checkJournal(url: string, what: string): Promise<number> {
         [],
         `${what}: ${channel}: ${lost.length} of ${seqs.length} frames never journaled (${
           lost[0]
-        }..${lost.at(-1)}; journaled ${from} to ${journaled.at(-1)})`,
+        }..${lost.at(-1)}; journaled ${from} to ${journaled.at(-1)}; records ${records.join(" ")})`,
       );
       total += journaled.length;
     }

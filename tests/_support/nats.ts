@@ -119,6 +119,7 @@ export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
   try {
     for (let i = 0; i < size; i++) nodes.push(await start(i));
     for (const node of nodes) await jetStreamAnswers(node);
+    await metaPeersCurrent(ports.map((p) => p.http), size);
   } catch (err) {
     await cleanup();
     throw err;
@@ -142,6 +143,7 @@ export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
     async restart(i) {
       nodes[i] = await start(i);
       await jetStreamAnswers(nodes[i]!);
+      await metaPeersCurrent(ports.map((p) => p.http), size);
     },
     cleanup,
   };
@@ -164,4 +166,36 @@ async function jetStreamAnswers(node: NatsServer): Promise<void> {
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * Waits until the meta group's leader counts `size` peers, every other one current (30 s at most):
+ * a node answers JetStream requests before the others have joined, and a stream of `size`
+ * replicas created then fails with "no suitable peers for placement".
+ */
+async function metaPeersCurrent(httpPorts: readonly number[], size: number): Promise<void> {
+  type Meta = { leader?: string; cluster_size?: number; replicas?: Array<{ current?: boolean }> };
+  let seen: Meta | undefined;
+  for (
+    const t0 = Date.now();
+    Date.now() - t0 < 30_000;
+    await new Promise((r) => setTimeout(r, 200))
+  ) {
+    for (const port of httpPorts) {
+      const jsz = await fetch(`http://127.0.0.1:${port}/jsz`).then(
+        (r) => r.json() as Promise<{ meta_cluster?: Meta }>,
+        () => undefined,
+      );
+      const meta = jsz?.meta_cluster;
+      if (!meta?.leader || !meta.replicas) continue; // a follower's view lists no replicas
+      seen = meta;
+      const current = meta.replicas.filter((r) => r.current).length;
+      if (meta.cluster_size === size && current === size - 1) return;
+    }
+  }
+  throw new Error(
+    `the NATS cluster's meta group did not count ${size} current peers in 30 s: ${
+      JSON.stringify(seen)
+    }`,
+  );
 }

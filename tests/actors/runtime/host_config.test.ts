@@ -110,4 +110,36 @@ test("a bad field of any section is refused naming the field and the value", () 
   }
 });
 
+test("nats is a URL, or { url, replicas }: replicas 1 to 5 for every stream and bucket, 1 by default", () => {
+  const url = "nats://127.0.0.1:4222";
+  assert.equal(pick(parseHostConfig({ nats: url }, ACTOR_KINDS)), { nats: url, replicas: 1 });
+  const c = parseHostConfig({ nats: { url, replicas: 3 } }, ACTOR_KINDS);
+  assert.equal(pick(c), { nats: url, replicas: 3 });
+  assert.equal(pick(parseHostConfig({ nats: { url } }, ACTOR_KINDS)), { nats: url, replicas: 1 });
+  assert.equal(pick(parseHostConfig({}, ACTOR_KINDS)), { nats: undefined, replicas: 1 });
+  const cases: Array<[unknown, string, string]> = [
+    [{ url, replicas: 7 }, "nats.replicas", 'Field "nats.replicas" must be <= 5, got 7'],
+    [{ url, replicas: 0 }, "nats.replicas", "got 0"],
+    [{ url, replicas: 2.5 }, "nats.replicas", "integer, got 2.5"],
+    [{ replicas: 3 }, "nats.url", "missing"],
+    [{ url: "http://x/y", replicas: 3 }, "nats.url", 'got "http://x/y"'],
+    [{ url, replica: 3 }, "nats.replica", "replica"],
+    [5, "nats", "got 5"],
+  ];
+  for (const [nats, field, text] of cases) {
+    try {
+      parseHostConfig({ nats }, ACTOR_KINDS);
+      assert.unreachable(`${JSON.stringify(nats)} accepted`);
+    } catch (err) {
+      assert.instance(err, ConfigError, String(err));
+      assert.is((err as ConfigError).field, field, (err as Error).message);
+      assert.match((err as Error).message, text);
+    }
+  }
+});
+
+function pick(c: { nats: string | undefined; replicas: number }) {
+  return { nats: c.nats, replicas: c.replicas };
+}
+
 test.run();

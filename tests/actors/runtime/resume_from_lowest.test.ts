@@ -8,17 +8,20 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import { type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
 import {
   defaultHostConfig,
   ensureFeedStream,
+  FEED_STREAM,
   type HostConfig,
+  jetStreamInput,
   JetStreamJournal,
   launchHost,
 } from "../../../actors/runtime/mod.ts";
+import { JOURNAL_STREAM } from "../../../actors/runtime/jetstream_journal.ts";
 import { encodeFrame, encodeInputRecord, feedSubject } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 
@@ -73,12 +76,23 @@ async function countOf(launched: Launched, channel: string, count: number): Prom
   }
 }
 
-it("a host whose one journal missed a frame below another's last resumes from the lowest: applied once", async () => {
+/**
+ * One journal ends past a frame another never got; the host is started again by `launch`: the
+ * frame is read again and applied once, and nothing is applied twice.
+ */
+async function resumesFromLowest(
+  launch: (config: HostConfig) => Promise<Launched>,
+): Promise<void> {
   const dir = tempDir();
   try {
     await ensureFeedStream(nc);
+    // Each case from empty streams: what the one before left is not read again.
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.purge(FEED_STREAM);
+    await (await JetStreamJournal.open(nc)).close();
+    await jsm.streams.purge(JOURNAL_STREAM);
     const config = hostConfig(dir.path);
-    let launched = await launchHost(config, ACTOR_KINDS);
+    let launched = await launch(config);
     const js = jetstream(nc);
     // a0 b0 a1 b1 ... b7 a8, applied and journaled.
     for (let f = 0; f < 9; f++) {
@@ -103,7 +117,7 @@ it("a host whose one journal missed a frame below another's last resumes from th
     );
     await journal.close();
 
-    launched = await launchHost(config, ACTOR_KINDS);
+    launched = await launch(config);
     assert.is(await countOf(launched, "b", 9 * BATCH), 9 * BATCH, "b8 read again from the feed");
     await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
     assert.is(await countOf(launched, "a", 10 * BATCH), 10 * BATCH, "a9 applied once");
@@ -112,6 +126,18 @@ it("a host whose one journal missed a frame below another's last resumes from th
   } finally {
     dir.remove();
   }
+}
+
+it("a host whose one journal missed a frame below another's last resumes from the lowest: applied once", async () => {
+  await resumesFromLowest((config) => launchHost(config, ACTOR_KINDS));
+});
+
+it("a host given its input by the caller resumes it from the lowest too: the host decides where", async () => {
+  // Before the host decided it, only the launchers' own inputs were wrapped to resume from the
+  // lowest: an input given to launchHost (as a host thread's) resumed after the highest.
+  await resumesFromLowest((config) =>
+    launchHost(config, ACTOR_KINDS, { input: jetStreamInput(nc) })
+  );
 });
 
 test.run();
