@@ -27,7 +27,6 @@ const PENDING = new Map<string, number>([
   ["bench/pipeline.ts run", 126],
   ["cli/commands/run.ts run", 124],
   ["bench/_injector.ts throughput", 119],
-  ["actors/runtime/_segment_files.ts readSegment", 95],
   ["bench/dashboard.ts run", 90],
 ]);
 /** PENDING's size when it was written: it may only shrink. */
