@@ -22,7 +22,6 @@ const PENDING = new Map<string, number>([
   ["collab/web/browser/main.ts start", 157],
   // Still to cut (issue 34).
   ["actors/collapse/kernel.ts step", 229],
-  ["bench/_scan_host.ts hostScanRows", 246],
   ["cli/commands/replay.ts run", 172],
   ["bench/pipeline.ts run", 126],
   ["cli/commands/run.ts run", 124],
