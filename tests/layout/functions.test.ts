@@ -21,7 +21,6 @@ const PENDING = new Map<string, number>([
   // The page's event and chart code, the stream protocol, findings and watch: cut elsewhere.
   ["collab/web/browser/main.ts start", 157],
   // Still to cut (issue 34).
-  ["actors/collapse/kernel.ts step", 229],
   ["cli/commands/replay.ts run", 172],
   ["bench/pipeline.ts run", 126],
   ["cli/commands/run.ts run", 124],
