@@ -270,10 +270,13 @@ class SegmentCursor {
    */
   async parse(): Promise<{ batch: JournalRecord[]; done: boolean }> {
     const batch: JournalRecord[] = [];
+    const { names } = this.#options;
     while (true) {
-      const hole = this.#passHole();
-      if (hole === "refill") break;
-      if (hole === "passed") continue;
+      if (this.#hole < this.#holes.length) {
+        const hole = this.#passHole();
+        if (hole === "refill") break;
+        if (hole === "passed") continue;
+      }
       const buf = this.#buf;
       const at = this.#at;
       const probe = probeRecord(buf, at, buf.length);
@@ -285,7 +288,7 @@ class SegmentCursor {
         if (!(await this.#resync(probe.reason))) return { batch, done: true };
         continue;
       }
-      const stream = this.#options.names.get(buf, at + 10, probe.nameLength);
+      const stream = names.get(buf, at + 10, probe.nameLength);
       const dataAt = at + RECORD_OVERHEAD_BYTES + probe.nameLength;
       batch.push({ stream, pos: probe.pos, data: buf.subarray(dataAt, at + probe.total) });
       this.#at = at + probe.total;
