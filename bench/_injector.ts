@@ -70,96 +70,135 @@ const OPTIONS = {
 
 const values = readOptions(process.argv.slice(2), OPTIONS);
 
-/**
- * Publishes frames as fast as the receiver's grants allow, to the subject prefix last set on the
- * control subject, until `stop`.
- */
-async function throughput(nc: NatsConnection): Promise<void> {
-  const channels = values.channels;
-  const batch = values.batch;
+/** A channel of the walk: its name, the next frame's first sequence number and pool offset. */
+interface WalkChannel {
+  name: string;
+  seq: number;
+  offset: number;
+  t: Float64Array;
+}
 
-  // Values: one random walk with spikes, read by each channel from its own offset.
-  const prng = new Prng(values.seed);
-  const poolLength = Math.max(1 << 17, batch * 4);
-  const pool = new Float64Array(poolLength);
-  for (let i = 0, x = 100; i < poolLength; i++) {
-    x += prng.normal() * 0.1;
-    pool[i] = prng.chance(0.001) ? x + prng.normal() * 5 : x;
+/**
+ * The frames `throughput` sends: one seeded random walk with spikes, read by each channel from its
+ * own offset, `batch` samples a frame, times 1 ms apart.
+ */
+class WalkFrames {
+  readonly channels: WalkChannel[] = [];
+  #pool: Float64Array;
+  #batch: number;
+  #t0Us: number;
+
+  constructor(seed: number, channels: number, batch: number) {
+    const prng = new Prng(seed);
+    const poolLength = Math.max(1 << 17, batch * 4);
+    const pool = new Float64Array(poolLength);
+    for (let i = 0, x = 100; i < poolLength; i++) {
+      x += prng.normal() * 0.1;
+      pool[i] = prng.chance(0.001) ? x + prng.normal() * 5 : x;
+    }
+    this.#pool = pool;
+    this.#batch = batch;
+    this.#t0Us = Math.round(Date.now() * 1000);
+    for (let c = 0; c < channels; c++) {
+      const name = checkName(`c${String(c).padStart(5, "0")}`);
+      const offset = prng.int(poolLength - batch);
+      this.channels.push({ name, seq: 0, offset, t: new Float64Array(batch) });
+    }
   }
-  interface Channel {
-    name: string;
-    seq: number;
-    offset: number;
-    t: Float64Array;
-  }
-  const t0Us = Math.round(Date.now() * 1000);
-  const state: Channel[] = [];
-  for (let c = 0; c < channels; c++) {
-    const name = checkName(`c${String(c).padStart(5, "0")}`);
-    state.push({ name, seq: 0, offset: prng.int(poolLength - batch), t: new Float64Array(batch) });
-  }
+
   /** The next frame of `ch`, encoded into a fresh buffer (safe to hand to publish). */
-  const nextFrame = (ch: Channel): Uint8Array => {
+  next(ch: WalkChannel): Uint8Array {
+    const batch = this.#batch;
     const { t } = ch;
-    const base = t0Us + ch.seq * 1000;
+    const base = this.#t0Us + ch.seq * 1000;
     for (let i = 0; i < batch; i++) t[i] = base + i * 1000;
-    if (ch.offset + batch > poolLength) ch.offset = 0;
+    if (ch.offset + batch > this.#pool.length) ch.offset = 0;
     const frame: SampleFrame = {
       channel: ch.name,
       seq0: ch.seq,
       t,
-      v: pool.subarray(ch.offset, ch.offset + batch),
+      v: this.#pool.subarray(ch.offset, ch.offset + batch),
     };
     const bytes = encodeFrame(frame, { id: `inj:${ch.name}:${ch.seq}`, src: "injector" });
     ch.seq += batch;
     ch.offset += batch;
     return bytes;
-  };
+  }
+}
 
-  const decoder = new TextDecoder();
-  // Control: "<epoch> <prefix>" starts sending to <prefix>.<channel> with no frames granted;
-  // grants: "<epoch> <n>" allow n more frames, and count only for the current epoch.
-  let epoch = -1;
-  let subjects: string[] | undefined;
-  let allowance = 0;
-  let wake: (() => void) | undefined;
-  const wakeUp = () => {
-    const w = wake;
-    wake = undefined;
+/**
+ * What the receiver says to `throughput`. Control: "<epoch> <prefix>" starts sending to
+ * <prefix>.<channel> with no frames granted; grants: "<epoch> <n>" allow n more frames, and count
+ * only for the current epoch; the stdin line `stop` (or its end) stops it.
+ */
+class ReceiverFlow {
+  /** The subject of each channel, once a prefix is set. */
+  subjects: string[] | undefined;
+  /** The frames granted and not yet sent. */
+  allowance = 0;
+  stopping = false;
+  #epoch = -1;
+  #wake: (() => void) | undefined;
+  #decoder = new TextDecoder();
+
+  constructor(nc: NatsConnection, names: readonly string[]) {
+    nc.subscribe(values.control, {
+      callback: (_err, msg) => {
+        const [e, prefix] = this.#parse(msg.data);
+        this.#epoch = e;
+        this.subjects = names.map((name) => `${prefix}.${name}`);
+        this.allowance = 0;
+        this.#wakeUp();
+      },
+    });
+    nc.subscribe(values.credit, {
+      callback: (_err, msg) => {
+        const [e, n] = this.#parse(msg.data);
+        if (e === this.#epoch) this.allowance += Number(n);
+        this.#wakeUp();
+      },
+    });
+    createInterface({ input: process.stdin }).on("line", (line) => {
+      if (line.trim() === "stop") {
+        this.stopping = true;
+        this.#wakeUp();
+      }
+    });
+    process.stdin.on("end", () => {
+      this.stopping = true;
+      this.#wakeUp();
+    });
+  }
+
+  /** Resolves on the next control, grant or stop, or after 50 ms: a lost grant must not hang. */
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      setTimeout(() => this.#wakeUp(), 50);
+    });
+  }
+
+  #wakeUp(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
     w?.();
-  };
-  const parse = (data: Uint8Array): [number, string] => {
-    const text = decoder.decode(data);
+  }
+
+  #parse(data: Uint8Array): [number, string] {
+    const text = this.#decoder.decode(data);
     const space = text.indexOf(" ");
     return [Number(text.slice(0, space)), text.slice(space + 1)];
-  };
-  nc.subscribe(values.control, {
-    callback: (_err, msg) => {
-      const [e, prefix] = parse(msg.data);
-      epoch = e;
-      subjects = state.map((ch) => `${prefix}.${ch.name}`);
-      allowance = 0;
-      wakeUp();
-    },
-  });
-  nc.subscribe(values.credit, {
-    callback: (_err, msg) => {
-      const [e, n] = parse(msg.data);
-      if (e === epoch) allowance += Number(n);
-      wakeUp();
-    },
-  });
-  let stopping = false;
-  createInterface({ input: process.stdin }).on("line", (line) => {
-    if (line.trim() === "stop") {
-      stopping = true;
-      wakeUp();
-    }
-  });
-  process.stdin.on("end", () => {
-    stopping = true;
-    wakeUp();
-  });
+  }
+}
+
+/**
+ * Publishes frames as fast as the receiver's grants allow, to the subject prefix last set on the
+ * control subject, until `stop`.
+ */
+async function throughput(nc: NatsConnection): Promise<void> {
+  const frames = new WalkFrames(values.seed, values.channels, values.batch);
+  const { channels } = frames;
+  const flow = new ReceiverFlow(nc, channels.map((ch) => ch.name));
   await nc.flush();
   console.log(JSON.stringify({ ready: true }));
 
@@ -167,29 +206,23 @@ async function throughput(nc: NatsConnection): Promise<void> {
   let next = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  while (!stopping) {
+  while (!flow.stopping) {
     // Publish what is granted, yielding now and then so grants, control and `stop` get through.
     let burst = 0;
-    while (subjects && allowance > 0 && burst < 64) {
-      const ch = state[next]!;
-      nc.publish(subjects[next]!, nextFrame(ch));
-      next = next + 1 === channels ? 0 : next + 1;
-      allowance--;
+    while (flow.subjects && flow.allowance > 0 && burst < 64) {
+      nc.publish(flow.subjects[next]!, frames.next(channels[next]!));
+      next = next + 1 === channels.length ? 0 : next + 1;
+      flow.allowance--;
       published++;
       burst++;
     }
-    if (!subjects || allowance <= 0) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        // A lost grant must not hang the injector: look again after a while.
-        setTimeout(wakeUp, 50);
-      });
-    } else await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!flow.subjects || flow.allowance <= 0) await flow.wait();
+    else await new Promise<void>((resolve) => setImmediate(resolve));
   }
   await nc.flush();
   console.log(JSON.stringify({
     published,
-    samples: published * batch,
+    samples: published * values.batch,
     cpu_pct: cpuPercent(cpu0, performance.now() - t0),
   }));
 }

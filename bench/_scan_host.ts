@@ -2,7 +2,8 @@
  * The host part of `troupe bench scan`: the bench's bars held by the bars actors of a running host
  * (launchHost with the scan service, as `troupe run` starts it; in-process bus, file journal),
  * seeded from CSV files through `actors.bars.history_dir` (the held bars equal the bench's, bit for
- * bit), then scanned through the HTTP API with one WebSocket subscriber:
+ * bit; _scan_host_start.ts starts it and waits until it is ready), then scanned through the HTTP
+ * API with one WebSocket subscriber, round after round:
  *
  * - `full_scan_ms` (POST to the end message) and `first_result_ms` (POST to the first result),
  *   medians over the rounds: the same criteria each round, so a round's first chunk holds the
@@ -29,18 +30,20 @@
  *   WebSocket after their first result and reconnecting from it;
  * - `rss_growth_ratio`: the process's RSS after those scans are deleted over before they started.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import process from "node:process";
 import { WebSocket } from "ws";
-import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { BarColumns } from "../actors/indicators/mod.ts";
-import { type Host, launchHost, parseHostConfig } from "../actors/runtime/mod.ts";
+import type { Host } from "../actors/runtime/mod.ts";
 import { barsSeedBody } from "../actors/bars/mod.ts";
-import { scanHostService } from "../actors/scan/mod.ts";
 import { type BenchContext, type BenchRow, row } from "./_bench.ts";
-import { markedService, type ScanMarks } from "./_scan_marks.ts";
+import type { ScanMarks } from "./_scan_marks.ts";
+import {
+  BAR_US,
+  BASE_US,
+  type StartedScanHost,
+  startScanHost,
+  symbolName,
+} from "./_scan_host_start.ts";
 
 /** What the host part is given. */
 export interface HostScanOptions {
@@ -57,95 +60,6 @@ export interface HostScanOptions {
    * symbols got one new bar (seeded into the host, and appended to the bare loop's columns).
    */
   live?: number;
-}
-
-/** A minute boundary: the bars' first start. */
-const BASE_US = 28_333_334 * 60e6;
-const BAR_US = 60e6;
-
-const symbolName = (i: number) => `S${String(i).padStart(5, "0")}`;
-
-/**
- * Writes every symbol's bars as `<symbol>.1m.csv` in `dir` (the host's `history_dir`). Numbers are
- * written as JavaScript prints them, the shortest text that reads back to the same double, so the
- * bars the host holds equal the bench's bit for bit.
- */
-function writeHistory(dir: string, all: BarColumns[]): void {
-  mkdirSync(dir);
-  for (let s = 0; s < all.length; s++) {
-    const b = all[s]!, n = b.close.length;
-    const lines = ["time,open,high,low,close,volume"];
-    for (let i = 0; i < n; i++) {
-      const t = (BASE_US + i * BAR_US) / 1e6;
-      lines.push(`${t},${b.open[i]},${b.high[i]},${b.low[i]},${b.close[i]},${b.volume[i]}`);
-    }
-    writeFileSync(join(dir, `${symbolName(s)}.1m.csv`), lines.join("\n") + "\n");
-  }
-}
-
-/**
- * Waits until the host's `/healthz` answers 200 (up to a minute), as an orchestrator's health
- * check does once a host is up; the first request's time and the next one's, sent to answered
- * (ms): the first is a cold client's (its HTTP stack loading, a new connection).
- */
-async function readyClient(base: string): Promise<{ first: number; next: number }> {
-  const t0 = performance.now();
-  let h = await healthz(base);
-  const first = h.ms;
-  while (!h.ok) {
-    if (performance.now() - t0 > 60_000) throw new Error("bench scan: /healthz not 200 in 60 s");
-    await new Promise((r) => setTimeout(r, 50));
-    h = await healthz(base);
-  }
-  return { first, next: (await healthz(base)).ms };
-}
-
-async function healthz(base: string): Promise<{ ok: boolean; ms: number }> {
-  const t = performance.now();
-  const res = await fetch(`${base}/healthz`);
-  await res.text();
-  return { ok: res.status === 200, ms: performance.now() - t };
-}
-
-/** How many times the bench's client makes each kind of request before the first scan. */
-const CLIENT_WARM_ROUNDS = 3;
-
-/**
- * Warms the bench's client before the first scan, `CLIENT_WARM_ROUNDS` times: a GET /healthz, a
- * POST with a JSON body (to /healthz, refused with a 405 by the host's own routes, before any scan
- * route) and a WebSocket (to a scan that does not exist, refused with a 404).
- */
-async function warmClient(base: string): Promise<void> {
-  for (let k = 0; k < CLIENT_WARM_ROUNDS; k++) {
-    await healthz(base);
-    const post = await fetch(`${base}/healthz`, { method: "POST", body: JSON.stringify({}) });
-    await post.text();
-    await new Promise<void>((resolve) => {
-      const ws = new WebSocket(`${base.replace("http", "ws")}/ws/results/none`);
-      ws.on("error", () => resolve());
-      ws.on("open", () => (ws.terminate(), resolve()));
-    });
-  }
-}
-
-/** Waits (up to 10 min) until the host has saved a snapshot of each of its `n` instances. */
-async function snapshotted(host: Host, n: number, ctx: BenchContext): Promise<void> {
-  const t0 = performance.now();
-  for (;;) {
-    const { values } = await host.metrics.snapshots.get();
-    const saved = values.reduce((sum, v) => sum + v.value, 0);
-    if (saved >= n) break;
-    if (performance.now() - t0 > 600_000) {
-      ctx.log(`host: ${saved} of ${n} seeded instances snapshotted after 10 min; going on`);
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  ctx.log(
-    `host: its snapshots of the seeded instances took ${
-      ((performance.now() - t0) / 1000).toFixed(1)
-    } s`,
-  );
 }
 
 interface Subscribed {
@@ -281,246 +195,223 @@ export async function hostScanRows(
   o: HostScanOptions,
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
-  const dir = mkdtempSync(join(tmpdir(), "troupe-bench-scan-"));
-  const t0 = performance.now();
-  writeHistory(join(dir, "history"), all);
-  const t1 = performance.now();
-  const config = parseHostConfig({
-    host_id: "bench-scan",
-    data_dir: dir,
-    http_port: 0,
-    journal: { kind: "file", fsync: "never" },
-    snapshots: { store: "memory", every_inputs: 1_000_000_000, every_ms: 3_600_000 },
-    actors: {
-      ...Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, { enabled: false }])),
-      bars: {
-        bar_sizes: ["1m"],
-        history_bars: all[0]!.close.length,
-        history_dir: join(dir, "history"),
-      },
-    },
-  }, ACTOR_KINDS);
-  const marks: ScanMarks = { posted: NaN, firstWritten: new Map() };
-  let onWarmed: (w: { ms: number; symbols_evaluated: number }) => void = () => {};
-  const warmed = new Promise<{ ms: number; symbols_evaluated: number }>((r) => (onWarmed = r));
-  // No ticks: the bars held stay those seeded for the whole run.
-  const launched = await launchHost(config, ACTOR_KINDS, {
-    log: (m) => m.startsWith("bars history") && ctx.log(`host: ${m}`),
-    tickEveryMs: 0,
-    service: markedService(scanHostService({ onWarmed }), marks),
-  });
-  const t2 = performance.now();
+  const started = await startScanHost(all, ctx);
   try {
-    const held = launched.host.instances().length;
-    if (held !== all.length) {
-      throw new Error(`bench scan: the host holds ${held} bars instances, ${all.length} written`);
-    }
-    ctx.log(
-      `host: ${all.length} symbols x ${all[0]!.close.length} bars written as CSV in ` +
-        `${((t1 - t0) / 1000).toFixed(1)} s, seeded from history_dir (read, journaled, applied) ` +
-        `in ${((t2 - t1) / 1000).toFixed(1)} s`,
-    );
-    const base = `http://127.0.0.1:${launched.host.httpPort}`;
-    const client = await readyClient(base);
-    // The host's first periodic look (each second) snapshots every instance the seed changed:
-    // 10,000 snapshots of 28 KB, once, which is not the scans' cost (under load it held the event
-    // loop long enough for the first POST to time out).
-    await snapshotted(launched.host, all.length, ctx);
-    const tw = performance.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const warm = await Promise.race([
-      warmed,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error("bench scan: the host's warm-up not done in 60 s")),
-          60_000,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
-    ctx.log(
-      `host: ready; the bench's first request (GET /healthz) ${client.first.toFixed(1)} ms, ` +
-        `the next ${client.next.toFixed(1)} ms; the host's warm-up took ${warm.ms.toFixed(0)} ms ` +
-        `(${warm.symbols_evaluated} symbols evaluated), waited for ${
-          (performance.now() - tw).toFixed(0)
-        } ms more`,
-    );
-    await warmClient(base);
-    const request = { criteria: o.criteria, rank: o.rank, bar: "1m" };
-    let bareMatches = o.bare();
-    const full: number[] = [], first: number[] = [], bare: number[] = [], served: number[] = [];
-    const short: number[] = [], liveFull: number[] = [], liveFirst: number[] = [];
-    const newFirst: number[] = [], hostFirst: number[] = [], hostNewFirst: number[] = [];
-    const live = Math.round((o.live ?? 0) * all.length);
-    let cold = "";
-    let firstOfAll = NaN, hostFirstOfAll = NaN;
-    // With a live market, odd rounds scan unchanged bars, even ones (from 2) new bars.
-    for (let r = 0, calls = 0; r <= (live > 0 ? 2 * o.rounds : o.rounds); r++) {
-      const isLive = live > 0 && r >= 2 && r % 2 === 0;
-      if (isLive) {
-        await newBars(launched.host, all, live, ++calls);
-        bareMatches = o.bare();
-      }
-      const ts = performance.now();
-      const { scanId, ws } = await startScan(base, request);
-      const posted = marks.posted;
-      const sub = subscribe(ws);
-      const done = await sub.end;
-      const te = performance.now();
-      const tf = await sub.first;
-      const th = (marks.firstWritten.get(scanId) ?? NaN) - posted;
-      await fetch(`${base}/scan/${scanId}`, { method: "DELETE" });
-      if (done.stats.signals !== bareMatches || done.seqs.length !== bareMatches) {
-        throw new Error(
-          `bench scan: the host's scan found ${done.stats.signals} signals (${done.seqs.length} ` +
-            `received), the bare loop ${bareMatches}`,
-        );
-      }
-      // A criteria not scanned before, before the bare loops: they stand between its scan and
-      // the next round's, as between any two rounds.
-      const fresh = r > 0 && !isLive
-        ? await newCriteriaFirst(
-          base,
-          { ...request, criteria: `${o.criteria} and ${r} > -1` },
-          { signals: bareMatches, marks },
-        )
-        : undefined;
-      const tb = performance.now();
-      o.bare();
-      const bareMs = performance.now() - tb;
-      const ts2 = performance.now();
-      const shortMatches = o.bareShortCircuit?.() ?? bareMatches;
-      const shortMs = performance.now() - ts2;
-      if (shortMatches !== bareMatches) {
-        throw new Error(
-          `bench scan: the short-circuit loop matched ${shortMatches}, not ${bareMatches}`,
-        );
-      }
-      if (r === 0) {
-        // The host's first scan: a criteria it has not scanned (no recent hits to put first).
-        firstOfAll = tf - ts;
-        hostFirstOfAll = th;
-        cold = `first scan after the host started: full ${(te - ts).toFixed(1)} ms, first result ` +
-          `${(tf - ts).toFixed(1)} ms (the host's side ${th.toFixed(1)} ms); `;
-        continue;
-      }
-      if (isLive) {
-        liveFull.push(te - ts);
-        liveFirst.push(tf - ts);
-        continue;
-      }
-      newFirst.push(fresh!.client);
-      hostNewFirst.push(fresh!.host);
-      hostFirst.push(th);
-      full.push(te - ts);
-      served.push(done.stats.elapsed_ms);
-      first.push(tf - ts);
-      bare.push(bareMs);
-      short.push(shortMs);
-    }
-    ctx.log(
-      `host scan (${bareMatches} signals): ${cold}then full ${
-        span(full)
-      } ms (the service's own start to ` +
-        `end ${span(served)} ms), first result ${spread(first)} ms (the host's side ` +
-        `${spread(hostFirst)} ms), ` +
-        `a criteria not scanned before ${spread(newFirst)} ms (the host's side ` +
-        `${spread(hostNewFirst)} ms), bare loop ${span(bare)} ms ${
-          o.bareShortCircuit
-            ? `(short-circuiting: ${span(short)} ms, symbols_per_s ratio against it ${
-              (median(short) / median(full)).toFixed(3)
-            }) `
-            : ""
-        }over ${o.rounds} rounds`,
-    );
-    const each = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
-    ctx.log(
-      `first results by round (ms): ${each(first)}; a criteria not scanned before: ` +
-        `${each(newFirst)}${live > 0 ? `; live: ${each(liveFirst)}` : ""}`,
-    );
-    if (live > 0) {
-      ctx.log(
-        `host scan, live market (${live} of ${all.length} symbols with a new bar before each ` +
-          `round, alternating with the rounds above): full ${span(liveFull)} ms, first result ` +
-          `${spread(liveFirst)} ms over ${liveFull.length} rounds`,
-      );
-    }
-    const concurrency = await concurrent(base, o, ctx);
-    const n = all.length;
-    return [
-      row({
-        bench: "scan",
-        metric: "full_scan_ms",
-        unit: "ms",
-        troupe: median(full),
-        baseline: null,
-        better: "lower",
-      }),
-      row({
-        bench: "scan",
-        metric: "first_result_ms",
-        unit: "ms",
-        troupe: median(first),
-        baseline: null,
-        better: "lower",
-      }),
-      row({
-        bench: "scan",
-        metric: "first_result_first_scan_ms",
-        unit: "ms",
-        troupe: firstOfAll,
-        baseline: null,
-        better: "lower",
-      }),
-      row({
-        bench: "scan",
-        metric: "first_result_first_scan_host_ms",
-        unit: "ms",
-        troupe: hostFirstOfAll,
-        baseline: null,
-        better: "lower",
-      }),
-      row({
-        bench: "scan",
-        metric: "first_request_cold_client_ms",
-        unit: "ms",
-        troupe: client.first,
-        baseline: null,
-        better: "lower",
-      }),
-      row({
-        bench: "scan",
-        metric: "first_result_new_criteria_ms",
-        unit: "ms",
-        troupe: median(newFirst),
-        baseline: null,
-        better: "lower",
-      }),
-      row({
-        bench: "scan",
-        metric: "symbols_per_s",
-        unit: "symbols/s",
-        troupe: n / (median(full) / 1000),
-        baseline: n / (median(bare) / 1000),
-        better: "higher",
-      }),
-      ...(live > 0
-        ? ["full_scan_live_ms", "first_result_live_ms"].map((metric, k) =>
-          row({
-            bench: "scan",
-            metric,
-            unit: "ms",
-            troupe: median(k === 0 ? liveFull : liveFirst),
-            baseline: null,
-            better: "lower",
-          })
-        )
-        : []),
-      ...concurrency,
-    ];
+    const rounds = await scanRounds(started, all, o);
+    logRounds(rounds, { o, symbols: all.length }, ctx);
+    const concurrency = await concurrent(started.base, o, ctx);
+    return [...roundRows(rounds, started.client, all.length), ...concurrency];
   } finally {
-    await launched.close();
-    rmSync(dir, { recursive: true, force: true });
+    await started.close();
   }
+}
+
+/** The rounds' figures (ms), each list one entry a round of its kind. */
+interface ScanRounds {
+  /** The bare loop's matches over the latest bars. */
+  bareMatches: number;
+  /** Symbols given a new bar before each live round (0: no live rounds). */
+  live: number;
+  /**
+   * The static rounds: the full scan, the service's own start to end, the first result (the
+   * client's and the host's side), a criteria not scanned before (both sides), the bare loops.
+   */
+  full: number[];
+  served: number[];
+  first: number[];
+  hostFirst: number[];
+  newFirst: number[];
+  hostNewFirst: number[];
+  bare: number[];
+  short: number[];
+  /** The live rounds: the full scan and its first result. */
+  liveFull: number[];
+  liveFirst: number[];
+  /** The host's first scan: its first result (the client's and the host's side), and its log. */
+  firstOfAll: number;
+  hostFirstOfAll: number;
+  cold: string;
+}
+
+/**
+ * The scan rounds after a first one (with a live market, odd rounds scan unchanged bars, even ones
+ * from 2 new bars), each checked against the bare loop and followed by the bare loops timed.
+ */
+async function scanRounds(
+  started: StartedScanHost,
+  all: BarColumns[],
+  o: HostScanOptions,
+): Promise<ScanRounds> {
+  const { base, marks } = started;
+  const request = { criteria: o.criteria, rank: o.rank, bar: "1m" };
+  const live = Math.round((o.live ?? 0) * all.length);
+  const rs: ScanRounds = {
+    bareMatches: o.bare(),
+    live,
+    full: [],
+    served: [],
+    first: [],
+    hostFirst: [],
+    newFirst: [],
+    hostNewFirst: [],
+    bare: [],
+    short: [],
+    liveFull: [],
+    liveFirst: [],
+    firstOfAll: NaN,
+    hostFirstOfAll: NaN,
+    cold: "",
+  };
+  for (let r = 0, calls = 0; r <= (live > 0 ? 2 * o.rounds : o.rounds); r++) {
+    const isLive = live > 0 && r >= 2 && r % 2 === 0;
+    if (isLive) {
+      await newBars(started.host, all, live, ++calls);
+      rs.bareMatches = o.bare();
+    }
+    const scan = await timedScan(base, request, { signals: rs.bareMatches, marks });
+    // A criteria not scanned before, before the bare loops: they stand between its scan and
+    // the next round's, as between any two rounds.
+    const fresh = r > 0 && !isLive
+      ? await newCriteriaFirst(
+        base,
+        { ...request, criteria: `${o.criteria} and ${r} > -1` },
+        { signals: rs.bareMatches, marks },
+      )
+      : undefined;
+    const loops = timedBareLoops(o, rs.bareMatches);
+    if (r === 0) {
+      // The host's first scan: a criteria it has not scanned (no recent hits to put first).
+      rs.firstOfAll = scan.first;
+      rs.hostFirstOfAll = scan.host;
+      rs.cold = `first scan after the host started: full ${scan.full.toFixed(1)} ms, first ` +
+        `result ${scan.first.toFixed(1)} ms (the host's side ${scan.host.toFixed(1)} ms); `;
+      continue;
+    }
+    if (isLive) {
+      rs.liveFull.push(scan.full);
+      rs.liveFirst.push(scan.first);
+      continue;
+    }
+    rs.newFirst.push(fresh!.client);
+    rs.hostNewFirst.push(fresh!.host);
+    rs.hostFirst.push(scan.host);
+    rs.full.push(scan.full);
+    rs.served.push(scan.served);
+    rs.first.push(scan.first);
+    rs.bare.push(loops.bare);
+    rs.short.push(loops.short);
+  }
+  return rs;
+}
+
+/**
+ * One scan of `request`, subscribed to, checked to find `o.signals` signals, then deleted: its
+ * full time and its first result's (ms from the POST), the first result's on the host's side and
+ * the service's own start to end.
+ */
+async function timedScan(
+  base: string,
+  request: Record<string, unknown>,
+  o: { signals: number; marks: ScanMarks },
+): Promise<{ full: number; first: number; host: number; served: number }> {
+  const ts = performance.now();
+  const { scanId, ws } = await startScan(base, request);
+  const posted = o.marks.posted;
+  const sub = subscribe(ws);
+  const done = await sub.end;
+  const te = performance.now();
+  const tf = await sub.first;
+  const th = (o.marks.firstWritten.get(scanId) ?? NaN) - posted;
+  await fetch(`${base}/scan/${scanId}`, { method: "DELETE" });
+  if (done.stats.signals !== o.signals || done.seqs.length !== o.signals) {
+    throw new Error(
+      `bench scan: the host's scan found ${done.stats.signals} signals (${done.seqs.length} ` +
+        `received), the bare loop ${o.signals}`,
+    );
+  }
+  return { full: te - ts, first: tf - ts, host: th, served: done.stats.elapsed_ms };
+}
+
+/** The bare loop's time and the short-circuiting one's (ms), which must match `matches` too. */
+function timedBareLoops(o: HostScanOptions, matches: number): { bare: number; short: number } {
+  const tb = performance.now();
+  o.bare();
+  const bare = performance.now() - tb;
+  const ts2 = performance.now();
+  const shortMatches = o.bareShortCircuit?.() ?? matches;
+  const short = performance.now() - ts2;
+  if (shortMatches !== matches) {
+    throw new Error(`bench scan: the short-circuit loop matched ${shortMatches}, not ${matches}`);
+  }
+  return { bare, short };
+}
+
+/** Logs the rounds: the ranges, the first results round by round, the live rounds. */
+function logRounds(
+  rs: ScanRounds,
+  of: { o: HostScanOptions; symbols: number },
+  ctx: BenchContext,
+): void {
+  const { o } = of;
+  ctx.log(
+    `host scan (${rs.bareMatches} signals): ${rs.cold}then full ${
+      span(rs.full)
+    } ms (the service's own start to ` +
+      `end ${span(rs.served)} ms), first result ${spread(rs.first)} ms (the host's side ` +
+      `${spread(rs.hostFirst)} ms), ` +
+      `a criteria not scanned before ${spread(rs.newFirst)} ms (the host's side ` +
+      `${spread(rs.hostNewFirst)} ms), bare loop ${span(rs.bare)} ms ${
+        o.bareShortCircuit
+          ? `(short-circuiting: ${span(rs.short)} ms, symbols_per_s ratio against it ${
+            (median(rs.short) / median(rs.full)).toFixed(3)
+          }) `
+          : ""
+      }over ${o.rounds} rounds`,
+  );
+  const each = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(" ");
+  ctx.log(
+    `first results by round (ms): ${each(rs.first)}; a criteria not scanned before: ` +
+      `${each(rs.newFirst)}${rs.live > 0 ? `; live: ${each(rs.liveFirst)}` : ""}`,
+  );
+  if (rs.live > 0) {
+    ctx.log(
+      `host scan, live market (${rs.live} of ${of.symbols} symbols with a new bar before each ` +
+        `round, alternating with the rounds above): full ${span(rs.liveFull)} ms, first result ` +
+        `${spread(rs.liveFirst)} ms over ${rs.liveFull.length} rounds`,
+    );
+  }
+}
+
+/** The rounds' rows: times in ms (lower is better), and symbols_per_s against the bare loop. */
+function roundRows(
+  rs: ScanRounds,
+  client: { first: number },
+  symbols: number,
+): BenchRow[] {
+  const ms = (metric: string, troupe: number) =>
+    row({ bench: "scan", metric, unit: "ms", troupe, baseline: null, better: "lower" });
+  return [
+    ms("full_scan_ms", median(rs.full)),
+    ms("first_result_ms", median(rs.first)),
+    ms("first_result_first_scan_ms", rs.firstOfAll),
+    ms("first_result_first_scan_host_ms", rs.hostFirstOfAll),
+    ms("first_request_cold_client_ms", client.first),
+    ms("first_result_new_criteria_ms", median(rs.newFirst)),
+    row({
+      bench: "scan",
+      metric: "symbols_per_s",
+      unit: "symbols/s",
+      troupe: symbols / (median(rs.full) / 1000),
+      baseline: symbols / (median(rs.bare) / 1000),
+      better: "higher",
+    }),
+    ...(rs.live > 0
+      ? [
+        ms("full_scan_live_ms", median(rs.liveFull)),
+        ms("first_result_live_ms", median(rs.liveFirst)),
+      ]
+      : []),
+  ];
 }
 
 /** N concurrent scans, a third reconnecting mid-scan; then the RSS once they are deleted. */

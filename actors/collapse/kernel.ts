@@ -46,37 +46,20 @@ import {
   type CollapseState,
   configureState,
   H_ABSDIFF,
-  H_ALPHA0,
-  H_AR_MAX,
   H_CHANGE,
   H_CHANGES,
-  H_CONFIRM,
-  H_CONFIRM_SAMPLES,
-  H_G0,
-  H_GAP_FACTOR,
   H_GAP_MIN,
-  H_HAZARD,
   H_INDEX,
-  H_KAPPA0,
   H_LEVEL,
-  H_LEVEL_DRIFT,
-  H_NOISE_KEEP,
-  H_OUTLIER,
   H_PHASE,
   H_RELEVEL_AT,
   H_RUNS,
-  H_SCALE_RATE,
-  H_SEASON_FROM,
   H_SEASON_M,
-  H_SEASON_US,
   H_SEASON_WARMING,
-  H_SEASON_WEEKEND,
   H_SEG_M2,
   H_SEG_MEAN,
   H_SEG_N,
   H_SLOPE,
-  H_SLOPE_CARRY,
-  H_SLOPE_DRIFT,
   H_VALID,
   HISTORY_SAMPLES,
   initState,
@@ -84,7 +67,9 @@ import {
   PHASES,
   saveState,
 } from "./_state.ts";
-import { type FrameConstants, GROW_SUMS, growRuns, type Growth } from "./_grow.ts";
+import { GROW_SUMS, growRuns } from "./_grow.ts";
+import { relevelAfterGap, warmUp, warmUpRelevel } from "./_relevel.ts";
+import { type FrameScope, frameScope } from "./_frame_scope.ts";
 import {
   loadRunning,
   type Running,
@@ -97,7 +82,6 @@ import { autocorrelation, trackResiduals } from "./_residuals.ts";
 import { isStuck } from "./_stuck.ts";
 import { nextPhase, normalise, openFirst, openRun, PICK } from "./_regimes.ts";
 import { expFast, log1pFast, logFast, powFast } from "../math/mod.ts";
-import { WEEKEND_FEATURES } from "./_weekend.ts";
 import {
   SEASON_COEFFS,
   SEASON_HALF_LIFE_PERIODS,
@@ -156,38 +140,8 @@ const LOG_RATIO_MAX = 600;
 const LOG_G_MAX = 4.6;
 /** Standard deviation of the log of a chi-square variable of one degree of freedom (pi^2 / 2). */
 const LOG_CHI2_SD = Math.PI / Math.SQRT2;
-/**
- * Of the weekend's features (_weekend.ts), the noise's variance season has the first, the weekend's
- * smooth level: a weekend has its own noise as it has its own level. Service noise grows with the
- * load, so a weekend at two thirds of a weekday's load is quieter than a weekday night, and with the
- * daily features alone the regimes saw each weekend's quieter noise as a change in the noise on
- * Friday night and the louder one back as another on Sunday night or Monday. On the metrics feed
- * (`troupe bench detect`, false changes / labelled changes found) seeds 1 to 5 went from 346 / 460
- * to 272 / 460 (Friday 23:00 to Saturday 02:00 from 72 to 20), and seeds 6 to 8, not looked at
- * before the choice, from 190 / 248 to 139 / 247. With all five of the weekend's features: 314 on
- * seeds 1 to 5 (collapse8 had tried that: more false changes), as a log-variance learnt from two
- * days a week cannot hold five coefficients.
- */
-const SPREAD_WEEKEND_FEATURES = 1;
 /** The season's harmonics at the current sample. */
 const FEATURES = new Float64Array(SEASON_COEFFS);
-
-/*
- * RELEVEL_AFTER_GAP. The season's level is made unknown again (seasonRelevel) when a new regime
- * has lasted min_gap_samples: at its confirmation if it began that long before, else once it
- * has (H_RELEVEL_AT holds when; also for a regime the warm-up confirms). A burst of a few samples
- * (a spike, confirmed at its second or third sample) otherwise became the season's level; the
- * samples after it were clipped at 3 noise scales, so the level came back over hours and the
- * harmonics took the difference as daily shape (on the metrics feed, seed 3's api-memory: a spike
- * of 70 noise scales in the warm-up left a daily swing of 15 where there was 1.5, and 25 false
- * changes over the next four days; none with the relevel after the gap). On the metrics feed
- * (`troupe bench detect`'s runFeed and scorer, false changes / labelled changes found): seeds 1 to
- * 5 from 262 / 460 to 228 / 459; seeds 6 to 8, not looked at before the choice, from 128 / 247 to
- * 110 / 248; seeds 9 to 16, run to see past the channels' chaos (a false change relevels the
- * season, so one moves the next), from 527 / 696 to 462 / 696. Tried with it: each sample's
- * variance widened by the season's own uncertainty, g (1 + f'Pf) as a Kalman filter's predictive
- * has it: 221 / 462, 130 / 248 and 476 / 696, no clear gain, not taken.
- */
 
 /*
  * SLOPE_CARRIED. A regime that begins now has its slope's prior centred on the slope of the most
@@ -206,30 +160,6 @@ const FEATURES = new Float64Array(SEASON_COEFFS);
  * the hazard and slope prior they were measured with): carried there, `troupe bench detect`'s
  * collapse_f1 fell on seeds 2 and 8 (0.927 -> 0.916, 0.867 -> 0.853) while it rose on 1, 3, 5, 6.
  */
-
-/**
- * A change the regimes confirm in the season's warm-up: none is reported (a swing cannot be told
- * from a change before a period has been seen), but the season's level is made unknown again, as
- * after a confirmed change, so that it moves to the new regime instead of the harmonics taking the
- * shift as daily shape. Without it, a level shift in a channel's first day (service memory moves by
- * 30 noise scales or more, over a daily swing of a few) was learned as a daily swing, unlearned over
- * a week or more (the season's residuals are clipped at 3 noise scales), and read as a change
- * every few hours meanwhile: on the metrics feed (`troupe bench detect`) the memory channels' false
- * changes on seeds 1 to 5 went from 114 to 55, and on seeds 6 to 8, not looked at before the
- * choice, from 308 to 19. A regime under min_gap_samples old is relevelled to once it has lasted
- * that long (RELEVEL_AFTER_GAP).
- */
-function warmUpRelevel(
-  state: CollapseState,
-  r: Running,
-  cand: number,
-  j: number,
-  gapMin: number,
-): void {
-  r.regime = state.start[cand]!;
-  if (j - r.regime >= gapMin) seasonRelevel(state.season);
-  state.data[H_RELEVEL_AT] = j - r.regime >= gapMin ? 0 : r.regime + gapMin;
-}
 
 /** A sample leaving the history ring joins the current segment's moments (NaN: a missing one). */
 function joinSegment(r: Running, old: number): void {
@@ -275,85 +205,39 @@ function confirmRegime(
   return change;
 }
 
-/**
- * The season's warm-up, at a sample at time t: until one period has been seen, a swing cannot be
- * told from a change, so no change is counted (the regimes' origin follows the samples); when it
- * ends the regimes start afresh, on values the season now explains. The residuals'
- * autocorrelation learned meanwhile is kept: forgotten, the first hours after the warm-up took
- * correlated noise as independent and read it as changes (on the metrics feed, `troupe bench
- * detect`, false changes on seeds 1 to 5 went from 361 to 346, and on seeds 6 to 8, not looked at
- * before the choice, from 203 to 190). Returns whether the sample is still in the warm-up.
- */
-function warmUp(state: CollapseState, r: Running, t: number): boolean {
-  const data = state.data;
-  const from = data[H_SEASON_FROM]!;
-  if (from !== from) data[H_SEASON_FROM] = t;
-  else if (t - from >= data[H_SEASON_US]!) {
-    data[H_SEASON_WARMING] = 0;
-    data[H_RELEVEL_AT] = 0;
-    r.runs = 0;
-    seasonRelevel(state.season);
-    seasonRelevel(state.spreadSeason);
-  }
-  return data[H_SEASON_WARMING] === 1;
+/** One sample's noise as the regimes see it, set by its views in turn. */
+interface SampleNoise {
+  /** The sample less the channel's season, and its noise variance relative to the regime's. */
+  y: number;
+  g: number;
+  /** The noise scale from differences (autocorrelation allowed for), and this sample's. */
+  sigma: number;
+  sigmaT: number;
+  /** The variance floor of quantised data. */
+  varFloor: number;
+  /** y less where the current regime's line goes. */
+  residual: number;
 }
 
-/** Folds one frame into the state. */
+/** The sample the views of `step` share (one kernel runs at a time: no sample is shared). */
+const SAMPLE: SampleNoise = { y: 0, g: 1, sigma: 0, sigmaT: 0, varFloor: 0, residual: 0 };
+
+/**
+ * Folds one frame into the state. Each valid sample goes through its views in turn: into the
+ * history ring (intoHistory), less its season (deseason), the regimes grown by it (growRegimes:
+ * priorOfNew, growRuns, openNew), the mass of newer regimes (newerMass), what learns from it
+ * (learnFrom), then a change confirmed (confirmRegime) or the season relevelled (relevelAfterGap).
+ */
 function step(state: CollapseState, frame: SampleFrame): CollapseResult {
-  const { data, prob, start, histV, histT } = state;
+  const { data } = state;
   const ts = frame.t;
   const vs = frame.v;
   const n = vs.length;
   const changeProb = new Float64Array(n);
   const runLength = new Float64Array(n);
   const changes: CollapseChange[] = [];
-
-  const hazard = data[H_HAZARD]!;
-  const confirm = data[H_CONFIRM]!;
-  const confirmSamples = data[H_CONFIRM_SAMPLES]!;
-  const eps = data[H_OUTLIER]!;
-  const gapMin = data[H_GAP_MIN]!;
-  const runsMax = state.runsMax;
-  const kappa0 = data[H_KAPPA0]!;
-  const alpha0 = data[H_ALPHA0]!;
-  const scaleRate = data[H_SCALE_RATE]!;
-  const gapFactor = data[H_GAP_FACTOR]!;
-  const priorSpread = 2 * (kappa0 + 1) / kappa0;
-  const priorScale = Math.sqrt(alpha0 * priorSpread);
-  const invPriorScale2 = 1 / (priorScale * priorScale);
-  const priorNorm = priorScale / data[H_G0]!;
-  const consts: FrameConstants = { keep: 1 - eps, eps, alpha0 };
-  const growth: Growth = {
-    steps: 1,
-    x: 0,
-    invPrior: 1,
-    beta0: 0,
-    varFloor: 0,
-    grow: 1,
-    drift: 0,
-    slopeDrift: data[H_SLOPE_DRIFT]!,
-    keepNoise: 1,
-    ha: 1,
-    hb: 0,
-    g: 1,
-  };
-  const levelDrift = data[H_LEVEL_DRIFT]!;
-  const keepNoise = data[H_NOISE_KEEP]!;
-  const seasonUs = data[H_SEASON_US]!;
-  const seasonM = data[H_SEASON_M]!;
-  const weekend = data[H_SEASON_WEEKEND] === 1;
-  const harmonics = (seasonM - 1 - (weekend ? WEEKEND_FEATURES : 0)) / 2;
-  // The noise's variance season has the daily features and the weekend's smooth level (see
-  // SPREAD_WEEKEND_FEATURES).
-  const spreadM = 1 + 2 * harmonics + (weekend ? SPREAD_WEEKEND_FEATURES : 0);
-  const season = state.season;
-  const spreadSeason = state.spreadSeason;
-  const arMax = data[H_AR_MAX]!;
-  const slopeCarry = data[H_SLOPE_CARRY] === 1;
-  // The season's forgetting factor depends on the sampling interval only, which is constant on a
-  // regular feed: computed when the interval moves, not per sample.
-  let forgetInterval = NaN;
-  let forget = 1;
+  const f = frameScope(state);
+  const s = SAMPLE;
 
   const r = loadRunning(data);
   let valid = 0;
@@ -362,17 +246,13 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
   for (let k = 0; k < n; k++) {
     const j = r.index++;
     const x = vs[k]!;
-    trackTime(r, ts[k]!, gapFactor);
+    trackTime(r, ts[k]!, f.gapFactor);
 
-    // History ring: the sample leaving it joins the current segment's moments.
-    // (The slot is counted, not taken modulo: j is a double and a float modulo is a library call.)
+    // The history ring's slot is counted, not taken modulo: j is a double and a float modulo is a
+    // library call.
     const slot = nextSlot;
     nextSlot = slot + 1 === HISTORY_SAMPLES ? 0 : slot + 1;
-    if (j - HISTORY_SAMPLES >= r.segStart) joinSegment(r, histV[slot]!);
-    const missing = !(Math.abs(x) <= VALUE_ABS_MAX);
-    histV[slot] = missing ? NaN : x;
-    histT[slot] = ts[k]!;
-    if (missing) {
+    if (!intoHistory(state, r, { slot, j, x, t: ts[k]! })) {
       r.missed++;
       changeProb[k] = NaN;
       runLength[k] = NaN;
@@ -381,135 +261,34 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     valid++;
     // A held reading (_stuck.ts; with a season only, the metrics settings): time passes, nothing
     // is learnt from it.
-    if (seasonM > 0 && isStuck(r, x, r.absDiff * SIGMA_PER_ABS_DIFF)) {
+    if (f.seasonM > 0 && isStuck(r, x, r.absDiff * SIGMA_PER_ABS_DIFF)) {
       r.missed++;
       changeProb[k] = r.lastProb;
       runLength[k] = r.lastRun;
       continue;
     }
-    // y: x less the channel's season, and g: its noise variance relative to the regime's (both
-    // as learned from the samples before this one).
-    let y = x;
-    let g = 1;
-    if (seasonM > 0) {
-      seasonFeatures(ts[k]!, seasonUs, harmonics, FEATURES, weekend);
-      y = x - seasonValue(season, FEATURES, seasonM);
-      let lg = seasonValue(spreadSeason, FEATURES, spreadM);
-      lg = lg > LOG_G_MAX ? LOG_G_MAX : lg < -LOG_G_MAX ? -LOG_G_MAX : lg;
-      g = expFast(lg);
-    }
-    const warming = seasonM > 0 && data[H_SEASON_WARMING] === 1 && warmUp(state, r, ts[k]!);
+    deseason(state, f, s, x, ts[k]!);
+    const warming = f.seasonM > 0 && data[H_SEASON_WARMING] === 1 && warmUp(state, r, ts[k]!);
     if (r.runs === 0) {
-      openFirst(state, r, y, j);
+      openFirst(state, r, s.y, j);
       r.prevX = x;
-      if (seasonM > 0) season[0] = x;
+      if (f.seasonM > 0) state.season[0] = x;
       changeProb[k] = 0;
       runLength[k] = 0;
       continue;
     }
-    const steps = 1 + r.missed;
-    const h = r.missed > 0 ? 1 - powFast(1 - hazard, steps) : hazard;
-    r.missed = 0;
-
-    // The prior of a regime beginning now, centred where the current regime's line goes, and
-    // 1 / its predictive density at x (every hypothesis' density is taken relative to it).
-    const varFloor = r.quantum * r.quantum * QUANTUM_VARIANCE;
-    let sigma = r.absDiff * SIGMA_PER_ABS_DIFF;
-    const floor = scaleFloor(r.level);
-    if (!(sigma >= floor)) sigma = floor;
-    const qs = r.quantum * QUANTUM_SIGMA;
-    if (qs > sigma) sigma = qs;
-    // With autocorrelation phi, the noise scale from differences is sigma sqrt(1 - phi) for a
-    // residual sd sigma, and the innovations' sd is sigma sqrt(1 - phi^2): sigma sqrt(1 + phi).
-    let rho = 0;
-    if (arMax > 0) {
-      const phi = autocorrelation(data, arMax);
-      rho = steps === 1 ? phi : powFast(phi, steps);
-      sigma *= Math.sqrt(1 + phi);
-    }
-    // A new regime's prior predictive has this sample's noise scale.
-    const sigmaT = g === 1 ? sigma : sigma * Math.sqrt(g);
-    const u = (y - r.level - steps * r.trend) / sigmaT;
-    const logQ0 = (alpha0 + 0.5) * log1pFast(u * u * invPriorScale2);
-    growth.steps = steps;
-    growth.x = y - rho * r.prevY;
-    growth.g = g;
-    growth.ha = 1 - rho;
-    growth.hb = rho * steps;
-    const residual = y - r.level - steps * r.trend;
-    growth.invPrior = sigmaT * priorNorm * expFast(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX);
-    growth.beta0 = alpha0 * sigma * sigma;
-    // Few counts: at least their quasi-Poisson variance, phi x the predicted rate (metrics
-    // settings only: the default path is unchanged). phi is learnt out of the season's warm-up.
-    if (seasonM > 0) {
-      const predicted = x - y + r.level + steps * r.trend;
-      growth.varFloor = countFloor(data, x, predicted, r.quantum, g, varFloor);
-      if (!warming) learnDispersion(data, x, predicted, r.quantum);
-    } else {
-      growth.varFloor = varFloor;
-    }
-    growth.grow = 1 - h;
-    growth.drift = levelDrift;
-    growth.keepNoise = steps === 1 || keepNoise === 1 ? keepNoise : powFast(keepNoise, steps);
-    growRuns(state, r.runs, growth, consts);
-    let total = GROW_SUMS[0]!;
-
-    // At the cap, two neighbouring hypotheses merge to make room.
-    if (r.runs === runsMax) r.runs = mergeClosest(state, r.runs, j, r.regime + gapMin);
-    // A regime beginning at x: its predictive is the prior's, so its ratio is 1.
-    const pNew = h * GROW_SUMS[1]!;
-    prob[r.runs] = pNew;
-    start[r.runs] = j;
-    // Its slope's prior is centred on the slope the channel had (SLOPE_CARRIED).
-    openRun(state, r.runs, y, kappa0, slopeCarry ? r.trend : 0);
-    total += pNew;
-    r.runs++;
-
-    let mass = normalise(state, r, total, r.regime + gapMin);
-    if (warming) {
-      // No change is counted in the season's warm-up, but the regimes still see one: a shift the
-      // season's slow level cannot follow would be learned as daily shape (see warmUpRelevel).
-      if (mass >= confirm && PICK[0]! >= 0) warmUpRelevel(state, r, PICK[0]!, j, gapMin);
-      mass = 0;
-      PICK[0] = -1;
-    }
+    const total = growRegimes(state, r, f, { x, j, warming });
+    const mass = newerMass(state, r, f, { total, j, warming });
     const cand = PICK[0]!;
     r.lastProb = mass;
     changeProb[k] = mass;
     runLength[k] = r.lastRun;
     if (mass > probMax) probMax = mass;
-    trackScale(r, x, y, scaleRate);
-    if (arMax > 0) trackResiduals(data, residual, sigma);
-    if (seasonM > 0) {
-      // The season learns from x, and the noise's season from the log of the squared residual
-      // (log chi-square noise: sd LOG_CHI2_SD; its mean offset goes into the level, not used).
-      if (r.interval !== forgetInterval) {
-        forgetInterval = r.interval;
-        forget = powFast(2, -r.interval / (SEASON_HALF_LIFE_PERIODS * seasonUs));
-      }
-      const e = y - season[0]!;
-      seasonLearn(season, FEATURES, seasonM, x, sigmaT, forget);
-      const e2 = e * e + varFloor + 1e-12 * sigma * sigma;
-      // The noise's season learns once the running scale has seen enough differences: a
-      // channel's first residuals (a run of equal counts, say) are 0 or nearly, and their logs
-      // taught it daily swings of hundreds that it never unlearned (seen on errors counts that
-      // start with zeros, every day a change at the same hours).
-      if (scaleSettled(r)) {
-        seasonLearn(spreadSeason, FEATURES, spreadM, logFast(e2), LOG_CHI2_SD, forget);
-      }
-    }
-
-    r.above = mass >= confirm && cand >= 0 ? r.above + 1 : 0;
-    const confirmed = r.above >= confirmSamples;
-    if (confirmed) {
-      changes.push(confirmRegime(state, r, cand, j, mass));
-    } else if (data[H_RELEVEL_AT]! > 0 && j >= data[H_RELEVEL_AT]!) {
-      // The regime began under min_gap_samples before it was confirmed: the season is relevelled
-      // now that it has lasted that long (or at the first valid sample after; RELEVEL_AFTER_GAP).
-      seasonRelevel(season);
-      if (!warming) seasonRelevel(spreadSeason);
-      data[H_RELEVEL_AT] = 0;
-    }
+    learnFrom(state, r, f, x);
+    r.above = mass >= f.confirm && cand >= 0 ? r.above + 1 : 0;
+    const confirmed = r.above >= f.confirmSamples;
+    if (confirmed) changes.push(confirmRegime(state, r, cand, j, mass));
+    else relevelAfterGap(state, j, warming);
     r.phase = nextPhase(r.phase, confirmed, mass, j - r.segStart, data);
   }
 
@@ -527,6 +306,201 @@ function step(state: CollapseState, frame: SampleFrame): CollapseResult {
     missingSamples: n - valid,
     runs: r.runs,
   };
+}
+
+/**
+ * The regimes grown by sample `j` (its noise in SAMPLE): the hazard over the steps since the last
+ * valid sample, every hypothesis carried ahead and scored, and a regime begun at it; the
+ * posterior's total mass, unnormalised.
+ */
+function growRegimes(
+  state: CollapseState,
+  r: Running,
+  f: FrameScope,
+  at: { x: number; j: number; warming: boolean },
+): number {
+  const steps = 1 + r.missed;
+  const h = r.missed > 0 ? 1 - powFast(1 - f.hazard, steps) : f.hazard;
+  r.missed = 0;
+  priorOfNew(state, r, f, SAMPLE, { x: at.x, steps, warming: at.warming });
+  f.growth.grow = 1 - h;
+  growRuns(state, r.runs, f.growth, f.consts);
+  return GROW_SUMS[0]! + openNew(state, r, f, { y: SAMPLE.y, j: at.j, h });
+}
+
+/**
+ * Sample `j` (value `x` at time `t`) into the history ring's `slot`, whose sample leaving it joins
+ * the current segment's moments; false when the sample is missing (kept as NaN).
+ */
+function intoHistory(
+  state: CollapseState,
+  r: Running,
+  at: { slot: number; j: number; x: number; t: number },
+): boolean {
+  const { slot, x } = at;
+  if (at.j - HISTORY_SAMPLES >= r.segStart) joinSegment(r, state.histV[slot]!);
+  const missing = !(Math.abs(x) <= VALUE_ABS_MAX);
+  state.histV[slot] = missing ? NaN : x;
+  state.histT[slot] = at.t;
+  return !missing;
+}
+
+/**
+ * The posterior's mass of regimes newer than the last confirmed change, once normalised from
+ * `total`, its most probable such regime in PICK[0]. In the season's warm-up no change is counted
+ * (0, and no regime picked), but the regimes still see one: a shift the season's slow level cannot
+ * follow would be learned as daily shape (see warmUpRelevel).
+ */
+function newerMass(
+  state: CollapseState,
+  r: Running,
+  f: FrameScope,
+  at: { total: number; j: number; warming: boolean },
+): number {
+  const mass = normalise(state, r, at.total, r.regime + f.gapMin);
+  if (!at.warming) return mass;
+  if (mass >= f.confirm && PICK[0]! >= 0) warmUpRelevel(state, r, PICK[0]!, at.j, f.gapMin);
+  PICK[0] = -1;
+  return 0;
+}
+
+/**
+ * The sample `x` at time `t` as the regimes see it: `s.y`, x less the channel's season, and
+ * `s.g`, its noise variance relative to the regime's (both as learned from the samples before it).
+ */
+function deseason(
+  state: CollapseState,
+  f: FrameScope,
+  s: SampleNoise,
+  x: number,
+  t: number,
+): void {
+  s.y = x;
+  s.g = 1;
+  if (f.seasonM > 0) {
+    seasonFeatures(t, f.seasonUs, f.harmonics, FEATURES, f.weekend);
+    s.y = x - seasonValue(state.season, FEATURES, f.seasonM);
+    let lg = seasonValue(state.spreadSeason, FEATURES, f.spreadM);
+    lg = lg > LOG_G_MAX ? LOG_G_MAX : lg < -LOG_G_MAX ? -LOG_G_MAX : lg;
+    s.g = expFast(lg);
+  }
+}
+
+/**
+ * The prior of a regime beginning now, centred where the current regime's line goes, and 1 / its
+ * predictive density at the sample (every hypothesis' density is taken relative to it): the
+ * sample's noise scale into `s`, and what the hypotheses' growth shares into `f.growth` (all but
+ * its growth factor).
+ */
+function priorOfNew(
+  state: CollapseState,
+  r: Running,
+  f: FrameScope,
+  s: SampleNoise,
+  at: { x: number; steps: number; warming: boolean },
+): void {
+  const { x, steps } = at;
+  const { data } = state;
+  const { growth, alpha0 } = f;
+  const y = s.y;
+  const g = s.g;
+  const varFloor = r.quantum * r.quantum * QUANTUM_VARIANCE;
+  let sigma = r.absDiff * SIGMA_PER_ABS_DIFF;
+  const floor = scaleFloor(r.level);
+  if (!(sigma >= floor)) sigma = floor;
+  const qs = r.quantum * QUANTUM_SIGMA;
+  if (qs > sigma) sigma = qs;
+  // With autocorrelation phi, the noise scale from differences is sigma sqrt(1 - phi) for a
+  // residual sd sigma, and the innovations' sd is sigma sqrt(1 - phi^2): sigma sqrt(1 + phi).
+  let rho = 0;
+  if (f.arMax > 0) {
+    const phi = autocorrelation(data, f.arMax);
+    rho = steps === 1 ? phi : powFast(phi, steps);
+    sigma *= Math.sqrt(1 + phi);
+  }
+  // A new regime's prior predictive has this sample's noise scale.
+  const sigmaT = g === 1 ? sigma : sigma * Math.sqrt(g);
+  const u = (y - r.level - steps * r.trend) / sigmaT;
+  const logQ0 = (alpha0 + 0.5) * log1pFast(u * u * f.invPriorScale2);
+  growth.steps = steps;
+  growth.x = y - rho * r.prevY;
+  growth.g = g;
+  growth.ha = 1 - rho;
+  growth.hb = rho * steps;
+  s.residual = y - r.level - steps * r.trend;
+  growth.invPrior = sigmaT * f.priorNorm * expFast(logQ0 < LOG_RATIO_MAX ? logQ0 : LOG_RATIO_MAX);
+  growth.beta0 = alpha0 * sigma * sigma;
+  // Few counts: at least their quasi-Poisson variance, phi x the predicted rate (metrics
+  // settings only: the default path is unchanged). phi is learnt out of the season's warm-up.
+  if (f.seasonM > 0) {
+    const predicted = x - y + r.level + steps * r.trend;
+    growth.varFloor = countFloor(data, x, predicted, r.quantum, g, varFloor);
+    if (!at.warming) learnDispersion(data, x, predicted, r.quantum);
+  } else {
+    growth.varFloor = varFloor;
+  }
+  growth.drift = f.levelDrift;
+  const keepNoise = f.keepNoise;
+  growth.keepNoise = steps === 1 || keepNoise === 1 ? keepNoise : powFast(keepNoise, steps);
+  s.sigma = sigma;
+  s.sigmaT = sigmaT;
+  s.varFloor = varFloor;
+}
+
+/**
+ * A regime beginning at sample `j` with value `y`, made room for at the cap by merging two
+ * neighbouring hypotheses; its mass, which the posterior's total gains. Its predictive is the
+ * prior's, so its ratio is 1.
+ */
+function openNew(
+  state: CollapseState,
+  r: Running,
+  f: FrameScope,
+  at: { y: number; j: number; h: number },
+): number {
+  if (r.runs === f.runsMax) r.runs = mergeClosest(state, r.runs, at.j, r.regime + f.gapMin);
+  const pNew = at.h * GROW_SUMS[1]!;
+  state.prob[r.runs] = pNew;
+  state.start[r.runs] = at.j;
+  // Its slope's prior is centred on the slope the channel had (SLOPE_CARRIED).
+  openRun(state, r.runs, at.y, f.kappa0, f.slopeCarry ? r.trend : 0);
+  r.runs++;
+  return pNew;
+}
+
+/** What learns from the sample `x` (its noise in SAMPLE): the noise scale, residuals, season. */
+function learnFrom(state: CollapseState, r: Running, f: FrameScope, x: number): void {
+  trackScale(r, x, SAMPLE.y, f.scaleRate);
+  if (f.arMax > 0) trackResiduals(state.data, SAMPLE.residual, SAMPLE.sigma);
+  if (f.seasonM > 0) learnSeason(state, r, f, SAMPLE, x);
+}
+
+/**
+ * The season learns from the sample `x`, and the noise's season from the log of the squared
+ * residual (log chi-square noise: sd LOG_CHI2_SD; its mean offset goes into the level, not used).
+ */
+function learnSeason(
+  state: CollapseState,
+  r: Running,
+  f: FrameScope,
+  s: SampleNoise,
+  x: number,
+): void {
+  const { season } = state;
+  if (r.interval !== f.forgetInterval) {
+    f.forgetInterval = r.interval;
+    f.forget = powFast(2, -r.interval / (SEASON_HALF_LIFE_PERIODS * f.seasonUs));
+  }
+  const e = s.y - season[0]!;
+  seasonLearn(season, FEATURES, f.seasonM, x, s.sigmaT, f.forget);
+  const e2 = e * e + s.varFloor + 1e-12 * s.sigma * s.sigma;
+  // The noise's season learns once the running scale has seen enough differences: a
+  // channel's first residuals (a run of equal counts, say) are 0 or nearly, and their logs
+  // taught it daily swings of hundreds that it never unlearned (seen on errors counts that
+  // start with zeros, every day a change at the same hours).
+  if (scaleSettled(r)) {
+    seasonLearn(state.spreadSeason, FEATURES, f.spreadM, logFast(e2), LOG_CHI2_SD, f.forget);
+  }
 }
 
 /** The collapse kernel. */

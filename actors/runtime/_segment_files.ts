@@ -167,9 +167,8 @@ export interface ReadSegmentOptions {
  * known holes are passed over; bytes that are not an intact record are reported to `onDamage` and
  * reading goes on at the next intact record (none: the segment's records end there).
  *
- * One piece on purpose: it is the loop every recovery and read runs over every byte of the
- * journal, and its state (the buffer, the parse offset, the buffer's file offset, the bytes the
- * next record needs, the next known hole) is shared by every step of it.
+ * It is the loop every recovery and read runs over every byte of the journal: a `SegmentCursor`
+ * holds its state, `fill` brings in the next chunk and `parse` takes the records buffered.
  */
 export async function* readSegment(
   seg: Segment,
@@ -177,93 +176,169 @@ export async function* readSegment(
   options: ReadSegmentOptions,
 ): AsyncIterable<JournalRecord[]> {
   const file = await openFile(seg.path, "r");
-  const holes = seg.holes ?? [];
-  let hole = 0;
   try {
-    let buf: Uint8Array = new Uint8Array(0);
-    let at = 0; // parse offset in buf
-    let base = SEGMENT_HEADER_BYTES; // file offset of buf[0]
     if (end > SEGMENT_HEADER_BYTES) {
       const header = new Uint8Array(SEGMENT_HEADER_BYTES);
       await readFully(file, header, 0, SEGMENT_HEADER_BYTES, 0, seg.path);
       checkHeader(header, seg.path);
     }
-    let need = RECORD_OVERHEAD_BYTES;
-    while (true) {
-      const left = buf.length - at;
-      const filePos = base + buf.length;
-      if (filePos >= end) {
-        if (left === 0) return;
-        // A record runs past the written data: damage, unless an intact record follows.
-        const next = findRecord(buf, at + 1, buf.length);
-        options.onDamage?.({
-          segment: seg.path,
-          offset: base + at,
-          bytes: (next < 0 ? buf.length : next) - at,
-          reason: `a record of ${need} bytes runs past the end of the written data (${end} bytes)`,
-        });
-        if (next < 0) return;
-        at = next;
-        need = RECORD_OVERHEAD_BYTES;
-      } else {
-        const size = Math.min(end - filePos, Math.max(options.chunkBytes, need) - left);
-        const next = new Uint8Array(left + size);
-        next.set(buf.subarray(at), 0);
-        await readFully(file, next, left, size, filePos, seg.path);
-        base = filePos - left;
-        buf = next;
-        at = 0;
-      }
-      const batch: JournalRecord[] = [];
-      while (true) {
-        while (hole < holes.length && holes[hole]![1] <= base + at) hole++;
-        if (hole < holes.length && holes[hole]![0] <= base + at) {
-          // A known hole: skip it (reading on once its end is in the buffer).
-          const skipTo = holes[hole]![1] - base;
-          if (skipTo > buf.length) {
-            // Its end is not buffered yet: drop what is and read on from the hole's end.
-            base = holes[hole]![1];
-            buf = new Uint8Array(0);
-            at = 0;
-            need = RECORD_OVERHEAD_BYTES;
-            break;
-          }
-          at = skipTo;
-          continue;
-        }
-        const probe = probeRecord(buf, at, buf.length);
-        if (probe.kind === "partial") {
-          need = probe.need;
-          break;
-        }
-        if (probe.kind === "bad") {
-          const rest = await readRest(file, base + at, end, seg.path);
-          const next = findRecord(rest, 1, rest.length);
-          options.onDamage?.({
-            segment: seg.path,
-            offset: base + at,
-            bytes: next < 0 ? rest.length : next,
-            reason: probe.reason,
-          });
-          if (next < 0) {
-            if (batch.length) yield batch;
-            return;
-          }
-          base += at;
-          buf = rest;
-          at = next;
-          need = RECORD_OVERHEAD_BYTES;
-          continue;
-        }
-        const stream = options.names.get(buf, at + 10, probe.nameLength);
-        const dataAt = at + RECORD_OVERHEAD_BYTES + probe.nameLength;
-        batch.push({ stream, pos: probe.pos, data: buf.subarray(dataAt, at + probe.total) });
-        at += probe.total;
-      }
+    const cursor = new SegmentCursor(file, seg, end, options);
+    while (await cursor.fill()) {
+      const { batch, done } = await cursor.parse();
       if (batch.length) yield batch;
+      if (done) return;
     }
   } finally {
     await file.close();
+  }
+}
+
+/**
+ * Where a read of one segment is: the buffer, the parse offset in it, the buffer's file offset,
+ * the bytes the next record needs and the next known hole, shared by every step of the read.
+ */
+class SegmentCursor {
+  #file: Awaited<ReturnType<typeof openFile>>;
+  #path: string;
+  #holes: ReadonlyArray<readonly [number, number]>;
+  #end: number;
+  #options: ReadSegmentOptions;
+  #buf: Uint8Array = new Uint8Array(0);
+  /** The parse offset in `#buf`. */
+  #at = 0;
+  /** The file offset of `#buf[0]`. */
+  #base = SEGMENT_HEADER_BYTES;
+  /** The bytes the record at `#at` needs, as far as is known. */
+  #need = RECORD_OVERHEAD_BYTES;
+  /** The index of the next known hole in `#holes`. */
+  #hole = 0;
+
+  constructor(
+    file: Awaited<ReturnType<typeof openFile>>,
+    seg: Segment,
+    end: number,
+    options: ReadSegmentOptions,
+  ) {
+    this.#file = file;
+    this.#path = seg.path;
+    this.#holes = seg.holes ?? [];
+    this.#end = end;
+    this.#options = options;
+  }
+
+  /**
+   * Reads the next chunk after what is buffered, keeping the unparsed rest; at the end of the
+   * written data, reports a record left unfinished as damage and goes on at the next intact one.
+   * False when the segment's records end.
+   */
+  async fill(): Promise<boolean> {
+    const left = this.#buf.length - this.#at;
+    const filePos = this.#base + this.#buf.length;
+    if (filePos >= this.#end) {
+      if (left === 0) return false;
+      // A record runs past the written data: damage, unless an intact record follows.
+      const next = findRecord(this.#buf, this.#at + 1, this.#buf.length);
+      this.#options.onDamage?.({
+        segment: this.#path,
+        offset: this.#base + this.#at,
+        bytes: (next < 0 ? this.#buf.length : next) - this.#at,
+        reason:
+          `a record of ${this.#need} bytes runs past the end of the written data (${this.#end} bytes)`,
+      });
+      if (next < 0) return false;
+      this.#at = next;
+      this.#need = RECORD_OVERHEAD_BYTES;
+      return true;
+    }
+    const size = Math.min(
+      this.#end - filePos,
+      Math.max(this.#options.chunkBytes, this.#need) - left,
+    );
+    const next = new Uint8Array(left + size);
+    next.set(this.#buf.subarray(this.#at), 0);
+    await readFully(this.#file, next, left, size, filePos, this.#path);
+    this.#base = filePos - left;
+    this.#buf = next;
+    this.#at = 0;
+    return true;
+  }
+
+  /**
+   * The intact records buffered from the parse offset on, up to a partial record, a known hole
+   * whose end is not buffered, or damage with no intact record after it (`done`: the segment's
+   * records end there).
+   */
+  async parse(): Promise<{ batch: JournalRecord[]; done: boolean }> {
+    const batch: JournalRecord[] = [];
+    const { names } = this.#options;
+    while (true) {
+      if (this.#hole < this.#holes.length) {
+        const hole = this.#passHole();
+        if (hole === "refill") break;
+        if (hole === "passed") continue;
+      }
+      const buf = this.#buf;
+      const at = this.#at;
+      const probe = probeRecord(buf, at, buf.length);
+      if (probe.kind === "partial") {
+        this.#need = probe.need;
+        break;
+      }
+      if (probe.kind === "bad") {
+        if (!(await this.#resync(probe.reason))) return { batch, done: true };
+        continue;
+      }
+      const stream = names.get(buf, at + 10, probe.nameLength);
+      const dataAt = at + RECORD_OVERHEAD_BYTES + probe.nameLength;
+      batch.push({ stream, pos: probe.pos, data: buf.subarray(dataAt, at + probe.total) });
+      this.#at = at + probe.total;
+    }
+    return { batch, done: false };
+  }
+
+  /**
+   * Passes a known hole at the parse offset: `passed` when its end is buffered, `refill` when it
+   * is not (what is buffered is dropped and reading goes on from the hole's end), `none` when the
+   * parse offset is not in a hole.
+   */
+  #passHole(): "none" | "passed" | "refill" {
+    const holes = this.#holes;
+    const pos = this.#base + this.#at;
+    while (this.#hole < holes.length && holes[this.#hole]![1] <= pos) this.#hole++;
+    if (this.#hole >= holes.length || holes[this.#hole]![0] > pos) return "none";
+    const holeEnd = holes[this.#hole]![1];
+    const skipTo = holeEnd - this.#base;
+    if (skipTo > this.#buf.length) {
+      this.#base = holeEnd;
+      this.#buf = new Uint8Array(0);
+      this.#at = 0;
+      this.#need = RECORD_OVERHEAD_BYTES;
+      return "refill";
+    }
+    this.#at = skipTo;
+    return "passed";
+  }
+
+  /**
+   * Reports the bad bytes at the parse offset as damage and goes on at the next intact record in
+   * the rest of the written data; false when there is none.
+   */
+  async #resync(reason: string): Promise<boolean> {
+    const from = this.#base + this.#at;
+    const rest = await readRest(this.#file, from, this.#end, this.#path);
+    const next = findRecord(rest, 1, rest.length);
+    this.#options.onDamage?.({
+      segment: this.#path,
+      offset: from,
+      bytes: next < 0 ? rest.length : next,
+      reason,
+    });
+    if (next < 0) return false;
+    this.#base = from;
+    this.#buf = rest;
+    this.#at = next;
+    this.#need = RECORD_OVERHEAD_BYTES;
+    return true;
   }
 }
 

@@ -7,6 +7,7 @@
  * needs journals every host can read: `journal.kind: "jetstream"`, `snapshots.store: "kv"` and
  * `input: "jetstream"` (see `leasesUnsupported`).
  */
+import type { Server } from "node:http";
 import type { AnyActorDefinition, Bus } from "../../protocol/mod.ts";
 import { controlStreamSource } from "./control_stream.ts";
 import { describeError, HostFatalError } from "./fatal_error.ts";
@@ -100,20 +101,11 @@ export async function launchLeasedHost(
       log,
       httpPort: () => http.port,
       start: async (p, fence) => {
-        // Every publish and purge is guarded by the fence when it is sent, and carries the epoch.
-        const journal = await JetStreamJournal.open(nc, {
-          guard: () => fence.guard(),
-          epoch: fence.epoch,
-          onDamage: (d) =>
-            log(
-              `part-${p}: journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on past it`,
-            ),
-        });
         return await startPartition(p, fence, {
           config,
           kinds,
           bus,
-          journal,
+          journal: await openPartitionJournal(nc, p, fence, log),
           snapshots: fence.snapshots(snapshots),
           log: (m) => log(`part-${p}: ${m}`),
           tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
@@ -127,16 +119,7 @@ export async function launchLeasedHost(
       leases,
       () => [...running.values()].map((h) => h.metrics),
     );
-    const natsCheck = natsLiveness(() => (bus as NatsBus).state);
-    const server = config.http_port === undefined ? undefined : await serveHostHttp(
-      config.http_port,
-      {
-        hostId: config.host_id,
-        health: () => leasedHealth(leases, running, natsCheck()),
-        metrics,
-        refreshGauges: () => {},
-      },
-    );
+    const server = await serveLeasedHttp(config, { bus, leases, running, metrics });
     http.port = serverPort(server);
     await leases.start();
     return {
@@ -159,6 +142,50 @@ export async function launchLeasedHost(
       ? err
       : new HostFatalError(describeError(err), { cause: err });
   }
+}
+
+/**
+ * Partition `p`'s journal: every publish and purge is guarded by `fence` when it is sent, and
+ * carries the epoch.
+ */
+function openPartitionJournal(
+  nc: NatsBus["nc"],
+  p: number,
+  fence: LeaseFence,
+  log: (message: string) => void,
+): Promise<JetStreamJournal> {
+  return JetStreamJournal.open(nc, {
+    guard: () => fence.guard(),
+    epoch: fence.epoch,
+    onDamage: (d) =>
+      log(
+        `part-${p}: journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on past it`,
+      ),
+  });
+}
+
+/** The parts the leased host's /healthz and /metrics read. */
+interface LeasedHttpParts {
+  bus: Bus;
+  leases: PartitionLeases;
+  running: ReadonlyMap<number, Host>;
+  metrics: LeaseMetrics;
+}
+
+/** Serves /healthz and /metrics on `config.http_port`, or nothing when it is unset. */
+async function serveLeasedHttp(
+  config: HostConfig,
+  parts: LeasedHttpParts,
+): Promise<Server | undefined> {
+  if (config.http_port === undefined) return undefined;
+  const { bus, leases, running, metrics } = parts;
+  const natsCheck = natsLiveness(() => (bus as NatsBus).state);
+  return await serveHostHttp(config.http_port, {
+    hostId: config.host_id,
+    health: () => leasedHealth(leases, running, natsCheck()),
+    metrics,
+    refreshGauges: () => {},
+  });
 }
 
 /** Health: the partitions held, each lease's time left, the counts, and each partition's health. */

@@ -1,7 +1,7 @@
 /**
  * No source function runs past 80 lines, but the hot loops the README names, each with why it stays
- * whole, and, for now, the ones still to cut (PENDING), a list that may only shrink. Lengths come
- * from a brace scan (`_function_lengths.ts`), from a function's head to its closing brace.
+ * whole. Lengths come from a brace scan (`_function_lengths.ts`), from a function's head to its
+ * closing brace.
  */
 import { readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
@@ -11,22 +11,6 @@ import { blankLiterals, functionLengths } from "./_function_lengths.ts";
 import { ROOT, sources, TOP } from "./_sources.ts";
 
 const LINES_MAX = 80;
-
-/**
- * Functions over 80 lines still to be cut, `path name` -> their length when listed. Temporary: an
- * entry goes when its function is cut (the test fails on an entry no longer over 80), none is
- * added (the list may not pass PENDING_MAX), and a listed function may not grow.
- */
-const PENDING = new Map<string, number>([
-  // Still to cut (issue 34).
-  ["actors/collapse/kernel.ts step", 229],
-  ["bench/_scan_host.ts hostScanRows", 246],
-  ["bench/_injector.ts throughput", 119],
-  ["actors/runtime/_segment_files.ts readSegment", 95],
-  ["actors/runtime/launch_leased_host.ts launchLeasedHost", 86],
-]);
-/** PENDING's size when it was written: it may only shrink. */
-const PENDING_MAX = 10;
 
 /** The README's hot loops: `path name` of each item of its "Hot loops kept whole" list. */
 export function hotLoops(readme: string): Map<string, string> {
@@ -117,7 +101,7 @@ test("no source function runs past 80 lines but the README's hot loops and the p
     }
   }
   assert.ok(counted > 1000, `only ${counted} functions found: is the scan broken?`);
-  const over = [...long].filter(([key]) => !loops.has(key) && !PENDING.has(key))
+  const over = [...long].filter(([key]) => !loops.has(key))
     .map(([key, lines]) => `${key}: ${lines} lines`);
   assert.equal(
     over,
@@ -125,17 +109,13 @@ test("no source function runs past 80 lines but the README's hot loops and the p
     `functions over ${LINES_MAX} lines (cut them at their seams):\n` +
       over.join("\n"),
   );
-  const stale = [...loops.keys(), ...PENDING.keys()].filter((key) => !long.has(key));
+  const stale = [...loops.keys()].filter((key) => !long.has(key));
   assert.equal(
     stale,
     [],
     `listed but not over ${LINES_MAX} lines (take them off the list):\n` +
       stale.join("\n"),
   );
-  const grown = [...PENDING].filter(([key, lines]) => (long.get(key) ?? 0) > lines)
-    .map(([key, lines]) => `${key}: ${long.get(key)} lines, listed at ${lines}`);
-  assert.equal(grown, [], `pending functions that grew:\n${grown.join("\n")}`);
-  assert.ok(PENDING.size <= PENDING_MAX, `PENDING may only shrink: ${PENDING.size} entries`);
 });
 
 test.run();
