@@ -3,15 +3,15 @@
  * process under test (a host, or a plain subscriber) does nothing but receive. The same code feeds
  * troupe and its baseline in each benchmark. It speaks JSON lines on stdout.
  *
- * `--mode throughput` (bench pipeline): frames go round-robin over `--channels` channels,
- * `--batch` samples each (a seeded random walk with spikes, times 1 ms apart), to
- * `<prefix>.<channel>`, as fast as the receiver keeps up. The benchmark sets the prefix on
- * `--control` ("<epoch> <prefix>"), which is how it switches between troupe's host and the raw
- * subscriber without restarting anything; flow control is by grants on `--credit` ("<epoch> <n>":
- * n more frames may be sent), which the receiver hands out as it consumes frames, so a slower
- * receiver slows the injector instead of piling frames up in nats-server until it cuts the
- * receiver off as a slow consumer. Grants of an old epoch are ignored. Prints `{"ready":true}` once
- * connected; on the stdin line `stop` it stops, flushes, prints `{"published":<frames>,...}`, exits.
+ * `--mode throughput` (bench pipeline): frames go round-robin over `--channels` channels, `--batch`
+ * samples each (a seeded random walk with spikes, times 1 ms apart), to `<prefix>.<channel>`, as
+ * fast as the receiver keeps up. The benchmark sets the prefix on `--control` ("<epoch> <prefix>"),
+ * which is how it switches between troupe's host and the raw subscriber without restarting
+ * anything; flow control is by grants on `--credit` ("<epoch> <n>": n more frames may be sent),
+ * which the receiver hands out as it consumes frames, so a slower receiver slows the injector
+ * instead of piling frames up in nats-server until it cuts the receiver off as a slow consumer.
+ * Grants of an old epoch are ignored. Prints `{"ready":true}` once connected; on the stdin line
+ * `stop` it stops, flushes, prints `{"published":<frames>,...}`, exits.
  *
  * `--mode latency` (bench latency): a sender thread publishes one-sample frames at `--rate` per
  * second for `--warmup` seconds, waits until they are all answered (up to 10 s), then for

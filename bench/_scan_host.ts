@@ -67,7 +67,9 @@ interface Subscribed {
   end: Promise<{ seqs: number[]; stats: { signals: number; state: string; elapsed_ms: number } }>;
 }
 
-/** Subscribes to a scan over WebSocket; `dropAfterFirst` reconnects once, after the first result. */
+/**
+ * Subscribes to a scan over WebSocket; `dropAfterFirst` reconnects once, after the first result.
+ */
 function subscribe(url: string, dropAfterFirst = false): Subscribed {
   const seqs: number[] = [];
   let firstAt: (t: number) => void = () => {};

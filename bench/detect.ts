@@ -6,10 +6,9 @@
  * (ActorInstance), without a bus. The market runs with the settings `troupe up` runs it with
  * (sim/demo.ts: a wandering level for collapse on prices, short coherence bars), the metrics with
  * every kind's defaults but collapse's, which is told what a user would tell it of service metrics
- * (METRICS_COLLAPSE, the collapse actor's metricsCollapseConfig: a daily season, serially correlated
- * noise; `troupe up --feed metrics` runs the same); `--config` adds fields over both. The events
- * are then scored
- * (bench/_detect_score.ts):
+ * (METRICS_COLLAPSE, the collapse actor's metricsCollapseConfig: a daily season, serially
+ * correlated noise; `troupe up --feed metrics` runs the same); `--config` adds fields over both.
+ * The events are then scored (bench/_detect_score.ts):
  * - `anomaly_f1`: anomaly events against the labelled anomaly windows, over both feeds, after
  *   NAB's probationary period (each channel's first min(15%, 750) samples are not scored);
  * - `collapse_f1`: collapse events against the labelled change points (market crashes, metrics
@@ -22,7 +21,6 @@
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { type CollapseConfig, metricsCollapseConfig } from "../actors/collapse/mod.ts";
-import { defaultAnomalyConfig, parseAnomalyConfig } from "../actors/anomaly/mod.ts";
 import { columnsFrameOf, decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, demoActorConfigs, type Feed } from "../sim/mod.ts";
 import {
@@ -41,9 +39,10 @@ import {
   scoreAnomalies,
   scoreChanges,
 } from "./_detect_score.ts";
+import { describeKinds, falsePerKiloByKind, tailsOf } from "./_detect_by_kind.ts";
 import { probationLength } from "./_nab_scorer.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
-import { addTail, channelTail, describeTails, emptyTail, type ScoreTail } from "./_score_tails.ts";
+import { addTail, describeTails, emptyTail, type ScoreTail } from "./_score_tails.ts";
 
 const NAME = "detect";
 const KINDS = ["anomaly", "collapse", "coherence"] as const;
@@ -196,22 +195,6 @@ function mergeKinds(a: DetectionScore["byKind"], b: DetectionScore["byKind"]) {
   return out;
 }
 
-/**
- * The kind of a channel: `price` on the market feed, the metric (after the last "-") on metrics.
- */
-function channelKind(channel: string, market: boolean): string {
-  return market ? "price" : channel.slice(channel.lastIndexOf("-") + 1);
-}
-
-/** "kind rate, ..." of per-kind false anomaly events per 1,000 samples, and their max over min. */
-function describeKinds(byKind: Record<string, number>): string {
-  const rates = Object.values(byKind);
-  const min = Math.min(...rates), max = Math.max(...rates);
-  return `${Object.entries(byKind).map(([k, r]) => `${k} ${r.toFixed(4)}`).join(", ")}; max / min ${
-    min > 0 ? (max / min).toFixed(1) : "inf"
-  }`;
-}
-
 /** Runs both feeds from `seed` and scores them. */
 export function runDetect(
   seed: number,
@@ -292,75 +275,16 @@ export function runDetect(
   };
 }
 
-/**
- * False anomaly events per 1,000 samples scored after the probation, per kind of channel of a
- * feed.
- */
-function falsePerKiloByKind(
-  score: DetectionScore,
-  truth: ReturnType<Feed["truth"]>,
-  market: boolean,
-): Record<string, number> {
-  const kilo = (truth.samples - probationLength(truth.samples)) / 1000;
-  const n: Record<string, number> = {}, fp: Record<string, number> = {};
-  for (const c of truth.channels) {
-    const kind = channelKind(c, market);
-    n[kind] = (n[kind] ?? 0) + 1;
-    fp[kind] = (fp[kind] ?? 0) + (score.falseByChannel?.[c] ?? 0);
-  }
-  const out: Record<string, number> = {};
-  for (const kind of Object.keys(n)) out[kind] = fp[kind]! / (n[kind]! * kilo);
-  return out;
-}
-
-/** `DetectReport.anomalyTails` of both feeds' scores, under the anomaly configuration of `over`. */
-function tailsOf(
-  [market, metrics]: readonly [ReturnType<Feed["truth"]>, ReturnType<Feed["truth"]>],
-  scores: { market: Map<string, ScoreSeries>; metrics: Map<string, ScoreSeries> },
-  over: KindConfigs,
-): NonNullable<DetectReport["anomalyTails"]> {
-  const config = parseAnomalyConfig(over.anomaly ?? {}, defaultAnomalyConfig, "anomaly");
-  return {
-    byKind: {
-      ...tailsByKind(market, scores.market, true),
-      ...tailsByKind(metrics, scores.metrics, false),
-    },
-    fullScoreBits: config.full_score_bits,
-  };
-}
-
-/**
- * The score's tail per kind of channel of one feed, after the probation
- * (bench/_score_tails.ts).
- */
-function tailsByKind(
-  truth: ReturnType<Feed["truth"]>,
-  scores: Map<string, ScoreSeries>,
-  market: boolean,
-): Record<string, ScoreTail> {
-  const interval = Number(truth.options.intervalUs);
-  const scoredFrom = (truth.startUs ?? 0) + probationLength(truth.samples) * interval;
-  const out: Record<string, ScoreTail> = {};
-  for (const c of truth.channels) {
-    const series = scores.get(c);
-    if (!series) continue;
-    const windows = truth.anomalies.filter((a) => a.channel === c);
-    addTail(
-      out[channelKind(c, market)] ??= emptyTail(),
-      channelTail(series, { windows, scoredFrom }),
-    );
-  }
-  return out;
-}
-
 function describe(name: string, s: DetectionScore): string {
+  const counts = `${s.found}/${s.labels} labels found, ${s.events} events, ` +
+    `${s.falsePositives} false, ${s.repeats} repeats` +
+    (s.elsewhere ? `, ${s.elsewhere} at other labels` : "");
+  const found = Object.entries(s.byKind).map(([k, c]) => `${k} ${c.found}/${c.labels}`).join(", ");
   return `${name}: F1 ${s.f1.toFixed(3)} (precision ${s.precision.toFixed(3)}, recall ${
     s.recall.toFixed(3)
-  }: ${s.found}/${s.labels} labels found, ${s.events} events, ${s.falsePositives} false, ${s.repeats} repeats${
-    s.elsewhere ? `, ${s.elsewhere} at other labels` : ""
-  }); delay p50 ${percentile(s.delays, 50)}, p90 ${percentile(s.delays, 90)} samples; found ${
-    Object.entries(s.byKind).map(([k, c]) => `${k} ${c.found}/${c.labels}`).join(", ")
-  }`;
+  }: ${counts}); delay p50 ${percentile(s.delays, 50)}, p90 ${
+    percentile(s.delays, 90)
+  } samples; found ${found}`;
 }
 
 function readConfigs(raw: string | undefined): KindConfigs {
@@ -522,7 +446,8 @@ function seedsRows(
   if (options?.tails) {
     for (const line of describeTails(tails.byKind, tails.fullScoreBits)) ctx.log(line);
   }
-  // Coherence's baseline is that of the seed whose accuracy is the worst, so the ratio is one seed's.
+  // Coherence's baseline is that of the seed whose accuracy is the worst, so the ratio is one
+  // seed's.
   const worstCoherence = all.findIndex((f) =>
     f.coherence_regime_accuracy === worst.coherence_regime_accuracy
   );
@@ -530,7 +455,10 @@ function seedsRows(
   return figureRows(worst, baselines[worstCoherence]!);
 }
 
-/** The seed when neither --seed nor --seeds is given (not a table default: the two exclude each other). */
+/**
+ * The seed when neither --seed nor --seeds is given (not a table default: the two exclude each
+ * other).
+ */
 const SEED_DEFAULT = 1;
 
 const OPTIONS = {
@@ -569,7 +497,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "detectors on the labelled market and metrics feeds: anomaly/collapse F1, false collapses per channel-hour, coherence regime accuracy",
+    "detectors on the labelled market and metrics feeds: anomaly/collapse F1, false collapses " +
+    "per channel-hour, coherence regime accuracy",
   options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {

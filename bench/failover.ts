@@ -63,7 +63,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "kill -9 one of 3 leased hosts under a steady feed: failover_s vs the lease TTL (bar TTL + 2 s), rebalance_s when a 4th joins (bar 2 s), lost_or_doubled (bar 0)",
+    "kill -9 one of 3 leased hosts under a steady feed: failover_s vs the lease TTL (bar TTL + 2 " +
+    "s), rebalance_s when a 4th joins (bar 2 s), lost_or_doubled (bar 0)",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const o = readOptions(args, OPTIONS);

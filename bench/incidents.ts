@@ -325,7 +325,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "incidents on the labelled feeds: per labelled event, recall, per quiet hour, coherence flapping",
+    "incidents on the labelled feeds: per labelled event, recall, per quiet hour, coherence " +
+    "flapping",
   options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     try {

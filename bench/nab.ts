@@ -2,22 +2,22 @@
  * `troupe bench nab`: the anomaly actor's quality on the Numenta Anomaly Benchmark. It runs the
  * actor's own kernel, with its default configuration (one for every file), over every CSV under
  * `--data DIR/data/`, in frames as the host would feed it, and writes `OUT/<category>/<file>.csv`
- * with `timestamp,value,anomaly_score`, one row per input row, in order. Where `DIR/labels/` exists,
- * it scores those rows with troupe's NAB scorer (bench/_nab_scorer.ts) under each profile of the
- * corpus, with the threshold optimised over the corpus given, and reports the normalised scores:
- * `nab_standard`, `nab_reward_low_fp`, `nab_reward_low_fn`. The baseline is the null detector,
- * which scores 0 by construction, so the rows have no baseline column.
+ * with `timestamp,value,anomaly_score`, one row per input row, in order. Where `DIR/labels/`
+ * exists, it scores those rows with troupe's NAB scorer (bench/_nab_scorer.ts) under each profile
+ * of the corpus, with the threshold optimised over the corpus given, and reports the normalised
+ * scores: `nab_standard`, `nab_reward_low_fp`, `nab_reward_low_fn`. The baseline is the null
+ * detector, which scores 0 by construction, so the rows have no baseline column.
  *
  * Guarding against fitting one corpus: `--cv categories` scores each category at the threshold
  * chosen on the other categories (leave-one-category-out, bench/_nab_cv.ts: the `nab_standard_loco`
  * row is the mean over the folds, the figure settings are chosen by); `--cv 2` also scores the two
- * halves of the corpus's stratified 2-fold split, each with its own threshold; `--files` scores a list
- * of files; `--calibration` prints, per file, the share of rows outside the windows scored at or
- * above the configured threshold against the share the threshold promises, and the spread of the
+ * halves of the corpus's stratified 2-fold split, each with its own threshold; `--files` scores a
+ * list of files; `--calibration` prints, per file, the share of rows outside the windows scored at
+ * or above the configured threshold against the share the threshold promises, and the spread of the
  * per-file best thresholds (bench/_nab_calibration.ts); `--config` sets anomaly fields over the
- * defaults; `--sweep` scores every combination of
- * the given values on both halves and under leave-one-category-out, picks the best setting on
- * each half (standard profile) and reports it on the other.
+ * defaults; `--sweep` scores every combination of the given values on both halves and under
+ * leave-one-category-out, picks the best setting on each half (standard profile) and reports it on
+ * the other.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -521,8 +521,8 @@ const OPTIONS = {
 
 export const benchmark: Benchmark = {
   name: NAME,
-  summary:
-    "NAB scores (standard, low FP, low FN) of the anomaly kernel by troupe's NAB scorer; baseline: null detector = 0",
+  summary: "NAB scores (standard, low FP, low FN) of the anomaly kernel by troupe's NAB scorer; " +
+    "baseline: null detector = 0",
   options: OPTIONS,
   run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     // A bad option rejects the promise (troupe bench turns a rejection into a usage error).

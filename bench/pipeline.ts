@@ -121,7 +121,8 @@ const OPTIONS = {
 export const benchmark: Benchmark = {
   name: NAME,
   summary:
-    "samples/s from an injector process through nats-server to a host running an actor on every channel, against raw nats.js publish→subscribe of the same frames",
+    "samples/s from an injector process through nats-server to a host running an actor on every " +
+    "channel, against raw nats.js publish→subscribe of the same frames",
   options: OPTIONS,
   async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
     const { actor, warmup: warmupS, settle: settleS, ...o } = readOptions(args, OPTIONS);

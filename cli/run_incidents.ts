@@ -6,8 +6,8 @@
  * apart from the actors' journal that recovery folds), and a restarted host refolds them before it
  * takes new ones, so the incidents open before the restart are open after it, with the same ids,
  * states and update numbers (incident_journal.ts). The journal is compacted as the actors' are: a
- * snapshot of the stage every `snapshots.every_inputs` findings in `<data_dir>/incidents-snapshots`,
- * and the sealed segments behind it deleted.
+ * snapshot of the stage every `snapshots.every_inputs` findings in
+ * `<data_dir>/incidents-snapshots`, and the sealed segments behind it deleted.
  */
 import { join } from "node:path";
 import {

@@ -39,7 +39,9 @@ export function poissonPointBits(k: number, rate: number): number {
   return (rate - k * logFast(rate) + logFactorial(k)) / LN2;
 }
 
-/** Terms of a Poisson tail's series summed at most: beyond, the tail is under-counted (more bits). */
+/**
+ * Terms of a Poisson tail's series summed at most: beyond, the tail is under-counted (more bits).
+ */
 const TAIL_TERMS_MAX = 200;
 
 /**

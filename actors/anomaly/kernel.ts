@@ -93,16 +93,16 @@
  * valid sample in a row below it; the frame's result lists every opening and closing in order.
  *
  * The expected value is the better, by recent mean absolute error, of an exponentially weighted
- * level and a time-of-day profile; the band is it ± `band_sigmas` standard deviations estimated from
- * that predictor's absolute errors.
+ * level and a time-of-day profile; the band is it ± `band_sigmas` standard deviations estimated
+ * from that predictor's absolute errors.
  *
  * Bad input: a sample whose value or time is not finite, or whose value exceeds 1e100 in size, is
  * skipped and counted (`skipped`): it scores 0, repeats the expected value and band of the last
  * valid sample (0 before any), and changes no state but the counter. Gaps and repeated timestamps
  * need nothing special (slope is per sample, the time of day per timestamp). A constant series gets
- * bins of width 1e-3 of its value (1e-9 at zero), so any departure is a novelty; its one endless run
- * is never compared with anything. A series that starts with a spike has that spike in its warm-up
- * range: bins are coarser, and the spike counts as seen.
+ * bins of width 1e-3 of its value (1e-9 at zero), so any departure is a novelty; its one endless
+ * run is never compared with anything. A series that starts with a spike has that spike in its
+ * warm-up range: bins are coarser, and the spike counts as seen.
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";

@@ -90,7 +90,9 @@ export interface CoherenceState {
   /** The phase the last bars point to, and for how many bars in a row (`change_for_bars`). */
   pendingPhase: CoherencePhase;
   pendingBars: number;
-  /** Bars the baseline (long mean and sd) has been held in this episode (coherent or fragmented). */
+  /**
+   * Bars the baseline (long mean and sd) has been held in this episode (coherent or fragmented).
+   */
   heldBars: number;
   counters: Float64Array;
   /** Scratch, rebuilt on load: nothing in it survives a bar. */

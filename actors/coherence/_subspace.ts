@@ -24,7 +24,10 @@
 import { fillColumn, orthogonalizeColumn } from "./_orthonormal_columns.ts";
 import { type EigenWork, eigenWork, symmetricEigen } from "./_tridiagonal_eigen.ts";
 
-/** Krylov vectors of the update direction added to the warm basis: d, C d, C² d, ... (orthogonalised). */
+/**
+ * Krylov vectors of the update direction added to the warm basis: d, C d, C² d, ...
+ * (orthogonalised).
+ */
 export const KRYLOV_DEPTH = 10;
 
 /** Scratch space for `trackTopSubspace`. */
@@ -101,7 +104,10 @@ export interface TrackParams {
 const NULL_RELATIVE = 1e-13;
 /** A few units of rounding (unit roundoff 2⁻⁵³ ≈ 1.1e-16, with margin). */
 const ROUNDOFF = 1e-15;
-/** Largest rounding error tolerated in the Gram matrix of the next block before forming it explicitly. */
+/**
+ * Largest rounding error tolerated in the Gram matrix of the next block before forming it
+ * explicitly.
+ */
 const GRAM_ERROR_MAX = 1e-12;
 
 /**

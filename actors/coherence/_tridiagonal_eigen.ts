@@ -1,10 +1,10 @@
 /**
- * Eigen-decomposition of a small dense symmetric matrix: Householder reduction to tridiagonal
- * form, then the implicit QL algorithm with Wilkinson-type shifts (the classic EISPACK
- * tred2/tql2 pair, written here over flat typed arrays). It costs about 7k³ flops for a k × k
- * matrix whatever its structure, against 40k³ or more for cyclic Jacobi, which is what the coherence
- * tracker's Rayleigh-Ritz step needs at k ≈ 100. Accurate to working precision relative to the
- * matrix's norm, and deterministic.
+ * Eigen-decomposition of a small dense symmetric matrix: Householder reduction to tridiagonal form,
+ * then the implicit QL algorithm with Wilkinson-type shifts (the classic EISPACK tred2/tql2 pair,
+ * written here over flat typed arrays). It costs about 7k³ flops for a k × k matrix whatever its
+ * structure, against 40k³ or more for cyclic Jacobi, which is what the coherence tracker's
+ * Rayleigh-Ritz step needs at k ≈ 100. Accurate to working precision relative to the matrix's norm,
+ * and deterministic.
  */
 import { hypotFast } from "../math/mod.ts";
 

@@ -20,7 +20,10 @@ export interface CoherenceConfig {
    * alone is every channel. Empty: one group, `all`, of every channel.
    */
   groups: Record<string, string[]>;
-  /** Bar width: samples are aligned on buckets `floor(t / bar_us)`; the last price of a bucket counts. */
+  /**
+   * Bar width: samples are aligned on buckets `floor(t / bar_us)`; the last price of a bucket
+   * counts.
+   */
   bar_us: number;
   /** Half-life of the exponentially weighted covariance, in bars (group steps). */
   half_life_bars: number;
@@ -34,7 +37,9 @@ export interface CoherenceConfig {
   iterations_max: number;
   /** A bar is closed at the latest when a bar this much newer has data: the wait for stragglers. */
   lag_bars_max: number;
-  /** A channel silent for more bars than this restarts: its next price is a new base, not a return. */
+  /**
+   * A channel silent for more bars than this restarts: its next price is a new base, not a return.
+   */
   gap_bars_max: number;
   /** Cap on channels per group; more are skipped and counted. */
   channels_max: number;
@@ -132,7 +137,8 @@ export function parseCoherenceConfig(
     const f = at(path, "shift_short_half_life_bars");
     throw new ConfigError(
       f,
-      `Field "${f}" must be <= shift_long_half_life_bars (${out.shift_long_half_life_bars}), got ${out.shift_short_half_life_bars}`,
+      `Field "${f}" must be <= shift_long_half_life_bars (${out.shift_long_half_life_bars}), got ` +
+        `${out.shift_short_half_life_bars}`,
       { value: out.shift_short_half_life_bars },
     );
   }

@@ -7,20 +7,20 @@
  * standard deviation).
  *
  * Alignment. A frame carries samples of one channel, so the group's bars are assembled here. A
- * sample at time `t` falls in bar `floor(t / bar_us)`; a channel's price in a bar is its last
- * valid sample there. A bar closes once every live channel has data in a later bar (frames of
- * different channels arrive in any interleaving), or at the latest when a bar more than
- * `lag_bars_max` newer has data; a channel that held a bar back that long is marked dormant and no
- * longer waited for until it sends again. So the lag must cover the span of one frame when
- * channels send frames of many bars in turn. Nothing closes before the group has data spanning
- * more than the lag (the join window), so that channels whose first frame comes after another
- * channel's are in the group before its first bars close. Bars where no channel has data do not exist (a market's night
- * is not a run of zero returns). At a closing bar, a channel with a price there gets the log return
- * from its previous price; one without carries its price forward (return 0), and its next return
- * spans the gap, unless it was silent for more than `gap_bars_max` bars, in which case it restarts:
- * its next price is a new base. A channel enters the covariance with its first return, so a late
- * joiner starts with zero variance and builds up over a few half-lives; N, the number of channels
- * counted by `n = ceil(N / 5)`, is the number that have entered.
+ * sample at time `t` falls in bar `floor(t / bar_us)`; a channel's price in a bar is its last valid
+ * sample there. A bar closes once every live channel has data in a later bar (frames of different
+ * channels arrive in any interleaving), or at the latest when a bar more than `lag_bars_max` newer
+ * has data; a channel that held a bar back that long is marked dormant and no longer waited for
+ * until it sends again. So the lag must cover the span of one frame when channels send frames of
+ * many bars in turn. Nothing closes before the group has data spanning more than the lag (the join
+ * window), so that channels whose first frame comes after another channel's are in the group before
+ * its first bars close. Bars where no channel has data do not exist (a market's night is not a run
+ * of zero returns). At a closing bar, a channel with a price there gets the log return from its
+ * previous price; one without carries its price forward (return 0), and its next return spans the
+ * gap, unless it was silent for more than `gap_bars_max` bars, in which case it restarts: its next
+ * price is a new base. A channel enters the covariance with its first return, so a late joiner
+ * starts with zero variance and builds up over a few half-lives; N, the number of channels counted
+ * by `n = ceil(N / 5)`, is the number that have entered.
  *
  * Bad input never throws and never poisons the state: a non-finite time or value, a price at or
  * below zero (no log return), a sample older than the channel's previous one or older than the

@@ -3,8 +3,9 @@
  * members' prices on bars, tracks the absorption ratio of their exponentially weighted covariance
  * and its standardized shift (kernel.ts), publishes both per bar as a columns frame on
  * `troupe.out.coherence.<group>`, and a `coherence` event each time the group turns `coherent`,
- * `fragmented` or back to `normal` (judged per bar, phase.ts; announced by machine.ts). Groups come from the configuration: explicit
- * channel lists or prefixes (config.ts); with none configured every channel is in group `all`.
+ * `fragmented` or back to `normal` (judged per bar, phase.ts; announced by machine.ts). Groups come
+ * from the configuration: explicit channel lists or prefixes (config.ts); with none configured
+ * every channel is in group `all`.
  */
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";

@@ -32,8 +32,8 @@ import { WEEKEND_FEATURES } from "./_weekend.ts";
 /**
  * Of the weekend's features (_weekend.ts), the noise's variance season has the first, the weekend's
  * smooth level: a weekend has its own noise as it has its own level. Service noise grows with the
- * load, so a weekend at two thirds of a weekday's load is quieter than a weekday night, and with the
- * daily features alone the regimes saw each weekend's quieter noise as a change in the noise on
+ * load, so a weekend at two thirds of a weekday's load is quieter than a weekday night, and with
+ * the daily features alone the regimes saw each weekend's quieter noise as a change in the noise on
  * Friday night and the louder one back as another on Sunday night or Monday. On the metrics feed
  * (`troupe bench detect`, false changes / labelled changes found) seeds 1 to 5 went from 346 / 460
  * to 272 / 460 (Friday 23:00 to Saturday 02:00 from 72 to 20), and seeds 6 to 8, not looked at

@@ -36,8 +36,8 @@ import {
  * from a change before a period has been seen), but the season's level is made unknown again, as
  * after a confirmed change, so that it moves to the new regime instead of the harmonics taking the
  * shift as daily shape. Without it, a level shift in a channel's first day (service memory moves by
- * 30 noise scales or more, over a daily swing of a few) was learned as a daily swing, unlearned over
- * a week or more (the season's residuals are clipped at 3 noise scales), and read as a change
+ * 30 noise scales or more, over a daily swing of a few) was learned as a daily swing, unlearned
+ * over a week or more (the season's residuals are clipped at 3 noise scales), and read as a change
  * every few hours meanwhile: on the metrics feed (`troupe bench detect`) the memory channels' false
  * changes on seeds 1 to 5 went from 114 to 55, and on seeds 6 to 8, not looked at before the
  * choice, from 308 to 19. A regime under min_gap_samples old is relevelled to once it has lasted

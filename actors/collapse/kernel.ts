@@ -24,14 +24,14 @@
  *   percentages and bitcoin prices. The new hypothesis then centres its prior on that first sample.
  *
  * A change is confirmed when the posterior mass of regimes that began more than `min_gap_samples`
- * after the last confirmed change reaches `confirm_threshold`; it is placed at the start of the most
- * probable such regime, so it reports where the new regime began, not when it was noticed. Missing
- * samples (non-finite values, or time steps of more than `gap_factor` usual intervals) raise the
- * hazard of the next valid sample as if the missed samples had passed, and every line is carried
- * across them. Values beyond VALUE_ABS_MAX count as missing, and so, with a season, does a held
- * reading: an exact repeat on a channel far finer than its noise (a gauge pinned at its ceiling, a
- * frozen exporter; _stuck.ts). Quantised data keeps every predictive variance above q^2 / 12, the
- * rounding noise of the smallest step q seen.
+ * after the last confirmed change reaches `confirm_threshold`; it is placed at the start of the
+ * most probable such regime, so it reports where the new regime began, not when it was noticed.
+ * Missing samples (non-finite values, or time steps of more than `gap_factor` usual intervals)
+ * raise the hazard of the next valid sample as if the missed samples had passed, and every line is
+ * carried across them. Values beyond VALUE_ABS_MAX count as missing, and so, with a season, does a
+ * held reading: an exact repeat on a channel far finer than its noise (a gauge pinned at its
+ * ceiling, a frozen exporter; _stuck.ts). Quantised data keeps every predictive variance above q^2
+ * / 12, the rounding noise of the smallest step q seen.
  *
  * The lifecycle phase (stable, suspect, collapsed, recovering) is decided per sample here, so the
  * machine's state after a frame is the same however the samples were framed.
@@ -134,7 +134,9 @@ const SIGMA_PER_ABS_DIFF = 1 / ABS_DIFF_PER_SIGMA;
 const QUANTUM_SIGMA = Math.sqrt(1 / 12);
 /** Variance of rounding to a grid of step q is q^2 / 12: quantised data is never more precise. */
 const QUANTUM_VARIANCE = 1 / 12;
-/** The prior predictive's log-normaliser is clamped here so ratios stay finite for absurd values. */
+/**
+ * The prior predictive's log-normaliser is clamped here so ratios stay finite for absurd values.
+ */
 const LOG_RATIO_MAX = 600;
 /** The noise's seasonal variance factor is kept within exp(+-LOG_G_MAX). */
 const LOG_G_MAX = 4.6;

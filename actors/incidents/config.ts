@@ -26,7 +26,9 @@ export interface IncidentConfig {
   fire_members_min: number;
   /** Findings of different kinds on one channel within this long of each other are linked. */
   link_window_us: number;
-  /** Findings are ordered by event time within this lateness (later ones are taken as they come). */
+  /**
+   * Findings are ordered by event time within this lateness (later ones are taken as they come).
+   */
   reorder_us: number;
 }
 

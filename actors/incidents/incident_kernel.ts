@@ -126,7 +126,9 @@ export function openIncidents(s: IncidentKernelState): Incident[] {
   return [...s.open.values()].map((o) => o.incident);
 }
 
-/** Re-judges every open incident's silence (a silence was added or removed); returns the updates. */
+/**
+ * Re-judges every open incident's silence (a silence was added or removed); returns the updates.
+ */
 export function resilence(s: IncidentKernelState): IncidentUpdate[] {
   const out: IncidentUpdate[] = [];
   for (const o of s.open.values()) {
@@ -247,7 +249,9 @@ function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[])
   out.push(update(o, f.ts_us));
 }
 
-/** The open incident `f` belongs to: its channel's, else one of its kind started within the window. */
+/**
+ * The open incident `f` belongs to: its channel's, else one of its kind started within the window.
+ */
 function joinable(s: IncidentKernelState, f: IncidentFinding): OpenIncident | undefined {
   let inWindow: OpenIncident | undefined;
   for (const o of s.open.values()) {

@@ -116,7 +116,9 @@ export function isStreamNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
 
-/** Whether `err` is JetStream's refusal of a publish whose expected last sequence is not the last. */
+/**
+ * Whether `err` is JetStream's refusal of a publish whose expected last sequence is not the last.
+ */
 export function isWrongLastSequence(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
 }

@@ -243,7 +243,8 @@ class SegmentCursor {
         offset: this.#base + this.#at,
         bytes: (next < 0 ? this.#buf.length : next) - this.#at,
         reason:
-          `a record of ${this.#need} bytes runs past the end of the written data (${this.#end} bytes)`,
+          `a record of ${this.#need} bytes runs past the end of the written data (${this.#end} ` +
+          `bytes)`,
       });
       if (next < 0) return false;
       this.#at = next;
@@ -365,7 +366,8 @@ export function checkHeader(header: Uint8Array, path: string): void {
   const version = getU32(header, 4);
   if (version !== SEGMENT_VERSION) {
     throw new JournalCorruptError(
-      `Cannot open journal segment ${path}: format version ${version}, this code reads ${SEGMENT_VERSION}`,
+      `Cannot open journal segment ${path}: format version ${version}, this code reads ` +
+        `${SEGMENT_VERSION}`,
       { where: path, offset: 4 },
     );
   }
@@ -464,7 +466,9 @@ export function readPositions(dir: string): Map<string, number> {
   return positions;
 }
 
-/** Creates the empty segment `id` of `dir` (fsynced, and its name, when `durable`), open as `fd`. */
+/**
+ * Creates the empty segment `id` of `dir` (fsynced, and its name, when `durable`), open as `fd`.
+ */
 export function createSegment(
   dir: string,
   id: number,

@@ -28,7 +28,9 @@ export const CONTROL_STREAM = "TROUPE_CTL";
 
 /** Where a host's kept control messages come from. */
 export interface ControlSource {
-  /** Starts delivering; `apply` resolves once the message is journaled (then it is acknowledged). */
+  /**
+   * Starts delivering; `apply` resolves once the message is journaled (then it is acknowledged).
+   */
   start(apply: (msg: BusMessage) => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }

@@ -43,7 +43,9 @@ export interface HostConfig {
    * them out with the cluster's other hosts by lease (partition_leases.ts), and `owned` is unused.
    */
   partitions: { count: number; owned: number[]; leases?: LeaseSettings };
-  /** Where feed frames come from: a core subscription, or a JetStream stream (durable, resumable). */
+  /**
+   * Where feed frames come from: a core subscription, or a JetStream stream (durable, resumable).
+   */
   input: "core" | "jetstream";
   journal: { kind: "file" | "jetstream" | "memory"; fsync: FsyncPolicy; fsync_interval_ms: number };
   snapshots: { store: "file" | "kv" | "memory"; every_inputs: number; every_ms: number };

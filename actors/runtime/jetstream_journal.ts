@@ -217,7 +217,8 @@ export class JetStreamJournal implements Journal {
     if (data.length + 1024 > maxPayload) {
       return Promise.reject(
         new RangeError(
-          `Cannot append to journal stream "${stream}": record of ${data.length} bytes is over the server's max payload of ${maxPayload} bytes (less 1 KiB for headers)`,
+          `Cannot append to journal stream "${stream}": record of ${data.length} bytes is over ` +
+            `the server's max payload of ${maxPayload} bytes (less 1 KiB for headers)`,
         ),
       );
     }
@@ -410,7 +411,8 @@ export class JetStreamJournal implements Journal {
     if (this.#closed) throw this.#closedError();
     if (st.broken instanceof JournalConflictError) {
       throw new Error(
-        `Cannot append to journal stream "${st.stream}": an earlier append failed (${st.broken.message}); call prepare() to reload it`,
+        `Cannot append to journal stream "${st.stream}": an earlier append failed ` +
+          `(${st.broken.message}); call prepare() to reload it`,
         { cause: st.broken },
       );
     }
@@ -510,7 +512,9 @@ export class JetStreamJournal implements Journal {
 
   #conflict(st: StreamState, cause: unknown): JournalConflictError {
     st.broken = new JournalConflictError(
-      `Cannot append to journal stream "${st.stream}": another writer appended to ${st.subject} (expected its last sequence to be ${st.lastSeq}); single-writer ownership of this actor instance was violated`,
+      `Cannot append to journal stream "${st.stream}": another writer appended to ${st.subject} ` +
+        `(expected its last sequence to be ${st.lastSeq}); single-writer ownership of this actor ` +
+        `instance was violated`,
       { stream: st.stream, cause },
     );
     return st.broken as JournalConflictError;

@@ -25,7 +25,9 @@ export interface JetStreamPublisherOptions {
   inFlightMax?: number;
   /** Milliseconds to wait for an acknowledgement before sending again. Default 2,000. */
   ackTimeoutMs?: number;
-  /** Milliseconds before a refused message (an error acknowledgement) is sent again. Default 250. */
+  /**
+   * Milliseconds before a refused message (an error acknowledgement) is sent again. Default 250.
+   */
   retryMs?: number;
   /** Wall-clock time (ms since the epoch) after which an unacknowledged message is given up. */
   deadlineMs?: number;
@@ -176,7 +178,8 @@ export class JetStreamPublisher {
       if (p.dueMs > now) continue;
       if (this.#options.signal?.aborted || now >= this.#deadlineMs) {
         this.#failed ??= new Error(
-          `Cannot publish ${p.msgId} on "${p.subject}": JetStream did not acknowledge it (${p.why})`,
+          `Cannot publish ${p.msgId} on "${p.subject}": JetStream did not acknowledge it ` +
+            `(${p.why})`,
         );
         this.#wakeUp();
         return;

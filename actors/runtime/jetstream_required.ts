@@ -31,8 +31,9 @@ export async function requireJetStream(nc: NatsConnection, config: HostConfig): 
     await jetstreamManager(nc); // asks $JS.API.INFO once
   } catch (err) {
     const name = nc.info?.server_name ? ` (server "${nc.info.server_name}")` : "";
+    const server = `nats://${nc.getServer()}${name}`;
     throw new HostFatalError(
-      `${setting} needs JetStream, but the NATS server at nats://${nc.getServer()}${name} has JetStream off (${
+      `${setting} needs JetStream, but the NATS server at ${server} has JetStream off (${
         (err as Error).message
       }); start nats-server with -js (or "jetstream {}" in its config), or change ${
         setting.split(" ")[0]

@@ -93,11 +93,11 @@ export async function retryJetStream<T>(
       );
       if (waitMs <= 0) {
         throw new JetStreamUnavailableError(
-          `Cannot ${what}: JetStream did not answer in ${
-            Math.round(spentMs)
-          } ms (${attempt} attempts, a budget of ${budgetMs} ms; is a cluster electing a leader, or JetStream off?): ${
-            (err as Error)?.message ?? String(err)
-          }`,
+          `Cannot ${what}: JetStream did not answer in ${Math.round(spentMs)} ms ` +
+            `(${attempt} attempts, a budget of ${budgetMs} ms; ` +
+            `is a cluster electing a leader, or JetStream off?): ${
+              (err as Error)?.message ?? String(err)
+            }`,
           { attempts: attempt, cause: err },
         );
       }

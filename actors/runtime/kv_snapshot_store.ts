@@ -91,7 +91,8 @@ export class KvSnapshotStore implements SnapshotStore {
     const chunkBytes = options.chunkBytes ?? Math.max(4096, maxPayload - (64 << 10));
     if (chunkBytes > maxPayload) {
       throw new RangeError(
-        `KvSnapshotStore option "chunkBytes" must be at most the server's max payload of ${maxPayload} bytes, got ${chunkBytes}`,
+        `KvSnapshotStore option "chunkBytes" must be at most the server's max payload of ` +
+          `${maxPayload} bytes, got ${chunkBytes}`,
       );
     }
     return new KvSnapshotStore(kv, bucket, options, chunkBytes);
@@ -109,7 +110,8 @@ export class KvSnapshotStore implements SnapshotStore {
     if (bytes.length > this.#snapshotBytesMax) {
       return Promise.reject(
         new RangeError(
-          `Cannot save the snapshot of stream "${snapshot.stream}": ${bytes.length} bytes is over the limit of ${this.#snapshotBytesMax} bytes`,
+          `Cannot save the snapshot of stream "${snapshot.stream}": ${bytes.length} bytes is ` +
+            `over the limit of ${this.#snapshotBytesMax} bytes`,
         ),
       );
     }
@@ -143,7 +145,9 @@ export class KvSnapshotStore implements SnapshotStore {
     return listStreams(keys, (key) => key.includes(".") ? undefined : key);
   }
 
-  /** `call`, waiting out a cluster's leader election; `repeatable` when a timeout may be retried. */
+  /**
+   * `call`, waiting out a cluster's leader election; `repeatable` when a timeout may be retried.
+   */
   #retry<T>(what: string, call: () => Promise<T>, repeatable = true): Promise<T> {
     return retryJetStream(what, call, { budgetMs: this.#budgetMs, repeatable });
   }

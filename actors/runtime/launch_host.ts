@@ -35,7 +35,9 @@ export interface LaunchedHost {
   bus: Bus;
   journal: Journal;
   snapshots: SnapshotStore;
-  /** Resolves with the error that stopped the host while it ran (e.g. a full disk); never rejects. */
+  /**
+   * Resolves with the error that stopped the host while it ran (e.g. a full disk); never rejects.
+   */
   fatal: Promise<HostFatalError>;
   /** Stops the host, then closes the journal, the snapshot store and (if it owns it) the bus. */
   close(): Promise<void>;
@@ -78,7 +80,9 @@ export interface LaunchOptions {
   service?: (parts: HostServiceParts) => Promise<HostService>;
   /** Times the stages of each feed frame's trip through the host (bench latency --trace-stages). */
   stageTrace?: StageTrace;
-  /** Where feed frames come from instead of the configuration's input (a threaded host's thread). */
+  /**
+   * Where feed frames come from instead of the configuration's input (a threaded host's thread).
+   */
   input?: InputSource;
 }
 
@@ -260,7 +264,8 @@ async function openJournal(
           ),
         onDamage: (d) =>
           log(
-            `journal: damaged: ${d.bytes} bytes at ${d.segment}:${d.offset} (${d.reason}); kept on disk, read on at the next intact record`,
+            `journal: damaged: ${d.bytes} bytes at ${d.segment}:${d.offset} (${d.reason}); kept ` +
+              `on disk, read on at the next intact record`,
           ),
         // A write or fsync that failed: the journal refuses appends from now on.
         onError: onFatal,
@@ -288,7 +293,8 @@ export async function openSnapshots(
 ): Promise<SnapshotStore> {
   const onCorrupt = (info: CorruptSnapshotInfo) =>
     log(
-      `snapshot of ${info.stream} damaged (${info.where}: ${info.reason}); rebuilding it from the journal`,
+      `snapshot of ${info.stream} damaged (${info.where}: ${info.reason}); rebuilding it from ` +
+        `the journal`,
     );
   switch (config.snapshots.store) {
     case "file":

@@ -159,7 +159,8 @@ function openPartitionJournal(
     epoch: fence.epoch,
     onDamage: (d) =>
       log(
-        `part-${p}: journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on past it`,
+        `part-${p}: journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on ` +
+          `past it`,
       ),
   });
 }

@@ -126,7 +126,8 @@ export class LeaseBucket implements LeaseStore, StageLeaseStore {
     }, { budgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS, repeatable: true });
     if (status.ttl !== options.ttlMs) {
       throw new Error(
-        `Cannot use lease bucket ${name}: its TTL (max_age) is ${status.ttl} ms, this host's lease_ttl_ms is ${options.ttlMs}; every host of a cluster must use the same TTL`,
+        `Cannot use lease bucket ${name}: its TTL (max_age) is ${status.ttl} ms, this host's ` +
+          `lease_ttl_ms is ${options.ttlMs}; every host of a cluster must use the same TTL`,
       );
     }
     return new LeaseBucket(kv, status.ttl, nc, name);

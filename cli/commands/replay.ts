@@ -96,7 +96,8 @@ export const command: Command = {
       type: "string",
       arg: "N",
       help:
-        "Run the actors on N worker threads; 1: in this thread (default: one per core, up to 4, at max speed for recordings of 4 MiB or more)",
+        "Run the actors on N worker threads; 1: in this thread (default: one per core, up to 4, " +
+        "at max speed for recordings of 4 MiB or more)",
     },
     json: { type: "boolean", help: "Print the result as one JSON object on stdout" },
   },
@@ -409,7 +410,8 @@ function parseTime(name: string, raw: string | undefined, startUs: number): numb
     if (Number.isFinite(ms)) return Math.round(ms * 1000);
   }
   throw new UsageError(
-    `Option --${name} must be seconds into the recording (90, 1.5, 30s, 5m) or an ISO time such as ` +
+    `Option --${name} must be seconds into the recording (90, 1.5, 30s, 5m) or an ISO time such ` +
+      `as ` +
       `2024-01-01T12:00:00Z, got "${raw}"`,
   );
 }

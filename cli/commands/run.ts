@@ -204,7 +204,8 @@ function applyRunOptions(config: HostConfig, args: ParsedArgs): void {
 /** A host whose journal others cannot read cannot hand its partitions on: it keeps them all. */
 function keepAllPartitions(config: HostConfig, why: string): void {
   console.error(
-    `troupe run: host ${config.host_id}: ${why}; it keeps static ownership of all ${config.partitions.count} partitions`,
+    `troupe run: host ${config.host_id}: ${why}; it keeps static ownership of all ` +
+      `${config.partitions.count} partitions`,
   );
   delete config.partitions.leases;
   config.partitions.owned = parsePartitions("all", config.partitions.count);
@@ -331,9 +332,10 @@ async function runLeased(
   console.log(
     `troupe run: host ${config.host_id} running ${
       Object.keys(config.actors).join(", ")
-    } on ${config.nats}, partitions auto of ${config.partitions.count} (lease TTL ${ttl_ms} ms, heartbeat ${heartbeat_ms} ms; holds ${
-      launched.leases.owned().join(",") || "none yet"
-    })` + (port ? `; http://127.0.0.1:${port}/metrics` : ""),
+    } on ${config.nats}, partitions auto of ${config.partitions.count} ` +
+      `(lease TTL ${ttl_ms} ms, heartbeat ${heartbeat_ms} ms; holds ${
+        launched.leases.owned().join(",") || "none yet"
+      })` + (port ? `; http://127.0.0.1:${port}/metrics` : ""),
   );
   const incidents = await startLeasedIncidents(config, launched).catch((err) => {
     console.error(`troupe run: cannot start the incident stage's lease: ${describeError(err)}`);

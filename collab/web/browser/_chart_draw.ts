@@ -1,9 +1,11 @@
 /// <reference lib="dom" />
 /**
- * What a channel chart paints on uPlot's canvas beside its series: the prediction band and the
- * vertical marker lines (change points, annotations, findings from history).
+ * What a channel chart paints on uPlot's canvas beside its series: the prediction band, and the
+ * overlays: regime levels, vertical marker lines (change points, annotations, findings from
+ * history) and anomaly dots.
  */
 import type uPlot from "uplot";
+import type { LiveMarker } from "./_live_style.ts";
 
 /** The prediction band: one polygon along the upper edge and back along the lower. */
 export function drawBand(u: uPlot): void {
@@ -47,4 +49,70 @@ export function vline(
   ctx.lineTo(x, top + height);
   ctx.stroke();
   ctx.setLineDash([]);
+}
+
+/** The markers a chart draws over its series. */
+export interface Overlays {
+  /** Change points, each with its regime's mean (`y`) up to the next. */
+  changes: readonly LiveMarker[];
+  /** Findings from history, in a pinned window. */
+  findings: readonly LiveMarker[];
+  annotations: readonly LiveMarker[];
+  anomalies: readonly LiveMarker[];
+}
+
+/**
+ * The overlays inside the plot's box: regime levels, change lines, history's findings (dotted),
+ * annotations with their text, and anomaly dots.
+ */
+export function drawOverlays(u: uPlot, o: Overlays): void {
+  const ctx = u.ctx;
+  const { left, top, width, height } = u.bbox;
+  const min = u.scales.x!.min!, max = u.scales.x!.max!;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, width, height);
+  ctx.clip();
+  drawRegimes(u, o.changes, min, max);
+  for (const m of o.changes) {
+    if (m.t < min || m.t > max) continue;
+    vline(ctx, u.valToPos(m.t, "x", true), top, height, m.color, []);
+  }
+  for (const m of o.findings) {
+    if (m.t < min || m.t > max) continue;
+    vline(ctx, u.valToPos(m.t, "x", true), top, height, m.color, [2, 2]);
+  }
+  for (const m of o.annotations) {
+    if (m.t < min || m.t > max) continue;
+    const x = u.valToPos(m.t, "x", true);
+    vline(ctx, x, top, height, m.color, [3, 3]);
+    ctx.fillStyle = m.color;
+    ctx.font = `${11 * devicePixelRatio}px system-ui`;
+    ctx.fillText(m.text.slice(0, 40), x + 4, top + 12 * devicePixelRatio);
+  }
+  ctx.fillStyle = "#ff5d5d";
+  for (const m of o.anomalies) {
+    if (m.t < min || m.t > max) continue;
+    ctx.beginPath();
+    ctx.arc(u.valToPos(m.t, "x", true), u.valToPos(m.y, "y", true), 4 * devicePixelRatio, 0, 7);
+    ctx.fill();
+  }
+  ctx.restore();
+}
+
+/** Each regime's mean as a level from its change point to the next. */
+function drawRegimes(u: uPlot, changes: readonly LiveMarker[], min: number, max: number): void {
+  const ctx = u.ctx;
+  ctx.strokeStyle = "rgba(255,179,71,0.8)";
+  ctx.lineWidth = 2 * devicePixelRatio;
+  for (let i = 0; i < changes.length; i++) {
+    const a = changes[i]!;
+    const end = changes[i + 1]?.t ?? max;
+    if (end < min || a.t > max) continue;
+    const y = u.valToPos(a.y, "y", true);
+    ctx.beginPath();
+    ctx.moveTo(u.valToPos(Math.max(a.t, min), "x", true), y);
+    ctx.lineTo(u.valToPos(Math.min(end, max), "x", true), y);
+    ctx.stroke();
+  }
 }

@@ -7,13 +7,13 @@
  * per point. While it follows the live edge a LivePlot draws it, scrolling and painting only the
  * new strip, in the live-plot worker when the page has one (RemoteLivePlot: the drawing and its
  * commit leave the main thread), else on the page; zoomed in or focused (pinned), uPlot draws the
- * window, and gives the axes, the cursor
- * and drag-to-zoom in both. `mode: "naive"` is the baseline the bench measures against: every
- * message rebuilds plain arrays of the whole window and redraws it with uPlot at once.
+ * window, and gives the axes, the cursor and drag-to-zoom in both. `mode: "naive"` is the baseline
+ * the bench measures against: every message rebuilds plain arrays of the whole window and redraws
+ * it with uPlot at once.
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
-import { drawBand, vline } from "./_chart_draw.ts";
+import { drawBand, drawOverlays, type Overlays } from "./_chart_draw.ts";
 import { timeLabels } from "./time_labels.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { OnScreen } from "./on_screen.ts";
@@ -170,7 +170,8 @@ export class ChannelChart {
         {},
         // Solid lines only: a dashed line cost more than the rest of a redraw on a
         // software-rendered canvas. The band's edges take part in the y range but draw nothing
-        // themselves: the band is one filled polygon (drawBand), cheaper than uPlot's clipped bands.
+        // themselves: the band is one filled polygon (drawBand), cheaper than uPlot's clipped
+        // bands.
         { label: "value", stroke: "#d8dee6", width: 1, points: { show: false } },
         { label: "expected", stroke: "#4fa3ff", width: 1, points: { show: false } },
         { label: "lower", paths: NO_PATH, points: { show: false } },
@@ -180,7 +181,7 @@ export class ChannelChart {
       axes: [{ ...AXIS, space: 90, values: timeLabels }, { ...AXIS, size: 50, space: 40 }],
       hooks: {
         drawAxes: [(u) => drawBand(u)],
-        draw: [(u) => this.#drawOverlays(u)],
+        draw: [(u) => drawOverlays(u, this.#overlays())],
         setSelect: [(u) => this.#zoom(u)],
         setCursor: [(u) => this.#cursorMoved(u)],
       },
@@ -532,63 +533,21 @@ export class ChannelChart {
     return this.#plot.width;
   }
 
+  /** What the overlays draw now (drawOverlays). */
+  #overlays(): Overlays {
+    return {
+      changes: this.#changes,
+      findings: this.#past?.findings ?? [],
+      annotations: this.#annotations,
+      anomalies: this.#anomalies,
+    };
+  }
+
   /** Resizes to the card's width. */
   resize(width: number): void {
     this.#plot.setSize({ width, height: CHART_LIMITS.height_px });
     if (this.#remote) this.#syncLayout(this.#remote);
     this.#changed();
-  }
-
-  #drawOverlays(u: uPlot): void {
-    const ctx = u.ctx;
-    const { left, top, width, height } = u.bbox;
-    const min = u.scales.x!.min!, max = u.scales.x!.max!;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(left, top, width, height);
-    ctx.clip();
-    this.#drawRegimes(u, min, max);
-    for (const m of this.#changes) {
-      if (m.t < min || m.t > max) continue;
-      vline(ctx, u.valToPos(m.t, "x", true), top, height, m.color, []);
-    }
-    for (const m of this.#past?.findings ?? []) {
-      if (m.t < min || m.t > max) continue;
-      vline(ctx, u.valToPos(m.t, "x", true), top, height, m.color, [2, 2]);
-    }
-    for (const m of this.#annotations) {
-      if (m.t < min || m.t > max) continue;
-      const x = u.valToPos(m.t, "x", true);
-      vline(ctx, x, top, height, m.color, [3, 3]);
-      ctx.fillStyle = m.color;
-      ctx.font = `${11 * devicePixelRatio}px system-ui`;
-      ctx.fillText(m.text.slice(0, 40), x + 4, top + 12 * devicePixelRatio);
-    }
-    ctx.fillStyle = "#ff5d5d";
-    for (const m of this.#anomalies) {
-      if (m.t < min || m.t > max) continue;
-      ctx.beginPath();
-      ctx.arc(u.valToPos(m.t, "x", true), u.valToPos(m.y, "y", true), 4 * devicePixelRatio, 0, 7);
-      ctx.fill();
-    }
-    ctx.restore();
-  }
-
-  /** Each regime's mean as a level from its change point to the next. */
-  #drawRegimes(u: uPlot, min: number, max: number): void {
-    const ctx = u.ctx;
-    ctx.strokeStyle = "rgba(255,179,71,0.8)";
-    ctx.lineWidth = 2 * devicePixelRatio;
-    for (let i = 0; i < this.#changes.length; i++) {
-      const a = this.#changes[i]!;
-      const end = this.#changes[i + 1]?.t ?? max;
-      if (end < min || a.t > max) continue;
-      const y = u.valToPos(a.y, "y", true);
-      ctx.beginPath();
-      ctx.moveTo(u.valToPos(Math.max(a.t, min), "x", true), y);
-      ctx.lineTo(u.valToPos(Math.min(end, max), "x", true), y);
-      ctx.stroke();
-    }
   }
 }
 

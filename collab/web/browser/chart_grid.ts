@@ -4,9 +4,9 @@
  * `charts_max`), each a ChannelChart with a CandleChart below once bars exist. The session
  * document's chart panels (`dashboard`) lay it out: a panel's channels get their cards at once,
  * titled with the panel's title, placed by its layout (row `y`, then column `x`; `w` grid columns
- * wide), before the channels no panel names, which follow by name: the order never depends on
- * which channel's data came first, so a reload shows the cards where they were. It also places who-looks-where dots and the
- * session's annotations on the cards.
+ * wide), before the channels no panel names, which follow by name: the order never depends on which
+ * channel's data came first, so a reload shows the cards where they were. It also places
+ * who-looks-where dots and the session's annotations on the cards.
  */
 import { CandleChart } from "./candle_chart.ts";
 import { ChannelChart } from "./channel_chart.ts";

@@ -1,19 +1,19 @@
 /// <reference lib="dom" />
 /**
- * The live view of one channel chart, drawn incrementally: while a chart follows the live edge,
- * its scales stay fixed between repaints, so an update scrolls the plot (and the time axis under
- * it) left by whole pixels and paints only the strip on the right where the new samples land.
- * The plot's columns are kept in a ring canvas as wide as the plot: a scroll only moves the ring's
- * start, a strip is painted at its ring columns (translated by whole pixels, in two passes where
- * it wraps), and the canvas shown gets the ring's two halves in order. Copying the canvas onto
- * itself instead (one `drawImage` with "copy") cost Chromium a snapshot and a layer the size of
- * the plot per chart per frame: on 16 charts, a standalone page timed frames at p50 4.7–6.9 ms
- * that way and 3.0–3.4 ms with rings (load 5–6). Everything is painted by one function,
- * `#paintFrom(x0)`, clipped to the columns right of `x0`: a strip and a full repaint draw the same
- * geometry at the same pixel positions, so the strip joins the old picture without a seam. A repaint
- * of the whole plot (new scales) happens when a new sample leaves the y range, when the scroll
- * would exceed half the plot, or when the chart asks for one (annotations, a resize, and every so
- * often to tighten the scales, if fresh ones would differ: `LIVE_STYLE.refresh_slack`).
+ * The live view of one channel chart, drawn incrementally: while a chart follows the live edge, its
+ * scales stay fixed between repaints, so an update scrolls the plot (and the time axis under it)
+ * left by whole pixels and paints only the strip on the right where the new samples land. The
+ * plot's columns are kept in a ring canvas as wide as the plot: a scroll only moves the ring's
+ * start, a strip is painted at its ring columns (translated by whole pixels, in two passes where it
+ * wraps), and the canvas shown gets the ring's two halves in order. Copying the canvas onto itself
+ * instead (one `drawImage` with "copy") cost Chromium a snapshot and a layer the size of the plot
+ * per chart per frame: on 16 charts, a standalone page timed frames at p50 4.7–6.9 ms that way and
+ * 3.0–3.4 ms with rings (load 5–6). Everything is painted by one function, `#paintFrom(x0)`,
+ * clipped to the columns right of `x0`: a strip and a full repaint draw the same geometry at the
+ * same pixel positions, so the strip joins the old picture without a seam. A repaint of the whole
+ * plot (new scales) happens when a new sample leaves the y range, when the scroll would exceed half
+ * the plot, or when the chart asks for one (annotations, a resize, and every so often to tighten
+ * the scales, if fresh ones would differ: `LIVE_STYLE.refresh_slack`).
  *
  * The scales live in `_live_scales.ts`, the axes in `_live_axes.ts`, the band, lines and overlays
  * in `_live_marks.ts`; this file keeps the ring and decides what to paint.

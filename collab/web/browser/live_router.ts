@@ -2,10 +2,11 @@
  * Turns each message from the gateway into what the page shows: the anomaly actor's columns into
  * chart points, its events into markers and rows of the event list, the collapse actor's change
  * points into regimes, the coherence actor's columns and state changes into gauges, closed bars
- * into candles, and dead letters and actor failures into the event list. Payloads are decoded
- * with protocol/ (the same code the hosts run; columns through columnsFrameOf, which checks every
- * column is as long as its times); a message that does not decode is counted and skipped. A row of the event list is the finding `troupe watch` prints (collab/finding.ts): the
- * same line, kind and 1-5 severity.
+ * into candles, and dead letters and actor failures into the event list. Payloads are decoded with
+ * protocol/ (the same code the hosts run; columns through columnsFrameOf, which checks every column
+ * is as long as its times); a message that does not decode is counted and skipped. A row of the
+ * event list is the finding `troupe watch` prints (collab/finding.ts): the same line, kind and 1-5
+ * severity.
  */
 import {
   anomalyOf,

@@ -79,7 +79,9 @@ class WorkerPlot {
   }
 }
 
-/** The worker's state: the plots by id, the frame loop, and the plots drawn since the last report. */
+/**
+ * The worker's state: the plots by id, the frame loop, and the plots drawn since the last report.
+ */
 class LiveWorker {
   readonly #plots = new Map<number, WorkerPlot>();
   readonly #drawn = new Set<WorkerPlot>();

@@ -88,7 +88,8 @@ function start(): void {
     params.mode === "batched" && params.render === "worker" && LiveWorkerLink.available()
       ? new LiveWorkerLink()
       : undefined;
-  // Once the token has expired, both links stay offline and their statuses say so (token_expiry.ts).
+  // Once the token has expired, both links stay offline and their statuses say so
+  // (token_expiry.ts).
   const expiry = new PageExpiry(params.session);
   const expire = (reason?: string) => expiry.expire(reason);
   const link = connectSession(params, {

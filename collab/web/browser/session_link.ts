@@ -108,7 +108,9 @@ export interface SessionLink {
    */
   onDoc(fn: (sdoc: SessionDoc, rebuilt: boolean) => void): void;
   me: Me;
-  /** Whether the page's edits reach the session: an editor's or owner's, until the token expires. */
+  /**
+   * Whether the page's edits reach the session: an editor's or owner's, until the token expires.
+   */
   canWrite: boolean;
   /** When the token expires (ms since the epoch), as it says. */
   expiresAtMs: number | undefined;

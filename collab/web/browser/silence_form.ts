@@ -128,7 +128,9 @@ export class SilenceForm {
     });
   }
 
-  /** Fills the matchers from `incident` (the duration and reason are kept) and asks for a reason. */
+  /**
+   * Fills the matchers from `incident` (the duration and reason are kept) and asks for a reason.
+   */
   prefill(incident: Incident): void {
     this.#inputs.matchers.value = incidentMatchers(incident);
     this.#clear();

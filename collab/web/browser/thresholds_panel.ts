@@ -4,8 +4,9 @@
  * channel) with the actors' answer beside each (pending, ok, or the refusal's reason), what the
  * hosts apply now (the document's `applied` map, from their settings reports: truthful when a
  * change came from `troupe ctl` or a restart, not from this page), and a form that sets one field.
- * Where a field asked for differs from the one applied, the row says so. Editing writes the Yjs document only; the collab server's bridge turns the
- * change into a journaled control message. Viewers see the table and a disabled form.
+ * Where a field asked for differs from the one applied, the row says so. Editing writes the Yjs
+ * document only; the collab server's bridge turns the change into a journaled control message.
+ * Viewers see the table and a disabled form.
  */
 import { appliedEntry, appliedMap } from "../../applied_settings.ts";
 import { parseThresholdKey, type SettingValue } from "../../session_doc.ts";
