@@ -49,8 +49,12 @@ export interface ActorDefinition<State, Config, Result> {
   route(channel: string, config: Config): readonly string[];
   readonly kernel: Kernel<State, Config, Result>;
   readonly machine: AnyStateMachine;
-  /** The one machine event a frame's result becomes, or undefined for none. */
-  frameEvent(result: Result, frame: SampleFrame): EventObject | undefined;
+  /**
+   * The one machine event a frame's result becomes, or undefined for none. The host passes
+   * `machineState`, the machine's state value before the event, so that a kind may leave out an
+   * event its machine ignores in that state (each event sent costs xstate a macrostep).
+   */
+  frameEvent(result: Result, frame: SampleFrame, machineState?: unknown): EventObject | undefined;
   /** What a journaled clock tick does to the kernel and the machine event it becomes (undefined for
    *  none); without it the machine gets `{ type: "tick", ts }`. The bars kernel closes quiet bars.
    */

@@ -200,20 +200,23 @@ function excessBits(s: number): number {
 }
 
 /**
- * Folds sample `x` into the shift state: `b` is its time-of-week bucket, `frac` its position in it
- * (0 at the bucket's start, 1 at its end) and `near` the bucket next to it in time on the side of
- * `frac` (the previous hour's before the middle, the next hour's after it, of whatever kind of day
- * that hour is). Returns the view's bits (0 when it is not scored: `scored` false, an unvisited
- * bucket, a scale not yet trusted).
+ * `stepShift`'s sample: [0] its value `x`, [1] `frac`, its position in its bucket. Written by the
+ * caller right before each call and read at its start (scratch, no state). Not arguments: the
+ * kernel's step is too large for the optimizer to inline the call, and a fractional number passed
+ * to a call that is not inlined is a heap number, allocated at each call (32 bytes a sample, issue
+ * 33); a typed array's slots need none.
  */
-export function stepShift(
-  sh: Float64Array,
-  x: number,
-  b: number,
-  frac: number,
-  scored: boolean,
-  near: number,
-): number {
+export const SHIFT_SAMPLE = new Float64Array(2);
+
+/**
+ * Folds sample `x` (SHIFT_SAMPLE[0]) into the shift state: `b` is its time-of-week bucket, `frac`
+ * (SHIFT_SAMPLE[1]) its position in it (0 at the bucket's start, 1 at its end) and `near` the
+ * bucket next to it in time on the side of `frac` (the previous hour's before the middle, the next
+ * hour's after it, of whatever kind of day that hour is). Returns the view's bits (0 when it is
+ * not scored: `scored` false, an unvisited bucket, a scale not yet trusted).
+ */
+export function stepShift(sh: Float64Array, b: number, scored: boolean, near: number): number {
+  const x = SHIFT_SAMPLE[0]!, frac = SHIFT_SAMPLE[1]!;
   const cur = sh[BUCKET]!;
   if (b !== cur) {
     // A visit ends: fold its mean (less the level offset) into its bucket.

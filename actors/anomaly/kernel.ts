@@ -126,7 +126,7 @@ import {
   widthOf,
 } from "./_bins.ts";
 import { keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
-import { stepShift } from "./_shift.ts";
+import { SHIFT_SAMPLE, stepShift } from "./_shift.ts";
 import { calibrate } from "./_calibration.ts";
 import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { type AnomalyChange, type AnomalyResult, NO_CHANGES } from "./_result.ts";
@@ -347,7 +347,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
       : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
     if (seen < warmup) {
-      stepShift(shift, x, weekBucket, frac, false, nearBucket);
+      SHIFT_SAMPLE[0] = x;
+      SHIFT_SAMPLE[1] = frac;
+      stepShift(shift, weekBucket, false, nearBucket);
       if (x < s[S.LVL_LO]!) s[S.LVL_LO] = x;
       if (x > s[S.LVL_HI]!) s[S.LVL_HI] = x;
       if (slope < s[S.SLP_LO]!) s[S.SLP_LO] = slope;
@@ -405,7 +407,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           b1 = observe(st, c, k1, ti);
           lastBornOf[g] = LAST_BORN[0]!;
           // A new bin next to one first seen within the last week extends a range still growing.
-          if (b1 > 0 && neighbourBornAfter(st, c, levelBin, ti - GROWING_US)) b1 = 0;
+          if (b1 > 0 && neighbourBornAfter(st, c, levelBin, t, i, GROWING_US)) b1 = 0;
         }
         // The hour's view, the slope's and the increment's: `surprise` and `surpriseKnown`, with
         // their answers that need no lookup (a repeated key, a bin known this frame) inline.
@@ -416,7 +418,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           lastKey[slot + 1] = k2;
           b2 = observe(st, ch, k2, ti);
         }
-        if (b2 > 0 && neighbourBornAfter(st, c + 1 + hour, levelBin, ti - GROWING_US)) b2 = 0;
+        if (b2 > 0 && neighbourBornAfter(st, c + 1 + hour, levelBin, t, i, GROWING_US)) b2 = 0;
         if (
           b2 > 0 &&
           (ti - lastBornOf[g]! < settleUs || ti - lastAlarm < settleUs)
@@ -435,7 +437,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           b4 = surprise(st, slot + 3, c + 2 + hours, incBin, ti);
         }
         // The slope, a smoothed feature like the level, grows its range as the level does.
-        if (bits > 0 && neighbourBornAfter(st, c + 1 + hours, slopeBin, ti - GROWING_US)) bits = 0;
+        if (bits > 0 && neighbourBornAfter(st, c + 1 + hours, slopeBin, t, i, GROWING_US)) bits = 0;
         if (b4 > bits) bits = b4;
         if (!walk) {
           if (b1 > bits) bits = b1;
@@ -468,7 +470,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       if (runBits > raw) raw = runBits;
       if (jumpBits > raw) raw = jumpBits;
       // The shift view: a CUSUM on the level-and-weekly-season residual (not on random walks).
-      const shiftBits = stepShift(shift, x, weekBucket, frac, !walk, nearBucket);
+      SHIFT_SAMPLE[0] = x;
+      SHIFT_SAMPLE[1] = frac;
+      const shiftBits = stepShift(shift, weekBucket, !walk, nearBucket);
       if (shiftBits > raw) raw = shiftBits;
       raw /= fullBits;
       if (raw > 1) raw = 1;

@@ -29,13 +29,20 @@ export {
 
 /**
  * The machine event of a frame: every incident change of the frame, in order, each with its
- * sample's fields; undefined when no sample of the frame was valid.
+ * sample's fields; undefined when no sample of the frame was valid, and when the frame changed no
+ * incident and the machine (`machineState`, when given) is past `warming`: there no guard passes
+ * without a change, so the event would change nothing (issue 33: sending it cost a macrostep and
+ * about 3 KB of garbage a frame).
  */
 export function anomalyFrameEvent(
   result: AnomalyResult,
   frame: SampleFrame,
+  machineState?: unknown,
 ): AnomalyFrameEvent | undefined {
   if (result.valid === 0) return undefined;
+  if (
+    result.changes.length === 0 && machineState !== undefined && machineState !== "warming"
+  ) return undefined;
   const changes: AnomalyFrameChange[] = [];
   for (const { index: i, open } of result.changes) {
     changes.push({

@@ -297,7 +297,7 @@ export class ActorInstance {
     const def = this.def;
     const trace = this.#trace;
     const result = def.kernel.step(this.#state, frame);
-    const event = def.frameEvent(result, frame);
+    const event = def.frameEvent(result, frame, this.#actor.getSnapshot().value);
     trace?.mark(STAGE.kernel);
     const outputs: Output[] = [];
     if (def.columns && !this.#quiet) {
