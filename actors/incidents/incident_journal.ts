@@ -62,14 +62,8 @@ export async function runJournaledIncidentStage(
   options: JournaledIncidentStageOptions,
 ): Promise<JournaledIncidentStage> {
   const { journal, onError, snapshots, snapshotEveryFindings, ...stageOptions } = options;
-  let restoring = true;
-  const stage = new IncidentStage({
-    ...stageOptions,
-    publish: (subject, data) => {
-      if (!restoring) bus.publish(subject, data);
-    },
-  });
-  const snapshotPos = await restoreSnapshot(stage, snapshots);
+  const refold = await refoldingStage(bus, stageOptions, snapshots);
+  const { stage, snapshotPos } = refold;
   let restored = 0;
   for await (const r of journal.read(INCIDENT_JOURNAL_STREAM, snapshotPos)) {
     const f = incidentFindingOf(r.data);
@@ -77,7 +71,7 @@ export async function runJournaledIncidentStage(
     stage.takeFinding(f);
     restored++;
   }
-  restoring = false;
+  refold.goLive();
   const compacting = snapshots && !snapshots.volatile
     ? new Compaction(stage, journal, {
       snapshots,
@@ -109,6 +103,41 @@ export async function runJournaledIncidentStage(
     stop: async () => {
       run.stop();
       await compacting?.close(last);
+    },
+  };
+}
+
+/** A stage restored from the newest snapshot that publishes nothing until `goLive()`: a refold. */
+export interface RefoldingStage {
+  stage: IncidentStage;
+  /** The snapshot's journal position, or 0 without a usable one. */
+  snapshotPos: number;
+  /** Whether the stage still publishes nothing. */
+  refolding(): boolean;
+  /** From now on the stage publishes on the bus. */
+  goLive(): void;
+}
+
+/** A new stage on `bus`, restored from the newest of `snapshots`, quiet until it goes live. */
+export async function refoldingStage(
+  bus: Bus,
+  options: Omit<IncidentStageOptions, "publish">,
+  snapshots: SnapshotStore | undefined,
+): Promise<RefoldingStage> {
+  let quiet = true;
+  const stage = new IncidentStage({
+    ...options,
+    publish: (subject, data) => {
+      if (!quiet) bus.publish(subject, data);
+    },
+  });
+  const snapshotPos = await restoreSnapshot(stage, snapshots);
+  return {
+    stage,
+    snapshotPos,
+    refolding: () => quiet,
+    goLive: () => {
+      quiet = false;
     },
   };
 }

@@ -22,11 +22,10 @@ import {
   Compaction,
   INCIDENT_SNAPSHOT_EVERY_FINDINGS,
   type JournaledIncidentStage,
-  restoreSnapshot,
+  refoldingStage,
 } from "./incident_journal.ts";
 import {
   INCIDENT_SRC,
-  IncidentStage,
   type IncidentStageOptions,
   readIncidentFinding,
   runIncidentStage,
@@ -62,14 +61,8 @@ export async function runLeasedIncidentStage(
   options: LeasedIncidentStageOptions,
 ): Promise<LeasedIncidentStage> {
   const { source, snapshots, snapshotEveryFindings, onError, ...stageOptions } = options;
-  let restoring = true;
-  const stage = new IncidentStage({
-    ...stageOptions,
-    publish: (subject, data) => {
-      if (!restoring) bus.publish(subject, data);
-    },
-  });
-  const snapshotPos = await restoreSnapshot(stage, snapshots);
+  const refold = await refoldingStage(bus, stageOptions, snapshots);
+  const { stage, snapshotPos } = refold;
   const end = await source.lastSeq();
   const compacting = new Compaction(stage, { sync: () => Promise.resolve() }, {
     snapshots,
@@ -86,7 +79,7 @@ export async function runLeasedIncidentStage(
       f = readIncidentFinding(data);
     } catch (err) {
       // Dead-lettered once, when first taken live (a refold by the next holder does not repeat it).
-      if (!restoring) {
+      if (!refold.refolding()) {
         const meta = { id: `${INCIDENT_SRC}:dlq:${FINDINGS_STREAM}:${seq}`, src: INCIDENT_SRC };
         publishDeadLetter(bus, deadLetterOf({ subject, data }, err, INCIDENT_SRC), {
           ...meta,
@@ -96,16 +89,16 @@ export async function runLeasedIncidentStage(
     }
     if (f) {
       stage.takeFinding(f);
-      if (restoring) restored++;
+      if (refold.refolding()) restored++;
       compacting.taken(seq);
     }
-    if (restoring && seq >= end) {
-      restoring = false;
+    if (refold.refolding() && seq >= end) {
+      refold.goLive();
       caughtUp();
     }
   };
   if (end <= snapshotPos) {
-    restoring = false;
+    refold.goLive();
     caughtUp();
   }
   const consumer = await source.consume(snapshotPos, take);
