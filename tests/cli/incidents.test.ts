@@ -7,25 +7,13 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
+import { outSubject } from "../../protocol/mod.ts";
 import { runTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { anomalyFinding } from "../_support/findings.ts";
 
 const test = suite("troupe incidents");
 const TS = 1_800_000_000_000_000;
-
-function anomaly(channel: string, ts: number): Uint8Array {
-  return encodeEventEnvelope({ id: `a-${channel}-${ts}`, type: "anomaly", src: "t", ts }, {
-    type: "anomaly",
-    ts,
-    channel,
-    score: 0.95,
-    value: 80,
-    expected: 100,
-    lower: 95,
-    upper: 105,
-  });
-}
 
 test("a bad --state is a usage error naming the value (exit 2)", async () => {
   const r = await runTroupe(["incidents", "--state", "open", "--nats", "nats://127.0.0.1:1"]);
@@ -41,9 +29,9 @@ if (haveNatsServer("troupe incidents against nats-server")) {
     try {
       for (let i = 0; i < 8; i++) {
         const channel = `SYM00${i + 1}`;
-        bus.publish(outSubject("anomaly", channel), anomaly(channel, TS + i * 150_000));
+        bus.publish(outSubject("anomaly", channel), anomalyFinding(channel, TS + i * 150_000));
       }
-      bus.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", TS + 60_000_000));
+      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 60_000_000));
       await bus.flush();
       const all = await runTroupe(["incidents", "--json", "--nats", nats.url]);
       assert.is(all.code, 0, all.stderr);
@@ -54,7 +42,7 @@ if (haveNatsServer("troupe incidents against nats-server")) {
       assert.is(listed[0]!.fired, true);
       assert.is(listed[0]!.peak_severity, 5);
       // The later finding is held until event time passes it by the reorder bound.
-      bus.publish(outSubject("anomaly", "OTHER2"), anomaly("OTHER2", TS + 70_000_000));
+      bus.publish(outSubject("anomaly", "OTHER2"), anomalyFinding("OTHER2", TS + 70_000_000));
       await bus.flush();
       const firing = await runTroupe(["incidents", "--state", "firing", "--nats", nats.url]);
       assert.is(firing.code, 0, firing.stderr);

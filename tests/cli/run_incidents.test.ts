@@ -10,25 +10,13 @@ import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
+import { outSubject } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { anomalyFinding } from "../_support/findings.ts";
 
 const test = suite("troupe run: the incident stage");
 const TS = 1_800_000_000_000_000;
-
-function anomaly(channel: string, ts: number): Uint8Array {
-  return encodeEventEnvelope({ id: `a-${channel}-${ts}`, type: "anomaly", src: "t", ts }, {
-    type: "anomaly",
-    ts,
-    channel,
-    score: 0.95,
-    value: 80,
-    expected: 100,
-    lower: 95,
-    upper: 105,
-  });
-}
 
 interface Listed {
   id: string;
@@ -56,9 +44,9 @@ if (haveNatsServer("troupe run's incident stage against nats-server")) {
       await listed(nats.url); // answered: the stage's subscriptions are in place
       // A crash over three channels, then a later finding that moves event time past it.
       for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
-        bus.publish(outSubject("anomaly", ch), anomaly(ch, TS + i * 100_000));
+        bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
       }
-      bus.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", TS + 10_000_000));
+      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
       await bus.flush();
       const before = await listed(nats.url);
       assert.equal(before.map((i) => [i.id, i.state, i.members.length]), [
@@ -72,8 +60,8 @@ if (haveNatsServer("troupe run's incident stage against nats-server")) {
       assert.match(host.output(), "0 findings refolded after the snapshot at 4, 1 incident open");
       assert.equal(await listed(nats.url), before);
       // A finding of a member channel joins the rebuilt incident (a fresh stage would open one).
-      bus.publish(outSubject("anomaly", "SYM002"), anomaly("SYM002", TS + 11_000_000));
-      bus.publish(outSubject("anomaly", "LATER"), anomaly("LATER", TS + 20_000_000));
+      bus.publish(outSubject("anomaly", "SYM002"), anomalyFinding("SYM002", TS + 11_000_000));
+      bus.publish(outSubject("anomaly", "LATER"), anomalyFinding("LATER", TS + 20_000_000));
       await bus.flush();
       const after = await listed(nats.url);
       const crash = after.find((i) => i.id === `anomaly-${TS}-SYM001`);
@@ -107,9 +95,9 @@ if (haveNatsServer("troupe run's incident stage against nats-server")) {
       await host.waitFor("troupe run: incidents:");
       await listed(nats.url);
       for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
-        bus.publish(outSubject("anomaly", ch), anomaly(ch, TS + i * 100_000));
+        bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
       }
-      bus.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", TS + 10_000_000));
+      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
       await bus.flush();
       assert.equal((await listed(nats.url)).map((i) => [i.id, i.state, i.members.length]), [
         [`anomaly-${TS}-SYM001`, "resolved", 3],

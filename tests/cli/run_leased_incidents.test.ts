@@ -14,9 +14,10 @@ import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { encodeEventEnvelope, findingSubject } from "../../protocol/mod.ts";
+import { findingSubject } from "../../protocol/mod.ts";
 import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { anomalyFinding, anomalyFindingId } from "../_support/findings.ts";
 
 const test = suite("troupe run --partitions auto: the incident stage");
 const TS = 1_800_000_000_000_000;
@@ -24,18 +25,7 @@ const TTL_MS = 2000;
 const RUNS = "this host runs the cluster's stage";
 
 function anomaly(channel: string, ts: number): { id: string; data: Uint8Array } {
-  const id = `a-${channel}-${ts}`;
-  const data = encodeEventEnvelope({ id, type: "anomaly", src: "t", ts }, {
-    type: "anomaly",
-    ts,
-    channel,
-    score: 0.95,
-    value: 80,
-    expected: 100,
-    lower: 95,
-    upper: 105,
-  });
-  return { id, data };
+  return { id: anomalyFindingId(channel, ts), data: anomalyFinding(channel, ts) };
 }
 
 interface Listed {

@@ -10,26 +10,14 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
+import { outSubject } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
+import { anomalyFinding } from "../_support/findings.ts";
 
 const test = suite("troupe up: incidents across restarts");
 // Event time far past the synthetic feed's (now): its own findings never join these.
 const TS = 1_900_000_000_000_000;
-
-function anomaly(channel: string, ts: number): Uint8Array {
-  return encodeEventEnvelope({ id: `a-${channel}-${ts}`, type: "anomaly", src: "t", ts }, {
-    type: "anomaly",
-    ts,
-    channel,
-    score: 0.95,
-    value: 80,
-    expected: 100,
-    lower: 95,
-    upper: 105,
-  });
-}
 
 interface Listed {
   id: string;
@@ -72,9 +60,9 @@ if (haveNatsServer("troupe up's incidents across restarts")) {
       bus = await NatsBus.connect(url);
       // A crash over three channels, then a later finding that moves event time past it.
       for (const [i, ch] of ["UPA", "UPB", "UPC"].entries()) {
-        bus.publish(outSubject("anomaly", ch), anomaly(ch, TS + i * 100_000));
+        bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
       }
-      bus.publish(outSubject("anomaly", "UPLATER"), anomaly("UPLATER", TS + 10_000_000));
+      bus.publish(outSubject("anomaly", "UPLATER"), anomalyFinding("UPLATER", TS + 10_000_000));
       await bus.flush();
       const before = await listed(url);
       assert.equal(crashOf(before), [`anomaly-${TS}-UPA`, "firing", ["UPA", "UPB", "UPC"], 3]);
@@ -93,8 +81,8 @@ if (haveNatsServer("troupe up's incidents across restarts")) {
       for (const i of before) assert.ok(ids.has(i.id), `${i.id} after the restart`);
       // A finding of a member channel joins the rebuilt incident (a fresh stage would open one).
       bus = await NatsBus.connect(url);
-      bus.publish(outSubject("anomaly", "UPB"), anomaly("UPB", TS + 11_000_000));
-      bus.publish(outSubject("anomaly", "UPLAST"), anomaly("UPLAST", TS + 20_000_000));
+      bus.publish(outSubject("anomaly", "UPB"), anomalyFinding("UPB", TS + 11_000_000));
+      bus.publish(outSubject("anomaly", "UPLAST"), anomalyFinding("UPLAST", TS + 20_000_000));
       await bus.flush();
       const after = await listed(url);
       assert.equal(crashOf(after), [`anomaly-${TS}-UPA`, "firing", ["UPA", "UPB", "UPC"], 4]);

@@ -22,24 +22,12 @@ import {
   InProcessBus,
   MemoryJournal,
 } from "../../../actors/runtime/mod.ts";
-import { decodeIncident, encodeEventEnvelope, outSubject } from "../../../protocol/mod.ts";
+import { decodeIncident, outSubject } from "../../../protocol/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
+import { anomalyFinding } from "../../_support/findings.ts";
 
 const test = suite("incident_journal");
 const TS = 1_800_000_000_000_000;
-
-function anomaly(channel: string, ts: number): Uint8Array {
-  return encodeEventEnvelope({ id: `a-${channel}-${ts}`, type: "anomaly", src: "t", ts }, {
-    type: "anomaly",
-    ts,
-    channel,
-    score: 0.95,
-    value: 80,
-    expected: 100,
-    lower: 95,
-    upper: 105,
-  });
-}
 
 /** Every incident update published on `bus`, as `id` (the envelope's: incident id and number). */
 function updates(bus: InProcessBus): string[] {
@@ -54,11 +42,11 @@ test("a stage rebuilt from its journal holds the same incidents and numbers on",
   const seen = updates(bus);
   const first = await runJournaledIncidentStage(bus, { config: defaultIncidentConfig, journal });
   for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
-    bus.publish(outSubject("anomaly", ch), anomaly(ch, TS + i * 100_000));
+    bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
   }
   // Per-sample outputs on the same subjects are not findings: not journaled.
   bus.publish(outSubject("anomaly", "SYM001"), new Uint8Array([0xc0]));
-  bus.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", TS + 10_000_000));
+  bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
   await bus.flush();
   const held = first.stage.list();
   assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 4);
@@ -71,8 +59,8 @@ test("a stage rebuilt from its journal holds the same incidents and numbers on",
   assert.equal(second.stage.list(), held);
   const id = `anomaly-${TS}-SYM001`;
   const last = seen.filter((u) => u.startsWith(`${id}:`)).at(-1)!;
-  bus.publish(outSubject("anomaly", "SYM002"), anomaly("SYM002", TS + 11_000_000));
-  bus.publish(outSubject("anomaly", "LATER"), anomaly("LATER", TS + 20_000_000)); // releases it
+  bus.publish(outSubject("anomaly", "SYM002"), anomalyFinding("SYM002", TS + 11_000_000));
+  bus.publish(outSubject("anomaly", "LATER"), anomalyFinding("LATER", TS + 20_000_000)); // releases it
   await bus.flush();
   const next = seen.slice(before).find((u) => u.startsWith(`${id}:`));
   assert.is(next, `${id}:${Number(last.split(":")[1]) + 1}`);
@@ -102,7 +90,7 @@ test("a compacted journal: a stage restored from its snapshot and the tail holds
     for (let i = 0; i < n; i++) {
       t += i % 6 === 5 ? 20_000_000 : 150_000;
       const ch = i % 6 === 5 ? `LONE${i % 4}` : `SYM00${i % 6}`;
-      const data = anomaly(ch, t);
+      const data = anomalyFinding(ch, t);
       bus.publish(outSubject("anomaly", ch), data);
       reference.take(data);
     }
@@ -153,7 +141,7 @@ test("a compacted journal: a stage restored from its snapshot and the tail holds
 test("a stage's snapshot round-trips, and a damaged one is refused naming the field", () => {
   const stage = new IncidentStage({ config: defaultIncidentConfig, publish: () => {} });
   for (const [i, ch] of ["SYM001", "SYM002", "SYM001", "LATE"].entries()) {
-    stage.take(anomaly(ch, TS + i * 3_000_000));
+    stage.take(anomalyFinding(ch, TS + i * 3_000_000));
   }
   const saved = stage.saved();
   assert.ok(saved.open.length > 0 && saved.held.length > 0, JSON.stringify(saved));

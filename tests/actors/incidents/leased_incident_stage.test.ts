@@ -16,27 +16,14 @@ import {
 import {
   areaPattern,
   encodeEnvelope,
-  encodeEventEnvelope,
   findingSubject,
   incidentSubject,
 } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
+import { anomalyFinding } from "../../_support/findings.ts";
 
 const test = suite("leased incident stage");
 const TS = 1_800_000_000_000_000;
-
-function anomaly(channel: string, ts: number): Uint8Array {
-  return encodeEventEnvelope({ id: `a-${channel}-${ts}`, type: "anomaly", src: "t", ts }, {
-    type: "anomaly",
-    ts,
-    channel,
-    score: 0.95,
-    value: 80,
-    expected: 100,
-    lower: 95,
-    upper: 105,
-  });
-}
 
 async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
   const t0 = Date.now();
@@ -58,7 +45,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       const letters: Uint8Array[] = [];
       bus.subscribe(areaPattern("dlq"), (m) => letters.push(m.data));
       const publish = (ch: string, ts: number) =>
-        bus.publish(findingSubject("anomaly", ch), anomaly(ch, ts));
+        bus.publish(findingSubject("anomaly", ch), anomalyFinding(ch, ts));
       const options = { config: defaultIncidentConfig, source, snapshots };
       const crash = `anomaly-${TS}-SYM1`;
       const findingsOf = (s: { stage: { list(): Array<{ id: string; findings: number }> } }) =>
