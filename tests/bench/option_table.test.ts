@@ -107,7 +107,12 @@ test("checkNumber() is the commands' check too: num() throws its UsageError with
   const benchError = (message: string) => new BenchOptionError(message);
   assert.is(checkNumber("x", "2.5", { min: 2, exclusiveMin: true }, benchError), 2.5);
   assert.throws(
-    () => num({ values: { x: "2" }, positionals: [] }, "x", 1, { min: 2, exclusiveMin: true }),
+    () =>
+      num({
+        values: { x: "2" },
+        positionals: [],
+        options: { x: { type: "string", help: "x", number: { min: 2, exclusiveMin: true } } },
+      }, "x"),
     (e: Error) => e instanceof UsageError && e.message === 'Option --x must be > 2, got "2"',
   );
 });
