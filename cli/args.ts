@@ -8,7 +8,12 @@
  * tables make (bench/_option_table.ts).
  */
 import { parseArgs } from "node:util";
-import { checkNumber, type NumberBounds } from "../protocol/mod.ts";
+import {
+  checkOptionText,
+  defaultNote,
+  type NumberBounds,
+  type OptionValueSpec,
+} from "../protocol/mod.ts";
 
 /** The exit codes of every command. */
 export const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
@@ -24,28 +29,17 @@ export class UsageError extends Error {
   }
 }
 
-/** An option of a command: what help says of it and how its value is read, each written once. */
-export interface OptionSpec {
+/**
+ * An option of a command: what help says of it and how its value is read, each written once, in
+ * the shape of a benchmark's option (protocol's OptionValueSpec: help, arg, default, defaultText,
+ * number bounds, oneOf). A `default` of a `duration` is in seconds.
+ */
+export interface OptionSpec extends OptionValueSpec {
   type: "string" | "boolean";
   short?: string;
   multiple?: boolean;
-  /** Shown in help: what it does; the default is added from `default` or `defaultText`. */
-  help: string;
-  /** The value's placeholder in help, e.g. `URL`. */
-  arg?: string;
-  /** Its value when absent (seconds for a `duration`), shown in help as `(default D)`. */
-  default?: number | string;
-  /**
-   * What help says of the default where the value alone would not tell (`until Ctrl-C` for a
-   * duration of 0, `the feed's` for one the code chooses): shown as `(default: T)`.
-   */
-  defaultText?: string;
-  /** A number within these bounds, read by `num`. */
-  number?: NumberBounds;
   /** A duration in seconds within these bounds, read by `duration`. */
   duration?: DurationBounds;
-  /** One of these strings. */
-  oneOf?: readonly string[];
 }
 
 /** The bounds of a duration option, in seconds. */
@@ -160,9 +154,8 @@ export function helpText(command: Command): string {
 
 /** An option's help line after its name: what it does, then its default from the spec. */
 export function optionHelp(spec: OptionSpec): string {
-  if (spec.defaultText !== undefined) return `${spec.help} (default: ${spec.defaultText})`;
-  if (spec.default === undefined || spec.default === "") return spec.help;
-  return `${spec.help} (default ${spec.default})`;
+  const note = defaultNote(spec);
+  return note === undefined ? spec.help : `${spec.help} ${note}`;
 }
 
 /** Whether option `name` was given on the command line (not defaulted). */
@@ -173,7 +166,11 @@ export function given(args: ParsedArgs, name: string): boolean {
 /** Reads a string option: its text, else its spec's default, else undefined. */
 export function str(args: ParsedArgs, name: string): string | undefined {
   const v = args.values[name];
-  if (typeof v === "string") return checkOneOf(name, v, specOf(args, name));
+  if (typeof v === "string") {
+    // A number's text is read, and checked, by num.
+    const spec = specOf(args, name);
+    return spec.number ? v : String(checkOptionText(name, v, spec, usageError));
+  }
   const fallback = args.options[name]?.default;
   return fallback === undefined ? undefined : String(fallback);
 }
@@ -205,20 +202,18 @@ export function optNum(
   const spec = specOf(args, name);
   const raw = args.values[name];
   if (typeof raw !== "string") return typeof spec.default === "number" ? spec.default : undefined;
-  return checkNumber(name, raw, { ...spec.number, ...narrower }, usageError);
+  return checkOptionText(
+    name,
+    raw,
+    { ...spec, number: { ...spec.number, ...narrower } },
+    usageError,
+  ) as number;
 }
 
 function specOf(args: ParsedArgs, name: string): OptionSpec {
   const spec = args.options[name];
   if (!spec) throw new Error(`Cannot read option --${name}: the command has no such option`);
   return spec;
-}
-
-function checkOneOf(name: string, value: string, spec: OptionSpec): string {
-  if (spec.oneOf && !spec.oneOf.includes(value)) {
-    throw new UsageError(`Option --${name} must be ${spec.oneOf.join(" or ")}, got "${value}"`);
-  }
-  return value;
 }
 
 function noDefault(name: string): never {
