@@ -154,4 +154,15 @@ test("every benchmark has its option table: its help is the table's, and it refu
   }
 });
 
+test("no benchmark's help text states a default: it comes from the table's default field", async () => {
+  const stated: string[] = [];
+  for (const [name, load] of Object.entries(BENCHMARKS)) {
+    const { benchmark } = await load();
+    for (const [option, o] of Object.entries(benchmark.options)) {
+      if (/\(default\b|\bdefault\)/.test(o.help)) stated.push(`${name} --${option}: "${o.help}"`);
+    }
+  }
+  assert.equal(stated, [], `a default written in the help text:\n${stated.join("\n")}`);
+});
+
 test.run();
