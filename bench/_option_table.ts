@@ -3,24 +3,23 @@
  * and both the parsed values and the usage lines come from that table, so that the help cannot
  * say one default while the code uses another. node:util's parseArgs does the splitting, strict:
  * an unknown option or a stray argument is an error naming it. A numeric option's text is checked
- * by protocol's `checkNumber`, the commands' `num` check too.
+ * by protocol's `checkOptionText`, as a command's option is (cli/args.ts).
  */
 import { parseArgs } from "node:util";
-import { checkNumber, type NumberBounds, type OptionErrorFactory } from "../protocol/mod.ts";
+import {
+  checkOptionText,
+  defaultNote,
+  type NumberBounds,
+  type OptionErrorFactory,
+  type OptionValueSpec,
+} from "../protocol/mod.ts";
 import { BenchOptionError } from "./_bench.ts";
 
-/** One option of a table. */
-export interface TableOption {
-  /** What it does, for the usage line (the default is added from `default`). */
-  help: string;
-  /** Its value's placeholder in the usage line: `N`, `S`, `LIST`. */
-  arg?: string;
-  /** Its value when absent; shown in the usage line (but "": none). */
-  default?: number | string;
-  /** A number within these bounds (an integer where `integer`). */
-  number?: NumberBounds;
-  /** One of these strings (`as const`: the value's type is their union). */
-  oneOf?: readonly string[];
+/**
+ * One option of a table: protocol's OptionValueSpec, the shape of a command's option too (a
+ * `oneOf` `as const` makes the value's type their union).
+ */
+export interface TableOption extends OptionValueSpec {
   /** A switch without a value: true when given, false when not. */
   flag?: true;
 }
@@ -62,10 +61,7 @@ export function readOptions<T extends OptionTable>(
     const text = raw[name];
     if (option.flag) out[name] = text === true;
     else if (typeof text !== "string") out[name] = option.default;
-    else if (option.number) out[name] = checkNumber(name, text, option.number, makeError);
-    else if (option.oneOf && !option.oneOf.includes(text)) {
-      throw makeError(`Option --${name} must be ${option.oneOf.join(" or ")}, got "${text}"`);
-    } else out[name] = text;
+    else out[name] = checkOptionText(name, text, option, makeError);
   }
   return out as OptionValues<T>;
 }
@@ -83,8 +79,9 @@ export function optionsUsage(table: OptionTable): string {
   );
   const width = Math.max(...heads.map((h) => h.length)) + 2;
   return entries.map(([, o], i) => {
-    // The default is one word: never broken across lines.
-    const shown = o.default === undefined || o.default === "" ? [] : [`(default ${o.default})`];
+    // A default of one word is never broken across lines.
+    const note = defaultNote(o);
+    const shown = note === undefined ? [] : o.defaultText === undefined ? [note] : note.split(" ");
     return wrap(heads[i]!.padEnd(width), [...o.help.split(" "), ...shown], width);
   }).join("\n");
 }

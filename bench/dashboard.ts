@@ -138,8 +138,7 @@ function chromiumFlagsOption(value: string | undefined): readonly string[] {
   return flags;
 }
 
-function modesOption(value: string | undefined): readonly Mode[] {
-  if (value === undefined) return DEFAULT_MODES;
+function modesOption(value: string): readonly Mode[] {
   const modes = value.split(",");
   const bad = modes.find((m) => !(MODES as readonly string[]).includes(m));
   if (bad !== undefined || !modes.includes("troupe") || new Set(modes).size !== modes.length) {
@@ -498,12 +497,12 @@ const OPTIONS = {
     default: "",
   },
   modes: {
-    help: "the pages run, in turn: troupe,floor,naive (default); troupe and any of " +
-      "floor (the baseline of frame_ms_p50/p99: troupe's page whose 16 live canvases only scroll " +
-      "a strip each frame, the browser's own cost of showing them), naive (the baseline of " +
-      "frame_ms_p99_vs_naive: a chart redrawn per message) and worker (the live views drawn in a " +
-      "worker; logged, not in the table)",
+    help: "the pages run, in turn: troupe and any of floor (the baseline of frame_ms_p50/p99: " +
+      "troupe's page whose 16 live canvases only scroll a strip each frame, the browser's own " +
+      "cost of showing them), naive (the baseline of frame_ms_p99_vs_naive: a chart redrawn per " +
+      "message) and worker (the live views drawn in a worker; logged, not in the table)",
     arg: "M",
+    default: DEFAULT_MODES.join(","),
   },
   "all-visible": {
     help: "each page's window as tall as the page, so that every card is on screen (checked " +

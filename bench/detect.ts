@@ -463,7 +463,9 @@ const SEED_DEFAULT = 1;
 
 const OPTIONS = {
   seed: {
-    help: `seed of both feeds (default ${SEED_DEFAULT})`,
+    help: "seed of both feeds",
+    // Not a default: --seed and --seeds exclude each other, so an absent --seed stays undefined.
+    defaultText: String(SEED_DEFAULT),
     arg: "S",
     number: { min: 0, integer: true },
   },

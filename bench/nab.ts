@@ -481,11 +481,11 @@ function runNab(args: string[], ctx: BenchContext): BenchRow[] {
 
 const OPTIONS = {
   data: {
-    help: "a NAB corpus: DIR/data/<category>/<file>.csv, optional DIR/labels/ " +
-      "(default ../shared/datasets/nab-dev when present)",
+    help: "a NAB corpus: DIR/data/<category>/<file>.csv, optional DIR/labels/",
+    defaultText: "../shared/datasets/nab-dev when present",
     arg: "DIR",
   },
-  out: { help: "where the scored CSVs go (default .troupe/bench/nab)", arg: "DIR" },
+  out: { help: "where the scored CSVs go", arg: "DIR", defaultText: ".troupe/bench/nab" },
   "frame-samples": {
     help: "samples per frame fed to the kernel",
     default: 500,

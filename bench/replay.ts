@@ -60,7 +60,8 @@ const OPTIONS = {
     number: { min: 1, max: 65_536, integer: true },
   },
   kinds: {
-    help: "actor kinds, comma-separated (default: stats,anomaly,collapse, those registered)",
+    help: "actor kinds, comma-separated",
+    defaultText: `${DEFAULT_KINDS.join(",")}, those registered`,
     arg: "LIST",
   },
   // Three rounds: on a shared machine one round swings by 10-20%, and the first after the
@@ -71,7 +72,8 @@ const OPTIONS = {
     number: { min: 1, max: 20, integer: true },
   },
   threads: {
-    help: "worker threads of the replay (default: as troupe replay: one per core, up to 4)",
+    help: "worker threads of the replay",
+    defaultText: "as troupe replay: one per core, up to 4",
     number: { min: 1, max: THREADS_MAX, integer: true },
   },
 } satisfies OptionTable;

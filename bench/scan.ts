@@ -266,7 +266,8 @@ const OPTIONS = {
   },
   seed: { help: "bars seed", arg: "S", default: 1, number: { integer: true } },
   "host-symbols": {
-    help: "of them, held by a host and scanned through its API (default all; 0: no host part)",
+    help: "of them, held by a host and scanned through its API; 0: no host part",
+    defaultText: "all",
     number: { min: 0, integer: true },
   },
   concurrent: {

@@ -33,7 +33,7 @@ const OPTIONS = {
   seconds: { help: "simulated seconds of feed", arg: "S", default: 300, number: positive(false) },
   rate: { help: "samples per simulated second", default: 10_000, number: positive(false) },
   channels: { help: "feed channels", default: 20, number: positive(true) },
-  batch: { help: "samples per frame (the feeds' default)", default: 100, number: positive(true) },
+  batch: { help: "samples per frame, as the feeds send", default: 100, number: positive(true) },
   hosts: { help: "hosts", default: 3, number: positive(true) },
   faults: {
     help: "none|network|crash|disk|actor|all or a comma list",

@@ -1,11 +1,19 @@
 /**
  * Argument parsing for every troupe command, on node:util's parseArgs (in Node and Deno, no
  * dependency): strict, so an unknown or malformed option is a usage error (exit 2) that names it,
- * never silently ignored. A numeric option is checked by protocol's `checkNumber`, the same check
- * the benchmarks' option tables make (bench/_option_table.ts).
+ * never silently ignored. Each option's default and bounds are written once, in its spec: the help
+ * line prints the default from there and the readers (`str`, `text`, `num`, `duration`) return it
+ * when the option is absent, so the help cannot say one default while the code uses another. A
+ * numeric option is checked by protocol's `checkNumber`, the same check the benchmarks' option
+ * tables make (bench/_option_table.ts).
  */
 import { parseArgs } from "node:util";
-import { checkNumber, type NumberBounds } from "../protocol/mod.ts";
+import {
+  checkOptionText,
+  defaultNote,
+  type NumberBounds,
+  type OptionValueSpec,
+} from "../protocol/mod.ts";
 
 /** The exit codes of every command. */
 export const EXIT_OK = 0, EXIT_FAILURE = 1, EXIT_USAGE = 2;
@@ -21,15 +29,23 @@ export class UsageError extends Error {
   }
 }
 
-/** An option of a command. */
-export interface OptionSpec {
+/**
+ * An option of a command: what help says of it and how its value is read, each written once, in
+ * the shape of a benchmark's option (protocol's OptionValueSpec: help, arg, default, defaultText,
+ * number bounds, oneOf). A `default` of a `duration` is in seconds.
+ */
+export interface OptionSpec extends OptionValueSpec {
   type: "string" | "boolean";
   short?: string;
   multiple?: boolean;
-  /** Shown in help: what it does, with its default. */
-  help: string;
-  /** The value's placeholder in help, e.g. `URL`. */
-  arg?: string;
+  /** A duration in seconds within these bounds, read by `duration`. */
+  duration?: DurationBounds;
+}
+
+/** The bounds of a duration option, in seconds. */
+export interface DurationBounds {
+  max?: number;
+  positive?: boolean;
 }
 
 /** A command of the `troupe` CLI. */
@@ -51,10 +67,12 @@ export interface Command {
   runRaw?(argv: string[]): Promise<number>;
 }
 
-/** Parsed options and positionals. */
+/** Parsed options and positionals, with the specs their values are read by. */
 export interface ParsedArgs {
   values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   positionals: string[];
+  /** The command's options: each one's default and bounds. */
+  options: Record<string, OptionSpec>;
 }
 
 /**
@@ -102,7 +120,7 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
           `troupe ${command.name} takes options only (each starts with --)`,
       );
     }
-    return { values: values as ParsedArgs["values"], positionals };
+    return { values: values as ParsedArgs["values"], positionals, options: command.options };
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ""));
@@ -127,17 +145,39 @@ export function helpText(command: Command): string {
     const helpHead = "  -h, --help";
     // The help line counts too: with only short options, it was longer than the column.
     const width = Math.max(helpHead.length, ...heads.map((h) => h.length)) + 2;
-    entries.forEach(([, spec], i) => lines.push(heads[i]!.padEnd(width) + spec.help));
+    entries.forEach(([, spec], i) => lines.push(heads[i]!.padEnd(width) + optionHelp(spec)));
     lines.push(helpHead.padEnd(width) + "Show this help");
   }
   if (command.details) lines.push("", command.details.trimEnd());
   return lines.join("\n");
 }
 
-/** Reads a string option. */
+/** An option's help line after its name: what it does, then its default from the spec. */
+export function optionHelp(spec: OptionSpec): string {
+  const note = defaultNote(spec);
+  return note === undefined ? spec.help : `${spec.help} ${note}`;
+}
+
+/** Whether option `name` was given on the command line (not defaulted). */
+export function given(args: ParsedArgs, name: string): boolean {
+  return args.values[name] !== undefined;
+}
+
+/** Reads a string option: its text, else its spec's default, else undefined. */
 export function str(args: ParsedArgs, name: string): string | undefined {
   const v = args.values[name];
-  return typeof v === "string" ? v : undefined;
+  if (typeof v === "string") {
+    // A number's text is read, and checked, by num.
+    const spec = specOf(args, name);
+    return spec.number ? v : String(checkOptionText(name, v, spec, usageError));
+  }
+  const fallback = args.options[name]?.default;
+  return fallback === undefined ? undefined : String(fallback);
+}
+
+/** Reads a string option that has a default in its spec: its text, else that default. */
+export function text(args: ParsedArgs, name: string): string {
+  return str(args, name) ?? noDefault(name);
 }
 
 /** Reads a boolean flag. */
@@ -145,15 +185,39 @@ export function flag(args: ParsedArgs, name: string): boolean {
   return args.values[name] === true;
 }
 
-/** Reads a numeric option, checking it; throws UsageError naming the option and the value. */
-export function num(
+/**
+ * Reads a numeric option within its spec's bounds (and `narrower`, where one is known only at run
+ * time), else its spec's default; throws UsageError naming the option and the value.
+ */
+export function num(args: ParsedArgs, name: string, narrower?: NumberBounds): number {
+  return optNum(args, name, narrower) ?? noDefault(name);
+}
+
+/** Reads a numeric option as `num` does; undefined when absent and without a default. */
+export function optNum(
   args: ParsedArgs,
   name: string,
-  fallback: number,
-  bounds: NumberBounds = {},
-): number {
-  const raw = str(args, name);
-  return raw === undefined ? fallback : checkNumber(name, raw, bounds, usageError);
+  narrower?: NumberBounds,
+): number | undefined {
+  const spec = specOf(args, name);
+  const raw = args.values[name];
+  if (typeof raw !== "string") return typeof spec.default === "number" ? spec.default : undefined;
+  return checkOptionText(
+    name,
+    raw,
+    { ...spec, number: { ...spec.number, ...narrower } },
+    usageError,
+  ) as number;
+}
+
+function specOf(args: ParsedArgs, name: string): OptionSpec {
+  const spec = args.options[name];
+  if (!spec) throw new Error(`Cannot read option --${name}: the command has no such option`);
+  return spec;
+}
+
+function noDefault(name: string): never {
+  throw new Error(`Cannot read option --${name}: it was not given and its spec has no default`);
 }
 
 const usageError = (message: string) => new UsageError(message);
@@ -169,20 +233,22 @@ export function parseDuration(raw: string): number | undefined {
   return Number(m[1]) * UNIT_S[m[2] ?? "s"]!;
 }
 
-/** Reads a duration option in seconds (see parseDuration); throws UsageError naming the value. */
-export function duration(
-  args: ParsedArgs,
-  name: string,
-  fallback: number,
-  bounds: { max?: number; positive?: boolean } = {},
-): number {
-  const raw = str(args, name);
-  if (raw === undefined) return fallback;
+/**
+ * Reads a duration option in seconds (see parseDuration) within its spec's bounds, else its spec's
+ * default; throws UsageError naming the value.
+ */
+export function duration(args: ParsedArgs, name: string): number {
+  const spec = specOf(args, name);
+  const raw = args.values[name];
+  if (typeof raw !== "string") {
+    return typeof spec.default === "number" ? spec.default : noDefault(name);
+  }
   const value = parseDuration(raw);
   const bad = (why: string) => new UsageError(`Option --${name} ${why}, got "${raw}"`);
   if (value === undefined) {
     throw bad("must be seconds, or a number with a unit: 500ms, 30s, 5m, 1h");
   }
+  const bounds = spec.duration ?? {};
   if (bounds.positive && value <= 0) throw bad("must be > 0");
   if (bounds.max !== undefined && value > bounds.max) throw bad(`must be <= ${bounds.max} s`);
   return value;

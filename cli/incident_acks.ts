@@ -7,7 +7,7 @@
  */
 import process from "node:process";
 import { type AckEntry, loadKeyring, mintToken } from "../collab/mod.ts";
-import { type ParsedArgs, str } from "./args.ts";
+import { type ParsedArgs, str, text } from "./args.ts";
 import { COLLAB_FILE, readCollabFile } from "./collab_file.ts";
 import { EditError, inSession } from "./incident_edits.ts";
 
@@ -16,7 +16,7 @@ export type SessionAcks = { acks: Map<string, AckEntry> } | { missing: string };
 
 /** Reads the session's acks within `timeoutMs`; never throws for an absent or silent server. */
 export async function readSessionAcks(args: ParsedArgs, timeoutMs: number): Promise<SessionAcks> {
-  const dataDir = str(args, "data-dir") ?? ".troupe";
+  const dataDir = text(args, "data-dir");
   let file;
   try {
     file = readCollabFile(dataDir);

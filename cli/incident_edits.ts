@@ -18,7 +18,7 @@ import {
   SessionDocError,
   SessionIncidents,
 } from "../collab/mod.ts";
-import { type ParsedArgs, str, UsageError } from "./args.ts";
+import { type ParsedArgs, str, text, UsageError } from "./args.ts";
 import { COLLAB_FILE, readCollabFile } from "./collab_file.ts";
 
 /** Where and as whom the edit is made. */
@@ -33,7 +33,7 @@ export interface EditTarget {
 
 /** The collab server, session, token and author from the options or `troupe up`'s files. */
 export async function editTarget(args: ParsedArgs, timeoutMs: number): Promise<EditTarget> {
-  const dataDir = str(args, "data-dir") ?? ".troupe";
+  const dataDir = text(args, "data-dir");
   const file = readCollabFile(dataDir);
   const url = str(args, "url") ?? (file && `${file.dashboard.replace(/^http/, "ws")}collab`);
   if (url === undefined) {

@@ -5,6 +5,7 @@
  * `troupe up` started wherever it listens. Without the file they use the default URL.
  */
 import { join } from "node:path";
+import type { OptionSpec } from "./args.ts";
 import {
   DATA_DIR_DEFAULT,
   removeDiscoveryFile,
@@ -24,10 +25,14 @@ export const NATS_URL_FILE = "nats.url";
 
 const FILE = urlFile(NATS_URL_FILE);
 
-/** The help line of a `--nats` option. */
-export const NATS_OPTION_HELP =
-  `NATS server (default: the one troupe up started, from ${DATA_DIR_DEFAULT}/${NATS_URL_FILE}, ` +
-  `else ${NATS_URL_DEFAULT})`;
+/** The --nats option of the commands that talk to a cluster, and where its URL comes from. */
+export const NATS_OPTION: OptionSpec = {
+  type: "string",
+  arg: "URL",
+  help: "NATS server",
+  defaultText: `the one troupe up started, from ${DATA_DIR_DEFAULT}/${NATS_URL_FILE}, else ` +
+    NATS_URL_DEFAULT,
+};
 
 /** A NATS URL and where it came from. */
 export type ResolvedNatsUrl = ResolvedUrl;

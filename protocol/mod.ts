@@ -13,6 +13,7 @@ export type * from "./kernel.ts";
 export type * from "./actor_definition.ts";
 export * from "./config_error.ts";
 export * from "./check_number.ts";
+export * from "./option_value.ts";
 export { TROUPE_VERSION } from "./version.ts";
 export * from "./incident.ts";
 export * from "./severity.ts";

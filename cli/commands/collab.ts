@@ -5,7 +5,7 @@
  */
 import type { FsyncPolicy } from "../../actors/runtime/mod.ts";
 import { launchCollab, type LaunchedCollab } from "../../collab/mod.ts";
-import { type Command, EXIT_FAILURE, num, str, UsageError } from "../args.ts";
+import { type Command, EXIT_FAILURE, num, str, text, UsageError } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 
 export const command: Command = {
@@ -17,30 +17,40 @@ export const command: Command = {
     port: {
       type: "string",
       arg: "P",
-      help: "Port of ws://HOST:P/collab, the dashboard, /healthz, /metrics (default 1234; 0: a " +
-        "free one)",
+      help: "Port of ws://HOST:P/collab, the dashboard, /healthz, /metrics; 0: a free one",
+      default: 1234,
+      number: { min: 0, max: 65535, integer: true },
     },
-    host: { type: "string", arg: "H", help: "Address to listen on (default 127.0.0.1)" },
+    host: { type: "string", arg: "H", help: "Address to listen on", default: "127.0.0.1" },
     "data-dir": {
       type: "string",
       arg: "DIR",
-      help: "Journal, snapshots and collab.secret (default .troupe)",
+      help: "Journal, snapshots and collab.secret",
+      default: ".troupe",
     },
     nats: {
       type: "string",
       arg: "URL",
-      help: "Fan out to other collab nodes over this NATS server (default: none, a single node)",
+      help: "Fan out to other collab nodes over this NATS server",
+      defaultText: "none, a single node",
     },
-    "node-id": { type: "string", arg: "ID", help: "This node's name on NATS (default: random)" },
+    "node-id": {
+      type: "string",
+      arg: "ID",
+      help: "This node's name on NATS",
+      defaultText: "random",
+    },
     fsync: {
       type: "string",
       arg: "POLICY",
-      help: "never (default; a killed process loses nothing), interval or always (power loss)",
+      help: "never (a killed process loses nothing), interval or always (power loss)",
+      default: "never",
     },
     journal: {
       type: "string",
       arg: "KIND",
-      help: "file (default, in the data directory) or jetstream (in NATS: needs --nats, --node-id)",
+      help: "file (in the data directory) or jetstream (in NATS: needs --nats, --node-id)",
+      default: "file",
     },
   },
   details: `Examples:
@@ -50,13 +60,13 @@ Clients: new WebsocketProvider('ws://HOST:P/collab', SESSION, doc, { params: { t
 token from troupe token --session SESSION (same --data-dir); the dashboard is
 http://HOST:P/?session=SESSION&token=TOKEN.`,
   async run(args) {
-    const port = num(args, "port", 1234, { min: 0, max: 65535, integer: true });
-    const fsync = (str(args, "fsync") ?? "never") as FsyncPolicy;
+    const port = num(args, "port");
+    const fsync = text(args, "fsync") as FsyncPolicy;
     if (!["never", "interval", "always"].includes(fsync)) {
       throw new UsageError(`Option --fsync must be never, interval or always, got "${fsync}"`);
     }
     const nodeId = str(args, "node-id");
-    const journal = str(args, "journal") ?? "file";
+    const journal = text(args, "journal");
     if (journal !== "file" && journal !== "jetstream") {
       throw new UsageError(`Option --journal must be file or jetstream, got "${journal}"`);
     }
@@ -65,11 +75,11 @@ http://HOST:P/?session=SESSION&token=TOKEN.`,
         "Option --journal jetstream needs --nats URL and --node-id ID (the same on every restart)",
       );
     }
-    const host = str(args, "host") ?? "127.0.0.1";
+    const host = text(args, "host");
     let launched: LaunchedCollab;
     try {
       launched = await launchCollab({
-        dataDir: str(args, "data-dir") ?? ".troupe",
+        dataDir: text(args, "data-dir"),
         port,
         host,
         nats: str(args, "nats"),

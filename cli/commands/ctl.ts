@@ -24,7 +24,7 @@ import {
   str,
   UsageError,
 } from "../args.ts";
-import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
 
 export const command: Command = {
   name: "ctl",
@@ -35,7 +35,8 @@ export const command: Command = {
     key: {
       type: "string",
       arg: "KEY",
-      help: "Only the instance of this key (a channel, or a coherence group); default every one",
+      help: "Only the instance of this key (a channel, or a coherence group)",
+      defaultText: "every one",
     },
     set: {
       type: "string",
@@ -44,11 +45,13 @@ export const command: Command = {
       help: "A field to change (required, repeatable); VALUE is read as a number, true/false, " +
         "null or JSON where it looks like one, else as text",
     },
-    nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
+    nats: NATS_OPTION,
     timeout: {
       type: "string",
       arg: "MS",
-      help: "How long to wait for a host's answer (default 2000)",
+      help: "How long to wait for a host's answer",
+      default: 2000,
+      number: { min: 1, integer: true },
     },
   },
   details: `Examples:
@@ -59,7 +62,7 @@ Exit codes: 0 the host accepted the change, 1 it refused it (the reason is print
 answered, 2 a usage error.`,
   async run(args) {
     const { kind, key, body } = parseCtl(args);
-    const timeout = num(args, "timeout", 2000, { min: 1, integer: true });
+    const timeout = num(args, "timeout");
     const nats = resolveNatsUrl(str(args, "nats"));
     let subject: string;
     try {

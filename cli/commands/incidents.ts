@@ -19,6 +19,7 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   flag,
+  given,
   num,
   type ParsedArgs,
   str,
@@ -33,7 +34,10 @@ import {
   endSilence,
 } from "../incident_edits.ts";
 import { readSessionAcks } from "../incident_acks.ts";
-import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
+
+/** How long an edit (ack, silence, unsilence) waits for the collab server, unless --timeout. */
+const EDIT_TIMEOUT_MS = 5000;
 
 export const command: Command = {
   name: "incidents",
@@ -45,19 +49,24 @@ export const command: Command = {
     state: {
       type: "string",
       arg: "STATE",
-      help: `Only incidents in this state: ${INCIDENT_STATES.join(", ")} (default all)`,
+      help: `Only incidents in this state: ${INCIDENT_STATES.join(", ")}`,
+      defaultText: "all",
     },
     json: { type: "boolean", help: "One JSON array of incidents" },
-    nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
+    nats: NATS_OPTION,
     timeout: {
       type: "string",
       arg: "MS",
-      help: "How long to wait for the incident stage's answer (default 2000; edits 5000)",
+      help: `How long to wait for the incident stage's answer; edits wait ${EDIT_TIMEOUT_MS} ` +
+        "unless given",
+      default: 2000,
+      number: { min: 1, integer: true },
     },
     note: {
       type: "string",
       arg: "TEXT",
-      help: "ack: a note beside the acknowledgement (default none)",
+      help: "ack: a note beside the acknowledgement",
+      defaultText: "none",
     },
     for: {
       type: "string",
@@ -68,21 +77,24 @@ export const command: Command = {
     by: {
       type: "string",
       arg: "NAME",
-      help: "Edits: who, as the session shows it (default $USER)",
+      help: "Edits: who, as the session shows it",
+      defaultText: "$USER",
     },
     url: {
       type: "string",
       arg: "ws://HOST:PORT/collab",
-      help: "The collab server whose session has the acks (default: troupe up's, from collab.json)",
+      help: "The collab server whose session has the acks",
+      defaultText: "troupe up's, from collab.json",
     },
-    session: { type: "string", arg: "S", help: "The session (default up's, main)" },
+    session: { type: "string", arg: "S", help: "The session", defaultText: "up's, main" },
     token: {
       type: "string",
       arg: "T",
-      help: "A token of the session: an editor's for edits (default: up's viewer token to list, " +
-        "an editor's minted with the data directory's keyring to edit)",
+      help: "A token of the session: an editor's for edits",
+      defaultText: "up's viewer token to list, an editor's minted with the data directory's " +
+        "keyring to edit",
     },
-    "data-dir": { type: "string", arg: "DIR", help: "Where up's files are (default .troupe)" },
+    "data-dir": { type: "string", arg: "DIR", help: "Where up's files are", default: ".troupe" },
   },
   details: `An incident groups the findings of one kind (anomaly, collapse, coherence) that
 started within a grouping window across channels: a crash over 8 symbols is one incident with 8
@@ -119,7 +131,7 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
         `Option --state takes ${INCIDENT_STATES.join(", ")}, got "${state}"`,
       );
     }
-    const timeout = num(args, "timeout", 2000, { min: 1, integer: true });
+    const timeout = num(args, "timeout");
     const nats = resolveNatsUrl(str(args, "nats"));
     let bus: NatsBus;
     try {
@@ -182,7 +194,7 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
 /** `ack ID`, `silence MATCHERS`, `unsilence ID`: writes the session document, prints the answer. */
 async function edit(args: ParsedArgs): Promise<number> {
   const [verb, ...rest] = args.positionals;
-  const timeout = num(args, "timeout", 5000, { min: 1, integer: true });
+  const timeout = given(args, "timeout") ? num(args, "timeout") : EDIT_TIMEOUT_MS;
   const one = (what: string) => {
     if (rest.length !== 1) {
       throw new UsageError(`troupe incidents ${verb} takes one ${what}, got ${rest.length}`);

@@ -26,15 +26,17 @@ import {
   flag,
   helpText,
   num,
+  optNum,
   parseCommandArgs,
   type ParsedArgs,
   str,
+  text,
   UsageError,
 } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { sendMetricsSettings } from "../metrics_settings.ts";
 import { describeMetricsSettings } from "../../sim/mod.ts";
-import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
 
 /** The NATS server `inject`, `record` and `replay --nats` use when `--nats` is not given. */
 export { NATS_URL_DEFAULT } from "../nats_url.ts";
@@ -47,43 +49,66 @@ export const command: Command = {
     feed: {
       type: "string",
       arg: "NAME",
-      help: "market, metrics or csv:PATH (a timestamp,value or OHLCV file) (default market)",
+      help: "market, metrics or csv:PATH (a timestamp,value or OHLCV file)",
+      default: "market",
     },
     channels: {
       type: "string",
       arg: "N",
       help: "Channels: market: N symbols' prices (as troupe up; without --channels, 20 symbols " +
-        "each with a price and a volume channel); metrics: N series (default: the feed's)",
+        "each with a price and a volume channel); metrics: N series",
+      defaultText: "the feed's",
+      number: { min: 1, max: 10_000, integer: true },
     },
     rate: {
       type: "string",
       arg: "N",
-      help: "Samples per second over all channels (default 10000)",
+      help: "Samples per second over all channels",
+      default: 10_000,
+      number: { min: 0, exclusiveMin: true },
     },
-    batch: { type: "string", arg: "N", help: "Samples per frame (default: the feed's, 100)" },
+    batch: {
+      type: "string",
+      arg: "N",
+      help: "Samples per frame",
+      defaultText: "the feed's, 100",
+      number: { min: 1, max: 65_536, integer: true },
+    },
     duration: {
       type: "string",
       arg: "S",
-      help: "Seconds to run, or 30s, 5m, 1h (default: until Ctrl-C, or the end of a file)",
+      help: "Seconds to run, or 30s, 5m, 1h",
+      default: Infinity,
+      defaultText: "until Ctrl-C, or the end of a file",
+      duration: { positive: true },
     },
-    seed: { type: "string", arg: "N", help: "Seed of a synthetic feed (default 1)" },
+    seed: {
+      type: "string",
+      arg: "N",
+      help: "Seed of a synthetic feed",
+      default: 1,
+      number: { min: 0, integer: true },
+    },
     labels: {
       type: "string",
       arg: "FILE",
-      help: "Write the ground truth (JSON) to FILE (default: none)",
+      help: "Write the ground truth (JSON) to FILE",
+      defaultText: "none",
     },
-    nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
+    nats: NATS_OPTION,
     "feed-name": {
       type: "string",
       arg: "NAME",
-      help: "The <feed> token of troupe.feed.<feed>.<channel> (default: the feed's name)",
+      help: "The <feed> token of troupe.feed.<feed>.<channel>",
+      defaultText: "the feed's name",
     },
     run: {
       type: "string",
       arg: "ID",
       help: "The run's identity (1 to 64 of A-Z a-z 0-9 _ -): frame ids are inject:ID:<channel>:" +
         "<seq0>, so a run started again with the same ID is taken for a retry and what the " +
-        "hosts applied already is dropped (default: a new ID per start, so every run is counted)",
+        "hosts applied already is dropped",
+      defaultText: "a new ID per start, so every run is counted",
     },
     json: { type: "boolean", help: "Print the result as one JSON object on stdout" },
   },
@@ -189,18 +214,13 @@ interface InjectOptions {
 
 /** The options of `args`, each checked: a bad one is a UsageError naming it and its value. */
 function injectOptions(args: ParsedArgs): InjectOptions {
-  const has = (name: string) => str(args, name) !== undefined;
   const o: InjectOptions = {
-    feedSpec: str(args, "feed") ?? "market",
-    rate: num(args, "rate", 10_000, { min: 0, exclusiveMin: true }),
-    durationS: has("duration") ? duration(args, "duration", 0, { positive: true }) : Infinity,
-    batch: has("batch")
-      ? num(args, "batch", 100, { min: 1, max: 65_536, integer: true })
-      : undefined,
-    channels: has("channels")
-      ? num(args, "channels", 1, { min: 1, max: 10_000, integer: true })
-      : undefined,
-    seed: num(args, "seed", 1, { min: 0, integer: true }),
+    feedSpec: text(args, "feed"),
+    rate: num(args, "rate"),
+    durationS: duration(args, "duration"),
+    batch: optNum(args, "batch"),
+    channels: optNum(args, "channels"),
+    seed: num(args, "seed"),
     labels: str(args, "labels"),
     nats: resolveNatsUrl(str(args, "nats")),
     feedName: str(args, "feed-name"),

@@ -9,9 +9,18 @@
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ALL_SUBJECTS, areaPattern, ConfigError } from "../../protocol/mod.ts";
 import { describeRecording, Recorder } from "../../sim/mod.ts";
-import { type Command, duration, EXIT_FAILURE, EXIT_USAGE, num, str, UsageError } from "../args.ts";
+import {
+  type Command,
+  duration,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  optNum,
+  str,
+  text,
+  UsageError,
+} from "../args.ts";
 import { waitForSignal } from "../signals.ts";
-import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
 import { incidentConfigOf } from "../run_incidents.ts";
 import { loadHostConfig } from "./run.ts";
 
@@ -28,24 +37,30 @@ export const command: Command = {
     duration: {
       type: "string",
       arg: "S",
-      help: "Stop after S seconds, or 30s, 5m, 1h (default: until Ctrl-C)",
+      help: "Stop after S seconds, or 30s, 5m, 1h",
+      default: 0,
+      defaultText: "until Ctrl-C",
+      duration: { positive: true },
     },
-    nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
+    nats: NATS_OPTION,
     subjects: {
       type: "string",
       arg: "PATTERNS",
-      help: "Subject patterns to record, comma-separated, not overlapping (default troupe.>)",
+      help: "Subject patterns to record, comma-separated, not overlapping",
+      default: ALL_SUBJECTS,
     },
     config: {
       type: "string",
       arg: "FILE",
-      help: "The hosts' config file, stored in the header so replay runs the same actors " +
-        "(default: none; replay then runs the kinds whose outputs it holds, with their defaults)",
+      help: "The hosts' config file, stored in the header so replay runs the same actors",
+      defaultText: "none; replay then runs the kinds whose outputs it holds, with their defaults",
     },
     seed: {
       type: "string",
       arg: "N",
-      help: "The feed's seed, stored in the header (default: none)",
+      help: "The feed's seed, stored in the header",
+      defaultText: "none",
+      number: { integer: true },
     },
   },
   details: `Examples:
@@ -59,13 +74,11 @@ replays exactly, record from the start instead: troupe up --record FILE.`,
   async run(args) {
     const out = str(args, "out");
     if (out === undefined) throw new UsageError("Option --out FILE is required");
-    const durationS = str(args, "duration") === undefined
-      ? 0
-      : duration(args, "duration", 0, { positive: true });
+    const durationS = duration(args, "duration");
     const nats = resolveNatsUrl(str(args, "nats"));
     const url = nats.url;
-    const subjects = recordSubjects(str(args, "subjects") ?? ALL_SUBJECTS);
-    const seed = str(args, "seed") === undefined ? null : num(args, "seed", 0, { integer: true });
+    const subjects = recordSubjects(text(args, "subjects"));
+    const seed = optNum(args, "seed") ?? null;
     const configPath = str(args, "config");
     let config: Record<string, unknown> | null = null;
     if (configPath !== undefined) {

@@ -31,6 +31,7 @@ import {
   type ParsedArgs,
   parseDuration,
   str,
+  text,
   UsageError,
 } from "../args.ts";
 import { printSessions, replayReport, sessionsJson, whatIfReport } from "../replay_report.ts";
@@ -48,17 +49,20 @@ export const command: Command = {
     speed: {
       type: "string",
       arg: "X",
-      help: "A multiple of the recorded pace (1, 10, 0.5, ...) or max (default max)",
+      help: "A multiple of the recorded pace (1, 10, 0.5, ...) or max",
+      default: "max",
     },
     from: {
       type: "string",
       arg: "T",
-      help: "Start at T: seconds into the recording (90, 1.5) or an ISO time (default: its start)",
+      help: "Start at T: seconds into the recording (90, 1.5) or an ISO time",
+      defaultText: "its start",
     },
     to: {
       type: "string",
       arg: "T",
-      help: "Stop after T: seconds into the recording or an ISO time (default: its end)",
+      help: "Stop after T: seconds into the recording or an ISO time",
+      defaultText: "its end",
     },
     verify: {
       type: "boolean",
@@ -73,31 +77,33 @@ export const command: Command = {
     nats: {
       type: "string",
       arg: "URL",
-      help: `Replay into a live cluster on NATS (e.g. ${NATS_URL_DEFAULT}) (default: fresh ` +
-        "actors in this process)",
+      help: `Replay into a live cluster on NATS (e.g. ${NATS_URL_DEFAULT})`,
+      defaultText: "fresh actors in this process",
     },
     inspect: {
       type: "string",
       arg: "KIND/KEY",
-      help: "Print this actor's state at the end of the range, e.g. stats/SYM001 (default: none)",
+      help: "Print this actor's state at the end of the range, e.g. stats/SYM001",
+      defaultText: "none",
     },
     actors: {
       type: "string",
       arg: "LIST",
-      help: "Actor kinds to run, comma-separated (default: the recording's)",
+      help: "Actor kinds to run, comma-separated",
+      defaultText: "the recording's",
     },
     config: {
       type: "string",
       arg: "FILE",
-      help: 'A JSON file of actor settings over the recording\'s: { "stats": { ... } } (default: ' +
-        "the recording's); with --verify, a what-if: the incidents that appeared and disappeared",
+      help: 'A JSON file of actor settings over the recording\'s: { "stats": { ... } }; with ' +
+        "--verify, a what-if: the incidents that appeared and disappeared",
+      defaultText: "the recording's",
     },
     threads: {
       type: "string",
       arg: "N",
-      help:
-        "Run the actors on N worker threads; 1: in this thread (default: one per core, up to 4, " +
-        "at max speed for recordings of 4 MiB or more)",
+      help: "Run the actors on N worker threads; 1: in this thread",
+      defaultText: "one per core, up to 4, at max speed for recordings of 4 MiB or more",
     },
     json: { type: "boolean", help: "Print the result as one JSON object on stdout" },
   },
@@ -181,7 +187,7 @@ function replayArgs(args: ParsedArgs): ReplayArgs {
   const [path, ...extra] = args.positionals;
   if (path === undefined) throw new UsageError("A recording FILE is required");
   if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}"`);
-  const speed = parseSpeed(str(args, "speed") ?? "max");
+  const speed = parseSpeed(text(args, "speed"));
   const json = flag(args, "json");
   const verify = flag(args, "verify");
   const acceptUnclosed = flag(args, "accept-unclosed");

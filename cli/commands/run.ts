@@ -29,7 +29,7 @@ import {
   EXIT_FAILURE,
   EXIT_USAGE,
   flag,
-  num,
+  optNum,
   type ParsedArgs,
   str,
   UsageError,
@@ -71,42 +71,45 @@ export const command: Command = {
     config: {
       type: "string",
       arg: "FILE",
-      help: "Host configuration (JSON) (default: none, every field at its default)",
+      help: "Host configuration (JSON)",
+      defaultText: "none, every field at its default",
     },
     nats: {
       type: "string",
       arg: "URL",
-      help: "NATS server URL, over the file's \"nats\" (default: the file's, else the in-process " +
-        "bus, which only this process sees)",
+      help: 'NATS server URL, over the file\'s "nats"',
+      defaultText: "the file's, else the in-process bus, which only this process sees",
     },
     partitions: {
       type: "string",
       arg: "LIST",
       help: 'Partitions this host owns of the file\'s partitions.count, e.g. "0-3,7" or "all", ' +
         'or "auto": shared out among the live hosts by lease, taken over when a host dies ' +
-        '(needs the JetStream journal and input and KV snapshots), over the file\'s "owned" ' +
-        "(default: the file's, else all)",
+        '(needs the JetStream journal and input and KV snapshots), over the file\'s "owned"',
+      defaultText: "the file's, else all",
     },
     threads: {
       type: "string",
       arg: "N",
       help: "Run the owned partitions on N worker threads, each with its own journal and " +
         "snapshots under DIR/thread-<i>; at most one a partition; needs NATS, core input and " +
-        "a file or memory journal (default: as many as the data directory was written by, " +
-        "else 1 for a host serving scans, else the cores less one where the configuration " +
-        "allows, else 1)",
+        "a file or memory journal",
+      defaultText: "as many as the data directory was written by, else 1 for a host serving " +
+        "scans, else the cores less one where the configuration allows, else 1",
+      number: { min: 1, max: 256, integer: true },
     },
     "http-port": {
       type: "string",
       arg: "N",
-      help: "Serve /healthz, /metrics and the scans on this port; 0: a free one (default: the " +
-        'file\'s "http_port", else none)',
+      help: "Serve /healthz, /metrics and the scans on this port; 0: a free one",
+      defaultText: 'the file\'s "http_port", else none',
+      number: { min: 0, max: 65535, integer: true },
     },
     "data-dir": {
       type: "string",
       arg: "DIR",
-      help:
-        'Journal and snapshots directory (default: the file\'s "data_dir", else .troupe/host-1)',
+      help: "Journal and snapshots directory",
+      defaultText: 'the file\'s "data_dir", else .troupe/host-1',
     },
     "accept-journal-loss": {
       type: "boolean",
@@ -140,9 +143,7 @@ Examples:
       }
       keepAllPartitions(config, why);
     }
-    const threads = str(args, "threads") === undefined
-      ? defaultThreads(config)
-      : num(args, "threads", 1, { min: 1, max: 256, integer: true });
+    const threads = optNum(args, "threads") ?? defaultThreads(config);
     if (threads > 1) {
       const why = threadsUnsupported(config);
       if (why !== undefined) throw new UsageError(`Option --threads ${threads}: ${why}`);
@@ -195,9 +196,8 @@ function applyRunOptions(config: HostConfig, args: ParsedArgs): void {
       );
     }
   }
-  if (str(args, "http-port") !== undefined) {
-    config.http_port = num(args, "http-port", 0, { min: 0, max: 65535, integer: true });
-  }
+  const httpPort = optNum(args, "http-port");
+  if (httpPort !== undefined) config.http_port = httpPort;
   if (flag(args, "accept-journal-loss")) config.accept_journal_loss = true;
 }
 

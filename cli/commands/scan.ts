@@ -15,9 +15,11 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   flag,
-  num,
+  given,
+  optNum,
   type ParsedArgs,
   str,
+  text,
   UsageError,
 } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
@@ -41,30 +43,49 @@ export const command: Command = {
     rank: {
       type: "string",
       arg: "EXPR",
-      help: "What orders the results, e.g. 'rsi(14)' (default: none, in the order found)",
+      help: "What orders the results, e.g. 'rsi(14)'",
+      defaultText: "none, in the order found",
     },
-    order: { type: "string", arg: "desc|asc", help: "Best first is highest (desc, default)" },
-    bar: { type: "string", arg: "SIZE", help: "Bar size: 1s, 1m (default), 5m, 1h, 1d" },
+    order: {
+      type: "string",
+      arg: "desc|asc",
+      help: "Best first is highest (desc) or lowest (asc)",
+      default: "desc",
+      oneOf: ["desc", "asc"],
+    },
+    bar: { type: "string", arg: "SIZE", help: "Bar size: 1s, 1m, 5m, 1h, 1d", default: "1m" },
     universe: {
       type: "string",
       arg: "PREFIX|FILE",
-      help: "A file of symbols (one a line, or comma-separated), else a symbol prefix " +
-        "(default: every symbol the hosts hold)",
+      help: "A file of symbols (one a line, or comma-separated), else a symbol prefix",
+      defaultText: "every symbol the hosts hold",
     },
-    max: { type: "string", arg: "N", help: "Stop after N signals (default: no limit)" },
+    max: {
+      type: "string",
+      arg: "N",
+      help: "Stop after N signals",
+      defaultText: "no limit",
+      number: { min: 1, integer: true },
+    },
     timeout: {
       type: "string",
       arg: "MS",
-      help: "Stop after MS milliseconds (default: when every symbol is scanned)",
+      help: "Stop after MS milliseconds",
+      defaultText: "when every symbol is scanned",
+      number: { min: 1, integer: true },
     },
     json: { type: "boolean", help: "NDJSON on stdout, a result a line" },
-    keep: { type: "boolean", help: "Keep the scan on the server after it ends (default: delete)" },
+    keep: {
+      type: "boolean",
+      help: "Keep the scan on the server after it ends",
+      defaultText: "delete",
+    },
     url: {
       type: "string",
       arg: "URL",
-      help:
-        `A host's HTTP port (default: troupe up's, from ${DATA_DIR_DEFAULT}/${HTTP_URL_FILE}, ` +
-        `else ${HTTP_URL_DEFAULT})`,
+      help: "A host's HTTP port",
+      defaultText:
+        `troupe up's, from ${DATA_DIR_DEFAULT}/${HTTP_URL_FILE}, else ${HTTP_URL_DEFAULT}`,
     },
   },
   details: `Examples:
@@ -161,22 +182,15 @@ function scanRequest(args: ParsedArgs): Record<string, unknown> {
   const request: Record<string, unknown> = { criteria: args.positionals[0] };
   const rank = str(args, "rank");
   if (rank !== undefined) request.rank = rank;
-  const order = str(args, "order");
-  if (order !== undefined) {
-    if (order !== "asc" && order !== "desc") {
-      throw new UsageError(`Option --order must be desc or asc, got "${order}"`);
-    }
-    request.order = order;
-  }
-  request.bar = str(args, "bar") ?? "1m";
+  // Absent, the server orders by its own default, the one help shows.
+  if (given(args, "order")) request.order = text(args, "order");
+  request.bar = text(args, "bar");
   const universe = str(args, "universe");
   if (universe !== undefined) request.universe = universeOf(universe);
-  if (str(args, "max") !== undefined) {
-    request.max_signals = num(args, "max", 0, { min: 1, integer: true });
-  }
-  if (str(args, "timeout") !== undefined) {
-    request.timeout_ms = num(args, "timeout", 0, { min: 1, integer: true });
-  }
+  const max = optNum(args, "max");
+  if (max !== undefined) request.max_signals = max;
+  const timeout = optNum(args, "timeout");
+  if (timeout !== undefined) request.timeout_ms = timeout;
   return request;
 }
 

@@ -22,9 +22,11 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   flag,
+  given,
   num,
   type ParsedArgs,
   str,
+  text,
   UsageError,
 } from "../args.ts";
 
@@ -40,32 +42,66 @@ export const command: Command = {
   summary: "deterministic simulation of a cluster under faults, checking its invariants",
   usage: "(--seed S | --seeds N [--from S0]) [--faults KIND] [--duration S] [options]",
   options: {
-    seed: { type: "string", arg: "S", help: "Run this one seed (default 1)" },
+    seed: {
+      type: "string",
+      arg: "S",
+      help: "Run this one seed",
+      default: 1,
+      number: { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+    },
     seeds: {
       type: "string",
       arg: "N",
-      help: "Run N seeds: S0, S0+1, ... (with --from) (default: one, --seed)",
+      help: "Run N seeds: S0, S0+1, ... (with --from)",
+      defaultText: "one, --seed",
+      number: { min: 1, max: 1_000_000, integer: true },
     },
-    from: { type: "string", arg: "S0", help: "First seed of --seeds (default 1)" },
+    from: {
+      type: "string",
+      arg: "S0",
+      help: "First seed of --seeds",
+      default: 1,
+      number: { min: 0, integer: true },
+    },
     faults: {
       type: "string",
       arg: "KIND",
-      help: `Faults to inject: ${FAULT_KINDS.join("|")}, or a comma list (default all)`,
+      help: `Faults to inject: ${FAULT_KINDS.join("|")}, or a comma list`,
+      default: "all",
     },
     duration: {
       type: "string",
       arg: "S",
-      help: "Virtual seconds of feed per seed, or 5m, 1h (default 10)",
+      help: "Virtual seconds of feed per seed, or 5m, 1h",
+      default: 10,
+      duration: { positive: true, max: 86_400 },
     },
-    hosts: { type: "string", arg: "N", help: "Hosts in the cluster (default 3)" },
-    channels: { type: "string", arg: "N", help: "Feed channels (default 8)" },
-    rate: { type: "string", arg: "R", help: "Feed samples per virtual second (default 2000)" },
+    hosts: {
+      type: "string",
+      arg: "N",
+      help: "Hosts in the cluster",
+      default: 3,
+      number: { min: 1, max: 64, integer: true },
+    },
+    channels: {
+      type: "string",
+      arg: "N",
+      help: "Feed channels",
+      default: 8,
+      number: { min: 1, max: 10_000, integer: true },
+    },
+    rate: {
+      type: "string",
+      arg: "R",
+      help: "Feed samples per virtual second",
+      default: 2000,
+      number: { min: 0, exclusiveMin: true, max: 10_000_000 },
+    },
     actors: {
       type: "string",
       arg: "LIST",
-      help: `Actor kinds the hosts run, comma-separated (default all: ${
-        Object.keys(ACTOR_KINDS).join(",")
-      })`,
+      help: "Actor kinds the hosts run, comma-separated",
+      defaultText: `all (${Object.keys(ACTOR_KINDS).join(",")})`,
     },
     "check-determinism": {
       type: "boolean",
@@ -74,7 +110,8 @@ export const command: Command = {
     trace: {
       type: "string",
       arg: "FILE",
-      help: "Write the trace of --seed to FILE (default: none)",
+      help: "Write the trace of --seed to FILE",
+      defaultText: "none",
     },
     json: { type: "boolean", help: "Print the summary as JSON" },
   },
@@ -151,24 +188,24 @@ interface CliOptions {
 }
 
 function readArgs(args: ParsedArgs): CliOptions {
-  const hasSeed = str(args, "seed") !== undefined;
-  const hasSeeds = str(args, "seeds") !== undefined;
+  const hasSeed = given(args, "seed");
+  const hasSeeds = given(args, "seeds");
   if (hasSeed && hasSeeds) throw new UsageError("Give --seed or --seeds, not both");
-  if (!hasSeeds && str(args, "from") !== undefined) {
+  if (!hasSeeds && given(args, "from")) {
     throw new UsageError("Option --from goes with --seeds");
   }
-  const seedMax = Number.MAX_SAFE_INTEGER;
   let seeds: number[];
   if (hasSeeds) {
-    const n = num(args, "seeds", 1, { min: 1, max: 1_000_000, integer: true });
-    const from = num(args, "from", 1, { min: 0, max: seedMax - n, integer: true });
+    const n = num(args, "seeds");
+    // The last seed must be a safe integer too: a bound known once --seeds is read.
+    const from = num(args, "from", { max: Number.MAX_SAFE_INTEGER - n });
     seeds = Array.from({ length: n }, (_, i) => from + i);
   } else {
-    seeds = [num(args, "seed", 1, { min: 0, max: seedMax, integer: true })];
+    seeds = [num(args, "seed")];
   }
   let faults: FaultSpec;
   try {
-    faults = parseFaults(str(args, "faults") ?? "all");
+    faults = parseFaults(text(args, "faults"));
   } catch (err) {
     throw new UsageError(`Option --faults: ${(err as Error).message}`);
   }
@@ -193,10 +230,10 @@ function readArgs(args: ParsedArgs): CliOptions {
     seeds,
     base: {
       faults,
-      durationS: duration(args, "duration", 10, { positive: true, max: 86_400 }),
-      hosts: num(args, "hosts", 3, { min: 1, max: 64, integer: true }),
-      channels: num(args, "channels", 8, { min: 1, max: 10_000, integer: true }),
-      rate: num(args, "rate", 2000, { min: 0, exclusiveMin: true, max: 10_000_000 }),
+      durationS: duration(args, "duration"),
+      hosts: num(args, "hosts"),
+      channels: num(args, "channels"),
+      rate: num(args, "rate"),
       ...(actors === undefined ? {} : { actors }),
     },
     checkDeterminism,

@@ -11,7 +11,7 @@ import {
 } from "../../actors/runtime/mod.ts";
 import { INCIDENT_STAGE_NAME } from "../../protocol/mod.ts";
 import { type Command, EXIT_FAILURE, flag, str } from "../args.ts";
-import { describeNatsUrl, NATS_OPTION_HELP, resolveNatsUrl } from "../nats_url.ts";
+import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
 
 export const command: Command = {
   name: "status",
@@ -19,7 +19,7 @@ export const command: Command = {
     "(leases)",
   usage: "[--nats URL] [--json]",
   options: {
-    nats: { type: "string", arg: "URL", help: NATS_OPTION_HELP },
+    nats: NATS_OPTION,
     json: {
       type: "boolean",
       help: "Print { hosts, partitions, incident_stage, ttl_ms } as JSON: hosts { host, " +

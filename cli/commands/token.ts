@@ -4,7 +4,7 @@
  * server started on the same data directory accepts it.
  */
 import { loadKeyring, mintToken, parseTtl, type Role, ROLES } from "../../collab/mod.ts";
-import { type Command, EXIT_FAILURE, flag, str, UsageError } from "../args.ts";
+import { type Command, EXIT_FAILURE, flag, str, text, UsageError } from "../args.ts";
 
 export const command: Command = {
   name: "token",
@@ -16,12 +16,13 @@ export const command: Command = {
       arg: "S",
       help: "The session (room) the token opens (required; troupe up's is main)",
     },
-    role: { type: "string", arg: "ROLE", help: "viewer, editor or owner (default editor)" },
-    ttl: { type: "string", arg: "T", help: "Validity: 90s, 30m, 8h, 7d (default 8h)" },
+    role: { type: "string", arg: "ROLE", help: "viewer, editor or owner", default: "editor" },
+    ttl: { type: "string", arg: "T", help: "Validity: 90s, 30m, 8h, 7d", default: "8h" },
     "data-dir": {
       type: "string",
       arg: "DIR",
-      help: "Where collab.secret lives unless TROUPE_SECRET is set (default .troupe)",
+      help: "Where collab.secret lives unless TROUPE_SECRET is set",
+      default: ".troupe",
     },
     json: { type: "boolean", help: "Print { token, session, role, exp } as JSON" },
   },
@@ -34,19 +35,19 @@ http://HOST:PORT/?session=<session>&token=<token>.`,
   async run(args) {
     const session = str(args, "session");
     if (session === undefined) throw new UsageError("Option --session is required");
-    const role = (str(args, "role") ?? "editor") as Role;
+    const role = text(args, "role") as Role;
     if (!ROLES.includes(role)) {
       throw new UsageError(`Option --role must be one of ${ROLES.join(", ")}, got "${role}"`);
     }
     let ttlS: number;
     try {
-      ttlS = parseTtl(str(args, "ttl") ?? "8h");
+      ttlS = parseTtl(text(args, "ttl"));
     } catch (err) {
       throw new UsageError(`Option --ttl ${(err as Error).message}`);
     }
     let keyring: Awaited<ReturnType<typeof loadKeyring>>;
     try {
-      keyring = await loadKeyring({ dataDir: str(args, "data-dir") ?? ".troupe" });
+      keyring = await loadKeyring({ dataDir: text(args, "data-dir") });
     } catch (err) {
       // A short TROUPE_SECRET, a secret file others can read: one line, as troupe collab says it.
       console.error(`troupe token: ${(err as Error).message}`);

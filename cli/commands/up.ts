@@ -39,7 +39,7 @@ import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_fi
 import { startFeed } from "../up_feed.ts";
 import { launchUpHosts, type UpHosts } from "../up_hosts.ts";
 import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
-import { type Command, duration, flag, num, str, UsageError } from "../args.ts";
+import { type Command, duration, flag, num, optNum, str, text, UsageError } from "../args.ts";
 import { catchSignals, waitForSignal } from "../signals.ts";
 import { DATA_DIR_DEFAULT, removeNatsUrl } from "../nats_url.ts";
 import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
@@ -52,6 +52,11 @@ import {
   whyNoNatsServer,
 } from "../up_nats.ts";
 
+/** The collaboration server's and dashboard's port when it is free (y-websocket's usual one). */
+const COLLAB_PORT = 1234;
+/** The hosts' HTTP port when it is free (host_url.ts's HTTP_URL_DEFAULT). */
+const HTTP_PORT = 9464;
+
 export const command: Command = {
   name: "up",
   summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
@@ -63,37 +68,58 @@ export const command: Command = {
     feed: {
       type: "string",
       arg: "NAME",
-      help: "market (default): the synthetic market, with demo settings; metrics: the service " +
-        "metrics feed (a sample a minute of event time), with the settings for service metrics",
+      help: "market: the synthetic market, with demo settings; metrics: the service metrics " +
+        "feed (a sample a minute of event time), with the settings for service metrics",
+      default: "market",
+      oneOf: ["market", "metrics"],
     },
     channels: {
       type: "string",
       arg: "N",
-      help: "Symbols of the synthetic market feed, or series of the metrics feed (default 8)",
+      help: "Symbols of the synthetic market feed, or series of the metrics feed",
+      default: 8,
+      number: { min: 1, max: 10_000, integer: true },
     },
-    rate: { type: "string", arg: "N", help: "Samples per second over all channels (default 2000)" },
+    rate: {
+      type: "string",
+      arg: "N",
+      help: "Samples per second over all channels",
+      default: 2000,
+      number: { min: 0, exclusiveMin: true },
+    },
     duration: {
       type: "string",
       arg: "S",
-      help: "Stop after S seconds, or 30s, 5m, 1h (default: until Ctrl-C)",
+      help: "Stop after S seconds, or 30s, 5m, 1h",
+      default: 0,
+      defaultText: "until Ctrl-C",
     },
-    seed: { type: "string", arg: "N", help: "Seed of the synthetic feed (default 1)" },
+    seed: {
+      type: "string",
+      arg: "N",
+      help: "Seed of the synthetic feed",
+      default: 1,
+      number: { integer: true },
+    },
     "data-dir": {
       type: "string",
       arg: "DIR",
-      help: "Journals, snapshots, NATS store (default .troupe)",
+      help: "Journals, snapshots, NATS store",
+      default: DATA_DIR_DEFAULT,
     },
     "http-port": {
       type: "string",
       arg: "N",
-      help: "Port of /healthz, /metrics and the scans (default 9464, or a free one when it is " +
-        "taken; 0: a free one)",
+      help: "Port of /healthz, /metrics and the scans; 0: a free one",
+      defaultText: `${HTTP_PORT}, or a free one when it is taken`,
+      number: { min: 0, max: 65535, integer: true },
     },
     "collab-port": {
       type: "string",
       arg: "N",
-      help: "Port of the collaboration server and the dashboard (default 1234, or a free one " +
-        "when it is taken; 0: a free one)",
+      help: "Port of the collaboration server and the dashboard; 0: a free one",
+      defaultText: `${COLLAB_PORT}, or a free one when it is taken`,
+      number: { min: 0, max: 65535, integer: true },
     },
     "no-nats": {
       type: "boolean",
@@ -102,21 +128,26 @@ export const command: Command = {
     journal: {
       type: "string",
       arg: "KIND",
-      help: "file (default, in the data directory) or jetstream (in NATS, for the host and the " +
+      help: "file (in the data directory) or jetstream (in NATS, for the host and the " +
         "collaboration server's documents; needs nats-server)",
+      defaultText: "file; jetstream with --hosts 2 or more",
+      oneOf: ["file", "jetstream"],
     },
     hosts: {
       type: "string",
       arg: "N",
       help: "Run N hosts (2 or more) that share the partitions by lease, as troupe run " +
         "--partitions auto does (journal in JetStream, snapshots in the KV store; needs " +
-        "nats-server); troupe status says who owns what (default 1: one host owns them all)",
+        "nats-server); troupe status says who owns what; 1: one host owns them all",
+      default: 1,
+      number: { min: 1, max: 64, integer: true },
     },
     record: {
       type: "string",
       arg: "FILE",
-      help: "Record the session from its start into FILE (default: no recording; replay it " +
-        "with troupe replay FILE --verify)",
+      help: "Record the session from its start into FILE; replay it with troupe replay FILE " +
+        "--verify",
+      defaultText: "no recording",
     },
     "accept-journal-loss": {
       type: "boolean",
@@ -238,17 +269,13 @@ interface UpOptions {
 
 /** Reads and checks the options; a bad one is a UsageError naming it and its value. */
 async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions> {
-  const feedKind = str(args, "feed") ?? "market";
-  if (feedKind !== "market" && feedKind !== "metrics") {
-    throw new UsageError(`Option --feed must be market or metrics, got "${feedKind}"`);
-  }
-  const channels = num(args, "channels", 8, { min: 1, max: 10_000, integer: true });
-  const rate = num(args, "rate", 2000, { min: 0, exclusiveMin: true });
-  const hosts = num(args, "hosts", 1, { min: 1, max: 64, integer: true });
-  const journal = str(args, "journal") ?? (hosts > 1 ? "jetstream" : "file");
-  if (journal !== "file" && journal !== "jetstream") {
-    throw new UsageError(`Option --journal must be file or jetstream, got "${journal}"`);
-  }
+  const feedKind = text(args, "feed") as UpOptions["feedKind"];
+  const channels = num(args, "channels");
+  const rate = num(args, "rate");
+  const hosts = num(args, "hosts");
+  const journal = (str(args, "journal") ?? (hosts > 1 ? "jetstream" : "file")) as
+    | "file"
+    | "jetstream";
   if (hosts > 1 && journal !== "jetstream") {
     throw new UsageError(
       `Option --hosts ${hosts} shares the partitions by lease, which needs --journal ` +
@@ -267,15 +294,11 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     feedKind,
     channels,
     rate,
-    durationS: duration(args, "duration", 0),
-    seed: num(args, "seed", 1, { integer: true }),
-    dataDir: str(args, "data-dir") ?? ".troupe",
-    httpPort: str(args, "http-port") !== undefined
-      ? num(args, "http-port", 0, { min: 0, max: 65535, integer: true })
-      : await portOr(9464),
-    collabPort: str(args, "collab-port") !== undefined
-      ? num(args, "collab-port", 0, { min: 0, max: 65535, integer: true })
-      : undefined,
+    durationS: duration(args, "duration"),
+    seed: num(args, "seed"),
+    dataDir: text(args, "data-dir"),
+    httpPort: optNum(args, "http-port") ?? await portOr(HTTP_PORT),
+    collabPort: optNum(args, "collab-port"),
     hosts,
     journal,
     noNats,
@@ -551,6 +574,3 @@ async function dashboardFile(collab: LaunchedCollab, dataDir: string): Promise<C
 function collabJournalOf(kind: HostConfig["journal"]["kind"]): "file" | "jetstream" {
   return kind === "jetstream" ? "jetstream" : "file";
 }
-
-/** The collaboration server's and dashboard's port when it is free (y-websocket's usual one). */
-const COLLAB_PORT = 1234;

@@ -32,7 +32,16 @@ import {
   INCIDENT_KINDS,
   incidentSubject,
 } from "../../protocol/mod.ts";
-import { type Command, duration, flag, num, type ParsedArgs, str, UsageError } from "../args.ts";
+import {
+  type Command,
+  duration,
+  flag,
+  num,
+  type ParsedArgs,
+  str,
+  text,
+  UsageError,
+} from "../args.ts";
 import { COLLAB_FILE, readCollabFile } from "../collab_file.ts";
 import { DATA_DIR_DEFAULT } from "../nats_url.ts";
 import { waitForSignal } from "../signals.ts";
@@ -54,30 +63,51 @@ export const command: Command = {
     kinds: {
       type: "string",
       arg: "LIST",
-      help: `Kinds of finding, comma-separated (default all: ${FINDING_KINDS.join(",")}; ` +
-        `incidents are of ${INCIDENT_KINDS.join(", ")})`,
+      help: `Kinds of finding, comma-separated; incidents are of ${INCIDENT_KINDS.join(", ")}`,
+      default: FINDING_KINDS.join(","),
     },
     channel: {
       type: "string",
       arg: "PATTERN",
-      help: "Only channels (groups, symbols) matching this glob, * = any run (default all)",
+      help: "Only channels (groups, symbols) matching this glob, * = any run",
+      defaultText: "all",
     },
     "min-severity": {
       type: "string",
       arg: "N",
-      help: "Only findings of severity >= N, 1 to 5 (default 1; scan hits have none and " +
-        "always pass)",
+      help: "Only findings of severity >= N, 1 to 5; scan hits have none and always pass",
+      default: 1,
+      number: { min: 1, max: 5, integer: true },
     },
     json: { type: "boolean", help: "One JSON object per line (NDJSON), gaps on stderr" },
     url: {
       type: "string",
       arg: "URL",
-      help: `The gateway (default: the one troupe up wrote to ${DATA_DIR_DEFAULT}/${COLLAB_FILE})`,
+      help: "The gateway",
+      defaultText: `the one troupe up wrote to ${DATA_DIR_DEFAULT}/${COLLAB_FILE}`,
     },
-    token: { type: "string", arg: "T", help: "A session token, any role (default: up's)" },
-    "data-dir": { type: "string", arg: "DIR", help: "Where up's collab.json is (default .troupe)" },
-    duration: { type: "string", arg: "S", help: "Stop after S seconds (default: until Ctrl-C)" },
-    count: { type: "string", arg: "N", help: "Stop after N findings (default: no limit)" },
+    token: { type: "string", arg: "T", help: "A session token, any role", defaultText: "up's" },
+    "data-dir": {
+      type: "string",
+      arg: "DIR",
+      help: "Where up's collab.json is",
+      default: DATA_DIR_DEFAULT,
+    },
+    duration: {
+      type: "string",
+      arg: "S",
+      help: "Stop after S seconds",
+      default: 0,
+      defaultText: "until Ctrl-C",
+    },
+    count: {
+      type: "string",
+      arg: "N",
+      help: "Stop after N findings",
+      default: 0,
+      defaultText: "no limit",
+      number: { min: 1, integer: true },
+    },
   },
   details: `By default it prints the incidents (troupe incidents --help says what they are): a
 line when one opens, fires, gains a member or a higher severity, or resolves; a silenced one is
@@ -111,7 +141,7 @@ interface WatchOptions {
 }
 
 function parseWatchArgs(args: ParsedArgs): WatchOptions {
-  const kinds = (str(args, "kinds") ?? FINDING_KINDS.join(",")).split(",").map((k) => k.trim());
+  const kinds = text(args, "kinds").split(",").map((k) => k.trim());
   for (const k of kinds) {
     if (!(FINDING_KINDS as readonly string[]).includes(k)) {
       throw new UsageError(
@@ -125,10 +155,10 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
       `Option --channel must be a glob without dots or spaces, got "${channel}"`,
     );
   }
-  const minSeverity = num(args, "min-severity", 1, { min: 1, max: 5, integer: true });
-  const durationS = duration(args, "duration", 0);
-  const count = num(args, "count", 0, { min: 1, integer: true });
-  const dataDir = str(args, "data-dir") ?? DATA_DIR_DEFAULT;
+  const minSeverity = num(args, "min-severity");
+  const durationS = duration(args, "duration");
+  const count = num(args, "count");
+  const dataDir = text(args, "data-dir");
   let file;
   try {
     file = readCollabFile(dataDir);

@@ -107,7 +107,12 @@ test("checkNumber() is the commands' check too: num() throws its UsageError with
   const benchError = (message: string) => new BenchOptionError(message);
   assert.is(checkNumber("x", "2.5", { min: 2, exclusiveMin: true }, benchError), 2.5);
   assert.throws(
-    () => num({ values: { x: "2" }, positionals: [] }, "x", 1, { min: 2, exclusiveMin: true }),
+    () =>
+      num({
+        values: { x: "2" },
+        positionals: [],
+        options: { x: { type: "string", help: "x", number: { min: 2, exclusiveMin: true } } },
+      }, "x"),
     (e: Error) => e instanceof UsageError && e.message === 'Option --x must be > 2, got "2"',
   );
 });
@@ -147,6 +152,17 @@ test("every benchmark has its option table: its help is the table's, and it refu
     assert.instance(err, BenchOptionError, name);
     assert.match(err!.message, "--no-such-option", name);
   }
+});
+
+test("no benchmark's help text states a default: it comes from the table's default field", async () => {
+  const stated: string[] = [];
+  for (const [name, load] of Object.entries(BENCHMARKS)) {
+    const { benchmark } = await load();
+    for (const [option, o] of Object.entries(benchmark.options)) {
+      if (/\(default\b|\bdefault\)/.test(o.help)) stated.push(`${name} --${option}: "${o.help}"`);
+    }
+  }
+  assert.equal(stated, [], `a default written in the help text:\n${stated.join("\n")}`);
 });
 
 test.run();

@@ -8,7 +8,17 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { helpText, parseCommandArgs, UsageError } from "../../cli/args.ts";
+import {
+  duration,
+  helpText,
+  num,
+  optionHelp,
+  type OptionSpec,
+  parseCommandArgs,
+  type ParsedArgs,
+  text,
+  UsageError,
+} from "../../cli/args.ts";
 import { commandNames, loadCommand } from "../../cli/main.ts";
 import { ROOT, runTroupe } from "../_support/cli.ts";
 
@@ -73,12 +83,53 @@ test("every option that takes a value says its default, or that it is required",
   for (const name of commandNames()) {
     const command = await loadCommand(name);
     for (const [option, spec] of Object.entries(command.options)) {
-      if (spec.type === "string" && !/default|required/i.test(spec.help)) {
+      if (spec.type === "string" && !/default|required/i.test(optionHelp(spec))) {
         silent.push(`troupe ${name} --${option}`);
       }
     }
   }
   assert.equal(silent, [], `no default said: ${silent.join(", ")}`);
+});
+
+test("no option's help text states its default: it comes from the spec's default field", async () => {
+  const stated: string[] = [];
+  for (const name of commandNames()) {
+    const command = await loadCommand(name);
+    for (const [option, spec] of Object.entries(command.options)) {
+      if (/default/i.test(spec.help)) stated.push(`troupe ${name} --${option}: "${spec.help}"`);
+    }
+  }
+  assert.equal(stated, [], `a default written in the help text:\n${stated.join("\n")}`);
+});
+
+/** The value the command reads for option `name`: by its spec, as the command's code reads it. */
+function readValue(args: ParsedArgs, name: string, spec: OptionSpec): number | string {
+  if (spec.duration) return duration(args, name);
+  if (typeof spec.default === "number") return num(args, name);
+  return text(args, name);
+}
+
+test("the default each option's help prints is the value read when it is absent", async () => {
+  let checked = 0;
+  for (const name of commandNames()) {
+    const command = await loadCommand(name);
+    const help = helpText(command).split("\n");
+    for (const [option, spec] of Object.entries(command.options)) {
+      if (spec.default === undefined || spec.defaultText !== undefined) continue;
+      const line = help.find((l) => new RegExp(`^  (-\\w, )?--${option}\\b`).test(l)) ?? "";
+      const printed = /\(default (\S+)\)$/.exec(line)?.[1];
+      const where = `troupe ${name} --${option}`;
+      assert.is(printed, String(spec.default), `${where}: help prints its default: ${line}`);
+      const absent = readValue(parseCommandArgs(command, []), option, spec);
+      const typed = readValue(parseCommandArgs(command, [`--${option}`, printed!]), option, spec);
+      assert.is(absent, spec.default, `${where}: read when absent`);
+      assert.is(typed, absent, `${where}: the printed default, typed, reads the same`);
+      checked++;
+    }
+  }
+  // Every command that has a value default: ctl, collab, incidents, inject, record, replay, scan,
+  // sim, token, up, watch.
+  assert.ok(checked >= 30, `only ${checked} options have a default in their spec`);
 });
 
 test("an argument a command does not take is a usage error naming it", async () => {
