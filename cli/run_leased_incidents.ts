@@ -47,7 +47,7 @@ export async function startLeasedIncidents(
 ): Promise<LeasedIncidents> {
   const incidents = incidentConfigOf(config);
   const nc = (launched.bus as NatsBus).nc;
-  const source = await openFindingsStream(nc);
+  const source = await openFindingsStream(nc, { replicas: config.replicas });
   const say = (err: unknown) => log(`error: ${describeError(err)}`);
   const snapshots = await KvSnapshotStore.open(nc, {
     onCorrupt: (info) => say(`snapshot ${info.where}: ${info.reason}; refolding the stream`),

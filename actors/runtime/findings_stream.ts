@@ -48,11 +48,15 @@ export interface FindingSource {
   consume(after: number, handler: FindingHandler): Promise<{ stop(): Promise<void> }>;
 }
 
-/** Opens the findings stream, creating it when missing (every leased host does, at start). */
+/**
+ * Opens the findings stream, creating it when missing (every leased host does, at start) with
+ * `replicas` replicas (`nats.replicas`, as every stream troupe creates).
+ */
 export async function openFindingsStream(
   nc: NatsConnection,
-  budgetMs = ELECTION_BUDGET_MS,
+  options: { replicas?: number; budgetMs?: number } = {},
 ): Promise<FindingSource> {
+  const { replicas = 1, budgetMs = ELECTION_BUDGET_MS } = options;
   const opening = { budgetMs, repeatable: true };
   const jsm = await retryJetStream("reach JetStream", () => jetstreamManager(nc), opening);
   await retryJetStream(`open the findings stream ${FINDINGS_STREAM}`, async () => {
@@ -72,6 +76,7 @@ export async function openFindingsStream(
         max_age: FINDINGS_STREAM_MAX_AGE_MS * 1_000_000,
         max_bytes: FINDINGS_STREAM_BYTES_MAX,
         duplicate_window: FINDINGS_DUPLICATE_WINDOW_MS * 1_000_000,
+        num_replicas: replicas,
       });
     }
   }, opening);

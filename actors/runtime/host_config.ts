@@ -33,8 +33,9 @@ export interface HostConfig {
   /** NATS server URL; the in-process bus when absent. */
   nats: string | undefined;
   /**
-   * The replicas of every stream and bucket troupe creates in JetStream (the feed, control and
-   * journal streams, the snapshot and lease buckets): `nats.replicas`, 1; 3 on a 3-node cluster.
+   * The replicas of every stream and bucket troupe creates in JetStream (the feed, control,
+   * journal and findings streams, the snapshot and lease buckets): `nats.replicas`, 1; 3 on a
+   * 3-node cluster.
    */
   replicas: number;
   data_dir: string;

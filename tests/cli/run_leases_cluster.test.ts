@@ -19,7 +19,12 @@ import { join } from "node:path";
 import process from "node:process";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { FEED_STREAM, LEASE_BUCKET, LeaseBucket } from "../../actors/runtime/mod.ts";
+import {
+  FEED_STREAM,
+  FINDINGS_STREAM,
+  LEASE_BUCKET,
+  LeaseBucket,
+} from "../../actors/runtime/mod.ts";
 import { CONTROL_STREAM } from "../../actors/runtime/control_stream.ts";
 import { JOURNAL_STREAM } from "../../actors/runtime/jetstream_journal.ts";
 import { SNAPSHOT_BUCKET } from "../../actors/runtime/kv_snapshot_store.ts";
@@ -36,13 +41,17 @@ const REPLICAS = 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The streams and buckets troupe creates: the hosts make each at `nats.replicas`. */
+/**
+ * The streams and buckets troupe creates (the findings stream by the incident stage every leased
+ * host starts): the hosts make each at `nats.replicas`.
+ */
 const STORES = [
   FEED_STREAM,
   CONTROL_STREAM,
   JOURNAL_STREAM,
   `KV_${LEASE_BUCKET}`,
   `KV_${SNAPSHOT_BUCKET}`,
+  FINDINGS_STREAM,
 ];
 
 /** Asserts that each of `STORES` has `REPLICAS` replicas. */
