@@ -18,3 +18,17 @@ export function sources(dir: string): string[] {
     return /\.(ts|mts|mjs)$/.test(name) && !name.endsWith(".d.mts") ? [path] : [];
   });
 }
+
+/**
+ * The 1-based numbers of the lines of `text` whose code `hit` matches: comment lines (`//`, `/*`,
+ * `*`) are skipped, and a line's trailing `//` comment is cut before the test.
+ */
+export function codeLines(text: string, hit: (code: string) => boolean): number[] {
+  const found: number[] = [];
+  text.split("\n").forEach((line, i) => {
+    const start = line.trimStart();
+    if (start.startsWith("*") || start.startsWith("//") || start.startsWith("/*")) return;
+    if (hit(line.replace(/\/\/.*$/, ""))) found.push(i + 1);
+  });
+  return found;
+}

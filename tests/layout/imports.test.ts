@@ -7,14 +7,12 @@
  * devDependency, which an installed troupe lacks, but through bench's `devPackage()`, when a
  * benchmark that needs one runs.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { ROOT, sources, TOP } from "./_sources.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const TOP = ["protocol", "actors", "sim", "collab", "bench", "cli"];
 /** What each top folder may import from the others. */
 const ALLOWED: Record<string, readonly string[]> = {
   protocol: [],
@@ -24,16 +22,6 @@ const ALLOWED: Record<string, readonly string[]> = {
   bench: ["protocol", "actors", "sim", "collab"],
   cli: ["protocol", "actors", "sim", "collab", "bench"],
 };
-
-function sources(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (name === "node_modules" || name.startsWith(".")) return [];
-    if (statSync(path).isDirectory()) return sources(path);
-    return /\.(ts|mts|mjs)$/.test(name) && !name.endsWith(".d.mts") ? [path] : [];
-  });
-}
 
 /** The relative specifiers a file imports, statically or dynamically. */
 export function importsOf(text: string): string[] {

@@ -14,14 +14,13 @@
  * the rest honest. A file may be let off by listing it in NOT_YET with who is changing it; a listed
  * file with nothing left fails too, so the list only shrinks. None is listed now.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { codeLines, ROOT, sources } from "../layout/_sources.ts";
 import { COLLAPSE_FORMAT1_NAMES } from "../../protocol/mod.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FOLDERS = ["actors", "sim", "collab", "bench", "cli"];
 
 /** Files that still read a body by hand, left to the helper changing them this session. */
@@ -36,26 +35,9 @@ const BODY_READS: readonly RegExp[] = [
   new RegExp(`\\b(?:body|detail)\\??\\.(?:${FORMAT1_NAMES.join("|")})\\b`),
 ];
 
-function sources(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (name === "node_modules" || name.startsWith(".")) return [];
-    if (statSync(path).isDirectory()) return sources(path);
-    return /\.(ts|mts|mjs)$/.test(name) && !name.endsWith(".d.mts") ? [path] : [];
-  });
-}
-
 /** The lines of `text` that read a body by hand, comments aside. */
 export function bodyReadLines(text: string): number[] {
-  const found: number[] = [];
-  text.split("\n").forEach((line, i) => {
-    const code = line.trimStart();
-    if (code.startsWith("*") || code.startsWith("//") || code.startsWith("/*")) return;
-    const bare = line.replace(/\/\/.*$/, "");
-    if (BODY_READS.some((re) => re.test(bare))) found.push(i + 1);
-  });
-  return found;
+  return codeLines(text, (code) => BODY_READS.some((re) => re.test(code)));
 }
 
 const test = suite("body reads");

@@ -5,13 +5,12 @@
  * in NOT_YET, with who is changing it; a listed file that no longer has one fails too, so the list
  * only shrinks. None is listed now.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { codeLines, ROOT, sources } from "../layout/_sources.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FOLDERS = ["actors", "sim", "collab", "bench", "cli"];
 
 /** Files that still spell a subject, left to the helper changing them this session. */
@@ -21,25 +20,9 @@ const NOT_YET: Record<string, string> = {};
 const SUBJECT_LITERAL =
   /["'`]troupe\.(?:feed|out|ctl|dlq|sys|scan|collab|journal|journal_collab|>)(?=[."'`*>$]|$)/;
 
-function sources(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (name === "node_modules" || name.startsWith(".")) return [];
-    if (statSync(path).isDirectory()) return sources(path);
-    return /\.(ts|mts|mjs)$/.test(name) && !name.endsWith(".d.mts") ? [path] : [];
-  });
-}
-
 /** The lines of `text` with a subject literal, comments aside. */
 export function subjectLiteralLines(text: string): number[] {
-  const found: number[] = [];
-  text.split("\n").forEach((line, i) => {
-    const code = line.trimStart();
-    if (code.startsWith("*") || code.startsWith("//") || code.startsWith("/*")) return;
-    if (SUBJECT_LITERAL.test(line.replace(/\/\/.*$/, ""))) found.push(i + 1);
-  });
-  return found;
+  return codeLines(text, (code) => SUBJECT_LITERAL.test(code));
 }
 
 const test = suite("subject literals");
