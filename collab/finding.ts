@@ -214,6 +214,15 @@ function scanFindings(subject: string, data: Uint8Array, nowUs: number): Finding
   }));
 }
 
+/**
+ * The unit of the values a finding writes: its channel's (`channelUnit`) for an anomaly and a
+ * collapse, whose lines give the channel's values; `""` for the other kinds, which give none (a
+ * ratio, a rank, a dead letter's reason).
+ */
+export function findingUnit(f: Pick<Finding, "kind" | "channel">): string {
+  return f.kind === "anomaly" || f.kind === "collapse" ? channelUnit(f.channel) : "";
+}
+
 /** A dead letter's severity: a message was lost; the numbers the feed carries are not in doubt. */
 export const DLQ_SEVERITY = 2;
 

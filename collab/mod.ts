@@ -133,6 +133,7 @@ export {
   FINDING_SUBJECTS,
   type FindingKind,
   findingsOf,
+  findingUnit,
   formatFinding,
   lineTime,
   type LineTimeOptions,

@@ -16,6 +16,7 @@ import {
   FINDING_SUBJECTS,
   type FindingKind,
   findingsOf,
+  findingUnit,
   formatFinding,
   formatIncident,
   incidentJson,
@@ -379,6 +380,7 @@ function jsonOf(f: Finding, seq: number): Record<string, unknown> {
     what: f.what,
     strength: f.strength,
     severity: f.severity,
+    unit: findingUnit(f),
     subject: f.subject,
     seq,
     detail: Object.fromEntries(

@@ -76,6 +76,7 @@ function publishMix(env: GatewayEnv): void {
       },
     }),
   );
+  p("troupe.out.anomaly.api-latency_ms", anomaly("api-latency_ms", 0.95));
 }
 
 /**
@@ -122,7 +123,19 @@ test("troupe watch --json prints one NDJSON finding per line, filtered by kind, 
     assert.is(lines[0].strength, "score 0.90");
     assert.match(lines[0].what, "value 110, expected 100, band 95..105, above the band");
     assert.is(lines[0].subject, "troupe.out.anomaly.BTC");
+    assert.is(lines[0].unit, "", "a market symbol has no unit");
     assert.is(lines[1].detail.mean_after, 20);
+  });
+});
+
+test("troupe watch --json gives a finding's values their channel's unit, as its line writes them", async () => {
+  await withGateway(async (env) => {
+    const out = await watchMix(env, ["--findings", "--json", "--channel", "api-*", "--count", "1"]);
+    const lines = out.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines.map((l) => [l.kind, l.channel, l.unit]), [
+      ["anomaly", "api-latency_ms", "ms"],
+    ]);
+    assert.match(lines[0].what, "value 110 ms, expected 100 ms, band 95..105 ms");
   });
 });
 
