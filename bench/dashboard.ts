@@ -212,14 +212,14 @@ async function runMode(
         messages: t.messageTimes.length,
       };
     });
+    const captured = await startCapture(page, s, ctx.round === 0 ? mode : undefined);
     if (mode === "floor") {
       const f = await floorFrames(page, { ...s, span: s.prefill });
+      await captured();
       return { ...floorRound(f), onScreen };
     }
     const paints0 = await livePaints(page);
     const gapMs = 1000 / s.rate;
-    const stopProfile = s.profile && ctx.round === 0 ? await startProfile(page) : undefined;
-    const stopTrace = s.trace && ctx.round === 0 ? await startTrace(page) : undefined;
     const t0 = performance.now();
     for (let u = 0; u < s.updates; u++) {
       for (const x of series) ctx.bus.publish(outSubject("anomaly", x.channel), x.frame(s.points));
@@ -227,14 +227,7 @@ async function runMode(
       if (wait > 0) await sleep(wait);
     }
     await sleep(1000);
-    if (stopProfile) {
-      const file = mode === "troupe" ? s.profile : `${s.profile}.${mode}`;
-      writeFileSync(file, formatProfile(await stopProfile(40)) + "\n");
-    }
-    if (stopTrace) {
-      const file = mode === "troupe" ? s.trace : `${s.trace}.${mode}`;
-      writeFileSync(file, formatTrace(await stopTrace()) + "\n");
-    }
+    await captured();
     if (s.screenshot && ctx.round === 0) {
       const file = mode === "troupe"
         ? s.screenshot
@@ -253,6 +246,26 @@ async function runMode(
   } finally {
     await page.close();
   }
+}
+
+/**
+ * Starts the CPU profile and the Chromium trace that `--profile` and `--trace` ask for, of the
+ * first round's page of `mode` (none for undefined), the floor's included, so its frames can be
+ * set beside troupe's; the returned function stops them and writes each to its file, F for troupe
+ * and F.<mode> for the others.
+ */
+async function startCapture(
+  page: Page,
+  s: Settings,
+  mode: Mode | undefined,
+): Promise<() => Promise<void>> {
+  const stopProfile = s.profile && mode ? await startProfile(page) : undefined;
+  const stopTrace = s.trace && mode ? await startTrace(page) : undefined;
+  const file = (f: string) => (mode === "troupe" ? f : `${f}.${mode}`);
+  return async () => {
+    if (stopProfile) writeFileSync(file(s.profile), formatProfile(await stopProfile(40)) + "\n");
+    if (stopTrace) writeFileSync(file(s.trace), formatTrace(await stopTrace()) + "\n");
+  };
 }
 
 /** Publishes `prefill` points to each of the page's `charts` channels (unique to this run:
@@ -481,7 +494,7 @@ const OPTIONS = {
   },
   profile: {
     help: "write the functions with the most self time in the first round's pages to F " +
-      "(troupe) and F.naive",
+      "(troupe) and F.<mode> (floor, naive, worker)",
     arg: "F",
     default: "",
   },
@@ -492,7 +505,7 @@ const OPTIONS = {
   },
   trace: {
     help: "write where the first round's pages spent their time, per thread, from a " +
-      "Chromium trace, to F (troupe) and F.naive",
+      "Chromium trace, to F (troupe) and F.<mode> (floor, naive, worker)",
     arg: "F",
     default: "",
   },

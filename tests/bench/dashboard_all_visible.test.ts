@@ -3,30 +3,53 @@
  * (the default 1600x1200 shows about 10 of 16, and cards off screen paint nothing), checks in the
  * run that every live view intersects the window, says so in each run's log line, and names its
  * rows `..._all_visible` so they are never read as the default's bar. A short run (20 updates, one
- * round, troupe and the floor): what is checked is the set-up, not the figures.
+ * round, troupe and the floor): what is checked is the set-up, not the figures. The same run
+ * checks that `--trace` and `--profile` cover the floor's page as well as troupe's (one run, not
+ * two: a run takes about 20 s), so that where troupe's frames differ from the floor's can be read.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { haveBrowser } from "../_support/browser.ts";
-import { haveNatsServer } from "../_support/nats.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { runTroupe } from "../_support/cli.ts";
 
 const NAME = "bench dashboard --all-visible";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
 const test = suite(NAME);
 
-test("every card is on screen in each page's run, and the rows say all_visible", async () => {
+test("every card is on screen in each page's run, the rows say all_visible, and the trace and profile cover the floor's page", async () => {
   if (!run) return;
-  const r = await runTroupe([
-    "bench",
-    "dashboard",
-    "--all-visible",
-    "--modes=troupe,floor",
-    "--updates=20",
-    "--rounds=1",
-    "--prefill=200",
-    "--json",
-  ], { timeoutMs: 90_000 });
+  const dir = tempDir("troupe-bench-dash-");
+  const trace = join(dir.path, "trace.txt"), profile = join(dir.path, "profile.txt");
+  try {
+    const r = await runTroupe([
+      "bench",
+      "dashboard",
+      "--all-visible",
+      "--modes=troupe,floor",
+      "--updates=20",
+      "--rounds=1",
+      "--prefill=200",
+      `--trace=${trace}`,
+      `--profile=${profile}`,
+      "--json",
+    ], { timeoutMs: 90_000 });
+    checkRun(r);
+    for (const f of [trace, `${trace}.floor`]) {
+      // 16 canvases a frame made into compositor resources: the commit, traced on each page.
+      assert.match(readFileSync(f, "utf8"), /CrRendererMain .*::ProduceCanvasResource/, f);
+    }
+    assert.match(readFileSync(profile, "utf8"), /\(idle\)/);
+    // The floor's own painting, by name: its page was profiled while the floor ran.
+    assert.match(readFileSync(`${profile}.floor`, "utf8"), / floorLoop | paint /);
+  } finally {
+    dir.remove();
+  }
+});
+
+function checkRun(r: { code: number | null; stdout: string; stderr: string }): void {
   assert.is(r.code, 0, r.stderr);
   const log = r.stdout + r.stderr;
   for (const mode of ["troupe", "floor"]) {
@@ -39,6 +62,6 @@ test("every card is on screen in each page's run, and the rows say all_visible",
     "frame_ms_p99_vs_naive_all_visible",
     "first_draw_ms",
   ]);
-});
+}
 
 test.run();
