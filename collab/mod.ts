@@ -56,6 +56,7 @@ export {
   type SilenceInput,
   silenceOfEntry,
 } from "./session_incidents.ts";
+export { checkUnit, setUnit, UNIT_LIMITS, unitFor, unitsOf } from "./session_units.ts";
 export {
   checkChanged,
   type EntryShape,

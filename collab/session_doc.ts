@@ -1,11 +1,12 @@
 /**
  * The shared document of a session, with typed accessors so that no other code juggles raw Y.Maps:
- * `dashboard` (panels), `thresholds` (actor settings per kind and channel, with the actors'
- * answer written back beside them), `annotations`, `workflow` (checklist steps) and `scans` (saved
- * scan definitions), plus `meta.schema_version` for later migrations. Every write is validated
- * first: a bad value throws a SessionDocError naming the field and the value, and nothing is
- * written. The checks of each entry (checkPanel, checkStep, ...) are exported: session_schema.ts
- * lists them per top-level key, and the collab server runs the same ones on every editor's write.
+ * `dashboard` (panels), `units` (set per channel: session_units.ts), `thresholds` (actor settings
+ * per kind and channel, with the actors' answer written back beside them), `annotations`,
+ * `workflow` (checklist steps) and `scans` (saved scan definitions), plus `meta.schema_version`
+ * for later migrations. Every write is validated first: a bad value throws a SessionDocError naming
+ * the field and the value, and nothing is written. The checks of each entry (checkPanel,
+ * checkStep, ...) are exported: session_schema.ts lists them per top-level key, and the collab
+ * server runs the same ones on every editor's write.
  */
 import * as Y from "yjs";
 import { isValidName } from "../protocol/mod.ts";
@@ -316,6 +317,10 @@ export class SessionDoc {
   }
   get scans(): Y.Map<ScanDefinition> {
     return this.doc.getMap("scans");
+  }
+  /** The units the team set, by channel or pattern (session_units.ts). */
+  get units(): Y.Map<unknown> {
+    return this.doc.getMap("units");
   }
 
   /** The schema version the document was written with (0 when never stamped). */

@@ -26,6 +26,7 @@ import {
   type WorkflowStep,
 } from "./session_doc.ts";
 import { type AckEntry, checkAck, checkSilence, type SilenceEntry } from "./session_incidents.ts";
+import { checkUnit, UNIT_LIMITS } from "./session_units.ts";
 
 /** Any shared type of a document (Yjs types each by the events it emits). */
 // deno-lint-ignore no-explicit-any
@@ -108,11 +109,16 @@ export function mapOf<T>(check: (entry: T) => unknown, shape: EntryShape): RootS
   };
 }
 
-/** A map of scalar values, each checked with its key by `check`. */
-export function fieldsOf(check: (key: string, value: unknown) => void): RootSchema {
+/** A map of scalar values, each checked with its key by `check`; at most `max` of them. */
+export function fieldsOf(
+  check: (key: string, value: unknown) => void,
+  max = Infinity,
+): RootSchema {
   return {
     type: "map",
     check(root, changes, key) {
+      const size = asMap(root, key).size;
+      if (size > max) throw fieldError(key, `a map of at most ${max} entries`, size);
       for (const k of keyed(key, changes)) {
         const value = asMap(root, key).get(k);
         if (value instanceof Y.AbstractType) {
@@ -211,6 +217,7 @@ export const SESSION_SCHEMA: Readonly<Record<string, RootSchema>> = {
     what: "a silence { id, matchers, starts_ms, ends_ms, by, reason }",
     id: "id",
   }),
+  units: fieldsOf(checkUnit, UNIT_LIMITS.units_max),
   acks: mapOf<AckEntry>((e) => checkAck(`acks.${e.incident}`, e), {
     what: "an acknowledgement { incident, by, at_ms, note }",
     id: "incident",

@@ -35,6 +35,8 @@ main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
 .card h3 .quote { color:var(--dim); font-weight:normal; font-variant-numeric:tabular-nums; }
 .card h3 .unit { color:var(--dim); font-weight:normal; }
 .card h3 .unit:empty, .card .y-unit:empty { display:none; }
+.card h3 input.unit-input { width:5em; font-size:11px; padding:0 2px; }
+.card h3 input.unit-input.bad { border-color:var(--bad); }
 .card .plot { position:relative; }
 .card .y-unit { position:absolute; left:2px; top:-8px; z-index:1; font-size:10px; color:var(--dim);
   pointer-events:none; }

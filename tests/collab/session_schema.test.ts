@@ -12,6 +12,8 @@ import {
   SESSION_SCHEMA,
   SessionDoc,
   SessionDocError,
+  setUnit,
+  UNIT_LIMITS,
 } from "../../collab/mod.ts";
 
 const test = suite("session schema");
@@ -172,6 +174,34 @@ test("a key the table lacks is refused naming it; a new key is one line of the t
   assert.is(refused(), undefined);
   doc.getMap("silences").set("s2", { id: "s2", until: "soon" });
   assert.is(refused()?.field, "silences.until");
+});
+
+test("units hold a unit per channel or pattern: setUnit's writes fit, a malformed one is refused naming it", () => {
+  const { doc, refused } = checked();
+  const s = new SessionDoc(doc);
+  setUnit(s.units, "api-latency", "ms");
+  setUnit(s.units, "SYM*", "USD");
+  setUnit(s.units, "SYM*", "");
+  assert.is(refused(), undefined);
+  assert.equal(s.units.toJSON(), { "api-latency": "ms" });
+  refusedWith((d) => d.getMap("units").set("x", 42), "units.x", /a unit of 1 to 16 .*got 42/);
+  refusedWith((d) => d.getMap("units").set("x", " ms"), "units.x", /no space at either end/);
+  refusedWith((d) => d.getMap("units").set("x", "m".repeat(17)), "units.x", /1 to 16/);
+  refusedWith((d) => d.getMap("units").set("x", "m\u0007"), "units.x", /printable/);
+  refusedWith((d) => d.getMap("units").set("a.b", "ms"), "units.a.b", /keyed by a channel/);
+  refusedWith((d) => d.getMap("units").set("x", new Y.Map()), "units.x", /a shared type/);
+  refusedWith(
+    (d) => {
+      const units = d.getMap("units");
+      d.transact(() => {
+        for (let i = 0; i <= UNIT_LIMITS.units_max; i++) units.set(`c${i}`, "ms");
+      });
+    },
+    "units",
+    /at most 256 entries, got 257/,
+  );
+  assert.throws(() => setUnit(s.units, "api-latency", "m\ns"), /units.api-latency/);
+  assert.is(s.units.get("api-latency"), "ms", "a refused setUnit writes nothing");
 });
 
 test("meta holds schema_version only, at most this code's", () => {

@@ -68,8 +68,10 @@ const AXIS = { stroke: "#8a96a3", grid: { stroke: "#2a323c", width: 1 }, ticks: 
 
 export class ChannelChart {
   readonly channel: string;
-  /** The channel's unit, from its name (`channelUnit`): `""` for none. */
-  readonly unit: string;
+  /** The channel's unit by its name (`channelUnit`): `""` for none. */
+  readonly derivedUnit: string;
+  /** The unit shown: the one the session set for the channel (`setUnit`), else the derived. */
+  unit: string;
   readonly card: HTMLElement;
   readonly watchers: HTMLElement;
   /** The header's market quote (last, change, bar size), written by the card's candles. */
@@ -77,6 +79,10 @@ export class ChannelChart {
   /** The header's value at the shared crosshair's time. */
   readonly readout: HTMLElement = el("span", { class: "readout" });
   readonly #onCursor: ((tS: number | undefined) => void) | undefined;
+  /** Where the unit is written: the header and over the value labels. */
+  readonly #unitLabels: HTMLElement[];
+  /** The crosshair's time shown in the header (a new unit writes it again). */
+  #cursorS: number | undefined;
   readonly #title: HTMLElement;
   readonly #ring: SeriesRing;
   /** The decimated window handed to uPlot (two points per pixel column at most). */
@@ -110,7 +116,7 @@ export class ChannelChart {
 
   constructor(parent: HTMLElement, options: ChannelChartOptions) {
     this.channel = options.channel;
-    this.unit = channelUnit(this.channel);
+    this.unit = this.derivedUnit = channelUnit(this.channel);
     this.#loop = options.loop;
     this.#naive = options.mode === "naive";
     this.#history = options.history;
@@ -126,9 +132,11 @@ export class ChannelChart {
     later.addEventListener("click", () => this.pan(0.5));
     // The unit is said once per card, in the DOM (the header and over the value labels), so
     // neither the live view nor uPlot draws anything more per frame for it.
-    const body = el("div", { class: "plot" }, el("span", { class: "y-unit" }, this.unit));
+    const yUnit = el("span", { class: "y-unit" }, this.unit);
+    const body = el("div", { class: "plot" }, yUnit);
     this.#title = el("span", { class: "title" }, this.channel);
     const unit = el("span", { class: "unit", title: "unit" }, this.unit);
+    this.#unitLabels = [unit, yUnit];
     const nav = [live, earlier, later];
     this.card = el(
       "div",
@@ -212,8 +220,20 @@ export class ChannelChart {
     return { t: t[i]!, v: v[i]! };
   }
 
+  /** Shows `set` as the channel's unit (the session's), or the derived unit for undefined. */
+  setUnit(set: string | undefined): void {
+    const unit = set ?? this.derivedUnit;
+    this.card.dataset.unitSet = set === undefined ? "" : "1";
+    if (unit === this.unit) return;
+    this.unit = unit;
+    this.card.dataset.unit = unit;
+    for (const label of this.#unitLabels) label.textContent = unit;
+    this.showAt(this.#cursorS);
+  }
+
   /** Shows the value at the crosshair's time `tS` in the header (nothing for undefined). */
   showAt(tS: number | undefined): void {
+    this.#cursorS = tS;
     const at = tS === undefined ? undefined : this.valueAt(tS);
     if (!at) {
       this.readout.textContent = "";

@@ -11,6 +11,7 @@ import { HistoryClient } from "./history_client.ts";
 import { RangePicker } from "./range_picker.ts";
 import { LayoutStore } from "./layout_store.ts";
 import { LayoutControls } from "./layout_controls.ts";
+import { UnitControls } from "./unit_controls.ts";
 import { ChecklistPanel } from "./checklist_panel.ts";
 import { CoherencePanel } from "./coherence_panel.ts";
 import { byId, setStatus } from "./dom.ts";
@@ -179,9 +180,10 @@ function buildViews(
   };
   const layoutStore = new LayoutStore(link, params.session);
   const layoutControls = new LayoutControls(byId("layout"), layoutStore, () => grid);
+  const unitControls = new UnitControls(link);
   const history = new HistoryClient(params.token);
   const grid: ChartGrid = new ChartGrid({
-    decorate: (chart) => layoutControls.decorate(chart),
+    decorate: (chart) => (layoutControls.decorate(chart), unitControls.decorate(chart)),
     loop,
     mode: params.mode,
     worker: liveWorker,
