@@ -43,7 +43,8 @@ export class UnitControls {
     button.disabled = !canWrite;
     button.addEventListener("click", (ev) => {
       ev.stopPropagation();
-      this.#edit(chart, button);
+      // Read again: an expired token makes the page read-only (token_expiry.ts).
+      if (this.#link.canWrite) this.#edit(chart, button);
     });
     chart.card.querySelector("h3 .unit")!.after(button);
     chart.setUnit(unitFor(this.#units, chart.channel));
