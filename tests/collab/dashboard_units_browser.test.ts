@@ -75,49 +75,63 @@ async function crosshair(page: Page, channel: string): Promise<Record<string, st
   );
 }
 
-test("a metrics card shows its unit in its header, on its y axis and at the crosshair", async () => {
+/** One dashboard for the suite (its set-up is most of a test's time): two editors, a viewer. */
+let w: { dash: Dashboard; ana: Page; bo: Page; vi: Page; t0: number } | undefined;
+
+test.before(async () => {
   const dash = await openDashboard({ name: "units" });
   try {
-    const page = await dash.open();
-    const t0 = await publishChannels(dash, [page]);
-    await page.waitForTimeout(300);
-    for (const [channel, , unit] of CHANNELS) {
-      const card = `.card[data-channel="${channel}"]`;
-      assert.is(await page.$eval(`${card} h3 .unit`, (e) => e.textContent), unit, channel);
-      const axis = page.locator(`${card} .y-unit`);
-      assert.is(await axis.textContent(), unit, channel);
-      const box = await axis.boundingBox();
-      const plot = await page.locator(`${card} .plot`).boundingBox();
-      if (unit === "") {
-        assert.is(box, null, `${channel}: no unit, no label`);
-        continue;
-      }
-      // In the value labels' margin (the live view's left 50 CSS pixels), above the plot's top
-      // margin's middle (10 CSS pixels: no value label reaches higher).
-      assert.ok(box && plot, channel);
-      const where = JSON.stringify({ box, plot });
-      assert.ok(box.x >= plot.x && box.x + box.width <= plot.x + 50, where);
-      assert.ok(box.y + box.height <= plot.y + 5, where);
-    }
-    const over = await page.locator('.card[data-channel="api-latency_ms"] .u-over').boundingBox();
-    assert.ok(over, "chart api-latency_ms has a plot");
-    await page.mouse.move(over.x + over.width / 2, over.y + over.height / 2);
-    await page.waitForFunction(
-      () => document.querySelector('.card[data-channel="BTC"] .readout')?.textContent !== "",
-      null,
-      { timeout: 5_000 },
-    );
-    for (const [channel, base, unit] of CHANNELS) {
-      const r = await page.$eval(`.card[data-channel="${channel}"] .readout`, (e) => ({
-        text: e.textContent ?? "",
-        t: Number((e as HTMLElement).dataset.t),
-      }));
-      const value = base + Math.floor(r.t - t0 / 1e6 + 1e-9);
-      const shown = unit === "" ? `${value}` : unit === "%" ? `${value}%` : `${value} ${unit}`;
-      assert.match(r.text, new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d ${shown}$`), channel);
-    }
-  } finally {
+    const ana = await dash.open({ role: "editor" });
+    const bo = await dash.open({ role: "editor" });
+    const vi = await dash.open({ role: "viewer" });
+    w = { dash, ana, bo, vi, t0: await publishChannels(dash, [ana, bo, vi]) };
+  } catch (err) {
     await dash.close();
+    throw err;
+  }
+});
+
+test.after(async () => {
+  await w?.dash.close();
+});
+
+test("a metrics card shows its unit in its header, on its y axis and at the crosshair", async () => {
+  const { vi: page, t0 } = w!;
+  await page.waitForTimeout(300);
+  for (const [channel, , unit] of CHANNELS) {
+    const card = `.card[data-channel="${channel}"]`;
+    assert.is(await page.$eval(`${card} h3 .unit`, (e) => e.textContent), unit, channel);
+    const axis = page.locator(`${card} .y-unit`);
+    assert.is(await axis.textContent(), unit, channel);
+    const box = await axis.boundingBox();
+    const plot = await page.locator(`${card} .plot`).boundingBox();
+    if (unit === "") {
+      assert.is(box, null, `${channel}: no unit, no label`);
+      continue;
+    }
+    // In the value labels' margin (the live view's left 50 CSS pixels), above the plot's top
+    // margin's middle (10 CSS pixels: no value label reaches higher).
+    assert.ok(box && plot, channel);
+    const where = JSON.stringify({ box, plot });
+    assert.ok(box.x >= plot.x && box.x + box.width <= plot.x + 50, where);
+    assert.ok(box.y + box.height <= plot.y + 5, where);
+  }
+  const over = await page.locator('.card[data-channel="api-latency_ms"] .u-over').boundingBox();
+  assert.ok(over, "chart api-latency_ms has a plot");
+  await page.mouse.move(over.x + over.width / 2, over.y + over.height / 2);
+  await page.waitForFunction(
+    () => document.querySelector('.card[data-channel="BTC"] .readout')?.textContent !== "",
+    null,
+    { timeout: 5_000 },
+  );
+  for (const [channel, base, unit] of CHANNELS) {
+    const r = await page.$eval(`.card[data-channel="${channel}"] .readout`, (e) => ({
+      text: e.textContent ?? "",
+      t: Number((e as HTMLElement).dataset.t),
+    }));
+    const value = base + Math.floor(r.t - t0 / 1e6 + 1e-9);
+    const shown = unit === "" ? `${value}` : unit === "%" ? `${value}%` : `${value} ${unit}`;
+    assert.match(r.text, new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d ${shown}$`), channel);
   }
 });
 
@@ -156,57 +170,49 @@ function rawWrite(page: Page, channel: string, unit: unknown): Promise<void> {
 }
 
 test("a unit an editor sets on a card shows on every page, in the header, over the values and at the crosshair; a malformed one and a viewer's are refused", async () => {
-  const dash = await openDashboard({ name: "units-set" });
-  try {
-    const ana = await dash.open({ role: "editor" });
-    const bo = await dash.open({ role: "editor" });
-    const vi = await dash.open({ role: "viewer" });
-    await publishChannels(dash, [ana, bo, vi]);
-    await setFromCard(ana, "BTC", "USD");
-    await setFromCard(ana, "api-latency_ms", "µs");
-    for (const page of [ana, bo, vi]) {
-      await untilUnit(page, "BTC", "USD");
-      await untilUnit(page, "api-latency_ms", "µs");
-    }
-    const at = await crosshair(bo, "api-latency_ms");
-    assert.match(at.BTC!, /^\d\d:\d\d:\d\d\.\d \d+ USD$/, at.BTC);
-    assert.match(at["api-latency_ms"]!, /^\d\d:\d\d:\d\d\.\d \d+ µs$/);
-    assert.match(at["web-cpu"]!, /^\d\d:\d\d:\d\d\.\d \d+%$/, "web-cpu keeps its own");
-
-    // The control says what does not fit, and writes nothing.
-    await setFromCard(ana, "web-cpu", "a unit far too long");
-    const error = await ana.getAttribute(
-      ".card[data-channel=web-cpu] input[name=unit]",
-      "data-error",
-    );
-    assert.match(error ?? "", /"units\.web-cpu" must be a unit of 1 to 16/);
-    await ana.press(".card[data-channel=web-cpu] input[name=unit]", "Escape");
-    // Written past the control, the server refuses it: the writer's page rolls it back.
-    await rawWrite(ana, "web-cpu", 42);
-    const reason = await ana.waitForSelector("#refused-notice .reason", { timeout: 5_000 });
-    assert.match(await reason.textContent() ?? "", /units\.web-cpu.*got 42/);
-    await untilUnit(ana, "web-cpu", "%");
-
-    // A viewer's control is off, and a write made anyway is refused and rolled back.
-    assert.ok(await vi.isDisabled(".card[data-channel=BTC] button[name=set-unit]"));
-    await rawWrite(vi, "BTC", "EUR");
-    await vi.waitForSelector("#refused-notice", { timeout: 5_000 });
-    await untilUnit(vi, "BTC", "USD");
-
-    // Cleared, a channel shows the unit its name says again.
-    await setFromCard(ana, "api-latency_ms", "");
-    await untilUnit(bo, "api-latency_ms", "ms");
-    const units = await bo.evaluate(() =>
-      JSON.stringify(
-        (globalThis as unknown as {
-          troupe: { link: { sdoc: { units: { toJSON(): unknown } } } };
-        }).troupe.link.sdoc.units.toJSON(),
-      )
-    );
-    assert.is(units, JSON.stringify({ BTC: "USD" }), "nothing refused was stored");
-  } finally {
-    await dash.close();
+  const { ana, bo, vi } = w!;
+  await setFromCard(ana, "BTC", "USD");
+  await setFromCard(ana, "api-latency_ms", "µs");
+  for (const page of [ana, bo, vi]) {
+    await untilUnit(page, "BTC", "USD");
+    await untilUnit(page, "api-latency_ms", "µs");
   }
+  const at = await crosshair(bo, "api-latency_ms");
+  assert.match(at.BTC!, /^\d\d:\d\d:\d\d\.\d \d+ USD$/, at.BTC);
+  assert.match(at["api-latency_ms"]!, /^\d\d:\d\d:\d\d\.\d \d+ µs$/);
+  assert.match(at["web-cpu"]!, /^\d\d:\d\d:\d\d\.\d \d+%$/, "web-cpu keeps its own");
+
+  // The control says what does not fit, and writes nothing.
+  await setFromCard(ana, "web-cpu", "a unit far too long");
+  const error = await ana.getAttribute(
+    ".card[data-channel=web-cpu] input[name=unit]",
+    "data-error",
+  );
+  assert.match(error ?? "", /"units\.web-cpu" must be a unit of 1 to 16/);
+  await ana.press(".card[data-channel=web-cpu] input[name=unit]", "Escape");
+  // Written past the control, the server refuses it: the writer's page rolls it back.
+  await rawWrite(ana, "web-cpu", 42);
+  const reason = await ana.waitForSelector("#refused-notice .reason", { timeout: 5_000 });
+  assert.match(await reason.textContent() ?? "", /units\.web-cpu.*got 42/);
+  await untilUnit(ana, "web-cpu", "%");
+
+  // A viewer's control is off, and a write made anyway is refused and rolled back.
+  assert.ok(await vi.isDisabled(".card[data-channel=BTC] button[name=set-unit]"));
+  await rawWrite(vi, "BTC", "EUR");
+  await vi.waitForSelector("#refused-notice", { timeout: 5_000 });
+  await untilUnit(vi, "BTC", "USD");
+
+  // Cleared, a channel shows the unit its name says again.
+  await setFromCard(ana, "api-latency_ms", "");
+  await untilUnit(bo, "api-latency_ms", "ms");
+  const units = await bo.evaluate(() =>
+    JSON.stringify(
+      (globalThis as unknown as {
+        troupe: { link: { sdoc: { units: { toJSON(): unknown } } } };
+      }).troupe.link.sdoc.units.toJSON(),
+    )
+  );
+  assert.is(units, JSON.stringify({ BTC: "USD" }), "nothing refused was stored");
 });
 
 if (run) test.run();
