@@ -18,7 +18,9 @@
  *
  * With `--trace-stages`, the host also times each stage of every frame's trip through it (NATS
  * delivery, edge, admission, journal, kernel, machine, encoding, publish: stage_trace.ts) and the
- * benchmark prints each stage's p50 and p99 (the median over rounds), as rows without a baseline.
+ * benchmark prints each stage's p50 and p99 (the median over rounds), as rows without a baseline,
+ * and, for each host phase, the gaps in which the host's event loop stood still and why (on the
+ * CPU, waiting to run, asleep; and the collections: `_loop_gaps.ts`).
  */
 import process from "node:process";
 import {
@@ -31,6 +33,7 @@ import {
 } from "../actors/runtime/mod.ts";
 import { outPattern } from "../protocol/mod.ts";
 import { BackgroundFeed } from "./_background_feed.ts";
+import { describeGaps, type LoopGapFigures, LoopGaps } from "./_loop_gaps.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { actorKind } from "./_bench_options.ts";
@@ -217,13 +220,15 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
     : undefined;
   try {
     for (let r = 0; r < p.rounds; r++) {
-      // The warm-up's frames are not traced (nor timed).
-      const clear = trace && setTimeout(() => trace.clear(), settings.warmupS * 1000);
-      const t = await measure(nats, settings, hostArgs(settings), ctx);
-      clearTimeout(clear);
+      const [t, gaps] = await traced(
+        trace,
+        settings,
+        () => measure(nats, settings, hostArgs(settings), ctx),
+      );
       if (trace) {
         m.stages.push(trace.figures());
         reportStages(ctx, `round ${r + 1}`, trace.frames, m.stages[r]!);
+        reportGaps(ctx, `round ${r + 1}`, gaps);
       }
       if (t.latenciesUs.length === 0) {
         throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
@@ -241,12 +246,15 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
         ] as const
       ) {
         feed.on();
-        const clear = trace && setTimeout(() => trace.clear(), settings.warmupS * 1000);
-        const l = await measure(nats, settings, [...args], ctx);
-        clearTimeout(clear);
+        const [l, gaps] = await traced(
+          trace,
+          settings,
+          () => measure(nats, settings, [...args], ctx),
+        );
         const bg = await feed.off();
         if (trace && what === "troupe") {
           reportStages(ctx, `under the background, round ${r + 1}`, trace.frames, trace.figures());
+          reportGaps(ctx, `under the background, round ${r + 1}`, gaps);
         }
         report(ctx, `${what} under a background of ${human(bg)} samples/s, round ${r + 1}`, l);
         into.push(l);
@@ -256,6 +264,34 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
     await feed?.stop();
   }
   return m;
+}
+
+/**
+ * Runs a phase; with a trace, the warm-up's frames are not traced (nor timed), and the event
+ * loop's gaps after the warm-up are watched (see _loop_gaps.ts).
+ */
+async function traced<T>(
+  trace: StageTrace | undefined,
+  s: LatencySettings,
+  phase: () => Promise<T>,
+): Promise<[T, LoopGapFigures | undefined]> {
+  const gaps = trace && LoopGaps.start();
+  const clear = trace && setTimeout(() => {
+    trace.clear();
+    gaps?.reset();
+  }, s.warmupS * 1000);
+  try {
+    return [await phase(), gaps?.stop()];
+  } catch (err) {
+    gaps?.stop();
+    throw err;
+  } finally {
+    clearTimeout(clear);
+  }
+}
+
+function reportGaps(ctx: BenchContext, what: string, gaps: LoopGapFigures | undefined): void {
+  if (gaps) ctx.log(`${NAME}: the host's event loop, ${what}: ${describeGaps(gaps)}`);
 }
 
 /** Each stage's p50 and p99, the median over rounds, as rows without a baseline. */

@@ -55,6 +55,14 @@ export interface ActorDefinition<State, Config, Result> {
    * event its machine ignores in that state (each event sent costs xstate a macrostep).
    */
   frameEvent(result: Result, frame: SampleFrame, machineState?: unknown): EventObject | undefined;
+  /**
+   * The events the machine would emit for this frame's event, when that event would do nothing
+   * else (no transition, no assign) in `at.machineState`: the host then puts them out as emitted
+   * and sends the machine nothing, sparing the macrostep (and its allocation) on the hot path.
+   * Undefined: the host sends `frameEvent`'s event as usual. Outputs, their ids and the machine's
+   * snapshot are the same either way.
+   */
+  frameEmits?(result: Result, at: FrameEmitsAt): readonly EventObject[] | undefined;
   /** What a journaled clock tick does to the kernel and the machine event it becomes (undefined for
    *  none); without it the machine gets `{ type: "tick", ts }`. The bars kernel closes quiet bars.
    */
@@ -79,6 +87,12 @@ export interface ActorDefinition<State, Config, Result> {
   /** The kernel state's fields by name, for people (`troupe replay --inspect`); without it, the
    *  state is shown as it is held (a typed array shows as bare numbers). */
   describeState?(state: State): Record<string, unknown>;
+}
+
+/** Where `ActorDefinition.frameEmits` is asked: the instance's key and its machine's state. */
+export interface FrameEmitsAt {
+  key: string;
+  machineState: unknown;
 }
 
 /** A tick an instance waits for (see `ActorDefinition.tickDue`). */

@@ -297,7 +297,11 @@ export class ActorInstance {
     const def = this.def;
     const trace = this.#trace;
     const result = def.kernel.step(this.#state, frame);
-    const event = def.frameEvent(result, frame, this.#actor.getSnapshot().value);
+    const machineState = this.#actor.getSnapshot().value;
+    // What the machine would only emit goes straight to the outbox (see frameEmits).
+    const emits = def.frameEmits?.(result, { key: this.key, machineState });
+    const event = emits ? undefined : def.frameEvent(result, frame, machineState);
+    if (emits) { for (const e of emits) this.#outbox.push(e); }
     trace?.mark(STAGE.kernel);
     const outputs: Output[] = [];
     if (def.columns && !this.#quiet) {

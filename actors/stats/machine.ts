@@ -3,10 +3,12 @@
  * least one publication fell (the kernel decides them per sample, so that frames in between cost
  * no machine step and the framing changes nothing), and it emits each, in order, as a `stats`
  * event stamped with the time of the sample that completed it. It waits for its first publication
- * in `waiting`, then is `live`. Time enters only through journaled events, so replay is exact.
+ * in `waiting`, then is `live`, where a frame event only emits: the host asks `statsFrameEmits`
+ * for those events and sends the machine nothing (one macrostep less a frame). Time enters only
+ * through journaled events, so replay is exact.
  */
 import { assertEvent, assign, enqueueActions, setup } from "xstate";
-import { type StatsEvent, statsEvent } from "../../protocol/mod.ts";
+import { type FrameEmitsAt, type StatsEvent, statsEvent } from "../../protocol/mod.ts";
 import type { StatsConfig, StatsSummary } from "./kernel.ts";
 
 /** The event the host sends per frame in which publications fell: each, in order. */
@@ -17,6 +19,31 @@ export interface StatsFrameEvent {
 
 /** What the machine emits: published on troupe.out.stats.<channel>. */
 export type StatsEmitted = StatsEvent;
+
+/** The event the machine emits for publication `p` of channel `key`. */
+export function statsEmitted(key: string, p: StatsSummary): StatsEmitted {
+  return statsEvent(Math.round(p.t_last_us), {
+    channel: key,
+    count: p.count,
+    mean: p.mean,
+    variance: p.variance,
+    min: p.min,
+    max: p.max,
+    rate_per_s: p.rate_per_s,
+  });
+}
+
+/**
+ * What the machine emits for a frame with `publications` in state `machineState`, when that is
+ * all the frame event does there (`live`: no transition, no assign); undefined elsewhere.
+ */
+export function statsFrameEmits(
+  publications: readonly StatsSummary[],
+  at: FrameEmitsAt,
+): StatsEmitted[] | undefined {
+  if (at.machineState !== "live" || publications.length === 0) return undefined;
+  return publications.map((p) => statsEmitted(at.key, p));
+}
 
 /** The stats machine. */
 export const statsMachine = setup({
@@ -32,17 +59,7 @@ export const statsMachine = setup({
   actions: {
     publish: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, "frame");
-      for (const p of event.publications) {
-        enqueue.emit(statsEvent(Math.round(p.t_last_us), {
-          channel: context.key,
-          count: p.count,
-          mean: p.mean,
-          variance: p.variance,
-          min: p.min,
-          max: p.max,
-          rate_per_s: p.rate_per_s,
-        }));
-      }
+      for (const p of event.publications) enqueue.emit(statsEmitted(context.key, p));
     }),
     configure: assign({
       config: ({ context, event }) => event.type === "config" ? event.config : context.config,

@@ -11,11 +11,17 @@ import {
   type StatsResult,
   type StatsState,
 } from "./kernel.ts";
-import { statsMachine } from "./machine.ts";
+import { statsFrameEmits, statsMachine } from "./machine.ts";
 
 export type { StatsConfig, StatsResult, StatsState, StatsSummary } from "./kernel.ts";
 export { describeStats, statsKernel, statsSummary } from "./kernel.ts";
-export { type StatsEmitted, type StatsFrameEvent, statsMachine } from "./machine.ts";
+export {
+  type StatsEmitted,
+  statsEmitted,
+  statsFrameEmits,
+  type StatsFrameEvent,
+  statsMachine,
+} from "./machine.ts";
 
 /** The stats actor kind. */
 export const statsActor: ActorDefinition<StatsState, StatsConfig, StatsResult> = {
@@ -40,5 +46,7 @@ export const statsActor: ActorDefinition<StatsState, StatsConfig, StatsResult> =
   // Only frames in which a publication fell reach the machine: it has nothing to do on others.
   frameEvent: (publications) =>
     publications.length > 0 ? { type: "frame", publications } : undefined,
+  // Once live, the machine's frame event only emits: the host emits for it.
+  frameEmits: statsFrameEmits,
   describeState: describeStats,
 };

@@ -40,6 +40,9 @@ if (haveNatsServer("bench latency")) {
     // The background ran, and the latency frames under it were traced apart from its frames.
     assert.match(r.stderr, /troupe under a background of [0-9.]+k samples\/s, round 1/);
     assert.match(r.stderr, /stages \(p50\/p99 µs\), under the background, round 1, [1-9]/);
+    // And where the host's event loop stood still, and why, in each host phase.
+    assert.match(r.stderr, /the host's event loop, round 1: (no gaps|[0-9]+ gaps)/);
+    assert.match(r.stderr, /the host's event loop, under the background, round 1: /);
   });
 
   test("bench latency --load-rate 0 leaves the loaded row out", async () => {
