@@ -47,7 +47,7 @@ import { type Benchmark, BenchOptionError, type BenchRow, row } from "./_bench.t
 import { browserMissing, launchBrowser } from "./_browser.ts";
 import { formatProfile, startProfile } from "./_cdp_profile.ts";
 import { formatTrace, startTrace } from "./_cdp_trace.ts";
-import { floorFrames } from "./_dashboard_floor.ts";
+import { type FloorFrames, floorFrames } from "./_dashboard_floor.ts";
 import { cardsShown } from "./_dashboard_on_screen.ts";
 import { Figures, type RoundTimes } from "./_dashboard_figures.ts";
 import { firstDrawMs } from "./_dashboard_first_draw.ts";
@@ -212,21 +212,23 @@ async function runMode(
         messages: t.messageTimes.length,
       };
     });
-    if (mode === "floor") {
-      const f = await floorFrames(page, { ...s, span: s.prefill });
-      return { ...floorRound(f), onScreen };
-    }
     const paints0 = await livePaints(page);
     const gapMs = 1000 / s.rate;
     const stopProfile = s.profile && ctx.round === 0 ? await startProfile(page) : undefined;
     const stopTrace = s.trace && ctx.round === 0 ? await startTrace(page) : undefined;
-    const t0 = performance.now();
-    for (let u = 0; u < s.updates; u++) {
-      for (const x of series) ctx.bus.publish(outSubject("anomaly", x.channel), x.frame(s.points));
-      const wait = t0 + (u + 1) * gapMs - performance.now();
-      if (wait > 0) await sleep(wait);
+    let floor: FloorFrames | undefined;
+    if (mode === "floor") floor = await floorFrames(page, { ...s, span: s.prefill });
+    else {
+      const t0 = performance.now();
+      for (let u = 0; u < s.updates; u++) {
+        for (const x of series) {
+          ctx.bus.publish(outSubject("anomaly", x.channel), x.frame(s.points));
+        }
+        const wait = t0 + (u + 1) * gapMs - performance.now();
+        if (wait > 0) await sleep(wait);
+      }
+      await sleep(1000);
     }
-    await sleep(1000);
     if (stopProfile) {
       const file = mode === "troupe" ? s.profile : `${s.profile}.${mode}`;
       writeFileSync(file, formatProfile(await stopProfile(40)) + "\n");
@@ -235,6 +237,7 @@ async function runMode(
       const file = mode === "troupe" ? s.trace : `${s.trace}.${mode}`;
       writeFileSync(file, formatTrace(await stopTrace()) + "\n");
     }
+    if (floor) return { ...floorRound(floor), onScreen };
     if (s.screenshot && ctx.round === 0) {
       const file = mode === "troupe"
         ? s.screenshot
@@ -276,7 +279,7 @@ async function fillPage(page: Page, s: Settings, bus: NatsBus, prefix: string): 
 }
 
 /** The floor's frames as a round's figures: one frame per update, all on the main thread. */
-function floorRound(f: Awaited<ReturnType<typeof floorFrames>>): Omit<RoundTimes, "onScreen"> {
+function floorRound(f: FloorFrames): Omit<RoundTimes, "onScreen"> {
   return {
     times: f.times,
     messages: f.times.map(() => 0),
@@ -481,7 +484,7 @@ const OPTIONS = {
   },
   profile: {
     help: "write the functions with the most self time in the first round's pages to F " +
-      "(troupe) and F.naive",
+      "(troupe), F.floor and F.naive",
     arg: "F",
     default: "",
   },
@@ -492,7 +495,7 @@ const OPTIONS = {
   },
   trace: {
     help: "write where the first round's pages spent their time, per thread, from a " +
-      "Chromium trace, to F (troupe) and F.naive",
+      "Chromium trace, to F (troupe), F.floor and F.naive",
     arg: "F",
     default: "",
   },
