@@ -34,7 +34,13 @@ import {
 } from "./_live_axes.ts";
 import { paintBand, paintLine, paintOverlays } from "./_live_marks.ts";
 import { LiveScales } from "./_live_scales.ts";
-import { type Context2D, LIVE_STYLE, type LiveOverlays, type PlotRect } from "./_live_style.ts";
+import {
+  type Context2D,
+  LIVE_STYLE,
+  liveFont,
+  type LiveOverlays,
+  type PlotRect,
+} from "./_live_style.ts";
 
 export { LIVE_STYLE } from "./_live_style.ts";
 export type { LiveMarker, LiveOverlays, PlotRect } from "./_live_style.ts";
@@ -93,7 +99,7 @@ export class LivePlot {
     this.#ring.width = Math.max(1, rect.width);
     this.#ring.height = Math.max(1, this.canvas.height - rect.top);
     // Sizing a canvas resets its state: the font is set here, once, not per paint.
-    this.#ctx.font = this.#out.font = `${11 * dpr}px system-ui, sans-serif`;
+    this.#ctx.font = this.#out.font = liveFont(dpr);
     this.#shift = 0;
     this.#repaint = true;
   }
@@ -263,15 +269,21 @@ export class LivePlot {
     overlays: LiveOverlays,
   ): void {
     const ctx = this.#ctx, at = this.#at, { top, height } = this.#s.rect;
-    const bottom = top + height, plotLo = Math.max(lo, at.from), labelLo = Math.max(lo, at.label);
+    const bottom = top + height, rows = this.canvas.height - bottom;
+    const plotLo = Math.max(lo, at.from), labelLo = Math.max(lo, at.label);
     ctx.save();
     ctx.translate(tx, -top);
     ctx.beginPath();
-    if (hi > plotLo) ctx.rect(plotLo, top, hi - plotLo, height);
-    ctx.rect(labelLo, bottom, hi - labelLo, this.canvas.height - bottom);
+    if (labelLo === plotLo) {
+      // Mostly: no label reaches left of the strip, and the clip is one rectangle.
+      ctx.rect(plotLo, top, hi - plotLo, height + rows);
+    } else {
+      if (hi > plotLo) ctx.rect(plotLo, top, hi - plotLo, height);
+      ctx.rect(labelLo, bottom, hi - labelLo, rows);
+    }
     ctx.clip();
     if (hi > plotLo) ctx.clearRect(plotLo, top, hi - plotLo, height);
-    ctx.clearRect(labelLo, bottom, hi - labelLo, this.canvas.height - bottom);
+    ctx.clearRect(labelLo, bottom, hi - labelLo, rows);
     paintTimeLabels(ctx, this.#s, at.tick);
     if (hi > plotLo) this.#paintPlot(cols, overlays);
     ctx.restore();
