@@ -1,17 +1,11 @@
 /**
  * The live view's axes: the value labels left of the plot (painted with a whole repaint only, on
- * the canvas shown), and, in the plot's columns (painted into the ring, strip by strip), the grid
- * and the time labels under the plot. A time label ends at its tick, so it is painted whole when
- * its tick enters the plot and then scrolls with it.
+ * the canvas shown), and, in the plot's columns (painted into the ring, strip by strip, under the
+ * strip's one clip), the grid and the time labels under the plot. A time label ends at its tick,
+ * so it is painted whole when its tick enters the plot and then scrolls with it.
  */
 import type { LiveScales } from "./_live_scales.ts";
 import { type Context2D, LIVE_STYLE } from "./_live_style.ts";
-
-/** How far left of its tick a time label reaches (device pixels), with its margin: a strip that
- *  repaints a tick's label starts that far left of it. */
-export function labelReach(dpr: number): number {
-  return (Math.min(LIVE_STYLE.label_px, LIVE_STYLE.x_space_px - 10) + 4) * dpr;
-}
 
 /** The value labels on the left of the plot, for a canvas `height` device pixels high. */
 export function paintValueAxis(ctx: Context2D, s: LiveScales, height: number): void {
@@ -47,40 +41,42 @@ export function paintGrid(ctx: Context2D, s: LiveScales, from: number): void {
 }
 
 /**
- * The time labels of the ticks at or right of `x0`, under the plot, on a canvas `width` x
- * `height` device pixels. Label boxes never overlap (ticks are further apart than a label is
- * wide), so clearing the boxes of the labels repainted touches no other label.
+ * The first tick whose time label a paint of the columns at or right of `x0` draws (its column is
+ * at or right of `x0`). Label boxes never overlap (ticks are further apart than a label is wide),
+ * so repainting the labels from this tick on touches no other label.
  */
-export function paintTimeLabels(
-  ctx: Context2D,
-  s: LiveScales,
-  x0: number,
-  width: number,
-  height: number,
-): void {
+export function firstLabelTick(s: LiveScales, x0: number): number {
+  const xs = s.xStep;
+  let T = Math.ceil(s.tAt(Math.max(x0, s.rect.left)) / xs) * xs;
+  while (Math.round(s.x(T)) < x0) T += xs;
+  return T;
+}
+
+/** Where the label row is cleared from when its labels are painted from tick `T` on (a strip's
+ *  `x0`, or the start of tick `T`'s label if that is further left; never left of the plot). */
+export function labelClearFrom(s: LiveScales, x0: number, T: number): number {
+  const labelPx = Math.min(LIVE_STYLE.label_px, LIVE_STYLE.x_space_px - 10) * s.dpr;
+  return Math.max(s.rect.left, Math.min(x0, Math.round(s.x(T)) - labelPx - 4 * s.dpr));
+}
+
+/**
+ * The time labels of the ticks from `T` on, under the plot. The caller has cleared their row and
+ * clipped it to the plot's columns (a label whose tick is in the plot but starts left of it is cut
+ * at the plot's edge, as the scroll cuts it); nothing is painted when no tick is in the plot.
+ */
+export function paintTimeLabels(ctx: Context2D, s: LiveScales, T: number): void {
   const { left } = s.rect;
   const right = left + s.rect.width, y = s.rect.top + s.rect.height, dpr = s.dpr;
+  if (T > s.tR) return;
   const labelPx = Math.min(LIVE_STYLE.label_px, LIVE_STYLE.x_space_px - 10) * dpr;
-  const xs = s.xStep;
-  let T = Math.ceil(s.tAt(Math.max(x0, left)) / xs) * xs;
-  while (Math.round(s.x(T)) < x0) T += xs;
-  const clearFrom = Math.max(left, Math.min(x0, Math.round(s.x(T)) - labelPx - 4 * dpr));
-  ctx.save();
-  // A label whose tick is in the plot but starts left of it is cut at the plot's edge, as the
-  // scroll cuts it.
-  ctx.beginPath();
-  ctx.rect(left, y, width - left, height - y);
-  ctx.clip();
-  ctx.clearRect(clearFrom, y, width - clearFrom, height - y);
   ctx.fillStyle = LIVE_STYLE.label;
   ctx.textAlign = "right";
   ctx.textBaseline = "top";
-  for (; T <= s.tR; T += xs) {
+  for (const xs = s.xStep; T <= s.tR; T += xs) {
     const x = Math.round(s.x(T));
     if (x < left || x > right) continue;
     ctx.fillText(timeLabel(T), x - 3 * dpr, y + 6 * dpr, labelPx - 3 * dpr);
   }
-  ctx.restore();
 }
 
 /**
@@ -94,17 +90,23 @@ export function cutLabelEnd(ctx: Context2D, s: LiveScales): number {
   const T = Math.ceil(s.tAt(left) / xs) * xs;
   const x = Math.round(s.x(T));
   const labelPx = (Math.min(LIVE_STYLE.label_px, LIVE_STYLE.x_space_px - 10) - 3) * dpr;
-  const w = Math.min(labelWidth(ctx, T), labelPx);
+  const w = Math.min(labelWidth(ctx, T, dpr), labelPx);
   return x - 3 * dpr - w < left ? x : left;
 }
 
 /** The last label measured: every chart asks each frame, mostly for the same tick. */
-let measured = { t: NaN, font: "", width: 0 };
+const measured = { t: NaN, dpr: NaN, width: 0 };
 
-/** The width of tick `t`'s label in `ctx`'s font (measured once per tick and font). */
-function labelWidth(ctx: Context2D, t: number): number {
-  if (t !== measured.t || ctx.font !== measured.font) {
-    measured = { t, font: ctx.font, width: ctx.measureText(timeLabel(t)).width };
+/**
+ * The width of tick `t`'s label in `ctx`'s font, measured once per tick and device pixel ratio:
+ * the live view's font is set from the ratio alone (`LivePlot.layout`), and reading `ctx.font`
+ * back (a string the canvas serializes) showed in the page's profile, for every chart each frame.
+ */
+function labelWidth(ctx: Context2D, t: number, dpr: number): number {
+  if (t !== measured.t || dpr !== measured.dpr) {
+    measured.width = ctx.measureText(timeLabel(t)).width;
+    measured.t = t;
+    measured.dpr = dpr;
   }
   return measured.width;
 }

@@ -45,24 +45,29 @@ export function paintLine(
   ctx.stroke();
 }
 
-/** The overlays in the time shown: each regime's level to the next change, the change points'
- *  lines, the annotations (a dashed line and the text), and the anomaly markers. */
-export function paintOverlays(ctx: Context2D, s: LiveScales, o: LiveOverlays): void {
+/**
+ * The overlays that reach the columns at or right of `from` (device pixels): each regime's level
+ * to the next change, the change points' lines, the annotations (a dashed line and the text), and
+ * the anomaly markers. A strip paints a few columns: what ends left of them is not drawn at all
+ * (only an annotation's text, which reaches right of its line, is drawn from the whole window).
+ */
+export function paintOverlays(ctx: Context2D, s: LiveScales, o: LiveOverlays, from: number): void {
   const dpr = s.dpr;
-  const min = s.tAt(0), max = s.tR;
+  // A marker's reach left and right of its time: an anomaly's radius, a line's half width.
+  const min = s.tAt(0), max = s.tR, near = s.tAt(from - 5 * dpr);
   ctx.strokeStyle = LIVE_STYLE.regime;
   ctx.lineWidth = 2 * dpr;
   for (let i = 0; i < o.changes.length; i++) {
     const a = o.changes[i]!;
     const end = o.changes[i + 1]?.t ?? Infinity;
-    if (end < min || a.t > max) continue;
+    if (end < near || a.t > max) continue;
     const y = s.y(a.y);
     ctx.beginPath();
     ctx.moveTo(s.x(a.t), y);
     ctx.lineTo(end === Infinity ? s.x(max) + 4 * dpr : s.x(end), y);
     ctx.stroke();
   }
-  for (const m of o.changes) if (m.t >= min && m.t <= max) paintMarkerLine(ctx, s, m, []);
+  for (const m of o.changes) if (m.t >= near && m.t <= max) paintMarkerLine(ctx, s, m, []);
   for (const m of o.annotations) {
     if (m.t < min || m.t > max) continue;
     const x = paintMarkerLine(ctx, s, m, [3 * dpr, 3 * dpr]);
@@ -73,7 +78,7 @@ export function paintOverlays(ctx: Context2D, s: LiveScales, o: LiveOverlays): v
   }
   ctx.fillStyle = LIVE_STYLE.anomaly;
   for (const m of o.anomalies) {
-    if (m.t < min || m.t > max) continue;
+    if (m.t < near || m.t > max) continue;
     ctx.beginPath();
     ctx.arc(s.x(m.t), s.y(m.y), 4 * dpr, 0, 7);
     ctx.fill();

@@ -31,6 +31,11 @@ export const LIVE_STYLE = {
   refresh_k_share: 0.01,
 } as const;
 
+/** The live view's font at device pixel ratio `dpr` (its canvases' and the time labels'). */
+export function liveFont(dpr: number): string {
+  return `${11 * dpr}px system-ui, sans-serif`;
+}
+
 /** The plot's rectangle inside the canvas, in device pixels. */
 export interface PlotRect {
   left: number;

@@ -26,14 +26,21 @@
 import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
 import {
   cutLabelEnd,
-  labelReach,
+  firstLabelTick,
+  labelClearFrom,
   paintGrid,
   paintTimeLabels,
   paintValueAxis,
 } from "./_live_axes.ts";
 import { paintBand, paintLine, paintOverlays } from "./_live_marks.ts";
 import { LiveScales } from "./_live_scales.ts";
-import { type Context2D, LIVE_STYLE, type LiveOverlays, type PlotRect } from "./_live_style.ts";
+import {
+  type Context2D,
+  LIVE_STYLE,
+  liveFont,
+  type LiveOverlays,
+  type PlotRect,
+} from "./_live_style.ts";
 
 export { LIVE_STYLE } from "./_live_style.ts";
 export type { LiveMarker, LiveOverlays, PlotRect } from "./_live_style.ts";
@@ -55,6 +62,8 @@ export class LivePlot {
   readonly #ctx: OffscreenCanvasRenderingContext2D;
   /** The ring column of the plot's left edge. */
   #shift = 0;
+  /** Where the paint under way starts (#inRing sets it; kept to allocate nothing per paint). */
+  readonly #at: StripStart = { x0: 0, from: 0, tick: 0, label: 0 };
   readonly #s = new LiveScales();
   /** The last sample time painted (NaN: nothing painted yet: the next update repaints). */
   #lastT = NaN;
@@ -86,10 +95,11 @@ export class LivePlot {
       this.canvas.style.height = `${heightCss}px`;
     }
     this.#s.rect = { ...rect };
+    // The ring holds the plot's rows and the time labels' under them: nothing is painted above.
     this.#ring.width = Math.max(1, rect.width);
-    this.#ring.height = this.canvas.height;
+    this.#ring.height = Math.max(1, this.canvas.height - rect.top);
     // Sizing a canvas resets its state: the font is set here, once, not per paint.
-    this.#ctx.font = this.#out.font = `${11 * dpr}px system-ui, sans-serif`;
+    this.#ctx.font = this.#out.font = liveFont(dpr);
     this.#shift = 0;
     this.#repaint = true;
   }
@@ -206,83 +216,91 @@ export class LivePlot {
   /** Shows the ring on the canvas: its columns from the plot's left edge on, then the rest. */
   #compose(): void {
     const out = this.#out;
-    const { left, width } = this.#s.rect;
-    const h = this.canvas.height, s = this.#shift;
-    out.clearRect(left, 0, width, h);
-    out.drawImage(this.#ring, s, 0, width - s, h, left, 0, width - s, h);
-    if (s > 0) out.drawImage(this.#ring, 0, 0, s, h, left + width - s, 0, s, h);
+    const { left, top, width } = this.#s.rect;
+    const h = this.#ring.height, s = this.#shift;
+    out.clearRect(left, top, width, h);
+    out.drawImage(this.#ring, s, 0, width - s, h, left, top, width - s, h);
+    if (s > 0) out.drawImage(this.#ring, 0, 0, s, h, left + width - s, top, s, h);
     // The leftmost time label, once the scroll cut it, is not shown at all.
     const end = cutLabelEnd(this.#ctx, this.#s);
     if (end > left) {
-      const y = this.#s.rect.top + this.#s.rect.height;
-      out.clearRect(left, y, end - left, h - y);
+      const y = top + this.#s.rect.height;
+      out.clearRect(left, y, end - left, this.canvas.height - y);
     }
   }
 
   /**
-   * Paints the plot (#paintPlot, which draws in the canvas's coordinates) into the ring for the
-   * plot's columns from `a` to its right edge: translated by whole pixels to their ring columns,
-   * in two passes where they wrap (each clipped to its columns), else in one. No closure or pass
-   * list: this runs for every chart in every frame.
+   * Paints the plot's columns at or right of `x0` (#paintPlot, which draws in the canvas's
+   * coordinates) into the ring: translated by whole pixels to their ring columns, in two passes
+   * where they wrap, else in one. No closure, pass list or object: this runs for every chart each
+   * frame (where the strip starts is kept in #at).
    */
-  #inRing(a: number, x0: number, cols: readonly Float64Array[], overlays: LiveOverlays): void {
-    const { left, width } = this.#s.rect;
+  #inRing(x0: number, cols: readonly Float64Array[], overlays: LiveOverlays): void {
+    const s = this.#s, { left, width } = s.rect;
+    const from = Math.min(Math.max(x0, left), left + width);
+    // The labels repainted start at or left of the strip (a label ends at its tick).
+    const at = this.#at;
+    at.x0 = x0;
+    at.from = from;
+    at.tick = firstLabelTick(s, x0);
+    const a = at.label = labelClearFrom(s, from, at.tick);
     const start = (a - left + this.#shift) % width;
     const right = left + width;
     if (start + (right - a) <= width) {
-      this.#pass(start - a, a, right, x0, cols, overlays);
+      this.#pass(start - a, a, right, cols, overlays);
       return;
     }
-    this.#pass(start - a, a, a + width - start, x0, cols, overlays);
-    this.#pass(start - a - width, a + width - start, right, x0, cols, overlays);
+    const wrap = a + width - start;
+    this.#pass(start - a, a, wrap, cols, overlays);
+    this.#pass(start - a - width, wrap, right, cols, overlays);
   }
 
-  /** One pass of #inRing: columns `lo` to `hi` of the canvas, `tx` pixels off in the ring. */
+  /**
+   * One pass of #inRing: columns `lo` to `hi` of the canvas, `tx` pixels off in the ring. Its one
+   * clip is the plot's rows from #at's `from` and the label row's from its `label`, both cleared;
+   * everything is painted under it: one save, clip and restore a pass (they had been three, and
+   * `save` and `clip` came after `drawImage` alone among the canvas calls in the page's profile).
+   */
   #pass(
     tx: number,
     lo: number,
     hi: number,
-    x0: number,
     cols: readonly Float64Array[],
     overlays: LiveOverlays,
   ): void {
-    const ctx = this.#ctx;
+    const ctx = this.#ctx, at = this.#at, { top, height } = this.#s.rect;
+    const bottom = top + height, rows = this.canvas.height - bottom;
+    const plotLo = Math.max(lo, at.from), labelLo = Math.max(lo, at.label);
     ctx.save();
-    ctx.translate(tx, 0);
+    ctx.translate(tx, -top);
     ctx.beginPath();
-    ctx.rect(lo, 0, hi - lo, this.#ring.height);
+    if (labelLo === plotLo) {
+      // Mostly: no label reaches left of the strip, and the clip is one rectangle.
+      ctx.rect(plotLo, top, hi - plotLo, height + rows);
+    } else {
+      if (hi > plotLo) ctx.rect(plotLo, top, hi - plotLo, height);
+      ctx.rect(labelLo, bottom, hi - labelLo, rows);
+    }
     ctx.clip();
-    this.#paintPlot(x0, cols, overlays);
+    if (hi > plotLo) ctx.clearRect(plotLo, top, hi - plotLo, height);
+    ctx.clearRect(labelLo, bottom, hi - labelLo, rows);
+    paintTimeLabels(ctx, this.#s, at.tick);
+    if (hi > plotLo) this.#paintPlot(cols, overlays);
     ctx.restore();
   }
 
   /** Clears and paints every column at or right of `x0` (device pixels); 0 repaints all. */
   #paintFrom(x0: number, cols: readonly Float64Array[], overlays: LiveOverlays): void {
-    const { left, width } = this.#s.rect;
-    // From where a time label that the strip repaints may start (it ends at its tick).
-    const a = Math.max(
-      left,
-      Math.min(Math.max(x0, left), left + width) - labelReach(this.#s.dpr),
-    );
-    this.#inRing(a, x0, cols, overlays);
-    if (x0 < left) paintValueAxis(this.#out, this.#s, this.canvas.height);
+    this.#inRing(x0, cols, overlays);
+    if (x0 < this.#s.rect.left) paintValueAxis(this.#out, this.#s, this.canvas.height);
   }
 
-  /** What #paintFrom paints of the plot's columns (into the ring). */
-  #paintPlot(x0: number, cols: readonly Float64Array[], overlays: LiveOverlays): void {
-    const ctx = this.#ctx, s = this.#s;
-    const { left, top, width, height } = s.rect;
-    const right = left + width, from = Math.max(x0, left);
-    paintTimeLabels(ctx, s, x0, this.canvas.width, this.canvas.height);
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(x0, 0, this.canvas.width - x0, top + height);
-    ctx.clip();
-    ctx.clearRect(x0, 0, this.canvas.width - x0, top + height);
+  /** What #paintFrom paints in the plot's columns from #at's `from` on (into the ring, clipped). */
+  #paintPlot(cols: readonly Float64Array[], overlays: LiveOverlays): void {
+    const ctx = this.#ctx, s = this.#s, { x0, from } = this.#at;
+    const { left, width } = s.rect;
+    const right = left + width;
     paintGrid(ctx, s, from);
-    ctx.beginPath();
-    ctx.rect(from, top, right - from, height);
-    ctx.clip();
     // The samples from the one before the strip's left edge on (no views: nothing is allocated).
     let view = cols;
     let first = Math.max(0, firstAfter(cols[0]!, s.tAt(from)) - 1);
@@ -296,8 +314,7 @@ export class LivePlot {
     paintBand(ctx, s, view, first);
     paintLine(ctx, s, view[0]!, view[2]!, first, LIVE_STYLE.expected);
     paintLine(ctx, s, view[0]!, view[1]!, first, LIVE_STYLE.value);
-    paintOverlays(ctx, s, overlays);
-    ctx.restore();
+    paintOverlays(ctx, s, overlays, from);
   }
 
   #decimated(view: Float64Array[], columns: number): Float64Array[] {
@@ -310,6 +327,15 @@ export class LivePlot {
     for (let c = 0; c < DECIMATE_COLUMNS; c++) src[c] = this.#dec[c]!.subarray(0, m);
     return src;
   }
+}
+
+/** Where a paint starts: the column asked for (0: all), the plot's first column painted, the first
+ *  tick whose label is painted, and the label row's first column cleared. */
+interface StripStart {
+  x0: number;
+  from: number;
+  tick: number;
+  label: number;
 }
 
 /** The index of the first time after `t` in ascending `times` (times.length if none). */
