@@ -7,10 +7,13 @@
  * the stage moved (its holder died, the lease expired, another claimed it) are taken, each once.
  * The refold up to the stream's last finding at start publishes nothing (its holder before
  * published those updates); the findings after it are taken live, as the stage of `troupe run`
- * takes them from the bus. Its writes (updates, answers, snapshots) go through the lease's fence,
- * given by the caller as a fenced bus and store.
+ * takes them from the bus. A session's silence table sent to it is journaled in the stream too
+ * (`troupe.finding.silences.<session>`) and held when the stage reads it back, in its place among
+ * the findings, so a stage that takes over (or refolds after a restart) marks incidents silenced
+ * as its holder did; its snapshots keep the tables. Its writes (updates, answers, snapshots) go
+ * through the lease's fence, given by the caller as a fenced bus and store.
  */
-import type { Bus } from "../../protocol/mod.ts";
+import { type Bus, journaledSilencesSubject } from "../../protocol/mod.ts";
 import {
   deadLetterOf,
   FINDINGS_STREAM,
@@ -91,6 +94,8 @@ export async function runLeasedIncidentStage(
       stage.takeFinding(f);
       if (refold.refolding()) restored++;
       compacting.taken(seq);
+    } else if (stage.takeRecord(data) === "silences") {
+      compacting.taken(seq);
     }
     if (refold.refolding() && seq >= end) {
       refold.goLive();
@@ -103,7 +108,17 @@ export async function runLeasedIncidentStage(
   }
   const consumer = await source.consume(snapshotPos, take);
   await ready;
-  const served = runIncidentStage(bus, { ...stageOptions, stage, findings: false });
+  const served = runIncidentStage(bus, {
+    ...stageOptions,
+    stage,
+    findings: false,
+    // Held when read back from the stream, in its place among the findings (take, above).
+    recordSilences: (data, { envelope, control }) => {
+      const subject = journaledSilencesSubject(control.session);
+      bus.publish(subject, data, { headers: { "Nats-Msg-Id": envelope.id } });
+      return true;
+    },
+  });
   return {
     stage,
     restored,

@@ -15,9 +15,14 @@ import {
 } from "../../../actors/runtime/mod.ts";
 import {
   areaPattern,
+  decodeIncident,
+  decodeIncidentControlAnswer,
   encodeEnvelope,
+  encodeIncidentControl,
   findingSubject,
+  incidentControlSubject,
   incidentSubject,
+  parseSilenceMatchers,
 } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 import { anomalyFinding } from "../../_support/findings.ts";
@@ -95,6 +100,66 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       assert.is(third.snapshotPos, 9);
       assert.is(third.restored, 0);
       assert.equal(third.stage.list(), listed);
+      await third.stop();
+    } finally {
+      await bus.close();
+      await nats.cleanup();
+    }
+  });
+
+  test("runLeasedIncidentStage() journals a session's silence table in the stream: a stage that takes over, or restores its snapshot, marks the incident silenced", async () => {
+    const nats = await startTestNats();
+    const bus = await NatsBus.connect(nats.url);
+    try {
+      const source = await openFindingsStream(bus.nc);
+      const snapshots = new MemorySnapshotStore();
+      const publish = (ch: string, ts: number) =>
+        bus.publish(findingSubject("anomaly", ch), anomalyFinding(ch, ts));
+      const options = { config: defaultIncidentConfig, source, snapshots };
+      const crash = `anomaly-${TS}-SYM1`;
+      const incidentOf = (s: { stage: { list(): Array<{ id: string; silenced: boolean }> } }) =>
+        s.stage.list().find((i) => i.id === crash);
+
+      const first = await runLeasedIncidentStage(bus, options);
+      for (const [i, ch] of ["SYM1", "SYM2", "SYM3"].entries()) publish(ch, TS + i * 100_000);
+      publish("OTHER", TS + 10_000_000);
+      await until("the crash incident", () => incidentOf(first) !== undefined);
+      const silence = {
+        id: "s1",
+        matchers: parseSilenceMatchers("kind=anomaly channel=~SYM*"),
+        starts_us: TS,
+        ends_us: TS + 3600_000_000,
+      };
+      const ctl = encodeIncidentControl({ id: "ctl-1", src: "collab", ts: TS + 10_000_000 }, {
+        type: "silences",
+        session: "main",
+        silences: [silence],
+      });
+      const reply = await bus.request(incidentControlSubject(), ctl, { timeout: 5000 });
+      assert.ok(decodeIncidentControlAnswer(reply.data).ok);
+      publish("LATER", TS + 16_000_000); // event time past the table's
+      await until("the incident silenced", () => incidentOf(first)?.silenced === true);
+      // Its host dies: nothing saved. The next holder refolds the stream, the table in it.
+      await first.abandon();
+      const second = await runLeasedIncidentStage(bus, options);
+      assert.is(second.snapshotPos, 0);
+      assert.is(incidentOf(second)?.silenced, true, "silenced from the stream");
+      await second.stop(); // saves a snapshot, the table in it
+
+      const third = await runLeasedIncidentStage(bus, options);
+      assert.ok(third.snapshotPos > 0);
+      assert.is(third.restored, 0);
+      assert.is(incidentOf(third)?.silenced, true, "silenced from the snapshot");
+      // A later finding of a member: its update is still silenced (the table is in force).
+      const updates: Array<{ id: string; silenced: boolean }> = [];
+      bus.subscribe(
+        incidentSubject("anomaly"),
+        (m) => updates.push(decodeIncident(m.data).incident),
+      );
+      publish("SYM2", TS + 17_000_000);
+      publish("LAST", TS + 25_000_000);
+      await until("the member's update", () => updates.some((u) => u.id === crash));
+      assert.ok(updates.filter((u) => u.id === crash).every((u) => u.silenced));
       await third.stop();
     } finally {
       await bus.close();
