@@ -18,6 +18,7 @@ import {
   decodeIncidentSnapshot,
   encodeIncidentSnapshot,
   INCIDENT_SNAPSHOT_VERSION,
+  INCIDENT_SNAPSHOT_VERSIONS_READ,
 } from "./incident_snapshot.ts";
 import { IncidentStage, type IncidentStageOptions, runIncidentStage } from "./incident_stage.ts";
 
@@ -148,7 +149,7 @@ export async function restoreSnapshot(
   snapshots: SnapshotStore | undefined,
 ): Promise<number> {
   const snap = await snapshots?.load(INCIDENT_JOURNAL_STREAM);
-  if (snap === undefined || snap.version !== INCIDENT_SNAPSHOT_VERSION) return 0;
+  if (snap === undefined || !INCIDENT_SNAPSHOT_VERSIONS_READ.includes(snap.version)) return 0;
   stage.restore(decodeIncidentSnapshot(snap.kernel));
   return snap.pos;
 }

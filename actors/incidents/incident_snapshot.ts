@@ -20,10 +20,14 @@ import { type SavedSilenceTable, SilenceTable } from "./silence_table.ts";
  * The snapshot format's version: a snapshot of another is not loaded (the journal is refolded). 2:
  * an incident's machine keeps the episodes going on its channels (`ongoing`), which a refold of
  * a version 1 snapshot's journal restores and the snapshot cannot. 3: the sessions' silence
- * tables (`silences`), journaled since; a version 2 snapshot lacks them, so its journal is
- * refolded.
+ * tables (`silences`), journaled since. A version 2 snapshot is still loaded, with no silences:
+ * they were in neither its journal nor it, so a stage restored from it knows what the stage that
+ * saved it would have known after a restart, and a refold of its compacted journal would know less.
  */
 export const INCIDENT_SNAPSHOT_VERSION = 3;
+
+/** The snapshot versions a stage loads: this one, and 2 (read without silences). */
+export const INCIDENT_SNAPSHOT_VERSIONS_READ: readonly number[] = [2, INCIDENT_SNAPSHOT_VERSION];
 
 /** An open incident as saved: its machine's state value and context (without the settings). */
 interface SavedOpen {
@@ -108,7 +112,13 @@ export function decodeIncidentSnapshot(bytes: Uint8Array): SavedIncidentStage {
     }
   };
   check(raw !== null && typeof raw === "object", "", raw, "a map");
-  check(raw.v === INCIDENT_SNAPSHOT_VERSION, "v", raw.v, `${INCIDENT_SNAPSHOT_VERSION}`);
+  check(
+    INCIDENT_SNAPSHOT_VERSIONS_READ.includes(raw.v as number),
+    "v",
+    raw.v,
+    INCIDENT_SNAPSHOT_VERSIONS_READ.join(" or "),
+  );
+  if (raw.v === 2) raw.silences = { tables: [], held: [] }; // a version 2 snapshot had none
   for (const f of ["held", "open", "resolved", "counts", "firing"]) {
     check(Array.isArray(raw[f]), f, raw[f], "an array");
   }

@@ -26,6 +26,7 @@ import {
   decodeIncident,
   decodeIncidentControlAnswer,
   encodeIncidentControl,
+  encodeValue,
   incidentControlSubject,
   outSubject,
   parseSilenceMatchers,
@@ -206,6 +207,12 @@ test("a stage's snapshot round-trips, and a damaged one is refused naming the fi
   other.restore(decodeIncidentSnapshot(encodeIncidentSnapshot(saved)));
   assert.equal(other.saved(), saved);
   assert.equal(other.list(), stage.list());
+  // A version 2 snapshot (before the silences were kept) is restored, with no silences.
+  const { silences: _, ...v2 } = saved;
+  assert.equal(decodeIncidentSnapshot(encodeValue({ ...v2, v: 2 })), {
+    ...saved,
+    silences: { tables: [], held: [] },
+  });
   const bad = [
     [{ ...saved, held: 5 }, '"held" must be an array, got 5'],
     [{ ...saved, open: [{ ...saved.open[0], value: "resolved" }] }, '"open[0].value"'],
