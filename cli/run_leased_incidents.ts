@@ -7,6 +7,7 @@
  * the lease expires and another host claims it, restores the stage's snapshot from the cluster's
  * KV store and reads the stream on from there (leased_incident_stage.ts). SIGTERM stops the stage,
  * saves its snapshot and releases the lease, so another host takes it over at its next heartbeat.
+ * The host's /metrics says whether it runs the stage and counts its claims and takeovers.
  */
 import {
   INCIDENT_JOURNAL_STREAM,
@@ -23,6 +24,7 @@ import {
   type LeaseSettings,
   type NatsBus,
   openFindingsStream,
+  registerStageLeaseMetrics,
   StageLeaseKeeper,
 } from "../actors/runtime/mod.ts";
 import { INCIDENT_STAGE_NAME, stageLeaseKey } from "../protocol/mod.ts";
@@ -73,6 +75,7 @@ export async function startLeasedIncidents(
         `this host runs the cluster's stage (epoch ${fence.epoch}); ${run.restored} findings ` +
           `refolded from ${FINDINGS_STREAM}` +
           (run.snapshotPos > 0 ? ` after the snapshot at ${run.snapshotPos}` : "") +
+          (run.republished > 0 ? ` (the updates of ${run.republished} published now)` : "") +
           `, ${open} incident${open === 1 ? "" : "s"} open`,
       );
       return {
@@ -87,6 +90,7 @@ export async function startLeasedIncidents(
       };
     },
   });
+  registerStageLeaseMetrics(launched.registry, keeper, INCIDENT_STAGE_NAME);
   keeper.start();
   return {
     line:

@@ -3,14 +3,17 @@
  * `--hosts N` N hosts in up's process that share the partitions by lease (`troupe run
  * --partitions auto`'s hosts: journal in JetStream, snapshots in the KV store, input from
  * JetStream), so that the lease machinery shows on one machine: `troupe status` says who owns
- * what, and a host stopped hands its partitions to the others. up runs the cluster's incident
- * stage itself, beside its hosts (a leased host runs none: partition 0 moves). The scan service
- * runs on the single host only: leased hosts have none, and say so.
+ * what, and a host stopped hands its partitions to the others. The single host's incident stage
+ * is up's own, beside it (up.ts); leased hosts run it under the lease `stage.incidents` as `troupe
+ * run --partitions auto` hosts do (run_leased_incidents.ts): whichever holds the lease runs it, and
+ * when that host is gone another takes it over from its snapshot and the findings stream.
+ * The scan service runs on the single host only: leased hosts have none, and say so.
  */
 import { join } from "node:path";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import { scanHostService } from "../actors/scan/mod.ts";
 import {
+  FINDINGS_STREAM,
   type HostConfig,
   launchHost,
   launchLeasedHost,
@@ -18,8 +21,9 @@ import {
   type LeaseSettings,
   leaseSettings,
 } from "../actors/runtime/mod.ts";
-import type { Bus } from "../protocol/mod.ts";
-import type { StageHost } from "./run_incidents.ts";
+import { type Bus, INCIDENT_STAGE_NAME, stageLeaseKey } from "../protocol/mod.ts";
+import type { ClusterIncidents, StageHost } from "./run_incidents.ts";
+import { type LeasedIncidents, startLeasedIncidents } from "./run_leased_incidents.ts";
 
 /** The partitions N leased hosts share: eight, or one each when there are more hosts. */
 export function upPartitionCount(hosts: number): number {
@@ -34,8 +38,13 @@ export interface UpHosts {
   httpPort: number | undefined;
   /** Whether the scan service runs (on the single host; not with --hosts). */
   scans: boolean;
-  /** Where the incident stage registers its metrics: the first host's /metrics. */
+  /** Where up's own incident stage registers its metrics: the single host's /metrics. */
   stageHost: StageHost;
+  /**
+   * The incident stage when the hosts run it themselves (with --hosts: under its lease, on the
+   * host holding it); up runs its own otherwise.
+   */
+  incidents?: ClusterIncidents;
   /** Inputs applied since start, over every host (with --hosts, by the partitions held now). */
   applied(): number;
   /** Actor instances running now (recovered ones included). */
@@ -90,6 +99,8 @@ async function launchLeased(first: HostConfig, options: UpHostsOptions): Promise
   const count = upPartitionCount(options.hosts);
   const leases = leaseSettings();
   const hosts: LeasedHost[] = [];
+  const stages: LeasedIncidents[] = [];
+  const stopStages = once(() => Promise.all(stages.map((s) => s.close())));
   try {
     for (let i = 1; i <= options.hosts; i++) {
       const id = `up-${i}`;
@@ -105,9 +116,13 @@ async function launchLeased(first: HostConfig, options: UpHostsOptions): Promise
         http_port: i === 1 ? first.http_port : 0,
       };
       const ticks = options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs };
-      hosts.push(await launchLeasedHost(config, ACTOR_KINDS, ticks));
+      const host = await launchLeasedHost(config, ACTOR_KINDS, ticks);
+      hosts.push(host);
+      const log = (m: string) => console.log(`troupe up: ${id}: incidents: ${m}`);
+      stages.push(await startLeasedIncidents(config, host, log));
     }
   } catch (err) {
+    await stopStages().catch(() => {});
     await Promise.all(hosts.map((h) => h.close().catch(() => {})));
     throw err;
   }
@@ -115,6 +130,7 @@ async function launchLeased(first: HostConfig, options: UpHostsOptions): Promise
   // Counted over the partitions held when asked: kept at close, which stops them all.
   let appliedAtClose: number | undefined;
   const applied = () => appliedAtClose ?? sum(partitions().flatMap((h) => [...h.applied.values()]));
+  const stageKey = stageLeaseKey(INCIDENT_STAGE_NAME);
   const ports = hosts.map((h, i) => `up-${i + 1} http://127.0.0.1:${h.httpPort}`).join(", ");
   return {
     lines: [
@@ -128,14 +144,31 @@ async function launchLeased(first: HostConfig, options: UpHostsOptions): Promise
     httpPort: hosts[0]!.httpPort,
     scans: false,
     stageHost: { bus: hosts[0]!.bus, host: { metrics: { registry: hosts[0]!.registry } } },
+    incidents: {
+      line: `incidents: the cluster's stage runs on the host holding lease ${stageKey} (any ` +
+        `of up-1 to up-${hosts.length} takes it when it is free, as troupe run --partitions ` +
+        `auto hosts do); journaled in stream ${FINDINGS_STREAM}, troupe status says which host ` +
+        `runs it`,
+      // Refolded later, by whichever host claims the lease (it says how many).
+      restored: 0,
+      close: async () => void await stopStages(),
+    },
     applied,
     instances: () => sum(partitions().map((h) => h.instances().length)),
-    // Together: one after another, each host's released partitions went to the next one.
+    // Together: one after another, each host's released partitions went to the next one. The
+    // stages stop first, together (none claims the lease another released), saving a snapshot.
     close: async () => {
       appliedAtClose = applied();
+      await stopStages();
       await Promise.all(hosts.map((h) => h.close()));
     },
   };
+}
+
+/** `f`, called once: later calls return the first call's promise. */
+function once<T>(f: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => p ??= f();
 }
 
 function sum(values: Iterable<number>): number {

@@ -64,6 +64,15 @@ export function findingSubject(kind: string, channel: string): string {
   return `${SUBJECT_ROOT}.finding.${checkName(kind, "finding kind")}.${checkName(channel)}`;
 }
 
+/**
+ * `troupe.finding.silences.<session>`: a session's silence table (`troupe.ctl.incident`'s
+ * message) as a leased incident stage journals it in the findings stream, in its place among the
+ * findings, so that a stage that takes over marks incidents silenced as its holder did.
+ */
+export function journaledSilencesSubject(session: string): string {
+  return findingSubject("silences", session);
+}
+
 /** `troupe.finding.>`: every finding, of every kind. */
 export const FINDINGS_PATTERN = `${SUBJECT_ROOT}.finding.>`;
 

@@ -1,11 +1,13 @@
 /**
  * The incident stage across restarts: the findings a stage takes are journaled, in the order it
- * took them, in a journal of its own (stream `incidents`), and a stage that starts over one
- * refolds them before it takes anything new. The kernel is a pure fold of its findings in the
+ * took them, in a journal of its own (stream `incidents`), with the sessions' silence tables it
+ * is sent in their places among them, and a stage that starts over one refolds them before it
+ * takes anything new. The kernel is a pure fold of its findings in the
  * order taken, so the rebuilt stage holds exactly the incidents (ids, states, members, update
  * numbers, counts) it held before the restart; the updates of the refold were published before,
- * so they are not published again. What the journal holds are the actors' own finding envelopes,
- * byte for byte, so a journal can be read back as the findings it recorded. With a snapshot store,
+ * so they are not published again. What the journal holds are the actors' own finding envelopes
+ * and the bridge's silence tables, byte for byte, so a journal can be read back as the findings
+ * it recorded. With a snapshot store,
  * it is compacted as the actors' journals are: every `snapshotEveryFindings` findings the stage's
  * state is saved at its journal position (incident_snapshot.ts) and the journal's records up to it
  * may go; a stage that starts restores the newest snapshot and refolds only the findings after it.
@@ -16,13 +18,9 @@ import {
   decodeIncidentSnapshot,
   encodeIncidentSnapshot,
   INCIDENT_SNAPSHOT_VERSION,
+  INCIDENT_SNAPSHOT_VERSIONS_READ,
 } from "./incident_snapshot.ts";
-import {
-  incidentFindingOf,
-  IncidentStage,
-  type IncidentStageOptions,
-  runIncidentStage,
-} from "./incident_stage.ts";
+import { IncidentStage, type IncidentStageOptions, runIncidentStage } from "./incident_stage.ts";
 
 /** The stream of the stage's journal that holds its findings. */
 export const INCIDENT_JOURNAL_STREAM = "incidents";
@@ -66,10 +64,8 @@ export async function runJournaledIncidentStage(
   const { stage, snapshotPos } = refold;
   let restored = 0;
   for await (const r of journal.read(INCIDENT_JOURNAL_STREAM, snapshotPos)) {
-    const f = incidentFindingOf(r.data);
-    if (!f) continue; // a journal holds only findings; anything else was never taken
-    stage.takeFinding(f);
-    restored++;
+    // A finding, or a session's silence table journaled among them (counted apart).
+    if (stage.takeRecord(r.data) === "finding") restored++;
   }
   refold.goLive();
   const compacting = snapshots && !snapshots.volatile
@@ -94,6 +90,11 @@ export async function runJournaledIncidentStage(
     ...stageOptions,
     stage,
     record,
+    // Journaled before the stage holds it, as a finding is: a restart refolds it in its place.
+    recordSilences: (data) => {
+      record(data);
+      return false;
+    },
     ...(taken ? { taken } : {}),
   });
   return {
@@ -148,7 +149,7 @@ export async function restoreSnapshot(
   snapshots: SnapshotStore | undefined,
 ): Promise<number> {
   const snap = await snapshots?.load(INCIDENT_JOURNAL_STREAM);
-  if (snap === undefined || snap.version !== INCIDENT_SNAPSHOT_VERSION) return 0;
+  if (snap === undefined || !INCIDENT_SNAPSHOT_VERSIONS_READ.includes(snap.version)) return 0;
   stage.restore(decodeIncidentSnapshot(snap.kernel));
   return snap.pos;
 }

@@ -5,21 +5,29 @@
  * count, the latest time and the watermark) and the stage's own (the resolved incidents it lists,
  * its counts, which incidents it saw firing). A stage restored from it and fed the journal's tail
  * holds what a stage fed every finding from the start holds, and numbers its updates on the same.
- * The sessions' silences are not in it: like the findings' journal, it holds findings only, and
- * a restarted stage learns the silences from the bridge again. The settings are the running
- * stage's (a snapshot taken under other settings keeps the incidents it decided).
+ * The sessions' silence tables (those in force and those held for their time) are in it, as they
+ * are in the journal among the findings, so a stage restored from it marks incidents silenced as
+ * the stage that saved it did. The settings are the running stage's (a snapshot taken under other
+ * settings keeps the incidents it decided).
  */
 import { decodeValue, encodeValue, type Incident, readIncident } from "../../protocol/mod.ts";
 import type { IncidentCounts } from "./incident_stage.ts";
 import type { IncidentFinding, IncidentKernelState, OpenIncident } from "./incident_kernel.ts";
 import { incidentMachine, type IncidentMachineContext } from "./incident_machine.ts";
+import { type SavedSilenceTable, SilenceTable } from "./silence_table.ts";
 
 /**
  * The snapshot format's version: a snapshot of another is not loaded (the journal is refolded). 2:
  * an incident's machine keeps the episodes going on its channels (`ongoing`), which a refold of
- * a version 1 snapshot's journal restores and the snapshot cannot.
+ * a version 1 snapshot's journal restores and the snapshot cannot. 3: the sessions' silence
+ * tables (`silences`), journaled since. A version 2 snapshot is still loaded, with no silences:
+ * they were in neither its journal nor it, so a stage restored from it knows what the stage that
+ * saved it would have known after a restart, and a refold of its compacted journal would know less.
  */
-export const INCIDENT_SNAPSHOT_VERSION = 2;
+export const INCIDENT_SNAPSHOT_VERSION = 3;
+
+/** The snapshot versions a stage loads: this one, and 2 (read without silences). */
+export const INCIDENT_SNAPSHOT_VERSIONS_READ: readonly number[] = [2, INCIDENT_SNAPSHOT_VERSION];
 
 /** An open incident as saved: its machine's state value and context (without the settings). */
 interface SavedOpen {
@@ -40,6 +48,7 @@ export interface SavedIncidentStage {
   resolved: Incident[];
   counts: Array<[string, IncidentCounts]>;
   firing: string[];
+  silences: SavedSilenceTable;
 }
 
 /** A snapshot that cannot be restored: what is wrong, naming the field and the value. */
@@ -103,10 +112,24 @@ export function decodeIncidentSnapshot(bytes: Uint8Array): SavedIncidentStage {
     }
   };
   check(raw !== null && typeof raw === "object", "", raw, "a map");
-  check(raw.v === INCIDENT_SNAPSHOT_VERSION, "v", raw.v, `${INCIDENT_SNAPSHOT_VERSION}`);
+  check(
+    INCIDENT_SNAPSHOT_VERSIONS_READ.includes(raw.v as number),
+    "v",
+    raw.v,
+    INCIDENT_SNAPSHOT_VERSIONS_READ.join(" or "),
+  );
+  if (raw.v === 2) raw.silences = { tables: [], held: [] }; // a version 2 snapshot had none
   for (const f of ["held", "open", "resolved", "counts", "firing"]) {
     check(Array.isArray(raw[f]), f, raw[f], "an array");
   }
+  const silences = raw.silences as SavedSilenceTable | undefined;
+  check(
+    typeof silences === "object" && silences !== null && Array.isArray(silences.tables) &&
+      Array.isArray(silences.held),
+    "silences",
+    silences,
+    "a map of tables and held changes",
+  );
   for (const f of ["latest_us", "watermark_us"]) {
     check(typeof raw[f] === "number", f, raw[f], "a number");
   }
@@ -122,6 +145,7 @@ export function decodeIncidentSnapshot(bytes: Uint8Array): SavedIncidentStage {
     check(typeof o.context === "object" && o.context !== null, `open[${i}].context`, o, "a map");
   });
   try {
+    new SilenceTable().restore(silences!); // each matcher parses, or the field is named
     return {
       held: raw.held as IncidentFinding[],
       open: open.map((o) => ({ ...o, incident: readIncident(o.incident) })),
@@ -130,6 +154,7 @@ export function decodeIncidentSnapshot(bytes: Uint8Array): SavedIncidentStage {
       resolved: (raw.resolved as unknown[]).map(readIncident),
       counts: raw.counts as Array<[string, IncidentCounts]>,
       firing: raw.firing as string[],
+      silences: silences!,
     };
   } catch (err) {
     throw new IncidentSnapshotError(

@@ -7,8 +7,9 @@
  * --verify` compares the incidents as it compares every other output. It needs no clock: time is
  * the findings' event time. Its other input is control on `troupe.ctl.incident`: a session's
  * silence table, taken into force when the watermark passes the time it carries (silence_table.ts),
- * so a replay marks the same updates silenced; and an ack's check, answered (an incident it does
- * not hold is refused).
+ * so a replay marks the same updates silenced, and journaled among the findings where the stage is
+ * journaled, so a restarted or taken-over stage marks them as the live one did; and an ack's
+ * check, answered (an incident it does not hold is refused), which changes nothing in the fold.
  */
 import {
   type AnomalyBody,
@@ -54,6 +55,22 @@ import {
   type SavedIncidentStage,
   saveIncidentKernel,
 } from "./incident_snapshot.ts";
+
+/** A control message as decodeIncidentControl gives it. */
+export type DecodedIncidentControl = ReturnType<typeof decodeIncidentControl>;
+
+/**
+ * The session's silence table a journal record holds, or undefined for a finding, another
+ * message or one that does not decode (it was checked before it was journaled).
+ */
+export function journaledSilencesOf(data: Uint8Array): DecodedIncidentControl | undefined {
+  try {
+    const decoded = decodeIncidentControl(data);
+    return decoded.control.type === "silences" ? decoded : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The envelope `src` of incident updates. */
 export const INCIDENT_SRC = "incidents";
@@ -197,6 +214,22 @@ export class IncidentStage {
     this.#emit(stepIncidents(this.#state, f));
   }
 
+  /**
+   * A record of the stage's journal: a finding, or a session's silence table journaled among
+   * them (journaledSilencesOf); anything else is passed over. Which of them it was.
+   */
+  takeRecord(data: Uint8Array): "finding" | "silences" | undefined {
+    const f = incidentFindingOf(data);
+    if (f) {
+      this.takeFinding(f);
+      return "finding";
+    }
+    const silences = journaledSilencesOf(data);
+    if (!silences) return undefined;
+    this.controlDecoded(silences);
+    return "silences";
+  }
+
   /** Takes the findings held for ordering (the end of a replay or a feed). */
   flush(ts_us?: number): void {
     this.#silencesDue(Math.max(ts_us ?? -Infinity, this.#state.latest_us));
@@ -209,9 +242,17 @@ export class IncidentStage {
    * field and value of a malformed message.
    */
   control(data: Uint8Array): IncidentControlAnswer {
-    const { envelope, control } = decodeIncidentControl(data);
+    return this.controlDecoded(decodeIncidentControl(data));
+  }
+
+  /**
+   * A control message already decoded (decodeIncidentControl); with `hold` false a silence table
+   * is answered but not held (a leased stage holds it when it reads it back from its journal).
+   */
+  controlDecoded(decoded: DecodedIncidentControl, hold = true): IncidentControlAnswer {
+    const { envelope, control } = decoded;
     if (control.type === "silences") {
-      this.#silences.hold(envelope.ts, control.session, control.silences);
+      if (hold) this.#silences.hold(envelope.ts, control.session, control.silences);
       return {
         ok: true,
         detail: `${control.silences.length} silence(s) of session ${control.session}, in force ` +
@@ -255,10 +296,11 @@ export class IncidentStage {
     return this.#counts;
   }
 
-  /** Its state, for a snapshot (incident_snapshot.ts); the silences are not in it. */
+  /** Its state, for a snapshot (incident_snapshot.ts), the sessions' silences with it. */
   saved(): SavedIncidentStage {
     return {
       ...saveIncidentKernel(this.#state),
+      silences: this.#silences.saved(),
       resolved: [...this.#resolved.values()],
       counts: [...this.#counts].map(([kind, c]) => [kind, { ...c }]),
       firing: [...this.#wasFiring],
@@ -274,6 +316,7 @@ export class IncidentStage {
     for (const [kind, c] of saved.counts) this.#counts.set(kind, { ...c });
     this.#wasFiring.clear();
     for (const id of saved.firing) this.#wasFiring.add(id);
+    this.#silences.restore(saved.silences);
   }
 
   /** Takes the silence changes due by event time `upTo` into force, each at its own time. */
@@ -326,6 +369,12 @@ export function runIncidentStage(
     record?: (data: Uint8Array) => void;
     /** Called once the stage has taken a recorded finding (to snapshot it there). */
     taken?: () => void;
+    /**
+     * Called with a session's silence table, checked, before the stage holds it (to journal it
+     * among the findings); when it returns true the stage does not hold it now but when it reads
+     * it back from its journal (the leased stage's stream), in order among the findings.
+     */
+    recordSilences?: (data: Uint8Array, decoded: DecodedIncidentControl) => boolean;
     /** Whether it takes the findings from the bus (default); false: the caller feeds it. */
     findings?: boolean;
   },
@@ -369,7 +418,10 @@ export function runIncidentStage(
     };
     let answer: IncidentControlAnswer;
     try {
-      answer = stage.control(m.data);
+      const decoded = decodeIncidentControl(m.data);
+      const later = decoded.control.type === "silences" &&
+        options.recordSilences?.(m.data, decoded) === true;
+      answer = stage.controlDecoded(decoded, !later);
     } catch (err) {
       publishDeadLetter(bus, deadLetterOf(m, err, INCIDENT_SRC), { ...meta, id: `${meta.id}:dlq` });
       answer = { ok: false, detail: (err as Error).message };

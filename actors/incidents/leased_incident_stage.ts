@@ -5,12 +5,17 @@
  * the cluster's snapshot store, at the stream sequence of the last finding they fold: a new holder
  * restores the newest snapshot and reads the stream on from there, so the findings published while
  * the stage moved (its holder died, the lease expired, another claimed it) are taken, each once.
- * The refold up to the stream's last finding at start publishes nothing (its holder before
- * published those updates); the findings after it are taken live, as the stage of `troupe run`
- * takes them from the bus. Its writes (updates, answers, snapshots) go through the lease's fence,
- * given by the caller as a fenced bus and store.
+ * The refold up to its holder's published mark (published_mark.ts) publishes nothing (that holder
+ * published those updates); the findings after the mark (taken in the holder's last moments, or
+ * published while no host ran the stage) go out as updates of their own, and the findings after
+ * the stream's end at start are taken live, as the stage of `troupe run` takes them from the bus.
+ * A session's silence table sent to it is journaled in the stream too
+ * (`troupe.finding.silences.<session>`) and held when the stage reads it back, in its place among
+ * the findings, so a stage that takes over (or refolds after a restart) marks incidents silenced
+ * as its holder did; its snapshots keep the tables. Its writes (updates, answers, snapshots) go
+ * through the lease's fence, given by the caller as a fenced bus and store.
  */
-import type { Bus } from "../../protocol/mod.ts";
+import { type Bus, journaledSilencesSubject } from "../../protocol/mod.ts";
 import {
   deadLetterOf,
   FINDINGS_STREAM,
@@ -30,6 +35,7 @@ import {
   readIncidentFinding,
   runIncidentStage,
 } from "./incident_stage.ts";
+import { PublishedMark } from "./published_mark.ts";
 
 /** What a leased stage is given. */
 export interface LeasedIncidentStageOptions extends Omit<IncidentStageOptions, "publish"> {
@@ -48,13 +54,21 @@ export interface LeasedIncidentStageOptions extends Omit<IncidentStageOptions, "
 
 /** A leased stage running: as a journaled one, and stopped at once when its lease is lost. */
 export interface LeasedIncidentStage extends JournaledIncidentStage {
+  /**
+   * Of the findings refolded at start, those whose updates it published: those after its holder's
+   * published mark (published_mark.ts), taken in the gap while no host ran it.
+   */
+  republished: number;
+  /** Resolves with the published mark written, once no write of it runs. */
+  marked(): Promise<number>;
   /** Stops at once, saving nothing (the lease is lost: another host may hold it). */
   abandon(): Promise<void>;
 }
 
 /**
- * Rebuilds the stage from the newest snapshot and the stream after it (publishing nothing up to
- * the stream's last finding at start), then runs it on `bus` with the stream's later findings.
+ * Rebuilds the stage from the newest snapshot and the stream after it, publishing nothing up to
+ * its holder's published mark and the updates of the findings after it, then runs it on `bus` with
+ * the stream's later findings.
  */
 export async function runLeasedIncidentStage(
   bus: Bus,
@@ -64,58 +78,98 @@ export async function runLeasedIncidentStage(
   const refold = await refoldingStage(bus, stageOptions, snapshots);
   const { stage, snapshotPos } = refold;
   const end = await source.lastSeq();
+  // Up to here its holder published the updates; the refold publishes those after it.
+  const quietTo = Math.max(snapshotPos, await PublishedMark.load(snapshots));
+  const say = (err: unknown) => onError?.(err);
   const compacting = new Compaction(stage, { sync: () => Promise.resolve() }, {
     snapshots,
     every: snapshotEveryFindings ?? INCIDENT_SNAPSHOT_EVERY_FINDINGS,
-    onError: (err) => onError?.(err),
+    onError: say,
   });
-  let restored = 0, pos = snapshotPos;
+  const mark = new PublishedMark({ snapshots, flush: () => bus.flush(), onError: say }, quietTo);
+  let restored = 0, republished = 0, pos = snapshotPos, caught = false;
   let caughtUp!: () => void;
   const ready = new Promise<void>((resolve) => (caughtUp = resolve));
   const take = (data: Uint8Array, seq: number, subject: string) => {
     pos = seq;
+    if (refold.refolding() && seq > quietTo) refold.goLive();
     let f;
     try {
       f = readIncidentFinding(data);
     } catch (err) {
-      // Dead-lettered once, when first taken live (a refold by the next holder does not repeat it).
-      if (!refold.refolding()) {
-        const meta = { id: `${INCIDENT_SRC}:dlq:${FINDINGS_STREAM}:${seq}`, src: INCIDENT_SRC };
-        publishDeadLetter(bus, deadLetterOf({ subject, data }, err, INCIDENT_SRC), {
-          ...meta,
-          ts: Date.now() * 1000,
-        });
-      }
+      // Dead-lettered when first taken live (a refold up to the mark does not repeat it).
+      if (!refold.refolding()) deadLetter(bus, { subject, data, seq }, err);
     }
-    if (f) {
-      stage.takeFinding(f);
-      if (refold.refolding()) restored++;
-      compacting.taken(seq);
+    if (f) stage.takeFinding(f);
+    if (f || stage.takeRecord(data) === "silences") compacting.taken(seq);
+    if (!caught && f) {
+      restored++;
+      if (!refold.refolding()) republished++;
     }
-    if (refold.refolding() && seq >= end) {
+    if (!refold.refolding()) mark.advance(seq);
+    if (!caught && seq >= end) {
+      caught = true;
       refold.goLive();
       caughtUp();
     }
   };
   if (end <= snapshotPos) {
+    caught = true;
     refold.goLive();
     caughtUp();
   }
   const consumer = await source.consume(snapshotPos, take);
   await ready;
-  const served = runIncidentStage(bus, { ...stageOptions, stage, findings: false });
+  const served = serveLeased(bus, { ...stageOptions, stage });
   return {
     stage,
     restored,
+    republished,
     snapshotPos,
+    marked: () => mark.written(),
     stop: async () => {
       await consumer.stop();
       served.stop();
+      await mark.written();
+      mark.stop();
       await compacting.close(pos);
     },
     abandon: async () => {
+      mark.stop();
       served.stop();
       await consumer.stop();
     },
   };
+}
+
+/**
+ * Serves the stage's list and control on `bus`; a session's silence table goes into the stream, to
+ * be held when read back, in its place among the findings (runLeasedIncidentStage's take).
+ */
+function serveLeased(
+  bus: Bus,
+  options: Parameters<typeof runIncidentStage>[1],
+): ReturnType<typeof runIncidentStage> {
+  return runIncidentStage(bus, {
+    ...options,
+    findings: false,
+    recordSilences: (data, { envelope, control }) => {
+      const subject = journaledSilencesSubject(control.session);
+      bus.publish(subject, data, { headers: { "Nats-Msg-Id": envelope.id } });
+      return true;
+    },
+  });
+}
+
+/** Dead-letters a stream record whose body does not decode, its id named by its sequence. */
+function deadLetter(
+  bus: Bus,
+  record: { subject: string; data: Uint8Array; seq: number },
+  err: unknown,
+): void {
+  const meta = { id: `${INCIDENT_SRC}:dlq:${FINDINGS_STREAM}:${record.seq}`, src: INCIDENT_SRC };
+  publishDeadLetter(bus, deadLetterOf(record, err, INCIDENT_SRC), {
+    ...meta,
+    ts: Date.now() * 1000,
+  });
 }

@@ -33,6 +33,7 @@ export {
   type LeasedIncidentStageOptions,
   runLeasedIncidentStage,
 } from "./leased_incident_stage.ts";
+export { INCIDENT_PUBLISHED_STREAM, PublishedMark } from "./published_mark.ts";
 export {
   decodeIncidentSnapshot,
   encodeIncidentSnapshot,

@@ -6,7 +6,14 @@
  * the control messages alone, never on when a message happened to arrive: a replay of a recording
  * that holds them marks the same incidents silenced at the same updates. Pure: no clock.
  */
-import { type Incident, type Silence, silenceActive, silenceMatches } from "../../protocol/mod.ts";
+import {
+  formatSilenceMatchers,
+  type Incident,
+  parseSilenceMatchers,
+  type Silence,
+  silenceActive,
+  silenceMatches,
+} from "../../protocol/mod.ts";
 
 /** Changes held for their time, at most (beyond it the oldest take effect at once). */
 export const SILENCE_CHANGES_HELD_MAX = 4096;
@@ -17,6 +24,20 @@ export interface SilenceChange {
   /** Set for a table; absent for a re-judgement. */
   session?: string;
   silences?: Silence[];
+}
+
+/** A silence as a snapshot keeps it: its matchers as their text. */
+export interface SavedSilence {
+  id: string;
+  matchers: string;
+  starts_us: number;
+  ends_us: number;
+}
+
+/** A table's state as a snapshot keeps it (incident_snapshot.ts). */
+export interface SavedSilenceTable {
+  tables: Array<[string, SavedSilence[]]>;
+  held: Array<{ at_us: number; session?: string; silences?: SavedSilence[] }>;
 }
 
 /** Sessions' silence tables and the changes held for their time. */
@@ -64,6 +85,36 @@ export class SilenceTable {
   /** Silences in force now, by session (for listing). */
   tables(): ReadonlyMap<string, readonly Silence[]> {
     return this.#tables;
+  }
+
+  /** Its state, for a snapshot. */
+  saved(): SavedSilenceTable {
+    const save = (list: Silence[]) =>
+      list.map((x) => ({ ...x, matchers: formatSilenceMatchers(x.matchers) }));
+    return {
+      tables: [...this.#tables].map(([session, list]) => [session, save(list)]),
+      held: this.#held.map((c) =>
+        c.silences === undefined ? { at_us: c.at_us } : { ...c, silences: save(c.silences) }
+      ),
+    };
+  }
+
+  /** Takes a saved state in place of its own; throws naming a matcher that does not parse. */
+  restore(saved: SavedSilenceTable): void {
+    const load = (list: SavedSilence[], where: string) =>
+      list.map((x, i) => ({
+        ...x,
+        matchers: parseSilenceMatchers(x.matchers, `${where}[${i}].matchers`),
+      }));
+    this.#tables.clear();
+    for (const [session, list] of saved.tables) {
+      this.#tables.set(session, load(list, `silences.tables.${session}`));
+    }
+    this.#held = saved.held.map((c, i) =>
+      c.silences === undefined
+        ? { at_us: c.at_us }
+        : { ...c, silences: load(c.silences, `silences.held[${i}]`) }
+    );
   }
 
   #push(c: SilenceChange): void {

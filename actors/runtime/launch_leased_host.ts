@@ -17,6 +17,7 @@ import type { HostHealth } from "./liveness.ts";
 import { natsLiveness } from "./liveness.ts";
 import { closeServer, serveHostHttp, serverPort } from "./host_http.ts";
 import { jetStreamInput } from "./jetstream_input.ts";
+import { openFindingsStream } from "./findings_stream.ts";
 import { JetStreamJournal } from "./jetstream_journal.ts";
 import { connectBus, hostOptions, openSnapshots } from "./launch_host.ts";
 import { LeaseBucket } from "./lease_bucket.ts";
@@ -62,8 +63,10 @@ export function partitionHostId(p: number): string {
 }
 
 /**
- * Opens the lease bucket, and the journal's stream the partitions' journals open as they start,
- * each created with `nats.replicas` replicas when missing.
+ * Opens the lease bucket, the journal's stream the partitions' journals open as they start, and
+ * the findings stream (the incident stage's journal), each created with `nats.replicas` replicas
+ * when missing: before any partition starts, so that a finding of a cluster's first moments is
+ * journaled (made by the stage's lease keeper later, it missed what came before).
  */
 async function openLeaseStores(
   nc: NatsConnection,
@@ -71,6 +74,7 @@ async function openLeaseStores(
 ): Promise<LeaseBucket> {
   const { replicas } = config;
   await (await JetStreamJournal.open(nc, { replicas, loadPositions: "lazy" })).close();
+  await openFindingsStream(nc, { replicas });
   return await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms, replicas });
 }
 

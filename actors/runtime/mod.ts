@@ -44,7 +44,12 @@ export {
   type LeaseView,
   type StageLeaseStore,
 } from "./lease_bucket.ts";
-export { StageLeaseKeeper, type StageLeaseKeeperOptions, type StageRunner } from "./stage_lease.ts";
+export {
+  registerStageLeaseMetrics,
+  StageLeaseKeeper,
+  type StageLeaseKeeperOptions,
+  type StageRunner,
+} from "./stage_lease.ts";
 export {
   type FindingHandler,
   FINDINGS_STREAM,

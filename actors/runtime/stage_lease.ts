@@ -8,7 +8,9 @@
  * holder died: a takeover). A renewal refused (the key moved on) drops the stage at once, writing
  * nothing more. The stores, the timers and the clocks are passed in.
  */
+import type { Registry } from "prom-client";
 import type { HeldStageLease, StageLeaseStore } from "./lease_bucket.ts";
+import { scrapedLabelled } from "./scraped_metrics.ts";
 import { describeError } from "./fatal_error.ts";
 import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { LeaseFence } from "./lease_fence.ts";
@@ -178,4 +180,36 @@ export class StageLeaseKeeper {
   #wall(): number {
     return (this.#o.now ?? Date.now)();
   }
+}
+
+/**
+ * Registers a keeper's state on a host's /metrics, in the partition leases' style, labelled by
+ * stage: whether this host runs it, its claims, and its takeovers (claims after the holder's
+ * lease expired or was released: the stage moved here).
+ */
+export function registerStageLeaseMetrics(
+  registry: Registry,
+  keeper: StageLeaseKeeper,
+  stage: string,
+): void {
+  const metric = (kind: "gauge" | "counter", name: string, help: string, read: () => number) =>
+    scrapedLabelled(registry, kind, { name, help, label: "stage", read: () => [[stage, read()]] });
+  metric(
+    "gauge",
+    "troupe_stage_held",
+    "1 when this host runs the stage",
+    () => keeper.holds() ? 1 : 0,
+  );
+  metric(
+    "counter",
+    "troupe_stage_claims_total",
+    "Stage leases claimed",
+    () => keeper.counts.claimed,
+  );
+  metric(
+    "counter",
+    "troupe_stage_takeovers_total",
+    "Stage leases claimed after their holder's expired or was released",
+    () => keeper.counts.takeovers,
+  );
 }

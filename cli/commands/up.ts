@@ -6,7 +6,8 @@
  * Ctrl-C stops the feed, drains and snapshots the host, and stops nats-server. `--journal
  * jetstream` keeps the host's journal in JetStream, and the collaboration server's documents with
  * it; `--hosts N` runs N hosts sharing the partitions by lease instead (up_hosts.ts). The incident
- * stage is up's own, journaled in the data directory (run_incidents.ts).
+ * stage is up's own, journaled in the data directory (run_incidents.ts); with --hosts it runs under
+ * its lease on the host holding it (run_leased_incidents.ts).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -454,8 +455,9 @@ async function announceCollab(o: UpOptions, collab: LaunchedCollab): Promise<Col
 /**
  * Starts the hosts, then the cluster's incident stage on up's bus (the findings in,
  * troupe.out.incident.* out), journaled in <data-dir>/up-1/incidents so that a troupe up started
- * again on the data directory has the incidents open before it (same ids, states and members).
- * Each started part is pushed on `undo`; a string: what could not start.
+ * again on the data directory has the incidents open before it (same ids, states and members);
+ * with --hosts the hosts run it under its lease instead. Each started part is pushed on `undo`; a
+ * string: what could not start.
  */
 async function startHostsAndStage(
   o: UpOptions,
@@ -480,6 +482,8 @@ async function startHostsAndStage(
     return `cannot start the host${o.hosts > 1 ? "s" : ""}: ${describeError(err)}`;
   }
   r.undo.push(() => launched.close());
+  // Leased hosts run the stage themselves, under its lease (up_hosts.ts).
+  if (launched.incidents) return { launched, incidents: launched.incidents };
   try {
     const incidents = await startJournaledIncidents(config, launched.stageHost, {
       bus: r.bus,

@@ -6,7 +6,8 @@
  * the stage over from its snapshot and the findings stream, the findings published meanwhile
  * included, so the incident is still there, none of its findings doubled, and later findings
  * join it; a SIGTERM hands the stage off at once. Three hosts start together: whichever claims
- * the lease first runs the stage, as `troupe status` says. The findings are published as hosts publish
+ * the lease first runs the stage, as `troupe status` says, and the host that took it over counts
+ * the takeover on its /metrics. The findings are published as hosts publish
  * them (troupe.finding.<kind>.<channel>, the finding's id as Nats-Msg-Id), one of them twice.
  */
 import { suite } from "uvu";
@@ -62,6 +63,7 @@ if (haveNatsServer("the leased cluster's incident stage against nats-server")) {
           snapshots: { store: "kv", every_inputs: 3 },
           actors: { stats: {}, anomaly: { enabled: false }, collapse: { enabled: false } },
           partitions: { count: 2, owned: "auto", lease_ttl_ms: TTL_MS },
+          http_port: 0,
         }),
       );
       return startTroupe(["run", "--config", file, "--data-dir", join(dir.path, id)]);
@@ -121,6 +123,12 @@ if (haveNatsServer("the leased cluster's incident stage against nats-server")) {
         `lease of ${first} expired or released); recovering`,
       );
       assert.is(await owner(), second);
+      // Its /metrics counts the takeover, and says it runs the stage.
+      const status = JSON.parse((await runTroupe(["status", "--nats", nats.url, "--json"])).stdout);
+      const port = status.hosts.find((h: { host: string }) => h.host === second).http_port;
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, `troupe_stage_takeovers_total{stage="incidents",host="${second}"} 1`);
+      assert.match(metrics, `troupe_stage_held{stage="incidents",host="${second}"} 1`);
       publish("SYM3", TS + 12_000_000); // a later finding of a member joins it
       publish("LATER", TS + 16_000_000); // event time past both (they are held for ordering)
       await bus.flush();

@@ -66,7 +66,10 @@ if (haveNatsServer("troupe up --hosts")) {
       await up.waitFor("injecting the synthetic market feed");
       assert.match(up.output(), "troupe up: 2 hosts (up-1 to up-2)");
       assert.match(up.output(), "share 8 partitions by lease");
-      assert.match(up.output(), "troupe up: incidents: troupe up runs the cluster's stage");
+      assert.match(
+        up.output(),
+        "troupe up: incidents: the cluster's stage runs on the host holding",
+      );
       const url = readFileSync(join(dataDir, "nats.url"), "utf8").trim();
       // up-2 joins after up-1 claimed everything: it takes its share by handoff.
       let status: Status = { hosts: [], partitions: [] };

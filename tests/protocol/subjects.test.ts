@@ -10,6 +10,7 @@ import {
   feedSubject,
   FINDINGS_PATTERN,
   findingSubject,
+  journaledSilencesSubject,
   outPrefix,
   outSubject,
   parseCollabSubject,
@@ -37,6 +38,13 @@ test("findingSubject() and parseFindingSubject() round-trip troupe.finding.<kind
   assert.is(parseFindingSubject("troupe.finding.collapse"), undefined);
   assert.throws(() => findingSubject("anomaly", "a.b"), /channel name "a\.b"/);
   assert.throws(() => findingSubject("an*", "BTC"), /finding kind name "an\*"/);
+});
+
+test("journaledSilencesSubject() is a session's subject in the findings stream", () => {
+  const s = journaledSilencesSubject("main");
+  assert.is(s, "troupe.finding.silences.main");
+  assert.ok(subjectMatches(FINDINGS_PATTERN, s));
+  assert.throws(() => journaledSilencesSubject("a.b"), /channel name "a\.b"/);
 });
 
 test("feedPattern() builds troupe.feed.<feed>.* and refuses a feed that is not a name", () => {

@@ -22,7 +22,15 @@ import {
   InProcessBus,
   MemoryJournal,
 } from "../../../actors/runtime/mod.ts";
-import { decodeIncident, outSubject } from "../../../protocol/mod.ts";
+import {
+  decodeIncident,
+  decodeIncidentControlAnswer,
+  encodeIncidentControl,
+  encodeValue,
+  incidentControlSubject,
+  outSubject,
+  parseSilenceMatchers,
+} from "../../../protocol/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
 import { anomalyFinding } from "../../_support/findings.ts";
 
@@ -64,6 +72,40 @@ test("a stage rebuilt from its journal holds the same incidents and numbers on",
   await bus.flush();
   const next = seen.slice(before).find((u) => u.startsWith(`${id}:`));
   assert.is(next, `${id}:${Number(last.split(":")[1]) + 1}`);
+  await second.stop();
+  await bus.close();
+});
+
+test("a session's silence table is journaled among the findings: the rebuilt stage marks the incident silenced", async () => {
+  const journal = new MemoryJournal();
+  const bus = new InProcessBus();
+  const options = { config: defaultIncidentConfig, journal };
+  const id = `anomaly-${TS}-SYM001`;
+  const first = await runJournaledIncidentStage(bus, options);
+  for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
+    bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
+  }
+  const table = encodeIncidentControl({ id: "c1", src: "collab", ts: TS + 1_000_000 }, {
+    type: "silences",
+    session: "main",
+    silences: [{
+      id: "s1",
+      matchers: parseSilenceMatchers("channel=~SYM*"),
+      starts_us: TS,
+      ends_us: TS + 3600_000_000,
+    }],
+  });
+  const answer = await bus.request(incidentControlSubject(), table, { timeout: 1000 });
+  assert.ok(decodeIncidentControlAnswer(answer.data).ok);
+  bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
+  await bus.flush();
+  assert.is(first.stage.list().find((i) => i.id === id)?.silenced, true);
+  assert.is(journal.lastPosition(INCIDENT_JOURNAL_STREAM), 5, "4 findings and the table");
+  await first.stop();
+  const second = await runJournaledIncidentStage(bus, options);
+  assert.is(second.restored, 4);
+  assert.equal(second.stage.list(), first.stage.list());
+  assert.is(second.stage.list().find((i) => i.id === id)?.silenced, true);
   await second.stop();
   await bus.close();
 });
@@ -140,20 +182,46 @@ test("a compacted journal: a stage restored from its snapshot and the tail holds
 
 test("a stage's snapshot round-trips, and a damaged one is refused naming the field", () => {
   const stage = new IncidentStage({ config: defaultIncidentConfig, publish: () => {} });
+  // Two tables of a session: the first in force by the last finding, the second held for later.
+  for (const at of [TS + 1_000_000, TS + 60_000_000]) {
+    stage.control(encodeIncidentControl({ id: `c${at}`, src: "collab", ts: at }, {
+      type: "silences",
+      session: "main",
+      silences: [{
+        id: `s${at}`,
+        matchers: parseSilenceMatchers("kind=anomaly channel=~SYM001"),
+        starts_us: at,
+        ends_us: at + 600_000_000,
+      }],
+    }));
+  }
   for (const [i, ch] of ["SYM001", "SYM002", "SYM001", "LATE"].entries()) {
     stage.take(anomalyFinding(ch, TS + i * 3_000_000));
   }
   const saved = stage.saved();
   assert.ok(saved.open.length > 0 && saved.held.length > 0, JSON.stringify(saved));
+  assert.is(saved.silences.tables.length, 1, "the table in force");
+  assert.ok(saved.silences.held.some((c) => c.session === "main"), "the table held for later");
   assert.equal(decodeIncidentSnapshot(encodeIncidentSnapshot(saved)), saved);
   const other = new IncidentStage({ config: defaultIncidentConfig, publish: () => {} });
   other.restore(decodeIncidentSnapshot(encodeIncidentSnapshot(saved)));
   assert.equal(other.saved(), saved);
   assert.equal(other.list(), stage.list());
+  // A version 2 snapshot (before the silences were kept) is restored, with no silences.
+  const { silences: _, ...v2 } = saved;
+  assert.equal(decodeIncidentSnapshot(encodeValue({ ...v2, v: 2 })), {
+    ...saved,
+    silences: { tables: [], held: [] },
+  });
   const bad = [
     [{ ...saved, held: 5 }, '"held" must be an array, got 5'],
     [{ ...saved, open: [{ ...saved.open[0], value: "resolved" }] }, '"open[0].value"'],
     [{ ...saved, resolved: [{ id: 1 }] }, "body.state"],
+    [{ ...saved, silences: undefined }, '"silences" must be a map'],
+    [
+      { ...saved, silences: { tables: [["main", [{ matchers: "colour=red" }]]], held: [] } },
+      "silences.tables.main[0].matchers",
+    ],
   ] as const;
   for (const [value, text] of bad) {
     try {

@@ -1,7 +1,8 @@
 /**
  * The leased cluster's incident stage against a real nats-server with JetStream: it reads its
  * findings from the findings stream, so a stage started after another stopped (or died) takes the
- * findings published in between, refolds quietly up to the stream's end, and starts from the
+ * findings published in between, refolds quietly up to its holder's published mark, publishes
+ * the updates of the findings after it (the gap's, as updates of their own), and starts from the
  * snapshot a clean stop saved. A finding whose body does not decode is dead-lettered once.
  */
 import { suite } from "uvu";
@@ -15,9 +16,14 @@ import {
 } from "../../../actors/runtime/mod.ts";
 import {
   areaPattern,
+  decodeIncident,
+  decodeIncidentControlAnswer,
   encodeEnvelope,
+  encodeIncidentControl,
   findingSubject,
+  incidentControlSubject,
   incidentSubject,
+  parseSilenceMatchers,
 } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 import { anomalyFinding } from "../../_support/findings.ts";
@@ -40,8 +46,11 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
     try {
       const source = await openFindingsStream(bus.nc);
       const snapshots = new MemorySnapshotStore();
-      const updates: string[] = [];
-      bus.subscribe(incidentSubject("anomaly"), (m) => updates.push(m.subject));
+      const updates: Array<{ id: string; findings: number }> = [];
+      bus.subscribe(
+        incidentSubject("anomaly"),
+        (m) => updates.push(decodeIncident(m.data).incident),
+      );
       const letters: Uint8Array[] = [];
       bus.subscribe(areaPattern("dlq"), (m) => letters.push(m.data));
       const publish = (ch: string, ts: number) =>
@@ -69,7 +78,8 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       assert.is(letter.subject, findingSubject("anomaly", "SYM4"));
       assert.is(letter.field, "score");
       assert.is(letter.actor, "incidents");
-      // Its host dies: nothing saved. Findings go on meanwhile.
+      // Its updates are out up to the stream's 5th record; then its host dies: nothing saved.
+      assert.is(await first.marked(), 5);
       await first.abandon();
       publish("SYM2", TS + 11_000_000);
       publish("LATER", TS + 16_000_000);
@@ -80,21 +90,87 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       const second = await runLeasedIncidentStage(bus, options);
       assert.is(second.snapshotPos, 0);
       assert.is(second.restored, 6, "every good finding of the stream, the gap's included");
+      assert.is(second.republished, 2, "the gap's two findings");
       assert.is(findingsOf(second), 4, "the finding published while none ran joined");
       await bus.flush();
-      assert.is(updates.length, seen, "the refold publishes nothing");
+      // The gap's finding goes out as an update of its own; nothing before the mark again.
+      await until("the gap's update", () => updates.length > seen);
+      const gap = updates.slice(seen).filter((u) => u.id === crash);
+      assert.equal(gap.map((u) => u.findings), [4], JSON.stringify(updates.slice(seen)));
       assert.is(letters.length, 1, "the refold dead-letters nothing again");
+      const afterGap = updates.length;
       publish("SYM3", TS + 12_000_000);
       publish("LAST", TS + 20_000_000);
       await until("the later finding", () => findingsOf(second) === 5);
-      await until("its update", () => updates.length > seen);
+      await until("its update", () => updates.length > afterGap);
       const listed = second.stage.list();
       await second.stop(); // saves a snapshot at the stream's last finding
 
       const third = await runLeasedIncidentStage(bus, options);
       assert.is(third.snapshotPos, 9);
       assert.is(third.restored, 0);
+      assert.is(third.republished, 0);
       assert.equal(third.stage.list(), listed);
+      await third.stop();
+    } finally {
+      await bus.close();
+      await nats.cleanup();
+    }
+  });
+
+  test("runLeasedIncidentStage() journals a session's silence table in the stream: a stage that takes over, or restores its snapshot, marks the incident silenced", async () => {
+    const nats = await startTestNats();
+    const bus = await NatsBus.connect(nats.url);
+    try {
+      const source = await openFindingsStream(bus.nc);
+      const snapshots = new MemorySnapshotStore();
+      const publish = (ch: string, ts: number) =>
+        bus.publish(findingSubject("anomaly", ch), anomalyFinding(ch, ts));
+      const options = { config: defaultIncidentConfig, source, snapshots };
+      const crash = `anomaly-${TS}-SYM1`;
+      const incidentOf = (s: { stage: { list(): Array<{ id: string; silenced: boolean }> } }) =>
+        s.stage.list().find((i) => i.id === crash);
+
+      const first = await runLeasedIncidentStage(bus, options);
+      for (const [i, ch] of ["SYM1", "SYM2", "SYM3"].entries()) publish(ch, TS + i * 100_000);
+      publish("OTHER", TS + 10_000_000);
+      await until("the crash incident", () => incidentOf(first) !== undefined);
+      const silence = {
+        id: "s1",
+        matchers: parseSilenceMatchers("kind=anomaly channel=~SYM*"),
+        starts_us: TS,
+        ends_us: TS + 3600_000_000,
+      };
+      const ctl = encodeIncidentControl({ id: "ctl-1", src: "collab", ts: TS + 10_000_000 }, {
+        type: "silences",
+        session: "main",
+        silences: [silence],
+      });
+      const reply = await bus.request(incidentControlSubject(), ctl, { timeout: 5000 });
+      assert.ok(decodeIncidentControlAnswer(reply.data).ok);
+      publish("LATER", TS + 16_000_000); // event time past the table's
+      await until("the incident silenced", () => incidentOf(first)?.silenced === true);
+      // Its host dies: nothing saved. The next holder refolds the stream, the table in it.
+      await first.abandon();
+      const second = await runLeasedIncidentStage(bus, options);
+      assert.is(second.snapshotPos, 0);
+      assert.is(incidentOf(second)?.silenced, true, "silenced from the stream");
+      await second.stop(); // saves a snapshot, the table in it
+
+      const third = await runLeasedIncidentStage(bus, options);
+      assert.ok(third.snapshotPos > 0);
+      assert.is(third.restored, 0);
+      assert.is(incidentOf(third)?.silenced, true, "silenced from the snapshot");
+      // A later finding of a member: its update is still silenced (the table is in force).
+      const updates: Array<{ id: string; silenced: boolean }> = [];
+      bus.subscribe(
+        incidentSubject("anomaly"),
+        (m) => updates.push(decodeIncident(m.data).incident),
+      );
+      publish("SYM2", TS + 17_000_000);
+      publish("LAST", TS + 25_000_000);
+      await until("the member's update", () => updates.some((u) => u.id === crash));
+      assert.ok(updates.filter((u) => u.id === crash).every((u) => u.silenced));
       await third.stop();
     } finally {
       await bus.close();
