@@ -30,6 +30,10 @@
  * the threshold's 5 bits the change is accepted: the level moves by the CUSUM's estimate of the
  * shift (k + s / n sds, n the samples since the sum left 0), the level and scale are relearned, and
  * both sums restart, so one shift is one alarm.
+ * Below that the view scores 0: a sum still climbing towards the alarm has decided nothing, and its
+ * bits are no rarity of the sample (a CUSUM's sum carries every sample since the excursion began);
+ * published, they gave the metrics channels a shoulder of scores at 0.3 to 0.45, rising there
+ * about 25 times as often as a price's score (issue 30).
  *
  * O(1) per sample: a handful of multiply-adds, one exp and two logs only while a sum is large, and
  * at most HIST_BINS counter increments when an excursion ends. The state is one Float64Array
@@ -213,7 +217,8 @@ export const SHIFT_SAMPLE = new Float64Array(2);
  * (SHIFT_SAMPLE[1]) its position in it (0 at the bucket's start, 1 at its end) and `near` the
  * bucket next to it in time on the side of `frac` (the previous hour's before the middle, the next
  * hour's after it, of whatever kind of day that hour is). Returns the view's bits (0 when it is
- * not scored: `scored` false, an unvisited bucket, a scale not yet trusted).
+ * not scored: `scored` false, an unvisited bucket, a scale not yet trusted, a sum below the
+ * alarm).
  */
 export function stepShift(sh: Float64Array, b: number, scored: boolean, near: number): number {
   const x = SHIFT_SAMPLE[0]!, frac = SHIFT_SAMPLE[1]!;
@@ -270,7 +275,10 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
           nDown =
             0;
       }
-      if (bits < 0) bits = 0;
+      // Below its alarm the view has decided nothing: a sum still climbing is no rarity of this
+      // sample, and scoring it let a threshold under 0.5 see ~20x more rises on a metrics channel
+      // than on a price (actors/anomaly/README.md, issue 30).
+      if (bits < ALARM_BITS) bits = 0;
     }
     sh[SUM_UP] = up;
     sh[SUM_DOWN] = down;

@@ -25,7 +25,8 @@
  *   of weekdays and of weekends, learned from earlier days), standardized by its long-run sd, for
  *   lasting changes no single sample shows (a small level shift, a ramp inside known levels); its
  *   threshold is an in-control average run length of 2^17 samples, capped by how rare an
- *   excursion that high is among the channel's own (not scored on random walks).
+ *   excursion that high is among the channel's own (not scored on random walks); it scores only
+ *   when it alarms (its 5 bits or more), not the sum climbing towards it.
  * - count reference (_counts.ts): on a sample that is a count (it and the last one non-negative
  *   integers), the binned views' surprise and the range rule are also capped by the Poisson tail
  *   of the value at the expected value, less 5 bits: a count's spread follows its level, so a
