@@ -6,7 +6,8 @@
  * Ctrl-C stops the feed, drains and snapshots the host, and stops nats-server. `--journal
  * jetstream` keeps the host's journal in JetStream, and the collaboration server's documents with
  * it; `--hosts N` runs N hosts sharing the partitions by lease instead (up_hosts.ts). The incident
- * stage is up's own, journaled in the data directory (run_incidents.ts).
+ * stage is up's own, journaled in the data directory (run_incidents.ts). With NATS and a file
+ * journal the host runs on `--threads N` worker threads (up_threaded.ts), a partition each.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -38,6 +39,7 @@ import {
 import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_file.ts";
 import { startFeed } from "../up_feed.ts";
 import { launchUpHosts, type UpHosts } from "../up_hosts.ts";
+import { launchThreadedUp, threadsRefused, upThreads } from "../up_threaded.ts";
 import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
 import { type Command, duration, flag, num, optNum, str, text, UsageError } from "../args.ts";
 import { catchSignals, waitForSignal } from "../signals.ts";
@@ -62,7 +64,7 @@ export const command: Command = {
   summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
   usage: "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] " +
     "[--data-dir DIR] [--http-port N] [--collab-port N] [--no-nats] [--journal KIND] " +
-    "[--hosts N] [--record FILE] " +
+    "[--hosts N] [--threads N] [--record FILE] " +
     "[--accept-journal-loss]",
   options: {
     feed: {
@@ -142,6 +144,15 @@ export const command: Command = {
       default: 1,
       number: { min: 1, max: 64, integer: true },
     },
+    threads: {
+      type: "string",
+      arg: "N",
+      help: "Run the host's partitions on N worker threads, as troupe run --threads N (a " +
+        "partition a thread; needs nats-server and --journal file)",
+      defaultText: "the machine's cores less one, at least one, or what the data directory " +
+        "was written by; 1 with --hosts, --journal jetstream or without nats-server",
+      number: { min: 1, max: 64, integer: true },
+    },
     record: {
       type: "string",
       arg: "FILE",
@@ -196,11 +207,12 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => {});
       return 1;
     };
-    const config = upHostConfig(o, nats);
+    const threads = upThreads(o, nats);
+    const config = upHostConfig(o, nats, threads);
     const recorder = startRecorder(o, bus, nats, config);
     if (typeof recorder === "string") return await abandon(recorder);
     undo.push(() => recorder?.stop());
-    const parts = await startHostsAndStage(o, config, { bus, nats, recorder, undo });
+    const parts = await startHostsAndStage(o, config, { bus, nats, recorder, undo, threads });
     if (typeof parts === "string") return await abandon(parts);
     const { launched, incidents } = parts;
     const httpUrl = `http://127.0.0.1:${launched.httpPort}`;
@@ -259,6 +271,7 @@ interface UpOptions {
   httpPort: number;
   collabPort: number | undefined;
   hosts: number;
+  threads: number | undefined;
   journal: "file" | "jetstream";
   noNats: boolean;
   recordPath: string | undefined;
@@ -283,6 +296,9 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     );
   }
   const noNats = flag(args, "no-nats");
+  const threads = optNum(args, "threads");
+  const why = threadsRefused(threads, { hosts, journal, noNats });
+  if (why !== undefined) throw new UsageError(`Option --threads ${threads}: ${why}`);
   if (journal === "jetstream" && noNats) {
     throw new UsageError(
       `Option ${
@@ -300,6 +316,7 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     httpPort: optNum(args, "http-port") ?? await portOr(HTTP_PORT),
     collabPort: optNum(args, "collab-port"),
     hosts,
+    threads,
     journal,
     noNats,
     recordPath: str(args, "record"),
@@ -316,6 +333,9 @@ async function startUpBus(
 ): Promise<{ nats: NatsServer | undefined; bus: Bus } | string> {
   const binary = o.noNats ? undefined : natsServerBinary();
   const needs = o.hosts > 1 ? `--hosts ${o.hosts}` : "--journal jetstream";
+  if ((o.threads ?? 1) > 1 && !binary) {
+    return `--threads ${o.threads} needs nats-server, ${whyNoNatsServer()}`;
+  }
   if (o.journal === "jetstream" && !binary) {
     return `${needs} needs nats-server, ${whyNoNatsServer()} ` +
       "(apt-get install nats-server, or brew install nats-server)";
@@ -343,13 +363,15 @@ async function startUpBus(
   return { nats: undefined, bus: new InProcessBus() };
 }
 
-/** The first host's configuration (the others of --hosts derive from it). */
-function upHostConfig(o: UpOptions, nats: NatsServer | undefined): HostConfig {
+/** The first host's configuration (--hosts derive theirs); on threads, a partition each. */
+function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: number): HostConfig {
   const config = defaultHostConfig();
   config.host_id = "up-1";
   config.data_dir = join(o.dataDir, "up-1");
   config.nats = nats?.url;
-  config.input = nats ? "jetstream" : "core";
+  // Threads' edge is a core subscription: up's feed starts after the host and stops before it.
+  config.input = nats && threads === 1 ? "jetstream" : "core";
+  if (threads > 1) config.partitions = { count: threads, owned: [...Array(threads).keys()] };
   config.journal.kind = o.journal;
   config.http_port = o.httpPort;
   // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
@@ -465,16 +487,17 @@ async function startHostsAndStage(
     nats: NatsServer | undefined;
     recorder: Recorder | undefined;
     undo: Array<() => unknown>;
+    threads: number;
   },
 ): Promise<{ launched: UpHosts; incidents: ClusterIncidents } | string> {
   let launched: UpHosts;
+  // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
+  const tickEveryMs = r.recorder ? 0 : undefined;
   try {
-    launched = await launchUpHosts(config, {
-      hosts: o.hosts,
-      bus: r.nats ? undefined : r.bus,
-      // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
-      tickEveryMs: r.recorder ? 0 : undefined,
-    });
+    const hosts = { hosts: o.hosts, bus: r.nats ? undefined : r.bus, tickEveryMs };
+    launched = r.threads > 1
+      ? await launchThreadedUp(config, { threads: r.threads, bus: r.bus, tickEveryMs })
+      : await launchUpHosts(config, hosts);
   } catch (err) {
     // One line naming the cause and the value (the port, the file, the other process id).
     return `cannot start the host${o.hosts > 1 ? "s" : ""}: ${describeError(err)}`;
