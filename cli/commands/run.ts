@@ -94,8 +94,8 @@ export const command: Command = {
       help: "Run the owned partitions on N worker threads, each with its own journal and " +
         "snapshots under DIR/thread-<i>; at most one a partition; needs NATS, core input and " +
         "a file or memory journal",
-      defaultText: "as many as the data directory was written by, else 1 for a host serving " +
-        "scans, else the cores less one where the configuration allows, else 1",
+      defaultText: "as many as the data directory was written by, else the cores less one " +
+        "where the configuration allows, else 1",
       number: { min: 1, max: 256, integer: true },
     },
     "http-port": {
