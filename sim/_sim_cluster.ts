@@ -5,6 +5,13 @@
  * are scheduled on its Scheduler, so a seed always injects the same ones at the same virtual
  * times. What the cluster does is written to the trace; what its hosts journal, and each start
  * and crash, is told to the checks (`ClusterWatcher`).
+ *
+ * A host may run on several threads, as `troupe run --threads N` runs one (threaded_host.ts): its
+ * partitions are split as `threadConfig` splits them (partition p to thread p mod N), each thread
+ * a Host of its own (`h1-t0`, `h1-t1`, ...) with its own disk (its data directory), its own
+ * connection and feed consumer, mailboxes and recovery. The threads share their process's fate:
+ * its clock, its crashes, clean restarts and network partitions are the process's, drawn once
+ * for it, so that with one thread a seed draws and traces what it did before threads existed.
  */
 import {
   type AnyActorDefinition,
@@ -49,13 +56,18 @@ export interface SimHost {
   restarting: boolean;
   /** A clean stop is under way. */
   stopping: boolean;
+  /**
+   * The threads of this host's process, itself among them ([itself] for a host on one thread):
+   * they crash, stop and restart together.
+   */
+  threads: SimHost[];
 }
 
 /** A host at `place` before its first start: down, no incarnation yet. */
 export function downHost(
   place: Pick<SimHost, "id" | "index" | "owned" | "disk" | "clockSkewUs">,
 ): SimHost {
-  return {
+  const h: SimHost = {
     ...place,
     incarnation: 0,
     up: false,
@@ -65,7 +77,10 @@ export function downHost(
     kill: undefined,
     restarting: false,
     stopping: false,
+    threads: [],
   };
+  h.threads.push(h);
+  return h;
 }
 
 /** What the checks are told of the cluster. */
@@ -99,6 +114,8 @@ export interface SimClusterOptions {
   log: SimFeedLog;
   feed: FeedSource;
   hosts: number;
+  /** The threads each host runs its partitions on (1: the host is one Host). */
+  threads: number;
   partitions: number;
   /** The kinds as the run knows them (routing), and as the hosts run them (maybe flaky). */
   actors: readonly AnyActorDefinition[];
@@ -133,7 +150,10 @@ export interface SimClusterOptions {
 
 /** The simulated cluster. */
 export class SimCluster {
+  /** Every host's threads, host by host (a host on one thread is one). */
   readonly hosts: SimHost[] = [];
+  /** The threads of each host, by host index. */
+  readonly #processes: SimHost[][] = [];
   /** Set once the run drains: no more faults. */
   draining = false;
   readonly #o: SimClusterOptions;
@@ -154,26 +174,35 @@ export class SimCluster {
     const o = this.#o;
     for (let i = 0; i < o.hosts; i++) {
       const owned = [...Array(o.partitions).keys()].filter((q) => q % o.hosts === i);
-      const id = `h${i + 1}`;
-      const h = downHost({
-        id,
-        index: i,
-        owned,
-        disk: new SimDisk(
+      // As threadCount: at most one thread a partition; partition p to thread p mod n.
+      const n = Math.max(1, Math.min(o.threads, owned.length));
+      // The disks' timings are the machine's, drawn once a host whatever its threads, so that a
+      // seed's faults fall at the same times on any number of threads.
+      const timing = {
+        fsyncMs: 0.1 + o.faultRng.uniform(0, 5),
+        fsyncEveryMs: 20 + o.faultRng.int(1000),
+        snapshotMs: 0.1 + o.faultRng.uniform(0, 10),
+      };
+      const threads = [...Array(n).keys()].map((t) => {
+        const id = n === 1 ? `h${i + 1}` : `h${i + 1}-t${t}`;
+        const disk = new SimDisk(
           o.scheduler,
-          {
-            fsyncMs: 0.1 + o.faultRng.uniform(0, 5),
-            fsyncEveryMs: 20 + o.faultRng.int(1000),
-            snapshotMs: 0.1 + o.faultRng.uniform(0, 10),
-          },
+          timing,
           (stream, srcPos, last) => o.watcher.journaled(id, stream, srcPos, last),
-        ),
-        clockSkewUs: Math.round(o.clockRng.uniform(-5e6, 5e6)),
+        );
+        const mine = owned.filter((q) => q % n === t);
+        return downHost({ id, index: i, owned: mine, disk, clockSkewUs: 0 });
       });
-      h.disk.inPlace = this.#inPlace;
-      this.hosts.push(h);
+      const clockSkewUs = Math.round(o.clockRng.uniform(-5e6, 5e6));
+      for (const h of threads) {
+        Object.assign(h, { clockSkewUs, threads });
+        h.disk.inPlace = this.#inPlace;
+        this.hosts.push(h);
+      }
+      this.#processes.push(threads);
+      const h = threads[0]!;
       o.scheduler.at(o.startUs, () => {
-        this.start(h);
+        for (const t of threads) this.start(t);
         if (o.faults.crash) this.#scheduleFault(h);
       });
       if (o.faults.network) this.#schedulePartition(h);
@@ -253,7 +282,8 @@ export class SimCluster {
   /** The host that owns `key`'s partition. */
   ownerOf(key: string): SimHost {
     const p = partitionOf(key, this.#o.partitions);
-    return this.hosts[p % this.#o.hosts]!;
+    const threads = this.#processes[p % this.#o.hosts]!;
+    return threads[p % threads.length]!;
   }
 
   /** The kind and key of instance `stream`, and the host that owns it (parsed once). */
@@ -292,8 +322,20 @@ export class SimCluster {
 
   // --- faults ------------------------------------------------------------------------------------
 
-  /** Drops the host without stopping it: timers, connection and disk handle die with it. */
+  /**
+   * Drops the host's process, every thread of it (see #crashThread). Whether the snapshots go
+   * is drawn once, for the machine's disk.
+   */
   #crash(h: SimHost, why: string): void {
+    const o = this.#o;
+    let lose: boolean | undefined;
+    const loseSnapshots = () => (lose ??= o.faultRng.chance(o.params.loseSnapshotsP));
+    if (h.up) o.stats.crashes++;
+    for (const t of h.threads) this.#crashThread(t, why, loseSnapshots);
+  }
+
+  /** Drops the host without stopping it: timers, connection and disk handle die with it. */
+  #crashThread(h: SimHost, why: string, loseSnapshots: () => boolean): void {
     if (!h.up) return;
     const o = this.#o;
     h.timers!.cancelAll();
@@ -306,14 +348,13 @@ export class SimCluster {
       kill: undefined,
       up: false,
     });
-    o.stats.crashes++;
     let detail = "";
     if (o.faults.disk) {
       const lost = h.disk.crash(true);
       o.watcher.lostTails(h);
       o.stats.journalRecordsLost += lost;
       detail = ` lost ${lost} unsynced journal records`;
-      if (o.faultRng.chance(o.params.loseSnapshotsP)) {
+      if (loseSnapshots()) {
         h.disk.snapshots.clear();
         detail += " and every snapshot";
       }
@@ -347,10 +388,10 @@ export class SimCluster {
       const roll = rng.next();
       if (roll < 0.1) {
         o.trace.line(`power loss: every host crashes`);
-        for (const other of this.hosts) {
-          if (!other.up) continue;
-          this.#crash(other, "power loss");
-          this.#restartAfter(other);
+        for (const [other] of this.#processes) {
+          if (!other!.up) continue;
+          this.#crash(other!, "power loss");
+          this.#restartAfter(other!);
         }
       } else if (roll < 0.3) {
         this.#cleanRestart(h);
@@ -366,33 +407,40 @@ export class SimCluster {
     const downUs = o.faultRng.chance(0.2)
       ? 0
       : Math.round(o.faultRng.uniform(0, o.params.downMaxS) * 1e6);
-    h.restarting = true;
+    for (const t of h.threads) t.restarting = true;
     o.scheduler.after(downUs, () => {
       o.stats.restarts++;
-      this.start(h);
+      for (const t of h.threads) this.start(t);
       this.#scheduleFault(h);
     });
   }
 
   /**
-   * Stops `h` cleanly (which takes virtual time, and may be cut short by a crash), then restarts
-   * it.
+   * Stops `h` cleanly, every thread of it (which takes virtual time, and may be cut short by a
+   * crash), then restarts it once they have all stopped.
    */
   #cleanRestart(h: SimHost): void {
     const o = this.#o;
-    const host = h.host!;
-    h.stopping = true;
-    o.trace.line(`${h.id} stop #${h.incarnation}`);
-    host.stop().then(
-      () => {
-        if (h.host !== host) return; // crashed while stopping
-        this.stopped(h);
-        o.stats.restarts++;
-        this.start(h);
-        this.#scheduleFault(h);
-      },
-      (err) =>
-        o.trace.violate("no_exception", `${h.id} stop failed: ${(err as Error).stack ?? err}`),
+    const threads = h.threads;
+    const hosts = threads.map((t) => t.host!);
+    let stopping = threads.length;
+    for (const t of threads) {
+      t.stopping = true;
+      o.trace.line(`${t.id} stop #${t.incarnation}`);
+    }
+    threads.forEach((t, i) =>
+      hosts[i]!.stop().then(
+        () => {
+          if (--stopping > 0) return;
+          if (threads.some((x, j) => x.host !== hosts[j])) return; // crashed while stopping
+          for (const x of threads) this.stopped(x);
+          o.stats.restarts++;
+          for (const x of threads) this.start(x);
+          this.#scheduleFault(h);
+        },
+        (err) =>
+          o.trace.violate("no_exception", `${t.id} stop failed: ${(err as Error).stack ?? err}`),
+      )
     );
   }
 
@@ -403,7 +451,7 @@ export class SimCluster {
     if (at >= o.endUs) return;
     o.scheduler.at(at, () => {
       if (this.draining) return;
-      o.bus.isolate(h.id);
+      for (const t of h.threads) o.bus.isolate(t.id);
       o.stats.partitions++;
       // Now and then a long one, past the feed log's consumer inactivity limit (10 s).
       const length = Math.round(
@@ -412,7 +460,7 @@ export class SimCluster {
           : o.faultRng.uniform(0.01, o.params.partitionMaxS)) * 1e6,
       );
       o.scheduler.after(length, () => {
-        o.bus.heal(h.id);
+        for (const t of h.threads) o.bus.heal(t.id);
         this.#schedulePartition(h);
       });
     });

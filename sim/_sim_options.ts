@@ -26,6 +26,11 @@ export interface SimOptions {
   durationS?: number;
   /** Default 3. */
   hosts?: number;
+  /**
+   * The threads each host runs its partitions on, as `troupe run --threads N` (at most one per
+   * partition it owns). Default 1. A leased cluster's hosts hold a partition each: one thread.
+   */
+  hostThreads?: number;
   /** Feed channels. Default 8. */
   channels?: number;
   /** Samples per second over all channels. Default 2000. */
@@ -55,6 +60,7 @@ export function reproduceCommand(options: SimOptions): string {
   const o = resolve(options);
   const parts = [`troupe sim --seed ${o.seed} --faults ${o.faults.name} --duration ${o.durationS}`];
   if (o.hosts !== 3) parts.push(`--hosts ${o.hosts}`);
+  if (o.hostThreads !== 1) parts.push(`--threads ${o.hostThreads}`);
   if (o.channels !== 8) parts.push(`--channels ${o.channels}`);
   if (o.rate !== 2000) parts.push(`--rate ${o.rate}`);
   const all = Object.keys(ACTOR_KINDS).join(",");
@@ -76,6 +82,7 @@ export function resolve(options: SimOptions): Resolved {
     faults: options.faults === undefined ? parseFaults("all") : checkFaults(options.faults),
     durationS: options.durationS ?? 10,
     hosts: options.hosts ?? 3,
+    hostThreads: options.hostThreads ?? 1,
     channels: options.channels ?? 8,
     rate: options.rate ?? 2000,
     batch: options.batch ?? 100,
@@ -96,6 +103,7 @@ export function resolve(options: SimOptions): Resolved {
   };
   int("seed", o.seed, 0, Number.MAX_SAFE_INTEGER);
   int("hosts", o.hosts, 1, 64);
+  int("hostThreads", o.hostThreads, 1, 64);
   int("channels", o.channels, 1, 10_000);
   int("batch", o.batch, 1, 65_536);
   int("partitions", o.partitions, 1, 4096);

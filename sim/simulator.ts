@@ -1,12 +1,13 @@
 /**
  * The deterministic simulator: a whole cluster in one process on virtual time. Several Hosts
- * (the real ones, partitions split among them), each with its own disk (a journal and a snapshot
- * store that survive its crashes), the simulated bus and a durable feed log fed by a seeded
- * feed, all driven by one discrete-event Scheduler. One seed decides everything: the feed, every
- * message's latency, drop, duplicate and reordering, network partitions, host crashes and restarts
- * (a crash drops the Host without stopping it; a restart builds a new Host on the same disk), fsync
- * timing and the journal tails a crash loses. The invariants (see invariants.ts) are checked as the
- * run goes (every journal append, every published output, every recovery) and once it has drained.
+ * (the real ones, partitions split among them, each on one thread or several: `hostThreads`),
+ * each with its own disk (a journal and a snapshot store that survive its crashes), the simulated
+ * bus and a durable feed log fed by a seeded feed, all driven by one discrete-event Scheduler.
+ * One seed decides everything: the feed, every message's latency, drop, duplicate and reordering,
+ * network partitions, host crashes and restarts (a crash drops the Host without stopping it; a
+ * restart builds a new Host on the same disk), fsync timing and the journal tails a crash loses.
+ * The invariants (see invariants.ts) are checked as the run goes (every journal append, every
+ * published output, every recovery) and once it has drained.
  * This file holds the run: its seed's PRNG forks, the setup and the drain; its options are in
  * _sim_options.ts, the cluster it drives in _sim_cluster.ts, the checks it makes in
  * _sim_checks.ts, its trace in _sim_trace.ts, the faults in faults.ts, the sabotages' breakage in
@@ -326,7 +327,8 @@ class Run {
     this.trace.line(
       `sim seed=${o.seed} faults=${o.faults.name}${this.#shape} duration=${o.durationS}s ` +
         `hosts=${o.hosts} channels=${o.channels} rate=${o.rate}/s batch=${o.batch} ` +
-        `partitions=${o.partitions} actors=${[...this.#configs.keys()].join(",")}`,
+        `partitions=${o.partitions} actors=${[...this.#configs.keys()].join(",")}` +
+        this.#threadsWord(),
     );
     const p = this.#params;
     this.trace.line(
@@ -378,6 +380,17 @@ class Run {
   }
 
   /**
+   * The trace's word on the hosts' threads: none for one (so that traces stay as they were), and
+   * for a leased cluster, that its hosts run one (a host per partition, as `troupe run` refuses
+   * threads with leases).
+   */
+  #threadsWord(): string {
+    const n = this.o.hostThreads;
+    if (n === 1) return "";
+    return this.#lease ? ` threads=1 (leased, not ${n})` : ` threads=${n}`;
+  }
+
+  /**
    * The feed: each frame is stored in the log at its time on the schedule (the frames are
    * generated, or handed over by the worker, as the log takes them).
    */
@@ -416,6 +429,7 @@ class Run {
       log,
       feed,
       hosts: o.hosts,
+      threads: o.hostThreads,
       partitions: o.partitions,
       actors: o.actors,
       hostActors: this.#hostActors,

@@ -5,9 +5,13 @@
  * whose feed input is the frames the main thread hands it. It counts what it takes and applies in
  * shared memory (the main thread reads them without a message), tells its health every
  * HEALTH_EVERY_MS, answers for its metrics, and stops (drains, snapshots, closes) when told.
+ * With `scans`, it runs the scan service and worker beside its host, as a lone host does (its
+ * worker takes its partitions' chunks); thread 0 serves the scan API on a loopback port of its
+ * own, which the main thread forwards to.
  */
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { ACTOR_KINDS } from "../mod.ts";
+import { scanHostService } from "../scan/mod.ts";
 import type { BusMessage } from "../../protocol/mod.ts";
 import { describeError } from "./fatal_error.ts";
 import type { InputSource } from "./input_source.ts";
@@ -76,6 +80,8 @@ async function runHostThread(
     launched = at.launched = await launchHost(data.config, ACTOR_KINDS, {
       input,
       log: (message) => send({ type: "log", message }),
+      ...(data.scans ? { service: scanHostService() } : {}),
+      ...(data.tickEveryMs === undefined ? {} : { tickEveryMs: data.tickEveryMs }),
     });
   } catch (err) {
     at.failed = true;
@@ -91,5 +97,5 @@ async function runHostThread(
   const health = () => send({ type: "health", health: launched.host.health() });
   at.timer = setInterval(health, HEALTH_EVERY_MS);
   health();
-  send({ type: "started" });
+  send({ type: "started", httpPort: launched.host.httpPort });
 }

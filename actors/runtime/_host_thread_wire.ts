@@ -15,6 +15,13 @@ export interface HostThreadData {
   config: HostConfig;
   /** Shared counters: per thread, frames taken then inputs applied by kind (config's order). */
   counts: SharedArrayBuffer;
+  /**
+   * Run the scan service and worker beside the thread's host (its bars); the thread whose config
+   * has an `http_port` serves the scan API there, for the main thread to forward to.
+   */
+  scans: boolean;
+  /** Milliseconds between looks for due clock ticks (launchHost's default; 0: none). */
+  tickEveryMs?: number;
 }
 
 /** Frames handed to a thread: their subjects and their bytes (the buffers are transferred). */
@@ -28,7 +35,7 @@ export type ToHostThread = { type: "metrics"; id: number } | { type: "stop" };
 
 /** What a host thread tells the main thread. */
 export type FromHostThread =
-  | { type: "started" }
+  | { type: "started"; httpPort: number | undefined }
   | { type: "failed"; message: string }
   | { type: "health"; health: HostHealth }
   | { type: "metrics"; id: number; text: string }

@@ -80,6 +80,7 @@ export {
   threadCount,
   ThreadedHost,
   type ThreadedHostOptions,
+  threadsOf,
   threadsUnsupported,
 } from "./threaded_host.ts";
 export { NATS_CONNECT_TIMEOUT_MS, NatsBus } from "./nats_bus.ts";

@@ -9,7 +9,10 @@
  * each thread decodes, checks, admits and journals it as a lone host would. So each instance still
  * has one writer, its journal and its outputs are what one host would make of the same frames, and
  * replay is exact whatever N is. The main thread serves /healthz (every thread's health) and
- * /metrics (every thread's series, labelled by its host id `<host_id>-t<i>`).
+ * /metrics (every thread's series, labelled by its host id `<host_id>-t<i>`, and its own
+ * registry's: `troupe up`'s incident stage registers there). With `scans`, each thread runs the
+ * scan worker for its partitions' bars and thread 0 the scan API, which the main thread's port
+ * forwards to (_thread_http_proxy.ts).
  *
  * The frames a thread gets from one read of the client's socket go to it in one message. Between
  * the edge and a thread at most `mailbox_max` frames wait; past that a frame is dropped
@@ -23,6 +26,7 @@ import type { Server } from "node:http";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
+import { Registry } from "prom-client";
 import { startWorker } from "../threads/mod.ts";
 import { ACTOR_KINDS } from "../mod.ts";
 import { type BusSubscription, parseSubject, SUBJECT_ROOT } from "../../protocol/mod.ts";
@@ -32,7 +36,9 @@ import { closeServer, serveHostHttp, serverPort } from "./host_http.ts";
 import { type HostHealth, natsLiveness } from "./liveness.ts";
 import { mergeMetricsText } from "./_metrics_text_merge.ts";
 import { NatsBus } from "./nats_bus.ts";
+import { kindConfigs } from "./host_options.ts";
 import { partitionOf } from "./partition.ts";
+import { threadHttpProxy } from "./_thread_http_proxy.ts";
 import {
   countsBase,
   type FromHostThread,
@@ -52,16 +58,13 @@ export function threadsUnsupported(config: HostConfig): string | undefined {
 
 /**
  * The threads a host runs on when none are asked for: as many as its data directory was written
- * by; one for a one-thread host's directory, a configuration that cannot be split, or a host that
- * serves scans (`bars` workers: the scan API is served by a one-thread host only, and a default
- * must not take it away); else the machine's cores less one (at least one), at most one per owned
- * partition.
+ * by; one for a one-thread host's directory or a configuration that cannot be split; else the
+ * machine's cores less one (at least one), at most one per owned partition.
  */
 export function defaultThreads(config: HostConfig): number {
   const was = threadsOf(config.data_dir);
   if (was !== undefined) return was;
   if (existsSync(join(config.data_dir, "journal")) || threadsUnsupported(config)) return 1;
-  if ("bars" in config.actors) return 1;
   return threadCount(config, availableParallelism() - 1);
 }
 
@@ -92,6 +95,13 @@ export interface ThreadedHostOptions {
   log?: (message: string) => void;
   /** The feed subjects the host takes (default every feed: `troupe.feed.>`). */
   feeds?: string;
+  /**
+   * Run the scan service beside the threads' hosts (they run `bars`): each thread a scan worker
+   * for its partitions, thread 0 the scan API, served on the host's port. Default false.
+   */
+  scans?: boolean;
+  /** Milliseconds between the threads' looks for due clock ticks (0: none, while recording). */
+  tickEveryMs?: number;
 }
 
 /** A thread as the main thread sees it. */
@@ -102,6 +112,8 @@ interface HostThread {
   handed: number;
   /** Frames dropped because `mailbox_max` were waiting for it. */
   dropped: number;
+  /** Its host's own HTTP port (thread 0's, for the scan API), once started. */
+  httpPort: number | undefined;
   /**
    * Frames handed since the last post: one message a thread for all the frames the client
    * delivers from one read (posted once they are delivered, in a microtask), not one a frame.
@@ -116,6 +128,8 @@ export class ThreadedHost {
   readonly #threads: HostThread[] = [];
   #counts = new BigInt64Array(new SharedArrayBuffer(0));
   readonly #kinds: string[];
+  /** Each kind's configuration, parsed (a kind's route reads it: coherence's groups). */
+  readonly #configs: Map<string, unknown>;
   readonly #bus: NatsBus;
   readonly #log: (message: string) => void;
   /** The threads each feed subject goes to (empty: none consumes it). */
@@ -128,12 +142,17 @@ export class ThreadedHost {
   /** Resolves with the error that stopped a thread's host while it ran; never rejects. */
   readonly fatal: Promise<HostFatalError>;
   #closed = false;
+  readonly #options: ThreadedHostOptions;
+  /** Series of the main thread's own (an incident stage's), merged into /metrics. */
+  readonly registry = new Registry();
 
-  private constructor(config: HostConfig, bus: NatsBus, log: (m: string) => void) {
+  private constructor(config: HostConfig, bus: NatsBus, options: ThreadedHostOptions) {
     this.config = config;
     this.#bus = bus;
-    this.#log = log;
+    this.#options = options;
+    this.#log = options.log ?? ((m: string) => console.error(`[${config.host_id}] ${m}`));
     this.#kinds = Object.keys(config.actors);
+    this.#configs = kindConfigs(this.#kinds.map((k) => ACTOR_KINDS[k]!), config.actors);
     this.fatal = new Promise<HostFatalError>((r) => (this.#reportFatal = r));
   }
 
@@ -148,14 +167,13 @@ export class ThreadedHost {
     threads: number,
     options: ThreadedHostOptions = {},
   ): Promise<ThreadedHost> {
-    const log = options.log ?? ((m: string) => console.error(`[${config.host_id}] ${m}`));
     const feeds = options.feeds ?? `${SUBJECT_ROOT}.feed.>`;
     const why = threadsUnsupported(config);
     if (why !== undefined) throw new HostFatalError(`Cannot run on ${threads} threads: ${why}`);
     const n = threadCount(config, threads);
     claimDataDir(config.data_dir, n);
     const bus = await NatsBus.connect(config.nats!, { name: `${config.host_id}-edge` });
-    const host = new ThreadedHost(config, bus, log);
+    const host = new ThreadedHost(config, bus, options);
     try {
       await host.#startThreads(n);
       if (config.http_port !== undefined) await host.#serve(config.http_port);
@@ -246,6 +264,7 @@ export class ThreadedHost {
     );
     return mergeMetricsText([
       ...texts,
+      await this.registry.metrics(),
       "# HELP troupe_thread_handoff_dropped_total Feed frames dropped at the hand-off to a " +
       "thread that had mailbox_max waiting\n# TYPE troupe_thread_handoff_dropped_total counter\n" +
       dropped.join("\n"),
@@ -269,11 +288,18 @@ export class ThreadedHost {
     const entry = new URL("./_host_thread.ts", import.meta.url);
     const started: Array<Promise<void>> = [];
     for (let i = 0; i < n; i++) {
+      const scans = this.#options.scans ?? false;
+      const config = threadConfig(this.config, i, n);
       const data: HostThreadData = {
         hostThread: true,
         index: i,
-        config: threadConfig(this.config, i, n),
+        // Thread 0 serves the scan API on a loopback port of its own, forwarded to.
+        config: scans && i === 0 ? { ...config, http_port: 0 } : config,
         counts: shared,
+        scans,
+        ...(this.#options.tickEveryMs === undefined
+          ? {}
+          : { tickEveryMs: this.#options.tickEveryMs }),
       };
       const worker = await startWorker(entry, { workerData: data });
       const thread: HostThread = {
@@ -281,6 +307,7 @@ export class ThreadedHost {
         health: undefined,
         handed: 0,
         dropped: 0,
+        httpPort: undefined,
         batch: { s: [], d: [] },
         post: () => {
           const batch = thread.batch;
@@ -305,6 +332,7 @@ export class ThreadedHost {
       thread.worker.on("message", (m: FromHostThread) => {
         switch (m.type) {
           case "started":
+            thread.httpPort = m.httpPort;
             return resolve();
           case "failed":
             return reject(new HostFatalError(`thread ${index}: ${m.message}`));
@@ -370,7 +398,7 @@ export class ThreadedHost {
     const to = new Set<number>();
     for (const kind of this.#kinds) {
       const def = ACTOR_KINDS[kind]!;
-      for (const key of def.route(channel, this.config.actors[kind])) {
+      for (const key of def.route(channel, this.#configs.get(kind))) {
         const p = partitionOf(key, count);
         if (owned.includes(p)) to.add(p % n);
       }
@@ -379,6 +407,9 @@ export class ThreadedHost {
   }
 
   async #serve(port: number): Promise<void> {
+    const scans = this.#options.scans
+      ? threadHttpProxy(() => this.#threads[0]?.httpPort)
+      : undefined;
     this.#http = await serveHostHttp(port, {
       hostId: this.config.host_id,
       health: () => this.health(),
@@ -387,7 +418,7 @@ export class ThreadedHost {
         contentType: "text/plain; version=0.0.4; charset=utf-8",
       },
       refreshGauges: () => {},
-    });
+    }, scans);
   }
 }
 
@@ -439,7 +470,7 @@ export function claimDataDir(dir: string, threads: number): void {
 }
 
 /** The thread count `dir` was written by, if a threaded host wrote it. */
-function threadsOf(dir: string): number | undefined {
+export function threadsOf(dir: string): number | undefined {
   const file = join(dir, THREADS_FILE);
   if (!existsSync(file)) return undefined;
   let was: unknown;

@@ -94,8 +94,8 @@ export const command: Command = {
       help: "Run the owned partitions on N worker threads, each with its own journal and " +
         "snapshots under DIR/thread-<i>; at most one a partition; needs NATS, core input and " +
         "a file or memory journal",
-      defaultText: "as many as the data directory was written by, else 1 for a host serving " +
-        "scans, else the cores less one where the configuration allows, else 1",
+      defaultText: "as many as the data directory was written by, else the cores less one " +
+        "where the configuration allows, else 1",
       number: { min: 1, max: 256, integer: true },
     },
     "http-port": {
@@ -275,12 +275,12 @@ function runningLine(config: HostConfig, port: number | undefined): string {
 
 /**
  * Runs a host on several threads (threaded_host.ts) until a signal or a thread's fatal error;
- * the scan service, which needs the host in this thread, is not served.
+ * with bars, each thread runs a scan worker and thread 0 the scan API, on the host's port.
  */
 async function runThreaded(config: HostConfig, threads: number): Promise<number> {
   let host: ThreadedHost;
   try {
-    host = await ThreadedHost.start(config, threads);
+    host = await ThreadedHost.start(config, threads, { scans: "bars" in config.actors });
   } catch (err) {
     console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
     return EXIT_FAILURE;
@@ -293,7 +293,7 @@ async function runThreaded(config: HostConfig, threads: number): Promise<number>
     } on ${host.threads} threads on ${config.nats}, partitions ${
       config.partitions.owned.join(",")
     } of ${config.partitions.count}` + (port ? `; http://127.0.0.1:${port}/metrics` : "") +
-      ("bars" in config.actors ? "; scans: not served on several threads (--threads 1)" : ""),
+      (port && "bars" in config.actors ? `; scans: POST http://127.0.0.1:${port}/scan/stream` : ""),
   );
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),

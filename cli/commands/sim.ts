@@ -83,6 +83,14 @@ export const command: Command = {
       default: 3,
       number: { min: 1, max: 64, integer: true },
     },
+    threads: {
+      type: "string",
+      arg: "N",
+      help: "Threads each host runs its partitions on, as troupe run --threads N (partition p " +
+        "to thread p mod N, at most one a partition; leased hosts run one)",
+      default: 1,
+      number: { min: 1, max: 64, integer: true },
+    },
     channels: {
       type: "string",
       arg: "N",
@@ -232,6 +240,7 @@ function readArgs(args: ParsedArgs): CliOptions {
       faults,
       durationS: duration(args, "duration"),
       hosts: num(args, "hosts"),
+      hostThreads: num(args, "threads"),
       channels: num(args, "channels"),
       rate: num(args, "rate"),
       ...(actors === undefined ? {} : { actors }),

@@ -7,7 +7,8 @@
  * jetstream` keeps the host's journal in JetStream, and the collaboration server's documents with
  * it; `--hosts N` runs N hosts sharing the partitions by lease instead (up_hosts.ts). The incident
  * stage is up's own, journaled in the data directory (run_incidents.ts); with --hosts it runs under
- * its lease on the host holding it (run_leased_incidents.ts).
+ * its lease on the host holding it (run_leased_incidents.ts). With NATS and a file journal the host
+ * runs on `--threads N` worker threads (up_threaded.ts), a partition each.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -30,15 +31,12 @@ import {
   metricsActorConfigs,
   Recorder,
 } from "../../sim/mod.ts";
-import {
-  COLLAB_JOURNAL_STREAM,
-  launchCollab,
-  type LaunchedCollab,
-  mintToken,
-} from "../../collab/mod.ts";
-import { type CollabFile, removeCollabFile, writeCollabFile } from "../collab_file.ts";
+import type { LaunchedCollab } from "../../collab/mod.ts";
+import { type CollabFile, removeCollabFile } from "../collab_file.ts";
+import { announceCollab, COLLAB_PORT, startCollab } from "../up_collab.ts";
 import { startFeed } from "../up_feed.ts";
 import { launchUpHosts, type UpHosts } from "../up_hosts.ts";
+import { launchThreadedUp, threadsRefused, upThreads } from "../up_threaded.ts";
 import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
 import { type Command, duration, flag, num, optNum, str, text, UsageError } from "../args.ts";
 import { catchSignals, waitForSignal } from "../signals.ts";
@@ -47,14 +45,11 @@ import { removeHttpUrl, writeHttpUrl } from "../host_url.ts";
 import {
   NATS_SERVER_ENV,
   natsServerBinary,
-  onPreferredPort,
   portOr,
   startNats,
   whyNoNatsServer,
 } from "../up_nats.ts";
 
-/** The collaboration server's and dashboard's port when it is free (y-websocket's usual one). */
-const COLLAB_PORT = 1234;
 /** The hosts' HTTP port when it is free (host_url.ts's HTTP_URL_DEFAULT). */
 const HTTP_PORT = 9464;
 
@@ -63,7 +58,7 @@ export const command: Command = {
   summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
   usage: "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] " +
     "[--data-dir DIR] [--http-port N] [--collab-port N] [--no-nats] [--journal KIND] " +
-    "[--hosts N] [--record FILE] " +
+    "[--hosts N] [--threads N] [--record FILE] " +
     "[--accept-journal-loss]",
   options: {
     feed: {
@@ -143,6 +138,15 @@ export const command: Command = {
       default: 1,
       number: { min: 1, max: 64, integer: true },
     },
+    threads: {
+      type: "string",
+      arg: "N",
+      help: "Run the host's partitions on N worker threads, as troupe run --threads N (a " +
+        "partition a thread; needs nats-server and --journal file)",
+      defaultText: "the machine's cores less one, at least one, or what the data directory " +
+        "was written by; 1 with --hosts, --journal jetstream or without nats-server",
+      number: { min: 1, max: 64, integer: true },
+    },
     record: {
       type: "string",
       arg: "FILE",
@@ -197,11 +201,12 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => {});
       return 1;
     };
-    const config = upHostConfig(o, nats);
+    const threads = upThreads(o, nats);
+    const config = upHostConfig(o, nats, threads);
     const recorder = startRecorder(o, bus, nats, config);
     if (typeof recorder === "string") return await abandon(recorder);
     undo.push(() => recorder?.stop());
-    const parts = await startHostsAndStage(o, config, { bus, nats, recorder, undo });
+    const parts = await startHostsAndStage(o, config, { bus, nats, recorder, undo, threads });
     if (typeof parts === "string") return await abandon(parts);
     const { launched, incidents } = parts;
     const httpUrl = `http://127.0.0.1:${launched.httpPort}`;
@@ -260,6 +265,7 @@ interface UpOptions {
   httpPort: number;
   collabPort: number | undefined;
   hosts: number;
+  threads: number | undefined;
   journal: "file" | "jetstream";
   noNats: boolean;
   recordPath: string | undefined;
@@ -284,6 +290,9 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     );
   }
   const noNats = flag(args, "no-nats");
+  const threads = optNum(args, "threads");
+  const why = threadsRefused(threads, { hosts, journal, noNats });
+  if (why !== undefined) throw new UsageError(`Option --threads ${threads}: ${why}`);
   if (journal === "jetstream" && noNats) {
     throw new UsageError(
       `Option ${
@@ -301,6 +310,7 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     httpPort: optNum(args, "http-port") ?? await portOr(HTTP_PORT),
     collabPort: optNum(args, "collab-port"),
     hosts,
+    threads,
     journal,
     noNats,
     recordPath: str(args, "record"),
@@ -317,6 +327,9 @@ async function startUpBus(
 ): Promise<{ nats: NatsServer | undefined; bus: Bus } | string> {
   const binary = o.noNats ? undefined : natsServerBinary();
   const needs = o.hosts > 1 ? `--hosts ${o.hosts}` : "--journal jetstream";
+  if ((o.threads ?? 1) > 1 && !binary) {
+    return `--threads ${o.threads} needs nats-server, ${whyNoNatsServer()}`;
+  }
   if (o.journal === "jetstream" && !binary) {
     return `${needs} needs nats-server, ${whyNoNatsServer()} ` +
       "(apt-get install nats-server, or brew install nats-server)";
@@ -344,13 +357,15 @@ async function startUpBus(
   return { nats: undefined, bus: new InProcessBus() };
 }
 
-/** The first host's configuration (the others of --hosts derive from it). */
-function upHostConfig(o: UpOptions, nats: NatsServer | undefined): HostConfig {
+/** The first host's configuration (--hosts derive theirs); on threads, a partition each. */
+function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: number): HostConfig {
   const config = defaultHostConfig();
   config.host_id = "up-1";
   config.data_dir = join(o.dataDir, "up-1");
   config.nats = nats?.url;
-  config.input = nats ? "jetstream" : "core";
+  // Threads' edge is a core subscription: up's feed starts after the host and stops before it.
+  config.input = nats && threads === 1 ? "jetstream" : "core";
+  if (threads > 1) config.partitions = { count: threads, owned: [...Array(threads).keys()] };
   config.journal.kind = o.journal;
   config.http_port = o.httpPort;
   // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
@@ -392,66 +407,6 @@ function startRecorder(
   }
 }
 
-/** The collaboration server beside the hosts, on the same bus (its bridge reaches them). */
-function startCollab(
-  o: UpOptions,
-  bus: Bus,
-  launched: UpHosts,
-  kind: HostConfig["journal"]["kind"],
-): Promise<LaunchedCollab> {
-  const launch = (port: number) =>
-    launchCollab({
-      dataDir: o.dataDir,
-      port,
-      bus,
-      // The node id names the collab journal's streams in JetStream: the same on every run.
-      nodeId: "up-1-collab",
-      journal: collabJournalOf(kind),
-      // The dashboard's /api/* proxy reaches the scan service on the host's HTTP port.
-      scanUrl: launched.httpPort === undefined || !launched.scans
-        ? undefined
-        : `http://127.0.0.1:${launched.httpPort}`,
-    });
-  return o.collabPort === undefined ? onPreferredPort(COLLAB_PORT, launch) : launch(o.collabPort);
-}
-
-/** Prints the collab server's, the dashboard's and watch's ways in; writes collab.json. */
-async function announceCollab(o: UpOptions, collab: LaunchedCollab): Promise<CollabFile> {
-  // The owner's token (issue 17): whoever ran troupe up owns the session; links for the team
-  // (viewer or editor) come from troupe token.
-  const ownerToken = await mintToken(collab.keyring, {
-    session: "main",
-    role: "owner",
-    ttlS: 8 * 3600,
-    nowMs: Date.now(),
-  });
-  console.log(
-    `troupe up: collab server ${collab.server.url} (y-websocket; session "main", owner token ` +
-      `${ownerToken}; more with troupe token --data-dir ${o.dataDir})`,
-  );
-  if (o.journal === "jetstream") {
-    console.log(
-      `troupe up: collab documents in JetStream (stream ${COLLAB_JOURNAL_STREAM}, ` +
-        `node ${collab.server.nodeId})`,
-    );
-  }
-  // The dashboard and the stream gateway (issue 17): the URL to open, and collab.json for
-  // troupe watch (a viewer token: watching needs no more).
-  const collabFile = await dashboardFile(collab, o.dataDir);
-  console.log(`troupe up: dashboard ${collabFile.dashboard}?session=main&token=${ownerToken}`);
-  console.log(
-    `troupe up: share it read-only or to edit: troupe token --session main --role ` +
-      `viewer|editor --data-dir ${o.dataDir}, then ` +
-      `${collabFile.dashboard}?session=main&token=<token>`,
-  );
-  console.log(
-    `troupe up: findings live in the terminal: troupe watch` +
-      (join(o.dataDir) === join(DATA_DIR_DEFAULT) ? "" : ` --data-dir ${o.dataDir}`) +
-      ` (stream ${collabFile.stream})`,
-  );
-  return collabFile;
-}
-
 /**
  * Starts the hosts, then the cluster's incident stage on up's bus (the findings in,
  * troupe.out.incident.* out), journaled in <data-dir>/up-1/incidents so that a troupe up started
@@ -467,16 +422,17 @@ async function startHostsAndStage(
     nats: NatsServer | undefined;
     recorder: Recorder | undefined;
     undo: Array<() => unknown>;
+    threads: number;
   },
 ): Promise<{ launched: UpHosts; incidents: ClusterIncidents } | string> {
   let launched: UpHosts;
+  // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
+  const tickEveryMs = r.recorder ? 0 : undefined;
   try {
-    launched = await launchUpHosts(config, {
-      hosts: o.hosts,
-      bus: r.nats ? undefined : r.bus,
-      // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
-      tickEveryMs: r.recorder ? 0 : undefined,
-    });
+    const hosts = { hosts: o.hosts, bus: r.nats ? undefined : r.bus, tickEveryMs };
+    launched = r.threads > 1
+      ? await launchThreadedUp(config, { threads: r.threads, bus: r.bus, tickEveryMs })
+      : await launchUpHosts(config, hosts);
   } catch (err) {
     // One line naming the cause and the value (the port, the file, the other process id).
     return `cannot start the host${o.hosts > 1 ? "s" : ""}: ${describeError(err)}`;
@@ -547,34 +503,4 @@ function lockDataDir(dataDir: string): DirLock | string {
     }
     return `cannot use the data directory ${dataDir}: ${describeError(err)}`;
   }
-}
-
-/** Writes `<dataDir>/collab.json` (the gateway's URL and a viewer token) and returns it. */
-async function dashboardFile(collab: LaunchedCollab, dataDir: string): Promise<CollabFile> {
-  const base = `127.0.0.1:${collab.server.port}`;
-  const ttlS = 8 * 3600;
-  const token = await mintToken(collab.keyring, {
-    session: "main",
-    role: "viewer",
-    ttlS,
-    nowMs: Date.now(),
-  });
-  const file: CollabFile = {
-    stream: `ws://${base}/stream`,
-    dashboard: `http://${base}/`,
-    session: "main",
-    token,
-    exp: Math.floor(Date.now() / 1000 + ttlS),
-  };
-  writeCollabFile(dataDir, file);
-  return file;
-}
-
-/**
- * Where the collaboration server keeps documents for a host journal kind: beside the host's
- * journal, in JetStream when the host's is there, in the data directory otherwise (a memory
- * journal keeps nothing across a restart; documents should).
- */
-function collabJournalOf(kind: HostConfig["journal"]["kind"]): "file" | "jetstream" {
-  return kind === "jetstream" ? "jetstream" : "file";
 }

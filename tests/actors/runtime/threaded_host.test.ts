@@ -171,6 +171,27 @@ if (haveNatsServer("threaded host")) {
     }
   });
 
+  test("a threaded host routes frames by each kind's parsed configuration (coherence's groups from an empty section)", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const nc = await connect({ servers: nats.url });
+    let host: ThreadedHost | undefined;
+    try {
+      const config = hostConfig(nats.url, dir.path);
+      // A section given but empty: its defaults (one group of every channel) fill it in.
+      config.actors = { coherence: {} };
+      host = await ThreadedHost.start(config, 2, { log: () => {} });
+      await publish(nc, 0, 3);
+      await until("coherence inputs applied", 20_000, () => host!.applied("coherence") > 0);
+      assert.is(host.dropped, 0);
+    } finally {
+      await host?.close();
+      await nc.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+
   test("ThreadedHost.start() refuses a data directory written for another thread count, naming both", async () => {
     const nats = await startTestNats();
     const dir = tempDir();
