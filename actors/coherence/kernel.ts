@@ -334,7 +334,10 @@ function update(s: CoherenceState): void {
  * one burst does not widen the sd. The first bars weigh as a plain average until the long
  * half-life's weight takes over, so the first ratio (of a covariance of a few bars, near 1) is not
  * the baseline for hundreds of bars. An episode longer than the long half-life is a new level: the
- * baseline learns it again.
+ * mean learns it again. The sd does not: it is the calm noise, and a declared episode's bars are
+ * not (issue 29: the sd learnt a long spell's bars, and the next spell, as far above the calm,
+ * stood fewer of its sds above and was missed; on seed 7 the sd sat near 0.1 for hours, against
+ * a calm noise of 0.06).
  */
 function updateShift(s: CoherenceState, ratio: number): void {
   const cfg = s.config;
@@ -358,7 +361,7 @@ function updateShift(s: CoherenceState, ratio: number): void {
     }
     const al = Math.max(alphaOf(cfg.shift_long_half_life_bars), 1 / (s.ratioCount + 1));
     if (s.heldBars === 0 || relearn) s.longMean += al * d;
-    if (!declared || relearn) s.longVar = (1 - al) * (s.longVar + al * d * d / consistency);
+    if (!declared) s.longVar = (1 - al) * (s.longVar + al * d * d / consistency);
   }
   s.ratioCount++;
   s.shift = (s.shortMean - s.longMean) / Math.max(Math.sqrt(s.longVar), SHIFT_STD_FLOOR);

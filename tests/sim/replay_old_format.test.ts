@@ -3,8 +3,9 @@
  * camelCase) still replays and verifies with today's actors, which publish format 2 (snake_case);
  * and an incident journal of such events still gives the same findings. The fixture was recorded by
  * tests/sim/fixtures/record_event_session.ts on commit c9fecdc, with issue 29's coherence baseline
- * (actors/coherence/kernel.ts's updateShift and _clipped_normal.ts) applied there, so that today's
- * coherence outputs verify (4 coherence events of 90 outputs; 2 of 88 before it).
+ * (actors/coherence/kernel.ts's updateShift and _clipped_normal.ts, the sd held through a long
+ * episode included) applied there, so that today's coherence outputs verify (4 coherence events of
+ * 90 outputs; 2 of 88 before it).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

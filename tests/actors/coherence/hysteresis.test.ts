@@ -83,13 +83,17 @@ test("a stressed spell is one coherent episode, and its end is normal, not fragm
   assert.ok(exit >= 950, `normal again at bar ${exit}, inside the spell (800-949)`);
 });
 
-test("an episode longer than the long half-life is a new level: the group is normal again", () => {
+test("an episode longer than the long half-life moves the mean, not the sd: normal at its end", () => {
+  // The spell (bars 800-2299, the market factor ten times as volatile) is one coherent episode.
+  // Past the long half-life its level moves the long mean (Huber-bounded by the calm sd); its noise
+  // does not widen the sd, so the group is normal again only once the spell is over. Before, the
+  // sd learnt the spell's noise too, and the group was normal again within the spell.
   const seen = spellChanges(1500);
   assert.is(seen.length, 2, seen.join(", "));
-  assert.match(seen[0]!, /^normal->coherent@/);
-  const exit = Number(seen[1]!.split("@")[1]);
-  assert.ok(exit < 2300, `normal again at bar ${exit}, within the 1,500-bar spell`);
+  assert.match(seen[0]!, /^normal->coherent@8\d\d$/);
   assert.match(seen[1]!, /^coherent->normal@/);
+  const exit = Number(seen[1]!.split("@")[1]);
+  assert.ok(exit >= 2300, `normal again at bar ${exit}, within the 1,500-bar spell`);
 });
 
 test("troupe up's settings: a group's first ratios are not its baseline, and a stressed spell is found", () => {
@@ -119,6 +123,39 @@ test("troupe up's settings: a group's first ratios are not its baseline, and a s
   assert.is(seen.length, 2, seen.join(", "));
   assert.match(seen[0]!, /^normal->coherent@8[2-5]\d$/);
   assert.match(seen[1]!, /^coherent->normal@/);
+});
+
+test("troupe up's settings: the sd is the calm noise's, held through a long episode", () => {
+  // Issue 29. Before, past the long half-life an episode's bars were learnt by the sd as well as
+  // the mean: a long spell widened the sd, so the next spell, as far above the calm, was missed.
+  const config = coherenceActor.parseConfig(
+    {
+      half_life_bars: 10,
+      shift_short_half_life_bars: 5,
+      shift_long_half_life_bars: 200,
+      warmup_bars: 50,
+      change_for_bars: 20,
+    },
+    coherenceActor.defaultConfig,
+    "",
+  );
+  const s = initCoherence(config, "all");
+  const feed = factorFeed(10, 7);
+  let declared = 0, relearnt = 0, meanMoved = false;
+  for (let bar = 0; bar < 1600; bar++) {
+    const vol = bar >= 800 && bar < 1200 ? 0.01 : 0.005;
+    const before = { sd: s.longVar, mean: s.longMean, phase: s.phase };
+    feedBar(s, feed.names, feed.next(vol), bar);
+    if (before.phase === "normal") continue;
+    declared++;
+    assert.is(s.longVar, before.sd, `the sd moved at bar ${bar}, held ${s.heldBars} bars`);
+    if (s.heldBars > config.shift_long_half_life_bars) {
+      relearnt++;
+      if (s.longMean !== before.mean) meanMoved = true;
+    }
+  }
+  // The 400-bar spell is an episode past the long half-life: its level is learnt, its noise not.
+  assert.ok(relearnt > 0 && meanMoved, `${declared} bars declared, ${relearnt} past the half-life`);
 });
 
 test.run();
