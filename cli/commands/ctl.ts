@@ -1,15 +1,21 @@
 /**
  * `troupe ctl`: changes an actor kind's configuration at run time. It sends the control message
  * (an envelope of type `config` whose body is the fields to change) as a request on
- * `troupe.ctl.<kind>[.<key>]`, and prints the host's answer: an acknowledgement (exit 0), or the
- * refusal with the host's reason (exit 1). The host validates the fields against the kind's
- * current configuration and journals an accepted change like any input, so replay sees it too.
+ * `troupe.ctl.<kind>[.<key>]`, and prints the answer: an acknowledgement (exit 0), or the refusal
+ * with the host's reason (exit 1). A keyed change is answered by its owner alone; a kind-wide one
+ * by every host and every thread of a threaded host, each for its own instances, so ctl gathers
+ * those answers (`requestAll`) and prints their sum. The host validates the fields against the
+ * kind's current configuration and journals an accepted change like any input, so replay sees it
+ * too.
  */
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { describeControlApplied, NatsBus } from "../../actors/runtime/mod.ts";
 import {
+  type BusMessage,
   BusRequestError,
+  type ControlAnswer,
   controlAnswerOf,
+  type ControlApplied,
   ctlSubject,
   decodeEnvelope,
   encodeEnvelope,
@@ -25,6 +31,7 @@ import {
   UsageError,
 } from "../args.ts";
 import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
+import { requestAll } from "../request_all.ts";
 
 export const command: Command = {
   name: "ctl",
@@ -49,7 +56,7 @@ export const command: Command = {
     timeout: {
       type: "string",
       arg: "MS",
-      help: "How long to wait for a host's answer",
+      help: "How long to wait for the hosts' answers",
       default: 2000,
       number: { min: 1, integer: true },
     },
@@ -58,8 +65,10 @@ export const command: Command = {
   troupe ctl anomaly --set threshold=0.4
   troupe ctl stats --key api-cpu --set every_samples=100
   troupe ctl coherence --set 'groups={"eq":["eq_*"]}'
-Exit codes: 0 the host accepted the change, 1 it refused it (the reason is printed) or no host
-answered, 2 a usage error.`,
+A kind-wide change is answered by every host and thread running KIND: their answers are gathered
+and printed as one line, the instances summed and the hosts named.
+Exit codes: 0 every answering host accepted the change, 1 one refused it (the reason is printed)
+or no host answered, 2 a usage error.`,
   async run(args) {
     const { kind, key, body } = parseCtl(args);
     const timeout = num(args, "timeout");
@@ -91,21 +100,12 @@ answered, 2 a usage error.`,
     });
     const what = `${kind}${key === undefined ? "" : ` ${key}`} ${JSON.stringify(body)}`;
     try {
-      const reply = decodeEnvelope((await bus.request(subject, request, { timeout })).data);
-      const answer = controlAnswerOf(reply);
-      if (answer.ok) {
-        console.log(
-          `troupe ctl: ${reply.src} accepted ${what}: ${describeControlApplied(answer.applied)}`,
-        );
-        return EXIT_OK;
-      }
-      console.error(`troupe ctl: ${reply.src} refused ${what}: ${answer.error}`);
-      return EXIT_FAILURE;
+      // A keyed message is answered by its owner alone; a kind-wide one by every host and thread.
+      const replies = key === undefined
+        ? await requestAll(bus, subject, request, { timeout })
+        : [await bus.request(subject, request, { timeout })];
+      return reportAnswers(replies, what);
     } catch (err) {
-      if (err instanceof ProtocolError) {
-        console.error(`troupe ctl: the answer to ${what} cannot be read: ${err.message}`);
-        return EXIT_FAILURE;
-      }
       if (!(err instanceof BusRequestError)) throw err;
       console.error(
         `troupe ctl: no host answered on ${subject} within ${timeout} ms at ` +
@@ -117,6 +117,73 @@ answered, 2 a usage error.`,
     }
   },
 };
+
+/** One answer: who sent it and what it says. */
+interface CtlAnswer {
+  src: string;
+  answer: ControlAnswer;
+}
+
+/**
+ * Prints what the answers say: one line for those that accepted (their instances summed, the
+ * answering hosts named), one per reason for those that refused, one per answer that cannot be
+ * read. Exit 0 only when every answer accepted.
+ */
+function reportAnswers(replies: BusMessage[], what: string): number {
+  const read: CtlAnswer[] = [];
+  for (const reply of replies) {
+    try {
+      const env = decodeEnvelope(reply.data);
+      read.push({ src: env.src, answer: controlAnswerOf(env) });
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      console.error(`troupe ctl: the answer to ${what} cannot be read: ${err.message}`);
+    }
+  }
+  const accepted = read.filter((a) => a.answer.ok);
+  if (replies.length === 1 && accepted.length === 1) {
+    const answer = accepted[0]!.answer as { ok: true; applied: ControlApplied | null };
+    console.log(
+      `troupe ctl: ${accepted[0]!.src} accepted ${what}: ${describeControlApplied(answer.applied)}`,
+    );
+    return EXIT_OK;
+  }
+  if (accepted.length > 0) {
+    console.log(
+      `troupe ctl: accepted ${what}: ${describeControlApplied(sumApplied(accepted))} ` +
+        `on ${hostsOf(accepted)}`,
+    );
+  }
+  const refusals = new Map<string, string[]>();
+  for (const { src, answer } of read) {
+    if (!answer.ok) refusals.set(answer.error, [...(refusals.get(answer.error) ?? []), src]);
+  }
+  for (const [reason, srcs] of refusals) {
+    console.error(`troupe ctl: ${srcs.sort().join(", ")} refused ${what}: ${reason}`);
+  }
+  return accepted.length === replies.length ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** What the accepting answers applied, together: their instances summed. */
+function sumApplied(accepted: CtlAnswer[]): ControlApplied | null {
+  const applied = accepted.flatMap((a) =>
+    a.answer.ok && a.answer.applied ? [a.answer.applied] : []
+  );
+  const first = applied[0];
+  if (first === undefined) return null;
+  return {
+    ...first,
+    instances: applied.reduce((n, a) => n + a.instances, 0),
+    kind_config: applied.some((a) => a.kind_config),
+    via: applied.some((a) => a.via === "stream") ? "stream" : "now",
+  };
+}
+
+/** "3 hosts (h1-t0, h1-t1, h1-t2)". */
+function hostsOf(answers: CtlAnswer[]): string {
+  const n = answers.length;
+  return `${n} host${n === 1 ? "" : "s"} (${answers.map((a) => a.src).sort().join(", ")})`;
+}
 
 /** The kind, the key and the fields to change; throws UsageError naming what is wrong. */
 export function parseCtl(

@@ -1,0 +1,81 @@
+/**
+ * A request that gathers every answer, not only the first: what `troupe ctl` sends when a message
+ * is for a whole kind, which every host of a cluster and every thread of a threaded host applies
+ * and answers with its own share. Built on the Bus's publish and subscribe, so it runs unchanged
+ * on NATS and in process: subscribe a fresh inbox, publish with it as the reply subject, and keep
+ * what arrives until the answers stop (a quiet gap after the last one) or the timeout.
+ */
+import { type Bus, type BusMessage, BusRequestError } from "../protocol/mod.ts";
+
+/**
+ * The least quiet gap after the last answer before the gathering ends. The answers of one
+ * request leave their hosts within the same round trip, each after its own apply; on a loopback
+ * or LAN a round trip is well under a millisecond, so 100 ms covers many, and a host's event loop
+ * busy with a frame or a snapshot write for tens of milliseconds.
+ */
+export const ANSWERS_QUIET_MS_MIN = 100;
+
+/**
+ * The quiet gap in round trips of the first answer: a peer whose answer took as long as the first
+ * (its apply, its event loop) still lands inside it when the cluster is slower than the floor.
+ */
+export const ANSWERS_QUIET_ROUND_TRIPS = 4;
+
+/** Options of `requestAll`. */
+export interface RequestAllOptions {
+  /** Milliseconds to wait in all; with no answer by then, the request fails. */
+  timeout: number;
+  /** The least quiet gap after the last answer (`ANSWERS_QUIET_MS_MIN` unless given). */
+  quietMsMin?: number;
+}
+
+/**
+ * Publishes `data` on `subject` with a reply inbox and resolves with every answer, in the order
+ * they came, once none has arrived for the quiet gap after the last, or at `timeout`. Rejects
+ * with a BusRequestError when no one answered: none in time, or (NATS) no one listening.
+ */
+export function requestAll(
+  bus: Bus,
+  subject: string,
+  data: Uint8Array,
+  options: RequestAllOptions,
+): Promise<BusMessage[]> {
+  const inbox = `_INBOX.all.${crypto.randomUUID().replaceAll("-", "")}`;
+  const quietMin = options.quietMsMin ?? ANSWERS_QUIET_MS_MIN;
+  const answers: BusMessage[] = [];
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    let quiet: ReturnType<typeof setTimeout> | undefined;
+    let gap: number | undefined; // set by the first answer
+    const finish = (err?: BusRequestError) => {
+      clearTimeout(deadline);
+      clearTimeout(quiet);
+      sub.unsubscribe();
+      if (err) reject(err);
+      else resolve(answers);
+    };
+    const deadline = setTimeout(() => {
+      if (answers.length > 0) return finish();
+      finish(
+        new BusRequestError(
+          subject,
+          `Request on "${subject}" timed out after ${options.timeout} ms`,
+        ),
+      );
+    }, options.timeout);
+    const sub = bus.subscribe(inbox, (msg) => {
+      // NATS answers a request no one listens to with an empty status message (503).
+      if (msg.data.length === 0) {
+        if (answers.length === 0) {
+          finish(new BusRequestError(subject, `No responders on "${subject}"`));
+        }
+        return;
+      }
+      answers.push(msg);
+      gap ??= Math.max(quietMin, ANSWERS_QUIET_ROUND_TRIPS * (Date.now() - t0));
+      clearTimeout(quiet);
+      quiet = setTimeout(() => finish(), gap);
+    });
+    bus.publish(subject, data, { reply: inbox });
+  });
+}
