@@ -10,10 +10,11 @@ import { type Bus, type BusMessage, BusRequestError } from "../protocol/mod.ts";
 /**
  * The least quiet gap after the last answer before the gathering ends. The answers of one
  * request leave their hosts within the same round trip, each after its own apply; on a loopback
- * or LAN a round trip is well under a millisecond, so 100 ms covers many, and a host's event loop
- * busy with a frame or a snapshot write for tens of milliseconds.
+ * or LAN a round trip is well under a millisecond, but a host's event loop may stand still for
+ * far longer (a GC pause, a snapshot write, a partition recovering) on a loaded machine: 250 ms
+ * covers those and is still no wait a person at a terminal notices.
  */
-export const ANSWERS_QUIET_MS_MIN = 100;
+export const ANSWERS_QUIET_MS_MIN = 250;
 
 /**
  * The quiet gap in round trips of the first answer: a peer whose answer took as long as the first

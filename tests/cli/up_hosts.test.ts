@@ -84,6 +84,17 @@ if (haveNatsServer("troupe up --hosts")) {
       assert.equal(status.hosts.map((h) => h.host), ["up-1", "up-2"]);
       for (const h of status.hosts) assert.ok(h.partitions.length > 0, JSON.stringify(status));
       assert.equal(status.hosts.flatMap((h) => h.partitions).sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+      // A kind-wide change is answered by each partition's host (part-<n>), wherever it runs, for
+      // its own instances: ctl gathers the answers and prints their sum. A partition just handed
+      // off may not be listening yet: asked again until all eight answer.
+      const parts = [0, 1, 2, 3, 4, 5, 6, 7].map((p) => `part-${p}`).join(", ");
+      let ctl: Awaited<ReturnType<typeof runTroupe>> = { code: -1, stdout: "", stderr: "" };
+      for (let i = 0; i < 20 && !ctl.stdout.includes(parts); i++) {
+        ctl = await runTroupe(["ctl", "stats", "--set", "every_samples=50", "--nats", url]);
+        assert.is(ctl.code, 0, ctl.stdout + ctl.stderr);
+      }
+      assert.match(ctl.stdout, / to [1-4] running stats instance\(s\) and the configuration/);
+      assert.match(ctl.stdout, `those to come on 8 hosts (${parts})\n`, ctl.stdout);
       // Each host's /metrics answers with the partitions it owns.
       for (const h of status.hosts) {
         const text = await (await fetch(`http://127.0.0.1:${h.http_port}/metrics`)).text();
