@@ -26,8 +26,6 @@ export const ANSWERS_QUIET_ROUND_TRIPS = 4;
 export interface RequestAllOptions {
   /** Milliseconds to wait in all; with no answer by then, the request fails. */
   timeout: number;
-  /** The least quiet gap after the last answer (`ANSWERS_QUIET_MS_MIN` unless given). */
-  quietMsMin?: number;
 }
 
 /**
@@ -42,13 +40,14 @@ export function requestAll(
   options: RequestAllOptions,
 ): Promise<BusMessage[]> {
   const inbox = `_INBOX.all.${crypto.randomUUID().replaceAll("-", "")}`;
-  const quietMin = options.quietMsMin ?? ANSWERS_QUIET_MS_MIN;
   const answers: BusMessage[] = [];
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     let quiet: ReturnType<typeof setTimeout> | undefined;
     let gap: number | undefined; // set by the first answer
+    let done = false;
     const finish = (err?: BusRequestError) => {
+      done = true;
       clearTimeout(deadline);
       clearTimeout(quiet);
       sub.unsubscribe();
@@ -65,6 +64,7 @@ export function requestAll(
       );
     }, options.timeout);
     const sub = bus.subscribe(inbox, (msg) => {
+      if (done) return; // already on its way out of a finished gathering
       // NATS answers a request no one listens to with an empty status message (503).
       if (msg.data.length === 0) {
         if (answers.length === 0) {
@@ -73,7 +73,7 @@ export function requestAll(
         return;
       }
       answers.push(msg);
-      gap ??= Math.max(quietMin, ANSWERS_QUIET_ROUND_TRIPS * (Date.now() - t0));
+      gap ??= Math.max(ANSWERS_QUIET_MS_MIN, ANSWERS_QUIET_ROUND_TRIPS * (Date.now() - t0));
       clearTimeout(quiet);
       quiet = setTimeout(() => finish(), gap);
     });
