@@ -105,6 +105,27 @@ test("a market card's header says last, change and bar size; its candles share t
         Math.abs(ranges.line.max - ranges.candles.max) < 1e-3,
       JSON.stringify(ranges),
     );
+    // Focused at an incident (pinned), then 24 h from the picker, with no bar arriving since:
+    // the strip follows the line to each range (on units31 it kept the live range it had).
+    const focusMs = t0 / 1000 + 10_000;
+    await page.evaluate((ms) => {
+      (globalThis as unknown as PageTroupe & {
+        troupe: { grid: { focus(c: string, t: number): void } };
+      }).troupe.grid.focus("MKT", ms);
+    }, focusMs);
+    await page.locator("button[name=range-24h]").click();
+    const same = () => {
+      const g = (globalThis as unknown as PageTroupe).troupe.grid;
+      const a = g.chart("MKT").xRange(), b = g.candles("MKT").xRange();
+      return a.max - a.min > 86_000 && a.min === b.min && a.max === b.max;
+    };
+    await page.waitForFunction(same, null, { timeout: 5_000 }).catch(() => undefined);
+    const after = await page.evaluate(() => {
+      const g = (globalThis as unknown as PageTroupe).troupe.grid;
+      return { line: g.chart("MKT").xRange(), candles: g.candles("MKT").xRange() };
+    });
+    assert.ok(after.line.max - after.line.min > 86_000, JSON.stringify(after));
+    assert.equal(after.candles, after.line, "the strip shows the line's 24 h");
   } finally {
     await dash.close();
   }
