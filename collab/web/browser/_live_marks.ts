@@ -5,6 +5,7 @@
  */
 import type { LiveScales } from "./_live_scales.ts";
 import { type Context2D, LIVE_STYLE, type LiveMarker, type LiveOverlays } from "./_live_style.ts";
+import { eachRegime } from "./regimes.ts";
 
 /** The prediction band from sample `from` on (`view`: time, value, expected, lower, upper): one
  *  polygon along the upper edge and back along the lower. */
@@ -45,23 +46,20 @@ export function paintLine(
   ctx.stroke();
 }
 
-/** The overlays in the time shown: each regime's level to the next change, the change points'
+/** The overlays in the time shown: each regime's level over the span it held, the change points'
  *  lines, the annotations (a dashed line and the text), and the anomaly markers. */
 export function paintOverlays(ctx: Context2D, s: LiveScales, o: LiveOverlays): void {
   const dpr = s.dpr;
   const min = s.tAt(0), max = s.tR;
   ctx.strokeStyle = LIVE_STYLE.regime;
   ctx.lineWidth = 2 * dpr;
-  for (let i = 0; i < o.changes.length; i++) {
-    const a = o.changes[i]!;
-    const end = o.changes[i + 1]?.t ?? Infinity;
-    if (end < min || a.t > max) continue;
-    const y = s.y(a.y);
+  eachRegime(o.changes, min, max, (t0, t1, level) => {
+    const y = s.y(level);
     ctx.beginPath();
-    ctx.moveTo(s.x(a.t), y);
-    ctx.lineTo(end === Infinity ? s.x(max) + 4 * dpr : s.x(end), y);
+    ctx.moveTo(s.x(t0), y);
+    ctx.lineTo(s.x(t1), y);
     ctx.stroke();
-  }
+  });
   for (const m of o.changes) if (m.t >= min && m.t <= max) paintMarkerLine(ctx, s, m, []);
   for (const m of o.annotations) {
     if (m.t < min || m.t > max) continue;

@@ -45,6 +45,9 @@ export interface LiveMarker {
   y: number;
   text: string;
   color: string;
+  /** A change point's: the mean of the regime before it, and when it was confirmed (seconds). */
+  before?: number;
+  seen?: number;
 }
 
 /** What a LivePlot draws besides the series. */

@@ -384,9 +384,18 @@ export class ChannelChart {
     this.#changed();
   }
 
-  /** Adds a change point; the regime after it is drawn at `meanAfter` (`t` microseconds). */
-  addChange(tUs: number, meanAfter: number, text: string): void {
-    push(this.#changes, { t: tUs * 1e-6, y: meanAfter, text, color: "#ffb347" });
+  /**
+   * Adds a change point at `tUs`, confirmed at `seenUs` (microseconds): the regime before it is
+   * drawn at `meanBefore` up to it, the new one at `meanAfter` up to its confirmation.
+   */
+  addChange(
+    tUs: number,
+    means: { before: number; after: number },
+    seenUs: number,
+    text: string,
+  ): void {
+    const c = { t: tUs * 1e-6, y: means.after, before: means.before, seen: seenUs * 1e-6 };
+    push(this.#changes, { ...c, text, color: "#ffb347" });
     this.#changes.sort((a, b) => a.t - b.t);
     // The regime before it now ends there: repaint from the change before it on.
     const i = this.#changes.findIndex((m) => m.t === tUs * 1e-6);
