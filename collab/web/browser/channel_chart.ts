@@ -385,16 +385,17 @@ export class ChannelChart {
   }
 
   /**
-   * Adds a change point at `tUs`, confirmed at `seenUs` (microseconds): the regime before it is
-   * drawn at `meanBefore` up to it, the new one at `meanAfter` up to its confirmation.
+   * Adds a change point at `tUs`, confirmed at `seenUs` (microseconds), with the regime's means
+   * and the level just before it: regimes.ts says where each is drawn.
    */
   addChange(
     tUs: number,
-    means: { before: number; after: number },
+    regime: { meanBefore: number; meanAfter: number; levelBefore: number },
     seenUs: number,
     text: string,
   ): void {
-    const c = { t: tUs * 1e-6, y: means.after, before: means.before, seen: seenUs * 1e-6 };
+    const { meanBefore: before, meanAfter: y, levelBefore } = regime;
+    const c = { t: tUs * 1e-6, y, before, levelBefore, seen: seenUs * 1e-6 };
     push(this.#changes, { ...c, text, color: "#ffb347" });
     this.#changes.sort((a, b) => a.t - b.t);
     // The regime before it now ends there: repaint from the change before it on.

@@ -1,10 +1,11 @@
 /**
- * Where a chart draws the collapse actor's regime levels: each regime's mean over the span it held,
- * and nowhere else. A change point says the mean of the regime before it (which held from the
- * change before, or from the window's left, up to it) and the mean of the new regime from the
- * change to its confirmation (`seen`); the new regime's level is drawn over that span only, not on
- * to the window's right edge, where a wandering price has long left it (issue 31: the level was
- * drawn across the whole window, far from the data). The spans clip to the window shown.
+ * Where a chart draws the collapse actor's regime levels: each over a span it is known to have
+ * held, and nowhere else. Between two change points, the later's mean of the regime before it;
+ * before the first change seen, whose regime's start is not known, the level just before the
+ * change over as long as the new regime took to confirm (the span `level_before` is measured
+ * over); after the last, the new regime's mean from the change to its confirmation (`seen`), not
+ * on to the window's right edge, where a wandering price has long left it (issue 31: the level
+ * was drawn across the whole window, far from the data). The spans clip to the window shown.
  */
 import type { LiveMarker } from "./_live_style.ts";
 
@@ -21,9 +22,13 @@ export function eachRegime(
   max: number,
   draw: RegimeDraw,
 ): void {
-  for (let i = 0; i < changes.length; i++) {
-    const c = changes[i]!;
-    clipped(i > 0 ? changes[i - 1]!.t : -Infinity, c.t, c.before, min, max, draw);
+  const first = changes[0];
+  if (first) {
+    const lead = (first.seen ?? first.t) - first.t;
+    clipped(first.t - lead, first.t, first.levelBefore, min, max, draw);
+  }
+  for (let i = 1; i < changes.length; i++) {
+    clipped(changes[i - 1]!.t, changes[i]!.t, changes[i]!.before, min, max, draw);
   }
   const last = changes[changes.length - 1];
   if (last) clipped(last.t, last.seen ?? last.t, last.y, min, max, draw);
