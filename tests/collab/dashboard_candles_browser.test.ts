@@ -36,7 +36,23 @@ test("a market card's header says last, change and bar size; its candles share t
     const page = await dash.open();
     const bus = dash.bus;
     const t0 = (Math.floor(Date.now() / 1000) - 30) * 1_000_000;
-    // 30 s of the line at 10 samples a second, and 30 one-second bars from 100 to 105.
+    // A minute's bar first (a fresh page may meet one before any second's: units31 then showed
+    // `1m bars` and no candle), then 30 s of the line at 10 samples a second, and 30 one-second
+    // bars from 100 to 105: the strip takes the finer size.
+    bus.publish(
+      outSubject("bars", "MKT"),
+      encodeBar({ id: "mkt-b-1m", src: "test", ts: t0 - 60e6 }, {
+        channel: "MKT",
+        bar: "1m",
+        t: t0 - 60e6,
+        open: 90,
+        high: 91,
+        low: 89,
+        close: 90,
+        count: 60,
+        sum: 5400,
+      }),
+    );
     for (let s = 0; s < 30; s++) {
       const t = new Float64Array(10).map((_, i) => t0 + s * 1e6 + i * 1e5);
       const v = new Float64Array(10).map(() => 100 + s / 6);

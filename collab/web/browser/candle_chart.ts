@@ -52,13 +52,16 @@ export class CandleChart {
     new Float64Array(1),
     new Float64Array(1),
   ];
-  /** The bar size shown (the first seen: `1s`). */
+  /** The bar size shown: the finest seen (`1s` over `1m`: a page that met a minute's bar first
+   *  showed `1m bars` and no candle in a live window of seconds). */
   size: string | undefined;
   bars = 0;
 
   readonly #options: CandleChartOptions;
-  /** The range and bars last drawn (a range the line repeats draws nothing new). */
-  #drawn = { min: NaN, max: NaN, bars: -1 };
+  /** The range and bars last drawn (a range the line repeats draws nothing new); `#added`
+   *  counts every bar taken, across a change of size. */
+  #drawn = { min: NaN, max: NaN, added: -1 };
+  #added = 0;
 
   constructor(parent: HTMLElement, width: number, options: CandleChartOptions) {
     this.#loop = options.loop;
@@ -85,8 +88,14 @@ export class CandleChart {
     );
   }
 
-  /** Adds one closed bar of size `size`; bars of other sizes are skipped. */
+  /** Adds one closed bar of size `size`; bars of coarser sizes are skipped, a finer size starts
+   *  the strip again with it. */
   add(size: string, bar: Bar): void {
+    if (this.size !== undefined && size !== this.size && sizeS(size) < sizeS(this.size)) {
+      this.#ring.clear();
+      this.bars = 0;
+      this.size = undefined;
+    }
     this.size ??= size;
     if (size !== this.size) return;
     const one = this.#one;
@@ -97,6 +106,7 @@ export class CandleChart {
     one[4]![0] = bar.close;
     this.#ring.append(one, 0, 1, 1e-6);
     this.bars++;
+    this.#added++;
     this.#loop.mark(this);
   }
 
@@ -113,9 +123,9 @@ export class CandleChart {
     const got = this.#options.xRange?.();
     const range = got && Number.isFinite(got.min) && got.max > got.min ? got : undefined;
     if (range && range.min === this.#drawn.min && range.max === this.#drawn.max) {
-      if (this.bars === this.#drawn.bars) return;
+      if (this.#added === this.#drawn.added) return;
     }
-    this.#drawn = { min: range?.min ?? NaN, max: range?.max ?? NaN, bars: this.bars };
+    this.#drawn = { min: range?.min ?? NaN, max: range?.max ?? NaN, added: this.#added };
     this.#plot.batch(() => {
       this.#plot.setData([r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)], !range);
       if (range) this.#plot.setScale("x", range);
@@ -153,6 +163,14 @@ export class CandleChart {
   resize(width: number): void {
     this.#plot.setSize({ width, height: CANDLE_LIMITS.height_px });
   }
+}
+
+/** A bar size's seconds (`1s`, `5m`, `1h`, `1d`); Infinity for a name of another shape. */
+function sizeS(size: string): number {
+  const m = /^(\d+)([smhd])$/.exec(size);
+  return m
+    ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as "s" | "m" | "h" | "d"]
+    : Infinity;
 }
 
 /** A span of seconds in words: `45s`, `4m`, `2h`. */
