@@ -16,7 +16,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--text); }
 header { display:flex; gap:16px; align-items:center; padding:8px 14px;
-  border-bottom:1px solid var(--line); }
+  border-bottom:1px solid var(--line); position:sticky; top:0; z-index:5; background:var(--bg); }
 header h1 { font-size:16px; margin:0; }
 .status { color:var(--dim); }
 .status b.up { color:var(--ok); } .status b.down { color:var(--bad); }
@@ -32,7 +32,10 @@ main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
 .card h3 .watchers { margin-left:auto; display:flex; gap:4px; }
 .card h3 button.layout { padding:0 4px; font-size:11px; }
 .card h3 .readout { color:var(--accent); font-weight:normal; font-variant-numeric:tabular-nums; }
-.card h3 .quote { color:var(--dim); font-weight:normal; font-variant-numeric:tabular-nums; }
+.card h3 { white-space:nowrap; min-width:0; }
+.card h3 > * { flex:none; }
+.card h3 .quote { color:var(--dim); font-weight:normal; font-variant-numeric:tabular-nums;
+  flex:0 1 auto; min-width:0; overflow:hidden; text-overflow:ellipsis; }
 .card h3 .unit { color:var(--dim); font-weight:normal; }
 .card h3 .unit:empty, .card .y-unit:empty { display:none; }
 .card h3 input.unit-input { width:5em; font-size:11px; padding:0 2px; }

@@ -36,7 +36,23 @@ test("a market card's header says last, change and bar size; its candles share t
     const page = await dash.open();
     const bus = dash.bus;
     const t0 = (Math.floor(Date.now() / 1000) - 30) * 1_000_000;
-    // 30 s of the line at 10 samples a second, and 30 one-second bars from 100 to 105.
+    // A minute's bar first (a fresh page may meet one before any second's: units31 then showed
+    // `1m bars` and no candle), then 30 s of the line at 10 samples a second, and 30 one-second
+    // bars from 100 to 105: the strip takes the finer size.
+    bus.publish(
+      outSubject("bars", "MKT"),
+      encodeBar({ id: "mkt-b-1m", src: "test", ts: t0 - 60e6 }, {
+        channel: "MKT",
+        bar: "1m",
+        t: t0 - 60e6,
+        open: 90,
+        high: 91,
+        low: 89,
+        close: 90,
+        count: 60,
+        sum: 5400,
+      }),
+    );
     for (let s = 0; s < 30; s++) {
       const t = new Float64Array(10).map((_, i) => t0 + s * 1e6 + i * 1e5);
       const v = new Float64Array(10).map(() => 100 + s / 6);
@@ -105,6 +121,27 @@ test("a market card's header says last, change and bar size; its candles share t
         Math.abs(ranges.line.max - ranges.candles.max) < 1e-3,
       JSON.stringify(ranges),
     );
+    // Focused at an incident (pinned), then 24 h from the picker, with no bar arriving since:
+    // the strip follows the line to each range (on units31 it kept the live range it had).
+    const focusMs = t0 / 1000 + 10_000;
+    await page.evaluate((ms) => {
+      (globalThis as unknown as PageTroupe & {
+        troupe: { grid: { focus(c: string, t: number): void } };
+      }).troupe.grid.focus("MKT", ms);
+    }, focusMs);
+    await page.locator("button[name=range-24h]").click();
+    const same = () => {
+      const g = (globalThis as unknown as PageTroupe).troupe.grid;
+      const a = g.chart("MKT").xRange(), b = g.candles("MKT").xRange();
+      return a.max - a.min > 86_000 && a.min === b.min && a.max === b.max;
+    };
+    await page.waitForFunction(same, null, { timeout: 5_000 }).catch(() => undefined);
+    const after = await page.evaluate(() => {
+      const g = (globalThis as unknown as PageTroupe).troupe.grid;
+      return { line: g.chart("MKT").xRange(), candles: g.candles("MKT").xRange() };
+    });
+    assert.ok(after.line.max - after.line.min > 86_000, JSON.stringify(after));
+    assert.equal(after.candles, after.line, "the strip shows the line's 24 h");
   } finally {
     await dash.close();
   }

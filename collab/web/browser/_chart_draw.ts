@@ -6,6 +6,7 @@
  */
 import type uPlot from "uplot";
 import type { LiveMarker } from "./_live_style.ts";
+import { eachRegime } from "./regimes.ts";
 
 /** The prediction band: one polygon along the upper edge and back along the lower. */
 export function drawBand(u: uPlot): void {
@@ -53,7 +54,7 @@ export function vline(
 
 /** The markers a chart draws over its series. */
 export interface Overlays {
-  /** Change points, each with its regime's mean (`y`) up to the next. */
+  /** Change points, each with the means of the regimes before and after it (regimes.ts). */
   changes: readonly LiveMarker[];
   /** Findings from history, in a pinned window. */
   findings: readonly LiveMarker[];
@@ -100,19 +101,16 @@ export function drawOverlays(u: uPlot, o: Overlays): void {
   ctx.restore();
 }
 
-/** Each regime's mean as a level from its change point to the next. */
+/** Each regime's mean as a level over the span it held (regimes.ts). */
 function drawRegimes(u: uPlot, changes: readonly LiveMarker[], min: number, max: number): void {
   const ctx = u.ctx;
   ctx.strokeStyle = "rgba(255,179,71,0.8)";
   ctx.lineWidth = 2 * devicePixelRatio;
-  for (let i = 0; i < changes.length; i++) {
-    const a = changes[i]!;
-    const end = changes[i + 1]?.t ?? max;
-    if (end < min || a.t > max) continue;
-    const y = u.valToPos(a.y, "y", true);
+  eachRegime(changes, min, max, (t0, t1, level) => {
+    const y = u.valToPos(level, "y", true);
     ctx.beginPath();
-    ctx.moveTo(u.valToPos(Math.max(a.t, min), "x", true), y);
-    ctx.lineTo(u.valToPos(Math.min(end, max), "x", true), y);
+    ctx.moveTo(u.valToPos(t0, "x", true), y);
+    ctx.lineTo(u.valToPos(t1, "x", true), y);
     ctx.stroke();
-  }
+  });
 }

@@ -5,6 +5,7 @@
  */
 import type { LiveScales } from "./_live_scales.ts";
 import { type Context2D, LIVE_STYLE, type LiveMarker, type LiveOverlays } from "./_live_style.ts";
+import { eachRegime } from "./regimes.ts";
 
 /** The prediction band from sample `from` on (`view`: time, value, expected, lower, upper): one
  *  polygon along the upper edge and back along the lower. */
@@ -47,9 +48,9 @@ export function paintLine(
 
 /**
  * The overlays that reach the columns at or right of `from` (device pixels): each regime's level
- * to the next change, the change points' lines, the annotations (a dashed line and the text), and
- * the anomaly markers. A strip paints a few columns: what ends left of them is not drawn at all
- * (only an annotation's text, which reaches right of its line, is drawn from the whole window).
+ * over the span it held, the change points' lines, the annotations (a dashed line and the text),
+ * and the anomaly markers. A strip paints a few columns: what ends left of them is not drawn at
+ * all (only an annotation's text, which reaches right of its line, is drawn from the whole window).
  */
 export function paintOverlays(ctx: Context2D, s: LiveScales, o: LiveOverlays, from: number): void {
   const dpr = s.dpr;
@@ -57,16 +58,14 @@ export function paintOverlays(ctx: Context2D, s: LiveScales, o: LiveOverlays, fr
   const min = s.tAt(0), max = s.tR, near = s.tAt(from - 5 * dpr);
   ctx.strokeStyle = LIVE_STYLE.regime;
   ctx.lineWidth = 2 * dpr;
-  for (let i = 0; i < o.changes.length; i++) {
-    const a = o.changes[i]!;
-    const end = o.changes[i + 1]?.t ?? Infinity;
-    if (end < near || a.t > max) continue;
-    const y = s.y(a.y);
+  eachRegime(o.changes, min, max, (t0, t1, level) => {
+    if (t1 < near) return;
+    const y = s.y(level);
     ctx.beginPath();
-    ctx.moveTo(s.x(a.t), y);
-    ctx.lineTo(end === Infinity ? s.x(max) + 4 * dpr : s.x(end), y);
+    ctx.moveTo(s.x(t0), y);
+    ctx.lineTo(s.x(t1), y);
     ctx.stroke();
-  }
+  });
   for (const m of o.changes) if (m.t >= near && m.t <= max) paintMarkerLine(ctx, s, m, []);
   for (const m of o.annotations) {
     if (m.t < min || m.t > max) continue;

@@ -6,30 +6,7 @@
  */
 import { DECIMATE_COLUMNS } from "./decimate.ts";
 import { LIVE_STYLE, type PlotRect } from "./_live_style.ts";
-
-/** Time tick steps, seconds. */
-const TIME_STEPS = [
-  0.1,
-  0.2,
-  0.5,
-  1,
-  2,
-  5,
-  10,
-  15,
-  30,
-  60,
-  120,
-  300,
-  600,
-  900,
-  1800,
-  3600,
-  7200,
-  21600,
-  43200,
-  86400,
-];
+import { timeStep } from "./time_labels.ts";
 
 /** The scales a whole repaint takes from a window: the padded y range and pixels per second. */
 export interface Fit {
@@ -95,8 +72,8 @@ export class LiveScales {
     this.yMax = fit.yMax;
     this.k = fit.k;
     this.tR = tR;
-    this.xStep = TIME_STEPS.find((s) => s * this.k >= LIVE_STYLE.x_space_px * this.dpr) ??
-      TIME_STEPS[TIME_STEPS.length - 1]!;
+    // The steps of uPlot's time axes (time_labels.ts): the candles under a live line tick with it.
+    this.xStep = timeStep(this.k / this.dpr, LIVE_STYLE.x_space_px);
     this.yStep = niceStep(
       ((this.yMax - this.yMin) * LIVE_STYLE.y_space_px * this.dpr) / this.rect.height,
     );

@@ -50,6 +50,11 @@ export interface LiveMarker {
   y: number;
   text: string;
   color: string;
+  /** A change point's: the mean of the regime before it, the level just before it (over as long
+   *  as the new regime took to confirm), and when it was confirmed (seconds). */
+  before?: number;
+  levelBefore?: number;
+  seen?: number;
 }
 
 /** What a LivePlot draws besides the series. */

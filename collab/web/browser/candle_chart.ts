@@ -5,14 +5,16 @@
  * wick and body, clipped to the plot and at most `body_px_max` wide (the first few bars of a feed
  * were wide flat slabs over the y labels). Bars come about once a second, so it redraws through
  * the FrameLoop like the line chart, from a SeriesRing. Given the line chart's x range, it shows
- * the same time span, so that a candle sits under the stretch of line it sums up. The card's
- * header (`quote`) says the last close, the change over the bars held, and the bar size.
+ * the same time span whenever that changes (live, pinned, zoomed, from history; `rangeChanged`),
+ * with the same ticks (time_labels.ts), so that a candle sits under the stretch of line it sums
+ * up. The card's header (`quote`) says the last close, the change over the bars held, and the
+ * bar size.
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { SeriesRing } from "./series_ring.ts";
-import { timeLabels } from "./time_labels.ts";
+import { TIME_AXIS } from "./time_labels.ts";
 import { LIVE_MARGINS_CSS } from "./channel_chart.ts";
 
 /** Bounds of a candle chart. */
@@ -50,11 +52,16 @@ export class CandleChart {
     new Float64Array(1),
     new Float64Array(1),
   ];
-  /** The bar size shown (the first seen: `1s`). */
+  /** The bar size shown: the finest seen (`1s` over `1m`: a page that met a minute's bar first
+   *  showed `1m bars` and no candle in a live window of seconds). */
   size: string | undefined;
   bars = 0;
 
   readonly #options: CandleChartOptions;
+  /** The range and bars last drawn (a range the line repeats draws nothing new); `#added`
+   *  counts every bar taken, across a change of size. */
+  #drawn = { min: NaN, max: NaN, added: -1 };
+  #added = 0;
 
   constructor(parent: HTMLElement, width: number, options: CandleChartOptions) {
     this.#loop = options.loop;
@@ -71,9 +78,9 @@ export class CandleChart {
         // The line chart's margins (its live view's): one time axis, pixel for pixel.
         padding: [null, LIVE_MARGINS_CSS.right, null, null],
         series: [{}, { ...price }, { ...price }, { ...price }, { ...price }],
-        // One line of `HH:MM:SS` (UTC) as the line chart above it: uPlot's default two-line
-        // labels put a date under the first tick, which ran into the next at 10 s ticks.
-        axes: [{ ...AXIS, space: 90, values: timeLabels }, { ...AXIS, size: 50 }],
+        // The line chart's time axis (steps, ticks and one-line UTC labels): uPlot's default
+        // two-line labels put a date under the first tick, which ran into the next at 10 s ticks.
+        axes: [{ ...AXIS, ...TIME_AXIS }, { ...AXIS, size: 50 }],
         hooks: { draw: [(u) => drawCandles(u)] },
       },
       [[], [], [], [], []],
@@ -81,8 +88,14 @@ export class CandleChart {
     );
   }
 
-  /** Adds one closed bar of size `size`; bars of other sizes are skipped. */
+  /** Adds one closed bar of size `size`; bars of coarser sizes are skipped, a finer size starts
+   *  the strip again with it. */
   add(size: string, bar: Bar): void {
+    if (this.size !== undefined && size !== this.size && sizeS(size) < sizeS(this.size)) {
+      this.#ring.clear();
+      this.bars = 0;
+      this.size = undefined;
+    }
     this.size ??= size;
     if (size !== this.size) return;
     const one = this.#one;
@@ -93,17 +106,29 @@ export class CandleChart {
     one[4]![0] = bar.close;
     this.#ring.append(one, 0, 1, 1e-6);
     this.bars++;
+    this.#added++;
     this.#loop.mark(this);
+  }
+
+  /** The line's range changed: the candles take it on the next frame, if it differs. */
+  rangeChanged(): void {
+    const range = this.#options.xRange?.();
+    if (range && (range.min !== this.#drawn.min || range.max !== this.#drawn.max)) {
+      this.#loop.mark(this);
+    }
   }
 
   flush(): void {
     const r = this.#ring;
-    const range = this.#options.xRange?.();
+    const got = this.#options.xRange?.();
+    const range = got && Number.isFinite(got.min) && got.max > got.min ? got : undefined;
+    if (range && range.min === this.#drawn.min && range.max === this.#drawn.max) {
+      if (this.#added === this.#drawn.added) return;
+    }
+    this.#drawn = { min: range?.min ?? NaN, max: range?.max ?? NaN, added: this.#added };
     this.#plot.batch(() => {
       this.#plot.setData([r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)], !range);
-      if (range && Number.isFinite(range.min) && range.max > range.min) {
-        this.#plot.setScale("x", range);
-      }
+      if (range) this.#plot.setScale("x", range);
     });
     this.#writeQuote();
   }
@@ -138,6 +163,14 @@ export class CandleChart {
   resize(width: number): void {
     this.#plot.setSize({ width, height: CANDLE_LIMITS.height_px });
   }
+}
+
+/** A bar size's seconds (`1s`, `5m`, `1h`, `1d`); Infinity for a name of another shape. */
+function sizeS(size: string): number {
+  const m = /^(\d+)([smhd])$/.exec(size);
+  return m
+    ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as "s" | "m" | "h" | "d"]
+    : Infinity;
 }
 
 /** A span of seconds in words: `45s`, `4m`, `2h`. */

@@ -14,7 +14,7 @@
 import uPlot from "uplot";
 import { el } from "./dom.ts";
 import { drawBand, drawOverlays, type Overlays } from "./_chart_draw.ts";
-import { timeLabels } from "./time_labels.ts";
+import { TIME_AXIS } from "./time_labels.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { OnScreen } from "./on_screen.ts";
 import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
@@ -54,6 +54,9 @@ export interface ChannelChartOptions {
   /** Where a pinned range older than the ring is read from (`GET /history`); without it, a
    *  pinned range shows what the ring holds. */
   history?: HistoryClient | undefined;
+  /** Called when the time range shown changes (pinned, followed, or the live view drew): the
+   *  card's candles take it, so that they always show the line's [t0, t1]. */
+  onRange?(): void;
 }
 
 const COLUMNS = ["value", "expected", "lower", "upper"] as const;
@@ -79,6 +82,7 @@ export class ChannelChart {
   /** The header's value at the shared crosshair's time. */
   readonly readout: HTMLElement = el("span", { class: "readout" });
   readonly #onCursor: ((tS: number | undefined) => void) | undefined;
+  readonly #onRange: (() => void) | undefined;
   /** Where the unit is written: the header and over the value labels. */
   readonly #unitLabels: HTMLElement[];
   /** The crosshair's time shown in the header (a new unit writes it again). */
@@ -121,6 +125,7 @@ export class ChannelChart {
     this.#naive = options.mode === "naive";
     this.#history = options.history;
     this.#onCursor = options.onCursor;
+    this.#onRange = options.onRange;
     const points = options.points ?? CHART_LIMITS.points;
     this.#ring = new SeriesRing(1 + COLUMNS.length, points);
     this.watchers = el("span", { class: "watchers" });
@@ -157,7 +162,7 @@ export class ChannelChart {
       }) as HTMLCanvasElement;
       this.#plot.over.before(canvas);
       if (options.worker) {
-        this.#remote = options.worker.plot(canvas, points);
+        this.#remote = options.worker.plot(canvas, points, this.#onRange);
         this.#syncLayout(this.#remote);
       } else this.#live = new LivePlot(canvas);
       this.#showLive(true);
@@ -186,7 +191,7 @@ export class ChannelChart {
         { label: "upper", paths: NO_PATH, points: { show: false } },
       ],
       // Fewer, one-line labels: text is a large share of a small chart's redraw.
-      axes: [{ ...AXIS, space: 90, values: timeLabels }, { ...AXIS, size: 50, space: 40 }],
+      axes: [{ ...AXIS, ...TIME_AXIS }, { ...AXIS, size: 50, space: 40 }],
       hooks: {
         drawAxes: [(u) => drawBand(u)],
         draw: [(u) => drawOverlays(u, this.#overlays())],
@@ -320,6 +325,7 @@ export class ChannelChart {
       const refresh = this.#sinceRepaint >= CHART_LIMITS.updates_per_repaint &&
         this.#loop.takeRepaint();
       const kind = this.#live.update(views, this, refresh);
+      if (kind !== "none") this.#onRange?.();
       this.#sinceRepaint = kind === "full" || (refresh && kind !== "none")
         ? 0
         : this.#sinceRepaint + 1;
@@ -378,9 +384,19 @@ export class ChannelChart {
     this.#changed();
   }
 
-  /** Adds a change point; the regime after it is drawn at `meanAfter` (`t` microseconds). */
-  addChange(tUs: number, meanAfter: number, text: string): void {
-    push(this.#changes, { t: tUs * 1e-6, y: meanAfter, text, color: "#ffb347" });
+  /**
+   * Adds a change point at `tUs`, confirmed at `seenUs` (microseconds), with the regime's means
+   * and the level just before it: regimes.ts says where each is drawn.
+   */
+  addChange(
+    tUs: number,
+    regime: { meanBefore: number; meanAfter: number; levelBefore: number },
+    seenUs: number,
+    text: string,
+  ): void {
+    const { meanBefore: before, meanAfter: y, levelBefore } = regime;
+    const c = { t: tUs * 1e-6, y, before, levelBefore, seen: seenUs * 1e-6 };
+    push(this.#changes, { ...c, text, color: "#ffb347" });
     this.#changes.sort((a, b) => a.t - b.t);
     // The regime before it now ends there: repaint from the change before it on.
     const i = this.#changes.findIndex((m) => m.t === tUs * 1e-6);
@@ -445,6 +461,7 @@ export class ChannelChart {
     this.source = held || !this.#history ? "ring" : "loading";
     if (this.source === "loading") void this.#load(range);
     this.flush();
+    this.#onRange?.();
   }
 
   /** Reads `range` from the history endpoint and shows it, if it is still the one pinned. */
@@ -502,12 +519,15 @@ export class ChannelChart {
     this.#showLive(true);
     this.card.classList.remove("focused");
     this.#changed();
+    this.#onRange?.();
   }
 
-  /** The x range shown, seconds (tests read it). */
+  /** The x range shown, seconds: the range pinned (uPlot's scale is unset until it has data),
+   *  the live view's while following, else uPlot's (the candles and the tests read it). */
   xRange(): { min: number; max: number } {
+    if (this.#pinned) return { ...this.#pinned };
     const live = this.#live ?? this.#remote;
-    if (live && !this.#pinned) return live.range();
+    if (live) return live.range();
     return { min: this.#plot.scales.x!.min!, max: this.#plot.scales.x!.max! };
   }
 

@@ -96,6 +96,7 @@ export class ChartGrid {
       onCursor: (t) => {
         for (const other of this.#entries.values()) other.chart.showAt(t);
       },
+      onRange: () => this.#entries.get(channel)?.candles?.rangeChanged(),
     });
     e = { chart, candles: undefined };
     this.#entries.set(channel, e);

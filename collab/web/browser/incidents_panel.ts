@@ -9,7 +9,8 @@
  * per incident, a silence button that fills the silence form (silence_form.ts: matchers from the
  * incident, a duration, a reason, each editable and checked) and the session's silences with an
  * unsilence button each; a viewer sees the form disabled, no buttons, and "read-only".
- * Clicking an incident focuses its first channel's chart at its start.
+ * Clicking an incident focuses its first channel's chart at its start. A row names its id and
+ * linked ids shortened (short_ids.ts); its `title` is the whole line, full ids and all.
  */
 import {
   decodeIncident,
@@ -24,6 +25,7 @@ import { byId, el, find } from "./dom.ts";
 import { readOnlyNote } from "./readonly_note.ts";
 import type { SessionLink } from "./session_link.ts";
 import { SilenceForm, type SilenceFormValue } from "./silence_form.ts";
+import { shortIncidentId, shortLinks } from "./short_ids.ts";
 
 /** Bounds of the panel. */
 export const INCIDENTS_PANEL_LIMITS = { incidents_max: 200 } as const;
@@ -124,6 +126,8 @@ export class IncidentsPanel {
     const silenced = this.silenced(i);
     const ack = this.#inc.ackOf(i.id);
     const marks = ackMarks(ack);
+    const opts = { nowMs: Date.now(), silenced, marks };
+    const short = { ...i, id: shortIncidentId(i.id), links: shortLinks(i.links) };
     const li = el(
       "li",
       {
@@ -132,9 +136,9 @@ export class IncidentsPanel {
         "data-state": i.state,
         "data-silenced": silenced ? "1" : "0",
         "data-acked": ack && ack.status !== "error" ? "1" : "0",
-        title: "show on the chart",
+        title: `${formatIncident(i, i.first_us, opts)}\n(click: show on the chart)`,
       },
-      formatIncident(i, i.first_us, { nowMs: Date.now(), silenced, marks }),
+      formatIncident(short, i.first_us, opts),
     );
     li.addEventListener("click", (e) => {
       if ((e.target as HTMLElement).tagName === "BUTTON") return;

@@ -80,7 +80,12 @@ export class LiveRouter {
       this.#t.grid.chart(key)?.addAnomaly(env.ts, b.value, `score ${b.score.toFixed(3)}`);
     } else if (kind === "collapse" && env.type === "collapse") {
       const b = collapseOf(env);
-      this.#t.grid.chart(key)?.addChange(b.change_ts, b.mean_after, b.direction);
+      const regime = {
+        meanBefore: b.mean_before,
+        meanAfter: b.mean_after,
+        levelBefore: b.level_before,
+      };
+      this.#t.grid.chart(key)?.addChange(b.change_ts, regime, env.ts, b.direction);
     } else if (kind === "coherence" && env.type === "coherence") {
       const b = coherenceOf(env);
       this.#t.coherence.state(key, b.state, b.top_channels);

@@ -56,12 +56,13 @@ export class LiveWorkerLink {
     };
   }
 
-  /** The live view of `canvas` (now drawn by the worker), keeping `points` samples. */
-  plot(canvas: HTMLCanvasElement, points: number): RemoteLivePlot {
+  /** The live view of `canvas` (now drawn by the worker), keeping `points` samples; `onDrawn`
+   *  is told each time the worker reports it drawn (its range moved). */
+  plot(canvas: HTMLCanvasElement, points: number, onDrawn?: () => void): RemoteLivePlot {
     const id = this.#nextId++;
     const offscreen = canvas.transferControlToOffscreen();
     this.send({ t: "add", id, canvas: offscreen, points }, [offscreen]);
-    const plot = new RemoteLivePlot(id, canvas, this);
+    const plot = new RemoteLivePlot(id, canvas, this, onDrawn);
     this.#plots.set(id, plot);
     return plot;
   }

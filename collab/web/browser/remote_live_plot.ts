@@ -14,11 +14,13 @@ export class RemoteLivePlot {
   readonly #id: number;
   readonly #link: LiveWorkerLink;
   #scales: PlotScales | undefined;
+  readonly #onDrawn: (() => void) | undefined;
 
-  constructor(id: number, canvas: HTMLCanvasElement, link: LiveWorkerLink) {
+  constructor(id: number, canvas: HTMLCanvasElement, link: LiveWorkerLink, onDrawn?: () => void) {
     this.#id = id;
     this.canvas = canvas;
     this.#link = link;
+    this.#onDrawn = onDrawn;
   }
 
   /** Sizes the canvas (CSS pixels here, device pixels in the worker) and the plot's rectangle. */
@@ -64,6 +66,7 @@ export class RemoteLivePlot {
   /** The worker drew this plot at `s`. */
   drawn(s: PlotScales): void {
     this.#scales = s;
+    this.#onDrawn?.();
   }
 
   /** The time range shown at the last frame that drew it, seconds (NaN before one). */

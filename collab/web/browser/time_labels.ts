@@ -1,19 +1,88 @@
 /**
- * Time axis labels for the dashboard's charts (line and candles alike), in UTC.
+ * The time axis of the dashboard's charts (the live view, uPlot's line and the candles alike), in
+ * UTC: the tick steps, where the ticks fall (whole multiples of the step, so that a line and the
+ * candle strip under it, over one range and width, tick at the same moments), and their labels.
  */
 import type uPlot from "uplot";
 
+/** Time tick steps, seconds: the first whose ticks are at least `TIME_TICK_SPACE_PX` apart. */
+export const TIME_STEPS = [
+  0.1,
+  0.2,
+  0.5,
+  1,
+  2,
+  5,
+  10,
+  15,
+  30,
+  60,
+  120,
+  300,
+  600,
+  900,
+  1800,
+  3600,
+  7200,
+  21600,
+  43200,
+  86400,
+  172800,
+  604800,
+];
+
+/** Least CSS pixels between two time ticks. */
+export const TIME_TICK_SPACE_PX = 90;
+
+/** The tick step for `pxPerS` pixels a second, with ticks at least `spacePx` apart. */
+export function timeStep(pxPerS: number, spacePx = TIME_TICK_SPACE_PX): number {
+  return TIME_STEPS.find((s) => s * pxPerS >= spacePx) ?? TIME_STEPS[TIME_STEPS.length - 1]!;
+}
+
+/** uPlot's time splits: the whole multiples of `step` from `min` to `max` (seconds, UTC). */
+export function timeSplits(
+  _u: uPlot | undefined,
+  _axis: number,
+  min: number,
+  max: number,
+  step: number,
+): number[] {
+  const out: number[] = [];
+  if (!(step > 0) || !(max >= min)) return out;
+  for (let k = Math.ceil(min / step - 1e-9); k * step <= max + 1e-9 && out.length < 1000; k++) {
+    out.push(Math.round(k * step * 1000) / 1000);
+  }
+  return out;
+}
+
+/** A uPlot time axis with these ticks and labels (the line chart's and the candles' alike). */
+export const TIME_AXIS = {
+  space: TIME_TICK_SPACE_PX,
+  incrs: TIME_STEPS,
+  splits: timeSplits,
+  values: timeLabels,
+} as const;
+
 /**
  * Ticks (UTC), one line, as fine as their spacing needs and no finer, so that no two read the
- * same: `MM-DD HH:MM` a day or more apart, `HH:MM` a minute or more, `HH:MM:SS` a second or more,
- * with as many decimals of a second as below that.
+ * same: `HH:MM` a minute or more apart, `HH:MM:SS` a second or more, with as many decimals of a
+ * second as below that; a day or more apart, `MM-DD HH:MM`. Ticks over more than one day say the
+ * date (`MM-DD`) at the first tick and at each day's first, so that a 24 h axis never reads
+ * `12:00 18:00 00:00 06:00` with no day.
  */
 export function timeLabels(_u: uPlot | undefined, splits: number[]): string[] {
   const step = splits.length > 1 ? Math.abs(splits[1]! - splits[0]!) : 1;
   const iso = (s: number) => new Date(Math.round(s * 1000)).toISOString();
   if (step >= 86_400) return splits.map((s) => `${iso(s).slice(5, 10)} ${iso(s).slice(11, 16)}`);
-  if (step >= 60) return splits.map((s) => iso(s).slice(11, 16));
-  if (step >= 1) return splits.map((s) => iso(s).slice(11, 19));
-  const decimals = Math.min(3, Math.ceil(-Math.log10(step) - 1e-9));
-  return splits.map((s) => iso(s).slice(11, 20 + decimals));
+  const end = step >= 60
+    ? 16
+    : step >= 1
+    ? 19
+    : 20 + Math.min(3, Math.ceil(-Math.log10(step) - 1e-9));
+  const days = splits.map((s) => iso(s).slice(5, 10));
+  const spansDays = days.length > 1 && days[0] !== days[days.length - 1];
+  return splits.map((s, i) => {
+    const time = iso(s).slice(11, end);
+    return spansDays && (i === 0 || days[i] !== days[i - 1]) ? `${days[i]} ${time}` : time;
+  });
 }

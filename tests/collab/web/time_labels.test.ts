@@ -1,0 +1,54 @@
+/**
+ * The dashboard's time axis (collab/web/browser/time_labels.ts): labels over midnight say the
+ * day (issue 31: a 24 h axis read `12:00 18:00 00:00 06:00`, with no date), and the ticks are
+ * whole multiples of one step chosen as the live view chooses it, so that a line and its candle
+ * strip over one range tick at the same moments.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  TIME_STEPS,
+  timeLabels,
+  timeSplits,
+  timeStep,
+} from "../../../collab/web/browser/time_labels.ts";
+
+const test = suite("dashboard time labels");
+
+const at = (iso: string) => Date.parse(iso) / 1000;
+
+test("a 24 h axis says the date at its first tick and at each day's first", () => {
+  const from = at("2026-11-23T10:36:00Z"), to = from + 86_400;
+  const step = timeStep(430 / 86_400);
+  assert.is(step, 21_600);
+  const splits = timeSplits(undefined, 0, from, to, step);
+  assert.equal(timeLabels(undefined, splits), ["11-23 12:00", "18:00", "11-24 00:00", "06:00"]);
+});
+
+test("labels within one day carry no date, and none repeat", () => {
+  const from = at("2026-11-24T10:35:14Z");
+  const splits = timeSplits(undefined, 0, from, from + 8, timeStep(430 / 8));
+  const labels = timeLabels(undefined, splits);
+  assert.equal(labels, ["10:35:14", "10:35:16", "10:35:18", "10:35:20", "10:35:22"]);
+  const tenths = timeLabels(undefined, [from, from + 0.2, from + 0.4]);
+  assert.equal(tenths, ["10:35:14.0", "10:35:14.2", "10:35:14.4"]);
+  // Seconds over midnight: the date where the day turns.
+  const night = timeLabels(undefined, [at("2026-11-24T23:59:58Z"), at("2026-11-25T00:00:00Z")]);
+  assert.equal(night, ["11-24 23:59:58", "11-25 00:00:00"]);
+});
+
+test("ticks are the step's whole multiples, at the step the live view takes for its width", () => {
+  // The live view takes the first step at least 90 CSS pixels wide, as uPlot's axes do with
+  // TIME_STEPS as their increments.
+  for (const [px, span] of [[430, 8], [430, 300], [430, 3600], [900, 86_400], [300, 7 * 86_400]]) {
+    const step = timeStep(px! / span!);
+    assert.ok(step * (px! / span!) >= 90, `${px} px over ${span} s: ${step}`);
+    const i = TIME_STEPS.indexOf(step);
+    assert.ok(i === 0 || TIME_STEPS[i - 1]! * (px! / span!) < 90, `${step} is the first`);
+    const splits = timeSplits(undefined, 0, 1000.3, 1000.3 + span!, step);
+    for (const s of splits) assert.ok(Math.abs(s / step - Math.round(s / step)) < 1e-6, `${s}`);
+    assert.ok(splits[0]! >= 1000.3 && splits[0]! - step < 1000.3, JSON.stringify(splits));
+  }
+});
+
+test.run();
