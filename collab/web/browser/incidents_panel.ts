@@ -9,8 +9,9 @@
  * per incident, a silence button that fills the silence form (silence_form.ts: matchers from the
  * incident, a duration, a reason, each editable and checked) and the session's silences with an
  * unsilence button each; a viewer sees the form disabled, no buttons, and "read-only".
- * Clicking an incident focuses its first channel's chart at its start. A row names its id and
- * linked ids shortened (short_ids.ts); its `title` is the whole line, full ids and all.
+ * Clicking an incident focuses its first channel's chart at its start. A row's line is the line
+ * `troupe watch` and `troupe incidents` print, whole (ids and all: one line per finding wherever it
+ * is read); the list shows at most two rows of it, the rest in the row's `title`.
  */
 import {
   decodeIncident,
@@ -25,7 +26,6 @@ import { byId, el, find } from "./dom.ts";
 import { readOnlyNote } from "./readonly_note.ts";
 import type { SessionLink } from "./session_link.ts";
 import { SilenceForm, type SilenceFormValue } from "./silence_form.ts";
-import { shortIncidentId, shortLinks } from "./short_ids.ts";
 
 /** Bounds of the panel. */
 export const INCIDENTS_PANEL_LIMITS = { incidents_max: 200 } as const;
@@ -126,8 +126,7 @@ export class IncidentsPanel {
     const silenced = this.silenced(i);
     const ack = this.#inc.ackOf(i.id);
     const marks = ackMarks(ack);
-    const opts = { nowMs: Date.now(), silenced, marks };
-    const short = { ...i, id: shortIncidentId(i.id), links: shortLinks(i.links) };
+    const line = formatIncident(i, i.first_us, { nowMs: Date.now(), silenced, marks });
     const li = el(
       "li",
       {
@@ -136,9 +135,9 @@ export class IncidentsPanel {
         "data-state": i.state,
         "data-silenced": silenced ? "1" : "0",
         "data-acked": ack && ack.status !== "error" ? "1" : "0",
-        title: `${formatIncident(i, i.first_us, opts)}\n(click: show on the chart)`,
+        title: `${line}\n(click: show on the chart)`,
       },
-      formatIncident(short, i.first_us, opts),
+      el("span", { class: "line" }, line),
     );
     li.addEventListener("click", (e) => {
       if ((e.target as HTMLElement).tagName === "BUTTON") return;
