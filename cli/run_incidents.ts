@@ -22,8 +22,8 @@ import {
   FileJournal,
   FileSnapshotStore,
   type HostConfig,
-  type LaunchedHost,
   MemoryJournal,
+  NatsBus,
   type SnapshotStore,
 } from "../actors/runtime/mod.ts";
 import type { Registry } from "prom-client";
@@ -72,11 +72,43 @@ export interface ClusterIncidentsOptions {
 /** Starts the stage when this host owns partition 0; undefined when another host runs it. */
 export async function startClusterIncidents(
   config: HostConfig,
-  launched: LaunchedHost,
+  launched: StageHost,
   options: ClusterIncidentsOptions = {},
 ): Promise<ClusterIncidents | undefined> {
   if (!config.partitions.owned.includes(INCIDENT_STAGE_PARTITION)) return undefined;
   return await startJournaledIncidents(config, launched, options);
+}
+
+/**
+ * Starts the stage on the main thread of a host on several threads (`troupe run --threads N`)
+ * when it owns partition 0, as a one-thread host does: journaled in `<data_dir>/incidents` beside
+ * the threads' directories, its metrics on the host's own registry (merged into /metrics). It has
+ * a NATS connection of its own, so the findings it takes and the incidents it publishes do not
+ * queue on the edge's socket behind the feed; closing the stage closes it.
+ */
+export async function startThreadedIncidents(
+  config: HostConfig,
+  registry: Registry,
+): Promise<ClusterIncidents | undefined> {
+  if (!config.partitions.owned.includes(INCIDENT_STAGE_PARTITION)) return undefined;
+  const bus = await NatsBus.connect(config.nats!, { name: `${config.host_id}-incidents` });
+  let stage: ClusterIncidents;
+  try {
+    stage = await startJournaledIncidents(config, { bus, host: { metrics: { registry } } });
+  } catch (err) {
+    await bus.close().catch(() => {});
+    throw err;
+  }
+  return {
+    ...stage,
+    async close() {
+      try {
+        await stage.close();
+      } finally {
+        await bus.close().catch(() => {});
+      }
+    },
+  };
 }
 
 /**

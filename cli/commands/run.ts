@@ -38,6 +38,7 @@ import {
   type ClusterIncidents,
   incidentConfigOf,
   startClusterIncidents,
+  startThreadedIncidents,
 } from "../run_incidents.ts";
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
 import { waitForSignal } from "../signals.ts";
@@ -275,7 +276,8 @@ function runningLine(config: HostConfig, port: number | undefined): string {
 
 /**
  * Runs a host on several threads (threaded_host.ts) until a signal or a thread's fatal error;
- * with bars, each thread runs a scan worker and thread 0 the scan API, on the host's port.
+ * with bars, each thread runs a scan worker and thread 0 the scan API, on the host's port. On
+ * partition 0's host the main thread runs the incident stage, as a one-thread host does.
  */
 async function runThreaded(config: HostConfig, threads: number): Promise<number> {
   let host: ThreadedHost;
@@ -286,6 +288,14 @@ async function runThreaded(config: HostConfig, threads: number): Promise<number>
     return EXIT_FAILURE;
   }
   const signalled = waitForSignal();
+  let incidents: ClusterIncidents | undefined;
+  try {
+    incidents = await startThreadedIncidents(config, host.registry);
+  } catch (err) {
+    console.error(`troupe run: cannot start the incident stage: ${describeError(err)}`);
+    await closeWithin(host, CLOSE_TIMEOUT_MS);
+    return EXIT_FAILURE;
+  }
   const port = host.httpPort;
   console.log(
     `troupe run: host ${config.host_id} running ${
@@ -295,6 +305,7 @@ async function runThreaded(config: HostConfig, threads: number): Promise<number>
     } of ${config.partitions.count}` + (port ? `; http://127.0.0.1:${port}/metrics` : "") +
       (port && "bars" in config.actors ? `; scans: POST http://127.0.0.1:${port}/scan/stream` : ""),
   );
+  if (incidents) console.log(`troupe run: ${incidents.line}`);
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
     host.fatal.then((fatal) => ({ signal: undefined, fatal })),
@@ -303,6 +314,9 @@ async function runThreaded(config: HostConfig, threads: number): Promise<number>
     stopped.fatal
       ? `troupe run: host ${config.host_id} stopped: ${stopped.fatal.message}`
       : `troupe run: ${stopped.signal}: draining and stopping`,
+  );
+  await incidents?.close().catch((err) =>
+    console.error(`troupe run: while stopping the incident stage: ${describeError(err)}`)
   );
   const closed = await closeWithin(host, CLOSE_TIMEOUT_MS);
   if (!closed) {
