@@ -5,6 +5,9 @@
  * journals it as an input of every instance it concerns (so a replay reproduces it) and answers
  * `ok` with what it applied, or `error` with the reason; the answer is written back beside the
  * settings (`status`, `applied` or `reason`, and the answering `host`) where the session sees it.
+ * A kind-wide change is applied and answered by every host running the kind and by each thread
+ * of a threaded host, each for its own instances: the bridge gathers every answer (`requestAll`)
+ * and writes their sum, the hosts named, and each refusal with the hosts that gave it.
  * A key is a channel, or for group kinds (`coherence/<group>`) a group: the host's key either way.
  * Only the node the client is connected to sends the request: changes that arrive from other nodes,
  * from storage or from the server itself do not cross the bridge. The other way, the bridge keeps
@@ -12,18 +15,17 @@
  * whoever changed it.
  */
 import * as Y from "yjs";
-import { describeControlApplied } from "../actors/runtime/storage/mod.ts";
 import {
-  type Bus,
-  controlAnswerOf,
-  ctlSubject,
-  decodeEnvelope,
-  encodeEnvelope,
-} from "../protocol/mod.ts";
+  type ControlAnswers,
+  describeControlApplied,
+  readControlAnswers,
+  requestAll,
+} from "../actors/runtime/storage/mod.ts";
+import { type Bus, ctlSubject, encodeEnvelope } from "../protocol/mod.ts";
 import type { Room } from "./_room.ts";
 import { watchAppliedSettings } from "./settings_watch.ts";
 import { SERVER_ORIGIN } from "./_room.ts";
-import { checkSettings, parseThresholdKey } from "./session_doc.ts";
+import { checkSettings, DOC_LIMITS, parseThresholdKey } from "./session_doc.ts";
 import { canWrite, type Role } from "./token.ts";
 
 /** Options of `attachBridge`. */
@@ -73,38 +75,51 @@ export function fromWriter(origin: unknown): boolean {
   return role !== undefined && canWrite(role);
 }
 
+/** What the bridge writes back into a threshold entry: the hosts' answer, gathered. */
+interface BridgeAnswer {
+  status: "ok" | "error";
+  /** What was applied (by the accepting hosts, when some refused). */
+  applied?: string;
+  /** Why not: the refusals, each with the hosts that gave it. */
+  reason?: string;
+  /** The hosts that answered. */
+  host?: string;
+}
+
 function send(room: Room, key: string, options: BridgeOptions): void {
   const entry = room.sdoc.thresholds.get(key);
   if (!(entry instanceof Y.Map)) return;
   const now = options.now ?? Date.now;
   const id = `${options.src}:${room.session}:${now()}:${++requestSeq}`;
-  /** Writes the answer back: `detail` is what was applied (ok) or the reason (error). */
-  const answer = (status: "ok" | "error", detail: string, host?: string) => {
-    // A newer change of the same entry supersedes this one's answer.
+  /** Writes the answer back, unless a newer change of the same entry superseded this one. */
+  const answer = (a: BridgeAnswer) => {
     if (entry.get("ctl_id") !== id || room.doc.isDestroyed) return;
     room.doc.transact(() => {
-      entry.set("status", status);
-      entry.delete(status === "ok" ? "reason" : "applied");
-      entry.set(status === "ok" ? "applied" : "reason", detail);
-      if (host === undefined) entry.delete("host");
-      else entry.set("host", host);
+      entry.set("status", a.status);
+      for (const field of ["applied", "reason", "host"] as const) {
+        const value = a[field];
+        if (value === undefined) entry.delete(field);
+        else entry.set(field, value);
+      }
       entry.set("answered_ms", now());
     }, SERVER_ORIGIN);
-    options.onAnswer?.(key, status, detail);
+    options.onAnswer?.(key, a.status, a.status === "ok" ? a.applied : a.reason);
   };
   room.doc.transact(() => {
     entry.set("ctl_id", id);
     entry.set("status", "pending");
   }, SERVER_ORIGIN);
   const target = parseThresholdKey(key);
-  if (!target) return answer("error", `"${key}" is not <kind> or <kind>/<channel>`);
+  if (!target) {
+    return answer({ status: "error", reason: `"${key}" is not <kind> or <kind>/<channel>` });
+  }
   let body: Record<string, unknown>;
   let subject: string;
   try {
     body = checkSettings(`thresholds.${key}.settings`, entry.get("settings"));
     subject = ctlSubject(target.kind, target.channel);
   } catch (err) {
-    return answer("error", (err as Error).message);
+    return answer({ status: "error", reason: (err as Error).message });
   }
   const timeout = options.timeoutMs ?? 5000;
   const bytes = encodeEnvelope({
@@ -115,17 +130,58 @@ function send(room: Room, key: string, options: BridgeOptions): void {
     corr: `${room.session}/${key}`,
     body,
   });
-  options.bus.request(subject, bytes, { timeout }).then(
-    (reply) => {
+  // A keyed change is answered by its owner alone; a kind-wide one by every host and thread.
+  const replies = target.channel === undefined
+    ? requestAll(options.bus, subject, bytes, { timeout })
+    : options.bus.request(subject, bytes, { timeout }).then((reply) => [reply]);
+  replies.then(
+    (all) => {
       try {
-        const env = decodeEnvelope(reply.data);
-        const a = controlAnswerOf(env);
-        if (a.ok) return answer("ok", describeControlApplied(a.applied), env.src);
-        answer("error", a.error, env.src);
+        answer(answerOf(readControlAnswers(all)));
       } catch (err) {
-        answer("error", `the host's answer cannot be read: ${(err as Error).message}`);
+        answer({
+          status: "error",
+          reason: `the host's answer cannot be read: ${(err as Error).message}`,
+        });
       }
     },
-    () => answer("error", `no actor host answered on ${subject} within ${timeout} ms`),
+    () =>
+      answer({
+        status: "error",
+        reason: `no actor host answered on ${subject} within ${timeout} ms`,
+      }),
   );
+}
+
+/**
+ * The entry's answer from every host's: ok when all accepted (what they applied together, the
+ * hosts named); else an error whose reason names the hosts of each refusal, beside what the
+ * others applied.
+ */
+function answerOf(read: ControlAnswers): BridgeAnswer {
+  const hosts = [...read.accepted, ...read.refused.flatMap((r) => r.hosts)];
+  const host = hostsText(hosts);
+  const applied = read.accepted.length > 0 ? describeControlApplied(read.applied) : undefined;
+  const why = [
+    ...read.refused.map((r) => `${r.hosts.join(", ")} refused: ${r.reason}`),
+    ...read.unreadable.map((u) => `the host's answer cannot be read: ${u}`),
+  ];
+  if (why.length === 0) return { status: "ok", ...(applied ? { applied } : {}), host };
+  // A lone host's refusal reads as before: its reason, the host beside it.
+  const reason = hosts.length === 1 && read.refused.length === 1
+    ? read.refused[0]!.reason
+    : why.join("; ");
+  return {
+    status: "error",
+    reason,
+    ...(applied ? { applied: `${applied} on ${read.accepted.sort().join(", ")}` } : {}),
+    ...(hosts.length > 0 ? { host } : {}),
+  };
+}
+
+/** The answering hosts, sorted and comma-separated, within the entry's limit for a host. */
+function hostsText(hosts: string[]): string {
+  const all = [...hosts].sort().join(", ");
+  const max = DOC_LIMITS.title_chars_max;
+  return all.length <= max ? all : `${hosts.length} hosts: ${all}`.slice(0, max - 1) + "…";
 }

@@ -103,6 +103,13 @@ export type { FileJournalOptions } from "./file_journal_options.ts";
 export { type DirLock, DirLockedError, lockDir } from "./_dir_lock.ts";
 export { JetStreamJournal } from "./jetstream_journal.ts";
 export { type ControlApplied, describeControlApplied } from "./control_input.ts";
+export {
+  type ControlAnswers,
+  describeHosts,
+  readControlAnswers,
+  sumControlApplied,
+} from "./control_answers.ts";
+export { requestAll, type RequestAllOptions } from "./request_all.ts";
 export { MemoryJournal } from "./memory_journal.ts";
 export type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
 export { FileSnapshotStore } from "./file_snapshot_store.ts";

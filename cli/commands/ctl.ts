@@ -4,20 +4,22 @@
  * `troupe.ctl.<kind>[.<key>]`, and prints the answer: an acknowledgement (exit 0), or the refusal
  * with the host's reason (exit 1). A keyed change is answered by its owner alone; a kind-wide one
  * by every host and every thread of a threaded host, each for its own instances, so ctl gathers
- * those answers (`requestAll`) and prints their sum. The host validates the fields against the
- * kind's current configuration and journals an accepted change like any input, so replay sees it
- * too.
+ * those answers (`requestAll`) and prints their sum (`readControlAnswers`). The host validates the
+ * fields against the kind's current configuration and journals an accepted change like any input,
+ * so replay sees it too.
  */
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { describeControlApplied, NatsBus } from "../../actors/runtime/mod.ts";
+import {
+  describeControlApplied,
+  describeHosts,
+  NatsBus,
+  readControlAnswers,
+  requestAll,
+} from "../../actors/runtime/mod.ts";
 import {
   type BusMessage,
   BusRequestError,
-  type ControlAnswer,
-  controlAnswerOf,
-  type ControlApplied,
   ctlSubject,
-  decodeEnvelope,
   encodeEnvelope,
   ProtocolError,
 } from "../../protocol/mod.ts";
@@ -31,7 +33,6 @@ import {
   UsageError,
 } from "../args.ts";
 import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
-import { requestAll } from "../request_all.ts";
 
 export const command: Command = {
   name: "ctl",
@@ -118,71 +119,28 @@ or no host answered, 2 a usage error.`,
   },
 };
 
-/** One answer: who sent it and what it says. */
-interface CtlAnswer {
-  src: string;
-  answer: ControlAnswer;
-}
-
 /**
- * Prints what the answers say: one line for those that accepted (their instances summed, the
- * answering hosts named), one per reason for those that refused, one per answer that cannot be
- * read. Exit 0 only when every answer accepted.
+ * Prints what the answers say (control_answers.ts): one line for those that accepted (their
+ * instances summed, the answering hosts named), one per reason for those that refused, one per
+ * answer that cannot be read. Exit 0 only when every answer accepted.
  */
 function reportAnswers(replies: BusMessage[], what: string): number {
-  const read: CtlAnswer[] = [];
-  for (const reply of replies) {
-    try {
-      const env = decodeEnvelope(reply.data);
-      read.push({ src: env.src, answer: controlAnswerOf(env) });
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      console.error(`troupe ctl: the answer to ${what} cannot be read: ${err.message}`);
-    }
+  const read = readControlAnswers(replies);
+  for (const why of read.unreadable) {
+    console.error(`troupe ctl: the answer to ${what} cannot be read: ${why}`);
   }
-  const accepted = read.filter((a) => a.answer.ok);
-  if (replies.length === 1 && accepted.length === 1) {
-    const answer = accepted[0]!.answer as { ok: true; applied: ControlApplied | null };
-    console.log(
-      `troupe ctl: ${accepted[0]!.src} accepted ${what}: ${describeControlApplied(answer.applied)}`,
-    );
+  const applied = describeControlApplied(read.applied);
+  if (replies.length === 1 && read.accepted.length === 1) {
+    console.log(`troupe ctl: ${read.accepted[0]} accepted ${what}: ${applied}`);
     return EXIT_OK;
   }
-  if (accepted.length > 0) {
-    console.log(
-      `troupe ctl: accepted ${what}: ${describeControlApplied(sumApplied(accepted))} ` +
-        `on ${hostsOf(accepted)}`,
-    );
+  if (read.accepted.length > 0) {
+    console.log(`troupe ctl: accepted ${what}: ${applied} on ${describeHosts(read.accepted)}`);
   }
-  const refusals = new Map<string, string[]>();
-  for (const { src, answer } of read) {
-    if (!answer.ok) refusals.set(answer.error, [...(refusals.get(answer.error) ?? []), src]);
+  for (const { reason, hosts } of read.refused) {
+    console.error(`troupe ctl: ${hosts.join(", ")} refused ${what}: ${reason}`);
   }
-  for (const [reason, srcs] of refusals) {
-    console.error(`troupe ctl: ${srcs.sort().join(", ")} refused ${what}: ${reason}`);
-  }
-  return accepted.length === replies.length ? EXIT_OK : EXIT_FAILURE;
-}
-
-/** What the accepting answers applied, together: their instances summed. */
-function sumApplied(accepted: CtlAnswer[]): ControlApplied | null {
-  const applied = accepted.flatMap((a) =>
-    a.answer.ok && a.answer.applied ? [a.answer.applied] : []
-  );
-  const first = applied[0];
-  if (first === undefined) return null;
-  return {
-    ...first,
-    instances: applied.reduce((n, a) => n + a.instances, 0),
-    kind_config: applied.some((a) => a.kind_config),
-    via: applied.some((a) => a.via === "stream") ? "stream" : "now",
-  };
-}
-
-/** "3 hosts (h1-t0, h1-t1, h1-t2)". */
-function hostsOf(answers: CtlAnswer[]): string {
-  const n = answers.length;
-  return `${n} host${n === 1 ? "" : "s"} (${answers.map((a) => a.src).sort().join(", ")})`;
+  return read.accepted.length === replies.length ? EXIT_OK : EXIT_FAILURE;
 }
 
 /** The kind, the key and the fields to change; throws UsageError naming what is wrong. */

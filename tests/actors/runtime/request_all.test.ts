@@ -5,10 +5,9 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { InProcessBus, NatsBus } from "../../actors/runtime/mod.ts";
-import { type Bus, BusRequestError } from "../../protocol/mod.ts";
-import { requestAll } from "../../cli/request_all.ts";
-import { haveNatsServer, startTestNats } from "../_support/nats.ts";
+import { InProcessBus, NatsBus, requestAll } from "../../../actors/runtime/mod.ts";
+import { type Bus, BusRequestError } from "../../../protocol/mod.ts";
+import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 
 const test = suite("requestAll");
 const text = new TextEncoder();

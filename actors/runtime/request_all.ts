@@ -5,7 +5,7 @@
  * on NATS and in process: subscribe a fresh inbox, publish with it as the reply subject, and keep
  * what arrives until the answers stop (a quiet gap after the last one) or the timeout.
  */
-import { type Bus, type BusMessage, BusRequestError } from "../protocol/mod.ts";
+import { type Bus, type BusMessage, BusRequestError } from "../../protocol/mod.ts";
 
 /**
  * The least quiet gap after the last answer before the gathering ends. The answers of one
