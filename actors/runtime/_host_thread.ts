@@ -4,7 +4,8 @@
  * own data directory, journal and snapshots, its own NATS connection for outputs and control),
  * whose feed input is the frames the main thread hands it. It counts what it takes and applies in
  * shared memory (the main thread reads them without a message), tells its health every
- * HEALTH_EVERY_MS, answers for its metrics, and stops (drains, snapshots, closes) when told.
+ * HEALTH_EVERY_MS and what its service warms as it changes, answers for its metrics, and stops
+ * (drains, snapshots, closes) when told.
  * With `scans`, it runs the scan service and worker beside its host, as a lone host does (its
  * worker takes its partitions' chunks); thread 0 serves the scan API on a loopback port of its
  * own, which the main thread forwards to.
@@ -80,7 +81,9 @@ async function runHostThread(
     launched = at.launched = await launchHost(data.config, ACTOR_KINDS, {
       input,
       log: (message) => send({ type: "log", message }),
-      ...(data.scans ? { service: scanHostService() } : {}),
+      ...(data.scans
+        ? { service: scanHostService(), onWarming: (warming) => send({ type: "warming", warming }) }
+        : {}),
       ...(data.tickEveryMs === undefined ? {} : { tickEveryMs: data.tickEveryMs }),
     });
   } catch (err) {

@@ -38,6 +38,7 @@ export type FromHostThread =
   | { type: "started"; httpPort: number | undefined }
   | { type: "failed"; message: string }
   | { type: "health"; health: HostHealth }
+  | { type: "warming"; warming: string[] }
   | { type: "metrics"; id: number; text: string }
   | { type: "fatal"; message: string }
   | { type: "log"; message: string }

@@ -84,6 +84,11 @@ export interface LaunchOptions {
    * Where feed frames come from instead of the configuration's input (a threaded host's thread).
    */
   input?: InputSource;
+  /**
+   * Told what the service is warming each time it changes (empty once warm): a threaded host's
+   * thread passes it on, for the main thread's /healthz.
+   */
+  onWarming?: (warming: string[]) => void;
 }
 
 /**
@@ -134,7 +139,10 @@ export async function launchHost(
     if (options.service) {
       mount.notReady = "starting: building the host's services";
       const notReady = (reason: string | undefined) => (mount.notReady = reason);
-      const warming = (what: string | undefined) => (mount.warming = what);
+      const warming = (what: string | undefined) => {
+        mount.warming = what;
+        options.onWarming?.(what === undefined ? [] : [what]);
+      };
       const service = await options.service({ host, bus, config, log, notReady, warming });
       mount.notReady = undefined;
       mount.service = service;

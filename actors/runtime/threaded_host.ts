@@ -8,9 +8,10 @@
  * (the kinds' routes, the keys' partitions) and its bytes handed to the threads that own a target;
  * each thread decodes, checks, admits and journals it as a lone host would. So each instance still
  * has one writer, its journal and its outputs are what one host would make of the same frames, and
- * replay is exact whatever N is. The main thread serves /healthz (every thread's health) and
- * /metrics (every thread's series, labelled by its host id `<host_id>-t<i>`, and its own
- * registry's: `troupe up`'s incident stage registers there). With `scans`, each thread runs the
+ * replay is exact whatever N is. The main thread serves /healthz (every thread's health, and what
+ * each thread's scans are still warming, which the thread tells as it changes) and /metrics
+ * (every thread's series, labelled by its host id `<host_id>-t<i>`, and its own registry's:
+ * `troupe up`'s incident stage registers there). With `scans`, each thread runs the
  * scan worker for its partitions' bars and thread 0 the scan API, which the main thread's port
  * forwards to (_thread_http_proxy.ts).
  *
@@ -32,7 +33,7 @@ import { ACTOR_KINDS } from "../mod.ts";
 import { type BusSubscription, parseSubject, SUBJECT_ROOT } from "../../protocol/mod.ts";
 import { HostFatalError } from "./fatal_error.ts";
 import type { HostConfig } from "./host_config.ts";
-import { closeServer, serveHostHttp, serverPort } from "./host_http.ts";
+import { closeServer, type HttpExtension, serveHostHttp, serverPort } from "./host_http.ts";
 import { type HostHealth, natsLiveness } from "./liveness.ts";
 import { mergeMetricsText } from "./_metrics_text_merge.ts";
 import { NatsBus } from "./nats_bus.ts";
@@ -112,6 +113,8 @@ interface HostThread {
   handed: number;
   /** Frames dropped because `mailbox_max` were waiting for it. */
   dropped: number;
+  /** What its service is warming (the scans), as it last said: /healthz names it. */
+  warming: string[];
   /** Its host's own HTTP port (thread 0's, for the scan API), once started. */
   httpPort: number | undefined;
   /**
@@ -250,6 +253,14 @@ export class ThreadedHost {
     return out;
   }
 
+  /**
+   * What the threads' services are still warming, each line prefixed with its thread (empty once
+   * every thread is warm): /healthz's `warming`, as a lone host's names its service's.
+   */
+  warming(): string[] {
+    return this.#threads.flatMap((t, i) => t.warming.map((w) => `thread ${i}: ${w}`));
+  }
+
   /** Every thread's /metrics, merged into one exposition. */
   async metricsText(): Promise<string> {
     const texts = await Promise.all(this.#threads.map((t) => {
@@ -305,6 +316,7 @@ export class ThreadedHost {
       const thread: HostThread = {
         worker,
         health: undefined,
+        warming: [],
         handed: 0,
         dropped: 0,
         httpPort: undefined,
@@ -339,6 +351,11 @@ export class ThreadedHost {
           case "health":
             thread.health = m.health;
             return;
+          case "warming":
+            thread.warming = m.warming;
+            return this.#log(
+              `thread ${index}: ${m.warming.length ? `warming: ${m.warming.join("; ")}` : "warm"}`,
+            );
           case "metrics":
             this.#metricsWaits.get(m.id)?.(m.text);
             this.#metricsWaits.delete(m.id);
@@ -407,9 +424,14 @@ export class ThreadedHost {
   }
 
   async #serve(port: number): Promise<void> {
-    const scans = this.#options.scans
+    const proxy = this.#options.scans
       ? threadHttpProxy(() => this.#threads[0]?.httpPort)
       : undefined;
+    const extra: HttpExtension = {
+      handle: (req, res) => proxy?.handle(req, res) ?? Promise.resolve(false),
+      upgrade: (req, socket, head) => proxy?.upgrade(req, socket, head) ?? false,
+      warming: () => this.warming(),
+    };
     this.#http = await serveHostHttp(port, {
       hostId: this.config.host_id,
       health: () => this.health(),
@@ -418,7 +440,7 @@ export class ThreadedHost {
         contentType: "text/plain; version=0.0.4; charset=utf-8",
       },
       refreshGauges: () => {},
-    }, scans);
+    }, extra);
   }
 }
 
