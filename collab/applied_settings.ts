@@ -17,7 +17,7 @@ export const APPLIED_MAP = "applied";
 /** What the hosts apply for one threshold key. */
 export interface AppliedEntry {
   settings: AppliedSettings;
-  /** The host whose report said so. */
+  /** The hosts whose reports said so, sorted and comma-separated ("h1-t0, h1-t1"). */
   host: string;
   /** When that host built its report, ms since the Unix epoch. */
   at_ms: number;
@@ -39,21 +39,43 @@ export function appliedEntry(doc: Y.Doc, key: string): AppliedEntry | undefined 
   return { settings, host, at_ms: typeof at_ms === "number" ? at_ms : 0 };
 }
 
-/** Merges the latest report of each host into one entry per threshold key. */
+/**
+ * Merges the latest report of each host into one entry per threshold key: the settings of the
+ * newest report that has the key, and every host whose report says the same (the threads of a
+ * threaded host each report their own), so "reported by" names them all.
+ */
 export function mergeReports(reports: Iterable<SettingsReport>): Map<string, AppliedEntry> {
-  const out = new Map<string, AppliedEntry>();
+  const byKey = new Map<string, Array<{ settings: AppliedSettings; report: SettingsReport }>>();
+  const add = (key: string, settings: AppliedSettings, report: SettingsReport) => {
+    let list = byKey.get(key);
+    if (!list) byKey.set(key, list = []);
+    list.push({ settings, report });
+  };
   const newest = [...reports].sort((a, b) => a.atMs - b.atMs); // later reports win a kind
   for (const r of newest) {
-    for (const [kind, settings] of Object.entries(r.kinds)) {
-      out.set(kind, { settings, host: r.host, at_ms: r.atMs });
-    }
+    for (const [kind, settings] of Object.entries(r.kinds)) add(kind, settings, r);
   }
   for (const r of newest) {
     for (const [kind, perKey] of Object.entries(r.keys)) {
-      for (const [key, settings] of Object.entries(perKey)) {
-        out.set(`${kind}/${key}`, { settings, host: r.host, at_ms: r.atMs });
-      }
+      for (const [key, settings] of Object.entries(perKey)) add(`${kind}/${key}`, settings, r);
     }
   }
+  const out = new Map<string, AppliedEntry>();
+  for (const [key, list] of byKey) {
+    const last = list[list.length - 1]!;
+    const same = JSON.stringify(last.settings);
+    const hosts = list.filter((e) => JSON.stringify(e.settings) === same).map((e) => e.report.host);
+    out.set(key, { settings: last.settings, host: hostsText(hosts), at_ms: last.report.atMs });
+  }
   return out;
+}
+
+/** The most characters an entry's `host` holds: past it, the hosts are counted, not named. */
+export const APPLIED_HOST_CHARS_MAX = 200;
+
+/** "h1-t0, h1-t1": the hosts sorted; "12 hosts" when their names would not fit. */
+function hostsText(hosts: string[]): string {
+  const all = [...new Set(hosts)].sort();
+  const text = all.join(", ");
+  return text.length <= APPLIED_HOST_CHARS_MAX ? text : `${all.length} hosts`;
 }

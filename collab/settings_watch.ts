@@ -59,7 +59,9 @@ function write(doc: Y.Doc, merged: Map<string, AppliedEntry>): void {
     for (const key of [...map.keys()]) if (!merged.has(key)) map.delete(key);
     for (const [key, entry] of merged) {
       const old = appliedEntry(doc, key);
-      if (old && JSON.stringify(old.settings) === JSON.stringify(entry.settings)) continue;
+      const same = old && old.host === entry.host &&
+        JSON.stringify(old.settings) === JSON.stringify(entry.settings);
+      if (same) continue;
       map.set(key, entry);
     }
   }, SERVER_ORIGIN);

@@ -76,4 +76,25 @@ test("mergeReports() keeps the newest report's kind settings and every host's ke
   assert.is(merged.size, 3);
 });
 
+test("mergeReports() names every host whose report says the newest settings (a threaded host's threads)", () => {
+  const report = (host: string, atMs: number, threshold: number) => ({
+    host,
+    atMs,
+    kinds: { anomaly: { threshold } },
+    keys: {},
+  });
+  const merged = mergeReports([
+    report("h1-t1", 30, 0.5),
+    report("h2", 20, 0.8),
+    report("h1-t0", 10, 0.5),
+  ]);
+  assert.equal(merged.get("anomaly"), {
+    settings: { threshold: 0.5 },
+    host: "h1-t0, h1-t1",
+    at_ms: 30,
+  });
+  const many = mergeReports(Array.from({ length: 40 }, (_, i) => report(`host-${i}`, i, 0.5)));
+  assert.is(many.get("anomaly")!.host, "40 hosts");
+});
+
 test.run();

@@ -102,6 +102,10 @@ export class ThresholdsPanel {
       const reason = differs.length > 0
         ? `the hosts apply ${differs.map((f) => `${f}=${show(applied?.settings[f])}`).join(", ")}`
         : th?.reason;
+      // What the hosts answered the change: every host's, gathered by the bridge.
+      const answered = th?.status === "ok" && th.applied !== undefined
+        ? `${th.applied}${th.host ? ` on ${th.host}` : ""}`
+        : undefined;
       rows.push(el(
         "tr",
         { "data-key": key, "data-status": status },
@@ -115,7 +119,7 @@ export class ThresholdsPanel {
         el("td", {}, th?.by ?? ""),
         el(
           "td",
-          { class: `status ${status}`, title: reason ?? "" },
+          { class: `status ${status}`, title: reason ?? answered ?? "" },
           status + (reason ? `: ${reason}` : ""),
         ),
       ));
