@@ -65,17 +65,20 @@ export function mergeReports(reports: Iterable<SettingsReport>): Map<string, App
     const last = list[list.length - 1]!;
     const same = JSON.stringify(last.settings);
     const hosts = list.filter((e) => JSON.stringify(e.settings) === same).map((e) => e.report.host);
-    out.set(key, { settings: last.settings, host: hostsText(hosts), at_ms: last.report.atMs });
+    out.set(key, { settings: last.settings, host: hostList(hosts), at_ms: last.report.atMs });
   }
   return out;
 }
 
-/** The most characters an entry's `host` holds: past it, the hosts are counted, not named. */
-export const APPLIED_HOST_CHARS_MAX = 200;
+/**
+ * The most characters a list of hosts takes (an applied entry's `host`, a threshold entry's, whose
+ * limit is the session's `title_chars_max`): past it, the hosts are counted, not named.
+ */
+export const HOST_LIST_CHARS_MAX = 200;
 
-/** "h1-t0, h1-t1": the hosts sorted; "12 hosts" when their names would not fit. */
-function hostsText(hosts: string[]): string {
+/** "h1-t0, h1-t1": the hosts sorted, once each; "12 hosts" when their names would not fit. */
+export function hostList(hosts: readonly string[]): string {
   const all = [...new Set(hosts)].sort();
   const text = all.join(", ");
-  return text.length <= APPLIED_HOST_CHARS_MAX ? text : `${all.length} hosts`;
+  return text.length <= HOST_LIST_CHARS_MAX ? text : `${all.length} hosts`;
 }

@@ -25,7 +25,8 @@ import { type Bus, ctlSubject, encodeEnvelope } from "../protocol/mod.ts";
 import type { Room } from "./_room.ts";
 import { watchAppliedSettings } from "./settings_watch.ts";
 import { SERVER_ORIGIN } from "./_room.ts";
-import { checkSettings, DOC_LIMITS, parseThresholdKey } from "./session_doc.ts";
+import { checkSettings, parseThresholdKey } from "./session_doc.ts";
+import { hostList } from "./applied_settings.ts";
 import { canWrite, type Role } from "./token.ts";
 
 /** Options of `attachBridge`. */
@@ -160,7 +161,7 @@ function send(room: Room, key: string, options: BridgeOptions): void {
  */
 function answerOf(read: ControlAnswers): BridgeAnswer {
   const hosts = [...read.accepted, ...read.refused.flatMap((r) => r.hosts)];
-  const host = hostsText(hosts);
+  const host = hostList(hosts);
   const applied = read.accepted.length > 0 ? describeControlApplied(read.applied) : undefined;
   const why = [
     ...read.refused.map((r) => `${r.hosts.join(", ")} refused: ${r.reason}`),
@@ -174,14 +175,7 @@ function answerOf(read: ControlAnswers): BridgeAnswer {
   return {
     status: "error",
     reason,
-    ...(applied ? { applied: `${applied} on ${read.accepted.sort().join(", ")}` } : {}),
+    ...(applied ? { applied: `${applied} on ${hostList(read.accepted)}` } : {}),
     ...(hosts.length > 0 ? { host } : {}),
   };
-}
-
-/** The answering hosts, sorted and comma-separated, within the entry's limit for a host. */
-function hostsText(hosts: string[]): string {
-  const all = [...hosts].sort().join(", ");
-  const max = DOC_LIMITS.title_chars_max;
-  return all.length <= max ? all : `${hosts.length} hosts: ${all}`.slice(0, max - 1) + "…";
 }
