@@ -15,11 +15,12 @@
  *
  * `--mode latency` (bench latency): a sender thread publishes one-sample frames at `--rate` per
  * second for `--warmup` seconds, waits until they are all answered (up to 10 s), then for
- * `--seconds` seconds more, evenly spaced (it sleeps between frames), while
- * the main thread times the answers: with `--answers PATTERN`, actor outputs matched to their
- * frame by `cause`; with `--raw SUBJECT`, the messages themselves, published on SUBJECT with the
- * send time in their first 8 bytes (raw one-way latency). The two threads' clocks are related by
- * a spin handshake before the first frame. Prints
+ * `--seconds` seconds more, evenly spaced (it sleeps between frames), while the main thread
+ * times the answers: with `--answers PATTERN`, actor outputs matched to their frame by `cause`;
+ * with `--raw SUBJECT`, the messages themselves, published on SUBJECT with the send time in their
+ * first 8 bytes (raw one-way latency). The two threads' clocks are related by a spin handshake
+ * before the first frame. Prints `{"measuring":true}` as the measured frames start (so that the
+ * receiver's CPU can be counted over them), then
  * `{"latencies_us":[...sorted...],"lost":n,"sent_per_s":r,"cpu_pct":c}`.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -378,7 +379,11 @@ async function latency(nc: NatsConnection): Promise<void> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const sentPerS = await new Promise<number>((resolve, reject) => {
-    sender.once("message", (m: { sentPerS: number }) => resolve(m.sentPerS));
+    sender.on("message", (m: { sentPerS?: number }) => {
+      // The warm-up is over: the receiver's CPU is counted from here (bench latency).
+      if (m.sentPerS === undefined) console.log(JSON.stringify({ measuring: true }));
+      else resolve(m.sentPerS);
+    });
     sender.once("error", reject);
     sender.once("exit", (code) => reject(new Error(`the sender thread exited with code ${code}`)));
   });
@@ -461,7 +466,10 @@ async function sendPaced(data: SenderData): Promise<void> {
     // holds, and each frame is stamped when it is actually sent.
     if (wait > 0) Atomics.wait(sleeper, 0, 0, wait);
     const at = monoMs();
-    if (i === data.warm) measuredFrom = at;
+    if (i === data.warm) {
+      measuredFrom = at;
+      parentPort!.postMessage({ measuring: true });
+    }
     sentAt[i] = at;
     send(i, at);
     // Let nats.js flush (it writes on a microtask).

@@ -42,6 +42,21 @@ export function processCpuMs(pid: number | undefined): number | undefined {
 }
 
 /**
+ * CPU time one thread has used so far, in milliseconds (nanosecond counts), read from Linux's
+ * `/proc/<pid>/task/<tid>/schedstat`; a process's main thread has `tid` = `pid`. Undefined where
+ * that is not available (not Linux, thread gone).
+ */
+export function threadCpuMs(pid: number | undefined, tid = pid): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "latin1").split(" ")[0]);
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Measures the CPU share of processes over an interval: `stop()` gives percent of one core each.
  */
 export function cpuMeter(pids: Record<string, number | undefined>): () => string {

@@ -11,6 +11,12 @@
  * sent evenly spaced by a sender thread that sleeps between them, and stamped when actually sent;
  * the warm-up (JIT, instance creation) is not measured, but a backlog it leaves is.
  *
+ * Beside the latencies, the CPU a measured frame costs the receiver (`cpu_us_per_frame`): the
+ * host's main thread against the raw subscriber's thread, from Linux's per-thread counts, and the
+ * host's whole process (`cpu_us_per_frame_process`: its collector's and I/O threads too). A wait
+ * to be scheduled sets the p99 on a shared machine; the CPU a frame is what the host can change,
+ * and it holds steady under a load that moves the percentiles.
+ *
  * Each round then measures both again under a background feed (`_background_feed.ts`: 200 channels
  * at 1M samples/s by default, frames of 500 samples, into the same host, each channel's instance
  * publishing once a frame): `latency_us_p50_loaded` and `latency_us_p99_loaded`, against raw
@@ -40,7 +46,7 @@ import { actorKind } from "./_bench_options.ts";
 import { startBenchNats } from "./_bench_nats.ts";
 import { ChildScript } from "./_child_script.ts";
 import { tempDir } from "./_temp_dir.ts";
-import { cpuMeter } from "./_process_usage.ts";
+import { cpuMeter, threadCpuMs } from "./_process_usage.ts";
 import { median } from "./_median.ts";
 import { human } from "./_human.ts";
 
@@ -70,6 +76,10 @@ interface PhaseResult {
   latenciesUs: number[];
   lost: number;
   sentPerS: number;
+  /** The receiving thread's CPU a measured frame, µs (the host's main thread, or raw's). */
+  threadCpuUs: number | undefined;
+  /** The host's whole process's CPU a measured frame, µs; undefined in a raw phase. */
+  processCpuUs: number | undefined;
 }
 
 const OPTIONS = {
@@ -162,7 +172,7 @@ export const benchmark: Benchmark = {
     if (m.troupeLoaded.length > 0) {
       for (const p of [50, 99]) rows.push(latencyRow(p, "_loaded", m.troupeLoaded, m.rawLoaded));
     }
-    return [...rows, ...stageRows(m.stages)];
+    return [...rows, ...cpuRows(troupe, raw), ...stageRows(m.stages)];
   },
 };
 
@@ -176,6 +186,25 @@ function latencyRow(p: number, suffix: string, troupe: PhaseResult[], raw: Phase
     baseline: median(raw.map((t) => percentile(t.latenciesUs, p))),
     better: "lower",
   });
+}
+
+/**
+ * The receiving thread's CPU a measured frame (the host's main thread against raw nats.js's
+ * subscriber) and the host's whole process's (its collector's and I/O threads too), the medians
+ * over rounds; none where the scheduler's counts are not available.
+ */
+function cpuRows(troupe: PhaseResult[], raw: PhaseResult[]): BenchRow[] {
+  const known = (xs: (number | undefined)[]) =>
+    xs.every((x) => x !== undefined) ? median(xs as number[]) : undefined;
+  const thread = known(troupe.map((t) => t.threadCpuUs));
+  const rawThread = known(raw.map((t) => t.threadCpuUs));
+  const proc = known(troupe.map((t) => t.processCpuUs));
+  const rows: BenchRow[] = [];
+  const metric = (name: string, troupe: number, baseline: number | null) =>
+    row({ bench: NAME, metric: name, unit: "µs", troupe, baseline, better: "lower" });
+  if (thread !== undefined) rows.push(metric("cpu_us_per_frame", thread, rawThread ?? null));
+  if (proc !== undefined) rows.push(metric("cpu_us_per_frame_process", proc, null));
+  return rows;
 }
 
 /** What the rounds measured: each phase's latencies, and the stages when traced. */
@@ -323,8 +352,14 @@ function report(ctx: BenchContext, what: string, r: PhaseResult): void {
       p(50)
     } µs, p99 ${p(99)} µs, p99.9 ${p(99.9)} µs, max ${p(100)} µs${
       r.lost ? `, ${r.lost} without an answer` : ""
+    }; CPU a frame: the receiving thread ${cpuUs(r.threadCpuUs)}${
+      r.processCpuUs === undefined ? "" : `, the process ${cpuUs(r.processCpuUs)}`
     }`,
   );
+}
+
+function cpuUs(us: number | undefined): string {
+  return us === undefined ? "?" : `${us.toFixed(1)} µs`;
 }
 
 /** The injector's arguments that send frames to the host and time the first output of each. */
@@ -383,20 +418,43 @@ async function measure(
     ...extra,
   ], ctx.log);
   const cpu = cpuMeter({ receiver: process.pid, injector: injector.pid, "nats-server": nats.pid });
+  // The raw subscriber is the injector's main thread; troupe's receiver, this process's.
+  const receiver = extra.includes("--raw") ? injector.pid : process.pid;
   try {
     const timeoutMs = 60_000 + (s.seconds + s.warmupS) * 2000;
+    const start = await injector.next(timeoutMs);
+    if (start.measuring !== true) throw unexpected(start);
+    const thread0 = threadCpuMs(receiver), process0 = process.cpuUsage();
     const result = await injector.next(timeoutMs);
+    const threadMs = minus(threadCpuMs(receiver), thread0);
+    const processMs = receiver === process.pid ? cpuMsSince(process0) : undefined;
     ctx.log(`${NAME}: CPU: ${cpu()} (injector's own count while sending: ${result.cpu_pct}%)`);
     await injector.wait();
-    if (!Array.isArray(result.latencies_us)) {
-      throw new Error(`${NAME}: the injector answered ${JSON.stringify(result).slice(0, 200)}`);
-    }
+    if (!Array.isArray(result.latencies_us)) throw unexpected(result);
+    const frames = result.latencies_us.length + Number(result.lost);
     return {
       latenciesUs: result.latencies_us as number[],
       lost: Number(result.lost),
       sentPerS: Number(result.sent_per_s),
+      threadCpuUs: threadMs === undefined ? undefined : (threadMs * 1000) / frames,
+      processCpuUs: processMs === undefined ? undefined : (processMs * 1000) / frames,
     };
   } finally {
     await injector.kill();
   }
+}
+
+function unexpected(answer: unknown): Error {
+  return new Error(`${NAME}: the injector answered ${JSON.stringify(answer).slice(0, 200)}`);
+}
+
+/** `b - a`, undefined where either is. */
+function minus(b: number | undefined, a: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : b - a;
+}
+
+/** This process's CPU (user and system, every thread) since `from`, in ms. */
+function cpuMsSince(from: ReturnType<typeof process.cpuUsage>): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
 }

@@ -22,7 +22,7 @@
  * the last position of streams whose records compaction deleted, so positions never restart.
  */
 import { bytesEqualAt, decodeValue, encodeValue } from "../../protocol/mod.ts";
-import { crc32 } from "./crc32.ts";
+import { crc32, crc32Word } from "./crc32.ts";
 
 /** The segment header: magic `TRPJ` and the format version. */
 export const SEGMENT_MAGIC = 0x4a505254; // "TRPJ" read as a little-endian u32
@@ -104,7 +104,7 @@ export function encodeRecord(
 
 /** The CRC of the record at `at` of `total` bytes: the length field, then what follows the CRC. */
 export function recordCrc(buf: Uint8Array, at: number, total: number): number {
-  return crc32(buf, at + 8, at + total, crc32(buf, at, at + 4));
+  return crc32(buf, at + 8, at + total, crc32Word(getU32(buf, at)));
 }
 
 /** Reads a u32 (little-endian). */

@@ -45,16 +45,29 @@ if (haveNatsServer("bench latency")) {
     assert.match(r.stderr, /the host's event loop, under the background, round 1: /);
   });
 
-  test("bench latency --load-rate 0 leaves the loaded row out", async () => {
+  test("bench latency --load-rate 0 leaves the loaded row out, and reports the receiver's CPU a frame", async () => {
     const r = await runTroupe([
       "bench",
       "latency",
-      ...["--rounds", "1", "--seconds", "0.2", "--warmup", "0.1", "--rate", "1000"],
+      ...["--rounds", "1", "--seconds", "0.3", "--warmup", "0.1", "--rate", "1000"],
       ...["--load-rate", "0", "--json"],
     ], { timeoutMs: 120_000 });
     assert.is(r.code, 0, r.stderr);
-    const metrics = (JSON.parse(r.stdout) as Row[]).map((x) => x.metric);
-    assert.equal(metrics, ["latency_us_p50", "latency_us_p99", "latency_us_p999"]);
+    const rows = JSON.parse(r.stdout) as Row[];
+    assert.equal(rows.map((x) => x.metric), [
+      "latency_us_p50",
+      "latency_us_p99",
+      "latency_us_p999",
+      "cpu_us_per_frame",
+      "cpu_us_per_frame_process",
+    ]);
+    // The host's main thread against raw nats.js's subscriber, in µs (not ms, not a share), and
+    // the host's whole process at least what its main thread used.
+    const [thread, proc] = [rows[3]!, rows[4]!];
+    assert.ok(thread.troupe > 0 && thread.troupe < 10_000, JSON.stringify(thread));
+    assert.ok(thread.baseline! > 0 && thread.baseline! < 10_000, JSON.stringify(thread));
+    assert.ok(proc.troupe >= thread.troupe * 0.9 && proc.baseline === null, JSON.stringify(proc));
+    assert.match(r.stderr, /CPU a frame: the receiving thread [0-9.]+ µs, the process [0-9.]+ µs/);
   });
 }
 

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { crc32 } from "../../../actors/runtime/crc32.ts";
+import { crc32, crc32Word } from "../../../actors/runtime/crc32.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("crc32");
@@ -59,6 +59,32 @@ test("crc32() detects every single-bit flip of a record", () => {
     bytes[i >> 3]! ^= 1 << (i & 7);
     assert.is.not(crc32(bytes), good);
     bytes[i >> 3]! ^= 1 << (i & 7);
+  }
+});
+
+test("crc32Word() is the CRC-32 of a u32's four little-endian bytes, continuing a checksum", () => {
+  const prng = new Prng(13);
+  const bytes = new Uint8Array(4);
+  const view = new DataView(bytes.buffer);
+  for (
+    const word of [
+      0,
+      1,
+      0xff,
+      0x100,
+      0xdeadbeef,
+      0xffffffff,
+      ...Array.from({ length: 200 }, () => prng.int(2 ** 32)),
+    ]
+  ) {
+    view.setUint32(0, word, true);
+    assert.is(crc32Word(word), reference(bytes), `word ${word}`);
+    const previous = prng.int(2 ** 32);
+    assert.is(
+      crc32Word(word, previous),
+      crc32(bytes, 0, 4, previous),
+      `word ${word} after ${previous}`,
+    );
   }
 });
 
