@@ -507,14 +507,15 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         alerting = 1;
         lastAlarm = ti;
         lastAlarmSize = x > exp ? x - exp : exp - x;
-        if (changes === NO_CHANGES) changes = [];
-        changes.push({ index: i, open: true });
+        // Made with its first change: `[]` then a push deopted the step on a "wrong map".
+        if (changes === NO_CHANGES) changes = [{ index: i, open: true }];
+        else changes.push({ index: i, open: true });
       }
     } else if (alerting !== 0 && ++quiet >= clear) {
       alerting = 0;
       quiet = 0;
-      if (changes === NO_CHANGES) changes = [];
-      changes.push({ index: i, open: false });
+      if (changes === NO_CHANGES) changes = [{ index: i, open: false }];
+      else changes.push({ index: i, open: false });
     }
 
     // Learn.
