@@ -7,7 +7,7 @@
  */
 import { log2Fast } from "../math/mod.ts";
 import { GRIDS_MAX } from "./config.ts";
-import { keyOf, observe } from "./_table.ts";
+import { KEY_TIME, keyOf, observe } from "./_table.ts";
 import * as S from "./_state.ts";
 
 type AnomalyState = S.AnomalyState;
@@ -114,44 +114,41 @@ export function jumpBin(az: number): number {
 export const KNOWN = new Uint32Array(2 * GRIDS_MAX * 4096);
 export const CALL = new Uint32Array(1);
 
-/** `surprise` through KNOWN for linear bin `bin` of entry `m` (grid and view) of KNOWN. */
+/**
+ * `surprise` through KNOWN for linear bin `bin` of entry `m` (grid and view) of KNOWN; a new key is
+ * first seen at `KEY_TIME[0]`.
+ */
 export function surpriseKnown(
   st: AnomalyState,
   slot: number,
   c: number,
   bin: number,
-  time: number,
   bins: number,
   m: number,
 ): number {
-  if (bin < 0 || bin >= bins) return surprise(st, slot, c, bin, time);
+  if (bin < 0 || bin >= bins) return surprise(st, slot, c, bin);
   const k = m * bins + bin;
   if (KNOWN[k] === CALL[0]) {
     st.ctx[2 * c] = st.ctx[2 * c]! + 1;
     return 0;
   }
   KNOWN[k] = CALL[0]!;
-  return surprise(st, slot, c, bin, time);
+  return surprise(st, slot, c, bin);
 }
 
 /**
  * `observe` for the view in slot `slot` of `LAST_KEY`: a key equal to the view's previous one is
- * known to be in the set (or the set is full, which scores nothing either), so it only counts.
+ * known to be in the set (or the set is full, which scores nothing either), so it only counts. A
+ * new key is first seen at `KEY_TIME[0]`.
  */
-export function surprise(
-  st: AnomalyState,
-  slot: number,
-  c: number,
-  bin: number,
-  time: number,
-): number {
+export function surprise(st: AnomalyState, slot: number, c: number, bin: number): number {
   const key = keyOf(c, bin);
   if (key === LAST_KEY[slot]) {
     st.ctx[2 * c] = st.ctx[2 * c]! + 1;
     return 0;
   }
   LAST_KEY[slot] = key;
-  return observe(st, c, key, time);
+  return observe(st, c, key);
 }
 
 /** Learns the warm-up samples once the bins are fixed: they are the first things seen. */
@@ -160,15 +157,16 @@ export function learnWarmup(st: AnomalyState, time: number): void {
   const grids = s[S.GRIDS]!, hours = s[S.HOURS]!, warmup = s[S.WARMUP]!;
   const bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
   const perGrid = S.contextsPerGrid(hours);
+  KEY_TIME[0] = time;
   for (let g = 0; g < grids; g++) {
     const shift = g / grids, c = g * perGrid;
     for (let k = 0; k < warmup; k++) {
       const lb = binOf(warm[3 * k]!, s[S.LVL_LO]!, s[S.LVL_W]!, shift, bins, perOctave);
       const h = c + 1 + warm[3 * k + 2]!;
-      observe(st, c, keyOf(c, lb), time);
-      observe(st, h, keyOf(h, lb), time);
+      observe(st, c, keyOf(c, lb));
+      observe(st, h, keyOf(h, lb));
       const sb = binOf(warm[3 * k + 1]!, s[S.SLP_LO]!, s[S.SLP_W]!, shift, bins, perOctave);
-      observe(st, c + 1 + hours, keyOf(c + 1 + hours, sb), time);
+      observe(st, c + 1 + hours, keyOf(c + 1 + hours, sb));
     }
   }
   st.warm = new Float64Array(0);

@@ -70,8 +70,13 @@ function excBin(s: number): number {
   return b < HIST_BINS ? b : HIST_BINS - 1;
 }
 
-/** Counts an excursion of maximum `m` (the sums away from 0 and back, or to an alarm). */
-function recordExcursion(sh: Float64Array, m: number): void {
+/**
+ * Counts an excursion (the sums away from 0 and back, or to an alarm) of maximum `sh[EXC_MAX]`:
+ * read from the state, not passed, since a fractional number passed to a call not inlined is
+ * allocated at each call (issue 33).
+ */
+function recordExcursion(sh: Float64Array): void {
+  const m = sh[EXC_MAX]!;
   sh[EXCURSIONS] = sh[EXCURSIONS]! + 1;
   if (m >= 2) { for (let j = excBin(m); j >= 0; j--) sh[HIST + j] = sh[HIST + j]! + 1; }
   sh[EXC_MAX] = 0;
@@ -145,7 +150,8 @@ export function shiftBuckets(sh: Float64Array): number {
 }
 
 /**
- * Folds a visit's mean `m` (less the level offset) into bucket `b`. A bucket's offset averages its
+ * Folds the visit just ended (its mean less the level offset, from ACC_SUM and ACC_N: read here,
+ * not passed, as recordExcursion's maximum is) into bucket `b`. A bucket's offset averages its
  * visits, each weighing at most 1/SEASON_VISITS once the bucket is settled; its second slot counts
  * them. A first visit weighs no more than that either when the same hour of the other kind of day
  * has been visited: that hour, moved by how the two kinds differ (priorOf), stands in for the
@@ -155,7 +161,8 @@ export function shiftBuckets(sh: Float64Array): number {
  * stood for weeks, and each weekend after it kicked the level with a false shift and the bucket,
  * learnt against the kicked level, kept its error.
  */
-function foldVisit(sh: Float64Array, b: number, m: number): void {
+function foldVisit(sh: Float64Array, b: number): void {
+  const m = sh[ACC_SUM]! / sh[ACC_N]!;
   const o = SHIFT_SCALARS + 2 * b;
   const seen = sh[o + 1]!;
   if (seen > 0) {
@@ -225,7 +232,7 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
   const cur = sh[BUCKET]!;
   if (b !== cur) {
     // A visit ends: fold its mean (less the level offset) into its bucket.
-    if (cur >= 0 && sh[ACC_N]! > 0) foldVisit(sh, cur, sh[ACC_SUM]! / sh[ACC_N]!);
+    if (cur >= 0 && sh[ACC_N]! > 0) foldVisit(sh, cur);
     sh[BUCKET] = b;
     sh[ACC_SUM] = 0;
     sh[ACC_N] = 0;
@@ -260,13 +267,14 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
     if (down < 0) down = 0;
     const s = up > down ? up : down;
     if (s > sh[EXC_MAX]!) sh[EXC_MAX] = s;
-    if (s === 0 && sh[EXC_MAX]! > 0) recordExcursion(sh, sh[EXC_MAX]!);
+    if (s === 0 && sh[EXC_MAX]! > 0) recordExcursion(sh);
     if (s > SUM_MIN) {
       bits = excessBits(s) + ALARM_BITS;
       const own = -log2Fast((sh[HIST + excBin(s)]! + 1) / (sh[EXCURSIONS]! + 2)) - OWN_FREE_BITS;
       if (own < bits) bits = own;
       if (bits >= ALARM_BITS) {
-        recordExcursion(sh, s);
+        sh[EXC_MAX] = s; // an alarm ends the excursion at its sum now
+        recordExcursion(sh);
         // Accepted: the level moves by the estimated shift, and both sums restart.
         shift = (up > down ? CUSUM_K + up / nUp : -(CUSUM_K + down / nDown)) * sd;
         up =

@@ -30,6 +30,15 @@ export const TABLE_SLOTS = { keys: 18, keysMax: 28 } as const;
  */
 export const LAST_BORN = new Float64Array(1);
 
+/**
+ * `KEY_TIME[0]`: the time (µs) a key `observe` inserts is first seen at, written by the caller
+ * before its calls (scratch, no state). Not an argument: a time in µs is no small integer, and the
+ * kernel's step is too large for the optimizer to inline every call, so passed as a number to a
+ * call not inlined it was a heap number allocated at each call (issue 33); a typed array's slot
+ * needs none.
+ */
+export const KEY_TIME = new Float64Array(1);
+
 /** The table key of `bin` in context `c`. */
 export function keyOf(c: number, bin: number): number {
   return ((c << BIN_BITS) | (bin & BIN_MASK)) >>> 0;
@@ -66,10 +75,10 @@ function grow(st: AnomalyTable): void {
 }
 
 /**
- * Looks `key` up in the set and inserts it, first seen at `time`, when absent; true when it was
- * absent. Sets `LAST_BORN[0]` to when the key was first seen.
+ * Looks `key` up in the set and inserts it, first seen at `KEY_TIME[0]`, when absent; true when it
+ * was absent. Sets `LAST_BORN[0]` to when the key was first seen.
  */
-export function insertKey(st: AnomalyTable, key: number, time: number): boolean {
+function insertKey(st: AnomalyTable, key: number): boolean {
   let keys = st.keys;
   let mask = keys.length - 1;
   const stored = key + 1;
@@ -95,6 +104,7 @@ export function insertKey(st: AnomalyTable, key: number, time: number): boolean 
   }
   h = h & mask;
   while (keys[h] !== 0) h = (h + 1) & mask;
+  const time = KEY_TIME[0]!;
   keys[h] = stored;
   st.born[h] = time;
   LAST_BORN[0] = time;
@@ -102,13 +112,16 @@ export function insertKey(st: AnomalyTable, key: number, time: number): boolean 
   return true;
 }
 
-/** Surprise in bits of a novelty of `key` in context `c` at `time`, or 0 when seen; counts it. */
-export function observe(st: AnomalyTable, c: number, key: number, time: number): number {
+/**
+ * Surprise in bits of a novelty of `key` in context `c` at `KEY_TIME[0]`, or 0 when seen; counts
+ * it.
+ */
+export function observe(st: AnomalyTable, c: number, key: number): number {
   const ctx = st.ctx;
   const n = ctx[2 * c]!;
   const d = ctx[2 * c + 1]!;
   ctx[2 * c] = n + 1;
-  if (!insertKey(st, key, time)) return 0;
+  if (!insertKey(st, key)) return 0;
   ctx[2 * c + 1] = d + 1;
   return -log2Fast((d + 1) / (n + d + 1));
 }

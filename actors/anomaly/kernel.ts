@@ -126,7 +126,7 @@ import {
   VIEWS,
   widthOf,
 } from "./_bins.ts";
-import { keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
+import { KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
 import { SHIFT_SAMPLE, stepShift } from "./_shift.ts";
 import { calibrate } from "./_calibration.ts";
 import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
@@ -261,6 +261,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       continue;
     }
     valid++;
+    KEY_TIME[0] = ti; // the time a key this sample inserts is first seen at
     // The hour bucket; the start of the day (an exact multiple of a day) is recomputed only
     // when the time leaves the current day, so a restored state finds the same bucket.
     let sinceDay = ti - dayStart;
@@ -362,7 +363,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       // Increments have fixed bins: learned as they come.
       for (let g = 0; g < grids; g++) {
         const c = g * perGrid + hours + 2;
-        observe(st, c, keyOf(c, binOf(z, -INCREMENT_RANGE, incW, g / grids, bins, perOctave)), ti);
+        observe(st, c, keyOf(c, binOf(z, -INCREMENT_RANGE, incW, g / grids, bins, perOctave)));
       }
       if (seen + 1 === warmup) {
         s[S.LVL_W] = widthOf(s[S.LVL_LO]!, s[S.LVL_HI]!, bins, x);
@@ -405,7 +406,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         if (k1 === lastKey[slot]) st.ctx[2 * c] = st.ctx[2 * c]! + 1;
         else {
           lastKey[slot] = k1;
-          b1 = observe(st, c, k1, ti);
+          b1 = observe(st, c, k1);
           lastBornOf[g] = LAST_BORN[0]!;
           // A new bin next to one first seen within the last week extends a range still growing.
           if (b1 > 0 && neighbourBornAfter(st, c, levelBin, t, i, GROWING_US)) b1 = 0;
@@ -417,7 +418,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         if (k2 === lastKey[slot + 1]) ctx[2 * ch] = ctx[2 * ch]! + 1;
         else {
           lastKey[slot + 1] = k2;
-          b2 = observe(st, ch, k2, ti);
+          b2 = observe(st, ch, k2);
         }
         if (b2 > 0 && neighbourBornAfter(st, c + 1 + hour, levelBin, t, i, GROWING_US)) b2 = 0;
         if (
@@ -429,13 +430,13 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
           const cs = c + 1 + hours, ci = cs + 1;
           if (slopeBin >= 0 && slopeBin < bins && KNOWN[2 * g * bins + slopeBin] === stamp) {
             ctx[2 * cs] = ctx[2 * cs]! + 1;
-          } else bits = surpriseKnown(st, slot + 2, cs, slopeBin, ti, bins, 2 * g);
+          } else bits = surpriseKnown(st, slot + 2, cs, slopeBin, bins, 2 * g);
           if (incBin >= 0 && incBin < bins && KNOWN[(2 * g + 1) * bins + incBin] === stamp) {
             ctx[2 * ci] = ctx[2 * ci]! + 1;
-          } else b4 = surpriseKnown(st, slot + 3, ci, incBin, ti, bins, 2 * g + 1);
+          } else b4 = surpriseKnown(st, slot + 3, ci, incBin, bins, 2 * g + 1);
         } else {
-          bits = surprise(st, slot + 2, c + 1 + hours, slopeBin, ti);
-          b4 = surprise(st, slot + 3, c + 2 + hours, incBin, ti);
+          bits = surprise(st, slot + 2, c + 1 + hours, slopeBin);
+          b4 = surprise(st, slot + 3, c + 2 + hours, incBin);
         }
         // The slope, a smoothed feature like the level, grows its range as the level does.
         if (bits > 0 && neighbourBornAfter(st, c + 1 + hours, slopeBin, t, i, GROWING_US)) bits = 0;
@@ -506,14 +507,15 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         alerting = 1;
         lastAlarm = ti;
         lastAlarmSize = x > exp ? x - exp : exp - x;
-        if (changes === NO_CHANGES) changes = [];
-        changes.push({ index: i, open: true });
+        // Made with its first change: `[]` then a push deopted the step on a "wrong map".
+        if (changes === NO_CHANGES) changes = [{ index: i, open: true }];
+        else changes.push({ index: i, open: true });
       }
     } else if (alerting !== 0 && ++quiet >= clear) {
       alerting = 0;
       quiet = 0;
-      if (changes === NO_CHANGES) changes = [];
-      changes.push({ index: i, open: false });
+      if (changes === NO_CHANGES) changes = [{ index: i, open: false }];
+      else changes.push({ index: i, open: false });
     }
 
     // Learn.
