@@ -40,7 +40,7 @@ interface PageTroupe {
   };
 }
 
-test("24 h of a market channel: the candle strip draws history's bars over the line's range", async () => {
+test("24 h of a market channel: the candles draw history's bars on the line's range; a UTC custom range", async () => {
   const nats = await startTestNats();
   const dir = tempDir("troupe-dash-range-candles-");
   const pub = await NatsBus.connect(nats.url, { name: "dash-range-candles-feed" });
@@ -123,6 +123,44 @@ test("24 h of a market channel: the candle strip draws history's bars over the l
     const quote = '.card[data-channel="MKT"] h3 .quote';
     assert.match((await page.textContent(quote))!, new RegExp(` · ${name} bars$`));
     await page.screenshot({ path: "tests/artifacts/dashboard_range_candles_24h.png" });
+
+    // The custom range says its zone: typed `YYYY-MM-DD HH:MM` in UTC (on the code before, the
+    // browser's `mm/dd/yyyy, --:-- --` in its own locale, read as UTC with nothing saying so);
+    // 24 h wrote its range there, and a range typed shows exactly that, bars finer.
+    const from = page.locator("#range input[name=range-from]");
+    const to = page.locator("#range input[name=range-to]");
+    assert.is(await from.getAttribute("placeholder"), "YYYY-MM-DD HH:MM");
+    assert.is((await page.textContent("#range .range-zone"))?.trim(), "UTC");
+    const utc = (s: number) => new Date(s * 1000).toISOString().slice(0, 16).replace("T", " ");
+    assert.is(await from.inputValue(), utc(got.line.min));
+    assert.is(await to.inputValue(), utc(got.line.max));
+    await from.fill("2026-02-30 10:00");
+    await page.click("#range button[name=range-custom]");
+    assert.is(
+      await page.textContent("#range .range-error"),
+      'from "2026-02-30 10:00" is not a UTC time YYYY-MM-DD HH:MM',
+    );
+    const whole = Math.ceil(first / 60) * 60;
+    await from.fill(utc(whole));
+    await to.fill(utc(whole + 3600));
+    await page.click("#range button[name=range-custom]");
+    await page.waitForFunction(
+      (w) => {
+        const g = (globalThis as unknown as PageTroupe).troupe.grid;
+        const x = g.chart("MKT")!.xRange();
+        const c = g.chart("MKT")!;
+        return c.source === "history" && x.min === w && g.candles("MKT").shownBars().count > 1;
+      },
+      whole,
+      { timeout: 20_000 },
+    );
+    const hour = await page.evaluate(() => {
+      const g = (globalThis as unknown as PageTroupe).troupe.grid;
+      return { line: g.chart("MKT")!.xRange(), bars: g.candles("MKT").shownBars() };
+    });
+    assert.equal(hour.line, { min: whole, max: whole + 3600 });
+    assert.is(await page.textContent("#range .range-error"), "");
+    assert.ok(hour.bars.count > b.count / 2, `an hour's bars ${JSON.stringify(hour.bars)}`);
 
     // Live again: the strip draws the live bar again, and says its size.
     await page.click("#range button[name=range-live]");
