@@ -75,27 +75,34 @@ export class BarBuckets {
     const { t0, t1, size_us } = this;
     const first = this.#first;
     const s = this.#slots;
+    // The bar the last sample fell in: a frame's samples mostly share one (no division each).
+    let lo = Infinity, hi = -Infinity, o = 0;
     for (let i = 0; i < t.length; i++) {
       const ti = t[i]!;
       const vi = v[i]!;
       if (!(ti >= t0 && ti < t1) || vi !== vi) continue;
-      const o = (Math.floor(ti / size_us) - first) * SLOT;
-      if (s[o + COUNT] === 0) {
+      if (!(ti >= lo && ti < hi)) {
+        const k = Math.floor(ti / size_us);
+        lo = k * size_us;
+        hi = lo + size_us;
+        o = (k - first) * SLOT;
+      }
+      const n = s[o + COUNT]!;
+      s[o + COUNT] = n + 1;
+      if (n === 0) {
         s[o + FIRST_T] = s[o + LAST_T] = ti;
         s[o + OPEN] =
           s[o + HIGH] =
           s[o + LOW] =
           s[o + CLOSE] =
             vi;
-        s[o + COUNT] = 1;
         continue;
       }
-      s[o + COUNT]!++;
       if (vi > s[o + HIGH]!) s[o + HIGH] = vi;
-      if (vi < s[o + LOW]!) s[o + LOW] = vi;
+      else if (vi < s[o + LOW]!) s[o + LOW] = vi;
       // Frames may come out of order: the open is the earliest sample, the close the latest.
-      if (ti < s[o + FIRST_T]!) (s[o + FIRST_T] = ti), (s[o + OPEN] = vi);
       if (ti >= s[o + LAST_T]!) (s[o + LAST_T] = ti), (s[o + CLOSE] = vi);
+      else if (ti < s[o + FIRST_T]!) (s[o + FIRST_T] = ti), (s[o + OPEN] = vi);
     }
   }
 
