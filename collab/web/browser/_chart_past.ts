@@ -3,7 +3,7 @@
  * the chart's width, and turned into what the chart draws: times in seconds, the values, and the
  * findings as markers. The answer itself goes on to the card's candles (its bars).
  */
-import type { HistoryResponse } from "../../../protocol/mod.ts";
+import { HISTORY_LIMITS, type HistoryResponse } from "../../../protocol/mod.ts";
 import type { HistoryClient } from "./history_client.ts";
 import type { LiveMarker } from "./_live_style.ts";
 
@@ -26,7 +26,7 @@ export async function readPast(
     channel: options.channel,
     t0_us: Math.floor(options.range.min * 1e6),
     t1_us: Math.ceil(options.range.max * 1e6),
-    points_max: Math.min(16_384, columns * 4),
+    points_max: Math.min(HISTORY_LIMITS.points_max, columns * 4),
   });
 }
 
