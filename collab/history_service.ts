@@ -1,7 +1,8 @@
 /**
  * `GET /history` on the collab server: "channel C from t0 to t1, at most N points", answered with
  * the channel's samples in the range from the feed stream, downsampled per bucket (M4: first,
- * min, max and last, so no spike is lost), and the channel's findings in the range. The token is
+ * min, max and last, so no spike is lost), its bars in the range (bar_buckets.ts, at most one a
+ * bucket, for the range view's candle strip), and the channel's findings in the range. The token is
  * the stream gateway's (any session, any role: reading history writes nothing). The request and
  * the answer are the wire types of `protocol/history.ts`; the answer is msgpack.
  */
@@ -17,6 +18,7 @@ import {
 import type { FindingLog } from "./finding_log.ts";
 import type { HistorySource } from "./feed_stream_history.ts";
 import { M4Buckets } from "./m4_buckets.ts";
+import { BarBuckets } from "./bar_buckets.ts";
 import { type Keyring, TokenError, verifyToken } from "./token.ts";
 
 /** The path the service answers. */
@@ -51,7 +53,8 @@ export class HistoryService {
       t1: request.t1_us,
       points_max: request.points_max,
     });
-    await this.#options.source.read(request, (t, v) => m4.add(t, v));
+    const bars = new BarBuckets({ t0: request.t0_us, t1: request.t1_us, bars_max: m4.buckets });
+    await this.#options.source.read(request, (t, v) => (m4.add(t, v), bars.add(t, v)));
     const points = m4.points();
     const findings = this.#options.findings;
     return {
@@ -62,6 +65,7 @@ export class HistoryService {
       samples: points.samples,
       t: points.t,
       v: points.v,
+      bars: bars.bars(),
       findings: findings.range(
         request.channel,
         request.t0_us,

@@ -1,7 +1,8 @@
 /**
  * The history wire: a page asks for "channel C from t0 to t1, at most N points" and is answered
  * with the channel's samples in that range downsampled per bucket (first, min, max and last of
- * each, M4, so no spike is lost), and the findings of the channel in the range. The request
+ * each, M4, so no spike is lost), its OHLC bars over the range (`history_bars.ts`), and the
+ * findings of the channel in the range. The request
  * comes as the query string of `GET /history` (or as a msgpack map), the answer is a msgpack map
  * whose time and value columns are bins of 8-byte little-endian floats, as in a sample frame.
  */
@@ -14,6 +15,7 @@ import {
   requireString,
 } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
+import { type HistoryBars, historyBarsOfValue, historyBarsValue } from "./history_bars.ts";
 import { float64Bytes, float64Column } from "./sample_frame.ts";
 import { checkName } from "./subjects.ts";
 
@@ -60,6 +62,10 @@ export interface HistoryResponse {
    *  they coincide; all the samples when they fit. */
   t: Float64Array;
   v: Float64Array;
+  /** The channel's bars in the range, at most one a bucket: epoch-aligned, of the smallest
+   *  usual size that fits (1s, 5s, 15s, 30s, 1m, 5m, 15m, 30m, 1h, 4h, 1d, then whole days);
+   *  no spike is lost here either: a bar's high is the largest sample in it. */
+  bars: HistoryBars;
   findings: HistoryFinding[];
   /** Findings are known from this time on (what the server has kept); null: none kept yet. */
   findings_since_us: number | null;
@@ -180,6 +186,7 @@ export function encodeHistoryResponse(r: HistoryResponse): Uint8Array {
     samples: r.samples,
     t: float64Bytes(r.t),
     v: float64Bytes(r.v),
+    bars: historyBarsValue(r.bars),
     findings: r.findings.map((f) => [f.kind, f.ts_us, f.what, f.severity]),
     findings_since_us: r.findings_since_us,
   });
@@ -214,6 +221,7 @@ export function decodeHistoryResponse(bytes: Uint8Array): HistoryResponse {
     samples: requireInteger(m, "samples"),
     t,
     v,
+    bars: historyBarsOfValue(m.bars),
     findings: rawFindings.map(decodeFinding),
     findings_since_us: since === null ? null : requireInteger(m, "findings_since_us"),
   };

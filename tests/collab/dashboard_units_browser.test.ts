@@ -215,4 +215,34 @@ test("a unit an editor sets on a card shows on every page, in the header, over t
   assert.is(units, JSON.stringify({ BTC: "USD" }), "nothing refused was stored");
 });
 
+test("an editor sets a unit for a pattern from a card: every channel it names shows it, a name still wins", async () => {
+  const { ana, bo } = w!;
+  const card = ".card[data-channel=web-cpu]";
+  await ana.click(`${card} button[name=set-unit]`);
+  // The field for whose unit starts at the card's channel; a key that is no name nor pattern is
+  // said and not written.
+  assert.is(await ana.inputValue(`${card} input[name=unit-key]`), "web-cpu");
+  await ana.fill(`${card} input[name=unit-key]`, "web.*");
+  await ana.fill(`${card} input[name=unit]`, "x/s");
+  await ana.press(`${card} input[name=unit]`, "Enter");
+  const error = await ana.getAttribute(`${card} input[name=unit]`, "data-error");
+  assert.match(error ?? "", /"units\.web\.\*" must be keyed by a channel or a pattern/);
+  // Moving from one field to the other keeps the edit open.
+  await ana.click(`${card} input[name=unit-key]`);
+  await ana.fill(`${card} input[name=unit-key]`, "*-*");
+  await ana.press(`${card} input[name=unit-key]`, "Enter");
+  for (const page of [ana, bo]) {
+    await untilUnit(page, "web-cpu", "x/s");
+    await untilUnit(page, "api-latency_ms", "x/s");
+    await untilUnit(page, "BTC", "USD");
+  }
+  // Cleared by the same pattern, each channel shows its own unit again.
+  await ana.click(`${card} button[name=set-unit]`);
+  await ana.fill(`${card} input[name=unit-key]`, "*-*");
+  await ana.fill(`${card} input[name=unit]`, "");
+  await ana.press(`${card} input[name=unit]`, "Enter");
+  await untilUnit(bo, "web-cpu", "%");
+  await untilUnit(bo, "api-latency_ms", "ms");
+});
+
 if (run) test.run();

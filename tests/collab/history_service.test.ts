@@ -113,6 +113,18 @@ test("answers an hour of a channel at 400 points: M4 keeps the spike, findings i
     assert.ok(h.v.includes(600), "the spike is in the answer");
     assert.ok(h.v.every((x) => x > 0), "no sample of another channel");
     for (let i = 1; i < h.t.length; i++) assert.ok(h.t[i]! > h.t[i - 1]!, "in time order");
+    // Its bars: one a bucket at most (100), so 1m bars, on whole minutes (an hour from T0 spans
+    // 60 or 61 of them); the spike is its bar's high, and every sample is in one bar.
+    assert.is(h.bars.size_us, 60e6);
+    assert.ok(h.bars.t.length <= 100 && h.bars.t.length >= 60, `${h.bars.t.length} bars`);
+    assert.ok(h.bars.t.every((x) => x % 60e6 === 0), "bars start on a minute");
+    assert.is(h.bars.count.reduce((a, b) => a + b, 0), HOUR_S);
+    assert.is(Math.max(...h.bars.high), 600, "the spike is the high of its bar");
+    const spikeBar = h.bars.t.findIndex((x) => x > T0 + SPIKE_AT * 1e6) - 1;
+    assert.is(h.bars.high[spikeBar], 600);
+    assert.is(h.bars.open[0], 100, "the first bar opens with the first sample");
+    assert.is(h.bars.close[h.bars.t.length - 1], 100 + (((HOUR_S - 1) * 7919) % 13));
+    assert.ok(h.bars.low.every((x) => x >= 100), "no sample of another channel");
     assert.equal(h.findings.map((f) => [f.kind, f.ts_us]), [["anomaly", T0 + 100_000_000]]);
     assert.ok(h.findings_since_us !== null && h.findings_since_us <= Date.now() * 1000);
 

@@ -6,6 +6,7 @@ import {
   encodeHistoryRequest,
   encodeHistoryResponse,
   encodeValue,
+  HISTORY_BAR_COLUMNS,
   HISTORY_LIMITS,
   historyQuery,
   type HistoryRequest,
@@ -32,6 +33,15 @@ function response(): HistoryResponse {
     samples: 60,
     t: Float64Array.of(T0, T0 + 1e6, T0 + 2e6),
     v: Float64Array.of(100.5, -3, 1e300),
+    bars: {
+      size_us: 60_000_000,
+      t: Float64Array.of(T0 - 20_000_000, T0 + 40_000_000),
+      open: Float64Array.of(100.5, 7),
+      high: Float64Array.of(1e300, 9.25),
+      low: Float64Array.of(-3, -0.5),
+      close: Float64Array.of(-3, 8),
+      count: Float64Array.of(40, 20),
+    },
     findings: [
       { kind: "anomaly", ts_us: T0 + 1e6, what: "value 5, above the band", severity: 0.93 },
       { kind: "collapse", ts_us: T0 + 2e6, what: "level 1 -> 2", severity: null },
@@ -61,10 +71,17 @@ test("historyQuery() and historyRequestOfQuery() round-trip a request through a 
   assert.equal(historyRequestOfQuery(url.searchParams), REQUEST);
 });
 
+/** An answer with its columns as plain arrays, to compare. */
+function plain(r: HistoryResponse) {
+  const bars: Record<string, unknown> = { size_us: r.bars.size_us };
+  for (const c of HISTORY_BAR_COLUMNS) bars[c] = [...r.bars[c]];
+  return { ...r, t: [...r.t], v: [...r.v], bars };
+}
+
 test("encodeHistoryResponse() and decodeHistoryResponse() round-trip an answer", () => {
   const r = response();
   const back = decodeHistoryResponse(encodeHistoryResponse(r));
-  assert.equal({ ...back, t: [...back.t], v: [...back.v] }, { ...r, t: [...r.t], v: [...r.v] });
+  assert.equal(plain(back), plain(r));
   const empty = { ...r, t: new Float64Array(0), v: new Float64Array(0), findings: [] };
   const none = decodeHistoryResponse(encodeHistoryResponse({ ...empty, findings_since_us: null }));
   assert.is(none.t.length, 0);
@@ -106,6 +123,45 @@ test("decodeHistoryRequest() and decodeHistoryResponse() reject malformed maps b
     findings: [["anomaly", 1, "x"]],
   });
   throwsProtocol(() => decodeHistoryResponse(badFinding), "findings[0]", /\[kind, ts_us/);
+});
+
+test("decodeHistoryResponse() rejects bars whose columns differ or whose size is not positive", () => {
+  const m = decodeHistoryResponse(encodeHistoryResponse(response()));
+  const bin = (n: number) => new Uint8Array(n * 8);
+  const bars = (over: Record<string, unknown>) =>
+    encodeValue({
+      ...m,
+      t: bin(0),
+      v: bin(0),
+      findings: [],
+      bars: {
+        size_us: 1e6,
+        t: bin(2),
+        open: bin(2),
+        high: bin(2),
+        low: bin(2),
+        close: bin(2),
+        count: bin(2),
+        ...over,
+      },
+    });
+  throwsProtocol(
+    () => decodeHistoryResponse(bars({ high: bin(1) })),
+    "bars.high",
+    /2 bar times and 1/,
+  );
+  throwsProtocol(() => decodeHistoryResponse(bars({ count: undefined })), "bars.count", /missing/);
+  throwsProtocol(
+    () => decodeHistoryResponse(bars({ size_us: 0 })),
+    "bars.size_us",
+    /positive, got 0/,
+  );
+  const noBars = encodeValue({ ...m, t: bin(0), v: bin(0), findings: [], bars: 7 });
+  throwsProtocol(
+    () => decodeHistoryResponse(noBars),
+    "message",
+    /"bars" must be a msgpack map, got 7/,
+  );
 });
 
 test.run();

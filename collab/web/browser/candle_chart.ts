@@ -7,8 +7,9 @@
  * the FrameLoop like the line chart, from a SeriesRing. Given the line chart's x range, it shows
  * the same time span whenever that changes (live, pinned, zoomed, from history; `rangeChanged`),
  * with the same ticks (time_labels.ts), so that a candle sits under the stretch of line it sums
- * up. The card's header (`quote`) says the last close, the change over the bars held, and the
- * bar size.
+ * up. A range view read from history draws the answer's bars instead (`showPast`), so a day's
+ * range shows a day of candles, not the few minutes of bars received live. The card's header
+ * (`quote`) says the last close, the change over the bars held live, and the bar size.
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
@@ -16,6 +17,7 @@ import type { FrameLoop } from "./frame_loop.ts";
 import { SeriesRing } from "./series_ring.ts";
 import { TIME_AXIS } from "./time_labels.ts";
 import { LIVE_MARGINS_CSS } from "./channel_chart.ts";
+import type { HistoryBars } from "../../../protocol/mod.ts";
 
 /** Bounds of a candle chart. */
 export const CANDLE_LIMITS = { bars: 240, height_px: 110, body_px_max: 12 } as const;
@@ -62,6 +64,10 @@ export class CandleChart {
    *  counts every bar taken, across a change of size. */
   #drawn = { min: NaN, max: NaN, added: -1 };
   #added = 0;
+  /** The bars of the history shown (seconds, open, high, low, close), while the line shows one. */
+  #past: Float64Array[] | undefined;
+  /** Their size, which the header says while they are drawn (`5m`). */
+  #pastSize: string | undefined;
 
   constructor(parent: HTMLElement, width: number, options: CandleChartOptions) {
     this.#loop = options.loop;
@@ -110,6 +116,29 @@ export class CandleChart {
     this.#loop.mark(this);
   }
 
+  /** Draws `bars` (a history answer's, for the range the line shows from history) instead of
+   *  the bars held live; undefined: the live bars again. */
+  showPast(bars: HistoryBars | undefined): void {
+    if (!bars && !this.#past) return;
+    this.#past = bars &&
+      [bars.t.map((t) => t * 1e-6), bars.open, bars.high, bars.low, bars.close];
+    this.#pastSize = bars && sizeName(bars.size_us * 1e-6);
+    this.#added++;
+    this.#loop.mark(this);
+  }
+
+  /** The bars drawn: how many, the first's and the last's start (seconds), the highest high
+   *  (the tests read it). */
+  shownBars(): { count: number; first: number; last: number; high: number } {
+    const t = this.#plot.data[0] ?? [], high = this.#plot.data[2] ?? [];
+    return {
+      count: t.length,
+      first: t[0] ?? NaN,
+      last: t[t.length - 1] ?? NaN,
+      high: Math.max(...(high as number[])),
+    };
+  }
+
   /** The line's range changed: the candles take it on the next frame, if it differs. */
   rangeChanged(): void {
     const range = this.#options.xRange?.();
@@ -127,7 +156,8 @@ export class CandleChart {
     }
     this.#drawn = { min: range?.min ?? NaN, max: range?.max ?? NaN, added: this.#added };
     this.#plot.batch(() => {
-      this.#plot.setData([r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)], !range);
+      const bars = this.#past ?? [r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)];
+      this.#plot.setData(bars as unknown as uPlot.AlignedData, !range);
       if (range) this.#plot.setScale("x", range);
     });
     this.#writeQuote();
@@ -155,7 +185,7 @@ export class CandleChart {
     const sign = change > 0 ? "+" : "";
     const over = spanLabel(ts[ts.length - 1]! - ts[0]!);
     quote.textContent = `last ${Number(last.toPrecision(6))} · ${sign}${change.toFixed(2)}%` +
-      `${over ? ` (${over})` : ""} · ${this.size} bars`;
+      `${over ? ` (${over})` : ""} · ${this.#pastSize ?? this.size} bars`;
     quote.dataset.last = String(last);
     quote.dataset.change = String(change);
   }
@@ -171,6 +201,14 @@ function sizeS(size: string): number {
   return m
     ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as "s" | "m" | "h" | "d"]
     : Infinity;
+}
+
+/** A bar size of `s` seconds by its largest whole unit: `1d`, `4h`, `5m`, `15s`. */
+function sizeName(s: number): string {
+  for (const [unit, per] of [["d", 86_400], ["h", 3600], ["m", 60]] as const) {
+    if (s % per === 0) return `${s / per}${unit}`;
+  }
+  return `${s}s`;
 }
 
 /** A span of seconds in words: `45s`, `4m`, `2h`. */

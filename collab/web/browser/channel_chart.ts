@@ -23,6 +23,7 @@ import { SeriesRing } from "./series_ring.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { RemoteLivePlot } from "./remote_live_plot.ts";
 import type { HistoryClient } from "./history_client.ts";
+import { type ChartPast, chartPast, readPast } from "./_chart_past.ts";
 import { channelUnit, type HistoryResponse, withUnit } from "../../../protocol/mod.ts";
 
 /** Bounds of the overlays one chart keeps. */
@@ -57,6 +58,9 @@ export interface ChannelChartOptions {
   /** Called when the time range shown changes (pinned, followed, or the live view drew): the
    *  card's candles take it, so that they always show the line's [t0, t1]. */
   onRange?(): void;
+  /** Called with the history answer shown while pinned, and undefined when none is: the card's
+   *  candles draw its bars (a day's range, a day of candles). */
+  onHistory?(h: HistoryResponse | undefined): void;
 }
 
 const COLUMNS = ["value", "expected", "lower", "upper"] as const;
@@ -83,6 +87,7 @@ export class ChannelChart {
   readonly readout: HTMLElement = el("span", { class: "readout" });
   readonly #onCursor: ((tS: number | undefined) => void) | undefined;
   readonly #onRange: (() => void) | undefined;
+  readonly #onHistory: ((h: HistoryResponse | undefined) => void) | undefined;
   /** Where the unit is written: the header and over the value labels. */
   readonly #unitLabels: HTMLElement[];
   /** The crosshair's time shown in the header (a new unit writes it again). */
@@ -108,7 +113,7 @@ export class ChannelChart {
   #pinned: { min: number; max: number } | undefined;
   readonly #history: HistoryClient | undefined;
   /** The history shown while pinned to a range the ring does not cover. */
-  #past: { t: Float64Array; v: Float64Array; findings: Marker[] } | undefined;
+  #past: ChartPast | undefined;
   /** What the chart shows while pinned: `ring`, `loading` or `history` (the tests read it). */
   source: "live" | "ring" | "loading" | "history" = "live";
   #sinceRepaint = 0;
@@ -126,6 +131,7 @@ export class ChannelChart {
     this.#history = options.history;
     this.#onCursor = options.onCursor;
     this.#onRange = options.onRange;
+    this.#onHistory = options.onHistory;
     const points = options.points ?? CHART_LIMITS.points;
     this.#ring = new SeriesRing(1 + COLUMNS.length, points);
     this.watchers = el("span", { class: "watchers" });
@@ -454,7 +460,7 @@ export class ChannelChart {
    */
   #pin(range: { min: number; max: number }): void {
     this.#pinned = range;
-    this.#past = undefined;
+    this.#setPast(undefined);
     this.#showLive(false);
     const r = this.#ring;
     const held = r.length > 1 && range.min >= r.view(0)[0]!;
@@ -466,33 +472,27 @@ export class ChannelChart {
 
   /** Reads `range` from the history endpoint and shows it, if it is still the one pinned. */
   async #load(range: { min: number; max: number }): Promise<void> {
-    const columns = Math.max(64, Math.round(this.#plot.width));
     let h: HistoryResponse | undefined;
     try {
-      h = await this.#history!.get({
-        channel: this.channel,
-        t0_us: Math.floor(range.min * 1e6),
-        t1_us: Math.ceil(range.max * 1e6),
-        points_max: Math.min(16_384, columns * 4),
-      });
+      const widthPx = this.#plot.width;
+      h = await readPast(this.#history!, { channel: this.channel, range, widthPx });
     } catch (err) {
       this.#title.title = (err as Error).message;
       this.card.dataset.historyError = (err as Error).message;
       return;
     }
     if (!h || this.#pinned !== range) return;
-    const t = new Float64Array(h.t.length);
-    for (let i = 0; i < t.length; i++) t[i] = h.t[i]! * 1e-6;
-    const findings = h.findings.map((f) => ({
-      t: f.ts_us * 1e-6,
-      y: NaN,
-      text: `${f.kind}: ${f.what}`,
-      color: f.kind === "anomaly" ? "#ff5d5d" : "#ffb347",
-    }));
-    this.#past = { t, v: h.v, findings };
+    this.#setPast(h);
     this.source = "history";
     this.card.dataset.historySamples = String(h.samples);
     this.flush();
+  }
+
+  /** Shows history `h` (undefined: none), and hands it to the card's candles. */
+  #setPast(h: HistoryResponse | undefined): void {
+    if (!h && !this.#past) return;
+    this.#past = h && chartPast(h);
+    this.#onHistory?.(h);
   }
 
   /** Draws the history pinned: the value line alone (history has no band). */
@@ -514,7 +514,7 @@ export class ChannelChart {
   /** Follows the live edge again. */
   follow(): void {
     this.#pinned = undefined;
-    this.#past = undefined;
+    this.#setPast(undefined);
     this.source = "live";
     this.#showLive(true);
     this.card.classList.remove("focused");

@@ -97,6 +97,7 @@ export class ChartGrid {
         for (const other of this.#entries.values()) other.chart.showAt(t);
       },
       onRange: () => this.#entries.get(channel)?.candles?.rangeChanged(),
+      onHistory: (h) => this.#entries.get(channel)?.candles?.showPast(h?.bars),
     });
     e = { chart, candles: undefined };
     this.#entries.set(channel, e);

@@ -2,9 +2,12 @@
 /**
  * The time range of every chart, in the page's header: `live` (each chart follows its live edge)
  * or the last 5 minutes, hour or day, read from the history endpoint, and a custom range (from
- * and to, UTC). Drag on a chart to zoom into part of a range; `live` on a card, or here, goes back.
+ * and to, typed `YYYY-MM-DD HH:MM` in UTC, which the fields say; a preset writes its range there,
+ * so a custom range starts from what is shown). Drag on a chart to zoom into part of a range;
+ * `live` on a card, or here, goes back.
  */
 import { el } from "./dom.ts";
+import { formatUtcInput, parseUtcInput, UTC_INPUT_FORMAT } from "./utc_input.ts";
 
 /** The ranges offered, seconds back from now (0: live). */
 export const RANGES = [["live", 0], ["5m", 300], ["1h", 3_600], ["24h", 86_400]] as const;
@@ -13,6 +16,8 @@ export const RANGES = [["live", 0], ["5m", 300], ["1h", 3_600], ["24h", 86_400]]
 export class RangePicker {
   readonly #root: HTMLElement;
   readonly #onChange: (range: { min: number; max: number } | undefined) => void;
+  readonly #from: HTMLInputElement;
+  readonly #to: HTMLInputElement;
 
   constructor(
     root: HTMLElement,
@@ -29,30 +34,42 @@ export class RangePicker {
       b.addEventListener("click", () => this.#pick(b, span));
       root.append(b);
     }
-    const from = el("input", { type: "datetime-local", name: "range-from", title: "from (UTC)" });
-    const to = el("input", { type: "datetime-local", name: "range-to", title: "to (UTC)" });
+    const field = (name: string, title: string) =>
+      el("input", { name, title, placeholder: UTC_INPUT_FORMAT, size: 16, spellcheck: "false" });
+    this.#from = field("range-from", "from (UTC)");
+    this.#to = field("range-to", "to (UTC)");
+    const utc = el("span", { class: "range-zone" }, "UTC");
+    const why = el("span", { class: "range-error error", role: "alert" });
     const go = el(
       "button",
       { type: "button", name: "range-custom", "aria-pressed": "false" },
       "show",
     );
     go.addEventListener("click", () => {
-      const min = Date.parse(`${(from as HTMLInputElement).value}Z`) / 1000;
-      const max = Date.parse(`${(to as HTMLInputElement).value}Z`) / 1000;
-      if (!(max > min)) {
-        go.title = "pick a from before a to";
-        return;
+      why.textContent = "";
+      try {
+        const min = parseUtcInput(this.#from.value, "from");
+        const max = parseUtcInput(this.#to.value, "to");
+        if (!(max > min)) {
+          throw new Error(`from ${this.#from.value} must be before to ${this.#to.value}`);
+        }
+        this.#press(go);
+        this.#onChange({ min, max });
+      } catch (err) {
+        why.textContent = (err as Error).message;
       }
-      this.#press(go);
-      this.#onChange({ min, max });
     });
-    root.append(from, to, go);
+    root.append(this.#from, this.#to, utc, go, why);
     this.#press(root.querySelector("button[name=range-live]")!);
   }
 
   #pick(button: HTMLElement, span: number): void {
     this.#press(button);
     const now = Date.now() / 1000;
+    if (span > 0) {
+      this.#from.value = formatUtcInput(now - span);
+      this.#to.value = formatUtcInput(now);
+    }
     this.#onChange(span === 0 ? undefined : { min: now - span, max: now });
   }
 

@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 /**
- * The units a team sets, on the cards: each card's header gets `✎` after its unit, which opens a
- * small field for the channel's unit (Enter sets it for the whole session, an empty field goes
- * back to the unit the name says, Escape leaves it). The units are the session document's `units`
+ * The units a team sets, on the cards: each card's header gets `✎` after its unit, which opens
+ * two small fields: whose unit (the channel's name, or a pattern of names with `*`: `SYM*`,
+ * `*-latency`) and the unit (Enter sets it for the whole session, an empty unit goes back to the
+ * unit the name says, Escape leaves it). The units are the session document's `units`
  * map (session_units.ts), shared live: every card shows its channel's set unit, by name or
  * pattern, else the derived one, in its header, over its value labels and at the crosshair. A
  * unit that does not fit is said in the field and not written; a viewer's `✎` is disabled, and
@@ -55,8 +56,16 @@ export class UnitControls {
     for (const chart of this.#charts) chart.setUnit(unitFor(this.#units, chart.channel));
   }
 
-  /** Replaces `button` by a field for the unit of `chart`'s channel until it is set or left. */
+  /** Replaces `button` by the fields for the unit of `chart`'s channel, or of a pattern that
+   *  names it and others, until it is set or left. */
   #edit(chart: ChannelChart, button: HTMLButtonElement): void {
+    const key = el("input", {
+      name: "unit-key",
+      class: "unit-input",
+      size: "8",
+      value: chart.channel,
+      title: "whose unit: this channel, or a pattern of names with * (SYM*, *-latency)",
+    }) as HTMLInputElement;
     const input = el("input", {
       name: "unit",
       class: "unit-input",
@@ -65,17 +74,18 @@ export class UnitControls {
       placeholder: chart.derivedUnit || "unit",
       title: "Enter sets the unit for everyone; empty: the unit the name says; Escape leaves it",
     }) as HTMLInputElement;
+    const box = el("span", { class: "unit-edit" }, key, input);
     let open = true;
     const close = () => {
       if (!open) return;
       open = false;
-      input.replaceWith(button);
+      box.replaceWith(button);
     };
-    input.addEventListener("keydown", (ev) => {
+    const onKey = (ev: KeyboardEvent) => {
       if (ev.key === "Escape") close();
       if (ev.key !== "Enter") return;
       try {
-        setUnit(this.#link.sdoc.units, chart.channel, input.value.trim());
+        setUnit(this.#link.sdoc.units, key.value.trim(), input.value.trim());
         close();
       } catch (err) {
         if (!(err instanceof SessionDocError)) throw err;
@@ -83,10 +93,15 @@ export class UnitControls {
         input.title = err.message;
         input.dataset.error = err.message;
       }
+    };
+    key.addEventListener("keydown", onKey);
+    input.addEventListener("keydown", onKey);
+    // Leaving both fields leaves the edit; going from one to the other does not.
+    box.addEventListener("focusout", (ev) => {
+      if (!box.contains(ev.relatedTarget as Node | null)) close();
     });
-    input.addEventListener("blur", close);
-    input.addEventListener("click", (ev) => ev.stopPropagation());
-    button.replaceWith(input);
+    box.addEventListener("click", (ev) => ev.stopPropagation());
+    button.replaceWith(box);
     input.focus();
     input.select();
   }
