@@ -204,6 +204,28 @@ export function missesTable(rows: readonly MissRow[]): string {
   return [fmt(head), ...lines.map(fmt)].join("\n");
 }
 
+/** Fired incidents that cover no labelled event, by kind: the room incidents per event lacks. */
+export function surplusByKind(
+  spans: readonly Span[],
+  events: readonly LabelledEvent[],
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of spans) {
+    if (!events.some((e) => covers(s, e))) out.set(s.kind, (out.get(s.kind) ?? 0) + 1);
+  }
+  return out;
+}
+
+/** The surplus summed over seeds, one line (`--misses`). */
+export function surplusLine(all: readonly Map<string, number>[]): string {
+  const sum = new Map<string, number>();
+  for (const m of all) for (const [k, n] of m) sum.set(k, (sum.get(k) ?? 0) + n);
+  const kinds = [...sum.keys()].sort();
+  return `fired incidents covering no labelled event: ${
+    kinds.length === 0 ? "none" : kinds.map((k) => `${k} ${sum.get(k)}`).join(", ")
+  }`;
+}
+
 function spanOf(i: Incident): Span {
   return {
     first: i.first_us,
@@ -221,6 +243,8 @@ interface SeedFigures {
   coherence_changes_per_minute: number;
   /** The market's labelled events by kind and what covers them. */
   misses: MissRow[];
+  /** The market's fired incidents that cover no labelled event, by kind. */
+  surplus: Map<string, number>;
 }
 
 function runSeed(seed: number): SeedFigures {
@@ -279,10 +303,11 @@ function runSeed(seed: number): SeedFigures {
     incidents_per_hour_quiet: [quiet / hours, quietRaw / hours],
     coherence_changes_per_minute: coherence / (UP_QUIET_SAMPLES * UP_INTERVAL_US / 6e7),
     misses: missesByKind(events, { fired: spans, pending: pending.map(spanOf), findings: alarms }),
+    surplus: surplusByKind(spans, events),
   };
 }
 
-type Figure = Exclude<keyof SeedFigures, "misses">;
+type Figure = Exclude<keyof SeedFigures, "misses" | "surplus">;
 
 function rowsOf(all: SeedFigures[], ctx: BenchContext): BenchRow[] {
   const worst = <K extends Figure>(key: K, better: "higher" | "lower") => {
@@ -316,7 +341,8 @@ const OPTIONS = {
     default: "1",
   },
   misses: {
-    help: "print the market's labelled events by kind and what covers them, over the seeds",
+    help: "print the market's labelled events by kind and what covers them, and the fired " +
+      "incidents that cover none by kind, over the seeds",
     flag: true,
   },
 } satisfies OptionTable;
@@ -348,7 +374,10 @@ export const benchmark: Benchmark = {
         );
         return f;
       });
-      if (misses) ctx.log(missesTable(all.flatMap((f) => f.misses)));
+      if (misses) {
+        ctx.log(missesTable(all.flatMap((f) => f.misses)));
+        ctx.log(surplusLine(all.map((f) => f.surplus)));
+      }
       return Promise.resolve(rowsOf(all, ctx));
     } catch (err) {
       return Promise.reject(err);

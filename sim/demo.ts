@@ -35,7 +35,8 @@ export const DEMO_WARMUP_BARS = 50;
  * a bound); before, with the entry at 1 sd and 50 bars: 1.0 and at most 1.6 a minute, 60 of 199.
  * Since the baseline also holds through a pending change, Huber-bounded (issue 29): 0.10 and at
  * most 0.4 a minute, 95 of 199 (132 with each incident held open through its episode); with the
- * sd also held through long declared episodes: 146 of 199, changes per minute as before.
+ * sd also held through long declared episodes: 146 of 199, changes per minute as before; with a
+ * young group's baseline (the sd's predicted-noise prior, recall29c): 174 of 199, at most 0.2.
  */
 export const DEMO_CHANGE_FOR_BARS = 2 * DEMO_COVARIANCE_HALF_LIFE_BARS;
 /** Crashes per tick (calm regime) of the demo's market feed. */

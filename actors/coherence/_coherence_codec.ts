@@ -14,7 +14,8 @@ const MAGIC = 0x54434f48; // "TCOH"
 // 2: the phase (the hysteresis the machine held) is in the state.
 // 3: the pending phase and its bars (change_for_bars).
 // 4: the bars the baseline has been held in the current episode.
-const FORMAT = 4;
+// 5: the ratio's predicted sampling variance (the prior of the shift's sd), the episode's mean.
+const FORMAT = 5;
 const PHASES: readonly CoherencePhase[] = ["normal", "coherent", "fragmented"];
 
 /** Serialises the state exactly (only the `m` channels in use). */
@@ -41,6 +42,8 @@ export function saveCoherence(s: CoherenceState): Uint8Array {
       s.shortMean,
       s.longMean,
       s.longVar,
+      s.priorVar,
+      s.preMean,
       s.ratioCount,
       s.lastIterations,
     ]
@@ -105,6 +108,8 @@ export function loadCoherence(bytes: Uint8Array): CoherenceState {
   s.shortMean = r.f64();
   s.longMean = r.f64();
   s.longVar = r.f64();
+  s.priorVar = r.f64();
+  s.preMean = r.f64();
   s.ratioCount = r.f64();
   s.lastIterations = r.f64();
   const nCounters = r.u32();

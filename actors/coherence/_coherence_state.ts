@@ -83,6 +83,10 @@ export interface CoherenceState {
   shortMean: number;
   longMean: number;
   longVar: number;
+  /** The ratio's predicted sampling variance, averaged as `longVar` is (the sd's prior). */
+  priorVar: number;
+  /** The long mean when the current or last episode began (NaN once its level is dropped). */
+  preMean: number;
   ratioCount: number;
   lastIterations: number;
   /** The group's phase after the last closed bar. */
@@ -218,6 +222,8 @@ export function allocate(config: CoherenceConfig, group: string, cap: number, qc
     shortMean: 0,
     longMean: 0,
     longVar: 0,
+    priorVar: NaN,
+    preMean: NaN,
     ratioCount: 0,
     lastIterations: 0,
     phase: "normal",

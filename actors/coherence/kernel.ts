@@ -40,6 +40,7 @@ import { KRYLOV_DEPTH, type SubspaceWork, subspaceWork, trackTopSubspace } from 
 import { type CoherenceConfig, isMember } from "./config.ts";
 import { nextPhase } from "./phase.ts";
 import { clippedNormalVariance } from "./_clipped_normal.ts";
+import { effectiveBars, ratioVariance } from "./_ratio_noise.ts";
 import {
   alphaOf,
   C_BARS,
@@ -83,6 +84,12 @@ export {
 
 /** The standard deviation the shift divides by is at least this: below it the ratio is flat. */
 export const SHIFT_STD_FLOOR = 1e-6;
+
+/**
+ * The share of its full effective sample a covariance must have reached before the shift's
+ * baseline learns from its ratio (about 5.3 covariance half-lives).
+ */
+const MATURE_SHARE = 0.95;
 
 /** Updates between re-orthonormalisations of the tracked basis. */
 const REORTHOGONALIZE_EVERY = 64;
@@ -279,10 +286,15 @@ function update(s: CoherenceState): void {
   // C <- (1 - α)(C + α d dᵀ): West's EW covariance, exactly symmetric (e_i e_j = e_j e_i).
   const cov = s.cov;
   let trace = 0;
+  let allSquares = 0;
   for (let i = 0; i < m; i++) {
     const row = i * cap;
     const ei = dev[i]!;
-    for (let j = 0; j < m; j++) cov[row + j] = keep * (cov[row + j]! + ei * dev[j]!);
+    for (let j = 0; j < m; j++) {
+      const x = keep * (cov[row + j]! + ei * dev[j]!);
+      cov[row + j] = x;
+      allSquares += x * x;
+    }
     trace += cov[row + i]!;
   }
   s.trace = trace;
@@ -313,7 +325,17 @@ function update(s: CoherenceState): void {
   if (!outcome.converged) s.counters[C_UNCONVERGED]!++;
   const ratio = Math.min(1, Math.max(0, outcome.sum / trace));
   s.ratio = ratio;
-  updateShift(s, ratio);
+  // A covariance of a few bars spans a few directions, so its ratio starts near 1 and falls as
+  // bars accrue: the shift's baseline learns nothing until the covariance's effective sample is
+  // within MATURE_SHARE of its full size (issue 29: the transient widened a young group's sd).
+  const effective = effectiveBars(alpha, s.counters[C_UPDATES]!);
+  if (effective < MATURE_SHARE * (2 - alpha) / alpha) {
+    s.shift = NaN;
+    return;
+  }
+  let topSquares = 0;
+  for (let i = 0; i < n; i++) topSquares += work.values[i]! * work.values[i]!;
+  updateShift(s, ratio, ratioVariance({ ratio, trace, topSquares, allSquares }, effective));
 }
 
 /**
@@ -337,23 +359,31 @@ function update(s: CoherenceState): void {
  * mean learns it again. The sd does not: it is the calm noise, and a declared episode's bars are
  * not (issue 29: the sd learnt a long spell's bars, and the next spell, as far above the calm,
  * stood fewer of its sds above and was missed; on seed 7 the sd sat near 0.1 for hours, against
- * a calm noise of 0.06).
+ * a calm noise of 0.06). Nor is the learnt sd all the sd: it starts from the ratio's predicted
+ * sampling noise (`shiftStd`, _ratio_noise.ts), which a young group's few independent ratios
+ * cannot yet outweigh (issue 29: seed 7's first spells, in its first hours, met an sd of 0.108
+ * learnt from 120 bars that held about four independent ratios).
  */
-function updateShift(s: CoherenceState, ratio: number): void {
+function updateShift(s: CoherenceState, ratio: number, predicted: number): void {
   const cfg = s.config;
   if (s.ratioCount === 0) {
     s.shortMean = ratio;
     s.longMean = ratio;
     s.longVar = 0;
+    s.priorVar = predicted;
   } else {
     s.shortMean += alphaOf(cfg.shift_short_half_life_bars) * (ratio - s.shortMean);
     const declared = s.phase !== "normal";
-    s.heldBars = declared || s.pendingBars > 0 ? s.heldBars + 1 : 0;
+    const held = declared || s.pendingBars > 0;
+    if (held && s.heldBars === 0) s.preMean = s.longMean;
+    // An episode that ended before its level was relearnt leaves the baseline as it found it.
+    if (!held && s.heldBars > 0 && s.heldBars <= cfg.shift_long_half_life_bars) s.preMean = NaN;
+    s.heldBars = held ? s.heldBars + 1 : 0;
     const relearn = s.heldBars > cfg.shift_long_half_life_bars;
     let d = ratio - s.longMean;
     let consistency = 1;
     if (s.ratioCount >= cfg.warmup_bars) {
-      const sd = Math.max(Math.sqrt(s.longVar), SHIFT_STD_FLOOR);
+      const sd = shiftStd(s);
       const lo = Math.min(0, cfg.fragmented_enter) * sd;
       const hi = Math.max(0, cfg.coherent_enter) * sd;
       d = Math.max(lo, Math.min(hi, d));
@@ -361,10 +391,65 @@ function updateShift(s: CoherenceState, ratio: number): void {
     }
     const al = Math.max(alphaOf(cfg.shift_long_half_life_bars), 1 / (s.ratioCount + 1));
     if (s.heldBars === 0 || relearn) s.longMean += al * d;
-    if (!declared) s.longVar = (1 - al) * (s.longVar + al * d * d / consistency);
+    // Between an episode's relearnt level and the level before it, the ratio is in transit.
+    const transit = s.preMean === s.preMean && (ratio - s.longMean) * (ratio - s.preMean) < 0;
+    if (!declared && !transit) s.longVar = (1 - al) * (s.longVar + al * d * d / consistency);
+    if (!declared && predicted === predicted) {
+      const prior = s.priorVar;
+      s.priorVar = prior === prior ? prior + al * (predicted - prior) : predicted;
+    }
   }
   s.ratioCount++;
-  s.shift = (s.shortMean - s.longMean) / Math.max(Math.sqrt(s.longVar), SHIFT_STD_FLOOR);
+  s.shift = nearerShift(s);
+  backToBefore(s);
+}
+
+/**
+ * Drops a relearnt level once the group, normal again, is back within the exit band of the level
+ * its episode began at: the episode was a long spell, not a new level.
+ */
+function backToBefore(s: CoherenceState): void {
+  const pre = s.preMean;
+  if (!(pre === pre) || s.phase !== "normal" || s.heldBars !== 0) return;
+  const then = Math.abs(s.shortMean - pre) / shiftStd(s);
+  if (then > Math.min(s.config.coherent_exit, -s.config.fragmented_exit)) return;
+  s.longMean = pre;
+  s.preMean = NaN;
+  s.shift = (s.shortMean - pre) / shiftStd(s);
+}
+
+/**
+ * The sd the shift divides by: the ratio's predicted sampling variance (`priorVar`) as a prior the
+ * learnt variance (`longVar`) takes over from as it gathers independent ratios. Consecutive ratios
+ * share most of their returns: one is independent of another about every (2 - α) / α bars of the
+ * covariance's half-life, so the learnt variance holds `bars / that` of them, at most the long
+ * window's worth. The prior weighs half a long window's worth: in a young group it is most of the
+ * sd, at length a third.
+ */
+export function shiftStd(s: CoherenceState): number {
+  let v = s.longVar;
+  if (s.priorVar === s.priorVar) {
+    const a = alphaOf(s.config.half_life_bars);
+    const al = alphaOf(s.config.shift_long_half_life_bars);
+    const window = (2 - al) / al / ((2 - a) / a);
+    const learnt = Math.min(s.ratioCount * a / (2 - a), window);
+    v = (0.5 * window * s.priorVar + learnt * s.longVar) / (0.5 * window + learnt);
+  }
+  return Math.max(Math.sqrt(v), SHIFT_STD_FLOOR);
+}
+
+/**
+ * The short mean's distance from the baseline in sds, or from the baseline an episode began with
+ * when that is nearer (0 between the two): an episode's relearnt level is not the calm's.
+ */
+function nearerShift(s: CoherenceState): number {
+  const sd = shiftStd(s);
+  const now = (s.shortMean - s.longMean) / sd;
+  const pre = s.preMean;
+  if (!(pre === pre)) return now;
+  const then = (s.shortMean - pre) / sd;
+  if (now * then <= 0) return 0;
+  return Math.abs(then) < Math.abs(now) ? then : now;
 }
 
 /** n: `top_n`, or ceil(N / 5), never more than N. */

@@ -20,6 +20,7 @@ import {
   coherenceKernel,
   type CoherenceResult,
   type CoherenceState,
+  shiftStd,
   topCountOf,
   topLoadings,
 } from "./kernel.ts";
@@ -90,7 +91,7 @@ export function describeCoherence(s: CoherenceState): Record<string, unknown> {
     shift: s.shift,
     short_mean: s.shortMean,
     long_mean: s.longMean,
-    long_std: Math.sqrt(s.longVar),
+    long_std: shiftStd(s),
     bars_with_ratio: s.ratioCount,
     channels: s.names.slice(0, s.m),
     channels_entered: s.entered,

@@ -64,7 +64,7 @@ const EXPECTED: Record<string, number> = {
   stats: 942779083,
   anomaly: 1969234809,
   collapse: 2038540830,
-  coherence: 368043514,
+  coherence: -23373301,
 };
 
 for (const kind of Object.keys(EXPECTED)) {

@@ -6,6 +6,8 @@ import {
   linkedGroups,
   missesByKind,
   missesTable,
+  surplusByKind,
+  surplusLine,
 } from "../../bench/incidents.ts";
 import type { Incident } from "../../protocol/mod.ts";
 import { createMarketFeed } from "../../sim/mod.ts";
@@ -90,6 +92,33 @@ test("missesByKind() counts each labelled event once, by the best thing that cov
   assert.is(table.length, 3);
   assert.match(table[1]!, /^jump\s+8\s+2\s+0\.250\s+2\s+2\s+2$/);
   assert.match(table[2]!, /^regime\s+4\s+2\s+0\.500\s+0\s+0\s+2$/);
+});
+
+test("surplusByKind() counts the fired incidents that cover no labelled event, by kind", () => {
+  const events = [
+    { kind: "jump", start: 0, end: 10, channels: new Set(["A"]) },
+    { kind: "regime", start: 100, end: 200, channels: new Set<string>() },
+  ];
+  const span = (first: number, channels: string[], kind: string) => ({
+    first,
+    last: first + 1,
+    channels,
+    kind,
+  });
+  const surplus = surplusByKind([
+    span(5, ["A"], "anomaly"), // covers the jump
+    span(5, ["B"], "anomaly"), // another channel: surplus
+    span(50, ["A"], "anomaly"), // after the jump's window: surplus
+    span(150, ["all"], "coherence"), // covers the regime
+    span(150, ["C"], "collapse"), // a regime is met by coherence only: surplus
+    span(300, ["all"], "coherence"), // surplus
+  ], events);
+  assert.equal([...surplus].sort(), [["anomaly", 2], ["coherence", 1], ["collapse", 1]]);
+  assert.is(
+    surplusLine([surplus, new Map([["anomaly", 3]])]),
+    "fired incidents covering no labelled event: anomaly 5, coherence 1, collapse 1",
+  );
+  assert.is(surplusLine([new Map()]), "fired incidents covering no labelled event: none");
 });
 
 test.run();

@@ -52,7 +52,7 @@ test("a calm market at troupe up's pace holds its phase: seeds 1-8, 2 minutes ea
   assert.ok(per.every((n) => n <= 2), `changes per seed: ${per.join(", ")}`);
 });
 
-/** Phase changes, as `from->to@bar`, of 2,400 bars with a stressed spell of `spell` bars at 800. */
+/** Phase changes, as `from->to@bar`, of 2,600 bars with a stressed spell of `spell` bars at 800. */
 function spellChanges(spell: number): string[] {
   const config = coherenceActor.parseConfig(
     { half_life_bars: 30, shift_short_half_life_bars: 5, shift_long_half_life_bars: 200 },
@@ -62,7 +62,8 @@ function spellChanges(spell: number): string[] {
   const s = initCoherence(config, "all");
   const feed = factorFeed(10, 7);
   const seen: string[] = [];
-  for (let bar = 0; bar < 2400; bar++) {
+  // The 30-bar covariance forgets a tenfold spell in about 150 bars: the run ends 300 after.
+  for (let bar = 0; bar < 2600; bar++) {
     // A stressed spell: the market factor's volatility ten times its calm level.
     const vol = bar >= 800 && bar < 800 + spell ? 0.05 : 0.005;
     for (const r of feedBar(s, feed.names, feed.next(vol), bar)) {

@@ -181,10 +181,11 @@ test("under the host's ActorInstance, a stress turns the group coherent, and a r
     "",
   );
   const records = marketRecords(12, 600, 1);
-  // From an entry level of 1, the ctl raise to 1.3 still enters; the assertions below check that
+  // From an entry level of 1, the ctl raise to 2 still enters; the assertions below check that
   // the new threshold was the one applied. (Since issue 29's baseline, which no longer learns a
-  // pending episode, the shift rises past 1 and 1.2 in the same bar here, so 1.2 delayed nothing.)
-  records.splice(30, 0, ctlRecord({ coherent_enter: 1.3 }, 999));
+  // pending episode, the shift rises past 1 and 1.2 in the same bar here, so 1.2 delayed nothing;
+  // since the sd starts from the ratio's predicted noise, 1 and 1.3 too.)
+  records.splice(30, 0, ctlRecord({ coherent_enter: 2 }, 999));
   const whole: string[] = [];
   const a = ActorInstance.create(coherenceActor, "all", config);
   records.forEach((r, k) => publish(a.apply(r, k + 1), whole));
@@ -195,7 +196,7 @@ test("under the host's ActorInstance, a stress turns the group coherent, and a r
   assert.is(first.from, "normal");
   assert.is(first.state, "coherent");
   assert.is(first.group, "all");
-  assert.ok(first.shift >= 1.3, `entered at shift ${first.shift} (threshold set to 1.3)`);
+  assert.ok(first.shift >= 2, `entered at shift ${first.shift} (threshold set to 2)`);
   const ts = Number(events[0]!.split(" ")[2]);
   assert.ok(ts >= T0 + 300 * BAR_US && ts < T0 + 400 * BAR_US, "during the stress");
   // Without the ctl record the group turns coherent earlier, at the entry level of 1.
