@@ -140,9 +140,13 @@ export class CandleChart {
     const r = this.#ring;
     const got = this.#options.xRange?.();
     const range = got && Number.isFinite(got.min) && got.max > got.min ? got : undefined;
-    if (range && this.#added === this.#drawn.added && !this.#moved(range)) return;
+    const came = this.#added !== this.#drawn.added;
+    if (range && !came && !this.#moved(range)) return;
     this.#drawn = { min: range?.min ?? NaN, max: range?.max ?? NaN, added: this.#added };
     this.draws++;
+    // A move alone (the line scrolled): the bars uPlot holds are the ring's still (its views
+    // change only with an append), and the header says the same: only the x scale is set.
+    if (range && !came) return this.#plot.setScale("x", range);
     this.#plot.batch(() => {
       this.#plot.setData([r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)], !range);
       if (range) this.#plot.setScale("x", range);
