@@ -37,11 +37,16 @@
  * `--all-visible` makes each page's window as tall as the page, checks that every live view is on
  * screen, and names the frame rows `..._all_visible`. Each run's log says how many were on screen.
  *
+ * `--bars` feeds the bars actor's closed bars with the samples (`_dashboard_series.ts`), to every
+ * page alike, so that each card also keeps a candle strip on its line's range (`troupe up`'s market
+ * cards do); the floor's page holds the same strips and, as with everything else, drives only its
+ * live views. The frame rows are then named `..._bars`.
+ *
  * Both run in the same Chromium, alternated `--rounds` times (troupe, baseline, troupe, ...); each
  * figure is the median over rounds of that round's percentile, and the ranges are logged.
  */
 import { launchCollab, mintToken } from "../collab/mod.ts";
-import { encodeColumns, outSubject } from "../protocol/mod.ts";
+import { outSubject } from "../protocol/mod.ts";
 import { NatsBus } from "../actors/runtime/mod.ts";
 import { type Benchmark, BenchOptionError, type BenchRow, row } from "./_bench.ts";
 import { browserMissing, launchBrowser } from "./_browser.ts";
@@ -51,6 +56,7 @@ import { floorFrames } from "./_dashboard_floor.ts";
 import { cardsShown } from "./_dashboard_on_screen.ts";
 import { Figures, type RoundTimes } from "./_dashboard_figures.ts";
 import { firstDrawMs } from "./_dashboard_first_draw.ts";
+import { BENCH_BAR_S, type Published, Series } from "./_dashboard_series.ts";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import type { Page } from "playwright-core";
@@ -86,6 +92,8 @@ interface Settings {
   chromiumFlags: readonly string[];
   /** Each page's window made tall enough to show every card (rows named `..._all_visible`). */
   allVisible: boolean;
+  /** Bars fed with the samples, the same to every page (rows named `..._bars`). */
+  bars: boolean;
 }
 
 interface Frames {
@@ -99,6 +107,7 @@ interface PageTroupe {
   troupe: {
     grid: {
       channels(): string[];
+      candles(c: string): { bars: number } | undefined;
       chart(c: string): {
         points: number;
         livePaints(): { none: number; strip: number; full: number } | undefined;
@@ -112,7 +121,7 @@ interface PageTroupe {
 }
 
 function options(args: string[]): Settings {
-  const { modes, "chromium-flags": flags, "all-visible": allVisible, ...v } = readOptions(
+  const { modes, "chromium-flags": flags, "all-visible": allVisible, bars, ...v } = readOptions(
     args,
     OPTIONS,
   );
@@ -121,6 +130,7 @@ function options(args: string[]): Settings {
     modes: modesOption(modes),
     chromiumFlags: chromiumFlagsOption(flags),
     allVisible,
+    bars,
   };
 }
 
@@ -149,37 +159,6 @@ function modesOption(value: string): readonly Mode[] {
     );
   }
   return modes as Mode[];
-}
-
-/** One channel's frames: a wandering value with its expected value and band. */
-class Series {
-  #t: number;
-  #v = 100;
-  #seq = 0;
-  constructor(readonly channel: string, startUs: number, readonly phase: number) {
-    this.#t = startUs;
-  }
-
-  frame(n: number): Uint8Array {
-    const t = new Float64Array(n), value = new Float64Array(n), expected = new Float64Array(n);
-    const lower = new Float64Array(n), upper = new Float64Array(n), score = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      this.#t += 100_000;
-      this.#v += Math.sin((this.#seq + i) / 37 + this.phase) * 0.8 + Math.cos((this.#seq + i) / 5);
-      t[i] = this.#t;
-      value[i] = this.#v;
-      expected[i] = this.#v - Math.sin((this.#seq + i) / 11);
-      lower[i] = expected[i]! - 3;
-      upper[i] = expected[i]! + 3;
-      score[i] = 0.1;
-    }
-    const seq0 = this.#seq;
-    this.#seq += n;
-    return encodeColumns(
-      { channel: this.channel, seq0, t, columns: { score, expected, lower, upper, value } },
-      { id: `bench:${this.channel}:${seq0}`, src: "bench-dashboard" },
-    );
-  }
 }
 
 async function runMode(
@@ -221,8 +200,16 @@ async function runMode(
     const paints0 = await livePaints(page);
     const gapMs = 1000 / s.rate;
     const t0 = performance.now();
+    // Messages per round: a frame per chart, and with --bars, the bars the round closes.
+    const sizes: number[] = [];
     for (let u = 0; u < s.updates; u++) {
-      for (const x of series) ctx.bus.publish(outSubject("anomaly", x.channel), x.frame(s.points));
+      let size = 0;
+      for (const x of series) {
+        const sent = feed(x, s.points, s.bars);
+        publishAll(ctx.bus, sent);
+        size += sent.length;
+      }
+      sizes.push(size);
       const wait = t0 + (u + 1) * gapMs - performance.now();
       if (wait > 0) await sleep(wait);
     }
@@ -236,7 +223,7 @@ async function runMode(
       // again; the worker draws no new frame for it), so that page is captured as shown.
       await page.screenshot({ path: file, fullPage: mode !== "worker" });
     }
-    const times = await page.evaluate(roundTimes, [s.charts, marks] as const);
+    const times = await page.evaluate(roundTimes, [sizes, marks] as const);
     const paints = await livePaints(page);
     return {
       ...times,
@@ -264,7 +251,9 @@ async function startCapture(
   const file = (f: string) => (mode === "troupe" ? f : `${f}.${mode}`);
   return async () => {
     if (stopProfile) writeFileSync(file(s.profile), formatProfile(await stopProfile(40)) + "\n");
-    if (stopTrace) writeFileSync(file(s.trace), formatTrace(await stopTrace()) + "\n");
+    // 40 lines a thread: with --bars, the strips' events pushed the canvases' commit out of 25.
+    const traced = stopTrace ? await stopTrace({ top: 40 }) : undefined;
+    if (traced) writeFileSync(file(s.trace), formatTrace(traced) + "\n");
   };
 }
 
@@ -275,17 +264,39 @@ async function fillPage(page: Page, s: Settings, bus: NatsBus, prefix: string): 
     { length: s.charts },
     (_, i) => new Series(`${prefix}c${String(i).padStart(2, "0")}`, Date.now() * 1000, i),
   );
-  for (const x of series) bus.publish(outSubject("anomaly", x.channel), x.frame(s.prefill));
+  // Every series starts at one time, so each closes as many bars (none without --bars).
+  let bars = 0;
+  for (const x of series) {
+    const sent = feed(x, s.prefill, s.bars);
+    publishAll(bus, sent);
+    bars = sent.length - 1;
+  }
   await page.waitForFunction(
-    ([n, want]) => {
+    ([n, want, bars]) => {
       const g = (globalThis as unknown as PageTroupe).troupe.grid;
       const chs = g.channels();
-      return chs.length >= n && chs.every((c) => (g.chart(c)?.points ?? 0) >= want);
+      // (candles() makes a card's strip: asked only when bars were sent.)
+      return chs.length >= n &&
+        chs.every((c) =>
+          (g.chart(c)?.points ?? 0) >= want && (bars === 0 || (g.candles(c)?.bars ?? 0) >= bars)
+        );
     },
-    [s.charts, s.prefill] as const,
+    [s.charts, s.prefill, bars] as const,
     { timeout: 60_000 },
   );
   return series;
+}
+
+/** The next `n` samples of `x` as messages: its columns frame and, with `bars`, the bars it
+ *  closes. */
+function feed(x: Series, n: number, bars: boolean): Published[] {
+  return bars
+    ? x.frameAndBars(n)
+    : [{ subject: outSubject("anomaly", x.channel), bytes: x.frame(n) }];
+}
+
+function publishAll(bus: NatsBus, messages: Published[]): void {
+  for (const m of messages) bus.publish(m.subject, m.bytes);
 }
 
 /** The floor's frames as a round's figures: one frame per update, all on the main thread. */
@@ -322,11 +333,11 @@ async function livePaints(page: Page): Promise<{ strip: number; full: number }> 
  * (the bench publishes a round at once, rounds 1/rate apart). The main thread's part is its
  * message handling in the round, its posts of samples to the worker, and its frames in the round
  * less what they charged of the messages (counted already); the worker's part is its frames in
- * the round.
+ * the round. `sizes` says how many messages each round published.
  */
 function roundTimes(
-  [n, marks]: readonly [
-    number,
+  [sizes, marks]: readonly [
+    number[],
     { frames: number; workerFrames: number; posts: number; messages: number },
   ],
 ): Omit<RoundTimes, "paints" | "onScreen"> {
@@ -353,7 +364,8 @@ function roundTimes(
     }
     return r;
   };
-  for (let i = 0; i + n <= times.length; i += n) {
+  for (let r = 0, i = 0; r < sizes.length && i + sizes[r]! <= times.length; i += sizes[r++]!) {
+    const n = sizes[r]!;
     const from = starts[i]!, to = starts[i + n] ?? Infinity;
     let messages = 0;
     for (let k = i; k < i + n; k++) messages += times[k]!;
@@ -445,7 +457,9 @@ function dashboardRows(
   const frameRows = rows.map(([metric, of, base]) =>
     row({
       bench: NAME,
-      metric: `${diagnostic ? "diag_" : ""}${metric}${s.allVisible ? "_all_visible" : ""}`,
+      metric: `${diagnostic ? "diag_" : ""}${metric}${s.allVisible ? "_all_visible" : ""}${
+        s.bars ? "_bars" : ""
+      }`,
       unit: "ms",
       troupe: median(of(troupe)),
       baseline: base ? median(of(base)) : null,
@@ -521,6 +535,14 @@ const OPTIONS = {
     help: "each page's window as tall as the page, so that every card is on screen (checked " +
       "each run; the default 1600x1200 shows about 10 of 16); the rows are then named " +
       "frame_ms_p50_all_visible, ...",
+    flag: true,
+  },
+  bars: {
+    help:
+      `feed the bars actor's closed bars (${BENCH_BAR_S} s of samples each) with the samples, ` +
+      "the same to every page, so each card keeps a candle strip on its line's range (the " +
+      "floor's page holds the same strips and drives only its live views); the rows are then " +
+      "named ..._bars",
     flag: true,
   },
   "chromium-flags": {

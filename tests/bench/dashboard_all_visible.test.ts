@@ -5,7 +5,9 @@
  * rows `..._all_visible` so they are never read as the default's bar. A short run (20 updates, one
  * round, troupe and the floor): what is checked is the set-up, not the figures. The same run
  * checks that `--trace` and `--profile` cover the floor's page as well as troupe's (one run, not
- * two: a run takes about 20 s), so that where troupe's frames differ from the floor's can be read.
+ * two: a run takes about 20 s), so that where troupe's frames differ from the floor's can be read,
+ * and, with `--bars`, that every card's candle strip takes the bars fed (the run waits for them)
+ * and that the rows then say `_bars` too.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -19,7 +21,7 @@ const NAME = "bench dashboard --all-visible";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
 const test = suite(NAME);
 
-test("every card is on screen in each page's run, the rows say all_visible, and the trace and profile cover the floor's page", async () => {
+test("every card is on screen in each page's run, the rows say all_visible (and bars), and the trace and profile cover the floor's page", async () => {
   if (!run) return;
   const dir = tempDir("troupe-bench-dash-");
   const trace = join(dir.path, "trace.txt"), profile = join(dir.path, "profile.txt");
@@ -28,6 +30,7 @@ test("every card is on screen in each page's run, the rows say all_visible, and 
       "bench",
       "dashboard",
       "--all-visible",
+      "--bars",
       "--modes=troupe,floor",
       "--updates=20",
       "--rounds=1",
@@ -57,9 +60,9 @@ function checkRun(r: { code: number | null; stdout: string; stderr: string }): v
   }
   const rows = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Array<{ metric: string }>;
   assert.equal(rows.map((x) => x.metric), [
-    "frame_ms_p50_all_visible",
-    "frame_ms_p99_all_visible",
-    "frame_ms_p99_vs_naive_all_visible",
+    "frame_ms_p50_all_visible_bars",
+    "frame_ms_p99_all_visible_bars",
+    "frame_ms_p99_vs_naive_all_visible_bars",
     "first_draw_ms",
   ]);
 }

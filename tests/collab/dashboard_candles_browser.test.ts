@@ -9,11 +9,20 @@ import * as assert from "uvu/assert";
 import { encodeBar, encodeColumns, outSubject } from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { haveNatsServer } from "../_support/nats.ts";
-import { openDashboard } from "./_support.ts";
+import { type Dashboard, openDashboard } from "./_support.ts";
 
 const NAME = "dashboard candles in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
 const test = suite(NAME);
+
+/** One dashboard (nats-server, collab server, Chromium) for the suite; a page per test. */
+let shared: Dashboard | undefined;
+test.before(async () => {
+  if (run) shared = await openDashboard({ name: "candles" });
+});
+test.after(async () => {
+  await shared?.close();
+});
 
 interface Range {
   min: number;
@@ -31,9 +40,9 @@ interface PageTroupe {
 }
 
 test("a market card's header says last, change and bar size; its candles share the line's time axis", async () => {
-  const dash = await openDashboard({ name: "candles" });
+  const dash = shared!;
+  const page = await dash.open();
   try {
-    const page = await dash.open();
     const bus = dash.bus;
     const t0 = (Math.floor(Date.now() / 1000) - 30) * 1_000_000;
     // A minute's bar first (a fresh page may meet one before any second's: units31 then showed
@@ -143,7 +152,123 @@ test("a market card's header says last, change and bar size; its candles share t
     assert.ok(after.line.max - after.line.min > 86_000, JSON.stringify(after));
     assert.equal(after.candles, after.line, "the strip shows the line's 24 h");
   } finally {
-    await dash.close();
+    await page.close();
+  }
+});
+
+/** The page's grid and frame loop, as the strip test reads them. */
+interface StripPage {
+  troupe: {
+    grid: {
+      chart(c: string): { points: number; showRange(r: Range): void; width: number };
+      candles(c: string): { xRange(): Range; bars: number; draws: number };
+    };
+    loop: { mark(f: { flush(): void }): void };
+  };
+  /** Calls of the strip canvas's fillRect (one a candle body) since the test last zeroed it. */
+  bodies: number;
+}
+
+test("a candle strip draws only the bars in its range, and a sub-pixel move draws nothing", async () => {
+  const page = await shared!.open();
+  try {
+    // 100 s of line at 10 samples a second and 100 one-second bars under it.
+    const t0 = (Math.floor(Date.now() / 1000) - 100) * 1_000_000;
+    for (let f = 0; f < 10; f++) {
+      const t = new Float64Array(100).map((_, i) => t0 + f * 10e6 + i * 1e5);
+      const v = t.map((x) => 100 + Math.sin(x / 7e6));
+      const columns = {
+        value: v,
+        expected: v,
+        lower: v.map((x) => x - 1),
+        upper: v.map((x) => x + 1),
+      };
+      shared!.bus.publish(
+        outSubject("anomaly", "WIDE"),
+        encodeColumns({ channel: "WIDE", seq0: f * 100, t, columns }, {
+          id: `w-c-${f}`,
+          src: "test",
+        }),
+      );
+    }
+    for (let s = 0; s < 100; s++) {
+      const open = 100 + Math.sin(s), close = 100 + Math.sin(s + 1);
+      shared!.bus.publish(
+        outSubject("bars", "WIDE"),
+        encodeBar({ id: `w-b-${s}`, src: "test", ts: t0 + s * 1e6 }, {
+          channel: "WIDE",
+          bar: "1s",
+          t: t0 + s * 1e6,
+          open,
+          high: Math.max(open, close) + 0.1,
+          low: Math.min(open, close) - 0.1,
+          close,
+          count: 1,
+          sum: close,
+        }),
+      );
+    }
+    await shared!.bus.flush();
+    await page.waitForFunction(
+      () => {
+        const g = (globalThis as unknown as StripPage).troupe.grid;
+        return g.chart("WIDE")?.points === 1000 && g.candles("WIDE")?.bars === 100;
+      },
+      null,
+      { timeout: 20_000 },
+    );
+    // Under tsx the page's functions below keep their names through a helper, `__name`, which
+    // the page lacks (as in bench/_dashboard_floor.ts): one that does nothing.
+    await page.evaluate("globalThis.__name ??= (f) => f");
+    // Every fillRect on the strip's canvas counted (uPlot fills nothing else there).
+    await page.evaluate(() => {
+      const w = globalThis as unknown as StripPage;
+      const canvas = document.querySelector('.card[data-channel="WIDE"] .candles canvas');
+      const ctx = (canvas as HTMLCanvasElement).getContext("2d")!;
+      const fill = ctx.fillRect.bind(ctx);
+      w.bodies = 0;
+      ctx.fillRect = (...a: Parameters<typeof fill>) => (w.bodies++, fill(...a));
+    });
+    // Ten seconds pinned in the middle: about ten bars of the hundred held are in range.
+    const s0 = t0 / 1e6;
+    const pinned = { min: s0 + 40.5, max: s0 + 50.5 };
+    const shown = (r: Range) =>
+      page.waitForFunction(
+        (r) => {
+          const x = (globalThis as unknown as StripPage).troupe.grid.candles("WIDE").xRange();
+          return x.min === r.min && x.max === r.max;
+        },
+        r,
+        { timeout: 5_000 },
+      );
+    await page.evaluate((r) => {
+      const w = globalThis as unknown as StripPage;
+      w.bodies = 0;
+      w.troupe.grid.chart("WIDE").showRange(r);
+    }, pinned);
+    await shown(pinned);
+    const inRange = await page.evaluate(() => (globalThis as unknown as StripPage).bodies);
+    // 10 bars start in [40.5, 50.5], and one either side is drawn (the clip cuts it): before,
+    // all 100 were drawn on every redraw.
+    assert.ok(inRange >= 10 && inRange <= 12, `bodies drawn for 10 s of 100 bars: ${inRange}`);
+    // A hundredth of a pixel later: the strip would draw the same picture, and draws nothing.
+    const drawn = await page.evaluate((r) => {
+      const w = globalThis as unknown as StripPage;
+      const g = w.troupe.grid;
+      const draws = g.candles("WIDE").draws;
+      w.bodies = 0;
+      const by = ((r.max - r.min) / g.chart("WIDE").width) * 0.01;
+      g.chart("WIDE").showRange({ min: r.min + by, max: r.max + by });
+      // A panel marked now is flushed in the same frame as the strip, if the strip was marked.
+      return new Promise<{ draws: number; bodies: number }>((done) =>
+        w.troupe.loop.mark({
+          flush: () => done({ draws: g.candles("WIDE").draws - draws, bodies: w.bodies }),
+        })
+      );
+    }, pinned);
+    assert.equal(drawn, { draws: 0, bodies: 0 }, "a sub-pixel move redraws nothing");
+  } finally {
+    await page.close();
   }
 });
 

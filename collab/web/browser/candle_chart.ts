@@ -8,8 +8,12 @@
  * the same time span whenever that changes (live, pinned, zoomed, from history; `rangeChanged`),
  * with the same ticks (time_labels.ts), so that a candle sits under the stretch of line it sums
  * up. A range view read from history draws the answer's bars instead (`showPast`), so a day's
- * range shows a day of candles, not the few minutes of bars received live. The card's header
- * (`quote`) says the last close, the change over the bars held live, and the bar size.
+ * range shows a day of candles, not the few minutes of bars received live. It redraws only when
+ * bars came or its range moved by half a pixel or more (a sub-pixel move would draw the same
+ * picture), and draws only the bars in its range: the ring holds up to `bars` of them, four
+ * minutes of 1 s bars, of which a live window of seconds shows a few, and drawing them all cost a
+ * market card's every frame (`troupe up`'s page). The card's header (`quote`) says the last close,
+ * the change over the bars held live, and the bar size.
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
@@ -18,9 +22,16 @@ import { SeriesRing } from "./series_ring.ts";
 import { TIME_AXIS } from "./time_labels.ts";
 import { LIVE_MARGINS_CSS } from "./channel_chart.ts";
 import type { HistoryBars } from "../../../protocol/mod.ts";
+import { firstAfter } from "./live_plot.ts";
 
-/** Bounds of a candle chart. */
-export const CANDLE_LIMITS = { bars: 240, height_px: 110, body_px_max: 12 } as const;
+/** Bounds of a candle chart; `move_px_min` is the least move of its range (device pixels) that
+ *  redraws it. */
+export const CANDLE_LIMITS = {
+  bars: 240,
+  height_px: 110,
+  body_px_max: 12,
+  move_px_min: 0.5,
+} as const;
 
 /** Options of a CandleChart. */
 export interface CandleChartOptions {
@@ -58,6 +69,8 @@ export class CandleChart {
    *  showed `1m bars` and no candle in a live window of seconds). */
   size: string | undefined;
   bars = 0;
+  /** Redraws so far (the tests read it). */
+  draws = 0;
 
   readonly #options: CandleChartOptions;
   /** The range and bars last drawn (a range the line repeats draws nothing new); `#added`
@@ -142,19 +155,28 @@ export class CandleChart {
   /** The line's range changed: the candles take it on the next frame, if it differs. */
   rangeChanged(): void {
     const range = this.#options.xRange?.();
-    if (range && (range.min !== this.#drawn.min || range.max !== this.#drawn.max)) {
-      this.#loop.mark(this);
-    }
+    if (range && this.#moved(range)) this.#loop.mark(this);
+  }
+
+  /** Whether `range` puts either end of the strip half a pixel or more from where it was drawn. */
+  #moved(range: { min: number; max: number }): boolean {
+    const { min, max } = this.#drawn;
+    const pxPerS = this.#plot.bbox.width / (range.max - range.min);
+    const by = Math.max(Math.abs(range.min - min), Math.abs(range.max - max)) * pxPerS;
+    return !(by < CANDLE_LIMITS.move_px_min);
   }
 
   flush(): void {
     const r = this.#ring;
     const got = this.#options.xRange?.();
     const range = got && Number.isFinite(got.min) && got.max > got.min ? got : undefined;
-    if (range && range.min === this.#drawn.min && range.max === this.#drawn.max) {
-      if (this.#added === this.#drawn.added) return;
-    }
+    const came = this.#added !== this.#drawn.added;
+    if (range && !came && !this.#moved(range)) return;
     this.#drawn = { min: range?.min ?? NaN, max: range?.max ?? NaN, added: this.#added };
+    this.draws++;
+    // A move alone (the line scrolled): the bars uPlot holds are the ring's still (its views
+    // change only with an append), and the header says the same: only the x scale is set.
+    if (range && !came) return this.#plot.setScale("x", range);
     this.#plot.batch(() => {
       const bars = this.#past ?? [r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)];
       this.#plot.setData(bars as unknown as uPlot.AlignedData, !range);
@@ -219,32 +241,44 @@ function spanLabel(s: number): string {
   return `${Math.round(s / 3600)}h`;
 }
 
+/**
+ * Paints the bars in the x range (and one either side, which the clip cuts), up bars then down
+ * bars, each colour one path of wicks and its bodies: the bars out of range cost nothing.
+ */
 function drawCandles(u: uPlot): void {
   const [ts, open, high, low, close] = u.data as unknown as Float64Array[];
-  if (!ts || ts.length === 0) return;
-  const ctx = u.ctx;
+  const { min, max } = u.scales.x!;
+  if (!ts || ts.length === 0 || min === undefined || max === undefined) return;
+  const lo = Math.max(0, firstAfter(ts, min) - 1);
+  const hi = Math.min(ts.length, firstAfter(ts, max) + 1);
+  if (hi <= lo) return;
   // The bar size is the smallest gap between bars: the first gap may span a pause in the feed.
   let step = Infinity;
-  for (let i = 1; i < ts.length; i++) step = Math.min(step, ts[i]! - ts[i - 1]! || Infinity);
+  for (let i = Math.max(1, lo); i < Math.min(ts.length, hi + 1); i++) {
+    step = Math.min(step, ts[i]! - ts[i - 1]! || Infinity);
+  }
   if (!Number.isFinite(step)) step = 1;
   const bodyPx = Math.min(
     CANDLE_LIMITS.body_px_max * devicePixelRatio,
-    Math.max(1, (u.valToPos(ts[0]! + step, "x", true) - u.valToPos(ts[0]!, "x", true)) * 0.7),
+    Math.max(1, (u.valToPos(ts[lo]! + step, "x", true) - u.valToPos(ts[lo]!, "x", true)) * 0.7),
   );
+  const ctx = u.ctx;
   ctx.save();
   ctx.beginPath();
   ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
   ctx.clip();
-  for (let i = 0; i < ts.length; i++) {
-    const x = u.valToPos(ts[i]!, "x", true);
-    const up = close![i]! >= open![i]!;
+  for (const up of [true, false]) {
     ctx.strokeStyle = ctx.fillStyle = up ? "#5ed17d" : "#ff5d5d";
     ctx.beginPath();
-    ctx.moveTo(x, u.valToPos(high![i]!, "y", true));
-    ctx.lineTo(x, u.valToPos(low![i]!, "y", true));
+    for (let i = lo; i < hi; i++) {
+      if (close![i]! >= open![i]! !== up) continue;
+      const x = u.valToPos(ts[i]!, "x", true);
+      ctx.moveTo(x, u.valToPos(high![i]!, "y", true));
+      ctx.lineTo(x, u.valToPos(low![i]!, "y", true));
+      const yo = u.valToPos(open![i]!, "y", true), yc = u.valToPos(close![i]!, "y", true);
+      ctx.fillRect(x - bodyPx / 2, Math.min(yo, yc), bodyPx, Math.max(1, Math.abs(yc - yo)));
+    }
     ctx.stroke();
-    const yo = u.valToPos(open![i]!, "y", true), yc = u.valToPos(close![i]!, "y", true);
-    ctx.fillRect(x - bodyPx / 2, Math.min(yo, yc), bodyPx, Math.max(1, Math.abs(yc - yo)));
   }
   ctx.restore();
 }

@@ -1,0 +1,99 @@
+/**
+ * The dashboard bench's feed of one channel: the anomaly actor's columns frames (a wandering
+ * value, its expected value and band, 10 samples a second of event time) and, with `--bars`, the
+ * bars actor's closed bars over the same samples (`BENCH_BAR_S` seconds of event time each), so
+ * that a card also has a candle strip to keep on its line's range.
+ */
+import { encodeBar, encodeColumns, outSubject } from "../protocol/mod.ts";
+
+/** Event time a bench bar covers, seconds; and its size as the bars actor names it. */
+export const BENCH_BAR_S = 5;
+const BAR_SIZE = `${BENCH_BAR_S}s`;
+const BAR_US = BENCH_BAR_S * 1e6;
+
+/** A message to publish: its subject and bytes. */
+export interface Published {
+  subject: string;
+  bytes: Uint8Array;
+}
+
+/** The bar being summed: its start (microseconds) and prices. */
+interface OpenBar {
+  t: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  count: number;
+  sum: number;
+}
+
+/** One channel's frames: a wandering value with its expected value and band; and its bars. */
+export class Series {
+  #t: number;
+  #v = 100;
+  #seq = 0;
+  #bar: OpenBar | undefined;
+  constructor(readonly channel: string, startUs: number, readonly phase: number) {
+    this.#t = startUs;
+  }
+
+  /** The next `n` samples as one columns frame. */
+  frame(n: number): Uint8Array {
+    return this.#next(n, undefined);
+  }
+
+  /** The next `n` samples as one columns frame, then each bar they close. */
+  frameAndBars(n: number): Published[] {
+    const bars: Published[] = [];
+    const bytes = this.#next(n, bars);
+    return [{ subject: outSubject("anomaly", this.channel), bytes }, ...bars];
+  }
+
+  /** The frame of the next `n` samples; with `bars`, each bar they close is pushed to it. */
+  #next(n: number, bars: Published[] | undefined): Uint8Array {
+    const t = new Float64Array(n), value = new Float64Array(n), expected = new Float64Array(n);
+    const lower = new Float64Array(n), upper = new Float64Array(n), score = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      this.#t += 100_000;
+      this.#v += Math.sin((this.#seq + i) / 37 + this.phase) * 0.8 + Math.cos((this.#seq + i) / 5);
+      t[i] = this.#t;
+      value[i] = this.#v;
+      expected[i] = this.#v - Math.sin((this.#seq + i) / 11);
+      lower[i] = expected[i]! - 3;
+      upper[i] = expected[i]! + 3;
+      score[i] = 0.1;
+      if (bars) this.#sum(bars);
+    }
+    const seq0 = this.#seq;
+    this.#seq += n;
+    return encodeColumns(
+      { channel: this.channel, seq0, t, columns: { score, expected, lower, upper, value } },
+      { id: `bench:${this.channel}:${seq0}`, src: "bench-dashboard" },
+    );
+  }
+
+  /** Adds the current sample to its bar; a sample of the next bar closes it into `bars`. */
+  #sum(bars: Published[]): void {
+    const start = Math.floor(this.#t / BAR_US) * BAR_US, v = this.#v;
+    const b = this.#bar;
+    if (b && b.t === start) {
+      b.high = Math.max(b.high, v);
+      b.low = Math.min(b.low, v);
+      b.close = v;
+      b.count++;
+      b.sum += v;
+      return;
+    }
+    if (b) bars.push(this.#closed(b));
+    this.#bar = { t: start, open: v, high: v, low: v, close: v, count: 1, sum: v };
+  }
+
+  #closed(b: OpenBar): Published {
+    const bytes = encodeBar(
+      { id: `bench:${this.channel}:bar:${b.t}`, src: "bench-dashboard", ts: b.t + BAR_US },
+      { channel: this.channel, bar: BAR_SIZE, ...b },
+    );
+    return { subject: outSubject("bars", this.channel), bytes };
+  }
+}
