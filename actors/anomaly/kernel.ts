@@ -5,7 +5,8 @@
  * The score asks "has this channel ever looked like this?" in several views, and answers with the
  * surprise of a novelty under a Witten–Bell escape estimate:
  * - level: the value's bin;
- * - level at this hour of the day (UTC): the value's bin in the sample's time-of-day context;
+ * - level at this hour of the day (UTC): the value's bin in the sample's time-of-day context,
+ *   scored only while the channel's day has a season (_season.ts), asked at each visit's end;
  * - slope: the bin of the exponentially weighted first difference;
  * - increment: the bin of the sample-to-sample change over the channel's recent mean absolute
  *   change (a jump, measured against the channel's current volatility);
@@ -127,7 +128,8 @@ import {
   widthOf,
 } from "./_bins.ts";
 import { keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
-import { SHIFT_SAMPLE, stepShift } from "./_shift.ts";
+import { SHIFT_SAMPLE, stepShift, visitBucket } from "./_shift.ts";
+import { hasDailySeason } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
 import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { type AnomalyChange, type AnomalyResult, NO_CHANGES } from "./_result.ts";
@@ -226,7 +228,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let walkOn = s[S.WALK_ON]!, runRate = s[S.RUN_RATE]!;
   let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
-  let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
+  let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!, noSeason = s[S.NO_SEASON]!;
   let changes = NO_CHANGES as AnomalyChange[];
   let valid = 0, skipped = 0;
   const grids = s[S.GRIDS]!, perGrid = S.contextsPerGrid(hours);
@@ -347,6 +349,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     const nearBucket = frac >= 0.5
       ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
       : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
+    const visiting = visitBucket(shift);
     if (seen < warmup) {
       SHIFT_SAMPLE[0] = x;
       SHIFT_SAMPLE[1] = frac;
@@ -422,7 +425,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         if (b2 > 0 && neighbourBornAfter(st, c + 1 + hour, levelBin, t, i, GROWING_US)) b2 = 0;
         if (
           b2 > 0 &&
-          (ti - lastBornOf[g]! < settleUs || ti - lastAlarm < settleUs)
+          (ti - lastBornOf[g]! < settleUs || ti - lastAlarm < settleUs || noSeason !== 0)
         ) b2 = 0;
         let bits = 0, b4 = 0;
         if (known) {
@@ -498,6 +501,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         age = 0;
       }
     }
+    // A season bucket's visit ended: does the channel's day have a season to judge an hour by?
+    if (weekBucket !== visiting) noSeason = s[S.NO_SEASON] = hasDailySeason(shift, profile) ? 0 : 1;
     score[i] = out;
     // Incidents, per sample: one opens at a high score, closes after `clear` low ones in a row.
     if (out >= threshold && out > 0) {
