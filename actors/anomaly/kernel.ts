@@ -5,8 +5,7 @@
  * The score asks "has this channel ever looked like this?" in several views, and answers with the
  * surprise of a novelty under a Witten–Bell escape estimate:
  * - level: the value's bin;
- * - level at this hour of the day (UTC): the value's bin in the sample's time-of-day context,
- *   scored only while the channel's day has a season (_season.ts), asked at each visit's end;
+ * - level at this hour of the day (UTC), where the day has a season (_season.ts): its bin there;
  * - slope: the bin of the exponentially weighted first difference;
  * - increment: the bin of the sample-to-sample change over the channel's recent mean absolute
  *   change (a jump, measured against the channel's current volatility);
@@ -248,6 +247,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   useTailCache(bins, perOctave);
   let dayStart = Infinity, weekDay = 0;
   const shift = st.shift;
+  let visiting = visitBucket(shift);
   const hourSpan = DAY_US / hours;
   const incW = (2 * INCREMENT_RANGE) / bins;
   // The bins, fixed at the end of the warm-up.
@@ -349,7 +349,6 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     const nearBucket = frac >= 0.5
       ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
       : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
-    const visiting = visitBucket(shift);
     if (seen < warmup) {
       SHIFT_SAMPLE[0] = x;
       SHIFT_SAMPLE[1] = frac;
@@ -503,6 +502,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     }
     // A season bucket's visit ended: does the channel's day have a season to judge an hour by?
     if (weekBucket !== visiting) noSeason = s[S.NO_SEASON] = hasDailySeason(shift, profile) ? 0 : 1;
+    visiting = weekBucket;
     score[i] = out;
     // Incidents, per sample: one opens at a high score, closes after `clear` low ones in a row.
     if (out >= threshold && out > 0) {
