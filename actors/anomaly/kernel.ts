@@ -227,7 +227,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let walkOn = s[S.WALK_ON]!, runRate = s[S.RUN_RATE]!;
   let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
-  let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!, noSeason = s[S.NO_SEASON]!;
+  let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
   let changes = NO_CHANGES as AnomalyChange[];
   let valid = 0, skipped = 0;
   const grids = s[S.GRIDS]!, perGrid = S.contextsPerGrid(hours);
@@ -424,7 +424,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         if (b2 > 0 && neighbourBornAfter(st, c + 1 + hour, levelBin, t, i, GROWING_US)) b2 = 0;
         if (
           b2 > 0 &&
-          (ti - lastBornOf[g]! < settleUs || ti - lastAlarm < settleUs || noSeason !== 0)
+          (ti - lastBornOf[g]! < settleUs || ti - lastAlarm < settleUs || s[S.NO_SEASON] !== 0)
         ) b2 = 0;
         let bits = 0, b4 = 0;
         if (known) {
@@ -501,7 +501,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       }
     }
     // A season bucket's visit ended: does the channel's day have a season to judge an hour by?
-    if (weekBucket !== visiting) noSeason = s[S.NO_SEASON] = hasDailySeason(shift, profile) ? 0 : 1;
+    if (weekBucket !== visiting) s[S.NO_SEASON] = hasDailySeason(shift, profile) ? 0 : 1;
     visiting = weekBucket;
     score[i] = out;
     // Incidents, per sample: one opens at a high score, closes after `clear` low ones in a row.
