@@ -23,7 +23,7 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
  * Version 11: slot 45 (NO_SEASON, unused since version 9) is 1 while the channel's day is judged to
  * have no season (_season.ts), the time-of-day view silent; older versions load with 0 there (a
- * season, the view as it was) until the next season bucket's visit ends and the kernel asks again.
+ * season, the view as it was) until the next day begins and the kernel asks again.
  * Version 10: the calibration's record is of the recent past (exponential weights, their current
  * weight after the rises: CALIB_FLOATS floats, _calibration.ts); version 9's record of the whole
  * past (one float fewer, every weight 1) loads shrunk to the span.

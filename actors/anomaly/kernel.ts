@@ -127,8 +127,8 @@ import {
   widthOf,
 } from "./_bins.ts";
 import { keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
-import { SHIFT_SAMPLE, stepShift, visitBucket } from "./_shift.ts";
-import { hasDailySeason } from "./_season.ts";
+import { SHIFT_SAMPLE, SHIFT_VISIT, stepShift } from "./_shift.ts";
+import { seasonless } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
 import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { type AnomalyChange, type AnomalyResult, NO_CHANGES } from "./_result.ts";
@@ -247,7 +247,6 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   useTailCache(bins, perOctave);
   let dayStart = Infinity, weekDay = 0;
   const shift = st.shift;
-  let visiting = visitBucket(shift);
   const hourSpan = DAY_US / hours;
   const incW = (2 * INCREMENT_RANGE) / bins;
   // The bins, fixed at the end of the warm-up.
@@ -349,6 +348,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     const nearBucket = frac >= 0.5
       ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
       : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
+    // A new day's first visit (its hour not past the last visit's): has the day a season?
+    const visit = shift[SHIFT_VISIT]!;
+    if (weekBucket !== visit && hour <= visit % hours) s[S.NO_SEASON] = seasonless(shift, profile);
     if (seen < warmup) {
       SHIFT_SAMPLE[0] = x;
       SHIFT_SAMPLE[1] = frac;
@@ -500,9 +502,6 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         age = 0;
       }
     }
-    // A season bucket's visit ended: does the channel's day have a season to judge an hour by?
-    if (weekBucket !== visiting) s[S.NO_SEASON] = hasDailySeason(shift, profile) ? 0 : 1;
-    visiting = weekBucket;
     score[i] = out;
     // Incidents, per sample: one opens at a high score, closes after `clear` low ones in a row.
     if (out >= threshold && out > 0) {

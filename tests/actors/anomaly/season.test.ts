@@ -81,8 +81,8 @@ test("hasDailySeason() compares the spread of the hours' means with the noise's 
   assert.ok(hasDailySeason(shift, profile), "weekend hours 1.5 sd apart");
 });
 
-test("load() reads a version-10 state's slot 45 as a daily season; the kernel asks again at the next hour", () => {
-  const data = channel(0, 3);
+test("load() reads a version-10 state's slot 45 as a daily season; the kernel asks again the next day", () => {
+  const data = channel(0, 4);
   const st = anomalyKernel.init({ ...defaultAnomalyConfig }, "c");
   const half = 2 * PER_DAY + 3;
   anomalyKernel.step(st, {
@@ -100,10 +100,17 @@ test("load() reads a version-10 state's slot 45 as a daily season; the kernel as
   anomalyKernel.step(loaded, {
     channel: "c",
     seq0: half,
-    t: Float64Array.from(data.t.slice(half, half + PER_HOUR)),
-    v: Float64Array.from(data.v.slice(half, half + PER_HOUR)),
+    t: Float64Array.from(data.t.slice(half, 3 * PER_DAY - 1)),
+    v: Float64Array.from(data.v.slice(half, 3 * PER_DAY - 1)),
   });
-  assert.is(loaded.s[NO_SEASON], 1, "asked again when the hour's visit ended");
+  assert.is(loaded.s[NO_SEASON], 0, "not asked again within the day");
+  anomalyKernel.step(loaded, {
+    channel: "c",
+    seq0: 3 * PER_DAY - 1,
+    t: Float64Array.from(data.t.slice(3 * PER_DAY - 1, 3 * PER_DAY + 1)),
+    v: Float64Array.from(data.v.slice(3 * PER_DAY - 1, 3 * PER_DAY + 1)),
+  });
+  assert.is(loaded.s[NO_SEASON], 1, "asked again as the next day began");
 });
 
 test.run();
