@@ -126,6 +126,9 @@ export function createShiftState(hours: number): Float64Array {
   return sh;
 }
 
+/** The slot of the season bucket of the visit under way (-1 before the first sample). */
+export const SHIFT_VISIT = BUCKET;
+
 /** Kinds of day with a season of their own: weekdays, and Saturday and Sunday (UTC). */
 export const DAY_TYPES = 2;
 

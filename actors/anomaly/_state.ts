@@ -21,6 +21,9 @@ import {
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
+ * Version 11: slot 45 (NO_SEASON, unused since version 9) is 1 while the channel's day is judged to
+ * have no season (_season.ts), the time-of-day view silent; older versions load with 0 there (a
+ * season, the view as it was) until the next day begins and the kernel asks again.
  * Version 10: the calibration's record is of the recent past (exponential weights, their current
  * weight after the rises: CALIB_FLOATS floats, _calibration.ts); version 9's record of the whole
  * past (one float fewer, every weight 1) loads shrunk to the span.
@@ -38,7 +41,8 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * the recent one, versions 4 and 5 also with no alarm on record, and version 4 with a fresh shift
  * view.
  */
-const SAVE_VERSION = 10;
+const SAVE_VERSION = 11;
+const SAVE_VERSION_SEASON = 11;
 const SAVE_VERSION_RECENT = 10;
 const SAVE_VERSION_CALIB = 9;
 const SAVE_VERSION_RATE = 8;
@@ -101,8 +105,9 @@ export const SEEN = 0,
   FLAT_TOL = 43,
   WALK_THRESHOLD = 44,
   // Slots 45 and 46 held the settling after a strong time-of-day novelty (settle_alarm_hours),
-  // removed with format 9: kept so that every format's slots stay where they were, unused.
-  UNUSED_45 = 45,
+  // removed with format 9: kept so that every format's slots stay where they were; slot 45 holds,
+  // since format 11, whether the channel's day has no season (1: the time-of-day view is silent).
+  NO_SEASON = 45,
   UNUSED_46 = 46,
   INC_MAD_FAST = 47,
   LAST_ALARM = 48,
@@ -159,7 +164,7 @@ const SCALAR_NAMES = [
   "settle_us",
   "flat_tolerance",
   "walk_threshold",
-  "unused_45",
+  "no_daily_season",
   "unused_46",
   "increment_mae_fast",
   "last_alarm_us",
@@ -297,7 +302,8 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
 }
 
 /**
- * Restores a state saved by `saveAnomalyState` (this version; version 9, whose calibration record
+ * Restores a state saved by `saveAnomalyState` (this version; version 10, whose slot 45 is read as
+ * a daily season until the kernel next asks; version 9, whose calibration record
  * of the whole past is shrunk to the span; version 8, whose calibration
  * record holds its samples and no rise; version 7, which also has no run rate on record; version
  * 6, whose slow increment mean square also starts at the recent one; version 5, which also has no
@@ -346,6 +352,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (scalars < SCALARS_V6) s[LAST_ALARM] = -Infinity;
   if (scalars < SCALARS_V7) s[INC_SQ_SLOW] = s[INC_SQ]!;
   if (scalars < SCALARS) s[RUN_RATE] = NaN;
+  if (version < SAVE_VERSION_SEASON) s[NO_SEASON] = 0;
   const profile = read(np), ctx = read(nc), warm = read(nw), born = read(nk);
   const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
   const shift = ns > 0 ? read(ns) : createShiftState(np / 3);

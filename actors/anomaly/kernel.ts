@@ -5,7 +5,7 @@
  * The score asks "has this channel ever looked like this?" in several views, and answers with the
  * surprise of a novelty under a Witten–Bell escape estimate:
  * - level: the value's bin;
- * - level at this hour of the day (UTC): the value's bin in the sample's time-of-day context;
+ * - level at this hour of the day (UTC), where the day has a season (_season.ts): its bin there;
  * - slope: the bin of the exponentially weighted first difference;
  * - increment: the bin of the sample-to-sample change over the channel's recent mean absolute
  *   change (a jump, measured against the channel's current volatility);
@@ -127,7 +127,8 @@ import {
   widthOf,
 } from "./_bins.ts";
 import { KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
-import { SHIFT_SAMPLE, stepShift } from "./_shift.ts";
+import { SHIFT_SAMPLE, SHIFT_VISIT, stepShift } from "./_shift.ts";
+import { seasonless } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
 import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { type AnomalyChange, type AnomalyResult, NO_CHANGES } from "./_result.ts";
@@ -348,6 +349,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     const nearBucket = frac >= 0.5
       ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
       : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
+    // A new day's first visit (its hour not past the last visit's): has the day a season?
+    const visit = shift[SHIFT_VISIT]!;
+    if (weekBucket !== visit && hour <= visit % hours) s[S.NO_SEASON] = seasonless(shift, profile);
     if (seen < warmup) {
       SHIFT_SAMPLE[0] = x;
       SHIFT_SAMPLE[1] = frac;
@@ -423,7 +427,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
         if (b2 > 0 && neighbourBornAfter(st, c + 1 + hour, levelBin, t, i, GROWING_US)) b2 = 0;
         if (
           b2 > 0 &&
-          (ti - lastBornOf[g]! < settleUs || ti - lastAlarm < settleUs)
+          (ti - lastBornOf[g]! < settleUs || ti - lastAlarm < settleUs || s[S.NO_SEASON] !== 0)
         ) b2 = 0;
         let bits = 0, b4 = 0;
         if (known) {

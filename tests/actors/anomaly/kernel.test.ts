@@ -366,6 +366,15 @@ const SCALARS_V7 = 52;
 const SCALARS_V8 = 53;
 /** Floats of the calibration's record, the last part of a state since format 10 (9: one fewer). */
 const CALIB_FLOATS = 67;
+/** The slot of whether the day has no season (format 11; 0 when read from an older format). */
+const NO_SEASON = 45;
+
+/** The first `scalars` scalars of `s` as a format before 11 loads them: no season verdict. */
+function asLoaded(s: Float64Array, scalars = s.length): number[] {
+  const out = Array.from(s.subarray(0, scalars));
+  out[NO_SEASON] = 0;
+  return out;
+}
 
 /**
  * The bytes of `st` in save format `version` (before 9), with its first `scalars` scalar slots
@@ -416,17 +425,17 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   assert.is(loaded.s[SCALARS_V5 + 2], 0, "not judged a walk");
   assert.equal(
     Array.from(loaded.s.subarray(0, SCALARS_V5)),
-    Array.from(st.s.subarray(0, SCALARS_V5)),
+    asLoaded(st.s, SCALARS_V5),
   );
   for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "keys"] as const) {
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 10);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 11);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 10/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 11/);
 });
 
 test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
@@ -446,13 +455,13 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
   assert.is(loaded.s[SCALARS_V5 + 1], 0);
   assert.equal(
     Array.from(loaded.s.subarray(0, SCALARS_V5)),
-    Array.from(st.s.subarray(0, SCALARS_V5)),
+    asLoaded(st.s, SCALARS_V5),
   );
   for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(26), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 10);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 11);
   // One float short of a version-5 state is not one.
   const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
   assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
@@ -477,13 +486,13 @@ test("load() reads a version-6 state (before the slow increment mean square), st
   assert.is(loaded.s[SCALARS_V6], d.increment_mean_square);
   assert.equal(
     Array.from(loaded.s.subarray(0, SCALARS_V6)),
-    Array.from(st.s.subarray(0, SCALARS_V6)),
+    asLoaded(st.s, SCALARS_V6),
   );
   for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(29), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 10);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 11);
   // One float short of a version-6 state is not one.
   const short = saveScalars(st, SCALARS_V6, 6);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
@@ -503,13 +512,13 @@ test("load() reads a version-7 state (before the run rate), with no run rate on 
   assert.ok(Number.isNaN(loaded.s[SCALARS_V7]), "no run rate on record");
   assert.equal(
     Array.from(loaded.s.subarray(0, SCALARS_V7)),
-    Array.from(st.s.subarray(0, SCALARS_V7)),
+    asLoaded(st.s, SCALARS_V7),
   );
   for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(32), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 10);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 11);
   const short = saveScalars(st, SCALARS_V7, 7);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
@@ -537,7 +546,7 @@ test("load() reads a version-8 state (before the calibration), with its samples 
   assert.equal(Array.from(loaded.calib), record);
   assert.equal(
     Array.from(loaded.s.subarray(0, SCALARS_V8)),
-    Array.from(st.s.subarray(0, SCALARS_V8)),
+    asLoaded(st.s, SCALARS_V8),
   );
   for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
@@ -546,7 +555,7 @@ test("load() reads a version-8 state (before the calibration), with its samples 
   const after = (n - 150) * keep ** 500 + (1 - keep ** 500) / (1 - keep);
   const got = loaded.calib[0]! / loaded.calib[CALIB_FLOATS - 1]!;
   assert.ok(Math.abs(got - after) < 1e-6, `${got} samples on record after 500 more`);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 10);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 11);
   const short = saveScalars(st, SCALARS_V8, 8);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
@@ -568,9 +577,8 @@ test("load() reads a version-9 state (a record of the whole past), shrunk to the
   for (let j = 1; j <= 64; j++) record[j] = (50 * 8192) / 20_000;
   record[CALIB_FLOATS - 1] = 1;
   assert.equal(Array.from(loaded.calib), record);
-  for (
-    const k of ["s", "profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const
-  ) {
+  assert.equal(Array.from(loaded.s), asLoaded(st.s));
+  for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   // A weight that is not one a record can hold is refused.
