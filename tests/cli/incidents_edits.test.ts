@@ -34,6 +34,19 @@ test("a bad matcher, a duration that is not one or a missing --reason is a usage
   assert.is(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, 'field "silence.matchers"');
   assert.match(bad.stderr, '"chanel=SYM1"');
+  // The brief's own `channel=SYM00*`: refused with the operator a glob needs.
+  const glob = await runTroupe([
+    "incidents",
+    "silence",
+    "channel=SYM00*",
+    "--for",
+    "2h",
+    "--reason",
+    "r",
+  ]);
+  assert.is(glob.code, 2, glob.stderr);
+  assert.match(glob.stderr, '"channel=SYM00*"');
+  assert.match(glob.stderr, "a glob needs =~ (channel=~SYM00*)");
   const past = await runTroupe([
     "incidents",
     "silence",
