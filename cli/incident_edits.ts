@@ -185,6 +185,14 @@ async function withDoc(
   t: EditTarget,
   write: (inc: SessionIncidents) => () => string | undefined,
 ): Promise<string> {
+  if (claimedRole(t.token) === "viewer") {
+    // The collab server drops a viewer's writes (and is the authority on the signature): said
+    // here at once, instead of "written" and a wait for an answer that cannot come.
+    throw new EditError(
+      `a viewer's token may not acknowledge or silence (the collab server drops a viewer's ` +
+        `writes): pass an editor's, troupe token --session ${t.session} --role editor`,
+    );
+  }
   return await inSession(t, async (inc) => {
     const check = write(inc);
     const line = await until(check, t.timeoutMs);
@@ -226,6 +234,18 @@ export async function inSession<T>(
   } finally {
     provider.destroy();
     doc.destroy();
+  }
+}
+
+/** The role a token's payload claims, unverified (the server verifies it); undefined if none. */
+function claimedRole(token: string): string | undefined {
+  try {
+    const b64 = token.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/");
+    const claims: unknown = JSON.parse(atob(b64));
+    const role = (claims as { role?: unknown } | null)?.role;
+    return typeof role === "string" ? role : undefined;
+  } catch {
+    return undefined;
   }
 }
 

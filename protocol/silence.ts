@@ -78,6 +78,18 @@ function parseTerm(term: string, field: string): SilenceMatcher {
   const op = m[2] as SilenceOp;
   const value = m[3]!;
   const glob = op === "=~" || op === "!~";
+  if (/^[=~!]/.test(value)) {
+    throw bad(field, term, "has an operator that is not one of =, !=, =~, !~");
+  }
+  if (!glob && /[*?]/.test(value) && GLOB.test(value)) {
+    const want = op === "=" ? "=~" : "!~";
+    throw bad(
+      field,
+      term,
+      `compares the pattern ${value} with ${op}, which takes a name: a glob needs ${want} ` +
+        `(${label}${want}${value})`,
+    );
+  }
   if (glob ? !GLOB.test(value) : !isValidName(value)) {
     const allowed = glob
       ? "1 to 64 of A-Z a-z 0-9 _ - * ?"

@@ -97,6 +97,8 @@ export class ReplayReading {
   lastUs: number | null = null;
   /** The reading went past the range (the recording's end was not reached). */
   tail = false;
+  /** Whether reading stopped at `toUs` before the recording's end (its trailer was not read). */
+  stoppedEarly = false;
   /** When the reading started (the clock's µs). */
   t0 = 0;
   readonly #reader: RecordingReader;
@@ -183,7 +185,10 @@ export class ReplayReading {
         const area = areaOf(m.subject);
         if (m.tUs > toUs) {
           // Past the range: only recorded outputs of replayed inputs are still wanted.
-          if (!verify || m.tUs > toUs + TAIL_US) return;
+          if (!verify || m.tUs > toUs + TAIL_US) {
+            this.stoppedEarly = true;
+            return;
+          }
           this.#past(m, area);
         } else if (area === "feed" || area === "ctl") {
           await this.#input(m, area, sink);

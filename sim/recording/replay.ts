@@ -125,7 +125,8 @@ export interface ReplayResult {
   cut: RecordingCut | undefined;
   /**
    * Whether the recording was whole: closed by its writer, its trailer agreeing with what was
-   * read; undefined for format 2, which has no trailer.
+   * read; undefined for format 2, which has no trailer, and when the replay stopped at `toUs`
+   * before the recording's end (its trailer was not read, so a whole one is not called unclosed).
    */
   whole: boolean | undefined;
   /** Complete records read, and the bytes they and the header take. */
@@ -294,16 +295,15 @@ function resultOf(
 ): ReplayResult {
   const { kinds, actors, elapsedS } = done;
   const recordBytes = reader.cut?.offset ?? (reader.trailer?.bytes ?? reader.fileBytes);
-  const unclosed = reader.whole === false
-    ? { records: reader.records, bytes: recordBytes }
-    : undefined;
+  const whole = r.stoppedEarly ? undefined : reader.whole;
+  const unclosed = whole === false ? { records: reader.records, bytes: recordBytes } : undefined;
   const spanS = r.firstUs !== null && r.lastUs !== null ? (r.lastUs - r.firstUs) / 1e6 : 0;
   const cut = r.tail ? undefined : reader.cut;
   return {
     path,
     header: reader.header,
     cut,
-    whole: reader.whole,
+    whole,
     records: reader.records,
     recordBytes,
     kinds: kinds.kinds,

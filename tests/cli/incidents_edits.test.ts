@@ -34,6 +34,19 @@ test("a bad matcher, a duration that is not one or a missing --reason is a usage
   assert.is(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, 'field "silence.matchers"');
   assert.match(bad.stderr, '"chanel=SYM1"');
+  // The brief's own `channel=SYM00*`: refused with the operator a glob needs.
+  const glob = await runTroupe([
+    "incidents",
+    "silence",
+    "channel=SYM00*",
+    "--for",
+    "2h",
+    "--reason",
+    "r",
+  ]);
+  assert.is(glob.code, 2, glob.stderr);
+  assert.match(glob.stderr, '"channel=SYM00*"');
+  assert.match(glob.stderr, "a glob needs =~ (channel=~SYM00*)");
   const past = await runTroupe([
     "incidents",
     "silence",
@@ -159,6 +172,23 @@ if (haveNatsServer("troupe incidents edits against nats-server")) {
       assert.match(s.stdout, "the stage: 1 silence(s) of session main");
       await waitFor(() => seen.silences.get(sid!)?.status === "ok", 5000, "the other view");
       assert.is(seen.silences.get(sid!)!.reason, "exchange maintenance");
+      // A viewer's silence is refused at once, said as such (not "written"), and writes nothing.
+      const v = await runTroupe([
+        "incidents",
+        "silence",
+        "kind=collapse",
+        "--for",
+        "1h",
+        "--reason",
+        "v",
+        ...dd,
+        "--token",
+        viewer,
+      ]);
+      assert.is(v.code, 1, v.stderr);
+      assert.match(v.stderr, "a viewer's token may not acknowledge or silence");
+      assert.not.match(v.stderr, "written to session");
+      assert.is(seen.silences.size, 1);
 
       // troupe watch's default view: the silenced incident is left out, another shown.
       const watch = startTroupe(["watch", "--json", "--count", "1", "--data-dir", dir.path]);

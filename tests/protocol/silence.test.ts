@@ -81,6 +81,10 @@ test("parseSilenceMatchers() refuses a malformed term naming the field and the t
     "anomaly, collapse, coherence",
   );
   throwsField(() => parseSilenceMatchers("channel=~(a|b)"), "matchers", "* ?");
+  // A glob written with = or != (as a new user writes channel=SYM00*) says which operator it needs.
+  throwsField(() => parseSilenceMatchers("channel=SYM00*"), "matchers", "(channel=~SYM00*)");
+  throwsField(() => parseSilenceMatchers("kind!=coh?"), "matchers", "(kind!~coh?)");
+  throwsField(() => parseSilenceMatchers("kind==anomaly"), "matchers", "not one of =, !=, =~");
   throwsField(() => parseSilenceMatchers(""), "matchers", "1 to 8 terms");
   throwsField(() => parseSilenceMatchers(Array(9).fill("kind=anomaly")), "matchers", "1 to 8");
 });

@@ -285,6 +285,10 @@ test("--to stops after the range and verifies its outputs; --from applies the ea
   assert.is(r.lastUs, toUs);
   assert.ok(r.verify!.ok, JSON.stringify(r.verify));
   assert.ok(r.outputs > 0 && r.outputs < records.length - inputs.length);
+  // A whole recording replayed up to --to is not said to be unclosed: its trailer was not read.
+  const upTo = await replay(session, { toUs });
+  assert.is(upTo.whole, undefined);
+  assert.is(upTo.verify, undefined);
 
   const fromUs = inputs[80]!.tUs;
   const all = await replay(session, {});
