@@ -4,7 +4,7 @@
  * `troupe_incidents_total{state, kind}`, incidents that reached each state since the stage started
  * (pending: opened; firing: fired; resolved). Read from the stage when scraped.
  */
-import { Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 import { INCIDENT_KINDS } from "../../protocol/mod.ts";
 import type { IncidentStage } from "./incident_stage.ts";
 
@@ -24,19 +24,21 @@ export function registerIncidentMetrics(registry: Registry, stage: IncidentStage
       for (const i of stage.open()) this.inc({ state: i.state, kind: i.kind });
     },
   });
-  // A gauge set from the stage's own counts: they only grow, so it reads as a counter does.
-  new Gauge({
+  // A counter (a `_total` name is one to Prometheus) read from the stage's own counts, which only
+  // grow: each scrape puts them back whole.
+  new Counter({
     name: "troupe_incidents_total",
     help: "Incidents that reached each state since the stage started: pending (opened), firing, " +
       "resolved, by kind of finding",
     labelNames: ["state", "kind"] as const,
     registers: [registry],
     collect() {
+      this.reset();
       for (const kind of INCIDENT_KINDS) {
         const c = stage.counts().get(kind) ?? { opened: 0, fired: 0, resolved: 0 };
-        this.set({ state: "pending", kind }, c.opened);
-        this.set({ state: "firing", kind }, c.fired);
-        this.set({ state: "resolved", kind }, c.resolved);
+        this.inc({ state: "pending", kind }, c.opened);
+        this.inc({ state: "firing", kind }, c.fired);
+        this.inc({ state: "resolved", kind }, c.resolved);
       }
     },
   });

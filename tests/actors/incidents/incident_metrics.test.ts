@@ -51,6 +51,9 @@ test("/metrics counts incidents by state and kind: open now, and each state reac
   };
   // Event time is now 63 s - the 2 s reorder bound = 61 s: the crash and S1's collapse fired and
   // resolved; LATER's anomaly (60 s) is pending (it would fire at 62 s); LATER's collapse is held.
+  // A `_total` name is a counter to Prometheus; the open count is a gauge.
+  assert.match(text, /^# TYPE troupe_incidents_total counter$/m);
+  assert.match(text, /^# TYPE troupe_incidents gauge$/m);
   assert.is(value("troupe_incidents_total", "pending", "anomaly"), 2);
   assert.is(value("troupe_incidents_total", "firing", "anomaly"), 1);
   assert.is(value("troupe_incidents_total", "resolved", "anomaly"), 1);
