@@ -75,7 +75,12 @@ export function ackIncident(t: EditTarget, id: string, note: string): Promise<st
       const a = inc.ackOf(id);
       if (a?.at_ms !== at_ms || a.status === "pending" || a.status === undefined) return undefined;
       if (a.status === "error") throw new EditError(`ack of ${id} refused: ${a.detail}`);
-      return `acknowledged ${id} as ${t.by}${note ? ` ("${note}")` : ""}: ${a.detail}`;
+      // The stage's answer names the incident again ("acknowledged <id> (firing, 7 member(s))"):
+      // the line says it once, with what the stage holds.
+      const held = a.detail?.startsWith(`acknowledged ${id} `)
+        ? a.detail.slice(`acknowledged ${id} `.length)
+        : `: ${a.detail}`;
+      return `acknowledged ${id} as ${t.by}${note ? ` ("${note}")` : ""} ${held}`;
     };
   });
 }

@@ -235,7 +235,8 @@ if (haveNatsServer("troupe incidents edits against nats-server")) {
 
       const ack = await runTroupe(["incidents", "ack", id, "--note", "looking", ...dd]);
       assert.is(ack.code, 0, ack.stderr);
-      assert.match(ack.stdout, `acknowledged ${id} as ana ("looking")`);
+      assert.match(ack.stdout, `acknowledged ${id} as ana ("looking") (firing`);
+      assert.is(ack.stdout.split(id).length, 2, `the id once: ${ack.stdout}`);
       await waitFor(() => seen.ackOf(id)?.note === "looking", 5000, "the ack seen");
       // The list shows the ack from the session document, as the panel does.
       const list = await runTroupe(["incidents", "--nats", nats.url, "--data-dir", dir.path]);
