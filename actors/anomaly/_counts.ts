@@ -69,3 +69,16 @@ export function poissonTailBits(k: number, rate: number): number {
   const bits = point - log2Fast(sum);
   return bits > 0 ? bits : 0;
 }
+
+/**
+ * Bits a count's Poisson tail at the expected value must exceed before its binned views or the
+ * range rule score: the jump view's and the count runs' 5, so a count scores where fewer than
+ * about one draw in a thousand at its level would fall as far.
+ */
+export const COUNT_FREE_BITS = 5;
+/**
+ * Counts above this are not judged as Poisson: from about 2^53 every double is an integer, and
+ * the Poisson terms, near k log k in size, would lose their bits to rounding (at 2^32 they keep
+ * them to 1e-5).
+ */
+export const COUNT_REFERENCE_MAX = 4_294_967_296;

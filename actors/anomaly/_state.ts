@@ -41,7 +41,8 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * the recent one, versions 4 and 5 also with no alarm on record, and version 4 with a fresh shift
  * view.
  */
-const SAVE_VERSION = 11;
+const SAVE_VERSION = 12;
+const SAVE_VERSION_SINCE_ALARM = 12;
 const SAVE_VERSION_SEASON = 11;
 const SAVE_VERSION_RECENT = 10;
 const SAVE_VERSION_CALIB = 9;
@@ -106,9 +107,10 @@ export const SEEN = 0,
   WALK_THRESHOLD = 44,
   // Slots 45 and 46 held the settling after a strong time-of-day novelty (settle_alarm_hours),
   // removed with format 9: kept so that every format's slots stay where they were; slot 45 holds,
-  // since format 11, whether the channel's day has no season (1: the time-of-day view is silent).
+  // since format 11, whether the channel's day has no season (1: the time-of-day view is silent),
+  // and slot 46, since format 12, the valid samples since the last to score ALARM_LEVEL.
   NO_SEASON = 45,
-  UNUSED_46 = 46,
+  SINCE_ALARM = 46,
   INC_MAD_FAST = 47,
   LAST_ALARM = 48,
   LAST_ALARM_SIZE = 49,
@@ -165,7 +167,7 @@ const SCALAR_NAMES = [
   "flat_tolerance",
   "walk_threshold",
   "no_daily_season",
-  "unused_46",
+  "since_alarm",
   "increment_mae_fast",
   "last_alarm_us",
   "last_alarm_departure",
@@ -227,6 +229,12 @@ export const FLAT_TOLERANCE = 0.01;
  * leave-one-category-out.
  */
 export const WALK_RATIO = 0.6;
+/**
+ * The score that starts a settling (see `settle_hours`) when none has for `clear_samples` valid
+ * samples: the default threshold, but fixed, so that the threshold changes no score and a lower
+ * one only opens more incidents, each within an incident at a higher one (issue 29).
+ */
+export const ALARM_LEVEL = 0.5;
 
 /** Sets the fields of `config` that apply at once. */
 export function applyLive(s: Float64Array, config: AnomalyConfig): void {
@@ -253,6 +261,7 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
   s[RANGE_HI] = -Infinity;
   s[AGE] = Infinity;
   s[LAST_ALARM] = -Infinity;
+  s[SINCE_ALARM] = Infinity;
   s[RUN_RATE] = NaN;
   s[WARMUP] = Math.max(2, Math.floor(config.warmup_samples));
   s[BINS] = Math.max(1, Math.floor(config.bins));
@@ -353,6 +362,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (scalars < SCALARS_V7) s[INC_SQ_SLOW] = s[INC_SQ]!;
   if (scalars < SCALARS) s[RUN_RATE] = NaN;
   if (version < SAVE_VERSION_SEASON) s[NO_SEASON] = 0;
+  // Before format 12 the settling's alarm was the incident at the threshold (0.5 by default).
+  if (version < SAVE_VERSION_SINCE_ALARM) s[SINCE_ALARM] = s[ALERTING] ? s[QUIET]! : Infinity;
   const profile = read(np), ctx = read(nc), warm = read(nw), born = read(nk);
   const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
   const shift = ns > 0 ? read(ns) : createShiftState(np / 3);

@@ -130,7 +130,13 @@ import { KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_tabl
 import { SHIFT_SAMPLE, SHIFT_VISIT, stepShift } from "./_shift.ts";
 import { seasonless } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
-import { isCount, poissonPointBits, poissonTailBits } from "./_counts.ts";
+import {
+  COUNT_FREE_BITS,
+  COUNT_REFERENCE_MAX,
+  isCount,
+  poissonPointBits,
+  poissonTailBits,
+} from "./_counts.ts";
 import { type AnomalyChange, type AnomalyResult, NO_CHANGES } from "./_result.ts";
 import * as S from "./_state.ts";
 
@@ -172,18 +178,6 @@ const FLAT_FREE_BITS = 5;
 const FLAT_BIN_MIN = 3;
 /** Bits a jump's tail probability must exceed before it scores (see the module comment). */
 const JUMP_FREE_BITS = 5;
-/**
- * Bits a count's Poisson tail at the expected value must exceed before its binned views or the
- * range rule score: the jump view's and the count runs' 5, so a count scores where fewer than
- * about one draw in a thousand at its level would fall as far.
- */
-const COUNT_FREE_BITS = 5;
-/**
- * Counts above this are not judged as Poisson: from about 2^53 every double is an integer, and
- * the Poisson terms, near k log k in size, would lose their bits to rounding (at 2^32 they keep
- * them to 1e-5).
- */
-const COUNT_REFERENCE_MAX = 4_294_967_296;
 /**
  * Weight of the latest value in the walk test's long average and variance, and of the latest
  * increment in its slow mean square (span 1000).
@@ -227,7 +221,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let walkOn = s[S.WALK_ON]!, runRate = s[S.RUN_RATE]!;
   let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
-  let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!;
+  let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!, sinceAlarm = s[S.SINCE_ALARM]!;
   let changes = NO_CHANGES as AnomalyChange[];
   let valid = 0, skipped = 0;
   const grids = s[S.GRIDS]!, perGrid = S.contextsPerGrid(hours);
@@ -504,13 +498,18 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       }
     }
     score[i] = out;
+    // The settling's alarms: incidents at a level the threshold does not move (S.ALARM_LEVEL).
+    if (out < S.ALARM_LEVEL) sinceAlarm++;
+    else {
+      if (sinceAlarm >= clear) lastAlarmSize = x > exp ? x - exp : exp - x;
+      if (sinceAlarm >= clear) lastAlarm = ti;
+      sinceAlarm = 0;
+    }
     // Incidents, per sample: one opens at a high score, closes after `clear` low ones in a row.
     if (out >= threshold && out > 0) {
       quiet = 0;
       if (alerting === 0) {
         alerting = 1;
-        lastAlarm = ti;
-        lastAlarmSize = x > exp ? x - exp : exp - x;
         // Made with its first change: `[]` then a push deopted the step on a "wrong map".
         if (changes === NO_CHANGES) changes = [{ index: i, open: true }];
         else changes.push({ index: i, open: true });
@@ -585,6 +584,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.WALK_ON] = walkOn;
   s[S.RUN_RATE] = runRate;
   s[S.LAST_ALARM_SIZE] = lastAlarmSize;
+  s[S.SINCE_ALARM] = sinceAlarm;
   return { score, expected, lower, upper, changes, valid, skipped, seen };
 }
 

@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: 797076440,
+  anomaly: -1038823076,
   collapse: 2038540830,
   coherence: -23373301,
 };

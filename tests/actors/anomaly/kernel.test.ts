@@ -368,11 +368,13 @@ const SCALARS_V8 = 53;
 const CALIB_FLOATS = 67;
 /** The slot of whether the day has no season (format 11; 0 when read from an older format). */
 const NO_SEASON = 45;
+const [ALERTING, QUIET, SINCE_ALARM] = [33, 34, 46];
 
 /** The first `scalars` scalars of `s` as a format before 11 loads them: no season verdict. */
 function asLoaded(s: Float64Array, scalars = s.length): number[] {
   const out = Array.from(s.subarray(0, scalars));
   out[NO_SEASON] = 0;
+  out[SINCE_ALARM] = out[ALERTING] ? out[QUIET]! : Infinity;
   return out;
 }
 
@@ -432,10 +434,10 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 11);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 12);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 11/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 12/);
 });
 
 test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
@@ -461,7 +463,7 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(26), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 11);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 12);
   // One float short of a version-5 state is not one.
   const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
   assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
@@ -492,7 +494,7 @@ test("load() reads a version-6 state (before the slow increment mean square), st
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(29), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 11);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 12);
   // One float short of a version-6 state is not one.
   const short = saveScalars(st, SCALARS_V6, 6);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
@@ -518,7 +520,7 @@ test("load() reads a version-7 state (before the run rate), with no run rate on 
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(32), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 11);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 12);
   const short = saveScalars(st, SCALARS_V7, 7);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
@@ -555,7 +557,7 @@ test("load() reads a version-8 state (before the calibration), with its samples 
   const after = (n - 150) * keep ** 500 + (1 - keep ** 500) / (1 - keep);
   const got = loaded.calib[0]! / loaded.calib[CALIB_FLOATS - 1]!;
   assert.ok(Math.abs(got - after) < 1e-6, `${got} samples on record after 500 more`);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 11);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 12);
   const short = saveScalars(st, SCALARS_V8, 8);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
