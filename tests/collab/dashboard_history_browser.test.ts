@@ -6,6 +6,8 @@
  * the whole two hours, downsampled, on every card. Both come over the page's stream socket (the
  * WebSocket form of history, with the token the socket opened with), not `GET /history`, which
  * the page uses only while that socket is not open (on the code before, every one was HTTP).
+ * The card opened from the old event draws the answer's bars as candles at once, though no live
+ * bar of the channel ever came (before, only a live bar made a card's candle strip).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -29,7 +31,10 @@ interface PageChart {
 }
 interface PageTroupe {
   troupe: {
-    grid: { chart(c: string): PageChart | undefined };
+    grid: {
+      chart(c: string): PageChart | undefined;
+      candles(c: string): { shownBars(): { count: number; high: number } } | undefined;
+    };
     history: { bySocket: number; byHttp: number };
     stream: { close(): void };
   };
@@ -104,6 +109,20 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
     );
     assert.is(shown.points, 600);
     assert.ok(shown.x.min <= at / 1e6 && at / 1e6 <= shown.x.max, JSON.stringify(shown.x));
+    // Its candles come with the answer, though no live bar ever came (on the code before, the
+    // strip was made by a live bar only: an old channel showed none).
+    await page.waitForSelector('.card[data-channel="OLD"] .candles', { timeout: 2_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageTroupe).troupe.grid.candles("OLD")!.shownBars().count > 1,
+      null,
+      { timeout: 5_000 },
+    );
+    const bars = await page.evaluate(() =>
+      (globalThis as unknown as PageTroupe).troupe.grid.candles("OLD")!.shownBars()
+    );
+    // Ten minutes at 1 Hz, at most one bar a bucket of the chart's width.
+    assert.ok(bars.count >= 100 && bars.count <= 601, JSON.stringify(bars));
+    assert.is(bars.high, 66, "the highest sample is a bar's high");
 
     // 24 h: the two hours, M4 downsampled to the chart's width.
     await page.click("#range button[name=range-24h]");

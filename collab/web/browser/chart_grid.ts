@@ -97,7 +97,11 @@ export class ChartGrid {
         for (const other of this.#entries.values()) other.chart.showAt(t);
       },
       onRange: () => this.#entries.get(channel)?.candles?.rangeChanged(),
-      onHistory: (h) => this.#entries.get(channel)?.candles?.showPast(h?.bars),
+      // An answer with bars makes the card's strip: a channel opened from an old event may
+      // have no live bar yet (nor ever), and its range view draws the answer's bars at once.
+      onHistory: (h) =>
+        (h && h.bars.t.length > 0 ? this.candles(channel) : this.#entries.get(channel)?.candles)
+          ?.showPast(h?.bars),
     });
     e = { chart, candles: undefined };
     this.#entries.set(channel, e);
