@@ -182,10 +182,12 @@ async function startHistory(bus: Bus | undefined, keyring: Keyring) {
     : undefined;
   if (!bus || !nc) return undefined;
   const { FeedStreamHistory } = await import("./feed_stream_history.ts");
+  const { HistoryCache } = await import("./history_cache.ts");
   const nowUs = () => Date.now() * 1000;
   const findings = new FindingLog({ nowUs }).follow(bus);
   const incidents = new IncidentLog({ nowUs }).follow(bus);
-  const source = new FeedStreamHistory(nc);
+  // Answers read the channels' samples from memory, and the stream only for frames since.
+  const source = new HistoryCache(new FeedStreamHistory(nc));
   const service = new HistoryService({ source, findings, incidents, keyring });
   return { service, findings, incidents };
 }
