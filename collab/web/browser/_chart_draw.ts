@@ -110,7 +110,7 @@ export function drawOverlays(u: uPlot, o: Overlays): void {
 function drawIncident(u: uPlot, b: IncidentBand, min: number, max: number): void {
   if (b.t1 < min || b.t0 > max) return;
   const ctx = u.ctx, dpr = devicePixelRatio;
-  const { top, height } = u.bbox;
+  const { left, top, width, height } = u.bbox;
   const x0 = u.valToPos(b.t0, "x", true);
   const w = Math.max(3 * dpr, u.valToPos(b.t1, "x", true) - x0);
   ctx.fillStyle = `rgba(${b.color},0.16)`;
@@ -118,7 +118,10 @@ function drawIncident(u: uPlot, b: IncidentBand, min: number, max: number): void
   ctx.fillStyle = `rgba(${b.color},0.9)`;
   ctx.fillRect(x0, top, w, 3 * dpr);
   ctx.font = `${10 * dpr}px system-ui`;
-  ctx.fillText(`sev ${b.severity}`, x0 + 3 * dpr, top + 14 * dpr);
+  // The label stays inside the plot: a band at its right edge is labelled to its left.
+  const text = `sev ${b.severity}`;
+  const x = Math.max(left, Math.min(x0 + 3 * dpr, left + width - ctx.measureText(text).width));
+  ctx.fillText(text, x, top + 14 * dpr);
 }
 
 /** Each regime's mean as a level over the span it held (regimes.ts). */

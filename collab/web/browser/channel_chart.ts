@@ -81,6 +81,8 @@ export const LIVE_MARGINS_CSS = { left: 50, top: 10, right: 12, bottom: 26 } as 
 
 /** A pinned range looked at around a moment outside the ring: 5 minutes each side (seconds). */
 const FOCUS_HALF_SPAN_S = 300;
+/** The least time shown each side of an incident opened at (seconds). */
+const INCIDENT_MARGIN_S = 60;
 
 export class ChannelChart {
   readonly channel: string;
@@ -408,13 +410,19 @@ export class ChannelChart {
   /**
    * Shows the window around `tMs` (milliseconds since the epoch) and stops following: half the
    * ring's span when the ring holds that moment, else ten minutes of history around it; with an
-   * incident, through its last finding too, its band drawn until the chart follows live again.
+   * incident, its span with half its length (a minute at least) each side, its band drawn until
+   * the chart follows live again.
    */
   focus(tMs: number, incident?: Incident): void {
     const t = tMs / 1000, end = Math.max(t, (incident?.last_us ?? 0) * 1e-6);
     const r = this.#ring;
     const held = r.length > 1 && t >= r.view(0)[0]!;
-    const half = held ? (r.lastTime() - r.view(0)[0]!) / 4 : FOCUS_HALF_SPAN_S;
+    // An incident fills half the width (a short one, a minute each side at least).
+    const half = incident
+      ? Math.max(INCIDENT_MARGIN_S, (end - t) / 2)
+      : held
+      ? (r.lastTime() - r.view(0)[0]!) / 4
+      : FOCUS_HALF_SPAN_S;
     this.#incident = incident && incidentBand(incident);
     this.#pin({ min: t - half, max: end + half });
     this.card.classList.add("focused");
