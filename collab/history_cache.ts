@@ -11,11 +11,12 @@
  * pass over memory (about 1 ms a channel-day at 1 Hz) instead of fetching and decoding 1,440
  * frames.
  *
- * Bounded: at most `samples_max` samples across channels (16 bytes each: 8,388,608, 128 MiB), the
- * channel read longest ago evicted first; a channel that alone holds more is not cached (its
- * answers read the stream, as without a cache). A range starting before a channel's cached start
- * reads the channel again from there. Reads of one channel run one at a time; of different
- * channels, at once.
+ * Bounded: room for at most `samples_max` samples across channels (16 bytes each: 8,388,608,
+ * 128 MiB; the columns' capacity is counted, not only what they hold), the channel read longest
+ * ago evicted first; a channel with no samples is not kept; a channel that alone holds more is
+ * not cached (its answers read the stream, as without a cache). A range starting before a
+ * channel's cached start reads the channel again from there. Reads of one channel run one at a
+ * time; of different channels, at once.
  */
 import type { FeedStreamHistory, HistoryRange, HistorySource } from "./feed_stream_history.ts";
 
@@ -65,6 +66,13 @@ export class HistoryCache implements HistorySource {
         `HistoryCache samples_max must be a positive integer, got ${this.samples_max}`,
       );
     }
+  }
+
+  /** Samples there is room for in the columns, across channels (what the bound counts). */
+  get capacity(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) n += e.t.length;
+    return n;
   }
 
   /** Samples held now, across channels. */
@@ -132,7 +140,7 @@ export class HistoryCache implements HistorySource {
       if (this.#entries.get(channel) === e) this.#entries.delete(channel);
       throw err;
     }
-    if (over) {
+    if (over || e.size === 0) {
       if (this.#entries.get(channel) === e) this.#entries.delete(channel);
       return undefined;
     }
@@ -186,12 +194,12 @@ export class HistoryCache implements HistorySource {
 
   /** Keeps `e`, evicting the channels read longest ago while the cache holds too much. */
   #keep(channel: string, e: Entry): Entry {
-    let total = this.samples;
+    let total = this.capacity;
     const byAge = [...this.#entries.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt);
     for (const [name, other] of byAge) {
       if (total <= this.samples_max) break;
       if (name === channel) continue;
-      total -= other.size;
+      total -= other.t.length;
       this.#entries.delete(name);
     }
     return e;

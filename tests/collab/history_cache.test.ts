@@ -3,7 +3,8 @@
  * answer of a fresh read of the feed stream, byte for byte, on the same range: at first (the
  * cache filled), again (from memory), after new frames (read incrementally), after the stream let
  * old frames go (dropped from the cache too), for a range before the cached start (read again),
- * and past the cache's bound (not cached: read from the stream).
+ * past the cache's bound (the channel read longest ago evicted; one too big for it not cached:
+ * read from the stream), and for a channel never published (answered, not kept).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -64,7 +65,7 @@ test("answers from the cache equal fresh reads of the stream, as frames come and
     const keyring = await loadKeyring({ dataDir: dir.path });
     const findings = new FindingLog({ nowUs: () => T0 });
     const raw = new HistoryService({ source: new FeedStreamHistory(pub.nc), findings, keyring });
-    const cache = new HistoryCache(new FeedStreamHistory(pub.nc), { samples_max: 10_000 });
+    const cache = new HistoryCache(new FeedStreamHistory(pub.nc), { samples_max: 16_384 });
     const cached = new HistoryService({ source: cache, findings, keyring });
     const same = async (r: HistoryRequest, why: string) => {
       const [a, b] = await Promise.all([raw.answer(r), cached.answer(r)]);
@@ -79,28 +80,41 @@ test("answers from the cache equal fresh reads of the stream, as frames come and
     await same({ ...hour, t0_us: T0 + 600e6, t1_us: T0 + 660e6 }, "a minute: every sample");
     await same({ ...hour, t0_us: T0 + 1234e6, t1_us: T0 + 2345e6, points_max: 64 }, "a range");
     await same({ ...hour, channel: "CB" }, "another channel");
-    assert.equal([cache.hits, cache.builds, cache.misses], [3, 2, 0]);
+    // A channel never published is answered (with nothing) and not kept.
+    const never = { ...hour, channel: "NEVER" };
+    const [rawNever, cachedNever] = await Promise.all([raw.answer(never), cached.answer(never)]);
+    assert.equal(encodeHistoryResponse(cachedNever), encodeHistoryResponse(rawNever));
+    assert.is(cachedNever.samples, 0);
+    assert.equal([cache.hits, cache.builds, cache.misses], [3, 2, 1]);
     assert.is(cache.samples, 7200);
 
     await publish(pub, "CA", 60, 80); // twenty minutes more
     await stored(pub, 140);
     await same({ ...hour, t1_us: T0 + 4800e6 }, "with the frames since, read incrementally");
     assert.is(cache.samples, 8400);
-    // The stream lets the first 30 frames go (CA's and CB's first minutes): so does the cache.
+    // The stream lets its first 30 frames go (CA's first half hour): so does the cache.
     const jsm = await jetstreamManager(pub.nc);
     await jsm.streams.purge("TROUPE_FEED", { seq: 31 });
     await same({ ...hour, t1_us: T0 + 4800e6 }, "after the stream let frames go");
     assert.is(cache.samples, 8400 - 30 * 60);
     await same({ ...hour, t0_us: T0 - 3600e6 }, "a range before the cached start");
-    // Past the bound: CB and CA do not both fit; the one read longest ago goes.
-    await same({ ...hour, channel: "CB" }, "CB again, CA evicted");
-    assert.ok(cache.samples <= 10_000, `${cache.samples} samples held`);
+    await same({ ...hour, channel: "CB" }, "CB again");
+    assert.ok(cache.capacity <= 16_384, `room for ${cache.capacity} samples held`);
+    // Past the bound: CA and CB do not both fit; the one read longest ago goes.
+    const tight = new HistoryCache(new FeedStreamHistory(pub.nc), { samples_max: 6_000 });
+    const tightly = new HistoryService({ source: tight, findings, keyring });
+    await tightly.answer(hour);
+    await tightly.answer({ ...hour, channel: "CB" });
+    assert.is(tight.samples, 3600, "CB alone is held");
+    const again = await tightly.answer(hour);
+    assert.equal(encodeHistoryResponse(again), encodeHistoryResponse(await raw.answer(hour)));
+    assert.equal([tight.hits, tight.builds, tight.misses], [0, 3, 0]);
     const small = new HistoryCache(new FeedStreamHistory(pub.nc), { samples_max: 1000 });
     const a = await raw.answer(hour);
     const b = await new HistoryService({ source: small, findings, keyring }).answer(hour);
     assert.equal(encodeHistoryResponse(b), encodeHistoryResponse(a), "too big to cache");
     assert.equal([small.hits, small.builds, small.misses, small.samples], [0, 0, 1, 0]);
-    assert.is(cache.misses, 0);
+    assert.is(cache.misses, 1);
   } finally {
     await pub.close();
     await nats.cleanup();
