@@ -77,7 +77,7 @@ export function drawOverlays(u: uPlot, o: Overlays): void {
   ctx.beginPath();
   ctx.rect(left, top, width, height);
   ctx.clip();
-  for (const b of o.incidents) drawIncident(u, b, min, max);
+  o.incidents.forEach((b, i) => drawIncident(u, b, { min, max, row: i % 3 }));
   drawRegimes(u, o.changes, min, max);
   for (const m of o.changes) {
     if (m.t < min || m.t > max) continue;
@@ -106,8 +106,13 @@ export function drawOverlays(u: uPlot, o: Overlays): void {
 }
 
 /** An incident: a translucent band over its span (at least 3 px), a strip along the top in its
- *  colour and its severity written there (`sev 4`). */
-function drawIncident(u: uPlot, b: IncidentBand, min: number, max: number): void {
+ *  colour and its severity written there (`sev 4`), on its `row` of labels (overlapping bands'
+ *  labels do not write over each other). */
+function drawIncident(
+  u: uPlot,
+  b: IncidentBand,
+  { min, max, row }: { min: number; max: number; row: number },
+): void {
   if (b.t1 < min || b.t0 > max) return;
   const ctx = u.ctx, dpr = devicePixelRatio;
   const { left, top, width, height } = u.bbox;
@@ -121,7 +126,7 @@ function drawIncident(u: uPlot, b: IncidentBand, min: number, max: number): void
   // The label stays inside the plot: a band at its right edge is labelled to its left.
   const text = `sev ${b.severity}`;
   const x = Math.max(left, Math.min(x0 + 3 * dpr, left + width - ctx.measureText(text).width));
-  ctx.fillText(text, x, top + 14 * dpr);
+  ctx.fillText(text, x, top + (14 + 12 * row) * dpr);
 }
 
 /** Each regime's mean as a level over the span it held (regimes.ts). */
