@@ -2,8 +2,12 @@
  * `troupe bench history`: how fast `GET /history` answers a day of a channel. A JetStream
  * nats-server is given 24 h of `--channels` channels (default 16) at one sample a second, in
  * frames of `--frame` samples (default 60: a minute a frame), in its feed stream; a collab server
- * on it answers "the whole day at 1,000 points". Rows: `history_ms_p99_1ch` (one request of one
- * channel) and `history_ms_p99_16ch` (every channel asked at once, until the last answer is in).
+ * on it answers "the whole day at 1,000 points". Rows: `history_ms_cold_16ch`, the first answer
+ * of every channel at once by a server that has answered none (its history cache empty: each
+ * channel's frames are read from the stream once, as a user's first look at them is; one
+ * measurement, against the plain loop's first), then `history_ms_p99_1ch` (one request of one
+ * channel) and `history_ms_p99_16ch` (every channel asked at once, until the last answer is in)
+ * over the rounds after it, the cache filled (only frames stored since are read from the stream).
  * The baseline, in the same run and alternated with troupe round by round, fetches the same
  * frames from the stream and decodes them in a plain loop (an ordered consumer per channel), no
  * downsampling, no HTTP: what any reader of the feed stream pays before drawing a point.
@@ -35,6 +39,7 @@ import { requireNatsServer } from "./_bench_nats.ts";
 const NAME = "history";
 const DAY_S = 86_400;
 const POINTS = 1000;
+const WARM = "W000";
 
 const OPTIONS = {
   channels: {
@@ -71,7 +76,9 @@ export const benchmark: Benchmark = {
       const names = Array.from({ length: channels }, (_, i) => `H${String(i).padStart(3, "0")}`);
       const t0_us = (Math.floor(Date.now() / 1000) - DAY_S) * 1_000_000;
       const startMs = nowMs();
-      for (const name of names) await publishDay(pub, name, t0_us, frame);
+      // One more channel, asked before the timed figures so that neither path's first answer pays
+      // for compiling its code.
+      for (const name of [...names, WARM]) await publishDay(pub, name, t0_us, frame);
       ctx.log(
         `${NAME}: ${channels} channels x ${DAY_S} samples in frames of ${frame} stored in ${
           ((nowMs() - startMs) / 1000).toFixed(1)
@@ -88,10 +95,10 @@ export const benchmark: Benchmark = {
         const base = `http://127.0.0.1:${collab.server.port}/history?token=${token}&`;
         const ask = (channel: string) => askDay(base, channel, t0_us);
         const plain = (channel: string) => plainRead(pub, channel);
-        const points = await ask(names[0]!); // warm both paths once
-        await plain(names[0]!);
-        ctx.log(`${NAME}: a day of ${names[0]} answered at ${points} points`);
-        return await timeFigures({ names, rounds, ask, plain }, ctx);
+        await ask(WARM);
+        await plain(WARM);
+        const cold = await timeCold({ names, rounds, ask, plain }, ctx);
+        return [cold, ...await timeFigures({ names, rounds, ask, plain }, ctx)];
       } finally {
         await collab.close();
       }
@@ -109,6 +116,22 @@ interface Figures {
   rounds: number;
   ask: (channel: string) => Promise<number>;
   plain: (channel: string) => Promise<number>;
+}
+
+/** The first answer of every channel at once (the server's cache empty), then the plain loop's. */
+async function timeCold(f: Figures, ctx: BenchContext): Promise<BenchRow> {
+  let points = 0;
+  const troupe = await timed(async () => (points = (await Promise.all(f.names.map(f.ask)))[0]!));
+  const baseline = await timed(() => Promise.all(f.names.map(f.plain)));
+  ctx.log(`${NAME}: a day of ${f.names[0]} answered at ${points} points`);
+  return row({
+    bench: NAME,
+    metric: `history_ms_cold_${f.names.length}ch`,
+    unit: "ms",
+    troupe,
+    baseline,
+    better: "lower",
+  });
 }
 
 /** The two rows, one channel and every channel, each path timed in alternation round by round. */

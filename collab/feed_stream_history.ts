@@ -73,14 +73,35 @@ export class FeedStreamHistory implements HistorySource {
   }
 
   async read(range: HistoryRange, onFrame: (t: Float64Array, v: Float64Array) => void) {
+    const from = { time_us: range.t0_us };
+    await this.readFrames(range.channel, from, (_seq, t, v) => {
+      onFrame(t, v);
+      return t[0]! >= range.t1_us;
+    });
+  }
+
+  /**
+   * Calls `onFrame` with the stream sequence and the columns of each frame of `channel`, in
+   * stream order, from the first stored at or after `from.time_us` or from sequence `from.seq`,
+   * to what the stream held when the read began, or until `onFrame` returns true.
+   */
+  async readFrames(
+    channel: string,
+    from: { time_us: number } | { seq: number },
+    onFrame: (seq: number, t: Float64Array, v: Float64Array) => boolean,
+  ): Promise<void> {
     this.#jsm ??= jetstreamManager(this.#nc);
     const jsm = await this.#jsm;
     let info;
     try {
       info = await jsm.consumers.add(this.#stream, {
-        filter_subject: feedChannelPattern(range.channel),
-        deliver_policy: DeliverPolicy.StartTime,
-        opt_start_time: new Date(Math.floor(range.t0_us / 1000)).toISOString(),
+        filter_subject: feedChannelPattern(channel),
+        ...("seq" in from
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from.seq }
+          : {
+            deliver_policy: DeliverPolicy.StartTime,
+            opt_start_time: new Date(Math.floor(from.time_us / 1000)).toISOString(),
+          }),
         ack_policy: AckPolicy.None,
         mem_storage: true,
         inactive_threshold: 30_000_000_000,
@@ -100,12 +121,12 @@ export class FeedStreamHistory implements HistorySource {
         let past = false;
         for await (const m of batch) {
           got++;
-          past ||= this.#deliver(m.data, range.t1_us, onFrame);
+          past ||= this.#deliver(m.seq, m.data, onFrame);
           if (got === want) break;
         }
         if (got === 0) {
           throw new HistoryReadError(
-            `Reading ${range.channel}'s history from stream ${this.#stream}: no frame came in ` +
+            `Reading ${channel}'s history from stream ${this.#stream}: no frame came in ` +
               `${this.#fetchTimeoutMs} ms with ${left} still held`,
           );
         }
@@ -117,11 +138,22 @@ export class FeedStreamHistory implements HistorySource {
     }
   }
 
-  /** Hands one frame on; true when it starts at or past `t1_us` (the read is done). */
+  /** The sequence of the stream's first frame (frames before it have aged out), 0 with none. */
+  async firstSeq(): Promise<number> {
+    this.#jsm ??= jetstreamManager(this.#nc);
+    try {
+      return (await (await this.#jsm).streams.info(this.#stream)).state.first_seq;
+    } catch (err) {
+      if (/stream not found/i.test((err as Error).message)) return 0;
+      throw err;
+    }
+  }
+
+  /** Hands one frame on; true when the read is done. */
   #deliver(
+    seq: number,
     data: Uint8Array,
-    t1_us: number,
-    onFrame: (t: Float64Array, v: Float64Array) => void,
+    onFrame: (seq: number, t: Float64Array, v: Float64Array) => boolean,
   ): boolean {
     let frame;
     try {
@@ -132,7 +164,6 @@ export class FeedStreamHistory implements HistorySource {
       return false;
     }
     if (frame.t.length === 0) return false;
-    onFrame(frame.t, frame.v);
-    return frame.t[0]! >= t1_us;
+    return onFrame(seq, frame.t, frame.v);
   }
 }

@@ -2,13 +2,15 @@
  * `GET /history` on the collab server: "channel C from t0 to t1, at most N points", answered with
  * the channel's samples in the range from the feed stream, downsampled per bucket (M4: first,
  * min, max and last, so no spike is lost), its bars in the range (bar_buckets.ts, at most one a
- * bucket, for the range view's candle strip), and the channel's findings in the range. The token is
+ * bucket, for the range view's candle strip), and the channel's findings and incidents in the
+ * range (the latest update of each incident with the channel as a member). The token is
  * the stream gateway's (any session, any role: reading history writes nothing). The request and
  * the answer are the wire types of `protocol/history.ts`; the answer is msgpack.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   encodeHistoryResponse,
+  HISTORY_INCIDENTS_MAX,
   HISTORY_LIMITS,
   type HistoryRequest,
   historyRequestOfQuery,
@@ -16,6 +18,7 @@ import {
   ProtocolError,
 } from "../protocol/mod.ts";
 import type { FindingLog } from "./finding_log.ts";
+import type { IncidentLog } from "./incident_log.ts";
 import type { HistorySource } from "./feed_stream_history.ts";
 import { M4Buckets } from "./m4_buckets.ts";
 import { BarBuckets } from "./bar_buckets.ts";
@@ -28,6 +31,8 @@ export const HISTORY_PATH = "/history";
 export interface HistoryServiceOptions {
   source: HistorySource;
   findings: FindingLog;
+  /** The incidents kept; without one, an answer lists none (`incidents_since_us` null). */
+  incidents?: IncidentLog | undefined;
   keyring: Keyring;
   /** Reads at once; more are answered 503 (each read is a consumer on the feed stream): 16. */
   reads_max?: number;
@@ -56,7 +61,7 @@ export class HistoryService {
     const bars = new BarBuckets({ t0: request.t0_us, t1: request.t1_us, bars_max: m4.buckets });
     await this.#options.source.read(request, (t, v) => (m4.add(t, v), bars.add(t, v)));
     const points = m4.points();
-    const findings = this.#options.findings;
+    const { findings, incidents } = this.#options;
     return {
       channel: request.channel,
       t0_us: request.t0_us,
@@ -73,6 +78,13 @@ export class HistoryService {
         HISTORY_LIMITS.findings_max,
       ),
       findings_since_us: findings.since_us,
+      incidents: incidents?.range(
+        request.channel,
+        request.t0_us,
+        request.t1_us,
+        HISTORY_INCIDENTS_MAX,
+      ) ?? [],
+      incidents_since_us: incidents?.since_us ?? null,
     };
   }
 

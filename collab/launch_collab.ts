@@ -30,6 +30,7 @@ import { attachBridge, type BridgeOptions } from "./bridge.ts";
 import { attachIncidentBridge } from "./incident_bridge.ts";
 import { StreamGateway, type StreamGatewayLimits } from "./stream_gateway.ts";
 import { FindingLog } from "./finding_log.ts";
+import { IncidentLog } from "./incident_log.ts";
 import { HistoryService } from "./history_service.ts";
 import type { RootSchema } from "./session_schema.ts";
 
@@ -163,6 +164,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
     stream,
     async close() {
       history?.findings.close();
+      history?.incidents.close();
       await server.close();
       await store.close();
       await ownBus?.close().catch(() => {});
@@ -171,8 +173,8 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
 }
 
 /**
- * `/history` and the findings log it lists, when the bus is NATS (the samples come from the feed
- * stream in JetStream; the reader's JetStream client is loaded only then).
+ * `/history` and the findings and incidents logs it lists, when the bus is NATS (the samples come
+ * from the feed stream in JetStream; the reader's JetStream client is loaded only then).
  */
 async function startHistory(bus: Bus | undefined, keyring: Keyring) {
   const nc = bus && "nc" in bus
@@ -180,9 +182,14 @@ async function startHistory(bus: Bus | undefined, keyring: Keyring) {
     : undefined;
   if (!bus || !nc) return undefined;
   const { FeedStreamHistory } = await import("./feed_stream_history.ts");
-  const findings = new FindingLog({ nowUs: () => Date.now() * 1000 }).follow(bus);
-  const service = new HistoryService({ source: new FeedStreamHistory(nc), findings, keyring });
-  return { service, findings };
+  const { HistoryCache } = await import("./history_cache.ts");
+  const nowUs = () => Date.now() * 1000;
+  const findings = new FindingLog({ nowUs }).follow(bus);
+  const incidents = new IncidentLog({ nowUs }).follow(bus);
+  // Answers read the channels' samples from memory, and the stream only for frames since.
+  const source = new HistoryCache(new FeedStreamHistory(nc));
+  const service = new HistoryService({ source, findings, incidents, keyring });
+  return { service, findings, incidents };
 }
 
 /** The JetStream stream of collab journals, and its subject prefix. */

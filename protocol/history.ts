@@ -2,7 +2,7 @@
  * The history wire: a page asks for "channel C from t0 to t1, at most N points" and is answered
  * with the channel's samples in that range downsampled per bucket (first, min, max and last of
  * each, M4, so no spike is lost), its OHLC bars over the range (`history_bars.ts`), and the
- * findings of the channel in the range. The request
+ * findings and incidents (`history_incidents.ts`) of the channel in the range. The request
  * comes as the query string of `GET /history` (or as a msgpack map), the answer is a msgpack map
  * whose time and value columns are bins of 8-byte little-endian floats, as in a sample frame.
  */
@@ -16,6 +16,8 @@ import {
 } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { type HistoryBars, historyBarsOfValue, historyBarsValue } from "./history_bars.ts";
+import { historyIncidentsOfValue, historyIncidentsValue } from "./history_incidents.ts";
+import type { Incident } from "./incident.ts";
 import { float64Bytes, float64Column } from "./sample_frame.ts";
 import { checkName } from "./subjects.ts";
 
@@ -69,6 +71,11 @@ export interface HistoryResponse {
   findings: HistoryFinding[];
   /** Findings are known from this time on (what the server has kept); null: none kept yet. */
   findings_since_us: number | null;
+  /** The incidents with the channel as a member whose span meets [t0, t1), each as its latest
+   *  update, oldest first. */
+  incidents: Incident[];
+  /** Incidents are known from this time on (what the server has kept); null: none kept. */
+  incidents_since_us: number | null;
 }
 
 /** Checks a request's fields, naming the first that is wrong. */
@@ -189,6 +196,8 @@ export function encodeHistoryResponse(r: HistoryResponse): Uint8Array {
     bars: historyBarsValue(r.bars),
     findings: r.findings.map((f) => [f.kind, f.ts_us, f.what, f.severity]),
     findings_since_us: r.findings_since_us,
+    incidents: historyIncidentsValue(r.incidents),
+    incidents_since_us: r.incidents_since_us,
   });
 }
 
@@ -213,6 +222,7 @@ export function decodeHistoryResponse(bytes: Uint8Array): HistoryResponse {
     );
   }
   const since = m.findings_since_us;
+  const incidentsSince = m.incidents_since_us;
   return {
     channel: requireString(m, "channel"),
     t0_us: requireInteger(m, "t0_us"),
@@ -224,6 +234,8 @@ export function decodeHistoryResponse(bytes: Uint8Array): HistoryResponse {
     bars: historyBarsOfValue(m.bars),
     findings: rawFindings.map(decodeFinding),
     findings_since_us: since === null ? null : requireInteger(m, "findings_since_us"),
+    incidents: historyIncidentsOfValue(m.incidents),
+    incidents_since_us: incidentsSince === null ? null : requireInteger(m, "incidents_since_us"),
   };
 }
 

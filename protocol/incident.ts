@@ -185,8 +185,9 @@ function readMember(raw: unknown, where: string): IncidentMember {
   };
 }
 
-/** The body with its fields in one order, so equal incidents encode to equal bytes. */
-function incidentBody(i: Incident): Record<string, unknown> {
+/** The body with its fields in one order, so equal incidents encode to equal bytes (the map an
+ *  update carries, and a history answer's incidents). */
+export function incidentBody(i: Incident): Record<string, unknown> {
   return {
     id: i.id,
     kind: i.kind,

@@ -8,6 +8,7 @@ export * from "./envelope.ts";
 export * from "./sample_frame.ts";
 export * from "./history.ts";
 export * from "./history_bars.ts";
+export * from "./history_incidents.ts";
 export type * from "./bus.ts";
 export { BusRequestError } from "./bus.ts";
 export type * from "./kernel.ts";

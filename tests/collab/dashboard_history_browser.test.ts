@@ -6,12 +6,23 @@
  * the whole two hours, downsampled, on every card. Both come over the page's stream socket (the
  * WebSocket form of history, with the token the socket opened with), not `GET /history`, which
  * the page uses only while that socket is not open (on the code before, every one was HTTP).
+ * The card opened from the old event draws the answer's bars as candles at once, though no live
+ * bar of the channel ever came (before, only a live bar made a card's candle strip). An incident
+ * of the channel over an hour old, clicked in the incidents panel, opens the card over its span
+ * with the incident drawn as a band and named in the card's legend, the history answer listing it.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { encodeEventEnvelope, encodeFrame, feedSubject, outSubject } from "../../protocol/mod.ts";
+import {
+  encodeEventEnvelope,
+  encodeFrame,
+  encodeIncident,
+  feedSubject,
+  incidentSubject,
+  outSubject,
+} from "../../protocol/mod.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { tokenFor } from "./_support.ts";
@@ -22,14 +33,38 @@ const test = suite(NAME);
 
 const SPAN_S = 7200;
 
+/** The stage's update of a firing anomaly incident of OLD over [first, last] (µs). */
+function oldIncident(id: string, first: number, last: number): Uint8Array {
+  const member = { channel: "OLD", first_us: first, last_us: last, findings: 3, peak_severity: 4 };
+  return encodeIncident({ id: `${id}:2`, src: "test", ts: last }, {
+    id,
+    kind: "anomaly",
+    state: "firing",
+    fired: true,
+    silenced: false,
+    members: [member],
+    first_us: first,
+    last_us: last,
+    first_finding: "f-1",
+    last_finding: "f-3",
+    findings: 3,
+    peak_severity: 4,
+    links: [],
+  });
+}
+
 interface PageChart {
+  incidentBands(): Array<{ id: string; t0: number; t1: number; severity: number }>;
   source: string;
   shownPoints(): number;
   xRange(): { min: number; max: number };
 }
 interface PageTroupe {
   troupe: {
-    grid: { chart(c: string): PageChart | undefined };
+    grid: {
+      chart(c: string): PageChart | undefined;
+      candles(c: string): { shownBars(): { count: number; high: number } } | undefined;
+    };
     history: { bySocket: number; byHttp: number };
     stream: { close(): void };
   };
@@ -104,6 +139,46 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
     );
     assert.is(shown.points, 600);
     assert.ok(shown.x.min <= at / 1e6 && at / 1e6 <= shown.x.max, JSON.stringify(shown.x));
+    // Its candles come with the answer, though no live bar ever came (on the code before, the
+    // strip was made by a live bar only: an old channel showed none).
+    await page.waitForSelector('.card[data-channel="OLD"] .candles', { timeout: 2_000 });
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageTroupe).troupe.grid.candles("OLD")!.shownBars().count > 1,
+      null,
+      { timeout: 5_000 },
+    );
+    const bars = await page.evaluate(() =>
+      (globalThis as unknown as PageTroupe).troupe.grid.candles("OLD")!.shownBars()
+    );
+    // Ten minutes at 1 Hz, at most one bar a bucket of the chart's width.
+    assert.ok(bars.count >= 100 && bars.count <= 601, JSON.stringify(bars));
+    assert.is(bars.high, 66, "the highest sample is a bar's high");
+
+    // An incident of OLD, 50 to 52 minutes in (over an hour ago), as the stage publishes it:
+    // clicking it in the incidents panel opens OLD over its span, the incident drawn as a band and
+    // named in the card's legend, from the history answer too (on the code before, the chart
+    // opened 5 minutes each side of its start, with no incident on it, nor in the answer).
+    const first = t0 + 3000 * 1_000_000, last = t0 + 3120 * 1_000_000;
+    const id = `anomaly-${first}-OLD`;
+    pub.publish(incidentSubject("anomaly"), oldIncident(id, first, last));
+    await pub.flush();
+    const incidentRow = page.locator(`#incidents li[data-id="${id}"]`);
+    await incidentRow.waitFor({ timeout: 20_000 });
+    await incidentRow.click();
+    const entry = `.card[data-channel="OLD"] .incident-legend .incident-entry[data-id="${id}"]`;
+    await page.waitForSelector(`${entry}[data-history="1"]`, { timeout: 20_000 });
+    const opened = await page.evaluate(() => {
+      const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("OLD")!;
+      return { source: c.source, x: c.xRange(), bands: c.incidentBands() };
+    });
+    assert.is(opened.source, "history");
+    assert.ok(opened.x.min < first / 1e6 && last / 1e6 < opened.x.max, JSON.stringify(opened.x));
+    assert.equal(opened.bands.map((b) => [b.id, b.t0, b.t1, b.severity]), [
+      [id, first / 1e6, last / 1e6, 4],
+    ]);
+    assert.is(await page.getAttribute(entry, "class"), "incident-entry kind-anomaly focused");
+    assert.is(await page.textContent(entry), `▮ anomaly sev 4 firing · ${id}`);
+    await page.screenshot({ path: "tests/artifacts/dashboard_history_incident.png" });
 
     // 24 h: the two hours, M4 downsampled to the chart's width.
     await page.click("#range button[name=range-24h]");
@@ -130,8 +205,8 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
         return { bySocket: h.bySocket, byHttp: h.byHttp };
       });
     assert.is(httpHistory, 0, "no GET /history while the stream socket is open");
-    assert.ok(socketHistory >= 2, `${socketHistory} history answers on the socket`);
-    assert.equal(await counts(), { bySocket: 2, byHttp: 0 });
+    assert.ok(socketHistory >= 3, `${socketHistory} history answers on the socket`);
+    assert.equal(await counts(), { bySocket: 3, byHttp: 0 });
     // With the socket closed, history falls back to GET /history, with the page's token.
     await page.evaluate(() => (globalThis as unknown as PageTroupe).troupe.stream.close());
     await page.click("#range button[name=range-1h]");
@@ -143,7 +218,7 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
       null,
       { timeout: 20_000 },
     );
-    assert.equal(await counts(), { bySocket: 2, byHttp: 1 });
+    assert.equal(await counts(), { bySocket: 3, byHttp: 1 });
     assert.is(httpHistory, 1);
     await page.click("#range button[name=range-live]");
     assert.is(

@@ -1,6 +1,7 @@
 /**
  * `GET /history` against a real nats-server: frames published on `troupe.feed.*` are kept by the
- * feed stream, and the collab server answers a range of them downsampled, with the findings.
+ * feed stream, and the collab server answers a range of them downsampled, with the findings and
+ * the incidents (latest update of each) that have the channel as a member.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -12,9 +13,12 @@ import {
   decodeHistoryResponse,
   encodeEventEnvelope,
   encodeFrame,
+  encodeIncident,
   feedSubject,
   historyQuery,
   type HistoryRequest,
+  type Incident,
+  incidentSubject,
   outSubject,
 } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -43,6 +47,39 @@ async function publishHour(pub: NatsBus, channel: string, level: number): Promis
     );
   }
   await pub.flush();
+}
+
+/** An incident update of `channels` spanning [first, last] (µs), in `state`. */
+function incident(
+  channels: string[],
+  first: number,
+  last: number,
+  state: Incident["state"],
+): Uint8Array {
+  const id = `anomaly-${first}-${channels[0]}`;
+  const members = channels.map((channel) => ({
+    channel,
+    first_us: first,
+    last_us: last,
+    findings: 2,
+    peak_severity: 3,
+  }));
+  const body: Incident = {
+    id,
+    kind: "anomaly",
+    state,
+    fired: state !== "pending",
+    silenced: false,
+    members,
+    first_us: first,
+    last_us: last,
+    first_finding: `f-${first}`,
+    last_finding: `f-${last}`,
+    findings: 2 * channels.length,
+    peak_severity: 3,
+    links: [],
+  };
+  return encodeIncident({ id: `${id}:${state}`, src: "test", ts: last }, body);
 }
 
 function anomaly(channel: string, ts: number): Uint8Array {
@@ -96,6 +133,18 @@ test("answers an hour of a channel at 400 points: M4 keeps the spike, findings i
     pub.publish(outSubject("anomaly", "HX"), anomaly("HX", T0 + 100_000_000));
     pub.publish(outSubject("anomaly", "HX"), anomaly("HX", T0 - 1));
     pub.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", T0 + 100_000_000));
+    // Incidents: HX's in the range (its latest update is the one kept), one that began before
+    // the range and ran into it, one that ended before it, and another channel's.
+    const inc = (channels: string[], a: number, b: number, state: Incident["state"]) =>
+      pub.publish(
+        incidentSubject("anomaly"),
+        incident(channels, T0 + a * 1e6, T0 + b * 1e6, state),
+      );
+    inc(["OTHER", "HX"], 100, 100, "pending");
+    inc(["OTHER", "HX"], 100, 160, "firing");
+    inc(["HX"], -300, 20, "resolved");
+    inc(["HX"], -400, -200, "resolved");
+    inc(["OTHER"], 50, 60, "firing");
     await pub.flush();
     await new Promise((r) => setTimeout(r, 200));
     const request: HistoryRequest = {
@@ -127,6 +176,11 @@ test("answers an hour of a channel at 400 points: M4 keeps the spike, findings i
     assert.ok(h.bars.low.every((x) => x >= 100), "no sample of another channel");
     assert.equal(h.findings.map((f) => [f.kind, f.ts_us]), [["anomaly", T0 + 100_000_000]]);
     assert.ok(h.findings_since_us !== null && h.findings_since_us <= Date.now() * 1000);
+    assert.equal(h.incidents.map((i) => [i.id, i.state, i.last_us]), [
+      [`anomaly-${T0 - 300e6}-HX`, "resolved", T0 + 20e6],
+      [`anomaly-${T0 + 100e6}-OTHER`, "firing", T0 + 160e6],
+    ]);
+    assert.ok(h.incidents_since_us !== null && h.incidents_since_us <= Date.now() * 1000);
 
     // A minute fits in 400 points: every sample, as published.
     const minute = { ...request, t0_us: T0 + 60_000_000, t1_us: T0 + 120_000_000 };

@@ -12,6 +12,7 @@ import {
   type HistoryRequest,
   historyRequestOfQuery,
   type HistoryResponse,
+  type Incident,
   ProtocolError,
 } from "../../protocol/mod.ts";
 
@@ -22,6 +23,25 @@ const REQUEST: HistoryRequest = {
   t0_us: T0,
   t1_us: T0 + 86_400_000_000,
   points_max: 1000,
+};
+
+const INCIDENT: Incident = {
+  id: `anomaly-${T0 + 1e6}-BTC-USD`,
+  kind: "anomaly",
+  state: "resolved",
+  fired: true,
+  silenced: false,
+  members: [
+    { channel: "BTC-USD", first_us: T0 + 1e6, last_us: T0 + 9e6, findings: 3, peak_severity: 4 },
+    { channel: "ETH-USD", first_us: T0 + 2e6, last_us: T0 + 2e6, findings: 1, peak_severity: 2 },
+  ],
+  first_us: T0 + 1e6,
+  last_us: T0 + 9e6,
+  first_finding: "f-1",
+  last_finding: "f-4",
+  findings: 4,
+  peak_severity: 4,
+  links: ["collapse-1-BTC-USD"],
 };
 
 function response(): HistoryResponse {
@@ -47,6 +67,8 @@ function response(): HistoryResponse {
       { kind: "collapse", ts_us: T0 + 2e6, what: "level 1 -> 2", severity: null },
     ],
     findings_since_us: T0 - 5,
+    incidents: [INCIDENT],
+    incidents_since_us: T0 - 7,
   };
 }
 
@@ -86,6 +108,33 @@ test("encodeHistoryResponse() and decodeHistoryResponse() round-trip an answer",
   const none = decodeHistoryResponse(encodeHistoryResponse({ ...empty, findings_since_us: null }));
   assert.is(none.t.length, 0);
   assert.is(none.findings_since_us, null);
+  const noIncidents = { ...empty, incidents: [], incidents_since_us: null };
+  const back2 = decodeHistoryResponse(encodeHistoryResponse(noIncidents));
+  assert.equal(back2.incidents, []);
+  assert.is(back2.incidents_since_us, null);
+});
+
+test("decodeHistoryResponse() names the incident and the field that is wrong, and its value", () => {
+  const m = decodeHistoryResponse(encodeHistoryResponse(response()));
+  const empty = { ...m, t: new Uint8Array(0), v: new Uint8Array(0), findings: [] };
+  const bad = (incidents: unknown) => encodeValue({ ...empty, incidents });
+  throwsProtocol(
+    () => decodeHistoryResponse(bad([INCIDENT, { ...INCIDENT, state: "open" }])),
+    "incidents[1].state",
+    /History response field "incidents\[1\]\.state" must be one of .*, got "open"/,
+  );
+  const member = { ...INCIDENT.members[0]!, peak_severity: 9 };
+  throwsProtocol(
+    () => decodeHistoryResponse(bad([{ ...INCIDENT, members: [member] }])),
+    "incidents[0].members[0].peak_severity",
+    /from 1 to 5, got 9/,
+  );
+  throwsProtocol(() => decodeHistoryResponse(bad(7)), "incidents", /must be an array .* got 7/);
+  throwsProtocol(
+    () => decodeHistoryResponse(encodeValue({ ...empty, incidents_since_us: "x" })),
+    "incidents_since_us",
+    /integer/,
+  );
 });
 
 test("historyRequestOfQuery() names the field that is missing or wrong, and its value", () => {

@@ -1,10 +1,11 @@
 /// <reference lib="dom" />
 /**
  * What a channel chart paints on uPlot's canvas beside its series: the prediction band, and the
- * overlays: regime levels, vertical marker lines (change points, annotations, findings from
- * history) and anomaly dots.
+ * overlays: incidents' bands over their spans, regime levels, vertical marker lines (change
+ * points, annotations, findings from history) and anomaly dots.
  */
 import type uPlot from "uplot";
+import type { IncidentBand } from "./_chart_past.ts";
 import type { LiveMarker } from "./_live_style.ts";
 import { eachRegime } from "./regimes.ts";
 
@@ -58,6 +59,8 @@ export interface Overlays {
   changes: readonly LiveMarker[];
   /** Findings from history, in a pinned window. */
   findings: readonly LiveMarker[];
+  /** Incidents over their spans (from history, and the one the chart was opened at). */
+  incidents: readonly IncidentBand[];
   annotations: readonly LiveMarker[];
   anomalies: readonly LiveMarker[];
 }
@@ -74,6 +77,7 @@ export function drawOverlays(u: uPlot, o: Overlays): void {
   ctx.beginPath();
   ctx.rect(left, top, width, height);
   ctx.clip();
+  o.incidents.forEach((b, i) => drawIncident(u, b, { min, max, row: i % 3 }));
   drawRegimes(u, o.changes, min, max);
   for (const m of o.changes) {
     if (m.t < min || m.t > max) continue;
@@ -99,6 +103,30 @@ export function drawOverlays(u: uPlot, o: Overlays): void {
     ctx.fill();
   }
   ctx.restore();
+}
+
+/** An incident: a translucent band over its span (at least 3 px), a strip along the top in its
+ *  colour and its severity written there (`sev 4`), on its `row` of labels (overlapping bands'
+ *  labels do not write over each other). */
+function drawIncident(
+  u: uPlot,
+  b: IncidentBand,
+  { min, max, row }: { min: number; max: number; row: number },
+): void {
+  if (b.t1 < min || b.t0 > max) return;
+  const ctx = u.ctx, dpr = devicePixelRatio;
+  const { left, top, width, height } = u.bbox;
+  const x0 = u.valToPos(b.t0, "x", true);
+  const w = Math.max(3 * dpr, u.valToPos(b.t1, "x", true) - x0);
+  ctx.fillStyle = `rgba(${b.color},0.16)`;
+  ctx.fillRect(x0, top, w, height);
+  ctx.fillStyle = `rgba(${b.color},0.9)`;
+  ctx.fillRect(x0, top, w, 3 * dpr);
+  ctx.font = `${10 * dpr}px system-ui`;
+  // The label stays inside the plot: a band at its right edge is labelled to its left.
+  const text = `sev ${b.severity}`;
+  const x = Math.max(left, Math.min(x0 + 3 * dpr, left + width - ctx.measureText(text).width));
+  ctx.fillText(text, x, top + (14 + 12 * row) * dpr);
 }
 
 /** Each regime's mean as a level over the span it held (regimes.ts). */

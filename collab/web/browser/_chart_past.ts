@@ -1,9 +1,10 @@
 /**
  * A chart's past: the history answer a pinned range is read from (history_client.ts), asked at
- * the chart's width, and turned into what the chart draws: times in seconds, the values, and the
- * findings as markers. The answer itself goes on to the card's candles (its bars).
+ * the chart's width, and turned into what the chart draws: times in seconds, the values, the
+ * findings as markers and the incidents as bands over their spans. The answer itself goes on to
+ * the card's candles (its bars) and its incident legend.
  */
-import { HISTORY_LIMITS, type HistoryResponse } from "../../../protocol/mod.ts";
+import { HISTORY_LIMITS, type HistoryResponse, type Incident } from "../../../protocol/mod.ts";
 import type { HistoryClient } from "./history_client.ts";
 import type { LiveMarker } from "./_live_style.ts";
 
@@ -13,6 +14,49 @@ export interface ChartPast {
   t: Float64Array;
   v: Float64Array;
   findings: LiveMarker[];
+  incidents: IncidentBand[];
+}
+
+/** An incident drawn over its span: first to last finding, seconds. */
+export interface IncidentBand {
+  id: string;
+  t0: number;
+  t1: number;
+  severity: number;
+  color: string;
+}
+
+/** The band of `i` (an anomaly's red, a change's orange, else blue). */
+export function incidentBand(i: Incident): IncidentBand {
+  const color = i.kind === "anomaly"
+    ? "255,93,93"
+    : i.kind === "collapse"
+    ? "255,179,71"
+    : "79,163,255";
+  return {
+    id: i.id,
+    t0: i.first_us * 1e-6,
+    t1: i.last_us * 1e-6,
+    severity: i.peak_severity,
+    color,
+  };
+}
+
+/** The point of (t, v) nearest to `tS` (seconds), or undefined outside their span. */
+export function nearestPoint(
+  t: Float64Array,
+  v: Float64Array,
+  tS: number,
+): { t: number; v: number } | undefined {
+  if (t.length === 0 || tS < t[0]! || tS > t[t.length - 1]!) return undefined;
+  let lo = 0, hi = t.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (t[mid]! <= tS) lo = mid;
+    else hi = mid;
+  }
+  const i = tS - t[lo]! <= t[hi]! - tS ? lo : hi;
+  return { t: t[i]!, v: v[i]! };
 }
 
 /** The history of `channel` over `range` (seconds) at four points a pixel column of `widthPx`;
@@ -40,5 +84,5 @@ export function chartPast(h: HistoryResponse): ChartPast {
     text: `${f.kind}: ${f.what}`,
     color: f.kind === "anomaly" ? "#ff5d5d" : "#ffb347",
   }));
-  return { t, v: h.v, findings };
+  return { t, v: h.v, findings, incidents: h.incidents.map(incidentBand) };
 }

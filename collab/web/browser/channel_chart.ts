@@ -13,8 +13,8 @@
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
-import { drawBand, drawOverlays, type Overlays } from "./_chart_draw.ts";
-import { TIME_AXIS } from "./time_labels.ts";
+import type { Overlays } from "./_chart_draw.ts";
+import { chartOptions } from "./_chart_options.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import { OnScreen } from "./on_screen.ts";
 import { decimate, DECIMATE_COLUMNS } from "./decimate.ts";
@@ -23,8 +23,20 @@ import { SeriesRing } from "./series_ring.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { RemoteLivePlot } from "./remote_live_plot.ts";
 import type { HistoryClient } from "./history_client.ts";
-import { type ChartPast, chartPast, readPast } from "./_chart_past.ts";
-import { channelUnit, type HistoryResponse, withUnit } from "../../../protocol/mod.ts";
+import {
+  type ChartPast,
+  chartPast,
+  type IncidentBand,
+  incidentBand,
+  nearestPoint,
+  readPast,
+} from "./_chart_past.ts";
+import {
+  channelUnit,
+  type HistoryResponse,
+  type Incident,
+  withUnit,
+} from "../../../protocol/mod.ts";
 
 /** Bounds of the overlays one chart keeps. */
 export const CHART_LIMITS = {
@@ -66,12 +78,11 @@ export interface ChannelChartOptions {
 const COLUMNS = ["value", "expected", "lower", "upper"] as const;
 /** The live view's margins around its plot (CSS pixels): value labels left, time labels below. */
 export const LIVE_MARGINS_CSS = { left: 50, top: 10, right: 12, bottom: 26 } as const;
-const NO_PATH = () => null;
 
 /** A pinned range looked at around a moment outside the ring: 5 minutes each side (seconds). */
 const FOCUS_HALF_SPAN_S = 300;
-
-const AXIS = { stroke: "#8a96a3", grid: { stroke: "#2a323c", width: 1 }, ticks: { show: false } };
+/** The least time shown each side of an incident opened at (seconds). */
+const INCIDENT_MARGIN_S = 60;
 
 export class ChannelChart {
   readonly channel: string;
@@ -114,6 +125,8 @@ export class ChannelChart {
   readonly #history: HistoryClient | undefined;
   /** The history shown while pinned to a range the ring does not cover. */
   #past: ChartPast | undefined;
+  /** The incident the chart was opened at (the incidents panel), drawn while pinned. */
+  #incident: IncidentBand | undefined;
   /** What the chart shows while pinned: `ring`, `loading` or `history` (the tests read it). */
   source: "live" | "ring" | "loading" | "history" = "live";
   #sinceRepaint = 0;
@@ -159,7 +172,16 @@ export class ChannelChart {
     this.#screen = new OnScreen(this.card, () => (this.#live?.invalidate(), this.#changed()));
     this.card.addEventListener("pointerdown", () => options.onLook?.(this.channel));
     const width = Math.max(300, parent.clientWidth > 900 ? 420 : 380);
-    this.#plot = new uPlot(this.#options(width), [[], [], [], [], []], body);
+    const plotOptions = chartOptions({
+      width,
+      height: CHART_LIMITS.height_px,
+      // The live view's right margin, so that uPlot's plot (pinned) and the candles' line up.
+      right: LIVE_MARGINS_CSS.right,
+      overlays: () => this.#overlays(),
+      zoom: (u) => this.#zoom(u),
+      cursorMoved: (u) => this.#cursorMoved(u),
+    });
+    this.#plot = new uPlot(plotOptions, [[], [], [], [], []], body);
     if (!this.#naive) {
       // Under uPlot's cursor layer, over its canvas: drag-to-zoom and the cursor still work.
       const canvas = el("canvas", {
@@ -175,38 +197,6 @@ export class ChannelChart {
     }
   }
 
-  #options(width: number): uPlot.Options {
-    return {
-      width,
-      height: CHART_LIMITS.height_px,
-      scales: { x: { time: true } },
-      legend: { show: false },
-      // The live view's right margin, so that uPlot's plot (pinned) and the candles' line up.
-      padding: [null, LIVE_MARGINS_CSS.right, null, null],
-      // The zoom is applied by the setSelect hook, from whichever view is shown.
-      cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
-      series: [
-        {},
-        // Solid lines only: a dashed line cost more than the rest of a redraw on a
-        // software-rendered canvas. The band's edges take part in the y range but draw nothing
-        // themselves: the band is one filled polygon (drawBand), cheaper than uPlot's clipped
-        // bands.
-        { label: "value", stroke: "#d8dee6", width: 1, points: { show: false } },
-        { label: "expected", stroke: "#4fa3ff", width: 1, points: { show: false } },
-        { label: "lower", paths: NO_PATH, points: { show: false } },
-        { label: "upper", paths: NO_PATH, points: { show: false } },
-      ],
-      // Fewer, one-line labels: text is a large share of a small chart's redraw.
-      axes: [{ ...AXIS, ...TIME_AXIS }, { ...AXIS, size: 50, space: 40 }],
-      hooks: {
-        drawAxes: [(u) => drawBand(u)],
-        draw: [(u) => drawOverlays(u, this.#overlays())],
-        setSelect: [(u) => this.#zoom(u)],
-        setCursor: [(u) => this.#cursorMoved(u)],
-      },
-    };
-  }
-
   /** The pointer moved over the chart (or left it): the time under it, for every chart. */
   #cursorMoved(u: uPlot): void {
     const left = u.cursor.left ?? -1;
@@ -220,15 +210,7 @@ export class ChannelChart {
   valueAt(tS: number): { t: number; v: number } | undefined {
     const t = this.#past && this.#pinned ? this.#past.t : this.#ring.view(0);
     const v = this.#past && this.#pinned ? this.#past.v : this.#ring.view(1);
-    if (t.length === 0 || tS < t[0]! || tS > t[t.length - 1]!) return undefined;
-    let lo = 0, hi = t.length - 1;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (t[mid]! <= tS) lo = mid;
-      else hi = mid;
-    }
-    const i = tS - t[lo]! <= t[hi]! - tS ? lo : hi;
-    return { t: t[i]!, v: v[i]! };
+    return nearestPoint(t, v, tS);
   }
 
   /** Shows `set` as the channel's unit (the session's), or the derived unit for undefined. */
@@ -427,14 +409,22 @@ export class ChannelChart {
 
   /**
    * Shows the window around `tMs` (milliseconds since the epoch) and stops following: half the
-   * ring's span when the ring holds that moment, else ten minutes of history around it.
+   * ring's span when the ring holds that moment, else ten minutes of history around it; with an
+   * incident, its span with half its length (a minute at least) each side, its band drawn until
+   * the chart follows live again.
    */
-  focus(tMs: number): void {
-    const t = tMs / 1000;
+  focus(tMs: number, incident?: Incident): void {
+    const t = tMs / 1000, end = Math.max(t, (incident?.last_us ?? 0) * 1e-6);
     const r = this.#ring;
     const held = r.length > 1 && t >= r.view(0)[0]!;
-    const half = held ? (r.lastTime() - r.view(0)[0]!) / 4 : FOCUS_HALF_SPAN_S;
-    this.#pin({ min: t - half, max: t + half });
+    // An incident fills half the width (a short one, a minute each side at least).
+    const half = incident
+      ? Math.max(INCIDENT_MARGIN_S, (end - t) / 2)
+      : held
+      ? (r.lastTime() - r.view(0)[0]!) / 4
+      : FOCUS_HALF_SPAN_S;
+    this.#incident = incident && incidentBand(incident);
+    this.#pin({ min: t - half, max: end + half });
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
   }
@@ -506,6 +496,12 @@ export class ChannelChart {
     });
   }
 
+  /** The incident bands drawn: history's and the one opened at, once each (the tests read it). */
+  incidentBands(): IncidentBand[] {
+    const past = this.#past?.incidents ?? [], i = this.#incident;
+    return i && !past.some((b) => b.id === i.id) ? [...past, i] : past;
+  }
+
   /** Points shown while pinned (the tests read it). */
   shownPoints(): number {
     return this.#plot.data[0]?.length ?? 0;
@@ -514,6 +510,7 @@ export class ChannelChart {
   /** Follows the live edge again. */
   follow(): void {
     this.#pinned = undefined;
+    this.#incident = undefined;
     this.#setPast(undefined);
     this.source = "live";
     this.#showLive(true);
@@ -578,6 +575,7 @@ export class ChannelChart {
     return {
       changes: this.#changes,
       findings: this.#past?.findings ?? [],
+      incidents: this.incidentBands(),
       annotations: this.#annotations,
       anomalies: this.#anomalies,
     };

@@ -9,12 +9,14 @@
  * who-looks-where dots and the session's annotations on the cards.
  */
 import { CandleChart } from "./candle_chart.ts";
+import { IncidentLegend } from "./incident_legend.ts";
 import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { HistoryClient } from "./history_client.ts";
 import type { Panel } from "../../session_doc.ts";
+import type { Incident } from "../../../protocol/mod.ts";
 
 /** Bounds of the grid. */
 export const GRID_LIMITS = { charts_max: 64 } as const;
@@ -36,6 +38,7 @@ export interface ChartGridOptions {
 interface Entry {
   chart: ChannelChart;
   candles: CandleChart | undefined;
+  legend: IncidentLegend;
 }
 
 export class ChartGrid {
@@ -96,10 +99,22 @@ export class ChartGrid {
       onCursor: (t) => {
         for (const other of this.#entries.values()) other.chart.showAt(t);
       },
-      onRange: () => this.#entries.get(channel)?.candles?.rangeChanged(),
-      onHistory: (h) => this.#entries.get(channel)?.candles?.showPast(h?.bars),
+      // An answer with bars makes the card's strip: a channel opened from an old event may
+      // have no live bar yet (nor ever), and its range view draws the answer's bars at once.
+      onHistory: (h) => {
+        const e = this.#entries.get(channel);
+        e?.legend.history(h?.incidents);
+        (h && h.bars.t.length > 0 ? this.candles(channel) : e?.candles)?.showPast(h?.bars);
+      },
+      onRange: () => {
+        const e = this.#entries.get(channel);
+        e?.candles?.rangeChanged();
+        if (e?.chart.source === "live") e.legend.focus(undefined);
+      },
     });
-    e = { chart, candles: undefined };
+    const legend = new IncidentLegend();
+    chart.card.querySelector(".plot")!.after(legend.element);
+    e = { chart, candles: undefined, legend };
     this.#entries.set(channel, e);
     // The card's width, as its candles below it take: one time axis, pixel for pixel.
     const w = chart.card.clientWidth - 18;
@@ -211,12 +226,15 @@ export class ChartGrid {
   }
 
   /**
-   * Focuses the chart of `channel` at `tMs` (from the event list), however old: its card is
-   * created if the channel has none yet (its live data may be long gone, or not come at all).
+   * Focuses the chart of `channel` at `tMs` (from the event list or the incidents panel), however
+   * old: its card is created if the channel has none yet (its live data may be long gone, or not
+   * come at all). With an incident, its span is shown, its band drawn and named in the legend.
    */
-  focus(channel: string, tMs: number): void {
+  focus(channel: string, tMs: number, incident?: Incident): void {
     for (const e of this.#entries.values()) e.chart.card.classList.remove("focused");
-    this.#entry(channel)?.chart.focus(tMs);
+    const e = this.#entry(channel);
+    e?.chart.focus(tMs, incident);
+    e?.legend.focus(incident);
   }
 
   /** Shows `range` (seconds since the epoch) on every chart, or follows the live edge (none). */

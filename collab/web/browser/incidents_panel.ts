@@ -9,7 +9,8 @@
  * per incident, a silence button that fills the silence form (silence_form.ts: matchers from the
  * incident, a duration, a reason, each editable and checked) and the session's silences with an
  * unsilence button each; a viewer sees the form disabled, no buttons, and "read-only".
- * Clicking an incident focuses its first channel's chart at its start. A row's line is the line
+ * Clicking an incident focuses its first channel's chart on its span, however old, the incident
+ * drawn there as a band and named in the card's legend. A row's line is the line
  * `troupe watch` and `troupe incidents` print, whole (ids and all: one line per finding wherever it
  * is read); the list shows at most two rows of it, the rest in the row's `title`.
  */
@@ -37,11 +38,14 @@ export class IncidentsPanel {
   readonly #silences: HTMLElement;
   readonly #error = el("div", { class: "error" });
   readonly #incidents = new Map<string, Incident>();
-  readonly #onFocus: (channel: string, tMs: number) => void;
+  readonly #onFocus: (channel: string, tMs: number, incident: Incident) => void;
   readonly #form: SilenceForm;
   #scheduled = false;
 
-  constructor(link: SessionLink, onFocus: (channel: string, tMs: number) => void) {
+  constructor(
+    link: SessionLink,
+    onFocus: (channel: string, tMs: number, incident: Incident) => void,
+  ) {
     this.#link = link;
     this.#inc = new SessionIncidents(link.doc);
     this.#onFocus = onFocus;
@@ -141,7 +145,7 @@ export class IncidentsPanel {
     );
     li.addEventListener("click", (e) => {
       if ((e.target as HTMLElement).tagName === "BUTTON") return;
-      this.#onFocus(i.members[0]?.channel ?? "", Math.round(i.first_us / 1000));
+      this.#onFocus(i.members[0]?.channel ?? "", Math.round(i.first_us / 1000), i);
     });
     if (this.#link.canWrite) {
       li.append(

@@ -38,6 +38,7 @@ import { markReadOnly } from "./readonly_note.ts";
 import { PageExpiry } from "./token_expiry.ts";
 import {
   areaPattern,
+  type Incident,
   outPattern,
   outPrefix,
   type StreamMsg,
@@ -174,9 +175,9 @@ function buildViews(
     focused = channel;
     presence.look(channel);
   };
-  const open = (channel: string, tMs: number) => {
+  const open = (channel: string, tMs: number, incident?: Incident) => {
     look(channel);
-    grid.focus(channel, tMs);
+    grid.focus(channel, tMs, incident);
   };
   const layoutStore = new LayoutStore(link, params.session);
   const layoutControls = new LayoutControls(byId("layout"), layoutStore, () => grid);

@@ -1,0 +1,221 @@
+/**
+ * A columnar cache of the channels' samples read from the feed stream, so that a history answer
+ * reads memory, not every frame again: the first answer of a channel reads its frames from the
+ * stream (from the first stored at or after its t0 to what the stream holds) into two growing
+ * Float64Array columns, time and value, in stream order, with each frame's stream sequence; a
+ * later answer reads only the frames stored since (a consumer from the last sequence read + 1),
+ * drops the frames the stream has let go of (older than its first sequence, so the cache never
+ * answers with more than the stream holds), and hands the columns' frames to the downsampling as
+ * the stream would, zero-copy. So an answer is the answer of a fresh read of the same frames,
+ * sample for sample (tests/collab/history_cache.test.ts compares them), at the cost of an M4
+ * pass over memory (about 1 ms a channel-day at 1 Hz) instead of fetching and decoding 1,440
+ * frames.
+ *
+ * Bounded: room for at most `samples_max` samples across channels (16 bytes each: 8,388,608,
+ * 128 MiB; the columns' capacity is counted, not only what they hold), the channel read longest
+ * ago evicted first; a channel with no samples is not kept; a channel that alone holds more is
+ * not cached (its answers read the stream, as without a cache). A range starting before a
+ * channel's cached start reads the channel again from there. Reads of one channel run one at a
+ * time; of different channels, at once.
+ */
+import type { FeedStreamHistory, HistoryRange, HistorySource } from "./feed_stream_history.ts";
+
+/** Options of a HistoryCache. */
+export interface HistoryCacheOptions {
+  /** Samples held across channels at most: 8,388,608 (128 MiB of times and values). */
+  samples_max?: number;
+}
+
+/** What the cache reads: the feed stream's frames with their sequences. */
+export type FrameReader = Pick<FeedStreamHistory, "read" | "readFrames" | "firstSeq">;
+
+/** One channel's samples, in stream order. */
+interface Entry {
+  /** Read from the first frame stored at or after this time (µs). */
+  fromUs: number;
+  t: Float64Array;
+  v: Float64Array;
+  size: number;
+  /** Per frame kept: its stream sequence and its first sample's index. */
+  seqs: number[];
+  starts: number[];
+  /** The last sequence read (frames after it are read next). */
+  lastSeq: number;
+  /** The update running or last run: one at a time. */
+  busy: Promise<unknown>;
+  usedAt: number;
+}
+
+/** The feed stream's frames, cached per channel in columns. */
+export class HistoryCache implements HistorySource {
+  readonly samples_max: number;
+  readonly #reader: FrameReader;
+  readonly #entries = new Map<string, Entry>();
+  #uses = 0;
+  /** Answers from memory, answers that filled a channel's entry, answers read from the stream
+   *  alone (not cached: too many samples); the tests read them. */
+  hits = 0;
+  builds = 0;
+  misses = 0;
+
+  constructor(reader: FrameReader, options: HistoryCacheOptions = {}) {
+    this.#reader = reader;
+    this.samples_max = options.samples_max ?? 8_388_608;
+    if (!Number.isSafeInteger(this.samples_max) || this.samples_max < 1) {
+      throw new RangeError(
+        `HistoryCache samples_max must be a positive integer, got ${this.samples_max}`,
+      );
+    }
+  }
+
+  /** Samples there is room for in the columns, across channels (what the bound counts). */
+  get capacity(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) n += e.t.length;
+    return n;
+  }
+
+  /** Samples held now, across channels. */
+  get samples(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) n += e.size;
+    return n;
+  }
+
+  async read(range: HistoryRange, onFrame: (t: Float64Array, v: Float64Array) => void) {
+    const e = this.#entries.get(range.channel);
+    if (!e || range.t0_us < e.fromUs) {
+      // A first look (or before what is held): the frames are read once, answered as they come
+      // and kept, as a read without the cache would (the downsampling overlaps the fetching).
+      const kept = await this.#build(range.channel, range.t0_us, (t, v) => {
+        onFrame(t, v);
+        return t[0]! >= range.t1_us;
+      });
+      if (kept) this.builds++;
+      else this.misses++;
+      return;
+    }
+    const fresh = e.busy.then(() => this.#update(range.channel, e));
+    e.busy = fresh.catch(() => {});
+    const now = await fresh;
+    if (!now) {
+      this.misses++;
+      return await this.#reader.read(range, onFrame);
+    }
+    this.hits++;
+    const { t, v, starts, size } = now;
+    for (let f = 0; f < starts.length; f++) {
+      const a = starts[f]!, b = starts[f + 1] ?? size;
+      const frameT = t.subarray(a, b);
+      onFrame(frameT, v.subarray(a, b));
+      if (frameT[0]! >= range.t1_us) break;
+    }
+  }
+
+  /** Reads `channel` from `t0_us` into a new entry, handing each frame to `forward` until it
+   *  says the range is past; the entry, or undefined when it would hold too much. */
+  async #build(
+    channel: string,
+    t0_us: number,
+    forward: (t: Float64Array, v: Float64Array) => boolean,
+  ): Promise<Entry | undefined> {
+    const e: Entry = {
+      fromUs: t0_us,
+      t: new Float64Array(1024),
+      v: new Float64Array(1024),
+      size: 0,
+      seqs: [],
+      starts: [],
+      lastSeq: 0,
+      busy: Promise.resolve(),
+      usedAt: ++this.#uses,
+    };
+    this.#entries.set(channel, e);
+    const done = this.#append(channel, e, { time_us: t0_us }, forward);
+    e.busy = done.catch(() => {});
+    let over: boolean;
+    try {
+      over = await done;
+    } catch (err) {
+      if (this.#entries.get(channel) === e) this.#entries.delete(channel);
+      throw err;
+    }
+    if (over || e.size === 0) {
+      if (this.#entries.get(channel) === e) this.#entries.delete(channel);
+      return undefined;
+    }
+    return this.#keep(channel, e);
+  }
+
+  /** Drops what the stream let go of and reads the frames stored since the last read. */
+  async #update(channel: string, e: Entry): Promise<Entry | undefined> {
+    if (this.#entries.get(channel) !== e) return undefined;
+    this.#trim(e, await this.#reader.firstSeq());
+    const over = await this.#append(channel, e, { seq: e.lastSeq + 1 });
+    e.usedAt = ++this.#uses;
+    return over ? (this.#entries.delete(channel), undefined) : this.#keep(channel, e);
+  }
+
+  /**
+   * Appends the frames of `channel` read from `from`, handing each to `forward` too until it
+   * says it is past its range; true when they would hold more than the bound (then it stops
+   * appending, and reading once nothing is forwarded either).
+   */
+  async #append(
+    channel: string,
+    e: Entry,
+    from: { time_us: number } | { seq: number },
+    forward?: (t: Float64Array, v: Float64Array) => boolean,
+  ): Promise<boolean> {
+    let over = false, past = !forward;
+    await this.#reader.readFrames(channel, from, (seq, t, v) => {
+      if (!past) past = forward!(t, v);
+      const n = t.length;
+      if (over || e.size + n > this.samples_max) return (over = true) && past;
+      if (e.size + n > e.t.length) {
+        const grown = Math.min(this.samples_max, Math.max(2 * e.t.length, e.size + n));
+        const gt = new Float64Array(grown), gv = new Float64Array(grown);
+        gt.set(e.t.subarray(0, e.size));
+        gv.set(e.v.subarray(0, e.size));
+        e.t = gt;
+        e.v = gv;
+      }
+      e.t.set(t, e.size);
+      e.v.set(v, e.size);
+      e.seqs.push(seq);
+      e.starts.push(e.size);
+      e.size += n;
+      e.lastSeq = seq;
+      return false;
+    });
+    if (this.#entries.get(channel) !== e) return true;
+    return over;
+  }
+
+  /** Keeps `e`, evicting the channels read longest ago while the cache holds too much. */
+  #keep(channel: string, e: Entry): Entry {
+    let total = this.capacity;
+    const byAge = [...this.#entries.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt);
+    for (const [name, other] of byAge) {
+      if (total <= this.samples_max) break;
+      if (name === channel) continue;
+      total -= other.t.length;
+      this.#entries.delete(name);
+    }
+    return e;
+  }
+
+  /** Drops the frames before sequence `first` (aged out of the stream). */
+  #trim(e: Entry, first: number): void {
+    let drop = 0;
+    while (drop < e.seqs.length && e.seqs[drop]! < first) drop++;
+    if (drop === 0) return;
+    const from = e.starts[drop] ?? e.size;
+    e.t.copyWithin(0, from, e.size);
+    e.v.copyWithin(0, from, e.size);
+    e.size -= from;
+    e.seqs.splice(0, drop);
+    e.starts.splice(0, drop);
+    for (let i = 0; i < e.starts.length; i++) e.starts[i]! -= from;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The history cache against a real nats-server: an answer read from the cached columns is the
+ * answer of a fresh read of the feed stream, byte for byte, on the same range: at first (the
+ * cache filled), again (from memory), after new frames (read incrementally), after the stream let
+ * old frames go (dropped from the cache too), for a range before the cached start (read again),
+ * past the cache's bound (the channel read longest ago evicted; one too big for it not cached:
+ * read from the stream), and for a channel never published (answered, not kept).
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
+import { FeedStreamHistory } from "../../collab/feed_stream_history.ts";
+import { FindingLog } from "../../collab/finding_log.ts";
+import { HistoryCache } from "../../collab/history_cache.ts";
+import { HistoryService } from "../../collab/history_service.ts";
+import { loadKeyring } from "../../collab/mod.ts";
+import {
+  encodeFrame,
+  encodeHistoryResponse,
+  feedSubject,
+  type HistoryRequest,
+} from "../../protocol/mod.ts";
+import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+
+const test = suite("history cache");
+const run = haveNatsServer("history cache");
+
+const T0 = (Math.floor(Date.now() / 1000) - 7200) * 1_000_000;
+
+/** Publishes minutes [from, to) of `channel` at 1 Hz, a frame a minute, with spikes. */
+async function publish(pub: NatsBus, channel: string, from: number, to: number) {
+  for (let f = from; f < to; f++) {
+    const t = new Float64Array(60), v = new Float64Array(60);
+    for (let i = 0; i < 60; i++) {
+      const k = f * 60 + i;
+      t[i] = T0 + k * 1_000_000;
+      v[i] = k % 997 === 0 ? 900 : 100 + ((k * 7919) % 31) / 3;
+    }
+    pub.publish(
+      feedSubject("m", channel),
+      encodeFrame({ channel, seq0: f * 60, t, v }, { id: `${channel}:${f}`, src: "test" }),
+    );
+  }
+  await pub.flush();
+}
+
+async function stored(pub: NatsBus, messages: number) {
+  const jsm = await jetstreamManager(pub.nc);
+  for (let i = 0; (await jsm.streams.info("TROUPE_FEED")).state.messages < messages; i++) {
+    if (i > 500) throw new Error(`the feed stream did not keep ${messages} frames`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test("answers from the cache equal fresh reads of the stream, as frames come and go", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-history-cache-");
+  const pub = await NatsBus.connect(nats.url, { name: "history-cache" });
+  try {
+    await ensureFeedStream(pub.nc);
+    await publish(pub, "CA", 0, 60);
+    await publish(pub, "CB", 0, 60);
+    await stored(pub, 120);
+    const keyring = await loadKeyring({ dataDir: dir.path });
+    const findings = new FindingLog({ nowUs: () => T0 });
+    const raw = new HistoryService({ source: new FeedStreamHistory(pub.nc), findings, keyring });
+    const cache = new HistoryCache(new FeedStreamHistory(pub.nc), { samples_max: 16_384 });
+    const cached = new HistoryService({ source: cache, findings, keyring });
+    const same = async (r: HistoryRequest, why: string) => {
+      const [a, b] = await Promise.all([raw.answer(r), cached.answer(r)]);
+      assert.ok(a.samples > 0, `${why}: ${a.samples} samples`);
+      assert.equal(encodeHistoryResponse(b), encodeHistoryResponse(a), why);
+      return a;
+    };
+    const hour = { channel: "CA", t0_us: T0, t1_us: T0 + 3600e6, points_max: 400 };
+    const first = await same(hour, "the first answer, filling the cache");
+    assert.ok(first.v.includes(900), "a spike is in the answer");
+    await same(hour, "from memory");
+    await same({ ...hour, t0_us: T0 + 600e6, t1_us: T0 + 660e6 }, "a minute: every sample");
+    await same({ ...hour, t0_us: T0 + 1234e6, t1_us: T0 + 2345e6, points_max: 64 }, "a range");
+    await same({ ...hour, channel: "CB" }, "another channel");
+    // A channel never published is answered (with nothing) and not kept.
+    const never = { ...hour, channel: "NEVER" };
+    const [rawNever, cachedNever] = await Promise.all([raw.answer(never), cached.answer(never)]);
+    assert.equal(encodeHistoryResponse(cachedNever), encodeHistoryResponse(rawNever));
+    assert.is(cachedNever.samples, 0);
+    assert.equal([cache.hits, cache.builds, cache.misses], [3, 2, 1]);
+    assert.is(cache.samples, 7200);
+
+    await publish(pub, "CA", 60, 80); // twenty minutes more
+    await stored(pub, 140);
+    await same({ ...hour, t1_us: T0 + 4800e6 }, "with the frames since, read incrementally");
+    assert.is(cache.samples, 8400);
+    // The stream lets its first 30 frames go (CA's first half hour): so does the cache.
+    const jsm = await jetstreamManager(pub.nc);
+    await jsm.streams.purge("TROUPE_FEED", { seq: 31 });
+    await same({ ...hour, t1_us: T0 + 4800e6 }, "after the stream let frames go");
+    assert.is(cache.samples, 8400 - 30 * 60);
+    await same({ ...hour, t0_us: T0 - 3600e6 }, "a range before the cached start");
+    await same({ ...hour, channel: "CB" }, "CB again");
+    assert.ok(cache.capacity <= 16_384, `room for ${cache.capacity} samples held`);
+    // Past the bound: CA and CB do not both fit; the one read longest ago goes.
+    const tight = new HistoryCache(new FeedStreamHistory(pub.nc), { samples_max: 6_000 });
+    const tightly = new HistoryService({ source: tight, findings, keyring });
+    await tightly.answer(hour);
+    await tightly.answer({ ...hour, channel: "CB" });
+    assert.is(tight.samples, 3600, "CB alone is held");
+    const again = await tightly.answer(hour);
+    assert.equal(encodeHistoryResponse(again), encodeHistoryResponse(await raw.answer(hour)));
+    assert.equal([tight.hits, tight.builds, tight.misses], [0, 3, 0]);
+    const small = new HistoryCache(new FeedStreamHistory(pub.nc), { samples_max: 1000 });
+    const a = await raw.answer(hour);
+    const b = await new HistoryService({ source: small, findings, keyring }).answer(hour);
+    assert.equal(encodeHistoryResponse(b), encodeHistoryResponse(a), "too big to cache");
+    assert.equal([small.hits, small.builds, small.misses, small.samples], [0, 0, 1, 0]);
+    assert.is(cache.misses, 1);
+  } finally {
+    await pub.close();
+    await nats.cleanup();
+    dir.remove();
+  }
+});
+
+if (run) test.run();
