@@ -6,6 +6,7 @@ export * from "./protocol_error.ts";
 export * from "./subjects.ts";
 export * from "./envelope.ts";
 export * from "./sample_frame.ts";
+export * from "./anomaly_columns.ts";
 export * from "./history.ts";
 export * from "./history_bars.ts";
 export * from "./history_incidents.ts";

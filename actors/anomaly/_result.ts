@@ -1,7 +1,7 @@
 /**
  * What the anomaly kernel's step gives for one frame: per-sample columns (score, expected value,
- * band) and the incident changes in sample order. Private to the anomaly folder; kernel.ts
- * re-exports the types.
+ * the band's half-width) and the incident changes in sample order. Private to the anomaly folder;
+ * kernel.ts re-exports the types.
  */
 
 /**
@@ -25,10 +25,11 @@ export interface AnomalyResult {
   score: Float64Array;
   /** Per sample: the value expected from the past. */
   expected: Float64Array;
-  /** Per sample: the prediction band's lower edge. */
-  lower: Float64Array;
-  /** Per sample: the prediction band's upper edge. */
-  upper: Float64Array;
+  /**
+   * Per sample: the prediction band's half-width. The band is `expected - spread` to
+   * `expected + spread`, bit for bit the edges the kernel computes for a valid sample.
+   */
+  spread: Float64Array;
   /** Every opening and closing of an incident in this frame, in sample order. */
   changes: readonly AnomalyChange[];
   /** Valid samples in this frame. */

@@ -39,9 +39,11 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * channel is not young again), version 7 also with no run rate on record (NaN: a run under way is
  * judged as before until the next begins), version 6 also with the slow mean square started at
  * the recent one, versions 4 and 5 also with no alarm on record, and version 4 with a fresh shift
- * view.
+ * view. Before version 13 slot 31 held the band's lower edge, not its half-width (issue 33);
+ * an older state's half-width is taken as its upper edge less its expected value.
  */
-const SAVE_VERSION = 12;
+const SAVE_VERSION = 13;
+const SAVE_VERSION_SPREAD = 13;
 const SAVE_VERSION_SINCE_ALARM = 12;
 const SAVE_VERSION_SEASON = 11;
 const SAVE_VERSION_RECENT = 10;
@@ -91,7 +93,8 @@ export const SEEN = 0,
   KEYS_MAX = TABLE_SLOTS.keysMax,
   THRESHOLD = 29,
   LAST_EXPECTED = 30,
-  LAST_LOWER = 31,
+  /** The last band's half-width (slot 31 held its lower edge before format 13). */
+  LAST_SPREAD = 31,
   LAST_UPPER = 32,
   ALERTING = 33,
   QUIET = 34,
@@ -152,7 +155,7 @@ const SCALAR_NAMES = [
   "keys_max",
   "threshold",
   "last_expected",
-  "last_lower",
+  "last_spread",
   "last_upper",
   "alerting",
   "quiet_samples",
@@ -362,6 +365,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (scalars < SCALARS_V7) s[INC_SQ_SLOW] = s[INC_SQ]!;
   if (scalars < SCALARS) s[RUN_RATE] = NaN;
   if (version < SAVE_VERSION_SEASON) s[NO_SEASON] = 0;
+  if (version < SAVE_VERSION_SPREAD) s[LAST_SPREAD] = s[LAST_UPPER]! - s[LAST_EXPECTED]!;
   // Before format 12 the settling's alarm was the incident at the threshold (0.5 by default).
   if (version < SAVE_VERSION_SINCE_ALARM) s[SINCE_ALARM] = s[ALERTING] ? s[QUIET]! : Infinity;
   const profile = read(np), ctx = read(nc), warm = read(nw), born = read(nk);

@@ -153,7 +153,7 @@ type AnomalyState = S.AnomalyState;
 /** Values beyond this size are skipped: they would overflow the running sums. */
 export const VALUE_ABS_MAX = 1e100;
 const DAY_US = 86_400_000_000;
-/** Frames of at most this many samples get four arrays of 64 bytes at most, not one buffer. */
+/** Frames of at most this many samples get three arrays of 64 bytes at most, not one buffer. */
 const SMALL_FRAME = 8;
 /**
  * A level or time-of-day novelty next to a bin its context first met less than this long ago
@@ -190,13 +190,12 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   // One hot loop over the samples: its state lives in locals, written back at the end.
   const { t, v } = frame;
   const n = v.length;
-  // One buffer for the four columns: one allocation per frame; a small frame's four columns are
-  // four arrays, which V8 keeps on its heap (an ArrayBuffer's memory is allocated outside it).
-  const buffer = n <= SMALL_FRAME ? undefined : new ArrayBuffer(32 * n);
+  // One buffer for the three columns: one allocation per frame; a small frame's three columns are
+  // three arrays, which V8 keeps on its heap (an ArrayBuffer's memory is allocated outside it).
+  const buffer = n <= SMALL_FRAME ? undefined : new ArrayBuffer(24 * n);
   const score = buffer ? new Float64Array(buffer, 0, n) : new Float64Array(n);
   const expected = buffer ? new Float64Array(buffer, 8 * n, n) : new Float64Array(n);
-  const lower = buffer ? new Float64Array(buffer, 16 * n, n) : new Float64Array(n);
-  const upper = buffer ? new Float64Array(buffer, 24 * n, n) : new Float64Array(n);
+  const spread = buffer ? new Float64Array(buffer, 16 * n, n) : new Float64Array(n);
   const s = st.s;
   const profile = st.profile;
   const warmup = s[S.WARMUP]!, bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
@@ -209,8 +208,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   let reported = s[S.REPORTED]!, age = s[S.AGE]!;
   let level = s[S.LEVEL]!, levelMae = s[S.LEVEL_MAE]!, errLevel = s[S.ERR_LEVEL]!;
   let errProfile = s[S.ERR_PROFILE]!;
-  let lastExpected = s[S.LAST_EXPECTED]!, lastLower = s[S.LAST_LOWER]!;
-  let lastUpper = s[S.LAST_UPPER]!;
+  let lastExpected = s[S.LAST_EXPECTED]!, lastSpread = s[S.LAST_SPREAD]!; // issue 33: a half-width
   const runs = st.runs, jumps = st.jumps, calib = st.calib;
   let run = s[S.RUN]!,
     incMad = s[S.INC_MAD]!,
@@ -251,8 +249,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     if (!(Math.abs(x) <= VALUE_ABS_MAX) || !Number.isFinite(ti)) {
       skipped++;
       expected[i] = lastExpected;
-      lower[i] = lastLower;
-      upper[i] = lastUpper;
+      spread[i] = lastSpread;
       continue;
     }
     valid++;
@@ -282,11 +279,9 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
       mae = levelMae;
     }
     lastExpected = exp;
-    lastLower = exp - band * mae;
-    lastUpper = exp + band * mae;
+    lastSpread = band * mae;
     expected[i] = lastExpected;
-    lower[i] = lastLower;
-    upper[i] = lastUpper;
+    spread[i] = lastSpread;
 
     // Features: slope, the increment against the recent mean absolute increment, the flat run.
     const d = seen === 0 ? 0 : x - prev;
@@ -569,8 +564,8 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.ERR_LEVEL] = errLevel;
   s[S.ERR_PROFILE] = errProfile;
   s[S.LAST_EXPECTED] = lastExpected;
-  s[S.LAST_LOWER] = lastLower;
-  s[S.LAST_UPPER] = lastUpper;
+  s[S.LAST_SPREAD] = lastSpread;
+  s[S.LAST_UPPER] = lastExpected + lastSpread;
   s[S.ALERTING] = alerting;
   s[S.QUIET] = quiet;
   s[S.RUN] = run;
@@ -585,7 +580,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
   s[S.RUN_RATE] = runRate;
   s[S.LAST_ALARM_SIZE] = lastAlarmSize;
   s[S.SINCE_ALARM] = sinceAlarm;
-  return { score, expected, lower, upper, changes, valid, skipped, seen };
+  return { score, expected, spread, changes, valid, skipped, seen };
 }
 
 /** The anomaly kernel. */

@@ -1,11 +1,11 @@
 /**
  * The `anomaly` actor: per channel, scores every sample in [0, 1] as it arrives, publishes the
- * scores with the expected value and its prediction band as a columns frame on
+ * scores with the expected value and its prediction band's half-width as a columns frame on
  * `troupe.out.anomaly.<channel>`, and an `anomaly` event per incident when the score crosses the
  * configured threshold (see kernel.ts for the detector, machine.ts for the incident rules).
  */
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
-import type { ActorDefinition } from "../../protocol/mod.ts";
+import { type ActorDefinition, anomalyColumnsFrame } from "../../protocol/mod.ts";
 import { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
 import { anomalyKernel, type AnomalyResult, type AnomalyState, describeAnomaly } from "./kernel.ts";
 import { type AnomalyFrameChange, type AnomalyFrameEvent, anomalyMachine } from "./machine.ts";
@@ -45,23 +45,26 @@ export function anomalyFrameEvent(
   ) return undefined;
   const changes: AnomalyFrameChange[] = [];
   for (const { index: i, open } of result.changes) {
+    // A change is at a valid sample, whose edges are expected -+ spread bit for bit.
+    const expected = result.expected[i]!, spread = result.spread[i]!;
     changes.push({
       open,
       ts: Math.round(frame.t[i]!),
       score: result.score[i]!,
       value: frame.v[i]!,
-      expected: result.expected[i]!,
-      lower: result.lower[i]!,
-      upper: result.upper[i]!,
+      expected,
+      lower: expected - spread,
+      upper: expected + spread,
     });
   }
   return { type: "frame", seen: result.seen, changes };
 }
 
 /**
- * The per-sample outputs of a frame: `score`, `expected`, `lower`, `upper`, and the `value` scored,
- * so that a consumer of `troupe.out.anomaly.<channel>` (the dashboard) draws the series with its
- * band without subscribing to the feed.
+ * The per-sample outputs of a frame: `score`, `expected`, `spread` (the band is `expected -
+ * spread` to `expected + spread`), and the `value` scored, so that a consumer of
+ * `troupe.out.anomaly.<channel>` (the dashboard) draws the series with its band without
+ * subscribing to the feed (the wire: protocol/anomaly_columns.ts).
  */
 export function anomalyColumns(
   result: AnomalyResult,
@@ -69,18 +72,15 @@ export function anomalyColumns(
   key: string,
 ): ColumnsFrame | undefined {
   if (frame.t.length === 0) return undefined;
-  return {
+  return anomalyColumnsFrame({
     channel: key,
     seq0: frame.seq0,
     t: frame.t, // encoded by the host before this call returns: no copy needed
-    columns: {
-      score: result.score,
-      expected: result.expected,
-      lower: result.lower,
-      upper: result.upper,
-      value: frame.v,
-    },
-  };
+    score: result.score,
+    expected: result.expected,
+    spread: result.spread,
+    value: frame.v,
+  });
 }
 
 /** The anomaly actor kind. */

@@ -3,16 +3,24 @@
  * order, byte for byte; the first that differs (or is missing, or extra) is named, with the first
  * field of its decoded value that differs.
  */
-import { bytesEqual, currentEventBytes, decodeValue } from "../../protocol/mod.ts";
+import {
+  anomalyEdgesBytes,
+  bytesEqual,
+  currentEventBytes,
+  decodeValue,
+} from "../../protocol/mod.ts";
 
 /**
- * Whether a recorded event written in an older body format (a recording made before a body was
- * renamed, protocol/events/) is, in today's format, the replayed one. Tried only when the bytes
- * differ, so a recording of today's format pays nothing for it.
+ * Whether a recorded output written in an older format is, in today's, the replayed one: an event
+ * whose body was renamed since (protocol/events/), or anomaly columns with the band as its edges
+ * (before issue 33; protocol/anomaly_columns.ts), which the replayed output gives bit for bit in
+ * that form. Tried only when the bytes differ, so a recording of today's format pays nothing.
  */
 function sameInCurrentFormat(recorded: Uint8Array, replayed: Uint8Array): boolean {
   const current = currentEventBytes(recorded);
-  return current !== undefined && bytesEqual(current, replayed);
+  if (current !== undefined) return bytesEqual(current, replayed);
+  const edges = anomalyEdgesBytes(replayed);
+  return edges !== undefined && bytesEqual(edges, recorded);
 }
 import { jsonable } from "./_replay_inspect.ts";
 

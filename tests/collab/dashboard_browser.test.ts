@@ -100,11 +100,9 @@ test.before(async () => {
     } catch {
       return; // an anomaly event on the same subject, not the per-sample columns
     }
-    const { upper, lower } = frame.columns;
+    const { spread } = frame.columns; // the band's half-width (issue 33)
     const i = frame.t.length - 1;
-    if (upper && lower && i >= 0) {
-      into.push({ atMs: Date.now(), half: (upper[i]! - lower[i]!) / 2 });
-    }
+    if (spread && i >= 0) into.push({ atMs: Date.now(), half: spread[i]! });
   };
   feedBus.subscribe("troupe.out.anomaly.SYM001", halfWidths(band));
   const abort = new AbortController();

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { encodeColumns, encodeEnvelope } from "../../protocol/mod.ts";
+import { encodeAnomalyColumns, encodeColumns, encodeEnvelope } from "../../protocol/mod.ts";
 import { OutputDiff } from "../../sim/mod.ts";
 
 const test = suite("output diff");
@@ -97,6 +97,47 @@ test("per-sample outputs are compared per key as whole series, however they were
   same.recorded(`${s}a`, columns("1", "a", [1, 2], [0.1, 0.2]));
   same.replayed(`${s}a`, columns("2", "a", [1, 2], [0.1, 0.2]));
   assert.is(same.finish().same, true);
+});
+
+test("the anomaly band recorded as its edges (before issue 33) is the same as sent as its half-width", () => {
+  const t = new Float64Array([T0, T0 + 1, T0 + 2]);
+  const score = new Float64Array([0.1, 0.2, 0.9]), value = new Float64Array([1, 2, 9]);
+  const expected = new Float64Array([1.1, 2.3, 2.9]), spread = new Float64Array([0.3, 0.7, 1.1]);
+  const lower = expected.map((e, i) => e - spread[i]!),
+    upper = expected.map((e, i) => e + spread[i]!);
+  const meta = { id: "o", src: "test" };
+  const a = "troupe.out.anomaly.cpu";
+  const d = new OutputDiff();
+  d.recorded(
+    a,
+    encodeColumns(
+      { channel: "cpu", seq0: 0, t, columns: { score, expected, lower, upper, value } },
+      meta,
+    ),
+  );
+  d.replayed(
+    a,
+    encodeAnomalyColumns({ channel: "cpu", seq0: 0, t, score, expected, spread, value }, meta),
+  );
+  assert.equal(d.finish().kinds[0]!.seriesChanged, []);
+  // An edge a few bits off is a change.
+  const d2 = new OutputDiff();
+  const off = upper.slice();
+  off[1] = off[1]! + Number.EPSILON * 4;
+  d2.recorded(
+    a,
+    encodeColumns({
+      channel: "cpu",
+      seq0: 0,
+      t,
+      columns: { score, expected, lower, upper: off, value },
+    }, meta),
+  );
+  d2.replayed(
+    a,
+    encodeAnomalyColumns({ channel: "cpu", seq0: 0, t, score, expected, spread, value }, meta),
+  );
+  assert.equal(d2.finish().kinds[0]!.seriesChanged, ["cpu"]);
 });
 
 test.run();

@@ -6,8 +6,8 @@
  * header slot, for noise_half_life_samples: the snapshots' bytes moved, the outputs did not; issue
  * 14; then `all` took the lease faults, and its first line says seed 3's cluster shape, static:
  * only that line moved; issue 32; then the coherence shift's baseline, held through pending episodes
- * and Huber-bounded, and the anomaly incident's clear_samples 100 -> 30: issue 29), the same on Node
- * and Deno.
+ * and Huber-bounded, and the anomaly incident's clear_samples 100 -> 30: issue 29; then the anomaly
+ * band sent as its half-width and saved so, state format 13: issue 33), the same on Node and Deno.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -25,7 +25,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "24dfec4efa2ce27f43e2f589353fd68ced932fc3a1e8b7b6f4bea5e620ea16ed");
+  assert.is(r.traceHash, "94063ca5e3fedc25c3f88ea7d3c28edcfa57282d38a6b648b1abfe573c6f9b56");
 });
 
 test.run();

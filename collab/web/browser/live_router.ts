@@ -9,6 +9,7 @@
  * severity.
  */
 import {
+  anomalyBandOf,
   anomalyOf,
   barOf,
   coherenceOf,
@@ -30,9 +31,6 @@ export interface LiveTargets {
   events: EventsPanel;
   coherence: CoherencePanel;
 }
-
-/** The anomaly actor's columns a chart draws. */
-const CHART_COLUMNS = ["value", "expected", "lower", "upper"] as const;
 
 export class LiveRouter {
   readonly #t: LiveTargets;
@@ -110,11 +108,8 @@ export class LiveRouter {
       if (ratio && ratio.length > 0) this.#t.coherence.ratio(key, ratio[ratio.length - 1]!);
       return;
     }
-    const drawn: Record<string, Float64Array> = {};
-    for (const name of CHART_COLUMNS) {
-      const column = columns[name];
-      if (column) drawn[name] = column;
-    }
-    this.#t.grid.chart(key)?.append(t, drawn);
+    // The band comes as expected and spread (or, from an older host, as its edges).
+    const chart = this.#t.grid.chart(key), band = anomalyBandOf(columns);
+    if (band) chart?.append(t, { ...band });
   }
 }

@@ -44,7 +44,7 @@ function realSeries(): { t: Float64Array; v: Float64Array; name: string } {
 }
 
 interface Outputs {
-  /** Per sample, in order: score, expected, lower, upper. */
+  /** Per sample, in order: score, expected, spread (the band's half-width), value. */
   columns: number[][];
   /** Events: type, ts and body. */
   events: string[];
@@ -59,7 +59,7 @@ function runFramed(t: Float64Array, v: Float64Array, size: number, config: Anoma
       const env = decodeEnvelope(o.data);
       if (env.type === "columns") {
         const cols = decodeColumns(o.data).frame.columns;
-        ["score", "expected", "lower", "upper"].forEach((name, c) => {
+        ["score", "expected", "spread", "value"].forEach((name, c) => {
           for (const x of cols[name]!) out.columns[c]!.push(x);
         });
       } else out.events.push(`${env.type} ${env.ts} ${JSON.stringify(env.body)}`);
@@ -161,7 +161,7 @@ test("channels of different bin settings stepped in turn each give what they giv
             v: v.subarray(i, i + 250),
           };
           const r = kernel.step(states[c]!, frame);
-          outputs[c]!.push(...r.score, ...r.expected, ...r.lower, ...r.upper, r.changes.length);
+          outputs[c]!.push(...r.score, ...r.expected, ...r.spread, r.changes.length);
           scored += r.score.filter((x) => x > 0).length;
         }
       }

@@ -37,13 +37,21 @@ function run(values: { t: number[]; v: number[] }, config = CONFIG): AnomalyResu
   return anomalyKernel.step(st, frameOf(values.t, values.v));
 }
 
+/** The band's edges at sample i: expected -+ spread. */
+function lowerAt(r: AnomalyResult, i: number): number {
+  return r.expected[i]! - r.spread[i]!;
+}
+function upperAt(r: AnomalyResult, i: number): number {
+  return r.expected[i]! + r.spread[i]!;
+}
+
 function assertWellFormed(r: AnomalyResult, n: number) {
-  for (const col of [r.score, r.expected, r.lower, r.upper]) assert.is(col.length, n);
+  for (const col of [r.score, r.expected, r.spread]) assert.is(col.length, n);
   for (let i = 0; i < n; i++) {
     const s = r.score[i]!;
     assert.ok(s >= 0 && s <= 1, `score[${i}] = ${s}`);
     assert.ok(Number.isFinite(r.expected[i]!), `expected[${i}] = ${r.expected[i]}`);
-    assert.ok(r.lower[i]! <= r.expected[i]! && r.expected[i]! <= r.upper[i]!, `band at ${i}`);
+    assert.ok(r.spread[i]! >= 0, `band at ${i}: spread ${r.spread[i]}`);
   }
 }
 
@@ -55,7 +63,8 @@ test("step() scores every sample in [0, 1] and brackets the expected value with 
   assert.is(r.seen, 2000);
   // The band tracks the level: the expected value is near 100 once warmed up.
   assert.ok(Math.abs(r.expected[1999]! - 100) < 1.5, `expected ${r.expected[1999]}`);
-  assert.ok(r.upper[1999]! - r.lower[1999]! > 2 && r.upper[1999]! - r.lower[1999]! < 12);
+  const width = upperAt(r, 1999) - lowerAt(r, 1999);
+  assert.ok(width > 2 && width < 12, `band width ${width}`);
 });
 
 test("step() scores nothing during the warm-up", () => {
@@ -226,17 +235,42 @@ test("step() skips and counts NaN, infinities and oversized values without chang
   assert.equal(kept, Array.from(clean.score));
 });
 
+test("load() reads a version-12 state: the band's half-width is its upper edge less its expected value", () => {
+  const data = noisy(new Prng(37), 600);
+  const st = anomalyKernel.init(CONFIG, "c");
+  anomalyKernel.step(st, frameOf(data.t, data.v));
+  const spread = st.s[LAST_SPREAD]!, expected = st.s[LAST_EXPECTED]!;
+  assert.ok(spread > 0, `spread ${spread}`);
+  assert.is(st.s[LAST_UPPER], expected + spread);
+  assert.is(
+    anomalyKernel.load(anomalyKernel.save(st)).s[LAST_SPREAD],
+    spread,
+    "version 13 keeps it",
+  );
+  // Format 12 held the lower edge in slot 31.
+  st.s[LAST_SPREAD] = expected - spread;
+  const v12 = anomalyKernel.save(st);
+  new DataView(v12.buffer).setUint32(4, 12, true);
+  const loaded = anomalyKernel.load(v12);
+  assert.is(loaded.s[LAST_SPREAD], (expected + spread) - expected);
+  // A skipped first sample after the load repeats that band.
+  const r = anomalyKernel.step(loaded, frameOf([data.t[599]! + 1e6], [NaN]));
+  assert.is(r.expected[0], expected);
+  assert.is(r.spread[0], (expected + spread) - expected);
+});
+
 test("step() gives a skipped sample the last valid sample's band, whatever the frame cut", () => {
   const data = noisy(new Prng(16), 600);
   data.v[400] = NaN;
   const whole = run(data);
   assert.is(whole.expected[400], whole.expected[399]);
-  assert.is(whole.upper[400], whole.upper[399]);
+  assert.is(upperAt(whole, 400), upperAt(whole, 399));
   const st = anomalyKernel.init(CONFIG, "c");
   anomalyKernel.step(st, frameOf(data.t.slice(0, 400), data.v.slice(0, 400)));
   const rest = anomalyKernel.step(st, frameOf(data.t.slice(400), data.v.slice(400)));
   assert.is(rest.expected[0], whole.expected[400]);
-  assert.is(rest.lower[0], whole.lower[400]);
+  assert.is(lowerAt(rest, 0), lowerAt(whole, 400));
+  assert.is(rest.spread[0], whole.spread[400]);
   assert.is(rest.score[0], 0);
 });
 
@@ -274,7 +308,7 @@ test("step() on a constant series scores 0, then all its record allows for the f
   const weighted = (1 - (1 - 1 / 8192) ** 750) / (1 / 8192);
   assert.ok(Math.abs(r.score[900]! - Math.log2(weighted + 2) / 10) < 1e-3, `score ${r.score[900]}`);
   assert.is(r.expected[899], 42);
-  assert.is(r.lower[899], 42);
+  assert.is(lowerAt(r, 899), 42);
   assertWellFormed(r, 1000);
 });
 
@@ -316,7 +350,7 @@ function runFrames(
       t: t.subarray(i, i + n),
       v: v.subarray(i, i + n),
     });
-    for (let k = 0; k < n; k++) out.push(r.score[k]!, r.expected[k]!, r.lower[k]!, r.upper[k]!);
+    for (let k = 0; k < n; k++) out.push(r.score[k]!, r.expected[k]!, r.spread[k]!);
     i += n;
   }
   return st;
@@ -369,10 +403,16 @@ const CALIB_FLOATS = 67;
 /** The slot of whether the day has no season (format 11; 0 when read from an older format). */
 const NO_SEASON = 45;
 const [ALERTING, QUIET, SINCE_ALARM] = [33, 34, 46];
+/** The band's expected value, half-width (its lower edge before format 13) and upper edge. */
+const [LAST_EXPECTED, LAST_SPREAD, LAST_UPPER] = [30, 31, 32];
 
-/** The first `scalars` scalars of `s` as a format before 11 loads them: no season verdict. */
+/**
+ * The first `scalars` scalars of `s` as a format before 11 loads them: no season verdict, and the
+ * band's half-width from its upper edge (slot 31 held the lower edge before format 13).
+ */
 function asLoaded(s: Float64Array, scalars = s.length): number[] {
   const out = Array.from(s.subarray(0, scalars));
+  out[LAST_SPREAD] = out[LAST_UPPER]! - out[LAST_EXPECTED]!;
   out[NO_SEASON] = 0;
   out[SINCE_ALARM] = out[ALERTING] ? out[QUIET]! : Infinity;
   return out;
@@ -434,10 +474,10 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 12);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 13);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 12/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 13/);
 });
 
 test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
@@ -463,7 +503,7 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(26), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 12);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 13);
   // One float short of a version-5 state is not one.
   const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
   assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
@@ -494,7 +534,7 @@ test("load() reads a version-6 state (before the slow increment mean square), st
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(29), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 12);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 13);
   // One float short of a version-6 state is not one.
   const short = saveScalars(st, SCALARS_V6, 6);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
@@ -520,7 +560,7 @@ test("load() reads a version-7 state (before the run rate), with no run rate on 
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(32), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 12);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 13);
   const short = saveScalars(st, SCALARS_V7, 7);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
@@ -557,7 +597,7 @@ test("load() reads a version-8 state (before the calibration), with its samples 
   const after = (n - 150) * keep ** 500 + (1 - keep ** 500) / (1 - keep);
   const got = loaded.calib[0]! / loaded.calib[CALIB_FLOATS - 1]!;
   assert.ok(Math.abs(got - after) < 1e-6, `${got} samples on record after 500 more`);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 12);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 13);
   const short = saveScalars(st, SCALARS_V8, 8);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });

@@ -129,8 +129,8 @@ test("frameEvent() carries each incident change with its sample, and none when n
           score: r.score[i],
           value: 200,
           expected: r.expected[i],
-          lower: r.lower[i],
-          upper: r.upper[i],
+          lower: r.expected[i]! - r.spread[i]!,
+          upper: r.expected[i]! + r.spread[i]!,
         }],
       });
     }
@@ -177,12 +177,12 @@ test("frameEvent() given the machine's state leaves out the frames its machine w
   assert.ok(left > frames / 2, `${left} of ${frames} frames left out (${sent} sent)`);
 });
 
-test("columns() gives score, expected, lower, upper and the value scored for every sample of the frame", () => {
+test("columns() gives score, expected, spread and the value scored for every sample of the frame", () => {
   const st = anomalyActor.kernel.init(anomalyActor.defaultConfig, "cpu-7");
   const [f] = series(2, 150);
   const r = anomalyActor.kernel.step(st, f!);
   const cols = anomalyActor.columns!(r, f!, "cpu-7")!;
-  assert.equal(Object.keys(cols.columns).sort(), ["expected", "lower", "score", "upper", "value"]);
+  assert.equal(Object.keys(cols.columns).sort(), ["expected", "score", "spread", "value"]);
   assert.equal(Array.from(cols.columns.value!), Array.from(f!.v));
   for (const c of Object.values(cols.columns)) assert.is(c.length, f!.v.length);
   assert.equal(Array.from(cols.t), Array.from(f!.t));

@@ -1,0 +1,47 @@
+/**
+ * A recording made before issue 33, whose anomaly columns frames hold the band as its edges
+ * (`lower`, `upper`), still replays and verifies with today's actor, which sends the band as its
+ * half-width (`spread`): each replayed frame, written in the older form, is the recorded one byte
+ * for byte. The fixture was recorded by tests/sim/fixtures/record_anomaly_session.ts on commit
+ * d89c9e0; it holds a skipped sample at the start of a frame (the band the frame before left) and
+ * an incident.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { fileURLToPath } from "node:url";
+import { anomalyBandOf, COLUMNS_TYPE, decodeColumns, decodeEnvelope } from "../../protocol/mod.ts";
+import { replay } from "../../sim/recording/mod.ts";
+import { readRecords } from "../_support/recording.ts";
+
+const test = suite("replay of a recording with the anomaly band as its edges");
+const FIXTURE = fileURLToPath(new URL("./fixtures/anomaly_edges.rec", import.meta.url));
+
+async function columnsFrames() {
+  return (await readRecords(FIXTURE))
+    .filter((m) => m.subject.startsWith("troupe.out.anomaly."))
+    .filter((m) => decodeEnvelope(m.data).type === COLUMNS_TYPE)
+    .map((m) => decodeColumns(m.data).frame);
+}
+
+test("the fixture holds the band as its edges, and anomalyBandOf() reads them as they came", async () => {
+  const frames = await columnsFrames();
+  assert.is(frames.length, 24);
+  for (const f of frames) {
+    assert.equal(Object.keys(f.columns), ["score", "expected", "lower", "upper", "value"]);
+    const band = anomalyBandOf(f.columns)!;
+    assert.is(band.lower, f.columns.lower);
+    assert.is(band.upper, f.columns.upper);
+  }
+});
+
+test("replay --verify finds every output equal, the columns frames once written in the older form", async () => {
+  const r = await replay(FIXTURE, { verify: true });
+  assert.equal(r.kinds, ["anomaly"]);
+  const v = r.verify!;
+  assert.ok(v.ok, JSON.stringify(v));
+  assert.is(v.equal, 27);
+  assert.is(v.different, 0);
+  assert.is(v.olderFormat, 24);
+});
+
+test.run();
