@@ -15,8 +15,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   --accent:#4fa3ff; --bad:#ff5d5d; --warn:#ffb347; --ok:#5ed17d; font: 13px system-ui, sans-serif; }
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--text); }
-header { display:flex; gap:16px; align-items:center; padding:8px 14px;
+header { display:flex; flex-wrap:wrap; gap:6px 16px; align-items:center; padding:8px 14px;
   border-bottom:1px solid var(--line); position:sticky; top:0; z-index:5; background:var(--bg); }
+header .status, #presence li { white-space:nowrap; }
 header h1 { font-size:16px; margin:0; }
 .status { color:var(--dim); }
 .status b.up { color:var(--ok); } .status b.down { color:var(--bad); }
@@ -83,6 +84,7 @@ button:disabled, input:disabled, select:disabled { opacity:.45; cursor:not-allow
 .readonly-note { color:var(--dim); font-style:italic; }
 #thresholds table { table-layout:fixed; } #thresholds td, .error { overflow-wrap:anywhere; }
 .range { margin:0; align-items:center; }
+.range-custom { display:inline-flex; gap:4px; align-items:center; white-space:nowrap; }
 .range button[aria-pressed=true] { border-color:var(--accent); color:var(--accent); }
 </style>
 </head>

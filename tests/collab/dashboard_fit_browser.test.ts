@@ -1,7 +1,8 @@
 /**
  * The dashboard's chrome in a real browser, as this morning's screenshots on units31 found it
  * (issue 31): a market card's header with a unit set wrapped onto a second line (`1s` / `bars`),
- * and focusing a card low on the page scrolled the range picker out of sight.
+ * and focusing a card low on the page scrolled the range picker out of sight; and in a window
+ * 1600 px wide the custom range's `UTC` wrapped onto a row of its own, under its fields.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -88,6 +89,28 @@ test("a card's header stays one line with a unit set; the range picker stays in 
     assert.ok(picker.top >= 0 && picker.bottom <= 600, JSON.stringify(picker));
     await page.click("button[name=range-1h]");
     assert.is(await page.getAttribute("button[name=range-1h]", "aria-pressed"), "true");
+  } finally {
+    await dash.close();
+  }
+});
+
+test("in a 1600 px window with a team present, the custom range's UTC stays on its fields' row", async () => {
+  const dash = await openDashboard({ name: "fit-utc", width: 1600 });
+  try {
+    // Four people on the session: the header's presence list takes its room from the picker.
+    for (let k = 0; k < 3; k++) await dash.open({ role: "editor" });
+    const page = await dash.open({ role: "editor" });
+    await page.waitForFunction(() => document.querySelectorAll("#presence li").length >= 4);
+    const rows = await page.evaluate(() => {
+      const names = ["input[name=range-from]", "input[name=range-to]", ".range-zone"];
+      return [...names, "button[name=range-custom]"].map((q) => {
+        const box = document.querySelector(q)!.getBoundingClientRect();
+        return { q, middle: Math.round(box.top + box.height / 2), right: box.right };
+      });
+    });
+    const middles = new Set(rows.map((r) => r.middle));
+    assert.ok(middles.size === 1, `one row: ${JSON.stringify(rows)}`);
+    assert.ok(rows.every((r) => r.right <= 1600), `nothing cut: ${JSON.stringify(rows)}`);
   } finally {
     await dash.close();
   }

@@ -12,12 +12,15 @@
  * bars came or its range moved by half a pixel or more (a sub-pixel move would draw the same
  * picture), and draws only the bars in its range: the ring holds up to `bars` of them, four
  * minutes of 1 s bars, of which a live window of seconds shows a few, and drawing them all cost a
- * market card's every frame (`troupe up`'s page). The card's header (`quote`) says the last close,
- * the change over the bars held live, and the bar size.
+ * market card's every frame (`troupe up`'s page). With its card off screen, once it has drawn, it
+ * draws nothing (a bar coming only marks it) and redraws when the card comes back into view, as
+ * the line's live view does. The card's header (`quote`) says the last close, the change over
+ * the bars held live, and the bar size.
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
+import { OnScreen } from "./on_screen.ts";
 import { SeriesRing } from "./series_ring.ts";
 import { TIME_AXIS } from "./time_labels.ts";
 import { LIVE_MARGINS_CSS } from "./channel_chart.ts";
@@ -81,12 +84,16 @@ export class CandleChart {
   #past: Float64Array[] | undefined;
   /** Their size, which the header says while they are drawn (`5m`). */
   #pastSize: string | undefined;
+  /** Off screen, what came waits (`#added` still counts it) until the strip is back in view. */
+  readonly #screen: OnScreen;
 
   constructor(parent: HTMLElement, width: number, options: CandleChartOptions) {
     this.#loop = options.loop;
     this.#options = options;
     const body = el("div", { class: "candles" });
     parent.append(body);
+    // The card's (`parent`), as its line's: the header the quote is written in is in it too.
+    this.#screen = new OnScreen(parent, () => this.#loop.mark(this));
     const price = { paths: NO_PATH, points: { show: false } };
     this.#plot = new uPlot(
       {
@@ -167,6 +174,7 @@ export class CandleChart {
   }
 
   flush(): void {
+    if (!this.#screen.on && this.draws > 0) return;
     const r = this.#ring;
     const got = this.#options.xRange?.();
     const range = got && Number.isFinite(got.min) && got.max > got.min ? got : undefined;

@@ -59,7 +59,8 @@ export class RangePicker {
         why.textContent = (err as Error).message;
       }
     });
-    root.append(this.#from, this.#to, utc, go, why);
+    // One box, kept on one row: a crowded header moved `UTC` (or `show`) under its fields.
+    root.append(el("span", { class: "range-custom" }, this.#from, this.#to, utc, go), why);
     this.#press(root.querySelector("button[name=range-live]")!);
   }
 
