@@ -5,12 +5,21 @@
  * and how late a finding may arrive and still be ordered by its event time. All durations are event
  * time, µs. `parseIncidentConfig` validates a raw object field by field and names the path.
  */
-import { configObject, readNumber, rejectUnknown } from "../../protocol/mod.ts";
+import { configObject, readBoolean, readNumber, rejectUnknown } from "../../protocol/mod.ts";
 
 /** The incident stage's configuration. Units go last in the names. */
 export interface IncidentConfig {
-  /** Findings of one kind starting within this long of an incident's first are its members. */
+  /**
+   * Findings of one kind within this long of an incident's first join it, whatever their channel;
+   * a later one opens a new incident, and an incident stays open at least this long (issue 29).
+   */
   group_window_us: number;
+  /**
+   * The rule before issue 29's fix: a finding of a member channel joins its open incident whatever
+   * the window, so denser findings chain one incident over a session. Off by default; a recording
+   * whose header lacks the field was made under it, and replays with it on.
+   */
+  member_joins: boolean;
   /** An incident stays pending this long after its first finding before it may fire. */
   for_us: number;
   /** An incident resolves once this long has passed since its last finding (keep firing for). */
@@ -34,7 +43,8 @@ export interface IncidentConfig {
 
 /** The defaults (see the README's incidents section for how they were chosen). */
 export const defaultIncidentConfig: IncidentConfig = {
-  group_window_us: 5_000_000,
+  group_window_us: 60_000_000,
+  member_joins: false,
   for_us: 2_000_000,
   hold_us: 30_000_000,
   episode_hold_max_us: 3_600_000_000,
@@ -44,8 +54,26 @@ export const defaultIncidentConfig: IncidentConfig = {
   reorder_us: 2_000_000,
 };
 
+/**
+ * The settings a recording was made under when its header's `config.incidents` lacks
+ * `member_joins` (written before issue 29's fix, when a stage's settings all had to be there): the
+ * old rule and its 5 s window, so `troupe replay --verify` makes the incidents it recorded.
+ */
+export const legacyIncidentConfig: IncidentConfig = {
+  ...defaultIncidentConfig,
+  group_window_us: 5_000_000,
+  member_joins: true,
+};
+
+/** The base a recorded `config.incidents` is read over: the legacy one without `member_joins`. */
+export function recordedIncidentBase(raw: unknown): IncidentConfig {
+  const recent = typeof raw === "object" && raw !== null && "member_joins" in raw;
+  return recent ? defaultIncidentConfig : legacyIncidentConfig;
+}
+
 const FIELDS: ReadonlyArray<keyof IncidentConfig> = [
   "group_window_us",
+  "member_joins",
   "for_us",
   "hold_us",
   "episode_hold_max_us",
@@ -63,11 +91,14 @@ export function parseIncidentConfig(
 ): IncidentConfig {
   const o = configObject(raw ?? {}, path);
   rejectUnknown(o, FIELDS, path);
-  const read = (key: keyof IncidentConfig, bounds: { min: number; max: number }) =>
-    readNumber(o, key, path, base[key], { ...bounds, integer: true });
+  const read = (
+    key: Exclude<keyof IncidentConfig, "member_joins">,
+    bounds: { min: number; max: number },
+  ) => readNumber(o, key, path, base[key], { ...bounds, integer: true });
   const us = { min: 0, max: 86_400_000_000 };
   return {
     group_window_us: read("group_window_us", us),
+    member_joins: readBoolean(o, "member_joins", path, base.member_joins),
     for_us: read("for_us", us),
     hold_us: read("hold_us", us),
     episode_hold_max_us: read("episode_hold_max_us", us),

@@ -3,8 +3,10 @@
  * time (several actor instances publish them side by side); the kernel holds each until the
  * watermark (the latest event time seen less `reorder_us`) passes it, then takes the held ones in
  * event-time order (ties by kind, channel and id), so the incidents are a function of the findings,
- * not of how instances interleaved. A finding joins the open incident of its kind that its channel
- * is already in, or else one that started within `group_window_us`; otherwise it opens a new one.
+ * not of how instances interleaved. A finding joins the open incident of its kind whose first is
+ * within `group_window_us` of it, whatever its channel (a coherence episode going on aside), and
+ * otherwise opens a new one, linked to the one its channel's findings were in: fewer findings
+ * never make more incidents (issue 29; `member_joins` keeps the rule before it).
  * Each incident's lifecycle is its own xstate machine (incident_machine.ts), stepped by findings
  * and by the watermark. An incident's id is its kind, its first finding's time and channel; each
  * update's id adds its number, so replaying the same findings gives the same bytes.
@@ -18,7 +20,7 @@ import {
   type IncidentState,
 } from "../../protocol/mod.ts";
 import type { IncidentConfig } from "./config.ts";
-import { incidentMachine, type IncidentMachineEvent } from "./incident_machine.ts";
+import { incidentMachine, type IncidentMachineEvent, quietFrom } from "./incident_machine.ts";
 
 /** A finding as the kernel takes it. */
 export interface IncidentFinding {
@@ -180,11 +182,9 @@ function advance(s: IncidentKernelState, ts: number, out: IncidentUpdate[]): voi
   s.watermark_us = ts;
   const due: Array<{ at: number; o: OpenIncident }> = [];
   for (const o of s.open.values()) {
-    const i = o.incident;
     // The machine's own first time: a late finding may move the incident's first_us earlier.
     const fires = o.snapshot.context.first_us + s.config.for_us;
-    const held = o.snapshot.context.ongoing?.length ? s.config.episode_hold_max_us : 0;
-    for (const at of [fires, i.last_us + Math.max(s.config.hold_us, held)]) {
+    for (const at of [fires, quietFrom(o.snapshot.context)]) {
       if (at > from && at < ts) due.push({ at, o });
     }
   }
@@ -228,6 +228,7 @@ function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[])
   if (o === undefined) {
     if (f.opens === false) return;
     const opened = openIncident(s, f);
+    linkContinued(s, opened, f, out);
     s.open.set(opened.incident.id, opened);
     link(s, opened, f, out);
     opened.incident.silenced = s.silenced(opened.incident);
@@ -235,6 +236,7 @@ function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[])
     return;
   }
   join(o, f);
+  linkContinued(s, o, f, out);
   spanFrom(o, f);
   send(o, {
     type: "finding",
@@ -250,19 +252,29 @@ function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[])
 }
 
 /**
- * The open incident `f` belongs to: its channel's, else one of its kind started within the window.
+ * The open incident `f` belongs to: one of its kind whose episode on `f`'s channel goes on (a
+ * coherence group's, which `f` continues or ends), or under `member_joins` its channel's, whatever
+ * the window; else one of its kind whose first is within the window of `f`, whatever its channel.
+ * A finding that opens nothing (a return to normal) joins its channel's newest, or none.
  */
 function joinable(s: IncidentKernelState, f: IncidentFinding): OpenIncident | undefined {
-  let inWindow: OpenIncident | undefined;
+  let inWindow: OpenIncident | undefined, ended: OpenIncident | undefined;
   for (const o of s.open.values()) {
     const i = o.incident;
     if (i.kind !== f.kind) continue;
-    if (i.members.some((m) => m.channel === f.channel)) return o;
+    const member = i.members.some((m) => m.channel === f.channel);
+    if (member && (s.config.member_joins || goesOn(o, f.channel))) return o;
+    if (member && f.opens === false) ended = o; // the newest of its channel's, should none go on
     if (f.opens === false) continue;
     // Either side of the first: a finding later than the reorder bound may be the earlier one.
     if (!inWindow && Math.abs(atOf(f) - o.first_at_us) <= s.config.group_window_us) inWindow = o;
   }
-  return inWindow;
+  return ended ?? inWindow;
+}
+
+/** Whether an episode started by a finding of `channel` goes on in `o` (coherence's). */
+function goesOn(o: OpenIncident, channel: string): boolean {
+  return (o.snapshot.context.ongoing ?? []).includes(channel);
 }
 
 /** The moment `f` is about: its at_us when that is a time before its event time. */
@@ -356,5 +368,29 @@ function link(s: IncidentKernelState, o: OpenIncident, f: IncidentFinding, out: 
       j.links.push(o.incident.id);
       out.push(update(other, f.ts_us));
     }
+  }
+}
+
+/**
+ * Links `o`, which `f` opened or joined, and the open incident of its kind that `f` continues (the
+ * newest other with `f`'s channel among its members): a lasting fault gives one incident per
+ * grouping window, linked in a chain.
+ */
+function linkContinued(
+  s: IncidentKernelState,
+  o: OpenIncident,
+  f: IncidentFinding,
+  out: IncidentUpdate[],
+): void {
+  let prev: OpenIncident | undefined;
+  for (const p of s.open.values()) {
+    const i = p.incident;
+    if (p !== o && i.kind === f.kind && i.members.some((m) => m.channel === f.channel)) prev = p;
+  }
+  if (prev === undefined || o.incident.links.includes(prev.incident.id)) return;
+  if (o.incident.links.length < INCIDENT_LINKS_MAX) o.incident.links.push(prev.incident.id);
+  if (prev.incident.links.length < INCIDENT_LINKS_MAX) {
+    prev.incident.links.push(o.incident.id);
+    out.push(update(prev, f.ts_us));
   }
 }

@@ -3,12 +3,13 @@
  * time only (no `after` timers: time comes in as `time` events from the stage's watermark, so a
  * replay decides the same). A new incident is pending; it fires once it has been open for `for_us`
  * and its peak severity or its member count clears the bar; it resolves once `hold_us` has passed
- * since its last finding (keep firing for), and a pending one that never cleared the bar resolves
- * the same way without having fired. A finding that starts an episode (a coherence group turning
- * coherent or fragmented) holds its incident open until a finding of its channel ends it (the
- * return to normal), for up to `episode_hold_max_us` after its last finding: the group is still in
- * that state, and a stressed spell that begins before it returns is the same incident, not one
- * missed because the hold ran out. The kernel steps it with xstate's pure `getNextSnapshot`.
+ * since its last finding (keep firing for) and its grouping window has ended, and a pending one
+ * that never cleared the bar resolves the same way without having fired. A finding that starts an
+ * episode (a coherence group turning coherent or fragmented) holds its incident open until a
+ * finding of its channel ends it (the return to normal), for up to `episode_hold_max_us` after its
+ * last finding: the group is still in that state, and a stressed spell that begins before it
+ * returns is the same incident, not one missed because the hold ran out. The kernel steps it with
+ * xstate's pure `getNextSnapshot`.
  */
 import { assign, setup } from "xstate";
 import type { IncidentConfig } from "./config.ts";
@@ -44,6 +45,21 @@ export type IncidentMachineEvent =
   }
   | { type: "time"; ts: number };
 
+/**
+ * When the incident may resolve: `hold_us` after its last finding (longer while an episode goes
+ * on), and not before its grouping window ends, so a finding within the window always has it to
+ * join (issue 29: else denser findings would bridge the hold and give fewer incidents).
+ */
+export function quietFrom(context: IncidentMachineContext): number {
+  const c = context.config;
+  const hold = (context.ongoing ?? []).length === 0
+    ? c.hold_us
+    : Math.max(c.hold_us, c.episode_hold_max_us);
+  // Past the window's last microsecond: a finding at its very end joins (the window is closed).
+  const windowEnd = c.member_joins ? -Infinity : context.first_us + c.group_window_us + 1;
+  return Math.max(context.last_us + hold, windowEnd);
+}
+
 /** The incident machine. */
 export const incidentMachine = setup({
   types: {
@@ -73,11 +89,7 @@ export const incidentMachine = setup({
     fire: assign({ fired: true }),
   },
   guards: {
-    quiet: ({ context }) =>
-      context.now_us - context.last_us >=
-        ((context.ongoing ?? []).length === 0
-          ? context.config.hold_us
-          : Math.max(context.config.hold_us, context.config.episode_hold_max_us)),
+    quiet: ({ context }) => context.now_us >= quietFrom(context),
     due: ({ context }) =>
       context.now_us - context.first_us >= context.config.for_us &&
       (context.peak_severity >= context.config.fire_severity_min ||

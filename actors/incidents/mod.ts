@@ -8,7 +8,13 @@
  * stage (incident_journal.ts) is rebuilt exactly after a restart, from a snapshot
  * (incident_snapshot.ts) and the journal's tail once compacted.
  */
-export { defaultIncidentConfig, type IncidentConfig, parseIncidentConfig } from "./config.ts";
+export {
+  defaultIncidentConfig,
+  type IncidentConfig,
+  legacyIncidentConfig,
+  parseIncidentConfig,
+  recordedIncidentBase,
+} from "./config.ts";
 export {
   advanceIncidents,
   flushIncidents,

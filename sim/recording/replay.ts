@@ -27,9 +27,9 @@
 import { availableParallelism } from "node:os";
 import {
   ACTOR_KINDS,
-  defaultIncidentConfig,
   type IncidentConfig,
   parseIncidentConfig,
+  recordedIncidentBase,
 } from "../../actors/mod.ts";
 import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
 import type { Bus, FrameLimits } from "../../protocol/mod.ts";
@@ -272,7 +272,7 @@ function incidentsOf(header: RecordingHeader): IncidentConfig | undefined {
   const raw = header.config?.incidents;
   if (raw === undefined) return undefined;
   try {
-    return parseIncidentConfig(raw, defaultIncidentConfig, "config.incidents");
+    return parseIncidentConfig(raw, recordedIncidentBase(raw), "config.incidents");
   } catch (err) {
     throw new ReplayError(`The recording's header: ${(err as Error).message}`);
   }

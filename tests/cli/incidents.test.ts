@@ -31,7 +31,8 @@ if (haveNatsServer("troupe incidents against nats-server")) {
         const channel = `SYM00${i + 1}`;
         bus.publish(outSubject("anomaly", channel), anomalyFinding(channel, TS + i * 150_000));
       }
-      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 60_000_000));
+      // Two minutes on: past the crash's grouping window (a minute) and its hold.
+      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 120_000_000));
       await bus.flush();
       const all = await runTroupe(["incidents", "--json", "--nats", nats.url]);
       assert.is(all.code, 0, all.stderr);
@@ -42,13 +43,13 @@ if (haveNatsServer("troupe incidents against nats-server")) {
       assert.is(listed[0]!.fired, true);
       assert.is(listed[0]!.peak_severity, 5);
       // The later finding is held until event time passes it by the reorder bound.
-      bus.publish(outSubject("anomaly", "OTHER2"), anomalyFinding("OTHER2", TS + 70_000_000));
+      bus.publish(outSubject("anomaly", "OTHER2"), anomalyFinding("OTHER2", TS + 130_000_000));
       await bus.flush();
       const firing = await runTroupe(["incidents", "--state", "firing", "--nats", nats.url]);
       assert.is(firing.code, 0, firing.stderr);
       assert.match(
         firing.stdout,
-        /^2027-01-15 08:01:00\.000 {2}firing {3}anomaly {3}1 channel: OTHER {2}\[severity 5, 1 finding\] {2}anomaly-1800000060000000-OTHER\n$/,
+        /^2027-01-15 08:02:00\.000 {2}firing {3}anomaly {3}1 channel: OTHER {2}\[severity 5, 1 finding\] {2}anomaly-1800000120000000-OTHER\n$/,
       );
       const none = await runTroupe(["incidents", "--state", "pending", "--nats", nats.url]);
       assert.is(none.stdout, "troupe incidents: none pending\n");

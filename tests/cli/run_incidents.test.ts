@@ -66,7 +66,7 @@ if (haveNatsServer("troupe run's incident stage against nats-server")) {
       const after = await listed(nats.url);
       const crash = after.find((i) => i.id === `anomaly-${TS}-SYM001`);
       assert.ok(crash, JSON.stringify(after));
-      assert.is(crash.findings, 4);
+      assert.is(crash.findings, 5); // and OTHER's (10 s on, within its grouping window, a minute)
       assert.is(crash.state, "firing");
       assert.is(after.filter((i) => i.id.startsWith(`anomaly-${TS + 11_000_000}`)).length, 0);
     } finally {
@@ -86,9 +86,10 @@ if (haveNatsServer("troupe run's incident stage against nats-server")) {
     assert.is(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, "incidents.hold_us");
     assert.match(bad.stderr, "-5");
-    // A hold of 1 s: the crash resolves once event time is 1 s past its last finding (by the
-    // defaults' 30 s it would still be firing).
-    writeFileSync(file, JSON.stringify({ incidents: { hold_us: 1_000_000 } }));
+    // A hold of 1 s and a grouping window of 1 s: the crash resolves once event time is 1 s past
+    // its last finding (by the defaults, 30 s and a minute, it would still be firing).
+    const settings = { hold_us: 1_000_000, group_window_us: 1_000_000 };
+    writeFileSync(file, JSON.stringify({ incidents: settings }));
     const bus = await NatsBus.connect(nats.url);
     const host = startTroupe(["run", "--config", file, "--nats", nats.url, "--data-dir", dir.path]);
     try {

@@ -170,8 +170,9 @@ test("troupe watch prints incidents by default: a crash over 8 channels is one l
         const channel = `SYM00${i + 1}`;
         env.pub.publish(`troupe.out.anomaly.${channel}`, anomaly(channel, 0.95, TS + i * 150_000));
       }
-      // A finding a minute later moves event time on: the crash fires, then resolves.
-      env.pub.publish("troupe.out.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 60_000_000));
+      // A finding two minutes later moves event time on: the crash fires, then resolves at the end
+      // of its grouping window (a minute: its hold, 30 s after its last finding, ends before).
+      env.pub.publish("troupe.out.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 120_000_000));
       await env.pub.flush();
       assert.is(await watch.exited, 0, watch.output());
       const lines = watch.output().trim().split("\n");
@@ -180,7 +181,7 @@ test("troupe watch prints incidents by default: a crash over 8 channels is one l
         lines[0]!,
         /^2027-01-15 08:00:02\.000 {2}firing {3}anomaly {3}8 channels: SYM001, SYM002, SYM003, SYM004 \+4 {2}\[severity 5, 8 findings\] {2}anomaly-1800000000000000-SYM001$/,
       );
-      assert.match(lines[1]!, /^2027-01-15 08:00:31\.050 {2}resolved +anomaly {3}8 channels/);
+      assert.match(lines[1]!, /^2027-01-15 08:01:00\.000 {2}resolved +anomaly {3}8 channels/);
     } finally {
       watch.signal("SIGKILL");
       stage.stop();

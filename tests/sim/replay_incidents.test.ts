@@ -6,7 +6,13 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { ACTOR_KINDS, defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
+import {
+  ACTOR_KINDS,
+  defaultIncidentConfig,
+  type IncidentConfig,
+  legacyIncidentConfig,
+  runIncidentStage,
+} from "../../actors/mod.ts";
 import { Host } from "../../actors/runtime/host.ts";
 import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
 import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
@@ -32,15 +38,22 @@ const START_US = 1_704_067_200_000_000;
 const INTERVAL_US = 10_000;
 const KINDS = ["anomaly", "collapse"];
 
-/** A recorded live session: 8 symbols with crashes, anomaly and collapse, and the incident stage. */
-async function recordSession(path: string) {
+/**
+ * A recorded live session: 8 symbols with crashes, anomaly and collapse, and the incident stage
+ * (its settings, and those the header says it ran with).
+ */
+async function recordSession(
+  path: string,
+  stageConfig: IncidentConfig = defaultIncidentConfig,
+  headerConfig: Record<string, unknown> = { ...stageConfig },
+) {
   const bus = new InProcessBus();
   const demo = demoActorConfigs(INTERVAL_US);
   const config = Object.fromEntries(KINDS.map((k) => [k, demo[k] ?? {}]));
   let now = START_US;
   const rec = Recorder.start(bus, {
     path,
-    header: { source: "test", config: { actors: config, incidents: defaultIncidentConfig } },
+    header: { source: "test", config: { actors: config, incidents: headerConfig } },
     clock: { now: () => (now += 1000) },
   });
   const host = new Host({
@@ -53,7 +66,7 @@ async function recordSession(path: string) {
     log: () => {},
   });
   await host.start();
-  const stage = runIncidentStage(bus, { config: defaultIncidentConfig });
+  const stage = runIncidentStage(bus, { config: stageConfig });
   const feed = createMarketFeed({
     symbols: 8,
     seed: 3,
@@ -130,6 +143,27 @@ test("replay --verify names an incident that differs from the recorded one", asy
   assert.is(r.verify?.ok, false);
   assert.match(r.verify?.first?.subject ?? "", /^troupe\.out\.incident\./);
   assert.match(r.verify?.first?.detail ?? "", /peak_severity/);
+});
+
+test("a recording made before the grouping window rule (no member_joins) verifies under the old rule", async () => {
+  // Its header holds every setting of its day but member_joins: the stage ran the old rule (a
+  // member channel's finding joins its open incident whatever the window), and replay reads the
+  // header over the old settings, so --verify compares like with like.
+  const old = join(dir.path, "old.rec");
+  const { member_joins: _, ...header } = legacyIncidentConfig;
+  await recordSession(old, legacyIncidentConfig, header);
+  const r = await replay(old, { verify: true, threads: 1 });
+  assert.ok(r.verify?.ok, JSON.stringify(r.verify?.first));
+  // Read with today's rule over its 5 s window, the same findings make other incidents.
+  const today = join(dir.path, "old-as-today.rec");
+  const reader = await RecordingReader.open(old);
+  const config = { ...reader.header.config, incidents: { ...header, member_joins: false } };
+  const w = RecordingWriter.create(today, { ...reader.header, config });
+  for (const m of await readRecords(old)) w.append(m.subject, m.tUs, m.data, m.headers);
+  w.close();
+  const differs = await replay(today, { verify: true, threads: 1 });
+  assert.is(differs.verify?.ok, false);
+  assert.match(differs.verify?.first?.subject ?? "", /^troupe\.out\.incident\./);
 });
 
 test.run();

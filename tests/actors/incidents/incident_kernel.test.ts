@@ -8,6 +8,7 @@ import {
   type IncidentFinding,
   type IncidentUpdate,
   initIncidents,
+  legacyIncidentConfig,
   stepIncidents,
 } from "../../../actors/incidents/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
@@ -108,7 +109,7 @@ test("an anomaly and a collapse on one channel at the same moment are linked bot
       id: "c:collapse:SYM009:0",
       kind: "collapse",
       channel: "OTHER",
-      ts_us: T0 + 60_000_000,
+      ts_us: T0 + 2 * defaultIncidentConfig.group_window_us, // an incident of its own
       severity: 4,
     },
   ];
@@ -204,14 +205,15 @@ test("a late finding is grouped by its own time: the earliest moves first_us, on
   const grouped = lastOf(run([f("SYM004", T0 + 44_000_000), f("SYM007", T0 + 41_000_000)]));
   assert.is(grouped.length, 1);
   assert.is(grouped[0]!.first_us, T0 + 41_000_000);
-  const apart = lastOf(run([f("SYM004", T0 + 44_000_000), f("SYM007", T0)]));
+  // 64 s earlier: beyond the grouping window (a minute) either side of the incident's first.
+  const apart = lastOf(run([f("SYM004", T0 + 64_000_000), f("SYM007", T0)]));
   assert.equal(apart.map((i) => [i.id, i.first_us]).sort(), [
     [`anomaly-${T0}-SYM007`, T0],
-    [`anomaly-${T0 + 44_000_000}-SYM004`, T0 + 44_000_000],
+    [`anomaly-${T0 + 64_000_000}-SYM004`, T0 + 64_000_000],
   ]);
 });
 
-test("findings past the grouping window open a new incident; a member's repeat joins its own", () => {
+test("findings past the grouping window open a new incident, a member's repeat too, linked", () => {
   const late: IncidentFinding = {
     id: "late:anomaly:SYM009:0",
     kind: "anomaly",
@@ -219,12 +221,28 @@ test("findings past the grouping window open a new incident; a member's repeat j
     ts_us: T0 + defaultIncidentConfig.group_window_us + 1,
     severity: 5,
   };
+  // SYM001 again 40 s after the crash (within the window) holds the crash's incident open 30 s.
+  const again: IncidentFinding = { ...crash(T0)[0]!, id: "again", ts_us: T0 + 40_000_000 };
   const repeat: IncidentFinding = { ...late, id: "rep:anomaly:SYM001:0", channel: "SYM001" };
-  const incidents = lastOf(run([...crash(T0), late, repeat]));
+  const incidents = lastOf(run([...crash(T0), again, late, repeat]));
   assert.is(incidents.length, 2);
   assert.is(incidents[0]!.members.length, 8);
   assert.is(incidents[0]!.members[0]!.findings, 2);
-  assert.equal(incidents[1]!.members.map((m) => m.channel), ["SYM009"]);
+  assert.equal(incidents[1]!.members.map((m) => m.channel), ["SYM001", "SYM009"]);
+  // SYM001's repeat continues the crash's incident: the two are linked both ways.
+  assert.equal(incidents[0]!.links, [incidents[1]!.id]);
+  assert.equal(incidents[1]!.links, [incidents[0]!.id]);
+  // Under the rule before issue 29 (a recording's header without member_joins), it joined its own.
+  const after = T0 + legacyIncidentConfig.group_window_us + 1;
+  const legacy = lastOf(
+    run(
+      [...crash(T0), { ...late, ts_us: after }, { ...repeat, ts_us: after }],
+      legacyIncidentConfig,
+    ),
+  );
+  assert.is(legacy.length, 2);
+  assert.is(legacy[0]!.members[0]!.findings, 2);
+  assert.equal(legacy[1]!.members.map((m) => m.channel), ["SYM009"]);
 });
 
 test("a coherence group's return to normal opens no incident; it joins its group's open one", () => {

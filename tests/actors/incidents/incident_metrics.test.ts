@@ -41,16 +41,16 @@ test("/metrics counts incidents by state and kind: open now, and each state reac
   registerIncidentMetrics(registry, stage);
   for (let i = 0; i < 8; i++) stage.take(finding("anomaly", `S${i}`, TS + i * 100_000));
   stage.take(finding("collapse", "S1", TS + 500_000));
-  stage.take(finding("anomaly", "LATER", TS + 60_000_000));
-  stage.take(finding("collapse", "LATER", TS + 63_000_000));
+  stage.take(finding("anomaly", "LATER", TS + 61_000_000)); // past the crash's minute
+  stage.take(finding("collapse", "LATER", TS + 64_000_000));
   const text = await registry.metrics();
   const value = (name: string, state: string, kind: string) => {
     const m = text.match(new RegExp(`^${name}\\{state="${state}",kind="${kind}"\\} (\\d+)$`, "m"));
     assert.ok(m, `${name}{state="${state}",kind="${kind}"} in\n${text}`);
     return Number(m![1]);
   };
-  // Event time is now 63 s - the 2 s reorder bound = 61 s: the crash and S1's collapse fired and
-  // resolved; LATER's anomaly (60 s) is pending (it would fire at 62 s); LATER's collapse is held.
+  // Event time is now 64 s - the 2 s reorder bound = 62 s: the crash and S1's collapse fired and
+  // resolved; LATER's anomaly (61 s) is pending (it would fire at 63 s); LATER's collapse is held.
   // A `_total` name is a counter to Prometheus; the open count is a gauge.
   assert.match(text, /^# TYPE troupe_incidents_total counter$/m);
   assert.match(text, /^# TYPE troupe_incidents gauge$/m);
@@ -63,7 +63,7 @@ test("/metrics counts incidents by state and kind: open now, and each state reac
   assert.is(value("troupe_incidents_total", "resolved", "collapse"), 1);
   assert.is(value("troupe_incidents", "pending", "collapse"), 0);
   assert.is(value("troupe_incidents", "firing", "coherence"), 0);
-  stage.take(finding("collapse", "LATEST", TS + 70_000_000));
+  stage.take(finding("collapse", "LATEST", TS + 71_000_000));
   const after = await registry.metrics();
   assert.match(after, 'troupe_incidents{state="firing",kind="anomaly"} 1');
   assert.match(after, 'troupe_incidents{state="firing",kind="collapse"} 1');

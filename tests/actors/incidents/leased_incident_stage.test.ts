@@ -7,7 +7,11 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { defaultIncidentConfig, runLeasedIncidentStage } from "../../../actors/incidents/mod.ts";
+import {
+  defaultIncidentConfig,
+  legacyIncidentConfig,
+  runLeasedIncidentStage,
+} from "../../../actors/incidents/mod.ts";
 import {
   decodeDeadLetter,
   MemorySnapshotStore,
@@ -55,7 +59,9 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       bus.subscribe(areaPattern("dlq"), (m) => letters.push(m.data));
       const publish = (ch: string, ts: number) =>
         bus.publish(findingSubject("anomaly", ch), anomalyFinding(ch, ts));
-      const options = { config: defaultIncidentConfig, source, snapshots };
+      // The rule before issue 29 (a member's finding joins its incident whatever the window): this
+      // fixture's incidents are its (OTHER, LATER and LAST within a minute would join the crash).
+      const options = { config: legacyIncidentConfig, source, snapshots };
       const crash = `anomaly-${TS}-SYM1`;
       const findingsOf = (s: { stage: { list(): Array<{ id: string; findings: number }> } }) =>
         s.stage.list().find((i) => i.id === crash)?.findings;
@@ -133,7 +139,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
 
       const first = await runLeasedIncidentStage(bus, options);
       for (const [i, ch] of ["SYM1", "SYM2", "SYM3"].entries()) publish(ch, TS + i * 100_000);
-      publish("OTHER", TS + 10_000_000);
+      publish("SYM8", TS + 10_000_000); // within the window: the crash's
       await until("the crash incident", () => incidentOf(first) !== undefined);
       const silence = {
         id: "s1",
@@ -148,7 +154,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
       });
       const reply = await bus.request(incidentControlSubject(), ctl, { timeout: 5000 });
       assert.ok(decodeIncidentControlAnswer(reply.data).ok);
-      publish("LATER", TS + 16_000_000); // event time past the table's
+      publish("SYM9", TS + 16_000_000); // event time past the table's
       await until("the incident silenced", () => incidentOf(first)?.silenced === true);
       // Its host dies: nothing saved. The next holder refolds the stream, the table in it.
       await first.abandon();
@@ -168,7 +174,7 @@ if (haveNatsServer("the leased incident stage against nats-server")) {
         (m) => updates.push(decodeIncident(m.data).incident),
       );
       publish("SYM2", TS + 17_000_000);
-      publish("LAST", TS + 25_000_000);
+      publish("SYM7", TS + 25_000_000);
       await until("the member's update", () => updates.some((u) => u.id === crash));
       assert.ok(updates.filter((u) => u.id === crash).every((u) => u.silenced));
       await third.stop();
