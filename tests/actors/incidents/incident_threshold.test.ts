@@ -58,8 +58,8 @@ function anomalyEvents(o: { intervalUs: number; symbols: number; seed: number; s
             score: r.score[i],
             value: frame.v[i],
             expected: r.expected[i],
-            lower: r.lower[i],
-            upper: r.upper[i],
+            lower: r.expected[i]! - r.spread[i]!,
+            upper: r.expected[i]! + r.spread[i]!,
           }));
         }
       });
