@@ -55,13 +55,39 @@ export function timeSplits(
   return out;
 }
 
-/** A uPlot time axis with these ticks and labels (the line chart's and the candles' alike). */
+/** CSS pixels a time label may take left of its tick (the live view squeezes its labels to
+ *  `LIVE_STYLE.label_px`, 64, and ends them 3 px left of the tick). */
+export const TIME_LABEL_PX = 67;
+
+/**
+ * A uPlot time axis with these ticks and labels (the line chart's and the candles' alike). Each
+ * label ends at its tick (`align: 2`, right), as the live view's do, so that a card's line and its
+ * candle strip read the same time at the same place while following live; a label that would
+ * reach left of the plot is left out, as the live view clears one that the scroll cut.
+ */
 export const TIME_AXIS = {
   space: TIME_TICK_SPACE_PX,
   incrs: TIME_STEPS,
   splits: timeSplits,
-  values: timeLabels,
+  values: timeAxisLabels,
+  align: 2,
 } as const;
+
+/** `timeLabels`, less those whose tick is within `TIME_LABEL_PX` of the plot's left edge; the
+ *  date a left-out first label carried goes to the next one. */
+export function timeAxisLabels(u: uPlot | undefined, splits: number[]): string[] {
+  const labels = timeLabels(u, splits);
+  if (!u) return labels;
+  for (let i = 0; i < splits.length && u.valToPos(splits[i]!, "x") < TIME_LABEL_PX; i++) {
+    const next = labels[i + 1];
+    const date = labels[i]!.includes(" ") ? labels[i]!.split(" ")[0] : undefined;
+    if (next !== undefined && date !== undefined && !next.includes(" ")) {
+      labels[i + 1] = `${date} ${next}`;
+    }
+    labels[i] = "";
+  }
+  return labels;
+}
 
 /**
  * Ticks (UTC), one line, as fine as their spacing needs and no finer, so that no two read the

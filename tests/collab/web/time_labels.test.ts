@@ -6,8 +6,12 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import type uPlot from "uplot";
 import {
+  TIME_AXIS,
+  TIME_LABEL_PX,
   TIME_STEPS,
+  timeAxisLabels,
   timeLabels,
   timeSplits,
   timeStep,
@@ -35,6 +39,22 @@ test("labels within one day carry no date, and none repeat", () => {
   // Seconds over midnight: the date where the day turns.
   const night = timeLabels(undefined, [at("2026-11-24T23:59:58Z"), at("2026-11-25T00:00:00Z")]);
   assert.equal(night, ["11-24 23:59:58", "11-25 00:00:00"]);
+});
+
+test("uPlot's labels end at their tick, as the live view's, and none reaches left of the plot", () => {
+  // A live card's line labels its ticks ending at the tick; uPlot's candle strip under it centred
+  // them, so the same time read ~25 px apart between line and strip (the s34 screenshot).
+  assert.is(TIME_AXIS.align, 2);
+  const from = at("2026-11-23T23:59:40Z");
+  const splits = timeSplits(undefined, 0, from, from + 40, 10);
+  const pxPerS = 430 / 40;
+  const u = { valToPos: (v: number) => (v - from) * pxPerS } as unknown as uPlot;
+  const labels = timeAxisLabels(u, splits);
+  // 23:59:40 sits at the plot's left edge (0 px) and 23:59:50 at 107 px: only the first is left
+  // out; the day it carried goes to the next label.
+  assert.ok(u.valToPos(splits[1]!, "x") >= TIME_LABEL_PX);
+  assert.equal(labels, ["", "11-23 23:59:50", "11-24 00:00:00", "00:00:10", "00:00:20"]);
+  assert.equal(timeAxisLabels(undefined, splits), timeLabels(undefined, splits));
 });
 
 test("ticks are the step's whole multiples, at the step the live view takes for its width", () => {
