@@ -18,7 +18,8 @@
  * `--seconds` seconds more, evenly spaced (it sleeps between frames), while the main thread
  * times the answers: with `--answers PATTERN`, actor outputs matched to their frame by `cause`;
  * with `--raw SUBJECT`, the messages themselves, published on SUBJECT with the send time in their
- * first 8 bytes (raw one-way latency). The two threads' clocks are related by a spin handshake
+ * first 8 bytes (raw one-way latency; with `--raw-answers`, timed where a relay republishes them,
+ * two hops as a troupe frame takes). The two threads' clocks are related by a spin handshake
  * before the first frame. Prints `{"measuring":true}` as the measured frames start (so that the
  * receiver's CPU can be counted over them), then
  * `{"latencies_us":[...sorted...],"lost":n,"sent_per_s":r,"cpu_pct":c}`.
@@ -67,6 +68,10 @@ const OPTIONS = {
   warmup: { help: "unmeasured seconds first (latency)", default: 0.5, number: { min: 0 } },
   answers: { help: "subject of the actor outputs answering the frames (latency)", arg: "PATTERN" },
   raw: { help: "subject to publish on and time the messages themselves (latency)", arg: "SUBJECT" },
+  "raw-answers": {
+    help: "with --raw, time the messages where a relay republishes them, not on --raw's subject",
+    arg: "SUBJECT",
+  },
 } satisfies OptionTable;
 
 const values = readOptions(process.argv.slice(2), OPTIONS);
@@ -305,7 +310,7 @@ function subscribeAnswers(
   answer: (i: number, now: number, sent?: number) => void,
 ): void {
   if (values.raw !== undefined) {
-    nc.subscribe(values.raw, {
+    nc.subscribe(values["raw-answers"] ?? values.raw, {
       callback: (_err, msg) => {
         const now = monoMs();
         const d = msg.data;

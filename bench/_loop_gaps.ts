@@ -6,9 +6,11 @@
  * work), waiting to run (runnable, not scheduled: the machine's other threads had the cores), or
  * neither (asleep: blocked in a system call, or held by the kernel's real-time throttle). Garbage
  * collections are counted beside them where the runtime reports them (Node's `gc` performance
- * entries). `bench latency --trace-stages` reports these for each host phase: a frame's NATS stage
- * is long when the host's loop stood still before its callback, and this says why it stood still.
- * The timer itself is a wake-up a millisecond, so it is on only when asked for.
+ * entries; Deno's observer takes the type and reports none), with how much of their pause fell
+ * within the gaps: a gap's time on the CPU may be a collection's or the host's work, and this
+ * tells them apart. `bench latency --trace-stages` reports these for each host phase: a frame's
+ * NATS stage is long when the host's loop stood still before its callback, and this says why it
+ * stood still. The timer itself is a wake-up a millisecond, so it is on only when asked for.
  */
 import { readFileSync } from "node:fs";
 import { PerformanceObserver } from "node:perf_hooks";
@@ -26,7 +28,19 @@ export interface LoopGapFigures {
   /** Collections over the whole phase (not only within gaps); NaN where not reported. */
   gcs: number;
   gc_ms: number;
+  /** The longest collection's pause, and the collections' pause within the gaps; NaN unknown. */
+  gc_longest_ms: number;
+  gc_in_gaps_ms: number;
 }
+
+/** A stretch of the phase, from `startMs` for `ms` (performance.now() time). */
+export interface Stretch {
+  startMs: number;
+  ms: number;
+}
+
+/** Gaps and collections kept for their overlap; past this a phase's later ones are not. */
+export const STRETCHES_KEPT_MAX = 10_000;
 
 /** Options of LoopGaps.start. */
 export interface LoopGapsOptions {
@@ -46,7 +60,27 @@ export function noGaps(gcReported: boolean): LoopGapFigures {
     asleep_ms: 0,
     gcs: gc,
     gc_ms: gc,
+    gc_longest_ms: gc,
+    gc_in_gaps_ms: gc,
   };
+}
+
+/**
+ * The time the stretches `b` overlap the stretches `a`, in ms; each list in order of start and
+ * its stretches apart from each other (gaps do not overlap gaps, nor collections collections).
+ */
+export function overlapMs(a: readonly Stretch[], b: readonly Stretch[]): number {
+  let total = 0;
+  let j = 0;
+  for (const x of a) {
+    const xEnd = x.startMs + x.ms;
+    while (j < b.length && b[j]!.startMs + b[j]!.ms <= x.startMs) j++;
+    for (let k = j; k < b.length && b[k]!.startMs < xEnd; k++) {
+      const y = b[k]!;
+      total += Math.max(0, Math.min(xEnd, y.startMs + y.ms) - Math.max(x.startMs, y.startMs));
+    }
+  }
+  return total;
 }
 
 /**
@@ -76,7 +110,11 @@ export function addGap(
 /** One line for people: `12 gaps, 80 ms (longest 21 ms): on the CPU 30 ms, ...`. */
 export function describeGaps(f: LoopGapFigures): string {
   const ms = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
-  const gc = Number.isNaN(f.gcs) ? "" : `; ${f.gcs} collections, ${ms(f.gc_ms)}`;
+  const gc = Number.isNaN(f.gcs)
+    ? ""
+    : `; ${f.gcs} collections, ${ms(f.gc_ms)} (longest ${ms(f.gc_longest_ms)}, ${
+      ms(f.gc_in_gaps_ms)
+    } of it within the gaps)`;
   if (f.gaps === 0) return `no gaps${gc}`;
   const split = Number.isNaN(f.on_cpu_ms)
     ? "(no scheduler counts here)"
@@ -103,15 +141,15 @@ export class LoopGaps {
   readonly #timer: ReturnType<typeof setInterval>;
   readonly #gc: PerformanceObserver | undefined;
   #figures: LoopGapFigures;
+  /** The phase's gaps and collections, for their overlap (at most STRETCHES_KEPT_MAX each). */
+  #gapStretches: Stretch[] = [];
+  #gcStretches: Stretch[] = [];
   #lastMs = performance.now();
   #lastSched = schedMs();
 
   private constructor(options: LoopGapsOptions) {
     this.#gapMs = options.gapMs ?? 2;
-    this.#gc = gcObserver((ms) => {
-      this.#figures.gcs++;
-      this.#figures.gc_ms += ms;
-    });
+    this.#gc = gcObserver((gc) => this.#onGc(gc));
     this.#figures = noGaps(this.#gc !== undefined);
     this.#timer = setInterval(() => this.#tick(), 1);
   }
@@ -124,13 +162,29 @@ export class LoopGaps {
   /** Forgets what was seen so far (a warm-up's). */
   reset(): void {
     this.#figures = noGaps(this.#gc !== undefined);
+    this.#gapStretches = [];
+    this.#gcStretches = [];
   }
 
   /** Stops watching; the figures since the start or the last reset. */
   stop(): LoopGapFigures {
     clearInterval(this.#timer);
-    this.#gc?.disconnect();
+    if (this.#gc) {
+      // Entries not yet delivered to the observer's callback.
+      for (const e of this.#gc.takeRecords()) this.#onGc({ startMs: e.startTime, ms: e.duration });
+      this.#gc.disconnect();
+      this.#gcStretches.sort((x, y) => x.startMs - y.startMs);
+      this.#figures.gc_in_gaps_ms = overlapMs(this.#gapStretches, this.#gcStretches);
+    }
     return this.#figures;
+  }
+
+  #onGc(gc: Stretch): void {
+    const f = this.#figures;
+    f.gcs++;
+    f.gc_ms += gc.ms;
+    if (gc.ms > f.gc_longest_ms) f.gc_longest_ms = gc.ms;
+    if (this.#gcStretches.length < STRETCHES_KEPT_MAX) this.#gcStretches.push(gc);
   }
 
   #tick(): void {
@@ -143,17 +197,22 @@ export class LoopGaps {
         onCpuMs: sched && before ? sched.onCpu - before.onCpu : undefined,
         waitMs: sched && before ? sched.wait - before.wait : undefined,
       });
+      if (this.#gapStretches.length < STRETCHES_KEPT_MAX) {
+        this.#gapStretches.push({ startMs: this.#lastMs, ms: gapMs });
+      }
     }
     this.#lastMs = now;
     this.#lastSched = sched;
   }
 }
 
-/** An observer calling `onGc` with each collection's pause in ms, or undefined where none. */
-function gcObserver(onGc: (ms: number) => void): PerformanceObserver | undefined {
+/** An observer calling `onGc` with each collection's pause, or undefined where none. */
+function gcObserver(onGc: (gc: Stretch) => void): PerformanceObserver | undefined {
+  // Deno lists "gc" among the entry types it takes but never reports one: its count would read 0.
+  if ("Deno" in globalThis) return undefined;
   try {
     const observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) onGc(e.duration);
+      for (const e of list.getEntries()) onGc({ startMs: e.startTime, ms: e.duration });
     });
     observer.observe({ entryTypes: ["gc"] });
     return observer;

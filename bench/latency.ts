@@ -33,6 +33,7 @@ import {
   defaultHostConfig,
   type Host,
   launchHost,
+  NatsBus,
   type NatsServer,
   type StageFigures,
   StageTrace,
@@ -53,6 +54,8 @@ import { human } from "./_human.ts";
 const NAME = "latency";
 const FEED = "lat";
 const RAW_SUBJECT = "bench.latency.raw";
+/** Where the relay of `--relay` republishes the raw messages. */
+const RELAYED_SUBJECT = "bench.latency.relayed";
 
 /** Settings of a run. */
 interface LatencySettings {
@@ -122,6 +125,11 @@ const OPTIONS = {
     default: 500,
     number: { min: 1, max: 65_536, integer: true },
   },
+  relay: {
+    help: "also time raw nats.js relayed by a subscriber in the host's process (two hops, as a " +
+      "troupe frame takes): rows latency_us_p50_relayed, latency_us_p99_relayed",
+    flag: true,
+  },
   "trace-stages": {
     help: "also time each stage of a frame's trip through the host (p50/p99 per stage)",
     flag: true,
@@ -156,7 +164,8 @@ export const benchmark: Benchmark = {
     try {
       const host = await startHost(nats, settings, ctx, trace);
       try {
-        m = await measureRounds({ nats, settings, load, rounds, host: host.host, trace }, ctx);
+        const parts = { nats, settings, load, rounds, host: host.host, trace, relay: o.relay };
+        m = await measureRounds(parts, ctx);
       } finally {
         await host.stop();
       }
@@ -171,6 +180,9 @@ export const benchmark: Benchmark = {
     const rows = [50, 99, 99.9].map((p) => latencyRow(p, "", troupe, raw));
     if (m.troupeLoaded.length > 0) {
       for (const p of [50, 99]) rows.push(latencyRow(p, "_loaded", m.troupeLoaded, m.rawLoaded));
+    }
+    if (m.relayed.length > 0) {
+      for (const p of [50, 99]) rows.push(latencyRow(p, "_relayed", troupe, m.relayed));
     }
     return [...rows, ...cpuRows(troupe, raw), ...stageRows(m.stages)];
   },
@@ -213,6 +225,8 @@ interface Measured {
   raw: PhaseResult[];
   troupeLoaded: PhaseResult[];
   rawLoaded: PhaseResult[];
+  /** Raw nats.js relayed by a subscriber in the host's process (`--relay`). */
+  relayed: PhaseResult[];
   stages: StageFigures[][];
 }
 
@@ -224,6 +238,8 @@ interface RoundsParts {
   rounds: number;
   host: Host;
   trace: StageTrace | undefined;
+  /** Also measure raw nats.js relayed through this process. */
+  relay: boolean;
 }
 
 /**
@@ -232,7 +248,14 @@ interface RoundsParts {
  */
 async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measured> {
   const { nats, settings, trace } = p;
-  const m: Measured = { troupe: [], raw: [], troupeLoaded: [], rawLoaded: [], stages: [] };
+  const m: Measured = {
+    troupe: [],
+    raw: [],
+    troupeLoaded: [],
+    rawLoaded: [],
+    relayed: [],
+    stages: [],
+  };
   const feed = p.load.rate > 0
     ? await BackgroundFeed.start({
       natsUrl: nats.url,
@@ -267,6 +290,11 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
       const w = await measure(nats, settings, ["--raw", RAW_SUBJECT], ctx);
       report(ctx, `raw nats.js, round ${r + 1}`, w);
       m.raw.push(w);
+      if (p.relay) {
+        const relayed = await measureRelayed(nats, settings, ctx);
+        report(ctx, `raw nats.js relayed by the host's process, round ${r + 1}`, relayed);
+        m.relayed.push(relayed);
+      }
       if (!feed) continue;
       for (
         const [what, args, into] of [
@@ -293,6 +321,27 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
     await feed?.stop();
   }
   return m;
+}
+
+/**
+ * A raw phase whose messages a subscriber in this process (the host's, idle meanwhile) publishes
+ * again on another subject, where the injector times them: injector, nats-server, this process,
+ * nats-server, injector, the hops of a troupe frame and its output, with nothing done between.
+ */
+async function measureRelayed(
+  nats: NatsServer,
+  s: LatencySettings,
+  ctx: BenchContext,
+): Promise<PhaseResult> {
+  const bus = await NatsBus.connect(nats.url, { name: "troupe-bench-latency-relay" });
+  try {
+    bus.subscribe(RAW_SUBJECT, (msg) => bus.publish(RELAYED_SUBJECT, msg.data));
+    await bus.flush();
+    const args = ["--raw", RAW_SUBJECT, "--raw-answers", RELAYED_SUBJECT];
+    return await measure(nats, s, args, ctx);
+  } finally {
+    await bus.close();
+  }
 }
 
 /**

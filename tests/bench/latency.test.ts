@@ -45,12 +45,12 @@ if (haveNatsServer("bench latency")) {
     assert.match(r.stderr, /the host's event loop, under the background, round 1: /);
   });
 
-  test("bench latency --load-rate 0 leaves the loaded row out, and reports the receiver's CPU a frame", async () => {
+  test("bench latency --load-rate 0 leaves the loaded row out, reports the receiver's CPU a frame, and --relay the relayed baseline", async () => {
     const r = await runTroupe([
       "bench",
       "latency",
       ...["--rounds", "1", "--seconds", "0.3", "--warmup", "0.1", "--rate", "1000"],
-      ...["--load-rate", "0", "--json"],
+      ...["--load-rate", "0", "--relay", "--json"],
     ], { timeoutMs: 120_000 });
     assert.is(r.code, 0, r.stderr);
     const rows = JSON.parse(r.stdout) as Row[];
@@ -58,12 +58,23 @@ if (haveNatsServer("bench latency")) {
       "latency_us_p50",
       "latency_us_p99",
       "latency_us_p999",
+      "latency_us_p50_relayed",
+      "latency_us_p99_relayed",
       "cpu_us_per_frame",
       "cpu_us_per_frame_process",
     ]);
+    // Troupe's frames against raw nats.js's messages relayed by the host's process: both timed.
+    for (const relayed of [rows[3]!, rows[4]!]) {
+      assert.ok(relayed.troupe > 0 && relayed.baseline! > 0, JSON.stringify(relayed));
+    }
+    assert.is(rows[4]!.troupe, rows[1]!.troupe); // the same troupe phases as latency_us_p99
+    assert.match(
+      r.stderr,
+      /raw nats\.js relayed by the host's process, round 1: [1-9][0-9]* frames/,
+    );
     // The host's main thread against raw nats.js's subscriber, in µs (not ms, not a share), and
     // the host's whole process at least what its main thread used.
-    const [thread, proc] = [rows[3]!, rows[4]!];
+    const [thread, proc] = [rows[5]!, rows[6]!];
     assert.ok(thread.troupe > 0 && thread.troupe < 10_000, JSON.stringify(thread));
     assert.ok(thread.baseline! > 0 && thread.baseline! < 10_000, JSON.stringify(thread));
     assert.ok(proc.troupe >= thread.troupe * 0.9 && proc.baseline === null, JSON.stringify(proc));
