@@ -32,6 +32,7 @@ import { StreamGateway, type StreamGatewayLimits } from "./stream_gateway.ts";
 import { FindingLog } from "./finding_log.ts";
 import { IncidentLog } from "./incident_log.ts";
 import { IncidentSeed } from "./incident_seed.ts";
+import { IncidentListService } from "./incident_list_service.ts";
 import { HistoryService } from "./history_service.ts";
 import type { RootSchema } from "./session_schema.ts";
 
@@ -138,6 +139,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       bus,
       stream,
       history: history?.service,
+      incidentList: history && new IncidentListService({ incidents: history.incidents, keyring }),
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       scanUrl: options.scanUrl,

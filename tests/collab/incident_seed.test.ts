@@ -1,8 +1,8 @@
 /**
  * The collab server's incidents from before it started, against a real nats-server and a real
  * incident stage: a server started after an incident opened lists it in its history answers (the
- * log seeded from the stage's list), and a server with no stage answering starts at once, says so
- * once, and takes the list when a stage answers later.
+ * log seeded from the stage's list) and in `GET /incidents`, and a server with no stage answering
+ * starts at once, says so once, and takes the list when a stage answers later.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -17,6 +17,7 @@ import { IncidentLog } from "../../collab/incident_log.ts";
 import { IncidentSeed } from "../../collab/incident_seed.ts";
 import {
   decodeHistoryResponse,
+  decodeIncidentList,
   encodeEventEnvelope,
   historyQuery,
   outSubject,
@@ -81,6 +82,15 @@ test("a collab server started after an incident opened lists it in its history a
       h.incidents_since_us !== null && h.incidents_since_us <= t0,
       `incidents known from ${h.incidents_since_us}, before the incident's start ${t0}`,
     );
+    // GET /incidents, what a fresh page's panel starts from: the same log, with the stream's
+    // tokens (401 without one).
+    const base = `http://127.0.0.1:${collab.server.port}/incidents`;
+    const refused = await fetch(base);
+    assert.is(refused.status, 401, await refused.text());
+    const listed = await fetch(`${base}?token=${token}`);
+    assert.is(listed.headers.get("content-type"), "application/msgpack");
+    const all = decodeIncidentList(new Uint8Array(await listed.arrayBuffer()));
+    assert.equal(all, stage.stage.list());
   } finally {
     await collab?.close();
     stage.stop();
