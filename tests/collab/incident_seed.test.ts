@@ -2,7 +2,8 @@
  * The collab server's incidents from before it started, against a real nats-server and a real
  * incident stage: a server started after an incident opened lists it in its history answers (the
  * log seeded from the stage's list) and in `GET /incidents`, and a server with no stage answering
- * starts at once, says so once, and takes the list when a stage answers later.
+ * starts at once, says so once, and takes the list when a stage answers later; after a NATS
+ * reconnect it asks again.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -20,6 +21,7 @@ import {
   decodeIncidentList,
   encodeEventEnvelope,
   historyQuery,
+  incidentListSubject,
   outSubject,
 } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -146,6 +148,55 @@ test("with no stage answering the log starts empty, says so once, and takes a la
     stage?.stop();
     await bus.close();
     await nats.cleanup();
+  }
+});
+
+test("after a NATS reconnect the server asks again and learns what it missed meanwhile", async () => {
+  const nats = await startTestNats();
+  let restarted: Awaited<ReturnType<typeof nats.restart>> | undefined;
+  const dir = tempDir("troupe-incident-reseed-");
+  const watcher = await NatsBus.connect(nats.url);
+  let asks = 0;
+  watcher.subscribe(incidentListSubject(), () => asks++);
+  await watcher.flush();
+  // A stage whose updates this server never sees (they go nowhere): only its list tells.
+  const held = new IncidentStage({ config: defaultIncidentConfig, publish: () => {} });
+  const other = await NatsBus.connect(nats.url);
+  const running = runIncidentStage(other, { config: defaultIncidentConfig, stage: held });
+  await other.flush();
+  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url });
+  try {
+    await waitFor(() => asks === 1, 5_000, "the ask at start");
+    await other.flush(); // the stage has answered it (the ask came before the pong)
+    held.takeFinding({
+      id: "f1:anomaly:SYMR:0",
+      kind: "anomaly",
+      channel: "SYMR",
+      ts_us: Date.now() * 1000 - 5 * S,
+      severity: 3,
+    });
+    held.flush(Date.now() * 1000);
+    const token = await tokenFor(dir.path, "main", "viewer");
+    const url = `http://127.0.0.1:${collab.server.port}/incidents?token=${token}`;
+    const listed = async () =>
+      decodeIncidentList(new Uint8Array(await (await fetch(url)).arrayBuffer())).map((i) => i.id);
+    assert.equal(await listed(), [], "seeded before the incident opened");
+    restarted = await nats.restart();
+    await waitFor(() => asks === 2, 10_000, "the ask after the reconnect");
+    let ids = await listed();
+    for (let i = 0; ids.length === 0 && i < 200; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      ids = await listed();
+    }
+    assert.equal(ids, [held.list()[0]!.id]);
+  } finally {
+    await collab.close();
+    running.stop();
+    await other.close();
+    await watcher.close();
+    await restarted?.stop();
+    await nats.cleanup();
+    dir.remove();
   }
 });
 
