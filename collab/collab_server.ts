@@ -41,6 +41,7 @@ import {
 import { CollabMetrics } from "./collab_metrics.ts";
 import type { StreamGateway } from "./stream_gateway.ts";
 import { HISTORY_PATH, type HistoryService } from "./history_service.ts";
+import { INCIDENT_LIST_PATH, type IncidentListService } from "./incident_list_service.ts";
 import type { DocStore } from "./doc_store.ts";
 import type { RootSchema } from "./session_schema.ts";
 import { admitToken, checkSessionName, type Keyring, type TokenClaims } from "./token.ts";
@@ -75,6 +76,8 @@ export interface CollabServerOptions {
   stream?: StreamGateway | undefined;
   /** `GET /history` (it reads the feed stream, so it needs NATS); absent: it answers 503. */
   history?: HistoryService | undefined;
+  /** `GET /incidents`, what a fresh page's incidents panel starts from; absent: 404. */
+  incidentList?: IncidentListService | undefined;
   /** What an editor may write: each top-level key and its check (default SESSION_SCHEMA). */
   schema?: Readonly<Record<string, RootSchema>> | undefined;
 }
@@ -265,6 +268,8 @@ export class CollabServer {
       if (history) return history.handle(req, res);
       res.writeHead(503, { "content-type": "text/plain" });
       res.end("No history here: this collab server runs without NATS (start it with --nats)\n");
+    } else if (path === INCIDENT_LIST_PATH && this.#options.incidentList) {
+      return this.#options.incidentList.handle(req, res);
     } else if (!(await this.#dashboard?.(req, res))) {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("Not found: WebSocket at /collab/<session>?token=..., or /healthz, /metrics\n");

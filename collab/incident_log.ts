@@ -1,14 +1,19 @@
 /**
- * The incidents the incident stage published since the collab server started, bounded: what a
- * history answer lists beside the samples of its range (the findings' twin, finding_log.ts). The
- * stage publishes the whole incident on `troupe.out.incident.<kind>` at every change, so the log
- * keeps the latest update of each id, at most `incidents_max` (the one updated longest ago goes
- * first). What came before the server started, or was evicted, is not known, and an answer says
- * from when its incidents are known (`since_us`).
+ * The incidents of the incident stage, bounded: what a history answer lists beside the samples of
+ * its range (the findings' twin, finding_log.ts), and what a fresh page's incidents panel starts
+ * from (`GET /incidents`). The stage publishes the whole incident on `troupe.out.incident.<kind>`
+ * at every change, so the log keeps the latest copy of each id, at most `incidents_max` (the one
+ * updated longest ago goes first). It is seeded from the stage's own list (`seed`, asked for by
+ * incident_seed.ts when the server starts and on a NATS reconnect), so the incidents opened before
+ * the server started are known too. Of two copies of an id the one further along is kept
+ * (`compareIncidentProgress`: findings, then last_us, then state, then links); on a tie, an
+ * update seen on the wire wins over the list's copy. An answer says from when its incidents are
+ * known (`since_us`).
  */
 import {
   type Bus,
   type BusSubscription,
+  compareIncidentProgress,
   decodeIncident,
   type Incident,
   outPattern,
@@ -29,6 +34,7 @@ export class IncidentLog {
   /** By id, in the order of their latest update (a Map keeps insertion order). */
   readonly #kept = new Map<string, Incident>();
   #sinceUs: number;
+  #evicted = false;
   #subs: BusSubscription[] = [];
   /** Updates that could not be decoded (the stage's own are never malformed). */
   malformed = 0;
@@ -49,7 +55,10 @@ export class IncidentLog {
     return this;
   }
 
-  /** Keeps one update (the latest of its id); one that cannot be decoded is counted. */
+  /**
+   * Keeps one update seen on the wire, unless the copy kept is further along (a list's copy
+   * newer than an update that was on its way); one that cannot be decoded is counted.
+   */
   add(data: Uint8Array): void {
     let incident: Incident;
     try {
@@ -59,16 +68,47 @@ export class IncidentLog {
       this.malformed++;
       return;
     }
+    const kept = this.#kept.get(incident.id);
+    if (kept && compareIncidentProgress(incident, kept) < 0) return;
+    this.#keep(incident);
+  }
+
+  /**
+   * Takes the incident stage's list (its open incidents and its newest resolved ones): each is
+   * kept unless the copy kept is as far along. The log then knows the incidents from the first
+   * the list covers: the earliest start of its open ones, or, when it holds resolved ones (the
+   * stage keeps only its newest), the earliest end among those; never later than it knew them.
+   */
+  seed(listed: readonly Incident[]): void {
+    for (const incident of listed) {
+      const kept = this.#kept.get(incident.id);
+      if (!kept || compareIncidentProgress(incident, kept) > 0) this.#keep(incident);
+    }
+    const resolved = listed.filter((i) => i.state === "resolved");
+    const covers = resolved.length > 0
+      ? Math.min(...resolved.map((i) => i.last_us))
+      : Math.min(...listed.map((i) => i.first_us));
+    if (!this.#evicted && covers < this.#sinceUs) this.#sinceUs = covers;
+  }
+
+  #keep(incident: Incident): void {
     this.#kept.delete(incident.id);
     this.#kept.set(incident.id, incident);
     if (this.#kept.size > this.incidents_max) {
       const [id, oldest] = this.#kept.entries().next().value!;
       this.#kept.delete(id);
+      this.#evicted = true;
       this.#sinceUs = Math.max(this.#sinceUs, oldest.last_us);
     }
   }
 
-  /** From when the log knows the incidents (µs): its start, or the newest span it evicted. */
+  /** Every incident kept, the one updated longest ago first (what `GET /incidents` lists). */
+  all(): Incident[] {
+    return [...this.#kept.values()];
+  }
+
+  /** From when the log knows the incidents (µs): its start, what a seed covers, or the newest
+   *  span it evicted. */
   get since_us(): number {
     return this.#sinceUs;
   }

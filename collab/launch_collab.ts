@@ -31,6 +31,8 @@ import { attachIncidentBridge } from "./incident_bridge.ts";
 import { StreamGateway, type StreamGatewayLimits } from "./stream_gateway.ts";
 import { FindingLog } from "./finding_log.ts";
 import { IncidentLog } from "./incident_log.ts";
+import { IncidentSeed } from "./incident_seed.ts";
+import { IncidentListService } from "./incident_list_service.ts";
 import { HistoryService } from "./history_service.ts";
 import type { RootSchema } from "./session_schema.ts";
 
@@ -137,6 +139,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       bus,
       stream,
       history: history?.service,
+      incidentList: history && new IncidentListService({ incidents: history.incidents, keyring }),
       ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       scanUrl: options.scanUrl,
@@ -150,7 +153,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
       },
     });
   } catch (err) {
-    history?.findings.close();
+    history?.close();
     await stream?.close();
     await store.close();
     await ownBus?.close();
@@ -163,8 +166,7 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
     bus,
     stream,
     async close() {
-      history?.findings.close();
-      history?.incidents.close();
+      history?.close();
       await server.close();
       await store.close();
       await ownBus?.close().catch(() => {});
@@ -174,7 +176,8 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
 
 /**
  * `/history` and the findings and incidents logs it lists, when the bus is NATS (the samples come
- * from the feed stream in JetStream; the reader's JetStream client is loaded only then).
+ * from the feed stream in JetStream; the reader's JetStream client is loaded only then). The
+ * incident log is seeded from the incident stage's list now and on each reconnect.
  */
 async function startHistory(bus: Bus | undefined, keyring: Keyring) {
   const nc = bus && "nc" in bus
@@ -186,10 +189,16 @@ async function startHistory(bus: Bus | undefined, keyring: Keyring) {
   const nowUs = () => Date.now() * 1000;
   const findings = new FindingLog({ nowUs }).follow(bus);
   const incidents = new IncidentLog({ nowUs }).follow(bus);
+  const seed = new IncidentSeed(incidents, bus);
+  seed.ask();
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === "reconnect") seed.ask();
+  })().catch(() => {});
   // Answers read the channels' samples from memory, and the stream only for frames since.
   const source = new HistoryCache(new FeedStreamHistory(nc));
   const service = new HistoryService({ source, findings, incidents, keyring });
-  return { service, findings, incidents };
+  const close = () => (seed.stop(), findings.close(), incidents.close());
+  return { service, findings, incidents, seed, close };
 }
 
 /** The JetStream stream of collab journals, and its subject prefix. */

@@ -44,6 +44,7 @@ import {
   decodeStreamClientMessage,
   encodeStreamMsg,
   encodeStreamServerMessage,
+  incidentListSubject,
   STREAM_CLOSE,
   STREAM_LIMITS,
   type StreamClientMessage,
@@ -53,6 +54,9 @@ import {
 } from "../protocol/mod.ts";
 import { compileChannelGlobs, filterMatches, type StreamFilter } from "./stream_filter.ts";
 import { checkStreamPattern, STREAM_PREFIXES } from "./stream_pattern.ts";
+
+/** Asks for the incident stage's list (not relayed). */
+const INCIDENT_LIST_SUBJECT = incidentListSubject();
 
 /** The gateway's bounds. */
 export interface StreamGatewayLimits {
@@ -414,9 +418,13 @@ export class StreamGateway {
     return oldest - 1;
   }
 
-  /** A message from the bus: numbered, kept, and sent to every live subscription it is for. */
+  /**
+   * A message from the bus: numbered, kept, and sent to every live subscription it is for. An ask
+   * for the incident stage's list is a request to the stage, not news (each collab server asks
+   * at start, incident_seed.ts): it is not relayed, and takes no seq.
+   */
   #onBus(subject: string, data: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#closed || subject === INCIDENT_LIST_SUBJECT) return;
     const entry = this.#ring.push(subject, data);
     this.#tally.received++;
     const matches = new Map<string, boolean>();

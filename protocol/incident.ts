@@ -75,6 +75,20 @@ export interface Incident {
   links: string[];
 }
 
+/**
+ * How two copies of one incident compare, by how far along each is: negative when `a` is older,
+ * positive when newer, 0 when neither is (they then differ at most in `silenced`). An update
+ * carries no number a reader can compare (the stage's list has none), but an incident only moves
+ * forward: each finding it takes counts (`findings`) and may move `last_us` on, its state goes
+ * pending, firing, resolved and never back, and its links only grow. So a copy from the stage's
+ * list and one seen on the wire are ordered by findings, then last_us, then state, then links.
+ */
+export function compareIncidentProgress(a: Incident, b: Incident): number {
+  return a.findings - b.findings || a.last_us - b.last_us ||
+    INCIDENT_STATES.indexOf(a.state) - INCIDENT_STATES.indexOf(b.state) ||
+    a.links.length - b.links.length;
+}
+
 /** `troupe.out.incident.<kind>`: the incidents of one kind of finding. */
 export function incidentSubject(kind: string): string {
   return outSubject(INCIDENT_ACTOR, kind);

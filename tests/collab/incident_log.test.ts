@@ -10,7 +10,14 @@ import { encodeIncident, encodeValue, type Incident } from "../../protocol/mod.t
 const test = suite("incident log");
 
 function update(id: string, channels: string[], first: number, last: number): Uint8Array {
-  const incident: Incident = {
+  return encodeIncident(
+    { id: `${id}@${last}`, src: "test", ts: last },
+    copy(id, channels, first, last),
+  );
+}
+
+function copy(id: string, channels: string[], first: number, last: number): Incident {
+  return {
     id,
     kind: "collapse",
     state: "firing",
@@ -31,7 +38,6 @@ function update(id: string, channels: string[], first: number, last: number): Ui
     peak_severity: 2,
     links: [],
   };
-  return encodeIncident({ id: `${id}@${last}`, src: "test", ts: last }, incident);
 }
 
 test("keeps the latest update of each id, evicts the one updated longest ago, says since when", () => {
@@ -64,6 +70,39 @@ test("range() keeps the spans that meet [t0, t1) of a member channel, at most ma
   log.add(encodeValue({ not: "an incident" }));
   assert.is(log.malformed, 1);
   assert.throws(() => new IncidentLog({ incidents_max: 0, nowUs: () => 0 }), /got 0/);
+});
+
+test("seed() takes the stage's list; of two copies of an id the one further along is kept", () => {
+  const log = new IncidentLog({ nowUs: () => 1_000_000 });
+  const open = { ...copy("open", ["X"], 100, 400), state: "firing" as const, findings: 3 };
+  const done = { ...copy("done", ["X"], 50, 300), state: "resolved" as const };
+  // An update seen on the wire before the list's answer came, one finding further along.
+  log.add(encodeIncident({ id: "open@500", src: "t", ts: 500 }, { ...open, findings: 4 }));
+  log.seed([done, open]);
+  assert.equal(log.range("X", 0, 1_000, 10).map((i) => [i.id, i.findings]), [
+    ["done", 1],
+    ["open", 4],
+  ]);
+  assert.is(log.since_us, 300, "the list covers from its oldest resolved incident's end");
+  // A later update that is behind the kept copy (a stale one from before) is passed over; one
+  // as far along (only its silenced mark differs) is taken: an update seen later wins a tie.
+  log.add(encodeIncident({ id: "open@9", src: "t", ts: 9 }, { ...open, state: "pending" }));
+  assert.is(log.range("X", 0, 1_000, 10)[1]!.findings, 4);
+  const silenced = { ...open, findings: 4, silenced: true };
+  log.add(encodeIncident({ id: "open@600", src: "t", ts: 600 }, silenced));
+  assert.is(log.range("X", 0, 1_000, 10)[1]!.silenced, true);
+  // A second list (a reconnect) with a copy as far along changes nothing; a newer one wins.
+  log.seed([{ ...open, findings: 4 }]);
+  assert.is(log.range("X", 0, 1_000, 10)[1]!.silenced, true);
+  log.seed([{ ...open, findings: 4, state: "resolved" }]);
+  assert.is(log.range("X", 0, 1_000, 10)[1]!.state, "resolved");
+  assert.equal(log.all().map((i) => i.id), ["done", "open"]);
+  // Only open incidents listed: from the earliest start; an empty list leaves since_us alone.
+  const fresh = new IncidentLog({ nowUs: () => 1_000_000 });
+  fresh.seed([]);
+  assert.is(fresh.since_us, 1_000_000);
+  fresh.seed([open]);
+  assert.is(fresh.since_us, 100);
 });
 
 test.run();

@@ -1,6 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  compareIncidentProgress,
   decodeIncident,
   decodeIncidentList,
   encodeEnvelope,
@@ -68,6 +69,18 @@ test("encodeIncidentList() and decodeIncidentList() round-trip; a bad member is 
     assert.match((err as Error).message, /"body.incidents\[1\].state" must be one of/);
   }
   assert.is(incidentListSubject(), "troupe.sys.incidents.list");
+});
+
+test("compareIncidentProgress() orders copies by findings, then last_us, state and links", () => {
+  const c = crash();
+  const cmp = (a: Partial<Incident>, b: Partial<Incident>) =>
+    Math.sign(compareIncidentProgress({ ...c, ...a }, { ...c, ...b }));
+  assert.is(cmp({ findings: 7, last_us: 1 }, {}), 1, "a finding more wins over an earlier last_us");
+  assert.is(cmp({ last_us: c.last_us + 1 }, {}), 1);
+  assert.is(cmp({ state: "resolved" }, {}), 1);
+  assert.is(cmp({ state: "pending" }, {}), -1);
+  assert.is(cmp({ links: [] }, {}), -1);
+  assert.is(cmp({ silenced: true }, {}), 0, "a silenced mark alone is no progress");
 });
 
 test("incidentSubject() is troupe.out.incident.<kind>", () => {

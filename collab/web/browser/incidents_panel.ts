@@ -13,9 +13,15 @@
  * drawn there as a band and named in the card's legend. A row's line is the line
  * `troupe watch` and `troupe incidents` print, whole (ids and all: one line per finding wherever it
  * is read); the list shows at most two rows of it, the rest in the row's `title`.
+ * A fresh page starts from the collab server's incidents (`GET /incidents`: the stage's list and
+ * the updates since, collab/incident_list_service.ts), not only from what the stream's recent
+ * buffer holds; of two copies of an id the one further along is shown (compareIncidentProgress),
+ * so a buffered update older than the list's copy never takes its place.
  */
 import {
+  compareIncidentProgress,
   decodeIncident,
+  decodeIncidentList,
   type Incident,
   silenceActive,
   silenceMatches,
@@ -68,11 +74,45 @@ export class IncidentsPanel {
     } catch {
       return; // not an incident update: the dead-letter queue names bad messages
     }
+    const shown = this.#incidents.get(incident.id);
+    if (shown && compareIncidentProgress(incident, shown) < 0) return;
     this.#incidents.delete(incident.id);
     this.#incidents.set(incident.id, incident);
     if (this.#incidents.size > INCIDENTS_PANEL_LIMITS.incidents_max) {
       this.#incidents.delete(this.#incidents.keys().next().value!);
     }
+    this.#schedule();
+  }
+
+  /**
+   * Starts from the collab server's incidents (`GET /incidents` with the page's token); a server
+   * without them (no NATS) answers 404 and the panel shows what the stream brings. Resolves with
+   * how many it was given; throws with the server's reason on any other refusal.
+   */
+  async load(token: string): Promise<number> {
+    const res = await fetch(`/incidents?token=${encodeURIComponent(token)}`);
+    if (res.status === 404) return 0;
+    if (!res.ok) throw new Error(`Incidents: ${res.status} ${(await res.text()).trim()}`);
+    const listed = decodeIncidentList(new Uint8Array(await res.arrayBuffer()));
+    this.seed(listed);
+    return listed.length;
+  }
+
+  /**
+   * Takes a list (the one updated longest ago first) under what the stream brought: an id shown
+   * already keeps its place, with the copy further along; the rest go below, in the list's order.
+   */
+  seed(listed: readonly Incident[]): void {
+    const merged = new Map<string, Incident>();
+    for (const i of listed) if (!this.#incidents.has(i.id)) merged.set(i.id, i);
+    const listedById = new Map(listed.map((i) => [i.id, i]));
+    for (const [id, shown] of this.#incidents) {
+      const other = listedById.get(id);
+      merged.set(id, other && compareIncidentProgress(other, shown) > 0 ? other : shown);
+    }
+    const over = merged.size - INCIDENTS_PANEL_LIMITS.incidents_max;
+    this.#incidents.clear();
+    for (const [id, i] of [...merged].slice(Math.max(0, over))) this.#incidents.set(id, i);
     this.#schedule();
   }
 

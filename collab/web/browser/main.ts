@@ -129,6 +129,8 @@ function start(): void {
     slow: "gap",
     ...(params.backfill ? { since: 0, last: SNAPSHOT_MESSAGES } : {}),
   });
+  // The incidents open now, whenever they opened: the collab server's log, not only the buffer.
+  if (stream && params.backfill) views.incidents.load(params.token).catch(console.warn);
   new ThresholdsPanel(link);
   new ChecklistPanel(link);
   new AnnotationsPanel(link, views.grid, views.focused);
