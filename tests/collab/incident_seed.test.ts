@@ -182,13 +182,17 @@ test("after a NATS reconnect the server asks again and learns what it missed mea
       decodeIncidentList(new Uint8Array(await (await fetch(url)).arrayBuffer())).map((i) => i.id);
     assert.equal(await listed(), [], "seeded before the incident opened");
     restarted = await nats.restart();
-    await waitFor(() => asks === 2, 10_000, "the ask after the reconnect");
+    // Only an ask after the reconnect can tell the server of this incident (its updates go
+    // nowhere). Counting the asks on the watcher raced its own reconnect (it missed the ask when
+    // it resubscribed after it), and an ask before the stage's reconnect waits for the retry: so
+    // wait for what the server learns, as long as the retries may take.
     let ids = await listed();
-    for (let i = 0; ids.length === 0 && i < 200; i++) {
+    for (let i = 0; ids.length === 0 && i < 750; i++) {
       await new Promise((r) => setTimeout(r, 20));
       ids = await listed();
     }
     assert.equal(ids, [held.list()[0]!.id]);
+    assert.ok(asks >= 1, "the ask at start was seen");
   } finally {
     await collab.close();
     running.stop();
