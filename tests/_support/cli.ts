@@ -91,6 +91,9 @@ export interface RunningTroupe {
   waitFor(text: string, timeoutMs?: number): Promise<void>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
+  /** The exit code, or an error naming the wait and the output if it has not exited within
+   *  `timeoutMs` (a check awaiting `exited` alone hung the suite when the process never exited). */
+  exitCode(timeoutMs?: number): Promise<number | null>;
   /** Sends a signal to the process (process.kill: Deno's ChildProcess.kill does not deliver
    *  SIGTERM as a plain signal the child can handle). */
   signal(name: "SIGTERM" | "SIGINT" | "SIGKILL"): void;
@@ -136,6 +139,20 @@ export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
     child,
     output: () => out,
     exited,
+    async exitCode(timeoutMs = 30_000) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) =>
+        timer = setTimeout(
+          () => reject(new Error(`troupe ${args[0]} did not exit within ${timeoutMs} ms:\n${out}`)),
+          timeoutMs,
+        )
+      );
+      try {
+        return await Promise.race([exited, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     signal(name) {
       signalChild(child, name);
     },

@@ -93,7 +93,7 @@ async function watchMix(env: GatewayEnv, args: string[]): Promise<string> {
     );
     publishMix(env);
     await env.pub.flush();
-    assert.is(await watch.exited, 0, watch.output());
+    assert.is(await watch.exitCode(), 0, watch.output());
     return watch.output();
   } finally {
     watch.signal("SIGKILL"); // moot once it exited
@@ -174,7 +174,7 @@ test("troupe watch prints incidents by default: a crash over 8 channels is one l
       // of its grouping window (a minute: its hold, 30 s after its last finding, ends before).
       env.pub.publish("troupe.out.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 120_000_000));
       await env.pub.flush();
-      assert.is(await watch.exited, 0, watch.output());
+      assert.is(await watch.exitCode(), 0, watch.output());
       const lines = watch.output().trim().split("\n");
       assert.is(lines.length, 2, watch.output());
       assert.match(
