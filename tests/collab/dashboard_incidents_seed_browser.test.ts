@@ -3,7 +3,9 @@
  * incident opened (a restart, a `troupe collab` joined to a running cluster): the stream
  * gateway's buffer holds none of its updates, and the panel lists it all the same, from the
  * server's incident log seeded from the stage's list (`GET /incidents`); an incident opened after
- * the page loaded comes in on the stream beside it.
+ * the page loaded comes in on the stream beside it. A page open while the collab server restarts
+ * fetches the list again when its stream reconnects: the new gateway's buffer holds none of what
+ * changed while it was down.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -20,6 +22,21 @@ const run = haveBrowser(NAME) && haveNatsServer(NAME);
 const test = suite(NAME);
 const S = 1_000_000;
 
+/** Publishes anomaly findings as the detector does, each with its own id. */
+function findings(bus: NatsBus): (channel: string, ts: number) => void {
+  let n = 0;
+  return (channel, ts) =>
+    bus.publish(
+      outSubject("anomaly", channel),
+      encodeEventEnvelope(
+        { id: `s${n++}:anomaly:${channel}:0`, type: "anomaly", src: "h", ts },
+        { channel, score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },
+      ),
+    );
+}
+
+const row = (id: string) => `#incidents li.incident[data-id="${id}"]`;
+
 test("a fresh page lists the incident the stage held before the collab server started", async () => {
   const nats = await startTestNats();
   const dir = tempDir("troupe-dash-incident-seed-");
@@ -28,15 +45,7 @@ test("a fresh page lists the incident the stage held before the collab server st
   let collab: Awaited<ReturnType<typeof launchCollab>> | undefined;
   const browser = await launchBrowser({ width: 1400, height: 900 });
   try {
-    let n = 0;
-    const finding = (channel: string, ts: number) =>
-      bus.publish(
-        outSubject("anomaly", channel),
-        encodeEventEnvelope(
-          { id: `s${n++}:anomaly:${channel}:0`, type: "anomaly", src: "h", ts },
-          { channel, score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },
-        ),
-      );
+    const finding = findings(bus);
     // A crash over two channels, taken by the stage (the third finding passes its reorder bound).
     const t0 = Date.now() * 1000 - 100 * S;
     finding("SYM1", t0);
@@ -51,7 +60,6 @@ test("a fresh page lists the incident the stage held before the collab server st
     const token = await tokenFor(dir.path, "main", "viewer");
     await page.goto(`http://127.0.0.1:${collab.server.port}/?session=main&token=${token}`);
     await page.waitForSelector("body[data-stream-subscribed]", { timeout: 15_000 });
-    const row = (id: string) => `#incidents li.incident[data-id="${id}"]`;
     await page.waitForSelector(row(before.id), { timeout: 10_000 });
     assert.is(await page.getAttribute(row(before.id), "data-state"), before.state);
     assert.match((await page.textContent(row(before.id))) ?? "", "2 channels: SYM1, SYM2");
@@ -69,6 +77,46 @@ test("a fresh page lists the incident the stage held before the collab server st
   } finally {
     await browser.cleanup();
     await collab?.close();
+    stage.stop();
+    await bus.close();
+    await nats.stop();
+    dir.remove();
+  }
+});
+
+test("a page open while the collab server restarts lists what opened while it was down", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-dash-incident-reopen-");
+  const bus = await NatsBus.connect(nats.url);
+  const stage = runIncidentStage(bus, { config: defaultIncidentConfig });
+  let collab = await launchCollab({ dataDir: dir.path, nats: nats.url });
+  const browser = await launchBrowser({ width: 1400, height: 900 });
+  try {
+    const finding = findings(bus);
+    const port = collab.server.port;
+    const page = await browser.newPage();
+    const token = await tokenFor(dir.path, "main", "viewer");
+    await page.goto(`http://127.0.0.1:${port}/?session=main&token=${token}`);
+    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 15_000 });
+    await collab.close();
+    await page.waitForFunction(
+      () => !document.querySelector("#stream-status")?.textContent?.startsWith("live"),
+      undefined,
+      { timeout: 10_000 },
+    );
+    // While the server is down, an incident opens; the stage holds it, no gateway buffered it.
+    const t0 = Date.now() * 1000 - 10 * S;
+    finding("SYM1", t0);
+    finding("SYM1", t0 + 3 * S);
+    await bus.flush();
+    await waitFor(() => stage.stage.list().length === 1, 5_000, "the stage's incident");
+    const opened = stage.stage.list()[0]!;
+    collab = await launchCollab({ dataDir: dir.path, nats: nats.url, port });
+    await page.waitForSelector(row(opened.id), { timeout: 15_000 });
+    assert.match((await page.textContent(row(opened.id))) ?? "", "SYM1");
+  } finally {
+    await browser.cleanup();
+    await collab.close();
     stage.stop();
     await bus.close();
     await nats.stop();

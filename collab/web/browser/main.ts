@@ -31,6 +31,7 @@ import {
   type SessionLink,
 } from "./session_link.ts";
 import { connectStream } from "./stream_link.ts";
+import type { StreamClient } from "../../stream_client.ts";
 import { SNAPSHOT_MESSAGES } from "./snapshot.ts";
 import { ThresholdsPanel } from "./thresholds_panel.ts";
 import { showRefused } from "./refused_notice.ts";
@@ -116,21 +117,14 @@ function start(): void {
     onMessage: (m) => timeMessage(loop, messageTimes, messageStarts, route, m),
     expiresAtMs: () => link.expiresAtMs,
     expire,
+    // The incidents that changed while the socket was closed: a restarted gateway's buffer holds
+    // none of their updates, the collab server's log (seeded from the stage) holds them all.
+    onReopen: () => loadIncidents(params, views),
   });
   expiry.stream = stream;
   // History goes over the stream socket once it exists and while it is open, else HTTP.
   views.history.useSocket(stream);
-  // Everything the page shows, in one subscription (the client resumes it exactly). A fresh page
-  // starts from a snapshot of recent state, the newest SNAPSHOT_MESSAGES of the gateway's buffer,
-  // not the whole buffer replayed (24,000 messages took 16 s to drain, with old events on top);
-  // `&backfill=0`: live only, what the bench uses.
-  stream?.subscribe({
-    subjects: [...DASHBOARD_SUBJECTS],
-    slow: "gap",
-    ...(params.backfill ? { since: 0, last: SNAPSHOT_MESSAGES } : {}),
-  });
-  // The incidents open now, whenever they opened: the collab server's log, not only the buffer.
-  if (stream && params.backfill) views.incidents.load(params.token).catch(console.warn);
+  if (stream) subscribeDashboard(stream, params, views);
   new ThresholdsPanel(link);
   new ChecklistPanel(link);
   new AnnotationsPanel(link, views.grid, views.focused);
@@ -159,6 +153,26 @@ function start(): void {
       LivePlot,
     },
   });
+}
+
+/**
+ * Everything the page shows, in one subscription (the client resumes it exactly). A fresh page
+ * starts from a snapshot of recent state, the newest SNAPSHOT_MESSAGES of the gateway's buffer,
+ * not the whole buffer replayed (24,000 messages took 16 s to drain, with old events on top);
+ * `&backfill=0`: live only, what the bench uses. Beside it, the incidents open now.
+ */
+function subscribeDashboard(stream: StreamClient, params: PageParams, views: Views): void {
+  stream.subscribe({
+    subjects: [...DASHBOARD_SUBJECTS],
+    slow: "gap",
+    ...(params.backfill ? { since: 0, last: SNAPSHOT_MESSAGES } : {}),
+  });
+  loadIncidents(params, views);
+}
+
+/** The incidents open now, whenever they opened: the collab server's log, not only the buffer. */
+function loadIncidents(params: PageParams, views: Views): void {
+  if (params.backfill) views.incidents.load(params.token).catch(console.warn);
 }
 
 /**

@@ -18,12 +18,17 @@ export interface StreamLinkOptions {
   expiresAtMs(): number | undefined;
   /** Takes both links offline for good, once the token has expired. */
   expire(reason?: string): void;
+  /**
+   * After the socket opens again (not the first time): what the gateway could not resume (a
+   * restarted gateway's buffer starts empty) is fetched again here.
+   */
+  onReopen?(): void;
 }
 
 /** Opens the page's stream socket (not yet subscribed to anything). */
 export function connectStream(o: StreamLinkOptions): StreamClient {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  let caughtUp = false;
+  let caughtUp = false, opened = false;
   return new StreamClient({
     url: `${scheme}://${location.host}/stream`,
     token: o.token,
@@ -53,6 +58,10 @@ export function connectStream(o: StreamLinkOptions): StreamClient {
         (detail?.code === TOKEN_EXPIRED_CLOSE || expired(o.expiresAtMs()))
       ) {
         return o.expire(detail?.reason);
+      }
+      if (status === "open") {
+        if (opened) o.onReopen?.();
+        opened = true;
       }
       setStatus(
         "stream-status",
