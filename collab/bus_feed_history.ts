@@ -12,8 +12,9 @@
  * holding the most go (a quarter of it at a time, whole frames); a new channel beyond
  * `channels_max` evicts the channel whose last frame came longest ago. What was dropped is said:
  * `since_us(channel)` is the time from which the channel's samples are all held (the server's
- * start, raised past every sample dropped, or to the last eviction of a channel for one that
- * came back or never came), so an answer never claims samples it no longer has.
+ * start, raised past every sample dropped, or, for a channel that came back or never came, to the
+ * last eviction of a channel and past its samples), so an answer never claims samples it no
+ * longer has.
  */
 import {
   areaPattern,
@@ -167,8 +168,10 @@ export class BusFeedHistory implements HistorySource {
       this.#capacity -= oldest![1].t.length;
       this.dropped += oldest![1].size;
       this.evicted++;
-      // A channel evicted (this one, perhaps, earlier) is whole only from now on.
-      this.#startedUs = Math.max(this.#startedUs, Math.floor(this.#nowUs()));
+      // A channel evicted (this one, perhaps, earlier) is whole only from now on, and past the
+      // evicted samples (a feed's event time may run ahead of the clock).
+      const last = after(oldest![1].t, 0, oldest![1].size);
+      this.#startedUs = Math.max(this.#startedUs, Math.floor(this.#nowUs()), last);
     }
     const e: Entry = {
       t: new Float64Array(0),

@@ -184,7 +184,8 @@ test("BusFeedHistory keeps its bound, drops the oldest frames and says from when
     assert.is(early.samples, 0);
     assert.ok(early.samples_since_us! > early.t1_us, "the answer says the range is not held");
 
-    // Past channels_max the channel fed longest ago goes, and its horizon moves to that time.
+    // Past channels_max the channel fed longest ago goes, and the horizon of a channel not held
+    // (or new) moves to that time and past the samples evicted (here A's last, 2 h in).
     await publish(bus, "B", 0, 10);
     nowUs += 5 * S;
     await publish(bus, "C", 0, 10);
@@ -192,9 +193,13 @@ test("BusFeedHistory keeps its bound, drops the oldest frames and says from when
     assert.is(held.evicted, 1);
     const gone = await service.answer(whole);
     assert.is(gone.samples, 0);
-    assert.is(gone.samples_since_us, nowUs);
+    assert.is(gone.samples_since_us, T0 + 7199 * S + 1);
     assert.is((await service.answer({ ...whole, channel: "C" })).samples, 600);
-    assert.is((await service.answer({ ...whole, channel: "C" })).samples_since_us, nowUs);
+    assert.is(held.since_us("C"), T0 + 7199 * S + 1);
+    assert.is(held.since_us("B"), T0 - S, "B was held before: whole since the start");
+    nowUs = T0 + 9000 * S;
+    await publish(bus, "D", 0, 1);
+    assert.is(held.since_us("D"), nowUs, "after the clock, when it is later");
     assert.ok(held.capacity <= 4096, `room for ${held.capacity} samples`);
     // A frame alone larger than the bound is not held, and nothing before it is claimed.
     const big = new Float64Array(5000).map((_, i) => T0 + 8000 * S + i);
