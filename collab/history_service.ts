@@ -29,7 +29,9 @@ export const HISTORY_PATH = "/history";
 
 /** Options of a HistoryService. */
 export interface HistoryServiceOptions {
-  source: HistorySource;
+  /** Where the samples come from; one that says from when it holds a channel's samples whole
+   *  (`since_us`, bus_feed_history.ts) has it said in each answer (`samples_since_us`). */
+  source: HistorySource & { since_us?(channel: string): number };
   findings: FindingLog;
   /** The incidents kept; without one, an answer lists none (`incidents_since_us` null). */
   incidents?: IncidentLog | undefined;
@@ -68,6 +70,7 @@ export class HistoryService {
       t1_us: request.t1_us,
       bucket_us: points.bucket_us,
       samples: points.samples,
+      samples_since_us: this.#options.source.since_us?.(request.channel) ?? null,
       t: points.t,
       v: points.v,
       bars: bars.bars(),

@@ -34,6 +34,8 @@ import { IncidentLog } from "./incident_log.ts";
 import { IncidentSeed } from "./incident_seed.ts";
 import { IncidentListService } from "./incident_list_service.ts";
 import { HistoryService } from "./history_service.ts";
+import { BusFeedHistory } from "./bus_feed_history.ts";
+import type { HistorySource } from "./feed_stream_history.ts";
 import type { RootSchema } from "./session_schema.ts";
 
 /** Options of `launchCollab`. */
@@ -175,29 +177,40 @@ export async function launchCollab(options: LaunchCollabOptions): Promise<Launch
 }
 
 /**
- * `/history` and the findings and incidents logs it lists, when the bus is NATS (the samples come
- * from the feed stream in JetStream; the reader's JetStream client is loaded only then). The
- * incident log is seeded from the incident stage's list now and on each reconnect.
+ * `/history` and the findings and incidents logs it lists, on any bus. With NATS the samples come
+ * from the feed stream in JetStream (the reader's JetStream client is loaded only then), held in
+ * columns by the history cache; on another bus (the in-process one of `troupe up` without
+ * nats-server) from the frames seen on it since the server started, held in bounded columns
+ * (bus_feed_history.ts). The incident log is seeded from the incident stage's list now, and on
+ * each NATS reconnect.
  */
 async function startHistory(bus: Bus | undefined, keyring: Keyring) {
-  const nc = bus && "nc" in bus
+  if (!bus) return undefined;
+  const nc = "nc" in bus
     ? (bus as { nc: import("@nats-io/transport-node").NatsConnection }).nc
     : undefined;
-  if (!bus || !nc) return undefined;
-  const { FeedStreamHistory } = await import("./feed_stream_history.ts");
-  const { HistoryCache } = await import("./history_cache.ts");
   const nowUs = () => Date.now() * 1000;
   const findings = new FindingLog({ nowUs }).follow(bus);
   const incidents = new IncidentLog({ nowUs }).follow(bus);
   const seed = new IncidentSeed(incidents, bus);
   seed.ask();
-  void (async () => {
-    for await (const s of nc.status()) if (s.type === "reconnect") seed.ask();
-  })().catch(() => {});
-  // Answers read the channels' samples from memory, and the stream only for frames since.
-  const source = new HistoryCache(new FeedStreamHistory(nc));
+  let source: HistorySource;
+  let stopSource = () => {};
+  if (nc) {
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === "reconnect") seed.ask();
+    })().catch(() => {});
+    const { FeedStreamHistory } = await import("./feed_stream_history.ts");
+    const { HistoryCache } = await import("./history_cache.ts");
+    // Answers read the channels' samples from memory, and the stream only for frames since.
+    source = new HistoryCache(new FeedStreamHistory(nc));
+  } else {
+    const held = new BusFeedHistory({ nowUs }).follow(bus);
+    source = held;
+    stopSource = () => held.close();
+  }
   const service = new HistoryService({ source, findings, incidents, keyring });
-  const close = () => (seed.stop(), findings.close(), incidents.close());
+  const close = () => (seed.stop(), stopSource(), findings.close(), incidents.close());
   return { service, findings, incidents, seed, close };
 }
 

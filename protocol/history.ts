@@ -60,6 +60,10 @@ export interface HistoryResponse {
   bucket_us: number;
   /** Samples of the channel found in [t0, t1), before downsampling. */
   samples: number;
+  /** Every sample of the channel from this time on is held (µs; before it, some were dropped
+   *  or never seen: a range starting earlier is answered in part); null: the source does not
+   *  say (the feed stream holds what its retention keeps). */
+  samples_since_us: number | null;
   /** The points, in time order: at most four per bucket (first, min, max, last), fewer where
    *  they coincide; all the samples when they fit. */
   t: Float64Array;
@@ -191,6 +195,7 @@ export function encodeHistoryResponse(r: HistoryResponse): Uint8Array {
     t1_us: r.t1_us,
     bucket_us: r.bucket_us,
     samples: r.samples,
+    samples_since_us: r.samples_since_us,
     t: float64Bytes(r.t),
     v: float64Bytes(r.v),
     bars: historyBarsValue(r.bars),
@@ -222,6 +227,7 @@ export function decodeHistoryResponse(bytes: Uint8Array): HistoryResponse {
     );
   }
   const since = m.findings_since_us;
+  const samplesSince = m.samples_since_us;
   const incidentsSince = m.incidents_since_us;
   return {
     channel: requireString(m, "channel"),
@@ -229,6 +235,7 @@ export function decodeHistoryResponse(bytes: Uint8Array): HistoryResponse {
     t1_us: requireInteger(m, "t1_us"),
     bucket_us: requireNumber(m, "bucket_us"),
     samples: requireInteger(m, "samples"),
+    samples_since_us: samplesSince === null ? null : requireInteger(m, "samples_since_us"),
     t,
     v,
     bars: historyBarsOfValue(m.bars),

@@ -11,11 +11,37 @@ import {
 } from "../../collab/mod.ts";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
+import { decodeHistoryResponse, decodeIncidentList, historyQuery } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { connectClient, waitFor } from "./_support.ts";
 
 const test = suite("troupe up's collab server");
+
+/** On the in-process bus the dashboard's server answers /history from the feed it saw, and
+ *  /incidents from the stage's list (issue 31: both were missing without nats-server). */
+async function historyWithoutNats(output: string): Promise<void> {
+  const d = /dashboard (http:\/\/\S+?)\/\?session=main&token=(\S+)/.exec(output);
+  assert.ok(d, output);
+  const request = () => {
+    const now = Date.now() * 1000;
+    const q = historyQuery({ channel: "SYM001", t0_us: now - 60e6, t1_us: now, points_max: 400 });
+    return fetch(`${d![1]}/history?token=${d![2]}&${q}`);
+  };
+  let h;
+  for (let i = 0; i < 100; i++) {
+    const res = await request();
+    assert.is(res.status, 200, await res.clone().text());
+    h = decodeHistoryResponse(new Uint8Array(await res.arrayBuffer()));
+    if (h.samples > 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(h!.samples > 0 && h!.t.length > 0, "SYM001's samples of the last minute");
+  assert.ok(h!.samples_since_us !== null && h!.samples_since_us <= h!.t[0]!, "held whole");
+  const res = await fetch(`${d![1]}/incidents?token=${d![2]}`);
+  assert.is(res.status, 200, await res.clone().text());
+  assert.ok(Array.isArray(decodeIncidentList(new Uint8Array(await res.arrayBuffer()))));
+}
 
 test("troupe up prints the collab URL and an owner token that opens the session; a threshold reaches the host", async () => {
   const dir = tempDir();
@@ -38,6 +64,8 @@ test("troupe up prints the collab URL and an owner token that opens the session;
     const m = /collab server (ws:\/\/\S+) \(y-websocket; session "main", owner token (\S+);/
       .exec(up.output());
     assert.ok(m, up.output());
+    await up.waitFor("share it read-only");
+    await historyWithoutNats(up.output());
     const client = await connectClient(m![1]!, "main", m![2]!);
     client.sdoc.setThreshold("stats", undefined, { every_samples: 50 }, "owner");
     await waitFor(() => client.sdoc.threshold("stats")?.status === "ok", 10_000, "the host's ok");

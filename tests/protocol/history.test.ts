@@ -51,6 +51,7 @@ function response(): HistoryResponse {
     t1_us: T0 + 60_000_000,
     bucket_us: 240_000,
     samples: 60,
+    samples_since_us: T0 - 3,
     t: Float64Array.of(T0, T0 + 1e6, T0 + 2e6),
     v: Float64Array.of(100.5, -3, 1e300),
     bars: {
@@ -112,6 +113,9 @@ test("encodeHistoryResponse() and decodeHistoryResponse() round-trip an answer",
   const back2 = decodeHistoryResponse(encodeHistoryResponse(noIncidents));
   assert.equal(back2.incidents, []);
   assert.is(back2.incidents_since_us, null);
+  const unsaid = decodeHistoryResponse(encodeHistoryResponse({ ...empty, samples_since_us: null }));
+  assert.is(unsaid.samples_since_us, null);
+  assert.is(back.samples_since_us, T0 - 3);
 });
 
 test("decodeHistoryResponse() names the incident and the field that is wrong, and its value", () => {
@@ -134,6 +138,11 @@ test("decodeHistoryResponse() names the incident and the field that is wrong, an
     () => decodeHistoryResponse(encodeValue({ ...empty, incidents_since_us: "x" })),
     "incidents_since_us",
     /integer/,
+  );
+  throwsProtocol(
+    () => decodeHistoryResponse(encodeValue({ ...empty, samples_since_us: 1.5 })),
+    "samples_since_us",
+    /integer.*1\.5/,
   );
 });
 
