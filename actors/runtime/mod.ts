@@ -76,6 +76,7 @@ export { InProcessBus } from "./in_process_bus.ts";
 export {
   claimDataDir,
   defaultThreads,
+  THREAD_YOUNG_GENERATION_MB,
   threadConfig,
   threadCount,
   ThreadedHost,

@@ -16,6 +16,7 @@ import {
   type HostConfig,
   launchHost,
   NatsServer,
+  THREAD_YOUNG_GENERATION_MB,
   ThreadedHost,
 } from "../../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject, SUBJECT_ROOT } from "../../../protocol/mod.ts";
@@ -187,6 +188,24 @@ if (haveNatsServer("threaded host")) {
     } finally {
       await host?.close();
       await nc.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+
+  test("a threaded host runs each thread with a young generation of THREAD_YOUNG_GENERATION_MB", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    let host: ThreadedHost | undefined;
+    try {
+      host = await ThreadedHost.start(hostConfig(nats.url, dir.path), 2, { log: () => {} });
+      const limits = host.resourceLimits();
+      assert.is(limits.length, 2);
+      for (const l of limits) assert.is(l.maxYoungGenerationSizeMb, THREAD_YOUNG_GENERATION_MB);
+      // Small, so that scavenges free the frames' buffers (threaded_host.ts); Node's default is 48.
+      assert.ok(THREAD_YOUNG_GENERATION_MB <= 4, `${THREAD_YOUNG_GENERATION_MB} MiB`);
+    } finally {
+      await host?.close();
       await nats.cleanup();
       dir.remove();
     }
