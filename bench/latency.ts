@@ -185,6 +185,11 @@ export const benchmark: Benchmark = {
       try {
         const parts = { nats, settings, load, rounds, host: host.host, trace, relay: o.relay };
         m = await measureRounds(parts, ctx);
+        if (settings.input === "jetstream") {
+          // Core NATS gives no positions: an instance's source position is the stream's.
+          const srcPos = host.host.instance(settings.kind, "l0")?.srcPos ?? 0;
+          ctx.log(`${NAME}: the host's channel l0 read up to feed stream sequence ${srcPos}`);
+        }
       } finally {
         await host.stop();
       }

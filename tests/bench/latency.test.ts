@@ -97,6 +97,8 @@ if (haveNatsServer("bench latency")) {
       r.stderr,
       /troupe \(stats, its feed from JetStream\), round 1: [1-9][0-9]* frames/,
     );
+    // Read from the stream: core NATS gives no sequence.
+    assert.match(r.stderr, /channel l0 read up to feed stream sequence [1-9]/);
     const bad = await runTroupe(["bench", "latency", "--input", "disk"], { timeoutMs: 60_000 });
     assert.is.not(bad.code, 0);
     assert.match(bad.stderr, /Option --input must be core or jetstream, got "disk"/);
