@@ -1,13 +1,16 @@
 /**
- * The nats-server a benchmark run starts for itself (no JetStream), and the check that there is
- * one.
+ * The nats-server a benchmark run starts for itself (JetStream only where the benchmark asks), and
+ * the check that there is one.
  */
 import { findNatsServer, NatsServer } from "../actors/runtime/mod.ts";
 
-/** Starts a nats-server (no JetStream) for one benchmark run; a clear error when it is missing. */
-export function startBenchNats(bench: string): Promise<NatsServer> {
+/**
+ * Starts a nats-server for one benchmark run, without JetStream unless given the directory of its
+ * store; a clear error when it is missing.
+ */
+export function startBenchNats(bench: string, storeDir?: string): Promise<NatsServer> {
   requireNatsServer(bench);
-  return NatsServer.start();
+  return NatsServer.start(storeDir === undefined ? {} : { storeDir });
 }
 
 /** Throws, naming the benchmark and how to install it, unless nats-server is installed. */

@@ -11,6 +11,10 @@
  * sent evenly spaced by a sender thread that sleeps between them, and stamped when actually sent;
  * the warm-up (JIT, instance creation) is not measured, but a backlog it leaves is.
  *
+ * The host reads its feed from core NATS, as `troupe run` does by default; `--input jetstream`
+ * has it read from the feed stream (kept on disk by nats-server, an ordered consumer), as
+ * `troupe up`'s host does on one thread (a machine of 2 cores), with the raw baseline unchanged.
+ *
  * Beside the latencies, the CPU a measured frame costs the receiver (`cpu_us_per_frame`): the
  * host's main thread against the raw subscriber's thread, from Linux's per-thread counts, and the
  * host's whole process (`cpu_us_per_frame_process`: its collector's and I/O threads too). A wait
@@ -60,6 +64,8 @@ const RELAYED_SUBJECT = "bench.latency.relayed";
 /** Settings of a run. */
 interface LatencySettings {
   kind: string;
+  /** Where the host reads its feed (HostConfig.input). */
+  input: "core" | "jetstream";
   rate: number;
   seconds: number;
   warmupS: number;
@@ -125,6 +131,13 @@ const OPTIONS = {
     default: 500,
     number: { min: 1, max: 65_536, integer: true },
   },
+  input: {
+    help: "where the host reads its feed: core NATS, or JetStream (the feed stream kept on disk, " +
+      "an ordered consumer), as troupe up's one-thread host does",
+    arg: "core|jetstream",
+    default: "core",
+    oneOf: ["core", "jetstream"] as const,
+  },
   relay: {
     help: "also time raw nats.js relayed by a subscriber in the host's process (two hops, as a " +
       "troupe frame takes): rows latency_us_p50_relayed, latency_us_p99_relayed",
@@ -146,6 +159,7 @@ export const benchmark: Benchmark = {
     const { rate, seconds, warmup: warmupS, channels, rounds } = o;
     const settings: LatencySettings = {
       kind: actorKind(o.actor).kind,
+      input: o.input,
       rate,
       seconds,
       warmupS,
@@ -159,18 +173,29 @@ export const benchmark: Benchmark = {
     const trace = o["trace-stages"]
       ? new StageTrace({ channels: (c) => c.charCodeAt(0) === 108 /* l: not the background's */ })
       : undefined;
-    const nats = await startBenchNats(NAME);
+    // JetStream's store, for a host reading its feed from the stream.
+    const store = settings.input === "jetstream" ? tempDir("troupe-bench-latency-js-") : undefined;
+    const nats = await startBenchNats(NAME, store?.path).catch((err) => {
+      store?.remove();
+      throw err;
+    });
     let m: Measured;
     try {
       const host = await startHost(nats, settings, ctx, trace);
       try {
         const parts = { nats, settings, load, rounds, host: host.host, trace, relay: o.relay };
         m = await measureRounds(parts, ctx);
+        if (settings.input === "jetstream") {
+          // Core NATS gives no positions: an instance's source position is the stream's.
+          const srcPos = host.host.instance(settings.kind, "l0")?.srcPos ?? 0;
+          ctx.log(`${NAME}: the host's channel l0 read up to feed stream sequence ${srcPos}`);
+        }
       } finally {
         await host.stop();
       }
     } finally {
       await nats.stop();
+      store?.remove();
     }
     const { troupe, raw } = m;
     const p99 = troupe.map((t, i) =>
@@ -285,7 +310,7 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
       if (t.latenciesUs.length === 0) {
         throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
       }
-      report(ctx, `troupe (${settings.kind}), round ${r + 1}`, t);
+      report(ctx, `troupe (${hostName(settings)}), round ${r + 1}`, t);
       m.troupe.push(t);
       const w = await measure(nats, settings, ["--raw", RAW_SUBJECT], ctx);
       report(ctx, `raw nats.js, round ${r + 1}`, w);
@@ -411,6 +436,11 @@ function cpuUs(us: number | undefined): string {
   return us === undefined ? "?" : `${us.toFixed(1)} µs`;
 }
 
+/** The host's kind, and where it reads its feed when not from core NATS. */
+function hostName(s: LatencySettings): string {
+  return s.input === "jetstream" ? `${s.kind}, its feed from JetStream` : s.kind;
+}
+
 /** The injector's arguments that send frames to the host and time the first output of each. */
 function hostArgs(s: LatencySettings): string[] {
   return ["--feed", FEED, "--answers", outPattern(s.kind)];
@@ -429,6 +459,7 @@ async function startHost(
   config.nats = nats.url;
   config.data_dir = dir.path;
   config.journal = { kind: "file", fsync: "interval", fsync_interval_ms: 100 };
+  config.input = s.input;
   config.snapshots = { store: "file", every_inputs: 1000, every_ms: 5000 };
   config.actors = { [s.kind]: s.kind === "stats" ? { every_samples: 1 } : {} };
   const launched = await launchHost(config, { [s.kind]: actorKind(s.kind) }, {

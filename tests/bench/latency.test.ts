@@ -80,6 +80,29 @@ if (haveNatsServer("bench latency")) {
     assert.ok(proc.troupe >= thread.troupe * 0.9 && proc.baseline === null, JSON.stringify(proc));
     assert.match(r.stderr, /CPU a frame: the receiving thread [0-9.]+ µs, the process [0-9.]+ µs/);
   });
+
+  test("bench latency --input jetstream has the host read its feed from the stream, as troupe up's one-thread host does", async () => {
+    const r = await runTroupe([
+      "bench",
+      "latency",
+      ...["--rounds", "1", "--seconds", "0.3", "--warmup", "0.1", "--rate", "1000"],
+      ...["--load-rate", "0", "--input", "jetstream", "--json"],
+    ], { timeoutMs: 120_000 });
+    assert.is(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as Row[];
+    const p50 = rows.find((x) => x.metric === "latency_us_p50");
+    assert.ok(p50 && p50.troupe > 0 && p50.baseline! > 0, JSON.stringify(rows));
+    // The measured frames got their answers through the stream's consumer.
+    assert.match(
+      r.stderr,
+      /troupe \(stats, its feed from JetStream\), round 1: [1-9][0-9]* frames/,
+    );
+    // Read from the stream: core NATS gives no sequence.
+    assert.match(r.stderr, /channel l0 read up to feed stream sequence [1-9]/);
+    const bad = await runTroupe(["bench", "latency", "--input", "disk"], { timeoutMs: 60_000 });
+    assert.is.not(bad.code, 0);
+    assert.match(bad.stderr, /Option --input must be core or jetstream, got "disk"/);
+  });
 }
 
 test.run();
