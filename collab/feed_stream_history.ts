@@ -36,6 +36,15 @@ export interface HistoryRange {
   t1_us: number;
 }
 
+/** Takes one frame of a read with its stream sequence and how many frames may still follow it;
+ *  true when the read is done. */
+export type FrameHandler = (
+  seq: number,
+  t: Float64Array,
+  v: Float64Array,
+  after: number,
+) => boolean;
+
 /** Options of a FeedStreamHistory. */
 export interface FeedStreamHistoryOptions {
   /** The feed stream: `TROUPE_FEED`. */
@@ -83,12 +92,14 @@ export class FeedStreamHistory implements HistorySource {
   /**
    * Calls `onFrame` with the stream sequence and the columns of each frame of `channel`, in
    * stream order, from the first stored at or after `from.time_us` or from sequence `from.seq`,
-   * to what the stream held when the read began, or until `onFrame` returns true.
+   * to what the stream held when the read began, or until `onFrame` returns true. `after` is how
+   * many frames the read may still hand on after this one (what the stream held at its start, so
+   * a reader can size its room once instead of growing it frame by frame).
    */
   async readFrames(
     channel: string,
     from: { time_us: number } | { seq: number },
-    onFrame: (seq: number, t: Float64Array, v: Float64Array) => boolean,
+    onFrame: FrameHandler,
   ): Promise<void> {
     this.#jsm ??= jetstreamManager(this.#nc);
     const jsm = await this.#jsm;
@@ -121,7 +132,7 @@ export class FeedStreamHistory implements HistorySource {
         let past = false;
         for await (const m of batch) {
           got++;
-          past ||= this.#deliver(m.seq, m.data, onFrame);
+          past ||= this.#deliver(m.seq, m.data, onFrame, left - got);
           if (got === want) break;
         }
         if (got === 0) {
@@ -150,11 +161,7 @@ export class FeedStreamHistory implements HistorySource {
   }
 
   /** Hands one frame on; true when the read is done. */
-  #deliver(
-    seq: number,
-    data: Uint8Array,
-    onFrame: (seq: number, t: Float64Array, v: Float64Array) => boolean,
-  ): boolean {
+  #deliver(seq: number, data: Uint8Array, onFrame: FrameHandler, after: number): boolean {
     let frame;
     try {
       frame = decodeFrame(data).frame;
@@ -164,6 +171,6 @@ export class FeedStreamHistory implements HistorySource {
       return false;
     }
     if (frame.t.length === 0) return false;
-    return onFrame(seq, frame.t, frame.v);
+    return onFrame(seq, frame.t, frame.v, after);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * A columnar cache of the channels' samples read from the feed stream, so that a history answer
  * reads memory, not every frame again: the first answer of a channel reads its frames from the
- * stream (from the first stored at or after its t0 to what the stream holds) into two growing
- * Float64Array columns, time and value, in stream order, with each frame's stream sequence; a
+ * stream (from the first stored at or after its t0 to what the stream holds) into two
+ * Float64Array columns, time and value, in stream order, with each frame's stream sequence (the
+ * columns sized once for the frames the read holds, grown by at least a quarter after); a
  * later answer reads only the frames stored since (a consumer from the last sequence read + 1),
  * drops the frames the stream has let go of (older than its first sequence, so the cache never
  * answers with more than the stream holds), and hands the columns' frames to the downsampling as
@@ -121,8 +122,8 @@ export class HistoryCache implements HistorySource {
   ): Promise<Entry | undefined> {
     const e: Entry = {
       fromUs: t0_us,
-      t: new Float64Array(1024),
-      v: new Float64Array(1024),
+      t: new Float64Array(0),
+      v: new Float64Array(0),
       size: 0,
       seqs: [],
       starts: [],
@@ -144,6 +145,8 @@ export class HistoryCache implements HistorySource {
       if (this.#entries.get(channel) === e) this.#entries.delete(channel);
       return undefined;
     }
+    // Room sized from the first frames and more samples a frame than came: held exactly.
+    if (e.t.length > e.size + (e.size >> 2)) this.#resize(e, e.size);
     return this.#keep(channel, e);
   }
 
@@ -168,17 +171,17 @@ export class HistoryCache implements HistorySource {
     forward?: (t: Float64Array, v: Float64Array) => boolean,
   ): Promise<boolean> {
     let over = false, past = !forward;
-    await this.#reader.readFrames(channel, from, (seq, t, v) => {
+    await this.#reader.readFrames(channel, from, (seq, t, v, after) => {
       if (!past) past = forward!(t, v);
       const n = t.length;
       if (over || e.size + n > this.samples_max) return (over = true) && past;
       if (e.size + n > e.t.length) {
-        const grown = Math.min(this.samples_max, Math.max(2 * e.t.length, e.size + n));
-        const gt = new Float64Array(grown), gv = new Float64Array(grown);
-        gt.set(e.t.subarray(0, e.size));
-        gv.set(e.v.subarray(0, e.size));
-        e.t = gt;
-        e.v = gv;
+        // Room for the frames the read still holds, at the samples a frame so far, at once: a
+        // day's first read allocates its columns once (doubling from 1,024 touched three times
+        // the memory held, fresh, and copied it over seven times: the cold answer's cost).
+        const ahead = Math.ceil(((e.size + n) / (e.seqs.length + 1)) * after);
+        const grown = Math.max(e.size + n + ahead, e.t.length + (e.t.length >> 2));
+        this.#resize(e, Math.min(this.samples_max, grown));
       }
       e.t.set(t, e.size);
       e.v.set(v, e.size);
@@ -190,6 +193,15 @@ export class HistoryCache implements HistorySource {
     });
     if (this.#entries.get(channel) !== e) return true;
     return over;
+  }
+
+  /** Moves `e`'s samples to columns of room for `capacity`. */
+  #resize(e: Entry, capacity: number): void {
+    const gt = new Float64Array(capacity), gv = new Float64Array(capacity);
+    gt.set(e.t.subarray(0, e.size));
+    gv.set(e.v.subarray(0, e.size));
+    e.t = gt;
+    e.v = gv;
   }
 
   /** Keeps `e`, evicting the channels read longest ago while the cache holds too much. */

@@ -87,11 +87,14 @@ test("answers from the cache equal fresh reads of the stream, as frames come and
     assert.is(cachedNever.samples, 0);
     assert.equal([cache.hits, cache.builds, cache.misses], [3, 2, 1]);
     assert.is(cache.samples, 7200);
+    // Each channel's columns were sized once for the frames its read held: no room to spare.
+    assert.is(cache.capacity, 7200, "room for what was read, no more");
 
     await publish(pub, "CA", 60, 80); // twenty minutes more
     await stored(pub, 140);
     await same({ ...hour, t1_us: T0 + 4800e6 }, "with the frames since, read incrementally");
     assert.is(cache.samples, 8400);
+    assert.is(cache.capacity, 8400, "grown once for the twenty frames read");
     // The stream lets its first 30 frames go (CA's first half hour): so does the cache.
     const jsm = await jetstreamManager(pub.nc);
     await jsm.streams.purge("TROUPE_FEED", { seq: 31 });
