@@ -202,8 +202,8 @@ export class HistoryCache implements HistorySource {
       if (over || e.size + n > this.samples_max) return (over = true) && past;
       if (e.size + n > e.t.length) {
         // Room for the frames the read still holds, at the samples a frame so far, at once: a
-        // day's first read allocates its columns once (doubling from 1,024 touched three times
-        // the memory held, fresh, and copied it over seven times: the cold answer's cost).
+        // day's first read allocates its columns once (doubling from 1,024 allocated three
+        // times the memory held and copied it over seven times).
         const ahead = Math.ceil(((e.size + n) / (e.seqs.length + 1)) * after);
         const grown = Math.max(e.size + n + ahead, e.t.length + (e.t.length >> 2));
         this.#resize(e, Math.min(this.samples_max, grown));
