@@ -17,6 +17,7 @@ import {
   jetstream,
   type JetStreamManager,
   jetstreamManager,
+  type JsMsg,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { FEED_STREAM } from "../actors/runtime/mod.ts";
@@ -35,6 +36,15 @@ export interface HistoryRange {
   t0_us: number;
   t1_us: number;
 }
+
+/** Takes one frame of a read with its stream sequence and how many frames may still follow it;
+ *  true when the read is done. */
+export type FrameHandler = (
+  seq: number,
+  t: Float64Array,
+  v: Float64Array,
+  after: number,
+) => boolean;
 
 /** Options of a FeedStreamHistory. */
 export interface FeedStreamHistoryOptions {
@@ -83,12 +93,14 @@ export class FeedStreamHistory implements HistorySource {
   /**
    * Calls `onFrame` with the stream sequence and the columns of each frame of `channel`, in
    * stream order, from the first stored at or after `from.time_us` or from sequence `from.seq`,
-   * to what the stream held when the read began, or until `onFrame` returns true.
+   * to what the stream held when the read began, or until `onFrame` returns true. `after` is how
+   * many frames the read may still hand on after this one (what the stream held at its start, so
+   * a reader can size its room once instead of growing it frame by frame).
    */
   async readFrames(
     channel: string,
     from: { time_us: number } | { seq: number },
-    onFrame: (seq: number, t: Float64Array, v: Float64Array) => boolean,
+    onFrame: FrameHandler,
   ): Promise<void> {
     this.#jsm ??= jetstreamManager(this.#nc);
     const jsm = await this.#jsm;
@@ -121,7 +133,7 @@ export class FeedStreamHistory implements HistorySource {
         let past = false;
         for await (const m of batch) {
           got++;
-          past ||= this.#deliver(m.seq, m.data, onFrame);
+          past ||= this.#deliver(streamSeqOf(m), m.data, onFrame, left - got);
           if (got === want) break;
         }
         if (got === 0) {
@@ -150,11 +162,7 @@ export class FeedStreamHistory implements HistorySource {
   }
 
   /** Hands one frame on; true when the read is done. */
-  #deliver(
-    seq: number,
-    data: Uint8Array,
-    onFrame: (seq: number, t: Float64Array, v: Float64Array) => boolean,
-  ): boolean {
+  #deliver(seq: number, data: Uint8Array, onFrame: FrameHandler, after: number): boolean {
     let frame;
     try {
       frame = decodeFrame(data).frame;
@@ -164,6 +172,34 @@ export class FeedStreamHistory implements HistorySource {
       return false;
     }
     if (frame.t.length === 0) return false;
-    return onFrame(seq, frame.t, frame.v);
+    return onFrame(seq, frame.t, frame.v, after);
   }
+}
+
+const DOT = 46, ZERO = 48;
+
+/**
+ * The stream sequence of a message a consumer delivered, read from its reply subject
+ * (`$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ns>.<pending>`, or with
+ * `<domain>.<account hash>.` after `ACK.` and a token at the end) without splitting it: `m.seq`
+ * splits the subject and parses its five numbers, 1-4 µs a frame here (a day of 16 channels'
+ * frames: 25-85 ms of a first answer). Any other form is left to `m.seq`.
+ */
+function streamSeqOf(m: JsMsg): number {
+  // nats.js keeps the subject as `reply` on its messages without typing it: read if present.
+  const r = (m as unknown as { reply?: unknown }).reply;
+  if (typeof r !== "string") return m.seq;
+  let dots = 0;
+  for (let i = 0; i < r.length; i++) if (r.charCodeAt(i) === DOT) dots++;
+  const token = dots === 8 ? 5 : dots === 11 ? 7 : -1;
+  if (token < 0 || !r.startsWith("$JS.ACK.")) return m.seq;
+  let i = 0;
+  for (let k = 0; k < token; i++) if (r.charCodeAt(i) === DOT) k++;
+  let seq = 0, digits = 0;
+  for (; i < r.length && r.charCodeAt(i) !== DOT; i++, digits++) {
+    const d = r.charCodeAt(i) - ZERO;
+    if (d < 0 || d > 9) return m.seq;
+    seq = seq * 10 + d;
+  }
+  return digits === 0 ? m.seq : seq;
 }

@@ -1,8 +1,10 @@
 /**
  * A columnar cache of the channels' samples read from the feed stream, so that a history answer
  * reads memory, not every frame again: the first answer of a channel reads its frames from the
- * stream (from the first stored at or after its t0 to what the stream holds) into two growing
- * Float64Array columns, time and value, in stream order, with each frame's stream sequence; a
+ * stream (from the first stored at or after its t0 to the first past its t1, answering then; the
+ * frames stored after, to what the stream holds, are read after the answer) into two
+ * Float64Array columns, time and value, in stream order, with each frame's stream sequence (the
+ * columns sized once for the frames the read holds, grown by at least a quarter after); a
  * later answer reads only the frames stored since (a consumer from the last sequence read + 1),
  * drops the frames the stream has let go of (older than its first sequence, so the cache never
  * answers with more than the stream holds), and hands the columns' frames to the downsampling as
@@ -44,6 +46,12 @@ interface Entry {
   /** The update running or last run: one at a time. */
   busy: Promise<unknown>;
   usedAt: number;
+}
+
+/** What one read into an entry did: too much to hold, and the frames left unread after it. */
+interface Appended {
+  over: boolean;
+  rest: number;
 }
 
 /** The feed stream's frames, cached per channel in columns. */
@@ -112,8 +120,12 @@ export class HistoryCache implements HistorySource {
     }
   }
 
-  /** Reads `channel` from `t0_us` into a new entry, handing each frame to `forward` until it
-   *  says the range is past; the entry, or undefined when it would hold too much. */
+  /**
+   * Reads `channel` from `t0_us` into a new entry, handing each frame to `forward` until it says
+   * the range is past, and resolves then: the entry, or undefined when it would hold too much.
+   * The frames stored after the range are read into the entry after the answer (`busy` until
+   * they are in), so that a first look at an hour a week ago does not wait for the week since.
+   */
   async #build(
     channel: string,
     t0_us: number,
@@ -121,8 +133,8 @@ export class HistoryCache implements HistorySource {
   ): Promise<Entry | undefined> {
     const e: Entry = {
       fromUs: t0_us,
-      t: new Float64Array(1024),
-      v: new Float64Array(1024),
+      t: new Float64Array(0),
+      v: new Float64Array(0),
       size: 0,
       seqs: [],
       starts: [],
@@ -133,52 +145,68 @@ export class HistoryCache implements HistorySource {
     this.#entries.set(channel, e);
     const done = this.#append(channel, e, { time_us: t0_us }, forward);
     e.busy = done.catch(() => {});
-    let over: boolean;
+    let read: Appended;
     try {
-      over = await done;
+      read = await done;
     } catch (err) {
-      if (this.#entries.get(channel) === e) this.#entries.delete(channel);
+      this.#drop(channel, e);
       throw err;
     }
-    if (over || e.size === 0) {
-      if (this.#entries.get(channel) === e) this.#entries.delete(channel);
-      return undefined;
-    }
+    if (read.over || e.size === 0) return this.#drop(channel, e);
+    if (read.rest === 0) return this.#fit(channel, e);
+    const rest = this.#append(channel, e, { seq: e.lastSeq + 1 });
+    e.busy = rest.then((r) => r.over ? this.#drop(channel, e) : this.#fit(channel, e, false))
+      .catch(() => this.#drop(channel, e));
     return this.#keep(channel, e);
+  }
+
+  /** Forgets `e` if it is still `channel`'s entry; undefined. */
+  #drop(channel: string, e: Entry): undefined {
+    if (this.#entries.get(channel) === e) this.#entries.delete(channel);
+    return undefined;
+  }
+
+  /** Keeps `e` read whole, its room fitted to what it holds where a read sized it for more. */
+  #fit(channel: string, e: Entry, answering = true): Entry | undefined {
+    if (this.#entries.get(channel) !== e) return undefined;
+    // Room sized from the first frames and more samples a frame than came: held exactly.
+    if (e.t.length > e.size + (e.size >> 2)) this.#resize(e, e.size);
+    return this.#keep(channel, e, answering);
   }
 
   /** Drops what the stream let go of and reads the frames stored since the last read. */
   async #update(channel: string, e: Entry): Promise<Entry | undefined> {
     if (this.#entries.get(channel) !== e) return undefined;
     this.#trim(e, await this.#reader.firstSeq());
-    const over = await this.#append(channel, e, { seq: e.lastSeq + 1 });
+    const { over } = await this.#append(channel, e, { seq: e.lastSeq + 1 });
     e.usedAt = ++this.#uses;
     return over ? (this.#entries.delete(channel), undefined) : this.#keep(channel, e);
   }
 
   /**
-   * Appends the frames of `channel` read from `from`, handing each to `forward` too until it
-   * says it is past its range; true when they would hold more than the bound (then it stops
-   * appending, and reading once nothing is forwarded either).
+   * Appends the frames of `channel` read from `from`; with `forward`, hands each to it too and
+   * stops at the frame it says is past its range, saying how many frames the read left. Over
+   * when they would hold more than the bound (then it stops appending, and reading once nothing
+   * is forwarded either).
    */
   async #append(
     channel: string,
     e: Entry,
     from: { time_us: number } | { seq: number },
     forward?: (t: Float64Array, v: Float64Array) => boolean,
-  ): Promise<boolean> {
-    let over = false, past = !forward;
-    await this.#reader.readFrames(channel, from, (seq, t, v) => {
-      if (!past) past = forward!(t, v);
+  ): Promise<Appended> {
+    let over = false, past = !forward, rest = 0;
+    await this.#reader.readFrames(channel, from, (seq, t, v, after) => {
+      if (!past && (past = forward!(t, v))) rest = after;
       const n = t.length;
       if (over || e.size + n > this.samples_max) return (over = true) && past;
       if (e.size + n > e.t.length) {
-        const grown = Math.min(this.samples_max, Math.max(2 * e.t.length, e.size + n));
-        const gt = new Float64Array(grown), gv = new Float64Array(grown);
-        gt.set(e.t.subarray(0, e.size));
-        gv.set(e.v.subarray(0, e.size));
-        e.t = gt;
-        e.v = gv;
+        // Room for the frames the read still holds, at the samples a frame so far, at once: a
+        // day's first read allocates its columns once (doubling from 1,024 allocated three
+        // times the memory held and copied it over seven times).
+        const ahead = Math.ceil(((e.size + n) / (e.seqs.length + 1)) * after);
+        const grown = Math.max(e.size + n + ahead, e.t.length + (e.t.length >> 2));
+        this.#resize(e, Math.min(this.samples_max, grown));
       }
       e.t.set(t, e.size);
       e.v.set(v, e.size);
@@ -186,23 +214,35 @@ export class HistoryCache implements HistorySource {
       e.starts.push(e.size);
       e.size += n;
       e.lastSeq = seq;
-      return false;
+      return rest > 0;
     });
-    if (this.#entries.get(channel) !== e) return true;
-    return over;
+    return { over: over || this.#entries.get(channel) !== e, rest };
   }
 
-  /** Keeps `e`, evicting the channels read longest ago while the cache holds too much. */
-  #keep(channel: string, e: Entry): Entry {
+  /** Moves `e`'s samples to columns of room for `capacity`. */
+  #resize(e: Entry, capacity: number): void {
+    const gt = new Float64Array(capacity), gv = new Float64Array(capacity);
+    gt.set(e.t.subarray(0, e.size));
+    gv.set(e.v.subarray(0, e.size));
+    e.t = gt;
+    e.v = gv;
+  }
+
+  /**
+   * Keeps `e`, `channel`'s entry, evicting the channels read longest ago while the cache holds
+   * too much: never `channel` while an answer waits on it; after a read in the background, `e`
+   * too if it is the oldest (so that it does not evict a channel asked since). `e` if kept.
+   */
+  #keep(channel: string, e: Entry, answering = true): Entry | undefined {
     let total = this.capacity;
     const byAge = [...this.#entries.entries()].sort((a, b) => a[1].usedAt - b[1].usedAt);
     for (const [name, other] of byAge) {
       if (total <= this.samples_max) break;
-      if (name === channel) continue;
+      if (answering && name === channel) continue;
       total -= other.t.length;
       this.#entries.delete(name);
     }
-    return e;
+    return this.#entries.get(channel) === e ? e : undefined;
   }
 
   /** Drops the frames before sequence `first` (aged out of the stream). */

@@ -12,7 +12,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
 import { FeedStreamHistory } from "../../collab/feed_stream_history.ts";
 import { FindingLog } from "../../collab/finding_log.ts";
-import { HistoryCache } from "../../collab/history_cache.ts";
+import { type FrameReader, HistoryCache } from "../../collab/history_cache.ts";
 import { HistoryService } from "../../collab/history_service.ts";
 import { loadKeyring } from "../../collab/mod.ts";
 import {
@@ -87,11 +87,14 @@ test("answers from the cache equal fresh reads of the stream, as frames come and
     assert.is(cachedNever.samples, 0);
     assert.equal([cache.hits, cache.builds, cache.misses], [3, 2, 1]);
     assert.is(cache.samples, 7200);
+    // Each channel's columns were sized once for the frames its read held: no room to spare.
+    assert.is(cache.capacity, 7200, "room for what was read, no more");
 
     await publish(pub, "CA", 60, 80); // twenty minutes more
     await stored(pub, 140);
     await same({ ...hour, t1_us: T0 + 4800e6 }, "with the frames since, read incrementally");
     assert.is(cache.samples, 8400);
+    assert.is(cache.capacity, 8400, "grown once for the twenty frames read");
     // The stream lets its first 30 frames go (CA's first half hour): so does the cache.
     const jsm = await jetstreamManager(pub.nc);
     await jsm.streams.purge("TROUPE_FEED", { seq: 31 });
@@ -115,6 +118,46 @@ test("answers from the cache equal fresh reads of the stream, as frames come and
     assert.equal(encodeHistoryResponse(b), encodeHistoryResponse(a), "too big to cache");
     assert.equal([small.hits, small.builds, small.misses, small.samples], [0, 0, 1, 0]);
     assert.is(cache.misses, 1);
+  } finally {
+    await pub.close();
+    await nats.cleanup();
+    dir.remove();
+  }
+});
+
+test("a first answer of an early range is read to its end, the frames after it kept after", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-history-cache-");
+  const pub = await NatsBus.connect(nats.url, { name: "history-cache-early" });
+  try {
+    await ensureFeedStream(pub.nc);
+    await publish(pub, "CC", 0, 60);
+    await stored(pub, 60);
+    const keyring = await loadKeyring({ dataDir: dir.path });
+    const findings = new FindingLog({ nowUs: () => T0 });
+    const stream = new FeedStreamHistory(pub.nc);
+    // The real reader, counting the frames it hands the cache.
+    let handed = 0;
+    const reader: FrameReader = {
+      read: (range, onFrame) => stream.read(range, onFrame),
+      firstSeq: () => stream.firstSeq(),
+      readFrames: (channel, from, onFrame) =>
+        stream.readFrames(channel, from, (...frame) => (handed++, onFrame(...frame))),
+    };
+    const cache = new HistoryCache(reader);
+    const cached = new HistoryService({ source: cache, findings, keyring });
+    const raw = new HistoryService({ source: stream, findings, keyring });
+    const early = { channel: "CC", t0_us: T0, t1_us: T0 + 600e6, points_max: 100 };
+    const first = await cached.answer(early);
+    // Ten minutes' frames and the one starting at t1 that ends the range: not the hour since.
+    assert.is(handed, 11, "frames read before the first answer");
+    assert.equal(encodeHistoryResponse(first), encodeHistoryResponse(await raw.answer(early)));
+    const hour = { ...early, t1_us: T0 + 3600e6 };
+    const whole = await cached.answer(hour);
+    assert.equal(encodeHistoryResponse(whole), encodeHistoryResponse(await raw.answer(hour)));
+    assert.is(handed, 60, "every frame read once");
+    assert.equal([cache.hits, cache.builds, cache.misses, cache.samples], [1, 1, 0, 3600]);
+    assert.is(cache.capacity, 3600);
   } finally {
     await pub.close();
     await nats.cleanup();
