@@ -86,8 +86,8 @@ export class IncidentsPanel {
 
   /**
    * Starts from the collab server's incidents (`GET /incidents` with the page's token); a server
-   * without them (no NATS) answers 404 and the panel shows what the stream brings. Resolves with
-   * how many it was given; throws with the server's reason on any other refusal.
+   * without them (no bus at all) answers 404 and the panel shows what the stream brings. Resolves
+   * with how many it was given; throws with the server's reason on any other refusal.
    */
   async load(token: string): Promise<number> {
     const res = await fetch(`/incidents?token=${encodeURIComponent(token)}`);
