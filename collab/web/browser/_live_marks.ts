@@ -6,6 +6,7 @@
  */
 import type { LiveScales } from "./_live_scales.ts";
 import { type Context2D, LIVE_STYLE, type LiveMarker, type LiveOverlays } from "./_live_style.ts";
+import type { ColumnTarget } from "./_live_raster.ts";
 import { eachRegime } from "./regimes.ts";
 
 /**
@@ -14,7 +15,7 @@ import { eachRegime } from "./regimes.ts";
  * (its samples, and the edges between samples interpolated at the column's sides).
  */
 export function paintBand(
-  ctx: Context2D,
+  ctx: ColumnTarget,
   s: LiveScales,
   view: readonly Float64Array[],
   from: number,
@@ -26,7 +27,7 @@ export function paintBand(
 
 /** The line through `v` against `t` from sample `from` on, as column spans (`paintColumns`). */
 export function paintLine(
-  ctx: Context2D,
+  ctx: ColumnTarget,
   s: LiveScales,
   t: Float64Array,
   v: Float64Array,
@@ -48,7 +49,7 @@ export function paintLine(
  * so a strip repainting from a column on paints what a whole repaint does there.
  */
 function paintColumns(
-  ctx: Context2D,
+  ctx: ColumnTarget,
   s: LiveScales,
   t: Float64Array,
   a: Float64Array,
@@ -95,7 +96,7 @@ function paintColumns(
 }
 
 /** Column `x`'s rows from `top` to `bottom` (device pixels), at least `thick` of them. */
-function fillSpan(ctx: Context2D, x: number, top: number, bottom: number, thick: number): void {
+function fillSpan(ctx: ColumnTarget, x: number, top: number, bottom: number, thick: number): void {
   const y0 = Math.round(top - thick / 2), y1 = Math.round(bottom + thick / 2);
   ctx.fillRect(x, y0, 1, Math.max(thick, y1 - y0));
 }

@@ -45,6 +45,8 @@ export class FrameLoop {
   readonly #onFrame: FrameLoopOptions["onFrame"];
   #repaintsLeft = 0;
   #scheduled = false;
+  /** Whether the panels are being flushed: a mark now joins this frame (see `mark`). */
+  #flushing = false;
   #probing = false;
   #lastMs = -Infinity;
   #chargedMs = 0;
@@ -95,10 +97,15 @@ export class FrameLoop {
     this.#chargedMs += ms;
   }
 
-  /** Marks `panel` for the next frame. */
+  /**
+   * Marks `panel` for the next frame. A panel marked by another's flush (a card's candle strip,
+   * when its line scrolled) is flushed in the same frame: the frame's loop over the marked panels
+   * reaches it (a Set's iteration visits what is added during it), so no frame is asked for (one
+   * was, and ran empty: the bench saw two animation frames a round with candle strips).
+   */
   mark(panel: Flushable): void {
     this.#dirty.add(panel);
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
     const wait = Math.max(this.#settleMs, this.#lastMs + this.#intervalMs - performance.now());
     if (wait <= 0) requestAnimationFrame(this.#run);
@@ -122,7 +129,12 @@ export class FrameLoop {
     this.#lastMs = t0;
     const size = this.#dirty.size;
     this.#repaintsLeft = this.#repaintsPerFrame;
-    for (const panel of this.#dirty) panel.flush();
+    this.#flushing = true;
+    try {
+      for (const panel of this.#dirty) panel.flush();
+    } finally {
+      this.#flushing = false;
+    }
     this.#dirty.clear();
     this.#begin(t0, performance.now() - t0, size);
   }

@@ -24,8 +24,14 @@ export class IncidentLegend {
     this.render();
   }
 
-  /** The incident the card was opened at (undefined: none, or the card follows live again). */
+  /**
+   * The incident the card was opened at (undefined: none, or the card follows live again). A
+   * card following live says none every frame it draws: with none already, nothing is written
+   * (rewriting the empty legend and its `hidden` made Chromium recompute the page's style every
+   * frame, 0.15 ms of 16 cards' frame in the dashboard bench's trace).
+   */
   focus(incident: Incident | undefined): void {
+    if (incident === undefined && this.#focused === undefined) return;
     this.#focused = incident;
     this.render();
   }

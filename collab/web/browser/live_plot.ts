@@ -33,6 +33,7 @@ import {
   paintValueAxis,
 } from "./_live_axes.ts";
 import { paintBand, paintLine, paintOverlays } from "./_live_marks.ts";
+import { ColumnRaster, type ColumnTarget, RASTER_ROWS_BELOW } from "./_live_raster.ts";
 import { LiveScales } from "./_live_scales.ts";
 import {
   type Context2D,
@@ -72,6 +73,9 @@ export class LivePlot {
   #repaint = true;
   readonly #dec = Array.from({ length: DECIMATE_COLUMNS }, () => new Float64Array(0));
   readonly #src: Float64Array[] = [];
+  /** A whole repaint's band and lines, and whether this paint has rasterized them yet. */
+  readonly #raster = new ColumnRaster();
+  #rastered = false;
   /** Paints by kind since the page started (the tests and the bench read them). */
   readonly paints = { none: 0, strip: 0, full: 0 };
 
@@ -291,6 +295,7 @@ export class LivePlot {
 
   /** Clears and paints every column at or right of `x0` (device pixels); 0 repaints all. */
   #paintFrom(x0: number, cols: readonly Float64Array[], overlays: LiveOverlays): void {
+    this.#rastered = false;
     this.#inRing(x0, cols, overlays);
     if (x0 < this.#s.rect.left) paintValueAxis(this.#out, this.#s, this.canvas.height);
   }
@@ -311,10 +316,23 @@ export class LivePlot {
       view = this.#decimated(cols.map((c) => c.subarray(first)), columns);
       first = 0;
     }
-    paintBand(ctx, s, view, first);
-    paintLine(ctx, s, view[0]!, view[2]!, first, LIVE_STYLE.expected);
-    paintLine(ctx, s, view[0]!, view[1]!, first, LIVE_STYLE.value);
+    if (x0 < left) this.#paintWhole(view, first);
+    else paintSeries(ctx, s, view, first);
     paintOverlays(ctx, s, overlays, from);
+  }
+
+  /**
+   * A whole repaint's band and lines: rasterized once per paint (`_live_raster.ts`: a thousand
+   * rectangles as one image) and drawn in each pass, under its clip, where the rectangles were.
+   */
+  #paintWhole(view: readonly Float64Array[], first: number): void {
+    const s = this.#s, { left, top, width, height } = s.rect, raster = this.#raster;
+    if (!this.#rastered) {
+      raster.begin(left, top, width, height + RASTER_ROWS_BELOW * s.dpr);
+      paintSeries(raster, s, view, first);
+      this.#rastered = true;
+    }
+    this.#ctx.drawImage(raster.canvas(), left, top);
   }
 
   #decimated(view: Float64Array[], columns: number): Float64Array[] {
@@ -347,4 +365,16 @@ export function firstAfter(times: Float64Array, t: number): number {
     else lo = mid + 1;
   }
   return lo;
+}
+
+/** The band and the two lines from sample `first` of `view` on, into `target`. */
+function paintSeries(
+  target: ColumnTarget,
+  s: LiveScales,
+  view: readonly Float64Array[],
+  first: number,
+): void {
+  paintBand(target, s, view, first);
+  paintLine(target, s, view[0]!, view[2]!, first, LIVE_STYLE.expected);
+  paintLine(target, s, view[0]!, view[1]!, first, LIVE_STYLE.value);
 }

@@ -1,0 +1,175 @@
+/**
+ * What a live round costs the dashboard's main thread beyond its drawing, in a real browser fed
+ * through a real nats-server and the stream gateway (issue 31: the frame bar). A round that
+ * scrolls cards with candle strips runs one animation frame, not two (the strips, marked by their
+ * line's scroll during the frame's flush, had asked for a frame that then ran empty); and a card
+ * following live writes nothing to its page each frame (its incident legend, empty, was rewritten
+ * every frame it drew, which made Chromium recompute the page's style every frame).
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import type { Page } from "playwright-core";
+import type { NatsBus } from "../../actors/runtime/mod.ts";
+import { encodeBar, encodeColumns, outSubject } from "../../protocol/mod.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { type Dashboard, openDashboard } from "./_support.ts";
+
+const NAME = "dashboard frames in the browser";
+const run = haveNatsServer(NAME) && haveBrowser(NAME);
+const test = suite(NAME);
+
+const CHANNELS = ["FR1", "FR2", "FR3", "FR4"];
+/** Samples a round, 10 a second of event time; a one-second bar closes each round. */
+const PER_ROUND = 10;
+const ROUNDS = 12;
+
+let shared: Dashboard | undefined;
+test.before(async () => {
+  if (run) shared = await openDashboard({ name: "frames" });
+});
+test.after(async () => {
+  await shared?.close();
+});
+
+interface PageTroupe {
+  troupe: {
+    grid: {
+      chart(c: string): { points: number } | undefined;
+      candles(c: string): { bars: number; draws: number } | undefined;
+    };
+    loop: { frameTimes: number[] };
+  };
+  /** Animation frames asked for since the test counted from (requestAnimationFrame's calls). */
+  rafs: number;
+  /** Mutations seen under the cards since the observer started. */
+  mutations: string[];
+}
+
+/** Round `r` of every channel: its samples, and with `bars` the one-second bar before them. */
+function publishRound(bus: NatsBus, t0S: number, r: number, bars: boolean): void {
+  const tag = bars ? "b" : "l";
+  for (const channel of CHANNELS) {
+    const col = (f: (i: number) => number) =>
+      Float64Array.from({ length: PER_ROUND }, (_, i) => f(r * PER_ROUND + i));
+    bus.publish(
+      outSubject("anomaly", channel),
+      encodeColumns({
+        channel,
+        seq0: r * PER_ROUND,
+        t: col((i) => (t0S + i / 10) * 1e6),
+        columns: {
+          value: col((i) => Math.sin(i / 9)),
+          expected: col(() => 0),
+          lower: col(() => -2),
+          upper: col(() => 2),
+        },
+      }, { id: `fr-${tag}-${channel}-${r}`, src: "test" }),
+    );
+    if (!bars || r === 0) continue;
+    const t = (t0S + r - 1) * 1e6, open = Math.sin((r - 1) / 0.9), close = Math.sin(r / 0.9);
+    bus.publish(
+      outSubject("bars", channel),
+      encodeBar({ id: `fr-${tag}-${channel}-bar${r}`, src: "test", ts: t + 1e6 }, {
+        channel,
+        bar: "1s",
+        t,
+        open,
+        high: Math.max(open, close) + 0.1,
+        low: Math.min(open, close) - 0.1,
+        close,
+        count: PER_ROUND,
+        sum: close * PER_ROUND,
+      }),
+    );
+  }
+}
+
+/** Feeds `rounds` rounds from `from`, each once the page drew the one before. */
+async function feed(page: Page, t0S: number, from: number, rounds: number, bars: boolean) {
+  for (let r = from; r < from + rounds; r++) {
+    publishRound(shared!.bus, t0S, r, bars);
+    await shared!.bus.flush();
+    await page.waitForFunction(
+      ([chs, want]) => {
+        const g = (globalThis as unknown as PageTroupe).troupe.grid;
+        return chs.every((c) => (g.chart(c)?.points ?? 0) >= want);
+      },
+      [CHANNELS, (r + 1) * PER_ROUND] as const,
+      { timeout: 10_000 },
+    );
+    // The round's frame and anything it asked for (the loop waits 8-50 ms before a frame).
+    await page.waitForTimeout(120);
+  }
+}
+
+test("a round that scrolls cards with candle strips runs one animation frame, not two", async () => {
+  const page = await shared!.open();
+  try {
+    const t0S = Math.floor(Date.now() / 1000) - 60;
+    await feed(page, t0S, 0, 3, true);
+    await page.waitForFunction(
+      (chs) => chs.every((c) => (globalThis as unknown as PageTroupe).troupe.grid.candles(c)),
+      CHANNELS,
+      { timeout: 10_000 },
+    );
+    const before = await page.evaluate(() => {
+      const g = globalThis as unknown as PageTroupe & {
+        requestAnimationFrame: typeof requestAnimationFrame;
+      };
+      const rAF = g.requestAnimationFrame.bind(globalThis);
+      g.rafs = 0;
+      g.requestAnimationFrame = (cb: FrameRequestCallback) => (g.rafs++, rAF(cb));
+      return {
+        frames: g.troupe.loop.frameTimes.length,
+        draws: g.troupe.grid.candles("FR1")!.draws,
+      };
+    });
+    await feed(page, t0S, 3, ROUNDS, true);
+    const after = await page.evaluate(() => {
+      const g = globalThis as unknown as PageTroupe;
+      return {
+        rafs: g.rafs,
+        frames: g.troupe.loop.frameTimes.length,
+        draws: g.troupe.grid.candles("FR1")!.draws,
+      };
+    });
+    const frames = after.frames - before.frames;
+    // Each round drew, its strips included (they follow the line's scroll).
+    assert.ok(frames >= ROUNDS, `frames drawn: ${JSON.stringify({ before, after })}`);
+    assert.ok(after.draws - before.draws >= ROUNDS - 1, JSON.stringify({ before, after }));
+    assert.is(after.rafs, frames, `animation frames asked for, against ${frames} drawn`);
+  } finally {
+    await page.close();
+  }
+});
+
+test("a card following live writes nothing to the page as it draws", async () => {
+  const page = await shared!.open();
+  try {
+    const t0S = Math.floor(Date.now() / 1000) - 60;
+    await feed(page, t0S, 0, 3, false);
+    await page.evaluate(() => {
+      const g = globalThis as unknown as PageTroupe;
+      g.mutations = [];
+      new MutationObserver((records) => {
+        for (const r of records) {
+          const at = r.target as Element;
+          g.mutations.push(`${r.type} ${r.attributeName ?? ""} on ${at.className ?? at.nodeName}`);
+        }
+      }).observe(document.getElementById("charts")!, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        characterData: true,
+      });
+    });
+    await feed(page, t0S, 3, ROUNDS, false);
+    const seen = await page.evaluate(() => (globalThis as unknown as PageTroupe).mutations);
+    assert.equal(seen, [], `writes under the cards over ${ROUNDS} live rounds`);
+  } finally {
+    await page.close();
+  }
+});
+
+test.run();
