@@ -12,7 +12,8 @@ import * as assert from "uvu/assert";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
+import { outSubject } from "../../protocol/mod.ts";
+import { anomalyFinding } from "../_support/findings.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { tokenFor, waitFor } from "./_support.ts";
@@ -22,17 +23,9 @@ const run = haveBrowser(NAME) && haveNatsServer(NAME);
 const test = suite(NAME);
 const S = 1_000_000;
 
-/** Publishes anomaly findings as the detector does, each with its own id. */
-function findings(bus: NatsBus): (channel: string, ts: number) => void {
-  let n = 0;
-  return (channel, ts) =>
-    bus.publish(
-      outSubject("anomaly", channel),
-      encodeEventEnvelope(
-        { id: `s${n++}:anomaly:${channel}:0`, type: "anomaly", src: "h", ts },
-        { channel, score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },
-      ),
-    );
+/** Publishes an anomaly finding on `channel` at `ts` as a host does. */
+function publishFinding(bus: NatsBus, channel: string, ts: number): void {
+  bus.publish(outSubject("anomaly", channel), anomalyFinding(channel, ts));
 }
 
 const row = (id: string) => `#incidents li.incident[data-id="${id}"]`;
@@ -45,12 +38,11 @@ test("a fresh page lists the incident the stage held before the collab server st
   let collab: Awaited<ReturnType<typeof launchCollab>> | undefined;
   const browser = await launchBrowser({ width: 1400, height: 900 });
   try {
-    const finding = findings(bus);
     // A crash over two channels, taken by the stage (the third finding passes its reorder bound).
     const t0 = Date.now() * 1000 - 100 * S;
-    finding("SYM1", t0);
-    finding("SYM2", t0 + S);
-    finding("SYM1", t0 + 4 * S);
+    publishFinding(bus, "SYM1", t0);
+    publishFinding(bus, "SYM2", t0 + S);
+    publishFinding(bus, "SYM1", t0 + 4 * S);
     await bus.flush();
     await waitFor(() => stage.stage.list().length === 1, 5_000, "the stage's incident");
     const before = stage.stage.list()[0]!;
@@ -66,8 +58,8 @@ test("a fresh page lists the incident the stage held before the collab server st
 
     // An incident opened now (past the first's grouping window) comes in on the stream, on top.
     const t1 = Date.now() * 1000 - 5 * S;
-    finding("SYM3", t1);
-    finding("SYM3", t1 + 3 * S);
+    publishFinding(bus, "SYM3", t1);
+    publishFinding(bus, "SYM3", t1 + 3 * S);
     await bus.flush();
     await waitFor(() => stage.stage.list().length === 2, 5_000, "the second incident");
     const after = stage.stage.list().find((i) => i.id !== before.id)!;
@@ -92,7 +84,6 @@ test("a page open while the collab server restarts lists what opened while it wa
   let collab = await launchCollab({ dataDir: dir.path, nats: nats.url });
   const browser = await launchBrowser({ width: 1400, height: 900 });
   try {
-    const finding = findings(bus);
     const port = collab.server.port;
     const page = await browser.newPage();
     const token = await tokenFor(dir.path, "main", "viewer");
@@ -106,8 +97,8 @@ test("a page open while the collab server restarts lists what opened while it wa
     );
     // While the server is down, an incident opens; the stage holds it, no gateway buffered it.
     const t0 = Date.now() * 1000 - 10 * S;
-    finding("SYM1", t0);
-    finding("SYM1", t0 + 3 * S);
+    publishFinding(bus, "SYM1", t0);
+    publishFinding(bus, "SYM1", t0 + 3 * S);
     await bus.flush();
     await waitFor(() => stage.stage.list().length === 1, 5_000, "the stage's incident");
     const opened = stage.stage.list()[0]!;

@@ -11,7 +11,8 @@ import * as assert from "uvu/assert";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { InProcessBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { encodeEventEnvelope, encodeFrame, feedSubject, outSubject } from "../../protocol/mod.ts";
+import { encodeFrame, feedSubject, outSubject } from "../../protocol/mod.ts";
+import { anomalyFinding } from "../_support/findings.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { tempDir } from "../_support/nats.ts";
 import { tokenFor, waitFor } from "./_support.ts";
@@ -33,15 +34,8 @@ test("on the in-process bus a fresh page lists the stage's incident, and an old 
   let collab: Awaited<ReturnType<typeof launchCollab>> | undefined;
   const browser = await launchBrowser({ width: 1400, height: 900 });
   try {
-    let n = 0;
     const finding = (channel: string, ts: number) =>
-      bus.publish(
-        outSubject("anomaly", channel),
-        encodeEventEnvelope(
-          { id: `s${n++}:anomaly:${channel}:0`, type: "anomaly", src: "h", ts },
-          { channel, score: 0.99, value: 1, expected: 0, lower: -1, upper: 1 },
-        ),
-      );
+      bus.publish(outSubject("anomaly", channel), anomalyFinding(channel, ts));
     const c0 = Date.now() * 1000 - 100 * S;
     finding("SYM1", c0);
     finding("SYM2", c0 + S);
@@ -73,19 +67,7 @@ test("on the in-process bus a fresh page lists the stage's incident, and an old 
     assert.match((await page.textContent(row)) ?? "", "2 channels: SYM1, SYM2");
 
     const at = t0 + 1800 * S; // 30 minutes in: an hour and a half ago
-    bus.publish(
-      outSubject("anomaly", "OLD"),
-      encodeEventEnvelope({ id: "old-anomaly", type: "anomaly", src: "test", ts: at }, {
-        type: "anomaly",
-        ts: at,
-        channel: "OLD",
-        score: 0.95,
-        value: 66,
-        expected: 50,
-        lower: 45,
-        upper: 55,
-      }),
-    );
+    bus.publish(outSubject("anomaly", "OLD"), anomalyFinding("OLD", at));
     await bus.flush();
     const event = page.locator('#events li[data-channel="OLD"]').first();
     await event.waitFor({ timeout: 10_000 });
