@@ -259,16 +259,24 @@ test("a stop request is journaled: a service restarted over the journal has the 
   assert.equal([before.state, before.stop_reason], ["stopped", "requested"]);
   assert.ok(before.symbols_done < 300, `${before.symbols_done} done`);
   a.close(); // the crash
+  // What `a` sent while the scan ran (its third chunk, out once the second was back) is delivered
+  // on a later turn, as NATS would: it arrives before the count starts, not after.
+  await bus.flush();
   let sent = 0;
   bus.subscribe(SCAN_WORK_SUBJECT, () => void sent++);
-  const b = new ScanService({ ...options, newId: () => "s2" });
+  // b's clock and its check of late chunks and timeouts, run by the test.
+  let clock = Date.now(), check = () => {};
+  const timers = { setInterval: (f: () => void) => (check = f), clearInterval: () => {} };
+  const b = new ScanService({ ...options, newId: () => "s2", now: () => clock, timers });
   await b.start();
   assert.equal(b.stats(scanId), before, "the same stats after the restart");
   const replayed = recorder();
   b.subscribe(scanId, 0, replayed.listener);
   assert.equal(replayed.got, first.got);
   assert.is(replayed.ended?.state, "stopped");
-  await new Promise((r) => setTimeout(r, 150)); // past the service's 100 ms check of late chunks
+  clock += 3_600_000; // an hour on: any chunk out would be late and sent again
+  check();
+  await bus.flush();
   assert.is(sent, 0, "no chunk sent for a stopped scan");
   assert.equal(b.active(), []);
   b.close();
