@@ -9,6 +9,7 @@ import {
   encodeValue,
   SCAN_WORK_QUEUE,
   SCAN_WORK_SUBJECT,
+  scanPattern,
   scanSubject,
 } from "../../../protocol/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
@@ -305,6 +306,11 @@ test("a service restarted over the scan's journal numbers every result as before
   worker.stop();
   a.close(); // the crash: a's in-memory state is gone, the journal stays
   const seen = first.got.length;
+  await bus.flush(); // what a published, delivered before the count starts
+  const published: number[] = [];
+  bus.subscribe(scanPattern("results"), (m) => {
+    for (const r of decodeValue(m.data) as Array<{ seq: number }>) published.push(r.seq);
+  });
   const b = new ScanService({
     bus,
     journals,
@@ -328,6 +334,12 @@ test("a service restarted over the scan's journal numbers every result as before
   const all = [...first.got, ...resumed.got];
   assert.equal(all.map((x) => x.seq), Array.from({ length: all.length }, (_, i) => i + 1));
   assert.equal(new Map(all.map((x) => [x.symbol, x.rank])), expected(u));
+  await bus.flush();
+  assert.equal(
+    published,
+    resumed.got.map((x) => x.seq),
+    "the results found after the restart published once each, none of those before it again",
+  );
   assert.is(resumed.ended!.state, "done");
   worker.stop();
   b.close();
