@@ -25,6 +25,7 @@ import {
   ProtocolError,
 } from "../protocol/mod.ts";
 import type { HistoryRange, HistorySource } from "./feed_stream_history.ts";
+import type { HistorySourceStats } from "./history_metrics.ts";
 
 /** Options of a BusFeedHistory. */
 export interface BusFeedHistoryOptions {
@@ -108,6 +109,20 @@ export class BusFeedHistory implements HistorySource {
   /** Channels held now. */
   get channels(): number {
     return this.#entries.size;
+  }
+
+  /** What it holds against its bounds and what it dropped (its `troupe_history_*` metrics). */
+  stats(): HistorySourceStats {
+    return {
+      samples: this.samples,
+      capacity_samples: this.#capacity,
+      samples_max: this.samples_max,
+      channels: this.#entries.size,
+      channels_max: this.channels_max,
+      samples_dropped: this.dropped,
+      channels_evicted: this.evicted,
+      frames_skipped: this.skipped,
+    };
   }
 
   /** From when every sample of `channel` that came is held (µs since the epoch). */

@@ -148,6 +148,7 @@ export class CollabServer {
       });
     }
     options.stream?.registerMetrics(this.metrics.registry);
+    options.history?.registerMetrics(this.metrics.registry);
     if (options.bus && this.limits.anti_entropy_ms > 0) {
       this.#antiEntropy = new AntiEntropy({
         bus: options.bus,

@@ -8,6 +8,7 @@
  * the answer are the wire types of `protocol/history.ts`; the answer is msgpack.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Registry } from "prom-client";
 import {
   encodeHistoryResponse,
   HISTORY_INCIDENTS_MAX,
@@ -23,6 +24,7 @@ import type { HistorySource } from "./feed_stream_history.ts";
 import { M4Buckets } from "./m4_buckets.ts";
 import { BarBuckets } from "./bar_buckets.ts";
 import { type Keyring, TokenError, verifyToken } from "./token.ts";
+import { type HistorySourceStats, registerHistoryMetrics } from "./history_metrics.ts";
 
 /** The path the service answers. */
 export const HISTORY_PATH = "/history";
@@ -31,7 +33,11 @@ export const HISTORY_PATH = "/history";
 export interface HistoryServiceOptions {
   /** Where the samples come from; one that says from when it holds a channel's samples whole
    *  (`since_us`, bus_feed_history.ts) has it said in each answer (`samples_since_us`). */
-  source: HistorySource & { since_us?(channel: string): number };
+  source: HistorySource & {
+    since_us?(channel: string): number;
+    /** What a source held in memory within a bound holds (its metrics, history_metrics.ts). */
+    stats?(): HistorySourceStats;
+  };
   findings: FindingLog;
   /** The incidents kept; without one, an answer lists none (`incidents_since_us` null). */
   incidents?: IncidentLog | undefined;
@@ -47,10 +53,21 @@ export class HistoryService {
   readonly reads_max: number;
   #options: HistoryServiceOptions;
   #reading = 0;
+  /** Requests answered (`troupe_history_queries_total`). */
+  answered = 0;
 
   constructor(options: HistoryServiceOptions) {
     this.#options = options;
     this.reads_max = options.reads_max ?? 16;
+  }
+
+  /** Adds its metrics (`troupe_history_*`, history_metrics.ts) to `registry` (the server's). */
+  registerMetrics(registry: Registry): void {
+    const source = this.#options.source;
+    registerHistoryMetrics(registry, {
+      answered: () => this.answered,
+      source: source.stats && (() => source.stats!()),
+    });
   }
 
   /** The answer to one request. */
@@ -64,6 +81,7 @@ export class HistoryService {
     await this.#options.source.read(request, (t, v) => (m4.add(t, v), bars.add(t, v)));
     const points = m4.points();
     const { findings, incidents } = this.#options;
+    this.answered++;
     return {
       channel: request.channel,
       t0_us: request.t0_us,

@@ -65,6 +65,8 @@ export class ScanRun {
   #tail: Promise<unknown>;
   /** Chunk results dropped as copies of results already in, or come after the end. */
   dropped = 0;
+  /** Applying its journal's records on recovery (`recover`): nothing is published. */
+  #recovering = false;
 
   constructor(options: ScanRunOptions) {
     this.#o = options;
@@ -193,6 +195,21 @@ export class ScanRun {
     return this.#tail.then(() => {});
   }
 
+  /**
+   * Applies the records of its journal, on recovery: as live, but its results are not published
+   * again (each was published when first journaled; a restart re-announcing every result of every
+   * scan kept showed them to the findings' readers as new, stamped with the restart's time).
+   * Subscribers get them from `subscribe`, numbered as before.
+   */
+  recover(records: readonly ScanRecord[]): void {
+    this.#recovering = true;
+    try {
+      for (const r of records) this.apply(r);
+    } finally {
+      this.#recovering = false;
+    }
+  }
+
   /** Applies a journaled record: live after `record`, or on recovery. */
   apply(r: ScanRecord): void {
     const was = this.ended;
@@ -223,7 +240,7 @@ export class ScanRun {
           ts: r.ts,
         });
         for (const s of this.#subscribers) this.#catchUp(s);
-        if (fresh.length > 0) {
+        if (fresh.length > 0 && !this.#recovering) {
           this.#o.publishResults(encodeValue(fresh));
         }
         break;

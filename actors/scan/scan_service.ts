@@ -174,7 +174,7 @@ export class ScanService {
         continue;
       }
       const run = this.#newRun(scanId, first.def, first.chunks, journal, first.missing);
-      for (const r of records) run.apply(r);
+      run.recover(records);
       this.#runs.set(scanId, run);
     }
     this.#sub = this.#o.bus.subscribe(scanPattern("chunk"), (msg) => this.#onChunk(msg.data));

@@ -198,6 +198,8 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
       (globalThis as unknown as PageTroupe).troupe.grid.chart("OLD")!.shownPoints()
     );
     assert.ok(day > 100 && day < SPAN_S, `${day} points drawn for ${SPAN_S} samples`);
+    // The feed stream does not say from when it holds a channel: no in-memory horizon is shown.
+    assert.ok(await page.isHidden('.card[data-channel="OLD"] .history-horizon'));
     await page.screenshot({ path: "tests/artifacts/dashboard_history_24h.png" });
     const counts = () =>
       page.evaluate(() => {

@@ -4,14 +4,23 @@
  * bus. A fresh page lists the incident the stage opened before the server started (from
  * `GET /incidents`: the server answered 404 without NATS, and the stream's buffer holds none of
  * its updates), and clicking an event 90 minutes old opens its channel at that time, drawn from
- * history the server kept from the bus (it had none without NATS: the card stayed empty).
+ * history the server kept from the bus (it had none without NATS: the card stayed empty). The
+ * card says from when the server holds the channel whole (`samples_since_us`, the server's start
+ * here), in memory: a user who picked 24 h saw a sliver and nothing saying why.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { InProcessBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
-import { encodeFrame, feedSubject, outSubject } from "../../protocol/mod.ts";
+import {
+  decodeHistoryResponse,
+  encodeFrame,
+  feedSubject,
+  historyQuery,
+  outSubject,
+} from "../../protocol/mod.ts";
+import { formatUtcInput } from "../../collab/web/browser/utc_input.ts";
 import { anomalyFinding } from "../_support/findings.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { tempDir } from "../_support/nats.ts";
@@ -27,7 +36,7 @@ interface PageTroupe {
   troupe: { grid: { chart(c: string): { source: string; shownPoints(): number } | undefined } };
 }
 
-test("on the in-process bus a fresh page lists the stage's incident, and an old event opens from history", async () => {
+test("on the in-process bus a fresh page lists the stage's incident, and an old event opens from history, which says since when it is held in memory", async () => {
   const dir = tempDir("troupe-dash-no-nats-");
   const bus = new InProcessBus();
   const stage = runIncidentStage(bus, { config: defaultIncidentConfig });
@@ -81,6 +90,25 @@ test("on the in-process bus a fresh page lists the stage's incident, and an old 
       return { source: c.source, points: c.shownPoints() };
     });
     assert.equal(shown, { source: "history", points: 600 });
+
+    // The range starts before the server's start: the card says since when it holds OLD, as the
+    // server's answer does (the same over 24 h: nothing was dropped since).
+    const query = historyQuery({ channel: "OLD", t0_us: t0, t1_us: t0 + S, points_max: 4 });
+    const url = `http://127.0.0.1:${collab.server.port}/history?token=${token}&${query}`;
+    const since = decodeHistoryResponse(new Uint8Array(await (await fetch(url)).arrayBuffer()))
+      .samples_since_us!;
+    assert.ok(since > at, `held whole since ${since}, after the event at ${at}`);
+    const note = '.card[data-channel="OLD"] .history-horizon';
+    const said = `history since ${formatUtcInput(Math.floor(since / S), true)} UTC (in memory)`;
+    assert.equal(await page.locator(note).allTextContents(), [said]);
+    assert.is(await page.getAttribute(note, "data-since-us"), String(since));
+    await page.click("#range button[name=range-24h]");
+    await page.waitForSelector(`.card[data-channel="OLD"][data-history-samples="${SPAN_S}"]`);
+    assert.ok(await page.isVisible(note));
+    assert.equal(await page.locator(note).allTextContents(), [said]);
+    // Live again: no range, no note.
+    await page.click("#range button[name=range-live]");
+    await page.waitForSelector(note, { state: "hidden" });
     assert.equal(errors, []);
   } finally {
     await browser.cleanup();

@@ -10,6 +10,7 @@
  */
 import { CandleChart } from "./candle_chart.ts";
 import { IncidentLegend } from "./incident_legend.ts";
+import { HistoryHorizon } from "./history_horizon.ts";
 import { ChannelChart } from "./channel_chart.ts";
 import { byId, el } from "./dom.ts";
 import type { FrameLoop } from "./frame_loop.ts";
@@ -39,6 +40,8 @@ interface Entry {
   chart: ChannelChart;
   candles: CandleChart | undefined;
   legend: IncidentLegend;
+  /** How far back the server holds the channel whole, when a range shown starts earlier. */
+  horizon: HistoryHorizon;
 }
 
 export class ChartGrid {
@@ -104,6 +107,7 @@ export class ChartGrid {
       onHistory: (h) => {
         const e = this.#entries.get(channel);
         e?.legend.history(h?.incidents);
+        e?.horizon.history(h);
         (h && h.bars.t.length > 0 ? this.candles(channel) : e?.candles)?.showPast(h?.bars);
       },
       onRange: () => {
@@ -112,9 +116,9 @@ export class ChartGrid {
         if (e?.chart.source === "live") e.legend.focus(undefined);
       },
     });
-    const legend = new IncidentLegend();
-    chart.card.querySelector(".plot")!.after(legend.element);
-    e = { chart, candles: undefined, legend };
+    const legend = new IncidentLegend(), horizon = new HistoryHorizon();
+    chart.card.querySelector(".plot")!.after(horizon.element, legend.element);
+    e = { chart, candles: undefined, legend, horizon };
     this.#entries.set(channel, e);
     // The card's width, as its candles below it take: one time axis, pixel for pixel.
     const w = chart.card.clientWidth - 18;

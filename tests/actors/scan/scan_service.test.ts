@@ -9,6 +9,7 @@ import {
   encodeValue,
   SCAN_WORK_QUEUE,
   SCAN_WORK_SUBJECT,
+  scanPattern,
   scanSubject,
 } from "../../../protocol/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
@@ -259,16 +260,24 @@ test("a stop request is journaled: a service restarted over the journal has the 
   assert.equal([before.state, before.stop_reason], ["stopped", "requested"]);
   assert.ok(before.symbols_done < 300, `${before.symbols_done} done`);
   a.close(); // the crash
+  // What `a` sent while the scan ran (its third chunk, out once the second was back) is delivered
+  // on a later turn, as NATS would: it arrives before the count starts, not after.
+  await bus.flush();
   let sent = 0;
   bus.subscribe(SCAN_WORK_SUBJECT, () => void sent++);
-  const b = new ScanService({ ...options, newId: () => "s2" });
+  // b's clock and its check of late chunks and timeouts, run by the test.
+  let clock = Date.now(), check = () => {};
+  const timers = { setInterval: (f: () => void) => (check = f), clearInterval: () => {} };
+  const b = new ScanService({ ...options, newId: () => "s2", now: () => clock, timers });
   await b.start();
   assert.equal(b.stats(scanId), before, "the same stats after the restart");
   const replayed = recorder();
   b.subscribe(scanId, 0, replayed.listener);
   assert.equal(replayed.got, first.got);
   assert.is(replayed.ended?.state, "stopped");
-  await new Promise((r) => setTimeout(r, 150)); // past the service's 100 ms check of late chunks
+  clock += 3_600_000; // an hour on: any chunk out would be late and sent again
+  check();
+  await bus.flush();
   assert.is(sent, 0, "no chunk sent for a stopped scan");
   assert.equal(b.active(), []);
   b.close();
@@ -297,6 +306,11 @@ test("a service restarted over the scan's journal numbers every result as before
   worker.stop();
   a.close(); // the crash: a's in-memory state is gone, the journal stays
   const seen = first.got.length;
+  await bus.flush(); // what a published, delivered before the count starts
+  const published: number[] = [];
+  bus.subscribe(scanPattern("results"), (m) => {
+    for (const r of decodeValue(m.data) as Array<{ seq: number }>) published.push(r.seq);
+  });
   const b = new ScanService({
     bus,
     journals,
@@ -320,6 +334,12 @@ test("a service restarted over the scan's journal numbers every result as before
   const all = [...first.got, ...resumed.got];
   assert.equal(all.map((x) => x.seq), Array.from({ length: all.length }, (_, i) => i + 1));
   assert.equal(new Map(all.map((x) => [x.symbol, x.rank])), expected(u));
+  await bus.flush();
+  assert.equal(
+    published,
+    resumed.got.map((x) => x.seq),
+    "the results found after the restart published once each, none of those before it again",
+  );
   assert.is(resumed.ended!.state, "done");
   worker.stop();
   b.close();
