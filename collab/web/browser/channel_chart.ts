@@ -410,12 +410,14 @@ export class ChannelChart {
   /**
    * Shows the window around `tMs` (milliseconds since the epoch) and stops following: half the
    * ring's span when the ring holds that moment, else ten minutes of history around it; with an
-   * incident, its span with half its length (a minute at least) each side, its band drawn until
-   * the chart follows live again.
+   * incident, its band drawn until the chart follows live again, and its span with half its
+   * length (a minute at least) before it and after it, or, while it is not resolved (it has no
+   * end yet), up to `nowMs`: the future holds nothing to show.
    */
-  focus(tMs: number, incident?: Incident): void {
-    const t = tMs / 1000, end = Math.max(t, (incident?.last_us ?? 0) * 1e-6);
-    const r = this.#ring;
+  focus(tMs: number, incident?: Incident, nowMs = Date.now()): void {
+    const open = incident !== undefined && incident.state !== "resolved";
+    const last = Math.max((incident?.last_us ?? 0) * 1e-6, open ? nowMs / 1000 : 0);
+    const t = tMs / 1000, end = Math.max(t, last), r = this.#ring;
     const held = r.length > 1 && t >= r.view(0)[0]!;
     // An incident fills half the width (a short one, a minute each side at least).
     const half = incident
@@ -424,7 +426,7 @@ export class ChannelChart {
       ? (r.lastTime() - r.view(0)[0]!) / 4
       : FOCUS_HALF_SPAN_S;
     this.#incident = incident && incidentBand(incident);
-    this.#pin({ min: t - half, max: end + half });
+    this.#pin({ min: t - half, max: open ? end : end + half });
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
   }
