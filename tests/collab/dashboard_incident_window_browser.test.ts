@@ -1,18 +1,23 @@
 /**
- * The window an incident opens its card at, in real Chromium against a real nats-server holding
- * the channel's feed: a firing incident has no end yet, so its card shows from before its first
- * finding up to now, not a minute past its last finding (on the code before, the s36 screenshot:
- * ~55 s of the window in the future, a quarter of the chart empty); a resolved one shows its span
- * with its margin each side, as before.
+ * An incident opened on its card, in real Chromium against a real nats-server holding the
+ * channel's feed. Its window: a firing incident has no end yet, so its card shows from before
+ * its first finding up to now, not a minute past its last finding (on the code before, the s36
+ * screenshot: ~55 s of the window in the future, a quarter of the chart empty); a resolved one
+ * shows its span with its margin each side, as before. Its label: overlapping incidents' `sev N`
+ * labels each sit inside their band, stacked, none over another (on the code before, they were
+ * drawn right-aligned left of their bands, over the line, and every third went back to the first
+ * row).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import type { Page } from "playwright-core";
 import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
 import {
   encodeFrame,
   encodeIncident,
   feedSubject,
+  type IncidentKind,
   type IncidentState,
   incidentSubject,
 } from "../../protocol/mod.ts";
@@ -26,35 +31,74 @@ const test = suite(NAME);
 const S = 1_000_000;
 const SPAN_S = 300;
 
-/** The stage's update of an anomaly incident of CH over [first, last] (µs). */
-function incident(id: string, state: IncidentState, first: number, last: number): Uint8Array {
-  const member = { channel: "CH", first_us: first, last_us: last, findings: 3, peak_severity: 4 };
-  return encodeIncident({ id: `${id}:2`, src: "test", ts: last }, {
-    id,
-    kind: "anomaly",
-    state,
+interface Opened {
+  id: string;
+  kind?: IncidentKind;
+  state: IncidentState;
+  first: number;
+  last: number;
+  severity?: number;
+}
+
+/** The stage's update of incident `o` of CH (µs). */
+function incident(o: Opened): Uint8Array {
+  const peak_severity = o.severity ?? 4;
+  const member = {
+    channel: "CH",
+    first_us: o.first,
+    last_us: o.last,
+    findings: 3,
+    peak_severity,
+  };
+  return encodeIncident({ id: `${o.id}:2`, src: "test", ts: o.last }, {
+    id: o.id,
+    kind: o.kind ?? "anomaly",
+    state: o.state,
     fired: true,
     silenced: false,
     members: [member],
-    first_us: first,
-    last_us: last,
+    first_us: o.first,
+    last_us: o.last,
     first_finding: "f-1",
     last_finding: "f-3",
     findings: 3,
-    peak_severity: 4,
+    peak_severity,
     links: [],
   });
 }
 
-interface PageTroupe {
-  troupe: { grid: { chart(c: string): { source: string; xRange(): Range } | undefined } };
-}
 interface Range {
   min: number;
   max: number;
 }
+interface Drawn {
+  text: string;
+  x: number;
+  y: number;
+  align: string;
+  baseline: string;
+  width: number;
+  px: number;
+  canvasLeft: number;
+  dpr: number;
+}
+interface PageTroupe {
+  troupe: {
+    grid: {
+      chart(
+        c: string,
+      ): { source: string; xRange(): Range; plotX(): { left: number; width: number } } | undefined;
+    };
+  };
+  drawn: Drawn[];
+}
 
-test("a firing incident opens up to now, a resolved one over its span and a minute each side", async () => {
+/** A page over CH's last five minutes of feed that records every `sev N` it draws, with
+ *  `incidents` published as the stage does; `check` looks, `open` clicking one in the panel. */
+async function session(
+  incidents: (at: { t0: number; now: number }) => Opened[],
+  check: (page: Page, open: (id: string) => Promise<void>) => Promise<void>,
+): Promise<void> {
   const nats = await startTestNats();
   const dir = tempDir("troupe-dash-incident-window-");
   const pub = await NatsBus.connect(nats.url, { name: "dash-incident-window" });
@@ -73,45 +117,39 @@ test("a firing incident opens up to now, a resolved one over its span and a minu
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
+    await page.addInitScript(() => {
+      const g = globalThis as unknown as PageTroupe;
+      g.drawn = [];
+      const fill = CanvasRenderingContext2D.prototype.fillText;
+      CanvasRenderingContext2D.prototype.fillText = function (text, x, y, w) {
+        if (/^sev \d$/.test(text)) {
+          g.drawn.push({
+            text,
+            x,
+            y,
+            align: this.textAlign,
+            baseline: this.textBaseline,
+            width: this.measureText(text).width,
+            px: parseFloat(this.font),
+            canvasLeft: this.canvas.getBoundingClientRect().left,
+            dpr: devicePixelRatio,
+          });
+        }
+        return fill.call(this, text, x, y, w);
+      };
+    });
     const token = await tokenFor(dir.path, "ops", "viewer");
     await page.goto(
       `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
     );
     await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
-    const now = Date.now() * 1000;
-    const firing = { id: `anomaly-${now - 40 * S}-CH`, first: now - 40 * S, last: now - 10 * S };
-    const resolved = { id: `anomaly-${t0 + 20 * S}-CH`, first: t0 + 20 * S, last: t0 + 50 * S };
-    pub.publish(
-      incidentSubject("anomaly"),
-      incident(firing.id, "firing", firing.first, firing.last),
-    );
-    pub.publish(
-      incidentSubject("anomaly"),
-      incident(resolved.id, "resolved", resolved.first, resolved.last),
-    );
+    const list = incidents({ t0, now: Date.now() * 1000 });
+    for (const o of list) pub.publish(incidentSubject(o.kind ?? "anomaly"), incident(o));
     await pub.flush();
-    const open = async (id: string) => {
-      const row = page.locator(`#incidents li[data-id="${id}"]`);
-      await row.waitFor({ timeout: 20_000 });
-      const before = Date.now() / 1000;
-      await row.click();
-      const after = Date.now() / 1000;
-      const x = await page.evaluate(() =>
-        (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!.xRange()
-      );
-      return { x, before, after };
-    };
-
-    // Firing: from before its first finding to the moment it was opened, no later.
-    const f = await open(firing.id);
-    assert.ok(f.x.min < firing.first / S, `${JSON.stringify(f.x)} starts before the incident`);
-    assert.ok(
-      f.x.max >= f.before - 1e-3 && f.x.max <= f.after + 1e-3,
-      `the window ends at now (${f.before}..${f.after}), not in the future: ${JSON.stringify(f.x)}`,
-    );
-    // Resolved: its span, a minute each side (its 30 s span is under two minutes).
-    const r = await open(resolved.id);
-    assert.equal(r.x, { min: resolved.first / S - 60, max: resolved.last / S + 60 });
+    for (const o of list) {
+      await page.locator(`#incidents li[data-id="${o.id}"]`).waitFor({ timeout: 20_000 });
+    }
+    await check(page, (id) => page.locator(`#incidents li[data-id="${id}"]`).click());
     assert.equal(errors, []);
   } finally {
     await browser.cleanup();
@@ -120,6 +158,109 @@ test("a firing incident opens up to now, a resolved one over its span and a minu
     await nats.cleanup();
     dir.remove();
   }
+}
+
+const xRange = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!.xRange());
+
+test("a firing incident opens up to now, a resolved one over its span and a minute each side", async () => {
+  let firing: Opened, resolved: Opened;
+  await session(({ t0, now }) => {
+    firing = {
+      id: `anomaly-${now - 40 * S}-CH`,
+      state: "firing",
+      first: now - 40 * S,
+      last: now - 10 * S,
+    };
+    resolved = {
+      id: `anomaly-${t0 + 20 * S}-CH`,
+      state: "resolved",
+      first: t0 + 20 * S,
+      last: t0 + 50 * S,
+    };
+    return [firing, resolved];
+  }, async (page, open) => {
+    // Firing: from before its first finding to the moment it was opened, no later.
+    const before = Date.now() / 1000;
+    await open(firing.id);
+    const after = Date.now() / 1000;
+    const f = await xRange(page);
+    assert.ok(f.min < firing.first / S, `${JSON.stringify(f)} starts before the incident`);
+    assert.ok(
+      f.max >= before - 1e-3 && f.max <= after + 1e-3,
+      `the window ends at now (${before}..${after}), not in the future: ${JSON.stringify(f)}`,
+    );
+    // Resolved: its span, a minute each side (its 30 s span is under two minutes).
+    await open(resolved.id);
+    assert.equal(await xRange(page), { min: resolved.first / S - 60, max: resolved.last / S + 60 });
+  });
+});
+
+test("overlapping incidents' labels sit in their bands, stacked, none over another", async () => {
+  // Four firing incidents of CH 3 s apart, over one another (the s36 screenshot had two).
+  const kinds: IncidentKind[] = ["anomaly", "collapse", "coherence", "anomaly"];
+  let bands: Opened[] = [];
+  await session(({ now }) => {
+    bands = kinds.map((kind, i) => {
+      const first = now - (60 - 3 * i) * S;
+      return {
+        id: `${kind}-${first}-CH`,
+        kind,
+        state: "firing",
+        first,
+        last: now - 5 * S,
+        severity: 5 - i,
+      };
+    });
+    return bands;
+  }, async (page, open) => {
+    await open(bands[0]!.id);
+    await page.waitForFunction(
+      () => (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")?.source === "history",
+      null,
+      { timeout: 20_000 },
+    );
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+    const got = await page.evaluate(() => {
+      const g = globalThis as unknown as PageTroupe;
+      const c = g.troupe.grid.chart("CH")!;
+      return { drawn: g.drawn, x: c.xRange(), plot: c.plotX() };
+    });
+    // The last drawing of each label, as a box in CSS pixels.
+    const last = new Map(got.drawn.map((d) => [d.text, d]));
+    const boxes = bands.map((b) => {
+      const d = last.get(`sev ${b.severity}`);
+      assert.ok(d, `sev ${b.severity} drawn: ${[...last.keys()]}`);
+      const w = d.width / d.dpr, h = d.px / d.dpr;
+      const x = d.canvasLeft + d.x / d.dpr -
+        (d.align === "right" || d.align === "end" ? w : d.align === "center" ? w / 2 : 0);
+      const top = d.y / d.dpr -
+        (d.baseline === "top" || d.baseline === "hanging"
+          ? 0
+          : d.baseline === "middle"
+          ? h / 2
+          : h);
+      const start = got.plot.left +
+        (b.first / S - got.x.min) / (got.x.max - got.x.min) * got.plot.width;
+      return { text: d.text, x, top, w, h, start };
+    });
+    for (const b of boxes) {
+      assert.ok(
+        b.x >= b.start - 0.5,
+        `${b.text} at ${b.x.toFixed(1)} px starts in its band (${b.start.toFixed(1)})`,
+      );
+    }
+    for (const [i, a] of boxes.entries()) {
+      for (const b of boxes.slice(i + 1)) {
+        const apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.top + a.h <= b.top ||
+          b.top + b.h <= a.top;
+        assert.ok(apart, `${a.text} and ${b.text} overlap: ${JSON.stringify([a, b])}`);
+      }
+    }
+    await page.locator('.card[data-channel="CH"]').screenshot({
+      path: "tests/artifacts/dashboard_incident_labels.png",
+    });
+  });
 });
 
 if (run) test.run();
