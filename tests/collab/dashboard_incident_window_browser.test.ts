@@ -14,12 +14,14 @@ import type { Page } from "playwright-core";
 import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
 import {
+  encodeColumns,
   encodeFrame,
   encodeIncident,
   feedSubject,
   type IncidentKind,
   type IncidentState,
   incidentSubject,
+  outSubject,
 } from "../../protocol/mod.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -82,12 +84,16 @@ interface Drawn {
   canvasLeft: number;
   dpr: number;
 }
+interface PageChart {
+  source: string;
+  points: number;
+  xRange(): Range;
+  plotX(): { left: number; width: number };
+}
 interface PageTroupe {
   troupe: {
     grid: {
-      chart(
-        c: string,
-      ): { source: string; xRange(): Range; plotX(): { left: number; width: number } } | undefined;
+      chart(c: string): PageChart | undefined;
     };
   };
   drawn: Drawn[];
@@ -97,7 +103,7 @@ interface PageTroupe {
  *  `incidents` published as the stage does; `check` looks, `open` clicking one in the panel. */
 async function session(
   incidents: (at: { t0: number; now: number }) => Opened[],
-  check: (page: Page, open: (id: string) => Promise<void>) => Promise<void>,
+  check: (page: Page, open: (id: string) => Promise<void>, bus: NatsBus) => Promise<void>,
 ): Promise<void> {
   const nats = await startTestNats();
   const dir = tempDir("troupe-dash-incident-window-");
@@ -149,7 +155,7 @@ async function session(
     for (const o of list) {
       await page.locator(`#incidents li[data-id="${o.id}"]`).waitFor({ timeout: 20_000 });
     }
-    await check(page, (id) => page.locator(`#incidents li[data-id="${id}"]`).click());
+    await check(page, (id) => page.locator(`#incidents li[data-id="${id}"]`).click(), pub);
     assert.equal(errors, []);
   } finally {
     await browser.cleanup();
@@ -158,6 +164,23 @@ async function session(
     await nats.cleanup();
     dir.remove();
   }
+}
+
+/** Live samples of CH at `t` (µs), as the anomaly actor publishes its columns. */
+function live(bus: NatsBus, t: Float64Array): void {
+  const col = (f: (i: number) => number) => Float64Array.from(t, (_, i) => f(i));
+  const frame = {
+    channel: "CH",
+    seq0: 0,
+    t,
+    columns: {
+      value: col((i) => 100 + (i % 13)),
+      expected: col(() => 106),
+      lower: col(() => 99),
+      upper: col(() => 113),
+    },
+  };
+  bus.publish(outSubject("anomaly", "CH"), encodeColumns(frame, { id: `ch-${t[0]}`, src: "test" }));
 }
 
 const xRange = (page: Page) =>
@@ -179,7 +202,15 @@ test("a firing incident opens up to now, a resolved one over its span and a minu
       last: t0 + 50 * S,
     };
     return [firing, resolved];
-  }, async (page, open) => {
+  }, async (page, open, bus) => {
+    // The page's ring holds CH's last 200 s, live (the firing incident's window and more).
+    const now = Date.now() * 1000;
+    live(bus, Float64Array.from({ length: 200 }, (_, i) => now - (199 - i) * S));
+    await page.waitForFunction(
+      () => ((globalThis as unknown as PageTroupe).troupe.grid.chart("CH")?.points ?? 0) >= 200,
+      null,
+      { timeout: 20_000 },
+    );
     // Firing: from before its first finding to the moment it was opened, no later.
     const before = Date.now() / 1000;
     await open(firing.id);
@@ -189,6 +220,22 @@ test("a firing incident opens up to now, a resolved one over its span and a minu
     assert.ok(
       f.max >= before - 1e-3 && f.max <= after + 1e-3,
       `the window ends at now (${before}..${after}), not in the future: ${JSON.stringify(f)}`,
+    );
+    // Still firing, its window goes on with the samples that come (on the code before, and
+    // with the window that ended at now, the newest samples were past its right edge).
+    assert.is(
+      await page.evaluate(() =>
+        (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!.source
+      ),
+      "ring",
+    );
+    const next = Date.now() * 1000;
+    live(bus, Float64Array.of(next));
+    await page.waitForFunction(
+      (t) =>
+        (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!.xRange().max >= t - 1e-6,
+      next / S,
+      { timeout: 5_000 },
     );
     // Resolved: its span, a minute each side (its 30 s span is under two minutes).
     await open(resolved.id);

@@ -28,6 +28,7 @@ import {
   chartPast,
   type IncidentBand,
   incidentBand,
+  incidentWindow,
   nearestPoint,
   readPast,
 } from "./_chart_past.ts";
@@ -81,8 +82,6 @@ export const LIVE_MARGINS_CSS = { left: 50, top: 10, right: 12, bottom: 26 } as 
 
 /** A pinned range looked at around a moment outside the ring: 5 minutes each side (seconds). */
 const FOCUS_HALF_SPAN_S = 300;
-/** The least time shown each side of an incident opened at (seconds). */
-const INCIDENT_MARGIN_S = 60;
 
 export class ChannelChart {
   readonly channel: string;
@@ -127,6 +126,8 @@ export class ChannelChart {
   #past: ChartPast | undefined;
   /** The incident the chart was opened at (the incidents panel), drawn while pinned. */
   #incident: IncidentBand | undefined;
+  /** The pinned window ends at the ring's newest sample (a live incident opened from the ring). */
+  #followsIncident = false;
   /** What the chart shows while pinned: `ring`, `loading` or `history` (the tests read it). */
   source: "live" | "ring" | "loading" | "history" = "live";
   #sinceRepaint = 0;
@@ -295,6 +296,8 @@ export class ChannelChart {
     if (!value || !expected || !lower || !upper) return;
     this.#ring.append([t, value, expected, lower, upper], 0, t.length, 1e-6);
     this.points += t.length;
+    const p = this.#pinned; // a live incident's window goes on with the ring (focus)
+    if (this.#followsIncident && p) p.max = Math.max(p.max, this.#ring.lastTime());
     this.#remote?.append([t, value, expected, lower, upper]);
     if (this.#naive) this.#redrawNaive();
     else this.#changed();
@@ -410,23 +413,17 @@ export class ChannelChart {
   /**
    * Shows the window around `tMs` (milliseconds since the epoch) and stops following: half the
    * ring's span when the ring holds that moment, else ten minutes of history around it; with an
-   * incident, its band drawn until the chart follows live again, and its span with half its
-   * length (a minute at least) before it and after it, or, while it is not resolved (it has no
-   * end yet), up to `nowMs`: the future holds nothing to show.
+   * incident, its window (incidentWindow: up to `nowMs` while it is not resolved, and on with the
+   * ring's samples while the ring holds it) and its band, until the chart follows live again.
    */
   focus(tMs: number, incident?: Incident, nowMs = Date.now()): void {
-    const open = incident !== undefined && incident.state !== "resolved";
-    const last = Math.max((incident?.last_us ?? 0) * 1e-6, open ? nowMs / 1000 : 0);
-    const t = tMs / 1000, end = Math.max(t, last), r = this.#ring;
+    const t = tMs / 1000, r = this.#ring;
     const held = r.length > 1 && t >= r.view(0)[0]!;
-    // An incident fills half the width (a short one, a minute each side at least).
-    const half = incident
-      ? Math.max(INCIDENT_MARGIN_S, (end - t) / 2)
-      : held
-      ? (r.lastTime() - r.view(0)[0]!) / 4
-      : FOCUS_HALF_SPAN_S;
+    const half = held ? (r.lastTime() - r.view(0)[0]!) / 4 : FOCUS_HALF_SPAN_S;
     this.#incident = incident && incidentBand(incident);
-    this.#pin({ min: t - half, max: open ? end : end + half });
+    const around = { min: t - half, max: t + half };
+    this.#pin(incident ? incidentWindow(t, incident, nowMs / 1000) : around);
+    this.#followsIncident = !!incident && incident.state !== "resolved" && this.source === "ring";
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
   }
@@ -452,6 +449,7 @@ export class ChannelChart {
    */
   #pin(range: { min: number; max: number }): void {
     this.#pinned = range;
+    this.#followsIncident = false;
     this.#setPast(undefined);
     this.#showLive(false);
     const r = this.#ring;
