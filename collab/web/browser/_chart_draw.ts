@@ -143,7 +143,8 @@ function drawIncidentLabels(u: uPlot, bands: readonly IncidentBand[], min: numbe
     const x0 = Math.max(left, u.valToPos(b.t0, "x", true) + dpr);
     return { b, text, x: Math.min(x0, left + width - w), width: w };
   });
-  const rows = labelRows(shown, Math.max(1, Math.floor(height / (LABEL_ROW_PX * dpr)) - 1), dpr);
+  const rowsMax = Math.max(1, Math.floor(height / (LABEL_ROW_PX * dpr)) - 1);
+  const rows = labelRows(shown, { rowsMax, gapPx: dpr });
   shown.forEach((l, i) => {
     if (rows[i]! < 0) return;
     const y = top + (5 + LABEL_ROW_PX * rows[i]!) * dpr;

@@ -29,16 +29,21 @@ export interface IncidentBand {
 /** The least time shown each side of an incident opened at (seconds). */
 export const INCIDENT_MARGIN_S = 60;
 
+/** When a chart opens an incident: from `tS`, at `nowS` (seconds since the epoch). */
+export interface IncidentWindowAt {
+  tS: number;
+  nowS: number;
+}
+
 /**
- * The window (seconds) a chart opened at incident `i` from `tS` shows: its span with half its
- * length (a minute at least) each side, so that it fills about half the width; while it is not
- * resolved it has no end yet, and its window ends at `nowS`: the future holds nothing to show
- * (its span then runs to now, and the margin before it from that).
+ * The window (seconds) a chart opened at incident `i` shows: its span with half its length (a
+ * minute at least) each side, so that it fills about half the width; while it is not resolved it
+ * has no end yet, and its window ends at `nowS`: the future holds nothing to show (its span then
+ * runs to now, and the margin before it from that).
  */
 export function incidentWindow(
-  tS: number,
   i: Incident,
-  nowS: number,
+  { tS, nowS }: IncidentWindowAt,
 ): { min: number; max: number } {
   const open = i.state !== "resolved";
   const end = Math.max(tS, i.last_us * 1e-6, open ? nowS : -Infinity);

@@ -413,16 +413,18 @@ export class ChannelChart {
   /**
    * Shows the window around `tMs` (milliseconds since the epoch) and stops following: half the
    * ring's span when the ring holds that moment, else ten minutes of history around it; with an
-   * incident, its window (incidentWindow: up to `nowMs` while it is not resolved, and on with the
-   * ring's samples while the ring holds it) and its band, until the chart follows live again.
+   * incident, its window (incidentWindow: while it is not resolved, up to now, the ring's newest
+   * sample as at the live view's right edge, else the clock's; and on with the ring's samples
+   * while the ring holds it) and its band, until the chart follows live again.
    */
-  focus(tMs: number, incident?: Incident, nowMs = Date.now()): void {
+  focus(tMs: number, incident?: Incident): void {
     const t = tMs / 1000, r = this.#ring;
     const held = r.length > 1 && t >= r.view(0)[0]!;
     const half = held ? (r.lastTime() - r.view(0)[0]!) / 4 : FOCUS_HALF_SPAN_S;
     this.#incident = incident && incidentBand(incident);
     const around = { min: t - half, max: t + half };
-    this.#pin(incident ? incidentWindow(t, incident, nowMs / 1000) : around);
+    const nowS = r.length > 0 ? r.lastTime() : Date.now() / 1000;
+    this.#pin(incident ? incidentWindow(incident, { tS: t, nowS }) : around);
     this.#followsIncident = !!incident && incident.state !== "resolved" && this.source === "ring";
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });

@@ -10,18 +10,24 @@ export interface LabelSpan {
   width: number;
 }
 
+/** How many rows labels may take, and the least gap between two on a row (pixels). */
+export interface LabelRowsOptions {
+  rowsMax: number;
+  gapPx: number;
+}
+
 /**
  * The row of each label, in order (0 the top), each on the first row where it clears the labels
- * there by `gap` pixels; a label that clears none of `rowsMax` rows gets -1 (not drawn: the
- * card's legend names every incident all the same).
+ * there by `gapPx`; a label that clears none of `rowsMax` rows gets -1 (not drawn: the card's
+ * legend names every incident all the same).
  */
-export function labelRows(labels: readonly LabelSpan[], rowsMax: number, gap = 4): number[] {
+export function labelRows(labels: readonly LabelSpan[], o: LabelRowsOptions): number[] {
   const rows: LabelSpan[][] = [];
   return labels.map((l) => {
     const clear = (row: LabelSpan[]) =>
-      row.every((o) => l.x >= o.x + o.width + gap || l.x + l.width + gap <= o.x);
+      row.every((p) => l.x >= p.x + p.width + o.gapPx || l.x + l.width + o.gapPx <= p.x);
     let r = rows.findIndex(clear);
-    if (r < 0 && rows.length < rowsMax) r = rows.push([]) - 1;
+    if (r < 0 && rows.length < o.rowsMax) r = rows.push([]) - 1;
     if (r >= 0) rows[r]!.push(l);
     return r;
   });

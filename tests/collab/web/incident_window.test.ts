@@ -29,11 +29,11 @@ const incident = (state: IncidentState, first: number, last: number): Incident =
 });
 
 test("a resolved incident: its span, half its length (a minute at least) each side", () => {
-  assert.equal(incidentWindow(1000, incident("resolved", 1000, 1030), 5000), {
+  assert.equal(incidentWindow(incident("resolved", 1000, 1030), { tS: 1000, nowS: 5000 }), {
     min: 940,
     max: 1090,
   });
-  assert.equal(incidentWindow(1000, incident("resolved", 1000, 1600), 5000), {
+  assert.equal(incidentWindow(incident("resolved", 1000, 1600), { tS: 1000, nowS: 5000 }), {
     min: 700,
     max: 1900,
   });
@@ -42,15 +42,21 @@ test("a resolved incident: its span, half its length (a minute at least) each si
 test("a firing or pending incident: up to now, never past it", () => {
   // Last finding 10 s ago: before, up to 50 s into the future.
   for (const state of ["firing", "pending"] as const) {
-    assert.equal(incidentWindow(1000, incident(state, 1000, 1030), 1040), { min: 940, max: 1040 });
+    assert.equal(incidentWindow(incident(state, 1000, 1030), { tS: 1000, nowS: 1040 }), {
+      min: 940,
+      max: 1040,
+    });
   }
   // Opened long after: its span runs to now, the margin before it from that.
-  assert.equal(incidentWindow(1000, incident("firing", 1000, 1030), 1600), {
+  assert.equal(incidentWindow(incident("firing", 1000, 1030), { tS: 1000, nowS: 1600 }), {
     min: 700,
     max: 1600,
   });
   // A clock behind the incident's last finding: its last finding all the same.
-  assert.equal(incidentWindow(1000, incident("firing", 1000, 1030), 1020), { min: 940, max: 1030 });
+  assert.equal(incidentWindow(incident("firing", 1000, 1030), { tS: 1000, nowS: 1020 }), {
+    min: 940,
+    max: 1030,
+  });
 });
 
 test.run();
