@@ -260,12 +260,9 @@ test("overlapping incidents' labels sit in their bands, stacked, none over anoth
     });
     return bands;
   }, async (page, open) => {
-    // No sample of CH on the page (history only): the window ends at the clock's now.
     const before = Date.now() / 1000;
     await open(bands[0]!.id);
     const after = Date.now() / 1000;
-    const { max } = await xRange(page);
-    assert.ok(max >= before - 1e-3 && max <= after + 1e-3, `${max} is now: ${before}..${after}`);
     await page.waitForFunction(
       () => (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")?.source === "history",
       null,
@@ -308,6 +305,9 @@ test("overlapping incidents' labels sit in their bands, stacked, none over anoth
         assert.ok(apart, `${a.text} and ${b.text} overlap: ${JSON.stringify([a, b])}`);
       }
     }
+    // No sample of CH on the page (history only): the window ends at the clock's now.
+    const { max } = got.x;
+    assert.ok(max >= before - 1e-3 && max <= after + 1e-3, `${max} is now: ${before}..${after}`);
     await page.locator('.card[data-channel="CH"]').screenshot({
       path: "tests/artifacts/dashboard_incident_labels.png",
     });
