@@ -7,6 +7,7 @@
 import type uPlot from "uplot";
 import type { IncidentBand } from "./_chart_past.ts";
 import type { LiveMarker } from "./_live_style.ts";
+import { labelRows } from "./label_rows.ts";
 import { eachRegime } from "./regimes.ts";
 
 /** The prediction band: one polygon along the upper edge and back along the lower. */
@@ -77,7 +78,7 @@ export function drawOverlays(u: uPlot, o: Overlays): void {
   ctx.beginPath();
   ctx.rect(left, top, width, height);
   ctx.clip();
-  o.incidents.forEach((b, i) => drawIncident(u, b, { min, max, row: i % 3 }));
+  for (const b of o.incidents) drawIncident(u, b, min, max);
   drawRegimes(u, o.changes, min, max);
   for (const m of o.changes) {
     if (m.t < min || m.t > max) continue;
@@ -102,31 +103,56 @@ export function drawOverlays(u: uPlot, o: Overlays): void {
     ctx.arc(u.valToPos(m.t, "x", true), u.valToPos(m.y, "y", true), 4 * devicePixelRatio, 0, 7);
     ctx.fill();
   }
+  // Last, over every line: nothing strokes through them.
+  drawIncidentLabels(u, o.incidents, min, max);
   ctx.restore();
 }
 
-/** An incident: a translucent band over its span (at least 3 px), a strip along the top in its
- *  colour and its severity written there (`sev 4`), on its `row` of labels (overlapping bands'
- *  labels do not write over each other). */
-function drawIncident(
-  u: uPlot,
-  b: IncidentBand,
-  { min, max, row }: { min: number; max: number; row: number },
-): void {
+/** An incident: a translucent band over its span (at least 3 px) and a strip along the top in
+ *  its colour (its label comes later, drawIncidentLabels). */
+function drawIncident(u: uPlot, b: IncidentBand, min: number, max: number): void {
   if (b.t1 < min || b.t0 > max) return;
   const ctx = u.ctx, dpr = devicePixelRatio;
-  const { left, top, width, height } = u.bbox;
+  const { top, height } = u.bbox;
   const x0 = u.valToPos(b.t0, "x", true);
   const w = Math.max(3 * dpr, u.valToPos(b.t1, "x", true) - x0);
   ctx.fillStyle = `rgba(${b.color},0.16)`;
   ctx.fillRect(x0, top, w, height);
   ctx.fillStyle = `rgba(${b.color},0.9)`;
   ctx.fillRect(x0, top, w, 3 * dpr);
-  ctx.font = `${10 * dpr}px system-ui`;
-  // The label stays inside the plot: a band at its right edge is labelled to its left.
-  const text = `sev ${b.severity}`;
-  const x = Math.max(left, Math.min(x0 + 3 * dpr, left + width - ctx.measureText(text).width));
-  ctx.fillText(text, x, top + (14 + 12 * row) * dpr);
+}
+
+/** Pixels (CSS) of a row of incident labels, and of their font. */
+const LABEL_ROW_PX = 13, LABEL_FONT_PX = 10;
+
+/**
+ * Each incident's severity (`sev 4`) in its colour, inside its band from its left edge (the
+ * plot's, for a band that starts before it; moved left to stay inside the plot), on a dark tag,
+ * overlapping bands' labels stacked in rows (label_rows.ts) so that none writes over another.
+ * The alignment and baseline are set here: uPlot leaves its axes' (`right`, `middle`) behind.
+ */
+function drawIncidentLabels(u: uPlot, bands: readonly IncidentBand[], min: number, max: number) {
+  const ctx = u.ctx, dpr = devicePixelRatio;
+  const { left, top, width, height } = u.bbox;
+  ctx.font = `${LABEL_FONT_PX * dpr}px system-ui`;
+  ctx.textAlign = "left";
+  ctx.textBaseline = "top";
+  const pad = 2 * dpr;
+  const shown = bands.filter((b) => b.t1 >= min && b.t0 <= max).map((b) => {
+    const text = `sev ${b.severity}`, w = ctx.measureText(text).width + 2 * pad;
+    const x0 = Math.max(left, u.valToPos(b.t0, "x", true) + dpr);
+    return { b, text, x: Math.min(x0, left + width - w), width: w };
+  });
+  const rowsMax = Math.max(1, Math.floor(height / (LABEL_ROW_PX * dpr)) - 1);
+  const rows = labelRows(shown, { rowsMax, gapPx: dpr });
+  shown.forEach((l, i) => {
+    if (rows[i]! < 0) return;
+    const y = top + (5 + LABEL_ROW_PX * rows[i]!) * dpr;
+    ctx.fillStyle = "rgba(23,29,36,0.85)"; // the card's --panel
+    ctx.fillRect(l.x, y - pad / 2, l.width, (LABEL_FONT_PX + 2) * dpr);
+    ctx.fillStyle = `rgb(${l.b.color})`;
+    ctx.fillText(l.text, l.x + pad, y);
+  });
 }
 
 /** Each regime's mean as a level over the span it held (regimes.ts). */

@@ -26,6 +26,31 @@ export interface IncidentBand {
   color: string;
 }
 
+/** The least time shown each side of an incident opened at (seconds). */
+export const INCIDENT_MARGIN_S = 60;
+
+/** When a chart opens an incident: from `tS`, at `nowS` (seconds since the epoch). */
+export interface IncidentWindowAt {
+  tS: number;
+  nowS: number;
+}
+
+/**
+ * The window (seconds) a chart opened at incident `i` shows: its span with half its length (a
+ * minute at least) each side, so that it fills about half the width; while it is not resolved it
+ * has no end yet, and its window ends at `nowS`: the future holds nothing to show (its span then
+ * runs to now, and the margin before it from that).
+ */
+export function incidentWindow(
+  i: Incident,
+  { tS, nowS }: IncidentWindowAt,
+): { min: number; max: number } {
+  const open = i.state !== "resolved";
+  const end = Math.max(tS, i.last_us * 1e-6, open ? nowS : -Infinity);
+  const half = Math.max(INCIDENT_MARGIN_S, (end - tS) / 2);
+  return { min: tS - half, max: open ? end : end + half };
+}
+
 /** The band of `i` (an anomaly's red, a change's orange, else blue). */
 export function incidentBand(i: Incident): IncidentBand {
   const color = i.kind === "anomaly"

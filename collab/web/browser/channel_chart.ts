@@ -28,6 +28,7 @@ import {
   chartPast,
   type IncidentBand,
   incidentBand,
+  incidentWindow,
   nearestPoint,
   readPast,
 } from "./_chart_past.ts";
@@ -81,8 +82,6 @@ export const LIVE_MARGINS_CSS = { left: 50, top: 10, right: 12, bottom: 26 } as 
 
 /** A pinned range looked at around a moment outside the ring: 5 minutes each side (seconds). */
 const FOCUS_HALF_SPAN_S = 300;
-/** The least time shown each side of an incident opened at (seconds). */
-const INCIDENT_MARGIN_S = 60;
 
 export class ChannelChart {
   readonly channel: string;
@@ -127,6 +126,8 @@ export class ChannelChart {
   #past: ChartPast | undefined;
   /** The incident the chart was opened at (the incidents panel), drawn while pinned. */
   #incident: IncidentBand | undefined;
+  /** The pinned window ends at the ring's newest sample (a live incident opened from the ring). */
+  #followsIncident = false;
   /** What the chart shows while pinned: `ring`, `loading` or `history` (the tests read it). */
   source: "live" | "ring" | "loading" | "history" = "live";
   #sinceRepaint = 0;
@@ -295,6 +296,8 @@ export class ChannelChart {
     if (!value || !expected || !lower || !upper) return;
     this.#ring.append([t, value, expected, lower, upper], 0, t.length, 1e-6);
     this.points += t.length;
+    const p = this.#pinned; // a live incident's window goes on with the ring (focus)
+    if (this.#followsIncident && p) p.max = Math.max(p.max, this.#ring.lastTime());
     this.#remote?.append([t, value, expected, lower, upper]);
     if (this.#naive) this.#redrawNaive();
     else this.#changed();
@@ -410,21 +413,19 @@ export class ChannelChart {
   /**
    * Shows the window around `tMs` (milliseconds since the epoch) and stops following: half the
    * ring's span when the ring holds that moment, else ten minutes of history around it; with an
-   * incident, its span with half its length (a minute at least) each side, its band drawn until
-   * the chart follows live again.
+   * incident, its window (incidentWindow: while it is not resolved, up to now, the ring's newest
+   * sample as at the live view's right edge, else the clock's; and on with the ring's samples
+   * while the ring holds it) and its band, until the chart follows live again.
    */
   focus(tMs: number, incident?: Incident): void {
-    const t = tMs / 1000, end = Math.max(t, (incident?.last_us ?? 0) * 1e-6);
-    const r = this.#ring;
+    const t = tMs / 1000, r = this.#ring;
     const held = r.length > 1 && t >= r.view(0)[0]!;
-    // An incident fills half the width (a short one, a minute each side at least).
-    const half = incident
-      ? Math.max(INCIDENT_MARGIN_S, (end - t) / 2)
-      : held
-      ? (r.lastTime() - r.view(0)[0]!) / 4
-      : FOCUS_HALF_SPAN_S;
+    const half = held ? (r.lastTime() - r.view(0)[0]!) / 4 : FOCUS_HALF_SPAN_S;
     this.#incident = incident && incidentBand(incident);
-    this.#pin({ min: t - half, max: end + half });
+    const around = { min: t - half, max: t + half };
+    const nowS = r.length > 0 ? r.lastTime() : Date.now() / 1000;
+    this.#pin(incident ? incidentWindow(incident, { tS: t, nowS }) : around);
+    this.#followsIncident = !!incident && incident.state !== "resolved" && this.source === "ring";
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
   }
@@ -450,6 +451,7 @@ export class ChannelChart {
    */
   #pin(range: { min: number; max: number }): void {
     this.#pinned = range;
+    this.#followsIncident = false;
     this.#setPast(undefined);
     this.#showLive(false);
     const r = this.#ring;

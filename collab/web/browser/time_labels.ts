@@ -92,11 +92,12 @@ export function timeAxisLabels(u: uPlot | undefined, splits: number[]): string[]
 /**
  * Ticks (UTC), one line, as fine as their spacing needs and no finer, so that no two read the
  * same: `HH:MM` a minute or more apart, `HH:MM:SS` a second or more, with as many decimals of a
- * second as below that; a day or more apart, `MM-DD HH:MM`. Ticks over more than one day say the
- * date (`MM-DD`) at the first tick and at each day's first, so that a 24 h axis never reads
- * `12:00 18:00 00:00 06:00` with no day.
+ * second as below that; a day or more apart, `MM-DD HH:MM`. An axis over more than one day (its
+ * range, `u`'s x scale, else its ticks) says the date (`MM-DD`) at the first tick and at each
+ * day's first, so that a 24 h axis never reads `12:00 18:00 00:00 06:00` with no day, nor
+ * `06:00 12:00 18:00` from yesterday 22:02.
  */
-export function timeLabels(_u: uPlot | undefined, splits: number[]): string[] {
+export function timeLabels(u: uPlot | undefined, splits: number[]): string[] {
   const step = splits.length > 1 ? Math.abs(splits[1]! - splits[0]!) : 1;
   const iso = (s: number) => new Date(Math.round(s * 1000)).toISOString();
   if (step >= 86_400) return splits.map((s) => `${iso(s).slice(5, 10)} ${iso(s).slice(11, 16)}`);
@@ -106,7 +107,12 @@ export function timeLabels(_u: uPlot | undefined, splits: number[]): string[] {
     ? 19
     : 20 + Math.min(3, Math.ceil(-Math.log10(step) - 1e-9));
   const days = splits.map((s) => iso(s).slice(5, 10));
-  const spansDays = days.length > 1 && days[0] !== days[days.length - 1];
+  // The axis's range, not only its ticks: a day's range from 22:02 ticks 00:00 06:00 12:00 18:00,
+  // all of one date, and spans two days all the same.
+  const x = u?.scales?.x;
+  const from = x?.min ?? splits[0], to = x?.max ?? splits[splits.length - 1];
+  const spansDays = from !== undefined && to !== undefined &&
+    iso(from).slice(0, 10) !== iso(to).slice(0, 10);
   return splits.map((s, i) => {
     const time = iso(s).slice(11, end);
     return spansDays && (i === 0 || days[i] !== days[i - 1]) ? `${days[i]} ${time}` : time;

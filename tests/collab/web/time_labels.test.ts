@@ -57,6 +57,23 @@ test("uPlot's labels end at their tick, as the live view's, and none reaches lef
   assert.equal(timeAxisLabels(undefined, splits), timeLabels(undefined, splits));
 });
 
+test("a day's range whose ticks all fall on one date says the date all the same", () => {
+  // The s36 screenshot: 24 h from 11-23 22:02 ticked 00:00 06:00 12:00 18:00, all of 11-24; the
+  // first, 35 px from the plot's left edge, was left out, and no label said a date.
+  const from = at("2026-11-23T22:02:00Z"), to = from + 86_400;
+  const splits = timeSplits(undefined, 0, from, to, 21_600);
+  const pxPerS = 430 / 86_400;
+  const u = {
+    scales: { x: { min: from, max: to } },
+    valToPos: (v: number) => (v - from) * pxPerS,
+  } as unknown as uPlot;
+  assert.equal(timeLabels(u, splits), ["11-24 00:00", "06:00", "12:00", "18:00"]);
+  assert.equal(timeAxisLabels(u, splits), ["", "11-24 06:00", "12:00", "18:00"]);
+  // Within one day, no date, whatever the ticks.
+  const day = { scales: { x: { min: from + 7_200, max: from + 79_200 } } } as unknown as uPlot;
+  assert.equal(timeLabels(day, splits.slice(0, 3)), ["00:00", "06:00", "12:00"]);
+});
+
 test("ticks are the step's whole multiples, at the step the live view takes for its width", () => {
   // The live view takes the first step at least 90 CSS pixels wide, as uPlot's axes do with
   // TIME_STEPS as their increments.
