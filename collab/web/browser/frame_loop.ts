@@ -38,15 +38,16 @@ export interface FrameLoopOptions {
 }
 
 export class FrameLoop {
-  readonly #dirty = new Set<Flushable>();
+  #dirty = new Set<Flushable>();
   readonly #intervalMs: number;
   readonly #repaintsPerFrame: number;
   readonly #settleMs: number;
   readonly #onFrame: FrameLoopOptions["onFrame"];
   #repaintsLeft = 0;
   #scheduled = false;
-  /** Whether the panels are being flushed: a mark now joins this frame (see `mark`). */
-  #flushing = false;
+  /** The panels of the frame being flushed, and those of them flushed already (see `mark`). */
+  #current: Set<Flushable> | undefined;
+  readonly #flushed = new Set<Flushable>();
   #probing = false;
   #lastMs = -Infinity;
   #chargedMs = 0;
@@ -99,13 +100,19 @@ export class FrameLoop {
 
   /**
    * Marks `panel` for the next frame. A panel marked by another's flush (a card's candle strip,
-   * when its line scrolled) is flushed in the same frame: the frame's loop over the marked panels
-   * reaches it (a Set's iteration visits what is added during it), so no frame is asked for (one
-   * was, and ran empty: the bench saw two animation frames a round with candle strips).
+   * when its line scrolled) and not yet flushed in this frame joins it: the frame's loop over its
+   * panels reaches it (a Set's iteration visits what is added during it), so no frame is asked for
+   * (one was, and ran empty: the bench saw two animation frames a round with candle strips). One
+   * flushed already in this frame (the strip drawn before its line) goes to the next frame: it
+   * had been dropped, its mark taken for the one just done, and it lagged until marked again.
    */
   mark(panel: Flushable): void {
+    if (this.#current !== undefined && !this.#flushed.has(panel)) {
+      this.#current.add(panel);
+      return;
+    }
     this.#dirty.add(panel);
-    if (this.#scheduled || this.#flushing) return;
+    if (this.#scheduled) return;
     this.#scheduled = true;
     const wait = Math.max(this.#settleMs, this.#lastMs + this.#intervalMs - performance.now());
     if (wait <= 0) requestAnimationFrame(this.#run);
@@ -124,18 +131,23 @@ export class FrameLoop {
 
   #frame(): void {
     this.#scheduled = false;
-    if (this.#dirty.size === 0) return;
+    const panels = this.#dirty;
+    if (panels.size === 0) return;
+    this.#dirty = new Set();
     const t0 = performance.now();
     this.#lastMs = t0;
-    const size = this.#dirty.size;
+    const size = panels.size;
     this.#repaintsLeft = this.#repaintsPerFrame;
-    this.#flushing = true;
+    this.#current = panels;
     try {
-      for (const panel of this.#dirty) panel.flush();
+      for (const panel of panels) {
+        this.#flushed.add(panel);
+        panel.flush();
+      }
     } finally {
-      this.#flushing = false;
+      this.#current = undefined;
+      this.#flushed.clear();
     }
-    this.#dirty.clear();
     this.#begin(t0, performance.now() - t0, size);
   }
 
