@@ -35,7 +35,12 @@ export type ToHostThread = { type: "metrics"; id: number } | { type: "stop" };
 
 /** What a host thread tells the main thread. */
 export type FromHostThread =
-  | { type: "started"; httpPort: number | undefined }
+  | {
+    type: "started";
+    httpPort: number | undefined;
+    /** Its V8 heap's limit (young and old generations) in bytes, as its isolate reports it. */
+    heapLimitBytes: number;
+  }
   | { type: "failed"; message: string }
   | { type: "health"; health: HostHealth }
   | { type: "warming"; warming: string[] }

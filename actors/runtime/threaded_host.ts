@@ -136,6 +136,8 @@ interface HostThread {
   warming: string[];
   /** Its host's own HTTP port (thread 0's, for the scan API), once started. */
   httpPort: number | undefined;
+  /** Its V8 heap's limit in bytes, as it said once started (NaN before). */
+  heapLimitBytes: number;
   /**
    * Frames handed since the last post: one message a thread for all the frames the client
    * delivers from one read (posted once they are delivered, in a microtask), not one a frame.
@@ -294,15 +296,18 @@ export class ThreadedHost {
         t.worker.postMessage({ type: "metrics", id } satisfies ToHostThread);
       });
     }));
-    const dropped = this.#threads.map((t, i) =>
-      `troupe_thread_handoff_dropped_total{host="${this.config.host_id}-t${i}"} ${t.dropped}`
-    );
+    const byThread = (name: string, value: (t: HostThread) => number) =>
+      this.#threads.map((t, i) => `${name}{host="${this.config.host_id}-t${i}"} ${value(t)}`)
+        .join("\n");
     return mergeMetricsText([
       ...texts,
       await this.registry.metrics(),
       "# HELP troupe_thread_handoff_dropped_total Feed frames dropped at the hand-off to a " +
       "thread that had mailbox_max waiting\n# TYPE troupe_thread_handoff_dropped_total counter\n" +
-      dropped.join("\n"),
+      byThread("troupe_thread_handoff_dropped_total", (t) => t.dropped),
+      "# HELP troupe_thread_heap_limit_bytes The thread's V8 heap limit, young and old " +
+      "generations\n# TYPE troupe_thread_heap_limit_bytes gauge\n" +
+      byThread("troupe_thread_heap_limit_bytes", (t) => t.heapLimitBytes),
     ]);
   }
 
@@ -347,6 +352,7 @@ export class ThreadedHost {
         handed: 0,
         dropped: 0,
         httpPort: undefined,
+        heapLimitBytes: NaN,
         batch: { s: [], d: [] },
         post: () => {
           const batch = thread.batch;
@@ -372,6 +378,7 @@ export class ThreadedHost {
         switch (m.type) {
           case "started":
             thread.httpPort = m.httpPort;
+            thread.heapLimitBytes = m.heapLimitBytes;
             return resolve();
           case "failed":
             return reject(new HostFatalError(`thread ${index}: ${m.message}`));
