@@ -24,7 +24,10 @@ export interface HostThreadData {
   tickEveryMs?: number;
 }
 
-/** Frames handed to a thread: their subjects and their bytes (the buffers are transferred). */
+/**
+ * Frames handed to a thread: their subjects and their bytes, views of the buffers transferred with
+ * the message (several frames a buffer: _handed_batch.ts).
+ */
 export interface HandedFrames {
   s: string[];
   d: Array<Uint8Array<ArrayBuffer>>;

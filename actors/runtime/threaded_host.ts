@@ -43,10 +43,10 @@ import { NatsBus } from "./nats_bus.ts";
 import { kindConfigs } from "./host_options.ts";
 import { partitionOf } from "./partition.ts";
 import { threadHttpProxy } from "./_thread_http_proxy.ts";
+import { HandedBatch } from "./_handed_batch.ts";
 import {
   countsBase,
   type FromHostThread,
-  type HandedFrames,
   type HostThreadData,
   type ToHostThread,
 } from "./_host_thread_wire.ts";
@@ -140,9 +140,10 @@ interface HostThread {
   heapLimitBytes: number;
   /**
    * Frames handed since the last post: one message a thread for all the frames the client
-   * delivers from one read (posted once they are delivered, in a microtask), not one a frame.
+   * delivers from one read (posted once they are delivered, in a microtask), not one a frame, in
+   * one transferred buffer (_handed_batch.ts), not one a frame.
    */
-  batch: HandedFrames;
+  batch: HandedBatch;
   post(): void;
 }
 
@@ -353,11 +354,10 @@ export class ThreadedHost {
         dropped: 0,
         httpPort: undefined,
         heapLimitBytes: NaN,
-        batch: { s: [], d: [] },
+        batch: new HandedBatch(),
         post: () => {
-          const batch = thread.batch;
-          thread.batch = { s: [], d: [] };
-          worker.postMessage(batch, batch.d.map((d) => d.buffer));
+          const { frames, transfer } = thread.batch.take();
+          worker.postMessage(frames, transfer);
         },
       };
       this.#threads.push(thread);
@@ -422,12 +422,10 @@ export class ThreadedHost {
         continue;
       }
       t.handed++;
-      // A copy in a buffer of its own, to transfer: the message's bytes may be a view of the
+      // A copy, in the batch's buffer, to transfer: the message's bytes may be a view of the
       // client's read buffer (and a Buffer's slice() would be another view of it).
-      const d = new Uint8Array(data);
-      if (t.batch.s.length === 0) queueMicrotask(t.post);
-      t.batch.s.push(subject);
-      t.batch.d.push(d);
+      if (t.batch.size === 0) queueMicrotask(t.post);
+      t.batch.add(subject, data);
     }
   }
 
