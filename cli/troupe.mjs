@@ -13,9 +13,21 @@
 // the same process 15-20% slower. Run as `node cli/troupe.mjs`, the flag is not applied; pass it
 // yourself where memory matters.
 //
+// The flag is for this, the main isolate: V8 reads it when it makes an isolate's heap, and for a
+// worker it wins over the worker's own `resourceLimits`, so a host thread (threaded_host.ts, 3 MiB
+// of young generation: see THREAD_YOUNG_GENERATION_MB) would get semi-spaces of 4 MiB under the
+// command, not what `troupe bench` measured. So once the main isolate is made, the flag is unset
+// (0 is V8's "not given") and each worker gets its own limits, or Node's default, as under
+// `node cli/troupe.mjs`. A `--max-semi-space-size` in NODE_OPTIONS is the user's and stays.
+//
 // The sources run compiled to JavaScript (cli/_compile.mjs: a mirror of the TypeScript, rebuilt
 // when a source changes); where that cannot be done, or with TROUPE_TSX=1, through tsx.
+import { setFlagsFromString } from "node:v8";
 import { compiledMain } from "./_compile.mjs";
+
+if (!/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? "")) {
+  setFlagsFromString("--max-semi-space-size=0");
+}
 
 const compiled = process.env.TROUPE_TSX === "1" ? undefined : await compiledMain();
 let main, finish;

@@ -13,8 +13,13 @@ import type { SampleFrame } from "./sample_frame.ts";
 export interface Kernel<State, Config, Result> {
   /** Creates the state of a new instance. */
   init(config: Config, key: string): State;
-  /** Folds one frame into the state and returns what it produced. */
-  step(state: State, frame: SampleFrame): Result;
+  /**
+   * Folds one frame into the state and returns what it produced. `reuse`, when given, is a result
+   * of an earlier step (of any state of this kernel) that the caller is done with: the kernel may
+   * write this frame's result into its buffers instead of allocating, so the result returned may
+   * share them. The values are the same either way.
+   */
+  step(state: State, frame: SampleFrame, reuse?: Result): Result;
   /** Applies a configuration change (thresholds, half-lives) to a live state. */
   configure?(state: State, config: Config): void;
   /** Serialises the state exactly. */

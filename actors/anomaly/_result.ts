@@ -1,7 +1,7 @@
 /**
  * What the anomaly kernel's step gives for one frame: per-sample columns (score, expected value,
- * the band's half-width) and the incident changes in sample order. Private to the anomaly folder;
- * kernel.ts re-exports the types.
+ * the band's half-width) and the incident changes in sample order, and where its columns are
+ * made. Private to the anomaly folder; kernel.ts re-exports the types.
  */
 
 /**
@@ -38,4 +38,31 @@ export interface AnomalyResult {
   skipped: number;
   /** Valid samples the instance has seen, this frame included. */
   seen: number;
+}
+
+/** Frames of at most this many samples get three arrays of 64 bytes at most, not one buffer. */
+const SMALL_FRAME = 8;
+
+/**
+ * The score, expected and spread columns of a frame of `n` samples, for the step to fill: views
+ * of one buffer, `reuse`'s when it is one of at least `24 * n` bytes (a result the caller is done
+ * with: Kernel.step), else a new one; a small frame's are three arrays, which V8 keeps on its
+ * heap (an ArrayBuffer's memory is allocated outside it, and freed only by a collection).
+ */
+export function resultColumns(
+  n: number,
+  reuse: AnomalyResult | undefined,
+): [Float64Array, Float64Array, Float64Array] {
+  if (n <= SMALL_FRAME) return [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  // A small frame's columns are not asked for their buffer: on V8's heap, that would make one.
+  const spent = reuse !== undefined && reuse.score.length > SMALL_FRAME ? reuse.score : undefined;
+  const buffer = spent !== undefined && spent.byteOffset === 0 &&
+      spent.buffer instanceof ArrayBuffer && spent.buffer.byteLength >= 24 * n
+    ? spent.buffer
+    : new ArrayBuffer(24 * n);
+  return [
+    new Float64Array(buffer, 0, n),
+    new Float64Array(buffer, 8 * n, n),
+    new Float64Array(buffer, 16 * n, n),
+  ];
 }

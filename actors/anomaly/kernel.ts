@@ -137,7 +137,7 @@ import {
   poissonPointBits,
   poissonTailBits,
 } from "./_counts.ts";
-import { type AnomalyChange, type AnomalyResult, NO_CHANGES } from "./_result.ts";
+import { type AnomalyChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
 
 export {
@@ -153,8 +153,6 @@ type AnomalyState = S.AnomalyState;
 /** Values beyond this size are skipped: they would overflow the running sums. */
 export const VALUE_ABS_MAX = 1e100;
 const DAY_US = 86_400_000_000;
-/** Frames of at most this many samples get three arrays of 64 bytes at most, not one buffer. */
-const SMALL_FRAME = 8;
 /**
  * A level or time-of-day novelty next to a bin its context first met less than this long ago
  * (a week: the longest season the kernel knows, the weekly one of the shift view) is not scored:
@@ -186,16 +184,17 @@ const WALK_ALPHA = 0.001;
 /** A channel judged a walk stays one until its ratio falls below this share of the threshold. */
 const WALK_LEAVE = 0.5;
 /** Folds one frame into the state; see the module comment for the model. */
-export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult {
+export function stepAnomaly(
+  st: AnomalyState,
+  frame: SampleFrame,
+  reuse?: AnomalyResult,
+): AnomalyResult {
   // One hot loop over the samples: its state lives in locals, written back at the end.
   const { t, v } = frame;
   const n = v.length;
-  // One buffer for the three columns: one allocation per frame; a small frame's three columns are
-  // three arrays, which V8 keeps on its heap (an ArrayBuffer's memory is allocated outside it).
-  const buffer = n <= SMALL_FRAME ? undefined : new ArrayBuffer(24 * n);
-  const score = buffer ? new Float64Array(buffer, 0, n) : new Float64Array(n);
-  const expected = buffer ? new Float64Array(buffer, 8 * n, n) : new Float64Array(n);
-  const spread = buffer ? new Float64Array(buffer, 16 * n, n) : new Float64Array(n);
+  // The columns, in `reuse`'s buffer when it is large enough: every value is written below.
+  const columns = resultColumns(n, reuse);
+  const score = columns[0], expected = columns[1], spread = columns[2];
   const s = st.s;
   const profile = st.profile;
   const warmup = s[S.WARMUP]!, bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
@@ -248,6 +247,7 @@ export function stepAnomaly(st: AnomalyState, frame: SampleFrame): AnomalyResult
     const ti = t[i]!;
     if (!(Math.abs(x) <= VALUE_ABS_MAX) || !Number.isFinite(ti)) {
       skipped++;
+      score[i] = 0;
       expected[i] = lastExpected;
       spread[i] = lastSpread;
       continue;

@@ -10,6 +10,7 @@
  * worker takes its partitions' chunks); thread 0 serves the scan API on a loopback port of its
  * own, which the main thread forwards to.
  */
+import { getHeapStatistics } from "node:v8";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { ACTOR_KINDS } from "../mod.ts";
 import { scanHostService } from "../scan/mod.ts";
@@ -100,5 +101,6 @@ async function runHostThread(
   const health = () => send({ type: "health", health: launched.host.health() });
   at.timer = setInterval(health, HEALTH_EVERY_MS);
   health();
-  send({ type: "started", httpPort: launched.host.httpPort });
+  const heapLimitBytes = getHeapStatistics().heap_size_limit;
+  send({ type: "started", httpPort: launched.host.httpPort, heapLimitBytes });
 }

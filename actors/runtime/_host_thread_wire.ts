@@ -24,7 +24,10 @@ export interface HostThreadData {
   tickEveryMs?: number;
 }
 
-/** Frames handed to a thread: their subjects and their bytes (the buffers are transferred). */
+/**
+ * Frames handed to a thread: their subjects and their bytes, views of the buffers transferred with
+ * the message (several frames a buffer: _handed_batch.ts).
+ */
 export interface HandedFrames {
   s: string[];
   d: Array<Uint8Array<ArrayBuffer>>;
@@ -35,7 +38,12 @@ export type ToHostThread = { type: "metrics"; id: number } | { type: "stop" };
 
 /** What a host thread tells the main thread. */
 export type FromHostThread =
-  | { type: "started"; httpPort: number | undefined }
+  | {
+    type: "started";
+    httpPort: number | undefined;
+    /** Its V8 heap's limit (young and old generations) in bytes, as its isolate reports it. */
+    heapLimitBytes: number;
+  }
   | { type: "failed"; message: string }
   | { type: "health"; health: HostHealth }
   | { type: "warming"; warming: string[] }

@@ -43,10 +43,10 @@ import { NatsBus } from "./nats_bus.ts";
 import { kindConfigs } from "./host_options.ts";
 import { partitionOf } from "./partition.ts";
 import { threadHttpProxy } from "./_thread_http_proxy.ts";
+import { HandedBatch } from "./_handed_batch.ts";
 import {
   countsBase,
   type FromHostThread,
-  type HandedFrames,
   type HostThreadData,
   type ToHostThread,
 } from "./_host_thread_wire.ts";
@@ -136,11 +136,14 @@ interface HostThread {
   warming: string[];
   /** Its host's own HTTP port (thread 0's, for the scan API), once started. */
   httpPort: number | undefined;
+  /** Its V8 heap's limit in bytes, as it said once started (NaN before). */
+  heapLimitBytes: number;
   /**
    * Frames handed since the last post: one message a thread for all the frames the client
-   * delivers from one read (posted once they are delivered, in a microtask), not one a frame.
+   * delivers from one read (posted once they are delivered, in a microtask), not one a frame, in
+   * one transferred buffer (_handed_batch.ts), not one a frame.
    */
-  batch: HandedFrames;
+  batch: HandedBatch;
   post(): void;
 }
 
@@ -294,15 +297,18 @@ export class ThreadedHost {
         t.worker.postMessage({ type: "metrics", id } satisfies ToHostThread);
       });
     }));
-    const dropped = this.#threads.map((t, i) =>
-      `troupe_thread_handoff_dropped_total{host="${this.config.host_id}-t${i}"} ${t.dropped}`
-    );
+    const byThread = (name: string, value: (t: HostThread) => number) =>
+      this.#threads.map((t, i) => `${name}{host="${this.config.host_id}-t${i}"} ${value(t)}`)
+        .join("\n");
     return mergeMetricsText([
       ...texts,
       await this.registry.metrics(),
       "# HELP troupe_thread_handoff_dropped_total Feed frames dropped at the hand-off to a " +
       "thread that had mailbox_max waiting\n# TYPE troupe_thread_handoff_dropped_total counter\n" +
-      dropped.join("\n"),
+      byThread("troupe_thread_handoff_dropped_total", (t) => t.dropped),
+      "# HELP troupe_thread_heap_limit_bytes The thread's V8 heap limit, young and old " +
+      "generations\n# TYPE troupe_thread_heap_limit_bytes gauge\n" +
+      byThread("troupe_thread_heap_limit_bytes", (t) => t.heapLimitBytes),
     ]);
   }
 
@@ -347,11 +353,11 @@ export class ThreadedHost {
         handed: 0,
         dropped: 0,
         httpPort: undefined,
-        batch: { s: [], d: [] },
+        heapLimitBytes: NaN,
+        batch: new HandedBatch(),
         post: () => {
-          const batch = thread.batch;
-          thread.batch = { s: [], d: [] };
-          worker.postMessage(batch, batch.d.map((d) => d.buffer));
+          const { frames, transfer } = thread.batch.take();
+          worker.postMessage(frames, transfer);
         },
       };
       this.#threads.push(thread);
@@ -372,6 +378,7 @@ export class ThreadedHost {
         switch (m.type) {
           case "started":
             thread.httpPort = m.httpPort;
+            thread.heapLimitBytes = m.heapLimitBytes;
             return resolve();
           case "failed":
             return reject(new HostFatalError(`thread ${index}: ${m.message}`));
@@ -415,12 +422,10 @@ export class ThreadedHost {
         continue;
       }
       t.handed++;
-      // A copy in a buffer of its own, to transfer: the message's bytes may be a view of the
+      // A copy, in the batch's buffer, to transfer: the message's bytes may be a view of the
       // client's read buffer (and a Buffer's slice() would be another view of it).
-      const d = new Uint8Array(data);
-      if (t.batch.s.length === 0) queueMicrotask(t.post);
-      t.batch.s.push(subject);
-      t.batch.d.push(d);
+      if (t.batch.size === 0) queueMicrotask(t.post);
+      t.batch.add(subject, data);
     }
   }
 

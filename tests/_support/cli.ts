@@ -3,6 +3,7 @@
  * (Node through cli/troupe.mjs, or Deno on cli/main.ts), so the command is tested as users run it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import process from "node:process";
@@ -119,9 +120,29 @@ function stopOnExit(): void {
   running.clear();
 }
 
-/** Starts troupe in the background. */
-export function startTroupe(args: string[], cwd = ROOT): RunningTroupe {
-  const [cmd, cmdArgs] = troupeCommand(args);
+/**
+ * The Node flags of cli/troupe.mjs's `#!` line (`#!/usr/bin/env -S node FLAGS`), which the
+ * installed `troupe` command runs with and `node cli/troupe.mjs` does not.
+ */
+export function shebangFlags(): string[] {
+  const first = readFileSync(join(ROOT, "cli/troupe.mjs"), "utf8").split("\n")[0]!;
+  const words = first.split(/\s+/);
+  const at = words.indexOf("node");
+  if (!first.startsWith("#!") || at < 0) throw new Error(`cli/troupe.mjs: no node in ${first}`);
+  return words.slice(at + 1);
+}
+
+/**
+ * Starts troupe in the background. With `shebang` (Node), with the Node flags of the command's
+ * `#!` line, as `npx troupe` runs it.
+ */
+export function startTroupe(
+  args: string[],
+  cwd = ROOT,
+  options: { shebang?: boolean } = {},
+): RunningTroupe {
+  const [cmd, plain] = troupeCommand(args);
+  const cmdArgs = options.shebang ? [...shebangFlags(), ...plain] : plain;
   const child = spawn(cmd, cmdArgs, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   if (!hooked) process.once("exit", stopOnExit);
   hooked = true;

@@ -5,10 +5,13 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import process from "node:process";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { THREAD_YOUNG_GENERATION_MB } from "../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -88,6 +91,64 @@ if (haveNatsServer("cli run --threads")) {
       assert.match(again.stderr, "on 3 threads: its journals were written by 2");
     } finally {
       await nc.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+}
+
+/** The heap limit, in bytes, of a worker given a young generation of `mb` MiB by plain node. */
+function workerHeapLimit(mb: number): number {
+  const script = `const { Worker } = require("node:worker_threads");
+    const w = new Worker('const { parentPort } = require("node:worker_threads");' +
+      'parentPort.postMessage(require("node:v8").getHeapStatistics().heap_size_limit)',
+      { eval: true, resourceLimits: { maxYoungGenerationSizeMb: ${mb} } });
+    w.once("message", (n) => { console.log(n); void w.terminate(); });`;
+  const { NODE_OPTIONS: _, ...env } = process.env;
+  const r = spawnSync(process.execPath, ["-e", script], { env });
+  if (r.status !== 0) throw new Error(`plain node's worker: ${r.stderr}`);
+  return Number(String(r.stdout).trim());
+}
+
+// The `troupe` command's `#!` line gives V8 --max-semi-space-size, which a worker's own limits
+// give way to; cli/troupe.mjs is Node's launcher (Deno runs cli/main.ts).
+if (process.env.TROUPE_TEST_RUNTIME !== "deno" && haveNatsServer("cli run --threads, #!")) {
+  test("troupe run --threads 2 as the command runs it (its #! flags) gives each thread the young generation a worker of THREAD_YOUNG_GENERATION_MB gets", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const path = join(dir.path, "host.json");
+    writeFileSync(
+      path,
+      JSON.stringify({
+        host_id: "ty",
+        nats: nats.url,
+        data_dir: join(dir.path, "data"),
+        http_port: 0,
+        partitions: { count: 2, owned: "all" },
+        actors: { stats: {} },
+      }),
+    );
+    const run = startTroupe(["run", "--config", path, "--threads", "2"], undefined, {
+      shebang: true,
+    });
+    try {
+      await run.waitFor("troupe run: host ty running");
+      const url = /(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(run.output())?.[1];
+      assert.ok(url, run.output());
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const want = workerHeapLimit(THREAD_YOUNG_GENERATION_MB);
+      assert.ok(want > 0, `plain node's worker: ${want}`);
+      for (const t of ["ty-t0", "ty-t1"]) {
+        const got = new RegExp(`troupe_thread_heap_limit_bytes\\{host="${t}"\\} (\\d+)`)
+          .exec(metrics)?.[1];
+        // Under the #! line's --max-semi-space-size=4 a thread had 9 MiB more: 3 semi-spaces
+        // of 4 MiB instead of 1.
+        assert.is(Number(got), want, `${t}: ${got} bytes, want ${want}`);
+      }
+      run.signal("SIGINT");
+      assert.is(await run.exited, 0, run.output());
+    } finally {
+      run.signal("SIGKILL");
       await nats.cleanup();
       dir.remove();
     }
