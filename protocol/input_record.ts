@@ -130,12 +130,11 @@ export function encodeInputRecordParts(record: InputRecord, times?: TimeColumn):
     const payload = record.payload;
     if (n >= REGULAR_SAMPLES_MIN && at >= 0 && at + n * 8 <= payload.byteLength && isRegular(t)) {
       const head = makeHeader(record, REGULAR_FRAME_CODE, 24);
-      const view = new DataView(head.buffer);
       const p = head.byteLength - 24;
-      view.setUint32(p, at, true);
-      view.setUint32(p + 4, n, true);
-      view.setFloat64(p + 8, t[0]!, true);
-      view.setFloat64(p + 16, t[1]! - t[0]!, true);
+      putU32(head, p, at);
+      putU32(head, p + 4, n);
+      putF64(head, p + 8, t[0]!);
+      putF64(head, p + 16, t[1]! - t[0]!);
       return [head, payload.subarray(0, at), payload.subarray(at + n * 8)];
     }
   }
@@ -189,11 +188,13 @@ function makeHeader(record: InputRecord, code = KIND_CODES[record.kind], extra =
   }
   const subject = subjectBytes(record.subject);
   const n = subject.byteLength;
+  // Written through the scratch view, not a DataView of its own: `out.buffer` would move a header
+  // this small off V8's heap, an ArrayBuffer made per frame (issue 33).
   const out = new Uint8Array(11 + n + extra);
-  const view = new DataView(out.buffer);
   out[0] = code;
-  view.setFloat64(1, record.srcPos, true);
-  view.setUint16(9, n, true);
+  putF64(out, 1, record.srcPos);
+  out[9] = n & 0xff;
+  out[10] = n >>> 8;
   out.set(subject, 11);
   return out;
 }
@@ -307,14 +308,26 @@ export function voidedRange(record: InputRecord): { from: number; to: number } {
   return { from: getF64(record.payload, 0), to: getF64(record.payload, 8) };
 }
 
-// Fields read through a scratch buffer: a DataView over a record's own small buffer made V8
-// move that buffer off its heap, per record.
+// Fields read and written through a scratch buffer: a DataView over a record's own small buffer
+// made V8 move that buffer off its heap, per record.
 const scratch = new Uint8Array(8);
 const scratchView = new DataView(scratch.buffer);
 
 function getF64(bytes: Uint8Array, at: number): number {
   for (let i = 0; i < 8; i++) scratch[i] = bytes[at + i]!;
   return scratchView.getFloat64(0, true);
+}
+
+function putF64(bytes: Uint8Array, at: number, x: number): void {
+  scratchView.setFloat64(0, x, true);
+  for (let i = 0; i < 8; i++) bytes[at + i] = scratch[i]!;
+}
+
+function putU32(bytes: Uint8Array, at: number, x: number): void {
+  bytes[at] = x & 0xff;
+  bytes[at + 1] = (x >>> 8) & 0xff;
+  bytes[at + 2] = (x >>> 16) & 0xff;
+  bytes[at + 3] = x >>> 24;
 }
 
 function getU32(bytes: Uint8Array, at: number): number {

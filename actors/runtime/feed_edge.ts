@@ -123,7 +123,7 @@ export class FeedEdge {
     }
     if (srcPos === 0) {
       const { seq0, t } = decoded.frame;
-      this.gaps.observe(channel, seq0, t.length, this.#p.now());
+      this.gaps.observe(channel, seq0, t.length, this.#p.now);
     }
     return decoded;
   }

@@ -41,8 +41,11 @@ export class SequenceGaps {
     this.#channelsMax = channelsMax;
   }
 
-  /** A frame of `channel` starting at `seq0` with `samples` samples arrived at `nowMs`. */
-  observe(channel: string, seq0: number, samples: number, nowMs: number): void {
+  /**
+   * A frame of `channel` starting at `seq0` with `samples` samples arrived; `now` (the host's
+   * clock, ms) is read only when the frame shows a gap, not for every frame (issue 33).
+   */
+  observe(channel: string, seq0: number, samples: number, now: () => number): void {
     const expected = this.#next.get(channel);
     const end = seq0 + samples;
     if (expected === undefined) {
@@ -53,7 +56,7 @@ export class SequenceGaps {
     if (seq0 > expected) {
       this.gaps++;
       this.samples += seq0 - expected;
-      this.last = { channel, from: expected, to: seq0 - 1, atMs: nowMs };
+      this.last = { channel, from: expected, to: seq0 - 1, atMs: now() };
     }
     if (end > expected) this.#next.set(channel, end);
   }

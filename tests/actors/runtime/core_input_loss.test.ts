@@ -26,18 +26,18 @@ const test = suite("core input loss");
 
 test("SequenceGaps: a forward jump is a gap; a resent or restarted channel is not", () => {
   const g = new SequenceGaps(100);
-  g.observe("a", 0, 10, 1000);
-  g.observe("a", 10, 10, 1001);
+  g.observe("a", 0, 10, () => 1000);
+  g.observe("a", 10, 10, () => 1001);
   assert.is(g.gaps, 0);
-  g.observe("a", 25, 5, 2000); // 20..24 missing
+  g.observe("a", 25, 5, () => 2000); // 20..24 missing
   assert.is(g.gaps, 1);
   assert.is(g.samples, 5);
   assert.equal(g.last, { channel: "a", from: 20, to: 24, atMs: 2000 });
-  g.observe("a", 10, 10, 2001); // a copy of an old frame: nothing moves back
-  g.observe("a", 30, 10, 2002);
-  g.observe("a", 0, 10, 2003); // the producer starts again from 0: not a loss
-  g.observe("a", 40, 10, 2004);
-  g.observe("b", 500, 10, 2005); // a new channel starts anywhere
+  g.observe("a", 10, 10, () => 2001); // a copy of an old frame: nothing moves back
+  g.observe("a", 30, 10, () => 2002);
+  g.observe("a", 0, 10, () => 2003); // the producer starts again from 0: not a loss
+  g.observe("a", 40, 10, () => 2004);
+  g.observe("b", 500, 10, () => 2005); // a new channel starts anywhere
   assert.is(g.gaps, 1);
   assert.is(g.samples, 5);
   const reason = g.problem(3000)!;

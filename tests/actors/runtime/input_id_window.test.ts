@@ -9,6 +9,7 @@ import {
   type InputRecord,
   InvariantError,
 } from "../../../protocol/mod.ts";
+import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("input_id_window");
 
@@ -37,6 +38,33 @@ function frameRecord(id: string, seq0: number, value: number): InputRecord {
     payload: encodeFrame({ channel: "k", seq0, t, v }, { id, src: "t" }),
   };
 }
+
+test("InputIdWindow answers as a list of the last ids would, over seeded ids that repeat and collide", () => {
+  const seed = 3306;
+  const rng = new Prng(seed);
+  for (const max of [1, 2, 3, 7, 256]) {
+    const w = new InputIdWindow([], max);
+    const recent: string[] = [];
+    // Few distinct ids (repeats), of lengths that put many in the same slots (probe chains that
+    // wrap around the table, removals from their middle).
+    const pool = Array.from({ length: max * 3 + 2 }, (_, i) => `id-${i}-${"x".repeat(rng.int(4))}`);
+    for (let step = 0; step < 4_000; step++) {
+      const id = pool[rng.int(pool.length)]!;
+      const expected = recent.includes(id);
+      assert.is(w.has(id), expected, `seed ${seed}, max ${max}, step ${step}: has("${id}")`);
+      if (rng.chance(0.1)) w.has(pool[rng.int(pool.length)]!); // a lookup between has and add
+      w.add(id);
+      if (!expected) {
+        recent.push(id);
+        if (recent.length > max) recent.shift();
+      }
+      if (step % 97 === 0) {
+        assert.equal(w.toArray(), recent, `seed ${seed}, max ${max}, step ${step}`);
+      }
+    }
+    assert.equal(new InputIdWindow(w.toArray(), max).toArray(), recent);
+  }
+});
 
 test("an instance applies an input id once, whatever the frame, and its snapshot keeps the window", () => {
   const inst = ActorInstance.create(statsActor, "k", { every_samples: 4 });
