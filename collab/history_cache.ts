@@ -21,6 +21,7 @@
  * time; of different channels, at once.
  */
 import type { FeedStreamHistory, HistoryRange, HistorySource } from "./feed_stream_history.ts";
+import type { HistoryCacheStats } from "./history_metrics.ts";
 
 /** Options of a HistoryCache. */
 export interface HistoryCacheOptions {
@@ -61,7 +62,8 @@ export class HistoryCache implements HistorySource {
   readonly #entries = new Map<string, Entry>();
   #uses = 0;
   /** Answers from memory, answers that filled a channel's entry, answers read from the stream
-   *  alone (not cached: too many samples); the tests read them. */
+   *  alone (not cached: no samples, or too many); `cacheStats()` (the metrics) and the tests
+   *  read them. */
   hits = 0;
   builds = 0;
   misses = 0;
@@ -88,6 +90,19 @@ export class HistoryCache implements HistorySource {
     let n = 0;
     for (const e of this.#entries.values()) n += e.size;
     return n;
+  }
+
+  /** How its answers were given and what it holds (`troupe_history_cache_*`). */
+  cacheStats(): HistoryCacheStats {
+    return {
+      hits: this.hits,
+      builds: this.builds,
+      misses: this.misses,
+      samples: this.samples,
+      capacity_samples: this.capacity,
+      samples_max: this.samples_max,
+      channels: this.#entries.size,
+    };
   }
 
   async read(range: HistoryRange, onFrame: (t: Float64Array, v: Float64Array) => void) {

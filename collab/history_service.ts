@@ -24,7 +24,11 @@ import type { HistorySource } from "./feed_stream_history.ts";
 import { M4Buckets } from "./m4_buckets.ts";
 import { BarBuckets } from "./bar_buckets.ts";
 import { type Keyring, TokenError, verifyToken } from "./token.ts";
-import { type HistorySourceStats, registerHistoryMetrics } from "./history_metrics.ts";
+import {
+  type HistoryCacheStats,
+  type HistorySourceStats,
+  registerHistoryMetrics,
+} from "./history_metrics.ts";
 
 /** The path the service answers. */
 export const HISTORY_PATH = "/history";
@@ -37,6 +41,8 @@ export interface HistoryServiceOptions {
     since_us?(channel: string): number;
     /** What a source held in memory within a bound holds (its metrics, history_metrics.ts). */
     stats?(): HistorySourceStats;
+    /** How a cache of the feed stream answered and what it holds (history_cache.ts). */
+    cacheStats?(): HistoryCacheStats;
   };
   findings: FindingLog;
   /** The incidents kept; without one, an answer lists none (`incidents_since_us` null). */
@@ -67,6 +73,7 @@ export class HistoryService {
     registerHistoryMetrics(registry, {
       answered: () => this.answered,
       source: source.stats && (() => source.stats!()),
+      cache: source.cacheStats && (() => source.cacheStats!()),
     });
   }
 
