@@ -154,6 +154,8 @@ export interface DashboardPageOptions {
   role?: Role;
   /** Start from the gateway's buffer (false: `&backfill=0`, live only, the default here). */
   backfill?: boolean;
+  /** Run on the new page before it loads (init scripts, listeners: drawn_text.ts). */
+  prepare?(page: Page): Promise<void> | void;
   /** The selector waited for once the page loads (`body[data-stream-subscribed]`), and how long
    *  (20 s). */
   waitFor?: string;
@@ -218,6 +220,7 @@ export async function openDashboard(options: DashboardOptions): Promise<Dashboar
         const session = o.session ?? "ops";
         const token = await tokenFor(collabDir, session, o.role ?? "viewer");
         const page = await browser.newPage();
+        await o.prepare?.(page);
         await page.goto(
           `${base}?session=${session}&token=${token}${o.backfill ? "" : "&backfill=0"}`,
         );

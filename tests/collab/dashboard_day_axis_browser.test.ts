@@ -7,60 +7,45 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
+import { ensureFeedStream } from "../../actors/runtime/mod.ts";
 import { encodeBar, encodeFrame, feedSubject, outSubject } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { type PageDrawnText, recordDrawnText } from "../_support/drawn_text.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { openDashboard } from "./_support.ts";
 
 const NAME = "dashboard day axis in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
 const test = suite(NAME);
 
-interface PageTroupe {
+interface PageTroupe extends PageDrawnText {
   troupe: { grid: { chart(c: string): { source: string } | undefined } };
-  drawn: Array<{ channel: string; text: string }>;
 }
 
 test("a 24 h range from 22:02 says the date on its axes though every tick is of one day", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-day-axis-");
-  const pub = await NatsBus.connect(nats.url, { name: "dash-day-axis-feed" });
-  await ensureFeedStream(pub.nc);
-  // From 22:02 the day before yesterday (UTC) to 22:02 yesterday: all in the past.
-  const midnight = Math.floor(Date.now() / 86_400_000) * 86_400;
-  const from = midnight - 2 * 86_400 + 22 * 3600 + 120, to = from + 86_400;
-  const n = 24 * 12;
-  const t = new Float64Array(n).map((_, i) => (from + 60 + i * 300) * 1e6);
-  const v = new Float64Array(n).map((_, i) => 100 + (i % 17));
-  pub.publish(
-    feedSubject("m", "MKT"),
-    encodeFrame({ channel: "MKT", seq0: 0, t, v }, { id: "mkt-day", src: "test" }),
-  );
-  await pub.flush();
-  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
-  const browser = await launchBrowser();
+  const dash = await openDashboard({ name: "day-axis" });
+  const pub = dash.bus;
   try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    // Every text drawn on a card's canvases, with the card's channel.
-    await page.addInitScript(() => {
-      const g = globalThis as unknown as PageTroupe;
-      g.drawn = [];
-      const fill = CanvasRenderingContext2D.prototype.fillText;
-      CanvasRenderingContext2D.prototype.fillText = function (text, x, y, w) {
-        const card = (this.canvas as HTMLCanvasElement).closest?.(".card") as HTMLElement | null;
-        if (card) g.drawn.push({ channel: card.dataset.channel ?? "", text });
-        return fill.call(this, text, x, y, w);
-      };
-    });
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
+    await ensureFeedStream(pub.nc);
+    // From 22:02 the day before yesterday (UTC) to 22:02 yesterday: all in the past.
+    const midnight = Math.floor(Date.now() / 86_400_000) * 86_400;
+    const from = midnight - 2 * 86_400 + 22 * 3600 + 120, to = from + 86_400;
+    const n = 24 * 12;
+    const t = new Float64Array(n).map((_, i) => (from + 60 + i * 300) * 1e6);
+    const v = new Float64Array(n).map((_, i) => 100 + (i % 17));
+    pub.publish(
+      feedSubject("m", "MKT"),
+      encodeFrame({ channel: "MKT", seq0: 0, t, v }, { id: "mkt-day", src: "test" }),
     );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    await pub.flush();
+    const errors: string[] = [];
+    // Every text drawn on a card's canvases, with the card's channel.
+    const page = await dash.open({
+      async prepare(p) {
+        p.on("pageerror", (e) => errors.push(e.message));
+        await recordDrawnText(p);
+      },
+    });
     const now = Date.now() * 1000;
     pub.publish(
       outSubject("bars", "MKT"),
@@ -101,11 +86,7 @@ test("a 24 h range from 22:02 says the date on its axes though every tick is of 
     assert.ok(times.includes("12:00") && times.includes("18:00"), `${times}`);
     assert.equal(errors, []);
   } finally {
-    await browser.cleanup();
-    await pub.close();
-    await collab.close();
-    await nats.cleanup();
-    dir.remove();
+    await dash.close();
   }
 });
 

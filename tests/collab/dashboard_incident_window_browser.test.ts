@@ -11,8 +11,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
-import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
+import { ensureFeedStream, type NatsBus } from "../../actors/runtime/mod.ts";
 import {
   encodeColumns,
   encodeFrame,
@@ -23,9 +22,10 @@ import {
   incidentSubject,
   outSubject,
 } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { type PageDrawnText, recordDrawnText } from "../_support/drawn_text.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { openDashboard } from "./_support.ts";
 
 const NAME = "dashboard incident window in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
@@ -73,30 +73,18 @@ interface Range {
   min: number;
   max: number;
 }
-interface Drawn {
-  text: string;
-  x: number;
-  y: number;
-  align: string;
-  baseline: string;
-  width: number;
-  px: number;
-  canvasLeft: number;
-  dpr: number;
-}
 interface PageChart {
   source: string;
   points: number;
   xRange(): Range;
   plotX(): { left: number; width: number };
 }
-interface PageTroupe {
+interface PageTroupe extends PageDrawnText {
   troupe: {
     grid: {
       chart(c: string): PageChart | undefined;
     };
   };
-  drawn: Drawn[];
 }
 
 /** A page over CH's last five minutes of feed that records every `sev N` it draws, with
@@ -105,50 +93,25 @@ async function session(
   incidents: (at: { t0: number; now: number }) => Opened[],
   check: (page: Page, open: (id: string) => Promise<void>, bus: NatsBus) => Promise<void>,
 ): Promise<void> {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-incident-window-");
-  const pub = await NatsBus.connect(nats.url, { name: "dash-incident-window" });
-  await ensureFeedStream(pub.nc);
-  const t0 = (Math.floor(Date.now() / 1000) - SPAN_S) * S;
-  const t = new Float64Array(SPAN_S).map((_, i) => t0 + i * S);
-  const v = new Float64Array(SPAN_S).map((_, i) => 100 + (i % 13));
-  pub.publish(
-    feedSubject("m", "CH"),
-    encodeFrame({ channel: "CH", seq0: 0, t, v }, { id: "ch-0", src: "test" }),
-  );
-  await pub.flush();
-  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
-  const browser = await launchBrowser({ width: 1600, height: 1000 });
+  const dash = await openDashboard({ name: "incident-window" });
+  const pub = dash.bus;
   try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.addInitScript(() => {
-      const g = globalThis as unknown as PageTroupe;
-      g.drawn = [];
-      const fill = CanvasRenderingContext2D.prototype.fillText;
-      CanvasRenderingContext2D.prototype.fillText = function (text, x, y, w) {
-        if (/^sev \d$/.test(text)) {
-          g.drawn.push({
-            text,
-            x,
-            y,
-            align: this.textAlign,
-            baseline: this.textBaseline,
-            width: this.measureText(text).width,
-            px: parseFloat(this.font),
-            canvasLeft: this.canvas.getBoundingClientRect().left,
-            dpr: devicePixelRatio,
-          });
-        }
-        return fill.call(this, text, x, y, w);
-      };
-    });
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
+    await ensureFeedStream(pub.nc);
+    const t0 = (Math.floor(Date.now() / 1000) - SPAN_S) * S;
+    const t = new Float64Array(SPAN_S).map((_, i) => t0 + i * S);
+    const v = new Float64Array(SPAN_S).map((_, i) => 100 + (i % 13));
+    pub.publish(
+      feedSubject("m", "CH"),
+      encodeFrame({ channel: "CH", seq0: 0, t, v }, { id: "ch-0", src: "test" }),
     );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    await pub.flush();
+    const errors: string[] = [];
+    const page = await dash.open({
+      async prepare(p) {
+        p.on("pageerror", (e) => errors.push(e.message));
+        await recordDrawnText(p, { match: /^sev \d$/ });
+      },
+    });
     const list = incidents({ t0, now: Date.now() * 1000 });
     for (const o of list) pub.publish(incidentSubject(o.kind ?? "anomaly"), incident(o));
     await pub.flush();
@@ -158,11 +121,7 @@ async function session(
     await check(page, (id) => page.locator(`#incidents li[data-id="${id}"]`).click(), pub);
     assert.equal(errors, []);
   } finally {
-    await browser.cleanup();
-    await pub.close();
-    await collab.close();
-    await nats.cleanup();
-    dir.remove();
+    await dash.close();
   }
 }
 
