@@ -1,7 +1,8 @@
 /**
  * Test support for the collab suites: stock y-websocket clients (ws as their WebSocket, no
  * BroadcastChannel, so that clients in one process meet only through the server), raw sockets,
- * token minting for a data directory, waiting for a condition, and `openDashboard()`, the set-up
+ * token minting for a data directory, waiting for a condition or for the feed stream to keep what
+ * was published (`feedStored()`), and `openDashboard()`, the set-up
  * of the dashboard's browser suites (a nats-server, a collab server, a bus, Chromium, pages).
  */
 import { join } from "node:path";
@@ -9,7 +10,8 @@ import type { Page } from "playwright-core";
 import { WebSocket } from "ws";
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
-import { NatsBus } from "../../actors/runtime/mod.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { FEED_STREAM, NatsBus } from "../../actors/runtime/mod.ts";
 import {
   launchCollab,
   type LaunchCollabOptions,
@@ -93,6 +95,20 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Waits until the feed stream holds `messages` frames (published on `bus`, stored a moment
+ * later), polling every 10 ms; throws saying how many it held after 5 s.
+ */
+export async function feedStored(bus: NatsBus, messages: number): Promise<void> {
+  const jsm = await jetstreamManager(bus.nc);
+  for (let i = 0;; i++) {
+    const held = (await jsm.streams.info(FEED_STREAM)).state.messages;
+    if (held >= messages) return;
+    if (i > 500) throw new Error(`The feed stream kept ${held} frames, not ${messages}, in 5 s`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -8,7 +8,6 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { ensureFeedStream, InProcessBus, NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, loadKeyring } from "../../collab/mod.ts";
@@ -29,7 +28,7 @@ import {
   outSubject,
 } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor, waitFor } from "./_support.ts";
+import { feedStored, tokenFor, waitFor } from "./_support.ts";
 
 const test = suite("bus feed history");
 const S = 1_000_000;
@@ -230,11 +229,7 @@ test("on one feed, answers from the bus equal the feed stream's, byte for byte",
     await publish(pub, "HX", 0, 120);
     await publish(pub, "OTHER", 0, 30, 7);
     await publish(pub, "HX", 120, 121, 50);
-    const jsm = await jetstreamManager(pub.nc);
-    for (let i = 0; (await jsm.streams.info("TROUPE_FEED")).state.messages < 151; i++) {
-      if (i > 500) throw new Error("the feed stream did not keep the frames");
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await feedStored(pub, 151);
     await waitFor(() => held.samples === 151 * 60, 5_000, "the bus history to hold every frame");
     const keyring = await loadKeyring({ dataDir: tempDir("troupe-bus-history-same-").path });
     const findings = new FindingLog({ nowUs: () => 0 });

@@ -22,6 +22,7 @@ import {
   type HistoryRequest,
 } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { feedStored } from "./_support.ts";
 
 const test = suite("history cache");
 const run = haveNatsServer("history cache");
@@ -45,14 +46,6 @@ async function publish(pub: NatsBus, channel: string, from: number, to: number) 
   await pub.flush();
 }
 
-async function stored(pub: NatsBus, messages: number) {
-  const jsm = await jetstreamManager(pub.nc);
-  for (let i = 0; (await jsm.streams.info("TROUPE_FEED")).state.messages < messages; i++) {
-    if (i > 500) throw new Error(`the feed stream did not keep ${messages} frames`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 test("answers from the cache equal fresh reads of the stream, as frames come and go", async () => {
   const nats = await startTestNats();
   const dir = tempDir("troupe-history-cache-");
@@ -61,7 +54,7 @@ test("answers from the cache equal fresh reads of the stream, as frames come and
     await ensureFeedStream(pub.nc);
     await publish(pub, "CA", 0, 60);
     await publish(pub, "CB", 0, 60);
-    await stored(pub, 120);
+    await feedStored(pub, 120);
     const keyring = await loadKeyring({ dataDir: dir.path });
     const findings = new FindingLog({ nowUs: () => T0 });
     const raw = new HistoryService({ source: new FeedStreamHistory(pub.nc), findings, keyring });
@@ -91,7 +84,7 @@ test("answers from the cache equal fresh reads of the stream, as frames come and
     assert.is(cache.capacity, 7200, "room for what was read, no more");
 
     await publish(pub, "CA", 60, 80); // twenty minutes more
-    await stored(pub, 140);
+    await feedStored(pub, 140);
     await same({ ...hour, t1_us: T0 + 4800e6 }, "with the frames since, read incrementally");
     assert.is(cache.samples, 8400);
     assert.is(cache.capacity, 8400, "grown once for the twenty frames read");
@@ -132,7 +125,7 @@ test("a first answer of an early range is read to its end, the frames after it k
   try {
     await ensureFeedStream(pub.nc);
     await publish(pub, "CC", 0, 60);
-    await stored(pub, 60);
+    await feedStored(pub, 60);
     const keyring = await loadKeyring({ dataDir: dir.path });
     const findings = new FindingLog({ nowUs: () => T0 });
     const stream = new FeedStreamHistory(pub.nc);

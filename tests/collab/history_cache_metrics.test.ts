@@ -6,12 +6,11 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
 import { encodeFrame, feedSubject, historyQuery } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { getText, metric, tokenFor } from "./_support.ts";
+import { feedStored, getText, metric, tokenFor } from "./_support.ts";
 
 const test = suite("history cache metrics");
 const run = haveNatsServer("history cache metrics");
@@ -28,11 +27,7 @@ async function publish(pub: NatsBus, channel: string): Promise<void> {
     pub.publish(feedSubject("m", channel), encodeFrame({ channel, seq0: f * 60, t, v }, meta));
   }
   await pub.flush();
-  const jsm = await jetstreamManager(pub.nc);
-  for (let i = 0; (await jsm.streams.info("TROUPE_FEED")).state.messages < FRAMES; i++) {
-    if (i > 500) throw new Error(`the feed stream did not keep ${FRAMES} frames`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await feedStored(pub, FRAMES);
 }
 
 test("a collab server on NATS has its history cache's hits, builds, misses and holdings in /metrics", async () => {

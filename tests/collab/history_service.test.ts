@@ -5,7 +5,6 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { WebSocket as NodeWebSocket } from "ws";
 import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, StreamClient, type StreamSocketConstructor } from "../../collab/mod.ts";
@@ -22,7 +21,7 @@ import {
   outSubject,
 } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { feedStored, tokenFor } from "./_support.ts";
 
 const test = suite("history service");
 const run = haveNatsServer("history service");
@@ -125,11 +124,7 @@ test("answers an hour of a channel at 400 points: M4 keeps the spike, findings i
   await withHistory(async (get, token, pub) => {
     await publishHour(pub, "HX", 100);
     await publishHour(pub, "OTHER", -100);
-    const jsm = await jetstreamManager(pub.nc);
-    for (let i = 0; (await jsm.streams.info("TROUPE_FEED")).state.messages < 120; i++) {
-      if (i > 500) throw new Error("the feed stream did not keep the frames");
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await feedStored(pub, 120);
     pub.publish(outSubject("anomaly", "HX"), anomaly("HX", T0 + 100_000_000));
     pub.publish(outSubject("anomaly", "HX"), anomaly("HX", T0 - 1));
     pub.publish(outSubject("anomaly", "OTHER"), anomaly("OTHER", T0 + 100_000_000));
@@ -200,11 +195,7 @@ test("answers an hour of a channel at 400 points: M4 keeps the spike, findings i
 test("the WebSocket form on /stream answers what GET /history answers, and says why not", async () => {
   await withHistory(async (get, token, pub, port) => {
     await publishHour(pub, "WX", 100);
-    const jsm = await jetstreamManager(pub.nc);
-    for (let i = 0; (await jsm.streams.info("TROUPE_FEED")).state.messages < 60; i++) {
-      if (i > 500) throw new Error("the feed stream did not keep the frames");
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await feedStored(pub, 60);
     const WS = ("Deno" in globalThis
       ? globalThis.WebSocket
       : NodeWebSocket) as unknown as StreamSocketConstructor;
