@@ -76,6 +76,8 @@ test("a collab server without NATS has its in-memory history's holdings, evictio
     });
     assert.match(text, "# TYPE troupe_history_queries_total counter");
     assert.match(text, "# TYPE troupe_history_samples gauge");
+    // The feed stream's cache is the server on NATS's (history_cache_metrics.test.ts).
+    assert.not.match(text, "troupe_history_cache_");
   } finally {
     await collab?.close();
     await bus.close();
