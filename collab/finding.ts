@@ -35,10 +35,11 @@ import {
   collapseOf,
   deadLetterBodyOf,
   decodeEnvelope,
-  decodeValue,
+  decodeScanResultsBatch,
   type Envelope,
   findingSeverity,
   outPattern,
+  parseScanSubject,
   scanPattern,
   SEVERITY_MEASURE,
   sysSubject,
@@ -199,15 +200,13 @@ function coherenceFinding(b: CoherenceBody, ts: number): Core {
 }
 
 function scanFindings(subject: string, data: Uint8Array, nowUs: number): Finding[] {
-  const scanId = subject.split(".")[2] ?? "?";
-  const results = decodeValue(data);
-  if (!Array.isArray(results)) return [];
-  return results.map((r: { seq?: unknown; symbol?: unknown; rank?: unknown }) => ({
+  const scanId = parseScanSubject(subject)?.scanId ?? "?";
+  return decodeScanResultsBatch(data, `scan results on "${subject}"`).map((r) => ({
     kind: "scan" as const,
     ts_us: nowUs,
-    channel: String(r.symbol),
+    channel: r.symbol,
     what: `matched scan ${scanId} (result ${r.seq})`,
-    strength: typeof r.rank === "number" ? `rank ${fmt(r.rank)}` : "matched",
+    strength: r.rank === null ? "matched" : `rank ${fmt(r.rank)}`,
     severity: null,
     subject,
     detail: { type: "scan_result", scan: scanId, ...r },

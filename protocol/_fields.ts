@@ -1,7 +1,7 @@
 /**
  * The fields of one decoded map, read and checked by type, each error a ProtocolError naming the
  * message, the field and the value: what the scan's decoders (its msgpack messages and journal
- * records, its JSON results) read their maps with.
+ * records, its JSON results, its published results) read their maps with.
  */
 import { decodeValue } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
@@ -14,6 +14,18 @@ export class Fields {
   /** The fields of `bytes`, a msgpack map. */
   static of(bytes: Uint8Array, what: string): Fields {
     return Fields.ofValue(parsed(what, "msgpack", () => decodeValue(bytes)), what);
+  }
+
+  /** The items of `bytes`, a msgpack list. */
+  static listOf(bytes: Uint8Array, what: string): unknown[] {
+    const v = parsed(what, "msgpack", () => decodeValue(bytes));
+    if (!Array.isArray(v)) {
+      throw new ProtocolError(
+        "decode",
+        `Cannot decode ${what}: not a list, got ${describeValue(v)}`,
+      );
+    }
+    return v;
   }
 
   /** The fields of `text`, a JSON object. */

@@ -40,3 +40,4 @@ export * from "./stream_message.ts";
 export * from "./stream_msg.ts";
 export * from "./scan_message.ts";
 export * from "./scan_result.ts";
+export * from "./scan_results_batch.ts";

@@ -7,7 +7,9 @@
  *   partition k's symbols; queue group SCAN_WORK_QUEUE): a chunk of symbols to scan;
  * - symbols (`troupe.scan.symbols.<k>`, a request answered by the host owning partition k): the
  *   symbols of a universe it holds in partition k, with their priorities;
- * - chunk results (`troupe.scan.<scanId>.chunk`): what a worker found in a chunk;
+ * - chunk results (`troupe.scan.<scanId>.chunk`): what a worker found in a chunk (the numbered
+ *   results the service then publishes on `troupe.scan.<scanId>.results` are a
+ *   ScanResultsBatch, scan_results_batch.ts);
  * - journal records of stream `scan/<scanId>`: the definition, start, each chunk's results (with
  *   their sequence numbers implied by the order), stop, drained, fail.
  *

@@ -6,6 +6,7 @@
 import { type Actor, createActor } from "xstate";
 import {
   encodeScanMessage,
+  encodeScanResultsBatch,
   encodeValue,
   type ScanChunk,
   type ScanDefinition,
@@ -29,6 +30,7 @@ export interface ScanRunOptions {
   send(work: Uint8Array, chunk: number): void;
   /** Partitions that did not say their symbols at admission (a partitioned cluster). */
   missing?: number[];
+  /** Publishes a chunk's new results (a ScanResultsBatch, encoded). */
   publishResults(data: Uint8Array): void;
   now(): number;
   stats(run: ScanRun): ScanStats;
@@ -241,7 +243,7 @@ export class ScanRun {
         });
         for (const s of this.#subscribers) this.#catchUp(s);
         if (fresh.length > 0 && !this.#recovering) {
-          this.#o.publishResults(encodeValue(fresh));
+          this.#o.publishResults(encodeScanResultsBatch(fresh));
         }
         break;
       }

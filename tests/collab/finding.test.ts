@@ -239,6 +239,21 @@ test("findingsOf() finds nothing in data (columns frames, stats) or in bytes it 
   assert.equal(findingsOf("troupe.scan.s.results", new Uint8Array([0xc1]), 0), []);
 });
 
+test("findingsOf() shows no scan finding from a malformed batch of scan results", () => {
+  // Read by field before the batch had a decoder, these showed as a symbol called `undefined`,
+  // result `undefined`, or a number's rank as a symbol.
+  const ok = { seq: 1, symbol: "AAA", rank: 2.5, chunk: 0 };
+  for (const bad of [[{ seq: 1 }], [{ ...ok, symbol: 7 }], [ok, { ...ok, seq: 3 }], [{}]]) {
+    assert.equal(
+      findingsOf("troupe.scan.s1.results", encodeValue(bad), 0),
+      [],
+      JSON.stringify(bad),
+    );
+  }
+  const [f] = findingsOf("troupe.scan.s1.results", encodeValue([ok]), 5);
+  assert.equal(f!.detail, { type: "scan_result", scan: "s1", ...ok });
+});
+
 test("lineTime() gives the date always, or with nowMs the time of day alone on that day", () => {
   const ms = TS / 1000;
   assert.is(lineTime(TS), "2027-01-15 08:00:00.000");

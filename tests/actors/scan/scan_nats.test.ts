@@ -5,7 +5,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeValue, type ScanResult, scanSubject } from "../../../protocol/mod.ts";
+import { decodeScanResultsBatch, type ScanResult, scanSubject } from "../../../protocol/mod.ts";
 import { NatsBus } from "../../../actors/runtime/mod.ts";
 import { ScanService, ScanWorker } from "../../../actors/scan/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
@@ -35,7 +35,7 @@ if (haveNatsServer("scan over NATS")) {
       const watched: ScanResult[] = [];
       watchBus.subscribe(
         scanSubject("natsscan", "results"),
-        (m) => watched.push(...(decodeValue(m.data) as ScanResult[])),
+        (m) => watched.push(...decodeScanResultsBatch(m.data, m.subject)),
       );
       await Promise.all(buses.map((b) => b.flush()));
       const { scanId } = await service.startScan({ criteria: CRITERIA, rank: RANK });

@@ -4,6 +4,7 @@ import { InProcessBus, MemoryJournal } from "../../../actors/runtime/mod.ts";
 import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  decodeScanResultsBatch,
   decodeScanWork,
   decodeValue,
   encodeValue,
@@ -309,7 +310,7 @@ test("a service restarted over the scan's journal numbers every result as before
   await bus.flush(); // what a published, delivered before the count starts
   const published: number[] = [];
   bus.subscribe(scanPattern("results"), (m) => {
-    for (const r of decodeValue(m.data) as Array<{ seq: number }>) published.push(r.seq);
+    for (const r of decodeScanResultsBatch(m.data, m.subject)) published.push(r.seq);
   });
   const b = new ScanService({
     bus,
