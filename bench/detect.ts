@@ -503,8 +503,8 @@ const OPTIONS = {
   tails: {
     help: "also log the anomaly score's tail by kind of channel: per 1,000 samples outside the " +
       "labelled windows, how many score at or above 0.2 to 1 (over every seed with --seeds); " +
-      "when the feeds differ in length, also within each channel's first samples as many as the " +
-      "shorter feed has (every kind at the same age)",
+      "when the feeds differ in length, also over each channel's first N samples, N the shorter " +
+      "feed's length (every kind at the same age)",
     flag: true,
   },
   config: {
