@@ -46,6 +46,23 @@ export function falsePerKiloByKind(
   return out;
 }
 
+/** `DetectReport.anomalyTails`: the score's tail per kind of channel, whole and at equal age. */
+export interface KindTails {
+  /** Per kind, over every sample scored after the probation. */
+  byKind: Record<string, ScoreTail>;
+  /**
+   * When the feeds' channels differ in length: per kind, over each channel's first
+   * `equalAgeSamples` samples only (the shorter feed's length), so every kind is measured at the
+   * same age: a novelty's false rises come mostly early in a channel's life, and a per-1,000 rate
+   * over longer channels is lower for that alone.
+   */
+  byKindEqualAge?: Record<string, ScoreTail>;
+  /** The samples per channel `byKindEqualAge` counts. */
+  equalAgeSamples?: number;
+  /** The bits of a full score, by which a threshold promises its rate. */
+  fullScoreBits: number;
+}
+
 /**
  * `DetectReport.anomalyTails` (bench/detect.ts) of both feeds' scores, under the anomaly
  * configuration of `over`.
@@ -54,36 +71,49 @@ export function tailsOf(
   [market, metrics]: readonly [ReturnType<Feed["truth"]>, ReturnType<Feed["truth"]>],
   scores: { market: Map<string, ScoreSeries>; metrics: Map<string, ScoreSeries> },
   over: KindConfigs,
-): { byKind: Record<string, ScoreTail>; fullScoreBits: number } {
+): KindTails {
   const config = parseAnomalyConfig(over.anomaly ?? {}, defaultAnomalyConfig, "anomaly");
-  return {
+  const out: KindTails = {
     byKind: {
-      ...tailsByKind(market, scores.market, true),
-      ...tailsByKind(metrics, scores.metrics, false),
+      ...tailsByKind(market, scores.market, { market: true }),
+      ...tailsByKind(metrics, scores.metrics, { market: false }),
     },
     fullScoreBits: config.full_score_bits,
   };
+  if (market.samples !== metrics.samples) {
+    const firstSamples = Math.min(market.samples, metrics.samples);
+    out.byKindEqualAge = {
+      ...tailsByKind(market, scores.market, { market: true, firstSamples }),
+      ...tailsByKind(metrics, scores.metrics, { market: false, firstSamples }),
+    };
+    out.equalAgeSamples = firstSamples;
+  }
+  return out;
 }
 
 /**
- * The score's tail per kind of channel of one feed, after the probation
- * (bench/_score_tails.ts).
+ * The score's tail per kind of channel of one feed, after the probation (bench/_score_tails.ts),
+ * over each channel's first `firstSamples` samples when given.
  */
 function tailsByKind(
   truth: ReturnType<Feed["truth"]>,
   scores: Map<string, ScoreSeries>,
-  market: boolean,
+  options: { market: boolean; firstSamples?: number },
 ): Record<string, ScoreTail> {
   const interval = Number(truth.options.intervalUs);
-  const scoredFrom = (truth.startUs ?? 0) + probationLength(truth.samples) * interval;
+  const start = truth.startUs ?? 0;
+  const scoredFrom = start + probationLength(truth.samples) * interval;
+  const scoredTo = options.firstSamples === undefined
+    ? Infinity
+    : start + options.firstSamples * interval;
   const out: Record<string, ScoreTail> = {};
   for (const c of truth.channels) {
     const series = scores.get(c);
     if (!series) continue;
     const windows = truth.anomalies.filter((a) => a.channel === c);
     addTail(
-      out[channelKind(c, market)] ??= emptyTail(),
-      channelTail(series, { windows, scoredFrom }),
+      out[channelKind(c, options.market)] ??= emptyTail(),
+      channelTail(series, { windows, scoredFrom, scoredTo }),
     );
   }
   return out;

@@ -33,13 +33,27 @@ export function emptyTail(): ScoreTail {
   };
 }
 
+/** Which samples of a channel `channelTail` counts. */
+export interface ChannelTailOptions {
+  /** The channel's labelled windows: samples inside one count as labelled, not outside. */
+  windows: readonly AnomalyWindow[];
+  /** Samples before this time (the probation's end, in the feed's time) are not counted. */
+  scoredFrom: number;
+  /**
+   * Samples at or after this time are not counted either (none when absent): a kind of channel
+   * whose channels are longer would otherwise look quieter, as a novelty's false rises come
+   * mostly early in a channel's life (actors/anomaly/README.md, issue 30's eighth round).
+   */
+  scoredTo?: number;
+}
+
 /**
  * The tail of one channel's scores `score` at times `t` (the same length), against its labelled
- * `windows`, counting samples at or after `scoredFrom` (the probation's end, in the feed's time).
+ * `windows`, counting samples from `scoredFrom` (and before `scoredTo` when given).
  */
 export function channelTail(
   series: { t: ArrayLike<number>; score: ArrayLike<number> },
-  options: { windows: readonly AnomalyWindow[]; scoredFrom: number },
+  options: ChannelTailOptions,
 ): ScoreTail {
   const { t, score } = series;
   if (t.length !== score.length) {
@@ -47,12 +61,13 @@ export function channelTail(
   }
   const out = emptyTail();
   const { windows } = options;
+  const scoredTo = options.scoredTo ?? Infinity;
   let prev = 0;
   for (let i = 0; i < t.length; i++) {
     const ti = t[i]!, s = score[i]!;
     const last = prev;
     prev = s;
-    if (ti < options.scoredFrom) continue;
+    if (ti < options.scoredFrom || ti >= scoredTo) continue;
     if (windows.some((w) => ti >= w.start && ti <= w.end)) {
       out.labelled++;
       continue;
@@ -79,16 +94,31 @@ export function addTail(a: ScoreTail, b: ScoreTail): ScoreTail {
   return a;
 }
 
+/** How `describeTails` introduces its figures. */
+export interface DescribeTailsOptions {
+  /** The bits of a full score, by which a threshold q promises 2^(-q * fullBits) per sample. */
+  fullBits: number;
+  /** When the tails count only each channel's first samples: how many. */
+  firstSamples?: number;
+}
+
 /**
  * One line per kind: the share of samples labelled, and per threshold the samples outside the
  * windows at or above it per 1,000 (rises to it in brackets); then the max over min of each
  * threshold's rate across kinds, and what a threshold q promises (2^(-q * fullBits) per sample).
  */
-export function describeTails(byKind: Record<string, ScoreTail>, fullBits: number): string[] {
+export function describeTails(
+  byKind: Record<string, ScoreTail>,
+  options: DescribeTailsOptions,
+): string[] {
+  const { fullBits, firstSamples } = options;
   const perKilo = (n: number, of: number) => (of > 0 ? (1000 * n) / of : 0);
+  const within = firstSamples === undefined
+    ? ""
+    : ` within each channel's first ${firstSamples} samples (every kind at the same age)`;
   const lines = [
-    `anomaly score tail by kind, samples outside the labelled windows after the probation, per ` +
-    `1,000 at or above ${TAIL_THRESHOLDS.join(" / ")} (rises to it):`,
+    `anomaly score tail by kind, samples outside the labelled windows after the probation` +
+    `${within}, per 1,000 at or above ${TAIL_THRESHOLDS.join(" / ")} (rises to it):`,
   ];
   for (const [kind, tail] of Object.entries(byKind)) {
     const cells = TAIL_THRESHOLDS.map((_, j) =>

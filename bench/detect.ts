@@ -39,10 +39,10 @@ import {
   scoreAnomalies,
   scoreChanges,
 } from "./_detect_score.ts";
-import { describeKinds, falsePerKiloByKind, tailsOf } from "./_detect_by_kind.ts";
+import { describeKinds, falsePerKiloByKind, type KindTails, tailsOf } from "./_detect_by_kind.ts";
 import { probationLength } from "./_nab_scorer.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
-import { addTail, describeTails, emptyTail, type ScoreTail } from "./_score_tails.ts";
+import { addTail, describeTails, emptyTail } from "./_score_tails.ts";
 
 const NAME = "detect";
 const KINDS = ["anomaly", "collapse", "coherence"] as const;
@@ -161,9 +161,10 @@ export interface DetectReport {
   anomalyFalsePerKiloSampleByKind: Record<string, number>;
   /**
    * With `tails`: the published anomaly score's tail per kind of channel (bench/_score_tails.ts),
-   * and the bits of a full score, by which a threshold promises its rate.
+   * also at equal age when the feeds differ in length, and the bits of a full score, by which a
+   * threshold promises its rate.
    */
-  anomalyTails?: { byKind: Record<string, ScoreTail>; fullScoreBits: number };
+  anomalyTails?: KindTails;
   coherence: { accuracy: number; baseline: number };
 }
 
@@ -344,8 +345,9 @@ function rows(report: DetectReport, ctx: BenchContext): BenchRow[] {
       describeKinds(report.anomalyFalsePerKiloSampleByKind)
     }`,
   );
-  const tails = report.anomalyTails;
-  if (tails) { for (const line of describeTails(tails.byKind, tails.fullScoreBits)) ctx.log(line); }
+  if (report.anomalyTails) {
+    for (const line of describeKindTails(report.anomalyTails)) ctx.log(line);
+  }
   ctx.log(
     `coherence: regime accuracy ${report.coherence.accuracy.toFixed(3)} (always normal: ${
       report.coherence.baseline.toFixed(3)
@@ -391,6 +393,17 @@ export function parseSeeds(raw: string): number[] {
   return seeds;
 }
 
+/** The lines of `--tails`: the tail per kind, then the same at equal age when measured. */
+function describeKindTails(tails: KindTails): string[] {
+  const fullBits = tails.fullScoreBits;
+  const lines = describeTails(tails.byKind, { fullBits });
+  const equal = tails.byKindEqualAge, firstSamples = tails.equalAgeSamples;
+  if (equal && firstSamples !== undefined) {
+    lines.push(...describeTails(equal, { fullBits, firstSamples }));
+  }
+  return lines;
+}
+
 /** Runs every seed; logs a line per seed and each figure's mean and range; rows: the worst seed. */
 function seedsRows(
   seeds: readonly number[],
@@ -400,7 +413,7 @@ function seedsRows(
   const all: Figures[] = [];
   const baselines: number[] = [];
   const kinds: Record<string, number> = {};
-  const tails = { byKind: {} as Record<string, ScoreTail>, fullScoreBits: 0 };
+  const tails: KindTails = { byKind: {}, fullScoreBits: 0 };
   for (const [i, seed] of seeds.entries()) {
     const report = runDetect(seed, options);
     const f = figuresOf(report);
@@ -408,6 +421,11 @@ function seedsRows(
       addTail(tails.byKind[k] ??= emptyTail(), t);
     }
     tails.fullScoreBits = report.anomalyTails?.fullScoreBits ?? 0;
+    for (const [k, t] of Object.entries(report.anomalyTails?.byKindEqualAge ?? {})) {
+      addTail((tails.byKindEqualAge ??= {})[k] ??= emptyTail(), t);
+    }
+    const equalAge = report.anomalyTails?.equalAgeSamples;
+    if (equalAge !== undefined) tails.equalAgeSamples = equalAge;
     all.push(f);
     baselines.push(report.coherence.baseline);
     for (const [k, r] of Object.entries(report.anomalyFalsePerKiloSampleByKind)) {
@@ -443,9 +461,7 @@ function seedsRows(
       describeKinds(kinds)
     }`,
   );
-  if (options?.tails) {
-    for (const line of describeTails(tails.byKind, tails.fullScoreBits)) ctx.log(line);
-  }
+  if (options?.tails) { for (const line of describeKindTails(tails)) ctx.log(line); }
   // Coherence's baseline is that of the seed whose accuracy is the worst, so the ratio is one
   // seed's.
   const worstCoherence = all.findIndex((f) =>
@@ -486,7 +502,9 @@ const OPTIONS = {
   },
   tails: {
     help: "also log the anomaly score's tail by kind of channel: per 1,000 samples outside the " +
-      "labelled windows, how many score at or above 0.2 to 1 (over every seed with --seeds)",
+      "labelled windows, how many score at or above 0.2 to 1 (over every seed with --seeds); " +
+      "when the feeds differ in length, also over each channel's first N samples, N the shorter " +
+      "feed's length (every kind at the same age)",
     flag: true,
   },
   config: {

@@ -57,6 +57,26 @@ test("channelTail() takes a rise from the sample before, even inside a window or
   assert.is(tail.rises[at(0.5)], 0);
 });
 
+test("channelTail() counts no sample at or after scoredTo: every kind at the same age", () => {
+  // Times 0..9, the probation ends at 1; scores rise to 0.5 at 3 and at 7; counted up to 6.
+  const t = Array.from({ length: 10 }, (_, i) => i);
+  const score = t.map((i) => (i === 3 || i === 7 ? 0.5 : 0));
+  const tail = channelTail({ t, score }, { windows: [], scoredFrom: 1, scoredTo: 6 });
+  assert.is(tail.outside, 5);
+  assert.is(tail.above[at(0.5)], 1);
+  assert.is(tail.rises[at(0.5)], 1);
+  const whole = channelTail({ t, score }, { windows: [], scoredFrom: 1 });
+  assert.is(whole.outside, 9);
+  assert.is(whole.rises[at(0.5)], 2);
+});
+
+test("describeTails() says when it counts only each channel's first samples", () => {
+  const tail = emptyTail();
+  tail.outside = 1000;
+  const lines = describeTails({ price: tail }, { fullBits: 10, firstSamples: 40000 });
+  assert.ok(lines[0]!.includes("within each channel's first 40000 samples"), lines[0]);
+});
+
 test("channelTail() refuses times and scores of different lengths, naming both", () => {
   assert.throws(
     () => channelTail({ t: [0, 1], score: [0] }, { windows: [], scoredFrom: 0 }),
@@ -79,7 +99,8 @@ test("addTail() sums, and describeTails() gives rates per 1,000 and their spread
   const low = emptyTail();
   low.outside = 4000;
   low.above[at(0.5)] = 1;
-  const lines = describeTails({ price: low, cpu: addTail(a, b) }, 10);
+  const lines = describeTails({ price: low, cpu: addTail(a, b) }, { fullBits: 10 });
+  assert.not.ok(lines[0]!.includes("first"), lines[0]);
   assert.ok(lines[1]!.startsWith("  price: "), lines[1]);
   assert.ok(lines[1]!.includes(" / 0.250 (0.000) / "), lines[1]);
   assert.ok(lines[2]!.includes(" / 1.000 (0.750) / "), lines[2]);
