@@ -13,7 +13,9 @@ import { ROOT } from "./cli.ts";
 export interface HealthProbe {
   /** Resolves once the first answer is in (the probe is running). */
   started: Promise<void>;
-  /** Stops the probe if it still runs; resolves with the `joining` of every answer, in order. */
+  /** Stops the probe if it still runs; resolves with the `joining` of every answer, in order.
+   *  Rejects, with what it printed, when the probe failed (a request or an answer it could not
+   *  take). */
   stop(): Promise<number[]>;
 }
 
@@ -30,7 +32,14 @@ export function startHealthProbe(url: string): HealthProbe {
   let out = "", err = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
+  let stopped = false;
+  let failure: string | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.on("close", (code, signal) => {
+      if (code !== 0 && !stopped) failure = `exited with ${code ?? signal}: ${err.trim()}`;
+      resolve();
+    });
+  });
   const answers = () => out.split("\n").filter((l) => l !== "").map(Number);
   const started = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -50,8 +59,10 @@ export function startHealthProbe(url: string): HealthProbe {
   return {
     started,
     async stop() {
+      stopped = true;
       stopChild(child);
       await exited;
+      if (failure !== undefined) throw new Error(`The /healthz probe of ${url} ${failure}`);
       return answers();
     },
   };
