@@ -42,7 +42,7 @@ export interface CatchUpOptions {
 export async function catchUp(room: Room, options: CatchUpOptions): Promise<void> {
   const { bus, waitMs, lateMs } = options;
   const asked = bus.request(sysSubject("collab", room.session), Y.encodeStateVector(room.doc), {
-    timeout: Math.max(waitMs, lateMs),
+    timeout: waitMs + lateMs,
   });
   // No answer (a node alone: a timeout or no responders) and an answer that cannot be read alike:
   // this node's copy is the session's until a peer's update or anti-entropy says otherwise.

@@ -40,7 +40,8 @@ export interface CollabLimits {
   /** How long a node waits for another node's copy of a session it loads: 300 ms. */
   catch_up_ms: number;
   /** How long after that a late copy is still merged when it comes, reaching the clients as an
-   *  update (a node held up answers late; anti-entropy covers what comes later): 10 s. */
+   *  update (a node held up answers late; anti-entropy covers what comes later; 0 takes none):
+   *  10 s. */
   catch_up_late_ms: number;
   /** Nodes compare each session's digest this often on average and repair what differs
    *  (anti_entropy.ts): 5000 ms; 0 turns it off. */
