@@ -39,6 +39,10 @@ export interface CollabLimits {
   awareness_renewal_batch_ms: number;
   /** How long a node waits for another node's copy of a session it loads: 300 ms. */
   catch_up_ms: number;
+  /** How long after that a late copy is still merged when it comes, reaching the clients as an
+   *  update (a node held up answers late; anti-entropy covers what comes later; 0 takes none):
+   *  10 s. */
+  catch_up_late_ms: number;
   /** Nodes compare each session's digest this often on average and repair what differs
    *  (anti_entropy.ts): 5000 ms; 0 turns it off. */
   anti_entropy_ms: number;
@@ -57,6 +61,7 @@ export const DEFAULT_COLLAB_LIMITS: CollabLimits = {
   compact_every_updates: 500,
   compact_every_ms: 60_000,
   catch_up_ms: 300,
+  catch_up_late_ms: 10_000,
   anti_entropy_ms: 5000,
   anti_entropy_holdoff_ms: 500,
   pending_bytes_max: 0,

@@ -13,20 +13,17 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import * as Y from "yjs";
 import {
   type Bus,
   type BusMessage,
   type BusSubscription,
   collabSubject,
-  decodeCatchUp,
   decodePeerMessage,
-  encodeCatchUp,
   encodePeerMessage,
   MalformedMessageError,
-  sysSubject,
 } from "../protocol/mod.ts";
 import { answerOps, type OpsEndpoints, refuse, truncate } from "../actors/runtime/http/mod.ts";
+import { answerCatchUps, catchUp } from "./_catch_up.ts";
 import { FrameWriter } from "./_frame_writer.ts";
 import { Room, type RoomConn } from "./_room.ts";
 import { WriteRefusedError } from "./_schema_gate.ts";
@@ -486,7 +483,16 @@ export class CollabServer {
       }));
     }
     await room.ready;
-    if (bus) await this.#catchUp(room, bus, loaded);
+    if (bus) {
+      await catchUp(room, {
+        bus,
+        nodeId: this.nodeId,
+        waitMs: this.limits.catch_up_ms,
+        lateMs: this.limits.catch_up_late_ms,
+        isLoaded: () => this.#rooms.get(session) === loaded,
+      });
+      loaded.subs.push(answerCatchUps(room, bus));
+    }
     if (this.#antiEntropy) loaded.subs.push(this.#antiEntropy.attach(room));
     this.#options.onRoom?.(room);
     return room;
@@ -505,40 +511,6 @@ export class CollabServer {
     } catch {
       this.metrics.socketsClosed.inc({ reason: "peer_malformed" });
     }
-  }
-
-  /**
-   * Asks a node that has `room` loaded for what this node lacks (and publishes what it lacks),
-   * then answers such requests itself while the room stays loaded.
-   */
-  async #catchUp(room: Room, bus: Bus, loaded: LoadedRoom): Promise<void> {
-    const subject = sysSubject("collab", room.session);
-    try {
-      const reply = await bus.request(subject, Y.encodeStateVector(room.doc), {
-        timeout: this.limits.catch_up_ms,
-      });
-      const { update, stateVector } = decodeCatchUp(reply.data);
-      room.applyRemote(update);
-      const theirs = Y.encodeStateAsUpdate(room.doc, stateVector);
-      const { structs, ds } = Y.decodeUpdate(theirs);
-      if (structs.length || ds.clients.size) {
-        bus.publish(
-          collabSubject(room.session),
-          encodePeerMessage({ node: this.nodeId, kind: "update", payload: theirs }),
-        );
-      }
-    } catch {
-      // No other node has it loaded: this node's copy is the session's.
-    }
-    loaded.subs.push(bus.subscribe(subject, (msg) => {
-      if (!msg.reply) return;
-      try {
-        const diff = Y.encodeStateAsUpdate(room.doc, msg.data);
-        bus.publish(msg.reply, encodeCatchUp(diff, Y.encodeStateVector(room.doc)));
-      } catch {
-        // A malformed state vector: no answer.
-      }
-    }));
   }
 
   async #housekeep(): Promise<void> {

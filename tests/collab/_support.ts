@@ -1,9 +1,10 @@
 /**
  * Test support for the collab suites: stock y-websocket clients (ws as their WebSocket, no
  * BroadcastChannel, so that clients in one process meet only through the server), raw sockets,
- * token minting for a data directory, waiting for a condition or for the feed stream to keep what
- * was published (`feedStored()`), and `openDashboard()`, the set-up
- * of the dashboard's browser suites (a nats-server, a collab server, a bus, Chromium, pages).
+ * token minting for a data directory, waiting for a condition, for replicas to converge
+ * (`waitConverged()`) or for the feed stream to keep what was published (`feedStored()`), and
+ * `openDashboard()`, the set-up of the dashboard's browser suites (a nats-server, a collab
+ * server, a bus, Chromium, pages).
  */
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -97,6 +98,24 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
     if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * What `doc` holds, as bytes two documents share when they hold the same: its state vector (the
+ * updates, per Yjs client) and its delete set (what an update past its own state vector carries).
+ */
+function holding(doc: Y.Doc): string {
+  const sv = Y.encodeStateVector(doc);
+  return `${sv.join(",")}|${Y.encodeStateAsUpdate(doc, sv).join(",")}`;
+}
+
+/**
+ * Waits until every doc of `docs` holds the same updates and deletions, polling every 10 ms:
+ * what a compare of replicas needs, since a server's own writes (the bridge's answers, say) may
+ * still be on their way when the edits a test waited for have arrived. Throws naming `what`.
+ */
+export async function waitConverged(docs: Y.Doc[], timeoutMs: number, what: string): Promise<void> {
+  await waitFor(() => new Set(docs.map(holding)).size === 1, timeoutMs, what);
 }
 
 /**

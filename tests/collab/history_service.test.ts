@@ -100,6 +100,7 @@ async function withHistory(
     token: string,
     pub: NatsBus,
     port: number,
+    delivered: () => Promise<void>,
   ) => Promise<void>,
 ) {
   const nats = await startTestNats();
@@ -111,7 +112,13 @@ async function withHistory(
     await collab.bus!.flush();
     const token = await tokenFor(dir.path, "main", "viewer");
     const base = `http://127.0.0.1:${collab.server.port}/history`;
-    await fn((q) => fetch(`${base}?${q}`), token, pub, collab.server.port);
+    // What `pub` published so far has reached the server's subscriptions: the nats-server routed
+    // it before answering pub's flush, and sends the server's flush answer after it.
+    const delivered = async () => {
+      await pub.flush();
+      await collab.bus!.flush();
+    };
+    await fn((q) => fetch(`${base}?${q}`), token, pub, collab.server.port, delivered);
   } finally {
     await pub.close();
     await collab.close();
@@ -121,7 +128,7 @@ async function withHistory(
 }
 
 test("answers an hour of a channel at 400 points: M4 keeps the spike, findings in range only", async () => {
-  await withHistory(async (get, token, pub) => {
+  await withHistory(async (get, token, pub, _port, delivered) => {
     await publishHour(pub, "HX", 100);
     await publishHour(pub, "OTHER", -100);
     await feedStored(pub, 120);
@@ -140,8 +147,7 @@ test("answers an hour of a channel at 400 points: M4 keeps the spike, findings i
     inc(["HX"], -300, 20, "resolved");
     inc(["HX"], -400, -200, "resolved");
     inc(["OTHER"], 50, 60, "firing");
-    await pub.flush();
-    await new Promise((r) => setTimeout(r, 200));
+    await delivered();
     const request: HistoryRequest = {
       channel: "HX",
       t0_us: T0,

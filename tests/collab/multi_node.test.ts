@@ -1,9 +1,18 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { Keyring, launchCollab, mintToken } from "../../collab/mod.ts";
+import * as Y from "yjs";
+import { NatsBus } from "../../actors/runtime/mod.ts";
+import { Keyring, launchCollab, mintToken, SCHEMA_VERSION, SessionDoc } from "../../collab/mod.ts";
+import {
+  type BusMessage,
+  collabSubject,
+  decodePeerMessage,
+  encodeCatchUp,
+  sysSubject,
+} from "../../protocol/mod.ts";
 import { startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { connectClient, tokenFor, waitFor } from "./_support.ts";
+import { connectClient, tokenFor, waitConverged, waitFor } from "./_support.ts";
 
 const test = suite("collab nodes over NATS");
 const run = haveNatsServer("collab nodes over NATS");
@@ -38,6 +47,9 @@ test("clients on two nodes see each other's edits and awareness; a node loading 
       5000,
       "b's client sees a's client's awareness",
     );
+    // Each node's bridge wrote its answer into the threshold its client set (no actor host here):
+    // awareness, never journaled, may overtake those writes on their way to the other client.
+    await waitConverged([ca.doc, cb.doc], 5000, "both clients to hold the same document");
     assert.equal(ca.doc.toJSON(), cb.doc.toJSON());
     ca.destroy();
     cb.destroy();
@@ -46,6 +58,55 @@ test("clients on two nodes see each other's edits and awareness; a node loading 
     await b.close();
     await nats.cleanup();
     da.remove();
+    db.remove();
+  }
+});
+
+test("a catch-up answer that comes after catch_up_ms is merged when it comes", async () => {
+  const nats = await startTestNats();
+  const db = tempDir("troupe-collab-b-");
+  const b = await launchCollab({ dataDir: db.path, nats: nats.url, nodeId: "b" });
+  // The test plays a node held up (a collection, a loaded machine): it takes b's question and
+  // answers only once b has served its client, long after catch_up_ms.
+  const peer = await NatsBus.connect(nats.url, { name: "held-up-node" });
+  const asked: BusMessage[] = [];
+  const held = new SessionDoc();
+  held.addAnnotation({
+    id: "held",
+    t: 1,
+    channel: "BTC",
+    text: "from a node held up",
+    author: "a",
+  });
+  const subs = [
+    peer.subscribe(sysSubject("collab", "ops"), (msg) => void (msg.reply && asked.push(msg))),
+    peer.subscribe(collabSubject("ops"), (msg) => {
+      const m = decodePeerMessage(msg.data);
+      if (m.kind === "update") Y.applyUpdate(held.doc, m.payload);
+    }),
+  ];
+  await peer.flush();
+  try {
+    const token = await tokenFor(db.path, "ops", "editor");
+    const cb = await connectClient(b.server.url, "ops", token);
+    await waitFor(() => asked.length === 1, 5000, "b's question");
+    const question = asked[0]!;
+    const diff = Y.encodeStateAsUpdate(held.doc, question.data);
+    peer.publish(question.reply!, encodeCatchUp(diff, Y.encodeStateVector(held.doc)));
+    await waitFor(
+      () => cb.sdoc.annotationList().some((a) => a.id === "held"),
+      5000,
+      "b's client to get what the late answer carried",
+    );
+    // And b sent the held-up node what it lacked (b's schema stamp): they hold the same.
+    await waitConverged([held.doc, cb.doc], 5000, "the held-up node to get b's part");
+    assert.is(held.schemaVersion(), SCHEMA_VERSION);
+    cb.destroy();
+  } finally {
+    for (const sub of subs) sub.unsubscribe();
+    await peer.close();
+    await b.close();
+    await nats.cleanup();
     db.remove();
   }
 });
