@@ -187,9 +187,9 @@ it("an append whose send timed out, found missing, sent again and refused becaus
   const conn = await connect({ servers: proxy.url });
   try {
     const n = names();
-    const j = await JetStreamJournal.open(conn, { ...n, publishTimeoutMs: 1000 });
+    const j = await JetStreamJournal.open(conn, { ...n, publishTimeoutMs: 2000 });
     assert.is(await j.append("stats/BTC-USD", payload(0)), 1);
-    proxy.holdNext(j.subjectOf("stats/BTC-USD"), 1500);
+    proxy.holdNext(j.subjectOf("stats/BTC-USD"), 3000);
     assert.is(await j.append("stats/BTC-USD", payload(1)), 2);
     assert.is(await j.append("stats/BTC-USD", payload(2)), 3);
     const records = await collect(j.read("stats/BTC-USD"));

@@ -4,7 +4,8 @@
  * host's appends. The host must not append on blindly (its instance lacks what the other wrote)
  * nor retry against the refusal forever: it reloads the stream, rebuilds the instance from the
  * journal (the other writer's inputs folded in, an input both journaled applied once) and goes on;
- * a second writer that keeps writing gets the instance stopped and reported.
+ * a second writer that keeps writing gets the instance stopped and reported. And a host whose own
+ * publish reaches the server after its timeout is not another writer.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -28,6 +29,7 @@ import {
   sysSubject,
 } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
+import { HeldPublishProxy } from "../../_support/held_publish_proxy.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 
 const test = suite("journal conflict");
@@ -56,15 +58,30 @@ function frameRecord(f: number): InputRecord {
 interface Rig {
   server: Awaited<ReturnType<typeof startTestNats>>;
   nc: NatsConnection;
+  /** The host's connection: to the server, or through a proxy that can hold its publishes. */
   bus: NatsBus;
+  proxy: HeldPublishProxy | undefined;
   snapshots: MemorySnapshotStore;
   host: Host;
   logs: string[];
   stopped: string[];
 }
 
-async function startHost(rig: Omit<Rig, "host">, supervision: Partial<SupervisionOptions>) {
-  const journal = await JetStreamJournal.open(rig.bus.nc);
+/** How a rig's host is set up. */
+interface RigOptions {
+  supervision?: Partial<SupervisionOptions>;
+  /** Connects the host through a HeldPublishProxy. */
+  proxied?: boolean;
+  /** The journal's publish timeout, ms. */
+  publishTimeoutMs?: number;
+}
+
+async function startHost(rig: Omit<Rig, "host">, options: RigOptions) {
+  const { supervision = {}, publishTimeoutMs } = options;
+  const journal = await JetStreamJournal.open(
+    rig.bus.nc,
+    publishTimeoutMs === undefined ? {} : { publishTimeoutMs },
+  );
   const host = new Host({
     hostId: "conflict",
     bus: rig.bus,
@@ -80,12 +97,14 @@ async function startHost(rig: Omit<Rig, "host">, supervision: Partial<Supervisio
   return host;
 }
 
-async function openRig(supervision: Partial<SupervisionOptions> = {}): Promise<Rig> {
+async function openRig(options: RigOptions = {}): Promise<Rig> {
   const server = await startTestNats();
   const nc = await connect({ servers: server.url });
-  const bus = await NatsBus.connect(server.url);
-  const parts = { server, nc, bus, snapshots: new MemorySnapshotStore(), logs: [], stopped: [] };
-  const rig: Rig = { ...parts, host: await startHost(parts, supervision) };
+  const proxy = options.proxied ? await HeldPublishProxy.start(server.url) : undefined;
+  const bus = await NatsBus.connect(proxy?.url ?? server.url);
+  const snapshots = new MemorySnapshotStore();
+  const parts = { server, nc, bus, proxy, snapshots, logs: [], stopped: [] };
+  const rig: Rig = { ...parts, host: await startHost(parts, options) };
   nc.subscribe(sysSubject("actor", "stopped"), {
     callback: (_err, m) => void rig.stopped.push(new TextDecoder().decode(m.data)),
   });
@@ -96,6 +115,7 @@ async function openRig(supervision: Partial<SupervisionOptions> = {}): Promise<R
 async function closeRig(rig: Rig): Promise<void> {
   await rig.host.stop().catch(() => {});
   await rig.bus.close();
+  await rig.proxy?.close();
   await rig.nc.close();
   await rig.server.cleanup();
 }
@@ -201,7 +221,7 @@ it("an instance whose append met another writer reloads, folds the other writer'
 });
 
 it("an instance whose journal keeps meeting another writer is stopped and reported, not spun on", async () => {
-  const rig = await openRig({ failuresMax: 3 });
+  const rig = await openRig({ supervision: { failuresMax: 3 } });
   try {
     await publish(rig, [0]);
     await at(rig, 2);
@@ -223,6 +243,30 @@ it("an instance whose journal keeps meeting another writer is stopped and report
     await until(rig, "troupe.sys.actor.stopped", () => rig.stopped.length > 0);
     assert.match(rig.stopped[0]!, /stats\/c0/);
     assert.not.match(rig.logs.join("\n"), /; retrying/);
+  } finally {
+    await closeRig(rig);
+  }
+});
+
+it("a host whose journal publish reaches the server after its timeout (the ordered_rebuild flake) journals and applies the input once, with no conflict", async () => {
+  const rig = await openRig({ proxied: true, publishTimeoutMs: 2000 });
+  try {
+    await publish(rig, [0, 1]);
+    await at(rig, 3);
+    // Frame 2's publish is held past the timeout: the look at the subject's last message finds
+    // it missing, the publish is sent again, and the server stores the first just before it.
+    const journal = await JetStreamJournal.open(rig.nc, { loadPositions: "lazy" });
+    rig.proxy!.holdNext(journal.subjectOf(STREAM), 3000);
+    await publish(rig, [2, 3]);
+    await at(rig, 5);
+    const positions: number[] = [];
+    for await (const rec of journal.read(STREAM)) positions.push(rec.pos);
+    await journal.close();
+    assert.equal(positions, [1, 2, 3, 4, 5], "each input journaled once");
+    const want = await foldOnce(rig.nc, [0, 1, 2, 3]);
+    assert.is(kernelOf(instance(rig.host)), want, "the live state: each input once, in order");
+    assert.is(await conflicts(rig.host), 0, "troupe_journal_conflicts_total");
+    assert.not.match(rig.logs.join("\n"), /another writer appended/);
   } finally {
     await closeRig(rig);
   }
