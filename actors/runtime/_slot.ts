@@ -55,6 +55,11 @@ export interface Slot extends FailureHistory {
    * meanwhile finds the void record again and goes on with the rebuild.
    */
   rebuildUntil: number | undefined;
+  /**
+   * Set when an append to its journal stream met another writer: the stream is reloaded before
+   * the instance is rebuilt (restarts.ts).
+   */
+  journalStale: boolean;
   /** The kind's per-input metrics. */
   tally: KindTally;
 }
@@ -78,6 +83,7 @@ export function newSlot(def: AnyActorDefinition, key: string, tally: KindTally):
     srcPosMax: 0,
     publishedPos: 0,
     rebuildUntil: undefined,
+    journalStale: false,
     tally,
   };
 }

@@ -53,7 +53,7 @@ import { Snapshotter } from "./snapshotter.ts";
 import { lowestSourcePosition } from "./resume_from_lowest.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
 import { Ticker } from "./ticker.ts";
-import { onInstanceFailed, type RestartParts } from "./restarts.ts";
+import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
 import { DEFAULT_SUPERVISION, type SupervisionOptions } from "./supervision.ts";
 
 /** An actor host. */
@@ -139,6 +139,9 @@ export class Host {
       append: (stream, bytes) => this.#append(stream, bytes),
       apply: (slot, item, pos) => this.#applyLive(slot, item, pos),
       fatal: (err) => this.#stopOnFatal(err),
+      conflict: (slot, err) => {
+        if (this.#fatal === undefined) onJournalConflict(slot, err, this.#restartParts);
+      },
       timers: this.#timers,
       retryMs: this.#sup.backoffMsBase,
       log: this.#log,
@@ -217,6 +220,7 @@ export class Host {
       log: this.#log,
       journalWaiting: (slot, item) => this.#mail.journalWaiting(slot, item),
       rebuild: (slot) => this.#recovery.restart(slot),
+      reload: (stream) => this.#journal.prepare?.(stream) ?? Promise.resolve(),
     };
   }
 

@@ -54,6 +54,7 @@ interface EventCounters {
   readonly controlRefused: Counter<"kind">;
   readonly restarts: Counter<"kind">;
   readonly stopped: Counter<"kind">;
+  readonly journalConflicts: Counter<"kind">;
   readonly snapshots: Counter<"kind">;
 }
 
@@ -78,6 +79,7 @@ export class HostMetrics implements TalliedCounters, EventCounters, HostGauges {
   readonly controlRefused!: Counter<"kind">;
   readonly restarts!: Counter<"kind">;
   readonly stopped!: Counter<"kind">;
+  readonly journalConflicts!: Counter<"kind">;
   readonly snapshots!: Counter<"kind">;
   readonly processing: { name: string };
   readonly lag!: Gauge<"kind">;
@@ -249,6 +251,12 @@ function eventCounters(registry: Registry): EventCounters {
     stopped: counter(
       "troupe_actor_stopped_total",
       "Actor instances stopped after too many failures",
+      ["kind"],
+    ),
+    journalConflicts: counter(
+      "troupe_journal_conflicts_total",
+      "Journal appends refused because another writer appended to the instance's stream (the " +
+        "instance is rebuilt from the journal)",
       ["kind"],
     ),
     snapshots: counter("troupe_snapshots_total", "Snapshots saved", ["kind"]),

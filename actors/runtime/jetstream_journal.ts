@@ -8,7 +8,8 @@
  * The record's position travels in the `Troupe-Pos` header. Appends to one subject are serialized
  * (one in flight, since each must name the sequence of the one before), appends to different
  * subjects are pipelined. After a publish times out, the subject's last message tells whether the
- * server stored it (then it is not sent again) or not (then it is retried), so a record is never
+ * server stored it (then it is not sent again) or not (then it is retried; and a retry refused
+ * because the first send was stored after that look finds it stored), so a record is never
  * stored twice; a `Nats-Msg-Id` would not do, as the server checks it before the expected
  * sequence and would take a second writer's record for a duplicate of the first's.
  *
@@ -22,7 +23,9 @@
  * append, which finds out whether the failed record was stored: if it was and the next append is
  * the same record (the host retries the input that failed), that append resolves to its position
  * without sending it again; if another writer's record is there, it is a conflict. A stream whose
- * append met another writer (a conflict) refuses appends until `prepare(stream)` reloads it.
+ * append met another writer (a conflict) refuses appends, with a JournalConflictError, until
+ * `prepare(stream)` reloads it: its writer's state may be stale (the host rebuilds the instance
+ * from the journal, restarts.ts).
  *
  * Every call to the server waits out a cluster's leader election (jetstream_retry.ts): a request
  * refused while the cluster has no leader is sent again with backoff, for `electionBudgetMs`.
@@ -410,10 +413,10 @@ export class JetStreamJournal implements Journal {
   async #publish(st: StreamState, data: Uint8Array): Promise<number> {
     if (this.#closed) throw this.#closedError();
     if (st.broken instanceof JournalConflictError) {
-      throw new Error(
+      throw new JournalConflictError(
         `Cannot append to journal stream "${st.stream}": an earlier append failed ` +
           `(${st.broken.message}); call prepare() to reload it`,
-        { cause: st.broken },
+        { stream: st.stream, cause: st.broken },
       );
     }
     if (st.broken) {
@@ -449,7 +452,14 @@ export class JetStreamJournal implements Journal {
         // back, as the record may have been stored.
         return stored((await this.#retry(`append to ${st.subject}`, send, false)).seq);
       } catch (err) {
-        if (isWrongLastSequence(err)) throw this.#conflict(st, err);
+        if (isWrongLastSequence(err)) {
+          // The subject's last message may be this very record: a send of it that timed out
+          // (this append's, or a failed append's the host retries) and was stored after the look
+          // that found it missing. Then the record is in, once.
+          const mine = await this.#storedLast(st, pos, data);
+          if (mine !== undefined) return stored(mine);
+          throw this.#conflict(st, err);
+        }
         if (err === refused) throw err;
         if (attempt >= this.#options.publishRetries || electionError(err) !== "timeout") {
           st.broken = new Error(
@@ -471,12 +481,16 @@ export class JetStreamJournal implements Journal {
         continue;
       }
       if (last && last.seq !== st.lastSeq) {
-        if (readPos(last.header, st.subject, last.seq) === pos && bytesEqual(last.data, data)) {
-          return stored(last.seq);
-        }
+        if (isRecord(last, st.subject, pos, data)) return stored(last.seq);
         throw this.#conflict(st, undefined);
       }
     }
+  }
+
+  /** The sequence of the subject's last message when it is the record `data` at `pos`. */
+  async #storedLast(st: StreamState, pos: number, data: Uint8Array): Promise<number | undefined> {
+    const last = await this.#gets.last(st.subject).catch(() => null);
+    return last && isRecord(last, st.subject, pos, data) ? last.seq : undefined;
   }
 
   /**
@@ -492,10 +506,7 @@ export class JetStreamJournal implements Journal {
     st.broken = undefined;
     st.unsure = undefined;
     if (!unsure || (last?.seq ?? 0) === unsure.afterSeq) return undefined;
-    if (
-      last && readPos(last.header, st.subject, last.seq) === unsure.pos &&
-      bytesEqual(last.data, unsure.data)
-    ) {
+    if (last && isRecord(last, st.subject, unsure.pos, unsure.data)) {
       st.lastSeq = last.seq;
       st.lastPos = unsure.pos;
       this.#records++;
@@ -563,4 +574,9 @@ export class JetStreamJournal implements Journal {
       nextSeq: (filter, seq) => this.#gets.nextSeq(filter, seq),
     };
   }
+}
+
+/** Whether a stored message is the record `data` at `pos` of `subject`. */
+function isRecord(msg: StoredMsg, subject: string, pos: number, data: Uint8Array): boolean {
+  return readPos(msg.header, subject, msg.seq) === pos && bytesEqual(msg.data, data);
 }

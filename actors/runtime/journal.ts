@@ -89,6 +89,10 @@ export interface Journal {
   stats(): JournalStats;
   /** The damaged ranges met so far (on open and while reading), oldest first. */
   damage?(): readonly JournalDamage[];
+  /** Reloads `stream`'s last position from storage, where another writer may have appended, and
+   *  lets appends to it go on after a conflict (JournalConflictError); appends made after the call
+   *  wait for it. Only a journal that other processes can write (JetStream) has it. */
+  prepare?(stream: string): Promise<number>;
   /** Continues `stream`'s positions after `pos` when the journal lost records a snapshot covers
    *  (a damaged or deleted tail): the next append gets `pos + 1`, never a position used before. */
   advance?(stream: string, pos: number): void;
@@ -115,7 +119,10 @@ export class JournalCorruptError extends Error {
   }
 }
 
-/** Another writer appended to a stream this journal writes: single-writer safety was violated. */
+/**
+ * Another writer appended to a stream this journal writes: single-writer safety was violated. The
+ * stream refuses appends, with this error again, until `prepare(stream)` reloads it.
+ */
 export class JournalConflictError extends Error {
   override name = "JournalConflictError";
   /** The journal stream (actor instance) both writers appended to. */

@@ -137,6 +137,7 @@ export class LeaseFence {
         : {}),
       ...(journal.damage ? { damage: () => journal.damage!() } : {}),
       ...(journal.advance ? { advance: (s: string, p: number) => journal.advance!(s, p) } : {}),
+      ...(journal.prepare ? { prepare: (s: string) => journal.prepare!(s) } : {}),
     };
   }
 

@@ -425,6 +425,11 @@ export class Recovery {
     if (h.closing()) return;
     h.metrics.restarts.inc({ kind: slot.def.kind });
     slot.status = "recovering";
+    if (slot.journalStale && h.journal.prepare) {
+      // Another writer appended: the read must reach its records, and the appends after go on.
+      await h.journal.prepare(slot.stream);
+      slot.journalStale = false;
+    }
     const records: Array<{ pos: number; record: InputRecord }> = [];
     const voided = new VoidedPositions();
     const snap = await h.snapshotter.load(slot);

@@ -3,13 +3,14 @@
  * only then applies it (an output is published only once its input is in the journal). A new
  * instance's starting configuration is journaled before its first input. A journal that appends
  * asynchronously (JetStream) parks the pump until the position comes back; an append that fails
- * is retried after the supervision's base backoff, and one the host cannot go on after (a full
- * disk) stops the host, the input staying where it is.
+ * is retried after the supervision's base backoff, one that met another writer of the stream
+ * goes to the host (which rebuilds the instance from the journal: restarts.ts), and one the host
+ * cannot go on after (a full disk) stops the host, the input staying where it is.
  */
 import { ActorInstance } from "./actor_instance.ts";
 import { isFatalIoError } from "./fatal_error.ts";
 import type { HostTimers } from "./host_timers.ts";
-import type { JournalData } from "./journal.ts";
+import { JournalConflictError, type JournalData } from "./journal.ts";
 import { compactMailbox, type Pending, type Slot } from "./_slot.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
 import { encodeInitRecord } from "../../protocol/mod.ts";
@@ -25,6 +26,8 @@ export interface SlotPumpParts {
   apply(slot: Slot, item: Pending, pos: number): void;
   /** Stops the host after an error it cannot go on after. */
   fatal(err: unknown): void;
+  /** Takes a slot whose append met another writer of its stream (the input stays queued). */
+  conflict(slot: Slot, err: JournalConflictError): void;
   timers: HostTimers;
   /** Milliseconds before a failed append is tried again. */
   retryMs: number;
@@ -126,6 +129,10 @@ export class SlotPump {
     slot.pumping = false;
     if (isFatalIoError(err)) {
       this.#p.fatal(err);
+      return;
+    }
+    if (err instanceof JournalConflictError) {
+      this.#p.conflict(slot, err); // never retried as it is: the instance may be stale
       return;
     }
     this.#p.log(`journal append for ${slot.stream} failed: ${(err as Error).message}; retrying`);

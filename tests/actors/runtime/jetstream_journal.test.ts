@@ -8,6 +8,7 @@ import { ProtocolError } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 import { NatsServer } from "../../../actors/runtime/nats_server.ts";
+import { HeldPublishProxy } from "../../_support/held_publish_proxy.ts";
 
 const test = suite("jetstream_journal");
 const it = haveNatsServer("jetstream_journal") ? test : test.skip;
@@ -176,6 +177,32 @@ it("a second writer of the same stream is refused with an error naming the strea
   assert.equal(records.map((r) => text(r.data)), ["record-0", "record-4"]);
   await first.close();
   await second.close();
+});
+
+it("an append whose send timed out, found missing, sent again and refused because the first send landed late, resolves to its position once", async () => {
+  // The first send is held past the publish timeout: the look at the subject's last message
+  // (answered at once) finds it missing, the send is repeated, and the server gets the first
+  // send just before the repeat, which it refuses (wrong last sequence) as another writer's.
+  const proxy = await HeldPublishProxy.start(server!.url);
+  const conn = await connect({ servers: proxy.url });
+  try {
+    const n = names();
+    const j = await JetStreamJournal.open(conn, { ...n, publishTimeoutMs: 2000 });
+    assert.is(await j.append("stats/BTC-USD", payload(0)), 1);
+    proxy.holdNext(j.subjectOf("stats/BTC-USD"), 3000);
+    assert.is(await j.append("stats/BTC-USD", payload(1)), 2);
+    assert.is(await j.append("stats/BTC-USD", payload(2)), 3);
+    const records = await collect(j.read("stats/BTC-USD"));
+    assert.equal(records.map((r) => `${r.pos}:${text(r.data)}`), [
+      "1:record-0",
+      "2:record-1",
+      "3:record-2",
+    ]);
+    await j.close();
+  } finally {
+    await conn.close();
+    await proxy.close();
+  }
 });
 
 it("compact() purges records up to a position but keeps each stream's last, so positions continue", async () => {

@@ -341,6 +341,10 @@ async function scenario(
     await sameOutputIds(run, clean);
     await new Promise((r) => setTimeout(r, 200)); // anything more published would have come
     assertSameAsFaultFree(run, clean);
+    // One host writes these streams at a time, and the crashed one had every append acknowledged
+    // before the crash (caughtUp): a conflict here is the journal's own fault (once, a send of the
+    // rebuilt host that timed out and was stored after the look that found it missing).
+    assert.not.match(run.logs.join("\n"), /another writer appended/, run.logs.join("\n"));
 
     // Recovery again: the same state, nothing lost, nothing applied twice. Without snapshots (the
     // file journal's case), it folds through the hole and the void record.
