@@ -31,6 +31,11 @@
  * benchmark prints each stage's p50 and p99 (the median over rounds), as rows without a baseline,
  * and, for each host phase, the gaps in which the host's event loop stood still and why (on the
  * CPU, waiting to run, asleep; and the collections: `_loop_gaps.ts`).
+ *
+ * With `--timeline DIR`, each phase also leaves its frames in order of sending (send time on the
+ * wall clock, latency) and the stalls of its receiving threads (the injector's, the host's), to
+ * line the slow frames up with what held the CPUs (`perf record -k CLOCK_MONOTONIC`; the README's
+ * "What the tail is made of").
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -121,6 +121,10 @@ if (haveNatsServer("bench latency")) {
         const host = JSON.parse(readFileSync(join(dir, `${phase}.host.json`), "utf8"));
         for (const stalls of [file.receiver, host]) {
           assert.ok(Array.isArray(stalls.gaps) && Array.isArray(stalls.gcs), phase);
+          assert.ok(Number.isInteger(stalls.pid), phase);
+          // perf's clock is a fixed offset away, known on Node (its hrtime is CLOCK_MONOTONIC).
+          const offset = stalls.monotonic_minus_wall_us;
+          assert.ok(offset === null || Number.isInteger(offset), `${phase}: ${offset}`);
           for (const [startUs, us] of stalls.gaps) assert.ok(within(startUs) && us >= 2000, phase);
           for (const [startUs, , kind] of stalls.gcs) {
             assert.ok(within(startUs) && typeof kind === "string", phase);
