@@ -39,6 +39,9 @@ import {
 } from "../protocol/mod.ts";
 import { Prng } from "../sim/prng/mod.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { FrameTimeline } from "./_frame_timeline.ts";
+import { LoopGaps } from "./_loop_gaps.ts";
+import { stallTimeline } from "./_stall_timeline.ts";
 
 /** The injector's options; a bad one ends the child with an error naming it. */
 const OPTIONS = {
@@ -71,6 +74,11 @@ const OPTIONS = {
   "raw-answers": {
     help: "with --raw, time the messages where a relay republishes them, not on --raw's subject",
     arg: "SUBJECT",
+  },
+  timeline: {
+    help: "also write each measured frame's send time (µs on the wall clock) and latency (µs, " +
+      "-1: no answer), with the receiving thread's stalls, to this file (latency)",
+    arg: "PATH",
   },
 } satisfies OptionTable;
 
@@ -349,6 +357,9 @@ async function latency(nc: NatsConnection): Promise<void> {
   const sentAt = new Float64Array(new SharedArrayBuffer(total * 8)).fill(NaN);
   const answered = new Uint8Array(total);
   const answers = new Float64Array(total);
+  // Latencies by frame for --timeline, and this thread's stalls after the warm-up.
+  const timeline = values.timeline === undefined ? undefined : new FrameTimeline(total);
+  const stalls = timeline && LoopGaps.start();
   let count = 0;
   let received = 0;
   const receivedShared = new Int32Array(new SharedArrayBuffer(4));
@@ -360,7 +371,9 @@ async function latency(nc: NatsConnection): Promise<void> {
     answered[i] = 1;
     received++;
     Atomics.store(receivedShared, 0, received);
-    if (i >= warm) answers[count++] = (now - (sent - offset)) * 1000;
+    if (i < warm) return;
+    answers[count++] = (now - (sent - offset)) * 1000;
+    timeline?.answer(i, answers[count - 1]!);
   };
   subscribeAnswers(nc, answer);
   await nc.flush();
@@ -386,8 +399,9 @@ async function latency(nc: NatsConnection): Promise<void> {
   const sentPerS = await new Promise<number>((resolve, reject) => {
     sender.on("message", (m: { sentPerS?: number }) => {
       // The warm-up is over: the receiver's CPU is counted from here (bench latency).
-      if (m.sentPerS === undefined) console.log(JSON.stringify({ measuring: true }));
-      else resolve(m.sentPerS);
+      if (m.sentPerS !== undefined) return resolve(m.sentPerS);
+      console.log(JSON.stringify({ measuring: true }));
+      stalls?.reset();
     });
     sender.once("error", reject);
     sender.once("exit", (code) => reject(new Error(`the sender thread exited with code ${code}`)));
@@ -397,6 +411,11 @@ async function latency(nc: NatsConnection): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
   await sender.terminate();
+  if (stalls) {
+    stalls.stop();
+    const receiver = stallTimeline(stalls);
+    timeline!.write(values.timeline!, { from: warm, sentMs: (i) => sentAt[i]! - offset, receiver });
+  }
   const latencies = answers.subarray(0, count).sort();
   const line = JSON.stringify({
     latencies_us: Array.from(latencies, (x) => Math.round(x * 10) / 10),

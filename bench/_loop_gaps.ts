@@ -13,7 +13,7 @@
  * stood still. The timer itself is a wake-up a millisecond, so it is on only when asked for.
  */
 import { readFileSync } from "node:fs";
-import { PerformanceObserver } from "node:perf_hooks";
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import process from "node:process";
 
 /** A phase's gaps: how many, how long in all, and how their time split. */
@@ -37,6 +37,18 @@ export interface LoopGapFigures {
 export interface Stretch {
   startMs: number;
   ms: number;
+}
+
+/** A gap, with what the thread did in it (ms; undefined where not known). */
+export interface GapStretch extends Stretch {
+  onCpuMs: number | undefined;
+  waitMs: number | undefined;
+}
+
+/** A collection: its kind (`minor`, `major`, `incremental`, `weakcb`) and V8's flags. */
+export interface GcStretch extends Stretch {
+  kind: string;
+  flags: number;
 }
 
 /** Gaps and collections kept for their overlap; past this a phase's later ones are not. */
@@ -142,8 +154,8 @@ export class LoopGaps {
   readonly #gc: PerformanceObserver | undefined;
   #figures: LoopGapFigures;
   /** The phase's gaps and collections, for their overlap (at most STRETCHES_KEPT_MAX each). */
-  #gapStretches: Stretch[] = [];
-  #gcStretches: Stretch[] = [];
+  #gapStretches: GapStretch[] = [];
+  #gcStretches: GcStretch[] = [];
   #lastMs = performance.now();
   #lastSched = schedMs();
 
@@ -171,7 +183,7 @@ export class LoopGaps {
     clearInterval(this.#timer);
     if (this.#gc) {
       // Entries not yet delivered to the observer's callback.
-      for (const e of this.#gc.takeRecords()) this.#onGc({ startMs: e.startTime, ms: e.duration });
+      for (const e of this.#gc.takeRecords()) this.#onGc(gcStretch(e));
       this.#gc.disconnect();
       this.#gcStretches.sort((x, y) => x.startMs - y.startMs);
       this.#figures.gc_in_gaps_ms = overlapMs(this.#gapStretches, this.#gcStretches);
@@ -179,7 +191,12 @@ export class LoopGaps {
     return this.#figures;
   }
 
-  #onGc(gc: Stretch): void {
+  /** The gaps and collections kept since the start or the last reset, each in order. */
+  stretches(): { gaps: readonly GapStretch[]; gcs: readonly GcStretch[] } {
+    return { gaps: this.#gapStretches, gcs: this.#gcStretches };
+  }
+
+  #onGc(gc: GcStretch): void {
     const f = this.#figures;
     f.gcs++;
     f.gc_ms += gc.ms;
@@ -192,13 +209,11 @@ export class LoopGaps {
     const gapMs = now - this.#lastMs;
     if (gapMs > this.#gapMs) {
       const before = this.#lastSched;
-      addGap(this.#figures, {
-        gapMs,
-        onCpuMs: sched && before ? sched.onCpu - before.onCpu : undefined,
-        waitMs: sched && before ? sched.wait - before.wait : undefined,
-      });
+      const onCpuMs = sched && before ? sched.onCpu - before.onCpu : undefined;
+      const waitMs = sched && before ? sched.wait - before.wait : undefined;
+      addGap(this.#figures, { gapMs, onCpuMs, waitMs });
       if (this.#gapStretches.length < STRETCHES_KEPT_MAX) {
-        this.#gapStretches.push({ startMs: this.#lastMs, ms: gapMs });
+        this.#gapStretches.push({ startMs: this.#lastMs, ms: gapMs, onCpuMs, waitMs });
       }
     }
     this.#lastMs = now;
@@ -207,16 +222,30 @@ export class LoopGaps {
 }
 
 /** An observer calling `onGc` with each collection's pause, or undefined where none. */
-function gcObserver(onGc: (gc: Stretch) => void): PerformanceObserver | undefined {
+function gcObserver(onGc: (gc: GcStretch) => void): PerformanceObserver | undefined {
   // Deno lists "gc" among the entry types it takes but never reports one: its count would read 0.
   if ("Deno" in globalThis) return undefined;
   try {
     const observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) onGc({ startMs: e.startTime, ms: e.duration });
+      for (const e of list.getEntries()) onGc(gcStretch(e));
     });
     observer.observe({ entryTypes: ["gc"] });
     return observer;
   } catch {
     return undefined;
   }
+}
+
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: "minor",
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: "major",
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb",
+};
+
+/** A `gc` performance entry as a stretch with its kind and flags (Node's `detail`). */
+function gcStretch(e: PerformanceEntry): GcStretch {
+  const detail = (e as PerformanceEntry & { detail?: { kind?: number; flags?: number } }).detail;
+  const kind = detail?.kind === undefined ? "?" : GC_KINDS[detail.kind] ?? String(detail.kind);
+  return { startMs: e.startTime, ms: e.duration, kind, flags: detail?.flags ?? 0 };
 }

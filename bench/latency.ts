@@ -31,7 +31,14 @@
  * benchmark prints each stage's p50 and p99 (the median over rounds), as rows without a baseline,
  * and, for each host phase, the gaps in which the host's event loop stood still and why (on the
  * CPU, waiting to run, asleep; and the collections: `_loop_gaps.ts`).
+ *
+ * With `--timeline DIR`, each phase also leaves its frames in order of sending (send time on the
+ * wall clock, latency) and the stalls of its receiving threads (the injector's, the host's), to
+ * line the slow frames up with what held the CPUs (`perf record -k CLOCK_MONOTONIC`; the README's
+ * "What the tail is made of").
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import process from "node:process";
 import {
   defaultHostConfig,
@@ -53,6 +60,7 @@ import { ChildScript } from "./_child_script.ts";
 import { tempDir } from "./_temp_dir.ts";
 import { cpuMeter, threadCpuMs } from "./_process_usage.ts";
 import { median } from "./_median.ts";
+import { stallTimeline } from "./_stall_timeline.ts";
 import { human } from "./_human.ts";
 
 const NAME = "latency";
@@ -147,6 +155,11 @@ const OPTIONS = {
     help: "also time each stage of a frame's trip through the host (p50/p99 per stage)",
     flag: true,
   },
+  timeline: {
+    help: "write each phase's frames (send time on the wall clock, latency) and the stalls of " +
+      "its receiving threads (event-loop gaps, collections) to this folder",
+    arg: "DIR",
+  },
 } satisfies OptionTable;
 
 export const benchmark: Benchmark = {
@@ -183,7 +196,10 @@ export const benchmark: Benchmark = {
     try {
       const host = await startHost(nats, settings, ctx, trace);
       try {
-        const parts = { nats, settings, load, rounds, host: host.host, trace, relay: o.relay };
+        const parts = {
+          ...{ nats, settings, load, rounds, host: host.host, trace },
+          ...{ relay: o.relay, timeline: o.timeline },
+        };
         m = await measureRounds(parts, ctx);
         if (settings.input === "jetstream") {
           // Core NATS gives no positions: an instance's source position is the stream's.
@@ -265,6 +281,8 @@ interface RoundsParts {
   trace: StageTrace | undefined;
   /** Also measure raw nats.js relayed through this process. */
   relay: boolean;
+  /** Where each phase's timeline goes (`--timeline`). */
+  timeline: string | undefined;
 }
 
 /**
@@ -295,13 +313,16 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
       log: ctx.log,
     })
     : undefined;
+  /** Runs a phase with the injector's `args`; with `--timeline`, writes it as `<name>.*.json`. */
+  const phase = (name: string, args: readonly string[], t: StageTrace | undefined) => {
+    const file = p.timeline === undefined ? undefined : join(p.timeline, name);
+    const extra = file === undefined ? [...args] : [...args, "--timeline", `${file}.frames.json`];
+    const watch = { trace: t, warmupS: settings.warmupS, hostFile: file && `${file}.host.json` };
+    return traced(() => measure(nats, settings, extra, ctx), watch);
+  };
   try {
     for (let r = 0; r < p.rounds; r++) {
-      const [t, gaps] = await traced(
-        trace,
-        settings,
-        () => measure(nats, settings, hostArgs(settings), ctx),
-      );
+      const [t, gaps] = await phase(`r${r + 1}-troupe`, hostArgs(settings), trace);
       if (trace) {
         m.stages.push(trace.figures());
         reportStages(ctx, `round ${r + 1}`, trace.frames, m.stages[r]!);
@@ -312,7 +333,7 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
       }
       report(ctx, `troupe (${hostName(settings)}), round ${r + 1}`, t);
       m.troupe.push(t);
-      const w = await measure(nats, settings, ["--raw", RAW_SUBJECT], ctx);
+      const [w] = await phase(`r${r + 1}-raw`, ["--raw", RAW_SUBJECT], undefined);
       report(ctx, `raw nats.js, round ${r + 1}`, w);
       m.raw.push(w);
       if (p.relay) {
@@ -324,21 +345,18 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
       for (
         const [what, args, into] of [
           ["troupe", hostArgs(settings), m.troupeLoaded],
-          ["raw nats.js", ["--raw", RAW_SUBJECT], m.rawLoaded],
+          ["raw", ["--raw", RAW_SUBJECT], m.rawLoaded],
         ] as const
       ) {
         feed.on();
-        const [l, gaps] = await traced(
-          trace,
-          settings,
-          () => measure(nats, settings, [...args], ctx),
-        );
+        const [l, gaps] = await phase(`r${r + 1}-${what}-loaded`, args, trace);
         const bg = await feed.off();
         if (trace && what === "troupe") {
           reportStages(ctx, `under the background, round ${r + 1}`, trace.frames, trace.figures());
           reportGaps(ctx, `under the background, round ${r + 1}`, gaps);
         }
-        report(ctx, `${what} under a background of ${human(bg)} samples/s, round ${r + 1}`, l);
+        const who = what === "raw" ? "raw nats.js" : what;
+        report(ctx, `${who} under a background of ${human(bg)} samples/s, round ${r + 1}`, l);
         into.push(l);
       }
     }
@@ -369,22 +387,34 @@ async function measureRelayed(
   }
 }
 
+/** How `traced` watches a phase. */
+interface PhaseWatch {
+  /** The stage trace, cleared at the end of the warm-up. */
+  trace: StageTrace | undefined;
+  warmupS: number;
+  /** Where to write the host's stalls (`--timeline`). */
+  hostFile: string | undefined;
+}
+
 /**
- * Runs a phase; with a trace, the warm-up's frames are not traced (nor timed), and the event
- * loop's gaps after the warm-up are watched (see _loop_gaps.ts).
+ * Runs a phase; with a trace, the warm-up's frames are not traced (nor timed), and with a trace
+ * or a timeline the event loop's gaps after the warm-up are watched (see _loop_gaps.ts).
  */
 async function traced<T>(
-  trace: StageTrace | undefined,
-  s: LatencySettings,
   phase: () => Promise<T>,
+  w: PhaseWatch,
 ): Promise<[T, LoopGapFigures | undefined]> {
-  const gaps = trace && LoopGaps.start();
-  const clear = trace && setTimeout(() => {
-    trace.clear();
-    gaps?.reset();
-  }, s.warmupS * 1000);
+  const { trace, hostFile } = w;
+  const gaps = (trace || hostFile) ? LoopGaps.start() : undefined;
+  const clear = gaps && setTimeout(() => {
+    trace?.clear();
+    gaps.reset();
+  }, w.warmupS * 1000);
   try {
-    return [await phase(), gaps?.stop()];
+    const result = await phase();
+    const figures = gaps?.stop();
+    if (gaps && hostFile) writeFileSync(hostFile, JSON.stringify(stallTimeline(gaps)));
+    return [result, figures];
   } catch (err) {
     gaps?.stop();
     throw err;

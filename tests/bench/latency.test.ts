@@ -2,6 +2,9 @@
  * `troupe bench latency`, short: a real nats-server, injectors and a host. What is asserted is the
  * shape of what it reports (the loaded row, the stage rows), never a time.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { runTroupe } from "../_support/cli.ts";
@@ -79,6 +82,58 @@ if (haveNatsServer("bench latency")) {
     assert.ok(thread.baseline! > 0 && thread.baseline! < 10_000, JSON.stringify(thread));
     assert.ok(proc.troupe >= thread.troupe * 0.9 && proc.baseline === null, JSON.stringify(proc));
     assert.match(r.stderr, /CPU a frame: the receiving thread [0-9.]+ µs, the process [0-9.]+ µs/);
+  });
+
+  test("bench latency --timeline writes each phase's frames on the wall clock, in order of sending, with the receiving threads' stalls", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "troupe-test-timeline-"));
+    try {
+      const fromUs = Date.now() * 1000;
+      const r = await runTroupe([
+        "bench",
+        "latency",
+        ...["--rounds", "1", "--seconds", "0.3", "--warmup", "0.1", "--rate", "1000"],
+        ...["--load-rate", "0", "--timeline", dir, "--json"],
+      ], { timeoutMs: 120_000 });
+      const toUs = Date.now() * 1000;
+      assert.is(r.code, 0, r.stderr);
+      assert.equal(readdirSync(dir).sort(), [
+        "r1-raw.frames.json",
+        "r1-raw.host.json",
+        "r1-troupe.frames.json",
+        "r1-troupe.host.json",
+      ]);
+      const within = (us: number) => us >= fromUs && us <= toUs;
+      for (const phase of ["r1-troupe", "r1-raw"]) {
+        const file = JSON.parse(readFileSync(join(dir, `${phase}.frames.json`), "utf8"));
+        assert.is(file.clock, "CLOCK_REALTIME");
+        const frames = file.frames as [number, number][];
+        assert.is(frames.length, 300, phase); // the measured frames: 1,000/s for 0.3 s
+        let answered = 0;
+        for (let i = 0; i < frames.length; i++) {
+          const [sentUs, latencyUs] = frames[i]!;
+          assert.ok(within(sentUs), `${phase} frame ${i} sent at ${sentUs}, not in the run`);
+          if (i > 0) assert.ok(sentUs >= frames[i - 1]![0], `${phase} frame ${i} out of order`);
+          assert.ok(latencyUs > 0 || latencyUs === -1, `${phase} frame ${i}: ${latencyUs}`);
+          if (latencyUs > 0) answered++;
+        }
+        assert.ok(answered > 150, `${phase}: ${answered} of 300 frames answered`);
+        // The stalls of the injector's receiving thread and of the host's: each 2 ms or more.
+        const host = JSON.parse(readFileSync(join(dir, `${phase}.host.json`), "utf8"));
+        for (const stalls of [file.receiver, host]) {
+          assert.ok(Array.isArray(stalls.gaps) && Array.isArray(stalls.gcs), phase);
+          assert.ok(Number.isInteger(stalls.pid), phase);
+          // perf's clock is a fixed offset away, known on Node (its hrtime is CLOCK_MONOTONIC).
+          const offset = stalls.monotonic_minus_wall_us;
+          assert.ok(offset === null || Number.isInteger(offset), `${phase}: ${offset}`);
+          for (const [startUs, us] of stalls.gaps) assert.ok(within(startUs) && us >= 2000, phase);
+          for (const [startUs, , kind] of stalls.gcs) {
+            assert.ok(within(startUs) && typeof kind === "string", phase);
+          }
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("bench latency --input jetstream has the host read its feed from the stream, as troupe up's one-thread host does", async () => {
