@@ -18,13 +18,13 @@ import {
   type Bus,
   type BusMessage,
   type BusSubscription,
+  catchUpSubject,
   collabSubject,
   decodeCatchUp,
   decodePeerMessage,
   encodeCatchUp,
   encodePeerMessage,
   MalformedMessageError,
-  sysSubject,
 } from "../protocol/mod.ts";
 import { answerOps, type OpsEndpoints, refuse, truncate } from "../actors/runtime/http/mod.ts";
 import { FrameWriter } from "./_frame_writer.ts";
@@ -512,7 +512,7 @@ export class CollabServer {
    * then answers such requests itself while the room stays loaded.
    */
   async #catchUp(room: Room, bus: Bus, loaded: LoadedRoom): Promise<void> {
-    const subject = sysSubject("collab", room.session);
+    const subject = catchUpSubject(room.session);
     try {
       const reply = await bus.request(subject, Y.encodeStateVector(room.doc), {
         timeout: this.limits.catch_up_ms,
