@@ -1,23 +1,23 @@
 /**
  * A node's catch-up with the other nodes when it loads a session: it asks on
- * `troupe.sys.collab.<session>` with its state vector, merges the answer (what it lacks) and
- * publishes what the answerer lacks; and while the session stays loaded it answers such questions
- * itself. The first client's sync waits for an answer at most `catch_up_ms` (a node alone gets
- * none). An answer that comes later, from a node held up (a collection, a loaded machine, a large
- * document to encode), is still merged when it comes, up to `catch_up_late_ms`, and reaches the
- * clients as an update: taken for "no other node", it left the session without the others' state
- * until anti-entropy repaired it two digests later (5 to 15 s).
+ * `troupe.req.collab.<session>` with its state vector (a request: a node alone is told at once that
+ * nobody answers), merges the answer (what it lacks) and publishes what the answerer lacks; and
+ * while the session stays loaded it answers such questions itself. The first client's sync waits
+ * for an answer at most `catch_up_ms`. An answer that comes later, from a node held up (a
+ * collection, a loaded machine, a large document to encode), is still merged when it comes, up to
+ * `catch_up_late_ms`, and reaches the clients as an update: taken for "no other node", it left the
+ * session without the others' state until anti-entropy repaired it two digests later (5 to 15 s).
  */
 import * as Y from "yjs";
 import {
   type Bus,
   type BusMessage,
   type BusSubscription,
+  catchUpSubject,
   collabSubject,
   decodeCatchUp,
   encodeCatchUp,
   encodePeerMessage,
-  sysSubject,
 } from "../protocol/mod.ts";
 import type { Room } from "./_room.ts";
 
@@ -41,7 +41,7 @@ export interface CatchUpOptions {
  */
 export async function catchUp(room: Room, options: CatchUpOptions): Promise<void> {
   const { bus, waitMs, lateMs } = options;
-  const asked = bus.request(sysSubject("collab", room.session), Y.encodeStateVector(room.doc), {
+  const asked = bus.request(catchUpSubject(room.session), Y.encodeStateVector(room.doc), {
     timeout: waitMs + lateMs,
   });
   // No answer (a node alone: a timeout or no responders) and an answer that cannot be read alike:
@@ -80,7 +80,7 @@ function take(room: Room, reply: BusMessage | undefined, options: CatchUpOptions
 
 /** Answers other nodes' catch-up questions about `room`'s session until unsubscribed. */
 export function answerCatchUps(room: Room, bus: Bus): BusSubscription {
-  return bus.subscribe(sysSubject("collab", room.session), (msg) => {
+  return bus.subscribe(catchUpSubject(room.session), (msg) => {
     if (!msg.reply || room.doc.isDestroyed) return;
     try {
       const diff = Y.encodeStateAsUpdate(room.doc, msg.data);

@@ -2,7 +2,7 @@
  * Seeds the collab server's incident log (incident_log.ts) from the incident stage's own list, so
  * a server started (or restarted, or joined to a running cluster) after an incident opened still
  * knows it: the log follows `troupe.out.incident.<kind>` only from when it starts. It asks on
- * `troupe.sys.incidents.list`, as `troupe incidents` does, once at start and again on each NATS
+ * `troupe.req.incidents.list`, as `troupe incidents` does, once at start and again on each NATS
  * reconnect (what was published while disconnected was missed). No stage answering (none runs,
  * or a leased stage whose lease no host holds yet) delays nothing: the log starts empty, the ask
  * is retried on a backoff that doubles up to a bound, and it is said once.

@@ -44,7 +44,6 @@ import {
   decodeStreamClientMessage,
   encodeStreamMsg,
   encodeStreamServerMessage,
-  incidentListSubject,
   STREAM_CLOSE,
   STREAM_LIMITS,
   type StreamClientMessage,
@@ -54,9 +53,6 @@ import {
 } from "../protocol/mod.ts";
 import { compileChannelGlobs, filterMatches, type StreamFilter } from "./stream_filter.ts";
 import { checkStreamPattern, STREAM_PREFIXES } from "./stream_pattern.ts";
-
-/** Asks for the incident stage's list (not relayed). */
-const INCIDENT_LIST_SUBJECT = incidentListSubject();
 
 /** The gateway's bounds. */
 export interface StreamGatewayLimits {
@@ -419,12 +415,13 @@ export class StreamGateway {
   }
 
   /**
-   * A message from the bus: numbered, kept, and sent to every live subscription it is for. An ask
-   * for the incident stage's list is a request to the stage, not news (each collab server asks
-   * at start, incident_seed.ts): it is not relayed, and takes no seq.
+   * A message from the bus: numbered, kept, and sent to every live subscription it is for.
+   * Requests (the incident stage's list, a collab node's catch-up) are not news and do not come
+   * here: they live under `troupe.req.`, which no prefix covers, so that NATS can tell an asker at
+   * once that nobody answers.
    */
   #onBus(subject: string, data: Uint8Array): void {
-    if (this.#closed || subject === INCIDENT_LIST_SUBJECT) return;
+    if (this.#closed) return;
     const entry = this.#ring.push(subject, data);
     this.#tally.received++;
     const matches = new Map<string, boolean>();

@@ -59,12 +59,25 @@ export interface Bus {
   close(): Promise<void>;
 }
 
+/** Options of a BusRequestError. */
+export interface BusRequestErrorOptions {
+  cause?: unknown;
+  /** No one subscribes to the subject (NATS's "no responders"), rather than no answer in time. */
+  noResponders?: boolean;
+}
+
 /** Raised by `request` when no reply arrives in time, or no one is listening. */
 export class BusRequestError extends Error {
   override name = "BusRequestError";
   readonly subject: string;
-  constructor(subject: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * Whether the request failed because nothing subscribes to its subject (known at once), rather
+   * than because no answer came in time: a caller can then say that no answerer runs at all.
+   */
+  readonly noResponders: boolean;
+  constructor(subject: string, message: string, options: BusRequestErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.subject = subject;
+    this.noResponders = options.noResponders ?? false;
   }
 }

@@ -15,7 +15,7 @@ import {
   type EnvelopeInit,
 } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
-import { isValidName, outSubject, sysSubject } from "./subjects.ts";
+import { isValidName, outSubject, reqSubject } from "./subjects.ts";
 
 /** The envelope type of an incident update. */
 export const INCIDENT_TYPE = "incident";
@@ -94,9 +94,12 @@ export function incidentSubject(kind: string): string {
   return outSubject(INCIDENT_ACTOR, kind);
 }
 
-/** `troupe.sys.incidents.list`: ask the incident stage for its incidents (`troupe incidents`). */
+/**
+ * `troupe.req.incidents.list`: ask the incident stage for its incidents (`troupe incidents`); a
+ * request subject (`reqSubject`), so that with no stage running the ask fails at once.
+ */
 export function incidentListSubject(): string {
-  return sysSubject("incidents", "list");
+  return reqSubject("incidents", "list");
 }
 
 /** The envelope type of the stage's answer: the incidents it holds. */

@@ -11,7 +11,7 @@ export * from "./history.ts";
 export * from "./history_bars.ts";
 export * from "./history_incidents.ts";
 export type * from "./bus.ts";
-export { BusRequestError } from "./bus.ts";
+export { BusRequestError, type BusRequestErrorOptions } from "./bus.ts";
 export type * from "./kernel.ts";
 export type * from "./actor_definition.ts";
 export * from "./config_error.ts";

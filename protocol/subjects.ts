@@ -102,6 +102,17 @@ export function sysSubject(...tokens: string[]): string {
   return [SUBJECT_ROOT, "sys", ...tokens.map((t) => checkName(t, "token"))].join(".");
 }
 
+/**
+ * `troupe.req.<topic>...`: a request (asked with `request`, answered on its reply inbox), such as
+ * the incident stage's list or a collab node's catch-up. No component subscribes to `troupe.req.>`
+ * or a wildcard over it (the stream gateway relays `troupe.sys.>`, not this), so a request that
+ * only its answerer subscribes to fails at once with NATS's "no responders" when none runs,
+ * instead of being taken by a wildcard subscriber that never answers and waiting its timeout out.
+ */
+export function reqSubject(...tokens: string[]): string {
+  return [SUBJECT_ROOT, "req", ...tokens.map((t) => checkName(t, "token"))].join(".");
+}
+
 /** `troupe.>`: every troupe subject (what a recording keeps by default). */
 export const ALL_SUBJECTS = `${SUBJECT_ROOT}.>`;
 
@@ -113,6 +124,7 @@ export type SubjectArea =
   | "ctl"
   | "dlq"
   | "sys"
+  | "req"
   | "scan"
   | "collab";
 

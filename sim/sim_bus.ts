@@ -349,7 +349,9 @@ export class SimConnection implements Bus {
   request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
     this.#bus._markAsync();
     if (!this.#bus._hasResponders(subject)) {
-      return Promise.reject(new BusRequestError(subject, `No responders on "${subject}"`));
+      return Promise.reject(
+        new BusRequestError(subject, `No responders on "${subject}"`, { noResponders: true }),
+      );
     }
     const inbox = `_INBOX.${this.name}.${++this.#inbox}`;
     return new Promise((resolve, reject) => {

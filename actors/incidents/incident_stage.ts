@@ -358,7 +358,7 @@ export class IncidentStage {
 
 /**
  * Runs a stage on `bus`: the actors' findings in, the incident updates out, and an answer on
- * `troupe.sys.incidents.list` with the incidents it holds (`troupe incidents`).
+ * `troupe.req.incidents.list` with the incidents it holds (`troupe incidents`).
  */
 export function runIncidentStage(
   bus: Bus,

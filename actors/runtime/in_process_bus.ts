@@ -91,7 +91,9 @@ export class InProcessBus implements Bus {
   request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
     const inbox = `_INBOX.${++this.#inbox}`;
     if (this.#match(subject).length === 0) {
-      return Promise.reject(new BusRequestError(subject, `No responders on "${subject}"`));
+      return Promise.reject(
+        new BusRequestError(subject, `No responders on "${subject}"`, { noResponders: true }),
+      );
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

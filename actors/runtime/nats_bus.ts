@@ -230,12 +230,11 @@ export class NatsBus implements Bus {
         reply: undefined,
       };
     } catch (err) {
+      const noResponders = isNoResponders(err);
       throw new BusRequestError(
         subject,
         `Request on "${subject}" failed: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
+        { cause: err, noResponders },
       );
     }
   }
@@ -273,4 +272,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     timer = setTimeout(() => reject(new Error(`${what} got no answer in ${ms} ms`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Whether nats.js rejected a request because nothing subscribes to its subject (the server says so
+ * at once with a 503 status): a RequestError whose cause is the NoRespondersError (named
+ * "NoResponders"), or that error itself, as v3 rejects either way depending on the request path.
+ */
+function isNoResponders(err: unknown): boolean {
+  const e = err as { name?: unknown; cause?: { name?: unknown } } | null;
+  return e?.name === "NoResponders" || e?.cause?.name === "NoResponders";
 }

@@ -68,7 +68,9 @@ export function requestAll(
       // NATS answers a request no one listens to with an empty status message (503).
       if (msg.data.length === 0) {
         if (answers.length === 0) {
-          finish(new BusRequestError(subject, `No responders on "${subject}"`));
+          finish(
+            new BusRequestError(subject, `No responders on "${subject}"`, { noResponders: true }),
+          );
         }
         return;
       }

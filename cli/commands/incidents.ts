@@ -1,6 +1,6 @@
 /**
  * `troupe incidents`: the incidents the cluster's incident stage holds (its open ones and its
- * recently resolved ones), asked for on `troupe.sys.incidents.list` over NATS, as a table or as
+ * recently resolved ones), asked for on `troupe.req.incidents.list` over NATS, as a table or as
  * JSON. `--state` keeps one state. `ack`, `silence` and `unsilence` write the session document
  * (incident_edits.ts), where the whole session sees them and the bridge takes them to the stage.
  */
@@ -161,8 +161,12 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
     } catch (err) {
       if (!(err instanceof BusRequestError)) throw err;
       console.error(
-        `troupe incidents: no incident stage answered on ${incidentListSubject()} within ` +
-          `${timeout} ms at ${describeNatsUrl(nats)} (${err.message}); troupe up runs one`,
+        err.noResponders
+          ? `troupe incidents: no incident stage runs: nothing subscribes to ` +
+            `${incidentListSubject()} at ${describeNatsUrl(nats)} (NATS: no responders); ` +
+            `troupe up runs one`
+          : `troupe incidents: no incident stage answered on ${incidentListSubject()} within ` +
+            `${timeout} ms at ${describeNatsUrl(nats)} (${err.message}); troupe up runs one`,
       );
       return EXIT_FAILURE;
     } finally {

@@ -1,12 +1,15 @@
 /**
  * `troupe incidents` against a real nats-server and a real incident stage: it lists what the stage
  * holds (a crash over 8 channels is one incident with 8 members), as lines or JSON, one state with
- * --state; no stage answering is a failure (exit 1); a bad --state is a usage error (exit 2).
+ * --state; a bad --state is a usage error (exit 2); no stage answering is a failure (exit 1), told
+ * at once by NATS ("no responders") even where a collab server's gateway subscribes to
+ * `troupe.sys.>`.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
+import { launchCollab } from "../../collab/mod.ts";
 import { outSubject } from "../../protocol/mod.ts";
 import { runTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -82,9 +85,34 @@ if (haveNatsServer("troupe incidents against nats-server")) {
     try {
       const r = await runTroupe(["incidents", "--nats", nats.url, "--timeout", "300"]);
       assert.is(r.code, 1, r.stderr);
-      assert.match(r.stderr, "no incident stage answered on troupe.sys.incidents.list");
+      assert.match(
+        r.stderr,
+        "no incident stage runs: nothing subscribes to troupe.req.incidents.list",
+      );
     } finally {
       await nats.cleanup();
+    }
+  });
+
+  test("with a collab server's stream gateway on troupe.sys.>, no stage is still 'no responders'", async () => {
+    // The gateway's wildcard once took the ask, so that it waited out its whole timeout.
+    const nats = await startTestNats();
+    const dir = tempDir("troupe-incidents-gateway-");
+    const collab = await launchCollab({ dataDir: dir.path, nats: nats.url });
+    try {
+      assert.ok(collab.stream, "the gateway runs");
+      await collab.bus!.flush(); // its subscriptions are at the server
+      const r = await runTroupe(["incidents", "--nats", nats.url]);
+      assert.is(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        "no incident stage runs: nothing subscribes to troupe.req.incidents.list",
+      );
+      assert.match(r.stderr, "(NATS: no responders)");
+    } finally {
+      await collab.close();
+      await nats.cleanup();
+      dir.remove();
     }
   });
 }

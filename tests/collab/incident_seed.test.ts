@@ -118,7 +118,7 @@ test("with no stage answering the log starts empty, says so once, and takes a la
     seed.ask();
     await waitFor(() => seed.failed >= 3, 5_000, "three asks unanswered");
     assert.is(lines.length, 1, lines.join("\n"));
-    assert.match(lines[0]!, "troupe.sys.incidents.list");
+    assert.match(lines[0]!, "troupe.req.incidents.list");
     assert.equal(log.all(), []);
     // A stage starts (as a leased one does when its lease is taken), already holding an incident
     // whose updates this log never saw (they went out before it followed the bus): the next ask

@@ -5,10 +5,10 @@ import { NatsBus } from "../../actors/runtime/mod.ts";
 import { Keyring, launchCollab, mintToken, SCHEMA_VERSION, SessionDoc } from "../../collab/mod.ts";
 import {
   type BusMessage,
+  catchUpSubject,
   collabSubject,
   decodePeerMessage,
   encodeCatchUp,
-  sysSubject,
 } from "../../protocol/mod.ts";
 import { startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
@@ -79,7 +79,7 @@ test("a catch-up answer that comes after catch_up_ms is merged when it comes", a
     author: "a",
   });
   const subs = [
-    peer.subscribe(sysSubject("collab", "ops"), (msg) => void (msg.reply && asked.push(msg))),
+    peer.subscribe(catchUpSubject("ops"), (msg) => void (msg.reply && asked.push(msg))),
     peer.subscribe(collabSubject("ops"), (msg) => {
       const m = decodePeerMessage(msg.data);
       if (m.kind === "update") Y.applyUpdate(held.doc, m.payload);

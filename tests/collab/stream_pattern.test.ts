@@ -1,7 +1,13 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { checkStreamPattern } from "../../collab/mod.ts";
-import { StreamProtocolError } from "../../protocol/mod.ts";
+import { checkStreamPattern, STREAM_PREFIXES } from "../../collab/mod.ts";
+import {
+  catchUpSubject,
+  incidentListSubject,
+  scanSymbolsSubject,
+  StreamProtocolError,
+  subjectMatches,
+} from "../../protocol/mod.ts";
 
 const test = suite("stream patterns");
 
@@ -50,6 +56,16 @@ test("checkStreamPattern() takes patterns inside the relayed prefixes and refuse
   );
   throwsNaming(() => checkStreamPattern("troupe.>.x"), "subjects", /not a NATS subject pattern/);
   throwsNaming(() => checkStreamPattern(""), "subjects", /1 to 256/);
+});
+
+test("no relayed prefix matches a request subject, so that the gateway never takes an ask", () => {
+  // NATS says "no responders" at once only where no subscription matches; the gateway holds one
+  // subscription per prefix, so an ask under a prefix waits out its timeout when none answers.
+  for (const ask of [incidentListSubject(), catchUpSubject("ops"), scanSymbolsSubject(3)]) {
+    for (const prefix of STREAM_PREFIXES) {
+      assert.not.ok(subjectMatches(prefix, ask), `${prefix} matches the request ${ask}`);
+    }
+  }
 });
 
 test.run();

@@ -68,7 +68,7 @@ test("encodeIncidentList() and decodeIncidentList() round-trip; a bad member is 
     assert.is((err as ProtocolError).field, "body.incidents[1].state");
     assert.match((err as Error).message, /"body.incidents\[1\].state" must be one of/);
   }
-  assert.is(incidentListSubject(), "troupe.sys.incidents.list");
+  assert.is(incidentListSubject(), "troupe.req.incidents.list");
 });
 
 test("compareIncidentProgress() orders copies by findings, then last_us, state and links", () => {

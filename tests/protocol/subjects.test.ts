@@ -18,12 +18,14 @@ import {
   parseScanSubject,
   parseSubject,
   ProtocolError,
+  reqSubject,
   SCAN_WORK_SUBJECT,
   scanPartitionWorkSubject,
   scanPattern,
   scanSubject,
   scanSymbolsSubject,
   subjectMatches,
+  sysSubject,
 } from "../../protocol/mod.ts";
 
 const test = suite("subjects");
@@ -118,6 +120,16 @@ test("areaPattern() and areaPrefix() cover an area's subjects, ALL_SUBJECTS ever
   assert.not.ok(outSubject("incidents", "anomaly").startsWith(outPrefix("incident")));
   assert.throws(() => outPrefix("a.b"), /Invalid actor name "a\.b"/);
   assert.ok(subjectMatches(ALL_SUBJECTS, collabSubject("s")));
+});
+
+test("reqSubject() builds troupe.req.<topic>..., outside troupe.sys.> and every other area", () => {
+  assert.is(reqSubject("collab", "ops"), "troupe.req.collab.ops");
+  assert.is(areaPattern("req"), "troupe.req.>");
+  assert.ok(subjectMatches(areaPattern("req"), reqSubject("incidents", "list")));
+  assert.not.ok(subjectMatches(areaPattern("sys"), reqSubject("incidents", "list")));
+  assert.not.ok(subjectMatches(areaPattern("sys"), reqSubject("collab", "ops")));
+  assert.not.ok(subjectMatches(areaPattern("req"), sysSubject("collab", "ops", "digest")));
+  assert.throws(() => reqSubject("collab", "a.b"), /Invalid token name "a\.b"/);
 });
 
 test.run();

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import type { BusMessage } from "../../protocol/mod.ts";
+import type { BusMessage, BusRequestError } from "../../protocol/mod.ts";
 import { Prng } from "../../sim/prng/mod.ts";
 import { Scheduler } from "../../sim/scheduler.ts";
 import { type NetworkFaults, QUIET_NETWORK, SimBus } from "../../sim/sim_bus.ts";
@@ -284,6 +284,8 @@ test("SimBus request gets the reply, or times out on virtual time", async () => 
     e.message
   );
   assert.is(none, 'No responders on "nobody"');
+  const flagged = await client.request("nobody", bytes(""), { timeout: 5 }).catch((e) => e);
+  assert.is((flagged as BusRequestError).noResponders, true);
 });
 
 test.run();

@@ -49,9 +49,9 @@ import {
 /**
  * What the dashboard subscribes to: the outputs it draws, dead letters, and of `troupe.sys` only
  * the actor notices its event list shows. Not the whole of `troupe.sys`: the collab nodes' own
- * anti-entropy digests and catch-up requests (lib0, not envelopes) came too, one about every 5 s
- * per loaded session, and each was counted undecodable (the one-off second "undecodable" seen in
- * dashboard_stream_browser).
+ * anti-entropy digests (lib0, not envelopes; and catch-up requests, before they moved to
+ * `troupe.req.`) came too, one about every 5 s per loaded session, and each was counted
+ * undecodable (the one-off second "undecodable" seen in dashboard_stream_browser).
  */
 export const DASHBOARD_SUBJECTS: readonly string[] = [
   outPattern("anomaly"),

@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { NatsBus } from "../../../actors/runtime/nats_bus.ts";
 import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
-import type { Bus, BusMessage } from "../../../protocol/mod.ts";
+import { type Bus, type BusMessage, BusRequestError } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 
 // The same contract suite runs against both buses: they must route identically.
@@ -84,6 +84,16 @@ function contract(
       }
       assert.instance(err, Error);
       assert.is((err as Error).name, "BusRequestError");
+      assert.is((err as BusRequestError).noResponders, true, "no one subscribes: told so");
+      // A subscriber that never answers: a timeout, not "no responders".
+      bus.subscribe("svc.silent", () => {});
+      await settle(bus);
+      const silent = await other.request("svc.silent", enc.encode("x"), { timeout: 50 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.instance(silent, BusRequestError);
+      assert.is((silent as BusRequestError).noResponders, false);
     } finally {
       await done();
     }

@@ -54,6 +54,7 @@ if (haveNatsServer("requestAll on NATS")) {
         (e: unknown) => e,
       );
       assert.match((err as Error).message, 'No responders on "ask.none"');
+      assert.is((err as BusRequestError).noResponders, true);
     } finally {
       await bus.close();
       await nats.cleanup();
