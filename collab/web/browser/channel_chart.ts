@@ -13,6 +13,8 @@
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
+import { ChartHeader } from "./_chart_header.ts";
+import { type ChangeRegime, ChartMarkers } from "./_chart_markers.ts";
 import type { Overlays } from "./_chart_draw.ts";
 import { chartOptions } from "./_chart_options.ts";
 import type { FrameLoop } from "./frame_loop.ts";
@@ -23,21 +25,9 @@ import { SeriesRing } from "./series_ring.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { RemoteLivePlot } from "./remote_live_plot.ts";
 import type { HistoryClient } from "./history_client.ts";
-import {
-  type ChartPast,
-  chartPast,
-  type IncidentBand,
-  incidentBand,
-  incidentWindow,
-  nearestPoint,
-  readPast,
-} from "./_chart_past.ts";
-import {
-  channelUnit,
-  type HistoryResponse,
-  type Incident,
-  withUnit,
-} from "../../../protocol/mod.ts";
+import { type IncidentBand, incidentBand, incidentWindow, nearestPoint } from "./_chart_past.ts";
+import { PinnedPast } from "./_pinned_past.ts";
+import { channelUnit, type HistoryResponse, type Incident } from "../../../protocol/mod.ts";
 
 /** Bounds of the overlays one chart keeps. */
 export const CHART_LIMITS = {
@@ -49,8 +39,6 @@ export const CHART_LIMITS = {
   /** Live updates between two repaints with fresh scales (when the frame has room for one). */
   updates_per_repaint: LIVE_UPDATES_PER_REPAINT,
 } as const;
-
-type Marker = LiveMarker;
 
 /** Options of a ChannelChart. */
 export interface ChannelChartOptions {
@@ -90,19 +78,17 @@ export class ChannelChart {
   /** The unit shown: the one the session set for the channel (`setUnit`), else the derived. */
   unit: string;
   readonly card: HTMLElement;
+  readonly #header: ChartHeader;
+  /** Who looks at the card (the header's dots). */
   readonly watchers: HTMLElement;
   /** The header's market quote (last, change, bar size), written by the card's candles. */
-  readonly quote: HTMLElement = el("span", { class: "quote" });
+  readonly quote: HTMLElement;
   /** The header's value at the shared crosshair's time. */
-  readonly readout: HTMLElement = el("span", { class: "readout" });
+  readonly readout: HTMLElement;
   readonly #onCursor: ((tS: number | undefined) => void) | undefined;
   readonly #onRange: (() => void) | undefined;
-  readonly #onHistory: ((h: HistoryResponse | undefined) => void) | undefined;
-  /** Where the unit is written: the header and over the value labels. */
-  readonly #unitLabels: HTMLElement[];
   /** The crosshair's time shown in the header (a new unit writes it again). */
   #cursorS: number | undefined;
-  readonly #title: HTMLElement;
   readonly #ring: SeriesRing;
   /** The decimated window handed to uPlot (two points per pixel column at most). */
   readonly #shown = Array.from(
@@ -117,13 +103,11 @@ export class ChannelChart {
   readonly #remote: RemoteLivePlot | undefined;
   readonly #loop: FrameLoop;
   readonly #naive: boolean;
-  readonly #anomalies: Marker[] = [];
-  readonly #changes: Marker[] = [];
-  #annotations: Marker[] = [];
+  readonly #markers = new ChartMarkers(CHART_LIMITS.markers_max);
   #pinned: { min: number; max: number } | undefined;
-  readonly #history: HistoryClient | undefined;
-  /** The history shown while pinned to a range the ring does not cover. */
-  #past: ChartPast | undefined;
+  /** The history shown while pinned to a range the ring does not cover (none without a
+   *  history client: a pinned range then shows what the ring holds). */
+  readonly #past: PinnedPast | undefined;
   /** The incident the chart was opened at (the incidents panel), drawn while pinned. */
   #incident: IncidentBand | undefined;
   /** The pinned window ends at the ring's newest sample (a live incident opened from the ring). */
@@ -142,31 +126,25 @@ export class ChannelChart {
     this.unit = this.derivedUnit = channelUnit(this.channel);
     this.#loop = options.loop;
     this.#naive = options.mode === "naive";
-    this.#history = options.history;
+    const history = options.history;
+    this.#past = history &&
+      new PinnedPast({ channel: this.channel, history, onHistory: options.onHistory });
     this.#onCursor = options.onCursor;
     this.#onRange = options.onRange;
-    this.#onHistory = options.onHistory;
     const points = options.points ?? CHART_LIMITS.points;
     this.#ring = new SeriesRing(1 + COLUMNS.length, points);
-    this.watchers = el("span", { class: "watchers" });
-    const live = el("button", { class: "live", title: "follow the live edge" }, "live");
-    live.addEventListener("click", () => this.follow());
-    const earlier = el("button", { class: "pan", "data-pan": "-0.5", title: "earlier" }, "«");
-    const later = el("button", { class: "pan", "data-pan": "0.5", title: "later" }, "»");
-    earlier.addEventListener("click", () => this.pan(-0.5));
-    later.addEventListener("click", () => this.pan(0.5));
-    // The unit is said once per card, in the DOM (the header and over the value labels), so
-    // neither the live view nor uPlot draws anything more per frame for it.
-    const yUnit = el("span", { class: "y-unit" }, this.unit);
-    const body = el("div", { class: "plot" }, yUnit);
-    this.#title = el("span", { class: "title" }, this.channel);
-    const unit = el("span", { class: "unit", title: "unit" }, this.unit);
-    this.#unitLabels = [unit, yUnit];
-    const nav = [live, earlier, later];
+    this.#header = new ChartHeader({
+      channel: this.channel,
+      unit: this.unit,
+      follow: () => this.follow(),
+      pan: (fraction) => this.pan(fraction),
+    });
+    ({ quote: this.quote, readout: this.readout, watchers: this.watchers } = this.#header);
+    const body = el("div", { class: "plot" }, this.#header.yUnit);
     this.card = el(
       "div",
       { class: "card", "data-channel": this.channel, "data-unit": this.unit },
-      el("h3", {}, this.#title, unit, ...nav, this.quote, this.readout, this.watchers),
+      this.#header.element,
       body,
     );
     parent.append(this.card);
@@ -202,15 +180,21 @@ export class ChannelChart {
   #cursorMoved(u: uPlot): void {
     const left = u.cursor.left ?? -1;
     if (!this.#onCursor) return;
-    if (left < 0) return this.#onCursor(undefined);
+    this.#onCursor(left < 0 ? undefined : this.#timeAt(u, left));
+  }
+
+  /** The time (seconds) at `px`, CSS pixels into uPlot's cursor layer, in the view shown: the
+   *  live view's times are by its canvas's pixel. */
+  #timeAt(u: uPlot, px: number): number {
     const live = this.#pinned ? undefined : this.#live ?? this.#remote;
-    this.#onCursor(live ? live.timeAt(u.over.offsetLeft + left) : u.posToVal(left, "x"));
+    return live ? live.timeAt(u.over.offsetLeft + px) : u.posToVal(px, "x");
   }
 
   /** The value shown nearest to `tS` (seconds), with its time; undefined with none near. */
   valueAt(tS: number): { t: number; v: number } | undefined {
-    const t = this.#past && this.#pinned ? this.#past.t : this.#ring.view(0);
-    const v = this.#past && this.#pinned ? this.#past.v : this.#ring.view(1);
+    const past = this.#pinned ? this.#past?.past : undefined;
+    const t = past ? past.t : this.#ring.view(0);
+    const v = past ? past.v : this.#ring.view(1);
     return nearestPoint(t, v, tS);
   }
 
@@ -221,35 +205,21 @@ export class ChannelChart {
     if (unit === this.unit) return;
     this.unit = unit;
     this.card.dataset.unit = unit;
-    for (const label of this.#unitLabels) label.textContent = unit;
+    this.#header.setUnit(unit);
     this.showAt(this.#cursorS);
   }
 
   /** Shows the value at the crosshair's time `tS` in the header (nothing for undefined). */
   showAt(tS: number | undefined): void {
     this.#cursorS = tS;
-    const at = tS === undefined ? undefined : this.valueAt(tS);
-    if (!at) {
-      this.readout.textContent = "";
-      return;
-    }
-    const time = new Date(Math.round(at.t * 1000)).toISOString().slice(11, 21);
-    this.readout.textContent = `${time} ${
-      withUnit(String(Number(at.v.toPrecision(6))), this.unit)
-    }`;
-    this.readout.dataset.value = String(at.v);
-    this.readout.dataset.t = String(at.t);
+    this.#header.showValue(tS === undefined ? undefined : this.valueAt(tS), this.unit);
   }
 
   /** Drag-to-zoom: pins the dragged time range, read from the view that was shown. */
   #zoom(u: uPlot): void {
     const { left, width } = u.select;
     if (width <= 0) return;
-    const live = this.#pinned ? undefined : this.#live ?? this.#remote;
-    // The selection is in uPlot's cursor layer; the live view's times are by canvas pixel.
-    const at = u.over.offsetLeft;
-    const min = live ? live.timeAt(at + left) : u.posToVal(left, "x");
-    const max = live ? live.timeAt(at + left + width) : u.posToVal(left + width, "x");
+    const min = this.#timeAt(u, left), max = this.#timeAt(u, left + width);
     u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
     this.#pin({ min, max });
   }
@@ -322,7 +292,7 @@ export class ChannelChart {
         : this.#sinceRepaint + 1;
       return;
     }
-    if (this.#pinned && this.#past) return this.#drawPast(this.#pinned);
+    if (this.#pinned && this.#past?.past) return this.#drawPast(this.#pinned);
     let data = views;
     if (!this.#pinned) {
       // uPlot following the live edge (naive mode's markers): the whole window, two points per
@@ -344,14 +314,14 @@ export class ChannelChart {
   }
 
   /** What the live view draws besides the series (LiveOverlays). */
-  get anomalies(): readonly Marker[] {
-    return this.#anomalies;
+  get anomalies(): readonly LiveMarker[] {
+    return this.#markers.anomalies;
   }
-  get changes(): readonly Marker[] {
-    return this.#changes;
+  get changes(): readonly LiveMarker[] {
+    return this.#markers.changes;
   }
-  get annotations(): readonly Marker[] {
-    return this.#annotations;
+  get annotations(): readonly LiveMarker[] {
+    return this.#markers.annotations;
   }
 
   #redrawNaive(): void {
@@ -364,12 +334,12 @@ export class ChannelChart {
 
   /** Titles the card: the session's panel title with the channel, or the channel alone. */
   setTitle(title: string | undefined): void {
-    this.#title.textContent = title ? `${title} · ${this.channel}` : this.channel;
+    this.#header.setTitle(title);
   }
 
   /** Adds an anomaly marker (`t` microseconds). */
   addAnomaly(tUs: number, value: number, text: string): void {
-    push(this.#anomalies, { t: tUs * 1e-6, y: value, text, color: "#ff5d5d" });
+    this.#markers.addAnomaly(tUs * 1e-6, value, text);
     this.#live?.invalidateFrom(tUs * 1e-6);
     this.#remote?.overlays(this, tUs * 1e-6);
     this.#changed();
@@ -379,19 +349,9 @@ export class ChannelChart {
    * Adds a change point at `tUs`, confirmed at `seenUs` (microseconds), with the regime's means
    * and the level just before it: regimes.ts says where each is drawn.
    */
-  addChange(
-    tUs: number,
-    regime: { meanBefore: number; meanAfter: number; levelBefore: number },
-    seenUs: number,
-    text: string,
-  ): void {
-    const { meanBefore: before, meanAfter: y, levelBefore } = regime;
-    const c = { t: tUs * 1e-6, y, before, levelBefore, seen: seenUs * 1e-6 };
-    push(this.#changes, { ...c, text, color: "#ffb347" });
-    this.#changes.sort((a, b) => a.t - b.t);
+  addChange(tUs: number, regime: ChangeRegime, seenUs: number, text: string): void {
     // The regime before it now ends there: repaint from the change before it on.
-    const i = this.#changes.findIndex((m) => m.t === tUs * 1e-6);
-    const from = this.#changes[Math.max(0, i - 1)]!.t;
+    const from = this.#markers.addChange(tUs * 1e-6, regime, seenUs * 1e-6, text);
     this.#live?.invalidateFrom(from);
     this.#remote?.overlays(this, from);
     this.#changed();
@@ -399,12 +359,7 @@ export class ChannelChart {
 
   /** Replaces the annotations drawn (`t` milliseconds since the epoch). */
   setAnnotations(list: Array<{ t: number; text: string; color: string }>): void {
-    this.#annotations = list.slice(-CHART_LIMITS.markers_max).map((a) => ({
-      t: a.t / 1000,
-      y: NaN,
-      text: a.text,
-      color: a.color,
-    }));
+    this.#markers.setAnnotations(list);
     this.#live?.invalidate();
     this.#remote?.overlays(this, -Infinity);
     this.#changed();
@@ -452,11 +407,11 @@ export class ChannelChart {
   #pin(range: { min: number; max: number }): void {
     this.#pinned = range;
     this.#followsIncident = false;
-    this.#setPast(undefined);
+    this.#past?.show(undefined);
     this.#showLive(false);
     const r = this.#ring;
     const held = r.length > 1 && range.min >= r.view(0)[0]!;
-    this.source = held || !this.#history ? "ring" : "loading";
+    this.source = held || !this.#past ? "ring" : "loading";
     if (this.source === "loading") void this.#load(range);
     this.flush();
     this.#onRange?.();
@@ -466,30 +421,22 @@ export class ChannelChart {
   async #load(range: { min: number; max: number }): Promise<void> {
     let h: HistoryResponse | undefined;
     try {
-      const widthPx = this.#plot.width;
-      h = await readPast(this.#history!, { channel: this.channel, range, widthPx });
+      h = await this.#past!.read(range, this.#plot.width);
     } catch (err) {
-      this.#title.title = (err as Error).message;
+      this.#header.setError((err as Error).message);
       this.card.dataset.historyError = (err as Error).message;
       return;
     }
     if (!h || this.#pinned !== range) return;
-    this.#setPast(h);
+    this.#past!.show(h);
     this.source = "history";
     this.card.dataset.historySamples = String(h.samples);
     this.flush();
   }
 
-  /** Shows history `h` (undefined: none), and hands it to the card's candles. */
-  #setPast(h: HistoryResponse | undefined): void {
-    if (!h && !this.#past) return;
-    this.#past = h && chartPast(h);
-    this.#onHistory?.(h);
-  }
-
   /** Draws the history pinned: the value line alone (history has no band). */
   #drawPast(range: { min: number; max: number }): void {
-    const { t, v } = this.#past!;
+    const { t, v } = this.#past!.past!;
     const none = new Array<null>(t.length).fill(null);
     this.#plot.batch(() => {
       // Fresh scales: the y range is the history's, not what was shown before.
@@ -500,7 +447,7 @@ export class ChannelChart {
 
   /** The incident bands drawn: history's and the one opened at, once each (the tests read it). */
   incidentBands(): IncidentBand[] {
-    const past = this.#past?.incidents ?? [], i = this.#incident;
+    const past = this.#past?.past?.incidents ?? [], i = this.#incident;
     return i && !past.some((b) => b.id === i.id) ? [...past, i] : past;
   }
 
@@ -513,7 +460,7 @@ export class ChannelChart {
   follow(): void {
     this.#pinned = undefined;
     this.#incident = undefined;
-    this.#setPast(undefined);
+    this.#past?.show(undefined);
     this.source = "live";
     this.#showLive(true);
     this.card.classList.remove("focused");
@@ -575,11 +522,11 @@ export class ChannelChart {
   /** What the overlays draw now (drawOverlays). */
   #overlays(): Overlays {
     return {
-      changes: this.#changes,
-      findings: this.#past?.findings ?? [],
+      changes: this.#markers.changes,
+      findings: this.#past?.past?.findings ?? [],
       incidents: this.incidentBands(),
-      annotations: this.#annotations,
-      anomalies: this.#anomalies,
+      annotations: this.#markers.annotations,
+      anomalies: this.#markers.anomalies,
     };
   }
 
@@ -588,12 +535,5 @@ export class ChannelChart {
     this.#plot.setSize({ width, height: CHART_LIMITS.height_px });
     if (this.#remote) this.#syncLayout(this.#remote);
     this.#changed();
-  }
-}
-
-function push(list: Marker[], m: Marker): void {
-  list.push(m);
-  if (list.length > CHART_LIMITS.markers_max) {
-    list.splice(0, list.length - CHART_LIMITS.markers_max);
   }
 }
