@@ -14,6 +14,7 @@
 import uPlot from "uplot";
 import { el } from "./dom.ts";
 import { ChartHeader } from "./_chart_header.ts";
+import { OpenedIncident } from "./_opened_incident.ts";
 import { type ChangeRegime, ChartMarkers } from "./_chart_markers.ts";
 import type { Overlays } from "./_chart_draw.ts";
 import { chartOptions } from "./_chart_options.ts";
@@ -25,7 +26,7 @@ import { SeriesRing } from "./series_ring.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { RemoteLivePlot } from "./remote_live_plot.ts";
 import type { HistoryClient } from "./history_client.ts";
-import { type IncidentBand, incidentBand, incidentWindow, nearestPoint } from "./_chart_past.ts";
+import { type IncidentBand, nearestPoint, ongoingBands } from "./_chart_past.ts";
 import { PinnedPast } from "./_pinned_past.ts";
 import { channelUnit, type HistoryResponse, type Incident } from "../../../protocol/mod.ts";
 
@@ -109,9 +110,7 @@ export class ChannelChart {
    *  history client: a pinned range then shows what the ring holds). */
   readonly #past: PinnedPast | undefined;
   /** The incident the chart was opened at (the incidents panel), drawn while pinned. */
-  #incident: IncidentBand | undefined;
-  /** The pinned window ends at the ring's newest sample (a live incident opened from the ring). */
-  #followsIncident = false;
+  #opened: OpenedIncident | undefined;
   /** What the chart shows while pinned: `ring`, `loading` or `history` (the tests read it). */
   source: "live" | "ring" | "loading" | "history" = "live";
   #sinceRepaint = 0;
@@ -192,9 +191,8 @@ export class ChannelChart {
 
   /** The value shown nearest to `tS` (seconds), with its time; undefined with none near. */
   valueAt(tS: number): { t: number; v: number } | undefined {
-    const past = this.#pinned ? this.#past?.past : undefined;
-    const t = past ? past.t : this.#ring.view(0);
-    const v = past ? past.v : this.#ring.view(1);
+    const r = this.#ring, ring = { t: r.view(0), v: r.view(1) };
+    const { t, v } = this.#pinned && this.#past?.past ? this.#past.line(ring) : ring;
     return nearestPoint(t, v, tS);
   }
 
@@ -221,7 +219,7 @@ export class ChannelChart {
     if (width <= 0) return;
     const min = this.#timeAt(u, left), max = this.#timeAt(u, left + width);
     u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-    this.#pin({ min, max });
+    this.#pin({ min, max }, false);
   }
 
   /** Sizes the live view's canvas as uPlot's, with its own plot rectangle (uPlot sizes its axes
@@ -266,8 +264,7 @@ export class ChannelChart {
     if (!value || !expected || !lower || !upper) return;
     this.#ring.append([t, value, expected, lower, upper], 0, t.length, 1e-6);
     this.points += t.length;
-    const p = this.#pinned; // a live incident's window goes on with the ring (focus)
-    if (this.#followsIncident && p) p.max = Math.max(p.max, this.#ring.lastTime());
+    if (this.#opened?.follows) this.#followOpened();
     this.#remote?.append([t, value, expected, lower, upper]);
     if (this.#naive) this.#redrawNaive();
     else this.#changed();
@@ -368,21 +365,65 @@ export class ChannelChart {
   /**
    * Shows the window around `tMs` (milliseconds since the epoch) and stops following: half the
    * ring's span when the ring holds that moment, else ten minutes of history around it; with an
-   * incident, its window (incidentWindow: while it is not resolved, up to now, the ring's newest
-   * sample as at the live view's right edge, else the clock's; and on with the ring's samples
-   * while the ring holds it) and its band, until the chart follows live again.
+   * incident, its window and its band (OpenedIncident: while it is not resolved, up to now, the
+   * ring's newest sample as at the live view's right edge, else the clock's, and on with the
+   * samples that come; its updates reach it, `incidentChanged`), until the chart follows live.
    */
   focus(tMs: number, incident?: Incident): void {
     const t = tMs / 1000, r = this.#ring;
     const held = r.length > 1 && t >= r.view(0)[0]!;
     const half = held ? (r.lastTime() - r.view(0)[0]!) / 4 : FOCUS_HALF_SPAN_S;
-    this.#incident = incident && incidentBand(incident);
-    const around = { min: t - half, max: t + half };
+    this.#opened = incident && new OpenedIncident(incident, t);
     const nowS = r.length > 0 ? r.lastTime() : Date.now() / 1000;
-    this.#pin(incident ? incidentWindow(incident, { tS: t, nowS }) : around);
-    this.#followsIncident = !!incident && incident.state !== "resolved" && this.source === "ring";
+    if (this.#opened) this.#pin(this.#opened.window(nowS), true);
+    else this.#pin({ min: t - half, max: t + half }, false);
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
+  }
+
+  /**
+   * Takes the stage's update of an incident: the band of one drawn (the incident opened at, or
+   * one of the history shown) is drawn as it is now, and an incident opened at that resolves
+   * leaves the samples and shows its span with its margin. An incident the chart does not draw
+   * costs nothing (no redraw).
+   */
+  incidentChanged(i: Incident): void {
+    const o = this.#opened;
+    const inPast = this.#past?.incidentChanged(i) === true;
+    const done = o ? o.update(i) : "none";
+    if (!inPast && done === "none") return;
+    if (done === "resolved" && o!.windowed && this.#pinned) {
+      this.#pin(o!.window(this.#newestS() ?? Date.now() / 1000), true);
+    } else this.#changed();
+  }
+
+  /**
+   * A sample came while the incident opened at is still going on: its window goes on with it.
+   * Shown from history, the ring's samples continue the answer; once they no longer do (the ring
+   * dropped samples after it), or the ring no longer holds the window's start, history is read
+   * again.
+   */
+  #followOpened(): void {
+    const p = this.#pinned, first = this.#ring.view(0)[0]!;
+    if (!p) return;
+    p.max = Math.max(p.max, this.#ring.lastTime());
+    const stale = this.source === "history"
+      ? this.#past!.gapBefore(first)
+      : this.source === "ring" && this.#past !== undefined && first > p.min;
+    if (!stale) return;
+    this.source = "loading";
+    void this.#load(p);
+  }
+
+  /** The newest sample the chart has (seconds): the ring's, or the history shown's; undefined
+   *  with none. */
+  #newestS(): number | undefined {
+    const r = this.#ring;
+    const newest = Math.max(
+      r.length > 0 ? r.lastTime() : -Infinity,
+      this.#past?.newestS() ?? -Infinity,
+    );
+    return Number.isFinite(newest) ? newest : undefined;
   }
 
   /**
@@ -392,21 +433,22 @@ export class ChannelChart {
   pan(fraction: number): void {
     const { min, max } = this.xRange();
     const by = (max - min) * fraction;
-    this.#pin({ min: min + by, max: max + by });
+    this.#pin({ min: min + by, max: max + by }, false);
   }
 
   /** Stops following and shows `range` (seconds since the epoch). */
   showRange(range: { min: number; max: number }): void {
-    this.#pin(range);
+    this.#pin(range, false);
   }
 
   /**
    * Stops following and shows `range` (seconds) with uPlot, now: from the ring when it holds the
-   * range's start, else from the history endpoint (what the ring has meanwhile).
+   * range's start, else from the history endpoint (what the ring has meanwhile). `incident`: it
+   * is the window of the incident opened at (else a range the user chose).
    */
-  #pin(range: { min: number; max: number }): void {
+  #pin(range: { min: number; max: number }, incident: boolean): void {
     this.#pinned = range;
-    this.#followsIncident = false;
+    if (this.#opened) this.#opened.windowed = incident;
     this.#past?.show(undefined);
     this.#showLive(false);
     const r = this.#ring;
@@ -420,6 +462,7 @@ export class ChannelChart {
   /** Reads `range` from the history endpoint and shows it, if it is still the one pinned. */
   async #load(range: { min: number; max: number }): Promise<void> {
     let h: HistoryResponse | undefined;
+    const askedMax = range.max;
     try {
       h = await this.#past!.read(range, this.#plot.width);
     } catch (err) {
@@ -428,15 +471,17 @@ export class ChannelChart {
       return;
     }
     if (!h || this.#pinned !== range) return;
-    this.#past!.show(h);
+    this.#past!.show(h, askedMax);
     this.source = "history";
     this.card.dataset.historySamples = String(h.samples);
     this.flush();
   }
 
-  /** Draws the history pinned: the value line alone (history has no band). */
+  /** Draws the history pinned, with the ring's samples after it: the value line alone (history
+   *  has no band). */
   #drawPast(range: { min: number; max: number }): void {
-    const { t, v } = this.#past!.past!;
+    const r = this.#ring;
+    const { t, v } = this.#past!.line({ t: r.view(0), v: r.view(1) });
     const none = new Array<null>(t.length).fill(null);
     this.#plot.batch(() => {
       // Fresh scales: the y range is the history's, not what was shown before.
@@ -445,10 +490,20 @@ export class ChannelChart {
     });
   }
 
-  /** The incident bands drawn: history's and the one opened at, once each (the tests read it). */
+  /**
+   * The incident bands drawn: history's and the one opened at, once each (the opened one as its
+   * updates left it), those not resolved up to the newest sample (the tests read it).
+   */
   incidentBands(): IncidentBand[] {
-    const past = this.#past?.past?.incidents ?? [], i = this.#incident;
-    return i && !past.some((b) => b.id === i.id) ? [...past, i] : past;
+    const past = this.#past?.past?.incidents ?? [], o = this.#opened;
+    let bands: IncidentBand[] = past;
+    if (o) {
+      const opened = o.band();
+      bands = past.some((b) => b.id === opened.id)
+        ? past.map((b) => b.id === opened.id ? opened : b)
+        : [...past, opened];
+    }
+    return ongoingBands(bands, this.#newestS());
   }
 
   /** Points shown while pinned (the tests read it). */
@@ -459,7 +514,7 @@ export class ChannelChart {
   /** Follows the live edge again. */
   follow(): void {
     this.#pinned = undefined;
-    this.#incident = undefined;
+    this.#opened = undefined;
     this.#past?.show(undefined);
     this.source = "live";
     this.#showLive(true);
