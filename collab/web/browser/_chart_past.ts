@@ -86,22 +86,26 @@ export function ongoingBands(
 
 /**
  * What a chart pinned to history draws: the answer's samples, then the samples its ring received
- * after the answer's last one (a window that goes on with an incident still open), as one line.
+ * after the answer's last one up to `untilS` (a window that goes on with an incident still open;
+ * a window that stays where it was pinned takes none past its end), as one line.
  */
 export function pastWithTail(
   past: { t: Float64Array; v: Float64Array },
   ring: { t: Float64Array; v: Float64Array },
+  untilS: number,
 ): { t: Float64Array; v: Float64Array } {
   const last = past.t.length > 0 ? past.t[past.t.length - 1]! : -Infinity;
-  let from = ring.t.length;
+  let to = ring.t.length;
+  while (to > 0 && ring.t[to - 1]! > untilS) to--;
+  let from = to;
   while (from > 0 && ring.t[from - 1]! > last) from--;
-  if (from === ring.t.length) return past;
-  const n = past.t.length, tail = ring.t.length - from;
+  if (from === to) return past;
+  const n = past.t.length, tail = to - from;
   const t = new Float64Array(n + tail), v = new Float64Array(n + tail);
   t.set(past.t);
   v.set(past.v);
-  t.set(ring.t.subarray(from), n);
-  v.set(ring.v.subarray(from), n);
+  t.set(ring.t.subarray(from, to), n);
+  v.set(ring.v.subarray(from, to), n);
   return { t, v };
 }
 

@@ -53,9 +53,13 @@ export class PinnedPast {
     this.#options.onHistory?.(h);
   }
 
-  /** The line drawn: the answer's samples, then the ring's (`t`, `v`) after its last. */
-  line(ring: { t: Float64Array; v: Float64Array }): { t: Float64Array; v: Float64Array } {
-    return pastWithTail(this.#past!, ring);
+  /** The line drawn: the answer's samples, then the ring's (`t`, `v`) after its last, up to
+   *  `untilS` (the window's end). */
+  line(
+    ring: { t: Float64Array; v: Float64Array },
+    untilS: number,
+  ): { t: Float64Array; v: Float64Array } {
+    return pastWithTail(this.#past!, ring, untilS);
   }
 
   /** Whether samples are missing between the answer and a ring whose oldest is at `firstS`. */

@@ -192,7 +192,8 @@ export class ChannelChart {
   /** The value shown nearest to `tS` (seconds), with its time; undefined with none near. */
   valueAt(tS: number): { t: number; v: number } | undefined {
     const r = this.#ring, ring = { t: r.view(0), v: r.view(1) };
-    const { t, v } = this.#pinned && this.#past?.past ? this.#past.line(ring) : ring;
+    const p = this.#pinned;
+    const { t, v } = p && this.#past?.past ? this.#past.line(ring, p.max) : ring;
     return nearestPoint(t, v, tS);
   }
 
@@ -481,7 +482,7 @@ export class ChannelChart {
    *  has no band). */
   #drawPast(range: { min: number; max: number }): void {
     const r = this.#ring;
-    const { t, v } = this.#past!.line({ t: r.view(0), v: r.view(1) });
+    const { t, v } = this.#past!.line({ t: r.view(0), v: r.view(1) }, range.max);
     const none = new Array<null>(t.length).fill(null);
     this.#plot.batch(() => {
       // Fresh scales: the y range is the history's, not what was shown before.

@@ -34,17 +34,20 @@ test("ongoingBands() runs an open band on to the newest sample, a resolved one n
   assert.equal(ongoingBands(bands, undefined).map((b) => b.t1), [130, 130, 200]);
 });
 
-test("pastWithTail() continues the answer with the ring's samples after its last", () => {
+test("pastWithTail() continues the answer with the ring's samples after its last, to the end", () => {
   const past = { t: Float64Array.of(1, 2, 3), v: Float64Array.of(10, 20, 30) };
   const ring = { t: Float64Array.of(2, 3, 4, 5), v: Float64Array.of(21, 31, 41, 51) };
-  const got = pastWithTail(past, ring);
+  const got = pastWithTail(past, ring, 5);
   assert.equal([...got.t], [1, 2, 3, 4, 5]);
   assert.equal([...got.v], [10, 20, 30, 41, 51]);
-  // Nothing newer: the answer itself, not a copy.
-  assert.is(pastWithTail(past, { t: Float64Array.of(1, 3), v: Float64Array.of(0, 0) }), past);
+  // A window ending at 4 takes no sample after it.
+  assert.equal([...pastWithTail(past, ring, 4).t], [1, 2, 3, 4]);
+  // Nothing newer (or nothing up to the end): the answer itself, not a copy.
+  assert.is(pastWithTail(past, { t: Float64Array.of(1, 3), v: Float64Array.of(0, 0) }, 9), past);
+  assert.is(pastWithTail(past, ring, 3.5), past);
   // An empty answer: the ring's samples.
   const empty = { t: new Float64Array(0), v: new Float64Array(0) };
-  assert.equal([...pastWithTail(empty, ring).t], [2, 3, 4, 5]);
+  assert.equal([...pastWithTail(empty, ring, 9).t], [2, 3, 4, 5]);
 });
 
 test.run();
