@@ -13,7 +13,6 @@ import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
 import { ensureFeedStream, type NatsBus } from "../../actors/runtime/mod.ts";
 import {
-  encodeColumns,
   encodeFrame,
   encodeIncident,
   feedSubject,
@@ -24,6 +23,7 @@ import {
 } from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { type PageDrawnText, recordDrawnText } from "../_support/drawn_text.ts";
+import { anomalyColumns } from "../_support/findings.ts";
 import { haveNatsServer } from "../_support/nats.ts";
 import { openDashboard } from "./_support.ts";
 
@@ -127,19 +127,7 @@ async function session(
 
 /** Live samples of CH at `t` (µs), as the anomaly actor publishes its columns. */
 function live(bus: NatsBus, t: Float64Array): void {
-  const col = (f: (i: number) => number) => Float64Array.from(t, (_, i) => f(i));
-  const frame = {
-    channel: "CH",
-    seq0: 0,
-    t,
-    columns: {
-      value: col((i) => 100 + (i % 13)),
-      expected: col(() => 106),
-      lower: col(() => 99),
-      upper: col(() => 113),
-    },
-  };
-  bus.publish(outSubject("anomaly", "CH"), encodeColumns(frame, { id: `ch-${t[0]}`, src: "test" }));
+  bus.publish(outSubject("anomaly", "CH"), anomalyColumns("CH", t));
 }
 
 const xRange = (page: Page) =>

@@ -88,14 +88,7 @@ export function drawOverlays(u: uPlot, o: Overlays): void {
     if (m.t < min || m.t > max) continue;
     vline(ctx, u.valToPos(m.t, "x", true), top, height, m.color, [2, 2]);
   }
-  for (const m of o.annotations) {
-    if (m.t < min || m.t > max) continue;
-    const x = u.valToPos(m.t, "x", true);
-    vline(ctx, x, top, height, m.color, [3, 3]);
-    ctx.fillStyle = m.color;
-    ctx.font = `${11 * devicePixelRatio}px system-ui`;
-    ctx.fillText(m.text.slice(0, 40), x + 4, top + 12 * devicePixelRatio);
-  }
+  drawAnnotations(u, o.annotations, min, max);
   ctx.fillStyle = "#ff5d5d";
   for (const m of o.anomalies) {
     if (m.t < min || m.t > max) continue;
@@ -106,6 +99,26 @@ export function drawOverlays(u: uPlot, o: Overlays): void {
   // Last, over every line: nothing strokes through them.
   drawIncidentLabels(u, o.incidents, min, max);
   ctx.restore();
+}
+
+/**
+ * Each annotation: a dashed line in its author's colour and its text right of it, near the top,
+ * as the live view writes it (_live_marks.ts). The alignment and baseline are set here: uPlot
+ * leaves its axes' behind (`right`, `middle`), which put the text left of its line.
+ */
+function drawAnnotations(u: uPlot, list: readonly LiveMarker[], min: number, max: number): void {
+  const ctx = u.ctx, dpr = devicePixelRatio;
+  const { top, height } = u.bbox;
+  ctx.font = `${11 * dpr}px system-ui`;
+  ctx.textAlign = "left";
+  ctx.textBaseline = "alphabetic";
+  for (const m of list) {
+    if (m.t < min || m.t > max) continue;
+    const x = u.valToPos(m.t, "x", true);
+    vline(ctx, x, top, height, m.color, [3, 3]);
+    ctx.fillStyle = m.color;
+    ctx.fillText(m.text.slice(0, 40), x + 4 * dpr, top + 12 * dpr);
+  }
 }
 
 /** An incident: a translucent band over its span (at least 3 px) and a strip along the top in

@@ -17,13 +17,15 @@ export interface ChartPast {
   incidents: IncidentBand[];
 }
 
-/** An incident drawn over its span: first to last finding, seconds. */
+/** An incident drawn over its span: first to last finding, seconds (while it is `open`, not
+ *  resolved, `ongoingBands` runs it on to the chart's newest sample). */
 export interface IncidentBand {
   id: string;
   t0: number;
   t1: number;
   severity: number;
   color: string;
+  open: boolean;
 }
 
 /** The least time shown each side of an incident opened at (seconds). */
@@ -64,7 +66,47 @@ export function incidentBand(i: Incident): IncidentBand {
     t1: i.last_us * 1e-6,
     severity: i.peak_severity,
     color,
+    open: i.state !== "resolved",
   };
+}
+
+/**
+ * `bands` as a chart whose newest sample is at `newestS` (seconds; undefined: it has none) draws
+ * them: an incident not resolved is still going on, so its band reaches that sample rather than
+ * ending at its last finding; a resolved one ends at its last finding.
+ */
+export function ongoingBands(
+  bands: readonly IncidentBand[],
+  newestS: number | undefined,
+): IncidentBand[] {
+  return bands.map((b) =>
+    b.open && newestS !== undefined && newestS > b.t1 ? { ...b, t1: newestS } : b
+  );
+}
+
+/**
+ * What a chart pinned to history draws: the answer's samples, then the samples its ring received
+ * after the answer's last one up to `untilS` (a window that goes on with an incident still open;
+ * a window that stays where it was pinned takes none past its end), as one line.
+ */
+export function pastWithTail(
+  past: { t: Float64Array; v: Float64Array },
+  ring: { t: Float64Array; v: Float64Array },
+  untilS: number,
+): { t: Float64Array; v: Float64Array } {
+  const last = past.t.length > 0 ? past.t[past.t.length - 1]! : -Infinity;
+  let to = ring.t.length;
+  while (to > 0 && ring.t[to - 1]! > untilS) to--;
+  let from = to;
+  while (from > 0 && ring.t[from - 1]! > last) from--;
+  if (from === to) return past;
+  const n = past.t.length, tail = to - from;
+  const t = new Float64Array(n + tail), v = new Float64Array(n + tail);
+  t.set(past.t);
+  v.set(past.v);
+  t.set(ring.t.subarray(from, to), n);
+  v.set(ring.v.subarray(from, to), n);
+  return { t, v };
 }
 
 /** The point of (t, v) nearest to `tS` (seconds), or undefined outside their span. */

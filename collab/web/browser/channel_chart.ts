@@ -13,6 +13,9 @@
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
+import { ChartHeader } from "./_chart_header.ts";
+import { OpenedIncident } from "./_opened_incident.ts";
+import { type ChangeRegime, ChartMarkers } from "./_chart_markers.ts";
 import type { Overlays } from "./_chart_draw.ts";
 import { chartOptions } from "./_chart_options.ts";
 import type { FrameLoop } from "./frame_loop.ts";
@@ -23,21 +26,9 @@ import { SeriesRing } from "./series_ring.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { RemoteLivePlot } from "./remote_live_plot.ts";
 import type { HistoryClient } from "./history_client.ts";
-import {
-  type ChartPast,
-  chartPast,
-  type IncidentBand,
-  incidentBand,
-  incidentWindow,
-  nearestPoint,
-  readPast,
-} from "./_chart_past.ts";
-import {
-  channelUnit,
-  type HistoryResponse,
-  type Incident,
-  withUnit,
-} from "../../../protocol/mod.ts";
+import { type IncidentBand, nearestPoint, ongoingBands } from "./_chart_past.ts";
+import { PinnedPast } from "./_pinned_past.ts";
+import { channelUnit, type HistoryResponse, type Incident } from "../../../protocol/mod.ts";
 
 /** Bounds of the overlays one chart keeps. */
 export const CHART_LIMITS = {
@@ -49,8 +40,6 @@ export const CHART_LIMITS = {
   /** Live updates between two repaints with fresh scales (when the frame has room for one). */
   updates_per_repaint: LIVE_UPDATES_PER_REPAINT,
 } as const;
-
-type Marker = LiveMarker;
 
 /** Options of a ChannelChart. */
 export interface ChannelChartOptions {
@@ -90,19 +79,17 @@ export class ChannelChart {
   /** The unit shown: the one the session set for the channel (`setUnit`), else the derived. */
   unit: string;
   readonly card: HTMLElement;
+  readonly #header: ChartHeader;
+  /** Who looks at the card (the header's dots). */
   readonly watchers: HTMLElement;
   /** The header's market quote (last, change, bar size), written by the card's candles. */
-  readonly quote: HTMLElement = el("span", { class: "quote" });
+  readonly quote: HTMLElement;
   /** The header's value at the shared crosshair's time. */
-  readonly readout: HTMLElement = el("span", { class: "readout" });
+  readonly readout: HTMLElement;
   readonly #onCursor: ((tS: number | undefined) => void) | undefined;
   readonly #onRange: (() => void) | undefined;
-  readonly #onHistory: ((h: HistoryResponse | undefined) => void) | undefined;
-  /** Where the unit is written: the header and over the value labels. */
-  readonly #unitLabels: HTMLElement[];
   /** The crosshair's time shown in the header (a new unit writes it again). */
   #cursorS: number | undefined;
-  readonly #title: HTMLElement;
   readonly #ring: SeriesRing;
   /** The decimated window handed to uPlot (two points per pixel column at most). */
   readonly #shown = Array.from(
@@ -117,17 +104,13 @@ export class ChannelChart {
   readonly #remote: RemoteLivePlot | undefined;
   readonly #loop: FrameLoop;
   readonly #naive: boolean;
-  readonly #anomalies: Marker[] = [];
-  readonly #changes: Marker[] = [];
-  #annotations: Marker[] = [];
+  readonly #markers = new ChartMarkers(CHART_LIMITS.markers_max);
   #pinned: { min: number; max: number } | undefined;
-  readonly #history: HistoryClient | undefined;
-  /** The history shown while pinned to a range the ring does not cover. */
-  #past: ChartPast | undefined;
+  /** The history shown while pinned to a range the ring does not cover (none without a
+   *  history client: a pinned range then shows what the ring holds). */
+  readonly #past: PinnedPast | undefined;
   /** The incident the chart was opened at (the incidents panel), drawn while pinned. */
-  #incident: IncidentBand | undefined;
-  /** The pinned window ends at the ring's newest sample (a live incident opened from the ring). */
-  #followsIncident = false;
+  #opened: OpenedIncident | undefined;
   /** What the chart shows while pinned: `ring`, `loading` or `history` (the tests read it). */
   source: "live" | "ring" | "loading" | "history" = "live";
   #sinceRepaint = 0;
@@ -142,31 +125,25 @@ export class ChannelChart {
     this.unit = this.derivedUnit = channelUnit(this.channel);
     this.#loop = options.loop;
     this.#naive = options.mode === "naive";
-    this.#history = options.history;
+    const history = options.history;
+    this.#past = history &&
+      new PinnedPast({ channel: this.channel, history, onHistory: options.onHistory });
     this.#onCursor = options.onCursor;
     this.#onRange = options.onRange;
-    this.#onHistory = options.onHistory;
     const points = options.points ?? CHART_LIMITS.points;
     this.#ring = new SeriesRing(1 + COLUMNS.length, points);
-    this.watchers = el("span", { class: "watchers" });
-    const live = el("button", { class: "live", title: "follow the live edge" }, "live");
-    live.addEventListener("click", () => this.follow());
-    const earlier = el("button", { class: "pan", "data-pan": "-0.5", title: "earlier" }, "«");
-    const later = el("button", { class: "pan", "data-pan": "0.5", title: "later" }, "»");
-    earlier.addEventListener("click", () => this.pan(-0.5));
-    later.addEventListener("click", () => this.pan(0.5));
-    // The unit is said once per card, in the DOM (the header and over the value labels), so
-    // neither the live view nor uPlot draws anything more per frame for it.
-    const yUnit = el("span", { class: "y-unit" }, this.unit);
-    const body = el("div", { class: "plot" }, yUnit);
-    this.#title = el("span", { class: "title" }, this.channel);
-    const unit = el("span", { class: "unit", title: "unit" }, this.unit);
-    this.#unitLabels = [unit, yUnit];
-    const nav = [live, earlier, later];
+    this.#header = new ChartHeader({
+      channel: this.channel,
+      unit: this.unit,
+      follow: () => this.follow(),
+      pan: (fraction) => this.pan(fraction),
+    });
+    ({ quote: this.quote, readout: this.readout, watchers: this.watchers } = this.#header);
+    const body = el("div", { class: "plot" }, this.#header.yUnit);
     this.card = el(
       "div",
       { class: "card", "data-channel": this.channel, "data-unit": this.unit },
-      el("h3", {}, this.#title, unit, ...nav, this.quote, this.readout, this.watchers),
+      this.#header.element,
       body,
     );
     parent.append(this.card);
@@ -202,15 +179,21 @@ export class ChannelChart {
   #cursorMoved(u: uPlot): void {
     const left = u.cursor.left ?? -1;
     if (!this.#onCursor) return;
-    if (left < 0) return this.#onCursor(undefined);
+    this.#onCursor(left < 0 ? undefined : this.#timeAt(u, left));
+  }
+
+  /** The time (seconds) at `px`, CSS pixels into uPlot's cursor layer, in the view shown: the
+   *  live view's times are by its canvas's pixel. */
+  #timeAt(u: uPlot, px: number): number {
     const live = this.#pinned ? undefined : this.#live ?? this.#remote;
-    this.#onCursor(live ? live.timeAt(u.over.offsetLeft + left) : u.posToVal(left, "x"));
+    return live ? live.timeAt(u.over.offsetLeft + px) : u.posToVal(px, "x");
   }
 
   /** The value shown nearest to `tS` (seconds), with its time; undefined with none near. */
   valueAt(tS: number): { t: number; v: number } | undefined {
-    const t = this.#past && this.#pinned ? this.#past.t : this.#ring.view(0);
-    const v = this.#past && this.#pinned ? this.#past.v : this.#ring.view(1);
+    const r = this.#ring, ring = { t: r.view(0), v: r.view(1) };
+    const p = this.#pinned;
+    const { t, v } = p && this.#past?.past ? this.#past.line(ring, p.max) : ring;
     return nearestPoint(t, v, tS);
   }
 
@@ -221,37 +204,23 @@ export class ChannelChart {
     if (unit === this.unit) return;
     this.unit = unit;
     this.card.dataset.unit = unit;
-    for (const label of this.#unitLabels) label.textContent = unit;
+    this.#header.setUnit(unit);
     this.showAt(this.#cursorS);
   }
 
   /** Shows the value at the crosshair's time `tS` in the header (nothing for undefined). */
   showAt(tS: number | undefined): void {
     this.#cursorS = tS;
-    const at = tS === undefined ? undefined : this.valueAt(tS);
-    if (!at) {
-      this.readout.textContent = "";
-      return;
-    }
-    const time = new Date(Math.round(at.t * 1000)).toISOString().slice(11, 21);
-    this.readout.textContent = `${time} ${
-      withUnit(String(Number(at.v.toPrecision(6))), this.unit)
-    }`;
-    this.readout.dataset.value = String(at.v);
-    this.readout.dataset.t = String(at.t);
+    this.#header.showValue(tS === undefined ? undefined : this.valueAt(tS), this.unit);
   }
 
   /** Drag-to-zoom: pins the dragged time range, read from the view that was shown. */
   #zoom(u: uPlot): void {
     const { left, width } = u.select;
     if (width <= 0) return;
-    const live = this.#pinned ? undefined : this.#live ?? this.#remote;
-    // The selection is in uPlot's cursor layer; the live view's times are by canvas pixel.
-    const at = u.over.offsetLeft;
-    const min = live ? live.timeAt(at + left) : u.posToVal(left, "x");
-    const max = live ? live.timeAt(at + left + width) : u.posToVal(left + width, "x");
+    const min = this.#timeAt(u, left), max = this.#timeAt(u, left + width);
     u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-    this.#pin({ min, max });
+    this.#pin({ min, max }, false);
   }
 
   /** Sizes the live view's canvas as uPlot's, with its own plot rectangle (uPlot sizes its axes
@@ -296,8 +265,7 @@ export class ChannelChart {
     if (!value || !expected || !lower || !upper) return;
     this.#ring.append([t, value, expected, lower, upper], 0, t.length, 1e-6);
     this.points += t.length;
-    const p = this.#pinned; // a live incident's window goes on with the ring (focus)
-    if (this.#followsIncident && p) p.max = Math.max(p.max, this.#ring.lastTime());
+    if (this.#opened?.follows) this.#followOpened();
     this.#remote?.append([t, value, expected, lower, upper]);
     if (this.#naive) this.#redrawNaive();
     else this.#changed();
@@ -322,7 +290,7 @@ export class ChannelChart {
         : this.#sinceRepaint + 1;
       return;
     }
-    if (this.#pinned && this.#past) return this.#drawPast(this.#pinned);
+    if (this.#pinned && this.#past?.past) return this.#drawPast(this.#pinned);
     let data = views;
     if (!this.#pinned) {
       // uPlot following the live edge (naive mode's markers): the whole window, two points per
@@ -344,14 +312,14 @@ export class ChannelChart {
   }
 
   /** What the live view draws besides the series (LiveOverlays). */
-  get anomalies(): readonly Marker[] {
-    return this.#anomalies;
+  get anomalies(): readonly LiveMarker[] {
+    return this.#markers.anomalies;
   }
-  get changes(): readonly Marker[] {
-    return this.#changes;
+  get changes(): readonly LiveMarker[] {
+    return this.#markers.changes;
   }
-  get annotations(): readonly Marker[] {
-    return this.#annotations;
+  get annotations(): readonly LiveMarker[] {
+    return this.#markers.annotations;
   }
 
   #redrawNaive(): void {
@@ -364,12 +332,12 @@ export class ChannelChart {
 
   /** Titles the card: the session's panel title with the channel, or the channel alone. */
   setTitle(title: string | undefined): void {
-    this.#title.textContent = title ? `${title} · ${this.channel}` : this.channel;
+    this.#header.setTitle(title);
   }
 
   /** Adds an anomaly marker (`t` microseconds). */
   addAnomaly(tUs: number, value: number, text: string): void {
-    push(this.#anomalies, { t: tUs * 1e-6, y: value, text, color: "#ff5d5d" });
+    this.#markers.addAnomaly(tUs * 1e-6, value, text);
     this.#live?.invalidateFrom(tUs * 1e-6);
     this.#remote?.overlays(this, tUs * 1e-6);
     this.#changed();
@@ -379,19 +347,9 @@ export class ChannelChart {
    * Adds a change point at `tUs`, confirmed at `seenUs` (microseconds), with the regime's means
    * and the level just before it: regimes.ts says where each is drawn.
    */
-  addChange(
-    tUs: number,
-    regime: { meanBefore: number; meanAfter: number; levelBefore: number },
-    seenUs: number,
-    text: string,
-  ): void {
-    const { meanBefore: before, meanAfter: y, levelBefore } = regime;
-    const c = { t: tUs * 1e-6, y, before, levelBefore, seen: seenUs * 1e-6 };
-    push(this.#changes, { ...c, text, color: "#ffb347" });
-    this.#changes.sort((a, b) => a.t - b.t);
+  addChange(tUs: number, regime: ChangeRegime, seenUs: number, text: string): void {
     // The regime before it now ends there: repaint from the change before it on.
-    const i = this.#changes.findIndex((m) => m.t === tUs * 1e-6);
-    const from = this.#changes[Math.max(0, i - 1)]!.t;
+    const from = this.#markers.addChange(tUs * 1e-6, regime, seenUs * 1e-6, text);
     this.#live?.invalidateFrom(from);
     this.#remote?.overlays(this, from);
     this.#changed();
@@ -399,12 +357,7 @@ export class ChannelChart {
 
   /** Replaces the annotations drawn (`t` milliseconds since the epoch). */
   setAnnotations(list: Array<{ t: number; text: string; color: string }>): void {
-    this.#annotations = list.slice(-CHART_LIMITS.markers_max).map((a) => ({
-      t: a.t / 1000,
-      y: NaN,
-      text: a.text,
-      color: a.color,
-    }));
+    this.#markers.setAnnotations(list);
     this.#live?.invalidate();
     this.#remote?.overlays(this, -Infinity);
     this.#changed();
@@ -413,21 +366,65 @@ export class ChannelChart {
   /**
    * Shows the window around `tMs` (milliseconds since the epoch) and stops following: half the
    * ring's span when the ring holds that moment, else ten minutes of history around it; with an
-   * incident, its window (incidentWindow: while it is not resolved, up to now, the ring's newest
-   * sample as at the live view's right edge, else the clock's; and on with the ring's samples
-   * while the ring holds it) and its band, until the chart follows live again.
+   * incident, its window and its band (OpenedIncident: while it is not resolved, up to now, the
+   * ring's newest sample as at the live view's right edge, else the clock's, and on with the
+   * samples that come; its updates reach it, `incidentChanged`), until the chart follows live.
    */
   focus(tMs: number, incident?: Incident): void {
     const t = tMs / 1000, r = this.#ring;
     const held = r.length > 1 && t >= r.view(0)[0]!;
     const half = held ? (r.lastTime() - r.view(0)[0]!) / 4 : FOCUS_HALF_SPAN_S;
-    this.#incident = incident && incidentBand(incident);
-    const around = { min: t - half, max: t + half };
+    this.#opened = incident && new OpenedIncident(incident, t);
     const nowS = r.length > 0 ? r.lastTime() : Date.now() / 1000;
-    this.#pin(incident ? incidentWindow(incident, { tS: t, nowS }) : around);
-    this.#followsIncident = !!incident && incident.state !== "resolved" && this.source === "ring";
+    if (this.#opened) this.#pin(this.#opened.window(nowS), true);
+    else this.#pin({ min: t - half, max: t + half }, false);
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
+  }
+
+  /**
+   * Takes the stage's update of an incident: the band of one drawn (the incident opened at, or
+   * one of the history shown) is drawn as it is now, and an incident opened at that resolves
+   * leaves the samples and shows its span with its margin. An incident the chart does not draw
+   * costs nothing (no redraw).
+   */
+  incidentChanged(i: Incident): void {
+    const o = this.#opened;
+    const inPast = this.#past?.incidentChanged(i) === true;
+    const done = o ? o.update(i) : "none";
+    if (!inPast && done === "none") return;
+    if (done === "resolved" && o!.windowed && this.#pinned) {
+      this.#pin(o!.window(this.#newestS() ?? Date.now() / 1000), true);
+    } else this.#changed();
+  }
+
+  /**
+   * A sample came while the incident opened at is still going on: its window goes on with it.
+   * Shown from history, the ring's samples continue the answer; once they no longer do (the ring
+   * dropped samples after it), or the ring no longer holds the window's start, history is read
+   * again.
+   */
+  #followOpened(): void {
+    const p = this.#pinned, first = this.#ring.view(0)[0]!;
+    if (!p) return;
+    p.max = Math.max(p.max, this.#ring.lastTime());
+    const stale = this.source === "history"
+      ? this.#past!.gapBefore(first)
+      : this.source === "ring" && this.#past !== undefined && first > p.min;
+    if (!stale) return;
+    this.source = "loading";
+    void this.#load(p);
+  }
+
+  /** The newest sample the chart has (seconds): the ring's, or the history shown's; undefined
+   *  with none. */
+  #newestS(): number | undefined {
+    const r = this.#ring;
+    const newest = Math.max(
+      r.length > 0 ? r.lastTime() : -Infinity,
+      this.#past?.newestS() ?? -Infinity,
+    );
+    return Number.isFinite(newest) ? newest : undefined;
   }
 
   /**
@@ -437,26 +434,27 @@ export class ChannelChart {
   pan(fraction: number): void {
     const { min, max } = this.xRange();
     const by = (max - min) * fraction;
-    this.#pin({ min: min + by, max: max + by });
+    this.#pin({ min: min + by, max: max + by }, false);
   }
 
   /** Stops following and shows `range` (seconds since the epoch). */
   showRange(range: { min: number; max: number }): void {
-    this.#pin(range);
+    this.#pin(range, false);
   }
 
   /**
    * Stops following and shows `range` (seconds) with uPlot, now: from the ring when it holds the
-   * range's start, else from the history endpoint (what the ring has meanwhile).
+   * range's start, else from the history endpoint (what the ring has meanwhile). `incident`: it
+   * is the window of the incident opened at (else a range the user chose).
    */
-  #pin(range: { min: number; max: number }): void {
+  #pin(range: { min: number; max: number }, incident: boolean): void {
     this.#pinned = range;
-    this.#followsIncident = false;
-    this.#setPast(undefined);
+    if (this.#opened) this.#opened.windowed = incident;
+    this.#past?.show(undefined);
     this.#showLive(false);
     const r = this.#ring;
     const held = r.length > 1 && range.min >= r.view(0)[0]!;
-    this.source = held || !this.#history ? "ring" : "loading";
+    this.source = held || !this.#past ? "ring" : "loading";
     if (this.source === "loading") void this.#load(range);
     this.flush();
     this.#onRange?.();
@@ -465,31 +463,26 @@ export class ChannelChart {
   /** Reads `range` from the history endpoint and shows it, if it is still the one pinned. */
   async #load(range: { min: number; max: number }): Promise<void> {
     let h: HistoryResponse | undefined;
+    const askedMax = range.max;
     try {
-      const widthPx = this.#plot.width;
-      h = await readPast(this.#history!, { channel: this.channel, range, widthPx });
+      h = await this.#past!.read(range, this.#plot.width);
     } catch (err) {
-      this.#title.title = (err as Error).message;
+      this.#header.setError((err as Error).message);
       this.card.dataset.historyError = (err as Error).message;
       return;
     }
     if (!h || this.#pinned !== range) return;
-    this.#setPast(h);
+    this.#past!.show(h, askedMax);
     this.source = "history";
     this.card.dataset.historySamples = String(h.samples);
     this.flush();
   }
 
-  /** Shows history `h` (undefined: none), and hands it to the card's candles. */
-  #setPast(h: HistoryResponse | undefined): void {
-    if (!h && !this.#past) return;
-    this.#past = h && chartPast(h);
-    this.#onHistory?.(h);
-  }
-
-  /** Draws the history pinned: the value line alone (history has no band). */
+  /** Draws the history pinned, with the ring's samples after it: the value line alone (history
+   *  has no band). */
   #drawPast(range: { min: number; max: number }): void {
-    const { t, v } = this.#past!;
+    const r = this.#ring;
+    const { t, v } = this.#past!.line({ t: r.view(0), v: r.view(1) }, range.max);
     const none = new Array<null>(t.length).fill(null);
     this.#plot.batch(() => {
       // Fresh scales: the y range is the history's, not what was shown before.
@@ -498,10 +491,20 @@ export class ChannelChart {
     });
   }
 
-  /** The incident bands drawn: history's and the one opened at, once each (the tests read it). */
+  /**
+   * The incident bands drawn: history's and the one opened at, once each (the opened one as its
+   * updates left it), those not resolved up to the newest sample (the tests read it).
+   */
   incidentBands(): IncidentBand[] {
-    const past = this.#past?.incidents ?? [], i = this.#incident;
-    return i && !past.some((b) => b.id === i.id) ? [...past, i] : past;
+    const past = this.#past?.past?.incidents ?? [], o = this.#opened;
+    let bands: IncidentBand[] = past;
+    if (o) {
+      const opened = o.band();
+      bands = past.some((b) => b.id === opened.id)
+        ? past.map((b) => b.id === opened.id ? opened : b)
+        : [...past, opened];
+    }
+    return ongoingBands(bands, this.#newestS());
   }
 
   /** Points shown while pinned (the tests read it). */
@@ -512,8 +515,8 @@ export class ChannelChart {
   /** Follows the live edge again. */
   follow(): void {
     this.#pinned = undefined;
-    this.#incident = undefined;
-    this.#setPast(undefined);
+    this.#opened = undefined;
+    this.#past?.show(undefined);
     this.source = "live";
     this.#showLive(true);
     this.card.classList.remove("focused");
@@ -575,11 +578,11 @@ export class ChannelChart {
   /** What the overlays draw now (drawOverlays). */
   #overlays(): Overlays {
     return {
-      changes: this.#changes,
-      findings: this.#past?.findings ?? [],
+      changes: this.#markers.changes,
+      findings: this.#past?.past?.findings ?? [],
       incidents: this.incidentBands(),
-      annotations: this.#annotations,
-      anomalies: this.#anomalies,
+      annotations: this.#markers.annotations,
+      anomalies: this.#markers.anomalies,
     };
   }
 
@@ -588,12 +591,5 @@ export class ChannelChart {
     this.#plot.setSize({ width, height: CHART_LIMITS.height_px });
     if (this.#remote) this.#syncLayout(this.#remote);
     this.#changed();
-  }
-}
-
-function push(list: Marker[], m: Marker): void {
-  list.push(m);
-  if (list.length > CHART_LIMITS.markers_max) {
-    list.splice(0, list.length - CHART_LIMITS.markers_max);
   }
 }

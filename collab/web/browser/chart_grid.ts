@@ -241,6 +241,17 @@ export class ChartGrid {
     e?.legend.focus(incident);
   }
 
+  /**
+   * Takes the stage's update of an incident (the incidents panel's): a card that draws it, opened
+   * at it or from history, draws it as it is now and names it so in its legend.
+   */
+  incidentChanged(incident: Incident): void {
+    for (const e of this.#entries.values()) {
+      e.chart.incidentChanged(incident);
+      e.legend.update(incident);
+    }
+  }
+
   /** Shows `range` (seconds since the epoch) on every chart, or follows the live edge (none). */
   showRange(range: { min: number; max: number } | undefined): void {
     for (const e of this.#entries.values()) {

@@ -36,6 +36,15 @@ export class IncidentLegend {
     this.render();
   }
 
+  /** Takes the stage's update of an incident: an entry of it says what it is now. */
+  update(incident: Incident): void {
+    const f = this.#focused, listed = this.#past.some((i) => i.id === incident.id);
+    if (f?.id !== incident.id && !listed) return;
+    if (f?.id === incident.id) this.#focused = incident;
+    if (listed) this.#past = this.#past.map((i) => i.id === incident.id ? incident : i);
+    this.render();
+  }
+
   /** Rebuilds the entries (a few at most). */
   render(): void {
     const f = this.#focused;

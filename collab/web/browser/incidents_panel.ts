@@ -37,6 +37,15 @@ import { SilenceForm, type SilenceFormValue } from "./silence_form.ts";
 /** Bounds of the panel. */
 export const INCIDENTS_PANEL_LIMITS = { incidents_max: 200 } as const;
 
+/** What the panel tells the page. */
+export interface IncidentsPanelOptions {
+  /** An incident was clicked: open its first channel at its first finding (milliseconds). */
+  onFocus(channel: string, tMs: number, incident: Incident): void;
+  /** An incident changed (an update further along than the copy shown): a chart opened at it,
+   *  or drawing it from history, shows it as it is now. */
+  onChange?(incident: Incident): void;
+}
+
 export class IncidentsPanel {
   readonly #link: SessionLink;
   readonly #inc: SessionIncidents;
@@ -44,17 +53,17 @@ export class IncidentsPanel {
   readonly #silences: HTMLElement;
   readonly #error = el("div", { class: "error" });
   readonly #incidents = new Map<string, Incident>();
-  readonly #onFocus: (channel: string, tMs: number, incident: Incident) => void;
+  readonly #options: IncidentsPanelOptions;
   readonly #form: SilenceForm;
   #scheduled = false;
 
   constructor(
     link: SessionLink,
-    onFocus: (channel: string, tMs: number, incident: Incident) => void,
+    options: IncidentsPanelOptions,
   ) {
     this.#link = link;
     this.#inc = new SessionIncidents(link.doc);
-    this.#onFocus = onFocus;
+    this.#options = options;
     const root = byId("incidents");
     this.#list = find(root, "ul.incident-list");
     this.#silences = find(root, "ul.silence-list");
@@ -81,6 +90,7 @@ export class IncidentsPanel {
     if (this.#incidents.size > INCIDENTS_PANEL_LIMITS.incidents_max) {
       this.#incidents.delete(this.#incidents.keys().next().value!);
     }
+    this.#options.onChange?.(incident);
     this.#schedule();
   }
 
@@ -103,16 +113,23 @@ export class IncidentsPanel {
    * already keeps its place, with the copy further along; the rest go below, in the list's order.
    */
   seed(listed: readonly Incident[]): void {
-    const merged = new Map<string, Incident>();
-    for (const i of listed) if (!this.#incidents.has(i.id)) merged.set(i.id, i);
+    const merged = new Map<string, Incident>(), changed: Incident[] = [];
+    for (const i of listed) {
+      if (this.#incidents.has(i.id)) continue;
+      merged.set(i.id, i);
+      changed.push(i);
+    }
     const listedById = new Map(listed.map((i) => [i.id, i]));
     for (const [id, shown] of this.#incidents) {
       const other = listedById.get(id);
-      merged.set(id, other && compareIncidentProgress(other, shown) > 0 ? other : shown);
+      const further = other && compareIncidentProgress(other, shown) > 0;
+      if (further) changed.push(other);
+      merged.set(id, further ? other : shown);
     }
     const over = merged.size - INCIDENTS_PANEL_LIMITS.incidents_max;
     this.#incidents.clear();
     for (const [id, i] of [...merged].slice(Math.max(0, over))) this.#incidents.set(id, i);
+    for (const i of changed) this.#options.onChange?.(i);
     this.#schedule();
   }
 
@@ -185,7 +202,7 @@ export class IncidentsPanel {
     );
     li.addEventListener("click", (e) => {
       if ((e.target as HTMLElement).tagName === "BUTTON") return;
-      this.#onFocus(i.members[0]?.channel ?? "", Math.round(i.first_us / 1000), i);
+      this.#options.onFocus(i.members[0]?.channel ?? "", Math.round(i.first_us / 1000), i);
     });
     if (this.#link.canWrite) {
       li.append(

@@ -211,7 +211,10 @@ function buildViews(
   const presence = new PresencePanel(link, grid);
   const events = new EventsPanel(open);
   const coherence = new CoherencePanel(loop);
-  const incidents = new IncidentsPanel(link, open);
+  const incidents = new IncidentsPanel(link, {
+    onFocus: open,
+    onChange: (incident) => grid.incidentChanged(incident),
+  });
   const router = new LiveRouter({ grid, events, coherence });
   // The session's dashboard panels lay the charts out (titles, order, width), live.
   const layout = () => grid.setPanels(layoutStore.panels());

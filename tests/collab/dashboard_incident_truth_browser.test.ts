@@ -1,0 +1,238 @@
+/**
+ * A card opened at an incident follows what the incident is, in real Chromium against a real
+ * nats-server and a real incident stage fed the findings the hosts publish (the stage's updates
+ * reach the page through the stream gateway, as in `troupe up`). On the code before (54e5c24):
+ * an old firing incident, opened from history, stayed at the "now" it was opened at while samples
+ * came; a firing incident's band ended at its last finding; an incident that resolved while its
+ * card was open kept following the samples (its updates never reached the card) and its legend
+ * still said firing.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import type { Page } from "playwright-core";
+import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
+import { ensureFeedStream, type NatsBus } from "../../actors/runtime/mod.ts";
+import { encodeFrame, feedSubject, type Incident, outSubject } from "../../protocol/mod.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { type PageDrawnText, recordDrawnText } from "../_support/drawn_text.ts";
+import { anomalyColumns, anomalyFinding } from "../_support/findings.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { feedStored, openDashboard } from "./_support.ts";
+
+const NAME = "dashboard incident truth in the browser";
+const run = haveNatsServer(NAME) && haveBrowser(NAME);
+const test = suite(NAME);
+const S = 1_000_000;
+/** Seconds of CH's feed the feed stream holds (its history) before the page opens. */
+const SPAN_S = 300;
+
+interface Range {
+  min: number;
+  max: number;
+}
+interface PageChart {
+  source: string;
+  points: number;
+  xRange(): Range;
+  plotX(): { left: number; width: number };
+  valueAt(tS: number): { t: number; v: number } | undefined;
+  incidentBands(): Array<{ id: string; t0: number; t1: number }>;
+}
+interface PageTroupe extends PageDrawnText {
+  troupe: {
+    grid: { chart(c: string): PageChart | undefined };
+    link: { sdoc: { addAnnotation(a: Record<string, unknown>): void } };
+  };
+}
+
+/** What a test is given: the page, the bus, the stage's incidents, and `now` (µs, whole s). */
+interface Session {
+  page: Page;
+  bus: NatsBus;
+  incidents(): Incident[];
+  now: number;
+}
+
+/**
+ * A page (an editor's, recording the texts drawn that match `drawn`) over CH's last five minutes
+ * of feed, with an incident stage on the bus; `check` drives it.
+ */
+async function session(
+  options: { drawn?: RegExp },
+  check: (s: Session) => Promise<void>,
+): Promise<void> {
+  const dash = await openDashboard({ name: "incident-truth" });
+  const bus = dash.bus;
+  const stage = runIncidentStage(bus, { config: defaultIncidentConfig });
+  try {
+    await ensureFeedStream(bus.nc);
+    const now = Math.floor(Date.now() / 1000) * S, t0 = now - SPAN_S * S;
+    const t = new Float64Array(SPAN_S).map((_, i) => t0 + i * S);
+    const v = new Float64Array(SPAN_S).map((_, i) => 100 + (i % 13));
+    bus.publish(
+      feedSubject("m", "CH"),
+      encodeFrame({ channel: "CH", seq0: 0, t, v }, { id: "ch-0", src: "test" }),
+    );
+    await feedStored(bus, 1);
+    const errors: string[] = [];
+    const page = await dash.open({
+      role: "editor",
+      async prepare(p) {
+        p.on("pageerror", (e) => errors.push(e.message));
+        if (options.drawn) await recordDrawnText(p, { match: options.drawn });
+      },
+    });
+    await check({ page, bus, incidents: () => stage.stage.list(), now });
+    assert.equal(errors, []);
+  } finally {
+    stage.stop();
+    await dash.close();
+  }
+}
+
+/** Publishes CH's samples at `t` (µs) as the anomaly actor does, and waits until the page's
+ *  chart has taken `points` samples in all. */
+async function live(s: Session, t: Float64Array, points: number): Promise<void> {
+  s.bus.publish(outSubject("anomaly", "CH"), anomalyColumns("CH", t));
+  await s.bus.flush();
+  await s.page.waitForFunction(
+    (n) => ((globalThis as unknown as PageTroupe).troupe.grid.chart("CH")?.points ?? 0) >= n,
+    points,
+    { timeout: 20_000 },
+  );
+}
+
+/** Publishes anomaly findings at `ts` (µs) on `channel`, as the anomaly actor does. */
+async function findings(s: Session, channel: string, ts: number[]): Promise<void> {
+  for (const t of ts) s.bus.publish(outSubject("anomaly", channel), anomalyFinding(channel, t));
+  await s.bus.flush();
+}
+
+/** The stage's incident of CH once it is in `state` on the page; clicks it with `open`. */
+async function incidentOfCh(s: Session, state: string, open = false): Promise<Incident> {
+  const row = () => s.page.locator(`#incidents li[data-state="${state}"]`).first();
+  await row().waitFor({ timeout: 20_000 });
+  const i = s.incidents().find((i) => i.members.some((m) => m.channel === "CH"));
+  assert.ok(i, `the stage holds an incident of CH: ${JSON.stringify(s.incidents())}`);
+  if (open) await s.page.locator(`#incidents li[data-id="${i.id}"]`).click();
+  return i;
+}
+
+/** What CH's chart shows: its source, range, bands, and the point nearest the range's end. */
+const shown = (page: Page) =>
+  page.evaluate(() => {
+    const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!;
+    const x = c.xRange();
+    const bands = c.incidentBands().map((b) => ({ id: b.id, t0: b.t0, t1: b.t1 }));
+    return { source: c.source, x, bands, last: c.valueAt(x.max) };
+  });
+
+/** Asserts `a` is `b` (seconds) to a microsecond: the page keeps times as seconds. */
+function near(a: number | undefined, b: number, what: string): void {
+  assert.ok(a !== undefined && Math.abs(a - b) < 1e-5, `${what}: ${a}, not ${b}`);
+}
+
+/** Waits until CH's chart shows a range whose end is at least `tS`. */
+async function rangeReaches(page: Page, tS: number): Promise<void> {
+  await page.waitForFunction(
+    (t) => (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!.xRange().max >= t,
+    tS,
+    { timeout: 5_000 },
+  );
+}
+
+test("an old firing incident opened from history goes on with the samples that come", async () => {
+  await session({}, async (s) => {
+    const { now } = s;
+    // The page's ring holds CH's last 20 s; the incident began 200 s ago, before them.
+    await live(s, Float64Array.from({ length: 20 }, (_, i) => now - (19 - i) * S), 20);
+    await findings(s, "CH", [now - 200 * S, now - 190 * S]);
+    const firing = await incidentOfCh(s, "firing", true);
+    await s.page.waitForFunction(
+      () => (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!.source === "history",
+      null,
+      { timeout: 20_000 },
+    );
+    const opened = (await shown(s.page)).x;
+    assert.ok(opened.min < firing.first_us / S, JSON.stringify(opened));
+    near(opened.max, now / S, "opened up to the newest sample");
+    // A sample comes: the window, its line and the band reach it (on the code before, the window
+    // stayed at `now`, the line ended with the history answer and the band at the last finding).
+    const next = now + S;
+    await live(s, Float64Array.of(next), 21);
+    await rangeReaches(s.page, next / S);
+    const got = await shown(s.page);
+    assert.is(got.source, "history");
+    near(got.x.max, next / S, "the window's end");
+    near(got.last?.t, next / S, "the line's last point");
+    assert.equal(got.bands.map((b) => b.id), [firing.id]);
+    near(got.bands[0]!.t1, next / S, "the band's end");
+  });
+});
+
+/** CH's last 200 s live on the page, and an incident of CH firing 40 s to 30 s ago, opened. */
+async function openFiring(s: Session): Promise<Incident> {
+  const { now } = s;
+  await live(s, Float64Array.from({ length: 200 }, (_, i) => now - (199 - i) * S), 200);
+  await findings(s, "CH", [now - 40 * S, now - 30 * S]);
+  const firing = await incidentOfCh(s, "firing", true);
+  assert.is((await shown(s.page)).source, "ring");
+  return firing;
+}
+
+test("a firing incident's band reaches the newest sample, not its last finding", async () => {
+  await session({}, async (s) => {
+    const firing = await openFiring(s);
+    const opened = await shown(s.page);
+    assert.equal(opened.bands.map((b) => b.id), [firing.id]);
+    near(opened.bands[0]!.t0, firing.first_us / S, "the band's start");
+    near(opened.bands[0]!.t1, s.now / S, "the band's end");
+    // A sample comes: the band goes on to it.
+    await live(s, Float64Array.of(s.now + S), 201);
+    await rangeReaches(s.page, s.now / S + 1);
+    await s.page.waitForFunction(
+      (t) =>
+        (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!.incidentBands()[0]!.t1 >=
+          t,
+      s.now / S + 1 - 1e-5,
+      { timeout: 5_000 },
+    );
+  });
+});
+
+test("an opened incident that resolves shows its span and follows no more", async () => {
+  await session({}, async (s) => {
+    const { now } = s;
+    const firing = await openFiring(s);
+    // Still firing, its window goes on with the samples (as before).
+    await live(s, Float64Array.of(now + S), 201);
+    await rangeReaches(s.page, now / S + 1);
+
+    // A finding elsewhere a minute after CH's last, past the incident's grouping window (60 s
+    // from its first): the stage's time passes the 30 s hold, and CH's incident resolves.
+    await findings(s, "OTHER", [now + 30 * S]);
+    await s.page.locator(`#incidents li[data-id="${firing.id}"][data-state="resolved"]`)
+      .waitFor({ timeout: 20_000 });
+    const resolved = s.incidents().find((i) => i.id === firing.id)!;
+    assert.is(resolved.state, "resolved");
+    const span = { min: resolved.first_us / S - 60, max: resolved.last_us / S + 60 };
+    // The card took the update with the panel: re-pinned to its span and a minute each side (on
+    // the code before, still following: its end the newest sample), the band to its last finding.
+    const after = await shown(s.page);
+    near(after.x.min, span.min, "the window's start");
+    near(after.x.max, span.max, "the window's end");
+    assert.equal(after.bands.map((b) => b.id), [firing.id]);
+    near(after.bands[0]!.t1, resolved.last_us / S, "the band's end");
+    const entry =
+      `.card[data-channel="CH"] .incident-legend .incident-entry[data-id="${firing.id}"]`;
+    assert.is(
+      await s.page.textContent(entry),
+      `▮ anomaly sev ${resolved.peak_severity} resolved · ${firing.id}`,
+    );
+    // More samples move it no more.
+    await live(s, Float64Array.of(now + 2 * S), 202);
+    near((await shown(s.page)).x.max, span.max, "the window's end after a sample");
+  });
+});
+
+if (run) test.run();
