@@ -48,6 +48,11 @@ import { type DashboardHandler, dashboardHttp } from "./web/mod.ts";
  *  reading, so the close frame may never reach it. */
 const SLOW_CLOSE_GRACE_MS = 2_000;
 
+/** Pings a connection may leave unanswered in a row before it is closed. One is not enough: a
+ *  stall of this process past a ping's period (a collection, a loaded machine) leaves every answer
+ *  unread when the next ping is due, and would close every live connection at once. */
+const PINGS_MISSED_MAX = 2;
+
 /** Options of `CollabServer.start`. */
 export interface CollabServerOptions {
   keyring: Keyring;
@@ -82,6 +87,8 @@ export interface CollabServerOptions {
 interface Conn extends RoomConn {
   ws: WebSocket;
   alive: boolean;
+  /** Pings in a row it left unanswered (judged as the next one is sent). */
+  missed: number;
   tokens: number;
   refillAtMs: number;
   closing: boolean;
@@ -313,6 +320,7 @@ export class CollabServer {
       label: `${claims.role}#${++connectionSeq}@${this.nodeId}`,
       awarenessIds: new Set(),
       alive: true,
+      missed: 0,
       tokens: this.limits.messages_burst,
       refillAtMs: this.#now(),
       closing: false,
@@ -543,7 +551,8 @@ export class CollabServer {
 
   #ping(): void {
     for (const c of this.#conns) {
-      if (!c.alive) {
+      c.missed = c.alive ? 0 : c.missed + 1;
+      if (c.missed >= PINGS_MISSED_MAX) {
         this.metrics.socketsClosed.inc({ reason: "liveness" });
         c.ws.terminate();
         continue;
