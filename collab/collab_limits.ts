@@ -13,7 +13,8 @@ export interface CollabLimits {
   messages_burst: number;
   /** A session with no connection for this long is unloaded: 60 s. */
   idle_unload_ms: number;
-  /** Every connection is pinged this often; one that missed the last pong is closed: 30 s. */
+  /** Every connection is pinged this often; one that left the last two pings unanswered is closed
+   *  (one could be this server's stall, not the peer's): 30 s. */
   ping_ms: number;
   /** Compact a document after this many journal records: 500. */
   compact_every_updates: number;

@@ -26,6 +26,7 @@ import { answerOps, type OpsEndpoints, refuse, truncate } from "../actors/runtim
 import { answerCatchUps, catchUp } from "./_catch_up.ts";
 import { FrameWriter } from "./_frame_writer.ts";
 import { Room, type RoomConn } from "./_room.ts";
+import { cutWhenStalled } from "./_slow_close.ts";
 import { WriteRefusedError } from "./_schema_gate.ts";
 import { AntiEntropy, headerOf, REPAIR_FOR_HEADER } from "./anti_entropy.ts";
 import {
@@ -44,9 +45,14 @@ import type { RootSchema } from "./session_schema.ts";
 import { admitToken, checkSessionName, type Keyring, type TokenClaims } from "./token.ts";
 import { type DashboardHandler, dashboardHttp } from "./web/mod.ts";
 
-/** How long a connection closed as a slow consumer may take over the closing handshake: it is not
- *  reading, so the close frame may never reach it. */
-const SLOW_CLOSE_GRACE_MS = 2_000;
+/** How often a connection closed as a slow consumer is checked for reading; it is cut after two
+ *  checks in a row found its unsent bytes no fewer (see _slow_close.ts). */
+const SLOW_CLOSE_CHECK_MS = 1_000;
+
+/** Pings a connection may leave unanswered in a row before it is closed. One is not enough: a
+ *  stall of this process past a ping's period (a collection, a loaded machine) leaves every answer
+ *  unread when the next ping is due, and would close every live connection at once. */
+const PINGS_MISSED_MAX = 2;
 
 /** Options of `CollabServer.start`. */
 export interface CollabServerOptions {
@@ -82,6 +88,8 @@ export interface CollabServerOptions {
 interface Conn extends RoomConn {
   ws: WebSocket;
   alive: boolean;
+  /** Pings in a row it left unanswered (judged as the next one is sent). */
+  missed: number;
   tokens: number;
   refillAtMs: number;
   closing: boolean;
@@ -313,6 +321,7 @@ export class CollabServer {
       label: `${claims.role}#${++connectionSeq}@${this.nodeId}`,
       awarenessIds: new Set(),
       alive: true,
+      missed: 0,
       tokens: this.limits.messages_burst,
       refillAtMs: this.#now(),
       closing: false,
@@ -441,7 +450,7 @@ export class CollabServer {
     const bound = this.limits.send_buffered_bytes_max;
     const why = `slow consumer: ${buffered} bytes unsent, bound ${bound}; reconnect to resync`;
     this.#closeConn(conn, COLLAB_CLOSE_SLOW, "slow", why);
-    setTimeout(() => conn.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref?.();
+    cutWhenStalled(conn.ws, SLOW_CLOSE_CHECK_MS);
   }
 
   /** The loaded room of `session`, loading it (after any unload in progress) when needed. */
@@ -543,7 +552,8 @@ export class CollabServer {
 
   #ping(): void {
     for (const c of this.#conns) {
-      if (!c.alive) {
+      c.missed = c.alive ? 0 : c.missed + 1;
+      if (c.missed >= PINGS_MISSED_MAX) {
         this.metrics.socketsClosed.inc({ reason: "liveness" });
         c.ws.terminate();
         continue;

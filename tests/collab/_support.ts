@@ -14,6 +14,7 @@ import { WebsocketProvider } from "y-websocket";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { FEED_STREAM, NatsBus } from "../../actors/runtime/mod.ts";
 import {
+  type CollabLimits,
   launchCollab,
   type LaunchCollabOptions,
   type LaunchedCollab,
@@ -89,6 +90,29 @@ export async function tokenFor(
 ): Promise<string> {
   const ring = await loadKeyring({ dataDir, envSecret: undefined });
   return await mintToken(ring, { session, role, ttlS, nowMs: Date.now() });
+}
+
+/** Runs `fn` against a collab server of TRANSPORT_SCHEMA on a fresh data directory with `limits`,
+ *  and closes both after. */
+export async function withCollabServer(
+  limits: Partial<CollabLimits>,
+  fn: (c: LaunchedCollab, dataDir: string, http: string) => Promise<void>,
+): Promise<void> {
+  const dir = tempDir("troupe-collab-");
+  const c = await launchCollab({ schema: TRANSPORT_SCHEMA, dataDir: dir.path, limits });
+  try {
+    await fn(c, dir.path, `http://127.0.0.1:${c.server.port}`);
+  } finally {
+    await c.close();
+    dir.remove();
+  }
+}
+
+/** Blocks this process (its event loop: every server and client in it) for `ms`, as a long
+ *  collection or a loaded machine does. */
+export function stallProcess(ms: number): void {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { /* stalled */ }
 }
 
 /** Polls `cond` every 10 ms until it holds; throws naming `what` after `timeoutMs`. */

@@ -4,12 +4,7 @@ import * as Y from "yjs";
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import * as syncProtocol from "y-protocols/sync";
-import {
-  COLLAB_CLOSE_SLOW,
-  type CollabLimits,
-  launchCollab,
-  type LaunchedCollab,
-} from "../../collab/mod.ts";
+import { type CollabLimits, launchCollab, type LaunchedCollab } from "../../collab/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import {
   connectClient,
@@ -233,9 +228,13 @@ test("a viewer receives edits and awareness but its writes are dropped and count
       while ((await dropped()) < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
       assert.is(await dropped(), 1);
       editor.sdoc.setStep({ id: "s3", title: "after", status: "todo", assignee: "", due: 0 });
-      await waitFor(() => editor.sdoc.steps().length === 2, 5000, "editor sees its own edit");
-      await new Promise((r) => setTimeout(r, 200));
+      // The server dropped the viewer's step (counted above) before the editor wrote this one.
       const server = c.server.room("ops")!.sdoc;
+      await waitFor(
+        () => server.steps().some((s) => s.id === "s3"),
+        5000,
+        "the editor's later step on the server",
+      );
       assert.equal(server.steps().map((s) => s.id), ["s1", "s3"], "the viewer's step never landed");
       assert.equal(editor.sdoc.steps().map((s) => s.id), ["s1", "s3"]);
     } finally {
@@ -381,35 +380,6 @@ test("a loaded document is compacted every N journal records and every T seconds
   }, { compact_every_updates: 1000, compact_every_ms: 300 });
 });
 
-// Pinged every 400 ms, a period the stock client answers within on a loaded machine too (at 100 ms
-// a stall of the test's own process under the full suite once cost the answering client its
-// connection as well).
-test("a connection that stops answering pings is closed; one that answers stays", async () => {
-  await withServer(async (c, dir, http) => {
-    const token = await tokenFor(dir, "ops", "editor");
-    const stock = await connectClient(c.server.url, "ops", token);
-    const mute = await rawWebSocket(c.server.port, `/collab/ops?token=${token}`);
-    let pings = 0;
-    let closed = false;
-    mute.resume((f) => {
-      if (f.op === "ping") pings++;
-    });
-    mute.socket.on("close", () => (closed = true));
-    try {
-      await waitFor(() => closed, 5000, "the silent connection to be closed");
-      assert.ok(pings >= 1, `pinged ${pings} times before`);
-      const m = await getText(`${http}/metrics`);
-      assert.is(metric(m, "troupe_collab_sockets_closed_total", 'reason="liveness"'), 1, m);
-      await new Promise((r) => setTimeout(r, 1000)); // two more pings
-      assert.ok(stock.provider.wsconnected, "the stock client (it answers) is still connected");
-      assert.is(c.server.health().connections, 1);
-    } finally {
-      stock.destroy();
-      mute.socket.destroy();
-    }
-  }, { ping_ms: 400 });
-});
-
 test("two clients editing while cut off from each other converge when they meet", async () => {
   await withServer(async (c, dir) => {
     const token = await tokenFor(dir, "ops", "editor");
@@ -436,64 +406,6 @@ test("two clients editing while cut off from each other converge when they meet"
     a.destroy();
     b.destroy();
   });
-});
-
-test("a client that stops reading is closed with 4008 past the send bound, and resyncs on reconnecting", async () => {
-  const bound = 256 << 10;
-  await withServer(async (c, dir, http) => {
-    const token = await tokenFor(dir, "ops", "editor");
-    const writer = await connectClient(c.server.url, "ops", token);
-    const bystander = await connectClient(c.server.url, "ops", token);
-    const slow = await connectClient(c.server.url, "ops", token);
-    const closes: { code: number; reason: string }[] = [];
-    slow.provider.on(
-      "connection-close",
-      (e) => e && closes.push({ code: e.code, reason: e.reason }),
-    );
-    try {
-      // The stock client stops reading: the kernel's socket buffers fill (some megabytes on
-      // loopback), then the server's queue for it grows until the next message finds it past the bound.
-      const socket = (slow.provider.ws as unknown as { _socket: { pause(): void; resume(): void } })
-        ._socket;
-      socket.pause();
-      const log = writer.doc.getArray<string>("log");
-      const seen = bystander.doc.getArray<string>("log");
-      const closedSlow = async () =>
-        metric(
-          await getText(`${http}/metrics`),
-          "troupe_collab_sockets_closed_total",
-          'reason="slow"',
-        );
-      let chunks = 0;
-      for (; chunks < 400 && (await closedSlow()) === 0; chunks++) {
-        log.push(["x".repeat(64 << 10) + chunks]);
-        await waitFor(
-          () => seen.length === chunks + 1,
-          10_000,
-          `the bystander has entry ${chunks}`,
-        );
-      }
-      assert.is(await closedSlow(), 1, `closed as slow after ${chunks} chunks of 64 KiB`);
-      assert.ok(chunks > bound / (64 << 10), "the kernel's buffers took some chunks first");
-      socket.resume();
-      // It reads the close frame queued behind what it had not read, reconnects and resyncs.
-      await waitFor(() => closes.length > 0, 10_000, "the slow client to see its socket close");
-      assert.is(closes[0]!.code, COLLAB_CLOSE_SLOW);
-      assert.match(
-        closes[0]!.reason,
-        new RegExp(`slow consumer: \\d+ bytes unsent, bound ${bound}`),
-      );
-      log.push(["after"]);
-      const mine = slow.doc.getArray<string>("log");
-      await waitFor(() => mine.length === chunks + 1, 20_000, "the slow client to resync");
-      assert.equal(mine.toArray(), log.toArray(), "nothing lost");
-      assert.is(seen.length, chunks + 1, "the bystander was unaffected");
-    } finally {
-      writer.destroy();
-      bystander.destroy();
-      slow.destroy();
-    }
-  }, { send_buffered_bytes_max: bound });
 });
 
 /** A y-websocket `update` message (sync, sub-type 2) holding `update`. */
