@@ -10,6 +10,10 @@
  */
 import type { WebSocket } from "ws";
 
+/** How often a connection closed as a slow consumer is checked for reading; it is cut after two
+ *  checks in a row found its unsent bytes no fewer. */
+export const SLOW_CLOSE_CHECK_MS = 1_000;
+
 /** Cuts `ws` (already closing) once its unsent bytes stop shrinking. */
 export function cutWhenStalled(ws: WebSocket, checkMs: number, stalledChecks = 2): void {
   let last = ws.bufferedAmount;

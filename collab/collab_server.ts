@@ -26,7 +26,7 @@ import { answerOps, type OpsEndpoints, refuse, truncate } from "../actors/runtim
 import { answerCatchUps, catchUp } from "./_catch_up.ts";
 import { FrameWriter } from "./_frame_writer.ts";
 import { Room, type RoomConn } from "./_room.ts";
-import { cutWhenStalled } from "./_slow_close.ts";
+import { cutWhenStalled, SLOW_CLOSE_CHECK_MS } from "./_slow_close.ts";
 import { WriteRefusedError } from "./_schema_gate.ts";
 import { AntiEntropy, headerOf, REPAIR_FOR_HEADER } from "./anti_entropy.ts";
 import {
@@ -44,10 +44,6 @@ import type { DocStore } from "./doc_store.ts";
 import type { RootSchema } from "./session_schema.ts";
 import { admitToken, checkSessionName, type Keyring, type TokenClaims } from "./token.ts";
 import { type DashboardHandler, dashboardHttp } from "./web/mod.ts";
-
-/** How often a connection closed as a slow consumer is checked for reading; it is cut after two
- *  checks in a row found its unsent bytes no fewer (see _slow_close.ts). */
-const SLOW_CLOSE_CHECK_MS = 1_000;
 
 /** Pings a connection may leave unanswered in a row before it is closed. One is not enough: a
  *  stall of this process past a ping's period (a collection, a loaded machine) leaves every answer

@@ -1,18 +1,19 @@
 /**
  * The bridge from a session document's silences and acknowledgements to the incident stage
- * (session_incidents.ts, protocol/incident_control.ts). When a client that may write (an editor
- * or an owner: viewers' writes never reach the document) adds or ends a silence, the session's
- * whole table of silences still in force goes to the stage on `troupe.ctl.incident`, stamped with
- * now as the event time it takes effect at; when it acknowledges an incident, the stage is asked
- * whether it holds that incident. The stage's answer is written back beside each entry (`status`
- * ok or error, `detail`), where the session sees it: an ack of an unknown incident stays in the
- * document, refused, with the reason. As in bridge.ts, only the node the client is connected to
- * sends: changes from other nodes, from storage or from the server itself do not cross; but when
+ * (session_incidents.ts, protocol/incident_control.ts). When a client that may write (an editor or
+ * an owner: viewers' writes never reach the document) adds or ends a silence, the session's whole
+ * table of silences still in force goes to the stage on `troupe.req.incidents.control`, stamped
+ * with now as the event time it takes effect at; when it acknowledges an incident, the stage is
+ * asked whether it holds that incident. The stage's answer is written back beside each entry
+ * (`status` ok or error, `detail`), where the session sees it: an ack of an unknown incident stays
+ * in the document, refused, with the reason. As in bridge.ts, only the node the client is connected
+ * to sends: changes from other nodes, from storage or from the server itself do not cross; but when
  * a node loads a session whose silences are in force, it sends the table once, so a stage that
  * restarted learns them.
  */
 import type * as Y from "yjs";
 import {
+  BusRequestError,
   decodeIncidentControlAnswer,
   encodeIncidentControl,
   type IncidentControl,
@@ -134,10 +135,15 @@ async function ask(
   let reply;
   try {
     reply = await options.bus.request(subject, bytes, { timeout });
-  } catch {
+  } catch (err) {
+    // No responders: nothing subscribes to the subject, told at once (a recording running takes
+    // it, and then it is a timeout).
+    const none = err instanceof BusRequestError && err.noResponders;
     return {
       ok: false,
-      detail: `no incident stage answered on ${subject} within ${timeout} ms (troupe up runs one)`,
+      detail: none
+        ? `no incident stage runs: nothing subscribes to ${subject} (troupe up runs one)`
+        : `no incident stage answered on ${subject} within ${timeout} ms (troupe up runs one)`,
     };
   }
   try {

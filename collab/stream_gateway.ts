@@ -33,6 +33,7 @@ import type { Registry } from "prom-client";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Bus, BusSubscription, HistoryRequest } from "../protocol/mod.ts";
 import { binaryFrame } from "./_frame_writer.ts";
+import { cutWhenStalled, SLOW_CLOSE_CHECK_MS } from "./_slow_close.ts";
 import { rawSocket, senderIdle } from "./_ws_raw.ts";
 import { refuse, truncate } from "../actors/runtime/http/mod.ts";
 import { StreamCatchUp } from "./_stream_catch_up.ts";
@@ -511,20 +512,27 @@ export class StreamGateway {
   #closeSlow(client: Client, buffered: number): void {
     this.#tally.closedSlow++;
     const bound = this.limits.client_buffered_bytes_max;
-    this.#close(
-      client,
-      STREAM_CLOSE.slow_consumer,
-      `slow consumer: ${buffered} bytes buffered, bound ${bound}`,
-    );
+    const why = `slow consumer: ${buffered} bytes buffered, bound ${bound}`;
+    // Its close frame waits behind what it has not read: cut it only once it stops reading, so
+    // that a client that reads again, however late, gets the 4008 and why.
+    if (this.#closeOnly(client, STREAM_CLOSE.slow_consumer, why)) {
+      cutWhenStalled(client.ws, SLOW_CLOSE_CHECK_MS);
+    }
   }
 
   #close(client: Client, code: number, reason: string): void {
-    if (client.closing) return;
+    if (!this.#closeOnly(client, code, reason)) return;
+    // A client that does not read may never complete the closing handshake.
+    setTimeout(() => client.ws.terminate(), 2_000).unref?.();
+  }
+
+  /** Starts closing `client`; false when it was closing already. */
+  #closeOnly(client: Client, code: number, reason: string): boolean {
+    if (client.closing) return false;
     client.closing = true;
     this.#catchUp.lagging.delete(client);
     client.ws.close(code, truncate(reason, 120));
-    // A client that does not read may never complete the closing handshake.
-    setTimeout(() => client.ws.terminate(), 2_000).unref?.();
+    return true;
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * The incident stage's control on `troupe.ctl.incident`: what the collab bridge sends it from a
+ * The incident stage's control on `troupe.req.incidents.control`: what the collab bridge sends it
+ * from a
  * session document. `silences` carries a session's whole silence table, so a message is never a
  * delta that a lost predecessor would corrupt; the envelope's `ts` is the event time at which the
  * table takes effect (the stage holds it until its watermark passes that time, so a replay applies
@@ -24,7 +25,7 @@ import {
   type Silence,
   SILENCE_DURATION_US_MAX,
 } from "./silence.ts";
-import { ctlSubject, isValidName } from "./subjects.ts";
+import { ctlSubject, INCIDENT_CONTROL_SUBJECT, isValidName } from "./subjects.ts";
 
 /** The envelope type of a session's silence table. */
 export const SILENCES_TYPE = "silences";
@@ -44,10 +45,26 @@ export interface IncidentControlAnswer {
   detail: string;
 }
 
-/** `troupe.ctl.incident`: the incident stage's control subject. */
+/**
+ * `troupe.req.incidents.control`: the incident stage's control subject. A request, not a host's
+ * actor control: every host subscribes to `troupe.ctl.>` and answers nothing for a kind it does
+ * not run, so an ask there waited its whole timeout when no stage ran; under `troupe.req.` only
+ * the stage subscribes, and an ask with none fails at once (no responders). A recording keeps it
+ * (RECORDED_SUBJECTS), as a replay's stage takes it as input.
+ */
 export function incidentControlSubject(): string {
-  return ctlSubject(INCIDENT_ACTOR);
+  return INCIDENT_CONTROL_SUBJECT;
 }
+
+/**
+ * Whether `subject` carries the incident stage's control: `troupe.req.incidents.control`, or
+ * `troupe.ctl.incident`, where recordings made before it moved hold it.
+ */
+export function isIncidentControlSubject(subject: string): boolean {
+  return subject === INCIDENT_CONTROL_SUBJECT || subject === LEGACY_INCIDENT_CONTROL_SUBJECT;
+}
+
+const LEGACY_INCIDENT_CONTROL_SUBJECT = ctlSubject(INCIDENT_ACTOR);
 
 /** Encodes a control message; `meta.ts` is the event time it takes effect at (µs). */
 export function encodeIncidentControl(

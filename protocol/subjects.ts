@@ -65,7 +65,7 @@ export function findingSubject(kind: string, channel: string): string {
 }
 
 /**
- * `troupe.finding.silences.<session>`: a session's silence table (`troupe.ctl.incident`'s
+ * `troupe.finding.silences.<session>`: a session's silence table (the incident control's
  * message) as a leased incident stage journals it in the findings stream, in its place among the
  * findings, so that a stage that takes over marks incidents silenced as its holder did.
  */
@@ -113,8 +113,20 @@ export function reqSubject(...tokens: string[]): string {
   return [SUBJECT_ROOT, "req", ...tokens.map((t) => checkName(t, "token"))].join(".");
 }
 
-/** `troupe.>`: every troupe subject (what a recording keeps by default). */
+/**
+ * `troupe.req.incidents.control`: the incident stage's control (protocol/incident_control.ts), the
+ * one request a recording keeps: a replay's stage takes its silence tables as input.
+ */
+export const INCIDENT_CONTROL_SUBJECT = reqSubject("incidents", "control");
+
+/** `troupe.>`: every troupe subject (what a recording made before RECORDED_SUBJECTS kept). */
 export const ALL_SUBJECTS = `${SUBJECT_ROOT}.>`;
+
+/** `troupe.journal`: the default prefix of the actors' JetStream journal subjects. */
+export const JOURNAL_SUBJECT_PREFIX = `${SUBJECT_ROOT}.journal`;
+
+/** `troupe.journal_collab`: the prefix of the collab server's JetStream journal subjects. */
+export const COLLAB_JOURNAL_SUBJECT_PREFIX = `${SUBJECT_ROOT}.journal_collab`;
 
 /** The areas of the subject space, each the second token: `troupe.<area>...`. */
 export type SubjectArea =
@@ -132,6 +144,21 @@ export type SubjectArea =
 export function areaPattern(area: SubjectArea): string {
   return `${SUBJECT_ROOT}.${area}.>`;
 }
+
+/**
+ * What a recording keeps unless told otherwise: every troupe subject but the requests'
+ * (`troupe.req.>`), each area's pattern and the journals' roots. A recorder subscribed to a
+ * request's subject is taken for its answerer: NATS then has a subscriber to hand the request to,
+ * so an ask that nothing answers waits its timeout instead of failing at once with "no responders".
+ * Of the requests it keeps only the incident stage's control, an input of a replay's stage: while
+ * it records, an ack or silence sent with no stage running waits its timeout.
+ */
+export const RECORDED_SUBJECTS: readonly string[] = [
+  ...(["feed", "out", "finding", "ctl", "dlq", "sys", "scan", "collab"] as const).map(areaPattern),
+  INCIDENT_CONTROL_SUBJECT,
+  `${JOURNAL_SUBJECT_PREFIX}.>`,
+  `${COLLAB_JOURNAL_SUBJECT_PREFIX}.>`,
+];
 
 /** The prefix of every subject of `area`, with its trailing dot: `troupe.out.`. */
 export function areaPrefix(area: SubjectArea): string {
@@ -187,12 +214,6 @@ export function parseCollabSubject(subject: string): string | undefined {
   const session = subject.slice(prefix.length);
   return isValidName(session) ? session : undefined;
 }
-
-/** `troupe.journal`: the default prefix of the actors' JetStream journal subjects. */
-export const JOURNAL_SUBJECT_PREFIX = `${SUBJECT_ROOT}.journal`;
-
-/** `troupe.journal_collab`: the prefix of the collab server's JetStream journal subjects. */
-export const COLLAB_JOURNAL_SUBJECT_PREFIX = `${SUBJECT_ROOT}.journal_collab`;
 
 function checkPartition(k: number): number {
   if (Number.isInteger(k) && k >= 0) return k;

@@ -5,11 +5,12 @@
  * exactly reproducible, and its state is their fold. Live, one stage runs per cluster (`troupe up`
  * starts it beside the host); a replay runs one over the replayed findings, so `troupe replay
  * --verify` compares the incidents as it compares every other output. It needs no clock: time is
- * the findings' event time. Its other input is control on `troupe.ctl.incident`: a session's
- * silence table, taken into force when the watermark passes the time it carries (silence_table.ts),
- * so a replay marks the same updates silenced, and journaled among the findings where the stage is
- * journaled, so a restarted or taken-over stage marks them as the live one did; and an ack's
- * check, answered (an incident it does not hold is refused), which changes nothing in the fold.
+ * the findings' event time. Its other input is control on `troupe.req.incidents.control`: a
+ * session's silence table, taken into force when the watermark passes the time it carries
+ * (silence_table.ts), so a replay marks the same updates silenced, and journaled among the findings
+ * where the stage is journaled, so a restarted or taken-over stage marks them as the live one did;
+ * and an ack's check, answered (an incident it does not hold is refused), which changes nothing in
+ * the fold.
  */
 import {
   type AnomalyBody,
@@ -169,7 +170,7 @@ export interface IncidentStageOptions {
   publish: (subject: string, data: Uint8Array) => void;
   /**
    * Whether an incident is silenced besides the sessions' silences the stage is sent on
-   * `troupe.ctl.incident`; none by default.
+   * `troupe.req.incidents.control`; none by default.
    */
   silenced?: (incident: Incident) => boolean;
 }
@@ -237,9 +238,9 @@ export class IncidentStage {
   }
 
   /**
-   * A message on `troupe.ctl.incident`: a session's silence table is held until the watermark
-   * passes its envelope's time; an ack's check is answered. Throws a ProtocolError naming the
-   * field and value of a malformed message.
+   * A message on `troupe.req.incidents.control`: a session's silence table is held until the
+   * watermark passes its envelope's time; an ack's check is answered. Throws a ProtocolError naming
+   * the field and value of a malformed message.
    */
   control(data: Uint8Array): IncidentControlAnswer {
     return this.controlDecoded(decodeIncidentControl(data));

@@ -1,10 +1,11 @@
 /**
  * The silences the incident stage honours, as a function of event time. Each session's table
- * arrives whole on `troupe.ctl.incident` with the event time it takes effect at; the table holds
- * it until the stage's watermark passes that time, then swaps it in, and schedules a re-judgement
- * at each silence's start and expiry. So which incidents are silenced depends on the findings and
- * the control messages alone, never on when a message happened to arrive: a replay of a recording
- * that holds them marks the same incidents silenced at the same updates. Pure: no clock.
+ * arrives whole on `troupe.req.incidents.control` with the event time it takes effect at; the table
+ * holds it until the stage's watermark passes that time, then swaps it in, and schedules a
+ * re-judgement at each silence's start and expiry. So which incidents are silenced depends on the
+ * findings and the control messages alone, never on when a message happened to arrive: a replay of
+ * a recording that holds them marks the same incidents silenced at the same updates. Pure: no
+ * clock.
  */
 import {
   formatSilenceMatchers,

@@ -7,7 +7,7 @@
  * a replay runs the same kinds with the same settings.
  */
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { ALL_SUBJECTS, areaPattern, ConfigError } from "../../protocol/mod.ts";
+import { ALL_SUBJECTS, areaPattern, ConfigError, RECORDED_SUBJECTS } from "../../protocol/mod.ts";
 import { describeRecording, Recorder } from "../../sim/mod.ts";
 import {
   type Command,
@@ -47,7 +47,10 @@ export const command: Command = {
       type: "string",
       arg: "PATTERNS",
       help: "Subject patterns to record, comma-separated, not overlapping",
-      default: ALL_SUBJECTS,
+      default: RECORDED_SUBJECTS.join(","),
+      defaultText: `every troupe subject but the requests' (${
+        areaPattern("req")
+      }), whose asks a recorder would hold to their timeout; ${ALL_SUBJECTS} takes them too`,
     },
     config: {
       type: "string",

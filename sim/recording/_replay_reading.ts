@@ -10,7 +10,7 @@ import {
   areaPrefix,
   decodeValue,
   INCIDENT_ACTOR,
-  incidentControlSubject,
+  isIncidentControlSubject,
   SUBJECT_ROOT,
 } from "../../protocol/mod.ts";
 import type { Clock, Sleeper } from "../clock.ts";
@@ -18,8 +18,6 @@ import { OutputComparator } from "./_replay_compare.ts";
 import type { RecordedMessage } from "./recording.ts";
 import type { RecordingReader } from "./recording_reader.ts";
 
-/** The incident stage's control subject: its silence tables are inputs of the replay's stage. */
-const INCIDENT_CTL = incidentControlSubject();
 /** Inputs published between two flushes of the bus, at most: bounds what is in flight. */
 const FLUSH_EVERY_INPUTS = 256;
 /** Pacing: records due within this many µs are sent now. */
@@ -182,7 +180,8 @@ export class ReplayReading {
       for (const m of batch) {
         this.#bytes = m.offset + 8 + m.data.byteLength;
         this.#lastRecordUs = m.tUs;
-        const area = areaOf(m.subject);
+        // The incident stage's control (under troupe.req.) is an input like the hosts' control.
+        const area = isIncidentControlSubject(m.subject) ? "ctl" : areaOf(m.subject);
         if (m.tUs > toUs) {
           // Past the range: only recorded outputs of replayed inputs are still wanted.
           if (!verify || m.tUs > toUs + TAIL_US) {
@@ -258,7 +257,8 @@ export class ReplayReading {
         this.samples += frameSamples(m.data);
       } else this.ctl++;
     } else this.warmupInputs++;
-    if (area === "ctl" && m.subject === INCIDENT_CTL) this.#incidentControl(m.data);
+    // Its silence tables go to the replay's stage (and, published, to a live one under --nats).
+    if (area === "ctl" && isIncidentControlSubject(m.subject)) this.#incidentControl(m.data);
     sink.publish(area, m.subject, m.data);
     if (++this.#sinceFlush >= FLUSH_EVERY_INPUTS) {
       await sink.breathe();

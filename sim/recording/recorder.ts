@@ -5,7 +5,7 @@
  * first input, which is what `troupe replay --verify` needs to reproduce every output; attached to
  * a running cluster (`troupe record`), it holds what crossed the bus from then on.
  */
-import { ALL_SUBJECTS, type Bus, type BusSubscription } from "../../protocol/mod.ts";
+import { type Bus, type BusSubscription, RECORDED_SUBJECTS } from "../../protocol/mod.ts";
 import { type Clock, SystemClock } from "../clock.ts";
 import type { RecordingHeaderInit } from "./recording.ts";
 import { RecordingWriter, type RecordingWriterOptions } from "./recording_writer.ts";
@@ -16,7 +16,7 @@ export interface RecorderOptions extends RecordingWriterOptions {
   path: string;
   /** Header fields: source, bus, config, seed (subjects and times are filled in). */
   header: RecordingHeaderInit;
-  /** Subject patterns to record. Default `["troupe.>"]`. They must not overlap. */
+  /** Subject patterns to record, not overlapping. Default RECORDED_SUBJECTS: all but requests. */
   subjects?: readonly string[];
   /** Receive times come from here. Default: the SystemClock. */
   clock?: Clock;
@@ -49,7 +49,7 @@ export class Recorder {
 
   /** Creates the file, writes its header and subscribes to `subjects` on `bus`. */
   static start(bus: Bus, options: RecorderOptions): Recorder {
-    const subjects = options.subjects ?? [ALL_SUBJECTS];
+    const subjects = options.subjects ?? RECORDED_SUBJECTS;
     const clock = options.clock ?? new SystemClock();
     const writerOptions: RecordingWriterOptions = {};
     if (options.bufferBytes !== undefined) writerOptions.bufferBytes = options.bufferBytes;

@@ -9,12 +9,14 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
-import { NatsBus } from "../../actors/runtime/mod.ts";
+import { Host, MemoryJournal, MemorySnapshotStore, NatsBus } from "../../actors/runtime/mod.ts";
+import { statsActor } from "../../actors/mod.ts";
 import { COLLAB_CLOSE_REFUSED, launchCollab, SessionIncidents } from "../../collab/mod.ts";
 import {
   decodeIncident,
   encodeEventEnvelope,
   type Incident,
+  incidentControlSubject,
   outSubject,
   SUBJECT_ROOT,
 } from "../../protocol/mod.ts";
@@ -45,7 +47,7 @@ test("a silence an editor writes holds in another editor's view and marks the st
       (m) => updates.push(decodeIncident(m.data).incident),
     );
     let controls = 0;
-    feed.subscribe(`${SUBJECT_ROOT}.ctl.incident`, () => controls++);
+    feed.subscribe(incidentControlSubject(), () => controls++);
     await feed.flush();
     // Event time runs ahead of the wall here, so the silence's time (now) is behind it by then.
     const t0 = Date.now() * 1000;
@@ -198,7 +200,7 @@ test("a session loaded again tells a restarted stage its silences in force", asy
       (m) => updates.push(decodeIncident(m.data).incident),
     );
     let controls = 0;
-    bus.subscribe(`${SUBJECT_ROOT}.ctl.incident`, () => controls++);
+    bus.subscribe(incidentControlSubject(), () => controls++);
     await bus.flush();
     collab = await launchCollab({ dataDir, nats: nats.url, bridgeOptions: { timeoutMs: 3000 } });
     const bo = await connectClient(collab.server.url, "ops", token);
@@ -221,6 +223,60 @@ test("a session loaded again tells a restarted stage its silences in force", asy
     for (const c of clients) c.destroy();
     stage.stop();
     await collab.close();
+    await bus.close();
+    await nats.stop();
+    dir.remove();
+  }
+});
+
+test("with a host running and no incident stage, an ack and a silence are told at once that no stage runs", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-incident-bridge-nostage-");
+  const dataDir = join(dir.path, "collab");
+  const bus = await NatsBus.connect(nats.url);
+  // A host subscribes to every actor's control (troupe.ctl.>) and answers none of another kind's.
+  const host = new Host({
+    hostId: "h-nostage",
+    bus,
+    actors: [statsActor],
+    journal: new MemoryJournal(),
+    snapshots: new MemorySnapshotStore(),
+    log: () => {},
+  });
+  await host.start();
+  await bus.flush();
+  // Far past the test's wait: only "no responders" answers in time.
+  const collab = await launchCollab({
+    dataDir,
+    nats: nats.url,
+    bridgeOptions: { timeoutMs: 120_000 },
+  });
+  const clients: Array<{ destroy(): void }> = [];
+  try {
+    const token = await tokenFor(dataDir, "ops", "editor");
+    const ana = await connectClient(collab.server.url, "ops", token);
+    clients.push(ana);
+    const inc = new SessionIncidents(ana.doc);
+    inc.ack({ incident: "anomaly-1-SYM1", by: "ana", at_ms: Date.now(), note: "" });
+    inc.addSilence({
+      id: "s1",
+      matchers: "kind=anomaly",
+      ends_ms: Date.now() + 3600_000,
+      by: "ana",
+      reason: "r",
+    }, Date.now());
+    const answered = () =>
+      inc.acks.get("anomaly-1-SYM1")?.status === "error" &&
+      inc.silences.get("s1")?.status === "error";
+    await waitFor(answered, 20_000, "the bridge's answers");
+    for (const detail of [inc.acks.get("anomaly-1-SYM1")?.detail, inc.silences.get("s1")?.detail]) {
+      assert.match(detail ?? "", /^no incident stage runs: nothing subscribes to /, detail);
+      assert.match(detail ?? "", incidentControlSubject());
+    }
+  } finally {
+    for (const c of clients) c.destroy();
+    await collab.close();
+    await host.stop();
     await bus.close();
     await nats.stop();
     dir.remove();

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { haveNatsServer } from "../_support/nats.ts";
-import { waitFor } from "./_support.ts";
+import { stallProcess, waitFor } from "./_support.ts";
 import { type GatewayEnv, withGateway } from "./_stream_support.ts";
 import { type RawFrame, rawWebSocket, type RawWs } from "./_raw_ws.ts";
 import {
@@ -54,14 +54,15 @@ async function stalledClient(
 }
 
 /**
- * Publishes 16 KiB messages in chunks until `done` holds (the kernel's socket buffers take some
- * megabytes first), checking the gateway's accounting after each chunk: no socket holds more than
- * its bound plus one frame, and the ring stays within its bytes.
+ * Publishes 16 KiB messages in chunks of `per` until `done` holds (the kernel's socket buffers
+ * take some megabytes first), checking the gateway's accounting after each chunk: no socket holds
+ * more than its bound plus one frame, and the ring stays within its bytes. Chunks smaller than the
+ * bound are past it only once the kernel's buffers are full.
  */
-async function flood(env: GatewayEnv, done: () => boolean): Promise<void> {
+async function flood(env: GatewayEnv, done: () => boolean, per = 50): Promise<void> {
   const gw = env.collab.stream!;
-  for (let chunk = 0; chunk < 100 && !done(); chunk++) {
-    await env.publish("troupe.out.stats.c1", 50, PAD);
+  for (let chunk = 0; chunk < 5000 / per && !done(); chunk++) {
+    await env.publish("troupe.out.stats.c1", per, PAD);
     await env.received(env.published());
     await new Promise((r) => setTimeout(r, 20));
     const s = gw.stats();
@@ -122,25 +123,56 @@ test('clients that never read stay bounded, then under slow: "gap" get every seq
   }, LIMITS);
 });
 
-test('a client that never reads under slow: "close" is closed with 4008 naming the bytes buffered', async () => {
-  await withGateway(async (env) => {
-    const gw = env.collab.stream!;
-    const bystander = await stalledClient(env, "gap");
-    bystander.ws.resume(() => {}); // this one reads
-    const { ws, closes } = await stalledClient(env, "close");
-    await flood(env, () => gw.stats().closed_slow > 0);
-    ws.resume(() => {});
+/**
+ * A client under slow: "close" stops reading beside a bystander that reads, and the flood goes on
+ * until the gateway closes it. Then, after a stall of this process of `stallMs` (the gateway and
+ * the clients in it), it reads again (`resume`) or never does.
+ */
+async function closedSlow(
+  env: GatewayEnv,
+  { stallMs, resume }: { stallMs: number; resume: boolean },
+): Promise<void> {
+  const gw = env.collab.stream!;
+  const bystander = await stalledClient(env, "gap");
+  bystander.ws.resume(() => {}); // this one reads
+  const { ws, closes } = await stalledClient(env, "close");
+  // In chunks of 64 KiB: when it is closed, the kernel's buffers are full and what it did not
+  // read, the close frame behind it, waits in the gateway.
+  await flood(env, () => gw.stats().closed_slow > 0, 4);
+  if (stallMs > 0) stallProcess(stallMs);
+  if (!resume) {
+    // Never read again: cut once its unsent bytes stop shrinking, or, when they all went to the
+    // kernel's buffers, by ws's closing handshake (30 s from the close).
+    await waitFor(() => gw.stats().clients === 1, 40_000, "the stalled client cut");
+    assert.equal(closes, [], "it read nothing, so nothing came");
+  } else {
+    ws.resume((f) => f.op !== "binary" && closes.push(f));
     await ws.ended;
+    // The close frame is queued behind what it did not read; it reads it once it reads again.
     const close = closes.find((f) => f.op === "close");
-    // The close frame is queued behind what it did not read; the server gives up waiting after 2 s.
-    if (close?.op === "close") {
-      assert.is(close.code, 4008);
-      assert.match(close.reason, /slow consumer: \d+ bytes buffered, bound 262144/);
-    }
+    assert.is(close?.op === "close" ? close.code : close, 4008);
+    assert.match(
+      close?.op === "close" ? close.reason : "",
+      /slow consumer: \d+ bytes buffered, bound 262144/,
+    );
     await waitFor(() => gw.stats().clients === 1, 5_000, "only the bystander left");
-    assert.is(gw.stats().closed_slow, 1);
-    bystander.ws.socket.destroy();
-  }, LIMITS);
+  }
+  assert.is(gw.stats().closed_slow, 1);
+  bystander.ws.socket.destroy();
+  ws.socket.destroy();
+}
+
+test('a client that stops reading under slow: "close" is closed with 4008 naming the bytes buffered', async () => {
+  await withGateway((env) => closedSlow(env, { stallMs: 0, resume: true }), LIMITS);
+});
+
+test('a client under slow: "close" that reads again after a stall of the gateway still reads its 4008 and why', async () => {
+  // 2.5 s: longer than the gateway once gave such a client, from the close, to read it.
+  await withGateway((env) => closedSlow(env, { stallMs: 2500, resume: true }), LIMITS);
+});
+
+test('a client under slow: "close" that never reads again is cut', async () => {
+  await withGateway((env) => closedSlow(env, { stallMs: 0, resume: false }), LIMITS);
 });
 
 test("ending a subscription that is catching up hands what it owed to the next that matches: every message once, none lost", async () => {

@@ -1,6 +1,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  areaPattern,
+  ctlSubject,
   decodeIncidentControl,
   decodeIncidentControlAnswer,
   encodeEnvelope,
@@ -10,12 +12,14 @@ import {
   globMatches,
   type Incident,
   incidentControlSubject,
+  isIncidentControlSubject,
   parseSilenceMatchers,
-  parseSubject,
   ProtocolError,
+  RECORDED_SUBJECTS,
   type Silence,
   silenceActive,
   silenceMatches,
+  subjectMatches,
 } from "../../protocol/mod.ts";
 
 const test = suite("silence");
@@ -141,12 +145,13 @@ test("encodeIncidentControl() and decodeIncidentControl() round-trip a silence t
   assert.equal(encodeIncidentControl(meta, back.control), bytes);
   const ack = { type: "ack" as const, session: "main", incident: "anomaly-1-SYM001" };
   assert.equal(decodeIncidentControl(encodeIncidentControl(meta, ack)).control, ack);
-  assert.is(incidentControlSubject(), "troupe.ctl.incident");
-  assert.equal(parseSubject(incidentControlSubject()), {
-    kind: "ctl",
-    actor: "incident",
-    key: undefined,
-  });
+  // A request under troupe.req., which no host's troupe.ctl.> takes, kept by a recording.
+  assert.is(incidentControlSubject(), "troupe.req.incidents.control");
+  assert.not.ok(subjectMatches(areaPattern("ctl"), incidentControlSubject()));
+  assert.ok(RECORDED_SUBJECTS.includes(incidentControlSubject()));
+  assert.ok(isIncidentControlSubject(incidentControlSubject()));
+  assert.ok(isIncidentControlSubject(ctlSubject("incident")), "as older recordings hold it");
+  assert.not.ok(isIncidentControlSubject(ctlSubject("stats")));
 });
 
 test("decodeIncidentControl() names the field and value of a bad table", () => {

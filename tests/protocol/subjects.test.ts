@@ -4,12 +4,15 @@ import {
   ALL_SUBJECTS,
   areaPattern,
   areaPrefix,
+  COLLAB_JOURNAL_SUBJECT_PREFIX,
   collabSubject,
   ctlSubject,
+  dlqSubject,
   feedPattern,
   feedSubject,
   FINDINGS_PATTERN,
   findingSubject,
+  JOURNAL_SUBJECT_PREFIX,
   journaledSilencesSubject,
   outPrefix,
   outSubject,
@@ -18,6 +21,7 @@ import {
   parseScanSubject,
   parseSubject,
   ProtocolError,
+  RECORDED_SUBJECTS,
   reqSubject,
   SCAN_WORK_SUBJECT,
   scanPartitionWorkSubject,
@@ -120,6 +124,26 @@ test("areaPattern() and areaPrefix() cover an area's subjects, ALL_SUBJECTS ever
   assert.not.ok(outSubject("incidents", "anomaly").startsWith(outPrefix("incident")));
   assert.throws(() => outPrefix("a.b"), /Invalid actor name "a\.b"/);
   assert.ok(subjectMatches(ALL_SUBJECTS, collabSubject("s")));
+});
+
+test("RECORDED_SUBJECTS match every troupe subject but the requests', each by one pattern", () => {
+  const recorded = (subject: string) => RECORDED_SUBJECTS.filter((p) => subjectMatches(p, subject));
+  for (
+    const subject of [
+      feedSubject("market", "BTC"),
+      outSubject("anomaly", "BTC"),
+      findingSubject("anomaly", "BTC"),
+      ctlSubject("stats"),
+      dlqSubject("decode"),
+      sysSubject("health"),
+      scanSubject("s1", "chunk"),
+      collabSubject("ops"),
+      `${JOURNAL_SUBJECT_PREFIX}.stats.BTC`,
+      `${COLLAB_JOURNAL_SUBJECT_PREFIX}.ops`,
+    ]
+  ) assert.is(recorded(subject).length, 1, subject);
+  assert.equal(recorded(reqSubject("incidents", "list")), []);
+  assert.equal(recorded(reqSubject("collab", "ops")), []);
 });
 
 test("reqSubject() builds troupe.req.<topic>..., outside troupe.sys.> and every other area", () => {

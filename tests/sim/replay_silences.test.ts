@@ -1,7 +1,7 @@
 /**
  * Silences in a recording: a session's silence table reaches the live incident stage as a control
- * message on `troupe.ctl.incident`, the recorder keeps it as an input, and `replay --verify`
- * hands it to the replay's own stage, which marks the same incident updates silenced.
+ * request on `troupe.req.incidents.control`, the recorder keeps it as an input, and `replay
+ * --verify` hands it to the replay's own stage, which marks the same incident updates silenced.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

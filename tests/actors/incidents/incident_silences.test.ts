@@ -179,7 +179,7 @@ test("runIncidentStage() answers a malformed control message with the error and 
     assert.is(letters.length, 1);
     const letter = decodeDeadLetter(letters[0]!);
     assert.is(letter.field, "body.silences[0].matchers");
-    assert.is(letter.subject, "troupe.ctl.incident");
+    assert.is(letter.subject, incidentControlSubject());
   } finally {
     stop();
     await bus.close();
