@@ -57,18 +57,34 @@ export function threadCpuMs(pid: number | undefined, tid = pid): number | undefi
 }
 
 /**
- * Measures the CPU share of processes over an interval: `stop()` gives percent of one core each.
+ * Measures the CPU share of processes over an interval: the function it returns gives each one's
+ * percent of one core since the call, or undefined where its CPU time cannot be read.
  */
-export function cpuMeter(pids: Record<string, number | undefined>): () => string {
+export function cpuShares(
+  pids: Record<string, number | undefined>,
+): () => Record<string, number | undefined> {
   const t0 = nowMs();
   const start = Object.entries(pids).map(([name, pid]) => [name, pid, processCpuMs(pid)] as const);
   return () => {
     const dt = nowMs() - t0;
-    return start.map(([name, pid, c0]) => {
+    return Object.fromEntries(start.map(([name, pid, c0]) => {
       const c1 = processCpuMs(pid);
-      return c0 === undefined || c1 === undefined
-        ? `${name} ?`
-        : `${name} ${((100 * (c1 - c0)) / dt).toFixed(0)}%`;
-    }).join(", ");
+      return [name, c0 === undefined || c1 === undefined ? undefined : (100 * (c1 - c0)) / dt];
+    }));
   };
+}
+
+/** The shares of `cpuShares` as text: `name 42%, other ?`. */
+export function formatCpuShares(shares: Record<string, number | undefined>): string {
+  return Object.entries(shares)
+    .map(([name, pct]) => (pct === undefined ? `${name} ?` : `${name} ${pct.toFixed(0)}%`))
+    .join(", ");
+}
+
+/**
+ * Measures the CPU share of processes over an interval: `stop()` gives percent of one core each.
+ */
+export function cpuMeter(pids: Record<string, number | undefined>): () => string {
+  const shares = cpuShares(pids);
+  return () => formatCpuShares(shares());
 }

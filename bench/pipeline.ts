@@ -18,6 +18,15 @@
  * (threaded_host.ts), and a one-thread host (as without the option) runs beside it on feeds of its
  * own: each round measures the threaded host, the one-thread host and raw nats.js, and a second
  * row, `threads_samples_per_s`, gives the threaded host against the one-thread host.
+ *
+ * Each round has rows of its own too, so that a reader can tell which regime a median came from
+ * (the raw subscriber's rate moves 2x with its garbage collector's): `samples_per_s_round_N`, and
+ * beside it the receiving process's CPU share (`receiver_cpu_pct_round_N`, % of one core, all its
+ * threads) and the share of the phase its main thread spent in GC pauses
+ * (`receiver_gc_pct_round_N`, where the runtime reports collections: Node, not Deno), the host
+ * against raw nats.js; with `--threads`, the same with a `threads_` prefix, the threaded host
+ * against the one-thread host. The host and the raw subscriber are both in this process, each fed
+ * in its own phase, so the process's figures in a phase are its receiver's.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { join } from "node:path";
@@ -37,7 +46,8 @@ import { actorKind } from "./_bench_options.ts";
 import { startBenchNats } from "./_bench_nats.ts";
 import { ChildScript } from "./_child_script.ts";
 import { tempDir } from "./_temp_dir.ts";
-import { cpuMeter, rssNowMb, rssPeakMb } from "./_process_usage.ts";
+import { cpuShares, formatCpuShares, rssNowMb, rssPeakMb } from "./_process_usage.ts";
+import { GcPauses } from "./_gc_pauses.ts";
 import { median } from "./_median.ts";
 import { sleep } from "./_sleep.ts";
 import { human } from "./_human.ts";
@@ -155,8 +165,10 @@ interface Rig {
   raw: Receiver;
   injector: ChildScript;
   feeder: Feeder;
-  /** The processes whose CPU a phase reports. */
+  /** The other processes whose CPU a phase reports (the receiver is this process). */
   pids: Record<string, number | undefined>;
+  /** This process's main thread's GC pauses, where the runtime reports them. */
+  gc: GcPauses | undefined;
   /** This process's peak resident memory so far, sampled every 50 ms. */
   peakMb(): number;
 }
@@ -188,8 +200,11 @@ async function startRig(s: PipelineSettings, ctx: BenchContext, cleanup: Cleanup
   }
   const feeder = new Feeder(control, s.window);
   cleanup.unshift(() => feeder.stop());
-  const pids = { receiver: process.pid, injector: injector.pid, "nats-server": nats.pid };
-  return { hosts, raw, injector, feeder, pids, peakMb: () => peak };
+  const pids = { injector: injector.pid, "nats-server": nats.pid };
+  // Observed from here to the end, so that every phase pays the same for the observer.
+  const gc = GcPauses.observe();
+  cleanup.unshift(() => gc?.close());
+  return { hosts, raw, injector, feeder, pids, gc, peakMb: () => peak };
 }
 
 /** The baseline: a plain nats.js subscriber on the raw subjects that only counts frames. */
@@ -220,11 +235,20 @@ function startInjector(natsUrl: string, s: PipelineSettings, ctx: BenchContext):
   ], ctx.log);
 }
 
-/** Each receiver's samples/s in each round, and the host's peak memory. */
+/** What one measured phase gives: its receiver's rate, and its receiving process's regime. */
+interface Phase {
+  samplesPerS: number;
+  /** The receiving process's CPU, % of one core (all its threads); undefined if unreadable. */
+  cpuPct: number | undefined;
+  /** The % of the phase its main thread spent in GC pauses; undefined if unreadable. */
+  gcPct: number | undefined;
+}
+
+/** Each receiver's phase in each round, and the host's peak memory. */
 interface Rates {
-  troupe: number[];
-  one: number[];
-  raw: number[];
+  troupe: Phase[];
+  one: Phase[];
+  raw: Phase[];
   rssMb: number;
 }
 
@@ -250,26 +274,40 @@ async function measureRounds(rig: Rig, s: PipelineSettings, ctx: BenchContext): 
   return rates;
 }
 
-/** Switches the injector to `receiver`, lets it settle, then measures its samples/s. */
+/**
+ * Switches the injector to `receiver`, lets it settle, then measures its samples/s and the
+ * receiving process's CPU and GC shares.
+ */
 async function measurePhase(
   rig: Rig,
   receiver: Receiver,
   settleS: number,
   s: PipelineSettings,
   ctx: BenchContext,
-): Promise<number> {
+): Promise<Phase> {
   rig.feeder.switchTo(receiver);
   await sleep(settleS * 1000);
-  const cpu = cpuMeter(rig.pids);
+  const cpu = cpuShares(rig.pids);
+  // The receiver's own in µs (all this process's threads), not /proc's 10 ms ticks.
+  const own0 = process.cpuUsage();
   const c0 = receiver.consumed(), t0 = nowMs();
   await sleep(s.seconds * 1000);
   const c1 = receiver.consumed(), t1 = nowMs();
-  const rate = ((c1 - c0) * s.batch) / ((t1 - t0) / 1000);
-  ctx.log(`${NAME}: ${receiver.name}: ${human(rate)} samples/s (CPU: ${cpu()})`);
+  const own = process.cpuUsage(own0);
+  const shares = { receiver: (own.user + own.system) / 10 / (t1 - t0), ...cpu() };
+  const samplesPerS = ((c1 - c0) * s.batch) / ((t1 - t0) / 1000);
+  // A pause's entry comes after the pause: let the phase's last ones arrive.
+  await sleep(1);
+  const gcPct = rig.gc?.sharePct(t0, t1);
+  const gcText = gcPct === undefined ? "?" : `${gcPct.toFixed(1)}%`;
+  ctx.log(
+    `${NAME}: ${receiver.name}: ${human(samplesPerS)} samples/s ` +
+      `(CPU: ${formatCpuShares(shares)}; receiver's GC: ${gcText})`,
+  );
   if (c1 === c0) {
     throw new Error(`${NAME}: ${receiver.name} consumed no frame in ${s.seconds} s`);
   }
-  return rate;
+  return { samplesPerS, cpuPct: shares.receiver, gcPct };
 }
 
 /** Stops feeding and the injector, waiting for it to exit. */
@@ -282,20 +320,22 @@ async function stopInjector(rig: Rig): Promise<void> {
 
 /** The rows: samples/s against raw nats.js, the host's memory, and with --threads, against one. */
 function pipelineRows(rates: Rates, s: PipelineSettings, ctx: BenchContext): BenchRow[] {
-  const ratios = rates.troupe.map((t, i) => (t / rates.raw[i]!).toFixed(3));
+  const troupe = rates.troupe.map((p) => p.samplesPerS);
+  const raw = rates.raw.map((p) => p.samplesPerS), one = rates.one.map((p) => p.samplesPerS);
+  const ratios = troupe.map((t, i) => (t / raw[i]!).toFixed(3));
   ctx.log(`${NAME}: ratio by round: ${ratios.join(", ")}`);
-  const threadRows = rates.one.length === 0 ? [] : [
+  const threadRows = one.length === 0 ? [] : [
     row({
       bench: NAME,
       metric: "threads_samples_per_s",
       unit: "samples/s",
-      troupe: median(rates.troupe),
-      baseline: median(rates.one),
+      troupe: median(troupe),
+      baseline: median(one),
       better: "higher",
     }),
   ];
-  if (rates.one.length > 0) {
-    const by = rates.troupe.map((t, i) => (t / rates.one[i]!).toFixed(3));
+  if (one.length > 0) {
+    const by = troupe.map((t, i) => (t / one[i]!).toFixed(3));
     ctx.log(`${NAME}: --threads ${s.threads} / --threads 1 by round: ${by.join(", ")}`);
   }
   return [
@@ -303,8 +343,8 @@ function pipelineRows(rates: Rates, s: PipelineSettings, ctx: BenchContext): Ben
       bench: NAME,
       metric: "samples_per_s",
       unit: "samples/s",
-      troupe: median(rates.troupe),
-      baseline: median(rates.raw),
+      troupe: median(troupe),
+      baseline: median(raw),
       better: "higher",
     }),
     row({
@@ -316,7 +356,44 @@ function pipelineRows(rates: Rates, s: PipelineSettings, ctx: BenchContext): Ben
       better: "lower",
     }),
     ...threadRows,
+    ...roundRows("", rates.troupe, rates.raw),
+    ...(one.length === 0 ? [] : roundRows("threads_", rates.troupe, rates.one)),
   ];
+}
+
+/**
+ * Each round's rows, the arm under test against its baseline: samples/s, and the receiving
+ * process's CPU and GC shares (a row left out where the arm under test's figure is unreadable).
+ */
+function roundRows(prefix: string, tested: Phase[], baselines: Phase[]): BenchRow[] {
+  const rows: BenchRow[] = [];
+  tested.forEach((t, i) => {
+    const b = baselines[i]!, round = `round_${i + 1}`;
+    rows.push(row({
+      bench: NAME,
+      metric: `${prefix}samples_per_s_${round}`,
+      unit: "samples/s",
+      troupe: t.samplesPerS,
+      baseline: b.samplesPerS,
+      better: "higher",
+    }));
+    const shares = [
+      ["receiver_cpu_pct", "% of a core", t.cpuPct, b.cpuPct],
+      ["receiver_gc_pct", "% of wall", t.gcPct, b.gcPct],
+    ] as const;
+    for (const [metric, unit, troupe, baseline] of shares) {
+      if (troupe === undefined) continue;
+      rows.push(row({
+        bench: NAME,
+        metric: `${prefix}${metric}_${round}`,
+        unit,
+        troupe,
+        baseline: baseline ?? null,
+        better: "lower",
+      }));
+    }
+  });
+  return rows;
 }
 
 /** The hosts under test: the host, and with --threads the one-thread host beside it. */

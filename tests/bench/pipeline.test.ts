@@ -1,0 +1,85 @@
+/**
+ * `troupe bench pipeline`, short: a real nats-server, the injector, hosts and the raw subscriber.
+ * What is asserted is that each round says its regime (the receiving process's CPU and GC shares
+ * beside each arm's samples/s) and that the rows agree with one another, never a speed.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { runTroupe } from "../_support/cli.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+
+const test = suite("bench pipeline");
+
+interface Row {
+  metric: string;
+  unit: string;
+  troupe: number;
+  baseline: number | null;
+  ratio: number | null;
+}
+
+/** Deno lists "gc" performance entries but never reports one: the GC rows are Node's only. */
+const gcReadable = !("Deno" in globalThis);
+
+/** Runs the bench short, in JSON, and gives its rows by metric. */
+async function pipelineRows(extra: string[]): Promise<Map<string, Row>> {
+  const r = await runTroupe([
+    "bench",
+    "pipeline",
+    ...["--seconds", "0.3", "--warmup", "0.3", "--settle", "0.1", "--channels", "8"],
+    ...extra,
+    "--json",
+  ], { timeoutMs: 180_000 });
+  assert.is(r.code, 0, r.stderr);
+  // The log line of each phase says the same as its rows.
+  assert.match(r.stderr, /raw nats\.js: [0-9.]+[kM]? samples\/s \(CPU: receiver [0-9]+%, .*GC: /);
+  return new Map((JSON.parse(r.stdout) as Row[]).map((x) => [x.metric, x]));
+}
+
+/** Checks round `n`'s rows under `prefix`: present, sane, and its samples/s row's ratio. */
+function checkRound(rows: Map<string, Row>, prefix: string, n: number): Row {
+  const metrics = [...rows.keys()].join(", ");
+  const rate = rows.get(`${prefix}samples_per_s_round_${n}`);
+  assert.ok(rate, `no ${prefix}samples_per_s_round_${n} in ${metrics}`);
+  assert.ok(rate.troupe > 0 && rate.baseline! > 0, JSON.stringify(rate));
+  assert.ok(Math.abs(rate.ratio! - rate.troupe / rate.baseline!) < 1e-9, JSON.stringify(rate));
+  const cpu = rows.get(`${prefix}receiver_cpu_pct_round_${n}`);
+  assert.ok(cpu, `no ${prefix}receiver_cpu_pct_round_${n} in ${metrics}`);
+  assert.is(cpu.unit, "% of a core");
+  // A receiver that consumed frames used some CPU, and no more than every core of the machine
+  // (with slack for the tick count's granularity).
+  for (const pct of [cpu.troupe, cpu.baseline!]) assert.ok(pct > 0 && pct < 1000, `${pct}`);
+  const gc = rows.get(`${prefix}receiver_gc_pct_round_${n}`);
+  if (gcReadable) {
+    assert.ok(gc, `no ${prefix}receiver_gc_pct_round_${n} in ${metrics}`);
+    assert.is(gc.unit, "% of wall");
+    for (const pct of [gc.troupe, gc.baseline!]) assert.ok(pct >= 0 && pct <= 100, `${pct}`);
+  } else {
+    assert.is(gc, undefined, `a GC share on a runtime that reports no collection: ${metrics}`);
+  }
+  return rate;
+}
+
+if (haveNatsServer("bench pipeline")) {
+  test("bench pipeline gives each round's samples/s with its receiver's CPU and GC shares", async () => {
+    const rows = await pipelineRows(["--rounds", "3"]);
+    const rounds = [1, 2, 3].map((n) => checkRound(rows, "", n));
+    assert.not.ok(rows.has("samples_per_s_round_4"));
+    // The reported figure is still the median of the rounds, each arm's own.
+    const mid = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
+    const total = rows.get("samples_per_s")!;
+    assert.is(total.troupe, mid(rounds.map((r) => r.troupe)));
+    assert.is(total.baseline, mid(rounds.map((r) => r.baseline!)));
+  });
+
+  test("bench pipeline --threads 2 gives each round's threaded host against the one-thread host too", async () => {
+    const rows = await pipelineRows(["--rounds", "1", "--threads", "2"]);
+    const raw = checkRound(rows, "", 1);
+    const threads = checkRound(rows, "threads_", 1);
+    // The same threaded phase measured against both baselines.
+    assert.is(threads.troupe, raw.troupe);
+    assert.is(rows.get("threads_samples_per_s")!.baseline, threads.baseline);
+  });
+}
+
+test.run();
