@@ -5,14 +5,21 @@
  * an old firing incident, opened from history, stayed at the "now" it was opened at while samples
  * came; a firing incident's band ended at its last finding; an incident that resolved while its
  * card was open kept following the samples (its updates never reached the card) and its legend
- * still said firing.
+ * still said firing. On 59e75b0: the candle strip under a card following a firing incident
+ * stayed at the window the card was opened with until a bar came, while its line went on.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { ensureFeedStream, type NatsBus } from "../../actors/runtime/mod.ts";
-import { encodeFrame, feedSubject, type Incident, outSubject } from "../../protocol/mod.ts";
+import {
+  encodeBar,
+  encodeFrame,
+  feedSubject,
+  type Incident,
+  outSubject,
+} from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { type PageDrawnText, recordDrawnText } from "../_support/drawn_text.ts";
 import { anomalyColumns, anomalyFinding } from "../_support/findings.ts";
@@ -40,7 +47,10 @@ interface PageChart {
 }
 interface PageTroupe extends PageDrawnText {
   troupe: {
-    grid: { chart(c: string): PageChart | undefined };
+    grid: {
+      chart(c: string): PageChart | undefined;
+      candles(c: string): { xRange(): Range } | undefined;
+    };
     link: { sdoc: { addAnnotation(a: Record<string, unknown>): void } };
   };
 }
@@ -232,6 +242,48 @@ test("an opened incident that resolves shows its span and follows no more", asyn
     // More samples move it no more.
     await live(s, Float64Array.of(now + 2 * S), 202);
     near((await shown(s.page)).x.max, span.max, "the window's end after a sample");
+  });
+});
+
+/** Publishes one closed 1 s bar of CH starting at `t` (µs), as the bars actor does. */
+async function bar(s: Session, t: number): Promise<void> {
+  const b = { channel: "CH", bar: "1s", t, open: 101, high: 102, low: 100, close: 101.5 };
+  s.bus.publish(
+    outSubject("bars", "CH"),
+    encodeBar({ id: `ch-bar-${t}`, src: "test", ts: t }, { ...b, count: 1, sum: 101.5 }),
+  );
+  await s.bus.flush();
+}
+
+test("an opened firing incident's candle strip goes on with its line as samples come", async () => {
+  await session({}, async (s) => {
+    const { now } = s;
+    // A bar: the card has its strip, as a market channel's card has.
+    await bar(s, now - 60 * S);
+    await s.page.waitForSelector('.card[data-channel="CH"] .candles', { timeout: 20_000 });
+    await openFiring(s);
+    // Samples come, and no bar: the line's window grows to them, and the strip with it (on the
+    // code before, the strip stayed at the window opened with until the next bar came).
+    for (const k of [1, 2, 3]) {
+      await live(s, Float64Array.of(now + k * S), 200 + k);
+      await rangeReaches(s.page, now / S + k);
+      const axes = () =>
+        s.page.evaluate(() => {
+          const g = (globalThis as unknown as PageTroupe).troupe.grid;
+          return { line: g.chart("CH")!.xRange(), strip: g.candles("CH")!.xRange() };
+        });
+      await s.page.waitForFunction(
+        () => {
+          const g = (globalThis as unknown as PageTroupe).troupe.grid;
+          return g.candles("CH")!.xRange().max === g.chart("CH")!.xRange().max;
+        },
+        null,
+        { timeout: 5_000 },
+      ).catch(() => undefined);
+      const got = await axes();
+      near(got.line.max, now / S + k, "the line's end");
+      assert.equal(got.strip, got.line, "the strip shows the line's range");
+    }
   });
 });
 

@@ -407,7 +407,13 @@ export class ChannelChart {
   #followOpened(): void {
     const p = this.#pinned, first = this.#ring.view(0)[0]!;
     if (!p) return;
-    p.max = Math.max(p.max, this.#ring.lastTime());
+    const max = Math.max(p.max, this.#ring.lastTime());
+    // The window grew: the card's candles take it, on the line's axis (they stayed at the
+    // window the chart was opened with until a bar came).
+    if (max !== p.max) {
+      p.max = max;
+      this.#onRange?.();
+    }
     const stale = this.source === "history"
       ? this.#past!.gapBefore(first)
       : this.source === "ring" && this.#past !== undefined && first > p.min;
