@@ -6,7 +6,9 @@
  * came; a firing incident's band ended at its last finding; an incident that resolved while its
  * card was open kept following the samples (its updates never reached the card) and its legend
  * still said firing. On 59e75b0: the candle strip under a card following a firing incident
- * stayed at the window the card was opened with until a bar came, while its line went on.
+ * stayed at the window the card was opened with until a bar came, while its line went on; and an
+ * incident that resolved re-pinned its card, whose legend lost its history entries until the new
+ * history answer came.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -284,6 +286,59 @@ test("an opened firing incident's candle strip goes on with its line as samples 
       near(got.line.max, now / S + k, "the line's end");
       assert.equal(got.strip, got.line, "the strip shows the line's range");
     }
+  });
+});
+
+test("a resolved incident's card keeps its history legend while its span is read again", async () => {
+  await session({}, async (s) => {
+    const { now } = s;
+    // As above: opened from history (the ring holds CH's last 20 s, the incident began 200 s ago).
+    await live(s, Float64Array.from({ length: 20 }, (_, i) => now - (19 - i) * S), 20);
+    await findings(s, "CH", [now - 200 * S, now - 190 * S]);
+    const firing = await incidentOfCh(s, "firing", true);
+    const legend = '.card[data-channel="CH"] .incident-legend';
+    await s.page.locator(`${legend} .incident-entry[data-id="${firing.id}"][data-history="1"]`)
+      .waitFor({ timeout: 20_000 });
+    // Every render of the legend from now on, as the entries it wrote (`id:fromHistory`).
+    await s.page.evaluate((sel) => {
+      const renders: string[][] = [];
+      (globalThis as unknown as { renders: string[][] }).renders = renders;
+      new MutationObserver((records) => {
+        for (const r of records) {
+          if (r.type !== "childList") continue;
+          renders.push([...r.addedNodes].map((n) => {
+            const e = n as HTMLElement;
+            return `${e.dataset.id}:${e.dataset.history}`;
+          }));
+        }
+      }).observe(document.querySelector(sel)!, { childList: true });
+    }, legend);
+    // It resolves (a finding elsewhere passes the stage's hold): the card re-pins to its span,
+    // older than the ring, and reads it again.
+    await findings(s, "OTHER", [now + 30 * S]);
+    await s.page.locator(`#incidents li[data-id="${firing.id}"][data-state="resolved"]`)
+      .waitFor({ timeout: 20_000 });
+    const resolved = s.incidents().find((i) => i.id === firing.id)!;
+    const min = resolved.first_us / S - 60;
+    await s.page.waitForFunction(
+      (m) => {
+        const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!;
+        return c.source === "history" && Math.abs(c.xRange().min - m) < 1e-5;
+      },
+      min,
+      { timeout: 20_000 },
+    );
+    // The answer came; until it did, the legend kept the history's entry (on the code before,
+    // the re-pin dropped the answer shown, and the legend lost it until the new one came).
+    const renders = await s.page.evaluate(() =>
+      (globalThis as unknown as { renders: string[][] }).renders
+    );
+    assert.ok(renders.length > 0, "the legend rendered the resolution");
+    for (const r of renders) assert.ok(r.includes(`${firing.id}:1`), JSON.stringify(renders));
+    assert.is(
+      await s.page.textContent(`${legend} .incident-entry[data-id="${firing.id}"]`),
+      `▮ anomaly sev ${resolved.peak_severity} resolved · ${firing.id}`,
+    );
   });
 });
 

@@ -77,16 +77,18 @@ export class PinnedRange {
   /**
    * Pins `range` (seconds): from the ring when it holds the range's start, else from history
    * (what the ring has meanwhile). `incident`: it is the window of the incident opened at (else
-   * a range the user chose).
+   * a range the user chose). A range read from history keeps the answer shown (its line,
+   * bands, bars and legend entries) until the new answer replaces it: an incident that resolved
+   * re-pinned its card, and the legend lost its history entries for the request's round trip.
    */
   pin(range: Range, incident: boolean): void {
     this.#range = range;
     if (this.#opened) this.#opened.windowed = incident;
-    this.#past?.show(undefined);
     const r = this.#ring;
     const held = r.length > 1 && range.min >= r.view(0)[0]!;
     this.source = held || !this.#past ? "ring" : "loading";
     if (this.source === "loading") void this.#load(range);
+    else this.#past?.show(undefined);
   }
 
   /** Follows the live edge again: nothing pinned, opened or shown from history. */
@@ -97,13 +99,15 @@ export class PinnedRange {
     this.source = "live";
   }
 
-  /** Reads `range` from history and shows it, if it is still the one pinned. */
+  /** Reads `range` from history and shows it, if it is still the one pinned; failing, shows
+   *  no answer (the one kept was for another range). */
   async #load(range: Range): Promise<void> {
     let h: HistoryResponse | undefined;
     const askedMax = range.max;
     try {
       h = await this.#past!.read(range, this.#options.widthPx());
     } catch (err) {
+      if (this.#range === range) this.#past!.show(undefined);
       this.#options.failed((err as Error).message);
       return;
     }

@@ -136,6 +136,7 @@ export class ChannelChart {
       failed: (message) => {
         this.#header.setError(message);
         this.card.dataset.historyError = message;
+        this.#changed();
       },
     });
     this.#header = new ChartHeader({
