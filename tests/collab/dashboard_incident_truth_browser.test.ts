@@ -5,14 +5,23 @@
  * an old firing incident, opened from history, stayed at the "now" it was opened at while samples
  * came; a firing incident's band ended at its last finding; an incident that resolved while its
  * card was open kept following the samples (its updates never reached the card) and its legend
- * still said firing.
+ * still said firing. On 59e75b0: the candle strip under a card following a firing incident
+ * stayed at the window the card was opened with until a bar came, while its line went on; and an
+ * incident that resolved re-pinned its card, whose legend lost its history entries until the new
+ * history answer came.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { ensureFeedStream, type NatsBus } from "../../actors/runtime/mod.ts";
-import { encodeFrame, feedSubject, type Incident, outSubject } from "../../protocol/mod.ts";
+import {
+  encodeBar,
+  encodeFrame,
+  feedSubject,
+  type Incident,
+  outSubject,
+} from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { type PageDrawnText, recordDrawnText } from "../_support/drawn_text.ts";
 import { anomalyColumns, anomalyFinding } from "../_support/findings.ts";
@@ -40,7 +49,10 @@ interface PageChart {
 }
 interface PageTroupe extends PageDrawnText {
   troupe: {
-    grid: { chart(c: string): PageChart | undefined };
+    grid: {
+      chart(c: string): PageChart | undefined;
+      candles(c: string): { xRange(): Range } | undefined;
+    };
     link: { sdoc: { addAnnotation(a: Record<string, unknown>): void } };
   };
 }
@@ -232,6 +244,101 @@ test("an opened incident that resolves shows its span and follows no more", asyn
     // More samples move it no more.
     await live(s, Float64Array.of(now + 2 * S), 202);
     near((await shown(s.page)).x.max, span.max, "the window's end after a sample");
+  });
+});
+
+/** Publishes one closed 1 s bar of CH starting at `t` (µs), as the bars actor does. */
+async function bar(s: Session, t: number): Promise<void> {
+  const b = { channel: "CH", bar: "1s", t, open: 101, high: 102, low: 100, close: 101.5 };
+  s.bus.publish(
+    outSubject("bars", "CH"),
+    encodeBar({ id: `ch-bar-${t}`, src: "test", ts: t }, { ...b, count: 1, sum: 101.5 }),
+  );
+  await s.bus.flush();
+}
+
+test("an opened firing incident's candle strip goes on with its line as samples come", async () => {
+  await session({}, async (s) => {
+    const { now } = s;
+    // A bar: the card has its strip, as a market channel's card has.
+    await bar(s, now - 60 * S);
+    await s.page.waitForSelector('.card[data-channel="CH"] .candles', { timeout: 20_000 });
+    await openFiring(s);
+    // Samples come, and no bar: the line's window grows to them, and the strip with it (on the
+    // code before, the strip stayed at the window opened with until the next bar came).
+    for (const k of [1, 2, 3]) {
+      await live(s, Float64Array.of(now + k * S), 200 + k);
+      await rangeReaches(s.page, now / S + k);
+      const axes = () =>
+        s.page.evaluate(() => {
+          const g = (globalThis as unknown as PageTroupe).troupe.grid;
+          return { line: g.chart("CH")!.xRange(), strip: g.candles("CH")!.xRange() };
+        });
+      await s.page.waitForFunction(
+        () => {
+          const g = (globalThis as unknown as PageTroupe).troupe.grid;
+          return g.candles("CH")!.xRange().max === g.chart("CH")!.xRange().max;
+        },
+        null,
+        { timeout: 5_000 },
+      ).catch(() => undefined);
+      const got = await axes();
+      near(got.line.max, now / S + k, "the line's end");
+      assert.equal(got.strip, got.line, "the strip shows the line's range");
+    }
+  });
+});
+
+test("a resolved incident's card keeps its history legend while its span is read again", async () => {
+  await session({}, async (s) => {
+    const { now } = s;
+    // As above: opened from history (the ring holds CH's last 20 s, the incident began 200 s ago).
+    await live(s, Float64Array.from({ length: 20 }, (_, i) => now - (19 - i) * S), 20);
+    await findings(s, "CH", [now - 200 * S, now - 190 * S]);
+    const firing = await incidentOfCh(s, "firing", true);
+    const legend = '.card[data-channel="CH"] .incident-legend';
+    await s.page.locator(`${legend} .incident-entry[data-id="${firing.id}"][data-history="1"]`)
+      .waitFor({ timeout: 20_000 });
+    // Every render of the legend from now on, as the entries it wrote (`id:fromHistory`).
+    await s.page.evaluate((sel) => {
+      const renders: string[][] = [];
+      (globalThis as unknown as { renders: string[][] }).renders = renders;
+      new MutationObserver((records) => {
+        for (const r of records) {
+          if (r.type !== "childList") continue;
+          renders.push([...r.addedNodes].map((n) => {
+            const e = n as HTMLElement;
+            return `${e.dataset.id}:${e.dataset.history}`;
+          }));
+        }
+      }).observe(document.querySelector(sel)!, { childList: true });
+    }, legend);
+    // It resolves (a finding elsewhere passes the stage's hold): the card re-pins to its span,
+    // older than the ring, and reads it again.
+    await findings(s, "OTHER", [now + 30 * S]);
+    await s.page.locator(`#incidents li[data-id="${firing.id}"][data-state="resolved"]`)
+      .waitFor({ timeout: 20_000 });
+    const resolved = s.incidents().find((i) => i.id === firing.id)!;
+    const min = resolved.first_us / S - 60;
+    await s.page.waitForFunction(
+      (m) => {
+        const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!;
+        return c.source === "history" && Math.abs(c.xRange().min - m) < 1e-5;
+      },
+      min,
+      { timeout: 20_000 },
+    );
+    // The answer came; until it did, the legend kept the history's entry (on the code before,
+    // the re-pin dropped the answer shown, and the legend lost it until the new one came).
+    const renders = await s.page.evaluate(() =>
+      (globalThis as unknown as { renders: string[][] }).renders
+    );
+    assert.ok(renders.length > 0, "the legend rendered the resolution");
+    for (const r of renders) assert.ok(r.includes(`${firing.id}:1`), JSON.stringify(renders));
+    assert.is(
+      await s.page.textContent(`${legend} .incident-entry[data-id="${firing.id}"]`),
+      `▮ anomaly sev ${resolved.peak_severity} resolved · ${firing.id}`,
+    );
   });
 });
 

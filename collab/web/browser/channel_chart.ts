@@ -7,14 +7,14 @@
  * per point. While it follows the live edge a LivePlot draws it, scrolling and painting only the
  * new strip, in the live-plot worker when the page has one (RemoteLivePlot: the drawing and its
  * commit leave the main thread), else on the page; zoomed in or focused (pinned), uPlot draws the
- * window, and gives the axes, the cursor and drag-to-zoom in both. `mode: "naive"` is the baseline
+ * window (PinnedRange keeps what is pinned and where its line is read from), and gives the axes,
+ * the cursor and drag-to-zoom in both. `mode: "naive"` is the baseline
  * the bench measures against: every message rebuilds plain arrays of the whole window and redraws
  * it with uPlot at once.
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
 import { ChartHeader } from "./_chart_header.ts";
-import { OpenedIncident } from "./_opened_incident.ts";
 import { type ChangeRegime, ChartMarkers } from "./_chart_markers.ts";
 import type { Overlays } from "./_chart_draw.ts";
 import { chartOptions } from "./_chart_options.ts";
@@ -26,8 +26,8 @@ import { SeriesRing } from "./series_ring.ts";
 import type { LiveWorkerLink } from "./live_worker_link.ts";
 import type { RemoteLivePlot } from "./remote_live_plot.ts";
 import type { HistoryClient } from "./history_client.ts";
-import { type IncidentBand, nearestPoint, ongoingBands } from "./_chart_past.ts";
-import { PinnedPast } from "./_pinned_past.ts";
+import { type IncidentBand, nearestPoint } from "./_chart_past.ts";
+import { PinnedRange, type PinnedSource } from "./_pinned_range.ts";
 import { channelUnit, type HistoryResponse, type Incident } from "../../../protocol/mod.ts";
 
 /** Bounds of the overlays one chart keeps. */
@@ -105,14 +105,8 @@ export class ChannelChart {
   readonly #loop: FrameLoop;
   readonly #naive: boolean;
   readonly #markers = new ChartMarkers(CHART_LIMITS.markers_max);
-  #pinned: { min: number; max: number } | undefined;
-  /** The history shown while pinned to a range the ring does not cover (none without a
-   *  history client: a pinned range then shows what the ring holds). */
-  readonly #past: PinnedPast | undefined;
-  /** The incident the chart was opened at (the incidents panel), drawn while pinned. */
-  #opened: OpenedIncident | undefined;
-  /** What the chart shows while pinned: `ring`, `loading` or `history` (the tests read it). */
-  source: "live" | "ring" | "loading" | "history" = "live";
+  /** The range shown while not following: its source, its history, the incident opened at. */
+  readonly #pinning: PinnedRange;
   #sinceRepaint = 0;
   #layoutKey = "";
   /** Off screen, the live view skips its strips once it has drawn, and repaints on coming back. */
@@ -125,13 +119,26 @@ export class ChannelChart {
     this.unit = this.derivedUnit = channelUnit(this.channel);
     this.#loop = options.loop;
     this.#naive = options.mode === "naive";
-    const history = options.history;
-    this.#past = history &&
-      new PinnedPast({ channel: this.channel, history, onHistory: options.onHistory });
     this.#onCursor = options.onCursor;
     this.#onRange = options.onRange;
     const points = options.points ?? CHART_LIMITS.points;
     this.#ring = new SeriesRing(1 + COLUMNS.length, points);
+    this.#pinning = new PinnedRange({
+      channel: this.channel,
+      ring: this.#ring,
+      history: options.history,
+      onHistory: options.onHistory,
+      widthPx: () => this.#plot.width,
+      loaded: (h) => {
+        this.card.dataset.historySamples = String(h.samples);
+        this.flush();
+      },
+      failed: (message) => {
+        this.#header.setError(message);
+        this.card.dataset.historyError = message;
+        this.#changed();
+      },
+    });
     this.#header = new ChartHeader({
       channel: this.channel,
       unit: this.unit,
@@ -175,6 +182,17 @@ export class ChannelChart {
     }
   }
 
+  /** The range pinned (seconds), undefined while following the live edge. */
+  get #pinned(): { min: number; max: number } | undefined {
+    return this.#pinning.range;
+  }
+
+  /** What the chart shows: `live`, or pinned from `ring`, `loading` or `history` (the tests and
+   *  the grid read it). */
+  get source(): PinnedSource {
+    return this.#pinning.source;
+  }
+
   /** The pointer moved over the chart (or left it): the time under it, for every chart. */
   #cursorMoved(u: uPlot): void {
     const left = u.cursor.left ?? -1;
@@ -191,9 +209,7 @@ export class ChannelChart {
 
   /** The value shown nearest to `tS` (seconds), with its time; undefined with none near. */
   valueAt(tS: number): { t: number; v: number } | undefined {
-    const r = this.#ring, ring = { t: r.view(0), v: r.view(1) };
-    const p = this.#pinned;
-    const { t, v } = p && this.#past?.past ? this.#past.line(ring, p.max) : ring;
+    const { t, v } = this.#pinning.line();
     return nearestPoint(t, v, tS);
   }
 
@@ -265,7 +281,8 @@ export class ChannelChart {
     if (!value || !expected || !lower || !upper) return;
     this.#ring.append([t, value, expected, lower, upper], 0, t.length, 1e-6);
     this.points += t.length;
-    if (this.#opened?.follows) this.#followOpened();
+    // The window of an incident opened at grew: the card's candles take it, on the line's axis.
+    if (this.#pinning.appended()) this.#onRange?.();
     this.#remote?.append([t, value, expected, lower, upper]);
     if (this.#naive) this.#redrawNaive();
     else this.#changed();
@@ -290,7 +307,7 @@ export class ChannelChart {
         : this.#sinceRepaint + 1;
       return;
     }
-    if (this.#pinned && this.#past?.past) return this.#drawPast(this.#pinned);
+    if (this.#pinned && this.#pinning.past) return this.#drawPast(this.#pinned);
     let data = views;
     if (!this.#pinned) {
       // uPlot following the live edge (naive mode's markers): the whole window, two points per
@@ -374,10 +391,8 @@ export class ChannelChart {
     const t = tMs / 1000, r = this.#ring;
     const held = r.length > 1 && t >= r.view(0)[0]!;
     const half = held ? (r.lastTime() - r.view(0)[0]!) / 4 : FOCUS_HALF_SPAN_S;
-    this.#opened = incident && new OpenedIncident(incident, t);
-    const nowS = r.length > 0 ? r.lastTime() : Date.now() / 1000;
-    if (this.#opened) this.#pin(this.#opened.window(nowS), true);
-    else this.#pin({ min: t - half, max: t + half }, false);
+    const opened = this.#pinning.open(incident, t);
+    this.#pin(opened ?? { min: t - half, max: t + half }, opened !== undefined);
     this.card.classList.add("focused");
     this.card.scrollIntoView({ block: "nearest" });
   }
@@ -389,42 +404,9 @@ export class ChannelChart {
    * costs nothing (no redraw).
    */
   incidentChanged(i: Incident): void {
-    const o = this.#opened;
-    const inPast = this.#past?.incidentChanged(i) === true;
-    const done = o ? o.update(i) : "none";
-    if (!inPast && done === "none") return;
-    if (done === "resolved" && o!.windowed && this.#pinned) {
-      this.#pin(o!.window(this.#newestS() ?? Date.now() / 1000), true);
-    } else this.#changed();
-  }
-
-  /**
-   * A sample came while the incident opened at is still going on: its window goes on with it.
-   * Shown from history, the ring's samples continue the answer; once they no longer do (the ring
-   * dropped samples after it), or the ring no longer holds the window's start, history is read
-   * again.
-   */
-  #followOpened(): void {
-    const p = this.#pinned, first = this.#ring.view(0)[0]!;
-    if (!p) return;
-    p.max = Math.max(p.max, this.#ring.lastTime());
-    const stale = this.source === "history"
-      ? this.#past!.gapBefore(first)
-      : this.source === "ring" && this.#past !== undefined && first > p.min;
-    if (!stale) return;
-    this.source = "loading";
-    void this.#load(p);
-  }
-
-  /** The newest sample the chart has (seconds): the ring's, or the history shown's; undefined
-   *  with none. */
-  #newestS(): number | undefined {
-    const r = this.#ring;
-    const newest = Math.max(
-      r.length > 0 ? r.lastTime() : -Infinity,
-      this.#past?.newestS() ?? -Infinity,
-    );
-    return Number.isFinite(newest) ? newest : undefined;
+    const done = this.#pinning.incidentChanged(i);
+    if (done === "resolved") this.#pin(this.#pinning.openedWindow()!, true);
+    else if (done === "changed") this.#changed();
   }
 
   /**
@@ -448,41 +430,16 @@ export class ChannelChart {
    * is the window of the incident opened at (else a range the user chose).
    */
   #pin(range: { min: number; max: number }, incident: boolean): void {
-    this.#pinned = range;
-    if (this.#opened) this.#opened.windowed = incident;
-    this.#past?.show(undefined);
+    this.#pinning.pin(range, incident);
     this.#showLive(false);
-    const r = this.#ring;
-    const held = r.length > 1 && range.min >= r.view(0)[0]!;
-    this.source = held || !this.#past ? "ring" : "loading";
-    if (this.source === "loading") void this.#load(range);
     this.flush();
     this.#onRange?.();
-  }
-
-  /** Reads `range` from the history endpoint and shows it, if it is still the one pinned. */
-  async #load(range: { min: number; max: number }): Promise<void> {
-    let h: HistoryResponse | undefined;
-    const askedMax = range.max;
-    try {
-      h = await this.#past!.read(range, this.#plot.width);
-    } catch (err) {
-      this.#header.setError((err as Error).message);
-      this.card.dataset.historyError = (err as Error).message;
-      return;
-    }
-    if (!h || this.#pinned !== range) return;
-    this.#past!.show(h, askedMax);
-    this.source = "history";
-    this.card.dataset.historySamples = String(h.samples);
-    this.flush();
   }
 
   /** Draws the history pinned, with the ring's samples after it: the value line alone (history
    *  has no band). */
   #drawPast(range: { min: number; max: number }): void {
-    const r = this.#ring;
-    const { t, v } = this.#past!.line({ t: r.view(0), v: r.view(1) }, range.max);
+    const { t, v } = this.#pinning.line();
     const none = new Array<null>(t.length).fill(null);
     this.#plot.batch(() => {
       // Fresh scales: the y range is the history's, not what was shown before.
@@ -496,15 +453,7 @@ export class ChannelChart {
    * updates left it), those not resolved up to the newest sample (the tests read it).
    */
   incidentBands(): IncidentBand[] {
-    const past = this.#past?.past?.incidents ?? [], o = this.#opened;
-    let bands: IncidentBand[] = past;
-    if (o) {
-      const opened = o.band();
-      bands = past.some((b) => b.id === opened.id)
-        ? past.map((b) => b.id === opened.id ? opened : b)
-        : [...past, opened];
-    }
-    return ongoingBands(bands, this.#newestS());
+    return this.#pinning.bands();
   }
 
   /** Points shown while pinned (the tests read it). */
@@ -514,10 +463,7 @@ export class ChannelChart {
 
   /** Follows the live edge again. */
   follow(): void {
-    this.#pinned = undefined;
-    this.#opened = undefined;
-    this.#past?.show(undefined);
-    this.source = "live";
+    this.#pinning.follow();
     this.#showLive(true);
     this.card.classList.remove("focused");
     this.#changed();
@@ -579,7 +525,7 @@ export class ChannelChart {
   #overlays(): Overlays {
     return {
       changes: this.#markers.changes,
-      findings: this.#past?.past?.findings ?? [],
+      findings: this.#pinning.past?.findings ?? [],
       incidents: this.incidentBands(),
       annotations: this.#markers.annotations,
       anomalies: this.#markers.anomalies,
