@@ -12,7 +12,7 @@ import { WebSocket } from "ws";
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { FEED_STREAM, NatsBus } from "../../actors/runtime/mod.ts";
+import { ensureFeedStream, FEED_STREAM, NatsBus } from "../../actors/runtime/mod.ts";
 import {
   type CollabLimits,
   launchCollab,
@@ -25,6 +25,7 @@ import {
   SESSION_SCHEMA,
   SessionDoc,
 } from "../../collab/mod.ts";
+import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { launchBrowser } from "../_support/browser.ts";
 import { startTestNats, tempDir } from "../_support/nats.ts";
 
@@ -154,6 +155,25 @@ export async function feedStored(bus: NatsBus, messages: number): Promise<void> 
     if (i > 500) throw new Error(`The feed stream kept ${held} frames, not ${messages}, in 5 s`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * Puts `spanS` seconds of `channel`'s feed (a sample a second, values 100 to 112) into the feed
+ * stream, ending at the current whole second, and waits for it to be stored; returns that second
+ * (µs), the history's newest sample.
+ */
+export async function feedHistory(bus: NatsBus, channel: string, spanS: number): Promise<number> {
+  const S = 1_000_000;
+  await ensureFeedStream(bus.nc);
+  const now = Math.floor(Date.now() / 1000) * S, t0 = now - spanS * S;
+  const t = new Float64Array(spanS).map((_, i) => t0 + i * S);
+  const v = new Float64Array(spanS).map((_, i) => 100 + (i % 13));
+  bus.publish(
+    feedSubject("m", channel),
+    encodeFrame({ channel, seq0: 0, t, v }, { id: `${channel}-0`, src: "test" }),
+  );
+  await feedStored(bus, 1);
+  return now;
 }
 
 /** Opens a raw WebSocket; resolves with the upgrade's HTTP status when refused, or the socket. */

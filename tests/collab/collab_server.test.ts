@@ -14,24 +14,16 @@ import {
   tokenFor,
   TRANSPORT_SCHEMA,
   waitFor,
+  withCollabServer,
 } from "./_support.ts";
 import { type RawFrame, rawWebSocket } from "./_raw_ws.ts";
 
 const test = suite("collab server");
 
-async function withServer(
+const withServer = (
   fn: (c: LaunchedCollab, dataDir: string, http: string) => Promise<void>,
   limits: Partial<CollabLimits> = {},
-): Promise<void> {
-  const dir = tempDir("troupe-collab-");
-  const c = await launchCollab({ schema: TRANSPORT_SCHEMA, dataDir: dir.path, limits });
-  try {
-    await fn(c, dir.path, `http://127.0.0.1:${c.server.port}`);
-  } finally {
-    await c.close();
-    dir.remove();
-  }
-}
+): Promise<void> => withCollabServer(limits, fn);
 
 test("stock y-websocket clients sync through the server and see each other's edits", async () => {
   await withServer(async (c, dir, http) => {

@@ -14,19 +14,13 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { Page } from "playwright-core";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
-import { ensureFeedStream, type NatsBus } from "../../actors/runtime/mod.ts";
-import {
-  encodeBar,
-  encodeFrame,
-  feedSubject,
-  type Incident,
-  outSubject,
-} from "../../protocol/mod.ts";
+import type { NatsBus } from "../../actors/runtime/mod.ts";
+import { encodeBar, type Incident, outSubject } from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { type PageDrawnText, recordDrawnText } from "../_support/drawn_text.ts";
 import { anomalyColumns, anomalyFinding } from "../_support/findings.ts";
 import { haveNatsServer } from "../_support/nats.ts";
-import { feedStored, openDashboard } from "./_support.ts";
+import { feedHistory, openDashboard } from "./_support.ts";
 
 const NAME = "dashboard incident truth in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
@@ -77,15 +71,7 @@ async function session(
   const bus = dash.bus;
   const stage = runIncidentStage(bus, { config: defaultIncidentConfig });
   try {
-    await ensureFeedStream(bus.nc);
-    const now = Math.floor(Date.now() / 1000) * S, t0 = now - SPAN_S * S;
-    const t = new Float64Array(SPAN_S).map((_, i) => t0 + i * S);
-    const v = new Float64Array(SPAN_S).map((_, i) => 100 + (i % 13));
-    bus.publish(
-      feedSubject("m", "CH"),
-      encodeFrame({ channel: "CH", seq0: 0, t, v }, { id: "ch-0", src: "test" }),
-    );
-    await feedStored(bus, 1);
+    const now = await feedHistory(bus, "CH", SPAN_S);
     const errors: string[] = [];
     const page = await dash.open({
       role: "editor",
