@@ -34,6 +34,7 @@ import {
 import { scanHostService } from "../../../actors/scan/mod.ts";
 import { decodeInputRecord, decodeValue, encodeValue } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/mod.ts";
+import { type HealthProbe, startHealthProbe } from "../../_support/health_probe.ts";
 import { tempDir } from "../../_support/nats.ts";
 import { postJson, readWs } from "../scan/_scan_client.ts";
 
@@ -392,8 +393,10 @@ test("/healthz answers while a launched host seeds its history: 503, seeding, wi
   const dir = tempDir();
   const hist = join(dir.path, "history");
   mkdirSync(hist);
+  let probe: HealthProbe | undefined;
   try {
-    const FILES = 300;
+    // Enough files that seeding takes many slices (~0.5 s), each followed by a turn of the loop.
+    const FILES = 2_000;
     const one = series(7, 100).lines.join("\n");
     for (let i = 0; i < FILES; i++) writeFileSync(join(hist, `H${i}.1m.csv`), one);
     const port = await freePort();
@@ -407,43 +410,40 @@ test("/healthz answers while a launched host seeds its history: 503, seeding, wi
         bars: { bar_sizes: ["1m"], history_bars: 100, history_dir: hist },
       },
     }, ACTOR_KINDS);
-    let launched: LaunchedHost | undefined;
-    const starting = launchHost(config, ACTOR_KINDS, {
+    // A monitor in a process of its own: a probe from this one, on Deno, was held until seeding
+    // ended (tests/_support/health_probe.ts).
+    probe = startHealthProbe(`http://127.0.0.1:${port}/healthz`);
+    await probe.started;
+    const launched = await launchHost(config, ACTOR_KINDS, {
       log: () => {},
       tickEveryMs: 0,
       service: scanHostService(),
-    }).then((h) => (launched = h));
-    const seen: Array<{ status: number; reasons: string[] }> = [];
-    while (launched === undefined) {
-      const r = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-      if (r) seen.push({ status: r.status, reasons: ((await r.json()) as HealthBody).reasons });
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    await starting;
+    });
     try {
-      const seeding = seen.filter((h) => h.reasons.some((x) => x.startsWith("seeding")));
-      assert.ok(seeding.length > 0, `healthz said seeding at least once: ${JSON.stringify(seen)}`);
-      for (const h of seeding) {
-        assert.is(h.status, 503);
-        assert.match(
-          h.reasons.join(";"),
-          new RegExp(`seeding: bars history \\d+ of ${FILES} files`),
-        );
-      }
       const after = await fetch(`http://127.0.0.1:${port}/healthz`);
       assert.is(after.status, 200);
       assert.is(launched.host.instances().length, FILES);
+      const seen = (await probe.stop()).flatMap((o) => "body" in o ? [o] : []);
+      const seeding = seen.filter((o) => reasons(o).some((x) => x.startsWith("seeding")));
+      assert.ok(seeding.length > 0, `healthz said seeding at least once: ${JSON.stringify(seen)}`);
+      for (const o of seeding) {
+        assert.is(o.status, 503);
+        assert.match(
+          reasons(o).join(";"),
+          new RegExp(`seeding: bars history \\d+ of ${FILES} files`),
+        );
+      }
     } finally {
       await launched.close();
     }
   } finally {
+    await probe?.stop().catch(() => {}); // a failure of the test itself is the one to show
     dir.remove();
   }
 });
 
-interface HealthBody {
-  reasons: string[];
-}
+/** The reasons a /healthz answer gives. */
+const reasons = (answer: { body: Record<string, unknown> }) => answer.body.reasons as string[];
 
 test("a history_dir that does not exist stops the start, naming it", async () => {
   const dir = tempDir();
