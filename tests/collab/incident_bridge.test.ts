@@ -21,7 +21,7 @@ import {
   SUBJECT_ROOT,
 } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { connectClient, getText, metric, tokenFor, waitFor } from "./_support.ts";
+import { connectClient, tokenFor, waitFor, waitForMetric } from "./_support.ts";
 
 const test = suite("collab bridge to the incident stage");
 const run = haveNatsServer("collab bridge to the incident stage");
@@ -91,11 +91,7 @@ test("a silence an editor writes holds in another editor's view and marks the st
     // The server has decided once it counted the write dropped: never applied, so never relayed
     // nor bridged (the stage's answer to the next silence counts one, and one control went).
     const metrics = `http://127.0.0.1:${collab.server.port}/metrics`;
-    const dropped = async () =>
-      metric(await getText(metrics), "troupe_collab_viewer_writes_dropped_total");
-    const until = Date.now() + 5000;
-    while ((await dropped()) < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    assert.is(await dropped(), 1, "the viewer's write counted dropped");
+    assert.is(await waitForMetric(metrics, "troupe_collab_viewer_writes_dropped_total", 1), 1);
     assert.not.ok(collab.server.room("ops")!.doc.getMap("silences").has("v1"), "nothing stored");
 
     anaInc.addSilence({
