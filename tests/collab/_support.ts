@@ -210,6 +210,27 @@ export async function getText(url: string): Promise<string> {
   return await res.text();
 }
 
+/**
+ * Waits until the metric `name` of the /metrics page at `url` reaches `atLeast` (polling every
+ * 20 ms): how a test knows the server has decided what it counts. Throws naming the metric.
+ */
+export async function waitForMetric(
+  url: string,
+  name: string,
+  atLeast: number,
+  timeoutMs = 5000,
+): Promise<number> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = metric(await getText(url), name);
+    if (value >= atLeast) return value;
+    if (Date.now() > end) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${name} ≥ ${atLeast}: ${value}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** What `openDashboard()` starts. */
 export interface DashboardOptions {
   /** Names the temporary directory and the test's bus connection (`dash-<name>`). */

@@ -6,7 +6,7 @@ import { defaultHostConfig, launchHost, NatsBus } from "../../actors/runtime/mod
 import { launchCollab } from "../../collab/mod.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { connectClient, tokenFor, waitFor } from "./_support.ts";
+import { connectClient, tokenFor, waitFor, waitForMetric } from "./_support.ts";
 
 const test = suite("collab bridge to the actors");
 const run = haveNatsServer("collab bridge to the actors");
@@ -113,7 +113,9 @@ test("a threshold an editor sets becomes a control message: the actor's configur
     );
     ctl = 0;
     viewer.sdoc.setThreshold("stats", "c1", { every_samples: 3 }, "vic");
-    await new Promise((r) => setTimeout(r, 300));
+    // Once the server counts it dropped, it was never applied: nothing for the bridge to send.
+    const metrics = `http://127.0.0.1:${collab.server.port}/metrics`;
+    assert.is(await waitForMetric(metrics, "troupe_collab_viewer_writes_dropped_total", 1), 1);
     assert.is(ctl, 0);
     assert.is(
       (host.host.instance("stats", "c1")!.config as { every_samples: number }).every_samples,

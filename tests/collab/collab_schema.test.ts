@@ -28,11 +28,18 @@ async function withServer(
   }
 }
 
-/** What the server said to `client`: its permission-denied reasons and its close, if any. */
+/**
+ * What the server said to `client`: its permission-denied reasons, its close, if any, and the
+ * closes after which the client gave up reconnecting.
+ */
 function listen(
   client: Client,
-): { denied: string[]; closes: Array<{ code: number; reason: string }> } {
-  const heard = { denied: [] as string[], closes: [] as Array<{ code: number; reason: string }> };
+): { denied: string[]; closes: Array<{ code: number; reason: string }>; terminal: number[] } {
+  const heard = {
+    denied: [] as string[],
+    closes: [] as Array<{ code: number; reason: string }>,
+    terminal: [] as number[],
+  };
   const handlers = client.provider.messageHandlers;
   handlers[2] = (_e, decoder) => {
     // y-protocols auth: 0 (permission denied), then the reason.
@@ -44,6 +51,8 @@ function listen(
   client.provider.on("connection-close", (ev) => {
     if (ev) heard.closes.push({ code: ev.code, reason: ev.reason });
   });
+  // Emitted when the client gives up reconnecting (a 44xx close).
+  client.provider.on("closed", (ev: { code: number }) => heard.terminal.push(ev.code));
   return heard;
 }
 
@@ -70,13 +79,27 @@ test("an editor's stock client writing workflow.garbage = 42 is refused: nothing
         /Session document field "workflow\.garbage" must be a checklist step .*, got 42/,
       );
       assert.is(await refused(http), 1);
-      await new Promise((r) => setTimeout(r, 200));
       const room = c.server.room("ops")!;
       assert.not.ok(room.sdoc.workflow.has("garbage"), "the server stored nothing");
+      // A later write from a third client reaches the other after anything the server sent it
+      // before (one socket, in order): once it has come, a relayed garbage would have too.
+      const third = await connectClient(c.server.url, "ops", token);
+      try {
+        third.sdoc.setStep({ id: "s-after", title: "after", status: "todo", assignee: "", due: 0 });
+        await waitFor(
+          () => other.sdoc.workflow.has("s-after"),
+          5000,
+          "the later step to reach the other",
+        );
+      } finally {
+        third.destroy();
+      }
       assert.not.ok(other.sdoc.workflow.has("garbage"), "nothing was relayed");
-      // The stock client does not reconnect after a 44xx close (it would send the same write).
-      await new Promise((r) => setTimeout(r, 300));
+      // The stock client does not reconnect after a 44xx close (it would send the same write): it
+      // gave up on that close (shouldConnect off, `closed` emitted), so its retry timer is a no-op.
       assert.is(heard.closes.length, 1);
+      assert.is(writer.provider.shouldConnect, false);
+      assert.equal(heard.terminal, [COLLAB_CLOSE_REFUSED]);
       // The other client's writes go on.
       other.sdoc.setStep({ id: "s2", title: "next", status: "todo", assignee: "", due: 0 });
       await waitFor(() => room.sdoc.workflow.has("s2"), 5000, "the other's next step");

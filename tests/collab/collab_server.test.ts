@@ -14,6 +14,7 @@ import {
   tokenFor,
   TRANSPORT_SCHEMA,
   waitFor,
+  waitForMetric,
   withCollabServer,
 } from "./_support.ts";
 import { type RawFrame, rawWebSocket } from "./_raw_ws.ts";
@@ -214,11 +215,8 @@ test("a viewer receives edits and awareness but its writes are dropped and count
         "the viewer sees the editor's awareness",
       );
       viewer.sdoc.setStep({ id: "s2", title: "sneaky", status: "todo", assignee: "", due: 0 });
-      const dropped = async () =>
-        metric(await getText(`${http}/metrics`), "troupe_collab_viewer_writes_dropped_total");
-      const end = Date.now() + 5000;
-      while ((await dropped()) < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-      assert.is(await dropped(), 1);
+      const metrics = `${http}/metrics`;
+      assert.is(await waitForMetric(metrics, "troupe_collab_viewer_writes_dropped_total", 1), 1);
       editor.sdoc.setStep({ id: "s3", title: "after", status: "todo", assignee: "", due: 0 });
       // The server dropped the viewer's step (counted above) before the editor wrote this one.
       const server = c.server.room("ops")!.sdoc;
@@ -317,16 +315,9 @@ test("an idle document is unloaded (compacted) and loaded again on demand", asyn
     await waitFor(() => c.server.room("ops")?.sdoc.scan("brk") !== undefined, 5000, "scan lands");
     a.destroy();
     await waitFor(() => c.server.sessions().length === 0, 5000, "the idle session to unload");
-    const compactions = async () =>
-      metric(
-        await getText(`http://127.0.0.1:${c.server.port}/metrics`),
-        "troupe_collab_compactions_total",
-      );
-    const end = Date.now() + 5000;
-    while ((await compactions()) < 1 && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.ok((await compactions()) >= 1, "unloading compacts");
+    // Unloading compacts.
+    const metrics = `http://127.0.0.1:${c.server.port}/metrics`;
+    await waitForMetric(metrics, "troupe_collab_compactions_total", 1);
     const b = await connectClient(c.server.url, "ops", token);
     assert.equal(b.sdoc.scan("brk")?.params, { window: 20 });
     b.destroy();
