@@ -104,8 +104,8 @@ function mainHelp(): string {
     "troupe — an event-sourced actor cluster for live numeric feeds",
     "",
     "Usage: troupe <command> [options]",
-    "       troupe <command> --help     its options, their defaults and examples (or troupe " +
-    "help <command>)",
+    "       troupe <command> --help     its options, what each is when not given, and examples",
+    "                                   (or troupe help <command>)",
     "",
     "Commands:",
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),

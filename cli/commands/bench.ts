@@ -37,7 +37,7 @@ export const command: Command = {
   troupe bench --list                  the benchmarks, one a line
   troupe bench detect --seeds 1-8      detection scores on the labelled feeds (no timing)
   troupe bench anomaly --json
-Each benchmark's own options, with their defaults: troupe bench <name> --help.
+Each benchmark's own options, and what each is when not given: troupe bench <name> --help.
 Rows: { bench, metric, unit, troupe, baseline, ratio, better } (ratio = troupe / baseline).
 Timed benchmarks measure this machine: run them on a quiet one.`,
   run() {
