@@ -89,8 +89,9 @@ function instanceConfig(host: ControlHost, def: AnyActorDefinition, key: string)
 
 /**
  * Why `msg` is not for this host: it addresses a kind this host does not run, or one key whose
- * partition another host owns. Undefined when it is for this host (or cannot be read: parseControl
- * refuses it with the reason).
+ * partition another host owns. Undefined when it is for this host, or cannot be read (a subject
+ * or, for a kind not run here, an envelope: parseControl dead-letters it with the reason, as it
+ * did before passes).
  */
 function passOf(msg: BusMessage, host: ControlHost): ControlPass | undefined {
   let parsed;
@@ -101,9 +102,22 @@ function passOf(msg: BusMessage, host: ControlHost): ControlPass | undefined {
   }
   if (parsed.kind !== "ctl") return undefined;
   const runs = () => [...host.kinds.keys()].sort();
-  if (!host.kinds.has(parsed.actor)) return { kind: parsed.actor, runs: runs(), partition: null };
+  if (!host.kinds.has(parsed.actor)) {
+    if (!readable(msg, host)) return undefined;
+    return { kind: parsed.actor, runs: runs(), partition: null };
+  }
   if (parsed.key === undefined || host.owns(parsed.key)) return undefined;
   return { kind: parsed.actor, runs: runs(), partition: host.partition(parsed.key) };
+}
+
+/** Whether `msg`'s envelope can be read (parseControl reads it again, and says why not). */
+function readable(msg: BusMessage, host: ControlHost): boolean {
+  try {
+    decodeEnvelope(msg.data, host.limits);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A control message addressed to an instance stopped after repeated failures. */

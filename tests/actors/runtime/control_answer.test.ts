@@ -260,6 +260,16 @@ test("asked for every answer, the hosts a message is not for pass, saying what t
     assert.equal(wide.accepted.sort(), ["h0", "h1"]);
     assert.equal(wide.passed.map((p) => p.host), ["hx"]);
 
+    // A message that cannot be read is dead-lettered as before, whatever kind it names.
+    const dead: string[] = [];
+    const dlq = bus.subscribe("troupe.dlq.>", (m) => dead.push(m.subject));
+    bus.publish(ctlSubject("collapse"), new Uint8Array([0xc1]), {
+      headers: { "Troupe-Answer-All": "1" },
+    });
+    await bus.flush();
+    dlq.unsubscribe();
+    assert.is(dead.length, 3, "each host dead-letters it, as before passes");
+
     // Not asked for every answer (an older requester): the hosts it is not for stay silent.
     assert.equal(await answers(bus, ctlSubject("stats", inPart(2)), { every_samples: 5 }), []);
     assert.equal(await answers(bus, ctlSubject("collapse"), { every_samples: 5 }), []);
