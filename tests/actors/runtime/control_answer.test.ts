@@ -23,6 +23,7 @@ import {
   readControlAnswers,
 } from "../../../actors/runtime/mod.ts";
 import {
+  CONTROL_ANSWER_ALL_HEADER,
   controlAnswerOf,
   ctlSubject,
   decodeEnvelope,
@@ -264,7 +265,7 @@ test("asked for every answer, the hosts a message is not for pass, saying what t
     const dead: string[] = [];
     const dlq = bus.subscribe("troupe.dlq.>", (m) => dead.push(m.subject));
     bus.publish(ctlSubject("collapse"), new Uint8Array([0xc1]), {
-      headers: { "Troupe-Answer-All": "1" },
+      headers: { [CONTROL_ANSWER_ALL_HEADER]: "1" },
     });
     await bus.flush();
     dlq.unsubscribe();
