@@ -4,12 +4,12 @@
  * (a threshold edited on the page) and `troupe up`'s settings read it through `controlAnswerOf`.
  *
  * A request that carries the header `CONTROL_ANSWER_ALL_HEADER` is answered by every host that
- * takes it, not only by the hosts it is for: a host that runs no actor of the kind, or runs the kind
- * but does not own the partition of the key asked for, answers `pass` with the kinds it runs and
- * that partition. The requester then knows at once that no host runs the kind, or that none of those
- * that answered owns the key, instead of waiting its whole timeout. A request without the header
- * (an older requester, which takes the first answer as the owner's) is answered as before: by the
- * hosts it is for alone.
+ * takes it, not only by the hosts it is for: a host that runs no actor of the kind, or runs the
+ * kind but does not own the partition of the key asked for, answers `pass` with the kinds it runs
+ * and that partition. The requester then knows at once that no host runs the kind, instead of
+ * waiting its whole timeout (or, at its timeout, that none of those that answered owns the key). A
+ * request without the header (an older requester, which takes the first answer as the owner's) is
+ * answered as before: by the hosts it is for alone.
  */
 import { encodeEnvelope, type Envelope, type EnvelopeInit } from "../envelope.ts";
 import { describeValue, ProtocolError } from "../protocol_error.ts";
