@@ -59,7 +59,11 @@ async function runBench(argv: string[]): Promise<number> {
       const b = await load(name);
       console.log(`${name.padEnd(12)} ${b.summary}`);
     }
-    return rest.length === 0 ? 2 : 0;
+    // With no name it is a usage error that says so (it exited 2 with nothing on stderr).
+    if (rest.length === 0) {
+      throw new UsageError("Name a benchmark: troupe bench <name> [options] (listed above)");
+    }
+    return 0;
   }
   const [name, ...args] = rest;
   const bench = await load(name!);
