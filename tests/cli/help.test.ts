@@ -256,6 +256,19 @@ test("a bad value of any command's number, duration or one-of option is a usage 
   assert.ok(checked >= 30, `only ${checked} options checked`);
 });
 
+test("troupe help with a name that is no command, and troupe alone, are usage errors that say so", async () => {
+  const [unknown, none] = await Promise.all([runTroupe(["help", "nosuch"]), runTroupe([])]);
+  assert.is(unknown.code, 2, unknown.stdout);
+  assert.match(unknown.stderr, 'troupe: unknown command "nosuch"; the commands are up, run,');
+  assert.is(unknown.stdout, "", "no help printed as if it were asked for");
+  assert.is(none.code, 2);
+  assert.match(none.stdout, "Commands:");
+  assert.is(
+    none.stderr.replace(/^npm warn.*\n/gm, ""),
+    "troupe: Name a command (listed above): troupe <command> [options]\n",
+  );
+});
+
 test("troupe help <command> prints that command's help", async () => {
   const [viaHelp, viaFlag] = await Promise.all([
     runTroupe(["help", "token"]),
