@@ -170,7 +170,7 @@ const OPTIONS = {
   frame: { help: "samples per frame", default: 500, number: WHOLE },
   repeat: { help: "timed runs; the fastest counts", default: 3, number: WHOLE },
   config: {
-    help: "collapse configuration fields over the defaults, e.g. '{\"runs_max\":64}'",
+    help: "collapse configuration fields over the kind's own, e.g. '{\"runs_max\":64}'",
     arg: "JSON",
   },
 } satisfies OptionTable;

@@ -456,7 +456,7 @@ function cvRows(dir: string, config: CollapseConfig, ctx: BenchContext): BenchRo
 /** The benchmark. */
 const OPTIONS = {
   synthetic: {
-    help: "score labelled synthetic series (the default when --data is not given)",
+    help: "score labelled synthetic series (what it does when --data is not given)",
     flag: true,
   },
   seed: {
@@ -473,7 +473,7 @@ const OPTIONS = {
     flag: true,
   },
   config: {
-    help: "collapse configuration fields over the defaults, e.g. '{\"hazard\":0.01}'",
+    help: "collapse configuration fields over the kind's own, e.g. '{\"hazard\":0.01}'",
     arg: "JSON",
   },
 } satisfies OptionTable;

@@ -533,8 +533,8 @@ const OPTIONS = {
   },
   "all-visible": {
     help: "each page's window as tall as the page, so that every card is on screen (checked " +
-      "each run; the default 1600x1200 shows about 10 of 16); the rows are then named " +
-      "frame_ms_p50_all_visible, ...",
+      "each run; without it the window is 1600x1200 and shows about 10 of 16); the rows are " +
+      "then named frame_ms_p50_all_visible, ...",
     flag: true,
   },
   bars: {

@@ -508,7 +508,7 @@ const OPTIONS = {
     flag: true,
   },
   config: {
-    help: `per-kind configuration over the defaults, e.g. '{"collapse":{"hazard":0.0001}}'`,
+    help: `per-kind configuration over each kind's own, e.g. '{"collapse":{"hazard":0.0001}}'`,
     arg: "JSON",
   },
 } satisfies OptionTable;

@@ -499,7 +499,7 @@ const OPTIONS = {
     number: { min: 0, max: 1 },
   },
   config: {
-    help: "anomaly configuration fields over the defaults, e.g. '{\"bins\":12}'",
+    help: "anomaly configuration fields over the kind's own, e.g. '{\"bins\":12}'",
     arg: "JSON",
   },
   files: { help: "only these corpus files, comma-separated <category>/<file>.csv", arg: "LIST" },

@@ -104,8 +104,8 @@ function mainHelp(): string {
     "troupe — an event-sourced actor cluster for live numeric feeds",
     "",
     "Usage: troupe <command> [options]",
-    "       troupe <command> --help     its options, their defaults and examples (or troupe " +
-    "help <command>)",
+    "       troupe <command> --help     its options, what each is when not given, and examples",
+    "                                   (or troupe help <command>)",
     "",
     "Commands:",
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
@@ -125,13 +125,16 @@ export function usageHint(name: string): string {
 /** Runs the CLI with `argv` (without the program name) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   // `troupe help up` is `troupe up --help`.
-  if (argv[0] === "help" && argv[1] !== undefined && argv[1] in COMMANDS) {
-    argv = [argv[1], "--help"];
+  // `troupe help NAME`: that command's help; a name that is no command is refused as one.
+  if (argv[0] === "help" && argv[1] !== undefined && !argv[1].startsWith("-")) {
+    argv = argv[1] in COMMANDS ? [argv[1], "--help"] : [argv[1]];
   }
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(mainHelp());
-    return name === undefined ? EXIT_USAGE : 0;
+    if (name !== undefined) return 0;
+    console.error("troupe: Name a command (listed above): troupe <command> [options]");
+    return EXIT_USAGE;
   }
   if (name === "--version" || name === "-v") {
     console.log(`troupe ${TROUPE_VERSION}`);

@@ -7,14 +7,12 @@
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import {
-  type Bus,
-  BusRequestError,
-  controlAnswerOf,
-  ctlSubject,
-  decodeEnvelope,
-  encodeEnvelope,
-  ProtocolError,
-} from "../protocol/mod.ts";
+  answeredByAddressee,
+  askControl,
+  describePasses,
+  readControlAnswers,
+} from "../actors/runtime/mod.ts";
+import { type Bus, BusRequestError, ctlSubject, encodeEnvelope } from "../protocol/mod.ts";
 import { metricsActorConfigs } from "../sim/mod.ts";
 
 /** What the hosts said to the settings sent per channel. */
@@ -23,6 +21,10 @@ export interface MetricsSettingsResult {
   accepted: number;
   /** Channels no host answered for within the timeout. */
   unanswered: number;
+  /** Channels no answering host took (none runs the kind, or owns the channel). */
+  passed: number;
+  /** Why, for the first of them: what the hosts that answered run. */
+  passedWhy?: string;
   /** The first refusal's reason, if a host refused. */
   refused?: string;
 }
@@ -34,7 +36,7 @@ export async function sendMetricsSettings(
   bus: Bus,
   options: { channels: readonly string[]; timeoutMs: number; nowMs: number },
 ): Promise<MetricsSettingsResult> {
-  const result: MetricsSettingsResult = { accepted: 0, unanswered: 0 };
+  const result: MetricsSettingsResult = { accepted: 0, unanswered: 0, passed: 0 };
   const settings = Object.entries(metricsActorConfigs()).filter(([k]) => k in ACTOR_KINDS);
   const sends = settings.flatMap(([kind, body]) =>
     options.channels.map(async (channel, i) => {
@@ -46,18 +48,21 @@ export async function sendMetricsSettings(
         body,
       });
       try {
-        const reply = decodeEnvelope(
-          (await bus.request(ctlSubject(kind, channel), request, { timeout: options.timeoutMs }))
-            .data,
+        const read = readControlAnswers(
+          await askControl(bus, ctlSubject(kind, channel), request, {
+            timeout: options.timeoutMs,
+            keyed: true,
+          }),
         );
-        const answer = controlAnswerOf(reply);
-        if (answer.ok) result.accepted++;
-        else result.refused ??= answer.error;
-      } catch (err) {
-        if (err instanceof ProtocolError) {
-          result.refused ??= `the host's answer cannot be read: ${err.message}`;
-          return;
+        if (!answeredByAddressee(read)) {
+          result.passed++;
+          result.passedWhy ??= describePasses(kind, read.passed);
+        } else if (read.accepted.length > 0) result.accepted++;
+        else {
+          result.refused ??= read.refused[0]?.reason ??
+            `the host's answer cannot be read: ${read.unreadable[0]}`;
         }
+      } catch (err) {
         if (!(err instanceof BusRequestError)) throw err;
         result.unanswered++;
       }

@@ -6,8 +6,10 @@
  * `ok` with what it applied, or `error` with the reason; the answer is written back beside the
  * settings (`status`, `applied` or `reason`, and the answering `host`) where the session sees it.
  * A kind-wide change is applied and answered by every host running the kind and by each thread
- * of a threaded host, each for its own instances: the bridge gathers every answer (`requestAll`)
- * and writes their sum, the hosts named, and each refusal with the hosts that gave it.
+ * of a threaded host, each for its own instances: the bridge gathers every answer (`askControl`)
+ * and writes their sum, the hosts named, and each refusal with the hosts that gave it. When only
+ * hosts the change is not for answer (they pass), the entry's error says at once that no host
+ * runs the kind, and what the hosts run.
  * A key is a channel, or for group kinds (`coherence/<group>`) a group: the host's key either way.
  * Only the node the client is connected to sends the request: changes that arrive from other nodes,
  * from storage or from the server itself do not cross the bridge. The other way, the bridge keeps
@@ -16,10 +18,12 @@
  */
 import * as Y from "yjs";
 import {
+  answeredByAddressee,
+  askControl,
   type ControlAnswers,
   describeControlApplied,
+  describePasses,
   readControlAnswers,
-  requestAll,
 } from "../actors/runtime/storage/mod.ts";
 import { type Bus, ctlSubject, encodeEnvelope } from "../protocol/mod.ts";
 import type { Room } from "./_room.ts";
@@ -131,14 +135,15 @@ function send(room: Room, key: string, options: BridgeOptions): void {
     corr: `${room.session}/${key}`,
     body,
   });
-  // A keyed change is answered by its owner alone; a kind-wide one by every host and thread.
-  const replies = target.channel === undefined
-    ? requestAll(options.bus, subject, bytes, { timeout })
-    : options.bus.request(subject, bytes, { timeout }).then((reply) => [reply]);
+  // A keyed change is applied by its owner alone; a kind-wide one by every host and thread.
+  const replies = askControl(options.bus, subject, bytes, {
+    timeout,
+    keyed: target.channel !== undefined,
+  });
   replies.then(
     (all) => {
       try {
-        answer(answerOf(readControlAnswers(all)));
+        answer(answerOf(readControlAnswers(all), target.kind));
       } catch (err) {
         answer({
           status: "error",
@@ -159,7 +164,11 @@ function send(room: Room, key: string, options: BridgeOptions): void {
  * hosts named); else an error whose reason names the hosts of each refusal, beside what the
  * others applied.
  */
-function answerOf(read: ControlAnswers): BridgeAnswer {
+function answerOf(read: ControlAnswers, kind: string): BridgeAnswer {
+  // Only hosts the change is not for answered: no host runs the kind (or owns the channel).
+  if (!answeredByAddressee(read)) {
+    return { status: "error", reason: describePasses(kind, read.passed) };
+  }
   const hosts = [...read.accepted, ...read.refused.flatMap((r) => r.hosts)];
   const host = hostList(hosts);
   const applied = read.accepted.length > 0 ? describeControlApplied(read.applied) : undefined;

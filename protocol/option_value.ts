@@ -13,11 +13,11 @@ export interface OptionValueSpec {
   help: string;
   /** Its value's placeholder in the help line: `N`, `URL`. */
   arg?: string;
-  /** Its value when absent; shown in help as `(default D)` (but "": none). */
+  /** Its value when absent; shown in help as `(D when not given)` (but "": none). */
   default?: number | string;
   /**
    * What help says of the default where the value alone would not tell (`until Ctrl-C` for a
-   * duration of 0, `the feed's` for one the code chooses): shown as `(default: T)`.
+   * duration of 0, `the feed's` for one the code chooses): shown as `(when not given: T)`.
    */
   defaultText?: string;
   /** A number within these bounds (an integer where `integer`). */
@@ -44,9 +44,12 @@ export function checkOptionText(
   return text;
 }
 
-/** What help prints of an option's default: `(default D)`, `(default: T)`, or nothing. */
+/**
+ * What help prints of an option's value when it is not given: `(D when not given)`, `(when not
+ * given: T)`, or nothing. Help never says "default": a user reads what happens without the option.
+ */
 export function defaultNote(spec: OptionValueSpec): string | undefined {
-  if (spec.defaultText !== undefined) return `(default: ${spec.defaultText})`;
+  if (spec.defaultText !== undefined) return `(when not given: ${spec.defaultText})`;
   if (spec.default === undefined || spec.default === "") return undefined;
-  return `(default ${spec.default})`;
+  return `(${spec.default} when not given)`;
 }

@@ -4,8 +4,11 @@
  * address (one key, or every instance of the kind here, and the kind's configuration for
  * instances to come). A request is answered "ok" with what was applied (`ControlApplied`), or
  * "error" with the reason; a bad message is dead-lettered. A host that does not own the partition
- * of the key a message addresses applies nothing and does not answer: with several hosts the
- * request's first answer wins, and it must be the owner's.
+ * of the key a message addresses, or runs no actor of its kind, applies nothing and does not
+ * answer: with several hosts the request's first answer wins, and it must be the owner's. Unless
+ * the request asks every host to answer (`CONTROL_ANSWER_ALL_HEADER`, as `askControl` does): then
+ * such a host answers `pass`, saying the kinds it runs or the partition it does not own, so that
+ * the requester learns at once that no host runs the kind.
  *
  * Where control messages are kept in a stream (JetStream input), the live subscription only
  * answers, and the host applies what the stream delivers: a message sent while the host was down
@@ -17,10 +20,13 @@ import {
   ConfigError,
   type ControlAnswer,
   type ControlApplied,
+  type ControlPass,
   decodeEnvelope,
+  describeControlPass,
   encodeInputRecord,
   type InputRecord,
   parseSubject,
+  wantsEveryAnswer,
 } from "../../protocol/mod.ts";
 import type { HostLimits } from "./host_options.ts";
 import type { Pending, Slot } from "./_slot.ts";
@@ -34,6 +40,8 @@ export interface ControlHost {
   limits: HostLimits;
   /** Whether this host owns the key's partition. */
   owns(key: string): boolean;
+  /** The partition of a key. */
+  partition(key: string): number;
   slots(): Iterable<Slot>;
   enqueue(def: AnyActorDefinition, key: string, item: Pending): void;
   reply(msg: BusMessage, answer: ControlAnswer): void;
@@ -79,13 +87,36 @@ function instanceConfig(host: ControlHost, def: AnyActorDefinition, key: string)
   return undefined;
 }
 
-/** Whether `msg` addresses one key whose partition another host owns. */
-function forAnotherOwner(msg: BusMessage, host: ControlHost): boolean {
+/**
+ * Why `msg` is not for this host: it addresses a kind this host does not run, or one key whose
+ * partition another host owns. Undefined when it is for this host, or cannot be read (a subject
+ * or, for a kind not run here, an envelope: parseControl dead-letters it with the reason, as it
+ * did before passes).
+ */
+function passOf(msg: BusMessage, host: ControlHost): ControlPass | undefined {
+  let parsed;
   try {
-    const parsed = parseSubject(msg.subject);
-    return parsed.kind === "ctl" && parsed.key !== undefined && !host.owns(parsed.key);
+    parsed = parseSubject(msg.subject);
   } catch {
-    return false; // parseControl refuses it with the reason
+    return undefined;
+  }
+  if (parsed.kind !== "ctl") return undefined;
+  const runs = () => [...host.kinds.keys()].sort();
+  if (!host.kinds.has(parsed.actor)) {
+    if (!readable(msg, host)) return undefined;
+    return { kind: parsed.actor, runs: runs(), partition: null };
+  }
+  if (parsed.key === undefined || host.owns(parsed.key)) return undefined;
+  return { kind: parsed.actor, runs: runs(), partition: host.partition(parsed.key) };
+}
+
+/** Whether `msg`'s envelope can be read (parseControl reads it again, and says why not). */
+function readable(msg: BusMessage, host: ControlHost): boolean {
+  try {
+    decodeEnvelope(msg.data, host.limits);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -154,7 +185,14 @@ function runningInstances(def: AnyActorDefinition, host: ControlHost): number {
  * delivers it to `onKeptControl`).
  */
 export function onLiveControl(msg: BusMessage, host: ControlHost, kept: boolean): void {
-  if (forAnotherOwner(msg, host)) return; // the owner applies (or refuses) and answers
+  const pass = passOf(msg, host);
+  if (pass) {
+    // The owner applies (or refuses) and answers; this host says why it does not, when asked.
+    if (wantsEveryAnswer(msg.headers)) {
+      host.reply(msg, { ok: false, error: describeControlPass(pass), pass });
+    }
+    return;
+  }
   try {
     const ctl = parseControl(msg, host);
     if (!ctl) return;

@@ -6,7 +6,10 @@
  * when the host died is applied again (a configuration change: setting the same fields twice).
  *
  * The stream does not acknowledge publishes (`no_ack`): a control request's reply subject belongs
- * to the host that answers it ("ok" or the error), not to the stream.
+ * to the host that answers it ("ok" or the error), not to the stream. A stream of that name made
+ * without it (by hand, or by another tool) answered every control request at once with its PubAck
+ * (`{"stream":"TROUPE_CTL","seq":1}`), which the requester took for the host's answer and could
+ * not read: a host that opens such a stream sets `no_ack` on it, and says so.
  */
 import {
   AckPolicy,
@@ -44,7 +47,7 @@ export function ensureControlStream(
   options: ControlStreamOptions = {},
 ): Promise<void> {
   // Repeatable: adding a stream that exists with this configuration succeeds.
-  const add = () => addControlStream(nc, options.replicas ?? 1);
+  const add = () => addControlStream(nc, options.replicas ?? 1, options.log ?? (() => {}));
   return retryJetStream(`open the control stream ${CONTROL_STREAM}`, add, { repeatable: true });
 }
 
@@ -52,12 +55,26 @@ export function ensureControlStream(
 export interface ControlStreamOptions {
   /** The stream's replicas when it is created (`nats.replicas`): 1. */
   replicas?: number;
+  /** Where a change made to an existing stream is said. */
+  log?: (line: string) => void;
 }
 
-async function addControlStream(nc: NatsConnection, replicas: number): Promise<void> {
+async function addControlStream(
+  nc: NatsConnection,
+  replicas: number,
+  log: (line: string) => void,
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
-    await jsm.streams.info(CONTROL_STREAM);
+    const info = await jsm.streams.info(CONTROL_STREAM);
+    if (info.config.no_ack !== true) {
+      // Its PubAck would answer every control request before the hosts do.
+      await jsm.streams.update(CONTROL_STREAM, { no_ack: true });
+      log(
+        `control stream ${CONTROL_STREAM} acknowledged publishes, so its PubAck answered control ` +
+          "requests before the hosts: set no_ack on it",
+      );
+    }
   } catch (err) {
     if (!isStreamNotFound(err)) throw err; // as the feed stream's (jetstream_input.ts)
     await jsm.streams.add({

@@ -259,6 +259,7 @@ export class Host {
       configs: this.#configs,
       limits: this.#limits,
       owns: (key) => this.#owns(key),
+      partition: (key) => partitionOf(key, this.#partitionCount),
       slots: () => this.#slots.values(),
       enqueue: (def, key, item) => this.#mail.enqueue(def, key, item),
       reply: (msg, answer) => this.#notices.reply(msg, answer),

@@ -343,7 +343,7 @@ export function hostOptions(
     ...(config.input === "jetstream" && nc
       ? {
         input: jetStreamInput(nc, { replicas: config.replicas }),
-        control: controlStreamSource(nc, config.host_id, { replicas: config.replicas }),
+        control: controlStreamSource(nc, config.host_id, { replicas: config.replicas, log }),
       }
       : {}),
     limits: {

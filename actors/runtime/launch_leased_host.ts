@@ -272,7 +272,7 @@ async function startPartition(
   const host = new Host({
     ...base,
     input: jetStreamInput(nc, { replicas: config.replicas }),
-    control: controlStreamSource(nc, id, { replicas: config.replicas }),
+    control: controlStreamSource(nc, id, { replicas: config.replicas, log }),
     tickEveryMs: parts.tickEveryMs,
   });
   // A lost lease stops the partition's host at once: no more input, appends or outputs.

@@ -105,11 +105,14 @@ export { type DirLock, DirLockedError, lockDir } from "./_dir_lock.ts";
 export { JetStreamJournal } from "./jetstream_journal.ts";
 export { type ControlApplied, describeControlApplied } from "./control_input.ts";
 export {
+  answeredByAddressee,
   type ControlAnswers,
   describeHosts,
+  describePasses,
   readControlAnswers,
   sumControlApplied,
 } from "./control_answers.ts";
+export { askControl, type AskControlOptions } from "./ask_control.ts";
 export { requestAll, type RequestAllOptions } from "./request_all.ts";
 export { MemoryJournal } from "./memory_journal.ts";
 export type { Snapshot, SnapshotStore } from "./snapshot_store.ts";

@@ -5,7 +5,7 @@
  * on NATS and in process: subscribe a fresh inbox, publish with it as the reply subject, and keep
  * what arrives until the answers stop (a quiet gap after the last one) or the timeout.
  */
-import { type Bus, type BusMessage, BusRequestError } from "../../protocol/mod.ts";
+import { type Bus, type BusHeaders, type BusMessage, BusRequestError } from "../../protocol/mod.ts";
 
 /**
  * The least quiet gap after the last answer before the gathering ends. The answers of one
@@ -26,11 +26,21 @@ export const ANSWERS_QUIET_ROUND_TRIPS = 4;
 export interface RequestAllOptions {
   /** Milliseconds to wait in all; with no answer by then, the request fails. */
   timeout: number;
+  /** Headers of the request. */
+  headers?: BusHeaders;
+  /** Ends the gathering at once with the first answer for which this is true (and those before). */
+  until?: (answer: BusMessage) => boolean;
+  /**
+   * Whether the answers so far may end the gathering at the quiet gap (always, when not given);
+   * when not, it goes on until an answer `until` accepts, or the timeout (ending with them).
+   */
+  settled?: (answers: readonly BusMessage[]) => boolean;
 }
 
 /**
  * Publishes `data` on `subject` with a reply inbox and resolves with every answer, in the order
- * they came, once none has arrived for the quiet gap after the last, or at `timeout`. Rejects
+ * they came, once none has arrived for the quiet gap after the last, or at `timeout`, or at once
+ * with an answer `options.until` accepts. Rejects
  * with a BusRequestError when no one answered: none in time, or (NATS) no one listening.
  */
 export function requestAll(
@@ -75,10 +85,15 @@ export function requestAll(
         return;
       }
       answers.push(msg);
+      if (options.until?.(msg)) return finish();
       gap ??= Math.max(ANSWERS_QUIET_MS_MIN, ANSWERS_QUIET_ROUND_TRIPS * (Date.now() - t0));
       clearTimeout(quiet);
+      if (options.settled && !options.settled(answers)) return;
       quiet = setTimeout(() => finish(), gap);
     });
-    bus.publish(subject, data, { reply: inbox });
+    bus.publish(subject, data, {
+      reply: inbox,
+      ...(options.headers ? { headers: options.headers } : {}),
+    });
   });
 }

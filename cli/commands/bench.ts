@@ -37,7 +37,7 @@ export const command: Command = {
   troupe bench --list                  the benchmarks, one a line
   troupe bench detect --seeds 1-8      detection scores on the labelled feeds (no timing)
   troupe bench anomaly --json
-Each benchmark's own options, with their defaults: troupe bench <name> --help.
+Each benchmark's own options, and what each is when not given: troupe bench <name> --help.
 Rows: { bench, metric, unit, troupe, baseline, ratio, better } (ratio = troupe / baseline).
 Timed benchmarks measure this machine: run them on a quiet one.`,
   run() {
@@ -59,7 +59,11 @@ async function runBench(argv: string[]): Promise<number> {
       const b = await load(name);
       console.log(`${name.padEnd(12)} ${b.summary}`);
     }
-    return rest.length === 0 ? 2 : 0;
+    // With no name it is a usage error that says so (it exited 2 with nothing on stderr).
+    if (rest.length === 0) {
+      throw new UsageError("Name a benchmark: troupe bench <name> [options] (listed above)");
+    }
+    return 0;
   }
   const [name, ...args] = rest;
   const bench = await load(name!);

@@ -4,17 +4,21 @@
  * `troupe.ctl.<kind>[.<key>]`, and prints the answer: an acknowledgement (exit 0), or the refusal
  * with the host's reason (exit 1). A keyed change is answered by its owner alone; a kind-wide one
  * by every host and every thread of a threaded host, each for its own instances, so ctl gathers
- * those answers (`requestAll`) and prints their sum (`readControlAnswers`). The host validates the
+ * those answers (`askControl`) and prints their sum (`readControlAnswers`). Every other host
+ * passes (it runs no actor of the kind, or does not own the key's partition): when only passes
+ * come, ctl says at once that no host runs the kind and what the hosts run. The host validates the
  * fields against the kind's current configuration and journals an accepted change like any input,
  * so replay sees it too.
  */
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
+  answeredByAddressee,
+  askControl,
   describeControlApplied,
   describeHosts,
+  describePasses,
   NatsBus,
   readControlAnswers,
-  requestAll,
 } from "../../actors/runtime/mod.ts";
 import {
   type BusMessage,
@@ -101,11 +105,12 @@ or no host answered, 2 a usage error.`,
     });
     const what = `${kind}${key === undefined ? "" : ` ${key}`} ${JSON.stringify(body)}`;
     try {
-      // A keyed message is answered by its owner alone; a kind-wide one by every host and thread.
-      const replies = key === undefined
-        ? await requestAll(bus, subject, request, { timeout })
-        : [await bus.request(subject, request, { timeout })];
-      return reportAnswers(replies, what);
+      // A keyed message is applied by its owner alone; a kind-wide one by every host and thread.
+      const replies = await askControl(bus, subject, request, {
+        timeout,
+        keyed: key !== undefined,
+      });
+      return reportAnswers(replies, kind, what);
     } catch (err) {
       if (!(err instanceof BusRequestError)) throw err;
       console.error(
@@ -122,15 +127,21 @@ or no host answered, 2 a usage error.`,
 /**
  * Prints what the answers say (control_answers.ts): one line for those that accepted (their
  * instances summed, the answering hosts named), one per reason for those that refused, one per
- * answer that cannot be read. Exit 0 only when every answer accepted.
+ * answer that cannot be read; when only passes came, one line saying that no host runs the kind
+ * and what each runs. Exit 0 only when every answer from a host the message was for accepted.
  */
-function reportAnswers(replies: BusMessage[], what: string): number {
+function reportAnswers(replies: BusMessage[], kind: string, what: string): number {
   const read = readControlAnswers(replies);
+  if (!answeredByAddressee(read)) {
+    console.error(`troupe ctl: ${what} not applied: ${describePasses(kind, read.passed)}`);
+    return EXIT_FAILURE;
+  }
+  const taken = replies.length - read.passed.length;
   for (const why of read.unreadable) {
     console.error(`troupe ctl: the answer to ${what} cannot be read: ${why}`);
   }
   const applied = describeControlApplied(read.applied);
-  if (replies.length === 1 && read.accepted.length === 1) {
+  if (taken === 1 && read.accepted.length === 1) {
     console.log(`troupe ctl: ${read.accepted[0]} accepted ${what}: ${applied}`);
     return EXIT_OK;
   }
@@ -140,7 +151,7 @@ function reportAnswers(replies: BusMessage[], what: string): number {
   for (const { reason, hosts } of read.refused) {
     console.error(`troupe ctl: ${hosts.join(", ")} refused ${what}: ${reason}`);
   }
-  return read.accepted.length === replies.length ? EXIT_OK : EXIT_FAILURE;
+  return read.accepted.length === taken ? EXIT_OK : EXIT_FAILURE;
 }
 
 /** The kind, the key and the fields to change; throws UsageError naming what is wrong. */

@@ -110,7 +110,7 @@ editor or owner makes them (viewers cannot), here or on the dashboard's incident
   ack ID [--note TEXT]      acknowledge an incident the stage holds (an unknown ID is refused)
   silence MATCHERS --for D --reason TEXT
                             mark matching incidents silenced for D from now: still decided,
-                            journaled and listed, left out of troupe watch's default view
+                            journaled and listed, left out of what troupe watch prints
   unsilence ID              end a silence now
 MATCHERS are Alertmanager-style terms, all of which must hold: kind=anomaly, kind!=coherence,
 channel=~SYM00* (a glob: * any run, ? one character), channel!~cpu-?; a channel term holds when

@@ -294,6 +294,8 @@ async function announceMetricsSettings(bus: NatsBus, feed: Feed): Promise<void> 
     `troupe inject: ${describeMetricsSettings()}: ` +
       (sent.refused !== undefined
         ? `refused: ${sent.refused}`
+        : sent.passed > 0
+        ? `not taken for ${sent.passed} of ${feed.channels.length} channels: ${sent.passedWhy}`
         : sent.unanswered > 0
         ? `no host answered for ${sent.unanswered} of ${feed.channels.length} channels ` +
           `(troupe ctl collapse --key CHANNEL --set ... sets them later)`

@@ -56,7 +56,8 @@ export const command: Command = {
       type: "string",
       arg: "FILE",
       help: "The hosts' config file, stored in the header so replay runs the same actors",
-      defaultText: "none; replay then runs the kinds whose outputs it holds, with their defaults",
+      defaultText:
+        "none; replay then runs the kinds whose outputs it holds, with their own settings",
     },
     seed: {
       type: "string",

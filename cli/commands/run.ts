@@ -73,7 +73,7 @@ export const command: Command = {
       type: "string",
       arg: "FILE",
       help: "Host configuration (JSON)",
-      defaultText: "none, every field at its default",
+      defaultText: 'none; each field as the README\'s "Host configuration" section gives it',
     },
     nats: {
       type: "string",

@@ -110,9 +110,9 @@ export const command: Command = {
       number: { min: 1, integer: true },
     },
   },
-  details: `By default it prints the incidents (troupe incidents --help says what they are): a
-line when one opens, fires, gains a member or a higher severity, or resolves; a silenced one is
-not shown. --findings prints every finding instead.
+  details: `Without --findings it prints the incidents (troupe incidents --help says what they
+are): a line when one opens, fires, gains a member or a higher severity, or resolves; a silenced
+one is not shown. --findings prints every finding instead.
 Examples:
   troupe watch                                   next to troupe up, from the same directory
   troupe watch --findings --kinds dlq,actor      dead letters and actor failures as they come

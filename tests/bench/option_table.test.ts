@@ -48,21 +48,24 @@ test("readOptions() gives each absent option its table default, and checks what 
   }
 });
 
-test("optionsUsage() shows each default from the table, so help and code agree", () => {
+test("optionsUsage() shows each value when not given from the table, so help and code agree", () => {
   const usage = optionsUsage(TABLE);
-  assert.match(usage, /--runs N\s+timed runs \(default 5\)/);
-  assert.match(usage, /--mode on\|off\s+how \(default off\)/);
+  assert.match(usage, /--runs N\s+timed runs \(5 when not given\)/);
+  assert.match(usage, /--mode on\|off\s+how \(off when not given\)/);
   assert.match(usage, /--label VALUE\s+a name$/m);
   assert.match(usage, /--file F\s+where to$/m);
-  assert.match(optionsUsage(inject.options), /--seconds S\s+seconds per rate \(default 5\)/);
-  assert.match(optionsUsage(failover.options), /--ttl-ms N\s+the lease TTL \(default 3000\)/);
+  assert.match(optionsUsage(inject.options), /--seconds S\s+seconds per rate \(5 when not given\)/);
+  assert.match(
+    optionsUsage(failover.options),
+    /--ttl-ms N\s+the lease TTL \(3000 when not given\)/,
+  );
   assert.match(
     optionsUsage(incidents.options),
-    /--seeds LIST\s+seeds, e\.g\. [^]* \(default 1\)$/m,
+    /--seeds LIST\s+seeds, e\.g\. [^]* \(1 when not given\)$/m,
   );
   assert.match(
     optionsUsage(detect.options),
-    /--market-samples N\s+samples per market channel, 1 s apart \(default 100000\)/,
+    /--market-samples N\s+samples per market channel, 1 s apart \(100000 when not given\)/,
   );
 });
 
@@ -135,7 +138,7 @@ test("optionsUsage() wraps a long help at 100 columns, under the help's first co
   assert.ok(lines.length >= 3, lines.join("\n"));
   for (const line of lines) assert.ok(line.length <= 100, line);
   assert.ok(lines.slice(1).every((l) => l.startsWith(" ".repeat(12)) && l[12] !== " "));
-  assert.is(lines.join(" ").replace(/\s+/g, " ").trim(), `--long X ${help} (default 1)`);
+  assert.is(lines.join(" ").replace(/\s+/g, " ").trim(), `--long X ${help} (1 when not given)`);
 });
 
 test("every benchmark has its option table: its help is the table's, and it refuses an unknown option", async () => {
@@ -154,12 +157,12 @@ test("every benchmark has its option table: its help is the table's, and it refu
   }
 });
 
-test("no benchmark's help text states a default: it comes from the table's default field", async () => {
+test("no benchmark's help text states its value when not given: it comes from the table's default field", async () => {
   const stated: string[] = [];
   for (const [name, load] of Object.entries(BENCHMARKS)) {
     const { benchmark } = await load();
     for (const [option, o] of Object.entries(benchmark.options)) {
-      if (/\(default\b|\bdefault\)/.test(o.help)) stated.push(`${name} --${option}: "${o.help}"`);
+      if (/default|when not given\)/.test(o.help)) stated.push(`${name} --${option}: "${o.help}"`);
     }
   }
   assert.equal(stated, [], `a default written in the help text:\n${stated.join("\n")}`);

@@ -1,8 +1,9 @@
 /**
  * `troupe bench --list` loads every benchmark in bench/ and prints one line for each; `troupe
- * bench` with no name prints the same list and exits 2 (a usage error). bench/mod.ts, the folder's
- * entry, is not a benchmark (it once was listed, and the list ended in an error). A benchmark's
- * bad option is a usage error too, naming the option and its value, before anything starts.
+ * bench` with no name prints the same list and exits 2, a usage error that says so on stderr.
+ * bench/mod.ts, the folder's entry, is not a benchmark (it once was listed, and the list ended in
+ * an error). A benchmark's bad option is a usage error too, naming the option and its value,
+ * before anything starts.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -29,10 +30,15 @@ test("troupe bench --list names every benchmark with its summary, and exits 0", 
   assert.ok(BENCHES.length >= 15, `${BENCHES.length} benchmarks`);
 });
 
-test("troupe bench with no name lists them too, as a usage error (exit 2)", async () => {
+test("troupe bench with no name lists them too, as a usage error (exit 2) that says so", async () => {
   const r = await runTroupe(["bench"]);
   assert.is(r.code, 2, r.stderr);
   assert.ok(r.stdout.includes("detect "), r.stdout);
+  assert.is(
+    r.stderr.replace(/^npm warn.*\n/gm, ""),
+    "troupe bench: Name a benchmark: troupe bench <name> [options] (listed above)\n" +
+      "Run troupe bench --help for its options.\n",
+  );
 });
 
 test("a benchmark's bad option is a usage error naming it (dashboard's --chromium-flags)", async () => {

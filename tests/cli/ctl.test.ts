@@ -1,7 +1,8 @@
 /**
  * `troupe ctl` against a real nats-server and a real host: an accepted change is acknowledged
  * (exit 0) and reaches the instance's configuration; a refused one prints the host's reason (exit
- * 1); no host answering is a failure (exit 1); a bad command line is a usage error (exit 2). When
+ * 1); a kind no host runs is refused at once with what the hosts run (exit 1); no host answering
+ * is a failure (exit 1); a bad command line is a usage error (exit 2). When
  * --nats is absent, the command reads the URL `troupe up` left in .troupe/nats.url.
  */
 import { suite } from "uvu";
@@ -163,19 +164,48 @@ if (haveNatsServer("troupe ctl against nats-server")) {
     assert.equal(await statsConfig(9), { every_samples: 9 });
   });
 
+  test("a kind no host runs is refused at once, naming the kind and what the hosts run (exit 1)", async () => {
+    // The timeout is long: the hosts' passes answer, and ctl does not wait it out.
+    for (const key of [[], ["--key", "api-cpu"]]) {
+      const r = await runTroupe([
+        "ctl",
+        "collapse",
+        ...key,
+        "--set",
+        "hazard=0.01",
+        "--nats",
+        nats.url,
+        "--timeout",
+        "20000",
+      ]);
+      assert.is(r.code, 1, r.stderr);
+      const what = key.length ? "collapse api-cpu" : "collapse";
+      assert.is(
+        r.stderr,
+        `troupe ctl: ${what} {"hazard":0.01} not applied: no host runs collapse ` +
+          "(ctl-host runs anomaly, stats)\n",
+      );
+    }
+  });
+
   test("no host answering is a failure (exit 1) that says so", async () => {
-    const r = await runTroupe([
-      "ctl",
-      "collapse",
-      "--set",
-      "hazard=0.01",
-      "--nats",
-      nats.url,
-      "--timeout",
-      "300",
-    ]);
-    assert.is(r.code, 1, r.stderr);
-    assert.match(r.stderr, "no host answered on troupe.ctl.collapse");
+    const empty = await startTestNats();
+    try {
+      const r = await runTroupe([
+        "ctl",
+        "collapse",
+        "--set",
+        "hazard=0.01",
+        "--nats",
+        empty.url,
+        "--timeout",
+        "300",
+      ]);
+      assert.is(r.code, 1, r.stderr);
+      assert.match(r.stderr, "no host answered on troupe.ctl.collapse");
+    } finally {
+      await empty.cleanup();
+    }
     const down = await runTroupe(["ctl", "stats", "--set", "a=1", "--nats", "nats://127.0.0.1:1"]);
     assert.is(down.code, 1, down.stderr);
     assert.match(down.stderr, "cannot connect to NATS at nats://127.0.0.1:1");

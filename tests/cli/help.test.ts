@@ -1,8 +1,10 @@
 /**
  * What a new user reads first: `troupe --help` lists every command of cli/commands/, and each
- * command's `--help` says what it does, gives each option's default (or says it is required) and
- * shows examples that the command accepts. An argument a command does not take is a usage error
- * naming it, never silently ignored (`troupe up extra` once started a whole cluster).
+ * command's `--help` says what it does, gives each option's value when not given (or says it is
+ * required) and shows examples that the command accepts. No help, a command's or a benchmark's,
+ * says "default" (a house rule: it says what happens without the option). An argument a command
+ * does not take is a usage error naming it, never silently ignored (`troupe up extra` once started
+ * a whole cluster), and a bad value of an option is one naming the option and the value.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +22,7 @@ import {
   UsageError,
 } from "../../cli/args.ts";
 import { commandNames, loadCommand } from "../../cli/main.ts";
+import { BENCHMARKS } from "../../bench/mod.ts";
 import { ROOT, runTroupe } from "../_support/cli.ts";
 
 const test = suite("troupe help");
@@ -78,25 +81,27 @@ test("every command's help gives examples, and the command accepts each of them"
   assert.equal(missing, [], `no examples in the help of: ${missing.join(", ")}`);
 });
 
-test("every option that takes a value says its default, or that it is required", async () => {
+test("every option that takes a value says what it is when not given, or that it is required", async () => {
   const silent: string[] = [];
   for (const name of commandNames()) {
     const command = await loadCommand(name);
     for (const [option, spec] of Object.entries(command.options)) {
-      if (spec.type === "string" && !/default|required/i.test(optionHelp(spec))) {
+      if (spec.type === "string" && !/when not given|required/i.test(optionHelp(spec))) {
         silent.push(`troupe ${name} --${option}`);
       }
     }
   }
-  assert.equal(silent, [], `no default said: ${silent.join(", ")}`);
+  assert.equal(silent, [], `nothing said of the value when not given: ${silent.join(", ")}`);
 });
 
-test("no option's help text states its default: it comes from the spec's default field", async () => {
+test("no option's help text states its value when not given: it comes from the spec's default field", async () => {
   const stated: string[] = [];
   for (const name of commandNames()) {
     const command = await loadCommand(name);
     for (const [option, spec] of Object.entries(command.options)) {
-      if (/default/i.test(spec.help)) stated.push(`troupe ${name} --${option}: "${spec.help}"`);
+      if (/default|when not given/i.test(spec.help)) {
+        stated.push(`troupe ${name} --${option}: "${spec.help}"`);
+      }
     }
   }
   assert.equal(stated, [], `a default written in the help text:\n${stated.join("\n")}`);
@@ -109,7 +114,7 @@ function readValue(args: ParsedArgs, name: string, spec: OptionSpec): number | s
   return text(args, name);
 }
 
-test("the default each option's help prints is the value read when it is absent", async () => {
+test("the value each option's help prints for when it is not given is the value read then", async () => {
   let checked = 0;
   for (const name of commandNames()) {
     const command = await loadCommand(name);
@@ -117,9 +122,9 @@ test("the default each option's help prints is the value read when it is absent"
     for (const [option, spec] of Object.entries(command.options)) {
       if (spec.default === undefined || spec.defaultText !== undefined) continue;
       const line = help.find((l) => new RegExp(`^  (-\\w, )?--${option}\\b`).test(l)) ?? "";
-      const printed = /\(default (\S+)\)$/.exec(line)?.[1];
+      const printed = /\((\S+) when not given\)$/.exec(line)?.[1];
       const where = `troupe ${name} --${option}`;
-      assert.is(printed, String(spec.default), `${where}: help prints its default: ${line}`);
+      assert.is(printed, String(spec.default), `${where}: help prints its value: ${line}`);
       const absent = readValue(parseCommandArgs(command, []), option, spec);
       const typed = readValue(parseCommandArgs(command, [`--${option}`, printed!]), option, spec);
       assert.is(absent, spec.default, `${where}: read when absent`);
@@ -153,6 +158,115 @@ test("an argument a command does not take is a usage error naming it", async () 
       "Run troupe up --help for its options.\n",
   );
   assert.is(r.stdout, "", "nothing started");
+});
+
+/** Runs `argvs` through the CLI, `n` at a time; their results in order. */
+async function runAll(argvs: string[][], n = 4): Promise<Awaited<ReturnType<typeof runTroupe>>[]> {
+  const out: Awaited<ReturnType<typeof runTroupe>>[] = [];
+  for (let i = 0; i < argvs.length; i += n) {
+    out.push(...await Promise.all(argvs.slice(i, i + n).map((a) => runTroupe(a))));
+  }
+  return out;
+}
+
+/** The options a help text must name: `--name ARG` (or `--name` for a flag). */
+function namesEvery(help: string, options: Record<string, { arg?: string; flag?: boolean }>) {
+  const missing: string[] = [];
+  for (const [name, o] of Object.entries(options)) {
+    const head = o.arg && !o.flag ? `--${name} ${o.arg}` : `--${name}`;
+    if (
+      !new RegExp(`^  (-\\w, )?${head.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?=\\s|$)`, "m")
+        .test(help)
+    ) missing.push(head);
+  }
+  return missing;
+}
+
+test("every help the CLI prints, troupe's, each command's and each benchmark's, exits 0, names every option with what it takes, and never says \"default\"", async () => {
+  const commands = [...commandNames()];
+  const benches = Object.keys(BENCHMARKS).sort();
+  const argvs = [
+    ["--help"],
+    ...commands.map((c) => [c, "--help"]),
+    ...benches.map((b) => ["bench", b, "--help"]),
+  ];
+  const results = await runAll(argvs);
+  const bad: string[] = [];
+  for (const [i, argv] of argvs.entries()) {
+    const r = results[i]!;
+    const where = `troupe ${argv.join(" ")}`;
+    if (r.code !== 0) bad.push(`${where}: exit ${r.code}: ${r.stderr}`);
+    const said = r.stdout.split("\n").filter((l) => /default/i.test(l));
+    if (said.length > 0) bad.push(`${where} says "default":\n${said.join("\n")}`);
+    const name = argv[0] === "bench" && argv[1] !== "--help" ? argv.slice(0, 2).join(" ") : argv[0];
+    if (argv[0] !== "--help" && !r.stdout.startsWith(`troupe ${name} — `)) {
+      bad.push(`${where} does not start with "troupe ${name} — ": ${r.stdout.slice(0, 80)}`);
+    }
+  }
+  for (const [i, name] of commands.entries()) {
+    const command = await loadCommand(name);
+    const options = Object.fromEntries(
+      Object.entries(command.options).map(([o, spec]) => [o, {
+        ...(spec.arg === undefined ? {} : { arg: spec.arg }),
+        flag: spec.type === "boolean",
+      }]),
+    );
+    const missing = namesEvery(results[1 + i]!.stdout, options);
+    if (missing.length > 0) bad.push(`troupe ${name} --help does not name ${missing.join(", ")}`);
+  }
+  for (const [i, name] of benches.entries()) {
+    const bench = (await BENCHMARKS[name]!()).benchmark;
+    const options = Object.fromEntries(
+      Object.entries(bench.options).map(([o, spec]) => [o, {
+        arg: spec.arg ?? (spec.number ? "N" : "VALUE"),
+        flag: spec.flag === true,
+      }]),
+    );
+    const missing = namesEvery(results[1 + commands.length + i]!.stdout, options);
+    if (missing.length > 0) {
+      bad.push(`troupe bench ${name} --help does not name ${missing.join(", ")}`);
+    }
+  }
+  assert.equal(bad, [], bad.join("\n"));
+});
+
+test("a bad value of any command's number, duration or one-of option is a usage error naming the option and the value", async () => {
+  let checked = 0;
+  for (const name of commandNames()) {
+    const command = await loadCommand(name);
+    for (const [option, spec] of Object.entries(command.options)) {
+      if (spec.type !== "string" || !(spec.number || spec.duration || spec.oneOf)) continue;
+      const args = parseCommandArgs(command, [`--${option}`, "zz"]);
+      const read = () =>
+        spec.duration
+          ? duration(args, option)
+          : spec.number
+          ? num(args, option)
+          : text(args, option);
+      assert.throws(
+        read,
+        (err: Error) =>
+          err instanceof UsageError && err.message.startsWith(`Option --${option} `) &&
+          err.message.endsWith('got "zz"'),
+        `troupe ${name} --${option} zz`,
+      );
+      checked++;
+    }
+  }
+  assert.ok(checked >= 30, `only ${checked} options checked`);
+});
+
+test("troupe help with a name that is no command, and troupe alone, are usage errors that say so", async () => {
+  const [unknown, none] = await Promise.all([runTroupe(["help", "nosuch"]), runTroupe([])]);
+  assert.is(unknown.code, 2, unknown.stdout);
+  assert.match(unknown.stderr, 'troupe: unknown command "nosuch"; the commands are up, run,');
+  assert.is(unknown.stdout, "", "no help printed as if it were asked for");
+  assert.is(none.code, 2);
+  assert.match(none.stdout, "Commands:");
+  assert.is(
+    none.stderr.replace(/^npm warn.*\n/gm, ""),
+    "troupe: Name a command (listed above): troupe <command> [options]\n",
+  );
 });
 
 test("troupe help <command> prints that command's help", async () => {

@@ -32,9 +32,9 @@ test("checkOptionText() checks a number's bounds and a oneOf, naming option and 
   );
 });
 
-test("defaultNote() prints the default from the spec: a value, a text, or nothing", () => {
-  assert.is(defaultNote(RUNS), "(default 5)");
-  assert.is(defaultNote(UNTIL), "(default: no limit)");
+test("defaultNote() prints the value when not given from the spec: a value, a text, or nothing", () => {
+  assert.is(defaultNote(RUNS), "(5 when not given)");
+  assert.is(defaultNote(UNTIL), "(when not given: no limit)");
   assert.is(defaultNote({ help: "x", default: "" }), undefined);
   assert.is(defaultNote({ help: "x" }), undefined);
 });
@@ -83,7 +83,7 @@ test("a command and a benchmark read one spec alike: same value, same error, sam
   }
   const help = helpText(command);
   const usage = optionsUsage(specs);
-  for (const note of ["(default 5)", "(default off)", "(default: no limit)"]) {
+  for (const note of ["(5 when not given)", "(off when not given)", "(when not given: no limit)"]) {
     assert.ok(help.includes(note), `command help: ${note}`);
     assert.ok(usage.includes(note), `bench usage: ${note}`);
   }

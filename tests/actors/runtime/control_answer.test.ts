@@ -2,25 +2,32 @@
  * A host's answer to a control request says what it applied: the owner of a key's partition
  * answers with the instance, a host that does not own it stays silent (with several hosts the
  * first answer wins, and it must be the owner's), a kind-wide change names the instances it
- * reached and the kind's configuration, and a bad change is refused with the reason.
+ * reached and the kind's configuration, and a bad change is refused with the reason. Asked to
+ * answer every host (`askControl`), the other hosts pass, saying what they run or the partition
+ * they do not own, so that a kind no host runs is known at once.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../../actors/stats/mod.ts";
 import { brokenKind } from "../../_support/failing_kinds.ts";
 import {
+  askControl,
   type ControlApplied,
   describeControlApplied,
+  describePasses,
   Host,
   InProcessBus,
   MemoryJournal,
   MemorySnapshotStore,
   partitionOf,
+  readControlAnswers,
 } from "../../../actors/runtime/mod.ts";
 import {
+  CONTROL_ANSWER_ALL_HEADER,
   controlAnswerOf,
   ctlSubject,
   decodeEnvelope,
+  encodeControlAnswer,
   encodeEnvelope,
   encodeFrame,
   type Envelope,
@@ -188,6 +195,122 @@ test("a keyed change for an instance stopped after repeated failures is refused 
   } finally {
     await host.stop();
   }
+});
+
+/** Three started hosts on one bus: h0 and h1 run stats (partitions 0 and 1 of 3), hx "broken". */
+async function threeHosts(bus: InProcessBus): Promise<Host[]> {
+  const mk = (hostId: string, actors: typeof statsActor[], owned: number[]) =>
+    new Host({
+      hostId,
+      bus,
+      actors,
+      journal: new MemoryJournal(),
+      snapshots: new MemorySnapshotStore(),
+      partitions: { count: 3, owned },
+      log: () => {},
+    });
+  // Partition 2 of stats has no owner; "hx" runs only the kind "broken".
+  const hosts = [
+    mk("h0", [statsActor], [0]),
+    mk("h1", [statsActor], [1]),
+    mk("hx", [brokenKind], [0, 1, 2]),
+  ];
+  for (const h of hosts) await h.start();
+  return hosts;
+}
+
+test("asked for every answer, the hosts a message is not for pass, saying what they run or the partition they do not own", async () => {
+  const bus = new InProcessBus();
+  const hosts = await threeHosts(bus);
+  try {
+    const names = Array.from({ length: 30 }, (_, i) => `ch${i}`);
+    const inPart = (k: number) => names.find((c) => partitionOf(c, 3) === k)!;
+    const ask = async (subject: string, keyed: boolean, timeout = 5000) => {
+      const request = encodeEnvelope({
+        id: "c",
+        type: "config",
+        src: "t",
+        ts: 1,
+        body: { every_samples: 4 },
+      });
+      return readControlAnswers(await askControl(bus, subject, request, { timeout, keyed }));
+    };
+
+    const owned = await ask(ctlSubject("stats", inPart(1)), true);
+    assert.equal(owned.accepted, ["h1"], "the owner's answer ends the ask");
+    assert.equal(owned.refused, []);
+
+    // The kind runs, so the owner may only be slow: the ask waits for it up to its timeout.
+    const unowned = await ask(ctlSubject("stats", inPart(2)), true, 300);
+    assert.equal(unowned.accepted, []);
+    assert.equal(
+      unowned.passed.map((p) => p.host).sort(),
+      ["h0", "h1", "hx"],
+      "every host passes",
+    );
+    assert.is(
+      describePasses("stats", unowned.passed),
+      "no host that answered owns partition 2 of stats (h0 and h1 do not own it; hx runs broken)",
+    );
+
+    for (const keyed of [false, true]) {
+      const subject = keyed ? ctlSubject("collapse", inPart(0)) : ctlSubject("collapse");
+      const none = await ask(subject, keyed);
+      assert.equal(none.accepted, []);
+      assert.is(
+        describePasses("collapse", none.passed),
+        "no host runs collapse (h0 and h1 run stats; hx runs broken)",
+      );
+    }
+
+    const wide = await ask(ctlSubject("stats"), false);
+    assert.equal(wide.accepted.sort(), ["h0", "h1"]);
+    assert.equal(wide.passed.map((p) => p.host), ["hx"]);
+
+    // Not asked for every answer (an older requester): the hosts it is not for stay silent.
+    assert.equal(await answers(bus, ctlSubject("stats", inPart(2)), { every_samples: 5 }), []);
+    assert.equal(await answers(bus, ctlSubject("collapse"), { every_samples: 5 }), []);
+  } finally {
+    for (const h of hosts) await h.stop();
+  }
+});
+
+test("a control message that cannot be read is dead-lettered by every host, whatever kind it names", async () => {
+  const bus = new InProcessBus();
+  const hosts = await threeHosts(bus);
+  try {
+    const dead: string[] = [];
+    bus.subscribe("troupe.dlq.>", (m) => dead.push(m.subject));
+    bus.publish(ctlSubject("collapse"), new Uint8Array([0xc1]), {
+      headers: { [CONTROL_ANSWER_ALL_HEADER]: "1" },
+    });
+    await bus.flush();
+    assert.is(dead.length, 3, "each host dead-letters it, as before passes: none passes it");
+  } finally {
+    for (const h of hosts) await h.stop();
+  }
+});
+
+test("a pass is read back as it was sent; a pass whose fields are wrong is refused naming the field", () => {
+  const meta = { id: "a", src: "h9", ts: 1 };
+  const pass = { kind: "collapse", runs: ["anomaly", "stats"], partition: null };
+  const back = controlAnswerOf(
+    decodeEnvelope(encodeControlAnswer(meta, { ok: false, error: "", pass })),
+  );
+  assert.equal(back, { ok: false, error: "runs no collapse (it runs anomaly, stats)", pass });
+  const owned = { ...pass, partition: 3 };
+  assert.is(
+    controlAnswerOf(
+      decodeEnvelope(encodeControlAnswer(meta, { ok: false, error: "", pass: owned })),
+    )
+      .ok,
+    false,
+  );
+  const bad = (body: unknown) =>
+    controlAnswerOf(decodeEnvelope(encodeEnvelope({ ...meta, type: "pass", body })));
+  assert.throws(() => bad({ kind: "collapse", runs: "stats", partition: null }), /field "runs"/);
+  assert.throws(() => bad({ kind: "collapse", runs: [], partition: -1 }), /field "partition"/);
+  assert.throws(() => bad({ kind: "a.b", runs: [], partition: null }), /field "kind"/);
 });
 
 test.run();

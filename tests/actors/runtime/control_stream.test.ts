@@ -2,12 +2,15 @@
  * Control messages with JetStream input, against a real nats-server: a request is answered by the
  * host (`via: "stream"`: accepted, applied as the stream delivers it) and applied once (not once
  * per path it came by); one sent while the host is down is kept by the control stream and applied
- * when the host comes back.
+ * when the host comes back. The stream never answers a request itself: a control stream made by
+ * hand without `no_ack` answered each one with its PubAck before the hosts, and a host that opens
+ * it sets `no_ack`, so the answers gathered are the hosts' alone.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import {
   type ControlApplied,
@@ -17,6 +20,9 @@ import {
   type HostConfig,
   type LaunchedHost,
   launchHost,
+  NatsBus,
+  readControlAnswers,
+  requestAll,
 } from "../../../actors/runtime/mod.ts";
 import {
   controlAnswerOf,
@@ -161,6 +167,54 @@ if (haveNatsServer("control stream")) {
     } finally {
       await launched?.close();
       await nc?.close();
+      await nats.cleanup();
+      dir.remove();
+    }
+  });
+}
+
+if (haveNatsServer("control stream made by hand")) {
+  test("a control stream made by hand without no_ack is given it by the host: no PubAck answers a control request", async () => {
+    const nats = await startTestNats();
+    const dir = tempDir();
+    const nc = await connect({ servers: nats.url });
+    const bus = await NatsBus.connect(nats.url);
+    let launched: LaunchedHost | undefined;
+    try {
+      // As an operator's `nats stream add TROUPE_CTL --subjects 'troupe.ctl.>'` makes it.
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({
+        name: "TROUPE_CTL",
+        subjects: ["troupe.ctl.>"],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+      });
+      const config: HostConfig = defaultHostConfig();
+      config.host_id = "ctl";
+      config.nats = nats.url;
+      config.data_dir = join(dir.path, "host");
+      config.input = "jetstream";
+      config.actors = { stats: {} };
+      const logged: string[] = [];
+      launched = await launchHost(config, ACTOR_KINDS, { log: (m) => logged.push(m) });
+      const request = encodeEnvelope({
+        id: "ctl-h",
+        type: "config",
+        src: "t",
+        ts: 1,
+        body: { every_samples: 5 },
+      });
+      const read = readControlAnswers(
+        await requestAll(bus, ctlSubject("stats"), request, { timeout: 5000 }),
+      );
+      assert.equal(read.unreadable, [], "no answer but the host's");
+      assert.equal(read.accepted, ["ctl"]);
+      assert.is((await jsm.streams.info("TROUPE_CTL")).config.no_ack, true);
+      assert.ok(logged.some((l) => l.includes("set no_ack on it")), logged.join("\n"));
+    } finally {
+      await launched?.close();
+      await bus.close();
+      await nc.close();
       await nats.cleanup();
       dir.remove();
     }
