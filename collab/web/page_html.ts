@@ -57,6 +57,7 @@ th { cursor:pointer; color:var(--dim); }
 .card .incident-legend:not([hidden]) { display:flex; flex-wrap:wrap; gap:2px 10px; margin:2px 0;
   font-size:11px; overflow-wrap:anywhere; }
 .card .history-horizon:not([hidden]) { margin:2px 0; font-size:11px; color:var(--dim); }
+.card .history-failure:not([hidden]) { margin:2px 0; font-size:11px; overflow-wrap:anywhere; }
 .incident-entry { color:#4fa3ff; } .incident-entry.kind-anomaly { color:#ff5d5d; }
 .incident-entry.kind-collapse { color:#ffb347; } .incident-entry.focused { font-weight:bold; }
 #incidents li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line);

@@ -12,145 +12,37 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import type { Page } from "playwright-core";
-import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
-import type { NatsBus } from "../../actors/runtime/mod.ts";
-import { encodeBar, type Incident, outSubject } from "../../protocol/mod.ts";
+import type { Incident } from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
-import { type PageDrawnText, recordDrawnText } from "../_support/drawn_text.ts";
-import { anomalyColumns, anomalyFinding } from "../_support/findings.ts";
 import { haveNatsServer } from "../_support/nats.ts";
-import { feedHistory, openDashboard } from "./_support.ts";
+import {
+  bar,
+  findings,
+  incidentOfCh,
+  incidentSession,
+  live,
+  near,
+  openOldFiring,
+  type PageTroupe,
+  rangeReaches,
+  S,
+  type Session,
+  shown,
+  sourceIs,
+} from "./_incident_page.ts";
 
 const NAME = "dashboard incident truth in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
 const test = suite(NAME);
-const S = 1_000_000;
-/** Seconds of CH's feed the feed stream holds (its history) before the page opens. */
-const SPAN_S = 300;
-
-interface Range {
-  min: number;
-  max: number;
-}
-interface PageChart {
-  source: string;
-  points: number;
-  xRange(): Range;
-  plotX(): { left: number; width: number };
-  valueAt(tS: number): { t: number; v: number } | undefined;
-  incidentBands(): Array<{ id: string; t0: number; t1: number }>;
-}
-interface PageTroupe extends PageDrawnText {
-  troupe: {
-    grid: {
-      chart(c: string): PageChart | undefined;
-      candles(c: string): { xRange(): Range } | undefined;
-    };
-    link: { sdoc: { addAnnotation(a: Record<string, unknown>): void } };
-  };
-}
-
-/** What a test is given: the page, the bus, the stage's incidents, and `now` (µs, whole s). */
-interface Session {
-  page: Page;
-  bus: NatsBus;
-  incidents(): Incident[];
-  now: number;
-}
-
-/**
- * A page (an editor's, recording the texts drawn that match `drawn`) over CH's last five minutes
- * of feed, with an incident stage on the bus; `check` drives it.
- */
-async function session(
-  options: { drawn?: RegExp },
-  check: (s: Session) => Promise<void>,
-): Promise<void> {
-  const dash = await openDashboard({ name: "incident-truth" });
-  const bus = dash.bus;
-  const stage = runIncidentStage(bus, { config: defaultIncidentConfig });
-  try {
-    const now = await feedHistory(bus, "CH", SPAN_S);
-    const errors: string[] = [];
-    const page = await dash.open({
-      role: "editor",
-      async prepare(p) {
-        p.on("pageerror", (e) => errors.push(e.message));
-        if (options.drawn) await recordDrawnText(p, { match: options.drawn });
-      },
-    });
-    await check({ page, bus, incidents: () => stage.stage.list(), now });
-    assert.equal(errors, []);
-  } finally {
-    stage.stop();
-    await dash.close();
-  }
-}
-
-/** Publishes CH's samples at `t` (µs) as the anomaly actor does, and waits until the page's
- *  chart has taken `points` samples in all. */
-async function live(s: Session, t: Float64Array, points: number): Promise<void> {
-  s.bus.publish(outSubject("anomaly", "CH"), anomalyColumns("CH", t));
-  await s.bus.flush();
-  await s.page.waitForFunction(
-    (n) => ((globalThis as unknown as PageTroupe).troupe.grid.chart("CH")?.points ?? 0) >= n,
-    points,
-    { timeout: 20_000 },
-  );
-}
-
-/** Publishes anomaly findings at `ts` (µs) on `channel`, as the anomaly actor does. */
-async function findings(s: Session, channel: string, ts: number[]): Promise<void> {
-  for (const t of ts) s.bus.publish(outSubject("anomaly", channel), anomalyFinding(channel, t));
-  await s.bus.flush();
-}
-
-/** The stage's incident of CH once it is in `state` on the page; clicks it with `open`. */
-async function incidentOfCh(s: Session, state: string, open = false): Promise<Incident> {
-  const row = () => s.page.locator(`#incidents li[data-state="${state}"]`).first();
-  await row().waitFor({ timeout: 20_000 });
-  const i = s.incidents().find((i) => i.members.some((m) => m.channel === "CH"));
-  assert.ok(i, `the stage holds an incident of CH: ${JSON.stringify(s.incidents())}`);
-  if (open) await s.page.locator(`#incidents li[data-id="${i.id}"]`).click();
-  return i;
-}
-
-/** What CH's chart shows: its source, range, bands, and the point nearest the range's end. */
-const shown = (page: Page) =>
-  page.evaluate(() => {
-    const c = (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!;
-    const x = c.xRange();
-    const bands = c.incidentBands().map((b) => ({ id: b.id, t0: b.t0, t1: b.t1 }));
-    return { source: c.source, x, bands, last: c.valueAt(x.max) };
-  });
-
-/** Asserts `a` is `b` (seconds) to a microsecond: the page keeps times as seconds. */
-function near(a: number | undefined, b: number, what: string): void {
-  assert.ok(a !== undefined && Math.abs(a - b) < 1e-5, `${what}: ${a}, not ${b}`);
-}
-
-/** Waits until CH's chart shows a range whose end is at least `tS`. */
-async function rangeReaches(page: Page, tS: number): Promise<void> {
-  await page.waitForFunction(
-    (t) => (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!.xRange().max >= t,
-    tS,
-    { timeout: 5_000 },
-  );
-}
+const session = (check: (s: Session) => Promise<void>) =>
+  incidentSession({ name: "incident-truth" }, check);
 
 test("an old firing incident opened from history goes on with the samples that come", async () => {
-  await session({}, async (s) => {
+  await session(async (s) => {
     const { now } = s;
     // The page's ring holds CH's last 20 s; the incident began 200 s ago, before them.
-    await live(s, Float64Array.from({ length: 20 }, (_, i) => now - (19 - i) * S), 20);
-    await findings(s, "CH", [now - 200 * S, now - 190 * S]);
-    const firing = await incidentOfCh(s, "firing", true);
-    await s.page.waitForFunction(
-      () => (globalThis as unknown as PageTroupe).troupe.grid.chart("CH")!.source === "history",
-      null,
-      { timeout: 20_000 },
-    );
+    const firing = await openOldFiring(s);
+    await sourceIs(s.page, "history");
     const opened = (await shown(s.page)).x;
     assert.ok(opened.min < firing.first_us / S, JSON.stringify(opened));
     near(opened.max, now / S, "opened up to the newest sample");
@@ -179,7 +71,7 @@ async function openFiring(s: Session): Promise<Incident> {
 }
 
 test("a firing incident's band reaches the newest sample, not its last finding", async () => {
-  await session({}, async (s) => {
+  await session(async (s) => {
     const firing = await openFiring(s);
     const opened = await shown(s.page);
     assert.equal(opened.bands.map((b) => b.id), [firing.id]);
@@ -199,7 +91,7 @@ test("a firing incident's band reaches the newest sample, not its last finding",
 });
 
 test("an opened incident that resolves shows its span and follows no more", async () => {
-  await session({}, async (s) => {
+  await session(async (s) => {
     const { now } = s;
     const firing = await openFiring(s);
     // Still firing, its window goes on with the samples (as before).
@@ -233,18 +125,8 @@ test("an opened incident that resolves shows its span and follows no more", asyn
   });
 });
 
-/** Publishes one closed 1 s bar of CH starting at `t` (µs), as the bars actor does. */
-async function bar(s: Session, t: number): Promise<void> {
-  const b = { channel: "CH", bar: "1s", t, open: 101, high: 102, low: 100, close: 101.5 };
-  s.bus.publish(
-    outSubject("bars", "CH"),
-    encodeBar({ id: `ch-bar-${t}`, src: "test", ts: t }, { ...b, count: 1, sum: 101.5 }),
-  );
-  await s.bus.flush();
-}
-
 test("an opened firing incident's candle strip goes on with its line as samples come", async () => {
-  await session({}, async (s) => {
+  await session(async (s) => {
     const { now } = s;
     // A bar: the card has its strip, as a market channel's card has.
     await bar(s, now - 60 * S);
@@ -276,12 +158,10 @@ test("an opened firing incident's candle strip goes on with its line as samples 
 });
 
 test("a resolved incident's card keeps its history legend while its span is read again", async () => {
-  await session({}, async (s) => {
+  await session(async (s) => {
     const { now } = s;
     // As above: opened from history (the ring holds CH's last 20 s, the incident began 200 s ago).
-    await live(s, Float64Array.from({ length: 20 }, (_, i) => now - (19 - i) * S), 20);
-    await findings(s, "CH", [now - 200 * S, now - 190 * S]);
-    const firing = await incidentOfCh(s, "firing", true);
+    const firing = await openOldFiring(s);
     const legend = '.card[data-channel="CH"] .incident-legend';
     await s.page.locator(`${legend} .incident-entry[data-id="${firing.id}"][data-history="1"]`)
       .waitFor({ timeout: 20_000 });

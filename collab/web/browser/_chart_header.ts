@@ -70,11 +70,6 @@ export class ChartHeader {
     for (const label of this.#unitLabels) label.textContent = unit;
   }
 
-  /** Says why the card could not show what was asked (the title's tooltip). */
-  setError(message: string): void {
-    this.#title.title = message;
-  }
-
   /** Shows the value `at` (seconds, the value) in `unit`, or nothing for undefined. */
   showValue(at: { t: number; v: number } | undefined, unit: string): void {
     if (!at) {

@@ -2,8 +2,9 @@
  * What a chart shows while it does not follow the live edge: the range pinned (a zoom, a pan, the
  * picker's range, or the window of an incident opened from the list), where its samples come from
  * (`ring` while the chart's ring holds the range's start, else `loading`, then `history`: the
- * answer PinnedPast keeps, with the ring's samples after it), and the incident opened at
- * (OpenedIncident), whose window goes on with the samples that come while it is not resolved.
+ * answer PinnedPast keeps, with the ring's samples after it; or `failed`, the ring's samples
+ * until it is read again), and the incident opened at (OpenedIncident), whose window goes on
+ * with the samples that come while it is not resolved.
  * The chart draws it (ChannelChart.flush) and says when its range changed; this keeps it true.
  */
 import type { HistoryResponse, Incident } from "../../../protocol/mod.ts";
@@ -26,12 +27,22 @@ export interface PinnedRangeOptions {
   widthPx(): number;
   /** An answer came for the range still pinned, and is shown: the chart draws it now. */
   loaded(h: HistoryResponse): void;
-  /** Reading history failed, with `message`. */
-  failed(message: string): void;
+  /** Reading the range still pinned failed, with `message`; it is read again at `retryAtMs`
+   *  (the clock's milliseconds) unless something else is pinned first. */
+  failed(range: Range, message: string, retryAtMs: number): void;
+  /** The range whose read failed is being read again. */
+  retrying(): void;
 }
 
-/** What the chart shows: `live` (it follows), else pinned, from `ring`, `loading` or `history`. */
-export type PinnedSource = "live" | "ring" | "loading" | "history";
+/**
+ * What the chart shows: `live` (it follows), else pinned, from `ring`, `loading` or `history`,
+ * or `failed` (history could not be read: what the ring holds of the range, until a retry).
+ */
+export type PinnedSource = "live" | "ring" | "loading" | "history" | "failed";
+
+/** When a failed read is tried again: after `first_ms`, then twice as long each time, up to
+ *  `max_ms`, until an answer comes or something else is pinned. */
+export const HISTORY_RETRY = { first_ms: 2_000, max_ms: 30_000 } as const;
 
 export class PinnedRange {
   readonly #options: PinnedRangeOptions;
@@ -43,6 +54,9 @@ export class PinnedRange {
   /** The incident the chart was opened at (the incidents panel), drawn while pinned. */
   #opened: OpenedIncident | undefined;
   source: PinnedSource = "live";
+  /** The next try of a failed read, and how long the one after it waits. */
+  #retry: ReturnType<typeof setTimeout> | undefined;
+  #retryMs: number = HISTORY_RETRY.first_ms;
 
   constructor(options: PinnedRangeOptions) {
     this.#options = options;
@@ -82,6 +96,8 @@ export class PinnedRange {
    * re-pinned its card, and the legend lost its history entries for the request's round trip.
    */
   pin(range: Range, incident: boolean): void {
+    this.#stopRetry();
+    this.#retryMs = HISTORY_RETRY.first_ms;
     this.#range = range;
     if (this.#opened) this.#opened.windowed = incident;
     const r = this.#ring;
@@ -93,6 +109,7 @@ export class PinnedRange {
 
   /** Follows the live edge again: nothing pinned, opened or shown from history. */
   follow(): void {
+    this.#stopRetry();
     this.#range = undefined;
     this.#opened = undefined;
     this.#past?.show(undefined);
@@ -100,21 +117,46 @@ export class PinnedRange {
   }
 
   /** Reads `range` from history and shows it, if it is still the one pinned; failing, shows
-   *  no answer (the one kept was for another range). */
+   *  no answer (the one kept was for another range), says so and tries again later. */
   async #load(range: Range): Promise<void> {
     let h: HistoryResponse | undefined;
     const askedMax = range.max;
     try {
       h = await this.#past!.read(range, this.#options.widthPx());
     } catch (err) {
-      if (this.#range === range) this.#past!.show(undefined);
-      this.#options.failed((err as Error).message);
+      if (this.#range === range) this.#failed(range, (err as Error).message);
       return;
     }
     if (!h || this.#range !== range) return;
+    this.#retryMs = HISTORY_RETRY.first_ms;
     this.#past!.show(h, askedMax);
     this.source = "history";
     this.#options.loaded(h);
+  }
+
+  /** The read of `range`, still pinned, failed with `message`: the ring's samples are shown
+   *  until it is read again, after a while or at the user's word (`retry`). */
+  #failed(range: Range, message: string): void {
+    this.#past!.show(undefined);
+    this.source = "failed";
+    const wait = this.#retryMs;
+    this.#retryMs = Math.min(HISTORY_RETRY.max_ms, 2 * wait);
+    this.#retry = setTimeout(() => this.retry(), wait);
+    this.#options.failed(range, message, Date.now() + wait);
+  }
+
+  /** Reads the range pinned again now, if its read failed (the card's button, or the timer). */
+  retry(): void {
+    if (this.source !== "failed" || !this.#range) return;
+    this.#stopRetry();
+    this.source = "loading";
+    this.#options.retrying();
+    void this.#load(this.#range);
+  }
+
+  #stopRetry(): void {
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
   }
 
   /**

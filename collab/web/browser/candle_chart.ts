@@ -8,7 +8,8 @@
  * the same time span whenever that changes (live, pinned, zoomed, from history; `rangeChanged`),
  * with the same ticks (time_labels.ts), so that a candle sits under the stretch of line it sums
  * up. A range view read from history draws the answer's bars instead (`showPast`), so a day's
- * range shows a day of candles, not the few minutes of bars received live. It redraws only when
+ * range shows a day of candles, not the few minutes of bars received live, and after them the
+ * bars that close live (a window that goes on with an open incident). It redraws only when
  * bars came or its range moved by half a pixel or more (a sub-pixel move would draw the same
  * picture), and draws only the bars in its range: the ring holds up to `bars` of them, four
  * minutes of 1 s bars, of which a live window of seconds shows a few, and drawing them all cost a
@@ -26,6 +27,7 @@ import { TIME_AXIS } from "./time_labels.ts";
 import { LIVE_MARGINS_CSS } from "./channel_chart.ts";
 import type { HistoryBars } from "../../../protocol/mod.ts";
 import { firstAfter } from "./live_plot.ts";
+import { type BarColumns, barsWithTail } from "./_bars_tail.ts";
 
 /** Bounds of a candle chart; `move_px_min` is the least move of its range (device pixels) that
  *  redraws it. */
@@ -81,9 +83,10 @@ export class CandleChart {
   #drawn = { min: NaN, max: NaN, added: -1 };
   #added = 0;
   /** The bars of the history shown (seconds, open, high, low, close), while the line shows one. */
-  #past: Float64Array[] | undefined;
-  /** Their size, which the header says while they are drawn (`5m`). */
+  #past: BarColumns | undefined;
+  /** Their size, which the header says while they are drawn (`5m`), and in seconds. */
   #pastSize: string | undefined;
+  #pastSizeS = NaN;
   /** Off screen, what came waits (`#added` still counts it) until the strip is back in view. */
   readonly #screen: OnScreen;
 
@@ -137,12 +140,14 @@ export class CandleChart {
   }
 
   /** Draws `bars` (a history answer's, for the range the line shows from history) instead of
-   *  the bars held live; undefined: the live bars again. */
+   *  the bars held live, then those that close after them (`barsWithTail`); undefined: the live
+   *  bars again. */
   showPast(bars: HistoryBars | undefined): void {
     if (!bars && !this.#past) return;
     this.#past = bars &&
       [bars.t.map((t) => t * 1e-6), bars.open, bars.high, bars.low, bars.close];
-    this.#pastSize = bars && sizeName(bars.size_us * 1e-6);
+    this.#pastSizeS = bars ? bars.size_us * 1e-6 : NaN;
+    this.#pastSize = bars && sizeName(this.#pastSizeS);
     this.#added++;
     this.#loop.mark(this);
   }
@@ -180,13 +185,24 @@ export class CandleChart {
     const range = got && Number.isFinite(got.min) && got.max > got.min ? got : undefined;
     const came = this.#added !== this.#drawn.added;
     if (range && !came && !this.#moved(range)) return;
+    // Drawing an answer, the live bars after it are drawn up to the range's end: a later end
+    // may take more of them.
+    const grew = this.#past !== undefined && !(range && range.max <= this.#drawn.max);
     this.#drawn = { min: range?.min ?? NaN, max: range?.max ?? NaN, added: this.#added };
     this.draws++;
     // A move alone (the line scrolled): the bars uPlot holds are the ring's still (its views
     // change only with an append), and the header says the same: only the x scale is set.
-    if (range && !came) return this.#plot.setScale("x", range);
+    if (range && !came && !grew) return this.#plot.setScale("x", range);
     this.#plot.batch(() => {
-      const bars = this.#past ?? [r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)];
+      const held = [r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)] as const;
+      // The answer's bars, and the bars that closed live after them (a window that goes on).
+      const bars = this.#past
+        ? barsWithTail(
+          { bars: this.#past, sizeS: this.#pastSizeS },
+          { bars: held, sizeS: sizeS(this.size ?? "") },
+          range?.max ?? Infinity,
+        )
+        : held;
       this.#plot.setData(bars as unknown as uPlot.AlignedData, !range);
       if (range) this.#plot.setScale("x", range);
     });

@@ -28,6 +28,7 @@ import type { RemoteLivePlot } from "./remote_live_plot.ts";
 import type { HistoryClient } from "./history_client.ts";
 import { type IncidentBand, nearestPoint } from "./_chart_past.ts";
 import { PinnedRange, type PinnedSource } from "./_pinned_range.ts";
+import { HistoryFailure } from "./history_failure.ts";
 import { channelUnit, type HistoryResponse, type Incident } from "../../../protocol/mod.ts";
 
 /** Bounds of the overlays one chart keeps. */
@@ -107,6 +108,8 @@ export class ChannelChart {
   readonly #markers = new ChartMarkers(CHART_LIMITS.markers_max);
   /** The range shown while not following: its source, its history, the incident opened at. */
   readonly #pinning: PinnedRange;
+  /** What the card says when the history of the range shown could not be read. */
+  readonly #failure = new HistoryFailure(() => this.#pinning.retry());
   #sinceRepaint = 0;
   #layoutKey = "";
   /** Off screen, the live view skips its strips once it has drawn, and repaints on coming back. */
@@ -131,13 +134,14 @@ export class ChannelChart {
       widthPx: () => this.#plot.width,
       loaded: (h) => {
         this.card.dataset.historySamples = String(h.samples);
+        this.#failure.clear();
         this.flush();
       },
-      failed: (message) => {
-        this.#header.setError(message);
-        this.card.dataset.historyError = message;
+      failed: (range, message, retryAtMs) => {
+        this.#failure.failed(range, message, retryAtMs);
         this.#changed();
       },
+      retrying: () => this.#failure.retrying(),
     });
     this.#header = new ChartHeader({
       channel: this.channel,
@@ -152,6 +156,7 @@ export class ChannelChart {
       { class: "card", "data-channel": this.channel, "data-unit": this.unit },
       this.#header.element,
       body,
+      this.#failure.element,
     );
     parent.append(this.card);
     this.#screen = new OnScreen(this.card, () => (this.#live?.invalidate(), this.#changed()));
@@ -187,8 +192,8 @@ export class ChannelChart {
     return this.#pinning.range;
   }
 
-  /** What the chart shows: `live`, or pinned from `ring`, `loading` or `history` (the tests and
-   *  the grid read it). */
+  /** What the chart shows: `live`, or pinned from `ring`, `loading` or `history`, or `failed`
+   *  (the tests and the grid read it). */
   get source(): PinnedSource {
     return this.#pinning.source;
   }
@@ -430,6 +435,7 @@ export class ChannelChart {
    * is the window of the incident opened at (else a range the user chose).
    */
   #pin(range: { min: number; max: number }, incident: boolean): void {
+    this.#failure.clear();
     this.#pinning.pin(range, incident);
     this.#showLive(false);
     this.flush();
@@ -463,6 +469,7 @@ export class ChannelChart {
 
   /** Follows the live edge again. */
   follow(): void {
+    this.#failure.clear();
     this.#pinning.follow();
     this.#showLive(true);
     this.card.classList.remove("focused");

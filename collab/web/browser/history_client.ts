@@ -54,7 +54,9 @@ export class HistoryClient {
     try {
       const bytes = socket
         ? await socket.history(request).catch((err: Error) => {
-          throw new Error(`History of ${request.channel}: ${err.message}`);
+          // The service's own refusal names the channel already (HistoryService.encoded).
+          const what = `History of ${request.channel}: `;
+          throw new Error(err.message.startsWith(what) ? err.message : what + err.message);
         })
         : await this.#fetch(request, abort.signal);
       if (abort.signal.aborted) return undefined;
