@@ -1,10 +1,12 @@
 /**
  * The dashboard bench's feed of one channel: the anomaly actor's columns frames (a wandering
- * value, its expected value and band, 10 samples a second of event time) and, with `--bars`, the
+ * value, its expected value and band, 10 samples a second of event time), in the form the actor
+ * publishes them (the band as its half-width, `spread`: the page computes the edges, as it does
+ * on a live feed), and, with `--bars`, the
  * bars actor's closed bars over the same samples (`BENCH_BAR_S` seconds of event time each), so
  * that a card also has a candle strip to keep on its line's range.
  */
-import { encodeBar, encodeColumns, outSubject } from "../protocol/mod.ts";
+import { encodeAnomalyColumns, encodeBar, outSubject } from "../protocol/mod.ts";
 
 /** Event time a bench bar covers, seconds; and its size as the bars actor names it. */
 export const BENCH_BAR_S = 5;
@@ -53,22 +55,21 @@ export class Series {
   /** The frame of the next `n` samples; with `bars`, each bar they close is pushed to it. */
   #next(n: number, bars: Published[] | undefined): Uint8Array {
     const t = new Float64Array(n), value = new Float64Array(n), expected = new Float64Array(n);
-    const lower = new Float64Array(n), upper = new Float64Array(n), score = new Float64Array(n);
+    const spread = new Float64Array(n), score = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       this.#t += 100_000;
       this.#v += Math.sin((this.#seq + i) / 37 + this.phase) * 0.8 + Math.cos((this.#seq + i) / 5);
       t[i] = this.#t;
       value[i] = this.#v;
       expected[i] = this.#v - Math.sin((this.#seq + i) / 11);
-      lower[i] = expected[i]! - 3;
-      upper[i] = expected[i]! + 3;
+      spread[i] = 3;
       score[i] = 0.1;
       if (bars) this.#sum(bars);
     }
     const seq0 = this.#seq;
     this.#seq += n;
-    return encodeColumns(
-      { channel: this.channel, seq0, t, columns: { score, expected, lower, upper, value } },
+    return encodeAnomalyColumns(
+      { channel: this.channel, seq0, t, score, expected, spread, value },
       { id: `bench:${this.channel}:${seq0}`, src: "bench-dashboard" },
     );
   }
