@@ -46,6 +46,8 @@ if (haveNatsServer("bench latency")) {
     // And where the host's event loop stood still, and why, in each host phase.
     assert.match(r.stderr, /the host's event loop, round 1: (no gaps|[0-9]+ gaps)/);
     assert.match(r.stderr, /the host's event loop, under the background, round 1: /);
+    // One injector for the run: a warm-up of each arm, then the round's four phases.
+    assert.match(r.stderr, /one injector \(pid [1-9][0-9]*\) sent all 6 phases/);
   });
 
   test("bench latency --load-rate 0 leaves the loaded row out, reports the receiver's CPU a frame, and --relay the relayed baseline", async () => {
@@ -84,7 +86,7 @@ if (haveNatsServer("bench latency")) {
     assert.match(r.stderr, /CPU a frame: the receiving thread [0-9.]+ µs, the process [0-9.]+ µs/);
   });
 
-  test("bench latency --timeline writes each phase's frames on the wall clock, in order of sending, with the receiving threads' stalls", async () => {
+  test("bench latency --timeline writes each phase's frames on the wall clock, in order of sending, with the receiving threads' stalls, all phases from one injector", async () => {
     const dir = mkdtempSync(join(tmpdir(), "troupe-test-timeline-"));
     try {
       const fromUs = Date.now() * 1000;
@@ -103,6 +105,7 @@ if (haveNatsServer("bench latency")) {
         "r1-troupe.host.json",
       ]);
       const within = (us: number) => us >= fromUs && us <= toUs;
+      const pids = new Set<number>();
       for (const phase of ["r1-troupe", "r1-raw"]) {
         const file = JSON.parse(readFileSync(join(dir, `${phase}.frames.json`), "utf8"));
         assert.is(file.clock, "CLOCK_REALTIME");
@@ -119,6 +122,8 @@ if (haveNatsServer("bench latency")) {
         assert.ok(answered > 150, `${phase}: ${answered} of 300 frames answered`);
         // The stalls of the injector's receiving thread and of the host's: each 2 ms or more.
         const host = JSON.parse(readFileSync(join(dir, `${phase}.host.json`), "utf8"));
+        pids.add(file.receiver.pid);
+        assert.is.not(file.receiver.pid, host.pid, phase); // the injector's, not the host's
         for (const stalls of [file.receiver, host]) {
           assert.ok(Array.isArray(stalls.gaps) && Array.isArray(stalls.gcs), phase);
           assert.ok(Number.isInteger(stalls.pid), phase);
@@ -131,6 +136,8 @@ if (haveNatsServer("bench latency")) {
           }
         }
       }
+      // One injector process sent troupe's phase and raw's: none was compiled afresh.
+      assert.is(pids.size, 1, `the phases' injectors: ${[...pids].join(", ")}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
