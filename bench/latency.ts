@@ -331,7 +331,9 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
   try {
     feed = p.load.rate > 0 ? await startFeed(p, ctx) : undefined;
     if (settings.warmupS > 0) {
-      for (const arm of [hostArm(settings), RAW]) await injector.run(phaseOf(settings, arm, 0));
+      // A warm-up and as long measured (not kept), so that the measuring code is compiled too.
+      const warm = (arm: Arm) => phaseOf(settings, arm, settings.warmupS);
+      for (const arm of [hostArm(settings), RAW]) await injector.run(warm(arm));
       p.trace?.clear();
     }
     const phase = phaseRunner(p, injector);
