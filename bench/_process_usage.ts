@@ -88,3 +88,9 @@ export function cpuMeter(pids: Record<string, number | undefined>): () => string
   const shares = cpuShares(pids);
   return () => formatCpuShares(shares());
 }
+
+/** This process's CPU (every thread) since `from`, over `elapsedMs`, in % of one core. */
+export function cpuPercent(from: ReturnType<typeof process.cpuUsage>, elapsedMs: number): number {
+  const d = process.cpuUsage(from);
+  return Math.round(((d.user + d.system) / 1000 / elapsedMs) * 100);
+}

@@ -9,7 +9,9 @@
  * baseline is raw nats.js one-way latency at the same rate from the same injector: a publisher and
  * a subscriber in one process, the send time in the payload, messages of the same size. Frames are
  * sent evenly spaced by a sender thread that sleeps between them, and stamped when actually sent;
- * the warm-up (JIT, instance creation) is not measured, but a backlog it leaves is.
+ * the warm-up (JIT, instance creation) is not measured, but a backlog it leaves is. One injector
+ * process sends every phase of the run, troupe's and raw's alike (`_latency_injector.ts`), warmed
+ * once by a warm-up of each arm before the first measured phase, so no phase pays its compiles.
  *
  * The host reads its feed from core NATS, as `troupe run` does by default; `--input jetstream`
  * has it read from the feed stream (kept on disk by nats-server, an ordered consumer), as
@@ -39,7 +41,6 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import {
   defaultHostConfig,
   type Host,
@@ -56,9 +57,9 @@ import { type BenchContext, type Benchmark, type BenchRow, percentile, row } fro
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { actorKind } from "./_bench_options.ts";
 import { startBenchNats } from "./_bench_nats.ts";
-import { ChildScript } from "./_child_script.ts";
+import { LatencyInjector, type PhaseResult } from "./_latency_injector.ts";
+import type { LatencyPhase } from "./_latency_phases.ts";
 import { tempDir } from "./_temp_dir.ts";
-import { cpuMeter, threadCpuMs } from "./_process_usage.ts";
 import { median } from "./_median.ts";
 import { stallTimeline } from "./_stall_timeline.ts";
 import { human } from "./_human.ts";
@@ -86,17 +87,6 @@ interface LoadSettings {
   rate: number;
   channels: number;
   batch: number;
-}
-
-/** Latencies of one phase in microseconds (sorted), and how many frames got no answer. */
-interface PhaseResult {
-  latenciesUs: number[];
-  lost: number;
-  sentPerS: number;
-  /** The receiving thread's CPU a measured frame, µs (the host's main thread, or raw's). */
-  threadCpuUs: number | undefined;
-  /** The host's whole process's CPU a measured frame, µs; undefined in a raw phase. */
-  processCpuUs: number | undefined;
 }
 
 const OPTIONS = {
@@ -215,10 +205,11 @@ export const benchmark: Benchmark = {
     }
     const { troupe, raw } = m;
     const p99 = troupe.map((t, i) =>
-      (percentile(t.latenciesUs, 99) / percentile(raw[i]!.latenciesUs, 99)).toFixed(2)
+      percentile(t.latenciesUs, 99) / percentile(raw[i]!.latenciesUs, 99)
     );
-    ctx.log(`${NAME}: p99 ratio by round: ${p99.join(", ")}`);
+    ctx.log(`${NAME}: p99 ratio by round: ${p99.map((x) => x.toFixed(2)).join(", ")}`);
     const rows = [50, 99, 99.9].map((p) => latencyRow(p, "", troupe, raw));
+    rows.push(roundRatioRow(p99));
     if (m.troupeLoaded.length > 0) {
       for (const p of [50, 99]) rows.push(latencyRow(p, "_loaded", m.troupeLoaded, m.rawLoaded));
     }
@@ -237,6 +228,24 @@ function latencyRow(p: number, suffix: string, troupe: PhaseResult[], raw: Phase
     unit: "µs",
     troupe: median(troupe.map((t) => percentile(t.latenciesUs, p))),
     baseline: median(raw.map((t) => percentile(t.latenciesUs, p))),
+    better: "lower",
+  });
+}
+
+/**
+ * The median over rounds of each round's p99 ratio (troupe's phase against raw's of the same
+ * round), beside `latency_us_p99`, whose ratio is of the medians and can take its two from
+ * different rounds. A round's two phases meet the same machine more alike than two rounds do, so
+ * this one swings less from run to run (the README's performance section); the bar's row is
+ * `latency_us_p99`.
+ */
+function roundRatioRow(byRound: number[]): BenchRow {
+  return row({
+    bench: NAME,
+    metric: "latency_us_p99_ratio_by_round",
+    unit: "ratio",
+    troupe: median(byRound),
+    baseline: null,
     better: "lower",
   });
 }
@@ -285,12 +294,29 @@ interface RoundsParts {
   timeline: string | undefined;
 }
 
+/** Which frames a phase sends and which answers it times: troupe's, raw, or raw relayed. */
+type Arm = Pick<LatencyPhase, "answers" | "raw" | "raw_answers">;
+
+/** Raw nats.js: the injector times its own messages. */
+const RAW: Arm = { answers: undefined, raw: RAW_SUBJECT, raw_answers: undefined };
+
+/** Troupe: frames to the host, each timed to the first output it caused. */
+function hostArm(s: LatencySettings): Arm {
+  return { answers: outPattern(s.kind), raw: undefined, raw_answers: undefined };
+}
+
+/** Phase `arm` as the injector is told it: `seconds` measured after the warm-up. */
+function phaseOf(s: LatencySettings, arm: Arm, seconds: number, timeline?: string): LatencyPhase {
+  return { ...arm, rate: s.rate, seconds, warmup: s.warmupS, timeline };
+}
+
 /**
  * Host and raw phases, alternated so that both are measured under the same machine load; then,
- * with a background feed, the same two under it.
+ * with a background feed, the same two under it. One injector sends every phase, warmed first by
+ * a warm-up of each arm (troupe's frames, raw messages) that is not measured.
  */
 async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measured> {
-  const { nats, settings, trace } = p;
+  const { nats, settings } = p;
   const m: Measured = {
     troupe: [],
     raw: [],
@@ -299,71 +325,110 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
     relayed: [],
     stages: [],
   };
-  const feed = p.load.rate > 0
-    ? await BackgroundFeed.start({
-      natsUrl: nats.url,
-      host: p.host,
-      kind: settings.kind,
-      channels: p.load.channels,
-      batch: p.load.batch,
-      rate: p.load.rate,
-      window: 256,
-      // One publication a frame, not one a sample.
-      configure: settings.kind === "stats" ? { every_samples: p.load.batch } : undefined,
-      log: ctx.log,
-    })
-    : undefined;
-  /** Runs a phase with the injector's `args`; with `--timeline`, writes it as `<name>.*.json`. */
-  const phase = (name: string, args: readonly string[], t: StageTrace | undefined) => {
-    const file = p.timeline === undefined ? undefined : join(p.timeline, name);
-    const extra = file === undefined ? [...args] : [...args, "--timeline", `${file}.frames.json`];
-    const watch = { trace: t, warmupS: settings.warmupS, hostFile: file && `${file}.host.json` };
-    return traced(() => measure(nats, settings, extra, ctx), watch);
-  };
+  const target = { nats, feed: FEED, channels: settings.channels };
+  const injector = await LatencyInjector.start(target, ctx.log);
+  let feed: BackgroundFeed | undefined;
   try {
-    for (let r = 0; r < p.rounds; r++) {
-      const [t, gaps] = await phase(`r${r + 1}-troupe`, hostArgs(settings), trace);
-      if (trace) {
-        m.stages.push(trace.figures());
-        reportStages(ctx, `round ${r + 1}`, trace.frames, m.stages[r]!);
-        reportGaps(ctx, `round ${r + 1}`, gaps);
-      }
-      if (t.latenciesUs.length === 0) {
-        throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
-      }
-      report(ctx, `troupe (${hostName(settings)}), round ${r + 1}`, t);
-      m.troupe.push(t);
-      const [w] = await phase(`r${r + 1}-raw`, ["--raw", RAW_SUBJECT], undefined);
-      report(ctx, `raw nats.js, round ${r + 1}`, w);
-      m.raw.push(w);
-      if (p.relay) {
-        const relayed = await measureRelayed(nats, settings, ctx);
-        report(ctx, `raw nats.js relayed by the host's process, round ${r + 1}`, relayed);
-        m.relayed.push(relayed);
-      }
-      if (!feed) continue;
-      for (
-        const [what, args, into] of [
-          ["troupe", hostArgs(settings), m.troupeLoaded],
-          ["raw", ["--raw", RAW_SUBJECT], m.rawLoaded],
-        ] as const
-      ) {
-        feed.on();
-        const [l, gaps] = await phase(`r${r + 1}-${what}-loaded`, args, trace);
-        const bg = await feed.off();
-        if (trace && what === "troupe") {
-          reportStages(ctx, `under the background, round ${r + 1}`, trace.frames, trace.figures());
-          reportGaps(ctx, `under the background, round ${r + 1}`, gaps);
-        }
-        const who = what === "raw" ? "raw nats.js" : what;
-        report(ctx, `${who} under a background of ${human(bg)} samples/s, round ${r + 1}`, l);
-        into.push(l);
-      }
+    feed = p.load.rate > 0 ? await startFeed(p, ctx) : undefined;
+    if (settings.warmupS > 0) {
+      // A warm-up and as long measured (not kept), so that the measuring code is compiled too.
+      const warm = (arm: Arm) => phaseOf(settings, arm, settings.warmupS);
+      for (const arm of [hostArm(settings), RAW]) await injector.run(warm(arm));
+      p.trace?.clear();
     }
+    const phase = phaseRunner(p, injector);
+    for (let r = 0; r < p.rounds; r++) await measureRound(r, p, { phase, feed, m, injector }, ctx);
+    ctx.log(`${NAME}: one injector (pid ${injector.pid}) sent all ${injector.phases} phases`);
   } finally {
     await feed?.stop();
+    await injector.stop();
   }
   return m;
+}
+
+/** The background feed of the loaded row, off until a loaded phase. */
+function startFeed(p: RoundsParts, ctx: BenchContext): Promise<BackgroundFeed> {
+  const { settings } = p;
+  return BackgroundFeed.start({
+    natsUrl: p.nats.url,
+    host: p.host,
+    kind: settings.kind,
+    channels: p.load.channels,
+    batch: p.load.batch,
+    rate: p.load.rate,
+    window: 256,
+    // One publication a frame, not one a sample.
+    configure: settings.kind === "stats" ? { every_samples: p.load.batch } : undefined,
+    log: ctx.log,
+  });
+}
+
+/** Runs a phase of `arm`; with `--timeline`, writes it as `<name>.*.json`. */
+type PhaseRunner = (
+  name: string,
+  arm: Arm,
+  t: StageTrace | undefined,
+) => Promise<[PhaseResult, LoopGapFigures | undefined]>;
+
+function phaseRunner(p: RoundsParts, injector: LatencyInjector): PhaseRunner {
+  const { settings } = p;
+  return (name, arm, t) => {
+    const file = p.timeline === undefined ? undefined : join(p.timeline, name);
+    const phase = phaseOf(settings, arm, settings.seconds, file && `${file}.frames.json`);
+    const watch = { trace: t, warmupS: settings.warmupS, hostFile: file && `${file}.host.json` };
+    return traced(() => injector.run(phase), watch);
+  };
+}
+
+/** What a round works with besides the run's parts. */
+interface RoundTools {
+  phase: PhaseRunner;
+  feed: BackgroundFeed | undefined;
+  m: Measured;
+  injector: LatencyInjector;
+}
+
+/** Round `r`: troupe, raw (and relayed), then both under the background, into `m`. */
+async function measureRound(r: number, p: RoundsParts, o: RoundTools, ctx: BenchContext) {
+  const { settings, trace } = p;
+  const { phase, feed, m } = o;
+  const [t, gaps] = await phase(`r${r + 1}-troupe`, hostArm(settings), trace);
+  if (trace) {
+    m.stages.push(trace.figures());
+    reportStages(ctx, `round ${r + 1}`, trace.frames, m.stages[r]!);
+    reportGaps(ctx, `round ${r + 1}`, gaps);
+  }
+  if (t.latenciesUs.length === 0) {
+    throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
+  }
+  report(ctx, `troupe (${hostName(settings)}), round ${r + 1}`, t);
+  m.troupe.push(t);
+  const [w] = await phase(`r${r + 1}-raw`, RAW, undefined);
+  report(ctx, `raw nats.js, round ${r + 1}`, w);
+  m.raw.push(w);
+  if (p.relay) {
+    const relayed = await measureRelayed(p.nats, settings, o.injector);
+    report(ctx, `raw nats.js relayed by the host's process, round ${r + 1}`, relayed);
+    m.relayed.push(relayed);
+  }
+  if (!feed) return;
+  for (
+    const [what, arm, into] of [
+      ["troupe", hostArm(settings), m.troupeLoaded],
+      ["raw", RAW, m.rawLoaded],
+    ] as const
+  ) {
+    feed.on();
+    const [l, gaps] = await phase(`r${r + 1}-${what}-loaded`, arm, trace);
+    const bg = await feed.off();
+    if (trace && what === "troupe") {
+      reportStages(ctx, `under the background, round ${r + 1}`, trace.frames, trace.figures());
+      reportGaps(ctx, `under the background, round ${r + 1}`, gaps);
+    }
+    const who = what === "raw" ? "raw nats.js" : what;
+    report(ctx, `${who} under a background of ${human(bg)} samples/s, round ${r + 1}`, l);
+    into.push(l);
+  }
 }
 
 /**
@@ -374,14 +439,13 @@ async function measureRounds(p: RoundsParts, ctx: BenchContext): Promise<Measure
 async function measureRelayed(
   nats: NatsServer,
   s: LatencySettings,
-  ctx: BenchContext,
+  injector: LatencyInjector,
 ): Promise<PhaseResult> {
   const bus = await NatsBus.connect(nats.url, { name: "troupe-bench-latency-relay" });
   try {
     bus.subscribe(RAW_SUBJECT, (msg) => bus.publish(RELAYED_SUBJECT, msg.data));
     await bus.flush();
-    const args = ["--raw", RAW_SUBJECT, "--raw-answers", RELAYED_SUBJECT];
-    return await measure(nats, s, args, ctx);
+    return await injector.run(phaseOf(s, { ...RAW, raw_answers: RELAYED_SUBJECT }, s.seconds));
   } finally {
     await bus.close();
   }
@@ -471,11 +535,6 @@ function hostName(s: LatencySettings): string {
   return s.input === "jetstream" ? `${s.kind}, its feed from JetStream` : s.kind;
 }
 
-/** The injector's arguments that send frames to the host and time the first output of each. */
-function hostArgs(s: LatencySettings): string[] {
-  return ["--feed", FEED, "--answers", outPattern(s.kind)];
-}
-
 /** Starts a host running the actor on every channel (file journal, fsync every 100 ms). */
 async function startHost(
   nats: NatsServer,
@@ -503,68 +562,4 @@ async function startHost(
       dir.remove();
     },
   };
-}
-
-/** Runs the injector in latency mode with `extra` arguments and collects its latencies. */
-async function measure(
-  nats: NatsServer,
-  s: LatencySettings,
-  extra: string[],
-  ctx: BenchContext,
-): Promise<PhaseResult> {
-  const injector = ChildScript.start("bench/_injector.ts", [
-    "--mode",
-    "latency",
-    "--nats",
-    nats.url,
-    "--rate",
-    String(s.rate),
-    "--seconds",
-    String(s.seconds),
-    "--warmup",
-    String(s.warmupS),
-    "--channels",
-    String(s.channels),
-    ...extra,
-  ], ctx.log);
-  const cpu = cpuMeter({ receiver: process.pid, injector: injector.pid, "nats-server": nats.pid });
-  // The raw subscriber is the injector's main thread; troupe's receiver, this process's.
-  const receiver = extra.includes("--raw") ? injector.pid : process.pid;
-  try {
-    const timeoutMs = 60_000 + (s.seconds + s.warmupS) * 2000;
-    const start = await injector.next(timeoutMs);
-    if (start.measuring !== true) throw unexpected(start);
-    const thread0 = threadCpuMs(receiver), process0 = process.cpuUsage();
-    const result = await injector.next(timeoutMs);
-    const threadMs = minus(threadCpuMs(receiver), thread0);
-    const processMs = receiver === process.pid ? cpuMsSince(process0) : undefined;
-    ctx.log(`${NAME}: CPU: ${cpu()} (injector's own count while sending: ${result.cpu_pct}%)`);
-    await injector.wait();
-    if (!Array.isArray(result.latencies_us)) throw unexpected(result);
-    const frames = result.latencies_us.length + Number(result.lost);
-    return {
-      latenciesUs: result.latencies_us as number[],
-      lost: Number(result.lost),
-      sentPerS: Number(result.sent_per_s),
-      threadCpuUs: threadMs === undefined ? undefined : (threadMs * 1000) / frames,
-      processCpuUs: processMs === undefined ? undefined : (processMs * 1000) / frames,
-    };
-  } finally {
-    await injector.kill();
-  }
-}
-
-function unexpected(answer: unknown): Error {
-  return new Error(`${NAME}: the injector answered ${JSON.stringify(answer).slice(0, 200)}`);
-}
-
-/** `b - a`, undefined where either is. */
-function minus(b: number | undefined, a: number | undefined): number | undefined {
-  return a === undefined || b === undefined ? undefined : b - a;
-}
-
-/** This process's CPU (user and system, every thread) since `from`, in ms. */
-function cpuMsSince(from: ReturnType<typeof process.cpuUsage>): number {
-  const d = process.cpuUsage(from);
-  return (d.user + d.system) / 1000;
 }

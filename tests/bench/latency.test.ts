@@ -16,6 +16,7 @@ interface Row {
   metric: string;
   troupe: number;
   baseline: number | null;
+  ratio: number | null;
 }
 
 if (haveNatsServer("bench latency")) {
@@ -46,9 +47,11 @@ if (haveNatsServer("bench latency")) {
     // And where the host's event loop stood still, and why, in each host phase.
     assert.match(r.stderr, /the host's event loop, round 1: (no gaps|[0-9]+ gaps)/);
     assert.match(r.stderr, /the host's event loop, under the background, round 1: /);
+    // One injector for the run: a warm-up of each arm, then the round's four phases.
+    assert.match(r.stderr, /one injector \(pid [1-9][0-9]*\) sent all 6 phases/);
   });
 
-  test("bench latency --load-rate 0 leaves the loaded row out, reports the receiver's CPU a frame, and --relay the relayed baseline", async () => {
+  test("bench latency --load-rate 0 leaves the loaded row out, reports the receiver's CPU a frame, the p99 ratio by round, and --relay the relayed baseline", async () => {
     const r = await runTroupe([
       "bench",
       "latency",
@@ -61,30 +64,34 @@ if (haveNatsServer("bench latency")) {
       "latency_us_p50",
       "latency_us_p99",
       "latency_us_p999",
+      "latency_us_p99_ratio_by_round",
       "latency_us_p50_relayed",
       "latency_us_p99_relayed",
       "cpu_us_per_frame",
       "cpu_us_per_frame_process",
     ]);
     // Troupe's frames against raw nats.js's messages relayed by the host's process: both timed.
-    for (const relayed of [rows[3]!, rows[4]!]) {
+    for (const relayed of [rows[4]!, rows[5]!]) {
       assert.ok(relayed.troupe > 0 && relayed.baseline! > 0, JSON.stringify(relayed));
     }
-    assert.is(rows[4]!.troupe, rows[1]!.troupe); // the same troupe phases as latency_us_p99
+    assert.is(rows[5]!.troupe, rows[1]!.troupe); // the same troupe phases as latency_us_p99
+    // One round: the median of the rounds' p99 ratios is that round's, latency_us_p99's ratio.
+    assert.ok(Math.abs(rows[3]!.troupe - rows[1]!.ratio!) < 1e-9, JSON.stringify(rows[3]));
+    assert.is(rows[3]!.baseline, null);
     assert.match(
       r.stderr,
       /raw nats\.js relayed by the host's process, round 1: [1-9][0-9]* frames/,
     );
     // The host's main thread against raw nats.js's subscriber, in µs (not ms, not a share), and
     // the host's whole process at least what its main thread used.
-    const [thread, proc] = [rows[5]!, rows[6]!];
+    const [thread, proc] = [rows[6]!, rows[7]!];
     assert.ok(thread.troupe > 0 && thread.troupe < 10_000, JSON.stringify(thread));
     assert.ok(thread.baseline! > 0 && thread.baseline! < 10_000, JSON.stringify(thread));
     assert.ok(proc.troupe >= thread.troupe * 0.9 && proc.baseline === null, JSON.stringify(proc));
     assert.match(r.stderr, /CPU a frame: the receiving thread [0-9.]+ µs, the process [0-9.]+ µs/);
   });
 
-  test("bench latency --timeline writes each phase's frames on the wall clock, in order of sending, with the receiving threads' stalls", async () => {
+  test("bench latency --timeline writes each phase's frames on the wall clock, in order of sending, with the receiving threads' stalls, all phases from one injector", async () => {
     const dir = mkdtempSync(join(tmpdir(), "troupe-test-timeline-"));
     try {
       const fromUs = Date.now() * 1000;
@@ -103,6 +110,7 @@ if (haveNatsServer("bench latency")) {
         "r1-troupe.host.json",
       ]);
       const within = (us: number) => us >= fromUs && us <= toUs;
+      const pids = new Set<number>();
       for (const phase of ["r1-troupe", "r1-raw"]) {
         const file = JSON.parse(readFileSync(join(dir, `${phase}.frames.json`), "utf8"));
         assert.is(file.clock, "CLOCK_REALTIME");
@@ -119,6 +127,8 @@ if (haveNatsServer("bench latency")) {
         assert.ok(answered > 150, `${phase}: ${answered} of 300 frames answered`);
         // The stalls of the injector's receiving thread and of the host's: each 2 ms or more.
         const host = JSON.parse(readFileSync(join(dir, `${phase}.host.json`), "utf8"));
+        pids.add(file.receiver.pid);
+        assert.is.not(file.receiver.pid, host.pid, phase); // the injector's, not the host's
         for (const stalls of [file.receiver, host]) {
           assert.ok(Array.isArray(stalls.gaps) && Array.isArray(stalls.gcs), phase);
           assert.ok(Number.isInteger(stalls.pid), phase);
@@ -131,6 +141,8 @@ if (haveNatsServer("bench latency")) {
           }
         }
       }
+      // One injector process sent troupe's phase and raw's: none was compiled afresh.
+      assert.is(pids.size, 1, `the phases' injectors: ${[...pids].join(", ")}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
