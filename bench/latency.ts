@@ -23,6 +23,9 @@
  * to be scheduled sets the p99 on a shared machine; the CPU a frame is what the host can change,
  * and it holds steady under a load that moves the percentiles.
  *
+ * A round measures troupe and raw in turn, troupe first in even rounds and raw first in odd ones,
+ * so each arm follows the other's phase (and the host's after-work) as often.
+ *
  * Each round then measures both again under a background feed (`_background_feed.ts`: 200 channels
  * at 1M samples/s by default, frames of 500 samples, into the same host, each channel's instance
  * publishing once a frame): `latency_us_p50_loaded` and `latency_us_p99_loaded`, against raw
@@ -388,36 +391,27 @@ interface RoundTools {
   injector: LatencyInjector;
 }
 
-/** Round `r`: troupe, raw (and relayed), then both under the background, into `m`. */
+/**
+ * Round `r`: troupe and raw (and relayed), then both under the background, into `m`. Even rounds
+ * run troupe's phase first, odd rounds raw's: a phase that follows one in which the host worked
+ * meets its collector's after-work (lat38 counted 4 full collections of the idle host in each
+ * raw phase that followed troupe's), so each arm follows the other as often.
+ */
 async function measureRound(r: number, p: RoundsParts, o: RoundTools, ctx: BenchContext) {
+  const order = r % 2 === 0 ? (["troupe", "raw"] as const) : (["raw", "troupe"] as const);
+  for (const what of order) {
+    if (what === "troupe") await troupePhase(r, p, o, ctx);
+    else await rawPhase(r, p, o, ctx);
+  }
   const { settings, trace } = p;
   const { phase, feed, m } = o;
-  const [t, gaps] = await phase(`r${r + 1}-troupe`, hostArm(settings), trace);
-  if (trace) {
-    m.stages.push(trace.figures());
-    reportStages(ctx, `round ${r + 1}`, trace.frames, m.stages[r]!);
-    reportGaps(ctx, `round ${r + 1}`, gaps);
-  }
-  if (t.latenciesUs.length === 0) {
-    throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
-  }
-  report(ctx, `troupe (${hostName(settings)}), round ${r + 1}`, t);
-  m.troupe.push(t);
-  const [w] = await phase(`r${r + 1}-raw`, RAW, undefined);
-  report(ctx, `raw nats.js, round ${r + 1}`, w);
-  m.raw.push(w);
-  if (p.relay) {
-    const relayed = await measureRelayed(p.nats, settings, o.injector);
-    report(ctx, `raw nats.js relayed by the host's process, round ${r + 1}`, relayed);
-    m.relayed.push(relayed);
-  }
   if (!feed) return;
-  for (
-    const [what, arm, into] of [
-      ["troupe", hostArm(settings), m.troupeLoaded],
-      ["raw", RAW, m.rawLoaded],
-    ] as const
-  ) {
+  const loaded = {
+    troupe: [hostArm(settings), m.troupeLoaded],
+    raw: [RAW, m.rawLoaded],
+  } as const;
+  for (const what of order) {
+    const [arm, into] = loaded[what];
     feed.on();
     const [l, gaps] = await phase(`r${r + 1}-${what}-loaded`, arm, trace);
     const bg = await feed.off();
@@ -428,6 +422,34 @@ async function measureRound(r: number, p: RoundsParts, o: RoundTools, ctx: Bench
     const who = what === "raw" ? "raw nats.js" : what;
     report(ctx, `${who} under a background of ${human(bg)} samples/s, round ${r + 1}`, l);
     into.push(l);
+  }
+}
+
+/** Round `r`'s troupe phase, into `m` (with its stages when traced). */
+async function troupePhase(r: number, p: RoundsParts, o: RoundTools, ctx: BenchContext) {
+  const { settings, trace } = p;
+  const [t, gaps] = await o.phase(`r${r + 1}-troupe`, hostArm(settings), trace);
+  if (trace) {
+    o.m.stages.push(trace.figures());
+    reportStages(ctx, `round ${r + 1}`, trace.frames, o.m.stages[r]!);
+    reportGaps(ctx, `round ${r + 1}`, gaps);
+  }
+  if (t.latenciesUs.length === 0) {
+    throw new Error(`${NAME}: no frame got an answer from the ${settings.kind} actor`);
+  }
+  report(ctx, `troupe (${hostName(settings)}), round ${r + 1}`, t);
+  o.m.troupe.push(t);
+}
+
+/** Round `r`'s raw phase (and the relayed one, when asked), into `m`. */
+async function rawPhase(r: number, p: RoundsParts, o: RoundTools, ctx: BenchContext) {
+  const [w] = await o.phase(`r${r + 1}-raw`, RAW, undefined);
+  report(ctx, `raw nats.js, round ${r + 1}`, w);
+  o.m.raw.push(w);
+  if (p.relay) {
+    const relayed = await measureRelayed(p.nats, p.settings, o.injector);
+    report(ctx, `raw nats.js relayed by the host's process, round ${r + 1}`, relayed);
+    o.m.relayed.push(relayed);
   }
 }
 
