@@ -29,6 +29,10 @@ import {
 } from "../protocol/mod.ts";
 import { checkStreamPattern } from "./stream_pattern.ts";
 
+/** How long the page waits for a history answer, on the stream socket or over HTTP
+ *  (collab/web/browser/history_client.ts): 10 s. */
+export const HISTORY_TIMEOUT_MS = 10_000;
+
 /** The part of a WebSocket this client uses (the WHATWG one, which `ws` also implements). */
 export interface StreamSocket {
   binaryType: string;
@@ -212,7 +216,7 @@ export class StreamClient {
    * HistoryResponse (`decodeHistoryResponse` reads it), rejects with the gateway's reason, or
    * when the socket closes or `timeoutMs` (10 s) passes first.
    */
-  history(request: HistoryRequest, timeoutMs = 10_000): Promise<Uint8Array> {
+  history(request: HistoryRequest, timeoutMs = HISTORY_TIMEOUT_MS): Promise<Uint8Array> {
     if (!this.open) {
       return Promise.reject(new Error("Cannot ask the stream gateway for history: not connected"));
     }

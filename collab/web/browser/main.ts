@@ -198,7 +198,7 @@ function buildViews(
   const layoutStore = new LayoutStore(link, params.session);
   const layoutControls = new LayoutControls(byId("layout"), layoutStore, () => grid);
   const unitControls = new UnitControls(link);
-  const history = new HistoryClient(params.token);
+  const history = new HistoryClient(params.token, params.historyTimeoutMs);
   const grid: ChartGrid = new ChartGrid({
     decorate: (chart) => (layoutControls.decorate(chart), unitControls.decorate(chart)),
     loop,

@@ -38,6 +38,9 @@ export interface PageParams {
   render: "worker" | "main";
   /** Whether to start from the gateway's buffer (default) or from now (`&backfill=0`). */
   backfill: boolean;
+  /** How long a history read waits for its answer (`&history_timeout_ms=`; the tests shorten
+   *  it), when the address says. */
+  historyTimeoutMs: number | undefined;
 }
 
 /** Reads `?session=S&token=T[&name=N]` (a missing one is an error naming it). */
@@ -58,7 +61,21 @@ export function pageParams(search: string): PageParams {
     mode: q.get("mode") === "naive" ? "naive" : "batched",
     render: q.get("render") === "worker" ? "worker" : "main",
     backfill: q.get("backfill") !== "0",
+    historyTimeoutMs: historyTimeout(q.get("history_timeout_ms")),
   };
+}
+
+/** `&history_timeout_ms=` read (absent: undefined); anything but a positive number is an error
+ *  naming it. */
+function historyTimeout(text: string | null): number | undefined {
+  if (text === null) return undefined;
+  const ms = Number(text);
+  if (text.trim() === "" || !(ms > 0) || !Number.isFinite(ms)) {
+    throw new Error(
+      `The dashboard's address has history_timeout_ms=${text}: a positive number of ms is needed`,
+    );
+  }
+  return ms;
 }
 
 /** A token's payload, read without checking its signature (the page only decides what to show). */
