@@ -130,18 +130,23 @@ async function sendPhase(nc: NatsConnection, p: SenderPhase, send: Send): Promis
   parentPort!.postMessage({ sentPerS } satisfies SenderNote);
 }
 
-/** Connects, does its half of the clock handshake, then sends each phase it is told, in turn. */
+/**
+ * Connects, does its half of the clock handshake, then sends each phase it is told, in turn. It
+ * listens for phases first: the receiver may send one as soon as the handshake is done, and on
+ * Deno a message that reaches a worker before it listens is lost (the first phase then never ran:
+ * `bench latency`'s injector hung in 2 of ~15 runs on Deno under load).
+ */
 async function serve(s: SenderStart): Promise<void> {
-  const nc = await connect({ servers: s.nats, name: "troupe-bench-injector-sender" });
-  clockHandshakeSender(s.sync);
-  await nc.flush();
-  const seqs = new Float64Array(s.channels);
   const queue: SenderPhase[] = [];
   let wake: (() => void) | undefined;
   parentPort!.on("message", (p: SenderPhase) => {
     queue.push(p);
     wake?.();
   });
+  const nc = await connect({ servers: s.nats, name: "troupe-bench-injector-sender" });
+  clockHandshakeSender(s.sync);
+  await nc.flush();
+  const seqs = new Float64Array(s.channels);
   // The receiver ends this thread when it is done (Worker.terminate).
   for (;;) {
     const p = queue.shift() ?? await new Promise<SenderPhase>((resolve) => {
