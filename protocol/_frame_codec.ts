@@ -12,7 +12,21 @@ const utf8d = new TextDecoder("utf-8", { fatal: true });
 
 const SLAB_BYTES = 256 * 1024;
 let slab = new ArrayBuffer(SLAB_BYTES);
+/** The whole slab as bytes, made once a slab: a copy into it needs no view of its own. */
+let slabBytes = new Uint8Array(slab);
 let slabUsed = 0;
+
+/** The offset of `n` fresh bytes carved from the slab (n at most SLAB_BYTES / 8). */
+function carve(n: number): number {
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabBytes = new Uint8Array(slab);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += (n + 7) & ~7;
+  return at;
+}
 
 /**
  * A fresh, 8-byte aligned byte array. Small arrays are carved from a shared slab, the way Node
@@ -22,19 +36,25 @@ let slabUsed = 0;
  */
 export function allocBytes(n: number): Uint8Array {
   if (n > SLAB_BYTES / 8) return new Uint8Array(n);
-  if (slabUsed + n > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = new Uint8Array(slab, slabUsed, n);
-  slabUsed += (n + 7) & ~7;
-  return out;
+  const at = carve(n); // first: it may replace the slab
+  return new Uint8Array(slab, at, n);
 }
 
-/** A fresh Float64Array of `n` values (see `allocBytes`). */
-export function allocFloat64(n: number): Float64Array {
-  const bytes = allocBytes(n * 8);
-  return new Float64Array(bytes.buffer, bytes.byteOffset, n);
+/**
+ * A fresh Float64Array holding the bytes of `bin` (a whole number of 8-byte values, in the
+ * machine's order), carved from the slab like `allocBytes`: one typed array made, where a byte
+ * array to carve and a view of it to copy through made three (a misaligned column, issue 33).
+ */
+export function float64Copy(bin: Uint8Array): Float64Array {
+  const n = bin.byteLength;
+  if (n > SLAB_BYTES / 8) {
+    const out = new Float64Array(n / 8);
+    new Uint8Array(out.buffer).set(bin);
+    return out;
+  }
+  const at = carve(n); // first: it may replace the slab
+  slabBytes.set(bin, at);
+  return new Float64Array(slab, at, n / 8);
 }
 
 /** The UTF-8 length of a string; ASCII strings are counted without encoding them. */
