@@ -12,7 +12,21 @@ const utf8d = new TextDecoder("utf-8", { fatal: true });
 
 const SLAB_BYTES = 256 * 1024;
 let slab = new ArrayBuffer(SLAB_BYTES);
+/** The whole slab as bytes, made once a slab: a copy into it needs no view of its own. */
+let slabBytes = new Uint8Array(slab);
 let slabUsed = 0;
+
+/** The offset of `n` fresh bytes carved from the slab (n at most SLAB_BYTES / 8). */
+function carve(n: number): number {
+  if (slabUsed + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabBytes = new Uint8Array(slab);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += (n + 7) & ~7;
+  return at;
+}
 
 /**
  * A fresh, 8-byte aligned byte array. Small arrays are carved from a shared slab, the way Node
@@ -22,19 +36,25 @@ let slabUsed = 0;
  */
 export function allocBytes(n: number): Uint8Array {
   if (n > SLAB_BYTES / 8) return new Uint8Array(n);
-  if (slabUsed + n > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
-  }
-  const out = new Uint8Array(slab, slabUsed, n);
-  slabUsed += (n + 7) & ~7;
-  return out;
+  const at = carve(n); // first: it may replace the slab
+  return new Uint8Array(slab, at, n);
 }
 
-/** A fresh Float64Array of `n` values (see `allocBytes`). */
-export function allocFloat64(n: number): Float64Array {
-  const bytes = allocBytes(n * 8);
-  return new Float64Array(bytes.buffer, bytes.byteOffset, n);
+/**
+ * A fresh Float64Array holding the bytes of `bin` (a whole number of 8-byte values, in the
+ * machine's order), carved from the slab like `allocBytes`: one typed array made, where a byte
+ * array to carve and a view of it to copy through made three (a misaligned column, issue 33).
+ */
+export function float64Copy(bin: Uint8Array): Float64Array {
+  const n = bin.byteLength;
+  if (n > SLAB_BYTES / 8) {
+    const out = new Float64Array(n / 8);
+    new Uint8Array(out.buffer).set(bin);
+    return out;
+  }
+  const at = carve(n); // first: it may replace the slab
+  slabBytes.set(bin, at);
+  return new Float64Array(slab, at, n / 8);
 }
 
 /** The UTF-8 length of a string; ASCII strings are counted without encoding them. */
@@ -296,16 +316,20 @@ const STRING_CACHE_SIZE = 1024;
 const stringCache: Array<string | undefined> = new Array(STRING_CACHE_SIZE);
 /** Strings shorter than this are made from their char codes when they are ASCII. */
 const ASCII_CODES_MAX = 64;
-const asciiCodes: number[] = [];
+/**
+ * Scratch char codes for `#ascii`, one array per length: setting an array's `length` each call
+ * went through V8's runtime (~0.4 us of a latency frame's host time, issue 33).
+ */
+const asciiCodes: number[][] = [];
 
 class Reader {
   readonly b: Uint8Array;
-  readonly v: DataView;
+  /** Made for the first float read: integers are read from the bytes (no view a message). */
+  #v: DataView | undefined;
   pos = 0;
 
   constructor(b: Uint8Array) {
     this.b = b;
-    this.v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
 
   #need(n: number) {
@@ -322,14 +346,21 @@ class Reader {
   /** Reads a big-endian number of `n` bytes: unsigned, signed or float. */
   #read(n: 1 | 2 | 4 | 8, kind: "u" | "i" | "f"): number {
     this.#need(n);
-    const v = this.v, p = this.pos;
+    const b = this.b, p = this.pos;
     this.pos += n;
-    if (kind === "f") return n === 4 ? v.getFloat32(p) : v.getFloat64(p);
-    if (n === 1) return kind === "u" ? v.getUint8(p) : v.getInt8(p);
-    if (n === 2) return kind === "u" ? v.getUint16(p) : v.getInt16(p);
-    if (n === 4) return kind === "u" ? v.getUint32(p) : v.getInt32(p);
-    const hi = kind === "u" ? v.getUint32(p) : v.getInt32(p);
-    return hi * 4294967296 + v.getUint32(p + 4);
+    if (kind === "f") {
+      const v = this.#v ??= new DataView(b.buffer, b.byteOffset, b.byteLength);
+      return n === 4 ? v.getFloat32(p) : v.getFloat64(p);
+    }
+    if (n === 1) return kind === "u" ? b[p]! : (b[p]! << 24) >> 24;
+    if (n === 2) {
+      const x = (b[p]! << 8) | b[p + 1]!;
+      return kind === "u" ? x : (x << 16) >> 16;
+    }
+    const hi = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!; // signed
+    if (n === 4) return kind === "u" ? hi >>> 0 : hi;
+    const lo = ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
+    return (kind === "u" ? hi >>> 0 : hi) * 4294967296 + lo;
   }
 
   value(depth: number): unknown {
@@ -441,8 +472,8 @@ class Reader {
    * window) and the first write (the output's cause), ~4% of a latency run's host time.
    */
   #ascii(start: number, n: number): string | undefined {
-    const b = this.b, codes = asciiCodes;
-    codes.length = n;
+    const b = this.b;
+    const codes = asciiCodes[n] ??= new Array<number>(n).fill(0);
     for (let i = 0; i < n; i++) {
       const c = b[start + i]!;
       if (c >= 0x80) return undefined;

@@ -19,8 +19,8 @@ import {
 } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import {
-  allocFloat64,
   binWidths,
+  float64Copy,
   MsgpackWriter,
   strWidths,
   uintWidths,
@@ -100,9 +100,7 @@ export function float64Column(bin: Uint8Array, field: string): Float64Array {
     return out;
   }
   if (bin.byteOffset % 8 === 0) return new Float64Array(bin.buffer, bin.byteOffset, n);
-  const out = allocFloat64(n);
-  new Uint8Array(out.buffer, out.byteOffset, bin.byteLength).set(bin);
-  return out;
+  return float64Copy(bin);
 }
 
 /**

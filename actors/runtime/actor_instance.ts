@@ -346,7 +346,7 @@ export class ActorInstance {
   #drain(inputId: string, inputTs: number): Output[] {
     if (this.#outbox.length === 0) return [];
     if (this.#quiet) {
-      this.#outbox.length = 0;
+      this.#clearOutbox();
       return [];
     }
     const outputs: Output[] = [];
@@ -369,7 +369,16 @@ export class ActorInstance {
         }, event as Record<string, unknown>),
       });
     }
-    this.#outbox.length = 0;
+    this.#clearOutbox();
     return outputs;
+  }
+
+  /**
+   * Empties the outbox, keeping its storage: `length = 0` goes through V8's runtime and drops the
+   * storage, which the next frame's push allocates again (~0.2 us a frame, issue 33).
+   */
+  #clearOutbox(): void {
+    const outbox = this.#outbox;
+    while (outbox.length > 0) outbox.pop();
   }
 }

@@ -95,4 +95,53 @@ test("decodeValue() hands extension types to @msgpack/msgpack", () => {
   assert.instance(decodeValue(bytes), Date);
 });
 
+test("readMsgpack() reads every integer width at its bounds, as bytes written by hand", () => {
+  // Each msgpack integer type at the ends of its range, big-endian, with the value it holds.
+  const cases: Array<[number[], number]> = [
+    [[0xcc, 0xff], 255],
+    [[0xcd, 0xff, 0xff], 65535],
+    [[0xce, 0xff, 0xff, 0xff, 0xff], 4294967295],
+    [[0xce, 0x80, 0x00, 0x00, 0x00], 2147483648],
+    [[0xcf, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], Number.MAX_SAFE_INTEGER],
+    [[0xcf, 0x00, 0x00, 0x00, 0x01, 0x80, 0x00, 0x00, 0x00], 6442450944],
+    [[0xd0, 0x80], -128],
+    [[0xd0, 0x7f], 127],
+    [[0xd1, 0x80, 0x00], -32768],
+    [[0xd1, 0xff, 0xff], -1],
+    [[0xd2, 0x80, 0x00, 0x00, 0x00], -2147483648],
+    [[0xd2, 0x7f, 0xff, 0xff, 0xff], 2147483647],
+    [[0xd3, 0xff, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01], -Number.MAX_SAFE_INTEGER],
+    [[0xd3, 0xff, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00], -2147483648],
+    [[0xd3, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0xff, 0xff], 8589934591],
+    [[0xca, 0x3f, 0xc0, 0x00, 0x00], 1.5],
+    [[0xcb, 0xc0, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18], -Math.PI],
+  ];
+  for (const [bytes, value] of cases) {
+    const b = new Uint8Array(bytes);
+    assert.is(readMsgpack(b), value, `bytes ${bytes.map((x) => x.toString(16)).join(" ")}`);
+    assert.is(readMsgpack(b), decode(b), `@msgpack/msgpack on ${bytes[0]!.toString(16)}`);
+  }
+  // Inside a map, after other values, from a view that does not start its buffer.
+  const whole = new Uint8Array(3 + 9);
+  whole.set([0x81, 0xa1, 0x78, 0xd3, 0xff, 0xff, 0xff, 0xfe, 0x00, 0x00, 0x00, 0x00], 0);
+  const padded = new Uint8Array(whole.length + 5);
+  padded.set(whole, 5);
+  assert.equal(readMsgpack(padded.subarray(5)), { x: -8589934592 });
+});
+
+test("readMsgpack() reads strings of every short length in turn, ASCII and not", () => {
+  // Short strings are made from scratch char codes kept per length: lengths up and down, so that
+  // each length's scratch is reused after others.
+  const rng = new Prng(33);
+  const values: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const n = rng.int(70);
+    let s = "";
+    for (let j = 0; j < n; j++) s += String.fromCharCode(0x21 + rng.int(90));
+    values.push(rng.chance(0.1) ? `${s}é` : s);
+  }
+  for (const s of values) assert.is(readMsgpack(encode(s)), s);
+  assert.equal(readMsgpack(encode(values)), values);
+});
+
 test.run();

@@ -70,6 +70,30 @@ test("decodeFrame() views aligned bytes without copying, and copies misaligned b
   assert.is(views.length, 1);
 });
 
+test("decodeFrame() gives each misaligned frame columns of its own, small and large", () => {
+  // Copies are carved from a shared slab: hundreds of frames roll it over, and a frame's columns
+  // must keep their values while later frames are decoded (and past the slab's size, alone).
+  const kept: Array<{ n: number; g: SampleFrame }> = [];
+  for (let i = 0; i < 600; i++) {
+    const n = i % 97 === 0 ? 5000 : 1 + (i % 70);
+    const f = frame(n);
+    f.v[0] = i;
+    const bytes = encodeFrame(f, { id: `i${i}`, src: "s" });
+    const buf = new Uint8Array(bytes.byteLength + 3);
+    buf.set(bytes, 3);
+    const { frame: g } = decodeFrame(buf.subarray(3));
+    buf.fill(0); // the message's bytes may be reused once decoded: the copies must not see it
+    kept.push({ n, g });
+  }
+  kept.forEach(({ n, g }, i) => {
+    const f = frame(n);
+    f.v[0] = i;
+    assert.is(g.t.byteOffset % 8, 0);
+    assert.equal(Array.from(g.t), Array.from(f.t), `frame ${i}`);
+    assert.equal(Array.from(g.v), Array.from(f.v), `frame ${i}`);
+  });
+});
+
 test("decodeFrame() rejects bytes that are not msgpack", () => {
   rejects(() => decodeFrame(new Uint8Array([0xc1, 0x00])), "decode");
 });
