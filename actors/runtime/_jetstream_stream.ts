@@ -128,9 +128,11 @@ export function isWrongLastSequence(err: unknown): boolean {
  * stream answers them, and a lagging one (a node catching up after a restart) answers with an
  * older last message: a read that ends there misses the subject's newest records (the 3-node
  * cluster test lost a channel's last frame to it), and an append guard loaded from it expects an
- * old sequence. So the gets that decide (a subject's last message; where a stalled read goes on)
- * are direct only with one replica (then the one answering is the leader), and otherwise ask the
- * stream's leader (STREAM.MSG.GET); the binary search for where a read starts stays direct.
+ * old sequence. So the gets that decide (a subject's last message; where a stalled read goes on;
+ * the records a read's consumer lacked) are direct only with one replica (then the one answering
+ * is the leader), and otherwise ask the stream's leader (STREAM.MSG.GET); the binary search for
+ * where a read starts stays direct (a lagging replica answers for a message it lacks with a later
+ * one, so the search may start early, never past a record the read needs).
  */
 export class StreamGets {
   readonly #jsm: JetStreamManager;
@@ -157,10 +159,10 @@ export class StreamGets {
     return this.#get({ last_by_subj: subject }, `read the last message of ${subject}`);
   }
 
-  /** The sequence of the first message of `filter` at or after `seq`, as the stream holds it. */
-  async nextSeq(filter: string, seq: number): Promise<number | undefined> {
+  /** The first message of `filter` at or after `seq`, as the stream holds it (null: none). */
+  next(filter: string, seq: number): Promise<StoredMsg | null> {
     const query = { seq: Math.max(seq, 1), next_by_subj: filter };
-    return (await this.#get(query, `read ${filter} at ${query.seq}`))?.seq;
+    return this.#get(query, `read ${filter} at ${query.seq}`);
   }
 
   /**

@@ -4,7 +4,7 @@
  * unreadable positions are reported as damage, not read as data. Private to the runtime: the
  * JetStream journal (jetstream_journal.ts) is its one user.
  */
-import { DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
+import { DeliverPolicy, type JetStreamClient, type StoredMsg } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { JournalCorruptError, type JournalRecord } from "./journal.ts";
 import { retryJetStream } from "./jetstream_retry.ts";
@@ -27,8 +27,8 @@ export interface JournalReading {
   /** The journal stream of a subject, or undefined for a subject that is not the journal's. */
   streamOf(subject: string): string | undefined;
   damaged(subject: string, seq: number, bytes: number, reason: string): void;
-  /** The stream sequence of the first message of `filter` at or after `seq`, if any. */
-  nextSeq(filter: string, seq: number): Promise<number | undefined>;
+  /** The first message of `filter` at or after `seq` as the stream's leader holds it (or null). */
+  next(filter: string, seq: number): Promise<StoredMsg | null>;
 }
 
 /** Which messages a read covers, and which records of them it yields. */
@@ -38,9 +38,9 @@ export interface JournalRange {
   endSeq: number;
   keep: (stream: string, pos: number) => boolean;
   /**
-   * For a read wider than one subject: the subjects whose records past `after` must all come out,
-   * with the stream sequence of each one's last message as the journal knows it (0: unknown). Only
-   * these are checked for holes; the others are passed over unchecked (see `consumeJournal`).
+   * The subjects whose records past `after` must all come out, with the stream sequence of each
+   * one's last message as the journal knows it (0: unknown). Only these are checked for holes; in
+   * a read wider than them, the others are passed over unchecked (see `consumeJournal`).
    */
   wanted?: ReadonlyMap<string, { after: number; lastSeq: number }>;
 }
@@ -66,6 +66,14 @@ interface ReadRecord {
  * Where `wanted` names the subjects the read is for, a skip in one of them, or a tail short of its
  * known last message, is read again from that subject alone (a consumer no other subject's purge
  * moves) before it counts as damage.
+ *
+ * A consumer reads the copy of the stream on whichever peer nats-server placed it, and that may be
+ * a node catching up after a restart: its copy can start later than the stream (after a snapshot
+ * from the leader) or end sooner. The 3-node cluster test's takers read positions 5-7 of a channel
+ * from such a copy as missing, twice (the subject's own consumer landed there too), and rebuilt
+ * from the feed what the stream held. So what that second read still lacks (past its first skip,
+ * or short of the subject's known last message) is read from the stream's leader, one message at
+ * a time, and only a hole the leader has too counts as damage.
  */
 export async function* consumeJournal(
   j: JournalReading,
@@ -78,12 +86,34 @@ export async function* consumeJournal(
     last.set(r.subject, { pos: r.pos, seq: r.seq });
     return keep(r.stream, r.pos);
   };
-  // Reads `subject` alone from after what was read of it up to `endSeq`.
-  const again = async function* (subject: string, endSeq: number) {
-    const from = (last.get(subject)?.seq ?? range.startSeq - 1) + 1;
-    const one = { filter: subject, startSeq: Math.max(from, 1), endSeq };
-    for await (const r of consumeRange(j, one)) {
-      if (r.pos > (last.get(subject)?.pos ?? 0) && took(r)) yield recordOf(r);
+  // Reports the positions missing before `r` of its subject, as the stream holds it.
+  const skipped = (r: ReadRecord): void => {
+    const before = last.get(r.subject)?.pos;
+    if (before === undefined || r.pos <= before + 1) return;
+    const what = r.pos === before + 2
+      ? `position ${before + 1}`
+      : `positions ${before + 1}-${r.pos - 1}`;
+    j.damaged(r.subject, r.seq, 0, `${what} missing before it: deleted from ${j.streamName}`);
+  };
+  // The stream sequence after which `subject` is read on.
+  const readTo = (subject: string) => last.get(subject)?.seq ?? range.startSeq - 1;
+  // Reads `subject` alone from after what was read of it up to `endSeq`: through a consumer of its
+  // own up to a skip in its positions, then the rest from the leader.
+  const again = async function* (subject: string, endSeq: number, after: number) {
+    const one = { filter: subject, startSeq: Math.max(readTo(subject) + 1, 1), endSeq };
+    for await (const r of consumeRange(j, one, { patient: false })) {
+      const before = last.get(subject)?.pos;
+      if (r.pos > (before ?? after) + 1) break; // its copy may lack these too
+      if (r.pos > (before ?? 0) && took(r)) yield recordOf(r);
+    }
+    for (let seq = readTo(subject) + 1;;) {
+      const m = await j.next(subject, Math.max(seq, 1));
+      if (!m || m.seq > endSeq) return;
+      seq = m.seq + 1;
+      const r = readRecord(j, { subject: m.subject, seq: m.seq, h: m.header, data: m.data });
+      if (!r || r.pos <= (last.get(subject)?.pos ?? 0)) continue;
+      skipped(r);
+      if (took(r)) yield recordOf(r);
     }
   };
   for await (const r of consumeRange(j, range)) {
@@ -93,19 +123,13 @@ export async function* consumeJournal(
       continue;
     }
     const expected = (last.get(r.subject)?.pos ?? w?.after ?? Infinity) + 1;
-    if (w && r.pos > expected) yield* again(r.subject, r.seq - 1);
-    const before = last.get(r.subject)?.pos;
-    if (before !== undefined && r.pos > before + 1) {
-      const what = r.pos === before + 2
-        ? `position ${before + 1}`
-        : `positions ${before + 1}-${r.pos - 1}`;
-      j.damaged(r.subject, r.seq, 0, `${what} missing before it: deleted from ${j.streamName}`);
-    }
+    if (w && r.pos > expected) yield* again(r.subject, r.seq - 1, w.after);
+    skipped(r);
     if (took(r)) yield recordOf(r);
   }
   for (const [subject, w] of wanted ?? []) {
     const seq = Math.min(w.lastSeq, range.endSeq);
-    if (seq > (last.get(subject)?.seq ?? range.startSeq - 1)) yield* again(subject, seq);
+    if (seq > readTo(subject)) yield* again(subject, seq, w.after);
   }
 }
 
@@ -123,6 +147,7 @@ function recordOf(r: ReadRecord): JournalRecord {
 async function* consumeRange(
   j: JournalReading,
   range: { filter: string; startSeq: number; endSeq: number },
+  options: { patient: boolean } = { patient: true },
 ): AsyncIterable<ReadRecord> {
   const { filter, endSeq } = range;
   let from = range.startSeq;
@@ -130,7 +155,9 @@ async function* consumeRange(
   for (let stalls = 0;; stalls++) {
     if (endSeq < Math.max(from, 1)) return;
     if (stalls > 0) {
-      const next = await j.nextSeq(filter, from);
+      // The caller reads the rest another way.
+      if (!options.patient) return;
+      const next = (await j.next(filter, from))?.seq;
       if (next === undefined || next > endSeq) return;
       if (stalls > STALL_RESTARTS_MAX) {
         throw new Error(
@@ -152,6 +179,9 @@ async function* consumeRange(
         }),
       { repeatable: true },
     );
+    // Its copy holds nothing from there (as of its creation): the caller reads the rest another
+    // way, rather than wait out a stall.
+    if (!options.patient && (await consumer.info(true)).num_pending === 0) return;
     // Pull by bytes: large batches for small records, never stalled by one large record.
     const messages = await consumer.consume({ max_bytes: Math.max(8 << 20, 2 * j.maxPayload) });
     const it = messages[Symbol.asyncIterator]();
@@ -167,16 +197,8 @@ async function* consumeRange(
         stalls = 0;
         // A long read (recovery) lets timers run now and then: a lease renewal must not wait.
         if (++read % READ_YIELD_EVERY === 0) await new Promise((r) => setTimeout(r, 0));
-        const stream = j.streamOf(m.subject);
-        let pos: number | undefined;
-        try {
-          if (stream !== undefined) pos = readPos(m.headers, m.subject, m.seq);
-        } catch (err) {
-          j.damaged(m.subject, m.seq, m.data.length, (err as Error).message);
-        }
-        if (stream !== undefined && pos !== undefined) {
-          yield { subject: m.subject, stream, pos, seq: m.seq, data: m.data };
-        }
+        const r = readRecord(j, { subject: m.subject, seq: m.seq, h: m.headers, data: m.data });
+        if (r) yield r;
         if (m.seq >= endSeq || m.info.pending === 0) return;
       }
     } finally {
@@ -185,6 +207,25 @@ async function* consumeRange(
       await it.return?.();
       await closing;
     }
+  }
+}
+
+/**
+ * The journal record in a message of the stream; undefined for a message of another subject or
+ * one whose position cannot be read (reported to `damaged`).
+ */
+function readRecord(
+  j: JournalReading,
+  m: { subject: string; seq: number; h: MsgHdrs | undefined; data: Uint8Array },
+): ReadRecord | undefined {
+  const { subject, seq, h, data } = m;
+  const stream = j.streamOf(subject);
+  if (stream === undefined) return undefined;
+  try {
+    return { subject, stream, pos: readPos(h, subject, seq), seq, data };
+  } catch (err) {
+    j.damaged(subject, seq, data.length, (err as Error).message);
+    return undefined;
   }
 }
 

@@ -251,7 +251,7 @@ export class JetStreamJournal implements Journal {
   /**
    * The records of `stream` with pos > after, in order, up to the last one acknowledged at the
    * call. The first record is found by binary search over the stream (direct gets), not by
-   * reading the stream from its start.
+   * reading the stream from its start; what the read's consumer lacks is read from the leader.
    */
   async *read(stream: string, after = 0): AsyncIterable<JournalRecord> {
     const st = this.#state(stream);
@@ -264,6 +264,9 @@ export class JetStreamJournal implements Journal {
       startSeq,
       endSeq,
       keep: (_s, pos) => pos > after,
+      // Checked as a read of the whole journal checks its streams: a consumer on a replica that
+      // lacks records (catching up) neither ends the read short nor reports them missing.
+      wanted: new Map([[st.subject, { after, lastSeq: endSeq }]]),
     });
   }
 
@@ -571,7 +574,7 @@ export class JetStreamJournal implements Journal {
       maxPayload: this.#nc.info?.max_payload ?? 1 << 20,
       streamOf: (subject) => this.streamOf(subject),
       damaged: (subject, seq, bytes, reason) => this.#damaged(subject, seq, bytes, reason),
-      nextSeq: (filter, seq) => this.#gets.nextSeq(filter, seq),
+      next: (filter, seq) => this.#gets.next(filter, seq),
     };
   }
 }
