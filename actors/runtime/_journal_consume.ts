@@ -86,15 +86,19 @@ export async function* consumeJournal(
     last.set(r.subject, { pos: r.pos, seq: r.seq });
     return keep(r.stream, r.pos);
   };
-  // Reports the positions missing before `r` of its subject, as the stream holds it.
-  const skipped = (r: ReadRecord): void => {
+  // Reports the positions past `after` missing before `r` of its subject, as the stream holds it.
+  // Those at or below `after` are not wanted: compaction may have purged them (while a replica
+  // behind the purge still gave the read some).
+  const skipped = (r: ReadRecord, after: number): void => {
     const before = last.get(r.subject)?.pos;
-    if (before === undefined || r.pos <= before + 1) return;
-    const what = r.pos === before + 2
-      ? `position ${before + 1}`
-      : `positions ${before + 1}-${r.pos - 1}`;
+    if (before === undefined) return;
+    const from = Math.max(before, after) + 1;
+    if (r.pos <= from) return;
+    const what = r.pos === from + 1 ? `position ${from}` : `positions ${from}-${r.pos - 1}`;
     j.damaged(r.subject, r.seq, 0, `${what} missing before it: deleted from ${j.streamName}`);
   };
+  // The position after which `subject`'s records must all come out.
+  const floor = (subject: string, after: number) => Math.max(last.get(subject)?.pos ?? 0, after);
   // The stream sequence after which `subject` is read on.
   const readTo = (subject: string) => last.get(subject)?.seq ?? range.startSeq - 1;
   // Reads `subject` alone from after what was read of it up to `endSeq`: through a consumer of its
@@ -102,9 +106,8 @@ export async function* consumeJournal(
   const again = async function* (subject: string, endSeq: number, after: number) {
     const one = { filter: subject, startSeq: Math.max(readTo(subject) + 1, 1), endSeq };
     for await (const r of consumeRange(j, one, { patient: false })) {
-      const before = last.get(subject)?.pos;
-      if (r.pos > (before ?? after) + 1) break; // its copy may lack these too
-      if (r.pos > (before ?? 0) && took(r)) yield recordOf(r);
+      if (r.pos > floor(subject, after) + 1) break; // its copy may lack these too
+      if (r.pos > (last.get(subject)?.pos ?? 0) && took(r)) yield recordOf(r);
     }
     for (let seq = readTo(subject) + 1;;) {
       const m = await j.next(subject, Math.max(seq, 1));
@@ -112,7 +115,7 @@ export async function* consumeJournal(
       seq = m.seq + 1;
       const r = readRecord(j, { subject: m.subject, seq: m.seq, h: m.header, data: m.data });
       if (!r || r.pos <= (last.get(subject)?.pos ?? 0)) continue;
-      skipped(r);
+      skipped(r, after);
       if (took(r)) yield recordOf(r);
     }
   };
@@ -122,9 +125,8 @@ export async function* consumeJournal(
       if (keep(r.stream, r.pos)) yield recordOf(r);
       continue;
     }
-    const expected = (last.get(r.subject)?.pos ?? w?.after ?? Infinity) + 1;
-    if (w && r.pos > expected) yield* again(r.subject, r.seq - 1, w.after);
-    skipped(r);
+    if (w && r.pos > floor(r.subject, w.after) + 1) yield* again(r.subject, r.seq - 1, w.after);
+    skipped(r, w?.after ?? 0);
     if (took(r)) yield recordOf(r);
   }
   for (const [subject, w] of wanted ?? []) {

@@ -56,11 +56,17 @@ interface Copies {
 /**
  * Appends stats/a and stats/x by turns to a journal on the leader's server, deletes `holes` (stream
  * sequences) there, and copies the stream to the replica's server at the same sequences, less
- * those below `firstSeq` and the last `missingLast` messages (and the holes).
+ * those below `firstSeq` and the last `missingLast` messages (and the holes); then purges
+ * stats/a below `leaderPurgedBelow` on the leader's server only.
  */
 async function copies(
   name: string,
-  replicaCopy: { firstSeq: number; missingLast: number; holes?: number[] },
+  replicaCopy: {
+    firstSeq: number;
+    missingLast: number;
+    holes?: number[];
+    leaderPurgedBelow?: number;
+  },
 ): Promise<Copies> {
   const prefix = `${name.toLowerCase()}.journal`;
   const journal = await JetStreamJournal.open(leader, { stream: name, subjectPrefix: prefix });
@@ -85,6 +91,11 @@ async function copies(
     if (!m) await rjsm.streams.deleteMessage(name, seq);
   }
   if (replicaCopy.firstSeq > 1) await rjsm.streams.purge(name, { seq: replicaCopy.firstSeq });
+  if (replicaCopy.leaderPurgedBelow) {
+    // Compaction on the leader, which the replica's copy is behind.
+    const filter = journal.subjectOf("stats/a");
+    await jsm.streams.purge(name, { filter, seq: replicaCopy.leaderPurgedBelow });
+  }
   // Position i of stats/a is stream sequence 2i - 1.
   return { journal, jsm, stream: name, prefix, lastSeq: 2 * RECORDS - 1 };
 }
@@ -145,6 +156,19 @@ it("a read of one stream whose consumers' copy ends soon yields every record, no
   try {
     const { read, damage } = await readA(c, { after: 0, wide: false });
     assert.equal(read, positions(1, RECORDS));
+    assert.equal(damage, []);
+  } finally {
+    await c.journal.close();
+  }
+});
+
+it("a read whose consumers' copy is behind a compaction and ends soon reports no damage below its start", async () => {
+  // The leader purged stats/a's positions 1-15 (below sequence 31, position 16); the replica's
+  // copy still holds 1-11 and nothing after.
+  const c = await copies("REPLICA_PURGED", { firstSeq: 1, missingLast: 39, leaderPurgedBelow: 31 });
+  try {
+    const { read, damage } = await readA(c, { after: 15, wide: true });
+    assert.equal(read, positions(16, RECORDS));
     assert.equal(damage, []);
   } finally {
     await c.journal.close();
