@@ -65,11 +65,11 @@ async function replicated(nc: NatsConnection): Promise<void> {
 
 /** Waits until every partition's lease is held by one of `live` (60 s at most). */
 async function ownedBy(nc: NatsConnection, live: readonly string[]): Promise<void> {
-  const bucket = (await LeaseBucket.existing(nc))!;
   let owners: Array<string | undefined> = [];
   for (const t0 = Date.now(); Date.now() - t0 < 60_000; await sleep(250)) {
-    // The cluster may still be electing: look again.
-    const view = await bucket.view().catch(() => undefined);
+    // The cluster may still be electing (the bucket's stream info, too, timed out once): look
+    // again.
+    const view = await LeaseBucket.existing(nc).then((b) => b!.view()).catch(() => undefined);
     if (!view) continue;
     owners = Array.from({ length: PARTITIONS }, (_, p) => view.leases.get(p)?.lease.owner);
     if (owners.every((o) => o !== undefined && live.includes(o))) return;
