@@ -25,6 +25,8 @@ import { log2Fast } from "../math/mod.ts";
 export const BOUND_RUN_BINS = 16;
 /** Floats per side: the bound's value, then per run bin the stays that reached it. */
 const SIDE = BOUND_RUN_BINS + 1;
+/** The slot of the bottom side's value (the top side's is slot 0). */
+export const BOUND_BOTTOM = SIDE;
 /** Floats of the record: the top side, then the bottom side. */
 export const BOUNDS_FLOATS = 2 * SIDE;
 

@@ -132,7 +132,7 @@ import { KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_tabl
 import { SHIFT_SAMPLE, SHIFT_VISIT, stepShift } from "./_shift.ts";
 import { seasonless } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
-import { boundRunBits, boundStays, extendBounds, recordBoundRun } from "./_bounds.ts";
+import { BOUND_BOTTOM, boundRunBits, boundStays, extendBounds, recordBoundRun } from "./_bounds.ts";
 import {
   COUNT_FREE_BITS,
   COUNT_REFERENCE_MAX,
@@ -329,7 +329,11 @@ export function stepAnomaly(
     } else if (seen > 0) {
       // A run ends (of 0 samples when the value moved twice in a row): count the bins it reached.
       for (let b = runBin(run); b >= 0; b--) runs[b] = runs[b]! + 1;
-      recordBoundRun(bounds, prev, runBin(run));
+      // Only a run at a bound is recorded: compared here, since a fractional number passed to a
+      // call the optimizer does not inline is allocated at each call (issue 33).
+      if (prev === bounds[0] || prev === bounds[BOUND_BOTTOM]) {
+        recordBoundRun(bounds, prev, runBin(run));
+      }
       run = 0;
     }
     // A jump: an increment beyond the increment bins' range scores its tail probability among
@@ -530,7 +534,7 @@ export function stepAnomaly(
     }
 
     // Learn.
-    extendBounds(bounds, x, rangeLo, rangeHi);
+    if (x < rangeLo || x > rangeHi) extendBounds(bounds, x, rangeLo, rangeHi);
     if (x < rangeLo) rangeLo = x;
     if (x > rangeHi) rangeHi = x;
     if (seen === 0) {
