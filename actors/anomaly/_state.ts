@@ -11,6 +11,7 @@ import {
   calibrationFromWholePast,
   createCalibration,
 } from "./_calibration.ts";
+import { BOUNDS_FLOATS, createBounds } from "./_bounds.ts";
 import {
   createShiftState,
   DAY_TYPES,
@@ -21,6 +22,9 @@ import {
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
+ * Version 14: the flat-run view's record of the channel's bounds (BOUNDS_FLOATS floats,
+ * _bounds.ts) after the calibration's record; older versions load with no bound on record (the
+ * next new extreme starts one).
  * Version 11: slot 45 (NO_SEASON, unused since version 9) is 1 while the channel's day is judged to
  * have no season (_season.ts), the time-of-day view silent; older versions load with 0 there (a
  * season, the view as it was) until the next day begins and the kernel asks again.
@@ -42,7 +46,8 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * view. Before version 13 slot 31 held the band's lower edge, not its half-width (issue 33);
  * an older state's half-width is taken as its upper edge less its expected value.
  */
-const SAVE_VERSION = 13;
+const SAVE_VERSION = 14;
+const SAVE_VERSION_BOUNDS = 14;
 const SAVE_VERSION_SPREAD = 13;
 const SAVE_VERSION_SINCE_ALARM = 12;
 const SAVE_VERSION_SEASON = 11;
@@ -204,6 +209,8 @@ export interface AnomalyState {
   shift: Float64Array;
   /** The calibration's record (_calibration.ts): samples scored, rises per score bin, last bin. */
   calib: Float64Array;
+  /** The flat-run view's record of the channel's bounds (_bounds.ts): value, stays per run bin. */
+  bounds: Float64Array;
 }
 
 /** Jump bins: half-octaves of an increment's size beyond the increment bins' range. */
@@ -286,16 +293,17 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
     jumps: new Float64Array(JUMP_BINS),
     shift: createShiftState(hours),
     calib: createCalibration(),
+    bounds: createBounds(),
   };
 }
 
 /**
  * Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, flat runs,
- * jumps, the shift view, key set, the calibration's record.
+ * jumps, the shift view, key set, the calibration's record, the bounds' record.
  */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
   const floats = st.s.length + st.profile.length + st.ctx.length + st.warm.length +
-    st.born.length + RUN_BINS + JUMP_BINS + st.shift.length + CALIB_FLOATS;
+    st.born.length + RUN_BINS + JUMP_BINS + st.shift.length + CALIB_FLOATS + BOUNDS_FLOATS;
   const bytes = new Uint8Array(24 + 8 * floats + 4 * st.keys.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, SAVE_MAGIC, true);
@@ -310,11 +318,13 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   }
   for (let i = 0; i < st.keys.length; i++, p += 4) view.setUint32(p, st.keys[i]!, true);
   for (let i = 0; i < st.calib.length; i++, p += 8) view.setFloat64(p, st.calib[i]!, true);
+  for (let i = 0; i < st.bounds.length; i++, p += 8) view.setFloat64(p, st.bounds[i]!, true);
   return bytes;
 }
 
 /**
- * Restores a state saved by `saveAnomalyState` (this version; version 10, whose slot 45 is read as
+ * Restores a state saved by `saveAnomalyState` (this version; versions 11 to 13, with no bound on
+ * record; version 10, whose slot 45 is read as
  * a daily season until the kernel next asks; version 9, whose calibration record
  * of the whole past is shrunk to the span; version 8, whose calibration
  * record holds its samples and no rise; version 7, which also has no run rate on record; version
@@ -350,7 +360,9 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
     : version === SAVE_VERSION_CALIB
     ? CALIB_FLOATS - 1
     : 0;
-  const size = 24 + 8 * (scalars + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns + nq) + 4 * nk;
+  const nb = version >= SAVE_VERSION_BOUNDS ? BOUNDS_FLOATS : 0;
+  const size = 24 + 8 * (scalars + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns + nq + nb) +
+    4 * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
   if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
   let p = 24;
@@ -382,6 +394,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
     if (nq === 0) old[0] = Math.max(0, s[SEEN]! - s[WARMUP]!);
     calib = calibrationFromWholePast(old);
   }
+  const bounds = nb > 0 ? read(nb) : createBounds();
   const weight = calib[CALIB_WEIGHT]!;
   if (!(weight >= 1 && weight < Infinity)) fail(`calibration weight ${weight}`);
   const grids = s[GRIDS]!;
@@ -395,7 +408,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
   if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
   if (shiftBuckets(shift) !== DAY_TYPES * s[HOURS]!) fail("shift view size disagrees with hours");
-  return { s, profile, ctx, warm, keys, born, runs, jumps, shift, calib };
+  return { s, profile, ctx, warm, keys, born, runs, jumps, shift, calib, bounds };
 }
 
 /** Live counters of a state, for health and tests. */

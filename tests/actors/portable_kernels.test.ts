@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -207865005,
+  anomaly: 539770660,
   collapse: 2038540830,
   coherence: -23373301,
 };

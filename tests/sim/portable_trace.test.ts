@@ -25,7 +25,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "94063ca5e3fedc25c3f88ea7d3c28edcfa57282d38a6b648b1abfe573c6f9b56");
+  assert.is(r.traceHash, "fb725624388210de9e8e798d30768b3216133109ba898d3ddcdbbd8364057dcf");
 });
 
 test.run();

@@ -249,7 +249,7 @@ test("load() reads a version-12 state: the band's half-width is its upper edge l
   );
   // Format 12 held the lower edge in slot 31.
   st.s[LAST_SPREAD] = expected - spread;
-  const v12 = anomalyKernel.save(st);
+  const v12 = saveFormat13(st);
   new DataView(v12.buffer).setUint32(4, 12, true);
   const loaded = anomalyKernel.load(v12);
   assert.is(loaded.s[LAST_SPREAD], (expected + spread) - expected);
@@ -406,6 +406,17 @@ const [ALERTING, QUIET, SINCE_ALARM] = [33, 34, 46];
 /** The band's expected value, half-width (its lower edge before format 13) and upper edge. */
 const [LAST_EXPECTED, LAST_SPREAD, LAST_UPPER] = [30, 31, 32];
 
+/** Floats of the bounds' record, the last part of a state since format 14. */
+const BOUNDS_FLOATS = 34;
+
+/** The bytes of `st` in save format 13, the one before the bounds' record (dropped). */
+function saveFormat13(st: AnomalyState): Uint8Array {
+  const saved = anomalyKernel.save(st);
+  const old = saved.slice(0, saved.length - 8 * BOUNDS_FLOATS);
+  new DataView(old.buffer).setUint32(4, 13, true);
+  return old;
+}
+
 /**
  * The first `scalars` scalars of `s` as a format before 11 loads them: no season verdict, and the
  * band's half-width from its upper edge (slot 31 held the lower edge before format 13).
@@ -423,7 +434,7 @@ function asLoaded(s: Float64Array, scalars = s.length): number[] {
  * only and no calibration record.
  */
 function saveScalars(st: AnomalyState, scalars: number, version: number): Uint8Array {
-  const saved = anomalyKernel.save(st);
+  const saved = saveFormat13(st);
   const bytes = saved.subarray(0, saved.length - 8 * CALIB_FLOATS);
   const slotAt = 24 + 8 * scalars;
   const dropped = 8 * (st.s.length - scalars);
@@ -474,10 +485,10 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 13);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 14);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 13/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 14/);
 });
 
 test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
@@ -503,7 +514,7 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(26), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 13);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 14);
   // One float short of a version-5 state is not one.
   const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
   assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
@@ -534,7 +545,7 @@ test("load() reads a version-6 state (before the slow increment mean square), st
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(29), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 13);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 14);
   // One float short of a version-6 state is not one.
   const short = saveScalars(st, SCALARS_V6, 6);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
@@ -560,7 +571,7 @@ test("load() reads a version-7 state (before the run rate), with no run rate on 
     assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
   }
   runFrames(loaded, t, v, 0, 500, new Prng(32), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 13);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 14);
   const short = saveScalars(st, SCALARS_V7, 7);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
@@ -597,7 +608,7 @@ test("load() reads a version-8 state (before the calibration), with its samples 
   const after = (n - 150) * keep ** 500 + (1 - keep ** 500) / (1 - keep);
   const got = loaded.calib[0]! / loaded.calib[CALIB_FLOATS - 1]!;
   assert.ok(Math.abs(got - after) < 1e-6, `${got} samples on record after 500 more`);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 13);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 14);
   const short = saveScalars(st, SCALARS_V8, 8);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
@@ -610,7 +621,7 @@ test("load() reads a version-9 state (a record of the whole past), shrunk to the
   st.calib.fill(0);
   st.calib[0] = 20_000;
   for (let j = 1; j <= 64; j++) st.calib[j] = 50;
-  const saved = anomalyKernel.save(st);
+  const saved = saveFormat13(st);
   const v9 = saved.slice(0, saved.length - 8);
   new DataView(v9.buffer).setUint32(4, 9, true);
   const loaded = anomalyKernel.load(v9);
@@ -638,7 +649,8 @@ test("load() rejects bytes that are not a saved state", () => {
   assert.throws(() => anomalyKernel.load(wrong), /magic/);
   const full = bytes.slice();
   // Key slots claimed that the state does not count (the keys come before the calibration).
-  full.fill(0xff, full.length - 8 * CALIB_FLOATS - 64, full.length - 8 * CALIB_FLOATS);
+  const keysEnd = full.length - 8 * (CALIB_FLOATS + BOUNDS_FLOATS);
+  full.fill(0xff, keysEnd - 64, keysEnd);
   assert.throws(() => anomalyKernel.load(full), /key table/);
   const grids = bytes.slice();
   new DataView(grids.buffer).setFloat64(24 + 8 * 36, 2, true); // the grid count, not the tables'
