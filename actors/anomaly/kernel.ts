@@ -53,41 +53,12 @@
  * samples), so that no channel rises to a threshold
  * more often than the threshold claims.
  *
- * These rules keep lasting changes from alarming again and again:
- * - a level bin first seen less than `settle_hours` ago is not new at any hour of the day: after
- *   a level shift the level view reports it once, and each hour's context meeting the new level
- *   during the next day is not another anomaly;
- * - a level, time-of-day or slope novelty next to a bin that its context (the channel, the hour,
- *   the slope) first met less than a week ago is not scored: that range is still growing there,
- *   as under a trend, which carries a channel's values (and each hour's, a day apart) a bin
- *   further every few days, each step a novelty one bin past the last, and the slope (a smoothed
- *   feature, like the level) with them; a week is the longest season the kernel knows (the shift
- *   view's weekly one), so a range that has not grown on that side for a whole week is settled
- *   and a value past it is new. Values more than a bin past what a context has seen are
- *   novelties as before; increments (one sample's move against the recent volatility, not a
- *   smoothed feature: a new one is a sudden move however recently its neighbour came), jumps,
- *   runs, the shift view and the range rule are unchanged (tail bins double in width, so next to
- *   the last excursion's bin can be far past it: a second, larger spike). In the first week after
- *   the warm-up, whose bins are all first seen at its end, a value next to them is part of the
- *   range still being learnt;
- * - after an incident opens, whatever view opened it, time-of-day novelties are not scored for
- *   `settle_hours`, and a value beyond the range seen so far that departs from its
- *   expected value by no more than the incident's sample did is not 1 outright (it is scored by
- *   its views): a lasting change found by another view (a level shift beyond the range, a drift
- *   the shift view accepts) meets each hour's context in turn over the next day, in levels other
- *   hours have seen, and a shift up meets the old range's edge again at its next daily peak; each
- *   of those meetings is the change found, not a new one (an incident that was a spike costs the
- *   time-of-day view and the range rule a day: the other views still score);
- * - a channel whose level wanders like a random walk (the variance of its level about a long
- *   average, over what a random walk with its increments would give, above WALK_RATIO) is
- *   scored by its increments, slope and flat runs only: its new highs and lows are expected; it
- *   stays a walk until that ratio falls below half the threshold (for a true walk the ratio
- *   averages 1 but dips under 0.6 for long stretches, and each dip let its new highs alarm). The
- *   increments' size is taken as the smaller of their recent mean square (span 100) and their
- *   mean square over the level variance's own span (1000): when a walk turns more volatile the
- *   recent one grows at once and the level's variance only over its span, so against the recent
- *   one alone the ratio fell for a while at every such switch and the walk's new highs and lows
- *   in its wilder stretch alarmed.
+ * Lasting changes are reported once, not again and again: a range still growing (a neighbouring
+ * bin first met less than a week ago) is no news; a level bin first seen less than `settle_hours`
+ * ago is not new at any hour; after an alarm, time-of-day novelties wait `settle_hours` and the
+ * range rule gives way to the views; a channel that wanders like a random walk (WALK_RATIO) is
+ * scored by its increments, slope and flat runs only. actors/anomaly/README.md ("Lasting changes
+ * are reported once") is where each rule and its reason are written, once.
  * A refractory period then reports a score only if it beats every score reported in the last
  * `refractory_samples` samples, so one incident makes one peak.
  *
