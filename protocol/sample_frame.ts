@@ -316,8 +316,44 @@ export function frameTimeBytes(envelope: Envelope): Uint8Array | undefined {
   return t instanceof Uint8Array ? t : undefined;
 }
 
+/** Room for a frame's samples in columns a reader keeps: its columns, as values and as bytes,
+ *  and the index its first sample goes to. */
+export interface FrameRoom {
+  t: Float64Array;
+  v: Float64Array;
+  t_bytes: Uint8Array;
+  v_bytes: Uint8Array;
+  at: number;
+}
+
+/** Options of decodeFrameInto. */
+export interface DecodeFrameIntoOptions extends FrameLimits {
+  /** Room for the frame's `n` samples, or undefined for columns of the frame's own. */
+  room(n: number): FrameRoom | undefined;
+}
+
+/**
+ * Decodes and validates a sample frame message as `decodeFrame` does, its columns written
+ * straight into the room `options.room` gives (the frame's `t` and `v` are views of it), so a
+ * reader keeping many frames in columns of its own copies each sample once and makes no
+ * column of its own per frame. A frame that fails validation throws as `decodeFrame` would,
+ * having written into the room past what its caller counts as held.
+ */
+export function decodeFrameInto(bytes: Uint8Array, options: DecodeFrameIntoOptions): SampleFrame {
+  return frameOf(decodeEnvelope(bytes, options), options, options.room);
+}
+
 /** Validates the body of an already decoded envelope of type `frame`. */
 export function frameOfEnvelope(envelope: Envelope, limits: FrameLimits = {}): SampleFrame {
+  return frameOf(envelope, limits, undefined);
+}
+
+/** `frameOfEnvelope`, its columns decoded into the room `room` gives where it gives one. */
+function frameOf(
+  envelope: Envelope,
+  limits: FrameLimits,
+  room: ((n: number) => FrameRoom | undefined) | undefined,
+): SampleFrame {
   if (envelope.type !== FRAME_TYPE) {
     throw new ProtocolError(
       "field",
@@ -334,9 +370,23 @@ export function frameOfEnvelope(envelope: Envelope, limits: FrameLimits = {}): S
       value: seq0,
     });
   }
-  const t = float64Column(requireBin(body, "t", "body"), "body.t");
-  const v = float64Column(requireBin(body, "v", "body"), "body.v");
-  const frame = { channel, seq0, t, v };
+  const tBin = requireBin(body, "t", "body"), vBin = requireBin(body, "v", "body");
+  const n = tBin.byteLength / 8;
+  // Only columns of the room's shape (8-byte values, as many of each, within the limit) are
+  // written into it; any others are read as decodeFrame reads them, to fail with its error.
+  const r = room && LITTLE_ENDIAN && Number.isInteger(n) && vBin.byteLength === tBin.byteLength &&
+      n <= (limits.samplesPerFrameMax ?? FRAME_SAMPLES_MAX_DEFAULT)
+    ? room(n)
+    : undefined;
+  let frame: SampleFrame;
+  if (r) {
+    r.t_bytes.set(tBin, r.at * 8);
+    r.v_bytes.set(vBin, r.at * 8);
+    frame = { channel, seq0, t: r.t.subarray(r.at, r.at + n), v: r.v.subarray(r.at, r.at + n) };
+  } else {
+    const t = float64Column(tBin, "body.t");
+    frame = { channel, seq0, t, v: float64Column(vBin, "body.v") };
+  }
   validateFrame(frame, limits);
   return frame;
 }

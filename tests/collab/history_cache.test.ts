@@ -4,7 +4,9 @@
  * cache filled), again (from memory), after new frames (read incrementally), after the stream let
  * old frames go (dropped from the cache too), for a range before the cached start (read again),
  * past the cache's bound (the channel read longest ago evicted; one too big for it not cached:
- * read from the stream), and for a channel never published (answered, not kept).
+ * read from the stream), for a channel never published (answered, not kept), and with frames
+ * that are not valid among the good ones (a first read decodes frames straight into the cache's
+ * columns: one that fails must leave nothing there).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -16,6 +18,7 @@ import { type FrameReader, HistoryCache } from "../../collab/history_cache.ts";
 import { HistoryService } from "../../collab/history_service.ts";
 import { loadKeyring } from "../../collab/mod.ts";
 import {
+  encodeEnvelope,
   encodeFrame,
   encodeHistoryResponse,
   feedSubject,
@@ -151,6 +154,52 @@ test("a first answer of an early range is read to its end, the frames after it k
     assert.is(handed, 60, "every frame read once");
     assert.equal([cache.hits, cache.builds, cache.misses, cache.samples], [1, 1, 0, 3600]);
     assert.is(cache.capacity, 3600);
+  } finally {
+    await pub.close();
+    await nats.cleanup();
+    dir.remove();
+  }
+});
+
+test("a first read skips frames that fail validation and holds nothing of them", async () => {
+  const nats = await startTestNats();
+  const dir = tempDir("troupe-history-cache-");
+  const pub = await NatsBus.connect(nats.url, { name: "history-cache-bad" });
+  try {
+    await ensureFeedStream(pub.nc);
+    // Ten good minutes, each followed by a bad frame of the next minute's times: a NaN value,
+    // times that go back, a t column of 13 bytes, then again.
+    for (let f = 0; f < 10; f++) {
+      await publish(pub, "CD", f, f + 1);
+      const t = new Float64Array(60), v = new Float64Array(60).fill(555);
+      for (let i = 0; i < 60; i++) t[i] = T0 + ((f + 1) * 60 + i) * 1_000_000;
+      if (f % 3 === 0) v[30] = NaN;
+      if (f % 3 === 1) t[59] = t[0]! - 1;
+      const body = f % 3 === 2
+        ? { channel: "CD", seq0: 0, t: new Uint8Array(13), v: new Uint8Array(13) }
+        : { channel: "CD", seq0: 0, t: new Uint8Array(t.buffer), v: new Uint8Array(v.buffer) };
+      pub.publish(
+        feedSubject("m", "CD"),
+        encodeEnvelope({ id: `bad:${f}`, type: "frame", src: "test", ts: 0, body }),
+      );
+    }
+    await pub.flush();
+    await feedStored(pub, 20);
+    const keyring = await loadKeyring({ dataDir: dir.path });
+    const findings = new FindingLog({ nowUs: () => T0 });
+    const stream = new FeedStreamHistory(pub.nc);
+    const raw = new HistoryService({ source: new FeedStreamHistory(pub.nc), findings, keyring });
+    const cache = new HistoryCache(stream);
+    const cached = new HistoryService({ source: cache, findings, keyring });
+    const hour = { channel: "CD", t0_us: T0, t1_us: T0 + 3600e6, points_max: 100 };
+    const expected = encodeHistoryResponse(await raw.answer(hour));
+    const first = await cached.answer(hour);
+    assert.is(first.samples, 600, "the good frames' samples alone");
+    assert.not.ok(first.v.includes(555), "no value of a bad frame");
+    assert.equal(encodeHistoryResponse(first), expected, "the first answer, read into the cache");
+    assert.is(stream.skipped, 10, "every bad frame skipped");
+    assert.equal(encodeHistoryResponse(await cached.answer(hour)), expected, "from memory");
+    assert.equal([cache.hits, cache.builds, cache.samples, cache.capacity], [1, 1, 600, 600]);
   } finally {
     await pub.close();
     await nats.cleanup();

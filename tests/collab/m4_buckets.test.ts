@@ -58,6 +58,28 @@ test("points() gives every sample, in time order, when they fit, whatever the fr
   assert.is(got.samples, 80);
 });
 
+test("points() gives every sample up to points_max of them, and bucket points from one more", () => {
+  const { t, v } = walk(1000, new Prng(SEED), 500);
+  for (const n of [400, 401]) {
+    const m4 = new M4Buckets({ t0: t[0]!, t1: t[999]! + 1, points_max: 400 });
+    // In frames, with a NaN value (skipped, not kept) among them.
+    const w = v.slice(0, n + 1);
+    w[7] = NaN;
+    for (let at = 0; at <= n; at += 60) {
+      m4.add(t.subarray(at, Math.min(at + 60, n + 1)), w.subarray(at, Math.min(at + 60, n + 1)));
+    }
+    const got = m4.points();
+    assert.is(got.samples, n, `${n} samples`);
+    const kept = [...t.subarray(0, n + 1)].filter((_, i) => i !== 7);
+    if (n === 400) assert.equal([...got.t], kept, "every sample, as it is");
+    else {
+      assert.ok(got.t.length < n, `${got.t.length} points of ${n} samples`);
+      assert.equal(got.t[0], t[0], "each bucket's first");
+      assert.equal(got.t.at(-1), t[n], "the last bucket's last");
+    }
+  }
+});
+
 test("new M4Buckets() rejects an empty range and too few points, naming the values", () => {
   assert.throws(() => new M4Buckets({ t0: 5, t1: 5, points_max: 8 }), /t0 5 and t1 5/);
   assert.throws(() => new M4Buckets({ t0: 0, t1: 5, points_max: 3 }), /points_max .* got 3/);

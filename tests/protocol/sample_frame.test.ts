@@ -5,10 +5,12 @@ import {
   decodeColumns,
   decodeEnvelope,
   decodeFrame,
+  decodeFrameInto,
   encodeColumns,
   encodeEnvelope,
   encodeFrame,
   encodeValue,
+  type FrameRoom,
   ProtocolError,
   type SampleFrame,
 } from "../../protocol/mod.ts";
@@ -176,6 +178,73 @@ test("decodeFrame() rejects oversize messages and frames before using them", () 
   const bytes = encodeFrame(frame(1000), { id: "a", src: "s" });
   rejects(() => decodeFrame(bytes, { messageBytesMax: 1024 }), "oversize", "message");
   rejects(() => decodeFrame(bytes, { samplesPerFrameMax: 999 }), "oversize");
+});
+
+/** Room for `n` samples at index `at` of columns of `size`, counting the calls. */
+function roomAt(size: number, at: number) {
+  const t = new Float64Array(size), v = new Float64Array(size);
+  const room: FrameRoom = {
+    t,
+    v,
+    t_bytes: new Uint8Array(t.buffer),
+    v_bytes: new Uint8Array(v.buffer),
+    at,
+  };
+  const asked: number[] = [];
+  return { room, asked, give: (n: number) => (asked.push(n), room) };
+}
+
+test("decodeFrameInto() writes a frame's columns into the room as decodeFrame() reads them", () => {
+  const f = frame(60);
+  // Misaligned, as a message in a socket's buffer mostly is.
+  const bytes = encodeFrame(f, { id: "a", src: "s" });
+  const shifted = new Uint8Array(bytes.length + 3).subarray(3);
+  shifted.set(bytes);
+  const { room, asked, give } = roomAt(200, 100);
+  const g = decodeFrameInto(shifted, { room: give });
+  assert.equal(asked, [60]);
+  assert.is(g.t.buffer, room.t.buffer, "t is a view of the room");
+  assert.is(g.v.buffer, room.v.buffer, "v is a view of the room");
+  assert.is(g.t.byteOffset, 800);
+  assert.equal([...room.t.subarray(100, 160)], [...f.t]);
+  assert.equal([...room.v.subarray(100, 160)], [...f.v]);
+  assert.equal(g, decodeFrame(shifted).frame);
+  // No room given: columns of the frame's own, as decodeFrame() gives.
+  const own = decodeFrameInto(shifted, { room: () => undefined });
+  assert.is.not(own.t.buffer, room.t.buffer);
+  assert.equal(own, decodeFrame(shifted).frame);
+});
+
+test("decodeFrameInto() rejects what decodeFrame() rejects, with the same reason and field", () => {
+  const g = frame(10);
+  g.t[6] = g.t[5]! - 1;
+  const raw = (body: Record<string, unknown>) =>
+    encodeEnvelope({ id: "a", type: "frame", src: "s", ts: 0, body });
+  const cases: [Uint8Array, string, string | undefined][] = [
+    [
+      raw({ channel: "c", seq0: 0, t: new Uint8Array(13), v: new Uint8Array(13) }),
+      "field",
+      "body.t",
+    ],
+    [
+      raw({ channel: "c", seq0: 0, t: new Uint8Array(16), v: new Uint8Array(8) }),
+      "field",
+      "body.v",
+    ],
+    [
+      raw({ channel: "c", seq0: 0, t: new Uint8Array(g.t.buffer), v: new Uint8Array(g.v.buffer) }),
+      "order",
+      "body.t[6]",
+    ],
+    [encodeFrame(frame(1000), { id: "a", src: "s" }), "oversize", undefined],
+  ];
+  for (const [bytes, reason, field] of cases) {
+    const { give } = roomAt(2000, 0);
+    const limits = { samplesPerFrameMax: 999 };
+    const a = rejects(() => decodeFrame(bytes, limits), reason, field);
+    const b = rejects(() => decodeFrameInto(bytes, { ...limits, room: give }), reason, field);
+    assert.is(b.message, a.message);
+  }
 });
 
 test("encodeColumns() and decodeColumns() round-trip named columns", () => {
