@@ -49,11 +49,11 @@ export function boundRunBits(
   ordinary: { shareMax: number; freeBits: number },
 ): number {
   const { shareMax, freeBits } = ordinary;
-  const o = x === bounds[0] ? 0 : x === bounds[SIDE] ? SIDE : -1;
+  const o = sideOf(bounds, x);
   if (o < 0) return Infinity;
   const stays = bounds[o + 1]!;
   if (stays < 1) return Infinity;
-  const b = bin < BOUND_RUN_BINS ? bin : BOUND_RUN_BINS - 1;
+  const b = keptBin(bin);
   const bits = -log2Fast((bounds[o + 1 + b]! + 1) / (stays + 2));
   // Where the channel often stays put (more than shareMax of its stays there last a sample or
   // more), runs are ordinary, as the flat-run view judges counts and coarse readings.
@@ -67,10 +67,19 @@ export function boundStays(bounds: Float64Array, bin: number): number {
 
 /** Records a finished run of `run` samples (bin `bin`) at `value`, if `value` is a bound. */
 export function recordBoundRun(bounds: Float64Array, value: number, bin: number): void {
-  const o = value === bounds[0] ? 0 : value === bounds[SIDE] ? SIDE : -1;
+  const o = sideOf(bounds, value);
   if (o < 0) return;
-  const top = bin < BOUND_RUN_BINS ? bin : BOUND_RUN_BINS - 1;
-  for (let b = top; b >= 0; b--) bounds[o + 1 + b] = bounds[o + 1 + b]! + 1;
+  for (let b = keptBin(bin); b >= 0; b--) bounds[o + 1 + b] = bounds[o + 1 + b]! + 1;
+}
+
+/** The offset of the side whose bound is `x` (0 top, SIDE bottom), or -1 for no bound. */
+function sideOf(bounds: Float64Array, x: number): number {
+  return x === bounds[0] ? 0 : x === bounds[SIDE] ? SIDE : -1;
+}
+
+/** A run bin as the record keeps it: longer runs share its last bin. */
+function keptBin(bin: number): number {
+  return bin < BOUND_RUN_BINS ? bin : BOUND_RUN_BINS - 1;
 }
 
 /** Starts a side's record afresh at `x` when it is a new extreme (beyond `lo` or `hi`). */
