@@ -64,17 +64,24 @@ export interface ReplayReadingOptions {
   }): void;
 }
 
-/** A replay's counters (see ReplayResult). */
+/** A replay's counters, as its result gives them (see ReplayResult). */
 export interface ReplayCounts {
+  /** Receive times of the first and last inputs replayed in the range (µs), null if none. */
   firstUs: number | null;
   lastUs: number | null;
+  /**
+   * Inputs applied before the range (unpaced) and in it; the range's frames, control messages,
+   * samples.
+   */
   warmupInputs: number;
   inputs: number;
   frames: number;
   ctl: number;
   samples: number;
+  /** Outputs produced by the replay, in all and from inputs in the range (in-process exact). */
   outputs: number;
   rangeOutputs: number;
+  /** Outputs in the recording from the kinds replayed. */
   recordedOutputs: number;
 }
 

@@ -31,6 +31,7 @@ export {
   defaultReplayThreads,
   jsonable,
   replay,
+  type ReplayCounts,
   ReplayError,
   type ReplayInspection,
   type ReplayMismatch,

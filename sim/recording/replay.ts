@@ -42,12 +42,18 @@ import {
   withUnread,
 } from "./_replay_compare.ts";
 import { jsonable, noSuchInstance, type ReplayInspection } from "./_replay_inspect.ts";
-import { areaOf, kindOf, ReplayReading } from "./_replay_reading.ts";
+import { areaOf, kindOf, type ReplayCounts, ReplayReading } from "./_replay_reading.ts";
 import { ReplayThreadError } from "./_replay_threads.ts";
 import type { RecordingCut, RecordingHeader } from "./recording.ts";
 import { RecordingReader } from "./recording_reader.ts";
 
-export { jsonable, type ReplayInspection, type ReplayMismatch, type ReplayVerification };
+export {
+  jsonable,
+  type ReplayCounts,
+  type ReplayInspection,
+  type ReplayMismatch,
+  type ReplayVerification,
+};
 
 /** Options of `replay`. */
 export interface ReplayOptions {
@@ -118,7 +124,7 @@ export interface ReplayProgress {
 }
 
 /** What a replay did. */
-export interface ReplayResult {
+export interface ReplayResult extends ReplayCounts {
   path: string;
   header: RecordingHeader;
   /** Where the recording stopped short, if it did. */
@@ -137,23 +143,6 @@ export interface ReplayResult {
   /** Worker threads the actors ran on; 0: in this thread (or in a live cluster). */
   threads: number;
   skippedKinds: string[];
-  /** Receive times of the first and last inputs replayed in the range (µs), null if none. */
-  firstUs: number | null;
-  lastUs: number | null;
-  /**
-   * Inputs applied before the range (unpaced) and in it; the range's frames, control messages,
-   * samples.
-   */
-  warmupInputs: number;
-  inputs: number;
-  frames: number;
-  ctl: number;
-  samples: number;
-  /** Outputs produced by the replay, in all and from inputs in the range (in-process exact). */
-  outputs: number;
-  rangeOutputs: number;
-  /** Outputs in the recording from the kinds replayed. */
-  recordedOutputs: number;
   deadLetters: { recorded: number; replayed: number };
   elapsedS: number;
   /** Recorded seconds replayed per second. */
