@@ -2,10 +2,10 @@
  * Bollinger bands (Bollinger 2001) over a column: the middle band is the mean of the last `period`
  * values, the bands are `stddevs` population standard deviations above and below it; %B is where
  * the value sits between the bands (0.5 when they coincide) and the bandwidth is their distance
- * over the middle. Each window's deviation is summed around its own mean (two passes over `period`
- * values), not from running sums of squares, which cancel badly at prices of 1e4 and above.
+ * over the middle. Each window's deviation is summed around its own mean (see _window_moments.ts).
  */
 import { checkPeriod, outputFor } from "./_check.ts";
+import { windowMean, windowStddev } from "./_window_moments.ts";
 
 /** Options of {@link bollinger}. */
 export interface BollingerOptions {
@@ -64,16 +64,8 @@ export function bollinger(src: Float64Array, options: BollingerOptions): Bolling
           NaN;
       continue;
     }
-    const start = i - period + 1;
-    let sum = 0;
-    for (let j = start; j <= i; j++) sum += src[j]!;
-    const mean = sum / period;
-    let ss = 0;
-    for (let j = start; j <= i; j++) {
-      const d = src[j]! - mean;
-      ss += d * d;
-    }
-    const width = Math.sqrt(ss / period) * k;
+    const mean = windowMean(src, i, period);
+    const width = windowStddev(src, i, period, mean) * k;
     const up = mean + width, lo = mean - width;
     upper[i] = up;
     middle[i] = mean;

@@ -4,6 +4,7 @@
  * the mean). Used on volumes: how unusual this bar's volume is for the symbol.
  */
 import { checkPeriod, outputFor } from "./_check.ts";
+import { windowMean, windowStddev } from "./_window_moments.ts";
 import type { WindowOptions } from "./_window_options.ts";
 
 /** Options of {@link zscore}. */
@@ -27,16 +28,8 @@ export function zscore(src: Float64Array, options: ZscoreOptions): Float64Array 
       out[i] = NaN;
       continue;
     }
-    const start = i - period + 1;
-    let sum = 0;
-    for (let j = start; j <= i; j++) sum += src[j]!;
-    const mean = sum / period;
-    let ss = 0;
-    for (let j = start; j <= i; j++) {
-      const dev = src[j]! - mean;
-      ss += dev * dev;
-    }
-    const sd = Math.sqrt(ss / period);
+    const mean = windowMean(src, i, period);
+    const sd = windowStddev(src, i, period, mean);
     out[i] = sd === 0 ? 0 : (src[i]! - mean) / sd;
   }
   return out;
