@@ -6,22 +6,15 @@
  * The epoch grows with every change of owner (a claim takes one above the bucket's last
  * revision), so a record written under an older epoch is told from the current owner's.
  */
+import { checkLeaseTenure, leaseFieldError, type LeaseTenure } from "./_lease_tenure.ts";
 import { decodeVersionedMap, encodeValue } from "./envelope.ts";
-import { describeValue, ProtocolError } from "./protocol_error.ts";
-import { isValidName } from "./subjects.ts";
 
 /** The lease encoding's version. */
 export const PARTITION_LEASE_VERSION = 1;
 
 /** A partition's lease. */
-export interface PartitionLease {
+export interface PartitionLease extends LeaseTenure {
   partition: number;
-  /** The owning host's id. */
-  owner: string;
-  /** Grows with every change of owner; the same through the owner's renewals. */
-  epoch: number;
-  /** The owner's wall clock at the last renewal, ms since the Unix epoch (for display only). */
-  renewedMs: number;
 }
 
 /** Encodes a lease as one msgpack map `{ v, partition, owner, epoch, renewed_ms }`. */
@@ -50,20 +43,8 @@ export function decodePartitionLease(bytes: Uint8Array, where = "lease"): Partit
 }
 
 function checkLease(lease: PartitionLease, where = "lease"): void {
-  const bad = (field: string, want: string, value: unknown) =>
-    new ProtocolError(
-      typeof value === "number" || typeof value === "string" ? "value" : "field",
-      `Cannot encode or decode ${where}: field "${field}" must be ${want}, got ${
-        describeValue(value)
-      }`,
-      { field, value },
-    );
   if (!Number.isSafeInteger(lease.partition) || lease.partition < 0) {
-    throw bad("partition", "an integer >= 0", lease.partition);
+    throw leaseFieldError("partition", "an integer >= 0", lease.partition, where);
   }
-  if (!isValidName(lease.owner)) throw bad("owner", "a host id (A-Z a-z 0-9 _ -)", lease.owner);
-  if (!Number.isSafeInteger(lease.epoch) || lease.epoch < 1) {
-    throw bad("epoch", "an integer >= 1", lease.epoch);
-  }
-  if (!Number.isFinite(lease.renewedMs)) throw bad("renewed_ms", "a number", lease.renewedMs);
+  checkLeaseTenure(lease, where);
 }

@@ -5,8 +5,8 @@
  * compare-and-set at the key's revision, the bucket's `max_age` its time to live), so exactly one
  * host of a leased cluster runs a stage that must see every finding (the incident stage).
  */
+import { checkLeaseTenure, leaseFieldError, type LeaseTenure } from "./_lease_tenure.ts";
 import { decodeVersionedMap, encodeValue } from "./envelope.ts";
-import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { isValidName } from "./subjects.ts";
 
 /** The stage lease encoding's version. */
@@ -15,21 +15,17 @@ export const STAGE_LEASE_VERSION = 1;
 /** The incident stage's name: key `stage.incidents`. */
 export const INCIDENT_STAGE_NAME = "incidents";
 
-/** A stage's lease. */
-export interface StageLease {
+/** A stage's lease: its owner is the host running it. */
+export interface StageLease extends LeaseTenure {
   /** The stage's name (`incidents`). */
   stage: string;
-  /** The host running it. */
-  owner: string;
-  /** Grows with every change of owner; the same through the owner's renewals. */
-  epoch: number;
-  /** The owner's wall clock at the last renewal, ms since the Unix epoch (for display only). */
-  renewedMs: number;
 }
 
 /** The lease bucket key of stage `name`: `stage.<name>`. */
 export function stageLeaseKey(name: string): string {
-  if (!isValidName(name)) throw bad("stage", "a name (A-Z a-z 0-9 _ -)", name, "stage lease");
+  if (!isValidName(name)) {
+    throw leaseFieldError("stage", "a name (A-Z a-z 0-9 _ -)", name, "stage lease");
+  }
   return `stage.${name}`;
 }
 
@@ -59,24 +55,8 @@ export function decodeStageLease(bytes: Uint8Array, where = "stage lease"): Stag
 }
 
 function checkStageLease(lease: StageLease, where = "stage lease"): void {
-  if (!isValidName(lease.stage)) throw bad("stage", "a name (A-Z a-z 0-9 _ -)", lease.stage, where);
-  if (!isValidName(lease.owner)) {
-    throw bad("owner", "a host id (A-Z a-z 0-9 _ -)", lease.owner, where);
+  if (!isValidName(lease.stage)) {
+    throw leaseFieldError("stage", "a name (A-Z a-z 0-9 _ -)", lease.stage, where);
   }
-  if (!Number.isSafeInteger(lease.epoch) || lease.epoch < 1) {
-    throw bad("epoch", "an integer >= 1", lease.epoch, where);
-  }
-  if (!Number.isFinite(lease.renewedMs)) {
-    throw bad("renewed_ms", "a number", lease.renewedMs, where);
-  }
-}
-
-function bad(field: string, want: string, value: unknown, where: string): ProtocolError {
-  return new ProtocolError(
-    typeof value === "number" || typeof value === "string" ? "value" : "field",
-    `Cannot encode or decode ${where}: field "${field}" must be ${want}, got ${
-      describeValue(value)
-    }`,
-    { field, value },
-  );
+  checkLeaseTenure(lease, where);
 }
