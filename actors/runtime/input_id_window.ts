@@ -9,14 +9,32 @@
 /** How many recent input ids an instance remembers. */
 export const INPUT_IDS_MAX = 256;
 
+/** Ids longer than this (in UTF-16 code units) are kept as strings, not as their characters. */
+const ID_CHARS_KEPT_MAX = 64;
+/** Room, in ids, that a window's characters start with (doubled as it fills, up to its bound). */
+const CHAR_ROOM_IDS_MIN = 8;
+
 /**
  * A bounded window of recent input ids, oldest first. The ids sit in a ring and, by their index
  * in it, in an open-addressed table of their own hashes (linear probing, deletion by backward
  * shift): a Set of the ids cost ~0.4-1.2 us an input (a lookup, then a lookup, an add and a
  * delete of fresh strings, and the Set's rehash as deletions fill it), on every frame's path.
+ *
+ * The ring keeps an id's characters, one byte each (every id whose characters are below 256 and
+ * that is at most `ID_CHARS_KEPT_MAX` long: all ids in practice), not the id's string: a string
+ * held for the window's 256 inputs outlives a few young-generation collections, so each input's
+ * id was promoted to the old generation and died there, the host's only promotion per frame and
+ * the cause of its full collections (issue 33). Any other id is kept as its string.
  */
 export class InputIdWindow {
-  readonly #ring: string[] = [];
+  /** Ids in the window. */
+  #size = 0;
+  /** Each ring entry's characters, `#slot` bytes an entry, and how many: -1 for a string. */
+  #chars = new Uint8Array(0);
+  #slot = 0;
+  readonly #lengths: Int8Array;
+  /** Ring entries kept as strings (ids no byte a character can hold); sparse. */
+  readonly #strings: Array<string | undefined> = [];
   /** Each ring entry's hash. */
   readonly #hashes: Int32Array;
   /** Ring index + 1 of the id hashed to each slot, 0 for an empty slot. */
@@ -34,6 +52,7 @@ export class InputIdWindow {
     }
     this.#max = max;
     this.#hashes = new Int32Array(max);
+    this.#lengths = new Int8Array(max);
     let slots = 8;
     while (slots < max * 4) slots *= 2; // at most a quarter full: short probes
     this.#table = new Int32Array(slots);
@@ -50,12 +69,10 @@ export class InputIdWindow {
   add(id: string): void {
     const h = this.#hash(id);
     if (this.#find(id, h) >= 0) return;
-    const ring = this.#ring, at = this.#next;
-    if (ring.length < this.#max) ring.push(id);
-    else {
-      this.#remove(this.#slotOf(at));
-      ring[at] = id;
-    }
+    const at = this.#next;
+    if (this.#size < this.#max) this.#size++;
+    else this.#remove(this.#slotOf(at));
+    this.#keep(at, id);
     this.#hashes[at] = h;
     const table = this.#table, mask = this.#mask;
     let i = h & mask;
@@ -66,8 +83,76 @@ export class InputIdWindow {
 
   /** The ids, oldest first (for a snapshot). */
   toArray(): string[] {
-    if (this.#ring.length < this.#max) return [...this.#ring];
-    return [...this.#ring.slice(this.#next), ...this.#ring.slice(0, this.#next)];
+    const ids: string[] = [];
+    const first = this.#size < this.#max ? 0 : this.#next;
+    for (let k = 0; k < this.#size; k++) ids.push(this.#idAt((first + k) % this.#max));
+    return ids;
+  }
+
+  /** Puts `id` at ring index `at`: its characters, or its string when a byte cannot hold one. */
+  #keep(at: number, id: string): void {
+    const n = id.length;
+    if (n <= ID_CHARS_KEPT_MAX) {
+      if (n > this.#slot || (at + 1) * this.#slot > this.#chars.length) this.#makeRoom(at, n);
+      const chars = this.#chars, o = at * this.#slot;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = id.charCodeAt(i);
+        if (c > 0xff) break;
+        chars[o + i] = c;
+      }
+      if (i === n) {
+        this.#lengths[at] = n;
+        if (this.#strings[at] !== undefined) this.#strings[at] = undefined;
+        return;
+      }
+    }
+    this.#lengths[at] = -1;
+    this.#strings[at] = id;
+  }
+
+  /**
+   * Grows the characters' room to hold ring index `at` and an id of `n` characters: entries of
+   * at least `n` bytes (rounded up to 8), room for twice as many entries (up to the bound).
+   */
+  #makeRoom(at: number, n: number): void {
+    const slot = Math.max(this.#slot, (n + 7) & ~7);
+    const held = this.#slot === 0 ? 0 : this.#chars.length / this.#slot;
+    let room = Math.max(held, CHAR_ROOM_IDS_MIN);
+    while (room <= at) room *= 2;
+    room = Math.min(room, this.#max);
+    const chars = new Uint8Array(room * slot);
+    if (slot === this.#slot) chars.set(this.#chars);
+    else {
+      for (let e = 0; e < held; e++) {
+        const o = e * this.#slot;
+        chars.set(this.#chars.subarray(o, o + this.#slot), e * slot);
+      }
+    }
+    this.#chars = chars;
+    this.#slot = slot;
+  }
+
+  /** The id at ring index `at`. */
+  #idAt(at: number): string {
+    const n = this.#lengths[at]!;
+    if (n < 0) return this.#strings[at]!;
+    const o = at * this.#slot;
+    // The bytes themselves as the arguments: no array of them made first (~4x faster).
+    const codes = this.#chars.subarray(o, o + n) as unknown as number[];
+    return String.fromCharCode.apply(null, codes);
+  }
+
+  /** Whether the id at ring index `at` is `id`. */
+  #is(at: number, id: string): boolean {
+    const n = this.#lengths[at]!;
+    if (n < 0) return this.#strings[at] === id;
+    if (n !== id.length) return false;
+    const chars = this.#chars, o = at * this.#slot;
+    for (let i = 0; i < n; i++) {
+      if (chars[o + i] !== id.charCodeAt(i)) return false;
+    }
+    return true;
   }
 
   #hash(id: string): number {
@@ -84,10 +169,10 @@ export class InputIdWindow {
 
   /** The ring index of `id` (hash `h`), or -1. */
   #find(id: string, h: number): number {
-    const table = this.#table, mask = this.#mask, ring = this.#ring, hashes = this.#hashes;
+    const table = this.#table, mask = this.#mask, hashes = this.#hashes;
     for (let i = h & mask; table[i] !== 0; i = (i + 1) & mask) {
       const at = table[i]! - 1;
-      if (hashes[at] === h && ring[at] === id) return at;
+      if (hashes[at] === h && this.#is(at, id)) return at;
     }
     return -1;
   }

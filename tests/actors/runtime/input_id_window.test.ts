@@ -46,10 +46,16 @@ test("InputIdWindow answers as a list of the last ids would, over seeded ids tha
     const w = new InputIdWindow([], max);
     const recent: string[] = [];
     // Few distinct ids (repeats), of lengths that put many in the same slots (probe chains that
-    // wrap around the table, removals from their middle).
-    const pool = Array.from({ length: max * 3 + 2 }, (_, i) => `id-${i}-${"x".repeat(rng.int(4))}`);
+    // wrap around the table, removals from their middle); some longer as the run goes on (the
+    // window's room for characters grows), some with characters past a byte or too long to be
+    // kept as characters (kept as strings), some that differ only in a character past 127.
+    const odd = ["é-1", "ë-1", "→-1", "x".repeat(64), "y".repeat(65), "z".repeat(65) + "→", ""];
+    const pool = Array.from({ length: max * 3 + 2 }, (_, i) => `id-${i}-${"x".repeat(rng.int(4))}`)
+      .concat(odd);
     for (let step = 0; step < 4_000; step++) {
-      const id = pool[rng.int(pool.length)]!;
+      const id = rng.chance(0.05)
+        ? `long-${step % 7}-${"w".repeat(Math.min(step >> 6, 60))}`
+        : pool[rng.int(pool.length)]!;
       const expected = recent.includes(id);
       assert.is(w.has(id), expected, `seed ${seed}, max ${max}, step ${step}: has("${id}")`);
       if (rng.chance(0.1)) w.has(pool[rng.int(pool.length)]!); // a lookup between has and add
