@@ -19,7 +19,10 @@
  * The residual is standardized by its long-run standard deviation, estimated by batch means (the
  * mean square of sums over blocks of BLOCK_SAMPLES, over the block length): the spread the
  * CUSUM's sums meet, serial correlation and a season learned from few days included. The CUSUM
- * pair has reference value CUSUM_K (tuned to one-sd shifts). Its threshold is not fitted but set
+ * pair has reference value CUSUM_K (tuned to one-sd shifts), and a residual beyond CLIP_SDS sds
+ * moves its sums as one of CLIP_SDS sds does, as it weighs in the scale (a Huber-type CUSUM: a
+ * spike is one sample, the jump and range views' to report, not a shift, and its size is not
+ * taken for the level's). Its threshold is not fitted but set
  * by an average run length: the view scores log2 of the in-control ARL at its current sum
  * (Siegmund's approximation, ARL(s) = (e^(2kb) − 2kb − 1) / 2k², b = s + 1.166) less
  * log2(ARL_TARGET_SAMPLES), plus the default threshold's 5 bits, so it alarms at an excursion an
@@ -101,7 +104,10 @@ const BLOCKS_MIN = 3;
 const SEASON_VISITS = 4;
 /** The level's weight, in samples, on the estimate of a shift just accepted. */
 const RESTART_LEVEL_N = 20;
-/** Residuals beyond this many long-run sds count as this many in the scale (an anomaly's own). */
+/**
+ * Residuals beyond this many long-run sds count as this many in the scale and in the CUSUM's sums
+ * (an anomaly's own: one sample moves neither the spread nor the sums by more).
+ */
 const CLIP_SDS = 4;
 /** The CUSUM's reference value, in long-run sds: tuned to shifts of 2 * CUSUM_K = 1 sd. */
 const CUSUM_K = 0.5;
@@ -263,7 +269,11 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
       sh[N_DOWN] =
         0;
   } else {
-    const z = e / sd;
+    // A residual clipped at CLIP_SDS sds: unclipped, a spike of 20 sds took a sum to 19.5 at once,
+    // was accepted as a shift of its own size when its record allowed, and otherwise entered the
+    // record as an excursion as high as a change's, capping the next drift (issue 30, tenth round).
+    const limit = CLIP_SDS * sd;
+    const z = (e > limit ? limit : e < -limit ? -limit : e) / sd;
     let up = sh[SUM_UP]! + z - CUSUM_K, down = sh[SUM_DOWN]! - z - CUSUM_K;
     let nUp = up > 0 ? sh[N_UP]! + 1 : 0, nDown = down > 0 ? sh[N_DOWN]! + 1 : 0;
     if (up < 0) up = 0;

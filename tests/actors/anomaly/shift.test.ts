@@ -5,7 +5,12 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { createShiftState, SHIFT_SAMPLE, stepShift } from "../../../actors/anomaly/_shift.ts";
+import {
+  createShiftState,
+  describeShift,
+  SHIFT_SAMPLE,
+  stepShift,
+} from "../../../actors/anomaly/_shift.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("anomaly shift view");
@@ -42,6 +47,35 @@ test("stepShift() scores 0 below its alarm and at least the alarm's bits when it
     `seed ${seed}: ${between} samples scored between 0 and ${ALARM_BITS} bits (up to ${
       maxBetween.toFixed(2)
     })`,
+  );
+});
+
+test("stepShift() takes a spike for one sample of 4 sds, not for a shift of its size", () => {
+  const seed = 31;
+  const rng = new Prng(seed);
+  const sh = createShiftState(HOURS);
+  const n = 14 * HOURS * PER_HOUR;
+  const step = (i: number, x: number) => {
+    const hour = Math.floor(i / PER_HOUR) % HOURS, frac = (i % PER_HOUR) / PER_HOUR;
+    SHIFT_SAMPLE[0] = 10 * Math.sin((2 * Math.PI * hour) / HOURS) + x;
+    SHIFT_SAMPLE[1] = frac;
+    return stepShift(sh, hour, true, frac >= 0.5 ? (hour + 1) % HOURS : (hour + HOURS - 1) % HOURS);
+  };
+  for (let i = 0; i < n; i++) step(i, rng.normal());
+  const before = describeShift(sh);
+  // A spike of about 50 sds: unclipped, the sum reached 49.5 at once and was accepted as a shift
+  // of 50 sds (the level moved by it).
+  const bits = step(n, 50 * before.long_run_sd!);
+  const after = describeShift(sh);
+  const k = 0.5, clip = 4;
+  assert.is(bits, 0, `seed ${seed}: the spike scored ${bits} bits`);
+  assert.ok(
+    after.cusum_up! <= before.cusum_up! + clip - k + 1e-9,
+    `seed ${seed}: the spike took the sum from ${before.cusum_up} to ${after.cusum_up}`,
+  );
+  assert.ok(
+    Math.abs(after.level_offset! - before.level_offset!) < 0.1,
+    `seed ${seed}: the level moved from ${before.level_offset} to ${after.level_offset}`,
   );
 });
 
