@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import process from "node:process";
 import { tmpdir } from "node:os";
-import { connect } from "@nats-io/transport-node";
+import type { Test } from "uvu";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { join } from "node:path";
 import { findNatsServer, freePort, NatsServer } from "../../actors/runtime/nats_server.ts";
@@ -63,6 +64,46 @@ export async function startTestNats(): Promise<NatsServer & { cleanup(): Promise
       rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+/** A nats-server started for a suite and a connection to it (see `natsForSuite`). */
+export interface SuiteNats {
+  /** The server's client URL. */
+  readonly url: string;
+  readonly nc: NatsConnection;
+}
+
+/**
+ * Starts a nats-server (JetStream on) and connects to it before `test`'s first test, and closes
+ * both after its last; starts nothing where the suite's tests are skipped (`it` is `test.skip`).
+ * The returned handle is read inside tests: before the suite starts it has neither.
+ */
+export function natsForSuite(test: Test, it: Test | Test["skip"]): SuiteNats {
+  let server: Awaited<ReturnType<typeof startTestNats>> | undefined;
+  let nc: NatsConnection | undefined;
+  test.before(async () => {
+    if (it === test.skip) return;
+    server = await startTestNats();
+    nc = await connect({ servers: server.url });
+  });
+  test.after(async () => {
+    await nc?.close();
+    await server?.cleanup();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) {
+      throw new Error("The suite's nats-server is not started: read it in a test");
+    }
+    return value;
+  };
+  return {
+    get url() {
+      return started(server).url;
+    },
+    get nc() {
+      return started(nc);
+    },
+  };
 }
 
 /** A fresh temporary directory, removed by the returned function. */

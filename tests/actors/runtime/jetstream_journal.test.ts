@@ -1,20 +1,19 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { JetStreamJournal } from "../../../actors/runtime/jetstream_journal.ts";
 import { JournalConflictError, type JournalRecord } from "../../../actors/runtime/journal.ts";
 import { ProtocolError } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
+import { haveNatsServer, natsForSuite, tempDir } from "../../_support/nats.ts";
 import { NatsServer } from "../../../actors/runtime/nats_server.ts";
 import { HeldPublishProxy } from "../../_support/held_publish_proxy.ts";
 
 const test = suite("jetstream_journal");
 const it = haveNatsServer("jetstream_journal") ? test : test.skip;
 
-let server: Awaited<ReturnType<typeof startTestNats>> | undefined;
-let nc: NatsConnection;
+const nats = natsForSuite(test, it);
 let suiteNo = 0;
 
 /** A fresh JetStream stream and subject prefix per test, so tests do not see each other. */
@@ -37,21 +36,10 @@ async function collect(records: AsyncIterable<JournalRecord>): Promise<JournalRe
   return out;
 }
 
-test.before(async () => {
-  if (it === test.skip) return;
-  server = await startTestNats();
-  nc = await connect({ servers: server.url });
-});
-
-test.after(async () => {
-  await nc?.close();
-  await server?.cleanup();
-});
-
 it("open() creates the stream with file storage and appends get consecutive positions per stream", async () => {
   const n = names();
-  const j = await JetStreamJournal.open(nc, n);
-  const info = await (await jetstreamManager(nc)).streams.info(n.stream);
+  const j = await JetStreamJournal.open(nats.nc, n);
+  const info = await (await jetstreamManager(nats.nc)).streams.info(n.stream);
   assert.is(info.config.storage, StorageType.File);
   assert.equal(info.config.subjects, [`${n.subjectPrefix}.>`]);
   assert.is(j.subjectOf("stats/BTC-USD"), `${n.subjectPrefix}.stats.BTC-USD`);
@@ -77,7 +65,7 @@ it("open() creates the stream with file storage and appends get consecutive posi
 
 it("concurrent appends to one stream keep call order; different streams are pipelined", async () => {
   const n = names();
-  const j = await JetStreamJournal.open(nc, n);
+  const j = await JetStreamJournal.open(nats.nc, n);
   const calls: Promise<number>[] = [];
   for (let i = 0; i < 60; i++) calls.push(j.append(`s/k${i % 4}`, payload(i)));
   const positions = await Promise.all(calls);
@@ -95,16 +83,16 @@ it("concurrent appends to one stream keep call order; different streams are pipe
 
 it("a reopened journal knows every stream's last position, at open or lazily via prepare()", async () => {
   const n = names();
-  const j = await JetStreamJournal.open(nc, n);
+  const j = await JetStreamJournal.open(nats.nc, n);
   for (let i = 0; i < 7; i++) await j.append("a/x", payload(i));
   await j.append("b/y", payload(100));
   await j.close();
-  const eager = await JetStreamJournal.open(nc, n);
+  const eager = await JetStreamJournal.open(nats.nc, n);
   assert.is(eager.lastPosition("a/x"), 7);
   assert.is(eager.lastPosition("b/y"), 1);
   assert.is(await eager.append("a/x", payload(7)), 8);
   await eager.close();
-  const lazy = await JetStreamJournal.open(nc, { ...n, loadPositions: "lazy" });
+  const lazy = await JetStreamJournal.open(nats.nc, { ...n, loadPositions: "lazy" });
   assert.is(lazy.lastPosition("a/x"), 0);
   assert.is(await lazy.prepare("a/x"), 8);
   assert.is(lazy.lastPosition("a/x"), 8);
@@ -114,7 +102,7 @@ it("a reopened journal knows every stream's last position, at open or lazily via
 
 it("read() and readAll() return the records after the given positions, in order", async () => {
   const n = names();
-  const j = await JetStreamJournal.open(nc, n);
+  const j = await JetStreamJournal.open(nats.nc, n);
   const prng = new Prng(5);
   const sent: { stream: string; pos: number; data: string }[] = [];
   for (let i = 0; i < 150; i++) {
@@ -144,8 +132,8 @@ it("read() and readAll() return the records after the given positions, in order"
 
 it("a second writer of the same stream is refused with an error naming the stream", async () => {
   const n = names();
-  const first = await JetStreamJournal.open(nc, n);
-  const second = await JetStreamJournal.open(nc, n);
+  const first = await JetStreamJournal.open(nats.nc, n);
+  const second = await JetStreamJournal.open(nats.nc, n);
   assert.is(await first.append("stats/BTC-USD", payload(0)), 1);
   assert.is(await second.append("stats/ETH-USD", payload(1)), 1); // another stream is fine
   try {
@@ -183,7 +171,7 @@ it("an append whose send timed out, found missing, sent again and refused becaus
   // The first send is held past the publish timeout: the look at the subject's last message
   // (answered at once) finds it missing, the send is repeated, and the server gets the first
   // send just before the repeat, which it refuses (wrong last sequence) as another writer's.
-  const proxy = await HeldPublishProxy.start(server!.url);
+  const proxy = await HeldPublishProxy.start(nats.url);
   const conn = await connect({ servers: proxy.url });
   try {
     const n = names();
@@ -207,13 +195,13 @@ it("an append whose send timed out, found missing, sent again and refused becaus
 
 it("compact() purges records up to a position but keeps each stream's last, so positions continue", async () => {
   const n = names();
-  const j = await JetStreamJournal.open(nc, n);
+  const j = await JetStreamJournal.open(nats.nc, n);
   for (let i = 0; i < 20; i++) await j.append(i < 10 ? "a/x" : "b/y", payload(i));
   await j.compact(new Map([["a/x", 10], ["b/y", 6]]));
   assert.equal((await collect(j.read("a/x"))).map((r) => r.pos), [10]);
   assert.equal((await collect(j.read("b/y"))).map((r) => r.pos), [7, 8, 9, 10]);
   await j.close();
-  const again = await JetStreamJournal.open(nc, n);
+  const again = await JetStreamJournal.open(nats.nc, n);
   assert.is(again.lastPosition("a/x"), 10);
   assert.is(await again.append("a/x", payload(20)), 11);
   const all = await collect(again.readAll(new Map([["b/y", 8]])));
@@ -223,17 +211,17 @@ it("compact() purges records up to a position but keeps each stream's last, so p
 
 it("compact() from a stale view purges nothing another writer appended since, and a guard refuses it", async () => {
   const n = names();
-  const old = await JetStreamJournal.open(nc, n);
+  const old = await JetStreamJournal.open(nats.nc, n);
   for (let i = 0; i < 5; i++) await old.append("a/x", payload(i));
   // The partition moved on: its new owner appended 6 to 8, which the old writer has not seen.
-  const next = await JetStreamJournal.open(nc, n);
+  const next = await JetStreamJournal.open(nats.nc, n);
   for (let i = 5; i < 8; i++) await next.append("a/x", payload(i));
   // A compaction the old writer had queued (a count to keep from its view would take 4 to 6).
   await old.compact(new Map([["a/x", 3]]));
-  const fresh = await JetStreamJournal.open(nc, n);
+  const fresh = await JetStreamJournal.open(nats.nc, n);
   assert.equal((await collect(fresh.read("a/x"))).map((r) => r.pos), [4, 5, 6, 7, 8]);
   let lost = false;
-  const fenced = await JetStreamJournal.open(nc, {
+  const fenced = await JetStreamJournal.open(nats.nc, {
     ...n,
     guard: () => (lost ? new Error("the lease is lost") : undefined),
     epoch: 7,
@@ -245,10 +233,10 @@ it("compact() from a stale view purges nothing another writer appended since, an
     (err: Error) => assert.match(err.message, "the lease is lost"),
   );
   await fenced.compact(new Map([["a/x", 8]])).catch(() => {});
-  const after = await JetStreamJournal.open(nc, n);
+  const after = await JetStreamJournal.open(nats.nc, n);
   assert.equal((await collect(after.read("a/x"))).map((r) => r.pos), [4, 5, 6, 7, 8, 9]);
   await after.close();
-  const m = await (await jetstreamManager(nc)).streams.getMessage(n.stream, {
+  const m = await (await jetstreamManager(nats.nc)).streams.getMessage(n.stream, {
     last_by_subj: `${n.subjectPrefix}.a.x`,
   });
   assert.is(m?.header?.get("Troupe-Epoch"), "7");
@@ -257,7 +245,7 @@ it("compact() from a stale view purges nothing another writer appended since, an
 
 it("append() rejects a stream token that is not a valid name and a record over the server's max payload", async () => {
   const n = names();
-  const j = await JetStreamJournal.open(nc, n);
+  const j = await JetStreamJournal.open(nats.nc, n);
   await j.append("stats/BTC.USD", payload(0)).then(
     () => assert.unreachable("a dotted token was accepted"),
     (err) => {
@@ -265,7 +253,7 @@ it("append() rejects a stream token that is not a valid name and a record over t
       assert.match((err as Error).message, /journal stream token name "BTC.USD"/);
     },
   );
-  const big = new Uint8Array(nc.info!.max_payload);
+  const big = new Uint8Array(nats.nc.info!.max_payload);
   await j.append("stats/BTC-USD", big).then(
     () => assert.unreachable("an oversize record was accepted"),
     (err) => assert.match((err as Error).message, new RegExp(`record of ${big.length} bytes`)),

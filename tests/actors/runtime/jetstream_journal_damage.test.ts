@@ -11,7 +11,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { headers } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import { statsActor, type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
 import {
@@ -24,24 +24,12 @@ import {
   launchHost,
 } from "../../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
+import { haveNatsServer, natsForSuite, tempDir } from "../../_support/nats.ts";
 
 const test = suite("jetstream journal damage");
 const it = haveNatsServer("jetstream journal damage") ? test : test.skip;
 
-let server: Awaited<ReturnType<typeof startTestNats>> | undefined;
-let nc: NatsConnection;
-
-test.before(async () => {
-  if (it === test.skip) return;
-  server = await startTestNats();
-  nc = await connect({ servers: server.url });
-});
-
-test.after(async () => {
-  await nc?.close();
-  await server?.cleanup();
-});
+const nats = natsForSuite(test, it);
 
 async function collect(records: AsyncIterable<JournalRecord>): Promise<JournalRecord[]> {
   const out: JournalRecord[] = [];
@@ -52,19 +40,21 @@ async function collect(records: AsyncIterable<JournalRecord>): Promise<JournalRe
 it("a deleted message and an unreadable position are passed over and reported once each", async () => {
   const names = { stream: "JOURNAL_DMG1", subjectPrefix: "dmg1.journal" };
   const seen: JournalDamage[] = [];
-  const j = await JetStreamJournal.open(nc, { ...names, onDamage: (d) => seen.push(d) });
+  const j = await JetStreamJournal.open(nats.nc, { ...names, onDamage: (d) => seen.push(d) });
   const seqs: number[] = [];
   for (let i = 1; i <= 8; i++) {
     await j.append("stats/a", new TextEncoder().encode(`a${i}`));
     await j.append("stats/b", new TextEncoder().encode(`b${i}`));
   }
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nats.nc);
   // Sequences 1..16 alternate a, b: a's positions 4 and 5 are sequences 7 and 9.
   for (const seq of [7, 9]) seqs.push(seq), await jsm.streams.deleteMessage(names.stream, seq);
   // A message of b whose position header is not a number.
   const h = headers();
   h.set("Troupe-Pos", "x");
-  await jetstream(nc).publish(`${names.subjectPrefix}.stats.b`, new Uint8Array(5), { headers: h });
+  await jetstream(nats.nc).publish(`${names.subjectPrefix}.stats.b`, new Uint8Array(5), {
+    headers: h,
+  });
 
   for (let round = 0; round < 2; round++) {
     const all = await collect(j.readAll());
@@ -90,13 +80,13 @@ it("a deleted message and an unreadable position are passed over and reported on
 
 it("advance continues a stream's positions past a snapshot, also after the journal is opened again", async () => {
   const names = { stream: "JOURNAL_DMG2", subjectPrefix: "dmg2.journal" };
-  const j = await JetStreamJournal.open(nc, names);
+  const j = await JetStreamJournal.open(nats.nc, names);
   for (let i = 0; i < 3; i++) await j.append("stats/a", new Uint8Array([i]));
   j.advance("stats/a", 10);
   assert.is(j.lastPosition("stats/a"), 10);
   assert.is(await j.append("stats/a", new Uint8Array([3])), 11);
   await j.close();
-  const again = await JetStreamJournal.open(nc, names);
+  const again = await JetStreamJournal.open(nats.nc, names);
   assert.is(again.lastPosition("stats/a"), 11);
   assert.equal((await collect(again.read("stats/a"))).map((r) => r.pos), [1, 2, 3, 11]);
   // Positions never go back: an advance below the last position changes nothing.
@@ -117,7 +107,7 @@ function frame(channel: string, f: number): Uint8Array {
 function hostConfig(dir: string, input: "core" | "jetstream", hostId: string): HostConfig {
   const config = defaultHostConfig();
   config.host_id = hostId;
-  config.nats = server!.url;
+  config.nats = nats.url;
   config.data_dir = join(dir, hostId);
   config.input = input;
   config.journal = { ...config.journal, kind: "jetstream" };
@@ -146,10 +136,10 @@ async function countAfter(
 
 /** Deletes the journal message of `stream` at position `pos` from TROUPE_JOURNAL. */
 async function deleteRecord(stream: string, pos: number): Promise<void> {
-  const j = await JetStreamJournal.open(nc);
+  const j = await JetStreamJournal.open(nats.nc);
   const records = await collect(j.read(stream, pos - 1));
   assert.is(records[0]?.pos, pos);
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nats.nc);
   // The subject's messages hold positions 1, 2, ... in sequence order: walk to the pos-th.
   let seq = 0;
   for (let p = 1; p <= pos; p++) {
@@ -170,7 +160,7 @@ it("core input: a host refuses to start over a deleted journal message unless it
   try {
     const config = hostConfig(dir.path, "core", "jcore");
     let launched = await launchHost(config, ACTOR_KINDS, { log });
-    for (let f = 0; f < FRAMES; f++) nc.publish(feedSubject("jd", "j0"), frame("j0", f));
+    for (let f = 0; f < FRAMES; f++) nats.nc.publish(feedSubject("jd", "j0"), frame("j0", f));
     assert.is(await countAfter(launched, "j0", FRAMES), FRAMES * BATCH);
     await launched.close();
     await deleteRecord("stats/j0", 11);
@@ -200,7 +190,7 @@ it("core input: a host refuses to start over a deleted journal message unless it
     await launched.close();
   } finally {
     // The journal's stream is the server's, not the host's: the next test's host would own it.
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     await jsm.streams.purge("TROUPE_JOURNAL", { filter: "troupe.journal.stats.j0" });
     dir.remove();
   }
@@ -211,10 +201,10 @@ it("JetStream input: what a deleted journal message held is read again from the 
   const logs: string[] = [];
   const log = (m: string) => logs.push(m);
   try {
-    await ensureFeedStream(nc);
+    await ensureFeedStream(nats.nc);
     const config = hostConfig(dir.path, "jetstream", "jstream");
     let launched = await launchHost(config, ACTOR_KINDS, { log });
-    const js = jetstream(nc);
+    const js = jetstream(nats.nc);
     for (let f = 0; f < FRAMES; f++) await js.publish(feedSubject("jd2", "j1"), frame("j1", f));
     assert.is(await countAfter(launched, "j1", FRAMES), FRAMES * BATCH);
     await launched.close();

@@ -7,26 +7,13 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { JetStreamJournal, type JournalDamage } from "../../../actors/runtime/mod.ts";
-import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
+import { haveNatsServer, natsForSuite } from "../../_support/nats.ts";
 
 const test = suite("jetstream journal read under another writer's compaction");
 const it = haveNatsServer("jetstream journal purge") ? test : test.skip;
 
-let server: Awaited<ReturnType<typeof startTestNats>> | undefined;
-let nc: NatsConnection;
-
-test.before(async () => {
-  if (it === test.skip) return;
-  server = await startTestNats();
-  nc = await connect({ servers: server.url });
-});
-
-test.after(async () => {
-  await nc?.close();
-  await server?.cleanup();
-});
+const nats = natsForSuite(test, it);
 
 /** Records large enough that the read cannot hold the whole stream when the purge lands. */
 const RECORD_BYTES = 64 * 1024;
@@ -51,8 +38,8 @@ async function readWhileCompacted(
   counts: { mine: number; theirs: number; compactTo: number },
 ): Promise<{ read: string[]; damage: JournalDamage[] }> {
   const damage: JournalDamage[] = [];
-  const other = await JetStreamJournal.open(nc, names);
-  const mine = await JetStreamJournal.open(nc, { ...names, onDamage: (d) => damage.push(d) });
+  const other = await JetStreamJournal.open(nats.nc, names);
+  const mine = await JetStreamJournal.open(nats.nc, { ...names, onDamage: (d) => damage.push(d) });
   for (let i = 1; i <= counts.theirs; i++) {
     if (i <= counts.mine) await mine.append("stats/a", record("a", i));
     await other.append("stats/x", record("x", i));

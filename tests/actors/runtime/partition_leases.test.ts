@@ -5,34 +5,21 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { LeaseBucket } from "../../../actors/runtime/lease_bucket.ts";
 import { LeaseFence, LeaseLostError } from "../../../actors/runtime/lease_fence.ts";
 import { MemoryJournal } from "../../../actors/runtime/memory_journal.ts";
 import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
-import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
+import { haveNatsServer, natsForSuite } from "../../_support/nats.ts";
 
 const test = suite("partition leases");
 const it = haveNatsServer("partition leases") ? test : test.skip;
 
-let server: Awaited<ReturnType<typeof startTestNats>> | undefined;
-let nc: NatsConnection;
-
-test.before(async () => {
-  if (it === test.skip) return;
-  server = await startTestNats();
-  nc = await connect({ servers: server.url });
-});
-
-test.after(async () => {
-  await nc?.close();
-  await server?.cleanup();
-});
+const nats = natsForSuite(test, it);
 
 const TTL_MS = 600;
 
 it("claim() is won by one host; renew() holds it; unrenewed, it expires and the next claim has a greater epoch", async () => {
-  const bucket = await LeaseBucket.open(nc, { ttlMs: TTL_MS, bucket: "leases_a" });
+  const bucket = await LeaseBucket.open(nats.nc, { ttlMs: TTL_MS, bucket: "leases_a" });
   const a = await bucket.claim(3, "host-a", Date.now());
   assert.ok(a, "host-a claims a free partition");
   assert.is(await bucket.claim(3, "host-b", Date.now()), undefined, "host-b loses the race");
@@ -55,8 +42,8 @@ it("claim() is won by one host; renew() holds it; unrenewed, it expires and the 
 });
 
 it("open() refuses a bucket made with another TTL, naming both", async () => {
-  await LeaseBucket.open(nc, { ttlMs: TTL_MS, bucket: "leases_b" });
-  await LeaseBucket.open(nc, { ttlMs: 2 * TTL_MS, bucket: "leases_b" }).then(
+  await LeaseBucket.open(nats.nc, { ttlMs: TTL_MS, bucket: "leases_b" });
+  await LeaseBucket.open(nats.nc, { ttlMs: 2 * TTL_MS, bucket: "leases_b" }).then(
     () => assert.unreachable("opened with another TTL"),
     (err: Error) => {
       assert.match(err.message, `its TTL (max_age) is ${TTL_MS} ms`);

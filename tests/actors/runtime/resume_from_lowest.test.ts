@@ -9,7 +9,6 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import { type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
 import {
@@ -23,24 +22,12 @@ import {
 } from "../../../actors/runtime/mod.ts";
 import { JOURNAL_STREAM } from "../../../actors/runtime/jetstream_journal.ts";
 import { encodeFrame, encodeInputRecord, feedSubject } from "../../../protocol/mod.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
+import { haveNatsServer, natsForSuite, tempDir } from "../../_support/nats.ts";
 
 const test = suite("resume from the lowest source position");
 const it = haveNatsServer("resume from the lowest source position") ? test : test.skip;
 
-let server: Awaited<ReturnType<typeof startTestNats>> | undefined;
-let nc: NatsConnection;
-
-test.before(async () => {
-  if (it === test.skip) return;
-  server = await startTestNats();
-  nc = await connect({ servers: server.url });
-});
-
-test.after(async () => {
-  await nc?.close();
-  await server?.cleanup();
-});
+const nats = natsForSuite(test, it);
 
 const BATCH = 10;
 
@@ -53,7 +40,7 @@ function frame(channel: string, f: number): Uint8Array {
 function hostConfig(dir: string): HostConfig {
   const config = defaultHostConfig();
   config.host_id = "low";
-  config.nats = server!.url;
+  config.nats = nats.url;
   config.data_dir = join(dir, "low");
   config.input = "jetstream";
   config.journal = { ...config.journal, kind: "jetstream" };
@@ -85,15 +72,15 @@ async function resumesFromLowest(
 ): Promise<void> {
   const dir = tempDir();
   try {
-    await ensureFeedStream(nc);
+    await ensureFeedStream(nats.nc);
     // Each case from empty streams: what the one before left is not read again.
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nats.nc);
     await jsm.streams.purge(FEED_STREAM);
-    await (await JetStreamJournal.open(nc)).close();
+    await (await JetStreamJournal.open(nats.nc)).close();
     await jsm.streams.purge(JOURNAL_STREAM);
     const config = hostConfig(dir.path);
     let launched = await launch(config);
-    const js = jetstream(nc);
+    const js = jetstream(nats.nc);
     // a0 b0 a1 b1 ... b7 a8, applied and journaled.
     for (let f = 0; f < 9; f++) {
       await js.publish(feedSubject("low", "a"), frame("a", f));
@@ -105,7 +92,7 @@ async function resumesFromLowest(
     // Then b8 and a9, of which the host journaled a9 only and died: b8's append was in flight.
     await js.publish(feedSubject("low", "b"), frame("b", 8));
     const a9 = await js.publish(feedSubject("low", "a"), frame("a", 9));
-    const journal = await JetStreamJournal.open(nc);
+    const journal = await JetStreamJournal.open(nats.nc);
     await journal.append(
       "stats/a",
       encodeInputRecord({
@@ -136,7 +123,7 @@ it("a host given its input by the caller resumes it from the lowest too: the hos
   // Before the host decided it, only the launchers' own inputs were wrapped to resume from the
   // lowest: an input given to launchHost (as a host thread's) resumed after the highest.
   await resumesFromLowest((config) =>
-    launchHost(config, ACTOR_KINDS, { input: jetStreamInput(nc) })
+    launchHost(config, ACTOR_KINDS, { input: jetStreamInput(nats.nc) })
   );
 });
 

@@ -14,28 +14,15 @@ import {
   unescapeStreamName,
 } from "../../../actors/runtime/snapshot_store.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { haveNatsServer, natsForSuite, tempDir } from "../../_support/nats.ts";
 import { Kvm } from "@nats-io/kv";
 import { KvSnapshotStore } from "../../../actors/runtime/kv_snapshot_store.ts";
 
 const test = suite("snapshot_store");
 const withNats = haveNatsServer("snapshot_store (KvSnapshotStore)") ? test : test.skip;
 
-let server: Awaited<ReturnType<typeof startTestNats>> | undefined;
-let nc: NatsConnection;
+const nats = natsForSuite(test, withNats);
 let bucketNo = 0;
-
-test.before(async () => {
-  if (withNats === test.skip) return;
-  server = await startTestNats();
-  nc = await connect({ servers: server.url });
-});
-
-test.after(async () => {
-  await nc?.close();
-  await server?.cleanup();
-});
 
 function sample(stream: string, pos: number, kernelBytes = 64, seed = 1): Snapshot {
   const prng = new Prng(seed);
@@ -164,9 +151,9 @@ withNats(
   "KvSnapshotStore saves, replaces and loads snapshots, and lists their streams",
   async () => {
     const bucket = `snapshots_t${++bucketNo}`;
-    const store = await KvSnapshotStore.open(nc, { bucket });
+    const store = await KvSnapshotStore.open(nats.nc, { bucket });
     await roundTrip(store);
-    const kv = await new Kvm(nc).open(bucket);
+    const kv = await new Kvm(nats.nc).open(bucket);
     const keys: string[] = [];
     for await (const k of await kv.keys()) keys.push(k);
     assert.equal(keys.sort(), ["anomaly=2Fcpu_7", "stats=2FBTC-USD"]);
@@ -178,14 +165,14 @@ withNats(
   "KvSnapshotStore splits a snapshot over the server's max payload into chunks and drops old ones",
   async () => {
     const bucket = `snapshots_t${++bucketNo}`;
-    const store = await KvSnapshotStore.open(nc, { bucket });
+    const store = await KvSnapshotStore.open(nats.nc, { bucket });
     const big = sample("coherence/equities", 9, 2_500_000, 4); // 2.5 MB > 1 MiB max payload
     await store.save(big);
     assert.equal(await store.load("coherence/equities"), big);
     const bigger = sample("coherence/equities", 10, 2_800_000, 5); // 3 chunks of 960 KiB
     await store.save(bigger);
     assert.equal(await store.load("coherence/equities"), bigger);
-    const kv = await new Kvm(nc).open(bucket);
+    const kv = await new Kvm(nats.nc).open(bucket);
     const chunkKeys: string[] = [];
     for await (const k of await kv.keys()) if (k.includes(".")) chunkKeys.push(k);
     assert.is(chunkKeys.length, 3, "only the newest generation's chunks are left");
@@ -200,7 +187,7 @@ withNats(
 );
 
 withNats("KvSnapshotStore refuses a snapshot over snapshotBytesMax, naming its size", async () => {
-  const store = await KvSnapshotStore.open(nc, {
+  const store = await KvSnapshotStore.open(nats.nc, {
     bucket: `snapshots_t${++bucketNo}`,
     snapshotBytesMax: 10_000,
   });
@@ -221,10 +208,13 @@ withNats(
   async () => {
     const bucket = `snapshots_t${++bucketNo}`;
     const reports: CorruptSnapshotInfo[] = [];
-    const store = await KvSnapshotStore.open(nc, { bucket, onCorrupt: (r) => reports.push(r) });
+    const store = await KvSnapshotStore.open(nats.nc, {
+      bucket,
+      onCorrupt: (r) => reports.push(r),
+    });
     await store.save(sample("stats/A", 7));
     await store.save(sample("stats/B", 8, 1_500_000)); // 2 chunks
-    const kv = await new Kvm(nc).open(bucket);
+    const kv = await new Kvm(nats.nc).open(bucket);
     const bytes = (await kv.get("stats=2FA"))!.value.slice();
     bytes[bytes.length - 3]! ^= 0x04;
     await kv.put("stats=2FA", bytes);
