@@ -13,23 +13,11 @@ import { NatsBus } from "../../actors/runtime/mod.ts";
 import { outSubject } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { listedIncidents, publishCrash } from "./_incidents.ts";
 import { anomalyFinding } from "../_support/findings.ts";
 
 const test = suite("troupe run: the incident stage");
 const TS = 1_800_000_000_000_000;
-
-interface Listed {
-  id: string;
-  state: string;
-  findings: number;
-  members: Array<{ channel: string }>;
-}
-
-async function listed(url: string): Promise<Listed[]> {
-  const r = await runTroupe(["incidents", "--json", "--nats", url, "--timeout", "5000"]);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as Listed[];
-}
 
 if (haveNatsServer("troupe run's incident stage against nats-server")) {
   test("the host of partition 0 runs the stage, and its open incidents survive a restart", async () => {
@@ -41,14 +29,10 @@ if (haveNatsServer("troupe run's incident stage against nats-server")) {
     try {
       await host.waitFor("troupe run: incidents:");
       assert.match(host.output(), "0 findings refolded, 0 incidents open");
-      await listed(nats.url); // answered: the stage's subscriptions are in place
+      await listedIncidents(nats.url); // answered: the stage's subscriptions are in place
       // A crash over three channels, then a later finding that moves event time past it.
-      for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
-        bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
-      }
-      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
-      await bus.flush();
-      const before = await listed(nats.url);
+      await publishCrash(bus, { ts: TS, channels: ["SYM001", "SYM002", "SYM003"], later: "OTHER" });
+      const before = await listedIncidents(nats.url);
       assert.equal(before.map((i) => [i.id, i.state, i.members.length]), [
         [`anomaly-${TS}-SYM001`, "firing", 3],
       ]);
@@ -58,12 +42,12 @@ if (haveNatsServer("troupe run's incident stage against nats-server")) {
       await host.waitFor("troupe run: incidents:");
       // The clean stop saved the stage after its 4 findings: the restart restores it, refolds none.
       assert.match(host.output(), "0 findings refolded after the snapshot at 4, 1 incident open");
-      assert.equal(await listed(nats.url), before);
+      assert.equal(await listedIncidents(nats.url), before);
       // A finding of a member channel joins the rebuilt incident (a fresh stage would open one).
       bus.publish(outSubject("anomaly", "SYM002"), anomalyFinding("SYM002", TS + 11_000_000));
       bus.publish(outSubject("anomaly", "LATER"), anomalyFinding("LATER", TS + 20_000_000));
       await bus.flush();
-      const after = await listed(nats.url);
+      const after = await listedIncidents(nats.url);
       const crash = after.find((i) => i.id === `anomaly-${TS}-SYM001`);
       assert.ok(crash, JSON.stringify(after));
       assert.is(crash.findings, 5); // and OTHER's (10 s on, within its grouping window, a minute)
@@ -94,15 +78,12 @@ if (haveNatsServer("troupe run's incident stage against nats-server")) {
     const host = startTroupe(["run", "--config", file, "--nats", nats.url, "--data-dir", dir.path]);
     try {
       await host.waitFor("troupe run: incidents:");
-      await listed(nats.url);
-      for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
-        bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
-      }
-      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
-      await bus.flush();
-      assert.equal((await listed(nats.url)).map((i) => [i.id, i.state, i.members.length]), [
-        [`anomaly-${TS}-SYM001`, "resolved", 3],
-      ]);
+      await listedIncidents(nats.url);
+      await publishCrash(bus, { ts: TS, channels: ["SYM001", "SYM002", "SYM003"], later: "OTHER" });
+      assert.equal(
+        (await listedIncidents(nats.url)).map((i) => [i.id, i.state, i.members.length]),
+        [[`anomaly-${TS}-SYM001`, "resolved", 3]],
+      );
     } finally {
       await host.stop();
       await bus.close();

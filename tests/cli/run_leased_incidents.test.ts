@@ -18,6 +18,7 @@ import { NatsBus } from "../../actors/runtime/mod.ts";
 import { findingSubject } from "../../protocol/mod.ts";
 import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { type ListedIncident, listedIncidents } from "./_incidents.ts";
 import { anomalyFinding, anomalyFindingId } from "../_support/findings.ts";
 
 const test = suite("troupe run --partitions auto: the incident stage");
@@ -27,19 +28,6 @@ const RUNS = "this host runs the cluster's stage";
 
 function anomaly(channel: string, ts: number): { id: string; data: Uint8Array } {
   return { id: anomalyFindingId(channel, ts), data: anomalyFinding(channel, ts) };
-}
-
-interface Listed {
-  id: string;
-  state: string;
-  findings: number;
-  members: Array<{ channel: string; findings: number }>;
-}
-
-async function listed(url: string): Promise<Listed[]> {
-  const r = await runTroupe(["incidents", "--json", "--nats", url, "--timeout", "5000"]);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as Listed[];
 }
 
 if (haveNatsServer("the leased cluster's incident stage against nats-server")) {
@@ -99,9 +87,9 @@ if (haveNatsServer("the leased cluster's incident stage against nats-server")) {
       publish("OTHER", TS + 10_000_000);
       await bus.flush();
       const crash = `anomaly-${TS}-SYM1`;
-      let before: Listed | undefined;
+      let before: ListedIncident | undefined;
       for (let i = 0; i < 50 && before?.state !== "firing"; i++) {
-        before = (await listed(nats.url)).find((x) => x.id === crash);
+        before = (await listedIncidents(nats.url)).find((x) => x.id === crash);
       }
       assert.is(before?.state, "firing");
       assert.equal(before!.members.map((m) => m.channel), ["SYM1", "SYM2", "SYM3", "SYM4"]);
@@ -132,10 +120,10 @@ if (haveNatsServer("the leased cluster's incident stage against nats-server")) {
       publish("SYM3", TS + 12_000_000); // a later finding of a member joins it
       publish("LATER", TS + 16_000_000); // event time past both (they are held for ordering)
       await bus.flush();
-      let after: Listed | undefined;
+      let after: ListedIncident | undefined;
       // OTHER (10 s) is within the crash's grouping window (a minute): it joined too.
       for (let i = 0; i < 50 && after?.findings !== 7; i++) {
-        after = (await listed(nats.url)).find((x) => x.id === crash);
+        after = (await listedIncidents(nats.url)).find((x) => x.id === crash);
       }
       assert.is(after?.state, "firing");
       assert.is(after!.findings, 7, "4 + OTHER + the one published twice, once + the later one");
@@ -146,7 +134,7 @@ if (haveNatsServer("the leased cluster's incident stage against nats-server")) {
         ["SYM4", 1],
         ["OTHER", 1],
       ]);
-      const listedNow = await listed(nats.url);
+      const listedNow = await listedIncidents(nats.url);
       assert.is(listedNow.filter((x) => x.id === crash).length, 1, "one incident, not two");
 
       // SIGTERM on the stage's host hands the stage to the last one at once, from its snapshot.
@@ -158,7 +146,7 @@ if (haveNatsServer("the leased cluster's incident stage against nats-server")) {
         hosts.get(third)!.output(),
         "findings refolded from TROUPE_FINDINGS after the snapshot at",
       );
-      const handed = (await listed(nats.url)).find((x) => x.id === crash);
+      const handed = (await listedIncidents(nats.url)).find((x) => x.id === crash);
       assert.is(handed?.findings, 7);
     } finally {
       for (const h of hosts.values()) await h.stop(2000).catch(() => {});

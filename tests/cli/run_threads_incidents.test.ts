@@ -10,26 +10,12 @@ import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NatsBus } from "../../actors/runtime/mod.ts";
-import { outSubject } from "../../protocol/mod.ts";
-import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { anomalyFinding } from "../_support/findings.ts";
+import { listedIncidents, publishCrash } from "./_incidents.ts";
 
 const test = suite("troupe run --threads: the incident stage");
 const TS = 1_800_000_000_000_000;
-
-interface Listed {
-  id: string;
-  state: string;
-  findings: number;
-  members: Array<{ channel: string }>;
-}
-
-async function listed(url: string): Promise<Listed[]> {
-  const r = await runTroupe(["incidents", "--json", "--nats", url, "--timeout", "5000"]);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as Listed[];
-}
 
 if (haveNatsServer("troupe run --threads' incident stage against nats-server")) {
   test("a host on two threads runs the stage, serves its metrics, and its incidents survive a restart", async () => {
@@ -57,14 +43,10 @@ if (haveNatsServer("troupe run --threads' incident stage against nats-server")) 
       await host.waitFor("troupe run: incidents:");
       assert.match(host.output(), "on 2 threads");
       assert.match(host.output(), "0 findings refolded, 0 incidents open");
-      await listed(nats.url); // answered: the stage's subscriptions are in place
+      await listedIncidents(nats.url); // answered: the stage's subscriptions are in place
       // A crash over three channels, then a later finding that moves event time past it.
-      for (const [i, ch] of ["SYM001", "SYM002", "SYM003"].entries()) {
-        bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
-      }
-      bus.publish(outSubject("anomaly", "OTHER"), anomalyFinding("OTHER", TS + 10_000_000));
-      await bus.flush();
-      const before = await listed(nats.url);
+      await publishCrash(bus, { ts: TS, channels: ["SYM001", "SYM002", "SYM003"], later: "OTHER" });
+      const before = await listedIncidents(nats.url);
       assert.equal(before.map((i) => [i.id, i.state, i.members.length]), [
         [`anomaly-${TS}-SYM001`, "firing", 3],
       ]);
@@ -78,7 +60,7 @@ if (haveNatsServer("troupe run --threads' incident stage against nats-server")) 
       await host.waitFor("troupe run: incidents:");
       // The clean stop saved the stage after its 4 findings: the restart restores it.
       assert.match(host.output(), "0 findings refolded after the snapshot at 4, 1 incident open");
-      assert.equal(await listed(nats.url), before);
+      assert.equal(await listedIncidents(nats.url), before);
     } finally {
       await host.stop();
       await bus.close();

@@ -11,29 +11,17 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { outSubject } from "../../protocol/mod.ts";
-import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
+import { type ListedIncident, listedIncidents, publishCrash } from "./_incidents.ts";
 import { anomalyFinding } from "../_support/findings.ts";
 
 const test = suite("troupe up: incidents across restarts");
 // Event time far past the synthetic feed's (now): its own findings never join these.
 const TS = 1_900_000_000_000_000;
 
-interface Listed {
-  id: string;
-  state: string;
-  findings: number;
-  members: Array<{ channel: string }>;
-}
-
-async function listed(url: string): Promise<Listed[]> {
-  const r = await runTroupe(["incidents", "--json", "--nats", url, "--timeout", "5000"]);
-  assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as Listed[];
-}
-
 /** The crash's incident as listed: id, state and member channels. */
-function crashOf(all: Listed[]): [string, string, string[], number] | undefined {
+function crashOf(all: ListedIncident[]): [string, string, string[], number] | undefined {
   const i = all.find((i) => i.id === `anomaly-${TS}-UPA`);
   return i && [i.id, i.state, i.members.map((m) => m.channel).sort(), i.findings];
 }
@@ -56,15 +44,11 @@ if (haveNatsServer("troupe up's incidents across restarts")) {
     try {
       assert.match(proc.output(), "troupe up: incidents: troupe up runs the cluster's stage");
       assert.match(proc.output(), "0 findings refolded");
-      await listed(url); // answered: the stage's subscriptions are in place
+      await listedIncidents(url); // answered: the stage's subscriptions are in place
       bus = await NatsBus.connect(url);
       // A crash over three channels, then a later finding that moves event time past it.
-      for (const [i, ch] of ["UPA", "UPB", "UPC"].entries()) {
-        bus.publish(outSubject("anomaly", ch), anomalyFinding(ch, TS + i * 100_000));
-      }
-      bus.publish(outSubject("anomaly", "UPLATER"), anomalyFinding("UPLATER", TS + 10_000_000));
-      await bus.flush();
-      const before = await listed(url);
+      await publishCrash(bus, { ts: TS, channels: ["UPA", "UPB", "UPC"], later: "UPLATER" });
+      const before = await listedIncidents(url);
       assert.equal(crashOf(before), [`anomaly-${TS}-UPA`, "firing", ["UPA", "UPB", "UPC"], 3]);
       await bus.close();
       bus = undefined;
@@ -75,16 +59,16 @@ if (haveNatsServer("troupe up's incidents across restarts")) {
       // restart starts from that snapshot and refolds nothing.
       const saved = /0 findings refolded after the snapshot at (\d+)/.exec(proc.output());
       assert.ok(saved && Number(saved[1]) >= 4, proc.output());
-      assert.equal(crashOf(await listed(url)), crashOf(before));
+      assert.equal(crashOf(await listedIncidents(url)), crashOf(before));
       // Every incident listed before the restart is listed after it.
-      const ids = new Set((await listed(url)).map((i) => i.id));
+      const ids = new Set((await listedIncidents(url)).map((i) => i.id));
       for (const i of before) assert.ok(ids.has(i.id), `${i.id} after the restart`);
       // A finding of a member channel joins the rebuilt incident (a fresh stage would open one).
       bus = await NatsBus.connect(url);
       bus.publish(outSubject("anomaly", "UPB"), anomalyFinding("UPB", TS + 11_000_000));
       bus.publish(outSubject("anomaly", "UPLAST"), anomalyFinding("UPLAST", TS + 20_000_000));
       await bus.flush();
-      const after = await listed(url);
+      const after = await listedIncidents(url);
       // UPLATER (10 s on) is within the crash's grouping window (a minute): it joined too.
       const members = ["UPA", "UPB", "UPC", "UPLATER"];
       assert.equal(crashOf(after), [`anomaly-${TS}-UPA`, "firing", members, 5]);
