@@ -6,96 +6,22 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import {
-  ACTOR_KINDS,
-  defaultIncidentConfig,
-  type IncidentConfig,
-  legacyIncidentConfig,
-  runIncidentStage,
-} from "../../actors/mod.ts";
-import { Host } from "../../actors/runtime/host.ts";
-import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
-import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../../actors/runtime/memory_snapshot_store.ts";
-import {
-  decodeIncident,
-  encodeFrame,
-  encodeIncident,
-  feedSubject,
-  type Incident,
-} from "../../protocol/mod.ts";
-import { createMarketFeed } from "../../sim/feeds/mod.ts";
-import { demoActorConfigs } from "../../sim/mod.ts";
-import { Recorder, RecordingReader, RecordingWriter, replay } from "../../sim/recording/mod.ts";
+import { legacyIncidentConfig } from "../../actors/mod.ts";
+import { decodeIncident, encodeIncident, type Incident } from "../../protocol/mod.ts";
+import { RecordingReader, RecordingWriter, replay } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";
+import { recordIncidentSession } from "./_incident_session.ts";
 
 const test = suite("replay_incidents");
 const dir = tempDir("troupe-replay-incidents-");
 test.after(() => dir.remove());
 
-const START_US = 1_704_067_200_000_000;
-const INTERVAL_US = 10_000;
-const KINDS = ["anomaly", "collapse"];
-
-/**
- * A recorded live session: 8 symbols with crashes, anomaly and collapse, and the incident stage
- * (its settings, and those the header says it ran with).
- */
-async function recordSession(
-  path: string,
-  stageConfig: IncidentConfig = defaultIncidentConfig,
-  headerConfig: Record<string, unknown> = { ...stageConfig },
-) {
-  const bus = new InProcessBus();
-  const demo = demoActorConfigs(INTERVAL_US);
-  const config = Object.fromEntries(KINDS.map((k) => [k, demo[k] ?? {}]));
-  let now = START_US;
-  const rec = Recorder.start(bus, {
-    path,
-    header: { source: "test", config: { actors: config, incidents: headerConfig } },
-    clock: { now: () => (now += 1000) },
-  });
-  const host = new Host({
-    hostId: "live",
-    bus,
-    actors: KINDS.map((k) => ACTOR_KINDS[k]!),
-    config,
-    journal: new MemoryJournal(),
-    snapshots: new MemorySnapshotStore(),
-    log: () => {},
-  });
-  await host.start();
-  const stage = runIncidentStage(bus, { config: stageConfig });
-  const feed = createMarketFeed({
-    symbols: 8,
-    seed: 3,
-    batch: 50,
-    volume: false,
-    startUs: START_US,
-    intervalUs: INTERVAL_US,
-    crashRate: 1e-3,
-  });
-  for (let step = 0; step < 120; step++) {
-    for (const f of feed.next()) {
-      bus.publish(
-        feedSubject("market", f.channel),
-        encodeFrame(f, { id: `t:${f.channel}:${f.seq0}`, src: "t" }),
-      );
-    }
-    await bus.flush();
-  }
-  await host.stop();
-  await bus.flush();
-  stage.stop();
-  return rec.stop();
-}
-
 let session: string;
 let incidents: Incident[];
 test.before(async () => {
   session = join(dir.path, "live.rec");
-  await recordSession(session);
+  await recordIncidentSession(session);
   incidents = (await readRecords(session))
     .filter((m) => m.subject.startsWith("troupe.out.incident."))
     .map((m) => decodeIncident(m.data).incident);
@@ -151,7 +77,7 @@ test("a recording made before the grouping window rule (no member_joins) verifie
   // header over the old settings, so --verify compares like with like.
   const old = join(dir.path, "old.rec");
   const { member_joins: _, ...header } = legacyIncidentConfig;
-  await recordSession(old, legacyIncidentConfig, header);
+  await recordIncidentSession(old, { stageConfig: legacyIncidentConfig, headerConfig: header });
   const r = await replay(old, { verify: true, threads: 1 });
   assert.ok(r.verify?.ok, JSON.stringify(r.verify?.first));
   // Read with today's rule over its 5 s window, the same findings make other incidents.

@@ -6,98 +6,43 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { ACTOR_KINDS, defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
-import { Host } from "../../actors/runtime/host.ts";
-import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
-import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../../actors/runtime/memory_snapshot_store.ts";
+import type { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
 import {
   decodeEnvelope,
   decodeIncident,
   decodeIncidentControlAnswer,
-  encodeFrame,
   encodeIncidentControl,
-  feedSubject,
   type Incident,
   incidentControlSubject,
   parseSilenceMatchers,
 } from "../../protocol/mod.ts";
-import { createMarketFeed } from "../../sim/feeds/mod.ts";
-import { demoActorConfigs } from "../../sim/mod.ts";
-import { Recorder, replay } from "../../sim/recording/mod.ts";
+import { replay } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";
+import { recordIncidentSession, SESSION_START_US } from "./_incident_session.ts";
 
 const test = suite("replay_silences");
 const dir = tempDir("troupe-replay-silences-");
 test.after(() => dir.remove());
 
-const START_US = 1_704_067_200_000_000;
-const INTERVAL_US = 10_000;
-const KINDS = ["anomaly", "collapse"];
 /** The silence: every anomaly incident from 15 s to 35 s of event time. */
 const SILENCE = {
   id: "s1",
   matchers: parseSilenceMatchers("kind=anomaly"),
-  starts_us: START_US + 15_000_000,
-  ends_us: START_US + 35_000_000,
+  starts_us: SESSION_START_US + 15_000_000,
+  ends_us: SESSION_START_US + 35_000_000,
 };
 
 type Update = { ts: number; incident: Incident };
 
-/** A recorded live session (8 symbols with crashes) whose silence table is sent at step 20. */
-async function recordSession(path: string, answers: string[]) {
-  const bus = new InProcessBus();
-  const demo = demoActorConfigs(INTERVAL_US);
-  const config = Object.fromEntries(KINDS.map((k) => [k, demo[k] ?? {}]));
-  let now = START_US;
-  const rec = Recorder.start(bus, {
-    path,
-    header: { source: "test", config: { actors: config, incidents: defaultIncidentConfig } },
-    clock: { now: () => (now += 1000) },
-  });
-  const host = new Host({
-    hostId: "live",
-    bus,
-    actors: KINDS.map((k) => ACTOR_KINDS[k]!),
-    config,
-    journal: new MemoryJournal(),
-    snapshots: new MemorySnapshotStore(),
-    log: () => {},
-  });
-  await host.start();
-  const stage = runIncidentStage(bus, { config: defaultIncidentConfig });
-  const feed = createMarketFeed({
-    symbols: 8,
-    seed: 3,
-    batch: 50,
-    volume: false,
-    startUs: START_US,
-    intervalUs: INTERVAL_US,
-    crashRate: 1e-3,
-  });
-  for (let step = 0; step < 120; step++) {
-    if (step === 20) {
-      // Sent at 10 s of event time (the watermark is behind it), in force from 15 s.
-      const ask = encodeIncidentControl(
-        { id: "ctl-1", src: "collab", ts: SILENCE.starts_us },
-        { type: "silences", session: "main", silences: [SILENCE] },
-      );
-      const reply = await bus.request(incidentControlSubject(), ask, { timeout: 1000 });
-      answers.push(JSON.stringify(decodeIncidentControlAnswer(reply.data)));
-    }
-    for (const f of feed.next()) {
-      bus.publish(
-        feedSubject("market", f.channel),
-        encodeFrame(f, { id: `t:${f.channel}:${f.seq0}`, src: "t" }),
-      );
-    }
-    await bus.flush();
-  }
-  await host.stop();
-  await bus.flush();
-  stage.stop();
-  return rec.stop();
+/** Sends the silence table, in force from 15 s of event time, and keeps the stage's answer. */
+async function sendSilences(bus: InProcessBus, answers: string[]): Promise<void> {
+  const ask = encodeIncidentControl(
+    { id: "ctl-1", src: "collab", ts: SILENCE.starts_us },
+    { type: "silences", session: "main", silences: [SILENCE] },
+  );
+  const reply = await bus.request(incidentControlSubject(), ask, { timeout: 1000 });
+  answers.push(JSON.stringify(decodeIncidentControlAnswer(reply.data)));
 }
 
 let session: string;
@@ -105,7 +50,10 @@ let updates: Update[];
 const answers: string[] = [];
 test.before(async () => {
   session = join(dir.path, "live.rec");
-  await recordSession(session, answers);
+  await recordIncidentSession(session, {
+    // At step 20, 10 s of event time (the watermark is behind it).
+    beforeStep: (step, bus) => step === 20 ? sendSilences(bus, answers) : undefined,
+  });
   updates = (await readRecords(session))
     .filter((m) => m.subject.startsWith("troupe.out.incident."))
     .map((m) => ({ ts: decodeEnvelope(m.data).ts, incident: decodeIncident(m.data).incident }));
