@@ -5,29 +5,19 @@
  * each host's /metrics answers, and Ctrl-C hands the partitions off and stops everything, its
  * nats-server too. Options that cannot share partitions are refused before anything starts.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
+import { natsServersOn, upArgs } from "./_up.ts";
 
 const test = suite("troupe up --hosts");
 
 interface Status {
   hosts: Array<{ host: string; partitions: number[]; http_port?: number }>;
   partitions: Array<{ partition: number; owner: string }>;
-}
-
-/** The process ids of the nats-servers whose command line names `storeDir` (pgrep -f). */
-function natsServersOn(storeDir: string): number[] {
-  try {
-    return execFileSync("pgrep", ["-f", `nats-server .*${storeDir}`], { encoding: "utf8" })
-      .trim().split("\n").filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
 }
 
 test("--hosts with a file journal, without NATS, or below 1 is refused before anything starts", async () => {
@@ -47,21 +37,7 @@ if (haveNatsServer("troupe up --hosts")) {
   test("up --hosts 2: both hosts own partitions, every one is held, Ctrl-C stops everything", async () => {
     const dir = tempDir();
     const dataDir = join(dir.path, "d");
-    const up = startTroupe([
-      "up",
-      "--hosts",
-      "2",
-      "--data-dir",
-      dataDir,
-      "--http-port",
-      "0",
-      "--collab-port",
-      "0",
-      "--channels",
-      "4",
-      "--rate",
-      "200",
-    ]);
+    const up = startTroupe(upArgs(dataDir, ["--hosts", "2", "--channels", "4", "--rate", "200"]));
     try {
       await up.waitFor("injecting the synthetic market feed");
       assert.match(up.output(), "troupe up: 2 hosts (up-1 to up-2)");

@@ -13,6 +13,7 @@ import { NatsBus } from "../../actors/runtime/mod.ts";
 import { outSubject } from "../../protocol/mod.ts";
 import { startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
+import { upArgs } from "./_up.ts";
 import { type ListedIncident, listedIncidents, publishCrash } from "./_incidents.ts";
 import { anomalyFinding } from "../_support/findings.ts";
 
@@ -28,8 +29,7 @@ function crashOf(all: ListedIncident[]): [string, string, string[], number] | un
 
 /** Starts troupe up on `dataDir` and returns it with its nats-server's URL. */
 async function up(dataDir: string) {
-  const args = ["up", "--data-dir", dataDir, "--http-port", "0", "--collab-port", "0"];
-  const proc = startTroupe([...args, "--channels", "2", "--rate", "100"]);
+  const proc = startTroupe(upArgs(dataDir, ["--channels", "2", "--rate", "100"]));
   await proc.waitFor("injecting the synthetic market feed");
   const url = readFileSync(join(dataDir, "nats.url"), "utf8").trim();
   return { proc, url };

@@ -8,7 +8,6 @@
  * while up ran whole in its `troupe incidents`. up's leases have their 10 s TTL, so the takeover
  * takes that long.
  */
-import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -18,22 +17,13 @@ import { NatsBus } from "../../actors/runtime/mod.ts";
 import { findingSubject } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
+import { natsServersOn, upArgs } from "./_up.ts";
 import { anomalyFinding, anomalyFindingId } from "../_support/findings.ts";
 
 const test = suite("troupe up --hosts: the incident stage under its lease");
 const TS = 1_800_000_000_000_000;
 /** up's lease TTL (leaseSettings()'s default), which a host joining its cluster must use. */
 const UP_TTL_MS = 10_000;
-
-/** The process ids of the nats-servers whose command line names `storeDir` (pgrep -f). */
-function natsServersOn(storeDir: string): number[] {
-  try {
-    return execFileSync("pgrep", ["-f", `nats-server .*${storeDir}`], { encoding: "utf8" })
-      .trim().split("\n").filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
 
 async function stageOwner(url: string): Promise<string | undefined> {
   const r = await runTroupe(["status", "--nats", url, "--json"]);
@@ -45,21 +35,7 @@ if (haveNatsServer("troupe up --hosts: the incident stage under its lease")) {
   test("up --hosts 2 runs the stage on the host holding its lease; killed, a joined host takes it over", async () => {
     const dir = tempDir("troupe-up-stage-");
     const dataDir = join(dir.path, "d");
-    const up = startTroupe([
-      "up",
-      "--hosts",
-      "2",
-      "--data-dir",
-      dataDir,
-      "--http-port",
-      "0",
-      "--collab-port",
-      "0",
-      "--channels",
-      "2",
-      "--rate",
-      "50",
-    ]);
+    const up = startTroupe(upArgs(dataDir, ["--hosts", "2", "--channels", "2", "--rate", "50"]));
     let joined: ReturnType<typeof startTroupe> | undefined;
     let bus: NatsBus | undefined;
     try {

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
+import { upArgs } from "./_up.ts";
 
 const test = suite("troupe up scans");
 
@@ -27,18 +28,7 @@ const FIRST_SCAN = [
 test("troupe up serves scans over its feed: the README's first scan returns results within the first minute", async () => {
   const dir = tempDir();
   const data = join(dir.path, "d");
-  const up = startTroupe([
-    "up",
-    "--no-nats",
-    "--channels",
-    "6",
-    "--data-dir",
-    data,
-    "--http-port",
-    "0",
-    "--collab-port",
-    "0",
-  ]);
+  const up = startTroupe(upArgs(data, ["--no-nats", "--channels", "6"]));
   try {
     await up.waitFor("injecting the synthetic market feed", 60_000);
     const t0 = Date.now();

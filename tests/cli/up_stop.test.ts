@@ -8,7 +8,7 @@
  * nats.url over before the host's journal lock stopped it. A feed that failed while troupe up
  * waited for Ctrl-C (a NATS flush unanswered) ended it with an unhandled rejection.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
@@ -17,18 +17,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ROOT, runTroupe, startTroupe, troupeCommand } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
+import { natsServersOn, upArgs } from "./_up.ts";
 
 const test = suite("troupe up: stopping");
-
-/** The process ids of the nats-servers whose command line names `storeDir` (pgrep -f). */
-function natsServersOn(storeDir: string): number[] {
-  try {
-    return execFileSync("pgrep", ["-f", `nats-server .*${storeDir}`], { encoding: "utf8" })
-      .trim().split("\n").filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-}
 
 /** Listens on a free loopback port, holding it. */
 function holdPort(): Promise<{ server: Server; port: number }> {
@@ -55,19 +46,7 @@ function killAll(group: number, dataDir: string): void {
 
 /** A small troupe up on `dataDir`, on free ports. */
 function smallUp(dataDir: string): string[] {
-  return [
-    "up",
-    "--data-dir",
-    dataDir,
-    "--http-port",
-    "0",
-    "--collab-port",
-    "0",
-    "--channels",
-    "2",
-    "--rate",
-    "200",
-  ];
+  return upArgs(dataDir, ["--channels", "2", "--rate", "200"]);
 }
 
 /** Starts troupe up on `dataDir` in a process group of its own, as a shell gives a foreground job. */
@@ -171,12 +150,11 @@ if (haveNatsServer("troupe up: stopping")) {
   test("a second troupe up on the same data directory names the first, exit 1, starting nothing", async () => {
     const dir = tempDir();
     const dataDir = join(dir.path, "d");
-    const common = ["--data-dir", dataDir, "--http-port", "0", "--collab-port", "0"];
-    const first = startTroupe(["up", ...common, "--channels", "2", "--rate", "200"]);
+    const first = startTroupe(smallUp(dataDir));
     try {
       await first.waitFor("injecting the synthetic market feed", 120_000);
       const natsUrl = readFileSync(join(dataDir, "nats.url"), "utf8");
-      const r = await runTroupe(["up", ...common], { timeoutMs: 120_000 });
+      const r = await runTroupe(upArgs(dataDir), { timeoutMs: 120_000 });
       assert.is(r.code, 1, r.stdout + r.stderr);
       assert.is(
         r.stderr.replace(/^npm warn.*\n/gm, ""),

@@ -12,6 +12,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
+import { upArgs } from "./_up.ts";
 
 const test = suite("troupe up --threads");
 
@@ -39,23 +40,9 @@ if (haveNatsServer("troupe up --threads")) {
     const dir = tempDir();
     const dataDir = join(dir.path, "d");
     const rec = join(dir.path, "s.rec");
-    const up = startTroupe([
-      "up",
-      "--threads",
-      "2",
-      "--data-dir",
-      dataDir,
-      "--http-port",
-      "0",
-      "--collab-port",
-      "0",
-      "--channels",
-      "4",
-      "--rate",
-      "400",
-      "--record",
-      rec,
-    ]);
+    const up = startTroupe(
+      upArgs(dataDir, ["--threads", "2", "--channels", "4", "--rate", "400", "--record", rec]),
+    );
     try {
       await up.waitFor("injecting the synthetic market feed", 60_000);
       assert.match(up.output(), /troupe up: host up-1 running .* on 2 threads/);

@@ -7,6 +7,7 @@ import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { waitFor } from "../collab/_support.ts";
 import { type GatewayEnv, withGateway } from "../collab/_stream_support.ts";
+import { upArgs } from "./_up.ts";
 
 const test = suite("troupe watch");
 const run = haveNatsServer("troupe watch");
@@ -218,20 +219,7 @@ test("troupe watch names a refused token and exits 1; usage errors exit 2", asyn
 test("next to troupe up, troupe watch needs no options: up writes its gateway and a viewer token", async () => {
   const dir = tempDir();
   const dataDir = join(dir.path, "d");
-  const up = startTroupe([
-    "up",
-    "--no-nats",
-    "--duration",
-    "60",
-    "--channels",
-    "4",
-    "--data-dir",
-    dataDir,
-    "--http-port",
-    "0",
-    "--collab-port",
-    "0",
-  ]);
+  const up = startTroupe(upArgs(dataDir, ["--no-nats", "--duration", "60", "--channels", "4"]));
   try {
     await up.waitFor("troupe watch");
     assert.match(up.output(), /dashboard http:\/\/127\.0\.0\.1:\d+\/\?session=main&token=\S+\n/);
