@@ -6,13 +6,11 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { encodeFrame, feedSubject, outPattern } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { writeStatsOnlyConfig } from "./_stats_only_config.ts";
 
 const test = suite("troupe ctl on a threaded host");
 
@@ -24,22 +22,7 @@ if (haveNatsServer("troupe ctl on a threaded host")) {
     const dir = tempDir();
     const nc = await connect({ servers: nats.url });
     try {
-      const path = join(dir.path, "host.json");
-      writeFileSync(
-        path,
-        JSON.stringify({
-          host_id: "tc",
-          nats: nats.url,
-          data_dir: join(dir.path, "data"),
-          http_port: 0,
-          partitions: { count: 4, owned: "all" },
-          actors: Object.fromEntries(
-            Object.keys(ACTOR_KINDS).map((
-              k,
-            ) => [k, k === "stats" ? { every_samples: 1 } : { enabled: false }]),
-          ),
-        }),
-      );
+      const path = writeStatsOnlyConfig(dir.path, { hostId: "tc", nats: nats.url });
       const run = startTroupe(["run", "--config", path, "--threads", "2"]);
       try {
         await run.waitFor("troupe run: host tc running");

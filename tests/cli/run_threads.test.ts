@@ -10,11 +10,11 @@ import { writeFileSync } from "node:fs";
 import process from "node:process";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { THREAD_YOUNG_GENERATION_MB } from "../../actors/runtime/mod.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import { writeStatsOnlyConfig } from "./_stats_only_config.ts";
 
 const test = suite("cli run --threads");
 
@@ -38,22 +38,7 @@ if (haveNatsServer("cli run --threads")) {
     const dir = tempDir();
     const nc = await connect({ servers: nats.url });
     try {
-      const path = join(dir.path, "host.json");
-      writeFileSync(
-        path,
-        JSON.stringify({
-          host_id: "tt",
-          nats: nats.url,
-          data_dir: join(dir.path, "data"),
-          http_port: 0,
-          partitions: { count: 4, owned: "all" },
-          actors: Object.fromEntries(
-            Object.keys(ACTOR_KINDS).map((
-              k,
-            ) => [k, k === "stats" ? { every_samples: 1 } : { enabled: false }]),
-          ),
-        }),
-      );
+      const path = writeStatsOnlyConfig(dir.path, { hostId: "tt", nats: nats.url });
       const run = startTroupe(["run", "--config", path, "--threads", "2"]);
       try {
         await run.waitFor("troupe run: host tt running");
