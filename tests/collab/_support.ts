@@ -4,7 +4,8 @@
  * token minting for a data directory, waiting for a condition, for replicas to converge
  * (`waitConverged()`) or for the feed stream to keep what was published (`feedStored()`), and
  * `openDashboard()`, the set-up of the dashboard's browser suites (a nats-server, a collab
- * server, a bus, Chromium, pages).
+ * server, a bus, Chromium, pages), and `openDashboardOverHistory()`, the same over a channel's past
+ * kept in the feed stream.
  */
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -335,4 +336,46 @@ export async function openDashboard(options: DashboardOptions): Promise<Dashboar
     await close();
     throw err;
   }
+}
+
+/** A channel's past, kept in the feed stream (see `openDashboardOverHistory`). */
+export interface FeedHistory {
+  channel: string;
+  /** How long it spans, a sample a second, in frames of a minute; it ends 5 s before now. */
+  spanS: number;
+  /** The value of the `k`-th sample. */
+  value(k: number): number;
+}
+
+/**
+ * `openDashboard()` over a feed stream that holds `options.history` before the collab server
+ * starts, published and flushed by a connection of its own (`dash-<name>-feed`); with the time of
+ * the history's first sample (µs).
+ */
+export async function openDashboardOverHistory(
+  options: Omit<DashboardOptions, "before"> & { history: FeedHistory },
+): Promise<Dashboard & { historyStartUs: number }> {
+  const { channel, spanS, value } = options.history;
+  let historyStartUs = 0;
+  const dash = await openDashboard({
+    ...options,
+    async before(natsUrl) {
+      const pub = await NatsBus.connect(natsUrl, { name: `dash-${options.name}-feed` });
+      await ensureFeedStream(pub.nc);
+      const t0 = (Math.floor(Date.now() / 1000) - spanS - 5) * 1_000_000;
+      for (let f = 0; f < spanS / 60; f++) {
+        const t = new Float64Array(60).map((_, i) => t0 + (f * 60 + i) * 1_000_000);
+        const v = new Float64Array(60).map((_, i) => value(f * 60 + i));
+        const id = `${channel.toLowerCase()}-${f}`;
+        pub.publish(
+          feedSubject("m", channel),
+          encodeFrame({ channel, seq0: f * 60, t, v }, { id, src: "test" }),
+        );
+      }
+      await pub.flush();
+      historyStartUs = t0;
+      return pub;
+    },
+  });
+  return Object.assign(dash, { historyStartUs });
 }

@@ -13,19 +13,15 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
 import {
   encodeEventEnvelope,
-  encodeFrame,
   encodeIncident,
-  feedSubject,
   incidentSubject,
   outSubject,
 } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { openDashboardOverHistory } from "./_support.ts";
 
 const NAME = "dashboard history in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
@@ -71,41 +67,32 @@ interface PageTroupe {
 }
 
 test("clicking an event 90 minutes old opens its channel at that time, from history; 24 h shows it all", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-history-");
-  const pub = await NatsBus.connect(nats.url, { name: "dash-history-feed" });
-  await ensureFeedStream(pub.nc);
-  const t0 = (Math.floor(Date.now() / 1000) - SPAN_S - 5) * 1_000_000;
-  for (let f = 0; f < SPAN_S / 60; f++) {
-    const t = new Float64Array(60).map((_, i) => t0 + (f * 60 + i) * 1_000_000);
-    const v = new Float64Array(60).map((_, i) => 50 + ((f * 60 + i) % 17));
-    pub.publish(
-      feedSubject("m", "OLD"),
-      encodeFrame({ channel: "OLD", seq0: f * 60, t, v }, { id: `old-${f}`, src: "test" }),
-    );
-  }
-  await pub.flush();
-  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
-  const browser = await launchBrowser();
+  const dash = await openDashboardOverHistory({
+    name: "history",
+    history: { channel: "OLD", spanS: SPAN_S, value: (k) => 50 + (k % 17) },
+  });
+  const pub = dash.bus;
+  const t0 = dash.historyStartUs;
   try {
-    const page = await browser.newPage();
     const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
     // What the browser itself sent and received: HTTP requests for /history, and history answers
     // on the stream socket (msgpack maps `{t: "history", id, data}`).
     let httpHistory = 0, socketHistory = 0;
-    page.on("request", (r) => void (new URL(r.url()).pathname === "/history" && httpHistory++));
-    page.on("websocket", (ws) => {
-      if (!ws.url().includes("/stream")) return;
-      ws.on("framereceived", (f) => {
-        if (typeof f.payload !== "string" && f.payload.includes("history")) socketHistory++;
-      });
+    const page = await dash.open({
+      prepare(page) {
+        page.on("pageerror", (e) => errors.push(e.message));
+        page.on(
+          "request",
+          (r) => void (new URL(r.url()).pathname === "/history" && httpHistory++),
+        );
+        page.on("websocket", (ws) => {
+          if (!ws.url().includes("/stream")) return;
+          ws.on("framereceived", (f) => {
+            if (typeof f.payload !== "string" && f.payload.includes("history")) socketHistory++;
+          });
+        });
+      },
     });
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
-    );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
     const at = t0 + 1800 * 1_000_000; // 30 minutes in: an hour and a half ago
     pub.publish(
       outSubject("anomaly", "OLD"),
@@ -234,11 +221,7 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
     );
     assert.equal(errors, []);
   } finally {
-    await browser.cleanup();
-    await pub.close();
-    await collab.close();
-    await nats.cleanup();
-    dir.remove();
+    await dash.close();
   }
 });
 

@@ -7,12 +7,10 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { ensureFeedStream, NatsBus } from "../../actors/runtime/mod.ts";
-import { launchCollab } from "../../collab/mod.ts";
-import { encodeBar, encodeFrame, feedSubject, outSubject } from "../../protocol/mod.ts";
-import { haveBrowser, launchBrowser } from "../_support/browser.ts";
-import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
-import { tokenFor } from "./_support.ts";
+import { encodeBar, outSubject } from "../../protocol/mod.ts";
+import { haveBrowser } from "../_support/browser.ts";
+import { haveNatsServer } from "../_support/nats.ts";
+import { openDashboardOverHistory } from "./_support.ts";
 
 const NAME = "dashboard range candles in the browser";
 const run = haveNatsServer(NAME) && haveBrowser(NAME);
@@ -41,34 +39,21 @@ interface PageTroupe {
 }
 
 test("24 h of a market channel: the candles draw history's bars on the line's range; a UTC custom range", async () => {
-  const nats = await startTestNats();
-  const dir = tempDir("troupe-dash-range-candles-");
-  const pub = await NatsBus.connect(nats.url, { name: "dash-range-candles-feed" });
-  await ensureFeedStream(pub.nc);
-  const t0 = (Math.floor(Date.now() / 1000) - SPAN_S - 5) * 1_000_000;
-  for (let f = 0; f < SPAN_S / 60; f++) {
-    const t = new Float64Array(60).map((_, i) => t0 + (f * 60 + i) * 1_000_000);
-    const v = new Float64Array(60).map((_, i) => {
-      const k = f * 60 + i;
-      return k === SPIKE_AT_S ? 900 : 100 + (k % 23) / 10;
-    });
-    pub.publish(
-      feedSubject("m", "MKT"),
-      encodeFrame({ channel: "MKT", seq0: f * 60, t, v }, { id: `mkt-${f}`, src: "test" }),
-    );
-  }
-  await pub.flush();
-  const collab = await launchCollab({ dataDir: dir.path, nats: nats.url, bridge: false });
-  const browser = await launchBrowser();
+  const dash = await openDashboardOverHistory({
+    name: "range-candles",
+    history: {
+      channel: "MKT",
+      spanS: SPAN_S,
+      value: (k) => k === SPIKE_AT_S ? 900 : 100 + (k % 23) / 10,
+    },
+  });
+  const pub = dash.bus;
+  const t0 = dash.historyStartUs;
   try {
-    const page = await browser.newPage();
     const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    const token = await tokenFor(dir.path, "ops", "viewer");
-    await page.goto(
-      `http://127.0.0.1:${collab.server.port}/?session=ops&token=${token}&backfill=0`,
-    );
-    await page.waitForSelector("body[data-stream-subscribed]", { timeout: 20_000 });
+    const page = await dash.open({
+      prepare: (page) => void page.on("pageerror", (e) => errors.push(e.message)),
+    });
     // One live bar: the card and its strip exist, as on a page that has watched a while.
     const live = t0 + SPAN_S * 1_000_000;
     pub.publish(
@@ -173,11 +158,7 @@ test("24 h of a market channel: the candles draw history's bars on the line's ra
     assert.match((await page.textContent(quote))!, / · 1s bars$/);
     assert.equal(errors, []);
   } finally {
-    await browser.cleanup();
-    await pub.close();
-    await collab.close();
-    await nats.cleanup();
-    dir.remove();
+    await dash.close();
   }
 });
 
