@@ -12,10 +12,10 @@ import { Host } from "../../actors/runtime/host.ts";
 import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
 import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
 import { MemorySnapshotStore } from "../../actors/runtime/memory_snapshot_store.ts";
-import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { createMarketFeed } from "../../sim/feeds/mod.ts";
 import { demoActorConfigs } from "../../sim/mod.ts";
 import { Recorder, type RecorderSummary } from "../../sim/recording/mod.ts";
+import { publishFrames } from "./_live_session.ts";
 
 /** The event time of the session's first sample, in µs. */
 export const SESSION_START_US = 1_704_067_200_000_000;
@@ -74,12 +74,7 @@ export async function recordIncidentSession(
   for (let step = 0; step < 120; step++) {
     const before = options.beforeStep?.(step, bus);
     if (before) await before;
-    for (const f of feed.next()) {
-      bus.publish(
-        feedSubject("market", f.channel),
-        encodeFrame(f, { id: `t:${f.channel}:${f.seq0}`, src: "t" }),
-      );
-    }
+    publishFrames(bus, feed.next(), { domain: "market", src: "t" });
     await bus.flush();
   }
   await host.stop();

@@ -8,17 +8,10 @@ import { Host } from "../../actors/runtime/host.ts";
 import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
 import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
 import { MemorySnapshotStore } from "../../actors/runtime/memory_snapshot_store.ts";
-import {
-  ctlSubject,
-  decodeValue,
-  encodeEnvelope,
-  encodeFrame,
-  type Envelope,
-  feedSubject,
-} from "../../protocol/mod.ts";
+import { ctlSubject, decodeValue, encodeEnvelope, type Envelope } from "../../protocol/mod.ts";
 import { VirtualClock } from "../../sim/clock.ts";
 import { createMarketFeed, createMetricsFeed } from "../../sim/feeds/mod.ts";
-import { Recorder, replay, ReplayError } from "../../sim/recording/mod.ts";
+import { replay, ReplayError } from "../../sim/recording/mod.ts";
 import {
   type RecordedMessage,
   type RecordingHeaderInit,
@@ -27,6 +20,7 @@ import {
 } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";
+import { publishFrames, recordLiveSession } from "./_live_session.ts";
 
 const test = suite("replay");
 const dir = tempDir("troupe-replay-");
@@ -35,59 +29,36 @@ let n = 0;
 const file = () => join(dir.path, `s${++n}.rec`);
 
 const START_US = 1_704_067_200_000_000;
-const STEP_US = 1000;
 const CONFIG = { stats: { every_samples: 30 } };
 
 /**
- * A live session on an in-process bus, recorded: a stats host over 3 metric channels, 40 steps of
- * 10-sample frames, and a control message after step 20 that changes every_samples to 7. The
- * recorder's clock ticks 1 ms per message, so receive times are exact.
+ * A live session, recorded: a stats host over 3 metric channels, 40 steps of 10-sample frames,
+ * and a control message after step 20 that changes every_samples to 7.
  */
-async function recordSession(
+function recordSession(
   path: string,
   options: { header?: Partial<RecordingHeaderInit> } = {},
 ) {
-  const bus = new InProcessBus();
-  let now = START_US;
-  const rec = Recorder.start(bus, {
-    path,
-    header: { source: "test", config: { actors: CONFIG }, seed: 5, ...options.header },
-    clock: { now: () => (now += STEP_US) },
-  });
-  const host = new Host({
-    hostId: "live",
-    bus,
-    actors: [statsActor],
-    config: CONFIG,
-    journal: new MemoryJournal(),
-    snapshots: new MemorySnapshotStore(),
-    log: () => {},
-  });
-  await host.start();
-  const feed = createMetricsFeed({ series: 3, seed: 5, batch: 10 });
-  for (let step = 0; step < 40; step++) {
-    for (const f of feed.next()) {
-      bus.publish(
-        feedSubject("metrics", f.channel),
-        encodeFrame(f, { id: `t:${f.channel}:${f.seq0}`, src: "t" }),
-      );
+  const live = { actors: [statsActor], config: CONFIG, header: { seed: 5, ...options.header } };
+  return recordLiveSession(path, live, async (bus) => {
+    const feed = createMetricsFeed({ series: 3, seed: 5, batch: 10 });
+    for (let step = 0; step < 40; step++) {
+      publishFrames(bus, feed.next(), { domain: "metrics", src: "t" });
+      if (step === 20) {
+        bus.publish(
+          ctlSubject("stats"),
+          encodeEnvelope({
+            id: "ctl-1",
+            type: "config",
+            src: "t",
+            ts: 0,
+            body: { every_samples: 7 },
+          }),
+        );
+      }
+      await bus.flush();
     }
-    if (step === 20) {
-      bus.publish(
-        ctlSubject("stats"),
-        encodeEnvelope({
-          id: "ctl-1",
-          type: "config",
-          src: "t",
-          ts: 0,
-          body: { every_samples: 7 },
-        }),
-      );
-    }
-    await bus.flush();
-  }
-  await host.stop();
-  return rec.stop();
+  });
 }
 
 /** Rewrites a recording through `edit` (return undefined to drop a record). */
@@ -148,36 +119,15 @@ test("replaying the same recording twice gives byte-identical outputs, equal to 
 
 test("every registered kind replays a market session byte for byte, twice the same", async () => {
   const path = file();
-  const bus = new InProcessBus();
-  let now = START_US;
   const config = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, {}]));
-  const rec = Recorder.start(bus, {
-    path,
-    header: { source: "test", config: { actors: config } },
-    clock: { now: () => (now += STEP_US) },
-  });
-  const host = new Host({
-    hostId: "live",
-    bus,
-    actors: Object.values(ACTOR_KINDS),
-    config,
-    journal: new MemoryJournal(),
-    snapshots: new MemorySnapshotStore(),
-    log: () => {},
-  });
-  await host.start();
-  const feed = createMarketFeed({ symbols: 6, seed: 11, batch: 25, volume: false });
-  for (let step = 0; step < 40; step++) {
-    for (const f of feed.next()) {
-      bus.publish(
-        feedSubject("market", f.channel),
-        encodeFrame(f, { id: `m:${f.channel}:${f.seq0}`, src: "m" }),
-      );
+  const live = { actors: Object.values(ACTOR_KINDS), config };
+  const summary = await recordLiveSession(path, live, async (bus) => {
+    const feed = createMarketFeed({ symbols: 6, seed: 11, batch: 25, volume: false });
+    for (let step = 0; step < 40; step++) {
+      publishFrames(bus, feed.next(), { domain: "market", src: "m" });
+      await bus.flush();
     }
-    await bus.flush();
-  }
-  await host.stop();
-  const summary = rec.stop();
+  });
   const kindsWithOutputs = new Set(
     (await readRecords(path)).filter((m) => m.subject.startsWith("troupe.out."))
       .map((m) => m.subject.split(".")[2]),

@@ -3,10 +3,7 @@ import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { Host } from "../../actors/runtime/host.ts";
 import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
-import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../../actors/runtime/memory_snapshot_store.ts";
 import {
   ctlSubject,
   decodeValue,
@@ -18,7 +15,6 @@ import {
 import { VirtualClock } from "../../sim/clock.ts";
 import { createMarketFeed } from "../../sim/feeds/mod.ts";
 import {
-  Recorder,
   RecordingReader,
   RecordingWriter,
   replay,
@@ -28,6 +24,7 @@ import {
 } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";
+import { publishFrames, recordLiveSession } from "./_live_session.ts";
 import { BOOM_CHANNEL, registry as testKinds } from "./_replay_kinds.ts";
 
 const test = suite("replay on worker threads");
@@ -61,46 +58,25 @@ function ctl(id: string, body: unknown): Uint8Array {
  * message to every coherence instance.
  */
 async function recordSession(path: string): Promise<void> {
-  const bus = new InProcessBus();
-  let now = START_US;
-  const rec = Recorder.start(bus, {
-    path,
-    header: { source: "test", config: { actors: CONFIG }, seed: 11 },
-    clock: { now: () => (now += STEP_US) },
+  const live = { actors: Object.values(ACTOR_KINDS), config: CONFIG, header: { seed: 11 } };
+  await recordLiveSession(path, live, async (bus) => {
+    const feed = createMarketFeed({ symbols: 6, seed: 11, batch: 25, volume: false });
+    for (let step = 0; step < 30; step++) {
+      publishFrames(bus, feed.next(), { domain: "market", src: "m" });
+      if (step === 10) {
+        bus.publish(ctlSubject("stats"), ctl("c1", { every_samples: 15 }));
+        bus.publish(ctlSubject("stats", "SYM002"), ctl("c2", { every_samples: 9 }));
+      }
+      if (step === 15) {
+        bus.publish(feedSubject("market", "SYM001"), new Uint8Array([0x93, 1, 2, 3]));
+        bus.publish(ctlSubject("anomaly"), ctl("c3", { threshold: 7 }));
+      }
+      if (step === 20) {
+        bus.publish(ctlSubject("coherence"), ctl("c4", { top_channels: 2 }));
+      }
+      await bus.flush();
+    }
   });
-  const host = new Host({
-    hostId: "live",
-    bus,
-    actors: Object.values(ACTOR_KINDS),
-    config: CONFIG,
-    journal: new MemoryJournal(),
-    snapshots: new MemorySnapshotStore(),
-    log: () => {},
-  });
-  await host.start();
-  const feed = createMarketFeed({ symbols: 6, seed: 11, batch: 25, volume: false });
-  for (let step = 0; step < 30; step++) {
-    for (const f of feed.next()) {
-      bus.publish(
-        feedSubject("market", f.channel),
-        encodeFrame(f, { id: `m:${f.channel}:${f.seq0}`, src: "m" }),
-      );
-    }
-    if (step === 10) {
-      bus.publish(ctlSubject("stats"), ctl("c1", { every_samples: 15 }));
-      bus.publish(ctlSubject("stats", "SYM002"), ctl("c2", { every_samples: 9 }));
-    }
-    if (step === 15) {
-      bus.publish(feedSubject("market", "SYM001"), new Uint8Array([0x93, 1, 2, 3]));
-      bus.publish(ctlSubject("anomaly"), ctl("c3", { threshold: 7 }));
-    }
-    if (step === 20) {
-      bus.publish(ctlSubject("coherence"), ctl("c4", { top_channels: 2 }));
-    }
-    await bus.flush();
-  }
-  await host.stop();
-  rec.stop();
 }
 
 /** A replay's outputs, as subject and base64 bytes, in the order it gave them. */
