@@ -2,20 +2,9 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import * as Y from "yjs";
 import { SCHEMA_VERSION, SessionDoc, SessionDocError } from "../../collab/mod.ts";
+import { throwsField } from "./_throws_field.ts";
 
 const test = suite("session document");
-
-function throwsField(fn: () => void, field: string, text: string): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, SessionDocError);
-    assert.is((err as SessionDocError).field, field);
-    assert.match((err as Error).message, text);
-    return;
-  }
-  assert.unreachable(`expected a SessionDocError on ${field}`);
-}
 
 const panel = {
   id: "p1",

@@ -5,27 +5,15 @@ import {
   checkAck,
   checkSilence,
   INCIDENT_DOC_VALIDATORS,
-  SessionDocError,
   SessionIncidents,
   silenceOfEntry,
 } from "../../collab/mod.ts";
+import { throwsField } from "./_throws_field.ts";
 
 const test = suite("session document: acks and silences");
 
 const NOW = 1_763_900_000_000;
 const HOUR = 3_600_000;
-
-function throwsField(fn: () => unknown, field: string, text: string): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, SessionDocError);
-    assert.is((err as SessionDocError).field, field);
-    assert.match((err as Error).message, text);
-    return;
-  }
-  assert.unreachable(`expected a SessionDocError on ${field}`);
-}
 
 test("addSilence() keeps canonical matchers, a start (now by default), who and why, pending the stage", () => {
   const s = new SessionIncidents(new Y.Doc());
