@@ -109,8 +109,18 @@ test("a market card's header says last, change and bar size; its candles share t
       { timeout: 5_000 },
     );
     assert.is(await quote.textContent(), "last 105 · +5.00% (29s) · 1s bars");
-    // After a frame, both strips show one time span.
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+    // Once the frames already asked for have run, both strips show one time span. Not after one
+    // animation frame: a strip that drew before its line (both marked in one frame, the strip
+    // first) takes the line's range in the loop's next frame, which the loop paces by a timer.
+    await page.waitForFunction(
+      () => {
+        const g = (globalThis as unknown as PageTroupe).troupe.grid;
+        const line = g.chart("MKT").xRange(), candles = g.candles("MKT").xRange();
+        return Math.abs(line.min - candles.min) < 1e-3 && Math.abs(line.max - candles.max) < 1e-3;
+      },
+      null,
+      { timeout: 5_000 },
+    ).catch(() => undefined); // the assertion below says what differs
     const ranges = await page.evaluate(() => {
       const g = (globalThis as unknown as PageTroupe).troupe.grid;
       return { line: g.chart("MKT").xRange(), candles: g.candles("MKT").xRange() };
