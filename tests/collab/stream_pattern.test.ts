@@ -1,5 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { throwsOn } from "../_support/throws_on.ts";
 import { checkStreamPattern, STREAM_PREFIXES } from "../../collab/mod.ts";
 import {
   catchUpSubject,
@@ -12,15 +13,7 @@ import {
 const test = suite("stream patterns");
 
 function throwsNaming(fn: () => unknown, field: string, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, StreamProtocolError);
-    assert.is((err as StreamProtocolError).field, field);
-    assert.match((err as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a StreamProtocolError on ${field}`);
+  throwsOn(StreamProtocolError, fn, field, pattern);
 }
 
 test("checkStreamPattern() takes patterns inside the relayed prefixes and refuses others with the reason", () => {

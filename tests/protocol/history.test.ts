@@ -1,5 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { throwsOn } from "../_support/throws_on.ts";
 import {
   decodeHistoryRequest,
   decodeHistoryResponse,
@@ -73,16 +74,8 @@ function response(): HistoryResponse {
   };
 }
 
-function throwsProtocol(fn: () => unknown, field: string, message: RegExp) {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, ProtocolError);
-    assert.is((err as ProtocolError).field, field);
-    assert.match((err as Error).message, message);
-    return;
-  }
-  assert.unreachable(`no error for field ${field}`);
+function throwsProtocol(fn: () => unknown, field: string, message: RegExp): void {
+  throwsOn(ProtocolError, fn, field, message);
 }
 
 test("encodeHistoryRequest() and decodeHistoryRequest() round-trip a request", () => {

@@ -1,5 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { throwsOn } from "../_support/throws_on.ts";
 import {
   areaPattern,
   ctlSubject,
@@ -49,15 +50,7 @@ function incident(kind: string, channels: string[]): Incident {
 }
 
 function throwsField(fn: () => unknown, field: string, text: string): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, ProtocolError);
-    assert.is((err as ProtocolError).field, field);
-    assert.match((err as Error).message, text);
-    return;
-  }
-  assert.unreachable(`expected a ProtocolError on ${field}`);
+  throwsOn(ProtocolError, fn, field, text);
 }
 
 test("parseSilenceMatchers() reads Alertmanager-style terms and formats them back", () => {

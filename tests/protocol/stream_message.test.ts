@@ -1,5 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { throwsOn } from "../_support/throws_on.ts";
 import { encode } from "@msgpack/msgpack";
 import {
   decodeStreamClientMessage,
@@ -15,15 +16,7 @@ import { Prng } from "../../sim/prng/mod.ts";
 const test = suite("stream messages on the wire");
 
 function throwsNaming(fn: () => unknown, field: string, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, StreamProtocolError);
-    assert.is((err as StreamProtocolError).field, field);
-    assert.match((err as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a StreamProtocolError on ${field}`);
+  throwsOn(StreamProtocolError, fn, field, pattern);
 }
 
 test("history asks and answers round-trip; a bad history request names its field", () => {

@@ -1,5 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { throwsOn } from "../../_support/throws_on.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,15 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), "troupe-feeds-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function configError(fn: () => unknown, field: string, text: string): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, ConfigError);
-    assert.is((err as ConfigError).field, field);
-    assert.match((err as Error).message, text);
-    return;
-  }
-  assert.unreachable("no ConfigError");
+  throwsOn(ConfigError, fn, field, text);
 }
 
 test("parseFeedSpec() reads market, metrics and csv:PATH", () => {
