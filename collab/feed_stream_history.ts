@@ -57,6 +57,10 @@ export interface ReadFramesOptions {
    *  into it and handed on as views of it. Without it, or when it gives none, a frame is
    *  decoded into columns of its own. */
   room?(n: number): FrameRoom | undefined;
+  /** Told the stream sequence of each frame read that had nothing to hand on (not a valid
+   *  sample frame, or no samples), so that a reader resuming after the last frame it was handed
+   *  need not read these again. */
+  passed?(seq: number): void;
 }
 
 /** Options of a FeedStreamHistory. */
@@ -148,7 +152,7 @@ export class FeedStreamHistory implements HistorySource {
         let past = false;
         for await (const m of batch) {
           got++;
-          past ||= this.#deliver(streamSeqOf(m), m.data, onFrame, left - got, options.room);
+          past ||= this.#deliver(streamSeqOf(m), m.data, onFrame, left - got, options);
           if (got === want) break;
         }
         if (got === 0) {
@@ -182,17 +186,18 @@ export class FeedStreamHistory implements HistorySource {
     data: Uint8Array,
     onFrame: FrameHandler,
     after: number,
-    room: ReadFramesOptions["room"],
+    options: ReadFramesOptions,
   ): boolean {
     let frame;
     try {
-      frame = decodeFrameInto(data, { room: room ?? noRoom });
+      frame = decodeFrameInto(data, { room: options.room ?? noRoom });
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.skipped++;
+      options.passed?.(seq);
       return false;
     }
-    if (frame.t.length === 0) return false;
+    if (frame.t.length === 0) return options.passed?.(seq), false;
     return onFrame(seq, frame.t, frame.v, after);
   }
 }

@@ -45,7 +45,9 @@ interface Entry {
   /** Per frame kept: its stream sequence and its first sample's index. */
   seqs: number[];
   starts: number[];
-  /** The last sequence read (frames after it are read next). */
+  /** The last sequence read, a frame handed on or one passed over as invalid or empty (frames
+   *  after it are read next: a channel whose newest frames are invalid does not read them again
+   *  on every answer). */
   lastSeq: number;
   /** The update running or last run: one at a time. */
   busy: Promise<unknown>;
@@ -237,7 +239,7 @@ export class HistoryCache implements HistorySource {
       e.size += n;
       e.lastSeq = seq;
       return rest > 0;
-    }, { room });
+    }, { room, passed: (seq) => (e.lastSeq = seq) });
     return { over: over || this.#entries.get(channel) !== e, rest };
   }
 

@@ -6,7 +6,8 @@
  * past the cache's bound (the channel read longest ago evicted; one too big for it not cached:
  * read from the stream), for a channel never published (answered, not kept), and with frames
  * that are not valid among the good ones (a first read decodes frames straight into the cache's
- * columns: one that fails must leave nothing there).
+ * columns: one that fails must leave nothing there; and the newest frames being bad, they are
+ * read once, not again by every later answer).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -200,6 +201,17 @@ test("a first read skips frames that fail validation and holds nothing of them",
     assert.is(stream.skipped, 10, "every bad frame skipped");
     assert.equal(encodeHistoryResponse(await cached.answer(hour)), expected, "from memory");
     assert.equal([cache.hits, cache.builds, cache.samples, cache.capacity], [1, 1, 600, 600]);
+    // The stream's newest frame is a bad one: passed over once, not read again by each answer.
+    assert.is(stream.skipped, 10, "the last bad frame is not read again");
+    pub.publish(
+      feedSubject("m", "CD"),
+      encodeEnvelope({ id: "bad:late", type: "frame", src: "test", ts: 0, body: {} }),
+    );
+    await pub.flush();
+    await feedStored(pub, 21);
+    assert.equal(encodeHistoryResponse(await cached.answer(hour)), expected, "after a bad frame");
+    assert.equal(encodeHistoryResponse(await cached.answer(hour)), expected, "and again");
+    assert.is(stream.skipped, 11, "each bad frame read once");
   } finally {
     await pub.close();
     await nats.cleanup();
