@@ -43,10 +43,12 @@ const W_T = WIRE_COLUMNS.length;
 const TYPE_COLUMNS = asciiBytes([COLUMNS_TYPE]);
 /** A channel name's bytes: `[A-Za-z0-9_-]`, 1 to 64 of them (subjects.ts's isValidName). */
 const NAME_BYTES_MAX = 64;
+/** What the reader holds between reads (it keeps no message). */
+const NO_BYTES = new Uint8Array(0);
 
 /** Reads anomaly columns messages into columns it keeps (see the module's note). */
 export class AnomalyColumnsReader {
-  #b: Uint8Array = new Uint8Array(0);
+  #b: Uint8Array = NO_BYTES;
   #pos = 0;
   /** Where each wire column's bytes start (-1: absent) and how many there are (`t` at W_T). */
   readonly #at = new Int32Array(W_T + 1);
@@ -74,7 +76,7 @@ export class AnomalyColumnsReader {
     this.#at.fill(-1);
     const ok = this.#envelope() && this.#pos === bytes.length;
     const n = ok ? this.#band() : NOT_READ;
-    this.#b = new Uint8Array(0);
+    this.#b = NO_BYTES;
     return n;
   }
 
