@@ -7,6 +7,7 @@ export * from "./subjects.ts";
 export * from "./envelope.ts";
 export * from "./sample_frame.ts";
 export * from "./anomaly_columns.ts";
+export * from "./anomaly_columns_reader.ts";
 export * from "./history.ts";
 export * from "./history_bars.ts";
 export * from "./history_incidents.ts";

@@ -277,18 +277,15 @@ export class ChannelChart {
   }
 
   /**
-   * Appends the anomaly actor's columns of one message: `t` in microseconds and `value`,
-   * `expected`, `lower`, `upper` per sample.
+   * Appends the first `n` samples of the anomaly actor's columns of one message: `t` in
+   * microseconds, then value, expected, lower and upper.
    */
-  append(t: Float64Array, columns: Record<string, Float64Array>): void {
-    const value = columns.value ?? columns.expected;
-    const { expected, lower, upper } = columns;
-    if (!value || !expected || !lower || !upper) return;
-    this.#ring.append([t, value, expected, lower, upper], 0, t.length, 1e-6);
-    this.points += t.length;
+  append(cols: readonly Float64Array[], n: number): void {
+    this.#ring.append(cols, 0, n, 1e-6);
+    this.points += n;
     // The window of an incident opened at grew: the card's candles take it, on the line's axis.
     if (this.#pinning.appended()) this.#onRange?.();
-    this.#remote?.append([t, value, expected, lower, upper]);
+    this.#remote?.append(cols, n);
     if (this.#naive) this.#redrawNaive();
     else this.#changed();
   }

@@ -4,12 +4,15 @@
  * points into regimes, the coherence actor's columns and state changes into gauges, closed bars
  * into candles, and dead letters and actor failures into the event list. Payloads are decoded with
  * protocol/ (the same code the hosts run; columns through columnsFrameOf, which checks every column
- * is as long as its times); a message that does not decode is counted and skipped. A row of the
- * event list is the finding `troupe watch` prints (collab/finding.ts): the same line, kind and 1-5
- * severity.
+ * is as long as its times); a message that does not decode is counted and skipped. The anomaly
+ * actor's columns, nearly all of the stream, are read first by an AnomalyColumnsReader, straight
+ * into the chart's ring (what it does not read goes the general way, and is refused there). A
+ * row of the event list is the finding `troupe watch` prints (collab/finding.ts): the same line,
+ * kind and 1-5 severity.
  */
 import {
   anomalyBandOf,
+  AnomalyColumnsReader,
   anomalyOf,
   barOf,
   coherenceOf,
@@ -18,6 +21,7 @@ import {
   columnsFrameOf,
   decodeEnvelope,
   type Envelope,
+  outPrefix,
   ProtocolError,
 } from "../../../protocol/mod.ts";
 import { findingsOf } from "../../finding.ts";
@@ -32,8 +36,12 @@ export interface LiveTargets {
   coherence: CoherencePanel;
 }
 
+/** The subjects of the anomaly actor's outputs, whose columns the reader reads. */
+const ANOMALY_PREFIX = outPrefix("anomaly");
+
 export class LiveRouter {
   readonly #t: LiveTargets;
+  readonly #reader = new AnomalyColumnsReader();
   /** Messages that did not decode, with the last reason (the status line shows them). */
   undecodable = 0;
   lastError = "";
@@ -43,6 +51,10 @@ export class LiveRouter {
   }
 
   route(subject: string, data: Uint8Array): void {
+    if (subject.startsWith(ANOMALY_PREFIX)) {
+      const n = this.#reader.read(data);
+      if (n >= 0) return this.#t.grid.chart(anomalyKey(subject))?.append(this.#reader.columns, n);
+    }
     let env: Envelope;
     try {
       env = decodeEnvelope(data);
@@ -110,6 +122,12 @@ export class LiveRouter {
     }
     // The band comes as expected and spread (or, from an older host, as its edges).
     const chart = this.#t.grid.chart(key), band = anomalyBandOf(columns);
-    if (band) chart?.append(t, { ...band });
+    if (band) chart?.append([t, band.value, band.expected, band.lower, band.upper], t.length);
   }
+}
+
+/** The key of an anomaly subject as the general way takes it: its fourth token. */
+function anomalyKey(subject: string): string {
+  const end = subject.indexOf(".", ANOMALY_PREFIX.length);
+  return subject.slice(ANOMALY_PREFIX.length, end < 0 ? undefined : end);
 }

@@ -37,10 +37,10 @@ export class RemoteLivePlot {
     });
   }
 
-  /** Samples: `t` in microseconds, then value, expected, lower, upper. Copied, then moved (with
-   *  the burst's others: LiveWorkerLink.queue). */
-  append(cols: readonly Float64Array[]): void {
-    const own = cols.map((c) => c.slice());
+  /** The first `n` samples: `t` in microseconds, then value, expected, lower, upper. Copied,
+   *  then moved (with the burst's others: LiveWorkerLink.queue). */
+  append(cols: readonly Float64Array[], n: number): void {
+    const own = cols.map((c) => c.slice(0, n));
     this.#link.queue({ t: "append", id: this.#id, cols: own }, own.map((c) => c.buffer));
   }
 

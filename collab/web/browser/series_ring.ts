@@ -37,7 +37,7 @@ export class SeriesRing {
    * Appends `n` points from `sources` (one array per column, column 0 the times) starting at
    * `from`, scaling column 0 by `timeScale` (microseconds to seconds: 1e-6). Older points fall out.
    */
-  append(sources: ArrayLike<number>[], from: number, n: number, timeScale = 1): void {
+  append(sources: readonly ArrayLike<number>[], from: number, n: number, timeScale = 1): void {
     const cap = this.capacity;
     if (n > cap) {
       from += n - cap;
