@@ -322,7 +322,8 @@ const ASCII_CODES_MAX = 64;
  */
 const asciiCodes: number[][] = [];
 
-class Reader {
+/** The msgpack reader `readMsgpack` uses: a value at `pos` of `b`, and the position after it. */
+export class Reader {
   readonly b: Uint8Array;
   /** Made for the first float read: integers are read from the bytes (no view a message). */
   #v: DataView | undefined;

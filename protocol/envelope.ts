@@ -6,6 +6,7 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { readMsgpack, UnsupportedMsgpack } from "./_frame_codec.ts";
+import { readFrameEnvelope } from "./_read_frame_envelope.ts";
 import { writeEnvelope, writeValue } from "./_value_writer.ts";
 
 /** The protocol version this code speaks. */
@@ -114,6 +115,9 @@ export function decodeEnvelope(bytes: Uint8Array, limits: DecodeLimits = {}): En
       { field: "message", value: bytes.byteLength },
     );
   }
+  // A sample frame as troupe writes it, read without the general reader's maps.
+  const frame = readFrameEnvelope(bytes, PROTOCOL_VERSION);
+  if (frame !== undefined) return frame;
   const m = requireMap(decodeValue(bytes), "Message");
   if (m.v !== PROTOCOL_VERSION) {
     throw new ProtocolError(

@@ -149,9 +149,16 @@ export function encodeInputRecordParts(record: InputRecord, times?: TimeColumn):
 function isRegular(t: Float64Array): boolean {
   const t0 = t[0]!, dt = t[1]! - t[0]!;
   if (!(t0 > 0 && dt >= 0)) return false;
-  for (let i = 1; i < t.length; i++) {
-    if (t[i] !== t0 + i * dt) return false;
+  const n = t.length;
+  let i = 1;
+  // Four samples a branch: one a branch made this loop 0.55 us of a frame of 500 (issue 33).
+  for (; i + 3 < n; i += 4) {
+    if (
+      t[i] !== t0 + i * dt || t[i + 1] !== t0 + (i + 1) * dt ||
+      t[i + 2] !== t0 + (i + 2) * dt || t[i + 3] !== t0 + (i + 3) * dt
+    ) return false;
   }
+  for (; i < n; i++) if (t[i] !== t0 + i * dt) return false;
   return true;
 }
 

@@ -409,19 +409,10 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
       { field: "body.t", value: t.length },
     );
   }
-  // One branch per sample on the fast path; the slow path below says exactly what is wrong.
   const n = t.length;
-  // Times: non-decreasing catches NaN and disorder; then finite ends mean all are finite.
-  // Values: x * 0 is 0 for finite x and NaN for NaN and infinities, so one sum tests them all.
-  let ordered = true;
-  let acc = 0;
-  for (let j = 1; j < n; j++) {
-    if (!(t[j]! >= t[j - 1]!)) ordered = false;
-    acc += v[j]! * 0;
-  }
   if (n === 0) return;
-  acc += v[0]! * 0;
-  if (ordered && acc === 0 && t[0]! - t[0]! === 0 && t[n - 1]! - t[n - 1]! === 0) return;
+  if (framePasses(t, v) && t[0]! - t[0]! === 0 && t[n - 1]! - t[n - 1]! === 0) return;
+  // The slow path says exactly what is wrong.
   let prev = -Infinity;
   let i = 0;
   for (; i < n; i++) {
@@ -452,6 +443,37 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
     `Frame of channel "${frame.channel}": body.v[${i}] must be finite, got ${describeValue(vi)}`,
     { field: `body.v[${i}]`, value: vi },
   );
+}
+
+/**
+ * Whether a frame's times never decrease and its values are all finite (its times' ends are
+ * checked apart): one branch per four samples. Times: non-decreasing catches NaN and disorder.
+ * Values: x * 0 is 0 for finite x and NaN for NaN and infinities, so sums of them test them all.
+ * Four sums, not one: a single sum is a chain of dependent additions, which set this loop's
+ * speed (0.55 us a frame of 500 against 0.36, issue 33).
+ */
+function framePasses(t: Float64Array, v: Float64Array): boolean {
+  const n = t.length;
+  let ordered = true;
+  let a0 = v[0]! * 0, a1 = 0, a2 = 0, a3 = 0;
+  let prev = t[0]!;
+  let j = 1;
+  for (; j + 3 < n; j += 4) {
+    const t0 = t[j]!, t1 = t[j + 1]!, t2 = t[j + 2]!, t3 = t[j + 3]!;
+    if (!(t0 >= prev && t1 >= t0 && t2 >= t1 && t3 >= t2)) ordered = false;
+    prev = t3;
+    a0 += v[j]! * 0;
+    a1 += v[j + 1]! * 0;
+    a2 += v[j + 2]! * 0;
+    a3 += v[j + 3]! * 0;
+  }
+  for (; j < n; j++) {
+    const tj = t[j]!;
+    if (!(tj >= prev)) ordered = false;
+    prev = tj;
+    a0 += v[j]! * 0;
+  }
+  return ordered && (a0 + a1) + (a2 + a3) === 0;
 }
 
 const columnNames = new Map<string, Uint8Array>();

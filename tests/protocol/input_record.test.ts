@@ -120,6 +120,22 @@ test("a frame whose times are not exactly t[0] + i * dt, or that is short, keeps
   }
 });
 
+test("a frame with one time off t[0] + i * dt keeps its time column, wherever that time is", () => {
+  const base = 1_700_000_000_000_000;
+  for (const n of [8, 9, 10, 11, 12]) {
+    for (let off = 1; off < n; off++) {
+      const { payload, times } = frameBytes(
+        [...Array(n).keys()].map((i) => base + i * 1000 + (i === off ? 1 : 0)),
+      );
+      const parts = encodeInputRecordParts(
+        { kind: "frame", srcPos: 0, subject: "troupe.feed.m.b", payload },
+        times,
+      );
+      assert.is(parts.length, 2, `n ${n}, off ${off}`);
+    }
+  }
+});
+
 test("a regular frame record cut short or naming a column past its payload is refused", () => {
   const { payload, times } = frameBytes([...Array(16).keys()].map((i) => 1e15 + i * 10));
   const bytes = joinParts({ kind: "frame", srcPos: 0, subject: "s", payload }, times);

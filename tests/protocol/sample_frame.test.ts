@@ -13,6 +13,7 @@ import {
   type FrameRoom,
   ProtocolError,
   type SampleFrame,
+  validateFrame,
 } from "../../protocol/mod.ts";
 
 const test = suite("sample_frame");
@@ -160,6 +161,26 @@ test("decodeFrame() rejects NaN values and times that go backwards, naming the i
   const h = frame(10);
   h.t[7] = h.t[6]!; // a repeated time is allowed
   assert.is(decodeFrame(raw(h)).frame.t.length, 10);
+});
+
+test("validateFrame() finds a bad sample at every index, in a frame's fours and its tail", () => {
+  for (let n = 1; n <= 11; n++) {
+    validateFrame(frame(n));
+    for (let i = 0; i < n; i++) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const f = frame(n);
+        f.v[i] = bad;
+        rejects(() => validateFrame(f), "value", `body.v[${i}]`);
+        const g = frame(n);
+        g.t[i] = bad;
+        rejects(() => validateFrame(g), "value", `body.t[${i}]`);
+      }
+      if (i === 0) continue;
+      const h = frame(n);
+      h.t[i] = h.t[i - 1]! - 1;
+      rejects(() => validateFrame(h), "order", `body.t[${i}]`);
+    }
+  }
 });
 
 test("decodeFrame() rejects an invalid channel name without rewriting it", () => {
