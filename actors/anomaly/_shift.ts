@@ -30,9 +30,10 @@
  * (a season learned from a few days echoes their changes), so the score is also capped by the
  * channel's own record: the tail probability of an excursion this high among the channel's past
  * excursions, less OWN_FREE_BITS (as the jump view does for increments). When the score reaches
- * the threshold's 5 bits the change is accepted: the level moves by the CUSUM's estimate of the
- * shift (k + s / n sds, n the samples since the sum left 0), the level and scale are relearned, and
- * both sums restart, so one shift is one alarm.
+ * the threshold's 5 bits the change is accepted: the level moves by the recent residuals' mean
+ * (span RESTART_LEVEL_N samples: where the channel is now, not the mean shift since the excursion
+ * began, which lags a drift still climbing), the level and scale are relearned, and both sums
+ * restart, so one shift is one alarm.
  * Below that the view scores 0: a sum still climbing towards the alarm has decided nothing, and its
  * bits are no rarity of the sample (a CUSUM's sum carries every sample since the excursion began);
  * published, they gave the metrics channels a shoulder of scores at 0.3 to 0.45, rising there
@@ -61,11 +62,14 @@ const LEVEL = 0,
   EXC_MAX = 13,
   EXCURSIONS = 14,
   PERIOD = 15,
-  HIST = 16;
+  RECENT = 16,
+  HIST = 17;
 /** Bins of excursion maxima: half-octaves of the sum from 2 on. */
 const HIST_BINS = 16;
 /** Scalar slots before the per-bucket pairs (offset, visits). */
 export const SHIFT_SCALARS = HIST + HIST_BINS;
+/** Scalar slots of state formats 5 to 14, before RECENT. */
+export const SHIFT_SCALARS_V14 = SHIFT_SCALARS - 1;
 
 /** The half-octave bin of an excursion maximum `s` (≥ 2). */
 function excBin(s: number): number {
@@ -102,7 +106,10 @@ const BLOCKS_MIN = 3;
  * the first, 1/SEASON_VISITS, where the other kind of day's same hour gives a prior: foldVisit).
  */
 const SEASON_VISITS = 4;
-/** The level's weight, in samples, on the estimate of a shift just accepted. */
+/**
+ * The span of the recent residuals' mean a shift just accepted moves the level by, in samples, and
+ * the level's weight on that estimate after the move.
+ */
 const RESTART_LEVEL_N = 20;
 /**
  * Residuals beyond this many long-run sds count as this many in the scale and in the CUSUM's sums
@@ -123,6 +130,17 @@ const SUM_MIN = 6;
  * (see actors/anomaly/README.md).
  */
 const OWN_FREE_BITS = 3;
+
+/**
+ * A shift state of formats 5 to 14 (no RECENT slot) in this layout, its recent residuals' mean 0:
+ * learnt again within a few RESTART_LEVEL_N samples of the restore.
+ */
+export function shiftFromV14(old: Float64Array): Float64Array {
+  const sh = new Float64Array(old.length + 1);
+  sh.set(old.subarray(0, RECENT));
+  sh.set(old.subarray(RECENT), RECENT + 1);
+  return sh;
+}
 
 /** A fresh shift state for `hours` buckets per day, each of the DAY_TYPES kinds of day. */
 export function createShiftState(hours: number): Float64Array {
@@ -261,7 +279,8 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
   const season = sh[on + 1]! > 0 ? sh[o]! + (sh[on]! - sh[o]!) * (d >= 0 ? d : -d) : sh[o]!;
   const e = x - level - season;
   const sd = Math.sqrt(sh[LRV]!);
-  let bits = 0, shift = 0;
+  learnRecent(sh, e, sd);
+  let bits = 0, shift = 0, accepted = false;
   if (!scored || sh[BLOCKS]! < BLOCKS_MIN || !(sd > 0)) {
     sh[SUM_UP] =
       sh[SUM_DOWN] =
@@ -288,8 +307,9 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
       if (bits >= ALARM_BITS) {
         sh[EXC_MAX] = s; // an alarm ends the excursion at its sum now
         recordExcursion(sh);
-        // Accepted: the level moves by the estimated shift, and both sums restart.
-        shift = (up > down ? CUSUM_K + up / nUp : -(CUSUM_K + down / nDown)) * sd;
+        // Accepted: the level moves to where the channel is now (learnRecent); both sums restart.
+        shift = sh[RECENT]!;
+        accepted = true;
         up =
           down =
           nUp =
@@ -306,13 +326,29 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
     sh[N_UP] = nUp;
     sh[N_DOWN] = nDown;
   }
-  if (shift !== 0) {
+  if (accepted) {
     restartAfterShift(sh, level + shift);
     return bits;
   }
   learnScale(sh, e, sd);
   learnLevel(sh, x, level, e);
   return bits;
+}
+
+/**
+ * Learns the recent residuals' mean (span RESTART_LEVEL_N samples; residuals clipped at CLIP_SDS
+ * sds once the scale is trusted, as the sums' are): where the channel is now against the model,
+ * what an accepted shift moves the level by. Not the CUSUM's estimate of the mean shift since the
+ * excursion began (k + s / n sds), which under a drift still climbing lags the channel by about
+ * half the climb, left to the slow level to catch up over a day (issue 30, thirteenth round).
+ */
+function learnRecent(sh: Float64Array, e: number, sd: number): void {
+  let ec = e;
+  if (sh[BLOCKS]! >= BLOCKS_MIN && sd > 0) {
+    const limit = CLIP_SDS * sd;
+    ec = e > limit ? limit : e < -limit ? -limit : e;
+  }
+  sh[RECENT] = sh[RECENT]! + (ec - sh[RECENT]!) / RESTART_LEVEL_N;
 }
 
 /**
@@ -323,6 +359,7 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
 function restartAfterShift(sh: Float64Array, level: number): void {
   sh[LEVEL] = level;
   sh[LEVEL_N] = RESTART_LEVEL_N;
+  sh[RECENT] = 0; // the recent residuals, against the level just set
   sh[LRV] =
     sh[BLOCK_SUM] =
     sh[BLOCK_N] =

@@ -17,11 +17,16 @@ import {
   DAY_TYPES,
   describeShift,
   SHIFT_SCALARS,
+  SHIFT_SCALARS_V14,
   shiftBuckets,
+  shiftFromV14,
 } from "./_shift.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
+ * Version 15: the shift view's recent residuals' mean (one slot after its PERIOD, _shift.ts), what
+ * an accepted shift moves the level by; older versions load with 0 there (learnt again within a
+ * few dozen samples).
  * Version 14: the flat-run view's record of the channel's bounds (BOUNDS_FLOATS floats,
  * _bounds.ts) after the calibration's record; older versions load with no bound on record (the
  * next new extreme starts one).
@@ -46,7 +51,8 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * view. Before version 13 slot 31 held the band's lower edge, not its half-width (issue 33);
  * an older state's half-width is taken as its upper edge less its expected value.
  */
-const SAVE_VERSION = 14;
+const SAVE_VERSION = 15;
+const SAVE_VERSION_RECENT_RESIDUAL = 15;
 const SAVE_VERSION_BOUNDS = 14;
 const SAVE_VERSION_SPREAD = 13;
 const SAVE_VERSION_SINCE_ALARM = 12;
@@ -323,7 +329,18 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
 }
 
 /**
- * Restores a state saved by `saveAnomalyState` (this version; versions 11 to 13, with no bound on
+ * Floats of the shift view in save format `version` (0 before it): its scalars, then an offset and
+ * a visit count per bucket, for `hours` buckets a day of each kind of day.
+ */
+function shiftFloats(version: number, hours: number): number {
+  if (version < SAVE_VERSION_SHIFT) return 0;
+  const scalars = version >= SAVE_VERSION_RECENT_RESIDUAL ? SHIFT_SCALARS : SHIFT_SCALARS_V14;
+  return scalars + 2 * DAY_TYPES * hours;
+}
+
+/**
+ * Restores a state saved by `saveAnomalyState` (this version; version 14, with no recent residual
+ * of the shift view on record; versions 11 to 13, also with no bound on
  * record; version 10, whose slot 45 is read as
  * a daily season until the kernel next asks; version 9, whose calibration record
  * of the whole past is shrunk to the span; version 8, whose calibration
@@ -345,8 +362,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   }
   const np = view.getUint32(8, true), nc = view.getUint32(12, true), nk = view.getUint32(16, true);
   const nw = view.getUint32(20, true);
-  // The shift view's length follows from the hour buckets (np / 3): 7 days of them.
-  const ns = version >= SAVE_VERSION_SHIFT ? SHIFT_SCALARS + 2 * DAY_TYPES * (np / 3) : 0;
+  const ns = shiftFloats(version, np / 3);
   // Version 9 added a table, not a scalar: versions 8 and 9 have the same scalars.
   const scalars = version >= SAVE_VERSION_RATE
     ? SCALARS
@@ -382,7 +398,8 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (version < SAVE_VERSION_SINCE_ALARM) s[SINCE_ALARM] = s[ALERTING] ? s[QUIET]! : Infinity;
   const profile = read(np), ctx = read(nc), warm = read(nw), born = read(nk);
   const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
-  const shift = ns > 0 ? read(ns) : createShiftState(np / 3);
+  let shift = ns > 0 ? read(ns) : createShiftState(np / 3);
+  if (ns > 0 && version < SAVE_VERSION_RECENT_RESIDUAL) shift = shiftFromV14(shift);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
   let calib: Float64Array;

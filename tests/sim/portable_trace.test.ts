@@ -7,7 +7,9 @@
  * 14; then `all` took the lease faults, and its first line says seed 3's cluster shape, static:
  * only that line moved; issue 32; then the coherence shift's baseline, held through pending episodes
  * and Huber-bounded, and the anomaly incident's clear_samples 100 -> 30: issue 29; then the anomaly
- * band sent as its half-width and saved so, state format 13: issue 33), the same on Node and Deno.
+ * band sent as its half-width and saved so, state format 13: issue 33; then the anomaly shift
+ * view's accepted level from its recent residuals, state format 15: issue 30's thirteenth round),
+ * the same on Node and Deno.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -25,7 +27,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "fb725624388210de9e8e798d30768b3216133109ba898d3ddcdbbd8364057dcf");
+  assert.is(r.traceHash, "047b0bfb2ef819e10f011a8f845b9f75d6553c8e547871347abcd321e265677d");
 });
 
 test.run();

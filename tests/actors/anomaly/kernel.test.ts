@@ -11,6 +11,7 @@ import {
 } from "../../../actors/anomaly/mod.ts";
 import type { SampleFrame } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
+import { saveFormat14, SHIFT_RECENT, shiftAsLoaded } from "./_format14_state.ts";
 
 const test = suite("anomaly kernel");
 
@@ -397,6 +398,17 @@ const SCALARS_V6 = 51;
 /** Scalar slots of save format 7: the current ones less the rate a flat run began at. */
 const SCALARS_V7 = 52;
 /** Scalar slots of save format 8: the current ones (format 9 added a table). */
+test("load() reads a version-14 state (before the shift view's recent residual), with 0 there", () => {
+  const data = noisy(new Prng(38), 3000);
+  const st = anomalyKernel.init(CONFIG, "c");
+  anomalyKernel.step(st, frameOf(data.t, data.v));
+  assert.ok(st.shift[SHIFT_RECENT] !== 0, "the recent residual has been learnt");
+  assert.equal(Array.from(anomalyKernel.load(anomalyKernel.save(st)).shift), Array.from(st.shift));
+  const loaded = anomalyKernel.load(saveFormat14(st));
+  assert.equal(Array.from(loaded.shift), shiftAsLoaded(st.shift));
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 15);
+});
+
 const SCALARS_V8 = 53;
 /** Floats of the calibration's record, the last part of a state since format 10 (9: one fewer). */
 const CALIB_FLOATS = 67;
@@ -411,7 +423,7 @@ const BOUNDS_FLOATS = 34;
 
 /** The bytes of `st` in save format 13, the one before the bounds' record (dropped). */
 function saveFormat13(st: AnomalyState): Uint8Array {
-  const saved = anomalyKernel.save(st);
+  const saved = saveFormat14(st);
   const old = saved.slice(0, saved.length - 8 * BOUNDS_FLOATS);
   new DataView(old.buffer).setUint32(4, 13, true);
   return old;
@@ -455,8 +467,8 @@ function saveVersion4(st: AnomalyState): Uint8Array {
   const bytes = saveVersion5(st);
   const view = new DataView(bytes.buffer);
   const keysAt = bytes.length - 4 * view.getUint32(16, true);
-  const shiftAt = keysAt - 8 * st.shift.length;
-  const old = new Uint8Array(bytes.length - 8 * st.shift.length);
+  const shiftAt = keysAt - 8 * (st.shift.length - 1); // format 5's, before SHIFT_RECENT
+  const old = new Uint8Array(bytes.length - 8 * (st.shift.length - 1));
   old.set(bytes.subarray(0, shiftAt));
   old.set(bytes.subarray(keysAt), shiftAt);
   new DataView(old.buffer).setUint32(4, 4, true);
@@ -485,10 +497,10 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 14);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 15);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 14/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 15/);
 });
 
 test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
@@ -511,10 +523,14 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
     asLoaded(st.s, SCALARS_V5),
   );
   for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
-    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+    assert.equal(
+      Array.from(loaded[k]),
+      k === "shift" ? shiftAsLoaded(st[k]) : Array.from(st[k]),
+      k,
+    );
   }
   runFrames(loaded, t, v, 0, 500, new Prng(26), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 14);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 15);
   // One float short of a version-5 state is not one.
   const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
   assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
@@ -542,10 +558,14 @@ test("load() reads a version-6 state (before the slow increment mean square), st
     asLoaded(st.s, SCALARS_V6),
   );
   for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
-    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+    assert.equal(
+      Array.from(loaded[k]),
+      k === "shift" ? shiftAsLoaded(st[k]) : Array.from(st[k]),
+      k,
+    );
   }
   runFrames(loaded, t, v, 0, 500, new Prng(29), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 14);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 15);
   // One float short of a version-6 state is not one.
   const short = saveScalars(st, SCALARS_V6, 6);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
@@ -568,10 +588,14 @@ test("load() reads a version-7 state (before the run rate), with no run rate on 
     asLoaded(st.s, SCALARS_V7),
   );
   for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
-    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+    assert.equal(
+      Array.from(loaded[k]),
+      k === "shift" ? shiftAsLoaded(st[k]) : Array.from(st[k]),
+      k,
+    );
   }
   runFrames(loaded, t, v, 0, 500, new Prng(32), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 14);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 15);
   const short = saveScalars(st, SCALARS_V7, 7);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
@@ -602,13 +626,17 @@ test("load() reads a version-8 state (before the calibration), with its samples 
     asLoaded(st.s, SCALARS_V8),
   );
   for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
-    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+    assert.equal(
+      Array.from(loaded[k]),
+      k === "shift" ? shiftAsLoaded(st[k]) : Array.from(st[k]),
+      k,
+    );
   }
   runFrames(loaded, t, v, 0, 500, new Prng(35), []);
   const after = (n - 150) * keep ** 500 + (1 - keep ** 500) / (1 - keep);
   const got = loaded.calib[0]! / loaded.calib[CALIB_FLOATS - 1]!;
   assert.ok(Math.abs(got - after) < 1e-6, `${got} samples on record after 500 more`);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 14);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 15);
   const short = saveScalars(st, SCALARS_V8, 8);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
@@ -632,7 +660,11 @@ test("load() reads a version-9 state (a record of the whole past), shrunk to the
   assert.equal(Array.from(loaded.calib), record);
   assert.equal(Array.from(loaded.s), asLoaded(st.s));
   for (const k of ["profile", "ctx", "warm", "born", "runs", "jumps", "shift", "keys"] as const) {
-    assert.equal(Array.from(loaded[k]), Array.from(st[k]), k);
+    assert.equal(
+      Array.from(loaded[k]),
+      k === "shift" ? shiftAsLoaded(st[k]) : Array.from(st[k]),
+      k,
+    );
   }
   // A weight that is not one a record can hold is refused.
   const bad = saved.slice();

@@ -14,6 +14,7 @@ import { createShiftState, DAY_TYPES, SHIFT_SCALARS } from "../../../actors/anom
 import { hasDailySeason } from "../../../actors/anomaly/_season.ts";
 import { NO_SEASON } from "../../../actors/anomaly/_state.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
+import { saveFormat14 } from "./_format14_state.ts";
 
 /** Floats of the bounds' record, the last part of a state since format 14. */
 const BOUNDS_FLOATS = 34;
@@ -95,7 +96,7 @@ test("load() reads a version-10 state's slot 45 as a daily season; the kernel as
     v: Float64Array.from(data.v.slice(0, half)),
   });
   assert.is(st.s[NO_SEASON], 1, "a flat day has no season");
-  const v10 = anomalyKernel.save(st).slice(0, -8 * BOUNDS_FLOATS); // format 14 added them
+  const v10 = saveFormat14(st).slice(0, -8 * BOUNDS_FLOATS); // format 14 added them
   new DataView(v10.buffer).setUint32(4, 10, true);
   const loaded = anomalyKernel.load(v10);
   assert.is(loaded.s[NO_SEASON], 0);

@@ -11,6 +11,7 @@ import {
   parseAnomalyConfig,
 } from "../../../actors/anomaly/mod.ts";
 import { createMarketFeed, demoActorConfigs } from "../../../sim/mod.ts";
+import { saveFormat14 } from "./_format14_state.ts";
 
 /** Floats of the bounds' record, the last part of a state since format 14. */
 const BOUNDS_FLOATS = 34;
@@ -75,7 +76,7 @@ test("load() reads a version-11 state: its settling's alarm is its incident's, a
     st.s[ALERTING] = alerting;
     st.s[QUIET] = quiet;
     st.s[SINCE_ALARM] = 0; // slot 46 was unused, and 0
-    const bytes = anomalyKernel.save(st).slice(0, -8 * BOUNDS_FLOATS); // format 14 added them
+    const bytes = saveFormat14(st).slice(0, -8 * BOUNDS_FLOATS); // format 14 added them
     new DataView(bytes.buffer).setUint32(4, 11, true);
     return anomalyKernel.load(bytes);
   };
