@@ -11,18 +11,13 @@ import {
   ProtocolError,
 } from "../../protocol/mod.ts";
 import { Prng } from "../../sim/prng/mod.ts";
+import { anomalyFrame } from "./_anomaly_frame.ts";
 
 const test = suite("anomaly columns");
 const SEED = 33;
 
 function frame(n: number) {
-  const rng = new Prng(SEED);
-  const t = Float64Array.from({ length: n }, (_, i) => 1_700_000_000_000_000 + i * 1000);
-  const value = Float64Array.from({ length: n }, () => 100 + rng.normal());
-  const expected = Float64Array.from({ length: n }, () => 100 + rng.normal() / 10);
-  const spread = Float64Array.from({ length: n }, () => Math.abs(rng.normal()) * 3);
-  const score = Float64Array.from({ length: n }, () => rng.next());
-  return { channel: "cpu-7", seq0: 40, t, score, expected, spread, value };
+  return anomalyFrame(new Prng(SEED), n);
 }
 const META = { id: "s:cpu-7:40:anomaly:cpu-7:c", src: "host-a", ts: 1_700_000_000_000_999 };
 
