@@ -109,9 +109,9 @@ test("a market card's header says last, change and bar size; its candles share t
       { timeout: 5_000 },
     );
     assert.is(await quote.textContent(), "last 105 · +5.00% (29s) · 1s bars");
-    // Once the frames already asked for have run, both strips show one time span. Not after one
-    // animation frame: a strip that drew before its line (both marked in one frame, the strip
-    // first) takes the line's range in the loop's next frame, which the loop paces by a timer.
+    // Once the frames already asked for have run (the loop paces them by a timer, so not after
+    // one animation frame), both strips show one time span: the frame by frame case is the
+    // last test's.
     await page.waitForFunction(
       () => {
         const g = (globalThis as unknown as PageTroupe).troupe.grid;
@@ -277,6 +277,143 @@ test("a candle strip draws only the bars in its range, and a sub-pixel move draw
       );
     }, pinned);
     assert.equal(drawn, { draws: 0, bodies: 0 }, "a sub-pixel move redraws nothing");
+  } finally {
+    await page.close();
+  }
+});
+
+/** What the frame probe saw: frames whose strip disagreed with its line, and those checked. */
+interface FramePage {
+  troupe: {
+    grid: {
+      chart(c: string): { xRange(): Range; source: string; points: number };
+      candles(
+        c: string,
+      ): { xRange(): Range; bars: number; draws: number; plotX(): { width: number } };
+    };
+    loop: { mark(f: { flush(): void }): void };
+  };
+  probe: {
+    frames: number;
+    both: number;
+    apart: Array<{ line: Range; candles: Range }>;
+    on: boolean;
+  };
+}
+
+/** One second of channel `ch` at `s`: its bar, then its 10 samples (the page routes them in
+ *  that order, so a frame that takes both has the strip marked before its line). */
+function publishSecond(bus: Dashboard["bus"], ch: string, t0: number, s: number): void {
+  const t = t0 + s * 1e6, open = 100 + Math.sin(s), close = 100 + Math.sin(s + 1);
+  bus.publish(
+    outSubject("bars", ch),
+    encodeBar({ id: `${ch}-b-${s}`, src: "test", ts: t }, {
+      channel: ch,
+      bar: "1s",
+      t,
+      open,
+      high: Math.max(open, close) + 0.1,
+      low: Math.min(open, close) - 0.1,
+      close,
+      count: 1,
+      sum: close,
+    }),
+  );
+  const ts = new Float64Array(10).map((_, i) => t + i * 1e5);
+  const v = ts.map(() => close);
+  const columns = { value: v, expected: v, lower: v.map((x) => x - 1), upper: v.map((x) => x + 1) };
+  bus.publish(
+    outSubject("anomaly", ch),
+    encodeColumns({ channel: ch, seq0: s * 10, t: ts, columns }, {
+      id: `${ch}-c-${s}`,
+      src: "test",
+    }),
+  );
+}
+
+test("a candle strip marked before its line in a frame shows the line's range in that frame", async () => {
+  const page = await shared!.open();
+  const bus = shared!.bus;
+  try {
+    const t0 = (Math.floor(Date.now() / 1000) - 30) * 1_000_000;
+    for (let s = 0; s < 10; s++) publishSecond(bus, "LAG", t0, s);
+    await bus.flush();
+    await page.waitForFunction(
+      () => (globalThis as unknown as FramePage).troupe.grid.candles("LAG")?.bars === 10,
+      null,
+      { timeout: 20_000 },
+    );
+    await page.evaluate("globalThis.__name ??= (f) => f");
+    // A panel of the page's loop in every frame, which compares the line's range with the
+    // strip's as the frame shows them: in a message posted from the frame's callback, which runs
+    // once the browser has rendered the frame (as the loop times frames), after uPlot's commits
+    // (a microtask) and before any later frame's drawing.
+    await page.evaluate(() => {
+      const w = globalThis as unknown as FramePage;
+      const g = w.troupe.grid, line = g.chart("LAG"), strip = g.candles("LAG");
+      w.probe = { frames: 0, both: 0, apart: [], on: true };
+      let lastLine = line.xRange(), lastDraws = strip.draws;
+      const check = () => {
+        const a = line.xRange(), b = strip.xRange();
+        w.probe.frames++;
+        const moved = a.min !== lastLine.min || a.max !== lastLine.max;
+        if (moved && strip.draws !== lastDraws) w.probe.both++;
+        lastLine = a;
+        lastDraws = strip.draws;
+        // The strip redraws for a move of half a pixel or more: less is the same picture.
+        const halfPxS = (0.5 * (a.max - a.min)) / (strip.plotX().width * devicePixelRatio);
+        const off = Math.max(Math.abs(a.min - b.min), Math.abs(a.max - b.max));
+        if (line.source === "live" && !(off < halfPxS)) w.probe.apart.push({ line: a, candles: b });
+      };
+      const rendered = new MessageChannel();
+      rendered.port1.onmessage = check;
+      const probe = {
+        flush: () => {
+          rendered.port2.postMessage(0);
+          if (w.probe.on) w.troupe.loop.mark(probe);
+        },
+      };
+      w.troupe.loop.mark(probe);
+    });
+    // Ten more seconds, a burst each: the bar is routed first, so the strip is marked before its
+    // line, and both draw in the frame that takes the burst.
+    for (let s = 10; s < 20; s++) {
+      publishSecond(bus, "LAG", t0, s);
+      await bus.flush();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await page.waitForFunction(
+      () => {
+        const g = (globalThis as unknown as FramePage).troupe.grid;
+        return g.candles("LAG").bars === 20 && g.chart("LAG").points === 200;
+      },
+      null,
+      { timeout: 10_000 },
+    );
+    // Two frames more: one that had put the strip off to the next frame has run that one too.
+    await page.evaluate(() =>
+      new Promise((done) => {
+        const w = globalThis as unknown as FramePage;
+        const until = w.probe.frames + 2;
+        const wait = () => (w.probe.frames >= until ? done(null) : setTimeout(wait, 20));
+        wait();
+      })
+    );
+    const seen = await page.evaluate(() => {
+      const w = globalThis as unknown as FramePage;
+      w.probe.on = false;
+      return { frames: w.probe.frames, both: w.probe.both, apart: w.probe.apart };
+    });
+    // The case happened: frames in which the line moved and the strip drew.
+    assert.ok(
+      seen.both >= 1,
+      `frames with the line moved and the strip drawn: ${JSON.stringify(seen)}`,
+    );
+    assert.is(
+      seen.apart.length,
+      0,
+      `frames of ${seen.frames} whose strip was off its line: ${JSON.stringify(seen.apart[0])}`,
+    );
   } finally {
     await page.close();
   }

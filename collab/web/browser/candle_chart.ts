@@ -4,10 +4,11 @@
  * the four price series fix the scales and draw nothing themselves; a draw hook paints each bar's
  * wick and body, clipped to the plot and at most `body_px_max` wide (the first few bars of a feed
  * were wide flat slabs over the y labels). Bars come about once a second, so it redraws through
- * the FrameLoop like the line chart, from a SeriesRing. Given the line chart's x range, it shows
- * the same time span whenever that changes (live, pinned, zoomed, from history; `rangeChanged`),
- * with the same ticks (time_labels.ts), so that a candle sits under the stretch of line it sums
- * up. A range view read from history draws the answer's bars instead (`showPast`), so a day's
+ * the FrameLoop like the line chart, from a SeriesRing. Given the line chart, it shows the same
+ * time span whenever that changes (live, pinned, zoomed, from history; `rangeChanged`), in the
+ * frame the line draws it (the loop flushes the line first: `after`), with the same ticks
+ * (time_labels.ts), so that a candle sits under the stretch of line it sums up. A range view
+ * read from history draws the answer's bars instead (`showPast`), so a day's
  * range shows a day of candles, not the few minutes of bars received live, and after them the
  * bars that close live (a window that goes on with an open incident). It redraws only when
  * bars came or its range moved by half a pixel or more (a sub-pixel move would draw the same
@@ -20,7 +21,7 @@
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
-import type { FrameLoop } from "./frame_loop.ts";
+import type { Flushable, FrameLoop } from "./frame_loop.ts";
 import { OnScreen } from "./on_screen.ts";
 import { SeriesRing } from "./series_ring.ts";
 import { TIME_AXIS } from "./time_labels.ts";
@@ -41,10 +42,16 @@ export const CANDLE_LIMITS = {
 /** Options of a CandleChart. */
 export interface CandleChartOptions {
   loop: FrameLoop;
-  /** The line chart's x range (seconds), which the candles share; else their own. */
-  xRange?(): { min: number; max: number };
+  /** The line chart whose x range (seconds) the candles share, else their own: flushed first in
+   *  a frame that flushes both, so that they take its range of that frame. */
+  line?: CandleLine;
   /** Where the last close, the change and the bar size are written. */
   quote?: HTMLElement;
+}
+
+/** What the candles read of their line chart. */
+export interface CandleLine extends Flushable {
+  xRange(): { min: number; max: number };
 }
 
 /** One closed bar as the bars actor publishes it (`t` microseconds, the bar's start). */
@@ -76,6 +83,8 @@ export class CandleChart {
   bars = 0;
   /** Redraws so far (the tests read it). */
   draws = 0;
+  /** Its line, flushed before it in a frame (FrameLoop). */
+  readonly after: Flushable | undefined;
 
   readonly #options: CandleChartOptions;
   /** The range and bars last drawn (a range the line repeats draws nothing new); `#added`
@@ -93,6 +102,7 @@ export class CandleChart {
   constructor(parent: HTMLElement, width: number, options: CandleChartOptions) {
     this.#loop = options.loop;
     this.#options = options;
+    this.after = options.line;
     const body = el("div", { class: "candles" });
     parent.append(body);
     // The card's (`parent`), as its line's: the header the quote is written in is in it too.
@@ -164,9 +174,10 @@ export class CandleChart {
     };
   }
 
-  /** The line's range changed: the candles take it on the next frame, if it differs. */
+  /** The line's range changed: the candles take it in the frame being drawn (the line's flush
+   *  calls this) or the next, if it differs. */
   rangeChanged(): void {
-    const range = this.#options.xRange?.();
+    const range = this.#options.line?.xRange();
     if (range && this.#moved(range)) this.#loop.mark(this);
   }
 
@@ -181,7 +192,7 @@ export class CandleChart {
   flush(): void {
     if (!this.#screen.on && this.draws > 0) return;
     const r = this.#ring;
-    const got = this.#options.xRange?.();
+    const got = this.#options.line?.xRange();
     const range = got && Number.isFinite(got.min) && got.max > got.min ? got : undefined;
     const came = this.#added !== this.#drawn.added;
     if (range && !came && !this.#moved(range)) return;

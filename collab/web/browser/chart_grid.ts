@@ -77,7 +77,7 @@ export class ChartGrid {
     const chart = e.chart;
     e.candles ??= new CandleChart(chart.card, chart.card.clientWidth - 18, {
       loop: this.#options.loop,
-      xRange: () => chart.xRange(),
+      line: chart,
       quote: chart.quote,
     });
     return e.candles;

@@ -20,6 +20,9 @@
 /** A panel that redraws on demand. */
 export interface Flushable {
   flush(): void;
+  /** The panel this one draws from (a card's candle strip: its line, whose x range it takes):
+   *  in a frame that flushes both, that one is flushed first. */
+  readonly after?: Flushable | undefined;
 }
 
 /** How many frame times are kept for the bench and the status line. */
@@ -103,8 +106,10 @@ export class FrameLoop {
    * when its line scrolled) and not yet flushed in this frame joins it: the frame's loop over its
    * panels reaches it (a Set's iteration visits what is added during it), so no frame is asked for
    * (one was, and ran empty: the bench saw two animation frames a round with candle strips). One
-   * flushed already in this frame (the strip drawn before its line) goes to the next frame: it
-   * had been dropped, its mark taken for the one just done, and it lagged until marked again.
+   * flushed already in this frame goes to the next frame: it had been dropped, its mark taken for
+   * the one just done, and it lagged until marked again. A strip is not flushed before its line
+   * in one frame (`Flushable.after`): it took the line's range of the frame before, and the
+   * line's for that frame only in the next.
    */
   mark(panel: Flushable): void {
     if (this.#current !== undefined && !this.#flushed.has(panel)) {
@@ -139,8 +144,18 @@ export class FrameLoop {
     const size = panels.size;
     this.#repaintsLeft = this.#repaintsPerFrame;
     this.#current = panels;
+    // A bound on the panels put off (`after`): panels naming each other in a ring still flush.
+    let deferrals = size;
     try {
       for (const panel of panels) {
+        const first = panel.after;
+        if (first && deferrals > 0 && panels.has(first) && !this.#flushed.has(first)) {
+          // Taken out and added again, it is reached after the panels now in the frame.
+          deferrals--;
+          panels.delete(panel);
+          panels.add(panel);
+          continue;
+        }
         this.#flushed.add(panel);
         panel.flush();
       }
