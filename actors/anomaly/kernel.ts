@@ -99,10 +99,11 @@ import {
   VIEWS,
   widthOf,
 } from "./_bins.ts";
-import { KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
+import { bornOf, KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
 import { SHIFT_SAMPLE, SHIFT_VISIT, stepShift } from "./_shift.ts";
 import { seasonless } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
+import { WALK_ALPHA, WALK_LEAVE, walkYoungShare } from "./_walk.ts";
 import { BOUND_BOTTOM, boundRunBits, boundStays, extendBounds, recordBoundRun } from "./_bounds.ts";
 import {
   COUNT_FREE_BITS,
@@ -152,13 +153,6 @@ const FLAT_ORDINARY = { shareMax: FLAT_SHARE_MAX, freeBits: FLAT_FREE_BITS } as 
 const FLAT_BIN_MIN = 3;
 /** Bits a jump's tail probability must exceed before it scores (see the module comment). */
 const JUMP_FREE_BITS = 5;
-/**
- * Weight of the latest value in the walk test's long average and variance, and of the latest
- * increment in its slow mean square (span 1000).
- */
-const WALK_ALPHA = 0.001;
-/** A channel judged a walk stays one until its ratio falls below this share of the threshold. */
-const WALK_LEAVE = 0.5;
 /** Folds one frame into the state; see the module comment for the model. */
 export function stepAnomaly(
   st: AnomalyState,
@@ -273,6 +267,10 @@ export function stepAnomaly(
     let madJ = incMadFast > incMad ? incMadFast : incMad;
     if (madJ < 1 && counts) madJ = 1;
     const zj = madJ > 0 ? d / madJ : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
+    // The increment against the very recent volatility, in increment bins, where that is the
+    // larger (NaN otherwise): after a switch to a wilder regime a move new against the recent
+    // volatility may be one the channel has seen against the one it has now.
+    const incNowU = incMadFast > incMad ? (d / incMadFast + INCREMENT_RANGE) / incW : NaN;
     const flat = seen > 0 && ad <= flatTol * incMad;
     let runBits = 0;
     if (flat) {
@@ -361,8 +359,11 @@ export function stepAnomaly(
       // span, so a switch to wilder increments does not outrun the variance it is compared with.
       // walkVar * 2 * WALK_ALPHA is the level's variance scaled to one step of a walk.
       const stepSq = incSqSlow < incSq ? incSqSlow : incSq;
+      // A young channel's level variance holds only part of what a walk's settles at (_walk.ts).
+      const young = walkYoungShare(seen);
       const walk = walkThreshold > 0 &&
-        walkVar * 2 * WALK_ALPHA > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * stepSq;
+        walkVar * 2 * WALK_ALPHA >
+          young * (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * stepSq;
       walkOn = walk ? 1 : 0;
       let total = 0;
       // Each feature in bin widths (binOf's division, the same for every grid), then per grid
@@ -421,6 +422,13 @@ export function stepAnomaly(
         }
         // The slope, a smoothed feature like the level, grows its range as the level does.
         if (bits > 0 && neighbourBornAfter(st, c + 1 + hours, slopeBin, t, i, GROWING_US)) bits = 0;
+        // A move new to the increments against the recent volatility but, against the very recent
+        // one (the jump view's reference), in a linear bin this context has seen is not new: the
+        // channel has turned wilder. Only a lookup: the move's own bin is learnt as before.
+        if (b4 > 0 && incNowU === incNowU) {
+          const nowBin = Math.floor(incNowU + shift), ci = c + 2 + hours;
+          if (nowBin >= 0 && nowBin < bins && bornOf(st, keyOf(ci, nowBin)) > -Infinity) b4 = 0;
+        }
         if (b4 > bits) bits = b4;
         if (!walk) {
           if (b1 > bits) bits = b1;

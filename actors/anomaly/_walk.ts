@@ -1,0 +1,32 @@
+/**
+ * The anomaly kernel's walk test, its constants and its young share: a channel whose level
+ * wanders like a random walk (its variance about a long average, over what its increments would
+ * give a walk, above the configured ratio) is scored without its level views (see the kernel).
+ *
+ * Computed with the portable exp and log (actors/math), so every runtime gives the same bits.
+ */
+import { expFast, logFast } from "../math/mod.ts";
+
+/**
+ * Weight of the latest value in the walk test's long average and variance, and of the latest
+ * increment in its slow mean square (span 1000).
+ */
+export const WALK_ALPHA = 0.001;
+/** A channel judged a walk stays one until its ratio falls below this share of the threshold. */
+export const WALK_LEAVE = 0.5;
+/** log(1 - WALK_ALPHA): the decay of the young share's shortfall per update. */
+const LOG_WALK_KEEP = logFast(1 - WALK_ALPHA);
+/** From this age on (1 - WALK_ALPHA)^n is under 2^-53: the young share is taken as 1. */
+const WALK_YOUNG_MAX = 37_000;
+
+/**
+ * The share of a walk's settled level variance that the walk test's variance holds at `seen`
+ * samples: an average started at 0 and updated n = seen - 1 times holds (1 - q^n)(1 - q^(n+1)) of
+ * it, q = 1 - WALK_ALPHA. The walk is judged against that share, so a young walk is not read as
+ * stationary and its new highs scored.
+ */
+export function walkYoungShare(seen: number): number {
+  if (seen >= WALK_YOUNG_MAX) return 1;
+  const keep = expFast((seen - 1) * LOG_WALK_KEEP);
+  return (1 - keep) * (1 - keep * (1 - WALK_ALPHA));
+}
