@@ -138,8 +138,8 @@ const SIGMA_PER_MAE = 1.2533141373155003; // sqrt(pi / 2): sigma over mean absol
  * A value beyond the range seen scores 1 outright only if it also departs from its expected value
  * by more than this many standard deviations of that predictor's errors (the three-sigma rule, the
  * band's default half-width: fixed here, so that widening the band on display changes no score).
- * Inside it, the forecast expected the value (a channel's first weekday peak after it started on a
- * weekend, a trend's new high): it is scored by its views (issue 30, fifteenth round).
+ * Inside it, the forecast expected the value (a young channel's first daily peak above the range
+ * of its first hours, a trend's new high): it is scored by its views (issue 30, fifteenth round).
  */
 const RANGE_EXPECTED_SIGMAS = 3;
 const LEVEL_ALPHA = 0.1;
