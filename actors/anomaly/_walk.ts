@@ -1,7 +1,13 @@
 /**
- * The anomaly kernel's walk test, its constants and its young share: a channel whose level
- * wanders like a random walk (its variance about a long average, over what its increments would
- * give a walk, above the configured ratio) is scored without its level views (see the kernel).
+ * The anomaly kernel's walk test: a channel whose level wanders like a random walk is scored
+ * without its level views (see the kernel). The test: the level's variance about its long average
+ * (walkVar, an exponential average at WALK_ALPHA), scaled to one step of a walk
+ * (walkVar * 2 * WALK_ALPHA), over the increments' size, above the configured threshold times the
+ * young share (walkYoungShare). The increments' size is the smaller of their recent and slow mean
+ * squares: the slow one has the level variance's span, so a switch to wilder increments does not
+ * outrun the variance it is compared with. The ratio is noisy (for a true walk it averages 1 but
+ * often dips under the threshold for a while), so a channel judged a walk stays one until the
+ * ratio falls below WALK_LEAVE of the threshold.
  *
  * Computed with the portable exp and log (actors/math), so every runtime gives the same bits.
  */

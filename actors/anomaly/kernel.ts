@@ -47,7 +47,7 @@
  * and the sample's surprise is the largest of it, the flat run's, the jump's and the shift's
  * (bits of a rare event). The raw score is that surprise divided by `full_score_bits` (capped at
  * 1), and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that
- * range.
+ * range and its expected value by more than RANGE_EXPECTED_SIGMAS sds of that predictor's errors.
  * Calibration (_calibration.ts): the published score is the raw score capped by how often the
  * channel's own raw scores have recently risen that high (an empirical tail over a span of 8,192
  * samples), so that no channel rises to a threshold
@@ -135,6 +135,14 @@ const DAY_US = 86_400_000_000;
  */
 const GROWING_US = 7 * DAY_US;
 const SIGMA_PER_MAE = 1.2533141373155003; // sqrt(pi / 2): sigma over mean absolute error, Gaussian
+/**
+ * A value beyond the range seen scores 1 outright only if it also departs from its expected value
+ * by more than this many standard deviations of that predictor's errors (the three-sigma rule, the
+ * band's default half-width: fixed here, so that widening the band on display changes no score).
+ * Inside it, the forecast expected the value (a young channel's first daily peak above the range
+ * of its first hours, a trend's new high): it is scored by its views (issue 30, fifteenth round).
+ */
+const RANGE_EXPECTED_SIGMAS = 3;
 const LEVEL_ALPHA = 0.1;
 const ERROR_ALPHA = 0.02;
 const PROFILE_ALPHA_MIN = 0.1;
@@ -351,19 +359,11 @@ export function stepAnomaly(
         lvlLo = s[S.LVL_LO]!, lvlW = s[S.LVL_W]!, slpLo = s[S.SLP_LO]!, slpW = s[S.SLP_W]!;
       }
     } else {
-      // A random walk (the level's variance about its long average over what the increments
-      // would give a walk) is scored without its level views. The ratio is noisy (for a true walk
-      // it averages 1 but often dips under the threshold for a while), so a channel judged a walk
-      // stays one until the ratio falls below WALK_LEAVE of the threshold. The increments' size is
-      // the smaller of their recent and slow mean squares: the slow one has the level variance's
-      // span, so a switch to wilder increments does not outrun the variance it is compared with.
-      // walkVar * 2 * WALK_ALPHA is the level's variance scaled to one step of a walk.
+      // A random walk is scored without its level views: the test and its reasons in _walk.ts.
       const stepSq = incSqSlow < incSq ? incSqSlow : incSq;
-      // A young channel's level variance holds only part of what a walk's settles at (_walk.ts).
-      const young = walkYoungShare(seen);
       const walk = walkThreshold > 0 &&
         walkVar * 2 * WALK_ALPHA >
-          young * (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * stepSq;
+          walkYoungShare(seen) * (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * stepSq;
       walkOn = walk ? 1 : 0;
       let total = 0;
       // Each feature in bin widths (binOf's division, the same for every grid), then per grid
@@ -469,13 +469,17 @@ export function stepAnomaly(
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
       const beyond = x > rangeHi ? x - rangeHi : rangeLo - x;
-      // Within settle_hours of an incident, a value beyond the range that departs from its
-      // expected value by no more than the incident's sample did is that change meeting the old
-      // range's edge (a shift up, at its next daily peak): it is scored by its views, not 1. So is
-      // a count whose Poisson tail at the expected value is short of a full score's bits.
+      // A value beyond the range that departs from its expected value by no more than
+      // RANGE_EXPECTED_SIGMAS of the predictor's sds is one the forecast expected; within
+      // settle_hours of an incident, one that departs by no more than the incident's sample did is
+      // that change meeting the old range's edge (a shift up, at its next daily peak): both are
+      // scored by their views, not 1. So is a count whose Poisson tail at the expected value is
+      // short of a full score's bits.
+      const departs = x > exp ? x - exp : exp - x;
       if (
         !walk && beyond > tol * span && countBits >= fullBits &&
-        (ti - lastAlarm >= settleUs || (x > exp ? x - exp : exp - x) > lastAlarmSize)
+        departs > RANGE_EXPECTED_SIGMAS * SIGMA_PER_MAE * mae &&
+        (ti - lastAlarm >= settleUs || departs > lastAlarmSize)
       ) raw = 1;
       // Calibration: the score may not claim more than the channel's own record of rises to it
       // supports (see the module comment); the rise is recorded after, from the past alone.

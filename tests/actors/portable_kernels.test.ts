@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: -509501309,
+  anomaly: -1507671068,
   collapse: 2038540830,
   coherence: -23373301,
 };

@@ -1,9 +1,12 @@
 /**
- * `troupe bench detect --seeds`: the list of seeds it runs, and the clear errors of a bad list.
+ * `troupe bench detect --seeds`: the list of seeds it runs, the clear errors of a bad list, and the
+ * line of labels found and false events summed over the seeds.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { parseSeeds } from "../../bench/detect.ts";
+import { describeSummed, parseSeeds } from "../../bench/detect.ts";
+import { scoreAnomalies } from "../../bench/_detect_score.ts";
+import type { AnomalyWindow, GroundTruth } from "../../sim/mod.ts";
 
 const test = suite("bench detect --seeds");
 
@@ -24,6 +27,45 @@ test("a bad list names what is wrong and the value", () => {
   fails("1,2,1", /seed 1 is given twice/);
   fails("-1", /not a seed or a range/);
   fails("0-5000", /more than 1000 seeds/);
+});
+
+test("the summed line adds each kind's labels and found, and the false events, over the seeds", () => {
+  const H = 3_600e6;
+  const window = (channel: string, kind: string, h: number) => ({
+    channel,
+    kind,
+    start: h * H,
+    end: (h + 1) * H,
+    onset: h * H,
+    index: h * 60,
+  });
+  const truth = (anomalies: AnomalyWindow[]): GroundTruth => ({
+    feed: "metrics",
+    options: {},
+    channels: ["a", "b"],
+    samples: 1000,
+    startUs: 0,
+    endUs: 1000 * 60e6,
+    anomalies,
+    changePoints: [],
+    regimes: [],
+  });
+  const finding = (key: string, h: number) => ({ kind: "anomaly", key, ts: h * H, body: {} });
+  const options = { channels: ["a", "b"], intervalUs: 60e6 };
+  const one = scoreAnomalies(
+    truth([window("a", "drift", 2), window("a", "spike", 5), window("b", "drift", 3)]),
+    [finding("a", 2.5), finding("b", 8), finding("b", 9)],
+    options,
+  );
+  const two = scoreAnomalies(
+    truth([window("b", "spike", 4)]),
+    [finding("b", 4.2), finding("a", 7)],
+    options,
+  );
+  assert.is(
+    describeSummed("metrics", [one, two]),
+    "metrics: found drift 1/2, spike 1/2; 3 false events",
+  );
 });
 
 test.run();
