@@ -8,7 +8,8 @@
  * - level at this hour of the day (UTC), where the day has a season (_season.ts): its bin there;
  * - slope: the bin of the exponentially weighted first difference;
  * - increment: the bin of the sample-to-sample change over the channel's recent mean absolute
- *   change (a jump, measured against the channel's current volatility);
+ *   change (a jump, measured against the channel's current volatility); a move new there is not
+ *   new where, against the very recent mean absolute change when larger, its linear bin is known;
  * - flat run: how long the value has stayed put (within FLAT_TOLERANCE of the mean absolute
  *   change), so a frozen exporter is seen: a run of 7 samples or more scores the tail probability
  *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits,
@@ -56,9 +57,10 @@
  * Lasting changes are reported once, not again and again: a range still growing (a neighbouring
  * bin first met less than a week ago) is no news; a level bin first seen less than `settle_hours`
  * ago is not new at any hour; after an alarm, time-of-day novelties wait `settle_hours` and the
- * range rule gives way to the views; a channel that wanders like a random walk (WALK_RATIO) is
- * scored by its increments, slope and flat runs only. actors/anomaly/README.md ("Lasting changes
- * are reported once") is where each rule and its reason are written, once.
+ * range rule gives way to the views; a channel that wanders like a random walk (WALK_RATIO, judged
+ * at its age: _walk.ts) is scored by its increments, slope and flat runs only.
+ * actors/anomaly/README.md ("Lasting changes are reported once") is where each rule and its reason
+ * are written, once.
  * A refractory period then reports a score only if it beats every score reported in the last
  * `refractory_samples` samples, so one incident makes one peak.
  *
