@@ -8,7 +8,8 @@
  * - level at this hour of the day (UTC), where the day has a season (_season.ts): its bin there;
  * - slope: the bin of the exponentially weighted first difference;
  * - increment: the bin of the sample-to-sample change over the channel's recent mean absolute
- *   change (a jump, measured against the channel's current volatility);
+ *   change (a jump, measured against the channel's current volatility); a move new there is not
+ *   new where, against the very recent mean absolute change when larger, its linear bin is known;
  * - flat run: how long the value has stayed put (within FLAT_TOLERANCE of the mean absolute
  *   change), so a frozen exporter is seen: a run of 7 samples or more scores the tail probability
  *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits,
@@ -56,9 +57,10 @@
  * Lasting changes are reported once, not again and again: a range still growing (a neighbouring
  * bin first met less than a week ago) is no news; a level bin first seen less than `settle_hours`
  * ago is not new at any hour; after an alarm, time-of-day novelties wait `settle_hours` and the
- * range rule gives way to the views; a channel that wanders like a random walk (WALK_RATIO) is
- * scored by its increments, slope and flat runs only. actors/anomaly/README.md ("Lasting changes
- * are reported once") is where each rule and its reason are written, once.
+ * range rule gives way to the views; a channel that wanders like a random walk (WALK_RATIO, judged
+ * at its age: _walk.ts) is scored by its increments, slope and flat runs only.
+ * actors/anomaly/README.md ("Lasting changes are reported once") is where each rule and its reason
+ * are written, once.
  * A refractory period then reports a score only if it beats every score reported in the last
  * `refractory_samples` samples, so one incident makes one peak.
  *
@@ -99,10 +101,11 @@ import {
   VIEWS,
   widthOf,
 } from "./_bins.ts";
-import { KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
+import { bornOf, KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
 import { SHIFT_SAMPLE, SHIFT_VISIT, stepShift } from "./_shift.ts";
 import { seasonless } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
+import { WALK_ALPHA, WALK_LEAVE, walkYoungShare } from "./_walk.ts";
 import { BOUND_BOTTOM, boundRunBits, boundStays, extendBounds, recordBoundRun } from "./_bounds.ts";
 import {
   COUNT_FREE_BITS,
@@ -160,13 +163,6 @@ const FLAT_ORDINARY = { shareMax: FLAT_SHARE_MAX, freeBits: FLAT_FREE_BITS } as 
 const FLAT_BIN_MIN = 3;
 /** Bits a jump's tail probability must exceed before it scores (see the module comment). */
 const JUMP_FREE_BITS = 5;
-/**
- * Weight of the latest value in the walk test's long average and variance, and of the latest
- * increment in its slow mean square (span 1000).
- */
-const WALK_ALPHA = 0.001;
-/** A channel judged a walk stays one until its ratio falls below this share of the threshold. */
-const WALK_LEAVE = 0.5;
 /** Folds one frame into the state; see the module comment for the model. */
 export function stepAnomaly(
   st: AnomalyState,
@@ -281,6 +277,10 @@ export function stepAnomaly(
     let madJ = incMadFast > incMad ? incMadFast : incMad;
     if (madJ < 1 && counts) madJ = 1;
     const zj = madJ > 0 ? d / madJ : d === 0 ? 0 : d > 0 ? 1e9 : -1e9;
+    // The increment against the very recent volatility, in increment bins, where that is the
+    // larger (NaN otherwise): after a switch to a wilder regime a move new against the recent
+    // volatility may be one the channel has seen against the one it has now.
+    const incNowU = incMadFast > incMad ? (d / incMadFast + INCREMENT_RANGE) / incW : NaN;
     const flat = seen > 0 && ad <= flatTol * incMad;
     let runBits = 0;
     if (flat) {
@@ -361,16 +361,11 @@ export function stepAnomaly(
         lvlLo = s[S.LVL_LO]!, lvlW = s[S.LVL_W]!, slpLo = s[S.SLP_LO]!, slpW = s[S.SLP_W]!;
       }
     } else {
-      // A random walk (the level's variance about its long average over what the increments
-      // would give a walk) is scored without its level views. The ratio is noisy (for a true walk
-      // it averages 1 but often dips under the threshold for a while), so a channel judged a walk
-      // stays one until the ratio falls below WALK_LEAVE of the threshold. The increments' size is
-      // the smaller of their recent and slow mean squares: the slow one has the level variance's
-      // span, so a switch to wilder increments does not outrun the variance it is compared with.
-      // walkVar * 2 * WALK_ALPHA is the level's variance scaled to one step of a walk.
+      // A random walk is scored without its level views: the test and its reasons in _walk.ts.
       const stepSq = incSqSlow < incSq ? incSqSlow : incSq;
       const walk = walkThreshold > 0 &&
-        walkVar * 2 * WALK_ALPHA > (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * stepSq;
+        walkVar * 2 * WALK_ALPHA >
+          walkYoungShare(seen) * (walkOn !== 0 ? WALK_LEAVE : 1) * walkThreshold * stepSq;
       walkOn = walk ? 1 : 0;
       let total = 0;
       // Each feature in bin widths (binOf's division, the same for every grid), then per grid
@@ -429,6 +424,13 @@ export function stepAnomaly(
         }
         // The slope, a smoothed feature like the level, grows its range as the level does.
         if (bits > 0 && neighbourBornAfter(st, c + 1 + hours, slopeBin, t, i, GROWING_US)) bits = 0;
+        // A move new to the increments against the recent volatility but, against the very recent
+        // one (the jump view's reference), in a linear bin this context has seen is not new: the
+        // channel has turned wilder. Only a lookup: the move's own bin is learnt as before.
+        if (b4 > 0 && incNowU === incNowU) {
+          const nowBin = Math.floor(incNowU + shift), ci = c + 2 + hours;
+          if (nowBin >= 0 && nowBin < bins && bornOf(st, keyOf(ci, nowBin)) > -Infinity) b4 = 0;
+        }
         if (b4 > bits) bits = b4;
         if (!walk) {
           if (b1 > bits) bits = b1;
