@@ -4,7 +4,10 @@
  * half-width (`spread`): each replayed frame, written in the older form, is the recorded one byte
  * for byte. The fixture was recorded by tests/sim/fixtures/record_anomaly_session.ts on commit
  * d89c9e0; it holds a skipped sample at the start of a frame (the band the frame before left) and
- * an incident.
+ * an incident. Its values repeat a pattern the kernel has met since its warm-up, so every score but
+ * the incident's is 0 at any version: the first recording's noise scored marginal novelties, which
+ * issue 30's later rounds moved (a score of 0.17 to 0, an incident gone), and the test is about
+ * the wire form, not those scores.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -39,7 +42,7 @@ test("replay --verify finds every output equal, the columns frames once written 
   assert.equal(r.kinds, ["anomaly"]);
   const v = r.verify!;
   assert.ok(v.ok, JSON.stringify(v));
-  assert.is(v.equal, 27);
+  assert.is(v.equal, 25);
   assert.is(v.different, 0);
   assert.is(v.olderFormat, 24);
 });
