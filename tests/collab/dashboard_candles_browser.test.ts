@@ -201,23 +201,7 @@ test("a candle strip draws only the bars in its range, and a sub-pixel move draw
         }),
       );
     }
-    for (let s = 0; s < 100; s++) {
-      const open = 100 + Math.sin(s), close = 100 + Math.sin(s + 1);
-      shared!.bus.publish(
-        outSubject("bars", "WIDE"),
-        encodeBar({ id: `w-b-${s}`, src: "test", ts: t0 + s * 1e6 }, {
-          channel: "WIDE",
-          bar: "1s",
-          t: t0 + s * 1e6,
-          open,
-          high: Math.max(open, close) + 0.1,
-          low: Math.min(open, close) - 0.1,
-          close,
-          count: 1,
-          sum: close,
-        }),
-      );
-    }
+    for (let s = 0; s < 100; s++) publishBar(shared!.bus, "WIDE", t0, s, `w-b-${s}`);
     await shared!.bus.flush();
     await page.waitForFunction(
       () => {
@@ -301,13 +285,12 @@ interface FramePage {
   };
 }
 
-/** One second of channel `ch` at `s`: its bar, then its 10 samples (the page routes them in
- *  that order, so a frame that takes both has the strip marked before its line). */
-function publishSecond(bus: Dashboard["bus"], ch: string, t0: number, s: number): void {
+/** The 1 s bar of channel `ch` at second `s` (open and close on a sine); returns its close. */
+function publishBar(bus: Dashboard["bus"], ch: string, t0: number, s: number, id: string): number {
   const t = t0 + s * 1e6, open = 100 + Math.sin(s), close = 100 + Math.sin(s + 1);
   bus.publish(
     outSubject("bars", ch),
-    encodeBar({ id: `${ch}-b-${s}`, src: "test", ts: t }, {
+    encodeBar({ id, src: "test", ts: t }, {
       channel: ch,
       bar: "1s",
       t,
@@ -319,6 +302,13 @@ function publishSecond(bus: Dashboard["bus"], ch: string, t0: number, s: number)
       sum: close,
     }),
   );
+  return close;
+}
+
+/** One second of channel `ch` at `s`: its bar, then its 10 samples (the page routes them in
+ *  that order, so a frame that takes both has the strip marked before its line). */
+function publishSecond(bus: Dashboard["bus"], ch: string, t0: number, s: number): void {
+  const t = t0 + s * 1e6, close = publishBar(bus, ch, t0, s, `${ch}-b-${s}`);
   const ts = new Float64Array(10).map((_, i) => t + i * 1e5);
   const v = ts.map(() => close);
   const columns = { value: v, expected: v, lower: v.map((x) => x - 1), upper: v.map((x) => x + 1) };
