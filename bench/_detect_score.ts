@@ -81,6 +81,35 @@ export function f1Of(found: number, fp: number, labels: number) {
   return { precision, recall, f1 };
 }
 
+/** Two scores as one: counts added, delays merged in order, labels by kind added. */
+export function mergeScores(a: DetectionScore, b: DetectionScore): DetectionScore {
+  const fp = a.falsePositives + b.falsePositives;
+  const found = a.found + b.found, labels = a.labels + b.labels;
+  return {
+    labels,
+    found,
+    events: a.events + b.events,
+    falsePositives: fp,
+    elsewhere: a.elsewhere + b.elsewhere,
+    repeats: a.repeats + b.repeats,
+    ...f1Of(found, fp, labels),
+    delays: [...a.delays, ...b.delays].sort((x, y) => x - y),
+    byKind: mergeKinds(a.byKind, b.byKind),
+  };
+}
+
+function mergeKinds(a: DetectionScore["byKind"], b: DetectionScore["byKind"]) {
+  const out: DetectionScore["byKind"] = {};
+  for (const side of [a, b]) {
+    for (const [kind, c] of Object.entries(side)) {
+      const o = out[kind] ??= { labels: 0, found: 0 };
+      o.labels += c.labels;
+      o.found += c.found;
+    }
+  }
+  return out;
+}
+
 function byChannel<T extends { channel: string }>(items: readonly T[]): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const item of items) {

@@ -19,6 +19,7 @@
  * Delays are in samples from the labelled onset to the event.
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
+import type { AnomalyConfig } from "../actors/anomaly/mod.ts";
 import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { type CollapseConfig, metricsCollapseConfig } from "../actors/collapse/mod.ts";
 import { columnsFrameOf, decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
@@ -33,8 +34,8 @@ import {
 } from "./_bench.ts";
 import {
   type DetectionScore,
-  f1Of,
   type Finding,
+  mergeScores,
   regimeAccuracy,
   scoreAnomalies,
   scoreChanges,
@@ -43,6 +44,16 @@ import { describeKinds, falsePerKiloByKind, type KindTails, tailsOf } from "./_d
 import { probationLength } from "./_nab_scorer.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { addTail, describeTails, emptyTail } from "./_score_tails.ts";
+import {
+  addExplanation,
+  describeExplanation,
+  emptyExplanation,
+  explainFeeds,
+  type Explanation,
+  explanationRows,
+} from "./_detect_explain.ts";
+import { ViewRecorder } from "./_view_recorder.ts";
+import { describeSummed, parseSeeds } from "./_detect_seeds.ts";
 
 const NAME = "detect";
 const KINDS = ["anomaly", "collapse", "coherence"] as const;
@@ -67,7 +78,8 @@ export interface ScoreSeries {
 
 /**
  * Runs `samples` per channel of `feed` through the actors; returns every finding, in order. With
- * `scores`, each channel's published anomaly scores are appended to it as well.
+ * `scores`, each channel's published anomaly scores are appended to it as well; with `views`, a
+ * kernel beside each anomaly actor records the view behind each score (bench/_view_recorder.ts).
  */
 export function runFeed(
   feed: Feed,
@@ -76,6 +88,7 @@ export function runFeed(
     configs?: KindConfigs;
     kinds?: readonly string[];
     scores?: Map<string, ScoreSeries>;
+    views?: ViewRecorder | undefined;
   },
 ): Finding[] {
   const defs = (options.kinds ?? KINDS).map((k) => {
@@ -101,16 +114,19 @@ export function runFeed(
         payload,
       };
       for (const { def, config, instances } of defs) {
+        const views = def.kind === "anomaly" ? options.views : undefined;
         for (const key of def.route(frame.channel, config)) {
           let inst = instances.get(key);
           if (!inst) {
             inst = ActorInstance.create(def, key, config);
             instances.set(key, inst);
           }
+          views?.step(key, frame, config as AnomalyConfig);
           for (const o of inst.apply(record, pos)) {
             const env = decodeEnvelope(o.data);
             if (env.type === "columns") {
               if (options.scores && def.kind === "anomaly") keepScores(options.scores, key, env);
+              views?.check(key, columnsFrameOf(env));
               continue;
             }
             findings.push({
@@ -165,48 +181,24 @@ export interface DetectReport {
    * threshold promises its rate.
    */
   anomalyTails?: KindTails;
+  /** With `explain`: per feed, the anomaly kernel's views behind its events and labels. */
+  anomalyExplained?: Record<"market" | "metrics", Explanation>;
   coherence: { accuracy: number; baseline: number };
 }
 
-function merge(a: DetectionScore, b: DetectionScore): DetectionScore {
-  const fp = a.falsePositives + b.falsePositives;
-  const found = a.found + b.found, labels = a.labels + b.labels;
-  return {
-    labels,
-    found,
-    events: a.events + b.events,
-    falsePositives: fp,
-    elsewhere: a.elsewhere + b.elsewhere,
-    repeats: a.repeats + b.repeats,
-    ...f1Of(found, fp, labels),
-    delays: [...a.delays, ...b.delays].sort((x, y) => x - y),
-    byKind: mergeKinds(a.byKind, b.byKind),
-  };
-}
-
-function mergeKinds(a: DetectionScore["byKind"], b: DetectionScore["byKind"]) {
-  const out: DetectionScore["byKind"] = {};
-  for (const side of [a, b]) {
-    for (const [kind, c] of Object.entries(side)) {
-      const o = out[kind] ??= { labels: 0, found: 0 };
-      o.labels += c.labels;
-      o.found += c.found;
-    }
-  }
-  return out;
+/** How `runDetect` runs the feeds, and what it measures beside the scores. */
+export interface DetectOptions {
+  marketSamples?: number;
+  metricsSamples?: number;
+  configs?: KindConfigs;
+  /** Also measure the anomaly score's tail per kind of channel. */
+  tails?: boolean;
+  /** Also lay the anomaly events and labels to the kernel's views (bench/_detect_explain.ts). */
+  explain?: boolean;
 }
 
 /** Runs both feeds from `seed` and scores them. */
-export function runDetect(
-  seed: number,
-  options: {
-    marketSamples?: number;
-    metricsSamples?: number;
-    configs?: KindConfigs;
-    /** Also measure the anomaly score's tail per kind of channel. */
-    tails?: boolean;
-  } = {},
-): DetectReport {
+export function runDetect(seed: number, options: DetectOptions = {}): DetectReport {
   const over = options.configs ?? {};
   const demo = demoActorConfigs(MARKET_INTERVAL_US);
   const marketConfigs: KindConfigs = {};
@@ -224,10 +216,14 @@ export function runDetect(
   const scores: Parameters<typeof tailsOf>[1] | undefined = options.tails
     ? { market: new Map(), metrics: new Map() }
     : undefined;
+  const views = options.explain
+    ? { market: new ViewRecorder(), metrics: new ViewRecorder() }
+    : null;
   const mk = runFeed(market, {
     samples: options.marketSamples ?? MARKET_SAMPLES,
     configs: marketConfigs,
     ...(scores ? { scores: scores.market } : {}),
+    views: views?.market,
   });
   const mt = runFeed(metrics, {
     samples: options.metricsSamples ?? METRICS_SAMPLES,
@@ -237,6 +233,7 @@ export function runDetect(
     },
     kinds: ["anomaly", "collapse"],
     ...(scores ? { scores: scores.metrics } : {}),
+    views: views?.metrics,
   });
   const mTruth = market.truth(), tTruth = metrics.truth();
   const mInterval = Number(mTruth.options.intervalUs);
@@ -261,8 +258,9 @@ export function runDetect(
   };
   return {
     ...(scores ? { anomalyTails: tailsOf([mTruth, tTruth], scores, over) } : {}),
-    anomaly: merge(mAnomalies, tAnomalies),
-    collapse: merge(mChanges, tChanges),
+    ...(views && { anomalyExplained: explainFeeds(views, [[mTruth, mk], [tTruth, mt]]) }),
+    anomaly: mergeScores(mAnomalies, tAnomalies),
+    collapse: mergeScores(mChanges, tChanges),
     feeds: {
       market: { anomaly: mAnomalies, collapse: mChanges },
       metrics: { anomaly: tAnomalies, collapse: tChanges },
@@ -286,26 +284,6 @@ function describe(name: string, s: DetectionScore): string {
   }: ${counts}); delay p50 ${percentile(s.delays, 50)}, p90 ${
     percentile(s.delays, 90)
   } samples; found ${found}`;
-}
-
-/**
- * Labels found by kind and false events summed over several seeds' scores: what a change to a
- * detector moves, in counts (a seed's F1 moves by about 0.001 an event).
- */
-export function describeSummed(name: string, scores: readonly DetectionScore[]): string {
-  const byKind: Record<string, { labels: number; found: number }> = {};
-  let falsePositives = 0;
-  for (const s of scores) {
-    falsePositives += s.falsePositives;
-    for (const [k, c] of Object.entries(s.byKind)) {
-      const t = byKind[k] ??= { labels: 0, found: 0 };
-      t.labels += c.labels;
-      t.found += c.found;
-    }
-  }
-  const kinds = Object.entries(byKind).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  const found = kinds.map(([k, n]) => `${k} ${n.found}/${n.labels}`).join(", ");
-  return `${name}: found ${found}; ${falsePositives} false events`;
 }
 
 function readConfigs(raw: string | undefined): KindConfigs {
@@ -373,7 +351,21 @@ function rows(report: DetectReport, ctx: BenchContext): BenchRow[] {
       report.coherence.baseline.toFixed(3)
     })`,
   );
-  return figureRows(figuresOf(report), report.coherence.baseline);
+  return [...figureRows(figuresOf(report), report.coherence.baseline), ...explained(report, ctx)];
+}
+
+/** With `--explain`: logs each feed's attribution (`over`: of what, after the feed); its rows. */
+function explained(
+  report: { anomalyExplained?: DetectReport["anomalyExplained"] },
+  ctx: BenchContext,
+  over = "",
+): BenchRow[] {
+  const e = report.anomalyExplained;
+  if (!e) return [];
+  for (const feed of ["market", "metrics"] as const) {
+    for (const line of describeExplanation(`${feed} anomaly${over}`, e[feed])) ctx.log(line);
+  }
+  return [...explanationRows("market", e.market), ...explanationRows("metrics", e.metrics)];
 }
 
 function figureRows(f: Figures, coherenceBaseline: number): BenchRow[] {
@@ -394,25 +386,6 @@ function figureRows(f: Figures, coherenceBaseline: number): BenchRow[] {
   ];
 }
 
-/** `--seeds`: "1-8", "1,3,5" or both ("1-3,7"); whole numbers >= 0, each once. */
-export function parseSeeds(raw: string): number[] {
-  const seeds: number[] = [];
-  const bad = (why: string) =>
-    new BenchOptionError(`Option --seeds must be seeds like 1-8 or 1,3,5: ${why}, got "${raw}"`);
-  for (const part of raw.split(",")) {
-    const m = part.trim().match(/^(\d+)(?:-(\d+))?$/);
-    if (!m) throw bad(`"${part}" is not a seed or a range`);
-    const from = Number(m[1]), to = m[2] === undefined ? from : Number(m[2]);
-    if (to < from) throw bad(`the range "${part}" runs backwards`);
-    if (to - from >= 1000) throw bad(`the range "${part}" holds more than 1000 seeds`);
-    for (let seed = from; seed <= to; seed++) {
-      if (seeds.includes(seed)) throw bad(`seed ${seed} is given twice`);
-      seeds.push(seed);
-    }
-  }
-  return seeds;
-}
-
 /** The lines of `--tails`: the tail per kind, then the same at equal age when measured. */
 function describeKindTails(tails: KindTails): string[] {
   const fullBits = tails.fullScoreBits;
@@ -427,7 +400,7 @@ function describeKindTails(tails: KindTails): string[] {
 /** Runs every seed; logs a line per seed and each figure's mean and range; rows: the worst seed. */
 function seedsRows(
   seeds: readonly number[],
-  options: Parameters<typeof runDetect>[1],
+  options: DetectOptions,
   ctx: BenchContext,
 ): BenchRow[] {
   const all: Figures[] = [];
@@ -435,8 +408,13 @@ function seedsRows(
   const kinds: Record<string, number> = {};
   const scores = { market: [] as DetectionScore[], metrics: [] as DetectionScore[] };
   const tails: KindTails = { byKind: {}, fullScoreBits: 0 };
+  const explainedSum = { market: emptyExplanation(), metrics: emptyExplanation() };
   for (const [i, seed] of seeds.entries()) {
     const report = runDetect(seed, options);
+    for (const feed of ["market", "metrics"] as const) {
+      const e = report.anomalyExplained?.[feed];
+      if (e) addExplanation(explainedSum[feed], e, seed);
+    }
     const f = figuresOf(report);
     for (const [k, t] of Object.entries(report.anomalyTails?.byKind ?? {})) {
       addTail(tails.byKind[k] ??= emptyTail(), t);
@@ -494,8 +472,10 @@ function seedsRows(
   const worstCoherence = all.findIndex((f) =>
     f.coherence_regime_accuracy === worst.coherence_regime_accuracy
   );
-  ctx.log(`rows: the worst seed's figure of each`);
-  return figureRows(worst, baselines[worstCoherence]!);
+  const explanation = options.explain ? { anomalyExplained: explainedSum } : {};
+  const explainRows = explained(explanation, ctx, ` over ${seeds.length} seeds`);
+  ctx.log(`rows: the worst seed's figure of each${options.explain ? ", and --explain's" : ""}`);
+  return [...figureRows(worst, baselines[worstCoherence]!), ...explainRows];
 }
 
 /**
@@ -535,6 +515,14 @@ const OPTIONS = {
       "feed's length (every kind at the same age)",
     flag: true,
   },
+  explain: {
+    help: "also log which of the anomaly kernel's views raised what the scores count, per feed: " +
+      "false events by the view of the opening sample (and how many lie inside the forecast's " +
+      "3 sds), labels found by kind and the view of the first opening inside, labels missed by " +
+      "kind with the largest score in the window and its view (summed over every seed with " +
+      "--seeds); with --json, a row of each (anomaly_explain.<feed>....)",
+    flag: true,
+  },
   config: {
     help: `per-kind configuration over each kind's own, e.g. '{"collapse":{"hazard":0.0001}}'`,
     arg: "JSON",
@@ -559,6 +547,7 @@ export const benchmark: Benchmark = {
         metricsSamples: o["metrics-samples"],
         configs: readConfigs(o.config),
         tails: o.tails,
+        explain: o.explain,
       };
       if (o.seeds !== undefined) {
         return Promise.resolve(seedsRows(parseSeeds(o.seeds), options, ctx));

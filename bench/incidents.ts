@@ -34,7 +34,8 @@ import { createMarketFeed, createMetricsFeed, demoActorConfigs } from "../sim/mo
 import type { GroundTruth } from "../sim/feeds/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
 import type { Finding } from "./_detect_score.ts";
-import { METRICS_COLLAPSE, parseSeeds, runFeed } from "./detect.ts";
+import { METRICS_COLLAPSE, runFeed } from "./detect.ts";
+import { parseSeeds } from "./_detect_seeds.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "incidents";

@@ -116,15 +116,8 @@ import {
 } from "./_counts.ts";
 import { type AnomalyChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
+import { addViewBits, binnedView, clearViews, VIEW, type ViewCode } from "./_views.ts";
 
-export {
-  anomalyCounters,
-  type AnomalyState,
-  describeAnomaly,
-  loadAnomalyState,
-  saveAnomalyState,
-} from "./_state.ts";
-export type { AnomalyChange, AnomalyResult } from "./_result.ts";
 type AnomalyState = S.AnomalyState;
 
 /** Values beyond this size are skipped: they would overflow the running sums. */
@@ -163,15 +156,20 @@ const FLAT_ORDINARY = { shareMax: FLAT_SHARE_MAX, freeBits: FLAT_FREE_BITS } as 
 const FLAT_BIN_MIN = 3;
 /** Bits a jump's tail probability must exceed before it scores (see the module comment). */
 const JUMP_FREE_BITS = 5;
-/** Folds one frame into the state; see the module comment for the model. */
+/**
+ * Folds one frame into the state; see the module comment for the model. With `views` (at least a
+ * frame long), also writes there the code of the view that raised each sample's score (_views.ts).
+ */
 export function stepAnomaly(
   st: AnomalyState,
   frame: SampleFrame,
   reuse?: AnomalyResult,
+  views?: Uint8Array,
 ): AnomalyResult {
   // One hot loop over the samples: its state lives in locals, written back at the end.
   const { t, v } = frame;
   const n = v.length;
+  if (views !== undefined) clearViews(views, n);
   // The columns, in `reuse`'s buffer when it is large enough: every value is written below.
   const columns = resultColumns(n, reuse);
   const score = columns[0], expected = columns[1], spread = columns[2];
@@ -324,7 +322,7 @@ export function stepAnomaly(
       if (seen >= warmup) jumpBits = -log2Fast((jumps[b]! + 1) / (seen + 2)) - JUMP_FREE_BITS;
       for (let j = b; j >= 0; j--) jumps[j] = jumps[j]! + 1;
     }
-    let out = 0;
+    let out = 0, view: ViewCode = VIEW.none;
     // The shift view's bucket: the hour of a weekday, or of a weekend day (week days count from
     // Thursday 1 January 1970: 2 is Saturday, 3 Sunday); and the bucket next to it in time on
     // the side of the sample's position in its hour, of the kind of day that hour is on (after
@@ -431,6 +429,7 @@ export function stepAnomaly(
           const nowBin = Math.floor(incNowU + shift), ci = c + 2 + hours;
           if (nowBin >= 0 && nowBin < bins && bornOf(st, keyOf(ci, nowBin)) > -Infinity) b4 = 0;
         }
+        if (views !== undefined) addViewBits(bits, b4, walk ? 0 : b1, walk ? 0 : b2);
         if (b4 > bits) bits = b4;
         if (!walk) {
           if (b1 > bits) bits = b1;
@@ -439,6 +438,7 @@ export function stepAnomaly(
         total += bits;
       }
       let raw = total / grids;
+      if (views !== undefined) view = binnedView();
       // On a count (this value and the last non-negative integers), the binned views and the
       // range rule are judged against a Poisson count at the expected value too: a level new to
       // the bins, or a move new to the increments, that such a count reaches once in a few
@@ -460,13 +460,13 @@ export function stepAnomaly(
           if (cap < runBits) runBits = cap > 0 ? cap : 0;
         }
       }
-      if (runBits > raw) raw = runBits;
-      if (jumpBits > raw) raw = jumpBits;
+      if (runBits > raw) raw = runBits, view = VIEW.flatRun;
+      if (jumpBits > raw) raw = jumpBits, view = VIEW.jump;
       // The shift view: a CUSUM on the level-and-weekly-season residual (not on random walks).
       SHIFT_SAMPLE[0] = x;
       SHIFT_SAMPLE[1] = frac;
       const shiftBits = stepShift(shift, weekBucket, !walk, nearBucket);
-      if (shiftBits > raw) raw = shiftBits;
+      if (shiftBits > raw) raw = shiftBits, view = VIEW.shift;
       raw /= fullBits;
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
@@ -482,7 +482,7 @@ export function stepAnomaly(
         !walk && beyond > tol * span && countBits >= fullBits &&
         departs > RANGE_EXPECTED_SIGMAS * SIGMA_PER_MAE * mae &&
         (ti - lastAlarm >= settleUs || departs > lastAlarmSize)
-      ) raw = 1;
+      ) raw = 1, view = VIEW.range;
       // Calibration: the score may not claim more than the channel's own record of rises to it
       // supports (see the module comment); the rise is recorded after, from the past alone.
       raw = calibrate(calib, raw, fullBits);
@@ -495,6 +495,7 @@ export function stepAnomaly(
       }
     }
     score[i] = out;
+    if (views !== undefined && out > 0) views[i] = view;
     // The settling's alarms: incidents at a level the threshold does not move (S.ALARM_LEVEL).
     if (out < S.ALARM_LEVEL) sinceAlarm++;
     else {

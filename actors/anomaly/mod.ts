@@ -7,18 +7,16 @@
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import { type ActorDefinition, anomalyColumnsFrame } from "../../protocol/mod.ts";
 import { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
-import { anomalyKernel, type AnomalyResult, type AnomalyState, describeAnomaly } from "./kernel.ts";
+import { anomalyKernel } from "./kernel.ts";
+import type { AnomalyResult } from "./_result.ts";
+import { type AnomalyState, describeAnomaly } from "./_state.ts";
 import { type AnomalyFrameChange, type AnomalyFrameEvent, anomalyMachine } from "./machine.ts";
 
 export { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
-export {
-  type AnomalyChange,
-  anomalyCounters,
-  anomalyKernel,
-  type AnomalyResult,
-  type AnomalyState,
-  VALUE_ABS_MAX,
-} from "./kernel.ts";
+export { anomalyKernel, stepAnomaly, VALUE_ABS_MAX } from "./kernel.ts";
+export type { AnomalyChange, AnomalyResult } from "./_result.ts";
+export { anomalyCounters, type AnomalyState } from "./_state.ts";
+export { VIEW, VIEW_NAMES, type ViewCode } from "./_views.ts";
 export {
   type AnomalyContext,
   type AnomalyEmitted,

@@ -36,6 +36,7 @@ export const command: Command = {
   details: `Examples:
   troupe bench --list                  the benchmarks, one a line
   troupe bench detect --seeds 1-8      detection scores on the labelled feeds (no timing)
+  troupe bench detect --explain        the same, with the anomaly view behind each event and label
   troupe bench anomaly --json
 Each benchmark's own options, and what each is when not given: troupe bench <name> --help.
 Rows: { bench, metric, unit, troupe, baseline, ratio, better } (ratio = troupe / baseline).
@@ -75,6 +76,14 @@ async function runBench(argv: string[]): Promise<number> {
         `Example: troupe bench ${bench.name} --json`,
     );
     return 0;
+  }
+  // --explain is detect's: a benchmark without it says whose it is, not only that it is unknown.
+  if (args.includes("--explain") && !Object.hasOwn(bench.options, "explain")) {
+    throw new UsageError(
+      `Option --explain is not troupe bench ${bench.name}'s: it lays the anomaly detector's ` +
+        `events and labels to its views, in troupe bench detect --explain`,
+      { helpFor: `bench ${bench.name}` },
+    );
   }
   // A benchmark that throws at the call (not through its promise) is treated the same way.
   const run = () => bench.run(args, { log: (m) => console.error(m), json });

@@ -4,7 +4,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { describeSummed, parseSeeds } from "../../bench/detect.ts";
+import { describeSummed, parseSeeds } from "../../bench/_detect_seeds.ts";
 import { scoreAnomalies } from "../../bench/_detect_score.ts";
 import type { AnomalyWindow, GroundTruth } from "../../sim/mod.ts";
 

@@ -3,7 +3,7 @@
  * bench` with no name prints the same list and exits 2, a usage error that says so on stderr.
  * bench/mod.ts, the folder's entry, is not a benchmark (it once was listed, and the list ended in
  * an error). A benchmark's bad option is a usage error too, naming the option and its value,
- * before anything starts.
+ * before anything starts; `--explain` on a benchmark without it names the one that has it.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -48,6 +48,13 @@ test("a benchmark's bad option is a usage error naming it (dashboard's --chromiu
   assert.match(r.stderr, '"gpu" is not one');
   // The options are the benchmark's: the hint points at its help (it pointed at troupe bench's).
   assert.match(r.stderr, "Run troupe bench dashboard --help for its options.");
+});
+
+test("--explain on a benchmark without it is a usage error naming the one that has it", async () => {
+  const r = await runTroupe(["bench", "codec", "--explain"]);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, "Option --explain is not troupe bench codec's");
+  assert.match(r.stderr, "in troupe bench detect --explain");
 });
 
 test.run();

@@ -2,7 +2,7 @@
  * An anomaly state in save format 14, the one before the shift view's recent residuals' mean
  * (format 15), made from a state of this kernel: for the tests that older formats still load.
  */
-import { anomalyKernel, type AnomalyState } from "../../../actors/anomaly/kernel.ts";
+import { anomalyKernel, type AnomalyState } from "../../../actors/anomaly/mod.ts";
 
 /** The shift view's slot of its recent residuals' mean (format 15; 0 when read from an older one). */
 export const SHIFT_RECENT = 16;
