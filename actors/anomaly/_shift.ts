@@ -29,7 +29,12 @@
  * in-control channel makes once in ARL_TARGET_SAMPLES samples. Real channels are not in control
  * (a season learned from a few days echoes their changes), so the score is also capped by the
  * channel's own record: the tail probability of an excursion this high among the channel's past
- * excursions, less OWN_FREE_BITS (as the jump view does for increments). When the score reaches
+ * excursions, less OWN_FREE_BITS (as the jump view does for increments). An excursion that begins
+ * in the hour before or after a change of the kind of day (Friday 23:00 to Saturday 01:00 and
+ * Sunday 23:00 to Monday 01:00 UTC: SHIFT_SAMPLE[2]) is judged among those that began there, a
+ * record of its own: there the season blends two kinds of day and misses every week (a weekend
+ * that begins before midnight), and judged among every excursion those misses were accepted as
+ * shifts each weekend (actors/anomaly/README.md, issue 30's drifts round). When the score reaches
  * the threshold's 5 bits the change is accepted: the level moves by the recent residuals' mean
  * (span RESTART_LEVEL_N samples: where the channel is now, not the mean shift since the excursion
  * began, which lags a drift still climbing), the level and scale are relearned, and both sums
@@ -66,10 +71,19 @@ const LEVEL = 0,
   HIST = 17;
 /** Bins of excursion maxima: half-octaves of the sum from 2 on. */
 const HIST_BINS = 16;
+/**
+ * The record of excursions that began at a change of the kind of day (after the main record's
+ * bins): whether the excursion under way began there, their count, their bins.
+ */
+const EDGE_START = HIST + HIST_BINS,
+  EDGE_EXCURSIONS = EDGE_START + 1,
+  EDGE_HIST = EDGE_START + 2;
 /** Scalar slots before the per-bucket pairs (offset, visits). */
-export const SHIFT_SCALARS = HIST + HIST_BINS;
+export const SHIFT_SCALARS = EDGE_HIST + HIST_BINS;
+/** Scalar slots of state format 15, before the edge record. */
+export const SHIFT_SCALARS_V15 = EDGE_START;
 /** Scalar slots of state formats 5 to 14, before RECENT. */
-export const SHIFT_SCALARS_V14 = SHIFT_SCALARS - 1;
+export const SHIFT_SCALARS_V14 = SHIFT_SCALARS_V15 - 1;
 
 /** The half-octave bin of an excursion maximum `s` (≥ 2). */
 function excBin(s: number): number {
@@ -78,14 +92,16 @@ function excBin(s: number): number {
 }
 
 /**
- * Counts an excursion (the sums away from 0 and back, or to an alarm) of maximum `sh[EXC_MAX]`:
- * read from the state, not passed, since a fractional number passed to a call not inlined is
- * allocated at each call (issue 33).
+ * Counts an excursion (the sums away from 0 and back, or to an alarm) of maximum `sh[EXC_MAX]` in
+ * the record where it began: read from the state, not passed, since a fractional number passed to
+ * a call not inlined is allocated at each call (issue 33).
  */
 function recordExcursion(sh: Float64Array): void {
   const m = sh[EXC_MAX]!;
-  sh[EXCURSIONS] = sh[EXCURSIONS]! + 1;
-  if (m >= 2) { for (let j = excBin(m); j >= 0; j--) sh[HIST + j] = sh[HIST + j]! + 1; }
+  const count = sh[EDGE_START] === 1 ? EDGE_EXCURSIONS : EXCURSIONS;
+  const hist = sh[EDGE_START] === 1 ? EDGE_HIST : HIST;
+  sh[count] = sh[count]! + 1;
+  if (m >= 2) { for (let j = excBin(m); j >= 0; j--) sh[hist + j] = sh[hist + j]! + 1; }
   sh[EXC_MAX] = 0;
 }
 
@@ -142,6 +158,18 @@ export function shiftFromV14(old: Float64Array): Float64Array {
   return sh;
 }
 
+/**
+ * A shift state of format 15 (no edge record) in this layout: its record holds every excursion,
+ * and the edge's starts empty, as a young record does (it accepts no shift there until it holds
+ * about 2^8 excursions).
+ */
+export function shiftFromV15(old: Float64Array): Float64Array {
+  const sh = new Float64Array(old.length + SHIFT_SCALARS - SHIFT_SCALARS_V15);
+  sh.set(old.subarray(0, SHIFT_SCALARS_V15));
+  sh.set(old.subarray(SHIFT_SCALARS_V15), SHIFT_SCALARS);
+  return sh;
+}
+
 /** A fresh shift state for `hours` buckets per day, each of the DAY_TYPES kinds of day. */
 export function createShiftState(hours: number): Float64Array {
   const sh = new Float64Array(SHIFT_SCALARS + 2 * DAY_TYPES * hours);
@@ -166,6 +194,7 @@ export function describeShift(sh: Float64Array): Record<string, number> {
     cusum_up: sh[SUM_UP]!,
     cusum_down: sh[SUM_DOWN]!,
     excursions: sh[EXCURSIONS]!,
+    edge_excursions: sh[EDGE_EXCURSIONS]!,
     buckets_visited: visited,
     buckets: shiftBuckets(sh),
   };
@@ -230,6 +259,26 @@ function priorOf(sh: Float64Array, b: number): number {
   return n > 0 ? sh[base]! + diff / n : sh[base]!;
 }
 
+/**
+ * At each scored sample, with `moving` whether the sums are away from 0 now (their values in the
+ * state are still the last sample's): an excursion that ends is recorded, and one that begins
+ * notes where (SHIFT_SAMPLE[2]), for the record it is judged among (see the module comment).
+ */
+function noteExcursion(sh: Float64Array, moving: boolean): void {
+  if (!moving && sh[EXC_MAX]! > 0) recordExcursion(sh);
+  else if (moving && sh[SUM_UP] === 0 && sh[SUM_DOWN] === 0) sh[EDGE_START] = SHIFT_SAMPLE[2]!;
+}
+
+/**
+ * The cap's bits at sum `s`: the tail probability of an excursion this high among the record the
+ * one under way began in, with one pseudo-excursion each side, less OWN_FREE_BITS.
+ */
+function ownBits(sh: Float64Array, s: number): number {
+  const edge = sh[EDGE_START] === 1;
+  const seen = sh[edge ? EDGE_EXCURSIONS : EXCURSIONS]!;
+  return -log2Fast((sh[(edge ? EDGE_HIST : HIST) + excBin(s)]! + 1) / (seen + 2)) - OWN_FREE_BITS;
+}
+
 /** log2 of the two-sided CUSUM's in-control ARL at sum `s` (Siegmund), less the target's bits. */
 function excessBits(s: number): number {
   const b2k = 2 * CUSUM_K * (s + 1.166);
@@ -238,13 +287,24 @@ function excessBits(s: number): number {
 }
 
 /**
- * `stepShift`'s sample: [0] its value `x`, [1] `frac`, its position in its bucket. Written by the
- * caller right before each call and read at its start (scratch, no state). Not arguments: the
+ * 1 in the hour before or after a change of the kind of day (Friday 23:00 to Saturday 01:00 and
+ * Sunday 23:00 to Monday 01:00 UTC), else 0: `weekDay` counts days from Thursday 1 January 1970
+ * (2 is Saturday, 3 Sunday), `hour` is the hour bucket of `hours`.
+ */
+export function kindEdge(weekDay: number, hour: number, hours: number): number {
+  if (hour === 0) return weekDay === 2 || weekDay === 4 ? 1 : 0;
+  return hour === hours - 1 && (weekDay === 1 || weekDay === 3) ? 1 : 0;
+}
+
+/**
+ * `stepShift`'s sample: [0] its value `x`, [1] `frac`, its position in its bucket, [2] 1 in the
+ * hour before or after a change of the kind of day, else 0. Written by the caller right before
+ * each call and read at its start (scratch, no state). Not arguments: the
  * kernel's step is too large for the optimizer to inline the call, and a fractional number passed
  * to a call that is not inlined is a heap number, allocated at each call (32 bytes a sample, issue
  * 33); a typed array's slots need none.
  */
-export const SHIFT_SAMPLE = new Float64Array(2);
+export const SHIFT_SAMPLE = new Float64Array(3);
 
 /**
  * Folds sample `x` (SHIFT_SAMPLE[0]) into the shift state: `b` is its time-of-week bucket, `frac`
@@ -299,10 +359,10 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
     if (down < 0) down = 0;
     const s = up > down ? up : down;
     if (s > sh[EXC_MAX]!) sh[EXC_MAX] = s;
-    if (s === 0 && sh[EXC_MAX]! > 0) recordExcursion(sh);
+    noteExcursion(sh, s > 0);
     if (s > SUM_MIN) {
       bits = excessBits(s) + ALARM_BITS;
-      const own = -log2Fast((sh[HIST + excBin(s)]! + 1) / (sh[EXCURSIONS]! + 2)) - OWN_FREE_BITS;
+      const own = ownBits(sh, s);
       if (own < bits) bits = own;
       if (bits >= ALARM_BITS) {
         sh[EXC_MAX] = s; // an alarm ends the excursion at its sum now

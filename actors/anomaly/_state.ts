@@ -18,12 +18,17 @@ import {
   describeShift,
   SHIFT_SCALARS,
   SHIFT_SCALARS_V14,
+  SHIFT_SCALARS_V15,
   shiftBuckets,
   shiftFromV14,
+  shiftFromV15,
 } from "./_shift.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
+ * Version 16: the shift view's record of the excursions that began next to a change of the kind
+ * of day, apart from the others' (after its record's bins, _shift.ts); older versions load with
+ * that record empty and every excursion in the other.
  * Version 15: the shift view's recent residuals' mean (one slot after its PERIOD, _shift.ts), what
  * an accepted shift moves the level by; older versions load with 0 there (learnt again within a
  * few dozen samples).
@@ -51,7 +56,8 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * view. Before version 13 slot 31 held the band's lower edge, not its half-width (issue 33);
  * an older state's half-width is taken as its upper edge less its expected value.
  */
-const SAVE_VERSION = 15;
+const SAVE_VERSION = 16;
+const SAVE_VERSION_EDGE_RECORD = 16;
 const SAVE_VERSION_RECENT_RESIDUAL = 15;
 const SAVE_VERSION_BOUNDS = 14;
 const SAVE_VERSION_SPREAD = 13;
@@ -334,13 +340,18 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
  */
 function shiftFloats(version: number, hours: number): number {
   if (version < SAVE_VERSION_SHIFT) return 0;
-  const scalars = version >= SAVE_VERSION_RECENT_RESIDUAL ? SHIFT_SCALARS : SHIFT_SCALARS_V14;
+  const scalars = version >= SAVE_VERSION_EDGE_RECORD
+    ? SHIFT_SCALARS
+    : version >= SAVE_VERSION_RECENT_RESIDUAL
+    ? SHIFT_SCALARS_V15
+    : SHIFT_SCALARS_V14;
   return scalars + 2 * DAY_TYPES * hours;
 }
 
 /**
- * Restores a state saved by `saveAnomalyState` (this version; version 14, with no recent residual
- * of the shift view on record; versions 11 to 13, also with no bound on
+ * Restores a state saved by `saveAnomalyState` (this version; version 15, with no record of the
+ * shift view's excursions next to a change of the kind of day; version 14, also with no recent
+ * residual of the shift view on record; versions 11 to 13, also with no bound on
  * record; version 10, whose slot 45 is read as
  * a daily season until the kernel next asks; version 9, whose calibration record
  * of the whole past is shrunk to the span; version 8, whose calibration
@@ -400,6 +411,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
   let shift = ns > 0 ? read(ns) : createShiftState(np / 3);
   if (ns > 0 && version < SAVE_VERSION_RECENT_RESIDUAL) shift = shiftFromV14(shift);
+  if (ns > 0 && version < SAVE_VERSION_EDGE_RECORD) shift = shiftFromV15(shift);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
   let calib: Float64Array;

@@ -28,8 +28,9 @@
  *   of weekdays and of weekends, learned from earlier days), standardized by its long-run sd, for
  *   lasting changes no single sample shows (a small level shift, a ramp inside known levels); its
  *   threshold is an in-control average run length of 2^17 samples, capped by how rare an
- *   excursion that high is among the channel's own (not scored on random walks); it scores only
- *   when it alarms (its 5 bits or more), not the sum climbing towards it.
+ *   excursion that high is among the channel's own (begun in the hour either side of a change of
+ *   the kind of day, among those begun there; not scored on random walks); it scores only when it
+ *   alarms (its 5 bits or more), not the sum climbing towards it.
  * - count reference (_counts.ts): on a sample that is a count (it and the last one non-negative
  *   integers), the binned views' surprise and the range rule are also capped by the Poisson tail
  *   of the value at the expected value, less 5 bits: a count's spread follows its level, so a
@@ -102,7 +103,7 @@ import {
   widthOf,
 } from "./_bins.ts";
 import { bornOf, KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
-import { SHIFT_SAMPLE, SHIFT_VISIT, stepShift } from "./_shift.ts";
+import { kindEdge, SHIFT_SAMPLE, SHIFT_VISIT, stepShift } from "./_shift.ts";
 import { seasonless } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
 import { WALK_ALPHA, WALK_LEAVE, walkYoungShare } from "./_walk.ts";
@@ -465,6 +466,7 @@ export function stepAnomaly(
       // The shift view: a CUSUM on the level-and-weekly-season residual (not on random walks).
       SHIFT_SAMPLE[0] = x;
       SHIFT_SAMPLE[1] = frac;
+      SHIFT_SAMPLE[2] = kindEdge(weekDay, hour, hours);
       const shiftBits = stepShift(shift, weekBucket, !walk, nearBucket);
       if (shiftBits > raw) raw = shiftBits, view = VIEW.shift;
       raw /= fullBits;
