@@ -232,11 +232,35 @@ export function describeExplanation(name: string, e: Explanation): string[] {
       `${m.score.toFixed(3)} ${m.view}${m.open ? ", an incident open" : ""} (${where(m)})`
     );
     if (never.length > 0) {
-      each.push(`${NEVER_SCORED} ${never.length} (${never.map(where).join("; ")})`);
+      each.push(`${NEVER_SCORED} ${never.length} (${byChannel(never)})`);
     }
     lines.push(`  ${kind} ${misses.length}: ${each.join("; ")}`);
   }
   return lines;
+}
+
+/**
+ * Labels by channel, most first, with the seeds they came from where known: "api-requests 4,
+ * seeds 1×3, 4; web-cpu 1" (a line per label would run to hundreds over `--seeds`).
+ */
+function byChannel(misses: readonly MissedLabel[]): string {
+  const counts = new Map<string, number>(), seeds = new Map<string, number[]>();
+  for (const m of misses) {
+    counts.set(m.channel, (counts.get(m.channel) ?? 0) + 1);
+    if (m.seed !== undefined) seeds.set(m.channel, [...seeds.get(m.channel) ?? [], m.seed]);
+  }
+  return byCount([...counts], (n) => n)
+    .map(([channel, n]) => `${channel} ${n}${seedList(seeds.get(channel) ?? [])}`)
+    .join("; ");
+}
+
+/** ", seeds 1×3, 4" for seeds [1, 1, 1, 4]; "" for none. */
+function seedList(seeds: readonly number[]): string {
+  if (seeds.length === 0) return "";
+  const times = new Map<number, number>();
+  for (const s of [...seeds].sort((a, b) => a - b)) times.set(s, (times.get(s) ?? 0) + 1);
+  const parts = [...times].map(([s, k]) => (k > 1 ? `${s}×${k}` : `${s}`));
+  return `, seed${seeds.length > 1 ? "s" : ""} ${parts.join(", ")}`;
 }
 
 function where(m: MissedLabel): string {

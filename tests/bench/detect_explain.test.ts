@@ -156,7 +156,7 @@ test("addExplanation() sums two seeds' counts and keeps each miss with its seed"
       "  drift 2: shift 2",
       "  spike 2: jump 2",
       "metrics anomaly, labels missed by kind: the largest score in the window, its view:",
-      "  level_shift 2: never scored 2 (a, seed 1; a, seed 2)",
+      "  level_shift 2: never scored 2 (a 2, seeds 1, 2)",
       "  spike 4: 0.700 shift, an incident open (b, seed 1); 0.700 shift, an incident open " +
       "(b, seed 2); 0.400 level (b, seed 1); 0.400 level (b, seed 2)",
     ],
