@@ -1,6 +1,6 @@
 /**
  * `troupe bench detect --seeds`: the list of seeds it reads, and the line of each feed's anomaly
- * labels found by kind and false events summed over the seeds.
+ * labels found by kind, false events and repeats summed over the seeds.
  */
 import { BenchOptionError } from "./_bench.ts";
 import type { DetectionScore } from "./_detect_score.ts";
@@ -25,14 +25,17 @@ export function parseSeeds(raw: string): number[] {
 }
 
 /**
- * Labels found by kind and false events summed over several seeds' scores: what a change to a
- * detector moves, in counts (a seed's F1 moves by about 0.001 an event).
+ * Labels found by kind, false events and repeats (events inside a label's window after its first,
+ * which F1 counts neither way) summed over several seeds' scores: what a change to a detector
+ * moves, in counts (a seed's F1 moves by about 0.001 an event; repeats are extra incidents a user
+ * meets, which F1 does not show).
  */
 export function describeSummed(name: string, scores: readonly DetectionScore[]): string {
   const byKind: Record<string, { labels: number; found: number }> = {};
-  let falsePositives = 0;
+  let falsePositives = 0, repeats = 0;
   for (const s of scores) {
     falsePositives += s.falsePositives;
+    repeats += s.repeats;
     for (const [k, c] of Object.entries(s.byKind)) {
       const t = byKind[k] ??= { labels: 0, found: 0 };
       t.labels += c.labels;
@@ -41,5 +44,6 @@ export function describeSummed(name: string, scores: readonly DetectionScore[]):
   }
   const kinds = Object.entries(byKind).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
   const found = kinds.map(([k, n]) => `${k} ${n.found}/${n.labels}`).join(", ");
-  return `${name}: found ${found}; ${falsePositives} false events`;
+  return `${name}: found ${found}; ${falsePositives} false events, ${repeats} ` +
+    (repeats === 1 ? "repeat" : "repeats");
 }

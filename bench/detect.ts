@@ -494,7 +494,8 @@ const OPTIONS = {
   },
   seeds: {
     help: "several seeds, e.g. 1-8 or 1,3,5: a line per seed, then each figure's mean and range, " +
-      "each feed's anomaly labels found by kind and false events summed over the seeds, and rows " +
+      "each feed's anomaly labels found by kind, false events and repeats summed over the seeds, " +
+      "and rows " +
       "of the worst seed's figures (the bars hold on every seed)",
     arg: "LIST",
   },

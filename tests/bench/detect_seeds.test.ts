@@ -29,7 +29,7 @@ test("a bad list names what is wrong and the value", () => {
   fails("0-5000", /more than 1000 seeds/);
 });
 
-test("the summed line adds each kind's labels and found, and the false events, over the seeds", () => {
+test("the summed line adds each kind's labels and found, the false events and the repeats", () => {
   const H = 3_600e6;
   const window = (channel: string, kind: string, h: number) => ({
     channel,
@@ -54,7 +54,7 @@ test("the summed line adds each kind's labels and found, and the false events, o
   const options = { channels: ["a", "b"], intervalUs: 60e6 };
   const one = scoreAnomalies(
     truth([window("a", "drift", 2), window("a", "spike", 5), window("b", "drift", 3)]),
-    [finding("a", 2.5), finding("b", 8), finding("b", 9)],
+    [finding("a", 2.5), finding("a", 2.7), finding("b", 8), finding("b", 9)],
     options,
   );
   const two = scoreAnomalies(
@@ -64,7 +64,7 @@ test("the summed line adds each kind's labels and found, and the false events, o
   );
   assert.is(
     describeSummed("metrics", [one, two]),
-    "metrics: found drift 1/2, spike 1/2; 3 false events",
+    "metrics: found drift 1/2, spike 1/2; 3 false events, 1 repeat",
   );
 });
 
