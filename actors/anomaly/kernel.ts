@@ -24,13 +24,10 @@
  *   -log2((larger + 1) / (samples + 2)) bits less 5 (so a jump alarms when fewer than about one
  *   sample in 1,024 has moved as far): a tail probability, not a novelty, so a channel's second
  *   jump of similar size is found too, and a channel that jumps often learns that it does;
- * - shift (_shift.ts): a two-sided CUSUM on the residual of a slow level plus a season (per hour
- *   of weekdays and of weekends, learned from earlier days), standardized by its long-run sd, for
- *   lasting changes no single sample shows (a small level shift, a ramp inside known levels); its
- *   threshold is an in-control average run length of 2^17 samples, capped by how rare an
- *   excursion that high is among the channel's own (begun in the hour either side of a change of
- *   the kind of day, among those begun there; not scored on random walks); it scores only when it
- *   alarms (its 5 bits or more), not the sum climbing towards it.
+ * - shift (_shift.ts, whose comment gives its threshold and records): a two-sided CUSUM on the
+ *   residual of a slow level plus a season per hour of weekdays and of weekends, for lasting
+ *   changes no single sample shows (a small level shift, a ramp inside known levels); not scored
+ *   on random walks, and scoring only when it alarms (its 5 bits or more).
  * - count reference (_counts.ts): on a sample that is a count (it and the last one non-negative
  *   integers), the binned views' surprise and the range rule are also capped by the Poisson tail
  *   of the value at the expected value, less 5 bits: a count's spread follows its level, so a
