@@ -1,8 +1,10 @@
 /**
  * Which of the anomaly kernel's views raised a sample's score: the codes, defined here once, and
- * the scratch `stepAnomaly` keeps them in when it is handed a `views` column (kernel.ts), so that a
- * bench (`troupe bench detect --explain`) can lay each incident and each missed label to a view
- * without instrumenting the kernel. A diagnosis only: nothing here is saved, sent or scored.
+ * the scratch `stepAnomaly` keeps each grid's bits of the binned views in, so that it can name the
+ * view of the sample where an incident opens (the anomaly event's `view`: VIEW_WIRE) and, when it
+ * is handed a `views` column (kernel.ts), of every sample, for a bench (`troupe bench detect
+ * --explain`) to lay each incident and each missed label to a view. Nothing here is saved or
+ * scored.
  *
  * A sample's view is the range rule where it set the raw score to 1; else the largest of the flat
  * run's, the jump's and the shift view's bits and the binned surprise (the first of them on a tie,
@@ -11,6 +13,8 @@
  * (the warm-up, a skipped value, the calibration or the refractory period leaving nothing) has
  * none.
  */
+import type { AnomalyView } from "../../protocol/mod.ts";
+import { GRIDS_MAX } from "./config.ts";
 
 /** The code of each view that can raise a sample's score (0: the sample scored 0). */
 export const VIEW = {
@@ -41,10 +45,30 @@ export const VIEW_NAMES: readonly string[] = Object.freeze([
   "beyond the range",
 ]);
 
-/** Per-call scratch: the current sample's bits per binned view, summed over grids, by code. */
-const VIEW_BITS = new Float64Array(VIEW.increment + 1);
+/** Each code's name on the wire (protocol/events/anomaly.ts), indexed by code; none has none. */
+export const VIEW_WIRE: readonly (AnomalyView | undefined)[] = Object.freeze([
+  undefined,
+  "level",
+  "time_of_day",
+  "slope",
+  "increment",
+  "flat_run",
+  "jump",
+  "shift",
+  "range",
+]);
 
-/** Checks that `views` holds a frame of `n` samples, and clears its first `n` and the scratch. */
+/** Binned views, by code from VIEW.level: their bits per grid are kept. */
+const BINNED = VIEW.increment;
+
+/**
+ * Scratch: the current sample's bits of each binned view per grid, `BINNED` a grid. Written for
+ * every grid of every scored sample (stores only: no sum, no clearing), summed only when a view is
+ * asked for, so naming the view where an incident opens costs the hot loop next to nothing.
+ */
+const VIEW_BITS = new Float64Array(BINNED * GRIDS_MAX);
+
+/** Checks that `views` holds a frame of `n` samples, and clears its first `n`. */
 export function clearViews(views: Uint8Array, n: number): void {
   if (views.length < n) {
     throw new RangeError(
@@ -52,29 +76,36 @@ export function clearViews(views: Uint8Array, n: number): void {
     );
   }
   views.fill(VIEW.none, 0, n);
-  VIEW_BITS.fill(0);
 }
 
-/** Adds one grid's bits of each binned view (level and time of day 0 where not scored). */
-export function addViewBits(slope: number, increment: number, level: number, hour: number): void {
-  VIEW_BITS[VIEW.level]! += level;
-  VIEW_BITS[VIEW.timeOfDay]! += hour;
-  VIEW_BITS[VIEW.slope]! += slope;
-  VIEW_BITS[VIEW.increment]! += increment;
+/** Keeps grid `g`'s bits of each binned view (level and time of day 0 where not scored). */
+export function setViewBits(
+  g: number,
+  slope: number,
+  increment: number,
+  level: number,
+  hour: number,
+): void {
+  const at = BINNED * g - VIEW.level;
+  VIEW_BITS[at + VIEW.level] = level;
+  VIEW_BITS[at + VIEW.timeOfDay] = hour;
+  VIEW_BITS[at + VIEW.slope] = slope;
+  VIEW_BITS[at + VIEW.increment] = increment;
 }
 
 /**
- * The binned view with the most bits over the grids (the first in code order on a tie), or
- * VIEW.none when none has any; clears the scratch for the next sample.
+ * The binned view with the most bits summed over the first `grids` grids (the first in code
+ * order on a tie), or VIEW.none when none has any: of the sample whose bits were set last.
  */
-export function binnedView(): ViewCode {
+export function binnedView(grids: number): ViewCode {
   let best: ViewCode = VIEW.none, most = 0;
   for (let code = VIEW.level; code <= VIEW.increment; code++) {
-    if (VIEW_BITS[code]! > most) {
-      most = VIEW_BITS[code]!;
+    let sum = 0;
+    for (let g = 0; g < grids; g++) sum += VIEW_BITS[BINNED * g + code - VIEW.level]!;
+    if (sum > most) {
+      most = sum;
       best = code as ViewCode;
     }
   }
-  VIEW_BITS.fill(0);
   return best;
 }
