@@ -47,8 +47,8 @@ export interface ReplayVerification {
   /** Outputs compared and equal. */
   equal: number;
   /**
-   * Of the equal, those recorded in an older body format (protocol/events/): equal once read and
-   * written again in today's, not byte for byte.
+   * Of the equal, those recorded in an older format (sameInCurrentFormat): equal once both are
+   * written in one, not byte for byte.
    */
   olderFormat: number;
   different: number;
