@@ -1,10 +1,10 @@
 /**
- * Which of the anomaly kernel's views raised a sample's score: the codes, defined here once, and
- * the scratch `stepAnomaly` keeps each grid's bits of the binned views in, so that it can name the
- * view of the sample where an incident opens (the anomaly event's `view`: VIEW_WIRE) and, when it
- * is handed a `views` column (kernel.ts), of every sample, for a bench (`troupe bench detect
- * --explain`) to lay each incident and each missed label to a view. Nothing here is saved or
- * scored.
+ * Which of the anomaly kernel's views raised a sample's score: the codes, defined here once, their
+ * names on the wire, and the scratch `stepAnomaly` keeps the binned views' bits in (for the grids
+ * where some view has bits), so that it can name the view of the sample where an incident opens
+ * (the anomaly event's `view`: VIEW_WIRE) and, when it is handed a `views` column (kernel.ts), of
+ * every sample, for a bench (`troupe bench detect --explain`) to lay each incident and each missed
+ * label to a view. Nothing here is saved or scored.
  *
  * A sample's view is the range rule where it set the raw score to 1; else the largest of the flat
  * run's, the jump's and the shift view's bits and the binned surprise (the first of them on a tie,
@@ -62,9 +62,9 @@ export const VIEW_WIRE: readonly (AnomalyView | undefined)[] = Object.freeze([
 const BINNED = VIEW.increment;
 
 /**
- * Scratch: the current sample's bits of each binned view per grid, `BINNED` a grid. Written for
- * every grid of every scored sample (stores only: no sum, no clearing), summed only when a view is
- * asked for, so naming the view where an incident opens costs the hot loop next to nothing.
+ * Scratch: the current sample's bits of each binned view per grid, `BINNED` a grid, kept only for
+ * the grids where some view has bits (the step notes which: a bit each), so that most samples
+ * (whose bits are all 0) cost the hot loop nothing here, and summed only where a view is asked for.
  */
 const VIEW_BITS = new Float64Array(BINNED * GRIDS_MAX);
 
@@ -78,30 +78,37 @@ export function clearViews(views: Uint8Array, n: number): void {
   views.fill(VIEW.none, 0, n);
 }
 
-/** Keeps grid `g`'s bits of each binned view (level and time of day 0 where not scored). */
-export function setViewBits(
+/**
+ * Keeps grid `g`'s bits of each binned view (level and time of day 0 where not scored); returns
+ * the grid's bit, for the step's mask of the grids kept this sample.
+ */
+export function keepViewBits(
   g: number,
   slope: number,
   increment: number,
   level: number,
   hour: number,
-): void {
+): number {
   const at = BINNED * g - VIEW.level;
   VIEW_BITS[at + VIEW.level] = level;
   VIEW_BITS[at + VIEW.timeOfDay] = hour;
   VIEW_BITS[at + VIEW.slope] = slope;
   VIEW_BITS[at + VIEW.increment] = increment;
+  return 1 << g;
 }
 
 /**
- * The binned view with the most bits summed over the first `grids` grids (the first in code
- * order on a tie), or VIEW.none when none has any: of the sample whose bits were set last.
+ * The binned view with the most bits summed over the grids `kept` names (a bit each, of the first
+ * `grids`: the others had none; the first in code order on a tie), or VIEW.none when none has
+ * any: of the sample whose bits were kept last.
  */
-export function binnedView(grids: number): ViewCode {
+export function binnedView(grids: number, kept: number): ViewCode {
   let best: ViewCode = VIEW.none, most = 0;
   for (let code = VIEW.level; code <= VIEW.increment; code++) {
     let sum = 0;
-    for (let g = 0; g < grids; g++) sum += VIEW_BITS[BINNED * g + code - VIEW.level]!;
+    for (let g = 0; g < grids; g++) {
+      if ((kept >> g) & 1) sum += VIEW_BITS[BINNED * g + code - VIEW.level]!;
+    }
     if (sum > most) {
       most = sum;
       best = code as ViewCode;

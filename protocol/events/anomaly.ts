@@ -6,8 +6,9 @@
  *
  * `view` came later (an optional field, after `upper`): an event recorded before it has none, and
  * decodes without it; `encodeAnomaly` writes it only when the body has one, so such an event is
- * written again to its own bytes, and `anomalyViewlessBytes` (current_event_bytes.ts) gives a replayed event as a host
- * published it before the field (replay --verify compares an old recording with that).
+ * written again to its own bytes, and `anomalyViewlessBytes` (current_event_bytes.ts) gives a
+ * replayed event as a host published it before the field (replay --verify compares an old
+ * recording with that).
  */
 import { encodeEventEnvelope, type Envelope, type EnvelopeInit } from "../envelope.ts";
 import { BodyReader } from "./_body_reader.ts";

@@ -142,7 +142,10 @@ test("findingsOf() names the view that scored the sample, in words, inside the b
   );
   assert.not.match(missingPeak.what, "another view");
   assert.is(missingPeak.detail.view, "time_of_day");
-  assert.match(at(412, "jump").what, "above the band: a jump larger than this channel usually makes");
+  assert.match(
+    at(412, "jump").what,
+    "above the band: a jump larger than this channel usually makes",
+  );
   assert.match(at(412, "range").what, "above the band: beyond the range this channel has shown");
   assert.match(at(120, "flat_run").what, "inside the band: a flat run: the value stuck");
   assert.match(at(40, "shift").what, "below the band: a shift of level from what this hour");
