@@ -95,7 +95,7 @@ function verifyLines(v: ReplayResult["verify"]): string[] {
       lines.push(
         `troupe replay: verified: ${n(v.equal)} outputs equal to the recorded ones, byte for byte` +
           (v.olderFormat
-            ? ` (${n(v.olderFormat)} recorded in an older body format, once written in today's)`
+            ? ` (${n(v.olderFormat)} recorded in an older format, equal once both are in one)`
             : "") +
           (v.unverifiable ? `; ${n(v.unverifiable)} past the cut could not be checked` : "") +
           (v.duplicates ? `; ${n(v.duplicates)} repeated recorded outputs skipped` : ""),

@@ -6,7 +6,7 @@
  * (`actors/incidents/severity.ts`, the README's table):
  *
  * - `anomaly`: an incident opened (`anomaly` event on `troupe.out.anomaly.<channel>`), by its
- *   score;
+ *   score; its text says where the value sits against its band and names the view that scored it;
  * - `collapse`: a confirmed change point (`troupe.out.collapse.<channel>`), by the shift in spreads
  *   (|Δmean|/spread + |log2 spread ratio|, the event's own `severity` field, shown in `detail` as
  *   `shift_spreads` so that one word has one meaning);
@@ -26,6 +26,7 @@ import {
   actorNoticeOf,
   type AnomalyBody,
   anomalyOf,
+  type AnomalyView,
   areaPattern,
   areaPrefix,
   channelUnit,
@@ -157,7 +158,7 @@ function anomalyFinding(b: AnomalyBody, ts: number): Core {
     what: `incident: value ${withUnit(fmt(b.value), unit)}, expected ${
       withUnit(fmt(b.expected), unit)
     }, band ${fmt(b.lower)}..${withUnit(fmt(b.upper), unit)}, ${
-      whereInBand(b.value, b.lower, b.upper)
+      whereInBand(b.value, b.lower, b.upper, b.view)
     }`,
     strength: `score ${b.score.toFixed(2)}`,
     severity: findingSeverity("anomaly", b),
@@ -273,17 +274,43 @@ export function findingTime(tMs: number, nowMs: number): string {
 }
 
 /**
- * Where a value sits against its band: above or below it only when it is outside; inside, the
- * score came from another view (the level's band is one of several: slope, jump size, flat run,
- * slow shift, time of day), and it says so.
+ * What each of the detector's views found, in the words of a finding (actors/anomaly/_views.ts,
+ * its README's "How it works"): what about the sample no past of the channel explains.
  */
-export function whereInBand(value: number, lower: number, upper: number): string {
-  if (value > upper) return "above the band";
-  if (value < lower) return "below the band";
-  if (value >= lower && value <= upper) {
-    return "inside the band (scored by another view: slope, jump, flat run, shift or time of day)";
-  }
-  return "band unknown";
+export const VIEW_WORDS: Readonly<Record<AnomalyView, string>> = {
+  level: "a level this channel has not shown",
+  time_of_day: "a time-of-day pattern this hour has not shown",
+  slope: "a rate of change this channel has not shown",
+  increment: "a step from one sample to the next this channel has not shown",
+  flat_run: "a flat run: the value stuck for longer than this channel's usual runs",
+  jump: "a jump larger than this channel usually makes",
+  shift: "a shift of level from what this hour of the week usually shows",
+  range: "beyond the range this channel has shown",
+};
+
+/**
+ * Where a value sits against its band, and why it was scored: above or below the band only when
+ * it is outside, then the view that scored it in words (`VIEW_WORDS`). An event published before
+ * events named their view has none: inside the band, the score came from another view than the
+ * band's (slope, jump size, flat run, slow shift, time of day), and it says so.
+ */
+export function whereInBand(
+  value: number,
+  lower: number,
+  upper: number,
+  view?: AnomalyView,
+): string {
+  const where = value > upper
+    ? "above the band"
+    : value < lower
+    ? "below the band"
+    : value >= lower && value <= upper
+    ? "inside the band"
+    : "band unknown";
+  if (view !== undefined) return `${where}: ${VIEW_WORDS[view]}`;
+  return where !== "inside the band"
+    ? where
+    : "inside the band (scored by another view: slope, jump, flat run, shift or time of day)";
 }
 
 /**

@@ -139,6 +139,7 @@ export {
   lineTime,
   type LineTimeOptions,
   severityAtLeast,
+  VIEW_WORDS,
 } from "./finding.ts";
 export {
   ackJson,

@@ -3,6 +3,7 @@
  * the band's half-width) and the incident changes in sample order, and where its columns are
  * made. Private to the anomaly folder; kernel.ts re-exports the types.
  */
+import type { ViewCode } from "./_views.ts";
 
 /**
  * A change of the channel's incident state at one sample: an incident opens at a valid sample
@@ -14,6 +15,8 @@ export interface AnomalyChange {
   index: number;
   /** True when an incident opens at this sample, false when the open one closes. */
   open: boolean;
+  /** The view that scored an opening's sample (_views.ts); VIEW.none at a closing. */
+  view: ViewCode;
 }
 
 /** No changes: shared by every frame without one (never written to). */
@@ -38,6 +41,22 @@ export interface AnomalyResult {
   skipped: number;
   /** Valid samples the instance has seen, this frame included. */
   seen: number;
+}
+
+/**
+ * `changes` (NO_CHANGES or an array this made) with the change at sample `index` added: a new
+ * array at the first (made with it: `[]` then a push deopted the step on a "wrong map").
+ */
+export function addChange(
+  changes: readonly AnomalyChange[],
+  index: number,
+  open: boolean,
+  view: ViewCode,
+): readonly AnomalyChange[] {
+  const c: AnomalyChange = { index, open, view };
+  if (changes === NO_CHANGES) return [c];
+  (changes as AnomalyChange[]).push(c);
+  return changes;
 }
 
 /** Frames of at most this many samples get three arrays of 64 bytes at most, not one buffer. */

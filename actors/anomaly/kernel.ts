@@ -112,9 +112,9 @@ import {
   poissonPointBits,
   poissonTailBits,
 } from "./_counts.ts";
-import { type AnomalyChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
+import { addChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
-import { addViewBits, binnedView, clearViews, VIEW, type ViewCode } from "./_views.ts";
+import { binnedView, clearViews, keepViewBits, VIEW, type ViewCode } from "./_views.ts";
 
 type AnomalyState = S.AnomalyState;
 
@@ -155,8 +155,9 @@ const FLAT_BIN_MIN = 3;
 /** Bits a jump's tail probability must exceed before it scores (see the module comment). */
 const JUMP_FREE_BITS = 5;
 /**
- * Folds one frame into the state; see the module comment for the model. With `views` (at least a
- * frame long), also writes there the code of the view that raised each sample's score (_views.ts).
+ * Folds one frame into the state; see the module comment for the model. Each opening names the
+ * view that raised its sample's score (_views.ts); with `views` (at least a frame long), the step
+ * also writes there the code of that view for every sample.
  */
 export function stepAnomaly(
   st: AnomalyState,
@@ -195,7 +196,7 @@ export function stepAnomaly(
   let lastAlarm = s[S.LAST_ALARM]!, lastAlarmSize = s[S.LAST_ALARM_SIZE]!;
   const threshold = s[S.THRESHOLD]!, clear = s[S.CLEAR]!;
   let alerting = s[S.ALERTING]!, quiet = s[S.QUIET]!, sinceAlarm = s[S.SINCE_ALARM]!;
-  let changes = NO_CHANGES as AnomalyChange[];
+  let changes = NO_CHANGES;
   let valid = 0, skipped = 0;
   const grids = s[S.GRIDS]!, perGrid = S.contextsPerGrid(hours);
   // Scratch shared by every call (reset here, so no state carries over): no allocation per frame.
@@ -320,7 +321,7 @@ export function stepAnomaly(
       if (seen >= warmup) jumpBits = -log2Fast((jumps[b]! + 1) / (seen + 2)) - JUMP_FREE_BITS;
       for (let j = b; j >= 0; j--) jumps[j] = jumps[j]! + 1;
     }
-    let out = 0, view: ViewCode = VIEW.none;
+    let out = 0, view: ViewCode = VIEW.none, kept = 0; // kept: the grids with bits, a bit each
     // The shift view's bucket: the hour of a weekday, or of a weekend day (week days count from
     // Thursday 1 January 1970: 2 is Saturday, 3 Sunday); and the bucket next to it in time on
     // the side of the sample's position in its hour, of the kind of day that hour is on (after
@@ -427,16 +428,17 @@ export function stepAnomaly(
           const nowBin = Math.floor(incNowU + shift), ci = c + 2 + hours;
           if (nowBin >= 0 && nowBin < bins && bornOf(st, keyOf(ci, nowBin)) > -Infinity) b4 = 0;
         }
-        if (views !== undefined) addViewBits(bits, b4, walk ? 0 : b1, walk ? 0 : b2);
-        if (b4 > bits) bits = b4;
+        let most = b4 > bits ? b4 : bits;
         if (!walk) {
-          if (b1 > bits) bits = b1;
-          if (b2 > bits) bits = b2;
+          if (b1 > most) most = b1;
+          if (b2 > most) most = b2;
         }
-        total += bits;
+        // Kept for the view only where the grid has bits (few samples do): the others add none.
+        if (most > 0) kept |= keepViewBits(g, bits, b4, walk ? 0 : b1, walk ? 0 : b2);
+        total += most;
       }
       let raw = total / grids;
-      if (views !== undefined) view = binnedView();
+      if (views !== undefined) view = binnedView(grids, kept);
       // On a count (this value and the last non-negative integers), the binned views and the
       // range rule are judged against a Poisson count at the expected value too: a level new to
       // the bins, or a move new to the increments, that such a count reaches once in a few
@@ -507,15 +509,13 @@ export function stepAnomaly(
       quiet = 0;
       if (alerting === 0) {
         alerting = 1;
-        // Made with its first change: `[]` then a push deopted the step on a "wrong map".
-        if (changes === NO_CHANGES) changes = [{ index: i, open: true }];
-        else changes.push({ index: i, open: true });
+        // The view: the binned one is summed here only, when the column did not ask it already.
+        changes = addChange(changes, i, true, view !== VIEW.none ? view : binnedView(grids, kept));
       }
     } else if (alerting !== 0 && ++quiet >= clear) {
       alerting = 0;
       quiet = 0;
-      if (changes === NO_CHANGES) changes = [{ index: i, open: false }];
-      else changes.push({ index: i, open: false });
+      changes = addChange(changes, i, false, VIEW.none);
     }
 
     // Learn.

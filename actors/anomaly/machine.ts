@@ -5,13 +5,13 @@
  * the same incidents however they are framed; each frame's event carries every change of the
  * frame, in order. The machine stays `warming` until the kernel has seen `warmup_samples` valid
  * samples, then follows the kernel: `normal`, or `alerting` while an incident is open. Each opening
- * emits one `anomaly` event with its sample's fields, so one incident makes one event (NAB charges
- * every extra detection outside a window, and so does a team paged twice). The configuration
- * changes at run time through a `config` event (the host hands the kernel the same one); ticks
- * carry no meaning here and are ignored.
+ * emits one `anomaly` event with its sample's fields and the view that scored it, so one incident
+ * makes one event (NAB charges every extra detection outside a window, and so does a team paged
+ * twice). The configuration changes at run time through a `config` event (the host hands the
+ * kernel the same one); ticks carry no meaning here and are ignored.
  */
 import { and, assign, enqueueActions, setup } from "xstate";
-import { type AnomalyEvent, anomalyEvent } from "../../protocol/mod.ts";
+import { type AnomalyEvent, anomalyEvent, type AnomalyView } from "../../protocol/mod.ts";
 import type { AnomalyConfig } from "./config.ts";
 
 /** One incident change of a frame, with the fields of its sample. */
@@ -25,6 +25,8 @@ export interface AnomalyFrameChange {
   expected: number;
   lower: number;
   upper: number;
+  /** The view that scored an opening's sample (none at a closing). */
+  view?: AnomalyView;
 }
 
 /** The event the host sends per frame with a valid sample. */
@@ -78,6 +80,7 @@ export const anomalyMachine = setup({
           expected: c.expected,
           lower: c.lower,
           upper: c.upper,
+          ...(c.view !== undefined && { view: c.view }),
         }));
       }
       if (opened > 0) enqueue.assign({ incidents: context.incidents + opened });

@@ -2,13 +2,15 @@
  * The `anomaly` actor: per channel, scores every sample in [0, 1] as it arrives, publishes the
  * scores with the expected value and its prediction band's half-width as a columns frame on
  * `troupe.out.anomaly.<channel>`, and an `anomaly` event per incident when the score crosses the
- * configured threshold (see kernel.ts for the detector, machine.ts for the incident rules).
+ * configured threshold, naming the view that scored its sample (see kernel.ts for the detector,
+ * _views.ts for the views, machine.ts for the incident rules).
  */
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import { type ActorDefinition, anomalyColumnsFrame } from "../../protocol/mod.ts";
 import { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
 import { anomalyKernel } from "./kernel.ts";
 import type { AnomalyResult } from "./_result.ts";
+import { VIEW_WIRE } from "./_views.ts";
 import { type AnomalyState, describeAnomaly } from "./_state.ts";
 import { type AnomalyFrameChange, type AnomalyFrameEvent, anomalyMachine } from "./machine.ts";
 
@@ -16,7 +18,7 @@ export { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./
 export { anomalyKernel, stepAnomaly, VALUE_ABS_MAX } from "./kernel.ts";
 export type { AnomalyChange, AnomalyResult } from "./_result.ts";
 export { anomalyCounters, type AnomalyState } from "./_state.ts";
-export { VIEW, VIEW_NAMES, type ViewCode } from "./_views.ts";
+export { VIEW, VIEW_NAMES, VIEW_WIRE, type ViewCode } from "./_views.ts";
 export {
   type AnomalyContext,
   type AnomalyEmitted,
@@ -42,10 +44,10 @@ export function anomalyFrameEvent(
     result.changes.length === 0 && machineState !== undefined && machineState !== "warming"
   ) return undefined;
   const changes: AnomalyFrameChange[] = [];
-  for (const { index: i, open } of result.changes) {
+  for (const { index: i, open, view } of result.changes) {
     // A change is at a valid sample, whose edges are expected -+ spread bit for bit.
     const expected = result.expected[i]!, spread = result.spread[i]!;
-    changes.push({
+    const change: AnomalyFrameChange = {
       open,
       ts: Math.round(frame.t[i]!),
       score: result.score[i]!,
@@ -53,7 +55,10 @@ export function anomalyFrameEvent(
       expected,
       lower: expected - spread,
       upper: expected + spread,
-    });
+    };
+    const name = VIEW_WIRE[view];
+    if (name !== undefined) change.view = name;
+    changes.push(change);
   }
   return { type: "frame", seen: result.seen, changes };
 }

@@ -3,9 +3,11 @@
  * format changed holds the old bytes; `troupe replay --verify` compares what the actors publish now
  * with them byte for byte, so a recorded output that differs is first read with the versioned
  * decoder and encoded again in the current format: when that gives the replayed bytes, the output
- * is the same event, only renamed.
+ * is the same event, only renamed. A field added since (the anomaly event's `view`) goes the other
+ * way: the replayed event without it is what a host published before (`anomalyViewlessBytes`).
  */
 import { decodeEnvelope, type Envelope, type EnvelopeInit } from "../envelope.ts";
+import { decodeAnomalyBody, encodeAnomaly } from "./anomaly.ts";
 import { collapseBodyFormat, decodeCollapseBody, encodeCollapse } from "./collapse.ts";
 import { coherenceBodyFormat, decodeCoherenceBody, encodeCoherence } from "./coherence.ts";
 
@@ -32,6 +34,22 @@ export function currentEventBytes(bytes: Uint8Array): Uint8Array | undefined {
     return undefined;
   }
   return undefined;
+}
+
+/**
+ * The bytes `bytes`' anomaly event had as a host published it before the events named their view
+ * (the same envelope without `view`), or undefined when they are not an anomaly event with a view
+ * (or do not decode).
+ */
+export function anomalyViewlessBytes(bytes: Uint8Array): Uint8Array | undefined {
+  try {
+    const env = decodeEnvelope(bytes);
+    if (env.type !== "anomaly") return undefined;
+    const { view, ...before } = decodeAnomalyBody(env.body);
+    return view === undefined ? undefined : encodeAnomaly(metaOf(env), before);
+  } catch {
+    return undefined;
+  }
 }
 
 function metaOf(env: Envelope): Omit<EnvelopeInit, "type" | "body"> {

@@ -5,6 +5,7 @@
  */
 import {
   anomalyEdgesBytes,
+  anomalyViewlessBytes,
   bytesEqual,
   currentEventBytes,
   decodeValue,
@@ -12,15 +13,16 @@ import {
 
 /**
  * Whether a recorded output written in an older format is, in today's, the replayed one: an event
- * whose body was renamed since (protocol/events/), or anomaly columns with the band as its edges
- * (before issue 33; protocol/anomaly_columns.ts), which the replayed output gives bit for bit in
- * that form. Tried only when the bytes differ, so a recording of today's format pays nothing.
+ * whose body was renamed since (protocol/events/), an anomaly event from before the events named
+ * their view, or anomaly columns with the band as its edges (before issue 33;
+ * protocol/anomaly_columns.ts): the replayed output gives the last two bit for bit in their old
+ * form. Tried only when the bytes differ, so a recording of today's format pays nothing.
  */
 function sameInCurrentFormat(recorded: Uint8Array, replayed: Uint8Array): boolean {
   const current = currentEventBytes(recorded);
   if (current !== undefined) return bytesEqual(current, replayed);
-  const edges = anomalyEdgesBytes(replayed);
-  return edges !== undefined && bytesEqual(edges, recorded);
+  const older = anomalyViewlessBytes(replayed) ?? anomalyEdgesBytes(replayed);
+  return older !== undefined && bytesEqual(older, recorded);
 }
 import { jsonable } from "./_replay_inspect.ts";
 
@@ -45,8 +47,8 @@ export interface ReplayVerification {
   /** Outputs compared and equal. */
   equal: number;
   /**
-   * Of the equal, those recorded in an older body format (protocol/events/): equal once read and
-   * written again in today's, not byte for byte.
+   * Of the equal, those recorded in an older format (sameInCurrentFormat): equal once both are
+   * written in one, not byte for byte.
    */
   olderFormat: number;
   different: number;

@@ -9,6 +9,7 @@
 import {
   actorEventOf,
   anomalyColumnsAsEdges,
+  anomalyOf,
   decodeColumns,
   decodeEnvelope,
   type Envelope,
@@ -66,6 +67,11 @@ interface Event {
   ts: number;
   body: unknown;
   text: string;
+  /**
+   * Its text without a field added to its body since (the anomaly event's `view`), when it has
+   * one: an event recorded before the field compares equal to a replayed one equal but for it.
+   */
+  older: string | undefined;
 }
 
 interface Side {
@@ -124,7 +130,8 @@ export class OutputDiff {
       s.series.samples += frame.t.length;
     } else {
       const body = currentBody(envelope);
-      s.events.push({ type: envelope.type, ts: envelope.ts, body, text: stableJson(body) });
+      const { type, ts } = envelope, text = stableJson(body);
+      s.events.push({ type, ts, body, text, older: olderText(envelope) });
     }
   }
 
@@ -220,7 +227,7 @@ function compareEvents(state: KeyState, d: KindDiff): void {
   for (const e of rec.events) {
     const other = waiting.get(`${e.type}@${e.ts}`)?.shift();
     if (!other) d.disappeared.push(incident(state, e));
-    else if (other.text === e.text) d.eventsSame++;
+    else if (other.text === e.text || sameBeforeField(e, other)) d.eventsSame++;
     else d.eventsChanged++;
   }
   for (const list of waiting.values()) {
@@ -259,6 +266,23 @@ function incident(state: KeyState, e: Event): Incident {
     score: head?.score,
     state: head?.state,
   };
+}
+
+/** The text of an anomaly event's body without its `view`, or undefined when it has none. */
+function olderText(env: Envelope): string | undefined {
+  if (env.type !== "anomaly") return undefined;
+  try {
+    const { view, ...older } = anomalyOf(env);
+    return view === undefined ? undefined : stableJson(older);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether one event lacks a field added since and is the other without it. */
+function sameBeforeField(a: Event, b: Event): boolean {
+  return (a.older === undefined && b.older === a.text) ||
+    (b.older === undefined && a.older === b.text);
 }
 
 /** JSON with object keys sorted, so that equal bodies give equal text. */

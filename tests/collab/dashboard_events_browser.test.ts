@@ -64,7 +64,7 @@ test("a restarted actor appears in the event list with its failure and backoff",
   }
 });
 
-test("an anomaly row says outside only outside the band, with watch's severity, and a date when not today", async () => {
+test("an anomaly row says outside only outside the band, names the view that scored it, with watch's severity, and a date when not today", async () => {
   const bus = dash.bus;
   const page = await dash.open();
   const todayUs = Date.now() * 1000;
@@ -72,6 +72,15 @@ test("an anomaly row says outside only outside the band, with watch's severity, 
   const events = [
     { channel: "IN", ts: longAgoUs, value: 418.74, lower: 396.95, upper: 427.43, score: 0.62 },
     { channel: "OUT", ts: todayUs, value: 440.5, lower: 396.95, upper: 427.43, score: 0.97 },
+    {
+      channel: "PEAK",
+      ts: todayUs,
+      value: 418.74,
+      lower: 396.95,
+      upper: 427.43,
+      score: 0.8,
+      view: "time_of_day",
+    },
   ];
   const bytes = events.map(({ ts, ...body }, i) =>
     encodeEnvelope({
@@ -88,11 +97,16 @@ test("an anomaly row says outside only outside the band, with watch's severity, 
     page.locator(`#events li[data-kind="anomaly"][data-channel="${channel}"]`).first();
   await rowOf("OUT").waitFor({ timeout: 20_000 });
   await rowOf("IN").waitFor({ timeout: 20_000 });
+  await rowOf("PEAK").waitFor({ timeout: 20_000 });
   const inside = (await rowOf("IN").textContent()) ?? "";
   const outside = (await rowOf("OUT").textContent()) ?? "";
   assert.not.match(inside, "outside");
   assert.not.match(inside, "above the band");
-  assert.match(inside, "inside the band");
+  assert.match(inside, "inside the band (scored by another view", "an event without its view");
+  assert.match(
+    (await rowOf("PEAK").textContent()) ?? "",
+    "inside the band: a time-of-day pattern this hour has not shown",
+  );
   assert.match(inside, /^2020-01-02 02:30:00\.000 /, "another day's event shows its date");
   assert.match(outside, "above the band");
   assert.match(outside, /^\d\d:\d\d:\d\d\.\d\d\d /, "today's shows its time only");
@@ -100,7 +114,7 @@ test("an anomaly row says outside only outside the band, with watch's severity, 
   const watched = bytes.map((b, i) =>
     findingsOf(outSubject("anomaly", events[i]!.channel), b, 0)[0]!.severity
   );
-  assert.equal(watched, [2, 5]);
+  assert.equal(watched, [2, 5, 4]);
   assert.is(await rowOf("IN").getAttribute("data-severity"), "2");
   assert.is(await rowOf("OUT").getAttribute("data-severity"), "5");
   await page.close();

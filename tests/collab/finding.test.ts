@@ -6,8 +6,10 @@ import {
   formatIncident,
   lineTime,
   severityAtLeast,
+  VIEW_WORDS,
 } from "../../collab/mod.ts";
 import {
+  ANOMALY_VIEWS,
   encodeColumns,
   encodeEnvelope,
   encodeEventEnvelope,
@@ -114,6 +116,61 @@ test("findingsOf() says a value is outside its band only when it is", () => {
   assert.match(at(390, 0.75).what, "below the band");
   assert.is(at(390, 0.75).severity, 3);
   assert.match(at(430, 0.65).what, "above the band");
+});
+
+test("findingsOf() names the view that scored the sample, in words, inside the band and out", () => {
+  const at = (value: number, view: string) =>
+    findingsOf(
+      "troupe.out.anomaly.api-latency_ms",
+      encodeEventEnvelope(meta("anomaly"), {
+        type: "anomaly",
+        ts: TS,
+        channel: "api-latency_ms",
+        score: 0.8,
+        value,
+        expected: 120,
+        lower: 80,
+        upper: 160,
+        view,
+      }),
+      0,
+    )[0]!;
+  const missingPeak = at(100, "time_of_day");
+  assert.match(
+    missingPeak.what,
+    /band 80\.\.160 ms, inside the band: a time-of-day pattern this hour has not shown$/,
+  );
+  assert.not.match(missingPeak.what, "another view");
+  assert.is(missingPeak.detail.view, "time_of_day");
+  assert.match(
+    at(412, "jump").what,
+    "above the band: a jump larger than this channel usually makes",
+  );
+  assert.match(at(412, "range").what, "above the band: beyond the range this channel has shown");
+  assert.match(at(120, "flat_run").what, "inside the band: a flat run: the value stuck");
+  assert.match(at(40, "shift").what, "below the band: a shift of level from what this hour");
+  for (const view of ANOMALY_VIEWS) {
+    assert.match(at(100, view).what, `inside the band: ${VIEW_WORDS[view]}`);
+  }
+  // An event with a view it does not know is not a finding (the decoder refuses it, by name).
+  assert.equal(
+    findingsOf(
+      "troupe.out.anomaly.X",
+      encodeEventEnvelope(meta("anomaly"), {
+        type: "anomaly",
+        ts: TS,
+        channel: "X",
+        score: 0.8,
+        value: 1,
+        expected: 1,
+        lower: 0,
+        upper: 2,
+        view: "vibes",
+      }),
+      0,
+    ),
+    [],
+  );
 });
 
 test("findingsOf() reads collapse change points and coherence regime changes, severities 1-5, one field called severity", () => {

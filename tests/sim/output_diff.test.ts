@@ -78,6 +78,22 @@ test("events are matched per key by type and time: appeared, disappeared, change
   assert.equal(report.kinds[2]!.eventsRecorded, 0);
 });
 
+test("an anomaly event recorded before events named their view is the same as one equal but for it", () => {
+  const d = new OutputDiff();
+  const a = "troupe.out.anomaly.cpu";
+  d.recorded(a, event("r1", "anomaly", T0, anomalyBody(0.9)));
+  d.recorded(a, event("r2", "anomaly", T0 + 5, { ...anomalyBody(0.6), view: "jump" }));
+  d.recorded(a, event("r3", "anomaly", T0 + 9, anomalyBody(0.7)));
+  d.replayed(a, event("x1", "anomaly", T0, { ...anomalyBody(0.9), view: "time_of_day" }));
+  // Both name a view: a different one is a change.
+  d.replayed(a, event("x2", "anomaly", T0 + 5, { ...anomalyBody(0.6), view: "flat_run" }));
+  // Without its view, still another body: a change.
+  d.replayed(a, event("x3", "anomaly", T0 + 9, { ...anomalyBody(0.75), view: "shift" }));
+  const anomaly = d.finish().kinds[0]!;
+  assert.is(anomaly.eventsSame, 1);
+  assert.is(anomaly.eventsChanged, 2);
+});
+
 test("per-sample outputs are compared per key as whole series, however they were framed", () => {
   const d = new OutputDiff();
   const s = "troupe.out.anomaly.";

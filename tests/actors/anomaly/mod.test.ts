@@ -7,6 +7,7 @@ import {
   type AnomalyEmitted,
   type AnomalyFrameEvent,
   type AnomalyState,
+  VIEW,
 } from "../../../actors/anomaly/mod.ts";
 import { ActorInstance, type Output } from "../../../actors/runtime/actor_instance.ts";
 import {
@@ -119,7 +120,8 @@ test("frameEvent() carries each incident change with its sample, and none when n
     if (f.seq0 <= 2500 && 2500 < f.seq0 + f.v.length) {
       opened = e;
       const i = 2500 - f.seq0;
-      assert.equal(r.changes[0], { index: i, open: true });
+      // A spike far beyond the range: the range rule scored it, and the event names it.
+      assert.equal(r.changes[0], { index: i, open: true, view: VIEW.range });
       assert.equal(e, {
         type: "frame",
         seen: f.seq0 + f.v.length,
@@ -131,6 +133,7 @@ test("frameEvent() carries each incident change with its sample, and none when n
           expected: r.expected[i],
           lower: r.expected[i]! - r.spread[i]!,
           upper: r.expected[i]! + r.spread[i]!,
+          view: "range",
         }],
       });
     }

@@ -1,11 +1,15 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  ANOMALY_VIEWS,
   type AnomalyBody,
   anomalyOf,
+  anomalyViewlessBytes,
+  currentEventBytes,
   decodeEnvelope,
   encodeAnomaly,
   encodeEnvelope,
+  encodeEventEnvelope,
   ProtocolError,
 } from "../../../protocol/mod.ts";
 
@@ -57,6 +61,44 @@ test("anomalyOf() refuses a missing channel and another type", () => {
   assert.throws(() => anomalyOf(env), /field "channel" must be a name .*got undefined/);
   const other = decodeEnvelope(encodeEnvelope({ ...META, type: "collapse", body: BODY }));
   assert.throws(() => anomalyOf(other), /field "type" must be "anomaly", got "collapse"/);
+});
+
+test("the view round-trips, last on the wire, every one of them", () => {
+  for (const view of ANOMALY_VIEWS) {
+    const bytes = encodeAnomaly(META, { ...BODY, view });
+    const env = decodeEnvelope(bytes);
+    assert.equal(anomalyOf(env), { ...BODY, view });
+    assert.equal(Object.keys(env.body as object).slice(-2), ["upper", "view"]);
+  }
+});
+
+test("an event from before the view decodes without one, and is written again to its own bytes", () => {
+  // As a host published it then: the same fields in the same order, no view.
+  const old = encodeEventEnvelope({ ...META, type: "anomaly" }, {
+    type: "anomaly",
+    ts: META.ts,
+    ...BODY,
+  });
+  const body = anomalyOf(decodeEnvelope(old));
+  assert.equal(body, BODY);
+  assert.ok(!("view" in body), "no view key at all, not an undefined one");
+  assert.equal(encodeAnomaly(META, body), old);
+  // Today's event without its view is that event; neither is in an older renamed format.
+  assert.equal(anomalyViewlessBytes(encodeAnomaly(META, { ...BODY, view: "jump" })), old);
+  assert.is(anomalyViewlessBytes(old), undefined);
+  assert.is(currentEventBytes(old), undefined);
+});
+
+test("anomalyOf() names the field and the value of a bad view", () => {
+  for (const view of ["time of day", 2, null, "TIME_OF_DAY"]) {
+    const bad = decodeEnvelope(
+      encodeEnvelope({ ...META, type: "anomaly", body: { ...BODY, view } }),
+    );
+    const err = errorOf(() => anomalyOf(bad));
+    assert.is(err.field, "view");
+    assert.is(err.value, view);
+    assert.match(err.message, 'Cannot decode anomaly event: field "view" must be one of level, ');
+  }
 });
 
 test.run();
