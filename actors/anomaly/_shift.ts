@@ -38,7 +38,10 @@
  * the threshold's 5 bits the change is accepted: the level moves by the recent residuals' mean
  * (span RESTART_LEVEL_N samples: where the channel is now, not the mean shift since the excursion
  * began, which lags a drift still climbing), the level and scale are relearned, and both sums
- * restart, so one shift is one alarm.
+ * restart, so one shift is one alarm. One incident is one change, too: an excursion that met an
+ * incident of the channel open (another view reported the change first) is accepted without a
+ * score, so its alarm, often tens of samples later, opens no second incident once the first has
+ * closed.
  * Below that the view scores 0: a sum still climbing towards the alarm has decided nothing, and its
  * bits are no rarity of the sample (a CUSUM's sum carries every sample since the excursion began);
  * published, they gave the metrics channels a shoulder of scores at 0.3 to 0.45, rising there
@@ -78,8 +81,15 @@ const HIST_BINS = 16;
 const EDGE_START = HIST + HIST_BINS,
   EDGE_EXCURSIONS = EDGE_START + 1,
   EDGE_HIST = EDGE_START + 2;
+/**
+ * 1 while the excursion under way has met an incident of the channel open (after the edge
+ * record): its alarm is then that incident's change, accepted without a score of its own.
+ */
+const REPORTED = EDGE_HIST + HIST_BINS;
 /** Scalar slots before the per-bucket pairs (offset, visits). */
-export const SHIFT_SCALARS = EDGE_HIST + HIST_BINS;
+export const SHIFT_SCALARS = REPORTED + 1;
+/** Scalar slots of state format 16, before REPORTED. */
+export const SHIFT_SCALARS_V16 = REPORTED;
 /** Scalar slots of state format 15, before the edge record. */
 export const SHIFT_SCALARS_V15 = EDGE_START;
 /** Scalar slots of state formats 5 to 14, before RECENT. */
@@ -159,14 +169,25 @@ export function shiftFromV14(old: Float64Array): Float64Array {
 }
 
 /**
- * A shift state of format 15 (no edge record) in this layout: its record holds every excursion,
- * and the edge's starts empty, as a young record does (it accepts no shift there until it holds
- * about 2^8 excursions).
+ * A shift state of format 15 (no edge record) in format 16's layout (shiftFromV16 takes it on):
+ * its record holds every excursion, and the edge's starts empty, as a young record does (it
+ * accepts no shift there until it holds about 2^8 excursions).
  */
 export function shiftFromV15(old: Float64Array): Float64Array {
-  const sh = new Float64Array(old.length + SHIFT_SCALARS - SHIFT_SCALARS_V15);
+  const sh = new Float64Array(old.length + SHIFT_SCALARS_V16 - SHIFT_SCALARS_V15);
   sh.set(old.subarray(0, SHIFT_SCALARS_V15));
-  sh.set(old.subarray(SHIFT_SCALARS_V15), SHIFT_SCALARS);
+  sh.set(old.subarray(SHIFT_SCALARS_V15), SHIFT_SCALARS_V16);
+  return sh;
+}
+
+/**
+ * A shift state of format 16 (no REPORTED slot) in this layout: its excursion under way taken as
+ * one no incident has met (scored, as before).
+ */
+export function shiftFromV16(old: Float64Array): Float64Array {
+  const sh = new Float64Array(old.length + SHIFT_SCALARS - SHIFT_SCALARS_V16);
+  sh.set(old.subarray(0, SHIFT_SCALARS_V16));
+  sh.set(old.subarray(SHIFT_SCALARS_V16), SHIFT_SCALARS);
   return sh;
 }
 
@@ -262,11 +283,20 @@ function priorOf(sh: Float64Array, b: number): number {
 /**
  * At each scored sample, with `moving` whether the sums are away from 0 now (their values in the
  * state are still the last sample's): an excursion that ends is recorded, and one that begins
- * notes where (SHIFT_SAMPLE[2]), for the record it is judged among (see the module comment).
+ * notes where (SHIFT_SAMPLE[2]), for the record it is judged among (see the module comment). An
+ * excursion notes too whether an incident of the channel was open at any of its samples
+ * (SHIFT_SAMPLE[3]).
  */
 function noteExcursion(sh: Float64Array, moving: boolean): void {
-  if (!moving && sh[EXC_MAX]! > 0) recordExcursion(sh);
-  else if (moving && sh[SUM_UP] === 0 && sh[SUM_DOWN] === 0) sh[EDGE_START] = SHIFT_SAMPLE[2]!;
+  if (!moving) {
+    if (sh[EXC_MAX]! > 0) recordExcursion(sh);
+    return;
+  }
+  const open = SHIFT_SAMPLE[3]!;
+  if (sh[SUM_UP] === 0 && sh[SUM_DOWN] === 0) {
+    sh[EDGE_START] = SHIFT_SAMPLE[2]!;
+    sh[REPORTED] = open;
+  } else if (open === 1) sh[REPORTED] = 1;
 }
 
 /**
@@ -298,13 +328,14 @@ export function kindEdge(weekDay: number, hour: number, hours: number): number {
 
 /**
  * `stepShift`'s sample: [0] its value `x`, [1] `frac`, its position in its bucket, [2] 1 in the
- * hour before or after a change of the kind of day, else 0. Written by the caller right before
+ * hour before or after a change of the kind of day, else 0, [3] 1 while an incident of the
+ * channel is open (as the sample before left it), else 0. Written by the caller right before
  * each call and read at its start (scratch, no state). Not arguments: the
  * kernel's step is too large for the optimizer to inline the call, and a fractional number passed
  * to a call that is not inlined is a heap number, allocated at each call (32 bytes a sample, issue
  * 33); a typed array's slots need none.
  */
-export const SHIFT_SAMPLE = new Float64Array(3);
+export const SHIFT_SAMPLE = new Float64Array(4);
 
 /**
  * Folds sample `x` (SHIFT_SAMPLE[0]) into the shift state: `b` is its time-of-week bucket, `frac`
@@ -386,10 +417,7 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
     sh[N_UP] = nUp;
     sh[N_DOWN] = nDown;
   }
-  if (accepted) {
-    restartAfterShift(sh, level + shift);
-    return bits;
-  }
+  if (accepted) return restartAfterShift(sh, level + shift) ? 0 : bits;
   learnScale(sh, e, sd);
   learnLevel(sh, x, level, e);
   return bits;
@@ -414,17 +442,23 @@ function learnRecent(sh: Float64Array, e: number, sd: number): void {
 /**
  * After an accepted shift the level is relearned quickly (the average since the alarm, with
  * RESTART_LEVEL_N samples' weight on the estimate) and the scale afresh: after a shift, the spread
- * may differ too.
+ * may differ too. Returns whether the excursion met an incident open (REPORTED): then the change
+ * is that incident's, already reported, and the alarm scores nothing (a level shift the jump view
+ * opened an incident on was accepted here tens of samples later and, scored, opened a second
+ * once the first had closed: actors/anomaly/README.md, the restart round).
  */
-function restartAfterShift(sh: Float64Array, level: number): void {
+function restartAfterShift(sh: Float64Array, level: number): boolean {
+  const reported = sh[REPORTED] === 1;
   sh[LEVEL] = level;
   sh[LEVEL_N] = RESTART_LEVEL_N;
   sh[RECENT] = 0; // the recent residuals, against the level just set
+  sh[REPORTED] = 0;
   sh[LRV] =
     sh[BLOCK_SUM] =
     sh[BLOCK_N] =
     sh[BLOCKS] =
       0;
+  return reported;
 }
 
 /**

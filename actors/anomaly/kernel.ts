@@ -466,6 +466,7 @@ export function stepAnomaly(
       SHIFT_SAMPLE[0] = x;
       SHIFT_SAMPLE[1] = frac;
       SHIFT_SAMPLE[2] = kindEdge(weekDay, hour, hours);
+      SHIFT_SAMPLE[3] = alerting;
       const shiftBits = stepShift(shift, weekBucket, !walk, nearBucket);
       if (shiftBits > raw) raw = shiftBits, view = VIEW.shift;
       raw /= fullBits;

@@ -81,6 +81,49 @@ test("stepShift() takes a spike for one sample of 4 sds, not for a shift of its 
   );
 });
 
+test("stepShift() accepts a change an open incident reported without scoring it again", () => {
+  // A lasting step of 3 sds: alone, the view alarms on it; when an incident was open (another
+  // view reported the step) at the start of the excursion, the view accepts the change (its level
+  // moves) and scores nothing, and the incident's change is not reported a second time.
+  for (const seed of [32, 33, 34]) {
+    const run = (openFor: number) => {
+      const rng = new Prng(seed);
+      const sh = createShiftState(HOURS);
+      const at = 14 * HOURS * PER_HOUR + 100;
+      let first = -1, level = 0;
+      for (let i = 0; i < at + 100; i++) {
+        const hour = Math.floor(i / PER_HOUR) % HOURS, frac = (i % PER_HOUR) / PER_HOUR;
+        SHIFT_SAMPLE[0] = 10 * Math.sin((2 * Math.PI * hour) / HOURS) + rng.normal() +
+          (i >= at ? 3 : 0);
+        SHIFT_SAMPLE[1] = frac;
+        SHIFT_SAMPLE[2] = 0;
+        SHIFT_SAMPLE[3] = i > at && i <= at + openFor ? 1 : 0;
+        if (i === at) level = describeShift(sh).level_offset!;
+        const bits = stepShift(
+          sh,
+          hour,
+          true,
+          frac >= 0.5 ? (hour + 1) % HOURS : (hour + HOURS - 1) % HOURS,
+        );
+        if (i >= at && bits > 0 && first < 0) first = i - at;
+      }
+      return { first, moved: describeShift(sh).level_offset! - level };
+    };
+    const alone = run(0), reported = run(3);
+    assert.ok(alone.first >= 0, `seed ${seed}: the view did not alarm on the step alone`);
+    assert.is(
+      reported.first,
+      -1,
+      `seed ${seed}: the view scored the reported step (${reported.first})`,
+    );
+    assert.ok(
+      reported.moved > 2,
+      `seed ${seed}: the level moved by ${reported.moved}, not accepted`,
+    );
+  }
+  SHIFT_SAMPLE[3] = 0;
+});
+
 test("the shift view judges excursions next to a change of the kind of day among their own", () => {
   // The metrics feed without anomalies: a daily curve with a weekend dip whose two-hour ramps are
   // centred on Saturday's and Monday's 00:00 UTC, so the season of the hours either side blends
