@@ -78,8 +78,16 @@ const HIST_BINS = 16;
 const EDGE_START = HIST + HIST_BINS,
   EDGE_EXCURSIONS = EDGE_START + 1,
   EDGE_HIST = EDGE_START + 2;
+/**
+ * The sum at which the excursion under way first passed the ARL alarm while its record held no
+ * excursion as high (refused for the record's youth alone), 0 if it has not: it is recorded there
+ * (recordExcursion).
+ */
+const UNJUDGED_AT = EDGE_HIST + HIST_BINS;
 /** Scalar slots before the per-bucket pairs (offset, visits). */
-export const SHIFT_SCALARS = EDGE_HIST + HIST_BINS;
+export const SHIFT_SCALARS = UNJUDGED_AT + 1;
+/** Scalar slots of state format 16, before UNJUDGED_AT. */
+export const SHIFT_SCALARS_V16 = UNJUDGED_AT;
 /** Scalar slots of state format 15, before the edge record. */
 export const SHIFT_SCALARS_V15 = EDGE_START;
 /** Scalar slots of state formats 5 to 14, before RECENT. */
@@ -94,9 +102,17 @@ function excBin(s: number): number {
 /**
  * Counts an excursion (the sums away from 0 and back, or to an alarm) of maximum `sh[EXC_MAX]` in
  * the record where it began: read from the state, not passed, since a fractional number passed to
- * a call not inlined is allocated at each call (issue 33).
+ * a call not inlined is allocated at each call (issue 33). An excursion that passed the ARL alarm
+ * while its record held none as high (UNJUDGED_AT) is counted at the sum where it did, not at the
+ * height it went on to: there a mature record would have accepted it, as an accepted shift is
+ * counted at its alarm. Counted whole, a change a young record could not judge (a channel's first
+ * days) became the record's evidence against the channel's next changes of its size, and each
+ * change so refused against the next (actors/anomaly/README.md, issue 30's record round).
  */
 function recordExcursion(sh: Float64Array): void {
+  const at = sh[UNJUDGED_AT]!;
+  if (at > 0 && at < sh[EXC_MAX]!) sh[EXC_MAX] = at;
+  sh[UNJUDGED_AT] = 0;
   const m = sh[EXC_MAX]!;
   const count = sh[EDGE_START] === 1 ? EDGE_EXCURSIONS : EXCURSIONS;
   const hist = sh[EDGE_START] === 1 ? EDGE_HIST : HIST;
@@ -159,14 +175,25 @@ export function shiftFromV14(old: Float64Array): Float64Array {
 }
 
 /**
- * A shift state of format 15 (no edge record) in this layout: its record holds every excursion,
- * and the edge's starts empty, as a young record does (it accepts no shift there until it holds
- * about 2^8 excursions).
+ * A shift state of format 15 (no edge record) in format 16's layout: its record holds every
+ * excursion, and the edge's starts empty, as a young record does (it accepts no shift there until
+ * it holds about 2^8 excursions).
  */
 export function shiftFromV15(old: Float64Array): Float64Array {
-  const sh = new Float64Array(old.length + SHIFT_SCALARS - SHIFT_SCALARS_V15);
+  const sh = new Float64Array(old.length + SHIFT_SCALARS_V16 - SHIFT_SCALARS_V15);
   sh.set(old.subarray(0, SHIFT_SCALARS_V15));
-  sh.set(old.subarray(SHIFT_SCALARS_V15), SHIFT_SCALARS);
+  sh.set(old.subarray(SHIFT_SCALARS_V15), SHIFT_SCALARS_V16);
+  return sh;
+}
+
+/**
+ * A shift state of format 16 (no UNJUDGED_AT) in this layout: the excursion under way, if any, is
+ * counted at its height when it ends, as before.
+ */
+export function shiftFromV16(old: Float64Array): Float64Array {
+  const sh = new Float64Array(old.length + SHIFT_SCALARS - SHIFT_SCALARS_V16);
+  sh.set(old.subarray(0, SHIFT_SCALARS_V16));
+  sh.set(old.subarray(SHIFT_SCALARS_V16), SHIFT_SCALARS);
   return sh;
 }
 
@@ -271,12 +298,18 @@ function noteExcursion(sh: Float64Array, moving: boolean): void {
 
 /**
  * The cap's bits at sum `s`: the tail probability of an excursion this high among the record the
- * one under way began in, with one pseudo-excursion each side, less OWN_FREE_BITS.
+ * one under way began in, with one pseudo-excursion each side, less OWN_FREE_BITS. With none as
+ * high on record, a cap under the alarm is the record's youth alone (below about 2^8 excursions):
+ * the first sum so capped past the ARL alarm (`passed`) is noted (UNJUDGED_AT), and the excursion
+ * is counted there.
  */
-function ownBits(sh: Float64Array, s: number): number {
+function ownBits(sh: Float64Array, s: number, passed: boolean): number {
   const edge = sh[EDGE_START] === 1;
   const seen = sh[edge ? EDGE_EXCURSIONS : EXCURSIONS]!;
-  return -log2Fast((sh[(edge ? EDGE_HIST : HIST) + excBin(s)]! + 1) / (seen + 2)) - OWN_FREE_BITS;
+  const higher = sh[(edge ? EDGE_HIST : HIST) + excBin(s)]!;
+  const bits = -log2Fast((higher + 1) / (seen + 2)) - OWN_FREE_BITS;
+  if (passed && higher === 0 && bits < ALARM_BITS && sh[UNJUDGED_AT] === 0) sh[UNJUDGED_AT] = s;
+  return bits;
 }
 
 /** log2 of the two-sided CUSUM's in-control ARL at sum `s` (Siegmund), less the target's bits. */
@@ -362,7 +395,7 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
     noteExcursion(sh, s > 0);
     if (s > SUM_MIN) {
       bits = excessBits(s) + ALARM_BITS;
-      const own = ownBits(sh, s);
+      const own = ownBits(sh, s, bits >= ALARM_BITS);
       if (own < bits) bits = own;
       if (bits >= ALARM_BITS) {
         sh[EXC_MAX] = s; // an alarm ends the excursion at its sum now

@@ -19,13 +19,18 @@ import {
   SHIFT_SCALARS,
   SHIFT_SCALARS_V14,
   SHIFT_SCALARS_V15,
+  SHIFT_SCALARS_V16,
   shiftBuckets,
   shiftFromV14,
   shiftFromV15,
+  shiftFromV16,
 } from "./_shift.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
+ * Version 17: the sum at which the shift view's excursion under way passed the ARL alarm while its
+ * record held none as high (one slot after the edge record's bins, _shift.ts), where it is counted
+ * when it ends; older versions load with 0 there (the excursion under way counted at its height).
  * Version 16: the shift view's record of the excursions that began next to a change of the kind
  * of day, apart from the others' (after its record's bins, _shift.ts); older versions load with
  * that record empty and every excursion in the other.
@@ -56,7 +61,8 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * view. Before version 13 slot 31 held the band's lower edge, not its half-width (issue 33);
  * an older state's half-width is taken as its upper edge less its expected value.
  */
-const SAVE_VERSION = 16;
+const SAVE_VERSION = 17;
+const SAVE_VERSION_UNJUDGED = 17;
 const SAVE_VERSION_EDGE_RECORD = 16;
 const SAVE_VERSION_RECENT_RESIDUAL = 15;
 const SAVE_VERSION_BOUNDS = 14;
@@ -340,8 +346,10 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
  */
 function shiftFloats(version: number, hours: number): number {
   if (version < SAVE_VERSION_SHIFT) return 0;
-  const scalars = version >= SAVE_VERSION_EDGE_RECORD
+  const scalars = version >= SAVE_VERSION_UNJUDGED
     ? SHIFT_SCALARS
+    : version >= SAVE_VERSION_EDGE_RECORD
+    ? SHIFT_SCALARS_V16
     : version >= SAVE_VERSION_RECENT_RESIDUAL
     ? SHIFT_SCALARS_V15
     : SHIFT_SCALARS_V14;
@@ -349,7 +357,8 @@ function shiftFloats(version: number, hours: number): number {
 }
 
 /**
- * Restores a state saved by `saveAnomalyState` (this version; version 15, with no record of the
+ * Restores a state saved by `saveAnomalyState` (this version; version 16, with no sum noted for
+ * the shift view's excursion under way; version 15, also with no record of the
  * shift view's excursions next to a change of the kind of day; version 14, also with no recent
  * residual of the shift view on record; versions 11 to 13, also with no bound on
  * record; version 10, whose slot 45 is read as
@@ -412,6 +421,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   let shift = ns > 0 ? read(ns) : createShiftState(np / 3);
   if (ns > 0 && version < SAVE_VERSION_RECENT_RESIDUAL) shift = shiftFromV14(shift);
   if (ns > 0 && version < SAVE_VERSION_EDGE_RECORD) shift = shiftFromV15(shift);
+  if (ns > 0 && version < SAVE_VERSION_UNJUDGED) shift = shiftFromV16(shift);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
   let calib: Float64Array;

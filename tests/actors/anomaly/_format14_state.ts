@@ -1,6 +1,7 @@
 /**
- * Anomaly states in save formats 15 (before the shift view's record of the excursions next to a
- * change of the kind of day, format 16) and 14 (also before its recent residuals' mean, format
+ * Anomaly states in save formats 16 (before the shift view's sum at which the excursion under way
+ * passed the ARL alarm unjudged, format 17), 15 (also before its record of the excursions next to
+ * a change of the kind of day, format 16) and 14 (also before its recent residuals' mean, format
  * 15), made from a state of this kernel: for the tests that older formats still load.
  */
 import { anomalyKernel, type AnomalyState } from "../../../actors/anomaly/mod.ts";
@@ -12,6 +13,9 @@ const TAIL_FLOATS = 67 + 34;
 
 /** The shift view's record of the excursions next to a change of the kind of day (format 16). */
 const [EDGE_AT, EDGE_FLOATS] = [33, 18];
+
+/** The shift view's sum at which the excursion under way passed the ARL alarm unjudged (format 17). */
+export const SHIFT_UNJUDGED = 51;
 
 /**
  * `saved`, whose shift view holds `shiftLength` floats, with `count` of them from slot `slot` on
@@ -32,21 +36,34 @@ function dropShift(
   return old;
 }
 
-/** The bytes of `st` in save format 15: its shift view without the edges' record. */
+/** The bytes of `st` in save format 16: its shift view without the unjudged excursion's sum. */
+export function saveFormat16(st: AnomalyState): Uint8Array {
+  const options = { slot: SHIFT_UNJUDGED, count: 1, version: 16 };
+  return dropShift(anomalyKernel.save(st), st.shift.length, options);
+}
+
+/** The bytes of `st` in save format 15: its shift view also without the edges' record. */
 export function saveFormat15(st: AnomalyState): Uint8Array {
   const options = { slot: EDGE_AT, count: EDGE_FLOATS, version: 15 };
-  return dropShift(anomalyKernel.save(st), st.shift.length, options);
+  return dropShift(saveFormat16(st), st.shift.length - 1, options);
 }
 
 /** The bytes of `st` in save format 14: its shift view also without the recent residual. */
 export function saveFormat14(st: AnomalyState): Uint8Array {
   const options = { slot: SHIFT_RECENT, count: 1, version: 14 };
-  return dropShift(saveFormat15(st), st.shift.length - EDGE_FLOATS, options);
+  return dropShift(saveFormat15(st), st.shift.length - 1 - EDGE_FLOATS, options);
 }
 
-/** `shift` as format 15 loads it: the edges' record empty. */
-export function shiftAsLoaded15(shift: Float64Array): number[] {
+/** `shift` as format 16 loads it: no unjudged excursion's sum. */
+export function shiftAsLoaded16(shift: Float64Array): number[] {
   const out = Array.from(shift);
+  out[SHIFT_UNJUDGED] = 0;
+  return out;
+}
+
+/** `shift` as format 15 loads it: also the edges' record empty. */
+export function shiftAsLoaded15(shift: Float64Array): number[] {
+  const out = shiftAsLoaded16(shift);
   out.fill(0, EDGE_AT, EDGE_AT + EDGE_FLOATS);
   return out;
 }

@@ -14,9 +14,11 @@ import { Prng } from "../../../sim/prng/mod.ts";
 import {
   saveFormat14,
   saveFormat15,
+  saveFormat16,
   SHIFT_RECENT,
   shiftAsLoaded,
   shiftAsLoaded15,
+  shiftAsLoaded16,
 } from "./_format14_state.ts";
 
 const test = suite("anomaly kernel");
@@ -412,7 +414,7 @@ test("load() reads a version-14 state (before the shift view's recent residual),
   assert.equal(Array.from(anomalyKernel.load(anomalyKernel.save(st)).shift), Array.from(st.shift));
   const loaded = anomalyKernel.load(saveFormat14(st));
   assert.equal(Array.from(loaded.shift), shiftAsLoaded(st.shift));
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 16);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 17);
 });
 
 test("load() reads a version-15 state (before the shift view's edges' record), with it empty", () => {
@@ -421,6 +423,15 @@ test("load() reads a version-15 state (before the shift view's edges' record), w
   anomalyKernel.step(st, frameOf(data.t, data.v));
   const loaded = anomalyKernel.load(saveFormat15(st));
   assert.equal(Array.from(loaded.shift), shiftAsLoaded15(st.shift));
+  assert.is(loaded.shift.length, st.shift.length);
+});
+
+test("load() reads a version-16 state (before the shift view's unjudged sum), with 0 there", () => {
+  const data = noisy(new Prng(39), 3000);
+  const st = anomalyKernel.init(CONFIG, "c");
+  anomalyKernel.step(st, frameOf(data.t, data.v));
+  const loaded = anomalyKernel.load(saveFormat16(st));
+  assert.equal(Array.from(loaded.shift), shiftAsLoaded16(st.shift));
   assert.is(loaded.shift.length, st.shift.length);
 });
 
@@ -482,7 +493,7 @@ function saveVersion4(st: AnomalyState): Uint8Array {
   const bytes = saveVersion5(st);
   const view = new DataView(bytes.buffer);
   const keysAt = bytes.length - 4 * view.getUint32(16, true);
-  const v5 = st.shift.length - 1 - 18; // format 5's, before SHIFT_RECENT and the edges' record
+  const v5 = st.shift.length - 1 - 18 - 1; // format 5's: no SHIFT_RECENT, edges' record, SHIFT_UNJUDGED
   const shiftAt = keysAt - 8 * v5;
   const old = new Uint8Array(bytes.length - 8 * v5);
   old.set(bytes.subarray(0, shiftAt));
@@ -513,10 +524,10 @@ test("load() reads a version-4 state (before the shift view), which starts its s
   }
   // It steps on, and saves in the current format.
   runFrames(loaded, t, v, 0, 500, new Prng(23), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 16);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 17);
   const bad = saveVersion4(st);
   new DataView(bad.buffer).setUint32(4, 3, true);
-  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 16/);
+  assert.throws(() => anomalyKernel.load(bad), /version 3, expected 4 to 17/);
 });
 
 test("load() reads a version-5 state (before the last alarm's time), with no alarm on record", () => {
@@ -546,7 +557,7 @@ test("load() reads a version-5 state (before the last alarm's time), with no ala
     );
   }
   runFrames(loaded, t, v, 0, 500, new Prng(26), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 16);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 17);
   // One float short of a version-5 state is not one.
   const short = saveVersion5(st).subarray(0, saveVersion5(st).length - 8);
   assert.throws(() => anomalyKernel.load(short), /bytes, expected/);
@@ -581,7 +592,7 @@ test("load() reads a version-6 state (before the slow increment mean square), st
     );
   }
   runFrames(loaded, t, v, 0, 500, new Prng(29), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 16);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 17);
   // One float short of a version-6 state is not one.
   const short = saveScalars(st, SCALARS_V6, 6);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
@@ -611,7 +622,7 @@ test("load() reads a version-7 state (before the run rate), with no run rate on 
     );
   }
   runFrames(loaded, t, v, 0, 500, new Prng(32), []);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 16);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 17);
   const short = saveScalars(st, SCALARS_V7, 7);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
@@ -652,7 +663,7 @@ test("load() reads a version-8 state (before the calibration), with its samples 
   const after = (n - 150) * keep ** 500 + (1 - keep ** 500) / (1 - keep);
   const got = loaded.calib[0]! / loaded.calib[CALIB_FLOATS - 1]!;
   assert.ok(Math.abs(got - after) < 1e-6, `${got} samples on record after 500 more`);
-  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 16);
+  assert.is(new DataView(anomalyKernel.save(loaded).buffer).getUint32(4, true), 17);
   const short = saveScalars(st, SCALARS_V8, 8);
   assert.throws(() => anomalyKernel.load(short.subarray(0, short.length - 8)), /bytes, expected/);
 });
