@@ -29,7 +29,9 @@
  * in-control channel makes once in ARL_TARGET_SAMPLES samples. Real channels are not in control
  * (a season learned from a few days echoes their changes), so the score is also capped by the
  * channel's own record: the tail probability of an excursion this high among the channel's past
- * excursions, less OWN_FREE_BITS (as the jump view does for increments). An excursion that begins
+ * excursions, less OWN_FREE_BITS (as the jump view does for increments); an accepted shift is
+ * counted at its alarm, and so is an excursion refused only for the record's youth (none as high
+ * on record): at the sum where it passed the ARL alarm (recordExcursion). An excursion that begins
  * in the hour before or after a change of the kind of day (Friday 23:00 to Saturday 01:00 and
  * Sunday 23:00 to Monday 01:00 UTC: SHIFT_SAMPLE[2]) is judged among those that began there, a
  * record of its own: there the season blends two kinds of day and misses every week (a weekend
