@@ -29,7 +29,9 @@
  * in-control channel makes once in ARL_TARGET_SAMPLES samples. Real channels are not in control
  * (a season learned from a few days echoes their changes), so the score is also capped by the
  * channel's own record: the tail probability of an excursion this high among the channel's past
- * excursions, less OWN_FREE_BITS (as the jump view does for increments). An excursion that begins
+ * excursions, less OWN_FREE_BITS (as the jump view does for increments); an accepted shift is
+ * counted at its alarm, and so is an excursion refused only for the record's youth (none as high
+ * on record): at the sum where it passed the ARL alarm (recordExcursion). An excursion that begins
  * in the hour before or after a change of the kind of day (Friday 23:00 to Saturday 01:00 and
  * Sunday 23:00 to Monday 01:00 UTC: SHIFT_SAMPLE[2]) is judged among those that began there, a
  * record of its own: there the season blends two kinds of day and misses every week (a weekend
@@ -86,9 +88,15 @@ const EDGE_START = HIST + HIST_BINS,
  * record): its alarm is then that incident's change, accepted without a score of its own.
  */
 const REPORTED = EDGE_HIST + HIST_BINS;
+/**
+ * The sum at which the excursion under way first passed the ARL alarm while its record held no
+ * excursion as high (refused for the record's youth alone), 0 if it has not: it is recorded there
+ * (recordExcursion).
+ */
+const UNJUDGED_AT = REPORTED + 1;
 /** Scalar slots before the per-bucket pairs (offset, visits). */
-export const SHIFT_SCALARS = REPORTED + 1;
-/** Scalar slots of state format 16, before REPORTED. */
+export const SHIFT_SCALARS = UNJUDGED_AT + 1;
+/** Scalar slots of state format 16, before REPORTED and UNJUDGED_AT. */
 export const SHIFT_SCALARS_V16 = REPORTED;
 /** Scalar slots of state format 15, before the edge record. */
 export const SHIFT_SCALARS_V15 = EDGE_START;
@@ -104,9 +112,17 @@ function excBin(s: number): number {
 /**
  * Counts an excursion (the sums away from 0 and back, or to an alarm) of maximum `sh[EXC_MAX]` in
  * the record where it began: read from the state, not passed, since a fractional number passed to
- * a call not inlined is allocated at each call (issue 33).
+ * a call not inlined is allocated at each call (issue 33). An excursion that passed the ARL alarm
+ * while its record held none as high (UNJUDGED_AT) is counted at the sum where it did, not at the
+ * height it went on to: there a mature record would have accepted it, as an accepted shift is
+ * counted at its alarm. Counted whole, a change a young record could not judge (a channel's first
+ * days) became the record's evidence against the channel's next changes of its size, and each
+ * change so refused against the next (actors/anomaly/README.md, issue 30's record round).
  */
 function recordExcursion(sh: Float64Array): void {
+  const at = sh[UNJUDGED_AT]!;
+  if (at > 0 && at < sh[EXC_MAX]!) sh[EXC_MAX] = at;
+  sh[UNJUDGED_AT] = 0;
   const m = sh[EXC_MAX]!;
   const count = sh[EDGE_START] === 1 ? EDGE_EXCURSIONS : EXCURSIONS;
   const hist = sh[EDGE_START] === 1 ? EDGE_HIST : HIST;
@@ -181,8 +197,9 @@ export function shiftFromV15(old: Float64Array): Float64Array {
 }
 
 /**
- * A shift state of format 16 (no REPORTED slot) in this layout: its excursion under way taken as
- * one no incident has met (scored, as before).
+ * A shift state of format 16 (no REPORTED, no UNJUDGED_AT) in this layout: its excursion under
+ * way taken as one no incident has met (scored, as before) and, if any, counted at its height when
+ * it ends, as before.
  */
 export function shiftFromV16(old: Float64Array): Float64Array {
   const sh = new Float64Array(old.length + SHIFT_SCALARS - SHIFT_SCALARS_V16);
@@ -301,12 +318,18 @@ function noteExcursion(sh: Float64Array, moving: boolean): void {
 
 /**
  * The cap's bits at sum `s`: the tail probability of an excursion this high among the record the
- * one under way began in, with one pseudo-excursion each side, less OWN_FREE_BITS.
+ * one under way began in, with one pseudo-excursion each side, less OWN_FREE_BITS. With none as
+ * high on record, a cap under the alarm is the record's youth alone (below about 2^8 excursions):
+ * the first sum so capped past the ARL alarm (`passed`) is noted (UNJUDGED_AT), and the excursion
+ * is counted there.
  */
-function ownBits(sh: Float64Array, s: number): number {
+function ownBits(sh: Float64Array, s: number, passed: boolean): number {
   const edge = sh[EDGE_START] === 1;
   const seen = sh[edge ? EDGE_EXCURSIONS : EXCURSIONS]!;
-  return -log2Fast((sh[(edge ? EDGE_HIST : HIST) + excBin(s)]! + 1) / (seen + 2)) - OWN_FREE_BITS;
+  const higher = sh[(edge ? EDGE_HIST : HIST) + excBin(s)]!;
+  const bits = -log2Fast((higher + 1) / (seen + 2)) - OWN_FREE_BITS;
+  if (passed && higher === 0 && bits < ALARM_BITS && sh[UNJUDGED_AT] === 0) sh[UNJUDGED_AT] = s;
+  return bits;
 }
 
 /** log2 of the two-sided CUSUM's in-control ARL at sum `s` (Siegmund), less the target's bits. */
@@ -393,7 +416,7 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
     noteExcursion(sh, s > 0);
     if (s > SUM_MIN) {
       bits = excessBits(s) + ALARM_BITS;
-      const own = ownBits(sh, s);
+      const own = ownBits(sh, s, bits >= ALARM_BITS);
       if (own < bits) bits = own;
       if (bits >= ALARM_BITS) {
         sh[EXC_MAX] = s; // an alarm ends the excursion at its sum now

@@ -28,8 +28,10 @@ import {
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
- * Version 17: whether the shift view's excursion under way has met an incident of the channel
- * open (one slot after its edge record, _shift.ts); older versions load with 0 there (scored).
+ * Version 17: two slots after the shift view's edge record (_shift.ts): whether its excursion
+ * under way has met an incident of the channel open, and the sum at which it passed the ARL alarm
+ * while its record held none as high, where it is counted when it ends; older versions load with 0
+ * in both (scored, and counted at its height).
  * Version 16: the shift view's record of the excursions that began next to a change of the kind
  * of day, apart from the others' (after its record's bins, _shift.ts); older versions load with
  * that record empty and every excursion in the other.
@@ -61,7 +63,7 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * an older state's half-width is taken as its upper edge less its expected value.
  */
 const SAVE_VERSION = 17;
-const SAVE_VERSION_REPORTED = 17;
+const SAVE_VERSION_SHIFT_NOTES = 17;
 const SAVE_VERSION_EDGE_RECORD = 16;
 const SAVE_VERSION_RECENT_RESIDUAL = 15;
 const SAVE_VERSION_BOUNDS = 14;
@@ -345,7 +347,7 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
  */
 function shiftFloats(version: number, hours: number): number {
   if (version < SAVE_VERSION_SHIFT) return 0;
-  const scalars = version >= SAVE_VERSION_REPORTED
+  const scalars = version >= SAVE_VERSION_SHIFT_NOTES
     ? SHIFT_SCALARS
     : version >= SAVE_VERSION_EDGE_RECORD
     ? SHIFT_SCALARS_V16
@@ -357,7 +359,8 @@ function shiftFloats(version: number, hours: number): number {
 
 /**
  * Restores a state saved by `saveAnomalyState` (this version; version 16, with no note of an
- * incident met by the shift view's excursion under way; version 15, also with no record of the
+ * incident met by the shift view's excursion under way nor of the sum it passed the alarm at;
+ * version 15, also with no record of the
  * shift view's excursions next to a change of the kind of day; version 14, also with no recent
  * residual of the shift view on record; versions 11 to 13, also with no bound on
  * record; version 10, whose slot 45 is read as
@@ -420,7 +423,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   let shift = ns > 0 ? read(ns) : createShiftState(np / 3);
   if (ns > 0 && version < SAVE_VERSION_RECENT_RESIDUAL) shift = shiftFromV14(shift);
   if (ns > 0 && version < SAVE_VERSION_EDGE_RECORD) shift = shiftFromV15(shift);
-  if (ns > 0 && version < SAVE_VERSION_REPORTED) shift = shiftFromV16(shift);
+  if (ns > 0 && version < SAVE_VERSION_SHIFT_NOTES) shift = shiftFromV16(shift);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
   let calib: Float64Array;

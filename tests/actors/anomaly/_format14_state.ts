@@ -1,8 +1,9 @@
 /**
  * Anomaly states in save formats 16 (before the shift view's note of an incident met by its
- * excursion under way, format 17), 15 (also before its record of the excursions next to a change
- * of the kind of day, format 16) and 14 (also before its recent residuals' mean, format 15), made
- * from a state of this kernel: for the tests that older formats still load.
+ * excursion under way and its sum at which that excursion passed the ARL alarm unjudged, format
+ * 17), 15 (also before its record of the excursions next to a change of the kind of day, format
+ * 16) and 14 (also before its recent residuals' mean, format 15), made from a state of this kernel:
+ * for the tests that older formats still load.
  */
 import { anomalyKernel, type AnomalyState } from "../../../actors/anomaly/mod.ts";
 
@@ -15,6 +16,9 @@ const TAIL_FLOATS = 67 + 34;
 const [EDGE_AT, EDGE_FLOATS] = [33, 18];
 /** The shift view's note of an incident met by its excursion under way (format 17). */
 export const SHIFT_REPORTED = EDGE_AT + EDGE_FLOATS;
+
+/** The shift view's sum at which the excursion under way passed the ARL alarm unjudged (format 17). */
+export const SHIFT_UNJUDGED = SHIFT_REPORTED + 1;
 
 /**
  * `saved`, whose shift view holds `shiftLength` floats, with `count` of them from slot `slot` on
@@ -35,28 +39,29 @@ function dropShift(
   return old;
 }
 
-/** The bytes of `st` in save format 16: its shift view without the incident's note. */
+/** The bytes of `st` in save format 16: its shift view without the incident's note and the sum. */
 export function saveFormat16(st: AnomalyState): Uint8Array {
-  const options = { slot: SHIFT_REPORTED, count: 1, version: 16 };
+  const options = { slot: SHIFT_REPORTED, count: 2, version: 16 };
   return dropShift(anomalyKernel.save(st), st.shift.length, options);
 }
 
 /** The bytes of `st` in save format 15: its shift view also without the edges' record. */
 export function saveFormat15(st: AnomalyState): Uint8Array {
   const options = { slot: EDGE_AT, count: EDGE_FLOATS, version: 15 };
-  return dropShift(saveFormat16(st), st.shift.length - 1, options);
+  return dropShift(saveFormat16(st), st.shift.length - 2, options);
 }
 
 /** The bytes of `st` in save format 14: its shift view also without the recent residual. */
 export function saveFormat14(st: AnomalyState): Uint8Array {
   const options = { slot: SHIFT_RECENT, count: 1, version: 14 };
-  return dropShift(saveFormat15(st), st.shift.length - 1 - EDGE_FLOATS, options);
+  return dropShift(saveFormat15(st), st.shift.length - 2 - EDGE_FLOATS, options);
 }
 
-/** `shift` as format 16 loads it: no incident noted. */
+/** `shift` as format 16 loads it: no incident noted, no unjudged excursion's sum. */
 export function shiftAsLoaded16(shift: Float64Array): number[] {
   const out = Array.from(shift);
   out[SHIFT_REPORTED] = 0;
+  out[SHIFT_UNJUDGED] = 0;
   return out;
 }
 

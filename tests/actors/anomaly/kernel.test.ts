@@ -446,6 +446,15 @@ test("load() reads a version-15 state (before the shift view's edges' record), w
   assert.is(loaded.shift.length, st.shift.length);
 });
 
+test("load() reads a version-16 state (before the shift view's unjudged sum), with 0 there", () => {
+  const data = noisy(new Prng(39), 3000);
+  const st = anomalyKernel.init(CONFIG, "c");
+  anomalyKernel.step(st, frameOf(data.t, data.v));
+  const loaded = anomalyKernel.load(saveFormat16(st));
+  assert.equal(Array.from(loaded.shift), shiftAsLoaded16(st.shift));
+  assert.is(loaded.shift.length, st.shift.length);
+});
+
 const SCALARS_V8 = 53;
 /** Floats of the calibration's record, the last part of a state since format 10 (9: one fewer). */
 const CALIB_FLOATS = 67;
@@ -504,8 +513,8 @@ function saveVersion4(st: AnomalyState): Uint8Array {
   const bytes = saveVersion5(st);
   const view = new DataView(bytes.buffer);
   const keysAt = bytes.length - 4 * view.getUint32(16, true);
-  // Format 5's, before SHIFT_RECENT, the edges' record and the incident's note.
-  const v5 = st.shift.length - 1 - 18 - 1;
+  // Format 5's, before SHIFT_RECENT, the edges' record, the incident's note and the unjudged sum.
+  const v5 = st.shift.length - 1 - 18 - 2;
   const shiftAt = keysAt - 8 * v5;
   const old = new Uint8Array(bytes.length - 8 * v5);
   old.set(bytes.subarray(0, shiftAt));
