@@ -84,7 +84,7 @@ export function anomalyColumns(
 /** The anomaly actor kind. */
 export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyResult> = {
   kind: "anomaly",
-  version: 19,
+  version: 20,
   defaultConfig: defaultAnomalyConfig,
   parseConfig: parseAnomalyConfig,
   route: (channel) => [channel],
