@@ -49,6 +49,7 @@
  * (SHIFT_SCALARS slots, then an offset and a visit count per bucket).
  */
 import { expFast, log2Fast } from "../math/mod.ts";
+import { poissonTailBits } from "./_counts.ts";
 
 // Scalar slots of the shift state.
 const LEVEL = 0,
@@ -422,6 +423,30 @@ export function seasonRate(
   if (!(sh[o + 1]! > 0)) return otherwise;
   const r = sh[LEVEL]! + seasonAt(sh, o, near, frac);
   return r < otherwise ? (r > 0 ? r : 0) : otherwise;
+}
+
+/**
+ * -log2 of count `x`'s Poisson tail at the time-of-day forecast `expected`, or at what the model
+ * expects at bucket `b` (as `seasonRate` takes it) where that makes `x` less improbable: a count
+ * is no rarity where either forecast finds it ordinary (issue 30's worst seeds, form C: the
+ * forecast's hour mixes weekdays and weekends, so a weekday's count was judged at a rate the
+ * weekends had lowered, and the errors channels' level, time-of-day, increment and slope false
+ * events, capped by this tail, fell mostly on weekdays).
+ */
+export function seasonTailBits(
+  sh: Float64Array,
+  b: number,
+  near: number,
+  frac: number,
+  x: number,
+  expected: number,
+): number {
+  const bits = poissonTailBits(x, expected > 0 ? expected : 0);
+  const o = SHIFT_SCALARS + 2 * b;
+  if (!(sh[o + 1]! > 0)) return bits;
+  const r = sh[LEVEL]! + seasonAt(sh, o, near, frac);
+  const other = poissonTailBits(x, r > 0 ? r : 0);
+  return other < bits ? other : bits;
 }
 
 /**

@@ -30,12 +30,12 @@
  *   on random walks, and scoring only when it alarms (its 5 bits or more).
  * - count reference (_counts.ts): on a sample that is a count (it and the last one non-negative
  *   integers), the binned views' surprise and the range rule are also capped by the Poisson tail
- *   of the value at the expected value, less 5 bits: a count's spread follows its level, so a
- *   value new to the bins that a count at that level draws once in a few hundred samples is not an
- *   anomaly; a flat run of counts is capped the same way by the Poisson probability of its
- *   repeats at the value expected when it began (or the shift view's season, lower on a weekend),
- *   less 5 bits (zeros for half an hour where a few a day are expected are no frozen counter);
- *   jumps and the shift view keep their own references.
+ *   of the value at the expected value or at the shift view's season per kind of day, whichever
+ *   finds it less improbable, less 5 bits: a count's spread follows its level, so a value new to
+ *   the bins that a count at that level draws once in a few hundred samples is not an anomaly; a
+ *   flat run of counts is capped by the Poisson probability of its repeats at the lower of the
+ *   two rates as it began, less 5 bits (zeros for half an hour where a few a day are expected are
+ *   no frozen counter); jumps and the shift view keep their own references.
  * Bins are fixed after the warm-up: `bins` across the warm-up range, then wider bins beyond it
  * (`tail_bins_per_octave` per doubling of the distance), so a far excursion is one novelty, not
  * many; increments have fixed bins over ±6 mean absolute changes. A pair (context, bin) never seen
@@ -101,18 +101,13 @@ import {
   widthOf,
 } from "./_bins.ts";
 import { bornOf, KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
-import { kindEdge, seasonRate, SHIFT_SAMPLE, SHIFT_VISIT, stepShift } from "./_shift.ts";
+import { kindEdge, seasonRate, seasonTailBits, SHIFT_SAMPLE, SHIFT_VISIT } from "./_shift.ts";
+import { stepShift } from "./_shift.ts";
 import { seasonless } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
 import { WALK_ALPHA, WALK_LEAVE, walkYoungShare } from "./_walk.ts";
 import { BOUND_BOTTOM, boundRunBits, boundStays, extendBounds, recordBoundRun } from "./_bounds.ts";
-import {
-  COUNT_FREE_BITS,
-  COUNT_REFERENCE_MAX,
-  isCount,
-  poissonPointBits,
-  poissonTailBits,
-} from "./_counts.ts";
+import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount, poissonPointBits } from "./_counts.ts";
 import { type AnomalyChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
 import { addViewBits, binnedView, clearViews, VIEW, type ViewCode } from "./_views.ts";
@@ -439,7 +434,8 @@ export function stepAnomaly(
       let raw = total / grids;
       if (views !== undefined) view = binnedView();
       // On a count (this value and the last non-negative integers), the binned views and the
-      // range rule are judged against a Poisson count at the expected value too: a level new to
+      // range rule are judged against a Poisson count at the expected value (or the shift view's
+      // season, where the value is less improbable there: _shift.ts) too: a level new to
       // the bins, or a move new to the increments, that such a count reaches once in a few
       // hundred draws is its spread at that level (a channel of errors at 20 a minute moves by
       // 4 or 5, at 0.5 by one), not an anomaly; flat runs, below, likewise. Jumps and the shift
@@ -447,7 +443,7 @@ export function stepAnomaly(
       let countBits = Infinity;
       if (counts && x <= COUNT_REFERENCE_MAX) {
         if (raw > 0 || x > rangeHi || x < rangeLo) {
-          countBits = poissonTailBits(x, exp > 0 ? exp : 0) - COUNT_FREE_BITS;
+          countBits = seasonTailBits(shift, weekBucket, nearBucket, frac, x, exp) - COUNT_FREE_BITS;
           if (countBits < raw) raw = countBits > 0 ? countBits : 0;
         }
         // A run of counts is that many repeats of its value: their Poisson probability at the

@@ -1,13 +1,16 @@
 /**
- * The rate a run of counts is judged at (actors/anomaly/_shift.ts: seasonRate): the time-of-day
- * forecast's, or the shift view's season per kind of day where that is lower. On counts whose
- * weekends are quieter than their weekdays, the season gives a Saturday night the weekend's rate,
- * where the forecast's hour mixes the two kinds of day (issue 30's worst seeds, session 45).
+ * The rates a count is judged at (actors/anomaly/_shift.ts: seasonRate, seasonTailBits): a run of
+ * counts at the lower of the time-of-day forecast's rate and the shift view's season per kind of
+ * day, a value at whichever of the two finds it less improbable. On counts whose weekends are
+ * quieter than their weekdays, the season gives a Saturday night the weekend's rate and a weekday
+ * night the weekday's, where the forecast's hour mixes the two kinds of day (issue 30's worst
+ * seeds, session 45).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { anomalyKernel, defaultAnomalyConfig } from "../../../actors/anomaly/mod.ts";
-import { seasonRate } from "../../../actors/anomaly/_shift.ts";
+import { seasonRate, seasonTailBits } from "../../../actors/anomaly/_shift.ts";
+import { poissonTailBits } from "../../../actors/anomaly/_counts.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("anomaly season rate");
@@ -48,6 +51,18 @@ test("the forecast's rate where it is the lower, and where the bucket is unvisit
   assert.is(seasonRate(st.shift, WEEKDAY_3, WEEKDAY_3 + 1, 0.5, 0.1), 0.1);
   const fresh = anomalyKernel.init(defaultAnomalyConfig, "c");
   assert.is(seasonRate(fresh.shift, SATURDAY_3, SATURDAY_3 + 1, 0.5, 3), 3);
+});
+
+test("a count is judged at whichever rate finds it less improbable", () => {
+  const st = countsState(3, 2, 0.2, 1);
+  // 6 errors at a weekday's 03:00: rare at a forecast of 0.5, ordinary enough at the weekday's 2.
+  const atForecast = poissonTailBits(6, 0.5);
+  const bits = seasonTailBits(st.shift, WEEKDAY_3, WEEKDAY_3 + 1, 0.5, 6, 0.5);
+  assert.ok(bits < atForecast - 3, `${bits} bits against ${atForecast} at the forecast`);
+  // Where the forecast finds it less improbable, the forecast's; unvisited, the forecast's.
+  assert.is(seasonTailBits(st.shift, WEEKDAY_3, WEEKDAY_3 + 1, 0.5, 6, 6), poissonTailBits(6, 6));
+  const fresh = anomalyKernel.init(defaultAnomalyConfig, "c");
+  assert.is(seasonTailBits(fresh.shift, WEEKDAY_3, WEEKDAY_3 + 1, 0.5, 6, 0.5), atForecast);
 });
 
 test.run();
