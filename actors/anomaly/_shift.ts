@@ -54,6 +54,7 @@
  * (SHIFT_SCALARS slots, then an offset and a visit count per bucket).
  */
 import { expFast, log2Fast } from "../math/mod.ts";
+import { poissonTailBits } from "./_counts.ts";
 
 // Scalar slots of the shift state.
 const LEVEL = 0,
@@ -386,11 +387,7 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
     sh[ACC_N] = sh[ACC_N]! + 1;
     return 0;
   }
-  // The season at this time: the bucket's mean, interpolated towards the nearer neighbour's in
-  // time (a bucket's mean stands for its middle; a steep daily curve is not a staircase).
-  const d = frac - 0.5;
-  const on = SHIFT_SCALARS + 2 * near;
-  const season = sh[on + 1]! > 0 ? sh[o]! + (sh[on]! - sh[o]!) * (d >= 0 ? d : -d) : sh[o]!;
+  const season = seasonAt(sh, o, near, frac);
   const e = x - level - season;
   const sd = Math.sqrt(sh[LRV]!);
   learnRecent(sh, e, sd);
@@ -444,6 +441,63 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
   learnScale(sh, e, sd);
   learnLevel(sh, x, level, e);
   return bits;
+}
+
+/**
+ * The season at position `frac` of the bucket whose offset is at slot `o`: the bucket's mean,
+ * interpolated towards the nearer neighbour's in time, bucket `near` (a bucket's mean stands for
+ * its middle; a steep daily curve is not a staircase).
+ */
+function seasonAt(sh: Float64Array, o: number, near: number, frac: number): number {
+  const d = frac - 0.5;
+  const on = SHIFT_SCALARS + 2 * near;
+  return sh[on + 1]! > 0 ? sh[o]! + (sh[on]! - sh[o]!) * (d >= 0 ? d : -d) : sh[o]!;
+}
+
+/**
+ * The rate a run of counts is judged at (kernel.ts): `otherwise` (the time-of-day forecast as the
+ * run began), or what the model expects at bucket `b` (position `frac`, neighbour `near`, as
+ * `stepShift` takes them; at least 0) where that is lower and the bucket has been visited. The
+ * forecast's hour mixes weekdays and weekends; the season tells them apart, and a run of zeros on a
+ * Saturday night was capped as if at a weekday's rate (issue 30's worst seeds, session 45:
+ * 57% of the errors channels' flat-run false events fell on a Saturday or a Sunday). A run is no
+ * rarity where either finds it ordinary.
+ */
+export function seasonRate(
+  sh: Float64Array,
+  b: number,
+  near: number,
+  frac: number,
+  otherwise: number,
+): number {
+  const o = SHIFT_SCALARS + 2 * b;
+  if (!(sh[o + 1]! > 0)) return otherwise;
+  const r = sh[LEVEL]! + seasonAt(sh, o, near, frac);
+  return r < otherwise ? (r > 0 ? r : 0) : otherwise;
+}
+
+/**
+ * -log2 of count `x`'s Poisson tail at the time-of-day forecast `expected`, or at what the model
+ * expects at bucket `b` (as `seasonRate` takes it) where that makes `x` less improbable: a count
+ * is no rarity where either forecast finds it ordinary (issue 30's worst seeds, form C: the
+ * forecast's hour mixes weekdays and weekends, so a weekday's count was judged at a rate the
+ * weekends had lowered, and the errors channels' level, time-of-day, increment and slope false
+ * events, capped by this tail, fell mostly on weekdays).
+ */
+export function seasonTailBits(
+  sh: Float64Array,
+  b: number,
+  near: number,
+  frac: number,
+  x: number,
+  expected: number,
+): number {
+  const bits = poissonTailBits(x, expected > 0 ? expected : 0);
+  const o = SHIFT_SCALARS + 2 * b;
+  if (!(sh[o + 1]! > 0)) return bits;
+  const r = sh[LEVEL]! + seasonAt(sh, o, near, frac);
+  const other = poissonTailBits(x, r > 0 ? r : 0);
+  return other < bits ? other : bits;
 }
 
 /**

@@ -30,11 +30,12 @@
  *   on random walks, and scoring only when it alarms (its 5 bits or more).
  * - count reference (_counts.ts): on a sample that is a count (it and the last one non-negative
  *   integers), the binned views' surprise and the range rule are also capped by the Poisson tail
- *   of the value at the expected value, less 5 bits: a count's spread follows its level, so a
- *   value new to the bins that a count at that level draws once in a few hundred samples is not an
- *   anomaly; a flat run of counts is capped the same way by the Poisson probability of its
- *   repeats at the value expected when it began, less 5 bits (zeros for half an hour where a few
- *   a day are expected are no frozen counter); jumps and the shift view keep their own references.
+ *   of the value at the expected value or at the shift view's season per kind of day, whichever
+ *   finds it less improbable, less 5 bits: a count's spread follows its level, so a value new to
+ *   the bins that a count at that level draws once in a few hundred samples is not an anomaly; a
+ *   flat run of counts is capped by the Poisson probability of its repeats at the lower of the
+ *   two rates as it began, less 5 bits (zeros for half an hour where a few a day are expected are
+ *   no frozen counter); jumps and the shift view keep their own references.
  * Bins are fixed after the warm-up: `bins` across the warm-up range, then wider bins beyond it
  * (`tail_bins_per_octave` per doubling of the distance), so a far excursion is one novelty, not
  * many; increments have fixed bins over ±6 mean absolute changes. A pair (context, bin) never seen
@@ -100,18 +101,13 @@ import {
   widthOf,
 } from "./_bins.ts";
 import { bornOf, KEY_TIME, keyOf, LAST_BORN, neighbourBornAfter, observe } from "./_table.ts";
-import { kindEdge, SHIFT_SAMPLE, SHIFT_VISIT, stepShift } from "./_shift.ts";
+import { kindEdge, seasonRate, seasonTailBits, SHIFT_SAMPLE, SHIFT_VISIT } from "./_shift.ts";
+import { stepShift } from "./_shift.ts";
 import { seasonless } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
 import { WALK_ALPHA, WALK_LEAVE, walkYoungShare } from "./_walk.ts";
 import { BOUND_BOTTOM, boundRunBits, boundStays, extendBounds, recordBoundRun } from "./_bounds.ts";
-import {
-  COUNT_FREE_BITS,
-  COUNT_REFERENCE_MAX,
-  isCount,
-  poissonPointBits,
-  poissonTailBits,
-} from "./_counts.ts";
+import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount, poissonPointBits } from "./_counts.ts";
 import { addChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
 import { binnedView, clearViews, keepViewBits, VIEW, type ViewCode } from "./_views.ts";
@@ -260,6 +256,15 @@ export function stepAnomaly(
     expected[i] = lastExpected;
     spread[i] = lastSpread;
 
+    // The shift view's bucket: the hour of a weekday, or of a weekend day (week days count from
+    // Thursday 1 January 1970: 2 is Saturday, 3 Sunday); and the bucket next to it in time on
+    // the side of the sample's position in its hour, of the kind of day that hour is on (after
+    // 23:00 on Friday comes Saturday's 00:00).
+    const weekBucket = (weekDay === 2 || weekDay === 3 ? hours : 0) + hour;
+    const frac = hourPos - hour;
+    const nearBucket = frac >= 0.5
+      ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
+      : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
     // Features: slope, the increment against the recent mean absolute increment, the flat run.
     const d = seen === 0 ? 0 : x - prev;
     const ad = d < 0 ? -d : d;
@@ -283,8 +288,8 @@ export function stepAnomaly(
     if (flat) {
       run++;
       // The rate a run of counts is judged at: the value expected as it began (later ones follow
-      // the run itself).
-      if (run === 1) runRate = exp;
+      // the run itself), or what the shift view's season per kind of day expects if lower.
+      if (run === 1) runRate = seasonRate(shift, weekBucket, nearBucket, frac, exp);
       // A run as long as few finished runs of the past were: its tail probability, with one
       // pseudo-run each side, in bits; on a channel whose value often stays put (more than
       // FLAT_SHARE_MAX of its runs: counts, coarse readings), less FLAT_FREE_BITS, so a run
@@ -322,15 +327,6 @@ export function stepAnomaly(
       for (let j = b; j >= 0; j--) jumps[j] = jumps[j]! + 1;
     }
     let out = 0, view: ViewCode = VIEW.none, kept = 0; // kept: the grids with bits, a bit each
-    // The shift view's bucket: the hour of a weekday, or of a weekend day (week days count from
-    // Thursday 1 January 1970: 2 is Saturday, 3 Sunday); and the bucket next to it in time on
-    // the side of the sample's position in its hour, of the kind of day that hour is on (after
-    // 23:00 on Friday comes Saturday's 00:00).
-    const weekBucket = (weekDay === 2 || weekDay === 3 ? hours : 0) + hour;
-    const frac = hourPos - hour;
-    const nearBucket = frac >= 0.5
-      ? (hour + 1 < hours ? weekBucket + 1 : weekDay === 1 || weekDay === 2 ? hours : 0)
-      : (hour > 0 ? weekBucket - 1 : (weekDay === 3 || weekDay === 4 ? hours : 0) + hours - 1);
     // A new day's first visit (its hour not past the last visit's): has the day a season?
     const visit = shift[SHIFT_VISIT]!;
     if (weekBucket !== visit && hour <= visit % hours) s[S.NO_SEASON] = seasonless(shift, profile);
@@ -440,7 +436,8 @@ export function stepAnomaly(
       let raw = total / grids;
       if (views !== undefined) view = binnedView(grids, kept);
       // On a count (this value and the last non-negative integers), the binned views and the
-      // range rule are judged against a Poisson count at the expected value too: a level new to
+      // range rule are judged against a Poisson count at the expected value (or the shift view's
+      // season, where the value is less improbable there: _shift.ts) too: a level new to
       // the bins, or a move new to the increments, that such a count reaches once in a few
       // hundred draws is its spread at that level (a channel of errors at 20 a minute moves by
       // 4 or 5, at 0.5 by one), not an anomaly; flat runs, below, likewise. Jumps and the shift
@@ -448,7 +445,7 @@ export function stepAnomaly(
       let countBits = Infinity;
       if (counts && x <= COUNT_REFERENCE_MAX) {
         if (raw > 0 || x > rangeHi || x < rangeLo) {
-          countBits = poissonTailBits(x, exp > 0 ? exp : 0) - COUNT_FREE_BITS;
+          countBits = seasonTailBits(shift, weekBucket, nearBucket, frac, x, exp) - COUNT_FREE_BITS;
           if (countBits < raw) raw = countBits > 0 ? countBits : 0;
         }
         // A run of counts is that many repeats of its value: their Poisson probability at the
