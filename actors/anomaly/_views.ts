@@ -13,7 +13,7 @@
  * (the warm-up, a skipped value, the calibration or the refractory period leaving nothing) has
  * none.
  */
-import type { AnomalyView } from "../../protocol/mod.ts";
+import { ANOMALY_VIEWS, type AnomalyView } from "../../protocol/mod.ts";
 import { GRIDS_MAX } from "./config.ts";
 
 /** The code of each view that can raise a sample's score (0: the sample scored 0). */
@@ -45,17 +45,13 @@ export const VIEW_NAMES: readonly string[] = Object.freeze([
   "beyond the range",
 ]);
 
-/** Each code's name on the wire (protocol/events/anomaly.ts), indexed by code; none has none. */
+/**
+ * Each code's name on the wire, indexed by code; none has none. The codes follow ANOMALY_VIEWS'
+ * order (protocol/events/anomaly.ts), which defines the names once.
+ */
 export const VIEW_WIRE: readonly (AnomalyView | undefined)[] = Object.freeze([
   undefined,
-  "level",
-  "time_of_day",
-  "slope",
-  "increment",
-  "flat_run",
-  "jump",
-  "shift",
-  "range",
+  ...ANOMALY_VIEWS,
 ]);
 
 /** Binned views, by code from VIEW.level: their bits per grid are kept. */
