@@ -200,3 +200,8 @@ export function startTroupe(
     },
   };
 }
+
+/** The values of NDJSON output (one JSON value a line, as `--json` lists print them). */
+export function ndjson(stdout: string): unknown[] {
+  return stdout.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
+}
