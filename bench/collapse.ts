@@ -16,14 +16,8 @@ import {
   metricsCollapseConfig,
   parseCollapseConfig,
 } from "../actors/collapse/mod.ts";
-import {
-  type BenchContext,
-  type Benchmark,
-  BenchOptionError,
-  type BenchRow,
-  nowMs,
-  row,
-} from "./_bench.ts";
+import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import { BenchOptionError } from "./bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise } from "../sim/feeds/mod.ts";
 

@@ -16,12 +16,12 @@ export {
 export {
   type BenchContext,
   type Benchmark,
-  BenchOptionError,
   type BenchRow,
   formatTable,
   row,
   type RowFigures,
 } from "./_bench.ts";
+export { BenchOptionError } from "./bench_option_error.ts";
 
 /** A benchmark's module. */
 export interface BenchmarkModule {

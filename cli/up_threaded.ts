@@ -16,6 +16,7 @@ import {
 } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 import type { UpHosts } from "./up_hosts.ts";
+import { ACTOR_KINDS_MODULE } from "../actors/mod.ts";
 
 /** Why `troupe up --threads N` cannot go with the other options, or undefined when it can. */
 export function threadsRefused(
@@ -68,6 +69,7 @@ export async function launchThreadedUp(
   options: ThreadedUpOptions,
 ): Promise<UpHosts> {
   const host = await ThreadedHost.start(config, options.threads, {
+    kinds: ACTOR_KINDS_MODULE,
     scans: "bars" in config.actors,
     ...(options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs }),
   });

@@ -5,7 +5,7 @@
  * positions and rebuilds what it lost from the feed log, in order: it voids the records after
  * the hole and applies every input from the hole on again (see actors/runtime/recovery.ts).
  */
-import type { SimHost } from "./_sim_cluster.ts";
+import type { SimHost } from "./_sim_host.ts";
 import type { Prng } from "./prng/mod.ts";
 
 /**

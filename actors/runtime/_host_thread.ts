@@ -12,11 +12,10 @@
  */
 import { getHeapStatistics } from "node:v8";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { ACTOR_KINDS } from "../mod.ts";
-import { scanHostService } from "../scan/mod.ts";
 import type { BusMessage } from "../../protocol/mod.ts";
 import { describeError } from "./fatal_error.ts";
 import type { InputSource } from "./input_source.ts";
+import { loadKindsModule } from "./kinds_module.ts";
 import { type LaunchedHost, launchHost } from "./launch_host.ts";
 import {
   countsBase,
@@ -79,11 +78,16 @@ async function runHostThread(
   });
   let launched: LaunchedHost;
   try {
-    launched = at.launched = await launchHost(data.config, ACTOR_KINDS, {
+    const kindsModule = await loadKindsModule(data.kindsModule);
+    const service = kindsModule.hostService;
+    if (data.scans && service === undefined) {
+      throw new Error(`Module ${data.kindsModule} exports no "hostService" for the scans`);
+    }
+    launched = at.launched = await launchHost(data.config, kindsModule.registry, {
       input,
       log: (message) => send({ type: "log", message }),
-      ...(data.scans
-        ? { service: scanHostService(), onWarming: (warming) => send({ type: "warming", warming }) }
+      ...(data.scans && service
+        ? { service, onWarming: (warming) => send({ type: "warming", warming }) }
         : {}),
       ...(data.tickEveryMs === undefined ? {} : { tickEveryMs: data.tickEveryMs }),
     });

@@ -15,9 +15,12 @@ export interface HostThreadData {
   config: HostConfig;
   /** Shared counters: per thread, frames taken then inputs applied by kind (config's order). */
   counts: SharedArrayBuffer;
+  /** The URL of the module of its kinds (kinds_module.ts), importable in the thread. */
+  kindsModule: string;
   /**
-   * Run the scan service and worker beside the thread's host (its bars); the thread whose config
-   * has an `http_port` serves the scan API there, for the main thread to forward to.
+   * Run the kinds module's host service beside the thread's host (the built-in kinds': the scan
+   * service and worker over its bars); the thread whose config has an `http_port` serves the
+   * scan API there, for the main thread to forward to.
    */
   scans: boolean;
   /** Milliseconds between looks for due clock ticks (launchHost's default; 0: none). */

@@ -129,6 +129,7 @@ export { parsePartitions, partitionOf } from "./partition.ts";
 export { findNatsServer, freePort, NatsServer } from "./nats_server.ts";
 export { crc32 } from "./crc32.ts";
 export { startWorker, type StartWorkerOptions, workerModuleUrl } from "../threads/mod.ts";
+export { type KindRegistry, type KindsModule, loadKindsModule } from "./kinds_module.ts";
 export { VoidedPositions } from "./voided_positions.ts";
 export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";
 export { STAGE, type Stage, type StageFigures, STAGES, StageTrace } from "./stage_trace.ts";

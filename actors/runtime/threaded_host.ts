@@ -31,8 +31,7 @@ import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import type { ResourceLimits, Worker } from "node:worker_threads";
 import { Registry } from "prom-client";
-import { startWorker } from "../threads/mod.ts";
-import { ACTOR_KINDS } from "../mod.ts";
+import { startWorker, workerModuleUrls } from "../threads/mod.ts";
 import { type BusSubscription, parseSubject, SUBJECT_ROOT } from "../../protocol/mod.ts";
 import { HostFatalError } from "./fatal_error.ts";
 import type { HostConfig } from "./host_config.ts";
@@ -41,6 +40,7 @@ import { type HostHealth, natsLiveness } from "./liveness.ts";
 import { mergeMetricsText } from "./_metrics_text_merge.ts";
 import { NatsBus } from "./nats_bus.ts";
 import { kindConfigs } from "./host_options.ts";
+import { type KindRegistry, loadKindsModule } from "./kinds_module.ts";
 import { partitionOf } from "./partition.ts";
 import { threadHttpProxy } from "./_thread_http_proxy.ts";
 import { HandedBatch } from "./_handed_batch.ts";
@@ -95,13 +95,19 @@ export function threadConfig(config: HostConfig, index: number, threads: number)
 
 /** Options of `ThreadedHost.start`. */
 export interface ThreadedHostOptions {
+  /**
+   * The URL of the module of the kinds the host runs (kinds_module.ts): the main thread routes
+   * by its definitions, each thread loads it.
+   */
+  kinds: string | URL;
   /** Where the main thread's lines go (default: stderr, prefixed with the host id). */
   log?: (message: string) => void;
   /** The feed subjects the host takes (default every feed: `troupe.feed.>`). */
   feeds?: string;
   /**
-   * Run the scan service beside the threads' hosts (they run `bars`): each thread a scan worker
-   * for its partitions, thread 0 the scan API, served on the host's port. Default false.
+   * Run the kinds module's `hostService` beside the threads' hosts (the built-in kinds' is the
+   * scan service: each thread a scan worker for its partitions, thread 0 the scan API, served on
+   * the host's port). Default false.
    */
   scans?: boolean;
   /** Milliseconds between the threads' looks for due clock ticks (0: none, while recording). */
@@ -153,6 +159,7 @@ export class ThreadedHost {
   readonly #threads: HostThread[] = [];
   #counts = new BigInt64Array(new SharedArrayBuffer(0));
   readonly #kinds: string[];
+  readonly #registry: KindRegistry;
   /** Each kind's configuration, parsed (a kind's route reads it: coherence's groups). */
   readonly #configs: Map<string, unknown>;
   readonly #bus: NatsBus;
@@ -171,13 +178,19 @@ export class ThreadedHost {
   /** Series of the main thread's own (an incident stage's), merged into /metrics. */
   readonly registry = new Registry();
 
-  private constructor(config: HostConfig, bus: NatsBus, options: ThreadedHostOptions) {
+  private constructor(
+    config: HostConfig,
+    bus: NatsBus,
+    registry: KindRegistry,
+    options: ThreadedHostOptions,
+  ) {
     this.config = config;
+    this.#registry = registry;
     this.#bus = bus;
     this.#options = options;
     this.#log = options.log ?? ((m: string) => console.error(`[${config.host_id}] ${m}`));
     this.#kinds = Object.keys(config.actors);
-    this.#configs = kindConfigs(this.#kinds.map((k) => ACTOR_KINDS[k]!), config.actors);
+    this.#configs = kindConfigs(this.#kinds.map((k) => registry[k]!), config.actors);
     this.fatal = new Promise<HostFatalError>((r) => (this.#reportFatal = r));
   }
 
@@ -190,15 +203,24 @@ export class ThreadedHost {
   static async start(
     config: HostConfig,
     threads: number,
-    options: ThreadedHostOptions = {},
+    options: ThreadedHostOptions,
   ): Promise<ThreadedHost> {
     const feeds = options.feeds ?? `${SUBJECT_ROOT}.feed.>`;
     const why = threadsUnsupported(config);
     if (why !== undefined) throw new HostFatalError(`Cannot run on ${threads} threads: ${why}`);
     const n = threadCount(config, threads);
+    const { registry } = await loadKindsModule(options.kinds);
+    const unknown = Object.keys(config.actors).filter((k) => !Object.hasOwn(registry, k));
+    if (unknown.length > 0) {
+      throw new HostFatalError(
+        `Cannot run kind ${unknown.join(", ")}: module ${options.kinds} has ${
+          Object.keys(registry).join(", ")
+        }`,
+      );
+    }
     claimDataDir(config.data_dir, n);
     const bus = await NatsBus.connect(config.nats!, { name: `${config.host_id}-edge` });
-    const host = new ThreadedHost(config, bus, options);
+    const host = new ThreadedHost(config, bus, registry, options);
     try {
       await host.#startThreads(n);
       if (config.http_port !== undefined) await host.#serve(config.http_port);
@@ -326,7 +348,11 @@ export class ThreadedHost {
   async #startThreads(n: number): Promise<void> {
     const shared = new SharedArrayBuffer(8 * n * (this.#kinds.length + 1));
     this.#counts = new BigInt64Array(shared);
-    const entry = new URL("./_host_thread.ts", import.meta.url);
+    // One bundle for the thread and its kinds on Node from TypeScript: they share every module.
+    const [entry, kinds] = await workerModuleUrls([
+      new URL("./_host_thread.ts", import.meta.url),
+      new URL(this.#options.kinds),
+    ]);
     const started: Array<Promise<void>> = [];
     for (let i = 0; i < n; i++) {
       const scans = this.#options.scans ?? false;
@@ -337,12 +363,13 @@ export class ThreadedHost {
         // Thread 0 serves the scan API on a loopback port of its own, forwarded to.
         config: scans && i === 0 ? { ...config, http_port: 0 } : config,
         counts: shared,
+        kindsModule: kinds!.href,
         scans,
         ...(this.#options.tickEveryMs === undefined
           ? {}
           : { tickEveryMs: this.#options.tickEveryMs }),
       };
-      const worker = await startWorker(entry, {
+      const worker = await startWorker(entry!, {
         workerData: data,
         resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
       });
@@ -446,7 +473,7 @@ export class ThreadedHost {
     const n = this.#threads.length;
     const to = new Set<number>();
     for (const kind of this.#kinds) {
-      const def = ACTOR_KINDS[kind]!;
+      const def = this.#registry[kind]!;
       for (const key of def.route(channel, this.#configs.get(kind))) {
         const p = partitionOf(key, count);
         if (owned.includes(p)) to.add(p % n);

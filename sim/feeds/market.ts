@@ -22,7 +22,7 @@
 import type { SampleFrame } from "../../protocol/mod.ts";
 import { ConfigError, readBoolean, readNumber, readString } from "../../protocol/mod.ts";
 import { Prng } from "../prng/mod.ts";
-import { expFast, logFast } from "../../actors/mod.ts";
+import { expFast, logFast } from "../../actors/math/mod.ts";
 import type { AnomalyWindow, ChangePoint, Feed, FeedOptions, GroundTruth, Regime } from "./feed.ts";
 import {
   optionRecord,

@@ -19,7 +19,7 @@
 import type { SampleFrame } from "../../protocol/mod.ts";
 import { ConfigError, describeValue, readBoolean, readNumber } from "../../protocol/mod.ts";
 import { Prng } from "../prng/mod.ts";
-import { cosFast } from "../../actors/mod.ts";
+import { cosFast } from "../../actors/math/mod.ts";
 import type { AnomalyWindow, ChangePoint, Feed, FeedOptions, GroundTruth } from "./feed.ts";
 import { optionRecord, readCommon, readPositive, rejectUnknownOptions } from "./_options.ts";
 

@@ -2,12 +2,12 @@
  * The recorded live session of the incident replay suites: a host of anomaly and collapse over 8
  * market symbols with crashes, the incident stage beside it, 120 steps of frames on the bus.
  */
+import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
-  ACTOR_KINDS,
   defaultIncidentConfig,
   type IncidentConfig,
   runIncidentStage,
-} from "../../actors/mod.ts";
+} from "../../actors/incidents/mod.ts";
 import { Host } from "../../actors/runtime/host.ts";
 import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
 import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
