@@ -28,7 +28,7 @@ import {
   parseSubject,
   wantsEveryAnswer,
 } from "../../protocol/mod.ts";
-import type { HostLimits } from "./host_options.ts";
+import type { HostLimits } from "./host_limits.ts";
 import type { Pending, Slot } from "./_slot.ts";
 import type { AppliedChange } from "./settings_reporter.ts";
 

@@ -16,7 +16,7 @@ import {
 } from "../../protocol/mod.ts";
 import type { EdgeDecisions } from "./edge_decisions.ts";
 import { type DecodedFrame, type FrameDecoder, timeColumnIn } from "./frame_decoder.ts";
-import type { HostLimits } from "./host_options.ts";
+import type { HostLimits } from "./host_limits.ts";
 import { SequenceGaps } from "./input_gaps.ts";
 
 /** A feed message made an input: the instances here it goes to, and what each journals. */

@@ -39,7 +39,8 @@ import { type ControlHost, onKeptControl, onLiveControl } from "./control_input.
 import { SettingsReporter } from "./settings_reporter.ts";
 import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
 import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
-import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
+import { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
+import type { HostLimits } from "./host_limits.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 import { coreInput, type InputSource } from "./input_source.ts";
 import type { Journal, JournalData } from "./journal.ts";

@@ -19,9 +19,7 @@ import type { Journal } from "./journal.ts";
 import type { SnapshotStore } from "./snapshot_store.ts";
 import type { StageTrace } from "./stage_trace.ts";
 import type { SupervisionOptions } from "./supervision.ts";
-
-/** A host's limits: frames', and how many channels and inputs waiting per instance it takes. */
-export type HostLimits = FrameLimits & { channelsMax: number; mailboxMax: number };
+import type { HostLimits } from "./host_limits.ts";
 
 /** Options of a host. */
 export interface HostOptions {

@@ -11,7 +11,8 @@ export {
   streamOf,
 } from "./actor_instance.ts";
 export { Host } from "./host.ts";
-export type { HostLimits, HostOptions } from "./host_options.ts";
+export type { HostOptions } from "./host_options.ts";
+export type { HostLimits } from "./host_limits.ts";
 export { coreInput, type InputSource } from "./input_source.ts";
 export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./input_gaps.ts";
 export type { DecodedFrame, FrameDecoder } from "./frame_decoder.ts";
