@@ -24,7 +24,7 @@ import {
   describeControlApplied,
   describePasses,
   readControlAnswers,
-} from "../actors/runtime/storage/mod.ts";
+} from "../actors/runtime/control/mod.ts";
 import { type Bus, ctlSubject, encodeEnvelope } from "../protocol/mod.ts";
 import type { Room } from "./_room.ts";
 import { watchAppliedSettings } from "./settings_watch.ts";

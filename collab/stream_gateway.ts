@@ -35,7 +35,7 @@ import type { Bus, BusSubscription, HistoryRequest } from "../protocol/mod.ts";
 import { binaryFrame } from "./_frame_writer.ts";
 import { cutWhenStalled, SLOW_CLOSE_CHECK_MS } from "./_slow_close.ts";
 import { rawSocket, senderIdle } from "./_ws_raw.ts";
-import { refuse, truncate } from "../actors/runtime/http/mod.ts";
+import { refuse, truncate } from "../actors/runtime/operations/mod.ts";
 import { StreamCatchUp } from "./_stream_catch_up.ts";
 import { type Client, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
 import { StreamRing } from "./stream_ring.ts";

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../actors/stats/mod.ts";
-import { ActorInstance } from "../../actors/runtime/actor_instance.ts";
+import { ActorInstance } from "../../actors/runtime/instances/actor_instance.ts";
 import {
   decodeFrame,
   encodeEnvelope,
