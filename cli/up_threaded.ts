@@ -1,9 +1,9 @@
 /**
  * troupe up's host on several threads (`troupe up --threads N`): the threaded host `troupe run
- * --threads N` runs (actors/runtime/threaded/threaded_host.ts), its partitions one a thread, every thread
- * a scan worker for its partitions' bars and thread 0 the scan API, all behind the one HTTP port.
- * The incident stage up runs beside it registers its metrics on the host's own registry, merged
- * into /metrics with the threads'.
+ * --threads N` runs (actors/runtime/threaded/threaded_host.ts), its partitions one a thread,
+ * every thread a scan worker for its partitions' bars and thread 0 the scan API, all behind the
+ * one HTTP port. The incident stage up runs beside it registers its metrics on the host's own
+ * registry, merged into /metrics with the threads'.
  */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";

@@ -32,6 +32,7 @@ import { basename, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
+import { writeAtomically } from "../files/mod.ts";
 
 /** Options of `startWorker`: those of node:worker_threads' Worker, less what it decides itself. */
 export type StartWorkerOptions = Omit<WorkerOptions, "eval" | "execArgv">;
@@ -131,7 +132,7 @@ async function bundle(entry: URL): Promise<URL> {
   const text = result.outputFiles[0]!.contents;
   const file = join(dir, `${name}-${hashOf(text)}.mjs`);
   mkdirSync(dir, { recursive: true });
-  if (!existsSync(file)) writeAtomically(file, text);
+  if (!existsSync(file)) writeAside(file, text);
   else markUsed(file);
   const inputs = inputsOf(result.metafile, absWorkingDir);
   // An input that is not a file: no manifest, build again next time.
@@ -207,7 +208,7 @@ function writeManifest(path: string, bundle: string, inputs: BundleManifest["inp
     bundle,
     inputs,
   };
-  writeAtomically(path, JSON.stringify(manifest));
+  writeAside(path, JSON.stringify(manifest));
 }
 
 /**
@@ -300,15 +301,13 @@ function reusable(manifestPath: string): string | undefined {
   return m.bundle;
 }
 
-function hashOf(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex").slice(0, 16);
+/** Writes aside, then renames: another process never reads half a file (not flushed: a cache). */
+function writeAside(file: string, data: string | Uint8Array): void {
+  writeAtomically(file, data, { fsync: false, tmp: `${file}.${process.pid}.part` });
 }
 
-/** Writes aside, then renames: another process never reads half a file. */
-function writeAtomically(file: string, data: string | Uint8Array): void {
-  const part = `${file}.${process.pid}.part`;
-  writeFileSync(part, data);
-  renameSync(part, file);
+function hashOf(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex").slice(0, 16);
 }
 
 /**

@@ -5,14 +5,12 @@
  * write whole, read whole, write atomically, sync a directory). Private to the file journal.
  */
 import {
-  closeSync,
   constants,
   fsyncSync,
   ftruncateSync,
   openSync,
   readdirSync,
   readFileSync,
-  renameSync,
   statSync,
   unlinkSync,
 } from "node:fs";
@@ -38,6 +36,7 @@ import {
 } from "./_journal_format.ts";
 import { writeAll } from "./_write_queue.ts";
 import { JournalCorruptError, type JournalDamage, type JournalRecord } from "./journal.ts";
+import { syncDir, writeAtomically } from "../../files/mod.ts";
 
 /** A torn tail the journal cut off when it opened. */
 export interface TruncateInfo {
@@ -518,34 +517,6 @@ export async function readFully(
       );
     }
     done += bytesRead;
-  }
-}
-
-/** Writes `bytes` to `path` through a temporary file, fsync and rename. */
-export function writeAtomically(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
-  try {
-    writeAll(fd, bytes, 0);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-/** Makes a created, renamed or deleted name in `dir` durable. */
-export function syncDir(dir: string): void {
-  // Makes a created, renamed or deleted name durable; not every platform can open a directory.
-  try {
-    const fd = openSync(dir, constants.O_RDONLY);
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // best effort
   }
 }
 

@@ -46,8 +46,6 @@ import {
   readPositions,
   readSegment,
   type Segment,
-  syncDir,
-  writeAtomically,
 } from "./_segment_files.ts";
 import { WriteQueue } from "./_write_queue.ts";
 import { flattenBatches } from "./_flatten_batches.ts";
@@ -61,6 +59,7 @@ import {
   type JournalRecord,
   type JournalStats,
 } from "./journal.ts";
+import { syncDir, writeAtomically } from "../../files/mod.ts";
 
 export type { TruncateInfo } from "./_segment_files.ts";
 export type { FileJournalOptions } from "./file_journal_options.ts";

@@ -19,6 +19,7 @@ import {
   storedSnapshot,
   StoreSaves,
 } from "./snapshot_store.ts";
+import { syncDirAsync } from "../../files/mod.ts";
 
 /** Options of `FileSnapshotStore.open`. */
 export interface FileSnapshotStoreOptions {
@@ -118,20 +119,6 @@ export class FileSnapshotStore implements SnapshotStore {
     }
     await file.close();
     await rename(tmp, path);
-    if (this.#fsync) await syncDir(this.dir);
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Makes the rename durable; not every platform can open a directory for fsync.
-  try {
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // best effort
+    if (this.#fsync) await syncDirAsync(this.dir);
   }
 }
