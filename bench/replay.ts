@@ -17,8 +17,13 @@
  * cheapest kernel, where the replay machinery's own cost shows.
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../protocol/mod.ts";
-import { areaPrefix, decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
+import {
+  type AnyActorDefinition,
+  areaPrefix,
+  decodeFrame,
+  encodeFrame,
+  feedSubject,
+} from "../protocol/mod.ts";
 import {
   createMarketFeed,
   defaultReplayThreads,

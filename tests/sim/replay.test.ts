@@ -11,12 +11,13 @@ import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snaps
 import { ctlSubject, decodeValue, encodeEnvelope, type Envelope } from "../../protocol/mod.ts";
 import { VirtualClock } from "../../sim/clock.ts";
 import { createMarketFeed, createMetricsFeed } from "../../sim/feeds/mod.ts";
-import { replay, ReplayError } from "../../sim/recording/mod.ts";
 import {
   type RecordedMessage,
   type RecordingHeaderInit,
   RecordingReader,
   RecordingWriter,
+  replay,
+  ReplayError,
 } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";

@@ -10,23 +10,26 @@
 import type { Server } from "node:http";
 import type { AnyActorDefinition, Bus } from "../../../protocol/mod.ts";
 import { controlStreamSource } from "../control/mod.ts";
-import { describeError, HostFatalError } from "../transport/mod.ts";
-import { Host } from "../host/mod.ts";
-import type { HostConfig, LeaseSettings } from "../host/mod.ts";
-import type { HostHealth } from "../host/mod.ts";
-import { natsLiveness } from "../host/mod.ts";
+import { describeError, HostFatalError, NatsBus, openFindingsStream } from "../transport/mod.ts";
+import {
+  connectBus,
+  Host,
+  type HostConfig,
+  type HostHealth,
+  hostOptions,
+  type LeaseSettings,
+  natsLiveness,
+  openSnapshots,
+  TICK_EVERY_MS,
+} from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { jetStreamInput } from "../edge/mod.ts";
-import { openFindingsStream } from "../transport/mod.ts";
 import { JetStreamJournal } from "../journal/mod.ts";
-import { connectBus, hostOptions, openSnapshots } from "../host/mod.ts";
 import { LeaseBucket } from "./lease_bucket.ts";
 import type { LeaseFence } from "./lease_fence.ts";
 import { LeaseMetrics } from "./lease_metrics.ts";
-import { NatsBus } from "../transport/mod.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PartitionLeases, type PartitionRunner } from "./partition_leases.ts";
-import { TICK_EVERY_MS } from "../host/mod.ts";
 
 /** A running host that holds partitions by lease. */
 export interface LeasedHost {

@@ -5,8 +5,12 @@
  * `part-<n>`, so a series per partition).
  */
 import { AggregatorRegistry, Registry } from "prom-client";
-import { scrapedCounter, scrapedGauge, scrapedLabelled } from "../operations/mod.ts";
-import type { HostMetrics } from "../operations/mod.ts";
+import {
+  type HostMetrics,
+  scrapedCounter,
+  scrapedGauge,
+  scrapedLabelled,
+} from "../operations/mod.ts";
 import type { PartitionLeases } from "./partition_leases.ts";
 
 /** The metrics a leased host serves. */

@@ -28,8 +28,7 @@ import {
   parseSubject,
   wantsEveryAnswer,
 } from "../../../protocol/mod.ts";
-import type { HostLimits } from "../instances/mod.ts";
-import type { Pending, Slot } from "../instances/mod.ts";
+import type { HostLimits, Pending, Slot } from "../instances/mod.ts";
 import type { AppliedChange } from "./settings_reporter.ts";
 
 /** What control handling needs of its host. */

@@ -15,8 +15,12 @@ import {
   ProtocolError,
 } from "../../../protocol/mod.ts";
 import type { EdgeDecisions } from "./edge_decisions.ts";
-import { type DecodedFrame, type FrameDecoder, timeColumnIn } from "../instances/mod.ts";
-import type { HostLimits } from "../instances/mod.ts";
+import {
+  type DecodedFrame,
+  type FrameDecoder,
+  type HostLimits,
+  timeColumnIn,
+} from "../instances/mod.ts";
 import { SequenceGaps } from "./input_gaps.ts";
 
 /** A feed message made an input: the instances here it goes to, and what each journals. */

@@ -25,37 +25,56 @@ import {
   seedRecord,
   SUBJECT_ROOT,
 } from "../../../protocol/mod.ts";
-import { type ActorInstance, type Output, streamOf } from "../instances/mod.ts";
-import { AppliedListeners } from "../instances/mod.ts";
-import { reasonOf } from "../edge/mod.ts";
-import { EdgeDecisions } from "../edge/mod.ts";
-import { type EdgeInput, FeedEdge } from "../edge/mod.ts";
-import { type FrameDecoder, replayDecoded } from "../instances/mod.ts";
-import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
+import {
+  type ActorInstance,
+  AppliedListeners,
+  DEFAULT_SUPERVISION,
+  type FrameDecoder,
+  type HostLimits,
+  type HostTimers,
+  InputRejectedError,
+  type Output,
+  type Pending,
+  REAL_TIMERS,
+  replayDecoded,
+  type Slot,
+  STAGE,
+  type StageTrace,
+  type Status,
+  streamOf,
+  type SupervisionOptions,
+} from "../instances/mod.ts";
+import {
+  coreInput,
+  EdgeDecisions,
+  type EdgeInput,
+  FeedEdge,
+  type InputSource,
+  reasonOf,
+} from "../edge/mod.ts";
+import { closeServer, HostMetrics, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { HostNotices } from "./host_notices.ts";
-import { HostMetrics } from "../operations/mod.ts";
 import { isFatalIoError } from "../transport/mod.ts";
-import { type ControlHost, onKeptControl, onLiveControl } from "../control/mod.ts";
-import { SettingsReporter } from "../control/mod.ts";
+import {
+  type ControlHost,
+  onKeptControl,
+  onLiveControl,
+  SettingsReporter,
+} from "../control/mod.ts";
 import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
-import { type HostTimers, REAL_TIMERS } from "../instances/mod.ts";
 import { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
-import type { HostLimits } from "../instances/mod.ts";
-import { InputRejectedError } from "../instances/mod.ts";
-import { coreInput, type InputSource } from "../edge/mod.ts";
-import type { Journal, JournalData } from "../journal/mod.ts";
+import {
+  type Journal,
+  type JournalData,
+  lowestSourcePosition,
+  planLossRebuild,
+} from "../journal/mod.ts";
 import { partitionOf } from "./partition.ts";
-import { planLossRebuild } from "../journal/mod.ts";
-import { Recovery, type RecoveryHost } from "../recovery/mod.ts";
-import type { Pending, Slot, Status } from "../instances/mod.ts";
+import { Recovery, type RecoveryHost, Snapshotter } from "../recovery/mod.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
-import { Snapshotter } from "../recovery/mod.ts";
-import { lowestSourcePosition } from "../journal/mod.ts";
-import { STAGE, type StageTrace } from "../instances/mod.ts";
 import { Ticker } from "./ticker.ts";
 import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
-import { DEFAULT_SUPERVISION, type SupervisionOptions } from "../instances/mod.ts";
 
 /** An actor host. */
 export class Host {

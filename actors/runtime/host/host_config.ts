@@ -3,6 +3,7 @@
  * unknown field an error. A mistake stops startup with the file, the field's path and the value.
  */
 import {
+  type AnyActorDefinition,
   ConfigError,
   configObject,
   readBoolean,
@@ -10,7 +11,6 @@ import {
   readString,
   rejectUnknown,
 } from "../../../protocol/mod.ts";
-import type { AnyActorDefinition } from "../../../protocol/mod.ts";
 import type { FsyncPolicy } from "../journal/mod.ts";
 import { parsePartitions } from "./partition.ts";
 

@@ -10,16 +10,18 @@ import {
   type FrameLimits,
 } from "../../../protocol/mod.ts";
 import type { ControlSource } from "../control/mod.ts";
-import type { FrameDecoder } from "../instances/mod.ts";
-import type { HostTimers } from "../instances/mod.ts";
+import type {
+  FrameDecoder,
+  HostLimits,
+  HostTimers,
+  StageTrace,
+  SupervisionOptions,
+} from "../instances/mod.ts";
 import type { HttpExtension } from "../operations/mod.ts";
 import type { InputSource } from "../edge/mod.ts";
 import type { LivenessCheck } from "./liveness.ts";
 import type { Journal } from "../journal/mod.ts";
 import type { SnapshotStore } from "../snapshots/mod.ts";
-import type { StageTrace } from "../instances/mod.ts";
-import type { SupervisionOptions } from "../instances/mod.ts";
-import type { HostLimits } from "../instances/mod.ts";
 
 /** Options of a host. */
 export interface HostOptions {

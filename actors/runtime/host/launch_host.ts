@@ -5,28 +5,25 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Bus } from "../../../protocol/mod.ts";
-import type { AnyActorDefinition } from "../../../protocol/mod.ts";
-import { FileJournal } from "../journal/mod.ts";
-import { FileSnapshotStore } from "../snapshots/mod.ts";
-import { describeError, HostFatalError } from "../transport/mod.ts";
+import type { AnyActorDefinition, Bus } from "../../../protocol/mod.ts";
+import { FileJournal, type Journal, MemoryJournal } from "../journal/mod.ts";
+import {
+  type CorruptSnapshotInfo,
+  FileSnapshotStore,
+  MemorySnapshotStore,
+  type SnapshotStore,
+} from "../snapshots/mod.ts";
+import { describeError, HostFatalError, InProcessBus, NatsBus } from "../transport/mod.ts";
 import { Host } from "./host.ts";
 import type { HostConfig } from "./host_config.ts";
 import type { HttpExtension } from "../operations/mod.ts";
 import type { HostOptions } from "./host_options.ts";
 import { controlStreamSource } from "../control/mod.ts";
-import { InProcessBus } from "../transport/mod.ts";
 import { natsLiveness } from "./liveness.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
-import { jetStreamInput } from "../edge/mod.ts";
+import { type InputSource, jetStreamInput } from "../edge/mod.ts";
 import { requireJetStream } from "./jetstream_required.ts";
-import type { InputSource } from "../edge/mod.ts";
-import type { Journal } from "../journal/mod.ts";
-import { MemoryJournal } from "../journal/mod.ts";
-import { MemorySnapshotStore } from "../snapshots/mod.ts";
-import { NatsBus } from "../transport/mod.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { CorruptSnapshotInfo, SnapshotStore } from "../snapshots/mod.ts";
 import type { StageTrace } from "../instances/mod.ts";
 
 /** A host with what it was built from. */

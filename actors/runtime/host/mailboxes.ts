@@ -6,11 +6,16 @@
  * cannot lose it. A slot is made on an instance's first input.
  */
 import { type AnyActorDefinition, invariant } from "../../../protocol/mod.ts";
-import { streamOf } from "../instances/mod.ts";
+import {
+  admitSrcPos,
+  InputRejectedError,
+  newSlot,
+  type Pending,
+  type Slot,
+  streamOf,
+} from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
-import { InputRejectedError } from "../instances/mod.ts";
 import type { JournalData } from "../journal/mod.ts";
-import { admitSrcPos, newSlot, type Pending, type Slot } from "../instances/mod.ts";
 
 /** What the mailboxes work with: the host's metrics, limit, journal appends and pump. */
 export interface MailboxParts {

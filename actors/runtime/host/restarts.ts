@@ -8,10 +8,14 @@
  */
 import type { HostMetrics } from "../operations/mod.ts";
 import type { HostNotices } from "./host_notices.ts";
-import type { HostTimers } from "../instances/mod.ts";
+import {
+  type HostTimers,
+  type Pending,
+  recordFailure,
+  type Slot,
+  type SupervisionOptions,
+} from "../instances/mod.ts";
 import type { JournalConflictError } from "../journal/mod.ts";
-import type { Pending, Slot } from "../instances/mod.ts";
-import { recordFailure, type SupervisionOptions } from "../instances/mod.ts";
 
 /** What applying a failure needs of its host. */
 export interface RestartParts {

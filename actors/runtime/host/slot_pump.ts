@@ -7,12 +7,17 @@
  * goes to the host (which rebuilds the instance from the journal: restarts.ts), and one the host
  * cannot go on after (a full disk) stops the host, the input staying where it is.
  */
-import { ActorInstance } from "../instances/mod.ts";
+import {
+  ActorInstance,
+  compactMailbox,
+  type HostTimers,
+  type Pending,
+  type Slot,
+  STAGE,
+  type StageTrace,
+} from "../instances/mod.ts";
 import { isFatalIoError } from "../transport/mod.ts";
-import type { HostTimers } from "../instances/mod.ts";
 import { JournalConflictError, type JournalData } from "../journal/mod.ts";
-import { compactMailbox, type Pending, type Slot } from "../instances/mod.ts";
-import { STAGE, type StageTrace } from "../instances/mod.ts";
 import { encodeInitRecord } from "../../../protocol/mod.ts";
 
 /** What a pump works with: the host's journal appends, its apply, its configurations. */

@@ -18,8 +18,7 @@ import {
   type InputRecord,
   sysSubject,
 } from "../../../protocol/mod.ts";
-import type { HostTimers } from "../instances/mod.ts";
-import type { Pending, Slot } from "../instances/mod.ts";
+import type { HostTimers, Pending, Slot } from "../instances/mod.ts";
 
 /** Milliseconds between looks when a host ticks (`troupe run`, `troupe up`). */
 export const TICK_EVERY_MS = 1000;

@@ -5,6 +5,7 @@
  */
 import { type Actor, type AnyStateMachine, createActor, type EventObject } from "xstate";
 import {
+  type AnyActorDefinition,
   decodeEnvelope,
   decodeFrame,
   decodeInputRecord,
@@ -20,7 +21,6 @@ import {
   outSubject,
   type SampleFrame,
 } from "../../../protocol/mod.ts";
-import type { AnyActorDefinition } from "../../../protocol/mod.ts";
 import { InputIdWindow } from "./input_id_window.ts";
 import { STAGE, type StageTrace } from "./stage_trace.ts";
 

@@ -3,8 +3,13 @@
  * default; the simulator, whose hosts see the same frames again and again (redeliveries,
  * recoveries), passes decoders that decode each once.
  */
-import { type Envelope, frameTimeBytes, type SampleFrame } from "../../../protocol/mod.ts";
-import type { InputRecord, TimeColumn } from "../../../protocol/mod.ts";
+import {
+  type Envelope,
+  frameTimeBytes,
+  type InputRecord,
+  type SampleFrame,
+  type TimeColumn,
+} from "../../../protocol/mod.ts";
 
 /** A frame message decoded: its envelope and its validated frame (what `decodeFrame` returns). */
 export interface DecodedFrame {

@@ -4,14 +4,12 @@
  * that tell duplicates and published outputs apart. Private to the runtime: the host, its recovery
  * and its snapshotter share it.
  */
-import type { AnyActorDefinition } from "../../../protocol/mod.ts";
-import type { ActorInstance } from "./actor_instance.ts";
+import type { AnyActorDefinition, InputRecord } from "../../../protocol/mod.ts";
+import { type ActorInstance, streamOf } from "./actor_instance.ts";
 import type { DecodedFrame } from "./frame_decoder.ts";
 import type { KindTally } from "../operations/mod.ts";
 import type { JournalData } from "../journal/mod.ts";
-import { streamOf } from "./actor_instance.ts";
 import type { FailureHistory } from "./supervision.ts";
-import type { InputRecord } from "../../../protocol/mod.ts";
 
 /** Where an instance is in its life. */
 export type Status = "recovering" | "running" | "backoff" | "stopped";

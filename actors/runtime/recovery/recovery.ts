@@ -22,19 +22,30 @@ import {
   skippedPosition,
   voidedRange,
 } from "../../../protocol/mod.ts";
-import { ActorInstance, type Output, parseStream } from "../instances/mod.ts";
-import type { DecodedFrame } from "../instances/mod.ts";
+import {
+  ActorInstance,
+  type DecodedFrame,
+  foldInput,
+  InputRejectedError,
+  isPoison,
+  MissingInitError,
+  type Output,
+  parseStream,
+  type Pending,
+  type Slot,
+  type SupervisionOptions,
+} from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
-import { InputRejectedError } from "../instances/mod.ts";
 import { HeldInputs } from "./held_inputs.ts";
-import { foldInput, MissingInitError } from "../instances/mod.ts";
-import { describeLoss, type JournalLoss, type LossPlan } from "../journal/mod.ts";
-import type { Journal } from "../journal/mod.ts";
-import type { Pending, Slot } from "../instances/mod.ts";
+import {
+  describeLoss,
+  type Journal,
+  type JournalLoss,
+  type LossPlan,
+  VoidedPositions,
+} from "../journal/mod.ts";
 import { StreamHold } from "./recovery_hold.ts";
 import type { Snapshotter } from "./snapshotter.ts";
-import { isPoison, type SupervisionOptions } from "../instances/mod.ts";
-import { VoidedPositions } from "../journal/mod.ts";
 
 /** What recovery needs of its host. */
 export interface RecoveryHost {

@@ -5,11 +5,9 @@
  * dropped, at most every `compactEveryMs`. A snapshot of another machine version is discarded on
  * load, so that the instance is rebuilt from its journal.
  */
-import { parseStream } from "../instances/mod.ts";
+import { idsOf, parseStream, type Slot } from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
-import { idsOf } from "../instances/mod.ts";
 import type { Journal } from "../journal/mod.ts";
-import type { Slot } from "../instances/mod.ts";
 import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
 
 /** A snapshot as an instance is restored from it. */

@@ -15,8 +15,7 @@ import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { BusMessage } from "../../../protocol/mod.ts";
 import { describeError } from "../transport/mod.ts";
 import type { InputSource } from "../edge/mod.ts";
-import { loadKindsModule } from "../host/mod.ts";
-import { type LaunchedHost, launchHost } from "../host/mod.ts";
+import { type LaunchedHost, launchHost, loadKindsModule } from "../host/mod.ts";
 import {
   countsBase,
   type FromHostThread,

@@ -4,8 +4,7 @@
  * Apart from the thread's module, which starts a host when loaded in a worker: importing this
  * starts nothing.
  */
-import type { HostConfig } from "../host/mod.ts";
-import type { HostHealth } from "../host/mod.ts";
+import type { HostConfig, HostHealth } from "../host/mod.ts";
 
 /** What the main thread gives a host thread. */
 export interface HostThreadData {

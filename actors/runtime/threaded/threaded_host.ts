@@ -33,15 +33,18 @@ import type { ResourceLimits, Worker } from "node:worker_threads";
 import { Registry } from "prom-client";
 import { startWorker, workerModuleUrls } from "../../threads/mod.ts";
 import { type BusSubscription, parseSubject, SUBJECT_ROOT } from "../../../protocol/mod.ts";
-import { HostFatalError } from "../transport/mod.ts";
-import type { HostConfig } from "../host/mod.ts";
+import { HostFatalError, NatsBus } from "../transport/mod.ts";
+import {
+  type HostConfig,
+  type HostHealth,
+  kindConfigs,
+  type KindRegistry,
+  loadKindsModule,
+  natsLiveness,
+  partitionOf,
+} from "../host/mod.ts";
 import { closeServer, type HttpExtension, serveHostHttp, serverPort } from "../operations/mod.ts";
-import { type HostHealth, natsLiveness } from "../host/mod.ts";
 import { mergeMetricsText } from "./_metrics_text_merge.ts";
-import { NatsBus } from "../transport/mod.ts";
-import { kindConfigs } from "../host/mod.ts";
-import { type KindRegistry, loadKindsModule } from "../host/mod.ts";
-import { partitionOf } from "../host/mod.ts";
 import { threadHttpProxy } from "./_thread_http_proxy.ts";
 import { HandedBatch } from "./_handed_batch.ts";
 import {

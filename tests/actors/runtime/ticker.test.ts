@@ -19,8 +19,8 @@ import { ActorInstance } from "../../../actors/runtime/instances/actor_instance.
 import { HostMetrics } from "../../../actors/runtime/operations/host_metrics.ts";
 import { newSlot } from "../../../actors/runtime/instances/slot.ts";
 import { Ticker } from "../../../actors/runtime/host/ticker.ts";
-import type { AnyActorDefinition } from "../../../protocol/mod.ts";
 import {
+  type AnyActorDefinition,
   decodeEnvelope,
   decodeInputRecord,
   encodeFrame,
