@@ -41,7 +41,13 @@ main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
 .card h3 .unit:empty, .card .y-unit:empty { display:none; }
 .card h3 input.unit-input { width:5em; font-size:11px; padding:0 2px; }
 .card h3 input.unit-input.bad { border-color:var(--bad); }
-.card .plot { position:relative; }
+.card .plot, .card .candles { position:relative; }
+.card .chart-key { display:flex; flex-wrap:wrap; gap:2px 10px; margin:2px 0; font-size:10px;
+  color:var(--dim); }
+.card .chart-key i { display:inline-block; width:12px; height:2px; margin-right:3px;
+  vertical-align:middle; }
+.card .chart-key .key-band i { height:8px; } .card .chart-key .key-dot i { width:6px; height:6px;
+  border-radius:50%; } .card .chart-key .key-rule i { width:2px; height:10px; }
 .card .y-unit { position:absolute; left:2px; top:-8px; z-index:1; font-size:10px; color:var(--dim);
   pointer-events:none; }
 .card h3 .watchers i { width:10px; height:10px; border-radius:50%; display:inline-block; }

@@ -14,6 +14,7 @@
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
+import { chartKey } from "./_chart_key.ts";
 import { ChartHeader } from "./_chart_header.ts";
 import { type ChangeRegime, ChartMarkers } from "./_chart_markers.ts";
 import type { Overlays } from "./_chart_draw.ts";
@@ -156,6 +157,7 @@ export class ChannelChart {
       { class: "card", "data-channel": this.channel, "data-unit": this.unit },
       this.#header.element,
       body,
+      chartKey(),
       this.#failure.element,
     );
     parent.append(this.card);
@@ -216,6 +218,11 @@ export class ChannelChart {
   valueAt(tS: number): { t: number; v: number } | undefined {
     const { t, v } = this.#pinning.line();
     return nearestPoint(t, v, tS);
+  }
+
+  /** Marks the card a market's (its candles came): its axis says `price` for want of a unit. */
+  setMarket(): void {
+    this.#header.setMarket(this.unit);
   }
 
   /** Shows `set` as the channel's unit (the session's), or the derived unit for undefined. */
