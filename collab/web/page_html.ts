@@ -69,8 +69,9 @@ th { cursor:pointer; color:var(--dim); }
 #incidents li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line);
   overflow-wrap:anywhere; }
 #incidents li.incident { cursor:pointer; }
-#incidents li.incident .line { display:-webkit-box; -webkit-box-orient:vertical;
-  -webkit-line-clamp:2; overflow:hidden; }
+#incidents ul.incident-list { max-height:220px; overflow:auto; }
+#incidents .ack-note { display:flex; gap:4px; margin-top:2px; }
+#incidents .ack-note input { flex:1; min-width:0; }
 #incidents li.silenced { opacity:.55; }
 #incidents h3 { font-size:12px; color:var(--dim); margin:6px 0 2px; }
 #incidents input[aria-invalid=true] { border-color:var(--bad); }
