@@ -9,6 +9,7 @@
  */
 import type { HistoryResponse, Incident } from "../../../protocol/mod.ts";
 import type { HistoryClient } from "./history_client.ts";
+import { HistoryRefusal } from "./history_refusal.ts";
 import type { SeriesRing } from "./series_ring.ts";
 import { type ChartPast, type IncidentBand, ongoingBands } from "./_chart_past.ts";
 import { OpenedIncident } from "./_opened_incident.ts";
@@ -28,6 +29,7 @@ export interface PinnedRangeOptions {
   /** An answer came for the range still pinned, and is shown: the chart draws it now. */
   loaded(h: HistoryResponse): void;
   /** Reading the range still pinned failed, with `message`; it is read again at `retryAtMs`
+   *  (NaN: never, the request can never succeed)
    *  (the clock's milliseconds) unless something else is pinned first. */
   failed(range: Range, message: string, retryAtMs: number): void;
   /** The range whose read failed is being read again. */
@@ -124,7 +126,9 @@ export class PinnedRange {
     try {
       h = await this.#past!.read(range, this.#options.widthPx());
     } catch (err) {
-      if (this.#range === range) this.#failed(range, (err as Error).message);
+      if (this.#range === range) {
+        this.#failed(range, (err as Error).message, !(err instanceof HistoryRefusal));
+      }
       return;
     }
     if (!h || this.#range !== range) return;
@@ -135,10 +139,12 @@ export class PinnedRange {
   }
 
   /** The read of `range`, still pinned, failed with `message`: the ring's samples are shown
-   *  until it is read again, after a while or at the user's word (`retry`). */
-  #failed(range: Range, message: string): void {
+   *  until it is read again, after a while or at the user's word (`retry`); unless `again` is
+   *  false (a request that can never succeed), when it is not read again (retryAtMs NaN). */
+  #failed(range: Range, message: string, again: boolean): void {
     this.#past!.show(undefined);
     this.source = "failed";
+    if (!again) return this.#options.failed(range, message, NaN);
     const wait = this.#retryMs;
     this.#retryMs = Math.min(HISTORY_RETRY.max_ms, 2 * wait);
     this.#retry = setTimeout(() => this.retry(), wait);
@@ -147,7 +153,7 @@ export class PinnedRange {
 
   /** Reads the range pinned again now, if its read failed (the card's button, or the timer). */
   retry(): void {
-    if (this.source !== "failed" || !this.#range) return;
+    if (this.source !== "failed" || !this.#range || this.#retry === undefined) return;
     this.#stopRetry();
     this.source = "loading";
     this.#options.retrying();
