@@ -34,6 +34,11 @@ import { type BarColumns, barsWithTail } from "./_bars_tail.ts";
  *  redraws it. */
 export const CANDLE_LIMITS = {
   bars: 240,
+  /** Bar sizes followed, the latest gaps kept of each, and the gap, in bars of its size, over
+   *  which (the shortest of those kept) a size's bars are too sparse to draw as candles. */
+  sizes_max: 16,
+  gaps_kept: 4,
+  sparse_bars: 4,
   height_px: 110,
   body_px_max: 12,
   move_px_min: 0.5,
@@ -79,8 +84,11 @@ export class CandleChart {
     new Float64Array(1),
     new Float64Array(1),
   ];
-  /** The bar size shown: the finest seen (`1s` over `1m`: a page that met a minute's bar first
-   *  showed `1m bars` and no candle in a live window of seconds). */
+  /** Per bar size seen (at most `sizes_max`): its last bar's start and the latest gaps between
+   *  its bars (µs), by which a size is sparse. */
+  readonly #seen = new Map<string, { t: number; gaps: number[] }>();
+  /** The bar size shown: the finest seen that is not sparse (`1s` over `1m`: a page that met a
+   *  minute's bar first showed `1m bars` and no candle in a live window of seconds). */
   size: string | undefined;
   bars = 0;
   /** Redraws so far (the tests read it). */
@@ -133,15 +141,19 @@ export class CandleChart {
     );
   }
 
-  /** Adds one closed bar of size `size`; bars of coarser sizes are skipped, a finer size starts
-   *  the strip again with it. */
+  /**
+   * Adds one closed bar of size `size`. The strip draws the finest size seen whose bars are not
+   * sparse (each a dot far from the next: a feed sampled once a minute closes a `1s` bar a
+   * minute); bars of other sizes are skipped, and a change of the size drawn starts the strip
+   * again.
+   */
   add(size: string, bar: Bar): void {
-    if (this.size !== undefined && size !== this.size && sizeS(size) < sizeS(this.size)) {
+    const pick = this.#seeBar(size, bar.t);
+    if (pick !== this.size) {
       this.#ring.clear();
       this.bars = 0;
-      this.size = undefined;
+      this.size = pick;
     }
-    this.size ??= size;
     if (size !== this.size) return;
     const one = this.#one;
     one[0]![0] = bar.t;
@@ -166,6 +178,26 @@ export class CandleChart {
     this.#pastSize = bars && sizeName(this.#pastSizeS);
     this.#added++;
     this.#loop.mark(this);
+  }
+
+  /** Notes a bar of `size` starting at `tUs`; the size to draw: the finest seen not sparse. */
+  #seeBar(size: string, tUs: number): string {
+    const seen = this.#seen.get(size);
+    if (seen) {
+      if (tUs > seen.t) seen.gaps.push(tUs - seen.t);
+      if (seen.gaps.length > CANDLE_LIMITS.gaps_kept) seen.gaps.shift();
+      seen.t = Math.max(seen.t, tUs);
+    } else if (this.#seen.size < CANDLE_LIMITS.sizes_max) {
+      this.#seen.set(size, { t: tUs, gaps: [] });
+    }
+    let pick: string | undefined;
+    for (const [name, { gaps }] of this.#seen) {
+      // Sparse: even the shortest of its latest gaps spans many bars (one pause is no matter).
+      const sparse = gaps.length >= 2 &&
+        Math.min(...gaps) > CANDLE_LIMITS.sparse_bars * sizeS(name) * 1e6;
+      if (!sparse && (pick === undefined || sizeS(name) < sizeS(pick))) pick = name;
+    }
+    return pick ?? this.size ?? size;
   }
 
   /** The bars drawn: how many, the first's and the last's start (seconds), the highest high
