@@ -62,6 +62,7 @@ th { cursor:pointer; color:var(--dim); }
 #incidents ul { margin:0; padding:0; }
 .card .incident-legend:not([hidden]) { display:flex; flex-wrap:wrap; gap:2px 10px; margin:2px 0;
   font-size:11px; overflow-wrap:anywhere; }
+.card .data-where:not([hidden]) { margin:2px 0; font-size:11px; color:var(--warn); }
 .card .history-horizon:not([hidden]) { margin:2px 0; font-size:11px; color:var(--dim); }
 .card .history-failure:not([hidden]) { margin:2px 0; font-size:11px; overflow-wrap:anywhere; }
 .incident-entry { color:#4fa3ff; } .incident-entry.kind-anomaly { color:#ff5d5d; }

@@ -46,6 +46,9 @@ export type PinnedSource = "live" | "ring" | "loading" | "history" | "failed";
  *  `max_ms`, until an answer comes or something else is pinned. */
 export const HISTORY_RETRY = { first_ms: 2_000, max_ms: 30_000 } as const;
 
+/** The ring's newest samples whose gaps give the channel's sampling step. */
+const STEP_SAMPLES = 17;
+
 export class PinnedRange {
   readonly #options: PinnedRangeOptions;
   readonly #ring: SeriesRing;
@@ -87,7 +90,19 @@ export class PinnedRange {
   open(incident: Incident | undefined, tS: number): Range | undefined {
     const r = this.#ring;
     this.#opened = incident && new OpenedIncident(incident, tS);
-    return this.#opened?.window(r.length > 0 ? r.lastTime() : Date.now() / 1000);
+    return this.#opened?.window(r.length > 0 ? r.lastTime() : Date.now() / 1000, this.#stepS());
+  }
+
+  /** The channel's sampling step (seconds): the median gap of the ring's newest samples;
+   *  undefined with fewer than two. */
+  #stepS(): number | undefined {
+    const r = this.#ring;
+    if (r.length < 2) return undefined;
+    const t = r.view(0), from = Math.max(1, t.length - STEP_SAMPLES);
+    const gaps: number[] = [];
+    for (let i = from; i < t.length; i++) gaps.push(t[i]! - t[i - 1]!);
+    gaps.sort((a, b) => a - b);
+    return gaps[gaps.length >> 1];
   }
 
   /**
@@ -203,7 +218,7 @@ export class PinnedRange {
 
   /** The window of the incident opened at, now (seconds). */
   openedWindow(): Range | undefined {
-    return this.#opened?.window(this.newestS() ?? Date.now() / 1000);
+    return this.#opened?.window(this.newestS() ?? Date.now() / 1000, this.#stepS());
   }
 
   /** The newest sample the chart has (seconds): the ring's, or the history shown's; undefined
