@@ -73,7 +73,7 @@ export const command: Command = {
       type: "string",
       arg: "FILE",
       help: "Host configuration (JSON)",
-      defaultText: 'none; each field as the README\'s "Host configuration" section gives it',
+      defaultText: "none; each field's default as docs/configuration.md gives it",
     },
     nats: {
       type: "string",
