@@ -39,8 +39,7 @@
  *
  * With `--timeline DIR`, each phase also leaves its frames in order of sending (send time on the
  * wall clock, latency) and the stalls of its receiving threads (the injector's, the host's), to
- * line the slow frames up with what held the CPUs (`perf record -k CLOCK_MONOTONIC`; the README's
- * "What the tail is made of").
+ * line the slow frames up with what held the CPUs (`perf record -k CLOCK_MONOTONIC`).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -239,7 +238,7 @@ function latencyRow(p: number, suffix: string, troupe: PhaseResult[], raw: Phase
  * The median over rounds of each round's p99 ratio (troupe's phase against raw's of the same
  * round), beside `latency_us_p99`, whose ratio is of the medians and can take its two from
  * different rounds. A round's two phases meet the same machine more alike than two rounds do, so
- * this one swings less from run to run (the README's performance section); the bar's row is
+ * this one swings less from run to run; the bar's row is
  * `latency_us_p99`.
  */
 function roundRatioRow(byRound: number[]): BenchRow {

@@ -1,7 +1,7 @@
 /**
  * One severity per kind of finding, on one scale from 1 to 5, the number the dashboard, `troupe
  * watch`, its `--json` and the incidents all show. 1 is worth a glance, 3 is worth a look now, 5 is
- * the strongest the kind can say. Per kind (the README's table says the same):
+ * the strongest the kind can say. Per kind (docs/findings.md's table says the same):
  *
  * - anomaly, by its score s in [0, 1]: 1 below 0.6, 2 below 0.7, 3 below 0.8, 4 below 0.9, 5 at 0.9
  *   and above (the score's own threshold, 0.5, is the floor of 1);
