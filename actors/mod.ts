@@ -22,3 +22,4 @@ export { anomalyActor, barsActor, coherenceActor, collapseActor, statsActor };
 /** The math kernels share, computed the same, bit for bit, on every runtime (see the file). */
 export * from "./math/mod.ts";
 export * from "./incidents/mod.ts";
+export * from "./alerting/mod.ts";
