@@ -9,12 +9,14 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:http";
+import { Registry } from "prom-client";
 import {
   AlertSender,
   defaultIncidentConfig,
   type IncidentConfig,
   IncidentStage,
   parseAlertingConfig,
+  registerAlertMetrics,
 } from "../../../actors/mod.ts";
 import { freePort } from "../../../actors/runtime/nats_server.ts";
 import {
@@ -109,6 +111,15 @@ test("an Alertmanager that refuses an alert with 400 has it logged and counted o
     assert.match(logs[0]!, /refused the alert of incident collapse-\d+-C1: HTTP 400: "bad 400"/);
     assert.is(s.delivery()[0]!.incidents[list[1]!.id], "refused");
     assert.is(s.delivery()[0]!.incidents[list[0]!.id], "sent");
+    // /metrics says the same, per target.
+    const registry = new Registry();
+    registerAlertMetrics(registry, s);
+    const text = await registry.metrics();
+    assert.match(text, `troupe_alerts_sent_total{target="${am.url}"} 2`);
+    assert.match(text, `troupe_alerts_failed_total{target="${am.url}"} 1`);
+    assert.match(text, `troupe_alerts_retried_total{target="${am.url}"} 0`);
+    assert.match(text, `troupe_alerts_dropped_total{target="${am.url}"} 0`);
+    assert.match(text, `troupe_alerts_owed{target="${am.url}"} 0`);
   } finally {
     await s.stop();
     await am.close();
