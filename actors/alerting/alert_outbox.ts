@@ -155,16 +155,19 @@ export class AlertOutbox {
     return true;
   }
 
-  /** What is due at `nowMs`, at most `max` alerts: the entries and the alerts to post. */
+  /**
+   * What is due at `nowMs`, at most `max` entries: the entries and the alerts to post (each
+   * entry's retired label sets, ended, before its alert).
+   */
   due(nowMs: number, max: number): { entries: OwedAlert[]; alerts: PostableAlert[] } {
     const entries: OwedAlert[] = [];
     const alerts: PostableAlert[] = [];
     for (const e of this.#owed.values()) {
-      if (alerts.length >= max) break;
+      if (entries.length >= max) break;
       if (e.next_ms > nowMs) continue;
       if (e.silenced && e.delivered && e.retired.length === 0) continue;
       entries.push(e);
-      alerts.push(...e.retired.slice(0, Math.max(0, max - alerts.length - 1)), e.alert);
+      alerts.push(...e.retired, e.alert);
     }
     return { entries, alerts };
   }

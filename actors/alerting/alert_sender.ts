@@ -28,8 +28,11 @@ import { AlertOutbox, type OwedAlert, type SavedOutbox, type TargetKind } from "
 export const ALERTS_OWED_STREAM = "alerts-owed";
 /** The saved outboxes' format. */
 export const ALERTS_OWED_VERSION = 1;
-/** Alerts one Alertmanager post carries, at most. */
-export const ALERTS_PER_REQUEST_MAX = 64;
+/**
+ * Incidents one Alertmanager post carries, at most (with their retired label sets, at most
+ * 16 × (1 + RETIRED_MAX) alerts, within what a post may hold).
+ */
+export const INCIDENTS_PER_REQUEST_MAX = 16;
 /** Characters of a refusal's reason kept, at most. */
 export const REFUSAL_CHARS_MAX = 300;
 /** The longest a sender waits between looks at its outbox (a due time may come from a restore). */
@@ -228,7 +231,7 @@ export class AlertSender {
   async #loop(t: Target): Promise<void> {
     while (this.#running) {
       const now = this.#now();
-      const due = t.outbox.due(now, t.kind === "webhook" ? 1 : ALERTS_PER_REQUEST_MAX);
+      const due = t.outbox.due(now, t.kind === "webhook" ? 1 : INCIDENTS_PER_REQUEST_MAX);
       if (due.entries.length > 0) {
         await this.#send(t, due.entries, due.alerts);
         this.#dirty = true;

@@ -94,6 +94,18 @@ test("AlertOutbox ends the old label set when an incident's labels change after 
   assert.is(due.alerts[1]!.labels.scope, "group");
   box.delivered(due.entries, 1200);
   assert.equal(box.get(i1.id)!.retired, []);
+  // A webhook posts an entry at a time, with the old label set's end in the same body.
+  const hook = new AlertOutbox({
+    kind: "webhook",
+    resend_ms: 1000,
+    resolved_resend_ms: 5000,
+    retry_ms_max: 4000,
+    owed_max: 16,
+  });
+  hook.want(i1.id, alertOfIncident(i1, OPTS), false, 0);
+  hook.delivered(hook.due(0, 1).entries, 0);
+  hook.want(i1.id, alertOfIncident(i2, OPTS), false, 10);
+  assert.equal(hook.due(10, 1).alerts.map((a) => a.endsAt !== undefined), [true, false]);
 });
 
 test("AlertOutbox sends a resolved alert for its window, then settles it for good; retries back off", () => {
