@@ -98,7 +98,7 @@ export async function startLeasedIncidents(
           unregister();
         },
         abandon: async () => {
-          await alerting?.close().catch(() => {});
+          await alerting?.abandon().catch(() => {});
           await run.abandon();
           unregister();
         },

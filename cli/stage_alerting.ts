@@ -25,6 +25,8 @@ export function alertingConfigOf(config: HostConfig): AlertingConfig {
 export interface StageAlerting {
   line: string;
   close(): Promise<void>;
+  /** Stops at once, saving nothing (a leased stage's lease is lost). */
+  abandon(): Promise<void>;
 }
 
 /** Starts the sender for `stage` when anything is configured to receive alerts. */
@@ -51,5 +53,6 @@ export async function startStageAlerting(
   return {
     line: `alerts go to ${names.join(", ")}`,
     close: () => run.stop(),
+    abandon: () => run.abandon(),
   };
 }

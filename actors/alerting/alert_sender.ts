@@ -86,7 +86,7 @@ export class AlertSender {
 
   constructor(config: AlertingConfig, options: AlertSenderOptions) {
     this.#c = config;
-    this.#o = options;
+    this.#o = { ...options };
     const box = (kind: TargetKind) =>
       new AlertOutbox({
         kind,
@@ -197,11 +197,15 @@ export class AlertSender {
     return this.counts().every((c) => c.owed === 0);
   }
 
-  /** Stops sending and saves the outboxes. */
-  async stop(): Promise<void> {
+  /** Stops sending and saves the outboxes (unless `save` is false: another holder may write). */
+  async stop(options: { save?: boolean } = {}): Promise<void> {
     this.#running = false;
     for (const t of this.#targets) t.wake?.();
     await Promise.all(this.#loops);
+    if (options.save === false) {
+      delete this.#o.store;
+      return;
+    }
     this.#dirty = true;
     await this.#save();
   }

@@ -38,7 +38,10 @@ export interface RunAlertingOptions {
 /** A running sender. */
 export interface RunningAlerting {
   sender: AlertSender;
+  /** Stops sending and saves its outboxes. */
   stop(): Promise<void>;
+  /** Stops sending at once, saving nothing (the stage's lease is lost: another host may send). */
+  abandon(): Promise<void>;
 }
 
 /** Starts the sender on `bus`. */
@@ -88,6 +91,11 @@ export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promis
     async stop() {
       for (const s of subs) s.unsubscribe();
       await sender.stop();
+      unregister();
+    },
+    async abandon() {
+      for (const s of subs) s.unsubscribe();
+      await sender.stop({ save: false });
       unregister();
     },
   };
