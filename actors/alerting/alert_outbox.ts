@@ -36,6 +36,19 @@ export interface OwedAlert {
   retired: PostableAlert[];
 }
 
+/** What went out for one entry: its alert then, and how many retired label sets before it. */
+export interface SentAlert {
+  alert: PostableAlert;
+  retired: number;
+}
+
+/** What is due: the entries, the alerts to post, what goes out per entry. */
+export interface Due {
+  entries: OwedAlert[];
+  alerts: PostableAlert[];
+  sent: SentAlert[];
+}
+
 /** The outbox as saved. */
 export interface SavedOutbox {
   owed: OwedAlert[];
@@ -156,20 +169,23 @@ export class AlertOutbox {
   }
 
   /**
-   * What is due at `nowMs`, at most `max` entries: the entries and the alerts to post (each
-   * entry's retired label sets, ended, before its alert).
+   * What is due at `nowMs`, at most `max` entries: the entries, the alerts to post (each entry's
+   * retired label sets, ended, before its alert), and per entry what goes out for it (`delivered`
+   * is given it back, as an entry may change while its post is in flight).
    */
-  due(nowMs: number, max: number): { entries: OwedAlert[]; alerts: PostableAlert[] } {
+  due(nowMs: number, max: number): Due {
     const entries: OwedAlert[] = [];
     const alerts: PostableAlert[] = [];
+    const sent: SentAlert[] = [];
     for (const e of this.#owed.values()) {
       if (entries.length >= max) break;
       if (e.next_ms > nowMs) continue;
       if (e.silenced && e.delivered && e.retired.length === 0) continue;
       entries.push(e);
       alerts.push(...e.retired, e.alert);
+      sent.push({ alert: e.alert, retired: e.retired.length });
     }
-    return { entries, alerts };
+    return { entries, alerts, sent };
   }
 
   /** The earliest time anything is due (Infinity: nothing). */
@@ -179,19 +195,34 @@ export class AlertOutbox {
     return t;
   }
 
-  /** `entries` were delivered at `nowMs`: each is due again as its kind and state say. */
-  delivered(entries: readonly OwedAlert[], nowMs: number): void {
-    for (const e of entries) {
-      e.delivered = true;
+  /**
+   * `entries` were delivered at `nowMs` (`sent`: what went out for each, from `due`): each is due
+   * again as its kind and state say. An entry whose alert changed while its post was in flight
+   * holds what was sent at the target: the new alert is still owed, and the sent one is ended
+   * first if its labels differ.
+   */
+  delivered(entries: readonly OwedAlert[], nowMs: number, sent?: readonly SentAlert[]): void {
+    for (const [i, e] of entries.entries()) {
+      const s = sent?.[i];
       e.ever_sent = true;
       e.attempts = 0;
-      e.retired = [];
+      if (s) e.retired.splice(0, s.retired);
+      else e.retired = [];
+      if (s && s.alert !== e.alert) {
+        if (!sameLabels(s.alert.labels, e.alert.labels) && s.alert.endsAt === undefined) {
+          e.retired.push(ended(s.alert, nowMs));
+        }
+        e.delivered = false;
+        e.next_ms = nowMs;
+        continue;
+      }
+      e.delivered = true;
       delete e.refused;
-      const ended = e.alert.endsAt !== undefined;
+      const over = e.alert.endsAt !== undefined;
       if (this.#o.kind === "webhook" || e.silenced) {
         e.next_ms = Infinity;
-        if (ended && !e.silenced) this.#settle(e);
-      } else if (ended) {
+        if (over && !e.silenced) this.#settle(e);
+      } else if (over) {
         const until = (e.ended_ms ?? nowMs) + this.#o.resolved_resend_ms;
         if (nowMs >= until) this.#settle(e);
         else e.next_ms = Math.min(until, nowMs + this.#o.resend_ms);

@@ -22,7 +22,13 @@ import {
 import type { SnapshotStore } from "../runtime/mod.ts";
 import type { AlertingConfig } from "./alerting_config.ts";
 import { type AlertAck, alertOfIncident } from "./alert_of_incident.ts";
-import { AlertOutbox, type OwedAlert, type SavedOutbox, type TargetKind } from "./alert_outbox.ts";
+import {
+  AlertOutbox,
+  type OwedAlert,
+  type SavedOutbox,
+  type SentAlert,
+  type TargetKind,
+} from "./alert_outbox.ts";
 
 /** The snapshot store's key of the outboxes. */
 export const ALERTS_OWED_STREAM = "alerts-owed";
@@ -237,7 +243,7 @@ export class AlertSender {
       const now = this.#now();
       const due = t.outbox.due(now, t.kind === "webhook" ? 1 : INCIDENTS_PER_REQUEST_MAX);
       if (due.entries.length > 0) {
-        await this.#send(t, due.entries, due.alerts);
+        await this.#send(t, due.entries, due.alerts, due.sent);
         this.#dirty = true;
       }
       void this.#save();
@@ -255,18 +261,26 @@ export class AlertSender {
     }
   }
 
-  async #send(t: Target, entries: OwedAlert[], alerts: PostableAlert[]): Promise<void> {
+  async #send(
+    t: Target,
+    entries: OwedAlert[],
+    alerts: PostableAlert[],
+    sent: SentAlert[],
+  ): Promise<void> {
     const result = await this.#post(t, alerts);
     const now = this.#now();
     if (result.ok) {
-      t.outbox.delivered(entries, now);
+      t.outbox.delivered(entries, now, sent);
       t.counts.sent += alerts.length;
     } else if (result.retry) {
       t.outbox.failed(entries, now, Math.random());
       t.counts.retried += alerts.length;
     } else if (entries.length > 1) {
       // One alert of the batch was refused: each is tried alone, so only that one is refused.
-      for (const e of entries) await this.#send(t, [e], [...e.retired, e.alert]);
+      for (const [i, e] of entries.entries()) {
+        const s = sent[i]!;
+        await this.#send(t, [e], [...e.retired.slice(0, s.retired), s.alert], [s]);
+      }
     } else {
       t.counts.failed += alerts.length;
       t.outbox.refused(entries[0]!, result.reason);

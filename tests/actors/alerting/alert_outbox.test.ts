@@ -108,6 +108,32 @@ test("AlertOutbox ends the old label set when an incident's labels change after 
   assert.equal(hook.due(10, 1).alerts.map((a) => a.endsAt !== undefined), [true, false]);
 });
 
+test("AlertOutbox: an alert that changed while its first post was in flight is still owed, the sent one ended first", () => {
+  const box = new AlertOutbox({
+    kind: "alertmanager",
+    resend_ms: 1000,
+    resolved_resend_ms: 5000,
+    retry_ms_max: 4000,
+    owed_max: 16,
+  });
+  const low = incident(["A", "B"], { peak_severity: 2 });
+  box.want(low.id, alertOfIncident(low, OPTS), false, 0);
+  const flight = box.due(0, 16);
+  const high = incident(["A", "B"], { peak_severity: 4 });
+  box.want(low.id, alertOfIncident(high, OPTS), false, 5); // while the post is out
+  box.delivered(flight.entries, 10, flight.sent);
+  const e = box.get(low.id)!;
+  assert.is(e.delivered, false);
+  const next = box.due(10, 16);
+  assert.equal(next.alerts.map((a) => [a.labels.severity, a.endsAt !== undefined]), [
+    ["low", true],
+    ["high", false],
+  ]);
+  box.delivered(next.entries, 20, next.sent);
+  assert.ok(box.get(low.id)!.delivered);
+  assert.equal(box.get(low.id)!.retired, []);
+});
+
 test("AlertOutbox sends a resolved alert for its window, then settles it for good; retries back off", () => {
   const box = new AlertOutbox({
     kind: "alertmanager",
