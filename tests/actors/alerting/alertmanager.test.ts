@@ -58,15 +58,16 @@ function finding(stage: IncidentStage, kind: IncidentKind, channel: string, ts: 
   stage.takeFinding({ id: `f${++findings}`, kind, channel, ts_us: ts, severity: 5 });
 }
 
-async function setup(extra: Record<string, unknown> = {}) {
+async function setup(extra: Record<string, unknown> = {}, pair = false) {
   const hook = await new WebhookReceiver().listen();
   const am = await TestAlertmanager.start(hook.url);
+  const am2 = pair ? await TestAlertmanager.start(hook.url) : undefined;
   const bus = new InProcessBus();
   const { stage, stop } = runIncidentStage(bus, { config: FAST });
   const logs: string[] = [];
   const alerting = await runAlerting(bus, {
     config: parseAlertingConfig({
-      alertmanagers: [am.url],
+      alertmanagers: am2 ? [am.url, am2.url] : [am.url],
       resend_ms: 500,
       resolved_resend_ms: 1000,
       dashboard_url: "http://127.0.0.1:1",
@@ -78,6 +79,7 @@ async function setup(extra: Record<string, unknown> = {}) {
   return {
     hook,
     am,
+    am2,
     bus,
     stage,
     logs,
@@ -86,13 +88,14 @@ async function setup(extra: Record<string, unknown> = {}) {
       await alerting.stop();
       stop();
       await am.cleanup();
+      await am2?.cleanup();
       await hook.close();
     },
   };
 }
 
-it("a crash over eight channels is one alert, reaches the webhook through Alertmanager's grouping, and resolves there when troupe resolves it", async () => {
-  const s = await setup();
+it("a crash over eight channels is one alert to each of an HA pair, reaches the webhook through Alertmanager's grouping, and resolves there when troupe resolves it", async () => {
+  const s = await setup({}, true);
   try {
     const t0 = Date.now() * 1000;
     crash(s.stage, CHANNELS, t0);
@@ -109,6 +112,8 @@ it("a crash over eight channels is one alert, reaches the webhook through Alertm
     assert.is(a.annotations.channels, CHANNELS.join(","));
     assert.is(a.annotations.incident_id, s.stage.list()[0]!.id);
     assert.is(a.fingerprint, alertFingerprint(a.labels), "troupe's fingerprint is Alertmanager's");
+    await until(async () => (await s.am2!.alerts()).length === 1, 5000, "the pair's other one");
+    assert.is((await s.am2!.alerts())[0]!.fingerprint, a.fingerprint);
     await until(() => s.hook.bodies.length > 0, 5000, "the webhook to get the group");
     const fired = s.hook.bodies[0]!;
     assert.is(fired.status, "firing");
@@ -119,6 +124,7 @@ it("a crash over eight channels is one alert, reaches the webhook through Alertm
     s.stage.flush(t0 + 5_000_000); // a quiet stretch: it resolves
     assert.is(s.stage.list()[0]!.state, "resolved");
     await until(async () => (await s.am.alerts()).length === 0, 5000, "Alertmanager to resolve it");
+    await until(async () => (await s.am2!.alerts()).length === 0, 5000, "the other to resolve it");
     await until(
       () => s.hook.bodies.some((b) => b.status === "resolved"),
       5000,
@@ -126,9 +132,10 @@ it("a crash over eight channels is one alert, reaches the webhook through Alertm
     );
     const resolved = s.hook.bodies.find((b) => b.status === "resolved")!;
     assert.is(resolved.alerts[0]!.fingerprint, fired.alerts[0]!.fingerprint);
-    const c = s.alerting.sender.counts()[0]!;
-    assert.ok(c.counts.sent >= 2, `sent ${c.counts.sent}`);
-    assert.is(c.counts.failed, 0);
+    for (const c of s.alerting.sender.counts()) {
+      assert.ok(c.counts.sent >= 2, `${c.name}: sent ${c.counts.sent}`);
+      assert.is(c.counts.failed, 0);
+    }
   } finally {
     await s.close();
   }
