@@ -88,6 +88,19 @@ function crashFindings(i: number, ts: number): { subject: string; data: Uint8Arr
   });
 }
 
+/** The parts a run starts, and what it measures. */
+interface Run {
+  bus: NatsBus;
+  am: TestAlertmanager;
+  host: ChildScript;
+  startHost: () => Promise<ChildScript>;
+  /** Per crash's incident id: when its findings were published, its alert listed, its firing
+   *  incident on the watch stream (ms). */
+  published: Map<string, number>;
+  amSeen: Map<string, number>;
+  watchSeen: Map<string, number>;
+}
+
 async function runBench(crashes: number, gapMs: number, ctx: BenchContext): Promise<BenchRow[]> {
   if (!existsSync(ALERTMANAGER_BIN)) {
     throw new Error(
@@ -111,77 +124,21 @@ async function runBench(crashes: number, gapMs: number, ctx: BenchContext): Prom
     await h.next(60_000);
     return h;
   };
-  let host = await startHost();
-  const published = new Map<string, number>();
-  const watchSeen = new Map<string, number>();
-  const amSeen = new Map<string, number>();
-  const sub = bus.subscribe(outPattern(INCIDENT_ACTOR), (m) => {
-    try {
-      const { incident } = decodeIncident(m.data);
-      if (incident.state === "firing" && !watchSeen.has(incident.id)) {
-        watchSeen.set(incident.id, nowMs());
-      }
-    } catch {
-      // not an incident update
-    }
-  });
-  let polling = true;
-  const poller = (async () => {
-    while (polling) {
-      try {
-        for (const a of await am.alerts()) {
-          const id = a.labels.incident;
-          if (id !== undefined && !amSeen.has(id)) amSeen.set(id, nowMs());
-        }
-      } catch {
-        // restarting
-      }
-      await sleep(POLL_MS);
-    }
-  })();
-  const restarts: Promise<void>[] = [];
+  const run: Run = {
+    bus,
+    am,
+    host: await startHost(),
+    startHost,
+    published: new Map(),
+    amSeen: new Map(),
+    watchSeen: new Map(),
+  };
+  const watching = watch(run);
   try {
-    const amAt = new Set([Math.floor(crashes * 0.25), Math.floor(crashes * 0.7)]);
-    const hostAt = Math.floor(crashes * 0.45);
-    for (let i = 0; i < crashes; i++) {
-      if (amAt.has(i)) {
-        ctx.log(`crash ${i}: Alertmanager killed and restarted`);
-        restarts.push(am.restart());
-      }
-      if (i === hostAt) {
-        ctx.log(`crash ${i}: the host killed with SIGKILL and started again`);
-        process.kill(host.pid!, "SIGKILL");
-        await host.wait(5_000);
-        host = await startHost();
-      }
-      const ts = Date.now() * 1000;
-      const t = nowMs();
-      for (const f of crashFindings(i, ts)) bus.publish(f.subject, f.data);
-      published.set(`anomaly-${ts}-K${i}a`, t);
-      await sleep(gapMs);
-    }
-    await Promise.all(restarts);
-    // Settled: every crash listed, and Alertmanager's active alerts are troupe's firing incidents.
-    let wrong = Infinity;
-    const end = Date.now() + SETTLE_MS_MAX;
-    while (Date.now() < end) {
-      const firing = new Set(
-        (await listIncidents(bus)).filter((i) => i.state === "firing").map((i) => i.id),
-      );
-      const active = new Set((await am.alerts()).map((a) => a.labels.incident ?? ""));
-      wrong = [...firing].filter((id) => !active.has(id)).length +
-        [...active].filter((id) => !firing.has(id)).length;
-      const listedAll = [...published.keys()].every((id) => amSeen.has(id));
-      if (wrong === 0 && listedAll) break;
-      await sleep(200);
-    }
-    const lost = [...published.keys()].filter((id) => !amSeen.has(id)).length;
-    const lat = (seen: Map<string, number>) =>
-      [...published].filter(([id]) => seen.has(id)).map(([id, t]) => seen.get(id)! - t).sort((
-        a,
-        b,
-      ) => a - b);
-    const troupe = lat(amSeen), base = lat(watchSeen);
+    await publishCrashes(run, { crashes, gapMs, log: ctx.log });
+    const wrong = await settle(run);
+    const lost = [...run.published.keys()].filter((id) => !run.amSeen.has(id)).length;
+    const troupe = latencies(run, run.amSeen), base = latencies(run, run.watchSeen);
     ctx.log(
       `${crashes} crashes: Alertmanager listed ${troupe.length}, the watch stream showed ` +
         `${base.length}; wrong state at the end ${wrong}; webhook bodies ${hook.bodies.length}`,
@@ -195,17 +152,105 @@ async function runBench(crashes: number, gapMs: number, ctx: BenchContext): Prom
       figure("alerts_wrong_state", "alerts", wrong, null),
     ];
   } finally {
-    polling = false;
-    await poller;
-    sub.unsubscribe();
-    process.kill(host.pid!, "SIGKILL");
-    await host.wait(5_000).catch(() => null);
+    await watching.stop();
+    process.kill(run.host.pid!, "SIGKILL");
+    await run.host.wait(5_000).catch(() => null);
     await bus.close();
     await am.cleanup();
     await hook.close();
     await nats.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Notes when each incident first fires on the watch stream and is first listed by Alertmanager. */
+function watch(run: Run): { stop(): Promise<void> } {
+  const sub = run.bus.subscribe(outPattern(INCIDENT_ACTOR), (m) => {
+    try {
+      const { incident } = decodeIncident(m.data);
+      if (incident.state === "firing" && !run.watchSeen.has(incident.id)) {
+        run.watchSeen.set(incident.id, nowMs());
+      }
+    } catch {
+      // not an incident update
+    }
+  });
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      try {
+        for (const a of await run.am.alerts()) {
+          const id = a.labels.incident;
+          if (id !== undefined && !run.amSeen.has(id)) run.amSeen.set(id, nowMs());
+        }
+      } catch {
+        // restarting
+      }
+      await sleep(POLL_MS);
+    }
+  })();
+  return {
+    async stop() {
+      polling = false;
+      await poller;
+      sub.unsubscribe();
+    },
+  };
+}
+
+/** The crashes, `gapMs` apart, with Alertmanager restarted twice and the host killed once. */
+async function publishCrashes(
+  run: Run,
+  o: { crashes: number; gapMs: number; log: (m: string) => void },
+): Promise<void> {
+  const restarts: Promise<void>[] = [];
+  const amAt = new Set([Math.floor(o.crashes * 0.25), Math.floor(o.crashes * 0.7)]);
+  const hostAt = Math.floor(o.crashes * 0.45);
+  for (let i = 0; i < o.crashes; i++) {
+    if (amAt.has(i)) {
+      o.log(`crash ${i}: Alertmanager killed and restarted`);
+      restarts.push(run.am.restart());
+    }
+    if (i === hostAt) {
+      o.log(`crash ${i}: the host killed with SIGKILL and started again`);
+      process.kill(run.host.pid!, "SIGKILL");
+      await run.host.wait(5_000);
+      run.host = await run.startHost();
+    }
+    const ts = Date.now() * 1000;
+    const t = nowMs();
+    for (const f of crashFindings(i, ts)) run.bus.publish(f.subject, f.data);
+    run.published.set(`anomaly-${ts}-K${i}a`, t);
+    await sleep(o.gapMs);
+  }
+  await Promise.all(restarts);
+}
+
+/**
+ * Waits until every crash was listed and Alertmanager's active alerts are troupe's firing
+ * incidents, or SETTLE_MS_MAX; the incidents whose states differ then.
+ */
+async function settle(run: Run): Promise<number> {
+  let wrong = Infinity;
+  const end = Date.now() + SETTLE_MS_MAX;
+  while (Date.now() < end) {
+    const firing = new Set(
+      (await listIncidents(run.bus)).filter((i) => i.state === "firing").map((i) => i.id),
+    );
+    const active = new Set((await run.am.alerts()).map((a) => a.labels.incident ?? ""));
+    wrong = [...firing].filter((id) => !active.has(id)).length +
+      [...active].filter((id) => !firing.has(id)).length;
+    const listedAll = [...run.published.keys()].every((id) => run.amSeen.has(id));
+    if (wrong === 0 && listedAll) break;
+    await sleep(200);
+  }
+  return wrong;
+}
+
+/** From publish to `seen`, ms, sorted, of the crashes seen. */
+function latencies(run: Run, seen: Map<string, number>): number[] {
+  return [...run.published].filter(([id]) => seen.has(id)).map(([id, t]) => seen.get(id)! - t)
+    .sort((a, b) => a - b);
 }
 
 async function listIncidents(bus: NatsBus) {

@@ -1,11 +1,11 @@
 /**
- * An alert as Prometheus Alertmanager's API v2 takes it (`POST /api/v2/alerts`, a JSON array of
- * postable alerts: `labels`, `annotations`, `startsAt`, `endsAt`, `generatorURL`). troupe posts each
- * incident as one; `encodePostableAlerts`/`parsePostableAlerts` are the pair, and parsing checks
- * what Alertmanager checks (label names, non-empty label values, RFC 3339 times, `endsAt` not before
- * `startsAt`), so a body troupe would send and Alertmanager refuse is caught here and named. The
- * identity of an alert in Alertmanager is its label set: `alertFingerprint` computes the same
- * 64-bit FNV-1a hash Alertmanager shows as `fingerprint` (and puts in its webhook body).
+ * An alert as Prometheus Alertmanager's API v2 takes it (`POST /api/v2/alerts`, a JSON array
+ * of postable alerts: `labels`, `annotations`, `startsAt`, `endsAt`, `generatorURL`). troupe posts
+ * each incident as one; `encodePostableAlerts`/`parsePostableAlerts` are the pair, and parsing
+ * checks what Alertmanager checks (label names, non-empty label values, RFC 3339 times, `endsAt`
+ * not before `startsAt`), so a body troupe would send and Alertmanager refuse is caught here and
+ * named. The identity of an alert in Alertmanager is its label set: `alertFingerprint` computes
+ * the same 64-bit FNV-1a hash Alertmanager shows as `fingerprint` (and puts in its webhook body).
  */
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 

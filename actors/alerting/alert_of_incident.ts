@@ -5,8 +5,8 @@
  * `severity` (a word: info, low, warning, high, critical for 1-5) with `severity_level` (the
  * number), `incident` (its id), and `channel` for an incident of one channel or `scope=group` for a
  * grouped one, whose members are listed in the `channels` annotation; a channel that came from
- * Prometheus adds its source labels (prefixed `source_`). Annotations carry what the dashboard says,
- * the incident id, and an acknowledgement (an update, never a resolve).
+ * Prometheus adds its source labels (prefixed `source_`). Annotations carry what the dashboard
+ * says, the incident id, and an acknowledgement (an update, never a resolve).
  */
 import type { Incident, PostableAlert } from "../../protocol/mod.ts";
 import { SEVERITY_MEASURE } from "../../protocol/mod.ts";

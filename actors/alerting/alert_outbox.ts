@@ -241,7 +241,8 @@ export class AlertOutbox {
     }
   }
 
-  /** The target refused `entry`'s alert (a 4xx): kept, not sent again until the incident changes. */
+  /** The target refused `entry`'s alert (a 4xx): kept, not sent again until the incident
+   *  changes. */
   refused(entry: OwedAlert, reason: string): void {
     entry.refused = reason;
     entry.retired = [];

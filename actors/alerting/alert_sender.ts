@@ -1,7 +1,7 @@
 /**
  * The alert sender: the incidents of the cluster's stage posted to every configured Alertmanager
- * (`POST /api/v2/alerts`) and webhook (Alertmanager's webhook body). It is fed the stage's whole list
- * when it starts and each update after, and compares them with its outbox per target
+ * (`POST /api/v2/alerts`) and webhook (Alertmanager's webhook body). It is fed the stage's whole
+ * list when it starts and each update after, and compares them with its outbox per target
  * (alert_outbox.ts), so what a target is owed is the true state, not a log of steps. The outboxes
  * are saved to a snapshot store (the stage's: a file beside its journal, or the cluster's KV store
  * for a leased stage), so a restart or a takeover resumes what was owed; anything the save missed

@@ -146,7 +146,8 @@ function readWebhook(raw: unknown, field: string): WebhookTarget {
   if (entries.length > WEBHOOK_HEADERS_MAX) {
     throw new ConfigError(
       `${field}.headers`,
-      `Field "${field}.headers" must hold at most ${WEBHOOK_HEADERS_MAX} headers, got ${entries.length}`,
+      `Field "${field}.headers" must hold at most ${WEBHOOK_HEADERS_MAX} headers, got ` +
+        `${entries.length}`,
       { value: entries.length },
     );
   }

@@ -68,7 +68,8 @@ export interface HostConfig {
    * folder cannot import it, so `troupe run` checks them when it loads the file).
    */
   incidents: Record<string, unknown>;
-  /** Where incidents are sent (Alertmanagers, webhooks), as written (`actors/alerting` parses it). */
+  /** Where incidents are sent (Alertmanagers, webhooks), as written (`actors/alerting` parses
+   *  it). */
   alerting?: Record<string, unknown>;
 }
 
