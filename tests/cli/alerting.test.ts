@@ -104,7 +104,7 @@ const real = haveNatsServer("troupe run alerting") && haveAlertmanager("troupe r
       assert.equal(await am.alerts(), []);
       run = startTroupe(["run", "--config", path]);
       await run.waitFor("alerts go to");
-      await until(async () => (await am.alerts()).length === 3, 10_000, "the three alerts again");
+      await until(async () => (await am.alerts()).length === 3, 30_000, "the three alerts again");
       const after = (await am.alerts()).map((a) => a.fingerprint).sort();
       assert.equal(after, before);
     } finally {

@@ -64,7 +64,7 @@ const S = 1_000_000;
           ),
         );
       finding("SYM1", t0 - 10 * S);
-      await until(async () => (await am.alerts()).length === 1, 5000, "the alert");
+      await until(async () => (await am.alerts()).length === 1, 15_000, "the alert");
 
       const store = join(dir.path, "collab");
       const editor = await connectClient(
@@ -89,9 +89,9 @@ const S = 1_000_000;
 
       const ana = new SessionIncidents(editor.doc);
       ana.addSilence({ ...silence, id: "s1", by: "ana" }, Date.now());
-      await until(() => ana.silences.get("s1")?.status === "ok", 5000, "the stage's answer");
+      await until(() => ana.silences.get("s1")?.status === "ok", 15_000, "the stage's answer");
       finding("SYM1", t0 + 3 * S); // event time past the silence's: it takes force
-      await until(async () => (await am.alerts()).length === 0, 5000, "the alert to stop");
+      await until(async () => (await am.alerts()).length === 0, 15_000, "the alert to stop");
       const held = stage.stage.list()[0]!;
       assert.is(held.state, "firing", "still firing in troupe");
       assert.ok(held.silenced);

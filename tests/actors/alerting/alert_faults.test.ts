@@ -100,7 +100,7 @@ test("an Alertmanager that refuses an alert with 400 has it logged and counted o
   try {
     const list = incidents(3);
     await s.start(list);
-    await until(() => s.counts()[0]!.counts.sent === 2, 3000, "the two good alerts");
+    await until(() => s.counts()[0]!.counts.sent === 2, 10000, "the two good alerts");
     await new Promise((r) => setTimeout(r, 800)); // a retry would come within the backoff's max
     const c = s.counts()[0]!;
     assert.is(c.counts.failed, 1);
@@ -128,13 +128,13 @@ test("an Alertmanager that refuses an alert with 400 has it logged and counted o
 
 test("500s and answers later than the timeout are retried with backoff until the Alertmanager takes the alert", async () => {
   const am = await server((n) =>
-    n <= 2 ? { status: 500 } : n === 3 ? { status: 200, delayMs: 1000 } : { status: 200 }
+    n <= 2 ? { status: 500 } : n === 3 ? { status: 200, delayMs: 3000 } : { status: 200 }
   );
   const logs: string[] = [];
-  const s = sender({ alertmanagers: [am.url] }, logs);
+  const s = sender({ alertmanagers: [am.url], timeout_ms: 1000 }, logs);
   try {
     await s.start(incidents(1));
-    await until(() => s.counts()[0]!.counts.sent === 1, 6000, "the alert taken");
+    await until(() => s.counts()[0]!.counts.sent === 1, 15000, "the alert taken");
     const c = s.counts()[0]!;
     assert.is(c.counts.retried, 3, "two 500s and one timeout");
     assert.is(c.counts.failed, 0);
@@ -159,7 +159,7 @@ test("a URL that never answers holds only its own bounded outbox: the other targ
   try {
     const list = incidents(24);
     await s.start(list);
-    await until(() => hook.bodies.length === 16, 5000, "the webhook's 16 alerts");
+    await until(() => hook.bodies.length === 16, 15000, "the webhook's 16 alerts");
     const [stuck, web] = s.counts();
     assert.ok(dead.posts.length <= 4, `${dead.posts.length} posts to the dead URL`);
     assert.is(stuck!.owed, 16, "the dead target's outbox is at its bound");
@@ -181,7 +181,7 @@ test("a slow webhook gets each alert once, in time, and its backlog never grows 
   const hook = await new WebhookReceiver().listen();
   hook.delayMs = 100;
   const logs: string[] = [];
-  const s = sender({ webhooks: [hook.url], owed_max: 16 }, logs);
+  const s = sender({ webhooks: [hook.url], owed_max: 16, timeout_ms: 3000 }, logs);
   try {
     await s.start([]);
     let most = 0;
@@ -190,7 +190,7 @@ test("a slow webhook gets each alert once, in time, and its backlog never grows 
       most = Math.max(most, s.counts()[0]!.owed);
     }
     assert.ok(most <= 16, `owed reached ${most}`);
-    await until(() => s.settled(), 5000, "the webhook to catch up");
+    await until(() => s.settled(), 20000, "the webhook to catch up");
     const c = s.counts()[0]!;
     assert.is(
       c.counts.dropped + hook.bodies.length,

@@ -100,7 +100,7 @@ it("a crash over eight channels is one alert to each of an HA pair, reaches the 
     const t0 = Date.now() * 1000;
     crash(s.stage, CHANNELS, t0);
     s.stage.flush(t0 + 600_000);
-    await until(async () => (await s.am.alerts()).length > 0, 5000, "Alertmanager to list it");
+    await until(async () => (await s.am.alerts()).length > 0, 15_000, "Alertmanager to list it");
     const listed = await s.am.alerts();
     assert.is(listed.length, 1, "one alert for the eight channels");
     const a = listed[0]!;
@@ -112,9 +112,9 @@ it("a crash over eight channels is one alert to each of an HA pair, reaches the 
     assert.is(a.annotations.channels, CHANNELS.join(","));
     assert.is(a.annotations.incident_id, s.stage.list()[0]!.id);
     assert.is(a.fingerprint, alertFingerprint(a.labels), "troupe's fingerprint is Alertmanager's");
-    await until(async () => (await s.am2!.alerts()).length === 1, 5000, "the pair's other one");
+    await until(async () => (await s.am2!.alerts()).length === 1, 15_000, "the pair's other one");
     assert.is((await s.am2!.alerts())[0]!.fingerprint, a.fingerprint);
-    await until(() => s.hook.bodies.length > 0, 5000, "the webhook to get the group");
+    await until(() => s.hook.bodies.length > 0, 15_000, "the webhook to get the group");
     const fired = s.hook.bodies[0]!;
     assert.is(fired.status, "firing");
     assert.is(fired.alerts.length, 1);
@@ -123,11 +123,19 @@ it("a crash over eight channels is one alert to each of an HA pair, reaches the 
 
     s.stage.flush(t0 + 5_000_000); // a quiet stretch: it resolves
     assert.is(s.stage.list()[0]!.state, "resolved");
-    await until(async () => (await s.am.alerts()).length === 0, 5000, "Alertmanager to resolve it");
-    await until(async () => (await s.am2!.alerts()).length === 0, 5000, "the other to resolve it");
+    await until(
+      async () => (await s.am.alerts()).length === 0,
+      15_000,
+      "Alertmanager to resolve it",
+    );
+    await until(
+      async () => (await s.am2!.alerts()).length === 0,
+      15_000,
+      "the other to resolve it",
+    );
     await until(
       () => s.hook.bodies.some((b) => b.status === "resolved"),
-      5000,
+      15_000,
       "the webhook to get the resolve",
     );
     const resolved = s.hook.bodies.find((b) => b.status === "resolved")!;
@@ -149,7 +157,7 @@ it("Alertmanager killed and restarted while incidents fire ends with the same al
     finding(s.stage, "collapse", "B1", t0 + 100_000);
     finding(s.stage, "coherence", "C1", t0 + 200_000);
     s.stage.flush(t0 + 800_000);
-    await until(async () => (await s.am.alerts()).length === 3, 5000, "three alerts");
+    await until(async () => (await s.am.alerts()).length === 3, 15_000, "three alerts");
     const before = (await s.am.alerts()).map((a) => a.fingerprint).sort();
     await s.am.kill();
     // While it is down: A1's and B1's incidents resolve, C1's takes another finding.
@@ -164,7 +172,7 @@ it("Alertmanager killed and restarted while incidents fire ends with the same al
         const now = await s.am.alerts();
         return now.length === 1 && now[0]!.labels.channel === "C1";
       },
-      8000,
+      20_000,
       "Alertmanager to hold C1 firing only",
     );
     const after = (await s.am.alerts()).map((a) => a.fingerprint);
@@ -195,7 +203,7 @@ it("a silenced incident is not sent, a silence made later ends its alert, and an
     finding(s.stage, "anomaly", "R1", t0 + 10);
     s.stage.flush(t0 + 600_000);
     s.stage.silencesChanged();
-    await until(async () => (await s.am.alerts()).length === 1, 5000, "R1's alert");
+    await until(async () => (await s.am.alerts()).length === 1, 15_000, "R1's alert");
     await new Promise((r) => setTimeout(r, 700));
     const listed = await s.am.alerts();
     assert.equal(listed.map((a) => a.labels.channel), ["R1"], "Q1 is silenced: never sent");
@@ -219,7 +227,7 @@ it("a silenced incident is not sent, a silence made later ends its alert, and an
         const a = (await s.am.alerts())[0];
         return a?.annotations.acknowledged_by === "session main";
       },
-      5000,
+      15_000,
       "the ack's annotation",
     );
     assert.is((await s.am.alerts()).length, 1, "acknowledged, still firing");
@@ -227,13 +235,13 @@ it("a silenced incident is not sent, a silence made later ends its alert, and an
     // Silenced once sent: Alertmanager is told it ended, and troupe still holds it, marked.
     silence(["Q1", "R1"], t0 + 700_000);
     s.stage.flush(t0 + 800_000);
-    await until(async () => (await s.am.alerts()).length === 0, 5000, "R1's alert to end");
+    await until(async () => (await s.am.alerts()).length === 0, 15_000, "R1's alert to end");
     const held = s.stage.list().find((i) => i.id === r)!;
     assert.is(held.state, "firing");
     assert.ok(held.silenced);
     await until(
       () => s.alerting.sender.delivery()[0]!.incidents[r] === "silenced",
-      2000,
+      10_000,
       "R1 shown silenced",
     );
   } finally {

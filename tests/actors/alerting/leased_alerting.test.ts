@@ -66,7 +66,7 @@ const S = 1_000_000;
       const a = await holder(hostA);
       publish("OLD", t0);
       publish("KEEP", t0 + 2 * S);
-      await until(async () => (await am.alerts()).length === 2, 5000, "two alerts");
+      await until(async () => (await am.alerts()).length === 2, 15_000, "two alerts");
       // Its holder dies: no stop, no save beyond what it had saved as it went.
       await a.sender.abandon();
       await a.run.abandon();
@@ -88,13 +88,13 @@ const S = 1_000_000;
           const held = (await am.alerts()).map((x) => x.labels.channel).sort();
           return held.join() === "KEEP,NEW";
         },
-        8000,
+        20_000,
         "Alertmanager to hold KEEP and NEW firing, not OLD",
       );
       const old = b.run.stage.list().find((i) => i.members[0]!.channel === "OLD")!;
       await until(
         () => b.sender.sender.delivery()[0]!.incidents[old.id] === "sent",
-        5000,
+        15_000,
         "OLD's resolve delivered",
       );
       await a.snapshots.close();
