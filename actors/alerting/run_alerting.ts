@@ -55,7 +55,11 @@ export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promis
   // Updates published while it restores are taken after: the comparison is by state, not order.
   const early: Incident[] = [];
   let started = false;
-  const take = (i: Incident) => started ? sender.observe(i) : early.push(i);
+  const take = (i: Incident) => {
+    if (started) return sender.observe(i);
+    early.push(i);
+    if (early.length > options.config.owed_max) early.shift();
+  };
   subs.push(bus.subscribe(outPattern(INCIDENT_ACTOR), (m) => {
     try {
       take(decodeIncident(m.data).incident);
