@@ -90,7 +90,10 @@ const real = haveNatsServer("troupe run alerting") && haveAlertmanager("troupe r
         dir.path,
       ]);
       assert.is(listed.code, 0, listed.stderr);
-      const rows = JSON.parse(listed.stdout) as { state: string; alerts: Record<string, string> }[];
+      // NDJSON: an incident a line.
+      const rows = listed.stdout.trim().split("\n").map((l) =>
+        JSON.parse(l) as { state: string; alerts: Record<string, string> }
+      );
       assert.equal(rows.map((r) => [r.state, r.alerts[am.url]]), [
         ["firing", "sent"],
         ["firing", "sent"],
