@@ -7,12 +7,8 @@
  */
 import process from "node:process";
 import { join } from "node:path";
-import {
-  parseAlertingConfig,
-  parseIncidentConfig,
-  runAlerting,
-  runJournaledIncidentStage,
-} from "../actors/mod.ts";
+import { parseAlertingConfig, runAlerting } from "../actors/alerting/mod.ts";
+import { parseIncidentConfig, runJournaledIncidentStage } from "../actors/incidents/mod.ts";
 import { describeError, FileJournal, FileSnapshotStore, NatsBus } from "../actors/runtime/mod.ts";
 
 const args = JSON.parse(process.argv[2] ?? "{}") as {

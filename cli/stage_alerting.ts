@@ -8,10 +8,10 @@
 import {
   type AlertingConfig,
   alertingEnabled,
-  type IncidentStage,
   parseAlertingConfig,
   runAlerting,
-} from "../actors/mod.ts";
+} from "../actors/alerting/mod.ts";
+import { type IncidentStage } from "../actors/incidents/mod.ts";
 import type { HostConfig, SnapshotStore } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 import type { Registry } from "prom-client";

@@ -8,12 +8,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import {
-  defaultIncidentConfig,
-  parseAlertingConfig,
-  runAlerting,
-  runIncidentStage,
-} from "../../actors/mod.ts";
+import { parseAlertingConfig, runAlerting } from "../../actors/alerting/mod.ts";
+import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, SessionIncidents } from "../../collab/mod.ts";
 import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";

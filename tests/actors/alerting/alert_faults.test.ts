@@ -12,13 +12,15 @@ import { createServer, type Server } from "node:http";
 import { Registry } from "prom-client";
 import {
   AlertSender,
+  parseAlertingConfig,
+  registerAlertMetrics,
+} from "../../../actors/alerting/mod.ts";
+import {
   defaultIncidentConfig,
   type IncidentConfig,
   IncidentStage,
-  parseAlertingConfig,
-  registerAlertMetrics,
-} from "../../../actors/mod.ts";
-import { freePort } from "../../../actors/runtime/nats_server.ts";
+} from "../../../actors/incidents/mod.ts";
+import { freePort } from "../../../actors/runtime/mod.ts";
 import {
   alertFingerprint,
   type Incident,

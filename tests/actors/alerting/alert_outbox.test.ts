@@ -6,7 +6,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { alertOfIncident, AlertOutbox, parseAlertingConfig } from "../../../actors/mod.ts";
+import { alertOfIncident, AlertOutbox, parseAlertingConfig } from "../../../actors/alerting/mod.ts";
 import { ConfigError, type Incident } from "../../../protocol/mod.ts";
 
 const test = suite("alert outbox");

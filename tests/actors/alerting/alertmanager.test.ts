@@ -7,14 +7,13 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { parseAlertingConfig, runAlerting } from "../../../actors/alerting/mod.ts";
 import {
   defaultIncidentConfig,
   type IncidentConfig,
   IncidentStage,
-  parseAlertingConfig,
-  runAlerting,
   runIncidentStage,
-} from "../../../actors/mod.ts";
+} from "../../../actors/incidents/mod.ts";
 import { InProcessBus } from "../../../actors/runtime/mod.ts";
 import {
   alertFingerprint,

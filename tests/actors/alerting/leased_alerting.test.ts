@@ -8,12 +8,8 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  defaultIncidentConfig,
-  parseAlertingConfig,
-  runAlerting,
-  runLeasedIncidentStage,
-} from "../../../actors/mod.ts";
+import { parseAlertingConfig, runAlerting } from "../../../actors/alerting/mod.ts";
+import { defaultIncidentConfig, runLeasedIncidentStage } from "../../../actors/incidents/mod.ts";
 import { KvSnapshotStore, NatsBus, openFindingsStream } from "../../../actors/runtime/mod.ts";
 import { findingSubject } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
