@@ -232,6 +232,19 @@ export class AlertOutbox {
     }
   }
 
+  /**
+   * The target took a post: entries waiting out a backoff from its outage are due now, rather
+   * than each at the end of its own wait.
+   */
+  targetBack(nowMs: number): void {
+    for (const e of this.#owed.values()) {
+      if (e.attempts > 0 && !e.delivered && e.refused === undefined) {
+        e.attempts = 0;
+        e.next_ms = nowMs;
+      }
+    }
+  }
+
   /** A try of `entries` failed for a reason worth retrying: each waits, doubling, up to the max. */
   failed(entries: readonly OwedAlert[], nowMs: number, jitter: number): void {
     for (const e of entries) {

@@ -271,6 +271,7 @@ export class AlertSender {
     const now = this.#now();
     if (result.ok) {
       t.outbox.delivered(entries, now, sent);
+      t.outbox.targetBack(now);
       t.counts.sent += alerts.length;
     } else if (result.retry) {
       t.outbox.failed(entries, now, Math.random());

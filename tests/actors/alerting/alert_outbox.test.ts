@@ -151,6 +151,14 @@ test("AlertOutbox sends a resolved alert for its window, then settles it for goo
   assert.is(box.get(r.id)!.next_ms, 1500);
   for (let i = 0; i < 6; i++) box.failed(e, 0, 1);
   assert.is(box.get(r.id)!.next_ms, 4000, "up to retry_ms_max");
+  // Another alert taken by the target: the one in backoff is due at once.
+  const other = incident(["B"]);
+  box.want(other.id, alertOfIncident(other, OPTS), false, 900);
+  const b = box.due(900, 64).entries.filter((x) => x.id === other.id);
+  box.delivered(b, 900);
+  box.targetBack(900);
+  assert.is(box.get(r.id)!.next_ms, 900);
+  assert.is(box.get(r.id)!.attempts, 0);
   box.delivered(e, 1000);
   assert.is(box.get(r.id)!.next_ms, 2000);
   box.delivered(e, 3000);
