@@ -178,6 +178,12 @@ export class Host {
       everyMs: options.tickEveryMs ?? 0,
       slots: () => this.#slots.values(),
       enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
+      failed: (slot, err) =>
+        this.#log(
+          `${slot.def.kind}/${slot.key}: its tick could not be made: ${
+            (err as Error).message ?? String(err)
+          }`,
+        ),
     });
   }
 
