@@ -50,6 +50,8 @@ export class FeedEdge {
   readonly #subjects = new Map<string, string | null>();
   /** Samples lost on an input without positions, found as gaps in channels' sequences. */
   readonly gaps: SequenceGaps;
+  /** Frames refused because their channel was new past the host's limit. */
+  channelsRefused = 0;
 
   constructor(parts: FeedEdgeParts) {
     this.#p = parts;
@@ -113,6 +115,7 @@ export class FeedEdge {
     if (!decisions.admitted(channel)) {
       const max = this.#p.limits.channelsMax;
       if (decisions.channels >= max) {
+        this.channelsRefused++;
         throw new ProtocolError(
           "oversize",
           `Channel "${channel}" is over this host's limit of ${max} channels`,

@@ -36,6 +36,7 @@ import { HostNotices } from "./host_notices.ts";
 import { HostMetrics } from "./host_metrics.ts";
 import { isFatalIoError } from "./fatal_error.ts";
 import { type ControlHost, onKeptControl, onLiveControl } from "./control_input.ts";
+import { ControlRefusals } from "./control_refusals.ts";
 import { SettingsReporter } from "./settings_reporter.ts";
 import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
 import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
@@ -157,6 +158,11 @@ export class Host {
     this.#slots = this.#mail.slots;
     this.#edge = this.#feedEdge();
     this.metrics.watchGaps(this.#edge.gaps);
+    this.metrics.watchChannels(() => ({
+      admitted: this.#decisions.channels,
+      max: this.#limits.channelsMax,
+      refused: this.#edge.channelsRefused,
+    }));
     this.#decodeReplay = options.frameDecoders?.({});
     this.#snapshotter = this.#newSnapshotter();
     this.#recovery = new Recovery(this.#recoveryHost());
@@ -271,6 +277,7 @@ export class Host {
       reply: (msg, answer) => this.#notices.reply(msg, answer),
       deadLetter: (msg, err) => this.#notices.deadLetter(msg, err),
       refused: (kind) => this.metrics.controlRefused.inc({ kind }),
+      refusals: new ControlRefusals(),
       applied: (changes) => this.#settings.publish(changes),
     };
   }

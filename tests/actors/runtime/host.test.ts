@@ -223,7 +223,7 @@ test("malformed frames go to troupe.dlq.<reason> with the raw bytes and never re
   await host.stop();
 });
 
-test("a control message changes a kind's configuration, journaled; a refused one is counted, a malformed one dead-lettered", async () => {
+test("a control message changes a kind's configuration, journaled; a refused one no one asked for is counted and dead-lettered, a malformed one dead-lettered", async () => {
   const bus = new InProcessBus();
   const out = collect(bus, "troupe.out.stats.*");
   const dead: string[] = [];
@@ -256,8 +256,11 @@ test("a control message changes a kind's configuration, journaled; a refused one
   await bus.flush();
   await bus.flush();
   assert.is(out.length, 4);
-  assert.is(dead.length, 1, "only the malformed message is a dead letter");
-  assert.match(dead[0]!, "msgpack");
+  // The refused one had no one to answer: it is a dead letter too, naming the field and value.
+  assert.is(dead.length, 2, dead.join("; "));
+  assert.match(dead[0]!, "every_samples");
+  assert.match(dead[0]!, "-5");
+  assert.match(dead[1]!, "msgpack");
   const refused = await host.metrics.registry.getSingleMetricAsString(
     "troupe_control_refused_total",
   );
