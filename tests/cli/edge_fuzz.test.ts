@@ -293,7 +293,7 @@ if (haveNatsServer("edge fuzz")) {
       );
       const applied = new Set<string>();
       nc.subscribe("troupe.out.stats.good", {
-        callback: (_e, m) => applied.add(decodeEnvelope(m.data).cause ?? ""),
+        callback: (_e, m) => void applied.add(decodeEnvelope(m.data).cause ?? ""),
       });
       const dead: Array<{ raw: Uint8Array; text: string }> = [];
       nc.subscribe("troupe.dlq.>", {

@@ -528,6 +528,40 @@ test("an input that keeps failing an instance is dead-lettered and skipped; the 
   await host.stop();
 });
 
+test("inputs that fail an instance, one after another, are each skipped and dead-lettered: under the default supervision they never add up to stopping it", async () => {
+  const bus = new InProcessBus();
+  const dead: string[] = [];
+  bus.subscribe("troupe.dlq.>", (m) => dead.push(decodeDeadLetter(m.data).error));
+  const logs: string[] = [];
+  const host = new Host({
+    hostId: "h",
+    bus,
+    actors: [flakyKind],
+    journal: new MemoryJournal(),
+    snapshots: new MemorySnapshotStore(),
+    // The defaults (stop after 5 failures in a minute, skip an input after 3), faster backoff.
+    supervision: { backoffMsBase: 2 },
+    log: (m) => logs.push(m),
+  });
+  await host.start();
+  try {
+    const fs = frames("z", 8, 10);
+    for (const i of [1, 3, 5]) fs[i]!.v[2] = 666; // three poison frames, each failing it 3 times
+    publishFrames(bus, fs);
+    for (let i = 0; i < 300 && dead.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && host.instances()[0]?.status !== "running"; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.is(host.instances()[0]?.status, "running", logs.join("\n"));
+    assert.is(dead.length, 3, logs.join("\n"));
+    assert.not.ok(logs.some((l) => l.includes("stopped after")), logs.join("\n"));
+    const state = host.instance("flaky", "z")!.kernelState as StatsState;
+    assert.is(statsSummary(state).count, 50, "five good frames of ten applied");
+  } finally {
+    await host.stop();
+  }
+});
+
 test("an instance that fails too often is stopped and reported, and the host carries on", async () => {
   const broken = brokenKind;
 
