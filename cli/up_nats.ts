@@ -71,6 +71,22 @@ export async function startNats(
 }
 
 /**
+ * Stops `nats` however troupe up ends, since nats-server runs in a process group of its own and
+ * nothing else would: at exit, and on an error nothing caught (Node runs exit handlers then, Deno
+ * does not), which is said with its stack (it is a bug) and ends troupe up with exit code 1.
+ */
+export function stopNatsWithProcess(nats: NatsServer): void {
+  // stop() signals the server before it first awaits: enough in an exit handler.
+  process.once("exit", () => void nats.stop().catch(() => {}));
+  const fatal = (err: unknown) => {
+    console.error(`troupe up: stopped by an error nothing caught: ${(err as Error)?.stack ?? err}`);
+    process.exit(1);
+  };
+  process.on("uncaughtException", fatal);
+  process.on("unhandledRejection", fatal);
+}
+
+/**
  * An error about nats-server in one line: its first line, then the server's own fatal or error
  * lines (its last lines when it printed none). The server logs its version and settings first
  * and why it stopped last, so its first lines alone hid the reason.
