@@ -39,7 +39,7 @@ import { type ControlHost, onKeptControl, onLiveControl } from "./control_input.
 import { ControlRefusals } from "./control_refusals.ts";
 import { SettingsReporter } from "./settings_reporter.ts";
 import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
-import { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
+import { containedTimers, type HostTimers, REAL_TIMERS } from "./host_timers.ts";
 import { type HostLimits, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 import { InputRejectedError } from "./input_rejected_error.ts";
 import { coreInput, type InputSource } from "./input_source.ts";
@@ -112,8 +112,9 @@ export class Host {
     this.#bus = options.bus;
     this.#journal = options.journal;
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
-    this.#timers = options.timers ?? REAL_TIMERS;
     this.#log = options.log ?? ((m) => console.error(`[${options.hostId}] ${m}`));
+    this.#timers = options.timers ??
+      containedTimers(REAL_TIMERS, (err) => this.#log(`a timer failed: ${errorLine(err)}`));
     this.#sup = { ...DEFAULT_SUPERVISION, ...options.supervision };
     this.#limits = hostLimits(options);
     this.#partitionCount = options.partitions?.count ?? 1;
@@ -342,8 +343,12 @@ export class Host {
       const every = this.options.snapshotEveryMs ?? 5000;
       const period = Math.min(every, 1000);
       const tick = () => {
-        this.#periodic();
-        if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
+        try {
+          this.#periodic();
+        } finally {
+          // Rescheduled whatever this round did: one failed round must not end the rounds.
+          if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
+        }
       };
       this.#timer = this.#timers.setTimeout(tick, period);
       this.#ticker.start();
@@ -600,4 +605,10 @@ export class Host {
   #refreshGauges(): number {
     return refreshGauges(this.metrics, this.#journal, this.#slots.values(), () => this.health());
   }
+}
+
+/** An error as one line of a host's log: its stack's first frames say where a bug is. */
+function errorLine(err: unknown): string {
+  const stack = (err as Error)?.stack;
+  return stack ? stack.split("\n").slice(0, 3).join(" | ") : String(err);
 }
