@@ -210,7 +210,6 @@ function runningInstances(def: AnyActorDefinition, host: ControlHost): number {
  * had no one to answer and no stream will deliver it again (core NATS).
  */
 export function onLiveControl(msg: BusMessage, host: ControlHost, kept: boolean): void {
-  if (isIncidentControlSubject(msg.subject)) return; // the incident stage's, in old recordings
   const pass = passOf(msg, host);
   if (pass) {
     // The owner applies (or refuses) and answers; this host says why it does not, when asked.
@@ -218,8 +217,13 @@ export function onLiveControl(msg: BusMessage, host: ControlHost, kept: boolean)
       host.reply(msg, { ok: false, error: describeControlPass(pass), pass });
     }
     // A kind no host may run: with no one answered and no stream to deliver it, the refusal is
-    // this host's to count and dead-letter (a key another host owns is no refusal).
-    if (pass.partition === null && !kept && !msg.reply) refuse(msg, host, unknownKind(msg, host));
+    // this host's to count and dead-letter (a key another host owns is no refusal, nor the
+    // incident stage's old subject, which old recordings hold).
+    if (
+      pass.partition === null && !kept && !msg.reply && !isIncidentControlSubject(msg.subject)
+    ) {
+      refuse(msg, host, unknownKind(msg, host));
+    }
     return;
   }
   try {
@@ -314,7 +318,7 @@ function refusalKind(msg: BusMessage, err: unknown, host: ControlHost): string |
  * dead-lettered. A key whose partition another host owns is that host's.
  */
 export function onKeptControl(msg: BusMessage, host: ControlHost): void {
-  if (isIncidentControlSubject(msg.subject)) return;
+  if (isIncidentControlSubject(msg.subject)) return; // the incident stage's, in old recordings
   const pass = passOf(msg, host);
   if (pass && pass.partition !== null) return; // its key's owner decides
   try {
