@@ -12,6 +12,7 @@ export {
 } from "./actor_instance.ts";
 export { Host } from "./host.ts";
 export type { HostLimits, HostOptions } from "./host_options.ts";
+export { CHANNELS_MAX_DEFAULT } from "./host_options.ts";
 export { coreInput, type InputSource } from "./input_source.ts";
 export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./input_gaps.ts";
 export type { DecodedFrame, FrameDecoder } from "./frame_decoder.ts";

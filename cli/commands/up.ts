@@ -375,6 +375,8 @@ function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: numbe
   const demo = o.feedKind === "metrics" ? metricsActorConfigs() : demoActorConfigs(o.intervalUs);
   config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
   config.accept_journal_loss = o.acceptJournalLoss;
+  // Every channel of the synthetic feed is admitted, however many are asked for.
+  config.limits.channels_max = Math.max(config.limits.channels_max, o.channels);
   return config;
 }
 
