@@ -195,7 +195,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       return 1;
     }
     const { nats, bus } = started;
-    if (nats) stopNatsWithProcess(nats);
+    if (nats) stopNatsWithProcess(nats, o.dataDir);
     // What was started, stopped in reverse order when a later part cannot start.
     const undo: Array<() => unknown> = [() => nats?.stop(), () => bus.close()];
     const abandon = async (why: string) => {

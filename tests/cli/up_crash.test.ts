@@ -1,14 +1,16 @@
 /**
  * `troupe up` stops its nats-server however it ends: nats-server runs in a process group of its
  * own (so that Ctrl-C drains the host through it first), so when troupe up died of an error
- * nothing caught, the server ran on, holding the port and the JetStream store.
+ * nothing caught, the server ran on, holding the port and the JetStream store; killed outright
+ * (kill -9), troupe up cannot stop it, and the next troupe up on the same data directory then
+ * started a second server on the same store. That one now stops the server left running first.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { ROOT } from "../_support/cli.ts";
+import { ROOT, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { natsServersOn, upArgs } from "./_up.ts";
 
@@ -55,6 +57,35 @@ if (haveNatsServer("troupe up: a crash")) {
       }
       assert.equal(natsServersOn(join(dataDir, "nats")), [], "no nats-server left");
     } finally {
+      for (const pid of natsServersOn(join(dataDir, "nats"))) process.kill(pid, "SIGKILL");
+      dir.remove();
+    }
+  });
+}
+
+if (haveNatsServer("troupe up: killed outright")) {
+  test("troupe up killed with kill -9 leaves its nats-server; the next troupe up on the data directory stops it first, and stops its own", async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, "d");
+    const first = startTroupe(upArgs(dataDir, ["--channels", "2", "--rate", "200"]));
+    try {
+      await first.waitFor("injecting the synthetic market feed", 120_000);
+      first.signal("SIGKILL");
+      await first.exited;
+      const left = natsServersOn(join(dataDir, "nats"));
+      assert.is(left.length, 1, "the first one's server runs on, as nothing could stop it");
+      const second = await runTroupe(
+        upArgs(dataDir, ["--channels", "2", "--rate", "200", "--duration", "2"]),
+        { timeoutMs: 120_000 },
+      );
+      assert.is(second.code, 0, second.stdout + second.stderr);
+      assert.match(
+        second.stdout,
+        `troupe up: stopped nats-server ${left[0]}, left running on ${join(dataDir, "nats")}`,
+      );
+      assert.equal(natsServersOn(join(dataDir, "nats")), [], "no nats-server left");
+    } finally {
+      first.signal("SIGKILL");
       for (const pid of natsServersOn(join(dataDir, "nats"))) process.kill(pid, "SIGKILL");
       dir.remove();
     }
