@@ -17,8 +17,8 @@ import { join } from "node:path";
 import { encode } from "@msgpack/msgpack";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { ensureFeedStream } from "../../actors/runtime/jetstream_input.ts";
-import { decodeDeadLetter } from "../../actors/runtime/dead_letter.ts";
+import { ensureFeedStream } from "../../actors/runtime/edge/jetstream_input.ts";
+import { decodeDeadLetter } from "../../actors/runtime/edge/dead_letter.ts";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { Prng } from "../../sim/mod.ts";
 import {

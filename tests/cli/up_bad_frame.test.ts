@@ -12,7 +12,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { decodeDeadLetter } from "../../actors/runtime/dead_letter.ts";
+import { decodeDeadLetter } from "../../actors/runtime/edge/dead_letter.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";

@@ -13,8 +13,8 @@ import {
   MemoryJournal,
   MemorySnapshotStore,
 } from "../../../actors/runtime/mod.ts";
-import { decodeDeadLetter } from "../../../actors/runtime/dead_letter.ts";
-import { ControlRefusals } from "../../../actors/runtime/control_refusals.ts";
+import { decodeDeadLetter } from "../../../actors/runtime/edge/dead_letter.ts";
+import { ControlRefusals } from "../../../actors/runtime/control/control_refusals.ts";
 import {
   ctlSubject,
   decodeEnvelope,
