@@ -28,6 +28,15 @@ import {
   utf8Length,
 } from "./_frame_codec.ts";
 import { checkName } from "./subjects.ts";
+import {
+  checkFrameSeq,
+  FRAME_TIME_US_MAX,
+  FRAME_TIME_US_MIN,
+  frameTimeError,
+  inFrameTimeRange,
+} from "./frame_bounds.ts";
+
+export { FRAME_TIME_US_MAX, FRAME_TIME_US_MIN } from "./frame_bounds.ts";
 import { invariant } from "./invariant.ts";
 
 /** The envelope type of a sample frame. */
@@ -36,19 +45,6 @@ export const FRAME_TYPE = "frame";
 export const COLUMNS_TYPE = "columns";
 /** The default cap on samples in one frame. */
 export const FRAME_SAMPLES_MAX_DEFAULT = 65_536;
-/**
- * The earliest sample time a frame may carry: the Unix epoch. Times are microseconds since it.
- */
-export const FRAME_TIME_US_MIN = 0;
-/**
- * The latest sample time a frame may carry: 2100-01-01T00:00:00Z in microseconds. Every stage
- * downstream turns times into integer microseconds (envelope `ts`, bar starts and ends, tick
- * times) that must stay safe integers with room for a bar's or a window's span added; this bound
- * leaves a factor of two below Number.MAX_SAFE_INTEGER. It is fixed, not relative to the host's
- * clock, so that replaying a journal or a recording years later judges a frame as it was judged
- * live.
- */
-export const FRAME_TIME_US_MAX = 4_102_444_800_000_000;
 
 /** Samples of one channel in columnar form. */
 export interface SampleFrame {
@@ -423,15 +419,7 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
     );
   }
   const n = t.length;
-  // The last sample's number must be a safe integer too: outputs carry sequence numbers up to it.
-  if (frame.seq0 + n > Number.MAX_SAFE_INTEGER) {
-    throw new ProtocolError(
-      "value",
-      `Frame of channel "${frame.channel}": body.seq0 = ${frame.seq0} leaves no safe integer ` +
-        `sequence number for its ${n} samples (at most ${Number.MAX_SAFE_INTEGER - n})`,
-      { field: "body.seq0", value: frame.seq0 },
-    );
-  }
+  checkFrameSeq(frame.channel, frame.seq0, n);
   if (n === 0) return;
   // Times non-decreasing, so the ends in range put every time in range (NaN fails both tests).
   if (framePasses(t, v) && t[0]! >= FRAME_TIME_US_MIN && t[n - 1]! <= FRAME_TIME_US_MAX) return;
@@ -440,20 +428,12 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
   let i = 0;
   for (; i < n; i++) {
     const ti = t[i]!, vi = v[i]!;
-    if (!(ti >= prev) || !inTimeRange(ti) || vi - vi !== 0) break;
+    if (!(ti >= prev) || !inFrameTimeRange(ti) || vi - vi !== 0) break;
     prev = ti;
   }
   if (i === n) return;
   const ti = t[i]!, vi = v[i]!;
-  if (!inTimeRange(ti)) {
-    throw new ProtocolError(
-      "value",
-      `Frame of channel "${frame.channel}": body.t[${i}] must be a time in microseconds from ` +
-        `${FRAME_TIME_US_MIN} (1970-01-01T00:00:00Z) to ${FRAME_TIME_US_MAX} ` +
-        `(2100-01-01T00:00:00Z), got ${describeValue(ti)}`,
-      { field: `body.t[${i}]`, value: ti },
-    );
-  }
+  if (!inFrameTimeRange(ti)) throw frameTimeError(frame.channel, i, ti);
   if (ti < prev) {
     throw new ProtocolError(
       "order",
@@ -468,11 +448,6 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
     `Frame of channel "${frame.channel}": body.v[${i}] must be finite, got ${describeValue(vi)}`,
     { field: `body.v[${i}]`, value: vi },
   );
-}
-
-/** Whether `t` is a sample time a frame may carry (false for NaN). */
-function inTimeRange(t: number): boolean {
-  return t >= FRAME_TIME_US_MIN && t <= FRAME_TIME_US_MAX;
 }
 
 /**

@@ -69,25 +69,7 @@ export function parseScanRequest(
     );
   }
   const b = body as Record<string, unknown>;
-  for (const key of Object.keys(b)) {
-    if (nestsOver(b[key], SCAN_REQUEST_DEPTH_MAX)) {
-      throw new ScanRequestError(
-        400,
-        key,
-        `Field "${key}" nests lists or objects more than ${SCAN_REQUEST_DEPTH_MAX} levels deep; ` +
-          `the limit is ${SCAN_REQUEST_DEPTH_MAX}`,
-      );
-    }
-  }
-  for (const key of Object.keys(b)) {
-    if (!KNOWN.includes(key)) {
-      throw new ScanRequestError(
-        400,
-        key,
-        `Unknown field "${key}"; known fields: ${KNOWN.join(", ")}`,
-      );
-    }
-  }
+  checkFields(b);
   const str = (key: string, fallback: string | null): string | null => {
     const v = b[key];
     if (v === undefined || v === null) return fallback;
@@ -210,6 +192,32 @@ function shown(v: unknown): string {
   if (v !== null && typeof v === "object") return `an object of ${Object.keys(v).length} fields`;
   if (typeof v === "string" && v.length > 80) return JSON.stringify(v.slice(0, 77) + "...");
   return v === undefined ? "nothing" : JSON.stringify(v);
+}
+
+/**
+ * Throws for a field of `b` that is not a request's, or that nests past SCAN_REQUEST_DEPTH_MAX,
+ * naming it (and the limit).
+ */
+function checkFields(b: Record<string, unknown>): void {
+  for (const key of Object.keys(b)) {
+    if (!KNOWN.includes(key)) {
+      throw new ScanRequestError(
+        400,
+        key,
+        `Unknown field "${key}"; known fields: ${KNOWN.join(", ")}`,
+      );
+    }
+  }
+  for (const key of Object.keys(b)) {
+    if (nestsOver(b[key], SCAN_REQUEST_DEPTH_MAX)) {
+      throw new ScanRequestError(
+        400,
+        key,
+        `Field "${key}" nests lists or objects more than ${SCAN_REQUEST_DEPTH_MAX} levels deep; ` +
+          `the limit is ${SCAN_REQUEST_DEPTH_MAX}`,
+      );
+    }
+  }
 }
 
 /**

@@ -196,7 +196,6 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       return 1;
     }
     const { nats, bus } = started;
-    if (nats) stopNatsWithProcess(nats, o.dataDir);
     // What was started, stopped in reverse order when a later part cannot start.
     const undo: Array<() => unknown> = [() => nats?.stop(), () => bus.close()];
     const abandon = async (why: string) => {
@@ -345,6 +344,7 @@ async function startUpBus(
         : "--no-nats runs everything on the in-process bus";
       return `${started}; ${why}`;
     }
+    stopNatsWithProcess(started.nats, o.dataDir);
     return started;
   }
   console.log(

@@ -20,12 +20,8 @@
  * seen there goes to the worker its partition's number names.
  */
 import type { Worker } from "node:worker_threads";
-import {
-  type AnyActorDefinition,
-  CHANNELS_MAX_DEFAULT,
-  partitionOf,
-  workerModuleUrl,
-} from "../../actors/runtime/mod.ts";
+import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
+import { CHANNELS_MAX_DEFAULT, partitionOf, workerModuleUrl } from "../../actors/runtime/mod.ts";
 import {
   decodeEnvelope,
   decodeFrame,

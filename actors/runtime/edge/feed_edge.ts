@@ -82,6 +82,12 @@ export class FeedEdge {
     return { targets, record, bytes, decoded };
   }
 
+  /** The channels admitted, the limit, and the frames of new channels refused past it. */
+  channelFigures(): { admitted: number; max: number; refused: number } {
+    const max = this.#p.limits.channelsMax;
+    return { admitted: this.#p.decisions.channels, max, refused: this.channelsRefused };
+  }
+
   /** The channel of a subject, or null when it is not a feed's; throws for a malformed one. */
   channelOf(subject: string): string | null {
     let cached = this.#subjects.get(subject);

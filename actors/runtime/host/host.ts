@@ -135,7 +135,7 @@ export class Host {
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
     this.#log = options.log ?? ((m) => console.error(`[${options.hostId}] ${m}`));
     this.#timers = options.timers ??
-      containedTimers(REAL_TIMERS, (err) => this.#log(`a timer failed: ${errorLine(err)}`));
+      containedTimers(REAL_TIMERS, (line) => this.#log(line));
     this.#sup = { ...DEFAULT_SUPERVISION, ...options.supervision };
     this.#limits = hostLimits(options);
     this.#partitionCount = options.partitions?.count ?? 1;
@@ -180,11 +180,7 @@ export class Host {
     this.#slots = this.#mail.slots;
     this.#edge = this.#feedEdge();
     this.metrics.watchGaps(this.#edge.gaps);
-    this.metrics.watchChannels(() => ({
-      admitted: this.#decisions.channels,
-      max: this.#limits.channelsMax,
-      refused: this.#edge.channelsRefused,
-    }));
+    this.metrics.watchChannels(() => this.#edge.channelFigures());
     this.#decodeReplay = options.frameDecoders?.({});
     this.#snapshotter = this.#newSnapshotter();
     this.#recovery = new Recovery(this.#recoveryHost());
@@ -206,12 +202,7 @@ export class Host {
       everyMs: options.tickEveryMs ?? 0,
       slots: () => this.#slots.values(),
       enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
-      failed: (slot, err) =>
-        this.#log(
-          `${slot.def.kind}/${slot.key}: its tick could not be made: ${
-            (err as Error).message ?? String(err)
-          }`,
-        ),
+      log: this.#log,
     });
   }
 
@@ -630,10 +621,4 @@ export class Host {
   #refreshGauges(): number {
     return refreshGauges(this.metrics, this.#journal, this.#slots.values(), () => this.health());
   }
-}
-
-/** An error as one line of a host's log: its stack's first frames say where a bug is. */
-function errorLine(err: unknown): string {
-  const stack = (err as Error)?.stack;
-  return stack ? stack.split("\n").slice(0, 3).join(" | ") : String(err);
 }

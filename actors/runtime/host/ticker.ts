@@ -18,7 +18,7 @@ import {
   type InputRecord,
   sysSubject,
 } from "../../../protocol/mod.ts";
-import type { HostTimers, Pending, Slot } from "../instances/mod.ts";
+import { errorLine, type HostTimers, type Pending, type Slot } from "../instances/mod.ts";
 
 /** Milliseconds between looks when a host ticks (`troupe run`, `troupe up`). */
 export const TICK_EVERY_MS = 1000;
@@ -36,11 +36,11 @@ export interface TickerOptions {
   /** Milliseconds between ticks (default TICK_EVERY_MS); 0: none. */
   everyMs?: number;
   /**
-   * Told when looking at an instance threw (a kind's `tickDue` on a state it cannot read): that
-   * instance gets no tick this period, the others do, and ticking goes on (default: the log of
-   * `console.error`).
+   * Where a look at an instance that threw is said (a kind's `tickDue` on a state it cannot
+   * read): that instance gets no tick this period, the others do, and ticking goes on (default:
+   * stderr).
    */
-  failed?: (slot: Slot, err: unknown) => void;
+  log?: (line: string) => void;
 }
 
 const TICK_SUBJECT = sysSubject("tick");
@@ -92,8 +92,8 @@ export class Ticker {
         // input before it, and been torn down under this look. It is the supervisor's to
         // rebuild; the look starts afresh next period.
         this.#waiting.delete(slot);
-        if (this.#o.failed) this.#o.failed(slot, err);
-        else console.error(`ticker: looking at ${slot.def.kind}/${slot.key} failed: ${err}`);
+        const line = `${slot.def.kind}/${slot.key}: its tick could not be made: ${errorLine(err)}`;
+        (this.#o.log ?? console.error)(line);
       }
     }
     return n;
