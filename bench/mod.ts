@@ -22,6 +22,7 @@ export {
   type RowFigures,
 } from "./_bench.ts";
 export { BenchOptionError } from "./bench_option_error.ts";
+export { BenchDataError } from "./bench_data_error.ts";
 
 /** A benchmark's module. */
 export interface BenchmarkModule {
