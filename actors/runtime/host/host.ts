@@ -52,6 +52,7 @@ import {
   FeedEdge,
   type InputSource,
   reasonOf,
+  traceEdge,
 } from "../edge/mod.ts";
 import { closeServer, HostMetrics, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { HostNotices } from "./host_notices.ts";
@@ -75,6 +76,7 @@ import { partitionOf } from "./partition.ts";
 import { Recovery, type RecoveryHost, Snapshotter } from "../recovery/mod.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
+import { publishOutputs } from "./publish_outputs.ts";
 import { Ticker } from "./ticker.ts";
 import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
 
@@ -520,23 +522,13 @@ export class Host {
       this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
       return;
     }
-    if (trace) this.#traceEdge(trace, input);
+    if (trace) traceEdge(trace, input);
     if (input === undefined) return;
     const { record, bytes, decoded } = input;
     const arrivedMs = performance.now();
     for (const [def, key] of input.targets) {
       this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
     }
-  }
-
-  /** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
-  #traceEdge(trace: StageTrace, input: EdgeInput | undefined): void {
-    if (input === undefined || input.targets.length !== 1) {
-      trace.drop();
-      return;
-    }
-    trace.sent(input.decoded.frame.channel, input.decoded.envelope.ts);
-    trace.mark(STAGE.edge);
   }
 
   #onCtl(msg: BusMessage): void {
@@ -589,18 +581,7 @@ export class Host {
   }
 
   #publish(outputs: Output[]): void {
-    for (const out of outputs) {
-      if (this.options.msgIdHeaders) {
-        this.#bus.publish(out.subject, out.data, { headers: { "Nats-Msg-Id": out.id } });
-      } else {
-        this.#bus.publish(out.subject, out.data);
-      }
-      // A finding again on its own subject, where the findings stream journals it: always with
-      // its id, so that the stream drops one published twice (a redelivered input's).
-      if (out.finding) {
-        this.#bus.publish(out.finding, out.data, { headers: { "Nats-Msg-Id": out.id } });
-      }
-    }
+    publishOutputs(this.#bus, outputs, this.options.msgIdHeaders === true);
   }
 
   // --- supervision (restarts.ts) ---------------------------------------------------------------
