@@ -47,7 +47,7 @@
  * and the sample's surprise is the largest of it, the flat run's, the jump's and the shift's
  * (bits of a rare event). The raw score is that surprise divided by `full_score_bits` (capped at
  * 1), and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that
- * range and its expected value by more than RANGE_EXPECTED_SIGMAS sds of that predictor's errors.
+ * range (HTM's spatial anomaly rule in its NAB detector).
  * Calibration (_calibration.ts): the published score is the raw score capped by how often the
  * channel's own raw scores have recently risen that high (an empirical tail over a span of 8,192
  * samples), so that no channel rises to a threshold
@@ -124,14 +124,6 @@ const DAY_US = 86_400_000_000;
  */
 const GROWING_US = 7 * DAY_US;
 const SIGMA_PER_MAE = 1.2533141373155003; // sqrt(pi / 2): sigma over mean absolute error, Gaussian
-/**
- * A value beyond the range seen scores 1 outright only if it also departs from its expected value
- * by more than this many standard deviations of that predictor's errors (the three-sigma rule, the
- * band's default half-width: fixed here, so that widening the band on display changes no score).
- * Inside it, the forecast expected the value (a young channel's first daily peak above the range
- * of its first hours, a trend's new high): it is scored by its views (issue 30, fifteenth round).
- */
-const RANGE_EXPECTED_SIGMAS = 3;
 const LEVEL_ALPHA = 0.1;
 const ERROR_ALPHA = 0.02;
 const PROFILE_ALPHA_MIN = 0.1;
@@ -470,16 +462,13 @@ export function stepAnomaly(
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
       const beyond = x > rangeHi ? x - rangeHi : rangeLo - x;
-      // A value beyond the range that departs from its expected value by no more than
-      // RANGE_EXPECTED_SIGMAS of the predictor's sds is one the forecast expected; within
-      // settle_hours of an incident, one that departs by no more than the incident's sample did is
-      // that change meeting the old range's edge (a shift up, at its next daily peak): both are
-      // scored by their views, not 1. So is a count whose Poisson tail at the expected value is
-      // short of a full score's bits.
+      // Within settle_hours of an incident, a value beyond the range that departs from its
+      // expected value by no more than the incident's sample did is that change meeting the old
+      // range's edge (a shift up, at its next daily peak): it is scored by its views, not 1. So is
+      // a count whose Poisson tail at the expected value is short of a full score's bits.
       const departs = x > exp ? x - exp : exp - x;
       if (
         !walk && beyond > tol * span && countBits >= fullBits &&
-        departs > RANGE_EXPECTED_SIGMAS * SIGMA_PER_MAE * mae &&
         (ti - lastAlarm >= settleUs || departs > lastAlarmSize)
       ) raw = 1, view = VIEW.range;
       // Calibration: the score may not claim more than the channel's own record of rises to it
