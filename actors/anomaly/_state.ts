@@ -5,7 +5,6 @@
 import { type AnomalyConfig, GRIDS_MAX, HOUR_BUCKETS_MAX } from "./config.ts";
 import { initKeysCapacity, TABLE_SLOTS } from "./_table.ts";
 import { CALIB_BINS, CALIB_FLOATS, CALIB_WEIGHT, createCalibration } from "./_calibration.ts";
-import { BOUNDS_FLOATS, createBounds } from "./_bounds.ts";
 import {
   createShiftState,
   DAY_TYPES,
@@ -20,7 +19,7 @@ const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
  * version of the kind (ActorDefinition.version), whose snapshots the host discards and rebuilds
  * from the journal, and a recording of one replays with that kind not compared.
  */
-const SAVE_VERSION = 17;
+const SAVE_VERSION = 18;
 const HOUR_US = 3_600_000_000;
 
 // Scalar slots of the state.
@@ -164,8 +163,6 @@ export interface AnomalyState {
   shift: Float64Array;
   /** The calibration's record (_calibration.ts): samples scored, rises per score bin, last bin. */
   calib: Float64Array;
-  /** The flat-run view's record of the channel's bounds (_bounds.ts): value, stays per run bin. */
-  bounds: Float64Array;
 }
 
 /** Jump bins: half-octaves of an increment's size beyond the increment bins' range. */
@@ -248,17 +245,16 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
     jumps: new Float64Array(JUMP_BINS),
     shift: createShiftState(hours),
     calib: createCalibration(),
-    bounds: createBounds(),
   };
 }
 
 /**
  * Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, flat runs,
- * jumps, the shift view, key set, the calibration's record, the bounds' record.
+ * jumps, the shift view, key set, the calibration's record.
  */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
   const floats = st.s.length + st.profile.length + st.ctx.length + st.warm.length +
-    st.born.length + RUN_BINS + JUMP_BINS + st.shift.length + CALIB_FLOATS + BOUNDS_FLOATS;
+    st.born.length + RUN_BINS + JUMP_BINS + st.shift.length + CALIB_FLOATS;
   const bytes = new Uint8Array(24 + 8 * floats + 4 * st.keys.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, SAVE_MAGIC, true);
@@ -273,7 +269,6 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   }
   for (let i = 0; i < st.keys.length; i++, p += 4) view.setUint32(p, st.keys[i]!, true);
   for (let i = 0; i < st.calib.length; i++, p += 8) view.setFloat64(p, st.calib[i]!, true);
-  for (let i = 0; i < st.bounds.length; i++, p += 8) view.setFloat64(p, st.bounds[i]!, true);
   return bytes;
 }
 
@@ -296,7 +291,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const nw = view.getUint32(20, true);
   const ns = SHIFT_SCALARS + 2 * DAY_TYPES * (np / 3);
   const size = 24 +
-    8 * (SCALARS + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns + CALIB_FLOATS + BOUNDS_FLOATS) +
+    8 * (SCALARS + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns + CALIB_FLOATS) +
     4 * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
   if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
@@ -311,7 +306,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const runs = read(RUN_BINS), jumps = read(JUMP_BINS), shift = read(ns);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
-  const calib = read(CALIB_FLOATS), bounds = read(BOUNDS_FLOATS);
+  const calib = read(CALIB_FLOATS);
   const weight = calib[CALIB_WEIGHT]!;
   if (!(weight >= 1 && weight < Infinity)) fail(`calibration weight ${weight}`);
   const grids = s[GRIDS]!;
@@ -325,7 +320,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
   if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
   if (shiftBuckets(shift) !== DAY_TYPES * s[HOURS]!) fail("shift view size disagrees with hours");
-  return { s, profile, ctx, warm, keys, born, runs, jumps, shift, calib, bounds };
+  return { s, profile, ctx, warm, keys, born, runs, jumps, shift, calib };
 }
 
 /** Live counters of a state, for health and tests. */

@@ -365,8 +365,8 @@ test("save() and load() restore a state that steps to bit-identical outputs", ()
   }
 });
 
-/** Floats of the calibration's record and of the bounds' record, the last parts of a state. */
-const CALIB_FLOATS = 67, BOUNDS_FLOATS = 34;
+/** Floats of the calibration's record, the last part of a state. */
+const CALIB_FLOATS = 67;
 
 test("load() refuses a state saved in another format, naming it", () => {
   const st = anomalyKernel.init(CONFIG, "c");
@@ -390,7 +390,7 @@ test("load() rejects bytes that are not a saved state", () => {
   assert.throws(() => anomalyKernel.load(wrong), /magic/);
   const full = bytes.slice();
   // Key slots claimed that the state does not count (the keys come before the calibration).
-  const keysEnd = full.length - 8 * (CALIB_FLOATS + BOUNDS_FLOATS);
+  const keysEnd = full.length - 8 * CALIB_FLOATS;
   full.fill(0xff, keysEnd - 64, keysEnd);
   assert.throws(() => anomalyKernel.load(full), /key table/);
   const grids = bytes.slice();
