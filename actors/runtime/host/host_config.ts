@@ -68,6 +68,9 @@ export interface HostConfig {
    * folder cannot import it, so `troupe run` checks them when it loads the file).
    */
   incidents: Record<string, unknown>;
+  /** Where incidents are sent (Alertmanagers, webhooks), as written (`actors/alerting` parses
+   *  it). */
+  alerting?: Record<string, unknown>;
 }
 
 /** The defaults, for a host with no config file. */
@@ -151,6 +154,7 @@ const TOP = [
   "limits",
   "actors",
   "incidents",
+  "alerting",
 ] as const;
 
 /** Parses a host configuration object; throws ConfigError naming the field. */
@@ -190,6 +194,9 @@ export function parseHostConfig(
     limits: obj.limits === undefined ? d.limits : parseLimitsSection(obj.limits, d.limits),
     actors: parseActors(obj.actors, kinds),
     incidents: obj.incidents === undefined ? {} : { ...configObject(obj.incidents, "incidents") },
+    ...(obj.alerting === undefined
+      ? {}
+      : { alerting: { ...configObject(obj.alerting, "alerting") } }),
   };
   checkNatsNeeded(config);
   return config;
