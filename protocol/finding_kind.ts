@@ -36,9 +36,21 @@ export interface FindingKind {
 /** Kinds of finding a process may register, at most: each is a subscription and a metric label. */
 export const FINDING_KINDS_MAX = 256;
 
-const registry = new Map<string, FindingKind>();
-/** Actor kinds that declared findings: their `troupe.out.<kind>.*` carries them. */
-const actors = new Set<string>();
+/**
+ * The registry, one per process (per thread): kept on globalThis under a registered symbol so that
+ * two copies of this module (troupe's own, and one a user's kind loaded by another path) share it.
+ */
+interface FindingRegistry {
+  kinds: Map<string, FindingKind>;
+  /** Actor kinds that declared findings: their `troupe.out.<kind>.*` carries them. */
+  actors: Set<string>;
+}
+const REGISTRY_KEY = Symbol.for("troupe.findingKinds");
+const shared = globalThis as { [REGISTRY_KEY]?: FindingRegistry };
+const { kinds: registry, actors } = shared[REGISTRY_KEY] ??= {
+  kinds: new Map(),
+  actors: new Set(),
+};
 
 /** Registers the findings actor kind `actor` declares (see `registerFindingKind`). */
 export function registerKindFindings(actor: string, specs: readonly FindingKind[]): void {

@@ -116,6 +116,7 @@ export { askControl, type AskControlOptions } from "./ask_control.ts";
 export { requestAll, type RequestAllOptions } from "./request_all.ts";
 export { MemoryJournal } from "./memory_journal.ts";
 export type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
+export { decodeSnapshot, encodeSnapshot } from "./snapshot_store.ts";
 export { FileSnapshotStore } from "./file_snapshot_store.ts";
 export { KvSnapshotStore } from "./kv_snapshot_store.ts";
 export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
