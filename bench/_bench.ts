@@ -59,6 +59,14 @@ export class BenchOptionError extends Error {
   override name = "BenchOptionError";
 }
 
+/**
+ * The data a benchmark was pointed at cannot be used (a corpus file that does not parse, a label
+ * that matches no row): said as the message alone, exit 1, never a stack.
+ */
+export class BenchDataError extends Error {
+  override name = "BenchDataError";
+}
+
 /** Formats rows as an aligned table. */
 export function formatTable(rows: readonly BenchRow[]): string {
   const fmt = (x: number | null) =>

@@ -15,6 +15,7 @@ export {
 } from "./_option_table.ts";
 export {
   type BenchContext,
+  BenchDataError,
   type Benchmark,
   BenchOptionError,
   type BenchRow,

@@ -288,6 +288,10 @@ export class Host {
           health: () => this.health(),
           metrics: this.metrics,
           refreshGauges: () => this.#refreshGauges(),
+          partitions: {
+            count: this.#partitionCount,
+            owned: [...this.#owned].sort((a, b) => a - b),
+          },
         }, this.options.http);
       }
       const t0 = this.#now();

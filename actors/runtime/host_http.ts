@@ -17,6 +17,11 @@ export interface HttpHost {
   metrics: Pick<HostMetrics, "text" | "contentType">;
   /** Brings the gauges up to date before /metrics is rendered. */
   refreshGauges(): void;
+  /**
+   * The partitions a host owns for good (started with them; `troupe status` shows them when no
+   * lease says): absent for a host whose partitions move by lease.
+   */
+  partitions?: { count: number; owned: readonly number[] };
 }
 
 /** Routes a service adds to the host's port (the scan API). */
@@ -40,7 +45,12 @@ export function serveHostHttp(
 ): Promise<Server> {
   const endpoints: OpsEndpoints = {
     // Warming is not a fault: the host serves meanwhile, only slower at first.
-    health: () => ({ host: host.hostId, ...host.health(), warming: extra?.warming?.() ?? [] }),
+    health: () => ({
+      host: host.hostId,
+      ...host.health(),
+      ...(host.partitions ? { partitions: host.partitions } : {}),
+      warming: extra?.warming?.() ?? [],
+    }),
     async metrics() {
       host.refreshGauges();
       return { text: await host.metrics.text(), contentType: host.metrics.contentType };

@@ -472,6 +472,9 @@ export class ThreadedHost {
         contentType: "text/plain; version=0.0.4; charset=utf-8",
       },
       refreshGauges: () => {},
+      ...(this.config.partitions.leases ? {} : {
+        partitions: { count: this.config.partitions.count, owned: this.config.partitions.owned },
+      }),
     }, extra);
   }
 }

@@ -190,6 +190,35 @@ test("troupe watch prints incidents by default: a crash over 8 channels is one l
   });
 });
 
+test("troupe watch stopped by Ctrl-C counts the incident lines it printed", async () => {
+  await withGateway(async (env) => {
+    const stage = runIncidentStage(env.pub, { config: defaultIncidentConfig });
+    const watch = startTroupe(["watch", "--url", env.url, "--token", env.token]);
+    try {
+      await waitFor(
+        () => env.collab.stream!.stats().subscriptions === 1,
+        30_000,
+        "watch to subscribe",
+      );
+      for (let i = 0; i < 8; i++) {
+        const channel = `SYM00${i + 1}`;
+        env.pub.publish(`troupe.out.anomaly.${channel}`, anomaly(channel, 0.95, TS + i * 150_000));
+      }
+      env.pub.publish("troupe.out.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 120_000_000));
+      await env.pub.flush();
+      await watch.waitFor(" resolved ");
+      watch.signal("SIGINT");
+      assert.is(await watch.exitCode(), 0, watch.output());
+      const lines = watch.output().trim().split("\n");
+      assert.is(lines.filter((l) => / (firing|resolved) /.test(l)).length, 2, watch.output());
+      assert.match(watch.output(), /troupe watch: SIGINT: 2 incident changes shown\n/);
+    } finally {
+      watch.signal("SIGKILL");
+      stage.stop();
+    }
+  });
+});
+
 test("troupe watch names a refused token and exits 1; usage errors exit 2", async () => {
   await withGateway(async (env) => {
     const r = await runTroupe(["watch", "--url", env.url, "--token", "nope.nope"]);
