@@ -111,7 +111,8 @@ function resolveKindModule(spec: string, baseDir: string, at: string): string {
   if (typeof spec !== "string" || spec === "") {
     throw new ConfigError(at, `${at} must name a module (a path or a package)`, { value: spec });
   }
-  if (spec.startsWith(".") || isAbsolute(spec)) {
+  // A path (`./x.ts`, `/abs/x.ts`, or a file that is there); else a package name.
+  if (spec.startsWith(".") || isAbsolute(spec) || existsSync(resolve(baseDir, spec))) {
     const file = resolve(baseDir, spec);
     if (!existsSync(file)) {
       throw new ConfigError(at, `Kind module "${spec}" not found: no file ${file}`, {

@@ -24,5 +24,12 @@ export {
   type StepContext,
   type StepOutput,
 } from "./define_kind.ts";
+export {
+  isKindDefinition,
+  KIND_MODULES_MAX,
+  kindsOfModule,
+  type LoadedKinds,
+  loadKindModules,
+} from "./load_kinds.ts";
 export { kindRegistry, KINDS_MAX, registerKind } from "./register_kind.ts";
 export { channelHash, sampleRandom } from "./sample_random.ts";

@@ -16,6 +16,8 @@ import {
   type SimStats,
   simulate,
 } from "../../sim/mod.ts";
+import { type HostKinds, kindsOption } from "../host_kinds.ts";
+import { ConfigError } from "../../protocol/mod.ts";
 import {
   type Command,
   duration,
@@ -111,6 +113,13 @@ export const command: Command = {
       help: "Actor kinds the hosts run, comma-separated",
       defaultText: `all (${Object.keys(ACTOR_KINDS).join(",")})`,
     },
+    kinds: {
+      type: "string",
+      arg: "MODULES",
+      help:
+        "Modules of your own kinds (paths or packages, comma-separated), run beside troupe's own",
+      defaultText: "troupe's own kinds only",
+    },
     "check-determinism": {
       type: "boolean",
       help: "Run every seed twice and fail it if the two traces differ",
@@ -155,7 +164,14 @@ Examples:
 };
 
 async function run(args: ParsedArgs): Promise<number> {
-  const o = readArgs(args);
+  let kinds: HostKinds;
+  try {
+    kinds = await kindsOption(str(args, "kinds"));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`Option --kinds: ${err.message}`);
+    throw err;
+  }
+  const o = readArgs(args, kinds);
   const started = performance.now();
   const outcomes: SeedOutcome[] = [];
   const progress = o.seeds.length > 1 ? new Progress(o.seeds.length) : undefined;
@@ -195,7 +211,7 @@ interface CliOptions {
   json: boolean;
 }
 
-function readArgs(args: ParsedArgs): CliOptions {
+function readArgs(args: ParsedArgs, kinds: HostKinds): CliOptions {
   const hasSeed = given(args, "seed");
   const hasSeeds = given(args, "seeds");
   if (hasSeed && hasSeeds) throw new UsageError("Give --seed or --seeds, not both");
@@ -223,17 +239,20 @@ function readArgs(args: ParsedArgs): CliOptions {
   }
   const checkDeterminism = flag(args, "check-determinism");
   const actorList = str(args, "actors");
-  const actors = actorList === undefined ? undefined : actorList.split(",").map((k) => {
-    const def = ACTOR_KINDS[k.trim()];
-    if (!def) {
-      throw new UsageError(
-        `Option --actors names unknown kind "${k}"; known kinds: ${
-          Object.keys(ACTOR_KINDS).join(", ")
-        }`,
-      );
-    }
-    return def;
-  });
+  const registry = kinds.registry;
+  const actors = actorList === undefined
+    ? (kinds.modules.length > 0 ? Object.values(registry) : undefined)
+    : actorList.split(",").map((k) => {
+      const def = registry[k.trim()];
+      if (!def) {
+        throw new UsageError(
+          `Option --actors names unknown kind "${k}"; known kinds: ${
+            Object.keys(registry).join(", ")
+          }`,
+        );
+      }
+      return def;
+    });
   return {
     seeds,
     base: {

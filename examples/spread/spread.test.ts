@@ -30,15 +30,15 @@ function legs(n = 1000): Series[] {
     a[i] = Math.exp(level + 0.002 * (sampleRandom(2, i) - 0.5));
     b[i] = Math.exp(level + 0.002 * (sampleRandom(3, i) - 0.5) + (i >= BREAK_AT ? 0.05 : 0));
   }
-  return [{ channel: "A", t, v: a }, { channel: "B", t, v: b }];
+  return [{ channel: "SYM001", t, v: a }, { channel: "SYM002", t, v: b }];
 }
 
 test("both legs go to the pair's one instance, and it finds the break once", () => {
   const steps = runKind(spread, framesOf(legs(), 50));
   const events = steps.flatMap((s) => s.outputs).filter((o) => o.type === "spread_break");
   assert.is(events.length, 1);
-  assert.is(events[0]!.stream, "spread/A-B");
-  assert.equal(spread.route("C", spread.defaultConfig), []);
+  assert.is(events[0]!.stream, "spread/SYM001-SYM002");
+  assert.equal(spread.route("SYM003", spread.defaultConfig), []);
 });
 
 test("it passes the kit: save and load, framing and interleaving, purity", () => {

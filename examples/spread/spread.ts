@@ -1,6 +1,6 @@
 /**
  * An example of a kind over a group of channels, written against troupe's library: the spread
- * between two prices, log(a) - log(b), taken at the times both legs have a sample (bars of the
+ * between two prices, log(a) - log(b) (by default SYM001 and SYM002 of troupe's market feed), taken at the times both legs have a sample (bars of the
  * same close time), scored against its exponentially weighted mean and deviation; a
  * `spread_break` finding goes out when |z| first passes the threshold. One instance per pair, keyed
  * `<a>-<b>`; frames of both legs go to it.
@@ -14,7 +14,7 @@ import { type ConfigOf, defineKind, type Finding } from "troupe";
 
 /** The kind's configuration fields. */
 const CONFIG = {
-  legs: { type: "names", default: ["A", "B"], max: 2 },
+  legs: { type: "names", default: ["SYM001", "SYM002"], max: 2 },
   half_life_samples: { type: "number", default: 100, min: 1, max: 1e6 },
   threshold: { type: "number", default: 4, min: 0.5, max: 100 },
   hysteresis: { type: "number", default: 1, min: 0, max: 100 },
@@ -72,7 +72,7 @@ export const spread = defineKind({
   kernel: {
     init(config) {
       return {
-        legs: [config.legs[0] ?? "A", config.legs[1] ?? "B"],
+        legs: [config.legs[0] ?? "SYM001", config.legs[1] ?? "SYM002"],
         pending: [{ t: [], v: [] }, { t: [], v: [] }],
         mean: 0,
         variance: 0,
