@@ -13,7 +13,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -80,9 +80,10 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function start(project: string, args: string[]): Child {
-  const [cmd, argv] = installedTroupe(project, args);
-  const child = spawn(cmd, argv, { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
+/** Runs the installed troupe from `cwd`, a folder in the project. */
+function start(cwd: string, args: string[]): Child {
+  const [cmd, argv] = installedTroupe(projectOf(cwd), args);
+  const child = spawn(cmd, argv, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
@@ -104,8 +105,13 @@ function start(project: string, args: string[]): Child {
   };
 }
 
-async function run(project: string, args: string[]) {
-  const c = start(project, args);
+/** The project a run folder is in. */
+function projectOf(cwd: string): string {
+  return dirname(cwd);
+}
+
+async function run(cwd: string, args: string[]) {
+  const c = start(cwd, args);
   const code = await c.exited;
   return { code, output: c.output() };
 }
