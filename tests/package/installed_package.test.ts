@@ -6,10 +6,9 @@
  * `troupe record`, and `troupe replay --verify`d. On the runtime the tests run on (Node, or Deno
  * running the installed package).
  *
- * Nothing lost, nothing doubled: the kind counts and sums each channel's samples and publishes a
- * mark every EVERY samples, so every mark says how many samples were applied before it and their
- * sum. The recording's feed gives what the marks must be; a lost frame or a frame applied twice
- * moves every later one.
+ * Nothing lost, nothing doubled: the kind counts and sums each channel's samples and publishes,
+ * per sample, how many were applied up to it and their sum. The recording's feed gives what each
+ * must be; a lost frame or a frame applied twice moves every later one.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -17,43 +16,40 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeEnvelope, decodeFrame, parseSubject } from "../../protocol/mod.ts";
+import { decodeColumns, decodeFrame, parseSubject } from "../../protocol/mod.ts";
 import { ROOT } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats } from "../_support/nats.ts";
 import { packedProject } from "../_support/packed_troupe.ts";
 import { readRecords } from "../_support/recording.ts";
 
 const test = suite("installed package");
-const EVERY = 50;
 const isDeno = process.env.TROUPE_TEST_RUNTIME === "deno";
 
-const TALLY = `import { defineKind, type Finding } from "troupe";
+const TALLY = `import { defineKind } from "troupe";
 
 interface Tally { n: number; sum: number }
 
+// Per sample, how many samples of its channel were applied up to it and their sum.
 export const tally = defineKind({
   kind: "tally",
   version: 1,
-  config: { every: { type: "number", default: ${EVERY}, min: 1, integer: true } },
-  findings: [{ type: "tally_mark", measure: "n", edges: [1e9, 2e9, 3e9, 4e9], unit: "samples" }],
+  config: {},
+  findings: [],
+  outputs: ["n", "sum"],
   kernel: {
-    init: (): Tally & { every: number } => ({ n: 0, sum: 0, every: ${EVERY} }),
-    configure: (s, config) => { s.every = config.every; },
+    init: (): Tally => ({ n: 0, sum: 0 }),
     step(s, frame) {
-      const findings: Finding[] = [];
+      const n = new Float64Array(frame.v.length), sum = new Float64Array(frame.v.length);
       for (let i = 0; i < frame.v.length; i++) {
-        s.n++;
-        s.sum += frame.v[i]!;
-        if (s.n % s.every === 0) {
-          findings.push({ type: "tally_mark", ts: frame.t[i]!, channel: frame.channel, n: s.n, sum: s.sum });
-        }
+        n[i] = ++s.n;
+        sum[i] = s.sum += frame.v[i]!;
       }
-      return { findings };
+      return { columns: { n, sum } };
     },
-    save: (s) => new Uint8Array(new Float64Array([s.n, s.sum, s.every]).buffer),
+    save: (s) => new Uint8Array(new Float64Array([s.n, s.sum]).buffer),
     load: (b) => {
-      const [n, sum, every] = new Float64Array(b.slice().buffer);
-      return { n: n!, sum: sum!, every: every! };
+      const [n, sum] = new Float64Array(b.slice().buffer);
+      return { n: n!, sum: sum! };
     },
   },
 });
@@ -178,7 +174,7 @@ test("a user's kind, from the packed troupe: run, kill -9 under load, record, re
     host = start(work.path, ["run", "--config", config]);
     await host.waitFor("troupe run: host user-1 running");
     assert.is(await inject.exited, 0, inject.output());
-    // Settle: the marks stop changing once the host has caught up with the stream.
+    // Settle: the host catches up with the stream.
     await new Promise((r) => setTimeout(r, 2500));
     host.signal("SIGINT");
     assert.is(await host.exited, 0, host.output());
@@ -186,36 +182,38 @@ test("a user's kind, from the packed troupe: run, kill -9 under load, record, re
     assert.is(await recorder.exited, 0, recorder.output());
 
     const records = await readRecords(rec);
-    const sums = new Map<string, { n: number; sum: number }>();
+    // What every sample's (n, sum) must be, from the recorded feed.
     const expected = new Map<string, string>();
+    const acc = new Map<string, { n: number; sum: number }>();
     for (const m of records) {
-      const s = parseSubject(m.subject);
-      if (s?.kind !== "feed") continue;
+      if (parseSubject(m.subject)?.kind !== "feed") continue;
       const { frame } = decodeFrame(m.data);
-      const acc = sums.get(frame.channel) ?? { n: 0, sum: 0 };
+      const a = acc.get(frame.channel) ?? { n: 0, sum: 0 };
       for (const x of frame.v) {
-        acc.n++;
-        acc.sum += x;
-        if (acc.n % EVERY === 0) expected.set(`${frame.channel}:${acc.n}`, String(acc.sum));
+        a.n++;
+        a.sum += x;
+        expected.set(`${frame.channel}:${a.n}`, String(a.sum));
       }
-      sums.set(frame.channel, acc);
+      acc.set(frame.channel, a);
     }
+    // What the host published, once per output id (a restarted host may publish one again).
     const seen = new Map<string, string>();
+    const ids = new Set<string>();
     for (const m of records) {
       if (!m.subject.startsWith("troupe.out.tally.")) continue;
-      const env = decodeEnvelope(m.data);
-      const b = env.body as { channel: string; n: number; sum: number };
-      const key = `${b.channel}:${b.n}`;
-      const had = seen.get(key);
-      assert.ok(
-        had === undefined || had === String(b.sum),
-        `mark ${key} published twice, differing`,
-      );
-      seen.set(key, String(b.sum));
+      const { envelope, frame } = decodeColumns(m.data);
+      if (ids.has(envelope.id)) continue;
+      ids.add(envelope.id);
+      const n = frame.columns.n!, sum = frame.columns.sum!;
+      for (let i = 0; i < n.length; i++) {
+        const key = `${frame.channel}:${n[i]}`;
+        assert.not.ok(seen.has(key), `sample ${key} applied twice`);
+        seen.set(key, String(sum[i]));
+      }
     }
-    assert.ok(expected.size >= 100, `only ${expected.size} marks expected`);
-    assert.equal([...seen.keys()].sort(), [...expected.keys()].sort(), "every mark, once");
-    for (const [k, sum] of expected) assert.is(seen.get(k), sum, `mark ${k}`);
+    assert.ok(expected.size >= 8000, `only ${expected.size} samples fed`);
+    assert.is(seen.size, expected.size, "every sample applied once");
+    for (const [k, sum] of expected) assert.is(seen.get(k), sum, `sample ${k}`);
 
     const replay = await run(work.path, [
       "replay",
@@ -229,7 +227,7 @@ test("a user's kind, from the packed troupe: run, kill -9 under load, record, re
     console.log(
       `  installed package (${isDeno ? "deno" : "node"}): pack and install ${
         setupS.toFixed(1)
-      } s, whole test ${((performance.now() - t0) / 1000).toFixed(1)} s, ${expected.size} marks`,
+      } s, whole test ${((performance.now() - t0) / 1000).toFixed(1)} s, ${expected.size} samples`,
     );
   } finally {
     await nats.cleanup();
