@@ -15,14 +15,14 @@ export {
 } from "./_option_table.ts";
 export {
   type BenchContext,
-  BenchDataError,
   type Benchmark,
-  BenchOptionError,
   type BenchRow,
   formatTable,
   row,
   type RowFigures,
 } from "./_bench.ts";
+export { BenchOptionError } from "./bench_option_error.ts";
+export { BenchDataError } from "./bench_data_error.ts";
 
 /** A benchmark's module. */
 export interface BenchmarkModule {

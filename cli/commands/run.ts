@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { kindsModuleUrl } from "../kinds_module_file.ts";
 import {
   checkNatsUrl,
   defaultThreads,
@@ -306,7 +307,10 @@ async function runThreaded(
 ): Promise<number> {
   let host: ThreadedHost;
   try {
-    host = await ThreadedHost.start(config, threads, { scans: "bars" in config.actors });
+    host = await ThreadedHost.start(config, threads, {
+      kinds: kindsModuleUrl(kinds),
+      scans: "bars" in config.actors,
+    });
   } catch (err) {
     console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
     return EXIT_FAILURE;

@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NatsBus } from "../../actors/runtime/nats_bus.ts";
+import { NatsBus } from "../../actors/runtime/transport/nats_bus.ts";
 import { decodeFrame } from "../../protocol/mod.ts";
 import type { GroundTruth } from "../../sim/feeds/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";

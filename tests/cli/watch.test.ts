@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
+import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { encodeColumns, encodeEnvelope, encodeEventEnvelope } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";

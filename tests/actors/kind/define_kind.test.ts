@@ -5,13 +5,8 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  ACTOR_KINDS,
-  channelHash,
-  defineKind,
-  kindRegistry,
-  sampleRandom,
-} from "../../../actors/mod.ts";
+import { ACTOR_KINDS } from "../../../actors/mod.ts";
+import { channelHash, defineKind, kindRegistry, sampleRandom } from "../../../actors/kind/mod.ts";
 import { incidentFindingOf } from "../../../actors/incidents/mod.ts";
 import {
   ConfigError,
