@@ -3,12 +3,12 @@
  *
  * ```ts
  * import { defineKind } from "troupe";
- * export default defineKind({ kind: "zscore", version: 1, config: {...}, kernel: {...}, findings: [...] });
+ * export default defineKind({ kind: "zscore", version: 1, config, kernel, findings });
  * ```
  *
  * A kind defined here runs in `troupe run --config host.json` (`"kinds": ["./zscore.ts"]`) beside
- * troupe's own, with journaling, replay, simulation, threads, leases and incidents. The test kit
- * is `troupe/testing`. docs/write_your_own_actor.md walks through it; docs/library.md is the
+ * troupe's own, with journaling, replay, simulation, threads, leases and incidents. The test kit is
+ * `troupe/testing`. docs/write_your_own_actor.md walks through it; docs/library.md is the
  * reference.
  */
 export {

@@ -37,7 +37,7 @@ export const REPO_DIR = fileURLToPath(new URL("../", import.meta.url));
 
 /** The folders whose TypeScript a troupe process may load (tests run through tsx). */
 const SOURCE_DIRS = ["protocol", "actors", "sim", "collab", "cli", "bench"];
-/** The library's entry points at the top (`troupe`, `troupe/testing`), which a user's kinds import. */
+/** The library's entry points (`troupe`, `troupe/testing`), which a user's kinds import. */
 const TOP_FILES = ["mod.ts", "testing.ts"];
 
 /** Relative `./x.ts` and `../x.ts` specifiers in quotes or backquotes (static, dynamic, URLs). */

@@ -7,6 +7,7 @@ import { dirname, resolve } from "node:path";
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import { kindRegistry, type LoadedKinds, loadKindModules } from "../actors/kind/mod.ts";
 import { type AnyActorDefinition, ConfigError } from "../protocol/mod.ts";
+import { UsageError } from "./args.ts";
 
 /** The kinds a command runs. */
 export interface HostKinds {
@@ -61,11 +62,19 @@ export function kindSpecsOf(raw: unknown, path = "kinds"): string[] {
   return list as string[];
 }
 
-/** `--kinds a.ts,b.ts` (paths from the working directory) as HostKinds. */
+/**
+ * `--kinds a.ts,b.ts` (paths from the working directory) as HostKinds; a module that cannot be
+ * loaded is a UsageError naming it.
+ */
 export async function kindsOption(value: string | undefined): Promise<HostKinds> {
   if (value === undefined || value.trim() === "") return BUILT_IN_KINDS;
   const specs = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  return await hostKinds(specs, resolve("."), "--kinds");
+  try {
+    return await hostKinds(specs, resolve("."), "--kinds");
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`Option --kinds: ${err.message}`);
+    throw err;
+  }
 }
 
 /** The folder a configuration file's relative module paths are read from. */

@@ -10,8 +10,8 @@
  *   and above (the score's own threshold, 0.5, is the floor of 1);
  * - collapse, by the shift in spreads d (|Δmean| / spread before + |log2 spread ratio|): 1 below 1,
  *   2 below 2, 3 below 4, 4 below 8, 5 at 8 and above;
- * - coherence, by the standardized shift |z| of the absorption ratio: 1 below 1.5, 2 below 2,
- *   3 below 3, 4 below 4, 5 at 4 and above.
+ * - coherence, by the standardized shift |z| of the absorption ratio: 1 below 1.5, 2 below 2, 3
+ *   below 3, 4 below 4, 5 at 4 and above.
  *
  * They are declared by the kinds that make them (actors/), which registers them; nothing here
  * decides which kinds of finding exist.

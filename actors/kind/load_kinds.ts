@@ -1,8 +1,9 @@
 /**
- * A user's kinds, plugged in by configuration: `"kinds": ["./actors/spread.ts", "troupe-kinds-acme"]`
- * in a host's configuration names modules, each a path (relative to the configuration file) or a
- * package name. Each module's exports that are actor kinds (what `defineKind` returns, or an
- * array of them) join troupe's own kinds, through the same door (`registerKind`).
+ * A user's kinds, plugged in by configuration: `"kinds": ["./actors/spread.ts",
+ * "troupe-kinds-acme"]` in a host's configuration names modules, each a path (relative to the
+ * configuration file) or a package name. Each module's exports that are actor kinds (what
+ * `defineKind` returns, or an array of them) join troupe's own kinds, through the same door
+ * (`registerKind`).
  *
  * Deno and Node under a TypeScript loader import a `.ts` module as it is. Node alone cannot, so
  * there a `.ts` module is transpiled once, with esbuild, into a `.mjs` file beside the project's

@@ -11,7 +11,7 @@
  * so replay sees it too.
  */
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { type HostKinds, kindsOption } from "../host_kinds.ts";
+import { kindsOption } from "../host_kinds.ts";
 import {
   answeredByAddressee,
   askControl,
@@ -85,13 +85,7 @@ and printed as one line, the instances summed and the hosts named.
 Exit codes: 0 every answering host accepted the change, 1 one refused it (the reason is printed)
 or no host answered, 2 a usage error.`,
   async run(args) {
-    let kinds: HostKinds;
-    try {
-      kinds = await kindsOption(str(args, "kinds"));
-    } catch (err) {
-      if (err instanceof ConfigError) throw new UsageError(`Option --kinds: ${err.message}`);
-      throw err;
-    }
+    const kinds = await kindsOption(str(args, "kinds"));
     const { kind, key, body } = parseCtl(args, kinds.registry);
     // A user's kind's change is checked here too, against its schema (a host checks it again,
     // over the configuration it holds, as it checks troupe's own kinds').

@@ -207,13 +207,7 @@ async function replayArgs(args: ParsedArgs): Promise<ReplayArgs> {
     throw new UsageError("Option --threads runs the actors in this process: drop --nats");
   }
   const actors = str(args, "actors")?.split(",").map((s) => s.trim()).filter(Boolean);
-  let kinds: HostKinds;
-  try {
-    kinds = await kindsOption(str(args, "kinds"));
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(`Option --kinds: ${err.message}`);
-    throw err;
-  }
+  const kinds = await kindsOption(str(args, "kinds"));
   checkKinds(actors, inspect, kinds.registry);
   const configPath = str(args, "config");
   const config = configPath === undefined ? undefined : readActorConfig(configPath);

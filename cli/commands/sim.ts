@@ -17,7 +17,6 @@ import {
   simulate,
 } from "../../sim/mod.ts";
 import { type HostKinds, kindsOption } from "../host_kinds.ts";
-import { ConfigError } from "../../protocol/mod.ts";
 import {
   type Command,
   duration,
@@ -164,13 +163,7 @@ Examples:
 };
 
 async function run(args: ParsedArgs): Promise<number> {
-  let kinds: HostKinds;
-  try {
-    kinds = await kindsOption(str(args, "kinds"));
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(`Option --kinds: ${err.message}`);
-    throw err;
-  }
+  const kinds = await kindsOption(str(args, "kinds"));
   const o = readArgs(args, kinds);
   const started = performance.now();
   const outcomes: SeedOutcome[] = [];

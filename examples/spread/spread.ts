@@ -1,13 +1,13 @@
 /**
  * An example of a kind over a group of channels, written against troupe's library: the spread
- * between two prices, log(a) - log(b) (by default SYM001 and SYM002 of troupe's market feed), taken at the times both legs have a sample (bars of the
- * same close time), scored against its exponentially weighted mean and deviation; a
- * `spread_break` finding goes out when |z| first passes the threshold. One instance per pair, keyed
- * `<a>-<b>`; frames of both legs go to it.
+ * between two prices, log(a) - log(b) (by default SYM001 and SYM002 of troupe's market feed), taken
+ * at the times both legs have a sample (bars of the same close time), scored against its
+ * exponentially weighted mean and deviation; a `spread_break` finding goes out when |z| first
+ * passes the threshold. One instance per pair, keyed `<a>-<b>`; frames of both legs go to it.
  *
- * The legs arrive as separate frames, in any interleaving; the kernel keeps each leg's samples
- * not yet paired, in order, and pairs them by time alone, so the spreads, and so the findings, do
- * not depend on how the samples were framed or interleaved. A leg that runs ahead waits, up to
+ * The legs arrive as separate frames, in any interleaving; the kernel keeps each leg's samples not
+ * yet paired, in order, and pairs them by time alone, so the spreads, and so the findings, do not
+ * depend on how the samples were framed or interleaved. A leg that runs ahead waits, up to
  * `pending_max` samples (past that its oldest are dropped and counted).
  */
 import { type ConfigOf, defineKind, type Finding } from "troupe";
