@@ -42,6 +42,7 @@ import {
   startThreadedIncidents,
 } from "../run_incidents.ts";
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
+import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
 import {
   BUILT_IN_KINDS,
@@ -80,6 +81,7 @@ export async function loadHostConfig(path: string | undefined): Promise<HostSetu
   const kinds = await hostKinds(kindSpecsOf(raw), configDir(path));
   const config = parseHostConfig(raw, kinds.registry);
   incidentConfigOf(config); // fail early: the stage starts only on partition 0's host
+  alertingConfigOf(config);
   return { config, kinds };
 }
 
