@@ -13,14 +13,17 @@
  * - coherence, by the standardized shift |z| of the absorption ratio: 1 below 1.5, 2 below 2, 3
  *   below 3, 4 below 4, 5 at 4 and above.
  *
- * They are declared by the kinds that make them (actors/), which registers them; nothing here
- * decides which kinds of finding exist.
+ * The kinds that make them declare them (actors/), as a user's kind declares its own. Because
+ * these three are events of troupe's wire (protocol/events/), every process knows them from the
+ * start, the dashboard's page and an incident stage run alone included: they are registered here,
+ * on `troupe.out.<type>.*`, and a kind declaring the same again changes nothing.
  */
 import {
   type FindingKind,
   findingKindOf,
   findingMeasure,
   isFindingType,
+  registerKindFindings,
   severityOnScale,
 } from "./finding_kind.ts";
 
@@ -51,6 +54,10 @@ export const COHERENCE_FINDING: FindingKind = {
   channelField: "group",
   episode: { field: "state", quiet: "normal" },
 };
+
+for (const f of [ANOMALY_FINDING, COLLAPSE_FINDING, COHERENCE_FINDING]) {
+  registerKindFindings(f.type, [f]);
+}
 
 /** A kind of finding that opens incidents: a registered finding type. */
 export type IncidentKind = string;
