@@ -51,5 +51,6 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   replay: () => import("./replay.ts"),
   scan: () => import("./scan.ts"),
   sim: () => import("./sim.ts"),
+  sim_seeds: () => import("./sim_seeds.ts"),
   soak: () => import("./soak.ts"),
 };
