@@ -28,6 +28,14 @@ export class SegmentArchive {
     return this.#linked.size;
   }
 
+  /** Segments archived that the journal no longer holds (compaction deleted them). */
+  compacted(): number {
+    const now = new Set(existsSync(this.journalDir) ? readdirSync(this.journalDir) : []);
+    let n = 0;
+    for (const name of this.#linked) if (!now.has(name)) n++;
+    return n;
+  }
+
   /** Links the segments not archived yet. */
   sweep(): void {
     if (!existsSync(this.journalDir)) return;

@@ -99,7 +99,7 @@ export const benchmark: Benchmark = {
         `nats-server restarts; ` +
         `lost ${r.lost}, doubled ${r.doubled}, unaccounted ${r.unaccounted}, applied not once ` +
         `${r.appliedNotOnce}, longest stall ${r.stallS.toFixed(2)} s (${r.segments} journal ` +
-        `segments archived)`,
+        `segments archived, ${r.compacted} of them deleted by compaction)`,
     );
     const fig = (metric: string, unit: string, troupe: number) =>
       row({ bench: NAME, metric, unit, troupe, baseline: null, better: "lower" });
@@ -120,6 +120,7 @@ interface SoakResult {
   unaccounted: number;
   appliedNotOnce: number;
   segments: number;
+  compacted: number;
   stallS: number;
   kills: number;
   restarts: number;
@@ -217,6 +218,7 @@ async function soak(s: SoakSettings, ctx: BenchContext): Promise<SoakResult> {
       unaccounted,
       appliedNotOnce,
       segments: archive.segments,
+      compacted: archive.compacted(),
       stallS: watch.stallMs / 1000,
       kills,
       restarts,
