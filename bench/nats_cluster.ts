@@ -149,6 +149,12 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
     await sending;
     const from = killedMs - 1000, to = killedMs + s["watch-s"] * 1000;
     const { gapMs, channel } = watch.longest(from, to);
+    const resumed = watch.resumedAfter(killedMs, to);
+    ctx.log(
+      `${NAME}: channels' first outputs after the kill (ms): ${
+        resumed.map(([c, ms]) => `${c.replace(/^stats\//, "")}=${ms ?? "none"}`).join(" ")
+      }`,
+    );
     for (const h of hosts) process.kill(h.pid!, "SIGTERM");
     for (const h of hosts) await h.wait(30_000).catch(() => h.kill());
     hosts.length = 0;
@@ -284,6 +290,16 @@ class OutputGaps {
 
   get channels(): number {
     return this.#times.size;
+  }
+
+  /** Each channel's first output after `at` and by `to`, in ms after `at` (undefined: none). */
+  resumedAfter(at: number, to: number): Array<[string, number | undefined]> {
+    const out: Array<[string, number | undefined]> = [];
+    for (const [c, times] of [...this.#times].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const t = times.find((x) => x > at && x <= to);
+      out.push([c, t === undefined ? undefined : t - at]);
+    }
+    return out;
   }
 
   /** The longest gap between a channel's outputs within [from, to] (edges included). */

@@ -207,6 +207,19 @@ test("an input applied twice is reported with the seed's reproduce command", asy
   // (input_id_window.ts), so the state recovered from the journal is still the live one.
   assert.not.ok(kinds.has("recovery_equals_replay"), JSON.stringify(r.violations));
   assert.match(r.violations[0]!.message, /journaled \(applied\) again/);
+  // The lines that led to it are kept whether or not the trace is.
+  assert.ok(r.excerpt.length > 1 && r.excerpt.length <= 16, `${r.excerpt.length} lines`);
+  assert.match(
+    r.excerpt.at(-1)!,
+    /VIOLATION no_input_applied_twice: .*journaled \(applied\) again/,
+  );
+  assert.equal(
+    r.excerpt,
+    r.trace.slice(r.trace.indexOf(r.excerpt.at(-1)!) - r.excerpt.length + 1).slice(
+      0,
+      r.excerpt.length,
+    ),
+  );
   assert.is(r.command, "troupe sim --seed 4 --faults none --duration 4 --actors stats");
 });
 
