@@ -42,6 +42,8 @@ import { SegmentArchive } from "./_segment_archive.ts";
 
 const NAME = "soak";
 const BATCH = 10;
+/** How long a host started (again) may take to recover and say it is ready. */
+const HOST_READY_MS_MAX = 180_000;
 
 interface SoakSettings {
   minutes: number;
@@ -142,7 +144,8 @@ async function soak(s: SoakSettings, ctx: BenchContext): Promise<SoakResult> {
   };
   const startHost = async () => {
     const h = ChildScript.start("bench/_soak_host.ts", [JSON.stringify(hostConfig)], ctx.log);
-    await h.next(60_000);
+    // Recovery after a kill takes seconds on an idle machine and tens of them on a loaded one.
+    await h.next(HOST_READY_MS_MAX);
     return h;
   };
   const pub = await connect({
