@@ -9,7 +9,8 @@
  * baseline (the bar: 0 failed).
  */
 import { parseFaults, simulate } from "../sim/mod.ts";
-import { type Benchmark, BenchOptionError, type BenchRow, row } from "./_bench.ts";
+import { type Benchmark, type BenchRow, row } from "./_bench.ts";
+import { BenchOptionError } from "./bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "sim_seeds";

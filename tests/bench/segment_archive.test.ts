@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { FileJournal } from "../../actors/runtime/file_journal.ts";
+import { FileJournal } from "../../actors/runtime/journal/file_journal.ts";
 import { SegmentArchive } from "../../bench/_segment_archive.ts";
 import { tempDir } from "../_support/nats.ts";
 

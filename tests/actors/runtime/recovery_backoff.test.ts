@@ -8,11 +8,11 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../../actors/stats/mod.ts";
 import { flakyKind } from "../../_support/failing_kinds.ts";
-import { Host } from "../../../actors/runtime/host.ts";
-import type { InputSource } from "../../../actors/runtime/input_source.ts";
-import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
-import { MemoryJournal } from "../../../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../../../actors/runtime/memory_snapshot_store.ts";
+import { Host } from "../../../actors/runtime/host/host.ts";
+import type { InputSource } from "../../../actors/runtime/edge/input_source.ts";
+import { InProcessBus } from "../../../actors/runtime/transport/in_process_bus.ts";
+import { MemoryJournal } from "../../../actors/runtime/journal/memory_journal.ts";
+import { MemorySnapshotStore } from "../../../actors/runtime/snapshots/memory_snapshot_store.ts";
 import { decodeInputRecord, encodeFrame, feedSubject } from "../../../protocol/mod.ts";
 
 const test = suite("recovery into backoff");
