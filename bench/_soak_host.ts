@@ -1,9 +1,9 @@
 /**
  * The soak benchmark's host: a child process running one actor host from the JSON host
  * configuration given as its only argument (launchHost, as `troupe run` does). It prints
- * `{"ready":true}` once consuming, answers the stdin line `progress` with `{"srcPos":n,"counts":{}}`
- * (the highest stream sequence its instances have applied, and each stats instance's count of
- * samples applied, by channel), stops cleanly on SIGTERM
+ * `{"ready":true}` once consuming, answers the stdin line `progress` with
+ * `{"srcPos":n,"counts":{...}}` (the highest stream sequence its instances have applied, and each
+ * stats instance's count of samples applied, by channel), stops cleanly on SIGTERM
  * (`{"stopped":true}`), and is killed with SIGKILL by the benchmark on its schedule.
  */
 import process from "node:process";

@@ -133,15 +133,7 @@ async function soak(s: SoakSettings, ctx: BenchContext): Promise<SoakResult> {
   const dir = tempDir("troupe-bench-soak-");
   let nats = await NatsServer.start({ storeDir: join(dir.path, "js") });
   const first = nats;
-  const hostConfig = {
-    host_id: "soak",
-    nats: nats.url,
-    data_dir: join(dir.path, "host"),
-    input: "jetstream",
-    journal: { kind: "file", fsync: "interval", fsync_interval_ms: 20 },
-    snapshots: { every_inputs: 200 },
-    actors: { stats: { every_samples: BATCH } },
-  };
+  const hostConfig = soakHostConfig(nats.url, join(dir.path, "host"));
   const startHost = async () => {
     const h = ChildScript.start("bench/_soak_host.ts", [JSON.stringify(hostConfig)], ctx.log);
     // Recovery after a kill takes seconds on an idle machine and tens of them on a loaded one.
@@ -185,41 +177,18 @@ async function soak(s: SoakSettings, ctx: BenchContext): Promise<SoakResult> {
     }
     await sending;
     // Let the host apply every frame acknowledged (the last kill may be recent), then stop it.
-    const lastSeq = Math.max(0, ...[...publisher.seqs.values()].map((q) => q.at(-1) ?? 0));
-    const drainEnd = Date.now() + 60_000;
-    let counts: Record<string, number> = {};
-    for (;;) {
-      host.send("progress");
-      const progress = await host.next(10_000) as { srcPos: number; counts: typeof counts };
-      counts = progress.counts;
+    const counts = await caughtUp(host, publisher.seqs, () => {
       watch.sample();
       archive.sweep();
-      // Every channel's instance has counted its acknowledged frames (or more: doubled).
-      const caughtUp = [...publisher.seqs].every(([c, acked]) =>
-        (counts[c] ?? 0) >= acked.length * BATCH
-      );
-      if (progress.srcPos >= lastSeq && caughtUp) break;
-      if (Date.now() > drainEnd) {
-        ctx.log(`${NAME}: the host reached sequence ${progress.srcPos} of ${lastSeq} in 60 s`);
-        break;
-      }
-      await sleep(200);
-    }
+    }, ctx);
     process.kill(host.pid!, "SIGTERM");
     await host.wait(20_000);
     host = undefined;
     archive.sweep();
-    const { lost, doubled, unaccounted } = await account(archive.dir, publisher.seqs);
-    let appliedNotOnce = 0;
-    for (const [channel, acked] of publisher.seqs) {
-      appliedNotOnce += Math.abs((counts[channel] ?? 0) - acked.length * BATCH) / BATCH;
-    }
     return {
       acked: publisher.acked,
-      lost,
-      doubled,
-      unaccounted,
-      appliedNotOnce,
+      ...await account(archive.dir, publisher.seqs),
+      appliedNotOnce: appliedNotOnce(counts, publisher.seqs),
       segments: archive.segments,
       compacted: archive.compacted(),
       stallS: watch.stallMs / 1000,
@@ -231,6 +200,60 @@ async function soak(s: SoakSettings, ctx: BenchContext): Promise<SoakResult> {
     await pub.close().catch(() => {});
     await nats.stop();
     dir.remove();
+  }
+}
+
+/** The host's configuration: JetStream input, a file journal fsynced every 20 ms, stats. */
+function soakHostConfig(nats: string, dataDir: string) {
+  return {
+    host_id: "soak",
+    nats,
+    data_dir: dataDir,
+    input: "jetstream",
+    journal: { kind: "file", fsync: "interval", fsync_interval_ms: 20 },
+    snapshots: { every_inputs: 200 },
+    actors: { stats: { every_samples: BATCH } },
+  };
+}
+
+/** Frames' worth of samples by which each channel's final count differs from its acknowledged. */
+function appliedNotOnce(
+  counts: Readonly<Record<string, number>>,
+  seqs: ReadonlyMap<string, number[]>,
+): number {
+  let frames = 0;
+  for (const [channel, acked] of seqs) {
+    frames += Math.abs((counts[channel] ?? 0) - acked.length * BATCH) / BATCH;
+  }
+  return frames;
+}
+
+/**
+ * Asks the host for its progress until it has applied every acknowledged frame (or 60 s passed);
+ * returns each stats instance's final count of samples, by channel.
+ */
+async function caughtUp(
+  host: ChildScript,
+  seqs: ReadonlyMap<string, number[]>,
+  tick: () => void,
+  ctx: BenchContext,
+): Promise<Record<string, number>> {
+  const lastSeq = Math.max(0, ...[...seqs.values()].map((q) => q.at(-1) ?? 0));
+  const drainEnd = Date.now() + 60_000;
+  for (;;) {
+    host.send("progress");
+    const progress = await host.next(10_000) as { srcPos: number; counts: Record<string, number> };
+    tick();
+    // Every channel's instance has counted its acknowledged frames (or more: doubled).
+    const counted = [...seqs].every(([c, acked]) =>
+      (progress.counts[c] ?? 0) >= acked.length * BATCH
+    );
+    if (progress.srcPos >= lastSeq && counted) return progress.counts;
+    if (Date.now() > drainEnd) {
+      ctx.log(`${NAME}: the host reached sequence ${progress.srcPos} of ${lastSeq} in 60 s`);
+      return progress.counts;
+    }
+    await sleep(200);
   }
 }
 
