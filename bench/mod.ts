@@ -21,8 +21,8 @@ export {
   row,
   type RowFigures,
 } from "./_bench.ts";
-export { BenchOptionError } from "./bench_option_error.ts";
-export { BenchDataError } from "./bench_data_error.ts";
+export { BenchOptionError } from "./_bench_option_error.ts";
+export { BenchDataError } from "./_bench_data_error.ts";
 
 /** A benchmark's module. */
 export interface BenchmarkModule {
@@ -31,6 +31,7 @@ export interface BenchmarkModule {
 
 /** Every benchmark, by name: its module, loaded when it runs (or is listed). */
 export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>> = {
+  alerting: () => import("./alerting.ts"),
   anomaly: () => import("./anomaly.ts"),
   codec: () => import("./codec.ts"),
   coherence: () => import("./coherence.ts"),

@@ -41,6 +41,7 @@ import {
   startThreadedIncidents,
 } from "../run_incidents.ts";
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
+import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
 
 /** Reads and parses a host config file; a mistake is reported with the path and the field. */
@@ -60,6 +61,7 @@ export function loadHostConfig(path: string | undefined): HostConfig {
   }
   const config = parseHostConfig(raw, ACTOR_KINDS);
   incidentConfigOf(config); // fail early: the stage starts only on partition 0's host
+  alertingConfigOf(config);
   return config;
 }
 

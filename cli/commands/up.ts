@@ -15,6 +15,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { defaultIncidentConfig } from "../../actors/incidents/mod.ts";
+import { parseAlertingConfig } from "../../actors/alerting/mod.ts";
 import {
   defaultHostConfig,
   describeError,
@@ -48,6 +49,7 @@ import {
   natsServerBinary,
   portOr,
   startNats,
+  stopNatsWithProcess,
   whyNoNatsServer,
 } from "../up_nats.ts";
 
@@ -154,6 +156,14 @@ export const command: Command = {
       help: "Record the session from its start into FILE; replay it with troupe replay FILE " +
         "--verify",
       defaultText: "no recording",
+    },
+    alertmanager: {
+      type: "string",
+      arg: "URL",
+      multiple: true,
+      help: "Post every incident to this Prometheus Alertmanager (repeatable: each of an HA " +
+        "pair gets every alert); docs/alerting.md",
+      defaultText: "none",
     },
     "accept-journal-loss": {
       type: "boolean",
@@ -265,6 +275,8 @@ interface UpOptions {
   dataDir: string;
   httpPort: number;
   collabPort: number | undefined;
+  /** --alertmanager, checked. */
+  alertmanagers: string[];
   hosts: number;
   threads: number | undefined;
   journal: "file" | "jetstream";
@@ -316,6 +328,7 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     noNats,
     recordPath: str(args, "record"),
     acceptJournalLoss: flag(args, "accept-journal-loss"),
+    alertmanagers: alertmanagerUrls(args.values.alertmanager),
     intervalUs: Math.max(1, Math.round((channels * 1e6) / rate)),
   };
 }
@@ -343,6 +356,7 @@ async function startUpBus(
         : "--no-nats runs everything on the in-process bus";
       return `${started}; ${why}`;
     }
+    stopNatsWithProcess(started.nats, o.dataDir);
     return started;
   }
   console.log(
@@ -374,7 +388,28 @@ function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: numbe
   const demo = o.feedKind === "metrics" ? metricsActorConfigs() : demoActorConfigs(o.intervalUs);
   config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
   config.accept_journal_loss = o.acceptJournalLoss;
+  // Every channel of the synthetic feed is admitted, however many are asked for.
+  config.limits.channels_max = Math.max(config.limits.channels_max, o.channels);
+  if (o.alertmanagers.length > 0) {
+    config.alerting = {
+      alertmanagers: o.alertmanagers,
+      // generatorURL opens the dashboard where it is sure to listen: on a port given.
+      ...(o.collabPort ? { dashboard_url: `http://127.0.0.1:${o.collabPort}` } : {}),
+    };
+  }
   return config;
+}
+
+/** --alertmanager's URLs, each checked (a bad one is a usage error naming it). */
+function alertmanagerUrls(raw: unknown): string[] {
+  const urls = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  try {
+    return parseAlertingConfig({ alertmanagers: urls }).alertmanagers;
+  } catch (err) {
+    throw new UsageError(
+      `Option --alertmanager: ${(err as Error).message.replace(/^Field "alerting\./, '"')}`,
+    );
+  }
 }
 
 /**

@@ -3,8 +3,8 @@
  * The time range of every chart, in the page's header: `live` (each chart follows its live edge)
  * or the last 5 minutes, hour or day, read from the history endpoint, and a custom range (from
  * and to, typed `YYYY-MM-DD HH:MM` in UTC, which the fields say; a preset writes its range there,
- * so a custom range starts from what is shown, and `live` empties them). Drag on a chart to zoom into part of a range;
- * `live` on a card, or here, goes back.
+ * so a custom range starts from what is shown, and `live` empties them). Drag on a chart to zoom
+ * into part of a range; `live` on a card, or here, goes back.
  */
 import { el } from "./dom.ts";
 import { formatUtcInput, parseUtcInput, UTC_INPUT_FORMAT } from "./utc_input.ts";
