@@ -10,7 +10,7 @@
  */
 import { parseFaults, simulate } from "../sim/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 
 const NAME = "sim_seeds";
