@@ -29,7 +29,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "ef6cb34487d372fee0a0b6b0b43a54630e4531e939a620f6fca5dceb1bb21579");
+  assert.is(r.traceHash, "d492e292aaf7b80363c9439ca2095fa33095ce9c999af77ddb674638d6323699");
 });
 
 test.run();

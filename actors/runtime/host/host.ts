@@ -78,6 +78,7 @@ import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
 import { publishOutputs } from "./publish_outputs.ts";
 import { Ticker } from "./ticker.ts";
+import { PeriodicRounds } from "./periodic_rounds.ts";
 import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
 
 /** An actor host. */
@@ -113,7 +114,7 @@ export class Host {
   /** Inputs applied, all kinds: what the progress watch follows. */
   #appliedTotal = 0;
   #ctlSub: BusSubscription | undefined;
-  #timer: unknown;
+  #rounds: PeriodicRounds | undefined;
   #http: Server | undefined;
   /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
   readonly #decisions: EdgeDecisions;
@@ -358,17 +359,8 @@ export class Host {
         this.#onFeed(msg, srcPos);
         if (held.waiting > 0) held.after(srcPos);
       }, resumeAfter);
-      const every = this.options.snapshotEveryMs ?? 5000;
-      const period = Math.min(every, 1000);
-      const tick = () => {
-        try {
-          this.#periodic();
-        } finally {
-          // Rescheduled whatever this round did: one failed round must not end the rounds.
-          if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
-        }
-      };
-      this.#timer = this.#timers.setTimeout(tick, period);
+      const period = Math.min(this.options.snapshotEveryMs ?? 5000, 1000);
+      this.#rounds = new PeriodicRounds(this.#timers, period, () => this.#periodic());
       this.#ticker.start();
       this.#ready = true;
     } catch (err) {
@@ -386,7 +378,7 @@ export class Host {
     await this.#input.stop();
     if (this.options.control) await this.options.control.stop();
     this.#ctlSub?.unsubscribe();
-    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#rounds?.stop();
     this.#ticker.stop();
     // Let in-flight asynchronous appends finish.
     for (let i = 0; i < 200 && [...this.#slots.values()].some((s) => s.pumping); i++) {

@@ -41,6 +41,7 @@ export {
 } from "./liveness.ts";
 export { Mailboxes, type MailboxParts } from "./mailboxes.ts";
 export { parsePartitions, partitionOf } from "./partition.ts";
+export { PeriodicRounds } from "./periodic_rounds.ts";
 export { publishOutputs } from "./publish_outputs.ts";
 export { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
 export { SlotPump, type SlotPumpParts } from "./slot_pump.ts";
