@@ -4,7 +4,7 @@
  * prints a summary; every failing seed comes with the exact command that reproduces it.
  * `--check-determinism` runs each seed twice and compares the traces. Exit 1 when any seed fails.
  */
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
@@ -182,7 +182,7 @@ async function run(args: ParsedArgs): Promise<number> {
     const outcome = { result, nondeterministic };
     if (!passed(outcome)) failed++;
     outcomes.push(outcome);
-    if (o.tracePath !== undefined) writeFileSync(o.tracePath, result.trace.join("\n") + "\n");
+    if (o.tracePath !== undefined) writeTrace(o.tracePath, result.trace);
     progress?.update(outcomes.length, failed);
   }
   progress?.done();
@@ -258,9 +258,9 @@ function readArgs(args: ParsedArgs, kinds: HostKinds): CliOptions {
       ...(actors === undefined ? {} : { actors }),
     },
     checkDeterminism,
-    // The lines are needed to name where two runs diverge, to write them out, and to show what
-    // led to a single seed's first violation.
-    keepTrace: checkDeterminism || tracePath !== undefined || seeds.length === 1,
+    // The lines are needed to name where two runs diverge and to write them out; what led to a
+    // single seed's first violation is kept either way (a run's lines grow with its duration).
+    keepTrace: checkDeterminism || tracePath !== undefined,
     tracePath,
     json: flag(args, "json"),
   };
@@ -268,6 +268,27 @@ function readArgs(args: ParsedArgs, kinds: HostKinds): CliOptions {
 
 function passed(o: SeedOutcome): boolean {
   return o.result.ok && o.nondeterministic === undefined;
+}
+
+/** Characters of trace written at a time: a long run's trace is never one string. */
+const TRACE_WRITE_CHARS = 1 << 20;
+
+/** Writes a trace's lines to `path`, each ended by a newline. */
+function writeTrace(path: string, trace: readonly string[]): void {
+  const fd = openSync(path, "w");
+  try {
+    let chunk = "";
+    for (const line of trace) {
+      chunk += line + "\n";
+      if (chunk.length >= TRACE_WRITE_CHARS) {
+        writeSync(fd, chunk);
+        chunk = "";
+      }
+    }
+    writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Where two traces of one seed part. */
@@ -344,9 +365,14 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
     if (f.nondeterministic) lines.push(`  nondeterministic: ${f.nondeterministic}`);
     lines.push(`  reproduce: ${r.command}${o.checkDeterminism ? " --check-determinism" : ""}`);
     const at = r.trace.findIndex((l) => l.includes(" VIOLATION "));
-    if (outcomes.length === 1 && at >= 0) {
-      lines.push(`  the trace up to the first violation (all of it: --trace FILE):`);
-      for (const l of r.trace.slice(Math.max(0, at - 15), at + 1)) lines.push(`    ${l}`);
+    const excerpt = at >= 0 ? r.trace.slice(Math.max(0, at - 15), at + 1) : r.excerpt;
+    if (outcomes.length === 1 && excerpt.length > 0) {
+      lines.push(
+        at >= 0
+          ? `  the trace up to the first violation (all of it: --trace FILE):`
+          : `  the trace up to the first violation found as it happened (all of it: --trace FILE):`,
+      );
+      for (const l of excerpt) lines.push(`    ${l}`);
     }
   }
   if (failures.length > 50) lines.push(``, `... and ${failures.length - 50} more failing seeds`);
