@@ -33,8 +33,8 @@
  *
  * What differs on the clients' side, measured at 500 clients (profiles of the client process):
  * each client's work per update is the same Yjs apply (a transaction, the observer that takes the
- * arrival time, an update event), about 40-60 µs, one client after another, so one update takes
- * the client process 20-30 ms and p50 is about half of that; the tail is that process's stalls
+ * arrival time, an update event), one client after another, so one update takes the client
+ * process hundreds of times that and p50 is about half of it; the tail is that process's stalls
  * (garbage collection, awareness bursts, and above all not getting a core on a loaded machine).
  * The stock y-websocket client sends back every awareness message that changes its copy (its
  * handler ignores the origin); the hocuspocus provider does not. Every client renews its
@@ -50,7 +50,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { Keyring, mintToken } from "../collab/mod.ts";
 import { type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { ChildScript } from "./_child_script.ts";
 import { tempDir } from "./_temp_dir.ts";

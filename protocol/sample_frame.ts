@@ -28,6 +28,15 @@ import {
   utf8Length,
 } from "./_frame_codec.ts";
 import { checkName } from "./subjects.ts";
+import {
+  checkFrameSeq,
+  FRAME_TIME_US_MAX,
+  FRAME_TIME_US_MIN,
+  frameTimeError,
+  inFrameTimeRange,
+} from "./frame_bounds.ts";
+
+export { FRAME_TIME_US_MAX, FRAME_TIME_US_MIN } from "./frame_bounds.ts";
 import { invariant } from "./invariant.ts";
 
 /** The envelope type of a sample frame. */
@@ -210,7 +219,7 @@ function writeColumnsMessage(
   } else {
     size += 1 + S(K_CHANNEL) + X(channel) + S(K_SEQ0) + I(seq0) + S(K_T) + B(t.byteLength);
     if (nested) size += S(K_COLUMNS) + 1;
-    // Indexed, not destructured: no iterator or pair per column of every frame (issue 33).
+    // Indexed, not destructured: no iterator or pair per column of every frame.
     for (let c = 0; c < cols.length; c++) size += S(cols[c]![0]) + B(cols[c]![1].byteLength);
   }
   const w = new MsgpackWriter(size);
@@ -410,25 +419,21 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
     );
   }
   const n = t.length;
+  checkFrameSeq(frame.channel, frame.seq0, n);
   if (n === 0) return;
-  if (framePasses(t, v) && t[0]! - t[0]! === 0 && t[n - 1]! - t[n - 1]! === 0) return;
+  // Times non-decreasing, so the ends in range put every time in range (NaN fails both tests).
+  if (framePasses(t, v) && t[0]! >= FRAME_TIME_US_MIN && t[n - 1]! <= FRAME_TIME_US_MAX) return;
   // The slow path says exactly what is wrong.
   let prev = -Infinity;
   let i = 0;
   for (; i < n; i++) {
     const ti = t[i]!, vi = v[i]!;
-    if (!(ti >= prev) || ti - ti !== 0 || vi - vi !== 0) break;
+    if (!(ti >= prev) || !inFrameTimeRange(ti) || vi - vi !== 0) break;
     prev = ti;
   }
   if (i === n) return;
   const ti = t[i]!, vi = v[i]!;
-  if (!Number.isFinite(ti)) {
-    throw new ProtocolError(
-      "value",
-      `Frame of channel "${frame.channel}": body.t[${i}] must be finite, got ${describeValue(ti)}`,
-      { field: `body.t[${i}]`, value: ti },
-    );
-  }
+  if (!inFrameTimeRange(ti)) throw frameTimeError(frame.channel, i, ti);
   if (ti < prev) {
     throw new ProtocolError(
       "order",
@@ -449,8 +454,8 @@ export function validateFrame(frame: SampleFrame, limits: FrameLimits = {}): voi
  * Whether a frame's times never decrease and its values are all finite (its times' ends are
  * checked apart): one branch per four samples. Times: non-decreasing catches NaN and disorder.
  * Values: x * 0 is 0 for finite x and NaN for NaN and infinities, so sums of them test them all.
- * Four sums, not one: a single sum is a chain of dependent additions, which set this loop's
- * speed (0.55 us a frame of 500 against 0.36, issue 33).
+ * Four sums, not one: a single sum is a chain of dependent additions, which would set this
+ * loop's speed; four independent chains run side by side.
  */
 function framePasses(t: Float64Array, v: Float64Array): boolean {
   const n = t.length;

@@ -12,6 +12,7 @@ export {
 } from "./instances/mod.ts";
 export { Host } from "./host/mod.ts";
 export type { HostOptions } from "./host/mod.ts";
+export { CHANNELS_MAX_DEFAULT } from "./host/mod.ts";
 export type { HostLimits } from "./instances/mod.ts";
 export { coreInput, type InputSource } from "./edge/mod.ts";
 export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./edge/mod.ts";
@@ -117,6 +118,7 @@ export { askControl, type AskControlOptions } from "./control/mod.ts";
 export { requestAll, type RequestAllOptions } from "./transport/mod.ts";
 export { MemoryJournal } from "./journal/mod.ts";
 export type { Snapshot, SnapshotStore } from "./snapshots/mod.ts";
+export { decodeSnapshot, encodeSnapshot } from "./snapshots/mod.ts";
 export { FileSnapshotStore } from "./snapshots/mod.ts";
 export { KvSnapshotStore } from "./snapshots/mod.ts";
 export { MemorySnapshotStore } from "./snapshots/mod.ts";

@@ -13,8 +13,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { type HostKinds, kindsOption } from "../host_kinds.ts";
 import { defaultIncidentConfig } from "../../actors/incidents/mod.ts";
+import { parseAlertingConfig } from "../../actors/alerting/mod.ts";
 import {
   defaultHostConfig,
   describeError,
@@ -48,6 +49,7 @@ import {
   natsServerBinary,
   portOr,
   startNats,
+  stopNatsWithProcess,
   whyNoNatsServer,
 } from "../up_nats.ts";
 
@@ -148,12 +150,27 @@ export const command: Command = {
         "was written by; 1 with --hosts, --journal jetstream or without nats-server",
       number: { min: 1, max: 64, integer: true },
     },
+    kinds: {
+      type: "string",
+      arg: "MODULES",
+      help:
+        "Modules of your own kinds (paths or packages, comma-separated), run beside troupe's own",
+      defaultText: "troupe's own kinds only",
+    },
     record: {
       type: "string",
       arg: "FILE",
       help: "Record the session from its start into FILE; replay it with troupe replay FILE " +
         "--verify",
       defaultText: "no recording",
+    },
+    alertmanager: {
+      type: "string",
+      arg: "URL",
+      multiple: true,
+      help: "Post every incident to this Prometheus Alertmanager (repeatable: each of an HA " +
+        "pair gets every alert); docs/alerting.md",
+      defaultText: "none",
     },
     "accept-journal-loss": {
       type: "boolean",
@@ -257,6 +274,8 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
 
 /** troupe up's options, checked. */
 interface UpOptions {
+  /** The kinds the hosts run: troupe's own and those of --kinds. */
+  kinds: HostKinds;
   feedKind: "market" | "metrics";
   channels: number;
   rate: number;
@@ -265,6 +284,8 @@ interface UpOptions {
   dataDir: string;
   httpPort: number;
   collabPort: number | undefined;
+  /** --alertmanager, checked. */
+  alertmanagers: string[];
   hosts: number;
   threads: number | undefined;
   journal: "file" | "jetstream";
@@ -302,6 +323,7 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     );
   }
   return {
+    kinds: await kindsOption(str(args, "kinds")),
     feedKind,
     channels,
     rate,
@@ -316,6 +338,7 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     noNats,
     recordPath: str(args, "record"),
     acceptJournalLoss: flag(args, "accept-journal-loss"),
+    alertmanagers: alertmanagerUrls(args.values.alertmanager),
     intervalUs: Math.max(1, Math.round((channels * 1e6) / rate)),
   };
 }
@@ -343,6 +366,7 @@ async function startUpBus(
         : "--no-nats runs everything on the in-process bus";
       return `${started}; ${why}`;
     }
+    stopNatsWithProcess(started.nats, o.dataDir);
     return started;
   }
   console.log(
@@ -372,9 +396,32 @@ function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: numbe
   // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
   // in one line when the feed starts.
   const demo = o.feedKind === "metrics" ? metricsActorConfigs() : demoActorConfigs(o.intervalUs);
-  config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
+  config.actors = Object.fromEntries(
+    Object.keys(o.kinds.registry).map((k) => [k, demo[k] ?? {}]),
+  );
   config.accept_journal_loss = o.acceptJournalLoss;
+  // Every channel of the synthetic feed is admitted, however many are asked for.
+  config.limits.channels_max = Math.max(config.limits.channels_max, o.channels);
+  if (o.alertmanagers.length > 0) {
+    config.alerting = {
+      alertmanagers: o.alertmanagers,
+      // generatorURL opens the dashboard where it is sure to listen: on a port given.
+      ...(o.collabPort ? { dashboard_url: `http://127.0.0.1:${o.collabPort}` } : {}),
+    };
+  }
   return config;
+}
+
+/** --alertmanager's URLs, each checked (a bad one is a usage error naming it). */
+function alertmanagerUrls(raw: unknown): string[] {
+  const urls = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  try {
+    return parseAlertingConfig({ alertmanagers: urls }).alertmanagers;
+  } catch (err) {
+    throw new UsageError(
+      `Option --alertmanager: ${(err as Error).message.replace(/^Field "alerting\./, '"')}`,
+    );
+  }
 }
 
 /**
@@ -430,9 +477,14 @@ async function startHostsAndStage(
   // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
   const tickEveryMs = r.recorder ? 0 : undefined;
   try {
-    const hosts = { hosts: o.hosts, bus: r.nats ? undefined : r.bus, tickEveryMs };
+    const hosts = { hosts: o.hosts, bus: r.nats ? undefined : r.bus, tickEveryMs, kinds: o.kinds };
     launched = r.threads > 1
-      ? await launchThreadedUp(config, { threads: r.threads, bus: r.bus, tickEveryMs })
+      ? await launchThreadedUp(config, {
+        threads: r.threads,
+        bus: r.bus,
+        tickEveryMs,
+        kinds: o.kinds,
+      })
       : await launchUpHosts(config, hosts);
   } catch (err) {
     // One line naming the cause and the value (the port, the file, the other process id).

@@ -19,6 +19,8 @@ import {
   type DecodedFrame,
   type FrameDecoder,
   type HostLimits,
+  STAGE,
+  type StageTrace,
   timeColumnIn,
 } from "../instances/mod.ts";
 import { SequenceGaps } from "./input_gaps.ts";
@@ -54,6 +56,8 @@ export class FeedEdge {
   readonly #subjects = new Map<string, string | null>();
   /** Samples lost on an input without positions, found as gaps in channels' sequences. */
   readonly gaps: SequenceGaps;
+  /** Frames refused because their channel was new past the host's limit. */
+  channelsRefused = 0;
 
   constructor(parts: FeedEdgeParts) {
     this.#p = parts;
@@ -78,6 +82,12 @@ export class FeedEdge {
       evenTimes ? timeColumnIn(msg.data, decoded) : undefined,
     );
     return { targets, record, bytes, decoded };
+  }
+
+  /** The channels admitted, the limit, and the frames of new channels refused past it. */
+  channelFigures(): { admitted: number; max: number; refused: number } {
+    const max = this.#p.limits.channelsMax;
+    return { admitted: this.#p.decisions.channels, max, refused: this.channelsRefused };
   }
 
   /** The channel of a subject, or null when it is not a feed's; throws for a malformed one. */
@@ -117,6 +127,7 @@ export class FeedEdge {
     if (!decisions.admitted(channel)) {
       const max = this.#p.limits.channelsMax;
       if (decisions.channels >= max) {
+        this.channelsRefused++;
         throw new ProtocolError(
           "oversize",
           `Channel "${channel}" is over this host's limit of ${max} channels`,
@@ -131,4 +142,14 @@ export class FeedEdge {
     }
     return decoded;
   }
+}
+
+/** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
+export function traceEdge(trace: StageTrace, input: EdgeInput | undefined): void {
+  if (input === undefined || input.targets.length !== 1) {
+    trace.drop();
+    return;
+  }
+  trace.sent(input.decoded.frame.channel, input.decoded.envelope.ts);
+  trace.mark(STAGE.edge);
 }

@@ -28,6 +28,7 @@ import {
 import {
   type ActorInstance,
   AppliedListeners,
+  containedTimers,
   DEFAULT_SUPERVISION,
   type FrameDecoder,
   type HostLimits,
@@ -51,12 +52,14 @@ import {
   FeedEdge,
   type InputSource,
   reasonOf,
+  traceEdge,
 } from "../edge/mod.ts";
 import { closeServer, HostMetrics, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { HostNotices } from "./host_notices.ts";
 import { isFatalIoError } from "../transport/mod.ts";
 import {
   type ControlHost,
+  ControlRefusals,
   onKeptControl,
   onLiveControl,
   SettingsReporter,
@@ -73,7 +76,9 @@ import { partitionOf } from "./partition.ts";
 import { Recovery, type RecoveryHost, Snapshotter } from "../recovery/mod.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
+import { publishOutputs } from "./publish_outputs.ts";
 import { Ticker } from "./ticker.ts";
+import { PeriodicRounds } from "./periodic_rounds.ts";
 import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
 
 /** An actor host. */
@@ -109,7 +114,7 @@ export class Host {
   /** Inputs applied, all kinds: what the progress watch follows. */
   #appliedTotal = 0;
   #ctlSub: BusSubscription | undefined;
-  #timer: unknown;
+  #rounds: PeriodicRounds | undefined;
   #http: Server | undefined;
   /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
   readonly #decisions: EdgeDecisions;
@@ -131,8 +136,9 @@ export class Host {
     this.#bus = options.bus;
     this.#journal = options.journal;
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
-    this.#timers = options.timers ?? REAL_TIMERS;
     this.#log = options.log ?? ((m) => console.error(`[${options.hostId}] ${m}`));
+    this.#timers = options.timers ??
+      containedTimers(REAL_TIMERS, (line) => this.#log(line));
     this.#sup = { ...DEFAULT_SUPERVISION, ...options.supervision };
     this.#limits = hostLimits(options);
     this.#partitionCount = options.partitions?.count ?? 1;
@@ -177,6 +183,7 @@ export class Host {
     this.#slots = this.#mail.slots;
     this.#edge = this.#feedEdge();
     this.metrics.watchGaps(this.#edge.gaps);
+    this.metrics.watchChannels(() => this.#edge.channelFigures());
     this.#decodeReplay = options.frameDecoders?.({});
     this.#snapshotter = this.#newSnapshotter();
     this.#recovery = new Recovery(this.#recoveryHost());
@@ -198,6 +205,7 @@ export class Host {
       everyMs: options.tickEveryMs ?? 0,
       slots: () => this.#slots.values(),
       enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
+      log: this.#log,
     });
   }
 
@@ -285,6 +293,7 @@ export class Host {
       reply: (msg, answer) => this.#notices.reply(msg, answer),
       deadLetter: (msg, err) => this.#notices.deadLetter(msg, err),
       refused: (kind) => this.metrics.controlRefused.inc({ kind }),
+      refusals: new ControlRefusals(),
       applied: (changes) => this.#settings.publish(changes),
     };
   }
@@ -350,13 +359,8 @@ export class Host {
         this.#onFeed(msg, srcPos);
         if (held.waiting > 0) held.after(srcPos);
       }, resumeAfter);
-      const every = this.options.snapshotEveryMs ?? 5000;
-      const period = Math.min(every, 1000);
-      const tick = () => {
-        this.#periodic();
-        if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
-      };
-      this.#timer = this.#timers.setTimeout(tick, period);
+      const period = Math.min(this.options.snapshotEveryMs ?? 5000, 1000);
+      this.#rounds = new PeriodicRounds(this.#timers, period, () => this.#periodic());
       this.#ticker.start();
       this.#ready = true;
     } catch (err) {
@@ -374,7 +378,7 @@ export class Host {
     await this.#input.stop();
     if (this.options.control) await this.options.control.stop();
     this.#ctlSub?.unsubscribe();
-    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#rounds?.stop();
     this.#ticker.stop();
     // Let in-flight asynchronous appends finish.
     for (let i = 0; i < 200 && [...this.#slots.values()].some((s) => s.pumping); i++) {
@@ -510,23 +514,13 @@ export class Host {
       this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
       return;
     }
-    if (trace) this.#traceEdge(trace, input);
+    if (trace) traceEdge(trace, input);
     if (input === undefined) return;
     const { record, bytes, decoded } = input;
     const arrivedMs = performance.now();
     for (const [def, key] of input.targets) {
       this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
     }
-  }
-
-  /** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
-  #traceEdge(trace: StageTrace, input: EdgeInput | undefined): void {
-    if (input === undefined || input.targets.length !== 1) {
-      trace.drop();
-      return;
-    }
-    trace.sent(input.decoded.frame.channel, input.decoded.envelope.ts);
-    trace.mark(STAGE.edge);
   }
 
   #onCtl(msg: BusMessage): void {
@@ -579,18 +573,7 @@ export class Host {
   }
 
   #publish(outputs: Output[]): void {
-    for (const out of outputs) {
-      if (this.options.msgIdHeaders) {
-        this.#bus.publish(out.subject, out.data, { headers: { "Nats-Msg-Id": out.id } });
-      } else {
-        this.#bus.publish(out.subject, out.data);
-      }
-      // A finding again on its own subject, where the findings stream journals it: always with
-      // its id, so that the stream drops one published twice (a redelivered input's).
-      if (out.finding) {
-        this.#bus.publish(out.finding, out.data, { headers: { "Nats-Msg-Id": out.id } });
-      }
-    }
+    publishOutputs(this.#bus, outputs, this.options.msgIdHeaders === true);
   }
 
   // --- supervision (restarts.ts) ---------------------------------------------------------------

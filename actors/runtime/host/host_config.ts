@@ -13,6 +13,7 @@ import {
 } from "../../../protocol/mod.ts";
 import type { FsyncPolicy } from "../journal/mod.ts";
 import { parsePartitions } from "./partition.ts";
+import { CHANNELS_MAX_DEFAULT } from "./host_options.ts";
 
 /** How a host that shares partitions by lease keeps them (`partitions.owned: "auto"`). */
 export interface LeaseSettings {
@@ -68,6 +69,9 @@ export interface HostConfig {
    * folder cannot import it, so `troupe run` checks them when it loads the file).
    */
   incidents: Record<string, unknown>;
+  /** Where incidents are sent (Alertmanagers, webhooks), as written (`actors/alerting` parses
+   *  it). */
+  alerting?: Record<string, unknown>;
 }
 
 /** The defaults, for a host with no config file. */
@@ -87,7 +91,7 @@ export function defaultHostConfig(): HostConfig {
     limits: {
       frame_bytes_max: 1 << 20,
       samples_per_frame_max: 65_536,
-      channels_max: 100_000,
+      channels_max: CHANNELS_MAX_DEFAULT,
       mailbox_max: 10_000,
     },
     actors: { stats: {} },
@@ -138,6 +142,8 @@ export function checkNatsUrl(value: string, field: string): string {
 }
 
 const TOP = [
+  // Modules of a user's kinds: read by the command, which hands the host their definitions.
+  "kinds",
   "host_id",
   "nats",
   "data_dir",
@@ -151,6 +157,7 @@ const TOP = [
   "limits",
   "actors",
   "incidents",
+  "alerting",
 ] as const;
 
 /** Parses a host configuration object; throws ConfigError naming the field. */
@@ -190,6 +197,9 @@ export function parseHostConfig(
     limits: obj.limits === undefined ? d.limits : parseLimitsSection(obj.limits, d.limits),
     actors: parseActors(obj.actors, kinds),
     incidents: obj.incidents === undefined ? {} : { ...configObject(obj.incidents, "incidents") },
+    ...(obj.alerting === undefined
+      ? {}
+      : { alerting: { ...configObject(obj.alerting, "alerting") } }),
   };
   checkNatsNeeded(config);
   return config;
@@ -328,8 +338,8 @@ function checkNatsNeeded(config: HostConfig): void {
 
 /**
  * The kinds a host runs and their configurations: every kind it knows, each with the fields its
- * `actors.<kind>` section gives, but those whose section says `"enabled": false`. (Listing one
- * kind used to run that kind alone, which surprised users: issue 12.)
+ * `actors.<kind>` section gives, but those whose section says `"enabled": false`: a section sets
+ * its kind's fields and does not turn the other kinds off.
  */
 function parseActors(
   raw: unknown,

@@ -14,7 +14,7 @@ export {
   REPLICAS_MAX,
 } from "./host_config.ts";
 export { HostNotices, type HostNoticesOptions } from "./host_notices.ts";
-export { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
+export { CHANNELS_MAX_DEFAULT, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 export { jetStreamSetting, requireJetStream } from "./jetstream_required.ts";
 export { type KindRegistry, type KindsModule, loadKindsModule } from "./kinds_module.ts";
 export {
@@ -41,6 +41,8 @@ export {
 } from "./liveness.ts";
 export { Mailboxes, type MailboxParts } from "./mailboxes.ts";
 export { parsePartitions, partitionOf } from "./partition.ts";
+export { PeriodicRounds } from "./periodic_rounds.ts";
+export { publishOutputs } from "./publish_outputs.ts";
 export { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
 export { SlotPump, type SlotPumpParts } from "./slot_pump.ts";
 export { TICK_EVERY_MS, Ticker, type TickerOptions } from "./ticker.ts";
