@@ -42,3 +42,4 @@ export * from "./stream_msg.ts";
 export * from "./scan_message.ts";
 export * from "./scan_result.ts";
 export * from "./scan_results_batch.ts";
+export * from "./feed_batch.ts";
