@@ -477,6 +477,10 @@ export class Host {
     if (srcPos > 0 && this.#decisions.deadLettered(srcPos)) return; // decided before a restart
     const trace = this.#trace;
     trace?.begin(this.#now() * 1000);
+    if (this.#edge.isBatch(msg.subject)) {
+      this.#onBatch(msg, srcPos);
+      return;
+    }
     let input: EdgeInput | undefined;
     try {
       input = this.#edge.input(msg, srcPos, this.options.journalEvenTimes !== false);
@@ -492,6 +496,30 @@ export class Host {
     const arrivedMs = performance.now();
     for (const [def, key] of input.targets) {
       this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
+    }
+  }
+
+  /** A feed batch: a frame for each of its channels consumed here (feed_edge.ts). */
+  #onBatch(msg: BusMessage, srcPos: number): void {
+    this.#trace?.drop();
+    let inputs: EdgeInput[];
+    try {
+      inputs = this.#edge.batchInputs(
+        msg,
+        srcPos,
+        this.options.journalEvenTimes !== false,
+        (frame, err) => this.#notices.deadLetter(frame, err),
+      );
+    } catch (err) {
+      this.#notices.deadLetter(msg, err);
+      this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
+      return;
+    }
+    const arrivedMs = performance.now();
+    for (const { targets, record, bytes, decoded } of inputs) {
+      for (const [def, key] of targets) {
+        this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
+      }
     }
   }
 

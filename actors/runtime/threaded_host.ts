@@ -33,7 +33,12 @@ import type { ResourceLimits, Worker } from "node:worker_threads";
 import { Registry } from "prom-client";
 import { startWorker } from "../threads/mod.ts";
 import { ACTOR_KINDS } from "../mod.ts";
-import { type BusSubscription, parseSubject, SUBJECT_ROOT } from "../../protocol/mod.ts";
+import {
+  type BusSubscription,
+  feedOfBatchSubject,
+  parseSubject,
+  SUBJECT_ROOT,
+} from "../../protocol/mod.ts";
 import { HostFatalError } from "./fatal_error.ts";
 import type { HostConfig } from "./host_config.ts";
 import { closeServer, type HttpExtension, serveHostHttp, serverPort } from "./host_http.ts";
@@ -434,6 +439,8 @@ export class ThreadedHost {
    * (or is malformed) goes to thread 0, whose edge dead-letters it as a lone host's would.
    */
   #route(subject: string): number[] {
+    // A feed batch holds channels of every thread's: each thread's edge takes its own.
+    if (feedOfBatchSubject(subject) !== undefined) return this.#threads.map((_, i) => i);
     let channel: string;
     try {
       const parsed = parseSubject(subject);
