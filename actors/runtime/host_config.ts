@@ -68,6 +68,11 @@ export interface HostConfig {
    * folder cannot import it, so `troupe run` checks them when it loads the file).
    */
   incidents: Record<string, unknown>;
+  /**
+   * The metrics receiver's settings (remote write and OTLP), as written, or undefined for none
+   * (`actors/ingest` parses them, and `troupe run` checks them when it loads the file).
+   */
+  remote_write: Record<string, unknown> | undefined;
 }
 
 /** The defaults, for a host with no config file. */
@@ -92,6 +97,7 @@ export function defaultHostConfig(): HostConfig {
     },
     actors: { stats: {} },
     incidents: {},
+    remote_write: undefined,
   };
 }
 
@@ -151,6 +157,7 @@ const TOP = [
   "limits",
   "actors",
   "incidents",
+  "remote_write",
 ] as const;
 
 /** Parses a host configuration object; throws ConfigError naming the field. */
@@ -190,6 +197,9 @@ export function parseHostConfig(
     limits: obj.limits === undefined ? d.limits : parseLimitsSection(obj.limits, d.limits),
     actors: parseActors(obj.actors, kinds),
     incidents: obj.incidents === undefined ? {} : { ...configObject(obj.incidents, "incidents") },
+    remote_write: obj.remote_write === undefined
+      ? undefined
+      : { ...configObject(obj.remote_write, "remote_write") },
   };
   checkNatsNeeded(config);
   return config;

@@ -42,6 +42,8 @@ import {
 } from "../run_incidents.ts";
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
 import { waitForSignal } from "../signals.ts";
+import { type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
+import { parseIngestSettings } from "../../actors/ingest/mod.ts";
 
 /** Reads and parses a host config file; a mistake is reported with the path and the field. */
 export function loadHostConfig(path: string | undefined): HostConfig {
@@ -60,6 +62,7 @@ export function loadHostConfig(path: string | undefined): HostConfig {
   }
   const config = parseHostConfig(raw, ACTOR_KINDS);
   incidentConfigOf(config); // fail early: the stage starts only on partition 0's host
+  if (config.remote_write) parseIngestSettings(config.remote_write); // and the receiver's
   return config;
 }
 
@@ -235,8 +238,22 @@ async function runHost(config: HostConfig): Promise<number> {
     await closeWithin(launched, CLOSE_TIMEOUT_MS);
     return EXIT_FAILURE;
   }
+  let receiver: StartedReceiver | undefined;
+  if (config.remote_write) {
+    try {
+      receiver = await startReceiver(config.remote_write, launched.bus, {
+        channelsMax: Math.min(config.limits.channels_max, 10_000),
+      });
+    } catch (err) {
+      console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
+      await incidents?.close().catch(() => {});
+      await closeWithin(launched, CLOSE_TIMEOUT_MS);
+      return EXIT_FAILURE;
+    }
+  }
   console.log(runningLine(config, launched.host.httpPort));
   if (incidents) console.log(`troupe run: ${incidents.line}`);
+  if (receiver) console.log(`troupe run: ${receiver.line}\n${receiver.block}`);
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
     launched.fatal.then((fatal) => ({ signal: undefined, fatal })),
@@ -246,6 +263,7 @@ async function runHost(config: HostConfig): Promise<number> {
   } else {
     console.error(`troupe run: ${stopped.signal}: draining and stopping`);
   }
+  await receiver?.close();
   await incidents?.close().catch((err) =>
     console.error(`troupe run: while stopping the incident stage: ${describeError(err)}`)
   );
