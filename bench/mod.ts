@@ -48,6 +48,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   nab: () => import("./nab.ts"),
   pipeline: () => import("./pipeline.ts"),
   recovery: () => import("./recovery.ts"),
+  "remote-write": () => import("./remote_write.ts"),
   replay: () => import("./replay.ts"),
   scan: () => import("./scan.ts"),
   sim: () => import("./sim.ts"),

@@ -36,8 +36,6 @@ interface Answer {
   text: string;
 }
 
-const latin1 = new TextDecoder("latin1");
-
 /** The metrics receiver. */
 export class IngestServer {
   readonly settings: IngestSettings;
@@ -216,7 +214,9 @@ export class IngestServer {
 function remoteWriteSeries(cols: WriteRequestColumns): IncomingSeries {
   return {
     count: cols.series,
-    key: (i) => latin1.decode(cols.labelBytes.subarray(cols.labelsFrom[i], cols.labelsTo[i])),
+    keyBytes: cols.labelBytes,
+    keyFrom: cols.labelsFrom,
+    keyTo: cols.labelsTo,
     labels: (i) =>
       decodeLabels(cols.labelBytes, cols.labelsFrom[i]!, cols.labelsTo[i]!, `timeseries[${i}]`),
     refused: (i) => cols.refused[i],

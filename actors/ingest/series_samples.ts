@@ -12,14 +12,16 @@
  */
 import type { FeedBatch } from "../../protocol/mod.ts";
 import { isStaleMarkerAt, type Label } from "../../protocol/prometheus/mod.ts";
-import type { SeriesState, SeriesTable } from "./series_table.ts";
+import { keyHash, type SeriesState, type SeriesTable } from "./series_table.ts";
 
 /** A request's series, whatever the wire: labels by key, samples as columns (times in ms). */
 export interface IncomingSeries {
   /** How many series. */
   count: number;
-  /** A key that tells series apart (the bytes of their labels). */
-  key(i: number): string;
+  /** Series `i` is told apart by `keyBytes` from `keyFrom[i]` to `keyTo[i]` (its labels' bytes). */
+  keyBytes: Uint8Array;
+  keyFrom: Int32Array;
+  keyTo: Int32Array;
   labels(i: number): Label[];
   /** Why series `i` was refused at decoding, or undefined. */
   refused(i: number): string | undefined;
@@ -110,10 +112,11 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
       reason(refusedWhy);
       continue;
     }
-    const key = series.key(i);
-    let s = table.get(key);
+    const kf = series.keyFrom[i]!, kt = series.keyTo[i]!;
+    const hash = keyHash(series.keyBytes, kf, kt);
+    let s = table.get(hash, series.keyBytes, kf, kt);
     if (s === undefined) {
-      s = table.add(key, series.labels(i));
+      s = table.add(hash, series.keyBytes.subarray(kf, kt), series.labels(i));
       if ("channel" in s && series.counter?.(i)) s.counter = true;
     }
     if ("skipped" in s) {
@@ -138,7 +141,8 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
     let taken = 0;
     for (let j = a; j < b; j++) {
       const tj = t[j]!;
-      if (isStaleMarkerAt(v, j)) {
+      const vj = v[j]!;
+      if (vj !== vj && isStaleMarkerAt(v, j)) {
         if (!(tj > s.lastT) && s.lastT === s.lastT) {
           out.outOfOrder++;
           continue;
@@ -152,7 +156,6 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
         if (s.counter) s.lastT = NaN; // the next sample starts a new run
         continue;
       }
-      const vj = v[j]!;
       if (vj - vj !== 0) {
         out.refused++;
         reason(`${series.where(i)}.samples[${j - a}].value must be finite, got ${vj}`);

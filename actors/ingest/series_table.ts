@@ -1,6 +1,7 @@
 /**
- * What the receiver knows of each series it has seen, found by the bytes of its labels (so a
- * series' labels are decoded and matched once, not on every request): the channel it feeds (or
+ * What the receiver knows of each series it has seen, found by the bytes of its labels (a hash
+ * of them, then the bytes compared, so a series' labels are decoded and matched once, not on
+ * every request): the channel it feeds (or
  * that it is not taken), whether it is a counter, and its last sample, from which a counter's
  * rate is taken and a sample at or before it is known as out of order or a duplicate. The
  * channels fed are bounded: a new series past `channelsMax` is refused. Series not taken are
@@ -12,6 +13,8 @@ import { seriesChannel } from "../../protocol/prometheus/mod.ts";
 
 /** A series taken. */
 export interface SeriesState {
+  /** Its label bytes (a copy). */
+  key: Uint8Array;
   channel: string;
   counter: boolean;
   /** The last sample taken: time (ms) and value (a counter's raw value); NaN time for none. */
@@ -21,7 +24,21 @@ export interface SeriesState {
 
 /** A series not taken: unmatched, or refused for the channel limit. */
 export interface SeriesSkipped {
+  key: Uint8Array;
   skipped: "unmatched" | "channel_limit";
+}
+
+/** FNV-1a over `bytes` from `from` to `to`. */
+export function keyHash(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function sameBytes(key: Uint8Array, bytes: Uint8Array, from: number, to: number): boolean {
+  if (key.length !== to - from) return false;
+  for (let i = 0; i < key.length; i++) if (key[i] !== bytes[from + i]) return false;
+  return true;
 }
 
 /** Series not taken remembered at most before that memory starts again. */
@@ -31,10 +48,11 @@ const SKIPPED_MAX = 100_000;
 export class SeriesTable {
   readonly #match: readonly LabelSelector[];
   readonly #channelsMax: number;
-  readonly #taken = new Map<string, SeriesState>();
-  readonly #skipped = new Map<string, SeriesSkipped>();
-  /** Channel names in use, to the key of the series that holds each. */
-  readonly #channels = new Map<string, string>();
+  /** Series seen, by the hash of their label bytes (a list for hashes that collide). */
+  readonly #seen = new Map<number, Array<SeriesState | SeriesSkipped>>();
+  #skippedCount = 0;
+  /** Channel names in use. */
+  readonly #channels = new Set<string>();
   /** Metric families' types from metadata. */
   readonly #types = new Map<string, MetricType>();
 
@@ -54,34 +72,63 @@ export class SeriesTable {
     this.#types.set(family, type);
   }
 
-  /** The known state of the series whose label bytes are `key`, if any. */
-  get(key: string): SeriesState | SeriesSkipped | undefined {
-    return this.#taken.get(key) ?? this.#skipped.get(key);
+  /** The known state of the series whose label bytes are `bytes[from..to)`, if any. */
+  get(
+    hash: number,
+    bytes: Uint8Array,
+    from: number,
+    to: number,
+  ): SeriesState | SeriesSkipped | undefined {
+    const list = this.#seen.get(hash);
+    if (list === undefined) return undefined;
+    for (const s of list) if (sameBytes(s.key, bytes, from, to)) return s;
+    return undefined;
   }
 
   /** Resolves a series seen for the first time, from its decoded labels. */
-  add(key: string, labels: readonly Label[]): SeriesState | SeriesSkipped {
+  add(
+    hash: number,
+    key: Uint8Array,
+    labels: readonly Label[],
+  ): SeriesState | SeriesSkipped {
     if (this.#match.length > 0 && !this.#match.some((s) => s.matches(labels))) {
-      return this.#skip(key, { skipped: "unmatched" });
+      if (this.#skippedCount >= SKIPPED_MAX) this.#forgetSkipped();
+      this.#skippedCount++;
+      return this.#remember(hash, { key: key.slice(), skipped: "unmatched" });
     }
     if (this.#channels.size >= this.#channelsMax) {
       // Not remembered: a channel may be freed later, and then this series gets it.
-      return { skipped: "channel_limit" };
+      return { key, skipped: "channel_limit" };
     }
     let channel = seriesChannel(labels);
     if (this.#channels.has(channel)) channel = seriesChannel(labels, true);
-    if (this.#channels.has(channel)) return { skipped: "channel_limit" };
+    if (this.#channels.has(channel)) return { key, skipped: "channel_limit" };
     const name = labels.find((l) => l.name === "__name__")?.value ?? "";
-    const state: SeriesState = { channel, counter: this.#isCounter(name), lastT: NaN, lastV: 0 };
-    this.#channels.set(channel, key);
-    this.#taken.set(key, state);
-    return state;
+    this.#channels.add(channel);
+    return this.#remember(hash, {
+      key: key.slice(),
+      channel,
+      counter: this.#isCounter(name),
+      lastT: NaN,
+      lastV: 0,
+    });
   }
 
-  #skip(key: string, s: SeriesSkipped): SeriesSkipped {
-    if (this.#skipped.size >= SKIPPED_MAX) this.#skipped.clear();
-    this.#skipped.set(key, s);
+  #remember<S extends SeriesState | SeriesSkipped>(hash: number, s: S): S {
+    const list = this.#seen.get(hash);
+    if (list === undefined) this.#seen.set(hash, [s]);
+    else list.push(s);
     return s;
+  }
+
+  /** Forgets the series not taken (they are matched again when next seen). */
+  #forgetSkipped(): void {
+    for (const [h, list] of this.#seen) {
+      const kept = list.filter((s) => "channel" in s);
+      if (kept.length === 0) this.#seen.delete(h);
+      else this.#seen.set(h, kept);
+    }
+    this.#skippedCount = 0;
   }
 
   /** Whether a metric of `name` counts up: `_total`, or typed so by metadata. */

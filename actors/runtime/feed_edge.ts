@@ -120,7 +120,7 @@ export class FeedEdge {
       let t = batch.t.subarray(from, from + n);
       let v = batch.v.subarray(from, from + n);
       let kept = n;
-      for (let i = 0; i < n; i++) if (isStaleMarkerAt(v, i)) kept--;
+      for (let i = 0; i < n; i++) if (v[i] !== v[i] && isStaleMarkerAt(v, i)) kept--;
       if (kept === 0) continue;
       if (kept < n) {
         const tk = new Float64Array(kept), vk = new Float64Array(kept);

@@ -96,37 +96,55 @@ const d = (limits: WriteRequestLimits) => ({
   labelBytesMax: limits.labelBytesMax ?? 2048,
 });
 
-/** Decodes a WriteRequest's protobuf bytes (already decompressed) under `limits`. */
+/**
+ * Decodes a WriteRequest's protobuf bytes (already decompressed) under `limits`. One reader walks
+ * the whole request, entering a nested message by narrowing its end: nothing is allocated per
+ * series, label or sample but the columns, and a field's path is written only for an error.
+ */
 export function decodeWriteRequest(
   bytes: Uint8Array,
   limits: WriteRequestLimits = {},
 ): WriteRequestColumns {
   const lim = d(limits);
   const r = new ProtoReader(bytes);
-  // A first pass counts series and samples, so the columns are allocated once and the limits
-  // refuse a request before any of it is decoded.
-  let series = 0;
+  // A first pass finds the series and counts their samples, so the columns are allocated once
+  // and the limits refuse a request before any of it is decoded.
+  const spans: number[] = [];
   let samples = 0;
   const metadata: MetricMetadata[] = [];
-  while (r.pos < r.end) {
-    const key = r.key("WriteRequest");
-    const field = Math.floor(key / 8), type = key & 7;
-    if (field === 1 && type === LEN) {
-      const where = `timeseries[${series}]`;
-      const start = r.len(where);
-      samples += countSamples(new ProtoReader(bytes, start, r.pos), where);
-      series++;
-      if (series > lim.seriesMax) {
-        throw new ProtocolError(
-          "oversize",
-          `Cannot take the WriteRequest: it has more than ${lim.seriesMax} timeseries`,
-          { field: "timeseries", value: series },
-        );
-      }
-    } else if (field === 3 && type === LEN) {
-      const start = r.len(`metadata[${metadata.length}]`);
-      metadata.push(readMetadata(new ProtoReader(bytes, start, r.pos), metadata.length));
-    } else r.skip(type, "WriteRequest");
+  let i = 0;
+  try {
+    while (r.pos < r.end) {
+      const key = r.key("WriteRequest");
+      const field = key >>> 3, type = key & 7;
+      if (field === 1 && type === LEN) {
+        const start = r.len("timeseries");
+        const end = r.pos;
+        spans.push(start, end);
+        r.pos = start;
+        r.end = end;
+        while (r.pos < end) {
+          const k = r.key("timeseries");
+          if (k === (2 << 3 | LEN)) samples++;
+          r.skip(k & 7, "timeseries");
+        }
+        r.end = bytes.length;
+        i++;
+        if (i > lim.seriesMax) {
+          throw new ProtocolError(
+            "oversize",
+            `Cannot take the WriteRequest: it has more than ${lim.seriesMax} timeseries`,
+            { field: "timeseries", value: i },
+          );
+        }
+      } else if (field === 3 && type === LEN) {
+        const start = r.len("metadata");
+        const end = r.pos;
+        metadata.push(readMetadata(new ProtoReader(bytes, start, end), metadata.length));
+      } else r.skip(type, "WriteRequest");
+    }
+  } catch (err) {
+    throw located(err, i);
   }
   if (samples > lim.samplesMax) {
     throw new ProtocolError(
@@ -135,6 +153,7 @@ export function decodeWriteRequest(
       { field: "timeseries.samples", value: samples },
     );
   }
+  const series = spans.length / 2;
   const out: WriteRequestColumns = {
     series,
     labelBytes: bytes,
@@ -147,122 +166,112 @@ export function decodeWriteRequest(
     metadata,
     ignored: 0,
   };
-  r.pos = 0;
-  let i = 0;
+  const vBytes = new Uint8Array(out.v.buffer);
   let k = 0;
-  while (r.pos < r.end) {
-    const key = r.key("WriteRequest");
-    const field = Math.floor(key / 8), type = key & 7;
-    if (field === 1 && type === LEN) {
-      const start = r.len("timeseries");
-      out.samplesFrom[i] = k;
-      k = readSeries(new ProtoReader(bytes, start, r.pos), out, i, k, lim);
-      i++;
-    } else r.skip(type, "WriteRequest");
+  for (i = 0; i < series; i++) {
+    out.samplesFrom[i] = k;
+    r.pos = spans[2 * i]!;
+    r.end = spans[2 * i + 1]!;
+    try {
+      k = readSeries(r, out, vBytes, i, k, lim);
+    } catch (err) {
+      throw located(err, i);
+    }
   }
   out.samplesFrom[series] = k;
   return out;
 }
 
-const vViews = new WeakMap<Float64Array, Uint8Array>();
-function vBytes(out: WriteRequestColumns): Uint8Array {
-  let b = vViews.get(out.v);
-  if (b === undefined) {
-    b = new Uint8Array(out.v.buffer, out.v.byteOffset, out.v.byteLength);
-    vViews.set(out.v, b);
-  }
-  return b;
-}
-
-function countSamples(r: ProtoReader, where: string): number {
-  let n = 0;
-  while (r.pos < r.end) {
-    const key = r.key(where);
-    if (key === (2 << 3 | LEN)) n++;
-    r.skip(key & 7, where);
-  }
-  return n;
+/** An error of series `i`'s bytes, its path made `timeseries[i]`. */
+function located(err: unknown, i: number): unknown {
+  if (!(err instanceof ProtocolError) || err.reason !== "decode") return err;
+  const at = (s: string) =>
+    s.replace(/^Cannot decode timeseries/, `Cannot decode timeseries[${i}]`);
+  const field = (err.field ?? "timeseries").replace(/^timeseries/, `timeseries[${i}]`);
+  return new ProtocolError("decode", at(err.message), { field, value: err.value, cause: err });
 }
 
 function readSeries(
   r: ProtoReader,
   out: WriteRequestColumns,
+  vBytes: Uint8Array,
   i: number,
   k: number,
   lim: ReturnType<typeof d>,
 ): number {
-  const where = `timeseries[${i}]`;
+  const end = r.end;
+  const bytes = r.bytes;
   let labels = 0;
   let from = -1, to = -1;
   let gap = false;
   let refused: string | undefined;
-  while (r.pos < r.end) {
+  while (r.pos < end) {
     const at = r.pos;
-    const key = r.key(where);
-    const field = key >>> 3, type = key & 7;
-    if (field === 1 && type === LEN) {
+    const key = r.key("timeseries");
+    if (key === (1 << 3 | LEN)) {
       if (to !== -1 && to !== at) gap = true;
       if (from === -1) from = at;
-      const start = r.len(`${where}.labels[${labels}]`);
+      const start = r.len("timeseries.labels");
       to = r.pos;
-      refused ??= checkLabel(
-        new ProtoReader(r.bytes, start, r.pos),
-        `${where}.labels[${labels}]`,
-        lim,
-      );
-      labels++;
-    } else if (field === 2 && type === LEN) {
-      const start = r.len(`${where}.samples`);
-      const s = new ProtoReader(r.bytes, start, r.pos);
-      let at = -1, ts = 0;
-      while (s.pos < s.end) {
-        const sk = s.key(`${where}.samples`);
-        if (sk === (1 << 3 | FIXED64)) {
-          at = s.pos;
-          s.skip(FIXED64, `${where}.samples.value`);
-        } else if (sk === (2 << 3 | VARINT)) ts = s.varint(`${where}.samples.timestamp`);
-        else s.skip(sk & 7, `${where}.samples`);
+      if (refused === undefined && to - start > lim.labelBytesMax) {
+        // The label's name and value lengths, read in place (only where one may be over).
+        r.pos = start;
+        r.end = to;
+        while (r.pos < to) {
+          const lk = r.key("timeseries.labels");
+          if (lk === (1 << 3 | LEN) || lk === (2 << 3 | LEN)) {
+            const s = r.len("timeseries.labels");
+            const n = r.pos - s;
+            if (n > lim.labelBytesMax) {
+              const part = lk === (1 << 3 | LEN) ? "name" : "value";
+              refused = `timeseries[${i}].labels[${labels}].${part} is ${n} bytes, over the ` +
+                `limit of ${lim.labelBytesMax}`;
+            }
+          } else r.skip(lk & 7, "timeseries.labels");
+        }
+        r.end = end;
       }
+      r.pos = to;
+      labels++;
+    } else if (key === (2 << 3 | LEN)) {
+      const start = r.len("timeseries.samples");
+      const send = r.pos;
+      r.pos = start;
+      r.end = send;
+      let vat = -1, ts = 0;
+      while (r.pos < send) {
+        const sk = r.key("timeseries.samples");
+        if (sk === (1 << 3 | FIXED64)) {
+          vat = r.pos;
+          r.skip(FIXED64, "timeseries.samples.value");
+        } else if (sk === (2 << 3 | VARINT)) ts = r.varint("timeseries.samples.timestamp");
+        else r.skip(sk & 7, "timeseries.samples");
+      }
+      r.end = end;
       out.t[k] = ts;
       // The value's 8 bytes as they came, so a NaN's bits (the stale marker) are kept.
-      if (at >= 0) vBytes(out).set(r.bytes.subarray(at, at + 8), k * 8);
+      if (vat >= 0) {
+        const o = k * 8;
+        for (let b = 0; b < 8; b++) vBytes[o + b] = bytes[vat + b]!;
+      }
       k++;
     } else {
+      const field = key >>> 3;
       if (field === 3 || field === 4) out.ignored++;
-      r.skip(type, where);
+      r.skip(key & 7, "timeseries");
     }
   }
   if (labels > lim.labelsMax) {
-    refused = `${where}.labels has ${labels} labels, over the limit of ${lim.labelsMax}`;
+    refused = `timeseries[${i}].labels has ${labels} labels, over the limit of ${lim.labelsMax}`;
   } else if (gap) {
-    refused = `${where}.labels are not contiguous fields`;
+    refused = `timeseries[${i}].labels are not contiguous fields`;
   } else if (labels === 0) {
-    refused = `${where}.labels is empty`;
+    refused = `timeseries[${i}].labels is empty`;
   }
   out.labelsFrom[i] = from < 0 ? 0 : from;
   out.labelsTo[i] = to < 0 ? 0 : to;
   out.refused[i] = refused;
   return k;
-}
-
-/** Why a label is refused (its length), or undefined. */
-function checkLabel(
-  r: ProtoReader,
-  where: string,
-  lim: ReturnType<typeof d>,
-): string | undefined {
-  while (r.pos < r.end) {
-    const key = r.key(where);
-    if (key === (1 << 3 | LEN) || key === (2 << 3 | LEN)) {
-      const start = r.len(where);
-      const n = r.pos - start;
-      if (n > lim.labelBytesMax) {
-        const part = key === (1 << 3 | LEN) ? "name" : "value";
-        return `${where}.${part} is ${n} bytes, over the limit of ${lim.labelBytesMax}`;
-      }
-    } else r.skip(key & 7, where);
-  }
-  return undefined;
 }
 
 /** The labels of series `i`, decoded. */

@@ -86,7 +86,10 @@ export function snappyDecompress(
       if (d + len > n) {
         throw bad(what, `a literal at offset ${s} writes past the claimed ${n} bytes`, n);
       }
-      out.set(src.subarray(s, s + len), d);
+      if (len < 32) {
+        // Short runs byte by byte: a subarray to set from costs more than the copy.
+        for (let k = 0; k < len; k++) out[d + k] = src[s + k]!;
+      } else out.set(src.subarray(s, s + len), d);
       s += len;
       d += len;
       continue;
@@ -117,11 +120,12 @@ export function snappyDecompress(
       );
     }
     if (d + len > n) throw bad(what, `a copy at offset ${s} writes past the claimed ${n} bytes`, n);
-    if (offset >= len) {
+    if (offset >= len && len >= 32) {
       out.copyWithin(d, d - offset, d - offset + len);
       d += len;
     } else {
-      // An overlapping copy repeats the last `offset` bytes: byte by byte, as the format means.
+      // Short copies, and overlapping ones (which repeat the last `offset` bytes, as the format
+      // means), byte by byte.
       for (let k = 0; k < len; k++, d++) out[d] = out[d - offset]!;
     }
   }

@@ -21,11 +21,18 @@ export function setStaleMarker(a: Float64Array, i: number): void {
   u[LE ? 0 : 1] = STALE_MARKER_LO;
 }
 
-/** Whether `a[i]` holds the stale marker's bits. */
+/** Whether `a[i]` holds the stale marker's bits (read through a view of `a` kept per buffer). */
 export function isStaleMarkerAt(a: Float64Array, i: number): boolean {
-  const u = new Uint32Array(a.buffer, a.byteOffset + i * 8, 2);
-  return u[LE ? 1 : 0] === STALE_MARKER_HI && u[LE ? 0 : 1] === STALE_MARKER_LO;
+  let u = words.get(a.buffer);
+  if (u === undefined) {
+    u = new Uint32Array(a.buffer, 0, a.buffer.byteLength >>> 2);
+    words.set(a.buffer, u);
+  }
+  const w = (a.byteOffset >>> 2) + i * 2;
+  return u[w + (LE ? 1 : 0)] === STALE_MARKER_HI && u[w + (LE ? 0 : 1)] === STALE_MARKER_LO;
 }
+
+const words = new WeakMap<ArrayBufferLike, Uint32Array>();
 
 /** Whether `x` is the stale marker, by its bits (where the engine kept them: prefer isStaleMarkerAt). */
 export function isStaleMarker(x: number): boolean {

@@ -2,6 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
   decodeFeedBatch,
+  encodeEnvelope,
   encodeFeedBatch,
   feedBatchSubject,
   feedOfBatchSubject,
@@ -43,12 +44,20 @@ test("decodeFeedBatch() refuses counts that do not sum to the columns, naming th
     t: new Float64Array(0),
     v: new Float64Array(0),
   };
+  assert.throws(() => encodeFeedBatch(bad, { id: "x", src: "s", ts: 0 }), /channels\[0\]/);
+  const bytes = encodeEnvelope({
+    id: "x",
+    type: "batch",
+    src: "s",
+    ts: 0,
+    body: { channels: "ok,a.b", n: new Uint8Array(8), t: new Uint8Array(0), v: new Uint8Array(0) },
+  });
   try {
-    decodeFeedBatch(encodeFeedBatch(bad, { id: "x", src: "s", ts: 0 }));
+    decodeFeedBatch(bytes);
     assert.unreachable("a dotted channel decoded");
   } catch (e) {
     assert.instance(e, ProtocolError);
-    assert.match((e as Error).message, /body\.channels\[0\]/);
+    assert.match((e as Error).message, /body\.channels\[1\]/);
   }
 });
 

@@ -44,7 +44,11 @@ async function receiver(settings: Record<string, unknown> = {}) {
   await server.start();
   const url = `http://127.0.0.1:${server.port}`;
   const post = async (body: Uint8Array, headers: Record<string, string> = {}) => {
-    const r = await fetch(`${url}/api/v1/write`, { method: "POST", body, headers });
+    const r = await fetch(`${url}/api/v1/write`, {
+      method: "POST",
+      body: body as Uint8Array<ArrayBuffer>,
+      headers,
+    });
     return { status: r.status, text: await r.text() };
   };
   const write = (req: WriteRequest, headers: Record<string, string> = {}) =>
