@@ -69,6 +69,10 @@ export class IngestServer {
         else res.end();
       });
     });
+    // Senders keep their connections (Prometheus's shards each hold one): longer than a busy
+    // moment of this process, so an idle connection is not closed under a request being sent.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 70_000;
     this.#server = server;
     return new Promise((resolve, reject) => {
       server.once("error", (err: Error & { code?: string }) => {
