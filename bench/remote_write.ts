@@ -6,8 +6,9 @@
  * VictoriaMetrics receiving the same requests in the same run, alternated over `--rounds`. Rows:
  * `remote_write_samples_per_s` (as fast as each takes them), `remote_write_ack_ms_p99` (paced at
  * `--paced-rate` samples/s); with `--channels` active channels fed to a `troupe run` host with
- * the default detectors, `rss_mb_per_1k_channels` and `detect_lag_ms_p99` (from a sample's send
- * to the anomaly detector's output for it).
+ * the default detectors (a sample a channel every `--detect-interval-s`), `rss_mb_per_1k_channels`
+ * and `detect_lag_ms_p99` (from a request's first send, retried as Prometheus retries a 5xx, to
+ * the anomaly detector's output for its samples).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -62,9 +63,14 @@ const OPTIONS = {
     number: { min: 0, max: 100_000, integer: true },
   },
   "detect-s": {
-    help: "seconds of the detector run, one sample a channel a second",
-    default: 20,
+    help: "seconds of the detector run",
+    default: 40,
     number: { min: 5, max: 3600 },
+  },
+  "detect-interval-s": {
+    help: "seconds between a channel's samples in the detector run (Prometheus's scrape interval)",
+    default: 5,
+    number: { min: 1, max: 600, integer: true },
   },
 } satisfies OptionTable;
 
@@ -178,7 +184,12 @@ export const benchmark: Benchmark = {
         // A nats-server of its own: the host reads the feed stream from its start.
         const detectNats = await NatsServer.start({ storeDir: join(dir.path, "js-detect") });
         try {
-          rows.push(...await detectRun(detectNats.url, dir.path, o.channels, o["detect-s"], ctx));
+          rows.push(
+            ...await detectRun(detectNats.url, dir.path, o.channels, {
+              seconds: o["detect-s"],
+              intervalS: o["detect-interval-s"],
+            }, ctx),
+          );
         } finally {
           await detectNats.stop();
         }
@@ -205,20 +216,32 @@ async function ready(url: string, ms = 30_000): Promise<void> {
   }
 }
 
-async function send(url: string, body: Uint8Array): Promise<void> {
-  const r = await fetch(url, {
-    method: "POST",
-    body: body as Uint8Array<ArrayBuffer>,
-    headers: {
-      "content-encoding": "snappy",
-      "content-type": "application/x-protobuf",
-      "x-prometheus-remote-write-version": "0.1.0",
-    },
-  }).catch((err) => {
-    throw new Error(`POST ${url} failed: ${(err as Error).message} (${(err as Error).cause})`);
-  });
-  const text = await r.text();
-  if (r.status >= 300) throw new Error(`POST ${url} answered ${r.status}: ${text}`);
+/** Sends a request, retrying a 5xx or a failed connection as Prometheus does (backing off). */
+async function send(url: string, body: Uint8Array, retries = 0): Promise<void> {
+  let why = "";
+  for (let attempt = 0, backoff = 100; attempt <= retries; attempt++, backoff *= 2) {
+    if (attempt > 0) await sleep(Math.min(backoff, 2000));
+    let r: Response;
+    try {
+      r = await fetch(url, {
+        method: "POST",
+        body: body as Uint8Array<ArrayBuffer>,
+        headers: {
+          "content-encoding": "snappy",
+          "content-type": "application/x-protobuf",
+          "x-prometheus-remote-write-version": "0.1.0",
+        },
+      });
+    } catch (err) {
+      why = `failed: ${(err as Error).message} (${(err as Error).cause})`;
+      continue;
+    }
+    const text = await r.text();
+    if (r.status < 300) return;
+    why = `answered ${r.status}: ${text}`;
+    if (r.status < 500) break;
+  }
+  throw new Error(`POST ${url} ${why}`);
 }
 
 /** Samples/s with each shard's requests sent one after another, every shard at once. */
@@ -274,9 +297,10 @@ async function detectRun(
   natsUrl: string,
   dir: string,
   channels: number,
-  seconds: number,
+  run: { seconds: number; intervalS: number },
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
+  const { seconds, intervalS } = run;
   const writePort = await freePort();
   const httpPort = await freePort();
   const config = join(dir, "host.json");
@@ -320,17 +344,17 @@ async function detectRun(
     let tMs = Math.floor(Date.now() / 1000) * 1000;
     const url = `http://127.0.0.1:${writePort}/api/v1/write`;
     const t0 = performance.now();
-    for (let k = 0; k < seconds; k++) {
+    for (let k = 0; k * intervalS < seconds; k++) {
       const bodies = labels.map((l, s) => requestBody(l, tMs, s));
-      const due = t0 + k * 1000;
+      const due = t0 + k * intervalS * 1000;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
       sentAt.set(tMs, performance.now());
       if (k === 1) {
         for (let i = 0; i < 200; i++) watched.add(benchChannel(1000, i));
       }
-      await Promise.all(bodies.map((b) => send(url, b)));
-      tMs += 1000;
+      await Promise.all(bodies.map((b) => send(url, b, 10)));
+      tMs += intervalS * 1000;
     }
     await sleep(3000);
     sub.unsubscribe();

@@ -20,6 +20,7 @@ import type { IngestSettings } from "./ingest_settings.ts";
 import { IngestMetrics } from "./ingest_metrics.ts";
 import { type IncomingSeries, type SampleOutcome, seriesSamples } from "./series_samples.ts";
 import { SeriesTable } from "./series_table.ts";
+import { ScoreWatch } from "./score_watch.ts";
 
 /** Options of an IngestServer. */
 export interface IngestServerOptions {
@@ -43,6 +44,7 @@ export class IngestServer {
   readonly table: SeriesTable;
   readonly #journal: FeedJournal;
   readonly #src: string;
+  readonly #scores: ScoreWatch;
   #server: Server | undefined;
 
   constructor(settings: IngestSettings, options: IngestServerOptions) {
@@ -53,6 +55,7 @@ export class IngestServer {
       ackTimeoutMs: settings.ackTimeoutMs,
     });
     this.#src = options.src ?? "remote-write";
+    this.#scores = new ScoreWatch(options.bus, (c) => this.table.has(c));
   }
 
   /** The port it listens on (once started). */
@@ -94,6 +97,7 @@ export class IngestServer {
   stop(graceMs = 1000): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
+    this.#scores.stop();
     if (!server) return Promise.resolve();
     return new Promise((resolve) => {
       const cut = setTimeout(() => server.closeAllConnections?.(), graceMs);
@@ -109,6 +113,7 @@ export class IngestServer {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path === "/metrics" && req.method === "GET") {
       this.metrics.channels.set(this.table.channels);
+      this.#scores.refresh(this.metrics);
       res.writeHead(200, { "content-type": this.metrics.registry.contentType });
       res.end(await this.metrics.registry.metrics());
       return;

@@ -66,6 +66,11 @@ export class SeriesTable {
     return this.#channels.size;
   }
 
+  /** Whether `channel` is one this table feeds. */
+  has(channel: string): boolean {
+    return this.#channels.has(channel);
+  }
+
   /** Notes a family's type from a request's metadata. */
   noteType(family: string, type: MetricType): void {
     if (this.#types.size >= SKIPPED_MAX && !this.#types.has(family)) this.#types.clear();
