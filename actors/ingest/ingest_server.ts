@@ -11,7 +11,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type Bus, encodeFeedBatch, feedBatchSubject, ProtocolError } from "../../protocol/mod.ts";
 import {
   decodeLabels,
+  decodeOtlpMetrics,
+  decodeOtlpMetricsJson,
   decodeWriteRequest,
+  type OtlpPoints,
   snappyDecompress,
   type WriteRequestColumns,
 } from "../../protocol/prometheus/mod.ts";
@@ -21,6 +24,8 @@ import { IngestMetrics } from "./ingest_metrics.ts";
 import { type IncomingSeries, type SampleOutcome, seriesSamples } from "./series_samples.ts";
 import { SeriesTable } from "./series_table.ts";
 import { ScoreWatch } from "./score_watch.ts";
+import { otlpSeries } from "./otlp_series.ts";
+import { gunzipSync } from "node:zlib";
 
 /** Options of an IngestServer. */
 export interface IngestServerOptions {
@@ -35,6 +40,8 @@ export interface IngestServerOptions {
 interface Answer {
   status: number;
   text: string;
+  /** An OTLP success: an empty ExportMetricsServiceResponse (protobuf, or `{}` in JSON). */
+  otlp?: boolean;
 }
 
 /** The metrics receiver. */
@@ -121,10 +128,13 @@ export class IngestServer {
     if (path === "/healthz" && req.method === "GET") {
       return answer(res, { status: 200, text: "ok" });
     }
-    if (path !== "/api/v1/write") {
-      return answer(res, { status: 404, text: `Not found: ${path}; try POST /api/v1/write` });
+    const api = path === "/api/v1/write" ? "remote_write" : path === "/v1/metrics" ? "otlp" : "";
+    if (api === "") {
+      return answer(res, {
+        status: 404,
+        text: `Not found: ${path}; try POST /api/v1/write or POST /v1/metrics`,
+      });
     }
-    const api = "remote_write";
     const done = (a: Answer) => {
       this.metrics.requests.inc({ api, code: String(a.status) });
       answer(res, a);
@@ -141,7 +151,45 @@ export class IngestServer {
     }
     const body = await readBody(req, this.settings.bodyBytesMax);
     if (typeof body === "string") return done({ status: 413, text: body });
-    done(await this.#write(body));
+    if (api === "remote_write") return done(await this.#write(body));
+    done(await this.#otlp(body, req.headers));
+  }
+
+  /** Takes an OTLP/HTTP metrics body (protobuf or JSON, gzip or not). */
+  async #otlp(body: Uint8Array, headers: IncomingMessage["headers"]): Promise<Answer> {
+    let points: OtlpPoints;
+    const limits = {
+      samplesMax: this.settings.samplesPerRequestMax,
+      labelsMax: this.settings.labelsPerSeriesMax,
+      labelBytesMax: this.settings.labelBytesMax,
+    };
+    try {
+      let raw = body;
+      if (headers["content-encoding"] === "gzip") {
+        try {
+          raw = new Uint8Array(gunzipSync(body, { maxOutputLength: this.settings.bodyBytesMax }));
+        } catch (err) {
+          throw new ProtocolError(
+            "decode",
+            `Cannot gunzip the body (at most ${this.settings.bodyBytesMax} bytes, setting ` +
+              `body_bytes_max): ${(err as Error).message}`,
+            { field: "body" },
+          );
+        }
+      }
+      const json = (headers["content-type"] ?? "").startsWith("application/json");
+      points = json
+        ? decodeOtlpMetricsJson(new TextDecoder().decode(raw), limits)
+        : decodeOtlpMetrics(raw, limits);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return { status: 400, text: `Bad request: ${err.message}` };
+    }
+    const outcome = seriesSamples(otlpSeries(points), this.table);
+    const a = await this.#journalOutcome("otlp", outcome, body);
+    // OTLP answers success with 200 and an (empty) ExportMetricsServiceResponse.
+    const json = (headers["content-type"] ?? "").startsWith("application/json");
+    return a.status === 204 ? { status: 200, text: json ? "{}" : "", otlp: true } : a;
   }
 
   /** Why `req`'s credentials are refused, or undefined when they are good (or none are asked). */
@@ -277,6 +325,12 @@ async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array |
 }
 
 function answer(res: ServerResponse, a: Answer): void {
+  if (a.otlp) {
+    const json = a.text === "{}";
+    res.writeHead(200, { "content-type": json ? "application/json" : "application/x-protobuf" });
+    res.end(a.text);
+    return;
+  }
   if (a.status === 204) {
     res.writeHead(204);
     res.end();

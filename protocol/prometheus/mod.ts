@@ -8,3 +8,4 @@ export * from "./remote_write.ts";
 export * from "./stale_marker.ts";
 export * from "./label_matchers.ts";
 export * from "./series_channel.ts";
+export * from "./otlp_metrics.ts";
