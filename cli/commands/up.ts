@@ -35,6 +35,10 @@ import type { LaunchedCollab } from "../../collab/mod.ts";
 import { type CollabFile, removeCollabFile } from "../collab_file.ts";
 import { announceCollab, COLLAB_PORT, startCollab } from "../up_collab.ts";
 import { startFeed } from "../up_feed.ts";
+import { type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
+
+/** The metrics receiver's port under `troupe up --feed remote-write`, when it is free. */
+const RECEIVER_PORT = 9201;
 import { launchUpHosts, type UpHosts } from "../up_hosts.ts";
 import { launchThreadedUp, threadsRefused, upThreads } from "../up_threaded.ts";
 import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
@@ -56,7 +60,8 @@ const HTTP_PORT = 9464;
 export const command: Command = {
   name: "up",
   summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
-  usage: "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] " +
+  usage:
+    "[--feed market|metrics|remote-write] [--channels N] [--rate N] [--duration S] [--seed N] " +
     "[--data-dir DIR] [--http-port N] [--collab-port N] [--no-nats] [--journal KIND] " +
     "[--hosts N] [--threads N] [--record FILE] " +
     "[--accept-journal-loss]",
@@ -65,9 +70,11 @@ export const command: Command = {
       type: "string",
       arg: "NAME",
       help: "market: the synthetic market, with demo settings; metrics: the service metrics " +
-        "feed (a sample a minute of event time), with the settings for service metrics",
+        "feed (a sample a minute of event time), with the settings for service metrics; " +
+        "remote-write: no synthetic feed, the metrics receiver on port 9201 (or a free one) " +
+        "for your Prometheus's remote write or an OpenTelemetry Collector (docs/prometheus.md)",
       default: "market",
-      oneOf: ["market", "metrics"],
+      oneOf: ["market", "metrics", "remote-write"],
     },
     channels: {
       type: "string",
@@ -242,9 +249,21 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       console.log(`troupe up: recording the session into ${o.recordPath}${note}`);
     }
     // --- end --record
-    const feeding = startFeed(o, bus, launched);
+    let receiver: StartedReceiver | undefined;
+    if (o.feedKind === "remote-write") {
+      try {
+        receiver = await startReceiver({ port: await portOr(RECEIVER_PORT) }, bus);
+      } catch (err) {
+        return await abandon(`cannot start the metrics receiver: ${describeError(err)}`);
+      }
+      console.log(`troupe up: ${receiver.line}\n${receiver.block}`);
+    }
+    const feeding = receiver
+      ? undefined
+      : startFeed({ ...o, feedKind: o.feedKind as "market" | "metrics" }, bus, launched);
     const signal = await waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined);
-    const counts = await feeding.stop();
+    await receiver?.close();
+    const counts = feeding ? await feeding.stop() : () => "the metrics receiver stopped";
     console.error(
       `\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`,
     );
@@ -256,7 +275,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
 
 /** troupe up's options, checked. */
 interface UpOptions {
-  feedKind: "market" | "metrics";
+  feedKind: "market" | "metrics" | "remote-write";
   channels: number;
   rate: number;
   durationS: number;
@@ -370,7 +389,7 @@ function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: numbe
   config.http_port = o.httpPort;
   // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
   // in one line when the feed starts.
-  const demo = o.feedKind === "metrics" ? metricsActorConfigs() : demoActorConfigs(o.intervalUs);
+  const demo = o.feedKind === "market" ? demoActorConfigs(o.intervalUs) : metricsActorConfigs();
   config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
   config.accept_journal_loss = o.acceptJournalLoss;
   return config;
