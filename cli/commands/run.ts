@@ -126,7 +126,8 @@ export const command: Command = {
   fsync: "always" | "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" |
   "memory", every_inputs, every_ms }, http_port, output_msg_id, limits { frame_bytes_max,
   samples_per_frame_max, channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's
-  options } }.
+  options } }, remote_write { port, feed, match, channels_max, bearer_token | basic_auth, ... }
+  (the Prometheus remote write and OTLP receiver: docs/prometheus.md).
 Every kind runs unless its section says "enabled": false.
 A file: { "nats": "nats://127.0.0.1:4222", "partitions": { "count": 16, "owned": "0-7" },
   "actors": { "stats": { "every_samples": 500 }, "coherence": { "enabled": false } } }
