@@ -12,7 +12,7 @@
  */
 import { type CollapseConfig, parseCollapseConfig } from "../actors/collapse/mod.ts";
 import { f1Score, MARGIN_DEFAULT } from "./_cpd_metrics.ts";
-import { detectSeries } from "./cpd.ts";
+import { detectSeries } from "./_cpd_detector.ts";
 import { readTcpdAnnotations, readTcpdDir } from "./_tcpd_data.ts";
 
 /**

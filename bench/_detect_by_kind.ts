@@ -5,9 +5,20 @@
 import { defaultAnomalyConfig, parseAnomalyConfig } from "../actors/anomaly/mod.ts";
 import type { Feed } from "../sim/mod.ts";
 import type { DetectionScore } from "./_detect_score.ts";
-import type { KindConfigs, ScoreSeries } from "./detect.ts";
 import { probationLength } from "./_nab_scorer.ts";
 import { addTail, channelTail, emptyTail, type ScoreTail } from "./_score_tails.ts";
+
+/** The kinds `bench detect` runs. */
+export const KINDS = ["anomaly", "collapse", "coherence"] as const;
+
+/** Configurations per kind, over each kind's defaults. */
+export type KindConfigs = Partial<Record<(typeof KINDS)[number], unknown>>;
+
+/** A channel's published anomaly scores and their times, kept for `--tails`. */
+export interface ScoreSeries {
+  t: number[];
+  score: number[];
+}
 
 /**
  * The kind of a channel: `price` on the market feed, the metric (after the last "-") on metrics.

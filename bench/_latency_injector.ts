@@ -9,6 +9,7 @@ import type { NatsServer } from "../actors/runtime/mod.ts";
 import { ChildScript } from "./_child_script.ts";
 import type { LatencyPhase } from "./_latency_phases.ts";
 import { cpuMeter, threadCpuMs } from "./_process_usage.ts";
+import { cpuMs } from "./_cpu_ms.ts";
 
 /** Latencies of one phase in microseconds (sorted), and how many frames got no answer. */
 export interface PhaseResult {
@@ -82,7 +83,7 @@ export class LatencyInjector {
     const thread0 = threadCpuMs(receiver), process0 = process.cpuUsage();
     const result = await this.#child.next(timeoutMs);
     const threadMs = minus(threadCpuMs(receiver), thread0);
-    const processMs = receiver === process.pid ? cpuMsSince(process0) : undefined;
+    const processMs = receiver === process.pid ? cpuMs(process0) : undefined;
     this.#log(`latency: CPU: ${cpu()} (injector's own count while sending: ${result.cpu_pct}%)`);
     if (!Array.isArray(result.latencies_us)) throw unexpected(result);
     const frames = result.latencies_us.length + Number(result.lost);
@@ -114,10 +115,4 @@ function unexpected(answer: Record<string, unknown>): Error {
 /** `b - a`, undefined where either is. */
 function minus(b: number | undefined, a: number | undefined): number | undefined {
   return a === undefined || b === undefined ? undefined : b - a;
-}
-
-/** This process's CPU (user and system, every thread) since `from`, in ms. */
-function cpuMsSince(from: ReturnType<typeof process.cpuUsage>): number {
-  const d = process.cpuUsage(from);
-  return (d.user + d.system) / 1000;
 }

@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { BenchDataError } from "./bench_data_error.ts";
 import type { NabProfile } from "./_nab_scorer.ts";
 
 /** One data file of the corpus. */
@@ -36,7 +37,7 @@ const STAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6})
 /** Parses `YYYY-MM-DD HH:MM:SS[.ffffff]` as UTC milliseconds (sub-ms digits kept as a fraction). */
 export function parseNabTimestamp(text: string): number {
   const m = STAMP.exec(text.trim());
-  if (m === null) throw new RangeError(`Cannot parse NAB timestamp "${text}"`);
+  if (m === null) throw new BenchDataError(`Cannot parse NAB timestamp "${text}"`);
   const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
   const frac = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
   return ms + frac;
@@ -55,7 +56,7 @@ export function parseNabCsv(
     if (line.length === 0) continue;
     const comma = line.indexOf(",");
     if (comma < 0) {
-      throw new RangeError(
+      throw new BenchDataError(
         `NAB file "${path}" line ${i + 1}: expected "timestamp,value", got "${line}"`,
       );
     }
@@ -69,7 +70,7 @@ export function parseNabCsv(
     try {
       t[i] = parseNabTimestamp(stamps[i]!);
     } catch (err) {
-      throw new RangeError(`NAB file "${path}" row ${i + 1}: ${(err as Error).message}`, {
+      throw new BenchDataError(`NAB file "${path}" row ${i + 1}: ${(err as Error).message}`, {
         cause: err,
       });
     }
@@ -105,18 +106,18 @@ export function readNabWindows(root: string): Record<string, [number, number][]>
   if (!existsSync(path)) return undefined;
   const raw = JSON.parse(readFileSync(path, "utf8")) as unknown;
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new RangeError(`${path} must be an object of file paths to windows`);
+    throw new BenchDataError(`${path} must be an object of file paths to windows`);
   }
   const out: Record<string, [number, number][]> = {};
   for (const [file, windows] of Object.entries(raw as Record<string, unknown>)) {
     if (!Array.isArray(windows)) {
-      throw new RangeError(`${path}: "${file}" must be a list of windows`);
+      throw new BenchDataError(`${path}: "${file}" must be a list of windows`);
     }
     out[file] = windows.map((w, k) => {
       if (
         !Array.isArray(w) || w.length !== 2 || typeof w[0] !== "string" || typeof w[1] !== "string"
       ) {
-        throw new RangeError(`${path}: window ${k} of "${file}" must be [start, end] strings`);
+        throw new BenchDataError(`${path}: window ${k} of "${file}" must be [start, end] strings`);
       }
       return [parseNabTimestamp(w[0]), parseNabTimestamp(w[1])];
     });
@@ -140,7 +141,7 @@ export function readNabProfiles(root: string): Record<string, NabProfile> {
     const num = (k: string) => {
       const x = cm?.[k];
       if (typeof x !== "number" || !Number.isFinite(x)) {
-        throw new RangeError(
+        throw new BenchDataError(
           `${path}: "${name}.CostMatrix.${k}" must be a number, got ${String(x)}`,
         );
       }

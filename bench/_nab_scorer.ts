@@ -5,8 +5,7 @@
  * - a file's first `min(floor(0.15 n), 750)` rows are probationary and never scored;
  * - a window `[start, end]` is located by row: it opens at the first row whose timestamp equals
  *   `start` and closes at the first row whose timestamp equals `end` (repeated timestamps resolve
- * to
- *   their first row); its width is `endRow - startRow + 1`;
+ *   to their first row); its width is `endRow - startRow + 1`;
  * - a row inside a window weighs `tpWeight * σ(-(endRow - i + 1) / width) / σ(-1)`, where
  *   `σ(x) = 2 / (1 + e^{5x}) - 1` (the scaled sigmoid, -1 past 3), so the window's first row is
  *   worth exactly `tpWeight`; a window scores the weight of its best (earliest) detection, or
@@ -21,9 +20,11 @@
  *   (`tpWeight` per window).
  *
  * Departures from the reference, where it would crash: a window of width 1 followed by rows divides
- * by zero there; here its distance scale is 1 row. A window whose start or end timestamp is not a
- * row of the file is an error naming the file and the window, not a silently dropped window.
+ * by zero there; here its distance scale is 1 row. A window whose start or end falls between rows
+ * (the reference fails on it) holds the rows whose timestamps lie within it; a window that holds
+ * no row is an error naming the file and the window, not a silently dropped window.
  */
+import { BenchDataError } from "./bench_data_error.ts";
 
 /** One scoring profile: NAB's `CostMatrix`. */
 export interface NabProfile {
@@ -88,9 +89,18 @@ export function scaledSigmoid(x: number): number {
   return 2 / (1 + Math.exp(5 * x)) - 1;
 }
 
-function firstIndexOf(t: ArrayLike<number>, value: number, from: number): number {
-  for (let i = from; i < t.length; i++) if (t[i] === value) return i;
-  return -1;
+/** A timestamp of a message: UTC date and time where it reads as epoch milliseconds. */
+function stampOf(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return String(x);
+  const d = new Date(x);
+  return Number.isNaN(d.getTime()) ? String(x) : d.toISOString().replace("T", " ").replace("Z", "");
+}
+
+/** The first index at or after `from` whose time is at least `value`; `t.length` when none. */
+function firstAtOrAfter(t: ArrayLike<number>, value: number, from: number): number {
+  let i = from;
+  while (i < t.length && t[i]! < value) i++;
+  return i;
 }
 
 /** Tags every row of a file with its window and the weight a detection there carries. */
@@ -107,22 +117,27 @@ export function sweepFile(file: NabFileInput, profile: NabProfile): NabSweep {
       );
     }
   }
-  // Locate every window by row first, as the reference does with `timestamps.index`.
+  // Locate every window by row first. A window holds the rows whose time lies within it, so a
+  // window drawn on NAB's own rows is located at those rows exactly (the reference's
+  // `timestamps.index`), and one whose ends fall between rows (labels drawn on another clock)
+  // holds the rows between its ends.
   const starts = new Int32Array(windows.length);
   const ends = new Int32Array(windows.length);
   let from = 0;
   for (let w = 0; w < windows.length; w++) {
     const [a, b] = windows[w]!;
-    const s = firstIndexOf(t, a, from);
-    const e = s < 0 ? -1 : firstIndexOf(t, b, s);
-    if (s < 0 || e < 0) {
-      throw new RangeError(
-        `NAB file "${name}": window ${w} [${a}, ${b}] has no row at its ${s < 0 ? "start" : "end"}`,
+    const s = firstAtOrAfter(t, a, from);
+    const e = firstAtOrAfter(t, b, s);
+    const last = e < n && t[e] === b ? e : e - 1;
+    if (s >= n || last < s) {
+      throw new BenchDataError(
+        `NAB file "${name}": window ${w} [${stampOf(a)}, ${stampOf(b)}] holds no row of the ` +
+          `file (${n} rows, ${stampOf(t[0])} to ${stampOf(t[n - 1])})`,
       );
     }
     starts[w] = s;
-    ends[w] = e;
-    from = e + 1;
+    ends[w] = last;
+    from = last + 1;
   }
   const probation = probationLength(n);
   const maxTp = scaledSigmoid(-1);

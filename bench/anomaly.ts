@@ -8,7 +8,6 @@
  * time (`process.cpuUsage`), so that "on one core" means the core's time actually spent, not wall
  * time stretched by other work on this shared machine; the wall-clock rates are logged too.
  */
-import process from "node:process";
 import { anomalyActor } from "../actors/anomaly/mod.ts";
 import type { SampleFrame } from "../protocol/mod.ts";
 import { Prng } from "../sim/mod.ts";
@@ -16,6 +15,7 @@ import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./
 import { readOptions } from "./_option_table.ts";
 import { frameRunsOptions } from "./_frame_runs_options.ts";
 import { human } from "./_human.ts";
+import { cpuMs } from "./_cpu_ms.ts";
 
 const NAME = "anomaly";
 const SERIES_SAMPLES = 1 << 21;
@@ -50,12 +50,6 @@ function framesOf(t: Float64Array, v: Float64Array, size: number): SampleFrame[]
 
 /** Written by the timed loops so that their work cannot be optimised away. */
 let sink = 0;
-
-/** This process's CPU time in milliseconds (user + system). */
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
 
 /** A timed run's rates: samples per CPU second and per wall second. */
 interface Rate {

@@ -13,7 +13,6 @@
  * and the ratio's error. Times are this process's CPU time (`process.cpuUsage`), so that other
  * work on a shared machine does not stretch them; wall times are logged.
  */
-import process from "node:process";
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import {
   coherenceCounters,
@@ -26,16 +25,11 @@ import {
 import { Prng } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
+import { cpuMs } from "./_cpu_ms.ts";
 
 const NAME = "coherence";
 const BAR_US = 60_000_000;
 const T0 = Date.UTC(2024, 0, 2) * 1000;
-
-/** This process's CPU time in milliseconds (user + system). */
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
 
 /** Options of one case. */
 interface CaseOptions {

@@ -16,24 +16,13 @@ import {
   metricsCollapseConfig,
   parseCollapseConfig,
 } from "../actors/collapse/mod.ts";
-import {
-  type BenchContext,
-  type Benchmark,
-  BenchOptionError,
-  type BenchRow,
-  nowMs,
-  row,
-} from "./_bench.ts";
+import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import { BenchOptionError } from "./bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise } from "../sim/feeds/mod.ts";
+import { cpuMs } from "./_cpu_ms.ts";
 
 const NAME = "collapse";
-
-/** CPU milliseconds of this process since `from` (or since it started). */
-function cpuMs(from?: NodeJS.CpuUsage): number {
-  const u = process.cpuUsage(from);
-  return (u.user + u.system) / 1000;
-}
 
 interface Timing {
   cpuMs: number;

@@ -23,18 +23,12 @@ import { writeFileSync } from "node:fs";
 import {
   type CollapseChange,
   type CollapseConfig,
-  collapseKernel,
   defaultCollapseConfig,
   parseCollapseConfig,
 } from "../actors/collapse/mod.ts";
-import {
-  type BenchContext,
-  type Benchmark,
-  BenchOptionError,
-  type BenchRow,
-  percentile,
-  row,
-} from "./_bench.ts";
+import { detectChanges, detectSeries } from "./_cpd_detector.ts";
+import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
+import { BenchOptionError } from "./bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise, type PiecewiseNoise } from "../sim/feeds/mod.ts";
 import { covering, f1Score, MARGIN_DEFAULT } from "./_cpd_metrics.ts";
@@ -49,50 +43,12 @@ export {
 } from "./_tcpd_data.ts";
 
 const NAME = "cpd";
-/** Samples per frame fed to the kernel. */
-const FRAME_SAMPLES = 500;
-/** Microseconds between samples of a series fed by index. */
-const STEP_US = 1_000_000;
 
 /** Synthetic suite sizes: series per noise, their length, and the change-free samples. */
 const SERIES_PER_NOISE = 25;
 const SERIES_SAMPLES = 2000;
 const QUIET_SERIES = 50;
 const QUIET_SAMPLES = 10_000;
-
-/** Runs the kernel over `values` (NaN: missing) and returns the changes it confirmed. */
-export function detectChanges(
-  values: ArrayLike<number>,
-  config: CollapseConfig = defaultCollapseConfig,
-): CollapseChange[] {
-  const n = values.length;
-  const v = Float64Array.from(values);
-  const t = new Float64Array(n);
-  for (let i = 0; i < n; i++) t[i] = i * STEP_US;
-  const state = collapseKernel.init(config, NAME);
-  const changes: CollapseChange[] = [];
-  for (let i = 0; i < n; i += FRAME_SAMPLES) {
-    const end = Math.min(n, i + FRAME_SAMPLES);
-    const frame = { channel: NAME, seq0: i, t: t.subarray(i, end), v: v.subarray(i, end) };
-    changes.push(...collapseKernel.step(state, frame).changes);
-  }
-  return changes;
-}
-
-/** Change indices of a multivariate series: each dimension's, merged within `min_gap_samples`. */
-export function detectSeries(
-  dimensions: readonly ArrayLike<number>[],
-  config: CollapseConfig = defaultCollapseConfig,
-): number[] {
-  const all = dimensions.flatMap((d) => detectChanges(d, config).map((c) => c.changeIndex))
-    .sort((a, b) => a - b);
-  const merged: number[] = [];
-  for (const c of all) {
-    const last = merged[merged.length - 1];
-    if (last === undefined || c - last > config.min_gap_samples) merged.push(c);
-  }
-  return merged;
-}
 
 /** What `--data` measured. */
 export interface TcpdReport {

@@ -24,14 +24,8 @@ import { ActorInstance, type AnyActorDefinition } from "../actors/runtime/mod.ts
 import { type CollapseConfig, metricsCollapseConfig } from "../actors/collapse/mod.ts";
 import { columnsFrameOf, decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, demoActorConfigs, type Feed } from "../sim/mod.ts";
-import {
-  type BenchContext,
-  type Benchmark,
-  BenchOptionError,
-  type BenchRow,
-  percentile,
-  row,
-} from "./_bench.ts";
+import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
+import { BenchOptionError } from "./bench_option_error.ts";
 import {
   type DetectionScore,
   type Finding,
@@ -40,7 +34,15 @@ import {
   scoreAnomalies,
   scoreChanges,
 } from "./_detect_score.ts";
-import { describeKinds, falsePerKiloByKind, type KindTails, tailsOf } from "./_detect_by_kind.ts";
+import {
+  describeKinds,
+  falsePerKiloByKind,
+  type KindConfigs,
+  KINDS,
+  type KindTails,
+  type ScoreSeries,
+  tailsOf,
+} from "./_detect_by_kind.ts";
 import { probationLength } from "./_nab_scorer.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { addTail, describeTails, emptyTail } from "./_score_tails.ts";
@@ -56,7 +58,6 @@ import { ViewRecorder } from "./_view_recorder.ts";
 import { describeSummed, parseSeeds } from "./_detect_seeds.ts";
 
 const NAME = "detect";
-const KINDS = ["anomaly", "collapse", "coherence"] as const;
 /** Defaults: samples per channel of each feed, and channels. */
 const MARKET_SAMPLES = 100_000;
 const METRICS_SAMPLES = 40_000;
@@ -66,15 +67,6 @@ const MARKET_INTERVAL_US = 1_000_000;
 
 /** The collapse configuration of the metrics feed: the actor's settings for service metrics. */
 export const METRICS_COLLAPSE: Readonly<Partial<CollapseConfig>> = metricsCollapseConfig;
-
-/** Configurations per kind, over each kind's defaults. */
-export type KindConfigs = Partial<Record<(typeof KINDS)[number], unknown>>;
-
-/** A channel's published anomaly scores and their times, kept for `--tails`. */
-export interface ScoreSeries {
-  t: number[];
-  score: number[];
-}
 
 /**
  * Runs `samples` per channel of `feed` through the actors; returns every finding, in order. With

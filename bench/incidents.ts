@@ -28,7 +28,7 @@ import {
   incidentEventOf,
   initIncidents,
   stepIncidents,
-} from "../actors/mod.ts";
+} from "../actors/incidents/mod.ts";
 import { type Incident, isIncidentKind } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, demoActorConfigs } from "../sim/mod.ts";
 import type { GroundTruth } from "../sim/feeds/mod.ts";

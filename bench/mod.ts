@@ -16,12 +16,13 @@ export {
 export {
   type BenchContext,
   type Benchmark,
-  BenchOptionError,
   type BenchRow,
   formatTable,
   row,
   type RowFigures,
 } from "./_bench.ts";
+export { BenchOptionError } from "./bench_option_error.ts";
+export { BenchDataError } from "./bench_data_error.ts";
 
 /** A benchmark's module. */
 export interface BenchmarkModule {

@@ -23,14 +23,8 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { anomalyActor, type AnomalyConfig } from "../actors/anomaly/mod.ts";
 import { ConfigError } from "../protocol/mod.ts";
-import {
-  type BenchContext,
-  type Benchmark,
-  BenchOptionError,
-  type BenchRow,
-  nowMs,
-  row,
-} from "./_bench.ts";
+import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import { BenchOptionError } from "./bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import {
   listNabFiles,

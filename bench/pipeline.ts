@@ -51,6 +51,7 @@ import { GcPauses } from "./_gc_pauses.ts";
 import { median } from "./_median.ts";
 import { sleep } from "./_sleep.ts";
 import { human } from "./_human.ts";
+import { ACTOR_KINDS_MODULE } from "../actors/mod.ts";
 
 const NAME = "pipeline";
 /** The feed of the host under test, and the prefix of its subjects (`troupe.feed.bench`). */
@@ -426,6 +427,7 @@ async function startHosts(
   const all = [...Array(THREADED_PARTITIONS).keys()];
   config.partitions = { count: THREADED_PARTITIONS, owned: all };
   const threaded = await ThreadedHost.start(config, s.threads, {
+    kinds: ACTOR_KINDS_MODULE,
     log,
     feeds: feedPattern(HOST_FEED),
   });

@@ -17,8 +17,13 @@
  * cheapest kernel, where the replay machinery's own cost shows.
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
-import type { AnyActorDefinition } from "../protocol/mod.ts";
-import { areaPrefix, decodeFrame, encodeFrame, feedSubject } from "../protocol/mod.ts";
+import {
+  type AnyActorDefinition,
+  areaPrefix,
+  decodeFrame,
+  encodeFrame,
+  feedSubject,
+} from "../protocol/mod.ts";
 import {
   createMarketFeed,
   defaultReplayThreads,
@@ -27,14 +32,8 @@ import {
   replay,
   THREADS_MAX,
 } from "../sim/mod.ts";
-import {
-  type BenchContext,
-  type Benchmark,
-  BenchOptionError,
-  type BenchRow,
-  nowMs,
-  row,
-} from "./_bench.ts";
+import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
+import { BenchOptionError } from "./bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { statSync } from "node:fs";
 import { join } from "node:path";

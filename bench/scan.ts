@@ -22,7 +22,6 @@
  * Times are this process's CPU time; troupe and the baseline alternate, round after round, and the
  * figure is each side's median over the rounds (the range is logged).
  */
-import process from "node:process";
 import { compileCriteria } from "../actors/criteria/mod.ts";
 import {
   atr,
@@ -40,17 +39,13 @@ import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { hostScanRows } from "./_scan_host.ts";
 import { devPackage } from "./_dev_package.ts";
+import { cpuMs } from "./_cpu_ms.ts";
 
 const NAME = "scan";
 /** The scan benchmark's criteria: five indicators. */
 export const BENCH_CRITERIA = "rsi(14) < 45 and close > sma(200) and macd(12,26,9).hist > 0 " +
   "and bollinger(20,2).pct_b < 0.9 and volume_z(20) > -1";
 export const BENCH_RANK = "rsi(14)";
-
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
 
 /** `symbols` random-walk symbols of `bars` OHLCV bars each, from one seed. */
 export function benchBars(symbols: number, bars: number, seed: number): BarColumns[] {

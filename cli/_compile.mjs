@@ -7,9 +7,10 @@
 // never comes here.
 //
 // The output is a mirror of the source folders under `node_modules/.cache/troupe/js-<hash>/`
-// (`actors/runtime/host.ts` -> `actors/runtime/host.js`), one file per source file, transpiled by
-// esbuild without bundling, with relative `.ts` specifiers rewritten to `.js`. The hash covers
-// every source file's path, size and modification time, so an edited source gives a new mirror;
+// (`actors/runtime/host/host.ts` -> `actors/runtime/host/host.js`), one file per source file,
+// transpiled by esbuild without bundling, with relative `.ts` specifiers rewritten to `.js`. The
+// hash covers every source file's path, size and modification time, so an edited source gives a
+// new mirror;
 // a mirror is written to a temporary folder and renamed into place, so concurrent processes never
 // see half of one; a mirror no process has started from for a day is removed. Bare specifiers
 // (`xstate`, `@nats-io/...`) resolve from the repository's node_modules, which encloses the mirror.

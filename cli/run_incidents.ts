@@ -16,7 +16,7 @@ import {
   parseIncidentConfig,
   registerIncidentMetrics,
   runJournaledIncidentStage,
-} from "../actors/mod.ts";
+} from "../actors/incidents/mod.ts";
 import {
   describeError,
   FileJournal,

@@ -13,7 +13,7 @@ import {
   INCIDENT_JOURNAL_STREAM,
   registerIncidentMetrics,
   runLeasedIncidentStage,
-} from "../actors/mod.ts";
+} from "../actors/incidents/mod.ts";
 import {
   describeError,
   FINDINGS_STREAM,

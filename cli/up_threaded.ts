@@ -1,9 +1,9 @@
 /**
  * troupe up's host on several threads (`troupe up --threads N`): the threaded host `troupe run
- * --threads N` runs (actors/runtime/threaded_host.ts), its partitions one a thread, every thread
- * a scan worker for its partitions' bars and thread 0 the scan API, all behind the one HTTP port.
- * The incident stage up runs beside it registers its metrics on the host's own registry, merged
- * into /metrics with the threads'.
+ * --threads N` runs (actors/runtime/threaded/threaded_host.ts), its partitions one a thread,
+ * every thread a scan worker for its partitions' bars and thread 0 the scan API, all behind the
+ * one HTTP port. The incident stage up runs beside it registers its metrics on the host's own
+ * registry, merged into /metrics with the threads'.
  */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -16,6 +16,7 @@ import {
 } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 import type { UpHosts } from "./up_hosts.ts";
+import { ACTOR_KINDS_MODULE } from "../actors/mod.ts";
 
 /** Why `troupe up --threads N` cannot go with the other options, or undefined when it can. */
 export function threadsRefused(
@@ -68,6 +69,7 @@ export async function launchThreadedUp(
   options: ThreadedUpOptions,
 ): Promise<UpHosts> {
   const host = await ThreadedHost.start(config, options.threads, {
+    kinds: ACTOR_KINDS_MODULE,
     scans: "bars" in config.actors,
     ...(options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs }),
   });

@@ -24,11 +24,10 @@ import {
   describeControlApplied,
   describePasses,
   readControlAnswers,
-} from "../actors/runtime/storage/mod.ts";
+} from "../actors/runtime/control/mod.ts";
 import { type Bus, ctlSubject, encodeEnvelope } from "../protocol/mod.ts";
-import type { Room } from "./_room.ts";
+import { type Room, SERVER_ORIGIN } from "./_room.ts";
 import { watchAppliedSettings } from "./settings_watch.ts";
-import { SERVER_ORIGIN } from "./_room.ts";
 import { checkSettings, parseThresholdKey } from "./session_doc.ts";
 import { hostList } from "./applied_settings.ts";
 import { canWrite, type Role } from "./token.ts";

@@ -4,7 +4,7 @@
  * persistence lag (from an update's arrival to its journal record being durable).
  */
 import { Counter, Gauge, Registry } from "prom-client";
-import { scrapedCounter } from "../actors/runtime/http/mod.ts";
+import { scrapedCounter } from "../actors/runtime/operations/mod.ts";
 
 export class CollabMetrics {
   readonly registry = new Registry();

@@ -22,7 +22,12 @@ import {
   encodePeerMessage,
   MalformedMessageError,
 } from "../protocol/mod.ts";
-import { answerOps, type OpsEndpoints, refuse, truncate } from "../actors/runtime/http/mod.ts";
+import {
+  answerOps,
+  type OpsEndpoints,
+  refuse,
+  truncate,
+} from "../actors/runtime/operations/mod.ts";
 import { answerCatchUps, catchUp } from "./_catch_up.ts";
 import { FrameWriter } from "./_frame_writer.ts";
 import { Room, type RoomConn } from "./_room.ts";

@@ -7,7 +7,8 @@
  * every session's snapshot covers.
  */
 import * as Y from "yjs";
-import type { Journal, SnapshotStore } from "../actors/runtime/storage/mod.ts";
+import type { Journal } from "../actors/runtime/journal/mod.ts";
+import type { SnapshotStore } from "../actors/runtime/snapshots/mod.ts";
 import { SCHEMA_VERSION } from "./session_doc.ts";
 
 /** The origin of transactions that load a document from storage. */

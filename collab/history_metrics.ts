@@ -8,7 +8,7 @@
  * as the stream gateway's metrics are.
  */
 import type { Registry } from "prom-client";
-import { scrapedCounter, scrapedGauge } from "../actors/runtime/http/mod.ts";
+import { scrapedCounter, scrapedGauge } from "../actors/runtime/operations/mod.ts";
 
 /** What a history source held in memory within a bound holds and has dropped. */
 export interface HistorySourceStats {

@@ -12,13 +12,8 @@
  * why the node id is required and must stay the same across restarts.
  */
 import { join } from "node:path";
-import {
-  FileJournal,
-  FileSnapshotStore,
-  type FsyncPolicy,
-  type Journal,
-  type SnapshotStore,
-} from "../actors/runtime/storage/mod.ts";
+import { FileJournal, type FsyncPolicy, type Journal } from "../actors/runtime/journal/mod.ts";
+import { FileSnapshotStore, type SnapshotStore } from "../actors/runtime/snapshots/mod.ts";
 import { type Bus, checkName, COLLAB_JOURNAL_SUBJECT_PREFIX } from "../protocol/mod.ts";
 import type { CollabLimits } from "./collab_limits.ts";
 import { CollabServer } from "./collab_server.ts";
@@ -84,7 +79,7 @@ export interface LaunchedCollab {
  * The runtime's NATS parts (the bus, the JetStream journal, the KV snapshot store), loaded only
  * by a server that uses NATS: with them, `actors/runtime/mod.ts` loads the host and the NATS
  * clients, which a server without NATS would keep resident for nothing (see
- * `actors/runtime/storage/mod.ts`).
+ * `actors/runtime/mod.ts`).
  */
 function natsParts(): Promise<typeof import("../actors/runtime/mod.ts")> {
   return import("../actors/runtime/mod.ts");

@@ -31,20 +31,13 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Registry } from "prom-client";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { Bus, BusSubscription, HistoryRequest } from "../protocol/mod.ts";
-import { binaryFrame } from "./_frame_writer.ts";
-import { cutWhenStalled, SLOW_CLOSE_CHECK_MS } from "./_slow_close.ts";
-import { rawSocket, senderIdle } from "./_ws_raw.ts";
-import { refuse, truncate } from "../actors/runtime/http/mod.ts";
-import { StreamCatchUp } from "./_stream_catch_up.ts";
-import { type Client, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
-import { StreamRing } from "./stream_ring.ts";
-import { registerStreamMetrics, type StreamStats } from "./stream_metrics.ts";
-import { admitToken, type Keyring, type TokenClaims } from "./token.ts";
 import {
+  type Bus,
+  type BusSubscription,
   decodeStreamClientMessage,
   encodeStreamMsg,
   encodeStreamServerMessage,
+  type HistoryRequest,
   STREAM_CLOSE,
   STREAM_LIMITS,
   type StreamClientMessage,
@@ -52,6 +45,15 @@ import {
   type StreamServerMessage,
   type StreamSubRequest,
 } from "../protocol/mod.ts";
+import { binaryFrame } from "./_frame_writer.ts";
+import { cutWhenStalled, SLOW_CLOSE_CHECK_MS } from "./_slow_close.ts";
+import { rawSocket, senderIdle } from "./_ws_raw.ts";
+import { refuse, truncate } from "../actors/runtime/operations/mod.ts";
+import { StreamCatchUp } from "./_stream_catch_up.ts";
+import { type Client, ownerOf, type Sub, type Tally } from "./_stream_state.ts";
+import { StreamRing } from "./stream_ring.ts";
+import { registerStreamMetrics, type StreamStats } from "./stream_metrics.ts";
+import { admitToken, type Keyring, type TokenClaims } from "./token.ts";
 import { compileChannelGlobs, filterMatches, type StreamFilter } from "./stream_filter.ts";
 import { checkStreamPattern, STREAM_PREFIXES } from "./stream_pattern.ts";
 

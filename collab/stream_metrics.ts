@@ -6,7 +6,7 @@
  * with `++`.
  */
 import type { Registry } from "prom-client";
-import { scrapedCounter, scrapedGauge, scrapedLabelled } from "../actors/runtime/http/mod.ts";
+import { scrapedCounter, scrapedGauge, scrapedLabelled } from "../actors/runtime/operations/mod.ts";
 
 /** What the gateway holds and has done. */
 export interface StreamStats {

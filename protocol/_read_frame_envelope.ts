@@ -6,12 +6,19 @@
  * wrong with.
  */
 import { Reader } from "./_frame_codec.ts";
-import type { Envelope } from "./envelope.ts";
 
-/** A frame message's envelope as `decodeEnvelope` returns it. */
-export type FrameEnvelopeFields = Envelope<
-  { channel: unknown; seq0: unknown; t: unknown; v: unknown }
->;
+/** A frame message's envelope as `decodeEnvelope` returns it (an `Envelope` of envelope.ts). */
+export interface FrameEnvelopeFields {
+  v: number;
+  id: string;
+  type: string;
+  src: string;
+  ts: number;
+  seq?: number;
+  corr?: string;
+  cause?: string;
+  body: { channel: unknown; seq0: unknown; t: unknown; v: unknown };
+}
 
 const keyBytes = (k: string) => new TextEncoder().encode(k);
 const K_V = keyBytes("v"), K_ID = keyBytes("id"), K_TYPE = keyBytes("type");

@@ -11,17 +11,15 @@ import { createHash } from "node:crypto";
 import { type AnyActorDefinition, type JournalRecord, parseStream } from "../actors/runtime/mod.ts";
 import { checkFraming } from "./framing_check.ts";
 import { areaPrefix, decodeEnvelope, sysSubject } from "../protocol/mod.ts";
-import type { SimCluster, SimHost } from "./_sim_cluster.ts";
+import type { SimCluster } from "./_sim_cluster.ts";
+import type { SimHost } from "./_sim_host.ts";
 import type { SimFeedLog } from "./_sim_feed_log.ts";
 import type { CheckOp, FeedSource, ReferenceOutcome } from "./_sim_feed_source.ts";
 import type { SimTrace } from "./_sim_trace.ts";
 import { checkJournalInputs } from "./check_journal_inputs.ts";
-import {
-  diffSnapshots,
-  type InputIndex,
-  OutputChecker,
-  type RecoveryInstance,
-} from "./invariants.ts";
+import { diffSnapshots, type RecoveryInstance } from "./recovery_checker.ts";
+import { type InputIndex } from "./fault_free_reference.ts";
+import { OutputChecker } from "./output_checker.ts";
 
 const OUT_PREFIX = areaPrefix("out");
 const DLQ_PREFIX = areaPrefix("dlq");

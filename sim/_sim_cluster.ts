@@ -28,6 +28,7 @@ import {
   isFrameRecordHead,
 } from "../protocol/mod.ts";
 import { SimDisk } from "./_sim_disk.ts";
+import { downHost, type SimHost } from "./_sim_host.ts";
 import { type StreamOwner, StreamOwners } from "./_stream_owners.ts";
 import { simFeedInput, type SimFeedLog } from "./_sim_feed_log.ts";
 import type { FeedSource } from "./_sim_feed_source.ts";
@@ -35,53 +36,8 @@ import type { SimTrace } from "./_sim_trace.ts";
 import type { FaultParams, FaultSet } from "./faults.ts";
 import { damageJournal } from "./_sim_damage.ts";
 import type { Prng } from "./prng/mod.ts";
-import type { Scheduler, TimerGroup } from "./scheduler.ts";
-import type { SimBus, SimConnection } from "./sim_bus.ts";
-
-/** One host of the cluster, across its incarnations. */
-export interface SimHost {
-  id: string;
-  index: number;
-  owned: number[];
-  disk: SimDisk;
-  /** How far this host's wall clock is off (it is used for timing and metrics, never for state). */
-  clockSkewUs: number;
-  incarnation: number;
-  up: boolean;
-  host: Host | undefined;
-  conn: SimConnection | undefined;
-  timers: TimerGroup | undefined;
-  kill: (() => void) | undefined;
-  /** A restart is scheduled. */
-  restarting: boolean;
-  /** A clean stop is under way. */
-  stopping: boolean;
-  /**
-   * The threads of this host's process, itself among them ([itself] for a host on one thread):
-   * they crash, stop and restart together.
-   */
-  threads: SimHost[];
-}
-
-/** A host at `place` before its first start: down, no incarnation yet. */
-export function downHost(
-  place: Pick<SimHost, "id" | "index" | "owned" | "disk" | "clockSkewUs">,
-): SimHost {
-  const h: SimHost = {
-    ...place,
-    incarnation: 0,
-    up: false,
-    host: undefined,
-    conn: undefined,
-    timers: undefined,
-    kill: undefined,
-    restarting: false,
-    stopping: false,
-    threads: [],
-  };
-  h.threads.push(h);
-  return h;
-}
+import type { Scheduler } from "./scheduler.ts";
+import type { SimBus } from "./sim_bus.ts";
 
 /** What the checks are told of the cluster. */
 export interface ClusterWatcher {

@@ -3,9 +3,10 @@
  * record of one of its instances' journals is damaged between intact records, as bytes flipped
  * inside a file journal's segment are. The host's next start finds a hole in that stream's
  * positions and rebuilds what it lost from the feed log, in order: it voids the records after
- * the hole and applies every input from the hole on again (see actors/runtime/recovery.ts).
+ * the hole and applies every input from the hole on again (see
+ * actors/runtime/recovery/recovery.ts).
  */
-import type { SimHost } from "./_sim_cluster.ts";
+import type { SimHost } from "./_sim_host.ts";
 import type { Prng } from "./prng/mod.ts";
 
 /**

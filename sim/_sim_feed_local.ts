@@ -14,12 +14,9 @@ import type {
   ReferenceOutcome,
   ReferenceSetup,
 } from "./_sim_feed_source.ts";
-import {
-  type DecodedFrame,
-  type LoggedFrames,
-  RecoveryChecker,
-  runReference,
-} from "./invariants.ts";
+import { type DecodedFrame } from "./invariants.ts";
+import { type LoggedFrames, RecoveryChecker } from "./recovery_checker.ts";
+import { runReference } from "./fault_free_reference.ts";
 
 /** Runs check work on a RecoveryChecker; the checks' violations go to `results`. */
 export function runChecks(

@@ -10,14 +10,13 @@
  * Without a worker (`threads: false`, actor kinds or a configuration a worker cannot rebuild, no
  * worker support, or a worker that failed) the same generator and the same reference run in
  * process, lazily: frames as they are pulled, the reference when the run first waits for it. Both
- * ways give the same frames, the same reference and so the same trace.
+ * ways give the same frames, the same reference and so the same trace. This file holds the shapes
+ * they share; _sim_feed_open.ts picks one.
  */
-import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition, InstanceSnapshot } from "../actors/runtime/mod.ts";
 import type { FeedEntry } from "./_sim_feed_log.ts";
-import { LocalSource } from "./_sim_feed_local.ts";
-import { referenceThread, ThreadSource } from "./_sim_feed_thread.ts";
-import type { InvariantName, RecoveryCheck } from "./invariants.ts";
+import type { InvariantName } from "./invariants.ts";
+import type { RecoveryCheck } from "./recovery_checker.ts";
 
 /**
  * The feed of a run: the seeded market feed of `channels` price channels, cut at `budget` samples.
@@ -100,29 +99,4 @@ export interface ReferenceSetup {
   configs: ReadonlyMap<string, unknown>;
   /** The raw per-kind configuration the configs were parsed from (what a worker gets). */
   config: Record<string, unknown>;
-}
-
-/**
- * The feed and reference source of a run: on the shared worker when `threads` and the actor kinds
- * and configuration can be rebuilt there, else in process.
- */
-export async function feedSource(
-  spec: FeedSpec,
-  setup: ReferenceSetup,
-  threads: boolean,
-): Promise<FeedSource> {
-  if (threads && setup.actors.every((a) => ACTOR_KINDS[a.kind] === a) && cloneable(setup.config)) {
-    const worker = await referenceThread();
-    if (worker) return new ThreadSource(worker, spec, setup);
-  }
-  return new LocalSource(spec, setup);
-}
-
-function cloneable(x: unknown): boolean {
-  try {
-    structuredClone(x);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -23,8 +23,15 @@ import type {
   ReferenceOutcome,
   ReferenceSetup,
 } from "./_sim_feed_source.ts";
-import type { FeedWorkerData } from "./_sim_feed_worker.ts";
-import { type Job, type Reply, type Request, STALL_MS, unpack, wire } from "./_sim_feed_wire.ts";
+import {
+  type FeedWorkerData,
+  type Job,
+  type Reply,
+  type Request,
+  STALL_MS,
+  unpack,
+  wire,
+} from "./_sim_feed_wire.ts";
 
 let thread: Promise<Worker | undefined> | undefined;
 

@@ -7,8 +7,13 @@ import type { MessagePort } from "node:worker_threads";
 import { type InstanceSnapshot, type JournalRecord } from "../actors/runtime/mod.ts";
 import type { FeedEntry } from "./_sim_feed_log.ts";
 import type { CheckOp, CheckViolation, FeedSpec } from "./_sim_feed_source.ts";
-import type { RecoveryCheck, RecoveryInstance } from "./invariants.ts";
+import type { RecoveryCheck, RecoveryInstance } from "./recovery_checker.ts";
 import { frameRecordHeadBytes } from "../protocol/mod.ts";
+
+/** What the worker is started with. */
+export interface FeedWorkerData {
+  troupeSimReference: true;
+}
 
 /** Frames per chunk the worker hands over (the first chunk is small, so the run starts at once). */
 export const CHUNK_FIRST = 16;

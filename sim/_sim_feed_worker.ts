@@ -13,6 +13,7 @@ import type { CheckViolation } from "./_sim_feed_source.ts";
 import {
   CHUNK,
   CHUNK_FIRST,
+  type FeedWorkerData,
   type Job,
   pack,
   packFrames,
@@ -20,7 +21,8 @@ import {
   type Request,
   unwire,
 } from "./_sim_feed_wire.ts";
-import { RecoveryChecker, runReference } from "./invariants.ts";
+import { RecoveryChecker } from "./recovery_checker.ts";
+import { runReference } from "./fault_free_reference.ts";
 
 /** Hands a reply to the run and counts it in the job's signal (which the run waits on). */
 type Send = (reply: Reply, transfer: ArrayBuffer[]) => void;
@@ -107,11 +109,6 @@ function runChecksAsAsked(job: Job, checker: RecoveryChecker, send: Send): void 
     }
     send({ type: "checked", results: [...results] }, []);
   });
-}
-
-/** What the worker is started with. */
-export interface FeedWorkerData {
-  troupeSimReference: true;
 }
 
 if (

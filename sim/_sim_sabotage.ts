@@ -4,7 +4,7 @@
  */
 import { decodeFrame, decodeInputRecord } from "../protocol/mod.ts";
 import type { SimChecks } from "./_sim_checks.ts";
-import type { SimHost } from "./_sim_cluster.ts";
+import type { SimHost } from "./_sim_host.ts";
 
 /**
  * Flips a bit of a sample's value in record 3 of the first of `h`'s streams that has one, telling

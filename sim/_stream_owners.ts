@@ -4,7 +4,7 @@
  * cluster has caught up. The plain and the leased cluster differ only in how a key finds its host.
  */
 import { parseStream } from "../actors/runtime/mod.ts";
-import type { SimHost } from "./_sim_cluster.ts";
+import type { SimHost } from "./_sim_host.ts";
 
 /** The kind and key of an instance stream, and the host that owns it. */
 export interface StreamOwner {

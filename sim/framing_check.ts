@@ -25,7 +25,7 @@ import {
   type InputRecord,
   type SampleFrame,
 } from "../protocol/mod.ts";
-import { canonicalJson } from "./invariants.ts";
+import { canonicalJson } from "./_value_diff.ts";
 
 /** A stream's first frames up to this many samples are checked: bounds the check's cost. */
 export const FRAMING_SAMPLES_MAX = 10_000;

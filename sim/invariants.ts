@@ -23,9 +23,9 @@
  *   journal append and no output accepted from an epoch older than the newest claimed for its
  *   partition (a machine paused, cut off or on a drifting clock past its lease writes nothing).
  *
- * This file holds their names and the shapes they share; each concept is a file of its own:
- * fault_free_reference.ts (the reference, the routing, the journal replay), recovery_checker.ts
- * and output_checker.ts.
+ * This file holds their names and the shapes they share, and imports none of the checks; each
+ * concept is a file of its own: fault_free_reference.ts (the reference, the routing, the journal
+ * replay), recovery_checker.ts and output_checker.ts.
  */
 import type { InstanceSnapshot } from "../actors/runtime/mod.ts";
 import type { decodeFrame } from "../protocol/mod.ts";
@@ -95,8 +95,3 @@ export type DecodedLookup = (
  * it (`replayHolds`) before it continues the replay instead of starting afresh.
  */
 export type Consumed = (number | Uint8Array)[];
-
-export * from "./fault_free_reference.ts";
-export * from "./recovery_checker.ts";
-export * from "./output_checker.ts";
-export { canonicalJson } from "./_value_diff.ts";

@@ -24,11 +24,13 @@ import type { AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { reproduceCommand, resolve, type Resolved, type SimOptions } from "./_sim_options.ts";
 import { SimChecks } from "./_sim_checks.ts";
 import { corruptJournal } from "./_sim_sabotage.ts";
-import { SimCluster, type SimHost } from "./_sim_cluster.ts";
+import { SimCluster } from "./_sim_cluster.ts";
+import type { SimHost } from "./_sim_host.ts";
 import { flakyActor } from "./_sim_flaky.ts";
 import { SimFeedLog } from "./_sim_feed_log.ts";
 import { planFeed } from "./_sim_feed_generator.ts";
-import { type FeedSource, feedSource } from "./_sim_feed_source.ts";
+import type { FeedSource } from "./_sim_feed_source.ts";
+import { feedSource } from "./_sim_feed_open.ts";
 import { SimTrace } from "./_sim_trace.ts";
 import {
   drawFaultParams,
@@ -40,7 +42,8 @@ import {
   seedShape,
 } from "./faults.ts";
 import { SimLeasedCluster } from "./_sim_leased_cluster.ts";
-import { InputIndex, type Violation } from "./invariants.ts";
+import { InputIndex } from "./fault_free_reference.ts";
+import { type Violation } from "./invariants.ts";
 import { Prng } from "./prng/mod.ts";
 import { Scheduler } from "./scheduler.ts";
 import { QUIET_NETWORK, SimBus } from "./sim_bus.ts";

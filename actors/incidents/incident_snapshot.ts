@@ -11,10 +11,16 @@
  * settings keeps the incidents it decided).
  */
 import { decodeValue, encodeValue, type Incident, readIncident } from "../../protocol/mod.ts";
-import type { IncidentCounts } from "./incident_stage.ts";
 import type { IncidentFinding, IncidentKernelState, OpenIncident } from "./incident_kernel.ts";
 import { incidentMachine, type IncidentMachineContext } from "./incident_machine.ts";
 import { type SavedSilenceTable, SilenceTable } from "./silence_table.ts";
+
+/** Incidents a stage has seen change, per kind: opened, fired, resolved. */
+export interface IncidentCounts {
+  opened: number;
+  fired: number;
+  resolved: number;
+}
 
 /**
  * The snapshot format's version: a snapshot of another is not loaded (the journal is refolded). 2:

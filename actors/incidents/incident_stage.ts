@@ -52,6 +52,7 @@ import {
 } from "./incident_kernel.ts";
 import { SilenceTable } from "./silence_table.ts";
 import {
+  type IncidentCounts,
   restoreIncidentKernel,
   type SavedIncidentStage,
   saveIncidentKernel,
@@ -177,13 +178,6 @@ export interface IncidentStageOptions {
 
 /** Resolved incidents a stage keeps to list, at most (the newest). */
 export const RESOLVED_KEPT_MAX = 256;
-
-/** Incidents a stage has seen change, per kind: opened, fired, resolved. */
-export interface IncidentCounts {
-  opened: number;
-  fired: number;
-  resolved: number;
-}
 
 /** The kernel with its publishing: fed findings' bytes, it publishes the updates they make. */
 export class IncidentStage {

@@ -44,6 +44,7 @@ export {
   decodeIncidentSnapshot,
   encodeIncidentSnapshot,
   INCIDENT_SNAPSHOT_VERSION,
+  type IncidentCounts,
   IncidentSnapshotError,
   type SavedIncidentStage,
 } from "./incident_snapshot.ts";
@@ -58,7 +59,6 @@ export {
   encodeIncidentUpdate,
   findingOfEvent,
   INCIDENT_SRC,
-  type IncidentCounts,
   type IncidentEvent,
   incidentEventOf,
   incidentFindingOf,

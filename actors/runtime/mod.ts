@@ -9,16 +9,17 @@ export {
   type Output,
   parseStream,
   streamOf,
-} from "./actor_instance.ts";
-export { Host } from "./host.ts";
-export type { HostLimits, HostOptions } from "./host_options.ts";
-export { coreInput, type InputSource } from "./input_source.ts";
-export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./input_gaps.ts";
-export type { DecodedFrame, FrameDecoder } from "./frame_decoder.ts";
-export { type HostTimers, REAL_TIMERS } from "./host_timers.ts";
-export { DEFAULT_SUPERVISION, type SupervisionOptions } from "./supervision.ts";
-export { InputRejectedError, type RejectionReason } from "./input_rejected_error.ts";
-export { type FoldInput, foldInput, type FoldResult, MissingInitError } from "./journal_fold.ts";
+} from "./instances/mod.ts";
+export { Host } from "./host/mod.ts";
+export type { HostOptions } from "./host/mod.ts";
+export type { HostLimits } from "./instances/mod.ts";
+export { coreInput, type InputSource } from "./edge/mod.ts";
+export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./edge/mod.ts";
+export type { DecodedFrame, FrameDecoder } from "./instances/mod.ts";
+export { type HostTimers, REAL_TIMERS } from "./instances/mod.ts";
+export { DEFAULT_SUPERVISION, type SupervisionOptions } from "./instances/mod.ts";
+export { InputRejectedError, type RejectionReason } from "./instances/mod.ts";
+export { type FoldInput, foldInput, type FoldResult, MissingInitError } from "./instances/mod.ts";
 export {
   checkNatsUrl,
   defaultHostConfig,
@@ -27,14 +28,14 @@ export {
   leaseSettings,
   LIMITS_MAX,
   parseHostConfig,
-} from "./host_config.ts";
+} from "./host/mod.ts";
 export {
   launchLeasedHost,
   type LeasedHost,
   leasesUnsupported,
   partitionHostId,
-} from "./launch_leased_host.ts";
-export { jetStreamSetting, requireJetStream } from "./jetstream_required.ts";
+} from "./cluster/mod.ts";
+export { jetStreamSetting, requireJetStream } from "./host/mod.ts";
 export {
   type HeldLease,
   type HeldStageLease,
@@ -43,36 +44,36 @@ export {
   type LeaseStore,
   type LeaseView,
   type StageLeaseStore,
-} from "./lease_bucket.ts";
+} from "./cluster/mod.ts";
 export {
   registerStageLeaseMetrics,
   StageLeaseKeeper,
   type StageLeaseKeeperOptions,
   type StageRunner,
-} from "./stage_lease.ts";
+} from "./cluster/mod.ts";
 export {
   type FindingHandler,
   FINDINGS_STREAM,
   type FindingSource,
   openFindingsStream,
-} from "./findings_stream.ts";
-export { LeaseFence, LeaseLostError } from "./lease_fence.ts";
-export { assignPartitions } from "./lease_assignment.ts";
+} from "./transport/mod.ts";
+export { LeaseFence, LeaseLostError } from "./cluster/mod.ts";
+export { assignPartitions } from "./cluster/mod.ts";
 export {
   PartitionLeases,
   type PartitionLeasesOptions,
   type PartitionRunner,
-} from "./partition_leases.ts";
-export { describeError, HostFatalError, isFatalIoError } from "./fatal_error.ts";
+} from "./cluster/mod.ts";
+export { describeError, HostFatalError, isFatalIoError } from "./transport/mod.ts";
 export {
   type HostService,
   type HostServiceParts,
   type LaunchedHost,
   launchHost,
   type LaunchOptions,
-} from "./launch_host.ts";
-export type { HttpExtension } from "./host_http.ts";
-export { InProcessBus } from "./in_process_bus.ts";
+} from "./host/mod.ts";
+export type { HttpExtension } from "./operations/mod.ts";
+export { InProcessBus } from "./transport/mod.ts";
 export {
   claimDataDir,
   defaultThreads,
@@ -83,27 +84,27 @@ export {
   type ThreadedHostOptions,
   threadsOf,
   threadsUnsupported,
-} from "./threaded_host.ts";
-export { NATS_CONNECT_TIMEOUT_MS, NatsBus } from "./nats_bus.ts";
-export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./jetstream_input.ts";
+} from "./threaded/mod.ts";
+export { NATS_CONNECT_TIMEOUT_MS, NatsBus } from "./transport/mod.ts";
+export { ensureFeedStream, FEED_STREAM, jetStreamInput } from "./edge/mod.ts";
 export {
   JetStreamPublisher,
   type JetStreamPublisherOptions,
   type PublishCounts,
-} from "./jetstream_publisher.ts";
-export * from "./journal.ts";
+} from "./transport/mod.ts";
+export * from "./journal/mod.ts";
 export {
   describeLoss,
   type JournalLoss,
   JournalLossError,
   type LossPlan,
   planLossRebuild,
-} from "./journal_loss.ts";
-export { FileJournal } from "./file_journal.ts";
-export type { FileJournalOptions } from "./file_journal_options.ts";
-export { type DirLock, DirLockedError, lockDir } from "./_dir_lock.ts";
-export { JetStreamJournal } from "./jetstream_journal.ts";
-export { type ControlApplied, describeControlApplied } from "./control_input.ts";
+} from "./journal/mod.ts";
+export { FileJournal } from "./journal/mod.ts";
+export type { FileJournalOptions } from "./journal/mod.ts";
+export { type DirLock, DirLockedError, lockDir } from "./journal/mod.ts";
+export { JetStreamJournal } from "./journal/mod.ts";
+export { type ControlApplied, describeControlApplied } from "./control/mod.ts";
 export {
   answeredByAddressee,
   type ControlAnswers,
@@ -111,24 +112,20 @@ export {
   describePasses,
   readControlAnswers,
   sumControlApplied,
-} from "./control_answers.ts";
-export { askControl, type AskControlOptions } from "./ask_control.ts";
-export { requestAll, type RequestAllOptions } from "./request_all.ts";
-export { MemoryJournal } from "./memory_journal.ts";
-export type { Snapshot, SnapshotStore } from "./snapshot_store.ts";
-export { FileSnapshotStore } from "./file_snapshot_store.ts";
-export { KvSnapshotStore } from "./kv_snapshot_store.ts";
-export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
-export {
-  type DeadLetter,
-  deadLetterOf,
-  decodeDeadLetter,
-  publishDeadLetter,
-} from "./dead_letter.ts";
-export { parsePartitions, partitionOf } from "./partition.ts";
-export { findNatsServer, freePort, NatsServer } from "./nats_server.ts";
-export { crc32 } from "./crc32.ts";
+} from "./control/mod.ts";
+export { askControl, type AskControlOptions } from "./control/mod.ts";
+export { requestAll, type RequestAllOptions } from "./transport/mod.ts";
+export { MemoryJournal } from "./journal/mod.ts";
+export type { Snapshot, SnapshotStore } from "./snapshots/mod.ts";
+export { FileSnapshotStore } from "./snapshots/mod.ts";
+export { KvSnapshotStore } from "./snapshots/mod.ts";
+export { MemorySnapshotStore } from "./snapshots/mod.ts";
+export { type DeadLetter, deadLetterOf, decodeDeadLetter, publishDeadLetter } from "./edge/mod.ts";
+export { parsePartitions, partitionOf } from "./host/mod.ts";
+export { findNatsServer, freePort, NatsServer } from "./transport/mod.ts";
+export { crc32 } from "./journal/mod.ts";
 export { startWorker, type StartWorkerOptions, workerModuleUrl } from "../threads/mod.ts";
-export { VoidedPositions } from "./voided_positions.ts";
-export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";
-export { STAGE, type Stage, type StageFigures, STAGES, StageTrace } from "./stage_trace.ts";
+export { type KindRegistry, type KindsModule, loadKindsModule } from "./host/mod.ts";
+export { VoidedPositions } from "./journal/mod.ts";
+export { type FanOut, fanOut, type QueueMember } from "./transport/mod.ts";
+export { STAGE, type Stage, type StageFigures, STAGES, StageTrace } from "./instances/mod.ts";

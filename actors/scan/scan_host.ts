@@ -101,6 +101,7 @@ export function scanHostService(
       bus,
       journals,
       bars,
+      bar_sizes: barsConfig.bar_sizes,
       spare_journal: true,
       ...(partitioned
         ? { partitions: { count, owned, ...(gather_timeout_ms ? { gather_timeout_ms } : {}) } }

@@ -21,7 +21,7 @@ import { WebSocketServer } from "ws";
 import { encodeScanAnswer, type ScanResult, type ScanStats } from "../../protocol/mod.ts";
 import type { ScanService } from "./scan_service.ts";
 import { ScanRequestError } from "./scan_request.ts";
-import { refuse } from "../runtime/http/mod.ts";
+import { refuse } from "../runtime/operations/mod.ts";
 
 /** Request bodies larger than this are refused (413). */
 export const SCAN_BODY_BYTES_MAX = 4 * 1024 * 1024;

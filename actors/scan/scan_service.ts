@@ -35,7 +35,9 @@ import {
   defaultScanLimits,
   parseScanRequest,
   type ScanLimits,
+  ScanRequestError,
 } from "./scan_request.ts";
+import { barSizeUs } from "../bars/mod.ts";
 import {
   answerSymbols,
   chunkPartition,
@@ -92,6 +94,11 @@ export interface ScanServiceOptions {
    * universe is this host's symbols, the chunks go to `work_subject`).
    */
   partitions?: Partitions;
+  /**
+   * The bar sizes the cluster's bars keep: a scan at another size is refused (400, naming them),
+   * since no symbol could have its bars. Default: any size a request names.
+   */
+  bar_sizes?: readonly string[];
 }
 
 const STREAM_PREFIX = "scan/";
@@ -105,7 +112,7 @@ export type { Ordering } from "./_ordered_chunks.ts";
 
 /** The scan service of a host. */
 export class ScanService {
-  #o: Required<Omit<ScanServiceOptions, "timers" | "partitions">> & {
+  #o: Required<Omit<ScanServiceOptions, "timers" | "partitions" | "bar_sizes">> & {
     timers: NonNullable<ScanServiceOptions["timers"]>;
     partitions: Partitions | undefined;
   };
@@ -125,6 +132,7 @@ export class ScanService {
   #closed = false;
   /** Where scans get their id and journal. */
   #slots: SpareJournal;
+  #barSizes: readonly string[] | undefined;
 
   constructor(options: ScanServiceOptions) {
     this.#o = {
@@ -144,6 +152,7 @@ export class ScanService {
       partitions: undefined,
       ...options,
     };
+    this.#barSizes = options.bar_sizes;
     this.#slots = new SpareJournal({
       journals: this.#o.journals,
       newId: this.#o.newId,
@@ -217,12 +226,28 @@ export class ScanService {
     let def: ScanDefinition;
     try {
       def = parseScanRequest(request, this.#o.limits);
+      this.#checkBarSize(def.bar);
     } catch (e) {
       return Promise.reject(e);
     }
     if (this.#o.partitions !== undefined) return this.#startPartitioned(def, this.#o.partitions);
     const cut = this.#withRecentHits(def, this.#chunks(def));
     return Promise.resolve({ scanId: this.#admit(def, cut, []) });
+  }
+
+  /** Refuses a bar size the bars do not keep, naming the sizes they do. */
+  #checkBarSize(bar: string): void {
+    const kept = this.#barSizes;
+    if (kept === undefined) return;
+    const us = barSizeUs(bar);
+    if (kept.some((size) => barSizeUs(size) === us)) return;
+    throw new ScanRequestError(
+      400,
+      "bar",
+      `Field "bar" is ${JSON.stringify(bar)}, a size the bars do not keep; they keep ${
+        kept.join(", ")
+      }`,
+    );
   }
 
   /** A scan over every partition's symbols (see `_partitioned_scans.ts`). */

@@ -32,6 +32,7 @@ import { basename, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
+import { writeAtomically } from "../files/mod.ts";
 
 /** Options of `startWorker`: those of node:worker_threads' Worker, less what it decides itself. */
 export type StartWorkerOptions = Omit<WorkerOptions, "eval" | "execArgv">;
@@ -40,6 +41,8 @@ const isDeno = "Deno" in globalThis;
 
 /** Bundles built in this process, by the module's URL. */
 const bundles = new Map<string, Promise<URL>>();
+/** Bundles of several entries built in this process, by their URLs (one a line). */
+const splitBundles = new Map<string, Promise<URL[]>>();
 
 /**
  * Starts a worker thread running the module at `entry` (a `file:` URL of a .ts or .js module),
@@ -56,10 +59,7 @@ export async function startWorker(entry: URL, options: StartWorkerOptions = {}):
  * module itself on Deno, its bundle on Node (built on first use, then the same for the process).
  */
 export function workerModuleUrl(entry: URL): Promise<URL> {
-  // A .js module (troupe running from its compiled mirror, cli/_compile.mjs) needs no bundle.
-  if (isDeno || entry.protocol !== "file:" || entry.pathname.endsWith(".js")) {
-    return Promise.resolve(entry);
-  }
+  if (runsAsIs(entry)) return Promise.resolve(entry);
   let url = bundles.get(entry.href);
   if (!url) {
     url = bundle(entry);
@@ -67,6 +67,34 @@ export function workerModuleUrl(entry: URL): Promise<URL> {
     url.catch(() => bundles.delete(entry.href)); // a failed build is retried next time
   }
   return url;
+}
+
+/**
+ * URLs from which one worker thread can import each of `entries` (its entry module first, then
+ * the modules it imports by a URL it is given, such as the kinds a host thread runs), sharing
+ * every module they have in common: one `ProtocolError` class, one copy of each module's state, as
+ * when the sources run as they are. On Node from TypeScript they are bundled together, split into
+ * shared chunks; elsewhere they are the modules themselves.
+ */
+export function workerModuleUrls(entries: readonly URL[]): Promise<URL[]> {
+  if (entries.every(runsAsIs)) return Promise.resolve([...entries]);
+  if (entries.length === 1) return workerModuleUrl(entries[0]!).then((url) => [url]);
+  const key = entries.map((e) => e.href).join("\n");
+  let urls = splitBundles.get(key);
+  if (!urls) {
+    urls = splitBundle(entries);
+    splitBundles.set(key, urls);
+    urls.catch(() => splitBundles.delete(key)); // a failed build is retried next time
+  }
+  return urls;
+}
+
+/**
+ * Whether a worker can import `entry` without a bundle: on Deno, and a .js/.mjs module (troupe
+ * running from its compiled mirror, cli/_compile.mjs, or a bundle already).
+ */
+function runsAsIs(entry: URL): boolean {
+  return isDeno || entry.protocol !== "file:" || /\.m?js$/.test(entry.pathname);
 }
 
 /** Bumped when the bundle's build options change: bundles written before are rebuilt. */
@@ -104,35 +132,96 @@ async function bundle(entry: URL): Promise<URL> {
   const text = result.outputFiles[0]!.contents;
   const file = join(dir, `${name}-${hashOf(text)}.mjs`);
   mkdirSync(dir, { recursive: true });
-  if (!existsSync(file)) writeAtomically(file, text);
+  if (!existsSync(file)) writeAside(file, text);
   else markUsed(file);
+  const inputs = inputsOf(result.metafile, absWorkingDir);
+  // An input that is not a file: no manifest, build again next time.
+  if (inputs !== undefined) writeManifest(manifestPath, file, inputs);
+  pruneBundles(dir);
+  return pathToFileURL(file);
+}
+
+/**
+ * The bundle of several entries (see workerModuleUrls): a folder of one file an entry
+ * (`e0.mjs`, `e1.mjs`, ...) and the chunks they share, reused like a bundle of one.
+ */
+async function splitBundle(entries: readonly URL[]): Promise<URL[]> {
+  const paths = entries.map((e) => fileURLToPath(e));
+  const name = basename(paths[0]!).replace(/\.[cm]?[jt]s$/, "");
+  const dir = join(tmpdir(), "troupe-worker-bundles");
+  const manifestPath = join(dir, `${name}-${hashOf(paths.join("\n"))}.json`);
+  const urlsIn = (folder: string) => paths.map((_, i) => pathToFileURL(join(folder, `e${i}.mjs`)));
+  const cached = reusable(manifestPath);
+  if (cached) {
+    markUsed(cached);
+    return urlsIn(cached);
+  }
+
+  const absWorkingDir = process.cwd();
+  const named = Object.fromEntries(paths.map((path, i) => [`e${i}`, path]));
+  const result = await buildBundle(named, absWorkingDir);
+  const h = createHash("sha256");
+  for (const out of result.outputFiles) h.update(basename(out.path)).update(out.contents);
+  const folder = join(dir, `${name}-${h.digest("hex").slice(0, 16)}`);
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(folder)) {
+    // Written aside, then renamed: another process never reads half a folder.
+    const part = `${folder}.${process.pid}.part`;
+    mkdirSync(part, { recursive: true });
+    for (const out of result.outputFiles) {
+      writeFileSync(join(part, basename(out.path)), out.contents);
+    }
+    try {
+      renameSync(part, folder);
+    } catch {
+      rmSync(part, { recursive: true, force: true }); // another process renamed its copy first
+    }
+  } else markUsed(folder);
+  const inputs = inputsOf(result.metafile, absWorkingDir);
+  if (inputs !== undefined) writeManifest(manifestPath, folder, inputs);
+  pruneBundles(dir);
+  return urlsIn(folder);
+}
+
+/** Each input of a build as its manifest keeps it; undefined when one is not a file. */
+function inputsOf(
+  metafile: { inputs: Record<string, unknown> },
+  absWorkingDir: string,
+): BundleManifest["inputs"] | undefined {
   const inputs: BundleManifest["inputs"] = {};
-  for (const input of Object.keys(result.metafile.inputs)) {
+  for (const input of Object.keys(metafile.inputs)) {
     const abs = resolve(absWorkingDir, input);
     try {
       const st = statSync(abs);
       inputs[abs] = [st.mtimeMs, st.size];
     } catch {
-      return pathToFileURL(file); // an input that is not a file: no manifest, build again next time
+      return undefined;
     }
   }
+  return inputs;
+}
+
+function writeManifest(path: string, bundle: string, inputs: BundleManifest["inputs"]): void {
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     node: process.versions.node,
-    bundle: file,
+    bundle,
     inputs,
   };
-  writeAtomically(manifestPath, JSON.stringify(manifest));
-  pruneBundles(dir);
-  return pathToFileURL(file);
+  writeAside(path, JSON.stringify(manifest));
 }
 
-/** Bundles `path` (ESM for this Node), in memory, with its metafile. */
-async function buildBundle(path: string, absWorkingDir: string) {
+/**
+ * Bundles `path` (ESM for this Node), in memory, with its metafile; several named entries into
+ * one file each and the chunks they share.
+ */
+async function buildBundle(path: string | Record<string, string>, absWorkingDir: string) {
   const esbuild = await import("esbuild");
+  const split = typeof path !== "string";
   try {
     return await esbuild.build({
-      entryPoints: [path],
+      entryPoints: split ? path : [path],
+      ...(split ? { splitting: true, outdir: absWorkingDir, outExtension: { ".js": ".mjs" } } : {}),
       absWorkingDir,
       bundle: true,
       format: "esm",
@@ -153,7 +242,7 @@ async function buildBundle(path: string, absWorkingDir: string) {
       .errors;
     const first = errors?.[0];
     throw new Error(
-      `Cannot bundle ${path} for a worker thread: ${
+      `Cannot bundle ${split ? Object.values(path).join(" and ") : path} for a worker thread: ${
         first ? `${first.location?.file ?? ""}: ${first.text}` : (err as Error).message
       }`,
       { cause: err },
@@ -182,9 +271,9 @@ function pruneBundles(dir: string): void {
   try {
     const now = Date.now();
     for (const name of readdirSync(dir)) {
-      if (!/-[0-9a-f]{16}\.(mjs|json)$/.test(name)) continue;
+      if (!/-[0-9a-f]{16}(\.mjs|\.json)?$/.test(name)) continue;
       const path = join(dir, name);
-      if (now - statSync(path).mtimeMs >= UNUSED_MS) rmSync(path, { force: true });
+      if (now - statSync(path).mtimeMs >= UNUSED_MS) rmSync(path, { force: true, recursive: true });
     }
   } catch {
     // Not worth failing a worker over.
@@ -212,15 +301,13 @@ function reusable(manifestPath: string): string | undefined {
   return m.bundle;
 }
 
-function hashOf(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex").slice(0, 16);
+/** Writes aside, then renames: another process never reads half a file (not flushed: a cache). */
+function writeAside(file: string, data: string | Uint8Array): void {
+  writeAtomically(file, data, { fsync: false, tmp: `${file}.${process.pid}.part` });
 }
 
-/** Writes aside, then renames: another process never reads half a file. */
-function writeAtomically(file: string, data: string | Uint8Array): void {
-  const part = `${file}.${process.pid}.part`;
-  writeFileSync(part, data);
-  renameSync(part, file);
+function hashOf(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex").slice(0, 16);
 }
 
 /**

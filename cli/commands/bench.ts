@@ -3,6 +3,7 @@
  * one JSON array. Options after the name belong to the benchmark.
  */
 import {
+  BenchDataError,
   type Benchmark,
   BENCHMARKS,
   BenchOptionError,
@@ -87,12 +88,18 @@ async function runBench(argv: string[]): Promise<number> {
   }
   // A benchmark that throws at the call (not through its promise) is treated the same way.
   const run = () => bench.run(args, { log: (m) => console.error(m), json });
-  const rows = await Promise.resolve().then(run).catch((err) => {
+  let rows;
+  try {
+    rows = await Promise.resolve().then(run);
+  } catch (err) {
     // The options are the benchmark's: point at its help, not at troupe bench's.
-    throw err instanceof BenchOptionError || err instanceof UsageError
-      ? new UsageError(err.message, { cause: err, helpFor: `bench ${bench.name}` })
-      : err;
-  });
+    if (err instanceof BenchOptionError || err instanceof UsageError) {
+      throw new UsageError(err.message, { cause: err, helpFor: `bench ${bench.name}` });
+    }
+    if (!(err instanceof BenchDataError)) throw err;
+    console.error(`troupe bench ${bench.name}: ${err.message}`);
+    return 1;
+  }
   console.log(json ? JSON.stringify(rows) : formatTable(rows));
   return 0;
 }

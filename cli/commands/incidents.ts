@@ -52,7 +52,10 @@ export const command: Command = {
       help: `Only incidents in this state: ${INCIDENT_STATES.join(", ")}`,
       defaultText: "all",
     },
-    json: { type: "boolean", help: "One JSON array of incidents" },
+    json: {
+      type: "boolean",
+      help: "One JSON object per incident, a line each (NDJSON), as watch --json",
+    },
     nats: NATS_OPTION,
     timeout: {
       type: "string",
@@ -183,7 +186,7 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
         ...incidentJson(i, i.last_us),
         ...("acks" in session ? { ack: ackJson(ackOf(i)) } : {}),
       });
-      console.log(JSON.stringify(shown.map(json)));
+      for (const i of shown) console.log(JSON.stringify(json(i)));
     } else if (shown.length === 0) {
       console.log(`troupe incidents: none${state === undefined ? "" : ` ${state}`}`);
     } else {

@@ -12,12 +12,12 @@ import { describeError, JetStreamPublisher, NatsBus } from "../../actors/runtime
 import type { Bus } from "../../protocol/mod.ts";
 import { ConfigError, feedPattern, feedSubject } from "../../protocol/mod.ts";
 import {
-  createFeed,
   CsvFormatError,
   type Feed,
   type GroundTruth,
   inject,
   type InjectResult,
+  openFeed,
 } from "../../sim/feeds/mod.ts";
 import {
   type Command,
@@ -49,7 +49,8 @@ export const command: Command = {
     feed: {
       type: "string",
       arg: "NAME",
-      help: "market, metrics or csv:PATH (a timestamp,value or OHLCV file)",
+      help: "market, metrics or csv:PATH (a timestamp,value or OHLCV file; csv:- reads the " +
+        "standard input as rows arrive)",
       default: "market",
     },
     channels: {
@@ -59,6 +60,12 @@ export const command: Command = {
         "each with a price and a volume channel); metrics: N series",
       defaultText: "the feed's",
       number: { min: 1, max: 10_000, integer: true },
+    },
+    channel: {
+      type: "string",
+      arg: "NAME",
+      help: "A csv feed's channel (OHLCV: the stem of its five channels)",
+      defaultText: "the file's name without its extension; stdin for csv:-",
     },
     rate: {
       type: "string",
@@ -115,6 +122,7 @@ export const command: Command = {
   details: `Examples:
   troupe inject --feed market --channels 50 --rate 100000 --duration 60 --labels truth.json
   troupe inject --feed csv:data/cpu.csv --rate 1000
+  tail -f cpu.csv | troupe inject --feed csv:- --channel cpu   rows sent as they arrive
 The rate is paced on an absolute schedule (sample n is due n/rate seconds after the start), so
 short stalls are made up; the result line compares the rate achieved with the rate asked.`,
   // A negative number after an option is its value (`--duration -5`), not another option: join
@@ -122,7 +130,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
   runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
   async run(args) {
     const o = injectOptions(args);
-    const feed = openFeed(o);
+    const feed = await openInjectFeed(o);
     if (typeof feed === "number") return feed;
     // Fail now, not after an hour of injection, when the labels cannot be written.
     if (o.labels !== undefined && !writeLabels(o.labels, feed.truth())) return EXIT_FAILURE;
@@ -190,6 +198,7 @@ short stalls are made up; the result line compares the rate achieved with the ra
       publisher?.close();
       await bus.close().catch(() => {});
     }
+    if (feed.pull) reportBadRows(o.feedSpec, feed);
     if (o.labels !== undefined && !writeLabels(o.labels, feed.truth())) return EXIT_FAILURE;
     const sent = { feed, subjects, stream, publisher, signalName };
     console.log(o.json ? resultJson(o, result, sent) : resultLine(o, result, sent));
@@ -204,6 +213,7 @@ interface InjectOptions {
   durationS: number;
   batch: number | undefined;
   channels: number | undefined;
+  channel: string | undefined;
   seed: number;
   labels: string | undefined;
   nats: ReturnType<typeof resolveNatsUrl>;
@@ -220,6 +230,7 @@ function injectOptions(args: ParsedArgs): InjectOptions {
     durationS: duration(args, "duration"),
     batch: optNum(args, "batch"),
     channels: optNum(args, "channels"),
+    channel: str(args, "channel"),
     seed: num(args, "seed"),
     labels: str(args, "labels"),
     nats: resolveNatsUrl(str(args, "nats")),
@@ -234,10 +245,11 @@ function injectOptions(args: ParsedArgs): InjectOptions {
 }
 
 /**
- * The feed `o` asks for, its CSV rows' errors said on stderr; a bad option or a missing file is a
+ * The feed `o` asks for (a CSV that is not a regular file, `csv:-` among them, read as it
+ * arrives), its CSV rows' errors said on stderr; a bad option or a missing file is a
  * UsageError, a bad file EXIT_FAILURE.
  */
-function openFeed(o: InjectOptions): Feed | number {
+async function openInjectFeed(o: InjectOptions): Promise<Feed | number> {
   const { feedSpec, channels, batch, feedName } = o;
   let feed: Feed;
   try {
@@ -246,8 +258,14 @@ function openFeed(o: InjectOptions): Feed | number {
     // N channels, as troupe up gives: the market's symbols without their volume channels.
     if (channels !== undefined && feedSpec === "market") options.volume = false;
     if (batch !== undefined) options.batch = batch;
+    if (o.channel !== undefined) {
+      if (!feedSpec.startsWith("csv")) {
+        throw new UsageError(`Option --channel names a csv feed's channel; --feed is ${feedSpec}`);
+      }
+      options.channel = o.channel;
+    }
     if (!feedSpec.startsWith("csv")) options.seed = o.seed;
-    feed = createFeed(feedSpec, options);
+    feed = await openFeed(feedSpec, options);
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new UsageError(`--${optionOf(err.field)}: ${err.message}`);
@@ -263,20 +281,25 @@ function openFeed(o: InjectOptions): Feed | number {
     }
     throw err;
   }
-  const csv = feed as Feed & { errors?: ReadonlyArray<{ message: string }>; errorCount?: number };
-  if (csv.errorCount) {
-    console.error(
-      `troupe inject: ${feedSpec.slice(4)}: ${csv.errorCount} bad rows skipped, good rows kept:`,
-    );
-    for (const e of (csv.errors ?? []).slice(0, 10)) console.error(`  ${e.message}`);
-    if (csv.errorCount > 10) console.error(`  ... and ${csv.errorCount - 10} more`);
-  }
+  // A stream's bad rows are said at its end, once they are all known.
+  if (!feed.pull) reportBadRows(feedSpec, feed);
   if (feedName !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(feedName)) {
     throw new UsageError(
       `Option --feed-name must be 1 to 64 of A-Z a-z 0-9 _ -, got "${feedName}"`,
     );
   }
   return feed;
+}
+
+/** Says on stderr how many bad rows a CSV feed skipped, and the first ten. */
+function reportBadRows(feedSpec: string, feed: Feed): void {
+  const csv = feed as Feed & { errors?: ReadonlyArray<{ message: string }>; errorCount?: number };
+  if (!csv.errorCount) return;
+  console.error(
+    `troupe inject: ${feedSpec.slice(4)}: ${csv.errorCount} bad rows skipped, good rows kept:`,
+  );
+  for (const e of (csv.errors ?? []).slice(0, 10)) console.error(`  ${e.message}`);
+  if (csv.errorCount > 10) console.error(`  ... and ${csv.errorCount - 10} more`);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { ACTOR_KINDS, ACTOR_KINDS_MODULE } from "../../actors/mod.ts";
 import {
   checkNatsUrl,
   defaultThreads,
@@ -301,7 +301,10 @@ function runningLine(config: HostConfig, port: number | undefined): string {
 async function runThreaded(config: HostConfig, threads: number): Promise<number> {
   let host: ThreadedHost;
   try {
-    host = await ThreadedHost.start(config, threads, { scans: "bars" in config.actors });
+    host = await ThreadedHost.start(config, threads, {
+      kinds: ACTOR_KINDS_MODULE,
+      scans: "bars" in config.actors,
+    });
   } catch (err) {
     console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
     return EXIT_FAILURE;

@@ -24,7 +24,7 @@ import {
 } from "../args.ts";
 import { waitForSignal } from "../signals.ts";
 import { HTTP_URL_DEFAULT, HTTP_URL_FILE, resolveHttpUrl } from "../host_url.ts";
-import { DATA_DIR_DEFAULT } from "../nats_url.ts";
+import { DATA_DIR_DEFAULT, DATA_DIR_OPTION } from "../discovery_file.ts";
 import { ScanView, type Stats } from "../scan_view.ts";
 import {
   decodeScanResultsMessage,
@@ -38,7 +38,7 @@ export const command: Command = {
   summary: "start a scan on a host and stream its results",
   takesArguments: true,
   usage: "CRITERIA [--rank EXPR] [--order desc|asc] [--bar SIZE] [--universe PREFIX|FILE] " +
-    "[--max N] [--timeout MS] [--json] [--keep] [--url URL]",
+    "[--max N] [--timeout MS] [--json] [--keep] [--url URL] [--data-dir DIR]",
   options: {
     rank: {
       type: "string",
@@ -87,6 +87,7 @@ export const command: Command = {
       defaultText:
         `troupe up's, from ${DATA_DIR_DEFAULT}/${HTTP_URL_FILE}, else ${HTTP_URL_DEFAULT}`,
     },
+    "data-dir": DATA_DIR_OPTION,
   },
   details: `Examples:
   troupe scan 'rsi(14) < 30 and close > sma(200)' --rank 'rsi(14)' --bar 1m
@@ -212,7 +213,7 @@ function universeOf(value: string): string[] | string {
 }
 
 function baseUrl(args: ParsedArgs): string {
-  const { url } = resolveHttpUrl(str(args, "url"));
+  const { url } = resolveHttpUrl(str(args, "url"), text(args, "data-dir"));
   let parsed: URL;
   try {
     parsed = new URL(url);

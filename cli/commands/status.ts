@@ -1,6 +1,8 @@
 /**
  * `troupe status`: the cluster's hosts and who owns which partition, as the lease bucket
- * `troupe_leases` shows them (hosts started with `troupe run --partitions auto`).
+ * `troupe_leases` shows them (hosts started with `troupe run --partitions auto`). With no bucket,
+ * the host of a plain `troupe up` (found through its data directory's http.url), which owns its
+ * partitions for good: its /healthz says which, and how it is.
  */
 import { connect } from "@nats-io/transport-node";
 import {
@@ -10,16 +12,19 @@ import {
   type LeaseView,
 } from "../../actors/runtime/mod.ts";
 import { INCIDENT_STAGE_NAME } from "../../protocol/mod.ts";
-import { type Command, EXIT_FAILURE, flag, str } from "../args.ts";
+import { type Command, EXIT_FAILURE, flag, str, text } from "../args.ts";
+import { DATA_DIR_OPTION } from "../discovery_file.ts";
+import { HTTP_URL_FILE, resolveHttpUrl } from "../host_url.ts";
 import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
 
 export const command: Command = {
   name: "status",
   summary: "the cluster's hosts, who owns which partition and who runs the incident stage " +
     "(leases)",
-  usage: "[--nats URL] [--json]",
+  usage: "[--nats URL] [--data-dir DIR] [--json]",
   options: {
     nats: NATS_OPTION,
+    "data-dir": DATA_DIR_OPTION,
     json: {
       type: "boolean",
       help: "Print { hosts, partitions, incident_stage, ttl_ms } as JSON: hosts { host, " +
@@ -33,9 +38,12 @@ export const command: Command = {
 Hosts started with troupe run --partitions auto share partitions by lease in the NATS
 key-value bucket troupe_leases; a host there is alive (its key is renewed every heartbeat and
 expires one lease TTL after its last); one of them runs the incident stage, under the lease
-stage.incidents. Exit codes: 0 shown, 1 NATS unreachable or no leased host.`,
+stage.incidents. With no such bucket it shows the host of a plain troupe up (found through
+http.url in --data-dir), which owns its partitions without leases and runs up's incident stage.
+Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
   async run(args) {
-    const nats = resolveNatsUrl(str(args, "nats"));
+    const dataDir = text(args, "data-dir");
+    const nats = resolveNatsUrl(str(args, "nats"), dataDir);
     let nc;
     try {
       nc = await connect({ servers: nats.url, name: "troupe-status" });
@@ -48,10 +56,16 @@ stage.incidents. Exit codes: 0 shown, 1 NATS unreachable or no leased host.`,
     try {
       const bucket = await LeaseBucket.existing(nc);
       if (!bucket) {
+        const up = await upHostStatus(dataDir);
+        if (!("why" in up)) {
+          if (flag(args, "json")) console.log(JSON.stringify(up));
+          else console.log(upHostText(up));
+          return 0;
+        }
         console.error(
           `troupe status: no host shares partitions by lease at ${
             describeNatsUrl(nats)
-          } (no bucket troupe_leases; start hosts with troupe run --partitions auto)`,
+          } (no bucket troupe_leases; start hosts with troupe run --partitions auto), and ${up.why}`,
         );
         return EXIT_FAILURE;
       }
@@ -124,5 +138,72 @@ export function statusText(
       : `  incident stage: on ${s.owner} (lease stage.incidents, epoch ${s.epoch})`,
   );
   for (const d of view.damaged) lines.push(`  ${d.key}: unreadable (${d.reason})`);
+  return lines.join("\n");
+}
+
+/** What `--json` prints for troupe up's own host, which holds no lease. */
+export interface UpHostStatus {
+  ttl_ms: null;
+  hosts: Array<{ host: string; http_port: number; partitions: number[]; ok: boolean }>;
+  partitions: Array<{ partition: number; owner: string; epoch: null; renewed_ms: null }>;
+  incident_stage: { owner: string; epoch: null; renewed_ms: null };
+  /** How the host is: /healthz's reasons when not ok, its instances by status. */
+  health: { ok: boolean; ready: boolean; reasons: string[]; instances: Record<string, number> };
+}
+
+/**
+ * The host a plain `troupe up` started in `dataDir`, from its /healthz; or why there is none to
+ * show.
+ */
+async function upHostStatus(dataDir: string): Promise<UpHostStatus | { why: string }> {
+  let found;
+  try {
+    found = resolveHttpUrl(undefined, dataDir);
+  } catch (err) {
+    return { why: (err as Error).message };
+  }
+  if (found.from !== "file") return { why: `no troupe up in ${dataDir} (no ${HTTP_URL_FILE})` };
+  const url = found.url;
+  let body: Record<string, unknown>;
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });
+    body = await res.json() as Record<string, unknown>;
+  } catch (err) {
+    return { why: `troupe up's host at ${url} does not answer (${describeError(err)})` };
+  }
+  const host = typeof body.host === "string" ? body.host : "?";
+  const parts = body.partitions as { count?: number; owned?: number[] } | undefined;
+  const owned = Array.isArray(parts?.owned) ? parts.owned : [];
+  const port = Number(new URL(url).port);
+  const health = {
+    ok: body.ok === true,
+    ready: body.ready === true,
+    reasons: Array.isArray(body.reasons) ? body.reasons.map(String) : [],
+    instances: (body.instances ?? {}) as Record<string, number>,
+  };
+  return {
+    ttl_ms: null,
+    hosts: [{ host, http_port: port, partitions: owned, ok: health.ok }],
+    partitions: owned.map((p) => ({ partition: p, owner: host, epoch: null, renewed_ms: null })),
+    incident_stage: { owner: host, epoch: null, renewed_ms: null },
+    health,
+  };
+}
+
+/** The lines `troupe status` prints for troupe up's own host. */
+function upHostText(s: UpHostStatus): string {
+  const h = s.hosts[0]!;
+  const running = Object.entries(s.health.instances).filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} ${status}`).join(", ") || "no actor instance yet";
+  const lines = [
+    `1 host, troupe up's, owning ${h.partitions.length} partition${
+      h.partitions.length === 1 ? "" : "s"
+    } without leases`,
+    `  ${h.host}  partitions ${h.partitions.join(",") || "none"}  (${
+      h.ok ? "healthy" : "unhealthy"
+    }; actors ${running}; http://127.0.0.1:${h.http_port}/metrics)`,
+  ];
+  for (const r of s.health.reasons) lines.push(`    ${r}`);
+  lines.push(`  incident stage: on ${h.host} (troupe up runs it beside its host)`);
   return lines.join("\n");
 }

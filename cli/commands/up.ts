@@ -13,7 +13,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { ACTOR_KINDS, defaultIncidentConfig } from "../../actors/mod.ts";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { defaultIncidentConfig } from "../../actors/incidents/mod.ts";
 import {
   defaultHostConfig,
   describeError,

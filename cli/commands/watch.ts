@@ -289,7 +289,8 @@ function printerFor(o: WatchOptions, onCount: () => void): Printer {
   let shown = 0;
   let done = false;
   const count = () => {
-    if (o.count > 0 && ++shown >= o.count) {
+    shown++;
+    if (o.count > 0 && shown >= o.count) {
       done = true;
       onCount();
     }

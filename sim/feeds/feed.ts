@@ -23,6 +23,12 @@ export interface Feed {
    */
   next(): SampleFrame[];
   /**
+   * For a feed whose rows arrive over time (a pipe): the next step once rows have arrived, `[]`
+   * at the end of the input. A sender uses it instead of `next()` when present; the time it waits
+   * is the writer's, not the sender's falling behind.
+   */
+  pull?(): Promise<SampleFrame[]>;
+  /**
    * The labels of everything generated so far, as plain JSON-serialisable data. An event is
    * listed once its first sample has been generated; its window may reach past the last sample.
    */

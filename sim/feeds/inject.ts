@@ -241,7 +241,7 @@ class Injection {
   async #sendAll(): Promise<InjectResult["stopped"]> {
     const batch = this.#o.batch, budget = this.#budget;
     while (this.#samples < budget) {
-      const step = this.#feed.next();
+      const step = this.#feed.pull ? await this.#pull(this.#feed.pull) : this.#feed.next();
       if (step.length === 0) return "exhausted";
       for (const frame of step) {
         for (let from = 0; from < frame.t.length; from += batch) {
@@ -259,6 +259,19 @@ class Injection {
       }
     }
     return "duration";
+  }
+
+  /**
+   * The next step of a feed that waits for its input: time spent waiting for the writer moves the
+   * schedule on rather than counting as having fallen behind.
+   */
+  async #pull(pull: () => Promise<SampleFrame[]>): Promise<SampleFrame[]> {
+    const before = this.#clock.now();
+    const step = await pull.call(this.#feed);
+    const now = this.#clock.now();
+    const lateUs = now - (this.#origin + this.#samples * this.#usPerSample);
+    if (lateUs > 0) this.#origin += Math.min(lateUs, now - before);
+    return step;
   }
 
   /** Sends a frame when the schedule says (sleeping when ahead, forgiving debt past the burst). */

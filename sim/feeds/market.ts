@@ -19,10 +19,15 @@
  * cause bursts on every symbol). Jumps shift the level permanently too, but are labelled only as
  * anomalies: they are one-sample outliers of the returns, not changes of regime.
  */
-import type { SampleFrame } from "../../protocol/mod.ts";
-import { ConfigError, readBoolean, readNumber, readString } from "../../protocol/mod.ts";
+import {
+  ConfigError,
+  readBoolean,
+  readNumber,
+  readString,
+  type SampleFrame,
+} from "../../protocol/mod.ts";
 import { Prng } from "../prng/mod.ts";
-import { expFast, logFast } from "../../actors/mod.ts";
+import { expFast, logFast } from "../../actors/math/mod.ts";
 import type { AnomalyWindow, ChangePoint, Feed, FeedOptions, GroundTruth, Regime } from "./feed.ts";
 import {
   optionRecord,

@@ -16,10 +16,15 @@
  * `search`, `billing`, then `api2`, `web2`, ...; metrics in the order above, so `series: 7` gives
  * the five metrics of `api` and `web-cpu`, `web-latency_ms`.
  */
-import type { SampleFrame } from "../../protocol/mod.ts";
-import { ConfigError, describeValue, readBoolean, readNumber } from "../../protocol/mod.ts";
+import {
+  ConfigError,
+  describeValue,
+  readBoolean,
+  readNumber,
+  type SampleFrame,
+} from "../../protocol/mod.ts";
 import { Prng } from "../prng/mod.ts";
-import { cosFast } from "../../actors/mod.ts";
+import { cosFast } from "../../actors/math/mod.ts";
 import type { AnomalyWindow, ChangePoint, Feed, FeedOptions, GroundTruth } from "./feed.ts";
 import { optionRecord, readCommon, readPositive, rejectUnknownOptions } from "./_options.ts";
 

@@ -4,8 +4,16 @@
  * feed pulls one frame per channel per `next()` and labels its data with `truth()`. `inject`
  * publishes a feed to a Bus at a paced rate.
  */
+import { statSync } from "node:fs";
 import { ConfigError, describeValue } from "../../protocol/mod.ts";
 import { createCsvFeed } from "./csv.ts";
+export {
+  CSV_LINE_BYTES_MAX,
+  CSV_STDIN,
+  type CsvStreamOptions,
+  openCsvStream,
+} from "./csv_stream.ts";
+import { CSV_STDIN, openCsvStream } from "./csv_stream.ts";
 import type { Feed } from "./feed.ts";
 import { createMarketFeed } from "./market.ts";
 import { createMetricsFeed } from "./metrics.ts";
@@ -102,17 +110,46 @@ export function createFeed(spec: string | FeedSpec, options: CreateFeedOptions =
     case "metrics":
       return createMetricsFeed(channels === undefined ? rest : { ...rest, series: channels });
     case "csv": {
-      if (channels !== undefined) {
-        throw new ConfigError(
-          "channels",
-          `A csv feed takes its channels from the file; "channels" (${
-            describeValue(channels)
-          }) does not apply`,
-          { value: channels },
-        );
-      }
+      refuseChannels(channels);
       const { seed: _seed, ...csvOptions } = rest;
       return createCsvFeed(parsed.path, csvOptions);
     }
+  }
+}
+
+/**
+ * Opens a feed by name as `createFeed` does, and a CSV that is not a regular file (`csv:-`, the
+ * standard input; a pipe or a FIFO) as a stream read as it arrives (csv_stream.ts).
+ */
+export async function openFeed(
+  spec: string | FeedSpec,
+  options: CreateFeedOptions = {},
+): Promise<Feed> {
+  const parsed = typeof spec === "string" ? parseFeedSpec(spec) : spec;
+  if (parsed.kind !== "csv" || !isStream(parsed.path)) return createFeed(parsed, options);
+  const { channels, seed: _seed, ...csvOptions } = options;
+  refuseChannels(channels);
+  return await openCsvStream(parsed.path, csvOptions);
+}
+
+/** A csv feed's channels come from its rows: `--channels` is refused, saying so. */
+function refuseChannels(channels: number | undefined): void {
+  if (channels === undefined) return;
+  throw new ConfigError(
+    "channels",
+    `A csv feed takes its channels from the file; "channels" (${
+      describeValue(channels)
+    }) does not apply`,
+    { value: channels },
+  );
+}
+
+/** Whether a CSV path is read as a stream: `-`, or anything that is not a regular file. */
+function isStream(path: string): boolean {
+  if (path === CSV_STDIN) return true;
+  try {
+    return !statSync(path).isFile();
+  } catch {
+    return false; // createFeed names what is wrong with it
   }
 }

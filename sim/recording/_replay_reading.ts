@@ -5,7 +5,7 @@
  * inputs replayed are still read (for `verify`). It keeps the replay's counters, outputs included
  * (the actors hand theirs to `onOutput` or `onCount`).
  */
-import { type IncidentConfig, IncidentStage, isIncidentKind } from "../../actors/mod.ts";
+import { type IncidentConfig, IncidentStage, isIncidentKind } from "../../actors/incidents/mod.ts";
 import {
   areaPrefix,
   decodeValue,

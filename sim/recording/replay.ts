@@ -25,12 +25,12 @@
  * there is the first one); inputs from `fromUs` to `toUs` are paced; replay stops after `toUs`.
  */
 import { availableParallelism } from "node:os";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
-  ACTOR_KINDS,
   type IncidentConfig,
   parseIncidentConfig,
   recordedIncidentBase,
-} from "../../actors/mod.ts";
+} from "../../actors/incidents/mod.ts";
 import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
 import type { Bus, FrameLimits } from "../../protocol/mod.ts";
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";

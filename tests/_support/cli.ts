@@ -134,16 +134,17 @@ export function shebangFlags(): string[] {
 
 /**
  * Starts troupe in the background. With `shebang` (Node), with the Node flags of the command's
- * `#!` line, as `npx troupe` runs it.
+ * `#!` line, as `npx troupe` runs it; with `stdin`, its standard input is `child.stdin`.
  */
 export function startTroupe(
   args: string[],
   cwd = ROOT,
-  options: { shebang?: boolean } = {},
+  options: { shebang?: boolean; stdin?: boolean } = {},
 ): RunningTroupe {
   const [cmd, plain] = troupeCommand(args);
   const cmdArgs = options.shebang ? [...shebangFlags(), ...plain] : plain;
-  const child = spawn(cmd, cmdArgs, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const stdin = options.stdin ? "pipe" : "ignore";
+  const child = spawn(cmd, cmdArgs, { cwd, stdio: [stdin, "pipe", "pipe"] });
   if (!hooked) process.once("exit", stopOnExit);
   hooked = true;
   running.add(child);
@@ -199,4 +200,9 @@ export function startTroupe(
       }
     },
   };
+}
+
+/** The values of NDJSON output (one JSON value a line, as `--json` lists print them). */
+export function ndjson(stdout: string): unknown[] {
+  return stdout.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
 }

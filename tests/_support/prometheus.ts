@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { freePort } from "../../actors/runtime/nats_server.ts";
+import { freePort } from "../../actors/runtime/mod.ts";
 
 /** Where Debian puts the binaries. */
 export const PROMETHEUS_BIN = "/usr/bin/prometheus";

@@ -85,8 +85,30 @@ test("sweepFile() opens and closes a window at the first row of a repeated times
   assert.is(s.weight[3], 1);
 });
 
-test("sweepFile() rejects a window whose end is not a row, naming the file", () => {
-  assert.throws(() => sweepFile(series(50, [[20, 70]]), STANDARD), /synthetic\.csv.*end/);
+test("sweepFile() gives a window whose ends fall between rows the rows between them", () => {
+  const s = sweepFile(series(50, [[12.5, 16.5], [20, 70]]), STANDARD);
+  assert.equal(Array.from(s.windowOf.slice(11, 19)), [
+    ROW_OUTSIDE,
+    ROW_OUTSIDE,
+    0,
+    0,
+    0,
+    0,
+    ROW_OUTSIDE,
+    ROW_OUTSIDE,
+  ]);
+  assert.is(s.weight[13], 1, "the window's first row is worth tpWeight");
+  assert.equal(Array.from(new Set(s.windowOf.slice(20))), [1], "to the file's last row");
+});
+
+test("sweepFile() rejects a window that holds no row, naming the file, the window and the rows", () => {
+  assert.throws(
+    () => sweepFile(series(50, [[10.2, 10.8]]), STANDARD),
+    (err: Error) =>
+      err.name === "BenchDataError" &&
+      /synthetic\.csv": window 0 \[.*\] holds no row of the file \(50 rows/.test(err.message),
+  );
+  assert.throws(() => sweepFile(series(50, [[60, 70]]), STANDARD), /window 0 .* holds no row/);
 });
 
 test("sweepFile() rejects a NaN score, naming the row", () => {

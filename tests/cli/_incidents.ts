@@ -5,7 +5,7 @@
 import * as assert from "uvu/assert";
 import type { NatsBus } from "../../actors/runtime/mod.ts";
 import { outSubject } from "../../protocol/mod.ts";
-import { runTroupe } from "../_support/cli.ts";
+import { ndjson, runTroupe } from "../_support/cli.ts";
 import { anomalyFinding } from "../_support/findings.ts";
 
 /** An incident as `troupe incidents --json` lists it: the fields the suites read. */
@@ -20,7 +20,7 @@ export interface ListedIncident {
 export async function listedIncidents(url: string): Promise<ListedIncident[]> {
   const r = await runTroupe(["incidents", "--json", "--nats", url, "--timeout", "5000"]);
   assert.is(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as ListedIncident[];
+  return ndjson(r.stdout) as ListedIncident[];
 }
 
 /** What `publishCrash` publishes. */

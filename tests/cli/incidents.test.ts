@@ -7,11 +7,11 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
+import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
 import { outSubject } from "../../protocol/mod.ts";
-import { runTroupe } from "../_support/cli.ts";
+import { ndjson, runTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { anomalyFinding } from "../_support/findings.ts";
 
@@ -39,7 +39,7 @@ if (haveNatsServer("troupe incidents against nats-server")) {
       await bus.flush();
       const all = await runTroupe(["incidents", "--json", "--nats", nats.url]);
       assert.is(all.code, 0, all.stderr);
-      const listed = JSON.parse(all.stdout) as Array<Record<string, unknown>>;
+      const listed = ndjson(all.stdout) as Array<Record<string, unknown>>;
       assert.equal(listed.map((i) => [i.id, i.state, (i.members as unknown[]).length]), [
         [`anomaly-${TS}-SYM001`, "resolved", 8],
       ]);
@@ -69,7 +69,7 @@ if (haveNatsServer("troupe incidents against nats-server")) {
         ]);
         assert.is(bare.code, 0, bare.stderr);
         assert.match(bare.stderr, "acknowledgements not shown: no collab server");
-        assert.is((JSON.parse(bare.stdout) as unknown[]).length, 2);
+        assert.is(ndjson(bare.stdout).length, 2);
       } finally {
         dir.remove();
       }

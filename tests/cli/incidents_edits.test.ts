@@ -8,12 +8,12 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
+import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab, SessionIncidents } from "../../collab/mod.ts";
 import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
 import { writeCollabFile } from "../../cli/collab_file.ts";
-import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { ndjson, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { connectClient, tokenFor, waitFor } from "../collab/_support.ts";
 
@@ -254,7 +254,7 @@ if (haveNatsServer("troupe incidents edits against nats-server")) {
         dir.path,
       ]);
       assert.is(json.code, 0, json.stderr);
-      const listed = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
+      const listed = ndjson(json.stdout) as Array<Record<string, unknown>>;
       const ackAt = seen.ackOf(id)!.at_ms;
       assert.equal(listed.find((i) => i.id === id)?.ack, {
         by: "ana",

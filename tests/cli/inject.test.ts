@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NatsBus } from "../../actors/runtime/nats_bus.ts";
+import { NatsBus } from "../../actors/runtime/transport/nats_bus.ts";
 import { decodeFrame } from "../../protocol/mod.ts";
 import type { GroundTruth } from "../../sim/feeds/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
@@ -186,6 +186,47 @@ test("troupe inject plays a CSV file to its end, naming each bad row by line and
   assert.match(r.stdout, "end of the file");
   assert.is(frames.reduce((a, f) => a + f.samples, 0), 29);
   assert.ok(frames.every((f) => f.channel === "cpu"));
+});
+
+test("troupe inject --feed csv:- sends rows as they arrive on the standard input, not at its end", async () => {
+  if (!nats) return;
+  const seen: Array<{ seq0: number; t: number[]; v: number[] }> = [];
+  const bus = await NatsBus.connect(nats.url);
+  bus.subscribe("troupe.feed.csv.cpu", (msg) => {
+    const { frame } = decodeFrame(msg.data);
+    seen.push({ seq0: frame.seq0, t: [...frame.t], v: [...frame.v] });
+  });
+  await bus.flush();
+  const inj = startTroupe(
+    ["inject", "--feed", "csv:-", "--channel", "cpu", "--nats", nats.url],
+    undefined,
+    { stdin: true },
+  );
+  const stdin = inj.child.stdin!;
+  try {
+    stdin.write("timestamp,value\n2014-07-01 00:00:00,10\n2014-07-01 00:05:00,11\n");
+    // The writer is still open: the rows go out after a pause, not at the end of the input.
+    const t0 = Date.now();
+    while (seen.length === 0 && Date.now() - t0 < 10_000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(seen.map((f) => [f.seq0, f.v]), [[0, [10, 11]]], inj.output());
+    assert.is(seen[0]!.t[0], Date.UTC(2014, 6, 1) * 1000);
+    stdin.write("2014-07-01 00:10:00,12\nnot a row\n2014-07-01 00:15:");
+    stdin.end("00,13\n");
+    assert.is(await inj.exitCode(), 0, inj.output());
+    await new Promise((r) => setTimeout(r, 100));
+    await bus.flush();
+    assert.equal(seen.map((f) => [f.seq0, f.v]), [[0, [10, 11]], [2, [12, 13]]], inj.output());
+    assert.match(inj.output(), /end of the file: 4 samples in 2 frames/);
+    assert.match(
+      inj.output(),
+      /-: 1 bad rows skipped, good rows kept:\n {2}line 5: expected 2 fields/,
+    );
+  } finally {
+    inj.signal("SIGKILL");
+    await bus.close();
+  }
 });
 
 test("troupe inject stops on SIGINT, writes the labels of what it sent and exits 0", async () => {

@@ -107,6 +107,21 @@ if (haveNatsServer("troupe up")) {
       const ctl = await runTroupe(["ctl", "stats", "--set", "every_samples=50"], { cwd: dir.path });
       assert.is(ctl.code, 0, ctl.stderr);
       assert.match(ctl.stdout, 'troupe ctl: up-1 accepted stats {"every_samples":50}');
+      // With no leases, status shows up's own host and what it owns, found through http.url;
+      // --data-dir finds it from another directory.
+      const status = await runTroupe(["status", "--data-dir", join(dir.path, ".troupe")]);
+      assert.is(status.code, 0, status.stderr);
+      assert.match(status.stdout, /^1 host, troupe up's, owning 1 partition without leases\n/);
+      assert.match(
+        status.stdout,
+        /\n {2}up-1 {2}partitions 0 {2}\((healthy|unhealthy); actors \d+ /,
+      );
+      assert.match(status.stdout, /incident stage: on up-1 \(troupe up runs it beside its host\)/);
+      const json = await runTroupe(["status", "--json"], { cwd: dir.path });
+      assert.is(json.code, 0, json.stderr);
+      const view = JSON.parse(json.stdout);
+      assert.equal(view.hosts.map((h: { host: string }) => h.host), ["up-1"]);
+      assert.equal(view.partitions.map((p: { owner: string }) => p.owner), ["up-1"]);
       const inj = await runTroupe(
         ["inject", "--channels", "2", "--duration", "1s", "--rate", "1000", "--feed-name", "extra"],
         { cwd: dir.path },

@@ -15,7 +15,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { findingSubject } from "../../protocol/mod.ts";
-import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { ndjson, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { natsServersOn, upArgs } from "./_up.ts";
 import { anomalyFinding, anomalyFindingId } from "../_support/findings.ts";
@@ -84,7 +84,7 @@ if (haveNatsServer("troupe up --hosts: the incident stage under its lease")) {
       assert.is(await stageOwner(url), "joined");
       const r = await runTroupe(["incidents", "--json", "--nats", url, "--timeout", "5000"]);
       assert.is(r.code, 0, r.stderr);
-      const crash = (JSON.parse(r.stdout) as Array<{ id: string; members: unknown[] }>)
+      const crash = (ndjson(r.stdout) as Array<{ id: string; members: unknown[] }>)
         .find((i) => i.id === `anomaly-${TS}-SYM1`);
       assert.is(crash?.members.length, 3, r.stdout);
     } finally {

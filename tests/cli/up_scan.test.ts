@@ -1,7 +1,7 @@
 /**
  * `troupe up` runs bars and scan workers over its synthetic market feed: the README's first scan,
  * run as the README runs it (`troupe scan`, the URL found in the data directory's http.url),
- * returns results within the feed's first minute.
+ * returns results within the feed's first minute; a bar size it does not keep is refused.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -50,6 +50,14 @@ test("troupe up serves scans over its feed: the README's first scan returns resu
     const ranks = rows.map((r) => r.rank);
     assert.equal(ranks, [...ranks].sort((a, b) => a - b), "most oversold first");
     assert.match(last, /done: 6 of 6 symbols/);
+    // A bar size the bars do not keep is refused, naming the sizes they keep, not scanned to
+    // "no symbol met the criteria".
+    const odd = await runTroupe([...FIRST_SCAN.slice(0, -1), "2s", "--url", url]);
+    assert.is(odd.code, 2, odd.stderr);
+    assert.match(
+      odd.stderr,
+      /Field "bar" is "2s", a size the bars do not keep; they keep 1s, 1m, 5m, 1h, 1d/,
+    );
   } finally {
     up.signal("SIGINT");
     assert.is(await up.exited, 0, up.output());

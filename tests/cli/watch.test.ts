@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { defaultIncidentConfig, runIncidentStage } from "../../actors/mod.ts";
+import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { encodeColumns, encodeEnvelope, encodeEventEnvelope } from "../../protocol/mod.ts";
 import { runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
@@ -183,6 +183,35 @@ test("troupe watch prints incidents by default: a crash over 8 channels is one l
         /^2027-01-15 08:00:02\.000 {2}firing {3}anomaly {3}8 channels: SYM001, SYM002, SYM003, SYM004 \+4 {2}\[severity 5, 8 findings\] {2}anomaly-1800000000000000-SYM001$/,
       );
       assert.match(lines[1]!, /^2027-01-15 08:01:00\.000 {2}resolved +anomaly {3}8 channels/);
+    } finally {
+      watch.signal("SIGKILL");
+      stage.stop();
+    }
+  });
+});
+
+test("troupe watch stopped by Ctrl-C counts the incident lines it printed", async () => {
+  await withGateway(async (env) => {
+    const stage = runIncidentStage(env.pub, { config: defaultIncidentConfig });
+    const watch = startTroupe(["watch", "--url", env.url, "--token", env.token]);
+    try {
+      await waitFor(
+        () => env.collab.stream!.stats().subscriptions === 1,
+        30_000,
+        "watch to subscribe",
+      );
+      for (let i = 0; i < 8; i++) {
+        const channel = `SYM00${i + 1}`;
+        env.pub.publish(`troupe.out.anomaly.${channel}`, anomaly(channel, 0.95, TS + i * 150_000));
+      }
+      env.pub.publish("troupe.out.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 120_000_000));
+      await env.pub.flush();
+      await watch.waitFor(" resolved ");
+      watch.signal("SIGINT");
+      assert.is(await watch.exitCode(), 0, watch.output());
+      const lines = watch.output().trim().split("\n");
+      assert.is(lines.filter((l) => / (firing|resolved) /.test(l)).length, 2, watch.output());
+      assert.match(watch.output(), /troupe watch: SIGINT: 2 incident changes shown\n/);
     } finally {
       watch.signal("SIGKILL");
       stage.stop();

@@ -14,6 +14,7 @@ import { appliedEntry } from "../../collab/applied_settings.ts";
 import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { connectClient, tokenFor, waitFor } from "./_support.ts";
+import { ACTOR_KINDS_MODULE } from "../../actors/mod.ts";
 
 const test = suite("collab bridge to a threaded host");
 const CHANNELS = 8;
@@ -29,7 +30,7 @@ if (haveNatsServer("collab bridge to a threaded host")) {
     config.input = "core";
     config.partitions = { count: 4, owned: [0, 1, 2, 3] };
     config.actors = { stats: { every_samples: 1 } };
-    const host = await ThreadedHost.start(config, 2, { log: () => {} });
+    const host = await ThreadedHost.start(config, 2, { kinds: ACTOR_KINDS_MODULE, log: () => {} });
     const collab = await launchCollab({
       dataDir: join(dir.path, "collab"),
       nats: nats.url,

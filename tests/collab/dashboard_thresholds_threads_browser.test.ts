@@ -13,6 +13,7 @@ import { encodeFrame, feedSubject } from "../../protocol/mod.ts";
 import { haveBrowser } from "../_support/browser.ts";
 import { haveNatsServer } from "../_support/nats.ts";
 import { openDashboard, waitFor } from "./_support.ts";
+import { ACTOR_KINDS_MODULE } from "../../actors/mod.ts";
 
 const NAME = "dashboard thresholds: a threaded host";
 const run = haveBrowser(NAME) && haveNatsServer(NAME);
@@ -33,7 +34,7 @@ test("a kind-wide change set on the page is answered by both threads: the row na
       config.input = "core";
       config.partitions = { count: 4, owned: [0, 1, 2, 3] };
       config.actors = { stats: { every_samples: 1 } };
-      host = await ThreadedHost.start(config, 2, { log: () => {} });
+      host = await ThreadedHost.start(config, 2, { kinds: ACTOR_KINDS_MODULE, log: () => {} });
       return host;
     },
   });

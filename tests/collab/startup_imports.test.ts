@@ -5,7 +5,7 @@
  * is loaded when one is read, not with the server (its ~100 modules were ~12 MB of the bench
  * server's peak at 500 clients). Likewise the runtime's barrel, `actors/runtime/mod.ts` (the
  * host, xstate, the NATS and JetStream clients): the server takes its journal and snapshot store
- * from `actors/runtime/storage/mod.ts`, and the NATS parts only when it is given NATS.
+ * from `actors/runtime/mod.ts`, and the NATS parts only when it is given NATS.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";

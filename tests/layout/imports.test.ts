@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { importsOf } from "./_import_circles.ts";
 import { ROOT, sources, TOP } from "./_sources.ts";
 
 /** What each top folder may import from the others. */
@@ -22,18 +23,6 @@ const ALLOWED: Record<string, readonly string[]> = {
   bench: ["protocol", "actors", "sim", "collab"],
   cli: ["protocol", "actors", "sim", "collab", "bench"],
 };
-
-/** The relative specifiers a file imports, statically or dynamically. */
-export function importsOf(text: string): string[] {
-  const found: string[] = [];
-  const patterns = [
-    /(?:^|\n)\s*(?:import|export)\b[^;]*?\sfrom\s*["'](\.[^"']+)["']/g,
-    /(?:^|\n)\s*import\s*["'](\.[^"']+)["']/g,
-    /\bimport\(\s*["'`](\.[^"'`$]+)["'`]\s*\)/g,
-  ];
-  for (const re of patterns) for (const m of text.matchAll(re)) found.push(m[1]!);
-  return found;
-}
 
 /** The folder a file belongs to: the nearest folder with a mod.ts, else its top folder. */
 function moduleOf(path: string): string {
@@ -121,11 +110,12 @@ test("every source file keeps the house rules", () => {
 
 /**
  * Dynamic imports whose module is computed, each for a reason: the compiled mirror of the CLI's own
- * sources, and the registry module a user names for a replay on worker threads.
+ * sources, the registry module a user names for a replay on worker threads, and the kinds module a host runs.
  */
 const COMPUTED_IMPORTS_ALLOWED = new Set([
   "cli/troupe.mjs: compiled",
   "sim/recording/_replay_worker.ts: data.registryModule",
+  "actors/runtime/host/kinds_module.ts: href",
 ]);
 
 /** The computed module specifiers of a file's dynamic imports (not a plain string literal). */

@@ -2,16 +2,16 @@
  * The recorded live session of the incident replay suites: a host of anomaly and collapse over 8
  * market symbols with crashes, the incident stage beside it, 120 steps of frames on the bus.
  */
+import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
-  ACTOR_KINDS,
   defaultIncidentConfig,
   type IncidentConfig,
   runIncidentStage,
-} from "../../actors/mod.ts";
-import { Host } from "../../actors/runtime/host.ts";
-import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
-import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../../actors/runtime/memory_snapshot_store.ts";
+} from "../../actors/incidents/mod.ts";
+import { Host } from "../../actors/runtime/host/host.ts";
+import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
+import { MemoryJournal } from "../../actors/runtime/journal/memory_journal.ts";
+import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snapshot_store.ts";
 import { createMarketFeed } from "../../sim/feeds/mod.ts";
 import { demoActorConfigs } from "../../sim/mod.ts";
 import { Recorder, type RecorderSummary } from "../../sim/recording/mod.ts";

@@ -3,10 +3,10 @@
  * kinds given, on a memory journal and snapshot store, beside a recorder whose clock ticks 1 ms a
  * message from `LIVE_START_US`, so receive times are exact; the suite publishes the session.
  */
-import { Host } from "../../actors/runtime/host.ts";
-import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
-import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../../actors/runtime/memory_snapshot_store.ts";
+import { Host } from "../../actors/runtime/host/host.ts";
+import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
+import { MemoryJournal } from "../../actors/runtime/journal/memory_journal.ts";
+import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snapshot_store.ts";
 import {
   type AnyActorDefinition,
   encodeFrame,

@@ -3,12 +3,12 @@ import * as assert from "uvu/assert";
 import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
+import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
 import { decodeValue } from "../../protocol/mod.ts";
-import { Recorder } from "../../sim/recording/mod.ts";
 import {
   encodeRecordingTrailer,
   type RecordedMessage,
+  Recorder,
   RECORDING_FORMAT_VERSION,
   RecordingFormatError,
   RecordingReader,

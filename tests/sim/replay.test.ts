@@ -4,19 +4,20 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { statsActor } from "../../actors/stats/mod.ts";
-import { Host } from "../../actors/runtime/host.ts";
-import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
-import { MemoryJournal } from "../../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../../actors/runtime/memory_snapshot_store.ts";
+import { Host } from "../../actors/runtime/host/host.ts";
+import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
+import { MemoryJournal } from "../../actors/runtime/journal/memory_journal.ts";
+import { MemorySnapshotStore } from "../../actors/runtime/snapshots/memory_snapshot_store.ts";
 import { ctlSubject, decodeValue, encodeEnvelope, type Envelope } from "../../protocol/mod.ts";
 import { VirtualClock } from "../../sim/clock.ts";
 import { createMarketFeed, createMetricsFeed } from "../../sim/feeds/mod.ts";
-import { replay, ReplayError } from "../../sim/recording/mod.ts";
 import {
   type RecordedMessage,
   type RecordingHeaderInit,
   RecordingReader,
   RecordingWriter,
+  replay,
+  ReplayError,
 } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";
 import { readRecords } from "../_support/recording.ts";

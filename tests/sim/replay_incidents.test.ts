@@ -6,7 +6,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import { legacyIncidentConfig } from "../../actors/mod.ts";
+import { legacyIncidentConfig } from "../../actors/incidents/mod.ts";
 import { decodeIncident, encodeIncident, type Incident } from "../../protocol/mod.ts";
 import { RecordingReader, RecordingWriter, replay } from "../../sim/recording/mod.ts";
 import { tempDir } from "../_support/nats.ts";

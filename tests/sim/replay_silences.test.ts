@@ -6,7 +6,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
-import type { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
+import type { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
 import {
   decodeEnvelope,
   decodeIncident,

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { InProcessBus } from "../../actors/runtime/in_process_bus.ts";
+import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
 import {
   ctlSubject,
   decodeValue,

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../actors/stats/mod.ts";
-import { ActorInstance } from "../../actors/runtime/actor_instance.ts";
+import { ActorInstance } from "../../actors/runtime/instances/actor_instance.ts";
 import {
   decodeFrame,
   encodeEnvelope,
@@ -12,15 +12,10 @@ import {
 import { parseCommandArgs } from "../../cli/args.ts";
 import { command as simCommand } from "../../cli/commands/sim.ts";
 import { checkJournalInputs } from "../../sim/check_journal_inputs.ts";
-import {
-  type Consumed,
-  diffSnapshots,
-  OutputChecker,
-  RecoveryChecker,
-  replayHolds,
-  replayRecords,
-  runReference,
-} from "../../sim/invariants.ts";
+import { type Consumed } from "../../sim/invariants.ts";
+import { diffSnapshots, RecoveryChecker } from "../../sim/recovery_checker.ts";
+import { OutputChecker } from "../../sim/output_checker.ts";
+import { replayHolds, replayRecords, runReference } from "../../sim/fault_free_reference.ts";
 import { reproduceCommand, type Sabotage, type SimOptions, simulate } from "../../sim/simulator.ts";
 import { parseFaults } from "../../sim/faults.ts";
 import { Prng } from "../../sim/prng/mod.ts";

@@ -6,17 +6,26 @@
  * paint counts) from the scales the worker reported with the last frame that drew it.
  */
 import type { LiveOverlays, PlotRect } from "./live_plot.ts";
-import type { LiveWorkerLink } from "./live_worker_link.ts";
-import type { PlotScales } from "./_live_messages.ts";
+import type { FromLiveWorker, PlotScales, ToLiveWorker } from "./_live_messages.ts";
 
+/** What a remote plot needs of the page's link to the worker (live_worker_link.ts). */
+export interface LivePlotLink {
+  send(m: ToLiveWorker, transfer?: Transferable[]): void;
+  queue(m: ToLiveWorker, transfer: Transferable[]): void;
+  ask(
+    m: Extract<ToLiveWorker, { ask: number }>,
+  ): Promise<Extract<FromLiveWorker, { ask: number }>>;
+}
+
+/** A chart's live view drawn by the live-plot worker. */
 export class RemoteLivePlot {
   readonly canvas: HTMLCanvasElement;
   readonly #id: number;
-  readonly #link: LiveWorkerLink;
+  readonly #link: LivePlotLink;
   #scales: PlotScales | undefined;
   readonly #onDrawn: (() => void) | undefined;
 
-  constructor(id: number, canvas: HTMLCanvasElement, link: LiveWorkerLink, onDrawn?: () => void) {
+  constructor(id: number, canvas: HTMLCanvasElement, link: LivePlotLink, onDrawn?: () => void) {
     this.#id = id;
     this.canvas = canvas;
     this.#link = link;

@@ -8,7 +8,6 @@
  * in this tab) or act with the token (the scan, through the `/api` proxy, which checks it too).
  */
 import { el, setStatus } from "./dom.ts";
-import type { SessionLink } from "./session_link.ts";
 import type { StreamClient } from "../../stream_client.ts";
 
 /** The close code of a socket whose token expired, on `/collab` and on `/stream`. */
@@ -60,6 +59,14 @@ export function freezeEditing(root: ParentNode): void {
   }
 }
 
+/** What the expiry reads of, and does to, the page's session link (session_link.ts). */
+export interface ExpiringLink {
+  expiresAtMs: number | undefined;
+  me: { role: TokenHolder["role"] };
+  canWrite: boolean;
+  provider: { disconnect(): void };
+}
+
 /**
  * Takes the page offline for good once its token has expired: both links stopped, both statuses
  * saying when and how to get a new token, the writing panels frozen, and the body marked
@@ -67,7 +74,7 @@ export function freezeEditing(root: ParentNode): void {
  * handlers to leave the statuses alone after. `link` and `stream` are set as they are opened.
  */
 export class PageExpiry {
-  link: SessionLink | undefined;
+  link: ExpiringLink | undefined;
   stream: StreamClient | undefined;
   #text: string | undefined;
 

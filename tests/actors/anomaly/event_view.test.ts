@@ -14,7 +14,7 @@ import {
   stepAnomaly,
   VIEW_WIRE,
 } from "../../../actors/anomaly/mod.ts";
-import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
+import { ActorInstance } from "../../../actors/runtime/instances/actor_instance.ts";
 import {
   type AnomalyBody,
   anomalyOf,

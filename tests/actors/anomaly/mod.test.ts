@@ -9,7 +9,7 @@ import {
   type AnomalyState,
   VIEW,
 } from "../../../actors/anomaly/mod.ts";
-import { ActorInstance, type Output } from "../../../actors/runtime/actor_instance.ts";
+import { ActorInstance, type Output } from "../../../actors/runtime/instances/actor_instance.ts";
 import {
   ConfigError,
   decodeColumns,

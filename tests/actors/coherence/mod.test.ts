@@ -8,7 +8,7 @@ import {
   coherenceKernel,
   type CoherenceState,
 } from "../../../actors/coherence/mod.ts";
-import { ActorInstance, type Output } from "../../../actors/runtime/actor_instance.ts";
+import { ActorInstance, type Output } from "../../../actors/runtime/instances/actor_instance.ts";
 import {
   ConfigError,
   decodeColumns,

@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { collapseActor } from "../../../actors/collapse/mod.ts";
-import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
+import { ActorInstance } from "../../../actors/runtime/instances/actor_instance.ts";
 import { decodeColumns, decodeEnvelope } from "../../../protocol/mod.ts";
 import { framedInputs } from "../../_support/framing.ts";
 import { piecewise } from "../../../sim/feeds/piecewise.ts";

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { collapseActor } from "../../../actors/collapse/mod.ts";
-import { ActorInstance, type Output } from "../../../actors/runtime/actor_instance.ts";
+import { ActorInstance, type Output } from "../../../actors/runtime/instances/actor_instance.ts";
 import {
   ConfigError,
   decodeColumns,

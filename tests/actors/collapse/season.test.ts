@@ -27,7 +27,7 @@ import {
   countFloor,
 } from "../../../actors/collapse/_count_floor.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
-import { cosFast } from "../../../actors/mod.ts";
+import { cosFast } from "../../../actors/math/mod.ts";
 import { FORMAT5_DAY4, FORMAT5_STATE_BASE64 } from "./_format5_state.ts";
 import { FORMAT6_DAYS_8_TO_11, FORMAT6_STATE_BASE64 } from "./_format6_state.ts";
 import { FORMAT7_DAYS_8_TO_15, FORMAT7_STATE_BASE64 } from "./_format7_state.ts";

@@ -2,7 +2,7 @@
  * Helpers of the file journal's suites: payloads that name themselves, and reading records back.
  */
 import { readdirSync } from "node:fs";
-import type { JournalRecord } from "../../../actors/runtime/journal.ts";
+import type { JournalRecord } from "../../../actors/runtime/journal/journal.ts";
 
 /** The payload of the n-th append of a test: n as text, so that a record names itself. */
 export function payload(n: number, extra = 0): Uint8Array {

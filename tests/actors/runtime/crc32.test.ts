@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { crc32, crc32Word } from "../../../actors/runtime/crc32.ts";
+import { crc32, crc32Word } from "../../../actors/runtime/journal/crc32.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("crc32");

@@ -4,8 +4,8 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { DirLockedError, LOCK_FILE, lockDir } from "../../../actors/runtime/_dir_lock.ts";
-import { FileJournal } from "../../../actors/runtime/file_journal.ts";
+import { DirLockedError, LOCK_FILE, lockDir } from "../../../actors/runtime/journal/dir_lock.ts";
+import { FileJournal } from "../../../actors/runtime/journal/file_journal.ts";
 import { tempDir } from "../../_support/nats.ts";
 
 const test = suite("dir_lock");

@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { ensureFeedStream } from "../../../actors/runtime/jetstream_input.ts";
+import { ensureFeedStream } from "../../../actors/runtime/edge/jetstream_input.ts";
 import { decodeEnvelope, encodeFrame, type Envelope, feedSubject } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 import { onlyKinds } from "../../_support/only_kinds.ts";

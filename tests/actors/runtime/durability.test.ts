@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { statsActor, type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
-import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
-import { FileJournal } from "../../../actors/runtime/file_journal.ts";
-import { FileSnapshotStore } from "../../../actors/runtime/file_snapshot_store.ts";
-import { ensureFeedStream } from "../../../actors/runtime/jetstream_input.ts";
-import { launchHost } from "../../../actors/runtime/launch_host.ts";
-import { defaultHostConfig } from "../../../actors/runtime/host_config.ts";
+import { ActorInstance } from "../../../actors/runtime/instances/actor_instance.ts";
+import { FileJournal } from "../../../actors/runtime/journal/file_journal.ts";
+import { FileSnapshotStore } from "../../../actors/runtime/snapshots/file_snapshot_store.ts";
+import { ensureFeedStream } from "../../../actors/runtime/edge/jetstream_input.ts";
+import { launchHost } from "../../../actors/runtime/host/launch_host.ts";
+import { defaultHostConfig } from "../../../actors/runtime/host/host_config.ts";
 import { ACTOR_KINDS } from "../../../actors/mod.ts";
 import {
   decodeEnvelope,
@@ -25,7 +25,7 @@ import {
   type SampleFrame,
 } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
-import type { NatsServer } from "../../../actors/runtime/nats_server.ts";
+import type { NatsServer } from "../../../actors/runtime/transport/nats_server.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
 import { onlyKinds } from "../../_support/only_kinds.ts";
 import { startTroupe } from "../../_support/cli.ts";

@@ -1,13 +1,13 @@
 /**
- * The feed edge (actors/runtime/feed_edge.ts) on its own: a feed message made an input, with the
+ * The feed edge (actors/runtime/edge/feed_edge.ts) on its own: a feed message made an input, with the
  * host's clock read where a decision needs it, not for every frame.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../../actors/mod.ts";
-import { EdgeDecisions } from "../../../actors/runtime/edge_decisions.ts";
-import { FeedEdge } from "../../../actors/runtime/feed_edge.ts";
-import { hostLimits } from "../../../actors/runtime/host_options.ts";
+import { EdgeDecisions } from "../../../actors/runtime/edge/edge_decisions.ts";
+import { FeedEdge } from "../../../actors/runtime/edge/feed_edge.ts";
+import { hostLimits } from "../../../actors/runtime/host/host_options.ts";
 import { MemoryJournal } from "../../../actors/runtime/mod.ts";
 import {
   type AnyActorDefinition,

@@ -11,9 +11,9 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { FileJournal, type TruncateInfo } from "../../../actors/runtime/file_journal.ts";
-import { checkFileJournalOptions } from "../../../actors/runtime/file_journal_options.ts";
-import { type FsyncPolicy, JournalCorruptError } from "../../../actors/runtime/journal.ts";
+import { FileJournal, type TruncateInfo } from "../../../actors/runtime/journal/file_journal.ts";
+import { checkFileJournalOptions } from "../../../actors/runtime/journal/file_journal_options.ts";
+import { type FsyncPolicy, JournalCorruptError } from "../../../actors/runtime/journal/journal.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
 import { collect, payload, segmentFiles, text } from "./_file_journal_support.ts";
@@ -222,7 +222,7 @@ test("a crash after sync() loses only unsynced appends: the survivors are a pref
 test("kill -9 of a process appending under load leaves a prefix holding every synced record", async () => {
   const dir = tempDir();
   try {
-    const journalModule = resolve("actors/runtime/file_journal.ts");
+    const journalModule = resolve("actors/runtime/journal/file_journal.ts");
     // The child appends round-robin over 7 streams with a small write buffer, syncs every 50
     // appends and prints how many appends the last sync covered.
     const code = `

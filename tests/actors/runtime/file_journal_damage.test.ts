@@ -7,8 +7,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FileJournal, type TruncateInfo } from "../../../actors/runtime/file_journal.ts";
-import type { JournalDamage, JournalRecord } from "../../../actors/runtime/journal.ts";
+import { FileJournal, type TruncateInfo } from "../../../actors/runtime/journal/file_journal.ts";
+import type { JournalDamage, JournalRecord } from "../../../actors/runtime/journal/journal.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
 

@@ -9,8 +9,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { FileJournal, type TruncateInfo } from "../../../actors/runtime/file_journal.ts";
-import { type JournalDamage } from "../../../actors/runtime/journal.ts";
+import { FileJournal, type TruncateInfo } from "../../../actors/runtime/journal/file_journal.ts";
+import { type JournalDamage } from "../../../actors/runtime/journal/journal.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
 import { collect, payload, segmentFiles, text } from "./_file_journal_support.ts";

@@ -1,10 +1,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { anomalyActor } from "../../../actors/anomaly/mod.ts";
-import { Host } from "../../../actors/runtime/host.ts";
-import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
-import { MemoryJournal } from "../../../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../../../actors/runtime/memory_snapshot_store.ts";
+import { Host } from "../../../actors/runtime/host/host.ts";
+import { InProcessBus } from "../../../actors/runtime/transport/in_process_bus.ts";
+import { MemoryJournal } from "../../../actors/runtime/journal/memory_journal.ts";
+import { MemorySnapshotStore } from "../../../actors/runtime/snapshots/memory_snapshot_store.ts";
 import {
   decodeEnvelope,
   encodeFrame,

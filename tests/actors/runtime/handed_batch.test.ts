@@ -1,14 +1,17 @@
 /**
  * The frames a threaded host's main thread hands a thread between two posts
- * (actors/runtime/_handed_batch.ts): copied, each at an offset that is a multiple of 8, into one
+ * (actors/runtime/threaded/_handed_batch.ts): copied, each at an offset that is a multiple of 8, into one
  * buffer a batch (not one a frame), sized from the batch before, and carried whole through a real
  * MessagePort with that buffer transferred.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { MessageChannel } from "node:worker_threads";
-import { HANDED_BUFFER_BYTES_MAX, HandedBatch } from "../../../actors/runtime/_handed_batch.ts";
-import type { HandedFrames } from "../../../actors/runtime/_host_thread_wire.ts";
+import {
+  HANDED_BUFFER_BYTES_MAX,
+  HandedBatch,
+} from "../../../actors/runtime/threaded/_handed_batch.ts";
+import type { HandedFrames } from "../../../actors/runtime/threaded/_host_thread_wire.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("handed batch");

@@ -6,11 +6,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../../actors/stats/mod.ts";
-import { HeldInputs } from "../../../actors/runtime/held_inputs.ts";
-import { VoidedPositions } from "../../../actors/runtime/voided_positions.ts";
-import { StreamHold } from "../../../actors/runtime/recovery_hold.ts";
-import { newSlot, type Slot } from "../../../actors/runtime/_slot.ts";
-import { HostMetrics } from "../../../actors/runtime/host_metrics.ts";
+import { HeldInputs } from "../../../actors/runtime/recovery/held_inputs.ts";
+import { VoidedPositions } from "../../../actors/runtime/journal/voided_positions.ts";
+import { StreamHold } from "../../../actors/runtime/recovery/recovery_hold.ts";
+import { newSlot, type Slot } from "../../../actors/runtime/instances/slot.ts";
+import { HostMetrics } from "../../../actors/runtime/operations/host_metrics.ts";
 import { encodeInputRecord, encodeVoidRecord, type InputRecord } from "../../../protocol/mod.ts";
 
 const test = suite("held inputs");

@@ -2,13 +2,13 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor, type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
 import { brokenKind, flakyKind } from "../../_support/failing_kinds.ts";
-import { Host } from "../../../actors/runtime/host.ts";
-import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
-import { MemoryJournal } from "../../../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../../../actors/runtime/memory_snapshot_store.ts";
-import { FileJournal } from "../../../actors/runtime/file_journal.ts";
-import { FileSnapshotStore } from "../../../actors/runtime/file_snapshot_store.ts";
-import { decodeDeadLetter } from "../../../actors/runtime/dead_letter.ts";
+import { Host } from "../../../actors/runtime/host/host.ts";
+import { InProcessBus } from "../../../actors/runtime/transport/in_process_bus.ts";
+import { MemoryJournal } from "../../../actors/runtime/journal/memory_journal.ts";
+import { MemorySnapshotStore } from "../../../actors/runtime/snapshots/memory_snapshot_store.ts";
+import { FileJournal } from "../../../actors/runtime/journal/file_journal.ts";
+import { FileSnapshotStore } from "../../../actors/runtime/snapshots/file_snapshot_store.ts";
+import { decodeDeadLetter } from "../../../actors/runtime/edge/dead_letter.ts";
 import {
   ctlSubject,
   decodeEnvelope,

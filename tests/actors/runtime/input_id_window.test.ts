@@ -1,8 +1,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor, type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
-import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
-import { idsOf, InputIdWindow } from "../../../actors/runtime/input_id_window.ts";
+import { ActorInstance } from "../../../actors/runtime/instances/actor_instance.ts";
+import { idsOf, InputIdWindow } from "../../../actors/runtime/instances/input_id_window.ts";
 import {
   encodeFrame,
   feedSubject,

@@ -2,12 +2,15 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
-import { JetStreamJournal } from "../../../actors/runtime/jetstream_journal.ts";
-import { JournalConflictError, type JournalRecord } from "../../../actors/runtime/journal.ts";
+import { JetStreamJournal } from "../../../actors/runtime/journal/jetstream_journal.ts";
+import {
+  JournalConflictError,
+  type JournalRecord,
+} from "../../../actors/runtime/journal/journal.ts";
 import { ProtocolError } from "../../../protocol/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { haveNatsServer, natsForSuite, tempDir } from "../../_support/nats.ts";
-import { NatsServer } from "../../../actors/runtime/nats_server.ts";
+import { NatsServer } from "../../../actors/runtime/transport/nats_server.ts";
 import { HeldPublishProxy } from "../../_support/held_publish_proxy.ts";
 
 const test = suite("jetstream_journal");

@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { statsActor, type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
-import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
-import { FileJournal } from "../../../actors/runtime/file_journal.ts";
-import { FileSnapshotStore } from "../../../actors/runtime/file_snapshot_store.ts";
+import { ActorInstance } from "../../../actors/runtime/instances/actor_instance.ts";
+import { FileJournal } from "../../../actors/runtime/journal/file_journal.ts";
+import { FileSnapshotStore } from "../../../actors/runtime/snapshots/file_snapshot_store.ts";
 import { type JournalRecord, VoidedPositions } from "../../../actors/runtime/mod.ts";
-import { ensureFeedStream } from "../../../actors/runtime/jetstream_input.ts";
+import { ensureFeedStream } from "../../../actors/runtime/edge/jetstream_input.ts";
 import {
   decodeEnvelope,
   decodeInputRecord,

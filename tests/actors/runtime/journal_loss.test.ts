@@ -5,7 +5,7 @@ import {
   type JournalLoss,
   JournalLossError,
   planLossRebuild,
-} from "../../../actors/runtime/journal_loss.ts";
+} from "../../../actors/runtime/journal/journal_loss.ts";
 
 const test = suite("journal_loss");
 

@@ -1,6 +1,6 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { assignPartitions } from "../../../actors/runtime/lease_assignment.ts";
+import { assignPartitions } from "../../../actors/runtime/cluster/lease_assignment.ts";
 
 const test = suite("lease assignment");
 

@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import type { JournalRecord } from "../../../actors/runtime/journal.ts";
-import { MemoryJournal } from "../../../actors/runtime/memory_journal.ts";
+import type { JournalRecord } from "../../../actors/runtime/journal/journal.ts";
+import { MemoryJournal } from "../../../actors/runtime/journal/memory_journal.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 
 const test = suite("memory_journal");

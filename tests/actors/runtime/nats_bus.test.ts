@@ -1,7 +1,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { NatsBus } from "../../../actors/runtime/nats_bus.ts";
-import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
+import { NatsBus } from "../../../actors/runtime/transport/nats_bus.ts";
+import { InProcessBus } from "../../../actors/runtime/transport/in_process_bus.ts";
 import { type Bus, type BusMessage, BusRequestError } from "../../../protocol/mod.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 

@@ -5,10 +5,10 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { LeaseBucket } from "../../../actors/runtime/lease_bucket.ts";
-import { LeaseFence, LeaseLostError } from "../../../actors/runtime/lease_fence.ts";
-import { MemoryJournal } from "../../../actors/runtime/memory_journal.ts";
-import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
+import { LeaseBucket } from "../../../actors/runtime/cluster/lease_bucket.ts";
+import { LeaseFence, LeaseLostError } from "../../../actors/runtime/cluster/lease_fence.ts";
+import { MemoryJournal } from "../../../actors/runtime/journal/memory_journal.ts";
+import { InProcessBus } from "../../../actors/runtime/transport/in_process_bus.ts";
 import { haveNatsServer, natsForSuite } from "../../_support/nats.ts";
 
 const test = suite("partition leases");

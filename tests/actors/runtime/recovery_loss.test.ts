@@ -9,12 +9,12 @@ import * as assert from "uvu/assert";
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { statsActor, type StatsState, statsSummary } from "../../../actors/stats/mod.ts";
-import { Host } from "../../../actors/runtime/host.ts";
-import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
-import { FileJournal } from "../../../actors/runtime/file_journal.ts";
-import { FileSnapshotStore } from "../../../actors/runtime/file_snapshot_store.ts";
-import { MemorySnapshotStore } from "../../../actors/runtime/memory_snapshot_store.ts";
-import { JournalLossError } from "../../../actors/runtime/journal_loss.ts";
+import { Host } from "../../../actors/runtime/host/host.ts";
+import { InProcessBus } from "../../../actors/runtime/transport/in_process_bus.ts";
+import { FileJournal } from "../../../actors/runtime/journal/file_journal.ts";
+import { FileSnapshotStore } from "../../../actors/runtime/snapshots/file_snapshot_store.ts";
+import { MemorySnapshotStore } from "../../../actors/runtime/snapshots/memory_snapshot_store.ts";
+import { JournalLossError } from "../../../actors/runtime/journal/journal_loss.ts";
 import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
 import { tempDir } from "../../_support/nats.ts";
 

@@ -5,7 +5,11 @@
 import { Registry } from "prom-client";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { scrapedCounter, scrapedGauge, scrapedLabelled } from "../../../actors/runtime/http/mod.ts";
+import {
+  scrapedCounter,
+  scrapedGauge,
+  scrapedLabelled,
+} from "../../../actors/runtime/operations/mod.ts";
 
 const test = suite("scraped metrics");
 

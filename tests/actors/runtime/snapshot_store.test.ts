@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FileSnapshotStore } from "../../../actors/runtime/file_snapshot_store.ts";
+import { FileSnapshotStore } from "../../../actors/runtime/snapshots/file_snapshot_store.ts";
 import {
   type CorruptSnapshotInfo,
   decodeSnapshot,
@@ -12,11 +12,11 @@ import {
   SnapshotCorruptError,
   type SnapshotStore,
   unescapeStreamName,
-} from "../../../actors/runtime/snapshot_store.ts";
+} from "../../../actors/runtime/snapshots/snapshot_store.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
 import { haveNatsServer, natsForSuite, tempDir } from "../../_support/nats.ts";
 import { Kvm } from "@nats-io/kv";
-import { KvSnapshotStore } from "../../../actors/runtime/kv_snapshot_store.ts";
+import { KvSnapshotStore } from "../../../actors/runtime/snapshots/kv_snapshot_store.ts";
 
 const test = suite("snapshot_store");
 const withNats = haveNatsServer("snapshot_store (KvSnapshotStore)") ? test : test.skip;

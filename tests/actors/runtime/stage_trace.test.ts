@@ -1,11 +1,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../../actors/stats/mod.ts";
-import { Host } from "../../../actors/runtime/host.ts";
-import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
-import { MemoryJournal } from "../../../actors/runtime/memory_journal.ts";
-import { MemorySnapshotStore } from "../../../actors/runtime/memory_snapshot_store.ts";
-import { STAGES, StageTrace } from "../../../actors/runtime/stage_trace.ts";
+import { Host } from "../../../actors/runtime/host/host.ts";
+import { InProcessBus } from "../../../actors/runtime/transport/in_process_bus.ts";
+import { MemoryJournal } from "../../../actors/runtime/journal/memory_journal.ts";
+import { MemorySnapshotStore } from "../../../actors/runtime/snapshots/memory_snapshot_store.ts";
+import { STAGES, StageTrace } from "../../../actors/runtime/instances/stage_trace.ts";
 import { encodeFrame, feedSubject } from "../../../protocol/mod.ts";
 
 const test = suite("stage_trace");

@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { ACTOR_KINDS } from "../../../actors/mod.ts";
+import { ACTOR_KINDS, ACTOR_KINDS_MODULE } from "../../../actors/mod.ts";
 import {
   defaultHostConfig,
   type HostConfig,
@@ -101,7 +101,7 @@ if (haveNatsServer("threaded host")) {
       // Two threads, fresh data directory, the same frames; then a restart and more frames.
       const config = hostConfig(nats.url, join(dir.path, "two"));
       config.http_port = 0;
-      let two = await ThreadedHost.start(config, 2, { log: () => {} });
+      let two = await ThreadedHost.start(config, 2, { kinds: ACTOR_KINDS_MODULE, log: () => {} });
       assert.is(two.threads, 2);
       const got = collect(nc);
       await nc.flush();
@@ -125,7 +125,7 @@ if (haveNatsServer("threaded host")) {
       await two.close();
       assert.ok(existsSync(join(config.data_dir, "thread-0", "journal")));
       assert.ok(existsSync(join(config.data_dir, "thread-1", "journal")));
-      two = await ThreadedHost.start(config, 2, { log: () => {} });
+      two = await ThreadedHost.start(config, 2, { kinds: ACTOR_KINDS_MODULE, log: () => {} });
       await publish(nc, 20, 30);
       await until("outputs after the restart", 20_000, () => got.count() >= 30 * CHANNELS.length);
       await two.close();
@@ -150,7 +150,7 @@ if (haveNatsServer("threaded host")) {
     try {
       const config = hostConfig(nats.url, dir.path);
       config.http_port = 0;
-      host = await ThreadedHost.start(config, 2, { log: () => {} });
+      host = await ThreadedHost.start(config, 2, { kinds: ACTOR_KINDS_MODULE, log: () => {} });
       const url = `http://127.0.0.1:${host.httpPort}/healthz`;
       const health = async () => {
         const res = await fetch(url);
@@ -181,7 +181,7 @@ if (haveNatsServer("threaded host")) {
       const config = hostConfig(nats.url, dir.path);
       // A section given but empty: its defaults (one group of every channel) fill it in.
       config.actors = { coherence: {} };
-      host = await ThreadedHost.start(config, 2, { log: () => {} });
+      host = await ThreadedHost.start(config, 2, { kinds: ACTOR_KINDS_MODULE, log: () => {} });
       await publish(nc, 0, 3);
       await until("coherence inputs applied", 20_000, () => host!.applied("coherence") > 0);
       assert.is(host.dropped, 0);
@@ -198,7 +198,10 @@ if (haveNatsServer("threaded host")) {
     const dir = tempDir();
     let host: ThreadedHost | undefined;
     try {
-      host = await ThreadedHost.start(hostConfig(nats.url, dir.path), 2, { log: () => {} });
+      host = await ThreadedHost.start(hostConfig(nats.url, dir.path), 2, {
+        kinds: ACTOR_KINDS_MODULE,
+        log: () => {},
+      });
       const limits = host.resourceLimits();
       assert.is(limits.length, 2);
       for (const l of limits) assert.is(l.maxYoungGenerationSizeMb, THREAD_YOUNG_GENERATION_MB);
@@ -216,12 +219,13 @@ if (haveNatsServer("threaded host")) {
     const dir = tempDir();
     try {
       const config = hostConfig(nats.url, dir.path);
-      const two = await ThreadedHost.start(config, 2, { log: () => {} });
+      const two = await ThreadedHost.start(config, 2, { kinds: ACTOR_KINDS_MODULE, log: () => {} });
       await two.close();
-      const err = await ThreadedHost.start(config, 4, { log: () => {} }).then(
-        () => undefined,
-        (e) => e,
-      );
+      const err = await ThreadedHost.start(config, 4, { kinds: ACTOR_KINDS_MODULE, log: () => {} })
+        .then(
+          () => undefined,
+          (e) => e,
+        );
       assert.instance(err, Error);
       assert.match(
         (err as Error).message,
@@ -232,14 +236,19 @@ if (haveNatsServer("threaded host")) {
       const broken = join(dir.path, "broken");
       mkdirSync(broken);
       writeFileSync(join(broken, "thread-1"), "not a directory");
-      const err2 = await ThreadedHost.start(hostConfig(nats.url, broken), 2, { log: () => {} })
+      const err2 = await ThreadedHost.start(hostConfig(nats.url, broken), 2, {
+        kinds: ACTOR_KINDS_MODULE,
+        log: () => {},
+      })
         .then(() => undefined, (e) => e);
       assert.match((err2 as Error).message, /^thread 1: /);
       const lone = await launchHost(hostConfig(nats.url, join(dir.path, "lone")), ACTOR_KINDS, {
         log: () => {},
       });
       await lone.close();
-      const err1 = await ThreadedHost.start(hostConfig(nats.url, join(dir.path, "lone")), 2)
+      const err1 = await ThreadedHost.start(hostConfig(nats.url, join(dir.path, "lone")), 2, {
+        kinds: ACTOR_KINDS_MODULE,
+      })
         .then(() => undefined, (e) => e);
       assert.match((err1 as Error).message, "it holds a one-thread host's journal");
     } finally {

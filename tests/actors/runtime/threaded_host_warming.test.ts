@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { defaultHostConfig, ThreadedHost } from "../../../actors/runtime/mod.ts";
 import { WARMING } from "../../../actors/scan/mod.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../../_support/nats.ts";
+import { ACTOR_KINDS_MODULE } from "../../../actors/mod.ts";
 
 const test = suite("ThreadedHost: warming");
 
@@ -32,6 +33,7 @@ if (haveNatsServer("ThreadedHost warming")) {
     const seen: Array<{ line: string; warming: string[] }> = [];
     const ref: { host?: ThreadedHost } = {};
     const host = ref.host = await ThreadedHost.start(config, 2, {
+      kinds: ACTOR_KINDS_MODULE,
       scans: true,
       log: (line) => {
         lines.push(line);

@@ -15,12 +15,12 @@ import {
   MemoryJournal,
   MemorySnapshotStore,
 } from "../../../actors/runtime/mod.ts";
-import { ActorInstance } from "../../../actors/runtime/actor_instance.ts";
-import { HostMetrics } from "../../../actors/runtime/host_metrics.ts";
-import { newSlot } from "../../../actors/runtime/_slot.ts";
-import { Ticker } from "../../../actors/runtime/ticker.ts";
-import type { AnyActorDefinition } from "../../../protocol/mod.ts";
+import { ActorInstance } from "../../../actors/runtime/instances/actor_instance.ts";
+import { HostMetrics } from "../../../actors/runtime/operations/host_metrics.ts";
+import { newSlot } from "../../../actors/runtime/instances/slot.ts";
+import { Ticker } from "../../../actors/runtime/host/ticker.ts";
 import {
+  type AnyActorDefinition,
   decodeEnvelope,
   decodeInputRecord,
   encodeFrame,

@@ -3,8 +3,8 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InProcessBus } from "../../../actors/runtime/in_process_bus.ts";
-import { NatsBus } from "../../../actors/runtime/nats_bus.ts";
+import { InProcessBus } from "../../../actors/runtime/transport/in_process_bus.ts";
+import { NatsBus } from "../../../actors/runtime/transport/nats_bus.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 import {
   type Bus,

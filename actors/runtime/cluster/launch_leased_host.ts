@@ -1,0 +1,307 @@
+/**
+ * Starts a host that shares partitions with the cluster's other hosts by lease
+ * (`partitions.owned: "auto"`): one NATS connection, the lease keeper (partition_leases.ts), and
+ * for each partition it holds a host of its own (`part-<n>`: its journal, its JetStream input from
+ * the partition's highest journaled source position, its control consumer and its edge decisions
+ * all named by the partition, so they move with it), writing through the partition's fence. It
+ * needs journals every host can read: `journal.kind: "jetstream"`, `snapshots.store: "kv"` and
+ * `input: "jetstream"` (see `leasesUnsupported`).
+ */
+import type { Server } from "node:http";
+import type { AnyActorDefinition, Bus } from "../../../protocol/mod.ts";
+import { controlStreamSource } from "../control/mod.ts";
+import { describeError, HostFatalError, NatsBus, openFindingsStream } from "../transport/mod.ts";
+import {
+  connectBus,
+  Host,
+  type HostConfig,
+  type HostHealth,
+  hostOptions,
+  type LeaseSettings,
+  natsLiveness,
+  openSnapshots,
+  TICK_EVERY_MS,
+} from "../host/mod.ts";
+import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
+import { jetStreamInput } from "../edge/mod.ts";
+import { JetStreamJournal } from "../journal/mod.ts";
+import { LeaseBucket } from "./lease_bucket.ts";
+import type { LeaseFence } from "./lease_fence.ts";
+import { LeaseMetrics } from "./lease_metrics.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { PartitionLeases, type PartitionRunner } from "./partition_leases.ts";
+
+/** A running host that holds partitions by lease. */
+export interface LeasedHost {
+  leases: PartitionLeases;
+  bus: Bus;
+  /** The partition hosts running now, by partition. */
+  partitions: ReadonlyMap<number, Host>;
+  httpPort: number | undefined;
+  /** The registry its /metrics serves (with every partition host's): more may be added. */
+  registry: LeaseMetrics["registry"];
+  /** Resolves with the error that stopped the host (never rejects). */
+  fatal: Promise<HostFatalError>;
+  /** Hands every partition off (flush, snapshot, release), then closes. */
+  close(): Promise<void>;
+}
+
+/** Why `config` cannot share partitions by lease, or undefined when it can. */
+export function leasesUnsupported(config: HostConfig): string | undefined {
+  const want: string[] = [];
+  if (!config.nats) want.push("a NATS server (--nats)");
+  if (config.journal.kind !== "jetstream") {
+    want.push(`journal.kind "jetstream" (it is "${config.journal.kind}")`);
+  }
+  if (config.snapshots.store !== "kv") {
+    want.push(`snapshots.store "kv" (it is "${config.snapshots.store}")`);
+  }
+  if (config.input !== "jetstream") want.push(`input "jetstream" (it is "${config.input}")`);
+  return want.length === 0 ? undefined : `sharing partitions by lease needs ${want.join(", ")}`;
+}
+
+/** The host id of partition `p`'s host: its journal, control consumer and decisions follow it. */
+export function partitionHostId(p: number): string {
+  return `part-${p}`;
+}
+
+/**
+ * Opens the lease bucket, the journal's stream the partitions' journals open as they start, and
+ * the findings stream (the incident stage's journal), each created with `nats.replicas` replicas
+ * when missing: before any partition starts, so that a finding of a cluster's first moments is
+ * journaled (made by the stage's lease keeper later, it missed what came before).
+ */
+async function openLeaseStores(
+  nc: NatsConnection,
+  config: HostConfig & { partitions: { leases: LeaseSettings } },
+): Promise<LeaseBucket> {
+  const { replicas } = config;
+  await (await JetStreamJournal.open(nc, { replicas, loadPositions: "lazy" })).close();
+  await openFindingsStream(nc, { replicas });
+  return await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms, replicas });
+}
+
+/** Starts a leased host: joins the cluster and claims its share. */
+export async function launchLeasedHost(
+  config: HostConfig & { partitions: { leases: LeaseSettings } },
+  kinds: Readonly<Record<string, AnyActorDefinition>>,
+  options: { log?: (message: string) => void; tickEveryMs?: number } = {},
+): Promise<LeasedHost> {
+  const log = options.log ?? ((m: string) => console.error(`[${config.host_id}] ${m}`));
+  const why = leasesUnsupported(config);
+  if (why) throw new HostFatalError(`Cannot start host ${config.host_id}: ${why}`);
+  const bus = await connectBus(config, log);
+  // A partition's failure drops that partition (another host may take it), not the host.
+  const fatal = new Promise<HostFatalError>(() => {});
+  try {
+    const nc = (bus as NatsBus).nc;
+    const snapshots = await openSnapshots(config, nc, log);
+    const bucket = await openLeaseStores(nc, config);
+    const running = new Map<number, Host>();
+    const http: { port?: number | undefined } = {};
+    const leases: PartitionLeases = new PartitionLeases({
+      hostId: config.host_id,
+      count: config.partitions.count,
+      bucket,
+      heartbeatMs: config.partitions.leases.heartbeat_ms,
+      bus,
+      log,
+      httpPort: () => http.port,
+      start: async (p, fence) => {
+        return await startPartition(p, fence, {
+          config,
+          kinds,
+          bus,
+          journal: await openPartitionJournal(nc, p, fence, log),
+          snapshots: fence.snapshots(snapshots),
+          log: (m) => log(`part-${p}: ${m}`),
+          tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
+          onFatal: (err) => leases.failed(p, err),
+          running,
+        });
+      },
+    });
+    const metrics = new LeaseMetrics(
+      config.host_id,
+      leases,
+      () => [...running.values()].map((h) => h.metrics),
+    );
+    const server = await serveLeasedHttp(config, { bus, leases, running, metrics });
+    http.port = serverPort(server);
+    await leases.start();
+    return {
+      leases,
+      bus,
+      partitions: running,
+      httpPort: http.port,
+      registry: metrics.registry,
+      fatal,
+      async close() {
+        await leases.stop("the host stops").catch((err) => log(`stopping: ${describeError(err)}`));
+        await closeServer(server);
+        await snapshots.close().catch(() => {});
+        await bus.close().catch(() => {});
+      },
+    };
+  } catch (err) {
+    await bus.close().catch(() => {});
+    throw err instanceof HostFatalError
+      ? err
+      : new HostFatalError(describeError(err), { cause: err });
+  }
+}
+
+/**
+ * Partition `p`'s journal: every publish and purge is guarded by `fence` when it is sent, and
+ * carries the epoch.
+ */
+function openPartitionJournal(
+  nc: NatsBus["nc"],
+  p: number,
+  fence: LeaseFence,
+  log: (message: string) => void,
+): Promise<JetStreamJournal> {
+  return JetStreamJournal.open(nc, {
+    guard: () => fence.guard(),
+    epoch: fence.epoch,
+    onDamage: (d) =>
+      log(
+        `part-${p}: journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on ` +
+          `past it`,
+      ),
+  });
+}
+
+/** The parts the leased host's /healthz and /metrics read. */
+interface LeasedHttpParts {
+  bus: Bus;
+  leases: PartitionLeases;
+  running: ReadonlyMap<number, Host>;
+  metrics: LeaseMetrics;
+}
+
+/** Serves /healthz and /metrics on `config.http_port`, or nothing when it is unset. */
+async function serveLeasedHttp(
+  config: HostConfig,
+  parts: LeasedHttpParts,
+): Promise<Server | undefined> {
+  if (config.http_port === undefined) return undefined;
+  const { bus, leases, running, metrics } = parts;
+  const natsCheck = natsLiveness(() => (bus as NatsBus).state);
+  return await serveHostHttp(config.http_port, {
+    hostId: config.host_id,
+    health: () => leasedHealth(leases, running, natsCheck()),
+    metrics,
+    refreshGauges: () => {},
+  });
+}
+
+/** Health: the partitions held, each lease's time left, the counts, and each partition's health. */
+function leasedHealth(
+  leases: PartitionLeases,
+  running: ReadonlyMap<number, Host>,
+  nats: string | undefined,
+): HostHealth & Record<string, unknown> {
+  const reasons: string[] = nats ? [nats] : [];
+  const instances: Record<string, number> = {};
+  const owned = leases.owned();
+  for (const p of owned) {
+    const h = running.get(p);
+    if (!h) {
+      reasons.push(`partition ${p}: recovering`);
+      continue;
+    }
+    const hh = h.health();
+    for (const r of hh.reasons) reasons.push(`partition ${p}: ${r}`);
+    for (const [k, n] of Object.entries(hh.instances)) {
+      instances[k] = (instances[k] ?? 0) + n;
+    }
+  }
+  return {
+    ok: reasons.length === 0,
+    ready: reasons.length === 0,
+    reasons,
+    instances: instances as unknown as HostHealth["instances"],
+    partitions: owned,
+    leases: leases.leases().map((l) => ({
+      partition: l.partition,
+      epoch: l.epoch,
+      age_s: +(l.ageMs / 1000).toFixed(3),
+      left_s: +(l.leftMs / 1000).toFixed(3),
+    })),
+    takeovers: leases.counts.takeovers,
+    fenced_writes: leases.refused(),
+  };
+}
+
+interface PartitionParts {
+  config: HostConfig;
+  kinds: Readonly<Record<string, AnyActorDefinition>>;
+  bus: Bus;
+  journal: JetStreamJournal;
+  snapshots: ReturnType<LeaseFence["snapshots"]>;
+  log: (m: string) => void;
+  tickEveryMs: number;
+  onFatal: (err: unknown) => void;
+  running: Map<number, Host>;
+}
+
+/** Recovers partition `p` and starts it consuming, every write through `fence`. */
+async function startPartition(
+  p: number,
+  fence: LeaseFence,
+  parts: PartitionParts,
+): Promise<PartitionRunner> {
+  const { config, kinds, journal, log, running } = parts;
+  const id = partitionHostId(p);
+  const nc = (parts.bus as NatsBus).nc;
+  const { http_port: _port, ...rest } = config;
+  const own: HostConfig = {
+    ...rest,
+    http_port: undefined,
+    host_id: id,
+    partitions: { count: config.partitions.count, owned: [p] },
+  };
+  const bus = fence.bus(parts.bus);
+  const fenced = fence.journal(journal);
+  const base = hostOptions(own, kinds, {
+    bus,
+    nc,
+    journal: fenced,
+    snapshots: parts.snapshots,
+    log,
+    onFatal: parts.onFatal,
+  });
+  const host = new Host({
+    ...base,
+    input: jetStreamInput(nc, { replicas: config.replicas }),
+    control: controlStreamSource(nc, id, { replicas: config.replicas, log }),
+    tickEveryMs: parts.tickEveryMs,
+  });
+  // A lost lease stops the partition's host at once: no more input, appends or outputs.
+  fence.onLost((why) => host.fail(new Error(why)));
+  try {
+    await host.start();
+  } catch (err) {
+    await host.stop().catch(() => {});
+    await journal.close().catch(() => {});
+    throw err;
+  }
+  running.set(p, host);
+  log(`consuming (epoch ${fence.epoch})`);
+  const done = async () => {
+    if (running.get(p) === host) running.delete(p);
+    await journal.close().catch(() => {});
+  };
+  return {
+    async stop() {
+      await host.stop();
+      await done();
+    },
+    async abandon() {
+      fence.lose(fence.lost ?? "dropped");
+      await host.stop().catch(() => {});
+      await done();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * /metrics of a host that shares partitions by lease: its ownership (partitions owned, each
+ * lease's age and time left, claims, takeovers, releases, losses, writes fenced) and the metrics
+ * of each partition it runs, aggregated into one exposition (each partition's host label is
+ * `part-<n>`, so a series per partition).
+ */
+import { AggregatorRegistry, Registry } from "prom-client";
+import {
+  type HostMetrics,
+  scrapedCounter,
+  scrapedGauge,
+  scrapedLabelled,
+} from "../operations/mod.ts";
+import type { PartitionLeases } from "./partition_leases.ts";
+
+/** The metrics a leased host serves. */
+export class LeaseMetrics {
+  readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
+  readonly #partitions: () => Iterable<HostMetrics>;
+
+  constructor(hostId: string, leases: PartitionLeases, partitions: () => Iterable<HostMetrics>) {
+    this.#partitions = partitions;
+    this.registry.setDefaultLabels({ host: hostId });
+    const registry = this.registry;
+    scrapedGauge(registry, {
+      name: "troupe_partitions_owned",
+      help: "Partitions this host holds a lease on",
+      read: () => leases.owned().length,
+    });
+    scrapedLabelled(registry, "gauge", {
+      name: "troupe_lease_age_seconds",
+      help: "Seconds since this host claimed the partition",
+      label: "partition",
+      read: () => leases.leases().map((l) => [l.partition, l.ageMs / 1000] as const),
+    });
+    scrapedLabelled(registry, "gauge", {
+      name: "troupe_lease_left_seconds",
+      help: "Seconds this host may still write the partition without another renewal",
+      label: "partition",
+      read: () => leases.leases().map((l) => [l.partition, l.leftMs / 1000] as const),
+    });
+    const counted = (name: string, help: string, read: () => number) =>
+      scrapedCounter(registry, { name, help, read });
+    counted("troupe_partition_claims_total", "Partitions claimed", () => leases.counts.claimed);
+    counted(
+      "troupe_partition_takeovers_total",
+      "Partitions claimed after their holder's lease expired",
+      () => leases.counts.takeovers,
+    );
+    counted(
+      "troupe_partition_releases_total",
+      "Partitions handed off",
+      () => leases.counts.released,
+    );
+    counted(
+      "troupe_partition_losses_total",
+      "Leases lost (not renewed in time)",
+      () => leases.counts.lost,
+    );
+    counted(
+      "troupe_fenced_writes_total",
+      "Journal appends, publishes and snapshots refused after a lease was lost",
+      () => leases.refused(),
+    );
+  }
+
+  /** The exposition text: ownership, then every partition's metrics aggregated. */
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    const parts = [...this.#partitions()];
+    if (parts.length === 0) return own;
+    const json = await Promise.all(parts.map((m) => m.registry.getMetricsAsJSON()));
+    const merged = await AggregatorRegistry.aggregate(json).metrics();
+    return `${own.trimEnd()}\n\n${merged}`;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * A cluster of hosts: partitions held by lease, moved when a host dies, fenced so that one writer
+ * holds each, and a leased host's start.
+ */
+export {
+  launchLeasedHost,
+  type LeasedHost,
+  leasesUnsupported,
+  partitionHostId,
+} from "./launch_leased_host.ts";
+export { assignPartitions } from "./lease_assignment.ts";
+export {
+  type HeldLease,
+  type HeldStageLease,
+  LEASE_BUCKET,
+  LeaseBucket,
+  type LeaseBucketOptions,
+  type LeaseStore,
+  type LeaseView,
+  type StageLeaseStore,
+} from "./lease_bucket.ts";
+export { LeaseFence, LeaseLostError } from "./lease_fence.ts";
+export { LeaseMetrics } from "./lease_metrics.ts";
+export {
+  type LeaseCounts,
+  LOOK_MS_MAX,
+  PartitionLeases,
+  type PartitionLeasesOptions,
+  type PartitionRunner,
+} from "./partition_leases.ts";
+export {
+  registerStageLeaseMetrics,
+  StageLeaseKeeper,
+  type StageLeaseKeeperOptions,
+  type StageRunner,
+} from "./stage_lease.ts";

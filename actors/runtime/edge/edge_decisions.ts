@@ -1,0 +1,158 @@
+/**
+ * A host's decisions at its edge, made once and journaled, so that a restart repeats none of them:
+ * which channels it admitted under its `channels_max` limit, and which inputs with a source
+ * position (JetStream) it dead-lettered instead of applying. They belong to no actor instance, so
+ * they have a journal stream of their own, `_edge/<hostId>` (no actor kind starts with `_`), with a
+ * snapshot in the snapshot store so that compaction can drop its old records like any other's.
+ *
+ * On restart the admitted channels come back whole, so the limit counts them: a channel refused
+ * before is refused after. The input resumes past the highest source position decided here as well
+ * as past those journaled by instances, so a dead-lettered input is not read, judged and
+ * dead-lettered again; where the input resumes lower (rebuilding what a damaged journal lost), the
+ * positions dead-lettered above that point are passed over.
+ *
+ * Records are input records of kinds `admit` (the channel as subject) and `dead` (the source
+ * position, the message's subject, the reason), so that whatever reads a journal reads them.
+ */
+import type { Journal } from "../journal/mod.ts";
+import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
+import { decodeInputRecord, encodeInputRecord, type InputRecord } from "../../../protocol/mod.ts";
+
+const utf8 = new TextEncoder();
+
+/** The version of an edge snapshot's contents. */
+const EDGE_VERSION = 1;
+
+/** The journal stream of a host's edge decisions. */
+export function edgeStream(hostId: string): string {
+  return `_edge/${hostId}`;
+}
+
+/** What an edge needs around it. */
+export interface EdgeDecisionsOptions {
+  hostId: string;
+  journal: Journal;
+  log: (message: string) => void;
+}
+
+/** A host's journaled edge decisions. */
+export class EdgeDecisions {
+  readonly stream: string;
+  readonly #journal: Journal;
+  readonly #log: (message: string) => void;
+  readonly #channels = new Set<string>();
+  /** Source positions dead-lettered above where the input resumes (see `resumeAt`). */
+  readonly #dead = new Set<number>();
+  #maxSrcPos = 0;
+  #pos = 0;
+  #sinceSnapshot = 0;
+
+  constructor(options: EdgeDecisionsOptions) {
+    this.stream = edgeStream(options.hostId);
+    this.#journal = options.journal;
+    this.#log = options.log;
+  }
+
+  /** How many channels are admitted. */
+  get channels(): number {
+    return this.#channels.size;
+  }
+
+  /** The highest source position decided here (0: none). */
+  get maxSrcPos(): number {
+    return this.#maxSrcPos;
+  }
+
+  /** Decisions made since the last snapshot. */
+  get sinceSnapshot(): number {
+    return this.#sinceSnapshot;
+  }
+
+  /** Rebuilds the decisions from the edge's snapshot and the journal past it. */
+  async recover(store: SnapshotStore): Promise<void> {
+    const snap = await store.load(this.stream);
+    let after = 0;
+    if (snap && snap.version === EDGE_VERSION) {
+      const m = snap.machine as { channels?: unknown };
+      if (Array.isArray(m.channels)) {
+        for (const c of m.channels) if (typeof c === "string") this.#channels.add(c);
+      }
+      this.#maxSrcPos = Number(snap.meta?.srcPos ?? 0);
+      after = snap.pos;
+    }
+    this.#pos = after;
+    for await (const rec of this.#journal.read(this.stream, after)) {
+      this.#pos = rec.pos;
+      try {
+        const r = decodeInputRecord(rec.data);
+        if (r.kind === "admit") this.#channels.add(r.subject);
+        else if (r.kind === "dead") {
+          this.#dead.add(r.srcPos);
+          if (r.srcPos > this.#maxSrcPos) this.#maxSrcPos = r.srcPos;
+        }
+      } catch (err) {
+        this.#log(
+          `${this.stream}: record ${rec.pos} is not an edge decision: ${(err as Error).message}`,
+        );
+      }
+    }
+    if (this.#journal.lastPosition(this.stream) < this.#pos) {
+      this.#journal.advance?.(this.stream, this.#pos);
+    }
+  }
+
+  /**
+   * Forgets the dead-lettered positions at or below `resumeAfter`: the input will not repeat them.
+   */
+  resumeAt(resumeAfter: number): void {
+    for (const s of this.#dead) if (s <= resumeAfter) this.#dead.delete(s);
+  }
+
+  /** Whether `channel` was admitted. */
+  admitted(channel: string): boolean {
+    return this.#channels.has(channel);
+  }
+
+  /** Admits `channel`, journaling the decision. */
+  admit(channel: string): void {
+    this.#channels.add(channel);
+    this.#append({ kind: "admit", srcPos: 0, subject: channel, payload: new Uint8Array(0) });
+  }
+
+  /** Whether the input at `srcPos` was dead-lettered already (above where the input resumed). */
+  deadLettered(srcPos: number): boolean {
+    return this.#dead.has(srcPos);
+  }
+
+  /** Journals that the input at `srcPos` on `subject` was dead-lettered for `reason` (nothing
+   *  for an input without a source position: it is never delivered again). */
+  deadLetter(srcPos: number, subject: string, reason: string): void {
+    if (srcPos <= 0) return;
+    if (srcPos > this.#maxSrcPos) this.#maxSrcPos = srcPos;
+    this.#append({ kind: "dead", srcPos, subject, payload: utf8.encode(reason) });
+  }
+
+  /** The edge's snapshot at its last journaled decision; resets `sinceSnapshot`. */
+  snapshot(): Snapshot {
+    this.#sinceSnapshot = 0;
+    return {
+      stream: this.stream,
+      version: EDGE_VERSION,
+      pos: this.#pos,
+      machine: { channels: [...this.#channels] },
+      kernel: new Uint8Array(0),
+      meta: { srcPos: this.#maxSrcPos },
+    };
+  }
+
+  #append(record: InputRecord): void {
+    this.#sinceSnapshot++;
+    const r = this.#journal.append(this.stream, encodeInputRecord(record));
+    if (typeof r === "number") this.#pos = r;
+    else {
+      r.then((pos) => {
+        if (pos > this.#pos) this.#pos = pos;
+      }, (err: Error) => this.#log(`${this.stream}: cannot journal a decision: ${err.message}`));
+    }
+  }
+}

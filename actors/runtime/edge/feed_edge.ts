@@ -1,0 +1,220 @@
+/**
+ * The edge where a feed message becomes an input: its subject parsed (cached per subject), the
+ * instances here that consume its channel (routing comes first: a frame no instance here
+ * consumes is another host's to decode and judge), then its frame decoded and checked: it names
+ * the channel of its subject, and a channel new to the host is within the host's limit (the
+ * channels admitted are journaled decisions, so the limit holds across a restart). A frame of an
+ * input without positions (core NATS) is also checked for samples lost before it (input_gaps.ts).
+ *
+ * A feed batch (`troupe.feed.<feed>`, many channels' samples in one message: what the
+ * remote-write and OTLP receivers journal a request as) is split here into one frame per channel
+ * this host consumes, each journaled and applied as a frame of its own, with the batch's source
+ * position and an id made of the batch's and the channel, so a batch read again after a restart
+ * is applied once. A Prometheus stale marker ends the channel's run of samples for the detectors
+ * (they take finite values only); it stays bit for bit in the batch on the feed stream.
+ */
+import {
+  type AnyActorDefinition,
+  type BusMessage,
+  decodeFeedBatch,
+  encodeFrame,
+  encodeInputRecordParts,
+  feedOfBatchSubject,
+  feedSubject,
+  type InputRecord,
+  parseSubject,
+  ProtocolError,
+} from "../../../protocol/mod.ts";
+import { isStaleMarkerAt } from "../../../protocol/prometheus/mod.ts";
+import type { EdgeDecisions } from "./edge_decisions.ts";
+import {
+  type DecodedFrame,
+  type FrameDecoder,
+  type HostLimits,
+  timeColumnIn,
+} from "../instances/mod.ts";
+import { SequenceGaps } from "./input_gaps.ts";
+
+/** A feed message made an input: the instances here it goes to, and what each journals. */
+export interface EdgeInput {
+  targets: Array<[AnyActorDefinition, string]>;
+  record: InputRecord;
+  /** The journal record's bytes. */
+  bytes: ReturnType<typeof encodeInputRecordParts>;
+  decoded: DecodedFrame;
+}
+
+/** What the edge needs of its host. */
+export interface FeedEdgeParts {
+  kinds: ReadonlyMap<string, AnyActorDefinition>;
+  /** Each kind's current configuration (routing may depend on it). */
+  configs: ReadonlyMap<string, unknown>;
+  /** Whether this host owns the key's partition. */
+  owns(key: string): boolean;
+  limits: HostLimits;
+  decode: FrameDecoder;
+  /** The channels admitted, journaled so that the limit holds across restarts. */
+  decisions: EdgeDecisions;
+  /** The host's clock, in ms (when a gap was seen). */
+  now: () => number;
+}
+
+/** A host's feed edge. */
+export class FeedEdge {
+  readonly #p: FeedEdgeParts;
+  /** Feed subjects already parsed: their channel, or null for subjects that are not feeds. */
+  readonly #subjects = new Map<string, string | null>();
+  /** Samples lost on an input without positions, found as gaps in channels' sequences. */
+  readonly gaps: SequenceGaps;
+
+  constructor(parts: FeedEdgeParts) {
+    this.#p = parts;
+    this.gaps = new SequenceGaps(parts.limits.channelsMax);
+  }
+
+  /**
+   * Makes the feed message `msg` (at source position `srcPos`, 0 for none) an input: undefined
+   * when it is no feed's or no instance here consumes it; throws (a ProtocolError, with the
+   * reason it is dead-lettered for) when it is malformed or over a limit. `evenTimes`: journal
+   * an evenly spaced time column as its start and step (see protocol/input_record.ts).
+   */
+  input(msg: BusMessage, srcPos: number, evenTimes: boolean): EdgeInput | undefined {
+    const channel = this.channelOf(msg.subject);
+    if (channel === null) return undefined;
+    const targets = this.targets(channel);
+    if (targets.length === 0) return undefined;
+    const decoded = this.decode(msg, channel, srcPos);
+    const record: InputRecord = { kind: "frame", srcPos, subject: msg.subject, payload: msg.data };
+    const bytes = encodeInputRecordParts(
+      record,
+      evenTimes ? timeColumnIn(msg.data, decoded) : undefined,
+    );
+    return { targets, record, bytes, decoded };
+  }
+
+  /**
+   * Whether `subject` is a feed batch's (`troupe.feed.<feed>`), which `batchInputs` splits.
+   */
+  isBatch(subject: string): boolean {
+    return feedOfBatchSubject(subject) !== undefined;
+  }
+
+  /**
+   * Splits the feed batch `msg` into an input per channel consumed here. Throws when the batch
+   * itself is malformed; a channel of it that is over a limit or whose samples are bad is
+   * reported through `refuse` (its frame alone is dead-lettered) and the others go on.
+   */
+  batchInputs(
+    msg: BusMessage,
+    srcPos: number,
+    evenTimes: boolean,
+    refuse: (frame: BusMessage, err: unknown) => void,
+  ): EdgeInput[] {
+    const feed = feedOfBatchSubject(msg.subject)!;
+    const { meta, batch } = decodeFeedBatch(msg.data, this.#p.limits);
+    const inputs: EdgeInput[] = [];
+    let at = 0;
+    for (let c = 0; c < batch.channels.length; c++) {
+      const channel = batch.channels[c]!;
+      const n = batch.n[c]!;
+      const from = at;
+      at += n;
+      const targets = this.targets(channel);
+      if (targets.length === 0 || n === 0) continue;
+      let t = batch.t.subarray(from, from + n);
+      let v = batch.v.subarray(from, from + n);
+      let kept = n;
+      for (let i = 0; i < n; i++) if (v[i] !== v[i] && isStaleMarkerAt(v, i)) kept--;
+      if (kept === 0) continue;
+      if (kept < n) {
+        const tk = new Float64Array(kept), vk = new Float64Array(kept);
+        for (let i = 0, j = 0; i < n; i++) {
+          if (isStaleMarkerAt(v, i)) continue;
+          tk[j] = t[i]!;
+          vk[j++] = v[i]!;
+        }
+        t = tk;
+        v = vk;
+      }
+      const subject = feedSubject(feed, channel);
+      const payload = encodeFrame({ channel, seq0: 0, t, v }, {
+        id: `${meta.id}/${channel}`,
+        src: meta.src,
+        ts: meta.ts,
+      });
+      const frame: BusMessage = { subject, data: payload, headers: undefined, reply: undefined };
+      let decoded: DecodedFrame;
+      try {
+        decoded = this.#p.decode(payload, srcPos);
+        this.#admit(channel);
+      } catch (err) {
+        refuse(frame, err);
+        continue;
+      }
+      const record: InputRecord = { kind: "frame", srcPos, subject, payload };
+      const bytes = encodeInputRecordParts(
+        record,
+        evenTimes ? timeColumnIn(payload, decoded) : undefined,
+      );
+      inputs.push({ targets, record, bytes, decoded });
+    }
+    return inputs;
+  }
+
+  /** The channel of a subject, or null when it is not a feed's; throws for a malformed one. */
+  channelOf(subject: string): string | null {
+    let cached = this.#subjects.get(subject);
+    if (cached === undefined) {
+      const parsed = parseSubject(subject);
+      cached = parsed.kind === "feed" ? parsed.channel : null;
+      if (this.#subjects.size >= this.#p.limits.channelsMax) this.#subjects.clear();
+      this.#subjects.set(subject, cached);
+    }
+    return cached;
+  }
+
+  /** The instances here, `[kind, key]`, that consume `channel`. */
+  targets(channel: string): Array<[AnyActorDefinition, string]> {
+    const targets: Array<[AnyActorDefinition, string]> = [];
+    for (const def of this.#p.kinds.values()) {
+      for (const key of def.route(channel, this.#p.configs.get(def.kind))) {
+        if (this.#p.owns(key)) targets.push([def, key]);
+      }
+    }
+    return targets;
+  }
+
+  /** Decodes the frame of `msg` and checks it against its subject's channel and the limits. */
+  decode(msg: BusMessage, channel: string, srcPos: number): DecodedFrame {
+    const decoded = this.#p.decode(msg.data, srcPos);
+    if (decoded.frame.channel !== channel) {
+      throw new ProtocolError(
+        "value",
+        `Frame on "${msg.subject}" names channel "${decoded.frame.channel}", not "${channel}"`,
+        { value: decoded.frame.channel },
+      );
+    }
+    this.#admit(channel);
+    if (srcPos === 0) {
+      const { seq0, t } = decoded.frame;
+      this.gaps.observe(channel, seq0, t.length, this.#p.now);
+    }
+    return decoded;
+  }
+
+  /** Admits `channel` to the host, or throws when it is new and the host is at its limit. */
+  #admit(channel: string): void {
+    const decisions = this.#p.decisions;
+    if (!decisions.admitted(channel)) {
+      const max = this.#p.limits.channelsMax;
+      if (decisions.channels >= max) {
+        throw new ProtocolError(
+          "oversize",
+          `Channel "${channel}" is over this host's limit of ${max} channels`,
+          { value: channel },
+        );
+      }
+      decisions.admit(channel);
+    }
+  }
+}

@@ -1,0 +1,642 @@
+/**
+ * The actor host: runs actor instances of the kinds it is given, for the partitions it owns.
+ *
+ * An input (a sample frame on `troupe.feed.<feed>.<channel>`, a control message on
+ * `troupe.ctl.<kind>[.<key>]`) is validated once at the edge (failures go to the dead letters),
+ * routed to the instances that consume it, journaled to each instance's stream, then applied:
+ * kernel step, one machine event, outputs published with ids derived from the input's id. An
+ * instance is created on its first input; its first journal record is its starting configuration,
+ * so its state is always the fold of its journal. Snapshots are taken every N inputs or T ms, after
+ * the journal is synced up to them; recovery loads the newest snapshot of each instance and replays
+ * the journal past it, in one pass. An instance whose kernel or machine throws is restarted from
+ * snapshot and journal with exponential backoff; an input that fails it `inputFailuresMax` times is
+ * recorded as skipped, sent to `troupe.dlq.apply` and the instance moves on; an instance that fails
+ * `failuresMax` times in `failureWindowMs` is stopped and reported. Nothing but a bug in the host
+ * itself stops the host.
+ */
+import type { Server } from "node:http";
+import {
+  type AnyActorDefinition,
+  type Bus,
+  type BusMessage,
+  type BusSubscription,
+  decodeFrame,
+  encodeInputRecord,
+  seedRecord,
+  SUBJECT_ROOT,
+} from "../../../protocol/mod.ts";
+import {
+  type ActorInstance,
+  AppliedListeners,
+  DEFAULT_SUPERVISION,
+  type FrameDecoder,
+  type HostLimits,
+  type HostTimers,
+  InputRejectedError,
+  type Output,
+  type Pending,
+  REAL_TIMERS,
+  replayDecoded,
+  type Slot,
+  STAGE,
+  type StageTrace,
+  type Status,
+  streamOf,
+  type SupervisionOptions,
+} from "../instances/mod.ts";
+import {
+  coreInput,
+  EdgeDecisions,
+  type EdgeInput,
+  FeedEdge,
+  type InputSource,
+  reasonOf,
+} from "../edge/mod.ts";
+import { closeServer, HostMetrics, serveHostHttp, serverPort } from "../operations/mod.ts";
+import { HostNotices } from "./host_notices.ts";
+import { isFatalIoError } from "../transport/mod.ts";
+import {
+  type ControlHost,
+  onKeptControl,
+  onLiveControl,
+  SettingsReporter,
+} from "../control/mod.ts";
+import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
+import { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
+import {
+  type Journal,
+  type JournalData,
+  lowestSourcePosition,
+  planLossRebuild,
+} from "../journal/mod.ts";
+import { partitionOf } from "./partition.ts";
+import { Recovery, type RecoveryHost, Snapshotter } from "../recovery/mod.ts";
+import { Mailboxes } from "./mailboxes.ts";
+import { SlotPump } from "./slot_pump.ts";
+import { Ticker } from "./ticker.ts";
+import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
+
+/** An actor host. */
+export class Host {
+  readonly options: HostOptions;
+  readonly metrics: HostMetrics;
+  readonly #bus: Bus;
+  readonly #journal: Journal;
+  readonly #kinds = new Map<string, AnyActorDefinition>();
+  readonly #configs: Map<string, unknown>;
+  readonly #mail: Mailboxes;
+  readonly #pumps: SlotPump;
+  readonly #slots: Map<string, Slot>;
+  readonly #owned: Set<number>;
+  readonly #partitionCount: number;
+  readonly #sup: SupervisionOptions;
+  readonly #limits: HostLimits;
+  readonly #now: () => number;
+  readonly #log: (message: string) => void;
+  readonly #input: InputSource;
+  readonly #edge: FeedEdge;
+  /** Decodes journaled frames for replay; undefined: the instance does. */
+  readonly #decodeReplay: FrameDecoder | undefined;
+  readonly #timers: HostTimers;
+  readonly #snapshotter: Snapshotter;
+  readonly #recovery: Recovery;
+  readonly #progress = new ProgressWatch();
+  readonly #ctlHost: ControlHost;
+  readonly #settings: SettingsReporter;
+  readonly #notices: HostNotices;
+  readonly #restartParts: RestartParts;
+  readonly #ticker: Ticker;
+  /** Inputs applied, all kinds: what the progress watch follows. */
+  #appliedTotal = 0;
+  #ctlSub: BusSubscription | undefined;
+  #timer: unknown;
+  #http: Server | undefined;
+  /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
+  readonly #decisions: EdgeDecisions;
+  #ready = false;
+  #closing = false;
+  /** The error that stopped the host (its journal cannot be written), if one did. */
+  #fatal: Error | undefined;
+  /** Inputs applied, by kind (a cheap counter for tests and benchmarks). */
+  readonly applied = new Map<string, number>();
+  readonly #appliedListeners = new AppliedListeners((line) => this.#log(line));
+  /** The stage trace, when one is on (see stage_trace.ts), and what applies pass to instances. */
+  readonly #trace: StageTrace | undefined;
+  readonly #applyOptions: { trace?: StageTrace };
+
+  constructor(options: HostOptions) {
+    this.options = options;
+    this.#trace = options.stageTrace;
+    this.#applyOptions = this.#trace ? { trace: this.#trace } : {};
+    this.#bus = options.bus;
+    this.#journal = options.journal;
+    this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
+    this.#timers = options.timers ?? REAL_TIMERS;
+    this.#log = options.log ?? ((m) => console.error(`[${options.hostId}] ${m}`));
+    this.#sup = { ...DEFAULT_SUPERVISION, ...options.supervision };
+    this.#limits = hostLimits(options);
+    this.#partitionCount = options.partitions?.count ?? 1;
+    this.#owned = new Set(options.partitions?.owned ?? [...Array(this.#partitionCount).keys()]);
+    this.metrics = new HostMetrics({ host: options.hostId });
+    this.#notices = new HostNotices({
+      hostId: options.hostId,
+      bus: this.#bus,
+      metrics: this.metrics,
+      now: this.#now,
+      log: this.#log,
+    });
+    for (const def of options.actors) this.#kinds.set(def.kind, def);
+    this.#configs = kindConfigs(options.actors, options.config);
+    this.#input = options.input ?? coreInput(this.#bus);
+    this.#decisions = new EdgeDecisions({
+      hostId: options.hostId,
+      journal: this.#journal,
+      log: this.#log,
+    });
+    this.#pumps = new SlotPump({
+      hostId: options.hostId,
+      configs: this.#configs,
+      append: (stream, bytes) => this.#append(stream, bytes),
+      apply: (slot, item, pos) => this.#applyLive(slot, item, pos),
+      fatal: (err) => this.#stopOnFatal(err),
+      conflict: (slot, err) => {
+        if (this.#fatal === undefined) onJournalConflict(slot, err, this.#restartParts);
+      },
+      timers: this.#timers,
+      retryMs: this.#sup.backoffMsBase,
+      log: this.#log,
+      trace: this.#trace,
+    });
+    this.#mail = new Mailboxes({
+      metrics: this.metrics,
+      mailboxMax: this.#limits.mailboxMax,
+      append: (stream, bytes) => this.#append(stream, bytes),
+      reject: (slot, item, err) => this.#reject(slot, item, err),
+      pump: (slot) => this.#pumps.pump(slot),
+    });
+    this.#slots = this.#mail.slots;
+    this.#edge = this.#feedEdge();
+    this.metrics.watchGaps(this.#edge.gaps);
+    this.#decodeReplay = options.frameDecoders?.({});
+    this.#snapshotter = this.#newSnapshotter();
+    this.#recovery = new Recovery(this.#recoveryHost());
+    this.#restartParts = this.#restartsHost();
+    this.#settings = new SettingsReporter({
+      hostId: options.hostId,
+      bus: this.#bus,
+      now: this.#now,
+      kinds: this.#kinds,
+      configs: this.#configs,
+      slots: () => this.#slots.values(),
+      log: this.#log,
+    });
+    this.#ctlHost = this.#controlHost();
+    this.#ticker = new Ticker({
+      hostId: options.hostId,
+      timers: this.#timers,
+      now: this.#now,
+      everyMs: options.tickEveryMs ?? 0,
+      slots: () => this.#slots.values(),
+      enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
+    });
+  }
+
+  /** The feed edge: where a feed message becomes an input (decode, validate, route). */
+  #feedEdge(): FeedEdge {
+    const limits = this.#limits;
+    return new FeedEdge({
+      kinds: this.#kinds,
+      configs: this.#configs,
+      owns: (key) => this.#owns(key),
+      limits,
+      decode: this.options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
+      decisions: this.#decisions,
+      now: this.#now,
+    });
+  }
+
+  #newSnapshotter(): Snapshotter {
+    const { compactEveryMs } = this.options;
+    return new Snapshotter({
+      journal: this.#journal,
+      store: this.options.snapshots,
+      metrics: this.metrics,
+      log: this.#log,
+      now: this.#now,
+      ...(compactEveryMs === undefined ? {} : { compactEveryMs }),
+      closing: () => this.#closing,
+      extra: () => (this.#decisions.sinceSnapshot > 0 ? this.#decisions.snapshot() : undefined),
+    });
+  }
+
+  /** What a failed instance's restart works with (restarts.ts). */
+  #restartsHost(): RestartParts {
+    return {
+      supervision: this.#sup,
+      now: this.#now,
+      timers: this.#timers,
+      metrics: this.metrics,
+      notices: this.#notices,
+      log: this.#log,
+      journalWaiting: (slot, item) => this.#mail.journalWaiting(slot, item),
+      rebuild: (slot) => this.#recovery.restart(slot),
+      reload: (stream) => this.#journal.prepare?.(stream) ?? Promise.resolve(),
+    };
+  }
+
+  /** What recovery works with: this host's journal, slots and supervision. */
+  #recoveryHost(): RecoveryHost {
+    return {
+      journal: this.#journal,
+      snapshotter: this.#snapshotter,
+      supervision: this.#sup,
+      metrics: this.metrics,
+      log: this.#log,
+      kinds: this.#kinds,
+      slots: this.#slots,
+      owns: (key) => this.#owns(key),
+      slot: (def, key) => this.#mail.slot(def, key),
+      decode: (record) => replayDecoded(this.#decodeReplay, record),
+      publish: (outputs) => this.#publish(outputs),
+      deadLetter: (msg, err, actor) => this.#notices.deadLetter(msg, err, actor),
+      failed: (slot, err, pos) => this.#failed(slot, err, pos),
+      pump: (slot) => this.#pumps.pump(slot),
+      enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
+      closing: () => this.#closing,
+      config: (kind) => this.#configs.get(kind),
+      judgeLosses: async (losses) =>
+        planLossRebuild(losses, {
+          firstSrcPos: losses.length > 0 ? await this.#input.firstPosition?.() : undefined,
+          accept: this.options.acceptJournalLoss === true,
+        }),
+    };
+  }
+
+  /** What control messages work with: this host's kinds, configurations and slots. */
+  #controlHost(): ControlHost {
+    return {
+      kinds: this.#kinds,
+      configs: this.#configs,
+      limits: this.#limits,
+      owns: (key) => this.#owns(key),
+      partition: (key) => partitionOf(key, this.#partitionCount),
+      slots: () => this.#slots.values(),
+      enqueue: (def, key, item) => this.#mail.enqueue(def, key, item),
+      reply: (msg, answer) => this.#notices.reply(msg, answer),
+      deadLetter: (msg, err) => this.#notices.deadLetter(msg, err),
+      refused: (kind) => this.metrics.controlRefused.inc({ kind }),
+      applied: (changes) => this.#settings.publish(changes),
+    };
+  }
+
+  /** Whether the host has recovered and is consuming. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** The HTTP port of /healthz and /metrics, once started. */
+  get httpPort(): number | undefined {
+    return serverPort(this.#http);
+  }
+
+  /** Recovers every instance from snapshots and the journal, then starts consuming. */
+  async start(): Promise<void> {
+    try {
+      if (this.options.httpPort !== undefined) {
+        this.#http = await serveHostHttp(this.options.httpPort, {
+          hostId: this.options.hostId,
+          health: () => this.health(),
+          metrics: this.metrics,
+          refreshGauges: () => this.#refreshGauges(),
+          partitions: {
+            count: this.#partitionCount,
+            owned: [...this.#owned].sort((a, b) => a - b),
+          },
+        }, this.options.http);
+      }
+      const t0 = this.#now();
+      // A journal with no streams is a new host's: nothing decided yet, nothing to wait for.
+      if (this.#journal.streams().length > 0) await this.#decisions.recover(this.options.snapshots);
+      const journaled = await this.#recovery.recoverAll(this.#decisions.maxSrcPos);
+      // Where the input resumes, decided here once for every input (resume_from_lowest.ts); the
+      // positions dead-lettered from there on are kept, so that a frame dead-lettered before the
+      // restart is passed over, not judged again.
+      const resumeAfter = lowestSourcePosition(journaled, this.instances());
+      this.#decisions.resumeAt(resumeAfter);
+      const stats = this.#journal.stats();
+      this.metrics.journalTruncatedBytes.set(stats.truncatedBytes);
+      if (stats.truncatedBytes > 0) {
+        this.#log(`journal: truncated a torn tail of ${stats.truncatedBytes} bytes on open`);
+      }
+      this.#log(
+        `recovered ${this.#slots.size} actor instances in ${(this.#now() - t0).toFixed(0)} ms`,
+      );
+      // Control messages and the settings query: both end when the host stops taking control.
+      this.#ctlSub = this.#settings.listen(
+        this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg)),
+      );
+      if (this.options.control) {
+        await this.options.control.start((msg) => {
+          if (this.#closing || this.#fatal) {
+            return Promise.reject(new Error("the host is stopping"));
+          }
+          onKeptControl(msg, this.#ctlHost);
+          return this.#journal.sync();
+        });
+      }
+      const held = this.#recovery.held; // inputs of rebuilt instances, waiting for their place
+      await this.#input.start((msg, srcPos) => {
+        if (held.waiting > 0) held.before(srcPos);
+        this.#onFeed(msg, srcPos);
+        if (held.waiting > 0) held.after(srcPos);
+      }, resumeAfter);
+      const every = this.options.snapshotEveryMs ?? 5000;
+      const period = Math.min(every, 1000);
+      const tick = () => {
+        this.#periodic();
+        if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
+      };
+      this.#timer = this.#timers.setTimeout(tick, period);
+      this.#ticker.start();
+      this.#ready = true;
+    } catch (err) {
+      // Nothing left open: a failed start leaves no port taken.
+      await this.#closeHttp();
+      throw err;
+    }
+  }
+
+  /** Stops consuming, applies what is queued, snapshots every instance and closes the journal. */
+  async stop(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#ready = false;
+    await this.#input.stop();
+    if (this.options.control) await this.options.control.stop();
+    this.#ctlSub?.unsubscribe();
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#ticker.stop();
+    // Let in-flight asynchronous appends finish.
+    for (let i = 0; i < 200 && [...this.#slots.values()].some((s) => s.pumping); i++) {
+      await new Promise<void>((r) => this.#timers.setTimeout(r, 10));
+    }
+    // After a fatal journal error, what the journal holds stays as it is: nothing more is
+    // appended, synced or snapshotted past it.
+    if (this.#fatal === undefined) {
+      this.#snapshotter.captureDue(this.#slots.values());
+      await this.#snapshotter.flush();
+      await this.#journal.sync();
+    }
+    await this.#bus.flush().catch(() => {});
+    for (const slot of this.#slots.values()) slot.inst?.stop();
+    await this.#closeHttp();
+  }
+
+  #closeHttp(): Promise<void> {
+    const http = this.#http;
+    this.#http = undefined;
+    return closeServer(http);
+  }
+
+  /**
+   * Stops consuming and appending after an error the host cannot go on after (its journal's
+   * file cannot be written), and tells the owner (`onFatal`), which closes the host and exits.
+   */
+  fail(err: unknown): void {
+    this.#stopOnFatal(err);
+  }
+
+  #stopOnFatal(err: unknown): void {
+    if (this.#fatal !== undefined) return;
+    if (this.#closing) {
+      // Stopped already: only no more appends (the pumps of inputs queued past the stop end).
+      this.#fatal = err instanceof Error ? err : new Error(String(err));
+      return;
+    }
+    this.#fatal = err instanceof Error ? err : new Error(String(err));
+    this.#ready = false;
+    this.#log(`stopping: ${this.#fatal.message}`);
+    this.#ctlSub?.unsubscribe();
+    this.#ctlSub = undefined;
+    this.#input.stop().catch(() => {});
+    this.options.control?.stop().catch(() => {});
+    this.options.onFatal?.(this.#fatal);
+  }
+
+  /** Appends to the journal; undefined (and the host stops) when the journal cannot be written. */
+  #append(stream: string, bytes: JournalData): number | Promise<number> | undefined {
+    if (this.#fatal !== undefined) return undefined;
+    try {
+      return this.#journal.append(stream, bytes);
+    } catch (err) {
+      if (!isFatalIoError(err)) throw err;
+      this.#stopOnFatal(err);
+      return undefined;
+    }
+  }
+
+  /**
+   * Journals and applies a seed to `(kind, key)`: history loaded from outside the bus (the bars
+   * kind's `history_dir`), an input like any other, so recovery folds it again. False when another
+   * host owns the key's partition; throws for a kind here that takes no seeds.
+   */
+  seed(kind: string, key: string, seed: { id: string; body: unknown }): boolean {
+    const def = this.#kinds.get(kind);
+    if (!def?.seed) {
+      throw new Error(`Cannot seed ${kind}/${key}: no kind "${kind}" here takes seeds`);
+    }
+    if (!this.#owns(key)) return false;
+    const record = seedRecord(streamOf(kind, key), { ...seed, src: this.options.hostId });
+    const item = { record, bytes: encodeInputRecord(record), decoded: undefined };
+    this.#mail.enqueue(def, key, { ...item, arrivedMs: performance.now() });
+    return true;
+  }
+
+  /** Whether this host owns the partition of `key`. */
+  #owns(key: string): boolean {
+    return this.#owned.has(partitionOf(key, this.#partitionCount));
+  }
+
+  /** The instance of `(kind, key)`, if it lives here. */
+  instance(kind: string, key: string): ActorInstance | undefined {
+    return this.#slots.get(streamOf(kind, key))?.inst;
+  }
+
+  /** Calls `listener(key)` after each input applied live to `(kind, key)`; returns its stop. */
+  onApplied(kind: string, listener: (key: string) => void): () => void {
+    return this.#appliedListeners.add(kind, listener);
+  }
+
+  /** Every instance's stream, status, journal position and highest source position taken. */
+  instances(): Array<{ stream: string; status: Status; pos: number; srcPos: number }> {
+    return [...this.#slots.values()].map((s) => ({
+      stream: s.stream,
+      status: s.status,
+      pos: s.inst?.pos ?? 0,
+      srcPos: s.srcPosMax,
+    }));
+  }
+
+  /**
+   * Health: ready, connected, consuming, no instance stopped; the reasons when not, and the
+   * instances by status.
+   */
+  health(): HostHealth {
+    return hostHealth({
+      statuses: [...this.#slots.values()].map((s) => s.status),
+      ready: this.#ready,
+      closing: this.#closing,
+      fatal: this.#fatal,
+      checks: this.options.liveness ?? [],
+      input: this.#ready ? this.#input.health?.() : undefined,
+      progress: this.#progress.problem(this.#now()),
+      loss: this.#edge.gaps.problem(this.#now()),
+    });
+  }
+
+  // --- inputs ----------------------------------------------------------------------------------
+
+  #onFeed(msg: BusMessage, srcPos: number): void {
+    if (this.#closing || this.#fatal) return;
+    if (srcPos > 0 && this.#decisions.deadLettered(srcPos)) return; // decided before a restart
+    const trace = this.#trace;
+    trace?.begin(this.#now() * 1000);
+    if (this.#edge.isBatch(msg.subject)) {
+      this.#onBatch(msg, srcPos);
+      return;
+    }
+    let input: EdgeInput | undefined;
+    try {
+      input = this.#edge.input(msg, srcPos, this.options.journalEvenTimes !== false);
+    } catch (err) {
+      trace?.drop();
+      this.#notices.deadLetter(msg, err);
+      this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
+      return;
+    }
+    if (trace) this.#traceEdge(trace, input);
+    if (input === undefined) return;
+    const { record, bytes, decoded } = input;
+    const arrivedMs = performance.now();
+    for (const [def, key] of input.targets) {
+      this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
+    }
+  }
+
+  /** A feed batch: a frame for each of its channels consumed here (feed_edge.ts). */
+  #onBatch(msg: BusMessage, srcPos: number): void {
+    this.#trace?.drop();
+    let inputs: EdgeInput[];
+    try {
+      inputs = this.#edge.batchInputs(
+        msg,
+        srcPos,
+        this.options.journalEvenTimes !== false,
+        (frame, err) => this.#notices.deadLetter(frame, err),
+      );
+    } catch (err) {
+      this.#notices.deadLetter(msg, err);
+      this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
+      return;
+    }
+    const arrivedMs = performance.now();
+    for (const { targets, record, bytes, decoded } of inputs) {
+      for (const [def, key] of targets) {
+        this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
+      }
+    }
+  }
+
+  /** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
+  #traceEdge(trace: StageTrace, input: EdgeInput | undefined): void {
+    if (input === undefined || input.targets.length !== 1) {
+      trace.drop();
+      return;
+    }
+    trace.sent(input.decoded.frame.channel, input.decoded.envelope.ts);
+    trace.mark(STAGE.edge);
+  }
+
+  #onCtl(msg: BusMessage): void {
+    if (this.#closing || this.#fatal) return;
+    onLiveControl(msg, this.#ctlHost, this.options.control !== undefined);
+  }
+
+  // --- instances -------------------------------------------------------------------------------
+
+  /** Dead-letters an input its instance cannot take. */
+  #reject(slot: Slot, item: Pending, err: InputRejectedError): void {
+    const { subject, payload, srcPos } = item.record;
+    if (item.record.kind === "frame") this.#decisions.deadLetter(srcPos, subject, err.reason);
+    this.#notices.deadLetter(
+      { subject, data: payload, headers: undefined, reply: undefined },
+      err,
+      slot.stream,
+    );
+  }
+
+  #applyLive(slot: Slot, item: Pending, pos: number): void {
+    const inst = slot.inst!;
+    const kind = slot.def.kind;
+    const t0 = performance.now();
+    const duplicates = inst.duplicates;
+    let outputs: Output[];
+    try {
+      outputs = inst.apply(item.record, pos, item.decoded, this.#applyOptions);
+    } catch (err) {
+      this.#failed(slot, err, pos);
+      return;
+    }
+    if (inst.duplicates !== duplicates) this.metrics.duplicates.inc({ kind });
+    this.#publish(outputs);
+    const trace = this.#trace;
+    if (trace) {
+      trace.mark(STAGE.publish);
+      trace.end();
+    }
+    for (const out of outputs) if (out.type !== undefined) slot.tally.event(out.type);
+    slot.publishedPos = pos;
+    slot.tally.input((performance.now() - t0) / 1000, outputs.length);
+    this.applied.set(kind, (this.applied.get(kind) ?? 0) + 1);
+    this.#appliedTotal++;
+    this.#appliedListeners.tell(kind, slot.key);
+    if (item.decoded) slot.lastEventUs = item.decoded.envelope.ts;
+    if (inst.sinceSnapshot >= (this.options.snapshotEveryInputs ?? 1000)) {
+      this.#snapshotter.capture(slot);
+    }
+  }
+
+  #publish(outputs: Output[]): void {
+    for (const out of outputs) {
+      if (this.options.msgIdHeaders) {
+        this.#bus.publish(out.subject, out.data, { headers: { "Nats-Msg-Id": out.id } });
+      } else {
+        this.#bus.publish(out.subject, out.data);
+      }
+      // A finding again on its own subject, where the findings stream journals it: always with
+      // its id, so that the stream drops one published twice (a redelivered input's).
+      if (out.finding) {
+        this.#bus.publish(out.finding, out.data, { headers: { "Nats-Msg-Id": out.id } });
+      }
+    }
+  }
+
+  // --- supervision (restarts.ts) ---------------------------------------------------------------
+
+  #failed(slot: Slot, err: unknown, pos: number): void {
+    onInstanceFailed(slot, err, pos, this.#restartParts);
+  }
+
+  #periodic(): void {
+    const now = this.#now();
+    const every = this.options.snapshotEveryMs ?? 5000;
+    const depth = this.#refreshGauges();
+    this.#progress.observe(depth, this.#appliedTotal, now);
+    this.#snapshotter.captureDue(this.#slots.values(), now, every);
+  }
+
+  /** Brings the gauges up to date (see refreshGauges); returns the inputs waiting. */
+  #refreshGauges(): number {
+    return refreshGauges(this.metrics, this.#journal, this.#slots.values(), () => this.health());
+  }
+}

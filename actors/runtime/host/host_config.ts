@@ -1,0 +1,369 @@
+/**
+ * The host's configuration file (`troupe run --config FILE`): JSON, every field optional, every
+ * unknown field an error. A mistake stops startup with the file, the field's path and the value.
+ */
+import {
+  type AnyActorDefinition,
+  ConfigError,
+  configObject,
+  readBoolean,
+  readNumber,
+  readString,
+  rejectUnknown,
+} from "../../../protocol/mod.ts";
+import type { FsyncPolicy } from "../journal/mod.ts";
+import { parsePartitions } from "./partition.ts";
+
+/** How a host that shares partitions by lease keeps them (`partitions.owned: "auto"`). */
+export interface LeaseSettings {
+  /** The lease's time to live, ms: a dead host's partitions are taken over after it. 10,000. */
+  ttl_ms: number;
+  /** Milliseconds between renewals: a quarter of the TTL by default. */
+  heartbeat_ms: number;
+}
+
+/** The lease settings of `ttlMs` (default 10 s), renewed four times a TTL. */
+export function leaseSettings(ttlMs = 10_000): LeaseSettings {
+  return { ttl_ms: ttlMs, heartbeat_ms: Math.max(50, Math.floor(ttlMs / 4)) };
+}
+
+/** A host's configuration. */
+export interface HostConfig {
+  host_id: string;
+  /** NATS server URL; the in-process bus when absent. */
+  nats: string | undefined;
+  /**
+   * The replicas of every stream and bucket troupe creates in JetStream (the feed, control,
+   * journal and findings streams, the snapshot and lease buckets): `nats.replicas`, 1; 3 on a
+   * 3-node cluster.
+   */
+  replicas: number;
+  data_dir: string;
+  /**
+   * The partitions and those this host owns; with `leases` (`owned: "auto"`), the host shares
+   * them out with the cluster's other hosts by lease (partition_leases.ts), and `owned` is unused.
+   */
+  partitions: { count: number; owned: number[]; leases?: LeaseSettings };
+  /**
+   * Where feed frames come from: a core subscription, or a JetStream stream (durable, resumable).
+   */
+  input: "core" | "jetstream";
+  journal: { kind: "file" | "jetstream" | "memory"; fsync: FsyncPolicy; fsync_interval_ms: number };
+  snapshots: { store: "file" | "kv" | "memory"; every_inputs: number; every_ms: number };
+  http_port: number | undefined;
+  /** Send each output's id as a `Nats-Msg-Id` header, for a JetStream stream capturing outputs. */
+  output_msg_id: boolean;
+  /** Start over journal losses the input cannot give back (`--accept-journal-loss`). */
+  accept_journal_loss: boolean;
+  limits: {
+    frame_bytes_max: number;
+    samples_per_frame_max: number;
+    channels_max: number;
+    mailbox_max: number;
+  };
+  /** Per-kind actor configuration; the kinds listed are the kinds this host runs. */
+  actors: Record<string, unknown>;
+  /**
+   * The cluster's incident stage settings, as written (`actors/incidents` parses them: this
+   * folder cannot import it, so `troupe run` checks them when it loads the file).
+   */
+  incidents: Record<string, unknown>;
+  /**
+   * The metrics receiver's settings (remote write and OTLP), as written, or undefined for none
+   * (`actors/ingest` parses them, and `troupe run` checks them when it loads the file).
+   */
+  remote_write: Record<string, unknown> | undefined;
+}
+
+/** The defaults, for a host with no config file. */
+export function defaultHostConfig(): HostConfig {
+  return {
+    host_id: "host-1",
+    nats: undefined,
+    replicas: 1,
+    data_dir: ".troupe/host-1",
+    partitions: { count: 1, owned: [0] },
+    input: "core",
+    journal: { kind: "file", fsync: "interval", fsync_interval_ms: 100 },
+    snapshots: { store: "file", every_inputs: 1000, every_ms: 5000 },
+    http_port: undefined,
+    output_msg_id: false,
+    accept_journal_loss: false,
+    limits: {
+      frame_bytes_max: 1 << 20,
+      samples_per_frame_max: 65_536,
+      channels_max: 100_000,
+      mailbox_max: 10_000,
+    },
+    actors: { stats: {} },
+    incidents: {},
+    remote_write: undefined,
+  };
+}
+
+/**
+ * The largest values the limits take: a frame is one NATS message (a server's max_payload is at
+ * most 64 MiB); a frame's samples fit in it as two float64 columns; channels and mailboxes are
+ * held in memory.
+ */
+export const LIMITS_MAX = {
+  frame_bytes_max: 64 * 1024 * 1024,
+  samples_per_frame_max: 4 * 1024 * 1024,
+  channels_max: 10_000_000,
+  mailbox_max: 10_000_000,
+} as const;
+
+/** URL schemes a NATS client connects with. */
+const NATS_SCHEMES = ["nats:", "tls:", "ws:", "wss:"];
+
+/**
+ * Checks a NATS server list (`nats://host:port`, `host:port`, comma-separated); throws a
+ * ConfigError naming `field` and the value when an entry is not a server URL.
+ */
+export function checkNatsUrl(value: string, field: string): string {
+  const entries = value.split(",").map((s) => s.trim());
+  for (const entry of entries) {
+    let url: URL | undefined;
+    try {
+      url = new URL(/^[a-z]+:\/\//i.test(entry) ? entry : `nats://${entry}`);
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url || !NATS_SCHEMES.includes(url.protocol) || url.hostname === "" || url.pathname.length > 1
+    ) {
+      throw new ConfigError(
+        field,
+        `Field "${field}" must be a NATS server URL such as nats://127.0.0.1:4222 ` +
+          `(or several, comma-separated), got "${entry}"`,
+        { value },
+      );
+    }
+  }
+  return value;
+}
+
+const TOP = [
+  "host_id",
+  "nats",
+  "data_dir",
+  "partitions",
+  "input",
+  "journal",
+  "snapshots",
+  "http_port",
+  "output_msg_id",
+  "accept_journal_loss",
+  "limits",
+  "actors",
+  "incidents",
+  "remote_write",
+] as const;
+
+/** Parses a host configuration object; throws ConfigError naming the field. */
+export function parseHostConfig(
+  raw: unknown,
+  kinds: Readonly<Record<string, AnyActorDefinition>>,
+): HostConfig {
+  const d = defaultHostConfig();
+  const obj = configObject(raw, "");
+  rejectUnknown(obj, TOP, "");
+  const host_id = readString(obj, "host_id", "", d.host_id);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(host_id)) {
+    throw new ConfigError(
+      "host_id",
+      `Field "host_id" must be 1 to 64 of A-Z a-z 0-9 _ -, got "${host_id}"`,
+      { value: host_id },
+    );
+  }
+  const nats = parseNatsSection(obj.nats);
+  const config: HostConfig = {
+    host_id,
+    ...nats,
+    data_dir: readString(obj, "data_dir", "", `.troupe/${host_id}`),
+    partitions: obj.partitions === undefined
+      ? d.partitions
+      : parsePartitionsSection(obj.partitions),
+    input: readString(obj, "input", "", d.input, ["core", "jetstream"]) as HostConfig["input"],
+    journal: obj.journal === undefined ? d.journal : parseJournalSection(obj.journal, d.journal),
+    snapshots: obj.snapshots === undefined
+      ? d.snapshots
+      : parseSnapshotsSection(obj.snapshots, d.snapshots),
+    http_port: obj.http_port === undefined
+      ? undefined
+      : readNumber(obj, "http_port", "", 0, { min: 0, max: 65535, integer: true }),
+    output_msg_id: readBoolean(obj, "output_msg_id", "", d.output_msg_id),
+    accept_journal_loss: readBoolean(obj, "accept_journal_loss", "", d.accept_journal_loss),
+    limits: obj.limits === undefined ? d.limits : parseLimitsSection(obj.limits, d.limits),
+    actors: parseActors(obj.actors, kinds),
+    incidents: obj.incidents === undefined ? {} : { ...configObject(obj.incidents, "incidents") },
+    remote_write: obj.remote_write === undefined
+      ? undefined
+      : { ...configObject(obj.remote_write, "remote_write") },
+  };
+  checkNatsNeeded(config);
+  return config;
+}
+
+/** JetStream keeps at most 5 replicas of a stream. */
+export const REPLICAS_MAX = 5;
+
+/** `nats`: a server URL (list), or `{ url, replicas }`. */
+function parseNatsSection(raw: unknown): Pick<HostConfig, "nats" | "replicas"> {
+  if (raw === undefined) return { nats: undefined, replicas: 1 };
+  if (typeof raw === "string") return { nats: checkNatsUrl(raw, "nats"), replicas: 1 };
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(
+      "nats",
+      `Field "nats" must be a NATS server URL or { "url", "replicas" }, got ${JSON.stringify(raw)}`,
+      { value: raw },
+    );
+  }
+  const n = configObject(raw, "nats");
+  rejectUnknown(n, ["url", "replicas"], "nats");
+  if (n.url === undefined) {
+    throw new ConfigError("nats.url", `Field "nats.url" is missing: the NATS server URL`, {
+      value: undefined,
+    });
+  }
+  return {
+    nats: checkNatsUrl(readString(n, "url", "nats", ""), "nats.url"),
+    replicas: readNumber(n, "replicas", "nats", 1, { min: 1, max: REPLICAS_MAX, integer: true }),
+  };
+}
+
+function parsePartitionsSection(raw: unknown): HostConfig["partitions"] {
+  const p = configObject(raw, "partitions");
+  rejectUnknown(p, ["count", "owned", "lease_ttl_ms", "heartbeat_ms"], "partitions");
+  const count = readNumber(p, "count", "partitions", 1, { min: 1, max: 4096, integer: true });
+  const ownedSpec = readString(p, "owned", "partitions", "all");
+  if (ownedSpec.trim() === "auto") {
+    const ttl = readNumber(p, "lease_ttl_ms", "partitions", 10_000, {
+      min: 200,
+      max: 3_600_000,
+      integer: true,
+    });
+    const d = leaseSettings(ttl);
+    const beat = readNumber(p, "heartbeat_ms", "partitions", d.heartbeat_ms, {
+      min: 20,
+      max: Math.floor(ttl / 2),
+      integer: true,
+    });
+    return { count, owned: [], leases: { ttl_ms: ttl, heartbeat_ms: beat } };
+  }
+  try {
+    return { count, owned: parsePartitions(ownedSpec, count) };
+  } catch (err) {
+    throw new ConfigError("partitions.owned", (err as Error).message, { value: ownedSpec });
+  }
+}
+
+function parseJournalSection(raw: unknown, d: HostConfig["journal"]): HostConfig["journal"] {
+  const j = configObject(raw, "journal");
+  rejectUnknown(j, ["kind", "fsync", "fsync_interval_ms"], "journal");
+  return {
+    kind: readString(j, "kind", "journal", d.kind, [
+      "file",
+      "jetstream",
+      "memory",
+    ]) as HostConfig["journal"]["kind"],
+    fsync: readString(j, "fsync", "journal", d.fsync, [
+      "always",
+      "interval",
+      "never",
+    ]) as FsyncPolicy,
+    fsync_interval_ms: readNumber(j, "fsync_interval_ms", "journal", d.fsync_interval_ms, {
+      min: 1,
+      max: 60_000,
+    }),
+  };
+}
+
+function parseSnapshotsSection(
+  raw: unknown,
+  d: HostConfig["snapshots"],
+): HostConfig["snapshots"] {
+  const s = configObject(raw, "snapshots");
+  rejectUnknown(s, ["store", "every_inputs", "every_ms"], "snapshots");
+  return {
+    store: readString(s, "store", "snapshots", d.store, [
+      "file",
+      "kv",
+      "memory",
+    ]) as HostConfig["snapshots"]["store"],
+    every_inputs: readNumber(s, "every_inputs", "snapshots", d.every_inputs, {
+      min: 1,
+      integer: true,
+    }),
+    every_ms: readNumber(s, "every_ms", "snapshots", d.every_ms, { min: 10 }),
+  };
+}
+
+function parseLimitsSection(raw: unknown, d: HostConfig["limits"]): HostConfig["limits"] {
+  const l = configObject(raw, "limits");
+  const fields = [
+    "frame_bytes_max",
+    "samples_per_frame_max",
+    "channels_max",
+    "mailbox_max",
+  ] as const;
+  rejectUnknown(l, fields, "limits");
+  const mins = { frame_bytes_max: 64, samples_per_frame_max: 1, channels_max: 1, mailbox_max: 1 };
+  const limits = { ...d };
+  for (const f of fields) {
+    limits[f] = readNumber(l, f, "limits", d[f], {
+      min: mins[f],
+      max: LIMITS_MAX[f],
+      integer: true,
+    });
+  }
+  return limits;
+}
+
+/** A JetStream journal or input needs a NATS URL. */
+function checkNatsNeeded(config: HostConfig): void {
+  if (config.journal.kind === "jetstream" && config.nats === undefined) {
+    throw new ConfigError(
+      "journal.kind",
+      `Field "journal.kind" is "jetstream" but no "nats" URL is set`,
+      { value: config.journal.kind },
+    );
+  }
+  if (config.input === "jetstream" && config.nats === undefined) {
+    throw new ConfigError("input", `Field "input" is "jetstream" but no "nats" URL is set`, {
+      value: config.input,
+    });
+  }
+}
+
+/**
+ * The kinds a host runs and their configurations: every kind it knows, each with the fields its
+ * `actors.<kind>` section gives, but those whose section says `"enabled": false`. (Listing one
+ * kind used to run that kind alone, which surprised users: issue 12.)
+ */
+function parseActors(
+  raw: unknown,
+  kinds: Readonly<Record<string, AnyActorDefinition>>,
+): Record<string, unknown> {
+  const given = raw === undefined ? {} : configObject(raw, "actors");
+  for (const kind of Object.keys(given)) {
+    if (!kinds[kind]) {
+      throw new ConfigError(
+        `actors.${kind}`,
+        `Unknown actor kind "actors.${kind}"; known kinds: ${Object.keys(kinds).join(", ")}`,
+        { value: kind },
+      );
+    }
+  }
+  const actors: Record<string, unknown> = {};
+  for (const [kind, def] of Object.entries(kinds)) {
+    const path = `actors.${kind}`;
+    const section = { ...configObject(given[kind] ?? {}, path) };
+    const enabled = readBoolean(section, "enabled", path, true);
+    delete section.enabled;
+    if (!enabled) continue;
+    def.parseConfig(section, def.defaultConfig, path); // fail early
+    actors[kind] = section;
+  }
+  return actors;
+}

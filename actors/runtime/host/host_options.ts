@@ -1,0 +1,135 @@
+/**
+ * What a host is built from: its bus, journal and snapshot store, the kinds it runs and their
+ * configuration, its partitions, limits and supervision, and the seams the simulator replaces
+ * (clock, timers, input, frame decoders). Also how the kinds' configurations are resolved.
+ */
+import {
+  type AnyActorDefinition,
+  type Bus,
+  ConfigError,
+  type FrameLimits,
+} from "../../../protocol/mod.ts";
+import type { ControlSource } from "../control/mod.ts";
+import type {
+  FrameDecoder,
+  HostLimits,
+  HostTimers,
+  StageTrace,
+  SupervisionOptions,
+} from "../instances/mod.ts";
+import type { HttpExtension } from "../operations/mod.ts";
+import type { InputSource } from "../edge/mod.ts";
+import type { LivenessCheck } from "./liveness.ts";
+import type { Journal } from "../journal/mod.ts";
+import type { SnapshotStore } from "../snapshots/mod.ts";
+
+/** Options of a host. */
+export interface HostOptions {
+  /** A name for this host (a subject token): in metrics, dead letters and output sources. */
+  hostId: string;
+  bus: Bus;
+  actors: readonly AnyActorDefinition[];
+  /** Per-kind configuration objects, parsed by each kind (`{ stats: { every_samples: 500 } }`). */
+  config?: Record<string, unknown>;
+  journal: Journal;
+  snapshots: SnapshotStore;
+  /** Number of partitions, and those this host owns (default: all). */
+  partitions?: { count: number; owned?: readonly number[] };
+  /** Where feed messages come from; default: a core subscription to `troupe.feed.>` on the bus. */
+  input?: InputSource;
+  limits?: FrameLimits & { channelsMax?: number; mailboxMax?: number };
+  snapshotEveryInputs?: number;
+  snapshotEveryMs?: number;
+  /** Milliseconds between journal compactions (segments every snapshot covers): 30 s. */
+  compactEveryMs?: number;
+  supervision?: Partial<SupervisionOptions>;
+  /** Add a `Nats-Msg-Id` header to every output, for JetStream duplicate detection. */
+  msgIdHeaders?: boolean;
+  /** Serve /healthz and /metrics on this port (0: a free port); none when absent. */
+  httpPort?: number;
+  /** Routes served on the same port besides /healthz and /metrics (the scan API). */
+  http?: HttpExtension;
+  /** Wall clock in milliseconds, for lag, timers and backoff only: never for actor logic. */
+  now?: () => number;
+  /** Timers for backoff and periodic work; the simulator passes virtual ones. */
+  timers?: HostTimers;
+  /**
+   * Milliseconds between looks for the clock ticks that kinds acting on time wait for (bars: a
+   * quiet channel's bar closes; see ticker.ts). Default 0: none, as a recording (which holds the
+   * bus, not a host's ticks) and the simulator's check against a fault-free run need. `troupe run`
+   * and `troupe up` tick every second (launch_host.ts).
+   */
+  tickEveryMs?: number;
+  /** Start over journal losses that cannot be rebuilt from the input (default false: refuse). */
+  acceptJournalLoss?: boolean;
+  /** Where the host reports what happens (restarts, truncations, stops). */
+  log?: (message: string) => void;
+  /**
+   * Called once when the host meets an error it cannot go on after (its journal cannot be
+   * written: a full or read-only disk). The host has stopped consuming and appending; its owner
+   * closes it and exits. Without it, the error is only logged.
+   */
+  onFatal?: (err: unknown) => void;
+  /**
+   * Where kept control messages come from (JetStream input: the control stream); the live
+   * subscription then only answers requests. Default: none, the live subscription applies them.
+   */
+  control?: ControlSource;
+  /** Checks /healthz runs besides the host's own (e.g. the NATS connection's). */
+  liveness?: LivenessCheck[];
+  /**
+   * Makes the host's frame decoders, one per set of limits: of feed messages as they arrive (the
+   * host's limits) and of journaled frames in replay (the default limits). Each must return what
+   * `decodeFrame(bytes, limits)` returns, or throw as it does. By default, `decodeFrame` itself,
+   * with journaled frames decoded by the instance; the simulator, whose hosts see the same
+   * frames again and again (redeliveries, recoveries), passes decoders that decode each once.
+   */
+  frameDecoders?: (limits: FrameLimits) => FrameDecoder;
+  /**
+   * Journal frames whose times are evenly spaced without their time column (see
+   * protocol/input_record.ts): half the bytes written for metrics and bars. Default true; the
+   * simulator, whose journals hold the logged bytes in place, passes false.
+   */
+  journalEvenTimes?: boolean;
+  /**
+   * Times each stage of a feed frame's trip through the host (see stage_trace.ts); off when absent.
+   */
+  stageTrace?: StageTrace;
+}
+
+/** The limits of a host with `options`: 100,000 channels and 10,000 inputs waiting by default. */
+export function hostLimits(options: HostOptions): HostLimits {
+  return {
+    ...options.limits,
+    channelsMax: options.limits?.channelsMax ?? 100_000,
+    mailboxMax: options.limits?.mailboxMax ?? 10_000,
+  };
+}
+
+/**
+ * Each kind's starting configuration: its `config[kind]` parsed over its defaults, or the
+ * defaults. A kind in `config` that is not among `actors` is a ConfigError.
+ */
+export function kindConfigs(
+  actors: readonly AnyActorDefinition[],
+  config: Record<string, unknown> = {},
+): Map<string, unknown> {
+  const configs = new Map<string, unknown>();
+  for (const def of actors) {
+    const raw = config[def.kind];
+    configs.set(
+      def.kind,
+      raw === undefined
+        ? def.defaultConfig
+        : def.parseConfig(raw, def.defaultConfig, `actors.${def.kind}`),
+    );
+  }
+  for (const kind of Object.keys(config)) {
+    if (!configs.has(kind)) {
+      throw new ConfigError(`actors.${kind}`, `Unknown actor kind "${kind}" in the configuration`, {
+        value: kind,
+      });
+    }
+  }
+  return configs;
+}

@@ -1,0 +1,361 @@
+/**
+ * Builds a running host from a HostConfig: the bus (NATS or in-process), the journal (file,
+ * JetStream or memory), the snapshot store (file, NATS KV or memory), the input (core or
+ * JetStream), and the host itself. `troupe run` and `troupe up` both start hosts through here.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { AnyActorDefinition, Bus } from "../../../protocol/mod.ts";
+import { FileJournal, type Journal, MemoryJournal } from "../journal/mod.ts";
+import {
+  type CorruptSnapshotInfo,
+  FileSnapshotStore,
+  MemorySnapshotStore,
+  type SnapshotStore,
+} from "../snapshots/mod.ts";
+import { describeError, HostFatalError, InProcessBus, NatsBus } from "../transport/mod.ts";
+import { Host } from "./host.ts";
+import type { HostConfig } from "./host_config.ts";
+import type { HttpExtension } from "../operations/mod.ts";
+import type { HostOptions } from "./host_options.ts";
+import { controlStreamSource } from "../control/mod.ts";
+import { natsLiveness } from "./liveness.ts";
+import { TICK_EVERY_MS } from "./ticker.ts";
+import { type InputSource, jetStreamInput } from "../edge/mod.ts";
+import { requireJetStream } from "./jetstream_required.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { StageTrace } from "../instances/mod.ts";
+
+/** A host with what it was built from. */
+export interface LaunchedHost {
+  host: Host;
+  bus: Bus;
+  journal: Journal;
+  snapshots: SnapshotStore;
+  /**
+   * Resolves with the error that stopped the host while it ran (e.g. a full disk); never rejects.
+   */
+  fatal: Promise<HostFatalError>;
+  /** Stops the host, then closes the journal, the snapshot store and (if it owns it) the bus. */
+  close(): Promise<void>;
+}
+
+/** A service run beside a host, on its bus and its HTTP port (the scan service and worker). */
+export interface HostService {
+  /** Routes it serves on the host's HTTP port. */
+  http?: HttpExtension;
+  /** Stops it; called before the host stops. */
+  close(): Promise<void>;
+}
+
+/** What a host service is built from: the started host, its bus and configuration. */
+export interface HostServiceParts {
+  host: Host;
+  bus: Bus;
+  config: HostConfig;
+  log: (message: string) => void;
+  /**
+   * Says why the service is not ready yet while it is being built (`"seeding bars history: 1,200
+   * of 10,000 files"`), undefined once it is: /healthz answers 503 with that reason meanwhile.
+   */
+  notReady(reason: string | undefined): void;
+  /**
+   * Says what the service is still warming once it serves (`"scans: rehearsing the scan path"`),
+   * undefined once warm: /healthz stays 200 and names it in `warming` meanwhile.
+   */
+  warming(what: string | undefined): void;
+}
+
+/** Options of `launchHost`. */
+export interface LaunchOptions {
+  /** A bus to use instead of connecting (e.g. the in-process bus `troupe up` shares). */
+  bus?: Bus;
+  log?: (message: string) => void;
+  /** Milliseconds between looks for due clock ticks (default TICK_EVERY_MS; 0: none). */
+  tickEveryMs?: number;
+  /** Builds a service once the host has started (recovered); its routes join the host's port. */
+  service?: (parts: HostServiceParts) => Promise<HostService>;
+  /** Times the stages of each feed frame's trip through the host (bench latency --trace-stages). */
+  stageTrace?: StageTrace;
+  /**
+   * Where feed frames come from instead of the configuration's input (a threaded host's thread).
+   */
+  input?: InputSource;
+  /**
+   * Told what the service is warming each time it changes (empty once warm): a threaded host's
+   * thread passes it on, for the main thread's /healthz.
+   */
+  onWarming?: (warming: string[]) => void;
+}
+
+/**
+ * Builds and starts a host from its configuration. A failure to start closes whatever was opened
+ * (the NATS connection, the journal and its lock, the HTTP port) and rejects with a
+ * HostFatalError whose message is one line naming the cause and the value.
+ */
+export async function launchHost(
+  config: HostConfig,
+  kinds: Readonly<Record<string, AnyActorDefinition>>,
+  options: LaunchOptions = {},
+): Promise<LaunchedHost> {
+  const log = options.log ?? ((m: string) => console.error(`[${config.host_id}] ${m}`));
+  const opened: Array<() => Promise<void>> = [];
+  let reportFatal: (err: HostFatalError) => void = () => {};
+  const fatal = new Promise<HostFatalError>((resolve) => (reportFatal = resolve));
+  try {
+    const bus = options.bus ?? await connectBus(config, log);
+    if (options.bus === undefined) opened.push(() => bus.close());
+    const nc = bus instanceof NatsBus ? bus.nc : undefined;
+    const onFatal = (err: unknown) => reportFatal(asFatal(err));
+    const built: { host?: Host } = {};
+    // The journal's write errors go to the host, which stops consuming, then to onFatal.
+    const journal = await openJournal(
+      config,
+      nc,
+      log,
+      (err) => built.host ? built.host.fail(err) : onFatal(err),
+    );
+    opened.push(() => journal.close());
+    const snapshots = await openSnapshots(config, nc, log);
+    opened.push(() => snapshots.close());
+    const mount = serviceMount();
+    const base = hostOptions(config, kinds, { bus, nc, journal, snapshots, log, onFatal });
+    const host = new Host({
+      ...base,
+      ...(options.service
+        ? { http: mount.http, liveness: [...(base.liveness ?? []), () => mount.notReady] }
+        : {}),
+      tickEveryMs: options.tickEveryMs ?? TICK_EVERY_MS,
+      ...(options.stageTrace ? { stageTrace: options.stageTrace } : {}),
+      ...(options.input ? { input: options.input } : {}),
+    });
+    built.host = host;
+    if (bus instanceof NatsBus) host.metrics.watchNats(() => bus.state);
+    opened.push(() => host.stop());
+    await host.start();
+    if (options.service) {
+      mount.notReady = "starting: building the host's services";
+      const notReady = (reason: string | undefined) => (mount.notReady = reason);
+      const warming = (what: string | undefined) => {
+        mount.warming = what;
+        options.onWarming?.(what === undefined ? [] : [what]);
+      };
+      const service = await options.service({ host, bus, config, log, notReady, warming });
+      mount.notReady = undefined;
+      mount.service = service;
+      opened.push(() => service.close());
+    }
+    const launched = { host, bus, journal, snapshots, fatal };
+    const ownBus = options.bus === undefined ? bus : undefined;
+    return { ...launched, close: () => closeLaunched({ ...launched, mount, ownBus }, log) };
+  } catch (err) {
+    for (const close of opened.reverse()) await close().catch(() => {});
+    throw asFatal(err);
+  }
+}
+
+/** Closes what launchHost opened, service first, logging (not throwing) what fails to close. */
+async function closeLaunched(
+  parts: Omit<LaunchedHost, "close" | "fatal"> & {
+    mount: { service?: HostService };
+    ownBus: Bus | undefined;
+  },
+  log: (message: string) => void,
+): Promise<void> {
+  const { mount, host, journal, snapshots, ownBus } = parts;
+  await mount.service?.close().catch((err) => log(`service: ${describeError(err)}`));
+  await host.stop().catch((err) => log(`stopping: ${describeError(err)}`));
+  // After a fatal disk error the journal cannot sync what it holds: it keeps what is on disk.
+  await journal.close().catch((err) => log(`journal: ${describeError(err)}`));
+  await snapshots.close().catch((err) => log(`snapshots: ${describeError(err)}`));
+  await ownBus?.close().catch(() => {});
+}
+
+/** A host service's place beside the host: its routes, why it is not ready yet, what it warms. */
+interface ServiceMount {
+  http: HttpExtension;
+  service?: HostService;
+  notReady: string | undefined;
+  warming: string | undefined;
+}
+
+/**
+ * Where a host service's routes join the host's port: built once the host has recovered, the
+ * service answers from then on; until then its routes are not found.
+ */
+function serviceMount(): ServiceMount {
+  const mount: ServiceMount = {
+    notReady: undefined,
+    warming: undefined,
+    http: {
+      handle: (req, res) => mount.service?.http?.handle(req, res) ?? Promise.resolve(false),
+      upgrade: (req, socket, head) => mount.service?.http?.upgrade(req, socket, head) ?? false,
+      warming: () => mount.warming === undefined ? [] : [mount.warming],
+    },
+  };
+  return mount;
+}
+
+/**
+ * Makes a directory and its parents. Node reports a recursive mkdir on a read-only file system
+ * as ENOENT: the parent that exists is made again without `recursive`, for the real cause (EROFS).
+ */
+function makeDir(path: string): string {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (err) {
+    if ((err as { code?: string }).code === "ENOENT" && existsSync(dirname(path))) mkdirSync(path);
+    throw err;
+  }
+  return path;
+}
+
+function asFatal(err: unknown): HostFatalError {
+  return err instanceof HostFatalError
+    ? err
+    : new HostFatalError(describeError(err), { cause: err });
+}
+
+/**
+ * The host's bus: NATS at `config.nats` (checked to reach JetStream when the config needs it,
+ * jetstream_required.ts), or the in-process bus.
+ */
+export async function connectBus(config: HostConfig, log: (m: string) => void): Promise<Bus> {
+  if (!config.nats) return new InProcessBus();
+  const bus = await connectNats(config.nats, { hostId: config.host_id, log });
+  try {
+    await requireJetStream(bus.nc, config);
+  } catch (err) {
+    await bus.close().catch(() => {});
+    throw err;
+  }
+  return bus;
+}
+
+async function connectNats(
+  url: string,
+  options: { hostId: string; log: (m: string) => void },
+): Promise<NatsBus> {
+  const { hostId, log } = options;
+  try {
+    return await NatsBus.connect(url, {
+      name: hostId,
+      onStatus: (s) => {
+        if (s === "disconnect" || s === "reconnect") log(`NATS ${s}`);
+      },
+    });
+  } catch (err) {
+    throw new HostFatalError(
+      `Cannot connect to NATS at ${url}: ${describeError(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+async function openJournal(
+  config: HostConfig,
+  nc: NatsConnection | undefined,
+  log: (m: string) => void,
+  onFatal: (err: unknown) => void,
+): Promise<Journal> {
+  switch (config.journal.kind) {
+    case "file":
+      return await FileJournal.open(makeDir(join(config.data_dir, "journal")), {
+        fsync: config.journal.fsync,
+        fsyncIntervalMs: config.journal.fsync_interval_ms,
+        onTruncate: (info) =>
+          log(
+            `journal: torn tail truncated: ${info.bytes} bytes at ${info.segment}:${info.offset}`,
+          ),
+        onDamage: (d) =>
+          log(
+            `journal: damaged: ${d.bytes} bytes at ${d.segment}:${d.offset} (${d.reason}); kept ` +
+              `on disk, read on at the next intact record`,
+          ),
+        // A write or fsync that failed: the journal refuses appends from now on.
+        onError: onFatal,
+      });
+    case "jetstream": {
+      if (!nc) throw new HostFatalError(`journal.kind "jetstream" needs a NATS connection`);
+      const { JetStreamJournal } = await import("../journal/mod.ts");
+      return await JetStreamJournal.open(nc, {
+        replicas: config.replicas,
+        onDamage: (d) =>
+          log(
+            `journal: damaged at ${d.segment} sequence ${d.offset} (${d.reason}); read on past it`,
+          ),
+      });
+    }
+    default:
+      return new MemoryJournal();
+  }
+}
+
+export async function openSnapshots(
+  config: HostConfig,
+  nc: NatsConnection | undefined,
+  log: (m: string) => void,
+): Promise<SnapshotStore> {
+  const onCorrupt = (info: CorruptSnapshotInfo) =>
+    log(
+      `snapshot of ${info.stream} damaged (${info.where}: ${info.reason}); rebuilding it from ` +
+        `the journal`,
+    );
+  switch (config.snapshots.store) {
+    case "file":
+      return await FileSnapshotStore.open(makeDir(join(config.data_dir, "snapshots")), {
+        onCorrupt,
+      });
+    case "kv": {
+      if (!nc) throw new HostFatalError(`snapshots.store "kv" needs a NATS connection`);
+      const { KvSnapshotStore } = await import("../snapshots/mod.ts");
+      return await KvSnapshotStore.open(nc, { onCorrupt, replicas: config.replicas });
+    }
+    default:
+      return new MemorySnapshotStore();
+  }
+}
+
+export function hostOptions(
+  config: HostConfig,
+  kinds: Readonly<Record<string, AnyActorDefinition>>,
+  parts: {
+    bus: Bus;
+    nc: NatsConnection | undefined;
+    journal: Journal;
+    snapshots: SnapshotStore;
+    log: (m: string) => void;
+    onFatal: (err: unknown) => void;
+  },
+): HostOptions {
+  const { bus, nc, journal, snapshots, log, onFatal } = parts;
+  return {
+    hostId: config.host_id,
+    bus,
+    actors: Object.keys(config.actors).map((kind) => kinds[kind]!),
+    config: config.actors,
+    journal,
+    snapshots,
+    partitions: { count: config.partitions.count, owned: config.partitions.owned },
+    ...(config.input === "jetstream" && nc
+      ? {
+        input: jetStreamInput(nc, { replicas: config.replicas }),
+        control: controlStreamSource(nc, config.host_id, { replicas: config.replicas, log }),
+      }
+      : {}),
+    limits: {
+      messageBytesMax: config.limits.frame_bytes_max,
+      samplesPerFrameMax: config.limits.samples_per_frame_max,
+      channelsMax: config.limits.channels_max,
+      mailboxMax: config.limits.mailbox_max,
+    },
+    snapshotEveryInputs: config.snapshots.every_inputs,
+    snapshotEveryMs: config.snapshots.every_ms,
+    msgIdHeaders: nc !== undefined && config.output_msg_id,
+    acceptJournalLoss: config.accept_journal_loss,
+    ...(config.http_port === undefined ? {} : { httpPort: config.http_port }),
+    log,
+    onFatal,
+    ...(bus instanceof NatsBus ? { liveness: [natsLiveness(() => bus.state)] } : {}),
+  };
+}

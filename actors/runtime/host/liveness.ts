@@ -1,0 +1,145 @@
+/**
+ * Whether a host can do its work, as `/healthz` tells it: ready (recovered), connected to NATS,
+ * its input flowing, its mailboxes draining, no instance stopped. Each check gives a one-line
+ * reason when it fails, so that a 503 says why; a host is healthy when no check has one.
+ */
+import type { HostMetrics } from "../operations/mod.ts";
+import type { Journal } from "../journal/mod.ts";
+import type { Slot, Status } from "../instances/mod.ts";
+
+/** A host's health. */
+export interface HostHealth {
+  ok: boolean;
+  ready: boolean;
+  /** Why the host is not healthy, one line each; empty when it is. */
+  reasons: string[];
+  instances: Record<Status, number>;
+}
+
+/** A check: a reason (one line) while the host cannot do its work, else undefined. */
+export type LivenessCheck = () => string | undefined;
+
+/** The part of a NATS connection's state a check reads. */
+export interface ConnectionState {
+  connected: boolean;
+  server: string;
+  sinceMs: number;
+}
+
+/** Fails while the NATS connection is down, naming the server and for how long. */
+export function natsLiveness(
+  state: () => ConnectionState,
+  nowMs: () => number = Date.now,
+): LivenessCheck {
+  return () => {
+    const s = state();
+    if (s.connected) return undefined;
+    const forS = Math.max(0, (nowMs() - s.sinceMs) / 1000);
+    return `disconnected from NATS at ${s.server} for ${forS.toFixed(1)} s`;
+  };
+}
+
+/** Seconds without progress after which inputs waiting in mailboxes count as stalled. */
+export const STALL_S = 3;
+
+/**
+ * Watches the inputs waiting in a host's mailboxes: stalled when some wait and none was applied
+ * for `STALL_S` seconds (a journal that no longer takes appends, an instance that never comes
+ * back). Fed by the host's periodic tick, so it costs nothing per input.
+ */
+export class ProgressWatch {
+  #applied = -1;
+  #sinceMs = 0;
+  #waiting = 0;
+
+  /** Records the inputs waiting and the inputs applied so far, at `nowMs`. */
+  observe(waiting: number, applied: number, nowMs: number): void {
+    this.#waiting = waiting;
+    if (applied !== this.#applied || waiting === 0) {
+      this.#applied = applied;
+      this.#sinceMs = nowMs;
+    }
+  }
+
+  /** The reason, while stalled. */
+  problem(nowMs: number): string | undefined {
+    if (this.#waiting === 0) return undefined;
+    const forS = (nowMs - this.#sinceMs) / 1000;
+    if (forS < STALL_S) return undefined;
+    return `inputs stalled: ${this.#waiting} waiting in mailboxes, none applied for ${
+      forS.toFixed(1)
+    } s`;
+  }
+}
+
+/** Counts instances by status. */
+export function countByStatus(statuses: Iterable<Status>): Record<Status, number> {
+  const counts: Record<Status, number> = { recovering: 0, running: 0, backoff: 0, stopped: 0 };
+  for (const s of statuses) counts[s]++;
+  return counts;
+}
+
+/** What a host's health is made of. */
+export interface HealthParts {
+  statuses: Iterable<Status>;
+  ready: boolean;
+  closing: boolean;
+  /** The error that stopped the host, if one did. */
+  fatal: Error | undefined;
+  checks: readonly LivenessCheck[];
+  /** The input's reason, if it has one. */
+  input: string | undefined;
+  /** The mailboxes' reason (ProgressWatch), if they have one. */
+  progress: string | undefined;
+  /** The input's recent silent loss (SequenceGaps), if any. */
+  loss?: string | undefined;
+}
+
+/** A host's health from its parts: ok when no part gives a reason. */
+export function hostHealth(p: HealthParts): HostHealth {
+  const instances = countByStatus(p.statuses);
+  const reasons: string[] = [];
+  if (p.fatal) reasons.push(`stopped: ${p.fatal.message}`);
+  else if (!p.ready) reasons.push(p.closing ? "stopping" : "starting: recovering actor instances");
+  if (instances.stopped > 0) {
+    reasons.push(`${instances.stopped} actor instances stopped after repeated failures`);
+  }
+  for (const check of p.checks) {
+    const reason = check();
+    if (reason !== undefined) reasons.push(reason);
+  }
+  if (p.input !== undefined) reasons.push(p.input);
+  if (p.progress !== undefined) reasons.push(p.progress);
+  if (p.loss !== undefined) reasons.push(p.loss);
+  return { ok: reasons.length === 0, ready: p.ready, reasons, instances };
+}
+
+/**
+ * Brings a host's gauges up to date: journal bytes, mailbox depth, health, and each kind's lag
+ * (the age of its oldest input waiting, from its arrival at the host; 0 when none waits).
+ * Returns the inputs waiting.
+ */
+export function refreshGauges(
+  metrics: HostMetrics,
+  journal: Journal,
+  slots: Iterable<Slot>,
+  health: () => HostHealth,
+): number {
+  metrics.journalBytes.set(journal.stats().bytes);
+  const now = performance.now();
+  const oldest = new Map<string, number>();
+  let depth = 0;
+  for (const slot of slots) {
+    const kind = slot.def.kind;
+    if (!oldest.has(kind)) oldest.set(kind, now);
+    const waiting = slot.mailbox.length - slot.head;
+    if (waiting === 0) continue;
+    depth += waiting;
+    const at = slot.mailbox[slot.head]!.arrivedMs;
+    if (at < oldest.get(kind)!) oldest.set(kind, at);
+  }
+  for (const [kind, at] of oldest) metrics.lag.set({ kind }, (now - at) / 1000);
+  metrics.mailbox.set(depth);
+  metrics.healthy.set(health().ok ? 1 : 0);
+  return depth;
+}

@@ -1,0 +1,110 @@
+/**
+ * The instances' mailboxes: where an input waits for its instance's pump (host.ts). An input is
+ * admitted once, by source position (a redelivery is counted as a duplicate and dropped); it is
+ * refused, to the dead letters with the reason, when its instance is stopped or its mailbox is
+ * full; and while its instance is restarting it is journaled at once, so that a crash meanwhile
+ * cannot lose it. A slot is made on an instance's first input.
+ */
+import { type AnyActorDefinition, invariant } from "../../../protocol/mod.ts";
+import {
+  admitSrcPos,
+  InputRejectedError,
+  newSlot,
+  type Pending,
+  type Slot,
+  streamOf,
+} from "../instances/mod.ts";
+import type { HostMetrics } from "../operations/mod.ts";
+import type { JournalData } from "../journal/mod.ts";
+
+/** What the mailboxes work with: the host's metrics, limit, journal appends and pump. */
+export interface MailboxParts {
+  metrics: HostMetrics;
+  /** Inputs that may wait in one mailbox. */
+  mailboxMax: number;
+  /** Appends to the journal; undefined when the journal cannot be written (the host stops). */
+  append(stream: string, bytes: JournalData): number | Promise<number> | undefined;
+  /** Dead-letters an input its instance cannot take. */
+  reject(slot: Slot, item: Pending, err: InputRejectedError): void;
+  /** Journals and applies what waits in a slot's mailbox. */
+  pump(slot: Slot): void;
+}
+
+/** Every instance's slot, by stream, and the way inputs into them. */
+export class Mailboxes {
+  readonly slots = new Map<string, Slot>();
+  readonly #parts: MailboxParts;
+
+  constructor(parts: MailboxParts) {
+    this.#parts = parts;
+  }
+
+  /** The slot of `(def.kind, key)`, made (running, empty) if there is none yet. */
+  slot(def: AnyActorDefinition, key: string): Slot {
+    const stream = streamOf(def.kind, key);
+    let slot = this.slots.get(stream);
+    if (!slot) {
+      slot = newSlot(def, key, this.#parts.metrics.tally(def.kind));
+      this.slots.set(stream, slot);
+      this.#parts.metrics.instances.inc({ kind: def.kind });
+    }
+    return slot;
+  }
+
+  /** Puts an input in its instance's mailbox, or refuses it, and runs the pump. */
+  enqueue(def: AnyActorDefinition, key: string, item: Pending): void {
+    const parts = this.#parts;
+    const slot = this.slot(def, key);
+    if (slot.status === "stopped") {
+      const message = `Actor ${slot.stream} is stopped after repeated failures`;
+      parts.reject(slot, item, new InputRejectedError("stopped", message));
+      return;
+    }
+    if (!admitSrcPos(slot, item.record.srcPos)) {
+      parts.metrics.duplicates.inc({ kind: def.kind });
+      return;
+    }
+    if (slot.mailbox.length - slot.head >= parts.mailboxMax) {
+      const message = `Mailbox of ${slot.stream} is full (${parts.mailboxMax} inputs waiting)`;
+      parts.reject(slot, item, new InputRejectedError("overflow", message));
+      return;
+    }
+    if (slot.status === "backoff" || slot.status === "recovering") this.journalWaiting(slot, item);
+    checkOrder(slot, item);
+    slot.mailbox.push(item);
+    parts.pump(slot);
+  }
+
+  /**
+   * Journals an input that must wait for its instance to come back: a crash meanwhile must not
+   * lose it (recovery resumes the feed after the highest source position any instance journaled).
+   * The restart applies it from the journal or from the mailbox, by position, once.
+   */
+  journalWaiting(slot: Slot, item: Pending): void {
+    if (item.pos !== undefined || item.posPromise !== undefined) return;
+    const r = this.#parts.append(slot.stream, item.bytes);
+    if (r === undefined) return;
+    if (typeof r === "number") item.pos = r;
+    else {
+      item.posPromise = r;
+      // Awaited by the pump once the instance runs again, which may be never (its partition's
+      // lease lost meanwhile): a refused append must not be an unhandled rejection till then.
+      r.catch(() => {});
+    }
+  }
+}
+
+/**
+ * A mailbox holds its inputs in source order (admission takes each position once, rising): an
+ * input behind the last one waiting would be journaled, and so folded, out of the feed's order.
+ */
+function checkOrder(slot: Slot, item: Pending): void {
+  const srcPos = item.record.srcPos;
+  if (srcPos <= 0 || slot.mailbox.length === slot.head) return;
+  const last = slot.mailbox[slot.mailbox.length - 1]!.record.srcPos;
+  if (last <= 0 || last < srcPos) return;
+  invariant(
+    false,
+    () => `Mailbox of ${slot.stream} was given source position ${srcPos} after ${last}`,
+  );
+}

@@ -1,0 +1,46 @@
+/**
+ * The host: one process's actor instances, fed and supervised, with its configuration, options,
+ * notices, liveness and start (launchHost), and the kinds module it runs.
+ */
+export { Host } from "./host.ts";
+export {
+  checkNatsUrl,
+  defaultHostConfig,
+  type HostConfig,
+  type LeaseSettings,
+  leaseSettings,
+  LIMITS_MAX,
+  parseHostConfig,
+  REPLICAS_MAX,
+} from "./host_config.ts";
+export { HostNotices, type HostNoticesOptions } from "./host_notices.ts";
+export { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
+export { jetStreamSetting, requireJetStream } from "./jetstream_required.ts";
+export { type KindRegistry, type KindsModule, loadKindsModule } from "./kinds_module.ts";
+export {
+  connectBus,
+  hostOptions,
+  type HostService,
+  type HostServiceParts,
+  type LaunchedHost,
+  launchHost,
+  type LaunchOptions,
+  openSnapshots,
+} from "./launch_host.ts";
+export {
+  type ConnectionState,
+  countByStatus,
+  type HealthParts,
+  type HostHealth,
+  hostHealth,
+  type LivenessCheck,
+  natsLiveness,
+  ProgressWatch,
+  refreshGauges,
+  STALL_S,
+} from "./liveness.ts";
+export { Mailboxes, type MailboxParts } from "./mailboxes.ts";
+export { parsePartitions, partitionOf } from "./partition.ts";
+export { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
+export { SlotPump, type SlotPumpParts } from "./slot_pump.ts";
+export { TICK_EVERY_MS, Ticker, type TickerOptions } from "./ticker.ts";

@@ -1,0 +1,146 @@
+/**
+ * An instance's pump: takes the inputs waiting in a slot's mailbox, in order, journals each and
+ * only then applies it (an output is published only once its input is in the journal). A new
+ * instance's starting configuration is journaled before its first input. A journal that appends
+ * asynchronously (JetStream) parks the pump until the position comes back; an append that fails
+ * is retried after the supervision's base backoff, one that met another writer of the stream
+ * goes to the host (which rebuilds the instance from the journal: restarts.ts), and one the host
+ * cannot go on after (a full disk) stops the host, the input staying where it is.
+ */
+import {
+  ActorInstance,
+  compactMailbox,
+  type HostTimers,
+  type Pending,
+  type Slot,
+  STAGE,
+  type StageTrace,
+} from "../instances/mod.ts";
+import { isFatalIoError } from "../transport/mod.ts";
+import { JournalConflictError, type JournalData } from "../journal/mod.ts";
+import { encodeInitRecord } from "../../../protocol/mod.ts";
+
+/** What a pump works with: the host's journal appends, its apply, its configurations. */
+export interface SlotPumpParts {
+  hostId: string;
+  /** Each kind's configuration: a new instance's starting one. */
+  configs: ReadonlyMap<string, unknown>;
+  /** Appends to the journal; undefined when the host stops (its journal cannot be written). */
+  append(stream: string, bytes: JournalData): number | Promise<number> | undefined;
+  /** Applies a journaled input live (kernel, machine, publish). */
+  apply(slot: Slot, item: Pending, pos: number): void;
+  /** Stops the host after an error it cannot go on after. */
+  fatal(err: unknown): void;
+  /** Takes a slot whose append met another writer of its stream (the input stays queued). */
+  conflict(slot: Slot, err: JournalConflictError): void;
+  timers: HostTimers;
+  /** Milliseconds before a failed append is tried again. */
+  retryMs: number;
+  log(message: string): void;
+  trace: StageTrace | undefined;
+}
+
+/** Journals and applies the inputs of slots' mailboxes, in order. */
+export class SlotPump {
+  readonly #p: SlotPumpParts;
+
+  constructor(parts: SlotPumpParts) {
+    this.#p = parts;
+  }
+
+  /** Journals and applies a slot's queued inputs in order. */
+  pump(slot: Slot): void {
+    if (slot.pumping) return;
+    slot.pumping = true;
+    const trace = this.#p.trace;
+    while (slot.status === "running" && slot.head < slot.mailbox.length) {
+      const item = slot.mailbox[slot.head]!;
+      if (!slot.inst && !this.#startInstance(slot)) return; // resumes when the init is journaled
+      const inst = slot.inst!;
+      if (item.pos !== undefined || item.posPromise !== undefined) {
+        // Journaled on arrival, while the instance was restarting.
+        if (item.pos === undefined) {
+          item.posPromise!.then((pos) => {
+            item.pos = pos;
+            item.posPromise = undefined;
+            this.#resume(slot);
+          }, (err) => {
+            // Not journaled: appended afresh when the pump retries.
+            item.posPromise = undefined;
+            this.#journalFailed(slot, err);
+          });
+          return;
+        }
+        slot.head++;
+        if (item.pos > inst.pos) this.#p.apply(slot, item, item.pos);
+        continue;
+      }
+      trace?.mark(STAGE.admission);
+      const r = this.#p.append(slot.stream, item.bytes);
+      if (r === undefined) break; // the host stops: the input stays where it is
+      if (typeof r !== "number") {
+        trace?.drop();
+        r.then((pos) => {
+          slot.head++;
+          this.#p.apply(slot, item, pos);
+          slot.pumping = false;
+          compactMailbox(slot);
+          this.pump(slot);
+        }, (err) => this.#journalFailed(slot, err));
+        return;
+      }
+      slot.head++;
+      trace?.mark(STAGE.journal);
+      this.#p.apply(slot, item, r);
+    }
+    compactMailbox(slot);
+    slot.pumping = false;
+  }
+
+  /** Goes on pumping a slot after an asynchronous append. */
+  #resume(slot: Slot): void {
+    slot.pumping = false;
+    this.pump(slot);
+  }
+
+  /**
+   * Creates a new instance, journaling its starting configuration first. False when the journal
+   * appends asynchronously: the pump resumes once the record is in.
+   */
+  #startInstance(slot: Slot): boolean {
+    const config = this.#p.configs.get(slot.def.kind);
+    const init = encodeInitRecord(slot.stream, { src: this.#p.hostId, config });
+    const r = this.#p.append(slot.stream, init);
+    if (r === undefined) {
+      slot.pumping = false; // the host stops
+      return false;
+    }
+    const inst = ActorInstance.create(slot.def, slot.key, config);
+    slot.inst = inst;
+    if (typeof r !== "number") {
+      r.then((pos) => {
+        inst.skip(pos, 0);
+        inst.sinceSnapshot = 0;
+        this.#resume(slot);
+      }, (err) => this.#journalFailed(slot, err));
+      return false;
+    }
+    inst.skip(r, 0);
+    inst.sinceSnapshot = 0;
+    return true;
+  }
+
+  #journalFailed(slot: Slot, err: unknown): void {
+    slot.pumping = false;
+    if (isFatalIoError(err)) {
+      this.#p.fatal(err);
+      return;
+    }
+    if (err instanceof JournalConflictError) {
+      this.#p.conflict(slot, err); // never retried as it is: the instance may be stale
+      return;
+    }
+    this.#p.log(`journal append for ${slot.stream} failed: ${(err as Error).message}; retrying`);
+    this.#p.timers.setTimeout(() => this.pump(slot), this.#p.retryMs);
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The host's clock ticks: `tick` inputs, journaled and applied like any input, to the instances of
+ * kinds that act on time (their definition has `tickEvent`: the bars kind closes a quiet channel's
+ * bar), so replaying the journal folds the same ticks and gets the same bars. Every period (about a
+ * second, on the host's `HostTimers`, so the simulator's virtual time drives it too) the ticker
+ * looks at each instance:
+ *
+ * - a kind with `tickDue` gets the tick it waits for, at the event time it names, once the
+ *   instance has not changed for the quiet it names on the host's clock. The tick's time is event
+ *   time, not the host's: data replayed fast, hours old, is never cut by the host's clock, and a
+ *   channel that went quiet has its bar closed a bar and a grace later;
+ * - a kind without it gets a tick every period, at the host's time;
+ * - an instance with inputs waiting gets none (it is busy; a tick must never fill a mailbox).
+ */
+import {
+  encodeEnvelope,
+  encodeInputRecord,
+  type InputRecord,
+  sysSubject,
+} from "../../../protocol/mod.ts";
+import type { HostTimers, Pending, Slot } from "../instances/mod.ts";
+
+/** Milliseconds between looks when a host ticks (`troupe run`, `troupe up`). */
+export const TICK_EVERY_MS = 1000;
+
+/** Options of a Ticker. */
+export interface TickerOptions {
+  hostId: string;
+  timers: HostTimers;
+  /** The host's clock, ms since the epoch. */
+  now: () => number;
+  /** The host's instances. */
+  slots: () => Iterable<Slot>;
+  /** Journals and applies an input to an instance (the host's mailbox). */
+  enqueue: (slot: Slot, item: Pending) => void;
+  /** Milliseconds between ticks (default TICK_EVERY_MS); 0: none. */
+  everyMs?: number;
+}
+
+const TICK_SUBJECT = sysSubject("tick");
+
+/** Ticks a host's time-driven instances. */
+export class Ticker {
+  readonly #o: TickerOptions;
+  /** Per instance, the tick it waits for and since when (host ms) it has waited for it. */
+  readonly #waiting = new WeakMap<Slot, { ts: number; sinceMs: number }>();
+  #timer: unknown;
+  #running = false;
+
+  constructor(options: TickerOptions) {
+    this.#o = options;
+  }
+
+  /** Starts ticking (the first look one period from now); with `everyMs` 0, never. */
+  start(): void {
+    const every = this.#o.everyMs ?? TICK_EVERY_MS;
+    if (every <= 0) return;
+    this.#running = true;
+    const loop = () => {
+      this.tick();
+      if (this.#running) this.#timer = this.#o.timers.setTimeout(loop, every);
+    };
+    this.#timer = this.#o.timers.setTimeout(loop, every);
+  }
+
+  /** Stops ticking. */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#o.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Looks at every instance now and sends the ticks that are due; returns how many. */
+  tick(): number {
+    const nowMs = this.#o.now();
+    let n = 0;
+    for (const slot of this.#o.slots()) {
+      const def = slot.def;
+      if (!def.tickEvent || slot.status !== "running" || !slot.inst) continue;
+      if (slot.mailbox.length > slot.head) continue;
+      const ts = Math.round(nowMs * 1000);
+      if (def.tickDue) {
+        const due = def.tickDue(slot.inst.kernelState);
+        const w = this.#waiting.get(slot);
+        if (!due) {
+          this.#waiting.delete(slot);
+          continue;
+        }
+        if (!w || w.ts !== due.ts) {
+          this.#waiting.set(slot, { ts: due.ts, sinceMs: nowMs });
+          continue;
+        }
+        if (nowMs - w.sinceMs < due.quietMs) continue;
+        this.#send(slot, due.ts);
+        n++;
+        // The quiet goes on for the next bar to close: it began with the instance's last input.
+        const next = def.tickDue(slot.inst.kernelState);
+        if (next) this.#waiting.set(slot, { ts: next.ts, sinceMs: w.sinceMs });
+        continue;
+      }
+      this.#send(slot, ts);
+      n++;
+    }
+    return n;
+  }
+
+  #send(slot: Slot, ts: number): void {
+    const id = `${this.#o.hostId}:tick:${ts}`;
+    const payload = encodeEnvelope({ id, type: "tick", src: this.#o.hostId, ts, body: null });
+    const record: InputRecord = { kind: "tick", srcPos: 0, subject: TICK_SUBJECT, payload };
+    const arrivedMs = performance.now();
+    this.#o.enqueue(slot, {
+      record,
+      bytes: encodeInputRecord(record),
+      decoded: undefined,
+      arrivedMs,
+    });
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * One actor instance, `(kind, key)`: its kernel state, its xstate actor, and the positions of what
+ * it has applied. It applies inputs and says what to publish; it does no I/O itself, so the host
+ * (or the simulator, or `troupe replay`) decides where inputs come from and where outputs go.
+ */
+import { type Actor, type AnyStateMachine, createActor, type EventObject } from "xstate";
+import {
+  type AnyActorDefinition,
+  decodeEnvelope,
+  decodeFrame,
+  decodeInputRecord,
+  decodeValue,
+  encodeColumns,
+  encodeEventEnvelope,
+  encodeValue,
+  type Envelope,
+  findingSubject,
+  type InputRecord,
+  invariant,
+  isIncidentKind,
+  outSubject,
+  type SampleFrame,
+} from "../../../protocol/mod.ts";
+import { InputIdWindow } from "./input_id_window.ts";
+import { STAGE, type StageTrace } from "./stage_trace.ts";
+
+/** A seed's envelope at most (journaled by the host itself, so above the bus's message cap). */
+export const SEED_BYTES_MAX = 64 << 20;
+
+/** A message an instance asks to publish. */
+export interface Output {
+  subject: string;
+  id: string;
+  data: Uint8Array;
+  /** The event's type, for events (per-sample column frames have none). */
+  type?: string;
+  /** A finding's second subject, `troupe.finding.<kind>.<key>` (findingSubject). */
+  finding?: string;
+}
+
+/** The persisted parts of an instance (see SnapshotStore). */
+export interface InstanceSnapshot {
+  pos: number;
+  srcPos: number;
+  machine: unknown;
+  kernel: Uint8Array;
+  config: unknown;
+  /** The ids of the inputs applied most recently, oldest first (absent: none remembered). */
+  ids?: string[];
+}
+
+/** The stream name of an instance: `<kind>/<key>`. */
+export function streamOf(kind: string, key: string): string {
+  return `${kind}/${key}`;
+}
+
+/** Splits a stream name into kind and key. */
+export function parseStream(stream: string): { kind: string; key: string } | undefined {
+  const i = stream.indexOf("/");
+  if (i <= 0) return undefined;
+  return { kind: stream.slice(0, i), key: stream.slice(i + 1) };
+}
+
+/** Options of `apply`. */
+export interface ApplyOptions {
+  /** False while replaying a journal: the state changes, but no output is encoded. */
+  outputs?: boolean;
+  /** Marks the kernel, machine and encoding stages of a traced frame (see stage_trace.ts). */
+  trace?: StageTrace;
+}
+
+/** Raised when an instance fails to apply an input (a bug in a kernel or machine). */
+export class ApplyError extends Error {
+  override name = "ApplyError";
+  readonly pos: number;
+  constructor(message: string, pos: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.pos = pos;
+  }
+}
+
+/**
+ * Each kernel's last result, which its next step may write into (Kernel.step's `reuse`): one per
+ * kernel for every instance in this thread, as frames are applied one at a time and each result
+ * is done with before its apply returns. For the anomaly kernel it spares an ArrayBuffer of 24
+ * bytes a sample per frame, which V8 frees only in a collection.
+ */
+const spentResults = new WeakMap<object, unknown>();
+
+/** An actor instance. */
+export class ActorInstance {
+  readonly def: AnyActorDefinition;
+  readonly key: string;
+  readonly stream: string;
+  /** The journal position of the last input applied (or skipped). */
+  pos = 0;
+  /** The source position of the last input applied (0 for sources without positions). */
+  srcPos = 0;
+  /** Inputs applied since the last snapshot. */
+  sinceSnapshot = 0;
+  /** Inputs passed over because their id was applied already (a count for metrics). */
+  duplicates = 0;
+  config: unknown;
+  #state: unknown;
+  #ids: InputIdWindow;
+  #actor: Actor<AnyStateMachine>;
+  #outbox: Array<EventObject & { ts?: number }> = [];
+  #machineError: unknown;
+  /** Set while replaying: outputs were published when the input was first applied. */
+  #quiet = false;
+  /** The stage trace of the input being applied, if one is on. */
+  #trace: StageTrace | undefined;
+  readonly #outSubject: string;
+
+  private constructor(def: AnyActorDefinition, key: string, config: unknown) {
+    this.def = def;
+    this.key = key;
+    this.stream = streamOf(def.kind, key);
+    this.config = config;
+    this.#outSubject = outSubject(def.kind, key);
+    this.#state = undefined;
+    this.#ids = new InputIdWindow();
+    this.#actor = undefined as unknown as Actor<AnyStateMachine>;
+  }
+
+  /** A new instance with `config`. */
+  static create(def: AnyActorDefinition, key: string, config: unknown): ActorInstance {
+    const inst = new ActorInstance(def, key, config);
+    inst.#state = def.kernel.init(config, key);
+    inst.#startMachine(undefined);
+    return inst;
+  }
+
+  /** An instance restored from a snapshot. */
+  static restore(def: AnyActorDefinition, key: string, snap: InstanceSnapshot): ActorInstance {
+    const inst = new ActorInstance(def, key, snap.config);
+    inst.#state = def.kernel.load(snap.kernel);
+    inst.#startMachine(snap.machine);
+    inst.pos = snap.pos;
+    inst.srcPos = snap.srcPos;
+    if (snap.ids) inst.#ids = new InputIdWindow(snap.ids);
+    return inst;
+  }
+
+  #startMachine(snapshot: unknown) {
+    const options: Record<string, unknown> = { input: { key: this.key, config: this.config } };
+    if (snapshot !== undefined) options.snapshot = snapshot;
+    // deno-lint-ignore no-explicit-any
+    const actor = createActor(this.def.machine, options as any);
+    actor.on("*", (e: EventObject) => this.#outbox.push(e));
+    actor.subscribe({ error: (err: unknown) => (this.#machineError = err) });
+    actor.start();
+    this.#actor = actor;
+  }
+
+  /** The machine's current state value (for inspection and health). */
+  get machineState(): unknown {
+    return this.#actor.getSnapshot().value;
+  }
+
+  /** The kernel state (for inspection and tests). */
+  get kernelState(): unknown {
+    return this.#state;
+  }
+
+  /** Captures everything needed to restore this instance, detached from live objects. */
+  snapshot(): InstanceSnapshot {
+    const machine = decodeValue(encodeValue(this.#actor.getPersistedSnapshot()));
+    return {
+      pos: this.pos,
+      srcPos: this.srcPos,
+      machine,
+      kernel: this.def.kernel.save(this.#state).slice(),
+      config: this.config,
+      ids: this.#ids.toArray(),
+    };
+  }
+
+  /** Stops the machine. */
+  stop(): void {
+    this.#actor.stop();
+  }
+
+  /**
+   * Applies one journaled record at position `pos`: a frame (already decoded at the edge when
+   * `decoded` is given), a control message, or a tick. Returns what to publish. An input whose
+   * envelope id the instance applied recently is consumed without being applied (`duplicates`).
+   */
+  apply(
+    record: InputRecord,
+    pos: number,
+    decoded?: { envelope: Envelope; frame: SampleFrame },
+    options: ApplyOptions = {},
+  ): Output[] {
+    this.#checkNext(pos);
+    this.#quiet = options.outputs === false;
+    this.#trace = options.trace;
+    try {
+      // An input applied recently (its id seen) is passed over: consumed, nothing applied.
+      let outputs: Output[];
+      switch (record.kind) {
+        case "frame":
+          outputs = this.#frameInput(record, decoded);
+          break;
+        case "ctl":
+          outputs = this.#ctlInput(record);
+          break;
+        case "tick":
+          outputs = this.#tickInput(record);
+          break;
+        case "seed":
+          outputs = this.#seedInput(record);
+          break;
+        default:
+          outputs = [];
+      }
+      this.skip(pos, record.srcPos);
+      return outputs;
+    } catch (err) {
+      this.#outbox.length = 0;
+      throw new ApplyError(
+        `Actor ${this.stream} failed to apply input ${pos}: ${(err as Error).message ?? err}`,
+        pos,
+        { cause: err },
+      );
+    }
+  }
+
+  #seen(id: string): boolean {
+    if (!this.#ids.has(id)) return false;
+    this.duplicates++;
+    return true;
+  }
+
+  /** Consumes a record at `pos` without applying it: its id was applied already. */
+  /** A sample frame, decoded at the edge or here. */
+  #frameInput(
+    record: InputRecord,
+    decoded: { envelope: Envelope; frame: SampleFrame } | undefined,
+  ): Output[] {
+    const { envelope, frame } = decoded ?? decodeFrame(record.payload);
+    if (this.#seen(envelope.id)) return [];
+    const outputs = this.#applyFrame(envelope, frame);
+    this.#ids.add(envelope.id);
+    return outputs;
+  }
+
+  /** A control message: the kind's configuration, changed. */
+  #ctlInput(record: InputRecord): Output[] {
+    const envelope = decodeEnvelope(record.payload);
+    if (this.#seen(envelope.id)) return [];
+    this.config = this.def.parseConfig(envelope.body, this.config, `ctl.${this.def.kind}`);
+    this.def.kernel.configure?.(this.#state, this.config);
+    this.#send({ type: "config", config: this.config });
+    const outputs = this.#drain(envelope.id, envelope.ts);
+    this.#ids.add(envelope.id);
+    return outputs;
+  }
+
+  /** A clock tick (ticks are journaled once per host, so they carry no id to check). */
+  #tickInput(record: InputRecord): Output[] {
+    const envelope = decodeEnvelope(record.payload);
+    const event = this.def.tickEvent
+      ? this.def.tickEvent(this.#state, envelope.ts)
+      : { type: "tick", ts: envelope.ts };
+    if (event) this.#send(event);
+    return this.#drain(envelope.id, envelope.ts);
+  }
+
+  /** History loaded from outside the bus (see Host.seed). */
+  #seedInput(record: InputRecord): Output[] {
+    const envelope = decodeEnvelope(record.payload, { messageBytesMax: SEED_BYTES_MAX });
+    if (this.#seen(envelope.id)) return [];
+    if (!this.def.seed) throw new Error(`kind "${this.def.kind}" takes no seeds`);
+    this.def.seed(this.#state, envelope.body);
+    this.#ids.add(envelope.id);
+    return [];
+  }
+
+  /** Marks `pos` as consumed without applying it (a poison input moved to the dead letters). */
+  skip(pos: number, srcPos: number): void {
+    this.#checkNext(pos);
+    this.pos = pos;
+    if (srcPos > this.srcPos) this.srcPos = srcPos;
+    this.sinceSnapshot++;
+  }
+
+  /** A journal's positions only rise: a record handed again or out of order would fold silently
+   *  into a state no replay gives. */
+  #checkNext(pos: number): void {
+    // Tested before the call, so that the hot path makes no closure.
+    if (pos > this.pos) return;
+    invariant(
+      false,
+      () => `Actor ${this.stream} was handed journal position ${pos} after ${this.pos}`,
+    );
+  }
+
+  /** Decodes a journal record and applies it. */
+  applyBytes(bytes: Uint8Array, pos: number): Output[] {
+    return this.apply(decodeInputRecord(bytes), pos);
+  }
+
+  #applyFrame(envelope: Envelope, frame: SampleFrame): Output[] {
+    const def = this.def;
+    const trace = this.#trace;
+    // Everything below reads the result before this returns (the columns are encoded, the
+    // machine's event copies its numbers), so the next frame of this kind may reuse its buffers.
+    const result = def.kernel.step(this.#state, frame, spentResults.get(def.kernel));
+    spentResults.set(def.kernel, result);
+    const machineState = this.#actor.getSnapshot().value;
+    // What the machine would only emit goes straight to the outbox (see frameEmits).
+    const emits = def.frameEmits?.(result, { key: this.key, machineState });
+    const event = emits ? undefined : def.frameEvent(result, frame, machineState);
+    if (emits) { for (const e of emits) this.#outbox.push(e); }
+    trace?.mark(STAGE.kernel);
+    const outputs: Output[] = [];
+    if (def.columns && !this.#quiet) {
+      const cols = def.columns(result, frame, this.key);
+      if (cols) {
+        const id = `${envelope.id}:${def.kind}:${this.key}:c`;
+        outputs.push({
+          subject: this.#outSubject,
+          id,
+          data: encodeColumns(cols, { id, src: this.stream, cause: envelope.id }),
+        });
+      }
+      trace?.mark(STAGE.encoding);
+    }
+    if (event) this.#send(event);
+    trace?.mark(STAGE.machine);
+    for (const out of this.#drain(envelope.id, envelope.ts)) outputs.push(out);
+    trace?.mark(STAGE.encoding);
+    return outputs;
+  }
+
+  #send(event: EventObject & Record<string, unknown>) {
+    this.#actor.send(event);
+    if (this.#machineError !== undefined) {
+      const err = this.#machineError;
+      this.#machineError = undefined;
+      throw err;
+    }
+  }
+
+  #drain(inputId: string, inputTs: number): Output[] {
+    if (this.#outbox.length === 0) return [];
+    if (this.#quiet) {
+      this.#clearOutbox();
+      return [];
+    }
+    const outputs: Output[] = [];
+    for (let i = 0; i < this.#outbox.length; i++) {
+      const event = this.#outbox[i]!;
+      const ts = event.ts;
+      const id = `${inputId}:${this.def.kind}:${this.key}:${i}`;
+      outputs.push({
+        subject: this.#outSubject,
+        id,
+        type: event.type,
+        ...(isIncidentKind(event.type) ? { finding: findingSubject(event.type, this.key) } : {}),
+        // The body is the event less its type and ts, written without copying the event.
+        data: encodeEventEnvelope({
+          id,
+          type: event.type,
+          src: this.stream,
+          ts: typeof ts === "number" ? Math.round(ts) : inputTs,
+          cause: inputId,
+        }, event as Record<string, unknown>),
+      });
+    }
+    this.#clearOutbox();
+    return outputs;
+  }
+
+  /**
+   * Empties the outbox, keeping its storage: `length = 0` goes through V8's runtime and drops the
+   * storage, which the next frame's push allocates again (~0.2 us a frame, issue 33).
+   */
+  #clearOutbox(): void {
+    const outbox = this.#outbox;
+    while (outbox.length > 0) outbox.pop();
+  }
+}

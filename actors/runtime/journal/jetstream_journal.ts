@@ -1,0 +1,585 @@
+/**
+ * The JetStream journal: each journal stream (an actor instance, `"stats/BTC-USD"`) is one subject
+ * of a JetStream stream (`troupe.journal.stats.BTC-USD` in `TROUPE_JOURNAL`, file storage), so the
+ * journal survives the loss of a host and another host can take over its actors. Single-writer
+ * safety comes from the server: every append carries `Nats-Expected-Last-Subject-Sequence`, so a
+ * second writer of the same actor instance is refused and told which stream it collided on.
+ *
+ * The record's position travels in the `Troupe-Pos` header. Appends to one subject are serialized
+ * (one in flight, since each must name the sequence of the one before), appends to different
+ * subjects are pipelined. After a publish times out, the subject's last message tells whether the
+ * server stored it (then it is not sent again) or not (then it is retried; and a retry refused
+ * because the first send was stored after that look finds it stored), so a record is never
+ * stored twice; a `Nats-Msg-Id` would not do, as the server checks it before the expected
+ * sequence and would take a second writer's record for a duplicate of the first's.
+ *
+ * Positions are known after open: by default `open` reads the last message of every subject of
+ * the stream (one direct get each, pipelined), and a stream with no subject then is known to be
+ * empty, so another writer's first message on it is detected too. With `loadPositions: "lazy"` a
+ * stream's last message is read when it is first appended to or read, or by `prepare(stream)`;
+ * `lastPosition` of a stream not yet prepared is 0, and the single-writer guard covers a stream
+ * from the moment it is loaded. A stream whose append failed with its fate unknown (a timeout
+ * after every retry, a cluster that elected no leader in time) is loaded again before its next
+ * append, which finds out whether the failed record was stored: if it was and the next append is
+ * the same record (the host retries the input that failed), that append resolves to its position
+ * without sending it again; if another writer's record is there, it is a conflict. A stream whose
+ * append met another writer (a conflict) refuses appends, with a JournalConflictError, until
+ * `prepare(stream)` reloads it: its writer's state may be stale (the host rebuilds the instance
+ * from the journal, restarts.ts).
+ *
+ * Every call to the server waits out a cluster's leader election (jetstream_retry.ts): a request
+ * refused while the cluster has no leader is sent again with backoff, for `electionBudgetMs`.
+ *
+ * Damage: a message deleted from the stream (by hand, by a limit) leaves its subject's positions
+ * with a hole; a message whose position header is unreadable cannot be placed. Reads pass over
+ * both and report each once (`damage()`, `onDamage`, `stats().damagedBytes`), naming the subject,
+ * the stream sequence and the positions missing; recovery finds the same holes in the positions
+ * it reads and judges the loss (journal_loss.ts), as for the file journal. `advance` continues a
+ * stream's positions past a snapshot when the journal lost its tail.
+ */
+import {
+  jetstream,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StoredMsg,
+} from "@nats-io/jetstream";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
+import { bytesEqual, checkName, JOURNAL_SUBJECT_PREFIX } from "../../../protocol/mod.ts";
+import {
+  isWrongLastSequence,
+  type JetStreamJournalOptions,
+  openJournalStream,
+  StreamGets,
+  type StreamState,
+} from "./jetstream_stream.ts";
+import { consumeJournal, type JournalReading, POS_HEADER, readPos } from "./_journal_consume.ts";
+import {
+  CONSUMER_CREATE_TIMEOUT_MS,
+  ELECTION_BUDGET_MS,
+  electionError,
+  retryJetStream,
+} from "../transport/mod.ts";
+import {
+  joinJournalData,
+  type Journal,
+  JournalConflictError,
+  type JournalDamage,
+  type JournalData,
+  type JournalRecord,
+  type JournalStats,
+} from "./journal.ts";
+
+/** The JetStream stream that holds the journal, by default. */
+export const JOURNAL_STREAM = "TROUPE_JOURNAL";
+/** The subject prefix of journal records, by default (`troupe.journal`). */
+export { JOURNAL_SUBJECT_PREFIX };
+/** The header that carries a record's position. */
+export { POS_HEADER };
+
+export type { JetStreamJournalOptions } from "./jetstream_stream.ts";
+
+/** The header that carries the lease epoch of a record's writer, when it has one. */
+export const EPOCH_HEADER = "Troupe-Epoch";
+
+/** A Journal over a JetStream stream, one subject per journal stream. */
+export class JetStreamJournal implements Journal {
+  readonly streamName: string;
+  readonly subjectPrefix: string;
+  #nc: NatsConnection;
+  #js: JetStreamClient;
+  #jsm: JetStreamManager;
+  /** Single-message gets from the stream (direct, or from its leader). */
+  #gets: StreamGets;
+  #options: Required<
+    Omit<
+      JetStreamJournalOptions,
+      "stream" | "subjectPrefix" | "onDamage" | "guard" | "epoch" | "replicas"
+    >
+  >;
+  #guard: (() => Error | undefined) | undefined;
+  #epoch: number | undefined;
+  #onDamage: ((damage: JournalDamage) => void) | undefined;
+  /** The damage met so far, by subject and stream sequence (each reported once). */
+  #damage = new Map<string, JournalDamage>();
+  #damagedBytes = 0;
+  #states = new Map<string, StreamState>();
+  #pending = new Set<Promise<number>>();
+  #failedSinceSync: Error | undefined;
+  #bytes: number;
+  #records: number;
+  /** Whether every subject's last message was read at open: then an unseen stream is empty. */
+  #allLoaded = false;
+  #closed = false;
+
+  private constructor(
+    nc: NatsConnection,
+    jsm: JetStreamManager,
+    streamName: string,
+    subjectPrefix: string,
+    direct: { allowed: boolean; current: boolean },
+    options: JetStreamJournalOptions,
+    state: { bytes: number; messages: number },
+  ) {
+    this.#nc = nc;
+    this.#jsm = jsm;
+    // Publishes pass their own timeout; this one is for the reads' consumer creates.
+    this.#js = jetstream(nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
+    this.streamName = streamName;
+    this.subjectPrefix = subjectPrefix;
+    this.#gets = new StreamGets(jsm, {
+      stream: streamName,
+      ...direct,
+      retry: (what, call) => this.#retry(what, call),
+    });
+    this.#options = {
+      loadPositions: options.loadPositions ?? "open",
+      publishTimeoutMs: options.publishTimeoutMs ?? 5000,
+      publishRetries: options.publishRetries ?? 3,
+      loadConcurrency: options.loadConcurrency ?? 64,
+      electionBudgetMs: options.electionBudgetMs ?? ELECTION_BUDGET_MS,
+    };
+    this.#onDamage = options.onDamage;
+    this.#guard = options.guard;
+    this.#epoch = options.epoch;
+    this.#bytes = state.bytes;
+    this.#records = state.messages;
+  }
+
+  /** Opens the journal, creating the JetStream stream when it does not exist. */
+  static async open(
+    nc: NatsConnection,
+    options: JetStreamJournalOptions = {},
+  ): Promise<JetStreamJournal> {
+    const streamName = options.stream ?? JOURNAL_STREAM;
+    const prefix = options.subjectPrefix ?? JOURNAL_SUBJECT_PREFIX;
+    for (const token of prefix.split(".")) checkName(token, "journal subject prefix token");
+    const budgetMs = options.electionBudgetMs ?? ELECTION_BUDGET_MS;
+    const { jsm, info } = await openJournalStream(nc, {
+      name: streamName,
+      prefix,
+      budgetMs,
+      replicas: options.replicas ?? 1,
+    });
+    const journal = new JetStreamJournal(
+      nc,
+      jsm,
+      streamName,
+      prefix,
+      {
+        allowed: info.config.allow_direct === true,
+        current: (info.config.num_replicas ?? 1) <= 1,
+      },
+      options,
+      info.state,
+    );
+    if ((options.loadPositions ?? "open") === "open") await journal.#loadAll();
+    return journal;
+  }
+
+  /** The subject of a journal stream: `stats/BTC-USD` -> `troupe.journal.stats.BTC-USD`. */
+  subjectOf(stream: string): string {
+    const tokens = stream.split("/");
+    return `${this.subjectPrefix}.${
+      tokens.map((t) => checkName(t, "journal stream token")).join(".")
+    }`;
+  }
+
+  /** The journal stream of a subject, or undefined when it is not a journal subject. */
+  streamOf(subject: string): string | undefined {
+    if (!subject.startsWith(this.subjectPrefix + ".")) return undefined;
+    return subject.slice(this.subjectPrefix.length + 1).split(".").join("/");
+  }
+
+  /**
+   * (Re)loads `stream`'s last position from the server, clearing a refusal after a failed append.
+   * Resolves once appends queued before it have settled.
+   */
+  async prepare(stream: string): Promise<number> {
+    const st = this.#state(stream);
+    const step = st.tail.then(async () => {
+      await this.#load(st);
+      st.broken = undefined;
+      st.unsure = undefined;
+      return st.lastPos;
+    });
+    st.tail = step.catch(() => {});
+    return await step;
+  }
+
+  /** Appends `data` to `stream`; resolves to its position once the server has stored it. */
+  append(stream: string, parts: JournalData): Promise<number> {
+    const data = joinJournalData(parts);
+    if (this.#closed) return Promise.reject(this.#closedError());
+    let st: StreamState;
+    try {
+      st = this.#state(stream);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const maxPayload = this.#nc.info?.max_payload ?? Infinity;
+    if (data.length + 1024 > maxPayload) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot append to journal stream "${stream}": record of ${data.length} bytes is over ` +
+            `the server's max payload of ${maxPayload} bytes (less 1 KiB for headers)`,
+        ),
+      );
+    }
+    const step = st.tail.then(() => this.#publish(st, data));
+    st.tail = step.catch(() => {});
+    this.#pending.add(step);
+    step.then(
+      () => this.#pending.delete(step),
+      (err: Error) => {
+        this.#pending.delete(step);
+        this.#failedSinceSync ??= err;
+      },
+    );
+    return step;
+  }
+
+  /** The last position the server acknowledged for `stream` (0 when empty or not prepared). */
+  lastPosition(stream: string): number {
+    return this.#states.get(stream)?.lastPos ?? 0;
+  }
+
+  /** The streams known to hold records. */
+  streams(): string[] {
+    return [...this.#states.values()].filter((s) => s.lastPos > 0).map((s) => s.stream);
+  }
+
+  /**
+   * The records of `stream` with pos > after, in order, up to the last one acknowledged at the
+   * call. The first record is found by binary search over the stream (direct gets), not by
+   * reading the stream from its start; what the read's consumer lacks is read from the leader.
+   */
+  async *read(stream: string, after = 0): AsyncIterable<JournalRecord> {
+    const st = this.#state(stream);
+    if (!st.loaded) await this.prepare(stream);
+    const endSeq = st.lastSeq;
+    if (st.lastPos <= after || endSeq === 0) return;
+    const startSeq = after > 0 ? await this.#gets.firstSeqAfter(st, after) : 0;
+    yield* consumeJournal(this.#reading(), {
+      filter: st.subject,
+      startSeq,
+      endSeq,
+      keep: (_s, pos) => pos > after,
+      // Checked as a read of the whole journal checks its streams: a consumer on a replica that
+      // lacks records (catching up) neither ends the read short nor reports them missing.
+      wanted: new Map([[st.subject, { after, lastSeq: endSeq }]]),
+    });
+  }
+
+  /**
+   * Every record with pos > after[stream], in stream-sequence (append) order, up to the last
+   * message at the call. This reads the JetStream stream from its first message and filters;
+   * `compact` keeps that short. The streams named in `after` are the ones the read is for: each
+   * of their records past it comes out, even where another writer's compaction moves the read
+   * on meanwhile (see _journal_consume.ts); holes are looked for in them only.
+   */
+  async *readAll(after: ReadonlyMap<string, number> = new Map()): AsyncIterable<JournalRecord> {
+    const info = await this.#retry(
+      `read the journal stream ${this.streamName}`,
+      () => this.#jsm.streams.info(this.streamName),
+    );
+    if (info.state.messages === 0) return;
+    const wanted = new Map<string, { after: number; lastSeq: number }>();
+    for (const [stream, pos] of after) {
+      const st = this.#states.get(stream);
+      wanted.set(this.subjectOf(stream), { after: pos, lastSeq: st?.loaded ? st.lastSeq : 0 });
+    }
+    yield* consumeJournal(this.#reading(), {
+      filter: `${this.subjectPrefix}.>`,
+      startSeq: 0,
+      endSeq: info.state.last_seq,
+      keep: (stream, pos) => pos > (after.get(stream) ?? 0),
+      ...(wanted.size > 0 ? { wanted } : {}),
+    });
+  }
+
+  /**
+   * Resolves when every append made so far is acknowledged by the server (which stores it per its
+   * own sync policy); rejects if an append since the last sync failed.
+   */
+  async sync(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+    const failed = this.#failedSinceSync;
+    this.#failedSinceSync = undefined;
+    if (failed) {
+      throw new Error(
+        `Cannot sync the journal ${this.streamName}: an append failed: ${failed.message}`,
+        {
+          cause: failed,
+        },
+      );
+    }
+  }
+
+  /**
+   * Purges each stream's records with pos <= upTo[stream], always keeping its last message so
+   * that its position survives. Runs in the stream's append chain, so no append is in flight.
+   */
+  async compact(upTo: ReadonlyMap<string, number>): Promise<void> {
+    const work: Promise<unknown>[] = [];
+    for (const [stream, limit] of upTo) {
+      const st = this.#states.get(stream);
+      if (!st || limit <= 0) continue;
+      const step = st.tail.then(async () => {
+        if (!st.loaded || st.broken || st.lastPos === 0) return;
+        const refused = this.#guard?.();
+        if (refused) throw refused;
+        // Below the first record past the limit, found on the server: a count to keep, taken
+        // from this journal's view, would purge records another writer appended since.
+        // Never past the subject's last message, which keeps its position.
+        // Where it cannot be found (no direct gets), nothing is purged.
+        const seq = Math.min(await this.#gets.firstSeqAfter(st, limit), st.lastSeq);
+        if (seq <= 0) return;
+        await this.#retry(`compact ${st.subject}`, () => {
+          const refused = this.#guard?.();
+          if (refused) throw refused;
+          return this.#jsm.streams.purge(this.streamName, { filter: st.subject, seq });
+        });
+      });
+      st.tail = step.catch(() => {});
+      work.push(step);
+    }
+    await Promise.all(work);
+  }
+
+  /** The stream's bytes and messages at open plus what this journal appended since. */
+  stats(): JournalStats {
+    return {
+      bytes: this.#bytes,
+      records: this.#records,
+      truncatedBytes: 0,
+      damagedBytes: this.#damagedBytes,
+    };
+  }
+
+  /** The damage met so far while reading, in the order it was met. */
+  damage(): readonly JournalDamage[] {
+    return [...this.#damage.values()];
+  }
+
+  /**
+   * Continues `stream`'s positions after `pos` (a snapshot past what the journal still holds): the
+   * next append gets `pos + 1`, never a position a lost message had.
+   */
+  advance(stream: string, pos: number): void {
+    const st = this.#state(stream);
+    st.floor = Math.max(st.floor, pos);
+    if (st.lastPos < pos) st.lastPos = pos;
+  }
+
+  /** Waits for appends in flight; the connection stays open (the caller owns it). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Notes damage at stream sequence `seq` of `subject` (reported once). */
+  #damaged(subject: string, seq: number, bytes: number, reason: string): void {
+    const damage = { segment: `${this.streamName}:${subject}`, offset: seq, bytes, reason };
+    const key = `${damage.segment}#${seq}`;
+    if (this.#damage.has(key)) return;
+    this.#damage.set(key, damage);
+    this.#damagedBytes += bytes;
+    this.#onDamage?.(damage);
+  }
+
+  #closedError(): Error {
+    return new Error(`Cannot use the journal ${this.streamName}: it is closed`);
+  }
+
+  #state(stream: string): StreamState {
+    let st = this.#states.get(stream);
+    if (!st) {
+      st = {
+        stream,
+        subject: this.subjectOf(stream),
+        // Known empty when open read every subject: appends then expect no earlier message, so
+        // a writer that appended since is detected.
+        loaded: this.#allLoaded,
+        lastPos: 0,
+        lastSeq: 0,
+        floor: 0,
+        broken: undefined,
+        unsure: undefined,
+        tail: Promise.resolve(),
+      };
+      this.#states.set(stream, st);
+    }
+    return st;
+  }
+
+  async #publish(st: StreamState, data: Uint8Array): Promise<number> {
+    if (this.#closed) throw this.#closedError();
+    if (st.broken instanceof JournalConflictError) {
+      throw new JournalConflictError(
+        `Cannot append to journal stream "${st.stream}": an earlier append failed ` +
+          `(${st.broken.message}); call prepare() to reload it`,
+        { stream: st.stream, cause: st.broken },
+      );
+    }
+    if (st.broken) {
+      const pos = await this.#settle(st, data);
+      if (pos !== undefined) return pos;
+    }
+    if (!st.loaded) await this.#load(st);
+    const pos = st.lastPos + 1;
+    const h = headers();
+    h.set(POS_HEADER, String(pos));
+    if (this.#epoch !== undefined) h.set(EPOCH_HEADER, String(this.#epoch));
+    const options = {
+      headers: h,
+      expect: { lastSubjectSequence: st.lastSeq },
+      timeout: this.#options.publishTimeoutMs,
+    };
+    const stored = (seq: number) => {
+      st.lastSeq = seq;
+      st.lastPos = pos;
+      this.#records++;
+      this.#bytes += data.length;
+      return pos;
+    };
+    let refused: Error | undefined;
+    const send = () => {
+      refused = this.#guard?.();
+      if (refused) throw refused;
+      return this.#js.publish(st.subject, data, options);
+    };
+    for (let attempt = 0;; attempt++) {
+      try {
+        // Refusals (no leader) are sent again, the guard asked before each; a timeout comes
+        // back, as the record may have been stored.
+        return stored((await this.#retry(`append to ${st.subject}`, send, false)).seq);
+      } catch (err) {
+        if (isWrongLastSequence(err)) {
+          // The subject's last message may be this very record: a send of it that timed out
+          // (this append's, or a failed append's the host retries) and was stored after the look
+          // that found it missing. Then the record is in, once.
+          const mine = await this.#storedLast(st, pos, data);
+          if (mine !== undefined) return stored(mine);
+          throw this.#conflict(st, err);
+        }
+        if (err === refused) throw err;
+        if (attempt >= this.#options.publishRetries || electionError(err) !== "timeout") {
+          st.broken = new Error(
+            `Cannot append to journal stream "${st.stream}" at position ${pos}: ${
+              (err as Error).message
+            }`,
+            { cause: err },
+          );
+          // Stored or not, the next append finds out (#settle).
+          st.unsure = { pos, data, afterSeq: st.lastSeq };
+          throw st.broken;
+        }
+      }
+      // The publish timed out: it may have been stored. The subject's last message says.
+      let last: StoredMsg | null;
+      try {
+        last = await this.#gets.last(st.subject);
+      } catch {
+        continue;
+      }
+      if (last && last.seq !== st.lastSeq) {
+        if (isRecord(last, st.subject, pos, data)) return stored(last.seq);
+        throw this.#conflict(st, undefined);
+      }
+    }
+  }
+
+  /** The sequence of the subject's last message when it is the record `data` at `pos`. */
+  async #storedLast(st: StreamState, pos: number, data: Uint8Array): Promise<number | undefined> {
+    const last = await this.#gets.last(st.subject).catch(() => null);
+    return last && isRecord(last, st.subject, pos, data) ? last.seq : undefined;
+  }
+
+  /**
+   * Before the next append to a stream whose last append failed with its fate unknown: reads the
+   * subject's last message. Nothing new there: the failed record was not stored, and the append
+   * goes on. The failed record there: it was stored; an append of the same bytes (the host
+   * retrying the input) resolves to its position without being sent again. Anything else:
+   * another writer appended (a conflict).
+   */
+  async #settle(st: StreamState, data: Uint8Array): Promise<number | undefined> {
+    const unsure = st.unsure;
+    const last = await this.#gets.last(st.subject);
+    st.broken = undefined;
+    st.unsure = undefined;
+    if (!unsure || (last?.seq ?? 0) === unsure.afterSeq) return undefined;
+    if (last && isRecord(last, st.subject, unsure.pos, unsure.data)) {
+      st.lastSeq = last.seq;
+      st.lastPos = unsure.pos;
+      this.#records++;
+      this.#bytes += unsure.data.length;
+      return bytesEqual(data, unsure.data) ? unsure.pos : undefined;
+    }
+    throw this.#conflict(st, undefined);
+  }
+
+  /** `call`, waiting out a cluster's leader election (see jetstream_retry.ts). */
+  #retry<T>(what: string, call: () => Promise<T>, repeatable = true): Promise<T> {
+    return retryJetStream(what, call, { budgetMs: this.#options.electionBudgetMs, repeatable });
+  }
+
+  #conflict(st: StreamState, cause: unknown): JournalConflictError {
+    st.broken = new JournalConflictError(
+      `Cannot append to journal stream "${st.stream}": another writer appended to ${st.subject} ` +
+        `(expected its last sequence to be ${st.lastSeq}); single-writer ownership of this actor ` +
+        `instance was violated`,
+      { stream: st.stream, cause },
+    );
+    return st.broken as JournalConflictError;
+  }
+
+  /** Reads the subject's last message: its position and sequence. */
+  async #load(st: StreamState): Promise<void> {
+    const msg = await this.#gets.last(st.subject);
+    if (msg) {
+      st.lastPos = Math.max(st.floor, readPos(msg.header, st.subject, msg.seq));
+      st.lastSeq = msg.seq;
+    } else {
+      st.lastPos = st.floor;
+      st.lastSeq = 0;
+    }
+    st.loaded = true;
+  }
+
+  async #loadAll(): Promise<void> {
+    const info = await this.#retry(
+      `list the subjects of the journal stream ${this.streamName}`,
+      () => this.#jsm.streams.info(this.streamName, { subjects_filter: `${this.subjectPrefix}.>` }),
+    );
+    const states: StreamState[] = [];
+    for (const subject of Object.keys(info.state.subjects ?? {})) {
+      const stream = this.streamOf(subject);
+      if (stream !== undefined) states.push(this.#state(stream));
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < states.length) await this.#load(states[next++]!);
+    };
+    const n = Math.min(this.#options.loadConcurrency, states.length);
+    await Promise.all(Array.from({ length: n }, worker));
+    this.#allLoaded = true;
+  }
+
+  /** What a read of the stream needs of this journal (see _journal_consume.ts). */
+  #reading(): JournalReading {
+    return {
+      js: this.#js,
+      streamName: this.streamName,
+      maxPayload: this.#nc.info?.max_payload ?? 1 << 20,
+      streamOf: (subject) => this.streamOf(subject),
+      damaged: (subject, seq, bytes, reason) => this.#damaged(subject, seq, bytes, reason),
+      next: (filter, seq) => this.#gets.next(filter, seq),
+    };
+  }
+}
+
+/** Whether a stored message is the record `data` at `pos` of `subject`. */
+function isRecord(msg: StoredMsg, subject: string, pos: number, data: Uint8Array): boolean {
+  return readPos(msg.header, subject, msg.seq) === pos && bytesEqual(msg.data, data);
+}

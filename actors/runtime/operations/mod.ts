@@ -1,0 +1,21 @@
+/**
+ * Operating a host: its HTTP port (/healthz, /metrics, the ops routes), its Prometheus metrics,
+ * metrics scraped from text, and refusing upgrades.
+ */
+export {
+  closeServer,
+  type HttpExtension,
+  type HttpHost,
+  serveHostHttp,
+  serverPort,
+} from "./host_http.ts";
+export { HostMetrics, KindTally, PROCESSING_BUCKETS } from "./host_metrics.ts";
+export { answerOps, OPS_PATHS, type OpsEndpoints } from "./ops_routes.ts";
+export {
+  scrapedCounter,
+  scrapedGauge,
+  scrapedLabelled,
+  type ScrapedLabelledMetric,
+  type ScrapedMetric,
+} from "./scraped_metrics.ts";
+export { refuse, truncate } from "./upgrade_refusal.ts";

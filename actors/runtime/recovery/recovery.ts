@@ -1,0 +1,503 @@
+/**
+ * How a host brings its actor instances back: all of them at start (the newest snapshot of each,
+ * then one pass over the journal past them), and one at a time after a failure (its snapshot and
+ * its journal, the careful way: inputs that keep failing it are recorded as skipped, dead-lettered,
+ * and passed over). Both fold the journal through `foldInput`.
+ *
+ * A hole in a stream's positions (damage, a deleted message) stops its fold there until the loss
+ * is judged (journal_loss.ts). A loss the input gives back is rebuilt in order: one journaled void
+ * record voids the hole and every record after it, the input resumes after the last source
+ * position folded before the hole, and everything from there is applied again in the order it
+ * first came (held_inputs.ts keeps the control messages and ticks, which the input cannot give,
+ * for their place). A loss accepted as lost folds what follows the hole as journaled.
+ */
+import {
+  type AnyActorDefinition,
+  type BusMessage,
+  decodeEnvelope,
+  decodeInputRecord,
+  encodeSkipRecord,
+  encodeVoidRecord,
+  type InputRecord,
+  skippedPosition,
+  voidedRange,
+} from "../../../protocol/mod.ts";
+import {
+  ActorInstance,
+  type DecodedFrame,
+  foldInput,
+  InputRejectedError,
+  isPoison,
+  MissingInitError,
+  type Output,
+  parseStream,
+  type Pending,
+  type Slot,
+  type SupervisionOptions,
+} from "../instances/mod.ts";
+import type { HostMetrics } from "../operations/mod.ts";
+import { HeldInputs } from "./held_inputs.ts";
+import {
+  describeLoss,
+  type Journal,
+  type JournalLoss,
+  type LossPlan,
+  VoidedPositions,
+} from "../journal/mod.ts";
+import { StreamHold } from "./recovery_hold.ts";
+import type { Snapshotter } from "./snapshotter.ts";
+
+/** What recovery needs of its host. */
+export interface RecoveryHost {
+  journal: Journal;
+  snapshotter: Snapshotter;
+  supervision: SupervisionOptions;
+  metrics: HostMetrics;
+  log: (message: string) => void;
+  kinds: ReadonlyMap<string, AnyActorDefinition>;
+  slots: Map<string, Slot>;
+  /** Whether this host owns the key's partition. */
+  owns(key: string): boolean;
+  /** The slot of `(def.kind, key)`, made when missing. */
+  slot(def: AnyActorDefinition, key: string): Slot;
+  /** Decodes a journaled frame ahead of the instance, or undefined (the instance decodes it). */
+  decode(record: InputRecord): DecodedFrame | undefined;
+  publish(outputs: Output[]): void;
+  deadLetter(msg: BusMessage, err: unknown, actor?: string): void;
+  /** Hands a failed instance to supervision. */
+  failed(slot: Slot, err: unknown, pos: number): void;
+  /** Applies what waits in the slot's mailbox. */
+  pump(slot: Slot): void;
+  /** Journals and applies an input to the slot's instance, through its mailbox. */
+  enqueue(slot: Slot, item: Pending): void;
+  closing(): boolean;
+  /** The kind's current configuration (an instance whose starting one was lost starts from it). */
+  config(kind: string): unknown;
+  /** Judges the journal's losses; throws (JournalLossError) to refuse to start over them. */
+  judgeLosses(losses: readonly JournalLoss[]): Promise<LossPlan>;
+}
+
+/** Where recovery is in one stream's positions, to find what the journal lost. */
+interface Track {
+  /** The next position expected. */
+  expected: number;
+  /** The highest source position folded so far. */
+  src: number;
+  /** The snapshot's position: the journal is read past it. */
+  start: number;
+  /** The stream's losses not voided since. */
+  losses: JournalLoss[];
+  /** Set from the first hole on: nothing past it is folded until the loss is judged. */
+  hold: StreamHold | undefined;
+  /**
+   * Set when a void record of an earlier start ended the hold: the rebuild it began, and the ids
+   * of the control messages and ticks applied again after it (a crash may have cut it short).
+   */
+  rebuilding: { hold: StreamHold; ids: Set<string> } | undefined;
+}
+
+/** What one start-up recovery carries from phase to phase. */
+interface RecoveryPass {
+  /** Where the input resumes: the highest source position recovered (or decided at the edge). */
+  resumeAfter: number;
+  /** The highest source position journaled so far in the pass, any stream. */
+  seenSrc: number;
+  /** Where streams being rebuilt need the input to resume, at the latest (lowered at the end). */
+  rebuildAfter: number;
+  /** Each stream's snapshot position: its journal is read past it. */
+  after: Map<string, number>;
+  /** The slots being recovered. */
+  pending: Slot[];
+  track: Map<Slot, Track>;
+  /** Slots whose instance threw while folding: rebuilt the careful way. */
+  broken: Set<Slot>;
+}
+
+/** The envelope id of a control message or tick record (what tells one from another). */
+function envelopeIdOf(record: InputRecord): string {
+  return decodeEnvelope(record.payload).id;
+}
+
+/** Rebuilds a host's instances from snapshots and the journal. */
+export class Recovery {
+  readonly #h: RecoveryHost;
+  /** Inputs of rebuilt instances that the input cannot give again, waiting for their place. */
+  readonly held: HeldInputs;
+
+  constructor(host: RecoveryHost) {
+    this.#h = host;
+    this.held = new HeldInputs(host.enqueue);
+  }
+
+  /**
+   * Recovers every instance the journal (or the snapshot store) holds for this host's partitions;
+   * returns the source position the input resumes after: the highest journaled (or `floor`, the
+   * highest the host's edge decided), or lower where the journal lost inputs the input gives back.
+   * Losses are judged before any instance is put to work, so a refusal (a throw) leaves nothing
+   * started.
+   */
+  async recoverAll(floor = 0): Promise<number> {
+    const pass: RecoveryPass = {
+      resumeAfter: floor, // the highest source position decided at the host's edge
+      seenSrc: 0,
+      rebuildAfter: Infinity,
+      after: new Map(),
+      pending: [],
+      track: new Map(),
+      broken: new Set(),
+    };
+    await this.#loadSnapshots(pass);
+    if (pass.pending.length === 0) return pass.resumeAfter;
+    await this.#foldJournal(pass);
+    await this.#resolveLosses(pass);
+    pass.resumeAfter = Math.min(pass.resumeAfter, pass.rebuildAfter);
+    for (const slot of pass.pending) {
+      if (pass.broken.has(slot)) {
+        slot.inst = undefined;
+        await this.restart(slot).catch((err) => this.#h.failed(slot, err, -1));
+      } else {
+        this.#settle(slot);
+      }
+    }
+    // What was held after a position the input will not give again goes in now.
+    this.held.after(pass.resumeAfter);
+    return pass.resumeAfter;
+  }
+
+  /** Restores each stream's newest snapshot, and notes where its journal is read from. */
+  async #loadSnapshots(pass: RecoveryPass): Promise<void> {
+    const h = this.#h;
+    const streams = new Set(h.journal.streams());
+    // Streams the journal lost entirely, their snapshots kept (an empty journal is a new host).
+    if (streams.size > 0) {
+      for (const stream of await h.snapshotter.streams()) {
+        streams.add(stream);
+      }
+    }
+    for (const stream of streams) {
+      const parsed = parseStream(stream);
+      const def = parsed && h.kinds.get(parsed.kind);
+      if (!parsed || !def || !h.owns(parsed.key)) continue;
+      const slot = h.slot(def, parsed.key);
+      slot.status = "recovering";
+      const snap = await h.snapshotter.load(slot);
+      if (snap) {
+        h.snapshotter.savedPos.set(stream, snap.pos);
+        slot.inst = ActorInstance.restore(def, parsed.key, snap);
+        pass.resumeAfter = Math.max(pass.resumeAfter, snap.srcPos);
+        const last = h.journal.lastPosition(stream);
+        if (last < snap.pos && h.journal.advance) {
+          h.log(
+            `${stream}: the journal ends at position ${last}, before its snapshot at ` +
+              `${snap.pos}; positions continue after ${snap.pos}`,
+          );
+          h.journal.advance(stream, snap.pos);
+        }
+      }
+      pass.after.set(stream, snap?.pos ?? 0);
+      pass.track.set(slot, {
+        expected: (snap?.pos ?? 0) + 1,
+        src: snap?.srcPos ?? 0,
+        start: snap?.pos ?? 0,
+        losses: [],
+        hold: undefined,
+        rebuilding: undefined,
+      });
+      pass.pending.push(slot);
+    }
+  }
+
+  /**
+   * Folds the journal past the snapshots into the instances in one pass, up to each stream's
+   * first hole, noting the positions it lacks (losses) and the instances that throw (rebuilt the
+   * careful way afterwards).
+   */
+  async #foldJournal(pass: RecoveryPass): Promise<void> {
+    const h = this.#h;
+    for await (const rec of h.journal.readAll(pass.after)) {
+      const slot = h.slots.get(rec.stream);
+      if (!slot || slot.status !== "recovering") continue;
+      const record = decodeInputRecord(rec.data);
+      const t = pass.track.get(slot)!;
+      if (rec.pos > t.expected) this.#lost(slot, t, rec.pos - 1);
+      t.expected = rec.pos + 1;
+      const seenSrc = pass.seenSrc;
+      if (record.srcPos > seenSrc) pass.seenSrc = record.srcPos;
+      if (t.hold) {
+        if (!this.#endsHold(pass, slot, t, rec.pos, record)) {
+          t.hold.note(record, rec.data, seenSrc);
+          continue;
+        }
+      } else if (record.kind === "void" && voidedRange(record).from > t.start) {
+        pass.broken.add(slot); // it voids records folded already: rebuilt the careful way
+      }
+      if (record.srcPos > pass.resumeAfter) pass.resumeAfter = record.srcPos;
+      if (record.srcPos > t.src) t.src = record.srcPos;
+      if (t.rebuilding && (record.kind === "ctl" || record.kind === "tick")) {
+        t.rebuilding.ids.add(envelopeIdOf(record));
+      }
+      this.#fold(pass, slot, rec.pos, record, false);
+    }
+    for (const [slot, t] of pass.track) {
+      const last = h.journal.lastPosition(slot.stream);
+      if (last >= t.expected) this.#lost(slot, t, last);
+      if (t.rebuilding && !t.hold) this.#goOnRebuilding(pass, slot, t);
+    }
+  }
+
+  /**
+   * Goes on with a rebuild an earlier start began and a crash cut short (the stream's inputs
+   * applied again stop below those its void record voided): the input resumes after the last
+   * one applied, and what the rebuild held and had not applied yet is held again.
+   */
+  #goOnRebuilding(pass: RecoveryPass, slot: Slot, t: Track): void {
+    const { hold, ids } = t.rebuilding!;
+    if (t.src >= hold.maxSrc) return;
+    pass.rebuildAfter = Math.min(pass.rebuildAfter, t.src);
+    slot.rebuildUntil = hold.maxSrc;
+    const inputs = hold.inputs().filter((i) => !ids.has(envelopeIdOf(i.record)));
+    this.held.hold(slot, inputs);
+    this.#h.log(
+      `${slot.stream}: its rebuild stopped at source position ${t.src} (the inputs it voided ` +
+        `went to ${hold.maxSrc}); it goes on from there` +
+        (inputs.length > 0 ? `, with ${inputs.length} control or tick inputs held again` : ""),
+    );
+  }
+
+  /**
+   * Whether `record`, at `pos` in a held stream, ends the hold: a void record of the hole and
+   * all after it (the loss was rebuilt by an earlier start), or a starting configuration (the
+   * instance started afresh there, so what came before it no longer counts).
+   */
+  #endsHold(pass: RecoveryPass, slot: Slot, t: Track, pos: number, record: InputRecord): boolean {
+    const hold = t.hold!;
+    if (record.kind === "void") {
+      if (!hold.voidedBy(voidedRange(record), pos)) return false;
+      t.rebuilding = { hold, ids: new Set() };
+    } else if (record.kind === "init") {
+      this.#h.log(
+        `${slot.stream}: starts afresh at position ${pos}, after the inputs the journal lost`,
+      );
+      // What came before was applied (by the instance's earlier life): the input is past it.
+      if (hold.maxSrc > pass.resumeAfter) pass.resumeAfter = hold.maxSrc;
+    } else {
+      return false;
+    }
+    t.losses = t.losses.filter((loss) => loss.from < hold.from);
+    t.hold = undefined;
+    return true;
+  }
+
+  /** Folds the record at `pos` into `slot`'s instance and publishes its outputs. */
+  #fold(pass: RecoveryPass, slot: Slot, pos: number, record: InputRecord, voided: boolean): void {
+    const h = this.#h;
+    if (pass.broken.has(slot)) return;
+    if (!slot.inst && record.kind !== "init" && !voided) {
+      // Its starting configuration was lost: the kind's current one stands in (loss accepted).
+      slot.inst = ActorInstance.create(slot.def, slot.key, h.config(slot.def.kind));
+      slot.inst.skip(pos - 1, 0);
+    }
+    try {
+      // Outputs are published again: after a crash, those of the journal's tail may have been
+      // lost in a send buffer. They carry the ids they had, so consumers drop duplicates.
+      const step = { pos, record, decode: h.decode, outputs: true, voided };
+      const { inst, outputs } = foldInput(slot.def, slot.key, slot.inst, step);
+      slot.inst = inst;
+      if (outputs === undefined) return;
+      h.publish(outputs);
+      slot.tally.outputs += outputs.length;
+      slot.publishedPos = pos;
+    } catch {
+      pass.broken.add(slot); // rebuilt afterwards, the careful way
+    }
+  }
+
+  /**
+   * Has the host judge the losses (a throw refuses the start). A stream whose first loss the
+   * input gives back has the records after its hole voided, and resumes from the input after the
+   * hole's source position, in order; a stream whose first loss is accepted folds what follows
+   * its hole as journaled (its later losses accepted with it).
+   */
+  async #resolveLosses(pass: RecoveryPass): Promise<void> {
+    const h = this.#h;
+    const all = [...pass.track.values()].flatMap((t) => t.losses);
+    const plan = await h.judgeLosses(all.filter((loss) => !this.#upgradeLoss(loss)));
+    const rebuilt = new Set(plan.rebuilt), judged = new Set([...plan.rebuilt, ...plan.accepted]);
+    for (const [slot, t] of pass.track) {
+      const hold = t.hold;
+      if (!hold) continue;
+      const rebuild = rebuilt.has(t.losses[0]!);
+      for (const loss of t.losses) {
+        if (rebuild) h.log(`journal lost ${describeLoss(loss)}: reading them again from the input`);
+        else if (judged.has(loss)) h.log(`journal lost ${describeLoss(loss)}: accepted as lost`);
+      }
+      if (rebuild) {
+        await this.#voidAfterHole(slot, hold);
+        pass.rebuildAfter = Math.min(pass.rebuildAfter, hold.srcAfter);
+      } else {
+        await this.#foldAfterHole(pass, slot, hold);
+      }
+      t.hold = undefined;
+    }
+  }
+
+  /**
+   * Voids the positions from `hold`'s hole to the stream's last with one journaled void record,
+   * and holds the inputs the input cannot give again for their place among those it gives.
+   */
+  async #voidAfterHole(slot: Slot, hold: StreamHold): Promise<void> {
+    const h = this.#h;
+    const last = h.journal.lastPosition(slot.stream);
+    const pos = await h.journal.append(
+      slot.stream,
+      encodeVoidRecord(slot.stream, hold.from, last),
+    );
+    slot.inst?.skip(pos, 0);
+    if (hold.maxSrc > hold.srcAfter) slot.rebuildUntil = hold.maxSrc;
+    const inputs = hold.inputs();
+    h.log(
+      `${slot.stream}: positions ${hold.from}-${last} voided (the loss and ${hold.records} ` +
+        `record${hold.records === 1 ? "" : "s"} after it), ` +
+        `at position ${pos}; every input after source position ${hold.srcAfter} is applied ` +
+        `again, in order` +
+        (inputs.length > 0
+          ? `, with ${inputs.length} control or tick inputs held for their place`
+          : ""),
+    );
+    this.held.hold(slot, inputs);
+  }
+
+  /** Folds what the journal holds past an accepted loss, as journaled. */
+  async #foldAfterHole(pass: RecoveryPass, slot: Slot, hold: StreamHold): Promise<void> {
+    // Applied: the input is past it.
+    if (hold.maxSrc > pass.resumeAfter) pass.resumeAfter = hold.maxSrc;
+    const records: Array<{ pos: number; data: Uint8Array }> = [];
+    for await (const rec of this.#h.journal.read(slot.stream, hold.from - 1)) {
+      records.push({ pos: rec.pos, data: rec.data.slice() });
+    }
+    const voided = VoidedPositions.of(records);
+    for (const rec of records) {
+      this.#fold(pass, slot, rec.pos, decodeInputRecord(rec.data), voided.has(rec.pos));
+    }
+  }
+
+  /**
+   * Whether `loss` is what an upgrade of the stream's kind leaves: the journal's start, compacted
+   * behind a snapshot the new version cannot read. The old version applied those inputs; the
+   * instance starts afresh on what the journal still holds, with the kind's current
+   * configuration, and says so. Not damage, so not refused.
+   */
+  #upgradeLoss(loss: JournalLoss): boolean {
+    const up = this.#h.snapshotter.upgraded.get(loss.stream);
+    if (!up || loss.from !== 1 || loss.to > up.pos) return false;
+    this.#h.log(
+      `${loss.stream}: its kind was upgraded (version ${up.version} state cannot be read); ` +
+        `inputs 1-${loss.to}, applied by the old version and compacted, are not replayed: the ` +
+        `instance starts afresh after them`,
+    );
+    return true;
+  }
+
+  /** Notes the loss of `slot`'s positions from `t.expected` to `to`; holds the stream. */
+  #lost(slot: Slot, t: Track, to: number): void {
+    const loss = {
+      stream: slot.stream,
+      from: t.expected,
+      to,
+      srcAfter: t.src,
+      init: t.expected === 1,
+    };
+    t.losses.push(loss);
+    t.hold ??= new StreamHold(t.expected, t.src);
+  }
+
+  /** Puts a slot that `recoverAll` rebuilt to work, or forgets it when nothing was left of it. */
+  #settle(slot: Slot): void {
+    const h = this.#h;
+    if (!slot.inst) {
+      // No snapshot (or one of another version) and no records left: compacted away.
+      h.log(
+        `${slot.stream}: no usable snapshot and no journal records left; it starts afresh on ` +
+          `its next input`,
+      );
+      h.slots.delete(slot.stream);
+      h.metrics.instances.dec({ kind: slot.def.kind });
+    } else {
+      slot.status = "running";
+      slot.srcPosMax = Math.max(slot.srcPosMax, slot.inst.srcPos);
+      slot.publishedPos = Math.max(slot.publishedPos, slot.inst.pos);
+      if (slot.inst.sinceSnapshot > 0) h.snapshotter.capture(slot);
+    }
+  }
+
+  /** Rebuilds one instance from its snapshot and journal, skipping poison inputs. */
+  async restart(slot: Slot): Promise<void> {
+    const h = this.#h;
+    if (h.closing()) return;
+    h.metrics.restarts.inc({ kind: slot.def.kind });
+    slot.status = "recovering";
+    if (slot.journalStale && h.journal.prepare) {
+      // Another writer appended: the read must reach its records, and the appends after go on.
+      await h.journal.prepare(slot.stream);
+      slot.journalStale = false;
+    }
+    const records: Array<{ pos: number; record: InputRecord }> = [];
+    const voided = new VoidedPositions();
+    const snap = await h.snapshotter.load(slot);
+    for await (const rec of h.journal.read(slot.stream, snap?.pos ?? 0)) {
+      const record = decodeInputRecord(rec.data.slice());
+      if (record.kind === "skip") slot.skips.add(skippedPosition(record));
+      if (record.kind === "void") voided.add(voidedRange(record));
+      records.push({ pos: rec.pos, record });
+    }
+    let inst = snap ? ActorInstance.restore(slot.def, slot.key, snap) : undefined;
+    for (const { pos, record } of records) {
+      // Outputs of inputs applied before were published then; those of the input that failed
+      // (and of any journaled while the instance was down) never were.
+      const fresh = pos > slot.publishedPos;
+      const step = {
+        pos,
+        record,
+        decode: h.decode,
+        skipped: slot.skips.has(pos),
+        voided: voided.has(pos),
+        outputs: fresh,
+      };
+      try {
+        const folded = foldInput(slot.def, slot.key, inst, step);
+        inst = folded.inst;
+        if (fresh && folded.outputs !== undefined) {
+          h.publish(folded.outputs);
+          slot.tally.outputs += folded.outputs.length;
+          slot.publishedPos = pos;
+        }
+      } catch (err) {
+        if (err instanceof MissingInitError || !isPoison(slot, pos, h.supervision)) throw err;
+        await this.#skipPoison(slot, pos, record, err);
+        // Rebuild cleanly: the failed attempt may have left the state half-changed.
+        return this.restart(slot);
+      }
+    }
+    if (!inst) throw new Error(`${slot.stream}: nothing to restore`);
+    slot.inst = inst;
+    if (inst.srcPos > slot.srcPosMax) slot.srcPosMax = inst.srcPos;
+    slot.status = "running";
+    h.log(`${slot.stream} restarted at input ${inst.pos}`);
+    h.snapshotter.capture(slot);
+    h.pump(slot);
+  }
+
+  /** Records the input at `pos` as skipped and dead-letters it. */
+  async #skipPoison(slot: Slot, pos: number, record: InputRecord, err: unknown): Promise<void> {
+    const h = this.#h;
+    await h.journal.append(slot.stream, encodeSkipRecord(pos, record));
+    slot.skips.add(pos);
+    h.deadLetter(
+      { subject: record.subject, data: record.payload, headers: undefined, reply: undefined },
+      new InputRejectedError("apply", (err as Error).message, { cause: err }),
+      slot.stream,
+    );
+    const count = slot.inputFailures.get(pos) ?? 0;
+    h.log(`${slot.stream}: input ${pos} failed ${count} times; moved to the dead letters`);
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * The snapshot contract: an actor instance's state at a journal position, so that recovery replays
+ * only the journal's tail. A snapshot is `{ machine persisted snapshot, kernel bytes, journal
+ * position, machine version }`; one of another machine version is discarded by the host. Stored
+ * snapshots are CRC-checked: a damaged one is reported and treated as absent (recovery then
+ * replays the journal from the start), never loaded. Two stores: FileSnapshotStore and
+ * KvSnapshotStore; both encode with `encodeSnapshot` and `decodeSnapshot` here.
+ */
+import { decodeValue, encodeValue } from "../../../protocol/mod.ts";
+import { crc32 } from "../journal/mod.ts";
+
+/** An actor instance's state after the journal record at `pos` of `stream`. */
+export interface Snapshot {
+  stream: string;
+  version: number;
+  pos: number;
+  machine: unknown;
+  kernel: Uint8Array;
+  meta?: Record<string, number | string>;
+}
+
+/** Durable storage of the newest snapshot per stream. */
+export interface SnapshotStore {
+  /** True for a store whose snapshots do not outlive the process (in memory): a journal that
+   *  does outlive it is never compacted behind them. */
+  readonly volatile?: boolean;
+  save(snapshot: Snapshot): Promise<void>;
+  /**
+   * The newest snapshot of `stream`, or undefined. A corrupt snapshot is reported (onCorrupt) and
+   * treated as absent.
+   */
+  load(stream: string): Promise<Snapshot | undefined>;
+  /** All streams that have a snapshot. */
+  list(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** A stored snapshot that could not be loaded, as reported to `onCorrupt`. */
+export interface CorruptSnapshotInfo {
+  stream: string;
+  /** The file path or key-value key that holds it. */
+  where: string;
+  /** What is wrong with it. */
+  reason: string;
+}
+
+/** Stored snapshot bytes that are damaged or not a snapshot. */
+export class SnapshotCorruptError extends Error {
+  override name = "SnapshotCorruptError";
+}
+
+const MAGIC = [0x54, 0x52, 0x50, 0x53]; // "TRPS"
+const HEADER_BYTES = 8;
+const FORMAT_VERSION = 2;
+
+/**
+ * Encodes a snapshot: the magic `TRPS`, the CRC-32 of the body (u32, little-endian), then the
+ * body, a msgpack map `{ f, stream, version, pos, machine, kernel, meta? }` (`f` is the format).
+ */
+export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
+  checkSnapshot(snapshot);
+  const body = encodeValue({
+    f: FORMAT_VERSION,
+    stream: snapshot.stream,
+    version: snapshot.version,
+    pos: snapshot.pos,
+    machine: snapshot.machine,
+    kernel: snapshot.kernel,
+    meta: snapshot.meta,
+  });
+  const out = new Uint8Array(HEADER_BYTES + body.length);
+  out.set(MAGIC, 0);
+  new DataView(out.buffer).setUint32(4, crc32(body), true);
+  out.set(body, HEADER_BYTES);
+  return out;
+}
+
+/** Decodes and checks snapshot bytes; throws a SnapshotCorruptError saying what is wrong. */
+export function decodeSnapshot(bytes: Uint8Array): Snapshot {
+  if (bytes.length < HEADER_BYTES || MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw new SnapshotCorruptError(
+      `Cannot decode a snapshot of ${bytes.length} bytes: it does not start with the magic TRPS`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const stored = view.getUint32(4, true);
+  const actual = crc32(bytes, HEADER_BYTES);
+  if (stored !== actual) {
+    throw new SnapshotCorruptError(
+      `Cannot decode a snapshot of ${bytes.length} bytes: CRC mismatch (stored ${
+        hex(stored)
+      }, computed ${hex(actual)})`,
+    );
+  }
+  let body: unknown;
+  try {
+    body = decodeValue(bytes.subarray(HEADER_BYTES));
+  } catch (err) {
+    throw new SnapshotCorruptError(`Cannot decode a snapshot: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new SnapshotCorruptError("Cannot decode a snapshot: the body is not a map");
+  }
+  const m = body as Record<string, unknown>;
+  if (m.f !== FORMAT_VERSION) {
+    throw new SnapshotCorruptError(
+      `Cannot decode a snapshot: format ${String(m.f)}, this code reads ${FORMAT_VERSION}`,
+    );
+  }
+  const snapshot: Snapshot = {
+    stream: m.stream as string,
+    version: m.version as number,
+    pos: m.pos as number,
+    machine: m.machine,
+    // A fresh Uint8Array at offset 0 (not a view, not a Buffer whose slice() is a view), so a
+    // kernel can put a Float64Array over it.
+    kernel: m.kernel instanceof Uint8Array ? new Uint8Array(m.kernel) : m.kernel as Uint8Array,
+  };
+  if (m.meta !== undefined) snapshot.meta = m.meta as Record<string, number | string>;
+  try {
+    checkSnapshot(snapshot);
+  } catch (err) {
+    throw new SnapshotCorruptError(`Cannot decode a snapshot: ${(err as Error).message}`);
+  }
+  return snapshot;
+}
+
+/** Throws a TypeError naming the field when `snapshot` is not a well-formed Snapshot. */
+export function checkSnapshot(snapshot: Snapshot): void {
+  const bad = (field: string, expected: string, value: unknown) =>
+    new TypeError(`Snapshot field "${field}" must be ${expected}, got ${describe(value)}`);
+  if (typeof snapshot.stream !== "string" || snapshot.stream.length === 0) {
+    throw bad("stream", "a non-empty string", snapshot.stream);
+  }
+  if (typeof snapshot.version !== "number" || !Number.isFinite(snapshot.version)) {
+    throw bad("version", "a number", snapshot.version);
+  }
+  if (!Number.isSafeInteger(snapshot.pos) || snapshot.pos < 0) {
+    throw bad("pos", "an integer >= 0", snapshot.pos);
+  }
+  if (!(snapshot.kernel instanceof Uint8Array)) throw bad("kernel", "bin", snapshot.kernel);
+  const meta = snapshot.meta;
+  if (meta !== undefined) {
+    if (meta === null || typeof meta !== "object" || Array.isArray(meta)) {
+      throw bad("meta", "a map", meta);
+    }
+    for (const [k, v] of Object.entries(meta)) {
+      if (typeof v !== "number" && typeof v !== "string") {
+        throw bad(`meta.${k}`, "a number or a string", v);
+      }
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 80));
+  if (typeof value === "number") return String(value);
+  if (value instanceof Uint8Array) return `bin of ${value.length} bytes`;
+  return Array.isArray(value) ? "an array" : typeof value;
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, "0");
+}
+
+/**
+ * A stream name as a file name or key-value key token: `A-Z a-z 0-9 _ -` are kept, every other
+ * UTF-8 byte becomes `=HH` (hex), so `stats/BTC-USD` becomes `stats=2FBTC-USD`.
+ */
+export function escapeStreamName(stream: string): string {
+  let out = "";
+  for (const ch of stream) {
+    if (/^[A-Za-z0-9_-]$/.test(ch)) out += ch;
+    else {
+      for (const b of new TextEncoder().encode(ch)) {
+        out += "=" + b.toString(16).toUpperCase().padStart(2, "0");
+      }
+    }
+  }
+  return out;
+}
+
+/** The inverse of `escapeStreamName`, or undefined when `name` is not an escaped name. */
+export function unescapeStreamName(name: string): string | undefined {
+  if (!/^(?:[A-Za-z0-9_-]|=[0-9A-F]{2})+$/.test(name)) return undefined;
+  const bytes: number[] = [];
+  for (let i = 0; i < name.length;) {
+    if (name[i] === "=") {
+      bytes.push(parseInt(name.slice(i + 1, i + 3), 16));
+      i += 3;
+    } else bytes.push(name.charCodeAt(i++));
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs tasks one after another per key (a stream's saves land in call order) and concurrently
+ * across keys; a failed task does not stop the next one of its key.
+ */
+export class SerialByKey {
+  #tails = new Map<string, Promise<void>>();
+
+  /** Runs `task` after every earlier task of `key`. */
+  run(key: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(task);
+    this.#tails.set(key, next);
+    const cleanup = () => {
+      if (this.#tails.get(key) === next) this.#tails.delete(key);
+    };
+    next.then(cleanup, cleanup);
+    return next;
+  }
+
+  /** Resolves when every task started so far has settled. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#tails.values()]);
+  }
+}
+
+/**
+ * A store's saves and whether it is open: saves of one stream land in call order, `close()` waits
+ * for those in progress and then the store refuses further use. Shared by the file and KV stores.
+ */
+export class StoreSaves {
+  readonly #serial = new SerialByKey();
+  readonly #where: string;
+  #closed = false;
+
+  /** `where` names the store in errors: `in /data/snapshots`, `in bucket TROUPE_SNAPSHOTS`. */
+  constructor(where: string) {
+    this.#where = where;
+  }
+
+  /** Throws once the store is closed. */
+  check(): void {
+    if (this.#closed) throw new Error(`Cannot use the snapshot store ${this.#where}: it is closed`);
+  }
+
+  /** Runs a save of `stream` after the stream's earlier saves. */
+  run(stream: string, task: () => Promise<void>): Promise<void> {
+    return this.#serial.run(stream, task);
+  }
+
+  /** Waits for saves in progress, then refuses further use. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#serial.settled();
+  }
+}
+
+/**
+ * The streams a store holds snapshots of, sorted, from its entries' names: `streamOf` gives the
+ * escaped stream name of an entry that is a snapshot, undefined for any other entry.
+ */
+export async function listStreams(
+  entries: Iterable<string> | AsyncIterable<string>,
+  streamOf: (entry: string) => string | undefined,
+): Promise<string[]> {
+  const streams: string[] = [];
+  for await (const entry of entries) {
+    const escaped = streamOf(entry);
+    const stream = escaped === undefined ? undefined : unescapeStreamName(escaped);
+    if (stream !== undefined) streams.push(stream);
+  }
+  return streams.sort();
+}
+
+/** Where a stored snapshot was read from, and whom to tell when it is damaged. */
+export interface StoredSnapshotPlace {
+  /** The file path or key-value key that holds it. */
+  where: string;
+  /** What holds it, in the error: `file`, `key`. */
+  holder: string;
+  onCorrupt?: ((info: CorruptSnapshotInfo) => void) | undefined;
+}
+
+/**
+ * The snapshot of `stream` in the bytes `read` gives; bytes that are damaged, not a snapshot, or
+ * another stream's are reported through `onCorrupt` and give undefined. Shared by the file and
+ * KV stores' `load`.
+ */
+export async function storedSnapshot(
+  stream: string,
+  read: () => Uint8Array | Promise<Uint8Array>,
+  place: StoredSnapshotPlace,
+): Promise<Snapshot | undefined> {
+  try {
+    const snapshot = decodeSnapshot(await read());
+    if (snapshot.stream !== stream) {
+      throw new Error(
+        `the ${place.holder} holds a snapshot of stream ${JSON.stringify(snapshot.stream)}`,
+      );
+    }
+    return snapshot;
+  } catch (err) {
+    place.onCorrupt?.({ stream, where: place.where, reason: (err as Error).message });
+    return undefined;
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The buses a host talks over (NATS and in process), a NATS server for tests and `troupe up`,
+ * JetStream publishing and retries, the findings stream, and the error a host stops with.
+ */
+export { describeError, errorCode, HostFatalError, isFatalIoError } from "./fatal_error.ts";
+export {
+  type FindingHandler,
+  FINDINGS_DUPLICATE_WINDOW_MS,
+  FINDINGS_STREAM,
+  FINDINGS_STREAM_BYTES_MAX,
+  FINDINGS_STREAM_MAX_AGE_MS,
+  type FindingSource,
+  openFindingsStream,
+} from "./findings_stream.ts";
+export { BusClosedError, InProcessBus, type InProcessBusOptions } from "./in_process_bus.ts";
+export {
+  JetStreamPublisher,
+  type JetStreamPublisherOptions,
+  type PublishCounts,
+} from "./jetstream_publisher.ts";
+export {
+  CONSUMER_CREATE_TIMEOUT_MS,
+  ELECTION_BUDGET_MS,
+  electionError,
+  JetStreamUnavailableError,
+  RETRY_BACKOFF_MS_MAX,
+  RETRY_BACKOFF_MS_MIN,
+  retryJetStream,
+  type RetryJetStreamOptions,
+} from "./jetstream_retry.ts";
+export {
+  NATS_CONNECT_TIMEOUT_MS,
+  NatsBus,
+  type NatsBusOptions,
+  type NatsConnectionState,
+} from "./nats_bus.ts";
+export {
+  ensureDir,
+  findNatsServer,
+  freePort,
+  NatsServer,
+  type NatsServerOptions,
+} from "./nats_server.ts";
+export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";
+export {
+  ANSWERS_QUIET_MS_MIN,
+  ANSWERS_QUIET_ROUND_TRIPS,
+  requestAll,
+  type RequestAllOptions,
+} from "./request_all.ts";

@@ -1,0 +1,285 @@
+/**
+ * The NATS Bus: the Bus contract over a NATS connection (nats.js v3, `@nats-io/transport-node`,
+ * which runs on Node and on Deno). Handlers run from the client's callback, the fastest delivery
+ * path it has; reconnection is the client's, unlimited by default, so a restarted nats-server is
+ * picked up again and subscriptions resume.
+ */
+import {
+  connect,
+  headers as natsHeaders,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+} from "@nats-io/transport-node";
+import {
+  type Bus,
+  type BusHandler,
+  type BusHeaders,
+  type BusMessage,
+  BusRequestError,
+  type BusSubscription,
+  type PublishOptions,
+  type RequestOptions,
+  type SubscribeOptions,
+} from "../../../protocol/mod.ts";
+
+/** Options of `NatsBus.connect`. */
+export interface NatsBusOptions {
+  /** A name the server shows for this connection. */
+  name?: string;
+  /** Called when a handler throws; defaults to console.error. */
+  onHandlerError?(err: unknown, msg: BusMessage): void;
+  /** Called on connection status changes (disconnect, reconnect). */
+  onStatus?(status: string): void;
+  /**
+   * Milliseconds the first connection may take, handshake included. Default
+   * NATS_CONNECT_TIMEOUT_MS.
+   */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * How long a first connection may take, handshake included: a port that accepts TCP but never
+ * speaks NATS (another service, a proxy with nothing behind it) fails in this long, not in the
+ * client's default of 20 s.
+ */
+export const NATS_CONNECT_TIMEOUT_MS = 5_000;
+
+/** Where a NATS connection stands. */
+export interface NatsConnectionState {
+  connected: boolean;
+  /** The server it is (or was last) connected to. */
+  server: string;
+  /** Milliseconds since the epoch of the last change (connect, disconnect, reconnect). */
+  sinceMs: number;
+  /** Disconnections so far. */
+  disconnects: number;
+}
+
+/** How long close() and flush() wait for a server that does not answer. */
+const GIVE_UP_MS = 2000;
+
+function toBusHeaders(h: MsgHdrs | undefined): BusHeaders | undefined {
+  if (!h) return undefined;
+  const out: BusHeaders = {};
+  for (const [key, values] of h) out[key] = values[0] ?? "";
+  return out;
+}
+
+function toNatsHeaders(h: BusHeaders): MsgHdrs {
+  const out = natsHeaders();
+  for (const [key, value] of Object.entries(h)) out.set(key, value);
+  return out;
+}
+
+/**
+ * The options of a publish without headers or a reply subject, one object for all of them:
+ * nats.js makes one per publish when given none, and only ever sets its `reply` to "" (what it
+ * is already after the first publish).
+ */
+const PLAIN_PUBLISH: { reply?: string } = { reply: "" };
+
+/**
+ * A delivered message as a BusMessage. Its headers and reply subject are read from the NATS
+ * message when first asked for: most handlers (a feed frame's) never ask, and nats.js decodes
+ * the reply subject afresh on every read when there is none.
+ */
+class NatsBusMessage implements BusMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly #msg: Msg;
+  #headers: BusHeaders | undefined | null = null;
+  #reply: string | undefined | null = null;
+
+  constructor(msg: Msg) {
+    this.#msg = msg;
+    this.subject = msg.subject;
+    this.data = msg.data;
+  }
+
+  get headers(): BusHeaders | undefined {
+    if (this.#headers === null) this.#headers = toBusHeaders(this.#msg.headers);
+    return this.#headers;
+  }
+
+  get reply(): string | undefined {
+    if (this.#reply === null) this.#reply = this.#msg.reply || undefined;
+    return this.#reply;
+  }
+}
+
+/** A Bus over NATS. */
+export class NatsBus implements Bus {
+  /** The underlying connection, for JetStream and KV. */
+  readonly nc: NatsConnection;
+  readonly #onHandlerError: (err: unknown, msg: BusMessage) => void;
+  readonly #state: NatsConnectionState;
+
+  private constructor(nc: NatsConnection, options: NatsBusOptions) {
+    this.nc = nc;
+    this.#onHandlerError = options.onHandlerError ??
+      ((err, msg) => console.error(`Handler for "${msg.subject}" threw:`, err));
+    const state: NatsConnectionState = {
+      connected: !nc.isClosed(),
+      server: nc.getServer(),
+      sinceMs: Date.now(),
+      disconnects: 0,
+    };
+    this.#state = state;
+    const onStatus = options.onStatus;
+    (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === "disconnect" || s.type === "reconnect") {
+          state.connected = s.type === "reconnect";
+          state.sinceMs = Date.now();
+          if (s.type === "disconnect") state.disconnects++;
+          else state.server = nc.getServer();
+        }
+        onStatus?.(s.type);
+      }
+    })().catch(() => {});
+    nc.closed().then(() => {
+      state.connected = false;
+      state.sinceMs = Date.now();
+    });
+  }
+
+  /** Resolves true once the connection is up, false when `ms` pass first or `signal` aborts. */
+  async whenConnected(ms: number, signal?: AbortSignal): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (!this.#state.connected) {
+      if (this.nc.isClosed() || Date.now() >= until || signal?.aborted) return false;
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, until - Date.now()))));
+    }
+    return true;
+  }
+
+  /** Whether the connection is up, to which server, and since when. */
+  get state(): Readonly<NatsConnectionState> {
+    return this.#state;
+  }
+
+  /** Connects to `servers` (e.g. `nats://127.0.0.1:4222`). */
+  static async connect(servers: string, options: NatsBusOptions = {}): Promise<NatsBus> {
+    const timeoutMs = options.connectTimeoutMs ?? NATS_CONNECT_TIMEOUT_MS;
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers,
+        name: options.name ?? "troupe",
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        pingInterval: 10_000,
+        timeout: timeoutMs,
+      });
+    } catch (err) {
+      if (/timeout/i.test((err as Error).message ?? "")) {
+        throw new Error(
+          `no NATS handshake within the connect timeout of ${timeoutMs} ms (something accepts ` +
+            `connections on ${servers} but does not answer as a NATS server)`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    return new NatsBus(nc, options);
+  }
+
+  /** Wraps an existing connection. */
+  static wrap(nc: NatsConnection, options: NatsBusOptions = {}): NatsBus {
+    return new NatsBus(nc, options);
+  }
+
+  publish(subject: string, data: Uint8Array, options?: PublishOptions): void {
+    if (options?.headers === undefined && !options?.reply) {
+      // The hot path (an actor's output): no options object of ours, nor nats.js's.
+      this.nc.publish(subject, data, PLAIN_PUBLISH);
+      return;
+    }
+    const opts: { headers?: MsgHdrs; reply?: string } = {};
+    if (options.headers) opts.headers = toNatsHeaders(options.headers);
+    if (options.reply) opts.reply = options.reply;
+    this.nc.publish(subject, data, opts);
+  }
+
+  subscribe(pattern: string, handler: BusHandler, options: SubscribeOptions = {}): BusSubscription {
+    const callback = (err: Error | null, msg: Msg) => {
+      if (err) return;
+      const busMsg = new NatsBusMessage(msg);
+      try {
+        handler(busMsg);
+      } catch (e) {
+        this.#onHandlerError(e, busMsg);
+      }
+    };
+    const sub = options.queue === undefined
+      ? this.nc.subscribe(pattern, { callback })
+      : this.nc.subscribe(pattern, { callback, queue: options.queue });
+    return { unsubscribe: () => sub.unsubscribe() };
+  }
+
+  async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
+    try {
+      const opts: { timeout: number; headers?: MsgHdrs } = { timeout: options.timeout };
+      if (options.headers) opts.headers = toNatsHeaders(options.headers);
+      const msg = await this.nc.request(subject, data, opts);
+      return {
+        subject: msg.subject,
+        data: msg.data,
+        headers: toBusHeaders(msg.headers),
+        reply: undefined,
+      };
+    } catch (err) {
+      const noResponders = isNoResponders(err);
+      throw new BusRequestError(
+        subject,
+        `Request on "${subject}" failed: ${(err as Error).message}`,
+        { cause: err, noResponders },
+      );
+    }
+  }
+
+  /** Waits for the server to have what was published; rejects at once while disconnected. */
+  flush(): Promise<void> {
+    if (!this.#state.connected) {
+      return Promise.reject(new Error(`NATS at ${this.#state.server} is disconnected`));
+    }
+    return withTimeout(this.nc.flush(), GIVE_UP_MS, `NATS flush at ${this.#state.server}`);
+  }
+
+  /**
+   * Drains the connection (what is published is sent, subscriptions finish), or closes it at once
+   * while the server is away, so that a process whose nats-server went away still stops.
+   */
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    if (this.#state.connected) {
+      try {
+        await withTimeout(this.nc.drain(), GIVE_UP_MS, "NATS drain");
+        return;
+      } catch {
+        // The server went away while draining: close without it.
+      }
+    }
+    await this.nc.close().catch(() => {});
+  }
+}
+
+/** `p`, or a rejection naming `what` after `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} got no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Whether nats.js rejected a request because nothing subscribes to its subject (the server says so
+ * at once with a 503 status): a RequestError whose cause is the NoRespondersError (named
+ * "NoResponders"), or that error itself, as v3 rejects either way depending on the request path.
+ */
+function isNoResponders(err: unknown): boolean {
+  const e = err as { name?: unknown; cause?: { name?: unknown } } | null;
+  return e?.name === "NoResponders" || e?.cause?.name === "NoResponders";
+}
