@@ -13,11 +13,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { freePort, NatsServer } from "../actors/runtime/mod.ts";
 import { decodeEnvelope } from "../protocol/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
-import { type OptionTable, readOptions } from "./_option_table.ts";
+import { type OptionTable, type OptionValues, readOptions } from "./_option_table.ts";
 import { ChildScript } from "./_child_script.ts";
 import { requestBody, shardLabels } from "./_remote_write_requests.ts";
 import { tempDir } from "./_temp_dir.ts";
@@ -116,84 +116,13 @@ export const benchmark: Benchmark = {
         { name: "victoria-metrics", url: `http://127.0.0.1:${vmPort}/api/v1/write` },
       ];
       const labels = Array.from({ length: o.shards }, (_, s) => shardLabels(s, o.series));
-      let tMs = Date.now() - 3_600_000;
-      // Warm-up, not measured: each series seen once (troupe resolves a series' channel the
-      // first time it sees it) and the code paths compiled, as in a receiver that has run a while.
-      const warm = labels.map((l, s) => requestBody(l, tMs, s));
-      tMs += 1000;
-      for (const target of targets) await Promise.all(warm.map((b) => send(target.url, b)));
-      const rates: Record<string, number[]> = { troupe: [], "victoria-metrics": [] };
-      for (let r = 0; r < o.rounds; r++) {
-        const bodies = labels.map((l, s) =>
-          Array.from({ length: o.requests }, (_, k) => requestBody(l, tMs + k * 1000, s))
-        );
-        tMs += o.requests * 1000;
-        const order = r % 2 === 0 ? targets : [...targets].reverse();
-        for (const target of order) {
-          const rate = await throughput(target, bodies, o.series);
-          rates[target.name]!.push(rate);
-          ctx.log(`${NAME}: round ${r + 1}: ${target.name} ${Math.round(rate)} samples/s`);
-        }
-      }
-      const best = (xs: number[]) => Math.max(...xs);
-      const range = (xs: number[]) =>
-        `${Math.round(Math.min(...xs))} to ${Math.round(Math.max(...xs))}`;
-      ctx.log(
-        `${NAME}: samples/s over ${o.rounds} rounds: troupe ${range(rates.troupe!)}, ` +
-          `victoria-metrics ${range(rates["victoria-metrics"]!)}`,
-      );
-      rows.push(row({
-        bench: NAME,
-        metric: "remote_write_samples_per_s",
-        unit: "samples/s",
-        troupe: Math.round(best(rates.troupe!)),
-        baseline: Math.round(best(rates["victoria-metrics"]!)),
-        better: "higher",
-      }));
-      // Acknowledgement latency at the paced rate, the same requests to each.
-      const perRequest = o.series;
-      const total = Math.ceil((o["paced-rate"] * o["paced-s"]) / perRequest);
-      const paced = Array.from(
-        { length: total },
-        (_, j) =>
-          requestBody(labels[j % o.shards]!, tMs + Math.floor(j / o.shards) * 1000, j % o.shards),
-      );
-      tMs += Math.ceil(total / o.shards) * 1000 + 1000;
-      const p99: Record<string, number> = {};
-      for (const target of targets) {
-        const lat = await pacedLatencies(target, paced, o["paced-rate"] / perRequest, o.shards);
-        lat.sort((a, b) => a - b);
-        p99[target.name] = percentile(lat, 99);
-        ctx.log(
-          `${NAME}: paced ${o["paced-rate"]} samples/s: ${target.name} ack p50 ` +
-            `${percentile(lat, 50).toFixed(1)} ms, p99 ${p99[target.name]!.toFixed(1)} ms`,
-        );
-      }
-      rows.push(row({
-        bench: NAME,
-        metric: "remote_write_ack_ms_p99",
-        unit: "ms",
-        troupe: round1(p99.troupe!),
-        baseline: round1(p99["victoria-metrics"]!),
-        better: "lower",
-      }));
+      const clock = { tMs: Date.now() - 3_600_000 };
+      rows.push(await throughputRow(targets, labels, o, clock, ctx));
+      rows.push(await ackRow(targets, labels, o, clock, ctx));
       receiver.send("stop");
       await receiver.wait();
       receiver = undefined;
-      if (o.channels > 0) {
-        // A nats-server of its own: the host reads the feed stream from its start.
-        const detectNats = await NatsServer.start({ storeDir: join(dir.path, "js-detect") });
-        try {
-          rows.push(
-            ...await detectRun(detectNats.url, dir.path, o.channels, {
-              seconds: o["detect-s"],
-              intervalS: o["detect-interval-s"],
-            }, ctx),
-          );
-        } finally {
-          await detectNats.stop();
-        }
-      }
+      if (o.channels > 0) rows.push(...await detectRows(dir.path, o, ctx));
       return rows;
     } finally {
       await receiver?.kill();
@@ -203,6 +132,99 @@ export const benchmark: Benchmark = {
     }
   },
 };
+
+type Options = OptionValues<typeof OPTIONS>;
+
+/** Samples/s each target takes, the same requests to each, alternated over the rounds. */
+async function throughputRow(
+  targets: Target[],
+  labels: Uint8Array[][],
+  o: Options,
+  clock: { tMs: number },
+  ctx: BenchContext,
+): Promise<BenchRow> {
+  // Warm-up, not measured: each series seen once (troupe resolves a series' channel the first
+  // time it sees it) and the code paths compiled, as in a receiver that has run a while.
+  const warm = labels.map((l, s) => requestBody(l, clock.tMs, s));
+  clock.tMs += 1000;
+  for (const target of targets) await Promise.all(warm.map((b) => send(target.url, b)));
+  const rates: Record<string, number[]> = { troupe: [], "victoria-metrics": [] };
+  for (let r = 0; r < o.rounds; r++) {
+    const bodies = labels.map((l, s) =>
+      Array.from({ length: o.requests }, (_, k) => requestBody(l, clock.tMs + k * 1000, s))
+    );
+    clock.tMs += o.requests * 1000;
+    const order = r % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      const rate = await throughput(target, bodies, o.series);
+      rates[target.name]!.push(rate);
+      ctx.log(`${NAME}: round ${r + 1}: ${target.name} ${Math.round(rate)} samples/s`);
+    }
+  }
+  const range = (xs: number[]) =>
+    `${Math.round(Math.min(...xs))} to ${Math.round(Math.max(...xs))}`;
+  ctx.log(
+    `${NAME}: samples/s over ${o.rounds} rounds: troupe ${range(rates.troupe!)}, ` +
+      `victoria-metrics ${range(rates["victoria-metrics"]!)}`,
+  );
+  return row({
+    bench: NAME,
+    metric: "remote_write_samples_per_s",
+    unit: "samples/s",
+    troupe: Math.round(Math.max(...rates.troupe!)),
+    baseline: Math.round(Math.max(...rates["victoria-metrics"]!)),
+    better: "higher",
+  });
+}
+
+/** Acknowledgement p99 at the paced rate, the same requests to each target. */
+async function ackRow(
+  targets: Target[],
+  labels: Uint8Array[][],
+  o: Options,
+  clock: { tMs: number },
+  ctx: BenchContext,
+): Promise<BenchRow> {
+  const perRequest = o.series;
+  const total = Math.ceil((o["paced-rate"] * o["paced-s"]) / perRequest);
+  const paced = Array.from(
+    { length: total },
+    (_, j) =>
+      requestBody(labels[j % o.shards]!, clock.tMs + Math.floor(j / o.shards) * 1000, j % o.shards),
+  );
+  clock.tMs += Math.ceil(total / o.shards) * 1000 + 1000;
+  const p99: Record<string, number> = {};
+  for (const target of targets) {
+    const lat = await pacedLatencies(target, paced, o["paced-rate"] / perRequest, o.shards);
+    lat.sort((a, b) => a - b);
+    p99[target.name] = percentile(lat, 99);
+    ctx.log(
+      `${NAME}: paced ${o["paced-rate"]} samples/s: ${target.name} ack p50 ` +
+        `${percentile(lat, 50).toFixed(1)} ms, p99 ${p99[target.name]!.toFixed(1)} ms`,
+    );
+  }
+  return row({
+    bench: NAME,
+    metric: "remote_write_ack_ms_p99",
+    unit: "ms",
+    troupe: round1(p99.troupe!),
+    baseline: round1(p99["victoria-metrics"]!),
+    better: "lower",
+  });
+}
+
+/** The detector run, on a nats-server of its own: the host reads its feed stream from the start. */
+async function detectRows(dir: string, o: Options, ctx: BenchContext): Promise<BenchRow[]> {
+  const detectNats = await NatsServer.start({ storeDir: join(dir, "js-detect") });
+  try {
+    return await detectRun(detectNats.url, dir, o.channels, {
+      seconds: o["detect-s"],
+      intervalS: o["detect-interval-s"],
+    }, ctx);
+  } finally {
+    await detectNats.stop();
+  }
+}
 
 function round1(x: number): number {
   return Math.round(x * 10) / 10;
@@ -300,7 +322,6 @@ async function detectRun(
   run: { seconds: number; intervalS: number },
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
-  const { seconds, intervalS } = run;
   const writePort = await freePort();
   const httpPort = await freePort();
   const config = join(dir, "host.json");
@@ -330,32 +351,11 @@ async function detectRun(
     // request is kept by its sample time.
     const sentAt = new Map<number, number>();
     const lags: number[] = [];
-    const sub = nc.subscribe("troupe.out.anomaly.*");
     const watched = new Set<string>();
-    (async () => {
-      for await (const m of sub) {
-        const channel = m.subject.slice("troupe.out.anomaly.".length);
-        if (!watched.has(channel)) continue;
-        const ts = readTs(m.data);
-        const sent = ts === undefined ? undefined : sentAt.get(Math.round(ts / 1000));
-        if (sent !== undefined) lags.push(performance.now() - sent);
-      }
-    })();
-    let tMs = Math.floor(Date.now() / 1000) * 1000;
-    const url = `http://127.0.0.1:${writePort}/api/v1/write`;
-    const t0 = performance.now();
-    for (let k = 0; k * intervalS < seconds; k++) {
-      const bodies = labels.map((l, s) => requestBody(l, tMs, s));
-      const due = t0 + k * intervalS * 1000;
-      const wait = due - performance.now();
-      if (wait > 0) await sleep(wait);
-      sentAt.set(tMs, performance.now());
-      if (k === 1) {
-        for (let i = 0; i < 200; i++) watched.add(benchChannel(1000, i));
-      }
-      await Promise.all(bodies.map((b) => send(url, b, 10)));
-      tMs += intervalS * 1000;
-    }
+    const sub = watchLags(nc, watched, sentAt, lags);
+    await sendRounds(`http://127.0.0.1:${writePort}/api/v1/write`, labels, run, sentAt, () => {
+      for (let i = 0; i < 200; i++) watched.add(benchChannel(1000, i));
+    });
     await sleep(3000);
     sub.unsubscribe();
     const rss1 = rssMb(host.pid);
@@ -391,6 +391,50 @@ async function detectRun(
   } finally {
     await nc.close();
     await host.kill();
+  }
+}
+
+/** Lags from a request's send to the anomaly outputs of `watched` channels for its samples. */
+function watchLags(
+  nc: NatsConnection,
+  watched: Set<string>,
+  sentAt: Map<number, number>,
+  lags: number[],
+): Subscription {
+  const sub = nc.subscribe("troupe.out.anomaly.*");
+  (async () => {
+    for await (const m of sub) {
+      const channel = m.subject.slice("troupe.out.anomaly.".length);
+      if (!watched.has(channel)) continue;
+      const ts = readTs(m.data);
+      const sent = ts === undefined ? undefined : sentAt.get(Math.round(ts / 1000));
+      if (sent !== undefined) lags.push(performance.now() - sent);
+    }
+  })();
+  return sub;
+}
+
+/**
+ * Sends every shard's request each `intervalS` for `seconds`, keeping when each round was first
+ * sent by its sample time; `afterFirst` runs once the first round (the channels' creation) is done.
+ */
+async function sendRounds(
+  url: string,
+  labels: Uint8Array[][],
+  run: { seconds: number; intervalS: number },
+  sentAt: Map<number, number>,
+  afterFirst: () => void,
+): Promise<void> {
+  let tMs = Math.floor(Date.now() / 1000) * 1000;
+  const t0 = performance.now();
+  for (let k = 0; k * run.intervalS < run.seconds; k++) {
+    const bodies = labels.map((l, s) => requestBody(l, tMs, s));
+    const wait = t0 + k * run.intervalS * 1000 - performance.now();
+    if (wait > 0) await sleep(wait);
+    sentAt.set(tMs, performance.now());
+    if (k === 1) afterFirst();
+    await Promise.all(bodies.map((b) => send(url, b, 10)));
+    tMs += run.intervalS * 1000;
   }
 }
 

@@ -4,7 +4,8 @@
  * feed stream made if it is not there), and the `remote_write` block printed for the user to
  * paste into prometheus.yml, with its OpenTelemetry Collector counterpart.
  */
-import { ensureFeedStream, NatsBus } from "../actors/runtime/mod.ts";
+import { describeError, ensureFeedStream, NatsBus } from "../actors/runtime/mod.ts";
+import { portOr } from "./up_nats.ts";
 import { IngestServer, type IngestSettings, parseIngestSettings } from "../actors/ingest/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 
@@ -37,6 +38,41 @@ export async function startReceiver(
         : "in-process bus: acknowledged when published, not durable"
     }); its metrics on ${url}/metrics`;
   return { server, line, block: pasteBlock(url, settings), close: () => server.stop() };
+}
+
+/** The metrics receiver's port under `troupe up --feed remote-write`, when it is free. */
+const UP_RECEIVER_PORT = 9201;
+
+/**
+ * `troupe up --feed remote-write`'s input: the receiver, on port 9201 or a free one, its lines
+ * printed once it listens. One that cannot start says why in one line and the host runs on, as a
+ * synthetic feed that stops does.
+ */
+export function upReceiver(bus: Bus): { stop(): Promise<() => string> } {
+  const starting = portOr(UP_RECEIVER_PORT).then((port) => startReceiver({ port }, bus)).then(
+    (receiver) => {
+      console.log(`troupe up: ${receiver.line}\n${receiver.block}`);
+      return receiver;
+    },
+    (err) => {
+      console.error(
+        `troupe up: cannot start the metrics receiver: ${describeError(err)}; the host runs on ` +
+          `(Ctrl-C to stop)`,
+      );
+      return undefined;
+    },
+  );
+  return {
+    async stop() {
+      const receiver = await starting;
+      if (!receiver) return () => "no metrics receiver ran";
+      await receiver.close();
+      const values = (await receiver.server.metrics.samples.get()).values;
+      const journaled = values.filter((v) => v.labels.outcome === "journaled")
+        .reduce((n, v) => n + v.value, 0);
+      return () => `the metrics receiver journaled ${journaled} samples`;
+    },
+  };
 }
 
 /** What to paste into prometheus.yml (and an OpenTelemetry Collector) to send to `url`. */

@@ -7,10 +7,10 @@
  * `troupe.feed.<feed>.<channel>`, so the one fewer token tells them apart).
  *
  * Body: `{ channels, n, t, v }`: the channel names in order, joined by "," into one string (a
- * channel name has no comma; one string is written much faster than thousands), `n` the samples of each as 4-byte
- * little-endian counts, and `t` (µs since the epoch) and `v` as 8-byte little-endian columns, the
- * channels' samples one after another. Values are carried as bytes, bit for bit: a Prometheus
- * stale marker (a NaN with its own payload) arrives as it was sent.
+ * channel name has no comma; one string is written much faster than thousands), `n` the samples
+ * of each as 4-byte little-endian counts, and `t` (µs since the epoch) and `v` as 8-byte
+ * little-endian columns, the channels' samples one after another. Values are carried as bytes,
+ * bit for bit: a Prometheus stale marker (a NaN with its own payload) arrives as it was sent.
  */
 import {
   decodeEnvelope,

@@ -75,15 +75,11 @@ export function parseIngestSettings(
   }
   const m = raw as Record<string, unknown>;
   for (const k of Object.keys(m)) {
-    if (!KNOWN.has(k)) {
-      throw new ConfigError(
-        `${path}.${k}`,
-        `${path}.${k} is not a setting; known: ${[...KNOWN].join(", ")}`,
-        {
-          value: m[k],
-        },
-      );
-    }
+    if (KNOWN.has(k)) continue;
+    const known = [...KNOWN].join(", ");
+    throw new ConfigError(`${path}.${k}`, `${path}.${k} is not a setting; known: ${known}`, {
+      value: m[k],
+    });
   }
   const out: IngestSettings = {
     ...INGEST_DEFAULTS,
@@ -92,6 +88,29 @@ export function parseIngestSettings(
     basicAuth: undefined,
     ...defaults,
   };
+  readNumbers(m, path, out);
+  out.host = readText(m, path, "host") ?? out.host;
+  out.feed = readText(m, path, "feed") ?? out.feed;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(out.feed)) {
+    throw new ConfigError(
+      `${path}.feed`,
+      `${path}.feed must be 1 to 64 of A-Z a-z 0-9 _ -, got ${JSON.stringify(out.feed)}`,
+      { value: out.feed },
+    );
+  }
+  out.bearerToken = readText(m, path, "bearer_token") ?? out.bearerToken;
+  if (m.basic_auth !== undefined) out.basicAuth = readBasicAuth(m.basic_auth, `${path}.basic_auth`);
+  if (out.bearerToken !== undefined && out.basicAuth !== undefined) {
+    throw new ConfigError(
+      `${path}.basic_auth`,
+      `${path} takes bearer_token or basic_auth, not both`,
+    );
+  }
+  if (m.match !== undefined) out.match = readMatch(m.match, `${path}.match`);
+  return out;
+}
+
+function readNumbers(m: Record<string, unknown>, path: string, out: IngestSettings): void {
   for (const [k, field] of Object.entries(FIELDS)) {
     const v = m[k];
     if (v === undefined) continue;
@@ -100,82 +119,52 @@ export function parseIngestSettings(
       throw new ConfigError(
         `${path}.${k}`,
         `${path}.${k} must be a whole number >= ${min}, got ${JSON.stringify(v)}`,
-        {
-          value: v,
-        },
+        { value: v },
       );
     }
     (out as unknown as Record<string, number>)[field] = v;
   }
-  const str = (k: string): string | undefined => {
-    const v = m[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== "string" || v === "") {
-      throw new ConfigError(
-        `${path}.${k}`,
-        `${path}.${k} must be a non-empty string, got ${JSON.stringify(v)}`,
-        {
-          value: v,
-        },
-      );
-    }
-    return v;
-  };
-  out.host = str("host") ?? out.host;
-  out.feed = str("feed") ?? out.feed;
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(out.feed)) {
+}
+
+function readText(m: Record<string, unknown>, path: string, k: string): string | undefined {
+  const v = m[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v === "") {
     throw new ConfigError(
-      `${path}.feed`,
-      `${path}.feed must be 1 to 64 of A-Z a-z 0-9 _ -, got ${JSON.stringify(out.feed)}`,
-      {
-        value: out.feed,
-      },
+      `${path}.${k}`,
+      `${path}.${k} must be a non-empty string, got ${JSON.stringify(v)}`,
+      { value: v },
     );
   }
-  out.bearerToken = str("bearer_token") ?? out.bearerToken;
-  if (m.basic_auth !== undefined) {
-    const b = m.basic_auth as Record<string, unknown>;
-    if (
-      b === null || typeof b !== "object" || typeof b.username !== "string" ||
-      typeof b.password !== "string"
-    ) {
-      throw new ConfigError(
-        `${path}.basic_auth`,
-        `${path}.basic_auth must be { "username": "...", "password": "..." }`,
-        {
-          value: m.basic_auth,
-        },
-      );
-    }
-    out.basicAuth = { username: b.username, password: b.password };
-  }
-  if (out.bearerToken !== undefined && out.basicAuth !== undefined) {
-    throw new ConfigError(
-      `${path}.basic_auth`,
-      `${path} takes bearer_token or basic_auth, not both`,
-    );
-  }
-  if (m.match !== undefined) {
-    const list = typeof m.match === "string" ? [m.match] : m.match;
-    if (!Array.isArray(list)) {
-      throw new ConfigError(`${path}.match`, `${path}.match must be a selector or a list of them`, {
-        value: m.match,
-      });
-    }
-    out.match = list.map((s, i) => {
-      try {
-        return parseLabelSelector(String(s));
-      } catch (err) {
-        throw new ConfigError(
-          `${path}.match[${i}]`,
-          `${path}.match[${i}]: ${(err as Error).message}`,
-          {
-            value: s,
-            cause: err,
-          },
-        );
-      }
+  return v;
+}
+
+function readBasicAuth(raw: unknown, where: string): { username: string; password: string } {
+  const b = raw as Record<string, unknown> | null;
+  if (
+    b === null || typeof b !== "object" || typeof b.username !== "string" ||
+    typeof b.password !== "string"
+  ) {
+    throw new ConfigError(where, `${where} must be { "username": "...", "password": "..." }`, {
+      value: raw,
     });
   }
-  return out;
+  return { username: b.username, password: b.password };
+}
+
+function readMatch(raw: unknown, where: string): LabelSelector[] {
+  const list = typeof raw === "string" ? [raw] : raw;
+  if (!Array.isArray(list)) {
+    throw new ConfigError(where, `${where} must be a selector or a list of them`, { value: raw });
+  }
+  return list.map((s, i) => {
+    try {
+      return parseLabelSelector(String(s));
+    } catch (err) {
+      throw new ConfigError(`${where}[${i}]`, `${where}[${i}]: ${(err as Error).message}`, {
+        value: s,
+        cause: err,
+      });
+    }
+  });
 }

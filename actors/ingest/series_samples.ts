@@ -59,6 +59,47 @@ const REASONS_MAX = 10;
 /** Samples in one batch at most (its bytes well under the host's 1 MiB message limit). */
 const BATCH_SAMPLES_MAX = 20_000;
 
+/** Feed batches filled sample by sample, each cut at BATCH_SAMPLES_MAX. */
+class BatchBuilder {
+  readonly batches: FeedBatch[] = [];
+  channels: string[] = [];
+  counts: number[] = [];
+  t: Float64Array;
+  v: Float64Array;
+  vBytes: Uint8Array;
+  k = 0;
+
+  constructor(samples: number) {
+    this.t = new Float64Array(Math.min(samples, BATCH_SAMPLES_MAX));
+    this.v = new Float64Array(this.t.length);
+    this.vBytes = new Uint8Array(this.v.buffer);
+  }
+
+  /** Makes room for `n` more samples, cutting the batch when they would not fit. */
+  room(n: number): void {
+    if (this.k + n <= this.t.length) return;
+    this.cut();
+    if (n > this.t.length) {
+      this.t = new Float64Array(n);
+      this.v = new Float64Array(n);
+      this.vBytes = new Uint8Array(this.v.buffer);
+    }
+  }
+
+  cut(): void {
+    if (this.channels.length === 0) return;
+    this.batches.push({
+      channels: this.channels,
+      n: Uint32Array.from(this.counts),
+      t: this.t.slice(0, this.k),
+      v: this.v.slice(0, this.k),
+    });
+    this.channels = [];
+    this.counts = [];
+    this.k = 0;
+  }
+}
+
 /** Converts `series` through `table` into feed batches. */
 export function seriesSamples(series: IncomingSeries, table: SeriesTable): SampleOutcome {
   const out: SampleOutcome = {
@@ -72,10 +113,6 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
     channelLimit: 0,
     rollback: () => {},
   };
-  const reason = (text: string) => {
-    out.reasonCount++;
-    if (out.reasons.length < REASONS_MAX) out.reasons.push(text);
-  };
   const undo: Array<[SeriesState, number, number]> = [];
   out.rollback = () => {
     for (let i = undo.length - 1; i >= 0; i--) {
@@ -84,32 +121,13 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
       s.lastV = v;
     }
   };
-  const { from, t, v } = series;
-  let channels: string[] = [];
-  let counts: number[] = [];
-  let bt = new Float64Array(Math.min(t.length, BATCH_SAMPLES_MAX));
-  let bv = new Float64Array(bt.length);
-  let k = 0;
-  const cut = () => {
-    if (channels.length === 0) return;
-    out.batches.push({
-      channels,
-      n: Uint32Array.from(counts),
-      t: bt.slice(0, k),
-      v: bv.slice(0, k),
-    });
-    channels = [];
-    counts = [];
-    k = 0;
-  };
-  const bvBytes = () => new Uint8Array(bv.buffer);
+  const b = new BatchBuilder(series.t.length);
   for (let i = 0; i < series.count; i++) {
-    const a = from[i]!, b = from[i + 1]!;
-    const n = b - a;
+    const n = series.from[i + 1]! - series.from[i]!;
     const refusedWhy = series.refused(i);
     if (refusedWhy !== undefined) {
       out.refused += n;
-      reason(refusedWhy);
+      reason(out, refusedWhy);
       continue;
     }
     const kf = series.keyFrom[i]!, kt = series.keyTo[i]!;
@@ -125,68 +143,77 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
         out.refused += n;
         out.channelLimit++;
         reason(
+          out,
           `${series.where(i)} would be a new channel past the limit of ${table.channels} channels`,
         );
       }
       continue;
     }
-    if (k + n > bt.length) {
-      cut();
-      if (n > bt.length) {
-        bt = new Float64Array(n);
-        bv = new Float64Array(n);
-      }
-    }
+    b.room(n);
     undo.push([s, s.lastT, s.lastV]);
-    let taken = 0;
-    for (let j = a; j < b; j++) {
-      const tj = t[j]!;
-      const vj = v[j]!;
-      if (vj !== vj && isStaleMarkerAt(v, j)) {
-        if (!(tj > s.lastT) && s.lastT === s.lastT) {
-          out.outOfOrder++;
-          continue;
-        }
-        bt[k] = tj * 1000;
-        // The marker's 8 bytes as they came: a number may not keep a NaN's bits.
-        bvBytes().set(new Uint8Array(v.buffer, v.byteOffset + j * 8, 8), k * 8);
-        k++;
-        taken++;
-        s.lastT = tj;
-        if (s.counter) s.lastT = NaN; // the next sample starts a new run
-        continue;
-      }
-      if (vj - vj !== 0) {
-        out.refused++;
-        reason(`${series.where(i)}.samples[${j - a}].value must be finite, got ${vj}`);
-        continue;
-      }
-      if (tj <= s.lastT) {
+    const taken = takeSamples(series, i, s, b, out);
+    if (taken > 0) {
+      b.channels.push(s.channel);
+      b.counts.push(taken);
+      out.journaled += taken;
+    }
+    if (b.k >= BATCH_SAMPLES_MAX) b.cut();
+  }
+  b.cut();
+  out.batches = b.batches;
+  return out;
+}
+
+function reason(out: SampleOutcome, text: string): void {
+  out.reasonCount++;
+  if (out.reasons.length < REASONS_MAX) out.reasons.push(text);
+}
+
+/** Puts series `i`'s samples in the batch as its state `s` says; how many were taken. */
+function takeSamples(
+  series: IncomingSeries,
+  i: number,
+  s: SeriesState,
+  b: BatchBuilder,
+  out: SampleOutcome,
+): number {
+  const { t, v } = series;
+  const a = series.from[i]!, end = series.from[i + 1]!;
+  let taken = 0;
+  for (let j = a; j < end; j++) {
+    const tj = t[j]!;
+    const vj = v[j]!;
+    if (vj !== vj && isStaleMarkerAt(v, j)) {
+      if (!(tj > s.lastT) && s.lastT === s.lastT) {
         out.outOfOrder++;
         continue;
       }
-      if (s.counter) {
-        const before = s.lastT, prev = s.lastV;
-        s.lastT = tj;
-        s.lastV = vj;
-        if (before !== before) continue; // the first sample of a run gives no rate
-        bt[k] = tj * 1000;
-        bv[k] = (vj >= prev ? vj - prev : vj) / ((tj - before) / 1000);
-      } else {
-        s.lastT = tj;
-        bt[k] = tj * 1000;
-        bv[k] = vj;
-      }
-      k++;
+      b.t[b.k] = tj * 1000;
+      // The marker's 8 bytes as they came: a number may not keep a NaN's bits.
+      b.vBytes.set(new Uint8Array(v.buffer, v.byteOffset + j * 8, 8), b.k * 8);
+      b.k++;
       taken++;
+      s.lastT = tj;
+      if (s.counter) s.lastT = NaN; // the next sample starts a new run
+      continue;
     }
-    if (taken > 0) {
-      channels.push(s.channel);
-      counts.push(taken);
-      out.journaled += taken;
+    if (vj - vj !== 0) {
+      out.refused++;
+      reason(out, `${series.where(i)}.samples[${j - a}].value must be finite, got ${vj}`);
+      continue;
     }
-    if (k >= BATCH_SAMPLES_MAX) cut();
+    if (tj <= s.lastT) {
+      out.outOfOrder++;
+      continue;
+    }
+    const before = s.lastT, prev = s.lastV;
+    s.lastT = tj;
+    s.lastV = vj;
+    if (s.counter && before !== before) continue; // the first sample of a run gives no rate
+    b.t[b.k] = tj * 1000;
+    b.v[b.k] = s.counter ? (vj >= prev ? vj - prev : vj) / ((tj - before) / 1000) : vj;
+    b.k++;
+    taken++;
   }
-  cut();
-  return out;
+  return taken;
 }

@@ -36,10 +36,6 @@ import type { LaunchedCollab } from "../../collab/mod.ts";
 import { type CollabFile, removeCollabFile } from "../collab_file.ts";
 import { announceCollab, COLLAB_PORT, startCollab } from "../up_collab.ts";
 import { startFeed } from "../up_feed.ts";
-import { type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
-
-/** The metrics receiver's port under `troupe up --feed remote-write`, when it is free. */
-const RECEIVER_PORT = 9201;
 import { launchUpHosts, type UpHosts } from "../up_hosts.ts";
 import { launchThreadedUp, threadsRefused, upThreads } from "../up_threaded.ts";
 import { type ClusterIncidents, startJournaledIncidents } from "../run_incidents.ts";
@@ -250,21 +246,9 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
       console.log(`troupe up: recording the session into ${o.recordPath}${note}`);
     }
     // --- end --record
-    let receiver: StartedReceiver | undefined;
-    if (o.feedKind === "remote-write") {
-      try {
-        receiver = await startReceiver({ port: await portOr(RECEIVER_PORT) }, bus);
-      } catch (err) {
-        return await abandon(`cannot start the metrics receiver: ${describeError(err)}`);
-      }
-      console.log(`troupe up: ${receiver.line}\n${receiver.block}`);
-    }
-    const feeding = receiver
-      ? undefined
-      : startFeed({ ...o, feedKind: o.feedKind as "market" | "metrics" }, bus, launched);
+    const feeding = startFeed(o, bus, launched);
     const signal = await waitForSignal(o.durationS > 0 ? o.durationS * 1000 : undefined);
-    await receiver?.close();
-    const counts = feeding ? await feeding.stop() : () => "the metrics receiver stopped";
+    const counts = await feeding.stop();
     console.error(
       `\ntroupe up: ${signal === "timeout" ? "duration reached" : signal}: draining and stopping`,
     );

@@ -31,7 +31,7 @@ export class ProtoReader {
     });
   }
 
-  /** An unsigned varint as a number (exact to 2^53; a 10-byte negative int64 comes out negative). */
+  /** An unsigned varint as a number (exact to 2^53; a 10-byte negative int64 is negative). */
   varint(where: string): number {
     const b = this.bytes;
     let x = 0;

@@ -76,7 +76,9 @@ export function parseLabelSelector(text: string): LabelSelector {
       if (op === undefined) throw bad(text, i, "one of = != =~ !~ was expected");
       i += op.length;
       ws();
-      const value = quoted();
+      const q = readQuoted(text, i);
+      i = q.end;
+      const value = q.value;
       matchers.push({ name, op, value });
       ws();
       if (text[i] === ",") {
@@ -91,42 +93,30 @@ export function parseLabelSelector(text: string): LabelSelector {
   }
   if (matchers.length === 0) throw bad(text, 0, "a selector needs at least one matcher");
   return selector(text, matchers);
+}
 
-  function quoted(): string {
-    const q = text[i];
-    if (q !== '"' && q !== "'" && q !== "`") throw bad(text, i, "a quoted string was expected");
-    const start = i;
-    i++;
-    let out = "";
-    while (i < text.length && text[i] !== q) {
-      const c = text[i]!;
-      if (c === "\\" && q !== "`") {
-        const e = text[i + 1];
-        const map: Record<string, string> = {
-          n: "\n",
-          t: "\t",
-          r: "\r",
-          "\\": "\\",
-          '"': '"',
-          "'": "'",
-        };
-        if (e === undefined || map[e] === undefined) {
-          // Kept as written: a regular expression's escapes (\d, \.) pass through to it.
-          out += c;
-          i++;
-          continue;
-        }
-        out += map[e];
-        i += 2;
-        continue;
-      }
-      out += c;
-      i++;
+/** The quoted string at `text[start]` (Go's escapes), and where it ends. */
+function readQuoted(text: string, start: number): { value: string; end: number } {
+  let i = start;
+  const q = text[i];
+  if (q !== '"' && q !== "'" && q !== "`") throw bad(text, i, "a quoted string was expected");
+  i++;
+  let out = "";
+  const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", '"': '"', "'": "'" };
+  while (i < text.length && text[i] !== q) {
+    const c = text[i]!;
+    const e = text[i + 1];
+    if (c === "\\" && q !== "`" && e !== undefined && map[e] !== undefined) {
+      out += map[e];
+      i += 2;
+      continue;
     }
-    if (i >= text.length) throw bad(text, start, "the string is not closed");
+    // Any other backslash is kept as written: a regular expression's escapes (\d, \.) pass on.
+    out += c;
     i++;
-    return out;
   }
+  if (i >= text.length) throw bad(text, start, "the string is not closed");
+  return { value: out, end: i + 1 };
 }
 
 /** A selector from matchers already parsed (regexes checked and compiled once). */

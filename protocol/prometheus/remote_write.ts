@@ -107,11 +107,45 @@ export function decodeWriteRequest(
 ): WriteRequestColumns {
   const lim = d(limits);
   const r = new ProtoReader(bytes);
-  // A first pass finds the series and counts their samples, so the columns are allocated once
-  // and the limits refuse a request before any of it is decoded.
+  const { spans, samples, metadata } = findSeries(r, lim);
+  const series = spans.length / 2;
+  const out: WriteRequestColumns = {
+    series,
+    labelBytes: bytes,
+    labelsFrom: new Int32Array(series),
+    labelsTo: new Int32Array(series),
+    samplesFrom: new Int32Array(series + 1),
+    t: new Float64Array(samples),
+    v: new Float64Array(samples),
+    refused: new Array<string | undefined>(series),
+    metadata,
+    ignored: 0,
+  };
+  const vBytes = new Uint8Array(out.v.buffer);
+  let k = 0;
+  for (let i = 0; i < series; i++) {
+    out.samplesFrom[i] = k;
+    r.pos = spans[2 * i]!;
+    r.end = spans[2 * i + 1]!;
+    try {
+      k = readSeries(r, out, vBytes, i, k, lim);
+    } catch (err) {
+      throw located(err, i);
+    }
+  }
+  out.samplesFrom[series] = k;
+  return out;
+}
+
+/**
+ * The first pass: where each series lies and how many samples they hold, so the columns are
+ * allocated once and the limits refuse a request before any of it is decoded; and the metadata.
+ */
+function findSeries(r: ProtoReader, lim: ReturnType<typeof d>) {
   const spans: number[] = [];
   let samples = 0;
   const metadata: MetricMetadata[] = [];
+  const bytes = r.bytes;
   let i = 0;
   try {
     while (r.pos < r.end) {
@@ -149,37 +183,12 @@ export function decodeWriteRequest(
   if (samples > lim.samplesMax) {
     throw new ProtocolError(
       "oversize",
-      `Cannot take the WriteRequest: it has ${samples} samples, over the limit of ${lim.samplesMax}`,
+      `Cannot take the WriteRequest: it has ${samples} samples, over the limit of ` +
+        `${lim.samplesMax}`,
       { field: "timeseries.samples", value: samples },
     );
   }
-  const series = spans.length / 2;
-  const out: WriteRequestColumns = {
-    series,
-    labelBytes: bytes,
-    labelsFrom: new Int32Array(series),
-    labelsTo: new Int32Array(series),
-    samplesFrom: new Int32Array(series + 1),
-    t: new Float64Array(samples),
-    v: new Float64Array(samples),
-    refused: new Array<string | undefined>(series),
-    metadata,
-    ignored: 0,
-  };
-  const vBytes = new Uint8Array(out.v.buffer);
-  let k = 0;
-  for (i = 0; i < series; i++) {
-    out.samplesFrom[i] = k;
-    r.pos = spans[2 * i]!;
-    r.end = spans[2 * i + 1]!;
-    try {
-      k = readSeries(r, out, vBytes, i, k, lim);
-    } catch (err) {
-      throw located(err, i);
-    }
-  }
-  out.samplesFrom[series] = k;
-  return out;
+  return { spans, samples, metadata };
 }
 
 /** An error of series `i`'s bytes, its path made `timeseries[i]`. */
@@ -189,6 +198,32 @@ function located(err: unknown, i: number): unknown {
     s.replace(/^Cannot decode timeseries/, `Cannot decode timeseries[${i}]`);
   const field = (err.field ?? "timeseries").replace(/^timeseries/, `timeseries[${i}]`);
   return new ProtocolError("decode", at(err.message), { field, value: err.value, cause: err });
+}
+
+/** Why the label at `start..to` is refused: its name or value over `max` bytes. */
+function longLabel(
+  r: ProtoReader,
+  start: number,
+  to: number,
+  where: string,
+  max: number,
+): string | undefined {
+  r.pos = start;
+  r.end = to;
+  while (r.pos < to) {
+    const lk = r.key("timeseries.labels");
+    if (lk !== (1 << 3 | LEN) && lk !== (2 << 3 | LEN)) {
+      r.skip(lk & 7, "timeseries.labels");
+      continue;
+    }
+    const s = r.len("timeseries.labels");
+    const n = r.pos - s;
+    if (n > max) {
+      const part = lk === (1 << 3 | LEN) ? "name" : "value";
+      return `${where}.${part} is ${n} bytes, over the limit of ${max}`;
+    }
+  }
+  return undefined;
 }
 
 function readSeries(
@@ -214,21 +249,8 @@ function readSeries(
       const start = r.len("timeseries.labels");
       to = r.pos;
       if (refused === undefined && to - start > lim.labelBytesMax) {
-        // The label's name and value lengths, read in place (only where one may be over).
-        r.pos = start;
-        r.end = to;
-        while (r.pos < to) {
-          const lk = r.key("timeseries.labels");
-          if (lk === (1 << 3 | LEN) || lk === (2 << 3 | LEN)) {
-            const s = r.len("timeseries.labels");
-            const n = r.pos - s;
-            if (n > lim.labelBytesMax) {
-              const part = lk === (1 << 3 | LEN) ? "name" : "value";
-              refused = `timeseries[${i}].labels[${labels}].${part} is ${n} bytes, over the ` +
-                `limit of ${lim.labelBytesMax}`;
-            }
-          } else r.skip(lk & 7, "timeseries.labels");
-        }
+        // Only a label whose bytes are over the limit can have a name or value over it.
+        refused = longLabel(r, start, to, `timeseries[${i}].labels[${labels}]`, lim.labelBytesMax);
         r.end = end;
       }
       r.pos = to;

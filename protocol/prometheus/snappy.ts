@@ -63,7 +63,14 @@ export function snappyDecompress(
     );
   }
   const out = new Uint8Array(n);
-  let s = preambleBytes(src);
+  const d = decodeBlock(src, preambleBytes(src), out, what);
+  if (d !== n) throw bad(what, `it holds ${d} bytes but claims ${n}`, d);
+  return out;
+}
+
+/** Decodes the elements of `src` from `s` into `out`; the bytes written. */
+function decodeBlock(src: Uint8Array, s: number, out: Uint8Array, what: string): number {
+  const n = out.length;
   let d = 0;
   const end = src.length;
   while (s < end) {
@@ -129,8 +136,7 @@ export function snappyDecompress(
       for (let k = 0; k < len; k++, d++) out[d] = out[d - offset]!;
     }
   }
-  if (d !== n) throw bad(what, `it holds ${d} bytes but claims ${n}`, d);
-  return out;
+  return d;
 }
 
 const HASH_BITS = 14;

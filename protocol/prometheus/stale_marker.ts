@@ -34,7 +34,7 @@ export function isStaleMarkerAt(a: Float64Array, i: number): boolean {
 
 const words = new WeakMap<ArrayBufferLike, Uint32Array>();
 
-/** Whether `x` is the stale marker, by its bits (where the engine kept them: prefer isStaleMarkerAt). */
+/** Whether `x` is the stale marker, by its bits (if the engine kept them: see isStaleMarkerAt). */
 export function isStaleMarker(x: number): boolean {
   if (x === x) return false;
   f64[0] = x;

@@ -57,6 +57,8 @@ export interface FeedEdgeParts {
   decisions: EdgeDecisions;
   /** The host's clock, in ms (when a gap was seen). */
   now: () => number;
+  /** Dead-letters one channel's frame of a feed batch (the batch's other frames go on). */
+  refuse?(frame: BusMessage, err: unknown): void;
 }
 
 /** A host's feed edge. */
@@ -78,7 +80,14 @@ export class FeedEdge {
    * reason it is dead-lettered for) when it is malformed or over a limit. `evenTimes`: journal
    * an evenly spaced time column as its start and step (see protocol/input_record.ts).
    */
-  input(msg: BusMessage, srcPos: number, evenTimes: boolean): EdgeInput | undefined {
+  input(
+    msg: BusMessage,
+    srcPos: number,
+    evenTimes: boolean,
+  ): EdgeInput | EdgeInput[] | undefined {
+    if (feedOfBatchSubject(msg.subject) !== undefined) {
+      return this.batchInputs(msg, srcPos, evenTimes, (f, e) => this.#p.refuse?.(f, e));
+    }
     const channel = this.channelOf(msg.subject);
     if (channel === null) return undefined;
     const targets = this.targets(channel);
@@ -90,13 +99,6 @@ export class FeedEdge {
       evenTimes ? timeColumnIn(msg.data, decoded) : undefined,
     );
     return { targets, record, bytes, decoded };
-  }
-
-  /**
-   * Whether `subject` is a feed batch's (`troupe.feed.<feed>`), which `batchInputs` splits.
-   */
-  isBatch(subject: string): boolean {
-    return feedOfBatchSubject(subject) !== undefined;
   }
 
   /**

@@ -212,6 +212,7 @@ export class Host {
       decode: this.options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
       decisions: this.#decisions,
       now: this.#now,
+      refuse: (frame, err) => this.#notices.deadLetter(frame, err),
     });
   }
 
@@ -501,11 +502,7 @@ export class Host {
     if (srcPos > 0 && this.#decisions.deadLettered(srcPos)) return; // decided before a restart
     const trace = this.#trace;
     trace?.begin(this.#now() * 1000);
-    if (this.#edge.isBatch(msg.subject)) {
-      this.#onBatch(msg, srcPos);
-      return;
-    }
-    let input: EdgeInput | undefined;
+    let input: EdgeInput | EdgeInput[] | undefined;
     try {
       input = this.#edge.input(msg, srcPos, this.options.journalEvenTimes !== false);
     } catch (err) {
@@ -516,40 +513,20 @@ export class Host {
     }
     if (trace) this.#traceEdge(trace, input);
     if (input === undefined) return;
-    const { record, bytes, decoded } = input;
     const arrivedMs = performance.now();
-    for (const [def, key] of input.targets) {
+    if (!Array.isArray(input)) return this.#enqueue(input, arrivedMs);
+    for (const one of input) this.#enqueue(one, arrivedMs); // a feed batch's frames
+  }
+
+  #enqueue({ targets, record, bytes, decoded }: EdgeInput, arrivedMs: number): void {
+    for (const [def, key] of targets) {
       this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
     }
   }
 
-  /** A feed batch: a frame for each of its channels consumed here (feed_edge.ts). */
-  #onBatch(msg: BusMessage, srcPos: number): void {
-    this.#trace?.drop();
-    let inputs: EdgeInput[];
-    try {
-      inputs = this.#edge.batchInputs(
-        msg,
-        srcPos,
-        this.options.journalEvenTimes !== false,
-        (frame, err) => this.#notices.deadLetter(frame, err),
-      );
-    } catch (err) {
-      this.#notices.deadLetter(msg, err);
-      this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
-      return;
-    }
-    const arrivedMs = performance.now();
-    for (const { targets, record, bytes, decoded } of inputs) {
-      for (const [def, key] of targets) {
-        this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
-      }
-    }
-  }
-
   /** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
-  #traceEdge(trace: StageTrace, input: EdgeInput | undefined): void {
-    if (input === undefined || input.targets.length !== 1) {
+  #traceEdge(trace: StageTrace, input: EdgeInput | EdgeInput[] | undefined): void {
+    if (input === undefined || Array.isArray(input) || input.targets.length !== 1) {
       trace.drop();
       return;
     }
