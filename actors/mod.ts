@@ -2,8 +2,8 @@
  * The registry of the actor kinds troupe ships, by name (a host runs the kinds its configuration
  * lists). It is also the kinds module a threaded host's threads load by URL (ACTOR_KINDS_MODULE,
  * see runtime's kinds_module.ts): `registry`, and the scan service a host runs beside `bars`.
- * The incident stage (incidents/) and the portable math (math/) are entered through their own
- * folders.
+ * The incident stage (incidents/), the alert sender (alerting/) and the portable math (math/) are
+ * entered through their own folders.
  */
 import type { AnyActorDefinition } from "../protocol/mod.ts";
 import { anomalyActor } from "./anomaly/mod.ts";

@@ -31,6 +31,7 @@ export interface BenchmarkModule {
 
 /** Every benchmark, by name: its module, loaded when it runs (or is listed). */
 export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>> = {
+  alerting: () => import("./alerting.ts"),
   anomaly: () => import("./anomaly.ts"),
   codec: () => import("./codec.ts"),
   coherence: () => import("./coherence.ts"),

@@ -28,6 +28,7 @@ import {
 } from "../actors/runtime/mod.ts";
 import type { Registry } from "prom-client";
 import type { Bus } from "../protocol/mod.ts";
+import { type StageAlerting, startStageAlerting } from "./stage_alerting.ts";
 
 /**
  * The stage journal's segment size: a finding is a few hundred bytes, so a segment holds some
@@ -151,6 +152,21 @@ export async function startJournaledIncidents(
     throw err;
   }
   const unregister = registerIncidentMetrics(launched.host.metrics.registry, run.stage);
+  let alerting: StageAlerting | undefined;
+  try {
+    alerting = await startStageAlerting(options.bus ?? launched.bus, run.stage, {
+      config,
+      ...(snapshots ? { store: snapshots } : {}),
+      registry: launched.host.metrics.registry,
+      log: (m) => console.error(`${options.command ?? "troupe run"}: alerting: ${m}`),
+    });
+  } catch (err) {
+    await run.stop().catch(() => {});
+    unregister();
+    await journal.close().catch(() => {});
+    await snapshots?.close().catch(() => {});
+    throw err;
+  }
   const open = run.stage.open().length;
   const where = options.command === undefined
     ? `this host runs the cluster's stage (it owns partition ${INCIDENT_STAGE_PARTITION})`
@@ -158,9 +174,11 @@ export async function startJournaledIncidents(
   return {
     line: `incidents: ${where}, journaled in ${dir}; ${run.restored} findings refolded` +
       (run.snapshotPos > 0 ? ` after the snapshot at ${run.snapshotPos}` : "") +
-      `, ${open} incident${open === 1 ? "" : "s"} open`,
+      `, ${open} incident${open === 1 ? "" : "s"} open` +
+      (alerting ? `; ${alerting.line}` : ""),
     restored: run.restored,
     async close() {
+      await alerting?.close();
       await run.stop();
       unregister();
       await journal.sync();

@@ -29,6 +29,7 @@ import {
 } from "../actors/runtime/mod.ts";
 import { INCIDENT_STAGE_NAME, stageLeaseKey } from "../protocol/mod.ts";
 import { incidentConfigOf } from "./run_incidents.ts";
+import { startStageAlerting } from "./stage_alerting.ts";
 
 /** The incident stage's share of a leased host: a line saying so, and how to stop it. */
 export interface LeasedIncidents {
@@ -70,20 +71,34 @@ export async function startLeasedIncidents(
         onError: say,
       });
       const unregister = registerIncidentMetrics(launched.registry, run.stage);
+      // The sender moves with the stage: its outboxes are in the KV store, behind the fence.
+      const alerting = await startStageAlerting(fence.bus(launched.bus), run.stage, {
+        config,
+        store: fence.snapshots(snapshots),
+        registry: launched.registry,
+        log: (m) => log(`alerting: ${m}`),
+      }).catch(async (err) => {
+        await run.stop();
+        unregister();
+        throw err;
+      });
       const open = run.stage.open().length;
       log(
         `this host runs the cluster's stage (epoch ${fence.epoch}); ${run.restored} findings ` +
           `refolded from ${FINDINGS_STREAM}` +
           (run.snapshotPos > 0 ? ` after the snapshot at ${run.snapshotPos}` : "") +
           (run.republished > 0 ? ` (the updates of ${run.republished} published now)` : "") +
-          `, ${open} incident${open === 1 ? "" : "s"} open`,
+          `, ${open} incident${open === 1 ? "" : "s"} open` +
+          (alerting ? `; ${alerting.line}` : ""),
       );
       return {
         stop: async () => {
+          await alerting?.close();
           await run.stop();
           unregister();
         },
         abandon: async () => {
+          await alerting?.abandon().catch(() => {});
           await run.abandon();
           unregister();
         },

@@ -6,7 +6,10 @@
  */
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import {
+  alertDeliverySubject,
+  type AlertTargetDelivery,
   BusRequestError,
+  decodeAlertDelivery,
   decodeIncidentList,
   encodeEnvelope,
   type Incident,
@@ -106,7 +109,9 @@ or its members clear the bar, then resolved after a hold with no new finding ('d
 resolved without firing). troupe up runs the incident stage; troupe watch prints incidents live.
 The list shows each incident's acknowledgement from the session document (acked by WHO (NOTE);
 with --json an "ack" object: by, at, at_ms, note, status; null when none), as the dashboard's
-panel does; without a collab server it lists without them and says so on stderr.
+panel does; without a collab server it lists without them and says so on stderr. With alerting
+configured (docs/alerting.md), each line also says per Alertmanager or webhook whether it holds the
+incident's latest state (sent, owed, refused, silenced); --json adds an "alerts" object.
 
 Acknowledgements and silences live in the session document, so the whole session sees them; an
 editor or owner makes them (viewers cannot), here or on the dashboard's incidents panel:
@@ -149,6 +154,7 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
     // The acks live in the session document: read beside the stage's answer, not after it.
     const reading = readSessionAcks(args, timeout);
     let incidents: Incident[];
+    let delivery: AlertTargetDelivery[] | undefined;
     try {
       const nowMs = Date.now();
       const ask = encodeEnvelope({
@@ -161,6 +167,7 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
       incidents = decodeIncidentList(
         (await bus.request(incidentListSubject(), ask, { timeout })).data,
       );
+      delivery = await alertDelivery(bus, timeout);
     } catch (err) {
       if (!(err instanceof BusRequestError)) throw err;
       console.error(
@@ -185,18 +192,56 @@ an unknown id, 2 a usage error (a bad matcher, a missing --for or --reason).`,
       const json = (i: Incident) => ({
         ...incidentJson(i, i.last_us),
         ...("acks" in session ? { ack: ackJson(ackOf(i)) } : {}),
+        ...(delivery ? { alerts: alertsJson(delivery, i.id) } : {}),
       });
       for (const i of shown) console.log(JSON.stringify(json(i)));
     } else if (shown.length === 0) {
       console.log(`troupe incidents: none${state === undefined ? "" : ` ${state}`}`);
     } else {
       for (const i of shown) {
-        console.log(formatIncident(i, i.first_us, { marks: ackMarks(ackOf(i)) }));
+        const marks = [...ackMarks(ackOf(i)), ...alertMarks(delivery, i.id)];
+        console.log(formatIncident(i, i.first_us, { marks }));
       }
     }
     return EXIT_OK;
   },
 };
+
+/**
+ * Where each incident stands with each alert target, from the alert sender beside the stage;
+ * undefined when none runs (no alerting configured) or it does not answer in time.
+ */
+async function alertDelivery(
+  bus: NatsBus,
+  timeout: number,
+): Promise<AlertTargetDelivery[] | undefined> {
+  const nowMs = Date.now();
+  const ask = encodeEnvelope({
+    id: `alerts-${nowMs.toString(36)}`,
+    type: "status",
+    src: "troupe-incidents",
+    ts: nowMs * 1000,
+    body: null,
+  });
+  try {
+    return decodeAlertDelivery((await bus.request(alertDeliverySubject(), ask, { timeout })).data);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Per target, where the incident stands (`--json`'s `alerts`: target to state, or "none"). */
+function alertsJson(delivery: AlertTargetDelivery[], id: string): Record<string, string> {
+  return Object.fromEntries(delivery.map((t) => [t.target, t.incidents[id] ?? "none"]));
+}
+
+/** The line's marks: `alertmanager http://am:9093 sent`, one per target holding the incident. */
+function alertMarks(delivery: AlertTargetDelivery[] | undefined, id: string): string[] {
+  return (delivery ?? []).flatMap((t) => {
+    const s = t.incidents[id];
+    return s === undefined ? [] : [`${t.kind} ${t.target} ${s}`];
+  });
+}
 
 /** `ack ID`, `silence MATCHERS`, `unsilence ID`: writes the session document, prints the answer. */
 async function edit(args: ParsedArgs): Promise<number> {

@@ -41,6 +41,7 @@ import {
   startThreadedIncidents,
 } from "../run_incidents.ts";
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
+import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
 import { type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
 import { parseIngestSettings } from "../../actors/ingest/mod.ts";
@@ -63,6 +64,7 @@ export function loadHostConfig(path: string | undefined): HostConfig {
   const config = parseHostConfig(raw, ACTOR_KINDS);
   incidentConfigOf(config); // fail early: the stage starts only on partition 0's host
   if (config.remote_write) parseIngestSettings(config.remote_write); // and the receiver's
+  alertingConfigOf(config);
   return config;
 }
 

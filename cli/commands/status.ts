@@ -63,9 +63,8 @@ Exit codes: 0 shown, 1 NATS unreachable or no host found.`,
           return 0;
         }
         console.error(
-          `troupe status: no host shares partitions by lease at ${
-            describeNatsUrl(nats)
-          } (no bucket troupe_leases; start hosts with troupe run --partitions auto), and ${up.why}`,
+          `troupe status: no host shares partitions by lease at ${describeNatsUrl(nats)} (no ` +
+            `bucket troupe_leases; start hosts with troupe run --partitions auto), and ${up.why}`,
         );
         return EXIT_FAILURE;
       }

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { defaultIncidentConfig } from "../../actors/incidents/mod.ts";
+import { parseAlertingConfig } from "../../actors/alerting/mod.ts";
 import {
   defaultHostConfig,
   describeError,
@@ -158,6 +159,14 @@ export const command: Command = {
         "--verify",
       defaultText: "no recording",
     },
+    alertmanager: {
+      type: "string",
+      arg: "URL",
+      multiple: true,
+      help: "Post every incident to this Prometheus Alertmanager (repeatable: each of an HA " +
+        "pair gets every alert); docs/alerting.md",
+      defaultText: "none",
+    },
     "accept-journal-loss": {
       type: "boolean",
       help: "Start even where the journal lost inputs the input cannot give back (named)",
@@ -268,6 +277,8 @@ interface UpOptions {
   dataDir: string;
   httpPort: number;
   collabPort: number | undefined;
+  /** --alertmanager, checked. */
+  alertmanagers: string[];
   hosts: number;
   threads: number | undefined;
   journal: "file" | "jetstream";
@@ -319,6 +330,7 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     noNats,
     recordPath: str(args, "record"),
     acceptJournalLoss: flag(args, "accept-journal-loss"),
+    alertmanagers: alertmanagerUrls(args.values.alertmanager),
     intervalUs: Math.max(1, Math.round((channels * 1e6) / rate)),
   };
 }
@@ -377,7 +389,26 @@ function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: numbe
   const demo = o.feedKind === "market" ? demoActorConfigs(o.intervalUs) : metricsActorConfigs();
   config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
   config.accept_journal_loss = o.acceptJournalLoss;
+  if (o.alertmanagers.length > 0) {
+    config.alerting = {
+      alertmanagers: o.alertmanagers,
+      // generatorURL opens the dashboard where it is sure to listen: on a port given.
+      ...(o.collabPort ? { dashboard_url: `http://127.0.0.1:${o.collabPort}` } : {}),
+    };
+  }
   return config;
+}
+
+/** --alertmanager's URLs, each checked (a bad one is a usage error naming it). */
+function alertmanagerUrls(raw: unknown): string[] {
+  const urls = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  try {
+    return parseAlertingConfig({ alertmanagers: urls }).alertmanagers;
+  } catch (err) {
+    throw new UsageError(
+      `Option --alertmanager: ${(err as Error).message.replace(/^Field "alerting\./, '"')}`,
+    );
+  }
 }
 
 /**

@@ -52,37 +52,12 @@ export async function openCsvStream(
   await reader.untilLayout();
   const channels = rows.channels ?? [name];
   const format = rows.format ?? "value";
-  const queue: SampleFrame[] = [];
-  let seq = 0;
-  let sent = 0;
-  let shift: number | undefined;
-  let first: number | null = null;
-  let last: number | null = null;
-
-  /** Moves what the reader holds into frames (queued), all of it or only whole batches. */
-  const cut = (all: boolean) => {
-    if (rows.held === 0 || (!all && rows.held < batch)) return;
-    const { t, cols } = rows.take();
-    if (shift === undefined) {
-      shift = csvOptions.startUs === undefined ? 0 : csvOptions.startUs - t[0]!;
-    }
-    if (shift !== 0) { for (let k = 0; k < t.length; k++) t[k] = t[k]! + shift; }
-    queue.push(...framesOf(t, cols, { format, channels, batch, seq0: seq }));
-    seq += t.length;
-  };
-  /** The next step off the queue: one frame per channel. */
-  const step = (): SampleFrame[] => {
-    const frames = queue.splice(0, channels.length);
-    if (frames.length > 0) {
-      const t = frames[0]!.t;
-      first ??= t[0]!;
-      last = t[t.length - 1]!;
-      sent += t.length;
-    }
-    if (queue.length < AHEAD_FRAMES_MAX * channels.length) reader.resume();
-    return frames;
-  };
-
+  const frames = new StreamFrames(rows, reader, {
+    format,
+    channels,
+    batch,
+    startUs: csvOptions.startUs,
+  });
   return {
     name: "csv",
     channels,
@@ -95,18 +70,17 @@ export async function openCsvStream(
       return rows.errorCount;
     },
     next(): SampleFrame[] {
-      cut(reader.ended);
-      return step();
+      frames.cut(reader.ended);
+      return frames.step();
     },
     async pull(): Promise<SampleFrame[]> {
       for (;;) {
-        cut(reader.ended || reader.idleFor() >= idleMs);
-        if (queue.length > 0) return step();
+        frames.cut(reader.ended || reader.idleFor() >= idleMs);
+        if (frames.queued > 0) return frames.step();
         if (reader.ended) {
           if (reader.failure) throw reader.failure;
           return [];
         }
-        if (queue.length >= AHEAD_FRAMES_MAX * channels.length) reader.pause();
         await reader.change(rows.held > 0 ? idleMs - reader.idleFor() : undefined);
       }
     },
@@ -115,15 +89,73 @@ export async function openCsvStream(
         feed: "csv",
         options: { path, channel: name, batch, idleMs },
         channels: [...channels],
-        samples: sent,
-        startUs: first,
-        endUs: last,
+        samples: frames.sent,
+        startUs: frames.first,
+        endUs: frames.last,
         anomalies: [],
         changePoints: [],
         regimes: [],
       };
     },
   };
+}
+
+/** How a stream's rows become frames. */
+interface StreamLayout {
+  format: "value" | "ohlcv";
+  channels: readonly string[];
+  batch: number;
+  startUs: number | undefined;
+}
+
+/** The frames of a stream's rows, queued until sent; the reader paused while too many wait. */
+class StreamFrames {
+  readonly #rows: CsvRows;
+  readonly #reader: LineReader;
+  readonly #o: StreamLayout;
+  readonly #queue: SampleFrame[] = [];
+  #seq = 0;
+  #shift: number | undefined;
+  /** Samples per channel handed out, and the times of the first and the last. */
+  sent = 0;
+  first: number | null = null;
+  last: number | null = null;
+
+  constructor(rows: CsvRows, reader: LineReader, o: StreamLayout) {
+    this.#rows = rows;
+    this.#reader = reader;
+    this.#o = o;
+  }
+
+  /** Frames queued, over every channel. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Moves the rows the reader holds into frames: all of them, or only whole batches. */
+  cut(all: boolean): void {
+    const rows = this.#rows, o = this.#o;
+    if (rows.held === 0 || (!all && rows.held < o.batch)) return;
+    const { t, cols } = rows.take();
+    this.#shift ??= o.startUs === undefined ? 0 : o.startUs - t[0]!;
+    if (this.#shift !== 0) { for (let k = 0; k < t.length; k++) t[k] = t[k]! + this.#shift; }
+    this.#queue.push(...framesOf(t, cols, { ...o, seq0: this.#seq }));
+    this.#seq += t.length;
+    if (this.#queue.length >= AHEAD_FRAMES_MAX * o.channels.length) this.#reader.pause();
+  }
+
+  /** The next step off the queue: one frame per channel. */
+  step(): SampleFrame[] {
+    const frames = this.#queue.splice(0, this.#o.channels.length);
+    if (frames.length > 0) {
+      const t = frames[0]!.t;
+      this.first ??= t[0]!;
+      this.last = t[t.length - 1]!;
+      this.sent += t.length;
+    }
+    if (this.#queue.length < AHEAD_FRAMES_MAX * this.#o.channels.length) this.#reader.resume();
+    return frames;
+  }
 }
 
 function stem(path: string): string {

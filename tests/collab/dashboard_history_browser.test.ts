@@ -212,6 +212,16 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
     );
     assert.equal(await counts(), { bySocket: 3, byHttp: 1 });
     assert.is(httpHistory, 1);
+    const fields = () =>
+      page.evaluate(() =>
+        ["range-from", "range-to"].map((n) =>
+          (document.querySelector(`#range input[name=${n}]`) as HTMLInputElement).value
+        )
+      );
+    assert.ok(
+      (await fields()).every((v) => /^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(v)),
+      "1h writes its range",
+    );
     await page.click("#range button[name=range-live]");
     assert.is(
       await page.evaluate(() =>
@@ -219,6 +229,8 @@ test("clicking an event 90 minutes old opens its channel at that time, from hist
       ),
       "live",
     );
+    // Back to live, the fields no longer say the hour that was left.
+    assert.equal(await fields(), ["", ""]);
     assert.equal(errors, []);
   } finally {
     await dash.close();

@@ -73,6 +73,9 @@ export interface HostConfig {
    * (`actors/ingest` parses them, and `troupe run` checks them when it loads the file).
    */
   remote_write: Record<string, unknown> | undefined;
+  /** Where incidents are sent (Alertmanagers, webhooks), as written (`actors/alerting` parses
+   *  it). */
+  alerting?: Record<string, unknown>;
 }
 
 /** The defaults, for a host with no config file. */
@@ -158,6 +161,7 @@ const TOP = [
   "actors",
   "incidents",
   "remote_write",
+  "alerting",
 ] as const;
 
 /** Parses a host configuration object; throws ConfigError naming the field. */
@@ -200,6 +204,9 @@ export function parseHostConfig(
     remote_write: obj.remote_write === undefined
       ? undefined
       : { ...configObject(obj.remote_write, "remote_write") },
+    ...(obj.alerting === undefined
+      ? {}
+      : { alerting: { ...configObject(obj.alerting, "alerting") } }),
   };
   checkNatsNeeded(config);
   return config;

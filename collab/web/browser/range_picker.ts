@@ -3,8 +3,8 @@
  * The time range of every chart, in the page's header: `live` (each chart follows its live edge)
  * or the last 5 minutes, hour or day, read from the history endpoint, and a custom range (from
  * and to, typed `YYYY-MM-DD HH:MM` in UTC, which the fields say; a preset writes its range there,
- * so a custom range starts from what is shown). Drag on a chart to zoom into part of a range;
- * `live` on a card, or here, goes back.
+ * so a custom range starts from what is shown, and `live` empties them). Drag on a chart to zoom
+ * into part of a range; `live` on a card, or here, goes back.
  */
 import { el } from "./dom.ts";
 import { formatUtcInput, parseUtcInput, UTC_INPUT_FORMAT } from "./utc_input.ts";
@@ -67,10 +67,10 @@ export class RangePicker {
   #pick(button: HTMLElement, span: number): void {
     this.#press(button);
     const now = Date.now() / 1000;
-    if (span > 0) {
-      this.#from.value = formatUtcInput(now - span);
-      this.#to.value = formatUtcInput(now);
-    }
+    // Live has no fixed range: the fields go blank (their placeholder shows the format) rather
+    // than keep saying the range that was left.
+    this.#from.value = span > 0 ? formatUtcInput(now - span) : "";
+    this.#to.value = span > 0 ? formatUtcInput(now) : "";
     this.#onChange(span === 0 ? undefined : { min: now - span, max: now });
   }
 

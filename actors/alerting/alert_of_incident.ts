@@ -1,0 +1,104 @@
+/**
+ * An incident as an Alertmanager alert: pure, so the alert a restarted or taken-over sender builds
+ * from the same incident is the same alert (Alertmanager keys alerts by their labels). Labels are
+ * what a route matches and must stay put while the incident lives: `alertname` per kind, `kind`,
+ * `severity` (a word: info, low, warning, high, critical for 1-5) with `severity_level` (the
+ * number), `incident` (its id), and `channel` for an incident of one channel or `scope=group` for a
+ * grouped one, whose members are listed in the `channels` annotation; a channel that came from
+ * Prometheus adds its source labels (prefixed `source_`). Annotations carry what the dashboard
+ * says, the incident id, and an acknowledgement (an update, never a resolve).
+ */
+import type { Incident, PostableAlert } from "../../protocol/mod.ts";
+import { SEVERITY_MEASURE } from "../../protocol/mod.ts";
+
+/** The words of severities 1 to 5, for routes to match (`severity=~"high|critical"`). */
+export const SEVERITY_WORDS = ["info", "low", "warning", "high", "critical"] as const;
+
+/** Members listed in the `channels` annotation, at most. */
+export const ALERT_CHANNELS_LISTED_MAX = 64;
+
+/** Who acknowledged an incident, and when (ms). */
+export interface AlertAck {
+  by: string;
+  at_ms: number;
+}
+
+/** What an alert is built with besides its incident. */
+export interface AlertOfIncidentOptions {
+  /** The dashboard's base URL; empty: no generatorURL. */
+  dashboardUrl: string;
+  /** The session the dashboard opens. */
+  session: string;
+  ack?: AlertAck;
+  /** The labels a channel came with from Prometheus, when it did. */
+  sourceLabels?: (channel: string) => Readonly<Record<string, string>> | undefined;
+}
+
+/** `TroupeAnomaly`, `TroupeCollapse`, `TroupeCoherence`. */
+export function alertName(kind: string): string {
+  return `Troupe${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
+}
+
+/** The alert of `incident`: firing without `endsAt`, resolved with it (the last finding's time). */
+export function alertOfIncident(
+  incident: Incident,
+  options: AlertOfIncidentOptions,
+): PostableAlert {
+  const level = Math.min(5, Math.max(1, incident.peak_severity));
+  const labels: Record<string, string> = {
+    alertname: alertName(incident.kind),
+    kind: incident.kind,
+    severity: SEVERITY_WORDS[level - 1]!,
+    severity_level: String(level),
+    incident: incident.id,
+  };
+  const channels = incident.members.map((m) => m.channel);
+  if (channels.length === 1) labels.channel = channels[0]!;
+  else labels.scope = "group";
+  if (channels.length === 1 && options.sourceLabels) {
+    for (const [k, v] of Object.entries(options.sourceLabels(channels[0]!) ?? {})) {
+      const name = `source_${k}`.replace(/[^a-zA-Z0-9_]/g, "_");
+      if (v !== "" && !(name in labels)) labels[name] = v;
+    }
+  }
+  const listed = channels.slice(0, ALERT_CHANNELS_LISTED_MAX).join(",") +
+    (channels.length > ALERT_CHANNELS_LISTED_MAX
+      ? ` and ${channels.length - ALERT_CHANNELS_LISTED_MAX} more`
+      : "");
+  const measure = SEVERITY_MEASURE[incident.kind as keyof typeof SEVERITY_MEASURE] ?? "measure";
+  const annotations: Record<string, string> = {
+    summary: `${incident.kind} on ${
+      channels.length === 1 ? channels[0] : `${channels.length} channels`
+    }, severity ${level} (${SEVERITY_WORDS[level - 1]})`,
+    description:
+      `${incident.findings} finding(s) of ${incident.kind} from ${iso(incident.first_us)} to ${
+        iso(incident.last_us)
+      } over ${channels.length} channel(s); severity ${level} of 5 ` +
+      `on the ${measure} scale; ${incident.state}`,
+    incident_id: incident.id,
+    channels: listed,
+  };
+  if (options.ack) {
+    annotations.acknowledged_by = options.ack.by;
+    annotations.acknowledged_at = new Date(options.ack.at_ms).toISOString();
+  }
+  const alert: PostableAlert = { labels, annotations, startsAt: iso(incident.first_us) };
+  if (incident.state === "resolved") {
+    alert.endsAt = iso(Math.max(incident.last_us, incident.first_us));
+  }
+  if (options.dashboardUrl !== "") {
+    const q = new URLSearchParams({
+      session: options.session,
+      from: iso(incident.first_us),
+      to: iso(incident.last_us),
+      channels: channels.slice(0, ALERT_CHANNELS_LISTED_MAX).join(","),
+      incident: incident.id,
+    });
+    alert.generatorURL = `${options.dashboardUrl}/?${q}`;
+  }
+  return alert;
+}
+
+function iso(us: number): string {
+  return new Date(Math.floor(us / 1000)).toISOString();
+}

@@ -1,0 +1,381 @@
+/**
+ * The alert sender: the incidents of the cluster's stage posted to every configured Alertmanager
+ * (`POST /api/v2/alerts`) and webhook (Alertmanager's webhook body). It is fed the stage's whole
+ * list when it starts and each update after, and compares them with its outbox per target
+ * (alert_outbox.ts), so what a target is owed is the true state, not a log of steps. The outboxes
+ * are saved to a snapshot store (the stage's: a file beside its journal, or the cluster's KV store
+ * for a leased stage), so a restart or a takeover resumes what was owed; anything the save missed
+ * is found again by the comparison with the refolded stage. A request that fails for a reason that
+ * may pass (a 5xx, a 429, a timeout, a refused connection) is retried with a doubling, jittered
+ * wait; a 4xx other than 429 is logged once and counted, and that state is not sent again.
+ * Requests have a timeout and one runs per target at a time, so a target that never answers holds
+ * nothing but its own bounded outbox.
+ */
+import {
+  type AlertDeliveryState,
+  type AlertTargetDelivery,
+  buildWebhookPayload,
+  encodePostableAlerts,
+  type Incident,
+  type PostableAlert,
+} from "../../protocol/mod.ts";
+import type { SnapshotStore } from "../runtime/mod.ts";
+import type { AlertingConfig } from "./alerting_config.ts";
+import { type AlertAck, alertOfIncident } from "./alert_of_incident.ts";
+import {
+  AlertOutbox,
+  type OwedAlert,
+  type SavedOutbox,
+  type SentAlert,
+  type TargetKind,
+} from "./alert_outbox.ts";
+
+/** The snapshot store's key of the outboxes. */
+export const ALERTS_OWED_STREAM = "alerts-owed";
+/** The saved outboxes' format. */
+export const ALERTS_OWED_VERSION = 1;
+/**
+ * Incidents one Alertmanager post carries, at most (with their retired label sets, at most
+ * 16 × (1 + RETIRED_MAX) alerts, within what a post may hold).
+ */
+export const INCIDENTS_PER_REQUEST_MAX = 16;
+/** Characters of a refusal's reason kept, at most. */
+export const REFUSAL_CHARS_MAX = 300;
+/** The longest a sender waits between looks at its outbox (a due time may come from a restore). */
+const IDLE_MS_MAX = 1_000;
+/** Acknowledgements kept, at most. */
+const ACKS_MAX = 4096;
+
+/** Counts of one target since the sender started. */
+export interface TargetCounts {
+  sent: number;
+  failed: number;
+  retried: number;
+  dropped: number;
+}
+
+/** One target: where, how, its outbox and counts. */
+interface Target {
+  kind: TargetKind;
+  url: string;
+  /** The URL without credentials (the name metrics and logs use). */
+  name: string;
+  headers: Record<string, string>;
+  outbox: AlertOutbox;
+  counts: TargetCounts;
+  wake?: (() => void) | undefined;
+}
+
+/** What a sender is given. */
+export interface AlertSenderOptions {
+  /** Where the outboxes are saved (absent: kept in memory only). */
+  store?: SnapshotStore;
+  /** Says what went wrong (a refusal, a failed save). */
+  log: (message: string) => void;
+  /** The labels a channel came with from Prometheus, when it did. */
+  sourceLabels?: (channel: string) => Readonly<Record<string, string>> | undefined;
+  /** The wall clock (ms); tests and benchmarks may pass their own. */
+  now?: () => number;
+}
+
+/** Sends incidents to the configured targets. */
+export class AlertSender {
+  readonly #c: AlertingConfig;
+  readonly #o: AlertSenderOptions;
+  readonly #targets: Target[];
+  readonly #acks = new Map<string, AlertAck>();
+  readonly #incidents = new Map<string, Incident>();
+  #running = false;
+  #dirty = false;
+  #saving: Promise<void> | undefined;
+  #loops: Promise<void>[] = [];
+
+  constructor(config: AlertingConfig, options: AlertSenderOptions) {
+    this.#c = config;
+    this.#o = { ...options };
+    const box = (kind: TargetKind) =>
+      new AlertOutbox({
+        kind,
+        resend_ms: config.resend_ms,
+        resolved_resend_ms: config.resolved_resend_ms,
+        retry_ms_max: config.retry_ms_max,
+        owed_max: config.owed_max,
+      });
+    const zero = (): TargetCounts => ({ sent: 0, failed: 0, retried: 0, dropped: 0 });
+    this.#targets = [
+      ...config.alertmanagers.map((url) => ({
+        kind: "alertmanager" as const,
+        url,
+        name: publicUrl(url),
+        headers: {},
+        outbox: box("alertmanager"),
+        counts: zero(),
+      })),
+      ...config.webhooks.map((w) => ({
+        kind: "webhook" as const,
+        url: w.url,
+        name: publicUrl(w.url),
+        headers: w.headers,
+        outbox: box("webhook"),
+        counts: zero(),
+      })),
+    ];
+  }
+
+  /** The targets' names (URLs without credentials) and kinds. */
+  targets(): { name: string; kind: TargetKind }[] {
+    return this.#targets.map((t) => ({ name: t.name, kind: t.kind }));
+  }
+
+  /**
+   * Restores the saved outboxes, compares them with `incidents` (the stage's whole list) and
+   * starts sending. An alert still firing at a target for an incident troupe no longer holds open
+   * is ended.
+   */
+  async start(incidents: readonly Incident[]): Promise<void> {
+    const now = this.#now();
+    const saved = await this.#o.store?.load(ALERTS_OWED_STREAM);
+    if (saved?.version === ALERTS_OWED_VERSION) {
+      try {
+        const state = JSON.parse(new TextDecoder().decode(saved.kernel)) as SavedSenderState;
+        for (const [id, ack] of state.acks) this.#acks.set(id, ack);
+        for (const t of this.#targets) {
+          const box = state.targets.find((s) => s.name === t.name && s.kind === t.kind);
+          if (box) t.outbox.restore(box.outbox, now);
+        }
+      } catch (err) {
+        this.#o.log(
+          `the saved alert outboxes cannot be read (${(err as Error).message}); ` +
+            `rebuilding them from the incidents`,
+        );
+      }
+    }
+    for (const i of incidents) this.#incidents.set(i.id, i);
+    for (const t of this.#targets) {
+      for (const e of [...t.outbox.entries()]) {
+        const i = this.#incidents.get(e.id);
+        if (!i || (i.state !== "firing" && i.state !== "resolved")) t.outbox.end(e.id, now);
+      }
+    }
+    for (const i of incidents) this.#want(i, now);
+    this.#running = true;
+    this.#dirty = true;
+    this.#loops = this.#targets.map((t) => this.#loop(t));
+  }
+
+  /** An incident update (from the stage): owed to each target when its alert changed. */
+  observe(incident: Incident): void {
+    this.#incidents.set(incident.id, incident);
+    if (this.#incidents.size > this.#c.owed_max) {
+      this.#incidents.delete(this.#incidents.keys().next().value!);
+    }
+    this.#want(incident, this.#now());
+  }
+
+  /** An incident was acknowledged: its alert is updated (an annotation), not resolved. */
+  ack(id: string, ack: AlertAck): void {
+    this.#acks.set(id, ack);
+    if (this.#acks.size > ACKS_MAX) this.#acks.delete(this.#acks.keys().next().value!);
+    const i = this.#incidents.get(id);
+    if (i) this.#want(i, this.#now());
+  }
+
+  /** Per target, where each incident it holds stands. */
+  delivery(): AlertTargetDelivery[] {
+    return this.#targets.map((t) => {
+      const incidents: Record<string, AlertDeliveryState> = {};
+      for (const e of t.outbox.entries()) incidents[e.id] = stateOf(e);
+      return { target: t.name, kind: t.kind, incidents };
+    });
+  }
+
+  /** Per target name, its counts and its outbox's size. */
+  counts(): { name: string; counts: TargetCounts; owed: number }[] {
+    return this.#targets.map((t) => ({
+      name: t.name,
+      counts: { ...t.counts, dropped: t.outbox.dropped },
+      owed: [...t.outbox.entries()].filter((e) => !e.delivered && e.refused === undefined).length,
+    }));
+  }
+
+  /** Whether every target holds every alert's latest state. */
+  settled(): boolean {
+    return this.counts().every((c) => c.owed === 0);
+  }
+
+  /** Stops sending and saves the outboxes (unless `save` is false: another holder may write). */
+  async stop(options: { save?: boolean } = {}): Promise<void> {
+    this.#running = false;
+    for (const t of this.#targets) t.wake?.();
+    await Promise.all(this.#loops);
+    if (options.save === false) {
+      delete this.#o.store;
+      return;
+    }
+    this.#dirty = true;
+    await this.#save();
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  #want(i: Incident, now: number): void {
+    // Pending incidents are not sure yet; one that resolved without firing was never an alert.
+    if (!i.fired) return;
+    const ack = this.#acks.get(i.id);
+    const alert = alertOfIncident(i, {
+      dashboardUrl: this.#c.dashboard_url,
+      session: this.#c.session,
+      ...(ack ? { ack } : {}),
+      ...(this.#o.sourceLabels ? { sourceLabels: this.#o.sourceLabels } : {}),
+    });
+    for (const t of this.#targets) {
+      if (t.outbox.want(i.id, alert, i.silenced, now)) {
+        this.#dirty = true;
+        t.wake?.();
+      }
+    }
+  }
+
+  async #loop(t: Target): Promise<void> {
+    while (this.#running) {
+      const now = this.#now();
+      const due = t.outbox.due(now, t.kind === "webhook" ? 1 : INCIDENTS_PER_REQUEST_MAX);
+      if (due.entries.length > 0) {
+        await this.#send(t, due.entries, due.alerts, due.sent);
+        this.#dirty = true;
+      }
+      void this.#save();
+      if (due.entries.length > 0) continue;
+      const wait = Math.min(IDLE_MS_MAX, Math.max(0, t.outbox.nextDueMs() - this.#now()));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, wait);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        t.wake = done;
+      });
+      t.wake = undefined;
+    }
+  }
+
+  async #send(
+    t: Target,
+    entries: OwedAlert[],
+    alerts: PostableAlert[],
+    sent: SentAlert[],
+  ): Promise<void> {
+    const result = await this.#post(t, alerts);
+    const now = this.#now();
+    if (result.ok) {
+      t.outbox.delivered(entries, now, sent);
+      t.outbox.targetBack(now);
+      t.counts.sent += alerts.length;
+    } else if (result.retry) {
+      t.outbox.failed(entries, now, Math.random());
+      t.counts.retried += alerts.length;
+    } else if (entries.length > 1) {
+      // One alert of the batch was refused: each is tried alone, so only that one is refused.
+      for (const [i, e] of entries.entries()) {
+        const s = sent[i]!;
+        await this.#send(t, [e], [...e.retired.slice(0, s.retired), s.alert], [s]);
+      }
+    } else {
+      t.counts.failed += alerts.length;
+      t.outbox.refused(entries[0]!, result.reason);
+      this.#o.log(
+        `${t.kind} ${t.name} refused the alert of incident ${entries[0]!.id}: ${result.reason}`,
+      );
+    }
+  }
+
+  async #post(
+    t: Target,
+    alerts: PostableAlert[],
+  ): Promise<{ ok: true } | { ok: false; retry: boolean; reason: string }> {
+    let url: string, body: string;
+    if (t.kind === "alertmanager") {
+      url = `${t.url}/api/v2/alerts`;
+      body = encodePostableAlerts(alerts);
+    } else {
+      url = t.url;
+      body = JSON.stringify(buildWebhookPayload(alerts, {
+        receiver: "troupe",
+        externalURL: this.#c.dashboard_url,
+        nowMs: this.#now(),
+      }));
+    }
+    const headers: Record<string, string> = { "content-type": "application/json", ...t.headers };
+    // fetch refuses a URL with credentials: they go in the Authorization header instead.
+    const u = new URL(url);
+    if (u.username !== "" && headers.authorization === undefined) {
+      const user = decodeURIComponent(u.username), pass = decodeURIComponent(u.password);
+      headers.authorization = `Basic ${btoa(`${user}:${pass}`)}`;
+      u.username = u.password = "";
+      url = u.toString();
+    }
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.#c.timeout_ms),
+      });
+      const text = (await res.text()).slice(0, REFUSAL_CHARS_MAX);
+      if (res.ok) return { ok: true };
+      const retry = res.status >= 500 || res.status === 429 || res.status === 408;
+      return { ok: false, retry, reason: `HTTP ${res.status}: ${text.trim() || res.statusText}` };
+    } catch (err) {
+      return { ok: false, retry: true, reason: (err as Error).message };
+    }
+  }
+
+  async #save(): Promise<void> {
+    const store = this.#o.store;
+    if (!store || !this.#dirty) return;
+    if (this.#saving) return await this.#saving;
+    this.#dirty = false;
+    const state: SavedSenderState = {
+      acks: [...this.#acks],
+      targets: this.#targets.map((t) => ({ name: t.name, kind: t.kind, outbox: t.outbox.saved() })),
+    };
+    this.#saving = store.save({
+      stream: ALERTS_OWED_STREAM,
+      version: ALERTS_OWED_VERSION,
+      pos: 0,
+      machine: null,
+      kernel: new TextEncoder().encode(JSON.stringify(state)),
+    }).catch((err) => {
+      this.#dirty = true;
+      this.#o.log(`saving the alert outboxes failed: ${(err as Error).message}`);
+    }).finally(() => {
+      this.#saving = undefined;
+    });
+    await this.#saving;
+  }
+}
+
+interface SavedSenderState {
+  acks: [string, AlertAck][];
+  targets: { name: string; kind: TargetKind; outbox: SavedOutbox }[];
+}
+
+function stateOf(e: OwedAlert): AlertDeliveryState {
+  if (e.silenced && e.delivered) return "silenced";
+  if (e.refused !== undefined) return "refused";
+  return e.delivered ? "sent" : "owed";
+}
+
+/** `url` without its user and password. */
+export function publicUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/+$/, "");
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The alert sender run beside the cluster's incident stage, wherever the stage runs (`troupe up`,
+ * the host of `troupe run` that owns partition 0, the holder of a leased stage's lease): it starts
+ * with the stage's whole list, takes each update the stage publishes, takes acknowledgements from
+ * the stage's control subject (a copy: the stage answers them), and answers
+ * `troupe.req.alerts.status` with where each incident stands with each target. Only live hosts call
+ * it: a replay and the simulator run stages of their own and never send.
+ */
+import {
+  alertDeliverySubject,
+  type Bus,
+  type BusSubscription,
+  decodeIncident,
+  decodeIncidentControl,
+  encodeAlertDelivery,
+  type Incident,
+  INCIDENT_ACTOR,
+  incidentControlSubject,
+  outPattern,
+} from "../../protocol/mod.ts";
+import type { SnapshotStore } from "../runtime/mod.ts";
+import type { Registry } from "prom-client";
+import type { AlertingConfig } from "./alerting_config.ts";
+import { registerAlertMetrics } from "./alert_metrics.ts";
+import { AlertSender, type AlertSenderOptions } from "./alert_sender.ts";
+
+/** What running the sender needs. */
+export interface RunAlertingOptions {
+  config: AlertingConfig;
+  /** The stage's incidents now (its list). */
+  incidents: readonly Incident[];
+  store?: SnapshotStore;
+  registry?: Registry;
+  log: (message: string) => void;
+  sourceLabels?: AlertSenderOptions["sourceLabels"];
+}
+
+/** A running sender. */
+export interface RunningAlerting {
+  sender: AlertSender;
+  /** Stops sending and saves its outboxes. */
+  stop(): Promise<void>;
+  /** Stops sending at once, saving nothing (the stage's lease is lost: another host may send). */
+  abandon(): Promise<void>;
+}
+
+/** Starts the sender on `bus`. */
+export async function runAlerting(bus: Bus, options: RunAlertingOptions): Promise<RunningAlerting> {
+  const sender = new AlertSender(options.config, {
+    log: options.log,
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.sourceLabels ? { sourceLabels: options.sourceLabels } : {}),
+  });
+  const subs: BusSubscription[] = [];
+  // Updates published while it restores are taken after: the comparison is by state, not order.
+  const early: Incident[] = [];
+  let started = false;
+  const take = (i: Incident) => {
+    if (started) return sender.observe(i);
+    early.push(i);
+    if (early.length > options.config.owed_max) early.shift();
+  };
+  subs.push(bus.subscribe(outPattern(INCIDENT_ACTOR), (m) => {
+    try {
+      take(decodeIncident(m.data).incident);
+    } catch {
+      // The stage's own updates; a bad one is the stage's to name, not the sender's.
+    }
+  }));
+  subs.push(bus.subscribe(incidentControlSubject(), (m) => {
+    try {
+      const { envelope, control } = decodeIncidentControl(m.data);
+      if (control.type === "ack") {
+        sender.ack(control.incident, {
+          by: `session ${control.session}`,
+          at_ms: envelope.ts / 1000,
+        });
+      }
+    } catch {
+      // The stage answers a malformed control message with the reason.
+    }
+  }));
+  let answers = 0;
+  subs.push(bus.subscribe(alertDeliverySubject(), (m) => {
+    if (!m.reply) return;
+    const meta = { id: `alerts:status:${++answers}`, src: "alerts", ts: Date.now() * 1000 };
+    bus.publish(m.reply, encodeAlertDelivery(meta, sender.delivery()));
+  }));
+  await sender.start(options.incidents);
+  started = true;
+  for (const i of early.splice(0)) sender.observe(i);
+  const unregister = options.registry ? registerAlertMetrics(options.registry, sender) : () => {};
+  return {
+    sender,
+    async stop() {
+      for (const s of subs) s.unsubscribe();
+      await sender.stop();
+      unregister();
+    },
+    async abandon() {
+      for (const s of subs) s.unsubscribe();
+      await sender.stop({ save: false });
+      unregister();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The alert sender started beside the cluster's incident stage wherever a live command runs it
+ * (`troupe up`, `troupe run`'s partition-0 host, a leased stage's holder), from the host
+ * configuration's `alerting` section: with no Alertmanager and no webhook, nothing starts. Its
+ * outboxes go to the stage's snapshot store, so they outlive a restart (and, leased, move with the
+ * stage). `troupe replay` and `troupe sim` never call it.
+ */
+import {
+  type AlertingConfig,
+  alertingEnabled,
+  parseAlertingConfig,
+  runAlerting,
+} from "../actors/alerting/mod.ts";
+import { type IncidentStage } from "../actors/incidents/mod.ts";
+import type { HostConfig, SnapshotStore } from "../actors/runtime/mod.ts";
+import type { Bus } from "../protocol/mod.ts";
+import type { Registry } from "prom-client";
+
+/** The `alerting` section checked; a ConfigError names `alerting.<field>` and the value. */
+export function alertingConfigOf(config: HostConfig): AlertingConfig {
+  return parseAlertingConfig(config.alerting, "alerting");
+}
+
+/** A running sender: a line saying where it sends, and how to stop it. */
+export interface StageAlerting {
+  line: string;
+  close(): Promise<void>;
+  /** Stops at once, saving nothing (a leased stage's lease is lost). */
+  abandon(): Promise<void>;
+}
+
+/** Starts the sender for `stage` when anything is configured to receive alerts. */
+export async function startStageAlerting(
+  bus: Bus,
+  stage: IncidentStage,
+  options: {
+    config: HostConfig;
+    store?: SnapshotStore;
+    registry: Registry;
+    log: (message: string) => void;
+  },
+): Promise<StageAlerting | undefined> {
+  const alerting = alertingConfigOf(options.config);
+  if (!alertingEnabled(alerting)) return undefined;
+  const run = await runAlerting(bus, {
+    config: alerting,
+    incidents: stage.list(),
+    registry: options.registry,
+    log: options.log,
+    ...(options.store ? { store: options.store } : {}),
+  });
+  const names = run.sender.targets().map((t) => `${t.kind} ${t.name}`);
+  return {
+    line: `alerts go to ${names.join(", ")}`,
+    close: () => run.stop(),
+    abandon: () => run.abandon(),
+  };
+}
