@@ -17,7 +17,10 @@ const launched = await launchHost(config, ACTOR_KINDS, {
 });
 const bus = launched.bus;
 if (bus instanceof NatsBus) await ensureFeedStream(bus.nc);
-const receiver = new IngestServer(parseIngestSettings(config.remote_write ?? {}), {
+const settings = parseIngestSettings(config.remote_write ?? {}, "remote_write", {
+  channelsMax: config.limits.channels_max,
+});
+const receiver = new IngestServer(settings, {
   bus,
   durable: bus instanceof NatsBus,
 });

@@ -472,6 +472,8 @@ function hostConfig(natsUrl: string, dir: string, s: PipelineSettings): HostConf
   config.journal = { kind: "file", fsync: "interval", fsync_interval_ms: 100 };
   config.snapshots = { store: "file", every_inputs: 1000, every_ms: 5000 };
   config.actors = { [s.kind]: {} };
+  // Every channel the bench feeds is admitted, however many it is asked for.
+  config.limits.channels_max = Math.max(config.limits.channels_max, s.channels);
   return config;
 }
 

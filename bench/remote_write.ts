@@ -332,7 +332,8 @@ async function detectRun(
       input: "jetstream",
       data_dir: join(dir, "host"),
       http_port: httpPort,
-      remote_write: { port: writePort, channels_max: channels, feed: "detect" },
+      limits: { channels_max: channels },
+      remote_write: { port: writePort, feed: "detect" },
     }),
   );
   const host = ChildScript.start("bench/_remote_write_host.ts", [config], ctx.log);

@@ -14,6 +14,7 @@ import {
   NatsServer,
 } from "../actors/runtime/mod.ts";
 import { DATA_DIR_DEFAULT, NATS_URL_FILE, writeNatsUrl } from "./nats_url.ts";
+import { removeNatsPid, stopLeftNats, writeNatsPid } from "./nats_pid_file.ts";
 
 /** The environment variable naming the nats-server binary `troupe up` starts (PATH otherwise). */
 export const NATS_SERVER_ENV = "TROUPE_NATS_SERVER";
@@ -43,6 +44,8 @@ export async function startNats(
   dataDir: string,
 ): Promise<{ nats: NatsServer; bus: NatsBus } | string> {
   const storeDir = join(dataDir, "nats");
+  const left = await stopLeftNats(dataDir, storeDir);
+  if (left !== undefined) console.log(`troupe up: ${left}`);
   let nats: NatsServer;
   try {
     // Detached: Ctrl-C reaches this process alone, which drains the host through NATS and then
@@ -63,11 +66,31 @@ export async function startNats(
     await nats.stop();
     return `cannot use nats-server on ${nats.url}: ${whyNats((err as Error).message)}`;
   }
+  if (nats.pid !== undefined) writeNatsPid(dataDir, nats.pid);
   console.log(`troupe up: nats-server on ${nats.url} (JetStream store ${storeDir})`);
   // The other commands find this server through the file, wherever it listens.
   writeNatsUrl(dataDir, nats.url);
   if (nats.port !== NATS_PORT) console.log(natsPortTaken(nats.url, dataDir));
   return { nats, bus };
+}
+
+/**
+ * Stops `nats` however troupe up ends, since nats-server runs in a process group of its own and
+ * nothing else would: at exit, and on an error nothing caught (Node runs exit handlers then, Deno
+ * does not), which is said with its stack (it is a bug) and ends troupe up with exit code 1.
+ */
+export function stopNatsWithProcess(nats: NatsServer, dataDir: string): void {
+  // stop() signals the server before it first awaits: enough in an exit handler.
+  process.once("exit", () => {
+    void nats.stop().catch(() => {});
+    removeNatsPid(dataDir);
+  });
+  const fatal = (err: unknown) => {
+    console.error(`troupe up: stopped by an error nothing caught: ${(err as Error)?.stack ?? err}`);
+    process.exit(1);
+  };
+  process.on("uncaughtException", fatal);
+  process.on("unhandledRejection", fatal);
 }
 
 /**

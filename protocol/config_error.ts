@@ -56,7 +56,17 @@ export function rejectUnknown(
   }
 }
 
-/** Reads an optional number field, checking its bounds; `fallback` when absent. */
+/**
+ * The largest magnitude a number field takes when its bounds name no maximum (or no minimum):
+ * the safe integers' bound. A setting past it (1e300) is no one's intent, and the arithmetic a
+ * kind does with it (counts, sums, microseconds) would lose its integers or overflow.
+ */
+export const CONFIG_NUMBER_ABS_MAX = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Reads an optional number field, checking its bounds (within ±CONFIG_NUMBER_ABS_MAX where they
+ * name none); `fallback` when absent.
+ */
 export function readNumber(
   obj: Record<string, unknown>,
   key: string,
@@ -85,8 +95,16 @@ export function readNumber(
     const op = bounds.exclusiveMin ? ">" : ">=";
     throw new ConfigError(at, `Field "${at}" must be ${op} ${bounds.min}, got ${value}`, { value });
   }
-  if (bounds.max !== undefined && value > bounds.max) {
-    throw new ConfigError(at, `Field "${at}" must be <= ${bounds.max}, got ${value}`, { value });
+  const max = bounds.max ?? CONFIG_NUMBER_ABS_MAX;
+  if (value > max) {
+    throw new ConfigError(at, `Field "${at}" must be <= ${max}, got ${value}`, { value });
+  }
+  if (bounds.min === undefined && value < -CONFIG_NUMBER_ABS_MAX) {
+    throw new ConfigError(
+      at,
+      `Field "${at}" must be >= ${-CONFIG_NUMBER_ABS_MAX}, got ${value}`,
+      { value },
+    );
   }
   return value;
 }

@@ -35,7 +35,9 @@ export const INGEST_DEFAULTS: Omit<IngestSettings, "match" | "bearerToken" | "ba
   port: 9201,
   host: "127.0.0.1",
   feed: "prom",
-  channelsMax: 10_000,
+  // A host's own channel limit by default (`limits.channels_max`): the receiver refuses, with
+  // an answer naming the series, what the host's edge would dead-letter.
+  channelsMax: 1_000,
   bodyBytesMax: 8 << 20,
   seriesPerRequestMax: 10_000,
   samplesPerRequestMax: 100_000,

@@ -12,6 +12,7 @@ export {
 } from "./instances/mod.ts";
 export { Host } from "./host/mod.ts";
 export type { HostOptions } from "./host/mod.ts";
+export { CHANNELS_MAX_DEFAULT } from "./host/mod.ts";
 export type { HostLimits } from "./instances/mod.ts";
 export { coreInput, type InputSource } from "./edge/mod.ts";
 export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./edge/mod.ts";

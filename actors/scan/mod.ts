@@ -34,4 +34,10 @@ export {
   scanHostService,
   WARMING,
 } from "./scan_host.ts";
-export { SCAN_BODY_BYTES_MAX, type ScanHttp, scanHttp } from "./scan_http.ts";
+export {
+  SCAN_BODY_BYTES_MAX,
+  SCAN_BODY_READ_MS_MAX,
+  type ScanHttp,
+  scanHttp,
+  type ScanHttpOptions,
+} from "./scan_http.ts";

@@ -60,23 +60,25 @@ function answerJson(res: ServerResponse, m: Parameters<typeof encodeScanAnswer>[
 
 /** How long the rest of an oversize body is read (and dropped) for, so the client reads the 413. */
 const OVERSIZE_DRAIN_MS = 2_000;
+/**
+ * How long a request body may take to arrive, from the request's headers: a client that promises
+ * more than it sends (its content-length) is answered 408 and its connection closed, not held.
+ */
+export const SCAN_BODY_READ_MS_MAX = 10_000;
 
 /**
- * The request body, as text; a body over SCAN_BODY_BYTES_MAX is refused with 413. The socket is
- * not destroyed at once (a client still sending would get a reset, never the 413): the rest of the
- * body is read and dropped, the 413 is sent with `connection: close`, and the socket is closed once
- * the response is flushed, or after OVERSIZE_DRAIN_MS at the latest.
+ * The request body, as text; a body over SCAN_BODY_BYTES_MAX is refused with 413, one not whole
+ * within SCAN_BODY_READ_MS_MAX with 408. The socket is not destroyed at once (a client still
+ * sending would get a reset, never the answer): the 413 or 408 is sent with `connection: close`,
+ * and the socket is closed once the client has sent the rest or the response is flushed, or
+ * after OVERSIZE_DRAIN_MS at the latest.
  */
-function readBody(req: IncomingMessage, res: ServerResponse): Promise<string> {
+function readBody(req: IncomingMessage, res: ServerResponse, readMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let size = 0;
-    const onData = (c: Uint8Array) => {
-      size += c.length;
-      if (size <= SCAN_BODY_BYTES_MAX) {
-        chunks.push(c);
-        return;
-      }
+    const giveUp = (err: ScanRequestError, waitForEnd: boolean) => {
+      clearTimeout(slow);
       chunks.length = 0;
       req.off("data", onData);
       req.resume(); // the rest, read and dropped
@@ -86,16 +88,44 @@ function readBody(req: IncomingMessage, res: ServerResponse): Promise<string> {
       (timer as { unref?: () => void }).unref?.();
       res.once("finish", () => {
         // Sent: close once the client has sent the rest (or at the timer).
-        if (req.complete) socket.end();
+        if (req.complete || !waitForEnd) socket.end();
         else req.once("end", () => socket.end());
       });
-      reject(
+      reject(err);
+    };
+    const onData = (c: Uint8Array) => {
+      size += c.length;
+      if (size <= SCAN_BODY_BYTES_MAX) {
+        chunks.push(c);
+        return;
+      }
+      giveUp(
         new ScanRequestError(413, "", `The request body is over ${SCAN_BODY_BYTES_MAX} bytes`),
+        true,
       );
     };
+    const slow = setTimeout(() => {
+      const promised = req.headers["content-length"];
+      giveUp(
+        new ScanRequestError(
+          408,
+          "",
+          `The request body did not arrive within ${readMs} ms: ${size} bytes` +
+            (promised === undefined ? "" : ` of the ${promised} its content-length promised`),
+        ),
+        false,
+      );
+    }, readMs);
+    (slow as { unref?: () => void }).unref?.();
     req.on("data", onData);
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
+    req.on("end", () => {
+      clearTimeout(slow);
+      resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    req.on("error", (err) => {
+      clearTimeout(slow);
+      reject(err);
+    });
   });
 }
 
@@ -121,6 +151,7 @@ interface ScanCall {
   req: IncomingMessage;
   res: ServerResponse;
   url: URL;
+  bodyReadMs: number;
 }
 
 /** Answers `call`, a route of `ROUTES`; a ScanRequestError thrown is the caller's to answer. */
@@ -146,8 +177,8 @@ async function answer(service: ScanService, call: ScanCall): Promise<void> {
 }
 
 /** POST /scan/stream: starts the scan its body asks for and says where its results are. */
-async function startScan(service: ScanService, { req, res }: ScanCall): Promise<void> {
-  const text = await readBody(req, res);
+async function startScan(service: ScanService, { req, res, bodyReadMs }: ScanCall): Promise<void> {
+  const text = await readBody(req, res, bodyReadMs);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -196,8 +227,15 @@ function streamEvents(service: ScanService, { id, req, res, url }: ScanCall): vo
   res.on("close", () => unsubscribe?.());
 }
 
+/** Options of scanHttp. */
+export interface ScanHttpOptions {
+  /** How long a request body may take to arrive (default SCAN_BODY_READ_MS_MAX). */
+  bodyReadMs?: number;
+}
+
 /** The scan API over `service`. */
-export function scanHttp(service: ScanService): ScanHttp {
+export function scanHttp(service: ScanService, options: ScanHttpOptions = {}): ScanHttp {
+  const bodyReadMs = options.bodyReadMs ?? SCAN_BODY_READ_MS_MAX;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
 
   return {
@@ -213,7 +251,7 @@ export function scanHttp(service: ScanService): ScanHttp {
       }
       const id = re.exec(path)?.[1] ?? "";
       try {
-        await answer(service, { kind, id, req, res, url });
+        await answer(service, { kind, id, req, res, url, bodyReadMs });
       } catch (e) {
         if (res.headersSent) {
           res.end();

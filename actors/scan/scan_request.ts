@@ -18,6 +18,17 @@ export interface ScanLimits {
 /** The default limits. */
 export const defaultScanLimits: ScanLimits = { universe_max: 100_000 };
 
+/**
+ * How deep a request's values may nest (lists in lists, objects in objects): no field of a scan
+ * request nests at all, so this only bounds the walk that says so; it is checked before anything
+ * reads a field, without recursion, so no nesting can overflow the stack.
+ */
+export const SCAN_REQUEST_DEPTH_MAX = 8;
+/** The longest a scan may be given to run: a day. */
+export const SCAN_TIMEOUT_MS_MAX = 86_400_000;
+/** The most signals a scan may be asked to stop at. */
+export const SCAN_MAX_SIGNALS_MAX = 1_000_000;
+
 /** The default priority: recent volatility, the Bollinger bandwidth over 20 bars. */
 export const DEFAULT_PRIORITY = "bollinger(20, 2).bandwidth";
 
@@ -54,19 +65,11 @@ export function parseScanRequest(
     throw new ScanRequestError(
       400,
       "",
-      `A scan request must be a JSON object, got ${JSON.stringify(body)}`,
+      `A scan request must be a JSON object, got ${shown(body)}`,
     );
   }
   const b = body as Record<string, unknown>;
-  for (const key of Object.keys(b)) {
-    if (!KNOWN.includes(key)) {
-      throw new ScanRequestError(
-        400,
-        key,
-        `Unknown field "${key}"; known fields: ${KNOWN.join(", ")}`,
-      );
-    }
-  }
+  checkFields(b);
   const str = (key: string, fallback: string | null): string | null => {
     const v = b[key];
     if (v === undefined || v === null) return fallback;
@@ -74,19 +77,19 @@ export function parseScanRequest(
       throw new ScanRequestError(
         400,
         key,
-        `Field "${key}" must be a string, got ${JSON.stringify(v)}`,
+        `Field "${key}" must be a string, got ${shown(v)}`,
       );
     }
     return v;
   };
-  const positive = (key: string): number | null => {
+  const positive = (key: string, max: number): number | null => {
     const v = b[key];
     if (v === undefined || v === null) return null;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
       throw new ScanRequestError(
         400,
         key,
-        `Field "${key}" must be a whole number >= 1, got ${JSON.stringify(v)}`,
+        `Field "${key}" must be a whole number from 1 to ${max}, got ${shown(v)}`,
       );
     }
     return v;
@@ -101,7 +104,7 @@ export function parseScanRequest(
     throw new ScanRequestError(
       400,
       "order",
-      `Field "order" must be "asc" or "desc", got ${JSON.stringify(order)}`,
+      `Field "order" must be "asc" or "desc", got ${shown(order)}`,
     );
   }
   const priority = str("priority", DEFAULT_PRIORITY)!;
@@ -112,7 +115,7 @@ export function parseScanRequest(
     throw new ScanRequestError(
       400,
       "bar",
-      `Field "bar" must be a bar size such as "1m", got ${JSON.stringify(bar)}`,
+      `Field "bar" must be a bar size such as "1m", got ${shown(bar)}`,
     );
   }
   return {
@@ -121,8 +124,8 @@ export function parseScanRequest(
     order,
     bar,
     universe: parseUniverse(b.universe, limits),
-    max_signals: positive("max_signals"),
-    timeout_ms: positive("timeout_ms"),
+    max_signals: positive("max_signals", SCAN_MAX_SIGNALS_MAX),
+    timeout_ms: positive("timeout_ms", SCAN_TIMEOUT_MS_MAX),
     priority,
   };
 }
@@ -149,7 +152,7 @@ function parseUniverse(u: unknown, limits: ScanLimits): string[] | string | null
       throw new ScanRequestError(
         400,
         "universe",
-        `Field "universe" must be a list of symbols or a PREFIX* pattern, got ${JSON.stringify(u)}`,
+        `Field "universe" must be a list of symbols or a PREFIX* pattern, got ${shown(u)}`,
       );
     }
     return u.endsWith("*") ? u : [u];
@@ -158,7 +161,7 @@ function parseUniverse(u: unknown, limits: ScanLimits): string[] | string | null
     throw new ScanRequestError(
       400,
       "universe",
-      `Field "universe" must be a list of symbols or a PREFIX* pattern, got ${JSON.stringify(u)}`,
+      `Field "universe" must be a list of symbols or a PREFIX* pattern, got ${shown(u)}`,
     );
   }
   if (u.length > limits.universe_max) {
@@ -173,11 +176,63 @@ function parseUniverse(u: unknown, limits: ScanLimits): string[] | string | null
       throw new ScanRequestError(
         400,
         "universe",
-        `Field "universe" item ${i} is not a symbol name ([A-Za-z0-9_-]{1,64}): ${
-          JSON.stringify(s)
-        }`,
+        `Field "universe" item ${i} is not a symbol name ([A-Za-z0-9_-]{1,64}): ${shown(s)}`,
       );
     }
   });
   return [...new Set(u as string[])];
+}
+
+/**
+ * A request's value as an error message shows it: a primitive as JSON (a string cut at 80
+ * characters), a list or an object by its size, never walked (it may nest without bound).
+ */
+function shown(v: unknown): string {
+  if (Array.isArray(v)) return `a list of ${v.length} items`;
+  if (v !== null && typeof v === "object") return `an object of ${Object.keys(v).length} fields`;
+  if (typeof v === "string" && v.length > 80) return JSON.stringify(v.slice(0, 77) + "...");
+  return v === undefined ? "nothing" : JSON.stringify(v);
+}
+
+/**
+ * Throws for a field of `b` that is not a request's, or that nests past SCAN_REQUEST_DEPTH_MAX,
+ * naming it (and the limit).
+ */
+function checkFields(b: Record<string, unknown>): void {
+  for (const key of Object.keys(b)) {
+    if (!KNOWN.includes(key)) {
+      throw new ScanRequestError(
+        400,
+        key,
+        `Unknown field "${key}"; known fields: ${KNOWN.join(", ")}`,
+      );
+    }
+  }
+  for (const key of Object.keys(b)) {
+    if (nestsOver(b[key], SCAN_REQUEST_DEPTH_MAX)) {
+      throw new ScanRequestError(
+        400,
+        key,
+        `Field "${key}" nests lists or objects more than ${SCAN_REQUEST_DEPTH_MAX} levels deep; ` +
+          `the limit is ${SCAN_REQUEST_DEPTH_MAX}`,
+      );
+    }
+  }
+}
+
+/**
+ * Whether `v` nests lists or objects more than `max` levels deep: an explicit stack, not
+ * recursion, that stops at the first value too deep (the body's size bounds the rest).
+ */
+function nestsOver(v: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop()!;
+    if (x === null || typeof x !== "object") continue;
+    if (depth >= max) return true;
+    for (const item of Array.isArray(x) ? x : Object.values(x)) {
+      if (item !== null && typeof item === "object") stack.push([item, depth + 1]);
+    }
+  }
+  return false;
 }

@@ -245,7 +245,7 @@ async function runHost(config: HostConfig): Promise<number> {
   if (config.remote_write) {
     try {
       receiver = await startReceiver(config.remote_write, launched.bus, {
-        channelsMax: Math.min(config.limits.channels_max, 10_000),
+        channelsMax: config.limits.channels_max, // the host edge's own limit, one setting
       });
     } catch (err) {
       console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);

@@ -49,6 +49,7 @@ import {
   natsServerBinary,
   portOr,
   startNats,
+  stopNatsWithProcess,
   whyNoNatsServer,
 } from "../up_nats.ts";
 
@@ -358,6 +359,7 @@ async function startUpBus(
         : "--no-nats runs everything on the in-process bus";
       return `${started}; ${why}`;
     }
+    stopNatsWithProcess(started.nats, o.dataDir);
     return started;
   }
   console.log(
@@ -389,6 +391,8 @@ function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: numbe
   const demo = o.feedKind === "market" ? demoActorConfigs(o.intervalUs) : metricsActorConfigs();
   config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
   config.accept_journal_loss = o.acceptJournalLoss;
+  // Every channel of the synthetic feed is admitted, however many are asked for.
+  config.limits.channels_max = Math.max(config.limits.channels_max, o.channels);
   if (o.alertmanagers.length > 0) {
     config.alerting = {
       alertmanagers: o.alertmanagers,

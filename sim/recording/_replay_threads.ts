@@ -20,7 +20,8 @@
  * seen there goes to the worker its partition's number names.
  */
 import type { Worker } from "node:worker_threads";
-import { type AnyActorDefinition, partitionOf, workerModuleUrl } from "../../actors/runtime/mod.ts";
+import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
+import { CHANNELS_MAX_DEFAULT, partitionOf, workerModuleUrl } from "../../actors/runtime/mod.ts";
 import {
   decodeEnvelope,
   decodeFrame,
@@ -159,7 +160,7 @@ export class ReplayThreads {
           : def.parseConfig(raw, def.defaultConfig, `actors.${def.kind}`),
       );
     }
-    this.#channelsMax = o.limits.channelsMax ?? 100_000;
+    this.#channelsMax = o.limits.channelsMax ?? CHANNELS_MAX_DEFAULT;
   }
 
   /** Starts the workers and their hosts. */

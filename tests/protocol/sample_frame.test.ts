@@ -10,6 +10,8 @@ import {
   encodeEnvelope,
   encodeFrame,
   encodeValue,
+  FRAME_TIME_US_MAX,
+  FRAME_TIME_US_MIN,
   type FrameRoom,
   ProtocolError,
   type SampleFrame,
@@ -181,6 +183,44 @@ test("validateFrame() finds a bad sample at every index, in a frame's fours and 
       rejects(() => validateFrame(h), "order", `body.t[${i}]`);
     }
   }
+});
+
+test("decodeFrame() refuses times outside 1970 to 2100 in microseconds, naming the field and the value, at every index; accepts the ends, -0 and subnormals", () => {
+  const at = (i: number, x: number, n = 6) => {
+    const f = frame(n);
+    if (i === 0) f.t.fill(x);
+    else for (let j = i; j < n; j++) f.t[j] = x;
+    return encodeFrame(f, { id: "a", src: "s", ts: 0 });
+  };
+  for (const bad of [1e300, 1e16, 9007199254740991, FRAME_TIME_US_MAX + 1, Number.MAX_VALUE]) {
+    for (const i of [0, 3, 5]) {
+      const e = rejects(() => decodeFrame(at(i, bad)), "value", `body.t[${i}]`);
+      assert.match(e.message, String(bad));
+      assert.match(e.message, String(FRAME_TIME_US_MAX));
+    }
+  }
+  for (const bad of [-1, -1e300, -Number.MIN_VALUE]) {
+    const e = rejects(() => decodeFrame(at(0, bad)), "value", "body.t[0]");
+    assert.match(e.message, String(bad));
+  }
+  for (const good of [FRAME_TIME_US_MIN, -0, Number.MIN_VALUE, FRAME_TIME_US_MAX]) {
+    const f = frame(3);
+    f.t.fill(good);
+    assert.is(decodeFrame(encodeFrame(f, { id: "a", src: "s", ts: 0 })).frame.t.length, 3);
+  }
+});
+
+test("decodeFrame() refuses a seq0 that leaves the sample after its last no safe integer number", () => {
+  const f = frame(4);
+  f.seq0 = Number.MAX_SAFE_INTEGER - 3;
+  const e = rejects(
+    () => decodeFrame(encodeFrame(f, { id: "a", src: "s" })),
+    "value",
+    "body.seq0",
+  );
+  assert.match(e.message, String(f.seq0));
+  f.seq0 = Number.MAX_SAFE_INTEGER - 4;
+  assert.is(decodeFrame(encodeFrame(f, { id: "a", src: "s" })).frame.seq0, f.seq0);
 });
 
 test("decodeFrame() rejects an invalid channel name without rewriting it", () => {

@@ -25,10 +25,13 @@ import {
   describeControlPass,
   encodeInputRecord,
   type InputRecord,
+  isIncidentControlSubject,
   parseSubject,
+  ProtocolError,
   wantsEveryAnswer,
 } from "../../../protocol/mod.ts";
-import type { HostLimits, Pending, Slot } from "../instances/mod.ts";
+import { type HostLimits, InputRejectedError, type Pending, type Slot } from "../instances/mod.ts";
+import { ControlRefusals } from "./control_refusals.ts";
 import type { AppliedChange } from "./settings_reporter.ts";
 
 /** What control handling needs of its host. */
@@ -46,9 +49,11 @@ export interface ControlHost {
   reply(msg: BusMessage, answer: ControlAnswer): void;
   deadLetter(msg: BusMessage, err: unknown): void;
   /**
-   * Counts a refused control message of `kind` (an operator's error: answered, not a dead letter).
+   * Counts a refused control message of `kind` ("unknown" for a kind this host does not run).
    */
   refused(kind: string): void;
+  /** The refusals already counted here, so that one message is counted once. */
+  refusals: ControlRefusals;
   /** Called after a control message was queued: the configuration each instance will have. */
   applied?(changes: AppliedChange[]): void;
 }
@@ -70,7 +75,14 @@ function parseControl(msg: BusMessage, host: ControlHost): Control | undefined {
   if (parsed.kind !== "ctl") return undefined;
   const envelope = decodeEnvelope(msg.data, host.limits);
   const def = host.kinds.get(parsed.actor);
-  if (!def) return undefined; // another host's kinds
+  if (!def) {
+    throw new UnknownKindError(
+      `Control message for kind "${parsed.actor}", which this host does not run (it runs ${
+        [...host.kinds.keys()].sort().join(", ")
+      }): nothing applied`,
+      envelope.id,
+    );
+  }
   // A keyed message changes its instance's settings, which may differ from the kind's already.
   const base = (parsed.key === undefined ? undefined : instanceConfig(host, def, parsed.key)) ??
     host.configs.get(def.kind);
@@ -122,6 +134,17 @@ function readable(msg: BusMessage, host: ControlHost): boolean {
 /** A control message addressed to an instance stopped after repeated failures. */
 class TargetStoppedError extends Error {
   override name = "TargetStoppedError";
+}
+
+/** A control message for a kind this host does not run (another host's, or no kind at all). */
+class UnknownKindError extends Error {
+  override name = "UnknownKindError";
+  /** The message's envelope id. */
+  readonly id: string;
+  constructor(message: string, id: string) {
+    super(message);
+    this.id = id;
+  }
 }
 
 /** Throws when `ctl` addresses one instance that is stopped: nothing would take it. */
@@ -181,7 +204,8 @@ function runningInstances(def: AnyActorDefinition, host: ControlHost): number {
 
 /**
  * A control message from the live subscription: answered, and applied unless `kept` (the stream
- * delivers it to `onKeptControl`).
+ * delivers it to `onKeptControl`). A refusal is counted once; it is also dead-lettered when it
+ * had no one to answer and no stream will deliver it again (core NATS).
  */
 export function onLiveControl(msg: BusMessage, host: ControlHost, kept: boolean): void {
   const pass = passOf(msg, host);
@@ -189,6 +213,14 @@ export function onLiveControl(msg: BusMessage, host: ControlHost, kept: boolean)
     // The owner applies (or refuses) and answers; this host says why it does not, when asked.
     if (wantsEveryAnswer(msg.headers)) {
       host.reply(msg, { ok: false, error: describeControlPass(pass), pass });
+    }
+    // A kind no host may run: with no one answered and no stream to deliver it, the refusal is
+    // this host's to count and dead-letter (a key another host owns is no refusal, nor the
+    // incident stage's old subject, which old recordings hold).
+    if (
+      pass.partition === null && !kept && !msg.reply && !isIncidentControlSubject(msg.subject)
+    ) {
+      refuse(msg, host, unknownKind(msg, host));
     }
     return;
   }
@@ -209,35 +241,90 @@ export function onLiveControl(msg: BusMessage, host: ControlHost, kept: boolean)
     };
     host.reply(msg, { ok: true, applied });
   } catch (err) {
-    const refusal = refusalKind(msg, err);
-    if (refusal !== undefined) host.refused(refusal);
-    else if (!kept) host.deadLetter(msg, err);
     host.reply(msg, { ok: false, error: (err as Error).message });
+    if (refusalKind(msg, err, host) === undefined) {
+      if (!kept) host.deadLetter(msg, err);
+    } else if (msg.reply) {
+      // Answered: the sender knows; counted, not a dead letter. The stream passes it over.
+      const id = envelopeId(msg, host);
+      if (id === undefined || host.refusals.first(id)) host.refused(refusalKind(msg, err, host)!);
+    } else if (!kept) {
+      refuse(msg, host, err);
+    }
+  }
+}
+
+/** The error of a control message for a kind this host does not run (its envelope is readable). */
+function unknownKind(msg: BusMessage, host: ControlHost): UnknownKindError {
+  try {
+    parseControl(msg, host);
+  } catch (err) {
+    if (err instanceof UnknownKindError) return err;
+  }
+  return new UnknownKindError(`Control message on "${msg.subject}": nothing applied`, "");
+}
+
+/** The envelope id of a readable control message. */
+function envelopeId(msg: BusMessage, host: ControlHost): string | undefined {
+  try {
+    return decodeEnvelope(msg.data, host.limits).id;
+  } catch {
+    return undefined;
   }
 }
 
 /**
- * The kind a control message was refused for, when `err` is a refusal of what it asked (a field
- * or value the kind does not take, an instance that is stopped): an operator's error, answered
- * to the sender and counted, not a dead letter nor a finding. Undefined for a message that could
- * not be read (a malformed envelope), which is a dead letter.
+ * Counts and dead-letters the refusal `err` of `msg` (once per message: the live subscription
+ * and the stream may both see it), naming the field and the value where the refusal names one.
  */
-function refusalKind(msg: BusMessage, err: unknown): string | undefined {
-  if (!(err instanceof ConfigError || err instanceof TargetStoppedError)) return undefined;
-  const parsed = parseSubject(msg.subject);
-  return parsed.kind === "ctl" ? parsed.actor : undefined;
+function refuse(msg: BusMessage, host: ControlHost, err: unknown): void {
+  const kind = refusalKind(msg, err, host) ?? "unknown";
+  const id = err instanceof UnknownKindError ? err.id : envelopeId(msg, host);
+  if (id !== undefined && !host.refusals.first(id)) return;
+  host.refused(kind);
+  host.deadLetter(msg, refusalLetter(err));
+}
+
+/** The error a refused control message is dead-lettered with: its reason, field and value. */
+function refusalLetter(err: unknown): unknown {
+  const message = (err as Error).message;
+  if (err instanceof ConfigError) {
+    return new ProtocolError("value", message, { field: err.field, value: err.value });
+  }
+  if (err instanceof UnknownKindError) {
+    return new ProtocolError("value", message, { field: "subject" });
+  }
+  if (err instanceof TargetStoppedError) return new InputRejectedError("stopped", message);
+  return err;
 }
 
 /**
- * A control message the stream kept: applied, or dead-lettered when it cannot be read. One the
- * kind refuses was answered and counted when it came live, so it is passed over here.
+ * The kind a control message was refused for, when `err` is a refusal of what it asked (a field
+ * or value the kind does not take, an instance that is stopped, a kind not run here: "unknown").
+ * Undefined for a message that could not be read (a malformed envelope): a dead letter only.
+ */
+function refusalKind(msg: BusMessage, err: unknown, host: ControlHost): string | undefined {
+  if (err instanceof UnknownKindError) return "unknown";
+  if (!(err instanceof ConfigError || err instanceof TargetStoppedError)) return undefined;
+  const parsed = parseSubject(msg.subject);
+  return parsed.kind === "ctl" && host.kinds.has(parsed.actor) ? parsed.actor : "unknown";
+}
+
+/**
+ * A control message the stream kept: applied, or dead-lettered when it cannot be read; a refusal
+ * not yet counted here (sent with no one to answer, or while this host was down) is counted and
+ * dead-lettered. A key whose partition another host owns is that host's.
  */
 export function onKeptControl(msg: BusMessage, host: ControlHost): void {
+  if (isIncidentControlSubject(msg.subject)) return; // the incident stage's, in old recordings
+  const pass = passOf(msg, host);
+  if (pass && pass.partition !== null) return; // its key's owner decides
   try {
     const ctl = parseControl(msg, host);
     if (ctl) applyControl(ctl, msg, host);
   } catch (err) {
-    if (refusalKind(msg, err) === undefined) host.deadLetter(msg, err);
+    if (refusalKind(msg, err, host) === undefined) host.deadLetter(msg, err);
+    else refuse(msg, host, err);
   }
 }
 

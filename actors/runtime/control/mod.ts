@@ -18,6 +18,7 @@ export {
   onKeptControl,
   onLiveControl,
 } from "./control_input.ts";
+export { CONTROL_REFUSALS_KEPT_MAX, ControlRefusals } from "./control_refusals.ts";
 export {
   CONTROL_STREAM,
   type ControlSource,

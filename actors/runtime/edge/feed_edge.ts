@@ -68,6 +68,8 @@ export class FeedEdge {
   readonly #subjects = new Map<string, string | null>();
   /** Samples lost on an input without positions, found as gaps in channels' sequences. */
   readonly gaps: SequenceGaps;
+  /** Frames refused because their channel was new past the host's limit. */
+  channelsRefused = 0;
 
   constructor(parts: FeedEdgeParts) {
     this.#p = parts;
@@ -163,6 +165,12 @@ export class FeedEdge {
     return inputs;
   }
 
+  /** The channels admitted, the limit, and the frames of new channels refused past it. */
+  channelFigures(): { admitted: number; max: number; refused: number } {
+    const max = this.#p.limits.channelsMax;
+    return { admitted: this.#p.decisions.channels, max, refused: this.channelsRefused };
+  }
+
   /** The channel of a subject, or null when it is not a feed's; throws for a malformed one. */
   channelOf(subject: string): string | null {
     let cached = this.#subjects.get(subject);
@@ -210,6 +218,7 @@ export class FeedEdge {
     if (!decisions.admitted(channel)) {
       const max = this.#p.limits.channelsMax;
       if (decisions.channels >= max) {
+        this.channelsRefused++;
         throw new ProtocolError(
           "oversize",
           `Channel "${channel}" is over this host's limit of ${max} channels`,

@@ -28,6 +28,7 @@ import {
 import {
   type ActorInstance,
   AppliedListeners,
+  containedTimers,
   DEFAULT_SUPERVISION,
   type FrameDecoder,
   type HostLimits,
@@ -57,6 +58,7 @@ import { HostNotices } from "./host_notices.ts";
 import { isFatalIoError } from "../transport/mod.ts";
 import {
   type ControlHost,
+  ControlRefusals,
   onKeptControl,
   onLiveControl,
   SettingsReporter,
@@ -131,8 +133,9 @@ export class Host {
     this.#bus = options.bus;
     this.#journal = options.journal;
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
-    this.#timers = options.timers ?? REAL_TIMERS;
     this.#log = options.log ?? ((m) => console.error(`[${options.hostId}] ${m}`));
+    this.#timers = options.timers ??
+      containedTimers(REAL_TIMERS, (line) => this.#log(line));
     this.#sup = { ...DEFAULT_SUPERVISION, ...options.supervision };
     this.#limits = hostLimits(options);
     this.#partitionCount = options.partitions?.count ?? 1;
@@ -177,6 +180,7 @@ export class Host {
     this.#slots = this.#mail.slots;
     this.#edge = this.#feedEdge();
     this.metrics.watchGaps(this.#edge.gaps);
+    this.metrics.watchChannels(() => this.#edge.channelFigures());
     this.#decodeReplay = options.frameDecoders?.({});
     this.#snapshotter = this.#newSnapshotter();
     this.#recovery = new Recovery(this.#recoveryHost());
@@ -198,6 +202,7 @@ export class Host {
       everyMs: options.tickEveryMs ?? 0,
       slots: () => this.#slots.values(),
       enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
+      log: this.#log,
     });
   }
 
@@ -286,6 +291,7 @@ export class Host {
       reply: (msg, answer) => this.#notices.reply(msg, answer),
       deadLetter: (msg, err) => this.#notices.deadLetter(msg, err),
       refused: (kind) => this.metrics.controlRefused.inc({ kind }),
+      refusals: new ControlRefusals(),
       applied: (changes) => this.#settings.publish(changes),
     };
   }
@@ -354,8 +360,12 @@ export class Host {
       const every = this.options.snapshotEveryMs ?? 5000;
       const period = Math.min(every, 1000);
       const tick = () => {
-        this.#periodic();
-        if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
+        try {
+          this.#periodic();
+        } finally {
+          // Rescheduled whatever this round did: one failed round must not end the rounds.
+          if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
+        }
       };
       this.#timer = this.#timers.setTimeout(tick, period);
       this.#ticker.start();

@@ -13,6 +13,7 @@ import {
 } from "../../../protocol/mod.ts";
 import type { FsyncPolicy } from "../journal/mod.ts";
 import { parsePartitions } from "./partition.ts";
+import { CHANNELS_MAX_DEFAULT } from "./host_options.ts";
 
 /** How a host that shares partitions by lease keeps them (`partitions.owned: "auto"`). */
 export interface LeaseSettings {
@@ -95,7 +96,7 @@ export function defaultHostConfig(): HostConfig {
     limits: {
       frame_bytes_max: 1 << 20,
       samples_per_frame_max: 65_536,
-      channels_max: 100_000,
+      channels_max: CHANNELS_MAX_DEFAULT,
       mailbox_max: 10_000,
     },
     actors: { stats: {} },

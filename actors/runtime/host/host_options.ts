@@ -97,11 +97,18 @@ export interface HostOptions {
   stageTrace?: StageTrace;
 }
 
-/** The limits of a host with `options`: 100,000 channels and 10,000 inputs waiting by default. */
+/**
+ * The channels a host admits by default. Each channel costs an instance of every per-channel
+ * kind (kernel state, journal, snapshot): a few hundred kilobytes, so a flood of new names meets
+ * this limit, a refusal counted in /metrics and dead-lettered, before it meets the memory.
+ */
+export const CHANNELS_MAX_DEFAULT = 1_000;
+
+/** The limits of a host with `options`: 1,000 channels and 10,000 inputs waiting by default. */
 export function hostLimits(options: HostOptions): HostLimits {
   return {
     ...options.limits,
-    channelsMax: options.limits?.channelsMax ?? 100_000,
+    channelsMax: options.limits?.channelsMax ?? CHANNELS_MAX_DEFAULT,
     mailboxMax: options.limits?.mailboxMax ?? 10_000,
   };
 }

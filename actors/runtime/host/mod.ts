@@ -14,7 +14,7 @@ export {
   REPLICAS_MAX,
 } from "./host_config.ts";
 export { HostNotices, type HostNoticesOptions } from "./host_notices.ts";
-export { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
+export { CHANNELS_MAX_DEFAULT, hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
 export { jetStreamSetting, requireJetStream } from "./jetstream_required.ts";
 export { type KindRegistry, type KindsModule, loadKindsModule } from "./kinds_module.ts";
 export {

@@ -18,7 +18,7 @@ import {
   type InputRecord,
   sysSubject,
 } from "../../../protocol/mod.ts";
-import type { HostTimers, Pending, Slot } from "../instances/mod.ts";
+import { errorLine, type HostTimers, type Pending, type Slot } from "../instances/mod.ts";
 
 /** Milliseconds between looks when a host ticks (`troupe run`, `troupe up`). */
 export const TICK_EVERY_MS = 1000;
@@ -35,6 +35,12 @@ export interface TickerOptions {
   enqueue: (slot: Slot, item: Pending) => void;
   /** Milliseconds between ticks (default TICK_EVERY_MS); 0: none. */
   everyMs?: number;
+  /**
+   * Where a look at an instance that threw is said (a kind's `tickDue` on a state it cannot
+   * read): that instance gets no tick this period, the others do, and ticking goes on (default:
+   * stderr).
+   */
+  log?: (line: string) => void;
 }
 
 const TICK_SUBJECT = sysSubject("tick");
@@ -57,8 +63,12 @@ export class Ticker {
     if (every <= 0) return;
     this.#running = true;
     const loop = () => {
-      this.tick();
-      if (this.#running) this.#timer = this.#o.timers.setTimeout(loop, every);
+      try {
+        this.tick();
+      } finally {
+        // Rescheduled whatever a look did: one failed period must not end the ticking.
+        if (this.#running) this.#timer = this.#o.timers.setTimeout(loop, every);
+      }
     };
     this.#timer = this.#o.timers.setTimeout(loop, every);
   }
@@ -75,33 +85,52 @@ export class Ticker {
     const nowMs = this.#o.now();
     let n = 0;
     for (const slot of this.#o.slots()) {
-      const def = slot.def;
-      if (!def.tickEvent || slot.status !== "running" || !slot.inst) continue;
-      if (slot.mailbox.length > slot.head) continue;
-      const ts = Math.round(nowMs * 1000);
-      if (def.tickDue) {
-        const due = def.tickDue(slot.inst.kernelState);
-        const w = this.#waiting.get(slot);
-        if (!due) {
-          this.#waiting.delete(slot);
-          continue;
-        }
-        if (!w || w.ts !== due.ts) {
-          this.#waiting.set(slot, { ts: due.ts, sinceMs: nowMs });
-          continue;
-        }
-        if (nowMs - w.sinceMs < due.quietMs) continue;
-        this.#send(slot, due.ts);
-        n++;
-        // The quiet goes on for the next bar to close: it began with the instance's last input.
-        const next = def.tickDue(slot.inst.kernelState);
-        if (next) this.#waiting.set(slot, { ts: next.ts, sinceMs: w.sinceMs });
-        continue;
+      try {
+        if (this.#look(slot, nowMs)) n++;
+      } catch (err) {
+        // A tick's enqueue applies it at once: the instance may have failed on it, or on an
+        // input before it, and been torn down under this look. It is the supervisor's to
+        // rebuild; the look starts afresh next period.
+        this.#waiting.delete(slot);
+        const line = `${slot.def.kind}/${slot.key}: its tick could not be made: ${errorLine(err)}`;
+        (this.#o.log ?? console.error)(line);
       }
-      this.#send(slot, ts);
-      n++;
     }
     return n;
+  }
+
+  /** Looks at one instance at `nowMs` and sends it the tick that is due, if one is: whether. */
+  #look(slot: Slot, nowMs: number): boolean {
+    const def = slot.def;
+    if (!def.tickEvent || slot.status !== "running" || !slot.inst) return false;
+    if (slot.mailbox.length > slot.head) return false;
+    if (!def.tickDue) {
+      this.#send(slot, Math.round(nowMs * 1000));
+      return true;
+    }
+    const due = def.tickDue(slot.inst.kernelState);
+    const w = this.#waiting.get(slot);
+    if (!due) {
+      this.#waiting.delete(slot);
+      return false;
+    }
+    if (!w || w.ts !== due.ts) {
+      this.#waiting.set(slot, { ts: due.ts, sinceMs: nowMs });
+      return false;
+    }
+    if (nowMs - w.sinceMs < due.quietMs) return false;
+    this.#send(slot, due.ts);
+    // The tick was applied at once, and may have failed the instance: it then has no state
+    // until its supervisor rebuilds it, and waits for nothing.
+    const inst = slot.status === "running" ? slot.inst : undefined;
+    if (inst === undefined) {
+      this.#waiting.delete(slot);
+      return true;
+    }
+    // The quiet goes on for the next bar to close: it began with the instance's last input.
+    const next = def.tickDue(inst.kernelState);
+    if (next) this.#waiting.set(slot, { ts: next.ts, sinceMs: w.sinceMs });
+    return true;
   }
 
   #send(slot: Slot, ts: number): void {

@@ -163,6 +163,43 @@ export class HostMetrics implements TalliedCounters, EventCounters, HostGauges {
     });
   }
 
+  /**
+   * Shows the host's channels against its limit: `troupe_channels` admitted,
+   * `troupe_channels_max`, and `troupe_channel_frames_refused_total`, frames of new channels
+   * refused (and dead-lettered) past the limit.
+   */
+  watchChannels(
+    channels: () => { readonly admitted: number; readonly max: number; readonly refused: number },
+  ): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "troupe_channels",
+      help: "Feed channels admitted by this host (journaled: they count across restarts)",
+      registers,
+      collect() {
+        this.set(channels().admitted);
+      },
+    });
+    new Gauge({
+      name: "troupe_channels_max",
+      help: "The host's limit on channels (limits.channels_max): frames of a new channel past it " +
+        "are refused",
+      registers,
+      collect() {
+        this.set(channels().max);
+      },
+    });
+    new Counter({
+      name: "troupe_channel_frames_refused_total",
+      help: "Frames refused and dead-lettered because their channel was new past channels_max",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(channels().refused);
+      },
+    });
+  }
+
   /** The tally of `kind`, which the host updates on every input. */
   tally(kind: string): KindTally {
     let t = this.#tallies.get(kind);
@@ -239,8 +276,8 @@ function eventCounters(registry: Registry): EventCounters {
     ),
     controlRefused: counter(
       "troupe_control_refused_total",
-      "Control messages refused (a bad field or value, a stopped instance), answered to their " +
-        "sender",
+      'Control messages refused (a bad field or value, a stopped instance; kind "unknown": a ' +
+        "kind this host does not run), counted once each",
       ["kind"],
     ),
     restarts: counter(

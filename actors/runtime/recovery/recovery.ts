@@ -499,5 +499,9 @@ export class Recovery {
     );
     const count = slot.inputFailures.get(pos) ?? 0;
     h.log(`${slot.stream}: input ${pos} failed ${count} times; moved to the dead letters`);
+    // Those failures were this input's, and it is gone: the instance's window starts afresh, so
+    // that inputs which fail it, each skipped, never add up to stopping it.
+    slot.failures = [];
+    slot.inputFailures.clear();
   }
 }

@@ -223,7 +223,7 @@ test("malformed frames go to troupe.dlq.<reason> with the raw bytes and never re
   await host.stop();
 });
 
-test("a control message changes a kind's configuration, journaled; a refused one is counted, a malformed one dead-lettered", async () => {
+test("a control message changes a kind's configuration, journaled; a refused one no one asked for is counted and dead-lettered, a malformed one dead-lettered", async () => {
   const bus = new InProcessBus();
   const out = collect(bus, "troupe.out.stats.*");
   const dead: string[] = [];
@@ -256,8 +256,11 @@ test("a control message changes a kind's configuration, journaled; a refused one
   await bus.flush();
   await bus.flush();
   assert.is(out.length, 4);
-  assert.is(dead.length, 1, "only the malformed message is a dead letter");
-  assert.match(dead[0]!, "msgpack");
+  // The refused one had no one to answer: it is a dead letter too, naming the field and value.
+  assert.is(dead.length, 2, dead.join("; "));
+  assert.match(dead[0]!, "every_samples");
+  assert.match(dead[0]!, "-5");
+  assert.match(dead[1]!, "msgpack");
   const refused = await host.metrics.registry.getSingleMetricAsString(
     "troupe_control_refused_total",
   );
@@ -523,6 +526,40 @@ test("an input that keeps failing an instance is dead-lettered and skipped; the 
   assert.is(restarted.at(-1)!.body.failures, restarts.length);
   assert.is(restarted.at(-1)!.body.delay_ms, 5 * 2 ** (restarts.length - 1));
   await host.stop();
+});
+
+test("inputs that fail an instance, one after another, are each skipped and dead-lettered: under the default supervision they never add up to stopping it", async () => {
+  const bus = new InProcessBus();
+  const dead: string[] = [];
+  bus.subscribe("troupe.dlq.>", (m) => dead.push(decodeDeadLetter(m.data).error));
+  const logs: string[] = [];
+  const host = new Host({
+    hostId: "h",
+    bus,
+    actors: [flakyKind],
+    journal: new MemoryJournal(),
+    snapshots: new MemorySnapshotStore(),
+    // The defaults (stop after 5 failures in a minute, skip an input after 3), faster backoff.
+    supervision: { backoffMsBase: 2 },
+    log: (m) => logs.push(m),
+  });
+  await host.start();
+  try {
+    const fs = frames("z", 8, 10);
+    for (const i of [1, 3, 5]) fs[i]!.v[2] = 666; // three poison frames, each failing it 3 times
+    publishFrames(bus, fs);
+    for (let i = 0; i < 300 && dead.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && host.instances()[0]?.status !== "running"; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.is(host.instances()[0]?.status, "running", logs.join("\n"));
+    assert.is(dead.length, 3, logs.join("\n"));
+    assert.not.ok(logs.some((l) => l.includes("stopped after")), logs.join("\n"));
+    const state = host.instance("flaky", "z")!.kernelState as StatsState;
+    assert.is(statsSummary(state).count, 50, "five good frames of ten applied");
+  } finally {
+    await host.stop();
+  }
 });
 
 test("an instance that fails too often is stopped and reported, and the host carries on", async () => {

@@ -183,4 +183,59 @@ test("a tick goes to an idle, running instance once it has waited the quiet its 
   assert.is(got.length, 2, "no tick after stop()");
 });
 
+test("a tick that fails its instance (torn down under the look) or a kind whose tickDue throws ends neither the look nor the ticking: the others get their ticks, the failure is told", () => {
+  const tally = new HostMetrics({ host: "h" }).tally("bars");
+  const slot = (key: string) => {
+    const s = newSlot(barsActor, key, tally);
+    s.inst = ActorInstance.create(barsActor, key, barsActor.defaultConfig);
+    const frame = { channel: key, seq0: 0, t: Float64Array.of(T0_US), v: Float64Array.of(1) };
+    barsActor.kernel.step(s.inst.kernelState as never, frame);
+    return s;
+  };
+  const torn = slot("a"), fine = slot("b");
+  const throwing = newSlot(
+    {
+      ...barsActor,
+      tickDue: () => {
+        throw new Error("state unreadable");
+      },
+    } as AnyActorDefinition,
+    "c",
+    tally,
+  );
+  throwing.inst = ActorInstance.create(barsActor, "c", barsActor.defaultConfig);
+  const time = virtualTime(T0_US / 1000 + 3_600_000);
+  const got: string[] = [];
+  const failed: string[] = [];
+  const ticker = new Ticker({
+    hostId: "h",
+    timers: time.timers,
+    now: time.now,
+    slots: () => [torn, throwing, fine],
+    enqueue: (s) => {
+      got.push(s.stream);
+      // As a host's mailbox does when applying the tick fails the instance.
+      if (s === torn) s.inst = undefined;
+    },
+    log: (line) => failed.push(line),
+  });
+  ticker.start();
+  time.advance(1000); // first seen waiting
+  time.advance(3000); // due
+  // b's bar stays open here (nothing applies the tick), so b is ticked again each period.
+  assert.equal(got.slice(0, 2), ["bars/a", "bars/b"]);
+  assert.is(got.filter((g) => g === "bars/a").length, 1, "a torn-down instance gets no tick");
+  assert.ok(failed.length >= 2, failed.join("; "));
+  assert.ok(
+    failed.every((f) =>
+      f.startsWith("bars/c: its tick could not be made: Error: state unreadable")
+    ),
+    failed.join("; "),
+  );
+  const looks = failed.length;
+  time.advance(1000);
+  assert.is(failed.length, looks + 1, "ticking goes on after a failed look");
+  ticker.stop();
+});
+
 test.run();

@@ -10,7 +10,7 @@ import { CRITERIA, expected, RANK, source, universe, until } from "./_scan_setup
 
 const test = suite("scan HTTP API");
 
-async function serve(n: number, limits?: { universe_max: number }) {
+async function serve(n: number, limits?: { universe_max: number }, bodyReadMs?: number) {
   const u = universe(n, 4);
   const bus = new InProcessBus();
   let id = 0;
@@ -24,7 +24,7 @@ async function serve(n: number, limits?: { universe_max: number }) {
   });
   await service.start();
   const worker = new ScanWorker({ bus, bars: source(u), id: "w" });
-  const api = scanHttp(service);
+  const api = scanHttp(service, bodyReadMs === undefined ? {} : { bodyReadMs });
   const server: Server = createServer(async (req, res) => {
     if (!(await api.handle(req, res))) {
       res.writeHead(404);
@@ -181,6 +181,83 @@ test("criteria too long, too deep or with too many terms are a 400 naming the li
     });
     assert.is(fine.status, 200, JSON.stringify(fine.body));
     assert.equal(s.service.active().length, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+test("a field nested 5,000 deep (universe, criteria, rank, priority, or the body itself) is a 400 naming the field, never a 500", async () => {
+  const s = await serve(10);
+  try {
+    // Sent as text: JSON.stringify of such a value would itself overflow the stack.
+    const deep = `${"[".repeat(5000)}1${"]".repeat(5000)}`;
+    for (const field of ["universe", "criteria", "rank", "priority"]) {
+      const res = await fetch(`${s.base}/scan/stream`, {
+        method: "POST",
+        body: `{"criteria": "close > 0", "${field}": ${deep}}`,
+      });
+      const body = (await res.json()) as Json;
+      assert.is(res.status, 400, `${field}: ${JSON.stringify(body)}`);
+      assert.is(body.field, field);
+      assert.match(body.error, `Field "${field}" nests lists or objects more than 8 levels deep`);
+    }
+    const whole = await fetch(`${s.base}/scan/stream`, { method: "POST", body: deep });
+    assert.is(whole.status, 400);
+    assert.match(((await whole.json()) as Json).error, "must be a JSON object, got a list of 1");
+    assert.equal(s.service.active(), [], "nothing started");
+  } finally {
+    await s.close();
+  }
+});
+
+test("timeout_ms and max_signals past their limits (1e300, a day and a ms) are a 400 naming the field and the limit", async () => {
+  const s = await serve(10);
+  try {
+    for (
+      const [field, value, limit] of [
+        ["timeout_ms", 1e300, 86_400_000],
+        ["timeout_ms", 86_400_001, 86_400_000],
+        ["max_signals", 1e300, 1_000_000],
+      ] as const
+    ) {
+      const r = await post(`${s.base}/scan/stream`, { criteria: "close > 0", [field]: value });
+      assert.is(r.status, 400, JSON.stringify(r.body));
+      assert.is(r.body.field, field);
+      assert.match(r.body.error, `from 1 to ${limit}, got ${value}`);
+    }
+    assert.equal(s.service.active(), [], "nothing started");
+    const ok = await post(`${s.base}/scan/stream`, {
+      criteria: "close > 0",
+      timeout_ms: 86_400_000,
+    });
+    assert.is(ok.status, 200, JSON.stringify(ok.body));
+  } finally {
+    await s.close();
+  }
+});
+
+test("a body shorter than its content-length promised is answered 408 and its connection closed, not held", async () => {
+  const s = await serve(10, undefined, 300);
+  try {
+    const port = Number(new URL(s.base).port);
+    const sock = connect(port, "127.0.0.1");
+    let got = "";
+    sock.on("data", (d) => (got += d));
+    const closed = new Promise<void>((r) => sock.on("close", () => r()));
+    const t0 = performance.now();
+    sock.write(
+      "POST /scan/stream HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n" +
+        'content-length: 1000\r\n\r\n{"criteria": "close',
+    );
+    const held = setTimeout(() => sock.destroy(), 5000); // a server that holds it fails below
+    await closed;
+    clearTimeout(held);
+    const ms = performance.now() - t0;
+    assert.match(got, /^HTTP\/1\.1 408 /);
+    assert.match(got, "did not arrive within 300 ms: 19 bytes of the 1000 its content-length");
+    assert.ok(ms >= 250 && ms < 3000, `closed after ${ms} ms`);
+    // The server goes on answering.
+    assert.is((await post(`${s.base}/scan/stream`, { criteria: "rsi(14 < 30" })).status, 400);
   } finally {
     await s.close();
   }

@@ -64,7 +64,7 @@ test("a universe over the limit is a 413; other bad fields are 400 with the fiel
   assert.is(error({ criteria: "close > 1", order: "up" }).field, "order");
   assert.is(
     error({ criteria: "close > 1", max_signals: 0 }).message,
-    `Field "max_signals" must be a whole number >= 1, got 0`,
+    `Field "max_signals" must be a whole number from 1 to 1000000, got 0`,
   );
   assert.match(
     error({ criteria: "close > 1", universe: ["A.B"] }).message,
