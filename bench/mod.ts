@@ -21,8 +21,8 @@ export {
   row,
   type RowFigures,
 } from "./_bench.ts";
-export { BenchOptionError } from "./bench_option_error.ts";
-export { BenchDataError } from "./bench_data_error.ts";
+export { BenchOptionError } from "./_bench_option_error.ts";
+export { BenchDataError } from "./_bench_data_error.ts";
 
 /** A benchmark's module. */
 export interface BenchmarkModule {

@@ -89,7 +89,7 @@ export function anomalyColumns(
 /** The anomaly actor kind. */
 export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyResult> = {
   kind: "anomaly",
-  version: 20,
+  version: 21,
   defaultConfig: defaultAnomalyConfig,
   parseConfig: parseAnomalyConfig,
   route: (channel) => [channel],

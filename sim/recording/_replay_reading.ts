@@ -40,6 +40,8 @@ export interface InputSink {
 export interface ReplayReadingOptions {
   /** The kinds replayed: recorded outputs of others are not counted. */
   replayed: ReadonlySet<string>;
+  /** With `verify`: the kinds whose outputs are compared (of `replayed`; default all of them). */
+  compared?: ReadonlySet<string>;
   verify: boolean;
   fromUs: number;
   toUs: number;
@@ -142,8 +144,13 @@ export class ReplayReading {
     this.outputs++;
     if (this.inRange) this.rangeOutputs++;
     this.#o.onOutput?.(subject, data);
-    if (this.#o.verify) this.cmp.replayed(subject, data);
+    if (this.#o.verify && this.#compares(subject)) this.cmp.replayed(subject, data);
   };
+
+  /** Whether `verify` compares the outputs on `subject`. */
+  #compares(subject: string): boolean {
+    return this.#o.compared === undefined || this.#o.compared.has(kindOf(subject));
+  }
 
   /** Outputs the actors published, counted only. */
   readonly onCount = (n: number): void => {
@@ -201,7 +208,7 @@ export class ReplayReading {
         } else if (area === "out") {
           if (!this.#o.replayed.has(kindOf(m.subject))) continue;
           this.recordedOutputs++;
-          if (verify) this.#recorded(m);
+          if (verify && this.#compares(m.subject)) this.#recorded(m);
         } else if (area === "dlq") {
           this.dlqRecorded++;
         }
@@ -219,7 +226,7 @@ export class ReplayReading {
       const cause = envelopeField(m.data, "cause");
       if (cause !== undefined && this.#notReplayed.has(cause)) return;
       this.recordedOutputs++;
-      this.#recorded(m);
+      if (this.#compares(m.subject)) this.#recorded(m);
     }
   }
 

@@ -5,6 +5,7 @@
  * first input, which is what `troupe replay --verify` needs to reproduce every output; attached to
  * a running cluster (`troupe record`), it holds what crossed the bus from then on.
  */
+import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { type Bus, type BusSubscription, RECORDED_SUBJECTS } from "../../protocol/mod.ts";
 import { type Clock, SystemClock } from "../clock.ts";
 import type { RecordingHeaderInit } from "./recording.ts";
@@ -14,7 +15,10 @@ import { RecordingWriter, type RecordingWriterOptions } from "./recording_writer
 export interface RecorderOptions extends RecordingWriterOptions {
   /** The file to write (created or truncated). */
   path: string;
-  /** Header fields: source, bus, config, seed (subjects and times are filled in). */
+  /**
+   * Header fields: source, bus, config, seed (subjects and times are filled in; versions, when not
+   * given, are this troupe's kinds' versions).
+   */
   header: RecordingHeaderInit;
   /** Subject patterns to record, not overlapping. Default RECORDED_SUBJECTS: all but requests. */
   subjects?: readonly string[];
@@ -58,6 +62,7 @@ export class Recorder {
       ...options.header,
       subjects: subjects.join(","),
       created_us: options.header.created_us ?? clock.now(),
+      versions: options.header.versions ?? kindVersions(),
     }, writerOptions);
     const rec = new Recorder(writer);
     for (const pattern of subjects) {
@@ -125,4 +130,11 @@ export function describeRecording(summary: RecorderSummary): string {
   return `${summary.records} messages${areas ? ` (${areas})` : ""}, ${
     (summary.bytes / 1e6).toFixed(1)
   } MB${span} in ${summary.path}`;
+}
+
+/** Each actor kind's version in this troupe, for a recording's header. */
+function kindVersions(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [kind, def] of Object.entries(ACTOR_KINDS)) out[kind] = def.version;
+  return out;
 }

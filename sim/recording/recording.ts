@@ -23,6 +23,8 @@
  *                       config      map | nil  the cluster's configuration when known:
  *                                              { actors: { <kind>: {...} }, limits?: {...} }
  *                       seed        int | nil  the seed of the synthetic feed, when there was one
+ *                       versions    map | nil  each actor kind's version where the recording was
+ *                                              made: { <kind>: int } (absent in older files)
  *                       (readers ignore keys they do not know)
  * record   u32      L, the byte length of the body (1 to 64 MiB)
  *          u32      CRC-32 of the body
@@ -127,6 +129,12 @@ export interface RecordingHeader {
   subjects: string;
   config: RecordingConfig | null;
   seed: number | null;
+  /**
+   * Each actor kind's version (ActorDefinition.version) where the recording was made; null in a
+   * file written before recordings noted them. A replay compares only the outputs of kinds whose
+   * version is the one it runs.
+   */
+  versions: Record<string, number> | null;
 }
 
 /** The configuration of the recorded cluster. */
@@ -193,6 +201,7 @@ export function encodeRecordingHeader(init: RecordingHeaderInit, createdUs: numb
     subjects: init.subjects ?? ALL_SUBJECTS,
     config: init.config ?? null,
     seed: init.seed ?? null,
+    versions: init.versions ?? null,
   });
   const out = new Uint8Array(RECORDING_PREFIX_BYTES + body.byteLength);
   const view = new DataView(out.buffer);
@@ -237,5 +246,16 @@ export function parseRecordingHeader(
     subjects: text("subjects", ALL_SUBJECTS),
     config,
     seed: typeof m.seed === "number" ? m.seed : null,
+    versions: versionsOf(m.versions),
   };
+}
+
+/** The header's `versions` map: kind names to integer versions; null when absent or not one. */
+function versionsOf(raw: unknown): Record<string, number> | null {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
+  const out: Record<string, number> = {};
+  for (const [kind, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof v === "number" && Number.isInteger(v)) out[kind] = v;
+  }
+  return out;
 }

@@ -31,6 +31,8 @@ import {
   type DecodedFrame,
   type FrameDecoder,
   type HostLimits,
+  STAGE,
+  type StageTrace,
   timeColumnIn,
 } from "../instances/mod.ts";
 import { SequenceGaps } from "./input_gaps.ts";
@@ -228,4 +230,15 @@ export class FeedEdge {
       decisions.admit(channel);
     }
   }
+}
+
+/** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
+export function traceEdge(trace: StageTrace, input: EdgeInput | EdgeInput[] | undefined): void {
+  // A feed batch's frames are many: the trace follows one frame from the edge to its publish.
+  if (input === undefined || Array.isArray(input) || input.targets.length !== 1) {
+    trace.drop();
+    return;
+  }
+  trace.sent(input.decoded.frame.channel, input.decoded.envelope.ts);
+  trace.mark(STAGE.edge);
 }
