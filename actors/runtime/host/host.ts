@@ -518,14 +518,8 @@ export class Host {
     if (trace) traceEdge(trace, input);
     if (input === undefined) return;
     const arrivedMs = performance.now();
-    if (!Array.isArray(input)) return this.#enqueue(input, arrivedMs);
-    for (const one of input) this.#enqueue(one, arrivedMs); // a feed batch's frames
-  }
-
-  #enqueue({ targets, record, bytes, decoded }: EdgeInput, arrivedMs: number): void {
-    for (const [def, key] of targets) {
-      this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
-    }
+    if (!Array.isArray(input)) return this.#mail.enqueueInput(input, arrivedMs);
+    for (const one of input) this.#mail.enqueueInput(one, arrivedMs); // a feed batch's frames
   }
 
   #onCtl(msg: BusMessage): void {
