@@ -48,11 +48,13 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   join: () => import("./join.ts"),
   latency: () => import("./latency.ts"),
   nab: () => import("./nab.ts"),
+  nats_cluster: () => import("./nats_cluster.ts"),
   pipeline: () => import("./pipeline.ts"),
   recovery: () => import("./recovery.ts"),
   "remote-write": () => import("./remote_write.ts"),
   replay: () => import("./replay.ts"),
   scan: () => import("./scan.ts"),
   sim: () => import("./sim.ts"),
+  sim_seeds: () => import("./sim_seeds.ts"),
   soak: () => import("./soak.ts"),
 };

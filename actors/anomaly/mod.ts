@@ -5,6 +5,7 @@
  * configured threshold, naming the view that scored its sample (see kernel.ts for the detector,
  * _views.ts for the views, machine.ts for the incident rules).
  */
+import { ANOMALY_FINDING } from "../../protocol/mod.ts";
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import { type ActorDefinition, anomalyColumnsFrame } from "../../protocol/mod.ts";
 import { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
@@ -31,8 +32,8 @@ export {
  * The machine event of a frame: every incident change of the frame, in order, each with its
  * sample's fields; undefined when no sample of the frame was valid, and when the frame changed no
  * incident and the machine (`machineState`, when given) is past `warming`: there no guard passes
- * without a change, so the event would change nothing (issue 33: sending it cost a macrostep and
- * about 3 KB of garbage a frame).
+ * without a change, so the event would change nothing (sending it cost a macrostep and
+ * garbage every frame).
  */
 export function anomalyFrameEvent(
   result: AnomalyResult,
@@ -89,6 +90,7 @@ export function anomalyColumns(
 /** The anomaly actor kind. */
 export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyResult> = {
   kind: "anomaly",
+  findings: [ANOMALY_FINDING],
   version: 21,
   defaultConfig: defaultAnomalyConfig,
   parseConfig: parseAnomalyConfig,

@@ -87,7 +87,7 @@ replays exactly, record from the start instead: troupe up --record FILE.`,
     let config: Record<string, unknown> | null = null;
     if (configPath !== undefined) {
       try {
-        const c = loadHostConfig(configPath);
+        const { config: c } = await loadHostConfig(configPath);
         // The incident stage's settings too, so that a replay makes the same incidents.
         config = { actors: c.actors, limits: c.limits, incidents: incidentConfigOf(c) };
       } catch (err) {

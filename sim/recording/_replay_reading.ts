@@ -5,10 +5,11 @@
  * inputs replayed are still read (for `verify`). It keeps the replay's counters, outputs included
  * (the actors hand theirs to `onOutput` or `onCount`).
  */
-import { type IncidentConfig, IncidentStage, isIncidentKind } from "../../actors/incidents/mod.ts";
+import { type IncidentConfig, IncidentStage } from "../../actors/incidents/mod.ts";
 import {
   areaPrefix,
   decodeValue,
+  findingActors,
   INCIDENT_ACTOR,
   isIncidentControlSubject,
   SUBJECT_ROOT,
@@ -126,7 +127,11 @@ export class ReplayReading {
     this.#stage = options.incidents === undefined
       ? undefined
       : new IncidentStage({ config: options.incidents, publish: this.#output });
+    this.#findingActors = new Set(findingActors());
   }
+
+  /** The actor kinds that declared findings: their outputs go through the incident stage. */
+  readonly #findingActors: ReadonlySet<string>;
 
   /** The kinds whose outputs this replay produces and compares: the actors' and `incident`. */
   static replayedKinds(kinds: readonly string[], incidents: boolean): Set<string> {
@@ -136,7 +141,7 @@ export class ReplayReading {
   /** An output the actors published (a finding also goes through the incident stage). */
   readonly onOutput = (subject: string, data: Uint8Array): void => {
     this.#output(subject, data);
-    if (this.#stage && isIncidentKind(kindOf(subject))) this.#stage.take(data);
+    if (this.#stage && this.#findingActors.has(kindOf(subject))) this.#stage.take(data);
   };
 
   readonly #output = (subject: string, data: Uint8Array): void => {

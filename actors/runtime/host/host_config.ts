@@ -148,6 +148,8 @@ export function checkNatsUrl(value: string, field: string): string {
 }
 
 const TOP = [
+  // Modules of a user's kinds: read by the command, which hands the host their definitions.
+  "kinds",
   "host_id",
   "nats",
   "data_dir",
@@ -346,8 +348,8 @@ function checkNatsNeeded(config: HostConfig): void {
 
 /**
  * The kinds a host runs and their configurations: every kind it knows, each with the fields its
- * `actors.<kind>` section gives, but those whose section says `"enabled": false`. (Listing one
- * kind used to run that kind alone, which surprised users: issue 12.)
+ * `actors.<kind>` section gives, but those whose section says `"enabled": false`: a section sets
+ * its kind's fields and does not turn the other kinds off.
  */
 function parseActors(
   raw: unknown,
