@@ -56,16 +56,10 @@ test("historyComments() finds issues, sessions and forms in comments, not in cod
   assert.equal(historyComments(text).map((s) => s.split(":")[0]), ["2", "3", "4", "5", "7"]);
 });
 
-/**
- * Folders not read: the anomaly detector is being rebuilt from principle, its comments with it.
- */
-const NOT_READ = ["actors/anomaly/"];
-
 test("no source comment names an issue, a session or a tuning form", () => {
   const found: string[] = [];
   for (const path of TOP.flatMap((top) => sources(join(ROOT, top)))) {
     const file = relative(ROOT, path).split(sep).join("/");
-    if (NOT_READ.some((folder) => file.startsWith(folder))) continue;
     for (const hit of historyComments(readFileSync(path, "utf8"))) found.push(`${file}:${hit}`);
   }
   assert.equal(found, [], `${found.length} comment line(s) name history:\n${found.join("\n")}`);

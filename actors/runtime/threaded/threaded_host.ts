@@ -32,7 +32,12 @@ import { availableParallelism } from "node:os";
 import type { ResourceLimits, Worker } from "node:worker_threads";
 import { Registry } from "prom-client";
 import { startWorker, workerModuleUrls } from "../../threads/mod.ts";
-import { type BusSubscription, parseSubject, SUBJECT_ROOT } from "../../../protocol/mod.ts";
+import {
+  type BusSubscription,
+  feedOfBatchSubject,
+  parseSubject,
+  SUBJECT_ROOT,
+} from "../../../protocol/mod.ts";
 import { HostFatalError, NatsBus } from "../transport/mod.ts";
 import {
   type HostConfig,
@@ -464,6 +469,8 @@ export class ThreadedHost {
    * (or is malformed) goes to thread 0, whose edge dead-letters it as a lone host's would.
    */
   #route(subject: string): number[] {
+    // A feed batch holds channels of every thread's: each thread's edge takes its own.
+    if (feedOfBatchSubject(subject) !== undefined) return this.#threads.map((_, i) => i);
     let channel: string;
     try {
       const parsed = parseSubject(subject);
