@@ -83,6 +83,15 @@ test("one sample a minute: candles of minute bars, and the line's labels say the
       CHANNEL,
     );
     assert.is(candles.size, "1m", `the minute's bars: ${JSON.stringify(candles)}`);
+    // The header is written in the strip's next frame.
+    await page.waitForFunction(
+      (c) =>
+        document.querySelector(`.card[data-channel="${c}"] h3 .quote`)?.textContent?.endsWith(
+          "1m bars",
+        ),
+      CHANNEL,
+      { timeout: 5_000 },
+    ).catch(() => undefined); // the assertion says what it said
     const quote = await page.textContent(`.card[data-channel="${CHANNEL}"] h3 .quote`);
     assert.match(quote ?? "", "1m bars");
 
