@@ -98,7 +98,7 @@ export const command: Command = {
       type: "string",
       arg: "FILE",
       help: "Host configuration (JSON)",
-      defaultText: "none; each field's default as docs/configuration.md gives it",
+      defaultText: "none; docs/configuration.md lists every field and what it is when absent",
     },
     nats: {
       type: "string",

@@ -53,9 +53,8 @@ function ctl(id: string, body: unknown): Uint8Array {
 /**
  * A live session of every kind over 6 market channels, recorded: 30 steps of 25-sample frames; at
  * step 10 a control message to every stats instance and one to stats/SYM002; at step 15 a frame
- * that fails validation (a dead letter) and a control message the kind refuses (counted, not a
- * dead letter); at step 20 a control
- * message to every coherence instance.
+ * that fails validation (a dead letter) and a control message the kind refuses (counted, and a
+ * dead letter too: no one was answered); at step 20 a control message to every coherence instance.
  */
 async function recordSession(path: string): Promise<void> {
   const live = { actors: Object.values(ACTOR_KINDS), config: CONFIG, header: { seed: 11 } };
@@ -134,7 +133,8 @@ test("a replay on 3 threads gives the single-threaded replay's outputs, byte for
   assert.is(three.result.threads, 3);
   assert.ok(one.result.verify!.ok, JSON.stringify(one.result.verify));
   assert.ok(one.result.ctl === 4 && one.result.frames === 181, JSON.stringify(counts(one.result)));
-  assert.is(one.result.deadLetters.replayed, 1); // the bad frame (a refused control is none)
+  // The bad frame, and the refused control (dead-lettered: it asked for no answer).
+  assert.is(one.result.deadLetters.replayed, 2);
   assert.equal(counts(three.result), counts(one.result));
   assert.is(three.outputs.length, one.outputs.length);
   assert.equal(three.outputs, one.outputs);
