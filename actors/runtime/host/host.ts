@@ -23,6 +23,7 @@ import {
   decodeFrame,
   encodeInputRecord,
   seedRecord,
+  stateCaptureSubject,
   SUBJECT_ROOT,
 } from "../../../protocol/mod.ts";
 import {
@@ -77,6 +78,7 @@ import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
 import { Ticker } from "./ticker.ts";
 import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
+import { answerStateCapture } from "./state_capture_answer.ts";
 
 /** An actor host. */
 export class Host {
@@ -111,6 +113,8 @@ export class Host {
   /** Inputs applied, all kinds: what the progress watch follows. */
   #appliedTotal = 0;
   #ctlSub: BusSubscription | undefined;
+  /** State captures asked by a recorder started mid-session (state_capture_answer.ts). */
+  #captureSub: BusSubscription | undefined;
   #timer: unknown;
   #http: Server | undefined;
   /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
@@ -341,6 +345,7 @@ export class Host {
       this.#ctlSub = this.#settings.listen(
         this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg)),
       );
+      this.#captureSub = this.#bus.subscribe(stateCaptureSubject(), (msg) => this.#onCapture(msg));
       if (this.options.control) {
         await this.options.control.start((msg) => {
           if (this.#closing || this.#fatal) {
@@ -384,6 +389,7 @@ export class Host {
     await this.#input.stop();
     if (this.options.control) await this.options.control.stop();
     this.#ctlSub?.unsubscribe();
+    this.#captureSub?.unsubscribe();
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#ticker.stop();
     // Let in-flight asynchronous appends finish.
@@ -542,6 +548,19 @@ export class Host {
   #onCtl(msg: BusMessage): void {
     if (this.#closing || this.#fatal) return;
     onLiveControl(msg, this.#ctlHost, this.options.control !== undefined);
+  }
+
+  #onCapture(msg: BusMessage): void {
+    if (this.#closing || this.#fatal) return;
+    answerStateCapture(msg, {
+      hostId: this.options.hostId,
+      slots: () => this.#slots.values(),
+      configs: this.#configs,
+      versions: new Map([...this.#kinds].map(([kind, def]) => [kind, def.version])),
+      timers: this.#timers,
+      publish: (subject, data) => this.#bus.publish(subject, data),
+      log: this.#log,
+    });
   }
 
   // --- instances -------------------------------------------------------------------------------

@@ -1,0 +1,126 @@
+/**
+ * A host's answer to a state capture (protocol/state_capture.ts): the snapshot of each of its
+ * running instances, each taken the first time nothing waits in its mailbox after the ask came, so
+ * that every input the host received before the ask is in it (the asker recorded from before it
+ * asked, so what the snapshot lacks is in its recording). Instances are independent, so each is
+ * taken at its own quiet moment. The answer goes out in parts of bounded size on the ask's reply
+ * subject.
+ */
+import {
+  type BusMessage,
+  CAPTURE_PART_BYTES_MAX,
+  type CapturedInstance,
+  decodeStateCaptureAsk,
+  encodeStateCapturePart,
+  type StateCapturePart,
+} from "../../../protocol/mod.ts";
+import type { HostTimers, Slot } from "../instances/mod.ts";
+
+/** How often a waiting capture looks at the mailboxes again, in ms. */
+const CAPTURE_POLL_MS = 2;
+
+/** What a capture works with: the host's slots, kinds' configurations, timers and bus. */
+export interface StateCaptureParts {
+  hostId: string;
+  slots: () => Iterable<Slot>;
+  configs: ReadonlyMap<string, unknown>;
+  versions: ReadonlyMap<string, number>;
+  timers: HostTimers;
+  publish(subject: string, data: Uint8Array): void;
+  log(message: string): void;
+}
+
+/** Answers a state capture's ask `msg` (one without a reply subject is ignored). */
+export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): void {
+  const reply = msg.reply;
+  if (!reply) return;
+  let settleMs: number;
+  try {
+    const ask = decodeStateCaptureAsk(msg.data);
+    settleMs = ask.settleMs;
+    parts.log(`state capture asked by ${ask.by}`);
+  } catch (err) {
+    parts.log(`state capture ask refused: ${(err as Error).message}`);
+    return;
+  }
+  const t0 = performance.now();
+  const waiting = new Map<string, Slot>();
+  for (const slot of parts.slots()) waiting.set(slot.stream, slot);
+  const taken: CapturedInstance[] = [];
+  const missed: Array<{ stream: string; reason: string }> = [];
+  const round = () => {
+    for (const [stream, slot] of waiting) {
+      const inst = slot.inst;
+      if (slot.status !== "running" || !inst) {
+        missed.push({ stream, reason: `the instance is ${slot.status}` });
+        waiting.delete(stream);
+        continue;
+      }
+      if (slot.mailbox.length > slot.head || slot.pumping) continue;
+      const s = inst.snapshot();
+      taken.push({
+        stream,
+        version: slot.def.version,
+        pos: s.pos,
+        srcPos: s.srcPos,
+        machine: s.machine,
+        kernel: s.kernel,
+        config: s.config,
+        ids: s.ids ?? [],
+      });
+      waiting.delete(stream);
+    }
+    if (waiting.size > 0 && performance.now() - t0 < settleMs) {
+      parts.timers.setTimeout(round, CAPTURE_POLL_MS);
+      return;
+    }
+    for (const stream of waiting.keys()) {
+      missed.push({ stream, reason: `inputs still waiting after ${settleMs} ms` });
+    }
+    send(reply, taken, missed, parts);
+  };
+  round();
+}
+
+/** Sends the answer in parts of about CAPTURE_PART_BYTES_MAX. */
+function send(
+  reply: string,
+  taken: CapturedInstance[],
+  missed: Array<{ stream: string; reason: string }>,
+  parts: StateCaptureParts,
+): void {
+  const kinds: StateCapturePart["kinds"] = {};
+  for (const [kind, version] of parts.versions) {
+    kinds[kind] = { version, config: parts.configs.get(kind) ?? null };
+  }
+  const groups: CapturedInstance[][] = [[]];
+  let bytes = 0;
+  for (const inst of taken) {
+    const size = inst.kernel.byteLength + 64 * inst.ids.length + 1024;
+    if (bytes > 0 && bytes + size > CAPTURE_PART_BYTES_MAX) {
+      groups.push([]);
+      bytes = 0;
+    }
+    groups[groups.length - 1]!.push(inst);
+    bytes += size;
+  }
+  const atMs = Date.now();
+  groups.forEach((instances, part) => {
+    parts.publish(
+      reply,
+      encodeStateCapturePart({
+        host: parts.hostId,
+        part,
+        parts: groups.length,
+        atMs,
+        kinds,
+        instances,
+        missed: part === 0 ? missed : [],
+      }),
+    );
+  });
+  parts.log(
+    `state capture: ${taken.length} instances in ${groups.length} parts` +
+      (missed.length > 0 ? `, ${missed.length} not captured` : ""),
+  );
+}
