@@ -59,6 +59,10 @@ if (haveNatsServer("troupe record mid-session against troupe up's nats-server"))
   test("a recording started mid-session replays and verifies byte for byte", async () => {
     await midSession("one", ["--threads", "1"]);
   });
+
+  test("with the host's partitions on two threads, each thread answers for its own", async () => {
+    await midSession("threads", ["--threads", "2"]);
+  });
 }
 
 test.run();
