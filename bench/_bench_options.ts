@@ -4,7 +4,7 @@
  */
 import { ACTOR_KINDS } from "../actors/mod.ts";
 import type { AnyActorDefinition } from "../protocol/mod.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 
 /**
  * The actor kind registered under `name` in ACTOR_KINDS; a BenchOptionError naming the known kinds

@@ -2,7 +2,7 @@
  * `troupe bench detect --seeds`: the list of seeds it reads, and the line of each feed's anomaly
  * labels found by kind, false events and repeats summed over the seeds.
  */
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import type { DetectionScore } from "./_detect_score.ts";
 
 /** `--seeds`: "1-8", "1,3,5" or both ("1-3,7"); whole numbers >= 0, each once. */

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { BenchDataError } from "./bench_data_error.ts";
+import { BenchDataError } from "./_bench_data_error.ts";
 import type { NabProfile } from "./_nab_scorer.ts";
 
 /** One data file of the corpus. */

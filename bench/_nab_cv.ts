@@ -5,7 +5,7 @@
  * threshold chosen on the others: `--cv categories`, the protocol settings are chosen by),
  * per-category scores, and the grid of settings of `troupe bench nab --sweep`.
  */
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import {
   type NabFileInput,
   type NabProfile,

@@ -24,7 +24,7 @@
  * (the reference fails on it) holds the rows whose timestamps lie within it; a window that holds
  * no row is an error naming the file and the window, not a silently dropped window.
  */
-import { BenchDataError } from "./bench_data_error.ts";
+import { BenchDataError } from "./_bench_data_error.ts";
 
 /** One scoring profile: NAB's `CostMatrix`. */
 export interface NabProfile {

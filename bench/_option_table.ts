@@ -13,7 +13,7 @@ import {
   type OptionErrorFactory,
   type OptionValueSpec,
 } from "../protocol/mod.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 
 /**
  * One option of a table: protocol's OptionValueSpec, the shape of a command's option too (a

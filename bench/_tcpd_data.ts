@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import type { Annotations } from "./_cpd_metrics.ts";
 
 /** One series of a TCPD-format directory. */

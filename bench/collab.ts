@@ -50,7 +50,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { Keyring, mintToken } from "../collab/mod.ts";
 import { type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { ChildScript } from "./_child_script.ts";
 import { tempDir } from "./_temp_dir.ts";

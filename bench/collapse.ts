@@ -17,7 +17,7 @@ import {
   parseCollapseConfig,
 } from "../actors/collapse/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise } from "../sim/feeds/mod.ts";
 import { cpuMs } from "./_cpu_ms.ts";

@@ -28,7 +28,7 @@ import {
 } from "../actors/collapse/mod.ts";
 import { detectChanges, detectSeries } from "./_cpd_detector.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { piecewise, type PiecewiseNoise } from "../sim/feeds/mod.ts";
 import { covering, f1Score, MARGIN_DEFAULT } from "./_cpd_metrics.ts";

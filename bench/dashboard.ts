@@ -49,7 +49,7 @@ import { launchCollab, mintToken } from "../collab/mod.ts";
 import { outSubject } from "../protocol/mod.ts";
 import { NatsBus } from "../actors/runtime/mod.ts";
 import { type Benchmark, type BenchRow, row } from "./_bench.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import { browserMissing, launchBrowser } from "./_browser.ts";
 import { formatProfile, startProfile } from "./_cdp_profile.ts";
 import { formatTrace, startTrace } from "./_cdp_trace.ts";

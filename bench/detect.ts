@@ -25,7 +25,7 @@ import { type CollapseConfig, metricsCollapseConfig } from "../actors/collapse/m
 import { columnsFrameOf, decodeEnvelope, encodeFrame, feedSubject } from "../protocol/mod.ts";
 import { createMarketFeed, createMetricsFeed, demoActorConfigs, type Feed } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import {
   type DetectionScore,
   type Finding,

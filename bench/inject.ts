@@ -22,7 +22,7 @@ import {
 } from "../actors/runtime/mod.ts";
 import { createFeed, inject } from "../sim/feeds/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, row } from "./_bench.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { sleep } from "./_sleep.ts";
 import { requireNatsServer } from "./_bench_nats.ts";

@@ -21,8 +21,8 @@ export {
   row,
   type RowFigures,
 } from "./_bench.ts";
-export { BenchOptionError } from "./bench_option_error.ts";
-export { BenchDataError } from "./bench_data_error.ts";
+export { BenchOptionError } from "./_bench_option_error.ts";
+export { BenchDataError } from "./_bench_data_error.ts";
 
 /** A benchmark's module. */
 export interface BenchmarkModule {
@@ -48,10 +48,12 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   join: () => import("./join.ts"),
   latency: () => import("./latency.ts"),
   nab: () => import("./nab.ts"),
+  nats_cluster: () => import("./nats_cluster.ts"),
   pipeline: () => import("./pipeline.ts"),
   recovery: () => import("./recovery.ts"),
   replay: () => import("./replay.ts"),
   scan: () => import("./scan.ts"),
   sim: () => import("./sim.ts"),
+  sim_seeds: () => import("./sim_seeds.ts"),
   soak: () => import("./soak.ts"),
 };

@@ -24,7 +24,7 @@ import { join, resolve } from "node:path";
 import { anomalyActor, type AnomalyConfig } from "../actors/anomaly/mod.ts";
 import { ConfigError } from "../protocol/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import {
   listNabFiles,

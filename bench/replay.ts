@@ -33,7 +33,7 @@ import {
   THREADS_MAX,
 } from "../sim/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, nowMs, row } from "./_bench.ts";
-import { BenchOptionError } from "./bench_option_error.ts";
+import { BenchOptionError } from "./_bench_option_error.ts";
 import { type OptionTable, readOptions } from "./_option_table.ts";
 import { statSync } from "node:fs";
 import { join } from "node:path";

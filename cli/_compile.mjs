@@ -37,6 +37,8 @@ export const REPO_DIR = fileURLToPath(new URL("../", import.meta.url));
 
 /** The folders whose TypeScript a troupe process may load (tests run through tsx). */
 const SOURCE_DIRS = ["protocol", "actors", "sim", "collab", "cli", "bench"];
+/** The library's entry points (`troupe`, `troupe/testing`), which a user's kinds import. */
+const TOP_FILES = ["mod.ts", "testing.ts"];
 
 /** Relative `./x.ts` and `../x.ts` specifiers in quotes or backquotes (static, dynamic, URLs). */
 const TS_SPECIFIER = /(["'`])(\.\.?\/[^"'`\n]*?)\.ts\1/g;
@@ -59,6 +61,7 @@ function listSources() {
     const dir = join(REPO_DIR, d);
     if (existsSync(dir)) walk(dir);
   }
+  for (const f of TOP_FILES) if (existsSync(join(REPO_DIR, f))) files.push(join(REPO_DIR, f));
   return files.sort();
 }
 

@@ -71,7 +71,7 @@ export function replayReport(r: ReplayResult, speed: number): string[] {
       } records in ${n(r.recordBytes)} bytes; it was cut, or its recorder died`,
     );
   }
-  lines.push(...verifyLines(r.verify));
+  lines.push(...comparedLines(r), ...verifyLines(r.verify));
   return lines;
 }
 
@@ -96,6 +96,24 @@ function startLines(s: NonNullable<ReplayResult["start"]>): string[] {
     );
   }
   return lines;
+}
+
+/**
+ * What `--verify` compared, when not everything: the kinds left out and why, or that the
+ * recording notes no versions (so a kind changed since it was made may be why outputs differ).
+ */
+function comparedLines(r: ReplayResult): string[] {
+  if (!r.verify) return [];
+  if (!r.versionsNoted) {
+    return [
+      "troupe replay: the recording notes no kind versions (made before recordings noted " +
+      "them): every kind's outputs are compared as this troupe's",
+    ];
+  }
+  return r.uncompared.map((u) =>
+    `troupe replay: not compared: ${u.kind}'s outputs (${u.reason}); it ran, and the other ` +
+    `kinds are compared`
+  );
 }
 
 /** What `--verify` found, as the report's lines (none without `--verify`). */

@@ -20,8 +20,12 @@
 // (0 is V8's "not given") and each worker gets its own limits, or Node's default, as under
 // `node cli/troupe.mjs`. A `--max-semi-space-size` in NODE_OPTIONS is the user's and stays.
 //
-// The sources run compiled to JavaScript (cli/_compile.mjs: a mirror of the TypeScript, rebuilt
-// when a source changes); where that cannot be done, or with TROUPE_TSX=1, through tsx.
+// An installed troupe (a package under node_modules) runs the JavaScript its package was built
+// with (dist/, cli/_build_package.mjs): nothing is compiled in the user's project. In the
+// repository the sources run compiled to JavaScript (cli/_compile.mjs: a mirror of the TypeScript,
+// rebuilt when a source changes); where that cannot be done, or with TROUPE_TSX=1, through tsx.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { compiledMain } from "./_compile.mjs";
 
@@ -29,7 +33,14 @@ if (!/--max-semi-space-size/.test(process.env.NODE_OPTIONS ?? "")) {
   setFlagsFromString("--max-semi-space-size=0");
 }
 
-const compiled = process.env.TROUPE_TSX === "1" ? undefined : await compiledMain();
+const built = new URL("../dist/cli/main.js", import.meta.url);
+const installed = /[\\/]node_modules[\\/]/.test(fileURLToPath(import.meta.url)) &&
+  existsSync(fileURLToPath(built));
+const compiled = installed
+  ? built.href
+  : process.env.TROUPE_TSX === "1"
+  ? undefined
+  : await compiledMain();
 let main, finish;
 if (compiled !== undefined) {
   // Stack traces name the compiled files; NODE_OPTIONS=--enable-source-maps maps them to the

@@ -11,6 +11,7 @@
  */
 import { join } from "node:path";
 import { ACTOR_KINDS } from "../actors/mod.ts";
+import type { HostKinds } from "./host_kinds.ts";
 import { scanHostService } from "../actors/scan/mod.ts";
 import {
   FINDINGS_STREAM,
@@ -61,6 +62,8 @@ export interface UpHostsOptions {
   bus?: Bus | undefined;
   /** Clock ticks every this many ms (0: none, while recording). */
   tickEveryMs?: number | undefined;
+  /** The kinds they run; troupe's own by default. */
+  kinds?: HostKinds;
 }
 
 /** Starts troupe up's hosts from `config`, the first host's (host_id up-1). */
@@ -75,7 +78,7 @@ async function launchSingle(config: HostConfig, options: UpHostsOptions): Promis
   const ticks = options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs };
   const launched = await launchHost(
     config,
-    ACTOR_KINDS,
+    options.kinds?.registry ?? ACTOR_KINDS,
     options.bus ? { bus: options.bus, service, ...ticks } : { service, ...ticks },
   );
   const url = `http://127.0.0.1:${launched.host.httpPort}`;
@@ -116,7 +119,7 @@ async function launchLeased(first: HostConfig, options: UpHostsOptions): Promise
         http_port: i === 1 ? first.http_port : 0,
       };
       const ticks = options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs };
-      const host = await launchLeasedHost(config, ACTOR_KINDS, ticks);
+      const host = await launchLeasedHost(config, options.kinds?.registry ?? ACTOR_KINDS, ticks);
       hosts.push(host);
       const log = (m: string) => console.log(`troupe up: ${id}: incidents: ${m}`);
       stages.push(await startLeasedIncidents(config, host, log));

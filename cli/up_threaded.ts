@@ -17,6 +17,8 @@ import {
 import type { Bus } from "../protocol/mod.ts";
 import type { UpHosts } from "./up_hosts.ts";
 import { ACTOR_KINDS_MODULE } from "../actors/mod.ts";
+import type { HostKinds } from "./host_kinds.ts";
+import { kindsModuleUrl } from "./kinds_module_file.ts";
 
 /** Why `troupe up --threads N` cannot go with the other options, or undefined when it can. */
 export function threadsRefused(
@@ -61,6 +63,8 @@ export interface ThreadedUpOptions {
   bus: Bus;
   /** Clock ticks every this many ms (0: none, while recording). */
   tickEveryMs?: number | undefined;
+  /** The kinds it runs; troupe's own by default. */
+  kinds?: HostKinds;
 }
 
 /** Starts troupe up's host (host_id up-1) on several threads from `config`. */
@@ -69,7 +73,7 @@ export async function launchThreadedUp(
   options: ThreadedUpOptions,
 ): Promise<UpHosts> {
   const host = await ThreadedHost.start(config, options.threads, {
-    kinds: ACTOR_KINDS_MODULE,
+    kinds: options.kinds ? kindsModuleUrl(options.kinds) : ACTOR_KINDS_MODULE,
     scans: "bars" in config.actors,
     ...(options.tickEveryMs === undefined ? {} : { tickEveryMs: options.tickEveryMs }),
   });

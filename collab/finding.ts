@@ -24,14 +24,17 @@
  */
 import {
   actorNoticeOf,
+  ANOMALY_FINDING,
   type AnomalyBody,
   anomalyOf,
   type AnomalyView,
   areaPattern,
   areaPrefix,
   channelUnit,
+  COHERENCE_FINDING,
   type CoherenceBody,
   coherenceOf,
+  COLLAPSE_FINDING,
   type CollapseBody,
   collapseOf,
   deadLetterBodyOf,
@@ -42,7 +45,6 @@ import {
   outPattern,
   parseScanSubject,
   scanPattern,
-  SEVERITY_MEASURE,
   sysSubject,
   withUnit,
 } from "../protocol/mod.ts";
@@ -161,7 +163,7 @@ function anomalyFinding(b: AnomalyBody, ts: number): Core {
       whereInBand(b.value, b.lower, b.upper, b.view)
     }`,
     strength: `score ${b.score.toFixed(2)}`,
-    severity: findingSeverity("anomaly", b),
+    severity: findingSeverity(ANOMALY_FINDING, b),
   };
 }
 
@@ -182,8 +184,8 @@ function collapseFinding(b: CollapseBody, ts: number): Core {
     }${change}, spread ${withUnit(fmt(b.spread_before), unit)} -> ${
       withUnit(fmt(b.spread_after), unit)
     }, began ${new Date(b.change_ts / 1000).toISOString()}`,
-    strength: `${b.severity.toFixed(1)} ${SEVERITY_MEASURE.collapse}`,
-    severity: findingSeverity("collapse", b),
+    strength: `${b.severity.toFixed(1)} ${COLLAPSE_FINDING.unit}`,
+    severity: findingSeverity(COLLAPSE_FINDING, b),
   };
 }
 
@@ -195,8 +197,8 @@ function coherenceFinding(b: CoherenceBody, ts: number): Core {
     channel: b.group,
     what: `${b.from} -> ${b.state}, absorption ratio ${b.ratio.toFixed(2)}` +
       (names.length ? `, top ${names.join(", ")}` : ""),
-    strength: `shift ${b.shift.toFixed(1)} ${SEVERITY_MEASURE.coherence}`,
-    severity: findingSeverity("coherence", b),
+    strength: `shift ${b.shift.toFixed(1)} ${COHERENCE_FINDING.unit}`,
+    severity: findingSeverity(COHERENCE_FINDING, b),
   };
 }
 

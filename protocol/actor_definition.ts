@@ -14,6 +14,7 @@
  *   envelope of that type on `troupe.out.<kind>.<key>`, with an id derived from the input's id.
  */
 import type { AnyStateMachine, EventObject } from "xstate";
+import type { FindingKind } from "./finding_kind.ts";
 import type { Kernel } from "./kernel.ts";
 import type { ColumnsFrame, SampleFrame } from "./sample_frame.ts";
 
@@ -39,6 +40,11 @@ export interface ActorDefinition<State, Config, Result> {
    */
   readonly version: number;
   readonly defaultConfig: Config;
+  /**
+   * The kinds of finding its machine emits, each opening incidents on its declared scale; none
+   * for a kind whose events are data (stats, bars).
+   */
+  readonly findings?: readonly FindingKind[];
   /**
    * Validates a configuration object over `base`; throws ConfigError naming `path` and the field.
    */

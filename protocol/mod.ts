@@ -21,6 +21,7 @@ export * from "./option_value.ts";
 export { TROUPE_VERSION } from "./version.ts";
 export * from "./incident.ts";
 export * from "./severity.ts";
+export * from "./finding_kind.ts";
 export * from "./silence.ts";
 export * from "./incident_control.ts";
 export * from "./partition_lease.ts";

@@ -15,7 +15,7 @@ import type { SimCluster } from "./_sim_cluster.ts";
 import type { SimHost } from "./_sim_host.ts";
 import type { SimFeedLog } from "./_sim_feed_log.ts";
 import type { CheckOp, FeedSource, ReferenceOutcome } from "./_sim_feed_source.ts";
-import type { SimTrace } from "./_sim_trace.ts";
+import type { SimTrace, TraceMark } from "./_sim_trace.ts";
 import { checkJournalInputs } from "./check_journal_inputs.ts";
 import { diffSnapshots, type RecoveryInstance } from "./recovery_checker.ts";
 import { type InputIndex } from "./fault_free_reference.ts";
@@ -33,8 +33,8 @@ interface PendingOutput {
   data: Uint8Array;
   /** Virtual µs since the start. */
   atUs: number;
-  /** The trace line its violation, if any, goes before. */
-  line: number;
+  /** Where in the trace its violation, if any, goes. */
+  line: TraceMark;
 }
 
 /** Options of SimChecks. */
@@ -46,8 +46,8 @@ export interface SimChecksOptions {
   log: SimFeedLog;
   /** Which instances each logged frame goes to. */
   index: InputIndex;
-  /** The trace line where the reference's own conflicts are reported. */
-  setupLines: number;
+  /** Where in the trace the reference's own conflicts are reported. */
+  setupLines: TraceMark;
   /** What the checker sees of every fourth output of h1 has its last byte flipped (a sabotage). */
   corruptOutput: boolean;
   /** The kinds the run routes to (the framing check folds their journals again). */
@@ -72,7 +72,7 @@ export class SimChecks {
   #checkOps: CheckOp[] = [];
   readonly #checkSent = new Map<string, Map<string, number>>();
   /** Per recovery check handed over (by id), the trace line and time its violations belong at. */
-  readonly #checkAt: { line: number; atUs: number }[] = [];
+  readonly #checkAt: { line: TraceMark; atUs: number }[] = [];
   /** Outputs h1 published (the corrupt_output sabotage corrupts some). */
   #h1Outputs = 0;
 
@@ -146,7 +146,7 @@ export class SimChecks {
           id,
           data: data.slice(),
           atUs: trace.nowUs,
-          line: trace.lines.length,
+          line: trace.mark(),
         });
       }
     } else if (
@@ -237,7 +237,7 @@ export class SimChecks {
     );
     const instances = this.#instancesOf(h);
     const id = this.#checkAt.length;
-    this.#checkAt.push({ line: trace.lines.length, atUs: trace.nowUs });
+    this.#checkAt.push({ line: trace.mark(), atUs: trace.nowUs });
     const check = {
       host: h.id,
       when,

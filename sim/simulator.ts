@@ -19,7 +19,6 @@
  * journal position) and host log lines, every output published (by id), actor failures, a digest
  * of every host's progress each virtual second, violations, and a hash of the final states.
  */
-import { createHash } from "node:crypto";
 import type { AnyActorDefinition } from "../actors/runtime/mod.ts";
 import { reproduceCommand, resolve, type Resolved, type SimOptions } from "./_sim_options.ts";
 import { SimChecks } from "./_sim_checks.ts";
@@ -59,8 +58,13 @@ export interface SimResult {
   ok: boolean;
   violations: Violation[];
   /** The trace's lines (empty with `keepTrace: false`). */
-  trace: string[];
-  /** SHA-256 of the trace, hex. */
+  trace: readonly string[];
+  /**
+   * The line of the first violation reported as it happened and up to 15 lines before it (kept
+   * whether or not the trace is), or none.
+   */
+  excerpt: readonly string[];
+  /** SHA-256 of the trace as it was made (see SimTrace.digest), hex. */
   traceHash: string;
   /** The command that reproduces this run. */
   command: string;
@@ -120,14 +124,14 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
   const run = new Run(o);
   await run.prepare();
   await run.execute();
-  const lines = run.trace.lines;
-  const traceHash = createHash("sha256").update(lines.join("\n")).digest("hex");
+  const traceHash = run.trace.digest();
   return {
     seed: o.seed,
     faults: o.faults.name,
     ok: run.trace.violations.length === 0,
     violations: run.trace.violations,
-    trace: o.keepTrace ? lines : [],
+    trace: run.trace.lines,
+    excerpt: run.trace.excerpt,
     traceHash,
     command: reproduceCommand(options),
     virtualS: (run.scheduler.nowUs - START_US) / 1e6,
@@ -145,7 +149,7 @@ export async function simulate(options: SimOptions): Promise<SimResult> {
 class Run {
   readonly o: Resolved;
   readonly scheduler = new Scheduler(START_US);
-  readonly trace = new SimTrace(this.scheduler, START_US);
+  readonly trace: SimTrace;
   /** Real time spent generating the feed, folding the reference, running, draining and checking. */
   readonly phasesMs = { feed: 0, reference: 0, checks: 0, run: 0, drain: 0 };
   readonly stats: SimStats = {
@@ -198,6 +202,7 @@ class Run {
 
   constructor(o: Resolved) {
     this.o = o;
+    this.trace = new SimTrace(this.scheduler, START_US, { keep: o.keepTrace });
     this.#endUs = START_US + Math.round(o.durationS * 1e6);
     const { set, shape } = seedShape(o.seed, o.faults.set);
     this.#set = set;
@@ -342,7 +347,7 @@ class Run {
       } latency=${p.network.latencyUsMin}-${p.network.latencyUsMax}us`,
     );
     // Where the reference's conflicts are reported, once it is known.
-    const setupLines = this.trace.lines.length;
+    const setupLines = this.trace.mark();
     const index = this.#index = new InputIndex(o.actors, this.#configs);
     const bus = this.#bus = new SimBus({
       scheduler: this.scheduler,

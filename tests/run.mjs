@@ -29,7 +29,9 @@ function find(path) {
     name === "node_modules" || name.startsWith(".") ? [] : find(join(path, name))
   );
 }
-const files = (roots.length ? roots : [join(root, "tests")]).flatMap((p) => find(p))
+// examples/ holds actors written as a user writes them, each with its tests.
+const files = (roots.length ? roots : [join(root, "tests"), join(root, "examples")])
+  .flatMap((p) => find(p))
   .map((f) => relative(root, f));
 if (files.length === 0) {
   console.error(`No test files (*.test.ts) under ${roots.join(", ") || "tests/"}`);
@@ -41,7 +43,14 @@ const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, "");
 function runOn(runtime) {
   const denoBin = join(root, "node_modules", ".bin", "deno");
   const [cmd, cmdArgs] = runtime === "node"
-    ? [process.execPath, ["--import", "tsx", "tests/_harness.ts", ...files]]
+    // `troupe-source`: "troupe" (as the examples import it) resolves to the TypeScript sources.
+    ? [process.execPath, [
+      "--conditions=troupe-source",
+      "--import",
+      "tsx",
+      "tests/_harness.ts",
+      ...files,
+    ]]
     : [denoBin, ["run", "-A", "--quiet", "tests/_harness.ts", ...files]];
   const header = `\n=== ${runtime}: ${files.length} test files ===\n`;
   if (serial) process.stdout.write(header);

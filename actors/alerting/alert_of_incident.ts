@@ -9,7 +9,7 @@
  * says, the incident id, and an acknowledgement (an update, never a resolve).
  */
 import type { Incident, PostableAlert } from "../../protocol/mod.ts";
-import { SEVERITY_MEASURE } from "../../protocol/mod.ts";
+import { findingKindOf } from "../../protocol/mod.ts";
 
 /** The words of severities 1 to 5, for routes to match (`severity=~"high|critical"`). */
 export const SEVERITY_WORDS = ["info", "low", "warning", "high", "critical"] as const;
@@ -65,7 +65,8 @@ export function alertOfIncident(
     (channels.length > ALERT_CHANNELS_LISTED_MAX
       ? ` and ${channels.length - ALERT_CHANNELS_LISTED_MAX} more`
       : "");
-  const measure = SEVERITY_MEASURE[incident.kind as keyof typeof SEVERITY_MEASURE] ?? "measure";
+  // The unit the kind of finding declared (a kind of the user's too).
+  const measure = findingKindOf(incident.kind)?.unit ?? "measure";
   const annotations: Record<string, string> = {
     summary: `${incident.kind} on ${
       channels.length === 1 ? channels[0] : `${channels.length} channels`

@@ -45,20 +45,6 @@ export function createCalibration(): Float64Array {
 }
 
 /**
- * A record of the whole past (save format 9, CALIB_BINS + 2 floats: samples, rises, last bin, all
- * at weight 1) as a recent one: counts beyond the span shrunk to it, so that the old past weighs
- * what a span of samples does.
- */
-export function calibrationFromWholePast(old: Float64Array): Float64Array {
-  const record = createCalibration();
-  const samples = old[0]!;
-  const f = samples > CALIB_SPAN_SAMPLES ? CALIB_SPAN_SAMPLES / samples : 1;
-  for (let j = 0; j <= CALIB_BINS; j++) record[j] = old[j]! * f;
-  record[LAST_BIN] = old[LAST_BIN]!;
-  return record;
-}
-
-/**
  * The raw score `raw` (in [0, 1]) capped by `record`'s tail probability of a rise that high, in
  * units of `fullBits`; then the sample is recorded (the cap is from the past alone).
  */

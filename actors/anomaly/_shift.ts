@@ -97,13 +97,6 @@ const REPORTED = EDGE_HIST + HIST_BINS;
 const UNJUDGED_AT = REPORTED + 1;
 /** Scalar slots before the per-bucket pairs (offset, visits). */
 export const SHIFT_SCALARS = UNJUDGED_AT + 1;
-/** Scalar slots of state format 16, before REPORTED and UNJUDGED_AT. */
-export const SHIFT_SCALARS_V16 = REPORTED;
-/** Scalar slots of state format 15, before the edge record. */
-export const SHIFT_SCALARS_V15 = EDGE_START;
-/** Scalar slots of state formats 5 to 14, before RECENT. */
-export const SHIFT_SCALARS_V14 = SHIFT_SCALARS_V15 - 1;
-
 /** The half-octave bin of an excursion maximum `s` (≥ 2). */
 function excBin(s: number): number {
   const b = Math.floor(2 * log2Fast(s / 2));
@@ -173,41 +166,6 @@ const SUM_MIN = 6;
  * (see actors/anomaly/README.md).
  */
 const OWN_FREE_BITS = 3;
-
-/**
- * A shift state of formats 5 to 14 (no RECENT slot) in this layout, its recent residuals' mean 0:
- * learnt again within a few RESTART_LEVEL_N samples of the restore.
- */
-export function shiftFromV14(old: Float64Array): Float64Array {
-  const sh = new Float64Array(old.length + 1);
-  sh.set(old.subarray(0, RECENT));
-  sh.set(old.subarray(RECENT), RECENT + 1);
-  return sh;
-}
-
-/**
- * A shift state of format 15 (no edge record) in format 16's layout (shiftFromV16 takes it on):
- * its record holds every excursion, and the edge's starts empty, as a young record does (it
- * accepts no shift there until it holds about 2^8 excursions).
- */
-export function shiftFromV15(old: Float64Array): Float64Array {
-  const sh = new Float64Array(old.length + SHIFT_SCALARS_V16 - SHIFT_SCALARS_V15);
-  sh.set(old.subarray(0, SHIFT_SCALARS_V15));
-  sh.set(old.subarray(SHIFT_SCALARS_V15), SHIFT_SCALARS_V16);
-  return sh;
-}
-
-/**
- * A shift state of format 16 (no REPORTED, no UNJUDGED_AT) in this layout: its excursion under
- * way taken as one no incident has met (scored, as before) and, if any, counted at its height when
- * it ends, as before.
- */
-export function shiftFromV16(old: Float64Array): Float64Array {
-  const sh = new Float64Array(old.length + SHIFT_SCALARS - SHIFT_SCALARS_V16);
-  sh.set(old.subarray(0, SHIFT_SCALARS_V16));
-  sh.set(old.subarray(SHIFT_SCALARS_V16), SHIFT_SCALARS);
-  return sh;
-}
 
 /** A fresh shift state for `hours` buckets per day, each of the DAY_TYPES kinds of day. */
 export function createShiftState(hours: number): Float64Array {

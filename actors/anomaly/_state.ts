@@ -4,85 +4,22 @@
  */
 import { type AnomalyConfig, GRIDS_MAX, HOUR_BUCKETS_MAX } from "./config.ts";
 import { initKeysCapacity, TABLE_SLOTS } from "./_table.ts";
-import {
-  CALIB_BINS,
-  CALIB_FLOATS,
-  CALIB_WEIGHT,
-  calibrationFromWholePast,
-  createCalibration,
-} from "./_calibration.ts";
-import { BOUNDS_FLOATS, createBounds } from "./_bounds.ts";
+import { CALIB_BINS, CALIB_FLOATS, CALIB_WEIGHT, createCalibration } from "./_calibration.ts";
 import {
   createShiftState,
   DAY_TYPES,
   describeShift,
   SHIFT_SCALARS,
-  SHIFT_SCALARS_V14,
-  SHIFT_SCALARS_V15,
-  SHIFT_SCALARS_V16,
   shiftBuckets,
-  shiftFromV14,
-  shiftFromV15,
-  shiftFromV16,
 } from "./_shift.ts";
 
 const SAVE_MAGIC = 0x414e4f4d; // "ANOM"
 /**
- * Version 17: two slots after the shift view's edge record (_shift.ts): whether its excursion
- * under way has met an incident of the channel open, and the sum at which it passed the ARL alarm
- * while its record held none as high, where it is counted when it ends; older versions load with 0
- * in both (scored, and counted at its height).
- * Version 16: the shift view's record of the excursions that began next to a change of the kind
- * of day, apart from the others' (after its record's bins, _shift.ts); older versions load with
- * that record empty and every excursion in the other.
- * Version 15: the shift view's recent residuals' mean (one slot after its PERIOD, _shift.ts), what
- * an accepted shift moves the level by; older versions load with 0 there (learnt again within a
- * few dozen samples).
- * Version 14: the flat-run view's record of the channel's bounds (BOUNDS_FLOATS floats,
- * _bounds.ts) after the calibration's record; older versions load with no bound on record (the
- * next new extreme starts one).
- * Version 11: slot 45 (NO_SEASON, unused since version 9) is 1 while the channel's day is judged to
- * have no season (_season.ts), the time-of-day view silent; older versions load with 0 there (a
- * season, the view as it was) until the next day begins and the kernel asks again.
- * Version 10: the calibration's record is of the recent past (exponential weights, their current
- * weight after the rises: CALIB_FLOATS floats, _calibration.ts); version 9's record of the whole
- * past (one float fewer, every weight 1) loads shrunk to the span.
- * Version 9: the calibration's record (CALIB_FLOATS floats, _calibration.ts) after the key set.
- * Version 8: the expected value when the current flat run began (RUN_RATE, the count reference of
- * runs) after the other scalars (7: the increments' slow mean square, INC_SQ_SLOW, for the walk
- * test; 6: the time of the last incident opening and its sample's departure from the expected
- * value, LAST_ALARM and LAST_ALARM_SIZE, and whether the channel is judged a walk, WALK_ON; 5: the
- * shift view's state after the jump view's; 4: the jump view's counters and the very recent mean
- * absolute increment; 3: per-key birth times, the flat-run context, the increment view, the walk
- * test). Versions 4 to 8 still load: version 8 with a calibration record of the samples scored
- * since the warm-up and no rise among them (the kernel before it capped nothing, and a restored
- * channel is not young again), version 7 also with no run rate on record (NaN: a run under way is
- * judged as before until the next begins), version 6 also with the slow mean square started at
- * the recent one, versions 4 and 5 also with no alarm on record, and version 4 with a fresh shift
- * view. Before version 13 slot 31 held the band's lower edge, not its half-width (issue 33);
- * an older state's half-width is taken as its upper edge less its expected value.
+ * The save format. Only this one loads: a state saved by another format was saved by another
+ * version of the kind (ActorDefinition.version), whose snapshots the host discards and rebuilds
+ * from the journal, and a recording of one replays with that kind not compared.
  */
-const SAVE_VERSION = 17;
-const SAVE_VERSION_SHIFT_NOTES = 17;
-const SAVE_VERSION_EDGE_RECORD = 16;
-const SAVE_VERSION_RECENT_RESIDUAL = 15;
-const SAVE_VERSION_BOUNDS = 14;
-const SAVE_VERSION_SPREAD = 13;
-const SAVE_VERSION_SINCE_ALARM = 12;
-const SAVE_VERSION_SEASON = 11;
-const SAVE_VERSION_RECENT = 10;
-const SAVE_VERSION_CALIB = 9;
-const SAVE_VERSION_RATE = 8;
-const SAVE_VERSION_SHIFT = 5;
-const SAVE_VERSION_JUMPS = 4;
-const SAVE_VERSION_ALARM = 6;
-const SAVE_VERSION_SLOW = 7;
-/** Scalar slots of versions 4 and 5: before LAST_ALARM, LAST_ALARM_SIZE and WALK_ON (-∞, 0, 0). */
-const SCALARS_V5 = 48;
-/** Scalar slots of version 6: before INC_SQ_SLOW (started at INC_SQ). */
-const SCALARS_V6 = 51;
-/** Scalar slots of version 7: before RUN_RATE (NaN). */
-const SCALARS_V7 = 52;
+const SAVE_VERSION = 18;
 const HOUR_US = 3_600_000_000;
 
 // Scalar slots of the state.
@@ -117,7 +54,7 @@ export const SEEN = 0,
   KEYS_MAX = TABLE_SLOTS.keysMax,
   THRESHOLD = 29,
   LAST_EXPECTED = 30,
-  /** The last band's half-width (slot 31 held its lower edge before format 13). */
+  /** The last band's half-width. */
   LAST_SPREAD = 31,
   LAST_UPPER = 32,
   ALERTING = 33,
@@ -132,10 +69,8 @@ export const SEEN = 0,
   SETTLE_US = 42,
   FLAT_TOL = 43,
   WALK_THRESHOLD = 44,
-  // Slots 45 and 46 held the settling after a strong time-of-day novelty (settle_alarm_hours),
-  // removed with format 9: kept so that every format's slots stay where they were; slot 45 holds,
-  // since format 11, whether the channel's day has no season (1: the time-of-day view is silent),
-  // and slot 46, since format 12, the valid samples since the last to score ALARM_LEVEL.
+  // Slot 45: whether the channel's day has no season (1: the time-of-day view is silent); slot 46:
+  // the valid samples since the last to score ALARM_LEVEL.
   NO_SEASON = 45,
   SINCE_ALARM = 46,
   INC_MAD_FAST = 47,
@@ -228,8 +163,6 @@ export interface AnomalyState {
   shift: Float64Array;
   /** The calibration's record (_calibration.ts): samples scored, rises per score bin, last bin. */
   calib: Float64Array;
-  /** The flat-run view's record of the channel's bounds (_bounds.ts): value, stays per run bin. */
-  bounds: Float64Array;
 }
 
 /** Jump bins: half-octaves of an increment's size beyond the increment bins' range. */
@@ -312,17 +245,16 @@ export function createAnomalyState(config: AnomalyConfig): AnomalyState {
     jumps: new Float64Array(JUMP_BINS),
     shift: createShiftState(hours),
     calib: createCalibration(),
-    bounds: createBounds(),
   };
 }
 
 /**
  * Serialises a state exactly: header, scalars, profile, contexts, warm-up, births, flat runs,
- * jumps, the shift view, key set, the calibration's record, the bounds' record.
+ * jumps, the shift view, key set, the calibration's record.
  */
 export function saveAnomalyState(st: AnomalyState): Uint8Array {
   const floats = st.s.length + st.profile.length + st.ctx.length + st.warm.length +
-    st.born.length + RUN_BINS + JUMP_BINS + st.shift.length + CALIB_FLOATS + BOUNDS_FLOATS;
+    st.born.length + RUN_BINS + JUMP_BINS + st.shift.length + CALIB_FLOATS;
   const bytes = new Uint8Array(24 + 8 * floats + 4 * st.keys.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, SAVE_MAGIC, true);
@@ -337,39 +269,12 @@ export function saveAnomalyState(st: AnomalyState): Uint8Array {
   }
   for (let i = 0; i < st.keys.length; i++, p += 4) view.setUint32(p, st.keys[i]!, true);
   for (let i = 0; i < st.calib.length; i++, p += 8) view.setFloat64(p, st.calib[i]!, true);
-  for (let i = 0; i < st.bounds.length; i++, p += 8) view.setFloat64(p, st.bounds[i]!, true);
   return bytes;
 }
 
 /**
- * Floats of the shift view in save format `version` (0 before it): its scalars, then an offset and
- * a visit count per bucket, for `hours` buckets a day of each kind of day.
- */
-function shiftFloats(version: number, hours: number): number {
-  if (version < SAVE_VERSION_SHIFT) return 0;
-  const scalars = version >= SAVE_VERSION_SHIFT_NOTES
-    ? SHIFT_SCALARS
-    : version >= SAVE_VERSION_EDGE_RECORD
-    ? SHIFT_SCALARS_V16
-    : version >= SAVE_VERSION_RECENT_RESIDUAL
-    ? SHIFT_SCALARS_V15
-    : SHIFT_SCALARS_V14;
-  return scalars + 2 * DAY_TYPES * hours;
-}
-
-/**
- * Restores a state saved by `saveAnomalyState` (this version; version 16, with no note of an
- * incident met by the shift view's excursion under way nor of the sum it passed the alarm at;
- * version 15, also with no record of the
- * shift view's excursions next to a change of the kind of day; version 14, also with no recent
- * residual of the shift view on record; versions 11 to 13, also with no bound on
- * record; version 10, whose slot 45 is read as
- * a daily season until the kernel next asks; version 9, whose calibration record
- * of the whole past is shrunk to the span; version 8, whose calibration
- * record holds its samples and no rise; version 7, which also has no run rate on record; version
- * 6, whose slow increment mean square also starts at the recent one; version 5, which also has no
- * alarm on record; or version 4, whose shift view also starts afresh); throws RangeError on bytes
- * that are not one.
+ * Restores a state saved by `saveAnomalyState` in this format; throws RangeError on bytes that are
+ * not one (another format included, naming it).
  */
 export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -379,27 +284,14 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   if (bytes.byteLength < 24) fail(`${bytes.byteLength} bytes is shorter than the header`);
   if (view.getUint32(0, true) !== SAVE_MAGIC) fail("bad magic");
   const version = view.getUint32(4, true);
-  if (version < SAVE_VERSION_JUMPS || version > SAVE_VERSION) {
-    fail(`version ${version}, expected ${SAVE_VERSION_JUMPS} to ${SAVE_VERSION}`);
+  if (version !== SAVE_VERSION) {
+    fail(`format ${version}, expected ${SAVE_VERSION} (saved by another version of the kind)`);
   }
   const np = view.getUint32(8, true), nc = view.getUint32(12, true), nk = view.getUint32(16, true);
   const nw = view.getUint32(20, true);
-  const ns = shiftFloats(version, np / 3);
-  // Version 9 added a table, not a scalar: versions 8 and 9 have the same scalars.
-  const scalars = version >= SAVE_VERSION_RATE
-    ? SCALARS
-    : version === SAVE_VERSION_SLOW
-    ? SCALARS_V7
-    : version === SAVE_VERSION_ALARM
-    ? SCALARS_V6
-    : SCALARS_V5;
-  const nq = version >= SAVE_VERSION_RECENT
-    ? CALIB_FLOATS
-    : version === SAVE_VERSION_CALIB
-    ? CALIB_FLOATS - 1
-    : 0;
-  const nb = version >= SAVE_VERSION_BOUNDS ? BOUNDS_FLOATS : 0;
-  const size = 24 + 8 * (scalars + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns + nq + nb) +
+  const ns = SHIFT_SCALARS + 2 * DAY_TYPES * (np / 3);
+  const size = 24 +
+    8 * (SCALARS + np + nc + nw + nk + RUN_BINS + JUMP_BINS + ns + CALIB_FLOATS) +
     4 * nk;
   if (bytes.byteLength !== size) fail(`${bytes.byteLength} bytes, expected ${size}`);
   if (nk === 0 || (nk & (nk - 1)) !== 0) fail(`key table of ${nk} slots is not a power of two`);
@@ -409,33 +301,12 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
     for (let i = 0; i < len; i++, p += 8) a[i] = view.getFloat64(p, true);
     return a;
   };
-  const s = new Float64Array(SCALARS);
-  s.set(read(scalars));
-  if (scalars < SCALARS_V6) s[LAST_ALARM] = -Infinity;
-  if (scalars < SCALARS_V7) s[INC_SQ_SLOW] = s[INC_SQ]!;
-  if (scalars < SCALARS) s[RUN_RATE] = NaN;
-  if (version < SAVE_VERSION_SEASON) s[NO_SEASON] = 0;
-  if (version < SAVE_VERSION_SPREAD) s[LAST_SPREAD] = s[LAST_UPPER]! - s[LAST_EXPECTED]!;
-  // Before format 12 the settling's alarm was the incident at the threshold (0.5 by default).
-  if (version < SAVE_VERSION_SINCE_ALARM) s[SINCE_ALARM] = s[ALERTING] ? s[QUIET]! : Infinity;
+  const s = read(SCALARS);
   const profile = read(np), ctx = read(nc), warm = read(nw), born = read(nk);
-  const runs = read(RUN_BINS), jumps = read(JUMP_BINS);
-  let shift = ns > 0 ? read(ns) : createShiftState(np / 3);
-  if (ns > 0 && version < SAVE_VERSION_RECENT_RESIDUAL) shift = shiftFromV14(shift);
-  if (ns > 0 && version < SAVE_VERSION_EDGE_RECORD) shift = shiftFromV15(shift);
-  if (ns > 0 && version < SAVE_VERSION_SHIFT_NOTES) shift = shiftFromV16(shift);
+  const runs = read(RUN_BINS), jumps = read(JUMP_BINS), shift = read(ns);
   const keys = new Uint32Array(nk);
   for (let i = 0; i < nk; i++, p += 4) keys[i] = view.getUint32(p, true);
-  let calib: Float64Array;
-  if (nq === CALIB_FLOATS) calib = read(nq);
-  else {
-    // Version 9's record of the whole past, or for version 8 its samples since the warm-up and no
-    // rise among them (the kernel before capped nothing, and a restored channel is not young).
-    const old = nq > 0 ? read(nq) : new Float64Array(CALIB_FLOATS - 1);
-    if (nq === 0) old[0] = Math.max(0, s[SEEN]! - s[WARMUP]!);
-    calib = calibrationFromWholePast(old);
-  }
-  const bounds = nb > 0 ? read(nb) : createBounds();
+  const calib = read(CALIB_FLOATS);
   const weight = calib[CALIB_WEIGHT]!;
   if (!(weight >= 1 && weight < Infinity)) fail(`calibration weight ${weight}`);
   const grids = s[GRIDS]!;
@@ -449,7 +320,7 @@ export function loadAnomalyState(bytes: Uint8Array): AnomalyState {
   // The set keeps at least half its slots empty; a fuller one would make a lookup spin.
   if (used !== s[KEYS] || used * 2 > nk) fail(`key table holds ${used} of ${nk} slots`);
   if (shiftBuckets(shift) !== DAY_TYPES * s[HOURS]!) fail("shift view size disagrees with hours");
-  return { s, profile, ctx, warm, keys, born, runs, jumps, shift, calib, bounds };
+  return { s, profile, ctx, warm, keys, born, runs, jumps, shift, calib };
 }
 
 /** Live counters of a state, for health and tests. */

@@ -14,9 +14,7 @@
  *   change), so a frozen exporter is seen: a run of 7 samples or more scores the tail probability
  *   of runs that long among the channel's finished runs, -log2((longer + 1) / (runs + 2)) bits,
  *   less 5 on a channel where more than 1% of runs last a sample or more (counts, coarse
- *   readings: runs there are ordinary, and only one longer than 1 run in 1,024 scores); a run
- *   at a bound the channel keeps coming back to (a gauge pinned at its ceiling) is judged among
- *   its stays there (_bounds.ts);
+ *   readings: runs there are ordinary, and only one longer than 1 run in 1,024 scores);
  * - jump: an increment beyond the increment bins' range (measured against the larger of the recent
  *   and the very recent mean absolute change, so a switch to a wilder regime is not a run of
  *   jumps, and on a count channel against one count at least, its resolution) scores the tail
@@ -47,7 +45,7 @@
  * and the sample's surprise is the largest of it, the flat run's, the jump's and the shift's
  * (bits of a rare event). The raw score is that surprise divided by `full_score_bits` (capped at
  * 1), and 1 when the value leaves the range seen so far by more than `spatial_tolerance` of that
- * range and its expected value by more than RANGE_EXPECTED_SIGMAS sds of that predictor's errors.
+ * range (HTM's spatial anomaly rule in its NAB detector).
  * Calibration (_calibration.ts): the published score is the raw score capped by how often the
  * channel's own raw scores have recently risen that high (an empirical tail over a span of 8,192
  * samples), so that no channel rises to a threshold
@@ -106,7 +104,6 @@ import { stepShift } from "./_shift.ts";
 import { seasonless } from "./_season.ts";
 import { calibrate } from "./_calibration.ts";
 import { WALK_ALPHA, WALK_LEAVE, walkYoungShare } from "./_walk.ts";
-import { BOUND_BOTTOM, boundRunBits, boundStays, extendBounds, recordBoundRun } from "./_bounds.ts";
 import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount, poissonPointBits } from "./_counts.ts";
 import { addChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
@@ -124,14 +121,6 @@ const DAY_US = 86_400_000_000;
  */
 const GROWING_US = 7 * DAY_US;
 const SIGMA_PER_MAE = 1.2533141373155003; // sqrt(pi / 2): sigma over mean absolute error, Gaussian
-/**
- * A value beyond the range seen scores 1 outright only if it also departs from its expected value
- * by more than this many standard deviations of that predictor's errors (the three-sigma rule, the
- * band's default half-width: fixed here, so that widening the band on display changes no score).
- * Inside it, the forecast expected the value (a young channel's first daily peak above the range
- * of its first hours, a trend's new high): it is scored by its views (issue 30, fifteenth round).
- */
-const RANGE_EXPECTED_SIGMAS = 3;
 const LEVEL_ALPHA = 0.1;
 const ERROR_ALPHA = 0.02;
 const PROFILE_ALPHA_MIN = 0.1;
@@ -144,8 +133,6 @@ const INCREMENT_FAST_ALPHA = 0.1;
 const FLAT_SHARE_MAX = 0.01;
 /** Bits a run's tail probability must exceed on a channel whose value often stays put. */
 const FLAT_FREE_BITS = 5;
-/** The flat-run view's rule for where staying put is ordinary, for the bounds' record. */
-const FLAT_ORDINARY = { shareMax: FLAT_SHARE_MAX, freeBits: FLAT_FREE_BITS } as const;
 /** Flat runs score from this bin on (3: runs of 7 samples or more). */
 const FLAT_BIN_MIN = 3;
 /** Bits a jump's tail probability must exceed before it scores (see the module comment). */
@@ -181,7 +168,7 @@ export function stepAnomaly(
   let level = s[S.LEVEL]!, levelMae = s[S.LEVEL_MAE]!, errLevel = s[S.ERR_LEVEL]!;
   let errProfile = s[S.ERR_PROFILE]!;
   let lastExpected = s[S.LAST_EXPECTED]!, lastSpread = s[S.LAST_SPREAD]!; // issue 33: a half-width
-  const runs = st.runs, jumps = st.jumps, calib = st.calib, bounds = st.bounds;
+  const runs = st.runs, jumps = st.jumps, calib = st.calib;
   let run = s[S.RUN]!,
     incMad = s[S.INC_MAD]!,
     incMadFast = s[S.INC_MAD_FAST]!,
@@ -299,22 +286,10 @@ export function stepAnomaly(
       if (b >= FLAT_BIN_MIN && seen >= warmup && runs[0]! * FLAT_SHARE_MAX >= 1) {
         runBits = -log2Fast((runs[b]! + 1) / (runs[0]! + 2));
         if (runs[1]! > FLAT_SHARE_MAX * runs[0]!) runBits -= FLAT_FREE_BITS;
-        // At a bound it keeps coming back to (a ceiling it is pinned at), a channel whose
-        // readings rarely repeat elsewhere: judged among its stays there (_bounds.ts).
-        const stays0 = runs[0]! - boundStays(bounds, 0), stays1 = runs[1]! - boundStays(bounds, 1);
-        if (stays1 <= FLAT_SHARE_MAX * stays0) {
-          const atBound = boundRunBits(bounds, x, b, FLAT_ORDINARY);
-          if (atBound < runBits) runBits = atBound;
-        }
       }
     } else if (seen > 0) {
       // A run ends (of 0 samples when the value moved twice in a row): count the bins it reached.
       for (let b = runBin(run); b >= 0; b--) runs[b] = runs[b]! + 1;
-      // Only a run at a bound is recorded: compared here, since a fractional number passed to a
-      // call the optimizer does not inline is allocated at each call (issue 33).
-      if (prev === bounds[0] || prev === bounds[BOUND_BOTTOM]) {
-        recordBoundRun(bounds, prev, runBin(run));
-      }
       run = 0;
     }
     // A jump: an increment beyond the increment bins' range scores its tail probability among
@@ -470,16 +445,13 @@ export function stepAnomaly(
       if (raw > 1) raw = 1;
       const span = rangeHi - rangeLo > 0 ? rangeHi - rangeLo : lvlW;
       const beyond = x > rangeHi ? x - rangeHi : rangeLo - x;
-      // A value beyond the range that departs from its expected value by no more than
-      // RANGE_EXPECTED_SIGMAS of the predictor's sds is one the forecast expected; within
-      // settle_hours of an incident, one that departs by no more than the incident's sample did is
-      // that change meeting the old range's edge (a shift up, at its next daily peak): both are
-      // scored by their views, not 1. So is a count whose Poisson tail at the expected value is
-      // short of a full score's bits.
+      // Within settle_hours of an incident, a value beyond the range that departs from its
+      // expected value by no more than the incident's sample did is that change meeting the old
+      // range's edge (a shift up, at its next daily peak): it is scored by its views, not 1. So is
+      // a count whose Poisson tail at the expected value is short of a full score's bits.
       const departs = x > exp ? x - exp : exp - x;
       if (
         !walk && beyond > tol * span && countBits >= fullBits &&
-        departs > RANGE_EXPECTED_SIGMAS * SIGMA_PER_MAE * mae &&
         (ti - lastAlarm >= settleUs || departs > lastAlarmSize)
       ) raw = 1, view = VIEW.range;
       // Calibration: the score may not claim more than the channel's own record of rises to it
@@ -517,7 +489,6 @@ export function stepAnomaly(
     }
 
     // Learn.
-    if (x < rangeLo || x > rangeHi) extendBounds(bounds, x, rangeLo, rangeHi);
     if (x < rangeLo) rangeLo = x;
     if (x > rangeHi) rangeHi = x;
     if (seen === 0) {

@@ -5,6 +5,7 @@
  * configured threshold, naming the view that scored its sample (see kernel.ts for the detector,
  * _views.ts for the views, machine.ts for the incident rules).
  */
+import { ANOMALY_FINDING } from "../../protocol/mod.ts";
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import { type ActorDefinition, anomalyColumnsFrame } from "../../protocol/mod.ts";
 import { type AnomalyConfig, defaultAnomalyConfig, parseAnomalyConfig } from "./config.ts";
@@ -89,7 +90,8 @@ export function anomalyColumns(
 /** The anomaly actor kind. */
 export const anomalyActor: ActorDefinition<AnomalyState, AnomalyConfig, AnomalyResult> = {
   kind: "anomaly",
-  version: 20,
+  findings: [ANOMALY_FINDING],
+  version: 21,
   defaultConfig: defaultAnomalyConfig,
   parseConfig: parseAnomalyConfig,
   route: (channel) => [channel],

@@ -7,6 +7,7 @@
  * from the configuration: explicit channel lists or prefixes (config.ts); with none configured
  * every channel is in group `all`.
  */
+import { COHERENCE_FINDING } from "../../protocol/mod.ts";
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";
 import {
@@ -105,6 +106,7 @@ export function describeCoherence(s: CoherenceState): Record<string, unknown> {
 /** The coherence actor kind. */
 export const coherenceActor: ActorDefinition<CoherenceState, CoherenceConfig, CoherenceResult> = {
   kind: "coherence",
+  findings: [COHERENCE_FINDING],
   // 2: the kernel judges the phase per bar and the machine announces every change (format 2).
   // 3: a new phase must hold change_for_bars bars in a row (format 3).
   // 4: the baseline is held during an episode, for at most its long half-life (format 4).

@@ -6,6 +6,7 @@
  * the most probable run length (`run_length`). See kernel.ts for the detector and machine.ts for
  * the lifecycle.
  */
+import { COLLAPSE_FINDING } from "../../protocol/mod.ts";
 import type { ColumnsFrame, SampleFrame } from "../../protocol/mod.ts";
 import type { ActorDefinition } from "../../protocol/mod.ts";
 import { type CollapseConfig, defaultCollapseConfig, parseCollapseConfig } from "./config.ts";
@@ -80,6 +81,7 @@ export function collapseColumns(
 /** The collapse actor kind. */
 export const collapseActor: ActorDefinition<CollapseState, CollapseConfig, CollapseResult> = {
   kind: "collapse",
+  findings: [COLLAPSE_FINDING],
   // 2: regimes hold a line (level and slope), state format 3, the phase decided per sample.
   // 3: a channel season and prewhitening for correlated noise, state format 4.
   // 4: the season's warm-up (no change counted until one period is seen), state format 5.

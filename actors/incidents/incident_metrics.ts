@@ -5,7 +5,7 @@
  * (pending: opened; firing: fired; resolved). Read from the stage when scraped.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
-import { INCIDENT_KINDS } from "../../protocol/mod.ts";
+import { findingKinds } from "../../protocol/mod.ts";
 import type { IncidentStage } from "./incident_stage.ts";
 
 /** Registers the stage's metrics on `registry`; returns a function that removes them. */
@@ -16,7 +16,7 @@ export function registerIncidentMetrics(registry: Registry, stage: IncidentStage
     labelNames: ["state", "kind"] as const,
     registers: [registry],
     collect() {
-      for (const kind of INCIDENT_KINDS) {
+      for (const { type: kind } of findingKinds()) {
         for (const state of ["pending", "firing"]) {
           this.set({ state, kind }, 0);
         }
@@ -34,7 +34,7 @@ export function registerIncidentMetrics(registry: Registry, stage: IncidentStage
     registers: [registry],
     collect() {
       this.reset();
-      for (const kind of INCIDENT_KINDS) {
+      for (const { type: kind } of findingKinds()) {
         const c = stage.counts().get(kind) ?? { opened: 0, fired: 0, resolved: 0 };
         this.inc({ state: "pending", kind }, c.opened);
         this.inc({ state: "firing", kind }, c.fired);

@@ -26,16 +26,17 @@ import {
   encodeIncident,
   encodeIncidentControlAnswer,
   encodeIncidentList,
-  findingSeverity,
+  findingActors,
+  findingFacts,
+  findingKindOf,
   type Incident,
-  INCIDENT_KINDS,
   type IncidentControlAnswer,
   incidentControlSubject,
   type IncidentKind,
   incidentListSubject,
   incidentSubject,
-  isIncidentKind,
   outPattern,
+  ProtocolError,
 } from "../../protocol/mod.ts";
 import { deadLetterOf, publishDeadLetter } from "../runtime/mod.ts";
 import type { IncidentConfig } from "./config.ts";
@@ -100,19 +101,22 @@ export function readIncidentFinding(data: Uint8Array): IncidentFinding | undefin
   } catch {
     return undefined; // not an event of ours: the host that took it names bad messages
   }
-  if (!isIncidentKind(env.type)) return undefined;
+  if (findingKindOf(env.type) === undefined) return undefined;
   const event = incidentEventOf(env.type, env.body);
-  const channel = event.kind === "coherence" ? event.body.group : event.body.channel;
-  return findingOfEvent({ id: env.id, channel, ts_us: env.ts }, event);
+  return findingOfEvent({ id: env.id, ts_us: env.ts }, event);
 }
 
 /** An event of a kind that opens incidents, with its decoded body. */
 export type IncidentEvent =
   | { kind: "anomaly"; body: AnomalyBody }
   | { kind: "collapse"; body: CollapseBody }
-  | { kind: "coherence"; body: CoherenceBody };
+  | { kind: "coherence"; body: CoherenceBody }
+  | { kind: string; body: Record<string, unknown> };
 
-/** The event of `kind` whose body is `body`, every field checked (a ProtocolError otherwise). */
+/**
+ * The event of `kind` whose body is `body`, checked (a ProtocolError otherwise): every field of
+ * the events troupe's wire defines, the measure of any other registered kind of finding.
+ */
 export function incidentEventOf(kind: IncidentKind, body: unknown): IncidentEvent {
   switch (kind) {
     case "anomaly":
@@ -122,29 +126,40 @@ export function incidentEventOf(kind: IncidentKind, body: unknown): IncidentEven
     case "coherence":
       return { kind, body: decodeCoherenceBody(body) };
   }
+  const spec = findingKindOf(kind);
+  if (spec === undefined) {
+    throw new ProtocolError("value", `Cannot read a ${kind} finding: no kind declares it`);
+  }
+  findingFacts(spec, body); // throws naming the field
+  return { kind, body: body as Record<string, unknown> };
 }
 
 /**
  * The kernel's finding of an event of `kind` with `body`: its severity on the kind's scale,
- * whether it may open an incident (a coherence group's return to `normal` may not), whether it
+ * whether it may open an incident (an episode's return to its quiet value may not), whether it
  * starts an episode that holds its incident open (a group turning coherent or fragmented), and the
- * moment it is about (a collapse's change time).
+ * moment it is about (a collapse's change time): each as the kind of finding declares.
  */
 export function findingOfEvent(
-  head: Omit<IncidentFinding, "severity" | "opens" | "ongoing" | "kind">,
+  head: Omit<IncidentFinding, "severity" | "opens" | "ongoing" | "kind" | "channel"> & {
+    channel?: string;
+  },
   event: IncidentEvent,
 ): IncidentFinding {
+  const spec = findingKindOf(event.kind);
+  if (spec === undefined) {
+    throw new ProtocolError("value", `Cannot read a ${event.kind} finding: no kind declares it`);
+  }
+  const facts = findingFacts(spec, event.body);
   const f: IncidentFinding = {
     ...head,
+    channel: facts.channel,
     kind: event.kind,
-    severity: findingSeverity(event.kind, event.body),
+    severity: facts.severity,
   };
-  if (event.kind === "coherence") {
-    if (event.body.state === "normal") f.opens = false;
-    else f.ongoing = true;
-  }
-  // A collapse is about the moment its change began, confirmed some samples later.
-  if (event.kind === "collapse") f.at_us = event.body.change_ts;
+  if (facts.quiet === true) f.opens = false;
+  else if (facts.quiet === false) f.ongoing = true;
+  if (facts.at_us !== undefined) f.at_us = facts.at_us;
   return f;
 }
 
@@ -378,7 +393,7 @@ export function runIncidentStage(
     new IncidentStage({ ...options, publish: (s, d) => bus.publish(s, d) });
   const record = options.record;
   let answers = 0, badBodies = 0;
-  const kinds = options.findings === false ? [] : INCIDENT_KINDS;
+  const kinds = options.findings === false ? [] : findingActors();
   const subs: BusSubscription[] = kinds.map((kind) =>
     bus.subscribe(outPattern(kind), (m) => {
       let f: IncidentFinding | undefined;

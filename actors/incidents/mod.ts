@@ -68,13 +68,4 @@ export {
   RESOLVED_KEPT_MAX,
   runIncidentStage,
 } from "./incident_stage.ts";
-export {
-  findingSeverity,
-  INCIDENT_KINDS,
-  type IncidentKind,
-  isIncidentKind,
-  measureOf,
-  SEVERITY_EDGES,
-  SEVERITY_MEASURE,
-  severityOf,
-} from "../../protocol/mod.ts";
+export { findingSeverity, type IncidentKind, isIncidentKind } from "../../protocol/mod.ts";

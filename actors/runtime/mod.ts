@@ -118,6 +118,7 @@ export { askControl, type AskControlOptions } from "./control/mod.ts";
 export { requestAll, type RequestAllOptions } from "./transport/mod.ts";
 export { MemoryJournal } from "./journal/mod.ts";
 export type { Snapshot, SnapshotStore } from "./snapshots/mod.ts";
+export { decodeSnapshot, encodeSnapshot } from "./snapshots/mod.ts";
 export { FileSnapshotStore } from "./snapshots/mod.ts";
 export { KvSnapshotStore } from "./snapshots/mod.ts";
 export { MemorySnapshotStore } from "./snapshots/mod.ts";

@@ -11,6 +11,7 @@
  * so replay sees it too.
  */
 import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { kindsOption } from "../host_kinds.ts";
 import {
   answeredByAddressee,
   askControl,
@@ -23,6 +24,7 @@ import {
 import {
   type BusMessage,
   BusRequestError,
+  ConfigError,
   ctlSubject,
   encodeEnvelope,
   ProtocolError,
@@ -42,7 +44,8 @@ export const command: Command = {
   name: "ctl",
   summary: "change an actor kind's configuration at run time",
   takesArguments: true,
-  usage: "KIND [--key KEY] --set FIELD=VALUE [--set FIELD=VALUE ...] [--nats URL] [--timeout MS]",
+  usage: "KIND [--key KEY] --set FIELD=VALUE [--set FIELD=VALUE ...] [--kinds MODULES] " +
+    "[--nats URL] [--timeout MS]",
   options: {
     key: {
       type: "string",
@@ -56,6 +59,13 @@ export const command: Command = {
       multiple: true,
       help: "A field to change (required, repeatable); VALUE is read as a number, true/false, " +
         "null or JSON where it looks like one, else as text",
+    },
+    kinds: {
+      type: "string",
+      arg: "MODULES",
+      help: "Modules of your own kinds (paths or packages, comma-separated): KIND may be one of " +
+        "theirs, and the change is checked against its schema here too",
+      defaultText: "troupe's own kinds only",
     },
     nats: NATS_OPTION,
     timeout: {
@@ -75,7 +85,19 @@ and printed as one line, the instances summed and the hosts named.
 Exit codes: 0 every answering host accepted the change, 1 one refused it (the reason is printed)
 or no host answered, 2 a usage error.`,
   async run(args) {
-    const { kind, key, body } = parseCtl(args);
+    const kinds = await kindsOption(str(args, "kinds"));
+    const { kind, key, body } = parseCtl(args, kinds.registry);
+    // A user's kind's change is checked here too, against its schema (a host checks it again,
+    // over the configuration it holds, as it checks troupe's own kinds').
+    const def = kinds.registry[kind]!;
+    if (!(kind in ACTOR_KINDS)) {
+      try {
+        def.parseConfig(body, def.defaultConfig, `ctl.${kind}`);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message);
+        throw err;
+      }
+    }
     const timeout = num(args, "timeout");
     const nats = resolveNatsUrl(str(args, "nats"));
     let subject: string;
@@ -157,13 +179,16 @@ function reportAnswers(replies: BusMessage[], kind: string, what: string): numbe
 /** The kind, the key and the fields to change; throws UsageError naming what is wrong. */
 export function parseCtl(
   args: ParsedArgs,
+  registry: Readonly<Record<string, unknown>> = ACTOR_KINDS,
 ): { kind: string; key: string | undefined; body: Record<string, unknown> } {
   const [kind, ...extra] = args.positionals;
   if (kind === undefined) throw new UsageError("Name the actor kind: troupe ctl KIND --set F=V");
   if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}"`);
-  if (!(kind in ACTOR_KINDS)) {
+  if (!(kind in registry)) {
     throw new UsageError(
-      `Unknown actor kind "${kind}"; the kinds are ${Object.keys(ACTOR_KINDS).join(", ")}`,
+      `Unknown actor kind "${kind}"; the kinds are ${
+        Object.keys(registry).join(", ")
+      } (a kind of your own: --kinds MODULE)`,
     );
   }
   const sets = (args.values.set ?? []) as string[];

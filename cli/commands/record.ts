@@ -91,7 +91,7 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     let config: Record<string, unknown> | null = null;
     if (configPath !== undefined) {
       try {
-        const c = loadHostConfig(configPath);
+        const { config: c } = await loadHostConfig(configPath);
         // The incident stage's settings too, so that a replay makes the same incidents.
         config = { actors: c.actors, limits: c.limits, incidents: incidentConfigOf(c) };
       } catch (err) {

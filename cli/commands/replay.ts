@@ -6,7 +6,6 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ConfigError } from "../../protocol/mod.ts";
 import {
@@ -23,6 +22,8 @@ import {
   THREADS_MAX,
 } from "../../sim/mod.ts";
 import { replaySessions, type SessionReplayResult } from "../../collab/mod.ts";
+import { type HostKinds, kindsOption } from "../host_kinds.ts";
+import { kindsModuleUrl } from "../kinds_module_file.ts";
 import {
   type Command,
   EXIT_FAILURE,
@@ -44,7 +45,7 @@ export const command: Command = {
   usage:
     "FILE [--speed 1|10|max] [--from T] [--to T] [--verify [--accept-unclosed]] [--nats URL] " +
     "[--inspect KIND/KEY] " +
-    "[--actors LIST] [--config FILE] [--threads N] [--json]",
+    "[--actors LIST] [--kinds MODULES] [--config FILE] [--threads N] [--json]",
   options: {
     speed: {
       type: "string",
@@ -92,6 +93,12 @@ export const command: Command = {
       help: "Actor kinds to run, comma-separated",
       defaultText: "the recording's",
     },
+    kinds: {
+      type: "string",
+      arg: "MODULES",
+      help: "Modules of your own kinds (paths or packages, comma-separated), beside troupe's own",
+      defaultText: "troupe's own kinds only",
+    },
     config: {
       type: "string",
       arg: "FILE",
@@ -122,7 +129,7 @@ and lists the events (incidents) that appeared and disappeared with the new sett
 Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
   runRaw: (argv) => runParsed(command, joinNegativeValues(argv)),
   async run(args) {
-    const a = replayArgs(args);
+    const a = await replayArgs(args);
     let reader: RecordingReader;
     try {
       reader = await RecordingReader.open(a.path);
@@ -180,10 +187,11 @@ interface ReplayArgs {
   actors: string[] | undefined;
   configPath: string | undefined;
   config: Record<string, unknown> | undefined;
+  kinds: HostKinds;
 }
 
 /** The arguments, each checked: a bad one is a UsageError naming it and its value. */
-function replayArgs(args: ParsedArgs): ReplayArgs {
+async function replayArgs(args: ParsedArgs): Promise<ReplayArgs> {
   const [path, ...extra] = args.positionals;
   if (path === undefined) throw new UsageError("A recording FILE is required");
   if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}"`);
@@ -199,7 +207,8 @@ function replayArgs(args: ParsedArgs): ReplayArgs {
     throw new UsageError("Option --threads runs the actors in this process: drop --nats");
   }
   const actors = str(args, "actors")?.split(",").map((s) => s.trim()).filter(Boolean);
-  checkKinds(actors, inspect);
+  const kinds = await kindsOption(str(args, "kinds"));
+  checkKinds(actors, inspect, kinds.registry);
   const configPath = str(args, "config");
   const config = configPath === undefined ? undefined : readActorConfig(configPath);
   return {
@@ -214,6 +223,7 @@ function replayArgs(args: ParsedArgs): ReplayArgs {
     actors,
     configPath,
     config,
+    kinds,
   };
 }
 
@@ -237,6 +247,7 @@ function parseInspect(
 function checkKinds(
   actors: string[] | undefined,
   inspect: { kind: string } | undefined,
+  registry: Readonly<Record<string, unknown>>,
 ): void {
   for (
     const [option, kind] of [
@@ -244,10 +255,10 @@ function checkKinds(
       ...(inspect ? [["inspect", inspect.kind] as const] : []),
     ]
   ) {
-    if (!(kind in ACTOR_KINDS)) {
+    if (!(kind in registry)) {
       throw new UsageError(
         `Option --${option} names unknown actor kind "${kind}"; the kinds are ${
-          Object.keys(ACTOR_KINDS).join(", ")
+          Object.keys(registry).join(", ")
         }`,
       );
     }
@@ -312,6 +323,10 @@ function replayOptions(
   if (actors) options.actors = actors;
   if (config) options.config = config;
   if (threads !== undefined) options.threads = threads;
+  if (a.kinds.modules.length > 0) {
+    options.registry = a.kinds.registry;
+    options.registryModule = kindsModuleUrl(a.kinds);
+  }
   return { options, whatIf };
 }
 

@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { ACTOR_KINDS, ACTOR_KINDS_MODULE } from "../../actors/mod.ts";
+import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { kindsModuleUrl } from "../kinds_module_file.ts";
 import {
   checkNatsUrl,
   defaultThreads,
@@ -43,10 +44,28 @@ import {
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
 import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
+import {
+  BUILT_IN_KINDS,
+  configDir,
+  type HostKinds,
+  hostKinds,
+  kindSpecsOf,
+} from "../host_kinds.ts";
 
-/** Reads and parses a host config file; a mistake is reported with the path and the field. */
-export function loadHostConfig(path: string | undefined): HostConfig {
-  if (path === undefined) return parseHostConfig({}, ACTOR_KINDS);
+/** A host's configuration and the kinds it runs (troupe's own and those its `kinds` name). */
+export interface HostSetup {
+  config: HostConfig;
+  kinds: HostKinds;
+}
+
+/**
+ * Reads and parses a host config file, loading the kind modules it names (paths from the file's
+ * folder); a mistake is reported with the path and the field.
+ */
+export async function loadHostConfig(path: string | undefined): Promise<HostSetup> {
+  if (path === undefined) {
+    return { config: parseHostConfig({}, ACTOR_KINDS), kinds: BUILT_IN_KINDS };
+  }
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -59,10 +78,11 @@ export function loadHostConfig(path: string | undefined): HostConfig {
   } catch (err) {
     throw new ConfigError("", `Config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  const config = parseHostConfig(raw, ACTOR_KINDS);
+  const kinds = await hostKinds(kindSpecsOf(raw), configDir(path));
+  const config = parseHostConfig(raw, kinds.registry);
   incidentConfigOf(config); // fail early: the stage starts only on partition 0's host
   alertingConfigOf(config);
-  return config;
+  return { config, kinds };
 }
 
 export const command: Command = {
@@ -133,8 +153,9 @@ Examples:
   troupe run --config host.json --http-port 9465
   troupe run --nats nats://127.0.0.1:4222 --data-dir .troupe/host-2 --http-port 0`,
   async run(args) {
-    const config = readRunConfig(args);
-    if (config === undefined) return EXIT_USAGE;
+    const setup = await readRunConfig(args);
+    if (setup === undefined) return EXIT_USAGE;
+    const { config, kinds } = setup;
     applyRunOptions(config, args);
     if (config.partitions.leases) {
       const why = leasesUnsupported(config);
@@ -142,7 +163,7 @@ Examples:
         return await runLeased({
           ...config,
           partitions: { ...config.partitions, leases: config.partitions.leases },
-        });
+        }, kinds);
       }
       keepAllPartitions(config, why);
     }
@@ -150,16 +171,16 @@ Examples:
     if (threads > 1) {
       const why = threadsUnsupported(config);
       if (why !== undefined) throw new UsageError(`Option --threads ${threads}: ${why}`);
-      return await runThreaded(config, threads);
+      return await runThreaded(config, threads, kinds);
     }
-    return await runHost(config);
+    return await runHost(config, kinds);
   },
 };
 
 /** The host's configuration from `--config`, or undefined when it is wrong (said on stderr). */
-function readRunConfig(args: ParsedArgs): HostConfig | undefined {
+async function readRunConfig(args: ParsedArgs): Promise<HostSetup | undefined> {
   try {
-    return loadHostConfig(str(args, "config"));
+    return await loadHostConfig(str(args, "config"));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const where = str(args, "config");
@@ -218,10 +239,10 @@ function keepAllPartitions(config: HostConfig, why: string): void {
  * Runs a host in this thread, with the scan service and, on partition 0's host, the incident
  * stage, until a signal or its fatal error.
  */
-async function runHost(config: HostConfig): Promise<number> {
+async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
   let launched: LaunchedHost;
   try {
-    launched = await launchHost(config, ACTOR_KINDS, { service: scanHostService() });
+    launched = await launchHost(config, kinds.registry, { service: scanHostService() });
   } catch (err) {
     console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
     return EXIT_FAILURE;
@@ -237,7 +258,7 @@ async function runHost(config: HostConfig): Promise<number> {
     await closeWithin(launched, CLOSE_TIMEOUT_MS);
     return EXIT_FAILURE;
   }
-  console.log(runningLine(config, launched.host.httpPort));
+  console.log(runningLine(config, launched.host.httpPort, kinds));
   if (incidents) console.log(`troupe run: ${incidents.line}`);
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
@@ -265,8 +286,8 @@ async function runHost(config: HostConfig): Promise<number> {
 }
 
 /** The line that says the host runs: its kinds (and those off), bus, partitions and URLs. */
-function runningLine(config: HostConfig, port: number | undefined): string {
-  const off = Object.keys(ACTOR_KINDS).filter((k) => !(k in config.actors));
+function runningLine(config: HostConfig, port: number | undefined, kinds: HostKinds): string {
+  const off = Object.keys(kinds.registry).filter((k) => !(k in config.actors));
   return `troupe run: host ${config.host_id} running ${Object.keys(config.actors).join(", ")}${
     off.length ? ` (off: ${off.join(", ")})` : ""
   } on ${config.nats ?? "the in-process bus"}, partitions ${
@@ -281,11 +302,15 @@ function runningLine(config: HostConfig, port: number | undefined): string {
  * with bars, each thread runs a scan worker and thread 0 the scan API, on the host's port. On
  * partition 0's host the main thread runs the incident stage, as a one-thread host does.
  */
-async function runThreaded(config: HostConfig, threads: number): Promise<number> {
+async function runThreaded(
+  config: HostConfig,
+  threads: number,
+  kinds: HostKinds,
+): Promise<number> {
   let host: ThreadedHost;
   try {
     host = await ThreadedHost.start(config, threads, {
-      kinds: ACTOR_KINDS_MODULE,
+      kinds: kindsModuleUrl(kinds),
       scans: "bars" in config.actors,
     });
   } catch (err) {
@@ -337,10 +362,11 @@ async function runThreaded(config: HostConfig, threads: number): Promise<number>
 /** Runs a host that shares partitions by lease, until a signal hands them off. */
 async function runLeased(
   config: HostConfig & { partitions: { leases: LeaseSettings } },
+  kinds: HostKinds,
 ): Promise<number> {
   let launched: LeasedHost;
   try {
-    launched = await launchLeasedHost(config, ACTOR_KINDS);
+    launched = await launchLeasedHost(config, kinds.registry);
   } catch (err) {
     console.error(`troupe run: cannot start host ${config.host_id}: ${describeError(err)}`);
     return EXIT_FAILURE;

@@ -4,7 +4,7 @@
  * prints a summary; every failing seed comes with the exact command that reproduces it.
  * `--check-determinism` runs each seed twice and compares the traces. Exit 1 when any seed fails.
  */
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import process from "node:process";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
@@ -16,6 +16,7 @@ import {
   type SimStats,
   simulate,
 } from "../../sim/mod.ts";
+import { type HostKinds, kindsOption } from "../host_kinds.ts";
 import {
   type Command,
   duration,
@@ -111,6 +112,13 @@ export const command: Command = {
       help: "Actor kinds the hosts run, comma-separated",
       defaultText: `all (${Object.keys(ACTOR_KINDS).join(",")})`,
     },
+    kinds: {
+      type: "string",
+      arg: "MODULES",
+      help:
+        "Modules of your own kinds (paths or packages, comma-separated), run beside troupe's own",
+      defaultText: "troupe's own kinds only",
+    },
     "check-determinism": {
       type: "boolean",
       help: "Run every seed twice and fail it if the two traces differ",
@@ -155,7 +163,8 @@ Examples:
 };
 
 async function run(args: ParsedArgs): Promise<number> {
-  const o = readArgs(args);
+  const kinds = await kindsOption(str(args, "kinds"));
+  const o = readArgs(args, kinds);
   const started = performance.now();
   const outcomes: SeedOutcome[] = [];
   const progress = o.seeds.length > 1 ? new Progress(o.seeds.length) : undefined;
@@ -173,7 +182,7 @@ async function run(args: ParsedArgs): Promise<number> {
     const outcome = { result, nondeterministic };
     if (!passed(outcome)) failed++;
     outcomes.push(outcome);
-    if (o.tracePath !== undefined) writeFileSync(o.tracePath, result.trace.join("\n") + "\n");
+    if (o.tracePath !== undefined) writeTrace(o.tracePath, result.trace);
     progress?.update(outcomes.length, failed);
   }
   progress?.done();
@@ -195,7 +204,7 @@ interface CliOptions {
   json: boolean;
 }
 
-function readArgs(args: ParsedArgs): CliOptions {
+function readArgs(args: ParsedArgs, kinds: HostKinds): CliOptions {
   const hasSeed = given(args, "seed");
   const hasSeeds = given(args, "seeds");
   if (hasSeed && hasSeeds) throw new UsageError("Give --seed or --seeds, not both");
@@ -223,17 +232,20 @@ function readArgs(args: ParsedArgs): CliOptions {
   }
   const checkDeterminism = flag(args, "check-determinism");
   const actorList = str(args, "actors");
-  const actors = actorList === undefined ? undefined : actorList.split(",").map((k) => {
-    const def = ACTOR_KINDS[k.trim()];
-    if (!def) {
-      throw new UsageError(
-        `Option --actors names unknown kind "${k}"; known kinds: ${
-          Object.keys(ACTOR_KINDS).join(", ")
-        }`,
-      );
-    }
-    return def;
-  });
+  const registry = kinds.registry;
+  const actors = actorList === undefined
+    ? (kinds.modules.length > 0 ? Object.values(registry) : undefined)
+    : actorList.split(",").map((k) => {
+      const def = registry[k.trim()];
+      if (!def) {
+        throw new UsageError(
+          `Option --actors names unknown kind "${k}"; known kinds: ${
+            Object.keys(registry).join(", ")
+          }`,
+        );
+      }
+      return def;
+    });
   return {
     seeds,
     base: {
@@ -246,9 +258,9 @@ function readArgs(args: ParsedArgs): CliOptions {
       ...(actors === undefined ? {} : { actors }),
     },
     checkDeterminism,
-    // The lines are needed to name where two runs diverge, to write them out, and to show what
-    // led to a single seed's first violation.
-    keepTrace: checkDeterminism || tracePath !== undefined || seeds.length === 1,
+    // The lines are needed to name where two runs diverge and to write them out; what led to a
+    // single seed's first violation is kept either way (a run's lines grow with its duration).
+    keepTrace: checkDeterminism || tracePath !== undefined,
     tracePath,
     json: flag(args, "json"),
   };
@@ -256,6 +268,27 @@ function readArgs(args: ParsedArgs): CliOptions {
 
 function passed(o: SeedOutcome): boolean {
   return o.result.ok && o.nondeterministic === undefined;
+}
+
+/** Characters of trace written at a time: a long run's trace is never one string. */
+const TRACE_WRITE_CHARS = 1 << 20;
+
+/** Writes a trace's lines to `path`, each ended by a newline. */
+function writeTrace(path: string, trace: readonly string[]): void {
+  const fd = openSync(path, "w");
+  try {
+    let chunk = "";
+    for (const line of trace) {
+      chunk += line + "\n";
+      if (chunk.length >= TRACE_WRITE_CHARS) {
+        writeSync(fd, chunk);
+        chunk = "";
+      }
+    }
+    writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Where two traces of one seed part. */
@@ -332,9 +365,14 @@ function summaryText(o: CliOptions, outcomes: SeedOutcome[], elapsedS: number): 
     if (f.nondeterministic) lines.push(`  nondeterministic: ${f.nondeterministic}`);
     lines.push(`  reproduce: ${r.command}${o.checkDeterminism ? " --check-determinism" : ""}`);
     const at = r.trace.findIndex((l) => l.includes(" VIOLATION "));
-    if (outcomes.length === 1 && at >= 0) {
-      lines.push(`  the trace up to the first violation (all of it: --trace FILE):`);
-      for (const l of r.trace.slice(Math.max(0, at - 15), at + 1)) lines.push(`    ${l}`);
+    const excerpt = at >= 0 ? r.trace.slice(Math.max(0, at - 15), at + 1) : r.excerpt;
+    if (outcomes.length === 1 && excerpt.length > 0) {
+      lines.push(
+        at >= 0
+          ? `  the trace up to the first violation (all of it: --trace FILE):`
+          : `  the trace up to the first violation found as it happened (all of it: --trace FILE):`,
+      );
+      for (const l of excerpt) lines.push(`    ${l}`);
     }
   }
   if (failures.length > 50) lines.push(``, `... and ${failures.length - 50} more failing seeds`);

@@ -13,7 +13,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { ACTOR_KINDS } from "../../actors/mod.ts";
+import { type HostKinds, kindsOption } from "../host_kinds.ts";
 import { defaultIncidentConfig } from "../../actors/incidents/mod.ts";
 import { parseAlertingConfig } from "../../actors/alerting/mod.ts";
 import {
@@ -150,6 +150,13 @@ export const command: Command = {
         "was written by; 1 with --hosts, --journal jetstream or without nats-server",
       number: { min: 1, max: 64, integer: true },
     },
+    kinds: {
+      type: "string",
+      arg: "MODULES",
+      help:
+        "Modules of your own kinds (paths or packages, comma-separated), run beside troupe's own",
+      defaultText: "troupe's own kinds only",
+    },
     record: {
       type: "string",
       arg: "FILE",
@@ -267,6 +274,8 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
 
 /** troupe up's options, checked. */
 interface UpOptions {
+  /** The kinds the hosts run: troupe's own and those of --kinds. */
+  kinds: HostKinds;
   feedKind: "market" | "metrics";
   channels: number;
   rate: number;
@@ -314,6 +323,7 @@ async function upOptions(args: Parameters<Command["run"]>[0]): Promise<UpOptions
     );
   }
   return {
+    kinds: await kindsOption(str(args, "kinds")),
     feedKind,
     channels,
     rate,
@@ -386,7 +396,9 @@ function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: numbe
   // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
   // in one line when the feed starts.
   const demo = o.feedKind === "metrics" ? metricsActorConfigs() : demoActorConfigs(o.intervalUs);
-  config.actors = Object.fromEntries(Object.keys(ACTOR_KINDS).map((k) => [k, demo[k] ?? {}]));
+  config.actors = Object.fromEntries(
+    Object.keys(o.kinds.registry).map((k) => [k, demo[k] ?? {}]),
+  );
   config.accept_journal_loss = o.acceptJournalLoss;
   // Every channel of the synthetic feed is admitted, however many are asked for.
   config.limits.channels_max = Math.max(config.limits.channels_max, o.channels);
@@ -465,9 +477,14 @@ async function startHostsAndStage(
   // A recording holds the bus, not the host's clock ticks: recorded, the host makes none.
   const tickEveryMs = r.recorder ? 0 : undefined;
   try {
-    const hosts = { hosts: o.hosts, bus: r.nats ? undefined : r.bus, tickEveryMs };
+    const hosts = { hosts: o.hosts, bus: r.nats ? undefined : r.bus, tickEveryMs, kinds: o.kinds };
     launched = r.threads > 1
-      ? await launchThreadedUp(config, { threads: r.threads, bus: r.bus, tickEveryMs })
+      ? await launchThreadedUp(config, {
+        threads: r.threads,
+        bus: r.bus,
+        tickEveryMs,
+        kinds: o.kinds,
+      })
       : await launchUpHosts(config, hosts);
   } catch (err) {
     // One line naming the cause and the value (the port, the file, the other process id).

@@ -27,12 +27,7 @@ import {
   type StreamSocketConstructor,
   type StreamSubscription,
 } from "../../collab/mod.ts";
-import {
-  decodeIncident,
-  type Incident,
-  INCIDENT_KINDS,
-  incidentSubject,
-} from "../../protocol/mod.ts";
+import { decodeIncident, type Incident, incidentSubject } from "../../protocol/mod.ts";
 import {
   type Command,
   duration,
@@ -64,7 +59,7 @@ export const command: Command = {
     kinds: {
       type: "string",
       arg: "LIST",
-      help: `Kinds of finding, comma-separated; incidents are of ${INCIDENT_KINDS.join(", ")}`,
+      help: `Kinds of finding, comma-separated; incidents are of ${[...CHANNEL_KINDS].join(", ")}`,
       default: FINDING_KINDS.join(","),
     },
     channel: {
@@ -205,7 +200,7 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
 function subscriptionsOf(o: WatchOptions): StreamSubscription[] {
   const subs: StreamSubscription[] = [];
   if (!o.findings) {
-    const kinds = INCIDENT_KINDS.filter((k) => o.kinds.includes(k));
+    const kinds = [...CHANNEL_KINDS].filter((k) => o.kinds.includes(k));
     return kinds.length ? [{ subjects: kinds.map((k) => incidentSubject(k)) }] : [];
   }
   const byChannel = o.kinds.filter((k) => CHANNEL_KINDS.has(k)).map((k) => FINDING_SUBJECTS[k]);

@@ -108,7 +108,24 @@ interface SubjectState {
   replayed: Pending[];
   /** Outputs compared on this subject so far. */
   matched: number;
-  lastRecorded: Uint8Array | undefined;
+  /** The latest recorded outputs by a hash of their bytes, oldest first (RECENT_OUTPUTS_MAX). */
+  recent: Map<number, Uint8Array[]>;
+  recentCount: number;
+  recentOrder: number[];
+}
+
+/**
+ * Recorded outputs per subject remembered to recognise a repeat: a host restarted after a crash
+ * publishes again what it had published since its last acknowledged input, a few hundred outputs
+ * back at most, so a repeat is not only the output right before.
+ */
+const RECENT_OUTPUTS_MAX = 8192;
+
+/** FNV-1a over the bytes: a key to find earlier equal outputs (equality is then checked). */
+function bytesHash(data: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 /**
@@ -129,7 +146,14 @@ export class OutputComparator {
   #state(subject: string): SubjectState {
     let s = this.#subjects.get(subject);
     if (!s) {
-      s = { recorded: [], replayed: [], matched: 0, lastRecorded: undefined };
+      s = {
+        recorded: [],
+        replayed: [],
+        matched: 0,
+        recent: new Map(),
+        recentCount: 0,
+        recentOrder: [],
+      };
       this.#subjects.set(subject, s);
     }
     return s;
@@ -137,13 +161,15 @@ export class OutputComparator {
 
   recorded(subject: string, data: Uint8Array, index: number): void {
     const s = this.#state(subject);
-    // The recorder saw the same output twice (redelivery): its id is unique, so equal bytes repeat
-    // it.
-    if (s.lastRecorded && bytesEqual(s.lastRecorded, data)) {
+    // The recorder saw the same output twice (a redelivery, or a restarted host publishing again
+    // what it had published): its id is unique, so equal bytes repeat it.
+    const h = bytesHash(data);
+    const same = s.recent.get(h);
+    if (same?.some((d) => bytesEqual(d, data))) {
       this.#duplicates++;
       return;
     }
-    s.lastRecorded = data;
+    remember(s, h, data);
     const other = s.replayed.shift();
     if (other) this.#compare(subject, s, data, other.data);
     else {
@@ -327,4 +353,18 @@ function show(v: unknown): string {
   }
   const s = JSON.stringify(jsonable(v));
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** Adds a recorded output to its subject's recent ones, forgetting the oldest past the bound. */
+function remember(s: SubjectState, h: number, data: Uint8Array): void {
+  const list = s.recent.get(h);
+  if (list) list.push(data);
+  else s.recent.set(h, [data]);
+  s.recentOrder.push(h);
+  if (++s.recentCount <= RECENT_OUTPUTS_MAX) return;
+  const old = s.recentOrder.shift()!;
+  const olds = s.recent.get(old)!;
+  olds.shift();
+  if (olds.length === 0) s.recent.delete(old);
+  s.recentCount--;
 }

@@ -5,10 +5,11 @@
  * inputs replayed are still read (for `verify`). It keeps the replay's counters, outputs included
  * (the actors hand theirs to `onOutput` or `onCount`).
  */
-import { type IncidentConfig, IncidentStage, isIncidentKind } from "../../actors/incidents/mod.ts";
+import { type IncidentConfig, IncidentStage } from "../../actors/incidents/mod.ts";
 import {
   areaPrefix,
   decodeValue,
+  findingActors,
   INCIDENT_ACTOR,
   isIncidentControlSubject,
   SUBJECT_ROOT,
@@ -40,6 +41,8 @@ export interface InputSink {
 export interface ReplayReadingOptions {
   /** The kinds replayed: recorded outputs of others are not counted. */
   replayed: ReadonlySet<string>;
+  /** With `verify`: the kinds whose outputs are compared (of `replayed`; default all of them). */
+  compared?: ReadonlySet<string>;
   verify: boolean;
   fromUs: number;
   toUs: number;
@@ -134,7 +137,11 @@ export class ReplayReading {
     this.#stage = options.incidents === undefined
       ? undefined
       : new IncidentStage({ config: options.incidents, publish: this.#output });
+    this.#findingActors = new Set(findingActors());
   }
+
+  /** The actor kinds that declared findings: their outputs go through the incident stage. */
+  readonly #findingActors: ReadonlySet<string>;
 
   /** The kinds whose outputs this replay produces and compares: the actors' and `incident`. */
   static replayedKinds(kinds: readonly string[], incidents: boolean): Set<string> {
@@ -144,7 +151,7 @@ export class ReplayReading {
   /** An output the actors published (a finding also goes through the incident stage). */
   readonly onOutput = (subject: string, data: Uint8Array): void => {
     this.#output(subject, data);
-    if (this.#stage && isIncidentKind(kindOf(subject))) this.#stage.take(data);
+    if (this.#stage && this.#findingActors.has(kindOf(subject))) this.#stage.take(data);
   };
 
   readonly #output = (subject: string, data: Uint8Array): void => {
@@ -152,8 +159,13 @@ export class ReplayReading {
     this.outputs++;
     if (this.inRange) this.rangeOutputs++;
     this.#o.onOutput?.(subject, data);
-    if (this.#o.verify) this.cmp.replayed(subject, data);
+    if (this.#o.verify && this.#compares(subject)) this.cmp.replayed(subject, data);
   };
+
+  /** Whether `verify` compares the outputs on `subject`. */
+  #compares(subject: string): boolean {
+    return this.#o.compared === undefined || this.#o.compared.has(kindOf(subject));
+  }
 
   /** Outputs the actors published, counted only. */
   readonly onCount = (n: number): void => {
@@ -211,7 +223,7 @@ export class ReplayReading {
         } else if (area === "out") {
           if (!this.#o.replayed.has(kindOf(m.subject)) || this.#beforeStart(m)) continue;
           this.recordedOutputs++;
-          if (verify) this.#recorded(m);
+          if (verify && this.#compares(m.subject)) this.#recorded(m);
         } else if (area === "dlq") {
           this.dlqRecorded++;
         }
@@ -231,7 +243,7 @@ export class ReplayReading {
       const cause = envelopeField(m.data, "cause");
       if (cause !== undefined && this.#notReplayed.has(cause)) return;
       this.recordedOutputs++;
-      this.#recorded(m);
+      if (this.#compares(m.subject)) this.#recorded(m);
     }
   }
 

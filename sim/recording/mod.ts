@@ -56,5 +56,6 @@ export {
   THREADS_DEFAULT_MAX,
   THREADS_MAX,
   THREADS_MIN_FILE_BYTES,
+  type UncomparedKind,
 } from "./replay.ts";
 export { type Incident, type KindDiff, OutputDiff, type OutputDiffReport } from "./output_diff.ts";

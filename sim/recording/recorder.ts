@@ -8,6 +8,7 @@
  * as the file's start section before what it received meanwhile, so that the recording replays
  * from that state.
  */
+import { ACTOR_KINDS } from "../../actors/mod.ts";
 import { requestAll } from "../../actors/runtime/mod.ts";
 import {
   type Bus,
@@ -53,7 +54,10 @@ export interface CaptureOutcome {
 export interface RecorderOptions extends RecordingWriterOptions {
   /** The file to write (created or truncated). */
   path: string;
-  /** Header fields: source, bus, config, seed (subjects and times are filled in). */
+  /**
+   * Header fields: source, bus, config, seed (subjects and times are filled in; versions, when not
+   * given, are this troupe's kinds' versions).
+   */
   header: RecordingHeaderInit;
   /** Subject patterns to record, not overlapping. Default RECORDED_SUBJECTS: all but requests. */
   subjects?: readonly string[];
@@ -348,4 +352,11 @@ async function captureState(
   }
   if (parts.length === 0) return { start: undefined, notes };
   return { start: { takenUs: Math.round(clock.now()), parts }, notes };
+}
+
+/** Each actor kind's version in this troupe, for a recording's header. */
+function kindVersions(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [kind, def] of Object.entries(ACTOR_KINDS)) out[kind] = def.version;
+  return out;
 }

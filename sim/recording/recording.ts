@@ -25,6 +25,8 @@
  *                       seed        int | nil  the seed of the synthetic feed, when there was one
  *                       start_bytes int        bytes of the start section after the header (0 or
  *                                              absent: none; format 4)
+ *                       versions    map | nil  each actor kind's version where the recording was
+ *                                              made: { <kind>: int } (absent in older files)
  *                       (readers ignore keys they do not know)
  * start    start_bytes  the actors' state at the start of a recording begun mid-session, as
  *                       the hosts answered the recorder (see recording_start.ts)
@@ -139,6 +141,12 @@ export interface RecordingHeader {
   seed: number | null;
   /** Bytes of the start section after the header (0: none). */
   start_bytes: number;
+  /**
+   * Each actor kind's version (ActorDefinition.version) where the recording was made; null in a
+   * file written before recordings noted them. A replay compares only the outputs of kinds whose
+   * version is the one it runs.
+   */
+  versions: Record<string, number> | null;
 }
 
 /** The configuration of the recorded cluster. */
@@ -210,6 +218,7 @@ export function encodeRecordingHeader(
     config: init.config ?? null,
     seed: init.seed ?? null,
     ...(startBytes > 0 ? { start_bytes: startBytes } : {}),
+    versions: init.versions ?? null,
   });
   const out = new Uint8Array(RECORDING_PREFIX_BYTES + body.byteLength);
   const view = new DataView(out.buffer);
@@ -261,5 +270,16 @@ export function parseRecordingHeader(
     start_bytes: version >= RECORDING_START_FORMAT_VERSION && typeof m.start_bytes === "number"
       ? m.start_bytes
       : 0,
+    versions: versionsOf(m.versions),
   };
+}
+
+/** The header's `versions` map: kind names to integer versions; null when absent or not one. */
+function versionsOf(raw: unknown): Record<string, number> | null {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return null;
+  const out: Record<string, number> = {};
+  for (const [kind, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof v === "number" && Number.isInteger(v)) out[kind] = v;
+  }
+  return out;
 }

@@ -28,11 +28,17 @@ import { availableParallelism } from "node:os";
 import { ACTOR_KINDS } from "../../actors/mod.ts";
 import {
   type IncidentConfig,
+  isIncidentKind,
   parseIncidentConfig,
   recordedIncidentBase,
 } from "../../actors/incidents/mod.ts";
 import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
-import type { Bus, CapturedInstance, FrameLimits } from "../../protocol/mod.ts";
+import {
+  type Bus,
+  type CapturedInstance,
+  type FrameLimits,
+  INCIDENT_ACTOR,
+} from "../../protocol/mod.ts";
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
 import { startActors } from "./_replay_actors.ts";
 import {
@@ -144,6 +150,14 @@ export interface ReplayResult extends ReplayCounts {
   /** Worker threads the actors ran on; 0: in this thread (or in a live cluster). */
   threads: number;
   skippedKinds: string[];
+  /**
+   * Kinds run but not compared by `verify`, and why: the recording was made with another version
+   * of the kind (its outputs may differ by design), or its findings come from such a kind (the
+   * incident stage's).
+   */
+  uncompared: UncomparedKind[];
+  /** Whether the recording notes its kinds' versions (older files do not: all are compared). */
+  versionsNoted: boolean;
   deadLetters: { recorded: number; replayed: number };
   elapsedS: number;
   /** Recorded seconds replayed per second. */
@@ -170,6 +184,12 @@ export interface ReplayStart {
   missed: Array<{ stream: string; reason: string }>;
   /** Incident updates were not compared: the incident stage's state at the start is not held. */
   incidentsSkipped: boolean;
+}
+
+/** A kind whose outputs a replay did not compare, and why. */
+export interface UncomparedKind {
+  kind: string;
+  reason: string;
 }
 
 /** A replay that cannot be done as asked (unknown kind, inspect of a missing instance, ...). */
@@ -210,9 +230,13 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
     throw new ReplayError("Inspecting an actor needs the in-process replay (no live cluster)");
   }
   const started = start ? startOf(start, kinds.kinds, registry) : undefined;
+  // A recording begun mid-session holds no incident stage's state at its start: its incident
+  // updates are not made again nor compared (the result says so).
+  const incidents = options.bus || started ? undefined : incidentsOf(header);
+  const uncompared = uncomparedKinds(header, kinds.kinds, registry, incidents !== undefined);
   const reading = new ReplayReading(
     reader,
-    readingOptions(options, kinds.kinds, header, { speed, clock }, started),
+    readingOptions(options, kinds.kinds, incidents, uncompared, { speed, clock }, started),
   );
   const actors = await startActors({
     path,
@@ -253,6 +277,7 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
         incidentsSkipped: incidentsOf(header) !== undefined,
       },
       kinds,
+      uncompared,
       actors,
       found,
       elapsedS,
@@ -301,16 +326,18 @@ function startOf(
 function readingOptions(
   options: ReplayOptions,
   kinds: string[],
-  header: RecordingHeader,
+  incidents: IncidentConfig | undefined,
+  uncompared: readonly UncomparedKind[],
   pace: { speed: number; clock: Clock & Sleeper },
   started: { held: Map<string, ReadonlySet<string>> } | undefined,
 ): ConstructorParameters<typeof ReplayReading>[1] {
-  // A recording begun mid-session holds no incident stage's state at its start: its incident
-  // updates are not made again nor compared (the result says so).
-  const incidents = options.bus || started ? undefined : incidentsOf(header);
+  const replayed = ReplayReading.replayedKinds(kinds, incidents !== undefined);
+  const compared = new Set(replayed);
+  for (const u of uncompared) compared.delete(u.kind);
   return {
     ...(started ? { held: started.held } : {}),
-    replayed: ReplayReading.replayedKinds(kinds, incidents !== undefined),
+    replayed,
+    compared,
     ...(incidents ? { incidents } : {}),
     verify: options.verify ?? false,
     fromUs: options.fromUs ?? -Infinity,
@@ -322,6 +349,36 @@ function readingOptions(
     ...(options.onRecordedOutput ? { onRecordedOutput: options.onRecordedOutput } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
+}
+
+/**
+ * The kinds run whose outputs cannot be compared: those the recording notes another version of
+ * (a kind's version changes when its outputs' meaning does), and the incident stage's when its
+ * findings come from one of them. None for a recording that notes no versions.
+ */
+function uncomparedKinds(
+  header: RecordingHeader,
+  kinds: readonly string[],
+  registry: Readonly<Record<string, AnyActorDefinition>>,
+  incidents: boolean,
+): UncomparedKind[] {
+  const out: UncomparedKind[] = [];
+  const recorded = header.versions;
+  if (recorded === null) return out;
+  for (const kind of kinds) {
+    const was = recorded[kind], now = registry[kind]!.version;
+    if (was !== undefined && was !== now) {
+      out.push({ kind, reason: `recorded by version ${was}, this troupe runs version ${now}` });
+    }
+  }
+  const feeding = out.filter((u) => isIncidentKind(u.kind)).map((u) => u.kind);
+  if (incidents && feeding.length > 0) {
+    out.push({
+      kind: INCIDENT_ACTOR,
+      reason: `its findings come from ${feeding.join(", ")}, not compared`,
+    });
+  }
+  return out;
 }
 
 /**
@@ -346,6 +403,7 @@ function resultOf(
   done: {
     start: ReplayStart | undefined;
     kinds: Awaited<ReturnType<typeof kindsToReplay>>;
+    uncompared: UncomparedKind[];
     actors: Awaited<ReturnType<typeof startActors>>;
     found: ReplayResult["inspect"];
     elapsedS: number;
@@ -370,6 +428,8 @@ function resultOf(
     kinds: kinds.kinds,
     threads: actors.threads,
     skippedKinds: kinds.skippedKinds,
+    uncompared: done.uncompared,
+    versionsNoted: reader.header.versions !== null,
     ...r.counts(),
     deadLetters: { recorded: r.dlqRecorded, replayed: actors.deadLetters() },
     elapsedS,

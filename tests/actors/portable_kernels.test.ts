@@ -62,7 +62,7 @@ function checksum(
 
 const EXPECTED: Record<string, number> = {
   stats: 942779083,
-  anomaly: 1716617890,
+  anomaly: -792227697,
   collapse: 2038540830,
   coherence: -23373301,
 };

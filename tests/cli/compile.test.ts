@@ -40,7 +40,7 @@ nodeOnly("compiledMain() gives an up-to-date mirror whose modules import .js fil
   assert.ok(url, "a mirror was made");
   const main = fileURLToPath(url!);
   assert.ok(existsSync(main));
-  const host = main.replace(/cli[/\\]main\.js$/, "actors/runtime/host.js");
+  const host = main.replace(/cli[/\\]main\.js$/, "actors/runtime/host/host.js");
   const text = readFileSync(host, "utf8");
   assert.match(text, /from "\.\/[a-z_]+\.js"/);
   assert.not.match(text, /from "\.\.?\/[^"]*\.ts"/);

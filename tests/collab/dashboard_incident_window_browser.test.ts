@@ -189,6 +189,39 @@ test("a firing incident opens up to now, a resolved one over its span and a minu
   });
 });
 
+test("an alert's link (no token, the incident and its channel) opens the incident on its card", async () => {
+  let resolved: Opened;
+  await session(({ t0 }) => {
+    resolved = {
+      id: `anomaly-${t0 + 20 * S}-CH`,
+      state: "resolved",
+      first: t0 + 20 * S,
+      last: t0 + 50 * S,
+    };
+    return [resolved];
+  }, async (page) => {
+    // The page was opened with a token; an alert's generatorURL carries none.
+    const link = new URL("/", page.url());
+    link.search = new URLSearchParams({
+      session: "ops",
+      from: new Date(resolved.first / 1000).toISOString(),
+      to: new Date(resolved.last / 1000).toISOString(),
+      channels: "CH",
+      incident: resolved.id,
+    }).toString();
+    await page.goto(link.toString());
+    await page.waitForFunction(
+      (first) => {
+        const c = (globalThis as unknown as PageTroupe).troupe?.grid.chart("CH");
+        return c !== undefined && c.xRange().min === first;
+      },
+      resolved.first / S - 60,
+      { timeout: 20_000 },
+    );
+    assert.equal(await xRange(page), { min: resolved.first / S - 60, max: resolved.last / S + 60 });
+  });
+});
+
 test("overlapping incidents' labels sit in their bands, stacked, none over another", async () => {
   // Four firing incidents of CH 3 s apart, over one another (the s36 screenshot had two).
   const kinds: IncidentKind[] = ["anomaly", "collapse", "coherence", "anomaly"];

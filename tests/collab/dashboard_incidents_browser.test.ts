@@ -5,23 +5,33 @@
  * naming the field and value, and the silence one editor adds holds in another editor's view at
  * once, and the stage marks the incident's next update silenced; an ack shows in the other view; a
  * viewer sees the form read-only, no button it can press and "read-only", and a silence a viewer's
- * page writes anyway never reaches anyone.
+ * page writes anyway never reaches anyone. With Debian's Alertmanager here, the alert sender runs
+ * beside the stage: the incident reaches Alertmanager as an alert, and the silence set in the
+ * browser ends it there.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type * as Y from "yjs";
+import { parseAlertingConfig, runAlerting } from "../../actors/alerting/mod.ts";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { launchCollab } from "../../collab/mod.ts";
 import { encodeEventEnvelope, outSubject } from "../../protocol/mod.ts";
 import { haveBrowser, launchBrowser } from "../_support/browser.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
+import {
+  haveAlertmanager,
+  TestAlertmanager,
+  until,
+  WebhookReceiver,
+} from "../_support/alertmanager.ts";
 import { tokenFor, waitFor } from "./_support.ts";
 
 const NAME = "dashboard incidents panel in the browser";
 const run = haveBrowser(NAME) && haveNatsServer(NAME);
 const test = suite(NAME);
 const S = 1_000_000;
+const withAlertmanager = run && haveAlertmanager(`${NAME}: alerts`);
 
 interface PageTroupe {
   troupe: { link: { doc: Y.Doc } };
@@ -34,6 +44,15 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
   const stage = runIncidentStage(bus, { config: defaultIncidentConfig });
   const collab = await launchCollab({ dataDir: dir.path, nats: nats.url });
   const browser = await launchBrowser({ width: 1600, height: 1000 });
+  const hook = withAlertmanager ? await new WebhookReceiver().listen() : undefined;
+  const am = hook ? await TestAlertmanager.start(hook.url) : undefined;
+  const alerting = am
+    ? await runAlerting(bus, {
+      config: parseAlertingConfig({ alertmanagers: [am.url], resend_ms: 500 }),
+      incidents: [],
+      log: () => {},
+    })
+    : undefined;
   try {
     let n = 0;
     const finding = (channel: string, ts: number) =>
@@ -71,6 +90,10 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
     assert.match(text, /firing +anomaly +2 channels: SYM1, SYM2 {2}\[severity 5, \d+ findings\]/);
     const id = stage.stage.list()[0]!.id;
     assert.is(await ana.getAttribute(row, "data-id"), id);
+    if (am) {
+      await until(async () => (await am.alerts()).length === 1, 20_000, "the alert");
+      assert.is((await am.alerts())[0]!.annotations.incident_id, id);
+    }
     // The line as troupe watch prints it, id and all (finding_line_browser checks it equal), in at
     // most two rows of the list (long ids wrapped a row to 4-6), whole in the row's title.
     assert.match(text, id);
@@ -137,6 +160,8 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
     finding("SYM2", t1 + 5 * S);
     await bus.flush();
     await waitFor(() => stage.stage.list().some((i) => i.id === id && i.silenced), 20_000, "stage");
+    // The silence set in the browser ends the alert at Alertmanager (the incident still fires).
+    if (am) await until(async () => (await am.alerts()).length === 0, 20_000, "the alert to end");
 
     // Bo acknowledges; Ana sees it.
     await bo.click(`${row} button.ack`);
@@ -163,6 +188,9 @@ test("a silence one editor sets holds in another's view and at the stage; an ack
     assert.is.not(seen[0], "v1");
   } finally {
     await browser.cleanup();
+    await alerting?.stop();
+    await am?.cleanup();
+    await hook?.close();
     stage.stop();
     await collab.close();
     await bus.close();

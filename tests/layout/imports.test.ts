@@ -116,6 +116,8 @@ const COMPUTED_IMPORTS_ALLOWED = new Set([
   "cli/troupe.mjs: compiled",
   "sim/recording/_replay_worker.ts: data.registryModule",
   "actors/runtime/host/kinds_module.ts: href",
+  // The modules of a user's kinds a host's configuration names.
+  "actors/kind/load_kinds.ts: url",
 ]);
 
 /** The computed module specifiers of a file's dynamic imports (not a plain string literal). */

@@ -2,7 +2,10 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { throwsOn } from "../_support/throws_on.ts";
 import {
+  ANOMALY_FINDING,
   areaPattern,
+  COHERENCE_FINDING,
+  COLLAPSE_FINDING,
   ctlSubject,
   decodeIncidentControl,
   decodeIncidentControlAnswer,
@@ -17,11 +20,15 @@ import {
   parseSilenceMatchers,
   ProtocolError,
   RECORDED_SUBJECTS,
+  registerFindingKind,
   type Silence,
   silenceActive,
   silenceMatches,
   subjectMatches,
 } from "../../protocol/mod.ts";
+
+// The kinds of finding a host of troupe's own kinds knows (actors/ registers them there).
+for (const f of [ANOMALY_FINDING, COLLAPSE_FINDING, COHERENCE_FINDING]) registerFindingKind(f);
 
 const test = suite("silence");
 

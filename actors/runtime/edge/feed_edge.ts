@@ -19,6 +19,8 @@ import {
   type DecodedFrame,
   type FrameDecoder,
   type HostLimits,
+  STAGE,
+  type StageTrace,
   timeColumnIn,
 } from "../instances/mod.ts";
 import { SequenceGaps } from "./input_gaps.ts";
@@ -140,4 +142,14 @@ export class FeedEdge {
     }
     return decoded;
   }
+}
+
+/** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
+export function traceEdge(trace: StageTrace, input: EdgeInput | undefined): void {
+  if (input === undefined || input.targets.length !== 1) {
+    trace.drop();
+    return;
+  }
+  trace.sent(input.decoded.frame.channel, input.decoded.envelope.ts);
+  trace.mark(STAGE.edge);
 }

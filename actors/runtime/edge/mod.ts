@@ -11,7 +11,7 @@ export {
   reasonOf,
 } from "./dead_letter.ts";
 export { EdgeDecisions, type EdgeDecisionsOptions, edgeStream } from "./edge_decisions.ts";
-export { type EdgeInput, FeedEdge, type FeedEdgeParts } from "./feed_edge.ts";
+export { type EdgeInput, FeedEdge, type FeedEdgeParts, traceEdge } from "./feed_edge.ts";
 export { type InputGap, LOSS_REPORT_S, SequenceGaps } from "./input_gaps.ts";
 export { coreInput, type InputSource } from "./input_source.ts";
 export {

@@ -53,6 +53,7 @@ import {
   FeedEdge,
   type InputSource,
   reasonOf,
+  traceEdge,
 } from "../edge/mod.ts";
 import { closeServer, HostMetrics, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { HostNotices } from "./host_notices.ts";
@@ -76,7 +77,9 @@ import { partitionOf } from "./partition.ts";
 import { Recovery, type RecoveryHost, Snapshotter } from "../recovery/mod.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { SlotPump } from "./slot_pump.ts";
+import { publishOutputs } from "./publish_outputs.ts";
 import { Ticker } from "./ticker.ts";
+import { PeriodicRounds } from "./periodic_rounds.ts";
 import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
 import { answerStateCapture } from "./state_capture_answer.ts";
 
@@ -115,7 +118,7 @@ export class Host {
   #ctlSub: BusSubscription | undefined;
   /** State captures asked by a recorder started mid-session (state_capture_answer.ts). */
   #captureSub: BusSubscription | undefined;
-  #timer: unknown;
+  #rounds: PeriodicRounds | undefined;
   #http: Server | undefined;
   /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
   readonly #decisions: EdgeDecisions;
@@ -361,17 +364,8 @@ export class Host {
         this.#onFeed(msg, srcPos);
         if (held.waiting > 0) held.after(srcPos);
       }, resumeAfter);
-      const every = this.options.snapshotEveryMs ?? 5000;
-      const period = Math.min(every, 1000);
-      const tick = () => {
-        try {
-          this.#periodic();
-        } finally {
-          // Rescheduled whatever this round did: one failed round must not end the rounds.
-          if (!this.#closing) this.#timer = this.#timers.setTimeout(tick, period);
-        }
-      };
-      this.#timer = this.#timers.setTimeout(tick, period);
+      const period = Math.min(this.options.snapshotEveryMs ?? 5000, 1000);
+      this.#rounds = new PeriodicRounds(this.#timers, period, () => this.#periodic());
       this.#ticker.start();
       this.#ready = true;
     } catch (err) {
@@ -390,7 +384,7 @@ export class Host {
     if (this.options.control) await this.options.control.stop();
     this.#ctlSub?.unsubscribe();
     this.#captureSub?.unsubscribe();
-    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#rounds?.stop();
     this.#ticker.stop();
     // Let in-flight asynchronous appends finish.
     for (let i = 0; i < 200 && [...this.#slots.values()].some((s) => s.pumping); i++) {
@@ -526,23 +520,13 @@ export class Host {
       this.#decisions.deadLetter(srcPos, msg.subject, reasonOf(err));
       return;
     }
-    if (trace) this.#traceEdge(trace, input);
+    if (trace) traceEdge(trace, input);
     if (input === undefined) return;
     const { record, bytes, decoded } = input;
     const arrivedMs = performance.now();
     for (const [def, key] of input.targets) {
       this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
     }
-  }
-
-  /** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
-  #traceEdge(trace: StageTrace, input: EdgeInput | undefined): void {
-    if (input === undefined || input.targets.length !== 1) {
-      trace.drop();
-      return;
-    }
-    trace.sent(input.decoded.frame.channel, input.decoded.envelope.ts);
-    trace.mark(STAGE.edge);
   }
 
   #onCtl(msg: BusMessage): void {
@@ -608,18 +592,7 @@ export class Host {
   }
 
   #publish(outputs: Output[]): void {
-    for (const out of outputs) {
-      if (this.options.msgIdHeaders) {
-        this.#bus.publish(out.subject, out.data, { headers: { "Nats-Msg-Id": out.id } });
-      } else {
-        this.#bus.publish(out.subject, out.data);
-      }
-      // A finding again on its own subject, where the findings stream journals it: always with
-      // its id, so that the stream drops one published twice (a redelivered input's).
-      if (out.finding) {
-        this.#bus.publish(out.finding, out.data, { headers: { "Nats-Msg-Id": out.id } });
-      }
-    }
+    publishOutputs(this.#bus, outputs, this.options.msgIdHeaders === true);
   }
 
   // --- supervision (restarts.ts) ---------------------------------------------------------------

@@ -142,6 +142,8 @@ export function checkNatsUrl(value: string, field: string): string {
 }
 
 const TOP = [
+  // Modules of a user's kinds: read by the command, which hands the host their definitions.
+  "kinds",
   "host_id",
   "nats",
   "data_dir",

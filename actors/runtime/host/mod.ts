@@ -41,6 +41,8 @@ export {
 } from "./liveness.ts";
 export { Mailboxes, type MailboxParts } from "./mailboxes.ts";
 export { parsePartitions, partitionOf } from "./partition.ts";
+export { PeriodicRounds } from "./periodic_rounds.ts";
+export { publishOutputs } from "./publish_outputs.ts";
 export { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
 export { SlotPump, type SlotPumpParts } from "./slot_pump.ts";
 export { TICK_EVERY_MS, Ticker, type TickerOptions } from "./ticker.ts";

@@ -450,6 +450,7 @@ export class Recovery {
       if (record.kind === "void") voided.add(voidedRange(record));
       records.push({ pos: rec.pos, record });
     }
+    takeJournaledSources(slot, snap?.srcPos ?? 0, records, voided);
     let inst = snap ? ActorInstance.restore(slot.def, slot.key, snap) : undefined;
     for (const { pos, record } of records) {
       // Outputs of inputs applied before were published then; those of the input that failed
@@ -504,4 +505,23 @@ export class Recovery {
     slot.failures = [];
     slot.inputFailures.clear();
   }
+}
+
+/**
+ * Marks the source positions `slot`'s journal holds (past its snapshot at `snapSrc`) as taken,
+ * before they are folded: if the fold fails and the instance waits in backoff, a redelivery of
+ * one of them is a duplicate, not an input to journal a second time. A slot whose fold failed at
+ * start-up has taken nothing else yet. Voided positions are not taken: the input gives them again.
+ */
+function takeJournaledSources(
+  slot: Slot,
+  snapSrc: number,
+  records: ReadonlyArray<{ pos: number; record: InputRecord }>,
+  voided: VoidedPositions,
+): void {
+  let src = snapSrc;
+  for (const { pos, record } of records) {
+    if (record.srcPos > src && !voided.has(pos)) src = record.srcPos;
+  }
+  if (src > slot.srcPosMax) slot.srcPosMax = src;
 }

@@ -75,6 +75,11 @@ export class IncidentsPanel {
     this.render();
   }
 
+  /** The incident `id` as the panel holds it, if it does. */
+  get(id: string): Incident | undefined {
+    return this.#incidents.get(id);
+  }
+
   /** An update on `troupe.out.incident.<kind>`; anything else is passed over. */
   take(data: Uint8Array): void {
     let incident: Incident;

@@ -9,6 +9,7 @@ import { AnnotationsPanel } from "./annotations_panel.ts";
 import { ChartGrid } from "./chart_grid.ts";
 import { HistoryClient } from "./history_client.ts";
 import { RangePicker } from "./range_picker.ts";
+import { openAtAddress, pageOpening } from "./page_opening.ts";
 import { LayoutStore } from "./layout_store.ts";
 import { LayoutControls } from "./layout_controls.ts";
 import { UnitControls } from "./unit_controls.ts";
@@ -80,6 +81,8 @@ interface Views {
   incidents: IncidentsPanel;
   router: LiveRouter;
   focused(): string | undefined;
+  /** Opens `channel` at `tMs`, at `incident` when given, as a click on it does. */
+  open(channel: string, tMs: number, incident?: Incident): void;
 }
 
 function start(): void {
@@ -125,6 +128,8 @@ function start(): void {
   // History goes over the stream socket once it exists and while it is open, else HTTP.
   views.history.useSocket(stream);
   if (stream) subscribeDashboard(stream, params, views);
+  const opening = pageOpening(location.search);
+  if (opening) openAtAddress(opening, (id) => views.incidents.get(id), views.open);
   new ThresholdsPanel(link);
   new ChecklistPanel(link);
   new AnnotationsPanel(link, views.grid, views.focused);
@@ -221,7 +226,7 @@ function buildViews(
   layoutStore.onChange(layout);
   layout();
   const views = { grid, history, presence, events, coherence, incidents, router };
-  return { ...views, focused: () => focused };
+  return { ...views, focused: () => focused, open };
 }
 
 /** Hands `m` to `route`, keeping its time for the bench (times, starts) and the frame loop. */

@@ -43,14 +43,28 @@ export interface PageParams {
   historyTimeoutMs: number | undefined;
 }
 
-/** Reads `?session=S&token=T[&name=N]` (a missing one is an error naming it). */
+/** Where the page keeps the last token it was opened with, per session. */
+function tokenKey(session: string): string {
+  return `troupe.token.${session}`;
+}
+
+/**
+ * Reads `?session=S&token=T[&name=N]` (a missing one is an error naming it). A link without a
+ * token (an alert's, which must not carry a secret) uses the one this browser last opened the
+ * session with.
+ */
 export function pageParams(search: string): PageParams {
   const q = new URLSearchParams(search);
-  const session = q.get("session"), token = q.get("token");
+  const session = q.get("session");
   if (!session) throw new Error("The dashboard's address lacks ?session=NAME");
+  const token = q.get("token") ?? localStorage.getItem(tokenKey(session));
   if (!token) {
-    throw new Error("The dashboard's address lacks &token=TOKEN (troupe token prints one)");
+    throw new Error(
+      "The dashboard's address lacks &token=TOKEN (troupe token prints one); once this browser " +
+        "has opened the session with a token, links without one use it",
+    );
   }
+  localStorage.setItem(tokenKey(session), token);
   const saved = localStorage.getItem("troupe.name");
   const name = q.get("name") ?? saved ?? `guest-${Math.floor(Math.random() * 1e4)}`;
   localStorage.setItem("troupe.name", name);

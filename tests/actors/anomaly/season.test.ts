@@ -12,12 +12,7 @@ import {
 } from "../../../actors/anomaly/mod.ts";
 import { createShiftState, DAY_TYPES, SHIFT_SCALARS } from "../../../actors/anomaly/_shift.ts";
 import { hasDailySeason } from "../../../actors/anomaly/_season.ts";
-import { NO_SEASON } from "../../../actors/anomaly/_state.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
-import { saveFormat14 } from "./_format14_state.ts";
-
-/** Floats of the bounds' record, the last part of a state since format 14. */
-const BOUNDS_FLOATS = 34;
 
 const test = suite("anomaly daily season");
 const T0 = Date.UTC(2024, 0, 1) * 1000;
@@ -83,38 +78,6 @@ test("hasDailySeason() compares the spread of the hours' means with the noise's 
   assert.not.ok(hasDailySeason(shift, profile), "a weekend hour alone");
   visit(hours, 3.5);
   assert.ok(hasDailySeason(shift, profile), "weekend hours 1.5 sd apart");
-});
-
-test("load() reads a version-10 state's slot 45 as a daily season; the kernel asks again the next day", () => {
-  const data = channel(0, 4);
-  const st = anomalyKernel.init({ ...defaultAnomalyConfig }, "c");
-  const half = 2 * PER_DAY + 3;
-  anomalyKernel.step(st, {
-    channel: "c",
-    seq0: 0,
-    t: Float64Array.from(data.t.slice(0, half)),
-    v: Float64Array.from(data.v.slice(0, half)),
-  });
-  assert.is(st.s[NO_SEASON], 1, "a flat day has no season");
-  const v10 = saveFormat14(st).slice(0, -8 * BOUNDS_FLOATS); // format 14 added them
-  new DataView(v10.buffer).setUint32(4, 10, true);
-  const loaded = anomalyKernel.load(v10);
-  assert.is(loaded.s[NO_SEASON], 0);
-  assert.is(anomalyKernel.load(anomalyKernel.save(st)).s[NO_SEASON], 1, "version 11 keeps it");
-  anomalyKernel.step(loaded, {
-    channel: "c",
-    seq0: half,
-    t: Float64Array.from(data.t.slice(half, 3 * PER_DAY - 1)),
-    v: Float64Array.from(data.v.slice(half, 3 * PER_DAY - 1)),
-  });
-  assert.is(loaded.s[NO_SEASON], 0, "not asked again within the day");
-  anomalyKernel.step(loaded, {
-    channel: "c",
-    seq0: 3 * PER_DAY - 1,
-    t: Float64Array.from(data.t.slice(3 * PER_DAY - 1, 3 * PER_DAY + 1)),
-    v: Float64Array.from(data.v.slice(3 * PER_DAY - 1, 3 * PER_DAY + 1)),
-  });
-  assert.is(loaded.s[NO_SEASON], 1, "asked again as the next day began");
 });
 
 test.run();

@@ -11,10 +11,6 @@ import {
   parseAnomalyConfig,
 } from "../../../actors/anomaly/mod.ts";
 import { createMarketFeed, demoActorConfigs } from "../../../sim/mod.ts";
-import { saveFormat14 } from "./_format14_state.ts";
-
-/** Floats of the bounds' record, the last part of a state since format 14. */
-const BOUNDS_FLOATS = 34;
 
 const test = suite("anomaly threshold");
 const INTERVAL_US = 1_000_000;
@@ -65,25 +61,6 @@ test("a lower threshold opens no fewer incidents (seed 9, SYM002: 21 / 22 / 15 b
     const at = scores[k]!.findIndex((x, i) => x !== scores[0]![i]);
     assert.is(at, -1, `the score of sample ${at} differs at threshold ${THRESHOLDS[k]}`);
   }
-});
-
-test("load() reads a version-11 state: its settling's alarm is its incident's, at the threshold", () => {
-  const [ALERTING, QUIET, SINCE_ALARM] = [33, 34, 46];
-  const st = anomalyKernel.init({ ...defaultAnomalyConfig }, "c");
-  const t = Float64Array.from({ length: 300 }, (_, i) => 1_700_000_000_000_000 + i * 1e6);
-  anomalyKernel.step(st, { channel: "c", seq0: 0, t, v: t.map((_, i) => Math.sin(i / 7)) });
-  const asVersion11 = (alerting: number, quiet: number) => {
-    st.s[ALERTING] = alerting;
-    st.s[QUIET] = quiet;
-    st.s[SINCE_ALARM] = 0; // slot 46 was unused, and 0
-    const bytes = saveFormat14(st).slice(0, -8 * BOUNDS_FLOATS); // format 14 added them
-    new DataView(bytes.buffer).setUint32(4, 11, true);
-    return anomalyKernel.load(bytes);
-  };
-  assert.is(asVersion11(1, 7).s[SINCE_ALARM], 7, "an open incident: 7 quiet samples");
-  assert.is(asVersion11(0, 0).s[SINCE_ALARM], Infinity, "no incident open: no alarm to end");
-  st.s[SINCE_ALARM] = 12;
-  assert.is(anomalyKernel.load(anomalyKernel.save(st)).s[SINCE_ALARM], 12, "version 12 keeps it");
 });
 
 test.run();

@@ -1,0 +1,35 @@
+/**
+ * The public door for actor kinds: `defineKind` for a kind written against troupe's library
+ * (a configuration schema, a pure kernel, its findings, an optional machine), `registerKind` for
+ * a full ActorDefinition (troupe's own kinds come in through it), and the counter-based
+ * randomness a kernel may draw.
+ */
+export {
+  type BooleanField,
+  type ConfigField,
+  type ConfigOf,
+  type ConfigSchema,
+  defaultConfigOf,
+  NAMES_MAX,
+  type NamesField,
+  type NumberField,
+  parseConfigOf,
+  type StringField,
+} from "./config_schema.ts";
+export {
+  defineKind,
+  type Finding,
+  type KindKernel,
+  type KindSpec,
+  type StepContext,
+  type StepOutput,
+} from "./define_kind.ts";
+export {
+  isKindDefinition,
+  KIND_MODULES_MAX,
+  kindsOfModule,
+  type LoadedKinds,
+  loadKindModules,
+} from "./load_kinds.ts";
+export { kindRegistry, KINDS_MAX, registerKind } from "./register_kind.ts";
+export { channelHash, sampleRandom } from "./sample_random.ts";

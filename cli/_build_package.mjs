@@ -1,0 +1,74 @@
+// Builds troupe's package for Node (`npm run build`, run by `npm pack` through `prepack`): every
+// TypeScript source transpiled to JavaScript under dist/ (the same tree, `.ts` specifiers
+// rewritten to `.js`, as cli/_compile.mjs mirrors it), and the declarations of the public entry
+// points (mod.ts, testing.ts) and the command, emitted by tsc. An installed troupe then runs
+// plain JavaScript, with no compile step in the user's project; Deno users import the TypeScript
+// (deno.json `exports`), which the package also carries.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { REPO_DIR, rewriteSpecifiers } from "./_compile.mjs";
+
+const OUT = join(REPO_DIR, "dist");
+const SOURCE_DIRS = ["protocol", "actors", "sim", "collab", "cli", "bench"];
+const TOP_FILES = ["mod.ts", "testing.ts"];
+
+function walk(dir, out) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== "node_modules") walk(path, out);
+    } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) out.push(path);
+  }
+  return out;
+}
+
+const started = performance.now();
+rmSync(OUT, { recursive: true, force: true });
+const files = [
+  ...TOP_FILES.map((f) => join(REPO_DIR, f)),
+  ...SOURCE_DIRS.flatMap((d) => walk(join(REPO_DIR, d), [])),
+];
+const esbuild = await import("esbuild");
+const result = await esbuild.build({
+  entryPoints: files,
+  outdir: OUT,
+  outbase: REPO_DIR,
+  bundle: false,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  sourcemap: false,
+  write: false,
+  logLevel: "silent",
+});
+for (const out of result.outputFiles) {
+  mkdirSync(dirname(out.path), { recursive: true });
+  writeFileSync(out.path, rewriteSpecifiers(out.text));
+}
+
+const tsc = spawnSync(
+  process.execPath,
+  [join(REPO_DIR, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
+  { cwd: REPO_DIR, stdio: "inherit" },
+);
+if (tsc.status !== 0) {
+  console.error(`troupe build: tsc failed to emit the declarations (exit ${tsc.status})`);
+  process.exit(1);
+}
+let declarations = 0;
+const rewriteDeclarations = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) rewriteDeclarations(path);
+    else if (entry.name.endsWith(".d.ts")) {
+      writeFileSync(path, rewriteSpecifiers(readFileSync(path, "utf8")));
+      declarations++;
+    }
+  }
+};
+rewriteDeclarations(OUT);
+console.log(
+  `troupe build: ${result.outputFiles.length} modules and ${declarations} declaration files in ` +
+    `dist/ (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+);

@@ -1,0 +1,222 @@
+/**
+ * What an actor kind declares about each kind of finding it makes, so that incidents, `troupe
+ * watch`, the dashboard and alerting treat it the same whoever wrote the kind: the event type it
+ * is published as, the body field its strength is measured on, the edges of severities 2 to 5 on
+ * that measure, and the measure's unit in words. A kind declares its findings (see
+ * `ActorDefinition.findings`); loading the kind registers them here, once per process, and the
+ * incident stage and the commands ask this registry, never a list of names of their own.
+ */
+import { ConfigError } from "./config_error.ts";
+import { describeValue, ProtocolError } from "./protocol_error.ts";
+import { isValidName } from "./subjects.ts";
+
+/** A kind of finding: an event type that opens incidents, and how its severity is read. */
+export interface FindingKind {
+  /** The event type (`anomaly`, `spread_break`): a subject token. */
+  readonly type: string;
+  /** The body field its strength is measured on (a number). */
+  readonly measure: string;
+  /** Whether the measure's magnitude counts (a shift of -3 is as strong as +3). */
+  readonly abs?: boolean;
+  /** The lower edges of severities 2, 3, 4 and 5 on the measure, increasing. */
+  readonly edges: readonly [number, number, number, number];
+  /** The measure's unit, in words (`score`, `sd`). */
+  readonly unit: string;
+  /** The body field naming the channel (or group) the finding is about; default `channel`. */
+  readonly channelField?: string;
+  /**
+   * A finding that starts an episode holding its incident open until the next: the body field
+   * naming the episode's state, and the state that is quiet (a return to it opens nothing).
+   */
+  readonly episode?: { readonly field: string; readonly quiet: string };
+  /** The body field holding the moment the finding is about (µs), when not its event time. */
+  readonly atField?: string;
+}
+
+/** Kinds of finding a process may register, at most: each is a subscription and a metric label. */
+export const FINDING_KINDS_MAX = 256;
+
+/**
+ * The registry, one per process (per thread): kept on globalThis under a registered symbol so that
+ * two copies of this module (troupe's own, and one a user's kind loaded by another path) share it.
+ */
+interface FindingRegistry {
+  kinds: Map<string, FindingKind>;
+  /** Actor kinds that declared findings: their `troupe.out.<kind>.*` carries them. */
+  actors: Set<string>;
+}
+const REGISTRY_KEY = Symbol.for("troupe.findingKinds");
+const shared = globalThis as { [REGISTRY_KEY]?: FindingRegistry };
+const { kinds: registry, actors } = shared[REGISTRY_KEY] ??= {
+  kinds: new Map(),
+  actors: new Set(),
+};
+
+/** Registers the findings actor kind `actor` declares (see `registerFindingKind`). */
+export function registerKindFindings(actor: string, specs: readonly FindingKind[]): void {
+  specs.forEach((spec, i) => registerFindingKind(spec, `${actor}.findings[${i}]`));
+  if (specs.length > 0) actors.add(actor);
+}
+
+/** The actor kinds that declared findings, in the order registered. */
+export function findingActors(): string[] {
+  return [...actors];
+}
+
+/**
+ * Checks `spec` and registers it. Registering the same declaration again is a no-op (a module may
+ * be loaded by several paths); a different declaration under a registered type throws.
+ */
+export function registerFindingKind(spec: FindingKind, path = "findings"): void {
+  checkFindingKind(spec, path);
+  const had = registry.get(spec.type);
+  if (had !== undefined) {
+    if (sameFindingKind(had, spec)) return;
+    throw new ConfigError(
+      `${path}.${spec.type}`,
+      `Cannot register finding kind "${spec.type}": it is already declared with measure ` +
+        `"${had.measure}" and edges ${had.edges.join(",")}, got "${spec.measure}" and ` +
+        `edges ${spec.edges.join(",")}`,
+      { value: spec },
+    );
+  }
+  if (registry.size >= FINDING_KINDS_MAX) {
+    throw new ConfigError(
+      path,
+      `Cannot register finding kind "${spec.type}": at most ${FINDING_KINDS_MAX} are allowed`,
+      { value: spec.type },
+    );
+  }
+  registry.set(
+    spec.type,
+    Object.freeze({ ...spec, edges: [...spec.edges] as FindingKind["edges"] }),
+  );
+}
+
+/** The registered kind of finding of event type `type`, or undefined. */
+export function findingKindOf(type: unknown): FindingKind | undefined {
+  return typeof type === "string" ? registry.get(type) : undefined;
+}
+
+/** Every registered kind of finding, in the order registered. */
+export function findingKinds(): FindingKind[] {
+  return [...registry.values()];
+}
+
+/** Whether `type` (an event's type) is a registered kind of finding, one that opens incidents. */
+export function isFindingType(type: unknown): boolean {
+  return typeof type === "string" && registry.has(type);
+}
+
+/** The measure of a finding of `kind` with body `body`: NaN when the field is not a number. */
+export function findingMeasure(kind: FindingKind, body: unknown): number {
+  const raw = body !== null && typeof body === "object"
+    ? (body as Record<string, unknown>)[kind.measure]
+    : undefined;
+  const x = typeof raw === "number" ? raw : NaN;
+  return kind.abs ? Math.abs(x) : x;
+}
+
+/** The severity, 1 to 5, of `measure` on `kind`'s scale (a NaN measure is 1). */
+export function severityOnScale(kind: FindingKind, measure: number): number {
+  let s = 1;
+  for (const edge of kind.edges) if (measure >= edge) s++;
+  return s;
+}
+
+/** The channel (or group) a finding of `kind` with body `body` is about, or undefined. */
+export function findingChannel(kind: FindingKind, body: unknown): string | undefined {
+  const raw = body !== null && typeof body === "object"
+    ? (body as Record<string, unknown>)[kind.channelField ?? "channel"]
+    : undefined;
+  return typeof raw === "string" ? raw : undefined;
+}
+
+function checkFindingKind(spec: FindingKind, path: string): void {
+  const at = `${path}.${String(spec?.type)}`;
+  if (typeof spec?.type !== "string" || !isValidName(spec.type)) {
+    throw new ConfigError(
+      path,
+      `A finding kind's type must be a name of 1 to 64 of A-Z a-z 0-9 _ -, got ${
+        JSON.stringify(spec?.type)
+      }`,
+      { value: spec?.type },
+    );
+  }
+  if (typeof spec.measure !== "string" || spec.measure === "") {
+    throw new ConfigError(`${at}.measure`, `${at}.measure must name a body field`, {
+      value: spec.measure,
+    });
+  }
+  const e = spec.edges as readonly unknown[];
+  const increasing = Array.isArray(e) && e.length === 4 &&
+    e.every((x, i) => typeof x === "number" && Number.isFinite(x) && (i === 0 || x > e[i - 1]!));
+  if (!increasing) {
+    throw new ConfigError(
+      `${at}.edges`,
+      `${at}.edges must be 4 increasing finite numbers (severities 2 to 5), got ${
+        JSON.stringify(e)
+      }`,
+      { value: e },
+    );
+  }
+  if (typeof spec.unit !== "string") {
+    throw new ConfigError(`${at}.unit`, `${at}.unit must be a string`, { value: spec.unit });
+  }
+}
+
+function sameFindingKind(a: FindingKind, b: FindingKind): boolean {
+  return a.measure === b.measure && Boolean(a.abs) === Boolean(b.abs) && a.unit === b.unit &&
+    (a.channelField ?? "channel") === (b.channelField ?? "channel") &&
+    a.episode?.field === b.episode?.field && a.episode?.quiet === b.episode?.quiet &&
+    a.atField === b.atField &&
+    a.edges.every((x, i) => x === b.edges[i]);
+}
+
+/** What an incident needs of a finding's body, read as its kind declares. */
+export interface FindingFacts {
+  /** The channel (or group) it is about. */
+  channel: string;
+  /** 1 to 5 on the kind's scale. */
+  severity: number;
+  /** The moment it is about, when its kind names one (`atField`). */
+  at_us?: number;
+  /** For a kind with episodes: whether this one returns to the quiet state. */
+  quiet?: boolean;
+}
+
+/**
+ * The facts of a finding of `kind` with body `body`; throws the ProtocolError naming the field and
+ * its value when the channel is not a string or the measure not a number.
+ */
+export function findingFacts(kind: FindingKind, body: unknown): FindingFacts {
+  const b = body !== null && typeof body === "object" ? body as Record<string, unknown> : {};
+  const channelField = kind.channelField ?? "channel";
+  const channel = b[channelField];
+  if (typeof channel !== "string") {
+    throw new ProtocolError(
+      "field",
+      `Cannot read a ${kind.type} finding: field "${channelField}" must be a string, got ${
+        describeValue(channel)
+      }`,
+      { field: channelField, value: channel },
+    );
+  }
+  if (typeof b[kind.measure] !== "number") {
+    throw new ProtocolError(
+      "field",
+      `Cannot read a ${kind.type} finding: field "${kind.measure}" must be a number, got ${
+        describeValue(b[kind.measure])
+      }`,
+      { field: kind.measure, value: b[kind.measure] },
+    );
+  }
+  const facts: FindingFacts = {
+    channel,
+    severity: severityOnScale(kind, findingMeasure(kind, b)),
+  };
+  const at = kind.atField === undefined ? undefined : b[kind.atField];
+  if (typeof at === "number") facts.at_us = at;
+  if (kind.episode !== undefined) facts.quiet = b[kind.episode.field] === kind.episode.quiet;
+  return facts;
+}

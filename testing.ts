@@ -1,0 +1,6 @@
+/**
+ * troupe's test kit (`troupe/testing`): run a kind frame by frame as a host does, and check that
+ * save-then-load changes nothing, that framing changes no finding, that the kernel reads no clock
+ * and no Math.random, and that a recording still replays to the same outputs.
+ */
+export * from "./sim/kit/mod.ts";
