@@ -275,6 +275,7 @@ function createWriter(
       ...options.header,
       subjects: subjects.join(","),
       created_us: options.header.created_us ?? clock.now(),
+      versions: options.header.versions ?? kindVersions(),
     },
     writerOptions,
     start,
