@@ -19,6 +19,14 @@ import type { HostTimers, Slot } from "../instances/mod.ts";
 /** How often a waiting capture looks at the mailboxes again, in ms. */
 const CAPTURE_POLL_MS = 2;
 
+/**
+ * How long a host lets inputs it may have been handed before the ask reach its mailboxes before it
+ * looks: a host thread takes its inputs from its process's edge by message, which may still be
+ * under way when the ask comes over its own connection. Waiting is always safe: an input that
+ * arrives meanwhile was recorded, and the snapshot holds its id, so a replay passes it over.
+ */
+const CAPTURE_FIRST_LOOK_MS = 100;
+
 /** What a capture works with: the host's slots, kinds' configurations, timers and bus. */
 export interface StateCaptureParts {
   hostId: string;
@@ -79,7 +87,7 @@ export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): v
     }
     send(reply, taken, missed, parts);
   };
-  round();
+  parts.timers.setTimeout(round, Math.min(CAPTURE_FIRST_LOOK_MS, settleMs));
 }
 
 /** Sends the answer in parts of about CAPTURE_PART_BYTES_MAX. */
