@@ -16,7 +16,8 @@ const test = suite("troupe record mid-session");
 const dir = tempDir("troupe-record-mid-");
 test.after(() => dir.remove());
 
-async function midSession(name: string, extra: string[]): Promise<void> {
+/** A `troupe up` session with `extra` options, recorded mid-session from `hosts` hosts at least. */
+async function midSession(name: string, extra: string[], hosts: number): Promise<void> {
   const cwd = join(dir.path, name);
   mkdirSync(cwd, { recursive: true });
   const up = startTroupe(
@@ -37,7 +38,12 @@ async function midSession(name: string, extra: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000)); // the actors are well past their start
     const rec = await runTroupe(["record", "--out", path, "--duration", "2"], { cwd });
     assert.is(rec.code, 0, rec.stdout + rec.stderr);
-    assert.match(rec.stderr, /the actors' state at the start: \d+ instances from \d+ hosts/);
+    const said = rec.stderr.match(
+      /the actors' state at the start: (\d+) instances from (\d+) hosts/,
+    );
+    assert.ok(said, rec.stderr);
+    assert.ok(Number(said![1]) > 0, rec.stderr);
+    assert.ok(Number(said![2]) >= hosts, rec.stderr);
   } finally {
     up.signal("SIGINT");
     await up.exited;
@@ -57,11 +63,15 @@ async function midSession(name: string, extra: string[]): Promise<void> {
 
 if (haveNatsServer("troupe record mid-session against troupe up's nats-server")) {
   test("a recording started mid-session replays and verifies byte for byte", async () => {
-    await midSession("one", ["--threads", "1"]);
+    await midSession("one", ["--threads", "1"], 1);
   });
 
   test("with the host's partitions on two threads, each thread answers for its own", async () => {
-    await midSession("threads", ["--threads", "2"]);
+    await midSession("threads", ["--threads", "2"], 2);
+  });
+
+  test("with two hosts sharing the partitions by lease, each partition's host answers for its own", async () => {
+    await midSession("leased", ["--hosts", "2"], 2);
   });
 }
 
