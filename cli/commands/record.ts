@@ -24,8 +24,12 @@ import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
 import { incidentConfigOf } from "../run_incidents.ts";
 import { loadHostConfig } from "./run.ts";
 
-/** How long a recorder ending takes the outputs of the inputs it recorded last. */
-const OUTPUTS_DRAIN_MS = 500;
+/**
+ * A recorder ending takes the outputs of the inputs it recorded last until none has come for
+ * this long, or for this long at most.
+ */
+const OUTPUTS_QUIET_MS = 500;
+const OUTPUTS_DRAIN_MS_MAX = 5000;
 
 export const command: Command = {
   name: "record",
@@ -144,7 +148,7 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     // The last inputs' outputs are still on their way: taken for a moment, no input more.
     recorder.endInputs();
     await bus.flush().catch(() => {});
-    await new Promise((r) => setTimeout(r, OUTPUTS_DRAIN_MS));
+    await recorder.outputsSettled(OUTPUTS_QUIET_MS, OUTPUTS_DRAIN_MS_MAX);
     let code = 0;
     try {
       const summary = recorder.stop();

@@ -34,7 +34,7 @@ export const CAPTURE_QUEUE_BYTES_MAX = 256 << 20;
 
 /** How a recorder begun mid-session asks for the actors' state. */
 export interface StateCaptureOptions {
-  /** Milliseconds a host waits for an instance's queued inputs. Default 1000. */
+  /** Milliseconds a host waits for an instance's queued inputs. Default 5000. */
   settleMs?: number;
   /** Milliseconds to wait for the answers in all. Default settleMs + 1000. */
   timeoutMs?: number;
@@ -88,6 +88,8 @@ export class Recorder {
   /** Begun mid-session: the ids of the inputs recorded lately (oldest first), see `endInputs`. */
   #inputIds: Set<string> | undefined;
   #inputsEnded = false;
+  /** When an output was last taken after `endInputs` (performance.now() ms). */
+  #lastTakenMs = 0;
 
   private constructor(writer: RecordingWriter) {
     this.writer = writer;
@@ -169,6 +171,18 @@ export class Recorder {
    */
   endInputs(): void {
     this.#inputsEnded = true;
+    this.#lastTakenMs = performance.now();
+  }
+
+  /**
+   * After `endInputs`: resolves once no output of a recorded input has come for `quietMs`, or
+   * after `maxMs` in all (a host still applying what it was sent is heard out).
+   */
+  async outputsSettled(quietMs: number, maxMs: number): Promise<void> {
+    const t0 = performance.now();
+    while (performance.now() - t0 < maxMs && performance.now() - this.#lastTakenMs < quietMs) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   #append(msg: BusMessage, t: number): void {
@@ -181,6 +195,7 @@ export class Recorder {
         if (area !== "out" && area !== "finding") return;
         const cause = envelopeString(msg.data, "cause");
         if (cause === undefined || !ids.has(cause)) return;
+        this.#lastTakenMs = performance.now();
       } else if (input) {
         const id = envelopeString(msg.data, "id");
         if (id !== undefined) {
@@ -291,7 +306,7 @@ async function captureState(
   o: StateCaptureOptions,
   clock: Clock,
 ): Promise<CaptureOutcome> {
-  const settleMs = o.settleMs ?? 1000;
+  const settleMs = o.settleMs ?? 5000;
   const decoded = new Map<BusMessage, StateCapturePart | string>();
   const partOf = (msg: BusMessage) => {
     let part = decoded.get(msg);

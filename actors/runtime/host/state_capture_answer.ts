@@ -1,8 +1,8 @@
 /**
  * A host's answer to a state capture (protocol/state_capture.ts): the snapshot of each of its
- * running instances, each taken the first time nothing waits in its mailbox after the ask came, so
- * that every input the host received before the ask is in it (the asker recorded from before it
- * asked, so what the snapshot lacks is in its recording). Instances are independent, so each is
+ * running instances, each taken once the last input waiting in its mailbox when the ask came is
+ * applied (or the mailbox is empty), so that every input the host received before the ask is in
+ * it (the asker recorded from before it asked, so what the snapshot lacks is in its recording). Instances are independent, so each is
  * taken at its own quiet moment. The answer goes out in parts of bounded size on the ask's reply
  * subject.
  */
@@ -25,7 +25,7 @@ const CAPTURE_POLL_MS = 2;
  * under way when the ask comes over its own connection. Waiting is always safe: an input that
  * arrives meanwhile was recorded, and the snapshot holds its id, so a replay passes it over.
  */
-const CAPTURE_FIRST_LOOK_MS = 100;
+const CAPTURE_FIRST_LOOK_MS = 250;
 
 /** What a capture works with: the host's slots, kinds' configurations, timers and bus. */
 export interface StateCaptureParts {
@@ -52,11 +52,26 @@ export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): v
     return;
   }
   const t0 = performance.now();
+  /** The instances to capture: those at the first look (an input on its way may make one). */
   const waiting = new Map<string, Slot>();
-  for (const slot of parts.slots()) waiting.set(slot.stream, slot);
+  /**
+   * Per stream, the id of the last input waiting at the first look (a frame's), if any: taken
+   * then, not at the ask, so that it also covers inputs that were on their way to the mailbox.
+   */
+  let lastBefore: Map<string, string> | undefined;
   const taken: CapturedInstance[] = [];
   const missed: Array<{ stream: string; reason: string }> = [];
   const round = () => {
+    if (lastBefore === undefined) {
+      lastBefore = new Map();
+      for (const slot of parts.slots()) waiting.set(slot.stream, slot);
+      for (const slot of waiting.values()) {
+        const id = slot.mailbox.length > slot.head
+          ? slot.mailbox[slot.mailbox.length - 1]!.decoded?.envelope.id
+          : undefined;
+        if (id !== undefined) lastBefore.set(slot.stream, id);
+      }
+    }
     for (const [stream, slot] of waiting) {
       const inst = slot.inst;
       if (slot.status !== "running" || !inst) {
@@ -64,7 +79,11 @@ export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): v
         waiting.delete(stream);
         continue;
       }
-      if (slot.mailbox.length > slot.head || slot.pumping) continue;
+      // A busy instance's mailbox may never be empty: past the last input waiting at the first
+      // look, what it applies came after the ask, so was recorded, and its id is in the snapshot.
+      const last = lastBefore.get(stream);
+      const quiet = slot.mailbox.length === slot.head && !slot.pumping;
+      if (!quiet && (last === undefined || !inst.hasApplied(last))) continue;
       const s = inst.snapshot();
       taken.push({
         stream,
