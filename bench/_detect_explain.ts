@@ -10,7 +10,6 @@
  * - each label missed, by its kind, keeps the largest score published in its window and the view of
  *   the first sample reaching it ("never scored" where that is 0); a score at or above the
  *   threshold there fell while an incident that opened before was still open.
- * These replace the scratch-instrumented kernels of issue 30's earlier rounds.
  */
 import { defaultAnomalyConfig, VIEW_NAMES } from "../actors/anomaly/mod.ts";
 import type { AnomalyWindow, GroundTruth } from "../sim/mod.ts";

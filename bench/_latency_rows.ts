@@ -23,7 +23,7 @@ export function latencyRow(p: number, suffix: string, troupe: PhaseResult[], raw
  * The median over rounds of each round's p99 ratio (troupe's phase against raw's of the same
  * round), beside `latency_us_p99`, whose ratio is of the medians and can take its two from
  * different rounds. A round's two phases meet the same machine more alike than two rounds do, so
- * this one swings less from run to run (the README's performance section); the bar's row is
+ * this one swings less from run to run; the bar's row is
  * `latency_us_p99`.
  */
 export function roundRatioRow(byRound: number[]): BenchRow {

@@ -42,7 +42,7 @@ export interface ChannelTailOptions {
   /**
    * Samples at or after this time are not counted either (none when absent): a kind of channel
    * whose channels are longer would otherwise look quieter, as a novelty's false rises come
-   * mostly early in a channel's life (actors/anomaly/README.md, issue 30's eighth round).
+   * mostly early in a channel's life.
    */
   scoredTo?: number;
 }

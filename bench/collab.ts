@@ -33,8 +33,8 @@
  *
  * What differs on the clients' side, measured at 500 clients (profiles of the client process):
  * each client's work per update is the same Yjs apply (a transaction, the observer that takes the
- * arrival time, an update event), about 40-60 µs, one client after another, so one update takes
- * the client process 20-30 ms and p50 is about half of that; the tail is that process's stalls
+ * arrival time, an update event), one client after another, so one update takes the client
+ * process hundreds of times that and p50 is about half of it; the tail is that process's stalls
  * (garbage collection, awareness bursts, and above all not getting a core on a loaded machine).
  * The stock y-websocket client sends back every awareness message that changes its copy (its
  * handler ignores the origin); the hocuspocus provider does not. Every client renews its

@@ -39,8 +39,7 @@
  *
  * With `--timeline DIR`, each phase also leaves its frames in order of sending (send time on the
  * wall clock, latency) and the stalls of its receiving threads (the injector's, the host's), to
- * line the slow frames up with what held the CPUs (`perf record -k CLOCK_MONOTONIC`; the README's
- * "What the tail is made of").
+ * line the slow frames up with what held the CPUs (`perf record -k CLOCK_MONOTONIC`).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -51,6 +51,7 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<BenchmarkModule>>
   nats_cluster: () => import("./nats_cluster.ts"),
   pipeline: () => import("./pipeline.ts"),
   recovery: () => import("./recovery.ts"),
+  "remote-write": () => import("./remote_write.ts"),
   replay: () => import("./replay.ts"),
   scan: () => import("./scan.ts"),
   sim: () => import("./sim.ts"),

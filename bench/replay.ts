@@ -8,8 +8,7 @@
  * the bench's own thread), and the log line says how many ran. Both sides are warmed up with
  * one unmeasured round over the whole recording, then measured over `--rounds` (3) and the median
  * of each reported; the replay keeps its worker threads, warm, for the next in the same process. A
- * one-shot `troupe replay` starts its threads cold: each pays the compilation of the kernels again
- * (about 0.5-0.8 s of CPU for 1M samples here).
+ * one-shot `troupe replay` starts its threads cold: each pays the compilation of the kernels again.
  *
  * The baseline, measured in the same run, is the least any replay must do, on one thread: read the
  * same file, decode each frame and step the same kernels over it in a bare loop (no bus, no

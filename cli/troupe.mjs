@@ -5,13 +5,11 @@
 // The V8 flag bounds a host's memory: `--max-semi-space-size=4` caps each of the young
 // generation's two semi-spaces at 4 MiB (Node 20 grows them to 16 MiB under a host's allocation
 // rate). A host's garbage is short-lived frames, records and machine snapshots, so a smaller young
-// generation costs little: a host running `stats` on 1,000 channels peaks at 118-136 MB resident
-// instead of 137-168 (bench pipeline --channels 1000). `--heap-growing-percent=100`, used here
-// before, took it to ~108 MB but by collecting the old generation often: 9 full collections of
-// 3-11 ms in a latency bench run instead of 1-6, which put latency p99 ~1 ms higher (1.80-2.03x
-// raw against 1.51-1.58x over 7 rounds), the simulator 10% slower, and a raw nats.js subscriber in
-// the same process 15-20% slower. Run as `node cli/troupe.mjs`, the flag is not applied; pass it
-// yourself where memory matters.
+// generation costs little (`troupe bench pipeline --channels 1000` reports a host's resident
+// memory). `--heap-growing-percent=100` would take less memory, but by collecting the old
+// generation often: more full collections, a higher latency p99, a slower simulator and a slower
+// raw nats.js subscriber in the same process. Run as `node cli/troupe.mjs`, the flag is not
+// applied; pass it yourself where memory matters.
 //
 // The flag is for this, the main isolate: V8 reads it when it makes an isolate's heap, and for a
 // worker it wins over the worker's own `resourceLimits`, so a host thread (threaded_host.ts, 3 MiB

@@ -55,7 +55,7 @@ export async function announceCollab(
   o: UpCollabOptions,
   collab: LaunchedCollab,
 ): Promise<CollabFile> {
-  // The owner's token (issue 17): whoever ran troupe up owns the session; links for the team
+  // The owner's token: whoever ran troupe up owns the session; links for the team
   // (viewer or editor) come from troupe token.
   const ownerToken = await mintToken(collab.keyring, {
     session: "main",
@@ -73,7 +73,7 @@ export async function announceCollab(
         `node ${collab.server.nodeId})`,
     );
   }
-  // The dashboard and the stream gateway (issue 17): the URL to open, and collab.json for
+  // The dashboard and the stream gateway: the URL to open, and collab.json for
   // troupe watch (a viewer token: watching needs no more).
   const collabFile = await dashboardFile(collab, o.dataDir);
   console.log(`troupe up: dashboard ${collabFile.dashboard}?session=main&token=${ownerToken}`);

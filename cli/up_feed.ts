@@ -10,10 +10,11 @@ import { createMarketFeed, createMetricsFeed, type Feed, inject } from "../sim/f
 import { DEMO_CRASH_RATE, describeDemo, describeMetricsSettings } from "../sim/mod.ts";
 import { LatestFindings } from "./latest_findings.ts";
 import type { UpHosts } from "./up_hosts.ts";
+import { upReceiver } from "./metrics_receiver.ts";
 
 /** What the feed is made of. */
 export interface UpFeedOptions {
-  feedKind: "market" | "metrics";
+  feedKind: "market" | "metrics" | "remote-write";
   channels: number;
   rate: number;
   seed: number;
@@ -30,6 +31,7 @@ export function startFeed(
   bus: Bus,
   launched: UpHosts,
 ): { stop(): Promise<() => string> } {
+  if (o.feedKind === "remote-write") return upReceiver(bus);
   const findings = new LatestFindings(bus);
   let outputs = 0, dead = 0;
   bus.subscribe(areaPattern("out"), () => outputs++);

@@ -210,8 +210,8 @@ const DOT = 46, ZERO = 48;
  * The stream sequence of a message a consumer delivered, read from its reply subject
  * (`$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ns>.<pending>`, or with
  * `<domain>.<account hash>.` after `ACK.` and a token at the end) without splitting it: `m.seq`
- * splits the subject and parses its five numbers, 1-4 µs a frame here (a day of 16 channels'
- * frames: 25-85 ms of a first answer). Any other form is left to `m.seq`.
+ * splits the subject and parses its five numbers, for every frame of an answer. Any other form is
+ * left to `m.seq`.
  */
 function streamSeqOf(m: JsMsg): number {
   // nats.js keeps the subject as `reply` on its messages without typing it: read if present.

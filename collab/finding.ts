@@ -3,7 +3,7 @@
  * decoded from a message the stream gateway relays. `troupe watch`, `troupe up`'s status and the
  * dashboard's event list read the same findings, so they show the same words and the same severity.
  * Severity is one number per finding, 1 (worth a glance) to 5 (act now), on its kind's own scale
- * (`actors/incidents/severity.ts`, the README's table):
+ * (`actors/incidents/severity.ts`, docs/findings.md's table):
  *
  * - `anomaly`: an incident opened (`anomaly` event on `troupe.out.anomaly.<channel>`), by its
  *   score; its text says where the value sits against its band and names the view that scored it;
@@ -277,7 +277,7 @@ export function findingTime(tMs: number, nowMs: number): string {
 
 /**
  * What each of the detector's views found, in the words of a finding (actors/anomaly/_views.ts,
- * its README's "How it works"): what about the sample no past of the channel explains.
+ * docs/methods/anomaly.md): what about the sample no past of the channel explains.
  */
 export const VIEW_WORDS: Readonly<Record<AnomalyView, string>> = {
   level: "a level this channel has not shown",

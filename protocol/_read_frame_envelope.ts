@@ -1,8 +1,8 @@
 /**
  * A sample frame message's envelope read in one pass, for the layout troupe's frame encoder
  * writes (sample_frame.ts): the general reader makes the message a map, and its body a map, and
- * `decodeEnvelope` then reads both by name, which was half of a host's decode of a frame (0.48 us
- * of its 1.5, issue 33). Any other layout is the general reader's to read, and to say what is
+ * `decodeEnvelope` then reads both by name, about half of a host's decode of a frame. Any other
+ * layout is the general reader's to read, and to say what is
  * wrong with.
  */
 import { Reader } from "./_frame_codec.ts";

@@ -1,9 +1,9 @@
 /**
  * The anomaly actor's per-sample outputs on `troupe.out.anomaly.<channel>`: a columns frame
  * (sample_frame.ts) of `score`, `expected`, `spread` and `value` over the frame's times, where the
- * prediction band is `expected - spread` to `expected + spread`. Before issue 33 the band went as
+ * prediction band is `expected - spread` to `expected + spread`. The older form sent the band as
  * its two edges, `lower` and `upper`: a column more, 8 bytes a sample on every publish and in
- * every consumer. Recordings and journals made then hold that form, so the reader here takes
+ * every consumer. Recordings and journals made in it hold that form, so the reader here takes
  * either and gives the edges; the edges it derives are bit for bit those the kernel computed for a
  * valid sample (`exp - band * mae` is `exp - spread`, the same two operations).
  */
@@ -82,7 +82,7 @@ function required(
 
 /**
  * The band of an anomaly columns frame's columns, from `expected` and `spread` or, in frames
- * made before issue 33, `lower` and `upper` as they came; undefined when neither form is whole.
+ * of the older form, `lower` and `upper` as they came; undefined when neither form is whole.
  * `value` falls back to `expected` where a frame has none.
  */
 export function anomalyBandOf(columns: Record<string, Float64Array>): AnomalyBand | undefined {
@@ -103,7 +103,7 @@ export function anomalyBandOf(columns: Record<string, Float64Array>): AnomalyBan
 }
 
 /**
- * The bytes a host published for an anomaly columns message before issue 33, the band as its
+ * The bytes a host published for an anomaly columns message in the older form, the band as its
  * edges (`score`, `expected`, `lower`, `upper`, `value`, in that order, the same envelope), when
  * `bytes` is one of today's (with `spread`); undefined for any other message or one that does
  * not decode. `troupe replay --verify` compares a recording made before with what the actor
@@ -133,7 +133,7 @@ export function anomalyEdgesBytes(bytes: Uint8Array): Uint8Array | undefined {
 /**
  * The columns of an anomaly frame with the band as its edges: a frame of the current form gets
  * `lower` and `upper` in place of `spread`, one of the old form is as it came. What compares a
- * run's outputs with a recording made before issue 33 reads both through this.
+ * run's outputs with a recording of the older form reads both through this.
  */
 export function anomalyColumnsAsEdges(
   columns: Record<string, Float64Array>,

@@ -4,7 +4,7 @@
  * `columnsFrameOf` check, and copies the frame's times and band (as `anomalyBandOf` gives it)
  * straight into typed columns the reader keeps. No map, string, view or array is made per message:
  * decoding one generically made about twenty objects and two ArrayBuffers, most of the page's
- * message handling and of its garbage (the dashboard bench, issue 31).
+ * message handling and of its garbage (`troupe bench dashboard` measures the page's share).
  *
  * It reads only what it can check in place. A message in any other form (another type, a key,
  * column or encoding it does not know, a band it cannot make, anything malformed) is not read:
@@ -35,7 +35,7 @@ const K_V = 0, K_ID = 1, K_TYPE = 2, K_SRC = 3, K_TS = 4, K_SEQ = 5, K_CORR = 6,
 const ENVELOPE_REQUIRED = 0b100011111;
 const BODY_KEYS = asciiBytes(["channel", "seq0", "t", "columns"]);
 const B_CHANNEL = 0, B_SEQ0 = 1, B_T = 2, BODY_REQUIRED = 0b1111;
-/** The columns read: the anomaly actor's, and the band's edges of frames made before issue 33. */
+/** The columns read: the anomaly actor's, and the band's edges of frames of the older form. */
 const WIRE_COLUMNS = asciiBytes(["score", "expected", "spread", "value", "lower", "upper"]);
 const W_EXPECTED = 1, W_SPREAD = 2, W_VALUE = 3, W_LOWER = 4, W_UPPER = 5;
 /** The slot of `t` beside the wire columns. */

@@ -23,6 +23,7 @@ export const NAME_SUFFIX_UNITS: ReadonlyMap<string, string> = new Map([
   ["us", "µs"],
   ["ms", "ms"],
   ["s", "s"],
+  ["seconds", "s"],
   ["pct", "%"],
   ["percent", "%"],
   ["bytes", "B"],
@@ -33,6 +34,8 @@ export const NAME_SUFFIX_UNITS: ReadonlyMap<string, string> = new Map([
   ["rps", "req/s"],
   ["count", "count"],
   ["celsius", "°C"],
+  // A Prometheus counter (`_total`) arrives as its per-second rate.
+  ["total", "/s"],
 ]);
 
 /** The unit of `channel` as shown beside its values (`"ms"`, `"%"`), or `""` for none. */

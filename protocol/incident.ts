@@ -29,7 +29,7 @@ export const INCIDENT_STATES = ["pending", "firing", "resolved"] as const;
 /** An incident's state. */
 export type IncidentState = (typeof INCIDENT_STATES)[number];
 
-/** Severity runs from 1 (worth a glance) to 5 (act now); the README defines each kind's scale. */
+/** Severity runs from 1 (worth a glance) to 5 (act now); docs/findings.md gives each scale. */
 export const SEVERITY_MIN = 1;
 /** The top of the severity scale. */
 export const SEVERITY_MAX = 5;

@@ -151,7 +151,7 @@ function isRegular(t: Float64Array): boolean {
   if (!(t0 > 0 && dt >= 0)) return false;
   const n = t.length;
   let i = 1;
-  // Four samples a branch: one a branch made this loop 0.55 us of a frame of 500 (issue 33).
+  // Four samples a branch: a branch per sample makes this loop branch-bound on long frames.
   for (; i + 3 < n; i += 4) {
     if (
       t[i] !== t0 + i * dt || t[i + 1] !== t0 + (i + 1) * dt ||
@@ -196,7 +196,7 @@ function makeHeader(record: InputRecord, code = KIND_CODES[record.kind], extra =
   const subject = subjectBytes(record.subject);
   const n = subject.byteLength;
   // Written through the scratch view, not a DataView of its own: `out.buffer` would move a header
-  // this small off V8's heap, an ArrayBuffer made per frame (issue 33).
+  // this small off V8's heap, an ArrayBuffer made per frame.
   const out = new Uint8Array(11 + n + extra);
   out[0] = code;
   putF64(out, 1, record.srcPos);

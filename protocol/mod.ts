@@ -44,6 +44,7 @@ export * from "./stream_msg.ts";
 export * from "./scan_message.ts";
 export * from "./scan_result.ts";
 export * from "./scan_results_batch.ts";
+export * from "./feed_batch.ts";
 export * from "./alertmanager_alert.ts";
 export * from "./alert_webhook.ts";
 export * from "./alert_delivery.ts";

@@ -4,7 +4,7 @@
  * the strongest the kind can say. Each kind of finding declares its own scale (finding_kind.ts);
  * the scales of the findings troupe's own kinds make are here, because they are the meaning of the
  * `peak_severity` their incidents carry on the wire (incident.ts), read alike by the stage, the
- * dashboard's bundle and the commands (the README's table says the same):
+ * dashboard's bundle and the commands (docs/findings.md's table says the same):
  *
  * - anomaly, by its score s in [0, 1]: 1 below 0.6, 2 below 0.7, 3 below 0.8, 4 below 0.9, 5 at 0.9
  *   and above (the score's own threshold, 0.5, is the floor of 1);

@@ -1,12 +1,11 @@
 /**
- * The stream gateway's wire protocol (`/stream` on the collab server, see the README's "Live
- * findings: the stream gateway and `troupe watch`"): every message either way is one binary
- * WebSocket message holding one msgpack map, read with this folder's msgpack reader and map check
- * (decodeValue, requireMap). Client requests carry `op`, server replies carry `t`. Each message
- * type has an encoder and a checked decoder: a malformed message is a `StreamProtocolError` naming
- * the field and the value. The `msg` frame, the hot path, has its own writer and reader
- * (stream_msg.ts). Which subjects a subscription may reach, and how its filter applies, is the
- * gateway's (collab/stream_pattern.ts, collab/stream_filter.ts).
+ * The stream gateway's wire protocol (`/stream` on the collab server, see docs/findings.md): every
+ * message either way is one binary WebSocket message holding one msgpack map, read with this
+ * folder's msgpack reader and map check (decodeValue, requireMap). Client requests carry `op`,
+ * server replies carry `t`. Each message type has an encoder and a checked decoder: a malformed
+ * message is a `StreamProtocolError` naming the field and the value. The `msg` frame, the hot path,
+ * has its own writer and reader (stream_msg.ts). Which subjects a subscription may reach, and how
+ * its filter applies, is the gateway's (collab/stream_pattern.ts, collab/stream_filter.ts).
  */
 import { Encoder } from "@msgpack/msgpack";
 import { decodeValue, requireMap } from "./envelope.ts";

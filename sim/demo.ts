@@ -27,16 +27,9 @@ export const DEMO_WARMUP_BARS = 50;
  * Bars in a row a new coherence phase must hold (coherence's `change_for_bars`): two half-lives of
  * the demo's covariance (10 bars), so that a phase is taken only once the covariance has forgotten
  * three quarters of what it knew when the shift crossed its entry level, not on one burst of
- * returns it is still digesting. With the entry levels at 2 sd and the baseline held during an
- * episode (coherence's defaults), a calm market at troupe up's pace (`troupe bench incidents`,
- * seeds 1-8, 10 minutes each) changed phase 0.13 times a minute on average, at most 0.4; of the
- * stressed spells of `troupe bench incidents`' market (seeds 1-8), 71 of 199 met a coherence
- * incident. With 10 bars: 0.3 and at most 1.0 a minute, 98 of 199 (with the baseline held without
- * a bound); before, with the entry at 1 sd and 50 bars: 1.0 and at most 1.6 a minute, 60 of 199.
- * Since the baseline also holds through a pending change, Huber-bounded (issue 29): 0.10 and at
- * most 0.4 a minute, 95 of 199 (132 with each incident held open through its episode); with the
- * sd also held through long declared episodes: 146 of 199, changes per minute as before; with a
- * young group's baseline (the sd's predicted-noise prior, recall29c): 174 of 199, at most 0.2.
+ * returns it is still digesting. A shorter hold flaps on a calm market at troupe up's pace; a
+ * longer one misses short stressed spells. `troupe bench incidents` measures both: coherence
+ * changes a minute on its calm market, and the stressed spells met (`--misses`).
  */
 export const DEMO_CHANGE_FOR_BARS = 2 * DEMO_COVARIANCE_HALF_LIFE_BARS;
 /** Crashes per tick (calm regime) of the demo's market feed. */

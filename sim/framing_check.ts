@@ -1,5 +1,5 @@
 /**
- * The simulator's framing invariant (issue 12): a per-channel actor's per-sample outputs and events
+ * The simulator's framing invariant: a per-channel actor's per-sample outputs and events
  * do not depend on how its samples were framed. A stream's journal (its configuration, then its
  * frames) is folded through two fresh instances: one in the frames as journaled, one in the same
  * samples cut again into frames whose sizes cycle through `FRAME_SIZES`; their columns and their

@@ -13,7 +13,7 @@
  * (8,192: about the month of 5-minute samples over which HTM's anomaly likelihood takes its
  * distribution of raw scores), so a channel that alarmed often long ago and has since settled
  * regains its full scale, and one that turned noisy is capped within a span (a record of the whole
- * past, issue 30's first round, capped an old habit for ever). Counts are weighted by a scale that
+ * past would cap an old habit for ever). Counts are weighted by a scale that
  * grows by 1 / (1 - 1 / CALIB_SPAN_SAMPLES) a sample instead of decaying every bin, so a sample
  * costs O(1) but for the bins a rise crosses; the record is rescaled when the scale passes 2^300.
  * The cap bounds each channel's rate of rises from above; it does not lift a channel that rises

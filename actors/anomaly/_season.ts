@@ -6,7 +6,7 @@
  * draw from the channel's tail that this hour, holding 1/24 of the samples, has not met yet: the
  * view then scores nothing (the level view still judges the value against all hours). CAD OSE and
  * ARTime, which hold on every NAB category, have no time-of-day context at all; troupe keeps its
- * own where the day has a shape (issue 30).
+ * own where the day has a shape.
  *
  * The hours' means are the shift view's bucket offsets (each hour's past visits less the slow
  * level), the noise the hour profile's mean absolute residuals. The kernel asks as each day begins

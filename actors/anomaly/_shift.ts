@@ -36,7 +36,7 @@
  * Sunday 23:00 to Monday 01:00 UTC: SHIFT_SAMPLE[2]) is judged among those that began there, a
  * record of its own: there the season blends two kinds of day and misses every week (a weekend
  * that begins before midnight), and judged among every excursion those misses were accepted as
- * shifts each weekend (actors/anomaly/README.md, issue 30's drifts round). When the score reaches
+ * shifts each weekend. When the score reaches
  * the threshold's 5 bits the change is accepted: the level moves by the recent residuals' mean
  * (span RESTART_LEVEL_N samples: where the channel is now, not the mean shift since the excursion
  * began, which lags a drift still climbing), the level and scale are relearned, and both sums
@@ -47,7 +47,7 @@
  * Below that the view scores 0: a sum still climbing towards the alarm has decided nothing, and its
  * bits are no rarity of the sample (a CUSUM's sum carries every sample since the excursion began);
  * published, they gave the metrics channels a shoulder of scores at 0.3 to 0.45, rising there
- * about 25 times as often as a price's score (issue 30).
+ * about 25 times as often as a price's score.
  *
  * O(1) per sample: a handful of multiply-adds, one exp and two logs only while a sum is large, and
  * at most HIST_BINS counter increments when an excursion ends. The state is one Float64Array
@@ -106,12 +106,12 @@ function excBin(s: number): number {
 /**
  * Counts an excursion (the sums away from 0 and back, or to an alarm) of maximum `sh[EXC_MAX]` in
  * the record where it began: read from the state, not passed, since a fractional number passed to
- * a call not inlined is allocated at each call (issue 33). An excursion that passed the ARL alarm
+ * a call not inlined is allocated at each call. An excursion that passed the ARL alarm
  * while its record held none as high (UNJUDGED_AT) is counted at the sum where it did, not at the
  * height it went on to: there a mature record would have accepted it, as an accepted shift is
  * counted at its alarm. Counted whole, a change a young record could not judge (a channel's first
  * days) became the record's evidence against the channel's next changes of its size, and each
- * change so refused against the next (actors/anomaly/README.md, issue 30's record round).
+ * change so refused against the next.
  */
 function recordExcursion(sh: Float64Array): void {
   const at = sh[UNJUDGED_AT]!;
@@ -359,7 +359,7 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
   } else {
     // A residual clipped at CLIP_SDS sds: unclipped, a spike of 20 sds took a sum to 19.5 at once,
     // was accepted as a shift of its own size when its record allowed, and otherwise entered the
-    // record as an excursion as high as a change's, capping the next drift (issue 30, tenth round).
+    // record as an excursion as high as a change's, capping the next drift.
     const limit = CLIP_SDS * sd;
     const z = (e > limit ? limit : e < -limit ? -limit : e) / sd;
     let up = sh[SUM_UP]! + z - CUSUM_K, down = sh[SUM_DOWN]! - z - CUSUM_K;
@@ -387,7 +387,7 @@ export function stepShift(sh: Float64Array, b: number, scored: boolean, near: nu
       }
       // Below its alarm the view has decided nothing: a sum still climbing is no rarity of this
       // sample, and scoring it let a threshold under 0.5 see ~20x more rises on a metrics channel
-      // than on a price (actors/anomaly/README.md, issue 30).
+      // than on a price.
       if (bits < ALARM_BITS) bits = 0;
     }
     sh[SUM_UP] = up;
@@ -417,8 +417,8 @@ function seasonAt(sh: Float64Array, o: number, near: number, frac: number): numb
  * run began), or what the model expects at bucket `b` (position `frac`, neighbour `near`, as
  * `stepShift` takes them; at least 0) where that is lower and the bucket has been visited. The
  * forecast's hour mixes weekdays and weekends; the season tells them apart, and a run of zeros on a
- * Saturday night was capped as if at a weekday's rate (issue 30's worst seeds, session 45:
- * 57% of the errors channels' flat-run false events fell on a Saturday or a Sunday). A run is no
+ * Saturday night would be capped as if at a weekday's rate (on the metrics feed most of the
+ * errors channels' flat-run false events fell on a Saturday or a Sunday). A run is no
  * rarity where either finds it ordinary.
  */
 export function seasonRate(
@@ -437,10 +437,8 @@ export function seasonRate(
 /**
  * -log2 of count `x`'s Poisson tail at the time-of-day forecast `expected`, or at what the model
  * expects at bucket `b` (as `seasonRate` takes it) where that makes `x` less improbable: a count
- * is no rarity where either forecast finds it ordinary (issue 30's worst seeds, form C: the
- * forecast's hour mixes weekdays and weekends, so a weekday's count was judged at a rate the
- * weekends had lowered, and the errors channels' level, time-of-day, increment and slope false
- * events, capped by this tail, fell mostly on weekdays).
+ * is no rarity where either forecast finds it ordinary (the forecast's hour mixes weekdays and
+ * weekends, so a weekday's count would be judged at a rate the weekends had lowered).
  */
 export function seasonTailBits(
   sh: Float64Array,
@@ -463,7 +461,7 @@ export function seasonTailBits(
  * sds once the scale is trusted, as the sums' are): where the channel is now against the model,
  * what an accepted shift moves the level by. Not the CUSUM's estimate of the mean shift since the
  * excursion began (k + s / n sds), which under a drift still climbing lags the channel by about
- * half the climb, left to the slow level to catch up over a day (issue 30, thirteenth round).
+ * half the climb, left to the slow level to catch up over a day.
  */
 function learnRecent(sh: Float64Array, e: number, sd: number): void {
   let ec = e;
@@ -480,7 +478,7 @@ function learnRecent(sh: Float64Array, e: number, sd: number): void {
  * may differ too. Returns whether the excursion met an incident open (REPORTED): then the change
  * is that incident's, already reported, and the alarm scores nothing (a level shift the jump view
  * opened an incident on was accepted here tens of samples later and, scored, opened a second
- * once the first had closed: actors/anomaly/README.md, the restart round).
+ * once the first had closed).
  */
 function restartAfterShift(sh: Float64Array, level: number): boolean {
   const reported = sh[REPORTED] === 1;

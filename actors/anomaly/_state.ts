@@ -178,7 +178,7 @@ export function contextsPerGrid(hours: number): number {
 
 /**
  * Consecutive values within this fraction of the channel's mean absolute increment of each other
- * make a flat run: no move at 1% of the channel's usual one. Not a setting since issue 30: 0 and
+ * make a flat run: no move at 1% of the channel's usual one. Not a setting: 0 and
  * 0.01 score within 0.1 of each other under leave-one-category-out on nab-dev.
  */
 export const FLAT_TOLERANCE = 0.01;
@@ -187,14 +187,14 @@ export const FLAT_TOLERANCE = 0.01;
  * channel's increments would give, the channel is scored as a walk (it stays one until the ratio
  * falls below half of this). A walk's ratio averages 1 and a stationary channel's is near 0; 0.6
  * leaves a walk's long dips below 1 inside and was chosen on troupe's market feed, not on NAB
- * (nab-dev scores the same from 0 to 2). Not a setting since issue 30: it earned nothing under
+ * (nab-dev scores the same from 0 to 2). Not a setting: it earned nothing under
  * leave-one-category-out.
  */
 export const WALK_RATIO = 0.6;
 /**
  * The score that starts a settling (see `settle_hours`) when none has for `clear_samples` valid
  * samples: the default threshold, but fixed, so that the threshold changes no score and a lower
- * one only opens more incidents, each within an incident at a higher one (issue 29).
+ * one only opens more incidents, each within an incident at a higher one.
  */
 export const ALARM_LEVEL = 0.5;
 

@@ -34,7 +34,7 @@ export const LAST_BORN = new Float64Array(1);
  * `KEY_TIME[0]`: the time (µs) a key `observe` inserts is first seen at, written by the caller
  * before its calls (scratch, no state). Not an argument: a time in µs is no small integer, and the
  * kernel's step is too large for the optimizer to inline every call, so passed as a number to a
- * call not inlined it was a heap number allocated at each call (issue 33); a typed array's slot
+ * call not inlined it was a heap number allocated at each call; a typed array's slot
  * needs none.
  */
 export const KEY_TIME = new Float64Array(1);
@@ -144,8 +144,8 @@ export function bornOf(st: AnomalyTable, key: number): number {
  *
  * The time comes as its column and index, not as a number: the kernel's step is too large for the
  * optimizer to inline this call, and a time in µs is no small integer, so passed as a number it
- * was a heap number allocated at each call (48 bytes a sample of the 110 the anomaly kernel
- * allocated, issue 33); a typed array and an index pass without one.
+ * was a heap number allocated at each call (most of what the kernel allocated a sample); a typed
+ * array and an index pass without one.
  */
 export function neighbourBornAfter(
   st: AnomalyTable,

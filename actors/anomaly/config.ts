@@ -42,8 +42,7 @@ export interface AnomalyConfig {
    * An incident ends after this many valid samples in a row score below the threshold. The
    * refractory period's length (30): past it a score is a new peak, so it opens a new incident;
    * longer, a second jump scored 31 to 99 samples after the first was no event at all, while the
-   * incident stage had resolved the first's incident 30 s after it on a feed of 1 s ticks
-   * (issue 29).
+   * incident stage had resolved the first's incident 30 s after it on a feed of 1 s ticks.
    */
   clear_samples: number;
   /** Cap on the distinct (context, bin) pairs remembered; past it, new pairs are not scored. */

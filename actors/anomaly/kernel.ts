@@ -167,7 +167,7 @@ export function stepAnomaly(
   let reported = s[S.REPORTED]!, age = s[S.AGE]!;
   let level = s[S.LEVEL]!, levelMae = s[S.LEVEL_MAE]!, errLevel = s[S.ERR_LEVEL]!;
   let errProfile = s[S.ERR_PROFILE]!;
-  let lastExpected = s[S.LAST_EXPECTED]!, lastSpread = s[S.LAST_SPREAD]!; // issue 33: a half-width
+  let lastExpected = s[S.LAST_EXPECTED]!, lastSpread = s[S.LAST_SPREAD]!;
   const runs = st.runs, jumps = st.jumps, calib = st.calib;
   let run = s[S.RUN]!,
     incMad = s[S.INC_MAD]!,

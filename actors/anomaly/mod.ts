@@ -32,8 +32,8 @@ export {
  * The machine event of a frame: every incident change of the frame, in order, each with its
  * sample's fields; undefined when no sample of the frame was valid, and when the frame changed no
  * incident and the machine (`machineState`, when given) is past `warming`: there no guard passes
- * without a change, so the event would change nothing (issue 33: sending it cost a macrostep and
- * about 3 KB of garbage a frame).
+ * without a change, so the event would change nothing (sending it cost a macrostep and
+ * garbage every frame).
  */
 export function anomalyFrameEvent(
   result: AnomalyResult,

@@ -30,8 +30,8 @@
  *
  * Phase. Every bar past warm-up moves the group's phase by its shift (phase.ts), here, bar by bar,
  * so that the machine is handed every change in order, with the bar's ratio, shift and top
- * loadings, whatever the framing of the samples (issue 12: a frame of many bars was judged by its
- * last bar only).
+ * loadings, whatever the framing of the samples (a frame of many bars is judged bar by bar, not by
+ * its last bar).
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { logFast } from "../math/mod.ts";
@@ -327,7 +327,7 @@ function update(s: CoherenceState): void {
   s.ratio = ratio;
   // A covariance of a few bars spans a few directions, so its ratio starts near 1 and falls as
   // bars accrue: the shift's baseline learns nothing until the covariance's effective sample is
-  // within MATURE_SHARE of its full size (issue 29: the transient widened a young group's sd).
+  // within MATURE_SHARE of its full size (the transient would widen a young group's sd).
   const effective = effectiveBars(alpha, s.counters[C_UPDATES]!);
   if (effective < MATURE_SHARE * (2 - alpha) / alpha) {
     s.shift = NaN;
@@ -342,27 +342,25 @@ function update(s: CoherenceState): void {
  * Folds the bar's ratio into the shift: its short mean, and the long mean and sd of a normal
  * group, the baseline the short mean is measured against.
  *
- * The baseline is a normal group's (issue 29: a coherence incident met 71 of the 199 stressed
- * spells of `troupe bench incidents`' seeds 1-8, though a spell's mean ratio, about 0.78, stands
- * 3.4 calm sds above the calm mean, 0.58). An episode, declared (coherent or fragmented) or
- * pending (the shift past an entry level for fewer than `change_for_bars`), is measured against
- * the level before it rather than absorbed into it: the long mean holds still through both, so a
- * long stressed spell stays coherent and its end reads as a return to normal. Before, a pending
- * episode was learnt until it was declared, and its bars raised the baseline until the spell no
- * longer reached the entry level. The sd keeps learning through a pending episode (only a declared
- * one holds it): leaving the pending bars out would cut the calm noise's tails from it, and a
- * steady feed would cross the entry levels more often. A bar beyond an entry level moves the
- * baseline no more than a bar at that level would (a Huber step bounded by the entry levels), so
- * one burst does not widen the sd. The first bars weigh as a plain average until the long
- * half-life's weight takes over, so the first ratio (of a covariance of a few bars, near 1) is not
- * the baseline for hundreds of bars. An episode longer than the long half-life is a new level: the
- * mean learns it again. The sd does not: it is the calm noise, and a declared episode's bars are
- * not (issue 29: the sd learnt a long spell's bars, and the next spell, as far above the calm,
- * stood fewer of its sds above and was missed; on seed 7 the sd sat near 0.1 for hours, against
- * a calm noise of 0.06). Nor is the learnt sd all the sd: it starts from the ratio's predicted
- * sampling noise (`shiftStd`, _ratio_noise.ts), which a young group's few independent ratios
- * cannot yet outweigh (issue 29: seed 7's first spells, in its first hours, met an sd of 0.108
- * learnt from 120 bars that held about four independent ratios).
+ * The baseline is a normal group's: a stressed spell's mean ratio stands several calm sds above the
+ * calm mean, and a baseline that learnt the spell would no longer see it. An episode, declared
+ * (coherent or fragmented) or pending (the shift past an entry level for fewer than
+ * `change_for_bars`), is measured against the level before it rather than absorbed into it: the
+ * long mean holds still through both, so a long stressed spell stays coherent and its end reads as
+ * a return to normal. A pending episode learnt until it was declared would raise the baseline until
+ * the spell no longer reached the entry level. The sd keeps learning through a pending episode
+ * (only a declared one holds it): leaving the pending bars out would cut the calm noise's tails
+ * from it, and a steady feed would cross the entry levels more often. A bar beyond an entry level
+ * moves the baseline no more than a bar at that level would (a Huber step bounded by the entry
+ * levels), so one burst does not widen the sd. The first bars weigh as a plain average until the
+ * long half-life's weight takes over, so the first ratio (of a covariance of a few bars, near 1) is
+ * not the baseline for hundreds of bars. An episode longer than the long half-life is a new level:
+ * the mean learns it again. The sd does not: it is the calm noise, and a declared episode's bars
+ * are not (an sd that learnt a long spell's bars would leave the next spell, as far above the calm,
+ * fewer of its sds above, and miss it). Nor is the learnt sd all the sd: it starts from the ratio's
+ * predicted sampling noise (`shiftStd`, _ratio_noise.ts), which a young group's few independent
+ * ratios cannot yet outweigh (consecutive ratios share most of their returns, so a few hundred bars
+ * hold only a few independent ratios).
  */
 function updateShift(s: CoherenceState, ratio: number, predicted: number): void {
   const cfg = s.config;

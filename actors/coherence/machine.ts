@@ -1,7 +1,7 @@
 /**
  * The coherence machine: its state is the group's phase, `normal`, `coherent` or `fragmented`
  * (phase.ts). The kernel judges every bar and hands it each change of a frame, in order, so a frame
- * of many bars is judged as bars one at a time would be (issue 12); it announces each change as one
+ * of many bars is judged as bars one at a time would be; it announces each change as one
  * `coherence` event naming the channels that load most on the first eigenvector, and takes the
  * last one's phase. The thresholds change at run time through a `config` event (the kernel gets the
  * same configuration); ticks carry no meaning here.

@@ -5,7 +5,7 @@
  * stays so until the shift falls to `coherent_exit`; fragmented at `fragmented_enter` until it
  * rises to `fragmented_exit`. A shift that jumps across both bands moves straight from one extreme
  * to the other. The kernel judges every bar with it, so the phase changes are the same however the
- * samples were framed (issue 12); the machine announces them.
+ * samples were framed; the machine announces them.
  */
 import type { CoherenceConfig } from "./config.ts";
 

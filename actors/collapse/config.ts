@@ -96,8 +96,8 @@ export interface CollapseConfig {
  * ../shared/datasets/tcpd-dev --cv` (2-fold cross-validation over TCPD's dev split, among settings
  * that meet the synthetic bars of `troupe bench cpd --synthetic`); the rest from the synthetic
  * benchmark. level_drift, slope_drift and prior_alpha above 0.6 fail the synthetic bars. With
- * slope_carry (issue 14) the same grid chose slope_prior 0.1 and hazard 3/10,000 on both halves
- * together and on half B (0.2 and 1/1000 before; see SLOPE_CARRIED in kernel.ts).
+ * slope_carry the same grid chose slope_prior 0.1 and hazard 3/10,000 on both halves together
+ * and on half B (see SLOPE_CARRIED in kernel.ts; docs/methods/collapse.md has the table).
  */
 export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
   hazard: 3 / 10_000,
@@ -131,17 +131,16 @@ export const defaultCollapseConfig: Readonly<CollapseConfig> = Object.freeze({
  * a weekend that comes in at its own speed), and with a fixed line each such misfit builds up
  * until a new regime explains it better: a false change, hours after it began. A level that may
  * wander this little takes them in, while a level shift or a drift of a few noise scales within
- * hours is still far beyond it. On the metrics feed (`troupe bench detect`, seeds 1 to 5, false
- * changes / labelled changes found of 475): 0 gives 888 / 462, 1e-4 683 / 460, 3e-4 626 / 462,
- * 1e-3 521 / 447, 1e-2 489 / 399 (drifts are then followed, not found); seeds 6 to 8, not looked
- * at before the choice: see actors/collapse/README.md.
+ * hours is still far beyond it. Chosen on the metrics feed (`troupe bench detect`, seeds 1 to 5)
+ * as the largest drift that still finds the labelled changes: larger ones follow drifts instead.
+ * The settings, with where each value comes from, are in docs/methods/collapse.md.
  */
 export const METRICS_LEVEL_DRIFT = 3e-4;
 
 /**
  * The hazard and slope prior of the settings for service metrics: the defaults before TCPD's
- * cross-validation moved them (issue 14), on which every figure of the metrics feed in
- * actors/collapse/README.md was measured. The metrics feed's lasting changes come at about this
+ * cross-validation moved them, on which the metrics settings were tuned
+ * (docs/methods/collapse.md). The metrics feed's lasting changes come at about this
  * rate, and its regimes' slopes (a service's growth) are held by the season and the level's drift.
  */
 export const METRICS_HAZARD = 1 / 1000;

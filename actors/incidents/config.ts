@@ -11,11 +11,11 @@ import { configObject, readBoolean, readNumber, rejectUnknown } from "../../prot
 export interface IncidentConfig {
   /**
    * Findings of one kind within this long of an incident's first join it, whatever their channel;
-   * a later one opens a new incident, and an incident stays open at least this long (issue 29).
+   * a later one opens a new incident, and an incident stays open at least this long.
    */
   group_window_us: number;
   /**
-   * The rule before issue 29's fix: a finding of a member channel joins its open incident whatever
+   * The older rule: a finding of a member channel joins its open incident whatever
    * the window, so denser findings chain one incident over a session. Off by default; a recording
    * whose header lacks the field was made under it, and replays with it on.
    */
@@ -41,7 +41,7 @@ export interface IncidentConfig {
   reorder_us: number;
 }
 
-/** The defaults (see the README's incidents section for how they were chosen). */
+/** The defaults (docs/incidents.md says why each is what it is). */
 export const defaultIncidentConfig: IncidentConfig = {
   group_window_us: 60_000_000,
   member_joins: false,
@@ -56,7 +56,7 @@ export const defaultIncidentConfig: IncidentConfig = {
 
 /**
  * The settings a recording was made under when its header's `config.incidents` lacks
- * `member_joins` (written before issue 29's fix, when a stage's settings all had to be there): the
+ * `member_joins` (written under the older rule, when a stage's settings all had to be there): the
  * old rule and its 5 s window, so `troupe replay --verify` makes the incidents it recorded.
  */
 export const legacyIncidentConfig: IncidentConfig = {

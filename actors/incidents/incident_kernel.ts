@@ -6,7 +6,7 @@
  * not of how instances interleaved. A finding joins the open incident of its kind whose first is
  * within `group_window_us` of it, whatever its channel (a coherence episode going on aside), and
  * otherwise opens a new one, linked to the one its channel's findings were in: fewer findings
- * never make more incidents (issue 29; `member_joins` keeps the rule before it).
+ * never make more incidents (`member_joins` keeps the older rule, for older recordings).
  * Each incident's lifecycle is its own xstate machine (incident_machine.ts), stepped by findings
  * and by the watermark. An incident's id is its kind, its first finding's time and channel; each
  * update's id adds its number, so replaying the same findings gives the same bytes.

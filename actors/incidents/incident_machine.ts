@@ -48,7 +48,7 @@ export type IncidentMachineEvent =
 /**
  * When the incident may resolve: `hold_us` after its last finding (longer while an episode goes
  * on), and not before its grouping window ends, so a finding within the window always has it to
- * join (issue 29: else denser findings would bridge the hold and give fewer incidents).
+ * join (else denser findings would bridge the hold and give fewer incidents).
  */
 export function quietFrom(context: IncidentMachineContext): number {
   const c = context.config;

@@ -44,6 +44,8 @@ import {
 import { startLeasedIncidents } from "../run_leased_incidents.ts";
 import { alertingConfigOf } from "../stage_alerting.ts";
 import { waitForSignal } from "../signals.ts";
+import { type StartedReceiver, startReceiver } from "../metrics_receiver.ts";
+import { parseIngestSettings } from "../../actors/ingest/mod.ts";
 import {
   BUILT_IN_KINDS,
   configDir,
@@ -81,6 +83,7 @@ export async function loadHostConfig(path: string | undefined): Promise<HostSetu
   const kinds = await hostKinds(kindSpecsOf(raw), configDir(path));
   const config = parseHostConfig(raw, kinds.registry);
   incidentConfigOf(config); // fail early: the stage starts only on partition 0's host
+  if (config.remote_write) parseIngestSettings(config.remote_write); // and the receiver's
   alertingConfigOf(config);
   return { config, kinds };
 }
@@ -95,7 +98,7 @@ export const command: Command = {
       type: "string",
       arg: "FILE",
       help: "Host configuration (JSON)",
-      defaultText: 'none; each field as the README\'s "Host configuration" section gives it',
+      defaultText: "none; each field's default as docs/configuration.md gives it",
     },
     nats: {
       type: "string",
@@ -145,7 +148,8 @@ export const command: Command = {
   fsync: "always" | "interval" | "never", fsync_interval_ms }, snapshots { store: "file" | "kv" |
   "memory", every_inputs, every_ms }, http_port, output_msg_id, limits { frame_bytes_max,
   samples_per_frame_max, channels_max, mailbox_max }, actors { <kind>: { enabled, ...kind's
-  options } }.
+  options } }, remote_write { port, feed, match, channels_max, bearer_token | basic_auth, ... }
+  (the Prometheus remote write and OTLP receiver: docs/prometheus.md).
 Every kind runs unless its section says "enabled": false.
 A file: { "nats": "nats://127.0.0.1:4222", "partitions": { "count": 16, "owned": "0-7" },
   "actors": { "stats": { "every_samples": 500 }, "coherence": { "enabled": false } } }
@@ -258,8 +262,22 @@ async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
     await closeWithin(launched, CLOSE_TIMEOUT_MS);
     return EXIT_FAILURE;
   }
+  let receiver: StartedReceiver | undefined;
+  if (config.remote_write) {
+    try {
+      receiver = await startReceiver(config.remote_write, launched.bus, {
+        channelsMax: config.limits.channels_max, // the host edge's own limit, one setting
+      });
+    } catch (err) {
+      console.error(`troupe run: cannot start the metrics receiver: ${describeError(err)}`);
+      await incidents?.close().catch(() => {});
+      await closeWithin(launched, CLOSE_TIMEOUT_MS);
+      return EXIT_FAILURE;
+    }
+  }
   console.log(runningLine(config, launched.host.httpPort, kinds));
   if (incidents) console.log(`troupe run: ${incidents.line}`);
+  if (receiver) console.log(`troupe run: ${receiver.line}\n${receiver.block}`);
   const stopped = await Promise.race([
     signalled.then((signal) => ({ signal, fatal: undefined })),
     launched.fatal.then((fatal) => ({ signal: undefined, fatal })),
@@ -269,6 +287,7 @@ async function runHost(config: HostConfig, kinds: HostKinds): Promise<number> {
   } else {
     console.error(`troupe run: ${stopped.signal}: draining and stopping`);
   }
+  await receiver?.close();
   await incidents?.close().catch((err) =>
     console.error(`troupe run: while stopping the incident stage: ${describeError(err)}`)
   );

@@ -59,7 +59,8 @@ const HTTP_PORT = 9464;
 export const command: Command = {
   name: "up",
   summary: "everything on one machine: NATS, a host, a synthetic feed, the dashboard",
-  usage: "[--feed market|metrics] [--channels N] [--rate N] [--duration S] [--seed N] " +
+  usage:
+    "[--feed market|metrics|remote-write] [--channels N] [--rate N] [--duration S] [--seed N] " +
     "[--data-dir DIR] [--http-port N] [--collab-port N] [--no-nats] [--journal KIND] " +
     "[--hosts N] [--threads N] [--record FILE] " +
     "[--accept-journal-loss]",
@@ -68,9 +69,11 @@ export const command: Command = {
       type: "string",
       arg: "NAME",
       help: "market: the synthetic market, with demo settings; metrics: the service metrics " +
-        "feed (a sample a minute of event time), with the settings for service metrics",
+        "feed (a sample a minute of event time), with the settings for service metrics; " +
+        "remote-write: no synthetic feed, the metrics receiver on port 9201 (or a free one) " +
+        "for your Prometheus's remote write or an OpenTelemetry Collector (docs/prometheus.md)",
       default: "market",
-      oneOf: ["market", "metrics"],
+      oneOf: ["market", "metrics", "remote-write"],
     },
     channels: {
       type: "string",
@@ -276,7 +279,7 @@ on PATH; without one, everything runs on the in-process bus (said in one line).`
 interface UpOptions {
   /** The kinds the hosts run: troupe's own and those of --kinds. */
   kinds: HostKinds;
-  feedKind: "market" | "metrics";
+  feedKind: "market" | "metrics" | "remote-write";
   channels: number;
   rate: number;
   durationS: number;
@@ -395,7 +398,7 @@ function upHostConfig(o: UpOptions, nats: NatsServer | undefined, threads: numbe
   config.http_port = o.httpPort;
   // Settings that suit a demo of the synthetic market, or service metrics (sim/demo.ts), said
   // in one line when the feed starts.
-  const demo = o.feedKind === "metrics" ? metricsActorConfigs() : demoActorConfigs(o.intervalUs);
+  const demo = o.feedKind === "market" ? demoActorConfigs(o.intervalUs) : metricsActorConfigs();
   config.actors = Object.fromEntries(
     Object.keys(o.kinds.registry).map((k) => [k, demo[k] ?? {}]),
   );

@@ -3,9 +3,9 @@
  * time the group changes phase (`normal`, `coherent`, `fragmented`), with the absorption ratio, its
  * standardized shift and the channels that load most on the first eigenvector.
  *
- * Body format 2 (issue 34) names the loadings `top_channels`; format 1 (before it) named them
- * `topChannels`. `decodeCoherenceBody` reads both, so recordings made before still replay and
- * verify.
+ * Body format 2 names the loadings `top_channels`, snake_case like the rest of the wire; format
+ * 1, the older one, named them `topChannels`. `decodeCoherenceBody` reads both, so recordings
+ * made in it still replay and verify.
  */
 import { encodeEventEnvelope, type Envelope, type EnvelopeInit } from "../envelope.ts";
 import { BodyReader } from "./_body_reader.ts";
@@ -64,7 +64,7 @@ export function encodeCoherence(
   return encodeEventEnvelope({ ...meta, type: COHERENCE_TYPE }, coherenceEvent(meta.ts, b));
 }
 
-/** The body format of a coherence body: 1 (`topChannels`, before issue 34) or 2. */
+/** The body format of a coherence body: 1 (`topChannels`, the older form) or 2. */
 export function coherenceBodyFormat(body: unknown): 1 | 2 {
   return body !== null && typeof body === "object" &&
       (body as Record<string, unknown>).topChannels !== undefined

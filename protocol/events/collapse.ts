@@ -4,8 +4,8 @@
  * says when the new regime began, how late it was seen, the level and spread before and after, the
  * direction and the shift in spreads (`severity`).
  *
- * Body format 2 (issue 34) names its fields in snake_case like the rest of the wire. Format 1
- * (before it) used camelCase (`changeTs`, `meanBefore`, ...): recordings made then still carry it,
+ * Body format 2 names its fields in snake_case like the rest of the wire. Format 1, the older
+ * one, used camelCase (`changeTs`, `meanBefore`, ...): recordings made then still carry it,
  * so `decodeCollapseBody` reads both, telling them apart by `changeTs`, and `encodeCollapse` of a
  * decoded format-1 body gives the bytes a host publishes today (replay --verify compares with
  * them).
@@ -85,7 +85,7 @@ export function encodeCollapse(
   return encodeEventEnvelope({ ...meta, type: COLLAPSE_TYPE }, collapseEvent(meta.ts, b));
 }
 
-/** The body format of a collapse body: 1 (camelCase, before issue 34) or 2. */
+/** The body format of a collapse body: 1 (camelCase, the older form) or 2. */
 export function collapseBodyFormat(body: unknown): 1 | 2 {
   return body !== null && typeof body === "object" &&
       (body as Record<string, unknown>).changeTs !== undefined

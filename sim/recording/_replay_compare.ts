@@ -14,7 +14,7 @@ import {
 /**
  * Whether a recorded output written in an older format is, in today's, the replayed one: an event
  * whose body was renamed since (protocol/events/), an anomaly event from before the events named
- * their view, or anomaly columns with the band as its edges (before issue 33;
+ * their view, or anomaly columns with the band as its edges (the older form;
  * protocol/anomaly_columns.ts): the replayed output gives the last two bit for bit in their old
  * form. Tried only when the bytes differ, so a recording of today's format pays nothing.
  */

@@ -119,7 +119,7 @@ export class OutputDiff {
       const { frame } = decodeColumns(data);
       s.series ??= { samples: 0, hashes: new Map() };
       addToSeries(s.series, "t", frame.t);
-      // The anomaly band in one form whichever a run sent (a recording made before issue 33 holds
+      // The anomaly band in one form whichever a run sent (a recording of the older form holds
       // its edges, today's actor sends its half-width): compared as edges, bit for bit.
       const columns = state.kind === "anomaly"
         ? anomalyColumnsAsEdges(frame.columns)

@@ -1,7 +1,8 @@
 /**
- * The README's command table and sections match the commands' `--help`: every command is in the
- * table, nothing else is, and every option a command's help lists is named in its table row or its
- * own section of the README. Its tree of where things live names folders and files that exist.
+ * The docs' command table and sections match the commands' `--help`: every command is in the table
+ * of docs/commands.md, nothing else is, and every option a command's help lists is named in its
+ * table row or its own section (in docs/commands.md, or docs/recording.md for record, replay and
+ * sim). The tree of where things live (docs/architecture.md) names folders and files that exist.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,13 +11,16 @@ import * as assert from "uvu/assert";
 import { commandNames, loadCommand } from "../../cli/main.ts";
 import { ROOT } from "../_support/cli.ts";
 
-const test = suite("README commands");
+const test = suite("docs commands");
 
-const README = readFileSync(join(ROOT, "README.md"), "utf8");
+const COMMANDS = readFileSync(join(ROOT, "docs", "commands.md"), "utf8");
+/** The pages that hold a `## troupe <name>` section of a command. */
+const SECTION_PAGES = [COMMANDS, readFileSync(join(ROOT, "docs", "recording.md"), "utf8")];
+const ARCHITECTURE = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
 
-/** The table's rows under "## Commands": command name -> the row's text. */
+/** The table's rows under "# Commands": command name -> the row's text. */
 function tableRows(): Map<string, string> {
-  const section = README.slice(README.indexOf("## Commands"));
+  const section = COMMANDS.slice(COMMANDS.indexOf("# Commands"));
   const rows = new Map<string, string>();
   for (const line of section.split("\n")) {
     const m = line.match(/^\| `troupe ([a-z]+)[^`]*` +\|(.*)\|$/);
@@ -26,19 +30,21 @@ function tableRows(): Map<string, string> {
   return rows;
 }
 
-/** The README's `### troupe <name>` section, if it has one. */
+/** The `## troupe <name>` sections of the pages, joined ("" when there is none). */
 function sectionOf(name: string): string {
-  const start = README.indexOf(`### troupe ${name}\n`);
-  if (start < 0) return "";
-  const next = README.indexOf("\n#", start + 1);
-  return README.slice(start, next < 0 ? undefined : next);
+  return SECTION_PAGES.map((page) => {
+    const start = page.indexOf(`## troupe ${name}\n`);
+    if (start < 0) return "";
+    const next = page.indexOf("\n#", start + 1);
+    return page.slice(start, next < 0 ? undefined : next);
+  }).join("\n");
 }
 
 test("the command table lists exactly the commands of troupe --help", () => {
   assert.equal([...tableRows().keys()].sort(), commandNames().sort());
 });
 
-test("every option of a command's --help is named in its table row or its README section", async () => {
+test("every option of a command's --help is named in its table row or its docs section", async () => {
   const rows = tableRows();
   const missing: string[] = [];
   for (const name of commandNames()) {
@@ -48,7 +54,7 @@ test("every option of a command's --help is named in its table row or its README
       if (!new RegExp(`--${option}\\b`).test(text)) missing.push(`troupe ${name} --${option}`);
     }
   }
-  assert.equal(missing, [], `not in the README: ${missing.join(", ")}`);
+  assert.equal(missing, [], `not in the docs: ${missing.join(", ")}`);
 });
 
 /** Every file under `dir` (relative to ROOT), without node_modules and dot-folders. */
@@ -62,10 +68,10 @@ function filesUnder(dir: string): string[] {
   );
 }
 
-test("the README's tree of where things live names folders and files that exist", () => {
-  const start = README.indexOf("### Where things live");
-  const open = README.indexOf("```\n", start) + 4;
-  const block = README.slice(open, README.indexOf("\n```", open));
+test("the tree of where things live names folders and files that exist", () => {
+  const start = ARCHITECTURE.indexOf("# Architecture: where things live");
+  const open = ARCHITECTURE.indexOf("```\n", start) + 4;
+  const block = ARCHITECTURE.slice(open, ARCHITECTURE.indexOf("\n```", open));
   const folders = [...block.matchAll(/^([a-z_/]+\/) /gm)].map((m) => m[1]!);
   assert.ok(folders.length >= 15, `${folders.length} folders`);
   const missingFolders = folders.filter((f) => !existsSync(join(ROOT, f)));

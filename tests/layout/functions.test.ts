@@ -1,5 +1,5 @@
 /**
- * No source function runs past 80 lines, but the hot loops the README names, each with why it stays
+ * No source function runs past 80 lines, but the hot loops docs/performance.md names, each with why it stays
  * whole. Lengths come from a brace scan (`_function_lengths.ts`), from a function's head to its
  * closing brace.
  */
@@ -12,9 +12,10 @@ import { ROOT, sources, TOP } from "./_sources.ts";
 
 const LINES_MAX = 80;
 
-/** The README's hot loops: `path name` of each item of its "Hot loops kept whole" list. */
-export function hotLoops(readme: string): Map<string, string> {
-  const section = /^### Hot loops kept whole\n([\s\S]*?)(?=^#)/m.exec(readme)?.[1] ?? "";
+/** The hot loops: `path name` of each item of the "Hot loops kept whole" list of `page`. */
+export function hotLoops(page: string): Map<string, string> {
+  const section = /^#{2,3} Hot loops kept whole\n([\s\S]*?)(?=^#|(?![\s\S]))/m.exec(page)?.[1] ??
+    "";
   const loops = new Map<string, string>();
   for (const m of section.matchAll(/^- `([^`]+)` `([^`]+)`: ([\s\S]*?)(?=^- |^\s*$)/gm)) {
     loops.set(`${m[1]} ${m[2]}`, m[3]!.replace(/\s+/g, " ").trim());
@@ -76,7 +77,7 @@ test("functionLengths() is not fooled by braces in strings, templates, comments 
   assert.not.match(blankLiterals('x = "{" + `a${b}c`;'), /[{}]/);
 });
 
-test("hotLoops() reads each item of the README's list with its reason", () => {
+test("hotLoops() reads each item of the page's list with its reason", () => {
   const readme = "### Hot loops kept whole\n\nIntro.\n\n" +
     "- `a/b.ts` `step`: one loop over the samples,\n  its state in locals.\n" +
     "- `c.ts` `run`: why.\n\n## Next\n";
@@ -84,11 +85,14 @@ test("hotLoops() reads each item of the README's list with its reason", () => {
     ["a/b.ts step", "one loop over the samples, its state in locals."],
     ["c.ts run", "why."],
   ]);
+  assert.equal([...hotLoops("## Hot loops kept whole\n\n- `d.ts` `go`: last on the page.\n")], [
+    ["d.ts go", "last on the page."],
+  ]);
 });
 
-test("no source function runs past 80 lines but the README's hot loops and the pending few", () => {
-  const loops = hotLoops(readFileSync(join(ROOT, "README.md"), "utf8"));
-  assert.ok(loops.size > 0, "the README's list of hot loops kept whole was not found");
+test("no source function runs past 80 lines but the hot loops of docs/performance.md and the pending few", () => {
+  const loops = hotLoops(readFileSync(join(ROOT, "docs", "performance.md"), "utf8"));
+  assert.ok(loops.size > 0, "docs/performance.md's list of hot loops kept whole was not found");
   const long = new Map<string, number>();
   let counted = 0;
   for (const top of TOP) {

@@ -5,15 +5,27 @@
  * the channel of its subject, and a channel new to the host is within the host's limit (the
  * channels admitted are journaled decisions, so the limit holds across a restart). A frame of an
  * input without positions (core NATS) is also checked for samples lost before it (input_gaps.ts).
+ *
+ * A feed batch (`troupe.feed.<feed>`, many channels' samples in one message: what the
+ * remote-write and OTLP receivers journal a request as) is split here into one frame per channel
+ * this host consumes, each journaled and applied as a frame of its own, with the batch's source
+ * position and an id made of the batch's and the channel, so a batch read again after a restart
+ * is applied once. A Prometheus stale marker ends the channel's run of samples for the detectors
+ * (they take finite values only); it stays bit for bit in the batch on the feed stream.
  */
 import {
   type AnyActorDefinition,
   type BusMessage,
+  decodeFeedBatch,
+  encodeFrame,
   encodeInputRecordParts,
+  feedOfBatchSubject,
+  feedSubject,
   type InputRecord,
   parseSubject,
   ProtocolError,
 } from "../../../protocol/mod.ts";
+import { isStaleMarkerAt } from "../../../protocol/prometheus/mod.ts";
 import type { EdgeDecisions } from "./edge_decisions.ts";
 import {
   type DecodedFrame,
@@ -47,6 +59,8 @@ export interface FeedEdgeParts {
   decisions: EdgeDecisions;
   /** The host's clock, in ms (when a gap was seen). */
   now: () => number;
+  /** Dead-letters one channel's frame of a feed batch (the batch's other frames go on). */
+  refuse?(frame: BusMessage, err: unknown): void;
 }
 
 /** A host's feed edge. */
@@ -70,7 +84,14 @@ export class FeedEdge {
    * reason it is dead-lettered for) when it is malformed or over a limit. `evenTimes`: journal
    * an evenly spaced time column as its start and step (see protocol/input_record.ts).
    */
-  input(msg: BusMessage, srcPos: number, evenTimes: boolean): EdgeInput | undefined {
+  input(
+    msg: BusMessage,
+    srcPos: number,
+    evenTimes: boolean,
+  ): EdgeInput | EdgeInput[] | undefined {
+    if (feedOfBatchSubject(msg.subject) !== undefined) {
+      return this.batchInputs(msg, srcPos, evenTimes, (f, e) => this.#p.refuse?.(f, e));
+    }
     const channel = this.channelOf(msg.subject);
     if (channel === null) return undefined;
     const targets = this.targets(channel);
@@ -82,6 +103,68 @@ export class FeedEdge {
       evenTimes ? timeColumnIn(msg.data, decoded) : undefined,
     );
     return { targets, record, bytes, decoded };
+  }
+
+  /**
+   * Splits the feed batch `msg` into an input per channel consumed here. Throws when the batch
+   * itself is malformed; a channel of it that is over a limit or whose samples are bad is
+   * reported through `refuse` (its frame alone is dead-lettered) and the others go on.
+   */
+  batchInputs(
+    msg: BusMessage,
+    srcPos: number,
+    evenTimes: boolean,
+    refuse: (frame: BusMessage, err: unknown) => void,
+  ): EdgeInput[] {
+    const feed = feedOfBatchSubject(msg.subject)!;
+    const { meta, batch } = decodeFeedBatch(msg.data, this.#p.limits);
+    const inputs: EdgeInput[] = [];
+    let at = 0;
+    for (let c = 0; c < batch.channels.length; c++) {
+      const channel = batch.channels[c]!;
+      const n = batch.n[c]!;
+      const from = at;
+      at += n;
+      const targets = this.targets(channel);
+      if (targets.length === 0 || n === 0) continue;
+      let t = batch.t.subarray(from, from + n);
+      let v = batch.v.subarray(from, from + n);
+      let kept = n;
+      for (let i = 0; i < n; i++) if (v[i] !== v[i] && isStaleMarkerAt(v, i)) kept--;
+      if (kept === 0) continue;
+      if (kept < n) {
+        const tk = new Float64Array(kept), vk = new Float64Array(kept);
+        for (let i = 0, j = 0; i < n; i++) {
+          if (isStaleMarkerAt(v, i)) continue;
+          tk[j] = t[i]!;
+          vk[j++] = v[i]!;
+        }
+        t = tk;
+        v = vk;
+      }
+      const subject = feedSubject(feed, channel);
+      const payload = encodeFrame({ channel, seq0: 0, t, v }, {
+        id: `${meta.id}/${channel}`,
+        src: meta.src,
+        ts: meta.ts,
+      });
+      const frame: BusMessage = { subject, data: payload, headers: undefined, reply: undefined };
+      let decoded: DecodedFrame;
+      try {
+        decoded = this.#p.decode(payload, srcPos);
+        this.#admit(channel);
+      } catch (err) {
+        refuse(frame, err);
+        continue;
+      }
+      const record: InputRecord = { kind: "frame", srcPos, subject, payload };
+      const bytes = encodeInputRecordParts(
+        record,
+        evenTimes ? timeColumnIn(payload, decoded) : undefined,
+      );
+      inputs.push({ targets, record, bytes, decoded });
+    }
+    return inputs;
   }
 
   /** The channels admitted, the limit, and the frames of new channels refused past it. */
@@ -123,6 +206,16 @@ export class FeedEdge {
         { value: decoded.frame.channel },
       );
     }
+    this.#admit(channel);
+    if (srcPos === 0) {
+      const { seq0, t } = decoded.frame;
+      this.gaps.observe(channel, seq0, t.length, this.#p.now);
+    }
+    return decoded;
+  }
+
+  /** Admits `channel` to the host, or throws when it is new and the host is at its limit. */
+  #admit(channel: string): void {
     const decisions = this.#p.decisions;
     if (!decisions.admitted(channel)) {
       const max = this.#p.limits.channelsMax;
@@ -136,17 +229,13 @@ export class FeedEdge {
       }
       decisions.admit(channel);
     }
-    if (srcPos === 0) {
-      const { seq0, t } = decoded.frame;
-      this.gaps.observe(channel, seq0, t.length, this.#p.now);
-    }
-    return decoded;
   }
 }
 
 /** Ends the edge stage of a traced frame, or drops a frame the trace cannot follow. */
-export function traceEdge(trace: StageTrace, input: EdgeInput | undefined): void {
-  if (input === undefined || input.targets.length !== 1) {
+export function traceEdge(trace: StageTrace, input: EdgeInput | EdgeInput[] | undefined): void {
+  // A feed batch's frames are many: the trace follows one frame from the edge to its publish.
+  if (input === undefined || Array.isArray(input) || input.targets.length !== 1) {
     trace.drop();
     return;
   }

@@ -43,7 +43,7 @@ export class SequenceGaps {
 
   /**
    * A frame of `channel` starting at `seq0` with `samples` samples arrived; `now` (the host's
-   * clock, ms) is read only when the frame shows a gap, not for every frame (issue 33).
+   * clock, ms) is read only when the frame shows a gap, not for every frame.
    */
   observe(channel: string, seq0: number, samples: number, now: () => number): void {
     const expected = this.#next.get(channel);

@@ -224,6 +224,7 @@ export class Host {
       decode: this.options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
       decisions: this.#decisions,
       now: this.#now,
+      refuse: (frame, err) => this.#notices.deadLetter(frame, err),
     });
   }
 
@@ -511,7 +512,7 @@ export class Host {
     if (srcPos > 0 && this.#decisions.deadLettered(srcPos)) return; // decided before a restart
     const trace = this.#trace;
     trace?.begin(this.#now() * 1000);
-    let input: EdgeInput | undefined;
+    let input: EdgeInput | EdgeInput[] | undefined;
     try {
       input = this.#edge.input(msg, srcPos, this.options.journalEvenTimes !== false);
     } catch (err) {
@@ -522,11 +523,9 @@ export class Host {
     }
     if (trace) traceEdge(trace, input);
     if (input === undefined) return;
-    const { record, bytes, decoded } = input;
     const arrivedMs = performance.now();
-    for (const [def, key] of input.targets) {
-      this.#mail.enqueue(def, key, { record, bytes, decoded, arrivedMs });
-    }
+    if (!Array.isArray(input)) return this.#mail.enqueueInput(input, arrivedMs);
+    for (const one of input) this.#mail.enqueueInput(one, arrivedMs); // a feed batch's frames
   }
 
   #onCtl(msg: BusMessage): void {

@@ -69,6 +69,11 @@ export interface HostConfig {
    * folder cannot import it, so `troupe run` checks them when it loads the file).
    */
   incidents: Record<string, unknown>;
+  /**
+   * The metrics receiver's settings (remote write and OTLP), as written, or undefined for none
+   * (`actors/ingest` parses them, and `troupe run` checks them when it loads the file).
+   */
+  remote_write: Record<string, unknown> | undefined;
   /** Where incidents are sent (Alertmanagers, webhooks), as written (`actors/alerting` parses
    *  it). */
   alerting?: Record<string, unknown>;
@@ -96,6 +101,7 @@ export function defaultHostConfig(): HostConfig {
     },
     actors: { stats: {} },
     incidents: {},
+    remote_write: undefined,
   };
 }
 
@@ -157,6 +163,7 @@ const TOP = [
   "limits",
   "actors",
   "incidents",
+  "remote_write",
   "alerting",
 ] as const;
 
@@ -197,6 +204,9 @@ export function parseHostConfig(
     limits: obj.limits === undefined ? d.limits : parseLimitsSection(obj.limits, d.limits),
     actors: parseActors(obj.actors, kinds),
     incidents: obj.incidents === undefined ? {} : { ...configObject(obj.incidents, "incidents") },
+    remote_write: obj.remote_write === undefined
+      ? undefined
+      : { ...configObject(obj.remote_write, "remote_write") },
     ...(obj.alerting === undefined
       ? {}
       : { alerting: { ...configObject(obj.alerting, "alerting") } }),
@@ -338,8 +348,8 @@ function checkNatsNeeded(config: HostConfig): void {
 
 /**
  * The kinds a host runs and their configurations: every kind it knows, each with the fields its
- * `actors.<kind>` section gives, but those whose section says `"enabled": false`. (Listing one
- * kind used to run that kind alone, which surprised users: issue 12.)
+ * `actors.<kind>` section gives, but those whose section says `"enabled": false`: a section sets
+ * its kind's fields and does not turn the other kinds off.
  */
 function parseActors(
   raw: unknown,

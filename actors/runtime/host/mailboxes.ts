@@ -15,6 +15,7 @@ import {
   streamOf,
 } from "../instances/mod.ts";
 import type { HostMetrics } from "../operations/mod.ts";
+import type { EdgeInput } from "../edge/mod.ts";
 import type { JournalData } from "../journal/mod.ts";
 
 /** What the mailboxes work with: the host's metrics, limit, journal appends and pump. */
@@ -49,6 +50,11 @@ export class Mailboxes {
       this.#parts.metrics.instances.inc({ kind: def.kind });
     }
     return slot;
+  }
+
+  /** Puts a feed input in the mailbox of each instance it goes to. */
+  enqueueInput({ targets, record, bytes, decoded }: EdgeInput, arrivedMs: number): void {
+    for (const [def, key] of targets) this.enqueue(def, key, { record, bytes, decoded, arrivedMs });
   }
 
   /** Puts an input in its instance's mailbox, or refuses it, and runs the pump. */

@@ -380,7 +380,7 @@ export class ActorInstance {
 
   /**
    * Empties the outbox, keeping its storage: `length = 0` goes through V8's runtime and drops the
-   * storage, which the next frame's push allocates again (~0.2 us a frame, issue 33).
+   * storage, which the next frame's push would allocate again.
    */
   #clearOutbox(): void {
     const outbox = this.#outbox;

@@ -23,8 +23,8 @@ const CHAR_ROOM_IDS_MIN = 8;
  * The ring keeps an id's characters, one byte each (every id whose characters are below 256 and
  * that is at most `ID_CHARS_KEPT_MAX` long: all ids in practice), not the id's string: a string
  * held for the window's 256 inputs outlives a few young-generation collections, so each input's
- * id was promoted to the old generation and died there, the host's only promotion per frame and
- * the cause of its full collections (issue 33). Any other id is kept as its string.
+ * id would be promoted to the old generation and die there, the host's only promotion per frame
+ * and the cause of its full collections. Any other id is kept as its string.
  */
 export class InputIdWindow {
   /** Ids in the window. */
@@ -138,7 +138,7 @@ export class InputIdWindow {
     const n = this.#lengths[at]!;
     if (n < 0) return this.#strings[at]!;
     const o = at * this.#slot;
-    // The bytes themselves as the arguments: no array of them made first (~4x faster).
+    // The bytes themselves as the arguments: no array of them made first.
     const codes = this.#chars.subarray(o, o + n) as unknown as number[];
     return String.fromCharCode.apply(null, codes);
   }

@@ -32,7 +32,12 @@ import { availableParallelism } from "node:os";
 import type { ResourceLimits, Worker } from "node:worker_threads";
 import { Registry } from "prom-client";
 import { startWorker, workerModuleUrls } from "../../threads/mod.ts";
-import { type BusSubscription, parseSubject, SUBJECT_ROOT } from "../../../protocol/mod.ts";
+import {
+  type BusSubscription,
+  feedOfBatchSubject,
+  parseSubject,
+  SUBJECT_ROOT,
+} from "../../../protocol/mod.ts";
 import { HostFatalError, NatsBus } from "../transport/mod.ts";
 import {
   type HostConfig,
@@ -127,9 +132,9 @@ export interface ThreadedHostOptions {
  * bytes reached the limit first: a full mark-compact every ~150-200 ms on a 14 MB heap, with
  * incremental marking running most of the time, more mark-compacts than scavenges. Three MiB
  * (semi-spaces of 1) makes a scavenge every few dozen frames, each freeing the dead frames'
- * buffers while they are young, and the threaded anomaly host takes ~30% less CPU a sample
- * (README, "Performance"). A process-wide `--max-semi-space-size` (the `troupe` command's) takes
- * precedence over it: V8's flags win over a worker's limits.
+ * buffers while they are young, and the threaded anomaly host takes less CPU a sample
+ * (`troupe bench pipeline --threads 2`). A process-wide `--max-semi-space-size` (the `troupe`
+ * command's) takes precedence over it: V8's flags win over a worker's limits.
  */
 export const THREAD_YOUNG_GENERATION_MB = 3;
 
@@ -464,6 +469,8 @@ export class ThreadedHost {
    * (or is malformed) goes to thread 0, whose edge dead-letters it as a lone host's would.
    */
   #route(subject: string): number[] {
+    // A feed batch holds channels of every thread's: each thread's edge takes its own.
+    if (feedOfBatchSubject(subject) !== undefined) return this.#threads.map((_, i) => i);
     let channel: string;
     try {
       const parsed = parseSubject(subject);

@@ -44,8 +44,8 @@ export function paintLine(
  * `b` (the same series for a line) over that column: their samples in it, and the segments from
  * the column before and to the next interpolated at its sides. Whole-pixel rectangles, not
  * anti-aliased paths: the page's profile with every card on screen put a third of a frame's
- * script in rasterizing the strips' three paths (the band and two lines, 0.33 ms a frame of 16
- * charts), against little for rectangles. Each column is filled once, from all of its samples,
+ * script in rasterizing the strips' three paths (the band and two lines), against little for
+ * rectangles. Each column is filled once, from all of its samples,
  * so a strip repainting from a column on paints what a whole repaint does there.
  */
 function paintColumns(

@@ -4,8 +4,8 @@
  * before the first change seen, whose regime's start is not known, the level just before the
  * change over as long as the new regime took to confirm (the span `level_before` is measured
  * over); after the last, the new regime's mean from the change to its confirmation (`seen`), not
- * on to the window's right edge, where a wandering price has long left it (issue 31: the level
- * was drawn across the whole window, far from the data). The spans clip to the window shown.
+ * on to the window's right edge, where a wandering price has long left it (a level drawn across
+ * the whole window would sit far from the data). The spans clip to the window shown.
  */
 import type { LiveMarker } from "./_live_style.ts";
 

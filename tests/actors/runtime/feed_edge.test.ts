@@ -13,9 +13,12 @@ import {
   type AnyActorDefinition,
   type BusMessage,
   decodeFrame,
+  encodeFeedBatch,
   encodeFrame,
+  feedBatchSubject,
   feedSubject,
 } from "../../../protocol/mod.ts";
+import { isStaleMarkerAt, setStaleMarker } from "../../../protocol/prometheus/mod.ts";
 
 const test = suite("feed edge");
 
@@ -48,7 +51,7 @@ test("input() reads the host's clock only for a frame that shows samples lost", 
   for (let f = 0; f < 10; f++) {
     for (const ch of ["a", "b"]) {
       const input = edge.input(frameMessage(ch, f * BATCH), 0, true);
-      assert.ok(input, `frame ${f} of ${ch} made no input`);
+      assert.ok(input && !Array.isArray(input), `frame ${f} of ${ch} made no input`);
       assert.is(input.decoded.frame.seq0, f * BATCH);
     }
   }
@@ -60,6 +63,41 @@ test("input() reads the host's clock only for a frame that shows samples lost", 
   assert.equal(edge.gaps.last, { channel: "a", from: 40, to: 42, atMs: 7_250 });
   edge.input(frameMessage("a", 11 * BATCH + 3), 0, true);
   assert.is(reads, 1, "the clock was read again for a frame in sequence");
+});
+
+test("input() splits a feed batch into a frame per channel, the stale marker left out, a channel over the limit refused alone", () => {
+  const limits = { ...hostLimits({} as never), channelsMax: 2 };
+  const refused: string[] = [];
+  const edge = new FeedEdge({
+    kinds: new Map<string, AnyActorDefinition>([["stats", statsActor]]),
+    configs: new Map<string, unknown>([["stats", statsActor.defaultConfig]]),
+    owns: () => true,
+    limits,
+    decode: (bytes) => decodeFrame(bytes, limits),
+    decisions: new EdgeDecisions({ hostId: "h", journal: new MemoryJournal(), log: () => {} }),
+    now: () => 0,
+    refuse: (frame) => refused.push(frame.subject),
+  });
+  const t0 = 1_700_000_000_000_000;
+  const v = Float64Array.from([1, 2, 0, 5, 6]);
+  setStaleMarker(v, 2);
+  const data = encodeFeedBatch({
+    channels: ["a", "b", "c"],
+    n: Uint32Array.from([2, 2, 1]),
+    t: Float64Array.from([t0, t0 + 1000, t0, t0 + 1000, t0]),
+    v,
+  }, { id: "rw-1", src: "receiver", ts: t0 });
+  assert.ok(isStaleMarkerAt(v, 2));
+  const msg = { subject: feedBatchSubject("prom"), data, headers: undefined, reply: undefined };
+  const inputs = edge.input(msg, 7, false);
+  assert.ok(Array.isArray(inputs));
+  assert.equal(inputs.map((i) => i.record.subject), ["troupe.feed.prom.a", "troupe.feed.prom.b"]);
+  assert.equal([...inputs[0]!.decoded.frame.v], [1, 2]);
+  assert.equal([...inputs[1]!.decoded.frame.v], [5], "b's stale marker left out");
+  assert.equal([...inputs[1]!.decoded.frame.t], [t0 + 1000]);
+  assert.is(inputs[0]!.decoded.envelope.id, "rw-1/a");
+  assert.equal(inputs.map((i) => i.record.srcPos), [7, 7]);
+  assert.equal(refused, ["troupe.feed.prom.c"], "c is past the host's limit of 2 channels");
 });
 
 test.run();

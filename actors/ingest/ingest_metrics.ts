@@ -1,0 +1,60 @@
+/**
+ * The receiver's metrics, on its own `/metrics`: requests by API and answer, samples by what
+ * became of them, unmatched series, channels fed and refused for the limit, refused credentials;
+ * and the scores back out, each watched channel's latest anomaly score and open incidents, so a
+ * team can alert on them from its own Prometheus.
+ */
+import { Counter, Gauge, Registry } from "prom-client";
+
+/** The receiver's metrics. */
+export class IngestMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter<"api" | "code">({
+    name: "troupe_ingest_requests_total",
+    help: "Metrics requests received, by API (remote_write, otlp) and HTTP status",
+    labelNames: ["api", "code"],
+    registers: [this.registry],
+  });
+  readonly samples = new Counter<"api" | "outcome">({
+    name: "troupe_ingest_samples_total",
+    help: "Samples received, by what became of them: journaled, unmatched (dropped at the edge), " +
+      "refused (limits, bad values), out_of_order (duplicates included)",
+    labelNames: ["api", "outcome"],
+    registers: [this.registry],
+  });
+  readonly channels = new Gauge({
+    name: "troupe_ingest_channels",
+    help: "Channels the receiver feeds (series taken)",
+    registers: [this.registry],
+  });
+  readonly channelsRefused = new Counter({
+    name: "troupe_ingest_channels_refused_total",
+    help: "Series refused because they would be a new channel past the receiver's limit",
+    registers: [this.registry],
+  });
+  readonly unauthorized = new Counter<"api">({
+    name: "troupe_ingest_unauthorized_total",
+    help: "Requests refused with 401 for missing or wrong credentials",
+    labelNames: ["api"],
+    registers: [this.registry],
+  });
+  readonly journalFailures = new Counter<"api">({
+    name: "troupe_ingest_journal_failures_total",
+    help: "Requests answered 503 because the feed stream did not acknowledge their samples",
+    labelNames: ["api"],
+    registers: [this.registry],
+  });
+  readonly anomalyScore = new Gauge<"channel">({
+    name: "troupe_anomaly_score",
+    help: "Each watched channel's latest anomaly score, in [0, 1]",
+    labelNames: ["channel"],
+    registers: [this.registry],
+  });
+  readonly openIncidents = new Gauge<"channel">({
+    name: "troupe_open_incidents",
+    help: "Each watched channel's open anomaly incidents (1 from an anomaly until its stale " +
+      "marker or its return to normal)",
+    labelNames: ["channel"],
+    registers: [this.registry],
+  });
+}

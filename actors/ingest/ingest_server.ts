@@ -1,0 +1,341 @@
+/**
+ * The metrics receiver's HTTP server: Prometheus remote write 1.0 (`POST /api/v1/write`, a
+ * snappy-compressed protobuf WriteRequest), beside `/metrics` and `/healthz`. A request is
+ * answered 2xx only once its samples are journaled on the feed stream (one message per batch of
+ * up to 20,000 samples, never one per sample; each request awaits its own acknowledgements, so
+ * many are in flight at once); 503 when they could not be (the sender retries, and the retry is
+ * stored once); 400 (413 for a body over the limit) for data it will never take, naming what was
+ * wrong, after the request's good samples are journaled; 401 for missing or wrong credentials.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { type Bus, encodeFeedBatch, feedBatchSubject, ProtocolError } from "../../protocol/mod.ts";
+import {
+  decodeLabels,
+  decodeOtlpMetrics,
+  decodeOtlpMetricsJson,
+  decodeWriteRequest,
+  type OtlpPoints,
+  snappyDecompress,
+  type WriteRequestColumns,
+} from "../../protocol/prometheus/mod.ts";
+import { type FeedJournal, feedJournal } from "./feed_journal.ts";
+import type { IngestSettings } from "./ingest_settings.ts";
+import { IngestMetrics } from "./ingest_metrics.ts";
+import { type IncomingSeries, type SampleOutcome, seriesSamples } from "./series_samples.ts";
+import { SeriesTable } from "./series_table.ts";
+import { ScoreWatch } from "./score_watch.ts";
+import { otlpSeries } from "./otlp_series.ts";
+import { gunzipSync } from "node:zlib";
+
+/** Options of an IngestServer. */
+export interface IngestServerOptions {
+  bus: Bus;
+  /** Whether the bus has the feed stream (JetStream) to acknowledge what is journaled. */
+  durable: boolean;
+  /** A name for the batches' source. */
+  src?: string;
+}
+
+/** An answer: status and text. */
+interface Answer {
+  status: number;
+  text: string;
+  /** An OTLP success: an empty ExportMetricsServiceResponse (protobuf, or `{}` in JSON). */
+  otlp?: boolean;
+}
+
+/** The metrics receiver. */
+export class IngestServer {
+  readonly settings: IngestSettings;
+  readonly metrics = new IngestMetrics();
+  readonly table: SeriesTable;
+  readonly #journal: FeedJournal;
+  readonly #src: string;
+  readonly #scores: ScoreWatch;
+  #server: Server | undefined;
+
+  constructor(settings: IngestSettings, options: IngestServerOptions) {
+    this.settings = settings;
+    this.table = new SeriesTable(settings.match, settings.channelsMax);
+    this.#journal = feedJournal(options.bus, {
+      durable: options.durable,
+      ackTimeoutMs: settings.ackTimeoutMs,
+    });
+    this.#src = options.src ?? "remote-write";
+    this.#scores = new ScoreWatch(options.bus, (c) => this.table.has(c));
+  }
+
+  /** The port it listens on (once started). */
+  get port(): number {
+    const a = this.#server?.address();
+    return typeof a === "object" && a ? a.port : 0;
+  }
+
+  /** Listens on the settings' host and port. */
+  start(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.#serve(req, res).catch((err) => {
+        if (!res.headersSent) answer(res, { status: 500, text: String((err as Error).message) });
+        else res.end();
+      });
+    });
+    // Senders keep their connections (Prometheus's shards each hold one): longer than a busy
+    // moment of this process, so an idle connection is not closed under a request being sent.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 70_000;
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      server.once("error", (err: Error & { code?: string }) => {
+        const why = err.code === "EADDRINUSE"
+          ? "the port is in use by another process"
+          : err.message;
+        reject(
+          new Error(
+            `Cannot receive metrics on ${this.settings.host}:${this.settings.port}: ${why}`,
+            { cause: err },
+          ),
+        );
+      });
+      server.listen(this.settings.port, this.settings.host, () => resolve());
+    });
+  }
+
+  /** Stops listening; requests being answered get `graceMs`. */
+  stop(graceMs = 1000): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    this.#scores.stop();
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => {
+      const cut = setTimeout(() => server.closeAllConnections?.(), graceMs);
+      server.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
+      server.closeIdleConnections?.();
+    });
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path === "/metrics" && req.method === "GET") {
+      this.metrics.channels.set(this.table.channels);
+      this.#scores.refresh(this.metrics);
+      res.writeHead(200, { "content-type": this.metrics.registry.contentType });
+      res.end(await this.metrics.registry.metrics());
+      return;
+    }
+    if (path === "/healthz" && req.method === "GET") {
+      return answer(res, { status: 200, text: "ok" });
+    }
+    const api = path === "/api/v1/write" ? "remote_write" : path === "/v1/metrics" ? "otlp" : "";
+    if (api === "") {
+      return answer(res, {
+        status: 404,
+        text: `Not found: ${path}; try POST /api/v1/write or POST /v1/metrics`,
+      });
+    }
+    const done = (a: Answer) => {
+      this.metrics.requests.inc({ api, code: String(a.status) });
+      answer(res, a);
+    };
+    if (req.method !== "POST") {
+      req.resume();
+      return done({ status: 405, text: `${req.method} is not allowed on ${path}: use POST` });
+    }
+    const auth = this.#authorize(req);
+    if (auth !== undefined) {
+      req.resume();
+      this.metrics.unauthorized.inc({ api });
+      return done({ status: 401, text: auth });
+    }
+    const body = await readBody(req, this.settings.bodyBytesMax);
+    if (typeof body === "string") return done({ status: 413, text: body });
+    if (api === "remote_write") return done(await this.#write(body));
+    done(await this.#otlp(body, req.headers));
+  }
+
+  /** Takes an OTLP/HTTP metrics body (protobuf or JSON, gzip or not). */
+  async #otlp(body: Uint8Array, headers: IncomingMessage["headers"]): Promise<Answer> {
+    let points: OtlpPoints;
+    const limits = {
+      samplesMax: this.settings.samplesPerRequestMax,
+      labelsMax: this.settings.labelsPerSeriesMax,
+      labelBytesMax: this.settings.labelBytesMax,
+    };
+    try {
+      let raw = body;
+      if (headers["content-encoding"] === "gzip") {
+        try {
+          raw = new Uint8Array(gunzipSync(body, { maxOutputLength: this.settings.bodyBytesMax }));
+        } catch (err) {
+          throw new ProtocolError(
+            "decode",
+            `Cannot gunzip the body (at most ${this.settings.bodyBytesMax} bytes, setting ` +
+              `body_bytes_max): ${(err as Error).message}`,
+            { field: "body" },
+          );
+        }
+      }
+      const json = (headers["content-type"] ?? "").startsWith("application/json");
+      points = json
+        ? decodeOtlpMetricsJson(new TextDecoder().decode(raw), limits)
+        : decodeOtlpMetrics(raw, limits);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return { status: 400, text: `Bad request: ${err.message}` };
+    }
+    const outcome = seriesSamples(otlpSeries(points), this.table);
+    const a = await this.#journalOutcome("otlp", outcome, body);
+    // OTLP answers success with 200 and an (empty) ExportMetricsServiceResponse.
+    const json = (headers["content-type"] ?? "").startsWith("application/json");
+    return a.status === 204 ? { status: 200, text: json ? "{}" : "", otlp: true } : a;
+  }
+
+  /** Why `req`'s credentials are refused, or undefined when they are good (or none are asked). */
+  #authorize(req: IncomingMessage): string | undefined {
+    const { bearerToken, basicAuth } = this.settings;
+    if (bearerToken === undefined && basicAuth === undefined) return undefined;
+    const given = req.headers.authorization ?? "";
+    if (bearerToken !== undefined) {
+      if (given === `Bearer ${bearerToken}`) return undefined;
+      return given === ""
+        ? "Unauthorized: the Authorization header is missing; this receiver takes a bearer token"
+        : "Unauthorized: the Authorization header's bearer token is wrong";
+    }
+    const expected = `Basic ${btoa(`${basicAuth!.username}:${basicAuth!.password}`)}`;
+    if (given === expected) return undefined;
+    return given === ""
+      ? "Unauthorized: the Authorization header is missing; this receiver takes basic auth"
+      : "Unauthorized: the Authorization header's basic auth credentials are wrong";
+  }
+
+  /** Takes a remote-write body. */
+  async #write(body: Uint8Array): Promise<Answer> {
+    const api = "remote_write";
+    let cols: WriteRequestColumns;
+    try {
+      const raw = snappyDecompress(body, { bytesMax: this.settings.bodyBytesMax, what: "body" });
+      cols = decodeWriteRequest(raw, {
+        seriesMax: this.settings.seriesPerRequestMax,
+        samplesMax: this.settings.samplesPerRequestMax,
+        labelsMax: this.settings.labelsPerSeriesMax,
+        labelBytesMax: this.settings.labelBytesMax,
+      });
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return { status: 400, text: `Bad request: ${err.message}` };
+    }
+    for (const m of cols.metadata) this.table.noteType(m.family, m.type);
+    const outcome = seriesSamples(remoteWriteSeries(cols), this.table);
+    return await this.#journalOutcome(api, outcome, body);
+  }
+
+  /** Journals a request's batches and answers for them. */
+  async #journalOutcome(api: string, outcome: SampleOutcome, body: Uint8Array): Promise<Answer> {
+    const id = `${api}-${bodyHash(body)}`;
+    try {
+      await Promise.all(outcome.batches.map((batch, b) => {
+        const msgId = `${id}-${b}`;
+        let ts = 0;
+        for (let k = 0; k < batch.t.length; k++) if (batch.t[k]! > ts) ts = batch.t[k]!;
+        const bytes = encodeFeedBatch(batch, { id: msgId, src: this.#src, ts: Math.round(ts) });
+        return this.#journal(feedBatchSubject(this.settings.feed), bytes, msgId);
+      }));
+    } catch (err) {
+      outcome.rollback();
+      this.metrics.journalFailures.inc({ api });
+      return {
+        status: 503,
+        text: `Cannot journal the request's ${outcome.journaled} samples on the feed stream ` +
+          `(send it again): ${(err as Error).message}`,
+      };
+    }
+    const m = this.metrics;
+    m.samples.inc({ api, outcome: "journaled" }, outcome.journaled);
+    m.samples.inc({ api, outcome: "unmatched" }, outcome.unmatched);
+    m.samples.inc({ api, outcome: "refused" }, outcome.refused);
+    m.samples.inc({ api, outcome: "out_of_order" }, outcome.outOfOrder);
+    if (outcome.channelLimit > 0) m.channelsRefused.inc(outcome.channelLimit);
+    if (outcome.reasonCount === 0) return { status: 204, text: "" };
+    const more = outcome.reasonCount - outcome.reasons.length;
+    return {
+      status: 400,
+      text: `Bad request: ${outcome.reasonCount} refused (${outcome.journaled} samples of the ` +
+        `request journaled): ${outcome.reasons.join("; ")}${more > 0 ? `; and ${more} more` : ""}`,
+    };
+  }
+}
+
+/** A remote-write request's series as the conversion reads them. */
+function remoteWriteSeries(cols: WriteRequestColumns): IncomingSeries {
+  return {
+    count: cols.series,
+    keyBytes: cols.labelBytes,
+    keyFrom: cols.labelsFrom,
+    keyTo: cols.labelsTo,
+    labels: (i) =>
+      decodeLabels(cols.labelBytes, cols.labelsFrom[i]!, cols.labelsTo[i]!, `timeseries[${i}]`),
+    refused: (i) => cols.refused[i],
+    where: (i) => `timeseries[${i}]`,
+    from: cols.samplesFrom,
+    t: cols.t,
+    v: cols.v,
+  };
+}
+
+/** Two FNV-1a hashes of `bytes`, as 16 hex digits: a retry's id is its first try's. */
+function bodyHash(bytes: Uint8Array): string {
+  let a = 0x811c9dc5, b = 0x01000193 ^ bytes.length;
+  for (let i = 0; i < bytes.length; i++) {
+    const x = bytes[i]!;
+    a = Math.imul(a ^ x, 0x01000193);
+    b = Math.imul(b ^ x, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
+
+/** Reads a request's body, or the refusal's text when it is over `max` bytes. */
+async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array | string> {
+  const over = (n: number | string) =>
+    `Request body is ${n} bytes, over the limit of ${max} (setting body_bytes_max)`;
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (declared > max) {
+    req.resume();
+    return over(declared);
+  }
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const chunk of req as AsyncIterable<Uint8Array>) {
+    n += chunk.length;
+    if (n > max) {
+      req.resume();
+      return over(`more than ${max}`);
+    }
+    chunks.push(chunk);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function answer(res: ServerResponse, a: Answer): void {
+  if (a.otlp) {
+    const json = a.text === "{}";
+    res.writeHead(200, { "content-type": json ? "application/json" : "application/x-protobuf" });
+    res.end(a.text);
+    return;
+  }
+  if (a.status === 204) {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  res.writeHead(a.status, { "content-type": "text/plain; charset=utf-8" });
+  res.end(a.text.endsWith("\n") ? a.text : `${a.text}\n`);
+}

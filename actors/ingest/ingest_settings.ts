@@ -1,0 +1,172 @@
+/**
+ * The settings of the metrics receiver (remote write and OTLP), as the `remote_write` block of a
+ * host's config file gives them (snake_case, like the rest of the file), checked once: a bad
+ * field stops startup with its path and value.
+ */
+import { ConfigError } from "../../protocol/mod.ts";
+import { type LabelSelector, parseLabelSelector } from "../../protocol/prometheus/mod.ts";
+
+/** The receiver's settings, checked. */
+export interface IngestSettings {
+  /** The port on 127.0.0.1 (0: a free one); `host` to listen elsewhere. */
+  port: number;
+  host: string;
+  /** The feed the series become channels of: `troupe.feed.<feed>`. */
+  feed: string;
+  /** Selectors choosing the series taken; a series is taken when any matches (none: every one). */
+  match: LabelSelector[];
+  /** Channels fed at most; a new series past it is refused (and counted). */
+  channelsMax: number;
+  /** A request body's bytes at most, compressed and decompressed. */
+  bodyBytesMax: number;
+  seriesPerRequestMax: number;
+  samplesPerRequestMax: number;
+  labelsPerSeriesMax: number;
+  labelBytesMax: number;
+  /** A bearer token, or a user and password for basic auth; neither: no authentication. */
+  bearerToken: string | undefined;
+  basicAuth: { username: string; password: string } | undefined;
+  /** Milliseconds to wait for the feed stream to acknowledge a batch before answering 503. */
+  ackTimeoutMs: number;
+}
+
+/** The settings with nothing given. */
+export const INGEST_DEFAULTS: Omit<IngestSettings, "match" | "bearerToken" | "basicAuth"> = {
+  port: 9201,
+  host: "127.0.0.1",
+  feed: "prom",
+  // A host's own channel limit by default (`limits.channels_max`): the receiver refuses, with
+  // an answer naming the series, what the host's edge would dead-letter.
+  channelsMax: 1_000,
+  bodyBytesMax: 8 << 20,
+  seriesPerRequestMax: 10_000,
+  samplesPerRequestMax: 100_000,
+  labelsPerSeriesMax: 64,
+  labelBytesMax: 2048,
+  ackTimeoutMs: 5000,
+};
+
+const FIELDS: Record<string, keyof typeof INGEST_DEFAULTS> = {
+  port: "port",
+  channels_max: "channelsMax",
+  body_bytes_max: "bodyBytesMax",
+  series_per_request_max: "seriesPerRequestMax",
+  samples_per_request_max: "samplesPerRequestMax",
+  labels_per_series_max: "labelsPerSeriesMax",
+  label_bytes_max: "labelBytesMax",
+  ack_timeout_ms: "ackTimeoutMs",
+};
+
+const KNOWN = new Set([
+  ...Object.keys(FIELDS),
+  "host",
+  "feed",
+  "match",
+  "bearer_token",
+  "basic_auth",
+]);
+
+/** Reads the `remote_write` block at `path` (defaults under it: `defaults`). */
+export function parseIngestSettings(
+  raw: unknown,
+  path = "remote_write",
+  defaults: Partial<IngestSettings> = {},
+): IngestSettings {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(path, `${path} must be an object`, { value: raw });
+  }
+  const m = raw as Record<string, unknown>;
+  for (const k of Object.keys(m)) {
+    if (KNOWN.has(k)) continue;
+    const known = [...KNOWN].join(", ");
+    throw new ConfigError(`${path}.${k}`, `${path}.${k} is not a setting; known: ${known}`, {
+      value: m[k],
+    });
+  }
+  const out: IngestSettings = {
+    ...INGEST_DEFAULTS,
+    match: [],
+    bearerToken: undefined,
+    basicAuth: undefined,
+    ...defaults,
+  };
+  readNumbers(m, path, out);
+  out.host = readText(m, path, "host") ?? out.host;
+  out.feed = readText(m, path, "feed") ?? out.feed;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(out.feed)) {
+    throw new ConfigError(
+      `${path}.feed`,
+      `${path}.feed must be 1 to 64 of A-Z a-z 0-9 _ -, got ${JSON.stringify(out.feed)}`,
+      { value: out.feed },
+    );
+  }
+  out.bearerToken = readText(m, path, "bearer_token") ?? out.bearerToken;
+  if (m.basic_auth !== undefined) out.basicAuth = readBasicAuth(m.basic_auth, `${path}.basic_auth`);
+  if (out.bearerToken !== undefined && out.basicAuth !== undefined) {
+    throw new ConfigError(
+      `${path}.basic_auth`,
+      `${path} takes bearer_token or basic_auth, not both`,
+    );
+  }
+  if (m.match !== undefined) out.match = readMatch(m.match, `${path}.match`);
+  return out;
+}
+
+function readNumbers(m: Record<string, unknown>, path: string, out: IngestSettings): void {
+  for (const [k, field] of Object.entries(FIELDS)) {
+    const v = m[k];
+    if (v === undefined) continue;
+    const min = k === "port" ? 0 : 1;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || (k === "port" && v > 65535)) {
+      throw new ConfigError(
+        `${path}.${k}`,
+        `${path}.${k} must be a whole number >= ${min}, got ${JSON.stringify(v)}`,
+        { value: v },
+      );
+    }
+    (out as unknown as Record<string, number>)[field] = v;
+  }
+}
+
+function readText(m: Record<string, unknown>, path: string, k: string): string | undefined {
+  const v = m[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v === "") {
+    throw new ConfigError(
+      `${path}.${k}`,
+      `${path}.${k} must be a non-empty string, got ${JSON.stringify(v)}`,
+      { value: v },
+    );
+  }
+  return v;
+}
+
+function readBasicAuth(raw: unknown, where: string): { username: string; password: string } {
+  const b = raw as Record<string, unknown> | null;
+  if (
+    b === null || typeof b !== "object" || typeof b.username !== "string" ||
+    typeof b.password !== "string"
+  ) {
+    throw new ConfigError(where, `${where} must be { "username": "...", "password": "..." }`, {
+      value: raw,
+    });
+  }
+  return { username: b.username, password: b.password };
+}
+
+function readMatch(raw: unknown, where: string): LabelSelector[] {
+  const list = typeof raw === "string" ? [raw] : raw;
+  if (!Array.isArray(list)) {
+    throw new ConfigError(where, `${where} must be a selector or a list of them`, { value: raw });
+  }
+  return list.map((s, i) => {
+    try {
+      return parseLabelSelector(String(s));
+    } catch (err) {
+      throw new ConfigError(`${where}[${i}]`, `${where}[${i}]: ${(err as Error).message}`, {
+        value: s,
+        cause: err,
+      });
+    }
+  });
+}

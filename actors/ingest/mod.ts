@@ -1,0 +1,10 @@
+/**
+ * The metrics receiver: a team's Prometheus (remote write) and OpenTelemetry (OTLP/HTTP) metrics
+ * made channels of a feed, journaled on the feed stream as batches that hosts split into frames.
+ */
+export { IngestServer, type IngestServerOptions } from "./ingest_server.ts";
+export { INGEST_DEFAULTS, type IngestSettings, parseIngestSettings } from "./ingest_settings.ts";
+export { IngestMetrics } from "./ingest_metrics.ts";
+export { type FeedJournal, feedJournal, type FeedJournalOptions } from "./feed_journal.ts";
+export { type IncomingSeries, type SampleOutcome, seriesSamples } from "./series_samples.ts";
+export { SeriesTable } from "./series_table.ts";

@@ -1,0 +1,219 @@
+/**
+ * A request's samples made the channels' samples: each series found (or resolved, once) in the
+ * series table, its samples filtered and converted, and gathered into feed batches of bounded
+ * size. Gauges pass as they are; a counter becomes its per-second rate between consecutive
+ * samples (a value below the one before is a reset, the counter starting again from zero, as
+ * Prometheus's `rate()` reads it), so its first sample gives none. A sample at or before the
+ * series' last one is a duplicate or out of order and is dropped, as a frame's edge takes a
+ * channel's time as only going forward. NaN and infinite values are refused, naming the sample;
+ * the stale marker passes bit for bit, and ends a counter's run (the next sample starts a new
+ * one). The series' last samples move on as the request is read; `rollback` puts them back when
+ * the request could not be journaled, so the sender's retry is read as the first try was.
+ */
+import type { FeedBatch } from "../../protocol/mod.ts";
+import { isStaleMarkerAt, type Label } from "../../protocol/prometheus/mod.ts";
+import { keyHash, type SeriesState, type SeriesTable } from "./series_table.ts";
+
+/** A request's series, whatever the wire: labels by key, samples as columns (times in ms). */
+export interface IncomingSeries {
+  /** How many series. */
+  count: number;
+  /** Series `i` is told apart by `keyBytes` from `keyFrom[i]` to `keyTo[i]` (its labels' bytes). */
+  keyBytes: Uint8Array;
+  keyFrom: Int32Array;
+  keyTo: Int32Array;
+  labels(i: number): Label[];
+  /** Why series `i` was refused at decoding, or undefined. */
+  refused(i: number): string | undefined;
+  /** What series `i` is called in errors: `timeseries[3]`. */
+  where(i: number): string;
+  /** Samples of series `i` are `t`/`v` from `from[i]` to `from[i + 1]`. */
+  from: Int32Array;
+  t: Float64Array;
+  v: Float64Array;
+  /** Whether series `i` is a counter whatever its name (OTLP's monotonic sums). */
+  counter?(i: number): boolean;
+}
+
+/** What became of a request's samples. */
+export interface SampleOutcome {
+  batches: FeedBatch[];
+  /** Samples put in batches. */
+  journaled: number;
+  unmatched: number;
+  /** Samples of series refused (decoding limits, channel limit) and values refused. */
+  refused: number;
+  /** Dropped as duplicates or out of order. */
+  outOfOrder: number;
+  /** The first reasons for refusals (each naming its field), and how many there were. */
+  reasons: string[];
+  reasonCount: number;
+  /** Series new to the table this request refused for the channel limit. */
+  channelLimit: number;
+  /** Puts the series' last samples back as they were before the request. */
+  rollback(): void;
+}
+
+/** Reasons kept for an answer at most. */
+const REASONS_MAX = 10;
+/** Samples in one batch at most (its bytes well under the host's 1 MiB message limit). */
+const BATCH_SAMPLES_MAX = 20_000;
+
+/** Feed batches filled sample by sample, each cut at BATCH_SAMPLES_MAX. */
+class BatchBuilder {
+  readonly batches: FeedBatch[] = [];
+  channels: string[] = [];
+  counts: number[] = [];
+  t: Float64Array;
+  v: Float64Array;
+  vBytes: Uint8Array;
+  k = 0;
+
+  constructor(samples: number) {
+    this.t = new Float64Array(Math.min(samples, BATCH_SAMPLES_MAX));
+    this.v = new Float64Array(this.t.length);
+    this.vBytes = new Uint8Array(this.v.buffer);
+  }
+
+  /** Makes room for `n` more samples, cutting the batch when they would not fit. */
+  room(n: number): void {
+    if (this.k + n <= this.t.length) return;
+    this.cut();
+    if (n > this.t.length) {
+      this.t = new Float64Array(n);
+      this.v = new Float64Array(n);
+      this.vBytes = new Uint8Array(this.v.buffer);
+    }
+  }
+
+  cut(): void {
+    if (this.channels.length === 0) return;
+    this.batches.push({
+      channels: this.channels,
+      n: Uint32Array.from(this.counts),
+      t: this.t.slice(0, this.k),
+      v: this.v.slice(0, this.k),
+    });
+    this.channels = [];
+    this.counts = [];
+    this.k = 0;
+  }
+}
+
+/** Converts `series` through `table` into feed batches. */
+export function seriesSamples(series: IncomingSeries, table: SeriesTable): SampleOutcome {
+  const out: SampleOutcome = {
+    batches: [],
+    journaled: 0,
+    unmatched: 0,
+    refused: 0,
+    outOfOrder: 0,
+    reasons: [],
+    reasonCount: 0,
+    channelLimit: 0,
+    rollback: () => {},
+  };
+  const undo: Array<[SeriesState, number, number]> = [];
+  out.rollback = () => {
+    for (let i = undo.length - 1; i >= 0; i--) {
+      const [s, t, v] = undo[i]!;
+      s.lastT = t;
+      s.lastV = v;
+    }
+  };
+  const b = new BatchBuilder(series.t.length);
+  for (let i = 0; i < series.count; i++) {
+    const n = series.from[i + 1]! - series.from[i]!;
+    const refusedWhy = series.refused(i);
+    if (refusedWhy !== undefined) {
+      out.refused += n;
+      reason(out, refusedWhy);
+      continue;
+    }
+    const kf = series.keyFrom[i]!, kt = series.keyTo[i]!;
+    const hash = keyHash(series.keyBytes, kf, kt);
+    let s = table.get(hash, series.keyBytes, kf, kt);
+    if (s === undefined) {
+      s = table.add(hash, series.keyBytes.subarray(kf, kt), series.labels(i));
+      if ("channel" in s && series.counter?.(i)) s.counter = true;
+    }
+    if ("skipped" in s) {
+      if (s.skipped === "unmatched") out.unmatched += n;
+      else {
+        out.refused += n;
+        out.channelLimit++;
+        reason(
+          out,
+          `${series.where(i)} would be a new channel past the limit of ${table.channels} channels`,
+        );
+      }
+      continue;
+    }
+    b.room(n);
+    undo.push([s, s.lastT, s.lastV]);
+    const taken = takeSamples(series, i, s, b, out);
+    if (taken > 0) {
+      b.channels.push(s.channel);
+      b.counts.push(taken);
+      out.journaled += taken;
+    }
+    if (b.k >= BATCH_SAMPLES_MAX) b.cut();
+  }
+  b.cut();
+  out.batches = b.batches;
+  return out;
+}
+
+function reason(out: SampleOutcome, text: string): void {
+  out.reasonCount++;
+  if (out.reasons.length < REASONS_MAX) out.reasons.push(text);
+}
+
+/** Puts series `i`'s samples in the batch as its state `s` says; how many were taken. */
+function takeSamples(
+  series: IncomingSeries,
+  i: number,
+  s: SeriesState,
+  b: BatchBuilder,
+  out: SampleOutcome,
+): number {
+  const { t, v } = series;
+  const a = series.from[i]!, end = series.from[i + 1]!;
+  let taken = 0;
+  for (let j = a; j < end; j++) {
+    const tj = t[j]!;
+    const vj = v[j]!;
+    if (vj !== vj && isStaleMarkerAt(v, j)) {
+      if (!(tj > s.lastT) && s.lastT === s.lastT) {
+        out.outOfOrder++;
+        continue;
+      }
+      b.t[b.k] = tj * 1000;
+      // The marker's 8 bytes as they came: a number may not keep a NaN's bits.
+      b.vBytes.set(new Uint8Array(v.buffer, v.byteOffset + j * 8, 8), b.k * 8);
+      b.k++;
+      taken++;
+      s.lastT = tj;
+      if (s.counter) s.lastT = NaN; // the next sample starts a new run
+      continue;
+    }
+    if (vj - vj !== 0) {
+      out.refused++;
+      reason(out, `${series.where(i)}.samples[${j - a}].value must be finite, got ${vj}`);
+      continue;
+    }
+    if (tj <= s.lastT) {
+      out.outOfOrder++;
+      continue;
+    }
+    const before = s.lastT, prev = s.lastV;
+    s.lastT = tj;
+    s.lastV = vj;
+    if (s.counter && before !== before) continue; // the first sample of a run gives no rate
+    b.t[b.k] = tj * 1000;
+    b.v[b.k] = s.counter ? (vj >= prev ? vj - prev : vj) / ((tj - before) / 1000) : vj;
+    b.k++;
+    taken++;
+  }
+  return taken;
+}

@@ -1,0 +1,465 @@
+/**
+ * `troupe bench remote-write`: Prometheus remote-write requests shaped as Prometheus sends them
+ * (each shard's 2,000 series, one sample each a request, a shard's requests one after another,
+ * `--shards` shards in flight) against troupe's receiver (its own process, on nats-server, each
+ * request answered once the feed stream has acknowledged its batch) and against Debian's
+ * VictoriaMetrics receiving the same requests in the same run, alternated over `--rounds`. Rows:
+ * `remote_write_samples_per_s` (as fast as each takes them), `remote_write_ack_ms_p99` (paced at
+ * `--paced-rate` samples/s); with `--channels` active channels fed to a `troupe run` host with
+ * the default detectors (a sample a channel every `--detect-interval-s`), `rss_mb_per_1k_channels`
+ * and `detect_lag_ms_p99` (from a request's first send, retried as Prometheus retries a 5xx, to
+ * the anomaly detector's output for its samples).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { freePort, NatsServer } from "../actors/runtime/mod.ts";
+import { decodeEnvelope } from "../protocol/mod.ts";
+import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
+import { type OptionTable, type OptionValues, readOptions } from "./_option_table.ts";
+import { ChildScript } from "./_child_script.ts";
+import { requestBody, shardLabels } from "./_remote_write_requests.ts";
+import { tempDir } from "./_temp_dir.ts";
+import { sleep } from "./_sleep.ts";
+
+const NAME = "remote-write";
+const VM_BIN = "/usr/bin/victoria-metrics";
+
+const OPTIONS = {
+  shards: {
+    help: "requests in flight (Prometheus's shards)",
+    default: 16,
+    number: { min: 1, max: 256, integer: true },
+  },
+  series: {
+    help: "series per request",
+    default: 2000,
+    number: { min: 1, max: 10_000, integer: true },
+  },
+  requests: {
+    help: "requests per shard in each throughput round",
+    default: 25,
+    number: { min: 1, max: 10_000, integer: true },
+  },
+  rounds: {
+    help: "alternated rounds of troupe and VictoriaMetrics",
+    default: 2,
+    number: { min: 1, max: 20, integer: true },
+  },
+  "paced-rate": {
+    help: "samples/s of the acknowledgement-latency run",
+    default: 100_000,
+    number: { min: 1000, max: 10_000_000, integer: true },
+  },
+  "paced-s": {
+    help: "seconds of the acknowledgement-latency run",
+    default: 6,
+    number: { min: 1, max: 600 },
+  },
+  channels: {
+    help: "active channels of the detector run (0: skip it)",
+    default: 10_000,
+    number: { min: 0, max: 100_000, integer: true },
+  },
+  "detect-s": {
+    help: "seconds of the detector run",
+    default: 40,
+    number: { min: 5, max: 3600 },
+  },
+  "detect-interval-s": {
+    help: "seconds between a channel's samples in the detector run (Prometheus's scrape interval)",
+    default: 5,
+    number: { min: 1, max: 600, integer: true },
+  },
+} satisfies OptionTable;
+
+/** A receiver to send to. */
+interface Target {
+  name: string;
+  url: string;
+}
+
+export const benchmark: Benchmark = {
+  name: NAME,
+  summary: "remote-write samples/s and ack p99 of troupe's receiver against VictoriaMetrics; " +
+    "memory and detector lag at 10,000 channels",
+  options: OPTIONS,
+  async run(args: string[], ctx: BenchContext): Promise<BenchRow[]> {
+    const o = readOptions(args, OPTIONS);
+    if (!existsSync(VM_BIN)) {
+      throw new Error(
+        `Cannot run bench ${NAME}: ${VM_BIN} is missing (apt-get install victoria-metrics)`,
+      );
+    }
+    const dir = tempDir("troupe-bench-rw-");
+    const nats = await NatsServer.start({ storeDir: join(dir.path, "js") });
+    let vm: ChildProcess | undefined;
+    let receiver: ChildScript | undefined;
+    const rows: BenchRow[] = [];
+    try {
+      const vmPort = await freePort();
+      vm = spawn(VM_BIN, [
+        `-storageDataPath=${join(dir.path, "vm")}`,
+        `-httpListenAddr=127.0.0.1:${vmPort}`,
+        "-loggerLevel=ERROR",
+      ], { stdio: "ignore" });
+      await ready(`http://127.0.0.1:${vmPort}/health`);
+      receiver = ChildScript.start(
+        "bench/_remote_write_receiver.ts",
+        [nats.url, "200000"],
+        ctx.log,
+      );
+      const { port } = await receiver.next(60_000) as { port: number };
+      const targets: Target[] = [
+        { name: "troupe", url: `http://127.0.0.1:${port}/api/v1/write` },
+        { name: "victoria-metrics", url: `http://127.0.0.1:${vmPort}/api/v1/write` },
+      ];
+      const labels = Array.from({ length: o.shards }, (_, s) => shardLabels(s, o.series));
+      const clock = { tMs: Date.now() - 3_600_000 };
+      rows.push(await throughputRow(targets, labels, o, clock, ctx));
+      rows.push(await ackRow(targets, labels, o, clock, ctx));
+      receiver.send("stop");
+      await receiver.wait();
+      receiver = undefined;
+      if (o.channels > 0) rows.push(...await detectRows(dir.path, o, ctx));
+      return rows;
+    } finally {
+      await receiver?.kill();
+      vm?.kill("SIGKILL");
+      await nats.stop();
+      dir.remove();
+    }
+  },
+};
+
+type Options = OptionValues<typeof OPTIONS>;
+
+/** Samples/s each target takes, the same requests to each, alternated over the rounds. */
+async function throughputRow(
+  targets: Target[],
+  labels: Uint8Array[][],
+  o: Options,
+  clock: { tMs: number },
+  ctx: BenchContext,
+): Promise<BenchRow> {
+  // Warm-up, not measured: each series seen once (troupe resolves a series' channel the first
+  // time it sees it) and the code paths compiled, as in a receiver that has run a while.
+  const warm = labels.map((l, s) => requestBody(l, clock.tMs, s));
+  clock.tMs += 1000;
+  for (const target of targets) await Promise.all(warm.map((b) => send(target.url, b)));
+  const rates: Record<string, number[]> = { troupe: [], "victoria-metrics": [] };
+  for (let r = 0; r < o.rounds; r++) {
+    const bodies = labels.map((l, s) =>
+      Array.from({ length: o.requests }, (_, k) => requestBody(l, clock.tMs + k * 1000, s))
+    );
+    clock.tMs += o.requests * 1000;
+    const order = r % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      const rate = await throughput(target, bodies, o.series);
+      rates[target.name]!.push(rate);
+      ctx.log(`${NAME}: round ${r + 1}: ${target.name} ${Math.round(rate)} samples/s`);
+    }
+  }
+  const range = (xs: number[]) =>
+    `${Math.round(Math.min(...xs))} to ${Math.round(Math.max(...xs))}`;
+  ctx.log(
+    `${NAME}: samples/s over ${o.rounds} rounds: troupe ${range(rates.troupe!)}, ` +
+      `victoria-metrics ${range(rates["victoria-metrics"]!)}`,
+  );
+  return row({
+    bench: NAME,
+    metric: "remote_write_samples_per_s",
+    unit: "samples/s",
+    troupe: Math.round(Math.max(...rates.troupe!)),
+    baseline: Math.round(Math.max(...rates["victoria-metrics"]!)),
+    better: "higher",
+  });
+}
+
+/** Acknowledgement p99 at the paced rate, the same requests to each target. */
+async function ackRow(
+  targets: Target[],
+  labels: Uint8Array[][],
+  o: Options,
+  clock: { tMs: number },
+  ctx: BenchContext,
+): Promise<BenchRow> {
+  const perRequest = o.series;
+  const total = Math.ceil((o["paced-rate"] * o["paced-s"]) / perRequest);
+  const paced = Array.from(
+    { length: total },
+    (_, j) =>
+      requestBody(labels[j % o.shards]!, clock.tMs + Math.floor(j / o.shards) * 1000, j % o.shards),
+  );
+  clock.tMs += Math.ceil(total / o.shards) * 1000 + 1000;
+  const p99: Record<string, number> = {};
+  for (const target of targets) {
+    const lat = await pacedLatencies(target, paced, o["paced-rate"] / perRequest, o.shards);
+    lat.sort((a, b) => a - b);
+    p99[target.name] = percentile(lat, 99);
+    ctx.log(
+      `${NAME}: paced ${o["paced-rate"]} samples/s: ${target.name} ack p50 ` +
+        `${percentile(lat, 50).toFixed(1)} ms, p99 ${p99[target.name]!.toFixed(1)} ms`,
+    );
+  }
+  return row({
+    bench: NAME,
+    metric: "remote_write_ack_ms_p99",
+    unit: "ms",
+    troupe: round1(p99.troupe!),
+    baseline: round1(p99["victoria-metrics"]!),
+    better: "lower",
+  });
+}
+
+/** The detector run, on a nats-server of its own: the host reads its feed stream from the start. */
+async function detectRows(dir: string, o: Options, ctx: BenchContext): Promise<BenchRow[]> {
+  const detectNats = await NatsServer.start({ storeDir: join(dir, "js-detect") });
+  try {
+    return await detectRun(detectNats.url, dir, o.channels, {
+      seconds: o["detect-s"],
+      intervalS: o["detect-interval-s"],
+    }, ctx);
+  } finally {
+    await detectNats.stop();
+  }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+async function ready(url: string, ms = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await fetch(url).then((r) => (r.body?.cancel(), r.ok), () => false))) {
+    if (Date.now() - t0 > ms) throw new Error(`${url} was not ready within ${ms} ms`);
+    await sleep(100);
+  }
+}
+
+/** Sends a request, retrying a 5xx or a failed connection as Prometheus does (backing off). */
+async function send(url: string, body: Uint8Array, retries = 0): Promise<void> {
+  let why = "";
+  for (let attempt = 0, backoff = 100; attempt <= retries; attempt++, backoff *= 2) {
+    if (attempt > 0) await sleep(Math.min(backoff, 2000));
+    let r: Response;
+    try {
+      r = await fetch(url, {
+        method: "POST",
+        body: body as Uint8Array<ArrayBuffer>,
+        headers: {
+          "content-encoding": "snappy",
+          "content-type": "application/x-protobuf",
+          "x-prometheus-remote-write-version": "0.1.0",
+        },
+      });
+    } catch (err) {
+      why = `failed: ${(err as Error).message} (${(err as Error).cause})`;
+      continue;
+    }
+    const text = await r.text();
+    if (r.status < 300) return;
+    why = `answered ${r.status}: ${text}`;
+    if (r.status < 500) break;
+  }
+  throw new Error(`POST ${url} ${why}`);
+}
+
+/** Samples/s with each shard's requests sent one after another, every shard at once. */
+async function throughput(
+  target: Target,
+  bodies: Uint8Array[][],
+  perRequest: number,
+): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(bodies.map(async (list) => {
+    for (const body of list) await send(target.url, body);
+  }));
+  const s = (performance.now() - t0) / 1000;
+  return (bodies.length * bodies[0]!.length * perRequest) / s;
+}
+
+/** Each request's time to its answer, requests started at `perSecond` (at most `inFlight`). */
+async function pacedLatencies(
+  target: Target,
+  bodies: Uint8Array[],
+  perSecond: number,
+  inFlight: number,
+): Promise<number[]> {
+  const lat: number[] = [];
+  const t0 = performance.now();
+  let busy = 0;
+  const running: Promise<void>[] = [];
+  for (let j = 0; j < bodies.length; j++) {
+    const due = t0 + (j * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    while (busy >= inFlight) await sleep(1);
+    busy++;
+    const start = performance.now();
+    running.push(
+      send(target.url, bodies[j]!).then(() => {
+        lat.push(performance.now() - start);
+        busy--;
+      }),
+    );
+  }
+  await Promise.all(running);
+  return lat;
+}
+
+/**
+ * `channels` channels fed by remote write, one sample each a second, to a `troupe run` host with
+ * the default detectors and the receiver: its memory per 1,000 channels (resident, less the same
+ * host's before any channel), and the time from a request's send to the anomaly detector's output
+ * for its samples, on a few hundred channels watched.
+ */
+async function detectRun(
+  natsUrl: string,
+  dir: string,
+  channels: number,
+  run: { seconds: number; intervalS: number },
+  ctx: BenchContext,
+): Promise<BenchRow[]> {
+  const writePort = await freePort();
+  const httpPort = await freePort();
+  const config = join(dir, "host.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      nats: { url: natsUrl },
+      input: "jetstream",
+      data_dir: join(dir, "host"),
+      http_port: httpPort,
+      limits: { channels_max: channels },
+      remote_write: { port: writePort, feed: "detect" },
+    }),
+  );
+  const host = ChildScript.start("bench/_remote_write_host.ts", [config], ctx.log);
+  const nc = await connect({ servers: natsUrl });
+  try {
+    await ready(`http://127.0.0.1:${writePort}/healthz`, 60_000);
+    await sleep(2000);
+    const rss0 = rssMb(host.pid);
+    const perShard = 2000;
+    const shards = Math.ceil(channels / perShard);
+    const labels = Array.from(
+      { length: shards },
+      (_, s) => shardLabels(1000 + s, Math.min(perShard, channels - s * perShard)),
+    );
+    // Watch the anomaly outputs of the first shard's channels: the send time of each second's
+    // request is kept by its sample time.
+    const sentAt = new Map<number, number>();
+    const lags: number[] = [];
+    const watched = new Set<string>();
+    const sub = watchLags(nc, watched, sentAt, lags);
+    await sendRounds(`http://127.0.0.1:${writePort}/api/v1/write`, labels, run, sentAt, () => {
+      for (let i = 0; i < 200; i++) watched.add(benchChannel(1000, i));
+    });
+    await sleep(3000);
+    sub.unsubscribe();
+    const rss1 = rssMb(host.pid);
+    lags.sort((a, b) => a - b);
+    const p99 = percentile(lags, 99);
+    ctx.log(
+      `${NAME}: ${channels} channels: host RSS ${rss0.toFixed(0)} MB before, ${
+        rss1.toFixed(0)
+      } MB ` +
+        `after; detect lag p50 ${percentile(lags, 50).toFixed(0)} ms, p99 ${
+          p99.toFixed(0)
+        } ms over ` +
+        `${lags.length} outputs`,
+    );
+    return [
+      row({
+        bench: NAME,
+        metric: "rss_mb_per_1k_channels",
+        unit: "MB",
+        troupe: round1(((rss1 - rss0) / channels) * 1000),
+        baseline: null,
+        better: "lower",
+      }),
+      row({
+        bench: NAME,
+        metric: "detect_lag_ms_p99",
+        unit: "ms",
+        troupe: Math.round(p99),
+        baseline: null,
+        better: "lower",
+      }),
+    ];
+  } finally {
+    await nc.close();
+    await host.kill();
+  }
+}
+
+/** Lags from a request's send to the anomaly outputs of `watched` channels for its samples. */
+function watchLags(
+  nc: NatsConnection,
+  watched: Set<string>,
+  sentAt: Map<number, number>,
+  lags: number[],
+): Subscription {
+  const sub = nc.subscribe("troupe.out.anomaly.*");
+  (async () => {
+    for await (const m of sub) {
+      const channel = m.subject.slice("troupe.out.anomaly.".length);
+      if (!watched.has(channel)) continue;
+      const ts = readTs(m.data);
+      const sent = ts === undefined ? undefined : sentAt.get(Math.round(ts / 1000));
+      if (sent !== undefined) lags.push(performance.now() - sent);
+    }
+  })();
+  return sub;
+}
+
+/**
+ * Sends every shard's request each `intervalS` for `seconds`, keeping when each round was first
+ * sent by its sample time; `afterFirst` runs once the first round (the channels' creation) is done.
+ */
+async function sendRounds(
+  url: string,
+  labels: Uint8Array[][],
+  run: { seconds: number; intervalS: number },
+  sentAt: Map<number, number>,
+  afterFirst: () => void,
+): Promise<void> {
+  let tMs = Math.floor(Date.now() / 1000) * 1000;
+  const t0 = performance.now();
+  for (let k = 0; k * run.intervalS < run.seconds; k++) {
+    const bodies = labels.map((l, s) => requestBody(l, tMs, s));
+    const wait = t0 + k * run.intervalS * 1000 - performance.now();
+    if (wait > 0) await sleep(wait);
+    sentAt.set(tMs, performance.now());
+    if (k === 1) afterFirst();
+    await Promise.all(bodies.map((b) => send(url, b, 10)));
+    tMs += run.intervalS * 1000;
+  }
+}
+
+/** The channel name troupe gives series `i` of bench shard `shard` (series_channel.ts). */
+function benchChannel(shard: number, i: number): string {
+  return `host-${shard}-${Math.floor(i / 40)}_9100-bench-z${i % 3}-bench_metric_${i % 40}_seconds`;
+}
+
+/** The envelope's `ts` (µs: the frame's last sample's time) of an output message. */
+function readTs(data: Uint8Array): number | undefined {
+  try {
+    return decodeEnvelope(data).ts;
+  } catch {
+    return undefined;
+  }
+}
+
+function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The few protocol-buffer wire rules remote write and OTLP need: varints, 64-bit fixed values,
+ * length-delimited fields and skipping the fields a reader does not know. A reader holds a
+ * position in one byte array; a message inside it is read by bounds, never copied.
+ */
+import { ProtocolError } from "../protocol_error.ts";
+
+/** Wire types. */
+export const VARINT = 0, FIXED64 = 1, LEN = 2, FIXED32 = 5;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A cursor over protobuf bytes, naming `what` (the message's path) in its errors. */
+export class ProtoReader {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  pos: number;
+  end: number;
+
+  constructor(bytes: Uint8Array, pos = 0, end = bytes.length) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.pos = pos;
+    this.end = end;
+  }
+
+  fail(where: string, message: string, value?: unknown): never {
+    throw new ProtocolError("decode", `Cannot decode ${where}: ${message}`, {
+      field: where,
+      value,
+    });
+  }
+
+  /** An unsigned varint as a number (exact to 2^53; a 10-byte negative int64 is negative). */
+  varint(where: string): number {
+    const b = this.bytes;
+    let x = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) this.fail(where, "a varint is cut short", this.pos);
+      const c = b[this.pos++]!;
+      x += (c & 0x7f) * mul;
+      if (c < 0x80) return i === 9 && x >= 2 ** 63 ? x - 2 ** 64 : x;
+      mul *= 128;
+    }
+    return this.fail(where, "a varint is longer than 10 bytes", this.pos);
+  }
+
+  /** A field's key: its number and wire type (0 at the end). */
+  key(where: string): number {
+    return this.varint(where);
+  }
+
+  /** The bounds of a length-delimited field's bytes, checked against its message's. */
+  len(where: string): number {
+    const n = this.varint(where);
+    const start = this.pos;
+    if (n > this.end - start) {
+      this.fail(where, `a field of ${n} bytes runs past the end of its message`, n);
+    }
+    this.pos = start + n;
+    return start;
+  }
+
+  double(where: string): number {
+    if (this.pos + 8 > this.end) this.fail(where, "a double is cut short", this.pos);
+    const x = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return x;
+  }
+
+  fixed64(where: string): number {
+    if (this.pos + 8 > this.end) this.fail(where, "a fixed64 is cut short", this.pos);
+    const lo = this.view.getUint32(this.pos, true);
+    const hi = this.view.getInt32(this.pos + 4, true);
+    this.pos += 8;
+    return hi * 2 ** 32 + lo;
+  }
+
+  string(where: string, start: number, end: number): string {
+    try {
+      return utf8.decode(this.bytes.subarray(start, end));
+    } catch {
+      return this.fail(where, "a string is not UTF-8", end - start);
+    }
+  }
+
+  /** Skips a field of wire type `type`. */
+  skip(type: number, where: string): void {
+    if (type === VARINT) this.varint(where);
+    else if (type === FIXED64) {
+      if (this.pos + 8 > this.end) this.fail(where, "a fixed64 is cut short", this.pos);
+      this.pos += 8;
+    } else if (type === LEN) this.len(where);
+    else if (type === FIXED32) {
+      if (this.pos + 4 > this.end) this.fail(where, "a fixed32 is cut short", this.pos);
+      this.pos += 4;
+    } else this.fail(where, `wire type ${type} is not one protobuf has (or a group)`, type);
+  }
+}
+
+/** A growing protobuf writer (for encoders: tests, benchmarks and the OTLP answers). */
+export class ProtoWriter {
+  #buf = new Uint8Array(256);
+  #view = new DataView(this.#buf.buffer);
+  pos = 0;
+
+  #room(n: number): void {
+    if (this.pos + n <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#buf.subarray(0, this.pos));
+    this.#buf = next;
+    this.#view = new DataView(next.buffer);
+  }
+
+  varint(x: number): void {
+    this.#room(10);
+    if (x < 0) x += 2 ** 64; // int64 two's complement, to the precision a double keeps
+    while (x >= 0x80) {
+      this.#buf[this.pos++] = (x % 128) | 0x80;
+      x = Math.floor(x / 128);
+    }
+    this.#buf[this.pos++] = x;
+  }
+
+  key(field: number, type: number): void {
+    this.varint(field * 8 + type);
+  }
+
+  double(field: number, x: number): void {
+    this.key(field, FIXED64);
+    this.#room(8);
+    this.#view.setFloat64(this.pos, x, true);
+    this.pos += 8;
+  }
+
+  fixed64(field: number, x: number): void {
+    this.key(field, FIXED64);
+    this.#room(8);
+    this.#view.setUint32(this.pos, x % 2 ** 32, true);
+    this.#view.setUint32(this.pos + 4, Math.floor(x / 2 ** 32), true);
+    this.pos += 8;
+  }
+
+  /** A 64-bit fixed field from its two 32-bit words (exact, where a double is not). */
+  words64(field: number, hi: number, lo: number): void {
+    this.key(field, FIXED64);
+    this.#room(8);
+    this.#view.setUint32(this.pos, lo, true);
+    this.#view.setUint32(this.pos + 4, hi, true);
+    this.pos += 8;
+  }
+
+  bytes(field: number, b: Uint8Array): void {
+    this.key(field, LEN);
+    this.varint(b.length);
+    this.#room(b.length);
+    this.#buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  string(field: number, s: string): void {
+    this.bytes(field, new TextEncoder().encode(s));
+  }
+
+  /** Writes a nested message that `write` fills. */
+  message(field: number, write: (w: ProtoWriter) => void): void {
+    const inner = new ProtoWriter();
+    write(inner);
+    this.bytes(field, inner.finish());
+  }
+
+  finish(): Uint8Array {
+    return this.#buf.slice(0, this.pos);
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The wire of Prometheus and OpenTelemetry metrics as troupe receives them: snappy, remote
+ * write's WriteRequest, OTLP's metrics request, label matchers, the stale marker and the channel
+ * name of a series.
+ */
+export * from "./snappy.ts";
+export * from "./remote_write.ts";
+export * from "./stale_marker.ts";
+export * from "./label_matchers.ts";
+export * from "./series_channel.ts";
+export * from "./otlp_metrics.ts";

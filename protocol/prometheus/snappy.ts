@@ -1,0 +1,209 @@
+/**
+ * The snappy block format (no framing), which Prometheus remote write and OTLP's snappy option
+ * compress their bodies with. The decoder refuses a body whose claimed length is over the
+ * caller's limit before it allocates anything, so a small body claiming gigabytes (a snappy bomb)
+ * costs nothing; and it checks every copy against what is written so far, so a malformed body is
+ * an error naming the offset, never a read out of bounds. The encoder is a small greedy one (a
+ * 4-byte hash table, as the reference's fast path), enough for tests and benchmarks to send what
+ * Prometheus sends.
+ */
+import { ProtocolError } from "../protocol_error.ts";
+
+/** The largest decompressed length accepted when the caller gives none: 32 MiB. */
+export const SNAPPY_BYTES_MAX_DEFAULT = 32 << 20;
+
+/** Options of snappyDecompress. */
+export interface SnappyDecompressOptions {
+  /** The largest decompressed length accepted, in bytes. */
+  bytesMax?: number;
+  /** What the bytes are, for errors ("body"). */
+  what?: string;
+}
+
+function bad(what: string, message: string, value: unknown): ProtocolError {
+  return new ProtocolError("decode", `Cannot decompress the ${what} as snappy: ${message}`, {
+    field: what,
+    value,
+  });
+}
+
+/** The decompressed length a snappy block claims, read from its varint preamble. */
+export function snappyClaimedLength(src: Uint8Array, what = "body"): number {
+  let len = 0;
+  let shift = 0;
+  for (let i = 0; i < 5; i++) {
+    if (i >= src.length) throw bad(what, "the length preamble is cut short", src.length);
+    const b = src[i]!;
+    len += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return len;
+    shift += 7;
+  }
+  throw bad(what, "the length preamble is longer than 5 bytes", src.length);
+}
+
+function preambleBytes(src: Uint8Array): number {
+  let i = 0;
+  while (i < 5 && src[i]! >= 0x80) i++;
+  return i + 1;
+}
+
+/** Decompresses a snappy block, refusing a claimed length over `bytesMax` before allocating. */
+export function snappyDecompress(
+  src: Uint8Array,
+  options: SnappyDecompressOptions = {},
+): Uint8Array {
+  const what = options.what ?? "body";
+  const max = options.bytesMax ?? SNAPPY_BYTES_MAX_DEFAULT;
+  const n = snappyClaimedLength(src, what);
+  if (n > max) {
+    throw new ProtocolError(
+      "oversize",
+      `Cannot decompress the ${what}: it claims ${n} bytes, over the limit of ${max}`,
+      { field: what, value: n },
+    );
+  }
+  const out = new Uint8Array(n);
+  const d = decodeBlock(src, preambleBytes(src), out, what);
+  if (d !== n) throw bad(what, `it holds ${d} bytes but claims ${n}`, d);
+  return out;
+}
+
+/** Decodes the elements of `src` from `s` into `out`; the bytes written. */
+function decodeBlock(src: Uint8Array, s: number, out: Uint8Array, what: string): number {
+  const n = out.length;
+  let d = 0;
+  const end = src.length;
+  while (s < end) {
+    const tag = src[s]!;
+    const type = tag & 3;
+    if (type === 0) {
+      let len = tag >>> 2;
+      s++;
+      if (len >= 60) {
+        const extra = len - 59;
+        if (s + extra > end) throw bad(what, `a literal's length is cut short at offset ${s}`, s);
+        len = 0;
+        for (let k = 0; k < extra; k++) len += src[s + k]! * 2 ** (8 * k);
+        s += extra;
+      }
+      len += 1;
+      if (s + len > end) {
+        throw bad(what, `a literal of ${len} bytes at offset ${s} runs past the end`, len);
+      }
+      if (d + len > n) {
+        throw bad(what, `a literal at offset ${s} writes past the claimed ${n} bytes`, n);
+      }
+      if (len < 32) {
+        // Short runs byte by byte: a subarray to set from costs more than the copy.
+        for (let k = 0; k < len; k++) out[d + k] = src[s + k]!;
+      } else out.set(src.subarray(s, s + len), d);
+      s += len;
+      d += len;
+      continue;
+    }
+    let len: number;
+    let offset: number;
+    if (type === 1) {
+      if (s + 2 > end) throw bad(what, `a copy at offset ${s} is cut short`, s);
+      len = ((tag >>> 2) & 7) + 4;
+      offset = ((tag >>> 5) << 8) | src[s + 1]!;
+      s += 2;
+    } else if (type === 2) {
+      if (s + 3 > end) throw bad(what, `a copy at offset ${s} is cut short`, s);
+      len = (tag >>> 2) + 1;
+      offset = src[s + 1]! | (src[s + 2]! << 8);
+      s += 3;
+    } else {
+      if (s + 5 > end) throw bad(what, `a copy at offset ${s} is cut short`, s);
+      len = (tag >>> 2) + 1;
+      offset = (src[s + 1]! | (src[s + 2]! << 8) | (src[s + 3]! << 16)) + src[s + 4]! * 2 ** 24;
+      s += 5;
+    }
+    if (offset === 0 || offset > d) {
+      throw bad(
+        what,
+        `a copy at offset ${s} reaches back ${offset} bytes, before the start`,
+        offset,
+      );
+    }
+    if (d + len > n) throw bad(what, `a copy at offset ${s} writes past the claimed ${n} bytes`, n);
+    if (offset >= len && len >= 32) {
+      out.copyWithin(d, d - offset, d - offset + len);
+      d += len;
+    } else {
+      // Short copies, and overlapping ones (which repeat the last `offset` bytes, as the format
+      // means), byte by byte.
+      for (let k = 0; k < len; k++, d++) out[d] = out[d - offset]!;
+    }
+  }
+  return d;
+}
+
+const HASH_BITS = 14;
+
+/** Compresses `src` as one snappy block. */
+export function snappyCompress(src: Uint8Array): Uint8Array {
+  const n = src.length;
+  // The worst case: every byte a literal, plus tags and the preamble.
+  const out = new Uint8Array(32 + n + Math.ceil(n / 6));
+  let o = 0;
+  let len = n;
+  while (len >= 0x80) {
+    out[o++] = (len & 0x7f) | 0x80;
+    len = Math.floor(len / 128);
+  }
+  out[o++] = len;
+  const table = new Int32Array(1 << HASH_BITS).fill(-1);
+  const load = (i: number) =>
+    (src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16) | (src[i + 3]! << 24)) >>> 0;
+  const hash = (x: number) => Math.imul(x, 0x1e35a7bd) >>> (32 - HASH_BITS);
+  let lit = 0;
+  let i = 0;
+  const emitLiteral = (from: number, to: number) => {
+    let l = to - from;
+    if (l === 0) return;
+    const m = l - 1;
+    if (m < 60) out[o++] = m << 2;
+    else if (m < 0x100) (out[o++] = 60 << 2), (out[o++] = m);
+    else if (m < 0x10000) (out[o++] = 61 << 2), (out[o++] = m & 0xff), (out[o++] = m >>> 8);
+    else {
+      out[o++] = 63 << 2;
+      for (let k = 0; k < 4; k++) out[o++] = (m >>> (8 * k)) & 0xff;
+    }
+    out.set(src.subarray(from, to), o);
+    o += l;
+    l = 0;
+  };
+  while (i + 4 <= n) {
+    const x = load(i);
+    const h = hash(x);
+    const cand = table[h]!;
+    table[h] = i;
+    if (cand >= 0 && i - cand <= 0xffff && load(cand) === x) {
+      emitLiteral(lit, i);
+      let m = 4;
+      while (i + m < n && src[cand + m] === src[i + m]) m++;
+      const offset = i - cand;
+      let left = m;
+      while (left > 0) {
+        const l = Math.min(left, 64);
+        if (l >= 4 && l <= 11 && offset < 2048) {
+          out[o++] = 1 | ((l - 4) << 2) | ((offset >>> 8) << 5);
+          out[o++] = offset & 0xff;
+        } else if (l >= 4 || left === l) {
+          // A tail shorter than 4 after a split is still a valid 2-byte-offset copy.
+          out[o++] = 2 | ((l - 1) << 2);
+          out[o++] = offset & 0xff;
+          out[o++] = offset >>> 8;
+        }
+        left -= l;
+      }
+      i += m;
+      lit = i;
+    } else {
+      i++;
+    }
+  }
+  emitLiteral(lit, n);
+  return out.slice(0, o);
+}

@@ -1,0 +1,243 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { IngestServer, parseIngestSettings } from "../../../actors/ingest/mod.ts";
+import { InProcessBus } from "../../../actors/runtime/mod.ts";
+import { decodeFeedBatch } from "../../../protocol/mod.ts";
+import {
+  encodeWriteRequest,
+  isStaleMarkerAt,
+  type Label,
+  snappyCompress,
+  type WriteRequest,
+} from "../../../protocol/prometheus/mod.ts";
+
+const test = suite("ingest server");
+
+const T0 = 1_700_000_000_000;
+const L = (o: Record<string, string>): Label[] =>
+  Object.entries(o).map(([name, value]) => ({ name, value }));
+const good = (name: string, value = 1, t = T0) => ({
+  labels: L({ __name__: name, job: "api" }),
+  samples: [{ value, timestamp: t }],
+});
+
+/** A receiver on an in-process bus, with every batch it publishes decoded. */
+async function receiver(settings: Record<string, unknown> = {}) {
+  const bus = new InProcessBus();
+  const samples = new Map<string, Array<[number, number, boolean]>>();
+  bus.subscribe("troupe.feed.prom", (msg) => {
+    const { batch } = decodeFeedBatch(msg.data);
+    let at = 0;
+    batch.channels.forEach((c, i) => {
+      const list = samples.get(c) ?? [];
+      for (let k = at; k < at + batch.n[i]!; k++) {
+        list.push([batch.t[k]! / 1000, batch.v[k]!, isStaleMarkerAt(batch.v, k)]);
+      }
+      samples.set(c, list);
+      at += batch.n[i]!;
+    });
+  });
+  const server = new IngestServer(parseIngestSettings({ port: 0, ...settings }), {
+    bus,
+    durable: false,
+  });
+  await server.start();
+  const url = `http://127.0.0.1:${server.port}`;
+  const post = async (body: Uint8Array, headers: Record<string, string> = {}) => {
+    const r = await fetch(`${url}/api/v1/write`, {
+      method: "POST",
+      body: body as Uint8Array<ArrayBuffer>,
+      headers,
+    });
+    return { status: r.status, text: await r.text() };
+  };
+  const write = (req: WriteRequest, headers: Record<string, string> = {}) =>
+    post(snappyCompress(encodeWriteRequest(req)), headers);
+  const metric = async (line: string) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const l = text.split("\n").find((s) => s.startsWith(line + " "));
+    return l === undefined ? 0 : Number(l.slice(line.length + 1));
+  };
+  /** The receiver still takes a good request. */
+  const serving = async () => {
+    const r = await write({ timeseries: [good("still_up", 1, T0 + Math.random() * 1e6)] });
+    assert.is(r.status, 204, r.text);
+  };
+  return { server, samples, post, write, metric, serving, close: () => server.stop() };
+}
+
+test("a good request is journaled and answered 204; gauges pass, counters become rates with resets", async () => {
+  const r = await receiver();
+  try {
+    const counter = (value: number, t: number) => ({
+      labels: L({ __name__: "http_requests_total", job: "api" }),
+      samples: [{ value, timestamp: t }],
+    });
+    assert.is(
+      (await r.write({ timeseries: [good("temp_celsius", 21.5), counter(100, T0)] })).status,
+      204,
+    );
+    assert.is((await r.write({ timeseries: [counter(160, T0 + 15_000)] })).status, 204);
+    assert.is((await r.write({ timeseries: [counter(30, T0 + 30_000)] })).status, 204); // a reset
+    assert.equal(r.samples.get("api-temp_celsius"), [[T0, 21.5, false]]);
+    assert.equal(r.samples.get("api-http_requests_total"), [
+      [T0 + 15_000, 4, false],
+      [T0 + 30_000, 2, false],
+    ]);
+  } finally {
+    await r.close();
+  }
+});
+
+test("duplicates and out-of-order samples are dropped and counted; the stale marker passes bit for bit", async () => {
+  const r = await receiver();
+  try {
+    await r.write({ timeseries: [good("g", 1, T0 + 1000)] });
+    await r.write({ timeseries: [good("g", 2, T0 + 1000), good("g", 3, T0)] });
+    const stale = {
+      labels: L({ __name__: "g", job: "api" }),
+      samples: [{ value: NaN, timestamp: T0 + 2000, stale: true }],
+    };
+    assert.is((await r.write({ timeseries: [stale] })).status, 204);
+    const got = r.samples.get("api-g")!;
+    assert.equal(got.map(([t]) => t), [T0 + 1000, T0 + 2000]);
+    assert.ok(got[1]![2], "the stale marker's bits");
+    assert.is(
+      await r.metric('troupe_ingest_samples_total{api="remote_write",outcome="out_of_order"}'),
+      2,
+    );
+  } finally {
+    await r.close();
+  }
+});
+
+test("match rules choose the series; the others are dropped and counted", async () => {
+  const r = await receiver({ match: ['{__name__=~"http_.*"}'] });
+  try {
+    const res = await r.write({
+      timeseries: [good("http_latency_seconds"), good("go_goroutines")],
+    });
+    assert.is(res.status, 204);
+    assert.equal([...r.samples.keys()], ["api-http_latency_seconds"]);
+    assert.is(
+      await r.metric('troupe_ingest_samples_total{api="remote_write",outcome="unmatched"}'),
+      1,
+    );
+  } finally {
+    await r.close();
+  }
+});
+
+test("a body that is not snappy, or snappy that is not protobuf, is 400 naming it", async () => {
+  const r = await receiver();
+  try {
+    const a = await r.post(new TextEncoder().encode("hello, I am plain text and not snappy"));
+    assert.is(a.status, 400);
+    assert.match(a.text, /Cannot decompress the body/);
+    const b = await r.post(snappyCompress(new TextEncoder().encode("plain text, not protobuf")));
+    assert.is(b.status, 400);
+    assert.match(b.text, /Cannot decode (WriteRequest|timeseries|metadata)/);
+    await r.serving();
+  } finally {
+    await r.close();
+  }
+});
+
+test("a snappy bomb is refused by its claimed length before anything is allocated", async () => {
+  const r = await receiver({ body_bytes_max: 1 << 20 });
+  try {
+    const bomb = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x00]);
+    const res = await r.post(bomb);
+    assert.is(res.status, 400);
+    assert.match(res.text, /claims 4294967295 bytes, over the limit of 1048576/);
+    await r.serving();
+  } finally {
+    await r.close();
+  }
+});
+
+test("a body over the size limit is 413 naming the setting", async () => {
+  const r = await receiver({ body_bytes_max: 1000 });
+  try {
+    const res = await r.post(new Uint8Array(5000));
+    assert.is(res.status, 413);
+    assert.match(res.text, /5000 bytes, over the limit of 1000 \(setting body_bytes_max\)/);
+    await r.serving();
+  } finally {
+    await r.close();
+  }
+});
+
+test("a series of 1,000 labels and a label of 1 MiB are refused by name; the good series of the request are kept", async () => {
+  const r = await receiver({ body_bytes_max: 4 << 20 });
+  try {
+    const many = Array.from({ length: 1000 }, (_, i) => ({ name: `l${i}`, value: "x" }));
+    const res = await r.write({
+      timeseries: [
+        { labels: many, samples: [{ value: 1, timestamp: T0 }] },
+        { labels: L({ __name__: "x".repeat(1 << 20) }), samples: [{ value: 1, timestamp: T0 }] },
+        good("kept_bytes", 7),
+      ],
+    });
+    assert.is(res.status, 400);
+    assert.match(res.text, /timeseries\[0\]\.labels has 1000 labels, over the limit of 64/);
+    assert.match(
+      res.text,
+      /timeseries\[1\]\.labels\[0\]\.value is 1048576 bytes, over the limit of 2048/,
+    );
+    assert.equal(r.samples.get("api-kept_bytes"), [[T0, 7, false]]);
+    await r.serving();
+  } finally {
+    await r.close();
+  }
+});
+
+test("a new series past the channel limit is refused and counted; known channels go on", async () => {
+  const r = await receiver({ channels_max: 2 });
+  try {
+    assert.is((await r.write({ timeseries: [good("a"), good("b")] })).status, 204);
+    const res = await r.write({ timeseries: [good("c", 1, T0 + 1), good("a", 2, T0 + 1)] });
+    assert.is(res.status, 400);
+    assert.match(res.text, /timeseries\[0\] would be a new channel past the limit of 2 channels/);
+    assert.equal(r.samples.get("api-a"), [[T0, 1, false], [T0 + 1, 2, false]]);
+    assert.is(r.samples.get("api-c"), undefined);
+    assert.is(await r.metric("troupe_ingest_channels_refused_total"), 1);
+  } finally {
+    await r.close();
+  }
+});
+
+test("NaN and infinite values are refused naming the sample; the request's good samples are kept", async () => {
+  const r = await receiver();
+  try {
+    const res = await r.write({
+      timeseries: [good("nan_value", NaN), good("inf_value", Infinity), good("fine_value", 3)],
+    });
+    assert.is(res.status, 400);
+    assert.match(res.text, /timeseries\[0\]\.samples\[0\]\.value must be finite, got NaN/);
+    assert.match(res.text, /timeseries\[1\]\.samples\[0\]\.value must be finite, got Infinity/);
+    assert.equal(r.samples.get("api-fine_value"), [[T0, 3, false]]);
+    await r.serving();
+  } finally {
+    await r.close();
+  }
+});
+
+test("a wrong or missing token is 401 and counted; the right one is taken", async () => {
+  const r = await receiver({ bearer_token: "s3cret" });
+  try {
+    const req = { timeseries: [good("authed")] };
+    const wrong = await r.write(req, { authorization: "Bearer nope" });
+    assert.is(wrong.status, 401);
+    assert.match(wrong.text, /bearer token is wrong/);
+    assert.is((await r.write(req)).status, 401);
+    assert.is(await r.metric('troupe_ingest_unauthorized_total{api="remote_write"}'), 2);
+    assert.is(r.samples.get("api-authed"), undefined);
+    assert.is((await r.write(req, { authorization: "Bearer s3cret" })).status, 204);
+    assert.equal(r.samples.get("api-authed"), [[T0, 1, false]]);
+  } finally {
+    await r.close();
+  }
+});
+
+test.run();

@@ -1,0 +1,42 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { channelUnit, isValidName } from "../../../protocol/mod.ts";
+import { type Label, seriesChannel } from "../../../protocol/prometheus/mod.ts";
+
+const test = suite("series channel");
+
+const L = (o: Record<string, string>): Label[] =>
+  Object.entries(o).map(([name, value]) => ({ name, value }));
+
+test("seriesChannel() is readable, ends with the metric name and keeps its unit", () => {
+  const labels = L({
+    instance: "127.0.0.1:9100",
+    __name__: "node_memory_MemFree_bytes",
+    job: "node",
+  });
+  const name = seriesChannel(labels);
+  assert.is(name, "127_0_0_1_9100-node-node_memory_MemFree_bytes");
+  assert.is(channelUnit(name), "B");
+  assert.is(channelUnit(seriesChannel(L({ __name__: "http_requests_total" }))), "/s");
+  assert.is(channelUnit(seriesChannel(L({ __name__: "go_gc_duration_seconds" }))), "s");
+});
+
+test("seriesChannel() is the same for the same labels in any order", () => {
+  const a = L({ __name__: "up", job: "api", instance: "h1" });
+  assert.is(seriesChannel(a), seriesChannel([...a].reverse()));
+});
+
+test("a long name is cut and hashed, valid, and two long series stay apart", () => {
+  const long = (v: string) =>
+    L({ __name__: "node_filesystem_avail_bytes", mountpoint: "/very/".repeat(20) + v });
+  const a = seriesChannel(long("a"));
+  const b = seriesChannel(long("b"));
+  assert.ok(isValidName(a), a);
+  assert.ok(isValidName(b), b);
+  assert.is.not(a, b);
+  assert.ok(a.endsWith("-node_filesystem_avail_bytes"), a);
+  const forced = seriesChannel(L({ __name__: "up" }), true);
+  assert.match(forced, /^[0-9a-f]{8}-up$/);
+});
+
+test.run();
