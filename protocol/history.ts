@@ -25,8 +25,10 @@ import { checkName } from "./subjects.ts";
 export const HISTORY_LIMITS = {
   /** Points one answer may hold (a 4K screen's width, four points a column, with room). */
   points_max: 16_384,
-  /** The widest range one request may span: 31 days, in microseconds. */
-  span_us_max: 31 * 86_400 * 1_000_000,
+  /** The widest range one request may span: ten years, in microseconds. The work of an answer is
+   *  bounded by `points_max` (its buckets and bars) and by what the source holds, not by the
+   *  span: a long range is answered in coarser buckets. */
+  span_us_max: 3_650 * 86_400 * 1_000_000,
   /** Findings one answer holds at most (the newest are kept). */
   findings_max: 1_000,
 } as const;
@@ -82,6 +84,11 @@ export interface HistoryResponse {
   incidents_since_us: number | null;
 }
 
+/** `us` microseconds in days, to one decimal. */
+function spanDays(us: number): number {
+  return Math.round(us / 8_640_000_000) / 10;
+}
+
 /** Checks a request's fields, naming the first that is wrong. */
 export function checkHistoryRequest(r: HistoryRequest): HistoryRequest {
   try {
@@ -111,9 +118,11 @@ export function checkHistoryRequest(r: HistoryRequest): HistoryRequest {
   if (r.t1_us - r.t0_us > HISTORY_LIMITS.span_us_max) {
     throw new ProtocolError(
       "oversize",
-      `History request spans ${
-        r.t1_us - r.t0_us
-      } µs, over the limit of ${HISTORY_LIMITS.span_us_max}`,
+      `History request spans ${r.t1_us - r.t0_us} µs (${
+        spanDays(r.t1_us - r.t0_us)
+      } days), over the limit of ${HISTORY_LIMITS.span_us_max} µs (${
+        spanDays(HISTORY_LIMITS.span_us_max)
+      } days)`,
       { field: "t1_us", value: r.t1_us },
     );
   }

@@ -41,7 +41,13 @@ main { display:grid; grid-template-columns: 1fr 380px; gap:10px; padding:10px; }
 .card h3 .unit:empty, .card .y-unit:empty { display:none; }
 .card h3 input.unit-input { width:5em; font-size:11px; padding:0 2px; }
 .card h3 input.unit-input.bad { border-color:var(--bad); }
-.card .plot { position:relative; }
+.card .plot, .card .candles { position:relative; }
+.card .chart-key { display:flex; flex-wrap:wrap; gap:2px 10px; margin:2px 0; font-size:10px;
+  color:var(--dim); }
+.card .chart-key i { display:inline-block; width:12px; height:2px; margin-right:3px;
+  vertical-align:middle; }
+.card .chart-key .key-band i { height:8px; } .card .chart-key .key-dot i { width:6px; height:6px;
+  border-radius:50%; } .card .chart-key .key-rule i { width:2px; height:10px; }
 .card .y-unit { position:absolute; left:2px; top:-8px; z-index:1; font-size:10px; color:var(--dim);
   pointer-events:none; }
 .card h3 .watchers i { width:10px; height:10px; border-radius:50%; display:inline-block; }
@@ -56,6 +62,7 @@ th { cursor:pointer; color:var(--dim); }
 #incidents ul { margin:0; padding:0; }
 .card .incident-legend:not([hidden]) { display:flex; flex-wrap:wrap; gap:2px 10px; margin:2px 0;
   font-size:11px; overflow-wrap:anywhere; }
+.card .data-where:not([hidden]) { margin:2px 0; font-size:11px; color:var(--warn); }
 .card .history-horizon:not([hidden]) { margin:2px 0; font-size:11px; color:var(--dim); }
 .card .history-failure:not([hidden]) { margin:2px 0; font-size:11px; overflow-wrap:anywhere; }
 .incident-entry { color:#4fa3ff; } .incident-entry.kind-anomaly { color:#ff5d5d; }
@@ -63,8 +70,9 @@ th { cursor:pointer; color:var(--dim); }
 #incidents li { list-style:none; padding:3px 4px; border-bottom:1px solid var(--line);
   overflow-wrap:anywhere; }
 #incidents li.incident { cursor:pointer; }
-#incidents li.incident .line { display:-webkit-box; -webkit-box-orient:vertical;
-  -webkit-line-clamp:2; overflow:hidden; }
+#incidents ul.incident-list { max-height:220px; overflow:auto; }
+#incidents .ack-note { display:flex; gap:4px; margin-top:2px; }
+#incidents .ack-note input { flex:1; min-width:0; }
 #incidents li.silenced { opacity:.55; }
 #incidents h3 { font-size:12px; color:var(--dim); margin:6px 0 2px; }
 #incidents input[aria-invalid=true] { border-color:var(--bad); }

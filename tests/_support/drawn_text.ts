@@ -28,6 +28,9 @@ export interface DrawnText {
 /** The page's globals `recordDrawnText()` keeps. */
 export interface PageDrawnText {
   drawn: DrawnText[];
+  /** The texts drawn on OffscreenCanvases (the live view paints its strips and labels on one,
+   *  which no card holds), in order. */
+  offscreen: string[];
 }
 
 /** Options of `recordDrawnText()`. */
@@ -48,6 +51,14 @@ export async function recordDrawnText(
     const g = globalThis as unknown as PageDrawnText;
     const only = match === null ? null : new RegExp(match.source, match.flags);
     g.drawn = [];
+    g.offscreen = [];
+    const fillOff = OffscreenCanvasRenderingContext2D.prototype.fillText;
+    OffscreenCanvasRenderingContext2D.prototype.fillText = function (text, x, y, w) {
+      if ((only === null || only.test(text)) && g.offscreen.length < 100_000) {
+        g.offscreen.push(text);
+      }
+      return fillOff.call(this, text, x, y, w);
+    };
     const fill = CanvasRenderingContext2D.prototype.fillText;
     CanvasRenderingContext2D.prototype.fillText = function (text, x, y, w) {
       if (only === null || only.test(text)) {

@@ -14,6 +14,7 @@ import {
   encodeFrame,
   encodeIncident,
   feedSubject,
+  HISTORY_LIMITS,
   historyQuery,
   type HistoryRequest,
   type Incident,
@@ -238,7 +239,7 @@ test("the WebSocket form on /stream answers what GET /history answers, and says 
       const why = (p: Promise<unknown>) => p.then(() => "answered", (err: Error) => err.message);
       assert.match(await why(client.history({ ...request, points_max: 2 })), "points_max");
       assert.match(
-        await why(client.history({ ...request, t1_us: T0 + 400 * 86_400_000_000 })),
+        await why(client.history({ ...request, t1_us: T0 + HISTORY_LIMITS.span_us_max + 1 })),
         "spans",
       );
       assert.ok(client.open, "the socket stays open");

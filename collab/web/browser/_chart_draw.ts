@@ -138,11 +138,18 @@ function drawIncident(u: uPlot, b: IncidentBand, min: number, max: number): void
 /** Pixels (CSS) of a row of incident labels, and of their font. */
 const LABEL_ROW_PX = 13, LABEL_FONT_PX = 10;
 
+/** CSS pixels under which two incidents' labels start at one place and are one tag. */
+const LABEL_SAME_PX = 4;
+
 /**
  * Each incident's severity (`sev 4`) in its colour, inside its band from its left edge (the
  * plot's, for a band that starts before it; moved left to stay inside the plot), on a dark tag,
  * overlapping bands' labels stacked in rows (label_rows.ts) so that none writes over another.
- * The alignment and baseline are set here: uPlot leaves its axes' (`right`, `middle`) behind.
+ * Labels that would start at one place (bands under `LABEL_SAME_PX` apart, which the eye cannot
+ * tell apart either: a young session's incidents at the right edge of an hour's view) are one
+ * tag, `sev 5 ×3`, the highest severity of them and how many: stacked, they made a column of
+ * tags over the line, none telling which band it named. The alignment and
+ * baseline are set here: uPlot leaves its axes' (`right`, `middle`) behind.
  */
 function drawIncidentLabels(u: uPlot, bands: readonly IncidentBand[], min: number, max: number) {
   const ctx = u.ctx, dpr = devicePixelRatio;
@@ -151,9 +158,23 @@ function drawIncidentLabels(u: uPlot, bands: readonly IncidentBand[], min: numbe
   ctx.textAlign = "left";
   ctx.textBaseline = "top";
   const pad = 2 * dpr;
-  const shown = bands.filter((b) => b.t1 >= min && b.t0 <= max).map((b) => {
-    const text = `sev ${b.severity}`, w = ctx.measureText(text).width + 2 * pad;
-    const x0 = Math.max(left, u.valToPos(b.t0, "x", true) + dpr);
+  // Where each label would start (kept inside the plot with room for a grouped tag).
+  const tagPx = ctx.measureText("sev 5 ×99").width + 2 * pad;
+  const starts = bands.filter((b) => b.t1 >= min && b.t0 <= max).map((b) => ({
+    b,
+    x0: Math.min(Math.max(left, u.valToPos(b.t0, "x", true) + dpr), left + width - tagPx),
+  })).sort((a, b) => a.x0 - b.x0);
+  const groups: Array<{ b: IncidentBand; x0: number; n: number }> = [];
+  for (const s of starts) {
+    const g = groups[groups.length - 1];
+    if (g && s.x0 - g.x0 < LABEL_SAME_PX * dpr) {
+      g.n++;
+      if (s.b.severity > g.b.severity) g.b = s.b;
+    } else groups.push({ ...s, n: 1 });
+  }
+  const shown = groups.map(({ b, x0, n }) => {
+    const text = n > 1 ? `sev ${b.severity} ×${n}` : `sev ${b.severity}`;
+    const w = ctx.measureText(text).width + 2 * pad;
     return { b, text, x: Math.min(x0, left + width - w), width: w };
   });
   const rowsMax = Math.max(1, Math.floor(height / (LABEL_ROW_PX * dpr)) - 1);

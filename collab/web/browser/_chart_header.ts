@@ -32,7 +32,9 @@ export class ChartHeader {
   readonly watchers: HTMLElement = el("span", { class: "watchers" });
   readonly #channel: string;
   readonly #title: HTMLElement;
-  readonly #unitLabels: HTMLElement[];
+  readonly #unit: HTMLElement;
+  /** A market's card (it has candles): its axis says `price` while its unit is unknown. */
+  #market = false;
 
   constructor(options: ChartHeaderOptions) {
     this.#channel = options.channel;
@@ -45,7 +47,7 @@ export class ChartHeader {
     this.yUnit = el("span", { class: "y-unit" }, options.unit);
     this.#title = el("span", { class: "title" }, options.channel);
     const unit = el("span", { class: "unit", title: "unit" }, options.unit);
-    this.#unitLabels = [unit, this.yUnit];
+    this.#unit = unit;
     this.element = el(
       "h3",
       {},
@@ -67,7 +69,20 @@ export class ChartHeader {
 
   /** Writes `unit` wherever the card says its unit. */
   setUnit(unit: string): void {
-    for (const label of this.#unitLabels) label.textContent = unit;
+    this.#unit.textContent = unit;
+    this.yUnit.textContent = this.#axisUnit(unit);
+  }
+
+  /** Marks the card a market's: a price's currency is not in a symbol's name, so its axis says
+   *  `price` rather than nothing until the session sets a unit. */
+  setMarket(unit: string): void {
+    this.#market = true;
+    this.yUnit.textContent = this.#axisUnit(unit);
+  }
+
+  /** What the value axis says for `unit`. */
+  #axisUnit(unit: string): string {
+    return unit === "" && this.#market ? "price" : unit;
   }
 
   /** Shows the value `at` (seconds, the value) in `unit`, or nothing for undefined. */

@@ -35,21 +35,29 @@ export const INCIDENT_MARGIN_S = 60;
 export interface IncidentWindowAt {
   tS: number;
   nowS: number;
+  /** The channel's sampling step (seconds), if known: the margin holds this many samples. */
+  stepS?: number;
 }
+
+/** Samples each side of an incident its window holds at least, for a channel sampled slowly. */
+export const INCIDENT_MARGIN_SAMPLES = 12;
 
 /**
  * The window (seconds) a chart opened at incident `i` shows: its span with half its length (a
  * minute at least) each side, so that it fills about half the width; while it is not resolved it
  * has no end yet, and its window ends at `nowS`: the future holds nothing to show (its span then
- * runs to now, and the margin before it from that).
+ * runs to now, and the margin before it from that). Its margin holds `INCIDENT_MARGIN_SAMPLES`
+ * of the channel's samples at least (`stepS`): a channel sampled every five minutes opened on a
+ * minute's window that held one sample.
  */
 export function incidentWindow(
   i: Incident,
-  { tS, nowS }: IncidentWindowAt,
+  { tS, nowS, stepS }: IncidentWindowAt,
 ): { min: number; max: number } {
   const open = i.state !== "resolved";
   const end = Math.max(tS, i.last_us * 1e-6, open ? nowS : -Infinity);
-  const half = Math.max(INCIDENT_MARGIN_S, (end - tS) / 2);
+  const sampled = stepS !== undefined && stepS > 0 ? stepS * INCIDENT_MARGIN_SAMPLES : 0;
+  const half = Math.max(INCIDENT_MARGIN_S, (end - tS) / 2, sampled);
   return { min: tS - half, max: open ? end : end + half };
 }
 

@@ -75,7 +75,7 @@ export function paintTimeLabels(ctx: Context2D, s: LiveScales, T: number): void 
   for (const xs = s.xStep; T <= s.tR; T += xs) {
     const x = Math.round(s.x(T));
     if (x < left || x > right) continue;
-    ctx.fillText(timeLabel(T), x - 3 * dpr, y + 6 * dpr, labelPx - 3 * dpr);
+    ctx.fillText(timeLabel(T, xs), x - 3 * dpr, y + 6 * dpr, labelPx - 3 * dpr);
   }
 }
 
@@ -90,29 +90,40 @@ export function cutLabelEnd(ctx: Context2D, s: LiveScales): number {
   const T = Math.ceil(s.tAt(left) / xs) * xs;
   const x = Math.round(s.x(T));
   const labelPx = (Math.min(LIVE_STYLE.label_px, LIVE_STYLE.x_space_px - 10) - 3) * dpr;
-  const w = Math.min(labelWidth(ctx, T, dpr), labelPx);
+  const w = Math.min(labelWidth(ctx, T, xs, dpr), labelPx);
   return x - 3 * dpr - w < left ? x : left;
 }
 
 /** The last label measured: every chart asks each frame, mostly for the same tick. */
-const measured = { t: NaN, dpr: NaN, width: 0 };
+const measured = { t: NaN, step: NaN, dpr: NaN, width: 0 };
 
 /**
  * The width of tick `t`'s label in `ctx`'s font, measured once per tick and device pixel ratio:
  * the live view's font is set from the ratio alone (`LivePlot.layout`), and reading `ctx.font`
  * back (a string the canvas serializes) showed in the page's profile, for every chart each frame.
  */
-function labelWidth(ctx: Context2D, t: number, dpr: number): number {
-  if (t !== measured.t || dpr !== measured.dpr) {
-    measured.width = ctx.measureText(timeLabel(t)).width;
+function labelWidth(ctx: Context2D, t: number, step: number, dpr: number): number {
+  if (t !== measured.t || step !== measured.step || dpr !== measured.dpr) {
+    measured.width = ctx.measureText(timeLabel(t, step)).width;
     measured.t = t;
+    measured.step = step;
     measured.dpr = dpr;
   }
   return measured.width;
 }
 
-/** `HH:MM:SS` (UTC) of `t` seconds, with tenths when `t` is not whole. */
-export function timeLabel(t: number): string {
+/**
+ * `HH:MM:SS` (UTC) of tick `t` seconds, with tenths when `t` is not whole; the first tick of a
+ * day (`step` seconds after one of the day before) says its date, `MM-DD HH:MM` (with seconds
+ * below a minute's step), as the candles' and uPlot's labels do (time_labels.ts): a window of
+ * a feed sampled once a minute spans a day and more. The rule is the tick's own, not the
+ * window's, so a label strip painted once reads the same as the window scrolls.
+ */
+export function timeLabel(t: number, step = 1): string {
   const s = new Date(Math.round(t * 1000)).toISOString();
+  const before = new Date(Math.round((t - step) * 1000)).toISOString();
+  if (s.slice(0, 10) !== before.slice(0, 10)) {
+    return `${s.slice(5, 10)} ${s.slice(11, step >= 60 ? 16 : 19)}`;
+  }
   return Math.abs(t - Math.round(t)) > 1e-6 ? s.slice(11, 21) : s.slice(11, 19);
 }

@@ -45,9 +45,10 @@ export class OpenedIncident {
     return was.state !== "resolved" && i.state === "resolved" ? "resolved" : "updated";
   }
 
-  /** Its window (seconds) at `nowS`, the chart's newest sample (incidentWindow). */
-  window(nowS: number): { min: number; max: number } {
-    return incidentWindow(this.#incident, { tS: this.tS, nowS });
+  /** Its window (seconds) at `nowS`, the chart's newest sample, for a channel sampled every
+   *  `stepS` seconds if known (incidentWindow). */
+  window(nowS: number, stepS?: number): { min: number; max: number } {
+    return incidentWindow(this.#incident, { tS: this.tS, nowS, ...(stepS ? { stepS } : {}) });
   }
 
   /** Its band (before `ongoingBands` runs an open one on to the newest sample). */

@@ -9,6 +9,7 @@
  */
 import type { HistoryResponse, Incident } from "../../../protocol/mod.ts";
 import type { HistoryClient } from "./history_client.ts";
+import { HistoryRefusal } from "./history_refusal.ts";
 import type { SeriesRing } from "./series_ring.ts";
 import { type ChartPast, type IncidentBand, ongoingBands } from "./_chart_past.ts";
 import { OpenedIncident } from "./_opened_incident.ts";
@@ -28,6 +29,7 @@ export interface PinnedRangeOptions {
   /** An answer came for the range still pinned, and is shown: the chart draws it now. */
   loaded(h: HistoryResponse): void;
   /** Reading the range still pinned failed, with `message`; it is read again at `retryAtMs`
+   *  (NaN: never, the request can never succeed)
    *  (the clock's milliseconds) unless something else is pinned first. */
   failed(range: Range, message: string, retryAtMs: number): void;
   /** The range whose read failed is being read again. */
@@ -43,6 +45,9 @@ export type PinnedSource = "live" | "ring" | "loading" | "history" | "failed";
 /** When a failed read is tried again: after `first_ms`, then twice as long each time, up to
  *  `max_ms`, until an answer comes or something else is pinned. */
 export const HISTORY_RETRY = { first_ms: 2_000, max_ms: 30_000 } as const;
+
+/** The ring's newest samples whose gaps give the channel's sampling step. */
+const STEP_SAMPLES = 17;
 
 export class PinnedRange {
   readonly #options: PinnedRangeOptions;
@@ -85,7 +90,19 @@ export class PinnedRange {
   open(incident: Incident | undefined, tS: number): Range | undefined {
     const r = this.#ring;
     this.#opened = incident && new OpenedIncident(incident, tS);
-    return this.#opened?.window(r.length > 0 ? r.lastTime() : Date.now() / 1000);
+    return this.#opened?.window(r.length > 0 ? r.lastTime() : Date.now() / 1000, this.#stepS());
+  }
+
+  /** The channel's sampling step (seconds): the median gap of the ring's newest samples;
+   *  undefined with fewer than two. */
+  #stepS(): number | undefined {
+    const r = this.#ring;
+    if (r.length < 2) return undefined;
+    const t = r.view(0), from = Math.max(1, t.length - STEP_SAMPLES);
+    const gaps: number[] = [];
+    for (let i = from; i < t.length; i++) gaps.push(t[i]! - t[i - 1]!);
+    gaps.sort((a, b) => a - b);
+    return gaps[gaps.length >> 1];
   }
 
   /**
@@ -124,7 +141,9 @@ export class PinnedRange {
     try {
       h = await this.#past!.read(range, this.#options.widthPx());
     } catch (err) {
-      if (this.#range === range) this.#failed(range, (err as Error).message);
+      if (this.#range === range) {
+        this.#failed(range, (err as Error).message, !(err instanceof HistoryRefusal));
+      }
       return;
     }
     if (!h || this.#range !== range) return;
@@ -135,10 +154,12 @@ export class PinnedRange {
   }
 
   /** The read of `range`, still pinned, failed with `message`: the ring's samples are shown
-   *  until it is read again, after a while or at the user's word (`retry`). */
-  #failed(range: Range, message: string): void {
+   *  until it is read again, after a while or at the user's word (`retry`); unless `again` is
+   *  false (a request that can never succeed), when it is not read again (retryAtMs NaN). */
+  #failed(range: Range, message: string, again: boolean): void {
     this.#past!.show(undefined);
     this.source = "failed";
+    if (!again) return this.#options.failed(range, message, NaN);
     const wait = this.#retryMs;
     this.#retryMs = Math.min(HISTORY_RETRY.max_ms, 2 * wait);
     this.#retry = setTimeout(() => this.retry(), wait);
@@ -147,7 +168,7 @@ export class PinnedRange {
 
   /** Reads the range pinned again now, if its read failed (the card's button, or the timer). */
   retry(): void {
-    if (this.source !== "failed" || !this.#range) return;
+    if (this.source !== "failed" || !this.#range || this.#retry === undefined) return;
     this.#stopRetry();
     this.source = "loading";
     this.#options.retrying();
@@ -197,7 +218,7 @@ export class PinnedRange {
 
   /** The window of the incident opened at, now (seconds). */
   openedWindow(): Range | undefined {
-    return this.#opened?.window(this.newestS() ?? Date.now() / 1000);
+    return this.#opened?.window(this.newestS() ?? Date.now() / 1000, this.#stepS());
   }
 
   /** The newest sample the chart has (seconds): the ring's, or the history shown's; undefined

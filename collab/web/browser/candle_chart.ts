@@ -17,7 +17,7 @@
  * market card's every frame (`troupe up`'s page). With its card off screen, once it has drawn, it
  * draws nothing (a bar coming only marks it) and redraws when the card comes back into view, as
  * the line's live view does. The card's header (`quote`) says the last close, the change over
- * the bars held live, and the bar size.
+ * the window the line shows (that window's bars), and the bar size.
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
@@ -34,6 +34,11 @@ import { type BarColumns, barsWithTail } from "./_bars_tail.ts";
  *  redraws it. */
 export const CANDLE_LIMITS = {
   bars: 240,
+  /** Bar sizes followed, the latest gaps kept of each, and the gap, in bars of its size, over
+   *  which (the shortest of those kept) a size's bars are too sparse to draw as candles. */
+  sizes_max: 16,
+  gaps_kept: 4,
+  sparse_bars: 4,
   height_px: 110,
   body_px_max: 12,
   move_px_min: 0.5,
@@ -47,6 +52,8 @@ export interface CandleChartOptions {
   line?: CandleLine;
   /** Where the last close, the change and the bar size are written. */
   quote?: HTMLElement;
+  /** What its value axis says (`price`, or the line's unit). */
+  unit?: string;
 }
 
 /** What the candles read of their line chart. */
@@ -77,8 +84,11 @@ export class CandleChart {
     new Float64Array(1),
     new Float64Array(1),
   ];
-  /** The bar size shown: the finest seen (`1s` over `1m`: a page that met a minute's bar first
-   *  showed `1m bars` and no candle in a live window of seconds). */
+  /** Per bar size seen (at most `sizes_max`): its last bar's start and the latest gaps between
+   *  its bars (µs), by which a size is sparse. */
+  readonly #seen = new Map<string, { t: number; gaps: number[] }>();
+  /** The bar size shown: the finest seen that is not sparse (`1s` over `1m`: a page that met a
+   *  minute's bar first showed `1m bars` and no candle in a live window of seconds). */
   size: string | undefined;
   bars = 0;
   /** Redraws so far (the tests read it). */
@@ -103,7 +113,11 @@ export class CandleChart {
     this.#loop = options.loop;
     this.#options = options;
     this.after = options.line;
-    const body = el("div", { class: "candles" });
+    const body = el(
+      "div",
+      { class: "candles" },
+      el("span", { class: "y-unit" }, options.unit ?? ""),
+    );
     parent.append(body);
     // The card's (`parent`), as its line's: the header the quote is written in is in it too.
     this.#screen = new OnScreen(parent, () => this.#loop.mark(this));
@@ -127,15 +141,19 @@ export class CandleChart {
     );
   }
 
-  /** Adds one closed bar of size `size`; bars of coarser sizes are skipped, a finer size starts
-   *  the strip again with it. */
+  /**
+   * Adds one closed bar of size `size`. The strip draws the finest size seen whose bars are not
+   * sparse (each a dot far from the next: a feed sampled once a minute closes a `1s` bar a
+   * minute); bars of other sizes are skipped, and a change of the size drawn starts the strip
+   * again.
+   */
   add(size: string, bar: Bar): void {
-    if (this.size !== undefined && size !== this.size && sizeS(size) < sizeS(this.size)) {
+    const pick = this.#seeBar(size, bar.t);
+    if (pick !== this.size) {
       this.#ring.clear();
       this.bars = 0;
-      this.size = undefined;
+      this.size = pick;
     }
-    this.size ??= size;
     if (size !== this.size) return;
     const one = this.#one;
     one[0]![0] = bar.t;
@@ -160,6 +178,26 @@ export class CandleChart {
     this.#pastSize = bars && sizeName(this.#pastSizeS);
     this.#added++;
     this.#loop.mark(this);
+  }
+
+  /** Notes a bar of `size` starting at `tUs`; the size to draw: the finest seen not sparse. */
+  #seeBar(size: string, tUs: number): string {
+    const seen = this.#seen.get(size);
+    if (seen) {
+      if (tUs > seen.t) seen.gaps.push(tUs - seen.t);
+      if (seen.gaps.length > CANDLE_LIMITS.gaps_kept) seen.gaps.shift();
+      seen.t = Math.max(seen.t, tUs);
+    } else if (this.#seen.size < CANDLE_LIMITS.sizes_max) {
+      this.#seen.set(size, { t: tUs, gaps: [] });
+    }
+    let pick: string | undefined;
+    for (const [name, { gaps }] of this.#seen) {
+      // Sparse: even the shortest of its latest gaps spans many bars (one pause is no matter).
+      const sparse = gaps.length >= 2 &&
+        Math.min(...gaps) > CANDLE_LIMITS.sparse_bars * sizeS(name) * 1e6;
+      if (!sparse && (pick === undefined || sizeS(name) < sizeS(pick))) pick = name;
+    }
+    return pick ?? this.size ?? size;
   }
 
   /** The bars drawn: how many, the first's and the last's start (seconds), the highest high
@@ -203,7 +241,10 @@ export class CandleChart {
     this.draws++;
     // A move alone (the line scrolled): the bars uPlot holds are the ring's still (its views
     // change only with an append), and the header says the same: only the x scale is set.
-    if (range && !came && !grew) return this.#plot.setScale("x", range);
+    if (range && !came && !grew) {
+      this.#plot.setScale("x", range);
+      return this.#writeQuote(range);
+    }
     this.#plot.batch(() => {
       const held = [r.view(0), r.view(1), r.view(2), r.view(3), r.view(4)] as const;
       // The answer's bars, and the bars that closed live after them (a window that goes on).
@@ -217,7 +258,7 @@ export class CandleChart {
       this.#plot.setData(bars as unknown as uPlot.AlignedData, !range);
       if (range) this.#plot.setScale("x", range);
     });
-    this.#writeQuote();
+    this.#writeQuote(range);
   }
 
   /** Where the time axis runs, CSS pixels from the page's left (tests compare it). */
@@ -231,20 +272,38 @@ export class CandleChart {
     return { min: this.#plot.scales.x!.min!, max: this.#plot.scales.x!.max! };
   }
 
-  /** `last 101.2 · +0.52% (4m) · 1s bars`: the change from the first bar held to the last. */
-  #writeQuote(): void {
+  /**
+   * `last 101.2 · +0.52% (4m) · 1s bars`: the change over the window the line shows, from the
+   * open of the first bar drawn in it to the close of the last, and that window's width (without a
+   * line, over the bars drawn). The header sits over the chart: a change over bars the chart does
+   * not show contradicted the line under it. Written only when its text differs (a live window
+   * moves it every frame).
+   */
+  #writeQuote(range: { min: number; max: number } | undefined): void {
     const quote = this.#options.quote;
-    const r = this.#ring;
-    if (!quote || r.length === 0) return;
-    const ts = r.view(0), open = r.view(1), close = r.view(4);
-    const last = close[close.length - 1]!, first = open[0]!;
-    const change = first === 0 ? 0 : ((last - first) / Math.abs(first)) * 100;
-    const sign = change > 0 ? "+" : "";
-    const over = spanLabel(ts[ts.length - 1]! - ts[0]!);
-    quote.textContent = `last ${Number(last.toPrecision(6))} · ${sign}${change.toFixed(2)}%` +
-      `${over ? ` (${over})` : ""} · ${this.#pastSize ?? this.size} bars`;
-    quote.dataset.last = String(last);
+    const [ts, open, , , close] = this.#plot.data as unknown as Float64Array[];
+    if (!quote || !ts || !open || !close || ts.length === 0) return;
+    // Bars that start in the window (a bar that started before it sums up time it does not show).
+    const lo = range ? firstAfter(ts, range.min - 1e-6) : 0;
+    const hi = (range ? firstAfter(ts, range.max) : ts.length) - 1;
+    const bars = `${this.#pastSize ?? this.size} bars`;
+    let text: string, change = NaN;
+    if (hi < lo) {
+      // No bar starts in the window: the last close before its end, without a change.
+      const at = Math.max(0, hi);
+      text = `last ${Number(close[at]!.toPrecision(6))} · ${bars}`;
+      quote.dataset.last = String(close[at]);
+    } else {
+      const last = close[hi]!, first = open[lo]!;
+      change = first === 0 ? 0 : ((last - first) / Math.abs(first)) * 100;
+      const sign = change > 0 ? "+" : "";
+      const over = spanLabel(range ? range.max - range.min : ts[hi]! - ts[lo]!);
+      text = `last ${Number(last.toPrecision(6))} · ${sign}${change.toFixed(2)}%` +
+        `${over ? ` (${over})` : ""} · ${bars}`;
+      quote.dataset.last = String(last);
+    }
     quote.dataset.change = String(change);
+    if (quote.textContent !== text) quote.textContent = text;
   }
 
   resize(width: number): void {
@@ -268,12 +327,13 @@ function sizeName(s: number): string {
   return `${s}s`;
 }
 
-/** A span of seconds in words: `45s`, `4m`, `2h`. */
+/** A span of seconds in words: `45s`, `4m`, `1h`, `3d`. */
 function spanLabel(s: number): string {
   if (!(s > 0)) return "";
   if (s < 120) return `${Math.round(s)}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  return `${Math.round(s / 3600)}h`;
+  if (s < 3570) return `${Math.round(s / 60)}m`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86_400)}d`;
 }
 
 /**

@@ -14,6 +14,8 @@
  */
 import uPlot from "uplot";
 import { el } from "./dom.ts";
+import { chartKey } from "./_chart_key.ts";
+import { DataWhere } from "./_data_where.ts";
 import { ChartHeader } from "./_chart_header.ts";
 import { type ChangeRegime, ChartMarkers } from "./_chart_markers.ts";
 import type { Overlays } from "./_chart_draw.ts";
@@ -110,6 +112,8 @@ export class ChannelChart {
   readonly #pinning: PinnedRange;
   /** What the card says when the history of the range shown could not be read. */
   readonly #failure = new HistoryFailure(() => this.#pinning.retry());
+  /** Where the channel's data is, when that is far from now. */
+  readonly #where = new DataWhere();
   #sinceRepaint = 0;
   #layoutKey = "";
   /** Off screen, the live view skips its strips once it has drawn, and repaints on coming back. */
@@ -156,6 +160,8 @@ export class ChannelChart {
       { class: "card", "data-channel": this.channel, "data-unit": this.unit },
       this.#header.element,
       body,
+      chartKey(),
+      this.#where.element,
       this.#failure.element,
     );
     parent.append(this.card);
@@ -216,6 +222,11 @@ export class ChannelChart {
   valueAt(tS: number): { t: number; v: number } | undefined {
     const { t, v } = this.#pinning.line();
     return nearestPoint(t, v, tS);
+  }
+
+  /** Marks the card a market's (its candles came): its axis says `price` for want of a unit. */
+  setMarket(): void {
+    this.#header.setMarket(this.unit);
   }
 
   /** Shows `set` as the channel's unit (the session's), or the derived unit for undefined. */
@@ -283,6 +294,9 @@ export class ChannelChart {
   append(cols: readonly Float64Array[], n: number): void {
     this.#ring.append(cols, 0, n, 1e-6);
     this.points += n;
+    if (this.#ring.length > 0) {
+      this.#where.update(this.#ring.view(0)[0]!, this.#ring.lastTime(), Date.now() / 1000);
+    }
     // The window of an incident opened at grew: the card's candles take it, on the line's axis.
     if (this.#pinning.appended()) this.#onRange?.();
     this.#remote?.append(cols, n);

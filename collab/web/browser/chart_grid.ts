@@ -75,11 +75,14 @@ export class ChartGrid {
     const e = this.#entry(channel);
     if (!e) return undefined;
     const chart = e.chart;
-    e.candles ??= new CandleChart(chart.card, chart.card.clientWidth - 18, {
+    if (e.candles) return e.candles;
+    e.candles = new CandleChart(chart.card, chart.card.clientWidth - 18, {
       loop: this.#options.loop,
       line: chart,
       quote: chart.quote,
+      unit: chart.unit || "price",
     });
+    chart.setMarket();
     return e.candles;
   }
 

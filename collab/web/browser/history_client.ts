@@ -9,15 +9,19 @@
  * dragging a zoom or clicking through events never piles up requests. Either way a request gets
  * no answer for at most `HISTORY_TIMEOUT_MS` (10 s): it then fails, naming the channel and the
  * time, and the card says so and reads it again (history_failure.ts). Before, a `GET /history`
- * that never answered left its card `loading` for good.
+ * that never answered left its card `loading` for good. A request the service would refuse
+ * whatever it holds (`checkHistoryRequest`) is not sent: it throws a HistoryRefusal, which the
+ * card says without reading it again.
  */
 import {
+  checkHistoryRequest,
   decodeHistoryResponse,
   historyQuery,
   type HistoryRequest,
   type HistoryResponse,
 } from "../../../protocol/mod.ts";
 import { HISTORY_TIMEOUT_MS } from "../../stream_client.ts";
+import { HistoryRefusal } from "./history_refusal.ts";
 
 /** The part of the stream client history uses (collab/stream_client.ts). */
 export interface HistorySocket {
@@ -61,6 +65,11 @@ export class HistoryClient {
    */
   async get(request: HistoryRequest, key = request.channel): Promise<HistoryResponse | undefined> {
     this.#inflight.get(key)?.abort();
+    try {
+      checkHistoryRequest(request);
+    } catch (err) {
+      throw new HistoryRefusal(`History of ${request.channel}: ${(err as Error).message}`);
+    }
     const abort = new AbortController();
     this.#inflight.set(key, abort);
     const socket = this.#socket?.open ? this.#socket : undefined;

@@ -13,6 +13,7 @@ import { formatUtcInput } from "./utc_input.ts";
 export class HistoryFailure {
   readonly element: HTMLElement;
   readonly #text = el("span", { class: "reason" });
+  readonly #button: HTMLButtonElement;
 
   /** `retry`: the button's action, read the range again now. */
   constructor(retry: () => void) {
@@ -22,6 +23,7 @@ export class HistoryFailure {
       "retry",
     );
     button.addEventListener("click", () => retry());
+    this.#button = button;
     this.element = el(
       "div",
       { class: "error history-failure", role: "alert", hidden: true },
@@ -31,11 +33,15 @@ export class HistoryFailure {
     );
   }
 
-  /** The read of `range` (seconds) failed with `message`; it is read again at `retryAtMs`. */
+  /** The read of `range` (seconds) failed with `message`; it is read again at `retryAtMs`, or
+   *  never for NaN (a request that can never succeed: no retry offered either). */
   failed(range: { min: number; max: number }, message: string, retryAtMs: number): void {
     const span = `${formatUtcInput(range.min, true)} – ${formatUtcInput(range.max, true)} UTC`;
-    const at = formatUtcInput(retryAtMs / 1000, true).slice(11);
-    this.#text.textContent = `Could not read ${span}: ${message}. Trying again at ${at}.`;
+    const again = Number.isFinite(retryAtMs);
+    const at = again ? formatUtcInput(retryAtMs / 1000, true).slice(11) : "";
+    this.#text.textContent = `Could not read ${span}: ${message}.` +
+      (again ? ` Trying again at ${at}.` : " This range cannot be read: choose another.");
+    this.#button.hidden = !again;
     this.element.dataset.message = message;
     this.element.dataset.retryAt = String(retryAtMs);
     this.element.hidden = false;

@@ -12,7 +12,11 @@
  * Clicking an incident focuses its first channel's chart on its span, however old, the incident
  * drawn there as a band and named in the card's legend. A row's line is the line
  * `troupe watch` and `troupe incidents` print, whole (ids and all: one line per finding wherever it
- * is read); the list shows at most two rows of it, the rest in the row's `title`.
+ * is read), never cut: the ack and silence marks at its end are what an editor's press changes.
+ * The ack button asks for an optional note (a field under the row: Enter or `ok` acknowledges,
+ * Escape or `cancel` does not). The incident list scrolls in a box of its own, so that the silence
+ * form, its error and the silences below it stay in the panel's view; a refusal or a prefill
+ * scrolls the form into view as well.
  * A fresh page starts from the collab server's incidents (`GET /incidents`: the stage's list and
  * the updates since, collab/incident_list_service.ts), not only from what the stream's recent
  * buffer holds; of two copies of an id the one further along is shown (compareIncidentProgress),
@@ -37,6 +41,9 @@ import { SilenceForm, type SilenceFormValue } from "./silence_form.ts";
 /** Bounds of the panel. */
 export const INCIDENTS_PANEL_LIMITS = { incidents_max: 200 } as const;
 
+/** Characters an ack's note may have (the field refuses more). */
+const ACK_NOTE_MAX = 200;
+
 /** What the panel tells the page. */
 export interface IncidentsPanelOptions {
   /** An incident was clicked: open its first channel at its first finding (milliseconds). */
@@ -56,6 +63,15 @@ export class IncidentsPanel {
   readonly #options: IncidentsPanelOptions;
   readonly #form: SilenceForm;
   #scheduled = false;
+  /** The note asked for before an ack: its field, and the incident it is for (none: hidden). */
+  readonly #note = el("input", {
+    name: "ack-note",
+    "aria-label": "ack note",
+    placeholder: "note (optional), Enter to ack",
+    maxlength: ACK_NOTE_MAX,
+  });
+  readonly #noteRow: HTMLElement;
+  #noting: string | undefined;
 
   constructor(
     link: SessionLink,
@@ -70,6 +86,19 @@ export class IncidentsPanel {
     this.#form = new SilenceForm(link.canWrite, (v) => this.#silence(v));
     find(root, ".editor").append(...readOnlyNote(link.canWrite), this.#error);
     this.#silences.before(this.#form.element);
+    this.#noteRow = el(
+      "div",
+      { class: "ack-note" },
+      this.#note,
+      this.#button("ack-confirm", () => this.#acknowledge(), "ok"),
+      this.#button("ack-cancel", () => this.#askNote(undefined), "cancel"),
+    );
+    this.#note.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        this.#noteRow.querySelector<HTMLButtonElement>(".ack-confirm")!.click();
+      } else if (e.key === "Escape") this.#askNote(undefined);
+    });
+    this.#noteRow.addEventListener("click", (e) => e.stopPropagation());
     this.#inc.silences.observe(() => this.#schedule());
     this.#inc.acks.observe(() => this.#schedule());
     this.render();
@@ -164,8 +193,10 @@ export class IncidentsPanel {
 
   /** Rebuilds the rows (a few hundred at most). */
   render(): void {
+    const typing = document.activeElement === this.#note;
     const rows = [...this.#incidents.values()].reverse().map((i) => this.#row(i));
     this.#list.replaceChildren(...rows);
+    if (typing && this.#note.isConnected) this.#note.focus();
     const nowMs = Date.now();
     const silences = this.#inc.silenceList().map((s) => {
       const ended = s.ends_ms <= nowMs;
@@ -212,15 +243,37 @@ export class IncidentsPanel {
     if (this.#link.canWrite) {
       li.append(
         " ",
-        this.#button(
-          "ack",
-          () => this.#inc.ack({ incident: i.id, by: this.#me(), at_ms: Date.now(), note: "" }),
-        ),
+        this.#button("ack", () => this.#askNote(i.id)),
         " ",
-        this.#button("silence", () => this.#form.prefill(i)),
+        this.#button("silence", () => {
+          this.#form.prefill(i);
+          this.#form.element.scrollIntoView({ block: "nearest" });
+        }),
       );
+      if (this.#noting === i.id) li.append(this.#noteRow);
     }
     return li;
+  }
+
+  /** Asks for the note of an ack of `id` under its row (undefined: asks for none). */
+  #askNote(id: string | undefined): void {
+    if (this.#noting !== id) this.#note.value = "";
+    this.#noting = id;
+    if (id === undefined) this.#noteRow.remove();
+    else {
+      const row = [...this.#list.children].find((r) => (r as HTMLElement).dataset.id === id);
+      row?.append(this.#noteRow);
+      this.#note.focus();
+    }
+  }
+
+  /** Acknowledges the incident the note is asked for, with the note written (maybe none). */
+  #acknowledge(): void {
+    const id = this.#noting;
+    if (id === undefined) return;
+    const note = this.#note.value.trim();
+    this.#askNote(undefined);
+    this.#inc.ack({ incident: id, by: this.#me(), at_ms: Date.now(), note });
   }
 
   #silence(v: SilenceFormValue): void {
@@ -233,8 +286,8 @@ export class IncidentsPanel {
     }, now);
   }
 
-  #button(name: string, action: () => void): HTMLButtonElement {
-    const b = el("button", { name, class: name }, name);
+  #button(name: string, action: () => void, text = name): HTMLButtonElement {
+    const b = el("button", { name, class: name }, text);
     b.addEventListener("click", (e) => {
       e.stopPropagation();
       try {

@@ -3,9 +3,11 @@
  * The time range of every chart, in the page's header: `live` (each chart follows its live edge)
  * or the last 5 minutes, hour or day, read from the history endpoint, and a custom range (from
  * and to, typed `YYYY-MM-DD HH:MM` in UTC, which the fields say; a preset writes its range there,
- * so a custom range starts from what is shown, and `live` empties them). Drag on a chart to zoom
- * into part of a range; `live` on a card, or here, goes back.
+ * so a custom range starts from what is shown, and `live` empties them). A custom range wider
+ * than history serves (`HISTORY_LIMITS.span_us_max`) is refused here, in words, before any card
+ * asks for it. Drag on a chart to zoom into part of a range; `live` on a card, or here, goes back.
  */
+import { HISTORY_LIMITS } from "../../../protocol/mod.ts";
 import { el } from "./dom.ts";
 import { formatUtcInput, parseUtcInput, UTC_INPUT_FORMAT } from "./utc_input.ts";
 
@@ -52,6 +54,14 @@ export class RangePicker {
         const max = parseUtcInput(this.#to.value, "to");
         if (!(max > min)) {
           throw new Error(`from ${this.#from.value} must be before to ${this.#to.value}`);
+        }
+        // Said before anything is asked: every card's request would be refused.
+        const days = HISTORY_LIMITS.span_us_max / 86_400e6;
+        if ((max - min) * 1e6 > HISTORY_LIMITS.span_us_max) {
+          throw new Error(
+            `a range may span at most ${days} days; ${this.#from.value} to ${this.#to.value} ` +
+              `spans ${Math.round((max - min) / 86_400)} days`,
+          );
         }
         this.#press(go);
         this.#onChange({ min, max });

@@ -150,6 +150,8 @@ export class SilenceForm {
       if (field) this.#inputs[field].setAttribute("aria-invalid", "true");
       this.#error.textContent = (err as Error).message;
       if (field) this.#error.dataset.field = field;
+      // The refusal in the panel's view, wherever its inner scroll stood.
+      this.#error.scrollIntoView({ block: "nearest" });
       return;
     }
     this.#inputs.reason.value = "";
