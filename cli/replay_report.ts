@@ -42,6 +42,7 @@ export function replayReport(r: ReplayResult, speed: number): string[] {
     } outputs` +
       (r.warmupInputs ? `; ${n(r.warmupInputs)} earlier inputs applied first, unpaced` : ""),
   );
+  if (r.start) lines.push(...startLines(r.start));
   if (r.skippedKinds.length) {
     lines.push(
       `troupe replay: not replayed (unknown to this troupe): ${r.skippedKinds.join(", ")}`,
@@ -71,6 +72,29 @@ export function replayReport(r: ReplayResult, speed: number): string[] {
     );
   }
   lines.push(...comparedLines(r), ...verifyLines(r.verify));
+  return lines;
+}
+
+/** What a replay of a recording begun mid-session loaded, and what it did not compare. */
+function startLines(s: NonNullable<ReplayResult["start"]>): string[] {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const lines = [
+    `troupe replay: the recording began mid-session: ${n(s.instances)} actor instances loaded ` +
+    `from its start state (answered by ${s.hosts.join(", ")}) before the first input; ` +
+    `${n(s.outputsBefore)} recorded outputs caused by inputs before it were not compared ` +
+    `(that state already holds them)`,
+  ];
+  for (const m of s.missed) {
+    lines.push(
+      `troupe replay: ${m.stream} was not in the start state (${m.reason}): its outputs may differ`,
+    );
+  }
+  if (s.incidentsSkipped) {
+    lines.push(
+      "troupe replay: incident updates not replayed nor compared: the incident stage's state " +
+        "at the start is not in the recording",
+    );
+  }
   return lines;
 }
 

@@ -28,6 +28,7 @@ export * from "./partition_lease.ts";
 export * from "./stage_lease.ts";
 export * from "./host_presence.ts";
 export * from "./settings_report.ts";
+export * from "./state_capture.ts";
 export * from "./partition_event.ts";
 export * from "./bytes_equal.ts";
 export * from "./channel_unit.ts";

@@ -1,10 +1,10 @@
 /**
  * `troupe record`: captures a live session from NATS into a recording file (format in
- * sim/recording/) until Ctrl-C or `--duration`. It records from the moment it connects: actors
- * that were already running carry state from before, so for a recording that `troupe replay
- * --verify` reproduces exactly, start recording with the cluster (`troupe up --record FILE`), or
- * before the first input. `--config FILE` stores the hosts' configuration in the header, so that
- * a replay runs the same kinds with the same settings.
+ * sim/recording/) until Ctrl-C or `--duration`. It subscribes, then asks every host for its
+ * actors' state (a state capture) and writes the answers as the file's start section, so that a
+ * recording begun mid-session replays and verifies from that state. `--config FILE` stores the
+ * hosts' configuration in the header, so that a replay runs the same kinds with the same
+ * settings.
  */
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ALL_SUBJECTS, areaPattern, ConfigError, RECORDED_SUBJECTS } from "../../protocol/mod.ts";
@@ -23,6 +23,13 @@ import { waitForSignal } from "../signals.ts";
 import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
 import { incidentConfigOf } from "../run_incidents.ts";
 import { loadHostConfig } from "./run.ts";
+
+/**
+ * A recorder ending takes the outputs of the inputs it recorded last until none has come for
+ * this long, or for this long at most.
+ */
+const OUTPUTS_QUIET_MS = 500;
+const OUTPUTS_DRAIN_MS_MAX = 5000;
 
 export const command: Command = {
   name: "record",
@@ -73,8 +80,9 @@ export const command: Command = {
     areaPattern("ctl")
   }' --config host.json
 The file holds every message on the subjects, with its receive time: feeds, control,
-actor outputs, dead letters. Replay it with: troupe replay FILE [--verify]. For a recording that
-replays exactly, record from the start instead: troupe up --record FILE.`,
+actor outputs, dead letters, and, first, the actors' state when it began, as every host
+answered its ask for it: replay starts from that state, so a recording begun mid-session
+verifies. Replay it with: troupe replay FILE [--verify].`,
   async run(args) {
     const out = str(args, "out");
     if (out === undefined) throw new UsageError("Option --out FILE is required");
@@ -112,23 +120,35 @@ replays exactly, record from the start instead: troupe up --record FILE.`,
     }
     let recorder: Recorder;
     try {
-      recorder = Recorder.start(bus, {
+      const begun = await Recorder.begin(bus, {
         path: out,
         subjects,
         header: { source: "troupe record", bus: url, config, seed },
       });
+      recorder = begun.recorder;
+      const start = begun.outcome.start;
+      if (start) {
+        const n = start.parts.reduce((sum, p) => sum + p.instances.length, 0);
+        const hosts = new Set(start.parts.map((p) => p.host)).size;
+        console.error(
+          `troupe record: the actors' state at the start: ${n} instances from ${hosts} hosts`,
+        );
+      }
+      for (const note of begun.outcome.notes) console.error(`troupe record: ${note}`);
     } catch (err) {
       await bus.close().catch(() => {});
       console.error(`troupe record: cannot create ${out}: ${(err as Error).message}`);
       return EXIT_FAILURE;
     }
-    await bus.flush(); // the subscriptions are in place on the server
     console.error(
       `troupe record: recording ${subjects.join(",")} from ${url} into ${out}` +
         (durationS > 0 ? ` for ${durationS} s` : " (Ctrl-C to stop)"),
     );
     const signal = await waitForSignal(durationS > 0 ? durationS * 1000 : undefined);
+    // The last inputs' outputs are still on their way: taken for a moment, no input more.
+    recorder.endInputs();
     await bus.flush().catch(() => {});
+    await recorder.outputsSettled(OUTPUTS_QUIET_MS, OUTPUTS_DRAIN_MS_MAX);
     let code = 0;
     try {
       const summary = recorder.stop();

@@ -5,7 +5,12 @@
  * their outputs go to the reading's `onOutput` (or, counted only, `onCount`).
  */
 import { type AnyActorDefinition, Host, InProcessBus } from "../../actors/runtime/mod.ts";
-import { type Bus, type FrameLimits, SUBJECT_ROOT } from "../../protocol/mod.ts";
+import {
+  type Bus,
+  type CapturedInstance,
+  type FrameLimits,
+  SUBJECT_ROOT,
+} from "../../protocol/mod.ts";
 import { inspectInstance, type ReplayInspection } from "./_replay_inspect.ts";
 import { CompactingSnapshots, ReplayJournal } from "./_replay_journal.ts";
 import type { InputSink, ReplayReading } from "./_replay_reading.ts";
@@ -30,6 +35,8 @@ export interface ReplayActorsOptions {
   /** Whether each output's bytes are wanted (else they are counted). */
   outputBytes: boolean;
   reading: ReplayReading;
+  /** The actors' state at the recording's start (its start section), by stream: loaded first. */
+  start: ReadonlyMap<string, CapturedInstance> | undefined;
   log(message: string): void;
 }
 
@@ -75,13 +82,27 @@ export async function startActors(o: ReplayActorsOptions): Promise<ReplayActors>
   }
   const bus = new InProcessBus();
   const journal = new ReplayJournal();
+  const snapshots = new CompactingSnapshots(journal);
+  for (const inst of o.start?.values() ?? []) {
+    if (!o.kinds.includes(inst.stream.slice(0, inst.stream.indexOf("/")))) continue;
+    journal.seat(inst.stream, inst.pos);
+    await snapshots.save({
+      stream: inst.stream,
+      version: inst.version,
+      pos: inst.pos,
+      machine: { xstate: inst.machine, config: inst.config, ids: inst.ids },
+      kernel: inst.kernel,
+      // The replay's inputs come from a bus without source positions.
+      meta: { srcPos: 0 },
+    });
+  }
   const host = new Host({
     hostId: "replay",
     bus,
     actors: o.kinds.map((k) => o.registry[k]!),
     config: o.config,
     journal,
-    snapshots: new CompactingSnapshots(journal),
+    snapshots,
     limits: o.limits,
     snapshotEveryInputs: SNAPSHOT_EVERY_INPUTS,
     snapshotEveryMs: 3_600_000,

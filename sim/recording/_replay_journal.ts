@@ -52,6 +52,14 @@ export class ReplayJournal implements Journal {
     for (const stream of this.#streams.keys()) yield* this.read(stream, after?.get(stream) ?? 0);
   }
 
+  /**
+   * Starts `stream` at position `pos` with no record (before the host starts): the instance is
+   * loaded from a snapshot at `pos`, taken live, whose journal is not here.
+   */
+  seat(stream: string, pos: number): void {
+    this.#streams.set(stream, { base: pos, records: [] });
+  }
+
   /** Forgets the records of `stream` up to `pos`: a snapshot holds their effect. */
   dropUpTo(stream: string, pos: number): void {
     const s = this.#streams.get(stream);

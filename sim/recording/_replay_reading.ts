@@ -55,6 +55,12 @@ export interface ReplayReadingOptions {
    * actors' (kind `incident`), compared with the recorded ones.
    */
   incidents?: IncidentConfig;
+  /**
+   * A recording begun mid-session: per stream, the ids of the inputs its start state holds. A
+   * recorded output of that instance caused by one of them is not the replay's to make, so it
+   * is neither counted nor compared (`beforeStart` counts it).
+   */
+  held?: ReadonlyMap<string, ReadonlySet<string>>;
   onOutput?(subject: string, data: Uint8Array): void;
   /** With `verify`: each recorded output compared. */
   onRecordedOutput?(subject: string, data: Uint8Array): void;
@@ -100,6 +106,8 @@ export class ReplayReading {
   ctl = 0;
   samples = 0;
   recordedOutputs = 0;
+  /** Recorded outputs caused by inputs the start state holds: not the replay's, not compared. */
+  beforeStart = 0;
   dlqRecorded = 0;
   firstUs: number | null = null;
   lastUs: number | null = null;
@@ -113,6 +121,8 @@ export class ReplayReading {
   readonly #o: ReplayReadingOptions;
   readonly #stage: IncidentStage | undefined;
   readonly #notReplayed = new Set<string>();
+  /** Output subjects past the outputs caused by inputs the start state holds. */
+  readonly #pastStart = new Set<string>();
   #sinceFlush = 0;
   #paceWall = 0;
   #paceUs = 0;
@@ -211,7 +221,7 @@ export class ReplayReading {
         } else if (area === "feed" || area === "ctl") {
           await this.#input(m, area, sink);
         } else if (area === "out") {
-          if (!this.#o.replayed.has(kindOf(m.subject))) continue;
+          if (!this.#o.replayed.has(kindOf(m.subject)) || this.#beforeStart(m)) continue;
           this.recordedOutputs++;
           if (verify && this.#compares(m.subject)) this.#recorded(m);
         } else if (area === "dlq") {
@@ -227,12 +237,30 @@ export class ReplayReading {
     if (area === "feed" || area === "ctl") {
       const id = envelopeField(m.data, "id");
       if (id !== undefined) this.#notReplayed.add(id);
-    } else if (area === "out" && this.#o.replayed.has(kindOf(m.subject))) {
+    } else if (
+      area === "out" && this.#o.replayed.has(kindOf(m.subject)) && !this.#beforeStart(m)
+    ) {
       const cause = envelopeField(m.data, "cause");
       if (cause !== undefined && this.#notReplayed.has(cause)) return;
       this.recordedOutputs++;
       if (this.#compares(m.subject)) this.#recorded(m);
     }
+  }
+
+  /** Whether a recorded output was caused by an input its instance's start state holds. */
+  #beforeStart(m: RecordedMessage): boolean {
+    const held = this.#o.held;
+    if (held === undefined || held.size === 0) return false;
+    if (this.#pastStart.has(m.subject)) return false;
+    const ids = held.get(streamOfOutput(m.subject));
+    const cause = ids === undefined ? undefined : envelopeField(m.data, "cause");
+    if (cause === undefined || !ids!.has(cause)) {
+      // An instance's outputs follow its inputs: after one the start state does not hold, none.
+      this.#pastStart.add(m.subject);
+      return false;
+    }
+    this.beforeStart++;
+    return true;
   }
 
   /** A recorded silence table or ack for the replay's stage (a malformed one was refused live). */
@@ -327,4 +355,10 @@ function frameSamples(data: Uint8Array): number {
   } catch {
     return 0;
   }
+}
+
+/** `<kind>/<key>` of an output subject `troupe.out.<kind>.<key>`. */
+function streamOfOutput(subject: string): string {
+  const parts = subject.split(".");
+  return `${parts[2] ?? ""}/${parts.slice(3).join(".")}`;
 }

@@ -12,6 +12,7 @@ export {
   RECORDING_FORMAT_VERSIONS_READ,
   RECORDING_MAGIC,
   RECORDING_PREFIX_BYTES,
+  RECORDING_START_FORMAT_VERSION,
   type RecordingConfig,
   type RecordingCut,
   RecordingFormatError,
@@ -22,10 +23,22 @@ export {
 export { RecordingReader, type RecordingReaderOptions } from "./recording_reader.ts";
 export { RecordingWriter, type RecordingWriterOptions } from "./recording_writer.ts";
 export {
+  decodeRecordingStart,
+  encodeRecordingStart,
+  type RecordingStart,
+  START_SECTION_BYTES_MAX,
+  START_SECTION_VERSION,
+  startInstances,
+  startKindConfigs,
+} from "./recording_start.ts";
+export {
+  CAPTURE_QUEUE_BYTES_MAX,
+  type CaptureOutcome,
   describeRecording,
   Recorder,
   type RecorderOptions,
   type RecorderSummary,
+  type StateCaptureOptions,
 } from "./recorder.ts";
 export {
   defaultReplayThreads,
@@ -38,6 +51,7 @@ export {
   type ReplayOptions,
   type ReplayProgress,
   type ReplayResult,
+  type ReplayStart,
   type ReplayVerification,
   THREADS_DEFAULT_MAX,
   THREADS_MAX,

@@ -2,14 +2,53 @@
  * The recorder: subscribes to a bus (in-process or NATS) and appends every message it receives to
  * a recording file (see `recording.ts`), with its subject, headers and receive time. Started
  * before anything is published (`troupe up --record`), a recording holds a whole session from its
- * first input, which is what `troupe replay --verify` needs to reproduce every output; attached to
- * a running cluster (`troupe record`), it holds what crossed the bus from then on.
+ * first input, which is what `troupe replay --verify` needs to reproduce every output. Attached to
+ * a running cluster (`troupe record`, `Recorder.begin`), it subscribes first, then asks every
+ * host for its actors' state (a state capture, protocol/state_capture.ts) and writes the answers
+ * as the file's start section before what it received meanwhile, so that the recording replays
+ * from that state.
  */
 import { ACTOR_KINDS } from "../../actors/mod.ts";
-import { type Bus, type BusSubscription, RECORDED_SUBJECTS } from "../../protocol/mod.ts";
+import { requestAll } from "../../actors/runtime/mod.ts";
+import {
+  type Bus,
+  type BusMessage,
+  type BusSubscription,
+  decodeStateCapturePart,
+  decodeValue,
+  encodeStateCaptureAsk,
+  RECORDED_SUBJECTS,
+  type StateCapturePart,
+  stateCaptureSubject,
+} from "../../protocol/mod.ts";
 import { type Clock, SystemClock } from "../clock.ts";
 import type { RecordingHeaderInit } from "./recording.ts";
+import type { RecordingStart } from "./recording_start.ts";
 import { RecordingWriter, type RecordingWriterOptions } from "./recording_writer.ts";
+
+/** Input ids a recorder begun mid-session keeps to tell, as it ends, whose outputs to take. */
+export const RECORDED_INPUT_IDS_MAX = 100_000;
+
+/** Bytes a recorder holds while the hosts answer its state capture, at most. */
+export const CAPTURE_QUEUE_BYTES_MAX = 256 << 20;
+
+/** How a recorder begun mid-session asks for the actors' state. */
+export interface StateCaptureOptions {
+  /** Milliseconds a host waits for an instance's queued inputs. Default 5000. */
+  settleMs?: number;
+  /** Milliseconds to wait for the answers in all. Default settleMs + 1000. */
+  timeoutMs?: number;
+  /** The asker's name in the hosts' logs. Default "troupe record". */
+  by?: string;
+}
+
+/** What `Recorder.begin` says about the state capture. */
+export interface CaptureOutcome {
+  /** The start section written, or undefined when no host answered. */
+  start: RecordingStart | undefined;
+  /** Why there is none, or what is incomplete (hosts whose answer lacks parts, instances missed). */
+  notes: string[];
+}
 
 /** Options of `Recorder.start`. */
 export interface RecorderOptions extends RecordingWriterOptions {
@@ -46,6 +85,11 @@ export class Recorder {
   #lastUs: number | null = null;
   #error: Error | undefined;
   #stopped = false;
+  /** Begun mid-session: the ids of the inputs recorded lately (oldest first), see `endInputs`. */
+  #inputIds: Set<string> | undefined;
+  #inputsEnded = false;
+  /** When an output was last taken after `endInputs` (performance.now() ms). */
+  #lastTakenMs = 0;
 
   private constructor(writer: RecordingWriter) {
     this.writer = writer;
@@ -53,36 +97,124 @@ export class Recorder {
 
   /** Creates the file, writes its header and subscribes to `subjects` on `bus`. */
   static start(bus: Bus, options: RecorderOptions): Recorder {
-    const subjects = options.subjects ?? RECORDED_SUBJECTS;
-    const clock = options.clock ?? new SystemClock();
-    const writerOptions: RecordingWriterOptions = {};
-    if (options.bufferBytes !== undefined) writerOptions.bufferBytes = options.bufferBytes;
-    if (options.flushEveryMs !== undefined) writerOptions.flushEveryMs = options.flushEveryMs;
-    const writer = RecordingWriter.create(options.path, {
-      ...options.header,
-      subjects: subjects.join(","),
-      created_us: options.header.created_us ?? clock.now(),
-      versions: options.header.versions ?? kindVersions(),
-    }, writerOptions);
-    const rec = new Recorder(writer);
-    for (const pattern of subjects) {
-      rec.#subs.push(bus.subscribe(pattern, (msg) => {
-        if (rec.#stopped || rec.#error) return;
-        const t = Math.round(clock.now());
-        try {
-          writer.append(msg.subject, t, msg.data, msg.headers);
-        } catch (err) {
-          // A full disk must not take the bus down with it: stop recording and say so at stop().
-          rec.#error = err as Error;
-          return;
-        }
-        rec.#firstUs ??= t;
-        rec.#lastUs = t;
-        const area = msg.subject.split(".", 2)[1] ?? "";
-        rec.#byArea[area] = (rec.#byArea[area] ?? 0) + 1;
-      }));
-    }
+    const rec = new Recorder(createWriter(options, options.clock ?? new SystemClock()));
+    rec.#subscribe(bus, options, (msg, t) => rec.#append(msg, t));
     return rec;
+  }
+
+  /**
+   * Begins recording a running cluster: subscribes, holds what arrives while it asks every host
+   * on `bus` for its actors' state, then creates the file with their answers as its start section
+   * and appends what it held. With no host answering, the file has no start section (`outcome`
+   * says so) and holds what crossed the bus from the subscription on.
+   */
+  static async begin(
+    bus: Bus,
+    options: RecorderOptions & { capture?: StateCaptureOptions },
+  ): Promise<{ recorder: Recorder; outcome: CaptureOutcome }> {
+    const clock = options.clock ?? new SystemClock();
+    const held: Array<{ msg: BusMessage; t: number }> = [];
+    let heldBytes = 0;
+    let overflow: Error | undefined;
+    let rec: Recorder | undefined;
+    const subs = new Recorder(undefined as unknown as RecordingWriter);
+    const ask = stateCaptureSubject();
+    subs.#subscribe(bus, options, (msg, t) => {
+      if (msg.subject === ask) return; // its own ask, or another recorder's: no part of a session
+      if (rec) return rec.#append(msg, t);
+      if (overflow) return;
+      heldBytes += msg.data.byteLength;
+      if (heldBytes > CAPTURE_QUEUE_BYTES_MAX) {
+        overflow = new Error(
+          `over ${CAPTURE_QUEUE_BYTES_MAX} bytes arrived while the hosts answered the state capture`,
+        );
+        return;
+      }
+      held.push({ msg: { ...msg, data: msg.data.slice() }, t });
+    });
+    await bus.flush(); // the subscriptions are in place before the hosts are asked
+    let outcome: CaptureOutcome;
+    try {
+      outcome = await captureState(bus, options.capture ?? {}, clock);
+    } catch (err) {
+      for (const sub of subs.#subs) sub.unsubscribe();
+      throw err;
+    }
+    try {
+      rec = new Recorder(createWriter(options, clock, outcome.start));
+    } catch (err) {
+      for (const sub of subs.#subs) sub.unsubscribe();
+      throw err;
+    }
+    rec.#subs.push(...subs.#subs);
+    rec.#inputIds = new Set();
+    if (overflow) rec.#error = overflow;
+    for (const { msg, t } of held) rec.#append(msg, t);
+    return { recorder: rec, outcome };
+  }
+
+  #subscribe(
+    bus: Bus,
+    options: RecorderOptions,
+    take: (msg: BusMessage, t: number) => void,
+  ): void {
+    const clock = options.clock ?? new SystemClock();
+    for (const pattern of options.subjects ?? RECORDED_SUBJECTS) {
+      this.#subs.push(bus.subscribe(pattern, (msg) => take(msg, Math.round(clock.now()))));
+    }
+  }
+
+  /**
+   * Ends a recording begun mid-session in two steps: from here on no input is recorded, and an
+   * output only when an input recorded caused it, so that outputs still on their way after the
+   * last input (wait for them before `stop`) are in, and none of an input not recorded is.
+   */
+  endInputs(): void {
+    this.#inputsEnded = true;
+    this.#lastTakenMs = performance.now();
+  }
+
+  /**
+   * After `endInputs`: resolves once no output of a recorded input has come for `quietMs`, or
+   * after `maxMs` in all (a host still applying what it was sent is heard out).
+   */
+  async outputsSettled(quietMs: number, maxMs: number): Promise<void> {
+    const t0 = performance.now();
+    while (performance.now() - t0 < maxMs && performance.now() - this.#lastTakenMs < quietMs) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  #append(msg: BusMessage, t: number): void {
+    if (this.#stopped || this.#error) return;
+    const ids = this.#inputIds;
+    if (ids !== undefined) {
+      const area = msg.subject.split(".", 2)[1];
+      const input = area === "feed" || area === "ctl";
+      if (this.#inputsEnded) {
+        if (area !== "out" && area !== "finding") return;
+        const cause = envelopeString(msg.data, "cause");
+        if (cause === undefined || !ids.has(cause)) return;
+        this.#lastTakenMs = performance.now();
+      } else if (input) {
+        const id = envelopeString(msg.data, "id");
+        if (id !== undefined) {
+          ids.add(id);
+          if (ids.size > RECORDED_INPUT_IDS_MAX) ids.delete(ids.values().next().value!);
+        }
+      }
+    }
+    try {
+      this.writer.append(msg.subject, t, msg.data, msg.headers);
+    } catch (err) {
+      // A full disk must not take the bus down with it: stop recording and say so at stop().
+      this.#error = err as Error;
+      return;
+    }
+    this.#firstUs ??= t;
+    this.#lastUs = t;
+    const area = msg.subject.split(".", 2)[1] ?? "";
+    this.#byArea[area] = (this.#byArea[area] ?? 0) + 1;
   }
 
   /** Records written so far. */
@@ -130,6 +262,112 @@ export function describeRecording(summary: RecorderSummary): string {
   return `${summary.records} messages${areas ? ` (${areas})` : ""}, ${
     (summary.bytes / 1e6).toFixed(1)
   } MB${span} in ${summary.path}`;
+}
+
+/** A string field of an envelope, or undefined. */
+function envelopeString(data: Uint8Array, field: "id" | "cause"): string | undefined {
+  try {
+    const v = (decodeValue(data) as Record<string, unknown> | null)?.[field];
+    return typeof v === "string" ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The writer of a recorder's file. */
+function createWriter(
+  options: RecorderOptions,
+  clock: Clock,
+  start?: RecordingStart,
+): RecordingWriter {
+  const subjects = options.subjects ?? RECORDED_SUBJECTS;
+  const writerOptions: RecordingWriterOptions = {};
+  if (options.bufferBytes !== undefined) writerOptions.bufferBytes = options.bufferBytes;
+  if (options.flushEveryMs !== undefined) writerOptions.flushEveryMs = options.flushEveryMs;
+  return RecordingWriter.create(
+    options.path,
+    {
+      ...options.header,
+      subjects: subjects.join(","),
+      created_us: options.header.created_us ?? clock.now(),
+      versions: options.header.versions ?? kindVersions(),
+    },
+    writerOptions,
+    start,
+  );
+}
+
+/**
+ * Asks every host on `bus` for its actors' state and gathers the answers' parts until every host
+ * heard from has sent all of its parts and none more comes (requestAll's quiet gap).
+ */
+async function captureState(
+  bus: Bus,
+  o: StateCaptureOptions,
+  clock: Clock,
+): Promise<CaptureOutcome> {
+  const settleMs = o.settleMs ?? 5000;
+  const decoded = new Map<BusMessage, StateCapturePart | string>();
+  const partOf = (msg: BusMessage) => {
+    let part = decoded.get(msg);
+    if (part === undefined) {
+      try {
+        part = decodeStateCapturePart(msg.data);
+      } catch (err) {
+        part = `an answer was not a state capture part: ${(err as Error).message}`;
+      }
+      decoded.set(msg, part);
+    }
+    return part;
+  };
+  const byHost = (answers: readonly BusMessage[]) => {
+    const hosts = new Map<string, Map<number, StateCapturePart>>();
+    for (const a of answers) {
+      const part = partOf(a);
+      if (typeof part === "string") continue;
+      const got = hosts.get(part.host) ?? new Map<number, StateCapturePart>();
+      hosts.set(part.host, got);
+      if (!got.has(part.part)) got.set(part.part, part);
+    }
+    return hosts;
+  };
+  const whole = (got: Map<number, StateCapturePart>) => got.size === [...got.values()][0]!.parts;
+  let answers: BusMessage[];
+  try {
+    answers = await requestAll(
+      bus,
+      stateCaptureSubject(),
+      encodeStateCaptureAsk({ by: o.by ?? "troupe record", settleMs }),
+      {
+        timeout: o.timeoutMs ?? settleMs + 1000,
+        settled: (so) => [...byHost(so).values()].every(whole),
+      },
+    );
+  } catch (err) {
+    return {
+      start: undefined,
+      notes: [`no host answered the state capture: ${(err as Error).message}`],
+    };
+  }
+  const notes: string[] = [];
+  for (const a of answers) {
+    const part = partOf(a);
+    if (typeof part === "string") notes.push(part);
+  }
+  const parts: StateCapturePart[] = [];
+  for (const [host, got] of [...byHost(answers)].sort((a, b) => a[0] < b[0] ? -1 : 1)) {
+    if (!whole(got)) {
+      notes.push(`host ${host} sent ${got.size} of its ${[...got.values()][0]!.parts} parts`);
+    }
+    for (const part of [...got.values()].sort((a, b) => a.part - b.part)) {
+      parts.push(part);
+      for (const m of part.missed) {
+        notes.push(`host ${host} did not capture ${m.stream}: ${m.reason}`);
+      }
+    }
+  }
+  if (parts.length === 0) return { start: undefined, notes };
+  return { start: { takenUs: Math.round(clock.now()), parts }, notes };
 }
 
 /** Each actor kind's version in this troupe, for a recording's header. */

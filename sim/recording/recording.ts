@@ -5,12 +5,12 @@
  * each message with its subject and the time it was received, so that `troupe replay` can feed the
  * inputs back through fresh actors and compare what they publish with what was published.
  *
- * Format version 3 (version 2 had no trailer and is read as before; version 1 used CRC-32C). All
- * integers little-endian; CRC-32 (zlib) as in the journal.
+ * Format version 3, or 4 for a file with a start section (version 2 had no trailer and is read as
+ * before; version 1 used CRC-32C). All integers little-endian; CRC-32 (zlib) as in the journal.
  *
  * ```
  * header   offset 0   8 bytes  magic, ASCII "TROUPREC"
- *          offset 8   u32      format version: 3
+ *          offset 8   u32      format version: 3, or 4 with a start section
  *          offset 12  u32      H, the byte length of the header body
  *          offset 16  u32      CRC-32 of the header body
  *          offset 20  H bytes  header body: a msgpack map
@@ -23,9 +23,13 @@
  *                       config      map | nil  the cluster's configuration when known:
  *                                              { actors: { <kind>: {...} }, limits?: {...} }
  *                       seed        int | nil  the seed of the synthetic feed, when there was one
+ *                       start_bytes int        bytes of the start section after the header (0 or
+ *                                              absent: none; format 4)
  *                       versions    map | nil  each actor kind's version where the recording was
  *                                              made: { <kind>: int } (absent in older files)
  *                       (readers ignore keys they do not know)
+ * start    start_bytes  the actors' state at the start of a recording begun mid-session, as
+ *                       the hosts answered the recorder (see recording_start.ts)
  * record   u32      L, the byte length of the body (1 to 64 MiB)
  *          u32      CRC-32 of the body
  *          L bytes  body: a msgpack array [subject, t_us, data] or [subject, t_us, data, headers]
@@ -54,11 +58,17 @@ import { crc32 } from "../../actors/runtime/mod.ts";
 import { ALL_SUBJECTS, decodeValue, encodeValue, TROUPE_VERSION } from "../../protocol/mod.ts";
 import type { UnreadRecords } from "./_recording_resync.ts";
 
-/** The format version this code writes. */
+/** The format version this code writes for a file without a start section. */
 export const RECORDING_FORMAT_VERSION = 3;
 
-/** The format versions this code reads: 2 (no trailer) and 3. */
-export const RECORDING_FORMAT_VERSIONS_READ: readonly number[] = [2, 3];
+/**
+ * The format version of a file with a start section (a recording begun mid-session); one without
+ * is written as version 3, which a troupe that knows no start sections still reads.
+ */
+export const RECORDING_START_FORMAT_VERSION = 4;
+
+/** The format versions this code reads: 2 (no trailer), 3 (no start section) and 4. */
+export const RECORDING_FORMAT_VERSIONS_READ: readonly number[] = [2, 3, 4];
 
 /** The first format version whose writer ends a closed file with a trailer. */
 export const RECORDING_TRAILER_VERSION = 3;
@@ -129,6 +139,8 @@ export interface RecordingHeader {
   subjects: string;
   config: RecordingConfig | null;
   seed: number | null;
+  /** Bytes of the start section after the header (0: none). */
+  start_bytes: number;
   /**
    * Each actor kind's version (ActorDefinition.version) where the recording was made; null in a
    * file written before recordings noted them. A replay compares only the outputs of kinds whose
@@ -148,7 +160,7 @@ export interface RecordingConfig {
 
 /** What a writer is told; the rest of the header is filled in. */
 export type RecordingHeaderInit =
-  & Partial<Omit<RecordingHeader, "format" | "troupe">>
+  & Partial<Omit<RecordingHeader, "format" | "troupe" | "start_bytes">>
   & Pick<RecordingHeader, "source">;
 
 /** One recorded message. `data` may be a view into the reader's buffer: copy it to keep it. */
@@ -192,7 +204,11 @@ export class RecordingFormatError extends Error {
 }
 
 /** Encodes a recording's header (magic, version, length, CRC, msgpack body). */
-export function encodeRecordingHeader(init: RecordingHeaderInit, createdUs: number): Uint8Array {
+export function encodeRecordingHeader(
+  init: RecordingHeaderInit,
+  createdUs: number,
+  startBytes = 0,
+): Uint8Array {
   const body = encodeValue({
     troupe: TROUPE_VERSION,
     created_us: init.created_us ?? createdUs,
@@ -201,12 +217,17 @@ export function encodeRecordingHeader(init: RecordingHeaderInit, createdUs: numb
     subjects: init.subjects ?? ALL_SUBJECTS,
     config: init.config ?? null,
     seed: init.seed ?? null,
+    ...(startBytes > 0 ? { start_bytes: startBytes } : {}),
     versions: init.versions ?? null,
   });
   const out = new Uint8Array(RECORDING_PREFIX_BYTES + body.byteLength);
   const view = new DataView(out.buffer);
   out.set(RECORDING_MAGIC, 0);
-  view.setUint32(8, RECORDING_FORMAT_VERSION, true);
+  view.setUint32(
+    8,
+    startBytes > 0 ? RECORDING_START_FORMAT_VERSION : RECORDING_FORMAT_VERSION,
+    true,
+  );
   view.setUint32(12, body.byteLength, true);
   view.setUint32(16, crc32(body), true);
   out.set(body, RECORDING_PREFIX_BYTES);
@@ -246,6 +267,9 @@ export function parseRecordingHeader(
     subjects: text("subjects", ALL_SUBJECTS),
     config,
     seed: typeof m.seed === "number" ? m.seed : null,
+    start_bytes: version >= RECORDING_START_FORMAT_VERSION && typeof m.start_bytes === "number"
+      ? m.start_bytes
+      : 0,
     versions: versionsOf(m.versions),
   };
 }

@@ -20,6 +20,11 @@ import {
   type RecordingHeader,
   type RecordingTrailer,
 } from "./recording.ts";
+import {
+  decodeRecordingStart,
+  type RecordingStart,
+  START_SECTION_BYTES_MAX,
+} from "./recording_start.ts";
 
 /** Options of `RecordingReader.open`. */
 export interface RecordingReaderOptions {
@@ -34,7 +39,9 @@ export interface RecordingReaderOptions {
 export class RecordingReader {
   readonly path: string;
   readonly header: RecordingHeader;
-  /** Byte length of the header; records start here. */
+  /** The actors' state at the start, for a recording begun mid-session (format 4). */
+  readonly start: RecordingStart | undefined;
+  /** Byte length of the header and the start section; records start here. */
   readonly headerBytes: number;
   /** The file's size when it was opened. */
   readonly fileBytes: number;
@@ -52,12 +59,14 @@ export class RecordingReader {
   private constructor(
     path: string,
     header: RecordingHeader,
+    start: RecordingStart | undefined,
     headerBytes: number,
     fileBytes: number,
     chunkBytes: number,
   ) {
     this.path = path;
     this.header = header;
+    this.start = start;
     this.headerBytes = headerBytes;
     this.fileBytes = fileBytes;
     this.#chunkBytes = chunkBytes;
@@ -115,10 +124,12 @@ export class RecordingReader {
         });
       }
       const header = parseRecordingHeader(path, body, version);
+      const start = await readStart(fh, path, header, RECORDING_PREFIX_BYTES + length, size);
       return new RecordingReader(
         path,
         header,
-        RECORDING_PREFIX_BYTES + length,
+        start,
+        RECORDING_PREFIX_BYTES + length + header.start_bytes,
         size,
         Math.max(4096, options.chunkBytes ?? 1 << 20),
       );
@@ -258,4 +269,29 @@ export class RecordingReader {
   async *messages(): AsyncGenerator<RecordedMessage> {
     for await (const batch of this.batches()) yield* batch;
   }
+}
+
+/** The start section at file offset `at`, when the header says there is one. */
+async function readStart(
+  fh: Awaited<ReturnType<typeof openAsync>>,
+  path: string,
+  header: RecordingHeader,
+  at: number,
+  size: number,
+): Promise<RecordingStart | undefined> {
+  const n = header.start_bytes;
+  if (n === 0) return undefined;
+  const fail = (why: string) =>
+    new RecordingFormatError(path, `${path}: ${why}`, { version: header.format });
+  if (!Number.isSafeInteger(n) || n < 8 || n > START_SECTION_BYTES_MAX + 8) {
+    throw fail(`the header's start_bytes of ${n} is not a start section's size`);
+  }
+  if (at + n > size) {
+    throw fail(`the file is cut inside its start section: ${n} bytes, ${size - at} in the file`);
+  }
+  const bytes = new Uint8Array(n);
+  await fh.read(bytes, 0, n, at);
+  const start = decodeRecordingStart(bytes);
+  if (typeof start === "string") throw fail(start);
+  return start;
 }

@@ -10,6 +10,7 @@ import {
   RECORD_BYTES_MAX,
   type RecordingHeaderInit,
 } from "./recording.ts";
+import { encodeRecordingStart, type RecordingStart } from "./recording_start.ts";
 
 /** Options of a RecordingWriter. */
 export interface RecordingWriterOptions {
@@ -52,20 +53,30 @@ export class RecordingWriter {
     }
   }
 
-  /** Creates (or truncates) `path` and writes the header. */
+  /**
+   * Creates (or truncates) `path` and writes the header, and the start section when given (the
+   * actors' state for a recording begun mid-session).
+   */
   static create(
     path: string,
     header: RecordingHeaderInit,
     options: RecordingWriterOptions = {},
+    start?: RecordingStart,
   ): RecordingWriter {
+    const section = start ? encodeRecordingStart(start) : undefined;
     const fd = openSync(path, "w");
     const w = new RecordingWriter(path, fd, options);
     const bytes = encodeRecordingHeader(
       header,
       Math.round((performance.timeOrigin + performance.now()) * 1000),
+      section?.byteLength ?? 0,
     );
     writeAll(fd, bytes);
     w.bytes = bytes.byteLength;
+    if (section) {
+      writeAll(fd, section);
+      w.bytes += section.byteLength;
+    }
     return w;
   }
 

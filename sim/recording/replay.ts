@@ -33,7 +33,12 @@ import {
   recordedIncidentBase,
 } from "../../actors/incidents/mod.ts";
 import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
-import { type Bus, type FrameLimits, INCIDENT_ACTOR } from "../../protocol/mod.ts";
+import {
+  type Bus,
+  type CapturedInstance,
+  type FrameLimits,
+  INCIDENT_ACTOR,
+} from "../../protocol/mod.ts";
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
 import { startActors } from "./_replay_actors.ts";
 import {
@@ -47,6 +52,7 @@ import { areaOf, kindOf, type ReplayCounts, ReplayReading } from "./_replay_read
 import { ReplayThreadError } from "./_replay_threads.ts";
 import type { RecordingCut, RecordingHeader } from "./recording.ts";
 import { RecordingReader } from "./recording_reader.ts";
+import { type RecordingStart, startInstances, startKindConfigs } from "./recording_start.ts";
 
 export {
   jsonable,
@@ -159,6 +165,25 @@ export interface ReplayResult extends ReplayCounts {
   verify: ReplayVerification | undefined;
   inspect: ReplayInspection | undefined;
   hostLog: string[];
+  /**
+   * A recording begun mid-session (it has a start section): the instances loaded from it before
+   * the first input, the hosts that answered, and the recorded outputs not compared because
+   * inputs before the start caused them; undefined for a recording without one.
+   */
+  start: ReplayStart | undefined;
+}
+
+/** What a replay did with a recording's start section. */
+export interface ReplayStart {
+  /** Instances loaded from it (of the kinds replayed). */
+  instances: number;
+  hosts: string[];
+  /** Recorded outputs caused by inputs the start state holds: not the replay's to make. */
+  outputsBefore: number;
+  /** Instances the hosts did not capture (their outputs may differ), with why. */
+  missed: Array<{ stream: string; reason: string }>;
+  /** Incident updates were not compared: the incident stage's state at the start is not held. */
+  incidentsSkipped: boolean;
 }
 
 /** A kind whose outputs a replay did not compare, and why. */
@@ -191,16 +216,27 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
   const header = reader.header;
   const verify = options.verify ?? false;
   const hostLog: string[] = [];
-  const threads = threadsFor(options, registry, speed, reader.fileBytes);
+  const start = reader.start;
+  if (start && options.bus) {
+    throw new ReplayError(
+      `Cannot replay ${path} into a live cluster: it began mid-session, and the actors' state ` +
+        "at its start loads only into the replay's own actors (leave out the bus)",
+    );
+  }
+  // The start state loads into one host: its instances are not split across threads.
+  const threads = start ? 1 : threadsFor(options, registry, speed, reader.fileBytes);
   const kinds = await kindsToReplay(path, reader, registry, options);
   if (options.bus && options.inspect) {
     throw new ReplayError("Inspecting an actor needs the in-process replay (no live cluster)");
   }
-  const incidents = options.bus ? undefined : incidentsOf(header);
+  const started = start ? startOf(start, kinds.kinds, registry) : undefined;
+  // A recording begun mid-session holds no incident stage's state at its start: its incident
+  // updates are not made again nor compared (the result says so).
+  const incidents = options.bus || started ? undefined : incidentsOf(header);
   const uncompared = uncomparedKinds(header, kinds.kinds, registry, incidents !== undefined);
   const reading = new ReplayReading(
     reader,
-    readingOptions(options, kinds.kinds, incidents, uncompared, { speed, clock }),
+    readingOptions(options, kinds.kinds, incidents, uncompared, { speed, clock }, started),
   );
   const actors = await startActors({
     path,
@@ -209,12 +245,13 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
     registryModule: options.registryModule === undefined
       ? undefined
       : String(options.registryModule),
-    config: configOf(kinds.kinds, header, options),
+    config: configOf(kinds.kinds, header, options, start),
     limits: limitsOf(header),
     threads,
     bus: options.bus,
     outputBytes: verify || options.onOutput !== undefined,
     reading,
+    start: started?.instances,
     log: options.log ?? ((m: string) => hostLog.push(m)),
   }).catch((err) => {
     throw replayError(err);
@@ -232,6 +269,13 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
     }
     reading.progress();
     return resultOf(path, reader, reading, {
+      start: started && {
+        instances: started.instances.size,
+        hosts: [...new Set(start!.parts.map((p) => p.host))],
+        outputsBefore: reading.beforeStart,
+        missed: start!.parts.flatMap((p) => p.missed),
+        incidentsSkipped: incidentsOf(header) !== undefined,
+      },
       kinds,
       uncompared,
       actors,
@@ -248,6 +292,36 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
   }
 }
 
+/**
+ * The instances of a start section of the kinds replayed, and per instance the ids its state
+ * holds; throws a ReplayError for one of another machine version than this troupe's kind.
+ */
+function startOf(
+  start: RecordingStart,
+  kinds: readonly string[],
+  registry: Readonly<Record<string, AnyActorDefinition>>,
+): {
+  instances: Map<string, CapturedInstance>;
+  held: Map<string, ReadonlySet<string>>;
+} {
+  const instances = new Map<string, CapturedInstance>();
+  const held = new Map<string, ReadonlySet<string>>();
+  for (const [stream, inst] of startInstances(start)) {
+    const kind = stream.slice(0, stream.indexOf("/"));
+    if (!kinds.includes(kind)) continue;
+    const version = registry[kind]!.version;
+    if (inst.version !== version) {
+      throw new ReplayError(
+        `Cannot replay from the recording's start state: ${stream} is of ${kind} version ` +
+          `${inst.version}, this troupe's ${kind} is version ${version}`,
+      );
+    }
+    instances.set(stream, inst);
+    held.set(stream, new Set(inst.ids));
+  }
+  return { instances, held };
+}
+
 /** What the reading of a replay is told. */
 function readingOptions(
   options: ReplayOptions,
@@ -255,11 +329,13 @@ function readingOptions(
   incidents: IncidentConfig | undefined,
   uncompared: readonly UncomparedKind[],
   pace: { speed: number; clock: Clock & Sleeper },
+  started: { held: Map<string, ReadonlySet<string>> } | undefined,
 ): ConstructorParameters<typeof ReplayReading>[1] {
   const replayed = ReplayReading.replayedKinds(kinds, incidents !== undefined);
   const compared = new Set(replayed);
   for (const u of uncompared) compared.delete(u.kind);
   return {
+    ...(started ? { held: started.held } : {}),
     replayed,
     compared,
     ...(incidents ? { incidents } : {}),
@@ -325,6 +401,7 @@ function resultOf(
   reader: RecordingReader,
   r: ReplayReading,
   done: {
+    start: ReplayStart | undefined;
     kinds: Awaited<ReturnType<typeof kindsToReplay>>;
     uncompared: UncomparedKind[];
     actors: Awaited<ReturnType<typeof startActors>>;
@@ -366,6 +443,7 @@ function resultOf(
       : undefined,
     inspect: done.found,
     hostLog: done.hostLog,
+    start: done.start,
   };
 }
 
@@ -374,15 +452,20 @@ function replayError(err: unknown): unknown {
   return err instanceof ReplayThreadError ? new ReplayError(err.message, { cause: err }) : err;
 }
 
-/** Per kind, the header's configuration with `options.config`'s over it. */
+/**
+ * Per kind, the configuration its new instances start with: the start section's (what the hosts
+ * applied when the recording began), else the header's, with `options.config`'s over it.
+ */
 function configOf(
   kinds: readonly string[],
   header: RecordingHeader,
   options: ReplayOptions,
+  start: RecordingStart | undefined,
 ): Record<string, unknown> {
   const config: Record<string, unknown> = {};
+  const live = start ? startKindConfigs(start) : undefined;
   for (const kind of kinds) {
-    const fromHeader = header.config?.actors?.[kind];
+    const fromHeader = live?.get(kind) ?? header.config?.actors?.[kind];
     const override = options.config?.[kind];
     const base = fromHeader ?? {};
     config[kind] = override === undefined

@@ -23,6 +23,7 @@ import {
   decodeFrame,
   encodeInputRecord,
   seedRecord,
+  stateCaptureSubject,
   SUBJECT_ROOT,
 } from "../../../protocol/mod.ts";
 import {
@@ -80,6 +81,7 @@ import { publishOutputs } from "./publish_outputs.ts";
 import { Ticker } from "./ticker.ts";
 import { PeriodicRounds } from "./periodic_rounds.ts";
 import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
+import { answerStateCapture } from "./state_capture_answer.ts";
 
 /** An actor host. */
 export class Host {
@@ -114,6 +116,8 @@ export class Host {
   /** Inputs applied, all kinds: what the progress watch follows. */
   #appliedTotal = 0;
   #ctlSub: BusSubscription | undefined;
+  /** State captures asked by a recorder started mid-session (state_capture_answer.ts). */
+  #captureSub: BusSubscription | undefined;
   #rounds: PeriodicRounds | undefined;
   #http: Server | undefined;
   /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
@@ -345,6 +349,7 @@ export class Host {
       this.#ctlSub = this.#settings.listen(
         this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg)),
       );
+      this.#captureSub = this.#bus.subscribe(stateCaptureSubject(), (msg) => this.#onCapture(msg));
       if (this.options.control) {
         await this.options.control.start((msg) => {
           if (this.#closing || this.#fatal) {
@@ -379,6 +384,7 @@ export class Host {
     await this.#input.stop();
     if (this.options.control) await this.options.control.stop();
     this.#ctlSub?.unsubscribe();
+    this.#captureSub?.unsubscribe();
     this.#rounds?.stop();
     this.#ticker.stop();
     // Let in-flight asynchronous appends finish.
@@ -525,6 +531,19 @@ export class Host {
   #onCtl(msg: BusMessage): void {
     if (this.#closing || this.#fatal) return;
     onLiveControl(msg, this.#ctlHost, this.options.control !== undefined);
+  }
+
+  #onCapture(msg: BusMessage): void {
+    if (this.#closing || this.#fatal) return;
+    answerStateCapture(msg, {
+      hostId: this.options.hostId,
+      slots: () => this.#slots.values(),
+      configs: this.#configs,
+      versions: new Map([...this.#kinds].map(([kind, def]) => [kind, def.version])),
+      timers: this.#timers,
+      publish: (subject, data) => this.#bus.publish(subject, data),
+      log: this.#log,
+    });
   }
 
   // --- instances -------------------------------------------------------------------------------

@@ -176,6 +176,11 @@ export class ActorInstance {
     };
   }
 
+  /** Whether the input of envelope id `id` is among those applied most recently (its id window). */
+  hasApplied(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
   /** Stops the machine. */
   stop(): void {
     this.#actor.stop();

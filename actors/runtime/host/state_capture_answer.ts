@@ -1,0 +1,153 @@
+/**
+ * A host's answer to a state capture (protocol/state_capture.ts): the snapshot of each of its
+ * running instances, each taken once the last input waiting in its mailbox when the ask came is
+ * applied (or the mailbox is empty), so that every input the host received before the ask is in
+ * it (the asker recorded from before it asked, so what the snapshot lacks is in its recording). Instances are independent, so each is
+ * taken at its own quiet moment. The answer goes out in parts of bounded size on the ask's reply
+ * subject.
+ */
+import {
+  type BusMessage,
+  CAPTURE_PART_BYTES_MAX,
+  type CapturedInstance,
+  decodeStateCaptureAsk,
+  encodeStateCapturePart,
+  type StateCapturePart,
+} from "../../../protocol/mod.ts";
+import type { HostTimers, Slot } from "../instances/mod.ts";
+
+/** How often a waiting capture looks at the mailboxes again, in ms. */
+const CAPTURE_POLL_MS = 2;
+
+/**
+ * How long a host lets inputs it may have been handed before the ask reach its mailboxes before it
+ * looks: a host thread takes its inputs from its process's edge by message, which may still be
+ * under way when the ask comes over its own connection. Waiting is always safe: an input that
+ * arrives meanwhile was recorded, and the snapshot holds its id, so a replay passes it over.
+ */
+const CAPTURE_FIRST_LOOK_MS = 250;
+
+/** What a capture works with: the host's slots, kinds' configurations, timers and bus. */
+export interface StateCaptureParts {
+  hostId: string;
+  slots: () => Iterable<Slot>;
+  configs: ReadonlyMap<string, unknown>;
+  versions: ReadonlyMap<string, number>;
+  timers: HostTimers;
+  publish(subject: string, data: Uint8Array): void;
+  log(message: string): void;
+}
+
+/** Answers a state capture's ask `msg` (one without a reply subject is ignored). */
+export function answerStateCapture(msg: BusMessage, parts: StateCaptureParts): void {
+  const reply = msg.reply;
+  if (!reply) return;
+  let settleMs: number;
+  try {
+    const ask = decodeStateCaptureAsk(msg.data);
+    settleMs = ask.settleMs;
+    parts.log(`state capture asked by ${ask.by}`);
+  } catch (err) {
+    parts.log(`state capture ask refused: ${(err as Error).message}`);
+    return;
+  }
+  const t0 = performance.now();
+  /** The instances to capture: those at the first look (an input on its way may make one). */
+  const waiting = new Map<string, Slot>();
+  /**
+   * Per stream, the id of the last input waiting at the first look (a frame's), if any: taken
+   * then, not at the ask, so that it also covers inputs that were on their way to the mailbox.
+   */
+  let lastBefore: Map<string, string> | undefined;
+  const taken: CapturedInstance[] = [];
+  const missed: Array<{ stream: string; reason: string }> = [];
+  const round = () => {
+    if (lastBefore === undefined) {
+      lastBefore = new Map();
+      for (const slot of parts.slots()) waiting.set(slot.stream, slot);
+      for (const slot of waiting.values()) {
+        const id = slot.mailbox.length > slot.head
+          ? slot.mailbox[slot.mailbox.length - 1]!.decoded?.envelope.id
+          : undefined;
+        if (id !== undefined) lastBefore.set(slot.stream, id);
+      }
+    }
+    for (const [stream, slot] of waiting) {
+      const inst = slot.inst;
+      if (slot.status !== "running" || !inst) {
+        missed.push({ stream, reason: `the instance is ${slot.status}` });
+        waiting.delete(stream);
+        continue;
+      }
+      // A busy instance's mailbox may never be empty: past the last input waiting at the first
+      // look, what it applies came after the ask, so was recorded, and its id is in the snapshot.
+      const last = lastBefore.get(stream);
+      const quiet = slot.mailbox.length === slot.head && !slot.pumping;
+      if (!quiet && (last === undefined || !inst.hasApplied(last))) continue;
+      const s = inst.snapshot();
+      taken.push({
+        stream,
+        version: slot.def.version,
+        pos: s.pos,
+        srcPos: s.srcPos,
+        machine: s.machine,
+        kernel: s.kernel,
+        config: s.config,
+        ids: s.ids ?? [],
+      });
+      waiting.delete(stream);
+    }
+    if (waiting.size > 0 && performance.now() - t0 < settleMs) {
+      parts.timers.setTimeout(round, CAPTURE_POLL_MS);
+      return;
+    }
+    for (const stream of waiting.keys()) {
+      missed.push({ stream, reason: `inputs still waiting after ${settleMs} ms` });
+    }
+    send(reply, taken, missed, parts);
+  };
+  parts.timers.setTimeout(round, Math.min(CAPTURE_FIRST_LOOK_MS, settleMs));
+}
+
+/** Sends the answer in parts of about CAPTURE_PART_BYTES_MAX. */
+function send(
+  reply: string,
+  taken: CapturedInstance[],
+  missed: Array<{ stream: string; reason: string }>,
+  parts: StateCaptureParts,
+): void {
+  const kinds: StateCapturePart["kinds"] = {};
+  for (const [kind, version] of parts.versions) {
+    kinds[kind] = { version, config: parts.configs.get(kind) ?? null };
+  }
+  const groups: CapturedInstance[][] = [[]];
+  let bytes = 0;
+  for (const inst of taken) {
+    const size = inst.kernel.byteLength + 64 * inst.ids.length + 1024;
+    if (bytes > 0 && bytes + size > CAPTURE_PART_BYTES_MAX) {
+      groups.push([]);
+      bytes = 0;
+    }
+    groups[groups.length - 1]!.push(inst);
+    bytes += size;
+  }
+  const atMs = Date.now();
+  groups.forEach((instances, part) => {
+    parts.publish(
+      reply,
+      encodeStateCapturePart({
+        host: parts.hostId,
+        part,
+        parts: groups.length,
+        atMs,
+        kinds,
+        instances,
+        missed: part === 0 ? missed : [],
+      }),
+    );
+  });
+  parts.log(
+    `state capture: ${taken.length} instances in ${groups.length} parts` +
+      (missed.length > 0 ? `, ${missed.length} not captured` : ""),
+  );
+}
