@@ -126,15 +126,7 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
         header: { source: "troupe record", bus: url, config, seed },
       });
       recorder = begun.recorder;
-      const start = begun.outcome.start;
-      if (start) {
-        const n = start.parts.reduce((sum, p) => sum + p.instances.length, 0);
-        const hosts = new Set(start.parts.map((p) => p.host)).size;
-        console.error(
-          `troupe record: the actors' state at the start: ${n} instances from ${hosts} hosts`,
-        );
-      }
-      for (const note of begun.outcome.notes) console.error(`troupe record: ${note}`);
+      sayStart(begun.outcome);
     } catch (err) {
       await bus.close().catch(() => {});
       console.error(`troupe record: cannot create ${out}: ${(err as Error).message}`);
@@ -165,6 +157,19 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     return code;
   },
 };
+
+/** Says on stderr what state the recording starts from, and what it lacks. */
+function sayStart(outcome: Awaited<ReturnType<typeof Recorder.begin>>["outcome"]): void {
+  const start = outcome.start;
+  if (start) {
+    const n = start.parts.reduce((sum, p) => sum + p.instances.length, 0);
+    const hosts = new Set(start.parts.map((p) => p.host)).size;
+    console.error(
+      `troupe record: the actors' state at the start: ${n} instances from ${hosts} hosts`,
+    );
+  }
+  for (const note of outcome.notes) console.error(`troupe record: ${note}`);
+}
 
 /**
  * The `--subjects` list: each a well-formed pattern, no two overlapping (a UsageError naming them).

@@ -46,7 +46,9 @@ export interface StateCaptureOptions {
 export interface CaptureOutcome {
   /** The start section written, or undefined when no host answered. */
   start: RecordingStart | undefined;
-  /** Why there is none, or what is incomplete (hosts whose answer lacks parts, instances missed). */
+  /**
+   * Why there is none, or what is incomplete (hosts whose answer lacks parts, instances missed).
+   */
   notes: string[];
 }
 
@@ -126,7 +128,8 @@ export class Recorder {
       heldBytes += msg.data.byteLength;
       if (heldBytes > CAPTURE_QUEUE_BYTES_MAX) {
         overflow = new Error(
-          `over ${CAPTURE_QUEUE_BYTES_MAX} bytes arrived while the hosts answered the state capture`,
+          `over ${CAPTURE_QUEUE_BYTES_MAX} bytes arrived while the hosts answered the state ` +
+            "capture",
         );
         return;
       }

@@ -33,12 +33,7 @@ import {
   recordedIncidentBase,
 } from "../../actors/incidents/mod.ts";
 import type { AnyActorDefinition } from "../../actors/runtime/mod.ts";
-import {
-  type Bus,
-  type CapturedInstance,
-  type FrameLimits,
-  INCIDENT_ACTOR,
-} from "../../protocol/mod.ts";
+import { type Bus, type FrameLimits, INCIDENT_ACTOR } from "../../protocol/mod.ts";
 import { type Clock, type Sleeper, SystemClock } from "../clock.ts";
 import { startActors } from "./_replay_actors.ts";
 import {
@@ -52,7 +47,9 @@ import { areaOf, kindOf, type ReplayCounts, ReplayReading } from "./_replay_read
 import { ReplayThreadError } from "./_replay_threads.ts";
 import type { RecordingCut, RecordingHeader } from "./recording.ts";
 import { RecordingReader } from "./recording_reader.ts";
-import { type RecordingStart, startInstances, startKindConfigs } from "./recording_start.ts";
+import { type RecordingStart, startKindConfigs } from "./recording_start.ts";
+import { liveStartRefusal, type ReplayStart, startOf, startResult } from "./_replay_start.ts";
+import { ReplayError } from "./replay_error.ts";
 
 export {
   jsonable,
@@ -173,29 +170,14 @@ export interface ReplayResult extends ReplayCounts {
   start: ReplayStart | undefined;
 }
 
-/** What a replay did with a recording's start section. */
-export interface ReplayStart {
-  /** Instances loaded from it (of the kinds replayed). */
-  instances: number;
-  hosts: string[];
-  /** Recorded outputs caused by inputs the start state holds: not the replay's to make. */
-  outputsBefore: number;
-  /** Instances the hosts did not capture (their outputs may differ), with why. */
-  missed: Array<{ stream: string; reason: string }>;
-  /** Incident updates were not compared: the incident stage's state at the start is not held. */
-  incidentsSkipped: boolean;
-}
-
 /** A kind whose outputs a replay did not compare, and why. */
 export interface UncomparedKind {
   kind: string;
   reason: string;
 }
 
-/** A replay that cannot be done as asked (unknown kind, inspect of a missing instance, ...). */
-export class ReplayError extends Error {
-  override name = "ReplayError";
-}
+export { ReplayError } from "./replay_error.ts";
+export type { ReplayStart } from "./_replay_start.ts";
 
 /** Recordings at least this big replay on worker threads by default (at maximum speed): about
  *  250k samples; below, starting the threads (~60 ms each, and ~80 ms to bundle on Node) costs
@@ -217,12 +199,7 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
   const verify = options.verify ?? false;
   const hostLog: string[] = [];
   const start = reader.start;
-  if (start && options.bus) {
-    throw new ReplayError(
-      `Cannot replay ${path} into a live cluster: it began mid-session, and the actors' state ` +
-        "at its start loads only into the replay's own actors (leave out the bus)",
-    );
-  }
+  if (start && options.bus) throw liveStartRefusal(path);
   // The start state loads into one host: its instances are not split across threads.
   const threads = start ? 1 : threadsFor(options, registry, speed, reader.fileBytes);
   const kinds = await kindsToReplay(path, reader, registry, options);
@@ -269,13 +246,8 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
     }
     reading.progress();
     return resultOf(path, reader, reading, {
-      start: started && {
-        instances: started.instances.size,
-        hosts: [...new Set(start!.parts.map((p) => p.host))],
-        outputsBefore: reading.beforeStart,
-        missed: start!.parts.flatMap((p) => p.missed),
-        incidentsSkipped: incidentsOf(header) !== undefined,
-      },
+      start: started &&
+        startResult(start!, started, reading.beforeStart, incidentsOf(header) !== undefined),
       kinds,
       uncompared,
       actors,
@@ -290,36 +262,6 @@ export async function replay(path: string, options: ReplayOptions = {}): Promise
   } finally {
     await actors.close();
   }
-}
-
-/**
- * The instances of a start section of the kinds replayed, and per instance the ids its state
- * holds; throws a ReplayError for one of another machine version than this troupe's kind.
- */
-function startOf(
-  start: RecordingStart,
-  kinds: readonly string[],
-  registry: Readonly<Record<string, AnyActorDefinition>>,
-): {
-  instances: Map<string, CapturedInstance>;
-  held: Map<string, ReadonlySet<string>>;
-} {
-  const instances = new Map<string, CapturedInstance>();
-  const held = new Map<string, ReadonlySet<string>>();
-  for (const [stream, inst] of startInstances(start)) {
-    const kind = stream.slice(0, stream.indexOf("/"));
-    if (!kinds.includes(kind)) continue;
-    const version = registry[kind]!.version;
-    if (inst.version !== version) {
-      throw new ReplayError(
-        `Cannot replay from the recording's start state: ${stream} is of ${kind} version ` +
-          `${inst.version}, this troupe's ${kind} is version ${version}`,
-      );
-    }
-    instances.set(stream, inst);
-    held.set(stream, new Set(inst.ids));
-  }
-  return { instances, held };
 }
 
 /** What the reading of a replay is told. */

@@ -23,7 +23,6 @@ import {
   decodeFrame,
   encodeInputRecord,
   seedRecord,
-  stateCaptureSubject,
   SUBJECT_ROOT,
 } from "../../../protocol/mod.ts";
 import {
@@ -64,6 +63,7 @@ import {
   onKeptControl,
   onLiveControl,
   SettingsReporter,
+  type SettingsReporterOptions,
 } from "../control/mod.ts";
 import { type HostHealth, hostHealth, ProgressWatch, refreshGauges } from "./liveness.ts";
 import { hostLimits, type HostOptions, kindConfigs } from "./host_options.ts";
@@ -81,7 +81,7 @@ import { publishOutputs } from "./publish_outputs.ts";
 import { Ticker } from "./ticker.ts";
 import { PeriodicRounds } from "./periodic_rounds.ts";
 import { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
-import { answerStateCapture } from "./state_capture_answer.ts";
+import { listenStateCaptures, type StateCaptureParts } from "./state_capture_answer.ts";
 
 /** An actor host. */
 export class Host {
@@ -118,6 +118,8 @@ export class Host {
   #ctlSub: BusSubscription | undefined;
   /** State captures asked by a recorder started mid-session (state_capture_answer.ts). */
   #captureSub: BusSubscription | undefined;
+  /** What the host's parts (edge, control, restarts, ticker, settings, captures) see of it. */
+  readonly #view: SettingsReporterOptions & StateCaptureParts;
   #rounds: PeriodicRounds | undefined;
   #http: Server | undefined;
   /** Channels admitted and inputs dead-lettered, journaled (see edge_decisions.ts). */
@@ -157,6 +159,16 @@ export class Host {
     });
     for (const def of options.actors) this.#kinds.set(def.kind, def);
     this.#configs = kindConfigs(options.actors, options.config);
+    this.#view = {
+      hostId: options.hostId,
+      bus: this.#bus,
+      now: this.#now,
+      timers: this.#timers,
+      kinds: this.#kinds,
+      configs: this.#configs,
+      slots: () => this.#slots.values(),
+      log: this.#log,
+    };
     this.#input = options.input ?? coreInput(this.#bus);
     this.#decisions = new EdgeDecisions({
       hostId: options.hostId,
@@ -192,24 +204,12 @@ export class Host {
     this.#snapshotter = this.#newSnapshotter();
     this.#recovery = new Recovery(this.#recoveryHost());
     this.#restartParts = this.#restartsHost();
-    this.#settings = new SettingsReporter({
-      hostId: options.hostId,
-      bus: this.#bus,
-      now: this.#now,
-      kinds: this.#kinds,
-      configs: this.#configs,
-      slots: () => this.#slots.values(),
-      log: this.#log,
-    });
+    this.#settings = new SettingsReporter(this.#view);
     this.#ctlHost = this.#controlHost();
     this.#ticker = new Ticker({
-      hostId: options.hostId,
-      timers: this.#timers,
-      now: this.#now,
+      ...this.#view,
       everyMs: options.tickEveryMs ?? 0,
-      slots: () => this.#slots.values(),
       enqueue: (slot, item) => this.#mail.enqueue(slot.def, slot.key, item),
-      log: this.#log,
     });
   }
 
@@ -217,13 +217,11 @@ export class Host {
   #feedEdge(): FeedEdge {
     const limits = this.#limits;
     return new FeedEdge({
-      kinds: this.#kinds,
-      configs: this.#configs,
+      ...this.#view,
       owns: (key) => this.#owns(key),
       limits,
       decode: this.options.frameDecoders?.(limits) ?? ((bytes) => decodeFrame(bytes, limits)),
       decisions: this.#decisions,
-      now: this.#now,
       refuse: (frame, err) => this.#notices.deadLetter(frame, err),
     });
   }
@@ -245,12 +243,10 @@ export class Host {
   /** What a failed instance's restart works with (restarts.ts). */
   #restartsHost(): RestartParts {
     return {
+      ...this.#view,
       supervision: this.#sup,
-      now: this.#now,
-      timers: this.#timers,
       metrics: this.metrics,
       notices: this.#notices,
-      log: this.#log,
       journalWaiting: (slot, item) => this.#mail.journalWaiting(slot, item),
       rebuild: (slot) => this.#recovery.restart(slot),
       reload: (stream) => this.#journal.prepare?.(stream) ?? Promise.resolve(),
@@ -288,12 +284,11 @@ export class Host {
   /** What control messages work with: this host's kinds, configurations and slots. */
   #controlHost(): ControlHost {
     return {
-      kinds: this.#kinds,
+      ...this.#view,
       configs: this.#configs,
       limits: this.#limits,
       owns: (key) => this.#owns(key),
       partition: (key) => partitionOf(key, this.#partitionCount),
-      slots: () => this.#slots.values(),
       enqueue: (def, key, item) => this.#mail.enqueue(def, key, item),
       reply: (msg, answer) => this.#notices.reply(msg, answer),
       deadLetter: (msg, err) => this.#notices.deadLetter(msg, err),
@@ -349,7 +344,10 @@ export class Host {
       this.#ctlSub = this.#settings.listen(
         this.#bus.subscribe(`${SUBJECT_ROOT}.ctl.>`, (msg) => this.#onCtl(msg)),
       );
-      this.#captureSub = this.#bus.subscribe(stateCaptureSubject(), (msg) => this.#onCapture(msg));
+      this.#captureSub = listenStateCaptures({
+        ...this.#view,
+        taking: () => !this.#closing && this.#fatal === undefined,
+      });
       if (this.options.control) {
         await this.options.control.start((msg) => {
           if (this.#closing || this.#fatal) {
@@ -531,19 +529,6 @@ export class Host {
   #onCtl(msg: BusMessage): void {
     if (this.#closing || this.#fatal) return;
     onLiveControl(msg, this.#ctlHost, this.options.control !== undefined);
-  }
-
-  #onCapture(msg: BusMessage): void {
-    if (this.#closing || this.#fatal) return;
-    answerStateCapture(msg, {
-      hostId: this.options.hostId,
-      slots: () => this.#slots.values(),
-      configs: this.#configs,
-      versions: new Map([...this.#kinds].map(([kind, def]) => [kind, def.version])),
-      timers: this.#timers,
-      publish: (subject, data) => this.#bus.publish(subject, data),
-      log: this.#log,
-    });
   }
 
   // --- instances -------------------------------------------------------------------------------

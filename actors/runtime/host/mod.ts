@@ -45,4 +45,9 @@ export { PeriodicRounds } from "./periodic_rounds.ts";
 export { publishOutputs } from "./publish_outputs.ts";
 export { onInstanceFailed, onJournalConflict, type RestartParts } from "./restarts.ts";
 export { SlotPump, type SlotPumpParts } from "./slot_pump.ts";
+export {
+  answerStateCapture,
+  listenStateCaptures,
+  type StateCaptureParts,
+} from "./state_capture_answer.ts";
 export { TICK_EVERY_MS, Ticker, type TickerOptions } from "./ticker.ts";

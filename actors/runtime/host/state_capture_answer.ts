@@ -2,17 +2,20 @@
  * A host's answer to a state capture (protocol/state_capture.ts): the snapshot of each of its
  * running instances, each taken once the last input waiting in its mailbox when the ask came is
  * applied (or the mailbox is empty), so that every input the host received before the ask is in
- * it (the asker recorded from before it asked, so what the snapshot lacks is in its recording). Instances are independent, so each is
- * taken at its own quiet moment. The answer goes out in parts of bounded size on the ask's reply
- * subject.
+ * it (the asker recorded from before it asked, so what the snapshot lacks is in its recording).
+ * Instances are independent, so each is taken at its own quiet moment. The answer goes out in parts
+ * of bounded size on the ask's reply subject.
  */
 import {
+  type Bus,
   type BusMessage,
+  type BusSubscription,
   CAPTURE_PART_BYTES_MAX,
   type CapturedInstance,
   decodeStateCaptureAsk,
   encodeStateCapturePart,
   type StateCapturePart,
+  stateCaptureSubject,
 } from "../../../protocol/mod.ts";
 import type { HostTimers, Slot } from "../instances/mod.ts";
 
@@ -27,15 +30,27 @@ const CAPTURE_POLL_MS = 2;
  */
 const CAPTURE_FIRST_LOOK_MS = 250;
 
-/** What a capture works with: the host's slots, kinds' configurations, timers and bus. */
+/** What a capture works with: the host's slots, kinds and their configurations, timers and bus. */
 export interface StateCaptureParts {
   hostId: string;
   slots: () => Iterable<Slot>;
+  kinds: ReadonlyMap<string, { version: number }>;
   configs: ReadonlyMap<string, unknown>;
-  versions: ReadonlyMap<string, number>;
   timers: HostTimers;
-  publish(subject: string, data: Uint8Array): void;
+  bus: Pick<Bus, "publish" | "subscribe">;
   log(message: string): void;
+}
+
+/**
+ * Answers the state captures asked on `bus` until unsubscribed, while `taking()` (a host that is
+ * stopping, or stopped by a fatal error, answers none).
+ */
+export function listenStateCaptures(
+  parts: StateCaptureParts & { taking(): boolean },
+): BusSubscription {
+  return parts.bus.subscribe(stateCaptureSubject(), (msg) => {
+    if (parts.taking()) answerStateCapture(msg, parts);
+  });
 }
 
 /** Answers a state capture's ask `msg` (one without a reply subject is ignored). */
@@ -117,7 +132,7 @@ function send(
   parts: StateCaptureParts,
 ): void {
   const kinds: StateCapturePart["kinds"] = {};
-  for (const [kind, version] of parts.versions) {
+  for (const [kind, { version }] of parts.kinds) {
     kinds[kind] = { version, config: parts.configs.get(kind) ?? null };
   }
   const groups: CapturedInstance[][] = [[]];
@@ -133,7 +148,7 @@ function send(
   }
   const atMs = Date.now();
   groups.forEach((instances, part) => {
-    parts.publish(
+    parts.bus.publish(
       reply,
       encodeStateCapturePart({
         host: parts.hostId,
