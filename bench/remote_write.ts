@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { freePort, NatsServer } from "../actors/runtime/mod.ts";
-import { decodeEnvelope } from "../protocol/mod.ts";
+import { decodeEnvelope, outPattern, outPrefix } from "../protocol/mod.ts";
 import { type BenchContext, type Benchmark, type BenchRow, percentile, row } from "./_bench.ts";
 import { type OptionTable, type OptionValues, readOptions } from "./_option_table.ts";
 import { ChildScript } from "./_child_script.ts";
@@ -402,10 +402,10 @@ function watchLags(
   sentAt: Map<number, number>,
   lags: number[],
 ): Subscription {
-  const sub = nc.subscribe("troupe.out.anomaly.*");
+  const sub = nc.subscribe(outPattern("anomaly"));
   (async () => {
     for await (const m of sub) {
-      const channel = m.subject.slice("troupe.out.anomaly.".length);
+      const channel = m.subject.slice(outPrefix("anomaly").length);
       if (!watched.has(channel)) continue;
       const ts = readTs(m.data);
       const sent = ts === undefined ? undefined : sentAt.get(Math.round(ts / 1000));

@@ -39,7 +39,9 @@ export function checkOptionText(
 ): number | string {
   if (spec.number) return checkNumber(name, text, spec.number, makeError);
   if (spec.oneOf && !spec.oneOf.includes(text)) {
-    throw makeError(`Option --${name} must be ${spec.oneOf.join(" or ")}, got "${text}"`);
+    const said = spec.oneOf;
+    const list = said.length > 1 ? `${said.slice(0, -1).join(", ")} or ${said.at(-1)}` : said[0];
+    throw makeError(`Option --${name} must be ${list}, got "${text}"`);
   }
   return text;
 }

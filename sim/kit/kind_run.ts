@@ -8,6 +8,7 @@ import {
   type AnyActorDefinition,
   decodeEnvelope,
   encodeFrame,
+  feedSubject,
   type InputRecord,
   type SampleFrame,
 } from "../../protocol/mod.ts";
@@ -67,7 +68,7 @@ export function runKind(
     if (i >= KIT_FRAMES_MAX) {
       throw new RangeError(`runKind() takes at most ${KIT_FRAMES_MAX} frames`);
     }
-    const subject = `troupe.feed.${feed}.${frame.channel}`;
+    const subject = feedSubject(feed, frame.channel);
     const payload = encodeFrame(frame, { id: `in-${i}`, src: "kit" });
     const outputs: KitOutput[] = [];
     for (const key of def.route(frame.channel, config)) {

@@ -3,7 +3,12 @@
  * written as `troupe record` writes a live session, so that a test can keep a golden recording of
  * a kind's verdicts and `checkReplay` it after every change.
  */
-import { type AnyActorDefinition, encodeFrame, type SampleFrame } from "../../protocol/mod.ts";
+import {
+  type AnyActorDefinition,
+  encodeFrame,
+  feedSubject,
+  type SampleFrame,
+} from "../../protocol/mod.ts";
 import { RecordingWriter } from "../recording/mod.ts";
 import { type KindRunOptions, runKind } from "./kind_run.ts";
 
@@ -29,7 +34,7 @@ export function recordKind(
     for (const [i, frame] of frames.entries()) {
       const tUs = frame.t[frame.t.length - 1] ?? 0;
       const payload = encodeFrame(frame, { id: `in-${i}`, src: "kit" });
-      writer.append(`troupe.feed.${feed}.${frame.channel}`, tUs, payload);
+      writer.append(feedSubject(feed, frame.channel), tUs, payload);
       for (const out of steps[i]!.outputs) {
         writer.append(out.subject, tUs, out.data);
         outputs++;

@@ -60,10 +60,10 @@ test("a bad duration is a usage error in two lines; 30s, 5m and 1h are durations
   }
 });
 
-test("troupe up --feed takes market or metrics, and names anything else", async () => {
+test("troupe up --feed takes market, metrics or remote-write, and names anything else", async () => {
   const r = await runTroupe(["up", "--no-nats", "--feed", "stocks"]);
   assert.is(r.code, 2, r.stderr);
-  assert.match(r.stderr, 'Option --feed must be market or metrics, got "stocks"');
+  assert.match(r.stderr, 'Option --feed must be market, metrics or remote-write, got "stocks"');
 });
 
 test("troupe up --help lists every option, with its usage line", async () => {
