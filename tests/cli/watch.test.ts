@@ -157,24 +157,27 @@ test("troupe watch prints a readable line per finding: time, kind, channel, what
   });
 });
 
+/**
+ * Once watch has subscribed, publishes a crash over 8 channels, then a finding two minutes later
+ * that moves event time on: the crash fires, then resolves at the end of its grouping window (a
+ * minute: its hold, 30 s after its last finding, ends before).
+ */
+async function publishCrash(env: GatewayEnv): Promise<void> {
+  await waitFor(() => env.collab.stream!.stats().subscriptions === 1, 30_000, "watch to subscribe");
+  for (let i = 0; i < 8; i++) {
+    const channel = `SYM00${i + 1}`;
+    env.pub.publish(`troupe.out.anomaly.${channel}`, anomaly(channel, 0.95, TS + i * 150_000));
+  }
+  env.pub.publish("troupe.out.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 120_000_000));
+  await env.pub.flush();
+}
+
 test("troupe watch prints incidents by default: a crash over 8 channels is one line when it fires, one when it resolves", async () => {
   await withGateway(async (env) => {
     const stage = runIncidentStage(env.pub, { config: defaultIncidentConfig });
     const watch = startTroupe(["watch", "--url", env.url, "--token", env.token, "--count", "2"]);
     try {
-      await waitFor(
-        () => env.collab.stream!.stats().subscriptions === 1,
-        30_000,
-        "watch to subscribe",
-      );
-      for (let i = 0; i < 8; i++) {
-        const channel = `SYM00${i + 1}`;
-        env.pub.publish(`troupe.out.anomaly.${channel}`, anomaly(channel, 0.95, TS + i * 150_000));
-      }
-      // A finding two minutes later moves event time on: the crash fires, then resolves at the end
-      // of its grouping window (a minute: its hold, 30 s after its last finding, ends before).
-      env.pub.publish("troupe.out.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 120_000_000));
-      await env.pub.flush();
+      await publishCrash(env);
       assert.is(await watch.exitCode(), 0, watch.output());
       const lines = watch.output().trim().split("\n");
       assert.is(lines.length, 2, watch.output());
@@ -195,17 +198,7 @@ test("troupe watch stopped by Ctrl-C counts the incident lines it printed", asyn
     const stage = runIncidentStage(env.pub, { config: defaultIncidentConfig });
     const watch = startTroupe(["watch", "--url", env.url, "--token", env.token]);
     try {
-      await waitFor(
-        () => env.collab.stream!.stats().subscriptions === 1,
-        30_000,
-        "watch to subscribe",
-      );
-      for (let i = 0; i < 8; i++) {
-        const channel = `SYM00${i + 1}`;
-        env.pub.publish(`troupe.out.anomaly.${channel}`, anomaly(channel, 0.95, TS + i * 150_000));
-      }
-      env.pub.publish("troupe.out.anomaly.OTHER", anomaly("OTHER", 0.95, TS + 120_000_000));
-      await env.pub.flush();
+      await publishCrash(env);
       await watch.waitFor(" resolved ");
       watch.signal("SIGINT");
       assert.is(await watch.exitCode(), 0, watch.output());
