@@ -93,9 +93,16 @@ export function decodeStateCaptureAsk(bytes: Uint8Array): StateCaptureAsk {
 
 /** Encodes a part: `{ v, host, part, parts, at_ms, kinds, instances, missed }`. */
 export function encodeStateCapturePart(p: StateCapturePart): Uint8Array {
+  return encodeValue({ v: STATE_CAPTURE_VERSION, ...stateCapturePartFields(p) });
+}
+
+/**
+ * A part's fields as they are written, checked (without the answer's version): the answer's
+ * message and a recording's start section both hold them.
+ */
+export function stateCapturePartFields(p: StateCapturePart): Record<string, unknown> {
   checkPart(p, "state capture part");
-  return encodeValue({
-    v: STATE_CAPTURE_VERSION,
+  return {
     host: p.host,
     part: p.part,
     parts: p.parts,
@@ -112,7 +119,7 @@ export function encodeStateCapturePart(p: StateCapturePart): Uint8Array {
       ids: i.ids,
     })),
     missed: p.missed,
-  });
+  };
 }
 
 /** Decodes a part; throws a ProtocolError naming the field and the value. */

@@ -16,6 +16,7 @@ import {
   encodeValue,
   requireMap,
   type StateCapturePart,
+  stateCapturePartFields,
   stateCapturePartOf,
 } from "../../protocol/mod.ts";
 
@@ -39,24 +40,7 @@ export function encodeRecordingStart(start: RecordingStart): Uint8Array {
     section: "start",
     v: START_SECTION_VERSION,
     taken_us: start.takenUs,
-    parts: start.parts.map((p) => ({
-      host: p.host,
-      part: p.part,
-      parts: p.parts,
-      at_ms: p.atMs,
-      kinds: p.kinds,
-      instances: p.instances.map((i) => ({
-        stream: i.stream,
-        version: i.version,
-        pos: i.pos,
-        src_pos: i.srcPos,
-        machine: i.machine,
-        kernel: i.kernel,
-        config: i.config,
-        ids: i.ids,
-      })),
-      missed: p.missed,
-    })),
+    parts: start.parts.map(stateCapturePartFields),
   });
   if (body.byteLength > START_SECTION_BYTES_MAX) {
     throw new RangeError(
