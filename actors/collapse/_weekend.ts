@@ -26,13 +26,18 @@
  * on seeds 1 to 5, against 487 with 1 hour and 626 with neither.
  */
 
+import {
+  inWeekendSinceMondayNoon,
+  sinceMondayNoon,
+  weekendness as weekendnessOf,
+  weekendnessSinceMondayNoon,
+} from "../math/mod.ts";
+
 /** Features of the weekend: its smooth level, its cosine and sine of the season's first harmonic,
  * its sharp level and its fast level. */
 export const WEEKEND_FEATURES = 5;
 
 const HOUR_US = 3_600e6;
-const DAY_US = 24 * HOUR_US;
-const WEEK_US = 7 * DAY_US;
 /**
  * The weekend comes in and goes over this many microseconds either side of midnight UTC: a
  * service's users are spread over time zones and evenings, so it does not start at a stroke.
@@ -40,35 +45,13 @@ const WEEK_US = 7 * DAY_US;
 export const WEEKEND_RAMP_US = 3 * HOUR_US;
 /** The fast weekendness comes in and goes over this many microseconds either side of midnight. */
 export const WEEKEND_FAST_RAMP_US = HOUR_US;
-/** Time 0 was a Thursday 00:00 UTC: Monday 12:00 UTC falls 4.5 days after it, modulo a week. */
-const MONDAY_NOON_US = 4.5 * DAY_US;
-
-function smoothstep(x: number): number {
-  return x <= 0 ? 0 : x >= 1 ? 1 : x * x * (3 - 2 * x);
-}
-
-/** Microseconds since the last Monday noon UTC (Saturday 00:00 is 4.5 days on), in [0, WEEK_US). */
-function sinceMondayNoon(t: number): number {
-  // Not a float modulo: that is a library call, and this runs per sample.
-  const d = t - MONDAY_NOON_US;
-  const u = d - WEEK_US * Math.floor(d / WEEK_US);
-  return u < 0 ? u + WEEK_US : u >= WEEK_US ? u - WEEK_US : u;
-}
-
-/** The weekendness of `u` microseconds since the last Monday noon, over ramps of `ramp` either
- * side of both midnights (see weekendness). */
-function weekendnessAt(u: number, ramp: number): number {
-  const width = 2 * ramp;
-  return smoothstep((u - 4.5 * DAY_US + ramp) / width) -
-    smoothstep((u - 6.5 * DAY_US + ramp) / width);
-}
 
 /**
  * How much time `t` (microseconds since the epoch) is in a weekend: 0 from Monday to Friday, 1 on
  * Saturday and Sunday (UTC), with smooth ramps WEEKEND_RAMP_US either side of both midnights.
  */
 export function weekendness(t: number): number {
-  return weekendnessAt(sinceMondayNoon(t), WEEKEND_RAMP_US);
+  return weekendnessOf(t, WEEKEND_RAMP_US);
 }
 
 /**
@@ -78,10 +61,10 @@ export function weekendness(t: number): number {
  */
 export function weekendFeatures(t: number, f: Float64Array, at: number): void {
   const u = sinceMondayNoon(t);
-  const w = weekendnessAt(u, WEEKEND_RAMP_US);
+  const w = weekendnessSinceMondayNoon(u, WEEKEND_RAMP_US);
   f[at] = w;
   f[at + 1] = w * f[1]!;
   f[at + 2] = w * f[2]!;
-  f[at + 3] = u >= 4.5 * DAY_US && u < 6.5 * DAY_US ? 1 : 0;
-  f[at + 4] = weekendnessAt(u, WEEKEND_FAST_RAMP_US);
+  f[at + 3] = inWeekendSinceMondayNoon(u) ? 1 : 0;
+  f[at + 4] = weekendnessSinceMondayNoon(u, WEEKEND_FAST_RAMP_US);
 }

@@ -4,3 +4,4 @@
  * bench injector) does not load the actor kinds to get it.
  */
 export * from "./portable_math.ts";
+export * from "./weekendness.ts";

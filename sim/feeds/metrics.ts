@@ -24,7 +24,7 @@ import {
   type SampleFrame,
 } from "../../protocol/mod.ts";
 import { Prng } from "../prng/mod.ts";
-import { cosFast } from "../../actors/math/mod.ts";
+import { cosFast, weekendness } from "../../actors/math/mod.ts";
 import type { AnomalyWindow, ChangePoint, Feed, FeedOptions, GroundTruth } from "./feed.ts";
 import { optionRecord, readCommon, readPositive, rejectUnknownOptions } from "./_options.ts";
 
@@ -81,9 +81,8 @@ const METRICS = ["cpu", "latency_ms", "requests", "errors", "memory"] as const;
 type Metric = typeof METRICS[number];
 
 const DAY_US = 86_400e6;
-const WEEK_US = 7 * DAY_US;
-/** 1970-01-01 was a Thursday: Monday 00:00 UTC is 4 days after the epoch, modulo a week. */
-const MONDAY_OFFSET_US = 4 * DAY_US;
+/** The weekend dip comes in and goes over an hour either side of Saturday and Monday 00:00 UTC. */
+const WEEKEND_RAMP_US = 3_600e6;
 const AR_PHI = 0.5;
 
 type Resolved = Required<Omit<MetricsOptions, "anomalyKinds">> & {
@@ -278,14 +277,6 @@ function driftSoFar(s: Series, index: number): number {
   return s.effectSize * (index - s.effectFrom + 1) / (s.effectTo - s.effectFrom + 1);
 }
 
-/** 0 on weekdays, 1 on weekends, with two-hour ramps around Saturday and Monday 00:00 UTC. */
-function weekendness(tUs: number): number {
-  const h = (((tUs - MONDAY_OFFSET_US) % WEEK_US + WEEK_US) % WEEK_US) / 3_600e6;
-  const ramp = (x: number) => x <= 0 ? 0 : x >= 1 ? 1 : x * x * (3 - 2 * x);
-  // The ramp down runs from Sunday 23:00 to Monday 01:00: its second hour is at the week's start.
-  return ramp((h - 119) / 2) - ramp((h - 167) / 2) + (h < 1 ? 1 - ramp((h + 1) / 2) : 0);
-}
-
 class MetricsFeed implements Feed {
   readonly name = "metrics";
   readonly channels: readonly string[];
@@ -333,7 +324,7 @@ class MetricsFeed implements Feed {
       // Lowest at 03:00 UTC, highest at 15:00 UTC.
       const hours = (((time % DAY_US) + DAY_US) % DAY_US) / 3_600e6;
       daily[b] = -cosFast((2 * Math.PI * (hours - 3)) / 24);
-      weekend[b] = weekendness(time);
+      weekend[b] = weekendness(time, WEEKEND_RAMP_US);
       days[b] = (time - o.startUs) / DAY_US;
     }
     const frames: SampleFrame[] = [];

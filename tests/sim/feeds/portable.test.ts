@@ -1,7 +1,8 @@
 /**
  * A feed's bytes for a seed are the same on every runtime, not only from run to run: the feeds
  * and the Prng use actors/math/portable_math.ts instead of Math.log/exp/cos, whose last bits differ
- * between JavaScript engines. The checksums below were computed once; a runtime that gives
+ * between JavaScript engines. The checksums below were computed once (the metrics feed's again when
+ * its weekend dip took the one weekendness of actors/math/weekendness.ts); a runtime that gives
  * another one would generate another feed from the same seed.
  */
 import { suite } from "uvu";
@@ -26,7 +27,7 @@ test("the market feed of a seed has the same bytes on every runtime (ticks and b
 });
 
 test("the metrics feed of a seed has the same bytes on every runtime", () => {
-  assert.is(checksum(feedBytes(createMetricsFeed({ seed: 7, batch: 200 }), 5)), 1651333954);
+  assert.is(checksum(feedBytes(createMetricsFeed({ seed: 7, batch: 200 }), 5)), 1279908385);
 });
 
 test("the Prng's normal, exponential and Poisson draws have the same bits on every runtime", () => {
