@@ -7,28 +7,13 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { REPO_DIR, rewriteSpecifiers } from "./_compile.mjs";
+import { carryModules, listSourceFiles, REPO_DIR, rewriteSpecifiers } from "./_compile.mjs";
 
 const OUT = join(REPO_DIR, "dist");
-const SOURCE_DIRS = ["protocol", "actors", "sim", "collab", "cli", "bench"];
-const TOP_FILES = ["mod.ts", "testing.ts"];
-
-function walk(dir, out) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== "node_modules") walk(path, out);
-    } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) out.push(path);
-  }
-  return out;
-}
 
 const started = performance.now();
 rmSync(OUT, { recursive: true, force: true });
-const files = [
-  ...TOP_FILES.map((f) => join(REPO_DIR, f)),
-  ...SOURCE_DIRS.flatMap((d) => walk(join(REPO_DIR, d), [])),
-];
+const files = listSourceFiles([".ts"]);
 const esbuild = await import("esbuild");
 const result = await esbuild.build({
   entryPoints: files,
@@ -46,6 +31,8 @@ for (const out of result.outputFiles) {
   mkdirSync(dirname(out.path), { recursive: true });
   writeFileSync(out.path, rewriteSpecifiers(out.text));
 }
+// The plain JavaScript modules the sources import (actors/files/unused_cache.mjs), as they are.
+carryModules(listSourceFiles([".mjs"]), OUT);
 
 const tsc = spawnSync(
   process.execPath,

@@ -11,3 +11,15 @@ export declare function rewriteSpecifiers(code: string): string;
  * none can be made here.
  */
 export declare function compiledMain(): Promise<string | undefined>;
+
+/**
+ * The files of the source folders whose names end in one of `extensions` (`.ts`: the sources to
+ * transpile, `.d.ts` left out; `.mjs`: plain JavaScript modules the sources import), sorted.
+ */
+export declare function listSourceFiles(extensions: readonly string[]): string[];
+
+/**
+ * Copies the plain JavaScript modules the sources import into `outDir`, at the same paths, each
+ * with its types (`x.d.mts`) where it has them.
+ */
+export declare function carryModules(modules: readonly string[], outDir: string): void;

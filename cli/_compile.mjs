@@ -8,16 +8,18 @@
 //
 // The output is a mirror of the source folders under `node_modules/.cache/troupe/js-<hash>/`
 // (`actors/runtime/host/host.ts` -> `actors/runtime/host/host.js`), one file per source file,
-// transpiled by esbuild without bundling, with relative `.ts` specifiers rewritten to `.js`. The
-// hash covers every source file's path, size and modification time, so an edited source gives a
-// new mirror;
-// a mirror is written to a temporary folder and renamed into place, so concurrent processes never
-// see half of one; a mirror no process has started from for a day is removed. Bare specifiers
+// transpiled by esbuild without bundling, with relative `.ts` specifiers rewritten to `.js`, and
+// the plain JavaScript modules the sources import (`.mjs`) carried as they are. The hash covers
+// every source file's path, size and modification time, so an edited source gives a new mirror; a
+// mirror is written to a temporary folder and renamed into place, so concurrent processes never
+// see half of one; a mirror no process has started from for a day is removed
+// (actors/files/unused_cache.mjs, which the worker threads' bundles share). Bare specifiers
 // (`xstate`, `@nats-io/...`) resolve from the repository's node_modules, which encloses the mirror.
 // Each file links its source map, so that `--enable-source-maps` gives stack traces in the
 // TypeScript.
 import { createHash } from "node:crypto";
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -25,12 +27,12 @@ import {
   renameSync,
   rmSync,
   statSync,
-  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { markUsed, pruneUnused } from "../actors/files/unused_cache.mjs";
 
 /** The repository: the folder above cli/. */
 export const REPO_DIR = fileURLToPath(new URL("../", import.meta.url));
@@ -48,21 +50,44 @@ export function rewriteSpecifiers(code) {
   return code.replace(TS_SPECIFIER, "$1$2.js$1");
 }
 
-function listSources() {
+/**
+ * The files of the source folders whose names end in one of `extensions` (`.ts`: the sources to
+ * transpile, `.d.ts` left out; `.mjs`: plain JavaScript modules the sources import, carried as
+ * they are), sorted.
+ */
+export function listSourceFiles(extensions) {
   const files = [];
+  const wanted = (name) => extensions.some((e) => name.endsWith(e)) && !name.endsWith(".d.ts");
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) files.push(path);
+      if (entry.isDirectory()) {
+        if (entry.name !== "node_modules") walk(path);
+      } else if (wanted(entry.name)) files.push(path);
     }
   };
   for (const d of SOURCE_DIRS) {
     const dir = join(REPO_DIR, d);
     if (existsSync(dir)) walk(dir);
   }
-  for (const f of TOP_FILES) if (existsSync(join(REPO_DIR, f))) files.push(join(REPO_DIR, f));
+  for (const f of TOP_FILES) {
+    if (wanted(f) && existsSync(join(REPO_DIR, f))) files.push(join(REPO_DIR, f));
+  }
   return files.sort();
+}
+
+/**
+ * Copies the plain JavaScript modules the sources import into `outDir`, at the same paths, each
+ * with its types (`x.d.mts`) where it has them.
+ */
+export function carryModules(modules, outDir) {
+  for (const file of modules) {
+    const to = join(outDir, relative(REPO_DIR, file));
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(file, to);
+    const types = file.replace(/\.mjs$/, ".d.mts");
+    if (existsSync(types)) copyFileSync(types, to.replace(/\.mjs$/, ".d.mts"));
+  }
 }
 
 function fingerprint(files, esbuildVersion) {
@@ -93,11 +118,12 @@ export async function compiledMain() {
     return undefined;
   }
   const cacheDir = join(REPO_DIR, "node_modules", ".cache", "troupe");
-  const files = listSources();
-  const outDir = join(cacheDir, `js-${fingerprint(files, esbuildVersion)}`);
+  const files = listSourceFiles([".ts"]);
+  const modules = listSourceFiles([".mjs"]);
+  const outDir = join(cacheDir, `js-${fingerprint([...files, ...modules], esbuildVersion)}`);
   const main = join(outDir, "cli", "main.js");
   if (existsSync(main)) {
-    touch(outDir);
+    markUsed(outDir);
     return pathToFileURL(main).href;
   }
   const tmpDir = `${outDir}.tmp-${process.pid}`;
@@ -121,6 +147,7 @@ export async function compiledMain() {
       const text = out.path.endsWith(".js") ? rewriteSpecifiers(out.text) : out.text;
       writeFileSync(out.path, text);
     }
+    carryModules(modules, tmpDir);
     try {
       renameSync(tmpDir, outDir);
     } catch (err) {
@@ -132,37 +159,7 @@ export async function compiledMain() {
     rmSync(tmpDir, { recursive: true, force: true });
     return undefined;
   }
-  prune(cacheDir, outDir);
+  // Mirrors of older sources that no process started from for a day.
+  pruneUnused(cacheDir, /^js-[0-9a-f]+(\.tmp-\d+)?$/, outDir);
   return pathToFileURL(main).href;
-}
-
-/** How long a mirror nobody started from is kept: a process still running from it may load more. */
-const UNUSED_MS = 24 * 3600_000;
-
-/** Marks a mirror as used now (its modification time), so that `prune` leaves it alone. */
-function touch(dir) {
-  try {
-    const now = new Date();
-    utimesSync(dir, now, now);
-  } catch {
-    // Not worth failing a command over.
-  }
-}
-
-/**
- * Removes mirrors of older sources that no process has started from for a day (best effort). A
- * process loads some modules lazily (commands, benchmarks, worker threads), so a mirror is not
- * removed while a process may still be running from it.
- */
-function prune(cacheDir, keep) {
-  try {
-    for (const name of readdirSync(cacheDir)) {
-      const path = join(cacheDir, name);
-      if (path === keep || !/^js-[0-9a-f]+(\.tmp-\d+)?$/.test(name)) continue;
-      if (Date.now() - statSync(path).mtimeMs < UNUSED_MS) continue;
-      rmSync(path, { recursive: true, force: true });
-    }
-  } catch {
-    // Not worth failing a command over.
-  }
 }

@@ -19,12 +19,10 @@ import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
-  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,7 +30,7 @@ import { basename, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
-import { writeAtomically } from "../files/mod.ts";
+import { markUsed, pruneUnused, writeAtomically } from "../files/mod.ts";
 
 /** Options of `startWorker`: those of node:worker_threads' Worker, less what it decides itself. */
 export type StartWorkerOptions = Omit<WorkerOptions, "eval" | "execArgv">;
@@ -250,34 +248,12 @@ async function buildBundle(path: string | Record<string, string>, absWorkingDir:
   }
 }
 
-/** How long a bundle no worker started from is kept (a process may still start workers from it). */
-const UNUSED_MS = 24 * 3600_000;
-
-/** Marks a bundle as used now (its modification time), so that `pruneBundles` leaves it alone. */
-function markUsed(file: string): void {
-  try {
-    const now = new Date();
-    utimesSync(file, now, now);
-  } catch {
-    // Not worth failing a worker over.
-  }
-}
-
 /**
  * Removes bundles (and manifests) of older sources that no worker started from for a day: each
  * edit of a bundled source leaves one behind. Best effort, run after a build.
  */
 function pruneBundles(dir: string): void {
-  try {
-    const now = Date.now();
-    for (const name of readdirSync(dir)) {
-      if (!/-[0-9a-f]{16}(\.mjs|\.json)?$/.test(name)) continue;
-      const path = join(dir, name);
-      if (now - statSync(path).mtimeMs >= UNUSED_MS) rmSync(path, { force: true, recursive: true });
-    }
-  } catch {
-    // Not worth failing a worker over.
-  }
+  pruneUnused(dir, /-[0-9a-f]{16}(\.mjs|\.json)?$/);
 }
 
 /** The bundle a manifest names, when it exists and none of its inputs changed since. */

@@ -44,6 +44,10 @@ nodeOnly("compiledMain() gives an up-to-date mirror whose modules import .js fil
   const text = readFileSync(host, "utf8");
   assert.match(text, /from "\.\/[a-z_]+\.js"/);
   assert.not.match(text, /from "\.\.?\/[^"]*\.ts"/);
+  // The plain JavaScript module the sources import is carried as it is.
+  const files = main.replace(/cli[/\\]main\.js$/, "actors/files/");
+  assert.match(readFileSync(`${files}mod.js`, "utf8"), /from "\.\/unused_cache\.mjs"/);
+  assert.ok(existsSync(`${files}unused_cache.mjs`), "unused_cache.mjs is in the mirror");
   assert.is(await compiledMain(), url, "the same sources give the same mirror");
 });
 

@@ -53,6 +53,9 @@ export function violation(from: string, to: string): string | undefined {
   // A folder inside another may use its enclosing folders' files (it is part of them).
   if (fromMod.startsWith(toMod + sep)) return undefined;
   if (to === join(toMod, "mod.ts")) return undefined;
+  // A plain JavaScript module is entered as it is: what imports it (cli/_compile.mjs) runs before
+  // any TypeScript, a folder's mod.ts included, can be loaded.
+  if (to.endsWith(".mjs")) return undefined;
   return existsSync(join(toMod, "mod.ts"))
     ? `enter ${relative(ROOT, toMod)}/ through its mod.ts`
     : `${relative(ROOT, toMod)}/ has no mod.ts to enter it through`;
