@@ -65,7 +65,7 @@ export {
   type PartitionLeasesOptions,
   type PartitionRunner,
 } from "./cluster/mod.ts";
-export { describeError, HostFatalError, isFatalIoError } from "./transport/mod.ts";
+export { describeError, HostFatalError, isFatalIoError } from "./operations/mod.ts";
 export {
   type HostService,
   type HostServiceParts,
@@ -94,6 +94,7 @@ export {
   type PublishCounts,
 } from "./transport/mod.ts";
 export * from "./journal/mod.ts";
+export * from "./journal/jetstream/mod.ts";
 export {
   describeLoss,
   type JournalLoss,
@@ -104,7 +105,6 @@ export {
 export { FileJournal } from "./journal/mod.ts";
 export type { FileJournalOptions } from "./journal/mod.ts";
 export { type DirLock, DirLockedError, lockDir } from "./journal/mod.ts";
-export { JetStreamJournal } from "./journal/mod.ts";
 export { type ControlApplied, describeControlApplied } from "./control/mod.ts";
 export {
   answeredByAddressee,
@@ -115,12 +115,12 @@ export {
   sumControlApplied,
 } from "./control/mod.ts";
 export { askControl, type AskControlOptions } from "./control/mod.ts";
-export { requestAll, type RequestAllOptions } from "./transport/mod.ts";
+export { requestAll, type RequestAllOptions } from "./control/mod.ts";
 export { MemoryJournal } from "./journal/mod.ts";
 export type { Snapshot, SnapshotStore } from "./snapshots/mod.ts";
 export { decodeSnapshot, encodeSnapshot } from "./snapshots/mod.ts";
 export { FileSnapshotStore } from "./snapshots/mod.ts";
-export { KvSnapshotStore } from "./snapshots/mod.ts";
+export { KvSnapshotStore } from "./snapshots/kv/mod.ts";
 export { MemorySnapshotStore } from "./snapshots/mod.ts";
 export { type DeadLetter, deadLetterOf, decodeDeadLetter, publishDeadLetter } from "./edge/mod.ts";
 export { parsePartitions, partitionOf } from "./host/mod.ts";

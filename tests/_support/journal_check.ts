@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { FEED_STREAM, JetStreamJournal } from "../../actors/runtime/mod.ts";
-import { JOURNAL_STREAM } from "../../actors/runtime/journal/jetstream_journal.ts";
+import { JOURNAL_STREAM } from "../../actors/runtime/journal/jetstream/jetstream_journal.ts";
 import { decodeInputRecord, voidedRange } from "../../protocol/mod.ts";
 
 /**

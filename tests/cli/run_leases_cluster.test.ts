@@ -25,9 +25,9 @@ import {
   LEASE_BUCKET,
   LeaseBucket,
 } from "../../actors/runtime/mod.ts";
-import { CONTROL_STREAM } from "../../actors/runtime/control/control_stream.ts";
-import { JOURNAL_STREAM } from "../../actors/runtime/journal/jetstream_journal.ts";
-import { SNAPSHOT_BUCKET } from "../../actors/runtime/snapshots/kv_snapshot_store.ts";
+import { CONTROL_STREAM } from "../../actors/runtime/control/stream/control_stream.ts";
+import { JOURNAL_STREAM } from "../../actors/runtime/journal/jetstream/jetstream_journal.ts";
+import { SNAPSHOT_BUCKET } from "../../actors/runtime/snapshots/kv/kv_snapshot_store.ts";
 import { type RunningTroupe, runTroupe, startTroupe } from "../_support/cli.ts";
 import { checkJournal } from "../_support/journal_check.ts";
 import { haveNatsServer, startTestNatsCluster, tempDir } from "../_support/nats.ts";

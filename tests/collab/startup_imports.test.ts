@@ -4,8 +4,9 @@
  * The simulator (`sim/`, with every actor kind behind it) is used only to read recordings, so it
  * is loaded when one is read, not with the server (its ~100 modules were ~12 MB of the bench
  * server's peak at 500 clients). Likewise the runtime's barrel, `actors/runtime/mod.ts` (the
- * host, xstate, the NATS and JetStream clients): the server takes its journal and snapshot store
- * from `actors/runtime/mod.ts`, and the NATS parts only when it is given NATS.
+ * host, the NATS and JetStream clients): the server takes its journal and snapshot store from the
+ * journal's and snapshots' rooms, whose JetStream and KV forms are rooms of their own, and the
+ * NATS parts only when it is given NATS.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -64,21 +65,35 @@ test("collab/mod.ts does not load the simulator when a server starts", () => {
   assert.equal(sim, [], `collab/mod.ts loads the simulator at start-up:\n${sim.join("\n")}\n`);
 });
 
+/** The packages `files` import statically (bare specifiers, type-only imports left out). */
+function packagesOf(files: Iterable<string>): Set<string> {
+  const found = new Set<string>();
+  const re = /(?:^|\n)\s*(?:import|export)\s+(?!type\b)[^;]*?\sfrom\s*["']([^."'][^"']*)["']/g;
+  for (const file of files) {
+    for (const m of readFileSync(file, "utf8").matchAll(re)) found.add(m[1]!);
+  }
+  return found;
+}
+
 test("collab/mod.ts loads the runtime's storage, not the host nor the NATS clients, when a server starts", () => {
-  const reached = [...staticGraph(join(ROOT, "collab", "mod.ts"))].map((f) => relative(ROOT, f));
+  const graph = staticGraph(join(ROOT, "collab", "mod.ts"));
+  const reached = [...graph].map((f) => relative(ROOT, f));
   const runtime = join("actors", "runtime");
   assert.ok(reached.includes(join(runtime, "journal", "file_journal.ts")), "is the scan broken?");
-  // Known regression, not a rule: since actors/runtime/ was cut into rooms entered through their
-  // mod.ts, the journal, snapshots and operations rooms' mod.ts load the NATS client, the
-  // JetStream journal and the KV snapshot store too (collab_metrics.ts -> operations/mod.ts ->
-  // transport/mod.ts; launch_collab.ts -> journal/mod.ts, snapshots/mod.ts). Those three are left
-  // out of this list until the rooms' surfaces are split so a NATS-less server loads none of them.
   const unused = [
     "mod.ts",
     join("host", "host.ts"),
+    join("transport", "nats_bus.ts"),
+    join("journal", "jetstream", "jetstream_journal.ts"),
+    join("snapshots", "kv", "kv_snapshot_store.ts"),
+    join("control", "stream", "control_stream.ts"),
   ]
     .map((f) => join(runtime, f)).filter((f) => reached.includes(f));
   assert.equal(unused, [], `collab/mod.ts loads at start-up what a server without NATS never uses`);
+  const packages = [...packagesOf(graph)];
+  assert.ok(packages.includes("ws"), "is the package scan broken?");
+  const nats = packages.filter((p) => p.startsWith("@nats-io/")).sort();
+  assert.equal(nats, [], `collab/mod.ts loads the NATS clients at start-up`);
 });
 
 test.run();

@@ -9,8 +9,9 @@
  */
 import type { Server } from "node:http";
 import type { AnyActorDefinition, Bus } from "../../../protocol/mod.ts";
-import { controlStreamSource } from "../control/mod.ts";
-import { describeError, HostFatalError, NatsBus, openFindingsStream } from "../transport/mod.ts";
+import { controlStreamSource } from "../control/stream/mod.ts";
+import { NatsBus, openFindingsStream } from "../transport/mod.ts";
+import { describeError, HostFatalError } from "../operations/mod.ts";
 import {
   connectBus,
   Host,
@@ -24,7 +25,7 @@ import {
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { jetStreamInput } from "../edge/mod.ts";
-import { JetStreamJournal } from "../journal/mod.ts";
+import { JetStreamJournal } from "../journal/jetstream/mod.ts";
 import { LeaseBucket } from "./lease_bucket.ts";
 import type { LeaseFence } from "./lease_fence.ts";
 import { LeaseMetrics } from "./lease_metrics.ts";

@@ -10,7 +10,7 @@
  */
 import type { Bus, PublishOptions } from "../../../protocol/mod.ts";
 import { type Journal, JournalConflictError, type JournalData } from "../journal/mod.ts";
-import { describeError } from "../transport/mod.ts";
+import { describeError } from "../operations/mod.ts";
 import type { Snapshot, SnapshotStore } from "../snapshots/mod.ts";
 
 /** A snapshot store whose save may take a guard (the KV store's does; others ignore it). */

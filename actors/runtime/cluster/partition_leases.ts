@@ -21,7 +21,7 @@ import {
   type PartitionEventKind,
   partitionEventSubject,
 } from "../../../protocol/mod.ts";
-import { describeError } from "../transport/mod.ts";
+import { describeError } from "../operations/mod.ts";
 import { assignPartitions } from "./lease_assignment.ts";
 import type { HeldLease, LeaseStore, LeaseView } from "./lease_bucket.ts";
 import { type HostTimers, REAL_TIMERS } from "../instances/mod.ts";

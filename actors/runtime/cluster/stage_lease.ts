@@ -11,7 +11,7 @@
 import type { Registry } from "prom-client";
 import type { HeldStageLease, StageLeaseStore } from "./lease_bucket.ts";
 import { scrapedLabelled } from "../operations/mod.ts";
-import { describeError } from "../transport/mod.ts";
+import { describeError } from "../operations/mod.ts";
 import { type HostTimers, REAL_TIMERS } from "../instances/mod.ts";
 import { LeaseFence } from "./lease_fence.ts";
 

@@ -20,7 +20,7 @@ import {
   decodeEnvelope,
   ProtocolError,
 } from "../../../protocol/mod.ts";
-import { requestAll } from "../transport/mod.ts";
+import { requestAll } from "./request_all.ts";
 
 /** Options of `askControl`. */
 export interface AskControlOptions {

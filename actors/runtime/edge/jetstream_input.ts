@@ -26,7 +26,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type BusMessage, SUBJECT_ROOT } from "../../../protocol/mod.ts";
 import type { InputSource } from "./input_source.ts";
 import { CONSUMER_CREATE_TIMEOUT_MS, retryJetStream } from "../transport/mod.ts";
-import { isStreamNotFound } from "../journal/mod.ts";
+import { isStreamNotFound } from "../journal/jetstream/mod.ts";
 
 /** The stream that keeps feed frames. */
 export const FEED_STREAM = "TROUPE_FEED";

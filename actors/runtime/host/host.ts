@@ -53,7 +53,7 @@ import {
 } from "../edge/mod.ts";
 import { closeServer, HostMetrics, serveHostHttp, serverPort } from "../operations/mod.ts";
 import { HostNotices } from "./host_notices.ts";
-import { isFatalIoError } from "../transport/mod.ts";
+import { isFatalIoError } from "../operations/mod.ts";
 import {
   type ControlHost,
   ControlRefusals,

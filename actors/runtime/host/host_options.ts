@@ -9,7 +9,7 @@ import {
   ConfigError,
   type FrameLimits,
 } from "../../../protocol/mod.ts";
-import type { ControlSource } from "../control/mod.ts";
+import type { ControlSource } from "../control/stream/mod.ts";
 import type {
   FrameDecoder,
   HostLimits,

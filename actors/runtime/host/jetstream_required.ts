@@ -8,7 +8,7 @@
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { HostFatalError } from "../transport/mod.ts";
+import { HostFatalError } from "../operations/mod.ts";
 import type { HostConfig } from "./host_config.ts";
 
 /** The first setting of `config` that needs JetStream, as `field "value"`; undefined if none. */

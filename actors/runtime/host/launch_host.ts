@@ -13,12 +13,13 @@ import {
   MemorySnapshotStore,
   type SnapshotStore,
 } from "../snapshots/mod.ts";
-import { describeError, HostFatalError, InProcessBus, NatsBus } from "../transport/mod.ts";
+import { InProcessBus, NatsBus } from "../transport/mod.ts";
+import { describeError, HostFatalError } from "../operations/mod.ts";
 import { Host } from "./host.ts";
 import type { HostConfig } from "./host_config.ts";
 import type { HttpExtension } from "../operations/mod.ts";
 import type { HostOptions } from "./host_options.ts";
-import { controlStreamSource } from "../control/mod.ts";
+import { controlStreamSource } from "../control/stream/mod.ts";
 import { natsLiveness } from "./liveness.ts";
 import { TICK_EVERY_MS } from "./ticker.ts";
 import { type InputSource, jetStreamInput } from "../edge/mod.ts";
@@ -277,7 +278,7 @@ async function openJournal(
       });
     case "jetstream": {
       if (!nc) throw new HostFatalError(`journal.kind "jetstream" needs a NATS connection`);
-      const { JetStreamJournal } = await import("../journal/mod.ts");
+      const { JetStreamJournal } = await import("../journal/jetstream/mod.ts");
       return await JetStreamJournal.open(nc, {
         replicas: config.replicas,
         onDamage: (d) =>
@@ -308,7 +309,7 @@ export async function openSnapshots(
       });
     case "kv": {
       if (!nc) throw new HostFatalError(`snapshots.store "kv" needs a NATS connection`);
-      const { KvSnapshotStore } = await import("../snapshots/mod.ts");
+      const { KvSnapshotStore } = await import("../snapshots/kv/mod.ts");
       return await KvSnapshotStore.open(nc, { onCorrupt, replicas: config.replicas });
     }
     default:

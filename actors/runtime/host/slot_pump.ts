@@ -16,7 +16,7 @@ import {
   STAGE,
   type StageTrace,
 } from "../instances/mod.ts";
-import { isFatalIoError } from "../transport/mod.ts";
+import { isFatalIoError } from "../operations/mod.ts";
 import { JournalConflictError, type JournalData } from "../journal/mod.ts";
 import { encodeInitRecord } from "../../../protocol/mod.ts";
 

@@ -1,27 +1,13 @@
 /**
- * The journal an instance's inputs are written to before they apply: its interface, and its file,
- * memory and JetStream forms.
+ * The journal an instance's inputs are written to before they apply: its interface, and its file
+ * and memory forms. The JetStream form, which loads the NATS clients, is entered through
+ * jetstream/mod.ts, so that what keeps a journal in files (a collaboration server without NATS)
+ * does not load them.
  */
 export { crc32, crc32Word } from "./crc32.ts";
 export { type DirLock, DirLockedError, LOCK_FILE, lockDir } from "./dir_lock.ts";
 export { FileJournal, type TruncateInfo } from "./file_journal.ts";
 export { checkFileJournalOptions, type FileJournalOptions } from "./file_journal_options.ts";
-export {
-  EPOCH_HEADER,
-  JetStreamJournal,
-  JOURNAL_STREAM,
-  JOURNAL_SUBJECT_PREFIX,
-  POS_HEADER,
-} from "./jetstream_journal.ts";
-export {
-  isStreamNotFound,
-  isWrongLastSequence,
-  type JetStreamJournalOptions,
-  openJournalStream,
-  StreamGets,
-  type StreamGetsOptions,
-  type StreamState,
-} from "./jetstream_stream.ts";
 export {
   type FsyncPolicy,
   joinJournalData,

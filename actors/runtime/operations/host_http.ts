@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { HostFatalError } from "../transport/mod.ts";
+import { HostFatalError } from "./fatal_error.ts";
 import type { HostMetrics } from "./host_metrics.ts";
 import { answerOps, OPS_PATHS, type OpsEndpoints } from "./ops_routes.ts";
 

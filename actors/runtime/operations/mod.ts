@@ -1,6 +1,6 @@
 /**
  * Operating a host: its HTTP port (/healthz, /metrics, the ops routes), its Prometheus metrics,
- * metrics scraped from text, and refusing upgrades.
+ * metrics scraped from text, refusing upgrades, and the errors a host stops with.
  */
 export {
   closeServer,
@@ -9,6 +9,7 @@ export {
   serveHostHttp,
   serverPort,
 } from "./host_http.ts";
+export { describeError, errorCode, HostFatalError, isFatalIoError } from "./fatal_error.ts";
 export { HostMetrics, KindTally, PROCESSING_BUCKETS } from "./host_metrics.ts";
 export { answerOps, OPS_PATHS, type OpsEndpoints } from "./ops_routes.ts";
 export {

@@ -1,13 +1,8 @@
 /**
- * Snapshots of actor instances: the store's interface and its file, NATS KV and memory forms.
+ * Snapshots of actor instances: the store's interface and its file and memory forms. The NATS KV
+ * form, which loads the NATS clients, is entered through kv/mod.ts.
  */
 export { FileSnapshotStore, type FileSnapshotStoreOptions } from "./file_snapshot_store.ts";
-export {
-  KvSnapshotStore,
-  type KvSnapshotStoreOptions,
-  SNAPSHOT_BUCKET,
-  type SnapshotSaveOptions,
-} from "./kv_snapshot_store.ts";
 export { MemorySnapshotStore } from "./memory_snapshot_store.ts";
 export {
   checkSnapshot,

@@ -13,7 +13,7 @@
 import { getHeapStatistics } from "node:v8";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { BusMessage } from "../../../protocol/mod.ts";
-import { describeError } from "../transport/mod.ts";
+import { describeError } from "../operations/mod.ts";
 import type { InputSource } from "../edge/mod.ts";
 import { type LaunchedHost, launchHost, loadKindsModule } from "../host/mod.ts";
 import {

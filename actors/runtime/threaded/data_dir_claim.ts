@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HostFatalError } from "../transport/mod.ts";
+import { HostFatalError } from "../operations/mod.ts";
 
 /** The file that says for how many threads a data directory is. */
 const THREADS_FILE = "threads.json";

@@ -36,7 +36,8 @@ import {
   parseSubject,
   SUBJECT_ROOT,
 } from "../../../protocol/mod.ts";
-import { HostFatalError, NatsBus } from "../transport/mod.ts";
+import { NatsBus } from "../transport/mod.ts";
+import { HostFatalError } from "../operations/mod.ts";
 import {
   type HostConfig,
   type HostHealth,

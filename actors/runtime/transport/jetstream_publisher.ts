@@ -17,7 +17,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from "@nats-io/transport-node";
-import { describeError } from "./fatal_error.ts";
+import { describeError } from "../operations/mod.ts";
 
 /** Options of a JetStreamPublisher. */
 export interface JetStreamPublisherOptions {

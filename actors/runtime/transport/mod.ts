@@ -1,8 +1,7 @@
 /**
  * The buses a host talks over (NATS and in process), a NATS server for tests and `troupe up`,
- * JetStream publishing and retries, the findings stream, and the error a host stops with.
+ * JetStream publishing and retries, and the findings stream.
  */
-export { describeError, errorCode, HostFatalError, isFatalIoError } from "./fatal_error.ts";
 export {
   type FindingHandler,
   FINDINGS_DUPLICATE_WINDOW_MS,
@@ -42,9 +41,3 @@ export {
   type NatsServerOptions,
 } from "./nats_server.ts";
 export { type FanOut, fanOut, type QueueMember } from "./queue_groups.ts";
-export {
-  ANSWERS_QUIET_MS_MIN,
-  ANSWERS_QUIET_ROUND_TRIPS,
-  requestAll,
-  type RequestAllOptions,
-} from "./request_all.ts";

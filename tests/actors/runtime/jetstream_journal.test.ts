@@ -2,7 +2,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager, StorageType } from "@nats-io/jetstream";
-import { JetStreamJournal } from "../../../actors/runtime/journal/jetstream_journal.ts";
+import { JetStreamJournal } from "../../../actors/runtime/journal/jetstream/jetstream_journal.ts";
 import {
   JournalConflictError,
   type JournalRecord,

@@ -13,14 +13,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { JetStreamJournal } from "../../../actors/runtime/journal/jetstream_journal.ts";
+import { JetStreamJournal } from "../../../actors/runtime/journal/jetstream/jetstream_journal.ts";
 import {
   electionError,
   JetStreamUnavailableError,
   retryJetStream,
 } from "../../../actors/runtime/transport/jetstream_retry.ts";
 import { LeaseBucket } from "../../../actors/runtime/cluster/lease_bucket.ts";
-import { KvSnapshotStore } from "../../../actors/runtime/snapshots/kv_snapshot_store.ts";
+import { KvSnapshotStore } from "../../../actors/runtime/snapshots/kv/kv_snapshot_store.ts";
 import { NatsServer } from "../../../actors/runtime/transport/nats_server.ts";
 import { haveNatsServer } from "../../_support/nats.ts";
 

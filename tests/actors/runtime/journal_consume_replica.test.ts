@@ -14,7 +14,10 @@ import * as assert from "uvu/assert";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { JetStreamJournal, type JournalDamage } from "../../../actors/runtime/mod.ts";
-import { consumeJournal, POS_HEADER } from "../../../actors/runtime/journal/_journal_consume.ts";
+import {
+  consumeJournal,
+  POS_HEADER,
+} from "../../../actors/runtime/journal/jetstream/_journal_consume.ts";
 import { haveNatsServer, startTestNats } from "../../_support/nats.ts";
 
 const test = suite("journal read from a replica that lacks records");

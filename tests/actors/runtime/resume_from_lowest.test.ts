@@ -20,7 +20,7 @@ import {
   JetStreamJournal,
   launchHost,
 } from "../../../actors/runtime/mod.ts";
-import { JOURNAL_STREAM } from "../../../actors/runtime/journal/jetstream_journal.ts";
+import { JOURNAL_STREAM } from "../../../actors/runtime/journal/jetstream/jetstream_journal.ts";
 import { encodeFrame, encodeInputRecord, feedSubject } from "../../../protocol/mod.ts";
 import { haveNatsServer, natsForSuite, tempDir } from "../../_support/nats.ts";
 

@@ -16,7 +16,7 @@ import {
 import { Prng } from "../../../sim/prng/mod.ts";
 import { haveNatsServer, natsForSuite, tempDir } from "../../_support/nats.ts";
 import { Kvm } from "@nats-io/kv";
-import { KvSnapshotStore } from "../../../actors/runtime/snapshots/kv_snapshot_store.ts";
+import { KvSnapshotStore } from "../../../actors/runtime/snapshots/kv/kv_snapshot_store.ts";
 
 const test = suite("snapshot_store");
 const withNats = haveNatsServer("snapshot_store (KvSnapshotStore)") ? test : test.skip;

@@ -11,7 +11,7 @@ import { Host } from "../../../actors/runtime/host/host.ts";
 import { InProcessBus } from "../../../actors/runtime/transport/in_process_bus.ts";
 import { MemoryJournal } from "../../../actors/runtime/journal/memory_journal.ts";
 import { MemorySnapshotStore } from "../../../actors/runtime/snapshots/memory_snapshot_store.ts";
-import { requestAll } from "../../../actors/runtime/transport/request_all.ts";
+import { requestAll } from "../../../actors/runtime/control/request_all.ts";
 import {
   decodeStateCapturePart,
   encodeFrame,

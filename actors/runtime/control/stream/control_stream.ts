@@ -22,9 +22,9 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type BusMessage, SUBJECT_ROOT } from "../../../protocol/mod.ts";
-import { retryJetStream } from "../transport/mod.ts";
-import { isStreamNotFound } from "../journal/mod.ts";
+import { type BusMessage, SUBJECT_ROOT } from "../../../../protocol/mod.ts";
+import { retryJetStream } from "../../transport/mod.ts";
+import { isStreamNotFound } from "../../journal/jetstream/mod.ts";
 
 /** The stream that keeps control messages. */
 export const CONTROL_STREAM = "TROUPE_CTL";

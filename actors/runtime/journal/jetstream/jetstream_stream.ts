@@ -15,8 +15,8 @@ import {
   type StreamInfo,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { retryJetStream } from "../transport/mod.ts";
-import type { JournalDamage } from "./journal.ts";
+import { retryJetStream } from "../../transport/mod.ts";
+import type { JournalDamage } from "../journal.ts";
 import { readPos } from "./_journal_consume.ts";
 
 /** Options of `JetStreamJournal.open`. */

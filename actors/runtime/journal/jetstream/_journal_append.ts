@@ -6,11 +6,11 @@
  */
 import type { JetStreamClient, StoredMsg } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
-import { bytesEqual } from "../../../protocol/mod.ts";
+import { bytesEqual } from "../../../../protocol/mod.ts";
 import { isWrongLastSequence, type StreamGets, type StreamState } from "./jetstream_stream.ts";
 import { POS_HEADER, readPos } from "./_journal_consume.ts";
-import { electionError } from "../transport/mod.ts";
-import { JournalConflictError } from "./journal.ts";
+import { electionError } from "../../transport/mod.ts";
+import { JournalConflictError } from "../journal.ts";
 
 /** The header that carries the lease epoch of a record's writer, when it has one. */
 export const EPOCH_HEADER = "Troupe-Epoch";

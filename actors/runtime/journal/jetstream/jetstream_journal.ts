@@ -39,7 +39,7 @@
  */
 import { jetstream, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { checkName, JOURNAL_SUBJECT_PREFIX } from "../../../protocol/mod.ts";
+import { checkName, JOURNAL_SUBJECT_PREFIX } from "../../../../protocol/mod.ts";
 import {
   type JetStreamJournalOptions,
   openJournalStream,
@@ -51,7 +51,7 @@ import {
   CONSUMER_CREATE_TIMEOUT_MS,
   ELECTION_BUDGET_MS,
   retryJetStream,
-} from "../transport/mod.ts";
+} from "../../transport/mod.ts";
 import { type AppendParts, appendRecord, EPOCH_HEADER } from "./_journal_append.ts";
 import {
   joinJournalData,
@@ -60,7 +60,7 @@ import {
   type JournalData,
   type JournalRecord,
   type JournalStats,
-} from "./journal.ts";
+} from "../journal.ts";
 
 /** The JetStream stream that holds the journal, by default. */
 export const JOURNAL_STREAM = "TROUPE_JOURNAL";

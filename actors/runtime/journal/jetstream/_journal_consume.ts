@@ -6,8 +6,8 @@
  */
 import { DeliverPolicy, type JetStreamClient, type StoredMsg } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
-import { JournalCorruptError, type JournalRecord } from "./journal.ts";
-import { retryJetStream } from "../transport/mod.ts";
+import { JournalCorruptError, type JournalRecord } from "../journal.ts";
+import { retryJetStream } from "../../transport/mod.ts";
 
 /** The header that carries a record's position. */
 export const POS_HEADER = "Troupe-Pos";

@@ -16,7 +16,7 @@
  */
 import { type KV, Kvm } from "@nats-io/kv";
 import { type NatsConnection, nuid } from "@nats-io/transport-node";
-import { decodeValue, encodeValue } from "../../../protocol/mod.ts";
+import { decodeValue, encodeValue } from "../../../../protocol/mod.ts";
 import {
   type CorruptSnapshotInfo,
   encodeSnapshot,
@@ -26,8 +26,8 @@ import {
   type SnapshotStore,
   storedSnapshot,
   StoreSaves,
-} from "./snapshot_store.ts";
-import { ELECTION_BUDGET_MS, retryJetStream } from "../transport/mod.ts";
+} from "../snapshot_store.ts";
+import { ELECTION_BUDGET_MS, retryJetStream } from "../../transport/mod.ts";
 
 /** The bucket snapshots are kept in, by default. */
 export const SNAPSHOT_BUCKET = "troupe_snapshots";

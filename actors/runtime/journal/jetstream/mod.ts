@@ -1,0 +1,20 @@
+/**
+ * The journal kept in a JetStream stream, one subject per journal stream: what lets another host
+ * take over an instance whose host is lost.
+ */
+export {
+  EPOCH_HEADER,
+  JetStreamJournal,
+  JOURNAL_STREAM,
+  JOURNAL_SUBJECT_PREFIX,
+  POS_HEADER,
+} from "./jetstream_journal.ts";
+export {
+  isStreamNotFound,
+  isWrongLastSequence,
+  type JetStreamJournalOptions,
+  openJournalStream,
+  StreamGets,
+  type StreamGetsOptions,
+  type StreamState,
+} from "./jetstream_stream.ts";
