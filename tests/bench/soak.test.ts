@@ -1,7 +1,7 @@
 /**
  * `troupe bench soak`, short: a real nats-server, a real host killed with SIGKILL and a server
  * restarted on a schedule; no acknowledged frame lost, none journaled twice. (The stall's bound
- * is a figure of the benchmark, and is asserted by tests/actors/runtime/nats_outage.test.ts.)
+ * is a figure of the benchmark, and is asserted by tests/actors/runtime/host/nats_outage.test.ts.)
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

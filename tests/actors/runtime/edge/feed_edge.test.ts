@@ -1,0 +1,103 @@
+/**
+ * The feed edge (actors/runtime/edge/feed_edge.ts) on its own: a feed message made an input, with the
+ * host's clock read where a decision needs it, not for every frame.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { statsActor } from "../../../../actors/mod.ts";
+import { EdgeDecisions } from "../../../../actors/runtime/edge/edge_decisions.ts";
+import { FeedEdge } from "../../../../actors/runtime/edge/feed_edge.ts";
+import { hostLimits } from "../../../../actors/runtime/host/host_options.ts";
+import { MemoryJournal } from "../../../../actors/runtime/mod.ts";
+import {
+  type AnyActorDefinition,
+  type BusMessage,
+  decodeFrame,
+  encodeFeedBatch,
+  encodeFrame,
+  feedBatchSubject,
+  feedSubject,
+} from "../../../../protocol/mod.ts";
+import { isStaleMarkerAt, setStaleMarker } from "../../../../protocol/prometheus/mod.ts";
+
+const test = suite("feed edge");
+
+const BATCH = 4;
+
+/** A feed message of `channel` whose first sample has sequence number `seq0`. */
+function frameMessage(channel: string, seq0: number): BusMessage {
+  const t = new Float64Array(BATCH).map((_, i) => 1_700_000_000_000_000 + (seq0 + i) * 1000);
+  const v = new Float64Array(BATCH).map((_, i) => seq0 + i);
+  const data = encodeFrame({ channel, seq0, t, v }, { id: `${channel}-${seq0}`, src: "test" });
+  return { subject: feedSubject("market", channel), data, headers: undefined, reply: undefined };
+}
+
+test("input() reads the host's clock only for a frame that shows samples lost", () => {
+  let reads = 0;
+  let clockMs = 5_000;
+  const limits = hostLimits({} as never);
+  const edge = new FeedEdge({
+    kinds: new Map<string, AnyActorDefinition>([["stats", statsActor]]),
+    configs: new Map<string, unknown>([["stats", statsActor.defaultConfig]]),
+    owns: () => true,
+    limits,
+    decode: (bytes) => decodeFrame(bytes, limits),
+    decisions: new EdgeDecisions({ hostId: "h", journal: new MemoryJournal(), log: () => {} }),
+    now: () => {
+      reads++;
+      return clockMs;
+    },
+  });
+  for (let f = 0; f < 10; f++) {
+    for (const ch of ["a", "b"]) {
+      const input = edge.input(frameMessage(ch, f * BATCH), 0, true);
+      assert.ok(input && !Array.isArray(input), `frame ${f} of ${ch} made no input`);
+      assert.is(input.decoded.frame.seq0, f * BATCH);
+    }
+  }
+  assert.is(reads, 0, "the clock was read for frames in sequence");
+  assert.is(edge.gaps.gaps, 0);
+  clockMs = 7_250;
+  edge.input(frameMessage("a", 10 * BATCH + 3), 0, true); // 40..42 of "a" never came
+  assert.is(reads, 1);
+  assert.equal(edge.gaps.last, { channel: "a", from: 40, to: 42, atMs: 7_250 });
+  edge.input(frameMessage("a", 11 * BATCH + 3), 0, true);
+  assert.is(reads, 1, "the clock was read again for a frame in sequence");
+});
+
+test("input() splits a feed batch into a frame per channel, the stale marker left out, a channel over the limit refused alone", () => {
+  const limits = { ...hostLimits({} as never), channelsMax: 2 };
+  const refused: string[] = [];
+  const edge = new FeedEdge({
+    kinds: new Map<string, AnyActorDefinition>([["stats", statsActor]]),
+    configs: new Map<string, unknown>([["stats", statsActor.defaultConfig]]),
+    owns: () => true,
+    limits,
+    decode: (bytes) => decodeFrame(bytes, limits),
+    decisions: new EdgeDecisions({ hostId: "h", journal: new MemoryJournal(), log: () => {} }),
+    now: () => 0,
+    refuse: (frame) => refused.push(frame.subject),
+  });
+  const t0 = 1_700_000_000_000_000;
+  const v = Float64Array.from([1, 2, 0, 5, 6]);
+  setStaleMarker(v, 2);
+  const data = encodeFeedBatch({
+    channels: ["a", "b", "c"],
+    n: Uint32Array.from([2, 2, 1]),
+    t: Float64Array.from([t0, t0 + 1000, t0, t0 + 1000, t0]),
+    v,
+  }, { id: "rw-1", src: "receiver", ts: t0 });
+  assert.ok(isStaleMarkerAt(v, 2));
+  const msg = { subject: feedBatchSubject("prom"), data, headers: undefined, reply: undefined };
+  const inputs = edge.input(msg, 7, false);
+  assert.ok(Array.isArray(inputs));
+  assert.equal(inputs.map((i) => i.record.subject), ["troupe.feed.prom.a", "troupe.feed.prom.b"]);
+  assert.equal([...inputs[0]!.decoded.frame.v], [1, 2]);
+  assert.equal([...inputs[1]!.decoded.frame.v], [5], "b's stale marker left out");
+  assert.equal([...inputs[1]!.decoded.frame.t], [t0 + 1000]);
+  assert.is(inputs[0]!.decoded.envelope.id, "rw-1/a");
+  assert.equal(inputs.map((i) => i.record.srcPos), [7, 7]);
+  assert.equal(refused, ["troupe.feed.prom.c"], "c is past the host's limit of 2 channels");
+});
+
+test.run();

@@ -1,0 +1,145 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { ACTOR_KINDS } from "../../../../actors/mod.ts";
+import { parseHostConfig } from "../../../../actors/runtime/mod.ts";
+import { ConfigError } from "../../../../protocol/mod.ts";
+
+const test = suite("host config");
+
+const ALL = Object.keys(ACTOR_KINDS);
+
+test("every kind runs by default, with its section's fields; a section does not narrow the kinds", () => {
+  assert.equal(Object.keys(parseHostConfig({}, ACTOR_KINDS).actors), ALL);
+  const c = parseHostConfig({ actors: { anomaly: { threshold: 0.4 } } }, ACTOR_KINDS);
+  assert.equal(Object.keys(c.actors), ALL);
+  assert.equal(c.actors.anomaly, { threshold: 0.4 });
+  assert.equal(c.actors.stats, {});
+});
+
+test('"enabled": false turns a kind off; true keeps it; the flag is not passed to the kind', () => {
+  const c = parseHostConfig(
+    { actors: { coherence: { enabled: false }, stats: { enabled: true, every_samples: 5 } } },
+    ACTOR_KINDS,
+  );
+  assert.equal(Object.keys(c.actors), ALL.filter((k) => k !== "coherence"));
+  assert.equal(c.actors.stats, { every_samples: 5 });
+});
+
+test("a bad enabled flag, an unknown kind or a bad field is refused naming the field", () => {
+  const cases: Array<[unknown, string, string]> = [
+    [{ coherence: { enabled: "no" } }, "actors.coherence.enabled", 'got "no"'],
+    [{ nope: {} }, "actors.nope", "known kinds: stats, anomaly"],
+    [{ stats: { every_samples: 0 } }, "actors.stats.every_samples", ">= 1"],
+    [{ stats: 5 }, "actors.stats", "object"],
+  ];
+  for (const [actors, field, text] of cases) {
+    try {
+      parseHostConfig({ actors }, ACTOR_KINDS);
+      assert.unreachable(`${field} accepted`);
+    } catch (err) {
+      assert.instance(err, ConfigError, String(err));
+      assert.is((err as ConfigError).field, field, (err as Error).message);
+      assert.match((err as Error).message, text);
+    }
+  }
+});
+
+test("the incidents section is kept as written for the incident stage; a non-object is refused naming it", () => {
+  assert.equal(parseHostConfig({}, ACTOR_KINDS).incidents, {});
+  const c = parseHostConfig({ incidents: { hold_us: 1_000_000 } }, ACTOR_KINDS);
+  assert.equal(c.incidents, { hold_us: 1_000_000 });
+  try {
+    parseHostConfig({ incidents: 5 }, ACTOR_KINDS);
+    assert.unreachable("incidents: 5 accepted");
+  } catch (err) {
+    assert.instance(err, ConfigError, String(err));
+    assert.is((err as ConfigError).field, "incidents");
+  }
+});
+
+test("every section is read with its defaults kept for the fields it leaves out", () => {
+  const c = parseHostConfig({
+    host_id: "h-1",
+    nats: "nats://127.0.0.1:4222",
+    partitions: { count: 8, owned: "0-2,5" },
+    input: "jetstream",
+    journal: { kind: "jetstream", fsync: "always" },
+    snapshots: { every_inputs: 50 },
+    http_port: 0,
+    output_msg_id: true,
+    accept_journal_loss: true,
+    limits: { channels_max: 7 },
+  }, ACTOR_KINDS);
+  const d = parseHostConfig({}, ACTOR_KINDS);
+  assert.is(c.host_id, "h-1");
+  assert.is(c.data_dir, ".troupe/h-1");
+  assert.equal(c.partitions, { count: 8, owned: [0, 1, 2, 5] });
+  assert.equal(c.journal, { ...d.journal, kind: "jetstream", fsync: "always" });
+  assert.equal(c.snapshots, { ...d.snapshots, every_inputs: 50 });
+  assert.equal(c.limits, { ...d.limits, channels_max: 7 });
+  assert.is(c.http_port, 0);
+  assert.is(c.output_msg_id, true);
+  assert.is(c.accept_journal_loss, true);
+  assert.equal(Object.keys(c), Object.keys(d));
+});
+
+test("a bad field of any section is refused naming the field and the value", () => {
+  const cases: Array<[Record<string, unknown>, string, string]> = [
+    [{ host_id: "a b" }, "host_id", '"a b"'],
+    [{ partitions: { count: 4, owned: "9" } }, "partitions.owned", "9"],
+    [{ partitions: { count: 0 } }, "partitions.count", ">= 1"],
+    [{ journal: { kind: "tape" } }, "journal.kind", "tape"],
+    [{ journal: { fsync_interval_ms: 0 } }, "journal.fsync_interval_ms", ">= 1"],
+    [{ snapshots: { every_inputs: 0.5 } }, "snapshots.every_inputs", "integer"],
+    [{ snapshots: { size: 1 } }, "snapshots.size", "size"],
+    [{ limits: { mailbox_max: 0 } }, "limits.mailbox_max", ">= 1"],
+    [{ limits: { frame_bytes_max: 1e20 } }, "limits.frame_bytes_max", "<= 67108864"],
+    [{ journal: { kind: "jetstream" } }, "journal.kind", 'no "nats" URL'],
+    [{ input: "jetstream" }, "input", 'no "nats" URL'],
+    [{ http_port: 70000 }, "http_port", "<= 65535"],
+  ];
+  for (const [raw, field, text] of cases) {
+    try {
+      parseHostConfig(raw, ACTOR_KINDS);
+      assert.unreachable(`${field} accepted`);
+    } catch (err) {
+      assert.instance(err, ConfigError, String(err));
+      assert.is((err as ConfigError).field, field, (err as Error).message);
+      assert.match((err as Error).message, text);
+    }
+  }
+});
+
+test("nats is a URL, or { url, replicas }: replicas 1 to 5 for every stream and bucket, 1 by default", () => {
+  const url = "nats://127.0.0.1:4222";
+  assert.equal(pick(parseHostConfig({ nats: url }, ACTOR_KINDS)), { nats: url, replicas: 1 });
+  const c = parseHostConfig({ nats: { url, replicas: 3 } }, ACTOR_KINDS);
+  assert.equal(pick(c), { nats: url, replicas: 3 });
+  assert.equal(pick(parseHostConfig({ nats: { url } }, ACTOR_KINDS)), { nats: url, replicas: 1 });
+  assert.equal(pick(parseHostConfig({}, ACTOR_KINDS)), { nats: undefined, replicas: 1 });
+  const cases: Array<[unknown, string, string]> = [
+    [{ url, replicas: 7 }, "nats.replicas", 'Field "nats.replicas" must be <= 5, got 7'],
+    [{ url, replicas: 0 }, "nats.replicas", "got 0"],
+    [{ url, replicas: 2.5 }, "nats.replicas", "integer, got 2.5"],
+    [{ replicas: 3 }, "nats.url", "missing"],
+    [{ url: "http://x/y", replicas: 3 }, "nats.url", 'got "http://x/y"'],
+    [{ url, replica: 3 }, "nats.replica", "replica"],
+    [5, "nats", "got 5"],
+  ];
+  for (const [nats, field, text] of cases) {
+    try {
+      parseHostConfig({ nats }, ACTOR_KINDS);
+      assert.unreachable(`${JSON.stringify(nats)} accepted`);
+    } catch (err) {
+      assert.instance(err, ConfigError, String(err));
+      assert.is((err as ConfigError).field, field, (err as Error).message);
+      assert.match((err as Error).message, text);
+    }
+  }
+});
+
+function pick(c: { nats: string | undefined; replicas: number }) {
+  return { nats: c.nats, replicas: c.replicas };
+}
+
+test.run();

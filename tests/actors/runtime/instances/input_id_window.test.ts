@@ -1,0 +1,113 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { statsActor, type StatsState, statsSummary } from "../../../../actors/stats/mod.ts";
+import { ActorInstance } from "../../../../actors/runtime/instances/actor_instance.ts";
+import { idsOf, InputIdWindow } from "../../../../actors/runtime/instances/input_id_window.ts";
+import {
+  encodeFrame,
+  feedSubject,
+  type InputRecord,
+  InvariantError,
+} from "../../../../protocol/mod.ts";
+import { Prng } from "../../../../sim/prng/mod.ts";
+
+const test = suite("input_id_window");
+
+test("InputIdWindow keeps the newest ids up to its bound, oldest first, and forgets the oldest", () => {
+  const w = new InputIdWindow([], 3);
+  for (const id of ["a", "b", "a", "c", "d"]) w.add(id);
+  assert.equal(w.toArray(), ["b", "c", "d"]);
+  assert.not.ok(w.has("a"));
+  assert.ok(w.has("b") && w.has("d"));
+  const restored = new InputIdWindow(["x", ...w.toArray()], 3);
+  assert.equal(restored.toArray(), ["b", "c", "d"]);
+  restored.add("e");
+  assert.equal(restored.toArray(), ["c", "d", "e"]);
+  assert.throws(() => new InputIdWindow([], 0), /at least one id, got 0/);
+  assert.equal(idsOf(undefined), []);
+  assert.equal(idsOf(["a", 3, "b"]), ["a", "b"]);
+});
+
+function frameRecord(id: string, seq0: number, value: number): InputRecord {
+  const t = new Float64Array(4).map((_, i) => 1_700_000_000_000_000 + (seq0 + i) * 1000);
+  const v = new Float64Array(4).fill(value);
+  return {
+    kind: "frame",
+    srcPos: 0,
+    subject: feedSubject("t", "k"),
+    payload: encodeFrame({ channel: "k", seq0, t, v }, { id, src: "t" }),
+  };
+}
+
+test("InputIdWindow answers as a list of the last ids would, over seeded ids that repeat and collide", () => {
+  const seed = 3306;
+  const rng = new Prng(seed);
+  for (const max of [1, 2, 3, 7, 256]) {
+    const w = new InputIdWindow([], max);
+    const recent: string[] = [];
+    // Few distinct ids (repeats), of lengths that put many in the same slots (probe chains that
+    // wrap around the table, removals from their middle); some longer as the run goes on (the
+    // window's room for characters grows), some with characters past a byte or too long to be
+    // kept as characters (kept as strings), some that differ only in a character past 127.
+    const odd = ["é-1", "ë-1", "→-1", "x".repeat(64), "y".repeat(65), "z".repeat(65) + "→", ""];
+    const pool = Array.from({ length: max * 3 + 2 }, (_, i) => `id-${i}-${"x".repeat(rng.int(4))}`)
+      .concat(odd);
+    for (let step = 0; step < 4_000; step++) {
+      const id = rng.chance(0.05)
+        ? `long-${step % 7}-${"w".repeat(Math.min(step >> 6, 60))}`
+        : pool[rng.int(pool.length)]!;
+      const expected = recent.includes(id);
+      assert.is(w.has(id), expected, `seed ${seed}, max ${max}, step ${step}: has("${id}")`);
+      if (rng.chance(0.1)) w.has(pool[rng.int(pool.length)]!); // a lookup between has and add
+      w.add(id);
+      if (!expected) {
+        recent.push(id);
+        if (recent.length > max) recent.shift();
+      }
+      if (step % 97 === 0) {
+        assert.equal(w.toArray(), recent, `seed ${seed}, max ${max}, step ${step}`);
+      }
+    }
+    assert.equal(new InputIdWindow(w.toArray(), max).toArray(), recent);
+  }
+});
+
+test("an instance applies an input id once, whatever the frame, and its snapshot keeps the window", () => {
+  const inst = ActorInstance.create(statsActor, "k", { every_samples: 4 });
+  inst.skip(1, 0);
+  const first = inst.apply(frameRecord("f1", 0, 1), 2);
+  const again = inst.apply(frameRecord("f1", 4, 50), 3);
+  assert.is(first.length, 1);
+  assert.equal(again, []);
+  assert.is(inst.pos, 3, "the duplicate is consumed");
+  assert.is(inst.duplicates, 1);
+  assert.is(statsSummary(inst.kernelState as StatsState).count, 4);
+  const snap = inst.snapshot();
+  assert.ok(snap.ids!.includes("f1"));
+  const back = ActorInstance.restore(statsActor, "k", snap);
+  assert.equal(back.apply(frameRecord("f1", 8, 9), 4), []);
+  const next = back.apply(frameRecord("f2", 8, 3), 5);
+  assert.is(next.length, 1);
+  assert.is(next[0]!.id, "f2:stats:k:0");
+  assert.is(statsSummary(back.kernelState as StatsState).count, 8);
+});
+
+test("an instance refuses a journal position that does not rise, before applying anything", () => {
+  const inst = ActorInstance.create(statsActor, "k", { every_samples: 4 });
+  inst.skip(1, 0);
+  inst.apply(frameRecord("f1", 0, 1), 2);
+  const count = statsSummary(inst.kernelState as StatsState).count;
+  for (const pos of [2, 1]) {
+    assert.throws(
+      () => inst.apply(frameRecord(`g${pos}`, 4, 2), pos),
+      (e: Error) =>
+        e instanceof InvariantError &&
+        e.message === `Actor stats/k was handed journal position ${pos} after 2`,
+    );
+  }
+  assert.throws(() => inst.skip(2, 0), (e: Error) => e instanceof InvariantError);
+  assert.is(statsSummary(inst.kernelState as StatsState).count, count, "nothing applied");
+  assert.is(inst.pos, 2);
+});
+
+test.run();

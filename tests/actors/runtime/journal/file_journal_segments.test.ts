@@ -1,0 +1,191 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { FileJournal, type TruncateInfo } from "../../../../actors/runtime/journal/file_journal.ts";
+import { type JournalDamage } from "../../../../actors/runtime/journal/journal.ts";
+import { Prng } from "../../../../sim/prng/mod.ts";
+import { tempDir } from "../../../_support/nats.ts";
+import { collect, payload, segmentFiles, text } from "./_file_journal_support.ts";
+
+const test = suite("file_journal_segments");
+
+test("segments roll at segmentBytesMax, sealed ones get an index, and open() reads indexes instead of scanning", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 4096 });
+    for (let n = 0; n < 200; n++) j.append(`s${n % 3}`, payload(n, 100));
+    const segments = j.segments();
+    assert.ok(segments.length >= 6, `${segments.length} segments`);
+    assert.ok(segments.slice(0, -1).every((s) => s.sealed && s.bytes <= 4096));
+    await j.close();
+    const files = readdirSync(dir.path);
+    for (const s of segments.slice(0, -1)) {
+      assert.ok(files.includes(s.path.slice(-12, -4) + ".idx"));
+    }
+    assert.ok(!files.includes(segments.at(-1)!.path.slice(-12, -4) + ".idx"));
+    // Damage a sealed segment's middle without changing its size: open trusts the index and
+    // does not read it; a read of that segment reports the damage (once) and reads on after it.
+    const first = segments[0]!.path;
+    const bytes = readFileSync(first);
+    bytes[200]! ^= 0xff;
+    writeFileSync(first, bytes);
+    const damage: JournalDamage[] = [];
+    const k = await FileJournal.open(dir.path, {
+      fsync: "never",
+      onDamage: (d) => damage.push(d),
+    });
+    assert.is(k.lastPosition("s0"), 67);
+    assert.is(k.stats().records, 200);
+    assert.is(damage.length, 0);
+    const recordBytes = 18 + 2 + payload(0, 100).length;
+    for (let round = 0; round < 2; round++) {
+      const all = await collect(k.readAll());
+      assert.is(all.length, 199, "every record but the damaged one");
+      assert.ok(!all.some((r) => text(r.data) === `record-1${"x".repeat(100)}`));
+    }
+    assert.is(damage.length, 1, "reported once however often it is read");
+    assert.is(damage[0]!.segment, first);
+    assert.is(damage[0]!.offset, 8 + recordBytes);
+    assert.is(damage[0]!.bytes, recordBytes);
+    assert.match(damage[0]!.reason, /CRC mismatch/);
+    assert.is(k.stats().damagedBytes, recordBytes);
+    // Segments whose records are all covered are skipped, so the damage is never read.
+    const after = new Map([["s0", 60], ["s1", 60], ["s2", 60]]);
+    const tail = await collect(k.readAll(after));
+    assert.equal(
+      tail.map((r) => text(r.data)),
+      [...Array(20).keys()].map((i) => `record-${180 + i}` + "x".repeat(100)),
+    );
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("open() rebuilds a missing index by scanning its segment", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    for (let n = 0; n < 50; n++) j.append(`s${n % 2}`, payload(n, 60));
+    await j.close();
+    const index = join(dir.path, "00000001.idx");
+    const before = readFileSync(index);
+    writeFileSync(index, before.subarray(0, 5)); // damaged: rebuilt
+    const k = await FileJournal.open(dir.path, { fsync: "never" });
+    assert.equal(readFileSync(index), before);
+    const all = await collect(k.readAll());
+    assert.is(all.length, 50);
+    assert.is(k.lastPosition("s1"), 25);
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("a sealed segment that lost its end is damage, not a torn tail: later segments are kept", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    for (let n = 0; n < 60; n++) j.append("s", payload(n, 60));
+    await j.close();
+    const files = segmentFiles(dir.path);
+    assert.ok(files.length >= 3);
+    // As after a power loss with fsync "never": the second segment lost its end and its index.
+    const second = join(dir.path, files[1]!);
+    const size = statSync(second).size;
+    truncateSync(second, size - 10);
+    writeFileSync(join(dir.path, files[1]!.replace(".seg", ".idx")), "");
+    const reports: TruncateInfo[] = [];
+    const damage: JournalDamage[] = [];
+    const k = await FileJournal.open(dir.path, {
+      fsync: "never",
+      onTruncate: (r) => reports.push(r),
+      onDamage: (d) => damage.push(d),
+    });
+    assert.is(reports.length, 0);
+    assert.is(damage.length, 1);
+    assert.is(damage[0]!.segment, second);
+    assert.is(damage[0]!.offset + damage[0]!.bytes, size - 10);
+    assert.equal(segmentFiles(dir.path), files);
+    assert.is(statSync(second).size, size - 10);
+    const all = await collect(k.readAll());
+    // Only the second segment's last record is gone: a gap of one position.
+    assert.is(all.length, 59);
+    assert.is(all[all.length - 1]!.pos, 60);
+    const gap = all.findIndex((r, i) => r.pos !== i + 1);
+    assert.ok(gap > 0);
+    assert.is(all[gap]!.pos, gap + 2);
+    assert.is(k.lastPosition("s"), 60);
+    assert.is(k.append("s", payload(0)), 61);
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("compact() deletes only sealed segments whose records are all covered, and positions continue after reopen", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, { fsync: "never", segmentBytesMax: 2048 });
+    for (let n = 0; n < 60; n++) j.append("busy", payload(n, 60));
+    for (let n = 0; n < 3; n++) j.append("quiet", payload(n, 60));
+    for (let n = 60; n < 80; n++) j.append("busy", payload(n, 60));
+    const before = j.segments();
+    assert.ok(before.length >= 4, `${before.length} segments`);
+    await j.compact(new Map([["busy", 40]]));
+    const after = j.segments();
+    assert.ok(after.length < before.length && after.length >= 2);
+    const kept = await collect(j.read("busy"));
+    assert.ok(kept[0]!.pos <= 41, `the first kept record is ${kept[0]!.pos}`);
+    assert.equal(kept.map((r) => r.pos), kept.map((_, i) => kept[0]!.pos + i));
+    assert.is(kept.at(-1)!.pos, 80);
+    // Compacting everything that is sealed leaves "quiet" with no records but its position.
+    await j.compact(new Map([["busy", 80], ["quiet", 3]]));
+    assert.is(j.segments().length, 1);
+    assert.is(j.stats().records, j.segments()[0]!.records);
+    await j.close();
+    const k = await FileJournal.open(dir.path, { fsync: "never" });
+    assert.is(k.lastPosition("quiet"), 3);
+    assert.is(k.lastPosition("busy"), 80);
+    assert.is(k.append("quiet", payload(0)), 4);
+    assert.ok(existsSync(join(dir.path, "positions")));
+    await k.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test("records larger than the write buffer and the read chunk round-trip", async () => {
+  const dir = tempDir();
+  try {
+    const j = await FileJournal.open(dir.path, {
+      fsync: "never",
+      writeBufferBytes: 1024,
+      readChunkBytes: 512,
+    });
+    const prng = new Prng(3);
+    const sizes = [0, 1, 3000, 10, 100_000, 511, 512, 513];
+    const sent = sizes.map((size) => {
+      const b = new Uint8Array(size);
+      for (let i = 0; i < size; i++) b[i] = prng.int(256);
+      return b;
+    });
+    for (const b of sent) j.append("big", b);
+    const got = await collect(j.read("big"));
+    assert.is(got.length, sizes.length);
+    for (let i = 0; i < sizes.length; i++) assert.equal(got[i]!.data, sent[i]!);
+    await j.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test.run();
