@@ -3,7 +3,8 @@
  * columns over the same times, written sized exactly, each column copied once; and the body's map
  * as a reader takes it.
  */
-import { PROTOCOL_VERSION } from "./envelope.ts";
+import { type Envelope, PROTOCOL_VERSION, requireInteger, requireString } from "./envelope.ts";
+import { checkName } from "./subjects.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import {
   binWidths,
@@ -203,8 +204,28 @@ function writeEnvelope(w: MsgpackWriter, type: string, meta: FrameMeta, ts: numb
   w.str(K_BODY);
 }
 
+/**
+ * The body of a frame message of type `type` as a map, with its channel and first sequence
+ * number; a ProtocolError says what the message holds instead.
+ */
+export function frameBodyOf(
+  envelope: Envelope,
+  type: string,
+): { body: Record<string, unknown>; channel: string; seq0: number } {
+  if (envelope.type !== type) {
+    throw new ProtocolError(
+      "field",
+      `Message field "type" must be "${type}", got ${describeValue(envelope.type)}`,
+      { field: "type", value: envelope.type },
+    );
+  }
+  const body = bodyMap(envelope.body);
+  const channel = checkName(requireString(body, "channel", "body"), "channel");
+  return { body, channel, seq0: requireInteger(body, "seq0", "body") };
+}
+
 /** The body of a frame message as a map, or a ProtocolError saying what it is instead. */
-export function bodyMap(body: unknown): Record<string, unknown> {
+function bodyMap(body: unknown): Record<string, unknown> {
   if (
     body === null || typeof body !== "object" || Array.isArray(body) || body instanceof Uint8Array
   ) {

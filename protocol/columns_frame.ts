@@ -2,18 +2,11 @@
  * Columns frames: the per-sample outputs of an actor for one channel, several named float64
  * columns over the same times (`{ channel, seq0, t, columns }`), at most 15 columns a frame.
  */
-import {
-  decodeEnvelope,
-  type Envelope,
-  requireBin,
-  requireInteger,
-  requireString,
-} from "./envelope.ts";
+import { decodeEnvelope, type Envelope, requireBin } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
 import { utf8Bytes } from "./_frame_codec.ts";
-import { checkName } from "./subjects.ts";
 import { float64Column } from "./float64_column.ts";
-import { bodyMap, type FrameMeta, writeColumnsMessage } from "./_frame_message.ts";
+import { frameBodyOf, type FrameMeta, writeColumnsMessage } from "./_frame_message.ts";
 import type { FrameLimits } from "./sample_frame.ts";
 
 /** The envelope type of a multi-column output frame. */
@@ -81,16 +74,7 @@ export function decodeColumns(
  * the page does), checked as decodeColumns checks it: every column as long as `t`.
  */
 export function columnsFrameOf(envelope: Envelope): ColumnsFrame {
-  if (envelope.type !== COLUMNS_TYPE) {
-    throw new ProtocolError(
-      "field",
-      `Message field "type" must be "${COLUMNS_TYPE}", got ${describeValue(envelope.type)}`,
-      { field: "type", value: envelope.type },
-    );
-  }
-  const body = bodyMap(envelope.body);
-  const channel = checkName(requireString(body, "channel", "body"), "channel");
-  const seq0 = requireInteger(body, "seq0", "body");
+  const { body, channel, seq0 } = frameBodyOf(envelope, COLUMNS_TYPE);
   const t = float64Column(requireBin(body, "t", "body"), "body.t");
   const rawColumns = body.columns;
   if (rawColumns === null || typeof rawColumns !== "object" || Array.isArray(rawColumns)) {

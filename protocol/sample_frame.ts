@@ -8,16 +8,8 @@
  * A decoded frame's arrays may alias the message bytes. Consumers that keep a frame beyond the
  * call that delivered it must copy it (`copyFrame`).
  */
-import {
-  decodeEnvelope,
-  type DecodeLimits,
-  type Envelope,
-  requireBin,
-  requireInteger,
-  requireString,
-} from "./envelope.ts";
+import { decodeEnvelope, type DecodeLimits, type Envelope, requireBin } from "./envelope.ts";
 import { describeValue, ProtocolError } from "./protocol_error.ts";
-import { checkName } from "./subjects.ts";
 import {
   checkFrameSeq,
   FRAME_TIME_US_MAX,
@@ -26,7 +18,7 @@ import {
   inFrameTimeRange,
 } from "./frame_bounds.ts";
 import { float64Column, LITTLE_ENDIAN } from "./float64_column.ts";
-import { bodyMap, type FrameMeta, VALUES_KEY, writeColumnsMessage } from "./_frame_message.ts";
+import { frameBodyOf, type FrameMeta, VALUES_KEY, writeColumnsMessage } from "./_frame_message.ts";
 
 export { FRAME_TIME_US_MAX, FRAME_TIME_US_MIN } from "./frame_bounds.ts";
 export type { FrameMeta } from "./_frame_message.ts";
@@ -128,16 +120,7 @@ function frameOf(
   limits: FrameLimits,
   room: ((n: number) => FrameRoom | undefined) | undefined,
 ): SampleFrame {
-  if (envelope.type !== FRAME_TYPE) {
-    throw new ProtocolError(
-      "field",
-      `Message field "type" must be "${FRAME_TYPE}", got ${describeValue(envelope.type)}`,
-      { field: "type", value: envelope.type },
-    );
-  }
-  const body = bodyMap(envelope.body);
-  const channel = checkName(requireString(body, "channel", "body"), "channel");
-  const seq0 = requireInteger(body, "seq0", "body");
+  const { body, channel, seq0 } = frameBodyOf(envelope, FRAME_TYPE);
   if (seq0 < 0) {
     throw new ProtocolError("value", `Message field "body.seq0" must be >= 0, got ${seq0}`, {
       field: "body.seq0",
