@@ -135,8 +135,8 @@ export function seriesSamples(series: IncomingSeries, table: SeriesTable): Sampl
     let s = table.get(hash, series.keyBytes, kf, kt);
     if (s === undefined) {
       s = table.add(hash, series.keyBytes.subarray(kf, kt), series.labels(i));
-      if ("channel" in s && series.counter?.(i)) s.counter = true;
-    }
+      if ("channel" in s && series.counter?.(i)) s.counter = s.counterAlways = true;
+    } else if ("channel" in s) table.retype(s);
     if ("skipped" in s) {
       if (s.skipped === "unmatched") out.unmatched += n;
       else {

@@ -89,6 +89,36 @@ test("a good request is journaled and answered 204; gauges pass, counters become
   }
 });
 
+test("a series admitted as a gauge becomes a rate from its next sample once metadata types it a counter", async () => {
+  const r = await receiver();
+  try {
+    const sent = (value: number, t: number) => ({
+      labels: L({ __name__: "jobs_done", job: "api" }),
+      samples: [{ value, timestamp: t }],
+    });
+    const typed = (
+      type: "counter" | "gauge",
+    ) => [{ type, family: "jobs_done", help: "", unit: "" }];
+    assert.is((await r.write({ timeseries: [sent(100, T0)] })).status, 204);
+    assert.is((await r.write({ timeseries: [sent(130, T0 + 10_000)] })).status, 204);
+    // Metadata comes apart from the samples (Prometheus sends it on its own interval).
+    assert.is((await r.write({ timeseries: [], metadata: typed("counter") })).status, 204);
+    assert.is((await r.write({ timeseries: [sent(190, T0 + 20_000)] })).status, 204);
+    assert.is((await r.write({ timeseries: [sent(10, T0 + 30_000)] })).status, 204); // a reset
+    assert.is((await r.write({ timeseries: [], metadata: typed("gauge") })).status, 204);
+    assert.is((await r.write({ timeseries: [sent(42, T0 + 40_000)] })).status, 204);
+    assert.equal(r.samples.get("api-jobs_done"), [
+      [T0, 100, false],
+      [T0 + 10_000, 130, false],
+      [T0 + 20_000, 6, false],
+      [T0 + 30_000, 1, false],
+      [T0 + 40_000, 42, false],
+    ]);
+  } finally {
+    await r.close();
+  }
+});
+
 test("duplicates and out-of-order samples are dropped and counted; the stale marker passes bit for bit", async () => {
   const r = await receiver();
   try {
