@@ -40,6 +40,36 @@ export async function startReceiver(
   return { server, line, block: pasteBlock(url, settings), close: () => server.stop() };
 }
 
+/**
+ * Starts the receiver of `troupe run`'s `remote_write` block on a NATS connection of its own (the
+ * threaded host's main thread has no bus: its hosts run on the worker threads), durable as on a
+ * one-thread host; closing it closes the connection too.
+ */
+export async function startReceiverOnNats(
+  raw: Record<string, unknown>,
+  nats: string,
+  name: string,
+  defaults: Partial<IngestSettings> = {},
+): Promise<StartedReceiver> {
+  const bus = await NatsBus.connect(nats, { name });
+  try {
+    const receiver = await startReceiver(raw, bus, defaults);
+    return {
+      ...receiver,
+      async close() {
+        try {
+          await receiver.close();
+        } finally {
+          await bus.close().catch(() => {});
+        }
+      },
+    };
+  } catch (err) {
+    await bus.close().catch(() => {});
+    throw err;
+  }
+}
+
 /** The metrics receiver's port under `troupe up --feed remote-write`, when it is free. */
 const UP_RECEIVER_PORT = 9201;
 
