@@ -33,11 +33,20 @@ export const SILENCES_TYPE = "silences";
 export const ACK_TYPE = "ack";
 /** Silences one session holds, at most. */
 export const SILENCES_PER_SESSION_MAX = 256;
+/** The envelope type of channels gone stale. */
+export const STALE_TYPE = "stale";
+/** Channels one stale message names, at most. */
+export const STALE_CHANNELS_MAX = 1024;
 
-/** A control message of the incident stage. */
+/**
+ * A control message of the incident stage. `stale`: the channels a metrics receiver (named in
+ * `session`) read Prometheus's stale marker for, at the envelope's `ts` (the marker's time): each
+ * channel's open incidents end, as silences take effect, when the watermark passes that time.
+ */
 export type IncidentControl =
   | { type: "silences"; session: string; silences: Silence[] }
-  | { type: "ack"; session: string; incident: string };
+  | { type: "ack"; session: string; incident: string }
+  | { type: "stale"; session: string; channels: string[] };
 
 /** The stage's answer: applied (`ok`) with what, or refused (`error`) with why. */
 export interface IncidentControlAnswer {
@@ -71,6 +80,13 @@ export function encodeIncidentControl(
   meta: Omit<EnvelopeInit, "body" | "type">,
   control: IncidentControl,
 ): Uint8Array {
+  if (control.type === "stale") {
+    if (control.channels.length > STALE_CHANNELS_MAX) {
+      throw bad("body.channels", control.channels.length, `must be at most ${STALE_CHANNELS_MAX}`);
+    }
+    const body = { session: control.session, channels: control.channels };
+    return encodeEnvelope({ ...meta, type: control.type, body });
+  }
   const body = control.type === "ack" ? { session: control.session, incident: control.incident } : {
     session: control.session,
     silences: control.silences.map((s) => ({
@@ -97,8 +113,20 @@ export function decodeIncidentControl(
       control: { type: "ack", session, incident: id(body.incident, "body.incident") },
     };
   }
+  if (envelope.type === STALE_TYPE) {
+    const raw = body.channels;
+    if (!Array.isArray(raw) || raw.length === 0 || raw.length > STALE_CHANNELS_MAX) {
+      throw bad("body.channels", raw, `must be an array of 1 to ${STALE_CHANNELS_MAX} channels`);
+    }
+    const channels = raw.map((c, i) => name(c, `body.channels[${i}]`));
+    return { envelope, control: { type: "stale", session, channels } };
+  }
   if (envelope.type !== SILENCES_TYPE) {
-    throw bad("type", envelope.type, `must be "${SILENCES_TYPE}" or "${ACK_TYPE}"`);
+    throw bad(
+      "type",
+      envelope.type,
+      `must be "${SILENCES_TYPE}", "${ACK_TYPE}" or "${STALE_TYPE}"`,
+    );
   }
   const raw = body.silences;
   if (!Array.isArray(raw) || raw.length > SILENCES_PER_SESSION_MAX) {

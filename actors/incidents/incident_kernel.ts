@@ -50,7 +50,16 @@ export interface IncidentFinding {
    * meanwhile, whatever `hold_us`.
    */
   ongoing?: boolean;
+  /**
+   * Whether it is no finding but the channel's stale marker (its series ended at its source):
+   * ordered among the findings by its time, it ends the channel's open incidents (a grouped one
+   * once all its members are stale) and opens nothing.
+   */
+  stale?: boolean;
 }
+
+/** The kind the kernel orders a stale marker under among findings. */
+export const STALE_KIND = "stale";
 
 /** One incident update to publish: the incident as it now is, its update number and time. */
 export interface IncidentUpdate {
@@ -224,6 +233,7 @@ function update(o: OpenIncident, ts_us: number): IncidentUpdate {
 
 /** A released finding joins its incident or opens one, links across kinds, and is published. */
 function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[]): void {
+  if (f.stale) return endStale(s, f, out);
   const o = joinable(s, f);
   if (o === undefined) {
     if (f.opens === false) return;
@@ -249,6 +259,18 @@ function take(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[])
   link(s, o, f, out);
   o.incident.silenced = s.silenced({ ...o.incident, silenced: false });
   out.push(update(o, f.ts_us));
+}
+
+/** The stale marker `f` ends its channel's open incidents (a grouped one's when all are gone). */
+function endStale(s: IncidentKernelState, f: IncidentFinding, out: IncidentUpdate[]): void {
+  for (const o of [...s.open.values()]) {
+    const members = o.incident.members.map((m) => m.channel);
+    if (!members.includes(f.channel)) continue;
+    if (send(o, { type: "stale", ts: f.ts_us, channel: f.channel, members })) {
+      out.push(update(o, f.ts_us));
+    }
+    if (isResolved(o)) s.open.delete(o.incident.id);
+  }
 }
 
 /**
