@@ -45,7 +45,7 @@ export const STALE_CHANNELS_MAX = 1024;
  */
 export type IncidentControl =
   | { type: "silences"; session: string; silences: Silence[] }
-  | { type: "ack"; session: string; incident: string }
+  | { type: "ack"; session: string; incident: string; by?: string }
   | { type: "stale"; session: string; channels: string[] };
 
 /** The stage's answer: applied (`ok`) with what, or refused (`error`) with why. */
@@ -87,15 +87,21 @@ export function encodeIncidentControl(
     const body = { session: control.session, channels: control.channels };
     return encodeEnvelope({ ...meta, type: control.type, body });
   }
-  const body = control.type === "ack" ? { session: control.session, incident: control.incident } : {
-    session: control.session,
-    silences: control.silences.map((s) => ({
-      id: s.id,
-      matchers: formatSilenceMatchers(s.matchers),
-      starts_us: s.starts_us,
-      ends_us: s.ends_us,
-    })),
-  };
+  const body = control.type === "ack"
+    ? {
+      session: control.session,
+      incident: control.incident,
+      ...(control.by === undefined ? {} : { by: ackBy(control.by, "by") }),
+    }
+    : {
+      session: control.session,
+      silences: control.silences.map((s) => ({
+        id: s.id,
+        matchers: formatSilenceMatchers(s.matchers),
+        starts_us: s.starts_us,
+        ends_us: s.ends_us,
+      })),
+    };
   return encodeEnvelope({ ...meta, type: control.type, body });
 }
 
@@ -108,9 +114,11 @@ export function decodeIncidentControl(
   const body = requireMap(envelope.body, `Incident control "${envelope.type}": the body`);
   const session = name(body.session, "body.session");
   if (envelope.type === ACK_TYPE) {
+    const incident = id(body.incident, "body.incident");
+    const by = body.by === undefined ? undefined : ackBy(body.by, "body.by");
     return {
       envelope,
-      control: { type: "ack", session, incident: id(body.incident, "body.incident") },
+      control: { type: "ack", session, incident, ...(by === undefined ? {} : { by }) },
     };
   }
   if (envelope.type === STALE_TYPE) {
@@ -189,6 +197,15 @@ function bad(field: string, value: unknown, rule: string): ProtocolError {
 function name(raw: unknown, field: string): string {
   if (isValidName(raw)) return raw;
   throw bad(field, raw, "must be a name of 1 to 64 of A-Z a-z 0-9 _ -");
+}
+
+/** Characters of an acknowledger's name, at most. */
+export const ACK_BY_CHARS_MAX = 128;
+
+/** Who acknowledged: the name the dashboard's user goes by (self-chosen, not a checked identity). */
+function ackBy(raw: unknown, field: string): string {
+  if (typeof raw === "string" && raw.length > 0 && raw.length <= ACK_BY_CHARS_MAX) return raw;
+  throw bad(field, raw, `must be a string of 1 to ${ACK_BY_CHARS_MAX} characters`);
 }
 
 function id(raw: unknown, field: string): string {
