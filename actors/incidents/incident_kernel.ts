@@ -52,8 +52,8 @@ export interface IncidentFinding {
   ongoing?: boolean;
   /**
    * Whether it is no finding but the channel's stale marker (its series ended at its source):
-   * ordered among the findings by its time, it ends the channel's open incidents (a grouped one
-   * once all its members are stale) and opens nothing.
+   * ordered among the findings by its time (holdStale), it ends the channel's open incidents (a
+   * grouped one once all its members are stale) and opens nothing.
    */
   stale?: boolean;
 }
@@ -117,6 +117,17 @@ export function stepIncidents(s: IncidentKernelState, f: IncidentFinding): Incid
   s.held.push(f);
   s.latest_us = Math.max(s.latest_us, f.ts_us);
   return release(s, s.latest_us - s.config.reorder_us);
+}
+
+/**
+ * Takes a stale marker (`f.stale`): held among the findings until the watermark passes its time,
+ * but, unlike a finding, it does not move event time (as a silence table's time does not), so
+ * where it falls among the findings does not depend on when it arrived. One already behind the
+ * watermark is taken at once.
+ */
+export function holdStale(s: IncidentKernelState, f: IncidentFinding): IncidentUpdate[] {
+  s.held.push(f);
+  return f.ts_us <= s.watermark_us ? release(s, s.watermark_us) : [];
 }
 
 /** Takes every finding held and advances event time to `ts_us` (the end of a feed). */

@@ -43,6 +43,7 @@ import type { IncidentConfig } from "./config.ts";
 import {
   advanceIncidents,
   flushIncidents,
+  holdStale,
   type IncidentFinding,
   type IncidentKernelState,
   type IncidentUpdate,
@@ -295,18 +296,14 @@ export class IncidentStage {
     };
   }
 
-  /** Channels' stale markers, taken in event-time order among the findings. */
+  /**
+   * Channels' stale markers, taken in event-time order among the findings once the watermark
+   * (which the findings move) passes their time.
+   */
   #takeStale(id: string, ts_us: number, channels: readonly string[]): void {
     for (const channel of channels) {
-      this.takeFinding({
-        id: `${id}/${channel}`,
-        kind: STALE_KIND,
-        channel,
-        ts_us,
-        severity: 1,
-        opens: false,
-        stale: true,
-      });
+      const f = { id: `${id}/${channel}`, kind: STALE_KIND, channel, ts_us, severity: 1 };
+      this.#emit(holdStale(this.#state, { ...f, opens: false, stale: true }));
     }
   }
 

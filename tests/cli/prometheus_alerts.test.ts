@@ -4,15 +4,16 @@
  * alert sender posts to Debian's Alertmanager. An incident on a node-exporter channel (its finding
  * published as an actor would, so the test does not wait on a detector) reaches Alertmanager with
  * the series' `job`, `instance` and metric name as labels, troupe's own labels untouched; the
- * node exporter stopped, Prometheus sends the stale marker and the incident ends: Alertmanager's
- * webhook gets the alert resolved.
+ * node exporter stopped, Prometheus sends the stale marker, the receiver tells the incident stage,
+ * and the incident ends once the stage's event time (its findings') passes the marker's:
+ * Alertmanager's webhook gets the alert resolved.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, NatsBus } from "../../actors/runtime/mod.ts";
-import { outSubject } from "../../protocol/mod.ts";
+import { decodeIncidentControl, incidentControlSubject, outSubject } from "../../protocol/mod.ts";
 import { type RunningTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, startTestNats, tempDir } from "../_support/nats.ts";
 import { anomalyFinding } from "../_support/findings.ts";
@@ -83,6 +84,11 @@ const real = haveNatsServer(name) && haveAlertmanager(name) &&
       };
       await until(async () => await channels() === 1, 30_000, "node_load1 as a channel");
 
+      let staleAt: number | undefined;
+      bus.subscribe(incidentControlSubject(), (m) => {
+        const { envelope, control } = decodeIncidentControl(m.data);
+        if (control.type === "stale" && control.channels.includes(load)) staleAt = envelope.ts;
+      });
       const t0 = Date.now() * 1000;
       bus.publish(outSubject("anomaly", load), anomalyFinding(load, t0));
       // A later finding elsewhere moves the stage's event time past the first one's `for`.
@@ -101,9 +107,18 @@ const real = haveNatsServer(name) && haveAlertmanager(name) &&
       assert.is(alert.labels.kind, "anomaly");
       assert.is(alert.labels.severity, "critical");
 
-      // The target goes away: Prometheus's next scrape fails and it sends the stale marker.
+      // The target goes away: Prometheus's next scrape fails and it sends the stale marker, which
+      // the receiver journals and tells the stage of, at the marker's time.
       await exporter.stop();
       exporter = undefined;
+      await until(
+        () => staleAt !== undefined,
+        30_000,
+        "the receiver's stale message for the channel",
+      );
+      // The stage's event time is its findings': one past the marker's time takes it in.
+      bus.publish(outSubject("anomaly", "other"), anomalyFinding("other", staleAt! + 1_000_000));
+      await bus.flush();
       await until(
         () =>
           hook.bodies.some((b) =>
