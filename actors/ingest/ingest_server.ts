@@ -40,6 +40,8 @@ import { sourceLabels } from "./source_labels.ts";
 
 /** New channels whose labels wait to be written, at most (past it the oldest are dropped). */
 const LABELS_PENDING_MAX = 10_000;
+/** Label writes in flight at once (a first request may bring thousands of new channels). */
+const LABELS_IN_FLIGHT_MAX = 256;
 
 /** Options of an IngestServer. */
 export interface IngestServerOptions {
@@ -72,6 +74,7 @@ export class IngestServer {
   readonly #labels: ChannelLabelsBook | undefined;
   /** New channels' labels not yet written (a failed write is tried again with a later request). */
   readonly #labelsOwed = new Map<string, Label[]>();
+  #labelsRetrying = false;
   #server: Server | undefined;
 
   constructor(settings: IngestSettings, options: IngestServerOptions) {
@@ -333,14 +336,31 @@ export class IngestServer {
       }
     }
     if (this.#labelsOwed.size === 0) return;
-    await Promise.all([...this.#labelsOwed].map(async ([channel, labels]) => {
-      try {
-        await book.put(channel, labels);
-        if (this.#labelsOwed.get(channel) === labels) this.#labelsOwed.delete(channel);
-      } catch {
-        this.metrics.labelFailures.inc();
-      }
-    }));
+    // A request with new channels waits for their labels; one with none only retries, unawaited,
+    // what an earlier write failed to store, one retry at a time.
+    if (fresh.length === 0) {
+      if (this.#labelsRetrying) return;
+      this.#labelsRetrying = true;
+      void this.#putLabels(book).finally(() => (this.#labelsRetrying = false));
+      return;
+    }
+    await this.#putLabels(book);
+  }
+
+  async #putLabels(book: ChannelLabelsBook): Promise<void> {
+    const owed = [...this.#labelsOwed];
+    for (let i = 0; i < owed.length; i += LABELS_IN_FLIGHT_MAX) {
+      await Promise.all(
+        owed.slice(i, i + LABELS_IN_FLIGHT_MAX).map(async ([channel, labels]) => {
+          try {
+            await book.put(channel, labels);
+            if (this.#labelsOwed.get(channel) === labels) this.#labelsOwed.delete(channel);
+          } catch {
+            this.metrics.labelFailures.inc();
+          }
+        }),
+      );
+    }
   }
 }
 
