@@ -39,12 +39,14 @@ export async function startStageAlerting(
     store?: SnapshotStore;
     registry: Registry;
     log: (message: string) => void;
+    /** Where the channels' source labels are read (default `bus`; a fenced bus wraps NATS). */
+    labelsBus?: Bus;
   },
 ): Promise<StageAlerting | undefined> {
   const alerting = alertingConfigOf(options.config);
   if (!alertingEnabled(alerting)) return undefined;
   // The source labels the metrics receivers wrote for their channels (job, instance, ...).
-  const labels = await openChannelLabels(bus, { read: true });
+  const labels = await openChannelLabels(options.labelsBus ?? bus, { read: true });
   let run;
   try {
     run = await runAlerting(bus, {
