@@ -4,7 +4,8 @@
  * `job`, `instance` and the rest. They travel in the JetStream key-value bucket
  * `troupe_channel_labels`, key the channel's name (a channel name is a valid key), written by the
  * receiver when it admits a new channel and read by the alert sender; file storage, one revision
- * per key, bounded in bytes (the oldest keys go first). The value is one msgpack map
+ * per key, bounded in bytes (when full, a new key is refused: the receiver counts it and the
+ * channel's alerts go without its labels). The value is one msgpack map
  * `{ v, channel, labels: [[name, value], ...] }`, labels sorted by name.
  */
 import { decodeVersionedMap, encodeValue } from "../envelope.ts";
@@ -20,7 +21,7 @@ export const CHANNEL_LABELS_VERSION = 1;
 export const CHANNEL_LABELS_MAX = 64;
 /** Characters of a label's name or value, at most. */
 export const CHANNEL_LABEL_CHARS_MAX = 2048;
-/** The bucket's bytes at most: past it the oldest channels' labels are dropped. */
+/** The bucket's bytes at most (some hundred thousand channels): past it new keys are refused. */
 export const CHANNEL_LABELS_BUCKET_BYTES = 64 * 1024 * 1024;
 
 /** A channel and the labels of the series it was made from. */
