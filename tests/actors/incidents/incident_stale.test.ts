@@ -6,7 +6,9 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  decodeIncidentSnapshot,
   defaultIncidentConfig,
+  encodeIncidentSnapshot,
   IncidentStage,
   runJournaledIncidentStage,
 } from "../../../actors/incidents/mod.ts";
@@ -96,6 +98,25 @@ test("the stale marker ends the channel's firing incident at its time; a group e
   stage.flush(T0 + 107 * S);
   assert.is(lastOf(out).get(g.id)!.state, "resolved", "every member stale: the group ends");
   assert.equal(stage.open(), []);
+});
+
+test("a stale marker held for its time and a member marked stale survive the stage's snapshot", () => {
+  const out: Uint8Array[] = [];
+  const narrow = { ...config, group_window_us: 3 * S }; // W, at 4 s, opens its own
+  const stage = new IncidentStage({ config: narrow, publish: (_s, d) => out.push(d) });
+  stage.take(anomaly("X", T0));
+  stage.take(anomaly("Y", T0 + S / 2)); // groups with X
+  stage.take(anomaly("Z", T0 + 2 * S)); // joins, moves the watermark: the group fires
+  stage.control(stale(["X", "Y"], T0 + 3 * S)); // held: the watermark is at 2 s
+  stage.take(anomaly("W", T0 + 4 * S)); // X and Y gone; Z goes on
+  stage.control(stale(["Z"], T0 + 5 * S)); // held
+  const copy = new IncidentStage({ config: narrow, publish: (_s, d) => out.push(d) });
+  copy.restore(decodeIncidentSnapshot(encodeIncidentSnapshot(stage.saved())));
+  assert.is(copy.open().find((i) => i.members.length === 3)?.state, "firing");
+  copy.take(anomaly("W", T0 + 6 * S));
+  const g = [...lastOf(out).values()].find((i) => i.members.length === 3)!;
+  assert.is(g.state, "resolved", "Z's held marker, with X and Y already gone, ends the group");
+  assert.is(decodeIncident(out.at(-2)!).envelope.ts, T0 + 5 * S);
 });
 
 test("a stage rebuilt from its journal ends the incident as the live one did", async () => {
