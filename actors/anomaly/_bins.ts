@@ -18,12 +18,17 @@ export const INCREMENT_RANGE = 6;
 /** Tail bins of increments beyond INCREMENT_RANGE: two per doubling of the size. */
 const JUMP_BINS_PER_OCTAVE = 2;
 
+/**
+ * Bins per doubling of the distance beyond the warm-up range: wider bins further out, so a far
+ * excursion is one novelty, not many.
+ */
+export const TAIL_BINS_PER_OCTAVE = 2;
+
 /** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
 export const VIEWS = 4;
 
-/** Per-call scratch of `stepAnomaly`: last key and birth per grid and view. */
+/** Per-call scratch of `stepAnomaly`: the last key per grid and view. */
 export const LAST_KEY = new Float64Array(VIEWS * GRIDS_MAX);
-export const LAST_BORN_OF = new Float64Array(GRIDS_MAX);
 /** Per-call scratch of `stepAnomaly`: each grid's shift in bins (g / grids). */
 export const GRID_SHIFT = new Float64Array(GRIDS_MAX);
 
@@ -154,9 +159,9 @@ export function surprise(st: AnomalyState, slot: number, c: number, bin: number)
 /** Learns the warm-up samples once the bins are fixed: they are the first things seen. */
 export function learnWarmup(st: AnomalyState, time: number): void {
   const s = st.s, warm = st.warm;
-  const grids = s[S.GRIDS]!, hours = s[S.HOURS]!, warmup = s[S.WARMUP]!;
-  const bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
-  const perGrid = S.contextsPerGrid(hours);
+  const grids = s[S.GRIDS]!, hours = S.HOURS, warmup = s[S.WARMUP]!;
+  const bins = s[S.BINS]!, perOctave = TAIL_BINS_PER_OCTAVE;
+  const perGrid = S.CONTEXTS_PER_GRID;
   KEY_TIME[0] = time;
   for (let g = 0; g < grids; g++) {
     const shift = g / grids, c = g * perGrid;

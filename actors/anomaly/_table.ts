@@ -5,9 +5,12 @@
  */
 import { log2Fast } from "../math/mod.ts";
 
+/** Distinct (context, bin) keys remembered at most: past it, new keys are not scored (a bound). */
+export const KEYS_MAX = 65_536;
+
 /** The part of the kernel state the table works on. */
 export interface AnomalyTable {
-  /** Scalars; `keysSlot` and `keysMaxSlot` hold the key count and its cap. */
+  /** Scalars; slot `TABLE_SLOTS.keys` holds the key count. */
   s: Float64Array;
   /** Per context: samples seen N and distinct bins D. */
   ctx: Float64Array;
@@ -22,7 +25,7 @@ const BIN_BITS = 20;
 const BIN_MASK = (1 << BIN_BITS) - 1;
 
 /** The scalar slots the table counts keys in; set by the state layout (see _state.ts). */
-export const TABLE_SLOTS = { keys: 18, keysMax: 28 } as const;
+export const TABLE_SLOTS = { keys: 18 } as const;
 
 /**
  * `LAST_BORN[0]`: when the key of the last `insertKey` was first seen (µs); -Infinity when the set
@@ -93,7 +96,7 @@ function insertKey(st: AnomalyTable, key: number): boolean {
   }
   const s = st.s;
   // A full set remembers nothing new and scores nothing new (memory stays bounded).
-  if (s[TABLE_SLOTS.keys]! >= s[TABLE_SLOTS.keysMax]!) {
+  if (s[TABLE_SLOTS.keys]! >= KEYS_MAX) {
     LAST_BORN[0] = -Infinity;
     return false;
   }

@@ -7,11 +7,11 @@
  * label to a view. Nothing here is saved or scored.
  *
  * A sample's view is the range rule where it set the raw score to 1; else the largest of the flat
- * run's, the jump's and the shift view's bits and the binned surprise (the first of them on a tie,
- * as the kernel compares them), the binned surprise going to the binned view (level, time of day,
- * slope, increment) with the most bits summed over the grids. A sample whose published score is 0
- * (the warm-up, a skipped value, the calibration or the refractory period leaving nothing) has
- * none.
+ * run's and the jump's bits and the binned surprise (the first of them on a tie, as the kernel
+ * compares them), the binned surprise going to the binned view (level, time of day, slope,
+ * increment) with the most bits summed over the grids. A sample whose published score is 0 (the
+ * warm-up, a skipped value, the refractory period leaving nothing) has none. `shift` is a name of
+ * the wire that no view of this version raises: events recorded by earlier versions carry it.
  */
 import { ANOMALY_VIEWS, type AnomalyView } from "../../protocol/mod.ts";
 import { GRIDS_MAX } from "./config.ts";
