@@ -16,46 +16,14 @@ const SAVE_VERSION = 19;
 /** Time-of-day contexts (UTC): one per hour, the resolution of a daily cycle people read. */
 export const HOURS = 24;
 
-/** The scalar slots' names, in slot order: the slot constants below follow it. */
-const SCALAR_NAMES = [
-  "seen",
-  "skipped",
-  "level_lo",
-  "level_hi",
-  "level_bin_width",
-  "slope_lo",
-  "slope_hi",
-  "slope_bin_width",
-  "prev_value",
-  "slope",
-  "range_lo",
-  "range_hi",
-  "reported",
-  "age",
-  "level",
-  "level_mae",
-  "error_level",
-  "error_profile",
-  "keys",
-  "spatial_tolerance",
-  "full_bits",
-  "refractory_samples",
-  "band_sigmas",
-  "warmup_samples",
-  "bins",
-  "grids",
-  "threshold",
-  "last_expected",
-  "last_spread",
-  "alerting",
-  "quiet_samples",
-  "flat_run",
-  "increment_mae",
-  "increment_mae_fast",
-  "flat_run_rate",
-  "last_alarm_us",
-  "since_alarm",
-] as const;
+/** The scalar slots' names, in slot order (the slot constants below follow it). */
+const SCALAR_NAMES = `
+seen skipped level_lo level_hi level_bin_width slope_lo slope_hi slope_bin_width
+prev_value slope range_lo range_hi reported age level level_mae error_level error_profile
+keys spatial_tolerance full_bits refractory_samples band_sigmas warmup_samples bins grids
+threshold last_expected last_spread alerting quiet_samples flat_run increment_mae
+increment_mae_fast flat_run_rate last_alarm_us since_alarm
+`.trim().split(/\s+/);
 
 // Scalar slots of the state (SCALAR_NAMES' order).
 export const SEEN = 0,
@@ -95,7 +63,10 @@ export const SEEN = 0,
   RUN_RATE = 34,
   LAST_ALARM = 35,
   SINCE_ALARM = 36,
-  SCALARS = SCALAR_NAMES.length;
+  SCALARS = 37;
+if (SCALAR_NAMES.length !== SCALARS) {
+  throw new Error(`${SCALAR_NAMES.length} names, ${SCALARS} slots`);
+}
 
 /** An anomaly kernel's state: plain typed arrays, saved and loaded byte for byte. */
 export interface AnomalyState {

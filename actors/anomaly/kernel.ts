@@ -40,7 +40,6 @@ import {
   LAST_KEY,
   learnWarmup,
   runBin,
-  surprise,
   surpriseKnown,
   TAIL_BINS_PER_OCTAVE,
   tailBinCached,
@@ -53,7 +52,7 @@ import { COUNT_FREE_BITS, COUNT_REFERENCE_MAX, isCount } from "./_counts.ts";
 import { poissonPointBits, poissonTailBits } from "./_counts.ts";
 import { addChange, type AnomalyResult, NO_CHANGES, resultColumns } from "./_result.ts";
 import * as S from "./_state.ts";
-import { binnedView, clearViews, keepViewBits, VIEW, type ViewCode } from "./_views.ts";
+import { binnedView, clearViews, VIEW, type ViewCode } from "./_views.ts";
 
 type AnomalyState = S.AnomalyState;
 
@@ -141,7 +140,7 @@ export function stepAnomaly(
     KNOWN.fill(0);
     CALL[0] = 1;
   }
-  const known = bins <= 4096, stamp = CALL[0]!, ctx = st.ctx;
+  const stamp = CALL[0]!, ctx = st.ctx; // KNOWN holds bins <= 4096: the largest `bins`
   // Each grid's shift in bins, g / grids: divided once per frame, not per sample.
   const gridShift = GRID_SHIFT;
   for (let g = 0; g < grids; g++) gridShift[g] = g / grids;
@@ -231,7 +230,8 @@ export function stepAnomaly(
       if (seen >= warmup) jumpBits = -log2Fast((jumps[b]! + 1) / (seen + 2)) - FREE_BITS;
       for (let j = b; j >= 0; j--) jumps[j] = jumps[j]! + 1;
     }
-    let out = 0, view: ViewCode = VIEW.none, kept = 0; // kept: the grids with bits, a bit each
+    let out = 0, view: ViewCode = VIEW.none;
+    let sumLevel = 0, sumHour = 0, sumSlope = 0, sumInc = 0; // the binned views' bits, summed
     if (seen < warmup) {
       if (x < s[S.LVL_LO]!) s[S.LVL_LO] = x;
       if (x > s[S.LVL_HI]!) s[S.LVL_HI] = x;
@@ -292,17 +292,12 @@ export function stepAnomaly(
         // The slope's view and the increment's, with the bins known this frame skipping lookups.
         let bits = 0, b4 = 0;
         const cs = c + 1 + hours, ci = cs + 1;
-        if (known) {
-          if (slopeBin >= 0 && slopeBin < bins && KNOWN[2 * g * bins + slopeBin] === stamp) {
-            ctx[2 * cs] = ctx[2 * cs]! + 1;
-          } else bits = surpriseKnown(st, slot + 2, cs, slopeBin, bins, 2 * g);
-          if (incBin >= 0 && incBin < bins && KNOWN[(2 * g + 1) * bins + incBin] === stamp) {
-            ctx[2 * ci] = ctx[2 * ci]! + 1;
-          } else b4 = surpriseKnown(st, slot + 3, ci, incBin, bins, 2 * g + 1);
-        } else {
-          bits = surprise(st, slot + 2, cs, slopeBin);
-          b4 = surprise(st, slot + 3, ci, incBin);
-        }
+        if (slopeBin >= 0 && slopeBin < bins && KNOWN[2 * g * bins + slopeBin] === stamp) {
+          ctx[2 * cs] = ctx[2 * cs]! + 1;
+        } else bits = surpriseKnown(st, slot + 2, cs, slopeBin, bins, 2 * g);
+        if (incBin >= 0 && incBin < bins && KNOWN[(2 * g + 1) * bins + incBin] === stamp) {
+          ctx[2 * ci] = ctx[2 * ci]! + 1;
+        } else b4 = surpriseKnown(st, slot + 3, ci, incBin, bins, 2 * g + 1);
         // The slope, a smoothed feature like the level, grows its range as the level does.
         if (bits > 0 && neighbourBornAfter(st, cs, slopeBin, t, i, GROWING_US)) bits = 0;
         // A move new to the increments against the recent volatility but, against the very recent
@@ -315,12 +310,11 @@ export function stepAnomaly(
         let most = b4 > bits ? b4 : bits;
         if (b1 > most) most = b1;
         if (b2 > most) most = b2;
-        // Kept for the view only where the grid has bits (few samples do): the others add none.
-        if (most > 0) kept |= keepViewBits(g, bits, b4, b1, b2);
+        if (most > 0) sumLevel += b1, sumHour += b2, sumSlope += bits, sumInc += b4;
         total += most;
       }
       let raw = total / grids;
-      if (views !== undefined) view = binnedView(grids, kept);
+      if (views !== undefined) view = binnedView(sumLevel, sumHour, sumSlope, sumInc);
       // On a count, the binned views and the range rule are judged against a Poisson count at
       // the expected value too: a new level or move such a count reaches once in a few hundred
       // draws is its spread at that level, not an anomaly. A run of counts is that many repeats
@@ -366,8 +360,9 @@ export function stepAnomaly(
       quiet = 0;
       if (alerting === 0) {
         alerting = 1;
-        // The view: the binned one is summed here only, when the column did not ask it already.
-        changes = addChange(changes, i, true, view !== VIEW.none ? view : binnedView(grids, kept));
+        // The view: the binned one is chosen here only, when the column did not ask it already.
+        const binned = binnedView(sumLevel, sumHour, sumSlope, sumInc);
+        changes = addChange(changes, i, true, view !== VIEW.none ? view : binned);
       }
     } else if (alerting !== 0 && ++quiet >= clear) {
       alerting = 0;
