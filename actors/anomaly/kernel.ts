@@ -41,7 +41,6 @@ import {
   learnWarmup,
   runBin,
   surpriseKnown,
-  TAIL_BINS_PER_OCTAVE,
   tailBinCached,
   useTailCache,
   VIEWS,
@@ -113,8 +112,7 @@ export function stepAnomaly(
   const score = columns[0], expected = columns[1], spread = columns[2];
   const s = st.s;
   const profile = st.profile;
-  const warmup = s[S.WARMUP]!, bins = s[S.BINS]!, perOctave = TAIL_BINS_PER_OCTAVE;
-  const hours = S.HOURS;
+  const warmup = s[S.WARMUP]!, bins = s[S.BINS]!, hours = S.HOURS;
   const tol = s[S.SPATIAL_TOL]!, fullBits = s[S.FULL_BITS]!, refractory = s[S.REFRACTORY]!;
   const band = s[S.BAND_SIGMAS]! * SIGMA_PER_MAE;
   let seen = s[S.SEEN]!, prev = s[S.PREV]!, slope = s[S.SLOPE]!;
@@ -144,7 +142,7 @@ export function stepAnomaly(
   // Each grid's shift in bins, g / grids: divided once per frame, not per sample.
   const gridShift = GRID_SHIFT;
   for (let g = 0; g < grids; g++) gridShift[g] = g / grids;
-  useTailCache(bins, perOctave);
+  useTailCache(bins);
   let dayStart = Infinity;
   const hourSpan = DAY_US / hours;
   const incW = (2 * INCREMENT_RANGE) / bins;
@@ -244,7 +242,7 @@ export function stepAnomaly(
       // Increments have fixed bins: learned as they come.
       for (let g = 0; g < grids; g++) {
         const c = g * perGrid + hours + 2;
-        observe(st, c, keyOf(c, binOf(z, -INCREMENT_RANGE, incW, g / grids, bins, perOctave)));
+        observe(st, c, keyOf(c, binOf(z, -INCREMENT_RANGE, incW, g / grids, bins)));
       }
       if (seen + 1 === warmup) {
         s[S.LVL_W] = widthOf(s[S.LVL_LO]!, s[S.LVL_HI]!, bins, x);
@@ -264,12 +262,12 @@ export function stepAnomaly(
         let levelBin = Math.floor(levelU + shift), slopeBin = Math.floor(slopeU + shift);
         let incBin = Math.floor(incU + shift);
         if (!(levelBin >= 0 && levelBin < bins)) {
-          levelBin = tailBinCached(levelBin, bins, perOctave);
+          levelBin = tailBinCached(levelBin, bins);
         }
         if (!(slopeBin >= 0 && slopeBin < bins)) {
-          slopeBin = tailBinCached(slopeBin, bins, perOctave);
+          slopeBin = tailBinCached(slopeBin, bins);
         }
-        if (!(incBin >= 0 && incBin < bins)) incBin = tailBinCached(incBin, bins, perOctave);
+        if (!(incBin >= 0 && incBin < bins)) incBin = tailBinCached(incBin, bins);
         const slot = VIEWS * g;
         // The level view and the hour's: `surprise`'s work inline (a repeated key only counts).
         // A new bin next to one first seen within GROWING_US extends a range still growing.
