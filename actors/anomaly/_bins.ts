@@ -50,7 +50,7 @@ export function binOf(x: number, lo: number, w: number, shift: number, bins: num
   return s >= 0 && s < bins ? s : tailBin(s, bins);
 }
 
-/** Makes TAIL_CACHE hold the tail bins of `bins` linear bins: once per frame, before its lookups. */
+/** Makes TAIL_CACHE hold the tail bins of `bins` linear bins: once a frame, before its lookups. */
 export function useTailCache(bins: number): void {
   if (TAIL_CACHE_FOR[0] === bins) return;
   TAIL_CACHE.fill(TAIL_UNSET);

@@ -2,30 +2,17 @@
  * The anomaly kernel: scores each sample of a channel in [0, 1] from the past alone, in constant
  * time and bounded memory, decides its incidents, and gives the expected value and a prediction
  * band the dashboard draws. The method, each view's reference and each constant's origin are on
- * one page, docs/methods/anomaly.md; this comment says what the loop does, in its order.
- *
- * Per sample: the forecast (the better, by recent error, of a smoothed level and a time-of-day
- * profile) and its band; the features (slope, the increment over the recent mean absolute
- * increment, the flat run); then, past the warm-up, the views' surprises in bits:
- * - binned novelty (level, level at this hour of the day, slope, increment): a (context, bin) pair
- *   never seen costs -log2((D + 1) / (N + D + 1)) bits under a Witten–Bell escape estimate, in a
- *   context that has seen N samples in D bins; averaged over `grids` shifted binnings;
- * - jump: the tail probability of an increment this large among the channel's samples;
- * - flat run: the tail probability of a run this long among the channel's finished runs;
- * - on counts, the binned surprise and the range rule also answer to a Poisson count at the
- *   expected value (_counts.ts).
- * The raw score is the largest over `full_score_bits`, capped at 1, and 1 outright when the value
- * leaves the range seen by more than `spatial_tolerance` of it. A refractory period reports a
- * score only where it beats every one reported in the last `refractory_samples` samples.
- *
- * Incidents are decided here, per sample, so that framing never changes one: an incident opens at
- * a sample scoring at or above `threshold` while none is open, and closes at the
- * `refractory_samples`-th valid sample in a row below it.
+ * one page, docs/methods/anomaly.md; the loop below does it in that page's order: forecast and
+ * band, features (slope, increment, flat run), the views' surprises in bits (binned novelty under
+ * a Witten–Bell escape estimate over `grids` shifted binnings; the jump's and the flat run's tail
+ * probabilities; a Poisson reference on counts), the score (the largest over `full_score_bits`,
+ * capped at 1; 1 beyond the range seen by `spatial_tolerance`), the refractory period, then the
+ * incident: it opens at a score at or above `threshold` while none is open and closes at the
+ * `refractory_samples`-th valid sample in a row below it, per sample, so framing changes nothing.
  *
  * Bad input: a sample whose value or time is not finite, or whose value exceeds VALUE_ABS_MAX in
  * size, is skipped and counted: it scores 0, repeats the last valid sample's expected value and
- * band (0 before any), and changes no state but the counter. A constant series gets bins of width
- * 1e-3 of its value (1e-9 at zero), so any departure is a novelty.
+ * band (0 before any), and changes no state but the counter.
  */
 import type { Kernel, SampleFrame } from "../../protocol/mod.ts";
 import { log2Fast } from "../math/mod.ts";
@@ -66,26 +53,15 @@ const GROWING_US = 7 * DAY_US;
 /** After an incident the time-of-day view waits a day: each hour meets the change once. */
 const SETTLE_US = DAY_US;
 const SIGMA_PER_MAE = 1.2533141373155003; // sqrt(pi / 2): sigma over mean absolute error, Gaussian
-/** The forecast's level and first error: span 10 samples. */
-const LEVEL_ALPHA = 0.1;
-/** The forecasters' errors compared over a span of 50 samples. */
-const ERROR_ALPHA = 0.02;
-/** A time-of-day profile's bucket learns as a mean over its first 10 visits, then at span 10. */
-const PROFILE_ALPHA_MIN = 0.1;
-/** Visits before a bucket's profile may forecast; its error shrinks to the level's by as many. */
-const PROFILE_SHRINK = 3;
-/** Span of the exponentially weighted local slope, in samples. */
-const SLOPE_ALPHA = 0.1;
-/** Weight of the latest increment in its mean absolute value (span 100). */
-const INCREMENT_ALPHA = 0.01;
-/** Weight of the latest increment in the very recent mean absolute increment (span 10). */
-const INCREMENT_FAST_ALPHA = 0.1;
-/** Consecutive values within this share of the mean absolute increment make a flat run. */
-const FLAT_TOLERANCE = 0.01;
-/** The flat-run view scores once at least 1 / FLAT_SHARE_MAX runs have finished. */
-const FLAT_SHARE_MAX = 0.01;
-/** Flat runs score from this bin on (3: runs of 7 samples or more). */
-const FLAT_BIN_MIN = 3;
+// Exponential weights (span 1 / weight): the level, its error and the local slope 10 samples,
+// the forecasters' errors compared over 50; a profile's hour a mean of its first 10 visits, then
+// span 10 (it forecasts from its third visit, its error shrunk to the level's by 3); the mean
+// absolute increment over 100 samples and the very recent one over 10.
+const LEVEL_ALPHA = 0.1, ERROR_ALPHA = 0.02, PROFILE_ALPHA_MIN = 0.1, PROFILE_SHRINK = 3;
+const SLOPE_ALPHA = 0.1, INCREMENT_ALPHA = 0.01, INCREMENT_FAST_ALPHA = 0.1;
+// A flat run: consecutive values within 1% of the mean absolute increment; scored from 7 samples
+// (bin 3) once 100 runs have finished, less FREE_BITS where more than 1% of runs last a sample.
+const FLAT_TOLERANCE = 0.01, FLAT_SHARE_MAX = 0.01, FLAT_BIN_MIN = 3;
 /**
  * Bits a tail probability must exceed before it scores (jumps; runs and counts where the channel
  * often stays put): 5, so a sample scores where fewer than about 1 in 1,024 went as far.
