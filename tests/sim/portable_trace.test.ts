@@ -30,7 +30,7 @@ test("seed 3 with every actor kind and every fault gives the same trace hash on 
     actors: Object.values(ACTOR_KINDS),
   });
   assert.equal(r.violations, []);
-  assert.is(r.traceHash, "d4f7423bd1bf4bfc460fc9a96052a5513f391f8d237e71060ee8901787c44318");
+  assert.is(r.traceHash, "0e13adfcd6ad27af9013190a69cb2b544dccf43b80fb9ffdfb3d757bfdf4edf5");
 });
 
 test.run();
