@@ -6,7 +6,9 @@
  * VictoriaMetrics receiving the same requests in the same run, alternated over `--rounds`. Rows:
  * `remote_write_samples_per_s` (as fast as each takes them), `remote_write_ack_ms_p99` (paced at
  * `--paced-rate` samples/s); with `--channels` active channels fed to a `troupe run` host with
- * the default detectors (a sample a channel every `--detect-interval-s`), `rss_mb_per_1k_channels`
+ * the default detectors (a sample a channel every `--detect-interval-s`, 15 s as Prometheus
+ * usually scrapes, each 2,000 series a target whose scrapes are spread over the interval as
+ * Prometheus spreads them: `--detect-shape`), `rss_mb_per_1k_channels`
  * and `detect_lag_ms_p99` (from a request's first send, retried as Prometheus retries a 5xx, to
  * the anomaly detector's output for its samples).
  */
@@ -66,13 +68,20 @@ const OPTIONS = {
   },
   "detect-s": {
     help: "seconds of the detector run",
-    default: 40,
+    default: 60,
     number: { min: 5, max: 3600 },
   },
   "detect-interval-s": {
     help: "seconds between a channel's samples in the detector run (Prometheus's scrape interval)",
-    default: 5,
+    default: 15,
     number: { min: 1, max: 600, integer: true },
+  },
+  "detect-shape": {
+    help: "when the detector run's requests go: spread (each request of 2,000 series a target " +
+      "scraped, the targets' scrapes spread over the interval, as Prometheus spreads them) or " +
+      "burst (every channel's sample at once)",
+    oneOf: ["spread", "burst"] as const,
+    default: "spread",
   },
 } satisfies OptionTable;
 
@@ -222,6 +231,7 @@ async function detectRows(dir: string, o: Options, ctx: BenchContext): Promise<B
     return await detectRun(detectNats.url, dir, o.channels, {
       seconds: o["detect-s"],
       intervalS: o["detect-interval-s"],
+      spread: o["detect-shape"] === "spread",
     }, ctx);
   } finally {
     await detectNats.stop();
@@ -312,7 +322,7 @@ async function pacedLatencies(
 }
 
 /**
- * `channels` channels fed by remote write, one sample each a second, to a `troupe run` host with
+ * `channels` channels fed by remote write, a sample each every interval, to a `troupe run` host with
  * the default detectors and the receiver: its memory per 1,000 channels (resident, less the same
  * host's before any channel), and the time from a request's send to the anomaly detector's output
  * for its samples, on a few hundred channels watched.
@@ -321,7 +331,7 @@ async function detectRun(
   natsUrl: string,
   dir: string,
   channels: number,
-  run: { seconds: number; intervalS: number },
+  run: { seconds: number; intervalS: number; spread: boolean },
   ctx: BenchContext,
 ): Promise<BenchRow[]> {
   const writePort = await freePort();
@@ -382,7 +392,8 @@ async function detectRun(
     const cpuRound = cpu0 === undefined || cpu1 === undefined ? NaN : (cpu1 - cpu0) / rounds;
     ctx.log(
       `${NAME}: ${channels} channels, a sample each every ${run.intervalS} s ` +
-        `(${Math.round(channels / run.intervalS)} samples/s, in requests of up to 2000 series): ` +
+        `(${Math.round(channels / run.intervalS)} samples/s, in requests of up to 2000 series, ` +
+        `${run.spread ? "spread over the interval" : "all at once"}): ` +
         `host RSS ${rss0.toFixed(0)} MB before, ${rss1.toFixed(0)} MB after; detect lag p50 ` +
         `${percentile(lags, 50).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms over ${lags.length} ` +
         `outputs (the first round, which makes the channels: max ${
@@ -437,27 +448,36 @@ function watchLags(
 }
 
 /**
- * Sends every shard's request each `intervalS` for `seconds`, keeping when each round was first
- * sent by its sample time; `onRound(k)` runs as round `k` starts.
+ * Sends every shard's request each `intervalS` for `seconds`, keeping when each was first sent
+ * by its sample time; `onRound(k)` runs as round `k` starts. Spread, shard `s` of `n` (a target
+ * of 2,000 series) is scraped `s / n` of the interval into each round, its samples timed then, as
+ * Prometheus spreads its targets' scrapes over the interval; not spread, every shard at once.
  */
 async function sendRounds(
   url: string,
   labels: Uint8Array[][],
-  run: { seconds: number; intervalS: number },
+  run: { seconds: number; intervalS: number; spread: boolean },
   sentAt: Map<number, { round: number; at: number }>,
   onRound: (k: number) => void,
 ): Promise<void> {
-  let tMs = Math.floor(Date.now() / 1000) * 1000;
+  const intervalMs = run.intervalS * 1000;
+  const t0Ms = Math.floor(Date.now() / 1000) * 1000;
   const t0 = performance.now();
+  const sent: Promise<void>[] = [];
   for (let k = 0; k * run.intervalS < run.seconds; k++) {
-    const bodies = labels.map((l, s) => requestBody(l, tMs, s));
-    const wait = t0 + k * run.intervalS * 1000 - performance.now();
-    if (wait > 0) await sleep(wait);
-    onRound(k);
-    sentAt.set(tMs, { round: k, at: performance.now() });
-    await Promise.all(bodies.map((b) => send(url, b, 10)));
-    tMs += run.intervalS * 1000;
+    for (let s = 0; s < labels.length; s++) {
+      const offset = run.spread ? Math.floor((s * intervalMs) / labels.length) : 0;
+      const tMs = t0Ms + k * intervalMs + offset;
+      const body = requestBody(labels[s]!, tMs, s);
+      const wait = t0 + k * intervalMs + offset - performance.now();
+      if (wait > 0) await sleep(wait);
+      if (s === 0) onRound(k);
+      sentAt.set(tMs, { round: k, at: performance.now() });
+      sent.push(send(url, body, 10));
+    }
+    if (!run.spread) await Promise.all(sent.splice(0));
   }
+  await Promise.all(sent);
 }
 
 /** The channel name troupe gives series `i` of bench shard `shard` (series_channel.ts). */
