@@ -360,15 +360,19 @@ async function detectRun(
       { length: shards },
       (_, s) => shardLabels(1000 + s, Math.min(perShard, channels - s * perShard)),
     );
-    // Watch the anomaly outputs of the first shard's channels: the send time of each round's
-    // requests is kept by their sample time. The first round makes the channels (every instance
+    // Watch the anomaly outputs of 200 of the first shard's channels, spread over its request
+    // (a request's last channels are taken last): the send time of each round's requests is kept
+    // by their sample time. The first round makes the channels (every instance
     // created, its starting configuration journaled): its lag is said apart, as the host's
     // start, not as whether the detectors keep up.
     const sentAt = new Map<number, { round: number; at: number }>();
     const lags: number[] = [];
     const startLags: number[] = [];
     const watched = new Set<string>();
-    for (let i = 0; i < 200; i++) watched.add(benchChannel(1000, i));
+    const first = Math.min(perShard, channels);
+    for (let i = 0; i < first; i += Math.max(1, Math.floor(first / 200))) {
+      watched.add(benchChannel(1000, i));
+    }
     const sub = watchLags(
       nc,
       watched,
