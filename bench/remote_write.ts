@@ -379,20 +379,26 @@ async function detectRun(
       sentAt,
       (round, lag) => (round === 0 ? startLags : lags).push(lag),
     );
-    let cpu0: number | undefined;
+    const url = `http://127.0.0.1:${writePort}/api/v1/write`;
+    // The channels made, then the measured rounds once the host has caught up with making them
+    // (every watched channel's first output in): a host's start is not its steady state.
+    const t0 = performance.now();
+    await sendRounds(url, labels, { ...run, seconds: run.intervalS, from: 0 }, sentAt, () => {});
+    while (startLags.length < watched.size && performance.now() - t0 < CATCH_UP_MS) {
+      await sleep(200);
+    }
+    const madeS = (performance.now() - t0) / 1000;
+    const cpu0 = threadCpuMs(host.pid);
     let rounds = 0;
-    await sendRounds(`http://127.0.0.1:${writePort}/api/v1/write`, labels, run, sentAt, (k) => {
-      if (k === 1) cpu0 = threadCpuMs(host.pid);
-      rounds = k;
-    });
+    await sendRounds(url, labels, { ...run, from: 1 }, sentAt, () => rounds++);
     await sleep(run.intervalS * 1000);
     const cpu1 = threadCpuMs(host.pid);
     sub.unsubscribe();
     const rss1 = rssMb(host.pid);
     lags.sort((a, b) => a - b);
     const p99 = percentile(lags, 99);
-    // The host's main thread's CPU time per round after the first (a round: a sample of every
-    // channel): what the detectors cost, whatever else the machine runs meanwhile.
+    // The host's main thread's CPU time per measured round (a round: a sample of every channel):
+    // what the detectors cost, whatever else the machine runs meanwhile.
     const cpuRound = cpu0 === undefined || cpu1 === undefined ? NaN : (cpu1 - cpu0) / rounds;
     ctx.log(
       `${NAME}: ${channels} channels, a sample each every ${run.intervalS} s ` +
@@ -402,7 +408,9 @@ async function detectRun(
         `${percentile(lags, 50).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms over ${lags.length} ` +
         `outputs (the first round, which makes the channels: max ${
           Math.round(Math.max(...startLags))
-        } ms); host main thread CPU ${cpuRound.toFixed(0)} ms a round (` +
+        } ms, caught up after ${madeS.toFixed(1)} s); host main thread CPU ${
+          cpuRound.toFixed(0)
+        } ms a round (` +
         `${((cpuRound * 1000) / channels).toFixed(0)} us a channel's sample)`,
     );
     return [
@@ -451,16 +459,19 @@ function watchLags(
   return sub;
 }
 
+/** Milliseconds the detector run waits for the host to have made the channels. */
+const CATCH_UP_MS = 180_000;
+
 /**
  * Sends every shard's request each `intervalS` for `seconds`, keeping when each was first sent
- * by its sample time; `onRound(k)` runs as round `k` starts. Spread, shard `s` of `n` (a target
+ * by its sample time and round (counted from `from`); `onRound(k)` runs as round `k` starts. Spread, shard `s` of `n` (a target
  * of 2,000 series) is scraped `s / n` of the interval into each round, its samples timed then, as
  * Prometheus spreads its targets' scrapes over the interval; not spread, every shard at once.
  */
 async function sendRounds(
   url: string,
   labels: Uint8Array[][],
-  run: { seconds: number; intervalS: number; spread: boolean },
+  run: { seconds: number; intervalS: number; spread: boolean; from: number },
   sentAt: Map<number, { round: number; at: number }>,
   onRound: (k: number) => void,
 ): Promise<void> {
@@ -475,8 +486,8 @@ async function sendRounds(
       const body = requestBody(labels[s]!, tMs, s);
       const wait = t0 + k * intervalMs + offset - performance.now();
       if (wait > 0) await sleep(wait);
-      if (s === 0) onRound(k);
-      sentAt.set(tMs, { round: k, at: performance.now() });
+      if (s === 0) onRound(run.from + k);
+      sentAt.set(tMs, { round: run.from + k, at: performance.now() });
       sent.push(send(url, body, 10));
     }
     if (!run.spread) await Promise.all(sent.splice(0));
