@@ -66,13 +66,16 @@ export function kindSpecsOf(raw: unknown, path = "kinds"): string[] {
  * `--kinds a.ts,b.ts` (paths from the working directory) as HostKinds; a module that cannot be
  * loaded is a UsageError naming it.
  */
-export async function kindsOption(value: string | undefined): Promise<HostKinds> {
+export async function kindsOption(
+  value: string | undefined,
+  option = "--kinds",
+): Promise<HostKinds> {
   if (value === undefined || value.trim() === "") return BUILT_IN_KINDS;
   const specs = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
   try {
-    return await hostKinds(specs, resolve("."), "--kinds");
+    return await hostKinds(specs, resolve("."), option);
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(`Option --kinds: ${err.message}`);
+    if (err instanceof ConfigError) throw new UsageError(`Option ${option}: ${err.message}`);
     throw err;
   }
 }
