@@ -4,7 +4,6 @@
  * `<data-dir>/collab.json` written for watch.
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { HostConfig } from "../actors/runtime/mod.ts";
 import type { Bus } from "../protocol/mod.ts";
 import {
@@ -116,7 +115,7 @@ async function dashboardFile(
     exp: Math.floor(Date.now() / 1000 + ttlS),
   };
   if (kinds !== undefined && kinds.modules.length > 0) {
-    file.kinds = kinds.modules.map((m) => fileURLToPath(m.url));
+    file.kinds = kinds.modules.map((m) => m.file);
   }
   writeCollabFile(dataDir, file);
   return file;
