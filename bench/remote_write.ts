@@ -322,10 +322,10 @@ async function pacedLatencies(
 }
 
 /**
- * `channels` channels fed by remote write, a sample each every interval, to a `troupe run` host with
- * the default detectors and the receiver: its memory per 1,000 channels (resident, less the same
- * host's before any channel), and the time from a request's send to the anomaly detector's output
- * for its samples, on a few hundred channels watched.
+ * `channels` channels fed by remote write, a sample each every interval, to a `troupe run` host
+ * with the default detectors and the receiver: its memory per 1,000 channels (resident, less the
+ * same host's before any channel), and the time from a request's send to the anomaly detector's
+ * output for its samples, on a few hundred channels watched.
  */
 async function detectRun(
   natsUrl: string,
@@ -361,10 +361,8 @@ async function detectRun(
       (_, s) => shardLabels(1000 + s, Math.min(perShard, channels - s * perShard)),
     );
     // Watch the anomaly outputs of 200 of the first shard's channels, spread over its request
-    // (a request's last channels are taken last): the send time of each round's requests is kept
-    // by their sample time. The first round makes the channels (every instance
-    // created, its starting configuration journaled): its lag is said apart, as the host's
-    // start, not as whether the detectors keep up.
+    // (a request's last channels are taken last), each round's send time kept by sample time.
+    // The first round makes the channels: its lag is said apart (the host's start).
     const sentAt = new Map<number, { round: number; at: number }>();
     const lags: number[] = [];
     const startLags: number[] = [];
@@ -396,47 +394,66 @@ async function detectRun(
     sub.unsubscribe();
     const rss1 = rssMb(host.pid);
     lags.sort((a, b) => a - b);
-    const p99 = percentile(lags, 99);
     // The host's main thread's CPU time per measured round (a round: a sample of every channel):
     // what the detectors cost, whatever else the machine runs meanwhile.
     const cpuRound = cpu0 === undefined || cpu1 === undefined ? NaN : (cpu1 - cpu0) / rounds;
-    ctx.log(
-      `${NAME}: ${channels} channels, a sample each every ${run.intervalS} s ` +
-        `(${Math.round(channels / run.intervalS)} samples/s, in requests of up to 2000 series, ` +
-        `${run.spread ? "spread over the interval" : "all at once"}): ` +
-        `host RSS ${rss0.toFixed(0)} MB before, ${rss1.toFixed(0)} MB after; detect lag p50 ` +
-        `${percentile(lags, 50).toFixed(0)} ms, p99 ${p99.toFixed(0)} ms over ${lags.length} ` +
-        `outputs (the first round, which makes the channels: max ${
-          Math.round(Math.max(...startLags))
-        } ms, caught up after ${madeS.toFixed(1)} s); host main thread CPU ${
-          cpuRound.toFixed(0)
-        } ms a round (` +
-        `${((cpuRound * 1000) / channels).toFixed(0)} us a channel's sample)`,
-    );
-    return [
-      row({
-        bench: NAME,
-        metric: "rss_mb_per_1k_channels",
-        unit: "MB",
-        troupe: round1(((rss1 - rss0) / channels) * 1000),
-        baseline: null,
-        better: "lower",
-      }),
-      row({
-        bench: NAME,
-        metric: "detect_lag_ms_p99",
-        unit: "ms",
-        troupe: Math.round(p99),
-        baseline: null,
-        better: "lower",
-      }),
-    ];
+    ctx.log(detectLine(channels, run, { rss0, rss1, lags, startLags, madeS, cpuRound }));
+    return detectRunRows(channels, rss0, rss1, percentile(lags, 99));
   } finally {
     await nc.close();
     // Asked to stop, so that a profiling flag (TROUPE_BENCH_CHILD_FLAGS) writes its profile.
     if (host.pid !== undefined) process.kill(host.pid, "SIGTERM");
     await host.wait(10_000);
   }
+}
+
+/** The detector run's figures in words, for the bench's log. */
+function detectLine(
+  channels: number,
+  run: { intervalS: number; spread: boolean },
+  f: {
+    rss0: number;
+    rss1: number;
+    lags: number[];
+    startLags: number[];
+    madeS: number;
+    cpuRound: number;
+  },
+): string {
+  return `${NAME}: ${channels} channels, a sample each every ${run.intervalS} s ` +
+    `(${Math.round(channels / run.intervalS)} samples/s, in requests of up to 2000 series, ` +
+    `${run.spread ? "spread over the interval" : "all at once"}): ` +
+    `host RSS ${f.rss0.toFixed(0)} MB before, ${f.rss1.toFixed(0)} MB after; detect lag p50 ` +
+    `${percentile(f.lags, 50).toFixed(0)} ms, p99 ${
+      percentile(f.lags, 99).toFixed(0)
+    } ms over ${f.lags.length} ` +
+    `outputs (the first round, which makes the channels: max ${
+      Math.round(Math.max(...f.startLags))
+    } ms, caught up after ${f.madeS.toFixed(1)} s); host main thread CPU ${
+      f.cpuRound.toFixed(0)
+    } ms a round (${((f.cpuRound * 1000) / channels).toFixed(0)} us a channel's sample)`;
+}
+
+/** The detector run's rows: memory per 1,000 channels and the detect lag's p99. */
+function detectRunRows(channels: number, rss0: number, rss1: number, p99: number): BenchRow[] {
+  return [
+    row({
+      bench: NAME,
+      metric: "rss_mb_per_1k_channels",
+      unit: "MB",
+      troupe: round1(((rss1 - rss0) / channels) * 1000),
+      baseline: null,
+      better: "lower",
+    }),
+    row({
+      bench: NAME,
+      metric: "detect_lag_ms_p99",
+      unit: "ms",
+      troupe: Math.round(p99),
+      baseline: null,
+      better: "lower",
+    }),
+  ];
 }
 
 /** Lags from a round's send to the anomaly outputs of `watched` channels for its samples. */
@@ -464,9 +481,10 @@ const CATCH_UP_MS = 180_000;
 
 /**
  * Sends every shard's request each `intervalS` for `seconds`, keeping when each was first sent
- * by its sample time and round (counted from `from`); `onRound(k)` runs as round `k` starts. Spread, shard `s` of `n` (a target
- * of 2,000 series) is scraped `s / n` of the interval into each round, its samples timed then, as
- * Prometheus spreads its targets' scrapes over the interval; not spread, every shard at once.
+ * by its sample time and round (counted from `from`); `onRound(k)` runs as round `k` starts.
+ * Spread, shard `s` of `n` (a target of 2,000 series) is scraped `s / n` of the interval into each
+ * round, its samples timed then, as Prometheus spreads its targets' scrapes over the interval; not
+ * spread, every shard at once.
  */
 async function sendRounds(
   url: string,

@@ -69,7 +69,10 @@ const SCAN_PREFIX = areaPrefix("scan");
  */
 export type FindingKind = string;
 
-/** Every kind of finding this process knows: the declared ones, in the order declared, then the others. */
+/**
+ * Every kind of finding this process knows: the declared ones, in the order declared, then the
+ * others.
+ */
 export function findingKindNames(): FindingKind[] {
   return [...findingKinds().map((k) => k.type), ...OTHER_FINDING_KINDS];
 }
@@ -82,7 +85,10 @@ export function isChannelFindingKind(kind: FindingKind): boolean {
   return findingKindOf(kind) !== undefined;
 }
 
-/** The subject pattern findings of `kind` come on, or undefined for a kind this process does not know. */
+/**
+ * The subject pattern findings of `kind` come on, or undefined for a kind this process does not
+ * know.
+ */
 export function findingSubjectOf(kind: FindingKind): string | undefined {
   switch (kind) {
     case "scan":

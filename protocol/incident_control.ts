@@ -202,7 +202,9 @@ function name(raw: unknown, field: string): string {
 /** Characters of an acknowledger's name, at most. */
 export const ACK_BY_CHARS_MAX = 128;
 
-/** Who acknowledged: the name the dashboard's user goes by (self-chosen, not a checked identity). */
+/**
+ * Who acknowledged: the name the dashboard's user goes by (self-chosen, not a checked identity).
+ */
 function ackBy(raw: unknown, field: string): string {
   if (typeof raw === "string" && raw.length > 0 && raw.length <= ACK_BY_CHARS_MAX) return raw;
   throw bad(field, raw, `must be a string of 1 to ${ACK_BY_CHARS_MAX} characters`);

@@ -18,9 +18,7 @@
  * start, the dashboard's page and an incident stage run alone included: they are registered here,
  * on `troupe.out.<type>.*`, and a kind declaring the same again changes nothing.
  */
-import { decodeAnomalyBody } from "./events/anomaly.ts";
-import { decodeCoherenceBody } from "./events/coherence.ts";
-import { decodeCollapseBody } from "./events/collapse.ts";
+import { decodeAnomalyBody, decodeCoherenceBody, decodeCollapseBody } from "./events/mod.ts";
 import {
   type FindingKind,
   findingKindOf,

@@ -389,8 +389,9 @@ export function runIncidentStage(
     taken?: () => void;
     /**
      * Called with a session's silence table (or a receiver's stale channels), checked, before
-     * the stage holds it (to journal it among the findings); when it returns true the stage does not hold it now but when it reads
-     * it back from its journal (the leased stage's stream), in order among the findings.
+     * the stage holds it (to journal it among the findings); when it returns true the stage does
+     * not hold it now but when it reads it back from its journal (the leased stage's stream), in
+     * order among the findings.
      */
     recordSilences?: (data: Uint8Array, decoded: DecodedIncidentControl) => boolean;
     /** Whether it takes the findings from the bus (default); false: the caller feeds it. */

@@ -121,6 +121,8 @@ const COMPUTED_IMPORTS_ALLOWED = new Set([
   "actors/runtime/host/kinds_module.ts: href",
   // The modules of a user's kinds a host's configuration names.
   "actors/kind/load_kinds.ts: url",
+  // The package build imports the collab page's bundler from the JavaScript it has just written.
+  'cli/_build_package.mjs: pathToFileURL(join(OUT, "collab", "web", "bundle.js"',
 ]);
 
 /** The computed module specifiers of a file's dynamic imports (not a plain string literal). */
