@@ -139,6 +139,7 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
     const warm = Date.now() + 60_000;
     while (watch.channels < s.channels && Date.now() < warm) await sleep(100);
     await sleep(3000);
+    ctx.log(`${NAME}: leaders at the kill: ${await placements(steady)}`);
     ctx.log(`${NAME}: kill -9 ${victim.name} (${watch.channels} channels answering)`);
     const killedMs = Date.now();
     await victim.server.kill();
@@ -223,6 +224,42 @@ async function metaLeader(nodes: Node[], not: string | undefined): Promise<strin
     await sleep(50);
   }
   throw new Error(`no JetStream meta leader${not ? ` other than ${not}` : ""} within 60 s`);
+}
+
+/**
+ * Where the streams' leaders and the consumers sit, as node `n` sees them: `STREAM@node` and the
+ * count of consumers on each node per stream (a leader on the killed node waits out an election).
+ */
+async function placements(n: Node): Promise<string> {
+  try {
+    const res = await fetch(
+      `http://127.0.0.1:${n.monitor}/jsz?accounts=true&streams=true&consumers=true`,
+    );
+    const body = await res.json() as {
+      account_details?: Array<{
+        stream_detail?: Array<{
+          name: string;
+          cluster?: { leader?: string };
+          consumer_detail?: Array<{ cluster?: { leader?: string } }>;
+        }>;
+      }>;
+    };
+    const out: string[] = [];
+    for (const a of body.account_details ?? []) {
+      for (const st of a.stream_detail ?? []) {
+        const by = new Map<string, number>();
+        for (const c of st.consumer_detail ?? []) {
+          const at = c.cluster?.leader ?? "?";
+          by.set(at, (by.get(at) ?? 0) + 1);
+        }
+        const cs = [...by].sort().map(([node, k]) => `${node}:${k}`).join(",");
+        out.push(`${st.name}@${st.cluster?.leader ?? "?"}${cs ? ` (consumers ${cs})` : ""}`);
+      }
+    }
+    return out.join(" ");
+  } catch (err) {
+    return `unknown (${(err as Error).message})`;
+  }
 }
 
 /** Frames round-robin over the channels, each acknowledged; the time each acknowledgement took. */

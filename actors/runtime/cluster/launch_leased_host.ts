@@ -9,8 +9,15 @@
  */
 import type { Server } from "node:http";
 import type { AnyActorDefinition, Bus } from "../../../protocol/mod.ts";
-import { controlStreamSource } from "../control/mod.ts";
-import { describeError, HostFatalError, NatsBus, openFindingsStream } from "../transport/mod.ts";
+import { CONTROL_STREAM, controlStreamSource } from "../control/mod.ts";
+import {
+  describeError,
+  FINDINGS_STREAM,
+  HostFatalError,
+  NatsBus,
+  openFindingsStream,
+  placeLeaders,
+} from "../transport/mod.ts";
 import {
   connectBus,
   Host,
@@ -23,9 +30,10 @@ import {
   TICK_EVERY_MS,
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
-import { jetStreamInput } from "../edge/mod.ts";
-import { JetStreamJournal } from "../journal/mod.ts";
-import { LeaseBucket } from "./lease_bucket.ts";
+import { ensureFeedStream, FEED_STREAM, jetStreamInput } from "../edge/mod.ts";
+import { JetStreamJournal, JOURNAL_STREAM } from "../journal/mod.ts";
+import { SNAPSHOT_BUCKET } from "../snapshots/mod.ts";
+import { LEASE_BUCKET, LeaseBucket } from "./lease_bucket.ts";
 import type { LeaseFence } from "./lease_fence.ts";
 import { LeaseMetrics } from "./lease_metrics.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -67,18 +75,28 @@ export function partitionHostId(p: number): string {
 
 /**
  * Opens the lease bucket, the journal's stream the partitions' journals open as they start, and
- * the findings stream (the incident stage's journal), each created with `nats.replicas` replicas
- * when missing: before any partition starts, so that a finding of a cluster's first moments is
- * journaled (made by the stage's lease keeper later, it missed what came before).
+ * the findings stream (the incident stage's journal) and the feed stream, each created with
+ * `nats.replicas` replicas when missing: before any partition starts, so that a finding of a
+ * cluster's first moments is journaled (made by the stage's lease keeper later, it missed what
+ * came before). Then the leaders of these streams are moved off the meta leader's node
+ * (leader_placement.ts), so that its loss stalls no partition's input, journal or lease.
  */
 async function openLeaseStores(
   nc: NatsConnection,
   config: HostConfig & { partitions: { leases: LeaseSettings } },
+  log: (message: string) => void,
 ): Promise<LeaseBucket> {
   const { replicas } = config;
   await (await JetStreamJournal.open(nc, { replicas, loadPositions: "lazy" })).close();
   await openFindingsStream(nc, { replicas });
-  return await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms, replicas });
+  await ensureFeedStream(nc, { replicas });
+  const bucket = await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms, replicas });
+  const streams = [FEED_STREAM, JOURNAL_STREAM, `KV_${LEASE_BUCKET}`, `KV_${SNAPSHOT_BUCKET}`];
+  streams.push(CONTROL_STREAM, FINDINGS_STREAM);
+  for (const m of await placeLeaders(nc, streams, log)) {
+    log(`placement: ${m.stream}'s leader moved off the meta leader ${m.from} to ${m.to ?? "?"}`);
+  }
+  return bucket;
 }
 
 /** Starts a leased host: joins the cluster and claims its share. */
@@ -96,7 +114,7 @@ export async function launchLeasedHost(
   try {
     const nc = (bus as NatsBus).nc;
     const snapshots = await openSnapshots(config, nc, log);
-    const bucket = await openLeaseStores(nc, config);
+    const bucket = await openLeaseStores(nc, config, log);
     const running = new Map<number, Host>();
     const http: { port?: number | undefined } = {};
     const leases: PartitionLeases = new PartitionLeases({

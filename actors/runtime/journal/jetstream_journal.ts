@@ -57,6 +57,7 @@ import {
   CONSUMER_CREATE_TIMEOUT_MS,
   ELECTION_BUDGET_MS,
   electionError,
+  lostOnDisconnect,
   retryJetStream,
 } from "../transport/mod.ts";
 import {
@@ -447,7 +448,9 @@ export class JetStreamJournal implements Journal {
     const send = () => {
       refused = this.#guard?.();
       if (refused) throw refused;
-      return this.#js.publish(st.subject, data, options);
+      // An answer lost with the server would be waited for the whole timeout.
+      const what = `append to ${st.subject}`;
+      return lostOnDisconnect(this.#nc, what, this.#js.publish(st.subject, data, options));
     };
     for (let attempt = 0;; attempt++) {
       try {

@@ -2,6 +2,7 @@
  * The buses a host talks over (NATS and in process), a NATS server for tests and `troupe up`,
  * JetStream publishing and retries, the findings stream, and the error a host stops with.
  */
+export { lostOnDisconnect, RequestLostError } from "./connection_loss.ts";
 export { describeError, errorCode, HostFatalError, isFatalIoError } from "./fatal_error.ts";
 export {
   type FindingHandler,
@@ -28,6 +29,12 @@ export {
   retryJetStream,
   type RetryJetStreamOptions,
 } from "./jetstream_retry.ts";
+export {
+  type LeaderMove,
+  META_LEADER_TIMEOUT_MS,
+  metaLeader,
+  placeLeaders,
+} from "./leader_placement.ts";
 export {
   NATS_CONNECT_TIMEOUT_MS,
   NatsBus,
