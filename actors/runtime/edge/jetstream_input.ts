@@ -89,7 +89,7 @@ async function addFeedStream(nc: NatsConnection, name: string, options: FeedStre
 /** How often the watchdog looks, ms. */
 const WATCH_MS = 500;
 /** Consumers made again at most, per open, because they landed on the meta leader's node. */
-const PLACEMENT_TRIES_MAX = 4;
+const PLACEMENT_TRIES_MAX = 8;
 /** How long the server keeps a consumer no one pulls from (its host went away), ms. */
 const INACTIVE_MS = 5 * 60_000;
 /** Every subject of the feed stream. */
