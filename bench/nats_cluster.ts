@@ -102,6 +102,7 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
   const hosts: ChildScript[] = [];
   let pub: NatsConnection | undefined;
   try {
+    await peersCurrent(nodes);
     const leader = await metaLeader(nodes, undefined);
     const victim = nodes.find((n) => n.name === leader)!;
     const steady = nodes.find((n) => n !== victim)!;
@@ -205,6 +206,29 @@ async function startCluster(dir: string): Promise<Node[]> {
     });
     return { name, server, monitor: p.monitor };
   }));
+}
+
+/**
+ * Waits (60 s at most) until the meta leader counts every node a current peer: a stream of three
+ * replicas made before that is refused ("no suitable peers for placement").
+ */
+async function peersCurrent(nodes: Node[]): Promise<void> {
+  type Meta = { leader?: string; cluster_size?: number; replicas?: Array<{ current?: boolean }> };
+  const end = Date.now() + 60_000;
+  while (Date.now() < end) {
+    for (const n of nodes) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${n.monitor}/jsz`);
+        const meta = (await res.json() as { meta_cluster?: Meta }).meta_cluster;
+        const current = meta?.replicas?.filter((r) => r.current).length ?? 0;
+        if (meta?.leader && meta.cluster_size === NODES && current === NODES - 1) return;
+      } catch {
+        // Not answering yet: ask another.
+      }
+    }
+    await sleep(100);
+  }
+  throw new Error(`the NATS cluster's meta leader did not count ${NODES} current peers in 60 s`);
 }
 
 /** The JetStream meta leader a node of `nodes` names, once it is not `not` (within 60 s). */
