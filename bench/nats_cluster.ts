@@ -10,7 +10,8 @@
  * node names a new meta leader) and `publish_stall_ms_max` (the feed's longest wait for an
  * acknowledgement meanwhile: no input reaches a host before the feed stream has a leader). The
  * publisher and the watcher connect to a node that is not killed. No bar is set here for the
- * election; the outputs' bar is 5 s.
+ * election; the outputs' bar is 5 s. The log names each stream's leader at the kill (a leader on
+ * the killed node waits out that stream's election).
  */
 import { join } from "node:path";
 import process from "node:process";
