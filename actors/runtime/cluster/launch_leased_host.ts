@@ -14,9 +14,10 @@ import {
   describeError,
   FINDINGS_STREAM,
   HostFatalError,
+  keepLeadersPlaced,
+  type LeaderPlacement,
   NatsBus,
   openFindingsStream,
-  placeLeaders,
 } from "../transport/mod.ts";
 import {
   connectBus,
@@ -78,26 +79,31 @@ export function partitionHostId(p: number): string {
  * the findings stream (the incident stage's journal) and the feed stream, each created with
  * `nats.replicas` replicas when missing: before any partition starts, so that a finding of a
  * cluster's first moments is journaled (made by the stage's lease keeper later, it missed what
- * came before). Then the leaders of these streams are moved off the meta leader's node
- * (leader_placement.ts), so that its loss stalls no partition's input, journal or lease.
+ * came before).
  */
 async function openLeaseStores(
   nc: NatsConnection,
   config: HostConfig & { partitions: { leases: LeaseSettings } },
-  log: (message: string) => void,
 ): Promise<LeaseBucket> {
   const { replicas } = config;
   await (await JetStreamJournal.open(nc, { replicas, loadPositions: "lazy" })).close();
   await openFindingsStream(nc, { replicas });
   await ensureFeedStream(nc, { replicas });
-  const bucket = await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms, replicas });
-  const streams = [FEED_STREAM, JOURNAL_STREAM, `KV_${LEASE_BUCKET}`, `KV_${SNAPSHOT_BUCKET}`];
-  streams.push(CONTROL_STREAM, FINDINGS_STREAM);
-  for (const m of await placeLeaders(nc, streams, log)) {
-    log(`placement: ${m.stream}'s leader moved off the meta leader ${m.from} to ${m.to ?? "?"}`);
-  }
-  return bucket;
+  return await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms, replicas });
 }
+
+/**
+ * The streams whose leaders are kept off the meta leader's node (leader_placement.ts), so that
+ * its loss stalls no partition's input, journal or lease.
+ */
+const PLACED_STREAMS = [
+  FEED_STREAM,
+  JOURNAL_STREAM,
+  `KV_${LEASE_BUCKET}`,
+  `KV_${SNAPSHOT_BUCKET}`,
+  CONTROL_STREAM,
+  FINDINGS_STREAM,
+];
 
 /** Starts a leased host: joins the cluster and claims its share. */
 export async function launchLeasedHost(
@@ -111,10 +117,12 @@ export async function launchLeasedHost(
   const bus = await connectBus(config, log);
   // A partition's failure drops that partition (another host may take it), not the host.
   const fatal = new Promise<HostFatalError>(() => {});
+  let placement: LeaderPlacement | undefined;
   try {
     const nc = (bus as NatsBus).nc;
     const snapshots = await openSnapshots(config, nc, log);
-    const bucket = await openLeaseStores(nc, config, log);
+    const bucket = await openLeaseStores(nc, config);
+    placement = await keepLeadersPlaced(nc, PLACED_STREAMS, { log });
     const running = new Map<number, Host>();
     const http: { port?: number | undefined } = {};
     const leases: PartitionLeases = new PartitionLeases({
@@ -155,6 +163,7 @@ export async function launchLeasedHost(
       registry: metrics.registry,
       fatal,
       async close() {
+        await placement?.stop();
         await leases.stop("the host stops").catch((err) => log(`stopping: ${describeError(err)}`));
         await closeServer(server);
         await snapshots.close().catch(() => {});
@@ -162,6 +171,7 @@ export async function launchLeasedHost(
       },
     };
   } catch (err) {
+    await placement?.stop();
     await bus.close().catch(() => {});
     throw err instanceof HostFatalError
       ? err

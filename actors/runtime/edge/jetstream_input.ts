@@ -1,11 +1,11 @@
 /**
  * Feed input from JetStream: frames published on `troupe.feed.>` are kept by the stream
- * `TROUPE_FEED`, and a host reads them with an ordered consumer that starts just past the highest
- * stream sequence its journal holds. The journal is the acknowledgement: nothing the stream
+ * `TROUPE_FEED`, and a host reads them in order with an ephemeral consumer that starts just past
+ * the highest stream sequence its journal holds. The journal is the acknowledgement: nothing the stream
  * stored is lost while the host is down, and after a crash the host resumes exactly where its
  * durable journal ends (instances ignore what they already applied, by stream sequence).
  *
- * A nats-server restart loses the ordered consumer (it lives in the server's memory), and the
+ * A nats-server restart loses the consumer (it lives in the server's memory), and the
  * client on its own notices only after missed heartbeats, tens of seconds later. So as soon as the
  * connection comes back the input asks whether its consumer is still there, and if not opens a
  * new one just past the last sequence it delivered; and a watchdog does the same whenever the
@@ -15,9 +15,10 @@
  *
  * In a cluster, making a consumer needs the JetStream meta leader, so a consumer is kept where a
  * loss of the meta leader's node does not take it: one that nats-server placed on that node (it
- * places an ordered consumer on a random peer of the stream) is made again elsewhere; and one
+ * places an ephemeral consumer on a random peer of the stream) is made again elsewhere; and one
  * that survived a reconnect (the host's server went, its consumer's did not) is kept, not made
- * again while the meta group may be electing (leader_placement.ts).
+ * again while the meta group may be electing (leader_placement.ts). Every `PLACEMENT_EVERY_MS` the
+ * input looks again, and moves a consumer the meta leader has since come to share a node with.
  */
 import {
   AckPolicy,
@@ -34,7 +35,12 @@ import {
 import { nanos, type NatsConnection, nuid } from "@nats-io/transport-node";
 import { type BusMessage, SUBJECT_ROOT } from "../../../protocol/mod.ts";
 import type { InputSource } from "./input_source.ts";
-import { CONSUMER_CREATE_TIMEOUT_MS, metaLeader, retryJetStream } from "../transport/mod.ts";
+import {
+  CONSUMER_CREATE_TIMEOUT_MS,
+  metaLeader,
+  PLACEMENT_EVERY_MS,
+  retryJetStream,
+} from "../transport/mod.ts";
 import { isStreamNotFound } from "../journal/mod.ts";
 import { type SequencedMessage, SequenceGaps } from "./_sequence_gaps.ts";
 
@@ -95,7 +101,7 @@ const INACTIVE_MS = 5 * 60_000;
 /** Every subject of the feed stream. */
 const FEED_FILTER = `${SUBJECT_ROOT}.feed.>`;
 
-/** An InputSource reading the feed stream with an ordered consumer, reopened when it stalls. */
+/** An InputSource reading the feed stream with an ephemeral consumer, reopened when it stalls. */
 export function jetStreamInput(nc: NatsConnection, options: FeedStreamOptions = {}): InputSource {
   return new JetStreamInput(nc, options);
 }
@@ -109,6 +115,9 @@ class JetStreamInput implements InputSource {
   #stopped = false;
   #messages: ConsumerMessages | undefined;
   #consumer: Consumer | undefined;
+  /** The node the current consumer lives on (in a cluster), and when that was last looked at. */
+  #node: string | undefined;
+  #placedMs = Date.now();
   /** The current consumer's deliveries, in order, with what it skipped read from the stream. */
   #gaps: SequenceGaps | undefined;
   /** The stream sequence of the last message delivered. */
@@ -207,6 +216,8 @@ class JetStreamInput implements InputSource {
     const js = jetstream(this.#nc, { timeout: CONSUMER_CREATE_TIMEOUT_MS });
     const consumer = await js.consumers.get(this.#stream, info.name);
     this.#consumer = consumer;
+    this.#node = info.cluster?.leader;
+    this.#placedMs = Date.now();
     const gaps = new SequenceGaps(start, {
       read: (seq) => this.#read(seq),
       deliver: (m) => this.#take(m),
@@ -291,9 +302,21 @@ class JetStreamInput implements InputSource {
     ]);
   }
 
+  /** Makes the consumer again elsewhere when the meta leader moved to its node since. */
+  async #replace(): Promise<void> {
+    if (!this.#nc.info?.cluster || this.#opening || this.#node === undefined) return;
+    if ((await metaLeader(this.#nc)) === this.#node) this.#reopen();
+  }
+
   /** Reopens the consumer when the stream holds more but nothing arrived for a while. */
   async #watch(): Promise<void> {
     if (this.#stopped || this.#checking || this.#nc.isClosed()) return;
+    if (Date.now() - this.#placedMs >= PLACEMENT_EVERY_MS) {
+      this.#placedMs = Date.now();
+      this.#checking = true;
+      await this.#replace().finally(() => (this.#checking = false));
+      return;
+    }
     if (Date.now() - this.#lastDeliveryMs < this.#stallMs) return;
     this.#checking = true;
     try {

@@ -100,3 +100,47 @@ export async function placeLeaders(
   }));
   return moves;
 }
+
+/** How often a host looks again at where the leaders are, ms (the meta leader may have moved). */
+export const PLACEMENT_EVERY_MS = 30_000;
+
+/** A running placement: looks again every `PLACEMENT_EVERY_MS` until stopped. */
+export interface LeaderPlacement {
+  stop(): Promise<void>;
+}
+
+/**
+ * Places `streams`' leaders now (see `placeLeaders`), then again every `everyMs`: after a node's
+ * loss the new meta leader may be a node that leads data, and the next loss would stall both.
+ */
+export async function keepLeadersPlaced(
+  nc: NatsConnection,
+  streams: readonly string[],
+  options: { log: (message: string) => void; everyMs?: number },
+): Promise<LeaderPlacement> {
+  const { log } = options;
+  const round = async () => {
+    for (const m of await placeLeaders(nc, streams, log)) {
+      log(`placement: ${m.stream}'s leader moved off the meta leader ${m.from} to ${m.to ?? "?"}`);
+    }
+  };
+  await round();
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const next = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = round().catch((err) => log(`placement: ${describeError(err)}`)).finally(next);
+    }, options.everyMs ?? PLACEMENT_EVERY_MS);
+    (timer as { unref?: () => void }).unref?.();
+  };
+  next();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -30,10 +30,13 @@ export {
   type RetryJetStreamOptions,
 } from "./jetstream_retry.ts";
 export {
+  keepLeadersPlaced,
   type LeaderMove,
+  type LeaderPlacement,
   META_LEADER_TIMEOUT_MS,
   metaLeader,
   placeLeaders,
+  PLACEMENT_EVERY_MS,
 } from "./leader_placement.ts";
 export {
   NATS_CONNECT_TIMEOUT_MS,
