@@ -44,7 +44,12 @@ function harness(held: number[], lastSeq = 0) {
   };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 30));
+/** Waits until `done()` (2 s at most: the machine may be loaded). */
+async function until(done: () => boolean): Promise<void> {
+  for (const t0 = Date.now(); !done() && Date.now() - t0 < 2000;) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 test("SequenceGaps delivers a consumer's messages in order without reading", () => {
   const h = harness([1, 2, 3]);
@@ -61,7 +66,7 @@ test("SequenceGaps reads what the consumer skipped before what came after it", a
   h.gaps.push(msg(6)); // held while the gap is read
   h.gaps.push(msg(7));
   assert.equal(h.delivered, []);
-  await settle();
+  await until(() => h.delivered.length >= 6);
   assert.equal(h.delivered, [2, 3, 4, 5, 6, 7]);
   assert.equal(h.reads, [2, 3, 4]);
 });
@@ -70,7 +75,7 @@ test("SequenceGaps passes over what the stream no longer holds in one read", asy
   const h = harness([1, 500, 501], 1); // 2-499 aged out
   h.gaps.push(msg(500));
   h.gaps.push(msg(501));
-  await settle();
+  await until(() => h.delivered.length >= 2);
   assert.equal(h.delivered, [500, 501]);
   assert.equal(h.reads, [2]);
 });
@@ -79,7 +84,7 @@ test("SequenceGaps ends and reports when a gap cannot be read", async () => {
   const h = harness([1, 2, 3, 4], 1);
   h.failReads();
   h.gaps.push(msg(4));
-  await settle();
+  await until(() => h.failures.length > 0);
   assert.equal(h.delivered, []);
   assert.is(h.failures.length, 1);
   h.gaps.push(msg(2)); // the old consumer's late deliveries go nowhere
