@@ -1,12 +1,14 @@
 // Builds troupe's package for Node (`npm run build`, run by `npm pack` through `prepack`): every
 // TypeScript source transpiled to JavaScript under dist/ (the same tree, `.ts` specifiers
 // rewritten to `.js`, as cli/_compile.mjs mirrors it), and the declarations of the public entry
-// points (mod.ts, testing.ts) and the command, emitted by tsc. An installed troupe then runs
-// plain JavaScript, with no compile step in the user's project; Deno users import the TypeScript
-// (deno.json `exports`), which the package also carries.
+// points (mod.ts, testing.ts) and the command, emitted by tsc, and the dashboard's browser bundle
+// (dist/collab/web/dashboard/, which the collab server serves when it is there). An installed
+// troupe then runs plain JavaScript, with no compile step in the user's project; Deno users import
+// the TypeScript (deno.json `exports`), which the package also carries.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { REPO_DIR, rewriteSpecifiers } from "./_compile.mjs";
 
 const OUT = join(REPO_DIR, "dist");
@@ -47,6 +49,13 @@ for (const out of result.outputFiles) {
   writeFileSync(out.path, rewriteSpecifiers(out.text));
 }
 
+// The dashboard's page, bundled from the JavaScript just written, where the built collab server
+// looks for it.
+const { PREBUILT_DASHBOARD_DIR, writeDashboardBundle } = await import(
+  pathToFileURL(join(OUT, "collab", "web", "bundle.js")).href
+);
+const dashboard = await writeDashboardBundle(PREBUILT_DASHBOARD_DIR);
+
 const tsc = spawnSync(
   process.execPath,
   [join(REPO_DIR, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
@@ -69,6 +78,8 @@ const rewriteDeclarations = (dir) => {
 };
 rewriteDeclarations(OUT);
 console.log(
-  `troupe build: ${result.outputFiles.length} modules and ${declarations} declaration files in ` +
-    `dist/ (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  `troupe build: ${result.outputFiles.length} modules, ${declarations} declaration files and ` +
+    `the dashboard's bundle (${
+      ((dashboard.js.byteLength + dashboard.worker.byteLength) / 1024).toFixed(0)
+    } KiB) in dist/ (${((performance.now() - started) / 1000).toFixed(1)} s)`,
 );

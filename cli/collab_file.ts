@@ -24,6 +24,11 @@ export interface CollabFile {
   token: string;
   /** The token's expiry, seconds since the epoch. */
   exp: number;
+  /**
+   * The files of the user's kind modules the hosts run (absolute), so that watch knows the
+   * findings they declare; absent when only troupe's own run.
+   */
+  kinds?: string[];
 }
 
 const FILE: DiscoveryFile<CollabFile> = {
@@ -45,6 +50,14 @@ function parseCollabFile(text: string, path: string): CollabFile {
   if (typeof f?.stream !== "string" || typeof f.token !== "string") {
     throw new Error(
       `Cannot read ${path}: it needs "stream" and "token" strings, got ${text.slice(0, 80)}`,
+    );
+  }
+  if (
+    f.kinds !== undefined &&
+    (!Array.isArray(f.kinds) || f.kinds.some((k) => typeof k !== "string" || k === ""))
+  ) {
+    throw new Error(
+      `Cannot read ${path}: "kinds" must be a list of module files, got ${JSON.stringify(f.kinds)}`,
     );
   }
   return f as CollabFile;

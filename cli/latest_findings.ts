@@ -4,9 +4,9 @@
  */
 import {
   type Finding,
-  FINDING_KINDS,
-  FINDING_SUBJECTS,
+  findingKindNames,
   findingsOf,
+  findingSubjectsOf,
   formatFinding,
 } from "../collab/mod.ts";
 import type { Bus, BusSubscription } from "../protocol/mod.ts";
@@ -20,8 +20,8 @@ export class LatestFindings {
 
   constructor(bus: Bus, keep = 3) {
     this.keep = keep;
-    this.#subs = FINDING_KINDS.map((k) =>
-      bus.subscribe(FINDING_SUBJECTS[k], (m) => {
+    this.#subs = findingSubjectsOf(findingKindNames()).map((subject) =>
+      bus.subscribe(subject, (m) => {
         for (const f of findingsOf(m.subject, m.data, Date.now() * 1000)) this.#add(f);
       })
     );

@@ -13,6 +13,7 @@ import {
   mintToken,
 } from "../collab/mod.ts";
 import { type CollabFile, writeCollabFile } from "./collab_file.ts";
+import type { HostKinds } from "./host_kinds.ts";
 import type { UpHosts } from "./up_hosts.ts";
 import { DATA_DIR_DEFAULT } from "./nats_url.ts";
 import { onPreferredPort } from "./up_nats.ts";
@@ -25,6 +26,8 @@ export interface UpCollabOptions {
   dataDir: string;
   collabPort: number | undefined;
   journal: "file" | "jetstream";
+  /** The kinds the hosts run: collab.json names the user's modules for watch. */
+  kinds?: HostKinds;
 }
 
 /** The collaboration server beside the hosts, on the same bus (its bridge reaches them). */
@@ -75,7 +78,7 @@ export async function announceCollab(
   }
   // The dashboard and the stream gateway: the URL to open, and collab.json for
   // troupe watch (a viewer token: watching needs no more).
-  const collabFile = await dashboardFile(collab, o.dataDir);
+  const collabFile = await dashboardFile(collab, o.dataDir, o.kinds);
   console.log(`troupe up: dashboard ${collabFile.dashboard}?session=main&token=${ownerToken}`);
   console.log(
     `troupe up: share it read-only or to edit: troupe token --session main --role ` +
@@ -91,7 +94,11 @@ export async function announceCollab(
 }
 
 /** Writes `<dataDir>/collab.json` (the gateway's URL and a viewer token) and returns it. */
-async function dashboardFile(collab: LaunchedCollab, dataDir: string): Promise<CollabFile> {
+async function dashboardFile(
+  collab: LaunchedCollab,
+  dataDir: string,
+  kinds: HostKinds | undefined,
+): Promise<CollabFile> {
   const base = `127.0.0.1:${collab.server.port}`;
   const ttlS = 8 * 3600;
   const token = await mintToken(collab.keyring, {
@@ -107,6 +114,9 @@ async function dashboardFile(collab: LaunchedCollab, dataDir: string): Promise<C
     token,
     exp: Math.floor(Date.now() / 1000 + ttlS),
   };
+  if (kinds !== undefined && kinds.modules.length > 0) {
+    file.kinds = kinds.modules.map((m) => m.file);
+  }
   writeCollabFile(dataDir, file);
   return file;
 }

@@ -15,7 +15,10 @@
  * - `scan`: a symbol a scan matched (`troupe.scan.<id>.results`), no severity;
  * - `dlq`: a dead letter (`troupe.dlq.<reason>`), 2: a message was lost, nothing is wrong with the
  *   feed's numbers;
- * - `actor`: an actor restarted after a failure (3) or stopped after repeated failures (5).
+ * - `actor`: an actor restarted after a failure (3) or stopped after repeated failures (5);
+ * - any other kind of finding an actor kind declares (a user's kind's `spread_break`), read as its
+ *   declaration in the finding kind registry says: its channel field, its measure and its edges for
+ *   the severity, its other scalar fields in words.
  *
  * Per-sample outputs (columns frames), stats and bars are data, not findings. `formatFinding` is
  * the one text of a finding: `troupe watch` prints it and the page's event list shows it, and
@@ -31,6 +34,7 @@ import {
   areaPattern,
   areaPrefix,
   channelUnit,
+  checkedFindingBody,
   COHERENCE_FINDING,
   type CoherenceBody,
   coherenceOf,
@@ -41,6 +45,11 @@ import {
   decodeEnvelope,
   decodeScanResultsBatch,
   type Envelope,
+  findingActorOf,
+  findingChannel,
+  type FindingKind as ProtocolFindingKind,
+  findingKindOf,
+  findingKinds,
   findingSeverity,
   outPattern,
   parseScanSubject,
@@ -49,23 +58,53 @@ import {
   withUnit,
 } from "../protocol/mod.ts";
 
-/** The kinds of finding. */
-export const FINDING_KINDS = ["anomaly", "collapse", "coherence", "scan", "dlq", "actor"] as const;
+/** The kinds of finding that are not an actor's events: scan hits, dead letters, actor failures. */
+export const OTHER_FINDING_KINDS = ["scan", "dlq", "actor"] as const;
 
 const SCAN_PREFIX = areaPrefix("scan");
 
-/** A kind of finding. */
-export type FindingKind = (typeof FINDING_KINDS)[number];
+/**
+ * A kind of finding: a type of finding an actor kind declares (registered in protocol/
+ * finding_kind.ts: troupe's own and a user's alike), or one of OTHER_FINDING_KINDS.
+ */
+export type FindingKind = string;
 
-/** The subject patterns each kind of finding comes on. */
-export const FINDING_SUBJECTS: Readonly<Record<FindingKind, string>> = {
-  anomaly: outPattern("anomaly"),
-  collapse: outPattern("collapse"),
-  coherence: outPattern("coherence"),
-  scan: scanPattern("results"),
-  dlq: areaPattern("dlq"),
-  actor: sysSubject("actor", "stopped"),
-};
+/** Every kind of finding this process knows: the declared ones, in the order declared, then the others. */
+export function findingKindNames(): FindingKind[] {
+  return [...findingKinds().map((k) => k.type), ...OTHER_FINDING_KINDS];
+}
+
+/**
+ * Whether findings of `kind` come on subjects that end in their channel or group: the declared
+ * kinds, on their actor's outputs `troupe.out.<actor>.<key>`.
+ */
+export function isChannelFindingKind(kind: FindingKind): boolean {
+  return findingKindOf(kind) !== undefined;
+}
+
+/** The subject pattern findings of `kind` come on, or undefined for a kind this process does not know. */
+export function findingSubjectOf(kind: FindingKind): string | undefined {
+  switch (kind) {
+    case "scan":
+      return scanPattern("results");
+    case "dlq":
+      return areaPattern("dlq");
+    case "actor":
+      return sysSubject("actor", "stopped");
+  }
+  const actor = findingActorOf(kind);
+  return actor === undefined ? undefined : outPattern(actor);
+}
+
+/** The subject patterns of `kinds`, each once (two kinds of one actor share its outputs). */
+export function findingSubjectsOf(kinds: readonly FindingKind[]): string[] {
+  const out = new Set<string>();
+  for (const k of kinds) {
+    const subject = findingSubjectOf(k);
+    if (subject !== undefined) out.add(subject);
+  }
+  return [...out];
+}
 
 /** One finding. */
 export interface Finding {
@@ -146,9 +185,42 @@ function eventFinding(env: Envelope): { core: Core; body: object } | undefined {
         body: n.body,
       };
     }
-    default:
-      return undefined;
+    default: {
+      const spec = findingKindOf(env.type);
+      return spec === undefined ? undefined : declaredFinding(spec, env);
+    }
   }
+}
+
+/** Body fields a declared finding's line names besides its channel and measure, at most. */
+const DECLARED_FIELDS_MAX = 6;
+
+/**
+ * A finding of a kind declared through the finding kind registry: its channel, severity and
+ * strength as the kind declares them, and its other scalar fields in words.
+ */
+function declaredFinding(spec: ProtocolFindingKind, env: Envelope): { core: Core; body: object } {
+  const body = checkedFindingBody(spec, env.body);
+  const channelField = spec.channelField ?? "channel";
+  const fields = Object.entries(body)
+    .filter(([k, v]) =>
+      k !== channelField && k !== spec.measure && k !== "type" &&
+      (typeof v === "number" || typeof v === "string" || typeof v === "boolean")
+    )
+    .slice(0, DECLARED_FIELDS_MAX)
+    .map(([k, v]) => `${k} ${typeof v === "number" ? fmt(v) : String(v)}`);
+  const measure = body[spec.measure] as number;
+  return {
+    core: {
+      kind: spec.type,
+      ts_us: env.ts,
+      channel: findingChannel(spec, body) ?? "",
+      what: fields.length ? fields.join(", ") : spec.type,
+      strength: `${spec.measure} ${fmt(measure)}${spec.unit ? ` ${spec.unit}` : ""}`,
+      severity: findingSeverity(spec, body),
+    },
+    body,
+  };
 }
 
 function anomalyFinding(b: AnomalyBody, ts: number): Core {

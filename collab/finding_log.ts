@@ -6,11 +6,23 @@
  * findings are known (`since_us`), so that a page never shows "no findings" for a time it cannot
  * know about.
  */
-import type { Bus, BusSubscription, HistoryFinding } from "../protocol/mod.ts";
-import { FINDING_SUBJECTS, findingsOf } from "./finding.ts";
+import {
+  type Bus,
+  type BusSubscription,
+  findingKindOf,
+  findingKinds,
+  type HistoryFinding,
+} from "../protocol/mod.ts";
+import { findingsOf, findingSubjectsOf } from "./finding.ts";
 
-/** The kinds of finding that belong to one channel (and so to its history). */
-const CHANNEL_KINDS = ["anomaly", "collapse"] as const;
+/**
+ * Whether findings of `kind` belong to one channel (and so to its history): the declared kinds
+ * whose findings name a `channel`, not a group or a pair.
+ */
+function isOfOneChannel(kind: string): boolean {
+  const spec = findingKindOf(kind);
+  return spec !== undefined && (spec.channelField ?? "channel") === "channel";
+}
 
 /** A finding kept, with its channel. */
 interface Kept extends HistoryFinding {
@@ -49,8 +61,9 @@ export class FindingLog {
 
   /** Starts keeping the findings published on `bus`. */
   follow(bus: Bus): this {
-    for (const kind of CHANNEL_KINDS) {
-      this.#subs.push(bus.subscribe(FINDING_SUBJECTS[kind], (m) => this.add(m.subject, m.data)));
+    const kinds = findingKinds().map((k) => k.type).filter(isOfOneChannel);
+    for (const subject of findingSubjectsOf(kinds)) {
+      this.#subs.push(bus.subscribe(subject, (m) => this.add(m.subject, m.data)));
     }
     return this;
   }
@@ -58,6 +71,7 @@ export class FindingLog {
   /** Keeps the findings of one message (none for data, or for what cannot be decoded). */
   add(subject: string, data: Uint8Array): void {
     for (const f of findingsOf(subject, data, this.#nowUs())) {
+      if (!isOfOneChannel(f.kind)) continue;
       const kept: Kept = {
         channel: f.channel,
         kind: f.kind,

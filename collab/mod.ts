@@ -130,14 +130,17 @@ export { SeenSeqs } from "./stream_seen.ts";
 export type { StreamStats } from "./stream_metrics.ts";
 export {
   type Finding,
-  FINDING_KINDS,
-  FINDING_SUBJECTS,
   type FindingKind,
+  findingKindNames,
   findingsOf,
+  findingSubjectOf,
+  findingSubjectsOf,
   findingUnit,
   formatFinding,
+  isChannelFindingKind,
   lineTime,
   type LineTimeOptions,
+  OTHER_FINDING_KINDS,
   severityAtLeast,
   VIEW_WORDS,
 } from "./finding.ts";

@@ -31,6 +31,11 @@ export interface FindingKind {
   readonly episode?: { readonly field: string; readonly quiet: string };
   /** The body field holding the moment the finding is about (µs), when not its event time. */
   readonly atField?: string;
+  /**
+   * A check of the whole body beyond its channel and measure: returns the body as read, or throws
+   * the ProtocolError naming the field and its value. Without it, the body is taken as it is.
+   */
+  readonly check?: (body: unknown) => object;
 }
 
 /** Kinds of finding a process may register, at most: each is a subscription and a metric label. */
@@ -44,18 +49,35 @@ interface FindingRegistry {
   kinds: Map<string, FindingKind>;
   /** Actor kinds that declared findings: their `troupe.out.<kind>.*` carries them. */
   actors: Set<string>;
+  /** The actor kind that declared each type of finding: its outputs' subjects carry them. */
+  actorOf: Map<string, string>;
 }
 const REGISTRY_KEY = Symbol.for("troupe.findingKinds");
 const shared = globalThis as { [REGISTRY_KEY]?: FindingRegistry };
-const { kinds: registry, actors } = shared[REGISTRY_KEY] ??= {
+const shared_ = shared[REGISTRY_KEY] ??= {
   kinds: new Map(),
   actors: new Set(),
+  actorOf: new Map(),
 };
+// A registry made by an older copy of this module has no map of actors: it gets one.
+shared_.actorOf ??= new Map();
+const { kinds: registry, actors, actorOf } = shared_;
 
 /** Registers the findings actor kind `actor` declares (see `registerFindingKind`). */
 export function registerKindFindings(actor: string, specs: readonly FindingKind[]): void {
-  specs.forEach((spec, i) => registerFindingKind(spec, `${actor}.findings[${i}]`));
+  specs.forEach((spec, i) => {
+    registerFindingKind(spec, `${actor}.findings[${i}]`);
+    if (!actorOf.has(spec.type)) actorOf.set(spec.type, actor);
+  });
   if (specs.length > 0) actors.add(actor);
+}
+
+/**
+ * The actor kind whose outputs (`troupe.out.<actor>.*`) carry findings of type `type`, or
+ * undefined for a type no kind declared.
+ */
+export function findingActorOf(type: string): string | undefined {
+  return actorOf.get(type);
 }
 
 /** The actor kinds that declared findings, in the order registered. */
@@ -163,6 +185,11 @@ function checkFindingKind(spec: FindingKind, path: string): void {
   if (typeof spec.unit !== "string") {
     throw new ConfigError(`${at}.unit`, `${at}.unit must be a string`, { value: spec.unit });
   }
+  if (spec.check !== undefined && typeof spec.check !== "function") {
+    throw new ConfigError(`${at}.check`, `${at}.check must be a function of the body`, {
+      value: spec.check,
+    });
+  }
 }
 
 function sameFindingKind(a: FindingKind, b: FindingKind): boolean {
@@ -171,6 +198,16 @@ function sameFindingKind(a: FindingKind, b: FindingKind): boolean {
     a.episode?.field === b.episode?.field && a.episode?.quiet === b.episode?.quiet &&
     a.atField === b.atField &&
     a.edges.every((x, i) => x === b.edges[i]);
+}
+
+/**
+ * The body of a finding of `kind`, checked as the kind declares (its `check`, then its channel and
+ * measure); throws the ProtocolError naming the field and its value.
+ */
+export function checkedFindingBody(kind: FindingKind, body: unknown): Record<string, unknown> {
+  const read = (kind.check === undefined ? body : kind.check(body)) as Record<string, unknown>;
+  findingFacts(kind, read);
+  return read;
 }
 
 /** What an incident needs of a finding's body, read as its kind declares. */

@@ -18,6 +18,9 @@
  * start, the dashboard's page and an incident stage run alone included: they are registered here,
  * on `troupe.out.<type>.*`, and a kind declaring the same again changes nothing.
  */
+import { decodeAnomalyBody } from "./events/anomaly.ts";
+import { decodeCoherenceBody } from "./events/coherence.ts";
+import { decodeCollapseBody } from "./events/collapse.ts";
 import {
   type FindingKind,
   findingKindOf,
@@ -33,6 +36,7 @@ export const ANOMALY_FINDING: FindingKind = {
   measure: "score",
   edges: [0.6, 0.7, 0.8, 0.9],
   unit: "score",
+  check: decodeAnomalyBody,
 };
 
 /** The collapse event's finding: its shift in spreads (the body's `severity`). */
@@ -42,6 +46,7 @@ export const COLLAPSE_FINDING: FindingKind = {
   edges: [1, 2, 4, 8],
   unit: "spreads",
   atField: "change_ts",
+  check: decodeCollapseBody,
 };
 
 /** The coherence event's finding: the absorption ratio's standardized shift, either way. */
@@ -53,6 +58,7 @@ export const COHERENCE_FINDING: FindingKind = {
   unit: "sd",
   channelField: "group",
   episode: { field: "state", quiet: "normal" },
+  check: decodeCoherenceBody,
 };
 
 for (const f of [ANOMALY_FINDING, COLLAPSE_FINDING, COHERENCE_FINDING]) {

@@ -41,6 +41,11 @@ export interface SimOptions {
   partitions?: number;
   /** Actor kinds the hosts run. Default: every kind troupe ships. */
   actors?: readonly AnyActorDefinition[];
+  /**
+   * The modules the user's kinds among `actors` came from, as the command line named them
+   * (`--kinds`): the reproducing command names them again. Default none.
+   */
+  kindModules?: readonly string[];
   /** Per-kind configuration. Default: stats publishes every 500 samples. */
   config?: Record<string, unknown>;
   /** Keep the trace's lines (the hash is always computed). Default true. */
@@ -65,6 +70,7 @@ export function reproduceCommand(options: SimOptions): string {
   if (o.rate !== 2000) parts.push(`--rate ${o.rate}`);
   const all = Object.keys(ACTOR_KINDS).join(",");
   const kinds = o.actors.map((a) => a.kind).join(",");
+  if (o.kindModules.length > 0) parts.push(`--kinds ${o.kindModules.join(",")}`);
   if (options.actors !== undefined && kinds !== all) parts.push(`--actors ${kinds}`);
   return parts.join(" ");
 }
@@ -88,6 +94,7 @@ export function resolve(options: SimOptions): Resolved {
     batch: options.batch ?? 100,
     partitions: options.partitions ?? 12,
     actors,
+    kindModules: options.kindModules ?? [],
     config,
     keepTrace: options.keepTrace ?? true,
     drainMaxS: options.drainMaxS ?? 120,

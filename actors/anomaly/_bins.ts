@@ -2,8 +2,7 @@
  * The anomaly kernel's binning and its per-call scratch: where a value falls in a grid (linear
  * bins, then tail bins wider with each doubling of distance), the flat-run and jump tail bins, the
  * surprise of a key with the shortcuts that skip lookups whose answer is known, and the warm-up's
- * learning once the bins are fixed. Private to the anomaly kernel (`kernel.ts`), whose hot loop
- * calls these for every sample: they are plain functions over typed arrays, as the loop is.
+ * learning once the bins are fixed. Plain functions over typed arrays, as the kernel's loop is.
  */
 import { log2Fast } from "../math/mod.ts";
 import { GRIDS_MAX } from "./config.ts";
@@ -15,81 +14,63 @@ type AnomalyState = S.AnomalyState;
 const BIN_LIMIT = (1 << 19) - 1;
 /** Increments are binned over ±INCREMENT_RANGE mean absolute increments, then in the tails. */
 export const INCREMENT_RANGE = 6;
-/** Tail bins of increments beyond INCREMENT_RANGE: two per doubling of the size. */
-const JUMP_BINS_PER_OCTAVE = 2;
-
+/**
+ * Tail bins per doubling of the distance beyond the binned range (of levels and slopes past the
+ * warm-up's range, of jumps past INCREMENT_RANGE): wider bins further out, so a far excursion is
+ * one novelty, not many.
+ */
+const PER_OCTAVE = 2;
 /** Views per grid with a last-key slot: level, level at the hour, slope, increment. */
 export const VIEWS = 4;
-
-/** Per-call scratch of `stepAnomaly`: last key and birth per grid and view. */
+/** Per-call scratch of `stepAnomaly`: the last key per grid and view. */
 export const LAST_KEY = new Float64Array(VIEWS * GRIDS_MAX);
-export const LAST_BORN_OF = new Float64Array(GRIDS_MAX);
 /** Per-call scratch of `stepAnomaly`: each grid's shift in bins (g / grids). */
 export const GRID_SHIFT = new Float64Array(GRIDS_MAX);
 
-/**
- * Linear indices within this many of the grid's ends, on either side, have their tail bin cached
- * in TAIL_CACHE (at the default 16 bins, a level up to 256 warm-up ranges past the range's edge).
- */
+/** Linear indices within this many of the grid's ends have their tail bin cached. */
 const TAIL_CACHE_SPAN = 4096;
 /** No tail bin cached: outside ±BIN_LIMIT, so never a tail bin. */
 const TAIL_UNSET = 0x40000000;
-/**
- * Tail bins by linear index: index s - bins for s >= bins, TAIL_CACHE_SPAN - 1 - s for s < 0.
- * Each entry is `tailBin` itself, computed on first use, so the cache gives its bits exactly.
- */
+/** Tail bins by linear index (s - bins above, TAIL_CACHE_SPAN - 1 - s below), `tailBin` exactly. */
 const TAIL_CACHE = new Int32Array(2 * TAIL_CACHE_SPAN).fill(TAIL_UNSET);
-/** The bins and tail bins per octave TAIL_CACHE holds tail bins for. */
-const TAIL_CACHE_FOR = new Float64Array([NaN, NaN]);
+/** The `bins` TAIL_CACHE holds tail bins for. */
+const TAIL_CACHE_FOR = new Float64Array([NaN]);
 
 /** The bin of a linear bin index `s` outside [0, bins): wider with each doubling of distance. */
-export function tailBin(s: number, bins: number, perOctave: number): number {
-  if (s >= bins) s = bins + Math.floor(log2Fast(1 + (s - bins) / bins) * perOctave);
-  else s = -1 - Math.floor(log2Fast(1 + (-1 - s) / bins) * perOctave);
+export function tailBin(s: number, bins: number): number {
+  if (s >= bins) s = bins + Math.floor(log2Fast(1 + (s - bins) / bins) * PER_OCTAVE);
+  else s = -1 - Math.floor(log2Fast(1 + (-1 - s) / bins) * PER_OCTAVE);
   // `| 0`: an int32 result is returned as a small integer, where a double would be boxed.
   return (s > BIN_LIMIT ? BIN_LIMIT : s < -BIN_LIMIT ? -BIN_LIMIT : s) | 0;
 }
 
 /** The bin of `x` in the grid shifted by `shift` bins: linear over `bins` bins, then `tailBin`. */
-export function binOf(
-  x: number,
-  lo: number,
-  w: number,
-  shift: number,
-  bins: number,
-  perOctave: number,
-): number {
+export function binOf(x: number, lo: number, w: number, shift: number, bins: number): number {
   const s = Math.floor((x - lo) / w + shift);
-  return s >= 0 && s < bins ? s : tailBin(s, bins, perOctave);
+  return s >= 0 && s < bins ? s : tailBin(s, bins);
 }
 
-/**
- * Makes TAIL_CACHE hold the tail bins of a grid of `bins` linear bins and `perOctave` tail bins per
- * doubling: called once per frame, before any `tailBinCached` of that frame. Emptied only when the
- * settings differ from the last frame's (channels of one configuration share it).
- */
-export function useTailCache(bins: number, perOctave: number): void {
-  if (TAIL_CACHE_FOR[0] === bins && TAIL_CACHE_FOR[1] === perOctave) return;
+/** Makes TAIL_CACHE hold the tail bins of `bins` linear bins: once a frame, before its lookups. */
+export function useTailCache(bins: number): void {
+  if (TAIL_CACHE_FOR[0] === bins) return;
   TAIL_CACHE.fill(TAIL_UNSET);
   TAIL_CACHE_FOR[0] = bins;
-  TAIL_CACHE_FOR[1] = perOctave;
 }
 
 /**
- * `tailBin` of linear index `s` (outside [0, bins)) through TAIL_CACHE, set up by `useTailCache`
- * for `bins` and `perOctave`: a tail bin costs a log, and a drifting series sits in the tail for
- * long stretches, moving between a few hundred linear indices there.
+ * `tailBin` of linear index `s` (outside [0, bins)) through TAIL_CACHE: a tail bin costs a log,
+ * and a drifting series sits in the tail for long stretches, among a few hundred indices there.
  */
-export function tailBinCached(s: number, bins: number, perOctave: number): number {
-  // Past the cache (or NaN): computed, as before the cache.
+export function tailBinCached(s: number, bins: number): number {
   const far = s >= bins ? s - bins : -1 - s;
-  if (!(far < TAIL_CACHE_SPAN)) return tailBin(s, bins, perOctave);
+  if (!(far < TAIL_CACHE_SPAN)) return tailBin(s, bins); // past the cache, or NaN
   const i = s >= bins ? far : TAIL_CACHE_SPAN + far;
   const cached = TAIL_CACHE[i]!;
   if (cached !== TAIL_UNSET) return cached;
-  return (TAIL_CACHE[i] = tailBin(s, bins, perOctave));
+  return (TAIL_CACHE[i] = tailBin(s, bins));
 }
 
+/** A bin width for the range lo to hi; a constant's is 1e-3 of its value (1e-9 at zero). */
 export function widthOf(lo: number, hi: number, bins: number, x: number): number {
   const w = (hi - lo) / bins;
   return w > 0 ? w : Math.max(Math.abs(x) * 1e-3, 1e-9);
@@ -102,7 +83,7 @@ export function runBin(run: number): number {
 
 /** The tail bin of an increment of `az` (≥ INCREMENT_RANGE) mean absolute increments. */
 export function jumpBin(az: number): number {
-  const b = Math.floor(log2Fast(az / INCREMENT_RANGE) * JUMP_BINS_PER_OCTAVE);
+  const b = Math.floor(log2Fast(az / INCREMENT_RANGE) * PER_OCTAVE);
   return b < S.JUMP_BINS ? b : S.JUMP_BINS - 1;
 }
 
@@ -115,8 +96,9 @@ export const KNOWN = new Uint32Array(2 * GRIDS_MAX * 4096);
 export const CALL = new Uint32Array(1);
 
 /**
- * `surprise` through KNOWN for linear bin `bin` of entry `m` (grid and view) of KNOWN; a new key is
- * first seen at `KEY_TIME[0]`.
+ * The surprise of `bin` in context `c` for the view in slot `slot` of LAST_KEY (entry `m` of
+ * KNOWN): a key known this frame, or equal to the view's previous one, is in the set (or the set
+ * is full, which scores nothing either), so it only counts. A new key is first seen at KEY_TIME[0].
  */
 export function surpriseKnown(
   st: AnomalyState,
@@ -126,27 +108,13 @@ export function surpriseKnown(
   bins: number,
   m: number,
 ): number {
-  if (bin < 0 || bin >= bins) return surprise(st, slot, c, bin);
-  const k = m * bins + bin;
-  if (KNOWN[k] === CALL[0]) {
-    st.ctx[2 * c] = st.ctx[2 * c]! + 1;
-    return 0;
-  }
-  KNOWN[k] = CALL[0]!;
-  return surprise(st, slot, c, bin);
-}
-
-/**
- * `observe` for the view in slot `slot` of `LAST_KEY`: a key equal to the view's previous one is
- * known to be in the set (or the set is full, which scores nothing either), so it only counts. A
- * new key is first seen at `KEY_TIME[0]`.
- */
-export function surprise(st: AnomalyState, slot: number, c: number, bin: number): number {
+  const linear = bin >= 0 && bin < bins, k = m * bins + bin;
   const key = keyOf(c, bin);
-  if (key === LAST_KEY[slot]) {
+  if ((linear && KNOWN[k] === CALL[0]) || key === LAST_KEY[slot]) {
     st.ctx[2 * c] = st.ctx[2 * c]! + 1;
     return 0;
   }
+  if (linear) KNOWN[k] = CALL[0]!;
   LAST_KEY[slot] = key;
   return observe(st, c, key);
 }
@@ -154,18 +122,16 @@ export function surprise(st: AnomalyState, slot: number, c: number, bin: number)
 /** Learns the warm-up samples once the bins are fixed: they are the first things seen. */
 export function learnWarmup(st: AnomalyState, time: number): void {
   const s = st.s, warm = st.warm;
-  const grids = s[S.GRIDS]!, hours = s[S.HOURS]!, warmup = s[S.WARMUP]!;
-  const bins = s[S.BINS]!, perOctave = s[S.TAIL_PER_OCTAVE]!;
-  const perGrid = S.contextsPerGrid(hours);
+  const grids = s[S.GRIDS]!, hours = S.HOURS, warmup = s[S.WARMUP]!, bins = s[S.BINS]!;
   KEY_TIME[0] = time;
   for (let g = 0; g < grids; g++) {
-    const shift = g / grids, c = g * perGrid;
+    const shift = g / grids, c = g * S.CONTEXTS_PER_GRID;
     for (let k = 0; k < warmup; k++) {
-      const lb = binOf(warm[3 * k]!, s[S.LVL_LO]!, s[S.LVL_W]!, shift, bins, perOctave);
+      const lb = binOf(warm[3 * k]!, s[S.LVL_LO]!, s[S.LVL_W]!, shift, bins);
       const h = c + 1 + warm[3 * k + 2]!;
       observe(st, c, keyOf(c, lb));
       observe(st, h, keyOf(h, lb));
-      const sb = binOf(warm[3 * k + 1]!, s[S.SLP_LO]!, s[S.SLP_W]!, shift, bins, perOctave);
+      const sb = binOf(warm[3 * k + 1]!, s[S.SLP_LO]!, s[S.SLP_W]!, shift, bins);
       observe(st, c + 1 + hours, keyOf(c + 1 + hours, sb));
     }
   }

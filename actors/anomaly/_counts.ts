@@ -1,12 +1,8 @@
 /**
  * The anomaly kernel's count reference: how improbable a value is for a Poisson count at a given
- * rate, for samples that are counts (non-negative integers). A count's spread follows its level:
- * errors at 20 a minute move by 4 or 5 between samples as a matter of course, errors at 0.5 by
- * one, so a value that is merely new to a channel's bins (a level the channel never reached at this
- * hour, a move its increments never made) may be one that a count at its current level draws
- * every few hundred samples.
- *
- * Computed with the portable log (actors/math), so every runtime gives the same bits.
+ * rate. A count's spread follows its level (errors at 20 a minute move by 4 or 5 between samples,
+ * at 0.5 by one), so a value merely new to a channel's bins may be one a count at its level draws
+ * every few hundred samples. With the portable log (actors/math): every runtime, the same bits.
  */
 import { log2Fast, logFast } from "../math/mod.ts";
 
@@ -39,9 +35,7 @@ export function poissonPointBits(k: number, rate: number): number {
   return (rate - k * logFast(rate) + logFactorial(k)) / LN2;
 }
 
-/**
- * Terms of a Poisson tail's series summed at most: beyond, the tail is under-counted (more bits).
- */
+/** Terms of a Poisson tail's series summed at most: beyond, the tail is under-counted. */
 const TAIL_TERMS_MAX = 200;
 
 /**
@@ -70,15 +64,7 @@ export function poissonTailBits(k: number, rate: number): number {
   return bits > 0 ? bits : 0;
 }
 
-/**
- * Bits a count's Poisson tail at the expected value must exceed before its binned views or the
- * range rule score: the jump view's and the count runs' 5, so a count scores where fewer than
- * about one draw in a thousand at its level would fall as far.
- */
+/** Bits a count's Poisson tail at the expected value must exceed: the tail views' free 5. */
 export const COUNT_FREE_BITS = 5;
-/**
- * Counts above this are not judged as Poisson: from about 2^53 every double is an integer, and
- * the Poisson terms, near k log k in size, would lose their bits to rounding (at 2^32 they keep
- * them to 1e-5).
- */
+/** Counts above this are not judged as Poisson: the terms, near k log k, would lose their bits. */
 export const COUNT_REFERENCE_MAX = 4_294_967_296;

@@ -7,8 +7,9 @@ import type { ViewCode } from "./_views.ts";
 
 /**
  * A change of the channel's incident state at one sample: an incident opens at a valid sample
- * scoring at or above the threshold while none is open, and closes at the `clear_samples`-th valid
- * sample in a row scoring below it. Decided per sample, so framing never changes one.
+ * scoring at or above the threshold while none is open, and closes at the
+ * `refractory_samples`-th valid sample in a row scoring below it. Decided per sample, so framing
+ * never changes one.
  */
 export interface AnomalyChange {
   /** Index of the sample in the frame. */

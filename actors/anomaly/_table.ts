@@ -5,9 +5,12 @@
  */
 import { log2Fast } from "../math/mod.ts";
 
+/** Distinct (context, bin) keys remembered at most: past it, new keys are not scored (a bound). */
+export const KEYS_MAX = 65_536;
+
 /** The part of the kernel state the table works on. */
 export interface AnomalyTable {
-  /** Scalars; `keysSlot` and `keysMaxSlot` hold the key count and its cap. */
+  /** Scalars; slot `TABLE_SLOTS.keys` holds the key count. */
   s: Float64Array;
   /** Per context: samples seen N and distinct bins D. */
   ctx: Float64Array;
@@ -22,20 +25,11 @@ const BIN_BITS = 20;
 const BIN_MASK = (1 << BIN_BITS) - 1;
 
 /** The scalar slots the table counts keys in; set by the state layout (see _state.ts). */
-export const TABLE_SLOTS = { keys: 18, keysMax: 28 } as const;
-
-/**
- * `LAST_BORN[0]`: when the key of the last `insertKey` was first seen (µs); -Infinity when the set
- * was full and did not hold it. Module-level, read right after the call: no allocation per lookup.
- */
-export const LAST_BORN = new Float64Array(1);
+export const TABLE_SLOTS = { keys: 18 } as const;
 
 /**
  * `KEY_TIME[0]`: the time (µs) a key `observe` inserts is first seen at, written by the caller
- * before its calls (scratch, no state). Not an argument: a time in µs is no small integer, and the
- * kernel's step is too large for the optimizer to inline every call, so passed as a number to a
- * call not inlined it was a heap number allocated at each call; a typed array's slot
- * needs none.
+ * first. Not an argument: a time in µs passed to a call not inlined is a heap number allocated.
  */
 export const KEY_TIME = new Float64Array(1);
 
@@ -75,8 +69,8 @@ function grow(st: AnomalyTable): void {
 }
 
 /**
- * Looks `key` up in the set and inserts it, first seen at `KEY_TIME[0]`, when absent; true when it
- * was absent. Sets `LAST_BORN[0]` to when the key was first seen.
+ * Looks `key` up in the set and inserts it, first seen at `KEY_TIME[0]`, when absent (and the set
+ * not full); true when it inserted it.
  */
 function insertKey(st: AnomalyTable, key: number): boolean {
   let keys = st.keys;
@@ -85,18 +79,12 @@ function insertKey(st: AnomalyTable, key: number): boolean {
   let h = mix(key);
   for (let i = h & mask;; i = (i + 1) & mask) {
     const k = keys[i]!;
-    if (k === stored) {
-      LAST_BORN[0] = st.born[i]!;
-      return false;
-    }
+    if (k === stored) return false;
     if (k === 0) break;
   }
   const s = st.s;
   // A full set remembers nothing new and scores nothing new (memory stays bounded).
-  if (s[TABLE_SLOTS.keys]! >= s[TABLE_SLOTS.keysMax]!) {
-    LAST_BORN[0] = -Infinity;
-    return false;
-  }
+  if (s[TABLE_SLOTS.keys]! >= KEYS_MAX) return false;
   if ((s[TABLE_SLOTS.keys]! + 1) * 2 > keys.length) {
     grow(st);
     keys = st.keys;
@@ -107,7 +95,6 @@ function insertKey(st: AnomalyTable, key: number): boolean {
   const time = KEY_TIME[0]!;
   keys[h] = stored;
   st.born[h] = time;
-  LAST_BORN[0] = time;
   s[TABLE_SLOTS.keys] = s[TABLE_SLOTS.keys]! + 1;
   return true;
 }
@@ -140,12 +127,8 @@ export function bornOf(st: AnomalyTable, key: number): number {
 
 /**
  * Whether a neighbour of `bin` in context `c` (the bin below or above) was first seen less than
- * `window` µs before `times[i]`: the context's range is still growing there.
- *
- * The time comes as its column and index, not as a number: the kernel's step is too large for the
- * optimizer to inline this call, and a time in µs is no small integer, so passed as a number it
- * was a heap number allocated at each call (most of what the kernel allocated a sample); a typed
- * array and an index pass without one.
+ * `window` µs before `times[i]`: the context's range is still growing there. The time comes as
+ * its column and index, not a number, for KEY_TIME's reason.
  */
 export function neighbourBornAfter(
   st: AnomalyTable,

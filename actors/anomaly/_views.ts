@@ -1,20 +1,18 @@
 /**
  * Which of the anomaly kernel's views raised a sample's score: the codes, defined here once, their
- * names on the wire, and the scratch `stepAnomaly` keeps the binned views' bits in (for the grids
- * where some view has bits), so that it can name the view of the sample where an incident opens
- * (the anomaly event's `view`: VIEW_WIRE) and, when it is handed a `views` column (kernel.ts), of
- * every sample, for a bench (`troupe bench detect --explain`) to lay each incident and each missed
- * label to a view. Nothing here is saved or scored.
+ * names on the wire, and the choice among the binned views, so that the kernel can name the view
+ * of the sample where an incident opens (the anomaly event's `view`: VIEW_WIRE) and, when it is
+ * handed a `views` column (kernel.ts), of every sample, for a bench (`troupe bench detect
+ * --explain`) to lay each incident and each missed label to a view. Nothing here is saved.
  *
  * A sample's view is the range rule where it set the raw score to 1; else the largest of the flat
- * run's, the jump's and the shift view's bits and the binned surprise (the first of them on a tie,
- * as the kernel compares them), the binned surprise going to the binned view (level, time of day,
- * slope, increment) with the most bits summed over the grids. A sample whose published score is 0
- * (the warm-up, a skipped value, the calibration or the refractory period leaving nothing) has
- * none.
+ * run's and the jump's bits and the binned surprise (the first of them on a tie, as the kernel
+ * compares them), the binned surprise going to the binned view (level, time of day, slope,
+ * increment) with the most bits summed over the grids. A sample whose published score is 0 (the
+ * warm-up, a skipped value, the refractory period leaving nothing) has none. `shift` is a name of
+ * the wire that no view of this version raises: events recorded by earlier versions carry it.
  */
 import { ANOMALY_VIEWS, type AnomalyView } from "../../protocol/mod.ts";
-import { GRIDS_MAX } from "./config.ts";
 
 /** The code of each view that can raise a sample's score (0: the sample scored 0). */
 export const VIEW = {
@@ -54,16 +52,6 @@ export const VIEW_WIRE: readonly (AnomalyView | undefined)[] = Object.freeze([
   ...ANOMALY_VIEWS,
 ]);
 
-/** Binned views, by code from VIEW.level: their bits per grid are kept. */
-const BINNED = VIEW.increment;
-
-/**
- * Scratch: the current sample's bits of each binned view per grid, `BINNED` a grid, kept only for
- * the grids where some view has bits (the step notes which: a bit each), so that most samples
- * (whose bits are all 0) cost the hot loop nothing here, and summed only where a view is asked for.
- */
-const VIEW_BITS = new Float64Array(BINNED * GRIDS_MAX);
-
 /** Checks that `views` holds a frame of `n` samples, and clears its first `n`. */
 export function clearViews(views: Uint8Array, n: number): void {
   if (views.length < n) {
@@ -75,40 +63,14 @@ export function clearViews(views: Uint8Array, n: number): void {
 }
 
 /**
- * Keeps grid `g`'s bits of each binned view (level and time of day 0 where not scored); returns
- * the grid's bit, for the step's mask of the grids kept this sample.
+ * The binned view with the most bits summed over the grids (the first in code order on a tie), or
+ * VIEW.none when none has any.
  */
-export function keepViewBits(
-  g: number,
-  slope: number,
-  increment: number,
-  level: number,
-  hour: number,
-): number {
-  const at = BINNED * g - VIEW.level;
-  VIEW_BITS[at + VIEW.level] = level;
-  VIEW_BITS[at + VIEW.timeOfDay] = hour;
-  VIEW_BITS[at + VIEW.slope] = slope;
-  VIEW_BITS[at + VIEW.increment] = increment;
-  return 1 << g;
-}
-
-/**
- * The binned view with the most bits summed over the grids `kept` names (a bit each, of the first
- * `grids`: the others had none; the first in code order on a tie), or VIEW.none when none has
- * any: of the sample whose bits were kept last.
- */
-export function binnedView(grids: number, kept: number): ViewCode {
+export function binnedView(level: number, hour: number, slope: number, inc: number): ViewCode {
   let best: ViewCode = VIEW.none, most = 0;
-  for (let code = VIEW.level; code <= VIEW.increment; code++) {
-    let sum = 0;
-    for (let g = 0; g < grids; g++) {
-      if ((kept >> g) & 1) sum += VIEW_BITS[BINNED * g + code - VIEW.level]!;
-    }
-    if (sum > most) {
-      most = sum;
-      best = code as ViewCode;
-    }
-  }
+  if (level > most) most = level, best = VIEW.level;
+  if (hour > most) most = hour, best = VIEW.timeOfDay;
+  if (slope > most) most = slope, best = VIEW.slope;
+  if (inc > most) best = VIEW.increment;
   return best;
 }

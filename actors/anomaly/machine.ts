@@ -1,8 +1,8 @@
 /**
  * The anomaly machine: turns the kernel's incident changes into events. The kernel decides per
  * sample (an incident opens at a valid sample scoring at or above `threshold` while none is open,
- * and closes at the `clear_samples`-th valid sample in a row below it), so the same samples give
- * the same incidents however they are framed; each frame's event carries every change of the
+ * and closes at the `refractory_samples`-th valid sample in a row below it), so the same samples
+ * give the same incidents however they are framed; each frame's event carries every change of the
  * frame, in order. The machine stays `warming` until the kernel has seen `warmup_samples` valid
  * samples, then follows the kernel: `normal`, or `alerting` while an incident is open. Each opening
  * emits one `anomaly` event with its sample's fields and the view that scored it, so one incident

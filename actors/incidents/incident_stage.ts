@@ -13,14 +13,9 @@
  * the fold.
  */
 import {
-  type AnomalyBody,
   type Bus,
   type BusSubscription,
-  type CoherenceBody,
-  type CollapseBody,
-  decodeAnomalyBody,
-  decodeCoherenceBody,
-  decodeCollapseBody,
+  checkedFindingBody,
   decodeEnvelope,
   decodeIncidentControl,
   encodeIncident,
@@ -109,32 +104,22 @@ export function readIncidentFinding(data: Uint8Array): IncidentFinding | undefin
   return findingOfEvent({ id: env.id, ts_us: env.ts }, event);
 }
 
-/** An event of a kind that opens incidents, with its decoded body. */
-export type IncidentEvent =
-  | { kind: "anomaly"; body: AnomalyBody }
-  | { kind: "collapse"; body: CollapseBody }
-  | { kind: "coherence"; body: CoherenceBody }
-  | { kind: string; body: Record<string, unknown> };
+/** An event of a kind that opens incidents, with its body as its kind of finding reads it. */
+export interface IncidentEvent {
+  kind: string;
+  body: Record<string, unknown>;
+}
 
 /**
- * The event of `kind` whose body is `body`, checked (a ProtocolError otherwise): every field of
- * the events troupe's wire defines, the measure of any other registered kind of finding.
+ * The event of `kind` whose body is `body`, checked as the registered kind of finding declares
+ * (its `check`, its channel and measure); a ProtocolError otherwise.
  */
 export function incidentEventOf(kind: IncidentKind, body: unknown): IncidentEvent {
-  switch (kind) {
-    case "anomaly":
-      return { kind, body: decodeAnomalyBody(body) };
-    case "collapse":
-      return { kind, body: decodeCollapseBody(body) };
-    case "coherence":
-      return { kind, body: decodeCoherenceBody(body) };
-  }
   const spec = findingKindOf(kind);
   if (spec === undefined) {
     throw new ProtocolError("value", `Cannot read a ${kind} finding: no kind declares it`);
   }
-  findingFacts(spec, body); // throws naming the field
-  return { kind, body: body as Record<string, unknown> };
+  return { kind, body: checkedFindingBody(spec, body) };
 }
 
 /**

@@ -30,6 +30,8 @@ export interface LoadedKinds {
   spec: string;
   /** The URL imported (a transpiled file's on Node for a `.ts` module): what threads import. */
   url: string;
+  /** The module's own file (absolute), as resolved from the configuration. */
+  file: string;
   kinds: AnyActorDefinition[];
 }
 
@@ -94,7 +96,7 @@ export async function loadKindModules(
       );
     }
     for (const def of kinds) registerKind(def);
-    out.push({ spec, url, kinds });
+    out.push({ spec, url, file, kinds });
   }
   return out;
 }

@@ -12,8 +12,15 @@ export const command: Command = {
   name: "collab",
   summary: "the collaboration server (y-websocket protocol, tokens, journal, NATS fan-out)",
   usage: "[--port P] [--host H] [--data-dir DIR] [--nats URL] [--node-id ID] [--fsync POLICY] " +
-    "[--journal KIND]",
+    "[--journal KIND] [--kinds MODULES]",
   options: {
+    kinds: {
+      type: "string",
+      arg: "MODULES",
+      help: "Modules of your own kinds (paths or packages, comma-separated): the dashboard shows " +
+        "their findings as troupe's own",
+      defaultText: "troupe's own kinds only",
+    },
     port: {
       type: "string",
       arg: "P",
@@ -74,6 +81,10 @@ http://HOST:P/?session=SESSION&token=TOKEN.`,
       throw new UsageError(
         "Option --journal jetstream needs --nats URL and --node-id ID (the same on every restart)",
       );
+    }
+    // Loading them declares their findings, which the dashboard's page is then given.
+    if (str(args, "kinds") !== undefined) {
+      await (await import("../host_kinds.ts")).kindsOption(str(args, "kinds"));
     }
     const host = text(args, "host");
     let launched: LaunchedCollab;

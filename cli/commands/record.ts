@@ -9,6 +9,7 @@
 import { NatsBus } from "../../actors/runtime/mod.ts";
 import { ALL_SUBJECTS, areaPattern, ConfigError, RECORDED_SUBJECTS } from "../../protocol/mod.ts";
 import { describeRecording, Recorder } from "../../sim/mod.ts";
+import type { RecordingKindModule } from "../../sim/recording/mod.ts";
 import {
   type Command,
   duration,
@@ -22,6 +23,7 @@ import {
 import { waitForSignal } from "../signals.ts";
 import { describeNatsUrl, NATS_OPTION, resolveNatsUrl } from "../nats_url.ts";
 import { incidentConfigOf } from "../run_incidents.ts";
+import { recordingKindsOf } from "../host_kinds.ts";
 import { loadHostConfig } from "./run.ts";
 
 /**
@@ -93,9 +95,11 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
     const seed = optNum(args, "seed") ?? null;
     const configPath = str(args, "config");
     let config: Record<string, unknown> | null = null;
+    let kinds: RecordingKindModule[] = [];
     if (configPath !== undefined) {
       try {
-        const { config: c } = await loadHostConfig(configPath);
+        const { config: c, kinds: k } = await loadHostConfig(configPath);
+        kinds = recordingKindsOf(k);
         // The incident stage's settings too, so that a replay makes the same incidents.
         config = { actors: c.actors, limits: c.limits, incidents: incidentConfigOf(c) };
       } catch (err) {
@@ -123,7 +127,7 @@ verifies. Replay it with: troupe replay FILE [--verify].`,
       const begun = await Recorder.begin(bus, {
         path: out,
         subjects,
-        header: { source: "troupe record", bus: url, config, seed },
+        header: { source: "troupe record", bus: url, config, seed, kinds },
       });
       recorder = begun.recorder;
       sayStart(begun.outcome);

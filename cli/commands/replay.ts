@@ -22,7 +22,7 @@ import {
   THREADS_MAX,
 } from "../../sim/mod.ts";
 import { replaySessions, type SessionReplayResult } from "../../collab/mod.ts";
-import { type HostKinds, kindsOption } from "../host_kinds.ts";
+import { type HostKinds, kindsOption, recordedKinds } from "../host_kinds.ts";
 import { kindsModuleUrl } from "../kinds_module_file.ts";
 import {
   type Command,
@@ -138,6 +138,11 @@ Exit codes: 0 ok, 1 outputs differ or the replay failed, 2 usage.`,
       return EXIT_FAILURE;
     }
     const header = reader.header;
+    // A recording made with the user's kinds names their modules: they load again unless named.
+    if (a.kinds.modules.length === 0 && header.kinds !== null) {
+      a.kinds = await recordedKinds(header.kinds, a.path);
+    }
+    checkKinds(a.actors, a.inspect, a.kinds.registry);
     const range = replayRange(args, header.created_us);
     if (!a.json) console.error(headerLine(a.path, header));
     const bus = a.url === undefined ? undefined : await connectBus(a.url);
@@ -208,7 +213,6 @@ async function replayArgs(args: ParsedArgs): Promise<ReplayArgs> {
   }
   const actors = str(args, "actors")?.split(",").map((s) => s.trim()).filter(Boolean);
   const kinds = await kindsOption(str(args, "kinds"));
-  checkKinds(actors, inspect, kinds.registry);
   const configPath = str(args, "config");
   const config = configPath === undefined ? undefined : readActorConfig(configPath);
   return {
@@ -243,7 +247,10 @@ function parseInspect(
   return { kind: m[1]!, key: m[2]! };
 }
 
-/** An actor name the command line got wrong is a usage error, before the file is read. */
+/**
+ * An actor name the command line got wrong is a usage error, before the replay (once the kinds
+ * the recording names are loaded).
+ */
 function checkKinds(
   actors: string[] | undefined,
   inspect: { kind: string } | undefined,

@@ -256,6 +256,7 @@ function readArgs(args: ParsedArgs, kinds: HostKinds): CliOptions {
       channels: num(args, "channels"),
       rate: num(args, "rate"),
       ...(actors === undefined ? {} : { actors }),
+      ...(kinds.modules.length > 0 ? { kindModules: kinds.modules.map((m) => m.spec) } : {}),
     },
     checkDeterminism,
     // The lines are needed to name where two runs diverge and to write them out; what led to a

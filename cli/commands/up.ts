@@ -13,7 +13,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { type HostKinds, kindsOption } from "../host_kinds.ts";
+import { type HostKinds, kindsOption, recordingKindsOf } from "../host_kinds.ts";
 import { defaultIncidentConfig } from "../../actors/incidents/mod.ts";
 import { parseAlertingConfig } from "../../actors/alerting/mod.ts";
 import {
@@ -451,6 +451,7 @@ function startRecorder(
           incidents: defaultIncidentConfig,
         },
         seed: o.seed,
+        kinds: recordingKindsOf(o.kinds),
       },
     });
   } catch (err) {

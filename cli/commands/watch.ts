@@ -7,20 +7,22 @@
  * writes the gateway's URL and a viewer token to `<data dir>/collab.json`. It reconnects and
  * resumes where it left off; what the gateway could not keep is said on stderr.
  */
+import { resolve } from "node:path";
 import process from "node:process";
 import { WebSocket as NodeWebSocket } from "ws";
 import {
   compileChannelGlobs,
   type Finding,
-  FINDING_KINDS,
-  FINDING_SUBJECTS,
   type FindingKind,
+  findingKindNames,
   findingsOf,
+  findingSubjectsOf,
   findingUnit,
   formatFinding,
   formatIncident,
   incidentJson,
   incidentNews,
+  isChannelFindingKind,
   severityAtLeast,
   StreamClient,
   type StreamClientOptions,
@@ -42,15 +44,12 @@ import { COLLAB_FILE, readCollabFile } from "../collab_file.ts";
 import { DATA_DIR_DEFAULT } from "../nats_url.ts";
 import { waitForSignal } from "../signals.ts";
 
-/** Kinds whose subjects end in a channel (the gateway filters those by `--channel` itself). */
-const CHANNEL_KINDS: ReadonlySet<FindingKind> = new Set(["anomaly", "collapse", "coherence"]);
-
 export const command: Command = {
   name: "watch",
   summary: "what the actors find, live: incidents (every finding with --findings), or NDJSON",
   usage: "[--findings] [--kinds anomaly,collapse,coherence,scan,dlq,actor] [--channel PATTERN] " +
     "[--min-severity N] [--json] [--url ws://HOST:PORT/stream] [--token T] [--data-dir DIR] " +
-    "[--duration S] [--count N]",
+    "[--kind-modules a.ts,b.ts] [--duration S] [--count N]",
   options: {
     findings: {
       type: "boolean",
@@ -59,8 +58,16 @@ export const command: Command = {
     kinds: {
       type: "string",
       arg: "LIST",
-      help: `Kinds of finding, comma-separated; incidents are of ${[...CHANNEL_KINDS].join(", ")}`,
-      default: FINDING_KINDS.join(","),
+      help: "Kinds of finding, comma-separated: those the actor kinds declare (incidents are of " +
+        "these) and scan, dlq, actor",
+      defaultText: "all",
+    },
+    "kind-modules": {
+      type: "string",
+      arg: "LIST",
+      help: "Modules of your own kinds (paths or packages, comma-separated): their findings show " +
+        "as troupe's own do",
+      defaultText: `those troupe up names in ${COLLAB_FILE}`,
     },
     channel: {
       type: "string",
@@ -118,7 +125,7 @@ Severity, 1 (worth a glance) to 5 (act now), the number the dashboard shows: ano
 deviations (5 at 4); a dead letter 2, an actor restarted 3, stopped 5. Mint a token for another
 gateway with troupe token --session S --role viewer.`,
   async run(args) {
-    const options = parseWatchArgs(args);
+    const options = await parseWatchArgs(args);
     return await watch(options);
   },
 };
@@ -136,12 +143,27 @@ interface WatchOptions {
   count: number;
 }
 
-function parseWatchArgs(args: ParsedArgs): WatchOptions {
-  const kinds = text(args, "kinds").split(",").map((k) => k.trim());
+async function parseWatchArgs(args: ParsedArgs): Promise<WatchOptions> {
+  const dataDir = text(args, "data-dir");
+  let file;
+  try {
+    file = readCollabFile(dataDir);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  // The user's kinds declare their findings as they load: watch then reads them as troupe's own.
+  const modules = str(args, "kind-modules");
+  // Loaded only when named: the kinds' door brings troupe's own kinds with it.
+  if (modules !== undefined) {
+    await (await import("../host_kinds.ts")).kindsOption(modules, "--kind-modules");
+  } else if (file?.kinds?.length) await loadCollabKinds(file.kinds, dataDir);
+  const known = findingKindNames();
+  const kinds = (str(args, "kinds") ?? known.join(",")).split(",").map((k) => k.trim());
   for (const k of kinds) {
-    if (!(FINDING_KINDS as readonly string[]).includes(k)) {
+    if (!known.includes(k)) {
       throw new UsageError(
-        `Option --kinds takes ${FINDING_KINDS.join(", ")}, got "${k}" in "${str(args, "kinds")}"`,
+        `Option --kinds takes ${known.join(", ")}, got "${k}" in "${str(args, "kinds")}"` +
+          " (a kind of your own's findings: name its module in --kind-modules)",
       );
     }
   }
@@ -154,13 +176,6 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
   const minSeverity = num(args, "min-severity");
   const durationS = duration(args, "duration");
   const count = num(args, "count");
-  const dataDir = text(args, "data-dir");
-  let file;
-  try {
-    file = readCollabFile(dataDir);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
   const url = str(args, "url") ?? file?.stream;
   const token = str(args, "token") ?? file?.token;
   if (url !== undefined && !/^wss?:\/\/[^/]+\/stream$/.test(url)) {
@@ -184,13 +199,23 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
     findings: flag(args, "findings"),
     url,
     token,
-    kinds: kinds as FindingKind[],
+    kinds,
     channel,
     minSeverity,
     json: flag(args, "json"),
     durationS,
     count,
   };
+}
+
+/** Loads the kind modules `troupe up` named in collab.json; a UsageError names what failed. */
+async function loadCollabKinds(files: readonly string[], dataDir: string): Promise<void> {
+  const { hostKinds } = await import("../host_kinds.ts");
+  try {
+    await hostKinds(files, resolve("."), `${dataDir}/${COLLAB_FILE} kinds`);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (or name them in --kind-modules)`);
+  }
 }
 
 /**
@@ -200,11 +225,13 @@ function parseWatchArgs(args: ParsedArgs): WatchOptions {
 function subscriptionsOf(o: WatchOptions): StreamSubscription[] {
   const subs: StreamSubscription[] = [];
   if (!o.findings) {
-    const kinds = [...CHANNEL_KINDS].filter((k) => o.kinds.includes(k));
+    const kinds = o.kinds.filter(isChannelFindingKind);
     return kinds.length ? [{ subjects: kinds.map((k) => incidentSubject(k)) }] : [];
   }
-  const byChannel = o.kinds.filter((k) => CHANNEL_KINDS.has(k)).map((k) => FINDING_SUBJECTS[k]);
-  const others = o.kinds.filter((k) => !CHANNEL_KINDS.has(k)).map((k) => FINDING_SUBJECTS[k]);
+  // Findings of the declared kinds come on subjects that end in their channel (the gateway
+  // filters those by --channel itself); the others do not.
+  const byChannel = findingSubjectsOf(o.kinds.filter(isChannelFindingKind));
+  const others = findingSubjectsOf(o.kinds.filter((k) => !isChannelFindingKind(k)));
   if (byChannel.length) {
     subs.push(o.channel ? { subjects: byChannel, channels: [o.channel] } : { subjects: byChannel });
   }

@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Keyring } from "../token.ts";
 import { API_PREFIX, proxyApi } from "./api_proxy.ts";
 import { dashboardBundle } from "./bundle.ts";
-import { DASHBOARD_HTML } from "./page_html.ts";
+import { declaredFindings, declaredFindingsTag } from "./declared_findings.ts";
+import { dashboardHtml } from "./page_html.ts";
 
 /** Options of `dashboardHttp`. */
 export interface DashboardHttpOptions {
@@ -40,7 +41,9 @@ export function dashboardHttp(options: DashboardHttpOptions): DashboardHandler {
     }
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     if (path === "/" || path === "/index.html") {
-      send(res, 200, "text/html; charset=utf-8", DASHBOARD_HTML, req.method);
+      // The kinds of finding known now: a user's kinds are loaded before the server starts.
+      const html = dashboardHtml(declaredFindingsTag(declaredFindings()));
+      send(res, 200, "text/html; charset=utf-8", html, req.method);
       return true;
     }
     if (path === "/favicon.ico") {

@@ -10,4 +10,10 @@ export {
 } from "./dashboard_http.ts";
 export { DASHBOARD_ENTRY, type DashboardBundle, dashboardBundle } from "./bundle.ts";
 export { API_PREFIX, type ApiProxyOptions, proxyApi } from "./api_proxy.ts";
-export { DASHBOARD_HTML } from "./page_html.ts";
+export { DASHBOARD_HTML, dashboardHtml } from "./page_html.ts";
+export {
+  type DeclaredFinding,
+  declaredFindings,
+  declaredFindingsTag,
+  registerDeclaredFindings,
+} from "./declared_findings.ts";

@@ -137,3 +137,8 @@ button:disabled, input:disabled, select:disabled { opacity:.45; cursor:not-allow
 </body>
 </html>
 `;
+
+/** The shell with `head` (the server's declared finding kinds) added at the end of its head. */
+export function dashboardHtml(head: string): string {
+  return DASHBOARD_HTML.replace("</head>", `${head}\n</head>`);
+}

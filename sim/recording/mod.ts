@@ -6,10 +6,12 @@
 export {
   encodeRecordingHeader,
   encodeRecordingTrailer,
+  parseRecordingHeader,
   RECORD_BYTES_MAX,
   type RecordedMessage,
   RECORDING_FORMAT_VERSION,
   RECORDING_FORMAT_VERSIONS_READ,
+  RECORDING_KIND_MODULES_MAX,
   RECORDING_MAGIC,
   RECORDING_PREFIX_BYTES,
   RECORDING_START_FORMAT_VERSION,
@@ -18,6 +20,7 @@ export {
   RecordingFormatError,
   type RecordingHeader,
   type RecordingHeaderInit,
+  type RecordingKindModule,
   type RecordingTrailer,
 } from "./recording.ts";
 export { RecordingReader, type RecordingReaderOptions } from "./recording_reader.ts";

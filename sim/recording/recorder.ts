@@ -22,7 +22,7 @@ import {
   stateCaptureSubject,
 } from "../../protocol/mod.ts";
 import { type Clock, SystemClock } from "../clock.ts";
-import type { RecordingHeaderInit } from "./recording.ts";
+import type { RecordingHeaderInit, RecordingKindModule } from "./recording.ts";
 import type { RecordingStart } from "./recording_start.ts";
 import { RecordingWriter, type RecordingWriterOptions } from "./recording_writer.ts";
 
@@ -293,7 +293,7 @@ function createWriter(
       ...options.header,
       subjects: subjects.join(","),
       created_us: options.header.created_us ?? clock.now(),
-      versions: options.header.versions ?? kindVersions(),
+      versions: options.header.versions ?? kindVersions(options.header.kinds ?? []),
     },
     writerOptions,
     start,
@@ -373,9 +373,10 @@ async function captureState(
   return { start: { takenUs: Math.round(clock.now()), parts }, notes };
 }
 
-/** Each actor kind's version in this troupe, for a recording's header. */
-function kindVersions(): Record<string, number> {
+/** Each actor kind's version in this troupe and in the user's modules, for a recording's header. */
+function kindVersions(user: readonly RecordingKindModule[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [kind, def] of Object.entries(ACTOR_KINDS)) out[kind] = def.version;
+  for (const m of user) Object.assign(out, m.kinds);
   return out;
 }

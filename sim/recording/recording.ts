@@ -27,6 +27,11 @@
  *                                              absent: none; format 4)
  *                       versions    map | nil  each actor kind's version where the recording was
  *                                              made: { <kind>: int } (absent in older files)
+ *                       kinds       arr | nil  the user's kind modules that ran, each a map
+ *                                              { module: str, kinds: { <kind>: int } }: a path
+ *                                              (absolute) or a package name, and the kinds it
+ *                                              defined with their versions (absent: troupe's
+ *                                              own kinds only, and in older files)
  *                       (readers ignore keys they do not know)
  * start    start_bytes  the actors' state at the start of a recording begun mid-session, as
  *                       the hosts answered the recorder (see recording_start.ts)
@@ -147,7 +152,23 @@ export interface RecordingHeader {
    * version is the one it runs.
    */
   versions: Record<string, number> | null;
+  /**
+   * The user's kind modules the recorded cluster ran, so that a replay loads them again without
+   * being told; null when only troupe's own kinds ran, and in older files.
+   */
+  kinds: RecordingKindModule[] | null;
 }
+
+/** A module of a user's kinds, as a recording names it. */
+export interface RecordingKindModule {
+  /** An absolute path, or a package name. */
+  module: string;
+  /** The kinds it defined, with their versions. */
+  kinds: Record<string, number>;
+}
+
+/** Kind modules a header names, at most (as a host configuration may). */
+export const RECORDING_KIND_MODULES_MAX = 64;
 
 /** The configuration of the recorded cluster. */
 export interface RecordingConfig {
@@ -219,6 +240,7 @@ export function encodeRecordingHeader(
     seed: init.seed ?? null,
     ...(startBytes > 0 ? { start_bytes: startBytes } : {}),
     versions: init.versions ?? null,
+    ...(init.kinds?.length ? { kinds: init.kinds } : {}),
   });
   const out = new Uint8Array(RECORDING_PREFIX_BYTES + body.byteLength);
   const view = new DataView(out.buffer);
@@ -271,7 +293,33 @@ export function parseRecordingHeader(
       ? m.start_bytes
       : 0,
     versions: versionsOf(m.versions),
+    kinds: kindModulesOf(path, m.kinds, version),
   };
+}
+
+/**
+ * The header's `kinds` list; null when absent. A malformed one is refused naming the entry: a
+ * replay that ignored it would run without the kinds the recording was made with.
+ */
+function kindModulesOf(path: string, raw: unknown, version: number): RecordingKindModule[] | null {
+  if (raw === undefined || raw === null) return null;
+  const bad = (why: string) =>
+    new RecordingFormatError(path, `${path}: the header's kinds ${why}`, { version });
+  if (!Array.isArray(raw)) throw bad(`must be a list, got ${typeof raw}`);
+  if (raw.length > RECORDING_KIND_MODULES_MAX) {
+    throw bad(`name ${raw.length} modules, at most ${RECORDING_KIND_MODULES_MAX}`);
+  }
+  return raw.map((entry, i) => {
+    const e = entry as Partial<RecordingKindModule> | null;
+    if (typeof e?.module !== "string" || e.module === "") {
+      throw bad(
+        `[${i}].module must be a module path or package name, got ${JSON.stringify(e?.module)}`,
+      );
+    }
+    const kinds = versionsOf(e.kinds);
+    if (kinds === null) throw bad(`[${i}].kinds must map kind names to versions`);
+    return { module: e.module, kinds };
+  });
 }
 
 /** The header's `versions` map: kind names to integer versions; null when absent or not one. */

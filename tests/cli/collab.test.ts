@@ -5,7 +5,8 @@
 import { createServer } from "node:net";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { runTroupe } from "../_support/cli.ts";
+import { join } from "node:path";
+import { ROOT, runTroupe, startTroupe } from "../_support/cli.ts";
 import { tempDir } from "../_support/nats.ts";
 
 const test = suite("troupe collab");
@@ -30,6 +31,30 @@ test("a port in use is one line naming the address, exit 1", async () => {
     );
   } finally {
     held.close();
+    dir.remove();
+  }
+});
+
+test("troupe collab --kinds gives the dashboard's page the findings the user's kinds declare", async () => {
+  const dir = tempDir();
+  const spread = join(ROOT, "examples", "spread", "spread.ts");
+  const c = startTroupe(["collab", "--port", "0", "--data-dir", dir.path, "--kinds", spread]);
+  try {
+    await c.waitFor("; dashboard http://", 60_000);
+    const origin = c.output().match(/dashboard (http:\/\/[^/]+)\//)![1]!;
+    const html = await (await fetch(`${origin}/`)).text();
+    const declared = html.match(
+      /<script type="application\/json" id="troupe-finding-kinds">(.*?)<\/script>/,
+    );
+    assert.ok(declared, html.slice(0, 400));
+    const list = JSON.parse(declared[1]!) as { actor: string; kind: { type: string } }[];
+    assert.ok(
+      list.some((d) => d.actor === "spread" && d.kind.type === "spread_break"),
+      declared[1],
+    );
+    assert.ok(list.some((d) => d.actor === "anomaly" && d.kind.type === "anomaly"), declared[1]);
+  } finally {
+    await c.stop();
     dir.remove();
   }
 });

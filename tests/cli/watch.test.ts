@@ -1,9 +1,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultIncidentConfig, runIncidentStage } from "../../actors/incidents/mod.ts";
 import { encodeColumns, encodeEnvelope, encodeEventEnvelope } from "../../protocol/mod.ts";
-import { runTroupe, startTroupe } from "../_support/cli.ts";
+import { ROOT, runTroupe, startTroupe } from "../_support/cli.ts";
 import { haveNatsServer, tempDir } from "../_support/nats.ts";
 import { waitFor } from "../collab/_support.ts";
 import { type GatewayEnv, withGateway } from "../collab/_stream_support.ts";
@@ -208,6 +209,105 @@ test("troupe watch stopped by Ctrl-C counts the incident lines it printed", asyn
     } finally {
       watch.signal("SIGKILL");
       stage.stop();
+    }
+  });
+});
+
+const SPREAD = join(ROOT, "examples", "spread", "spread.ts");
+
+/** A break of the spread example's kind (a user's kind), of strength `z` sd, on pair SYM001-SYM002. */
+function spreadBreak(z: number, ts = TS): Uint8Array {
+  return encodeEventEnvelope({ id: `s-${z}-${ts}`, type: "spread_break", src: "t", ts }, {
+    type: "spread_break",
+    ts,
+    pair: "SYM001-SYM002",
+    spread: 0.25,
+    mean: 0.01,
+    z,
+  });
+}
+
+test("troupe watch shows a user's kind's findings as troupe's own: kind, channel, severity, strength", async () => {
+  await withGateway(async (env) => {
+    const watch = startTroupe([
+      "watch",
+      "--url",
+      env.url,
+      "--token",
+      env.token,
+      "--kind-modules",
+      SPREAD,
+      "--findings",
+      "--json",
+      "--kinds",
+      "spread_break",
+      "--min-severity",
+      "3",
+      "--count",
+      "1",
+    ]);
+    try {
+      await waitFor(
+        () => env.collab.stream!.stats().subscriptions === 1,
+        60_000,
+        "watch to subscribe",
+      );
+      env.pub.publish("troupe.out.spread.SYM001-SYM002", spreadBreak(5.5)); // severity 2
+      env.pub.publish("troupe.out.spread.SYM001-SYM002", spreadBreak(-9, TS + 1)); // severity 4
+      await env.pub.flush();
+      assert.is(await watch.exitCode(), 0, watch.output());
+      const f = JSON.parse(watch.output().trim());
+      assert.equal([f.kind, f.channel, f.severity, f.strength], [
+        "spread_break",
+        "SYM001-SYM002",
+        4,
+        "z -9 sd",
+      ]);
+      assert.is(f.subject, "troupe.out.spread.SYM001-SYM002");
+      assert.match(f.what, "spread 0.25, mean 0.01");
+    } finally {
+      watch.signal("SIGKILL");
+    }
+  });
+});
+
+test("troupe watch shows a user's kind's incidents, its modules named by troupe up in collab.json", async () => {
+  // The test's process knows the kind's findings as the incident stage beside a host does.
+  await import(SPREAD);
+  await withGateway(async (env) => {
+    const dir = tempDir();
+    const stage = runIncidentStage(env.pub, { config: defaultIncidentConfig });
+    writeFileSync(
+      join(dir.path, "collab.json"),
+      JSON.stringify({
+        stream: env.url,
+        dashboard: "http://127.0.0.1:1/",
+        session: "main",
+        token: env.token,
+        exp: 0,
+        kinds: [SPREAD],
+      }),
+    );
+    const watch = startTroupe(["watch", "--data-dir", dir.path, "--count", "1"]);
+    try {
+      await waitFor(
+        () => env.collab.stream!.stats().subscriptions === 1,
+        60_000,
+        "watch to subscribe",
+      );
+      env.pub.publish("troupe.out.spread.SYM001-SYM002", spreadBreak(13));
+      env.pub.publish("troupe.out.spread.SYM003-SYM004", spreadBreak(5.5, TS + 120_000_000));
+      await env.pub.flush();
+      assert.is(await watch.exitCode(), 0, watch.output());
+      assert.match(
+        watch.output(),
+        /firing {3}spread_break 1 channel: SYM001-SYM002 {2}\[severity 5, 1 finding\]/,
+        watch.output(),
+      );
+    } finally {
+      watch.signal("SIGKILL");
+      stage.stop();
+      dir.remove();
     }
   });
 });

@@ -120,4 +120,31 @@ test("an anomaly row says outside only outside the band, names the view that sco
   await page.close();
 });
 
+test("a user's kind's finding appears in the event list as troupe watch reads it, with its kind in the filter", async () => {
+  // The server's process knows the kind's findings, as troupe up's does with --kinds.
+  await import("../../examples/spread/spread.ts");
+  const bus = dash.bus;
+  const page = await dash.open();
+  const ts = Date.now() * 1000;
+  const bytes = encodeEnvelope({
+    id: "sb1",
+    type: "spread_break",
+    src: "test",
+    ts,
+    body: { pair: "SYM001-SYM002", spread: 0.25, mean: 0.01, z: -9 },
+  });
+  bus.publish(outSubject("spread", "SYM001-SYM002"), bytes);
+  await bus.flush();
+  const row = page.locator('#events li[data-kind="spread_break"][data-channel="SYM001-SYM002"]')
+    .first();
+  await row.waitFor({ timeout: 20_000 });
+  const watched = findingsOf(outSubject("spread", "SYM001-SYM002"), bytes, 0)[0]!;
+  assert.is(watched.severity, 4);
+  assert.is(await row.getAttribute("data-severity"), "4");
+  assert.match((await row.textContent()) ?? "", "spread 0.25, mean 0.01  [severity 4, z -9 sd]");
+  const options = await page.locator("#event-kind option").allTextContents();
+  assert.ok(options.includes("spread_break"), options.join(", "));
+  await page.close();
+});
+
 if (run) test.run();

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import { launchCollab } from "../../collab/mod.ts";
 import { dashboardBundle } from "../../collab/web/mod.ts";
+import { prebuiltBundle, writeDashboardBundle } from "../../collab/web/bundle.ts";
 import { tempDir } from "../_support/nats.ts";
 import { tokenFor } from "./_support.ts";
 
@@ -37,6 +38,23 @@ async function upstream(): Promise<{ server: Server; url: string; seen: string[]
   const port = (server.address() as { port: number }).port;
   return { server, url: `http://127.0.0.1:${port}`, seen };
 }
+
+test("a prebuilt bundle written by the package build is read back as written, and served as it is", async () => {
+  const dir = tempDir("troupe-dash-prebuilt-");
+  try {
+    assert.is(prebuiltBundle(dir.path), undefined, "no files: none");
+    const written = await writeDashboardBundle(dir.path);
+    assert.is(written.prebuilt, false);
+    const read = await prebuiltBundle(dir.path)!;
+    assert.is(read.prebuilt, true);
+    assert.equal([read.js, read.worker, read.css], [written.js, written.worker, written.css]);
+    assert.match(read.etag, /^"[0-9a-f]{16}"$/);
+    // In the repository the bundle is built here: no prebuilt files beside the sources.
+    assert.is((await dashboardBundle()).prebuilt, false);
+  } finally {
+    dir.remove();
+  }
+});
 
 test("serves the page, the bundle and the live-plot worker's with an ETag (304 when unchanged), and 404 elsewhere", async () => {
   const dir = tempDir("troupe-dash-http-");

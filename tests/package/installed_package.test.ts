@@ -13,6 +13,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import process from "node:process";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -233,6 +234,28 @@ test("a user's kind, from the packed troupe: run, kill -9 under load, record, re
     await nats.cleanup();
     removeWork();
   }
+});
+
+test("the installed package serves the dashboard's prebuilt bundle: nothing is compiled at run time", async () => {
+  const { dir: project } = await packedProject();
+  const bundle = join(project, "node_modules", "troupe", "dist", "collab", "web", "bundle.js");
+  const script = `const { dashboardBundle } = await import(${
+    JSON.stringify(pathToFileURL(bundle).href)
+  });
+const b = await dashboardBundle();
+console.log(JSON.stringify({ prebuilt: b.prebuilt, js: b.js.byteLength, worker: b.worker.byteLength }));`;
+  const [cmd, argv] = isDeno
+    ? [join(ROOT, "node_modules/.bin/deno"), ["eval", "--quiet", script]]
+    : [process.execPath, ["--input-type=module", "-e", script]];
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(cmd, argv, { cwd: project, stdio: ["ignore", "pipe", "inherit"] });
+    let text = "";
+    child.stdout!.on("data", (d) => (text += d));
+    child.on("close", (code) => code === 0 ? resolve(text) : reject(new Error(`exit ${code}`)));
+  });
+  const got = JSON.parse(out) as { prebuilt: boolean; js: number; worker: number };
+  assert.is(got.prebuilt, true, out);
+  assert.ok(got.js > 50_000 && got.worker > 1_000, out);
 });
 
 test.run();

@@ -4,12 +4,15 @@ import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
 import { InProcessBus } from "../../actors/runtime/transport/in_process_bus.ts";
-import { decodeValue } from "../../protocol/mod.ts";
+import { decodeValue, encodeValue } from "../../protocol/mod.ts";
 import {
+  encodeRecordingHeader,
   encodeRecordingTrailer,
+  parseRecordingHeader,
   type RecordedMessage,
   Recorder,
   RECORDING_FORMAT_VERSION,
+  RECORDING_PREFIX_BYTES,
   RecordingFormatError,
   RecordingReader,
   RecordingWriter,
@@ -271,6 +274,37 @@ test("a closed recording ends with its trailer; a cut one, one with bytes after 
     undefined,
     undefined,
   ]);
+});
+
+test("a header names the user's kind modules with their versions; one without them reads as none; a bad list is refused", async () => {
+  const kinds = [{ module: "/x/spread.ts", kinds: { spread: 2 } }, {
+    module: "troupe-kinds-acme",
+    kinds: { acme: 1, acme_pair: 3 },
+  }];
+  const body = (init: Parameters<typeof encodeRecordingHeader>[0]) =>
+    encodeRecordingHeader(init, 1).subarray(RECORDING_PREFIX_BYTES);
+  const read = (init: Parameters<typeof encodeRecordingHeader>[0]) =>
+    parseRecordingHeader("r.rec", body(init), RECORDING_FORMAT_VERSION);
+  assert.equal(read({ source: "t", kinds }).kinds, kinds);
+  assert.equal((decodeValue(body({ source: "t", kinds })) as { kinds: unknown }).kinds, kinds);
+  // Only troupe's own kinds, and files from before the field: no key, no kinds.
+  assert.is(read({ source: "t" }).kinds, null);
+  assert.not.ok("kinds" in (decodeValue(body({ source: "t", kinds: [] })) as object));
+  const bad = encodeValue({ source: "t", kinds: [{ module: "", kinds: {} }] });
+  assert.throws(
+    () => parseRecordingHeader("r.rec", bad, RECORDING_FORMAT_VERSION),
+    /r\.rec: the header's kinds \[0\]\.module must be a module path or package name, got ""/,
+  );
+  // The recorder notes the user's kinds' versions beside troupe's own.
+  const path = file();
+  const bus = new InProcessBus();
+  const rec = Recorder.start(bus, { path, header: { source: "test", kinds: [kinds[0]!] } });
+  rec.stop();
+  await bus.close();
+  const { reader } = await readAll(path);
+  assert.equal(reader.header.kinds, [kinds[0]]);
+  assert.is(reader.header.versions?.spread, 2);
+  assert.is(reader.header.versions?.stats, 3);
 });
 
 test("a file that is not a recording, or is cut inside its header, is refused with what it is", async () => {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { statsActor } from "../../actors/stats/mod.ts";
+import { zscore } from "../../examples/zscore/zscore.ts";
 import { ActorInstance } from "../../actors/runtime/instances/actor_instance.ts";
 import {
   decodeFrame,
@@ -305,6 +306,16 @@ test("reproduceCommand names every option that differs from the defaults", () =>
       rate: 900,
     }),
     "troupe sim --seed 9 --faults disk --duration 2.5 --hosts 5 --channels 3 --rate 900",
+  );
+  // A user's kinds: the command loads their modules again, as the run did.
+  assert.is(
+    reproduceCommand({
+      seed: 9,
+      actors: [statsActor, zscore],
+      kindModules: ["examples/zscore/zscore.ts"],
+    }),
+    "troupe sim --seed 9 --faults all --duration 10 --kinds examples/zscore/zscore.ts " +
+      "--actors stats,zscore",
   );
 });
 

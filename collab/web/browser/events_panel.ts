@@ -10,6 +10,7 @@
  * snapshot or a resumed stream delivers late goes where it belongs, never above newer rows.
  */
 import { type Finding, formatFinding, severityAtLeast } from "../../finding.ts";
+import { findingKinds } from "../../../protocol/mod.ts";
 import { byId, el, find } from "./dom.ts";
 
 /** Bounds of the list. */
@@ -29,8 +30,18 @@ export class EventsPanel {
     this.#kind = byId<HTMLSelectElement>("event-kind");
     this.#severity = byId<HTMLSelectElement>("event-severity");
     this.#onFocus = onFocus;
+    this.#addDeclaredKinds();
     this.#kind.addEventListener("change", () => this.#refilter());
     this.#severity.addEventListener("change", () => this.#refilter());
+  }
+
+  /** A filter option for each declared kind of finding the page's shell does not list. */
+  #addDeclaredKinds(): void {
+    const listed = new Set([...this.#kind.options].map((o) => o.value));
+    const before = [...this.#kind.options].find((o) => o.value === "dlq") ?? null;
+    for (const k of findingKinds()) {
+      if (!listed.has(k.type)) this.#kind.insertBefore(el("option", {}, k.type), before);
+    }
   }
 
   add(f: Finding): void {

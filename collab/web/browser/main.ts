@@ -6,6 +6,7 @@
  * exposes what it built as `window.troupe` for the browser tests and the bench.
  */
 import { AnnotationsPanel } from "./annotations_panel.ts";
+import { DECLARED_FINDINGS_ID, registerDeclaredFindings } from "../declared_findings.ts";
 import { ChartGrid } from "./chart_grid.ts";
 import { HistoryClient } from "./history_client.ts";
 import { RangePicker } from "./range_picker.ts";
@@ -65,6 +66,22 @@ export const DASHBOARD_SUBJECTS: readonly string[] = [
   sysSubject("actor", "restarted"),
 ];
 
+/**
+ * DASHBOARD_SUBJECTS and the outputs of the actor kinds whose findings the server declared in the
+ * page (a user's kinds), so their findings reach the event list.
+ */
+function dashboardSubjects(): string[] {
+  return [...new Set([...DASHBOARD_SUBJECTS, ...pageActors.map((a) => outPattern(a))])];
+}
+
+/** The actor kinds whose findings the server declared in the page, registered at start. */
+let pageActors: string[] = [];
+
+function registerPageFindings(): void {
+  const el = document.getElementById(DECLARED_FINDINGS_ID);
+  pageActors = el?.textContent ? registerDeclaredFindings(el.textContent) : [];
+}
+
 /** The incident stage's updates go to the incidents panel, not the live router. */
 const INCIDENT_PREFIX = outPrefix("incident");
 
@@ -86,6 +103,7 @@ interface Views {
 }
 
 function start(): void {
+  registerPageFindings();
   const params = pageParams(location.search);
   const loop = new FrameLoop();
   // The live charts draw on the page, or with `&render=worker` in a worker where the browser can
@@ -168,7 +186,7 @@ function start(): void {
  */
 function subscribeDashboard(stream: StreamClient, params: PageParams, views: Views): void {
   stream.subscribe({
-    subjects: [...DASHBOARD_SUBJECTS],
+    subjects: dashboardSubjects(),
     slow: "gap",
     ...(params.backfill ? { since: 0, last: SNAPSHOT_MESSAGES } : {}),
   });

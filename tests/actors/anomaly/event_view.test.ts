@@ -95,13 +95,6 @@ test("a daily peak that does not come: time_of_day", () => {
   assert.is(viewAt(v, 15 * PER_DAY, 16 * PER_DAY), "time_of_day");
 });
 
-test("a ramp of 3 sd inside the daily range: shift", () => {
-  const v = daily(new Prng(2), 20 * PER_DAY);
-  const from = 17 * PER_DAY + 100;
-  for (let i = from; i < v.length; i++) v[i] = v[i]! + 3 * Math.min(1, (i - from + 1) / 60);
-  assert.is(viewAt(v, from, from + 60), "shift");
-});
-
 test("on a labelled feed in frames of any size, each event names its sample's view in the column", () => {
   const feed = createMetricsFeed({ series: 6, seed: 4, batch: 61 });
   const byChannel = new Map<string, SampleFrame[]>();

@@ -137,8 +137,8 @@ test("channels of different bin settings stepped in turn each give what they giv
   // The kernel keeps per-process scratch (the tail bins by linear index, last keys, known bins),
   // set up per frame from the state's own settings: interleaving channels must change nothing.
   const configs: AnomalyConfig[] = [
-    { ...anomalyActor.defaultConfig, bins: 8, tail_bins_per_octave: 3, grids: 2 },
-    { ...anomalyActor.defaultConfig, tail_bins_per_octave: 0.5 },
+    { ...anomalyActor.defaultConfig, bins: 8, grids: 2 },
+    { ...anomalyActor.defaultConfig, bins: 24 },
     anomalyActor.defaultConfig,
   ];
   const kernel = anomalyActor.kernel;

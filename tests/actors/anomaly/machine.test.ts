@@ -12,7 +12,7 @@ import {
 
 const test = suite("anomaly machine");
 
-const CONFIG: AnomalyConfig = { ...defaultAnomalyConfig, warmup_samples: 100, clear_samples: 50 };
+const CONFIG: AnomalyConfig = { ...defaultAnomalyConfig, warmup_samples: 100 };
 const TS0 = 1_700_000_000_000_000;
 
 /** A change at sample `at`: an opening (with a score) or a closing. */

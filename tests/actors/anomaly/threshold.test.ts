@@ -1,7 +1,7 @@
 /**
  * The anomaly threshold moves the count of incidents the way it says (issue 29): lowering it only
  * adds incidents. Scores may not depend on the threshold: the settling after an alarm (the
- * `settle_hours` rules) starts at a fixed score, not at the threshold's incidents.
+ * time-of-day view's day of settling) starts at a fixed score, not at the threshold's incidents.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";

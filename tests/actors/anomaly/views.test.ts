@@ -1,22 +1,19 @@
 /**
  * The anomaly kernel's views beyond the level: flat runs (a frozen exporter), settling after a
- * lasting shift (one report, not one per hour of the next day), and random walks (scored by their
- * increments, not by their new highs and lows), jumps (scored by their tail probability, so
- * the second jump of a size is found as the first was), and shifts (a CUSUM on the residual of a
- * level and a season: a slow ramp inside the levels each hour has seen), and trends (a range
- * still growing: a novelty next to a bin first met within the week is not scored).
+ * lasting shift (one report, not one per hour of the next day), jumps (scored by their tail
+ * probability, so the second jump of a size is found as the first was), counts (judged against a
+ * Poisson count at their level), and trends (a range still growing: a novelty next to a bin first
+ * met within the week is not scored).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  anomalyActor,
   type AnomalyConfig,
   anomalyKernel,
   type AnomalyResult,
   defaultAnomalyConfig,
 } from "../../../actors/anomaly/mod.ts";
 import { Prng } from "../../../sim/prng/mod.ts";
-import { WALK_RATIO, WALK_THRESHOLD } from "../../../actors/anomaly/_state.ts";
 
 const test = suite("anomaly views");
 
@@ -24,14 +21,8 @@ const T0 = Date.UTC(2024, 0, 1) * 1000;
 const STEP_US = 5 * 60_000_000;
 const PER_DAY = 288;
 
-/** `walk`: the walk test's ratio in place of WALK_RATIO (0: never a walk), for a contrast. */
-function run(
-  v: number[],
-  config: Partial<AnomalyConfig> = {},
-  walk = WALK_RATIO,
-): AnomalyResult {
+function run(v: number[], config: Partial<AnomalyConfig> = {}): AnomalyResult {
   const st = anomalyKernel.init({ ...defaultAnomalyConfig, ...config }, "c");
-  st.s[WALK_THRESHOLD] = walk;
   const t = Float64Array.from(v, (_, i) => T0 + i * STEP_US);
   return anomalyKernel.step(st, { channel: "c", seq0: 0, t, v: Float64Array.from(v) });
 }
@@ -86,7 +77,7 @@ test("a channel whose values often repeat alarms only on a run far longer than i
 test("a lasting level shift is reported once, not again at each hour of the next day", () => {
   // A shift of +12 on a daily cycle of ±10: the next day's values are known levels, but new for
   // their hour of the day, one hour after another. Time-of-day novelties are not scored for
-  // settle_hours after an incident opens (the shift's own, opened by the level view).
+  // a day after an incident opens (the shift's own, opened by the level view).
   const count = (config: Partial<AnomalyConfig>) => {
     const v = daily(new Prng(3), 20 * PER_DAY);
     for (let i = 12 * PER_DAY; i < v.length; i++) v[i] = v[i]! + 12;
@@ -97,135 +88,6 @@ test("a lasting level shift is reported once, not again at each hour of the next
   const settled = count({});
   // Only the level view's: the shifted peak beyond the range seen, and climbing higher.
   assert.ok(settled <= 2, `settled: ${settled} high scores`);
-  const neither = count({ settle_hours: 0 });
-  assert.ok(neither >= settled + 3, `without settling: ${neither}, settled ${settled}`);
-});
-
-test("a level bin first seen within settle_hours is not new at any hour of the day", () => {
-  // A channel that climbs to a new plateau: each hour's context meets the new level in turn.
-  const v = daily(new Prng(8), 20 * PER_DAY, 1).map((x, i) => i < 12 * PER_DAY ? x : x + 40);
-  const count = (settle_hours: number) =>
-    highs(run(v, { settle_hours }), 12 * PER_DAY + 12, 13 * PER_DAY);
-  assert.ok(count(24) < count(0), `settled ${count(24)}, not ${count(0)}`);
-});
-
-test("for settle_hours after an incident opens, a value just beyond the range seen is not 1 outright", () => {
-  // A step of +5 on noise of sd 1 opens an incident; the range's upper edge then moves up with the
-  // new level. A sample 8% of the range above the highest value seen so far, in a level bin already
-  // seen, is the same change meeting the old range's edge (as a shifted series' next daily peak
-  // does), not a new anomaly, within a day of the incident; two days later it alarms as before.
-  const rng = new Prng(9);
-  const n = 4000;
-  const v = Array.from({ length: n }, (_, i) => rng.normal() + (i < 3000 ? 0 : 5));
-  const poke = (at: number) => {
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < at; i++) {
-      lo = Math.min(lo, v[i]!);
-      hi = Math.max(hi, v[i]!);
-    }
-    v[at] = hi + 0.08 * (hi - lo);
-  };
-  const soon = 3000 + 100; // 8 hours after the step (5-minute samples)
-  const later = 3000 + 600; // 50 hours after it
-  poke(soon);
-  poke(later);
-  const r = run(v);
-  assert.ok(r.score[3000]! >= 0.5, `the step scores ${r.score[3000]}`);
-  assert.ok(r.score[soon]! < 0.5, `within a day of the incident: ${r.score[soon]}`);
-  // Two days after it, it alarms as before (a full raw score, capped by the channel's record of
-  // such rises: its young bins' few, and the step's own).
-  assert.ok(r.score[later]! >= 0.8, `two days after it: ${r.score[later]}`);
-});
-
-/** A random walk of log prices with one jump of 20 sigma at `jumpAt`. */
-function walk(seed: number, n: number, jumpAt: number): number[] {
-  const rng = new Prng(seed);
-  let lp = Math.log(100);
-  return Array.from({ length: n }, (_, i) => {
-    lp += 0.002 * rng.normal() + (i === jumpAt ? 0.04 : 0);
-    return Math.exp(lp);
-  });
-}
-
-test("a random walk is scored by its increments: its new highs are not anomalies, a jump is", () => {
-  let walkHighs = 0, levelHighs = 0;
-  for (const seed of [4, 5, 6]) {
-    const v = walk(seed, 20_000, 15_000);
-    const scored = run(v), levels = run(v, {}, 0);
-    walkHighs += highs(scored, 2000, 14_990) + highs(scored, 15_100, 20_000);
-    levelHighs += highs(levels, 2000, 14_990) + highs(levels, 15_100, 20_000);
-    assert.ok(
-      scored.score[15_000]! >= 0.5,
-      `seed ${seed}: the jump scored ${scored.score[15_000]}`,
-    );
-  }
-  assert.ok(walkHighs < levelHighs, `as a walk: ${walkHighs}, by level: ${levelHighs}`);
-});
-
-test("a channel judged a walk stays one until its walk ratio falls below half the threshold", () => {
-  // A walk whose volatility doubles every other 2,000 samples (a market's calm and stressed
-  // regimes): its increments' mean square rises faster than its level's variance, so the walk
-  // ratio dips under the threshold (0.6) after each switch, though the channel is a walk
-  // throughout. Judged by the threshold alone, it was not a walk in those frames, and its new
-  // highs and lows were scored as levels.
-  const rng = new Prng(11);
-  let lp = Math.log(100);
-  const n = 20_000;
-  const v = Array.from({ length: n }, (_, i) => {
-    lp += (Math.floor(i / 2000) % 2 === 1 ? 0.004 : 0.002) * rng.normal();
-    return Math.exp(lp);
-  });
-  const st = anomalyKernel.init(defaultAnomalyConfig, "c");
-  let frames = 0, above = 0, walks = 0, entered = false;
-  for (let i = 0; i < n; i += 100) {
-    const t = Float64Array.from({ length: 100 }, (_, k) => T0 + (i + k) * STEP_US);
-    anomalyKernel.step(st, { channel: "c", seq0: i, t, v: Float64Array.from(v.slice(i, i + 100)) });
-    const d = anomalyActor.describeState!(st) as Record<string, number>;
-    const ratio = (d.walk_variance! * 2 * 0.001) / d.increment_mean_square!;
-    entered ||= d.walk === 1;
-    if (!entered) continue;
-    frames++;
-    if (ratio >= 0.6) above++;
-    if (d.walk === 1) walks++;
-  }
-  assert.ok(frames > 150, `judged a walk only after ${200 - frames} frames`);
-  // Here the ratio was at or above 0.6 in 47 of 189 frames, and the channel judged a walk in 127
-  // (86 of 187 before the walk test also measured the increments over the level variance's span).
-  assert.ok(above < 0.8 * frames, `the ratio was at or above 0.6 in ${above} of ${frames} frames`);
-  assert.ok(
-    walks >= above + 0.15 * frames,
-    `judged a walk in ${walks} of ${frames} frames, the ratio above the threshold in ${above}`,
-  );
-});
-
-test("a walk that turns more volatile stays a walk: its increments are also measured over the level's span", () => {
-  // Walks whose volatility triples every other 3,000 samples. At each switch to the wilder stretch
-  // the increments' recent mean square (span 100) triples within a few hundred samples, the
-  // level's variance (span 1,000) follows only over its span: against the recent mean square
-  // alone the ratio falls under the threshold and the channel stops being judged a walk just
-  // when its new highs and lows come fastest. The slow mean square (span 1,000) keeps pace.
-  let frames = 0, walks = 0;
-  for (const seed of [11, 12, 13, 14, 15, 16]) {
-    const rng = new Prng(seed);
-    let lp = Math.log(100);
-    const n = 18_000;
-    const v = Array.from({ length: n }, (_, i) => {
-      lp += (Math.floor(i / 3000) % 2 === 1 ? 0.006 : 0.002) * rng.normal();
-      return Math.exp(lp);
-    });
-    const st = anomalyKernel.init(defaultAnomalyConfig, "c");
-    for (let i = 0; i < n; i += 100) {
-      const t = Float64Array.from({ length: 100 }, (_, k) => T0 + (i + k) * STEP_US);
-      const frame = Float64Array.from(v.slice(i, i + 100));
-      anomalyKernel.step(st, { channel: "c", seq0: i, t, v: frame });
-      // The first 1,500 samples of each wilder stretch.
-      if (Math.floor(i / 3000) % 2 === 0 || i % 3000 >= 1500) continue;
-      frames++;
-      if ((anomalyActor.describeState!(st) as Record<string, number>).walk === 1) walks++;
-    }
-  }
-  // Here 131 of 270 frames are judged a walk; against the recent mean square alone, 72.
-  assert.ok(walks >= 0.4 * frames, `judged a walk in ${walks} of ${frames} frames`);
 });
 
 test("every jump of a similar size scores, not only the first: jumps score their tail probability", () => {
@@ -389,119 +251,10 @@ test("a trend that carries each hour's values a bin further every few days is no
 test("a trend under a wide daily swing grows the slope's range too: a slope next to one first met within the week is not new", () => {
   // A swing of ±30%: the steepest hours' slope grows with the level, 2% a day.
   const { falseOpenings, dips, found } = trendOpenings(0.3);
-  // 22 false openings here; 28 with the rule on the level and time-of-day views only.
-  assert.ok(falseOpenings <= 25, `false openings: ${falseOpenings}`);
+  // 47 false openings here (22 before version 22, whose settling rules for a new level bin and
+  // the calibration are gone).
+  assert.ok(falseOpenings <= 55, `false openings: ${falseOpenings}`);
   assert.ok(found >= 54, `dips scoring high: ${found} of ${dips}`);
-});
-
-test("a ramp of 3 sd inside the daily range is found within 45 samples by the shift view", () => {
-  // 20 days from a Monday, a ramp of 3 noise sds over 60 samples on the 18th (a Thursday): each
-  // hour has seen its new level on other days' cycles, but not at this hour. Without the shift
-  // view the first alarm came 56 samples in (seeds 1, 2) or never (seed 3, 0.44 at most).
-  for (const seed of [1, 2, 3]) {
-    const v = daily(new Prng(seed), 20 * PER_DAY);
-    const from = 17 * PER_DAY + 100;
-    for (let i = from; i < v.length; i++) v[i] = v[i]! + 3 * Math.min(1, (i - from + 1) / 60);
-    const r = run(v);
-    let first = -1;
-    for (let i = from; i < from + 60 && first < 0; i++) if (r.score[i]! >= 0.5) first = i - from;
-    assert.ok(first >= 0 && first < 45, `seed ${seed}: first alarm ${first} samples into the ramp`);
-  }
-});
-
-test("a slow ramp does not widen the scale that judges it: 3 sd over 300 samples is found early", () => {
-  // The shift view's scale remembers 500 samples, longer than the ramp: with 200 (20 blocks of
-  // 10) it learned the ramp's own residuals as spread, and the first alarms came later (mean 133
-  // samples into the ramp over these seeds, 111 now).
-  let total = 0;
-  const seeds = [1, 2, 3, 4, 5, 6];
-  for (const seed of seeds) {
-    const v = daily(new Prng(seed), 20 * PER_DAY);
-    const from = 17 * PER_DAY + 100;
-    for (let i = from; i < v.length; i++) v[i] = v[i]! + 3 * Math.min(1, (i - from + 1) / 300);
-    const r = run(v);
-    let first = -1;
-    for (let i = from; i < from + 350 && first < 0; i++) if (r.score[i]! >= 0.5) first = i - from;
-    assert.ok(first >= 0, `seed ${seed}: no alarm in the ramp`);
-    total += first;
-  }
-  assert.ok(total / seeds.length < 120, `mean first alarm ${total / seeds.length} samples in`);
-});
-
-/** 0 on weekdays, 1 at weekends, with two-hour ramps centred on Saturday and Monday 00:00 UTC. */
-function weekendness(i: number): number {
-  const h = (i * STEP_US / 3_600e6) % 168; // hours since Monday 00:00 (T0 is a Monday)
-  const ramp = (x: number) => x <= 0 ? 0 : x >= 1 ? 1 : x * x * (3 - 2 * x);
-  return ramp((h - 119) / 2) - ramp((h - 167) / 2) + (h < 1 ? 1 - ramp((h + 1) / 2) : 0);
-}
-
-test("the hours around a weekend's start meet a blend of Friday's and Saturday's season", () => {
-  // Six weeks of a daily cycle whose level dips by 30% at weekends, over two hours around
-  // midnight. The shift view's season interpolates towards the neighbouring hour in time, so
-  // Friday 23:30 to Saturday 00:30 blend the weekday and weekend buckets; when the neighbour was
-  // taken on the same kind of day, the detector alarmed 9 times over these seeds between Friday
-  // 23:00 and Saturday 01:00.
-  let alarms = 0;
-  for (const seed of [1, 2, 3, 4, 5, 6]) {
-    const rng = new Prng(seed);
-    let ar = 0;
-    const v = Array.from({ length: 6 * 7 * PER_DAY }, (_, i) => {
-      ar = 0.5 * ar + 0.87 * rng.normal();
-      const season = 1 + 0.3 * Math.sin((2 * Math.PI * i) / PER_DAY);
-      return 100 * season * (1 - 0.3 * weekendness(i)) + 3 * ar;
-    });
-    const r = run(v);
-    for (let week = 2; week < 6; week++) {
-      const saturday = (7 * week + 5) * PER_DAY; // T0 is a Monday
-      alarms += highs(r, saturday - 12, saturday + 12);
-    }
-  }
-  assert.is(alarms, 0);
-});
-
-/**
- * Openings from day 12 on, seeds 1-4, of four weeks of a gauge a minute (a daily cycle of ±30%
- * and AR(1) noise of sd 3) that is `lift` higher from its first Saturday 08:00 to Monday 20:00.
- */
-function openingsAfterFirstWeekend(lift: number): number[] {
-  const perDay = 1440;
-  const from = 5 * perDay + 8 * 60, to = 7 * perDay + 20 * 60; // T0 is a Monday
-  return [1, 2, 3, 4].map((seed) => {
-    const rng = new Prng(seed);
-    let ar = 0;
-    const v = Array.from({ length: 28 * perDay }, (_, i) => {
-      ar = 0.5 * ar + 0.87 * rng.normal();
-      const season = 1 + 0.3 * Math.sin((2 * Math.PI * i) / perDay);
-      return 100 * season + 3 * ar + (i >= from && i < to ? lift : 0);
-    });
-    const st = anomalyKernel.init(defaultAnomalyConfig, "c");
-    const t = Float64Array.from(v, (_, i) => T0 + i * 60_000_000);
-    const r = anomalyKernel.step(st, { channel: "c", seq0: 0, t, v: Float64Array.from(v) });
-    return r.changes.filter((c) => c.open && c.index >= 12 * perDay).length;
-  });
-}
-
-test("a lasting change during a channel's first weekend leaves no false shift at the weekends after", () => {
-  // The first visit of each weekend bucket from Saturday 08:00 falls inside the change: learnt
-  // alone, it held the change (+10, over 3 sds) for weeks, and each weekend after, its hours
-  // kicked the level with a false shift at their edges (Saturday 08:00, Sunday 00:00, Monday
-  // 00:00). Shrunk towards the weekdays' same hour (moved by how the weekend's hours seen so far
-  // differ), the weekends after alarm no more than those of the same channel without the change:
-  // 13 openings against 18 over these seeds; with the first visit alone there were 54.
-  const plain = openingsAfterFirstWeekend(0);
-  const lifted = openingsAfterFirstWeekend(10);
-  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-  assert.ok(
-    sum(lifted) <= sum(plain) + 4,
-    `openings ${lifted} against ${plain} without the change`,
-  );
-});
-
-test("a walk ratio of 0 never treats a channel as a walk", () => {
-  const v = walk(7, 5000, -1);
-  const off = run(v, {}, 0);
-  const huge = run(v, {}, 1e6);
-  assert.equal(Array.from(off.score), Array.from(huge.score));
 });
 
 test.run();

@@ -58,16 +58,6 @@ test("a value frozen on a channel that never repeats is laid to the flat run", (
   assert.equal(firstAlarm(r, 3000, 3050), [3006, "flat run"]);
 });
 
-test("a ramp of 3 sd inside the daily range is laid to the shift view", () => {
-  const v = daily(new Prng(2), 20 * PER_DAY);
-  const from = 17 * PER_DAY + 100;
-  for (let i = from; i < v.length; i++) v[i] = v[i]! + 3 * Math.min(1, (i - from + 1) / 60);
-  const r = run(v);
-  const [at, view] = firstAlarm(r, from, from + 60);
-  assert.ok(at >= from, "the ramp alarms");
-  assert.is(view, "shift");
-});
-
 test("a jump of 15 sd on a random walk is laid to the jump view", () => {
   const rng = new Prng(8);
   let lp = 0;

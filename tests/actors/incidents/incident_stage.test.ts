@@ -4,7 +4,14 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { defaultIncidentConfig, runIncidentStage } from "../../../actors/incidents/mod.ts";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  defaultIncidentConfig,
+  incidentEventOf,
+  runIncidentStage,
+} from "../../../actors/incidents/mod.ts";
 import { decodeDeadLetter, InProcessBus } from "../../../actors/runtime/mod.ts";
 import {
   areaPattern,
@@ -12,6 +19,8 @@ import {
   encodeCollapse,
   encodeEnvelope,
   outSubject,
+  ProtocolError,
+  registerKindFindings,
 } from "../../../protocol/mod.ts";
 
 const test = suite("incident stage");
@@ -61,6 +70,56 @@ test("runIncidentStage() dead-letters an event whose body does not decode, namin
     stop();
     await bus.close();
   }
+});
+
+test("incidentEventOf() reads a user's finding through its declaration: its check, channel and measure", () => {
+  registerKindFindings("vetted", [{
+    type: "vetted_hit",
+    measure: "m",
+    edges: [1, 2, 3, 4],
+    unit: "",
+    check(body) {
+      const b = body as Record<string, unknown>;
+      if (b.ok !== true) {
+        throw new ProtocolError("field", `Cannot read a vetted_hit: field "ok" must be true`);
+      }
+      return b;
+    },
+  }]);
+  assert.equal(incidentEventOf("vetted_hit", { channel: "a", m: 2.5, ok: true }), {
+    kind: "vetted_hit",
+    body: { channel: "a", m: 2.5, ok: true },
+  });
+  assert.throws(
+    () => incidentEventOf("vetted_hit", { channel: "a", m: 2.5, ok: false }),
+    /field "ok" must be true/,
+  );
+  assert.throws(() => incidentEventOf("vetted_hit", { channel: "a", ok: true }), /field "m"/);
+  assert.throws(() => incidentEventOf("never_declared", {}), /no kind declares it/);
+  // troupe's own findings come through the same door: their wire decoder is their check.
+  assert.throws(() => incidentEventOf("collapse", { ...BODY, change_ts: "soon" }), /change_ts/);
+});
+
+/** The folders that must name no kind of troupe's own (the kinds come in through the registry). */
+const KIND_FREE = ["actors/runtime", "actors/incidents", "actors/alerting", "actors/threads"];
+
+test("nothing in the runtime, the incident stage, alerting or the threads names a built-in kind", () => {
+  const root = fileURLToPath(new URL("../../../", import.meta.url));
+  const named =
+    /["'`](anomaly|collapse|coherence|bars|stats|scan)["'`]|\b(ANOMALY|COLLAPSE|COHERENCE)_|actors\/(anomaly|collapse|coherence|bars|scan|stats)\//;
+  const found: string[] = [];
+  for (const dir of KIND_FREE) {
+    for (const file of readdirSync(join(root, dir), { recursive: true }) as string[]) {
+      if (!file.endsWith(".ts")) continue;
+      const lines = readFileSync(join(root, dir, file), "utf8").split("\n");
+      lines.forEach((line, i) => {
+        const code = line.trim();
+        if (code.startsWith("*") || code.startsWith("//") || code.startsWith("/*")) return;
+        if (named.test(code)) found.push(`${dir}/${file}:${i + 1}: ${code}`);
+      });
+    }
+  }
+  assert.equal(found, []);
 });
 
 test.run();

@@ -1,6 +1,7 @@
 /**
- * The anomaly incident's `clear_samples` (issue 29): a second market jump scored past the
- * refractory period is an event of its own, not swallowed by the first jump's open incident.
+ * The anomaly incident's end after `refractory_samples` quiet samples: a second market jump
+ * scored past the refractory period is an event of its own, not swallowed by the first jump's
+ * open incident.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -9,7 +10,7 @@ import { ActorInstance } from "../../../actors/runtime/mod.ts";
 import { decodeEnvelope, encodeFrame, feedSubject } from "../../../protocol/mod.ts";
 import { createMarketFeed, demoActorConfigs } from "../../../sim/mod.ts";
 
-const test = suite("anomaly clear_samples");
+const test = suite("anomaly incident end");
 const INTERVAL_US = 1_000_000;
 
 test("a jump 57 samples after another on its channel is an event of its own (seed 4, SYM003)", () => {
