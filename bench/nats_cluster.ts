@@ -10,7 +10,8 @@
  * node names a new meta leader) and `publish_stall_ms_max` (the feed's longest wait for an
  * acknowledgement meanwhile: no input reaches a host before the feed stream has a leader). The
  * publisher and the watcher connect to a node that is not killed. No bar is set here for the
- * election; the outputs' bar is 5 s.
+ * election; the outputs' bar is 5 s. The log names each stream's leader at the kill (a leader on
+ * the killed node waits out that stream's election).
  */
 import { join } from "node:path";
 import process from "node:process";
@@ -102,6 +103,7 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
   const hosts: ChildScript[] = [];
   let pub: NatsConnection | undefined;
   try {
+    await peersCurrent(nodes);
     const leader = await metaLeader(nodes, undefined);
     const victim = nodes.find((n) => n.name === leader)!;
     const steady = nodes.find((n) => n !== victim)!;
@@ -110,24 +112,9 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
     await ensureFeedStream(pub, { replicas: NODES });
     const watch = new OutputGaps(pub);
     for (const id of ["h1", "h2", "h3"]) {
-      const config = {
-        host_id: id,
-        nats: { url: urls, replicas: NODES },
-        input: "jetstream",
-        journal: { kind: "jetstream" },
-        snapshots: { store: "kv", every_inputs: 200 },
-        actors: {
-          stats: { every_samples: BATCH },
-          anomaly: { enabled: false },
-          collapse: { enabled: false },
-          coherence: { enabled: false },
-          bars: { enabled: false },
-        },
-        partitions: { count: s.partitions, owned: "auto", lease_ttl_ms: s["ttl-ms"] },
-      };
       const h = ChildScript.start(
         "bench/_leased_host.ts",
-        [JSON.stringify(config)],
+        [JSON.stringify(leasedHostConfig(id, urls, s))],
         (m) => ctx.log(`${id}: ${m}`),
       );
       await h.next(120_000);
@@ -139,6 +126,7 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
     const warm = Date.now() + 60_000;
     while (watch.channels < s.channels && Date.now() < warm) await sleep(100);
     await sleep(3000);
+    ctx.log(`${NAME}: leaders at the kill: ${await placements(steady)}`);
     ctx.log(`${NAME}: kill -9 ${victim.name} (${watch.channels} channels answering)`);
     const killedMs = Date.now();
     await victim.server.kill();
@@ -175,6 +163,25 @@ async function nodeKill(s: Settings, ctx: BenchContext) {
   }
 }
 
+/** A leased host's configuration: stats alone, its journal and snapshots in the cluster. */
+function leasedHostConfig(id: string, urls: string, s: Settings) {
+  return {
+    host_id: id,
+    nats: { url: urls, replicas: NODES },
+    input: "jetstream",
+    journal: { kind: "jetstream" },
+    snapshots: { store: "kv", every_inputs: 200 },
+    actors: {
+      stats: { every_samples: BATCH },
+      anomaly: { enabled: false },
+      collapse: { enabled: false },
+      coherence: { enabled: false },
+      bars: { enabled: false },
+    },
+    partitions: { count: s.partitions, owned: "auto", lease_ttl_ms: s["ttl-ms"] },
+  };
+}
+
 /** Three nats-servers with JetStream, routed to each other, each with a monitoring port. */
 async function startCluster(dir: string): Promise<Node[]> {
   const ports = await Promise.all(
@@ -206,6 +213,29 @@ async function startCluster(dir: string): Promise<Node[]> {
   }));
 }
 
+/**
+ * Waits (60 s at most) until the meta leader counts every node a current peer: a stream of three
+ * replicas made before that is refused ("no suitable peers for placement").
+ */
+async function peersCurrent(nodes: Node[]): Promise<void> {
+  type Meta = { leader?: string; cluster_size?: number; replicas?: Array<{ current?: boolean }> };
+  const end = Date.now() + 60_000;
+  while (Date.now() < end) {
+    for (const n of nodes) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${n.monitor}/jsz`);
+        const meta = (await res.json() as { meta_cluster?: Meta }).meta_cluster;
+        const current = meta?.replicas?.filter((r) => r.current).length ?? 0;
+        if (meta?.leader && meta.cluster_size === NODES && current === NODES - 1) return;
+      } catch {
+        // Not answering yet: ask another.
+      }
+    }
+    await sleep(100);
+  }
+  throw new Error(`the NATS cluster's meta leader did not count ${NODES} current peers in 60 s`);
+}
+
 /** The JetStream meta leader a node of `nodes` names, once it is not `not` (within 60 s). */
 async function metaLeader(nodes: Node[], not: string | undefined): Promise<string> {
   const end = Date.now() + 60_000;
@@ -223,6 +253,42 @@ async function metaLeader(nodes: Node[], not: string | undefined): Promise<strin
     await sleep(50);
   }
   throw new Error(`no JetStream meta leader${not ? ` other than ${not}` : ""} within 60 s`);
+}
+
+/**
+ * Where the streams' leaders and the consumers sit, as node `n` sees them: `STREAM@node` and the
+ * count of consumers on each node per stream (a leader on the killed node waits out an election).
+ */
+async function placements(n: Node): Promise<string> {
+  try {
+    const res = await fetch(
+      `http://127.0.0.1:${n.monitor}/jsz?accounts=true&streams=true&consumers=true`,
+    );
+    const body = await res.json() as {
+      account_details?: Array<{
+        stream_detail?: Array<{
+          name: string;
+          cluster?: { leader?: string };
+          consumer_detail?: Array<{ cluster?: { leader?: string } }>;
+        }>;
+      }>;
+    };
+    const out: string[] = [];
+    for (const a of body.account_details ?? []) {
+      for (const st of a.stream_detail ?? []) {
+        const by = new Map<string, number>();
+        for (const c of st.consumer_detail ?? []) {
+          const at = c.cluster?.leader ?? "?";
+          by.set(at, (by.get(at) ?? 0) + 1);
+        }
+        const cs = [...by].sort().map(([node, k]) => `${node}:${k}`).join(",");
+        out.push(`${st.name}@${st.cluster?.leader ?? "?"}${cs ? ` (consumers ${cs})` : ""}`);
+      }
+    }
+    return out.join(" ");
+  } catch (err) {
+    return `unknown (${(err as Error).message})`;
+  }
 }
 
 /** Frames round-robin over the channels, each acknowledged; the time each acknowledgement took. */

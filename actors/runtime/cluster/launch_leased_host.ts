@@ -9,8 +9,14 @@
  */
 import type { Server } from "node:http";
 import type { AnyActorDefinition, Bus } from "../../../protocol/mod.ts";
-import { controlStreamSource } from "../control/stream/mod.ts";
-import { NatsBus, openFindingsStream } from "../transport/mod.ts";
+import { CONTROL_STREAM, controlStreamSource } from "../control/stream/mod.ts";
+import {
+  FINDINGS_STREAM,
+  keepLeadersPlaced,
+  type LeaderPlacement,
+  NatsBus,
+  openFindingsStream,
+} from "../transport/mod.ts";
 import { describeError, HostFatalError } from "../operations/mod.ts";
 import {
   connectBus,
@@ -24,9 +30,10 @@ import {
   TICK_EVERY_MS,
 } from "../host/mod.ts";
 import { closeServer, serveHostHttp, serverPort } from "../operations/mod.ts";
-import { jetStreamInput } from "../edge/mod.ts";
-import { JetStreamJournal } from "../journal/jetstream/mod.ts";
-import { LeaseBucket } from "./lease_bucket.ts";
+import { ensureFeedStream, FEED_STREAM, jetStreamInput } from "../edge/mod.ts";
+import { JetStreamJournal, JOURNAL_STREAM } from "../journal/jetstream/mod.ts";
+import { SNAPSHOT_BUCKET } from "../snapshots/kv/mod.ts";
+import { LEASE_BUCKET, LeaseBucket } from "./lease_bucket.ts";
 import type { LeaseFence } from "./lease_fence.ts";
 import { LeaseMetrics } from "./lease_metrics.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -68,9 +75,10 @@ export function partitionHostId(p: number): string {
 
 /**
  * Opens the lease bucket, the journal's stream the partitions' journals open as they start, and
- * the findings stream (the incident stage's journal), each created with `nats.replicas` replicas
- * when missing: before any partition starts, so that a finding of a cluster's first moments is
- * journaled (made by the stage's lease keeper later, it missed what came before).
+ * the findings stream (the incident stage's journal) and the feed stream, each created with
+ * `nats.replicas` replicas when missing: before any partition starts, so that a finding of a
+ * cluster's first moments is journaled (made by the stage's lease keeper later, it missed what
+ * came before).
  */
 async function openLeaseStores(
   nc: NatsConnection,
@@ -79,8 +87,22 @@ async function openLeaseStores(
   const { replicas } = config;
   await (await JetStreamJournal.open(nc, { replicas, loadPositions: "lazy" })).close();
   await openFindingsStream(nc, { replicas });
+  await ensureFeedStream(nc, { replicas });
   return await LeaseBucket.open(nc, { ttlMs: config.partitions.leases.ttl_ms, replicas });
 }
+
+/**
+ * The streams whose leaders are kept off the meta leader's node (leader_placement.ts), so that
+ * its loss stalls no partition's input, journal or lease.
+ */
+const PLACED_STREAMS = [
+  FEED_STREAM,
+  JOURNAL_STREAM,
+  `KV_${LEASE_BUCKET}`,
+  `KV_${SNAPSHOT_BUCKET}`,
+  CONTROL_STREAM,
+  FINDINGS_STREAM,
+];
 
 /** Starts a leased host: joins the cluster and claims its share. */
 export async function launchLeasedHost(
@@ -94,10 +116,12 @@ export async function launchLeasedHost(
   const bus = await connectBus(config, log);
   // A partition's failure drops that partition (another host may take it), not the host.
   const fatal = new Promise<HostFatalError>(() => {});
+  let placement: LeaderPlacement | undefined;
   try {
     const nc = (bus as NatsBus).nc;
     const snapshots = await openSnapshots(config, nc, log);
     const bucket = await openLeaseStores(nc, config);
+    placement = await keepLeadersPlaced(nc, PLACED_STREAMS, { log });
     const running = new Map<number, Host>();
     const http: { port?: number | undefined } = {};
     const leases: PartitionLeases = new PartitionLeases({
@@ -138,6 +162,7 @@ export async function launchLeasedHost(
       registry: metrics.registry,
       fatal,
       async close() {
+        await placement?.stop();
         await leases.stop("the host stops").catch((err) => log(`stopping: ${describeError(err)}`));
         await closeServer(server);
         await snapshots.close().catch(() => {});
@@ -145,6 +170,7 @@ export async function launchLeasedHost(
       },
     };
   } catch (err) {
+    await placement?.stop();
     await bus.close().catch(() => {});
     throw err instanceof HostFatalError
       ? err

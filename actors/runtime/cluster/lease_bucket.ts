@@ -9,12 +9,15 @@
  * Every call waits out a cluster's leader election (jetstream_retry.ts): the bucket's open for the
  * election budget, a lease's claim, renewal or release for half a TTL (a renewal late by more is
  * of no use: the lease's fence has run out). A compare-and-set that timed out is not sent again
- * (it may have been stored): the claim or renewal fails, and the next heartbeat looks again.
+ * (it may have been stored): the claim fails, and the next heartbeat looks again; a renewal reads
+ * the key back, and one the key holds counts as stored. A renewal or presence whose answer was
+ * lost with the connection's server fails at the disconnect, not after its timeout.
  */
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import {
+  bytesEqual,
   decodeHostPresence,
   decodePartitionLease,
   decodeStageLease,
@@ -26,7 +29,12 @@ import {
   type StageLease,
   stageLeaseKey,
 } from "../../../protocol/mod.ts";
-import { ELECTION_BUDGET_MS, retryJetStream } from "../transport/mod.ts";
+import {
+  ELECTION_BUDGET_MS,
+  electionError,
+  lostOnDisconnect,
+  retryJetStream,
+} from "../transport/mod.ts";
 
 /** The bucket of leases. */
 export const LEASE_BUCKET = "troupe_leases";
@@ -97,10 +105,12 @@ export class LeaseBucket implements LeaseStore, StageLeaseStore {
   readonly ttlMs: number;
 
   readonly #keys: () => Promise<string[]>;
+  readonly #nc: NatsConnection;
 
   private constructor(kv: KV, ttlMs: number, nc: NatsConnection, bucket: string) {
     this.#kv = kv;
     this.ttlMs = ttlMs;
+    this.#nc = nc;
     this.#keys = () => keysOf(nc, bucket);
   }
 
@@ -274,16 +284,26 @@ export class LeaseBucket implements LeaseStore, StageLeaseStore {
     revision: number,
     encode: (lease: L) => Uint8Array,
   ): Promise<{ lease: L; revision: number } | undefined> {
+    const value = encode(lease);
     try {
+      // An answer lost with the server would be waited for the whole timeout, past the fence.
       const next = await this.#retry(
         `renew ${key}`,
-        () => this.#kv.update(key, encode(lease), revision),
+        () => lostOnDisconnect(this.#nc, `renew ${key}`, this.#kv.update(key, value, revision)),
         false,
       );
       return { lease, revision: next };
     } catch (err) {
       if (isWrongSequence(err)) return undefined;
-      throw err;
+      if (electionError(err) !== "timeout") throw err;
+      // Its fate unknown: stored if the key holds this very renewal (then its revision is the
+      // one to name next), not stored if the key is still at `revision`.
+      const e = await this.#retry(`read ${key}`, () => this.#kv.get(key), true);
+      if (e?.operation === "PUT" && bytesEqual(e.value, value)) {
+        return { lease, revision: e.revision };
+      }
+      if (e?.revision === revision) throw err;
+      return undefined;
     }
   }
 
@@ -306,7 +326,12 @@ export class LeaseBucket implements LeaseStore, StageLeaseStore {
   async present(presence: HostPresence): Promise<void> {
     const key = `host.${presence.host}`;
     // Repeatable: a second put of the presence is one more revision of it.
-    await this.#retry(`write ${key}`, () => this.#kv.put(key, encodeHostPresence(presence)), true);
+    const value = encodeHostPresence(presence);
+    await this.#retry(
+      `write ${key}`,
+      () => lostOnDisconnect(this.#nc, `write ${key}`, this.#kv.put(key, value)),
+      true,
+    );
   }
 
   /** Removes this host's presence (it leaves). */

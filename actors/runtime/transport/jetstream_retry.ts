@@ -15,6 +15,8 @@
  * write or a journal publish gets its timeout back, for its caller to find out what was stored.
  */
 
+import { RequestLostError } from "./connection_loss.ts";
+
 /**
  * The API timeout of a JetStream client that creates consumers, ms. nats-server 2.9 may place an
  * ephemeral consumer on a stream peer that is down, and its create then times out: short, so that
@@ -56,6 +58,7 @@ export class JetStreamUnavailableError extends Error {
  */
 export function electionError(err: unknown): "refused" | "timeout" | undefined {
   if (err instanceof JetStreamUnavailableError) return undefined; // its budget is spent
+  if (err instanceof RequestLostError) return "timeout"; // lost with its server: fate unknown
   const e = err as { name?: unknown; message?: unknown; code?: unknown } | undefined;
   // JetStreamApiError's code is the API error code.
   if (e?.code === 10008 || e?.code === 10009) return "refused";

@@ -2,6 +2,7 @@
  * The buses a host talks over (NATS and in process), a NATS server for tests and `troupe up`,
  * JetStream publishing and retries, and the findings stream.
  */
+export { lostOnDisconnect, RequestLostError } from "./connection_loss.ts";
 export {
   type FindingHandler,
   FINDINGS_DUPLICATE_WINDOW_MS,
@@ -27,6 +28,15 @@ export {
   retryJetStream,
   type RetryJetStreamOptions,
 } from "./jetstream_retry.ts";
+export {
+  keepLeadersPlaced,
+  type LeaderMove,
+  type LeaderPlacement,
+  META_LEADER_TIMEOUT_MS,
+  metaLeader,
+  placeLeaders,
+  PLACEMENT_EVERY_MS,
+} from "./leader_placement.ts";
 export {
   NATS_CONNECT_TIMEOUT_MS,
   NatsBus,

@@ -5,11 +5,11 @@
  * jetstream_journal.ts).
  */
 import type { JetStreamClient, StoredMsg } from "@nats-io/jetstream";
-import { headers } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { bytesEqual } from "../../../../protocol/mod.ts";
 import { isWrongLastSequence, type StreamGets, type StreamState } from "./jetstream_stream.ts";
 import { POS_HEADER, readPos } from "./_journal_consume.ts";
-import { electionError } from "../../transport/mod.ts";
+import { electionError, lostOnDisconnect } from "../../transport/mod.ts";
 import { JournalConflictError } from "../journal.ts";
 
 /** The header that carries the lease epoch of a record's writer, when it has one. */
@@ -18,6 +18,8 @@ export const EPOCH_HEADER = "Troupe-Epoch";
 /** What an append works with: the journal's client, its gets, its guard and its counts. */
 export interface AppendParts {
   js: JetStreamClient;
+  /** The journal's connection: a publish in flight when it loses its server fails then. */
+  nc: NatsConnection;
   gets: StreamGets;
   /** Asked before each send: an error refuses the append (a lease lost). */
   guard: (() => Error | undefined) | undefined;
@@ -69,7 +71,9 @@ export async function appendRecord(
   const send = () => {
     refused = parts.guard?.();
     if (refused) throw refused;
-    return parts.js.publish(st.subject, data, options);
+    // An answer lost with the server would be waited for the whole timeout.
+    const what = `append to ${st.subject}`;
+    return lostOnDisconnect(parts.nc, what, parts.js.publish(st.subject, data, options));
   };
   for (let attempt = 0;; attempt++) {
     try {

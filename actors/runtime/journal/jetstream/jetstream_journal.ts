@@ -139,6 +139,7 @@ export class JetStreamJournal implements Journal {
     this.#records = state.messages;
     this.#appendParts = {
       js: this.#js,
+      nc,
       gets: this.#gets,
       guard: this.#guard,
       epoch: this.#epoch,

@@ -1,0 +1,103 @@
+/**
+ * Keeping the data off the JetStream meta leader's node (leader_placement.ts), on a real 3-node
+ * nats-server cluster: the meta leader a client learns is the one the servers report; a stream
+ * led from that node is moved off it; the JetStream input's consumer is not placed on it; and a
+ * journal append whose answer was lost with the connection's server (connection_loss.ts) fails
+ * at the disconnect rather than after its timeout.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { metaLeader, placeLeaders } from "../../../../actors/runtime/transport/leader_placement.ts";
+import {
+  lostOnDisconnect,
+  RequestLostError,
+} from "../../../../actors/runtime/transport/connection_loss.ts";
+import { electionError } from "../../../../actors/runtime/transport/jetstream_retry.ts";
+import { FEED_STREAM, jetStreamInput } from "../../../../actors/runtime/edge/jetstream_input.ts";
+import { haveNatsServer, startTestNats, startTestNatsCluster } from "../../../_support/nats.ts";
+
+const test = suite("leader_placement");
+const it = haveNatsServer("leader_placement") ? test : test.skip;
+
+/** The leader of `stream` as the cluster reports it (undefined while it elects one). */
+async function leaderOf(nc: NatsConnection, stream: string): Promise<string | undefined> {
+  const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 2000 });
+  return (await jsm.streams.info(stream).catch(() => undefined))?.cluster?.leader;
+}
+
+it("placeLeaders moves a stream's leader off the meta leader's node; the input's consumer is not placed there", async () => {
+  const cluster = await startTestNatsCluster(3);
+  const urls = cluster.nodes.map((n) => n.url).join(",");
+  const nc = await connect({ servers: urls });
+  const input = jetStreamInput(nc, { replicas: 3 });
+  try {
+    const meta = await metaLeader(nc);
+    assert.ok(meta !== undefined, "a meta leader is learned");
+    assert.is(meta, await cluster.metaLeader());
+
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({
+      name: "PLACED",
+      subjects: ["placed.>"],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      num_replicas: 3,
+    });
+    // Its leader on the meta leader's node, where a node loss would stall both.
+    for (let i = 0; i < 20; i++) {
+      const leader = await leaderOf(nc, "PLACED");
+      if (leader === meta) break;
+      if (leader !== undefined) {
+        await nc.request("$JS.API.STREAM.LEADER.STEPDOWN.PLACED", undefined, { timeout: 2000 })
+          .catch(() => {});
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.is(await leaderOf(nc, "PLACED"), meta, "the stream was led from the meta leader");
+
+    const moves = await placeLeaders(nc, ["PLACED", "MISSING"], () => {});
+    assert.equal(moves.map((m) => [m.stream, m.from]), [["PLACED", meta]]);
+    const now = await leaderOf(nc, "PLACED");
+    assert.ok(now !== undefined && now !== meta, `led from ${now}, not ${meta}`);
+
+    // Nothing on the meta leader's node: placed again elsewhere.
+    await input.start(() => {}, 0);
+    const consumers = [];
+    for await (const c of (await jetstreamManager(nc)).consumers.list(FEED_STREAM)) {
+      consumers.push(c);
+    }
+    assert.is(consumers.length, 1);
+    assert.ok(consumers[0]!.cluster?.leader !== meta, "the consumer is not on the meta leader");
+  } finally {
+    await input.stop();
+    await nc.close();
+    await cluster.cleanup();
+  }
+});
+
+it("lostOnDisconnect fails a request in flight when its server goes, as a timeout", async () => {
+  const server = await startTestNats();
+  const nc = await connect({ servers: server.url, maxReconnectAttempts: -1 });
+  try {
+    nc.subscribe("silent", { callback: () => {} }); // takes the request, never answers
+    const t0 = Date.now();
+    const outcome = lostOnDisconnect(
+      nc,
+      "ask",
+      nc.request("silent", undefined, { timeout: 20_000 }),
+    ).then(() => undefined, (e: unknown) => e); // handled before it rejects
+    await nc.flush();
+    await server.kill();
+    const err = await outcome;
+    assert.ok(err instanceof RequestLostError, String(err));
+    assert.is(electionError(err), "timeout");
+    assert.ok(Date.now() - t0 < 10_000, `failed after ${Date.now() - t0} ms`);
+  } finally {
+    await nc.close();
+    await server.cleanup();
+  }
+});
+
+test.run();
